@@ -1,0 +1,64 @@
+/**
+ * Domain errors thrown by services. One exception filter maps them to HTTP (status + JSON body
+ * `{error, message, details?}`); the MCP layer maps them to `isError` results.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+
+  constructor(
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidInput extends DomainError {
+  readonly status = 400;
+  readonly code = 'validation_error';
+}
+
+export class Unauthorized extends DomainError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+}
+
+export class MemoryNotFound extends DomainError {
+  readonly status = 404;
+  readonly code = 'not_found';
+
+  constructor(readonly contentHash: string) {
+    super(`No memory with content_hash ${contentHash}`);
+  }
+}
+
+export class DuplicateContent extends DomainError {
+  readonly status = 409;
+  readonly code = 'duplicate_content';
+}
+
+export class ContentTooLarge extends DomainError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+}
+
+export class UnprocessableRequest extends DomainError {
+  readonly status = 422;
+  readonly code = 'unprocessable';
+}
+
+export class InvalidTimeExpression extends DomainError {
+  readonly status = 400;
+  readonly code = 'invalid_time_expression';
+
+  constructor(readonly expression: string) {
+    super(`Cannot understand the time expression "${expression}"`);
+  }
+}
+
+export class EmbeddingUnavailable extends DomainError {
+  readonly status = 503;
+  readonly code = 'embedding_unavailable';
+}

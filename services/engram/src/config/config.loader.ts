@@ -1,0 +1,183 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { AppConfig, EmbeddingConfig, EmbeddingProviderName, LogLevel } from './config.types';
+import { EnvReader } from './env-reader';
+import { parseSqlitePragmas } from './sqlite-pragmas';
+
+/** Start-up stops with these lines, one per problem, each naming the variable and what it accepts. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
+  }
+}
+
+/** Command-line flags and the variable each one sets; flags win over the environment. */
+const CLI_FLAGS: Record<string, string> = {
+  '--host': 'MCP_HTTP_HOST',
+  '--port': 'MCP_HTTP_PORT',
+  '--db': 'MCP_MEMORY_SQLITE_PATH',
+  '--embedding-provider': 'ENGRAM_EMBEDDING_PROVIDER',
+  '--log-level': 'LOG_LEVEL',
+};
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+const EMBEDDING_PROVIDERS: readonly EmbeddingProviderName[] = ['local', 'onnx', 'openai'];
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const MIB = 1024 * 1024;
+
+export interface ConfigSources {
+  env: Readonly<Record<string, string | undefined>>;
+  argv?: readonly string[];
+  cwd?: string;
+}
+
+/** Precedence: CLI flags > environment > `.env` file (ENGRAM_ENV_FILE or ./.env) > defaults. */
+export function loadConfig({ env, argv = [], cwd = process.cwd() }: ConfigSources): AppConfig {
+  const problems: string[] = [];
+  const flags = parseFlags(argv, problems);
+  const envFile = flags['--env-file'] ?? env.ENGRAM_ENV_FILE ?? join(cwd, '.env');
+  const fileVars = readEnvFile(resolve(cwd, envFile), problems, '--env-file' in flags || !!env.ENGRAM_ENV_FILE);
+  const cliVars = Object.fromEntries(
+    Object.entries(flags)
+      .filter(([flag]) => CLI_FLAGS[flag])
+      .map(([flag, value]) => [CLI_FLAGS[flag], value]),
+  );
+  const reader = new EnvReader({ ...fileVars, ...env, ...cliVars });
+  const config = buildConfig(reader, cwd);
+  problems.push(...reader.errors);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function buildConfig(read: EnvReader, cwd: string): AppConfig {
+  const host = read.string('MCP_HTTP_HOST', '127.0.0.1');
+  const port = read.integer('MCP_HTTP_PORT', 8000, 0, 65535);
+  const apiKey = read.raw('MCP_API_KEY');
+  if (apiKey !== undefined && apiKey.length < 16) {
+    read.errors.push('MCP_API_KEY is too short; use at least 16 characters (e.g. `openssl rand -base64 32`)');
+  }
+  const backend = read.oneOf('MCP_MEMORY_STORAGE_BACKEND', ['sqlite_vec'] as const, 'sqlite_vec');
+  const baseDir = read.raw('MCP_MEMORY_BASE_DIR') ?? 'data';
+  const sqlitePath = read.raw('MCP_MEMORY_SQLITE_PATH', 'MCP_MEMORY_SQLITEVEC_PATH') ?? join(baseDir, 'engram.db');
+  const { pragmas, errors: pragmaErrors } = parseSqlitePragmas(
+    read.raw('MCP_MEMORY_SQLITE_PRAGMAS'),
+    'MCP_MEMORY_SQLITE_PRAGMAS',
+  );
+  read.errors.push(...pragmaErrors);
+
+  return {
+    http: { host, port, corsOrigins: readCorsOrigins(read, port) },
+    auth: { apiKey, allowAnonymous: read.boolean('MCP_ALLOW_ANONYMOUS_ACCESS', false) },
+    storage: {
+      backend,
+      sqlitePath: sqlitePath === ':memory:' ? sqlitePath : absolute(sqlitePath, cwd),
+      pragmas,
+    },
+    embedding: readEmbeddingConfig(read, cwd),
+    search: {
+      rrfK: read.integer('MCP_HYBRID_RRF_K', 60, 1, 1000),
+      timeZone: readTimeZone(read),
+    },
+    limits: {
+      maxContentBytes: read.integer('ENGRAM_MAX_CONTENT_BYTES', 64 * 1024, 1, 16 * MIB),
+      maxMetadataBytes: read.integer('ENGRAM_MAX_METADATA_BYTES', 16 * 1024, 2, MIB),
+      maxBodyBytes: read.integer('ENGRAM_MAX_BODY_BYTES', 16 * MIB, 1024, 256 * MIB),
+      maxBatchItems: read.integer('ENGRAM_MAX_BATCH_ITEMS', 1000, 1, 100_000),
+    },
+    metrics: { public: read.boolean('METRICS_PUBLIC', false) },
+    health: { minFreeDiskBytes: read.integer('ENGRAM_MIN_FREE_DISK_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER) },
+    log: { level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
+  };
+}
+
+function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {
+  const openaiBaseUrl = read.url('MCP_EXTERNAL_EMBEDDING_URL');
+  const provider = read.oneOf('ENGRAM_EMBEDDING_PROVIDER', EMBEDDING_PROVIDERS, openaiBaseUrl ? 'openai' : 'local');
+  const onnxDir = read.raw('ENGRAM_ONNX_MODEL_DIR');
+  const config: EmbeddingConfig = {
+    provider,
+    batchSize: read.integer('ENGRAM_EMBEDDING_BATCH_SIZE', 32, 1, 1024),
+    requestTimeoutMs: read.integer('ENGRAM_EMBEDDING_TIMEOUT_MS', 30_000, 100, 600_000),
+    onnxModelDir: onnxDir ? absolute(onnxDir, cwd) : undefined,
+    openaiBaseUrl,
+    openaiModel: read.raw('MCP_EXTERNAL_EMBEDDING_MODEL'),
+    openaiApiKey: read.raw('MCP_EXTERNAL_EMBEDDING_API_KEY'),
+  };
+  const dimension = read.raw('ENGRAM_EMBEDDING_DIMENSION');
+  if (dimension !== undefined) config.openaiDimension = read.integer('ENGRAM_EMBEDDING_DIMENSION', 0, 1, 65536);
+  if (provider === 'onnx' && !config.onnxModelDir) {
+    read.errors.push('ENGRAM_ONNX_MODEL_DIR is required when ENGRAM_EMBEDDING_PROVIDER=onnx (a local model folder)');
+  }
+  if (provider === 'openai' && (!config.openaiBaseUrl || !config.openaiModel)) {
+    read.errors.push(
+      'MCP_EXTERNAL_EMBEDDING_URL and MCP_EXTERNAL_EMBEDDING_MODEL are required when ENGRAM_EMBEDDING_PROVIDER=openai',
+    );
+  }
+  return config;
+}
+
+function readCorsOrigins(read: EnvReader, port: number): string[] {
+  const raw = read.raw('MCP_CORS_ORIGINS');
+  if (raw === undefined) return [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  const origins = raw
+    .split(',')
+    .map((origin) => origin.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      read.errors.push(`MCP_CORS_ORIGINS: "${origin}" is not an origin; expected * or scheme://host[:port]`);
+    }
+  }
+  return origins;
+}
+
+function readTimeZone(read: EnvReader): string {
+  const fallback = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const zone = read.string('ENGRAM_TIMEZONE', read.raw('TZ') ?? fallback);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone;
+  } catch {
+    read.errors.push(`ENGRAM_TIMEZONE=${zone} is not an IANA time zone (e.g. UTC, Europe/Paris)`);
+    return 'UTC';
+  }
+}
+
+function parseFlags(argv: readonly string[], problems: string[]): Record<string, string> {
+  const flags: Record<string, string> = {};
+  const known = [...Object.keys(CLI_FLAGS), '--env-file'];
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    if (!known.includes(flag)) {
+      problems.push(`unknown command-line option ${flag}; accepted: ${known.join(', ')}`);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) problems.push(`command-line option ${flag} needs a value`);
+    else flags[flag] = value;
+  }
+  return flags;
+}
+
+function readEnvFile(path: string, problems: string[], required: boolean): Record<string, string> {
+  if (!existsSync(path)) {
+    if (required) problems.push(`env file ${path} does not exist`);
+    return {};
+  }
+  try {
+    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    problems.push(`env file ${path} cannot be read: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+function absolute(path: string, cwd: string): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
+}
+
+/** True when the configured host is reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+}

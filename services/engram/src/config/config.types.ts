@@ -1,0 +1,63 @@
+/** The validated, typed configuration every module reads; built once at start-up by `loadConfig`. */
+export type EmbeddingProviderName = 'local' | 'onnx' | 'openai';
+
+export interface EmbeddingConfig {
+  provider: EmbeddingProviderName;
+  /** Texts per model call; long batches are split so the event loop keeps turning. */
+  batchSize: number;
+  /** Folder with model.onnx (or onnx/model.onnx), tokenizer.json and config.json, for `onnx`. */
+  onnxModelDir?: string;
+  /** Base URL of an OpenAI-compatible API (…/v1), for `openai`. */
+  openaiBaseUrl?: string;
+  openaiModel?: string;
+  openaiApiKey?: string;
+  /** Expected vector length for `openai`; when absent it is learned from the first response. */
+  openaiDimension?: number;
+  requestTimeoutMs: number;
+}
+
+export interface SearchConfig {
+  /** k of reciprocal rank fusion: score = Σ 1 / (k + rank). */
+  rrfK: number;
+  /** IANA time zone used to read natural-language time expressions ("yesterday"). */
+  timeZone: string;
+}
+
+export interface LimitsConfig {
+  /** Largest accepted memory content, in UTF-8 bytes (413 above it). */
+  maxContentBytes: number;
+  /** Largest accepted metadata object, serialised as JSON, in bytes. */
+  maxMetadataBytes: number;
+  /** Largest accepted request body, in bytes (413 above it). */
+  maxBodyBytes: number;
+  /** Most memories accepted by one batch-store request. */
+  maxBatchItems: number;
+}
+
+export interface AppConfig {
+  http: {
+    host: string;
+    port: number;
+    corsOrigins: string[];
+  };
+  auth: {
+    apiKey?: string;
+    allowAnonymous: boolean;
+  };
+  storage: {
+    backend: 'sqlite_vec';
+    sqlitePath: string;
+    pragmas: Record<string, string>;
+  };
+  embedding: EmbeddingConfig;
+  search: SearchConfig;
+  limits: LimitsConfig;
+  metrics: { public: boolean };
+  health: { minFreeDiskBytes: number };
+  log: { level: LogLevel };
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Nest injection token for the AppConfig object. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

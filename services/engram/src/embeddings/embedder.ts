@@ -1,0 +1,36 @@
+/**
+ * The one interface every embedding provider implements. Providers are I/O adapters (a model in a
+ * worker thread, an ONNX runtime session, an HTTP endpoint): services see only this.
+ */
+export interface Embedder {
+  /** Provider kind, used as a metric label. */
+  readonly provider: 'local' | 'onnx' | 'openai';
+  /**
+   * Stable id of the model, recorded in the database with the dimension; vectors of two models are
+   * never mixed. Known after `init()`.
+   */
+  readonly modelId: string;
+  /** Vector length; known after `init()`. */
+  readonly dimension: number;
+  /** Loads the model or checks the endpoint. Throws `EmbeddingUnavailable` (common/domain-errors) with a clear message. */
+  init(): Promise<void>;
+  /**
+   * One unit-length vector per text, in order. Long inputs are split into batches so the event loop
+   * is never blocked for a whole batch.
+   */
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  /** Releases worker threads, sessions and sockets. */
+  close(): Promise<void>;
+}
+
+/** Nest injection token for the configured Embedder. */
+export const EMBEDDER = Symbol('EMBEDDER');
+
+/** Scales a vector to unit length in place so cosine similarity is a dot product. */
+export function normalise(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (const value of vector) sum += value * value;
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] /= norm;
+  return vector;
+}
