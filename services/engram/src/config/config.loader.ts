@@ -104,6 +104,9 @@ function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {
     openaiModel: read.raw('MCP_EXTERNAL_EMBEDDING_MODEL'),
     openaiApiKey: read.raw('MCP_EXTERNAL_EMBEDDING_API_KEY'),
   };
+  if (read.raw('ENGRAM_EMBEDDING_WORKERS') !== undefined) {
+    config.localWorkers = read.integer('ENGRAM_EMBEDDING_WORKERS', 1, 1, 64);
+  }
   const dimension = read.raw('ENGRAM_EMBEDDING_DIMENSION');
   if (dimension !== undefined) config.openaiDimension = read.integer('ENGRAM_EMBEDDING_DIMENSION', 0, 1, 65536);
   if (provider === 'onnx' && !config.onnxModelDir) {

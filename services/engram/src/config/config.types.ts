@@ -5,6 +5,11 @@ export interface EmbeddingConfig {
   provider: EmbeddingProviderName;
   /** Texts per model call; long batches are split so the event loop keeps turning. */
   batchSize: number;
+  /**
+   * Worker threads for `local`, each holding its own model copy (~200 MB); when absent, the number
+   * of cores up to 4.
+   */
+  localWorkers?: number;
   /** Folder with model.onnx (or onnx/model.onnx), tokenizer.json and config.json, for `onnx`. */
   onnxModelDir?: string;
   /** Base URL of an OpenAI-compatible API (…/v1), for `openai`. */

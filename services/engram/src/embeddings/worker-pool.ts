@@ -1,0 +1,147 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Messages a pool worker script speaks. The worker posts `ready` once its model is loaded (or
+ * `failed` if it cannot load it), then answers each `{ id, payload }` with `{ id, result }` or
+ * `{ id, error }`.
+ */
+export type WorkerReply<Result> =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'done'; id: number; result: Result }
+  | { type: 'error'; id: number; message: string };
+
+interface Job<Payload, Result> {
+  id: number;
+  payload: Payload;
+  transfer: ArrayBuffer[];
+  resolve(result: Result): void;
+  reject(error: Error): void;
+}
+
+interface Slot<Payload, Result> {
+  worker: Worker;
+  job?: Job<Payload, Result>;
+}
+
+/**
+ * A fixed set of worker threads running one script, each taking one job at a time from a shared
+ * queue. A worker that dies is replaced, so one crash costs one job, not the pool.
+ */
+export class WorkerPool<Payload, Result> {
+  private readonly idle: Slot<Payload, Result>[] = [];
+  private readonly slots = new Set<Slot<Payload, Result>>();
+  private readonly queue: Job<Payload, Result>[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly script: string,
+    private readonly size: number,
+    private readonly workerData?: unknown,
+  ) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`Worker pool size must be a positive integer, got ${size}`);
+  }
+
+  /** Starts every worker and resolves when all have loaded; rejects (and stops them) if one cannot. */
+  async start(): Promise<void> {
+    const starting = Array.from({ length: this.size }, () => this.spawn());
+    const outcomes = await Promise.allSettled(starting);
+    const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failure) {
+      await this.close();
+      throw failure.reason;
+    }
+  }
+
+  /** Number of live worker threads. */
+  get threads(): number {
+    return this.slots.size;
+  }
+
+  run(payload: Payload, transfer: ArrayBuffer[] = []): Promise<Result> {
+    if (this.closed) return Promise.reject(new Error('Worker pool is closed'));
+    return new Promise<Result>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, payload, transfer, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const error = new Error('Worker pool closed');
+    for (const job of this.queue.splice(0)) job.reject(error);
+    const slots = [...this.slots];
+    this.slots.clear();
+    this.idle.length = 0;
+    for (const slot of slots) slot.job?.reject(error);
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  private spawn(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const worker = new Worker(this.script, { workerData: this.workerData });
+      const slot: Slot<Payload, Result> = { worker };
+      let ready = false;
+      worker.on('message', (reply: WorkerReply<Result>) => {
+        if (reply.type === 'ready') {
+          ready = true;
+          if (this.closed) return;
+          this.slots.add(slot);
+          this.makeIdle(slot);
+          resolve();
+        } else if (reply.type === 'failed') {
+          void worker.terminate();
+          reject(new Error(reply.message));
+        } else {
+          this.finish(slot, reply);
+        }
+      });
+      worker.on('error', (error) => {
+        if (!ready) reject(error);
+        else slot.job?.reject(error);
+        slot.job = undefined;
+      });
+      worker.on('exit', (code) => {
+        if (!ready) {
+          reject(new Error(`Worker exited with code ${code} before it was ready`));
+          return;
+        }
+        if (!this.slots.delete(slot)) return;
+        const idleAt = this.idle.indexOf(slot);
+        if (idleAt >= 0) this.idle.splice(idleAt, 1);
+        slot.job?.reject(new Error(`Worker thread exited with code ${code}`));
+        if (this.closed) return;
+        // A replacement keeps the pool at its size; if even that fails, queued work cannot run.
+        this.spawn().catch((error: Error) => {
+          if (this.slots.size > 0) return;
+          for (const job of this.queue.splice(0)) job.reject(error);
+        });
+      });
+    });
+  }
+
+  private finish(slot: Slot<Payload, Result>, reply: Exclude<WorkerReply<Result>, { type: 'ready' | 'failed' }>): void {
+    const job = slot.job;
+    slot.job = undefined;
+    if (job && job.id === reply.id) {
+      if (reply.type === 'done') job.resolve(reply.result);
+      else job.reject(new Error(reply.message));
+    }
+    this.makeIdle(slot);
+  }
+
+  private makeIdle(slot: Slot<Payload, Result>): void {
+    this.idle.push(slot);
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const slot = this.idle.shift()!;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.worker.postMessage({ id: job.id, payload: job.payload }, job.transfer);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Worker script for WorkerPool tests: answers like a model worker without loading a model.
+ * Payload `{ text }` → `{ text, threadId }`; `exit` ends the thread mid-job; `fail` replies an error.
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import type { WorkerReply } from '../embeddings/worker-pool';
+
+export interface EchoPayload {
+  text: string;
+  exit?: boolean;
+  fail?: boolean;
+  delayMs?: number;
+}
+export interface EchoResult {
+  text: string;
+  threadId: number;
+}
+
+const port = parentPort!;
+if ((workerData as { failToLoad?: boolean } | undefined)?.failToLoad) {
+  port.postMessage({ type: 'failed', message: 'scripted load failure' } satisfies WorkerReply<EchoResult>);
+} else {
+  port.on('message', ({ id, payload }: { id: number; payload: EchoPayload }) => {
+    if (payload.exit) process.exit(3);
+    setTimeout(() => {
+      const reply: WorkerReply<EchoResult> = payload.fail
+        ? { type: 'error', id, message: `cannot echo ${payload.text}` }
+        : { type: 'done', id, result: { text: payload.text, threadId } };
+      port.postMessage(reply);
+    }, payload.delayMs ?? 0);
+  });
+  port.postMessage({ type: 'ready' } satisfies WorkerReply<EchoResult>);
+}
