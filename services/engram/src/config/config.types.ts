@@ -6,7 +6,7 @@ export interface EmbeddingConfig {
   /** Texts per model call; long batches are split so the event loop keeps turning. */
   batchSize: number;
   /**
-   * Worker threads for `local`, each holding its own model copy (~200 MB); when absent, the number
+   * Worker threads for `local`, each holding its own model copy (~250 MB); when absent, the number
    * of cores up to 4.
    */
   localWorkers?: number;

@@ -11,7 +11,11 @@ import { LocalUseEmbedder } from './local-use.embedder';
 import { OnnxEmbedder } from './onnx.embedder';
 import { OpenAiEmbedder } from './openai.embedder';
 
-const BASE: EmbeddingConfig = { provider: 'local', batchSize: 16, requestTimeoutMs: 2_000 };
+const BASE: EmbeddingConfig = {
+  provider: 'local',
+  batchSize: 16,
+  requestTimeoutMs: 2_000,
+};
 
 describe('createEmbedder', () => {
   it('builds the local USE-lite embedder by default, with the configured worker count', async () => {
@@ -25,8 +29,15 @@ describe('createEmbedder', () => {
   it('builds a working onnx embedder from onnxModelDir', async () => {
     const scratch = await mkdtemp(join(tmpdir(), 'engram-factory-'));
     try {
-      const model = await buildTinyOnnxModel(scratch, { name: 'factory-model', dimension: 16 });
-      const embedder = createEmbedder({ ...BASE, provider: 'onnx', onnxModelDir: model.dir });
+      const model = await buildTinyOnnxModel(scratch, {
+        name: 'factory-model',
+        dimension: 16,
+      });
+      const embedder = createEmbedder({
+        ...BASE,
+        provider: 'onnx',
+        onnxModelDir: model.dir,
+      });
       assert.ok(embedder instanceof OnnxEmbedder);
       await embedder.init();
       assert.equal(embedder.modelId, 'onnx:factory-model');
@@ -38,7 +49,11 @@ describe('createEmbedder', () => {
   });
 
   it('builds a working openai embedder with model, key, dimension and timeout from config', async () => {
-    const double = await startOpenAiEmbeddingsTestDouble({ dimension: 12, model: 'served-model', apiKey: 'k-1' });
+    const double = await startOpenAiEmbeddingsTestDouble({
+      dimension: 12,
+      model: 'served-model',
+      apiKey: 'k-1',
+    });
     try {
       const embedder = createEmbedder({
         ...BASE,

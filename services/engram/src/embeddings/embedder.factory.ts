@@ -8,10 +8,16 @@ import { OpenAiEmbedder } from './openai.embedder';
 export function createEmbedder(config: EmbeddingConfig): Embedder {
   switch (config.provider) {
     case 'local':
-      return new LocalUseEmbedder({ batchSize: config.batchSize, workers: config.localWorkers });
+      return new LocalUseEmbedder({
+        batchSize: config.batchSize,
+        workers: config.localWorkers,
+      });
     case 'onnx':
       if (!config.onnxModelDir) throw new Error('The onnx embedding provider needs onnxModelDir');
-      return new OnnxEmbedder({ modelDir: config.onnxModelDir, batchSize: config.batchSize });
+      return new OnnxEmbedder({
+        modelDir: config.onnxModelDir,
+        batchSize: config.batchSize,
+      });
     case 'openai':
       if (!config.openaiBaseUrl || !config.openaiModel) {
         throw new Error('The openai embedding provider needs openaiBaseUrl and openaiModel');

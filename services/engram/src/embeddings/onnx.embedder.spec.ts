@@ -18,7 +18,10 @@ describe('OnnxEmbedder', () => {
 
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'engram-onnx-'));
-    model = await buildTinyOnnxModel(scratch, { name: 'tiny-bert', dimension: 32 });
+    model = await buildTinyOnnxModel(scratch, {
+      name: 'tiny-bert',
+      dimension: 32,
+    });
     embedder = new OnnxEmbedder({ modelDir: model.dir, batchSize: 3 });
     await embedder.init();
   });
@@ -67,7 +70,11 @@ describe('OnnxEmbedder', () => {
   });
 
   it('loads model.onnx from the folder root too', async () => {
-    const rootModel = await buildTinyOnnxModel(join(scratch, 'root'), { name: 'flat-model', dimension: 24, layout: 'root' });
+    const rootModel = await buildTinyOnnxModel(join(scratch, 'root'), {
+      name: 'flat-model',
+      dimension: 24,
+      layout: 'root',
+    });
     const flat = new OnnxEmbedder({ modelDir: rootModel.dir, batchSize: 8 });
     await flat.init();
     assert.equal(flat.modelId, 'onnx:flat-model');
@@ -85,7 +92,9 @@ describe('OnnxEmbedder', () => {
   });
 
   it('fails with EmbeddingUnavailable (not a download) when files are missing or broken', async () => {
-    const broken = await buildTinyOnnxModel(join(scratch, 'broken'), { name: 'broken-model' });
+    const broken = await buildTinyOnnxModel(join(scratch, 'broken'), {
+      name: 'broken-model',
+    });
     await writeFile(join(broken.dir, 'onnx', 'model.onnx'), 'not a protobuf');
     await assert.rejects(new OnnxEmbedder({ modelDir: broken.dir, batchSize: 8 }).init(), EmbeddingUnavailable);
     await rm(join(broken.dir, 'tokenizer.json'));

@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { EmbeddingUnavailable } from '../common/domain-errors';
 import { Embedder, normalise } from './embedder';
@@ -16,8 +17,9 @@ const PROBE_TEXT = 'dimension probe';
 /**
  * A sentence-embedding model exported to ONNX (MiniLM, bge, e5 … as Optimum writes them), loaded
  * from a local folder with transformers.js and never from a hub. Vectors are the attention-masked
- * mean of the last hidden state, normalised. Inference runs on onnxruntime's own threads, so the
- * event loop only tokenises.
+ * mean of the last hidden state, normalised. onnxruntime-node runs a batch synchronously on the
+ * calling thread, so texts go in batches of `batchSize` and the event loop turns between them;
+ * keep batchSize small for large models.
  */
 export class OnnxEmbedder implements Embedder {
   readonly provider = 'onnx';
@@ -45,7 +47,11 @@ export class OnnxEmbedder implements Embedder {
       env.allowRemoteModels = false;
       env.allowLocalModels = true;
       env.localModelPath = `${dirname(dir)}/`;
-      this.extractor = await pipeline('feature-extraction', basename(dir), { dtype: 'fp32', device: 'cpu', subfolder });
+      this.extractor = await pipeline('feature-extraction', basename(dir), {
+        dtype: 'fp32',
+        device: 'cpu',
+        subfolder,
+      });
     } catch (error) {
       throw new EmbeddingUnavailable(`Cannot load the ONNX model in ${dir}: ${(error as Error).message}`);
     }
@@ -58,6 +64,8 @@ export class OnnxEmbedder implements Embedder {
     if (!extractor) throw new EmbeddingUnavailable('ONNX embedder used before init() or after close()');
     const vectors: Float32Array[] = [];
     for (let start = 0; start < texts.length; start += this.options.batchSize) {
+      // Resolved promises alone never let timers and sockets run; this does.
+      if (start > 0) await yieldToEventLoop();
       const batch = texts.slice(start, start + this.options.batchSize);
       let output: Awaited<ReturnType<FeatureExtractionPipeline>>;
       try {

@@ -20,7 +20,10 @@ export function parseEmbeddingsResponse(body: string, expectedCount: number, end
   if (data.length !== expectedCount) return fail(`${data.length} embeddings for ${expectedCount} inputs`);
   const vectors = new Array<Float32Array | undefined>(expectedCount);
   data.forEach((item: unknown, position) => {
-    const { index = position, embedding } = (item ?? {}) as { index?: unknown; embedding?: unknown };
+    const { index = position, embedding } = (item ?? {}) as {
+      index?: unknown;
+      embedding?: unknown;
+    };
     if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= expectedCount) {
       fail(`data[${position}].index is ${JSON.stringify(index)}`);
     }

@@ -11,7 +11,10 @@ import { OpenAiEmbedder, OpenAiEmbedderOptions } from './openai.embedder';
 
 const DIMENSION = 48;
 
-function embedderFor(double: OpenAiEmbeddingsTestDouble, overrides: Partial<OpenAiEmbedderOptions> = {}): OpenAiEmbedder {
+function embedderFor(
+  double: OpenAiEmbeddingsTestDouble,
+  overrides: Partial<OpenAiEmbedderOptions> = {},
+): OpenAiEmbedder {
   return new OpenAiEmbedder({
     baseUrl: double.url,
     model: double.model,

@@ -112,7 +112,9 @@ export class OpenAiEmbedder implements Embedder {
   }
 
   private async request(batch: readonly string[]): Promise<Float32Array[]> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+    };
     if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
     let response: Response;
     let body: string;
@@ -120,19 +122,31 @@ export class OpenAiEmbedder implements Embedder {
       response = await fetch(this.endpoint, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ model: this.options.model, input: batch, encoding_format: 'float' }),
+        body: JSON.stringify({
+          model: this.options.model,
+          input: batch,
+          encoding_format: 'float',
+        }),
         signal: AbortSignal.timeout(this.options.requestTimeoutMs),
       });
       body = await response.text();
     } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${this.options.requestTimeoutMs} ms` : describeNetworkError(error);
+      const reason =
+        (error as Error).name === 'TimeoutError'
+          ? `no answer within ${this.options.requestTimeoutMs} ms`
+          : describeNetworkError(error);
       throw new RetryableFailure(reason);
     }
     if (response.status === 429 || response.status >= 500) {
-      throw new RetryableFailure(`HTTP ${response.status} ${excerpt(body)}`, retryAfterMs(response.headers.get('retry-after')));
+      throw new RetryableFailure(
+        `HTTP ${response.status} ${excerpt(body)}`,
+        retryAfterMs(response.headers.get('retry-after')),
+      );
     }
     if (!response.ok) {
-      throw new EmbeddingUnavailable(`Embedding endpoint ${this.endpoint} answered HTTP ${response.status}: ${excerpt(body)}`);
+      throw new EmbeddingUnavailable(
+        `Embedding endpoint ${this.endpoint} answered HTTP ${response.status}: ${excerpt(body)}`,
+      );
     }
     return parseEmbeddingsResponse(body, batch.length, this.endpoint);
   }

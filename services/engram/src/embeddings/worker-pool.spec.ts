@@ -15,7 +15,9 @@ describe('WorkerPool', () => {
     const pool = echoPool(3);
     await pool.start();
     assert.equal(pool.threads, 3);
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.run({ text: `job ${i}`, delayMs: 20 })));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => pool.run({ text: `job ${i}`, delayMs: 20 })),
+    );
     assert.deepEqual(
       results.map((result) => result.text),
       Array.from({ length: 12 }, (_, i) => `job ${i}`),

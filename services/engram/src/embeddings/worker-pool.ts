@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads';
 
 /**
- * Messages a pool worker script speaks. The worker posts `ready` once its model is loaded (or
- * `failed` if it cannot load it), then answers each `{ id, payload }` with `{ id, result }` or
- * `{ id, error }`.
+ * Messages a pool worker script speaks. The worker posts `ready` once its model is loaded (with
+ * optional `info`, e.g. which engine it chose) or `failed` if it cannot load it, then answers each
+ * `{ id, payload }` with `{ id, result }` or `{ id, error }`.
  */
 export type WorkerReply<Result> =
-  | { type: 'ready' }
+  | { type: 'ready'; info?: unknown }
   | { type: 'failed'; message: string }
   | { type: 'done'; id: number; result: Result }
   | { type: 'error'; id: number; message: string };
@@ -21,6 +21,7 @@ interface Job<Payload, Result> {
 
 interface Slot<Payload, Result> {
   worker: Worker;
+  info?: unknown;
   job?: Job<Payload, Result>;
 }
 
@@ -40,7 +41,8 @@ export class WorkerPool<Payload, Result> {
     private readonly size: number,
     private readonly workerData?: unknown,
   ) {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`Worker pool size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`Worker pool size must be a positive integer, got ${size}`);
   }
 
   /** Starts every worker and resolves when all have loaded; rejects (and stops them) if one cannot. */
@@ -59,10 +61,21 @@ export class WorkerPool<Payload, Result> {
     return this.slots.size;
   }
 
+  /** The `info` each live worker sent with `ready`. */
+  get infos(): unknown[] {
+    return [...this.slots].map((slot) => slot.info);
+  }
+
   run(payload: Payload, transfer: ArrayBuffer[] = []): Promise<Result> {
     if (this.closed) return Promise.reject(new Error('Worker pool is closed'));
     return new Promise<Result>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, payload, transfer, resolve, reject });
+      this.queue.push({
+        id: this.nextId++,
+        payload,
+        transfer,
+        resolve,
+        reject,
+      });
       this.dispatch();
     });
   }
@@ -86,6 +99,7 @@ export class WorkerPool<Payload, Result> {
       worker.on('message', (reply: WorkerReply<Result>) => {
         if (reply.type === 'ready') {
           ready = true;
+          slot.info = reply.info;
           if (this.closed) return;
           this.slots.add(slot);
           this.makeIdle(slot);

@@ -18,7 +18,10 @@ export interface EchoResult {
 
 const port = parentPort!;
 if ((workerData as { failToLoad?: boolean } | undefined)?.failToLoad) {
-  port.postMessage({ type: 'failed', message: 'scripted load failure' } satisfies WorkerReply<EchoResult>);
+  port.postMessage({
+    type: 'failed',
+    message: 'scripted load failure',
+  } satisfies WorkerReply<EchoResult>);
 } else {
   port.on('message', ({ id, payload }: { id: number; payload: EchoPayload }) => {
     if (payload.exit) process.exit(3);

@@ -5,7 +5,12 @@ import { AddressInfo, Socket } from 'node:net';
 /** One scripted misbehaviour, applied to the next request(s) instead of a normal answer. */
 export type ScriptedFailure =
   /** Answer with this HTTP status (429, 500, 503, 400 …) and an OpenAI-style error body. */
-  | { kind: 'status'; status: number; retryAfterSeconds?: number; times?: number }
+  | {
+      kind: 'status';
+      status: number;
+      retryAfterSeconds?: number;
+      times?: number;
+    }
   /** Answer 200 with a body that is not JSON. */
   | { kind: 'bad-json'; times?: number }
   /** Answer 200 with vectors one element longer than `dimension`. */
@@ -70,7 +75,8 @@ export async function startOpenAiEmbeddingsTestDouble(
       if (failure?.kind === 'drop') return request.socket.destroy();
       if (failure?.kind === 'bad-json') return send(response, 200, '{"object":"list","data":[');
       if (failure?.kind === 'status') {
-        if (failure.retryAfterSeconds !== undefined) response.setHeader('retry-after', String(failure.retryAfterSeconds));
+        if (failure.retryAfterSeconds !== undefined)
+          response.setHeader('retry-after', String(failure.retryAfterSeconds));
         return sendError(response, failure.status, `Scripted failure ${failure.status}`);
       }
       if (options.apiKey !== undefined && lastAuthorization !== `Bearer ${options.apiKey}`) {
@@ -95,7 +101,11 @@ export async function startOpenAiEmbeddingsTestDouble(
         200,
         JSON.stringify({
           object: 'list',
-          data: texts.map((text, index) => ({ object: 'embedding', index, embedding: hashedBagOfWords(text, dimension) })),
+          data: texts.map((text, index) => ({
+            object: 'embedding',
+            index,
+            embedding: hashedBagOfWords(text, dimension),
+          })),
           model,
           usage: { prompt_tokens: tokens, total_tokens: tokens },
         }),
@@ -161,5 +171,11 @@ function send(response: ServerResponse, status: number, body: string): void {
 }
 
 function sendError(response: ServerResponse, status: number, message: string): void {
-  send(response, status, JSON.stringify({ error: { message, type: 'invalid_request_error', code: null } }));
+  send(
+    response,
+    status,
+    JSON.stringify({
+      error: { message, type: 'invalid_request_error', code: null },
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProtobufWriter } from './protobuf-writer';
+import { ProtobufWriter } from '../embeddings/protobuf-writer';
 
 /**
  * Builds a tiny but real BERT-shaped ONNX model folder for tests, since no ONNX sentence model can
@@ -33,13 +33,19 @@ const WORDS = (
   'red blue green big small quick lazy ##s ##ing ##ed'
 ).split(' ');
 
-export async function buildTinyOnnxModel(parentDir: string, options: TinyOnnxModelOptions = {}): Promise<TinyOnnxModel> {
+export async function buildTinyOnnxModel(
+  parentDir: string,
+  options: TinyOnnxModelOptions = {},
+): Promise<TinyOnnxModel> {
   const dimension = options.dimension ?? 32;
   const dir = join(parentDir, options.name ?? 'tiny-bert');
   const vocabulary = [...SPECIAL_TOKENS, ...WORDS];
   const modelDir = options.layout === 'root' ? dir : join(dir, 'onnx');
   await mkdir(modelDir, { recursive: true });
-  await writeFile(join(modelDir, 'model.onnx'), encodeModel(embeddingTable(vocabulary, dimension), vocabulary.length, dimension));
+  await writeFile(
+    join(modelDir, 'model.onnx'),
+    encodeModel(embeddingTable(vocabulary, dimension), vocabulary.length, dimension),
+  );
   await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocabulary)));
   await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig()));
   await writeFile(join(dir, 'config.json'), JSON.stringify(modelConfig(vocabulary.length, dimension)));
@@ -83,8 +89,12 @@ function encodeModel(table: Float32Array, vocabularySize: number, dimension: num
             .string(4, 'Cast')
             .message(5, (attribute) => attribute.string(1, 'to').varint(3, FLOAT).varint(20, ATTRIBUTE_INT)),
         )
-        .message(1, (node) => node.string(1, 'mask_float').string(1, 'last_axis').string(2, 'mask_3d').string(4, 'Unsqueeze'))
-        .message(1, (node) => node.string(1, 'gathered').string(1, 'mask_3d').string(2, 'last_hidden_state').string(4, 'Mul'))
+        .message(1, (node) =>
+          node.string(1, 'mask_float').string(1, 'last_axis').string(2, 'mask_3d').string(4, 'Unsqueeze'),
+        )
+        .message(1, (node) =>
+          node.string(1, 'gathered').string(1, 'mask_3d').string(2, 'last_hidden_state').string(4, 'Mul'),
+        )
         .string(2, 'tiny_bert')
         .message(5, (tensor) =>
           tensor
@@ -115,7 +125,8 @@ function valueInfo(name: string, elementType: number, dims: (string | number)[])
     info.string(1, name).message(2, (type) =>
       type.message(1, (tensorType) =>
         tensorType.varint(1, elementType).message(2, (shape) => {
-          for (const dim of dims) shape.message(1, (d) => (typeof dim === 'number' ? d.varint(1, dim) : d.string(2, dim)));
+          for (const dim of dims)
+            shape.message(1, (d) => (typeof dim === 'number' ? d.varint(1, dim) : d.string(2, dim)));
         }),
       ),
     );
@@ -136,11 +147,21 @@ function tokenizerJson(vocabulary: readonly string[]) {
       normalized: false,
       special: true,
     })),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
       pair: [
         { SpecialToken: { id: '[CLS]', type_id: 0 } },
         { Sequence: { id: 'A', type_id: 0 } },
