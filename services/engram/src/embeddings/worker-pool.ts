@@ -145,7 +145,12 @@ export class WorkerPool<Payload, Result> {
     this.makeIdle(slot);
   }
 
+  /**
+   * An idle worker does not keep the process alive (so an app that fails to start, or a CLI that is
+   * done, can exit without closing the pool); a busy one does, so awaited work is never cut short.
+   */
   private makeIdle(slot: Slot<Payload, Result>): void {
+    slot.worker.unref();
     this.idle.push(slot);
     this.dispatch();
   }
@@ -155,6 +160,7 @@ export class WorkerPool<Payload, Result> {
       const slot = this.idle.shift()!;
       const job = this.queue.shift()!;
       slot.job = job;
+      slot.worker.ref();
       slot.worker.postMessage({ id: job.id, payload: job.payload }, job.transfer);
     }
   }

@@ -1,0 +1,35 @@
+// Builds the service only when a source file is newer than the last build, so a second `npm start`
+// with nothing changed goes straight to booting.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const service = join(root, 'services', 'engram');
+const buildInfo = join(service, 'dist', '.tsbuildinfo');
+
+function newestMtime(path) {
+  const stats = statSync(path);
+  if (!stats.isDirectory()) return stats.mtimeMs;
+  return Math.max(stats.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+function builtAt() {
+  try {
+    return statSync(buildInfo).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+const sources = [join(service, 'src'), join(service, 'tsconfig.json'), join(service, 'package.json')];
+if (Math.max(...sources.map(newestMtime)) > builtAt()) {
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(service, 'tsconfig.json')],
+    {
+      stdio: 'inherit',
+    },
+  );
+}

@@ -1,0 +1,30 @@
+// Debian packages the test suites need. When one is missing the test command installs it (as root with
+// apt-get), or stops with one line saying what to install.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+/** command on PATH → Debian package providing it. Later suites add theirs (redis-server, chromium, …). */
+export const REQUIRED_PACKAGES = {};
+
+function onPath(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function ensureSystemPackages(required = REQUIRED_PACKAGES) {
+  const missing = Object.entries(required)
+    .filter(([command]) => !onPath(command))
+    .map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  const canInstall = process.getuid?.() === 0 && onPath('apt-get');
+  if (!canInstall) {
+    console.error(
+      `Tests need these Debian packages: ${missing.join(' ')} — install them with: sudo apt-get install -y ${missing.join(' ')}`,
+    );
+    process.exit(1);
+  }
+  console.log(`Installing Debian packages the tests need: ${missing.join(' ')}`);
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}

@@ -1,0 +1,41 @@
+// `npm test`: installs what the suites need, builds, then runs every unit/integration spec
+// (services/engram/src/**/*.spec.ts) and every whole-stack spec (test/**/*.e2e-spec.ts) with node's test runner.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureSystemPackages } from './system-packages.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+
+function findFiles(dir, suffix) {
+  let found = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) found = found.concat(findFiles(path, suffix));
+    else if (name.endsWith(suffix)) found.push(path);
+  }
+  return found;
+}
+
+ensureSystemPackages();
+execFileSync(
+  process.execPath,
+  [tsc, '-b', join(root, 'services/engram/tsconfig.json'), join(root, 'test/tsconfig.json')],
+  {
+    stdio: 'inherit',
+  },
+);
+
+const filter = process.argv.slice(2);
+const specs = [
+  ...findFiles(join(root, 'services/engram/dist'), '.spec.js'),
+  ...findFiles(join(root, 'test/dist'), '.e2e-spec.js'),
+].filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)));
+
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...specs], {
+  stdio: 'inherit',
+  cwd: root,
+});
+process.exit(result.status ?? 1);

@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { ConfigModule } from './config/config.module';
+import { AppConfig } from './config/config.types';
+import { HealthModule } from './health/health.module';
+import { MemoriesModule } from './memories/memories.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { SearchModule } from './search/search.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), MetricsModule, MemoriesModule, SearchModule, HealthModule],
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+    };
+  }
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { routesOf } from '../http/create-app';
+import { startTestApp, TestApp } from '../testing/test-app';
+
+const API_KEY = 'test-key-0123456789abcdef';
+const OPEN_ROUTES = new Set(['GET /api/health', 'GET /health/live', 'HEAD /api/health', 'HEAD /health/live']);
+
+describe('API key auth and CORS', () => {
+  let api: TestApp;
+  before(async () => {
+    api = await startTestApp({ MCP_API_KEY: API_KEY, MCP_CORS_ORIGINS: 'https://app.example.com' });
+  });
+  after(async () => {
+    await api.close();
+  });
+
+  it('answers 401 JSON on every registered route without the key (routes enumerated from the server)', async () => {
+    const routes = routesOf(api.app).filter((route) => route.method !== 'OPTIONS');
+    assert.ok(routes.length >= 15, `expected the full route table, got ${routes.length}`);
+    const checked: string[] = [];
+    for (const { method, url } of routes) {
+      if (OPEN_ROUTES.has(`${method} ${url}`)) continue;
+      const path = url.replace(/:hash/g, 'a'.repeat(64)).replace(/\*$/, 'index.html');
+      const response = await api.request(method, path, method === 'GET' || method === 'HEAD' ? {} : { body: {} });
+      assert.equal(response.status, 401, `${method} ${url} answered ${response.status}`);
+      if (method !== 'HEAD') assert.equal(response.body.error, 'unauthorized', `${method} ${url}`);
+      checked.push(`${method} ${url}`);
+    }
+    for (const expected of [
+      'POST /api/memories',
+      'GET /api/memories',
+      'POST /api/search',
+      'GET /metrics',
+      'GET /api/docs-json',
+      'GET /health/ready',
+      'GET /api/health/detailed',
+    ]) {
+      assert.ok(checked.includes(expected), `${expected} was not among the enumerated routes`);
+    }
+  });
+
+  it('answers 401 for unknown paths too, so route existence does not leak', async () => {
+    assert.equal((await api.request('GET', '/api/secret-admin')).status, 401);
+  });
+
+  it('accepts the key as Authorization: Bearer and as X-API-Key, and refuses a wrong or empty one', async () => {
+    assert.equal(
+      (await api.request('GET', '/api/memories', { headers: { Authorization: `Bearer ${API_KEY}` } })).status,
+      200,
+    );
+    assert.equal((await api.request('GET', '/api/memories', { headers: { 'X-API-Key': API_KEY } })).status, 200);
+    assert.equal((await api.request('GET', '/api/memories', { headers: { 'X-API-Key': `${API_KEY}x` } })).status, 401);
+    assert.equal((await api.request('GET', '/api/memories', { headers: { Authorization: 'Bearer ' } })).status, 401);
+    assert.equal((await api.request('GET', '/api/memories', { headers: { Authorization: API_KEY } })).status, 401);
+    assert.equal(
+      (await api.request('GET', `/api/memories?api_key=${API_KEY}`)).status,
+      401,
+      'query keys are for SSE only',
+    );
+  });
+
+  it('keeps /api/health and /health/live open and free of data', async () => {
+    const health = await api.request('GET', '/api/health');
+    assert.equal(health.status, 200);
+    assert.deepEqual(health.body, { status: 'healthy' });
+    assert.equal((await api.request('GET', '/health/live')).status, 200);
+  });
+
+  it('answers CORS preflights without the key, for configured origins only', async () => {
+    const preflight = await api.request('OPTIONS', '/api/memories', {
+      headers: {
+        Origin: 'https://app.example.com',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'x-api-key,content-type',
+      },
+    });
+    assert.ok(preflight.status === 204 || preflight.status === 200, `preflight answered ${preflight.status}`);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    const foreign = await api.request('OPTIONS', '/api/memories', {
+      headers: { Origin: 'https://evil.example.net', 'Access-Control-Request-Method': 'POST' },
+    });
+    assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('does not log the key or memory content at info level', async () => {
+    const logged: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      logged.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    const verbose = await startTestApp({ MCP_API_KEY: API_KEY, LOG_LEVEL: 'info' });
+    try {
+      await verbose.request('POST', '/api/memories', {
+        body: { content: 'secret diary entry' },
+        headers: { 'X-API-Key': API_KEY },
+      });
+      await verbose.request('GET', `/api/memories?page=1`, { headers: { Authorization: `Bearer ${API_KEY}` } });
+    } finally {
+      await verbose.close();
+      process.stdout.write = write;
+    }
+    const text = logged.join('');
+    assert.match(text, /"route":"\/api\/memories"/, 'access log lines are written');
+    assert.ok(!text.includes(API_KEY), 'the API key appears in the logs');
+    assert.ok(!text.includes('secret diary entry'), 'memory content appears in the logs');
+  });
+});
+
+describe('open mode (no API key)', () => {
+  it('serves without a key on loopback', async () => {
+    const api = await startTestApp();
+    try {
+      assert.equal((await api.request('GET', '/api/memories')).status, 200);
+    } finally {
+      await api.close();
+    }
+  });
+});

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { decideBindAddress } from '../http/bind-address';
+import { ConfigError, loadConfig } from './config.loader';
+
+describe('configuration', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'engram-config-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const problemsOf = (env: Record<string, string>, argv: string[] = []): string[] => {
+    try {
+      loadConfig({ env, argv, cwd: dir });
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.problems;
+    }
+    return [];
+  };
+
+  it('runs on embedded defaults with no environment at all', () => {
+    const config = loadConfig({ env: {}, cwd: dir });
+    assert.equal(config.http.host, '127.0.0.1');
+    assert.equal(config.http.port, 8000);
+    assert.equal(config.storage.sqlitePath, join(dir, 'data', 'engram.db'));
+    assert.equal(config.storage.backend, 'sqlite_vec');
+    assert.equal(config.storage.pragmas.journal_mode, 'WAL');
+    assert.equal(config.embedding.provider, 'local');
+    assert.equal(config.auth.apiKey, undefined);
+    assert.deepEqual(config.http.corsOrigins, ['http://localhost:8000', 'http://127.0.0.1:8000']);
+  });
+
+  it('reads .env below the environment, and command-line flags above both', () => {
+    writeFileSync(
+      join(dir, '.env'),
+      'MCP_HTTP_PORT=9001\nMCP_HTTP_HOST=0.0.0.0\nMCP_API_KEY="key-from-dotenv-file-123"\n',
+    );
+    const fromFile = loadConfig({ env: {}, cwd: dir });
+    assert.equal(fromFile.http.port, 9001);
+    assert.equal(fromFile.auth.apiKey, 'key-from-dotenv-file-123');
+    const envWins = loadConfig({ env: { MCP_HTTP_PORT: '9002' }, cwd: dir });
+    assert.equal(envWins.http.port, 9002);
+    assert.equal(envWins.http.host, '0.0.0.0');
+    const flagWins = loadConfig({
+      env: { MCP_HTTP_PORT: '9002' },
+      argv: ['--port', '9003', '--host=127.0.0.2'],
+      cwd: dir,
+    });
+    assert.equal(flagWins.http.port, 9003);
+    assert.equal(flagWins.http.host, '127.0.0.2');
+    rmSync(join(dir, '.env'));
+  });
+
+  it('reports every invalid setting at once, one line each, naming the variable and accepted values', () => {
+    const problems = problemsOf({
+      MCP_HTTP_PORT: '80000',
+      MCP_MEMORY_STORAGE_BACKEND: 'cloudflare',
+      MCP_ALLOW_ANONYMOUS_ACCESS: 'maybe',
+      ENGRAM_EMBEDDING_PROVIDER: 'magic',
+      MCP_API_KEY: 'short',
+      MCP_CORS_ORIGINS: 'not-an-origin',
+      ENGRAM_TIMEZONE: 'Mars/Olympus',
+      LOG_LEVEL: 'loud',
+    });
+    assert.equal(problems.length, 8, problems.join('\n'));
+    const expectations: [RegExp, RegExp][] = [
+      [/^MCP_HTTP_PORT=80000/, /0 to 65535/],
+      [/^MCP_MEMORY_STORAGE_BACKEND=cloudflare/, /accepted values: sqlite_vec/],
+      [/^MCP_ALLOW_ANONYMOUS_ACCESS=maybe/, /true or false/],
+      [/^ENGRAM_EMBEDDING_PROVIDER=magic/, /local, onnx, openai/],
+      [/^MCP_API_KEY/, /16 characters/],
+      [/^MCP_CORS_ORIGINS/, /scheme:\/\/host/],
+      [/^ENGRAM_TIMEZONE=Mars\/Olympus/, /IANA/],
+      [/^LOG_LEVEL=loud/, /debug, info, warn, error/],
+    ];
+    for (const [start, accepted] of expectations) {
+      const line = problems.find((problem) => start.test(problem));
+      assert.ok(line, `no problem line matching ${start}`);
+      assert.match(line, accepted);
+    }
+  });
+
+  it('requires what each embedding provider needs', () => {
+    assert.match(problemsOf({ ENGRAM_EMBEDDING_PROVIDER: 'onnx' }).join(), /ENGRAM_ONNX_MODEL_DIR is required/);
+    assert.match(problemsOf({ ENGRAM_EMBEDDING_PROVIDER: 'openai' }).join(), /MCP_EXTERNAL_EMBEDDING_URL/);
+    assert.match(problemsOf({ MCP_EXTERNAL_EMBEDDING_URL: 'ftp://x' }).join(), /http:\/\/ or https:\/\//);
+    const openai = loadConfig({
+      env: { MCP_EXTERNAL_EMBEDDING_URL: 'http://127.0.0.1:9/v1/', MCP_EXTERNAL_EMBEDDING_MODEL: 'm' },
+      cwd: dir,
+    });
+    assert.equal(openai.embedding.provider, 'openai');
+    assert.equal(openai.embedding.openaiBaseUrl, 'http://127.0.0.1:9/v1');
+  });
+
+  it('refuses unknown command-line options and missing values', () => {
+    assert.match(problemsOf({}, ['--prot', '1']).join(), /unknown command-line option --prot/);
+    assert.match(problemsOf({}, ['--port']).join(), /--port needs a value/);
+  });
+
+  it('accepts the legacy database path alias and a base directory', () => {
+    assert.equal(
+      loadConfig({ env: { MCP_MEMORY_SQLITEVEC_PATH: '/tmp/x.db' }, cwd: dir }).storage.sqlitePath,
+      '/tmp/x.db',
+    );
+    assert.equal(
+      loadConfig({ env: { MCP_MEMORY_BASE_DIR: '/srv/engram' }, cwd: dir }).storage.sqlitePath,
+      '/srv/engram/engram.db',
+    );
+  });
+
+  it('keeps a keyless server on loopback unless anonymous access is allowed', () => {
+    const open = loadConfig({ env: { MCP_HTTP_HOST: '0.0.0.0' }, cwd: dir });
+    const decision = decideBindAddress(open);
+    assert.equal(decision.host, '127.0.0.1');
+    assert.match(decision.warning ?? '', /MCP_API_KEY/);
+    const anonymous = loadConfig({ env: { MCP_HTTP_HOST: '0.0.0.0', MCP_ALLOW_ANONYMOUS_ACCESS: 'true' }, cwd: dir });
+    assert.equal(decideBindAddress(anonymous).host, '0.0.0.0');
+    const keyed = loadConfig({ env: { MCP_HTTP_HOST: '0.0.0.0', MCP_API_KEY: 'a-long-enough-api-key' }, cwd: dir });
+    assert.deepEqual(decideBindAddress(keyed), { host: '0.0.0.0' });
+  });
+});

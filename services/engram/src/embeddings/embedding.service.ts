@@ -1,0 +1,40 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { EMBEDDER, Embedder } from './embedder';
+
+/** What services call to embed text: the configured provider, measured. */
+@Injectable()
+export class EmbeddingService {
+  constructor(
+    @Inject(EMBEDDER) private readonly embedder: Embedder,
+    private readonly metrics: EngramMetrics,
+  ) {}
+
+  get modelId(): string {
+    return this.embedder.modelId;
+  }
+
+  get dimension(): number {
+    return this.embedder.dimension;
+  }
+
+  get provider(): string {
+    return this.embedder.provider;
+  }
+
+  async embedMany(texts: readonly string[]): Promise<Float32Array[]> {
+    if (texts.length === 0) return [];
+    const stop = this.metrics.embeddingDuration.startTimer({ provider: this.embedder.provider });
+    try {
+      return await this.embedder.embed(texts);
+    } finally {
+      stop();
+      this.metrics.embeddedTexts.inc({ provider: this.embedder.provider }, texts.length);
+    }
+  }
+
+  async embedOne(text: string): Promise<Float32Array> {
+    const [vector] = await this.embedMany([text]);
+    return vector;
+  }
+}

@@ -1,0 +1,29 @@
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { EMBEDDER, Embedder } from './embedder';
+import { createEmbedder } from './embedder.factory';
+import { EmbeddingService } from './embedding.service';
+
+@Module({
+  providers: [
+    {
+      provide: EMBEDDER,
+      inject: [APP_CONFIG],
+      // Loaded before the server listens: the model ships with the package, so this takes well under a second.
+      useFactory: async (config: AppConfig): Promise<Embedder> => {
+        const embedder = createEmbedder(config.embedding);
+        await embedder.init();
+        return embedder;
+      },
+    },
+    EmbeddingService,
+  ],
+  exports: [EMBEDDER, EmbeddingService],
+})
+export class EmbeddingsModule implements OnApplicationShutdown {
+  constructor(@Inject(EMBEDDER) private readonly embedder: Embedder) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.embedder.close();
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { EmbeddingsModule } from '../embeddings/embeddings.module';
+import { MemoriesModule } from '../memories/memories.module';
+import { StorageModule } from '../storage/storage.module';
+import { HealthController } from './health.controller';
+import { ReadinessIndicators } from './readiness.indicators';
+
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false }), StorageModule, EmbeddingsModule, MemoriesModule],
+  controllers: [HealthController],
+  providers: [ReadinessIndicators],
+})
+export class HealthModule {}

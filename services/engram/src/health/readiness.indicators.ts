@@ -1,0 +1,47 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { EmbeddingService } from '../embeddings/embedding.service';
+import { StorageInfoRepository } from '../storage/storage-info.repository';
+
+/** What "ready" means: the database accepts writes, the disk has room, the embedding model is loaded. */
+@Injectable()
+export class ReadinessIndicators {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    private readonly storage: StorageInfoRepository,
+    private readonly embeddings: EmbeddingService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  databaseWritable(): HealthIndicatorResult {
+    const check = this.health.check('database');
+    try {
+      this.storage.checkWritable();
+      return check.up();
+    } catch (error) {
+      return check.down({ message: `database is not writable: ${(error as Error).message}` });
+    }
+  }
+
+  diskSpace(): HealthIndicatorResult {
+    const check = this.health.check('disk');
+    const free = this.storage.freeDiskBytes();
+    const minimum = this.config.health.minFreeDiskBytes;
+    return free >= minimum
+      ? check.up({ freeBytes: free })
+      : check.down({
+          freeBytes: free,
+          minimumBytes: minimum,
+          message: 'free disk space below ENGRAM_MIN_FREE_DISK_BYTES',
+        });
+  }
+
+  embedder(): HealthIndicatorResult {
+    const check = this.health.check('embedder');
+    const { modelId, dimension } = this.embeddings;
+    return dimension > 0
+      ? check.up({ model: modelId, dimension })
+      : check.down({ message: 'embedding model not loaded' });
+  }
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestApp, TestApp } from '../testing/test-app';
+
+/** Every client mistake gets a 4xx JSON `{error, message}`: never a 5xx, never a crash, never a stored row. */
+describe('bad input of every kind', () => {
+  let api: TestApp;
+  before(async () => {
+    api = await startTestApp({
+      ENGRAM_MAX_CONTENT_BYTES: '1000',
+      ENGRAM_MAX_BODY_BYTES: '65536',
+      ENGRAM_MAX_METADATA_BYTES: '200',
+    });
+  });
+  after(async () => {
+    await api.close();
+  });
+
+  const expectError = async (
+    status: number,
+    method: string,
+    path: string,
+    options: Parameters<TestApp['request']>[2],
+    messagePattern?: RegExp,
+  ) => {
+    const response = await api.request(method, path, options);
+    assert.equal(response.status, status, `${method} ${path}: ${response.text}`);
+    assert.equal(typeof response.body.error, 'string', response.text);
+    assert.equal(typeof response.body.message, 'string', response.text);
+    if (messagePattern) assert.match(response.body.message, messagePattern);
+    return response;
+  };
+
+  it('rejects missing and wrongly typed fields with 400 naming the field', async () => {
+    await expectError(400, 'POST', '/api/memories', { body: {} }, /content/);
+    await expectError(400, 'POST', '/api/memories', { body: { content: 42 } }, /content/);
+    await expectError(400, 'POST', '/api/memories', { body: { content: '   ' } }, /content must not be empty/);
+    await expectError(400, 'POST', '/api/memories', { body: { content: 'x', tags: [1, 2] } }, /tags/);
+    await expectError(400, 'POST', '/api/memories', { body: { content: 'x', tags: [''] } }, /tags/);
+    await expectError(400, 'POST', '/api/memories', { body: { content: 'x', metadata: 'nope' } }, /metadata/);
+    await expectError(400, 'POST', '/api/memories', { body: { content: 'x', metadata: [1] } }, /metadata/);
+    await expectError(
+      400,
+      'POST',
+      '/api/memories',
+      { body: { content: 'x', memory_type: 'not a type!' } },
+      /memory_type/,
+    );
+    await expectError(
+      400,
+      'POST',
+      '/api/memories',
+      { body: { content: 'x', created_at: 'yesterday-ish' } },
+      /created_at/,
+    );
+    await expectError(400, 'POST', '/api/memories', { body: [] });
+    await expectError(400, 'POST', '/api/memories', { body: 'just a string' });
+    await expectError(400, 'POST', '/api/search', { body: { query: 'x', limit: '10' } }, /limit/);
+    await expectError(400, 'POST', '/api/search', { body: { query: 'x', mode: 'fuzzy' } }, /mode/);
+    await expectError(400, 'POST', '/api/search', { body: {} }, /query/);
+  });
+
+  it('rejects unknown fields instead of ignoring a typo', async () => {
+    const response = await expectError(400, 'POST', '/api/memories', { body: { content: 'x', tgas: ['a'] } }, /tgas/);
+    assert.ok(Array.isArray(response.body.details.issues));
+    await expectError(400, 'POST', '/api/search', { body: { query: 'x', n_result: 3 } }, /n_result/);
+    await expectError(400, 'GET', '/api/memories?pagesize=3', {}, /pagesize/);
+  });
+
+  it('rejects limits out of range: negative, zero, above 100, fractional', async () => {
+    for (const limit of [-1, 0, 101, 2.5]) {
+      await expectError(400, 'POST', '/api/search', { body: { query: 'x', limit } }, /limit/);
+    }
+  });
+
+  it('answers 400 for malformed JSON, an empty JSON body and invalid UTF-8', async () => {
+    await expectError(400, 'POST', '/api/memories', { rawBody: '{"content": "x",' }, /not valid JSON/);
+    await expectError(400, 'POST', '/api/memories', { rawBody: '' }, /empty/);
+    const invalidUtf8 = Buffer.concat([
+      Buffer.from('{"content":"'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('"}'),
+    ]);
+    await expectError(400, 'POST', '/api/memories', { rawBody: invalidUtf8 }, /UTF-8/);
+    assert.equal((await api.request('GET', '/api/memories')).body.total, 0);
+  });
+
+  it('answers 415 for bodies that are not JSON', async () => {
+    await expectError(415, 'POST', '/api/memories', {
+      rawBody: 'content=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    await expectError(415, 'POST', '/api/memories', { rawBody: 'hello', headers: { 'content-type': 'text/plain' } });
+  });
+
+  it('answers 413 for content, metadata or a whole body over the limits', async () => {
+    await expectError(413, 'POST', '/api/memories', { body: { content: 'é'.repeat(501) } }, /ENGRAM_MAX_CONTENT_BYTES/);
+    await expectError(
+      413,
+      'POST',
+      '/api/memories',
+      { body: { content: 'x', metadata: { blob: 'y'.repeat(300) } } },
+      /ENGRAM_MAX_METADATA_BYTES/,
+    );
+    await expectError(413, 'POST', '/api/memories', { body: { content: 'z'.repeat(70_000) } }, /ENGRAM_MAX_BODY_BYTES/);
+    const batch = { memories: [{ content: 'fine' }, { content: 'w'.repeat(1001) }] };
+    await expectError(413, 'POST', '/api/memories/batch', { body: batch }, /memories\.1/);
+    assert.equal((await api.request('GET', '/api/memories')).body.total, 0, 'a refused batch stores nothing');
+  });
+
+  it('answers 400 for an empty batch and 413 for too many items', async () => {
+    await expectError(400, 'POST', '/api/memories/batch', { body: { memories: [] } });
+    const small = await startTestApp({ ENGRAM_MAX_BATCH_ITEMS: '2' });
+    try {
+      const response = await small.request('POST', '/api/memories/batch', {
+        body: { memories: [{ content: 'a' }, { content: 'b' }, { content: 'c' }] },
+      });
+      assert.equal(response.status, 413);
+      assert.match(response.body.message, /ENGRAM_MAX_BATCH_ITEMS/);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('answers 404 JSON for unknown routes and 400 for an update with nothing to change', async () => {
+    await expectError(404, 'GET', '/api/nothing-here', {});
+    const stored = await api.request('POST', '/api/memories', { body: { content: 'to update' } });
+    await expectError(400, 'PUT', `/api/memories/${stored.body.content_hash}`, { body: {} }, /at least one/);
+  });
+});

@@ -1,0 +1,43 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+/** A client error thrown while reading a body; fastify answers with its status code. */
+class BodyParseError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode = 400,
+  ) {
+    super(message);
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The only body type accepted is JSON, decoded strictly: invalid UTF-8 is a 400 instead of being
+ * silently replaced by U+FFFD and stored. Other content types get fastify's 415.
+ */
+export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit },
+    (_request: FastifyRequest, body: Buffer, done: (error: Error | null, value?: unknown) => void) => {
+      let text: string;
+      try {
+        text = strictUtf8.decode(body);
+      } catch {
+        done(new BodyParseError('Request body is not valid UTF-8'));
+        return;
+      }
+      if (text.trim() === '') {
+        done(new BodyParseError('Request body is empty; send a JSON object'));
+        return;
+      }
+      try {
+        done(null, JSON.parse(text));
+      } catch (error) {
+        done(new BodyParseError(`Request body is not valid JSON: ${(error as Error).message}`));
+      }
+    },
+  );
+}

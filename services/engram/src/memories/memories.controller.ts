@@ -1,0 +1,120 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiZodBody, ApiZodQuery } from '../common/api-schema.decorators';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import {
+  BatchStoreBody,
+  ContentHashParam,
+  DeleteMemoryQuery,
+  ListMemoriesInput,
+  ListMemoriesQuery,
+  StoreMemoryBody,
+  StoreMemoryInput,
+  TagsInput,
+  UpdateMemoryBody,
+  UpdateMemoryInput,
+} from './memory.dto';
+import { MemoryService } from './memory.service';
+import { MEMORY_VIEW_SCHEMA, MemoryView, toMemoryView } from './memory.view';
+
+const hashPipe = new ZodValidationPipe(ContentHashParam, 'path');
+const agentTagPipe = new ZodValidationPipe(TagsInput.optional(), 'path');
+
+@ApiTags('memories')
+@ApiSecurity('api_key')
+@Controller('api/memories')
+export class MemoriesController {
+  constructor(private readonly memories: MemoryService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Store a memory (exact duplicate content answers 409 with the existing memory)' })
+  @ApiZodBody(StoreMemoryBody)
+  @ApiHeader({ name: 'X-Agent-ID', required: false, description: 'Adds the tag agent:<id>' })
+  @ApiCreatedResponse({ description: 'Stored', schema: { properties: { memory: MEMORY_VIEW_SCHEMA } } })
+  @ApiErrors(400, 401, 409, 413, 415, 503)
+  async store(
+    @Body(new ZodValidationPipe(StoreMemoryBody, 'body')) body: StoreMemoryInput,
+    @Headers('x-agent-id') agentId?: string,
+  ): Promise<{ success: true; message: string; content_hash: string; memory: MemoryView }> {
+    const memory = await this.memories.store(body, agentTags(agentId));
+    return { success: true, message: 'Memory stored', content_hash: memory.contentHash, memory: toMemoryView(memory) };
+  }
+
+  @Post('batch')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Store many memories in one transaction (bulk ingest); duplicates are reported, not stored',
+  })
+  @ApiZodBody(BatchStoreBody)
+  @ApiErrors(400, 401, 413, 415, 503)
+  async storeBatch(
+    @Body(new ZodValidationPipe(BatchStoreBody, 'body')) body: { memories: StoreMemoryInput[] },
+    @Headers('x-agent-id') agentId?: string,
+  ) {
+    const outcomes = await this.memories.storeMany(body.memories, agentTags(agentId));
+    const stored = outcomes.filter((outcome) => outcome.created).length;
+    return {
+      success: true,
+      stored,
+      duplicates: outcomes.length - stored,
+      results: outcomes.map((outcome, index) => ({
+        index,
+        status: outcome.created ? 'created' : 'duplicate',
+        content_hash: outcome.memory.contentHash,
+      })),
+    };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List memories, newest first, with pagination and filters' })
+  @ApiZodQuery(ListMemoriesQuery)
+  @ApiErrors(400, 401, 422)
+  list(@Query(new ZodValidationPipe(ListMemoriesQuery, 'query')) query: ListMemoriesInput) {
+    const page = this.memories.list(query);
+    return {
+      memories: page.memories.map(toMemoryView),
+      total: page.total,
+      page: page.page,
+      page_size: page.pageSize,
+      has_more: page.hasMore,
+      total_pages: page.totalPages,
+    };
+  }
+
+  @Get(':hash')
+  @ApiOperation({ summary: 'Get one memory by content_hash' })
+  @ApiOkResponse({ schema: MEMORY_VIEW_SCHEMA })
+  @ApiErrors(400, 401, 404)
+  get(@Param('hash', hashPipe) hash: string): MemoryView {
+    return toMemoryView(this.memories.get(hash));
+  }
+
+  @Put(':hash')
+  @ApiOperation({ summary: 'Edit tags, type, metadata or content (new content is re-embedded and re-hashed)' })
+  @ApiZodBody(UpdateMemoryBody)
+  @ApiErrors(400, 401, 404, 409, 413, 415, 503)
+  async update(
+    @Param('hash', hashPipe) hash: string,
+    @Body(new ZodValidationPipe(UpdateMemoryBody, 'body')) body: UpdateMemoryInput,
+  ) {
+    const memory = await this.memories.update(hash, body);
+    return { success: true, message: 'Memory updated', content_hash: memory.contentHash, memory: toMemoryView(memory) };
+  }
+
+  @Delete(':hash')
+  @ApiOperation({ summary: 'Delete a memory: soft by default (a tombstone), or for good with ?hard=true' })
+  @ApiZodQuery(DeleteMemoryQuery)
+  @ApiErrors(400, 401, 404)
+  delete(
+    @Param('hash', hashPipe) hash: string,
+    @Query(new ZodValidationPipe(DeleteMemoryQuery, 'query')) query: { hard: boolean },
+  ) {
+    this.memories.delete(hash, query.hard);
+    return { success: true, message: query.hard ? 'Memory deleted for good' : 'Memory deleted', content_hash: hash };
+  }
+}
+
+/** `X-Agent-ID: claude` tags the memory `agent:claude`, as MCP Memory Service does. */
+function agentTags(agentId: string | undefined): string[] {
+  return agentId ? (agentTagPipe.transform(`agent:${agentId}`) ?? []) : [];
+}

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/**
+ * The shapes clients send, defined once: they validate REST input, feed the OpenAPI document, and the
+ * MCP tool schemas build on them. Field names follow MCP Memory Service so its clients work unchanged.
+ */
+
+export const MAX_TAGS = 64;
+export const MAX_TAG_LENGTH = 100;
+export const MAX_PAGE_SIZE = 100;
+
+const tagText = z
+  .string()
+  .transform((tag) => tag.trim().replace(/\s+/g, ' ').toLowerCase())
+  .pipe(
+    z.string().min(1, 'tags must not be empty').max(MAX_TAG_LENGTH, `a tag has at most ${MAX_TAG_LENGTH} characters`),
+  );
+
+/** Tags as an array, or as one comma-separated string; normalised (trimmed, lower-case, deduplicated, sorted). */
+export const TagsInput = z
+  .union([z.array(z.string()), z.string().transform((csv) => csv.split(',').filter((tag) => tag.trim() !== ''))])
+  .pipe(z.array(tagText).max(MAX_TAGS, `at most ${MAX_TAGS} tags`))
+  .transform((tags) => [...new Set(tags)].sort())
+  .describe('Tags: an array of strings, or one comma-separated string');
+
+export const MemoryTypeInput = z
+  .string()
+  .transform((type) => type.trim().toLowerCase())
+  .pipe(
+    z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9_-]{0,63}$/,
+        'memory_type is a word of letters, digits, _ or - (e.g. note, observation, decision)',
+      ),
+  )
+  .describe('Memory type, e.g. note, observation, decision, learning, error, pattern');
+
+/** Epoch seconds (as MCP Memory Service returns them) or an ISO 8601 string; becomes epoch milliseconds. */
+export const TimestampInput = z
+  .union([
+    z
+      .number()
+      .finite()
+      .min(0)
+      .transform((seconds) => Math.round(seconds * 1000)),
+    z
+      .string()
+      .refine((text) => /^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text)), 'expected an ISO 8601 date')
+      .transform((text) => Date.parse(text)),
+  ])
+  .describe('Epoch seconds or an ISO 8601 date/time');
+
+export const MetadataInput = z.record(z.string(), z.unknown()).describe('Free-form JSON object');
+
+const nonBlankContent = z
+  .string()
+  .refine((content) => content.trim().length > 0, 'content must not be empty')
+  .describe('The text to remember');
+
+export const StoreMemoryBody = z.strictObject({
+  content: nonBlankContent,
+  tags: TagsInput.optional(),
+  memory_type: MemoryTypeInput.optional(),
+  metadata: MetadataInput.optional(),
+  created_at: TimestampInput.optional().describe('When the remembered thing happened (default: now)'),
+  client_hostname: z.string().max(255).optional().describe('Recorded in metadata.client_hostname'),
+  conversation_id: z.string().max(255).optional().describe('Recorded in metadata.conversation_id'),
+});
+export type StoreMemoryInput = z.output<typeof StoreMemoryBody>;
+
+export const BatchStoreBody = z.strictObject({
+  memories: z.array(StoreMemoryBody).min(1, 'memories must hold at least one memory'),
+});
+
+export const UpdateMemoryBody = z
+  .strictObject({
+    content: nonBlankContent.optional().describe('New text; re-embedded, and the content_hash changes'),
+    tags: TagsInput.optional().describe('Replaces the tags'),
+    memory_type: MemoryTypeInput.optional(),
+    metadata: MetadataInput.optional().describe('Replaces the metadata'),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'give at least one of content, tags, memory_type, metadata');
+export type UpdateMemoryInput = z.output<typeof UpdateMemoryBody>;
+
+export const ContentHashParam = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/i, 'content_hash is 64 hexadecimal characters')
+  .transform((hash) => hash.toLowerCase());
+
+/** Query-string integers: digits only, so "1e3", "-1" and "abc" are refused rather than coerced. */
+const queryInteger = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
+
+const queryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** Time filters shared by listing and search: a phrase, explicit bounds, or both (intersected). */
+export const TimeFilterFields = {
+  time_expr: z.string().max(500).optional().describe('Natural-language time: "yesterday", "last 30 days", "march"'),
+  after: TimestampInput.optional().describe('Only memories created at or after this time'),
+  before: TimestampInput.optional().describe('Only memories created before this time'),
+};
+
+const queryTimestamp = z
+  .string()
+  .transform((text) => (/^\d+(\.\d+)?$/.test(text) ? Number(text) : text))
+  .pipe(TimestampInput);
+
+export const ListMemoriesQuery = z.strictObject({
+  page: queryInteger(1, 1_000_000, 1),
+  page_size: queryInteger(1, MAX_PAGE_SIZE, 10),
+  tag: TagsInput.optional().describe('Comma-separated tags (alias: tags)'),
+  tags: TagsInput.optional(),
+  tag_match: z.enum(['any', 'all']).default('any'),
+  memory_type: MemoryTypeInput.optional(),
+  time_expr: TimeFilterFields.time_expr,
+  after: queryTimestamp.optional(),
+  before: queryTimestamp.optional(),
+  order: z.enum(['newest', 'oldest']).default('newest'),
+});
+export type ListMemoriesInput = z.output<typeof ListMemoriesQuery>;
+
+export const DeleteMemoryQuery = z.strictObject({
+  hard: queryBoolean.default(false).describe('true: remove the row for good; default: soft delete'),
+});

@@ -1,0 +1,214 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { ContentTooLarge, DuplicateContent, MemoryNotFound } from '../common/domain-errors';
+import { EmbeddingService } from '../embeddings/embedding.service';
+import { resolveTimeFilter } from '../search/time-filter';
+import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../storage/memory.record';
+import { MemoryRepository } from '../storage/memory.repository';
+import { contentHash } from './content-hash';
+import { ListMemoriesInput, StoreMemoryInput, UpdateMemoryInput } from './memory.dto';
+import { toMemoryView } from './memory.view';
+
+/** Single-user setups live in this namespace; scoped keys bring others later. */
+export const DEFAULT_NAMESPACE = 'default';
+export const DEFAULT_MEMORY_TYPE = 'note';
+
+export interface StoreOutcome {
+  memory: MemoryRecord;
+  /** False when a live memory with the same content already existed: it is returned, nothing is added. */
+  created: boolean;
+}
+
+export interface MemoryPage {
+  memories: MemoryRecord[];
+  total: number;
+  page: number;
+  pageSize: number;
+  hasMore: boolean;
+  totalPages: number;
+}
+
+/** Storing, reading, editing and deleting memories: deduplication, size limits, re-embedding. */
+@Injectable()
+export class MemoryService {
+  constructor(
+    private readonly memories: MemoryRepository,
+    private readonly embeddings: EmbeddingService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Stores one memory; exact duplicate content is refused with the existing memory in the error. */
+  async store(input: StoreMemoryInput, extraTags: readonly string[] = []): Promise<MemoryRecord> {
+    const [outcome] = await this.storeMany([input], extraTags);
+    if (!outcome.created) {
+      throw new DuplicateContent('A memory with the same content already exists', {
+        content_hash: outcome.memory.contentHash,
+        memory: toMemoryView(outcome.memory),
+      });
+    }
+    return outcome.memory;
+  }
+
+  /**
+   * Stores many memories in one transaction. Duplicates (of stored memories or within the batch) are
+   * reported, not stored twice, and are never embedded.
+   */
+  async storeMany(inputs: readonly StoreMemoryInput[], extraTags: readonly string[] = []): Promise<StoreOutcome[]> {
+    const { maxBatchItems } = this.config.limits;
+    if (inputs.length > maxBatchItems) {
+      throw new ContentTooLarge(
+        `A batch holds at most ${maxBatchItems} memories (ENGRAM_MAX_BATCH_ITEMS); got ${inputs.length}`,
+      );
+    }
+    const now = Date.now();
+    const drafts = inputs.map((input, index) =>
+      this.draft(input, extraTags, now, inputs.length > 1 ? index : undefined),
+    );
+    const existing = new Map<string, MemoryRecord>();
+    for (const draft of drafts) {
+      const found = this.memories.findLiveByHash(draft.namespace, draft.contentHash);
+      if (found) existing.set(draft.contentHash, found);
+    }
+    const toEmbed = uniqueBy(
+      drafts.filter((draft) => !existing.has(draft.contentHash)),
+      (draft) => draft.contentHash,
+    );
+    const vectors = await this.embeddings.embedMany(toEmbed.map((draft) => draft.content));
+    const stored = this.memories.insertMany(toEmbed.map((draft, i) => ({ ...draft, embedding: vectors[i] })));
+    const outcomeByHash = new Map(stored.map((outcome) => [outcome.memory.contentHash, outcome]));
+
+    const seen = new Set<string>();
+    return drafts.map((draft) => {
+      const prior = existing.get(draft.contentHash);
+      if (prior) return { memory: prior, created: false };
+      const outcome = outcomeByHash.get(draft.contentHash)!;
+      const firstInBatch = !seen.has(draft.contentHash);
+      seen.add(draft.contentHash);
+      return { memory: outcome.memory, created: outcome.created && firstInBatch };
+    });
+  }
+
+  get(hash: string): MemoryRecord {
+    const memory = this.memories.findLiveByHash(DEFAULT_NAMESPACE, hash);
+    if (!memory) throw new MemoryNotFound(hash);
+    return memory;
+  }
+
+  list(input: ListMemoriesInput): MemoryPage {
+    const filter = {
+      namespace: DEFAULT_NAMESPACE,
+      tags: [...(input.tag ?? []), ...(input.tags ?? [])],
+      tagMatch: input.tag_match,
+      memoryType: input.memory_type,
+      ...resolveTimeFilter(input, new Date(), this.config.search.timeZone),
+    };
+    const total = this.memories.count(filter);
+    const offset = (input.page - 1) * input.page_size;
+    const memories = offset < total ? this.memories.list(filter, offset, input.page_size, input.order) : [];
+    return {
+      memories,
+      total,
+      page: input.page,
+      pageSize: input.page_size,
+      hasMore: offset + memories.length < total,
+      totalPages: Math.ceil(total / input.page_size),
+    };
+  }
+
+  /** Edits a memory; new content is re-embedded and gives the memory a new content_hash. */
+  async update(hash: string, input: UpdateMemoryInput): Promise<MemoryRecord> {
+    const memory = this.get(hash);
+    const changes: MemoryChanges = {
+      updatedAt: Date.now(),
+      tags: input.tags,
+      memoryType: input.memory_type,
+      metadata: input.metadata === undefined ? undefined : this.checkedMetadata(input.metadata),
+    };
+    if (input.content !== undefined && input.content !== memory.content) {
+      this.checkContentSize(input.content);
+      const newHash = contentHash(input.content);
+      const clash =
+        newHash === memory.contentHash ? undefined : this.memories.findLiveByHash(memory.namespace, newHash);
+      if (clash) {
+        throw new DuplicateContent('Another memory already has this content', {
+          content_hash: clash.contentHash,
+          memory: toMemoryView(clash),
+        });
+      }
+      Object.assign(changes, {
+        content: input.content,
+        contentHash: newHash,
+        embedding: await this.embeddings.embedOne(input.content),
+      });
+    }
+    return this.memories.update(memory.id, memory.namespace, changes);
+  }
+
+  delete(hash: string, hard: boolean): MemoryRecord {
+    const memory = this.get(hash);
+    if (hard) this.memories.hardDelete(memory.id);
+    else this.memories.softDelete(memory.id, Date.now());
+    return memory;
+  }
+
+  tags(): TagCount[] {
+    return this.memories.tagCounts(DEFAULT_NAMESPACE);
+  }
+
+  stats(): MemoryCounts {
+    return this.memories.counts(DEFAULT_NAMESPACE);
+  }
+
+  private draft(
+    input: StoreMemoryInput,
+    extraTags: readonly string[],
+    now: number,
+    index: number | undefined,
+  ): Omit<NewMemory, 'embedding'> {
+    this.checkContentSize(input.content, index);
+    const metadata = { ...input.metadata };
+    if (input.client_hostname !== undefined) metadata.client_hostname = input.client_hostname;
+    if (input.conversation_id !== undefined) metadata.conversation_id = input.conversation_id;
+    return {
+      namespace: DEFAULT_NAMESPACE,
+      contentHash: contentHash(input.content),
+      content: input.content,
+      memoryType: input.memory_type ?? DEFAULT_MEMORY_TYPE,
+      metadata: this.checkedMetadata(metadata, index),
+      tags: [...new Set([...(input.tags ?? []), ...extraTags])].sort(),
+      createdAt: input.created_at ?? now,
+      updatedAt: now,
+    };
+  }
+
+  private checkContentSize(content: string, index?: number): void {
+    const bytes = Buffer.byteLength(content, 'utf8');
+    const limit = this.config.limits.maxContentBytes;
+    if (bytes > limit) {
+      throw new ContentTooLarge(
+        `${where(index)}content is ${bytes} bytes; the limit is ${limit} (ENGRAM_MAX_CONTENT_BYTES)`,
+      );
+    }
+  }
+
+  private checkedMetadata(metadata: Record<string, unknown>, index?: number): Record<string, unknown> {
+    const bytes = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
+    const limit = this.config.limits.maxMetadataBytes;
+    if (bytes > limit) {
+      throw new ContentTooLarge(
+        `${where(index)}metadata is ${bytes} bytes as JSON; the limit is ${limit} (ENGRAM_MAX_METADATA_BYTES)`,
+      );
+    }
+    return metadata;
+  }
+}
+
+function where(index: number | undefined): string {
+  return index === undefined ? '' : `memories.${index}: `;
+}
+
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  const unique = new Map<string, T>();
+  for (const item of items) if (!unique.has(key(item))) unique.set(key(item), item);
+  return [...unique.values()];
+}

@@ -1,0 +1,43 @@
+import { MemoryRecord } from '../storage/memory.record';
+
+/** A memory as clients see it: MCP Memory Service field names, times as epoch seconds and ISO strings. */
+export interface MemoryView {
+  content_hash: string;
+  content: string;
+  tags: string[];
+  memory_type: string;
+  metadata: Record<string, unknown>;
+  created_at: number;
+  created_at_iso: string;
+  updated_at: number;
+  updated_at_iso: string;
+}
+
+export function toMemoryView(record: MemoryRecord): MemoryView {
+  return {
+    content_hash: record.contentHash,
+    content: record.content,
+    tags: record.tags,
+    memory_type: record.memoryType,
+    metadata: record.metadata,
+    created_at: record.createdAt / 1000,
+    created_at_iso: new Date(record.createdAt).toISOString(),
+    updated_at: record.updatedAt / 1000,
+    updated_at_iso: new Date(record.updatedAt).toISOString(),
+  };
+}
+
+export const MEMORY_VIEW_SCHEMA = {
+  type: 'object',
+  properties: {
+    content_hash: { type: 'string', description: 'SHA-256 of the trimmed, lower-cased content; the memory id' },
+    content: { type: 'string' },
+    tags: { type: 'array', items: { type: 'string' } },
+    memory_type: { type: 'string' },
+    metadata: { type: 'object', additionalProperties: true },
+    created_at: { type: 'number', description: 'Epoch seconds' },
+    created_at_iso: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'number', description: 'Epoch seconds' },
+    updated_at_iso: { type: 'string', format: 'date-time' },
+  },
+};

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every metric Engram exports, declared in this one place. Label values are bounded: route patterns,
+ * methods, status codes, search modes, provider names; never ids or query text.
+ */
+@Injectable()
+export class EngramMetrics {
+  readonly registry = new Registry();
+
+  readonly httpRequestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly memories = new Gauge({
+    name: 'engram_memories',
+    help: 'Live (not deleted) memories stored',
+    registers: [this.registry],
+  });
+
+  readonly searchDuration = new Histogram({
+    name: 'engram_search_duration_seconds',
+    help: 'Search duration by mode, embedding included',
+    labelNames: ['mode'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly embeddingDuration = new Histogram({
+    name: 'engram_embedding_duration_seconds',
+    help: 'Duration of one embedding call (one batch of texts) by provider',
+    labelNames: ['provider'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly embeddedTexts = new Counter({
+    name: 'engram_embedded_texts_total',
+    help: 'Texts embedded, by provider',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dbSize = new Gauge({
+    name: 'engram_db_size_bytes',
+    help: 'Size of the SQLite database file plus its write-ahead log',
+    registers: [this.registry],
+  });
+
+  private readonly scrapeHooks: (() => void)[] = [];
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Registers a refresh of state-derived gauges (counts, sizes), run before each scrape. */
+  onScrape(refresh: () => void): void {
+    this.scrapeHooks.push(refresh);
+  }
+
+  /** The exposition text, after refreshing state-derived gauges. */
+  async scrape(): Promise<string> {
+    for (const refresh of this.scrapeHooks) refresh();
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,89 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { toMemoryView } from '../memories/memory.view';
+import {
+  SearchBody,
+  SearchByTagBody,
+  SearchByTagInput,
+  SearchByTimeBody,
+  SearchByTimeInput,
+  SearchInput,
+} from './search.dto';
+import { SearchHit, SearchService } from './search.service';
+import { CreatedRange } from './time-filter';
+
+@ApiTags('search')
+@ApiSecurity('api_key')
+@Controller('api')
+export class SearchController {
+  constructor(private readonly search: SearchService) {}
+
+  // `/api/memories/search` is the path MCP Memory Service's docs call; served as an alias.
+  @Post(['search', 'memories/search'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Hybrid (default), semantic or keyword search with tag, type and time filters' })
+  @ApiZodBody(SearchBody)
+  @ApiErrors(400, 401, 415, 422, 503)
+  async hybridSearch(@Body(new ZodValidationPipe(SearchBody, 'body')) body: SearchInput) {
+    const outcome = await this.search.hybridSearch(body);
+    return {
+      results: outcome.hits.map(toHitView),
+      total_found: outcome.hits.length,
+      query: body.query,
+      search_type: outcome.mode,
+      time_range: toRangeView(outcome.range),
+      processing_time_ms: round(outcome.elapsedMs),
+    };
+  }
+
+  @Post('search/by-tag')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Memories carrying the tags (any by default, all with match_all), newest first' })
+  @ApiZodBody(SearchByTagBody)
+  @ApiErrors(400, 401, 415, 422)
+  searchByTag(@Body(new ZodValidationPipe(SearchByTagBody, 'body')) body: SearchByTagInput) {
+    const memories = this.search.searchByTag(body);
+    return {
+      results: memories.map((memory) => ({ memory: toMemoryView(memory) })),
+      total_found: memories.length,
+      tags: body.tags,
+      match_all: body.tagMatch === 'all',
+    };
+  }
+
+  @Post('search/by-time')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Memories from a natural-language time range, optionally ranked by a semantic query' })
+  @ApiZodBody(SearchByTimeBody)
+  @ApiErrors(400, 401, 415, 422, 503)
+  async searchByTime(@Body(new ZodValidationPipe(SearchByTimeBody, 'body')) body: SearchByTimeInput) {
+    const { hits, range } = await this.search.searchByTime(body);
+    return {
+      results: hits.map(toHitView),
+      total_found: hits.length,
+      query: body.query,
+      time_range: toRangeView(range),
+    };
+  }
+}
+
+function toHitView(hit: SearchHit) {
+  return {
+    memory: toMemoryView(hit.memory),
+    score: hit.score,
+    similarity_score: hit.similarity,
+    keyword_score: hit.keywordScore,
+    relevance_reason: hit.reason,
+  };
+}
+
+function toRangeView(range: CreatedRange) {
+  const iso = (ms?: number) => (ms === undefined ? null : new Date(ms).toISOString());
+  return { start: iso(range.createdFromMs), end: iso(range.createdBeforeMs) };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

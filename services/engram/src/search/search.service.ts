@@ -1,0 +1,160 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { EmbeddingService } from '../embeddings/embedding.service';
+import { DEFAULT_NAMESPACE } from '../memories/memory.service';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { MemoryRecord } from '../storage/memory.record';
+import { MemoryRepository } from '../storage/memory.repository';
+import { MemoryFilter } from '../storage/memory-filter.sql';
+import { SearchRepository } from '../storage/search.repository';
+import { keywordTerms } from './keyword-terms';
+import { reciprocalRankFusion } from './rank-fusion';
+import { SearchByTagInput, SearchByTimeInput, SearchInput, SearchMode } from './search.dto';
+import { CreatedRange, resolveTimeFilter } from './time-filter';
+
+export interface SearchHit {
+  memory: MemoryRecord;
+  /** The score the results are ordered by: cosine similarity, BM25, or the fused RRF score. */
+  score: number;
+  /** Cosine similarity between query and memory, -1…1. */
+  similarity: number | null;
+  /** BM25 relevance when the memory matched query words. */
+  keywordScore: number | null;
+  reason: string;
+}
+
+export interface SearchOutcome {
+  hits: SearchHit[];
+  mode: SearchMode;
+  range: CreatedRange;
+  elapsedMs: number;
+}
+
+/** Each list in hybrid mode contributes this many candidates per requested result before fusion. */
+const HYBRID_CANDIDATES_PER_RESULT = 3;
+const HYBRID_MIN_CANDIDATES = 30;
+
+/** Semantic, keyword and hybrid retrieval with filters; the rules of ranking live here. */
+@Injectable()
+export class SearchService {
+  constructor(
+    private readonly search: SearchRepository,
+    private readonly memories: MemoryRepository,
+    private readonly embeddings: EmbeddingService,
+    private readonly metrics: EngramMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async hybridSearch(input: SearchInput): Promise<SearchOutcome> {
+    const started = performance.now();
+    const range = resolveTimeFilter(input, new Date(), this.config.search.timeZone);
+    const filter: MemoryFilter = {
+      namespace: DEFAULT_NAMESPACE,
+      tags: input.tags,
+      tagMatch: input.tag_match,
+      memoryType: input.memory_type,
+      ...range,
+    };
+    let hits = await this.rank(input.query, input.mode, filter, input.limit);
+    if (input.similarity_threshold !== undefined) {
+      const threshold = input.similarity_threshold;
+      hits = hits.filter((hit) => hit.similarity !== null && hit.similarity >= threshold);
+    }
+    const elapsedMs = performance.now() - started;
+    this.metrics.searchDuration.observe({ mode: input.mode }, elapsedMs / 1000);
+    return { hits, mode: input.mode, range, elapsedMs };
+  }
+
+  /** Memories carrying the tags (any or all), newest first. */
+  searchByTag(input: SearchByTagInput): MemoryRecord[] {
+    const range = resolveTimeFilter(input, new Date(), this.config.search.timeZone);
+    return this.memories.list(
+      { namespace: DEFAULT_NAMESPACE, tags: input.tags, tagMatch: input.tagMatch, ...range },
+      0,
+      input.limit,
+    );
+  }
+
+  /** Memories from a time phrase's range: newest first, or ranked by `semantic_query` when given. */
+  async searchByTime(input: SearchByTimeInput): Promise<{ hits: SearchHit[]; range: CreatedRange }> {
+    const range = resolveTimeFilter({ time_expr: input.query }, new Date(), this.config.search.timeZone);
+    if (input.semantic_query?.trim()) {
+      const filter = { namespace: DEFAULT_NAMESPACE, ...range };
+      return { hits: await this.rank(input.semantic_query, 'hybrid', filter, input.limit), range };
+    }
+    const memories = this.memories.list({ namespace: DEFAULT_NAMESPACE, ...range }, 0, input.limit);
+    const hits = memories.map((memory) => ({
+      memory,
+      score: 1,
+      similarity: null,
+      keywordScore: null,
+      reason: 'created in the requested time range',
+    }));
+    return { hits, range };
+  }
+
+  private async rank(query: string, mode: SearchMode, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
+    const terms = mode === 'semantic' ? [] : keywordTerms(query);
+    if (mode === 'keyword') {
+      const keywordHits = this.search.keywordCandidates(terms, filter, limit);
+      return this.hydrate(
+        keywordHits.map((hit) => ({ id: hit.id, score: hit.bm25, keywordScore: hit.bm25, similarity: null })),
+        'matched query words',
+      );
+    }
+    const vector = await this.embeddings.embedOne(query);
+    if (mode === 'semantic') {
+      const nearest = this.search.vectorCandidates(vector, filter, limit);
+      return this.hydrate(
+        nearest.map(({ id, distance }) => ({ id, score: 1 - distance, similarity: 1 - distance, keywordScore: null })),
+        'close in meaning',
+      );
+    }
+    const pool = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
+    const nearest = this.search.vectorCandidates(vector, filter, pool);
+    const keywordHits = this.search.keywordCandidates(terms, filter, pool);
+    const fused = reciprocalRankFusion(
+      [
+        { ids: nearest.map((hit) => hit.id), weight: 1 },
+        { ids: keywordHits.map((hit) => hit.id), weight: 1 },
+      ],
+      this.config.search.rrfK,
+    );
+    const top = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit);
+    const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
+    const missing = top.map(([id]) => id).filter((id) => !similarity.has(id));
+    for (const { id, distance } of this.search.distances(missing, vector)) similarity.set(id, 1 - distance);
+    const bm25 = new Map(keywordHits.map((hit) => [hit.id, hit.bm25]));
+    return this.hydrate(
+      top.map(([id, score]) => ({
+        id,
+        score,
+        similarity: similarity.get(id) ?? null,
+        keywordScore: bm25.get(id) ?? null,
+      })),
+      undefined,
+    );
+  }
+
+  /** Loads the memories of ranked ids, keeping the ranking. */
+  private hydrate(
+    ranked: { id: number; score: number; similarity: number | null; keywordScore: number | null }[],
+    reason: string | undefined,
+  ): SearchHit[] {
+    const byId = new Map(this.memories.findByIds(ranked.map((hit) => hit.id)).map((memory) => [memory.id, memory]));
+    return ranked
+      .filter((hit) => byId.has(hit.id))
+      .map((hit) => ({
+        memory: byId.get(hit.id)!,
+        score: hit.score,
+        similarity: hit.similarity,
+        keywordScore: hit.keywordScore,
+        reason: reason ?? hybridReason(hit.similarity, hit.keywordScore),
+      }));
+  }
+}
+
+function hybridReason(similarity: number | null, keywordScore: number | null): string {
+  if (keywordScore !== null && similarity !== null) return 'close in meaning and matched query words';
+  return keywordScore !== null ? 'matched query words' : 'close in meaning';
+}

@@ -1,0 +1,53 @@
+import { SettingsRepository } from './settings.repository';
+import { SqliteDatabase } from './sqlite.connection';
+import { VectorIndex } from './vector-index';
+
+const MODEL_KEY = 'embedding_model';
+const DIMENSION_KEY = 'embedding_dimension';
+
+/** The database holds vectors of another model: searching them with this one would return noise. */
+export class EmbeddingModelMismatch extends Error {
+  constructor(databasePath: string, stored: string, storedDimension: number, configured: string, dimension: number) {
+    super(
+      `The database ${databasePath} holds embeddings of model "${stored}" (${storedDimension} dimensions), ` +
+        `but the configured embedding model is "${configured}" (${dimension} dimensions). ` +
+        `Configure "${stored}" again, or re-embed every memory with the new model: \`engram reindex\` ` +
+        `(npm run reindex) once the worker is available.`,
+    );
+  }
+}
+
+export interface EmbeddingModel {
+  modelId: string;
+  dimension: number;
+}
+
+/**
+ * Ties the database to one embedding model. A new database records the model; a database of the same
+ * model opens as is; a database of another model is refused unless it holds no vectors yet.
+ */
+export function bindEmbeddingModel(db: SqliteDatabase, databasePath: string, model: EmbeddingModel): void {
+  const settings = new SettingsRepository(db);
+  const vectors = new VectorIndex(db);
+  db.transaction(() => {
+    const storedModel = settings.get(MODEL_KEY);
+    const storedDimension = Number(settings.get(DIMENSION_KEY) ?? 0);
+    const same = storedModel === model.modelId && storedDimension === model.dimension;
+    if (storedModel !== undefined && !same) {
+      const vectorCount = db.prepare('SELECT count(*) FROM memory_embeddings').pluck().get() as number;
+      if (vectorCount > 0) {
+        throw new EmbeddingModelMismatch(databasePath, storedModel, storedDimension, model.modelId, model.dimension);
+      }
+      vectors.dropAll();
+    }
+    settings.set(MODEL_KEY, model.modelId);
+    settings.set(DIMENSION_KEY, String(model.dimension));
+    vectors.create(model.dimension);
+  })();
+}
+
+export function readEmbeddingModel(db: SqliteDatabase): EmbeddingModel | undefined {
+  const settings = new SettingsRepository(db);
+  const modelId = settings.get(MODEL_KEY);
+  return modelId === undefined ? undefined : { modelId, dimension: Number(settings.get(DIMENSION_KEY)) };
+}

@@ -1,0 +1,211 @@
+import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from './memory.record';
+import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
+import { PreparedStatements } from './prepared-statements';
+import { SqliteDatabase } from './sqlite.connection';
+import { VectorIndex } from './vector-index';
+
+interface MemoryRow {
+  id: number;
+  namespace: string;
+  content_hash: string;
+  content: string;
+  memory_type: string;
+  metadata: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export type InsertOutcome = { created: true; memory: MemoryRecord } | { created: false; memory: MemoryRecord };
+
+export type ListOrder = 'newest' | 'oldest';
+
+/** All reads and writes of memories, their tags and their vectors. Every write is one transaction. */
+export class MemoryRepository {
+  private readonly statements: PreparedStatements;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly vectors: VectorIndex,
+  ) {
+    this.statements = new PreparedStatements(db);
+  }
+
+  /** Stores each memory unless a live one with the same hash exists; one transaction for the lot. */
+  insertMany(memories: readonly NewMemory[]): InsertOutcome[] {
+    return this.db.transaction(() => memories.map((memory) => this.insertOne(memory)))();
+  }
+
+  findLiveByHash(namespace: string, contentHash: string): MemoryRecord | undefined {
+    const row = this.statements
+      .get('SELECT * FROM memories WHERE namespace = ? AND content_hash = ? AND deleted_at IS NULL')
+      .get(namespace, contentHash) as MemoryRow | undefined;
+    return row ? this.hydrate([row])[0] : undefined;
+  }
+
+  findByIds(ids: readonly number[]): MemoryRecord[] {
+    if (ids.length === 0) return [];
+    const rows = this.statements
+      .get('SELECT * FROM memories WHERE id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(ids)) as MemoryRow[];
+    return this.hydrate(rows);
+  }
+
+  list(filter: MemoryFilter, offset: number, limit: number, order: ListOrder = 'newest'): MemoryRecord[] {
+    const where = memoryFilterSql(filter);
+    const direction = order === 'newest' ? 'DESC' : 'ASC';
+    const rows = this.statements
+      .get(
+        `SELECT m.* FROM memories m WHERE ${where.sql} ORDER BY m.created_at ${direction}, m.id ${direction} LIMIT ? OFFSET ?`,
+      )
+      .all(...where.params, limit, offset) as MemoryRow[];
+    return this.hydrate(rows);
+  }
+
+  count(filter: MemoryFilter): number {
+    const where = memoryFilterSql(filter);
+    return this.statements
+      .get(`SELECT count(*) FROM memories m WHERE ${where.sql}`)
+      .pluck()
+      .get(...where.params) as number;
+  }
+
+  /** Ids of live memories matching the filter among the given candidates, in no particular order. */
+  filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Set<number> {
+    const where = memoryFilterSql(filter);
+    const ids = this.statements
+      .get(`SELECT m.id FROM memories m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${where.sql}`)
+      .pluck()
+      .all(JSON.stringify(candidateIds), ...where.params) as number[];
+    return new Set(ids);
+  }
+
+  update(id: number, namespace: string, changes: MemoryChanges): MemoryRecord {
+    this.db.transaction(() => {
+      const assignments: string[] = ['updated_at = ?'];
+      const params: unknown[] = [changes.updatedAt];
+      if (changes.content !== undefined && changes.contentHash !== undefined) {
+        assignments.push('content = ?', 'content_hash = ?');
+        params.push(changes.content, changes.contentHash);
+      }
+      if (changes.memoryType !== undefined) {
+        assignments.push('memory_type = ?');
+        params.push(changes.memoryType);
+      }
+      if (changes.metadata !== undefined) {
+        assignments.push('metadata = ?');
+        params.push(JSON.stringify(changes.metadata));
+      }
+      this.statements.get(`UPDATE memories SET ${assignments.join(', ')} WHERE id = ?`).run(...params, id);
+      if (changes.tags !== undefined) this.replaceTags(id, changes.tags);
+      if (changes.embedding !== undefined) this.vectors.put(id, namespace, changes.embedding);
+    })();
+    return this.findByIds([id])[0];
+  }
+
+  /** Marks the memory deleted and drops it from both indexes; the row stays as a tombstone. */
+  softDelete(id: number, deletedAt: number): void {
+    this.db.transaction(() => {
+      this.statements.get('UPDATE memories SET deleted_at = ? WHERE id = ?').run(deletedAt, id);
+      this.vectors.remove(id);
+    })();
+  }
+
+  hardDelete(id: number): void {
+    this.db.transaction(() => {
+      this.vectors.remove(id);
+      this.statements.get('DELETE FROM memories WHERE id = ?').run(id);
+    })();
+  }
+
+  tagCounts(namespace: string): TagCount[] {
+    return this.statements
+      .get(
+        `SELECT t.tag AS tag, count(*) AS count FROM memory_tags t JOIN memories m ON m.id = t.memory_id
+         WHERE m.namespace = ? AND m.deleted_at IS NULL GROUP BY t.tag ORDER BY count DESC, t.tag`,
+      )
+      .all(namespace) as TagCount[];
+  }
+
+  counts(namespace: string): MemoryCounts {
+    const totals = this.statements
+      .get(
+        `SELECT sum(deleted_at IS NULL) AS live, sum(deleted_at IS NOT NULL) AS deleted,
+                min(CASE WHEN deleted_at IS NULL THEN created_at END) AS oldest,
+                max(CASE WHEN deleted_at IS NULL THEN created_at END) AS newest
+         FROM memories WHERE namespace = ?`,
+      )
+      .get(namespace) as { live: number | null; deleted: number | null; oldest: number | null; newest: number | null };
+    const types = this.statements
+      .get(
+        `SELECT memory_type, count(*) AS count FROM memories WHERE namespace = ? AND deleted_at IS NULL
+         GROUP BY memory_type ORDER BY count DESC, memory_type`,
+      )
+      .all(namespace) as { memory_type: string; count: number }[];
+    return {
+      live: totals.live ?? 0,
+      deleted: totals.deleted ?? 0,
+      tags: this.tagCounts(namespace).length,
+      types,
+      oldestMs: totals.oldest,
+      newestMs: totals.newest,
+    };
+  }
+
+  /** Live memories across every namespace, for the gauge. */
+  countAllLive(): number {
+    return this.statements.get('SELECT count(*) FROM memories WHERE deleted_at IS NULL').pluck().get() as number;
+  }
+
+  private insertOne(memory: NewMemory): InsertOutcome {
+    const existing = this.findLiveByHash(memory.namespace, memory.contentHash);
+    if (existing) return { created: false, memory: existing };
+    const { lastInsertRowid } = this.statements
+      .get(
+        `INSERT INTO memories (namespace, content_hash, content, memory_type, metadata, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        memory.namespace,
+        memory.contentHash,
+        memory.content,
+        memory.memoryType,
+        JSON.stringify(memory.metadata),
+        memory.createdAt,
+        memory.updatedAt,
+      );
+    const id = Number(lastInsertRowid);
+    this.replaceTags(id, memory.tags);
+    this.vectors.put(id, memory.namespace, memory.embedding);
+    const { embedding: _embedding, ...stored } = memory;
+    return { created: true, memory: { ...stored, id, deletedAt: null } };
+  }
+
+  private replaceTags(id: number, tags: readonly string[]): void {
+    this.statements.get('DELETE FROM memory_tags WHERE memory_id = ?').run(id);
+    const insert = this.statements.get('INSERT OR IGNORE INTO memory_tags (memory_id, tag) VALUES (?, ?)');
+    for (const tag of tags) insert.run(id, tag);
+  }
+
+  /** Rows to records, with every row's tags loaded in one query; keeps the rows' order. */
+  private hydrate(rows: readonly MemoryRow[]): MemoryRecord[] {
+    if (rows.length === 0) return [];
+    const tagRows = this.statements
+      .get('SELECT memory_id, tag FROM memory_tags WHERE memory_id IN (SELECT value FROM json_each(?)) ORDER BY tag')
+      .all(JSON.stringify(rows.map((row) => row.id))) as { memory_id: number; tag: string }[];
+    const tagsById = new Map<number, string[]>();
+    for (const { memory_id, tag } of tagRows) tagsById.set(memory_id, [...(tagsById.get(memory_id) ?? []), tag]);
+    return rows.map((row) => ({
+      id: row.id,
+      namespace: row.namespace,
+      contentHash: row.content_hash,
+      content: row.content,
+      memoryType: row.memory_type,
+      metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+      tags: tagsById.get(row.id) ?? [],
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      deletedAt: row.deleted_at,
+    }));
+  }
+}

@@ -1,0 +1,5 @@
+import { memoriesMigration } from './001-memories';
+import { Migration } from './migration';
+
+/** Every migration, in order. Append new ones; never edit one that has shipped. */
+export const MIGRATIONS: readonly Migration[] = [memoriesMigration];

@@ -1,0 +1,19 @@
+import { PreparedStatements } from './prepared-statements';
+import { SqliteDatabase } from './sqlite.connection';
+
+/** Key/value settings persisted with the data (the embedding model that produced its vectors). */
+export class SettingsRepository {
+  private readonly statements: PreparedStatements;
+
+  constructor(db: SqliteDatabase) {
+    this.statements = new PreparedStatements(db);
+  }
+
+  get(key: string): string | undefined {
+    return this.statements.get('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string | undefined;
+  }
+
+  set(key: string, value: string): void {
+    this.statements.get('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value);
+  }
+}

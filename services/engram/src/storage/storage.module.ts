@@ -1,0 +1,63 @@
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { EMBEDDER, Embedder } from '../embeddings/embedder';
+import { EmbeddingsModule } from '../embeddings/embeddings.module';
+import { bindEmbeddingModel } from './embedding-model.binding';
+import { MemoryRepository } from './memory.repository';
+import { SearchRepository } from './search.repository';
+import { SettingsRepository } from './settings.repository';
+import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
+import { StorageInfoRepository } from './storage-info.repository';
+import { VectorIndex } from './vector-index';
+
+export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
+
+@Module({
+  imports: [EmbeddingsModule],
+  providers: [
+    {
+      provide: SQLITE_DATABASE,
+      inject: [APP_CONFIG, EMBEDDER],
+      useFactory: (config: AppConfig, embedder: Embedder): SqliteDatabase => {
+        const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
+        try {
+          bindEmbeddingModel(db, config.storage.sqlitePath, embedder);
+        } catch (error) {
+          db.close();
+          throw error;
+        }
+        return db;
+      },
+    },
+    { provide: VectorIndex, inject: [SQLITE_DATABASE], useFactory: (db: SqliteDatabase) => new VectorIndex(db) },
+    {
+      provide: MemoryRepository,
+      inject: [SQLITE_DATABASE, VectorIndex],
+      useFactory: (db: SqliteDatabase, vectors: VectorIndex) => new MemoryRepository(db, vectors),
+    },
+    {
+      provide: SearchRepository,
+      inject: [SQLITE_DATABASE, VectorIndex, MemoryRepository],
+      useFactory: (db: SqliteDatabase, vectors: VectorIndex, memories: MemoryRepository) =>
+        new SearchRepository(db, vectors, memories),
+    },
+    {
+      provide: SettingsRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new SettingsRepository(db),
+    },
+    {
+      provide: StorageInfoRepository,
+      inject: [SQLITE_DATABASE, APP_CONFIG],
+      useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
+    },
+  ],
+  exports: [MemoryRepository, SearchRepository, SettingsRepository, StorageInfoRepository],
+})
+export class StorageModule implements OnApplicationShutdown {
+  constructor(@Inject(SQLITE_DATABASE) private readonly db: SqliteDatabase) {}
+
+  onApplicationShutdown(): void {
+    if (this.db.open) this.db.close();
+  }
+}

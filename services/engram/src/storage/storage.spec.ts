@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startOpenAiEmbeddingsTestDouble, OpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
+import { makeTempDir, startTestApp } from '../testing/test-app';
+import { bindEmbeddingModel, EmbeddingModelMismatch, readEmbeddingModel } from './embedding-model.binding';
+import { MIGRATIONS } from './migrations';
+import { openSqliteDatabase } from './sqlite.connection';
+import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+
+describe('SQLite storage', () => {
+  it('applies numbered migrations once, recorded in schema_migrations, with WAL and the configured pragmas', () => {
+    const path = join(makeTempDir(), 'engram.db');
+    const pragmas = { ...DEFAULT_PRAGMAS, cache_size: '4321', busy_timeout: '1234' };
+    const first = openSqliteDatabase(path, pragmas);
+    assert.equal(first.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(first.pragma('cache_size', { simple: true }), 4321);
+    assert.equal(first.pragma('busy_timeout', { simple: true }), 1234);
+    assert.equal(first.pragma('foreign_keys', { simple: true }), 1);
+    first.close();
+    const second = openSqliteDatabase(path, pragmas);
+    const rows = second.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+    assert.deepEqual(
+      rows,
+      MIGRATIONS.map(({ version, name }) => ({ version, name })),
+    );
+    second.close();
+  });
+
+  it('refuses a database whose schema is newer than this build', () => {
+    const path = join(makeTempDir(), 'engram.db');
+    const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, ?, 0)').run('future');
+    db.close();
+    assert.throws(
+      () => openSqliteDatabase(path, DEFAULT_PRAGMAS),
+      /schema is version 999, newer than this Engram build/,
+    );
+  });
+
+  it('records the embedding model, and lets an empty database switch model', () => {
+    const db = openSqliteDatabase(':memory:', DEFAULT_PRAGMAS);
+    bindEmbeddingModel(db, ':memory:', { modelId: 'model-a', dimension: 8 });
+    assert.deepEqual(readEmbeddingModel(db), { modelId: 'model-a', dimension: 8 });
+    bindEmbeddingModel(db, ':memory:', { modelId: 'model-b', dimension: 16 });
+    assert.deepEqual(readEmbeddingModel(db), { modelId: 'model-b', dimension: 16 });
+    db.close();
+  });
+
+  it('refuses a database holding vectors of another model, naming both models and the reindex command', () => {
+    const db = openSqliteDatabase(':memory:', DEFAULT_PRAGMAS);
+    bindEmbeddingModel(db, '/data/engram.db', { modelId: 'model-a', dimension: 4 });
+    db.prepare(
+      `INSERT INTO memories (id, content_hash, content, memory_type, created_at, updated_at) VALUES (1, 'h', 'c', 'note', 0, 0)`,
+    ).run();
+    db.prepare('INSERT INTO memory_embeddings (memory_id, embedding) VALUES (1, ?)').run(Buffer.alloc(16));
+    assert.throws(
+      () => bindEmbeddingModel(db, '/data/engram.db', { modelId: 'model-b', dimension: 4 }),
+      (error: Error) =>
+        error instanceof EmbeddingModelMismatch &&
+        /"model-a" \(4 dimensions\)/.test(error.message) &&
+        /"model-b" \(4 dimensions\)/.test(error.message) &&
+        /engram reindex/.test(error.message) &&
+        /\/data\/engram\.db/.test(error.message),
+    );
+    assert.deepEqual(readEmbeddingModel(db), { modelId: 'model-a', dimension: 4 }, 'the refusal changed nothing');
+    db.close();
+  });
+});
+
+describe('starting the api on a database made by another embedding model', () => {
+  let endpoint: OpenAiEmbeddingsTestDouble;
+  before(async () => {
+    endpoint = await startOpenAiEmbeddingsTestDouble({ dimension: 24 });
+  });
+  after(async () => {
+    await endpoint.close();
+  });
+
+  it('refuses to start, and starts again once the original model is configured', async () => {
+    const dir = makeTempDir();
+    const openai = { MCP_EXTERNAL_EMBEDDING_URL: endpoint.url, MCP_EXTERNAL_EMBEDDING_MODEL: endpoint.model };
+    const first = await startTestApp(openai, dir);
+    assert.equal(
+      (await first.request('POST', '/api/memories', { body: { content: 'made with the other model' } })).status,
+      201,
+    );
+    await first.close({ keepDir: true });
+
+    await assert.rejects(startTestApp({}, dir), (error: Error) => {
+      assert.match(error.message, /openai:test-embedding/);
+      assert.match(error.message, /use-lite/i);
+      assert.match(error.message, /reindex/);
+      return true;
+    });
+
+    const again = await startTestApp(openai, dir);
+    assert.equal((await again.request('GET', '/api/memories')).body.total, 1);
+    await again.close();
+  });
+});

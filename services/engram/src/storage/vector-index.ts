@@ -1,0 +1,83 @@
+import { PreparedStatements } from './prepared-statements';
+import { SqliteDatabase } from './sqlite.connection';
+
+export interface ScoredId {
+  id: number;
+  /** Cosine distance (0 = same direction, 2 = opposite). */
+  distance: number;
+}
+
+/**
+ * Embeddings of live memories: float32 blobs in `memory_embeddings` for exact scores, and their
+ * 1-bit quantisation in a sqlite-vec `vec0` table (rowid = memory id, partitioned by namespace) for a
+ * fast first pass whose candidates are then re-scored exactly.
+ */
+export class VectorIndex {
+  static readonly TABLE = 'memory_vectors';
+  // Prepared lazily: the vec0 table does not exist until `create` ran.
+  private readonly statements: PreparedStatements;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.statements = new PreparedStatements(db);
+  }
+
+  /** Creates the quantised index for this dimension if absent (idempotent). */
+  create(dimension: number): void {
+    this.db.exec(
+      `CREATE VIRTUAL TABLE IF NOT EXISTS ${VectorIndex.TABLE} USING vec0 (namespace TEXT PARTITION KEY, embedding BIT[${dimension}])`,
+    );
+  }
+
+  /** Drops every vector; used only when the embedding model changes on an empty database. */
+  dropAll(): void {
+    this.statements.clear();
+    this.db.exec(`DROP TABLE IF EXISTS ${VectorIndex.TABLE}; DELETE FROM memory_embeddings;`);
+  }
+
+  put(id: number, namespace: string, vector: Float32Array): void {
+    const blob = toBlob(vector);
+    this.statements.get('INSERT OR REPLACE INTO memory_embeddings (memory_id, embedding) VALUES (?, ?)').run(id, blob);
+    this.statements.get(`DELETE FROM ${VectorIndex.TABLE} WHERE rowid = ?`).run(BigInt(id));
+    this.statements
+      .get(`INSERT INTO ${VectorIndex.TABLE} (rowid, namespace, embedding) VALUES (?, ?, vec_quantize_binary(?))`)
+      .run(BigInt(id), namespace, blob);
+  }
+
+  remove(id: number): void {
+    this.statements.get('DELETE FROM memory_embeddings WHERE memory_id = ?').run(id);
+    this.statements.get(`DELETE FROM ${VectorIndex.TABLE} WHERE rowid = ?`).run(BigInt(id));
+  }
+
+  /** First pass: the k nearest by Hamming distance over the 1-bit vectors. */
+  nearestByBits(namespace: string, vector: Float32Array, k: number): number[] {
+    return this.statements
+      .get(
+        `SELECT rowid FROM ${VectorIndex.TABLE} WHERE embedding MATCH vec_quantize_binary(?) AND k = ? AND namespace = ?`,
+      )
+      .pluck()
+      .all(toBlob(vector), k, namespace)
+      .map(Number);
+  }
+
+  /** Exact cosine distances for the given ids, nearest first. */
+  rescore(ids: readonly number[], vector: Float32Array): ScoredId[] {
+    if (ids.length === 0) return [];
+    return this.statements
+      .get(
+        `SELECT memory_id AS id, vec_distance_cosine(embedding, ?) AS distance FROM memory_embeddings
+       WHERE memory_id IN (SELECT value FROM json_each(?)) ORDER BY distance`,
+      )
+      .all(toBlob(vector), JSON.stringify(ids)) as ScoredId[];
+  }
+
+  count(namespace: string): number {
+    return this.statements
+      .get(`SELECT count(*) FROM ${VectorIndex.TABLE} WHERE namespace = ?`)
+      .pluck()
+      .get(namespace) as number;
+  }
+}
+
+export function toBlob(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
