@@ -10,7 +10,9 @@ describe('the api process (node dist/main.js)', () => {
     const api = await startApi({}, dir);
     try {
       assert.deepEqual((await call(api.url, 'GET', '/api/health')).body, { status: 'healthy' });
-      const stored = await call(api.url, 'POST', '/api/memories', { content: 'e2e: the boiler is serviced in October' });
+      const stored = await call(api.url, 'POST', '/api/memories', {
+        content: 'e2e: the boiler is serviced in October',
+      });
       assert.equal(stored.status, 201);
       const found = await call(api.url, 'POST', '/api/search', { query: 'when is the heating checked?', limit: 1 });
       assert.equal(found.body.results[0].memory.content_hash, stored.body.content_hash);
@@ -34,7 +36,11 @@ describe('the api process (node dist/main.js)', () => {
     const second = await startApi({}, dir);
     try {
       for (const hash of hashes) assert.equal((await call(second.url, 'GET', `/api/memories/${hash}`)).status, 200);
-      const keyword = await call(second.url, 'POST', '/api/search', { query: 'crash-safety', mode: 'keyword', limit: 100 });
+      const keyword = await call(second.url, 'POST', '/api/search', {
+        query: 'crash-safety',
+        mode: 'keyword',
+        limit: 100,
+      });
       assert.equal(keyword.body.results.length, 20, 'the keyword index survived too');
     } finally {
       await second.stop();
@@ -44,7 +50,11 @@ describe('the api process (node dist/main.js)', () => {
   it('refuses invalid configuration with exit code 78 and one line per problem', async () => {
     const dir = tempDir();
     const result = await runApiToExit(
-      { MCP_HTTP_PORT: 'eighty', MCP_MEMORY_STORAGE_BACKEND: 'milvus', MCP_MEMORY_SQLITE_PRAGMAS: 'journal_mode=DELETE' },
+      {
+        MCP_HTTP_PORT: 'eighty',
+        MCP_MEMORY_STORAGE_BACKEND: 'milvus',
+        MCP_MEMORY_SQLITE_PRAGMAS: 'journal_mode=DELETE',
+      },
       dir,
     );
     assert.equal(result.code, 78);

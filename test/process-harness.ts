@@ -75,7 +75,13 @@ export async function runApiToExit(env: Record<string, string>, cwd: string, arg
   return { code: code as number | null, stdout, stderr };
 }
 
-export async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${url}${path}`, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
