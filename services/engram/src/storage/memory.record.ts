@@ -1,6 +1,5 @@
-/** A memory as stored: times in epoch milliseconds, tags normalised. */
-export interface MemoryRecord {
-  id: number;
+/** What every memory has, stored or about to be: times in epoch milliseconds, tags normalised. */
+interface MemoryFields {
   namespace: string;
   contentHash: string;
   content: string;
@@ -9,18 +8,16 @@ export interface MemoryRecord {
   tags: string[];
   createdAt: number;
   updatedAt: number;
+}
+
+/** A memory as stored. */
+export interface MemoryRecord extends MemoryFields {
+  id: number;
   deletedAt: number | null;
 }
 
-export interface NewMemory {
-  namespace: string;
-  contentHash: string;
-  content: string;
-  memoryType: string;
-  metadata: Record<string, unknown>;
-  tags: string[];
-  createdAt: number;
-  updatedAt: number;
+/** A memory to insert, with its embedding. */
+export interface NewMemory extends MemoryFields {
   embedding: Float32Array;
 }
 
