@@ -1,5 +1,6 @@
-// `npm test`: installs what the suites need, builds, then runs every unit/integration spec
-// (services/engram/src/**/*.spec.ts) and every whole-stack spec (test/**/*.e2e-spec.ts) with node's test runner.
+// `npm test`: installs what the suites need, builds, then runs with node's test runner every unit and
+// integration spec (services/engram/src/**/*.spec.ts), every whole-stack spec (test/**/*.e2e-spec.ts) and
+// the benchmark tools' own tests (bench/**/*.test.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,6 +33,7 @@ const filter = process.argv.slice(2);
 const specs = [
   ...findFiles(join(root, 'services/engram/dist'), '.spec.js'),
   ...findFiles(join(root, 'test/dist'), '.e2e-spec.js'),
+  ...findFiles(join(root, 'bench'), '.test.mjs'),
 ].filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)));
 
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...specs], {
