@@ -12,6 +12,11 @@ export interface Embedder {
   readonly modelId: string;
   /** Vector length; known after `init()`. */
   readonly dimension: number;
+  /**
+   * What computes the vectors, for the startup log and diagnostics, e.g. `onnxruntime, 1 worker ×
+   * 2 threads`; known after `init()`. Never holds secrets.
+   */
+  readonly engine: string;
   /** Loads the model or checks the endpoint. Throws `EmbeddingUnavailable` (common/domain-errors) with a clear message. */
   init(): Promise<void>;
   /**

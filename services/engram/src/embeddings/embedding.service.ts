@@ -22,6 +22,11 @@ export class EmbeddingService {
     return this.embedder.provider;
   }
 
+  /** What computes the vectors (see Embedder.engine), for the startup log. */
+  get engine(): string {
+    return this.embedder.engine;
+  }
+
   async embedMany(texts: readonly string[]): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const stop = this.metrics.embeddingDuration.startTimer({ provider: this.embedder.provider });

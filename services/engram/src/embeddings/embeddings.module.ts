@@ -1,4 +1,4 @@
-import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EMBEDDER, Embedder } from './embedder';
 import { createEmbedder } from './embedder.factory';
@@ -13,6 +13,14 @@ import { EmbeddingService } from './embedding.service';
       useFactory: async (config: AppConfig): Promise<Embedder> => {
         const embedder = createEmbedder(config.embedding);
         await embedder.init();
+        // Once per start: which model and engine serve the vectors (the local one may have fallen back to WASM).
+        new Logger('Embeddings').log({
+          msg: 'Embedder ready',
+          provider: embedder.provider,
+          model: embedder.modelId,
+          dimension: embedder.dimension,
+          engine: embedder.engine,
+        });
         return embedder;
       },
     },

@@ -30,8 +30,9 @@ describe('OnnxEmbedder', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  it('names the model after its folder and discovers its dimension', () => {
+  it('names the model after its folder, discovers its dimension and says what runs it', () => {
     assert.equal(embedder.provider, 'onnx');
+    assert.equal(embedder.engine, 'transformers.js on onnxruntime-node, 1 worker');
     assert.equal(embedder.modelId, 'onnx:tiny-bert');
     assert.equal(embedder.dimension, 32);
   });
@@ -67,6 +68,41 @@ describe('OnnxEmbedder', () => {
       const [alone] = await embedder.embed([text]);
       assert.ok(Math.abs(dot(alone, together[i]) - 1) < 1e-5, `text ${i} moved`);
     }
+  });
+
+  it('keeps the event loop turning while the worker embeds one long batch', async () => {
+    // One batch of long texts: a single inference call that would freeze a loop running it.
+    const texts = Array.from(
+      { length: 600 },
+      (_, i) => `${model.vocabulary[5 + (i % 60)]} ${'the cat sat on the mat '.repeat(80)}`,
+    );
+    const oneBatch = new OnnxEmbedder({ modelDir: model.dir, batchSize: texts.length });
+    await oneBatch.init();
+    let maxLag = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxLag = Math.max(maxLag, now - last - 10);
+      last = now;
+    }, 10);
+    const started = performance.now();
+    try {
+      await oneBatch.embed(texts);
+    } finally {
+      clearInterval(timer);
+      await oneBatch.close();
+    }
+    const elapsed = performance.now() - started;
+    // The work must be long enough for a blocked loop to show, and the loop must never stall.
+    assert.ok(elapsed > 500, `embedding took only ${elapsed} ms`);
+    assert.ok(maxLag < 150, `timer lagged ${maxLag.toFixed(0)} ms during ${elapsed.toFixed(0)} ms of embedding`);
+  });
+
+  it('fails with EmbeddingUnavailable after close()', async () => {
+    const closing = new OnnxEmbedder({ modelDir: model.dir, batchSize: 4 });
+    await closing.init();
+    await closing.close();
+    await assert.rejects(closing.embed(['after close']), EmbeddingUnavailable);
   });
 
   it('loads model.onnx from the folder root too', async () => {

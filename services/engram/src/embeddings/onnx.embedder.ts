@@ -1,9 +1,9 @@
 import { access } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { FeatureExtractionPipeline } from '@huggingface/transformers';
+import { basename, join, resolve } from 'node:path';
 import { EmbeddingUnavailable } from '../common/domain-errors';
 import { Embedder, normalise } from './embedder';
+import type { OnnxWorkerData, OnnxWorkerInfo } from './onnx.worker';
+import { WorkerPool } from './worker-pool';
 
 export interface OnnxEmbedderOptions {
   /** Folder with config.json, tokenizer.json and onnx/model.onnx (or model.onnx). */
@@ -12,20 +12,19 @@ export interface OnnxEmbedderOptions {
   batchSize: number;
 }
 
-const PROBE_TEXT = 'dimension probe';
-
 /**
  * A sentence-embedding model exported to ONNX (MiniLM, bge, e5 … as Optimum writes them), loaded
  * from a local folder with transformers.js and never from a hub. Vectors are the attention-masked
  * mean of the last hidden state, normalised. onnxruntime-node runs a batch synchronously on the
- * calling thread, so texts go in batches of `batchSize` and the event loop turns between them;
- * keep batchSize small for large models.
+ * thread that calls it, so the model lives in a worker thread and the event loop keeps turning
+ * while it works; batches queue for that one worker.
  */
 export class OnnxEmbedder implements Embedder {
   readonly provider = 'onnx';
+  readonly engine = 'transformers.js on onnxruntime-node, 1 worker';
   readonly modelId: string;
   private dimensionFound = 0;
-  private extractor?: FeatureExtractionPipeline;
+  private pool?: WorkerPool<string[], Float32Array>;
 
   constructor(private readonly options: OnnxEmbedderOptions) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
@@ -39,51 +38,52 @@ export class OnnxEmbedder implements Embedder {
   }
 
   async init(): Promise<void> {
-    if (this.extractor) return;
-    const dir = resolve(this.options.modelDir);
-    const subfolder = await modelSubfolder(dir);
+    if (this.pool) return;
+    const modelDir = resolve(this.options.modelDir);
+    const workerData: OnnxWorkerData = { modelDir, subfolder: await modelSubfolder(modelDir) };
+    const pool = new WorkerPool<string[], Float32Array>(join(__dirname, 'onnx.worker.js'), 1, workerData);
     try {
-      const { env, pipeline } = await import('@huggingface/transformers');
-      env.allowRemoteModels = false;
-      env.allowLocalModels = true;
-      env.localModelPath = `${dirname(dir)}/`;
-      this.extractor = await pipeline('feature-extraction', basename(dir), {
-        dtype: 'fp32',
-        device: 'cpu',
-        subfolder,
-      });
+      await pool.start();
     } catch (error) {
-      throw new EmbeddingUnavailable(`Cannot load the ONNX model in ${dir}: ${(error as Error).message}`);
+      throw new EmbeddingUnavailable(`Cannot load the ONNX model in ${modelDir}: ${(error as Error).message}`);
     }
-    const [probe] = await this.embed([PROBE_TEXT]);
-    this.dimensionFound = probe.length;
+    this.dimensionFound = (pool.infos[0] as OnnxWorkerInfo).dimension;
+    this.pool = pool;
   }
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
-    const extractor = this.extractor;
-    if (!extractor) throw new EmbeddingUnavailable('ONNX embedder used before init() or after close()');
-    const vectors: Float32Array[] = [];
-    for (let start = 0; start < texts.length; start += this.options.batchSize) {
-      // Resolved promises alone never let timers and sockets run; this does.
-      if (start > 0) await yieldToEventLoop();
-      const batch = texts.slice(start, start + this.options.batchSize);
-      let output: Awaited<ReturnType<FeatureExtractionPipeline>>;
-      try {
-        output = await extractor(batch, { pooling: 'mean', normalize: true });
-      } catch (error) {
-        throw new EmbeddingUnavailable(`ONNX embedding failed: ${(error as Error).message}`);
-      }
-      const [rows, dimension] = output.dims;
-      const data = output.data as Float32Array;
-      for (let row = 0; row < rows; row++) vectors.push(normalise(data.slice(row * dimension, (row + 1) * dimension)));
+    const pool = this.pool;
+    if (!pool) throw new EmbeddingUnavailable('ONNX embedder used before init() or after close()');
+    const { batchSize } = this.options;
+    const dimension = this.dimensionFound;
+    const vectors = new Array<Float32Array>(texts.length);
+    const jobs: Promise<void>[] = [];
+    for (let start = 0; start < texts.length; start += batchSize) {
+      const batch = texts.slice(start, start + batchSize);
+      jobs.push(
+        pool.run(batch).then(
+          (flat) => {
+            if (flat.length !== batch.length * dimension) {
+              throw new EmbeddingUnavailable(`ONNX model returned ${flat.length} values for ${batch.length} texts`);
+            }
+            batch.forEach((_, row) => {
+              vectors[start + row] = normalise(flat.slice(row * dimension, (row + 1) * dimension));
+            });
+          },
+          (error: Error) => {
+            throw new EmbeddingUnavailable(`ONNX embedding failed: ${error.message}`);
+          },
+        ),
+      );
     }
+    await Promise.all(jobs);
     return vectors;
   }
 
   async close(): Promise<void> {
-    const extractor = this.extractor;
-    this.extractor = undefined;
-    await extractor?.dispose();
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
   }
 }
 

@@ -44,6 +44,17 @@ describe('OpenAiEmbedder', () => {
     assert.equal(embedder.dimension, DIMENSION);
     assert.equal(embedder.modelId, `openai:${double.model}`);
     assert.equal(embedder.provider, 'openai');
+    assert.equal(embedder.engine, `OpenAI-compatible API at ${new URL(double.url).origin}`);
+  });
+
+  it('names the endpoint by its origin only, never its user info or path', () => {
+    const embedder = new OpenAiEmbedder({
+      baseUrl: 'https://user:secret@embeddings.example/v1/token-abc',
+      model: 'm',
+      batchSize: 4,
+      requestTimeoutMs: 1_000,
+    });
+    assert.equal(embedder.engine, 'OpenAI-compatible API at https://embeddings.example');
   });
 
   it('returns the server vectors in input order across batches', async () => {

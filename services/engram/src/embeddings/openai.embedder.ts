@@ -43,6 +43,7 @@ class RetryableFailure extends Error {
 export class OpenAiEmbedder implements Embedder {
   readonly provider = 'openai';
   readonly modelId: string;
+  readonly engine: string;
   private expectedDimension?: number;
   private readonly endpoint: string;
   private readonly options: Omit<OpenAiEmbedderOptions, 'apiKey'>;
@@ -56,6 +57,8 @@ export class OpenAiEmbedder implements Embedder {
     this.#apiKey = apiKey;
     this.endpoint = `${options.baseUrl.replace(/\/+$/, '')}/embeddings`;
     this.modelId = `openai:${options.model}`;
+    // The origin only: a base URL may carry credentials or tokens in its user info or path.
+    this.engine = `OpenAI-compatible API at ${new URL(this.endpoint).origin}`;
     this.expectedDimension = options.dimension;
   }
 
