@@ -1,7 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { AppConfig, EmbeddingConfig, EmbeddingProviderName, LogLevel } from './config.types';
+import {
+  AppConfig,
+  EmbeddingConfig,
+  EmbeddingProviderName,
+  HybridFusionMethod,
+  LogLevel,
+  SearchConfig,
+} from './config.types';
 import { EnvReader } from './env-reader';
 import { parseSqlitePragmas } from './sqlite-pragmas';
 
@@ -24,6 +31,7 @@ const CLI_FLAGS: Record<string, string> = {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 const EMBEDDING_PROVIDERS: readonly EmbeddingProviderName[] = ['local', 'onnx', 'openai'];
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const FUSION_METHODS: readonly HybridFusionMethod[] = ['weighted_average', 'rrf'];
 const MIB = 1024 * 1024;
 
 export interface ConfigSources {
@@ -75,10 +83,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       pragmas,
     },
     embedding: readEmbeddingConfig(read, cwd),
-    search: {
-      rrfK: read.integer('MCP_HYBRID_RRF_K', 60, 1, 1000),
-      timeZone: readTimeZone(read),
-    },
+    search: readSearchConfig(read),
     limits: {
       maxContentBytes: read.integer('ENGRAM_MAX_CONTENT_BYTES', 64 * 1024, 1, 16 * MIB),
       maxMetadataBytes: read.integer('ENGRAM_MAX_METADATA_BYTES', 16 * 1024, 2, MIB),
@@ -89,6 +94,37 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     health: { minFreeDiskBytes: read.integer('ENGRAM_MIN_FREE_DISK_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER) },
     log: { level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
   };
+}
+
+/**
+ * Hybrid fusion defaults: normalised score fusion weighted 0.6 semantic / 0.4 keyword. On the LoCoMo
+ * development half it beat rank fusion in both granularities (docs/benchmarks.md); the heavier keyword
+ * weight than MCP Memory Service's 0.3 keeps it robust when BM25 is the stronger signal (raw chat turns).
+ */
+function readSearchConfig(read: EnvReader): SearchConfig {
+  const config: SearchConfig = {
+    fusionMethod: read.oneOf('MCP_HYBRID_FUSION_METHOD', FUSION_METHODS, 'weighted_average'),
+    semanticWeight: readDecimal(read, 'MCP_HYBRID_SEMANTIC_WEIGHT', 0.6, 0, 1),
+    keywordWeight: readDecimal(read, 'MCP_HYBRID_KEYWORD_WEIGHT', 0.4, 0, 1),
+    rrfK: read.integer('MCP_HYBRID_RRF_K', 60, 1, 1000),
+    rrfConsensusBoost: readDecimal(read, 'MCP_HYBRID_RRF_CONSENSUS_BOOST', 0, 0, 1),
+    timeZone: readTimeZone(read),
+  };
+  if (config.semanticWeight + config.keywordWeight === 0) {
+    read.errors.push('MCP_HYBRID_SEMANTIC_WEIGHT and MCP_HYBRID_KEYWORD_WEIGHT cannot both be 0');
+  }
+  return config;
+}
+
+function readDecimal(read: EnvReader, name: string, fallback: number, min: number, max: number): number {
+  const value = read.raw(name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!/^\d*\.?\d+$/.test(value) || parsed < min || parsed > max) {
+    read.errors.push(`${name}=${value} is not accepted; expected a number from ${min} to ${max}`);
+    return fallback;
+  }
+  return parsed;
 }
 
 function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {

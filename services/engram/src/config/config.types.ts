@@ -21,9 +21,22 @@ export interface EmbeddingConfig {
   requestTimeoutMs: number;
 }
 
+export type HybridFusionMethod = 'weighted_average' | 'rrf';
+
 export interface SearchConfig {
-  /** k of reciprocal rank fusion: score = Σ 1 / (k + rank). */
+  /**
+   * How hybrid search merges its two lists: `weighted_average` of min-max normalised cosine and BM25
+   * scores, or `rrf` (reciprocal rank fusion, ranks only).
+   */
+  fusionMethod: HybridFusionMethod;
+  /** Weight of vector similarity in hybrid fusion (both methods). */
+  semanticWeight: number;
+  /** Weight of BM25 keyword relevance in hybrid fusion (both methods). */
+  keywordWeight: number;
+  /** k of reciprocal rank fusion: score = Σ weight / (k + rank). */
   rrfK: number;
+  /** Added by `rrf` to a memory both lists found. */
+  rrfConsensusBoost: number;
   /** IANA time zone used to read natural-language time expressions ("yesterday"). */
   timeZone: string;
 }

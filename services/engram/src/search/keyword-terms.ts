@@ -4,10 +4,15 @@
  * punctuation never reach the index's query language.
  */
 const STOP_WORDS = new Set(
+  // The usual English list (Snowball/NLTK): words that say how a sentence is built, not what it is about.
   (
-    'a an and are as at be been but by can could did do does for from had has have he her hers him his how i if ' +
-    'in into is it its me my no not of on or our she so than that the their them then there these they this ' +
-    'those to was we were what when where which who whom why will with would you your yours'
+    'a about above after again against all am an and any are as at be because been before being below between ' +
+    'both but by can could d did do does doing don down during each few for from further had has have having he ' +
+    'her here hers herself him himself his how i if in into is it its itself just ll m me more most my myself no ' +
+    'nor not now o of off on once only or other our ours ourselves out over own re s same she should so some such ' +
+    't than that the their theirs them themselves then there these they this those through to too under until up ' +
+    've very was we were what when where which while who whom why will with would you your yours yourself ' +
+    'yourselves'
   ).split(' '),
 );
 

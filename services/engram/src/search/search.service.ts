@@ -6,15 +6,16 @@ import { EngramMetrics } from '../metrics/engram-metrics';
 import { MemoryRecord } from '../storage/memory.record';
 import { MemoryRepository } from '../storage/memory.repository';
 import { MemoryFilter } from '../storage/memory-filter.sql';
-import { SearchRepository } from '../storage/search.repository';
+import { KeywordHit, SearchRepository } from '../storage/search.repository';
+import { ScoredId } from '../storage/vector-index';
 import { keywordTerms } from './keyword-terms';
-import { reciprocalRankFusion } from './rank-fusion';
+import { reciprocalRankFusion, weightedScoreFusion } from './rank-fusion';
 import { SearchByTagInput, SearchByTimeInput, SearchInput, SearchMode } from './search.dto';
 import { CreatedRange, resolveTimeFilter } from './time-filter';
 
 export interface SearchHit {
   memory: MemoryRecord;
-  /** The score the results are ordered by: cosine similarity, BM25, or the fused RRF score. */
+  /** The score the results are ordered by: cosine similarity, BM25, or the fused hybrid score. */
   score: number;
   /** Cosine similarity between query and memory, -1…1. */
   similarity: number | null;
@@ -30,9 +31,12 @@ export interface SearchOutcome {
   elapsedMs: number;
 }
 
-/** Each list in hybrid mode contributes this many candidates per requested result before fusion. */
-const HYBRID_CANDIDATES_PER_RESULT = 3;
-const HYBRID_MIN_CANDIDATES = 30;
+/**
+ * Each list in hybrid mode contributes this many candidates per requested result before fusion, and at
+ * least HYBRID_MIN_CANDIDATES: a deeper pool lets a memory ranked modestly by both lists surface.
+ */
+const HYBRID_CANDIDATES_PER_RESULT = 5;
+const HYBRID_MIN_CANDIDATES = 100;
 
 /** Semantic, keyword and hybrid retrieval with filters; the rules of ranking live here. */
 @Injectable()
@@ -113,18 +117,15 @@ export class SearchService {
     const pool = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
     const nearest = this.search.vectorCandidates(vector, filter, pool);
     const keywordHits = this.search.keywordCandidates(terms, filter, pool);
-    const fused = reciprocalRankFusion(
-      [
-        { ids: nearest.map((hit) => hit.id), weight: 1 },
-        { ids: keywordHits.map((hit) => hit.id), weight: 1 },
-      ],
-      this.config.search.rrfK,
-    );
-    const top = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit);
     const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
-    const missing = top.map(([id]) => id).filter((id) => !similarity.has(id));
-    for (const { id, distance } of this.search.distances(missing, vector)) similarity.set(id, 1 - distance);
     const bm25 = new Map(keywordHits.map((hit) => [hit.id, hit.bm25]));
+    const fused = this.fuse(nearest, keywordHits, similarity, vector);
+    const top = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit);
+    this.addSimilarities(
+      similarity,
+      top.map(([id]) => id),
+      vector,
+    );
     return this.hydrate(
       top.map(([id, score]) => ({
         id,
@@ -134,6 +135,37 @@ export class SearchService {
       })),
       undefined,
     );
+  }
+
+  /** Hybrid fusion as configured; `similarity` gains the cosine of keyword-only candidates when scores are fused. */
+  private fuse(
+    nearest: readonly ScoredId[],
+    keywordHits: readonly KeywordHit[],
+    similarity: Map<number, number>,
+    vector: Float32Array,
+  ): Map<number, number> {
+    const { fusionMethod, semanticWeight, keywordWeight, rrfK, rrfConsensusBoost } = this.config.search;
+    if (fusionMethod === 'rrf') {
+      const lists = [
+        { ids: nearest.map((hit) => hit.id), weight: semanticWeight },
+        { ids: keywordHits.map((hit) => hit.id), weight: keywordWeight },
+      ];
+      return reciprocalRankFusion(lists, rrfK, rrfConsensusBoost);
+    }
+    // Score fusion needs every candidate's cosine: a keyword-only match is not semantically "worst".
+    const candidates = [...new Set([...nearest.map((hit) => hit.id), ...keywordHits.map((hit) => hit.id)])];
+    this.addSimilarities(similarity, candidates, vector);
+    return weightedScoreFusion(candidates, [
+      { scores: similarity, weight: semanticWeight },
+      { scores: new Map(keywordHits.map((hit) => [hit.id, hit.bm25])), weight: keywordWeight },
+    ]);
+  }
+
+  /** Fills in the exact cosine similarity of the ids that have none yet. */
+  private addSimilarities(similarity: Map<number, number>, ids: readonly number[], vector: Float32Array): void {
+    const missing = ids.filter((id) => !similarity.has(id));
+    if (missing.length === 0) return;
+    for (const { id, distance } of this.search.distances(missing, vector)) similarity.set(id, 1 - distance);
   }
 
   /** Loads the memories of ranked ids, keeping the ranking. */
