@@ -35,6 +35,31 @@ describe('configuration', () => {
     assert.deepEqual(config.http.corsOrigins, ['http://localhost:8000', 'http://127.0.0.1:8000']);
   });
 
+  it('reads the hybrid fusion settings, and names each bad one', () => {
+    const defaults = loadConfig({ env: {}, cwd: dir }).search;
+    assert.equal(defaults.fusionMethod, 'weighted_average');
+    assert.equal(defaults.semanticWeight, 0.6);
+    assert.equal(defaults.keywordWeight, 0.4);
+    const rrf = loadConfig({
+      env: { MCP_HYBRID_FUSION_METHOD: 'RRF', MCP_HYBRID_KEYWORD_WEIGHT: '0.25', MCP_HYBRID_RRF_CONSENSUS_BOOST: '.1' },
+      cwd: dir,
+    }).search;
+    assert.equal(rrf.fusionMethod, 'rrf');
+    assert.equal(rrf.keywordWeight, 0.25);
+    assert.equal(rrf.rrfConsensusBoost, 0.1);
+    const problems = problemsOf({
+      MCP_HYBRID_FUSION_METHOD: 'max',
+      MCP_HYBRID_SEMANTIC_WEIGHT: '1.5',
+      MCP_HYBRID_KEYWORD_WEIGHT: '-1',
+    });
+    assert.equal(problems.length, 3);
+    assert.match(problems.join('\n'), /MCP_HYBRID_FUSION_METHOD=max/);
+    assert.match(problems.join('\n'), /MCP_HYBRID_SEMANTIC_WEIGHT=1.5 .* from 0 to 1/);
+    assert.deepEqual(problemsOf({ MCP_HYBRID_SEMANTIC_WEIGHT: '0', MCP_HYBRID_KEYWORD_WEIGHT: '0' }), [
+      'MCP_HYBRID_SEMANTIC_WEIGHT and MCP_HYBRID_KEYWORD_WEIGHT cannot both be 0',
+    ]);
+  });
+
   it('reads .env below the environment, and command-line flags above both', () => {
     writeFileSync(
       join(dir, '.env'),
