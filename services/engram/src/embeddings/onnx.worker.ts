@@ -38,6 +38,8 @@ async function loadModel(): Promise<Embed> {
     dtype: 'fp32',
     device: 'cpu',
     subfolder,
+    // onnxruntime's idle threads would otherwise spin on the cores the event loop needs.
+    session_options: { extra: { session: { intra_op: { allow_spinning: '0' } } } },
   });
   return async (texts) => {
     const output = await extractor(texts, { pooling: 'mean', normalize: true });
