@@ -15,8 +15,12 @@ const EXACT_SCAN_MAX_ROWS = 5_000;
 /** Quantised candidates fetched per wanted result before exact re-scoring. */
 const OVERFETCH = 10;
 const MIN_CANDIDATES = 100;
-/** sqlite-vec refuses a KNN k above this. */
-const MAX_KNN_K = 4096;
+/**
+ * Largest Hamming KNN pool before an exact scan of the admitted memories is cheaper: sqlite-vec's KNN
+ * cost grows with k (at 100k memories k=1000 took ~600 ms, an exact scan of 10k admitted rows ~140 ms).
+ * Also well below sqlite-vec's own k limit of 4096.
+ */
+const MAX_KNN_POOL = 1_000;
 
 /** Candidate generation for search: vector nearest neighbours and BM25 keyword matches, both filtered. */
 export class SearchRepository {
@@ -30,14 +34,18 @@ export class SearchRepository {
     this.statements = new PreparedStatements(db);
   }
 
-  /** Memories containing any of the terms, best BM25 first. Terms are quoted: no FTS5 syntax gets through. */
+  /**
+   * Memories containing any of the terms, best BM25 first. Terms are quoted: no FTS5 syntax gets through.
+   * CROSS JOIN keeps the full-text match as the outer loop: with a selective filter SQLite otherwise
+   * walks the admitted memories and re-runs the MATCH for each (seconds at 100k memories).
+   */
   keywordCandidates(terms: readonly string[], filter: MemoryFilter, k: number): KeywordHit[] {
     if (terms.length === 0) return [];
     const match = terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(' OR ');
     const where = memoryFilterSql(filter);
     return this.statements
       .get(
-        `SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid
+        `SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
          WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts) LIMIT ?`,
       )
       .all(match, ...where.params, k) as KeywordHit[];
@@ -45,16 +53,24 @@ export class SearchRepository {
 
   /** The k live memories nearest to the vector among those the filter admits, by exact cosine distance. */
   vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
-    const indexed = this.vectors.count(filter.namespace);
-    const admitted = isNarrowing(filter) ? this.memories.count(filter) : indexed;
-    if (admitted === 0) return [];
-    if (admitted <= EXACT_SCAN_MAX_ROWS) return this.exactScan(vector, filter, k);
-    return this.quantisedSearch(vector, filter, k, indexed, admitted);
+    // A capped count costs at most EXACT_SCAN_MAX_ROWS index steps; a full count grows with the store.
+    const admittedUpToLimit = this.countUpTo(filter, EXACT_SCAN_MAX_ROWS + 1);
+    if (admittedUpToLimit === 0) return [];
+    if (admittedUpToLimit <= EXACT_SCAN_MAX_ROWS) return this.exactScan(vector, filter, k);
+    return this.quantisedSearch(vector, filter, k);
   }
 
   /** Exact cosine distances of the given memories to the vector. */
   distances(ids: readonly number[], vector: Float32Array): ScoredId[] {
     return this.vectors.rescore(ids, vector);
+  }
+
+  private countUpTo(filter: MemoryFilter, cap: number): number {
+    const where = memoryFilterSql(filter);
+    return this.statements
+      .get(`SELECT count(*) FROM (SELECT 1 FROM memories m WHERE ${where.sql} LIMIT ?)`)
+      .pluck()
+      .get(...where.params, cap) as number;
   }
 
   private exactScan(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
@@ -69,28 +85,25 @@ export class SearchRepository {
   }
 
   /**
-   * 1-bit Hamming KNN picks candidates, exact cosine re-scores them. With a filter, the candidate pool
-   * grows until enough admitted memories are found, falling back to an exact scan when it would cover the
-   * index or exceed sqlite-vec's k limit.
+   * 1-bit Hamming KNN picks candidates, exact cosine re-scores them. Without a narrowing filter one pass
+   * suffices. With one, the pool starts in proportion to how rare admitted memories are and grows until
+   * enough of them are found, falling back to an exact scan when it would cover the index or exceed
+   * MAX_KNN_POOL.
    */
-  private quantisedSearch(
-    vector: Float32Array,
-    filter: MemoryFilter,
-    k: number,
-    indexed: number,
-    admitted: number,
-  ): ScoredId[] {
-    const narrowing = isNarrowing(filter);
-    let pool = Math.max(MIN_CANDIDATES, k * OVERFETCH * Math.ceil(indexed / admitted));
-    while (pool < indexed && pool <= MAX_KNN_K) {
-      let candidates = this.vectors.nearestByBits(filter.namespace, vector, pool);
-      if (narrowing) {
-        const allowed = this.memories.filterIds(filter, candidates);
-        candidates = candidates.filter((id) => allowed.has(id));
-      }
-      if (candidates.length >= Math.min(k * OVERFETCH, admitted) || !narrowing) {
-        return this.vectors.rescore(candidates, vector).slice(0, k);
-      }
+  private quantisedSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
+    const wanted = Math.max(MIN_CANDIDATES, k * OVERFETCH);
+    if (!isNarrowing(filter)) {
+      const candidates = this.vectors.nearestByBits(filter.namespace, vector, Math.min(wanted, MAX_KNN_POOL));
+      return this.vectors.rescore(candidates, vector).slice(0, k);
+    }
+    const indexed = this.memories.count({ namespace: filter.namespace });
+    const admitted = this.memories.count(filter);
+    let pool = wanted * Math.ceil(indexed / admitted);
+    while (pool < indexed && pool <= MAX_KNN_POOL) {
+      const nearest = this.vectors.nearestByBits(filter.namespace, vector, pool);
+      const allowed = this.memories.filterIds(filter, nearest);
+      const candidates = nearest.filter((id) => allowed.has(id));
+      if (candidates.length >= Math.min(wanted, admitted)) return this.vectors.rescore(candidates, vector).slice(0, k);
       pool *= 4;
     }
     return this.exactScan(vector, filter, k);

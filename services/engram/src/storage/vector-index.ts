@@ -69,13 +69,6 @@ export class VectorIndex {
       )
       .all(toBlob(vector), JSON.stringify(ids)) as ScoredId[];
   }
-
-  count(namespace: string): number {
-    return this.statements
-      .get(`SELECT count(*) FROM ${VectorIndex.TABLE} WHERE namespace = ?`)
-      .pluck()
-      .get(namespace) as number;
-  }
 }
 
 export function toBlob(vector: Float32Array): Buffer {

@@ -1,0 +1,64 @@
+/**
+ * Search latency of the storage layer alone, in process: SearchRepository.vectorCandidates and
+ * keywordCandidates with pre-computed query vectors, and both together (hybrid without the embedding).
+ * Also the recall of the quantised path: how much of the exact top-10 it finds.
+ */
+import { fromDist } from './dist.mjs';
+import { timeEach } from './stats.mjs';
+
+const { openSqliteDatabase } = fromDist('storage/sqlite.connection.js');
+const { MemoryRepository } = fromDist('storage/memory.repository.js');
+const { SearchRepository } = fromDist('storage/search.repository.js');
+const { VectorIndex } = fromDist('storage/vector-index.js');
+const { DEFAULT_PRAGMAS } = fromDist('config/sqlite-pragmas.js');
+const { keywordTerms } = fromDist('search/keyword-terms.js');
+const { memoryFilterSql } = fromDist('storage/memory-filter.sql.js');
+
+/** The api asks each list for 3 candidates per result, at least 30: a limit-10 search asks for 30. */
+const HYBRID_POOL = 30;
+const RECALL_K = 10;
+
+export async function benchStorage(path, queries) {
+  const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+  const vectors = new VectorIndex(db);
+  const search = new SearchRepository(db, vectors, new MemoryRepository(db, vectors));
+  const all = { namespace: 'default' };
+  const recent = { namespace: 'default', tags: ['travel'], createdFromMs: Date.UTC(2025, 6, 1) };
+  const cases = queries.map((query) => ({ vector: query.vector, terms: keywordTerms(query.text) }));
+  const result = {
+    vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, all, HYBRID_POOL)),
+    keyword: await timeEach(cases, (q) => search.keywordCandidates(q.terms, all, HYBRID_POOL)),
+    hybrid: await timeEach(cases, (q) => {
+      search.vectorCandidates(q.vector, all, HYBRID_POOL);
+      search.keywordCandidates(q.terms, all, HYBRID_POOL);
+    }),
+    hybridFiltered: await timeEach(cases, (q) => {
+      search.vectorCandidates(q.vector, recent, HYBRID_POOL);
+      search.keywordCandidates(q.terms, recent, HYBRID_POOL);
+    }),
+    recallAt10: recall(db, search, cases, all),
+    recallAt10Filtered: recall(db, search, cases, recent),
+  };
+  db.close();
+  return result;
+}
+
+/** Mean fraction of the exact top-10 (full cosine scan in SQL) that vectorCandidates returns. */
+function recall(db, search, cases, filter) {
+  const where = memoryFilterSql(filter);
+  const exact = db.prepare(
+    `SELECT m.id FROM memories m JOIN memory_embeddings e ON e.memory_id = m.id
+     WHERE ${where.sql} ORDER BY vec_distance_cosine(e.embedding, ?) LIMIT ?`,
+  );
+  let found = 0;
+  let wanted = 0;
+  for (const { vector } of cases) {
+    const truth = exact
+      .pluck()
+      .all(...where.params, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), RECALL_K);
+    const got = new Set(search.vectorCandidates(vector, filter, RECALL_K).map((hit) => hit.id));
+    found += truth.filter((id) => got.has(id)).length;
+    wanted += truth.length;
+  }
+  return Math.round((found / wanted) * 1000) / 1000;
+}

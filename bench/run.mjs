@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+/**
+ * Engram benchmarks: storage and REST search latency at 10k/100k memories, recall of the quantised
+ * vector path, batch ingest rate, cold start, and api RSS. Writes bench/results/<name>.json and
+ * regenerates docs/benchmarks.md from every JSON file in bench/results/.
+ *   node bench/run.mjs [--quick] [--name <results file name>]
+ * Needs a build (npm run bench builds when sources changed).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Corpus } from './lib/corpus.mjs';
+import { composedFidelity, composedMemories, embeddedSentences, startEmbedder, writeDatabase } from './lib/dataset.mjs';
+import { ROOT } from './lib/dist.mjs';
+import { benchIngest, benchRestSearch, benchStartup } from './lib/api-bench.mjs';
+import { renderBenchmarksDoc } from './lib/render-doc.mjs';
+import { benchStorage } from './lib/storage-bench.mjs';
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, name: { type: 'string' } },
+});
+const plan = args.quick
+  ? { sizes: [10_000, 30_000], sentences: 2_000, queries: 100, ingest: 1_000 }
+  : { sizes: [10_000, 100_000], sentences: 4_000, queries: 300, ingest: 4_000 };
+const name = args.name ?? (args.quick ? 'engram-quick' : 'engram');
+const resultsDir = join(ROOT, 'bench', 'results');
+const work = mkdtempSync(join(tmpdir(), 'engram-bench-'));
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+try {
+  const results = {
+    kind: 'engram-bench',
+    name,
+    quick: args.quick,
+    date: new Date().toISOString(),
+    machine: {
+      cores: availableParallelism(),
+      cpu: cpus()[0]?.model,
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
+  };
+
+  log(`embedding ${plan.sentences} sentences and ${plan.queries} queries with the local model`);
+  const embedder = await startEmbedder();
+  const material = await embeddedSentences(embedder, plan.sentences);
+  const largest = Math.max(...plan.sizes);
+  const memories = composedMemories(material, largest);
+  const queryTexts = new Corpus(99).queries(plan.queries);
+  const queryVectors = await embedder.embed(queryTexts);
+  const queries = queryTexts.map((text, i) => ({ text, vector: queryVectors[i] }));
+  results.dataset = {
+    method: 'each memory joins two of the embedded sentences; its vector is the normalised sum of theirs',
+    embeddedSentences: plan.sentences,
+    embedSentencesSeconds: round(material.embedSeconds),
+    composedVsRealCosine: await composedFidelity(embedder, memories.slice(0, 200)),
+    model: embedder.modelId,
+  };
+  const model = { modelId: embedder.modelId, dimension: embedder.dimension };
+  await embedder.close();
+
+  results.search = [];
+  for (const size of plan.sizes) {
+    const path = join(work, `search-${size}.db`);
+    log(`writing ${size} memories`);
+    const { insertSeconds } = writeDatabase(path, memories.slice(0, size), model);
+    log(`storage search at ${size}`);
+    const storage = await benchStorage(path, queries);
+    log(`REST search at ${size}`);
+    const rest = await benchRestSearch(path, queryTexts);
+    const entry = { memories: size, storageInsertsPerSecond: Math.round(size / insertSeconds), storage, rest };
+    if (size === largest) {
+      log(`REST search at ${size} with one embedding worker`);
+      entry.restOneWorker = await benchRestSearch(path, queryTexts, { ENGRAM_EMBEDDING_WORKERS: '1' });
+      results.startup = await benchStartup(join(work, 'startup.db'), path);
+    }
+    results.search.push(entry);
+    rmSync(path, { force: true });
+  }
+
+  log(`ingesting ${plan.ingest} memories through POST /api/memories/batch`);
+  results.ingest = await benchIngest(join(work, 'ingest.db'), new Corpus(21).memories(plan.ingest), 100);
+
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${name}.json`);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+  writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderBenchmarksDoc(resultsDir));
+  log(`wrote ${file} and docs/benchmarks.md`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+function round(value) {
+  return Math.round(value * 100) / 100;
+}
