@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { makeTempDir } from '../testing/test-app';
+import { bindEmbeddingModel } from './embedding-model.binding';
+import { NewMemory } from './memory.record';
+import { MemoryRepository } from './memory.repository';
+import { MemoryFilter } from './memory-filter.sql';
+import { SearchRepository } from './search.repository';
+import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
+import { VectorIndex } from './vector-index';
+
+const DIMENSION = 16;
+/** Above the repository's exact-scan threshold (5,000 admitted), so the quantised path runs. */
+const MEMORIES = 12_000;
+const NEAR = 40;
+
+/** Deterministic vectors: a few near the query (same signs, so also nearest by Hamming), the rest random. */
+function vectors(): { query: Float32Array; stored: Float32Array[] } {
+  let seed = 1;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const query = Float32Array.from({ length: DIMENSION }, () => next());
+  const stored = Array.from({ length: MEMORIES }, (_, i) =>
+    i < NEAR
+      ? query.map((value) => value * (1 + Math.abs(next())) + Math.sign(value) * 0.05 * i)
+      : Float32Array.from({ length: DIMENSION }, () => next()),
+  );
+  return { query, stored };
+}
+
+function cosineDistance(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return 1 - dot / Math.sqrt(na * nb);
+}
+
+describe('SearchRepository.vectorCandidates above the exact-scan threshold', () => {
+  const { query, stored } = vectors();
+  let db: SqliteDatabase;
+  let search: SearchRepository;
+  const dir = makeTempDir();
+
+  before(() => {
+    const path = join(dir, 'engram.db');
+    db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    bindEmbeddingModel(db, path, { modelId: 'test-16', dimension: DIMENSION });
+    const vectorIndex = new VectorIndex(db);
+    const memories = new MemoryRepository(db, vectorIndex);
+    const rows: NewMemory[] = stored.map((embedding, i) => ({
+      namespace: 'default',
+      contentHash: `hash-${i}`,
+      content: `memory ${i}`,
+      memoryType: i % 3 === 0 ? 'decision' : 'note',
+      metadata: {},
+      tags: [i % 2 === 0 ? 'even' : 'odd'],
+      createdAt: i,
+      updatedAt: i,
+      embedding,
+    }));
+    memories.insertMany(rows);
+    search = new SearchRepository(db, vectorIndex, memories);
+  });
+  after(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The exact answer, computed here in plain TypeScript over the memories the predicate admits. */
+  function exactTop(k: number, admits: (i: number) => boolean): number[] {
+    return stored
+      .map((vector, i) => ({ id: i + 1, distance: cosineDistance(query, vector), admitted: admits(i) }))
+      .filter((hit) => hit.admitted)
+      .sort((a, b) => a.distance - b.distance)
+      .slice(0, k)
+      .map((hit) => hit.id);
+  }
+
+  const cases: { name: string; filter: MemoryFilter; admits: (i: number) => boolean }[] = [
+    { name: 'no filter', filter: { namespace: 'default' }, admits: () => true },
+    { name: 'a tag', filter: { namespace: 'default', tags: ['even'] }, admits: (i) => i % 2 === 0 },
+    {
+      name: 'a tag and a time range',
+      filter: { namespace: 'default', tags: ['odd'], createdFromMs: 1, createdBeforeMs: 11_000 },
+      admits: (i) => i % 2 === 1 && i >= 1 && i < 11_000,
+    },
+    {
+      name: 'a type (4,000 admitted: below the threshold, the exact scan)',
+      filter: { namespace: 'default', memoryType: 'decision' },
+      admits: (i) => i % 3 === 0,
+    },
+  ];
+
+  for (const { name, filter, admits } of cases) {
+    it(`returns the exact top 10 with ${name}, with exact distances`, () => {
+      const hits = search.vectorCandidates(query, filter, 10);
+      assert.deepEqual(
+        hits.map((hit) => hit.id),
+        exactTop(10, admits),
+      );
+      for (const hit of hits) assert.ok(Math.abs(hit.distance - cosineDistance(query, stored[hit.id - 1])) < 1e-5);
+    });
+  }
+});
