@@ -18,9 +18,9 @@ export interface LocalUseEmbedderOptions {
   /** Texts per model call; each call is one job for one worker thread. */
   batchSize: number;
   /**
-   * Worker threads, each with its own copy of the model (~60 MB on onnxruntime). Default 1: one
-   * session spreading each batch over the cores embeds as fast as one worker per core, at a
-   * fraction of the memory.
+   * Worker threads, each with its own session (~90 MB of RSS once loaded, more as onnxruntime's
+   * arena grows to fit a batch). Default 1: on 2 cores a session with 2 threads runs a batch 1.76x
+   * as fast as with 1 (~400 texts/s against ~500 for 2 single-thread workers) for ~120 MB less.
    */
   workers?: number;
   /** onnxruntime threads per worker; defaults to the cores divided among the workers. */
@@ -46,15 +46,12 @@ export class LocalUseEmbedder implements Embedder {
   private pool?: WorkerPool<string[], Float32Array>;
 
   constructor(private readonly options: LocalUseEmbedderOptions) {
-    for (const [name, value] of Object.entries({
-      batchSize: options.batchSize,
-      workers: options.workers ?? 1,
-      threadsPerWorker: options.threadsPerWorker ?? 1,
-    })) {
-      if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
-    }
     this.workers = options.workers ?? 1;
     this.threadsPerWorker = options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / this.workers));
+    const counts = { batchSize: options.batchSize, workers: this.workers, threadsPerWorker: this.threadsPerWorker };
+    for (const [name, value] of Object.entries(counts)) {
+      if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+    }
   }
 
   /** Live worker threads (0 before init and after close). */
