@@ -115,9 +115,10 @@ export class Corpus {
   memories(count, minWords = 8, maxWords = 40) {
     const seen = new Set();
     while (seen.size < count) {
+      const length = minWords + Math.floor(this.next() * (maxWords - minWords + 1));
       let text = this.sentence();
-      while (wordCount(text) < minWords) text += `. ${this.sentence()}`;
-      text = text.split(' ').slice(0, maxWords).join(' ') + '.';
+      while (wordCount(text) < length) text += `. ${this.sentence()}`;
+      text = text.split(' ').slice(0, length).join(' ') + '.';
       seen.add(text);
     }
     return [...seen];
