@@ -14,7 +14,7 @@ import { Corpus } from './lib/corpus.mjs';
 import { composedFidelity, composedMemories, embeddedSentences, startEmbedder, writeDatabase } from './lib/dataset.mjs';
 import { ROOT } from './lib/dist.mjs';
 import { benchIngest, benchRestSearch, benchStartup } from './lib/api-bench.mjs';
-import { renderBenchmarksDoc } from './lib/render-doc.mjs';
+import { writeBenchmarksDoc } from './lib/render-doc.mjs';
 import { benchStorage } from './lib/storage-bench.mjs';
 
 const { values: args } = parseArgs({
@@ -86,7 +86,7 @@ try {
   const file = join(resultsDir, `${name}.json`);
   writeFileSync(`${file}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
-  writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderBenchmarksDoc(resultsDir));
+  await writeBenchmarksDoc(resultsDir, join(ROOT, 'docs', 'benchmarks.md'));
   log(`wrote ${file} and docs/benchmarks.md`);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -2,8 +2,9 @@
  * docs/benchmarks.md from every JSON file in bench/results/: Engram benchmark runs (`kind:
  * 'engram-bench'`) and LoCoMo retrieval evaluations (`locomo-*.json`). Generated; edit this, not the doc.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as prettier from 'prettier';
 
 const TARGETS = {
   storageP50Ms: 5,
@@ -12,6 +13,12 @@ const TARGETS = {
   secondStartMs: 2000,
   rssMb: 350,
 };
+
+/** Renders and writes the doc, formatted with the repo's prettier config so `npm run lint` accepts it. */
+export async function writeBenchmarksDoc(resultsDir, docPath) {
+  const options = await prettier.resolveConfig(docPath);
+  writeFileSync(docPath, await prettier.format(renderBenchmarksDoc(resultsDir), { ...options, filepath: docPath }));
+}
 
 export function renderBenchmarksDoc(resultsDir) {
   const files = readdirSync(resultsDir)
