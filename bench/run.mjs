@@ -22,7 +22,7 @@ const { values: args } = parseArgs({
 });
 const plan = args.quick
   ? { sizes: [10_000, 30_000], sentences: 2_000, queries: 100, ingest: 1_000 }
-  : { sizes: [10_000, 100_000], sentences: 4_000, queries: 300, ingest: 4_000 };
+  : { sizes: [10_000, 100_000], sentences: 4_000, queries: 200, ingest: 4_000 };
 const name = args.name ?? (args.quick ? 'engram-quick' : 'engram');
 const resultsDir = join(ROOT, 'bench', 'results');
 const work = mkdtempSync(join(tmpdir(), 'engram-bench-'));

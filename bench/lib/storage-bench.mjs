@@ -14,8 +14,8 @@ const { DEFAULT_PRAGMAS } = fromDist('config/sqlite-pragmas.js');
 const { keywordTerms } = fromDist('search/keyword-terms.js');
 const { memoryFilterSql } = fromDist('storage/memory-filter.sql.js');
 
-/** The api asks each list for 3 candidates per result, at least 30: a limit-10 search asks for 30. */
-const HYBRID_POOL = 30;
+/** What SearchService's hybrid asks each list for at limit 10 (HYBRID_MIN_CANDIDATES in search.service.ts). */
+const HYBRID_POOL = 100;
 const RECALL_K = 10;
 /** The exact answer is a full cosine scan (~0.75 s at 100k): a sample of the queries keeps the run short. */
 const RECALL_QUERIES = 100;
