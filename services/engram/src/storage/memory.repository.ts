@@ -33,7 +33,7 @@ export class MemoryRepository {
 
   /** Stores each memory unless a live one with the same hash exists; one transaction for the lot. */
   insertMany(memories: readonly NewMemory[]): InsertOutcome[] {
-    return this.db.transaction(() => memories.map((memory) => this.insertOne(memory)))();
+    return this.inTransaction(() => memories.map((memory) => this.insertOne(memory)));
   }
 
   findLiveByHash(namespace: string, contentHash: string): MemoryRecord | undefined {
@@ -81,7 +81,7 @@ export class MemoryRepository {
   }
 
   update(id: number, namespace: string, changes: MemoryChanges): MemoryRecord {
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       const assignments: string[] = ['updated_at = ?'];
       const params: unknown[] = [changes.updatedAt];
       if (changes.content !== undefined && changes.contentHash !== undefined) {
@@ -99,23 +99,23 @@ export class MemoryRepository {
       this.statements.get(`UPDATE memories SET ${assignments.join(', ')} WHERE id = ?`).run(...params, id);
       if (changes.tags !== undefined) this.replaceTags(id, changes.tags);
       if (changes.embedding !== undefined) this.vectors.put(id, namespace, changes.embedding);
-    })();
+    });
     return this.findByIds([id])[0];
   }
 
   /** Marks the memory deleted and drops it from both indexes; the row stays as a tombstone. */
   softDelete(id: number, deletedAt: number): void {
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       this.statements.get('UPDATE memories SET deleted_at = ? WHERE id = ?').run(deletedAt, id);
       this.vectors.remove(id);
-    })();
+    });
   }
 
   hardDelete(id: number): void {
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       this.vectors.remove(id);
       this.statements.get('DELETE FROM memories WHERE id = ?').run(id);
-    })();
+    });
   }
 
   tagCounts(namespace: string): TagCount[] {
@@ -155,6 +155,16 @@ export class MemoryRepository {
   /** Live memories across every namespace, for the gauge. */
   countAllLive(): number {
     return this.statements.get('SELECT count(*) FROM memories WHERE deleted_at IS NULL').pluck().get() as number;
+  }
+
+  /** One write transaction; on rollback the in-memory vector mirror may hold its changes, so it is dropped. */
+  private inTransaction<T>(write: () => T): T {
+    try {
+      return this.db.transaction(write)();
+    } catch (error) {
+      this.vectors.invalidate();
+      throw error;
+    }
   }
 
   private insertOne(memory: NewMemory): InsertOutcome {

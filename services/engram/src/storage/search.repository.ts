@@ -16,11 +16,10 @@ const EXACT_SCAN_MAX_ROWS = 5_000;
 const OVERFETCH = 10;
 const MIN_CANDIDATES = 100;
 /**
- * Largest Hamming KNN pool before an exact scan of the admitted memories is cheaper: sqlite-vec's KNN
- * cost grows with k (at 100k memories k=1000 took ~600 ms, an exact scan of 10k admitted rows ~140 ms).
- * Also well below sqlite-vec's own k limit of 4096.
+ * Largest Hamming candidate pool tried before an exact scan of the admitted memories: the in-memory
+ * scan costs the same for any pool, but checking a pool against a filter grows with its size.
  */
-const MAX_KNN_POOL = 1_000;
+const MAX_KNN_POOL = 10_000;
 
 /** Candidate generation for search: vector nearest neighbours and BM25 keyword matches, both filtered. */
 export class SearchRepository {
