@@ -15,6 +15,8 @@ const EXACT_SCAN_MAX_ROWS = 5_000;
 /** Quantised candidates fetched per wanted result before exact re-scoring. */
 const OVERFETCH = 10;
 const MIN_CANDIDATES = 100;
+/** Re-scoring reads each candidate's full vector: past this many the reads cost more than they find. */
+const MAX_RESCORED = 500;
 /**
  * Largest Hamming candidate pool tried before an exact scan of the admitted memories: the in-memory
  * scan costs the same for any pool, but checking a pool against a filter grows with its size.
@@ -90,7 +92,7 @@ export class SearchRepository {
    * MAX_KNN_POOL.
    */
   private quantisedSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
-    const wanted = Math.max(MIN_CANDIDATES, k * OVERFETCH);
+    const wanted = Math.min(Math.max(MIN_CANDIDATES, k * OVERFETCH), Math.max(MAX_RESCORED, k));
     if (!isNarrowing(filter)) {
       const candidates = this.vectors.nearestByBits(filter.namespace, vector, Math.min(wanted, MAX_KNN_POOL));
       return this.vectors.rescore(candidates, vector).slice(0, k);
