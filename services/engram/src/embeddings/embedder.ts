@@ -1,3 +1,5 @@
+import { EmbeddingUnavailable } from '../common/domain-errors';
+
 /**
  * The one interface every embedding provider implements. Providers are I/O adapters (a model in a
  * worker thread, an ONNX runtime session, an HTTP endpoint): services see only this.
@@ -38,4 +40,12 @@ export function normalise(vector: Float32Array): Float32Array {
   const norm = Math.sqrt(sum);
   if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] /= norm;
   return vector;
+}
+
+/** Cuts a model's flat output into one unit vector per text; a wrong length is the model's failure. */
+export function unitRows(flat: Float32Array, rows: number, dimension: number, model: string): Float32Array[] {
+  if (flat.length !== rows * dimension) {
+    throw new EmbeddingUnavailable(`${model} returned ${flat.length} values for ${rows} texts`);
+  }
+  return Array.from({ length: rows }, (_, row) => normalise(flat.slice(row * dimension, (row + 1) * dimension)));
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddingUnavailable } from '../common/domain-errors';
-import { Embedder, normalise } from './embedder';
+import { Embedder, unitRows } from './embedder';
 import type { LocalUseWorkerData, UseLiteEngine } from './local-use.worker';
 import { WorkerPool } from './worker-pool';
 
@@ -104,12 +104,8 @@ export class LocalUseEmbedder implements Embedder {
       } catch (error) {
         throw new EmbeddingUnavailable(`Local embedding failed: ${(error as Error).message}`);
       }
-      if (flat.length !== batch.length * USE_LITE_DIMENSION) {
-        throw new EmbeddingUnavailable(`Local model returned ${flat.length} values for ${batch.length} texts`);
-      }
-      batch.forEach((index, row) => {
-        vectors[index] = normalise(flat.slice(row * USE_LITE_DIMENSION, (row + 1) * USE_LITE_DIMENSION));
-      });
+      const rows = unitRows(flat, batch.length, USE_LITE_DIMENSION, 'Local model');
+      batch.forEach((index, row) => (vectors[index] = rows[row]));
     });
     await Promise.all(jobs);
     return vectors;

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { EmbeddingUnavailable } from '../common/domain-errors';
-import { Embedder, normalise } from './embedder';
+import { Embedder, unitRows } from './embedder';
 import type { OnnxWorkerData, OnnxWorkerInfo } from './onnx.worker';
 import { WorkerPool } from './worker-pool';
 
@@ -63,11 +63,8 @@ export class OnnxEmbedder implements Embedder {
       jobs.push(
         pool.run(batch).then(
           (flat) => {
-            if (flat.length !== batch.length * dimension) {
-              throw new EmbeddingUnavailable(`ONNX model returned ${flat.length} values for ${batch.length} texts`);
-            }
-            batch.forEach((_, row) => {
-              vectors[start + row] = normalise(flat.slice(row * dimension, (row + 1) * dimension));
+            unitRows(flat, batch.length, dimension, 'ONNX model').forEach((vector, row) => {
+              vectors[start + row] = vector;
             });
           },
           (error: Error) => {
