@@ -1,6 +1,6 @@
 /**
  * docs/benchmarks.md from every JSON file in bench/results/: Engram benchmark runs (`kind:
- * 'engram-bench'`) and LoCoMo retrieval evaluations (`locomo-*.json`). Generated; edit this, not the doc.
+ * 'engram-bench'`) and LoCoMo retrieval evaluations (`recall-*.json`). Generated; edit this, not the doc.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ export function renderBenchmarksDoc(resultsDir) {
   for (const file of files) {
     const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
     if (data.kind === 'engram-bench') runs.push({ file, data });
-    else if (file.startsWith('locomo-')) locomo.push({ file, data });
+    else if (file.startsWith('recall-')) locomo.push({ file, data });
   }
   const sections = [
     '# Benchmarks',
@@ -148,7 +148,7 @@ function renderLocomo(files) {
   return [
     '## LoCoMo retrieval',
     '',
-    'From `bench/results/locomo-*.json` (written by `npm run eval:locomo`).',
+    'From `bench/results/recall-*.json` (written by `npm run eval:locomo`).',
     '',
     `| file | mode | search | questions | R@5 | R@10 | MRR |${categories.map((c) => ` R@10 ${c} |`).join('')}`,
     `| ---- | ---- | ------ | --------: | --: | ---: | --: |${categories.map(() => ' ---: |').join('')}`,

@@ -2,7 +2,7 @@
  * Reads a LoCoMo sample into what Engram indexes and what it is asked. Only shapes the data in memory:
  * nothing from the dataset is ever written to disk (its licence forbids redistribution).
  */
-import { normaliseDiaIds } from './locomo-scoring.mjs';
+import { normaliseDiaIds } from './scoring.mjs';
 
 const MONTHS = [
   'january',

@@ -1,8 +1,8 @@
 /** Scoring of the LoCoMo evaluation on invented inputs (never dataset content). Run: node --test bench/ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSessionDate } from './locomo-dataset.mjs';
-import { normaliseDiaIds, reciprocalRank, recallAtK, scoreQuestion, summarise } from './locomo-scoring.mjs';
+import { parseSessionDate } from './conversations.mjs';
+import { normaliseDiaIds, reciprocalRank, recallAtK, scoreQuestion, summarise } from './scoring.mjs';
 
 describe('normaliseDiaIds', () => {
   it('accepts a single id, a list, and comma-, semicolon- or space-joined strings', () => {

@@ -3,7 +3,7 @@
  * LoCoMo retrieval evaluation. For each conversation: a fresh Engram (real app on loopback, temp dir),
  * ingestion through POST /api/memories/batch, each question through POST /api/search, scored per
  * ../shared/data/locomo/README.md. Prints a table; `--json` ends with one JSON line; the aggregate
- * figures (never dataset content) go to bench/results/locomo-<mode>-<search>.json unless `--no-write`.
+ * figures (never dataset content) go to bench/results/recall-<mode>-<search>.json unless `--no-write`.
  *
  *   npm run eval:locomo -- --data ../shared/data/locomo/locomo-dev.json --mode observations --search hybrid
  *
@@ -13,10 +13,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { documentsOf, questionsOf } from './locomo-dataset.mjs';
-import { CATEGORY_NAMES, scoreQuestion, summarise } from './locomo-scoring.mjs';
+import { documentsOf, questionsOf } from './conversations.mjs';
+import { CATEGORY_NAMES, scoreQuestion, summarise } from './scoring.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MODES = ['observations', 'turns'];
 const SEARCHES = ['hybrid', 'semantic', 'keyword'];
 const RESULT_LIMIT = 10;
@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: locomo-eval.mjs [--data FILE] [--mode observations|turns] [--search hybrid|semantic|keyword]');
+  console.log('usage: npm run eval:locomo -- [--data FILE] [--mode observations|turns] [--search hybrid|semantic|keyword]');
   console.log('                       [--json] [--no-write]');
   process.exit(0);
 }
@@ -83,7 +83,7 @@ const report = {
 };
 printTable(report);
 if (!args['no-write']) {
-  const file = join(ROOT, 'bench', 'results', `locomo-${args.mode}-${args.search}.json`);
+  const file = join(ROOT, 'bench', 'results', `recall-${args.mode}-${args.search}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(
     file,
@@ -167,6 +167,6 @@ function printTable(report) {
 }
 
 function fail(message) {
-  console.error(`locomo-eval: ${message}`);
+  console.error(`eval:locomo: ${message}`);
   process.exit(1);
 }
