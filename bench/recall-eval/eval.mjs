@@ -36,7 +36,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npm run eval:locomo -- [--data FILE] [--mode observations|turns] [--search hybrid|semantic|keyword]');
+  console.log(
+    'usage: npm run eval:locomo -- [--data FILE] [--mode observations|turns] [--search hybrid|semantic|keyword]',
+  );
   console.log('                       [--json] [--no-write]');
   process.exit(0);
 }
