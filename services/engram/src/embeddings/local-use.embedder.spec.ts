@@ -1,3 +1,4 @@
+import { measureEventLoopLag } from '../testing/event-loop-lag';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { after, before, describe, it } from 'node:test';
@@ -88,20 +89,7 @@ describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
   it('keeps the event loop turning while embedding 500 texts', async () => {
     // Paragraph-sized texts, so the whole batch is seconds of CPU work that would freeze a blocked loop.
     const texts = Array.from({ length: 500 }, (_, i) => [0, 1, 2, 3, 4].map((k) => sentence(i + k)).join(' '));
-    let maxLag = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxLag = Math.max(maxLag, now - last - 10);
-      last = now;
-    }, 10);
-    const started = performance.now();
-    try {
-      await embedder.embed(texts);
-    } finally {
-      clearInterval(timer);
-    }
-    const elapsed = performance.now() - started;
+    const { maxLagMs: maxLag, elapsedMs: elapsed } = await measureEventLoopLag(() => embedder.embed(texts));
     // The work must be long enough for a blocked loop to show, and the loop must never stall.
     assert.ok(elapsed > 750, `embedding took only ${elapsed} ms`);
     assert.ok(maxLag < 150, `timer lagged ${maxLag.toFixed(0)} ms during ${elapsed.toFixed(0)} ms of embedding`);

@@ -1,3 +1,4 @@
+import { measureEventLoopLag } from '../testing/event-loop-lag';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -78,21 +79,9 @@ describe('OnnxEmbedder', () => {
     );
     const oneBatch = new OnnxEmbedder({ modelDir: model.dir, batchSize: texts.length });
     await oneBatch.init();
-    let maxLag = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxLag = Math.max(maxLag, now - last - 10);
-      last = now;
-    }, 10);
-    const started = performance.now();
-    try {
-      await oneBatch.embed(texts);
-    } finally {
-      clearInterval(timer);
-      await oneBatch.close();
-    }
-    const elapsed = performance.now() - started;
+    const { maxLagMs: maxLag, elapsedMs: elapsed } = await measureEventLoopLag(() => oneBatch.embed(texts)).finally(
+      () => oneBatch.close(),
+    );
     // The work must be long enough for a blocked loop to show, and the loop must never stall.
     assert.ok(elapsed > 500, `embedding took only ${elapsed} ms`);
     assert.ok(maxLag < 150, `timer lagged ${maxLag.toFixed(0)} ms during ${elapsed.toFixed(0)} ms of embedding`);
