@@ -104,27 +104,16 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
 function readSearchConfig(read: EnvReader): SearchConfig {
   const config: SearchConfig = {
     fusionMethod: read.oneOf('MCP_HYBRID_FUSION_METHOD', FUSION_METHODS, 'weighted_average'),
-    semanticWeight: readDecimal(read, 'MCP_HYBRID_SEMANTIC_WEIGHT', 0.6, 0, 1),
-    keywordWeight: readDecimal(read, 'MCP_HYBRID_KEYWORD_WEIGHT', 0.4, 0, 1),
+    semanticWeight: read.decimal('MCP_HYBRID_SEMANTIC_WEIGHT', 0.6, 0, 1),
+    keywordWeight: read.decimal('MCP_HYBRID_KEYWORD_WEIGHT', 0.4, 0, 1),
     rrfK: read.integer('MCP_HYBRID_RRF_K', 60, 1, 1000),
-    rrfConsensusBoost: readDecimal(read, 'MCP_HYBRID_RRF_CONSENSUS_BOOST', 0, 0, 1),
+    rrfConsensusBoost: read.decimal('MCP_HYBRID_RRF_CONSENSUS_BOOST', 0, 0, 1),
     timeZone: readTimeZone(read),
   };
   if (config.semanticWeight + config.keywordWeight === 0) {
     read.errors.push('MCP_HYBRID_SEMANTIC_WEIGHT and MCP_HYBRID_KEYWORD_WEIGHT cannot both be 0');
   }
   return config;
-}
-
-function readDecimal(read: EnvReader, name: string, fallback: number, min: number, max: number): number {
-  const value = read.raw(name);
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!/^\d*\.?\d+$/.test(value) || parsed < min || parsed > max) {
-    read.errors.push(`${name}=${value} is not accepted; expected a number from ${min} to ${max}`);
-    return fallback;
-  }
-  return parsed;
 }
 
 function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {

@@ -30,6 +30,16 @@ export class EnvReader {
     return Number(value);
   }
 
+  decimal(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^\d*\.?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.errors.push(`${name}=${value} is not accepted; expected a number from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
   boolean(name: string, fallback: boolean): boolean {
     const value = this.raw(name)?.toLowerCase();
     if (value === undefined) return fallback;
