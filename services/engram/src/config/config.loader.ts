@@ -90,6 +90,8 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       maxBodyBytes: read.integer('ENGRAM_MAX_BODY_BYTES', 16 * MIB, 1024, 256 * MIB),
       maxBatchItems: read.integer('ENGRAM_MAX_BATCH_ITEMS', 1000, 1, 100_000),
     },
+    publicUrl: (read.url('ENGRAM_PUBLIC_URL') ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, ''),
+    redis: { url: readRedisUrl(read) },
     metrics: { public: read.boolean('METRICS_PUBLIC', false) },
     health: { minFreeDiskBytes: read.integer('ENGRAM_MIN_FREE_DISK_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER) },
     log: { level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
@@ -158,6 +160,22 @@ function readCorsOrigins(read: EnvReader, port: number): string[] {
     }
   }
   return origins;
+}
+
+function readRedisUrl(read: EnvReader): string | undefined {
+  const raw = read.raw('REDIS_URL');
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^rediss?:\/\/[^\s]+$/.test(raw)) {
+    read.errors.push('REDIS_URL must look like redis://[user:password@]host:port[/db] (or rediss:// for TLS)');
+    return undefined;
+  }
+  return raw;
+}
+
+/** A listen host as it appears in a URL: the wildcard becomes localhost, IPv6 gets brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function readTimeZone(read: EnvReader): string {

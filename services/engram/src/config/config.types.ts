@@ -70,6 +70,13 @@ export interface AppConfig {
   embedding: EmbeddingConfig;
   search: SearchConfig;
   limits: LimitsConfig;
+  /**
+   * Base URL users and connectors reach this server at (ENGRAM_PUBLIC_URL, e.g. the ingress URL);
+   * links to memories are built from it. Defaults to the local listen address.
+   */
+  publicUrl: string;
+  /** Redis for jobs and cross-process events (REDIS_URL); absent in the embedded mode. */
+  redis: { url?: string };
   metrics: { public: boolean };
   health: { minFreeDiskBytes: number };
   log: { level: LogLevel };

@@ -1,0 +1,14 @@
+/** One `engram <name>` subcommand; `run` resolves to the process exit code. */
+export interface CliCommand {
+  /** One line shown by `engram help`. */
+  summary: string;
+  run(argv: readonly string[]): Promise<number>;
+}
+
+/**
+ * Every subcommand, loaded lazily so `engram mcp` does not pay for the worker's imports (and the
+ * reverse). Add a command by adding one line here and one `<name>.command.ts` file (the `.js` suffix is what Node resolves at run time).
+ */
+export const CLI_COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  serve: async () => (await import('./serve.command.js')).serveCommand,
+};

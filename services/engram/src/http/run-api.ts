@@ -1,0 +1,59 @@
+import { INestApplication, LoggerService } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigError, loadConfig } from '../config/config.loader';
+import { AppConfig } from '../config/config.types';
+import { createApp, createLogger } from './create-app';
+import { decideBindAddress } from './bind-address';
+
+/**
+ * The api: REST, docs, health and metrics on MCP_HTTP_HOST:MCP_HTTP_PORT. Resolves with the exit code
+ * once a signal has closed it (0), or at once when it cannot start (78 for configuration, else 1).
+ */
+export async function runApi(argv: readonly string[]): Promise<number> {
+  const config = loadConfigOrReport(argv);
+  if (!config) return 78; // EX_CONFIG
+  const logger = createLogger(config);
+  const bind = decideBindAddress(config);
+  if (bind.warning) logger.warn(bind.warning, 'Startup');
+  let app: NestFastifyApplication;
+  try {
+    app = await createApp(config, logger);
+    await app.listen({ host: bind.host, port: config.http.port });
+  } catch (error) {
+    logger.error((error as Error).message, 'Startup');
+    return 1;
+  }
+  logger.log({ msg: 'Engram ready', url: await app.getUrl(), database: config.storage.sqlitePath }, 'Startup');
+  return closeOnSignals(app, logger);
+}
+
+/** Loads the configuration, or prints every problem (one per line) to stderr and returns undefined. */
+export function loadConfigOrReport(argv: readonly string[]): AppConfig | undefined {
+  try {
+    return loadConfig({ env: process.env, argv });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return undefined;
+  }
+}
+
+/** SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the database; resolves the exit code. */
+export function closeOnSignals(app: INestApplication, logger: LoggerService): Promise<number> {
+  return new Promise((resolve) => {
+    const close = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', close);
+      process.off('SIGINT', close);
+      logger.log({ msg: 'Shutting down', signal }, 'Shutdown');
+      app.close().then(
+        () => resolve(0),
+        (error: Error) => {
+          logger.error(error.message, 'Shutdown');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', close);
+    process.on('SIGINT', close);
+  });
+}
