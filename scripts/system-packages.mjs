@@ -2,8 +2,12 @@
 // apt-get), or stops with one line saying what to install.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-/** command on PATH → Debian package providing it. Later suites add theirs (redis-server, chromium, …). */
-export const REQUIRED_PACKAGES = {};
+/** command on PATH → Debian package providing it. */
+export const REQUIRED_PACKAGES = {
+  'redis-server': 'redis-server', // jobs and cross-process events run against a real Redis
+  chromium: 'chromium', // the dashboard is tested in a real browser
+  'docker-compose': 'docker-compose', // compose.yaml is validated offline with `docker-compose config`
+};
 
 function onPath(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

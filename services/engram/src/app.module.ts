@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MemoriesModule } from './memories/memories.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -13,7 +14,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, MemoriesModule, SearchModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), EventsModule, MetricsModule, MemoriesModule, SearchModule, HealthModule],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };
   }
