@@ -1,13 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { ENGRAM_VERSION } from '../common/version';
-import { EmbeddingService } from '../embeddings/embedding.service';
-import { MemoryService } from '../memories/memory.service';
-import { StorageInfoRepository } from '../storage/storage-info.repository';
 import { ReadinessIndicators } from './readiness.indicators';
-
-const startedAt = Date.now();
+import { StatusReportService } from './status-report.service';
 
 @ApiTags('health')
 @Controller()
@@ -15,9 +10,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: ReadinessIndicators,
-    private readonly memories: MemoryService,
-    private readonly storage: StorageInfoRepository,
-    private readonly embeddings: EmbeddingService,
+    private readonly status: StatusReportService,
   ) {}
 
   @Get('health/live')
@@ -49,31 +42,6 @@ export class HealthController {
   @ApiSecurity('api_key')
   @ApiOperation({ summary: 'Statistics, storage, embedding model and versions' })
   detailed() {
-    const stats = this.memories.stats();
-    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-    return {
-      status: 'healthy',
-      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-      statistics: {
-        total_memories: stats.live,
-        deleted_memories: stats.deleted,
-        unique_tags: stats.tags,
-        memory_types: stats.types,
-        oldest_memory: iso(stats.oldestMs),
-        newest_memory: iso(stats.newestMs),
-      },
-      storage: {
-        backend: 'sqlite_vec',
-        database_size_bytes: this.storage.sizeBytes(),
-        free_disk_bytes: this.storage.freeDiskBytes(),
-        ...this.storage.versions(),
-      },
-      embedding: {
-        provider: this.embeddings.provider,
-        model: this.embeddings.modelId,
-        dimension: this.embeddings.dimension,
-      },
-      versions: { engram: ENGRAM_VERSION, node: process.version },
-    };
+    return this.status.report();
   }
 }

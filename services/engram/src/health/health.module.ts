@@ -5,10 +5,12 @@ import { MemoriesModule } from '../memories/memories.module';
 import { StorageModule } from '../storage/storage.module';
 import { HealthController } from './health.controller';
 import { ReadinessIndicators } from './readiness.indicators';
+import { StatusReportService } from './status-report.service';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), StorageModule, EmbeddingsModule, MemoriesModule],
   controllers: [HealthController],
-  providers: [ReadinessIndicators],
+  providers: [ReadinessIndicators, StatusReportService],
+  exports: [StatusReportService],
 })
 export class HealthModule {}

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { ENGRAM_VERSION } from '../common/version';
+import { EmbeddingService } from '../embeddings/embedding.service';
+import { MemoryService } from '../memories/memory.service';
+import { StorageInfoRepository } from '../storage/storage-info.repository';
+
+const startedAt = Date.now();
+
+/** The detailed status both `GET /api/health/detailed` and the MCP health tools answer with. */
+export interface StatusReport {
+  status: 'healthy';
+  uptime_seconds: number;
+  statistics: {
+    total_memories: number;
+    deleted_memories: number;
+    unique_tags: number;
+    memory_types: { memory_type: string; count: number }[];
+    oldest_memory: string | null;
+    newest_memory: string | null;
+  };
+  storage: {
+    backend: 'sqlite_vec';
+    database_size_bytes: number;
+    free_disk_bytes: number;
+    sqlite: string;
+    sqliteVec: string;
+    schema: number;
+  };
+  embedding: { provider: string; model: string; dimension: number };
+  versions: { engram: string; node: string };
+}
+
+@Injectable()
+export class StatusReportService {
+  constructor(
+    private readonly memories: MemoryService,
+    private readonly storage: StorageInfoRepository,
+    private readonly embeddings: EmbeddingService,
+  ) {}
+
+  report(): StatusReport {
+    const stats = this.memories.stats();
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      status: 'healthy',
+      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+      statistics: {
+        total_memories: stats.live,
+        deleted_memories: stats.deleted,
+        unique_tags: stats.tags,
+        memory_types: stats.types,
+        oldest_memory: iso(stats.oldestMs),
+        newest_memory: iso(stats.newestMs),
+      },
+      storage: {
+        backend: 'sqlite_vec',
+        database_size_bytes: this.storage.sizeBytes(),
+        free_disk_bytes: this.storage.freeDiskBytes(),
+        ...this.storage.versions(),
+      },
+      embedding: {
+        provider: this.embeddings.provider,
+        model: this.embeddings.modelId,
+        dimension: this.embeddings.dimension,
+      },
+      versions: { engram: ENGRAM_VERSION, node: process.version },
+    };
+  }
+}
