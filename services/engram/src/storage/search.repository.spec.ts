@@ -109,3 +109,38 @@ describe('SearchRepository.vectorCandidates above the exact-scan threshold', () 
     });
   }
 });
+
+describe('the in-memory vector mirror with a second process writing the same file', () => {
+  it('sees vectors another connection committed after the mirror was loaded', () => {
+    const dir = makeTempDir();
+    const path = join(dir, 'engram.db');
+    const reader = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    bindEmbeddingModel(reader, path, { modelId: 'test-16', dimension: DIMENSION });
+    const writer = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    try {
+      const readerIndex = new VectorIndex(reader);
+      const writerMemories = new MemoryRepository(writer, new VectorIndex(writer));
+      const { query, stored } = vectors();
+      const memory = (i: number, embedding: Float32Array): NewMemory => ({
+        namespace: 'default',
+        contentHash: `hash-${i}`,
+        content: `memory ${i}`,
+        memoryType: 'note',
+        metadata: {},
+        tags: [],
+        createdAt: i,
+        updatedAt: i,
+        embedding,
+      });
+      writerMemories.insertMany(stored.slice(NEAR, NEAR + 50).map((vector, i) => memory(i, vector)));
+      const before = readerIndex.nearestByBits('default', query, 1);
+      const nearId = writerMemories.insertMany([memory(999, query)])[0].memory.id;
+      assert.notDeepEqual(before, [nearId]);
+      assert.deepEqual(readerIndex.nearestByBits('default', query, 1), [nearId]);
+    } finally {
+      writer.close();
+      reader.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

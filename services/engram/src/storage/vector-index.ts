@@ -20,6 +20,8 @@ export class VectorIndex {
   // Prepared lazily: the vec0 table does not exist until `create` ran.
   private readonly statements: PreparedStatements;
   private mirror: HammingIndex | undefined;
+  /** `PRAGMA data_version` when the mirror was loaded: it changes when another process commits. */
+  private mirrorDataVersion = -1;
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = new PreparedStatements(db);
@@ -70,7 +72,11 @@ export class VectorIndex {
   }
 
   private loadedMirror(): HammingIndex {
-    if (this.mirror) return this.mirror;
+    // Another process (`engram mcp` over stdio, the worker's restore or reindex) may have written
+    // vectors this mirror has not seen: reload when the database changed under us.
+    const dataVersion = this.statements.get('PRAGMA data_version').pluck().get() as number;
+    if (this.mirror && dataVersion === this.mirrorDataVersion) return this.mirror;
+    this.mirrorDataVersion = dataVersion;
     const rows = this.statements
       .get(`SELECT rowid AS id, namespace, embedding AS bits FROM ${VectorIndex.TABLE}`)
       .iterate() as IterableIterator<{ id: number | bigint; namespace: string; bits: Buffer }>;
