@@ -52,20 +52,48 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
-  private readonly scrapeHooks: (() => void)[] = [];
+  readonly jobs = new Counter({
+    name: 'engram_jobs_total',
+    help: 'Jobs run to an end, by queue, job name and outcome (completed, failed, cancelled)',
+    labelNames: ['queue', 'name', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobDuration = new Histogram({
+    name: 'engram_job_duration_seconds',
+    help: 'Duration of one job run, by job name',
+    labelNames: ['name'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+
+  readonly queueJobs = new Gauge({
+    name: 'engram_queue_jobs',
+    help: 'Jobs in a queue by state (waiting, active, delayed, completed, failed, cancelled)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly lastBackupTimestamp = new Gauge({
+    name: 'engram_last_backup_timestamp_seconds',
+    help: 'Creation time of the newest verified backup (Unix seconds; absent before the first backup)',
+    registers: [this.registry],
+  });
+
+  private readonly scrapeHooks: (() => void | Promise<void>)[] = [];
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
   /** Registers a refresh of state-derived gauges (counts, sizes), run before each scrape. */
-  onScrape(refresh: () => void): void {
+  onScrape(refresh: () => void | Promise<void>): void {
     this.scrapeHooks.push(refresh);
   }
 
   /** The exposition text, after refreshing state-derived gauges. */
   async scrape(): Promise<string> {
-    for (const refresh of this.scrapeHooks) refresh();
+    await Promise.all(this.scrapeHooks.map((refresh) => refresh()));
     return this.registry.metrics();
   }
 }
