@@ -23,10 +23,22 @@ export interface EmbeddingModel {
 }
 
 /**
+ * What to do with a database holding another model's vectors: `refuse` (the api: searching them would
+ * return noise) or `keep-stored` (the worker and CLI: open it as is, so `engram reindex` can re-embed
+ * and switch models).
+ */
+export type ModelMismatchPolicy = 'refuse' | 'keep-stored';
+
+/**
  * Ties the database to one embedding model. A new database records the model; a database of the same
  * model opens as is; a database of another model is refused unless it holds no vectors yet.
  */
-export function bindEmbeddingModel(db: SqliteDatabase, databasePath: string, model: EmbeddingModel): void {
+export function bindEmbeddingModel(
+  db: SqliteDatabase,
+  databasePath: string,
+  model: EmbeddingModel,
+  onMismatch: ModelMismatchPolicy = 'refuse',
+): void {
   const settings = new SettingsRepository(db);
   const vectors = new VectorIndex(db);
   db.transaction(() => {
@@ -36,6 +48,7 @@ export function bindEmbeddingModel(db: SqliteDatabase, databasePath: string, mod
     if (storedModel !== undefined && !same) {
       const vectorCount = db.prepare('SELECT count(*) FROM memory_embeddings').pluck().get() as number;
       if (vectorCount > 0) {
+        if (onMismatch === 'keep-stored') return;
         throw new EmbeddingModelMismatch(databasePath, storedModel, storedDimension, model.modelId, model.dimension);
       }
       vectors.dropAll();

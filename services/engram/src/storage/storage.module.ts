@@ -2,7 +2,7 @@ import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
-import { bindEmbeddingModel } from './embedding-model.binding';
+import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
 import { MemoryRepository } from './memory.repository';
 import { SearchRepository } from './search.repository';
 import { SettingsRepository } from './settings.repository';
@@ -11,17 +11,19 @@ import { StorageInfoRepository } from './storage-info.repository';
 import { VectorIndex } from './vector-index';
 
 export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
+/** Optional ModelMismatchPolicy; the worker and CLI provide `keep-stored` so they can reindex. */
+export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
 
 @Module({
   imports: [EmbeddingsModule],
   providers: [
     {
       provide: SQLITE_DATABASE,
-      inject: [APP_CONFIG, EMBEDDER],
-      useFactory: (config: AppConfig, embedder: Embedder): SqliteDatabase => {
+      inject: [APP_CONFIG, EMBEDDER, { token: MODEL_MISMATCH_POLICY, optional: true }],
+      useFactory: (config: AppConfig, embedder: Embedder, policy?: ModelMismatchPolicy): SqliteDatabase => {
         const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
         try {
-          bindEmbeddingModel(db, config.storage.sqlitePath, embedder);
+          bindEmbeddingModel(db, config.storage.sqlitePath, embedder, policy);
         } catch (error) {
           db.close();
           throw error;
@@ -52,7 +54,14 @@ export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
       useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
     },
   ],
-  exports: [MemoryRepository, SearchRepository, SettingsRepository, StorageInfoRepository],
+  exports: [
+    SQLITE_DATABASE,
+    VectorIndex,
+    MemoryRepository,
+    SearchRepository,
+    SettingsRepository,
+    StorageInfoRepository,
+  ],
 })
 export class StorageModule implements OnApplicationShutdown {
   constructor(@Inject(SQLITE_DATABASE) private readonly db: SqliteDatabase) {}
