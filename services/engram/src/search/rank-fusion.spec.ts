@@ -92,4 +92,15 @@ describe('weightedScoreFusion', () => {
       ],
     );
   });
+
+  it('gives full weight to a signal that found every candidate equally (a sole hit scores 1, not 0)', () => {
+    const fused = weightedScoreFusion(
+      [7],
+      [
+        { scores: new Map([[7, 0.83]]), weight: 0.6 },
+        { scores: new Map([[7, 4.2]]), weight: 0.4 },
+      ],
+    );
+    assert.ok(Math.abs(fused.get(7)! - 1) < 1e-12);
+  });
 });

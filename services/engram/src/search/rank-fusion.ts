@@ -48,8 +48,13 @@ export function weightedScoreFusion(
     const values = candidates.map((id) => scores.get(id) ?? 0);
     const low = Math.min(...values);
     const range = Math.max(...values) - low;
-    // A signal that cannot tell the candidates apart carries no information about their order.
-    if (range === 0 || weight === 0) continue;
+    if (weight === 0) continue;
+    // A signal that cannot tell the candidates apart says nothing about their order; when it found them
+    // all (a lone candidate, say), it still counts fully, so a sole perfect hit does not score 0.
+    if (range === 0) {
+      if (low > 0) candidates.forEach((id) => fused.set(id, fused.get(id)! + weight));
+      continue;
+    }
     candidates.forEach((id, index) => fused.set(id, fused.get(id)! + (weight * (values[index] - low)) / range));
   }
   return fused;

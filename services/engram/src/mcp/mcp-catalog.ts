@@ -1,0 +1,134 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ZodError } from 'zod';
+import { DomainError } from '../common/domain-errors';
+import { ENGRAM_VERSION } from '../common/version';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { StatusReportService } from '../health/status-report.service';
+import { MemoryService } from '../memories/memory.service';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { SearchService } from '../search/search.service';
+import { annotationsFor, McpJsonTextTool, McpTool } from './mcp-tool';
+import { registerMemoryResources } from './mcp-resources';
+import { connectorTools } from './tools/connector.tools';
+import { legacyTools } from './tools/legacy.tools';
+import { memoryTools } from './tools/memory.tools';
+import { statusTools } from './tools/status.tools';
+import { ToolDeps } from './tools/tool-deps';
+
+const INSTRUCTIONS =
+  'Engram is a long-term memory shared by your clients. Search it (memory_search) before answering questions ' +
+  'about the user, their projects or past decisions; store durable facts, decisions and preferences with ' +
+  'memory_store (short, self-contained, tagged). Use memory_delete with dry_run: true before deleting by filter.';
+
+type Outcome = 'ok' | 'rejected' | 'error';
+
+/**
+ * The one MCP tool catalog, built on the same services as the REST API, and the factory of MCP servers
+ * serving it: one server per Streamable HTTP session (or stateless request) and one for stdio.
+ */
+@Injectable()
+export class McpCatalog {
+  private readonly logger = new Logger('Mcp');
+  readonly tools: McpTool[];
+  readonly jsonTextTools: McpJsonTextTool[];
+  private readonly deps: ToolDeps;
+
+  constructor(
+    memories: MemoryService,
+    search: SearchService,
+    status: StatusReportService,
+    private readonly metrics: EngramMetrics,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.deps = { memories, search, status, config };
+    this.tools = [...memoryTools(this.deps), ...statusTools(this.deps), ...legacyTools(this.deps)];
+    this.jsonTextTools = connectorTools(this.deps);
+  }
+
+  createServer(): McpServer {
+    const server = new McpServer(
+      { name: 'engram', title: 'Engram memory', version: ENGRAM_VERSION },
+      { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
+    );
+    for (const tool of this.tools) {
+      server.registerTool(
+        tool.name,
+        {
+          title: tool.title,
+          description: tool.description,
+          inputSchema: tool.input,
+          outputSchema: tool.output,
+          annotations: annotationsFor(tool),
+        },
+        (args: unknown) =>
+          this.observe(tool.name, async () => {
+            const answer = await tool.run(args as never);
+            return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
+          }),
+      );
+    }
+    for (const tool of this.jsonTextTools) {
+      server.registerTool(
+        tool.name,
+        {
+          title: tool.title,
+          description: tool.description,
+          inputSchema: tool.input,
+          annotations: annotationsFor({ title: tool.title, effect: 'read', idempotent: true }),
+        },
+        (args: unknown) =>
+          this.observe(tool.name, async () => {
+            const document = await tool.run(args as never);
+            return { content: [{ type: 'text', text: JSON.stringify(document) }] };
+          }),
+      );
+    }
+    if (this.deps.config.mcp.legacyTools === 'unlisted') {
+      hideFromToolList(server, new Set(this.tools.filter((tool) => tool.legacy).map((tool) => tool.name)));
+    }
+    registerMemoryResources(server, this.deps);
+    return server;
+  }
+
+  /** Runs one tool call: refusals become `isError` results naming the problem, never a crash. */
+  private async observe(tool: string, call: () => Promise<CallToolResult>): Promise<CallToolResult> {
+    const stopTimer = this.metrics.mcpToolDuration.startTimer({ tool });
+    let outcome: Outcome = 'ok';
+    try {
+      return await call();
+    } catch (error) {
+      outcome = error instanceof DomainError || error instanceof ZodError ? 'rejected' : 'error';
+      return { isError: true, content: [{ type: 'text', text: this.describe(tool, error, outcome) }] };
+    } finally {
+      stopTimer();
+      this.metrics.mcpToolCalls.inc({ tool, outcome });
+    }
+  }
+
+  private describe(tool: string, error: unknown, outcome: Outcome): string {
+    if (error instanceof ZodError) {
+      return error.issues.map((issue) => `${issue.path.join('.') || 'arguments'}: ${issue.message}`).join('; ');
+    }
+    if (outcome === 'rejected') return (error as Error).message;
+    this.logger.error({ msg: 'MCP tool failed', tool, error: (error as Error).stack ?? String(error) });
+    return `${tool} failed on the server; the error is in the server log`;
+  }
+}
+
+type RequestHandler = (request: unknown, extra: unknown) => Promise<{ tools: { name: string }[] }>;
+
+/**
+ * Keeps tools callable but out of tools/list. The SDK has no option for this, so the list handler it
+ * installed is wrapped in place (covered by the catalog tests, which would catch an SDK change).
+ */
+function hideFromToolList(server: McpServer, hidden: ReadonlySet<string>): void {
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
+  const list = handlers.get('tools/list');
+  if (!list) throw new Error('MCP SDK changed: no tools/list handler to wrap');
+  handlers.set('tools/list', async (request, extra) => {
+    const result = await list(request, extra);
+    return { ...result, tools: result.tools.filter((tool) => !hidden.has(tool.name)) };
+  });
+}

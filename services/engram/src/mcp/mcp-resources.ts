@@ -1,0 +1,55 @@
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { MemoryNotFound, InvalidInput } from '../common/domain-errors';
+import { MAX_PAGE_SIZE } from '../memories/memory.dto';
+import { toMemoryView } from '../memories/memory.view';
+import { ToolDeps } from './tools/tool-deps';
+
+const json = (uri: URL, value: unknown) => ({
+  contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(value, null, 2) }],
+});
+
+/** Read-only views of the store for clients that browse resources: stats, tags, recent memories, one memory. */
+export function registerMemoryResources(server: McpServer, deps: ToolDeps): void {
+  server.registerResource(
+    'stats',
+    'memory://stats',
+    { title: 'Memory statistics', description: 'Counts, storage and embedding model', mimeType: 'application/json' },
+    (uri) => json(uri, deps.status.report()),
+  );
+
+  server.registerResource(
+    'tags',
+    'memory://tags',
+    { title: 'Tags', description: 'Every tag with the number of memories carrying it', mimeType: 'application/json' },
+    (uri) => json(uri, { tags: deps.memories.tags() }),
+  );
+
+  server.registerResource(
+    'recent',
+    new ResourceTemplate('memory://recent/{n}', { list: undefined }),
+    {
+      title: 'Recent memories',
+      description: `The n newest memories (1-${MAX_PAGE_SIZE})`,
+      mimeType: 'application/json',
+    },
+    (uri, { n }) => {
+      const count = Number(n);
+      if (!/^\d+$/.test(String(n)) || count < 1 || count > MAX_PAGE_SIZE) {
+        throw new InvalidInput(`memory://recent/{n}: n must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+      }
+      const page = deps.memories.list({ page: 1, page_size: count, tag_match: 'any', order: 'newest' });
+      return json(uri, { memories: page.memories.map(toMemoryView) });
+    },
+  );
+
+  server.registerResource(
+    'memory',
+    new ResourceTemplate('memory://{hash}', { list: undefined }),
+    { title: 'A memory', description: 'One memory by its content_hash', mimeType: 'application/json' },
+    (uri, { hash }) => {
+      const id = String(hash).toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(id)) throw new MemoryNotFound(String(hash));
+      return json(uri, toMemoryView(deps.memories.get(id)));
+    },
+  );
+}

@@ -1,0 +1,356 @@
+import { z } from 'zod';
+import { InvalidInput } from '../../common/domain-errors';
+import {
+  ContentHashParam,
+  MAX_PAGE_SIZE,
+  MemoryTypeInput,
+  MetadataInput,
+  StoreMemoryBody,
+  StoreMemoryInput,
+  TagsInput,
+  TimeFilterFields,
+  UpdateMemoryBody,
+} from '../../memories/memory.dto';
+import { MAX_FILTER_DELETE } from '../../memories/memory.service';
+import { toMemoryView } from '../../memories/memory.view';
+import { MAX_QUERY_LENGTH } from '../../search/search.dto';
+import { defineTool, McpTool } from '../mcp-tool';
+import { ToolDeps } from './tool-deps';
+import {
+  MemoryOutput,
+  previewOf,
+  ResultLimit,
+  SearchModeInput,
+  SearchResultOutput,
+  toSearchResult,
+} from './tool-schemas';
+
+const TagMatch = z.enum(['any', 'all']).default('any').describe('any (default): one tag suffices; all: every tag');
+const Query = z
+  .string()
+  .max(MAX_QUERY_LENGTH)
+  .refine((query) => query.trim().length > 0, 'query must not be empty')
+  .describe('What to look for, in natural language');
+
+/** Selection filters shared by list and delete. */
+const SelectionFields = {
+  tags: TagsInput.optional(),
+  tag_match: TagMatch,
+  memory_type: MemoryTypeInput.optional(),
+  ...TimeFilterFields,
+};
+
+export const StoreInputFields = {
+  ...StoreMemoryBody.shape,
+  metadata: MetadataInput.optional().describe(
+    'Free-form JSON object; `metadata.tags` and `metadata.type` are accepted as tags and memory_type',
+  ),
+};
+
+export const StoreOutput = z.object({
+  success: z.boolean(),
+  created: z.boolean().describe('false: the same content was already stored; nothing was added'),
+  message: z.string(),
+  content_hash: z.string(),
+  memory: MemoryOutput,
+});
+
+/**
+ * MCP Memory Service's unified `memory_store` carries tags and type inside `metadata`; they are lifted
+ * out (merged with top-level `tags`) so the stored metadata holds only the caller's own fields.
+ */
+export function liftTagsAndType(args: StoreMemoryInput): StoreMemoryInput {
+  const { tags: metaTags, type: metaType, ...metadata } = args.metadata ?? {};
+  let tags = args.tags;
+  if (metaTags !== undefined) {
+    const parsed = TagsInput.safeParse(metaTags);
+    if (!parsed.success) throw new InvalidInput(`metadata.tags: ${parsed.error.issues[0].message}`);
+    tags = [...new Set([...(tags ?? []), ...parsed.data])].sort();
+  }
+  let memoryType = args.memory_type;
+  if (memoryType === undefined && metaType !== undefined) {
+    const parsed = MemoryTypeInput.safeParse(metaType);
+    if (!parsed.success) throw new InvalidInput(`metadata.type: ${parsed.error.issues[0].message}`);
+    memoryType = parsed.data;
+  }
+  return { ...args, tags, memory_type: memoryType, metadata: args.metadata === undefined ? undefined : metadata };
+}
+
+export async function storeAnswer(deps: ToolDeps, input: StoreMemoryInput) {
+  const [{ memory, created }] = await deps.memories.storeMany([liftTagsAndType(input)]);
+  const message = created ? 'Memory stored' : 'Already stored: a memory with the same content exists';
+  return {
+    structured: { success: true, created, message, content_hash: memory.contentHash, memory: toMemoryView(memory) },
+    text: `${message} (content_hash ${memory.contentHash})`,
+  };
+}
+
+const SessionTurn = z.object({
+  role: z
+    .string()
+    .trim()
+    .min(1, 'role must not be empty')
+    .max(32)
+    .describe('Who spoke: user, assistant, system, tool…'),
+  content: z.string().refine((content) => content.trim().length > 0, 'a turn needs content'),
+});
+
+export function memoryTools(deps: ToolDeps): McpTool[] {
+  return [
+    defineTool({
+      name: 'memory_store',
+      title: 'Store a memory',
+      description:
+        'Remember a piece of information (a fact, decision, preference, note) with optional tags, type and metadata. ' +
+        'Storing the same content twice returns the existing memory instead of a copy.',
+      effect: 'write',
+      idempotent: true,
+      input: z.object(StoreInputFields),
+      output: StoreOutput,
+      run: (args) => storeAnswer(deps, args),
+    }),
+
+    defineTool({
+      name: 'memory_search',
+      title: 'Search memories',
+      description:
+        'Find memories by meaning and words (hybrid by default), optionally limited by tags, type and time ' +
+        '(time_expr such as "last week", or after/before). Results carry scores, best first.',
+      effect: 'read',
+      idempotent: true,
+      input: z.object({
+        query: Query,
+        mode: SearchModeInput,
+        tags: TagsInput.optional(),
+        tag_match: TagMatch,
+        memory_type: MemoryTypeInput.optional(),
+        ...TimeFilterFields,
+        limit: ResultLimit.default(10).describe('Results to return, 1-100 (default 10)'),
+        similarity_threshold: z.number().min(-1).max(1).optional().describe('Drop results less similar than this'),
+      }),
+      output: z.object({
+        results: z.array(SearchResultOutput),
+        total_found: z.number(),
+        query: z.string(),
+        search_type: z.string(),
+        processing_time_ms: z.number(),
+      }),
+      async run(args) {
+        const outcome = await deps.search.hybridSearch(args);
+        const lines = outcome.hits.map(
+          (hit, i) =>
+            `${i + 1}. [${hit.score.toFixed(3)}] ${previewOf(hit.memory.content)} (${hit.memory.contentHash})`,
+        );
+        return {
+          structured: {
+            results: outcome.hits.map(toSearchResult),
+            total_found: outcome.hits.length,
+            query: args.query,
+            search_type: outcome.mode,
+            processing_time_ms: Math.round(outcome.elapsedMs * 100) / 100,
+          },
+          text: [`${outcome.hits.length} memories found`, ...lines].join('\n'),
+        };
+      },
+    }),
+
+    defineTool({
+      name: 'memory_list',
+      title: 'List memories',
+      description: 'Browse memories newest first, a page at a time, optionally filtered by tags, type and time.',
+      effect: 'read',
+      idempotent: true,
+      input: z.object({
+        page: z.number().int().min(1).max(1_000_000).default(1),
+        page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).default(20).describe('1-100 (default 20)'),
+        ...SelectionFields,
+        order: z.enum(['newest', 'oldest']).default('newest'),
+      }),
+      output: z.object({
+        memories: z.array(MemoryOutput),
+        total: z.number(),
+        page: z.number(),
+        page_size: z.number(),
+        has_more: z.boolean(),
+        total_pages: z.number(),
+      }),
+      async run(args) {
+        const page = deps.memories.list(args);
+        return {
+          structured: {
+            memories: page.memories.map(toMemoryView),
+            total: page.total,
+            page: page.page,
+            page_size: page.pageSize,
+            has_more: page.hasMore,
+            total_pages: page.totalPages,
+          },
+          text: `Page ${page.page} of ${page.totalPages}: ${page.memories.length} of ${page.total} memories`,
+        };
+      },
+    }),
+
+    defineTool({
+      name: 'memory_get',
+      title: 'Get a memory',
+      description: 'Read one memory by its content_hash.',
+      effect: 'read',
+      idempotent: true,
+      input: z.object({ content_hash: ContentHashParam }),
+      output: z.object({ memory: MemoryOutput }),
+      async run({ content_hash }) {
+        const memory = deps.memories.get(content_hash);
+        return { structured: { memory: toMemoryView(memory) }, text: memory.content };
+      },
+    }),
+
+    defineTool({
+      name: 'memory_update',
+      title: 'Update a memory',
+      description:
+        'Change a memory: new content (re-embedded; the content_hash changes), tags, memory_type or metadata ' +
+        '(tags and metadata are replaced). Give the changes at top level or inside `updates`.',
+      effect: 'write',
+      idempotent: true,
+      input: z.object({
+        content_hash: ContentHashParam,
+        ...UpdateMemoryBody.shape,
+        updates: z
+          .object(UpdateMemoryBody.shape)
+          .optional()
+          .describe('MCP Memory Service style: {tags, memory_type, metadata}'),
+      }),
+      output: z.object({
+        success: z.boolean(),
+        previous_content_hash: z.string(),
+        content_hash: z.string(),
+        memory: MemoryOutput,
+      }),
+      async run({ content_hash, updates, ...topLevel }) {
+        const changes = Object.fromEntries(
+          Object.entries({ ...updates, ...topLevel }).filter(([, value]) => value !== undefined),
+        );
+        if (Object.keys(changes).length === 0) {
+          throw new InvalidInput('give at least one of content, tags, memory_type, metadata');
+        }
+        const memory = await deps.memories.update(content_hash, changes);
+        return {
+          structured: {
+            success: true,
+            previous_content_hash: content_hash,
+            content_hash: memory.contentHash,
+            memory: toMemoryView(memory),
+          },
+          text: `Memory updated (content_hash ${memory.contentHash})`,
+        };
+      },
+    }),
+
+    defineTool({
+      name: 'memory_delete',
+      title: 'Delete memories',
+      description:
+        'Delete one memory by content_hash, or every memory matching filters (tags, tag_match, memory_type, ' +
+        'time_expr, after, before). Filter deletes must say dry_run: true to preview, or false to delete; ' +
+        `at most ${MAX_FILTER_DELETE} go per call. A call with neither a hash nor a filter is refused.`,
+      effect: 'destructive',
+      idempotent: true,
+      input: z.object({
+        content_hash: ContentHashParam.optional(),
+        ...SelectionFields,
+        dry_run: z.boolean().optional().describe('true: only report what would be deleted'),
+      }),
+      output: z.object({
+        dry_run: z.boolean(),
+        matched: z.number().describe('Memories the hash or filter selects'),
+        deleted: z.number(),
+        content_hashes: z.array(z.string()).describe('Deleted (or, in a dry run, to be deleted), up to 100 shown'),
+        remaining: z.number().describe('Selected memories left for another call'),
+      }),
+      async run({ content_hash, dry_run, ...selection }) {
+        const filtered = hasFilter(selection);
+        if (content_hash !== undefined) {
+          if (filtered) throw new InvalidInput('give content_hash or filters, not both');
+          const dryRun = dry_run ?? false;
+          const memory = dryRun ? deps.memories.get(content_hash) : deps.memories.delete(content_hash, false);
+          return {
+            structured: {
+              dry_run: dryRun,
+              matched: 1,
+              deleted: dryRun ? 0 : 1,
+              content_hashes: [memory.contentHash],
+              remaining: 0,
+            },
+            text: dryRun ? `Would delete ${memory.contentHash}` : `Deleted ${memory.contentHash}`,
+          };
+        }
+        if (!filtered) {
+          throw new InvalidInput(
+            'memory_delete needs content_hash or at least one filter (tags, memory_type, time_expr, after, before)',
+          );
+        }
+        if (dry_run === undefined) {
+          throw new InvalidInput('dry_run is required with filters: true to preview, false to delete');
+        }
+        const outcome = deps.memories.deleteMatching(selection, dry_run);
+        const count = outcome.selected.length;
+        return {
+          structured: {
+            dry_run,
+            matched: outcome.matched,
+            deleted: dry_run ? 0 : count,
+            content_hashes: outcome.selected.slice(0, 100),
+            remaining: dry_run ? outcome.matched : outcome.remaining,
+          },
+          text: dry_run
+            ? `Would delete ${count} of ${outcome.matched} matching memories`
+            : `Deleted ${count} memories; ${outcome.remaining} matching remain`,
+        };
+      },
+    }),
+
+    defineTool({
+      name: 'memory_store_session',
+      title: 'Store a conversation session',
+      description:
+        'Store the turns of a conversation as one memory of type "session": each turn becomes a "[role] content" ' +
+        'line; session_id adds the tag session:<id>.',
+      effect: 'write',
+      idempotent: true,
+      input: z.object({
+        turns: z.array(SessionTurn).min(1, 'turns must hold at least one turn').max(1000),
+        session_id: z.string().trim().min(1).max(90).optional(),
+        tags: TagsInput.optional(),
+        memory_type: MemoryTypeInput.optional().describe('Default: session'),
+        metadata: MetadataInput.optional(),
+      }),
+      output: StoreOutput,
+      run({ turns, session_id, tags, memory_type, metadata }) {
+        const content = turns.map((turn) => `[${turn.role}] ${turn.content.trim()}`).join('\n');
+        const sessionTags = session_id === undefined ? [] : [`session:${session_id.toLowerCase()}`];
+        return storeAnswer(deps, {
+          content,
+          tags: TagsInput.parse([...(tags ?? []), ...sessionTags]),
+          memory_type: memory_type ?? 'session',
+          metadata: { ...metadata, ...(session_id === undefined ? {} : { session_id }), turns: turns.length },
+        });
+      },
+    }),
+  ];
+}
+
+function hasFilter(selection: {
+  tags?: string[];
+  memory_type?: string;
+  time_expr?: string;
+  after?: number;
+  before?: number;
+}) {
+  return (
+    (selection.tags?.length ?? 0) > 0 ||
+    selection.memory_type !== undefined ||
+    !!selection.time_expr?.trim() ||
+    selection.after !== undefined ||
+    selection.before !== undefined
+  );
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { MAX_PAGE_SIZE } from '../../memories/memory.dto';
+import { SEARCH_MODES } from '../../search/search.dto';
+import { SearchHit } from '../../search/search.service';
+import { toMemoryView } from '../../memories/memory.view';
+
+/** Output shapes shared by the tools: the MemoryView of the REST API, as zod for MCP output schemas. */
+export const MemoryOutput = z.object({
+  content_hash: z.string().describe('SHA-256 of the trimmed, lower-cased content; the memory id'),
+  content: z.string(),
+  tags: z.array(z.string()),
+  memory_type: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+  created_at: z.number().describe('Epoch seconds'),
+  created_at_iso: z.string(),
+  updated_at: z.number().describe('Epoch seconds'),
+  updated_at_iso: z.string(),
+});
+
+export const SearchResultOutput = z.object({
+  memory: MemoryOutput,
+  score: z.number().describe('What the results are ordered by: fused hybrid score, similarity or BM25'),
+  similarity_score: z.number().nullable().describe('Cosine similarity of query and memory, -1…1'),
+  keyword_score: z.number().nullable().describe('BM25 relevance when the memory matched query words'),
+  relevance_reason: z.string(),
+});
+
+export function toSearchResult(hit: SearchHit): z.input<typeof SearchResultOutput> {
+  return {
+    memory: toMemoryView(hit.memory),
+    score: hit.score,
+    similarity_score: hit.similarity,
+    keyword_score: hit.keywordScore,
+    relevance_reason: hit.reason,
+  };
+}
+
+/** Result limit of the search tools: 1–100. */
+export const ResultLimit = z.number().int().min(1).max(MAX_PAGE_SIZE);
+
+/** `exact` is MCP Memory Service's name for word matching; it runs Engram's keyword (BM25) mode. */
+export const SearchModeInput = z
+  .enum([...SEARCH_MODES, 'exact'])
+  .default('hybrid')
+  .describe('hybrid (default): meaning and words fused; semantic: meaning only; keyword (or exact): BM25 words')
+  .transform((mode) => (mode === 'exact' ? 'keyword' : mode));
+
+/** The first line of a memory, shortened: a title for lists and connectors. */
+export function titleOf(content: string, max = 80): string {
+  const line = content.trim().split('\n', 1)[0].trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1).trimEnd()}…`;
+}
+
+/** A short preview of a memory's content for one-line text answers. */
+export function previewOf(content: string, max = 120): string {
+  const flat = content.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
+}
