@@ -5,6 +5,7 @@ import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { jobModules } from './jobs/job-modules';
 import { MemoriesModule } from './memories/memories.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SearchModule } from './search/search.module';
@@ -14,7 +15,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), EventsModule, MetricsModule, MemoriesModule, SearchModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), EventsModule, MetricsModule, MemoriesModule, SearchModule, HealthModule, ...jobModules('api')],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };
   }

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { CronExpressionParser } from 'cron-parser';
 import {
   AppConfig,
+  BackupConfig,
   EmbeddingConfig,
   EmbeddingProviderName,
   HybridFusionMethod,
@@ -92,6 +94,9 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     },
     publicUrl: (read.url('ENGRAM_PUBLIC_URL') ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, ''),
     redis: { url: readRedisUrl(read) },
+    memoryDir: absolute(read.raw('MEMORY_DIR') ?? join(baseDir, 'memory'), cwd),
+    backups: readBackupConfig(read, baseDir, cwd),
+    worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
     metrics: { public: read.boolean('METRICS_PUBLIC', false) },
     health: { minFreeDiskBytes: read.integer('ENGRAM_MIN_FREE_DISK_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER) },
     log: { level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
@@ -170,6 +175,34 @@ function readRedisUrl(read: EnvReader): string | undefined {
     return undefined;
   }
   return raw;
+}
+
+/** MCP Memory Service's interval names, as cron expressions (03:00 for daily and weekly). */
+const BACKUP_INTERVALS: Record<string, string> = { hourly: '0 * * * *', daily: '0 3 * * *', weekly: '0 3 * * 0' };
+
+/**
+ * Backups are on demand unless MCP_BACKUP_SCHEDULE (cron) or MCP_BACKUP_INTERVAL (hourly, daily,
+ * weekly) is set; MCP_BACKUP_ENABLED=false turns the schedule off.
+ */
+function readBackupConfig(read: EnvReader, baseDir: string, cwd: string): BackupConfig {
+  const interval = read.oneOf('MCP_BACKUP_INTERVAL', ['hourly', 'daily', 'weekly'] as const, 'daily');
+  const schedule =
+    read.raw('MCP_BACKUP_SCHEDULE') ?? (read.raw('MCP_BACKUP_INTERVAL') ? BACKUP_INTERVALS[interval] : undefined);
+  if (schedule !== undefined) {
+    try {
+      CronExpressionParser.parse(schedule);
+    } catch (error) {
+      read.errors.push(
+        `MCP_BACKUP_SCHEDULE=${schedule} is not a cron expression (${(error as Error).message}); e.g. "0 3 * * *"`,
+      );
+    }
+  }
+  return {
+    path: absolute(read.raw('MCP_MEMORY_BACKUPS_PATH') ?? join(baseDir, 'backups'), cwd),
+    retentionDays: read.integer('MCP_BACKUP_RETENTION', 7, 0, 36_500),
+    maxCount: read.integer('MCP_BACKUP_MAX_COUNT', 10, 1, 10_000),
+    schedule: read.boolean('MCP_BACKUP_ENABLED', true) ? schedule : undefined,
+  };
 }
 
 /** A listen host as it appears in a URL: the wildcard becomes localhost, IPv6 gets brackets. */

@@ -77,9 +77,25 @@ export interface AppConfig {
   publicUrl: string;
   /** Redis for jobs and cross-process events (REDIS_URL); absent in the embedded mode. */
   redis: { url?: string };
+  /** The agent's markdown memory directory (MEMORY_DIR); backed up and restored with the database. */
+  memoryDir: string;
+  backups: BackupConfig;
+  /** The job worker process (`engram worker`): health and metrics on this port. */
+  worker: { httpPort: number };
   metrics: { public: boolean };
   health: { minFreeDiskBytes: number };
   log: { level: LogLevel };
+}
+
+export interface BackupConfig {
+  /** Folder holding backups (MCP_MEMORY_BACKUPS_PATH). */
+  path: string;
+  /** Backups older than this many days are pruned (MCP_BACKUP_RETENTION); 0 keeps them regardless of age. */
+  retentionDays: number;
+  /** At most this many backups are kept, newest first (MCP_BACKUP_MAX_COUNT). */
+  maxCount: number;
+  /** Cron expression of scheduled backups (MCP_BACKUP_SCHEDULE); absent: on demand only. */
+  schedule?: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -1,0 +1,422 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  CHART_DIR,
+  container,
+  danglingReferences,
+  envVar,
+  find,
+  helm,
+  K8sObject,
+  only,
+  podSpec,
+  renderChart,
+  selects,
+  validateObjects,
+  valuesFile,
+  workloads,
+} from './manifests';
+
+interface ValueSet {
+  values: object;
+  /** Secrets the values say exist outside the release. */
+  existingSecrets?: string[];
+}
+
+const VALUE_SETS: Record<string, ValueSet> = {
+  defaults: { values: {} },
+  'GPU enabled': {
+    values: {
+      vllm: { enabled: true, runtimeClassName: 'nvidia', nodeSelector: { 'nvidia.com/gpu.present': 'true' } },
+    },
+  },
+  'external Redis': {
+    values: { redis: { enabled: false, external: { existingSecret: 'engram-redis-url', existingSecretKey: 'url' } } },
+    existingSecrets: ['engram-redis-url'],
+  },
+  'ingress + TLS + existing secret': {
+    values: {
+      auth: { existingSecret: 'engram-api-key', existingSecretKey: 'key' },
+      ingress: {
+        enabled: true,
+        hosts: ['memory.example.org'],
+        tls: [{ secretName: 'engram-tls', hosts: ['memory.example.org'] }],
+        annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+      },
+    },
+    existingSecrets: ['engram-api-key'],
+  },
+  'metrics on': {
+    values: {
+      metrics: {
+        serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+        dashboard: { enabled: true },
+      },
+    },
+  },
+  'embedded: no worker, no Redis, no persistence': {
+    values: { worker: { enabled: false }, redis: { enabled: false }, persistence: { enabled: false } },
+  },
+  'everything on': {
+    values: {
+      auth: { apiKey: 'a-sufficiently-long-test-key' },
+      vllm: { enabled: true, runtimeClassName: 'nvidia', gpu: { resourceName: 'nvidia.com/mig-3g.20gb' } },
+      persistence: { storageClass: 'fast-ssd', backups: { enabled: true } },
+      ingress: { enabled: true, tls: [{ secretName: 'engram-tls', hosts: ['engram.example.com'] }] },
+      metrics: { serviceMonitor: { enabled: true }, dashboard: { enabled: true, namespace: 'monitoring' } },
+      networkPolicy: {
+        apiFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+      },
+      config: { LOG_LEVEL: 'debug', ENGRAM_TIMEZONE: 'Europe/Paris' },
+    },
+  },
+};
+
+const rendered = new Map<string, K8sObject[]>();
+function render(name: string): K8sObject[] {
+  if (!rendered.has(name)) rendered.set(name, renderChart(VALUE_SETS[name].values));
+  return rendered.get(name)!;
+}
+
+const api = (objects: K8sObject[]) => only(objects, 'Deployment', 'mem-engram');
+const vllm = (objects: K8sObject[]) => only(objects, 'Deployment', 'mem-engram-vllm');
+
+/** Asserts that rendering fails and that helm's message contains every expected fragment. */
+function assertRefused(values: object, ...fragments: string[]) {
+  assert.throws(
+    () => renderChart(values),
+    (error: Error) => {
+      for (const fragment of fragments)
+        assert.ok(error.message.includes(fragment), `"${fragment}" in: ${error.message}`);
+      return true;
+    },
+  );
+}
+
+describe('Helm chart charts/engram', () => {
+  it('passes helm lint --strict with every value set', () => {
+    for (const [name, { values }] of Object.entries(VALUE_SETS)) {
+      const result = helm(['lint', '--strict', CHART_DIR, '-f', valuesFile(values)]);
+      assert.equal(result.status, 0, `${name}:\n${result.stdout}${result.stderr}`);
+      assert.match(result.stdout, /0 chart\(s\) failed/);
+    }
+  });
+
+  for (const [name, set] of Object.entries(VALUE_SETS)) {
+    it(`renders valid Kubernetes objects with no dangling reference: ${name}`, async () => {
+      const objects = render(name);
+      assert.ok(objects.length >= 6, `only ${objects.length} objects`);
+      assert.deepEqual(await validateObjects(objects), []);
+      assert.deepEqual(danglingReferences(objects, set.existingSecrets), []);
+    });
+  }
+
+  it('mounts the one data PVC at /data in both the api and the worker container of one pod', () => {
+    const objects = render('defaults');
+    const deployment = api(objects);
+    assert.equal(deployment.spec.replicas, 1);
+    assert.equal(deployment.spec.strategy.type, 'Recreate');
+    const pvc = only(objects, 'PersistentVolumeClaim', 'mem-engram-data');
+    assert.deepEqual(pvc.spec.accessModes, ['ReadWriteOnce']);
+    const dataVolume = podSpec(deployment).volumes.find((v: any) => v.name === 'data');
+    assert.equal(dataVolume.persistentVolumeClaim.claimName, pvc.metadata.name);
+    for (const name of ['api', 'worker']) {
+      const mount = container(deployment, name).volumeMounts.find((m: any) => m.name === 'data');
+      assert.equal(mount?.mountPath, '/data', `${name} mounts the data volume`);
+    }
+    assert.deepEqual(container(deployment, 'api').args, ['serve']);
+    assert.deepEqual(container(deployment, 'worker').args, ['worker']);
+    assert.equal(find(objects, 'Deployment').length, 1, 'no separate worker Deployment on SQLite');
+  });
+
+  it('points the database, memory directory and backups into the mounted volumes', () => {
+    const config = only(render('defaults'), 'ConfigMap', 'mem-engram').data;
+    assert.equal(config.MCP_MEMORY_SQLITE_PATH, '/data/engram.db');
+    assert.equal(config.MEMORY_DIR, '/data/memory');
+    assert.equal(config.MCP_MEMORY_BACKUPS_PATH, '/data/backups');
+    assert.equal(config.MCP_HTTP_HOST, '0.0.0.0');
+    const everything = render('everything on');
+    assert.equal(only(everything, 'ConfigMap', 'mem-engram').data.MCP_MEMORY_BACKUPS_PATH, '/backups');
+    const mount = container(api(everything), 'worker').volumeMounts.find((m: any) => m.mountPath === '/backups');
+    assert.ok(mount, 'the worker writes backups to their own volume');
+  });
+
+  it('requests the GPU on the vLLM container only, with the configured resource name', () => {
+    for (const [name, resource] of [
+      ['GPU enabled', 'nvidia.com/gpu'],
+      ['everything on', 'nvidia.com/mig-3g.20gb'],
+    ]) {
+      const objects = render(name);
+      const model = container(vllm(objects), 'vllm');
+      assert.equal(model.resources.limits[resource], 1, name);
+      assert.equal(model.resources.requests[resource], 1, name);
+      for (const workload of workloads(objects)) {
+        for (const c of podSpec(workload).containers) {
+          if (workload === vllm(objects)) continue;
+          const keys = Object.keys({ ...c.resources?.requests, ...c.resources?.limits });
+          assert.ok(!keys.some((key) => key.includes('gpu')), `${workload.metadata.name}/${c.name} asks for no GPU`);
+        }
+      }
+    }
+    assert.equal(find(render('defaults'), 'Deployment', 'mem-engram-vllm').length, 0, 'no vLLM by default');
+  });
+
+  it('serves mem-agent with the reference flags, a model cache, /dev/shm and a long startup probe', () => {
+    const objects = render('GPU enabled');
+    const deployment = vllm(objects);
+    const spec = podSpec(deployment);
+    const model = container(deployment, 'vllm');
+    assert.deepEqual(model.command, ['vllm', 'serve']);
+    assert.equal(model.args[0], 'driaforall/mem-agent');
+    for (const flag of [
+      '--served-model-name=driaforall/mem-agent',
+      '--max-model-len=32768',
+      '--dtype=bfloat16',
+      '--gpu-memory-utilization=0.9',
+      '--generation-config=auto',
+    ]) {
+      assert.ok(model.args.includes(flag), flag);
+    }
+    const override = model.args.find((arg: string) => arg.startsWith('--override-generation-config='));
+    assert.deepEqual(JSON.parse(override.split('=').slice(1).join('=')), {
+      temperature: 0.6,
+      top_p: 0.95,
+      top_k: 20,
+      min_p: 0,
+    });
+    assert.ok(!model.args.some((arg: string) => /reasoning-parser|tool-call-parser/.test(arg)));
+    assert.equal(spec.runtimeClassName, 'nvidia');
+    assert.deepEqual(spec.nodeSelector, { 'nvidia.com/gpu.present': 'true' });
+    assert.ok(spec.tolerations.some((t: any) => t.key === 'nvidia.com/gpu'));
+    const shm = spec.volumes.find((v: any) => v.name === 'dshm');
+    assert.equal(shm.emptyDir.medium, 'Memory');
+    assert.ok(model.volumeMounts.some((m: any) => m.name === 'dshm' && m.mountPath === '/dev/shm'));
+    const cache = spec.volumes.find((v: any) => v.name === 'model-cache');
+    assert.equal(
+      cache.persistentVolumeClaim.claimName,
+      only(objects, 'PersistentVolumeClaim', 'mem-engram-model-cache').metadata.name,
+    );
+    assert.equal(envVar(model, 'HF_HOME').value.startsWith('/models'), true);
+    const startup = model.startupProbe;
+    assert.equal(startup.httpGet.path, '/health');
+    assert.ok(startup.periodSeconds * startup.failureThreshold >= 600, 'at least 10 minutes for the first download');
+    assert.ok(envVar(model, 'VLLM_API_KEY').valueFrom.secretKeyRef, 'vLLM requires a key from a Secret');
+  });
+
+  it('wires the agent to the vLLM Service with the same key', () => {
+    const objects = render('GPU enabled');
+    const service = only(objects, 'Service', 'mem-engram-vllm');
+    for (const name of ['api', 'worker']) {
+      const engram = container(api(objects), name);
+      assert.equal(envVar(engram, 'VLLM_HOST').value, service.metadata.name);
+      assert.equal(envVar(engram, 'VLLM_PORT').value, String(service.spec.ports[0].port));
+      assert.equal(envVar(engram, 'AGENT_MODEL').value, 'driaforall/mem-agent');
+      assert.deepEqual(
+        envVar(engram, 'VLLM_API_KEY').valueFrom.secretKeyRef,
+        envVar(container(vllm(objects), 'vllm'), 'VLLM_API_KEY').valueFrom.secretKeyRef,
+      );
+    }
+    const policy = only(objects, 'NetworkPolicy', 'mem-engram-vllm');
+    const apiLabels = api(objects).spec.template.metadata.labels;
+    assert.equal(policy.spec.ingress.length, 1);
+    assert.ok(selects(policy.spec.ingress[0].from[0].podSelector.matchLabels, apiLabels), 'only the Engram pod');
+    assert.ok(selects(policy.spec.podSelector.matchLabels, vllm(objects).spec.template.metadata.labels));
+  });
+
+  it('gives every long-running container startup and liveness probes, and readiness where traffic goes', () => {
+    for (const name of ['defaults', 'everything on']) {
+      for (const workload of workloads(render(name)).filter((w) => w.kind !== 'Pod')) {
+        for (const c of podSpec(workload).containers) {
+          const id = `${name}: ${workload.metadata.name}/${c.name}`;
+          assert.ok(c.startupProbe, `${id} startupProbe`);
+          assert.ok(c.livenessProbe, `${id} livenessProbe`);
+          // Readiness is per pod: a worker waiting for Redis must not take the api out of its Service.
+          if (c.name === 'worker') assert.equal(c.readinessProbe, undefined, id);
+          else assert.ok(c.readinessProbe, `${id} readinessProbe`);
+        }
+      }
+    }
+    const engram = container(api(render('defaults')), 'api');
+    assert.equal(engram.livenessProbe.httpGet.path, '/health/live');
+    const readiness = engram.readinessProbe.exec.command.join(' ');
+    assert.match(readiness, /\/health\/ready/);
+    assert.match(readiness, /MCP_API_KEY/, 'the readiness path needs the key, read from the environment');
+  });
+
+  it('runs every pod as non-root without privilege escalation', () => {
+    for (const name of Object.keys(VALUE_SETS)) {
+      for (const workload of workloads(render(name))) {
+        const spec = podSpec(workload);
+        for (const c of spec.containers) {
+          const id = `${name}: ${workload.kind}/${workload.metadata.name}/${c.name}`;
+          const nonRoot = c.securityContext?.runAsNonRoot ?? spec.securityContext?.runAsNonRoot;
+          const uid = c.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
+          assert.equal(nonRoot, true, `${id} runAsNonRoot`);
+          assert.ok(uid === undefined || uid > 0, `${id} uid ${uid}`);
+          assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${id} allowPrivilegeEscalation`);
+          assert.notEqual(c.securityContext?.privileged, true, `${id} privileged`);
+          assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL'], `${id} drops capabilities`);
+        }
+        assert.equal(spec.automountServiceAccountToken, false, `${workload.metadata.name} has no API token`);
+      }
+    }
+  });
+
+  it('reads the API key from a Secret, never from a literal value', () => {
+    const objects = render('defaults');
+    const secret = only(objects, 'Secret', 'mem-engram-auth');
+    const key = Buffer.from(secret.data['api-key'], 'base64').toString();
+    assert.match(key, /^[A-Za-z0-9]{48}$/, 'a generated 48-character key');
+    for (const name of ['api', 'worker']) {
+      const ref = envVar(container(api(objects), name), 'MCP_API_KEY').valueFrom.secretKeyRef;
+      assert.deepEqual(ref, { name: 'mem-engram-auth', key: 'api-key' });
+    }
+
+    const existing = render('ingress + TLS + existing secret');
+    assert.equal(find(existing, 'Secret', 'mem-engram-auth').length, 0, 'no chart Secret beside the existing one');
+    const ref = envVar(container(api(existing), 'api'), 'MCP_API_KEY').valueFrom.secretKeyRef;
+    assert.deepEqual(ref, { name: 'engram-api-key', key: 'key' });
+
+    const given = render('everything on');
+    const stored = Buffer.from(only(given, 'Secret', 'mem-engram-auth').data['api-key'], 'base64').toString();
+    assert.equal(stored, 'a-sufficiently-long-test-key');
+    for (const object of given.filter((o) => o.kind !== 'Secret')) {
+      assert.ok(!JSON.stringify(object).includes('a-sufficiently-long-test-key'), `${object.kind} holds no key`);
+    }
+    for (const workload of workloads(given)) {
+      for (const c of podSpec(workload).containers) {
+        for (const entry of c.env ?? []) {
+          if (/KEY|PASSWORD|TOKEN/.test(entry.name)) assert.equal(entry.value, undefined, `${c.name} ${entry.name}`);
+        }
+      }
+    }
+  });
+
+  it('runs a password-protected, persistent Redis that BullMQ can trust, reachable only from Engram', () => {
+    const objects = render('defaults');
+    const redis = only(objects, 'StatefulSet', 'mem-engram-redis');
+    const server = container(redis, 'redis');
+    const command = server.command.join(' ');
+    assert.match(command, /--requirepass "\$REDIS_PASSWORD"/);
+    assert.match(command, /--appendonly yes/);
+    assert.match(command, /--maxmemory-policy noeviction/);
+    assert.equal(redis.spec.volumeClaimTemplates[0].metadata.name, 'data');
+    const engram = container(api(objects), 'api');
+    assert.equal(envVar(engram, 'REDIS_URL').value, 'redis://:$(REDIS_PASSWORD)@mem-engram-redis:6379/0');
+    const names = engram.env.map((e: any) => e.name);
+    assert.ok(names.indexOf('REDIS_PASSWORD') < names.indexOf('REDIS_URL'), 'defined before it is referenced');
+    const policy = only(objects, 'NetworkPolicy', 'mem-engram-redis');
+    assert.ok(
+      selects(policy.spec.ingress[0].from[0].podSelector.matchLabels, api(objects).spec.template.metadata.labels),
+    );
+  });
+
+  it('uses an external Redis from its Secret instead of the bundled one', () => {
+    const objects = render('external Redis');
+    assert.equal(find(objects, 'StatefulSet').length, 0);
+    const ref = envVar(container(api(objects), 'worker'), 'REDIS_URL').valueFrom.secretKeyRef;
+    assert.deepEqual(ref, { name: 'engram-redis-url', key: 'url' });
+  });
+
+  it('publishes /, /api and /mcp through an unbuffered, long-timeout TLS ingress', () => {
+    const objects = render('ingress + TLS + existing secret');
+    const ingress = only(objects, 'Ingress');
+    const annotations = ingress.metadata.annotations;
+    assert.equal(annotations['nginx.ingress.kubernetes.io/proxy-buffering'], 'off');
+    assert.ok(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']) >= 600);
+    assert.equal(annotations['cert-manager.io/cluster-issuer'], 'letsencrypt', 'user annotations merged in');
+    assert.deepEqual(ingress.spec.tls, [{ secretName: 'engram-tls', hosts: ['memory.example.org'] }]);
+    const [rule] = ingress.spec.rules;
+    assert.equal(rule.host, 'memory.example.org');
+    assert.deepEqual(
+      rule.http.paths.map((p: any) => p.path),
+      ['/', '/api', '/mcp'],
+    );
+    const service = only(objects, 'Service', 'mem-engram');
+    for (const path of rule.http.paths) {
+      assert.equal(path.backend.service.name, service.metadata.name);
+      assert.ok(service.spec.ports.some((p: any) => p.name === path.backend.service.port.name));
+    }
+    const config = only(objects, 'ConfigMap', 'mem-engram').data;
+    assert.equal(config.ENGRAM_PUBLIC_URL, 'https://memory.example.org');
+  });
+
+  it('prints the ChatGPT connector URL in the release notes', () => {
+    const values = valuesFile((VALUE_SETS['ingress + TLS + existing secret'] as ValueSet).values);
+    const result = helm(['install', 'mem', CHART_DIR, '--dry-run=client', '--namespace', 'engram', '-f', values]);
+    assert.equal(result.status, 0, result.stderr);
+    const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
+    assert.match(notes, /ChatGPT connector URL: https:\/\/memory\.example\.org\/mcp/);
+    assert.match(notes, /OAuth/);
+  });
+
+  it('lets the ServiceMonitor scrape the api and worker metrics ports with the API key', () => {
+    const objects = render('metrics on');
+    const monitor = only(objects, 'ServiceMonitor');
+    assert.equal(monitor.metadata.labels.release, 'kube-prometheus-stack');
+    const service = only(objects, 'Service', 'mem-engram');
+    assert.ok(selects(monitor.spec.selector.matchLabels, service.metadata.labels), 'selects the api Service');
+    assert.deepEqual(
+      monitor.spec.endpoints.map((e: any) => e.port),
+      ['http', 'worker-http'],
+    );
+    const containerPorts = podSpec(api(objects)).containers.flatMap((c: any) => c.ports.map((p: any) => p.name));
+    for (const endpoint of monitor.spec.endpoints) {
+      const port = service.spec.ports.find((p: any) => p.name === endpoint.port);
+      assert.ok(port, `Service port ${endpoint.port}`);
+      assert.ok(containerPorts.includes(port.targetPort), `container port ${port.targetPort}`);
+      assert.equal(endpoint.path, '/metrics');
+      assert.deepEqual(endpoint.authorization.credentials, { name: 'mem-engram-auth', key: 'api-key' });
+    }
+  });
+
+  it('ships the Grafana dashboard in a ConfigMap labelled for the sidecar', () => {
+    const objects = render('everything on');
+    const map = only(objects, 'ConfigMap', 'mem-engram-dashboard');
+    assert.equal(map.metadata.labels.grafana_dashboard, '1');
+    assert.equal(map.metadata.namespace, 'monitoring');
+    const file = readFileSync(join(CHART_DIR, 'dashboards', 'engram.json'), 'utf8');
+    assert.deepEqual(JSON.parse(map.data['engram.json']), JSON.parse(file));
+  });
+
+  it('has a helm test pod that calls /api/health on the api Service', () => {
+    const objects = render('defaults');
+    const pod = only(objects, 'Pod');
+    assert.equal(pod.metadata.annotations['helm.sh/hook'], 'test');
+    const service = only(objects, 'Service', 'mem-engram');
+    assert.ok(pod.spec.containers[0].command.includes(`http://mem-engram:${service.spec.ports[0].port}/api/health`));
+    assert.equal(pod.spec.restartPolicy, 'Never');
+  });
+
+  it('refuses unsafe values at render time with a message naming the setting', () => {
+    assertRefused({ api: { replicas: 2 } }, 'api.replicas=2', 'SQLite');
+    assertRefused(
+      { ingress: { enabled: true }, auth: { enabled: false } },
+      'ingress.enabled=true with auth.enabled=false',
+    );
+    assertRefused({ auth: { apiKey: 'short' } }, 'auth.apiKey is shorter than 16');
+    assertRefused({ redis: { enabled: false } }, 'worker.enabled=true needs Redis');
+    assertRefused({ redis: { external: { url: 'redis://r:6379' } } }, 'redis.enabled=true and redis.external');
+    assertRefused({ persistence: { accessMode: 'ReadWriteMany' } }, 'ReadWriteMany');
+    assertRefused(
+      { vllm: { enabled: true }, agent: { external: { host: 'llm.internal' } } },
+      'vllm.enabled=true and agent.external.host',
+    );
+  });
+
+  it('rejects misspelled and mistyped values through values.schema.json', () => {
+    assertRefused({ api: { replica: 1 } }, "additional properties 'replica' not allowed");
+    assertRefused({ vllm: { gpuMemoryUtilization: 1.5 } }, 'gpuMemoryUtilization');
+    assertRefused({ storage: { backend: 'postgres' } }, 'backend');
+    assertRefused({ config: { 'log-level': 'debug' } }, 'log-level');
+  });
+
+  it('keeps anonymous access possible only without an ingress, and says so in the config', () => {
+    const objects = renderChart({ auth: { enabled: false } });
+    assert.equal(only(objects, 'ConfigMap', 'mem-engram').data.MCP_ALLOW_ANONYMOUS_ACCESS, 'true');
+    assert.equal(envVar(container(api(objects), 'api'), 'MCP_API_KEY'), undefined);
+    assert.equal(find(objects, 'Ingress').length, 0);
+  });
+});
