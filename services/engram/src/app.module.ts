@@ -15,7 +15,15 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), EventsModule, MetricsModule, MemoriesModule, SearchModule, HealthModule, ...jobModules('api')],
+      imports: [
+        ConfigModule.forRoot(config),
+        EventsModule,
+        MetricsModule,
+        MemoriesModule,
+        SearchModule,
+        HealthModule,
+        ...jobModules('api'),
+      ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };
   }

@@ -138,6 +138,36 @@ describe('configuration', () => {
     );
   });
 
+  it('keeps backups on demand in ./data/backups by default, and reads their schedule and retention', () => {
+    const defaults = loadConfig({ env: {}, cwd: dir });
+    assert.deepEqual(defaults.backups, {
+      path: join(dir, 'data', 'backups'),
+      retentionDays: 7,
+      maxCount: 10,
+      schedule: undefined,
+    });
+    assert.equal(defaults.memoryDir, join(dir, 'data', 'memory'));
+    assert.equal(defaults.worker.httpPort, 8001);
+    const scheduled = loadConfig({
+      env: {
+        MCP_BACKUP_SCHEDULE: '*/15 * * * *',
+        MCP_BACKUP_RETENTION: '30',
+        MCP_BACKUP_MAX_COUNT: '3',
+        MCP_MEMORY_BACKUPS_PATH: '/srv/b',
+      },
+      cwd: dir,
+    }).backups;
+    assert.deepEqual(scheduled, { path: '/srv/b', retentionDays: 30, maxCount: 3, schedule: '*/15 * * * *' });
+    assert.equal(loadConfig({ env: { MCP_BACKUP_INTERVAL: 'hourly' }, cwd: dir }).backups.schedule, '0 * * * *');
+    const off = { MCP_BACKUP_SCHEDULE: '0 3 * * *', MCP_BACKUP_ENABLED: 'false' };
+    assert.equal(loadConfig({ env: off, cwd: dir }).backups.schedule, undefined);
+    assert.match(
+      problemsOf({ MCP_BACKUP_SCHEDULE: 'every day' }).join(),
+      /MCP_BACKUP_SCHEDULE=every day is not a cron expression/,
+    );
+    assert.match(problemsOf({ MCP_BACKUP_MAX_COUNT: '0' }).join(), /MCP_BACKUP_MAX_COUNT=0 is not accepted/);
+  });
+
   it('keeps a keyless server on loopback unless anonymous access is allowed', () => {
     const open = loadConfig({ env: { MCP_HTTP_HOST: '0.0.0.0' }, cwd: dir });
     const decision = decideBindAddress(open);

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** `backup-<UTC timestamp to the millisecond>`: the only shape a backup id can take (no path can hide in it). */
+export const BACKUP_ID_PATTERN = /^backup-\d{8}T\d{9}Z$/;
+
+export const DATABASE_FILE = 'engram.db';
+export const MEMORY_ARCHIVE_FILE = 'memory.tar.gz';
+export const MANIFEST_FILE = 'manifest.json';
+
+const FileEntry = z.object({ file: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string() });
+
+/** What a backup holds and how to check it; written last, so a backup without one never completed. */
+export const BackupManifest = z.object({
+  id: z.string().regex(BACKUP_ID_PATTERN),
+  created_at: z.string(),
+  reason: z.enum(['manual', 'scheduled', 'pre-restore']),
+  engram_version: z.string(),
+  schema_version: z.number().int(),
+  embedding: z.object({ model: z.string().nullable(), dimension: z.number().int().nullable() }),
+  database: FileEntry,
+  memory_dir: FileEntry.nullable(),
+  counts: z.object({
+    memories: z.number().int(),
+    live_memories: z.number().int(),
+    tags: z.number().int(),
+    embeddings: z.number().int(),
+  }),
+  integrity_check: z.literal('ok'),
+  duration_ms: z.number(),
+});
+export type BackupManifest = z.infer<typeof BackupManifest>;
+
+export function backupIdAt(date: Date): string {
+  return `backup-${date.toISOString().replace(/[-:.]/g, '')}`;
+}
+
+export function backupDate(id: string): Date {
+  const digits = id.slice('backup-'.length);
+  const iso = `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}T${digits.slice(9, 11)}:${digits.slice(11, 13)}:${digits.slice(13, 15)}.${digits.slice(15, 18)}Z`;
+  return new Date(iso);
+}

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE } from './backup-manifest';
+
+const STAGING_PREFIX = '.staging-';
+
+/**
+ * Backups on disk: one folder per backup (`<backups>/<id>/`) holding the database copy, the memory
+ * directory archive and the manifest. A backup is assembled in a staging folder and renamed into place
+ * in one step, so a listed backup is always complete.
+ */
+export class BackupRepository {
+  constructor(readonly root: string) {}
+
+  /** A fresh, empty staging folder for the backup (removed with `discard` if anything fails). */
+  async stage(id: string): Promise<string> {
+    const dir = join(this.root, `${STAGING_PREFIX}${id}`);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** Writes the manifest last, then renames the staging folder to its final name. */
+  async commit(stagingDir: string, manifest: BackupManifest): Promise<void> {
+    await writeFile(join(stagingDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await rename(stagingDir, this.dirOf(manifest.id));
+  }
+
+  async discard(stagingDir: string): Promise<void> {
+    await rm(stagingDir, { recursive: true, force: true });
+  }
+
+  /** Manifests of every complete backup, newest first; folders with a broken manifest are skipped. */
+  async list(): Promise<BackupManifest[]> {
+    if (!existsSync(this.root)) return [];
+    const names = (await readdir(this.root)).filter((name) => BACKUP_ID_PATTERN.test(name));
+    const manifests = await Promise.all(names.map((id) => this.read(id)));
+    return manifests
+      .filter((manifest): manifest is BackupManifest => manifest !== undefined)
+      .sort((a, b) => b.id.localeCompare(a.id));
+  }
+
+  /** The manifest of a backup, or undefined when the id names no complete backup. */
+  async read(id: string): Promise<BackupManifest | undefined> {
+    if (!BACKUP_ID_PATTERN.test(id)) return undefined;
+    try {
+      const parsed = BackupManifest.safeParse(JSON.parse(await readFile(join(this.dirOf(id), MANIFEST_FILE), 'utf8')));
+      return parsed.success && parsed.data.id === id ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!BACKUP_ID_PATTERN.test(id)) throw new Error(`Not a backup id: ${id}`);
+    await rm(this.dirOf(id), { recursive: true, force: true });
+  }
+
+  /** Path of a file inside a backup. */
+  fileOf(id: string, file: string): string {
+    return join(this.dirOf(id), basename(file));
+  }
+
+  async sizeOf(path: string): Promise<number> {
+    return (await stat(path)).size;
+  }
+
+  async sha256(path: string): Promise<string> {
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(path), hash);
+    return hash.digest('hex');
+  }
+
+  /** Archives a directory's contents (gzip tar), or returns false when the directory does not exist. */
+  async archiveDirectory(sourceDir: string, archivePath: string): Promise<boolean> {
+    if (!existsSync(sourceDir)) return false;
+    await tar.create({ gzip: true, file: archivePath, cwd: sourceDir, portable: true }, ['.']);
+    return true;
+  }
+
+  /**
+   * Replaces a directory by the contents of an archive: extracted beside it first, then swapped in by
+   * two renames, so the directory is never half-extracted. Without an archive the directory is emptied.
+   */
+  async replaceDirectory(targetDir: string, archivePath: string | undefined): Promise<void> {
+    const stamp = Date.now();
+    const incoming = `${targetDir}.restoring-${stamp}`;
+    const outgoing = `${targetDir}.replaced-${stamp}`;
+    await mkdir(incoming, { recursive: true });
+    try {
+      if (archivePath) await tar.extract({ file: archivePath, cwd: incoming, strict: true });
+      if (existsSync(targetDir)) await rename(targetDir, outgoing);
+      await rename(incoming, targetDir);
+    } catch (error) {
+      await rm(incoming, { recursive: true, force: true });
+      throw error;
+    }
+    await rm(outgoing, { recursive: true, force: true });
+  }
+
+  /** Copies a file to a scratch path beside `nearPath` (same volume as the live database). */
+  async scratchCopy(sourcePath: string, nearPath: string): Promise<string> {
+    const copy = join(dirname(nearPath), `.restore-${Date.now()}-${basename(sourcePath)}`);
+    await cp(sourcePath, copy);
+    return copy;
+  }
+
+  async removeFile(path: string): Promise<void> {
+    await rm(path, { force: true });
+    for (const suffix of ['-wal', '-shm', '-journal']) await rm(`${path}${suffix}`, { force: true });
+  }
+
+  private dirOf(id: string): string {
+    return join(this.root, id);
+  }
+}

@@ -1,0 +1,260 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { ENGRAM_VERSION } from '../common/version';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { EventBus } from '../events/event-bus';
+import { JobContext } from '../jobs/job-processor';
+import { BackupJobData } from '../jobs/job.types';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { SettingsRepository } from '../storage/settings.repository';
+import { StorageInfoRepository } from '../storage/storage-info.repository';
+import {
+  BACKUP_ID_PATTERN,
+  backupDate,
+  backupIdAt,
+  BackupManifest,
+  DATABASE_FILE,
+  MEMORY_ARCHIVE_FILE,
+} from './backup-manifest';
+import { BackupCorrupted, BackupIncompatible, BackupNotFound } from './backup.errors';
+import { BackupRepository } from './backup.repository';
+import { DatabaseSummary } from './database-snapshot';
+import { SqliteFileRepository } from './sqlite-file.repository';
+
+/** Progress reporting for callers outside a job (tests, the pre-restore backup inside a restore). */
+type Progress = Pick<JobContext, 'progress'>;
+const SILENT: Progress = { progress: async () => undefined };
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface RestoreOutcome {
+  backup_id: string;
+  pre_restore_backup_id: string;
+  memories: number;
+  live_memories: number;
+  memory_dir_restored: boolean;
+  swap_transaction_ms: number;
+}
+
+/**
+ * Backups and restore: what a backup holds, how it is verified, which ones are kept, and the order a
+ * restore follows (verify, keep the current state as a backup, swap the data in, then the memory dir).
+ */
+@Injectable()
+export class BackupService {
+  private readonly logger = new Logger('Backups');
+
+  constructor(
+    private readonly files: BackupRepository,
+    private readonly sqlite: SqliteFileRepository,
+    private readonly settings: SettingsRepository,
+    private readonly storage: StorageInfoRepository,
+    private readonly events: EventBus,
+    private readonly metrics: EngramMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Copies the live database and the memory directory, verifies the copy, and keeps it under a new id. */
+  async createBackup(
+    reason: BackupJobData['reason'],
+    job: Progress = SILENT,
+    keep: readonly string[] = [],
+  ): Promise<BackupManifest> {
+    const started = Date.now();
+    const id = await this.unusedId();
+    const staging = await this.files.stage(id);
+    let manifest: BackupManifest;
+    try {
+      await job.progress(5, 'copying the database');
+      const databaseCopy = join(staging, DATABASE_FILE);
+      await this.sqlite.copyLiveDatabase(this.storage.databasePath, databaseCopy);
+      await job.progress(45, 'verifying the copy');
+      const summary = await this.sqlite.sealCopy(databaseCopy);
+      if (summary.integrity !== 'ok')
+        throw new BackupCorrupted(`The fresh copy failed its integrity check: ${summary.integrity}`);
+      await job.progress(65, 'archiving the memory directory');
+      const archive = join(staging, MEMORY_ARCHIVE_FILE);
+      const archived = await this.files.archiveDirectory(this.config.memoryDir, archive);
+      await job.progress(85, 'recording checksums');
+      manifest = {
+        id,
+        created_at: backupDate(id).toISOString(),
+        reason,
+        engram_version: ENGRAM_VERSION,
+        schema_version: summary.schemaVersion,
+        embedding: { model: summary.embeddingModel, dimension: summary.embeddingDimension },
+        database: await this.fileEntry(databaseCopy),
+        memory_dir: archived ? await this.fileEntry(archive) : null,
+        counts: countsOf(summary),
+        integrity_check: 'ok',
+        duration_ms: Date.now() - started,
+      };
+      await this.files.commit(staging, manifest);
+    } catch (error) {
+      await this.files.discard(staging);
+      throw error;
+    }
+    await this.prune(new Set([id, ...keep]));
+    this.metrics.lastBackupTimestamp.set(Date.parse(manifest.created_at) / 1000);
+    this.events.publish('backup_created', {
+      backup_id: id,
+      reason,
+      size_bytes: sizeOf(manifest),
+      memories: manifest.counts.live_memories,
+    });
+    this.logger.log({ msg: 'Backup created', backup: id, reason, ms: manifest.duration_ms });
+    await job.progress(100, 'done');
+    return manifest;
+  }
+
+  listBackups(): Promise<BackupManifest[]> {
+    return this.files.list();
+  }
+
+  /** The backup's manifest; 404 when the id names none. Accepts the id or its listed file name. */
+  async findBackup(idOrFilename: string): Promise<BackupManifest> {
+    const id = idOrFilename.replace(/\/.*$/, '');
+    const manifest = BACKUP_ID_PATTERN.test(id) ? await this.files.read(id) : undefined;
+    if (!manifest) throw new BackupNotFound(idOrFilename);
+    return manifest;
+  }
+
+  /** Checksums, integrity check and counts against the manifest; throws BackupCorrupted on any difference. */
+  async verifyBackup(id: string): Promise<BackupManifest> {
+    const manifest = await this.findBackup(id);
+    const databasePath = this.files.fileOf(manifest.id, DATABASE_FILE);
+    await this.checkFile(manifest, databasePath, manifest.database);
+    if (manifest.memory_dir) {
+      await this.checkFile(manifest, this.files.fileOf(manifest.id, MEMORY_ARCHIVE_FILE), manifest.memory_dir);
+    }
+    const summary = await this.sqlite.summarise(databasePath);
+    if (summary.integrity !== 'ok') {
+      throw new BackupCorrupted(`Backup ${manifest.id} fails the integrity check: ${summary.integrity}`);
+    }
+    if (JSON.stringify(countsOf(summary)) !== JSON.stringify(manifest.counts)) {
+      throw new BackupCorrupted(`Backup ${manifest.id} does not hold the rows its manifest records`);
+    }
+    return manifest;
+  }
+
+  /**
+   * Swaps a verified backup in while the service keeps answering; the state it replaces is kept as a
+   * `pre-restore` backup first. Nothing is changed when verification fails.
+   */
+  async restoreBackup(id: string, job: Progress = SILENT): Promise<RestoreOutcome> {
+    await job.progress(2, 'verifying the backup');
+    const manifest = await this.verifyBackup(id);
+    this.checkCompatible(manifest);
+    await job.progress(20, 'keeping the current state as a backup');
+    const before = await this.createBackup('pre-restore', SILENT, [manifest.id]);
+    await job.progress(55, 'swapping the data in');
+    const scratch = await this.files.scratchCopy(
+      this.files.fileOf(manifest.id, DATABASE_FILE),
+      this.storage.databasePath,
+    );
+    let swap;
+    try {
+      swap = await this.sqlite.swapIn(this.storage.databasePath, scratch, this.config.storage.pragmas);
+    } finally {
+      await this.files.removeFile(scratch);
+    }
+    await job.progress(85, 'restoring the memory directory');
+    const memoryDirRestored = await this.restoreMemoryDir(manifest, before);
+    const outcome: RestoreOutcome = {
+      backup_id: manifest.id,
+      pre_restore_backup_id: before.id,
+      memories: swap.memories,
+      live_memories: swap.liveMemories,
+      memory_dir_restored: memoryDirRestored,
+      swap_transaction_ms: swap.transactionMs,
+    };
+    this.events.publish('restore_completed', { ...outcome });
+    this.logger.log({ msg: 'Backup restored', ...outcome });
+    await job.progress(100, 'done');
+    return outcome;
+  }
+
+  /** Deletes backups beyond MCP_BACKUP_MAX_COUNT or older than MCP_BACKUP_RETENTION days; `keep` is never deleted. */
+  async prune(keep: ReadonlySet<string> = new Set()): Promise<string[]> {
+    const { maxCount, retentionDays } = this.config.backups;
+    const oldestKept = retentionDays > 0 ? Date.now() - retentionDays * DAY_MS : -Infinity;
+    const backups = await this.files.list();
+    const doomed = backups
+      .filter((backup, index) => index >= maxCount || Date.parse(backup.created_at) < oldestKept)
+      .filter((backup) => !keep.has(backup.id))
+      .map((backup) => backup.id);
+    for (const id of doomed) await this.files.remove(id);
+    return doomed;
+  }
+
+  /** The newest backup's time, for engram_last_backup_timestamp_seconds. */
+  async refreshLastBackupMetric(): Promise<void> {
+    const [newest] = await this.files.list();
+    if (newest) this.metrics.lastBackupTimestamp.set(Date.parse(newest.created_at) / 1000);
+  }
+
+  private checkCompatible(manifest: BackupManifest): void {
+    const liveSchema = this.storage.versions().schema;
+    if (manifest.schema_version > liveSchema) {
+      throw new BackupIncompatible(
+        `Backup ${manifest.id} has schema version ${manifest.schema_version}, newer than this database (${liveSchema}); upgrade Engram first`,
+      );
+    }
+    const liveModel = this.settings.get('embedding_model');
+    if (manifest.embedding.model !== null && liveModel !== undefined && manifest.embedding.model !== liveModel) {
+      throw new BackupIncompatible(
+        `Backup ${manifest.id} holds vectors of embedding model "${manifest.embedding.model}" but this database uses "${liveModel}"; ` +
+          'configure that model to restore it, then `engram reindex` if you want to change models',
+      );
+    }
+  }
+
+  private async restoreMemoryDir(manifest: BackupManifest, before: BackupManifest): Promise<boolean> {
+    if (!manifest.memory_dir && !before.memory_dir) return false;
+    const archive = manifest.memory_dir ? this.files.fileOf(manifest.id, MEMORY_ARCHIVE_FILE) : undefined;
+    await this.files.replaceDirectory(this.config.memoryDir, archive);
+    return true;
+  }
+
+  private async checkFile(manifest: BackupManifest, path: string, entry: BackupManifest['database']): Promise<void> {
+    let actual: { bytes: number; sha256: string };
+    try {
+      actual = { bytes: await this.files.sizeOf(path), sha256: await this.files.sha256(path) };
+    } catch (error) {
+      throw new BackupCorrupted(`Backup ${manifest.id} is missing ${entry.file}: ${(error as Error).message}`);
+    }
+    if (actual.bytes !== entry.bytes || actual.sha256 !== entry.sha256) {
+      throw new BackupCorrupted(
+        `Backup ${manifest.id}: ${entry.file} does not match its recorded checksum (truncated or altered); it will not be restored`,
+      );
+    }
+  }
+
+  private async fileEntry(path: string): Promise<BackupManifest['database']> {
+    const file = path.slice(path.lastIndexOf('/') + 1);
+    return { file, bytes: await this.files.sizeOf(path), sha256: await this.files.sha256(path) };
+  }
+
+  /** Ids are timestamps to the millisecond; two backups in the same millisecond wait for the next one. */
+  private async unusedId(): Promise<string> {
+    const existing = new Set((await this.files.list()).map((backup) => backup.id));
+    let id = backupIdAt(new Date());
+    while (existing.has(id)) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      id = backupIdAt(new Date());
+    }
+    return id;
+  }
+}
+
+function countsOf(summary: DatabaseSummary): BackupManifest['counts'] {
+  return {
+    memories: summary.counts.memories,
+    live_memories: summary.counts.liveMemories,
+    tags: summary.counts.tags,
+    embeddings: summary.counts.embeddings,
+  };
+}
+
+export function sizeOf(manifest: BackupManifest): number {
+  return manifest.database.bytes + (manifest.memory_dir?.bytes ?? 0);
+}

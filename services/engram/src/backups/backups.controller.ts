@@ -1,0 +1,105 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiErrors, ApiZodBody, ApiZodQuery } from '../common/api-schema.decorators';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
+import { followJob } from '../jobs/job-waiter';
+import { JobName, JobView } from '../jobs/job.types';
+import { BackupNowQuery, RestoreBody, RestoreInput } from './backup.dto';
+import { BackupService } from './backup.service';
+import { toBackupView } from './backup.view';
+
+/** `POST /api/backup/now` waits this long for its job before answering 202 with the job instead. */
+const BACKUP_NOW_WAIT_MS = 120_000;
+
+/** Backups and restore over REST: the deployment guide's /api/admin paths and MCP Memory Service's /api/backup ones. */
+@ApiTags('backups')
+@ApiSecurity('api_key')
+@Controller('api')
+export class BackupsController {
+  constructor(
+    private readonly backups: BackupService,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('admin/backup')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Queue a backup (database + memory directory); follow it at /api/jobs/{id}' })
+  @ApiErrors(401, 503)
+  async queueBackup() {
+    return accepted(await this.queue.enqueue(JobName.Backup, { reason: 'manual' }));
+  }
+
+  @Post('backup/now')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Back up now and answer when done (202 with the job if it takes longer, or with ?wait=false)',
+  })
+  @ApiZodQuery(BackupNowQuery)
+  @ApiErrors(400, 401, 503)
+  async backupNow(
+    @Query(new ZodValidationPipe(BackupNowQuery, 'query')) query: { wait: boolean },
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const queued = await this.queue.enqueue(JobName.Backup, { reason: 'manual' });
+    const job = query.wait ? await followJob(this.queue, queued.id, { timeoutMs: BACKUP_NOW_WAIT_MS }) : queued;
+    if (job?.state === 'completed') return { success: true, ...job.result, job_id: job.id };
+    if (job?.state === 'failed') return { success: false, job_id: job.id, error: job.error };
+    void reply.status(202);
+    return accepted(job ?? queued);
+  }
+
+  @Get(['admin/backups', 'backup/list'])
+  @ApiOperation({ summary: 'Backups, newest first' })
+  @ApiErrors(401)
+  async list() {
+    const backups = (await this.backups.listBackups()).map((manifest) => toBackupView(manifest));
+    return {
+      backups,
+      total_count: backups.length,
+      total_size_bytes: backups.reduce((sum, backup) => sum + backup.size_bytes, 0),
+    };
+  }
+
+  @Get('backup/status')
+  @ApiOperation({ summary: 'Backup schedule, retention and the latest backup' })
+  @ApiErrors(401)
+  async status() {
+    const backups = await this.backups.listBackups();
+    const { schedule, retentionDays, maxCount, path } = this.config.backups;
+    const nextRun = await this.queue.nextRun(JobName.Backup).catch(() => undefined);
+    return {
+      enabled: schedule !== undefined,
+      interval: schedule ?? null,
+      schedule: schedule ?? null,
+      retention_days: retentionDays,
+      max_count: maxCount,
+      backup_count: backups.length,
+      total_size_bytes: backups.reduce((sum, backup) => sum + toBackupView(backup).size_bytes, 0),
+      last_backup_time: backups[0]?.created_at ?? null,
+      next_backup_at: nextRun?.toISOString() ?? null,
+      scheduler_running: nextRun !== undefined,
+      mode: this.queue.kind,
+      backups_path: path,
+    };
+  }
+
+  @Post('admin/restore')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Queue a restore: verify the backup, keep the current state as a backup, swap the data in while serving',
+  })
+  @ApiZodBody(RestoreBody)
+  @ApiErrors(400, 401, 404, 415, 503)
+  async restore(@Body(new ZodValidationPipe(RestoreBody, 'body')) body: RestoreInput) {
+    const backup = await this.backups.findBackup(body.backup_id);
+    return accepted(await this.queue.enqueue(JobName.Restore, { backupId: backup.id }));
+  }
+}
+
+export function accepted(job: JobView) {
+  return { success: true, job_id: job.id, status_url: `/api/jobs/${job.id}`, job };
+}

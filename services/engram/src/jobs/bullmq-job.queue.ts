@@ -1,0 +1,217 @@
+import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { EventBus } from '../events/event-bus';
+import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
+import { JobRunner } from './job-runner';
+import { JobCancelled, JobNotCancellable, JobQueueUnavailable } from './job.errors';
+import {
+  AnyJobData,
+  emptyCounts,
+  JobCounts,
+  JobDataByName,
+  JobName,
+  JobProgress,
+  JobView,
+  QueueName,
+} from './job.types';
+
+export interface BullMqOptions {
+  url: string;
+  /** True in the worker process: take jobs from the queue and run them. */
+  consume: boolean;
+  /**
+   * How long a job stays claimed without a lock renewal. A killed worker's job returns to the queue
+   * after this (plus the stalled-check interval) and is run again, from where it had got to.
+   */
+  lockDurationMs?: number;
+}
+
+const CANCELLED_REASON = new JobCancelled().message;
+const KEEP_FINISHED = { count: 200 };
+
+/**
+ * The Redis adapter: jobs persist in Redis and a separate worker process (`engram worker`) runs them.
+ * In the api it only adds, lists and cancels; when Redis is unreachable those answer JobQueueUnavailable
+ * at once (the client does not buffer commands), so the memory routes never wait on it.
+ */
+export class BullMqJobQueue implements JobQueue {
+  readonly kind = 'bullmq';
+  readonly queue = QueueName.Maintenance;
+  private readonly client: Redis;
+  private readonly bullQueue: Queue;
+  private worker: Worker | undefined;
+
+  constructor(
+    private readonly options: BullMqOptions,
+    private readonly runner: JobRunner,
+    private readonly events: EventBus,
+  ) {
+    this.client = new Redis(options.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      lazyConnect: false,
+    });
+    // Reconnection is automatic; an unreachable Redis surfaces as 503s and readiness, not as crashes.
+    this.client.on('error', () => undefined);
+    this.bullQueue = new Queue(this.queue, { connection: this.client });
+    this.bullQueue.on('error', () => undefined);
+  }
+
+  async enqueue<N extends JobName>(name: N, data: JobDataByName[N], options: EnqueueOptions = {}): Promise<JobView> {
+    const job = await this.call(() =>
+      this.bullQueue.add(name, data, {
+        jobId: options.jobId,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 5000 },
+        removeOnComplete: KEEP_FINISHED,
+        removeOnFail: KEEP_FINISHED,
+      }),
+    );
+    this.events.publish('job_queued', { job_id: job.id, name });
+    return this.view(job);
+  }
+
+  async get(id: string): Promise<JobView | undefined> {
+    const job = await this.call(() => this.bullQueue.getJob(id));
+    return job ? this.view(job as Job) : undefined;
+  }
+
+  async list(limit: number): Promise<JobView[]> {
+    const states = ['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'] as const;
+    const jobs = (await this.call(() => this.bullQueue.getJobs([...states], 0, limit - 1, false))) as Job[];
+    const views = await Promise.all(jobs.filter(Boolean).map((job) => this.view(job)));
+    return views.sort((a, b) => b.created_at.localeCompare(a.created_at)).slice(0, limit);
+  }
+
+  async cancel(id: string): Promise<CancelOutcome> {
+    const job = (await this.call(() => this.bullQueue.getJob(id))) as Job | undefined;
+    if (!job) throw new JobNotCancellable(`No job with id ${id}`);
+    const state = await this.call(() => job.getState());
+    if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
+      await this.call(() => job.remove());
+      return 'cancelled';
+    }
+    if (state === 'active') {
+      // The worker checks this key between batches and stops at that safe point.
+      await this.call(() => this.client.set(cancelKey(id), '1', 'EX', 86_400));
+      return 'cancelling';
+    }
+    throw new JobNotCancellable(`Job ${id} already ended (${state})`);
+  }
+
+  async counts(): Promise<JobCounts> {
+    const raw = await this.call(() =>
+      this.bullQueue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized'),
+    );
+    const counts = emptyCounts();
+    counts.waiting = (raw.waiting ?? 0) + (raw.prioritized ?? 0);
+    for (const state of ['active', 'completed', 'failed', 'delayed'] as const) counts[state] = raw[state] ?? 0;
+    return counts;
+  }
+
+  async schedule<N extends JobName>(name: N, cron: string | undefined, data: JobDataByName[N]): Promise<void> {
+    if (cron === undefined) {
+      await this.call(() => this.bullQueue.removeJobScheduler(name));
+      return;
+    }
+    await this.call(() =>
+      this.bullQueue.upsertJobScheduler(
+        name,
+        { pattern: cron, tz: 'UTC' },
+        { name, data, opts: { removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED } },
+      ),
+    );
+  }
+
+  async nextRun(name: JobName): Promise<Date | undefined> {
+    const scheduler = await this.call(() => this.bullQueue.getJobScheduler(name));
+    return scheduler?.next ? new Date(scheduler.next) : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (!this.options.consume || this.worker) return;
+    const lockDuration = this.options.lockDurationMs ?? 30_000;
+    this.worker = new Worker(this.queue, (job, _token, signal) => this.process(job, signal), {
+      connection: { url: this.options.url, maxRetriesPerRequest: null } as never,
+      concurrency: 1,
+      autorun: false,
+      lockDuration,
+      stalledInterval: Math.max(1000, Math.round(lockDuration / 2)),
+      // A job killed with its worker comes back; only repeated kills of the same job fail it.
+      maxStalledCount: 3,
+    });
+    this.worker.on('error', () => undefined);
+    void this.worker.run();
+  }
+
+  /** Stops taking jobs; the current one finishes (or, when it is cancelled, stops at its next safe point). */
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.bullQueue.close();
+    this.client.disconnect();
+  }
+
+  async ping(): Promise<void> {
+    if (this.client.status !== 'ready') throw new JobQueueUnavailable(`connection ${this.client.status}`);
+    await this.call(() => this.client.ping());
+  }
+
+  private async process(job: Job, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
+    try {
+      return await this.runner.run(
+        { id: job.id!, name: job.name as JobName, data: job.data as AnyJobData, queue: this.queue },
+        {
+          saveProgress: (percent, stage) => job.updateProgress({ percent, stage } satisfies JobProgress),
+          isCancelRequested: async () => signal?.aborted === true || (await this.client.exists(cancelKey(job.id!))) > 0,
+        },
+      );
+    } catch (error) {
+      // A cancelled job, or one whose input is wrong, must not be retried.
+      if (error instanceof JobCancelled || (error as { status?: number }).status !== undefined) {
+        throw new UnrecoverableError((error as Error).message);
+      }
+      throw error;
+    }
+  }
+
+  private async view(job: Job): Promise<JobView> {
+    const state = await this.call(() => job.getState());
+    const progress = (
+      typeof job.progress === 'object' ? job.progress : { percent: job.progress }
+    ) as Partial<JobProgress>;
+    const cancelled = state === 'failed' && job.failedReason === CANCELLED_REASON;
+    return {
+      id: job.id!,
+      name: job.name as JobName,
+      queue: this.queue,
+      state: cancelled ? 'cancelled' : state === 'prioritized' ? 'waiting' : (state as JobView['state']),
+      progress: state === 'completed' ? 100 : Number(progress.percent ?? 0),
+      stage: progress.stage,
+      data: job.data as AnyJobData,
+      result: job.returnvalue ?? undefined,
+      error: state === 'failed' ? job.failedReason : undefined,
+      attempts: job.attemptsMade,
+      created_at: new Date(job.timestamp).toISOString(),
+      started_at: job.processedOn ? new Date(job.processedOn).toISOString() : undefined,
+      finished_at: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined,
+    };
+  }
+
+  /** Runs a Redis call, turning connection failures into JobQueueUnavailable (503). */
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.client.status !== 'ready' && this.client.status !== 'connect') {
+      throw new JobQueueUnavailable(`connection ${this.client.status}`);
+    }
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof JobNotCancellable) throw error;
+      throw new JobQueueUnavailable((error as Error).message);
+    }
+  }
+}
+
+function cancelKey(id: string): string {
+  return `engram:job-cancel:${id}`;
+}

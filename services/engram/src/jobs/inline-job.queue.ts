@@ -1,0 +1,158 @@
+import { EventBus } from '../events/event-bus';
+import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
+import { JobRunner } from './job-runner';
+import { nextCronRun, scheduledJobId } from './job-schedule';
+import { JobCancelled, JobNotCancellable } from './job.errors';
+import { emptyCounts, JobCounts, JobDataByName, JobName, JobView, QueueName } from './job.types';
+
+/** Finished jobs remembered for GET /api/jobs; older ones are forgotten. */
+const HISTORY = 200;
+
+interface InlineJob {
+  view: JobView;
+  cancelRequested: boolean;
+}
+
+/**
+ * The in-process adapter (no Redis): jobs run one at a time in this process, in arrival order. Jobs
+ * live in memory, so a restart forgets waiting ones; the reindex stages its progress in the database
+ * and continues where it stopped when started again.
+ */
+export class InlineJobQueue implements JobQueue {
+  readonly kind = 'inline';
+  readonly queue = QueueName.Maintenance;
+  private readonly jobs = new Map<string, InlineJob>();
+  private readonly waiting: string[] = [];
+  private readonly timers = new Map<JobName, { timer: NodeJS.Timeout; next: Date }>();
+  private nextId = 1;
+  private started = false;
+  private closing = false;
+  private draining: Promise<void> | undefined;
+
+  constructor(
+    private readonly runner: JobRunner,
+    private readonly events: EventBus,
+  ) {}
+
+  async enqueue<N extends JobName>(name: N, data: JobDataByName[N], options: EnqueueOptions = {}): Promise<JobView> {
+    const existing = options.jobId ? this.jobs.get(options.jobId) : undefined;
+    if (existing) return { ...existing.view };
+    const id = options.jobId ?? String(this.nextId++);
+    const view: JobView = {
+      id,
+      name,
+      queue: this.queue,
+      state: 'waiting',
+      progress: 0,
+      data,
+      attempts: 0,
+      created_at: new Date().toISOString(),
+    };
+    this.jobs.set(id, { view, cancelRequested: false });
+    this.waiting.push(id);
+    this.events.publish('job_queued', { job_id: id, name });
+    this.drain();
+    return { ...view };
+  }
+
+  async get(id: string): Promise<JobView | undefined> {
+    const job = this.jobs.get(id);
+    return job ? { ...job.view } : undefined;
+  }
+
+  async list(limit: number): Promise<JobView[]> {
+    return [...this.jobs.values()]
+      .map((job) => ({ ...job.view }))
+      .reverse()
+      .slice(0, limit);
+  }
+
+  async cancel(id: string): Promise<CancelOutcome> {
+    const job = this.jobs.get(id);
+    if (!job) throw new JobNotCancellable(`No job with id ${id}`);
+    if (job.view.state === 'waiting') {
+      this.waiting.splice(this.waiting.indexOf(id), 1);
+      this.finish(job, 'cancelled', { error: 'Cancelled on request' });
+      return 'cancelled';
+    }
+    if (job.view.state === 'active') {
+      job.cancelRequested = true;
+      return 'cancelling';
+    }
+    throw new JobNotCancellable(`Job ${id} already ended (${job.view.state})`);
+  }
+
+  async counts(): Promise<JobCounts> {
+    const counts = emptyCounts();
+    for (const job of this.jobs.values()) counts[job.view.state]++;
+    return counts;
+  }
+
+  async schedule<N extends JobName>(name: N, cron: string | undefined, data: JobDataByName[N]): Promise<void> {
+    clearTimeout(this.timers.get(name)?.timer);
+    this.timers.delete(name);
+    if (cron === undefined || this.closing) return;
+    const next = nextCronRun(cron);
+    const timer = setTimeout(
+      () => {
+        void this.enqueue(name, data, { jobId: scheduledJobId(name, next) });
+        void this.schedule(name, cron, data);
+      },
+      Math.max(0, next.getTime() - Date.now()),
+    );
+    timer.unref();
+    this.timers.set(name, { timer, next });
+  }
+
+  async nextRun(name: JobName): Promise<Date | undefined> {
+    return this.timers.get(name)?.next;
+  }
+
+  async start(): Promise<void> {
+    this.started = true;
+    this.drain();
+  }
+
+  /** Stops the schedule, asks the running job to stop at its next safe point, and waits for it. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    for (const job of this.jobs.values()) if (job.view.state === 'active') job.cancelRequested = true;
+    await this.draining;
+  }
+
+  async ping(): Promise<void> {}
+
+  private drain(): void {
+    if (!this.started || this.draining) return;
+    this.draining = (async () => {
+      while (!this.closing && this.waiting.length > 0) await this.runOne(this.jobs.get(this.waiting.shift()!)!);
+    })().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  private async runOne(job: InlineJob): Promise<void> {
+    Object.assign(job.view, { state: 'active', started_at: new Date().toISOString(), attempts: job.view.attempts + 1 });
+    try {
+      const result = await this.runner.run(
+        { id: job.view.id, name: job.view.name, data: job.view.data, queue: this.queue },
+        {
+          saveProgress: async (percent, stage) => void Object.assign(job.view, { progress: percent, stage }),
+          isCancelRequested: async () => job.cancelRequested,
+        },
+      );
+      this.finish(job, 'completed', { result, progress: 100 });
+    } catch (error) {
+      // The runner has logged and announced the failure; here it only becomes the job's state.
+      this.finish(job, error instanceof JobCancelled ? 'cancelled' : 'failed', { error: (error as Error).message });
+    }
+  }
+
+  private finish(job: InlineJob, state: JobView['state'], fields: Partial<JobView>): void {
+    Object.assign(job.view, { ...fields, state, finished_at: new Date().toISOString() });
+    const finished = [...this.jobs.values()].filter((entry) => !['waiting', 'active'].includes(entry.view.state));
+    for (const old of finished.slice(0, Math.max(0, finished.length - HISTORY))) this.jobs.delete(old.view.id);
+  }
+}

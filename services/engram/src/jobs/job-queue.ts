@@ -1,0 +1,39 @@
+import { JobCounts, JobDataByName, JobName, JobView, QueueName } from './job.types';
+
+export interface EnqueueOptions {
+  /** A deterministic id makes enqueueing idempotent: a second add with the same id returns the first job. */
+  jobId?: string;
+}
+
+export type CancelOutcome = 'cancelled' | 'cancelling';
+
+/**
+ * The queue port. Two adapters: BullMQ on Redis (REDIS_URL; a separate worker process consumes) and
+ * inline (in-process, one job at a time). Both run the same processors through the same JobRunner,
+ * so progress, events and metrics are identical.
+ */
+export interface JobQueue {
+  readonly kind: 'inline' | 'bullmq';
+  readonly queue: QueueName;
+  enqueue<N extends JobName>(name: N, data: JobDataByName[N], options?: EnqueueOptions): Promise<JobView>;
+  /** Undefined when no such job exists (or it aged out of the history). */
+  get(id: string): Promise<JobView | undefined>;
+  /** Most recent first. */
+  list(limit: number): Promise<JobView[]>;
+  /** Waiting jobs are removed; an active job is asked to stop at its next safe point. */
+  cancel(id: string): Promise<CancelOutcome>;
+  counts(): Promise<JobCounts>;
+  /** Runs the job on a cron schedule (replacing an earlier schedule of the same name); undefined removes it. */
+  schedule<N extends JobName>(name: N, cron: string | undefined, data: JobDataByName[N]): Promise<void>;
+  /** Next scheduled run of the job, if scheduled. */
+  nextRun(name: JobName): Promise<Date | undefined>;
+  /** Starts consuming (when this process consumes); called once every processor is registered. */
+  start(): Promise<void>;
+  /** Stops taking jobs and waits for the current one to finish or be released. */
+  close(): Promise<void>;
+  /** Throws JobQueueUnavailable when the backend cannot be reached. */
+  ping(): Promise<void>;
+}
+
+/** Nest injection token for the configured JobQueue. */
+export const JOB_QUEUE = Symbol('JOB_QUEUE');

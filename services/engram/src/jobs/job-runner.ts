@@ -1,0 +1,78 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventBus } from '../events/event-bus';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { JobContext, JobProcessors } from './job-processor';
+import { JobCancelled } from './job.errors';
+import { AnyJobData, JobName, QueueName } from './job.types';
+
+export interface RunnableJob {
+  id: string;
+  name: JobName;
+  data: AnyJobData;
+  queue: QueueName;
+}
+
+/** How an adapter persists progress and learns about cancellation; the runner adds events and metrics. */
+export interface JobHooks {
+  saveProgress(percent: number, stage: string): Promise<void>;
+  isCancelRequested(): Promise<boolean>;
+}
+
+/**
+ * Runs one job through its processor, the same way for both adapters: progress and outcome are
+ * announced on the event bus and counted in engram_jobs_total / engram_job_duration_seconds.
+ */
+@Injectable()
+export class JobRunner {
+  private readonly logger = new Logger('Jobs');
+
+  constructor(
+    private readonly processors: JobProcessors,
+    private readonly events: EventBus,
+    private readonly metrics: EngramMetrics,
+  ) {}
+
+  async run(job: RunnableJob, hooks: JobHooks): Promise<Record<string, unknown>> {
+    const stopTimer = this.metrics.jobDuration.startTimer({ name: job.name });
+    const context: JobContext = {
+      jobId: job.id,
+      progress: async (percent, stage) => {
+        const rounded = Math.max(0, Math.min(100, Math.round(percent)));
+        await hooks.saveProgress(rounded, stage);
+        this.events.publish('job_progress', { job_id: job.id, name: job.name, progress: rounded, stage });
+      },
+      throwIfCancelled: async () => {
+        if (await hooks.isCancelRequested()) throw new JobCancelled();
+      },
+    };
+    this.logger.log({ msg: 'Job started', job: job.id, name: job.name });
+    try {
+      const result = await this.processors.get(job.name).process(job.data as never, context);
+      this.count(job, 'completed');
+      this.events.publish('job_completed', { job_id: job.id, name: job.name, result });
+      this.logger.log({ msg: 'Job completed', job: job.id, name: job.name });
+      return result;
+    } catch (error) {
+      const cancelled = error instanceof JobCancelled;
+      this.count(job, cancelled ? 'cancelled' : 'failed');
+      this.events.publish('job_failed', {
+        job_id: job.id,
+        name: job.name,
+        error: (error as Error).message,
+        cancelled,
+      });
+      this.logger.warn({
+        msg: cancelled ? 'Job cancelled' : 'Job failed',
+        job: job.id,
+        error: (error as Error).message,
+      });
+      throw error;
+    } finally {
+      stopTimer();
+    }
+  }
+
+  private count(job: RunnableJob, outcome: 'completed' | 'failed' | 'cancelled'): void {
+    this.metrics.jobs.inc({ queue: job.queue, name: job.name, outcome });
+  }
+}

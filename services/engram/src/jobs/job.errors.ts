@@ -1,0 +1,36 @@
+import { DomainError } from '../common/domain-errors';
+
+export class JobNotFound extends DomainError {
+  readonly status = 404;
+  readonly code = 'not_found';
+
+  constructor(id: string) {
+    super(`No job with id ${id}`);
+  }
+}
+
+/** Redis is configured but cannot be reached: job endpoints answer 503, memory routes keep working. */
+export class JobQueueUnavailable extends DomainError {
+  readonly status = 503;
+  readonly code = 'queue_unavailable';
+
+  constructor(reason: string) {
+    super(
+      `The job queue is unavailable: Redis (REDIS_URL) cannot be reached (${reason}). ` +
+        'Memories can still be stored and searched; retry the job once Redis is back.',
+    );
+  }
+}
+
+export class JobNotCancellable extends DomainError {
+  readonly status = 409;
+  readonly code = 'not_cancellable';
+}
+
+/** The processor noticed a cancellation request and stopped at a safe point. */
+export class JobCancelled extends Error {
+  constructor() {
+    super('Cancelled on request');
+    this.name = 'JobCancelled';
+  }
+}

@@ -1,0 +1,64 @@
+/** Every kind of job Engram runs; each maps to exactly one processor (checked at start-up). */
+export enum JobName {
+  Backup = 'backup',
+  Restore = 'restore',
+  Reindex = 'reindex',
+}
+
+/** The one queue maintenance jobs share: they all touch the database file, so they run one at a time. */
+export enum QueueName {
+  Maintenance = 'engram-maintenance',
+}
+
+export const JOB_STATES = ['waiting', 'active', 'completed', 'failed', 'cancelled', 'delayed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export interface BackupJobData {
+  /** Why the backup is taken: `manual` (REST, CLI), `scheduled`, or `pre-restore`. */
+  reason: 'manual' | 'scheduled' | 'pre-restore';
+}
+
+export interface RestoreJobData {
+  backupId: string;
+}
+
+/** The target model is the embedding model configured in the process that runs the job. */
+export type ReindexJobData = Record<string, never>;
+
+export interface JobDataByName {
+  [JobName.Backup]: BackupJobData;
+  [JobName.Restore]: RestoreJobData;
+  [JobName.Reindex]: ReindexJobData;
+}
+
+export type AnyJobData = JobDataByName[JobName];
+
+/** A job as clients see it (REST, CLI, events); the same shape for both queue adapters. */
+export interface JobView {
+  id: string;
+  name: JobName;
+  queue: QueueName;
+  state: JobState;
+  /** 0-100. */
+  progress: number;
+  /** What the job is doing now, for people (e.g. "embedded 3,200 of 5,000"). */
+  stage?: string;
+  data: AnyJobData;
+  result?: Record<string, unknown>;
+  error?: string;
+  attempts: number;
+  created_at: string;
+  started_at?: string;
+  finished_at?: string;
+}
+
+export interface JobProgress {
+  percent: number;
+  stage: string;
+}
+
+export type JobCounts = Record<JobState, number>;
+
+export function emptyCounts(): JobCounts {
+  return Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as JobCounts;
+}

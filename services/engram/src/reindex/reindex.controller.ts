@@ -1,0 +1,28 @@
+import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { accepted } from '../backups/backups.controller';
+import { ApiErrors } from '../common/api-schema.decorators';
+import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
+import { JobName } from '../jobs/job.types';
+
+@ApiTags('jobs')
+@ApiSecurity('api_key')
+@Controller('api/admin')
+export class ReindexController {
+  constructor(@Inject(JOB_QUEUE) private readonly queue: JobQueue) {}
+
+  @Post('reindex')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Queue a reindex: re-embed every memory with the configured model; search uses the old vectors until the switch',
+  })
+  @ApiErrors(401, 503)
+  async queueReindex() {
+    // One reindex at a time: a second request while one waits or runs returns that job.
+    const active = (await this.queue.list(200)).find(
+      (job) => job.name === JobName.Reindex && (job.state === 'waiting' || job.state === 'active'),
+    );
+    return accepted(active ?? (await this.queue.enqueue(JobName.Reindex, {})));
+  }
+}

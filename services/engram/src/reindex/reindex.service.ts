@@ -1,0 +1,95 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SqliteFileRepository } from '../backups/sqlite-file.repository';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { EmbeddingService } from '../embeddings/embedding.service';
+import { EventBus } from '../events/event-bus';
+import { JobContext } from '../jobs/job-processor';
+import { ReindexRepository } from './reindex.repository';
+
+/** Memories embedded and staged per round: one embedding call series and one short write transaction. */
+const BATCH = 256;
+/** Catch-up rounds for memories written while staging, before giving up on a busy database. */
+const MAX_SWITCH_ATTEMPTS = 5;
+
+export interface ReindexOutcome {
+  model: string;
+  dimension: number;
+  previous_model: string | null;
+  vectors: number;
+  embedded: number;
+  resumed: boolean;
+  duration_seconds: number;
+  switch_transaction_ms: number;
+}
+
+/**
+ * Re-embeds every live memory with this process's embedding model. Vectors are staged beside the live
+ * ones (search keeps using the old ones), progress survives a crash, and the switch to the new vectors
+ * and model happens in one transaction at the end.
+ */
+@Injectable()
+export class ReindexService {
+  private readonly logger = new Logger('Reindex');
+
+  constructor(
+    private readonly staging: ReindexRepository,
+    private readonly embeddings: EmbeddingService,
+    private readonly sqlite: SqliteFileRepository,
+    private readonly events: EventBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async reindex(job: JobContext): Promise<ReindexOutcome> {
+    const started = Date.now();
+    const { modelId: model, dimension } = this.embeddings;
+    const previousModel = this.staging.storedModel();
+    const { resumed } = this.staging.begin(model, dimension);
+    let embedded = 0;
+    for (let attempt = 0; attempt < MAX_SWITCH_ATTEMPTS; attempt++) {
+      embedded += await this.embedPending(job);
+      await job.progress(99, 'switching to the new vectors');
+      const outcome = await this.sqlite.switchToStagedVectors(
+        this.config.storage.sqlitePath,
+        this.config.storage.pragmas,
+      );
+      if (!outcome.switched) continue;
+      const result: ReindexOutcome = {
+        model,
+        dimension,
+        previous_model: previousModel ?? null,
+        vectors: outcome.vectors,
+        embedded,
+        resumed,
+        duration_seconds: (Date.now() - started) / 1000,
+        switch_transaction_ms: outcome.transactionMs,
+      };
+      this.events.publish('reindex_completed', { ...result });
+      this.logger.log({ msg: 'Reindex completed', ...result });
+      await job.progress(100, 'done');
+      return result;
+    }
+    throw new Error(
+      `Memories kept changing during ${MAX_SWITCH_ATTEMPTS} switch attempts; the staged vectors are kept, run the reindex again`,
+    );
+  }
+
+  /** Embeds and stages every pending memory, batch by batch, checking for cancellation between batches. */
+  private async embedPending(job: JobContext): Promise<number> {
+    let embedded = 0;
+    const live = this.staging.countLive();
+    const alreadyStaged = live - this.staging.countPending();
+    for (;;) {
+      await job.throwIfCancelled();
+      const batch = this.staging.pending(BATCH);
+      if (batch.length === 0) return embedded;
+      const vectors = await this.embeddings.embedMany(batch.map((memory) => memory.content));
+      this.staging.stage(
+        batch.map((memory, i) => ({ memoryId: memory.id, contentHash: memory.contentHash, embedding: vectors[i] })),
+      );
+      embedded += batch.length;
+      // Counted, not re-queried: counting pending memories is a scan of the whole table.
+      const done = Math.min(live, alreadyStaged + embedded);
+      await job.progress((done / Math.max(1, live)) * 98, `embedded ${done} of ${live} memories`);
+    }
+  }
+}
