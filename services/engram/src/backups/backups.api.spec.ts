@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runJob } from '../testing/job-helpers';
+import { JobMode, JobsHarness, runJob, startJobsHarness } from '../testing/job-helpers';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 /** Every row of the tables a restore must bring back, as the file holds them (content, tags, vectors, settings). */
@@ -27,128 +27,131 @@ const memory = (i: number) => ({
   metadata: { i },
 });
 
-describe('backups and restore (inline jobs, no Redis)', () => {
-  let api: TestApp;
-  let dbPath: string;
-  before(async () => {
-    api = await startTestApp();
-    dbPath = api.config.storage.sqlitePath;
-    for (let i = 0; i < 20; i++)
-      assert.equal((await api.request('POST', '/api/memories', { body: memory(i) })).status, 201);
-    mkdirSync(api.config.memoryDir, { recursive: true });
-    writeFileSync(join(api.config.memoryDir, 'user.md'), '# User\n- likes tomatoes\n');
-  });
-  after(async () => {
-    await api.close();
-  });
-
-  it('takes a verified backup as a job, lists it and records checksums in its manifest', async () => {
-    const job = await runJob(api.request, '/api/admin/backup');
-    assert.equal(job.state, 'completed', job.error);
-    assert.equal(job.progress, 100);
-    const id = job.result.backup_id as string;
-    assert.match(id, /^backup-\d{8}T\d{9}Z$/);
-    const listed = await api.request('GET', '/api/admin/backups');
-    assert.equal(listed.status, 200);
-    assert.equal(listed.body.backups[0].backup_id, id);
-    assert.equal(listed.body.backups[0].memories, 20);
-    assert.equal(listed.body.backups[0].includes_memory_dir, true);
-    assert.deepEqual((await api.request('GET', '/api/backup/list')).body, listed.body);
-    const manifest = JSON.parse(readFileSync(join(api.config.backups.path, id, 'manifest.json'), 'utf8'));
-    assert.match(manifest.database.sha256, /^[0-9a-f]{64}$/);
-    assert.equal(manifest.integrity_check, 'ok');
-    assert.equal(manifest.counts.live_memories, 20);
-    assert.deepEqual(
-      readdirSync(api.config.backups.path).filter((name) => name.startsWith('.')),
-      [],
-    );
-    const status = await api.request('GET', '/api/backup/status');
-    assert.equal(status.body.backup_count, 1);
-    assert.equal(status.body.last_backup_time, manifest.created_at);
-    assert.equal(status.body.enabled, false);
-  });
-
-  it('backs up synchronously on POST /api/backup/now with the legacy answer', async () => {
-    const now = await api.request('POST', '/api/backup/now');
-    assert.equal(now.status, 200);
-    assert.equal(now.body.success, true);
-    assert.match(now.body.filename, /^backup-/);
-    assert.ok(now.body.size_bytes > 0);
-    assert.equal(typeof now.body.duration_seconds, 'number');
-  });
-
-  it('restores a backup: after adding and deleting memories, the data equals the backup byte for byte', async () => {
-    const backup = await runJob(api.request, '/api/admin/backup');
-    const atBackup = dumpDatabase(dbPath);
-    const listBefore = (await api.request('GET', '/api/memories?page_size=100')).body.memories;
-    await api.request('POST', '/api/memories', { body: { content: 'zucchini arrived later', tags: ['late'] } });
-    await api.request('DELETE', `/api/memories/${listBefore[0].content_hash}`);
-    await api.request('DELETE', `/api/memories/${listBefore[1].content_hash}?hard=true`);
-    writeFileSync(join(api.config.memoryDir, 'user.md'), '# User\n- changed\n');
-    writeFileSync(join(api.config.memoryDir, 'extra.md'), 'added later\n');
-    assert.notDeepEqual(dumpDatabase(dbPath), atBackup);
-
-    const restore = await runJob(api.request, '/api/admin/restore', { backup_id: backup.result.backup_id });
-    assert.equal(restore.state, 'completed', restore.error);
-    assert.deepEqual(dumpDatabase(dbPath), atBackup);
-    assert.deepEqual((await api.request('GET', '/api/memories?page_size=100')).body.memories, listBefore);
-    assert.equal(readFileSync(join(api.config.memoryDir, 'user.md'), 'utf8'), '# User\n- likes tomatoes\n');
-    assert.equal(existsSync(join(api.config.memoryDir, 'extra.md')), false);
-    // Search finds restored memories through both indexes, and none of the discarded ones.
-    const keyword = await api.request('POST', '/api/search', { body: { query: 'zucchini', mode: 'keyword' } });
-    assert.equal(keyword.body.results.length, 0);
-    const semantic = await api.request('POST', '/api/search', {
-      body: { query: listBefore[1].content, mode: 'semantic', limit: 1 },
+for (const mode of ['inline', 'bullmq'] as JobMode[])
+  describe(`backups and restore (${mode} jobs)`, () => {
+    let harness: JobsHarness;
+    let api: TestApp;
+    let dbPath: string;
+    before(async () => {
+      harness = await startJobsHarness(mode);
+      api = harness.api;
+      dbPath = api.config.storage.sqlitePath;
+      for (let i = 0; i < 20; i++)
+        assert.equal((await api.request('POST', '/api/memories', { body: memory(i) })).status, 201);
+      mkdirSync(api.config.memoryDir, { recursive: true });
+      writeFileSync(join(api.config.memoryDir, 'user.md'), '# User\n- likes tomatoes\n');
     });
-    assert.equal(semantic.body.results[0].memory.content_hash, listBefore[1].content_hash);
-    // The state it replaced was kept as a backup.
-    const preRestore = (await api.request('GET', '/api/admin/backups')).body.backups.find(
-      (entry: { backup_id: string }) => entry.backup_id === restore.result.pre_restore_backup_id,
-    );
-    assert.equal(preRestore.reason, 'pre-restore');
-  });
-
-  it('refuses malformed backup ids with 400 and unknown ones with 404', async () => {
-    for (const backup_id of ['../../etc/passwd', 'backup-../../x', '', 'backup-2026']) {
-      const response = await api.request('POST', '/api/admin/restore', { body: { backup_id } });
-      assert.equal(response.status, 400, backup_id);
-      assert.equal(response.body.error, 'validation_error');
-    }
-    const unknown = await api.request('POST', '/api/admin/restore', {
-      body: { backup_id: 'backup-20000101T000000000Z' },
+    after(async () => {
+      await harness.close();
     });
-    assert.equal(unknown.status, 404);
-    assert.equal((await api.request('POST', '/api/admin/restore', { body: {} })).status, 400);
-  });
 
-  for (const damage of ['corrupted', 'truncated'] as const) {
-    it(`refuses a ${damage} backup: verification fails and nothing is swapped`, async () => {
+    it('takes a verified backup as a job, lists it and records checksums in its manifest', async () => {
+      const job = await runJob(api.request, '/api/admin/backup');
+      assert.equal(job.state, 'completed', job.error);
+      assert.equal(job.progress, 100);
+      const id = job.result.backup_id as string;
+      assert.match(id, /^backup-\d{8}T\d{9}Z$/);
+      const listed = await api.request('GET', '/api/admin/backups');
+      assert.equal(listed.status, 200);
+      assert.equal(listed.body.backups[0].backup_id, id);
+      assert.equal(listed.body.backups[0].memories, 20);
+      assert.equal(listed.body.backups[0].includes_memory_dir, true);
+      assert.deepEqual((await api.request('GET', '/api/backup/list')).body, listed.body);
+      const manifest = JSON.parse(readFileSync(join(api.config.backups.path, id, 'manifest.json'), 'utf8'));
+      assert.match(manifest.database.sha256, /^[0-9a-f]{64}$/);
+      assert.equal(manifest.integrity_check, 'ok');
+      assert.equal(manifest.counts.live_memories, 20);
+      assert.deepEqual(
+        readdirSync(api.config.backups.path).filter((name) => name.startsWith('.')),
+        [],
+      );
+      const status = await api.request('GET', '/api/backup/status');
+      assert.equal(status.body.backup_count, 1);
+      assert.equal(status.body.last_backup_time, manifest.created_at);
+      assert.equal(status.body.enabled, false);
+    });
+
+    it('backs up synchronously on POST /api/backup/now with the legacy answer', async () => {
+      const now = await api.request('POST', '/api/backup/now');
+      assert.equal(now.status, 200);
+      assert.equal(now.body.success, true);
+      assert.match(now.body.filename, /^backup-/);
+      assert.ok(now.body.size_bytes > 0);
+      assert.equal(typeof now.body.duration_seconds, 'number');
+    });
+
+    it('restores a backup: after adding and deleting memories, the data equals the backup byte for byte', async () => {
       const backup = await runJob(api.request, '/api/admin/backup');
-      const file = join(api.config.backups.path, backup.result.backup_id, 'engram.db');
-      if (damage === 'truncated') truncateSync(file, Math.floor(readFileSync(file).length / 2));
-      else {
-        const bytes = readFileSync(file);
-        for (let offset = 4096; offset < bytes.length; offset += 997) bytes[offset] ^= 0xff;
-        writeFileSync(file, bytes);
-      }
-      await api.request('POST', '/api/memories', { body: { content: `written after the ${damage} backup` } });
-      const before = dumpDatabase(dbPath);
-      const restore = await runJob(api.request, '/api/admin/restore', { backup_id: backup.result.backup_id });
-      assert.equal(restore.state, 'failed');
-      assert.match(restore.error, /checksum|integrity/);
-      assert.deepEqual(dumpDatabase(dbPath), before);
-    });
-  }
+      const atBackup = dumpDatabase(dbPath);
+      const listBefore = (await api.request('GET', '/api/memories?page_size=100')).body.memories;
+      await api.request('POST', '/api/memories', { body: { content: 'zucchini arrived later', tags: ['late'] } });
+      await api.request('DELETE', `/api/memories/${listBefore[0].content_hash}`);
+      await api.request('DELETE', `/api/memories/${listBefore[1].content_hash}?hard=true`);
+      writeFileSync(join(api.config.memoryDir, 'user.md'), '# User\n- changed\n');
+      writeFileSync(join(api.config.memoryDir, 'extra.md'), 'added later\n');
+      assert.notDeepEqual(dumpDatabase(dbPath), atBackup);
 
-  it('reports an unknown job with 404 and a malformed job id with 400', async () => {
-    assert.equal((await api.request('GET', '/api/jobs/nope-999')).status, 404);
-    assert.equal((await api.request('GET', '/api/jobs/a%20b')).status, 400);
-    const list = await api.request('GET', '/api/jobs?limit=5');
-    assert.equal(list.status, 200);
-    assert.equal(list.body.mode, 'inline');
-    assert.ok(list.body.jobs.length > 0);
+      const restore = await runJob(api.request, '/api/admin/restore', { backup_id: backup.result.backup_id });
+      assert.equal(restore.state, 'completed', restore.error);
+      assert.deepEqual(dumpDatabase(dbPath), atBackup);
+      assert.deepEqual((await api.request('GET', '/api/memories?page_size=100')).body.memories, listBefore);
+      assert.equal(readFileSync(join(api.config.memoryDir, 'user.md'), 'utf8'), '# User\n- likes tomatoes\n');
+      assert.equal(existsSync(join(api.config.memoryDir, 'extra.md')), false);
+      // Search finds restored memories through both indexes, and none of the discarded ones.
+      const keyword = await api.request('POST', '/api/search', { body: { query: 'zucchini', mode: 'keyword' } });
+      assert.equal(keyword.body.results.length, 0);
+      const semantic = await api.request('POST', '/api/search', {
+        body: { query: listBefore[1].content, mode: 'semantic', limit: 1 },
+      });
+      assert.equal(semantic.body.results[0].memory.content_hash, listBefore[1].content_hash);
+      // The state it replaced was kept as a backup.
+      const preRestore = (await api.request('GET', '/api/admin/backups')).body.backups.find(
+        (entry: { backup_id: string }) => entry.backup_id === restore.result.pre_restore_backup_id,
+      );
+      assert.equal(preRestore.reason, 'pre-restore');
+    });
+
+    it('refuses malformed backup ids with 400 and unknown ones with 404', async () => {
+      for (const backup_id of ['../../etc/passwd', 'backup-../../x', '', 'backup-2026']) {
+        const response = await api.request('POST', '/api/admin/restore', { body: { backup_id } });
+        assert.equal(response.status, 400, backup_id);
+        assert.equal(response.body.error, 'validation_error');
+      }
+      const unknown = await api.request('POST', '/api/admin/restore', {
+        body: { backup_id: 'backup-20000101T000000000Z' },
+      });
+      assert.equal(unknown.status, 404);
+      assert.equal((await api.request('POST', '/api/admin/restore', { body: {} })).status, 400);
+    });
+
+    for (const damage of ['corrupted', 'truncated'] as const) {
+      it(`refuses a ${damage} backup: verification fails and nothing is swapped`, async () => {
+        const backup = await runJob(api.request, '/api/admin/backup');
+        const file = join(api.config.backups.path, backup.result.backup_id, 'engram.db');
+        if (damage === 'truncated') truncateSync(file, Math.floor(readFileSync(file).length / 2));
+        else {
+          const bytes = readFileSync(file);
+          for (let offset = 4096; offset < bytes.length; offset += 997) bytes[offset] ^= 0xff;
+          writeFileSync(file, bytes);
+        }
+        await api.request('POST', '/api/memories', { body: { content: `written after the ${damage} backup` } });
+        const before = dumpDatabase(dbPath);
+        const restore = await runJob(api.request, '/api/admin/restore', { backup_id: backup.result.backup_id });
+        assert.equal(restore.state, 'failed');
+        assert.match(restore.error, /checksum|integrity/);
+        assert.deepEqual(dumpDatabase(dbPath), before);
+      });
+    }
+
+    it('reports an unknown job with 404 and a malformed job id with 400', async () => {
+      assert.equal((await api.request('GET', '/api/jobs/nope-999')).status, 404);
+      assert.equal((await api.request('GET', '/api/jobs/a%20b')).status, 400);
+      const list = await api.request('GET', '/api/jobs?limit=5');
+      assert.equal(list.status, 200);
+      assert.equal(list.body.mode, mode);
+      assert.ok(list.body.jobs.length > 0);
+    });
   });
-});
 
 describe('backup retention', () => {
   it('keeps at most MCP_BACKUP_MAX_COUNT backups, newest first', async () => {

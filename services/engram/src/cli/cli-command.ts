@@ -11,4 +11,5 @@ export interface CliCommand {
  */
 export const CLI_COMMANDS: Record<string, () => Promise<CliCommand>> = {
   serve: async () => (await import('./serve.command.js')).serveCommand,
+  worker: async () => (await import('./worker.command.js')).workerCommand,
 };

@@ -1,6 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Optional } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { JobsHealth } from '../jobs/jobs-health';
 import { ReadinessIndicators } from './readiness.indicators';
 import { StatusReportService } from './status-report.service';
 
@@ -11,6 +12,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: ReadinessIndicators,
     private readonly status: StatusReportService,
+    /** The job queue (Redis): reported, and degraded rather than failing while Redis is down. */
+    @Optional() private readonly jobs?: JobsHealth,
   ) {}
 
   @Get('health/live')
@@ -28,6 +31,7 @@ export class HealthController {
       () => this.indicators.databaseWritable(),
       () => this.indicators.diskSpace(),
       () => this.indicators.embedder(),
+      ...(this.jobs ? [() => this.jobs!.check()] : []),
     ]);
   }
 

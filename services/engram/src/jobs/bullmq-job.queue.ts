@@ -1,4 +1,4 @@
-import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { EventBus } from '../events/event-bus';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
@@ -40,6 +40,7 @@ export class BullMqJobQueue implements JobQueue {
   private readonly client: Redis;
   private readonly bullQueue: Queue;
   private worker: Worker | undefined;
+  private shuttingDown = false;
 
   constructor(
     private readonly options: BullMqOptions,
@@ -132,7 +133,7 @@ export class BullMqJobQueue implements JobQueue {
   async start(): Promise<void> {
     if (!this.options.consume || this.worker) return;
     const lockDuration = this.options.lockDurationMs ?? 30_000;
-    this.worker = new Worker(this.queue, (job, _token, signal) => this.process(job, signal), {
+    this.worker = new Worker(this.queue, (job, token, signal) => this.process(job, token, signal), {
       connection: { url: this.options.url, maxRetriesPerRequest: null } as never,
       concurrency: 1,
       autorun: false,
@@ -145,8 +146,12 @@ export class BullMqJobQueue implements JobQueue {
     void this.worker.run();
   }
 
-  /** Stops taking jobs; the current one finishes (or, when it is cancelled, stops at its next safe point). */
+  /**
+   * Stops taking jobs. The current job stops at its next safe point and goes back to the queue, where
+   * the next worker continues it (the reindex from its staged vectors); a job without safe points finishes.
+   */
   async close(): Promise<void> {
+    this.shuttingDown = true;
     await this.worker?.close();
     await this.bullQueue.close();
     this.client.disconnect();
@@ -157,16 +162,28 @@ export class BullMqJobQueue implements JobQueue {
     await this.call(() => this.client.ping());
   }
 
-  private async process(job: Job, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
+  private async process(
+    job: Job,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Record<string, unknown>> {
     try {
       return await this.runner.run(
         { id: job.id!, name: job.name as JobName, data: job.data as AnyJobData, queue: this.queue },
         {
           saveProgress: (percent, stage) => job.updateProgress({ percent, stage } satisfies JobProgress),
-          isCancelRequested: async () => signal?.aborted === true || (await this.client.exists(cancelKey(job.id!))) > 0,
+          stopReason: async () => {
+            if (this.shuttingDown) return 'released';
+            const cancelled = signal?.aborted === true || (await this.client.exists(cancelKey(job.id!))) > 0;
+            return cancelled ? 'cancelled' : undefined;
+          },
         },
       );
     } catch (error) {
+      if (error instanceof JobCancelled && error.released) {
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
       // A cancelled job, or one whose input is wrong, must not be retried.
       if (error instanceof JobCancelled || (error as { status?: number }).status !== undefined) {
         throw new UnrecoverableError((error as Error).message);

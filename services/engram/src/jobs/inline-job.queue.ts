@@ -118,7 +118,6 @@ export class InlineJobQueue implements JobQueue {
     this.closing = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    for (const job of this.jobs.values()) if (job.view.state === 'active') job.cancelRequested = true;
     await this.draining;
   }
 
@@ -140,7 +139,7 @@ export class InlineJobQueue implements JobQueue {
         { id: job.view.id, name: job.view.name, data: job.view.data, queue: this.queue },
         {
           saveProgress: async (percent, stage) => void Object.assign(job.view, { progress: percent, stage }),
-          isCancelRequested: async () => job.cancelRequested,
+          stopReason: async () => (this.closing ? 'released' : job.cancelRequested ? 'cancelled' : undefined),
         },
       );
       this.finish(job, 'completed', { result, progress: 100 });

@@ -15,7 +15,8 @@ export interface RunnableJob {
 /** How an adapter persists progress and learns about cancellation; the runner adds events and metrics. */
 export interface JobHooks {
   saveProgress(percent: number, stage: string): Promise<void>;
-  isCancelRequested(): Promise<boolean>;
+  /** Why the job should stop at its next safe point, if it should. */
+  stopReason(): Promise<'cancelled' | 'released' | undefined>;
 }
 
 /**
@@ -42,7 +43,8 @@ export class JobRunner {
         this.events.publish('job_progress', { job_id: job.id, name: job.name, progress: rounded, stage });
       },
       throwIfCancelled: async () => {
-        if (await hooks.isCancelRequested()) throw new JobCancelled();
+        const reason = await hooks.stopReason();
+        if (reason) throw new JobCancelled(reason === 'released');
       },
     };
     this.logger.log({ msg: 'Job started', job: job.id, name: job.name });
@@ -53,6 +55,11 @@ export class JobRunner {
       this.logger.log({ msg: 'Job completed', job: job.id, name: job.name });
       return result;
     } catch (error) {
+      if (error instanceof JobCancelled && error.released) {
+        this.count(job, 'released');
+        this.logger.log({ msg: 'Job released at shutdown', job: job.id, name: job.name });
+        throw error;
+      }
       const cancelled = error instanceof JobCancelled;
       this.count(job, cancelled ? 'cancelled' : 'failed');
       this.events.publish('job_failed', {
@@ -72,7 +79,7 @@ export class JobRunner {
     }
   }
 
-  private count(job: RunnableJob, outcome: 'completed' | 'failed' | 'cancelled'): void {
+  private count(job: RunnableJob, outcome: 'completed' | 'failed' | 'cancelled' | 'released'): void {
     this.metrics.jobs.inc({ queue: job.queue, name: job.name, outcome });
   }
 }

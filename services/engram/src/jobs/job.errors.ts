@@ -27,10 +27,13 @@ export class JobNotCancellable extends DomainError {
   readonly code = 'not_cancellable';
 }
 
-/** The processor noticed a cancellation request and stopped at a safe point. */
+/**
+ * The processor stopped at a safe point: cancelled on request, or released because the process is
+ * shutting down (the job goes back to the queue and continues elsewhere).
+ */
 export class JobCancelled extends Error {
-  constructor() {
-    super('Cancelled on request');
+  constructor(readonly released = false) {
+    super(released ? 'Released at shutdown' : 'Cancelled on request');
     this.name = 'JobCancelled';
   }
 }

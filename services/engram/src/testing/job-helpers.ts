@@ -1,5 +1,8 @@
+import { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
-import { TestResponse } from './test-app';
+import { createWorkerContext } from '../worker/worker-context';
+import { startTestRedis, TestRedis } from './redis-server';
+import { startTestApp, TestApp, TestResponse } from './test-app';
 
 type Requester = (method: string, path: string, options?: { body?: unknown }) => Promise<TestResponse>;
 
@@ -20,4 +23,44 @@ export async function runJob(request: Requester, path: string, body?: unknown): 
   const queued = await request('POST', path, body === undefined ? {} : { body });
   assert.equal(queued.status, 202, `${path}: ${queued.text}`);
   return waitForJob(request, queued.body.job_id);
+}
+
+export type JobMode = 'inline' | 'bullmq';
+
+/** An api (and, with Redis, a worker context in this process on the same database) for job tests. */
+export interface JobsHarness {
+  api: TestApp;
+  redis?: TestRedis;
+  worker?: INestApplicationContext;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startJobsHarness(mode: JobMode, env: Record<string, string> = {}): Promise<JobsHarness> {
+  const redis = mode === 'bullmq' ? await startTestRedis() : undefined;
+  const api = await startTestApp({ ...env, ...(redis ? { REDIS_URL: redis.url } : {}) });
+  const harness: JobsHarness = {
+    api,
+    redis,
+    async startWorker() {
+      if (redis && !harness.worker) harness.worker = await createWorkerContext(api.config, 'worker', false).then(init);
+    },
+    async stopWorker() {
+      await harness.worker?.close();
+      harness.worker = undefined;
+    },
+    async close() {
+      await harness.stopWorker();
+      await api.close();
+      await redis?.close();
+    },
+  };
+  await harness.startWorker();
+  return harness;
+}
+
+async function init(context: INestApplicationContext): Promise<INestApplicationContext> {
+  await context.init();
+  return context;
 }
