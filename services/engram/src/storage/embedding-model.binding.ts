@@ -11,8 +11,8 @@ export class EmbeddingModelMismatch extends Error {
     super(
       `The database ${databasePath} holds embeddings of model "${stored}" (${storedDimension} dimensions), ` +
         `but the configured embedding model is "${configured}" (${dimension} dimensions). ` +
-        `Configure "${stored}" again, or re-embed every memory with the new model: \`engram reindex\` ` +
-        `(npm run reindex) once the worker is available.`,
+        `Configure "${stored}" again, or re-embed every memory with the new model: run \`engram reindex\` ` +
+        `with the new model configured, then start again.`,
     );
   }
 }
