@@ -18,6 +18,7 @@ import {
   valuesFile,
   workloads,
 } from './manifests';
+import { AGENT_VARIABLES_PENDING, engramConfigVariables } from './engram-variables';
 
 interface ValueSet {
   values: object;
@@ -137,10 +138,25 @@ describe('Helm chart charts/engram', () => {
     assert.equal(config.MEMORY_DIR, '/data/memory');
     assert.equal(config.MCP_MEMORY_BACKUPS_PATH, '/data/backups');
     assert.equal(config.MCP_HTTP_HOST, '0.0.0.0');
+    assert.equal(config.MCP_BACKUP_SCHEDULE, '0 3 * * *', 'scheduled backups are on in Kubernetes');
     const everything = render('everything on');
     assert.equal(only(everything, 'ConfigMap', 'mem-engram').data.MCP_MEMORY_BACKUPS_PATH, '/backups');
     const mount = container(api(everything), 'worker').volumeMounts.find((m: any) => m.mountPath === '/backups');
     assert.ok(mount, 'the worker writes backups to their own volume');
+  });
+
+  it('sets only variables Engram reads (or the agent issue declares) in the Engram containers', () => {
+    const known = new Set([...engramConfigVariables(), ...AGENT_VARIABLES_PENDING]);
+    for (const name of ['defaults', 'GPU enabled', 'everything on']) {
+      const objects = render(name);
+      const names = [
+        ...Object.keys(only(objects, 'ConfigMap', 'mem-engram').data),
+        ...podSpec(api(objects)).containers.flatMap((c: any) => c.env.map((e: any) => e.name)),
+      ];
+      // REDIS_PASSWORD only feeds $(REDIS_PASSWORD) in REDIS_URL.
+      const unknown = names.filter((n) => !known.has(n) && n !== 'REDIS_PASSWORD');
+      assert.deepEqual(unknown, [], `${name}: variables Engram never reads`);
+    }
   });
 
   it('requests the GPU on the vLLM container only, with the configured resource name', () => {
@@ -187,6 +203,7 @@ describe('Helm chart charts/engram', () => {
       min_p: 0,
     });
     assert.ok(!model.args.some((arg: string) => /reasoning-parser|tool-call-parser/.test(arg)));
+    assert.ok(model.args.includes('--api-key=$(VLLM_API_KEY)'), 'the key is expanded from the Secret-backed env');
     assert.equal(spec.runtimeClassName, 'nvidia');
     assert.deepEqual(spec.nodeSelector, { 'nvidia.com/gpu.present': 'true' });
     assert.ok(spec.tolerations.some((t: any) => t.key === 'nvidia.com/gpu'));
@@ -260,6 +277,8 @@ describe('Helm chart charts/engram', () => {
           assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL'], `${id} drops capabilities`);
         }
         assert.equal(spec.automountServiceAccountToken, false, `${workload.metadata.name} has no API token`);
+        // A Service named vllm would otherwise inject VLLM_PORT=tcp://…, which Engram and vLLM both read.
+        assert.equal(spec.enableServiceLinks, false, `${workload.metadata.name} gets no service link variables`);
       }
     }
   });

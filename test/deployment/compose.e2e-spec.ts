@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { ROOT } from '../process-harness';
+import { AGENT_VARIABLES_PENDING, engramConfigVariables } from './engram-variables';
+
+const COMPOSE_FILE = join(ROOT, 'compose.yaml');
+const TEST_KEY = 'compose-test-key-0123456789';
+const PROFILES = [[], ['gpu'], ['observability'], ['gpu', 'observability']];
+
+/** `docker-compose config` (Compose 1.29, no engine needed) with .env.example as the env file. */
+function composeConfig(profiles: string[], env: Record<string, string> = { MCP_API_KEY: TEST_KEY }) {
+  const args = ['-f', COMPOSE_FILE, '--env-file', join(ROOT, '.env.example')];
+  for (const profile of profiles) args.push('--profile', profile);
+  const result = spawnSync('docker-compose', [...args, 'config'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+  });
+  if (result.error) throw new Error(`docker-compose is not installed (Debian package docker-compose): ${result.error}`);
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function config(profiles: string[] = ['gpu', 'observability']): any {
+  const result = composeConfig(profiles);
+  assert.equal(result.status, 0, result.stderr);
+  return parse(result.stdout);
+}
+
+/** Names in a compose `environment` (map once normalised by `config`). */
+const envNames = (service: any) => Object.keys(service.environment ?? {});
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe('compose.yaml', () => {
+  for (const profiles of PROFILES) {
+    it(`passes docker-compose config with profiles [${profiles.join(', ')}]`, () => {
+      const parsed = config(profiles);
+      assert.deepEqual(Object.keys(parsed.services).sort(), [
+        'api',
+        'grafana',
+        'prometheus',
+        'redis',
+        'vllm',
+        'worker',
+      ]);
+    });
+  }
+
+  it('refuses to start without MCP_API_KEY and says where to set it', () => {
+    const result = composeConfig([], {});
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /MCP_API_KEY is required; copy \.env\.example to \.env/);
+  });
+
+  it('runs the api and the worker from one image on one data volume', () => {
+    const { services } = config();
+    const { api, worker } = services;
+    assert.equal(api.image, worker.image);
+    assert.equal(api.build.dockerfile, 'Dockerfile.mcp');
+    assert.deepEqual(api.command, ['serve']);
+    assert.deepEqual(worker.command, ['worker']);
+    for (const service of [api, worker]) assert.ok(service.volumes.includes('engram-data:/data:rw'), service.volumes);
+    assert.equal(api.environment.MCP_MEMORY_SQLITE_PATH, '/data/engram.db');
+    assert.equal(api.environment.MEMORY_DIR, '/data/memory');
+    assert.deepEqual(api.environment, worker.environment);
+    assert.equal(api.environment.MCP_API_KEY, TEST_KEY);
+    assert.equal(api.environment.REDIS_URL, 'redis://redis:6379/0');
+    assert.equal(api.environment.MCP_BACKUP_SCHEDULE, '0 3 * * *', 'scheduled backups are on in compose');
+    assert.deepEqual(api.ports, ['0.0.0.0:8000:8000/tcp']);
+    assert.equal(worker.ports, undefined, 'the worker port stays internal');
+  });
+
+  it('starts each service after what it needs is healthy, and checks the worker on its own port', () => {
+    const { services } = config();
+    assert.equal(services.api.depends_on.redis.condition, 'service_healthy');
+    assert.equal(services.worker.depends_on.api.condition, 'service_healthy');
+    assert.equal(services.worker.depends_on.redis.condition, 'service_healthy');
+    assert.match(services.worker.healthcheck.test.join(' '), /process\.env\.WORKER_HTTP_PORT.*\/health\/live/);
+    assert.equal(services.worker.environment.WORKER_HTTP_PORT, '8001');
+    for (const [name, service] of Object.entries<any>(services)) {
+      if (name === 'api') continue; // the image's HEALTHCHECK (checked by the Dockerfile test)
+      assert.ok(service.healthcheck?.test, `${name} has a health check`);
+    }
+    // Compose v2 refuses to start a service that depends on one whose profile is off.
+    for (const [name, service] of Object.entries<any>(services)) {
+      if (service.profiles) continue;
+      for (const dependency of Object.keys(service.depends_on ?? {})) {
+        assert.equal(services[dependency].profiles, undefined, `${name} depends on ${dependency}, which has a profile`);
+      }
+    }
+  });
+
+  it('keeps Redis persistent, without eviction, and unpublished', () => {
+    const { redis } = config().services;
+    const command = redis.command.join(' ');
+    assert.match(command, /--appendonly yes/);
+    assert.match(command, /--maxmemory-policy noeviction/);
+    assert.ok(redis.volumes.includes('redis-data:/data:rw'));
+    assert.equal(redis.ports, undefined);
+    assert.match(redis.healthcheck.test.join(' '), /redis-cli ping/);
+  });
+
+  it('runs vLLM only in the gpu profile, on an NVIDIA GPU, with a model cache and a long start period', () => {
+    const { vllm } = config().services;
+    assert.deepEqual(vllm.profiles, ['gpu']);
+    assert.equal(vllm.build.dockerfile, 'Dockerfile.vllm');
+    assert.deepEqual(vllm.deploy.resources.reservations.devices, [
+      { driver: 'nvidia', count: 1, capabilities: ['gpu'] },
+    ]);
+    assert.ok(vllm.volumes.includes('model-cache:/models:rw'));
+    const minutes = Number(/^(\d+)m$/.exec(vllm.healthcheck.start_period)?.[1]);
+    assert.ok(minutes >= 10, `start_period ${vllm.healthcheck.start_period}`);
+    assert.match(vllm.healthcheck.test.join(' '), /127\.0\.0\.1:8000\/health/);
+    assert.equal(vllm.ports, undefined, 'reachable only inside the compose network');
+  });
+
+  it('points the agent at the vLLM service when VLLM_HOST=vllm', () => {
+    const result = composeConfig(['gpu'], { MCP_API_KEY: TEST_KEY, VLLM_HOST: 'vllm', VLLM_API_KEY: 'shared-key' });
+    assert.equal(result.status, 0, result.stderr);
+    const { api, vllm } = parse(result.stdout).services;
+    assert.equal(api.environment.VLLM_HOST, 'vllm');
+    assert.equal(api.environment.VLLM_PORT, '8000');
+    assert.equal(api.environment.AGENT_MODEL, 'driaforall/mem-agent');
+    assert.equal(api.environment.VLLM_API_KEY, 'shared-key');
+    assert.equal(vllm.environment.VLLM_API_KEY, 'shared-key');
+    // Unset variables stay unset in the container, so Engram's own defaults apply.
+    assert.equal(config().services.api.environment.VLLM_HOST, null);
+  });
+
+  it('scrapes the api and the worker with the API key and provisions the chart dashboard in Grafana', () => {
+    const { prometheus, grafana, api } = config().services;
+    assert.deepEqual(prometheus.profiles, ['observability']);
+    assert.deepEqual(grafana.profiles, ['observability']);
+    const promConfigMount = prometheus.volumes.find((v: string) => v.endsWith(':/etc/prometheus/prometheus.yml:ro'));
+    assert.ok(promConfigMount, prometheus.volumes);
+    const promConfig = parse(readFileSync(promConfigMount.split(':')[0], 'utf8'));
+    const engramJob = promConfig.scrape_configs.find((job: any) => job.job_name === 'engram');
+    const targets = engramJob.static_configs.flatMap((c: any) => c.targets);
+    assert.deepEqual(targets, [`api:${api.environment.MCP_HTTP_PORT}`, `worker:${api.environment.WORKER_HTTP_PORT}`]);
+    const keyFile = engramJob.authorization.credentials_file;
+    // `config` prints the escaped `$$`; the container's shell receives `$MCP_API_KEY`.
+    const writesKey = prometheus.entrypoint.join(' ').includes(`printf '%s' "$$MCP_API_KEY" > ${keyFile}`);
+    assert.ok(writesKey, `the entrypoint writes the key to ${keyFile}`);
+    assert.ok(
+      prometheus.tmpfs.some((dir: string) => keyFile.startsWith(`${dir}/`)),
+      'the key file is on a tmpfs',
+    );
+
+    const mounts = Object.fromEntries(
+      grafana.volumes.map((v: string) => v.split(':')).map(([source, target]: string[]) => [target, source]),
+    );
+    assert.equal(mounts['/etc/grafana/dashboards/engram'], join(ROOT, 'charts', 'engram', 'dashboards'));
+    const provisioning = mounts['/etc/grafana/provisioning'];
+    const provisioned = filesUnder(provisioning).map((file) => parse(readFileSync(file, 'utf8')));
+    const providers = provisioned.flatMap((doc) => doc.providers ?? []);
+    assert.deepEqual(
+      providers.map((p: any) => p.options.path),
+      ['/etc/grafana/dashboards/engram'],
+    );
+    const datasources = provisioned.flatMap((doc) => doc.datasources ?? []);
+    assert.deepEqual(
+      datasources.map((d: any) => [d.type, d.url]),
+      [['prometheus', 'http://prometheus:9090']],
+    );
+    assert.ok(existsSync(join(ROOT, 'charts', 'engram', 'dashboards', 'engram.json')));
+    for (const service of [prometheus, grafana]) {
+      for (const port of service.ports) assert.match(port, /^127\.0\.0\.1:/, 'observability stays on loopback');
+    }
+  });
+
+  it('passes every Engram setting through, and only settings Engram reads or an open issue declares', () => {
+    const { api } = config().services;
+    const passed = new Set(envNames(api));
+    const read = engramConfigVariables();
+    for (const name of read) assert.ok(passed.has(name), `${name} is read by Engram but not passed by compose.yaml`);
+    for (const name of passed) {
+      assert.ok(
+        read.has(name) || AGENT_VARIABLES_PENDING.includes(name),
+        `${name} is passed but Engram never reads it`,
+      );
+    }
+  });
+
+  it('lists in .env.example exactly the variables compose.yaml reads', () => {
+    const text = readFileSync(COMPOSE_FILE, 'utf8');
+    const substituted = [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]);
+    const passedThrough = [...text.matchAll(/^\s*- ([A-Z_][A-Z0-9_]*)$/gm)].map((m) => m[1]);
+    const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+    const documented = [...example.matchAll(/^#? ?([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    assert.deepEqual([...new Set(documented)].sort(), [...new Set([...substituted, ...passedThrough])].sort());
+  });
+});

@@ -1,0 +1,35 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../process-harness';
+
+/**
+ * Variables the memory agent (issue 6) declares and the deployment artifacts already pass; Engram does
+ * not read them yet. Keep this list short: a name Engram reads must leave it.
+ */
+export const AGENT_VARIABLES_PENDING = ['VLLM_HOST', 'VLLM_PORT', 'VLLM_API_KEY', 'AGENT_MODEL', 'OPENROUTER_API_KEY'];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'testing' ? [] : sources(path);
+    return name.endsWith('.ts') && !name.endsWith('.spec.ts') ? [path] : [];
+  });
+}
+
+/**
+ * Every environment variable Engram's configuration reads (`read.<type>('NAME', …)` in the service
+ * sources; aliases given as later arguments are left out). Read from the sources so the deployment
+ * files are checked against the code, not against a copy of the list.
+ */
+export function engramConfigVariables(): Set<string> {
+  const names = new Set<string>();
+  for (const file of sources(join(ROOT, 'services', 'engram', 'src'))) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/\bread\.\w+\(\s*'([A-Z][A-Z0-9_]*)'/g))
+      names.add(match[1]);
+  }
+  if (names.size < 10) throw new Error(`found only ${names.size} configuration variables; has the loader changed?`);
+  for (const name of AGENT_VARIABLES_PENDING) {
+    if (names.has(name)) throw new Error(`${name} is read by Engram now: remove it from AGENT_VARIABLES_PENDING`);
+  }
+  return names;
+}
