@@ -160,7 +160,10 @@ export class MemoryRepository {
   /** One write transaction; on rollback the in-memory vector mirror may hold its changes, so it is dropped. */
   private inTransaction<T>(write: () => T): T {
     try {
-      return this.db.transaction(write)();
+      // IMMEDIATE takes the write lock first (waiting up to busy_timeout): a deferred transaction that
+      // read before another process committed (the worker's restore or reindex switch) could not
+      // upgrade to a writer and would fail at once with SQLITE_BUSY.
+      return this.db.transaction(write).immediate();
     } catch (error) {
       this.vectors.invalidate();
       throw error;
