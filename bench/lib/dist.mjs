@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const DIST = join(ROOT, 'services', 'engram', 'dist');
+/** ENGRAM_DIST points the benchmarks at another build (e.g. a private one beside the shared dist). */
+export const DIST = process.env.ENGRAM_DIST ?? join(ROOT, 'services', 'engram', 'dist');
 const require = createRequire(import.meta.url);
 
 export const fromDist = (path) => require(join(DIST, path));

@@ -25,10 +25,12 @@ export function renderBenchmarksDoc(resultsDir) {
     .filter((file) => file.endsWith('.json'))
     .sort();
   const runs = [];
+  const jobs = [];
   const locomo = [];
   for (const file of files) {
     const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
     if (data.kind === 'engram-bench') runs.push({ file, data });
+    else if (data.kind === 'engram-jobs-bench') jobs.push({ file, data });
     else if (file.startsWith('recall-')) locomo.push({ file, data });
   }
   const sections = [
@@ -38,6 +40,7 @@ export function renderBenchmarksDoc(resultsDir) {
     '',
     ...runs.flatMap(({ file, data }) => renderRun(file, data)),
     ...(runs.length > 0 ? LIMITS : []),
+    ...jobs.flatMap(({ file, data }) => renderJobs(file, data)),
     ...(locomo.length > 0 ? renderLocomo(locomo) : []),
   ];
   return `${sections.join('\n')}\n`;
@@ -130,6 +133,35 @@ const LIMITS = [
   "  and SQLite's page cache (bounded by `cache_size`) is not profiled here.",
   '',
 ];
+
+/** Backups, restore and reindexing (bench/jobs-bench.mjs). */
+function renderJobs(file, run) {
+  const m = run.machine;
+  const count = (value) => value.toLocaleString('en-US');
+  const pause = (reader) => `${reader.longestPauseMs} ms (${count(reader.reads)} reads)`;
+  return [
+    '## Jobs: backup, restore, reindex',
+    '',
+    `\`bench/results/${file}\` — ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}; \`node bench/jobs-bench.mjs\`.`,
+    '',
+    `A reader on the job process's own connection (the api's in the embedded mode) runs a quantised vector search over`,
+    `every memory plus a keyword search, back to back; its longest gap between two answers is the pause a client sees.`,
+    `Idle, that gap is ${run.readerIdle.longestPauseMs} ms. Heavy steps (copy, integrity check, swap, switch) run in a`,
+    'worker thread on their own connection, so the reader is never blocked by them; what it pays is reloading the',
+    'in-memory vector mirror once another connection committed. A writer elsewhere waits at most for the swap or switch',
+    'transaction (it holds the write lock).',
+    '',
+    `| ${count(run.memories)} memories | time | size | longest reader pause | write-lock held |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| backup (online copy, integrity check, checksums) | ${run.backup.seconds} s | ${count(Math.round(run.backup.sizeBytes / 2 ** 20))} MiB | ${pause(run.backup.reader)} | — |`,
+    `| restore (verify, pre-restore backup, swap) | ${run.restore.seconds} s | — | ${pause(run.restore.reader)} | ${count(run.restore.swapTransactionMs)} ms |`,
+    `| reindex switch (${count(run.reindexSwitch.vectors)} staged vectors made live) | — | — | ${pause(run.reindexSwitch.reader)} | ${count(run.reindexSwitch.transactionMs)} ms |`,
+    '',
+    `Reindex throughput with the local model (${run.reindex.model}): ${count(run.reindex.memories)} memories in ${run.reindex.seconds} s,`,
+    `**${count(run.reindex.memoriesPerSecond)} memories/s** (embedding dominates; the switch took ${run.reindex.switchTransactionMs} ms).`,
+    '',
+  ];
+}
 
 function startupRows(startup) {
   if (!startup) return [];

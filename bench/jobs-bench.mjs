@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+/**
+ * Job benchmarks: backup time and size, restore time, the longest pause a concurrent reader sees
+ * during each, the reindex switch at 100k memories, and reindex throughput with the local model.
+ * Writes bench/results/jobs.json and regenerates docs/benchmarks.md.
+ *   node bench/jobs-bench.mjs [--memories 100000] [--reindex 5000]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { composedMemories, embeddedSentences, startEmbedder, writeDatabase } from './lib/dataset.mjs';
+import { fromDist, ROOT } from './lib/dist.mjs';
+import { writeBenchmarksDoc } from './lib/render-doc.mjs';
+
+const { loadConfig } = fromDist('config/config.loader.js');
+const { createWorkerContext } = fromDist('worker/worker-context.js');
+const { BackupService, sizeOf } = fromDist('backups/backup.service.js');
+const { ReindexService } = fromDist('reindex/reindex.service.js');
+const { ReindexRepository } = fromDist('reindex/reindex.repository.js');
+const { SqliteFileRepository } = fromDist('backups/sqlite-file.repository.js');
+const { SearchRepository } = fromDist('storage/search.repository.js');
+const { SQLITE_DATABASE } = fromDist('storage/storage.module.js');
+const { DEFAULT_PRAGMAS } = fromDist('config/sqlite-pragmas.js');
+
+const { values: args } = parseArgs({
+  options: { memories: { type: 'string', default: '100000' }, reindex: { type: 'string', default: '5000' } },
+});
+const MEMORIES = Number(args.memories);
+const REINDEX_MEMORIES = Number(args.reindex);
+const work = mkdtempSync(join(tmpdir(), 'engram-jobs-bench-'));
+const log = (message) => process.stderr.write(`[jobs-bench] ${message}\n`);
+const round = (value, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+const SILENT_JOB = { jobId: 'bench', progress: async () => undefined, throwIfCancelled: async () => undefined };
+
+/**
+ * A reader on the job process's own connection (the api's, in the embedded mode): a quantised vector
+ * search over every memory plus a keyword search, back to back. Its longest gap between two answers is
+ * the longest pause a client of this process would see.
+ */
+function startReader(context, vector) {
+  const search = context.get(SearchRepository);
+  const filter = { namespace: 'default' };
+  let last = performance.now();
+  let longest = 0;
+  let reads = 0;
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      search.vectorCandidates(vector, filter, 100);
+      search.keywordCandidates(['garden'], filter, 100);
+      reads++;
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  })();
+  return async () => {
+    running = false;
+    await done;
+    return { longestPauseMs: round(longest), reads };
+  };
+}
+
+async function timed(label, work) {
+  log(label);
+  const started = performance.now();
+  const value = await work();
+  return { value, seconds: round((performance.now() - started) / 1000, 2) };
+}
+
+async function openContext(dbPath) {
+  const config = loadConfig({
+    env: { MCP_MEMORY_SQLITE_PATH: dbPath, MCP_MEMORY_BASE_DIR: work, LOG_LEVEL: 'error', MCP_BACKUP_MAX_COUNT: '100' },
+    cwd: work,
+  });
+  const context = await createWorkerContext(config, 'cli', false);
+  await context.init();
+  return context;
+}
+
+try {
+  const embedder = await startEmbedder();
+  const model = { modelId: embedder.modelId, dimension: embedder.dimension };
+  log('embedding the sentence material');
+  const material = await embeddedSentences(embedder, 2000);
+  const memories = composedMemories(material, MEMORIES);
+  const dbPath = join(work, 'engram.db');
+  log(`writing ${MEMORIES} memories`);
+  writeDatabase(dbPath, memories, model);
+  await embedder.close();
+
+  const context = await openContext(dbPath);
+  const backups = context.get(BackupService);
+  const probeVector = memories[7].vector;
+
+  let stopReader = startReader(context, probeVector);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const idle = await stopReader();
+
+  stopReader = startReader(context, probeVector);
+  const backup = await timed('backup', () => backups.createBackup('manual'));
+  const duringBackup = await stopReader();
+
+  stopReader = startReader(context, probeVector);
+  const restore = await timed('restore', () => backups.restoreBackup(backup.value.id));
+  const duringRestore = await stopReader();
+
+  log('reindex switch over every memory (staged vectors copied from the live ones)');
+  const db = context.get(SQLITE_DATABASE);
+  const staging = new ReindexRepository(db);
+  staging.begin('bench-copy', model.dimension);
+  db.exec(`INSERT INTO reindex_vectors (memory_id, content_hash, embedding)
+           SELECT e.memory_id, m.content_hash, e.embedding FROM memory_embeddings e JOIN memories m ON m.id = e.memory_id`);
+  stopReader = startReader(context, probeVector);
+  const switched = await new SqliteFileRepository().switchToStagedVectors(dbPath, DEFAULT_PRAGMAS);
+  const duringSwitch = await stopReader();
+  await context.close();
+
+  log(`reindexing ${REINDEX_MEMORIES} memories with the local model`);
+  const smallPath = join(work, 'reindex.db');
+  writeDatabase(smallPath, memories.slice(0, REINDEX_MEMORIES), {
+    modelId: 'previous-model',
+    dimension: model.dimension,
+  });
+  const small = await openContext(smallPath);
+  const reindex = await timed('reindex', () => small.get(ReindexService).reindex(SILENT_JOB));
+  await small.close();
+
+  const results = {
+    kind: 'engram-jobs-bench',
+    name: 'jobs',
+    date: new Date().toISOString(),
+    machine: {
+      cores: availableParallelism(),
+      cpu: cpus()[0]?.model,
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    memories: MEMORIES,
+    readerIdle: idle,
+    backup: {
+      seconds: backup.seconds,
+      sizeBytes: sizeOf(backup.value),
+      databaseBytes: backup.value.database.bytes,
+      reader: duringBackup,
+    },
+    restore: {
+      seconds: restore.seconds,
+      swapTransactionMs: restore.value.swap_transaction_ms,
+      reader: duringRestore,
+    },
+    reindexSwitch: { transactionMs: switched.transactionMs, vectors: switched.vectors, reader: duringSwitch },
+    reindex: {
+      memories: REINDEX_MEMORIES,
+      seconds: reindex.seconds,
+      memoriesPerSecond: round(REINDEX_MEMORIES / reindex.seconds),
+      model: model.modelId,
+      switchTransactionMs: reindex.value.switch_transaction_ms,
+    },
+  };
+  const file = join(ROOT, 'bench', 'results', 'jobs.json');
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  await writeBenchmarksDoc(join(ROOT, 'bench', 'results'), join(ROOT, 'docs', 'benchmarks.md'));
+  log(`results in ${file}`);
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(0);
