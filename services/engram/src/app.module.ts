@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
+import { EventStreamModule } from './events/event-stream.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { jobModules } from './jobs/job-modules';
@@ -22,6 +23,7 @@ export class AppModule {
         MemoriesModule,
         SearchModule,
         HealthModule,
+        EventStreamModule,
         ...jobModules('api'),
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

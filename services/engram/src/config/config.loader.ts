@@ -94,6 +94,13 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     },
     publicUrl: (read.url('ENGRAM_PUBLIC_URL') ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, ''),
     redis: { url: readRedisUrl(read) },
+    events: {
+      ringSize: read.integer('ENGRAM_EVENTS_RING_SIZE', 1000, 0, 100_000),
+      includeContent: read.boolean('ENGRAM_EVENTS_INCLUDE_CONTENT', false),
+      sseHeartbeatSeconds: read.integer('ENGRAM_SSE_HEARTBEAT_SECONDS', 15, 1, 3600),
+      sseClientBufferBytes: read.integer('ENGRAM_SSE_CLIENT_BUFFER_BYTES', MIB, 4096, 64 * MIB),
+      sseMaxClients: read.integer('ENGRAM_SSE_MAX_CLIENTS', 1000, 1, 100_000),
+    },
     memoryDir: absolute(read.raw('MEMORY_DIR') ?? join(baseDir, 'memory'), cwd),
     backups: readBackupConfig(read, baseDir, cwd),
     worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },

@@ -52,6 +52,19 @@ export interface LimitsConfig {
   maxBatchItems: number;
 }
 
+export interface EventsConfig {
+  /** Events each api process keeps for Last-Event-ID replay. */
+  ringSize: number;
+  /** Put full memory content in memory events (default: a preview only). */
+  includeContent: boolean;
+  /** Seconds between SSE heartbeat comments, which keep proxies from closing idle streams. */
+  sseHeartbeatSeconds: number;
+  /** Bytes an SSE client may leave unread before it is dropped (it reconnects and replays). */
+  sseClientBufferBytes: number;
+  /** Open SSE streams one process accepts; more are refused with 503. */
+  sseMaxClients: number;
+}
+
 export interface AppConfig {
   http: {
     host: string;
@@ -77,6 +90,7 @@ export interface AppConfig {
   publicUrl: string;
   /** Redis for jobs and cross-process events (REDIS_URL); absent in the embedded mode. */
   redis: { url?: string };
+  events: EventsConfig;
   /** The agent's markdown memory directory (MEMORY_DIR); backed up and restored with the database. */
   memoryDir: string;
   backups: BackupConfig;

@@ -1,19 +1,25 @@
-/** Names of the changes Engram announces; SSE event names are these strings. */
-export type EngramEventType =
-  | 'memory_created'
-  | 'memory_updated'
-  | 'memory_deleted'
-  | 'job_queued'
-  | 'job_progress'
-  | 'job_completed'
-  | 'job_failed'
-  | 'backup_created'
-  | 'restore_completed'
-  | 'reindex_completed';
+/** Names of the changes Engram announces, declared once; SSE event names are these strings. */
+export const ENGRAM_EVENT_TYPES = [
+  'memory_created',
+  'memory_updated',
+  'memory_deleted',
+  'job_queued',
+  'job_progress',
+  'job_completed',
+  'job_failed',
+  'backup_created',
+  'restore_completed',
+  'reindex_completed',
+] as const;
+
+export type EngramEventType = (typeof ENGRAM_EVENT_TYPES)[number];
 
 /** One announced change: small by design (hash, preview, tags, type), never full memory content. */
 export interface EngramEvent {
-  /** Monotonically increasing per bus; SSE clients resume from it with Last-Event-ID. */
+  /**
+   * Monotonically increasing across the whole deployment (see event-ids.ts); SSE clients resume from it
+   * with Last-Event-ID.
+   */
   id: number;
   type: EngramEventType;
   /** ISO-8601 time the change happened. */
@@ -21,3 +27,6 @@ export interface EngramEvent {
   namespace: string;
   payload: Record<string, unknown>;
 }
+
+/** An event before it has its id: ids are handed out where events are ordered (this process, or Redis). */
+export type EventDraft = Omit<EngramEvent, 'id'>;

@@ -1,19 +1,51 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { EngramMetrics } from '../metrics/engram-metrics';
 import { EngramEvent, EngramEventType } from './engram-event';
+import { EVENT_RELAY, EventListener, EventRelay } from './event-relay';
 
-export type EventListener = (event: EngramEvent) => void;
+export type { EventListener } from './event-relay';
 
 /**
- * Where every write path announces its changes, once per change. Listeners (the SSE stream, metrics)
- * subscribe here; a listener that throws never affects the writer or the other listeners.
+ * Where every write path announces its changes, once per change. Listeners (the SSE stream) receive the
+ * events of every process when Redis is configured, of this one otherwise; a listener that throws never
+ * affects the writer or the other listeners.
  */
 @Injectable()
-export class EventBus {
-  private lastId = 0;
+export class EventBus implements OnApplicationShutdown {
   private readonly listeners = new Set<EventListener>();
+  private listening: Promise<void> | undefined;
 
-  publish(type: EngramEventType, payload: Record<string, unknown>, namespace = 'default'): EngramEvent {
-    const event: EngramEvent = { id: ++this.lastId, type, timestamp: new Date().toISOString(), namespace, payload };
+  constructor(
+    @Inject(EVENT_RELAY) private readonly relay: EventRelay,
+    @Optional() private readonly metrics?: EngramMetrics,
+  ) {}
+
+  /**
+   * Announces a change. Ids are handed out by the relay (at once in process, by Redis across processes),
+   * which is why nothing is returned: subscribers see the event with its id.
+   */
+  publish(type: EngramEventType, payload: Record<string, unknown>, namespace = 'default'): void {
+    this.metrics?.eventsPublished.inc({ type });
+    this.relay.send({ type, timestamp: new Date().toISOString(), namespace, payload });
+  }
+
+  /** Returns the function that unsubscribes. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    this.listening ??= Promise.resolve(this.relay.listen((event) => this.deliver(event)));
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once subscribers receive every process's events (the Redis subscription is active). */
+  async ready(): Promise<void> {
+    await this.listening;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.close();
+  }
+
+  private deliver(event: EngramEvent): void {
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -21,12 +53,5 @@ export class EventBus {
         // A broken subscriber must not fail the write that raised the event.
       }
     }
-    return event;
-  }
-
-  /** Returns the function that unsubscribes. */
-  subscribe(listener: EventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { ContentTooLarge, DuplicateContent, MemoryNotFound } from '../common/domain-errors';
 import { EmbeddingService } from '../embeddings/embedding.service';
+import { MemoryEvents } from '../events/memory-events';
 import { resolveTimeFilter } from '../search/time-filter';
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../storage/memory.record';
 import { MemoryRepository } from '../storage/memory.repository';
@@ -35,6 +36,7 @@ export class MemoryService {
     private readonly memories: MemoryRepository,
     private readonly embeddings: EmbeddingService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: MemoryEvents,
   ) {}
 
   /** Stores one memory; exact duplicate content is refused with the existing memory in the error. */
@@ -78,7 +80,7 @@ export class MemoryService {
     const outcomeByHash = new Map(stored.map((outcome) => [outcome.memory.contentHash, outcome]));
 
     const seen = new Set<string>();
-    return drafts.map((draft) => {
+    const outcomes = drafts.map((draft) => {
       const prior = existing.get(draft.contentHash);
       if (prior) return { memory: prior, created: false };
       const outcome = outcomeByHash.get(draft.contentHash)!;
@@ -86,6 +88,8 @@ export class MemoryService {
       seen.add(draft.contentHash);
       return { memory: outcome.memory, created: outcome.created && firstInBatch };
     });
+    for (const outcome of outcomes) if (outcome.created) this.events.created(outcome.memory);
+    return outcomes;
   }
 
   get(hash: string): MemoryRecord {
@@ -141,13 +145,16 @@ export class MemoryService {
         embedding: await this.embeddings.embedOne(input.content),
       });
     }
-    return this.memories.update(memory.id, memory.namespace, changes);
+    const updated = this.memories.update(memory.id, memory.namespace, changes);
+    this.events.updated(updated, memory.contentHash);
+    return updated;
   }
 
   delete(hash: string, hard: boolean): MemoryRecord {
     const memory = this.get(hash);
     if (hard) this.memories.hardDelete(memory.id);
     else this.memories.softDelete(memory.id, Date.now());
+    this.events.deleted(memory, hard);
     return memory;
   }
 

@@ -80,6 +80,19 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly sseClients = new Gauge({
+    name: 'engram_sse_clients',
+    help: 'Open Server-Sent Events streams (/api/events/stream)',
+    registers: [this.registry],
+  });
+
+  readonly eventsPublished = new Counter({
+    name: 'engram_events_total',
+    help: 'Events published by this process (memory changes, jobs), by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
   private readonly scrapeHooks: (() => void | Promise<void>)[] = [];
 
   constructor() {

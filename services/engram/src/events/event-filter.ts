@@ -1,0 +1,15 @@
+import { EngramEvent, EngramEventType } from './engram-event';
+
+/** What one SSE client asked to receive; an absent part lets everything through. */
+export interface EventFilter {
+  types?: ReadonlySet<EngramEventType>;
+  /** Events carrying any of these tags; events without tags (jobs) do not pass a tag filter. */
+  tags?: ReadonlySet<string>;
+}
+
+export function matchesFilter(event: EngramEvent, filter: EventFilter): boolean {
+  if (filter.types && !filter.types.has(event.type)) return false;
+  if (!filter.tags) return true;
+  const tags = event.payload.tags;
+  return Array.isArray(tags) && tags.some((tag) => filter.tags!.has(tag as string));
+}

@@ -1,0 +1,59 @@
+import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiErrors } from '../common/api-schema.decorators';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { EventStreamInput, EventStreamQuery, parseLastEventIdHeader } from './events.dto';
+import { EventStreamService } from './event-stream.service';
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no', // nginx would otherwise buffer the stream
+};
+
+@ApiTags('events')
+@ApiSecurity('api_key')
+@Controller('api')
+export class EventsController {
+  constructor(private readonly streams: EventStreamService) {}
+
+  @Get(['events/stream', 'events'])
+  @ApiOperation({
+    summary: 'Server-Sent Events: every memory and job change, live; Last-Event-ID replays missed ones',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiQuery({ name: 'types', required: false, description: 'Comma-separated event types' })
+  @ApiQuery({ name: 'tags', required: false, description: 'Only events of memories with any of these tags' })
+  @ApiQuery({ name: 'last_event_id', required: false, description: 'Replay events after this id' })
+  @ApiQuery({ name: 'frames', required: false, enum: ['both', 'named', 'message'] })
+  @ApiQuery({ name: 'api_key', required: false, description: 'The key, for EventSource (cannot send headers)' })
+  @ApiErrors(400, 401, 503)
+  stream(
+    @Query(new ZodValidationPipe(EventStreamQuery, 'query')) query: EventStreamInput,
+    @Headers('last-event-id') lastEventIdHeader: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): void {
+    const lastEventId = parseLastEventIdHeader(lastEventIdHeader) ?? query.last_event_id;
+    this.streams.admit();
+    reply.hijack();
+    // Headers fastify's hooks set (CORS) would be lost with the hijack; carry them over.
+    const carried = Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined);
+    reply.raw.writeHead(200, { ...Object.fromEntries(carried), ...SSE_HEADERS, 'x-request-id': request.id });
+    if (request.method === 'HEAD') {
+      reply.raw.end();
+      return;
+    }
+    this.streams.open(reply.raw, {
+      requestId: request.id,
+      filter: {
+        types: query.types && new Set(query.types),
+        tags: query.tags && new Set(query.tags),
+      },
+      frames: query.frames,
+      lastEventId,
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { InvalidInput } from '../common/domain-errors';
+import { TagsInput } from '../memories/memory.dto';
+import { ENGRAM_EVENT_TYPES } from './engram-event';
+import { FRAME_STYLES } from './sse-frames';
+
+/** An event id as sent in `id:` lines: digits only. */
+export const EventIdInput = z
+  .string()
+  .trim()
+  .regex(/^\d{1,16}$/, 'an event id is a whole number of at most 16 digits')
+  .transform(Number);
+
+const EventTypesInput = z
+  .union([z.array(z.string()), z.string()])
+  .transform((value) => [value].flat().flatMap((csv) => csv.split(',').map((type) => type.trim().toLowerCase())))
+  .pipe(z.array(z.enum(ENGRAM_EVENT_TYPES)).min(1, 'name at least one event type'))
+  .describe(`Comma-separated event types: ${ENGRAM_EVENT_TYPES.join(', ')}`);
+
+export const EventStreamQuery = z
+  .strictObject({
+    types: EventTypesInput.optional(),
+    type: EventTypesInput.optional().describe('Alias of types'),
+    tags: TagsInput.optional().describe('Only events of memories carrying any of these tags (comma-separated)'),
+    tag: TagsInput.optional().describe('Alias of tags'),
+    last_event_id: EventIdInput.optional().describe('Replay events after this id (as the Last-Event-ID header)'),
+    frames: z
+      .enum(FRAME_STYLES)
+      .default('both')
+      .describe('both (default): each event as a named frame and as a plain message; named; message'),
+    api_key: z.string().optional().describe('The API key, for EventSource, which cannot send headers'),
+  })
+  .transform(({ types, type, tags, tag, ...rest }) => ({
+    ...rest,
+    types: types || type ? [...(types ?? []), ...(type ?? [])] : undefined,
+    tags: tags || tag ? [...(tags ?? []), ...(tag ?? [])] : undefined,
+  }));
+export type EventStreamInput = z.output<typeof EventStreamQuery>;
+
+/** The Last-Event-ID header EventSource sends on reconnection; a malformed one is a 400 naming it. */
+export function parseLastEventIdHeader(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = EventIdInput.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new InvalidInput(`Invalid Last-Event-ID header: ${parsed.error.issues[0].message}`, {
+    issues: [{ path: 'Last-Event-ID', message: parsed.error.issues[0].message }],
+  });
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EventBus } from '../events/event-bus';
+import { LocalEventRelay } from '../events/local-event.relay';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { InlineJobQueue } from './inline-job.queue';
+import { JobContext, JobProcessors } from './job-processor';
+import { JobRunner } from './job-runner';
+import { JobName, JobView } from './job.types';
+
+/** A backup processor that runs until released, checking for cancellation every few milliseconds. */
+function queueWithControlledBackups() {
+  const order: string[] = [];
+  const releases: (() => void)[] = [];
+  const processors = new JobProcessors();
+  processors.register({
+    name: JobName.Backup,
+    async process(_data, job: JobContext) {
+      order.push(job.jobId);
+      let released = false;
+      releases.push(() => (released = true));
+      while (!released) {
+        await job.throwIfCancelled();
+        await job.progress(50, 'working');
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      return { done: job.jobId };
+    },
+  });
+  const metrics = new EngramMetrics();
+  const events = new EventBus(new LocalEventRelay(), metrics);
+  const published: string[] = [];
+  events.subscribe((event) => published.push(`${event.type}:${event.payload.job_id}`));
+  const queue = new InlineJobQueue(new JobRunner(processors, events, metrics), events);
+  return { queue, order, releases, published, metrics };
+}
+
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const value = await read();
+    if (accept(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.fail('condition not reached');
+}
+
+const state = (queue: InlineJobQueue, id: string) =>
+  until(
+    () => queue.get(id),
+    () => true,
+  ) as Promise<JobView>;
+
+describe('InlineJobQueue', () => {
+  it('runs jobs one at a time in arrival order, with progress, results and events', async () => {
+    const { queue, order, releases, published } = queueWithControlledBackups();
+    await queue.start();
+    const first = await queue.enqueue(JobName.Backup, { reason: 'manual' });
+    const second = await queue.enqueue(JobName.Backup, { reason: 'manual' });
+    await until(
+      () => queue.get(first.id),
+      (job) => job?.progress === 50,
+    );
+    assert.equal((await state(queue, second.id)).state, 'waiting');
+    releases[0]();
+    await until(
+      () => queue.get(second.id),
+      (job) => job?.state === 'active',
+    );
+    releases[1]();
+    const done = await until(
+      () => queue.get(second.id),
+      (job) => job?.state === 'completed',
+    );
+    assert.deepEqual(done!.result, { done: second.id });
+    assert.deepEqual(order, [first.id, second.id]);
+    assert.ok(published.includes(`job_queued:${first.id}`));
+    assert.ok(published.includes(`job_progress:${first.id}`));
+    assert.ok(published.includes(`job_completed:${second.id}`));
+    assert.deepEqual(await queue.counts(), {
+      waiting: 0,
+      active: 0,
+      completed: 2,
+      failed: 0,
+      cancelled: 0,
+      delayed: 0,
+    });
+    await queue.close();
+  });
+
+  it('cancels a waiting job at once and a running one at its next safe point; an ended job is not cancellable', async () => {
+    const { queue, published, metrics } = queueWithControlledBackups();
+    await queue.start();
+    const running = await queue.enqueue(JobName.Backup, { reason: 'manual' });
+    const waiting = await queue.enqueue(JobName.Backup, { reason: 'manual' });
+    await until(
+      () => queue.get(running.id),
+      (job) => job?.state === 'active',
+    );
+    assert.equal(await queue.cancel(waiting.id), 'cancelled');
+    assert.equal(await queue.cancel(running.id), 'cancelling');
+    const cancelled = await until(
+      () => queue.get(running.id),
+      (job) => job?.state === 'cancelled',
+    );
+    assert.equal(cancelled!.error, 'Cancelled on request');
+    assert.equal((await state(queue, waiting.id)).state, 'cancelled');
+    assert.ok(published.includes(`job_failed:${running.id}`));
+    await assert.rejects(queue.cancel(running.id), /already ended/);
+    const text = await metrics.scrape();
+    assert.match(text, /engram_jobs_total\{queue="engram-maintenance",name="backup",outcome="cancelled"\} 1/);
+    await queue.close();
+  });
+
+  it('returns the existing job for a repeated deterministic id, and fires a cron schedule', async () => {
+    const { queue, releases } = queueWithControlledBackups();
+    await queue.start();
+    const a = await queue.enqueue(JobName.Backup, { reason: 'manual' }, { jobId: 'nightly-1' });
+    const b = await queue.enqueue(JobName.Backup, { reason: 'manual' }, { jobId: 'nightly-1' });
+    assert.equal(a.id, b.id);
+    releases[0]();
+    await queue.schedule(JobName.Backup, '* * * * * *', { reason: 'scheduled' });
+    assert.ok((await queue.nextRun(JobName.Backup))!.getTime() - Date.now() <= 1000);
+    const scheduled = await until(
+      () => queue.list(10),
+      (jobs) => jobs.some((job) => job.id.startsWith('scheduled-backup-')),
+    );
+    assert.deepEqual(scheduled.find((job) => job.id.startsWith('scheduled-'))!.data, { reason: 'scheduled' });
+    await queue.schedule(JobName.Backup, undefined, { reason: 'scheduled' });
+    assert.equal(await queue.nextRun(JobName.Backup), undefined);
+    for (const release of releases) release();
+    await until(
+      () => queue.counts(),
+      (counts) => counts.active === 0,
+    );
+    await queue.close();
+  });
+
+  it('refuses to start with a job name that has no processor', () => {
+    const processors = new JobProcessors();
+    assert.throws(() => processors.assertComplete(), /without a processor: backup, restore, reindex/);
+  });
+});
