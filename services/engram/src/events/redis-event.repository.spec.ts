@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { startTestRedis, TestRedis } from '../testing/redis-server';
+import { EngramEvent } from './engram-event';
+import { EventBus } from './event-bus';
+import { RedisEventRepository } from './redis-event.repository';
+
+/** One process's view: its bus on the shared Redis, and every event it has received. */
+async function processOn(url: string) {
+  const bus = new EventBus(new RedisEventRepository(url));
+  const received: EngramEvent[] = [];
+  bus.subscribe((event) => received.push(event));
+  await bus.ready();
+  return { bus, received };
+}
+
+async function subscriberConnections(url: string): Promise<number> {
+  const admin = new Redis(url);
+  try {
+    const clients = (await admin.client('LIST')) as string;
+    return clients.split('\n').filter((line) => line.includes('name=engram-events-subscriber')).length;
+  } finally {
+    admin.disconnect();
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('events across processes through Redis pub/sub (real redis-server)', () => {
+  let redis: TestRedis;
+  before(async () => {
+    redis = await startTestRedis();
+  });
+  after(async () => {
+    await redis.close();
+  });
+
+  it('delivers every event of every process exactly once to each, ids increasing in the same order everywhere', async () => {
+    const api = await processOn(redis.url);
+    const worker = await processOn(redis.url);
+    try {
+      for (let i = 0; i < 50; i++) {
+        api.bus.publish('memory_created', { content_hash: `api-${i}`, tags: [] });
+        worker.bus.publish('job_progress', { job_id: `job-${i}` });
+      }
+      await waitFor(() => api.received.length >= 100 && worker.received.length >= 100);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a duplicate would arrive by now
+      for (const { received } of [api, worker]) {
+        assert.equal(received.length, 100);
+        const ids = received.map((event) => event.id);
+        assert.ok(
+          ids.every((id, i) => i === 0 || id > ids[i - 1]),
+          'ids increase in delivery order',
+        );
+        assert.equal(new Set(received.map((event) => JSON.stringify(event.payload))).size, 100, 'no duplicates');
+      }
+      assert.deepEqual(api.received, worker.received, 'both processes saw the same events, ids and order');
+      const fromApi = api.received.filter((event) => event.type === 'memory_created');
+      assert.deepEqual(
+        fromApi.map((event) => event.payload.content_hash),
+        Array.from({ length: 50 }, (_, i) => `api-${i}`),
+        "one process's events keep their order",
+      );
+    } finally {
+      await api.bus.onApplicationShutdown();
+      await worker.bus.onApplicationShutdown();
+    }
+  });
+
+  it('keeps ids rising for a new subscriber after a restart of the publishers', async () => {
+    const first = await processOn(redis.url);
+    first.bus.publish('memory_deleted', { content_hash: 'before' });
+    await waitFor(() => first.received.length === 1);
+    await first.bus.onApplicationShutdown();
+    const second = await processOn(redis.url);
+    try {
+      second.bus.publish('memory_deleted', { content_hash: 'after' });
+      await waitFor(() => second.received.length === 1);
+      assert.ok(second.received[0].id > first.received[0].id);
+    } finally {
+      await second.bus.onApplicationShutdown();
+    }
+  });
+
+  it('a publishing-only process (a worker without listeners) opens no subscription', async () => {
+    const listener = await processOn(redis.url);
+    const publisher = new EventBus(new RedisEventRepository(redis.url));
+    try {
+      publisher.publish('backup_created', { name: 'nightly' });
+      await waitFor(() => listener.received.length === 1);
+      assert.equal(await subscriberConnections(redis.url), 1, 'only the listening process subscribed');
+      assert.equal(listener.received[0].type, 'backup_created');
+      assert.equal(listener.received[0].payload.name, 'nightly');
+    } finally {
+      await publisher.onApplicationShutdown();
+      await listener.bus.onApplicationShutdown();
+    }
+  });
+});

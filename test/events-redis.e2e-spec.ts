@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { call, freePort, ROOT, tempDir } from './process-harness';
+
+/** The build under test (ENGRAM_E2E_DIST lets a developer point at a private build). */
+const DIST = process.env.ENGRAM_E2E_DIST ?? join(ROOT, 'services', 'engram', 'dist');
+const CLI = join(DIST, 'cli', 'engram.js');
+/* eslint-disable @typescript-eslint/no-require-imports -- test helpers of the service build, loaded at run time */
+const { startTestRedis } = require(join(DIST, 'testing', 'redis-server.js'));
+const { startOpenAiEmbeddingsTestDouble } = require(join(DIST, 'testing', 'openai-embeddings.test-double.js'));
+const { openSse } = require(join(DIST, 'testing', 'sse-client.js'));
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const API_KEY = 'e2e-events-key-0123456789abcdef';
+const AUTH = { 'X-API-Key': API_KEY };
+
+interface Running {
+  url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `engram <command>` and resolves once it logs `readyText`. */
+async function startEngram(command: string, env: Record<string, string>, dir: string, readyText: string) {
+  const port = String(await freePort());
+  const child: ChildProcess = spawn(process.execPath, [CLI, command], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', HOME: dir, MCP_HTTP_PORT: port, WORKER_HTTP_PORT: port, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', () => output.includes(readyText) && resolve());
+    child.once('exit', (code) => reject(new Error(`engram ${command} exited with ${code}:\n${output}`)));
+  });
+  const running: Running = {
+    url: `http://127.0.0.1:${port}`,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+  return running;
+}
+
+describe('events across processes: two api processes and a worker on one redis-server', () => {
+  const dir = tempDir();
+  let redis: any;
+  let model: any;
+  let apiA: Running;
+  let apiB: Running;
+  let worker: Running;
+  const clients: any[] = [];
+
+  before(async () => {
+    redis = await startTestRedis();
+    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'events-model' });
+    const shared = {
+      REDIS_URL: redis.url,
+      MCP_API_KEY: API_KEY,
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      MCP_EXTERNAL_EMBEDDING_URL: model.url,
+      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+    };
+    const dbA = { ...shared, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') };
+    [apiA, apiB] = await Promise.all([
+      startEngram('serve', dbA, dir, 'Engram ready'),
+      startEngram('serve', { ...shared, MCP_MEMORY_SQLITE_PATH: join(dir, 'b.db') }, dir, 'Engram ready'),
+    ]);
+    worker = await startEngram('worker', dbA, dir, 'Engram worker ready');
+  });
+  after(async () => {
+    for (const client of clients) client.close();
+    await Promise.all([apiA, apiB, worker].filter(Boolean).map((process) => process.stop()));
+    await model?.close();
+    await redis?.close();
+  });
+
+  it('delivers a change raised in either api, through MCP, or in the worker to every stream exactly once, ids rising', async () => {
+    const onA = await openSse(`${apiA.url}/api/events/stream?frames=named&api_key=${API_KEY}`, {});
+    const onB = await openSse(`${apiB.url}/api/events/stream?frames=named`, AUTH);
+    clients.push(onA, onB);
+    assert.equal(onA.status, 200);
+    assert.equal(onB.status, 200);
+    const created = (client: any) =>
+      client
+        .named()
+        .filter((frame: any) => frame.event === 'memory_created')
+        .map((frame: any) => frame.data.payload.preview);
+    const seenEverywhere = (count: number) =>
+      Promise.all([onA, onB].map((client) => client.waitFor(() => created(client).length >= count)));
+
+    assert.equal((await call(apiB.url, 'POST', '/api/memories', { content: 'written on api B' }, AUTH)).status, 201);
+    await seenEverywhere(1);
+    assert.equal((await call(apiA.url, 'POST', '/api/memories', { content: 'written on api A' }, AUTH)).status, 201);
+    await seenEverywhere(2);
+    const mcp = new Client({ name: 'engram-events-e2e', version: '1.0.0' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL('/mcp', apiA.url), {
+        requestInit: { headers: { Authorization: `Bearer ${API_KEY}` } },
+      }),
+    );
+    try {
+      const stored = await mcp.callTool({ name: 'memory_store', arguments: { content: 'written through MCP' } });
+      assert.notEqual(stored.isError, true, JSON.stringify(stored));
+    } finally {
+      await mcp.close();
+    }
+    await seenEverywhere(3);
+
+    const backup = await call(apiA.url, 'POST', '/api/admin/backup', undefined, AUTH);
+    assert.equal(backup.status, 202, JSON.stringify(backup.body));
+    const jobDone = (client: any) =>
+      client
+        .named()
+        .some((frame: any) => frame.event === 'job_completed' && frame.data.payload.job_id === backup.body.job_id);
+    await Promise.all([onA, onB].map((client) => client.waitFor(() => jobDone(client), 60_000)));
+    // Total order: a duplicate of anything above would arrive before this marker.
+    assert.equal((await call(apiB.url, 'POST', '/api/memories', { content: 'the marker' }, AUTH)).status, 201);
+    await seenEverywhere(4);
+
+    for (const client of [onA, onB]) {
+      assert.deepEqual(created(client), ['written on api B', 'written on api A', 'written through MCP', 'the marker']);
+      const ids = client.named().map((frame: any) => Number(frame.id));
+      assert.ok(
+        ids.every((id: number, i: number) => i === 0 || id > ids[i - 1]),
+        `ids rise: ${ids}`,
+      );
+      const completions = client.named().filter((frame: any) => frame.event === 'job_completed');
+      assert.equal(completions.length, 1, 'the worker announced its job once');
+    }
+    assert.deepEqual(
+      onA.named().map((frame: any) => frame.id),
+      onB.named().map((frame: any) => frame.id),
+      'both api processes stream the same events with the same ids',
+    );
+    assert.match(worker.output(), /Engram worker ready/);
+  });
+});
