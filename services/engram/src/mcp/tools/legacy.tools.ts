@@ -174,7 +174,7 @@ export function legacyTools(deps: ToolDeps): McpTool[] {
       effect: 'destructive',
       idempotent: true,
       legacy: true,
-      input: z.object({ content_hash: ContentHashParam }),
+      input: z.object({ content_hash: ContentHashParam.describe('The memory id (64 hexadecimal characters)') }),
       output: z.object({ success: z.boolean(), message: z.string() }),
       async run({ content_hash }) {
         deps.memories.delete(content_hash, false);

@@ -25,6 +25,7 @@ import {
   toSearchResult,
 } from './tool-schemas';
 
+const HashInput = ContentHashParam.describe('The memory id: its content_hash (64 hexadecimal characters)');
 const TagMatch = z.enum(['any', 'all']).default('any').describe('any (default): one tag suffices; all: every tag');
 const Query = z
   .string()
@@ -161,10 +162,10 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       effect: 'read',
       idempotent: true,
       input: z.object({
-        page: z.number().int().min(1).max(1_000_000).default(1),
-        page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).default(20).describe('1-100 (default 20)'),
+        page: z.number().int().min(1).max(1_000_000).default(1).describe('Page number, from 1'),
+        page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).default(20).describe('Memories per page'),
         ...SelectionFields,
-        order: z.enum(['newest', 'oldest']).default('newest'),
+        order: z.enum(['newest', 'oldest']).default('newest').describe('By creation time'),
       }),
       output: z.object({
         memories: z.array(MemoryOutput),
@@ -196,7 +197,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       description: 'Read one memory by its content_hash.',
       effect: 'read',
       idempotent: true,
-      input: z.object({ content_hash: ContentHashParam }),
+      input: z.object({ content_hash: HashInput }),
       output: z.object({ memory: MemoryOutput }),
       async run({ content_hash }) {
         const memory = deps.memories.get(content_hash);
@@ -213,7 +214,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       effect: 'write',
       idempotent: true,
       input: z.object({
-        content_hash: ContentHashParam,
+        content_hash: HashInput,
         ...UpdateMemoryBody.shape,
         updates: z
           .object(UpdateMemoryBody.shape)
@@ -256,7 +257,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       effect: 'destructive',
       idempotent: true,
       input: z.object({
-        content_hash: ContentHashParam.optional(),
+        content_hash: HashInput.optional(),
         ...SelectionFields,
         dry_run: z.boolean().optional().describe('true: only report what would be deleted'),
       }),
