@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE } from './backup-manifest';
 
@@ -63,16 +61,6 @@ export class BackupRepository {
   /** Path of a file inside a backup. */
   fileOf(id: string, file: string): string {
     return join(this.dirOf(id), basename(file));
-  }
-
-  async sizeOf(path: string): Promise<number> {
-    return (await stat(path)).size;
-  }
-
-  async sha256(path: string): Promise<string> {
-    const hash = createHash('sha256');
-    await pipeline(createReadStream(path), hash);
-    return hash.digest('hex');
   }
 
   /** Archives a directory's contents (gzip tar), or returns false when the directory does not exist. */

@@ -218,7 +218,7 @@ export class BackupService {
   private async checkFile(manifest: BackupManifest, path: string, entry: BackupManifest['database']): Promise<void> {
     let actual: { bytes: number; sha256: string };
     try {
-      actual = { bytes: await this.files.sizeOf(path), sha256: await this.files.sha256(path) };
+      actual = await this.sqlite.digest(path);
     } catch (error) {
       throw new BackupCorrupted(`Backup ${manifest.id} is missing ${entry.file}: ${(error as Error).message}`);
     }
@@ -231,7 +231,7 @@ export class BackupService {
 
   private async fileEntry(path: string): Promise<BackupManifest['database']> {
     const file = path.slice(path.lastIndexOf('/') + 1);
-    return { file, bytes: await this.files.sizeOf(path), sha256: await this.files.sha256(path) };
+    return { file, ...(await this.sqlite.digest(path)) };
   }
 
   /** Ids are timestamps to the millisecond; two backups in the same millisecond wait for the next one. */

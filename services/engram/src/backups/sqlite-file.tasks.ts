@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { switchToStagedVectors } from '../reindex/reindex-switch';
 import { copyLiveDatabase, sealCopy, summariseDatabase } from './database-snapshot';
 import { swapInDatabase } from './database-swap';
+import { fileDigest } from './file-digest';
 
 /** The whole-file operations that run on a connection of their own, off the calling thread. */
 export const SQLITE_FILE_TASKS = {
   copyLiveDatabase,
+  fileDigest,
   sealCopy,
   summariseDatabase,
   swapInDatabase,
