@@ -34,6 +34,7 @@ export class McpCatalog {
   readonly tools: McpTool[];
   readonly jsonTextTools: McpJsonTextTool[];
   private readonly deps: ToolDeps;
+  private toolList: Promise<ToolList> | undefined;
 
   constructor(
     memories: MemoryService,
@@ -85,11 +86,33 @@ export class McpCatalog {
           }),
       );
     }
-    if (this.deps.config.mcp.legacyTools === 'unlisted') {
-      hideFromToolList(server, new Set(this.tools.filter((tool) => tool.legacy).map((tool) => tool.name)));
-    }
+    this.serveToolListOnce(server);
     registerMemoryResources(server, this.deps);
     return server;
+  }
+
+  /**
+   * The SDK rebuilds every JSON schema on each tools/list (about 100 ms for this catalog); the list is
+   * the same for every server, so the first answer is kept. Unlisted legacy tools are filtered here:
+   * the SDK has no option to keep a tool callable but unlisted. Its list handler is wrapped in place
+   * (private API, covered by the catalog tests, which would catch an SDK change).
+   */
+  private serveToolListOnce(server: McpServer): void {
+    const hidden = new Set(
+      this.deps.config.mcp.legacyTools === 'unlisted'
+        ? this.tools.filter((tool) => tool.legacy).map((t) => t.name)
+        : [],
+    );
+    const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
+    const list = handlers.get('tools/list');
+    if (!list) throw new Error('MCP SDK changed: no tools/list handler to wrap');
+    handlers.set('tools/list', async (request, extra) => {
+      this.toolList ??= list(request, extra).then((result) => ({
+        ...result,
+        tools: result.tools.filter((tool) => !hidden.has(tool.name)),
+      }));
+      return this.toolList;
+    });
   }
 
   /** Runs one tool call: refusals become `isError` results naming the problem, never a crash. */
@@ -117,18 +140,5 @@ export class McpCatalog {
   }
 }
 
-type RequestHandler = (request: unknown, extra: unknown) => Promise<{ tools: { name: string }[] }>;
-
-/**
- * Keeps tools callable but out of tools/list. The SDK has no option for this, so the list handler it
- * installed is wrapped in place (covered by the catalog tests, which would catch an SDK change).
- */
-function hideFromToolList(server: McpServer, hidden: ReadonlySet<string>): void {
-  const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
-  const list = handlers.get('tools/list');
-  if (!list) throw new Error('MCP SDK changed: no tools/list handler to wrap');
-  handlers.set('tools/list', async (request, extra) => {
-    const result = await list(request, extra);
-    return { ...result, tools: result.tools.filter((tool) => !hidden.has(tool.name)) };
-  });
-}
+type ToolList = { tools: { name: string }[] };
+type RequestHandler = (request: unknown, extra: unknown) => Promise<ToolList>;
