@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { ZodError } from 'zod';
 import { DomainError } from '../common/domain-errors';
 import { ENGRAM_VERSION } from '../common/version';
@@ -9,7 +10,7 @@ import { StatusReportService } from '../health/status-report.service';
 import { MemoryService } from '../memories/memory.service';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { SearchService } from '../search/search.service';
-import { annotationsFor, McpJsonTextTool, McpTool } from './mcp-tool';
+import { annotationsFor, McpJsonTextTool, McpTool, ToolCallContext } from './mcp-tool';
 import { registerMemoryResources } from './mcp-resources';
 import { connectorTools } from './tools/connector.tools';
 import { legacyTools } from './tools/legacy.tools';
@@ -63,9 +64,9 @@ export class McpCatalog {
           outputSchema: tool.output,
           annotations: annotationsFor(tool),
         },
-        (args: unknown) =>
+        (args: unknown, extra: RequestExtra) =>
           this.observe(tool.name, async () => {
-            const answer = await tool.run(args as never);
+            const answer = await tool.run(args as never, callContext(extra));
             return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
           }),
       );
@@ -138,6 +139,22 @@ export class McpCatalog {
     this.logger.error({ msg: 'MCP tool failed', tool, error: (error as Error).stack ?? String(error) });
     return `${tool} failed on the server; the error is in the server log`;
   }
+}
+
+type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+function callContext(extra: RequestExtra): ToolCallContext {
+  const progressToken = extra._meta?.progressToken;
+  return {
+    signal: extra.signal,
+    async reportProgress(progress, total, message) {
+      if (progressToken === undefined) return;
+      await extra.sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken, progress, total, message },
+      });
+    },
+  };
 }
 
 type ToolList = { tools: { name: string }[] };

@@ -12,6 +12,17 @@ export interface ToolAnswer<Output> {
   text: string;
 }
 
+/** What a running tool may use besides its arguments. */
+export interface ToolCallContext {
+  /**
+   * Sends an MCP progress notification when the client asked for progress (a progressToken); a no-op
+   * otherwise. Long-running tools call it so clients keep waiting and can show where the work is.
+   */
+  reportProgress(progress: number, total?: number, message?: string): Promise<void>;
+  /** Aborted when the client cancels the request or the connection closes. */
+  signal: AbortSignal;
+}
+
 /** One entry of the catalog, independent of the transport that serves it. */
 export interface McpTool<Input extends z.ZodRawShape = z.ZodRawShape, Output extends z.ZodRawShape = z.ZodRawShape> {
   name: string;
@@ -24,7 +35,7 @@ export interface McpTool<Input extends z.ZodRawShape = z.ZodRawShape, Output ext
   legacy?: boolean;
   input: z.ZodObject<Input>;
   output: z.ZodObject<Output>;
-  run(args: z.output<z.ZodObject<Input>>): Promise<ToolAnswer<z.input<z.ZodObject<Output>>>>;
+  run(args: z.output<z.ZodObject<Input>>, call: ToolCallContext): Promise<ToolAnswer<z.input<z.ZodObject<Output>>>>;
 }
 
 /**
