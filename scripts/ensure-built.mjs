@@ -33,3 +33,15 @@ if (Math.max(...sources.map(newestMtime)) > builtAt()) {
     },
   );
 }
+
+// The dashboard bundle (dist/public) follows its sources and the event types it shares with the service.
+const dashboardSources = [join(service, 'dashboard'), join(service, 'src', 'events', 'engram-event.ts')];
+let dashboardBuiltAt = 0;
+try {
+  dashboardBuiltAt = statSync(join(service, 'dist', 'public', 'index.html')).mtimeMs;
+} catch {
+  // never built
+}
+if (Math.max(...dashboardSources.map(newestMtime)) > dashboardBuiltAt) {
+  execFileSync(process.execPath, [join(service, 'dashboard', 'build.mjs')], { stdio: 'inherit' });
+}

@@ -29,6 +29,9 @@ execFileSync(
   },
 );
 
+// The dashboard: type-checked and bundled into services/engram/dist/public, which the api serves at /.
+execFileSync(process.execPath, [join(root, 'services/engram/dashboard/build.mjs'), '--check'], { stdio: 'inherit' });
+
 const filter = process.argv.slice(2);
 const specs = [
   ...findFiles(join(root, 'services/engram/dist'), '.spec.js'),

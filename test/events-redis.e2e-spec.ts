@@ -1,56 +1,17 @@
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { call, freePort, ROOT, tempDir } from './process-harness';
+import { RunningEngram as Running, serviceHelper, startEngram } from './engram-cli';
+import { call, tempDir } from './process-harness';
 
-/** The build under test (ENGRAM_E2E_DIST lets a developer point at a private build). */
-const DIST = process.env.ENGRAM_E2E_DIST ?? join(ROOT, 'services', 'engram', 'dist');
-const CLI = join(DIST, 'cli', 'engram.js');
-/* eslint-disable @typescript-eslint/no-require-imports -- test helpers of the service build, loaded at run time */
-const { startTestRedis } = require(join(DIST, 'testing', 'redis-server.js'));
-const { startOpenAiEmbeddingsTestDouble } = require(join(DIST, 'testing', 'openai-embeddings.test-double.js'));
-const { openSse } = require(join(DIST, 'testing', 'sse-client.js'));
-/* eslint-enable @typescript-eslint/no-require-imports */
+const { startTestRedis } = serviceHelper('testing/redis-server.js');
+const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+const { openSse } = serviceHelper('testing/sse-client.js');
 
 const API_KEY = 'e2e-events-key-0123456789abcdef';
 const AUTH = { 'X-API-Key': API_KEY };
-
-interface Running {
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts `engram <command>` and resolves once it logs `readyText`. */
-async function startEngram(command: string, env: Record<string, string>, dir: string, readyText: string) {
-  const port = String(await freePort());
-  const child: ChildProcess = spawn(process.execPath, [CLI, command], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: dir, MCP_HTTP_PORT: port, WORKER_HTTP_PORT: port, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', () => output.includes(readyText) && resolve());
-    child.once('exit', (code) => reject(new Error(`engram ${command} exited with ${code}:\n${output}`)));
-  });
-  const running: Running = {
-    url: `http://127.0.0.1:${port}`,
-    output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
-  return running;
-}
 
 describe('events across processes: two api processes and a worker on one redis-server', () => {
   const dir = tempDir();

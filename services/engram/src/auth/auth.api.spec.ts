@@ -4,7 +4,15 @@ import { routesOf } from '../http/create-app';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const API_KEY = 'test-key-0123456789abcdef';
-const OPEN_ROUTES = new Set(['GET /api/health', 'GET /health/live', 'HEAD /api/health', 'HEAD /health/live']);
+/** The dashboard's static files: public because they hold no data (the page asks for the key). */
+const DASHBOARD_FILES = ['/', '/index.html', '/app.js', '/app.css'];
+const OPEN_ROUTES = new Set([
+  'GET /api/health',
+  'GET /health/live',
+  'HEAD /api/health',
+  'HEAD /health/live',
+  ...DASHBOARD_FILES.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
+]);
 
 describe('API key auth and CORS', () => {
   let api: TestApp;
@@ -38,6 +46,25 @@ describe('API key auth and CORS', () => {
     ]) {
       assert.ok(checked.includes(expected), `${expected} was not among the enumerated routes`);
     }
+  });
+
+  it('serves exactly the dashboard files without the key, with a restrictive content security policy', async () => {
+    const served = routesOf(api.app)
+      .filter((route) => route.method === 'GET' && OPEN_ROUTES.has(`GET ${route.url}`))
+      .map((route) => route.url);
+    assert.deepEqual(served.filter((url) => DASHBOARD_FILES.includes(url)).sort(), [...DASHBOARD_FILES].sort());
+    for (const path of DASHBOARD_FILES) {
+      const response = await api.request('GET', path);
+      assert.equal(response.status, 200, path);
+      assert.ok(!response.text.includes(API_KEY));
+    }
+    const page = await api.request('GET', '/');
+    assert.match(page.headers.get('content-type')!, /^text\/html/);
+    assert.match(page.headers.get('content-security-policy')!, /default-src 'self'.*connect-src 'self'/);
+    for (const path of ['/app.js.map', '/index.htm', '/.env', '/dashboard/app.js', '/public/app.js']) {
+      assert.equal((await api.request('GET', path)).status, 401, path);
+    }
+    assert.equal((await api.request('POST', '/', { body: {} })).status, 401, 'only GET and HEAD are public');
   });
 
   it('answers 401 for unknown paths too, so route existence does not leak', async () => {

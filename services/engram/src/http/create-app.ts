@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from '../app.module';
 import { registerApiKeyHook } from '../auth/api-key.hook';
 import { AppConfig } from '../config/config.types';
+import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { registerJsonBodyParser } from './json-body.parser';
 import { setUpOpenApi } from './openapi';
@@ -55,7 +56,14 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   registeredRoutes.set(app, routes);
 
   registerJsonBodyParser(fastify, config.limits.maxBodyBytes);
-  registerApiKeyHook(fastify, config);
+  const dashboard = loadDashboardAssets();
+  if (dashboard.length === 0) logger.warn('The dashboard is not built: / will answer 404 (npm run build builds it)');
+  registerApiKeyHook(
+    fastify,
+    config,
+    dashboard.map((asset) => asset.path),
+  );
+  registerDashboard(fastify, dashboard);
   registerRequestObserver(fastify, app.get(EngramMetrics));
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);

@@ -1,0 +1,77 @@
+import { html, nothing } from 'lit';
+import { SearchHit } from '../api';
+import { errorText, parseTags } from '../format';
+import { ReloadingView } from './reloading-view';
+
+/** Hybrid (or semantic / keyword) search with tag, type and time filters; every hit shows its scores. */
+export class SearchView extends ReloadingView {
+  static override properties = { ...ReloadingView.properties, hits: { state: true } };
+  declare hits: SearchHit[] | undefined;
+  private request: Record<string, unknown> | undefined;
+
+  /** A live change re-runs the last search, so deleted memories leave the results. */
+  protected async load(): Promise<void> {
+    if (!this.request) return;
+    this.hits = (await this.api.search(this.request)).results;
+  }
+
+  private async submit(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const data = new FormData(event.target as HTMLFormElement);
+    const text = (name: string) => String(data.get(name) ?? '').trim();
+    const request: Record<string, unknown> = { query: text('query'), mode: text('mode'), limit: Number(text('limit')) };
+    const tags = parseTags(text('tags'));
+    if (tags.length > 0) request.tags = tags;
+    if (text('memory_type')) request.memory_type = text('memory_type');
+    if (text('time_expr')) request.time_expr = text('time_expr');
+    this.request = request;
+    try {
+      await this.reload();
+    } catch (error) {
+      this.error = errorText(error);
+    }
+  }
+
+  override render() {
+    return html`<section class="view" aria-labelledby="search-title">
+      <h1 id="search-title">Search</h1>
+      <form class="search card" role="search" @submit=${this.submit}>
+        <label class="wide"
+          >Query <input name="query" type="search" required placeholder="which database did we pick?"
+        /></label>
+        <label
+          >Mode
+          <select name="mode">
+            <option value="hybrid" selected>Hybrid</option>
+            <option value="semantic">Semantic</option>
+            <option value="keyword">Keyword</option>
+          </select></label
+        >
+        <label>Tags <input name="tags" placeholder="work, decision" /></label>
+        <label>Type <input name="memory_type" placeholder="note" /></label>
+        <label>When <input name="time_expr" placeholder="last 30 days, yesterday, march" /></label>
+        <label
+          >Results
+          <select name="limit">
+            <option>10</option>
+            <option>25</option>
+            <option>50</option>
+          </select></label
+        >
+        <button type="submit" class="primary">Search</button>
+      </form>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${
+        this.hits === undefined
+          ? nothing
+          : this.hits.length === 0
+            ? html`<p class="empty card">Nothing found.</p>`
+            : html`<ol class="memory-list" aria-label="Search results, best first">
+                ${this.hits.map(
+                  (hit) => html`<li><memory-card .memory=${hit.memory} .scores=${hit}></memory-card></li>`,
+                )}
+              </ol>`
+      }
+    </section>`;
+  }
+}

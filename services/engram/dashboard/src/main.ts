@@ -1,0 +1,25 @@
+import './styles.css';
+import { ActivityView } from './components/activity-view';
+import { AppShell } from './components/app-shell';
+import { ConfirmDialog } from './components/confirm-dialog';
+import { KeyPrompt } from './components/key-prompt';
+import { MemoriesView } from './components/memories-view';
+import { MemoryCard } from './components/memory-card';
+import { MemoryForm } from './components/memory-form';
+import { OverviewView } from './components/overview-view';
+import { PlaceholderPanel } from './components/placeholder-panel';
+import { SearchView } from './components/search-view';
+
+const elements: Record<string, CustomElementConstructor> = {
+  'activity-view': ActivityView,
+  'confirm-dialog': ConfirmDialog,
+  'key-prompt': KeyPrompt,
+  'memories-view': MemoriesView,
+  'memory-card': MemoryCard,
+  'memory-form': MemoryForm,
+  'overview-view': OverviewView,
+  'placeholder-panel': PlaceholderPanel,
+  'search-view': SearchView,
+  'engram-app': AppShell, // last: it renders the others
+};
+for (const [name, element] of Object.entries(elements)) customElements.define(name, element);
