@@ -94,6 +94,10 @@ try {
   const backups = context.get(BackupService);
   const probeVector = memories[7].vector;
 
+  log('loading the in-memory vector mirror (first quantised search)');
+  const mirrorLoad = await timed('first search', async () =>
+    context.get(SearchRepository).vectorCandidates(probeVector, { namespace: 'default' }, 100),
+  );
   let stopReader = startReader(context, probeVector);
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const idle = await stopReader();
@@ -139,6 +143,7 @@ try {
     },
     memories: MEMORIES,
     readerIdle: idle,
+    mirrorLoadSeconds: mirrorLoad.seconds,
     backup: {
       seconds: backup.seconds,
       sizeBytes: sizeOf(backup.value),
