@@ -43,6 +43,9 @@ describe('API key auth and CORS', () => {
       'GET /api/docs-json',
       'GET /health/ready',
       'GET /api/health/detailed',
+      'POST /mcp',
+      'GET /mcp',
+      'DELETE /mcp',
     ]) {
       assert.ok(checked.includes(expected), `${expected} was not among the enumerated routes`);
     }

@@ -62,3 +62,26 @@ export class EmbeddingUnavailable extends DomainError {
   readonly status = 503;
   readonly code = 'embedding_unavailable';
 }
+
+export class NotFound extends DomainError {
+  readonly status = 404;
+  readonly code = 'not_found';
+}
+
+/** Authenticated, but the credential lacks the scope or namespace this needs. */
+export class Forbidden extends DomainError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
+
+export class TooManyRequests extends DomainError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, { retry_after_seconds: retryAfterSeconds });
+  }
+}

@@ -3,7 +3,9 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { ZodError } from 'zod';
-import { DomainError } from '../common/domain-errors';
+import { currentContext } from '../auth/request-context';
+import { grants, Scope } from '../auth/scopes';
+import { DomainError, Forbidden } from '../common/domain-errors';
 import { ENGRAM_VERSION } from '../common/version';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { StatusReportService } from '../health/status-report.service';
@@ -66,6 +68,7 @@ export class McpCatalog {
         },
         (args: unknown, extra: RequestExtra) =>
           this.observe(tool.name, async () => {
+            requireScope(tool.name, tool.effect === 'read' ? 'read' : 'write');
             const answer = await tool.run(args as never, callContext(extra));
             return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
           }),
@@ -82,6 +85,7 @@ export class McpCatalog {
         },
         (args: unknown) =>
           this.observe(tool.name, async () => {
+            requireScope(tool.name, 'read');
             const document = await tool.run(args as never);
             return { content: [{ type: 'text', text: JSON.stringify(document) }] };
           }),
@@ -138,6 +142,14 @@ export class McpCatalog {
     if (outcome === 'rejected') return (error as Error).message;
     this.logger.error({ msg: 'MCP tool failed', tool, error: (error as Error).stack ?? String(error) });
     return `${tool} failed on the server; the error is in the server log`;
+  }
+}
+
+/** Tools need scopes by their annotations: read-only ones `read`, the others `write`. */
+function requireScope(tool: string, needed: Scope): void {
+  const { principal } = currentContext();
+  if (!grants(principal.scopes, needed)) {
+    throw new Forbidden(`${tool} needs the "${needed}" scope; the credential has: ${principal.scopes.join(', ')}`);
   }
 }
 

@@ -3,6 +3,7 @@ import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { currentContext } from '../auth/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { McpCatalog } from './mcp-catalog';
@@ -53,7 +54,7 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: true,
-      onsessioninitialized: (id) => this.sessions.add(id, transport, server),
+      onsessioninitialized: (id) => this.sessions.add(id, ownerOf(), transport, server),
     });
     transport.onclose = () => {
       if (transport.sessionId) this.sessions.remove(transport.sessionId);
@@ -80,11 +81,17 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
         .header('Allow', 'POST')
         .send(jsonRpcError(message));
     }
-    const session = this.sessions.touch(sessionId);
+    const session = this.sessions.touch(sessionId, ownerOf());
     // 404 tells a client its session is gone (expired or ended) and that it should initialize again.
     if (!session) return void reply.code(404).send(jsonRpcError(`Session not found: ${sessionId.slice(0, 64)}`));
     await handOver(request, reply, session.transport);
   }
+}
+
+/** Sessions belong to the credential that opened them (and the namespace it chose). */
+function ownerOf(): string {
+  const { principal, namespace } = currentContext();
+  return `${principal.kind}:${principal.id}:${namespace}`;
 }
 
 function sessionIdOf(request: FastifyRequest): string | undefined {

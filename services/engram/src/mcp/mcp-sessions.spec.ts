@@ -19,8 +19,8 @@ describe('McpSessions', () => {
     const sessions = new McpSessions({ maxSessions: 10, idleMs: 60_000 }, (open) => counts.push(open));
     const idle = fakeSession();
     const busy = fakeSession();
-    sessions.add('idle', idle.transport, idle.server);
-    sessions.add('busy', busy.transport, busy.server);
+    sessions.add('idle', 'me', idle.transport, idle.server);
+    sessions.add('busy', 'me', busy.transport, busy.server);
     sessions.closeIdle(Date.now() + 30_000);
     assert.equal(sessions.size, 2);
     sessions.closeIdle(Date.now() + 61_000);
@@ -33,13 +33,14 @@ describe('McpSessions', () => {
   it('makes room by closing the least recently used session', async () => {
     const sessions = new McpSessions({ maxSessions: 2, idleMs: 60_000 }, () => undefined);
     const [a, b, c] = [fakeSession(), fakeSession(), fakeSession()];
-    sessions.add('a', a.transport, a.server);
-    sessions.add('b', b.transport, b.server);
-    assert.ok(sessions.touch('a'));
-    sessions.add('c', c.transport, c.server);
-    assert.equal(sessions.touch('b'), undefined);
+    sessions.add('a', 'me', a.transport, a.server);
+    sessions.add('b', 'me', b.transport, b.server);
+    assert.ok(sessions.touch('a', 'me'));
+    sessions.add('c', 'me', c.transport, c.server);
+    assert.equal(sessions.touch('b', 'me'), undefined);
     assert.ok(b.isClosed());
-    assert.ok(sessions.touch('a') && sessions.touch('c'));
+    assert.ok(sessions.touch('a', 'me') && sessions.touch('c', 'me'));
+    assert.equal(sessions.touch('a', 'someone else'), undefined);
     await sessions.closeAll();
     assert.ok(a.isClosed() && c.isClosed());
   });

@@ -4,6 +4,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
+  /** The principal that opened it: a session id seen by someone else is useless to them. */
+  owner: string;
   lastSeenMs: number;
 }
 
@@ -33,10 +35,10 @@ export class McpSessions {
     return this.sessions.size;
   }
 
-  /** The session, marked as just used; undefined when unknown or already closed. */
-  touch(id: string): Session | undefined {
+  /** The session, marked as just used; undefined when unknown, closed, or opened by another owner. */
+  touch(id: string, owner: string): Session | undefined {
     const session = this.sessions.get(id);
-    if (!session) return undefined;
+    if (!session || session.owner !== owner) return undefined;
     session.lastSeenMs = Date.now();
     // Re-inserting keeps the map in least-recently-used order for eviction.
     this.sessions.delete(id);
@@ -44,12 +46,12 @@ export class McpSessions {
     return session;
   }
 
-  add(id: string, transport: StreamableHTTPServerTransport, server: McpServer): void {
+  add(id: string, owner: string, transport: StreamableHTTPServerTransport, server: McpServer): void {
     while (this.sessions.size >= this.limits.maxSessions) {
       const [oldest] = this.sessions.keys();
       void this.close(oldest);
     }
-    this.sessions.set(id, { transport, server, lastSeenMs: Date.now() });
+    this.sessions.set(id, { transport, server, owner, lastSeenMs: Date.now() });
     this.onCountChange(this.sessions.size);
   }
 

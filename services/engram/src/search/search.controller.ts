@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/scope.guard';
 import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { toMemoryView } from '../memories/memory.view';
@@ -16,6 +17,7 @@ import { CreatedRange } from './time-filter';
 
 @ApiTags('search')
 @ApiSecurity('api_key')
+@RequireScope('read') // searches are POSTs that only read
 @Controller('api')
 export class SearchController {
   constructor(private readonly search: SearchService) {}

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EmbeddingService } from '../embeddings/embedding.service';
-import { DEFAULT_NAMESPACE } from '../memories/memory.service';
+import { currentNamespace } from '../auth/request-context';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MemoryRecord } from '../storage/memory.record';
 import { MemoryRepository } from '../storage/memory.repository';
@@ -53,7 +53,7 @@ export class SearchService {
     const started = performance.now();
     const range = resolveTimeFilter(input, new Date(), this.config.search.timeZone);
     const filter: MemoryFilter = {
-      namespace: DEFAULT_NAMESPACE,
+      namespace: currentNamespace(),
       tags: input.tags,
       tagMatch: input.tag_match,
       memoryType: input.memory_type,
@@ -73,7 +73,7 @@ export class SearchService {
   searchByTag(input: SearchByTagInput): MemoryRecord[] {
     const range = resolveTimeFilter(input, new Date(), this.config.search.timeZone);
     return this.memories.list(
-      { namespace: DEFAULT_NAMESPACE, tags: input.tags, tagMatch: input.tagMatch, ...range },
+      { namespace: currentNamespace(), tags: input.tags, tagMatch: input.tagMatch, ...range },
       0,
       input.limit,
     );
@@ -83,10 +83,10 @@ export class SearchService {
   async searchByTime(input: SearchByTimeInput): Promise<{ hits: SearchHit[]; range: CreatedRange }> {
     const range = resolveTimeFilter({ time_expr: input.query }, new Date(), this.config.search.timeZone);
     if (input.semantic_query?.trim()) {
-      const filter = { namespace: DEFAULT_NAMESPACE, ...range };
+      const filter = { namespace: currentNamespace(), ...range };
       return { hits: await this.rank(input.semantic_query, 'hybrid', filter, input.limit), range };
     }
-    const memories = this.memories.list({ namespace: DEFAULT_NAMESPACE, ...range }, 0, input.limit);
+    const memories = this.memories.list({ namespace: currentNamespace(), ...range }, 0, input.limit);
     const hits = memories.map((memory) => ({
       memory,
       score: 1,

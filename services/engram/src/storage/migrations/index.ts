@@ -1,5 +1,6 @@
 import { memoriesMigration } from './001-memories';
+import { authMigration } from './010-auth';
 import { Migration } from './migration';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [memoriesMigration];
+export const MIGRATIONS: readonly Migration[] = [memoriesMigration, authMigration];

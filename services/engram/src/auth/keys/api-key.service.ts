@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { NotFound } from '../../common/domain-errors';
+import { SQLITE_DATABASE } from '../../storage/storage.module';
+import { SqliteDatabase } from '../../storage/sqlite.connection';
+import { newSecret, secretDigest } from '../secrets';
+import { Scope } from '../scopes';
+import { ApiKeyRecord, ApiKeyRepository } from './api-key.repository';
+
+export const API_KEY_PREFIX = 'egk_';
+/** last_used_at is written at most this often per key, so reads do not turn into writes. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface NewApiKey {
+  name: string;
+  scopes: Scope[];
+  namespace?: string;
+  expiresAt?: number;
+}
+
+/** Creating, listing, revoking and checking stored API keys. The secret is shown once, at creation. */
+@Injectable()
+export class ApiKeyService {
+  private readonly keys: ApiKeyRepository;
+
+  constructor(@Inject(SQLITE_DATABASE) db: SqliteDatabase) {
+    this.keys = new ApiKeyRepository(db);
+  }
+
+  create(input: NewApiKey, now = Date.now()): { key: string; record: ApiKeyRecord } {
+    const key = newSecret(API_KEY_PREFIX);
+    const record: ApiKeyRecord = {
+      id: randomUUID(),
+      name: input.name,
+      prefix: key.slice(0, API_KEY_PREFIX.length + 6),
+      scopes: input.scopes,
+      namespace: input.namespace ?? null,
+      createdAt: now,
+      lastUsedAt: null,
+      expiresAt: input.expiresAt ?? null,
+      revokedAt: null,
+    };
+    this.keys.insert(record, secretDigest(key));
+    return { key, record };
+  }
+
+  list(): ApiKeyRecord[] {
+    return this.keys.list();
+  }
+
+  revoke(id: string, now = Date.now()): ApiKeyRecord {
+    const record = this.keys.findById(id);
+    if (!record) throw new NotFound(`No API key with id ${id}`);
+    this.keys.revoke(id, now);
+    return { ...record, revokedAt: record.revokedAt ?? now };
+  }
+
+  /** The usable key this secret belongs to, or undefined (unknown, revoked or expired). */
+  authenticate(secret: string, now = Date.now()): ApiKeyRecord | undefined {
+    if (!secret.startsWith(API_KEY_PREFIX)) return undefined;
+    const record = this.keys.findBySecretHash(secretDigest(secret));
+    if (!record || record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt <= now))
+      return undefined;
+    if (record.lastUsedAt === null || now - record.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+      this.keys.markUsed(record.id, now);
+    }
+    return record;
+  }
+
+  /** True once any key was ever created, revoked ones included. */
+  anyCreated(): boolean {
+    return this.keys.countAll() > 0;
+  }
+}

@@ -1,0 +1,67 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiZodBody } from '../../common/api-schema.decorators';
+import { ZodValidationPipe } from '../../common/zod-validation.pipe';
+import { Authenticator } from '../authenticator';
+import { RequireScope } from '../scope.guard';
+import { ApiKeyIdParam, CreateApiKeyBody, CreateApiKeyInput } from './api-key.dto';
+import { ApiKeyRecord } from './api-key.repository';
+import { ApiKeyService } from './api-key.service';
+
+const DAY_MS = 86_400_000;
+
+@ApiTags('admin')
+@ApiSecurity('api_key')
+@RequireScope('admin')
+@Controller('api/admin/keys')
+export class ApiKeysController {
+  constructor(
+    private readonly keys: ApiKeyService,
+    private readonly authenticator: Authenticator,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create an API key (the secret is in this response only)' })
+  @ApiZodBody(CreateApiKeyBody)
+  @ApiErrors(400, 401, 403, 415)
+  create(@Body(new ZodValidationPipe(CreateApiKeyBody, 'body')) body: CreateApiKeyInput) {
+    const { key, record } = this.keys.create({
+      name: body.name,
+      scopes: body.scopes,
+      namespace: body.namespace,
+      expiresAt: body.expires_in_days === undefined ? undefined : Date.now() + body.expires_in_days * DAY_MS,
+    });
+    this.authenticator.keysChanged();
+    return { key, ...toKeyView(record) };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List API keys (never their secrets)' })
+  @ApiErrors(401, 403)
+  list() {
+    return { keys: this.keys.list().map(toKeyView) };
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Revoke an API key; it stops working at once' })
+  @ApiErrors(400, 401, 403, 404)
+  revoke(@Param('id', new ZodValidationPipe(ApiKeyIdParam, 'path')) id: string) {
+    return toKeyView(this.keys.revoke(id));
+  }
+}
+
+export function toKeyView(record: ApiKeyRecord) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: record.id,
+    name: record.name,
+    prefix: record.prefix,
+    scopes: record.scopes,
+    namespace: record.namespace,
+    created_at: iso(record.createdAt),
+    last_used_at: iso(record.lastUsedAt),
+    expires_at: iso(record.expiresAt),
+    revoked_at: iso(record.revokedAt),
+  };
+}
