@@ -1,0 +1,27 @@
+import { posix } from 'node:path';
+
+/**
+ * The file paths a link may mean, most likely first. Accepts `[[entities/jane_doe.md]]` (the trained
+ * form), a bare path, `[[path|alias]]`, `[[path#heading]]`, a missing `.md`, and links written
+ * relative to a note (`../user.md`, `./acme.md`), which are tried from the root and from `entities/`.
+ */
+export function linkCandidates(link: string): string[] {
+  let target = link.trim();
+  const wiki = /^\[\[(.*)\]\]$/s.exec(target);
+  if (wiki) target = wiki[1];
+  target = target.split('|')[0].split('#')[0].trim();
+  if (target === '') return [];
+  const withExtension = (path: string) => (path.endsWith('.md') ? path : `${path}.md`);
+  const candidates = [withExtension(target)];
+  if (target.startsWith('./') || target.startsWith('../')) {
+    const fromRoot = target.replace(/^(\.\.?\/)+/, '');
+    candidates.push(withExtension(fromRoot), withExtension(posix.join('entities', fromRoot)));
+  }
+  return [...new Set(candidates)];
+}
+
+/** For a bare name (`[[jane_doe]]`, a form the model sometimes writes), the file name to look for anywhere. */
+export function bareLinkName(link: string): string | undefined {
+  const [first] = linkCandidates(link);
+  return first !== undefined && !first.includes('/') ? first : undefined;
+}
