@@ -172,7 +172,7 @@ describe('the worker process with Redis', () => {
   });
 
   it('finishes a reindex of 5,000 memories after the worker is killed with SIGKILL mid-way', async () => {
-    await worker!.stop();
+    await worker?.stop();
     // Small embedding batches make the run long enough to be interrupted.
     worker = await startWorker(modelB, { ENGRAM_EMBEDDING_BATCH_SIZE: '2' });
     const queued = await call(api.url, 'POST', '/api/admin/reindex');
