@@ -26,11 +26,13 @@ export function renderBenchmarksDoc(resultsDir) {
     .sort();
   const runs = [];
   const jobs = [];
+  const mcp = [];
   const locomo = [];
   for (const file of files) {
     const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
     if (data.kind === 'engram-bench') runs.push({ file, data });
     else if (data.kind === 'engram-jobs-bench') jobs.push({ file, data });
+    else if (data.kind === 'engram-mcp-bench') mcp.push({ file, data });
     else if (file.startsWith('recall-')) locomo.push({ file, data });
   }
   const sections = [
@@ -41,6 +43,7 @@ export function renderBenchmarksDoc(resultsDir) {
     ...runs.flatMap(({ file, data }) => renderRun(file, data)),
     ...(runs.length > 0 ? LIMITS : []),
     ...jobs.flatMap(({ file, data }) => renderJobs(file, data)),
+    ...mcp.flatMap(({ file, data }) => renderMcp(file, data)),
     ...(locomo.length > 0 ? renderLocomo(locomo) : []),
   ];
   return `${sections.join('\n')}\n`;
@@ -135,6 +138,30 @@ const LIMITS = [
 ];
 
 /** Backups, restore and reindexing (bench/jobs-bench.mjs). */
+function renderMcp(file, run) {
+  const m = run.machine;
+  const cell = (s) => `${s.p50} / ${s.p99}`;
+  const ratio = (reference, engram) => `${(reference.p50 / engram.p50).toFixed(2)}×`;
+  const { http, stdio } = run.engram;
+  const { store, search } = run.reference;
+  return [
+    `## MCP tool-call latency${run.quick ? ' (quick run)' : ''}`,
+    '',
+    `\`bench/results/${file}\` — ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), Node ${m.node}; ${run.memories} memories, ${run.callsPerTool} calls per tool after 10 warm-up calls, one at a time (\`node bench/mcp-latency.mjs\`).`,
+    '',
+    'Engram: `memory_store` (embedding included) and `memory_search` (hybrid, limit 10, query embedding included) with the',
+    'official SDK client. Reference: `@modelcontextprotocol/server-memory` over stdio holding the same texts as one entity',
+    'each, `create_entities` (one entity) and `search_nodes` (one query word, substring match; it has no ranking). Milliseconds,',
+    'p50 / p99; the ratio is reference p50 ÷ Engram p50 (above 1: Engram is faster).',
+    '',
+    '| tool | Engram HTTP | Engram stdio | reference stdio | ratio (stdio) |',
+    '|---|---|---|---|---|',
+    `| store | ${cell(http.memory_store)} | ${cell(stdio.memory_store)} | ${cell(store)} | ${ratio(store, stdio.memory_store)} |`,
+    `| search | ${cell(http.memory_search)} | ${cell(stdio.memory_search)} | ${cell(search)} | ${ratio(search, stdio.memory_search)} |`,
+    '',
+  ];
+}
+
 function renderJobs(file, run) {
   const m = run.machine;
   const count = (value) => value.toLocaleString('en-US');

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ROOT } from './dist.mjs';
+import { DIST, ROOT } from './dist.mjs';
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -25,7 +25,7 @@ export async function startServer(dbPath, { env = {}, viaNpm = false } = {}) {
   const started = performance.now();
   const command = viaNpm
     ? ['npm', ['start', '--silent']]
-    : [process.execPath, [join(ROOT, 'services/engram/dist/main.js')]];
+    : [process.execPath, [join(DIST, 'main.js')]];
   const child = spawn(command[0], command[1], {
     cwd: ROOT,
     env: { ...process.env, MCP_MEMORY_SQLITE_PATH: dbPath, MCP_HTTP_PORT: String(port), LOG_LEVEL: 'info', ...env },

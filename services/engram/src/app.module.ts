@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
@@ -7,6 +8,7 @@ import { EventStreamModule } from './events/event-stream.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { jobModules } from './jobs/job-modules';
+import { McpModule } from './mcp/mcp.module';
 import { MemoriesModule } from './memories/memories.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SearchModule } from './search/search.module';
@@ -20,10 +22,12 @@ export class AppModule {
         ConfigModule.forRoot(config),
         EventsModule,
         MetricsModule,
+        AuthModule.forRoot(config),
         MemoriesModule,
         SearchModule,
         HealthModule,
         EventStreamModule,
+        McpModule,
         ...jobModules('api'),
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

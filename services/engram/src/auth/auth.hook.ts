@@ -45,7 +45,8 @@ export function registerAuthHook(
   if (config.metrics.public) open.add('/metrics');
   const files = new Set(options.publicFiles ?? []);
   const limiter = new FailureLimiter(FAILED_ATTEMPTS_PER_MINUTE, 60_000);
-  const mcpAudience = `${config.publicUrl}/mcp`;
+  // OAuth access tokens are issued for the MCP endpoint only; REST takes API keys.
+  const audienceOf = (path: string) => (path === '/mcp' ? `${config.publicUrl}/mcp` : `${config.publicUrl}/api`);
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const path = pathOf(request.url);
@@ -67,7 +68,7 @@ export function registerAuthHook(
       }
       const secret =
         presentedApiKey(request.headers) ?? (QUERY_KEY_PATHS.has(path) ? queryKey(request.query) : undefined);
-      const resolved = secret === undefined ? undefined : authenticator.authenticate(secret, mcpAudience);
+      const resolved = secret === undefined ? undefined : authenticator.authenticate(secret, audienceOf(path));
       if (!resolved) {
         if (secret !== undefined) limiter.recordFailure(request.ip);
         const challenge =

@@ -1,15 +1,30 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AppConfig } from '../config/config.types';
+import { OAuthController } from '../oauth/oauth.controller';
+import { OAuthService } from '../oauth/oauth.service';
 import { StorageModule } from '../storage/storage.module';
-import { Authenticator } from './authenticator';
+import { ACCESS_TOKEN_RESOLVER, Authenticator } from './authenticator';
 import { ApiKeyService } from './keys/api-key.service';
 import { ApiKeysController } from './keys/api-keys.controller';
 import { ScopeGuard } from './scope.guard';
 
-@Module({
-  imports: [StorageModule],
-  controllers: [ApiKeysController],
-  providers: [ApiKeyService, Authenticator, { provide: APP_GUARD, useClass: ScopeGuard }],
-  exports: [ApiKeyService, Authenticator],
-})
-export class AuthModule {}
+/** Credentials (API keys; OAuth 2.1 for MCP connectors when ENGRAM_OAUTH_ENABLED) and the scope guard. */
+@Module({})
+export class AuthModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const oauth = config.oauth.enabled;
+    return {
+      module: AuthModule,
+      imports: [StorageModule],
+      controllers: [ApiKeysController, ...(oauth ? [OAuthController] : [])],
+      providers: [
+        ApiKeyService,
+        Authenticator,
+        { provide: APP_GUARD, useClass: ScopeGuard },
+        ...(oauth ? [OAuthService, { provide: ACCESS_TOKEN_RESOLVER, useExisting: OAuthService }] : []),
+      ],
+      exports: [ApiKeyService, Authenticator],
+    };
+  }
+}

@@ -11,8 +11,10 @@ export interface CliCommand {
  */
 export const CLI_COMMANDS: Record<string, () => Promise<CliCommand>> = {
   serve: async () => (await import('./serve.command.js')).serveCommand,
+  api: async () => ({ ...(await import('./serve.command.js')).serveCommand, summary: 'the same as serve' }),
   worker: async () => (await import('./worker.command.js')).workerCommand,
   backup: async () => (await import('./backup.command.js')).backupCommand,
   restore: async () => (await import('./restore.command.js')).restoreCommand,
   reindex: async () => (await import('./reindex.command.js')).reindexCommand,
+  mcp: async () => (await import('./mcp.command.js')).mcpCommand,
 };

@@ -168,6 +168,62 @@ describe('configuration', () => {
     assert.match(problemsOf({ MCP_BACKUP_MAX_COUNT: '0' }).join(), /MCP_BACKUP_MAX_COUNT=0 is not accepted/);
   });
 
+  it('builds the public URL from the listen address unless ENGRAM_PUBLIC_URL is set, and checks REDIS_URL', () => {
+    assert.equal(loadConfig({ env: {}, cwd: dir }).publicUrl, 'http://127.0.0.1:8000');
+    assert.equal(
+      loadConfig({ env: { MCP_HTTP_HOST: '0.0.0.0', MCP_HTTP_PORT: '9000', MCP_API_KEY: 'k'.repeat(20) }, cwd: dir })
+        .publicUrl,
+      'http://localhost:9000',
+    );
+    assert.equal(
+      loadConfig({ env: { ENGRAM_PUBLIC_URL: 'https://memory.example.com/' }, cwd: dir }).publicUrl,
+      'https://memory.example.com',
+    );
+    assert.equal(
+      loadConfig({ env: { REDIS_URL: 'redis://:secret@redis:6379/2' }, cwd: dir }).redis.url,
+      'redis://:secret@redis:6379/2',
+    );
+    const problems = problemsOf({ ENGRAM_PUBLIC_URL: 'memory.example.com', REDIS_URL: 'localhost:6379' });
+    assert.match(problems[0], /ENGRAM_PUBLIC_URL=memory.example.com is not accepted; expected an http/);
+    assert.match(problems[1], /REDIS_URL must look like redis:\/\//);
+    assert.ok(!problems.join().includes('secret'));
+  });
+
+  it('turns OAuth on only with a public URL and a way for the operator to sign in', () => {
+    assert.equal(loadConfig({ env: {}, cwd: dir }).oauth.enabled, false);
+    const problems = problemsOf({ ENGRAM_OAUTH_ENABLED: 'true', ENGRAM_OAUTH_PASSWORD: 'short' });
+    assert.match(problems.join('\n'), /ENGRAM_OAUTH_PASSWORD is too short/);
+    assert.match(problems.join('\n'), /needs ENGRAM_PUBLIC_URL/);
+    assert.match(
+      problemsOf({ ENGRAM_OAUTH_ENABLED: 'true', ENGRAM_PUBLIC_URL: 'https://m.example.com' })[0],
+      /needs ENGRAM_OAUTH_PASSWORD or MCP_API_KEY/,
+    );
+    const config = loadConfig({
+      env: {
+        ENGRAM_OAUTH_ENABLED: 'true',
+        ENGRAM_PUBLIC_URL: 'https://m.example.com',
+        ENGRAM_OAUTH_PASSWORD: 'a-long-operator-password',
+      },
+      cwd: dir,
+    });
+    assert.equal(config.oauth.accessTokenSeconds, 3600);
+    assert.equal(config.oauth.refreshTokenDays, 30);
+  });
+
+  it('reads the MCP session limits and legacy listing, and names bad values', () => {
+    const defaults = loadConfig({ env: {}, cwd: dir }).mcp;
+    assert.deepEqual(defaults, { legacyTools: 'listed', maxSessions: 100, sessionIdleSeconds: 1800 });
+    const problems = problemsOf({
+      ENGRAM_MCP_LEGACY_TOOLS: 'hidden',
+      ENGRAM_MCP_MAX_SESSIONS: '0',
+      ENGRAM_MCP_SESSION_IDLE_SECONDS: 'soon',
+    });
+    assert.equal(problems.length, 3);
+    assert.match(problems[0], /ENGRAM_MCP_LEGACY_TOOLS=hidden is not supported; accepted values: listed, unlisted/);
+    assert.match(problems[1], /ENGRAM_MCP_MAX_SESSIONS/);
+    assert.match(problems[2], /ENGRAM_MCP_SESSION_IDLE_SECONDS/);
+  });
+
   it('keeps a keyless server on loopback unless anonymous access is allowed', () => {
     const open = loadConfig({ env: { MCP_HTTP_HOST: '0.0.0.0' }, cwd: dir });
     const decision = decideBindAddress(open);

@@ -8,6 +8,7 @@ import {
   EmbeddingConfig,
   EmbeddingProviderName,
   HybridFusionMethod,
+  OAuthConfig,
   LogLevel,
   SearchConfig,
 } from './config.types';
@@ -94,6 +95,9 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     },
     publicUrl: (read.url('ENGRAM_PUBLIC_URL') ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, ''),
     redis: { url: readRedisUrl(read) },
+    memoryDir: absolute(read.raw('MEMORY_DIR') ?? join(baseDir, 'memory'), cwd),
+    backups: readBackupConfig(read, baseDir, cwd),
+    worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
     events: {
       ringSize: read.integer('ENGRAM_EVENTS_RING_SIZE', 1000, 0, 100_000),
       includeContent: read.boolean('ENGRAM_EVENTS_INCLUDE_CONTENT', false),
@@ -101,9 +105,12 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       sseClientBufferBytes: read.integer('ENGRAM_SSE_CLIENT_BUFFER_BYTES', MIB, 4096, 64 * MIB),
       sseMaxClients: read.integer('ENGRAM_SSE_MAX_CLIENTS', 1000, 1, 100_000),
     },
-    memoryDir: absolute(read.raw('MEMORY_DIR') ?? join(baseDir, 'memory'), cwd),
-    backups: readBackupConfig(read, baseDir, cwd),
-    worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
+    oauth: readOAuthConfig(read),
+    mcp: {
+      legacyTools: read.oneOf('ENGRAM_MCP_LEGACY_TOOLS', ['listed', 'unlisted'] as const, 'listed'),
+      maxSessions: read.integer('ENGRAM_MCP_MAX_SESSIONS', 100, 1, 10_000),
+      sessionIdleSeconds: read.integer('ENGRAM_MCP_SESSION_IDLE_SECONDS', 1800, 10, 7 * 24 * 3600),
+    },
     metrics: { public: read.boolean('METRICS_PUBLIC', false) },
     health: { minFreeDiskBytes: read.integer('ENGRAM_MIN_FREE_DISK_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER) },
     log: { level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
@@ -172,6 +179,32 @@ function readCorsOrigins(read: EnvReader, port: number): string[] {
     }
   }
   return origins;
+}
+
+function readOAuthConfig(read: EnvReader): OAuthConfig {
+  const config: OAuthConfig = {
+    enabled: read.boolean('ENGRAM_OAUTH_ENABLED', false),
+    password: read.raw('ENGRAM_OAUTH_PASSWORD'),
+    registrationToken: read.raw('ENGRAM_OAUTH_REGISTRATION_TOKEN'),
+    accessTokenSeconds: read.integer('ENGRAM_OAUTH_ACCESS_TOKEN_SECONDS', 3600, 60, 86_400),
+    refreshTokenDays: read.integer('ENGRAM_OAUTH_REFRESH_TOKEN_DAYS', 30, 1, 365),
+  };
+  if (config.password !== undefined && config.password.length < 12) {
+    read.errors.push('ENGRAM_OAUTH_PASSWORD is too short; use at least 12 characters');
+  }
+  if (config.enabled) {
+    if (read.raw('ENGRAM_PUBLIC_URL') === undefined) {
+      read.errors.push(
+        'ENGRAM_OAUTH_ENABLED=true needs ENGRAM_PUBLIC_URL: the URL clients reach /mcp at (the token issuer)',
+      );
+    }
+    if (config.password === undefined && read.raw('MCP_API_KEY') === undefined) {
+      read.errors.push(
+        'ENGRAM_OAUTH_ENABLED=true needs ENGRAM_OAUTH_PASSWORD or MCP_API_KEY: the operator signs in with one to approve clients',
+      );
+    }
+  }
+  return config;
 }
 
 function readRedisUrl(read: EnvReader): string | undefined {

@@ -52,6 +52,26 @@ export interface LimitsConfig {
   maxBatchItems: number;
 }
 
+export interface OAuthConfig {
+  /** OAuth 2.1 authorization server for MCP connectors (ChatGPT, Claude): ENGRAM_OAUTH_ENABLED. */
+  enabled: boolean;
+  /** Operator password for the consent page; without it the operator signs in with an admin API key. */
+  password?: string;
+  /** When set, dynamic client registration needs it as a Bearer token (RFC 7591 initial access token). */
+  registrationToken?: string;
+  accessTokenSeconds: number;
+  refreshTokenDays: number;
+}
+
+export interface McpConfig {
+  /** `listed` (default): legacy tool names appear in tools/list marked deprecated; `unlisted`: callable, not listed. */
+  legacyTools: 'listed' | 'unlisted';
+  /** Streamable HTTP sessions kept at once; the least recently used is closed to admit a new one. */
+  maxSessions: number;
+  /** A session without requests for this long is closed. */
+  sessionIdleSeconds: number;
+}
+
 export interface EventsConfig {
   /** Events each api process keeps for Last-Event-ID replay. */
   ringSize: number;
@@ -88,14 +108,16 @@ export interface AppConfig {
    * links to memories are built from it. Defaults to the local listen address.
    */
   publicUrl: string;
+  mcp: McpConfig;
+  oauth: OAuthConfig;
   /** Redis for jobs and cross-process events (REDIS_URL); absent in the embedded mode. */
   redis: { url?: string };
-  events: EventsConfig;
   /** The agent's markdown memory directory (MEMORY_DIR); backed up and restored with the database. */
   memoryDir: string;
   backups: BackupConfig;
   /** The job worker process (`engram worker`): health and metrics on this port. */
   worker: { httpPort: number };
+  events: EventsConfig;
   metrics: { public: boolean };
   health: { minFreeDiskBytes: number };
   log: { level: LogLevel };

@@ -1,11 +1,15 @@
-import { ConsoleLogger, LoggerService } from '@nestjs/common';
+import { ConsoleLogger, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../app.module';
-import { registerApiKeyHook } from '../auth/api-key.hook';
+import { registerAuthHook } from '../auth/auth.hook';
+import { Authenticator } from '../auth/authenticator';
+import { registerFormBodyParser } from '../oauth/form-body.parser';
+import { OAUTH_OPEN_PATHS, RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
 import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
 import { registerJsonBodyParser } from './json-body.parser';
 import { setUpOpenApi } from './openapi';
 import { registerRequestObserver } from './request-observer.hook';
@@ -19,8 +23,23 @@ const LOG_LEVELS = {
   error: ['fatal', 'error'],
 } as const;
 
-export function createLogger(config: AppConfig): LoggerService {
-  return new ConsoleLogger('Engram', { json: true, logLevels: [...LOG_LEVELS[config.log.level]] });
+export function createLogger(config: AppConfig, { stderrOnly = false } = {}): LoggerService {
+  const options = { json: true, logLevels: [...LOG_LEVELS[config.log.level]] };
+  return stderrOnly ? new StderrLogger('Engram', options) : new ConsoleLogger('Engram', options);
+}
+
+/** For `engram mcp` over stdio, where stdout carries only protocol messages. */
+class StderrLogger extends ConsoleLogger {
+  protected override printMessages(
+    messages: unknown[],
+    context?: string,
+    logLevel?: LogLevel,
+    _stream?: 'stdout' | 'stderr',
+    errorStack?: unknown,
+    params?: Record<string, unknown>,
+  ): void {
+    super.printMessages(messages, context, logLevel, 'stderr', errorStack, params);
+  }
 }
 
 export interface RegisteredRoute {
@@ -58,13 +77,15 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   registerJsonBodyParser(fastify, config.limits.maxBodyBytes);
   const dashboard = loadDashboardAssets();
   if (dashboard.length === 0) logger.warn('The dashboard is not built: / will answer 404 (npm run build builds it)');
-  registerApiKeyHook(
-    fastify,
-    config,
-    dashboard.map((asset) => asset.path),
-  );
+  if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
+  registerAuthHook(fastify, config, app.get(Authenticator), {
+    publicFiles: dashboard.map((asset) => asset.path),
+    openPaths: config.oauth.enabled ? OAUTH_OPEN_PATHS : [],
+    resourceMetadataUrl: config.oauth.enabled ? `${config.publicUrl}${RESOURCE_METADATA_PATH}` : undefined,
+  });
   registerDashboard(fastify, dashboard);
   registerRequestObserver(fastify, app.get(EngramMetrics));
+  app.get(McpHttpEndpoint).register(fastify);
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
@@ -73,8 +94,18 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   app.enableCors({
     origin: wildcard ? '*' : config.http.corsOrigins,
     credentials: !wildcard,
-    allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'X-Agent-ID', 'X-Request-Id', 'Last-Event-ID'],
-    exposedHeaders: ['X-Request-Id'],
+    allowedHeaders: [
+      'Authorization',
+      'X-API-Key',
+      'Content-Type',
+      'X-Agent-ID',
+      'X-Request-Id',
+      'Last-Event-ID',
+      'Mcp-Session-Id',
+      'Mcp-Protocol-Version',
+      'X-Engram-Namespace',
+    ],
+    exposedHeaders: ['X-Request-Id', 'Mcp-Session-Id'],
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
   });
   setUpOpenApi(app, ENGRAM_VERSION);

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { currentNamespace } from '../auth/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { ContentTooLarge, DuplicateContent, MemoryNotFound } from '../common/domain-errors';
 import { EmbeddingService } from '../embeddings/embedding.service';
@@ -6,18 +7,40 @@ import { MemoryEvents } from '../events/memory-events';
 import { resolveTimeFilter } from '../search/time-filter';
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../storage/memory.record';
 import { MemoryRepository } from '../storage/memory.repository';
+import { MemoryFilter } from '../storage/memory-filter.sql';
 import { contentHash } from './content-hash';
 import { ListMemoriesInput, StoreMemoryInput, UpdateMemoryInput } from './memory.dto';
 import { toMemoryView } from './memory.view';
 
-/** Single-user setups live in this namespace; scoped keys bring others later. */
-export const DEFAULT_NAMESPACE = 'default';
+export { DEFAULT_NAMESPACE } from '../auth/request-context';
 export const DEFAULT_MEMORY_TYPE = 'note';
 
 export interface StoreOutcome {
   memory: MemoryRecord;
   /** False when a live memory with the same content already existed: it is returned, nothing is added. */
   created: boolean;
+}
+
+/** Which memories an operation applies to: tags (any/all), type, and a time range. */
+export interface MemorySelection {
+  tags?: string[];
+  tag_match?: 'any' | 'all';
+  memory_type?: string;
+  time_expr?: string;
+  after?: number;
+  before?: number;
+}
+
+/** A filter delete touches at most this many memories per call, so one call stays short. */
+export const MAX_FILTER_DELETE = 10_000;
+
+export interface FilterDeleteOutcome {
+  /** Live memories the filter admits. */
+  matched: number;
+  /** Content hashes deleted (or, in a dry run, that would be), oldest first. */
+  selected: string[];
+  /** Admitted memories left for a further call. */
+  remaining: number;
 }
 
 export interface MemoryPage {
@@ -93,19 +116,13 @@ export class MemoryService {
   }
 
   get(hash: string): MemoryRecord {
-    const memory = this.memories.findLiveByHash(DEFAULT_NAMESPACE, hash);
+    const memory = this.memories.findLiveByHash(currentNamespace(), hash);
     if (!memory) throw new MemoryNotFound(hash);
     return memory;
   }
 
   list(input: ListMemoriesInput): MemoryPage {
-    const filter = {
-      namespace: DEFAULT_NAMESPACE,
-      tags: [...(input.tag ?? []), ...(input.tags ?? [])],
-      tagMatch: input.tag_match,
-      memoryType: input.memory_type,
-      ...resolveTimeFilter(input, new Date(), this.config.search.timeZone),
-    };
+    const filter = this.filterFor({ ...input, tags: [...(input.tag ?? []), ...(input.tags ?? [])] });
     const total = this.memories.count(filter);
     const offset = (input.page - 1) * input.page_size;
     const memories = offset < total ? this.memories.list(filter, offset, input.page_size, input.order) : [];
@@ -158,12 +175,34 @@ export class MemoryService {
     return memory;
   }
 
+  /**
+   * Soft-deletes the live memories a filter admits, oldest first, at most MAX_FILTER_DELETE per call
+   * (the rest stay for the next call); with `dryRun` only reports what would go.
+   */
+  deleteMatching(input: MemorySelection, dryRun: boolean): FilterDeleteOutcome {
+    const filter = this.filterFor(input);
+    const matched = this.memories.count(filter);
+    const selected = this.memories.list(filter, 0, MAX_FILTER_DELETE, 'oldest');
+    if (!dryRun) for (const memory of selected) this.delete(memory.contentHash, false);
+    return { matched, selected: selected.map((memory) => memory.contentHash), remaining: matched - selected.length };
+  }
+
   tags(): TagCount[] {
-    return this.memories.tagCounts(DEFAULT_NAMESPACE);
+    return this.memories.tagCounts(currentNamespace());
   }
 
   stats(): MemoryCounts {
-    return this.memories.counts(DEFAULT_NAMESPACE);
+    return this.memories.counts(currentNamespace());
+  }
+
+  private filterFor(input: MemorySelection): MemoryFilter {
+    return {
+      namespace: currentNamespace(),
+      tags: input.tags,
+      tagMatch: input.tag_match,
+      memoryType: input.memory_type,
+      ...resolveTimeFilter(input, new Date(), this.config.search.timeZone),
+    };
   }
 
   private draft(
@@ -177,7 +216,7 @@ export class MemoryService {
     if (input.client_hostname !== undefined) metadata.client_hostname = input.client_hostname;
     if (input.conversation_id !== undefined) metadata.conversation_id = input.conversation_id;
     return {
-      namespace: DEFAULT_NAMESPACE,
+      namespace: currentNamespace(),
       contentHash: contentHash(input.content),
       content: input.content,
       memoryType: input.memory_type ?? DEFAULT_MEMORY_TYPE,

@@ -80,6 +80,27 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly mcpToolCalls = new Counter({
+    name: 'engram_mcp_tool_calls_total',
+    help: 'MCP tool calls by tool and outcome (ok, rejected: the input or the request was refused, error)',
+    labelNames: ['tool', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly mcpToolDuration = new Histogram({
+    name: 'engram_mcp_tool_duration_seconds',
+    help: 'MCP tool call duration by tool',
+    labelNames: ['tool'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly mcpSessions = new Gauge({
+    name: 'engram_mcp_sessions',
+    help: 'Open MCP Streamable HTTP sessions',
+    registers: [this.registry],
+  });
+
   readonly sseClients = new Gauge({
     name: 'engram_sse_clients',
     help: 'Open Server-Sent Events streams (/api/events/stream)',

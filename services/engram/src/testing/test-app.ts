@@ -36,7 +36,7 @@ export async function startTestApp(env: Record<string, string> = {}, dir = makeT
     cwd: dir,
   });
   const app = await createApp(config);
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port: config.http.port });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   return {

@@ -1,0 +1,79 @@
+import { AgentConfig, SandboxConfig } from './config.types';
+import { EnvReader } from './env-reader';
+
+const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
+export const DEFAULT_AGENT_MODEL = 'driaforall/mem-agent';
+
+/**
+ * The memory agent's model endpoint, in order of precedence: ENGRAM_AGENT_BASE_URL (any
+ * OpenAI-compatible server), VLLM_HOST[:VLLM_PORT] (the reference's variables), OPENROUTER_API_KEY.
+ * None set: the agent is disabled and its endpoints answer 503 saying what to set.
+ */
+export function readAgentConfig(read: EnvReader): AgentConfig {
+  const endpoint = readEndpoint(read);
+  return {
+    ...endpoint,
+    model: read.string('AGENT_MODEL', DEFAULT_AGENT_MODEL),
+    requestTimeoutMs: read.integer('ENGRAM_AGENT_REQUEST_TIMEOUT_SECONDS', 300, 1, 3600) * 1000,
+    maxRetries: read.integer('ENGRAM_AGENT_MAX_RETRIES', 3, 0, 10),
+    maxTokens: read.integer('ENGRAM_AGENT_MAX_TOKENS', 8192, 256, 131_072),
+    maxToolTurns: read.integer('ENGRAM_AGENT_MAX_TOOL_TURNS', 20, 1, 50),
+    toolOutputChars: read.integer('ENGRAM_AGENT_TOOL_OUTPUT_CHARS', 20_000, 500, 1_000_000),
+    deadlineMs: read.integer('ENGRAM_AGENT_DEADLINE_SECONDS', 600, 5, 3600) * 1000,
+    tokenBudget: read.integer('ENGRAM_AGENT_TOKEN_BUDGET', 500_000, 1000, 10_000_000),
+    keepTranscripts: read.boolean('ENGRAM_AGENT_KEEP_TRANSCRIPTS', false),
+    redactPatterns: readRedactPatterns(read),
+  };
+}
+
+function readEndpoint(read: EnvReader): Pick<AgentConfig, 'baseUrl' | 'apiKey' | 'provider'> {
+  const baseUrl = read.url('ENGRAM_AGENT_BASE_URL');
+  const key = read.raw('ENGRAM_AGENT_API_KEY', 'VLLM_API_KEY', 'LITELLM_API_KEY');
+  if (baseUrl) return { baseUrl, apiKey: key, provider: 'openai_compatible' };
+  const vllmHost = read.raw('VLLM_HOST');
+  const vllmPort = read.integer('VLLM_PORT', 8000, 1, 65535);
+  if (vllmHost) {
+    const host = vllmHost.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    const scheme = vllmHost.startsWith('https://') ? 'https' : 'http';
+    const hostPart = host.includes(':') && !host.startsWith('[') && host.split(':').length > 2 ? `[${host}]` : host;
+    const withPort = /:\d+$/.test(hostPart) ? hostPart : `${hostPart}:${vllmPort}`;
+    return { baseUrl: `${scheme}://${withPort}/v1`, apiKey: key, provider: 'vllm' };
+  }
+  const openRouterKey = read.raw('OPENROUTER_API_KEY');
+  if (openRouterKey) return { baseUrl: OPENROUTER_BASE_URL, apiKey: openRouterKey, provider: 'openrouter' };
+  return { provider: 'none' };
+}
+
+/** A JSON array of regular expressions (JavaScript syntax, matched case-insensitively). */
+function readRedactPatterns(read: EnvReader): string[] {
+  const raw = read.raw('ENGRAM_AGENT_REDACT_PATTERNS');
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'string')) {
+    read.errors.push('ENGRAM_AGENT_REDACT_PATTERNS is not accepted; expected a JSON array of regular expressions');
+    return [];
+  }
+  return parsed.filter((pattern, index) => {
+    try {
+      new RegExp(pattern, 'giu');
+      return true;
+    } catch {
+      read.errors.push(`ENGRAM_AGENT_REDACT_PATTERNS[${index}] is not a valid regular expression`);
+      return false;
+    }
+  });
+}
+
+export function readSandboxConfig(read: EnvReader): SandboxConfig {
+  return {
+    mode: read.oneOf('ENGRAM_SANDBOX_MODE', ['auto', 'bwrap', 'landlock'] as const, 'auto'),
+    python: read.string('ENGRAM_SANDBOX_PYTHON', '/usr/bin/python3'),
+    timeoutMs: read.integer('ENGRAM_SANDBOX_TIMEOUT_SECONDS', 20, 1, 600) * 1000,
+    memoryBytes: read.integer('ENGRAM_SANDBOX_MEMORY_MB', 256, 64, 16_384) * 1024 * 1024,
+  };
+}

@@ -1,0 +1,64 @@
+import { OAUTH_SCOPES } from './oauth.service';
+
+export interface ConsentView {
+  requestId: string;
+  csrf: string;
+  clientName: string;
+  redirectUri: string;
+  scopes: readonly string[];
+  namespace: string;
+  signInWith: 'password' | 'admin key';
+  error?: string;
+}
+
+const SCOPE_WORDS: Record<string, string> = {
+  read: 'read and search memories',
+  write: 'store, change and delete memories',
+};
+
+/** The operator's consent page: server-rendered, no script, no external resource. */
+export function renderConsentPage(view: ConsentView): string {
+  const scopeBoxes = OAUTH_SCOPES.map(
+    (
+      scope,
+    ) => `<label><input type="checkbox" name="scope" value="${scope}"${view.scopes.includes(scope) ? ' checked' : ''}>
+      <b>${scope}</b> — ${SCOPE_WORDS[scope]}</label>`,
+  ).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Allow access to Engram?</title>
+<style>
+  body { font: 16px/1.5 system-ui, sans-serif; max-width: 34rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
+  fieldset { border: 1px solid #ccc; border-radius: 6px; margin: 1rem 0; } label { display: block; margin: .4rem 0; }
+  input[type=text], input[type=password] { width: 100%; padding: .4rem; box-sizing: border-box; }
+  .error { color: #a00; } .buttons { display: flex; gap: 1rem; } button { padding: .5rem 1.2rem; }
+  code { word-break: break-all; }
+</style></head>
+<body>
+<h1>Allow <em>${escapeHtml(view.clientName)}</em> to use your Engram memory?</h1>
+<p>After you approve, it is sent back to <code>${escapeHtml(view.redirectUri)}</code>.</p>
+${view.error ? `<p class="error" role="alert">${escapeHtml(view.error)}</p>` : ''}
+<form method="post" action="/oauth/authorize">
+  <input type="hidden" name="request_id" value="${escapeHtml(view.requestId)}">
+  <input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
+  <fieldset><legend>Access</legend>
+  ${scopeBoxes}
+  <label>Namespace <input type="text" name="namespace" value="${escapeHtml(view.namespace)}" pattern="[a-z0-9][a-z0-9_-]{0,63}" required></label>
+  </fieldset>
+  <label>Sign in with the operator ${view.signInWith}
+    <input type="password" name="credential" autocomplete="current-password" required autofocus></label>
+  <p class="buttons"><button type="submit" name="action" value="approve">Allow</button>
+  <button type="submit" name="action" value="deny" formnovalidate>Deny</button></p>
+</form>
+</body></html>`;
+}
+
+export function renderErrorPage(message: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Authorization error</title></head>
+<body style="font: 16px/1.5 system-ui, sans-serif; max-width: 34rem; margin: 2rem auto">
+<h1>This authorization request cannot continue</h1><p>${escapeHtml(message)}</p></body></html>`;
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}

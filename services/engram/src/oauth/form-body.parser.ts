@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+
+const MAX_FORM_BYTES = 64 * 1024;
+
+/**
+ * `application/x-www-form-urlencoded` bodies (the OAuth token, revocation and consent endpoints speak
+ * it), accepted on the given path prefixes only: anywhere else a cross-site form post could reach the
+ * API without a CORS preflight, so other routes keep answering 415.
+ */
+export function registerFormBodyParser(fastify: FastifyInstance, prefixes: readonly string[]): void {
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: MAX_FORM_BYTES },
+    (request, body, done) => {
+      if (!prefixes.some((prefix) => request.url.startsWith(prefix))) {
+        const error = Object.assign(new Error('Unsupported Content-Type: send application/json'), { statusCode: 415 });
+        return done(error, undefined);
+      }
+      const form: Record<string, string | string[]> = {};
+      for (const [name, value] of new URLSearchParams(body as string)) {
+        const existing = form[name];
+        form[name] = existing === undefined ? value : [existing, value].flat();
+      }
+      done(null, form);
+    },
+  );
+}

@@ -1,0 +1,367 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { OAuthClientProvider, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
+import { callTool } from '../testing/mcp-client';
+import { freePort } from '../testing/redis-server';
+import { startTestApp, TestApp } from '../testing/test-app';
+
+const ADMIN_KEY = 'operator-admin-key-0123456789';
+const REDIRECT = 'http://127.0.0.1:9/callback';
+
+/** The SDK's client-side OAuth, with the browser step done by the test (see `consent`). */
+class TestConnector implements OAuthClientProvider {
+  client?: OAuthClientInformationMixed;
+  saved?: OAuthTokens;
+  verifier = '';
+  authorizationUrl?: URL;
+
+  get redirectUrl() {
+    return REDIRECT;
+  }
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: 'Test connector',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  clientInformation() {
+    return this.client;
+  }
+  saveClientInformation(info: OAuthClientInformationMixed) {
+    this.client = info;
+  }
+  tokens() {
+    return this.saved;
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+}
+
+describe('OAuth 2.1 for MCP connectors', () => {
+  let api: TestApp;
+  let base: string;
+
+  before(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    api = await startTestApp({
+      MCP_HTTP_PORT: String(port),
+      ENGRAM_PUBLIC_URL: base,
+      ENGRAM_OAUTH_ENABLED: 'true',
+      MCP_API_KEY: ADMIN_KEY,
+    });
+  });
+  after(() => api.close());
+
+  /** The operator's browser: load the consent page, sign in, approve; returns the redirect's query. */
+  async function consent(
+    authorizationUrl: URL,
+    choices: { credential?: string; scopes?: string[]; namespace?: string; action?: string } = {},
+  ): Promise<{ status: number; params: URLSearchParams; html: string }> {
+    const page = await fetch(authorizationUrl);
+    const html = await page.text();
+    assert.equal(page.status, 200, html);
+    assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    const requestId = /name="request_id" value="([^"]+)"/.exec(html)![1];
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1];
+    const form = new URLSearchParams({
+      request_id: requestId,
+      csrf,
+      action: choices.action ?? 'approve',
+      credential: choices.credential ?? ADMIN_KEY,
+      namespace: choices.namespace ?? 'default',
+    });
+    for (const scope of choices.scopes ?? ['read', 'write']) form.append('scope', scope);
+    const answer = await fetch(`${base}/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+    const location = answer.headers.get('location');
+    return {
+      status: answer.status,
+      params: location ? new URL(location).searchParams : new URLSearchParams(),
+      html: await answer.text(),
+    };
+  }
+
+  async function connectWithOAuth(provider: TestConnector, choices = {}): Promise<Client> {
+    const first = new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'connector', version: '1' }).connect(first), UnauthorizedError);
+    assert.ok(provider.authorizationUrl, 'the SDK was sent to the authorization endpoint');
+    const { status, params } = await consent(provider.authorizationUrl!, choices);
+    assert.equal(status, 303);
+    assert.equal(params.get('iss'), base);
+    await first.finishAuth(params.get('code')!);
+    const client = new Client({ name: 'connector', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: provider }));
+    return client;
+  }
+
+  async function tokenRequest(form: Record<string, string>) {
+    const response = await fetch(`${base}/oauth/token`, { method: 'POST', body: new URLSearchParams(form) });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  it('publishes protected-resource and authorization-server metadata, and points 401s from /mcp at them', async () => {
+    const resource = (await (await fetch(`${base}/.well-known/oauth-protected-resource/mcp`)).json()) as any;
+    assert.equal(resource.resource, `${base}/mcp`);
+    assert.deepEqual(resource.authorization_servers, [base]);
+    const server = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as any;
+    assert.equal(server.issuer, base);
+    assert.deepEqual(server.code_challenge_methods_supported, ['S256']);
+    assert.equal(server.registration_endpoint, `${base}/oauth/register`);
+    const unauthorized = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(unauthorized.status, 401);
+    assert.equal(
+      unauthorized.headers.get('www-authenticate'),
+      `Bearer resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`,
+    );
+  });
+
+  it('runs the whole flow with the SDK client: register, authorize with PKCE, token, tools, refresh, revoke', async () => {
+    const provider = new TestConnector();
+    const client = await connectWithOAuth(provider);
+    assert.ok(provider.client?.client_id, 'registered dynamically');
+    const stored = await callTool(client, 'memory_store', { content: 'stored by an OAuth connector' });
+    assert.equal(stored.structured.created, true);
+    await client.close();
+
+    const refreshed = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: provider.saved!.refresh_token!,
+      client_id: provider.client!.client_id,
+    });
+    assert.equal(refreshed.status, 200);
+    assert.notEqual(refreshed.body.access_token, provider.saved!.access_token);
+    assert.equal(refreshed.body.scope, 'read write');
+
+    const revoke = await fetch(`${base}/oauth/revoke`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: refreshed.body.access_token, client_id: provider.client!.client_id }),
+    });
+    assert.equal(revoke.status, 200);
+    const afterRevoke = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${refreshed.body.access_token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    assert.equal(afterRevoke.status, 401);
+  });
+
+  it('revokes the whole family when a rotated refresh token is used again', async () => {
+    const provider = new TestConnector();
+    (await connectWithOAuth(provider)).close();
+    const clientId = provider.client!.client_id;
+    const first = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: provider.saved!.refresh_token!,
+      client_id: clientId,
+    });
+    assert.equal(first.status, 200);
+    const reuse = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: provider.saved!.refresh_token!,
+      client_id: clientId,
+    });
+    assert.equal(reuse.status, 400);
+    assert.equal(reuse.body.error, 'invalid_grant');
+    const successor = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: first.body.refresh_token,
+      client_id: clientId,
+    });
+    assert.equal(successor.body.error, 'invalid_grant', 'the rotated-to token died with its family');
+    const mcp = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${first.body.access_token}` },
+    });
+    assert.equal(mcp.status, 401);
+  });
+
+  it('refuses a wrong PKCE verifier, a reused code, and a refresh that adds scopes', async () => {
+    const provider = new TestConnector();
+    const transport = new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'c', version: '1' }).connect(transport), UnauthorizedError);
+    const { params } = await consent(provider.authorizationUrl!, { scopes: ['read'] });
+    const code = params.get('code')!;
+    const clientId = provider.client!.client_id;
+    const exchange = (verifier: string) =>
+      tokenRequest({
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT,
+        client_id: clientId,
+      });
+
+    const wrong = await exchange('x'.repeat(43));
+    assert.equal(wrong.body.error, 'invalid_grant');
+    assert.match(wrong.body.error_description, /already used|code_verifier/);
+
+    // A fresh code: exchange it once, then again.
+    const second = new TestConnector();
+    second.client = provider.client;
+    const t2 = new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: second });
+    await assert.rejects(new Client({ name: 'c', version: '1' }).connect(t2), UnauthorizedError);
+    const fresh = (await consent(second.authorizationUrl!, { scopes: ['read'] })).params.get('code')!;
+    const ok = await tokenRequest({
+      grant_type: 'authorization_code',
+      code: fresh,
+      code_verifier: second.verifier,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+    });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.scope, 'read');
+    const replay = await tokenRequest({
+      grant_type: 'authorization_code',
+      code: fresh,
+      code_verifier: second.verifier,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+    });
+    assert.equal(replay.body.error, 'invalid_grant');
+    const revokedByReplay = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ok.body.access_token}` },
+    });
+    assert.equal(revokedByReplay.status, 401, 'tokens from a replayed code are revoked');
+
+    const escalate = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: ok.body.refresh_token,
+      client_id: clientId,
+      scope: 'read write',
+    });
+    assert.ok(['invalid_scope', 'invalid_grant'].includes(escalate.body.error));
+  });
+
+  it('shows an error page (never a redirect) for an unknown client or an unregistered redirect URI', async () => {
+    const registered: any = await (
+      await fetch(`${base}/oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: ['https://connector.example.com/callback'] }),
+      })
+    ).json();
+    const challenge = createHash('sha256').update('v'.repeat(43)).digest('base64url');
+    const query = (redirect: string) =>
+      `client_id=${registered.client_id}&redirect_uri=${encodeURIComponent(redirect)}&response_type=code&code_challenge=${challenge}&code_challenge_method=S256`;
+    const mismatch = await fetch(`${base}/oauth/authorize?${query('https://evil.example.com/callback')}`, {
+      redirect: 'manual',
+    });
+    assert.equal(mismatch.status, 400);
+    assert.equal(mismatch.headers.get('location'), null);
+    const prefix = await fetch(`${base}/oauth/authorize?${query('https://connector.example.com/callback/x')}`, {
+      redirect: 'manual',
+    });
+    assert.equal(prefix.status, 400);
+    const unknown = await fetch(`${base}/oauth/authorize?client_id=nope&response_type=code`, { redirect: 'manual' });
+    assert.equal(unknown.status, 400);
+
+    const noPkce = await fetch(
+      `${base}/oauth/authorize?client_id=${registered.client_id}&redirect_uri=${encodeURIComponent('https://connector.example.com/callback')}&response_type=code&state=s1`,
+      { redirect: 'manual' },
+    );
+    assert.equal(noPkce.status, 303);
+    const location = new URL(noPkce.headers.get('location')!);
+    assert.equal(location.searchParams.get('error'), 'invalid_request');
+    assert.equal(location.searchParams.get('state'), 's1');
+    const admin = await fetch(
+      `${base}/oauth/authorize?${query('https://connector.example.com/callback')}&scope=admin`,
+      { redirect: 'manual' },
+    );
+    assert.equal(new URL(admin.headers.get('location')!).searchParams.get('error'), 'invalid_scope');
+  });
+
+  it('refuses registrations with unsafe redirect URIs', async () => {
+    for (const uri of [
+      'http://connector.example.com/callback',
+      'https://x.example.com/cb#frag',
+      'javascript:alert(1)',
+    ]) {
+      const response = await fetch(`${base}/oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: [uri] }),
+      });
+      assert.equal(response.status, 400, uri);
+      assert.equal(((await response.json()) as any).error, 'invalid_redirect_uri');
+    }
+  });
+
+  it('needs the operator credential and the form’s CSRF token to approve', async () => {
+    const provider = new TestConnector();
+    const transport = new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'c', version: '1' }).connect(transport), UnauthorizedError);
+    const wrong = await consent(provider.authorizationUrl!, { credential: 'not-the-admin-key-000' });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.params.get('code'), null);
+    assert.match(wrong.html, /not right/);
+
+    const forged = await fetch(`${base}/oauth/authorize`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        request_id: 'guess',
+        csrf: 'guess',
+        action: 'approve',
+        credential: ADMIN_KEY,
+        scope: 'read',
+      }),
+      redirect: 'manual',
+    });
+    assert.equal(forged.status, 400);
+    assert.equal(forged.headers.get('location'), null);
+
+    const denied = await consent(provider.authorizationUrl!, { action: 'deny' });
+    assert.equal(denied.params.get('error'), 'access_denied');
+  });
+
+  it('confines a token to its namespace and to the MCP endpoint', async () => {
+    await api.request('POST', '/api/memories', {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      body: { content: 'a default-namespace secret' },
+    });
+    const provider = new TestConnector();
+    const client = await connectWithOAuth(provider, { namespace: 'connector-x', scopes: ['read'] });
+    try {
+      const search = await callTool(client, 'memory_search', { query: 'default-namespace secret' });
+      assert.equal(search.structured.total_found, 0);
+      const write = await callTool(client, 'memory_store', { content: 'read-only token' });
+      assert.equal(write.isError, true);
+      assert.match(write.text, /needs the "write" scope/);
+    } finally {
+      await client.close();
+    }
+    const rest = await api.request('GET', '/api/memories', {
+      headers: { authorization: `Bearer ${provider.saved!.access_token}` },
+    });
+    assert.equal(rest.status, 401, 'an MCP-audience token does not open the REST API');
+  });
+});

@@ -1,0 +1,264 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Authenticator } from '../auth/authenticator';
+import { FailureLimiter } from '../auth/failure-limiter';
+import { isNamespace } from '../auth/namespace';
+import { DEFAULT_NAMESPACE } from '../auth/request-context';
+import { grants, Scope } from '../auth/scopes';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { renderConsentPage, renderErrorPage } from './consent-page';
+import { OAuthError } from './oauth.errors';
+import { AuthorizationRequest, OAUTH_SCOPES, OAuthService } from './oauth.service';
+import { PendingConsents } from './pending-consents';
+
+/** Paths the auth hook leaves open when OAuth is on: discovery, registration, consent, tokens. */
+export const OAUTH_OPEN_PATHS = [
+  '/.well-known/oauth-protected-resource',
+  '/.well-known/oauth-protected-resource/mcp',
+  '/.well-known/oauth-authorization-server',
+  '/oauth/register',
+  '/oauth/authorize',
+  '/oauth/token',
+  '/oauth/revoke',
+];
+export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource/mcp';
+
+/** Calls per minute per address to registration and token endpoints; wrong operator sign-ins per minute. */
+const CALLS_PER_MINUTE = 60;
+const SIGN_IN_FAILURES_PER_MINUTE = 10;
+
+type Form = Record<string, string | string[] | undefined>;
+
+@ApiExcludeController()
+@Controller()
+export class OAuthController {
+  private readonly consents = new PendingConsents();
+  private readonly calls = new FailureLimiter(CALLS_PER_MINUTE, 60_000);
+  private readonly signInFailures = new FailureLimiter(SIGN_IN_FAILURES_PER_MINUTE, 60_000);
+
+  constructor(
+    private readonly oauth: OAuthService,
+    private readonly authenticator: Authenticator,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get(['.well-known/oauth-protected-resource', '.well-known/oauth-protected-resource/mcp'])
+  protectedResource() {
+    return {
+      resource: this.oauth.resource,
+      authorization_servers: [this.oauth.issuer],
+      scopes_supported: OAUTH_SCOPES,
+      bearer_methods_supported: ['header'],
+      resource_name: 'Engram memory',
+    };
+  }
+
+  @Get('.well-known/oauth-authorization-server')
+  authorizationServer() {
+    const base = this.oauth.issuer;
+    const methods = ['none', 'client_secret_post', 'client_secret_basic'];
+    return {
+      issuer: base,
+      authorization_endpoint: `${base}/oauth/authorize`,
+      token_endpoint: `${base}/oauth/token`,
+      registration_endpoint: `${base}/oauth/register`,
+      revocation_endpoint: `${base}/oauth/revoke`,
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: methods,
+      revocation_endpoint_auth_methods_supported: methods,
+      scopes_supported: OAUTH_SCOPES,
+      authorization_response_iss_parameter_supported: true,
+    };
+  }
+
+  @Post('oauth/register')
+  async register(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.answer(reply, () => {
+      this.throttle(request);
+      const gate = this.config.oauth.registrationToken;
+      if (gate !== undefined && !sameSecret(bearerOf(request), gate)) {
+        throw new OAuthError('invalid_client', 'registration needs the initial access token as a Bearer token', 401);
+      }
+      return { status: 201, body: this.oauth.register(request.body) };
+    });
+  }
+
+  @Get('oauth/authorize')
+  async authorize(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const query = request.query as Record<string, unknown>;
+    let target;
+    try {
+      target = this.oauth.authorizationTarget(query);
+    } catch (error) {
+      return this.page(reply, 400, renderErrorPage((error as Error).message));
+    }
+    let authorization: AuthorizationRequest;
+    try {
+      authorization = this.oauth.validateAuthorization(query);
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      return redirect(reply, target.redirectUri, {
+        error: error.error,
+        error_description: error.description,
+        state: query.state,
+      });
+    }
+    const { requestId, csrf } = this.consents.open(authorization);
+    return this.page(reply, 200, this.consentPage(authorization, requestId, csrf), authorization.redirectUri);
+  }
+
+  @Post('oauth/authorize')
+  async approve(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const form = (request.body ?? {}) as Form;
+    const requestId = single(form.request_id) ?? '';
+    const authorization = this.consents.check(requestId, single(form.csrf) ?? '');
+    if (!authorization) {
+      return this.page(
+        reply,
+        400,
+        renderErrorPage('This consent form expired or was not issued by this server; start again.'),
+      );
+    }
+    const state = authorization.state;
+    if (single(form.action) !== 'approve') {
+      this.consents.close(requestId);
+      return redirect(reply, authorization.redirectUri, { error: 'access_denied', state, iss: this.oauth.issuer });
+    }
+    const retryAfter = this.signInFailures.retryAfterSeconds(request.ip);
+    if (retryAfter > 0) {
+      return this.page(reply, 429, renderErrorPage(`Too many failed sign-ins; retry in ${retryAfter} s.`));
+    }
+    const scopes = [form.scope ?? []]
+      .flat()
+      .filter((scope): scope is Scope => authorization.scopes.includes(scope as Scope));
+    const namespace = (single(form.namespace) ?? DEFAULT_NAMESPACE).trim();
+    const again = (error: string, status: number) => {
+      const fresh = this.consents.open(authorization);
+      this.consents.close(requestId);
+      return this.page(
+        reply,
+        status,
+        this.consentPage(authorization, fresh.requestId, fresh.csrf, error),
+        authorization.redirectUri,
+      );
+    };
+    if (!this.operatorSignedIn(single(form.credential) ?? '')) {
+      this.signInFailures.recordFailure(request.ip);
+      return again('That password or admin key is not right.', 401);
+    }
+    if (scopes.length === 0) return again('Choose at least one kind of access.', 400);
+    if (!isNamespace(namespace)) return again('The namespace is 1-64 lower-case letters, digits, _ or -.', 400);
+    this.consents.close(requestId);
+    const code = this.oauth.issueCode(authorization, scopes, namespace);
+    return redirect(reply, authorization.redirectUri, { code, state, iss: this.oauth.issuer });
+  }
+
+  @Post('oauth/token')
+  async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.answer(reply, () => {
+      this.throttle(request);
+      const form = flatten((request.body ?? {}) as Form);
+      const basic = (request.headers.authorization ?? '').match(/^Basic\s+(.+)$/i)?.[1];
+      return { status: 200, body: this.oauth.token(form, basic) };
+    });
+  }
+
+  @Post('oauth/revoke')
+  async revoke(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.answer(reply, () => {
+      this.throttle(request);
+      const form = flatten((request.body ?? {}) as Form);
+      this.oauth.revoke(form.token, form.client_id);
+      return { status: 200, body: {} };
+    });
+  }
+
+  private consentPage(authorization: AuthorizationRequest, requestId: string, csrf: string, error?: string): string {
+    return renderConsentPage({
+      requestId,
+      csrf,
+      clientName: this.oauth.clientName(authorization.client),
+      redirectUri: authorization.redirectUri,
+      scopes: authorization.scopes,
+      namespace: DEFAULT_NAMESPACE,
+      signInWith: this.config.oauth.password ? 'password' : 'admin key',
+      error,
+    });
+  }
+
+  /** The configured operator password, or an admin credential not bound to a namespace. */
+  private operatorSignedIn(credential: string): boolean {
+    if (credential === '') return false;
+    const password = this.config.oauth.password;
+    if (password !== undefined) return sameSecret(credential, password);
+    const principal = this.authenticator.authenticate(credential, '');
+    return !!principal && principal.kind !== 'oauth' && grants(principal.scopes, 'admin') && !principal.boundNamespace;
+  }
+
+  private throttle(request: FastifyRequest): void {
+    const retryAfter = this.calls.retryAfterSeconds(request.ip);
+    if (retryAfter > 0) throw new OAuthError('slow_down', `too many requests; retry in ${retryAfter} s`, 429);
+    this.calls.recordFailure(request.ip);
+  }
+
+  private async answer(reply: FastifyReply, work: () => { status: number; body: unknown }): Promise<void> {
+    void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    try {
+      const { status, body } = work();
+      await reply.status(status).send(body);
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      await reply.status(error.status).send({ error: error.error, error_description: error.description });
+    }
+  }
+
+  private async page(reply: FastifyReply, status: number, html: string, redirectUri?: string): Promise<void> {
+    // Browsers apply form-action to the redirect that follows the form post: allow the client's origin.
+    const target = redirectUri ? ` ${formTarget(redirectUri)}` : '';
+    await reply
+      .status(status)
+      .header('Content-Type', 'text/html; charset=utf-8')
+      .header('Cache-Control', 'no-store')
+      .header('X-Frame-Options', 'DENY')
+      .header('Referrer-Policy', 'no-referrer')
+      .header(
+        'Content-Security-Policy',
+        `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${target}; frame-ancestors 'none'; base-uri 'none'`,
+      )
+      .send(html);
+  }
+}
+
+async function redirect(reply: FastifyReply, uri: string, params: Record<string, unknown>): Promise<void> {
+  const url = new URL(uri);
+  for (const [name, value] of Object.entries(params)) {
+    if (typeof value === 'string' && value !== '') url.searchParams.set(name, value);
+  }
+  await reply.header('Cache-Control', 'no-store').redirect(url.toString(), 303);
+}
+
+function formTarget(uri: string): string {
+  const url = new URL(uri);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol;
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function flatten(form: Form): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(form).map(([name, value]) => [name, single(value)]));
+}
+
+function bearerOf(request: FastifyRequest): string {
+  return (request.headers.authorization ?? '').match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? '';
+}
+
+function sameSecret(presented: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}

@@ -1,0 +1,179 @@
+import { PreparedStatements } from '../storage/prepared-statements';
+import { SqliteDatabase } from '../storage/sqlite.connection';
+
+export interface ClientRecord {
+  clientId: string;
+  secretHash: string | null;
+  metadata: RegisteredMetadata;
+  createdAt: number;
+}
+
+export interface RegisteredMetadata {
+  redirect_uris: string[];
+  token_endpoint_auth_method: 'none' | 'client_secret_post' | 'client_secret_basic';
+  grant_types: string[];
+  response_types: string[];
+  client_name?: string;
+  client_uri?: string;
+  scope?: string;
+}
+
+export interface CodeRecord {
+  codeHash: string;
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  scopes: string[];
+  namespace: string;
+  resource: string;
+  expiresAt: number;
+  usedAt: number | null;
+  familyId: string;
+}
+
+export interface TokenRecord {
+  tokenHash: string;
+  kind: 'access' | 'refresh';
+  clientId: string;
+  familyId: string;
+  scopes: string[];
+  namespace: string;
+  audience: string;
+  createdAt: number;
+  expiresAt: number;
+  rotatedAt: number | null;
+  revokedAt: number | null;
+}
+
+/** OAuth clients, authorization codes and tokens; secrets only as SHA-256 digests. */
+export class OAuthRepository {
+  private readonly statements: PreparedStatements;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.statements = new PreparedStatements(db);
+  }
+
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  insertClient(client: ClientRecord): void {
+    this.statements
+      .get('INSERT INTO oauth_clients (client_id, secret_hash, metadata, created_at) VALUES (?, ?, ?, ?)')
+      .run(client.clientId, client.secretHash, JSON.stringify(client.metadata), client.createdAt);
+  }
+
+  findClient(clientId: string): ClientRecord | undefined {
+    const row = this.statements.get('SELECT * FROM oauth_clients WHERE client_id = ?').get(clientId) as
+      { client_id: string; secret_hash: string | null; metadata: string; created_at: number } | undefined;
+    if (!row) return undefined;
+    return {
+      clientId: row.client_id,
+      secretHash: row.secret_hash,
+      metadata: JSON.parse(row.metadata) as RegisteredMetadata,
+      createdAt: row.created_at,
+    };
+  }
+
+  insertCode(code: CodeRecord): void {
+    this.statements
+      .get(
+        `INSERT INTO oauth_codes (code_hash, client_id, redirect_uri, code_challenge, scopes, namespace, resource,
+           expires_at, family_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        code.codeHash,
+        code.clientId,
+        code.redirectUri,
+        code.codeChallenge,
+        code.scopes.join(' '),
+        code.namespace,
+        code.resource,
+        code.expiresAt,
+        code.familyId,
+      );
+  }
+
+  findCode(codeHash: string): CodeRecord | undefined {
+    const row = this.statements.get('SELECT * FROM oauth_codes WHERE code_hash = ?').get(codeHash) as
+      Record<string, string | number | null> | undefined;
+    if (!row) return undefined;
+    return {
+      codeHash: row.code_hash as string,
+      clientId: row.client_id as string,
+      redirectUri: row.redirect_uri as string,
+      codeChallenge: row.code_challenge as string,
+      scopes: (row.scopes as string).split(' ').filter(Boolean),
+      namespace: row.namespace as string,
+      resource: row.resource as string,
+      expiresAt: row.expires_at as number,
+      usedAt: row.used_at as number | null,
+      familyId: row.family_id as string,
+    };
+  }
+
+  markCodeUsed(codeHash: string, at: number): void {
+    this.statements.get('UPDATE oauth_codes SET used_at = ? WHERE code_hash = ?').run(at, codeHash);
+  }
+
+  insertToken(token: TokenRecord): void {
+    this.statements
+      .get(
+        `INSERT INTO oauth_tokens (token_hash, kind, client_id, family_id, scopes, namespace, audience, created_at,
+           expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        token.tokenHash,
+        token.kind,
+        token.clientId,
+        token.familyId,
+        token.scopes.join(' '),
+        token.namespace,
+        token.audience,
+        token.createdAt,
+        token.expiresAt,
+      );
+  }
+
+  findToken(tokenHash: string): TokenRecord | undefined {
+    const row = this.statements.get('SELECT * FROM oauth_tokens WHERE token_hash = ?').get(tokenHash) as
+      Record<string, string | number | null> | undefined;
+    if (!row) return undefined;
+    return {
+      tokenHash: row.token_hash as string,
+      kind: row.kind as 'access' | 'refresh',
+      clientId: row.client_id as string,
+      familyId: row.family_id as string,
+      scopes: (row.scopes as string).split(' ').filter(Boolean),
+      namespace: row.namespace as string,
+      audience: row.audience as string,
+      createdAt: row.created_at as number,
+      expiresAt: row.expires_at as number,
+      rotatedAt: row.rotated_at as number | null,
+      revokedAt: row.revoked_at as number | null,
+    };
+  }
+
+  markRotated(tokenHash: string, at: number): void {
+    this.statements.get('UPDATE oauth_tokens SET rotated_at = ? WHERE token_hash = ?').run(at, tokenHash);
+  }
+
+  revokeToken(tokenHash: string, at: number): void {
+    this.statements
+      .get('UPDATE oauth_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL')
+      .run(at, tokenHash);
+  }
+
+  revokeFamily(familyId: string, at: number): void {
+    this.statements
+      .get('UPDATE oauth_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL')
+      .run(at, familyId);
+  }
+
+  /** Drops codes and tokens expired for a day; called now and then, never on the request path's hot loop. */
+  pruneExpired(now: number): void {
+    const horizon = now - 86_400_000;
+    this.statements.get('DELETE FROM oauth_codes WHERE expires_at < ?').run(horizon);
+    this.statements.get('DELETE FROM oauth_tokens WHERE expires_at < ?').run(horizon);
+  }
+}
