@@ -8,8 +8,11 @@ export interface SwapOutcome {
   transactionMs: number;
 }
 
-/** Tables whose rows are derived (indexes kept by triggers or rebuilt), or that belong to the file itself. */
-const NOT_COPIED = new Set(['schema_migrations']);
+/**
+ * Tables a restore leaves as they are: the file's own bookkeeping, and credentials — restoring an old
+ * backup must not bring back revoked keys or tokens, nor drop keys made since.
+ */
+const NOT_COPIED = new Set(['schema_migrations', 'api_keys', 'oauth_clients', 'oauth_codes', 'oauth_tokens']);
 
 /**
  * Replaces the contents of the live database with those of `sourcePath` (a verified, migrated copy of a
