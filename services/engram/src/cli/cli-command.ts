@@ -17,4 +17,5 @@ export const CLI_COMMANDS: Record<string, () => Promise<CliCommand>> = {
   restore: async () => (await import('./restore.command.js')).restoreCommand,
   reindex: async () => (await import('./reindex.command.js')).reindexCommand,
   mcp: async () => (await import('./mcp.command.js')).mcpCommand,
+  keys: async () => (await import('./keys.command.js')).keysCommand,
 };

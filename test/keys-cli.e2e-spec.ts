@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { call, ROOT, RunningApi, startApi, tempDir } from './process-harness';
+
+const CLI = join(ROOT, 'services', 'engram', 'dist', 'cli', 'engram.js');
+const run = promisify(execFile);
+
+async function keys(args: string[], db: string) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, 'keys', ...args, '--db', db], {
+      env: { PATH: process.env.PATH },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('engram keys (CLI)', () => {
+  let dir: string;
+  let db: string;
+  let api: RunningApi;
+
+  before(async () => {
+    dir = tempDir();
+    db = join(dir, 'engram.db');
+    api = await startApi({ MCP_MEMORY_SQLITE_PATH: db }, dir);
+  });
+  after(async () => {
+    await api.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates a key the running api accepts at once, lists it without the secret, and revokes it', async () => {
+    assert.equal((await call(api.url, 'GET', '/api/memories')).status, 200, 'open before any key exists');
+    const created = await keys(['create', '--name', 'laptop', '--scopes', 'read,write'], db);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stderr, /not shown again/);
+    const { key, id } = JSON.parse(created.stdout);
+    assert.match(key, /^egk_/);
+
+    await new Promise((resolve) => setTimeout(resolve, 5_100)); // the api re-checks for keys every 5 s
+    assert.equal((await call(api.url, 'GET', '/api/memories')).status, 401);
+    assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'x-api-key': key })).status, 200);
+
+    const listed = await keys(['list'], db);
+    assert.ok(!listed.stdout.includes(key));
+    assert.equal(JSON.parse(listed.stdout).keys[0].name, 'laptop');
+
+    assert.equal((await keys(['revoke', id], db)).code, 0);
+    assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'x-api-key': key })).status, 401);
+  });
+
+  it('names bad arguments and exits 64', async () => {
+    const bad = await keys(['create', '--name', 'x', '--scopes', 'root'], db);
+    assert.equal(bad.code, 64);
+    assert.match(bad.stderr, /--scopes/);
+    assert.equal((await keys(['explode'], db)).code, 64);
+    const unknown = await keys(['revoke', '00000000-0000-4000-8000-000000000000'], db);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /No API key with id/);
+  });
+});
