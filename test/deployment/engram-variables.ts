@@ -6,7 +6,7 @@ import { ROOT } from '../process-harness';
  * Variables the memory agent (issue 6) declares and the deployment artifacts already pass; Engram does
  * not read them yet. Keep this list short: a name Engram reads must leave it.
  */
-export const AGENT_VARIABLES_PENDING = ['VLLM_HOST', 'VLLM_PORT', 'VLLM_API_KEY', 'AGENT_MODEL', 'OPENROUTER_API_KEY'];
+export const AGENT_VARIABLES_PENDING: string[] = [];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

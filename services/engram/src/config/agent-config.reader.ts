@@ -28,16 +28,18 @@ export function readAgentConfig(read: EnvReader): AgentConfig {
 
 function readEndpoint(read: EnvReader): Pick<AgentConfig, 'baseUrl' | 'apiKey' | 'provider'> {
   const baseUrl = read.url('ENGRAM_AGENT_BASE_URL');
-  const key = read.raw('ENGRAM_AGENT_API_KEY', 'VLLM_API_KEY', 'LITELLM_API_KEY');
+  const key = read.raw('ENGRAM_AGENT_API_KEY') ?? read.raw('VLLM_API_KEY', 'LITELLM_API_KEY');
   if (baseUrl) return { baseUrl, apiKey: key, provider: 'openai_compatible' };
   const vllmHost = read.raw('VLLM_HOST');
   const vllmPort = read.integer('VLLM_PORT', 8000, 1, 65535);
   if (vllmHost) {
-    const host = vllmHost.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    // The reference builds http://{VLLM_HOST}:{VLLM_PORT}/v1; a scheme or port in VLLM_HOST is kept.
     const scheme = vllmHost.startsWith('https://') ? 'https' : 'http';
-    const hostPart = host.includes(':') && !host.startsWith('[') && host.split(':').length > 2 ? `[${host}]` : host;
-    const withPort = /:\d+$/.test(hostPart) ? hostPart : `${hostPart}:${vllmPort}`;
-    return { baseUrl: `${scheme}://${withPort}/v1`, apiKey: key, provider: 'vllm' };
+    const host = vllmHost.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    const baseUrl = `${scheme}://${/:\d+$/.test(host) ? host : `${host}:${vllmPort}`}/v1`;
+    if (!URL.canParse(baseUrl))
+      read.errors.push(`VLLM_HOST=${vllmHost} is not accepted; expected a host name or address`);
+    return { baseUrl, apiKey: key, provider: 'vllm' };
   }
   const openRouterKey = read.raw('OPENROUTER_API_KEY');
   if (openRouterKey) return { baseUrl: OPENROUTER_BASE_URL, apiKey: openRouterKey, provider: 'openrouter' };

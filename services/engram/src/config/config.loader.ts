@@ -12,6 +12,7 @@ import {
   LogLevel,
   SearchConfig,
 } from './config.types';
+import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { EnvReader } from './env-reader';
 import { parseSqlitePragmas } from './sqlite-pragmas';
 
@@ -96,6 +97,8 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     publicUrl: (read.url('ENGRAM_PUBLIC_URL') ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, ''),
     redis: { url: readRedisUrl(read) },
     memoryDir: absolute(read.raw('MEMORY_DIR') ?? join(baseDir, 'memory'), cwd),
+    agent: readAgentConfig(read),
+    sandbox: readSandboxConfig(read),
     backups: readBackupConfig(read, baseDir, cwd),
     worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
     events: {

@@ -85,6 +85,45 @@ export interface EventsConfig {
   sseMaxClients: number;
 }
 
+/** `none`: no endpoint configured, the agent answers 503. */
+export type AgentProvider = 'vllm' | 'openrouter' | 'openai_compatible' | 'none';
+
+export interface AgentConfig {
+  /** OpenAI-compatible base URL (…/v1); absent when no endpoint is configured. */
+  baseUrl?: string;
+  apiKey?: string;
+  provider: AgentProvider;
+  /** Model name sent with each request (AGENT_MODEL). */
+  model: string;
+  /** One chat-completions request, retries excluded. */
+  requestTimeoutMs: number;
+  /** Retries on 429, 5xx and network errors, with exponential backoff. */
+  maxRetries: number;
+  /** Upper bound of generated tokens per model call. */
+  maxTokens: number;
+  /** Tool turns after the first model call (the reference uses 20). */
+  maxToolTurns: number;
+  /** Characters of one code result fed back to the model; longer results are cut with a marker. */
+  toolOutputChars: number;
+  /** Wall-clock limit of one question, all turns together. */
+  deadlineMs: number;
+  /** Prompt plus completion tokens one question may spend. */
+  tokenBudget: number;
+  /** Keep each run's transcript in memory for debugging (returned on request, never logged at info). */
+  keepTranscripts: boolean;
+  /** Regular expressions always removed from replies, on top of those the filters call for. */
+  redactPatterns: string[];
+}
+
+export interface SandboxConfig {
+  /** `auto` picks bubblewrap when it works here, else Landlock; never runs code without isolation. */
+  mode: 'auto' | 'bwrap' | 'landlock';
+  /** The interpreter (the distribution's python3, whose libraries live under /usr/lib). */
+  python: string;
+  timeoutMs: number;
+  memoryBytes: number;
+}
+
 export interface AppConfig {
   http: {
     host: string;
@@ -114,6 +153,10 @@ export interface AppConfig {
   redis: { url?: string };
   /** The agent's markdown memory directory (MEMORY_DIR); backed up and restored with the database. */
   memoryDir: string;
+  /** The memory agent: model endpoint, loop budgets, redaction (agent/). */
+  agent: AgentConfig;
+  /** Where model-written code runs (sandbox/). */
+  sandbox: SandboxConfig;
   backups: BackupConfig;
   /** The job worker process (`engram worker`): health and metrics on this port. */
   worker: { httpPort: number };

@@ -114,6 +114,50 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly llmRequestDuration = new Histogram({
+    name: 'engram_llm_request_duration_seconds',
+    help: 'Duration of one chat-completions request to the memory agent model, by provider and outcome (ok, error)',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+
+  readonly llmTokens = new Counter({
+    name: 'engram_llm_tokens_total',
+    help: 'Tokens the memory agent model read (prompt) and wrote (completion), as the endpoint reported them',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly agentTurns = new Histogram({
+    name: 'engram_agent_turns',
+    help: 'Model calls one memory agent question took',
+    buckets: [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 21],
+    registers: [this.registry],
+  });
+
+  readonly agentRuns = new Counter({
+    name: 'engram_agent_runs_total',
+    help: 'Memory agent questions by outcome (replied, budget_exhausted, deadline, model_error, cancelled, error)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sandboxDuration = new Histogram({
+    name: 'engram_sandbox_duration_seconds',
+    help: 'Duration of one sandboxed run of model-written code (start to result), by isolation mode',
+    labelNames: ['mode'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30],
+    registers: [this.registry],
+  });
+
+  readonly sandboxViolations = new Counter({
+    name: 'engram_sandbox_violations_total',
+    help: 'Sandboxed runs stopped or refused by a limit (timeout, memory, denied, import, path, channel, crash)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   private readonly scrapeHooks: (() => void | Promise<void>)[] = [];
 
   constructor() {

@@ -1,0 +1,64 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SandboxConfig } from '../config/config.types';
+import { findBubblewrap, SandboxMode } from './sandbox-command';
+import { ProbeReport, SandboxRunner } from './sandbox.runner';
+
+export type IsolationReport =
+  { available: true; mode: SandboxMode; landlockAbi: number; uid: number } | { available: false; problems: string[] };
+
+/** What every mode must show from inside before model code may run in it. */
+const REQUIRED_CHECKS = [
+  'environment_empty',
+  'socket_blocked',
+  'fork_blocked',
+  'exec_blocked',
+  'host_files_hidden',
+  'memory_read_only',
+] as const;
+
+/**
+ * Finds out at start-up what this kernel and container allow, by running the real harness in each
+ * candidate mode against an empty folder and reading its self-checks. The first mode that passes
+ * every check wins; when none does, the report lists why, and no model code will ever run.
+ */
+export async function detectIsolation(config: SandboxConfig, runner = new SandboxRunner()): Promise<IsolationReport> {
+  const modes: SandboxMode[] = config.mode === 'auto' ? ['bwrap', 'landlock'] : [config.mode];
+  const problems: string[] = [];
+  const scratch = await mkdtemp(join(tmpdir(), 'engram-sandbox-probe-'));
+  try {
+    for (const mode of modes) {
+      if (mode === 'bwrap' && !findBubblewrap()) {
+        problems.push('bwrap: bubblewrap is not installed');
+        continue;
+      }
+      const outcome = await runner.run({
+        mode,
+        python: config.python,
+        hostMemoryRoot: scratch,
+        code: '',
+        probe: true,
+        limits: { timeoutMs: 10_000, memoryBytes: config.memoryBytes, maxValueChars: 100 },
+        onCall: async () => ({ value: false }),
+      });
+      const failed = outcome.probe ? failedChecks(mode, outcome.probe) : [];
+      if (outcome.probe && failed.length === 0) {
+        return { available: true, mode, landlockAbi: outcome.probe.landlockAbi, uid: outcome.probe.uid };
+      }
+      const why = outcome.kind === 'error' ? outcome.error : `checks failed: ${failed.join(', ')}`;
+      const detail = outcome.diagnostics.trim().split('\n').pop();
+      problems.push(`${mode}: ${why}${detail ? ` (${detail})` : ''}`);
+    }
+    return { available: false, problems };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function failedChecks(mode: SandboxMode, probe: ProbeReport): string[] {
+  const failed: string[] = REQUIRED_CHECKS.filter((check) => probe.checks[check] !== true);
+  if (mode === 'bwrap' && probe.uid === 0) failed.push('runs_unprivileged');
+  if (mode === 'landlock' && probe.landlockAbi < 1) failed.push('landlock');
+  return failed;
+}

@@ -1,0 +1,360 @@
+import assert from 'node:assert/strict';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
+import { MemoryFunctions } from '../agent/memory-dir/memory-functions';
+import { SandboxMode } from './sandbox-command';
+import { detectIsolation } from './sandbox-isolation';
+import { SandboxOutcome, SandboxRunner } from './sandbox.runner';
+
+const SECRET = 'TOP-SECRET-7f3a9c';
+const PYTHON = '/usr/bin/python3';
+const TIMEOUT_MS = 2500;
+
+interface Hostile {
+  name: string;
+  code: (ctx: Context) => string;
+  /** Checks the outcome beyond the common rules (no secret in it, nothing written outside). */
+  check: (outcome: SandboxOutcome, ctx: Context) => void;
+}
+
+interface Context {
+  base: string;
+  root: string;
+  outside: string;
+  port: number;
+}
+
+const failed = (outcome: SandboxOutcome, pattern?: RegExp) => {
+  assert.equal(outcome.kind, 'error', `expected a failure, got ${JSON.stringify(outcome)}`);
+  if (pattern && outcome.kind === 'error') assert.match(outcome.error, pattern);
+};
+const result = (outcome: SandboxOutcome): string => {
+  assert.equal(outcome.kind, 'ok', `expected a result, got ${JSON.stringify(outcome)}`);
+  return outcome.kind === 'ok' ? outcome.result : '';
+};
+const HARNESS_LIBC = "libc = create_file.__globals__['libc']\n";
+
+/** Each snippet is something a hostile or confused model could write; all must fail safely. */
+const HOSTILE: Hostile[] = [
+  { name: 'open /etc/passwd', code: () => "x = open('/etc/passwd').read()", check: (o) => failed(o, /Error/) },
+  {
+    name: 'read_file on an absolute path',
+    code: () => "x = read_file('/etc/passwd')",
+    check: (o) => assert.match(result(o), /'x': 'Error: absolute paths are not allowed/),
+  },
+  {
+    name: 'read_file with .. escaping the memory',
+    code: () => "x = read_file('../outside/secret.txt')",
+    check: (o) => assert.match(result(o), /'x': 'Error: .*outside the memory/),
+  },
+  { name: 'open with .. escaping', code: () => "x = open('../outside/secret.txt').read()", check: (o) => failed(o) },
+  {
+    name: 'open the host path of a file outside',
+    code: (c) => `x = open(${JSON.stringify(join(c.outside, 'secret.txt'))}).read()`,
+    check: (o) => failed(o),
+  },
+  {
+    name: "open the service's own files",
+    code: () => `x = [open(p).read() for p in ${JSON.stringify([__filename, join(process.cwd(), 'package.json')])}]`,
+    check: (o) => failed(o),
+  },
+  { name: 'open /proc/self/environ', code: () => "x = open('/proc/self/environ').read()", check: (o) => failed(o) },
+  {
+    name: "read the parent's environment through /proc",
+    code: () => "import os\nx = open('/proc/%d/environ' % os.getppid()).read()",
+    check: (o) => failed(o),
+  },
+  {
+    name: 'os.environ is empty',
+    code: () => 'import os\nx = dict(os.environ)\ny = os.getenv("PATH")',
+    check: (o) => assert.equal(result(o), "{'x': {}, 'y': None}"),
+  },
+  {
+    name: 'the root shows nothing of the host',
+    code: () => "import os\nx = sorted(os.listdir('/'))",
+    check: (o) => {
+      if (o.kind === 'ok')
+        for (const name of ['etc', 'root', 'home', 'var', 'proc']) assert.ok(!o.result.includes(`'${name}'`), name);
+    },
+  },
+  {
+    name: 'import subprocess',
+    code: () => "import subprocess\nsubprocess.run(['id'])",
+    check: (o) => failed(o, /not available/),
+  },
+  {
+    name: 'os.system',
+    code: () => "import os\nx = os.system('touch pwned')",
+    check: (o, c) => {
+      assert.doesNotMatch(result(o), /'x': 0\b/);
+      assert.equal(existsSync(join(c.root, 'pwned')), false);
+    },
+  },
+  { name: 'os.fork', code: () => 'import os\npid = os.fork()', check: (o) => failed(o, /PermissionError/) },
+  {
+    name: 'fork bomb',
+    code: () => 'import os\nwhile True:\n    os.fork()',
+    check: (o) => failed(o, /PermissionError/),
+  },
+  {
+    name: 'os.execv',
+    code: () => "import os\nos.execv('/bin/sh', ['sh', '-c', 'id'])",
+    check: (o) => failed(o, /Error/),
+  },
+  {
+    name: 'os.posix_spawn',
+    code: () => "import os\nos.posix_spawn('/bin/sh', ['sh'], {})",
+    check: (o) => failed(o, /Error/),
+  },
+  {
+    name: 'threads',
+    code: () => 'import _thread\n_thread.start_new_thread(lambda: None, ())',
+    check: (o) => failed(o, /can't start new thread|RuntimeError|PermissionError/),
+  },
+  {
+    name: 'import socket',
+    code: () => 'import socket',
+    check: (o) => failed(o, /not available in the memory sandbox/),
+  },
+  {
+    name: 'urllib to a listener on 127.0.0.1',
+    code: (c) => `import urllib.request\nx = urllib.request.urlopen('http://127.0.0.1:${c.port}/').read()`,
+    check: (o) => failed(o),
+  },
+  {
+    name: 'raw socket syscall through the harness libc',
+    code: (c) =>
+      `${HARNESS_LIBC}fd = libc.syscall(41, 2, 1, 0)\nimport struct\naddr = struct.pack('!HH4s8x', 2, ${c.port}, bytes([127, 0, 0, 1]))\nr = libc.syscall(42, fd, addr, 16)`,
+    check: (o) => assert.match(result(o), /'fd': -1/),
+  },
+  { name: 'import ctypes', code: () => 'import ctypes', check: (o) => failed(o, /not available/) },
+  {
+    name: "ctypes from the harness's globals calling system()",
+    code: () => "c = create_file.__globals__['ctypes']\nx = c.CDLL(None).system(b'touch pwned2')",
+    check: (o, c) => {
+      assert.doesNotMatch(result(o), /'x': 0\b/);
+      assert.equal(existsSync(join(c.root, 'pwned2')), false);
+    },
+  },
+  {
+    name: 'unshare, mount and ptrace through libc',
+    code: () =>
+      `${HARNESS_LIBC}import os\nu = libc.syscall(272, 0x10000000)\nm = libc.syscall(165, b'none', b'/tmp', b'tmpfs', 0, 0)\np = libc.syscall(101, 16, os.getppid(), 0, 0)`,
+    check: (o) => assert.match(result(o), /'u': -1, 'm': -1, 'p': -1\}$/),
+  },
+  {
+    name: 'pathlib writing outside',
+    code: (c) =>
+      `import pathlib\npathlib.Path(${JSON.stringify(join(c.outside, 'new.txt'))}).write_text('x')\npathlib.Path('../outside/new2.txt').write_text('x')`,
+    check: (o) => failed(o),
+  },
+  {
+    name: 'open for writing inside the memory',
+    code: () => "open('direct.md', 'w').write('x')",
+    check: (o) => failed(o),
+  },
+  { name: 'chmod a memory file', code: () => "import os\nos.chmod('user.md', 0o777)", check: (o) => failed(o) },
+  {
+    name: 'symlink pointing outside, then followed',
+    code: (c) =>
+      `import os\nos.symlink(${JSON.stringify(join(c.outside, 'secret.txt'))}, 'leak.md')\nx = read_file('leak.md')`,
+    check: (o) => failed(o),
+  },
+  {
+    name: 'a symlink planted in the memory that leads outside',
+    code: () =>
+      "x = read_file('link_out/secret.txt')\ny = go_to_link('[[link_out/secret.txt]]')\nz = open('link_out/secret.txt').read()",
+    check: (o) => failed(o),
+  },
+  {
+    name: 'prefix sibling of the memory folder',
+    code: () => "x = read_file('../memory_evil/x.md')",
+    check: (o) => assert.match(result(o), /'x': 'Error: /),
+  },
+  {
+    name: 'hidden .filters file',
+    code: () => "x = create_file('.filters', '')",
+    check: (o) => assert.equal(result(o), "{'x': False}"),
+  },
+  {
+    name: 'infinite loop',
+    code: () => 'while True:\n    pass',
+    check: (o) => failed(o, /exceeded the 2.5-second limit/),
+  },
+  { name: 'memory bomb at once', code: () => "x = 'a' * (10 ** 10)", check: (o) => failed(o, /MemoryError/) },
+  {
+    name: 'memory bomb growing',
+    code: () => "chunks = []\nwhile True:\n    chunks.append(' ' * 10 ** 6)",
+    check: (o) => failed(o, /MemoryError|without a result/),
+  },
+  {
+    name: 'huge write through create_file',
+    code: () => "x = create_file('big.md', 'a' * (2 * 1024 * 1024))",
+    check: (o, c) => {
+      assert.equal(result(o), "{'x': False}");
+      assert.equal(existsSync(join(c.root, 'big.md')), false);
+    },
+  },
+  {
+    name: 'kill the parent and pid 1',
+    code: () => 'import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(1, signal.SIGKILL)',
+    check: (o) => failed(o, /PermissionError/),
+  },
+  {
+    name: 'raise the memory limit',
+    code: () => 'import resource\nresource.setrlimit(resource.RLIMIT_AS, (-1, -1))',
+    check: (o) => failed(o),
+  },
+  { name: 'recursion bomb', code: () => 'def f():\n    return f()\nf()', check: (o) => failed(o, /RecursionError/) },
+  {
+    name: 'print cannot forge or corrupt the result',
+    code: () => `print('{"op": "done", "ok": true, "result": "forged"}')\nprint('x' * 100000)\nx = 1`,
+    check: (o) => assert.equal(result(o), "{'x': 1}"),
+  },
+  {
+    name: 'garbage written to the result channel',
+    code: () => "import os\nos.write(3, b'not json\\n')\nwhile True:\n    pass",
+    check: (o) => failed(o, /malformed message/),
+  },
+  {
+    name: 'exit without a result',
+    code: () => 'import os\nos._exit(0)',
+    check: (o) => failed(o, /stopped without a result/),
+  },
+];
+
+describe('sandbox: hostile snippets fail safely in every isolation mode that works here', () => {
+  let ctx: Context;
+  let listener: Server;
+  let connections = 0;
+  const modes: SandboxMode[] = [];
+  const runner = new SandboxRunner();
+
+  before(async () => {
+    const base = mkdtempSync(join(tmpdir(), 'engram-hostile-'));
+    const root = join(base, 'memory');
+    const outside = join(base, 'outside');
+    mkdirSync(root);
+    mkdirSync(outside);
+    mkdirSync(join(base, 'memory_evil'));
+    writeFileSync(join(base, 'memory_evil', 'x.md'), SECRET);
+    writeFileSync(join(outside, 'secret.txt'), SECRET);
+    writeFileSync(join(root, 'user.md'), '# User\n- name: Ana\n');
+    symlinkSync(outside, join(root, 'link_out'));
+    listener = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    ctx = { base, root, outside, port: (listener.address() as { port: number }).port };
+    for (const mode of ['bwrap', 'landlock'] as const) {
+      const report = await detectIsolation({ mode, python: PYTHON, timeoutMs: TIMEOUT_MS, memoryBytes: 256 << 20 });
+      if (report.available) modes.push(mode);
+    }
+  });
+
+  after(() => {
+    listener.close();
+    rmSync(ctx.base, { recursive: true, force: true });
+  });
+
+  it('has at least one isolation mode here, and at least 30 hostile snippets', () => {
+    assert.ok(modes.length > 0, 'no isolation mode works on this machine');
+    assert.ok(HOSTILE.length >= 30);
+  });
+
+  for (const mode of ['bwrap', 'landlock'] as const) {
+    it(`${mode}: well-behaved code runs, and the result is the repr of the variables it assigned`, async (t) => {
+      if (!modes.includes(mode)) return t.skip(`${mode} isolation is not available here`);
+      const calls: string[] = [];
+      const outcome = await runner.run({
+        mode,
+        python: PYTHON,
+        hostMemoryRoot: ctx.root,
+        code: [
+          'import json',
+          "prefix = 'entities/'",
+          "names = [prefix + n for n in ['a.md', 'b.md']]",
+          'ok = create_file(names[0], "# A")',
+          "size = get_size('')",
+          "print('ignored')",
+          'def helper():\n    return prefix',
+          "text = read_file('user.md')",
+          'flags = (True, None, 1.5)',
+          "long = 'z' * 100",
+        ].join('\n'),
+        limits: { timeoutMs: TIMEOUT_MS, memoryBytes: 256 << 20, maxValueChars: 40 },
+        onCall: async (fn, args) => {
+          calls.push(`${fn}(${JSON.stringify(args)})`);
+          return { value: fn === 'get_size' ? 42 : fn === 'read_file' ? '# User\n- name: Ana\n' : true };
+        },
+      });
+      const text = result(outcome);
+      assert.match(
+        text,
+        /^\{'prefix': 'entities\/', 'names': \['entities\/a.md', 'entities\/b.md'\], 'ok': True, 'size': 42, 'helper': '<function helper at 0x[0-9a-f]+>', 'text': '# User\\n- name: Ana\\n', 'flags': \(True, None, 1.5\), 'long': 'z{40}…\[truncated 60 characters\]'\}$/,
+      );
+      assert.deepEqual(calls, ['create_file(["entities/a.md","# A"])', 'get_size([""])', 'read_file(["user.md"])']);
+    });
+
+    it(`${mode}: every snippet fails safely, nothing leaks, nothing is written outside, nothing connects`, async (t) => {
+      if (!modes.includes(mode)) return t.skip(`${mode} isolation is not available here`);
+      const functions = new MemoryFunctions(
+        new MemoryDirectoryRepository(ctx.root, {
+          fileBytes: 1 << 20,
+          directoryBytes: 10 << 20,
+          memoryBytes: 100 << 20,
+        }),
+      );
+      const outcomes = await inParallel(HOSTILE, 4, (hostile) =>
+        runner.run({
+          mode,
+          python: PYTHON,
+          hostMemoryRoot: ctx.root,
+          code: hostile.code(ctx),
+          limits: { timeoutMs: TIMEOUT_MS, memoryBytes: 256 << 20, maxValueChars: 1000 },
+          onCall: (fn, args) => functions.call(fn as never, args),
+        }),
+      );
+      for (const [index, hostile] of HOSTILE.entries()) {
+        const outcome = outcomes[index];
+        assert.ok(!JSON.stringify(outcome).includes(SECRET), `${hostile.name}: the secret leaked`);
+        try {
+          hostile.check(outcome, ctx);
+        } catch (error) {
+          throw new Error(`${mode} / ${hostile.name}: ${(error as Error).message}`);
+        }
+      }
+      assert.deepEqual(readdirSync(ctx.outside), ['secret.txt']);
+      assert.equal(readFileSync(join(ctx.outside, 'secret.txt'), 'utf8'), SECRET);
+      assert.deepEqual(readdirSync(ctx.root).sort(), ['link_out', 'user.md']);
+      assert.equal(connections, 0, 'something connected to the listener');
+    });
+  }
+});
+
+async function inParallel<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: width }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}

@@ -1,0 +1,209 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import { buildCommand, SandboxMode } from './sandbox-command';
+
+/** One call of a memory function from inside the sandbox, and its answer. */
+export type CallHandler = (fn: string, args: unknown[]) => Promise<unknown>;
+
+export interface SandboxLimits {
+  /** Wall-clock limit of one run; the process group is killed at it. */
+  timeoutMs: number;
+  /** Address-space limit of the interpreter (RLIMIT_AS). */
+  memoryBytes: number;
+  /** Longest string (or repr) kept per variable in the result; longer ones are cut with a marker. */
+  maxValueChars: number;
+}
+
+export type SandboxViolation = 'timeout' | 'memory' | 'denied' | 'import' | 'channel' | 'crash';
+
+export type SandboxOutcome =
+  /** `result` is Python's repr of the variables the code assigned, made inside the sandbox. */
+  | { kind: 'ok'; result: string; durationMs: number }
+  | { kind: 'error'; error: string; violation?: SandboxViolation; durationMs: number };
+
+export interface ProbeReport {
+  landlockAbi: number;
+  uid: number;
+  checks: Record<string, boolean>;
+}
+
+/** Largest line accepted on the channel: two 1 MiB strings of update_file, JSON-escaped, fit. */
+const MAX_CHANNEL_LINE = 16 * 1024 * 1024;
+/** Output the harness itself may write (stderr of a crash); beyond it, output is dropped. */
+const MAX_DIAGNOSTIC_BYTES = 8 * 1024;
+
+interface RunRequest {
+  mode: SandboxMode;
+  python: string;
+  hostMemoryRoot: string;
+  code: string;
+  limits: SandboxLimits;
+  onCall: CallHandler;
+  probe?: boolean;
+}
+
+/**
+ * Starts one sandboxed interpreter per run and speaks with it over a dedicated socket (fd 3): JSON
+ * lines for memory-function calls and the final result. stdout is ignored and stderr kept only for
+ * diagnostics, so nothing the code prints can pass for a result. The wall-clock limit kills the whole
+ * process group.
+ */
+export class SandboxRunner {
+  run(request: RunRequest): Promise<SandboxOutcome & { probe?: ProbeReport; diagnostics: string }> {
+    const started = performance.now();
+    const command = buildCommand(request.mode, request.python, request.hostMemoryRoot);
+    const child = spawn(command.command, command.args, {
+      cwd: command.cwd,
+      env: {},
+      detached: true,
+      stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
+    });
+    const channel = child.stdio[3] as Duplex;
+    let diagnostics = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (diagnostics.length < MAX_DIAGNOSTIC_BYTES)
+        diagnostics += chunk.toString('utf8').slice(0, MAX_DIAGNOSTIC_BYTES);
+    });
+
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (outcome: SandboxOutcome & { probe?: ProbeReport }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        killGroup(child);
+        channel.destroy();
+        resolve({ ...outcome, durationMs: performance.now() - started, diagnostics });
+      };
+      const fail = (error: string, violation?: SandboxViolation) =>
+        finish({ kind: 'error', error, violation, durationMs: 0 });
+
+      const timer = setTimeout(() => {
+        const seconds = request.limits.timeoutMs / 1000;
+        fail(`code execution exceeded the ${seconds}-second limit and was stopped`, 'timeout');
+      }, request.limits.timeoutMs);
+
+      child.on('error', (error) => fail(`the sandbox could not start (${error.message})`, 'crash'));
+      // 'close' comes after the channel has delivered everything, so a final message is never lost.
+      child.on('close', (code, signal) => {
+        const cause = signal ? `signal ${signal}` : `exit code ${code}`;
+        const memory = signal === 'SIGKILL' || signal === 'SIGSEGV';
+        void linesDone().then(() => fail(`the code stopped without a result (${cause})`, memory ? 'memory' : 'crash'));
+      });
+
+      const linesDone = readLines(
+        channel,
+        async (line) => {
+          const message = parseMessage(line);
+          if (!message) return fail('the sandbox sent a malformed message', 'channel');
+          switch (message.op) {
+            case 'call': {
+              if (typeof message.fn !== 'string' || !Array.isArray(message.args)) {
+                return fail('the sandbox sent a malformed call', 'channel');
+              }
+              try {
+                const reply = await request.onCall(message.fn, message.args);
+                if (!settled) channel.write(`${JSON.stringify(reply)}\n`);
+              } catch (error) {
+                fail(`a memory function failed on the server (${(error as Error).message})`, 'crash');
+              }
+              return;
+            }
+            case 'done':
+              if (message.ok === true && typeof message.result === 'string') {
+                return finish({ kind: 'ok', result: message.result, durationMs: 0 });
+              }
+              return fail(String(message.error ?? 'unknown error'), violationOf(message.violation));
+            case 'probe':
+              return finish({
+                kind: 'ok',
+                result: '',
+                durationMs: 0,
+                probe: {
+                  landlockAbi: Number(message.landlock_abi),
+                  uid: Number(message.uid),
+                  checks: message.checks as Record<string, boolean>,
+                },
+              });
+            case 'refused':
+              return fail(`the sandbox refused to start: ${String(message.error)}`, 'crash');
+            default:
+              return fail('the sandbox sent an unknown message', 'channel');
+          }
+        },
+        () => fail('the sandbox sent an oversized message', 'channel'),
+      );
+
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(
+        JSON.stringify({
+          code: request.code,
+          probe: request.probe ?? false,
+          memory_root: command.memoryRoot,
+          read_only_paths: command.readOnlyPaths,
+          require_landlock: request.mode === 'landlock',
+          max_value_chars: request.limits.maxValueChars,
+          limits: {
+            memory_bytes: request.limits.memoryBytes,
+            cpu_seconds: Math.ceil(request.limits.timeoutMs / 1000) + 1,
+          },
+        }),
+      );
+    });
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+/**
+ * Calls `onLine` for each complete line, one at a time (the next waits for the previous handler).
+ * The returned function resolves once the lines received so far are handled.
+ */
+function readLines(
+  stream: Duplex,
+  onLine: (line: string) => Promise<void> | void,
+  onOversized: () => void,
+): () => Promise<void> {
+  let buffered = '';
+  let queue = Promise.resolve();
+  stream.setEncoding('utf8');
+  stream.on('error', () => undefined);
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    if (buffered.length > MAX_CHANNEL_LINE && !buffered.includes('\n')) {
+      buffered = '';
+      onOversized();
+      return;
+    }
+    let newline = buffered.indexOf('\n');
+    while (newline !== -1) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      queue = queue.then(() => onLine(line));
+      newline = buffered.indexOf('\n');
+    }
+  });
+  return () => queue;
+}
+
+function parseMessage(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function violationOf(value: unknown): SandboxViolation | undefined {
+  return value === 'memory' || value === 'denied' || value === 'import' ? value : undefined;
+}
