@@ -14,7 +14,8 @@ function dumpDatabase(path: string) {
       memories: db.prepare('SELECT * FROM memories ORDER BY id').all(),
       tags: db.prepare('SELECT * FROM memory_tags ORDER BY memory_id, tag').all(),
       embeddings: db.prepare('SELECT memory_id, hex(embedding) AS e FROM memory_embeddings ORDER BY memory_id').all(),
-      settings: db.prepare('SELECT * FROM settings ORDER BY key').all(),
+      // vector_epoch marks every wholesale rewrite of the vectors (a restore is one), so it differs by design.
+      settings: db.prepare("SELECT * FROM settings WHERE key != 'vector_epoch' ORDER BY key").all(),
     };
   } finally {
     db.close();

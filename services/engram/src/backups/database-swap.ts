@@ -12,7 +12,14 @@ export interface SwapOutcome {
  * Tables a restore leaves as they are: the file's own bookkeeping, and credentials — restoring an old
  * backup must not bring back revoked keys or tokens, nor drop keys made since.
  */
-const NOT_COPIED = new Set(['schema_migrations', 'api_keys', 'oauth_clients', 'oauth_codes', 'oauth_tokens']);
+const NOT_COPIED = new Set([
+  'schema_migrations',
+  'api_keys',
+  'oauth_clients',
+  'oauth_codes',
+  'oauth_tokens',
+  'vector_changes', // the restored vectors are a new epoch: every process's mirror reloads
+]);
 
 /**
  * Replaces the contents of the live database with those of `sourcePath` (a verified, migrated copy of a
@@ -34,6 +41,7 @@ export function swapInDatabase(livePath: string, sourcePath: string, pragmas: Re
         for (const table of tables) db.exec(`DELETE FROM main."${table}"`);
         for (const table of tables) copyRows(db, table);
         rebuildQuantisedVectors(db);
+        VectorIndex.markRebuilt(db);
         return checkCounts(db);
       })
       .immediate();

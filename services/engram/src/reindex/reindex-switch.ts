@@ -38,6 +38,7 @@ export function switchToStagedVectors(livePath: string, pragmas: Record<string, 
         setting.run('embedding_model', target.model);
         setting.run('embedding_dimension', String(target.dimension));
         db.exec('DROP TABLE reindex_vectors; DROP TABLE reindex_target;');
+        VectorIndex.markRebuilt(db);
         const vectors = db.prepare('SELECT count(*) FROM memory_embeddings').pluck().get() as number;
         return { switched: true, vectors, transactionMs: 0 };
       })

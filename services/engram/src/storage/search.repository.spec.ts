@@ -134,9 +134,27 @@ describe('the in-memory vector mirror with a second process writing the same fil
       });
       writerMemories.insertMany(stored.slice(NEAR, NEAR + 50).map((vector, i) => memory(i, vector)));
       const before = readerIndex.nearestByBits('default', query, 1);
+      const mirrorOf = () => (readerIndex as unknown as { mirror: object }).mirror;
+      const loaded = mirrorOf();
       const nearId = writerMemories.insertMany([memory(999, query)])[0].memory.id;
       assert.notDeepEqual(before, [nearId]);
       assert.deepEqual(readerIndex.nearestByBits('default', query, 1), [nearId]);
+      assert.equal(mirrorOf(), loaded, 'caught up from the change log, not reloaded');
+
+      writerMemories.hardDelete(nearId);
+      assert.notDeepEqual(readerIndex.nearestByBits('default', query, 1), [nearId]);
+      assert.equal(mirrorOf(), loaded);
+
+      // A wholesale rewrite (restore, reindex switch) starts a new epoch: the mirror reloads.
+      writer.transaction(() => VectorIndex.markRebuilt(writer))();
+      readerIndex.nearestByBits('default', query, 1);
+      assert.notEqual(mirrorOf(), loaded);
+
+      // Another process reindexed to a new model: this one must not search or write with the old one.
+      readerIndex.expectModel('test-16');
+      writer.prepare("UPDATE settings SET value = 'other-model' WHERE key = 'embedding_model'").run();
+      assert.throws(() => readerIndex.assertModel(), /now holds vectors of other-model .* restart it/);
+      assert.throws(() => readerIndex.put(1, 'default', query), /restart it/);
     } finally {
       writer.close();
       reader.close();

@@ -54,6 +54,7 @@ export class SearchRepository {
 
   /** The k live memories nearest to the vector among those the filter admits, by exact cosine distance. */
   vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
+    this.vectors.assertModel();
     // A capped count costs at most EXACT_SCAN_MAX_ROWS index steps; a full count grows with the store.
     const admittedUpToLimit = this.countUpTo(filter, EXACT_SCAN_MAX_ROWS + 1);
     if (admittedUpToLimit === 0) return [];

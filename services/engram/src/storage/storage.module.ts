@@ -31,7 +31,17 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
         return db;
       },
     },
-    { provide: VectorIndex, inject: [SQLITE_DATABASE], useFactory: (db: SqliteDatabase) => new VectorIndex(db) },
+    {
+      provide: VectorIndex,
+      inject: [SQLITE_DATABASE, EMBEDDER],
+      useFactory: (db: SqliteDatabase, embedder: Embedder) => {
+        const vectors = new VectorIndex(db);
+        // Even a process that opened another model's database (to reindex it: the staging tables take
+        // those vectors) must never write or search with mismatched ones.
+        vectors.expectModel(embedder.modelId);
+        return vectors;
+      },
+    },
     {
       provide: MemoryRepository,
       inject: [SQLITE_DATABASE, VectorIndex],
