@@ -15,6 +15,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (status === 500) {
       this.logger.error({ msg: 'unhandled error', reqId: request.id, error: describe(exception) });
     }
+    if (status === 503) void reply.header('Retry-After', '5');
     void reply.status(status).send(body);
   }
 }

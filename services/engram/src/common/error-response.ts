@@ -50,7 +50,22 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     const message = STATUS_MESSAGES[status] ?? (error as Error).message;
     return { status, body: { error: FRAMEWORK_CODES[status] ?? 'bad_request', message } };
   }
+  if (isDatabaseBusy(error)) {
+    return {
+      status: 503,
+      body: {
+        error: 'database_busy',
+        message: 'The database is locked by a long write elsewhere (a restore or reindex switch); retry shortly',
+      },
+    };
+  }
   return { status: 500, body: { error: 'internal_error', message: 'Internal server error' } };
+}
+
+/** SQLite gave up waiting (busy_timeout) for another connection's write lock: temporary, not a bug. */
+export function isDatabaseBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'));
 }
 
 function withDetails(body: ErrorBody, details: unknown): ErrorBody {

@@ -6,6 +6,7 @@ import { ZodError } from 'zod';
 import { currentContext } from '../auth/request-context';
 import { grants, Scope } from '../auth/scopes';
 import { DomainError, Forbidden } from '../common/domain-errors';
+import { isDatabaseBusy, toErrorResponse } from '../common/error-response';
 import { ENGRAM_VERSION } from '../common/version';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { StatusReportService } from '../health/status-report.service';
@@ -14,6 +15,7 @@ import { EngramMetrics } from '../metrics/engram-metrics';
 import { SearchService } from '../search/search.service';
 import { annotationsFor, McpJsonTextTool, McpTool, ToolCallContext } from './mcp-tool';
 import { registerMemoryResources } from './mcp-resources';
+import { agentTools } from './tools/agent.tools';
 import { connectorTools } from './tools/connector.tools';
 import { legacyTools } from './tools/legacy.tools';
 import { memoryTools } from './tools/memory.tools';
@@ -45,9 +47,15 @@ export class McpCatalog {
     status: StatusReportService,
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) config: AppConfig,
+    agent: AgentService,
   ) {
     this.deps = { memories, search, status, config };
-    this.tools = [...memoryTools(this.deps), ...statusTools(this.deps), ...legacyTools(this.deps)];
+    this.tools = [
+      ...memoryTools(this.deps),
+      ...statusTools(this.deps),
+      ...agentTools(agent),
+      ...legacyTools(this.deps),
+    ];
     this.jsonTextTools = connectorTools(this.deps);
   }
 
@@ -127,7 +135,8 @@ export class McpCatalog {
     try {
       return await call();
     } catch (error) {
-      outcome = error instanceof DomainError || error instanceof ZodError ? 'rejected' : 'error';
+      const refused = error instanceof DomainError || error instanceof ZodError || isDatabaseBusy(error);
+      outcome = refused ? 'rejected' : 'error';
       return { isError: true, content: [{ type: 'text', text: this.describe(tool, error, outcome) }] };
     } finally {
       stopTimer();
@@ -139,6 +148,7 @@ export class McpCatalog {
     if (error instanceof ZodError) {
       return error.issues.map((issue) => `${issue.path.join('.') || 'arguments'}: ${issue.message}`).join('; ');
     }
+    if (isDatabaseBusy(error)) return toErrorResponse(error).body.message;
     if (outcome === 'rejected') return (error as Error).message;
     this.logger.error({ msg: 'MCP tool failed', tool, error: (error as Error).stack ?? String(error) });
     return `${tool} failed on the server; the error is in the server log`;
