@@ -26,12 +26,14 @@ export function renderBenchmarksDoc(resultsDir) {
     .sort();
   const runs = [];
   const jobs = [];
+  const sse = [];
   const mcp = [];
   const locomo = [];
   for (const file of files) {
     const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
     if (data.kind === 'engram-bench') runs.push({ file, data });
     else if (data.kind === 'engram-jobs-bench') jobs.push({ file, data });
+    else if (data.kind === 'engram-sse-bench') sse.push({ file, data });
     else if (data.kind === 'engram-mcp-bench') mcp.push({ file, data });
     else if (file.startsWith('recall-')) locomo.push({ file, data });
   }
@@ -43,6 +45,7 @@ export function renderBenchmarksDoc(resultsDir) {
     ...runs.flatMap(({ file, data }) => renderRun(file, data)),
     ...(runs.length > 0 ? LIMITS : []),
     ...jobs.flatMap(({ file, data }) => renderJobs(file, data)),
+    ...sse.flatMap(({ file, data }) => renderSse(file, data)),
     ...mcp.flatMap(({ file, data }) => renderMcp(file, data)),
     ...(locomo.length > 0 ? renderLocomo(locomo) : []),
   ];
@@ -234,4 +237,35 @@ function fixed(value) {
 
 function pct(summary) {
   return `${summary.p50} / ${summary.p95} / ${summary.p99}`;
+}
+
+/** SSE fan-out (bench/sse-fanout.mjs): delivery latency from the write's acknowledgement, and api memory. */
+function renderSse(file, run) {
+  const m = run.machine;
+  const pct = (s) => `${s.p50} / ${s.p95} / ${s.p99}`;
+  const count = (value) => value.toLocaleString('en-US');
+  return [
+    '## Live events: SSE fan-out',
+    '',
+    `\`bench/results/${file}\` — ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}.`,
+    '',
+    `${count(run.subscribers)} subscribers to \`/api/events/stream\` (default frames: each event named and plain) in two`,
+    `client processes on loopback; ${count(run.writes)} writes through \`POST /api/memories\`, one at a time, local embedding`,
+    "model. Latency: from the write's 201 to the event's arrival at each subscriber, milliseconds p50 / p95 / p99",
+    '(an event that arrived before the 201 counts as 0; the share is given). Target: p99 ≤ 20 ms.',
+    '',
+    '| relay | delivered | from 201 | before the 201 | from the request | write (201) | api RSS idle → connected → peak |',
+    '| ----- | --------: | -------- | -------------: | ---------------- | ----------- | ------------------------------- |',
+    ...run.scenarios.map(
+      (s) =>
+        `| ${s.relay} | ${count(s.delivered)} of ${count(s.expectedDeliveries)} | ${pct(s.latencyFromAckMs)} | ` +
+        `${Math.round(s.deliveredBeforeAck * 100)} % | ${pct(s.latencyFromRequestMs)} | ${pct(s.writeMs)} | ` +
+        `${s.rssMb.idle} → ${s.rssMb.connected} → ${s.rssMb.peak} MB |`,
+    ),
+    '',
+    'In process, the event is written to every stream before the 201 leaves, so most arrive first; through Redis the',
+    "write publishes and answers, and the api's own subscription brings the event back (one round trip to Redis).",
+    'The clients share the two cores with the api, so the tail includes their own parsing of 200 streams.',
+    '',
+  ];
 }

@@ -224,6 +224,30 @@ describe('configuration', () => {
     assert.match(problems[2], /ENGRAM_MCP_SESSION_IDLE_SECONDS/);
   });
 
+  it('reads the event stream settings, and names bad values', () => {
+    assert.deepEqual(loadConfig({ env: {}, cwd: dir }).events, {
+      ringSize: 1000,
+      includeContent: false,
+      sseHeartbeatSeconds: 15,
+      sseClientBufferBytes: 1024 * 1024,
+      sseMaxClients: 1000,
+    });
+    const tuned = loadConfig({
+      env: { ENGRAM_EVENTS_RING_SIZE: '0', ENGRAM_EVENTS_INCLUDE_CONTENT: 'yes', ENGRAM_SSE_HEARTBEAT_SECONDS: '5' },
+      cwd: dir,
+    }).events;
+    assert.equal(tuned.ringSize, 0);
+    assert.equal(tuned.includeContent, true);
+    assert.equal(tuned.sseHeartbeatSeconds, 5);
+    const problems = problemsOf({
+      ENGRAM_SSE_HEARTBEAT_SECONDS: '0',
+      ENGRAM_SSE_CLIENT_BUFFER_BYTES: '100',
+      ENGRAM_SSE_MAX_CLIENTS: 'many',
+    });
+    assert.equal(problems.length, 3);
+    assert.match(problems.join('\n'), /ENGRAM_SSE_CLIENT_BUFFER_BYTES=100 .* from 4096/);
+  });
+
   it('keeps a keyless server on loopback unless anonymous access is allowed', () => {
     const open = loadConfig({ env: { MCP_HTTP_HOST: '0.0.0.0' }, cwd: dir });
     const decision = decideBindAddress(open);

@@ -10,6 +10,18 @@ import { EventRing } from './event-ring';
 import { CloseReason, SseConnection } from './sse-connection';
 import { eventFrames, FrameStyle, HEARTBEAT_FRAME, noticeFrames, OPENING_FRAME } from './sse-frames';
 
+type FramesOf = (style: FrameStyle) => string;
+
+/** An event's frames, serialised once per style however many streams receive it. */
+function framesOnce(event: EngramEvent): FramesOf {
+  const cache = new Map<FrameStyle, string>();
+  return (style) => {
+    let frames = cache.get(style);
+    if (frames === undefined) cache.set(style, (frames = eventFrames(event, style)));
+    return frames;
+  };
+}
+
 export class TooManyStreams extends DomainError {
   readonly status = 503;
   readonly code = 'too_many_streams';
@@ -94,7 +106,8 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     if (event.id <= this.lastDeliveredId) return; // each event once, in order, whatever the relay does
     this.lastDeliveredId = event.id;
     this.ring.add(event);
-    for (const subscriber of this.subscribers) this.deliver(subscriber, event);
+    const frames = framesOnce(event);
+    for (const subscriber of this.subscribers) this.deliver(subscriber, event, frames);
   }
 
   private replay(subscriber: Subscriber, lastEventId: number): void {
@@ -103,11 +116,11 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
       const notice = { last_event_id: lastEventId, oldest_kept_id: events[0]?.id ?? null };
       subscriber.connection.write(noticeFrames('replay_incomplete', notice, subscriber.request.frames));
     }
-    for (const event of events) this.deliver(subscriber, event);
+    for (const event of events) this.deliver(subscriber, event, framesOnce(event));
   }
 
-  private deliver({ request, connection }: Subscriber, event: EngramEvent): void {
-    if (matchesFilter(event, request.filter)) connection.write(eventFrames(event, request.frames));
+  private deliver({ request, connection }: Subscriber, event: EngramEvent, frames: FramesOf): void {
+    if (matchesFilter(event, request.filter)) connection.write(frames(request.frames));
   }
 
   private beat(): void {
