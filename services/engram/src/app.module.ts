@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AgentModule } from './agent/agent.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ConfigModule } from './config/config.module';
@@ -28,6 +29,7 @@ export class AppModule {
         HealthModule,
         EventStreamModule,
         McpModule,
+        AgentModule,
         ...jobModules('api'),
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

@@ -10,6 +10,7 @@ export const ENGRAM_EVENT_TYPES = [
   'backup_created',
   'restore_completed',
   'reindex_completed',
+  'memory_file_changed',
 ] as const;
 
 export type EngramEventType = (typeof ENGRAM_EVENT_TYPES)[number];

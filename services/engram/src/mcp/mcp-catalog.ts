@@ -3,6 +3,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { ZodError } from 'zod';
+import { AgentService } from '../agent/agent.service';
 import { currentContext } from '../auth/request-context';
 import { grants, Scope } from '../auth/scopes';
 import { DomainError, Forbidden } from '../common/domain-errors';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AgentModule } from '../agent/agent.module';
 import { HealthModule } from '../health/health.module';
 import { MemoriesModule } from '../memories/memories.module';
 import { SearchModule } from '../search/search.module';
@@ -6,7 +7,7 @@ import { McpCatalog } from './mcp-catalog';
 import { McpHttpEndpoint } from './mcp-http.endpoint';
 
 @Module({
-  imports: [MemoriesModule, SearchModule, HealthModule],
+  imports: [MemoriesModule, SearchModule, HealthModule, AgentModule],
   providers: [McpCatalog, McpHttpEndpoint],
   exports: [McpCatalog, McpHttpEndpoint],
 })

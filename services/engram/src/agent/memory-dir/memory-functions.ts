@@ -35,6 +35,8 @@ export type FileChangeKind = 'created' | 'updated' | 'deleted';
 export class MemoryFunctions {
   private readonly logger = new Logger('MemoryFunctions');
   readonly changes = new Map<string, FileChangeKind>();
+  /** Calls refused for a path outside the memory, or for a size limit. */
+  readonly refusals = { path: 0, limit: 0 };
 
   constructor(private readonly memory: MemoryDirectoryRepository) {}
 
@@ -200,6 +202,8 @@ export class MemoryFunctions {
 
   /** The text of a refusal the model may see; unexpected I/O errors are reported without host paths. */
   private expected(error: unknown): string {
+    if (error instanceof PathRefused) this.refusals.path += 1;
+    if (error instanceof LimitExceeded) this.refusals.limit += 1;
     if (error instanceof PathRefused || error instanceof LimitExceeded || error instanceof EntryMissing) {
       return error.message;
     }

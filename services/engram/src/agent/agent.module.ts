@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { MemoriesModule } from '../memories/memories.module';
+import { SandboxModule } from '../sandbox/sandbox.module';
+import { AgentController } from './agent.controller';
+import { AgentService } from './agent.service';
+import { MemoryFileIndexer } from './memory-file.indexer';
+
+@Module({
+  imports: [MemoriesModule, SandboxModule],
+  controllers: [AgentController],
+  providers: [AgentService, MemoryFileIndexer],
+  exports: [AgentService],
+})
+export class AgentModule {}

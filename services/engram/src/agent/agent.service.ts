@@ -1,0 +1,205 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { currentNamespace } from '../auth/request-context';
+import { isNamespace } from '../auth/namespace';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { EventBus } from '../events/event-bus';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { SandboxService } from '../sandbox/sandbox.service';
+import { runAgentLoop } from './agent-loop';
+import { agentSystemPrompt } from './agent-prompt';
+import { AgentIncomplete, AgentModelFailed, AgentUnavailable } from './agent.errors';
+import { ChatCompletionsRepository, ChatMessage, ModelEndpointError } from './chat-completions.repository';
+import { MemoryDirectoryRepository } from './memory-dir/memory-directory.repository';
+import { FileChangeKind, MemoryFunctions } from './memory-dir/memory-functions';
+import { MemoryFileIndexer } from './memory-file.indexer';
+import { NamespaceLock } from './namespace-lock';
+import { errorObservation, successObservation } from './observation';
+import { questionWithFilters, readFiltersFile, redactReply } from './privacy-filters';
+
+export interface AgentQuery {
+  question: string;
+  /** Privacy rules for this question, added to those of the memory's `.filters` file. */
+  filters?: string[];
+}
+
+export interface AgentAnswer {
+  reply: string;
+  /** Model calls the answer took. */
+  turns: number;
+  files_changed: { path: string; change: FileChangeKind }[];
+  /** Spans removed from the reply by the filters' deterministic patterns. */
+  redactions: number;
+}
+
+export interface AgentRunHooks {
+  signal?: AbortSignal;
+  onProgress?(turn: number, maxTurns: number, message: string): void | Promise<void>;
+}
+
+const KEPT_TRANSCRIPTS = 20;
+const UNCONFIGURED =
+  'The memory agent has no model endpoint. Set VLLM_HOST (and VLLM_PORT, default 8000) for a vLLM server, ' +
+  'ENGRAM_AGENT_BASE_URL (and ENGRAM_AGENT_API_KEY) for any OpenAI-compatible endpoint, or OPENROUTER_API_KEY.';
+
+/**
+ * Answers questions with the mem-agent model over the namespace's markdown memory: one run at a time
+ * per namespace, code in the sandbox, filters told to the model and enforced on its reply, changed
+ * files announced (SSE) and mirrored into search.
+ */
+@Injectable()
+export class AgentService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('MemoryAgent');
+  private readonly lock = new NamespaceLock();
+  private readonly model: ChatCompletionsRepository;
+  private readonly transcripts: { at: string; namespace: string; messages: ChatMessage[] }[] = [];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sandbox: SandboxService,
+    private readonly indexer: MemoryFileIndexer,
+    private readonly events: EventBus,
+    @Optional() private readonly metrics?: EngramMetrics,
+  ) {
+    this.model = new ChatCompletionsRepository(config.agent, metrics);
+  }
+
+  get configured(): boolean {
+    return this.config.agent.baseUrl !== undefined;
+  }
+
+  /** Probes the sandbox (logging a warning when none works) and indexes hand edits, in the background. */
+  onApplicationBootstrap(): void {
+    if (!this.configured) return;
+    void this.sandbox.detect();
+    void this.indexAllNamespaces().catch((error: Error) =>
+      this.logger.warn({ msg: 'memory directory indexing failed', error: error.message }),
+    );
+  }
+
+  /** What /health/ready and the status tools show: never the key. */
+  describeEndpoint(): { configured: boolean; provider: string; model: string; base_url?: string } {
+    const { provider, model, baseUrl } = this.config.agent;
+    return { configured: this.configured, provider, model, ...(baseUrl ? { base_url: baseUrl } : {}) };
+  }
+
+  recentTranscripts(): readonly { at: string; namespace: string; messages: ChatMessage[] }[] {
+    return this.transcripts;
+  }
+
+  async query(query: AgentQuery, hooks: AgentRunHooks = {}): Promise<AgentAnswer> {
+    if (!this.configured) throw new AgentUnavailable(UNCONFIGURED);
+    const isolation = await this.sandbox.detect();
+    if (!isolation.available) {
+      throw new AgentUnavailable(
+        'The memory agent cannot run model-written code safely here: no sandbox isolation works ' +
+          `(${isolation.problems.join('; ')}). See docs/deployment.md, "Memory agent sandbox".`,
+      );
+    }
+    const namespace = currentNamespace();
+    return this.lock.run(namespace, () => this.answer(namespace, query, hooks));
+  }
+
+  private async answer(namespace: string, query: AgentQuery, hooks: AgentRunHooks): Promise<AgentAnswer> {
+    const directory = this.directoryOf(namespace);
+    await directory.ensureRoot();
+    const rules = [...(await readFiltersFile(directory.root)), ...(query.filters ?? [])];
+    const functions = new MemoryFunctions(directory);
+    const { agent, sandbox } = this.config;
+    try {
+      const outcome = await runAgentLoop(
+        agentSystemPrompt(sandbox.timeoutMs / 1000),
+        questionWithFilters(query.question, rules),
+        {
+          complete: (messages, signal) => this.model.complete(messages, signal),
+          runCode: (code) => this.runCode(directory.root, code, functions),
+          onModelCall: (call, maxCalls) =>
+            hooks.onProgress?.(
+              call - 1,
+              maxCalls,
+              call === 1 ? 'reading the memory' : `turn ${call} of at most ${maxCalls}`,
+            ),
+        },
+        { maxToolTurns: agent.maxToolTurns, deadlineMs: agent.deadlineMs, tokenBudget: agent.tokenBudget },
+        hooks.signal,
+      );
+      this.keepTranscript(namespace, outcome.transcript);
+      this.metrics?.agentTurns.observe(outcome.turns);
+      if (outcome.outcome !== 'replied') {
+        this.metrics?.agentRuns.inc({
+          outcome: outcome.outcome === 'token_budget' ? 'budget_exhausted' : outcome.outcome,
+        });
+        throw new AgentIncomplete(`The memory agent stopped without a reply: ${outcome.message}`, {
+          reason: outcome.outcome,
+          turns: outcome.turns,
+          files_changed: changesOf(functions),
+        });
+      }
+      const { reply, redactions } = redactReply(outcome.reply, rules, agent.redactPatterns);
+      this.metrics?.agentRuns.inc({ outcome: 'replied' });
+      return { reply, turns: outcome.turns, files_changed: changesOf(functions), redactions };
+    } catch (error) {
+      if (error instanceof AgentIncomplete) throw error;
+      this.metrics?.agentRuns.inc({
+        outcome: hooks.signal?.aborted ? 'cancelled' : error instanceof ModelEndpointError ? 'model_error' : 'error',
+      });
+      if (error instanceof ModelEndpointError) {
+        throw new AgentModelFailed(`The memory agent's model endpoint failed: ${error.message}`, {
+          files_changed: changesOf(functions),
+        });
+      }
+      throw error;
+    } finally {
+      await this.announce(namespace, directory, functions);
+    }
+  }
+
+  private async runCode(root: string, code: string, functions: MemoryFunctions): Promise<string> {
+    const maxChars = this.config.agent.toolOutputChars;
+    const outcome = await this.sandbox.run(root, code, maxChars, async (fn, args) =>
+      functions.isKnown(fn)
+        ? functions.call(fn, args)
+        : { raise: { type: 'NameError', message: `name '${fn}' is not defined` } },
+    );
+    return outcome.kind === 'ok'
+      ? successObservation(outcome.result, maxChars)
+      : errorObservation(outcome.error, maxChars);
+  }
+
+  /** SSE events and search entries for what the run changed; refusals counted as violations. */
+  private async announce(namespace: string, directory: MemoryDirectoryRepository, functions: MemoryFunctions) {
+    for (const [kind, count] of Object.entries(functions.refusals)) {
+      for (let i = 0; i < count; i += 1) this.sandbox.countViolation(kind as 'path' | 'limit');
+    }
+    for (const [path, change] of functions.changes) {
+      this.events.publish('memory_file_changed', { path, change }, namespace);
+    }
+    await this.indexer
+      .apply(namespace, directory, functions.changes)
+      .catch((error: Error) => this.logger.warn({ msg: 'memory directory indexing failed', error: error.message }));
+  }
+
+  private keepTranscript(namespace: string, messages: ChatMessage[]): void {
+    if (!this.config.agent.keepTranscripts) return;
+    this.logger.debug({ msg: 'memory agent transcript', namespace, messages });
+    this.transcripts.push({ at: new Date().toISOString(), namespace, messages });
+    if (this.transcripts.length > KEPT_TRANSCRIPTS) this.transcripts.shift();
+  }
+
+  private directoryOf(namespace: string): MemoryDirectoryRepository {
+    return new MemoryDirectoryRepository(join(this.config.memoryDir, namespace));
+  }
+
+  private async indexAllNamespaces(): Promise<void> {
+    const entries = await readdir(this.config.memoryDir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory() || !isNamespace(entry.name)) continue;
+      await this.lock.run(entry.name, () => this.indexer.syncAll(entry.name, this.directoryOf(entry.name)));
+    }
+  }
+}
+
+function changesOf(functions: MemoryFunctions): AgentAnswer['files_changed'] {
+  return [...functions.changes].map(([path, change]) => ({ path, change }));
+}
