@@ -3,7 +3,9 @@
  * SSE fan-out: S subscribers on loopback (in child processes), W sequential writes through
  * POST /api/memories; for every write and every subscriber, the time from the write's 201 to the
  * event's arrival; the api's RSS idle, with the subscribers connected, and at its peak during the writes.
- * Runs in-process (no Redis) and, when redis-server is installed, through Redis pub/sub.
+ * Runs in-process (no Redis) and, when redis-server is installed, through Redis pub/sub; each with the local
+ * embedding model (the default a user gets) and with a stand-in OpenAI-compatible embedding server, which takes
+ * the model's CPU out of the picture and so isolates the event path.
  * Writes bench/results/sse-fanout.json and regenerates docs/benchmarks.md.
  *   node bench/sse-fanout.mjs [--subscribers 200] [--writes 1000]
  */
@@ -29,17 +31,29 @@ const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 const work = mkdtempSync(join(tmpdir(), 'engram-sse-bench-'));
 
 try {
-  const scenarios = [await runScenario('in-process', {})];
-  if (spawnSync('sh', ['-c', 'command -v redis-server']).status === 0) {
-    const { startTestRedis } = fromDist('testing/redis-server.js');
-    const redis = await startTestRedis();
-    try {
-      scenarios.push(await runScenario('redis', { REDIS_URL: redis.url }));
-    } finally {
-      await redis.close();
+  const { startOpenAiEmbeddingsTestDouble } = fromDist('testing/openai-embeddings.test-double.js');
+  const stub = await startOpenAiEmbeddingsTestDouble({ dimension: 64, model: 'stand-in' });
+  const embedders = {
+    local: {},
+    'stand-in': {
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      MCP_EXTERNAL_EMBEDDING_URL: stub.url,
+      MCP_EXTERNAL_EMBEDDING_MODEL: stub.model,
+    },
+  };
+  const hasRedis = spawnSync('sh', ['-c', 'command -v redis-server']).status === 0;
+  if (!hasRedis) log('redis-server not installed: the Redis scenarios are skipped');
+  const { startTestRedis } = fromDist('testing/redis-server.js');
+  const redis = hasRedis ? await startTestRedis() : undefined;
+  const scenarios = [];
+  try {
+    for (const [embedder, embedderEnv] of Object.entries(embedders)) {
+      scenarios.push(await runScenario('in-process', embedder, embedderEnv));
+      if (redis) scenarios.push(await runScenario('redis', embedder, { ...embedderEnv, REDIS_URL: redis.url }));
     }
-  } else {
-    log('redis-server not installed: the Redis scenario is skipped');
+  } finally {
+    await redis?.close();
+    await stub.close();
   }
   const results = {
     kind: 'engram-sse-bench',
@@ -63,13 +77,14 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-async function runScenario(relay, env) {
-  log(`${relay}: starting the api`);
-  const server = await startServer(join(work, `${relay}.db`), { env });
+async function runScenario(relay, embedder, env) {
+  const name = `${relay}, ${embedder} embedder`;
+  log(`${name}: starting the api`);
+  const server = await startServer(join(work, `${relay}-${embedder}.db`), { env });
   try {
     await post(server.url, { content: 'warm-up: the first write loads the embedding model' });
     const rssIdleMb = server.rssMb();
-    log(`${relay}: connecting ${SUBSCRIBERS} subscribers`);
+    log(`${name}: connecting ${SUBSCRIBERS} subscribers`);
     const children = await Promise.all(
       Array.from({ length: SUBSCRIBER_PROCESSES }, (_, i) =>
         startSubscribers(server.url, share(SUBSCRIBERS, SUBSCRIBER_PROCESSES, i)),
@@ -79,7 +94,7 @@ async function runScenario(relay, env) {
     let rssPeakMb = rssConnectedMb;
     const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, server.rssMb())), 100);
 
-    log(`${relay}: ${WRITES} writes`);
+    log(`${name}: ${WRITES} writes`);
     const writes = [];
     for (let i = 0; i < WRITES; i++) {
       const sentAt = nowMs();
@@ -106,6 +121,7 @@ async function runScenario(relay, env) {
     const beforeAck = fromAck.filter((ms) => ms < 0).length;
     const scenario = {
       relay,
+      embedder,
       expectedDeliveries: WRITES * SUBSCRIBERS,
       delivered,
       framesReceived: reports.reduce((sum, report) => sum + report.frames, 0),
@@ -116,7 +132,7 @@ async function runScenario(relay, env) {
       rssMb: { idle: rssIdleMb, connected: rssConnectedMb, peak: rssPeakMb },
     };
     log(
-      `${relay}: ${delivered}/${scenario.expectedDeliveries} delivered, from ack p50 ${scenario.latencyFromAckMs.p50} ms, p99 ${scenario.latencyFromAckMs.p99} ms, RSS peak ${rssPeakMb} MB`,
+      `${name}: ${delivered}/${scenario.expectedDeliveries} delivered, from ack p50 ${scenario.latencyFromAckMs.p50} ms, p99 ${scenario.latencyFromAckMs.p99} ms, RSS peak ${rssPeakMb} MB`,
     );
     return scenario;
   } finally {
