@@ -60,9 +60,29 @@ const VALUE_SETS: Record<string, ValueSet> = {
   'embedded: no worker, no Redis, no persistence': {
     values: { worker: { enabled: false }, redis: { enabled: false }, persistence: { enabled: false } },
   },
+  'OAuth behind a TLS ingress, API and MCP paths only': {
+    values: {
+      auth: {
+        oauth: {
+          enabled: true,
+          registrationToken: { existingSecret: 'engram-oauth-registration', existingSecretKey: 'token' },
+        },
+      },
+      ingress: {
+        enabled: true,
+        hosts: ['memory.example.org'],
+        paths: ['/api', '/mcp'],
+        tls: [{ secretName: 'engram-tls', hosts: ['memory.example.org'] }],
+      },
+    },
+    existingSecrets: ['engram-oauth-registration'],
+  },
   'everything on': {
     values: {
-      auth: { apiKey: 'a-sufficiently-long-test-key' },
+      auth: {
+        apiKey: 'a-sufficiently-long-test-key',
+        oauth: { enabled: true, accessTokenSeconds: 900, refreshTokenDays: 7 },
+      },
       vllm: { enabled: true, runtimeClassName: 'nvidia', gpu: { resourceName: 'nvidia.com/mig-3g.20gb' } },
       persistence: { storageClass: 'fast-ssd', backups: { enabled: true } },
       ingress: { enabled: true, tls: [{ secretName: 'engram-tls', hosts: ['engram.example.com'] }] },
@@ -368,7 +388,111 @@ describe('Helm chart charts/engram', () => {
     assert.equal(result.status, 0, result.stderr);
     const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
     assert.match(notes, /ChatGPT connector URL: https:\/\/memory\.example\.org\/mcp/);
-    assert.match(notes, /OAuth/);
+    assert.match(notes, /need OAuth\. Set\s+auth\.oauth\.enabled=true/);
+  });
+
+  it('runs OAuth with a generated operator password and an optional registration token, in the api only', () => {
+    const objects = render('OAuth behind a TLS ingress, API and MCP paths only');
+    const config = only(objects, 'ConfigMap', 'mem-engram').data;
+    assert.equal(config.ENGRAM_OAUTH_ENABLED, 'true');
+    assert.equal(config.ENGRAM_OAUTH_ACCESS_TOKEN_SECONDS, '3600');
+    assert.equal(config.ENGRAM_OAUTH_REFRESH_TOKEN_DAYS, '30');
+    assert.equal(config.ENGRAM_PUBLIC_URL, 'https://memory.example.org', 'the issuer is the https ingress URL');
+    const secret = only(objects, 'Secret', 'mem-engram-oauth');
+    assert.equal(secret.metadata.annotations['helm.sh/resource-policy'], 'keep');
+    const password = Buffer.from(secret.data['oauth-password'], 'base64').toString();
+    assert.match(password, /^[A-Za-z0-9]{32}$/, 'a generated password, longer than the 12 Engram requires');
+    const engram = container(api(objects), 'api');
+    assert.deepEqual(envVar(engram, 'ENGRAM_OAUTH_PASSWORD').valueFrom.secretKeyRef, {
+      name: 'mem-engram-oauth',
+      key: 'oauth-password',
+    });
+    assert.deepEqual(envVar(engram, 'ENGRAM_OAUTH_REGISTRATION_TOKEN').valueFrom.secretKeyRef, {
+      name: 'engram-oauth-registration',
+      key: 'token',
+    });
+    assert.ok(envVar(engram, 'MCP_API_KEY'), 'the bootstrap admin key stays');
+    const worker = container(api(objects), 'worker');
+    for (const name of ['ENGRAM_OAUTH_PASSWORD', 'ENGRAM_OAUTH_REGISTRATION_TOKEN']) {
+      assert.equal(envVar(worker, name), undefined, `the worker signs no one in: no ${name}`);
+    }
+    for (const object of objects.filter((o) => o.kind !== 'Secret')) {
+      assert.ok(!JSON.stringify(object).includes(password), `${object.kind}/${object.metadata.name} holds no password`);
+    }
+
+    const lifetimes = only(render('everything on'), 'ConfigMap', 'mem-engram').data;
+    assert.equal(lifetimes.ENGRAM_OAUTH_ACCESS_TOKEN_SECONDS, '900');
+    assert.equal(lifetimes.ENGRAM_OAUTH_REFRESH_TOKEN_DAYS, '7');
+    const off = render('defaults');
+    assert.deepEqual(
+      Object.keys(only(off, 'ConfigMap', 'mem-engram').data).filter((name) => name.startsWith('ENGRAM_OAUTH')),
+      [],
+      'OAuth is off by default',
+    );
+    assert.equal(find(off, 'Secret', 'mem-engram-oauth').length, 0);
+  });
+
+  it('takes the OAuth password from an existing Secret, or none when the operator signs in with an admin key', () => {
+    const base = { api: { publicUrl: 'https://memory.example.org/' } };
+    const existing = renderChart({
+      ...base,
+      auth: { oauth: { enabled: true, password: { existingSecret: 'engram-oauth', existingSecretKey: 'pw' } } },
+    });
+    assert.equal(find(existing, 'Secret', 'mem-engram-oauth').length, 0, 'no chart Secret beside the existing one');
+    assert.deepEqual(envVar(container(api(existing), 'api'), 'ENGRAM_OAUTH_PASSWORD').valueFrom.secretKeyRef, {
+      name: 'engram-oauth',
+      key: 'pw',
+    });
+    assert.deepEqual(danglingReferences(existing, ['engram-oauth']), []);
+    assert.equal(only(existing, 'ConfigMap', 'mem-engram').data.ENGRAM_PUBLIC_URL, 'https://memory.example.org');
+
+    const keyOnly = renderChart({ ...base, auth: { oauth: { enabled: true, password: { enabled: false } } } });
+    assert.equal(find(keyOnly, 'Secret', 'mem-engram-oauth').length, 0);
+    const engram = container(api(keyOnly), 'api');
+    assert.equal(envVar(engram, 'ENGRAM_OAUTH_PASSWORD'), undefined);
+    assert.ok(envVar(engram, 'MCP_API_KEY').valueFrom.secretKeyRef, 'Engram then needs MCP_API_KEY to sign in with');
+    assert.equal(envVar(engram, 'ENGRAM_OAUTH_REGISTRATION_TOKEN'), undefined, 'open registration for ChatGPT');
+  });
+
+  it('routes the OAuth discovery and endpoint paths to the api when "/" is not published', () => {
+    const [rule] = only(render('OAuth behind a TLS ingress, API and MCP paths only'), 'Ingress').spec.rules;
+    assert.deepEqual(
+      rule.http.paths.map((p: any) => p.path),
+      ['/api', '/mcp', '/.well-known/oauth-protected-resource', '/.well-known/oauth-authorization-server', '/oauth'],
+    );
+    for (const path of rule.http.paths) assert.equal(path.backend.service.name, 'mem-engram');
+    const [everything] = only(render('everything on'), 'Ingress').spec.rules;
+    assert.deepEqual(
+      everything.http.paths.map((p: any) => p.path),
+      ['/', '/api', '/mcp'],
+      '"/" already covers them',
+    );
+    const [covered] = only(
+      renderChart({
+        auth: { oauth: { enabled: true } },
+        ingress: {
+          enabled: true,
+          paths: ['/mcp', '/.well-known', '/oauth/'],
+          tls: [{ hosts: ['engram.example.com'] }],
+        },
+      }),
+      'Ingress',
+    ).spec.rules;
+    assert.deepEqual(
+      covered.http.paths.map((p: any) => p.path),
+      ['/mcp', '/.well-known', '/oauth/'],
+    );
+  });
+
+  it('prints the connector URL and the consent step in the release notes when OAuth is on', () => {
+    const values = valuesFile((VALUE_SETS['OAuth behind a TLS ingress, API and MCP paths only'] as ValueSet).values);
+    const result = helm(['install', 'mem', CHART_DIR, '--dry-run=client', '--namespace', 'engram', '-f', values]);
+    assert.equal(result.status, 0, result.stderr);
+    const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
+    assert.match(notes, /ChatGPT connector URL: https:\/\/memory\.example\.org\/mcp/);
+    assert.match(notes, /consent page/);
+    assert.match(notes, /get secret mem-engram-oauth -o jsonpath='\{\.data\.oauth-password\}'/);
+    assert.doesNotMatch(notes, /need OAuth/);
   });
 
   it('lets the ServiceMonitor scrape the api and worker metrics ports with the API key', () => {
@@ -423,6 +547,44 @@ describe('Helm chart charts/engram', () => {
       { vllm: { enabled: true }, agent: { external: { host: 'llm.internal' } } },
       'vllm.enabled=true and agent.external.host',
     );
+  });
+
+  it('refuses OAuth without auth, without a public URL, over plain HTTP or with a path in the issuer', () => {
+    const oauth = { oauth: { enabled: true } };
+    const tls = [{ secretName: 'engram-tls', hosts: ['engram.example.com'] }];
+    assertRefused({ auth: oauth }, 'auth.oauth.enabled=true needs a public URL', 'api.publicUrl');
+    assertRefused(
+      { auth: oauth, ingress: { enabled: true } },
+      'plain-HTTP public URL http://engram.example.com',
+      'ingress.tls',
+    );
+    assertRefused(
+      { auth: oauth, ingress: { enabled: true, tls: [{ secretName: 'other', hosts: ['other.example.com'] }] } },
+      'plain-HTTP',
+    );
+    assertRefused({ auth: oauth, api: { publicUrl: 'http://memory.example.org' } }, 'plain-HTTP');
+    assertRefused({ auth: oauth, api: { publicUrl: 'https://example.org/engram' } }, 'no path or wildcard');
+    assertRefused(
+      { auth: { ...oauth, enabled: false }, api: { publicUrl: 'https://memory.example.org' } },
+      'auth.oauth.enabled=true with auth.enabled=false',
+    );
+    assertRefused(
+      { auth: { enabled: false, oauth: { enabled: true } }, ingress: { enabled: true, tls } },
+      'ingress.enabled=true with auth.enabled=false',
+      'auth.oauth.enabled=true with auth.enabled=false',
+    );
+    assertRefused(
+      {
+        auth: { oauth: { enabled: true, password: { enabled: false, existingSecret: 'x' } } },
+        ingress: { enabled: true, tls },
+      },
+      'auth.oauth.password.existingSecret is set but auth.oauth.password.enabled=false',
+    );
+    assertRefused({ auth: { oauth: { enabled: true, accessTokenSeconds: 30 } } }, 'accessTokenSeconds');
+    assertRefused({ auth: { oauth: { enabled: true, refreshTokenDays: 400 } } }, 'refreshTokenDays');
+    assertRefused({ auth: { oauth: { enable: true } } }, "additional properties 'enable' not allowed");
+    // A port-forward to a loopback URL is fine for trying the flow locally.
+    assert.ok(renderChart({ auth: oauth, api: { publicUrl: 'http://127.0.0.1:8000' } }).length > 0);
   });
 
   it('rejects misspelled and mistyped values through values.schema.json', () => {

@@ -56,6 +56,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-auth" (include "engram.fullname" .)) .Values.auth.existingSecret }}
 {{- end }}
 
+{{- define "engram.oauthPasswordSecretName" -}}
+{{- default (printf "%s-oauth" (include "engram.fullname" .)) .Values.auth.oauth.password.existingSecret }}
+{{- end }}
+
 {{- define "engram.redisSecretName" -}}
 {{- default (printf "%s-redis" (include "engram.fullname" .)) .Values.redis.auth.existingSecret }}
 {{- end }}
@@ -89,6 +93,25 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- printf "%s://%s" $scheme $host }}
 {{- end }}
+{{- end }}
+
+{{/*
+The ingress paths: ingress.paths, plus the OAuth discovery and endpoint paths when auth.oauth is on and
+no listed prefix covers them. A JSON list (read it with fromJsonArray).
+*/}}
+{{- define "engram.ingressPaths" -}}
+{{- $paths := .Values.ingress.paths }}
+{{- if .Values.auth.oauth.enabled }}
+{{- range list "/.well-known/oauth-protected-resource" "/.well-known/oauth-authorization-server" "/oauth" }}
+{{- $needed := . }}
+{{- $covered := false }}
+{{- range $paths }}
+{{- if hasPrefix (printf "%s/" (trimSuffix "/" .)) (printf "%s/" $needed) }}{{ $covered = true }}{{ end }}
+{{- end }}
+{{- if not $covered }}{{ $paths = append $paths $needed }}{{ end }}
+{{- end }}
+{{- end }}
+{{- toJson $paths }}
 {{- end }}
 
 {{/*
@@ -160,6 +183,28 @@ keep it), else a random one. Call with (dict "ctx" $ "name" <secret> "key" <key>
 {{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Environment of the api container only: the OAuth secrets (the worker never signs anyone in).
+*/}}
+{{- define "engram.apiEnv" -}}
+{{- if .Values.auth.oauth.enabled }}
+{{- if .Values.auth.oauth.password.enabled }}
+- name: ENGRAM_OAUTH_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "engram.oauthPasswordSecretName" . }}
+      key: {{ .Values.auth.oauth.password.existingSecretKey }}
+{{- end }}
+{{- with .Values.auth.oauth.registrationToken.existingSecret }}
+- name: ENGRAM_OAUTH_REGISTRATION_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.auth.oauth.registrationToken.existingSecretKey }}
+{{- end }}
 {{- end }}
 {{- end }}
 
