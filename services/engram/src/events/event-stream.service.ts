@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { DomainError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -9,6 +10,9 @@ import { EventFilter, matchesFilter } from './event-filter';
 import { EventRing } from './event-ring';
 import { CloseReason, SseConnection } from './sse-connection';
 import { eventFrames, FrameStyle, HEARTBEAT_FRAME, noticeFrames, OPENING_FRAME } from './sse-frames';
+
+/** How long start-up waits for the Redis subscription before serving without it. */
+const SUBSCRIBE_WAIT_MS = 5000;
 
 type FramesOf = (style: FrameStyle) => string;
 
@@ -64,7 +68,14 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.unsubscribe = this.bus.subscribe((event) => this.broadcast(event));
-    await this.bus.ready();
+    const subscribed = await Promise.race([
+      this.bus.ready().then(() => true),
+      delay(SUBSCRIBE_WAIT_MS, false, { ref: false }),
+    ]);
+    if (!subscribed) {
+      // Redis is down: serve anyway; events from other processes flow once it answers.
+      this.logger.warn({ msg: "event streams start without Redis; other processes' events arrive once it answers" });
+    }
     this.heartbeat = setInterval(() => this.beat(), this.config.events.sseHeartbeatSeconds * 1000);
     this.heartbeat.unref();
   }

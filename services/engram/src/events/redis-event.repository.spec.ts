@@ -25,9 +25,9 @@ async function subscriberConnections(url: string): Promise<number> {
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -86,6 +86,33 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       assert.ok(second.received[0].id > first.received[0].id);
     } finally {
       await second.bus.onApplicationShutdown();
+    }
+  });
+
+  it('subscribes once Redis answers, and again after Redis restarts', async () => {
+    await redis.stop();
+    const bus = new EventBus(new RedisEventRepository(redis.url));
+    const received: EngramEvent[] = [];
+    bus.subscribe((event) => received.push(event));
+    try {
+      let ready = false;
+      void bus.ready().then(() => (ready = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(ready, false, 'no subscription without Redis');
+      await redis.start();
+      await bus.ready();
+      bus.publish('memory_created', { content_hash: 'first' });
+      await waitFor(() => received.length === 1);
+      await redis.stop();
+      await redis.start();
+      // The publisher queues while disconnected; the subscriber resubscribes on reconnection.
+      await waitFor(async () => (await subscriberConnections(redis.url)) === 1, 10_000);
+      bus.publish('memory_created', { content_hash: 'after restart' });
+      await waitFor(() => received.length === 2, 10_000);
+      assert.equal(received[1].payload.content_hash, 'after restart');
+      assert.ok(received[1].id > received[0].id, 'ids keep rising after Redis lost its counter');
+    } finally {
+      await bus.onApplicationShutdown();
     }
   });
 

@@ -43,9 +43,12 @@ export class RedisEventRepository implements EventRelay {
     });
   }
 
-  /** Resolves once the subscription is active: from then on every published event reaches `listener`. */
+  /**
+   * Resolves once the subscription is active: from then on every published event reaches `listener`. While
+   * Redis is unreachable it waits (no retry limit), and ioredis subscribes again after each reconnection.
+   */
   async listen(listener: EventListener): Promise<void> {
-    const subscriber = this.connect('subscriber');
+    const subscriber = this.connect('subscriber', null);
     this.subscriber = subscriber;
     subscriber.on('message', (_channel: string, message: string) => {
       const event = parseMessage(message);
@@ -59,8 +62,8 @@ export class RedisEventRepository implements EventRelay {
     await Promise.all([this.subscriber, this.publisher].filter((client) => client !== undefined).map(quit));
   }
 
-  private connect(role: string): Redis {
-    const client = new Redis(this.url, { maxRetriesPerRequest: 20, connectionName: `engram-events-${role}` });
+  private connect(role: string, maxRetriesPerRequest: number | null = 20): Redis {
+    const client = new Redis(this.url, { maxRetriesPerRequest, connectionName: `engram-events-${role}` });
     let reported = false;
     client.on('error', (error: Error) => {
       if (reported) return; // one line per outage, not one per reconnect attempt
