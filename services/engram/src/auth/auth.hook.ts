@@ -75,10 +75,11 @@ export function registerAuthHook(
           path === '/mcp' && options.resourceMetadataUrl
             ? `Bearer resource_metadata="${options.resourceMetadataUrl}"`
             : 'Bearer realm="engram"';
-        void reply.status(401).header('WWW-Authenticate', challenge).send({
-          error: 'unauthorized',
-          message: 'Missing or invalid API key: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"',
-        });
+        const message =
+          path === '/mcp' && options.resourceMetadataUrl
+            ? 'Missing or invalid credentials: send an OAuth access token or an API key as "Authorization: Bearer <token>"'
+            : 'Missing or invalid API key: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"';
+        void reply.status(401).header('WWW-Authenticate', challenge).send({ error: 'unauthorized', message });
         return;
       }
       principal = resolved;

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AppConfig } from '../config/config.types';
+import { OAuthClientsController } from '../oauth/oauth-clients.controller';
 import { OAuthController } from '../oauth/oauth.controller';
 import { OAuthService } from '../oauth/oauth.service';
 import { StorageModule } from '../storage/storage.module';
@@ -17,7 +18,7 @@ export class AuthModule {
     return {
       module: AuthModule,
       imports: [StorageModule],
-      controllers: [ApiKeysController, ...(oauth ? [OAuthController] : [])],
+      controllers: [ApiKeysController, ...(oauth ? [OAuthController, OAuthClientsController] : [])],
       providers: [
         ApiKeyService,
         Authenticator,

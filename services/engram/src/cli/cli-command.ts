@@ -18,4 +18,5 @@ export const CLI_COMMANDS: Record<string, () => Promise<CliCommand>> = {
   reindex: async () => (await import('./reindex.command.js')).reindexCommand,
   mcp: async () => (await import('./mcp.command.js')).mcpCommand,
   keys: async () => (await import('./keys.command.js')).keysCommand,
+  oauth: async () => (await import('./oauth.command.js')).oauthCommand,
 };

@@ -198,6 +198,19 @@ describe('configuration', () => {
       problemsOf({ ENGRAM_OAUTH_ENABLED: 'true', ENGRAM_PUBLIC_URL: 'https://m.example.com' })[0],
       /needs ENGRAM_OAUTH_PASSWORD or MCP_API_KEY/,
     );
+    const plain = problemsOf({
+      ENGRAM_OAUTH_ENABLED: 'true',
+      ENGRAM_PUBLIC_URL: 'http://m.example.com/engram',
+      ENGRAM_OAUTH_PASSWORD: 'a-long-operator-password',
+    });
+    assert.match(plain[0], /must be https/);
+    assert.match(plain[1], /without a path/);
+    const local = {
+      ENGRAM_OAUTH_ENABLED: 'true',
+      ENGRAM_PUBLIC_URL: 'http://127.0.0.1:8000',
+      MCP_API_KEY: 'k'.repeat(20),
+    };
+    assert.deepEqual(problemsOf(local), []);
     const config = loadConfig({
       env: {
         ENGRAM_OAUTH_ENABLED: 'true',

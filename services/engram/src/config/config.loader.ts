@@ -6,6 +6,7 @@ import {
   AppConfig,
   BackupConfig,
   EmbeddingConfig,
+  ImportConfig,
   EmbeddingProviderName,
   HybridFusionMethod,
   OAuthConfig,
@@ -100,6 +101,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     agent: readAgentConfig(read),
     sandbox: readSandboxConfig(read),
     backups: readBackupConfig(read, baseDir, cwd),
+    imports: readImportConfig(read, baseDir, cwd),
     worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
     events: {
       ringSize: read.integer('ENGRAM_EVENTS_RING_SIZE', 1000, 0, 100_000),
@@ -196,10 +198,21 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
     read.errors.push('ENGRAM_OAUTH_PASSWORD is too short; use at least 12 characters');
   }
   if (config.enabled) {
-    if (read.raw('ENGRAM_PUBLIC_URL') === undefined) {
+    const publicUrl = read.raw('ENGRAM_PUBLIC_URL');
+    if (publicUrl === undefined) {
       read.errors.push(
         'ENGRAM_OAUTH_ENABLED=true needs ENGRAM_PUBLIC_URL: the URL clients reach /mcp at (the token issuer)',
       );
+    } else if (URL.canParse(publicUrl)) {
+      const url = new URL(publicUrl);
+      if (url.protocol !== 'https:' && !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))) {
+        read.errors.push('ENGRAM_PUBLIC_URL must be https:// with OAuth on (tokens would cross the network in clear)');
+      }
+      if (url.pathname !== '/' || url.search !== '') {
+        read.errors.push(
+          'ENGRAM_PUBLIC_URL must be an origin without a path with OAuth on (discovery is served at the root)',
+        );
+      }
     }
     if (config.password === undefined && read.raw('MCP_API_KEY') === undefined) {
       read.errors.push(
@@ -246,6 +259,24 @@ function readBackupConfig(read: EnvReader, baseDir: string, cwd: string): Backup
     maxCount: read.integer('MCP_BACKUP_MAX_COUNT', 10, 1, 10_000),
     schedule: read.boolean('MCP_BACKUP_ENABLED', true) ? schedule : undefined,
   };
+}
+
+/** Imports: uploads and path imports, with the limits that keep hostile archives and huge files in check. */
+function readImportConfig(read: EnvReader, baseDir: string, cwd: string): ImportConfig {
+  const allowedDir = read.raw('ENGRAM_IMPORT_DIR');
+  const config: ImportConfig = {
+    allowedDir: allowedDir === undefined ? undefined : absolute(allowedDir, cwd),
+    uploadDir: absolute(join(baseDir, 'import-uploads'), cwd),
+    maxUploadBytes: read.integer('ENGRAM_IMPORT_MAX_UPLOAD_BYTES', 1024 * MIB, 1024, 64 * 1024 * MIB),
+    maxUnpackedBytes: read.integer('ENGRAM_IMPORT_MAX_UNPACKED_BYTES', 4096 * MIB, 1024, 256 * 1024 * MIB),
+    maxEntries: read.integer('ENGRAM_IMPORT_MAX_ENTRIES', 100_000, 1, 10_000_000),
+    chunkChars: read.integer('ENGRAM_IMPORT_CHUNK_CHARS', 2000, 200, 60_000),
+    chunkOverlapChars: read.integer('ENGRAM_IMPORT_CHUNK_OVERLAP', 200, 0, 10_000),
+  };
+  if (config.chunkOverlapChars * 2 > config.chunkChars) {
+    read.errors.push('ENGRAM_IMPORT_CHUNK_OVERLAP must be at most half of ENGRAM_IMPORT_CHUNK_CHARS');
+  }
+  return config;
 }
 
 /** A listen host as it appears in a URL: the wildcard becomes localhost, IPv6 gets brackets. */

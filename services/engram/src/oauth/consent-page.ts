@@ -1,5 +1,3 @@
-import { OAUTH_SCOPES } from './oauth.service';
-
 export interface ConsentView {
   requestId: string;
   csrf: string;
@@ -18,12 +16,13 @@ const SCOPE_WORDS: Record<string, string> = {
 
 /** The operator's consent page: server-rendered, no script, no external resource. */
 export function renderConsentPage(view: ConsentView): string {
-  const scopeBoxes = OAUTH_SCOPES.map(
-    (
-      scope,
-    ) => `<label><input type="checkbox" name="scope" value="${scope}"${view.scopes.includes(scope) ? ' checked' : ''}>
-      <b>${scope}</b> — ${SCOPE_WORDS[scope]}</label>`,
-  ).join('\n');
+  // Only what the client asked for can be granted: unticking narrows it, nothing widens it.
+  const scopeBoxes = view.scopes
+    .map(
+      (scope) => `<label><input type="checkbox" name="scope" value="${scope}" checked>
+      <b>${scope}</b> — ${SCOPE_WORDS[scope] ?? scope}</label>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Allow access to Engram?</title>

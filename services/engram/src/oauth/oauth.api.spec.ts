@@ -343,6 +343,53 @@ describe('OAuth 2.1 for MCP connectors', () => {
     assert.equal(denied.params.get('error'), 'access_denied');
   });
 
+  it('lets the operator list connectors and cut one off', async () => {
+    const provider = new TestConnector();
+    (await connectWithOAuth(provider)).close();
+    const clientId = provider.client!.client_id;
+    const admin = { headers: { authorization: `Bearer ${ADMIN_KEY}` } };
+    const listed = await api.request('GET', '/api/admin/oauth/clients', admin);
+    const entry = listed.body.clients.find((client: { client_id: string }) => client.client_id === clientId);
+    assert.equal(entry.client_name, 'Test connector');
+    assert.equal(entry.active_tokens, 1);
+    assert.deepEqual(entry.namespaces, ['default']);
+
+    const revoked = await api.request('DELETE', `/api/admin/oauth/clients/${clientId}`, admin);
+    assert.equal(revoked.status, 200);
+    assert.equal(revoked.body.revoked_tokens, 2);
+    const mcp = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${provider.saved!.access_token}` },
+    });
+    assert.equal(mcp.status, 401);
+    const refresh = await tokenRequest({
+      grant_type: 'refresh_token',
+      refresh_token: provider.saved!.refresh_token!,
+      client_id: clientId,
+    });
+    assert.equal(refresh.body.error, 'invalid_grant');
+  });
+
+  it('offers only the scopes the client asked for, ignoring ones it does not define', async () => {
+    const provider = new TestConnector();
+    const transport = new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'c', version: '1' }).connect(transport), UnauthorizedError);
+    const url = new URL(provider.authorizationUrl!);
+    url.searchParams.set('scope', 'openid read offline_access');
+    const page = await (await fetch(url)).text();
+    assert.match(page, /value="read"/);
+    assert.doesNotMatch(page, /value="write"/);
+    const { params } = await consent(url, { scopes: ['read', 'write'] });
+    const tokens = await tokenRequest({
+      grant_type: 'authorization_code',
+      code: params.get('code')!,
+      code_verifier: provider.verifier,
+      redirect_uri: REDIRECT,
+      client_id: provider.client!.client_id,
+    });
+    assert.equal(tokens.body.scope, 'read', 'a ticked box the client did not ask for grants nothing');
+  });
+
   it('confines a token to its namespace and to the MCP endpoint', async () => {
     await api.request('POST', '/api/memories', {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },

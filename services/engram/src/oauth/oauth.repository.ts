@@ -170,6 +170,35 @@ export class OAuthRepository {
       .run(at, familyId);
   }
 
+  listClients(
+    now: number,
+  ): (ClientRecord & { activeTokens: number; namespaces: string[]; lastTokenAt: number | null })[] {
+    const clients = this.statements
+      .get('SELECT client_id FROM oauth_clients ORDER BY created_at')
+      .pluck()
+      .all() as string[];
+    const grants = this.statements.get(
+      `SELECT count(*) AS active, group_concat(DISTINCT namespace) AS namespaces, max(created_at) AS last
+       FROM oauth_tokens WHERE client_id = ? AND kind = 'access' AND revoked_at IS NULL AND expires_at > ?`,
+    );
+    return clients.map((clientId) => {
+      const row = grants.get(clientId, now) as { active: number; namespaces: string | null; last: number | null };
+      return {
+        ...this.findClient(clientId)!,
+        activeTokens: row.active,
+        namespaces: row.namespaces ? row.namespaces.split(',') : [],
+        lastTokenAt: row.last,
+      };
+    });
+  }
+
+  /** Revokes every token of the client; returns how many were still live. */
+  revokeClientTokens(clientId: string, at: number): number {
+    return this.statements
+      .get('UPDATE oauth_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL AND expires_at > ?')
+      .run(at, clientId, at).changes;
+  }
+
   /** Drops codes and tokens expired for a day; called now and then, never on the request path's hot loop. */
   pruneExpired(now: number): void {
     const horizon = now - 86_400_000;

@@ -6,6 +6,7 @@ import { isNamespace } from '../auth/namespace';
 import { Principal } from '../auth/request-context';
 import { Scope } from '../auth/scopes';
 import { newSecret, secretDigest } from '../auth/secrets';
+import { NotFound } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { SqliteDatabase } from '../storage/sqlite.connection';
 import { SQLITE_DATABASE } from '../storage/storage.module';
@@ -182,17 +183,43 @@ export class OAuthService implements AccessTokenResolver {
     return { kind: 'oauth', id: record.clientId, scopes: record.scopes as Scope[], boundNamespace: record.namespace };
   }
 
+  /** Registered clients with their live grants, for the operator. */
+  listClients(now = Date.now()) {
+    return this.store.listClients(now).map((client) => ({
+      client_id: client.clientId,
+      client_name: client.metadata.client_name ?? null,
+      redirect_uris: client.metadata.redirect_uris,
+      registered_at: new Date(client.createdAt).toISOString(),
+      active_tokens: client.activeTokens,
+      namespaces: client.namespaces,
+      last_token_at: client.lastTokenAt === null ? null : new Date(client.lastTokenAt).toISOString(),
+    }));
+  }
+
+  /** The operator cuts a connector off: every token it holds stops working; it must be approved again. */
+  revokeClient(clientId: string, now = Date.now()): { client_id: string; revoked_tokens: number } {
+    if (!this.store.findClient(clientId)) throw new NotFound(`No OAuth client with id ${clientId}`);
+    return { client_id: clientId, revoked_tokens: this.store.revokeClientTokens(clientId, now) };
+  }
+
   clientName(client: ClientRecord): string {
     return client.metadata.client_name ?? client.clientId;
   }
 
+  /**
+   * The scopes a client asked for, narrowed to what connectors may get. Scopes this server does not
+   * define (openid, offline_access, …) are ignored as OAuth allows; asking for `admin` is refused.
+   */
   private requestedScopes(scope: string | undefined): Scope[] {
-    if (scope === undefined || scope.trim() === '') return [...OAUTH_SCOPES];
-    const asked = scope.split(/\s+/).filter(Boolean);
-    const unknown = asked.find((value) => !(OAUTH_SCOPES as readonly string[]).includes(value));
-    if (unknown)
-      throw new OAuthError('invalid_scope', `scope ${unknown} is not offered; choose from: ${OAUTH_SCOPES.join(' ')}`);
-    return asked as Scope[];
+    const asked = (scope ?? '').split(/\s+/).filter(Boolean);
+    if (asked.includes('admin')) {
+      throw new OAuthError(
+        'invalid_scope',
+        `connectors cannot be granted admin; choose from: ${OAUTH_SCOPES.join(' ')}`,
+      );
+    }
+    const offered = OAUTH_SCOPES.filter((candidate) => asked.includes(candidate));
+    return offered.length > 0 ? offered : [...OAUTH_SCOPES];
   }
 
   private authenticateClient(body: Record<string, string | undefined>, basicAuth: string | undefined): ClientRecord {

@@ -1,0 +1,32 @@
+import { Controller, Delete, Get, Param } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { RequireScope } from '../auth/scope.guard';
+import { ApiErrors } from '../common/api-schema.decorators';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { OAuthService } from './oauth.service';
+
+const ClientIdParam = z.string().uuid('expected an OAuth client id (UUID)');
+
+/** The operator's view of connectors approved through OAuth, and the way to cut one off. */
+@ApiTags('admin')
+@ApiSecurity('api_key')
+@RequireScope('admin')
+@Controller('api/admin/oauth/clients')
+export class OAuthClientsController {
+  constructor(private readonly oauth: OAuthService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'OAuth clients (connectors) with their live tokens and namespaces' })
+  @ApiErrors(401, 403)
+  list() {
+    return { clients: this.oauth.listClients() };
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Revoke every token of an OAuth client; it has to be approved again' })
+  @ApiErrors(400, 401, 403, 404)
+  revoke(@Param('id', new ZodValidationPipe(ClientIdParam, 'path')) id: string) {
+    return this.oauth.revokeClient(id);
+  }
+}
