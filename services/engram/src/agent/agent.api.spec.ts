@@ -294,6 +294,17 @@ describe('memory agent REST and MCP (real api, real sandbox; the model is a scri
     });
     assert.equal(status.body.sandbox.available, true);
     assert.ok(!status.text.includes('model-key'));
+    const ready = await api.request('GET', '/health/ready');
+    assert.equal(ready.status, 200);
+    assert.deepEqual(ready.body.details.model_endpoint, {
+      status: 'up',
+      configured: true,
+      provider: 'openai_compatible',
+      model: 'driaforall/mem-agent',
+      reachable: true,
+      model_listed: true,
+      sandbox: status.body.sandbox.mode,
+    });
   });
 });
 
@@ -305,6 +316,9 @@ describe('memory agent without a model endpoint', () => {
       assert.equal(response.status, 503);
       assert.equal(response.body.error, 'agent_unavailable');
       assert.match(response.body.message, /VLLM_HOST.*ENGRAM_AGENT_BASE_URL.*OPENROUTER_API_KEY/);
+      const ready = await api.request('GET', '/health/ready');
+      assert.equal(ready.status, 200, 'an unconfigured agent never fails readiness');
+      assert.equal(ready.body.details.model_endpoint.configured, false);
       const status = await api.request('GET', '/api/agent/status');
       assert.deepEqual(status.body, {
         endpoint: { configured: false, provider: 'none', model: 'driaforall/mem-agent' },

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MemoriesModule } from '../memories/memories.module';
 import { SandboxModule } from '../sandbox/sandbox.module';
+import { AgentHealth } from './agent-health';
 import { AgentController } from './agent.controller';
 import { AgentService } from './agent.service';
 import { MemoryFileIndexer } from './memory-file.indexer';
@@ -8,7 +9,7 @@ import { MemoryFileIndexer } from './memory-file.indexer';
 @Module({
   imports: [MemoriesModule, SandboxModule],
   controllers: [AgentController],
-  providers: [AgentService, MemoryFileIndexer],
-  exports: [AgentService],
+  providers: [AgentService, MemoryFileIndexer, AgentHealth],
+  exports: [AgentService, AgentHealth],
 })
 export class AgentModule {}

@@ -94,7 +94,7 @@ export class AgentService implements OnApplicationBootstrap {
     if (!isolation.available) {
       throw new AgentUnavailable(
         'The memory agent cannot run model-written code safely here: no sandbox isolation works ' +
-          `(${isolation.problems.join('; ')}). See docs/deployment.md, "Memory agent sandbox".`,
+          `(${isolation.problems.join('; ')}). See docs/agent.md, "Sandbox".`,
       );
     }
     const namespace = currentNamespace();

@@ -1,6 +1,7 @@
 import { Controller, Get, Optional } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { AgentHealth } from '../agent/agent-health';
 import { JobsHealth } from '../jobs/jobs-health';
 import { ReadinessIndicators } from './readiness.indicators';
 import { StatusReportService } from './status-report.service';
@@ -12,6 +13,9 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: ReadinessIndicators,
     private readonly status: StatusReportService,
+    private readonly indicator: HealthIndicatorService,
+    /** The memory agent's model endpoint: reported, never failing readiness. */
+    private readonly agent: AgentHealth,
     /** The job queue (Redis): reported, and degraded rather than failing while Redis is down. */
     @Optional() private readonly jobs?: JobsHealth,
   ) {}
@@ -32,6 +36,7 @@ export class HealthController {
       () => this.indicators.diskSpace(),
       () => this.indicators.embedder(),
       ...(this.jobs ? [() => this.jobs!.check()] : []),
+      () => this.agent.check(this.indicator),
     ]);
   }
 

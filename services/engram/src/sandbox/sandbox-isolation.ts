@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SandboxConfig } from '../config/config.types';
@@ -23,10 +23,16 @@ const REQUIRED_CHECKS = [
  * candidate mode against an empty folder and reading its self-checks. The first mode that passes
  * every check wins; when none does, the report lists why, and no model code will ever run.
  */
-export async function detectIsolation(config: SandboxConfig, runner = new SandboxRunner()): Promise<IsolationReport> {
+export async function detectIsolation(
+  config: SandboxConfig,
+  runner = new SandboxRunner(),
+  scratchParent = tmpdir(),
+): Promise<IsolationReport> {
   const modes: SandboxMode[] = config.mode === 'auto' ? ['bwrap', 'landlock'] : [config.mode];
   const problems: string[] = [];
-  const scratch = await mkdtemp(join(tmpdir(), 'engram-sandbox-probe-'));
+  // Under the memory folder by default (hidden): writable even with a read-only root filesystem.
+  await mkdir(scratchParent, { recursive: true });
+  const scratch = await mkdtemp(join(scratchParent, '.sandbox-probe-'));
   try {
     for (const mode of modes) {
       if (mode === 'bwrap' && !findBubblewrap()) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -274,6 +275,25 @@ describe('sandbox: hostile snippets fail safely in every isolation mode that wor
   it('has at least one isolation mode here, and at least 30 hostile snippets', () => {
     assert.ok(modes.length > 0, 'no isolation mode works on this machine');
     assert.ok(HOSTILE.length >= 30);
+  });
+
+  it('both modes also pass their probe for an unprivileged service user (uid 65534, as in the container)', (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root to switch to uid 65534');
+    const script = `
+      const { detectIsolation } = require(${JSON.stringify(require.resolve('./sandbox-isolation'))});
+      Promise.all(['bwrap', 'landlock'].map((mode) =>
+        detectIsolation({ mode, python: ${JSON.stringify(PYTHON)}, timeoutMs: 5000, memoryBytes: 256 << 20 }, undefined, '/tmp')
+      )).then((reports) => process.stdout.write(JSON.stringify(reports)));`;
+    const child = spawnSync(process.execPath, ['-e', script], {
+      uid: 65534,
+      gid: 65534,
+      cwd: '/tmp',
+      encoding: 'utf8',
+    });
+    const reports = JSON.parse(child.stdout) as { available: boolean; mode?: string; uid?: number }[];
+    const working = reports.filter((report) => report.available);
+    assert.ok(working.length > 0, child.stdout);
+    for (const report of working) assert.equal(report.uid, 65534);
   });
 
   for (const mode of ['bwrap', 'landlock'] as const) {

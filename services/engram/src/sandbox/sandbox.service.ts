@@ -24,12 +24,12 @@ export class SandboxService {
 
   /** Probes once (about 50 ms per mode tried) and logs the outcome; later calls reuse it. */
   detect(): Promise<IsolationReport> {
-    this.isolation ??= detectIsolation(this.config.sandbox, this.runner).then((report) => {
+    this.isolation ??= detectIsolation(this.config.sandbox, this.runner, this.config.memoryDir).then((report) => {
       if (report.available) {
         this.logger.log({ msg: 'sandbox ready', mode: report.mode, landlock_abi: report.landlockAbi });
       } else {
         this.logger.warn({
-          msg: 'No sandbox isolation works here: the memory agent will refuse to run code (503). See docs/deployment.md, "Memory agent sandbox".',
+          msg: 'No sandbox isolation works here: the memory agent will refuse to run code (503). See docs/agent.md, "Sandbox".',
           problems: report.problems,
         });
       }

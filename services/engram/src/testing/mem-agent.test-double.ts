@@ -65,6 +65,9 @@ export async function startMemAgentTestDouble(
 
   const server = createServer((request, response) => {
     void readBody(request).then(async (text) => {
+      if (request.method === 'GET' && request.url === '/v1/models') {
+        return sendJson(response, 200, { object: 'list', data: [{ id: model, object: 'model', owned_by: 'vllm' }] });
+      }
       if (request.method !== 'POST' || request.url !== '/v1/chat/completions') {
         return sendJson(response, 404, { error: { message: `No route ${request.method} ${request.url}` } });
       }
