@@ -18,5 +18,6 @@ export const CLI_COMMANDS: Record<string, () => Promise<CliCommand>> = {
   reindex: async () => (await import('./reindex.command.js')).reindexCommand,
   mcp: async () => (await import('./mcp.command.js')).mcpCommand,
   keys: async () => (await import('./keys.command.js')).keysCommand,
+  import: async () => (await import('./import.command.js')).importCommand,
   oauth: async () => (await import('./oauth.command.js')).oauthCommand,
 };

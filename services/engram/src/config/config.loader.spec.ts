@@ -168,6 +168,22 @@ describe('configuration', () => {
     assert.match(problemsOf({ MCP_BACKUP_MAX_COUNT: '0' }).join(), /MCP_BACKUP_MAX_COUNT=0 is not accepted/);
   });
 
+  it('keeps path imports off unless ENGRAM_IMPORT_DIR is set, and reads the import limits and chunk sizes', () => {
+    const defaults = loadConfig({ env: {}, cwd: dir }).imports;
+    assert.equal(defaults.allowedDir, undefined);
+    assert.equal(defaults.uploadDir, join(dir, 'data', 'import-uploads'));
+    assert.deepEqual([defaults.chunkChars, defaults.chunkOverlapChars], [2000, 200]);
+    const set = loadConfig({
+      env: { ENGRAM_IMPORT_DIR: 'in', ENGRAM_IMPORT_MAX_UPLOAD_BYTES: '2048', ENGRAM_IMPORT_CHUNK_CHARS: '500' },
+      cwd: dir,
+    }).imports;
+    assert.deepEqual([set.allowedDir, set.maxUploadBytes, set.chunkChars], [join(dir, 'in'), 2048, 500]);
+    assert.match(
+      problemsOf({ ENGRAM_IMPORT_CHUNK_CHARS: '300', ENGRAM_IMPORT_CHUNK_OVERLAP: '200' }).join(),
+      /ENGRAM_IMPORT_CHUNK_OVERLAP must be at most half/,
+    );
+  });
+
   it('builds the public URL from the listen address unless ENGRAM_PUBLIC_URL is set, and checks REDIS_URL', () => {
     assert.equal(loadConfig({ env: {}, cwd: dir }).publicUrl, 'http://127.0.0.1:8000');
     assert.equal(

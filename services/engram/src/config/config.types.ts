@@ -158,6 +158,8 @@ export interface AppConfig {
   /** Where model-written code runs (sandbox/). */
   sandbox: SandboxConfig;
   backups: BackupConfig;
+  /** Imports of exports and documents (importers/). */
+  imports: ImportConfig;
   /** The job worker process (`engram worker`): health and metrics on this port. */
   worker: { httpPort: number };
   events: EventsConfig;
@@ -175,6 +177,23 @@ export interface BackupConfig {
   maxCount: number;
   /** Cron expression of scheduled backups (MCP_BACKUP_SCHEDULE); absent: on demand only. */
   schedule?: string;
+}
+
+export interface ImportConfig {
+  /** The only server-side folder `POST /api/import` may name a path in (ENGRAM_IMPORT_DIR); absent: uploads only. */
+  allowedDir?: string;
+  /** Where uploads wait for their job; on the data volume, so the worker sees them too. */
+  uploadDir: string;
+  /** Largest upload accepted (413 above it). */
+  maxUploadBytes: number;
+  /** Most bytes one import may unpack from archives, all entries together (zip bombs stop here). */
+  maxUnpackedBytes: number;
+  /** Most entries an archive or folder may hold. */
+  maxEntries: number;
+  /** Target size of one chunk of a document, in characters. */
+  chunkChars: number;
+  /** Characters repeated from the end of one chunk at the start of the next. */
+  chunkOverlapChars: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -5,6 +5,7 @@ import { AppModule } from '../app.module';
 import { registerAuthHook } from '../auth/auth.hook';
 import { Authenticator } from '../auth/authenticator';
 import { registerFormBodyParser } from '../oauth/form-body.parser';
+import { registerImportUploadParser } from '../importers/import-upload.parser';
 import { OAUTH_OPEN_PATHS, RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
 import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
@@ -75,6 +76,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   registeredRoutes.set(app, routes);
 
   registerJsonBodyParser(fastify, config.limits.maxBodyBytes);
+  registerImportUploadParser(fastify, config.imports);
   const dashboard = loadDashboardAssets();
   if (dashboard.length === 0) logger.warn('The dashboard is not built: / will answer 404 (npm run build builds it)');
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);

@@ -1,10 +1,16 @@
 import { DynamicModule } from '@nestjs/common';
 import { BackupsModule } from '../backups/backups.module';
+import { ImportsModule } from '../importers/imports.module';
 import { ReindexModule } from '../reindex/reindex.module';
 import { JobsModule } from './jobs.module';
 import { ProcessRole } from './process-role';
 
 /** The queue and every module that registers processors, for one entrypoint (api, worker or CLI). */
 export function jobModules(role: ProcessRole): DynamicModule[] {
-  return [JobsModule.forRoot(role), BackupsModule.forRole(role), ReindexModule.forRole(role)];
+  return [
+    JobsModule.forRoot(role),
+    BackupsModule.forRole(role),
+    ReindexModule.forRole(role),
+    ImportsModule.forRole(role),
+  ];
 }

@@ -3,6 +3,7 @@ export enum JobName {
   Backup = 'backup',
   Restore = 'restore',
   Reindex = 'reindex',
+  Import = 'import',
 }
 
 /** The one queue maintenance jobs share: they all touch the database file, so they run one at a time. */
@@ -25,10 +26,29 @@ export interface RestoreJobData {
 /** The target model is the embedding model configured in the process that runs the job. */
 export type ReindexJobData = Record<string, never>;
 
+/** An import: what to read, how to read it, where it goes, and for whom (jobs run outside requests). */
+export interface ImportJobData {
+  /** An ImportSource, or `auto` to detect it from the file. */
+  source: string;
+  target: 'memories' | 'memory-dir';
+  dryRun: boolean;
+  /** The namespace of the requester: the processor runs in it. */
+  namespace: string;
+  /**
+   * An upload waiting in the upload folder (by id), a path inside ENGRAM_IMPORT_DIR (REST), or any path
+   * the operator named on the command line (`engram import`; never created from HTTP).
+   */
+  input:
+    | { kind: 'upload'; uploadId: string; fileName: string }
+    | { kind: 'path'; path: string }
+    | { kind: 'local'; path: string };
+}
+
 export interface JobDataByName {
   [JobName.Backup]: BackupJobData;
   [JobName.Restore]: RestoreJobData;
   [JobName.Reindex]: ReindexJobData;
+  [JobName.Import]: ImportJobData;
 }
 
 export type AnyJobData = JobDataByName[JobName];

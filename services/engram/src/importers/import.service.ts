@@ -1,0 +1,313 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { join } from 'node:path';
+import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
+import { NamespaceLock } from '../agent/namespace-lock';
+import { runInContext } from '../auth/request-context';
+import { DomainError, MemoryNotFound } from '../common/domain-errors';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { JobContext } from '../jobs/job-processor';
+import { JobCancelled } from '../jobs/job.errors';
+import { ImportJobData } from '../jobs/job.types';
+import { contentHash } from '../memories/content-hash';
+import { MemoryService } from '../memories/memory.service';
+import { ImportRejected } from './import.errors';
+import { DetectProbe, Importer, ImportDocument, ImportSource, isFailure } from './import.types';
+import { ImportUploadRepository } from './import-upload.repository';
+import { detectImporter, importerFor } from './importer-registry';
+import { ImportInput } from './input/import-input';
+import { ImportItem, ItemSettings, memoryItems } from './memory-items';
+import { MemoryDirTarget } from './memory-dir.target';
+import { CONVERSATIONS_FILE } from './sources/conversation-files';
+
+/** Memories stored per transaction (and per embedding call group). */
+const BATCH_ITEMS = 64;
+/** Failures listed in the result; the count covers them all. */
+const LISTED_FAILURES = 50;
+const PROGRESS_INTERVAL_MS = 500;
+const UPLOAD_MAX_AGE_MS = 24 * 3600 * 1000;
+
+export interface ImportSummary {
+  source: ImportSource;
+  source_label: string;
+  target: ImportJobData['target'];
+  dry_run: boolean;
+  file: string;
+  /** Conversations, pages, files, stored memories, entities… */
+  documents: number;
+  /** Memories the documents make (after chunking). */
+  items_read: number;
+  stored: number;
+  duplicates: number;
+  failed: number;
+  failures: { item: string; reason: string }[];
+  /** Symbolic links and such, left out on purpose. */
+  skipped: { item: string; reason: string }[];
+  files_written?: string[];
+  duration_seconds: number;
+  items_per_second: number;
+}
+
+/**
+ * Runs imports: finds the importer, reads the input twice — first to validate all of it (a malformed
+ * file is refused before anything is written) and count it, then to store — and reports what happened.
+ * Storing deduplicates by content hash, so a re-run (after a crash, or of the same file) adds nothing
+ * twice: an interrupted import is resumed by running it again.
+ */
+@Injectable()
+export class ImportService {
+  private readonly logger = new Logger('Imports');
+  private readonly memoryDirLock = new NamespaceLock();
+
+  constructor(
+    private readonly memories: MemoryService,
+    private readonly uploads: ImportUploadRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async runImport(data: ImportJobData, job: JobContext): Promise<ImportSummary> {
+    const started = Date.now();
+    let keepUpload = false;
+    try {
+      await this.uploads.pruneOlderThan(UPLOAD_MAX_AGE_MS);
+      const { location, name } = await this.uploads.locate(data.input);
+      const input = await ImportInput.open(location, name, this.config.imports);
+      const importer =
+        data.source === 'auto' ? detectImporter(await probeOf(input)) : importerFor(data.source as ImportSource);
+      if (data.target === 'memory-dir' && !importer.memoryDirFolder) {
+        throw new ImportRejected(`${importer.label} cannot be written to the memory directory; import it as memories`);
+      }
+      await job.progress(1, `checking ${name} (${importer.label})`);
+      const counted = await this.check(importer, input, data, job);
+      const summary: ImportSummary = {
+        source: importer.source,
+        source_label: importer.label,
+        target: data.target,
+        dry_run: data.dryRun,
+        file: name,
+        documents: counted.documents,
+        items_read: counted.items,
+        stored: 0,
+        duplicates: counted.duplicates,
+        failed: counted.failed,
+        failures: counted.failures,
+        skipped: input.skipped,
+        duration_seconds: 0,
+        items_per_second: 0,
+      };
+      if (data.target === 'memory-dir') await this.writeMemoryDir(importer, input, data, job, summary);
+      else if (!data.dryRun) await this.store(importer, input, data, job, summary, counted.items);
+      finished(summary, started);
+      const { source, documents, items_read, stored, duplicates, failed, duration_seconds } = summary;
+      this.logger.log({
+        msg: 'Import finished',
+        job: job.jobId,
+        source,
+        documents,
+        items_read,
+        stored,
+        duplicates,
+        failed,
+        duration_seconds,
+      });
+      return summary;
+    } catch (error) {
+      keepUpload = error instanceof JobCancelled && error.released;
+      throw error;
+    } finally {
+      if (!keepUpload) await this.uploads.remove(data.input).catch(() => undefined);
+    }
+  }
+
+  /** First pass: reads everything (refusing a malformed file before any write) and counts; a dry run also finds duplicates. */
+  private async check(importer: Importer, input: ImportInput, data: ImportJobData, job: JobContext) {
+    const counts = { documents: 0, items: 0, duplicates: 0, failed: 0, failures: [] as ImportSummary['failures'] };
+    const seen = new Set<string>();
+    const progress = throttle(PROGRESS_INTERVAL_MS);
+    for await (const entry of importer.read(input)) {
+      if (isFailure(entry)) {
+        counts.failed++;
+        if (counts.failures.length < LISTED_FAILURES) counts.failures.push(entry.failure);
+        continue;
+      }
+      counts.documents++;
+      const items = memoryItems(entry, this.itemSettings());
+      counts.items += items.length;
+      if (data.dryRun && data.target === 'memories')
+        counts.duplicates += this.countDuplicates(items, seen, data.namespace);
+      if (progress()) {
+        await job.throwIfCancelled();
+        await job.progress(2, `checked ${counts.documents} documents (${counts.items} memories)`);
+      }
+    }
+    return counts;
+  }
+
+  private countDuplicates(items: ImportItem[], seen: Set<string>, namespace: string): number {
+    let duplicates = 0;
+    for (const { memory } of items) {
+      const hash = contentHash(memory.content);
+      if (seen.has(hash) || this.isStored(hash, namespace)) duplicates++;
+      seen.add(hash);
+    }
+    return duplicates;
+  }
+
+  private isStored(hash: string, namespace: string): boolean {
+    try {
+      this.inNamespace(namespace, () => this.memories.get(hash));
+      return true;
+    } catch (error) {
+      if (error instanceof MemoryNotFound) return false;
+      throw error;
+    }
+  }
+
+  /** Second pass: stores in batches, one transaction each, reporting progress and stopping when cancelled. */
+  private async store(
+    importer: Importer,
+    input: ImportInput,
+    data: ImportJobData,
+    job: JobContext,
+    summary: ImportSummary,
+    total: number,
+  ) {
+    const failures = summary.failures;
+    const readFailures = summary.failed;
+    summary.duplicates = 0;
+    let batch: ImportItem[] = [];
+    let done = 0;
+    const flush = async () => {
+      await job.throwIfCancelled();
+      const outcome = await this.storeBatch(batch, data.namespace);
+      summary.stored += outcome.stored;
+      summary.duplicates += outcome.duplicates;
+      failures.push(...outcome.failures);
+      done += batch.length;
+      batch = [];
+      await job.progress(
+        3 + (96 * done) / Math.max(1, total),
+        `stored ${summary.stored} of ${total} memories (${summary.duplicates} duplicates)`,
+      );
+    };
+    const batchSize = Math.min(BATCH_ITEMS, this.config.limits.maxBatchItems);
+    for await (const entry of importer.read(input)) {
+      if (isFailure(entry)) continue; // counted by the first pass
+      for (const item of memoryItems(entry, this.itemSettings())) {
+        batch.push(item);
+        if (batch.length >= batchSize) await flush();
+      }
+    }
+    if (batch.length > 0) await flush();
+    summary.failed = readFailures + failures.length - Math.min(readFailures, LISTED_FAILURES);
+    summary.failures = failures.slice(0, LISTED_FAILURES);
+  }
+
+  /** A batch the store refuses as a whole (one item over a limit) is retried item by item to name the culprit. */
+  private async storeBatch(batch: ImportItem[], namespace: string) {
+    const result = { stored: 0, duplicates: 0, failures: [] as ImportSummary['failures'] };
+    try {
+      const outcomes = await this.inNamespace(namespace, () =>
+        this.memories.storeMany(batch.map((item) => item.memory)),
+      );
+      for (const outcome of outcomes) {
+        if (outcome.created) result.stored++;
+        else result.duplicates++;
+      }
+      return result;
+    } catch (error) {
+      if (!isItemError(error) || batch.length === 1) {
+        if (!isItemError(error)) throw error;
+        result.failures.push({ item: batch[0].label, reason: (error as Error).message });
+        return result;
+      }
+    }
+    for (const item of batch) {
+      const single = await this.storeBatch([item], namespace);
+      result.stored += single.stored;
+      result.duplicates += single.duplicates;
+      result.failures.push(...single.failures);
+    }
+    return result;
+  }
+
+  private async writeMemoryDir(
+    importer: Importer,
+    input: ImportInput,
+    data: ImportJobData,
+    job: JobContext,
+    summary: ImportSummary,
+  ) {
+    const directory = new MemoryDirectoryRepository(join(this.config.memoryDir, data.namespace));
+    await this.memoryDirLock.run(data.namespace, async () => {
+      if (!data.dryRun) await directory.ensureRoot();
+      const target = new MemoryDirTarget(directory, importer as Importer & { memoryDirFolder: string }, data.dryRun);
+      let done = 0;
+      const progress = throttle(PROGRESS_INTERVAL_MS);
+      for await (const entry of importer.read(input)) {
+        if (isFailure(entry)) continue;
+        await target.add(entry as ImportDocument);
+        done++;
+        if (progress()) {
+          await job.throwIfCancelled();
+          await job.progress(
+            3 + (96 * done) / Math.max(1, summary.documents),
+            `wrote ${done} of ${summary.documents} files`,
+          );
+        }
+      }
+      const outcome = await target.finish();
+      summary.files_written = outcome.files;
+      summary.stored = data.dryRun ? 0 : outcome.files.length;
+      summary.failures = [...summary.failures, ...outcome.failures].slice(0, LISTED_FAILURES);
+      summary.failed += outcome.failures.length;
+    });
+  }
+
+  private itemSettings(): ItemSettings {
+    const { chunkChars, chunkOverlapChars } = this.config.imports;
+    return { chunkChars, overlapChars: chunkOverlapChars, maxContentBytes: this.config.limits.maxContentBytes };
+  }
+
+  private inNamespace<T>(namespace: string, work: () => T): T {
+    return runInContext({ principal: { kind: 'local', id: 'import', scopes: ['write'] }, namespace }, work);
+  }
+}
+
+/** Errors that belong to one memory (too large, refused) rather than to the whole import (an embedding outage). */
+function isItemError(error: unknown): boolean {
+  return error instanceof DomainError && error.status >= 400 && error.status < 500;
+}
+
+function finished(summary: ImportSummary, started: number): ImportSummary {
+  const seconds = (Date.now() - started) / 1000;
+  summary.duration_seconds = Math.round(seconds * 1000) / 1000;
+  summary.items_per_second = seconds > 0 ? Math.round((summary.items_read / seconds) * 10) / 10 : 0;
+  return summary;
+}
+
+function throttle(intervalMs: number): () => boolean {
+  let last = 0;
+  return () => {
+    const now = Date.now();
+    if (now - last < intervalMs) return false;
+    last = now;
+    return true;
+  };
+}
+
+/** What detection looks at; for an archive, also the head of its conversations file (ChatGPT and Claude share the name). */
+async function probeOf(input: ImportInput): Promise<DetectProbe> {
+  let head = input.head;
+  if (input.kind !== 'file' && input.paths.some((path) => CONVERSATIONS_FILE.test(path))) {
+    for await (const entry of input.entries((path) => CONVERSATIONS_FILE.test(path))) {
+      const stream = await entry.open();
+      for await (const chunk of stream) {
+        head = Buffer.from(chunk as Buffer).subarray(0, 4096);
+        break;
+      }
+      stream.destroy();
+      break;
+    }
+  }
+  return { name: input.name, kind: input.kind, paths: input.paths, head };
+}

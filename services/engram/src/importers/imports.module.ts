@@ -1,0 +1,45 @@
+import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { JobProcessors } from '../jobs/job-processor';
+import { ProcessRole } from '../jobs/process-role';
+import { MemoriesModule } from '../memories/memories.module';
+import { ImportProcessor } from './import.processor';
+import { ImportService } from './import.service';
+import { ImportUploadRepository } from './import-upload.repository';
+import { ImportsController } from './imports.controller';
+
+/** Imports: the importers, the import job's processor, and the upload route (api only). */
+@Module({})
+export class ImportsModule implements OnModuleInit {
+  constructor(
+    private readonly processors: JobProcessors,
+    private readonly processor: ImportProcessor,
+  ) {}
+
+  private static readonly byRole = new Map<ProcessRole, DynamicModule>();
+
+  static forRole(role: ProcessRole): DynamicModule {
+    const existing = ImportsModule.byRole.get(role);
+    if (existing) return existing;
+    const module: DynamicModule = {
+      module: ImportsModule,
+      imports: [MemoriesModule],
+      controllers: role === 'api' ? [ImportsController] : [],
+      providers: [
+        {
+          provide: ImportUploadRepository,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => new ImportUploadRepository(config.imports),
+        },
+        ImportService,
+        ImportProcessor,
+      ],
+    };
+    ImportsModule.byRole.set(role, module);
+    return module;
+  }
+
+  onModuleInit(): void {
+    this.processors.register(this.processor);
+  }
+}

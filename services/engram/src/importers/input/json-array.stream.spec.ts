@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { readJsonArray } from './json-array.stream';
+
+async function elements(chunks: (string | Buffer)[], key?: string) {
+  const found = [];
+  for await (const element of readJsonArray(Readable.from(chunks.map((chunk) => Buffer.from(chunk))), 'test.json', {
+    key,
+  })) {
+    found.push(element);
+  }
+  return found;
+}
+
+/** The same text cut into pieces of every small size, so no boundary goes untested. */
+function cuts(text: string, size: number): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+  return pieces;
+}
+
+describe('streaming the elements of a JSON array', () => {
+  const text = '\ufeff[ {"a": "x]}\\"", "b": [1, {"c": null}]},\n 2, "three", [4], true, {"ü": "é"} ]\n';
+  const expected = [{ a: 'x]}"', b: [1, { c: null }] }, 2, 'three', [4], true, { ü: 'é' }];
+
+  it('yields every element whatever the chunk boundaries (strings with brackets, escapes, UTF-8, BOM)', async () => {
+    for (const size of [1, 2, 3, 7, 1000]) {
+      const found = await elements(cuts(text, size));
+      assert.deepEqual(
+        found.map((element) => element.value),
+        expected,
+        `chunks of ${size}`,
+      );
+    }
+  });
+
+  it('finds the array under a key of the top-level object (MCP Memory Service export)', async () => {
+    const doc =
+      '{"export_metadata": {"memories": "no", "total": 2}, "memories": [{"content": "one"}, {"content": "two"}], "x": [9]}';
+    for (const size of [1, 5, 1000]) {
+      const found = await elements(cuts(doc, size), 'memories');
+      assert.deepEqual(
+        found.map((element) => element.value),
+        [{ content: 'one' }, { content: 'two' }],
+      );
+    }
+  });
+
+  it('names the line of an element that is not valid JSON', async () => {
+    await assert.rejects(
+      elements(['[\n{"a": 1},\n{"a": tru}\n]']),
+      /test\.json: element 2 \(starting at line 3\) is not valid JSON/,
+    );
+  });
+
+  it('refuses a truncated file, garbage, an empty file and a wrong top level with the position', async () => {
+    await assert.rejects(elements(['[{"a": 1}, {"b": ']), /ends in the middle of the JSON document/);
+    await assert.rejects(elements([Buffer.from([0x00, 0xff, 0x13, 0x37])]), /malformed JSON at line 1, column 1/);
+    await assert.rejects(elements([]), /holds no JSON/);
+    await assert.rejects(elements(['{"a": 1}']), /expected an array at the top level/);
+    await assert.rejects(elements(['{"other": []}'], 'memories'), /has no "memories" array/);
+    await assert.rejects(elements(['[1] [2]']), /unexpected content after the end/);
+  });
+
+  it('refuses an element that is not UTF-8', async () => {
+    await assert.rejects(elements([Buffer.from('["caf'), Buffer.from([0xe9]), Buffer.from('"]')]), /not valid UTF-8/);
+  });
+});
