@@ -142,6 +142,18 @@ describe('Dockerfile.mcp', () => {
     assert.equal(values.podSecurityContext.runAsUser, 10001, 'the chart runs the image as its own user');
   });
 
+  it('ships the sandbox harness the built service reads from the source tree', () => {
+    const command = readFileSync(join(ROOT, 'services/engram/src/sandbox/sandbox-command.ts'), 'utf8');
+    const harness = /'src', 'sandbox', 'python', '([\w.]+)'/.exec(command);
+    assert.ok(harness, 'sandbox-command.ts names its harness under src/sandbox/python');
+    assert.ok(existsSync(join(ROOT, 'services/engram/src/sandbox/python', harness[1])));
+    const copies = all(finalStage(file), 'COPY').map((i) => i.args);
+    assert.ok(
+      copies.some((args) => args.includes('services/engram/src/sandbox/python')),
+      'the final stage copies it',
+    );
+  });
+
   it('checks /health/live on the api port and keeps data under the /data volume', () => {
     const healthcheck = last(file, 'HEALTHCHECK')!.args;
     assert.match(healthcheck, /\/health\/live/);
