@@ -2,12 +2,15 @@ import { EngramEvent, EngramEventType } from './engram-event';
 
 /** What one SSE client asked to receive; an absent part lets everything through. */
 export interface EventFilter {
+  /** The caller's namespace: a stream never carries another namespace's events. */
+  namespace?: string;
   types?: ReadonlySet<EngramEventType>;
   /** Events carrying any of these tags; events without tags (jobs) do not pass a tag filter. */
   tags?: ReadonlySet<string>;
 }
 
 export function matchesFilter(event: EngramEvent, filter: EventFilter): boolean {
+  if (filter.namespace !== undefined && event.namespace !== filter.namespace) return false;
   if (filter.types && !filter.types.has(event.type)) return false;
   if (!filter.tags) return true;
   const tags = event.payload.tags;

@@ -163,6 +163,29 @@ describe('event stream /api/events/stream (real server, real HTTP client)', () =
     assert.equal(query.status, 401, 'other routes never take the key from the query string');
   });
 
+  it('streams only the events of the caller’s namespace', async () => {
+    const created = await api.request('POST', '/api/admin/keys', {
+      body: { name: 'team stream', scopes: ['write'], namespace: 'team-s' },
+      headers: AUTH,
+    });
+    const teamKey = { 'X-API-Key': created.body.key };
+    const team = await connect('?frames=named', teamKey);
+    const everyone = await connect('?frames=named');
+    const teamWrite = await api.request('POST', '/api/memories', {
+      body: { content: 'team-s only' },
+      headers: teamKey,
+    });
+    assert.equal(teamWrite.status, 201);
+    await store({ content: 'default namespace only' });
+    const [teamEvent] = await team.waitFor((frames) => frames.length >= 1);
+    const [defaultEvent] = await everyone.waitFor((frames) => frames.length >= 1);
+    assert.equal(JSON.parse(teamEvent.data).payload.content_hash, teamWrite.body.content_hash);
+    assert.equal(JSON.parse(defaultEvent.data).namespace, 'default');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(team.frames.length, 1, 'the default write never reached the team stream');
+    assert.equal(everyone.frames.length, 1, 'the team write never reached the default stream');
+  });
+
   it('answers 400 JSON for a bad filter, frame style or Last-Event-ID', async () => {
     for (const [query, headers] of [
       ['?types=memory_exploded', AUTH],

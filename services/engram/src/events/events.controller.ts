@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { currentNamespace } from '../auth/request-context';
 import { ApiErrors } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { EventStreamInput, EventStreamQuery, parseLastEventIdHeader } from './events.dto';
@@ -49,6 +50,7 @@ export class EventsController {
     this.streams.open(reply.raw, {
       requestId: request.id,
       filter: {
+        namespace: currentNamespace(),
         types: query.types && new Set(query.types),
         tags: query.tags && new Set(query.tags),
       },
