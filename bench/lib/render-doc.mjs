@@ -29,12 +29,14 @@ export function renderBenchmarksDoc(resultsDir) {
   const sse = [];
   const mcp = [];
   const locomo = [];
+  const imports = [];
   for (const file of files) {
     const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
     if (data.kind === 'engram-bench') runs.push({ file, data });
     else if (data.kind === 'engram-jobs-bench') jobs.push({ file, data });
     else if (data.kind === 'engram-sse-bench') sse.push({ file, data });
     else if (data.kind === 'engram-mcp-bench') mcp.push({ file, data });
+    else if (data.kind === 'engram-import-bench') imports.push({ file, data });
     else if (file.startsWith('recall-')) locomo.push({ file, data });
   }
   const sections = [
@@ -47,6 +49,7 @@ export function renderBenchmarksDoc(resultsDir) {
     ...jobs.flatMap(({ file, data }) => renderJobs(file, data)),
     ...sse.flatMap(({ file, data }) => renderSse(file, data)),
     ...mcp.flatMap(({ file, data }) => renderMcp(file, data)),
+    ...imports.flatMap(({ file, data }) => renderImports(file, data)),
     ...(locomo.length > 0 ? renderLocomo(locomo) : []),
   ];
   return `${sections.join('\n')}\n`;
@@ -161,6 +164,38 @@ function renderMcp(file, run) {
     '|---|---|---|---|---|',
     `| store | ${cell(http.memory_store)} | ${cell(stdio.memory_store)} | ${cell(store)} | ${ratio(store, stdio.memory_store)} |`,
     `| search | ${cell(http.memory_search)} | ${cell(stdio.memory_search)} | ${cell(search)} | ${ratio(search, stdio.memory_search)} |`,
+    '',
+  ];
+}
+
+function renderImports(file, run) {
+  const m = run.machine;
+  const count = (value) => value.toLocaleString('en-US');
+  const { chatgpt, chatgptReimport: again, pdf } = run;
+  return [
+    '## Imports',
+    '',
+    `\`bench/results/${file}\` — ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}; \`node bench/import-bench.mjs\`.`,
+    '',
+    `End to end through the import job's service: the validation pass, chunking (${run.chunk.chars} characters, ${run.chunk.overlap} overlap),`,
+    `embedding with the ${run.embedding} model, and storing in batches of 64. Embedding dominates; the exports are made up by`,
+    'the test fixtures (no personal data).',
+    '',
+    '| input | read | memories | time | throughput | peak RSS |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    `| ChatGPT export, ${count(chatgpt.messages)} messages (${(chatgpt.zipBytes / 2 ** 20).toFixed(1)} MiB zipped) | ${count(chatgpt.conversations)} conversations | ${count(chatgpt.memories)} | ${chatgpt.seconds} s | **${count(chatgpt.memoriesPerSecond)} memories/s** (${count(chatgpt.messagesPerSecond)} messages/s) | ${chatgpt.peakRssMiB} MiB |`,
+    `| the same export again | — | ${again.stored} new, ${count(again.duplicates)} duplicates | ${again.seconds} s | nothing embedded twice | — |`,
+    `| PDF set, ${count(pdf.pages)} pages in ${pdf.documents} files | ${count(pdf.pages)} pages | ${count(pdf.memories)} | ${pdf.seconds} s | **${count(pdf.pagesPerSecond)} pages/s** (${count(pdf.memoriesPerSecond)} memories/s) | ${pdf.peakRssMiB} MiB |`,
+    '',
+    'Streaming: the ChatGPT reader alone over exports of growing size (one conversation in memory at a time); the peak of',
+    'live JavaScript heap plus buffers above what was held before, sampled every 100 ms after a forced garbage collection:',
+    '',
+    '| messages | conversations.json | time | peak memory above start |',
+    '| ---: | ---: | ---: | ---: |',
+    ...run.streaming.map(
+      (row) =>
+        `| ${count(row.messages)} | ${row.unpackedMiB} MiB | ${row.seconds} s | ${row.peakHeapAboveStartMiB} MiB |`,
+    ),
     '',
   ];
 }

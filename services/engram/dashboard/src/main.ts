@@ -2,6 +2,7 @@ import './styles.css';
 import { ActivityView } from './components/activity-view';
 import { AppShell } from './components/app-shell';
 import { ConfirmDialog } from './components/confirm-dialog';
+import { ImportView } from './components/import-view';
 import { KeyPrompt } from './components/key-prompt';
 import { MemoriesView } from './components/memories-view';
 import { MemoryCard } from './components/memory-card';
@@ -13,6 +14,7 @@ import { SearchView } from './components/search-view';
 const elements: Record<string, CustomElementConstructor> = {
   'activity-view': ActivityView,
   'confirm-dialog': ConfirmDialog,
+  'import-view': ImportView,
   'key-prompt': KeyPrompt,
   'memories-view': MemoriesView,
   'memory-card': MemoryCard,

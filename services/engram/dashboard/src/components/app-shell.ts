@@ -224,9 +224,10 @@ export class AppShell extends LitElement {
         return html`<activity-view .entries=${this.activity} .live=${this.live}></activity-view>`;
       case 'jobs':
         return html`<placeholder-panel
-          heading="Jobs & backups"
-          text="Backups, restores, re-indexing and imports will be listed and started here. Their progress already appears in Activity."
-        ></placeholder-panel>`;
+            heading="Jobs & backups"
+            text="Backups, restores, re-indexing and imports will be listed and started here. Their progress already appears in Activity."
+          ></placeholder-panel>
+          <import-view></import-view>`;
       case 'agent':
         return html`<placeholder-panel
           heading="Agent"
