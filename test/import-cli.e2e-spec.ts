@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { DIST, serviceHelper } from './engram-cli';
+import { tempDir } from './process-harness';
+
+const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+const { chatGptExport, zipOf } = serviceHelper('importers/testing/import-fixtures.js');
+const run = promisify(execFile);
+
+describe('engram import (CLI, a real process on a real SQLite file)', () => {
+  let dir: string;
+  let model: any;
+  let env: Record<string, string>;
+
+  async function engramImport(args: string[]) {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [join(DIST, 'cli', 'engram.js'), 'import', ...args], {
+        cwd: dir,
+        env,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  }
+
+  before(async () => {
+    dir = tempDir();
+    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'cli-import-model' });
+    env = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      MCP_EXTERNAL_EMBEDDING_URL: model.url,
+      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+    };
+    const conversations = JSON.stringify(chatGptExport(30));
+    writeFileSync(
+      join(dir, 'export.zip'),
+      zipOf([
+        { name: 'conversations.json', data: conversations },
+        { name: 'chat.html', data: '' },
+      ]),
+    );
+  });
+  after(async () => {
+    await model?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('imports with progress on stderr and the summary on stdout; a second run stores nothing', async () => {
+    const dry = await engramImport(['auto', 'export.zip', '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(
+      [JSON.parse(dry.stdout).dry_run, JSON.parse(dry.stdout).stored, JSON.parse(dry.stdout).items_read],
+      [true, 0, 60],
+    );
+    const first = await engramImport(['chatgpt', 'export.zip']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /stored 60 of 60 memories/);
+    const summary = JSON.parse(first.stdout);
+    assert.deepEqual(
+      [summary.source, summary.documents, summary.stored, summary.duplicates, summary.failed],
+      ['chatgpt', 30, 60, 0, 0],
+    );
+    const second = JSON.parse((await engramImport(['chatgpt', 'export.zip'])).stdout);
+    assert.deepEqual([second.stored, second.duplicates], [0, 60]);
+  });
+
+  it('exits 1 naming the file for a malformed export, 66 for a missing one, 64 for bad usage', async () => {
+    writeFileSync(join(dir, 'conversations.json'), '[{"title": "x", "mapping": ');
+    const broken = await engramImport(['chatgpt', 'conversations.json']);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /engram import: failed: conversations\.json: malformed JSON at line 1/);
+    assert.equal((await engramImport(['chatgpt', 'missing.zip'])).code, 66);
+    assert.equal((await engramImport(['friendster', 'export.zip'])).code, 64);
+    assert.equal((await engramImport(['chatgpt', 'export.zip', '--to', 'nowhere'])).code, 64);
+  });
+});
