@@ -178,6 +178,33 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     assert.equal(await card('typed without a mouse').count(), 0, 'Escape cancels');
   });
 
+  it('opens one memory from a #/memory/<hash> link (where MCP search/fetch results point)', async () => {
+    const [memory] = (await call(api.url, 'GET', '/api/memories?page_size=1', undefined, AUTH)).body.memories;
+    await page.goto(`${api.url}/#/memory/${memory.content_hash}`);
+    await page.getByRole('heading', { name: 'Memory', exact: true }).waitFor();
+    await card(memory.content).waitFor();
+    await page.goto(`${api.url}/#/memory/${'0'.repeat(64)}`);
+    await page.getByRole('alert').filter({ hasText: 'No memory with content_hash' }).waitFor();
+  });
+
+  it('creates an API key (secret shown once), lists it and revokes it', async () => {
+    await page.getByRole('link', { name: 'Access' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('ci pipeline');
+    await page.getByLabel('write').check();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.locator('.created-key .secret').innerText();
+    assert.match(secret, /^egk_/);
+    const entry = page.locator('.key-list li', { hasText: 'ci pipeline' });
+    await entry.waitFor();
+    assert.match(await entry.innerText(), /read[\s\S]*write/);
+    assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 200);
+    await shot('9-access');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await entry.getByRole('button', { name: 'Revoke ci pipeline' }).click();
+    await entry.locator('.revoked').waitFor();
+    assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 401);
+  });
+
   it('fits a phone screen, and every request stays on the server (no CDN)', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Memories' }).click();

@@ -52,6 +52,28 @@ export interface StatusReport {
   versions: { engram: string; node: string };
 }
 
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  namespace: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface OAuthClientView {
+  client_id: string;
+  client_name: string | null;
+  redirect_uris: string[];
+  registered_at: string;
+  active_tokens: number;
+  namespaces: string[];
+  last_token_at: string | null;
+}
+
 export interface MemoryDraft {
   content: string;
   tags: string[];
@@ -95,6 +117,37 @@ export class EngramApi {
 
   remove(hash: string): Promise<unknown> {
     return this.call('DELETE', `/api/memories/${hash}`);
+  }
+
+  get(hash: string): Promise<MemoryView> {
+    return this.call('GET', `/api/memories/${encodeURIComponent(hash)}`);
+  }
+
+  keys(): Promise<{ keys: ApiKeyView[] }> {
+    return this.call('GET', '/api/admin/keys');
+  }
+
+  createKey(body: { name: string; scopes: string[]; namespace?: string; expires_in_days?: number }) {
+    return this.call<ApiKeyView & { key: string }>('POST', '/api/admin/keys', body);
+  }
+
+  revokeKey(id: string): Promise<ApiKeyView> {
+    return this.call('DELETE', `/api/admin/keys/${encodeURIComponent(id)}`);
+  }
+
+  /** OAuth connectors; undefined when OAuth is off on this server (the route does not exist). */
+  async oauthClients(): Promise<OAuthClientView[] | undefined> {
+    const answer = await this.call<{ clients?: OAuthClientView[] }>(
+      'GET',
+      '/api/admin/oauth/clients',
+      undefined,
+      [404],
+    );
+    return answer.clients;
+  }
+
+  revokeOAuthClient(id: string): Promise<unknown> {
+    return this.call('DELETE', `/api/admin/oauth/clients/${encodeURIComponent(id)}`);
   }
 
   /** EventSource cannot send headers: the stream alone takes the key in its query string. */

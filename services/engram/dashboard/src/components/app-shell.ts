@@ -12,8 +12,10 @@ const ROUTES = [
   { id: 'activity', label: 'Activity' },
   { id: 'jobs', label: 'Jobs & backups' },
   { id: 'agent', label: 'Agent' },
+  { id: 'access', label: 'Access' },
 ] as const;
-type Route = (typeof ROUTES)[number]['id'];
+/** `memory` is not in the navigation: `#/memory/<hash>` is where links to one memory land. */
+type Route = (typeof ROUTES)[number]['id'] | 'memory';
 
 export interface ActivityEntry {
   event: EngramEvent;
@@ -27,6 +29,7 @@ export class AppShell extends LitElement {
   static override properties = {
     api: { state: true },
     route: { state: true },
+    memoryHash: { state: true },
     live: { state: true },
     activity: { state: true },
     changes: { state: true },
@@ -39,6 +42,7 @@ export class AppShell extends LitElement {
 
   declare api: EngramApi | undefined;
   declare route: Route;
+  declare memoryHash: string;
   declare live: LiveState;
   declare activity: ActivityEntry[];
   /** Bumped on every memory event, so the views showing memories reload. */
@@ -52,7 +56,7 @@ export class AppShell extends LitElement {
 
   constructor() {
     super();
-    this.route = routeFromHash();
+    [this.route, this.memoryHash] = routeFromHash();
     this.live = 'offline';
     this.activity = [];
     this.changes = 0;
@@ -78,7 +82,7 @@ export class AppShell extends LitElement {
   }
 
   private onHashChange = () => {
-    this.route = routeFromHash();
+    [this.route, this.memoryHash] = routeFromHash();
   };
 
   private async restoreSession(): Promise<void> {
@@ -228,6 +232,10 @@ export class AppShell extends LitElement {
             text="Backups, restores, re-indexing and imports will be listed and started here. Their progress already appears in Activity."
           ></placeholder-panel>
           <import-view></import-view>`;
+      case 'memory':
+        return html`<memory-detail .api=${this.api} .hash=${this.memoryHash} .changes=${this.changes}></memory-detail>`;
+      case 'access':
+        return html`<access-view .api=${this.api} .changes=${this.changes}></access-view>`;
       case 'agent':
         return html`<placeholder-panel
           heading="Agent"
@@ -237,9 +245,11 @@ export class AppShell extends LitElement {
   }
 }
 
-function routeFromHash(): Route {
-  const id = location.hash.replace(/^#\/?/, '');
-  return ROUTES.find((route) => route.id === id)?.id ?? 'overview';
+function routeFromHash(): [Route, string] {
+  const path = location.hash.replace(/^#\/?/, '');
+  const memory = /^memory\/([0-9a-fA-F]{64})$/.exec(path);
+  if (memory) return ['memory', memory[1].toLowerCase()];
+  return [ROUTES.find((route) => route.id === path)?.id ?? 'overview', ''];
 }
 
 function liveLabel(state: LiveState): string {

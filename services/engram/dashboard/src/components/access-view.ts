@@ -1,0 +1,165 @@
+import { html, nothing } from 'lit';
+import { ApiKeyView, OAuthClientView } from '../api';
+import { errorText, formatTime } from '../format';
+import { ReloadingView } from './reloading-view';
+
+const SCOPES = ['read', 'write', 'admin'] as const;
+
+/**
+ * API keys (create: the secret is shown once; revoke) and, when OAuth is on, the connectors it approved.
+ * Needs an admin key not bound to a namespace; other keys see why not.
+ */
+export class AccessView extends ReloadingView {
+  static override properties = {
+    ...ReloadingView.properties,
+    keys: { state: true },
+    clients: { state: true },
+    created: { state: true },
+    formError: { state: true },
+  };
+  declare keys: ApiKeyView[] | undefined;
+  declare clients: OAuthClientView[] | undefined;
+  declare created: (ApiKeyView & { key: string }) | undefined;
+  declare formError: string;
+
+  protected async load(): Promise<void> {
+    const [keys, clients] = await Promise.all([this.api.keys(), this.api.oauthClients()]);
+    this.keys = keys.keys;
+    this.clients = clients;
+  }
+
+  private async create(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
+    const namespace = String(data.get('namespace') ?? '').trim();
+    const days = String(data.get('expires') ?? '').trim();
+    try {
+      this.created = await this.api.createKey({
+        name: String(data.get('name') ?? '').trim(),
+        scopes: data.getAll('scope').map(String),
+        namespace: namespace === '' ? undefined : namespace,
+        expires_in_days: days === '' ? undefined : Number(days),
+      });
+      this.formError = '';
+      form.reset();
+      await this.reload();
+    } catch (error) {
+      this.formError = errorText(error);
+    }
+  }
+
+  private async revoke(key: ApiKeyView): Promise<void> {
+    if (!window.confirm(`Revoke the key “${key.name}”? Clients using it stop working at once.`)) return;
+    await this.act(() => this.api.revokeKey(key.id));
+  }
+
+  private async revokeClient(client: OAuthClientView): Promise<void> {
+    const name = client.client_name ?? client.client_id;
+    if (!window.confirm(`Cut off “${name}”? Its tokens stop working; it must be approved again.`)) return;
+    await this.act(() => this.api.revokeOAuthClient(client.client_id));
+  }
+
+  private async act(action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+      await this.reload();
+    } catch (error) {
+      this.error = errorText(error);
+    }
+  }
+
+  override render() {
+    return html`<section class="view" aria-labelledby="access-title">
+      <h1 id="access-title">Access</h1>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      <form class="card key-form" @submit=${(event: SubmitEvent) => this.create(event)}>
+        <h2>New API key</h2>
+        <label>Name <input name="name" required maxlength="100" autocomplete="off" /></label>
+        <fieldset>
+          <legend>Scopes</legend>
+          ${SCOPES.map(
+            (scope) =>
+              html`<label class="inline"
+                ><input type="checkbox" name="scope" value=${scope} ?checked=${scope === 'read'} /> ${scope}</label
+              >`,
+          )}
+        </fieldset>
+        <label
+          >Namespace (optional: bind the key to it)
+          <input name="namespace" pattern="[a-z0-9][a-z0-9_-]{0,63}" autocomplete="off"
+        /></label>
+        <label>Expires after (days, optional) <input name="expires" type="number" min="1" max="3650" /></label>
+        ${this.formError ? html`<p class="error" role="alert">${this.formError}</p>` : nothing}
+        <button type="submit">Create key</button>
+      </form>
+      ${
+        this.created
+          ? html`<div class="card created-key" role="status">
+              <h2>Key “${this.created.name}” created</h2>
+              <p>Copy it now: it is not shown again.</p>
+              <code class="secret">${this.created.key}</code>
+            </div>`
+          : nothing
+      }
+      <div class="card">
+        <h2>API keys</h2>
+        ${
+          this.keys === undefined
+            ? html`<p aria-busy="true">Loading…</p>`
+            : this.keys.length === 0
+              ? html`<p class="empty">No stored keys.</p>`
+              : html`<ul class="key-list">
+                  ${this.keys.map(
+                    (key) =>
+                      html`<li data-key=${key.id}>
+                        <strong>${key.name}</strong> <code>${key.prefix}…</code>
+                        ${key.scopes.map((scope) => html`<span class="tag">${scope}</span>`)}
+                        ${key.namespace ? html`<span class="type">${key.namespace}</span>` : nothing}
+                        <span class="meta"
+                          >created ${formatTime(key.created_at)} · last used
+                          ${key.last_used_at ? formatTime(key.last_used_at) : 'never'}</span
+                        >
+                        ${
+                          key.revoked_at
+                            ? html`<span class="revoked">revoked ${formatTime(key.revoked_at)}</span>`
+                            : html`<button
+                                class="danger"
+                                @click=${() => this.revoke(key)}
+                                aria-label="Revoke ${key.name}"
+                              >
+                                Revoke
+                              </button>`
+                        }
+                      </li>`,
+                  )}
+                </ul>`
+        }
+      </div>
+      ${
+        this.clients === undefined
+          ? nothing
+          : html`<div class="card">
+              <h2>OAuth connectors</h2>
+              ${
+                this.clients.length === 0
+                  ? html`<p class="empty">No connector has registered.</p>`
+                  : html`<ul class="key-list">
+                      ${this.clients.map(
+                        (client) =>
+                          html`<li>
+                            <strong>${client.client_name ?? client.client_id}</strong>
+                            <span class="meta"
+                              >${client.active_tokens} live token(s) ·
+                              ${client.namespaces.join(', ') || 'no grant'}</span
+                            >
+                            <button class="danger" @click=${() => this.revokeClient(client)}>Revoke</button>
+                          </li>`,
+                      )}
+                    </ul>`
+              }
+            </div>`
+      }
+    </section>`;
+  }
+}
