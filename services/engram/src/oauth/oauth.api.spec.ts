@@ -10,6 +10,7 @@ import {
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { callTool } from '../testing/mcp-client';
+import { OAuthService } from './oauth.service';
 import { freePort } from '../testing/redis-server';
 import { startTestApp, TestApp } from '../testing/test-app';
 
@@ -406,9 +407,12 @@ describe('OAuth 2.1 for MCP connectors', () => {
     } finally {
       await client.close();
     }
-    const rest = await api.request('GET', '/api/memories', {
-      headers: { authorization: `Bearer ${provider.saved!.access_token}` },
-    });
+    const oauth = api.app.get(OAuthService);
+    const token = provider.saved!.access_token;
+    assert.ok(oauth.resolve(token, `${base}/mcp`), 'live now');
+    assert.equal(oauth.resolve(token, `${base}/mcp`, Date.now() + 3601_000), undefined, 'expired after its lifetime');
+    assert.equal(oauth.resolve(token, 'https://other.example.com/mcp'), undefined, 'not for another audience');
+    const rest = await api.request('GET', '/api/memories', { headers: { authorization: `Bearer ${token}` } });
     assert.equal(rest.status, 401, 'an MCP-audience token does not open the REST API');
   });
 });
