@@ -79,3 +79,40 @@ describe('agent evaluation scoring', () => {
     });
   });
 });
+
+describe('npm run eval:agent end to end (the scripted model test double stands in for the GPU)', () => {
+  it('runs samples through the real agent and prints per-category scores', async (t) => {
+    const { existsSync, mkdtempSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { createRequire } = await import('node:module');
+    const root = new URL('../..', import.meta.url).pathname;
+    const doublePath = join(root, 'services/engram/dist/testing/mem-agent.test-double.js');
+    if (!existsSync(doublePath)) return t.skip('build the service first (npm run build)');
+    const { startMemAgentTestDouble, act, answer } = createRequire(import.meta.url)(doublePath);
+    const model = await startMemAgentTestDouble([
+      {
+        question: '',
+        turns: [act('Read user.md.', 'user_md = read_file("user.md")'), answer('Done.', 'Sam works at Lumen Studio.')],
+      },
+    ]);
+    const out = join(mkdtempSync(join(tmpdir(), 'agent-eval-')), 'result.json');
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['bench/agent-eval/eval.mjs', '--endpoint', model.url, '--limit', '2', '--out', out],
+        { cwd: root, encoding: 'utf8' },
+      );
+      assert.match(stdout, /PASS r1 /);
+      assert.match(stdout, /FAIL r2 .*reply does not match/);
+      assert.match(stdout, /\| 0\.50 \| – \| – \| – \| 0\.50 \|/);
+      const saved = JSON.parse(readFileSync(out, 'utf8'));
+      assert.deepEqual(saved.summary.byCategory.retrieval, 0.5);
+      assert.equal(model.requests.length, 4);
+    } finally {
+      await model.close();
+    }
+  });
+});

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { AgentService } from '../agent/agent.service';
 import { annotationsFor, McpJsonTextTool, McpTool } from './mcp-tool';
+import { agentTools } from './tools/agent.tools';
 import { connectorTools } from './tools/connector.tools';
 import { legacyTools } from './tools/legacy.tools';
 import { memoryTools } from './tools/memory.tools';
@@ -29,6 +31,7 @@ export function renderToolReference(): string {
   const deps = {} as ToolDeps;
   const groups: [string, (McpTool | McpJsonTextTool)[]][] = [
     ['Memory tools', [...memoryTools(deps), ...statusTools(deps)]],
+    ['Memory agent', agentTools({} as AgentService)],
     ['ChatGPT connector tools', connectorTools(deps)],
     ['Legacy names (MCP Memory Service)', legacyTools(deps)],
   ];
@@ -55,7 +58,7 @@ function renderTool(tool: McpTool | McpJsonTextTool): string[] {
     '',
     tool.description,
     '',
-    `Annotations: ${hints.join(', ')}.`,
+    `Annotations: ${hints.length > 0 ? hints.join(', ') : 'none'}.`,
   ];
   const properties = Object.entries(schema.properties ?? {});
   if (properties.length === 0) return [...lines, '', 'No arguments.'];
