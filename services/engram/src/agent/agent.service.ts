@@ -81,7 +81,12 @@ export class AgentService implements OnApplicationBootstrap {
   /** What /health/ready and the status tools show: never the key. */
   describeEndpoint(): { configured: boolean; provider: string; model: string; base_url?: string } {
     const { provider, model, baseUrl } = this.config.agent;
-    return { configured: this.configured, provider, model, ...(baseUrl ? { base_url: baseUrl } : {}) };
+    return {
+      configured: this.configured,
+      provider,
+      model,
+      ...(baseUrl ? { base_url: withoutCredentials(baseUrl) } : {}),
+    };
   }
 
   recentTranscripts(): readonly { at: string; namespace: string; messages: ChatMessage[] }[] {
@@ -198,6 +203,14 @@ export class AgentService implements OnApplicationBootstrap {
       await this.lock.run(entry.name, () => this.indexer.syncAll(entry.name, this.directoryOf(entry.name)));
     }
   }
+}
+
+/** A base URL may carry user:password@; it is never shown. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString().replace(/\/+$/, '');
 }
 
 function changesOf(functions: MemoryFunctions): AgentAnswer['files_changed'] {
