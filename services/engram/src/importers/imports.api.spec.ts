@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
 import { MemoryFunctions } from '../agent/memory-dir/memory-functions';
 import { startOpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
+import { openSse } from '../testing/sse-client';
 import { startTestApp, TestApp } from '../testing/test-app';
 import { chatGptExport, memoryGraphJsonl, zipOf } from './testing/import-fixtures';
 
@@ -162,9 +163,15 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     const team = (
       await admin('POST', '/api/admin/keys', { body: { name: 'team', scopes: ['write'], namespace: 'team' } })
     ).body.key;
+    const teamStream = await openSse(`${api.url}/api/events/stream?frames=named&types=job_completed`, {
+      authorization: `Bearer ${team}`,
+    });
     const queued = await upload('team-note.md', '# Team\n\nThe team meets on Mondays.', {}, team);
     assert.equal(queued.status, 202, JSON.stringify(queued.body));
     const job = await finished(queued.body.job_id, team);
+    const [completed] = await teamStream.waitFor((frames) => frames.length >= 1);
+    teamStream.close();
+    assert.equal(JSON.parse(completed.data).payload.job_id, job.id, "the job's events reach its namespace's stream");
     assert.equal(job.result.stored, 1);
     assert.equal((await api.request('GET', '/api/memories?tag=markdown', as(team))).body.total, 0);
     assert.equal((await api.request('GET', '/api/memories', as(team))).body.total, 1);

@@ -2,7 +2,7 @@ import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { EventBus } from '../events/event-bus';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
-import { JobRunner } from './job-runner';
+import { jobNamespace, JobRunner } from './job-runner';
 import { JobCancelled, JobNotCancellable, JobQueueUnavailable } from './job.errors';
 import {
   AnyJobData,
@@ -69,7 +69,7 @@ export class BullMqJobQueue implements JobQueue {
         removeOnFail: KEEP_FINISHED,
       }),
     );
-    this.events.publish('job_queued', { job_id: job.id, name });
+    this.events.publish('job_queued', { job_id: job.id, name }, jobNamespace(data));
     return this.view(job);
   }
 

@@ -1,6 +1,6 @@
 import { EventBus } from '../events/event-bus';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
-import { JobRunner } from './job-runner';
+import { jobNamespace, JobRunner } from './job-runner';
 import { nextCronRun, scheduledJobId } from './job-schedule';
 import { JobCancelled, JobNotCancellable } from './job.errors';
 import { emptyCounts, JobCounts, JobDataByName, JobName, JobView, QueueName } from './job.types';
@@ -50,7 +50,7 @@ export class InlineJobQueue implements JobQueue {
     };
     this.jobs.set(id, { view, cancelRequested: false });
     this.waiting.push(id);
-    this.events.publish('job_queued', { job_id: id, name });
+    this.events.publish('job_queued', { job_id: id, name }, jobNamespace(data));
     this.drain();
     return { ...view };
   }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { DEFAULT_NAMESPACE } from '../auth/request-context';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { JobContext, JobProcessors } from './job-processor';
@@ -40,7 +41,11 @@ export class JobRunner {
       progress: async (percent, stage) => {
         const rounded = Math.max(0, Math.min(100, Math.round(percent)));
         await hooks.saveProgress(rounded, stage);
-        this.events.publish('job_progress', { job_id: job.id, name: job.name, progress: rounded, stage });
+        this.events.publish(
+          'job_progress',
+          { job_id: job.id, name: job.name, progress: rounded, stage },
+          jobNamespace(job.data),
+        );
       },
       throwIfCancelled: async () => {
         const reason = await hooks.stopReason();
@@ -51,7 +56,7 @@ export class JobRunner {
     try {
       const result = await this.processors.get(job.name).process(job.data as never, context);
       this.count(job, 'completed');
-      this.events.publish('job_completed', { job_id: job.id, name: job.name, result });
+      this.events.publish('job_completed', { job_id: job.id, name: job.name, result }, jobNamespace(job.data));
       this.logger.log({ msg: 'Job completed', job: job.id, name: job.name });
       return result;
     } catch (error) {
@@ -62,12 +67,16 @@ export class JobRunner {
       }
       const cancelled = error instanceof JobCancelled;
       this.count(job, cancelled ? 'cancelled' : 'failed');
-      this.events.publish('job_failed', {
-        job_id: job.id,
-        name: job.name,
-        error: (error as Error).message,
-        cancelled,
-      });
+      this.events.publish(
+        'job_failed',
+        {
+          job_id: job.id,
+          name: job.name,
+          error: (error as Error).message,
+          cancelled,
+        },
+        jobNamespace(job.data),
+      );
       this.logger.warn({
         msg: cancelled ? 'Job cancelled' : 'Job failed',
         job: job.id,
@@ -82,4 +91,10 @@ export class JobRunner {
   private count(job: RunnableJob, outcome: 'completed' | 'failed' | 'cancelled' | 'released'): void {
     this.metrics.jobs.inc({ queue: job.queue, name: job.name, outcome });
   }
+}
+
+/** Jobs a namespace asked for (imports) report to that namespace's streams; whole-store jobs to the default one. */
+export function jobNamespace(data: unknown): string {
+  const namespace = (data as { namespace?: unknown } | undefined)?.namespace;
+  return typeof namespace === 'string' ? namespace : DEFAULT_NAMESPACE;
 }
