@@ -2,10 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { EngramEvent } from '../events/engram-event';
-import { McpCatalog } from '../mcp/mcp-catalog';
 import { EventBus } from '../events/event-bus';
 import { callTool, connectHttpClient } from '../testing/mcp-client';
 import { act, answer, MemAgentTestDouble, startMemAgentTestDouble } from '../testing/mem-agent.test-double';
@@ -255,12 +252,8 @@ describe('memory agent REST and MCP (real api, real sandbox; the model is a scri
     }
   });
 
-  it('MCP use_memory_agent sends growing progress notifications to a client that asks (stdio-like transport)', async () => {
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    const server = api.app.get(McpCatalog).createServer();
-    await server.connect(serverSide);
-    const client = new Client({ name: 'progress-test', version: '1.0.0' });
-    await client.connect(clientSide);
+  it('MCP use_memory_agent sends growing progress notifications to a client that asks (Streamable HTTP)', async () => {
+    const { client } = await connectHttpClient(api.url);
     try {
       const progress: { progress: number; message?: string }[] = [];
       const result = await client.callTool(
@@ -279,7 +272,6 @@ describe('memory agent REST and MCP (real api, real sandbox; the model is a scri
       );
     } finally {
       await client.close();
-      await server.close();
     }
   });
 

@@ -51,9 +51,10 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
 
   private async openSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const server = this.catalog.createServer();
+    // Session requests answer as an SSE stream, so progress notifications of long tools (the memory
+    // agent) reach the client before the result; stateless requests keep plain JSON answers.
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      enableJsonResponse: true,
       onsessioninitialized: (id) => this.sessions.add(id, ownerOf(), transport, server),
     });
     transport.onclose = () => {
