@@ -14,7 +14,7 @@ import { ChatCompletionsRepository, ChatMessage, ModelEndpointError } from './ch
 import { MemoryDirectoryRepository } from './memory-dir/memory-directory.repository';
 import { FileChangeKind, MemoryFunctions } from './memory-dir/memory-functions';
 import { MemoryFileIndexer } from './memory-file.indexer';
-import { NamespaceLock } from './namespace-lock';
+import { MEMORY_DIR_LOCK } from './namespace-lock';
 import { errorObservation, successObservation } from './observation';
 import { questionWithFilters, readFiltersFile, redactReply } from './privacy-filters';
 
@@ -51,7 +51,7 @@ const UNCONFIGURED =
 @Injectable()
 export class AgentService implements OnApplicationBootstrap {
   private readonly logger = new Logger('MemoryAgent');
-  private readonly lock = new NamespaceLock();
+  private readonly lock = MEMORY_DIR_LOCK;
   private readonly model: ChatCompletionsRepository;
   private readonly transcripts: { at: string; namespace: string; messages: ChatMessage[] }[] = [];
 

@@ -25,3 +25,9 @@ export class NamespaceLock {
     return this.tails.size;
   }
 }
+
+/**
+ * The one lock for the memory directories of this process: agent runs, the start-up index sync and
+ * imports into a namespace's directory all wait for each other.
+ */
+export const MEMORY_DIR_LOCK = new NamespaceLock();

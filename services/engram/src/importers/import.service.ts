@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
-import { NamespaceLock } from '../agent/namespace-lock';
+import { MEMORY_DIR_LOCK } from '../agent/namespace-lock';
 import { runInContext } from '../auth/request-context';
 import { DomainError, MemoryNotFound } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
@@ -56,7 +56,7 @@ export interface ImportSummary {
 @Injectable()
 export class ImportService {
   private readonly logger = new Logger('Imports');
-  private readonly memoryDirLock = new NamespaceLock();
+  private readonly memoryDirLock = MEMORY_DIR_LOCK;
 
   constructor(
     private readonly memories: MemoryService,
