@@ -23,9 +23,7 @@ export function freePort() {
 export async function startServer(dbPath, { env = {}, viaNpm = false } = {}) {
   const port = await freePort();
   const started = performance.now();
-  const command = viaNpm
-    ? ['npm', ['start', '--silent']]
-    : [process.execPath, [join(DIST, 'main.js')]];
+  const command = viaNpm ? ['npm', ['start', '--silent']] : [process.execPath, [join(DIST, 'main.js')]];
   const child = spawn(command[0], command[1], {
     cwd: ROOT,
     env: { ...process.env, MCP_MEMORY_SQLITE_PATH: dbPath, MCP_HTTP_PORT: String(port), LOG_LEVEL: 'info', ...env },
