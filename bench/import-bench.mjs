@@ -7,12 +7,13 @@
  *   node bench/import-bench.mjs [--messages 10000] [--pages 200]
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setInterval, clearInterval } from 'node:timers';
 import { parseArgs } from 'node:util';
 import { fromDist, ROOT } from './lib/dist.mjs';
 import { writeBenchmarksDoc } from './lib/render-doc.mjs';
+import { machineInfo } from './lib/machine.mjs';
 
 const { loadConfig } = fromDist('config/config.loader.js');
 const { createWorkerContext } = fromDist('worker/worker-context.js');
@@ -113,12 +114,7 @@ try {
   const results = {
     kind: 'engram-import-bench',
     date: new Date().toISOString(),
-    machine: {
-      cores: availableParallelism(),
-      cpu: cpus()[0]?.model,
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machineInfo(),
     embedding: `${config.embedding.provider} (USE-lite, 512 dimensions)`,
     chunk: { chars: config.imports.chunkChars, overlap: config.imports.chunkOverlapChars },
   };

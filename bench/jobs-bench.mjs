@@ -6,12 +6,13 @@
  *   node bench/jobs-bench.mjs [--memories 100000] [--reindex 5000]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { composedMemories, embeddedSentences, startEmbedder, writeDatabase } from './lib/dataset.mjs';
 import { fromDist, ROOT } from './lib/dist.mjs';
 import { writeBenchmarksDoc } from './lib/render-doc.mjs';
+import { machineInfo } from './lib/machine.mjs';
 
 const { loadConfig } = fromDist('config/config.loader.js');
 const { createWorkerContext } = fromDist('worker/worker-context.js');
@@ -135,12 +136,7 @@ try {
     kind: 'engram-jobs-bench',
     name: 'jobs',
     date: new Date().toISOString(),
-    machine: {
-      cores: availableParallelism(),
-      cpu: cpus()[0]?.model,
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machineInfo(),
     memories: MEMORIES,
     readerIdle: idle,
     mirrorLoadSeconds: mirrorLoad.seconds,

@@ -7,7 +7,7 @@
  *   node bench/mcp-latency.mjs [--quick]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -19,6 +19,7 @@ import { DIST, ROOT } from './lib/dist.mjs';
 import { writeBenchmarksDoc } from './lib/render-doc.mjs';
 import { startServer } from './lib/server.mjs';
 import { summarise } from './lib/stats.mjs';
+import { machineInfo } from './lib/machine.mjs';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const plan = args.quick ? { memories: 2_000, calls: 100 } : { memories: 10_000, calls: 300 };
@@ -127,12 +128,7 @@ try {
     name: args.quick ? 'mcp-quick' : 'mcp',
     quick: args.quick,
     date: new Date().toISOString(),
-    machine: {
-      cores: availableParallelism(),
-      cpu: cpus()[0]?.model,
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machineInfo(),
     memories: plan.memories,
     callsPerTool: plan.calls,
     engram: { http: overHttp, stdio: overStdio },

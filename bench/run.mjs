@@ -7,7 +7,7 @@
  * Needs a build (npm run bench builds when sources changed).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Corpus } from './lib/corpus.mjs';
@@ -16,6 +16,7 @@ import { ROOT } from './lib/dist.mjs';
 import { benchIngest, benchRestSearch, benchStartup } from './lib/api-bench.mjs';
 import { writeBenchmarksDoc } from './lib/render-doc.mjs';
 import { benchStorage } from './lib/storage-bench.mjs';
+import { machineInfo } from './lib/machine.mjs';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, name: { type: 'string' } },
@@ -34,12 +35,7 @@ try {
     name,
     quick: args.quick,
     date: new Date().toISOString(),
-    machine: {
-      cores: availableParallelism(),
-      cpu: cpus()[0]?.model,
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machineInfo(),
   };
 
   log(`embedding ${plan.sentences} sentences and ${plan.queries} queries with the local model`);

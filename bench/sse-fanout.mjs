@@ -11,7 +11,7 @@
  */
 import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clearInterval, setInterval } from 'node:timers';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import { fromDist, ROOT } from './lib/dist.mjs';
 import { writeBenchmarksDoc } from './lib/render-doc.mjs';
 import { startServer } from './lib/server.mjs';
 import { summarise } from './lib/stats.mjs';
+import { machineInfo } from './lib/machine.mjs';
 
 const { values: args } = parseArgs({
   options: { subscribers: { type: 'string', default: '200' }, writes: { type: 'string', default: '1000' } },
@@ -58,12 +59,7 @@ try {
   const results = {
     kind: 'engram-sse-bench',
     date: new Date().toISOString(),
-    machine: {
-      cores: availableParallelism(),
-      cpu: cpus()[0]?.model,
-      memoryGb: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machineInfo(),
     subscribers: SUBSCRIBERS,
     writes: WRITES,
     scenarios,

@@ -14,21 +14,33 @@ export function serviceHelper(path: string): any {
 
 export interface RunningEngram {
   url: string;
+  child: ChildProcess;
   output(): string;
-  stop(): Promise<void>;
+  /** Sends the signal (SIGTERM by default) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `engram <command>` (serve, worker) on a free port and resolves once it logs `readyText`. */
+/**
+ * Starts `engram <command>` (serve, worker, …) and resolves once it logs `readyText`. Its HTTP port is
+ * MCP_HTTP_PORT (serve) or WORKER_HTTP_PORT (worker) from `env`, else a free one.
+ */
 export async function startEngram(
   command: string,
   env: Record<string, string>,
   dir: string,
   readyText: string,
 ): Promise<RunningEngram> {
-  const port = String(await freePort());
+  const port = (command === 'worker' ? env.WORKER_HTTP_PORT : env.MCP_HTTP_PORT) ?? String(await freePort());
   const child: ChildProcess = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), command], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: dir, MCP_HTTP_PORT: port, WORKER_HTTP_PORT: port, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      LOG_LEVEL: 'info',
+      MCP_HTTP_PORT: port,
+      WORKER_HTTP_PORT: port,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -40,11 +52,13 @@ export async function startEngram(
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    child,
     output: () => output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = await once(child, 'exit');
+      return code as number | null;
     },
   };
 }

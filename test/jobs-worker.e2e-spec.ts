@@ -1,60 +1,14 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { call, freePort, ROOT, tempDir } from './process-harness';
+import { RunningEngram as Running, serviceHelper, startEngram } from './engram-cli';
+import { call, freePort, tempDir } from './process-harness';
 
-/** The build under test (ENGRAM_E2E_DIST lets a developer point at a private build). */
-const DIST = process.env.ENGRAM_E2E_DIST ?? join(ROOT, 'services', 'engram', 'dist');
-const CLI = join(DIST, 'cli', 'engram.js');
-/* eslint-disable @typescript-eslint/no-require-imports -- test helpers of the service build, loaded at run time */
-const { startTestRedis } = require(join(DIST, 'testing', 'redis-server.js'));
-const { startOpenAiEmbeddingsTestDouble } = require(join(DIST, 'testing', 'openai-embeddings.test-double.js'));
-/* eslint-enable @typescript-eslint/no-require-imports */
+const { startTestRedis } = serviceHelper('testing/redis-server.js');
+const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 
 const MEMORIES = 5000;
-
-interface Running {
-  url: string;
-  child: ChildProcess;
-  output(): string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** Starts `engram <command>` and resolves once it logs `readyText`. */
-async function startEngram(
-  command: string,
-  env: Record<string, string>,
-  dir: string,
-  readyText: string,
-): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, command], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: dir, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', () => output.includes(readyText) && resolve());
-    child.once('exit', (code) => reject(new Error(`engram ${command} exited with ${code}:\n${output}`)));
-  });
-  const port = env.MCP_HTTP_PORT ?? env.WORKER_HTTP_PORT;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    output: () => output,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
-      const [code] = await once(child, 'exit');
-      return code as number | null;
-    },
-  };
-}
 
 async function waitForJob(url: string, id: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { RunningEngram as Running, serviceHelper, startEngram } from '../engram-cli';
 import { call, freePort, ROOT, tempDir } from '../process-harness';
 
-/** The build under test (ENGRAM_E2E_DIST lets a developer point at a private build). */
-const DIST = process.env.ENGRAM_E2E_DIST ?? join(ROOT, 'services', 'engram', 'dist');
-/* eslint-disable @typescript-eslint/no-require-imports -- test helpers of the service build, loaded at run time */
-const { startTestRedis } = require(join(DIST, 'testing', 'redis-server.js'));
-const { startOpenAiEmbeddingsTestDouble } = require(join(DIST, 'testing', 'openai-embeddings.test-double.js'));
-/* eslint-enable @typescript-eslint/no-require-imports */
+const { startTestRedis } = serviceHelper('testing/redis-server.js');
+const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 
 const DASHBOARD = join(ROOT, 'charts', 'engram', 'dashboards', 'engram.json');
 const KEY = 'dashboard-test-key-0123456789';
@@ -77,36 +72,6 @@ function isExported(name: string, types: Map<string, string>): boolean {
   if (!base) return false;
   const baseKind = types.get(base);
   return baseKind === 'histogram' || (baseKind === 'summary' && suffix !== 'bucket');
-}
-
-interface Running {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** Starts `engram <command>` from the build and resolves once it logs `readyText`. */
-async function startEngram(command: string, env: Record<string, string>, dir: string, readyText: string) {
-  const child: ChildProcess = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), command], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: dir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', () => output.includes(readyText) && resolve());
-    child.once('exit', (code) => reject(new Error(`engram ${command} exited with ${code}:\n${output}`)));
-  });
-  const port = command === 'worker' ? env.WORKER_HTTP_PORT : env.MCP_HTTP_PORT;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  } satisfies Running;
 }
 
 async function scrape(url: string): Promise<string> {
