@@ -15,7 +15,7 @@ import {
   UpdateMemoryInput,
 } from './memory.dto';
 import { MemoryService } from './memory.service';
-import { MEMORY_VIEW_SCHEMA, MemoryView, toMemoryView } from './memory.view';
+import { MEMORY_VIEW_SCHEMA, MemoryView, toMemoryPageView, toMemoryView } from './memory.view';
 
 const hashPipe = new ZodValidationPipe(ContentHashParam, 'path');
 const agentTagPipe = new ZodValidationPipe(TagsInput.optional(), 'path');
@@ -70,15 +70,7 @@ export class MemoriesController {
   @ApiZodQuery(ListMemoriesQuery)
   @ApiErrors(400, 401, 422)
   list(@Query(new ZodValidationPipe(ListMemoriesQuery, 'query')) query: ListMemoriesInput) {
-    const page = this.memories.list(query);
-    return {
-      memories: page.memories.map(toMemoryView),
-      total: page.total,
-      page: page.page,
-      page_size: page.pageSize,
-      has_more: page.hasMore,
-      total_pages: page.totalPages,
-    };
+    return toMemoryPageView(this.memories.list(query));
   }
 
   @Get(':hash')

@@ -1,4 +1,5 @@
 import { MemoryRecord } from '../storage/memory.record';
+import type { MemoryPage } from './memory.service';
 
 /** A memory as clients see it: MCP Memory Service field names, times as epoch seconds and ISO strings. */
 export interface MemoryView {
@@ -24,6 +25,18 @@ export function toMemoryView(record: MemoryRecord): MemoryView {
     created_at_iso: new Date(record.createdAt).toISOString(),
     updated_at: record.updatedAt / 1000,
     updated_at_iso: new Date(record.updatedAt).toISOString(),
+  };
+}
+
+/** A page of memories as REST and MCP answer it. */
+export function toMemoryPageView(page: MemoryPage) {
+  return {
+    memories: page.memories.map(toMemoryView),
+    total: page.total,
+    page: page.page,
+    page_size: page.pageSize,
+    has_more: page.hasMore,
+    total_pages: page.totalPages,
   };
 }
 

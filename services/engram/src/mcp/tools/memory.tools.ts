@@ -12,7 +12,7 @@ import {
   UpdateMemoryBody,
 } from '../../memories/memory.dto';
 import { MAX_FILTER_DELETE } from '../../memories/memory.service';
-import { toMemoryView } from '../../memories/memory.view';
+import { toMemoryPageView, toMemoryView } from '../../memories/memory.view';
 import { MAX_QUERY_LENGTH } from '../../search/search.dto';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
@@ -178,14 +178,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       async run(args) {
         const page = deps.memories.list(args);
         return {
-          structured: {
-            memories: page.memories.map(toMemoryView),
-            total: page.total,
-            page: page.page,
-            page_size: page.pageSize,
-            has_more: page.hasMore,
-            total_pages: page.totalPages,
-          },
+          structured: toMemoryPageView(page),
           text: `Page ${page.page} of ${page.totalPages}: ${page.memories.length} of ${page.total} memories`,
         };
       },
