@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { get as httpGet } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { routesOf } from '../http/create-app';
 import { startTestApp, TestApp } from '../testing/test-app';
@@ -139,10 +140,34 @@ describe('API key auth and CORS', () => {
 });
 
 describe('open mode (no API key)', () => {
-  it('serves without a key on loopback', async () => {
+  /** A GET with a chosen Host header, as a page that rebound its domain to 127.0.0.1 would send. */
+  const getWithHost = (url: string, host: string) =>
+    new Promise<number>((resolve, reject) => {
+      const request = httpGet(`${url}/api/memories`, { headers: { host } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.once('error', reject);
+    });
+
+  it('serves without a key on loopback, to requests addressed to a loopback name only', async () => {
     const api = await startTestApp();
     try {
       assert.equal((await api.request('GET', '/api/memories')).status, 200);
+      const port = new URL(api.url).port;
+      assert.equal(await getWithHost(api.url, `localhost:${port}`), 200);
+      assert.equal(await getWithHost(api.url, `[::1]:${port}`), 200);
+      assert.equal(await getWithHost(api.url, `attacker.example.com:${port}`), 403, 'DNS rebinding is refused');
+      assert.equal(await getWithHost(api.url, '127.0.0.1.attacker.example.com'), 403);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('leaves the Host header alone when anonymous access was allowed on purpose', async () => {
+    const api = await startTestApp({ MCP_ALLOW_ANONYMOUS_ACCESS: 'true' });
+    try {
+      assert.equal(await getWithHost(api.url, 'memory.internal.example.com'), 200);
     } finally {
       await api.close();
     }

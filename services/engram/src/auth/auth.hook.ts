@@ -54,7 +54,17 @@ export function registerAuthHook(
     if (request.method === 'OPTIONS' || open.has(path) || (readsFile && files.has(path))) return done();
 
     let principal = ANONYMOUS;
-    if (authenticator.credentialsRequired()) {
+    const required = authenticator.credentialsRequired();
+    if (!required && !config.auth.allowAnonymous && !isLoopbackHostHeader(request.headers.host)) {
+      // Keyless access is for this machine only: a web page that rebinds its own domain name to
+      // 127.0.0.1 (DNS rebinding) sends its own Host header, and is refused here.
+      void reply.status(403).send({
+        error: 'forbidden',
+        message: 'Without an API key this server answers only requests addressed to localhost or a loopback address',
+      });
+      return;
+    }
+    if (required) {
       const retryAfter = limiter.retryAfterSeconds(request.ip);
       if (retryAfter > 0) {
         void reply
@@ -109,6 +119,13 @@ export function registerAuthHook(
 
 const CONTEXT = Symbol('engram-request-context');
 type RequestWithContext = FastifyRequest & { [CONTEXT]?: AsyncResource };
+
+/** localhost, 127.x.y.z or [::1], with or without a port. */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.replace(/:\d+$/, '').toLowerCase();
+  return name === 'localhost' || name === '[::1]' || /^127(\.\d{1,3}){3}$/.test(name);
+}
 
 function queryKey(query: unknown): string | undefined {
   const value = (query as Record<string, unknown> | undefined)?.api_key;
