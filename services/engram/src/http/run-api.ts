@@ -1,4 +1,4 @@
-import { INestApplication, LoggerService } from '@nestjs/common';
+import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfig } from '../config/config.loader';
 import { AppConfig } from '../config/config.types';
@@ -38,14 +38,17 @@ export function loadConfigOrReport(argv: readonly string[]): AppConfig | undefin
   }
 }
 
-/** SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the database; resolves the exit code. */
-export function closeOnSignals(app: INestApplication, logger: LoggerService): Promise<number> {
+/**
+ * SIGTERM/SIGINT: close (stop accepting, finish in-flight work, close the database); resolves the exit
+ * code. The api and the worker both stop this way.
+ */
+export function closeOnSignals(target: { close(): Promise<unknown> }, logger: LoggerService): Promise<number> {
   return new Promise((resolve) => {
     const close = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', close);
       process.off('SIGINT', close);
       logger.log({ msg: 'Shutting down', signal }, 'Shutdown');
-      app.close().then(
+      target.close().then(
         () => resolve(0),
         (error: Error) => {
           logger.error(error.message, 'Shutdown');

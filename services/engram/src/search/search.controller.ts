@@ -12,7 +12,8 @@ import {
   SearchByTimeInput,
   SearchInput,
 } from './search.dto';
-import { SearchHit, SearchService } from './search.service';
+import { toHitView } from './search-hit.view';
+import { SearchService } from './search.service';
 import { CreatedRange } from './time-filter';
 
 @ApiTags('search')
@@ -69,16 +70,6 @@ export class SearchController {
       time_range: toRangeView(range),
     };
   }
-}
-
-function toHitView(hit: SearchHit) {
-  return {
-    memory: toMemoryView(hit.memory),
-    score: hit.score,
-    similarity_score: hit.similarity,
-    keyword_score: hit.keywordScore,
-    relevance_reason: hit.reason,
-  };
 }
 
 function toRangeView(range: CreatedRange) {

@@ -1,5 +1,5 @@
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server';
 
 /**
  * TEST DOUBLE of the mem-agent model: a real HTTP server on 127.0.0.1 speaking the OpenAI
@@ -61,7 +61,6 @@ export async function startMemAgentTestDouble(
 ): Promise<MemAgentTestDouble> {
   const requests: RecordedRequest[] = [];
   const failures: number[] = [];
-  const sockets = new Set<Socket>();
 
   const server = createServer((request, response) => {
     void readBody(request).then(async (text) => {
@@ -116,12 +115,7 @@ export async function startMemAgentTestDouble(
       });
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenOnLoopback(server);
 
   return {
     url: `http://127.0.0.1:${port}/v1`,
@@ -133,11 +127,7 @@ export async function startMemAgentTestDouble(
     failNext: (status, times = 1) => {
       for (let i = 0; i < times; i += 1) failures.push(status);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const socket of sockets) socket.destroy();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close,
   };
 }
 

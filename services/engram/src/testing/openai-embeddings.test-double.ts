@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-server';
 
 /** One scripted misbehaviour, applied to the next request(s) instead of a normal answer. */
 export type ScriptedFailure =
@@ -55,7 +55,6 @@ export async function startOpenAiEmbeddingsTestDouble(
   const model = options.model ?? 'test-embedding';
   const pending: ScriptedFailure[] = [];
   const inputs: string[] = [];
-  const sockets = new Set<Socket>();
   let requests = 0;
   let lastAuthorization: string | undefined;
   const enqueue = (failures: ScriptedFailure[]) => {
@@ -112,12 +111,7 @@ export async function startOpenAiEmbeddingsTestDouble(
       );
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenOnLoopback(server);
 
   return {
     url: `http://127.0.0.1:${port}/v1`,
@@ -130,12 +124,7 @@ export async function startOpenAiEmbeddingsTestDouble(
       return lastAuthorization;
     },
     fail: (...failures) => enqueue(failures),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        // Hanging requests would keep close() waiting forever.
-        for (const socket of sockets) socket.destroy();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close,
   };
 }
 

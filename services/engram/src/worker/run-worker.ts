@@ -1,8 +1,8 @@
-import { INestApplicationContext, LoggerService } from '@nestjs/common';
+import { INestApplicationContext } from '@nestjs/common';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createLogger } from '../http/create-app';
-import { loadConfigOrReport } from '../http/run-api';
+import { closeOnSignals, loadConfigOrReport } from '../http/run-api';
 import { JobsHealth } from '../jobs/jobs-health';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
@@ -32,7 +32,15 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   }
   const { port } = server.address() as AddressInfo;
   logger.log({ msg: 'Engram worker ready', port, database: config.storage.sqlitePath }, 'Startup');
-  return stopOnSignals(context, server, logger);
+  return closeOnSignals(
+    {
+      async close() {
+        server.close();
+        await context.close();
+      },
+    },
+    logger,
+  );
 }
 
 function probesOf(context: INestApplicationContext) {
@@ -54,24 +62,4 @@ function probesOf(context: INestApplicationContext) {
       return { contentType: metrics.registry.contentType, body: await metrics.scrape() };
     },
   };
-}
-
-function stopOnSignals(context: INestApplicationContext, server: Server, logger: LoggerService): Promise<number> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      logger.log({ msg: 'Shutting down', signal }, 'Shutdown');
-      server.close();
-      context.close().then(
-        () => resolve(0),
-        (error: Error) => {
-          logger.error(error.message, 'Shutdown');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
 }

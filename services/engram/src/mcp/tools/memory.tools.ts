@@ -13,17 +13,11 @@ import {
 } from '../../memories/memory.dto';
 import { MAX_FILTER_DELETE } from '../../memories/memory.service';
 import { toMemoryPageView, toMemoryView } from '../../memories/memory.view';
+import { toHitView } from '../../search/search-hit.view';
 import { MAX_QUERY_LENGTH } from '../../search/search.dto';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
-import {
-  MemoryOutput,
-  previewOf,
-  ResultLimit,
-  SearchModeInput,
-  SearchResultOutput,
-  toSearchResult,
-} from './tool-schemas';
+import { MemoryOutput, previewOf, ResultLimit, SearchModeInput, SearchResultOutput } from './tool-schemas';
 
 const HashInput = ContentHashParam.describe('The memory id: its content_hash (64 hexadecimal characters)');
 const TagMatch = z.enum(['any', 'all']).default('any').describe('any (default): one tag suffices; all: every tag');
@@ -144,7 +138,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         );
         return {
           structured: {
-            results: outcome.hits.map(toSearchResult),
+            results: outcome.hits.map(toHitView),
             total_found: outcome.hits.length,
             query: args.query,
             search_type: outcome.mode,

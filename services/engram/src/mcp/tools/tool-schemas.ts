@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { MAX_PAGE_SIZE } from '../../memories/memory.dto';
 import { SEARCH_MODES } from '../../search/search.dto';
-import { SearchHit } from '../../search/search.service';
-import { toMemoryView } from '../../memories/memory.view';
 
 /** Output shapes shared by the tools: the MemoryView of the REST API, as zod for MCP output schemas. */
 export const MemoryOutput = z.object({
@@ -24,16 +22,6 @@ export const SearchResultOutput = z.object({
   keyword_score: z.number().nullable().describe('BM25 relevance when the memory matched query words'),
   relevance_reason: z.string(),
 });
-
-export function toSearchResult(hit: SearchHit): z.input<typeof SearchResultOutput> {
-  return {
-    memory: toMemoryView(hit.memory),
-    score: hit.score,
-    similarity_score: hit.similarity,
-    keyword_score: hit.keywordScore,
-    relevance_reason: hit.reason,
-  };
-}
 
 /** Result limit of the search tools: 1–100. */
 export const ResultLimit = z.number().int().min(1).max(MAX_PAGE_SIZE);

@@ -1,0 +1,13 @@
+import { toMemoryView } from '../memories/memory.view';
+import { SearchHit } from './search.service';
+
+/** A search hit as REST and MCP answer it: the memory, its scores and why it matched. */
+export function toHitView(hit: SearchHit) {
+  return {
+    memory: toMemoryView(hit.memory),
+    score: hit.score,
+    similarity_score: hit.similarity,
+    keyword_score: hit.keywordScore,
+    relevance_reason: hit.reason,
+  };
+}
