@@ -76,6 +76,28 @@ describe('observations and filters', () => {
       'Ana is [redacted], mail [redacted], phone [redacted], badge [redacted].',
     );
   });
+
+  it('redacts hostile replies in linear time (no backtracking blow-up in the built-in patterns)', () => {
+    const rules = ['do not reveal ages', 'no e-mail addresses', 'never share phone numbers'];
+    const hostile = [
+      'a'.repeat(100_000),
+      `${'a.'.repeat(50_000)}@`,
+      `x@${'b-'.repeat(50_000)}`,
+      `age${' '.repeat(100_000)}x`,
+      `1${' '.repeat(100_000)}x`,
+      `${'1'.repeat(6)}${'('.repeat(100_000)}`,
+    ];
+    for (const reply of hostile) {
+      const started = performance.now();
+      const { redactions } = redactReply(reply, rules, []);
+      const elapsed = performance.now() - started;
+      // Linear work on 100 KB is a few milliseconds; the quadratic patterns took seconds to minutes.
+      assert.ok(elapsed < 1000, `${reply.slice(0, 12)}…: ${elapsed.toFixed(0)} ms`);
+      assert.equal(redactions, 0, reply.slice(0, 12));
+    }
+    const { reply } = redactReply('aged: 41, aged 7, mail a.b+c@mail.example.org.', rules, []);
+    assert.equal(reply, '[redacted], [redacted], mail [redacted].');
+  });
 });
 
 function problem(text: string): string {
