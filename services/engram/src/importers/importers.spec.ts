@@ -7,6 +7,7 @@ import { DetectProbe, ImportDocument, ImportEntry, ImportFailure, isFailure } fr
 import { detectImporter, IMPORTERS } from './importer-registry';
 import { ImportInput } from './input/import-input';
 import { memoryItems } from './memory-items';
+import { htmlTitle } from './sources/documents.importer';
 import {
   chatGptConversation,
   chatGptExport,
@@ -191,6 +192,18 @@ describe('importers: every format read into documents', () => {
     );
     const text = await readAll('dessert.txt', latin1);
     assert.ok(text.documents[0].body.kind === 'text' && text.documents[0].body.text.startsWith('Crème brûlée'));
+  });
+
+  it('documents: the HTML <title> is found in linear time, whatever the page', () => {
+    assert.equal(htmlTitle('<html><head><TITLE lang="en"> Plans </TITLE></head>'), 'Plans');
+    assert.equal(htmlTitle('<titles>no</titles><title>yes</title>'), 'yes');
+    assert.equal(htmlTitle('<title>unclosed'), undefined);
+    for (const page of ['<title'.repeat(200_000), `<title>${'x'.repeat(1_000_000)}`, '<title x'.repeat(150_000)]) {
+      const started = performance.now();
+      htmlTitle(page);
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed < 1000, `${page.slice(0, 10)}…: ${elapsed.toFixed(0)} ms`);
+    }
   });
 
   it('documents: binary garbage, an unknown type and a broken PDF are refused naming the file', async () => {
