@@ -40,7 +40,7 @@ export class MemoryDirTarget {
 
   constructor(
     private readonly directory: MemoryDirectoryRepository,
-    private readonly importer: Importer & { memoryDirFolder: string },
+    private readonly importer: Pick<Importer, 'label'> & { memoryDirFolder: string },
     private readonly dryRun: boolean,
   ) {}
 
