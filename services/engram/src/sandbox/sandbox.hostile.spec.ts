@@ -16,9 +16,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
 import { MemoryFunctions } from '../agent/memory-dir/memory-functions';
+import { AppConfig } from '../config/config.types';
+import { EngramMetrics } from '../metrics/engram-metrics';
 import { SandboxMode } from './sandbox-command';
 import { detectIsolation } from './sandbox-isolation';
 import { SandboxOutcome, SandboxRunner } from './sandbox.runner';
+import { SandboxService } from './sandbox.service';
 
 const SECRET = 'TOP-SECRET-7f3a9c';
 const PYTHON = '/usr/bin/python3';
@@ -328,6 +331,41 @@ describe('sandbox: hostile snippets fail safely in every isolation mode that wor
         /^\{'prefix': 'entities\/', 'names': \['entities\/a.md', 'entities\/b.md'\], 'ok': True, 'size': 42, 'helper': '<function helper at 0x[0-9a-f]+>', 'text': '# User\\n- name: Ana\\n', 'flags': \(True, None, 1.5\), 'long': 'z{40}…\[truncated 60 characters\]'\}$/,
       );
       assert.deepEqual(calls, ['create_file(["entities/a.md","# A"])', 'get_size([""])', 'read_file(["user.md"])']);
+    });
+
+    it(`${mode}: a flood of calls on the channel stops the run at once; nothing is dispatched after it ends`, async (t) => {
+      if (!modes.includes(mode)) return t.skip(`${mode} isolation is not available here`);
+      const metrics = new EngramMetrics();
+      const service = new SandboxService(
+        {
+          sandbox: { mode, python: PYTHON, timeoutMs: TIMEOUT_MS, memoryBytes: 256 << 20 },
+          memoryDir: ctx.base,
+        } as AppConfig,
+        metrics,
+      );
+      let calls = 0;
+      const onCall = async () => {
+        calls += 1;
+        return { value: 0 };
+      };
+      const flood = [
+        'import os',
+        `line = b'{"op": "call", "fn": "get_size", "args": [""]}\\n'`,
+        'while True:',
+        '    os.write(3, line * 1000)',
+      ].join('\n');
+      const outcome = await service.run(ctx.root, flood, 1000, onCall);
+      failed(outcome, /sent a second message before the answer to its first/);
+      assert.equal(outcome.kind === 'error' && outcome.violation, 'channel');
+      assert.ok(calls <= 1, `${calls} calls were dispatched`);
+      const callsAtEnd = calls;
+      const oversized = "import os\nos.write(3, b'x' * (20 * 1024 * 1024))\nwhile True:\n    pass";
+      const second = await service.run(ctx.root, oversized, 1000, onCall);
+      failed(second, /sent an oversized message/);
+      assert.equal(calls, callsAtEnd, 'calls were dispatched after the first run had ended');
+      const violations = await metrics.sandboxViolations.get();
+      const channel = violations.values.find((value) => value.labels.kind === 'channel');
+      assert.equal(channel?.value, 2);
     });
 
     it(`${mode}: every snippet fails safely, nothing leaks, nothing is written outside, nothing connects`, async (t) => {
