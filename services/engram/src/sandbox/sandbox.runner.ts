@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
-import { buildCommand, SandboxMode } from './sandbox-command';
+import { buildCommand, SandboxCommand, SandboxMode } from './sandbox-command';
 
 /** One call of a memory function from inside the sandbox, and its answer. */
 export type CallHandler = (fn: string, args: unknown[]) => Promise<unknown>;
@@ -54,7 +54,17 @@ interface RunRequest {
 export class SandboxRunner {
   run(request: RunRequest): Promise<SandboxOutcome & { probe?: ProbeReport; diagnostics: string }> {
     const started = performance.now();
-    const command = buildCommand(request.mode, request.python, request.hostMemoryRoot);
+    let command: SandboxCommand;
+    try {
+      command = buildCommand(request.mode, request.python, request.hostMemoryRoot, {
+        memoryBytes: request.limits.memoryBytes,
+        cpuSeconds: Math.ceil(request.limits.timeoutMs / 1000) + 1,
+        probe: request.probe ?? false,
+      });
+    } catch (error) {
+      const message = `the sandbox could not start (${(error as Error).message})`;
+      return Promise.resolve({ kind: 'error', error: message, violation: 'crash', durationMs: 0, diagnostics: '' });
+    }
     const child = spawn(command.command, command.args, {
       cwd: command.cwd,
       env: {},
@@ -142,18 +152,13 @@ export class SandboxRunner {
       };
 
       child.stdin?.on('error', () => undefined);
+      // Stage 1 leaves stdin unread; the interpreter running the code reads it.
       child.stdin?.end(
         JSON.stringify({
           code: request.code,
           probe: request.probe ?? false,
           memory_root: command.memoryRoot,
-          read_only_paths: command.readOnlyPaths,
-          require_landlock: request.mode === 'landlock',
           max_value_chars: request.limits.maxValueChars,
-          limits: {
-            memory_bytes: request.limits.memoryBytes,
-            cpu_seconds: Math.ceil(request.limits.timeoutMs / 1000) + 1,
-          },
         }),
       );
     });
