@@ -82,10 +82,6 @@ class ModuleBlocker:
 # --- running the snippet -----------------------------------------------------------------------
 
 
-class Violation(Exception):
-    pass
-
-
 # Signatures exactly as the model was trained on them. Compiled apart, with globals that hold only
 # the one function that asks over the channel: a stub's __globals__, __closure__ or code leads to
 # nothing the snippet could not build for itself.
