@@ -256,7 +256,8 @@ function isHostOrRange(entry: string): boolean {
   const [address, prefix, extra] = entry.split('/');
   if (extra !== undefined) return false;
   const version = isIP(address);
-  if (prefix !== undefined) return version !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+  if (prefix !== undefined)
+    return version !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
   return version !== 0 || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(address);
 }
 

@@ -9,6 +9,8 @@ import { Forbidden } from '../common/domain-errors';
 export function requireScope(what: string, needed: Scope): void {
   const { principal } = currentContext();
   if (!grants(principal.scopes, needed)) {
-    throw new Forbidden(`${what} needs the "${needed}" scope; the credential has: ${principal.scopes.join(', ') || 'none'}`);
+    throw new Forbidden(
+      `${what} needs the "${needed}" scope; the credential has: ${principal.scopes.join(', ') || 'none'}`,
+    );
   }
 }

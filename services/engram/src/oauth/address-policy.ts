@@ -3,7 +3,9 @@ import { BlockList, isIP } from 'node:net';
 /**
  * Address ranges a fetch on a client's behalf must never reach: this host, the private networks behind
  * it, link-local (cloud metadata at 169.254.169.254), shared and reserved space, multicast, and the IPv6
- * forms that tunnel or translate to IPv4 (mapped, NAT64, 6to4, Teredo), which could smuggle any of those.
+ * forms that tunnel or translate to IPv4 (NAT64, 6to4, Teredo), which could smuggle any of those.
+ * IPv4-mapped IPv6 addresses are judged as the IPv4 address they are (`unmapped`); a `::ffff:0:0/96`
+ * rule cannot be listed here, since BlockList applies it to every IPv4 address.
  */
 const NOT_PUBLIC: readonly [string, number, 'ipv4' | 'ipv6'][] = [
   ['0.0.0.0', 8, 'ipv4'],
@@ -22,7 +24,6 @@ const NOT_PUBLIC: readonly [string, number, 'ipv4' | 'ipv6'][] = [
   ['240.0.0.0', 4, 'ipv4'],
   ['::', 128, 'ipv6'],
   ['::1', 128, 'ipv6'],
-  ['::ffff:0:0', 96, 'ipv6'],
   ['64:ff9b::', 96, 'ipv6'],
   ['64:ff9b:1::', 48, 'ipv6'],
   ['100::', 64, 'ipv6'],
@@ -70,8 +71,12 @@ export class AddressPolicy {
   }
 }
 
-/** `::ffff:10.0.0.1` is IPv4 10.0.0.1 on the wire: judge (and allow-list) it as such. */
+/** `::ffff:10.0.0.1` (or `::ffff:a00:1`) is IPv4 10.0.0.1 on the wire: judge (and allow-list) it as such. */
 function unmapped(address: string): string {
-  const match = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  return match ? match[1] : address;
+  if (isIP(address) !== 6) return address;
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!mapped) return address;
+  const [high, low] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)];
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
 }

@@ -1,4 +1,9 @@
-import { cacheLifetimeMs, CACHE_BOUNDS_MS, metadataDocumentUrl, validateMetadataDocument } from './client-metadata-document';
+import {
+  cacheLifetimeMs,
+  CACHE_BOUNDS_MS,
+  metadataDocumentUrl,
+  validateMetadataDocument,
+} from './client-metadata-document';
 import { ClientMetadataRepository, MetadataFetchError } from './client-metadata.repository';
 import { OAuthError } from './oauth.errors';
 import { RegisteredMetadata } from './oauth.repository';

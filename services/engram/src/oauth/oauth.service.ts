@@ -156,7 +156,10 @@ export class OAuthService implements AccessTokenResolver {
    * a metadata document, and an unapproved one must not turn Engram into an open redirector (RFC 9700
    * §4.11.2).
    */
-  validateAuthorization({ client, redirectUri }: AuthorizationTarget, query: Record<string, unknown>): AuthorizationRequest {
+  validateAuthorization(
+    { client, redirectUri }: AuthorizationTarget,
+    query: Record<string, unknown>,
+  ): AuthorizationRequest {
     if (text(query, 'response_type') !== 'code')
       throw new OAuthError('invalid_request', 'response_type must be "code"');
     const challenge = text(query, 'code_challenge');
@@ -328,7 +331,11 @@ export class OAuthService implements AccessTokenResolver {
     if (!client) throw new OAuthError('invalid_client', 'client_id is missing or unknown', 401);
     const registered = client.metadata.token_endpoint_auth_method;
     if (presented.method !== registered) {
-      throw new OAuthError('invalid_client', `this client authenticates with ${registered}, not ${presented.method}`, 401);
+      throw new OAuthError(
+        'invalid_client',
+        `this client authenticates with ${registered}, not ${presented.method}`,
+        401,
+      );
     }
     if (client.secretHash !== null) {
       const digest = Buffer.from(secretDigest(presented.secret ?? ''), 'hex');
@@ -368,7 +375,13 @@ export class OAuthService implements AccessTokenResolver {
         return new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
       }
       const scopes = code.scopes as Scope[];
-      return this.issueTokens(client, { familyId: code.familyId, grantedAt: now, namespace: code.namespace }, scopes, scopes, now);
+      return this.issueTokens(
+        client,
+        { familyId: code.familyId, grantedAt: now, namespace: code.namespace },
+        scopes,
+        scopes,
+        now,
+      );
     });
     if (outcome instanceof OAuthError) throw outcome;
     return outcome;
@@ -457,7 +470,8 @@ function narrowScopes(granted: Scope[], scope: string | undefined): Scope[] | OA
   const asked = scope.split(/\s+/).filter(Boolean);
   if (asked.length === 0) return new OAuthError('invalid_scope', 'scope is empty; omit it to keep the granted scopes');
   const outside = asked.find((name) => !granted.includes(name as Scope));
-  if (outside) return new OAuthError('invalid_scope', `a refresh cannot add scopes the grant does not have (${outside})`);
+  if (outside)
+    return new OAuthError('invalid_scope', `a refresh cannot add scopes the grant does not have (${outside})`);
   return asked as Scope[];
 }
 
