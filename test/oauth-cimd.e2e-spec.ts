@@ -278,11 +278,20 @@ describe('OAuth with client ID metadata documents (real process, https documents
 
     assert.equal((await authorizeWith(clientId)).status, 200, 'a second authorization');
     assert.equal(host.hits.get('/client.json'), 1, 'the document was fetched once and then served from cache');
-    const listed = await fetch(`${api.url}/api/admin/oauth/clients`, {
-      headers: { authorization: `Bearer ${ADMIN_KEY}` },
-    });
+    const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+    const listed = await fetch(`${api.url}/api/admin/oauth/clients`, { headers: admin });
     const entry = ((await listed.json()) as any).clients.find((c: any) => c.client_id === clientId);
     assert.equal(entry.source, 'metadata_document');
+    const revoked = await fetch(`${api.url}/api/admin/oauth/clients/${encodeURIComponent(clientId)}`, {
+      method: 'DELETE',
+      headers: admin,
+    });
+    assert.equal(revoked.status, 200, await revoked.text());
+    const refused = await fetch(`${api.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${provider.saved!.access_token}` },
+    });
+    assert.equal(refused.status, 401, 'the operator cut the metadata-document client off');
   });
 
   it('refuses a document whose client_id is not its own URL', async () => {
