@@ -194,7 +194,7 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
     registrationToken: read.raw('ENGRAM_OAUTH_REGISTRATION_TOKEN'),
     openRegistration: read.boolean('ENGRAM_OAUTH_OPEN_REGISTRATION', false),
     metadataDocuments: read.boolean('ENGRAM_OAUTH_METADATA_DOCUMENTS', true),
-    metadataPrivateHosts: readPrivateHosts(read, 'ENGRAM_OAUTH_METADATA_PRIVATE_HOSTS'),
+    metadataPrivateHosts: readPrivateHosts(read),
     accessTokenSeconds: read.integer('ENGRAM_OAUTH_ACCESS_TOKEN_SECONDS', 3600, 60, 86_400),
     refreshTokenDays: read.integer('ENGRAM_OAUTH_REFRESH_TOKEN_DAYS', 30, 1, 365),
     grantMaxDays: read.integer('ENGRAM_OAUTH_GRANT_MAX_DAYS', 90, 1, 3650),
@@ -239,8 +239,9 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
 }
 
 /** Hostnames, addresses or CIDR ranges (`intranet.example.com, 10.1.0.0/16`), each checked for shape. */
-function readPrivateHosts(read: EnvReader, name: string): string[] {
-  const entries = (read.raw(name) ?? '')
+function readPrivateHosts(read: EnvReader): string[] {
+  const name = 'ENGRAM_OAUTH_METADATA_PRIVATE_HOSTS';
+  const entries = (read.raw('ENGRAM_OAUTH_METADATA_PRIVATE_HOSTS') ?? '')
     .split(',')
     .map((entry) => entry.trim().toLowerCase())
     .filter(Boolean);
