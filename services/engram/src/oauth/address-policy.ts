@@ -60,14 +60,18 @@ export class AddressPolicy {
     }
   }
 
-  /** True when `address` (what `hostname` resolved to) may be connected to. */
+  /** True when `address` (what `hostname` resolved to) may be connected to; anything unreadable is refused. */
   allows(hostname: string, address: string): boolean {
-    const plain = unmapped(address);
-    const version = isIP(plain);
-    if (version === 0) return false;
-    const family = version === 4 ? 'ipv4' : 'ipv6';
-    if (!notPublic.check(plain, family)) return true;
-    return this.hosts.has(hostname.toLowerCase()) || this.ranges.check(plain, family);
+    try {
+      const plain = unmapped(address);
+      const version = isIP(plain);
+      if (version === 0) return false;
+      const family = version === 4 ? 'ipv4' : 'ipv6';
+      if (!notPublic.check(plain, family)) return true;
+      return this.hosts.has(hostname.toLowerCase()) || this.ranges.check(plain, family);
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -9,6 +9,8 @@ import { OAuthError } from './oauth.errors';
 import { RegisteredMetadata } from './oauth.repository';
 
 const MAX_CACHED = 500;
+/** Distinct documents fetched at once; beyond that an authorization request is refused for now. */
+const MAX_IN_FLIGHT = 16;
 
 interface Cached {
   outcome: RegisteredMetadata | OAuthError;
@@ -34,6 +36,9 @@ export class ClientMetadataDocuments {
       return cached.outcome;
     }
     let pending = this.inFlight.get(clientId);
+    if (!pending && this.inFlight.size >= MAX_IN_FLIGHT) {
+      throw new OAuthError('invalid_client', 'too many client metadata documents are being fetched; retry in a moment');
+    }
     if (!pending) {
       pending = this.fetchAndValidate(url, now).finally(() => this.inFlight.delete(clientId));
       this.inFlight.set(clientId, pending);

@@ -95,7 +95,7 @@ export class OAuthController {
     await this.answer(reply, () => {
       this.throttle(request);
       const { openRegistration, registrationToken } = this.config.oauth;
-      if (!openRegistration && registrationToken === undefined) {
+      if (!this.oauth.registrationEnabled) {
         throw new OAuthError(
           'access_denied',
           'dynamic client registration is closed here: use an https client_id naming a client ID metadata document, or ask the operator',
