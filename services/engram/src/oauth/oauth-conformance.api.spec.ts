@@ -6,8 +6,7 @@ import { secretDigest } from '../auth/secrets';
 import { SqliteDatabase } from '../storage/sqlite.connection';
 import { SQLITE_DATABASE } from '../storage/storage.module';
 import { callTool } from '../testing/mcp-client';
-import { consentInBrowser, oauthPost, pkcePair } from '../testing/oauth-flow';
-import { freePort } from '../testing/redis-server';
+import { consentInBrowser, oauthPost, pkcePair, startOAuthTestApp } from '../testing/oauth-flow';
 import { startTestApp, TestApp } from '../testing/test-app';
 import { OAuthRepository } from './oauth.repository';
 import { OAuthService } from './oauth.service';
@@ -27,15 +26,8 @@ describe('OAuth conformance (open registration)', () => {
   let base: string;
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = await startTestApp({
-      MCP_HTTP_PORT: String(port),
-      ENGRAM_PUBLIC_URL: base,
-      ENGRAM_OAUTH_ENABLED: 'true',
-      ENGRAM_OAUTH_OPEN_REGISTRATION: 'true',
-      MCP_API_KEY: ADMIN_KEY,
-    });
+    api = await startOAuthTestApp(ADMIN_KEY, { ENGRAM_OAUTH_OPEN_REGISTRATION: 'true' });
+    base = api.url;
   });
   after(() => api.close());
 
@@ -396,14 +388,8 @@ describe('OAuth registration defaults', () => {
   let base: string;
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = await startTestApp({
-      MCP_HTTP_PORT: String(port),
-      ENGRAM_PUBLIC_URL: base,
-      ENGRAM_OAUTH_ENABLED: 'true',
-      MCP_API_KEY: ADMIN_KEY,
-    });
+    api = await startOAuthTestApp(ADMIN_KEY);
+    base = api.url;
   });
   after(() => api.close());
 

@@ -10,10 +10,9 @@ import {
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { callTool } from '../testing/mcp-client';
-import { consentInBrowser, oauthPost } from '../testing/oauth-flow';
+import { consentInBrowser, oauthPost, startOAuthTestApp } from '../testing/oauth-flow';
 import { OAuthService } from './oauth.service';
-import { freePort } from '../testing/redis-server';
-import { startTestApp, TestApp } from '../testing/test-app';
+import { TestApp } from '../testing/test-app';
 
 const ADMIN_KEY = 'operator-admin-key-0123456789';
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -65,15 +64,8 @@ describe('OAuth 2.1 for MCP connectors', () => {
   let base: string;
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = await startTestApp({
-      MCP_HTTP_PORT: String(port),
-      ENGRAM_PUBLIC_URL: base,
-      ENGRAM_OAUTH_ENABLED: 'true',
-      ENGRAM_OAUTH_OPEN_REGISTRATION: 'true',
-      MCP_API_KEY: ADMIN_KEY,
-    });
+    api = await startOAuthTestApp(ADMIN_KEY, { ENGRAM_OAUTH_OPEN_REGISTRATION: 'true' });
+    base = api.url;
   });
   after(() => api.close());
 

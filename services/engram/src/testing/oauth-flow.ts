@@ -1,5 +1,22 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { freePort } from './redis-server';
+import { startTestApp, TestApp } from './test-app';
+
+/**
+ * A test api with OAuth on: its issuer is the loopback URL it listens on (`api.url`), and the operator
+ * signs in on the consent page with `adminKey`.
+ */
+export async function startOAuthTestApp(adminKey: string, env: Record<string, string> = {}): Promise<TestApp> {
+  const port = await freePort();
+  return startTestApp({
+    MCP_HTTP_PORT: String(port),
+    ENGRAM_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ENGRAM_OAUTH_ENABLED: 'true',
+    MCP_API_KEY: adminKey,
+    ...env,
+  });
+}
 
 /** A PKCE verifier and its S256 challenge, as a client makes them. */
 export function pkcePair(): { verifier: string; challenge: string } {
