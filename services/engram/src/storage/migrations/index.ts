@@ -3,6 +3,7 @@ import { authMigration } from './010-auth';
 import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
 import { Migration } from './migration';
+import { oauthGrantsMigration } from './014-oauth-grants';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: readonly Migration[] = [
   authMigration,
   vectorChangesMigration,
   ftsUpdateTriggerMigration,
+  oauthGrantsMigration,
 ];
