@@ -2,8 +2,9 @@ import { memoriesMigration } from './001-memories';
 import { authMigration } from './010-auth';
 import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
+import { oauthGrantsMigration } from './013-oauth-grants';
 import { Migration } from './migration';
-import { oauthGrantsMigration } from './014-oauth-grants';
+
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [

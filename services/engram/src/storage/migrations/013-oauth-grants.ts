@@ -7,7 +7,7 @@ import { Migration } from './migration';
  * absolute lifetime counts from there, however often its refresh token rotates).
  */
 export const oauthGrantsMigration: Migration = {
-  version: 14,
+  version: 13,
   name: 'oauth-grants',
   sql: `
     ALTER TABLE oauth_clients ADD COLUMN source TEXT NOT NULL DEFAULT 'registration'
