@@ -5,7 +5,6 @@ import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
 import { oauthGrantsMigration } from './013-oauth-grants';
 import { Migration } from './migration';
 
-
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   memoriesMigration,
