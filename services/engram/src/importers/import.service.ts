@@ -80,8 +80,7 @@ export class ImportService {
       };
       const checking = await ImportReader.open(request);
       const { header } = checking;
-      await job.progress(1, `checking ${name} (${header.label})`);
-      const counted = await this.check(checking, data, job);
+      const counted = await this.check(checking, name, data, job).finally(() => checking.close());
       const summary: ImportSummary = {
         source: header.source,
         source_label: header.label,
@@ -124,7 +123,8 @@ export class ImportService {
   }
 
   /** First pass: reads everything (refusing a malformed file before any write) and counts; a dry run also finds duplicates. */
-  private async check(reader: ImportReader, data: ImportJobData, job: JobContext) {
+  private async check(reader: ImportReader, name: string, data: ImportJobData, job: JobContext) {
+    await job.progress(1, `checking ${name} (${reader.header.label})`);
     const counts = { documents: 0, items: 0, duplicates: 0, failed: 0, failures: [] as ImportSummary['failures'] };
     const seen = new Set<string>();
     const progress = throttle(PROGRESS_INTERVAL_MS);

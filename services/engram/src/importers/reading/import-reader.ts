@@ -20,9 +20,11 @@ const WORKER_SCRIPT = join(__dirname, 'import-reading.worker.js');
 /**
  * One reading pass over an import's input, run in its own worker thread (see the worker's header).
  * `open` resolves once the input is opened and its importer known; `units` then pulls what it holds,
- * one bounded unit at a time. Leaving the loop early (cancelled, failed) stops the thread.
+ * one bounded unit at a time. Leaving the loop early (cancelled, failed), or `close`, stops the thread.
  */
 export class ImportReader {
+  private stopped = false;
+
   private constructor(
     private readonly worker: Worker,
     private readonly inbox: Inbox,
@@ -35,6 +37,7 @@ export class ImportReader {
       workerData: request,
       resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB },
     });
+    worker.unref(); // a reading pass never keeps a stopping process alive
     const inbox = new Inbox(worker, request.name);
     const first = await inbox.next();
     if (first.type !== 'opened') {
@@ -58,13 +61,17 @@ export class ImportReader {
         yield message.unit;
       }
     } finally {
-      if (finished) await this.worker.terminate();
-      else this.stop();
+      if (finished) {
+        this.stopped = true;
+        await this.worker.terminate();
+      } else this.close();
     }
   }
 
   /** Lets the thread close what it opened, then ends it (at once if it is stuck in a long parse). */
-  private stop(): void {
+  close(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     this.worker.postMessage('stop');
     const timer = setTimeout(() => void this.worker.terminate(), 1000);
     timer.unref();
