@@ -1,6 +1,11 @@
 /** Every request the dashboard makes goes through here, carrying the API key in a header (never in a URL). */
 
-import { EngramEvent } from '../../src/events/engram-event';
+import type { MemoryFileEntry, MemoryFileView } from '../../src/agent/memory-file.view';
+import type { EngramEvent } from '../../src/events/engram-event';
+import type { OverviewFigures } from '../../src/overview/overview.view';
+
+export type { MemoryFileEntry, MemoryFileView } from '../../src/agent/memory-file.view';
+export type { OverviewFigures, TrafficPoint } from '../../src/overview/overview.view';
 
 export class Unauthorized extends Error {}
 
@@ -72,28 +77,6 @@ export interface Caller {
 
 export function canWrite(caller: Caller): boolean {
   return caller.scopes.includes('write') || caller.scopes.includes('admin');
-}
-
-export interface TrafficPoint {
-  at: string;
-  seconds: number;
-  requests_per_second: number;
-  server_errors: number;
-  searches: number;
-  search_mean_ms: number | null;
-  search_p95_ms: number | null;
-}
-
-export interface OverviewFigures {
-  namespace: string;
-  memories: {
-    total: number;
-    before: number;
-    per_day: { day: string; created: number }[];
-    by_type: { memory_type: string; count: number }[];
-    top_tags: { tag: string; count: number }[];
-  };
-  traffic: { interval_seconds: number; points: TrafficPoint[] } | null;
 }
 
 export interface ApiKeyView {
@@ -184,18 +167,6 @@ export interface AgentAnswer {
   turns: number;
   files_changed: AgentFileChange[];
   redactions: number;
-}
-
-export interface MemoryFileEntry {
-  path: string;
-  size: number;
-  modified_at: string;
-}
-
-export interface MemoryFileView extends MemoryFileEntry {
-  content: string;
-  links: { link: string; target: string | null }[];
-  backlinks: string[];
 }
 
 export interface Transcript {

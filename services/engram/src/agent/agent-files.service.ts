@@ -11,22 +11,9 @@ import {
 } from './memory-dir/memory-directory.repository';
 import { LinkResolver, wikiLinksIn } from './memory-dir/memory-link';
 import { PathRefused } from './memory-dir/memory-path';
+import { MemoryFileEntry, MemoryFileView } from './memory-file.view';
 import { MEMORY_DIR_LOCK } from './namespace-lock';
 import { FILTERS_FILE } from './privacy-filters';
-
-export interface MemoryFileEntry {
-  path: string;
-  size: number;
-  modified_at: string;
-}
-
-export interface MemoryFileView extends MemoryFileEntry {
-  content: string;
-  /** Each `[[link]]` of the file in order, with the file it leads to (null when none does). */
-  links: { link: string; target: string | null }[];
-  /** Files whose links lead here. */
-  backlinks: string[];
-}
 
 /**
  * The agent's markdown memory as people browse it (the dashboard): list, read with links resolved and

@@ -1,5 +1,6 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { TrafficPoint } from './overview.view';
 
 /** One sample every 15 s, the last hour kept: enough for a chart, nothing to configure. */
 export const SAMPLE_INTERVAL_MS = 15_000;
@@ -14,19 +15,6 @@ interface Totals {
   searchSeconds: number;
   /** Cumulative search counts per upper bound (seconds), summed over modes. */
   searchBuckets: Map<number, number>;
-}
-
-/** What happened in one interval: rates and search latency, for the overview's charts. */
-export interface TrafficPoint {
-  /** End of the interval. */
-  at: string;
-  seconds: number;
-  requests_per_second: number;
-  server_errors: number;
-  searches: number;
-  /** Null when no search ran in the interval. */
-  search_mean_ms: number | null;
-  search_p95_ms: number | null;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-schema.decorators';
-import { OverviewFigures, OverviewService } from './overview.service';
+import { OverviewService } from './overview.service';
+import { OverviewFigures } from './overview.view';
 
 @ApiTags('overview')
 @ApiSecurity('api_key')

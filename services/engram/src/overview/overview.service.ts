@@ -1,25 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { currentContext } from '../auth/request-context';
 import { MemoryService } from '../memories/memory.service';
-import { MetricsHistory, SAMPLE_INTERVAL_MS, TrafficPoint } from './metrics-history';
+import { MetricsHistory, SAMPLE_INTERVAL_MS } from './metrics-history';
+import { OverviewFigures } from './overview.view';
 
 /** Days of the memories-over-time chart. */
 export const TIMELINE_DAYS = 30;
 const TOP_TAGS = 10;
-
-export interface OverviewFigures {
-  namespace: string;
-  memories: {
-    total: number;
-    /** Live memories created before the first charted day. */
-    before: number;
-    per_day: { day: string; created: number }[];
-    by_type: { memory_type: string; count: number }[];
-    top_tags: { tag: string; count: number }[];
-  };
-  /** This process's traffic; null for a credential bound to a namespace (it covers every namespace). */
-  traffic: { interval_seconds: number; points: TrafficPoint[] } | null;
-}
 
 /** The dashboard's overview charts in one answer: the namespace's memories, and the server's own traffic. */
 @Injectable()

@@ -1,5 +1,6 @@
 import { html, nothing } from 'lit';
 import { canWrite, MemoryPage } from '../api';
+import { pager } from './pager';
 import { ReloadingView } from './reloading-view';
 
 const PAGE_SIZE = 20;
@@ -109,11 +110,7 @@ export class MemoriesView extends ReloadingView {
                       html`<li><memory-card .memory=${memory} .canWrite=${canWrite(this.caller)}></memory-card></li>`,
                   )}
                 </ol>
-                <nav class="pager" aria-label="Pages">
-                  <button ?disabled=${this.page <= 1} @click=${() => this.go(this.page - 1)}>Previous</button>
-                  <span>Page ${data.page} of ${Math.max(1, data.total_pages)}</span>
-                  <button ?disabled=${!data.has_more} @click=${() => this.go(this.page + 1)}>Next</button>
-                </nav>`
+                ${pager(data, (page) => this.go(page))}`
       }
     </section>`;
   }

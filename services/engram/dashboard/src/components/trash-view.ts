@@ -1,6 +1,7 @@
 import { html, nothing } from 'lit';
 import { ApiError, canWrite, DeletedMemoryView, MemoryPage, MemoryView } from '../api';
 import { errorText, formatTime } from '../format';
+import { pager } from './pager';
 import { ReloadingView } from './reloading-view';
 
 const PAGE_SIZE = 20;
@@ -98,11 +99,7 @@ export class TrashView extends ReloadingView {
                 <ol class="memory-list" aria-label="Deleted memories, most recently deleted first">
                   ${data.memories.map((memory) => this.renderEntry(memory, writable))}
                 </ol>
-                <nav class="pager" aria-label="Pages">
-                  <button ?disabled=${this.page <= 1} @click=${() => this.go(this.page - 1)}>Previous</button>
-                  <span>Page ${data.page} of ${Math.max(1, data.total_pages)}</span>
-                  <button ?disabled=${!data.has_more} @click=${() => this.go(this.page + 1)}>Next</button>
-                </nav>`
+                ${pager(data, (page) => this.go(page))}`
       }
       ${
         this.purging
