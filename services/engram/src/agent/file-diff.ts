@@ -110,34 +110,34 @@ function backtrack(a: readonly string[], b: readonly string[], trace: readonly I
 
 /** `@@ -start,count +start,count @@` hunks with three lines of context around each run of changes. */
 function renderHunks(ops: readonly Op[]): string {
-  const changed = ops.flatMap((op, index) => (op.kind === ' ' ? [] : [index]));
-  if (changed.length === 0) return '';
-  // Line numbers (1-based) of each op in a and b, before the op applies.
-  const aLine: number[] = [];
-  const bLine: number[] = [];
-  let inA = 1;
-  let inB = 1;
-  for (const op of ops) {
-    aLine.push(inA);
-    bLine.push(inB);
-    if (op.kind !== '+') inA++;
-    if (op.kind !== '-') inB++;
-  }
-  let out = '';
+  const changed: number[] = [];
+  for (let i = 0; i < ops.length; i++) if (ops[i].kind !== ' ') changed.push(i);
+  const parts: string[] = [];
+  // 1-based line numbers in a and b of the op at `cursor`, advanced as hunks move forward.
+  let cursor = 0;
+  let lineA = 1;
+  let lineB = 1;
   let start = 0;
   while (start < changed.length) {
     let end = start;
     while (end + 1 < changed.length && changed[end + 1] - changed[end] <= 2 * CONTEXT_LINES) end++;
     const from = Math.max(0, changed[start] - CONTEXT_LINES);
     const to = Math.min(ops.length, changed[end] + CONTEXT_LINES + 1);
-    const slice = ops.slice(from, to);
-    const countA = slice.filter((op) => op.kind !== '+').length;
-    const countB = slice.filter((op) => op.kind !== '-').length;
-    const startA = countA === 0 ? aLine[from] - 1 : aLine[from];
-    const startB = countB === 0 ? bLine[from] - 1 : bLine[from];
-    out += `@@ -${startA},${countA} +${startB},${countB} @@\n`;
-    for (const op of slice) out += `${op.kind}${op.line}\n`;
+    for (; cursor < from; cursor++) {
+      if (ops[cursor].kind !== '+') lineA++;
+      if (ops[cursor].kind !== '-') lineB++;
+    }
+    const lines: string[] = [];
+    let countA = 0;
+    let countB = 0;
+    for (let i = from; i < to; i++) {
+      if (ops[i].kind !== '+') countA++;
+      if (ops[i].kind !== '-') countB++;
+      lines.push(`${ops[i].kind}${ops[i].line}\n`);
+    }
+    parts.push(`@@ -${countA === 0 ? lineA - 1 : lineA},${countA} +${countB === 0 ? lineB - 1 : lineB},${countB} @@\n`);
+    parts.push(...lines);
     start = end + 1;
   }
-  return out;
+  return parts.join('');
 }
