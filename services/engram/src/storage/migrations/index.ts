@@ -2,7 +2,8 @@ import { memoriesMigration } from './001-memories';
 import { authMigration } from './010-auth';
 import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
-import { trashIndexesMigration } from './013-trash-indexes';
+import { oauthGrantsMigration } from './013-oauth-grants';
+import { trashIndexesMigration } from './014-trash-indexes';
 import { Migration } from './migration';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
@@ -11,5 +12,6 @@ export const MIGRATIONS: readonly Migration[] = [
   authMigration,
   vectorChangesMigration,
   ftsUpdateTriggerMigration,
+  oauthGrantsMigration,
   trashIndexesMigration,
 ];

@@ -5,7 +5,7 @@ import { Migration } from './migration';
  * content hash to restore or purge: two partial indexes over deleted rows only, so live reads pay nothing.
  */
 export const trashIndexesMigration: Migration = {
-  version: 13,
+  version: 14,
   name: 'trash-indexes',
   sql: `
     CREATE INDEX memories_trash_by_time ON memories (namespace, deleted_at) WHERE deleted_at IS NOT NULL;
