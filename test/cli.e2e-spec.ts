@@ -5,7 +5,6 @@ import { after, before, describe, it } from 'node:test';
 import { runEngram } from './engram-cli';
 import { ROOT, tempDir } from './process-harness';
 
-
 describe('engram CLI conventions (a real process)', () => {
   let dir: string;
   before(() => {

@@ -39,7 +39,10 @@ describe('engram keys (CLI)', () => {
   it('refuses a first key that would leave no admin key, naming how to create one', async () => {
     const refused = await keys(['create', '--name', 'alice', '--scopes', 'read,write', '--namespace', 'alice'], db);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /Create an admin key first .*engram keys create --name admin --scopes read,write,admin/);
+    assert.match(
+      refused.stderr,
+      /Create an admin key first .*engram keys create --name admin --scopes read,write,admin/,
+    );
     assert.equal((await keys(['list', '--json'], db)).stdout.includes('alice'), false, 'nothing was stored');
     assert.equal((await call(api.url, 'GET', '/api/memories')).status, 200, 'still open');
   });
@@ -66,7 +69,10 @@ describe('engram keys (CLI)', () => {
     assert.ok(!listed.stdout.includes(key));
     const [header, ...rows] = listed.stdout.trimEnd().split('\n');
     assert.match(header, /^ID +NAME +PREFIX +SCOPES +NAMESPACE +CREATED +LAST USED +EXPIRES +STATE$/);
-    assert.match(rows[0], new RegExp(`^${id} +laptop +egk_\\S{6} +read,write,admin +\\* +\\d{4}-\\d\\d-\\d\\d .* active$`));
+    assert.match(
+      rows[0],
+      new RegExp(`^${id} +laptop +egk_\\S{6} +read,write,admin +\\* +\\d{4}-\\d\\d-\\d\\d .* active$`),
+    );
     assert.match(rows[1], / alice +egk_\S+ +read +alice /);
     assert.equal(JSON.parse((await keys(['list', '--json'], db)).stdout).keys[0].name, 'laptop');
 

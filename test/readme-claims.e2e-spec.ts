@@ -6,7 +6,14 @@ import { serviceHelper } from './engram-cli';
 import { ROOT } from './process-harness';
 
 const { CLI_COMMANDS } = serviceHelper('cli/cli-command.js');
-const DOCUMENTS = ['README.md', 'docs/api.md', 'docs/mcp.md', 'docs/deployment.md', 'docs/agent.md', 'docs/architecture.md'];
+const DOCUMENTS = [
+  'README.md',
+  'docs/api.md',
+  'docs/mcp.md',
+  'docs/deployment.md',
+  'docs/agent.md',
+  'docs/architecture.md',
+];
 const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const scripts: Record<string, string> = JSON.parse(text('package.json')).scripts;
 
@@ -34,7 +41,8 @@ describe('what the README and docs show exists', () => {
   });
 
   it('points only at files inside the repository that exist', () => {
-    const pathLike = /`((?:docs|scripts|charts|k8s|services|test|bench)\/[\w./-]+|[\w.-]+\.(?:md|yaml|json|example|mjs))`/g;
+    const pathLike =
+      /`((?:docs|scripts|charts|k8s|services|test|bench)\/[\w./-]+|[\w.-]+\.(?:md|yaml|json|example|mjs))`/g;
     for (const document of DOCUMENTS) {
       const body = text(document);
       assert.doesNotMatch(body, /\.\.\/shared\//, `${document} points outside the repository`);

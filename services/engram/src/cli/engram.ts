@@ -23,11 +23,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 function printHelp(code: number): number {
-  const lines = [
-    'usage: engram <command> [options]     (engram <command> --help for its options)',
-    '',
-    'commands:',
-  ];
+  const lines = ['usage: engram <command> [options]     (engram <command> --help for its options)', '', 'commands:'];
   for (const [name, { summary }] of Object.entries(CLI_COMMANDS)) lines.push(`  ${name.padEnd(10)} ${summary}`);
   lines.push('', 'options: --help, -h   this text;  --version, -v   the version');
   return print(code === 0 ? process.stdout : process.stderr, lines.join('\n'), code);
@@ -40,8 +36,7 @@ function print(stream: NodeJS.WriteStream, text: string, code: number): number {
 
 /** The service package's version (dist/cli/engram.js → services/engram/package.json). */
 function version(): string {
-  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string })
-    .version;
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 main(process.argv.slice(2)).then(

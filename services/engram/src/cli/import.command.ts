@@ -85,6 +85,7 @@ function summarize(result: Record<string, unknown>): string {
     const files = Array.isArray(result.files_written) ? result.files_written.length : 0;
     return `${result.dry_run ? 'dry run: would write' : 'wrote'} ${files} files to the memory directory ${from}; ${rest}`;
   }
-  if (result.dry_run) return `dry run: would store ${n('items_read') - n('duplicates') - n('failed')} of ${n('items_read')} memories ${from}; ${rest}`;
+  if (result.dry_run)
+    return `dry run: would store ${n('items_read') - n('duplicates') - n('failed')} of ${n('items_read')} memories ${from}; ${rest}`;
   return `stored ${n('stored')} of ${n('items_read')} memories ${from}; ${rest}`;
 }

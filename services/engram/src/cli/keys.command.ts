@@ -77,7 +77,8 @@ export const keysCommand: CliCommand = {
 };
 
 function printKeys(views: KeyView[]): number {
-  if (views.length === 0) return say('no keys yet (the server is open on loopback until one is created)', process.stderr);
+  if (views.length === 0)
+    return say('no keys yet (the server is open on loopback until one is created)', process.stderr);
   const day = (iso: string | null) => iso?.slice(0, 10) ?? '-';
   return printTable(
     ['ID', 'NAME', 'PREFIX', 'SCOPES', 'NAMESPACE', 'CREATED', 'LAST USED', 'EXPIRES', 'STATE'],

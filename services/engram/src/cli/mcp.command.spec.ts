@@ -28,7 +28,10 @@ describe('engram mcp arguments', () => {
   it('names bad input', () => {
     assert.match(splitBridgeFlags(['--url'], {}).problem ?? '', /--url needs a value/);
     assert.match(splitBridgeFlags(['--url', '--api-key', 'k'], {}).problem ?? '', /--url needs a value/);
-    assert.match(splitBridgeFlags(['--uri', 'x'], {}).problem ?? '', /unknown option --uri; accepted: --url, --api-key/);
+    assert.match(
+      splitBridgeFlags(['--uri', 'x'], {}).problem ?? '',
+      /unknown option --uri; accepted: --url, --api-key/,
+    );
     assert.match(splitBridgeFlags(['--url', 'not a url'], {}).problem ?? '', /is not a URL/);
     assert.match(splitBridgeFlags(['--url', 'ftp://x/mcp'], {}).problem ?? '', /must be http/);
     assert.match(splitBridgeFlags(['--api-key', 'k'], {}).problem ?? '', /--api-key needs --url/);

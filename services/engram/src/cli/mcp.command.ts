@@ -56,9 +56,7 @@ export function splitBridgeFlags(
   const url = typeof args.flags.url === 'string' ? args.flags.url : env.MCP_MEMORY_HTTP_ENDPOINT;
   const apiKey = typeof args.flags['api-key'] === 'string' ? args.flags['api-key'] : env.MCP_MEMORY_API_KEY;
   if (url === undefined || url === '') {
-    return args.flags['api-key'] !== undefined
-      ? { rest, problem: '--api-key needs --url' }
-      : { rest };
+    return args.flags['api-key'] !== undefined ? { rest, problem: '--api-key needs --url' } : { rest };
   }
   let parsed: URL;
   try {

@@ -48,25 +48,32 @@ const STORE_USAGE = `usage: engram store <content…> [--tags a,b] [--type <type
 export const searchCommand: CliCommand = {
   usage: SEARCH_USAGE,
   run: (argv) =>
-    runMemoryCommand('search', argv, { ...FILTER_FLAGS, limit: { type: 'string' }, mode: { type: 'string' } }, {
-      usage: SEARCH_USAGE,
-      request: (args) => ({
-        schema: SearchBody,
-        input: {
-          query: args.positionals.join(' '),
-          limit: integer(args.flags.limit),
-          mode: args.flags.mode,
-          ...filters(args),
+    runMemoryCommand(
+      'search',
+      argv,
+      { ...FILTER_FLAGS, limit: { type: 'string' }, mode: { type: 'string' } },
+      {
+        usage: SEARCH_USAGE,
+        request: (args) => ({
+          schema: SearchBody,
+          input: {
+            query: args.positionals.join(' '),
+            limit: integer(args.flags.limit),
+            mode: args.flags.mode,
+            ...filters(args),
+          },
+        }),
+        async execute(context, input, json) {
+          const outcome = await context.get(SearchService).hybridSearch(input as z.output<typeof SearchBody>);
+          if (json) return printJson({ results: outcome.hits.map(toHitView), search_type: outcome.mode });
+          for (const hit of outcome.hits) printMemory(hit.memory, hit.score.toFixed(3));
+          process.stderr.write(
+            `${outcome.hits.length} results (${outcome.mode}, ${Math.round(outcome.elapsedMs)} ms)\n`,
+          );
+          return 0;
         },
-      }),
-      async execute(context, input, json) {
-        const outcome = await context.get(SearchService).hybridSearch(input as z.output<typeof SearchBody>);
-        if (json) return printJson({ results: outcome.hits.map(toHitView), search_type: outcome.mode });
-        for (const hit of outcome.hits) printMemory(hit.memory, hit.score.toFixed(3));
-        process.stderr.write(`${outcome.hits.length} results (${outcome.mode}, ${Math.round(outcome.elapsedMs)} ms)\n`);
-        return 0;
       },
-    }),
+    ),
 };
 
 export const listCommand: CliCommand = {
@@ -141,16 +148,23 @@ async function runMemoryCommand(name: string, argv: readonly string[], flags: Fl
   }
   const parsed = schema.safeParse(withoutUndefined(input));
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${FIELD_FLAGS[String(issue.path[0])] ?? name}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${FIELD_FLAGS[String(issue.path[0])] ?? name}: ${issue.message}`,
+    );
     return usageError(name, problems.join('; '), command.usage);
   }
   const config = configForExistingStore(name, args.configArgv);
   if (typeof config === 'number') return config;
   const logger = createLogger({ ...config, log: { level: config.log.level === 'debug' ? 'debug' : 'warn' } });
-  const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger, abortOnError: false });
+  const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+    logger,
+    abortOnError: false,
+  });
   try {
     const local = currentContext();
-    return await runInContext({ ...local, namespace }, () => command.execute(context, parsed.data, args.flags.json === true));
+    return await runInContext({ ...local, namespace }, () =>
+      command.execute(context, parsed.data, args.flags.json === true),
+    );
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     process.stderr.write(`engram ${name}: ${error.message}\n`);

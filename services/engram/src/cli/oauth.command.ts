@@ -18,7 +18,11 @@ export const oauthCommand: CliCommand = {
     const [action, id] = args.positionals;
     const count = args.positionals.length;
     if (!((action === 'clients' && count === 1) || (action === 'revoke' && count === 2))) {
-      return usageError('oauth', action === undefined ? 'say what to do' : `cannot "${args.positionals.join(' ')}"`, USAGE);
+      return usageError(
+        'oauth',
+        action === undefined ? 'say what to do' : `cannot "${args.positionals.join(' ')}"`,
+        USAGE,
+      );
     }
     const config = configForExistingStore('oauth', args.configArgv);
     if (typeof config === 'number') return config;

@@ -34,7 +34,13 @@ export function createLogger(config: AppConfig, { stderrOnly = false } = {}): Lo
  * Nest's own start-up narration (a line per module and per route, ~75 in all) goes to debug, so info
  * level says only what an operator needs: warnings, the database, and the ready line with the URLs.
  */
-const NEST_START_UP_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+const NEST_START_UP_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
 
 class EngramLogger extends ConsoleLogger {
   override log(message: unknown, ...optionalParams: unknown[]): void {

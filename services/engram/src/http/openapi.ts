@@ -66,6 +66,8 @@ export function setUpOpenApi(app: INestApplication, version: string): void {
     customSiteTitle: 'Engram API',
     // The public init script must not carry the document: it answers with no spec, and the page loads SPEC.
     patchDocumentOnRequest: <Request>(request: Request, _response: unknown, full: typeof document) =>
-      (request as { url?: string }).url?.endsWith('/swagger-ui-init.js') ? (undefined as unknown as typeof document) : full,
+      (request as { url?: string }).url?.endsWith('/swagger-ui-init.js')
+        ? (undefined as unknown as typeof document)
+        : full,
   });
 }
