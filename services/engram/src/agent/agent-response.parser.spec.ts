@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAgentTurn, trimAfterLastTag } from './agent-response.parser';
 import { errorObservation, formatErrorObservation, successObservation } from './observation';
+import { assertLinearCost } from '../testing/linear-cost';
 import { parseRules, questionWithFilters, redactReply } from './privacy-filters';
 
 describe('agent turn parsing (tags only after </think>)', () => {
@@ -79,21 +80,21 @@ describe('observations and filters', () => {
 
   it('redacts hostile replies in linear time (no backtracking blow-up in the built-in patterns)', () => {
     const rules = ['do not reveal ages', 'no e-mail addresses', 'never share phone numbers'];
-    const hostile = [
-      'a'.repeat(100_000),
-      `${'a.'.repeat(50_000)}@`,
-      `x@${'b-'.repeat(50_000)}`,
-      `age${' '.repeat(100_000)}x`,
-      `1${' '.repeat(100_000)}x`,
-      `${'1'.repeat(6)}${'('.repeat(100_000)}`,
+    const hostile: [string, (n: number) => string][] = [
+      ['word run', (n) => 'a'.repeat(n)],
+      ['dotted run before @', (n) => `${'a.'.repeat(n / 2)}@`],
+      ['dashed domain', (n) => `x@${'b-'.repeat(n / 2)}`],
+      ['age then blanks', (n) => `age${' '.repeat(n)}x`],
+      ['digit then blanks', (n) => `1${' '.repeat(n)}x`],
+      ['digits then brackets', (n) => `${'1'.repeat(6)}${'('.repeat(n)}`],
     ];
-    for (const reply of hostile) {
-      const started = performance.now();
-      const { redactions } = redactReply(reply, rules, []);
-      const elapsed = performance.now() - started;
-      // Linear work on 100 KB is a few milliseconds; the quadratic patterns took seconds to minutes.
-      assert.ok(elapsed < 1000, `${reply.slice(0, 12)}…: ${elapsed.toFixed(0)} ms`);
-      assert.equal(redactions, 0, reply.slice(0, 12));
+    for (const [label, build] of hostile) {
+      assert.equal(redactReply(build(12_500), rules, []).redactions, 0, label);
+      assertLinearCost(
+        label,
+        (scale) => build(12_500 * scale),
+        (reply) => redactReply(reply, rules, []),
+      );
     }
     const { reply } = redactReply('aged: 41, aged 7, mail a.b+c@mail.example.org.', rules, []);
     assert.equal(reply, '[redacted], [redacted], mail [redacted].');
