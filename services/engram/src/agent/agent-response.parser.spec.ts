@@ -92,7 +92,7 @@ describe('observations and filters', () => {
       assert.equal(redactReply(build(12_500), rules, []).redactions, 0, label);
       assertLinearCost(
         label,
-        (scale) => build(12_500 * scale),
+        (scale) => build(25_000 * scale),
         (reply) => redactReply(reply, rules, []),
       );
     }
