@@ -227,17 +227,3 @@ Environment of the api container only: the OAuth secrets (the worker never signs
 - name: tmp
   mountPath: /tmp
 {{- end }}
-
-{{/*
-An exec probe that GETs a local path with the API key from the container's environment (kubelet
-httpGet probes cannot send a header read from a Secret). Call with (dict "portVar" "MCP_HTTP_PORT" "path" "/health/ready").
-*/}}
-{{- define "engram.execProbe" -}}
-exec:
-  command:
-    - node
-    - -e
-    - >-
-      fetch('http://127.0.0.1:' + process.env.{{ .portVar }} + '{{ .path }}', { headers: { 'x-api-key': process.env.MCP_API_KEY ?? '' } })
-      .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))
-{{- end }}

@@ -1,5 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { loadConfigOrReport } from '../http/run-api';
+import { loadConfigOrReport } from '../config/config.loader';
 import { createLogger } from '../http/create-app';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { followJob } from '../jobs/job-waiter';

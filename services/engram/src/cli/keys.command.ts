@@ -1,7 +1,7 @@
 import { toKeyView } from '../auth/keys/api-keys.controller';
 import { CreateApiKeyBody } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
-import { loadConfigOrReport } from '../http/run-api';
+import { loadConfigOrReport } from '../config/config.loader';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
 import { CliCommand } from './cli-command';
 

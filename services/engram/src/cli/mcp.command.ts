@@ -1,4 +1,4 @@
-import { loadConfigOrReport } from '../http/run-api';
+import { loadConfigOrReport } from '../config/config.loader';
 import { CliCommand } from './cli-command';
 
 const USAGE = `usage:

@@ -1,4 +1,4 @@
-import { loadConfigOrReport } from '../http/run-api';
+import { loadConfigOrReport } from '../config/config.loader';
 import { OAuthService } from '../oauth/oauth.service';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
 import { CliCommand } from './cli-command';

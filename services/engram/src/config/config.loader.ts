@@ -63,6 +63,17 @@ export function loadConfig({ env, argv = [], cwd = process.cwd() }: ConfigSource
   return config;
 }
 
+/** Loads the configuration, or prints every problem (one per line) to stderr and returns undefined. */
+export function loadConfigOrReport(argv: readonly string[]): AppConfig | undefined {
+  try {
+    return loadConfig({ env: process.env, argv });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return undefined;
+  }
+}
+
 function buildConfig(read: EnvReader, cwd: string): AppConfig {
   const host = read.string('MCP_HTTP_HOST', '127.0.0.1');
   const port = read.integer('MCP_HTTP_PORT', 8000, 0, 65535);

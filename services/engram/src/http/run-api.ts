@@ -1,9 +1,9 @@
 import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, loadConfig } from '../config/config.loader';
-import { AppConfig } from '../config/config.types';
+import { loadConfigOrReport } from '../config/config.loader';
 import { createApp, createLogger } from './create-app';
 import { decideBindAddress } from './bind-address';
+import { recordServing } from '../health/serving-record.repository';
 
 /**
  * The api: REST, docs, health and metrics on MCP_HTTP_HOST:MCP_HTTP_PORT. Resolves with the exit code
@@ -23,19 +23,17 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     logger.error((error as Error).message, 'Startup');
     return 1;
   }
+  const unrecord = recordServing('api', app.getHttpServer(), logger);
   logger.log({ msg: 'Engram ready', url: await app.getUrl(), database: config.storage.sqlitePath }, 'Startup');
-  return closeOnSignals(app, logger);
-}
-
-/** Loads the configuration, or prints every problem (one per line) to stderr and returns undefined. */
-export function loadConfigOrReport(argv: readonly string[]): AppConfig | undefined {
-  try {
-    return loadConfig({ env: process.env, argv });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return undefined;
-  }
+  return closeOnSignals(
+    {
+      async close() {
+        unrecord();
+        await app.close();
+      },
+    },
+    logger,
+  );
 }
 
 /**

@@ -2,7 +2,9 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createLogger } from '../http/create-app';
-import { closeOnSignals, loadConfigOrReport } from '../http/run-api';
+import { loadConfigOrReport } from '../config/config.loader';
+import { closeOnSignals } from '../http/run-api';
+import { recordServing } from '../health/serving-record.repository';
 import { JobsHealth } from '../jobs/jobs-health';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
@@ -31,10 +33,12 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const { port } = server.address() as AddressInfo;
+  const unrecord = recordServing('worker', server, logger);
   logger.log({ msg: 'Engram worker ready', port, database: config.storage.sqlitePath }, 'Startup');
   return closeOnSignals(
     {
       async close() {
+        unrecord();
         server.close();
         await context.close();
       },
