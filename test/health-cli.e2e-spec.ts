@@ -65,7 +65,10 @@ describe('engram health: the container health check of the api and the worker', 
   it('finds the api by itself and checks its liveness on the port it serves', async () => {
     const { code, output } = await health(apiTmp);
     assert.equal(code, 0, output);
-    assert.match(output, new RegExp(`engram api: healthy: GET http://127\\.0\\.0\\.1:${apiPort}/health/live answered 200`));
+    assert.match(
+      output,
+      new RegExp(`engram api: healthy: GET http://127\\.0\\.0\\.1:${apiPort}/health/live answered 200`),
+    );
   });
 
   it('checks a worker on WORKER_HTTP_PORT, not on the api port', async () => {

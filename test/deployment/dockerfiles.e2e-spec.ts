@@ -81,7 +81,10 @@ describe('Dockerfile.mcp', () => {
       .map((i) => i.args)
       .join(' && ');
     assert.match(runs, /npm ci --ignore-scripts/);
-    assert.match(runs, /npm prune --omit=dev/);
+    assert.match(
+      runs,
+      /npm prune --omit=dev --no-audit --no-fund && node scripts\/prune-image-modules\.mjs node_modules/,
+    );
     assert.ok(all(build, 'COPY').some((i) => i.args.includes('package-lock.json')));
     assert.equal(envOf(build).ONNXRUNTIME_NODE_INSTALL, 'skip');
     const rebuilt = /npm rebuild ([a-z0-9@/ -]+?)(?: &&|$)/.exec(runs)?.[1].trim().split(' ');
