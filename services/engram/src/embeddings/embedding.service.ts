@@ -32,6 +32,9 @@ export class EmbeddingService {
     const stop = this.metrics.embeddingDuration.startTimer({ provider: this.embedder.provider });
     try {
       return await this.embedder.embed(texts);
+    } catch (error) {
+      this.metrics.embeddingErrors.inc({ provider: this.embedder.provider });
+      throw error;
     } finally {
       stop();
       this.metrics.embeddedTexts.inc({ provider: this.embedder.provider }, texts.length);

@@ -137,6 +137,7 @@ export class McpCatalog {
       return await call();
     } catch (error) {
       const refused = error instanceof DomainError || error instanceof ZodError || isDatabaseBusy(error);
+      if (isDatabaseBusy(error)) this.metrics.databaseBusy.inc({ surface: 'mcp' });
       outcome = refused ? 'rejected' : 'error';
       return { isError: true, content: [{ type: 'text', text: this.describe(tool, error, outcome) }] };
     } finally {
