@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RunningEngram as Running, serviceHelper, startEngram } from '../engram-cli';
 import { call, freePort, ROOT, tempDir } from '../process-harness';
+import { exportedTypes, isExported, metricNames } from './promql';
+import { PROMETHEUS_SERIES, VLLM_METRICS } from './vllm-metrics';
 
 const { startTestRedis } = serviceHelper('testing/redis-server.js');
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 
 const DASHBOARD = join(ROOT, 'charts', 'engram', 'dashboards', 'engram.json');
+/** The alert rules (the chart's, as rendered for Compose; alert-rules.e2e-spec.ts keeps them equal). */
+const ALERT_RULES = join(ROOT, 'services', 'prometheus', 'engram-alerts.yml');
 const KEY = 'dashboard-test-key-0123456789';
 
 /**
@@ -16,34 +21,6 @@ const KEY = 'dashboard-test-key-0123456789';
  * short: the test fails once a name is exported, so it leaves this list when its issue lands.
  */
 const PENDING_METRICS: Record<string, string> = {};
-
-const PROMQL_WORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'and',
-  'or',
-  'unless',
-  'offset',
-  'bool',
-  'inf',
-  'nan',
-]);
-
-/** Metric names a PromQL expression selects (functions, labels, ranges and keywords removed). */
-export function metricNames(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  return [...bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)]
-    .filter(([, name, call]) => !call && !PROMQL_WORDS.has(name.toLowerCase()))
-    .map(([, name]) => name);
-}
 
 /** Every query of the dashboard: panel targets and template variables. */
 function dashboardQueries(dashboard: any): { where: string; expr: string }[] {
@@ -57,21 +34,6 @@ function dashboardQueries(dashboard: any): { where: string; expr: string }[] {
     queries.push({ where: `variable ${variable.name}`, expr: inner });
   }
   return queries;
-}
-
-/** `# TYPE name kind` lines of a Prometheus exposition. */
-function exportedTypes(text: string): Map<string, string> {
-  return new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, kind]) => [name, kind]));
-}
-
-/** True when a series name is produced by an exported metric (histograms add _bucket, _sum, _count). */
-function isExported(name: string, types: Map<string, string>): boolean {
-  const kind = types.get(name);
-  if (kind && kind !== 'histogram' && kind !== 'summary') return true;
-  const [, base, suffix] = /^(.*)_(bucket|sum|count)$/.exec(name) ?? [];
-  if (!base) return false;
-  const baseKind = types.get(base);
-  return baseKind === 'histogram' || (baseKind === 'summary' && suffix !== 'bucket');
 }
 
 async function scrape(url: string): Promise<string> {
@@ -150,6 +112,19 @@ describe('Grafana dashboard charts/engram/dashboards/engram.json', () => {
         .map((name) => `${where}: ${name}`),
     );
     assert.deepEqual(missing, [], 'dashboard panels whose metric nobody exports');
+  });
+
+  it("has alert rules that select only metrics the running api and worker export, `up`, or vLLM's own", () => {
+    const exported = new Map([...workerTypes, ...apiTypes]);
+    const rules = parse(readFileSync(ALERT_RULES, 'utf8')).groups.flatMap((group: any) => group.rules);
+    assert.ok(rules.length >= 15, `${rules.length} rules`);
+    const unknown = rules.flatMap((rule: any) =>
+      metricNames(rule.expr)
+        .filter((name) => !isExported(name, exported) && !PROMETHEUS_SERIES.includes(name))
+        .filter((name) => !VLLM_METRICS.includes(name))
+        .map((name) => `${rule.alert}: ${name}`),
+    );
+    assert.deepEqual(unknown, [], 'alerts on metrics nobody exports');
   });
 
   it('keeps the list of not-yet-exported metrics honest', () => {

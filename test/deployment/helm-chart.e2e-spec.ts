@@ -53,6 +53,7 @@ const VALUE_SETS: Record<string, ValueSet> = {
     values: {
       metrics: {
         serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+        prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
         dashboard: { enabled: true },
       },
     },
@@ -86,7 +87,11 @@ const VALUE_SETS: Record<string, ValueSet> = {
       vllm: { enabled: true, runtimeClassName: 'nvidia', gpu: { resourceName: 'nvidia.com/mig-3g.20gb' } },
       persistence: { storageClass: 'fast-ssd', backups: { enabled: true } },
       ingress: { enabled: true, tls: [{ secretName: 'engram-tls', hosts: ['engram.example.com'] }] },
-      metrics: { serviceMonitor: { enabled: true }, dashboard: { enabled: true, namespace: 'monitoring' } },
+      metrics: {
+        serviceMonitor: { enabled: true },
+        prometheusRule: { enabled: true },
+        dashboard: { enabled: true, namespace: 'monitoring' },
+      },
       networkPolicy: {
         apiFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
       },
@@ -512,6 +517,33 @@ describe('Helm chart charts/engram', () => {
       assert.equal(endpoint.path, '/metrics');
       assert.deepEqual(endpoint.authorization.credentials, { name: 'mem-engram-auth', key: 'api-key' });
     }
+  });
+
+  it('labels the scraped targets by component and ships the alert rules beside the ServiceMonitor', () => {
+    const objects = render('metrics on');
+    const monitor = only(objects, 'ServiceMonitor');
+    assert.deepEqual(
+      monitor.spec.endpoints.map((e: any) => e.relabelings),
+      [[{ targetLabel: 'component', replacement: 'api' }], [{ targetLabel: 'component', replacement: 'worker' }]],
+    );
+    const rules = only(objects, 'PrometheusRule');
+    assert.equal(rules.metadata.labels.release, 'kube-prometheus-stack', 'selected by the same Prometheus');
+    const alerts = rules.spec.groups.flatMap((group: any) => group.rules.map((rule: any) => rule.alert));
+    assert.ok(alerts.includes('EngramApiDown') && alerts.includes('VllmKvCacheFull'), alerts.join(', '));
+    assert.equal(find(render('defaults'), 'PrometheusRule').length, 0, 'off by default');
+    assert.equal(find(objects, 'ServiceMonitor').length, 1, 'no vLLM ServiceMonitor without vLLM');
+  });
+
+  it('scrapes vLLM with its own ServiceMonitor and lets the metrics peers reach it', () => {
+    const objects = render('everything on');
+    const monitor = only(objects, 'ServiceMonitor', 'mem-engram-vllm');
+    const service = only(objects, 'Service', 'mem-engram-vllm');
+    assert.ok(selects(monitor.spec.selector.matchLabels, service.metadata.labels), 'selects the vLLM Service');
+    assert.deepEqual(monitor.spec.endpoints[0].relabelings, [{ targetLabel: 'component', replacement: 'vllm' }]);
+    assert.equal(monitor.spec.endpoints[0].port, service.spec.ports[0].name);
+    const policy = only(objects, 'NetworkPolicy', 'mem-engram-vllm-metrics');
+    assert.ok(selects(policy.spec.podSelector.matchLabels, vllm(objects).spec.template.metadata.labels));
+    assert.deepEqual(policy.spec.ingress[0].ports, [{ port: 'http', protocol: 'TCP' }]);
   });
 
   it('ships the Grafana dashboard in a ConfigMap labelled for the sidecar', () => {
