@@ -11,7 +11,7 @@ import { AGENT_VARIABLES_PENDING, engramConfigVariables } from './engram-variabl
 
 const COMPOSE_FILE = join(ROOT, 'compose.yaml');
 const TEST_KEY = 'compose-test-key-0123456789';
-const PROFILES = [[], ['gpu'], ['observability'], ['gpu', 'observability']];
+const PROFILES = [[], ['gpu'], ['observability'], ['tracing'], ['gpu', 'observability', 'tracing']];
 
 /** `docker-compose config` (Compose 1.29, no engine needed) with .env.example as the env file. */
 function composeConfig(profiles: string[], env: Record<string, string> = { MCP_API_KEY: TEST_KEY }) {
@@ -62,6 +62,7 @@ describe('compose.yaml', () => {
       assert.deepEqual(Object.keys(parsed.services).sort(), [
         'api',
         'grafana',
+        'jaeger',
         'prometheus',
         'redis',
         'vllm',

@@ -18,6 +18,7 @@ import {
   valuesFile,
   workloads,
 } from './manifests';
+import { serviceHelper } from '../engram-cli';
 import { AGENT_VARIABLES_PENDING, engramConfigVariables } from './engram-variables';
 
 interface ValueSet {
@@ -96,7 +97,15 @@ const VALUE_SETS: Record<string, ValueSet> = {
         apiFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
       },
       config: { LOG_LEVEL: 'debug', ENGRAM_TIMEZONE: 'Europe/Paris' },
+      tracing: {
+        endpoint: 'http://otel-collector.monitoring:4318',
+        sampler: 'parentbased_traceidratio',
+        samplerRatio: 0.2,
+        resourceAttributes: { 'deployment.environment': 'staging area' },
+        headersSecret: { name: 'otel-headers' },
+      },
     },
+    existingSecrets: ['otel-headers'],
   },
 };
 
@@ -182,6 +191,23 @@ describe('Helm chart charts/engram', () => {
       const unknown = names.filter((n) => !known.has(n) && n !== 'REDIS_PASSWORD');
       assert.deepEqual(unknown, [], `${name}: variables Engram never reads`);
     }
+  });
+
+  it('turns the tracing values into the OTEL_* variables Engram reads, the exporter headers from a Secret', () => {
+    const { loadConfig } = serviceHelper('config/config.loader.js');
+    const objects = render('everything on');
+    const data = only(objects, 'ConfigMap', 'mem-engram').data;
+    const tracing = loadConfig({ env: { ...data, MCP_API_KEY: 'a-sufficiently-long-test-key' }, cwd: '/app' }).tracing;
+    assert.equal(tracing.tracesEndpoint, 'http://otel-collector.monitoring:4318/v1/traces');
+    assert.equal(tracing.sampler, 'parentbased_traceidratio');
+    assert.equal(tracing.samplerRatio, 0.2);
+    assert.deepEqual(tracing.resourceAttributes, { 'deployment.environment': 'staging area' });
+    for (const name of ['api', 'worker']) {
+      const headers = envVar(container(api(objects), name), 'OTEL_EXPORTER_OTLP_HEADERS');
+      assert.deepEqual(headers.valueFrom.secretKeyRef, { name: 'otel-headers', key: 'headers' }, name);
+    }
+    const off = only(render('defaults'), 'ConfigMap', 'mem-engram').data;
+    assert.ok(!Object.keys(off).some((key) => key.startsWith('OTEL_')), 'off by default');
   });
 
   it('requests the GPU on the vLLM container only, with the configured resource name', () => {

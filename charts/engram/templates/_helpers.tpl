@@ -129,6 +129,14 @@ keep it), else a random one. Call with (dict "ctx" $ "name" <secret> "key" <key>
 
 {{/* Environment shared by the api and the worker containers. */}}
 {{- define "engram.env" -}}
+{{- with .Values.tracing.headersSecret.name }}
+# Exporter headers (e.g. a collector token) stay in a Secret.
+- name: OTEL_EXPORTER_OTLP_HEADERS
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.tracing.headersSecret.key }}
+{{- end }}
 {{- if .Values.auth.enabled }}
 - name: MCP_API_KEY
   valueFrom:
@@ -206,6 +214,13 @@ Environment of the api container only: the OAuth secrets (the worker never signs
       key: {{ $.Values.auth.oauth.registrationToken.existingSecretKey }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/* A map as the key=value,key=value list OTEL_* variables take (values percent-encoded). */}}
+{{- define "engram.keyValueList" -}}
+{{- $pairs := list }}
+{{- range $key, $value := . }}{{ $pairs = append $pairs (printf "%s=%s" $key (urlquery (toString $value) | replace "+" "%20")) }}{{ end }}
+{{- join "," $pairs }}
 {{- end }}
 
 {{- define "engram.envFrom" -}}

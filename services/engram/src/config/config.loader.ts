@@ -16,6 +16,7 @@ import {
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { EnvReader } from './env-reader';
 import { parseSqlitePragmas } from './sqlite-pragmas';
+import { readTracingConfig } from './tracing-config.reader';
 
 /** Start-up stops with these lines, one per problem, each naming the variable and what it accepts. */
 export class ConfigError extends Error {
@@ -130,6 +131,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     metrics: { public: read.boolean('METRICS_PUBLIC', false) },
     health: { minFreeDiskBytes: read.integer('ENGRAM_MIN_FREE_DISK_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER) },
     log: { level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
+    tracing: readTracingConfig(read),
   };
 }
 

@@ -64,7 +64,8 @@ describe('health, readiness, detailed health and metrics', () => {
       /^http_request_duration_seconds_count\{method="POST",route="\/api\/memories",status="201"\} 2$/m,
     );
     assert.match(text, /^process_resident_memory_bytes /m);
-    for (const check of ['database', 'disk', 'embedder']) assert.match(text, new RegExp(`^engram_ready\\{check="${check}"\\} 1$`, 'm'));
+    for (const check of ['database', 'disk', 'embedder'])
+      assert.match(text, new RegExp(`^engram_ready\\{check="${check}"\\} 1$`, 'm'));
     const free = Number(/^engram_disk_free_bytes (\d+)$/m.exec(text)?.[1]);
     const size = Number(/^engram_disk_size_bytes (\d+)$/m.exec(text)?.[1]);
     assert.ok(free > 0 && size >= free, `free ${free} of ${size}`);

@@ -16,6 +16,8 @@ import { setUpOpenApi } from './openapi';
 import { registerRequestObserver } from './request-observer.hook';
 import { requestId } from './request-id';
 import { ENGRAM_VERSION } from '../common/version';
+import { registerRequestTracing } from '../tracing/request-tracing.hook';
+import { activeTraceIds } from '../tracing/spans';
 
 const LOG_LEVELS = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug'],
@@ -26,11 +28,18 @@ const LOG_LEVELS = {
 
 export function createLogger(config: AppConfig, { stderrOnly = false } = {}): LoggerService {
   const options = { json: true, logLevels: [...LOG_LEVELS[config.log.level]] };
-  return stderrOnly ? new StderrLogger('Engram', options) : new ConsoleLogger('Engram', options);
+  return stderrOnly ? new StderrLogger('Engram', options) : new EngramLogger('Engram', options);
+}
+
+/** JSON lines that carry the trace and span ids of the active span, so a log line leads to its trace. */
+class EngramLogger extends ConsoleLogger {
+  protected override getJsonLogObject(message: unknown, options: Parameters<ConsoleLogger['getJsonLogObject']>[1]) {
+    return { ...super.getJsonLogObject(message, options), ...activeTraceIds() };
+  }
 }
 
 /** For `engram mcp` over stdio, where stdout carries only protocol messages. */
-class StderrLogger extends ConsoleLogger {
+class StderrLogger extends EngramLogger {
   protected override printMessages(
     messages: unknown[],
     context?: string,
@@ -80,6 +89,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   const dashboard = loadDashboardAssets();
   if (dashboard.length === 0) logger.warn('The dashboard is not built: / will answer 404 (npm run build builds it)');
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
+  registerRequestTracing(fastify);
   registerAuthHook(fastify, config, app.get(Authenticator), {
     publicFiles: dashboard.map((asset) => asset.path),
     openPaths: config.oauth.enabled ? OAUTH_OPEN_PATHS : [],

@@ -4,6 +4,7 @@ import { loadConfigOrReport } from '../config/config.loader';
 import { createApp, createLogger } from './create-app';
 import { decideBindAddress } from './bind-address';
 import { recordServing } from '../health/serving-record.repository';
+import { startTracing } from '../tracing/tracing';
 
 /**
  * The api: REST, docs, health and metrics on MCP_HTTP_HOST:MCP_HTTP_PORT. Resolves with the exit code
@@ -13,6 +14,7 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   const config = loadConfigOrReport(argv);
   if (!config) return 78; // EX_CONFIG
   const logger = createLogger(config);
+  const tracing = await startTracing(config.tracing, 'api');
   const bind = decideBindAddress(config);
   if (bind.warning) logger.warn(bind.warning, 'Startup');
   let app: NestFastifyApplication;
@@ -30,6 +32,7 @@ export async function runApi(argv: readonly string[]): Promise<number> {
       async close() {
         unrecord();
         await app.close();
+        await tracing.shutdown();
       },
     },
     logger,

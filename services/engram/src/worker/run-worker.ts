@@ -6,6 +6,7 @@ import { loadConfigOrReport } from '../config/config.loader';
 import { closeOnSignals } from '../http/run-api';
 import { recordServing } from '../health/serving-record.repository';
 import { JobsHealth } from '../jobs/jobs-health';
+import { startTracing } from '../tracing/tracing';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
 import { createWorkerContext } from './worker-context';
@@ -23,6 +24,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     logger.error('The worker needs REDIS_URL; without Redis the api runs jobs itself (no worker needed)', 'Startup');
     return 78;
   }
+  const tracing = await startTracing(config.tracing, 'worker');
   let context: INestApplicationContext;
   let server: Server;
   try {
@@ -41,6 +43,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
         unrecord();
         server.close();
         await context.close();
+        await tracing.shutdown();
       },
     },
     logger,
