@@ -26,8 +26,8 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const unrecord = recordServing('api', app.getHttpServer(), logger);
-  logger.log({ msg: 'Engram ready', url: await app.getUrl(), database: config.storage.sqlitePath }, 'Startup');
-  return closeOnSignals(
+  // Signal handlers before the ready line: a SIGTERM sent as soon as it appears must close, not kill.
+  const stopped = closeOnSignals(
     {
       async close() {
         unrecord();
@@ -37,6 +37,8 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     },
     logger,
   );
+  logger.log({ msg: 'Engram ready', url: await app.getUrl(), database: config.storage.sqlitePath }, 'Startup');
+  return stopped;
 }
 
 /**

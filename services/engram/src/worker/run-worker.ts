@@ -36,8 +36,8 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   }
   const { port } = server.address() as AddressInfo;
   const unrecord = recordServing('worker', server, logger);
-  logger.log({ msg: 'Engram worker ready', port, database: config.storage.sqlitePath }, 'Startup');
-  return closeOnSignals(
+  // Signal handlers before the ready line: a SIGTERM sent as soon as it appears must close, not kill.
+  const stopped = closeOnSignals(
     {
       async close() {
         unrecord();
@@ -48,6 +48,8 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     },
     logger,
   );
+  logger.log({ msg: 'Engram worker ready', port, database: config.storage.sqlitePath }, 'Startup');
+  return stopped;
 }
 
 function probesOf(context: INestApplicationContext) {
