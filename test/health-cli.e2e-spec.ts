@@ -3,11 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DIST, RunningEngram, serviceHelper, startEngram } from './engram-cli';
+import { DIST, RunningStack, startApiAndWorker, startEngram } from './engram-cli';
 import { freePort, tempDir } from './process-harness';
-
-const { startTestRedis } = serviceHelper('testing/redis-server.js');
-const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 
 const KEY = 'health-cli-test-key-0123456789';
 
@@ -28,39 +25,24 @@ describe('engram health: the container health check of the api and the worker', 
   const dir = tempDir();
   const apiTmp = join(dir, 'api-tmp');
   const workerTmp = join(dir, 'worker-tmp');
-  let redis: any;
-  let embeddings: any;
-  let api: RunningEngram;
-  let worker: RunningEngram;
+  let stack: RunningStack;
   let apiPort: number;
   let workerPort: number;
 
   before(async () => {
-    redis = await startTestRedis();
-    embeddings = await startOpenAiEmbeddingsTestDouble({ dimension: 8, model: 'health-model' });
-    const env = {
-      MCP_API_KEY: KEY,
-      REDIS_URL: redis.url,
-      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
-      ENGRAM_EMBEDDING_PROVIDER: 'openai',
-      MCP_EXTERNAL_EMBEDDING_URL: embeddings.url,
-      MCP_EXTERNAL_EMBEDDING_MODEL: embeddings.model,
-    };
     apiPort = await freePort();
     workerPort = await freePort();
     // Each process in a temporary directory of its own, as each container has its own /tmp; both are
     // given both ports, so only the recorded role tells the health check which port is served.
     const ports = { MCP_HTTP_PORT: String(apiPort), WORKER_HTTP_PORT: String(workerPort) };
-    api = await startEngram('serve', { ...env, ...ports, TMPDIR: apiTmp }, dir, 'Engram ready');
-    worker = await startEngram('worker', { ...env, ...ports, TMPDIR: workerTmp }, dir, 'Engram worker ready');
+    stack = await startApiAndWorker(dir, {
+      apiKey: KEY,
+      apiEnv: { ...ports, TMPDIR: apiTmp },
+      workerEnv: { ...ports, TMPDIR: workerTmp },
+    });
   });
 
-  after(async () => {
-    await worker?.stop();
-    await api?.stop();
-    await embeddings?.close();
-    await redis?.close();
-  });
+  after(() => stack?.stop());
 
   it('finds the api by itself and checks its liveness on the port it serves', async () => {
     const { code, output } = await health(apiTmp);

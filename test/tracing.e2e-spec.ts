@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
+import { RunningEngram, RunningStack, serviceHelper, startApiAndWorker, startEngram } from './engram-cli';
 import { call, freePort, tempDir } from './process-harness';
 
-const { startTestRedis } = serviceHelper('testing/redis-server.js');
-const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 const { startOtlpReceiver } = serviceHelper('testing/otlp-receiver.js');
 const { connectHttpClient, callTool } = serviceHelper('testing/mcp-client.js');
 
@@ -49,42 +47,26 @@ function logLines(output: string): Record<string, any>[] {
 describe('OpenTelemetry traces across the api, the queue and the worker', () => {
   const dir = tempDir();
   let receiver: any;
-  let redis: any;
-  let embeddings: any;
+  let stack: RunningStack;
   let api: RunningEngram;
-  let worker: RunningEngram;
 
   before(async () => {
     receiver = await startOtlpReceiver();
-    redis = await startTestRedis();
-    embeddings = await startOpenAiEmbeddingsTestDouble({ dimension: 8, model: 'tracing-model' });
-    const env = {
-      MCP_API_KEY: KEY,
-      REDIS_URL: redis.url,
-      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
-      ENGRAM_EMBEDDING_PROVIDER: 'openai',
-      MCP_EXTERNAL_EMBEDDING_URL: embeddings.url,
-      MCP_EXTERNAL_EMBEDDING_MODEL: embeddings.model,
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-token=secret%20token',
-      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test',
-      // Read by the SDK's batch processor: export within 100 ms instead of 5 s.
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    };
-    api = await startEngram('serve', { ...env, MCP_HTTP_PORT: String(await freePort()) }, dir, 'Engram ready');
-    worker = await startEngram(
-      'worker',
-      { ...env, WORKER_HTTP_PORT: String(await freePort()) },
-      dir,
-      'Engram worker ready',
-    );
+    stack = await startApiAndWorker(dir, {
+      apiKey: KEY,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-token=secret%20token',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test',
+        // Read by the SDK's batch processor: export within 100 ms instead of 5 s.
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
+    });
+    api = stack.api;
   });
 
   after(async () => {
-    await worker?.stop();
-    await api?.stop();
-    await embeddings?.close();
-    await redis?.close();
+    await stack?.stop();
     await receiver?.close();
   });
 

@@ -3,13 +3,10 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RunningEngram as Running, serviceHelper, startEngram } from '../engram-cli';
-import { call, freePort, ROOT, tempDir } from '../process-harness';
+import { RunningStack, startApiAndWorker } from '../engram-cli';
+import { call, ROOT, tempDir } from '../process-harness';
 import { exportedTypes, isExported, metricNames } from './promql';
 import { PROMETHEUS_SERIES, VLLM_METRICS } from './vllm-metrics';
-
-const { startTestRedis } = serviceHelper('testing/redis-server.js');
-const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 
 const DASHBOARD = join(ROOT, 'charts', 'engram', 'dashboards', 'engram.json');
 /** The alert rules (the chart's, as rendered for Compose; alert-rules.e2e-spec.ts keeps them equal). */
@@ -45,31 +42,13 @@ async function scrape(url: string): Promise<string> {
 describe('Grafana dashboard charts/engram/dashboards/engram.json', () => {
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8'));
   const dir = tempDir();
-  let redis: any;
-  let embeddings: any;
-  let api: Running;
-  let worker: Running;
+  let stack: RunningStack;
   let apiTypes: Map<string, string>;
   let workerTypes: Map<string, string>;
 
   before(async () => {
-    redis = await startTestRedis();
-    embeddings = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'dashboard-model' });
-    const env = {
-      MCP_API_KEY: KEY,
-      REDIS_URL: redis.url,
-      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
-      ENGRAM_EMBEDDING_PROVIDER: 'openai',
-      MCP_EXTERNAL_EMBEDDING_URL: embeddings.url,
-      MCP_EXTERNAL_EMBEDDING_MODEL: embeddings.model,
-    };
-    api = await startEngram('serve', { ...env, MCP_HTTP_PORT: String(await freePort()) }, dir, 'Engram ready');
-    worker = await startEngram(
-      'worker',
-      { ...env, WORKER_HTTP_PORT: String(await freePort()) },
-      dir,
-      'Engram worker ready',
-    );
+    stack = await startApiAndWorker(dir, { apiKey: KEY });
+    const { api, worker } = stack;
     // Some traffic, so the histograms hold samples as they would in production.
     const auth = { authorization: `Bearer ${KEY}` };
     assert.equal(
@@ -81,12 +60,7 @@ describe('Grafana dashboard charts/engram/dashboards/engram.json', () => {
     workerTypes = exportedTypes(await scrape(worker.url));
   });
 
-  after(async () => {
-    await worker?.stop();
-    await api?.stop();
-    await embeddings?.close();
-    await redis?.close();
-  });
+  after(() => stack?.stop());
 
   it('finds the metric names in PromQL the way Prometheus reads them', () => {
     assert.deepEqual(
