@@ -1,24 +1,20 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DIST, RunningStack, startApiAndWorker, startEngram } from './engram-cli';
+import { RunningStack, runEngram, startApiAndWorker, startEngram } from './engram-cli';
 import { freePort, tempDir } from './process-harness';
 
 const KEY = 'health-cli-test-key-0123456789';
 
-/** `engram health …` as a container runtime runs it: same environment, own process, exit code. */
+/** `engram health …` as a container runtime runs it: the container's environment, its own /tmp. */
 async function health(tmp: string, args: string[] = [], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), 'health', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: tmp, TMPDIR: tmp, MCP_API_KEY: KEY, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const [code] = await once(child, 'exit');
-  return { code: code as number, output };
+  const { code, stdout, stderr } = await runEngram(
+    ['health', ...args],
+    { TMPDIR: tmp, MCP_API_KEY: KEY, ...env },
+    ROOT,
+  );
+  return { code, output: stdout + stderr };
 }
 
 describe('engram health: the container health check of the api and the worker', () => {

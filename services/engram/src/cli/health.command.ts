@@ -1,61 +1,52 @@
+import { loadConfigOrReport } from '../config/config.loader';
 import { probeServing } from '../health/serving-probe';
 import { SERVING_ROLES, ServingRecordRepository, ServingRole } from '../health/serving-record.repository';
-import { loadConfigOrReport } from '../config/config.loader';
+import { FlagSpec, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
+import { CONFIG_USAGE, usageError } from './cli-output';
 
-const USAGE = 'usage: engram health [api|worker] [--ready] [--timeout <seconds>]';
+const USAGE = `usage: engram health [api|worker] [--ready] [--timeout <seconds>]
+  without a role: whichever of the api and the worker runs here; --ready: /health/ready with MCP_API_KEY
+  exit 0 healthy, 1 not (or nothing runs here)
+  ${CONFIG_USAGE}`;
 
-interface HealthArguments {
-  role?: ServingRole;
-  ready: boolean;
-  timeoutMs: number;
-}
+const FLAGS: FlagSpec = { ready: { type: 'boolean' }, timeout: { type: 'string' } };
 
 /**
  * The container health check (image HEALTHCHECK, compose, the chart's readiness probe): asks the api or
  * worker serving here on the port it recorded when it started listening. Without a role it checks
- * whichever ran here, so one image health check fits both. Exit 0 healthy, 1 not, 64 bad usage.
+ * whichever ran here, so one image health check fits both.
  */
 export const healthCommand: CliCommand = {
-  summary: 'check the api or worker running here (exit 0 healthy, 1 not): the container health check',
+  usage: USAGE,
   async run(argv) {
-    const parsed = parseArguments(argv);
-    if (typeof parsed === 'string') {
-      process.stderr.write(`engram health: ${parsed}\n${USAGE}\n`);
-      return 64; // EX_USAGE
+    const parsed = parseCommandArgs(argv, FLAGS);
+    if ('problem' in parsed) return usageError('health', parsed.problem, USAGE);
+    const [role, ...extra] = parsed.positionals;
+    if (extra.length > 0 || (role !== undefined && !(SERVING_ROLES as readonly string[]).includes(role))) {
+      return usageError('health', `unexpected argument "${extra[0] ?? role}"`, USAGE);
     }
+    const seconds = parsed.flags.timeout === undefined ? 4 : Number(parsed.flags.timeout);
+    if (!(seconds > 0 && seconds <= 300))
+      return usageError('health', '--timeout takes seconds above 0, at most 300', USAGE);
+    const ready = parsed.flags.ready === true;
     const records = new ServingRecordRepository();
-    const roles = parsed.role ? [parsed.role] : SERVING_ROLES.filter((role) => records.read(role));
+    const roles = role ? [role as ServingRole] : SERVING_ROLES.filter((name) => records.read(name));
     if (roles.length === 0) {
       process.stderr.write('engram health: no Engram api or worker has started listening here\n');
       return 1;
     }
-    const apiKey = parsed.ready ? loadConfigOrReport([])?.auth.apiKey : undefined;
+    const apiKey = ready ? loadConfigOrReport(parsed.configArgv)?.auth.apiKey : undefined;
     let healthy = true;
-    for (const role of roles) {
-      const record = records.read(role);
+    for (const name of roles) {
+      const record = records.read(name);
       const result = record
-        ? await probeServing(record, { ready: parsed.ready, apiKey, timeoutMs: parsed.timeoutMs })
+        ? await probeServing(record, { ready, apiKey, timeoutMs: seconds * 1000 })
         : { healthy: false, summary: 'not listening (it has not started, or it stopped)' };
       healthy &&= result.healthy;
-      const line = `engram ${role}: ${result.healthy ? 'healthy' : 'unhealthy'}: ${result.summary}\n`;
+      const line = `engram ${name}: ${result.healthy ? 'healthy' : 'unhealthy'}: ${result.summary}\n`;
       (result.healthy ? process.stdout : process.stderr).write(line);
     }
     return healthy ? 0 : 1;
   },
 };
-
-function parseArguments(argv: readonly string[]): HealthArguments | string {
-  const parsed: HealthArguments = { ready: false, timeoutMs: 4000 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--ready') parsed.ready = true;
-    else if (arg === '--timeout') {
-      const seconds = Number(argv[++i]);
-      if (!(seconds > 0 && seconds <= 300)) return '--timeout needs a number of seconds above 0, at most 300';
-      parsed.timeoutMs = seconds * 1000;
-    } else if ((SERVING_ROLES as readonly string[]).includes(arg) && !parsed.role) parsed.role = arg as ServingRole;
-    else return `unexpected argument "${arg}"`;
-  }
-  return parsed;
-}

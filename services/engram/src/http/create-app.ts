@@ -13,7 +13,7 @@ import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-a
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
 import { registerJsonBodyParser } from './json-body.parser';
-import { setUpOpenApi } from './openapi';
+import { DOCS_PAGE_PATHS, setUpOpenApi } from './openapi';
 import { registerRequestObserver } from './request-observer.hook';
 import { requestId } from './request-id';
 import { ENGRAM_VERSION } from '../common/version';
@@ -32,8 +32,32 @@ export function createLogger(config: AppConfig, { stderrOnly = false } = {}): Lo
   return stderrOnly ? new StderrLogger('Engram', options) : new EngramLogger('Engram', options);
 }
 
-/** JSON lines that carry the trace and span ids of the active span, so a log line leads to its trace. */
+/**
+ * Nest's own start-up narration (a line per module and per route, ~75 in all) goes to debug, so info
+ * level says only what an operator needs: warnings, the database, and the ready line with the URLs.
+ */
+const NEST_START_UP_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
+/** JSON lines; while a span is active they carry its trace and span ids, so a log line leads to its trace. */
 class EngramLogger extends ConsoleLogger {
+  override log(message: unknown, ...optionalParams: unknown[]): void {
+    const context = optionalParams.at(-1);
+    if (typeof context === 'string' && NEST_START_UP_CONTEXTS.has(context)) super.debug(message, ...optionalParams);
+    else super.log(message, ...optionalParams);
+  }
+
+  /** A busy port is reported by runApi as one line with what to do; Nest's stack trace would bury it. */
+  override error(message: unknown, ...optionalParams: unknown[]): void {
+    if (optionalParams.at(-1) === 'NestApplication' && String(message).includes('EADDRINUSE')) return;
+    super.error(message, ...optionalParams);
+  }
+
   protected override getJsonLogObject(message: unknown, options: Parameters<ConsoleLogger['getJsonLogObject']>[1]) {
     return { ...super.getJsonLogObject(message, options), ...activeTraceIds() };
   }
@@ -95,7 +119,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
     publicFiles: dashboard.map((asset) => asset.path),
     // With OAuth off the discovery documents answer 404 to anyone, so MCP clients learn at once that
     // this server takes API keys instead of starting an OAuth flow it cannot finish.
-    openPaths: config.oauth.enabled ? OAUTH_OPEN_PATHS : OAUTH_DISCOVERY_PATHS,
+    openPaths: [...DOCS_PAGE_PATHS, ...(config.oauth.enabled ? OAUTH_OPEN_PATHS : OAUTH_DISCOVERY_PATHS)],
     unauthorized: config.oauth.enabled
       ? (path, presented) =>
           path === '/mcp' ? mcpUnauthorized(`${config.publicUrl}${RESOURCE_METADATA_PATH}`, presented) : undefined

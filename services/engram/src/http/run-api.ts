@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfigOrReport } from '../config/config.loader';
+import { Authenticator } from '../auth/authenticator';
 import { createApp, createLogger } from './create-app';
 import { decideBindAddress } from './bind-address';
 import { recordServing } from '../health/serving-record.repository';
@@ -17,13 +20,23 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   const tracing = await startTracing(config.tracing, 'api');
   const bind = decideBindAddress(config);
   if (bind.warning) logger.warn(bind.warning, 'Startup');
+  const database = resolve(config.storage.sqlitePath);
+  if (config.storage.sqlitePath !== ':memory:' && !existsSync(database)) {
+    logger.log({ msg: 'No database yet: creating a new, empty one', database }, 'Startup');
+  }
   let app: NestFastifyApplication;
   try {
     app = await createApp(config, logger);
     await app.listen({ host: bind.host, port: config.http.port });
   } catch (error) {
-    logger.error((error as Error).message, 'Startup');
-    return 1;
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      logger.error((error as Error).message, 'Startup');
+      return 1;
+    }
+    process.stderr.write(
+      `engram: port ${config.http.port} on ${bind.host} is in use (another Engram?); stop it or choose another port with MCP_HTTP_PORT or --port\n`,
+    );
+    return 69; // EX_UNAVAILABLE
   }
   const unrecord = recordServing('api', app.getHttpServer(), logger);
   // Signal handlers before the ready line: a SIGTERM sent as soon as it appears must close, not kill.
@@ -37,8 +50,23 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     },
     logger,
   );
-  logger.log({ msg: 'Engram ready', url: await app.getUrl(), database: config.storage.sqlitePath }, 'Startup');
+  logger.log(readyLine(await app.getUrl(), app.get(Authenticator).credentialsRequired(), database), 'Startup');
   return stopped;
+}
+
+/** The one line that says the server is up: where to go, and whether it asks for keys. */
+function readyLine(url: string, keyed: boolean, database: string) {
+  const base = url.replace('://[::1]', '://localhost').replace('://127.0.0.1', '://localhost');
+  return {
+    msg: 'Engram ready',
+    mode: keyed
+      ? 'keyed: every request needs an API key'
+      : 'keyless: loopback only, no key needed until the first key is created',
+    dashboard: `${base}/`,
+    mcp: `${base}/mcp`,
+    api_docs: `${base}/api/docs`,
+    database,
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import { authMigration } from './010-auth';
 import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
 import { oauthGrantsMigration } from './013-oauth-grants';
+import { trashIndexesMigration } from './014-trash-indexes';
 import { Migration } from './migration';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   vectorChangesMigration,
   ftsUpdateTriggerMigration,
   oauthGrantsMigration,
+  trashIndexesMigration,
 ];
