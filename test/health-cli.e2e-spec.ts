@@ -12,7 +12,7 @@ async function health(tmp: string, args: string[] = [], env: Record<string, stri
   const { code, stdout, stderr } = await runEngram(
     ['health', ...args],
     { TMPDIR: tmp, MCP_API_KEY: KEY, ...env },
-    ROOT,
+    tmpdir(),
   );
   return { code, output: stdout + stderr };
 }
