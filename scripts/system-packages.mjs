@@ -10,6 +10,8 @@ export const REQUIRED_PACKAGES = {
   unzip: 'unzip', // scripts/k8s-tools.mjs unpacks helm and kubectl from an npm-shipped zip
   bwrap: 'bubblewrap', // the memory agent's sandbox suite runs model-written code in bubblewrap
   openssl: 'openssl', // the OAuth metadata-document suite makes a test CA and serves documents over https
+  promtool: 'prometheus', // the alert rules are checked and unit-tested with `promtool`
+  'systemd-analyze': 'systemd', // the systemd units are checked with `systemd-analyze verify` and `security`
 };
 
 function onPath(command) {

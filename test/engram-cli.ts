@@ -63,6 +63,66 @@ export async function startEngram(
   };
 }
 
+export interface RunningStack {
+  api: RunningEngram;
+  worker: RunningEngram;
+  redis: { url: string };
+  /** Stops the worker, the api, the embeddings endpoint and Redis, in that order. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The deployed shape: an api and a worker on one database, jobs through a real redis-server, embeddings
+ * from the OpenAI-compatible test double (so no local model loads). `env` goes to both processes,
+ * `apiEnv`/`workerEnv` to one; each gets a free port unless given one.
+ */
+export async function startApiAndWorker(
+  dir: string,
+  options: {
+    apiKey: string;
+    env?: Record<string, string>;
+    apiEnv?: Record<string, string>;
+    workerEnv?: Record<string, string>;
+  },
+): Promise<RunningStack> {
+  const { startTestRedis } = serviceHelper('testing/redis-server.js');
+  const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+  const redis = await startTestRedis();
+  const embeddings = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'stack-model' });
+  const env = {
+    MCP_API_KEY: options.apiKey,
+    REDIS_URL: redis.url,
+    MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
+    ENGRAM_EMBEDDING_PROVIDER: 'openai',
+    MCP_EXTERNAL_EMBEDDING_URL: embeddings.url,
+    MCP_EXTERNAL_EMBEDDING_MODEL: embeddings.model,
+    ...options.env,
+  };
+  const api = await startEngram(
+    'serve',
+    { ...env, MCP_HTTP_PORT: String(await freePort()), ...options.apiEnv },
+    dir,
+    'Engram ready',
+  );
+  const worker = await startEngram(
+    'worker',
+    { ...env, WORKER_HTTP_PORT: String(await freePort()), ...options.workerEnv },
+    dir,
+    'Engram worker ready',
+  );
+  return {
+    api,
+    worker,
+    redis,
+    async stop() {
+      await worker.stop();
+      await api.stop();
+      await embeddings.close();
+      await redis.close();
+    },
+  };
+}
+
 export interface EngramRun {
   code: number;
   stdout: string;

@@ -1,52 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ROOT } from '../process-harness';
-
-interface Instruction {
-  keyword: string;
-  args: string;
-  /** Index of the build stage (FROM) the instruction belongs to. */
-  stage: number;
-}
-
-/** A Dockerfile as instructions: comments dropped, continuation lines joined. */
-function parseDockerfile(name: string): Instruction[] {
-  const text = readFileSync(join(ROOT, name), 'utf8');
-  const logical = text
-    .split('\n')
-    .filter((line) => !/^\s*#/.test(line))
-    .join('\n')
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .filter((line) => line.trim() !== '');
-  let stage = -1;
-  return logical.map((line) => {
-    const [, keyword, args] = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line) ?? [];
-    if (!keyword) throw new Error(`${name}: cannot parse "${line}"`);
-    if (keyword.toUpperCase() === 'FROM') stage++;
-    return { keyword: keyword.toUpperCase(), args: args.trim().replace(/\s+/g, ' '), stage };
-  });
-}
-
-const all = (file: Instruction[], keyword: string) => file.filter((i) => i.keyword === keyword);
-const finalStage = (file: Instruction[]) => file.filter((i) => i.stage === Math.max(...file.map((j) => j.stage)));
-const last = (file: Instruction[], keyword: string) => all(finalStage(file), keyword).at(-1);
-
-/** ENV instructions of a stage as a map (KEY=value pairs, quotes removed). */
-function envOf(instructions: Instruction[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const { args } of all(instructions, 'ENV')) {
-    for (const [, key, quoted, single, bare] of args.matchAll(/([A-Z_][A-Z0-9_]*)=(?:"([^"]*)"|'([^']*)'|(\S*))/g)) {
-      env[key] = quoted ?? single ?? bare;
-    }
-  }
-  return env;
-}
+import {
+  all,
+  entrypointScript,
+  envOf,
+  finalStage,
+  Instruction,
+  last,
+  parseDockerfile,
+  runVllmEntrypoint,
+} from './dockerfile';
 
 /** Base images must carry an exact version (or a digest), never `latest` or a bare major. */
 function assertPinned(from: string) {
@@ -73,6 +40,27 @@ function cliCommands(): string[] {
   return [...source.matchAll(/^ {2}([a-z-]+): \{/gm)].map((m) => m[1]);
 }
 
+describe('both Dockerfiles', () => {
+  it('build without a `# syntax=` directive, which makes BuildKit pull a frontend image first', () => {
+    for (const name of ['Dockerfile.mcp', 'Dockerfile.vllm']) {
+      const text = readFileSync(join(ROOT, name), 'utf8');
+      assert.doesNotMatch(text, /^#\s*syntax\s*=/im, name);
+    }
+  });
+
+  it('declare health checks in exec form with no shell one-liners (podman and podman-compose split those)', () => {
+    for (const name of ['Dockerfile.mcp', 'Dockerfile.vllm']) {
+      const healthcheck = last(parseDockerfile(name), 'HEALTHCHECK')!.args;
+      const command = JSON.parse(/CMD (\[.*\])$/.exec(healthcheck)?.[1] ?? 'null') as string[] | null;
+      assert.ok(Array.isArray(command), `${name}: exec form`);
+      assert.ok(
+        command.every((arg) => !/\s/.test(arg)),
+        `${name}: ${command}`,
+      );
+    }
+  });
+});
+
 describe('Dockerfile.mcp', () => {
   const file = parseDockerfile('Dockerfile.mcp');
 
@@ -93,7 +81,10 @@ describe('Dockerfile.mcp', () => {
       .map((i) => i.args)
       .join(' && ');
     assert.match(runs, /npm ci --ignore-scripts/);
-    assert.match(runs, /npm prune --omit=dev/);
+    assert.match(
+      runs,
+      /npm prune --omit=dev --no-audit --no-fund && node scripts\/prune-image-modules\.mjs node_modules/,
+    );
     assert.ok(all(build, 'COPY').some((i) => i.args.includes('package-lock.json')));
     assert.equal(envOf(build).ONNXRUNTIME_NODE_INSTALL, 'skip');
     const rebuilt = /npm rebuild ([a-z0-9@/ -]+?)(?: &&|$)/.exec(runs)?.[1].trim().split(' ');
@@ -155,11 +146,16 @@ describe('Dockerfile.mcp', () => {
     );
   });
 
-  it('checks /health/live on the api port and keeps data under the /data volume', () => {
+  it('checks whichever process runs with `engram health`, and keeps data under the /data volume', () => {
     const healthcheck = last(file, 'HEALTHCHECK')!.args;
-    assert.match(healthcheck, /\/health\/live/);
-    assert.match(healthcheck, /MCP_HTTP_PORT/);
     assert.match(healthcheck, /--start-period=\d+s/);
+    const command = JSON.parse(/CMD (\[.*\])$/.exec(healthcheck)![1]) as string[];
+    assert.deepEqual(command, ['engram', 'health'], 'no role: the api and the worker are both found');
+    assert.ok(cliCommands().includes('health'), 'engram health exists');
+    const linked = all(finalStage(file), 'RUN').some((i) =>
+      /ln -s \S+\/bin\/engram\.js \/usr\/local\/bin\/engram/.test(i.args),
+    );
+    assert.ok(linked, '`engram` is on PATH for the health check');
     const env = envOf(finalStage(file));
     assert.equal(env.MCP_HTTP_HOST, '0.0.0.0');
     assert.equal(env.MCP_MEMORY_SQLITE_PATH, '/data/engram.db');
@@ -211,36 +207,20 @@ describe('Dockerfile.vllm', () => {
       assert.match(env[cache], /^\/models\//, cache);
     assert.match(last(file, 'VOLUME')!.args, /"\/models"/);
     const healthcheck = last(file, 'HEALTHCHECK')!.args;
-    assert.match(healthcheck, /127\.0\.0\.1:8000\/health/);
+    const command = JSON.parse(/CMD (\[.*\])$/.exec(healthcheck)![1])[0] as string;
+    const copy = all(file, 'COPY').find((i) => i.args.endsWith(` /usr/local/bin/${command}`))!;
+    const script = readFileSync(join(ROOT, copy.args.split(' ').at(-2)!), 'utf8');
+    assert.match(script, /127\.0\.0\.1:8000\/health/);
     const minutes = Number(/--start-period=(\d+)m/.exec(healthcheck)?.[1]);
     assert.ok(minutes >= 10, 'room for the first ~8 GB download');
   });
 
-  it('has the same serving defaults as the Helm chart', () => {
-    assert.equal(env.MEM_AGENT_MODEL, values.model);
-    assert.equal(env.MEM_AGENT_SERVED_NAME, values.servedModelName);
-    assert.equal(Number(env.MEM_AGENT_MAX_MODEL_LEN), values.maxModelLen);
-    assert.equal(env.MEM_AGENT_DTYPE, values.dtype);
-    assert.equal(Number(env.MEM_AGENT_GPU_MEMORY_UTILIZATION), values.gpuMemoryUtilization);
-    assert.deepEqual(JSON.parse(env.MEM_AGENT_GENERATION_DEFAULTS), values.generationDefaults);
-  });
-
   it('starts `vllm serve` with the reference flags, extra arguments and the key when one is set', () => {
-    const entrypoint = JSON.parse(last(file, 'ENTRYPOINT')!.args)[0] as string;
-    const copy = all(file, 'COPY').find((i) => i.args.endsWith(` ${entrypoint}`))!;
-    const script = join(ROOT, copy.args.split(' ').at(-2)!);
-    assert.ok(statSync(script).mode & 0o111, 'executable in the repository too');
-    // A stand-in `vllm` on PATH records the arguments it was started with.
-    const bin = mkdtempSync(join(tmpdir(), 'engram-vllm-'));
-    writeFileSync(join(bin, 'vllm'), '#!/bin/sh\nfor arg in "$@"; do printf "%s\\n" "$arg"; done\n');
-    chmodSync(join(bin, 'vllm'), 0o755);
+    assert.ok(statSync(entrypointScript(file)).mode & 0o111, 'executable in the repository too');
     const run = (extraEnv: Record<string, string>) => {
-      const result = spawnSync('sh', [script, '--enable-prefix-caching'], {
-        encoding: 'utf8',
-        env: { PATH: `${bin}:/usr/bin:/bin`, ...env, ...extraEnv },
-      });
+      const result = runVllmEntrypoint({ ...env, ...extraEnv }, ['--enable-prefix-caching']);
       assert.equal(result.status, 0, result.stderr);
-      return result.stdout.trimEnd().split('\n');
+      return result.argv;
     };
     const argv = run({});
     assert.deepEqual(argv.slice(0, 2), ['serve', 'driaforall/mem-agent']);
@@ -257,5 +237,28 @@ describe('Dockerfile.vllm', () => {
     const keyed = run({ VLLM_API_KEY: 'secret-key', MEM_AGENT_MAX_MODEL_LEN: '16384' });
     assert.equal(keyed[keyed.indexOf('--api-key') + 1], 'secret-key');
     assert.equal(keyed[keyed.indexOf('--max-model-len') + 1], '16384', 'compose can override the defaults');
+  });
+
+  it("keeps the serving defaults in the entrypoint alone, equal to the Helm chart's, and applies them to unset or empty variables", () => {
+    assert.deepEqual(
+      Object.keys(env).filter((name) => name.startsWith('MEM_AGENT_')),
+      [],
+      'no second copy of the defaults in ENV (an unset compose variable would erase it)',
+    );
+    const blanks: Record<string, string>[] = [
+      {},
+      { MEM_AGENT_MAX_MODEL_LEN: '', MEM_AGENT_GPU_MEMORY_UTILIZATION: '' },
+    ];
+    for (const blank of blanks) {
+      const { status, stderr, argv } = runVllmEntrypoint(blank);
+      assert.equal(status, 0, stderr);
+      const flag = (name: string) => argv[argv.indexOf(name) + 1];
+      assert.equal(argv[1], values.model);
+      assert.equal(flag('--served-model-name'), values.servedModelName);
+      assert.equal(Number(flag('--max-model-len')), values.maxModelLen);
+      assert.equal(flag('--dtype'), values.dtype);
+      assert.equal(Number(flag('--gpu-memory-utilization')), values.gpuMemoryUtilization);
+      assert.deepEqual(JSON.parse(flag('--override-generation-config')), values.generationDefaults);
+    }
   });
 });

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RunningEngram as Running, serviceHelper, startEngram } from '../engram-cli';
-import { call, freePort, ROOT, tempDir } from '../process-harness';
-
-const { startTestRedis } = serviceHelper('testing/redis-server.js');
-const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+import { RunningStack, startApiAndWorker } from '../engram-cli';
+import { call, ROOT, tempDir } from '../process-harness';
+import { exportedTypes, isExported, metricNames } from './promql';
+import { PROMETHEUS_SERIES, VLLM_METRICS } from './vllm-metrics';
 
 const DASHBOARD = join(ROOT, 'charts', 'engram', 'dashboards', 'engram.json');
+/** The alert rules (the chart's, as rendered for Compose; alert-rules.e2e-spec.ts keeps them equal). */
+const ALERT_RULES = join(ROOT, 'services', 'prometheus', 'engram-alerts.yml');
 const KEY = 'dashboard-test-key-0123456789';
 
 /**
@@ -16,34 +18,6 @@ const KEY = 'dashboard-test-key-0123456789';
  * short: the test fails once a name is exported, so it leaves this list when its issue lands.
  */
 const PENDING_METRICS: Record<string, string> = {};
-
-const PROMQL_WORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'and',
-  'or',
-  'unless',
-  'offset',
-  'bool',
-  'inf',
-  'nan',
-]);
-
-/** Metric names a PromQL expression selects (functions, labels, ranges and keywords removed). */
-export function metricNames(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  return [...bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)]
-    .filter(([, name, call]) => !call && !PROMQL_WORDS.has(name.toLowerCase()))
-    .map(([, name]) => name);
-}
 
 /** Every query of the dashboard: panel targets and template variables. */
 function dashboardQueries(dashboard: any): { where: string; expr: string }[] {
@@ -59,21 +33,6 @@ function dashboardQueries(dashboard: any): { where: string; expr: string }[] {
   return queries;
 }
 
-/** `# TYPE name kind` lines of a Prometheus exposition. */
-function exportedTypes(text: string): Map<string, string> {
-  return new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, kind]) => [name, kind]));
-}
-
-/** True when a series name is produced by an exported metric (histograms add _bucket, _sum, _count). */
-function isExported(name: string, types: Map<string, string>): boolean {
-  const kind = types.get(name);
-  if (kind && kind !== 'histogram' && kind !== 'summary') return true;
-  const [, base, suffix] = /^(.*)_(bucket|sum|count)$/.exec(name) ?? [];
-  if (!base) return false;
-  const baseKind = types.get(base);
-  return baseKind === 'histogram' || (baseKind === 'summary' && suffix !== 'bucket');
-}
-
 async function scrape(url: string): Promise<string> {
   const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
   assert.equal(response.status, 200);
@@ -83,31 +42,13 @@ async function scrape(url: string): Promise<string> {
 describe('Grafana dashboard charts/engram/dashboards/engram.json', () => {
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8'));
   const dir = tempDir();
-  let redis: any;
-  let embeddings: any;
-  let api: Running;
-  let worker: Running;
+  let stack: RunningStack;
   let apiTypes: Map<string, string>;
   let workerTypes: Map<string, string>;
 
   before(async () => {
-    redis = await startTestRedis();
-    embeddings = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'dashboard-model' });
-    const env = {
-      MCP_API_KEY: KEY,
-      REDIS_URL: redis.url,
-      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
-      ENGRAM_EMBEDDING_PROVIDER: 'openai',
-      MCP_EXTERNAL_EMBEDDING_URL: embeddings.url,
-      MCP_EXTERNAL_EMBEDDING_MODEL: embeddings.model,
-    };
-    api = await startEngram('serve', { ...env, MCP_HTTP_PORT: String(await freePort()) }, dir, 'Engram ready');
-    worker = await startEngram(
-      'worker',
-      { ...env, WORKER_HTTP_PORT: String(await freePort()) },
-      dir,
-      'Engram worker ready',
-    );
+    stack = await startApiAndWorker(dir, { apiKey: KEY });
+    const { api, worker } = stack;
     // Some traffic, so the histograms hold samples as they would in production.
     const auth = { authorization: `Bearer ${KEY}` };
     assert.equal(
@@ -119,12 +60,7 @@ describe('Grafana dashboard charts/engram/dashboards/engram.json', () => {
     workerTypes = exportedTypes(await scrape(worker.url));
   });
 
-  after(async () => {
-    await worker?.stop();
-    await api?.stop();
-    await embeddings?.close();
-    await redis?.close();
-  });
+  after(() => stack?.stop());
 
   it('finds the metric names in PromQL the way Prometheus reads them', () => {
     assert.deepEqual(
@@ -150,6 +86,19 @@ describe('Grafana dashboard charts/engram/dashboards/engram.json', () => {
         .map((name) => `${where}: ${name}`),
     );
     assert.deepEqual(missing, [], 'dashboard panels whose metric nobody exports');
+  });
+
+  it("has alert rules that select only metrics the running api and worker export, `up`, or vLLM's own", () => {
+    const exported = new Map([...workerTypes, ...apiTypes]);
+    const rules = parse(readFileSync(ALERT_RULES, 'utf8')).groups.flatMap((group: any) => group.rules);
+    assert.ok(rules.length >= 15, `${rules.length} rules`);
+    const unknown = rules.flatMap((rule: any) =>
+      metricNames(rule.expr)
+        .filter((name) => !isExported(name, exported) && !PROMETHEUS_SERIES.includes(name))
+        .filter((name) => !VLLM_METRICS.includes(name))
+        .map((name) => `${rule.alert}: ${name}`),
+    );
+    assert.deepEqual(unknown, [], 'alerts on metrics nobody exports');
   });
 
   it('keeps the list of not-yet-exported metrics honest', () => {

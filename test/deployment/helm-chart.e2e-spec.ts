@@ -18,6 +18,7 @@ import {
   valuesFile,
   workloads,
 } from './manifests';
+import { serviceHelper } from '../engram-cli';
 import { AGENT_VARIABLES_PENDING, engramConfigVariables } from './engram-variables';
 
 interface ValueSet {
@@ -53,6 +54,7 @@ const VALUE_SETS: Record<string, ValueSet> = {
     values: {
       metrics: {
         serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+        prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
         dashboard: { enabled: true },
       },
     },
@@ -86,12 +88,24 @@ const VALUE_SETS: Record<string, ValueSet> = {
       vllm: { enabled: true, runtimeClassName: 'nvidia', gpu: { resourceName: 'nvidia.com/mig-3g.20gb' } },
       persistence: { storageClass: 'fast-ssd', backups: { enabled: true } },
       ingress: { enabled: true, tls: [{ secretName: 'engram-tls', hosts: ['engram.example.com'] }] },
-      metrics: { serviceMonitor: { enabled: true }, dashboard: { enabled: true, namespace: 'monitoring' } },
+      metrics: {
+        serviceMonitor: { enabled: true },
+        prometheusRule: { enabled: true },
+        dashboard: { enabled: true, namespace: 'monitoring' },
+      },
       networkPolicy: {
         apiFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
       },
       config: { LOG_LEVEL: 'debug', ENGRAM_TIMEZONE: 'Europe/Paris' },
+      tracing: {
+        endpoint: 'http://otel-collector.monitoring:4318',
+        sampler: 'parentbased_traceidratio',
+        samplerRatio: 0.2,
+        resourceAttributes: { 'deployment.environment': 'staging area' },
+        headersSecret: { name: 'otel-headers' },
+      },
     },
+    existingSecrets: ['otel-headers'],
   },
 };
 
@@ -177,6 +191,23 @@ describe('Helm chart charts/engram', () => {
       const unknown = names.filter((n) => !known.has(n) && n !== 'REDIS_PASSWORD');
       assert.deepEqual(unknown, [], `${name}: variables Engram never reads`);
     }
+  });
+
+  it('turns the tracing values into the OTEL_* variables Engram reads, the exporter headers from a Secret', () => {
+    const { loadConfig } = serviceHelper('config/config.loader.js');
+    const objects = render('everything on');
+    const data = only(objects, 'ConfigMap', 'mem-engram').data;
+    const tracing = loadConfig({ env: { ...data, MCP_API_KEY: 'a-sufficiently-long-test-key' }, cwd: '/app' }).tracing;
+    assert.equal(tracing.tracesEndpoint, 'http://otel-collector.monitoring:4318/v1/traces');
+    assert.equal(tracing.sampler, 'parentbased_traceidratio');
+    assert.equal(tracing.samplerRatio, 0.2);
+    assert.deepEqual(tracing.resourceAttributes, { 'deployment.environment': 'staging area' });
+    for (const name of ['api', 'worker']) {
+      const headers = envVar(container(api(objects), name), 'OTEL_EXPORTER_OTLP_HEADERS');
+      assert.deepEqual(headers.valueFrom.secretKeyRef, { name: 'otel-headers', key: 'headers' }, name);
+    }
+    const off = only(render('defaults'), 'ConfigMap', 'mem-engram').data;
+    assert.ok(!Object.keys(off).some((key) => key.startsWith('OTEL_')), 'off by default');
   });
 
   it('requests the GPU on the vLLM container only, with the configured resource name', () => {
@@ -277,9 +308,8 @@ describe('Helm chart charts/engram', () => {
     }
     const engram = container(api(render('defaults')), 'api');
     assert.equal(engram.livenessProbe.httpGet.path, '/health/live');
-    const readiness = engram.readinessProbe.exec.command.join(' ');
-    assert.match(readiness, /\/health\/ready/);
-    assert.match(readiness, /MCP_API_KEY/, 'the readiness path needs the key, read from the environment');
+    // /health/ready needs the key: `engram health` reads it from the container's environment.
+    assert.deepEqual(engram.readinessProbe.exec.command, ['engram', 'health', 'api', '--ready']);
   });
 
   it('runs every pod as non-root without privilege escalation', () => {
@@ -518,6 +548,33 @@ describe('Helm chart charts/engram', () => {
       assert.equal(endpoint.path, '/metrics');
       assert.deepEqual(endpoint.authorization.credentials, { name: 'mem-engram-auth', key: 'api-key' });
     }
+  });
+
+  it('labels the scraped targets by component and ships the alert rules beside the ServiceMonitor', () => {
+    const objects = render('metrics on');
+    const monitor = only(objects, 'ServiceMonitor');
+    assert.deepEqual(
+      monitor.spec.endpoints.map((e: any) => e.relabelings),
+      [[{ targetLabel: 'component', replacement: 'api' }], [{ targetLabel: 'component', replacement: 'worker' }]],
+    );
+    const rules = only(objects, 'PrometheusRule');
+    assert.equal(rules.metadata.labels.release, 'kube-prometheus-stack', 'selected by the same Prometheus');
+    const alerts = rules.spec.groups.flatMap((group: any) => group.rules.map((rule: any) => rule.alert));
+    assert.ok(alerts.includes('EngramApiDown') && alerts.includes('VllmKvCacheFull'), alerts.join(', '));
+    assert.equal(find(render('defaults'), 'PrometheusRule').length, 0, 'off by default');
+    assert.equal(find(objects, 'ServiceMonitor').length, 1, 'no vLLM ServiceMonitor without vLLM');
+  });
+
+  it('scrapes vLLM with its own ServiceMonitor and lets the metrics peers reach it', () => {
+    const objects = render('everything on');
+    const monitor = only(objects, 'ServiceMonitor', 'mem-engram-vllm');
+    const service = only(objects, 'Service', 'mem-engram-vllm');
+    assert.ok(selects(monitor.spec.selector.matchLabels, service.metadata.labels), 'selects the vLLM Service');
+    assert.deepEqual(monitor.spec.endpoints[0].relabelings, [{ targetLabel: 'component', replacement: 'vllm' }]);
+    assert.equal(monitor.spec.endpoints[0].port, service.spec.ports[0].name);
+    const policy = only(objects, 'NetworkPolicy', 'mem-engram-vllm-metrics');
+    assert.ok(selects(policy.spec.podSelector.matchLabels, vllm(objects).spec.template.metadata.labels));
+    assert.deepEqual(policy.spec.ingress[0].ports, [{ port: 'http', protocol: 'TCP' }]);
   });
 
   it('ships the Grafana dashboard in a ConfigMap labelled for the sidecar', () => {

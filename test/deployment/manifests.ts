@@ -94,6 +94,16 @@ const CUSTOM_KINDS: Record<string, (object: K8sObject) => string[]> = {
     }
     return problems;
   },
+  'monitoring.coreos.com/v1/PrometheusRule': (object) => {
+    const groups = object.spec?.groups;
+    if (!Array.isArray(groups) || groups.length === 0) return ['spec.groups must be a non-empty list'];
+    return groups.flatMap((group: any) => [
+      ...(typeof group.name === 'string' ? [] : ['every group needs a name']),
+      ...(group.rules ?? [])
+        .filter((rule: any) => typeof rule.expr !== 'string' || (!rule.alert && !rule.record))
+        .map((rule: any) => `${group.name}: a rule needs expr and alert or record (${JSON.stringify(rule)})`),
+    ]);
+  },
 };
 
 /**

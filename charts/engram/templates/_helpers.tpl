@@ -129,6 +129,14 @@ keep it), else a random one. Call with (dict "ctx" $ "name" <secret> "key" <key>
 
 {{/* Environment shared by the api and the worker containers. */}}
 {{- define "engram.env" -}}
+{{- with .Values.tracing.headersSecret.name }}
+# Exporter headers (e.g. a collector token) stay in a Secret.
+- name: OTEL_EXPORTER_OTLP_HEADERS
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.tracing.headersSecret.key }}
+{{- end }}
 {{- if .Values.auth.enabled }}
 - name: MCP_API_KEY
   valueFrom:
@@ -208,6 +216,13 @@ Environment of the api container only: the OAuth secrets (the worker never signs
 {{- end }}
 {{- end }}
 
+{{/* A map as the key=value,key=value list OTEL_* variables take (values percent-encoded). */}}
+{{- define "engram.keyValueList" -}}
+{{- $pairs := list }}
+{{- range $key, $value := . }}{{ $pairs = append $pairs (printf "%s=%s" $key (urlquery (toString $value) | replace "+" "%20")) }}{{ end }}
+{{- join "," $pairs }}
+{{- end }}
+
 {{- define "engram.envFrom" -}}
 - configMapRef:
     name: {{ include "engram.fullname" . }}
@@ -226,18 +241,4 @@ Environment of the api container only: the OAuth secrets (the worker never signs
 {{- end }}
 - name: tmp
   mountPath: /tmp
-{{- end }}
-
-{{/*
-An exec probe that GETs a local path with the API key from the container's environment (kubelet
-httpGet probes cannot send a header read from a Secret). Call with (dict "portVar" "MCP_HTTP_PORT" "path" "/health/ready").
-*/}}
-{{- define "engram.execProbe" -}}
-exec:
-  command:
-    - node
-    - -e
-    - >-
-      fetch('http://127.0.0.1:' + process.env.{{ .portVar }} + '{{ .path }}', { headers: { 'x-api-key': process.env.MCP_API_KEY ?? '' } })
-      .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))
 {{- end }}

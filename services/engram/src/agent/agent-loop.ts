@@ -1,6 +1,7 @@
 import { ChatMessage, Completion } from './chat-completions.repository';
 import { parseAgentTurn, trimAfterLastTag } from './agent-response.parser';
 import { formatErrorObservation } from './observation';
+import { traced } from '../tracing/spans';
 
 export interface AgentLoopSteps {
   complete(messages: readonly ChatMessage[], signal: AbortSignal): Promise<Completion>;
@@ -48,6 +49,14 @@ export async function runAgentLoop(
   const maxCalls = limits.maxToolTurns + 1;
   let tokens = 0;
   for (let call = 1; call <= maxCalls; call += 1) {
+    // Each turn (a model call and the code it asked for) is one span, parent of both.
+    const outcome = await traced('agent.turn', { 'engram.agent.turn': call }, () => takeTurn(call));
+    if (outcome) return outcome;
+  }
+  return ended('budget_exhausted', `turn budget exhausted: ${maxCalls} model calls without a reply`, maxCalls);
+
+  /** One turn; resolves with the outcome when the question ends here. */
+  async function takeTurn(call: number): Promise<AgentLoopOutcome | undefined> {
     signal?.throwIfAborted();
     if (deadline.aborted) return ended('deadline', `the ${limits.deadlineMs / 1000}-second deadline passed`, call - 1);
     await steps.onModelCall?.(call, maxCalls);
@@ -69,8 +78,8 @@ export async function runAgentLoop(
     if (tokens > limits.tokenBudget) {
       return ended('token_budget', `the budget of ${limits.tokenBudget} tokens was spent`, call);
     }
+    return undefined;
   }
-  return ended('budget_exhausted', `turn budget exhausted: ${maxCalls} model calls without a reply`, maxCalls);
 
   function ended(outcome: 'budget_exhausted' | 'deadline' | 'token_budget', message: string, turns: number) {
     return { outcome, message, turns, transcript: messages };

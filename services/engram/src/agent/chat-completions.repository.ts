@@ -1,5 +1,6 @@
 import { AgentConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { Span, SpanKind, traced } from '../tracing/spans';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -49,7 +50,7 @@ export class ChatCompletionsRepository {
     for (let attempt = 0; ; attempt += 1) {
       const stopTimer = this.metrics?.llmRequestDuration.startTimer({ provider: this.config.provider });
       try {
-        const completion = await this.requestOnce(messages, signal);
+        const completion = await this.requestTraced(messages, attempt, signal);
         stopTimer?.({ outcome: 'ok' });
         this.metrics?.llmTokens.inc({ direction: 'prompt' }, completion.promptTokens);
         this.metrics?.llmTokens.inc({ direction: 'completion' }, completion.completionTokens);
@@ -62,6 +63,23 @@ export class ChatCompletionsRepository {
         await this.sleep(error.retryAfterMs ?? Math.min(500 * 2 ** attempt, MAX_BACKOFF_MS), signal);
       }
     }
+  }
+
+  /** One model call as a client span: model, provider and token counts, never the messages. */
+  private requestTraced(messages: readonly ChatMessage[], attempt: number, signal?: AbortSignal): Promise<Completion> {
+    const attributes = {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': this.config.provider,
+      'gen_ai.request.model': this.config.model,
+      'engram.attempt': attempt,
+    };
+    const call = async (span: Span) => {
+      const completion = await this.requestOnce(messages, signal);
+      span.setAttribute('gen_ai.usage.input_tokens', completion.promptTokens);
+      span.setAttribute('gen_ai.usage.output_tokens', completion.completionTokens);
+      return completion;
+    };
+    return traced(`chat ${this.config.model}`, attributes, call, SpanKind.CLIENT);
   }
 
   private async requestOnce(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<Completion> {

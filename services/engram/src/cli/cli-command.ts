@@ -57,4 +57,8 @@ export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise
     summary: 'list OAuth connectors and revoke their access',
     load: async () => (await import('./oauth.command.js')).oauthCommand,
   },
+  health: {
+    summary: 'check the api or worker running here (exit 0 healthy, 1 not): the container health check',
+    load: async () => (await import('./health.command.js')).healthCommand,
+  },
 };

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppConfig } from '../config/config.types';
-import { loadConfigOrReport } from '../http/run-api';
+import { loadConfigOrReport } from '../config/config.loader';
 
 /**
  * The configuration of an operator command that works on an existing store, or its exit code: 78 for

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfigOrReport } from '../http/run-api';
+import { loadConfigOrReport } from '../config/config.loader';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 

@@ -1,11 +1,14 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EngramMetrics } from '../metrics/engram-metrics';
 import { toErrorResponse } from './error-response';
 
 /** Every error raised in a Nest handler, pipe or guard leaves as `{error, message, details?}`. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+
+  constructor(private readonly metrics: EngramMetrics) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -16,6 +19,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error({ msg: 'unhandled error', reqId: request.id, error: describe(exception) });
     }
     if (status === 503) void reply.header('Retry-After', '5');
+    if (body.error === 'database_busy') this.metrics.databaseBusy.inc({ surface: 'http' });
     void reply.status(status).send(body);
   }
 }

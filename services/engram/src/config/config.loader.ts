@@ -17,6 +17,7 @@ import {
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { EnvReader } from './env-reader';
 import { parseSqlitePragmas } from './sqlite-pragmas';
+import { readTracingConfig } from './tracing-config.reader';
 
 /** Start-up stops with these lines, one per problem, each naming the variable and what it accepts. */
 export class ConfigError extends Error {
@@ -62,6 +63,17 @@ export function loadConfig({ env, argv = [], cwd = process.cwd() }: ConfigSource
   problems.push(...reader.errors);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Loads the configuration, or prints every problem (one per line) to stderr and returns undefined. */
+export function loadConfigOrReport(argv: readonly string[]): AppConfig | undefined {
+  try {
+    return loadConfig({ env: process.env, argv });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return undefined;
+  }
 }
 
 function buildConfig(read: EnvReader, cwd: string): AppConfig {
@@ -120,6 +132,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     metrics: { public: read.boolean('METRICS_PUBLIC', false) },
     health: { minFreeDiskBytes: read.integer('ENGRAM_MIN_FREE_DISK_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER) },
     log: { level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
+    tracing: readTracingConfig(read),
   };
 }
 

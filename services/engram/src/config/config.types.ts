@@ -132,6 +132,28 @@ export interface SandboxConfig {
   memoryBytes: number;
 }
 
+export type TracingSampler =
+  | 'parentbased_always_on'
+  | 'parentbased_always_off'
+  | 'parentbased_traceidratio'
+  | 'always_on'
+  | 'always_off'
+  | 'traceidratio';
+
+/** OpenTelemetry tracing (tracing/), from the standard OTEL_* variables. */
+export interface TracingConfig {
+  /** The OTLP/HTTP traces URL; absent: tracing is off. */
+  tracesEndpoint?: string;
+  /** Headers sent with every export (e.g. an authorization token); never logged. */
+  headers: Record<string, string>;
+  serviceName: string;
+  /** Extra resource attributes (OTEL_RESOURCE_ATTRIBUTES), e.g. deployment.environment. */
+  resourceAttributes: Record<string, string>;
+  sampler: TracingSampler;
+  /** Share of traces kept by the ratio samplers (OTEL_TRACES_SAMPLER_ARG). */
+  samplerRatio: number;
+}
+
 export interface AppConfig {
   http: {
     host: string;
@@ -174,6 +196,7 @@ export interface AppConfig {
   metrics: { public: boolean };
   health: { minFreeDiskBytes: number };
   log: { level: LogLevel };
+  tracing: TracingConfig;
 }
 
 export interface BackupConfig {

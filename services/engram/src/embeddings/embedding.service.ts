@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { SpanKind, traced } from '../tracing/spans';
 import { EMBEDDER, Embedder } from './embedder';
 
 /** What services call to embed text: the configured provider, measured. */
@@ -31,7 +32,14 @@ export class EmbeddingService {
     if (texts.length === 0) return [];
     const stop = this.metrics.embeddingDuration.startTimer({ provider: this.embedder.provider });
     try {
-      return await this.embedder.embed(texts);
+      const attributes = {
+        'engram.embedding.provider': this.embedder.provider,
+        'engram.embedding.texts': texts.length,
+      };
+      return await traced('embedding', attributes, () => this.embedder.embed(texts), SpanKind.CLIENT);
+    } catch (error) {
+      this.metrics.embeddingErrors.inc({ provider: this.embedder.provider });
+      throw error;
     } finally {
       stop();
       this.metrics.embeddedTexts.inc({ provider: this.embedder.provider }, texts.length);

@@ -155,6 +155,7 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     this.subscribers.delete(subscriber);
     this.metrics.sseClients.set(this.subscribers.size);
     if (reason === 'slow_client') {
+      this.metrics.sseClientsDropped.inc();
       this.logger.warn({
         msg: 'event stream dropped: the client left too much unread',
         reqId: subscriber.request.requestId,

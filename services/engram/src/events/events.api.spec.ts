@@ -243,6 +243,7 @@ describe('event stream protection and shutdown', () => {
       assert.equal(healthy.frames.at(-1)!.event, 'job_completed', 'the reading client got every event');
       const metrics = await api.request('GET', '/metrics', { headers: AUTH });
       assert.equal(metricValue(metrics.text, 'engram_sse_clients'), 1);
+      assert.equal(metricValue(metrics.text, 'engram_sse_clients_dropped_total'), 1, 'the drop is counted');
     } finally {
       healthy.close();
       await api.close();

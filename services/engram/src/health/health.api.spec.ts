@@ -31,6 +31,9 @@ describe('health, readiness, detailed health and metrics', () => {
       assert.equal(ready.status, 503);
       assert.equal(ready.body.error, 'service_unavailable');
       assert.equal(ready.body.details.error.disk.status, 'down');
+      const metrics = (await starved.request('GET', '/metrics')).text;
+      assert.match(metrics, /^engram_ready\{check="disk"\} 0$/m, 'the alert rules see it too');
+      assert.match(metrics, /^engram_ready\{check="database"\} 1$/m);
     } finally {
       await starved.close();
     }
@@ -61,6 +64,11 @@ describe('health, readiness, detailed health and metrics', () => {
       /^http_request_duration_seconds_count\{method="POST",route="\/api\/memories",status="201"\} 2$/m,
     );
     assert.match(text, /^process_resident_memory_bytes /m);
+    for (const check of ['database', 'disk', 'embedder'])
+      assert.match(text, new RegExp(`^engram_ready\\{check="${check}"\\} 1$`, 'm'));
+    const free = Number(/^engram_disk_free_bytes (\d+)$/m.exec(text)?.[1]);
+    const size = Number(/^engram_disk_size_bytes (\d+)$/m.exec(text)?.[1]);
+    assert.ok(free > 0 && size >= free, `free ${free} of ${size}`);
     const hashInLabel = /route="\/api\/memories\/[0-9a-f]{64}"/;
     await api.request('GET', `/api/memories/${'b'.repeat(64)}`);
     assert.doesNotMatch((await api.request('GET', '/metrics')).text, hashInLabel);

@@ -1,8 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AgentModule } from '../agent/agent.module';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { MemoriesModule } from '../memories/memories.module';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { StorageInfoRepository } from '../storage/storage-info.repository';
 import { StorageModule } from '../storage/storage.module';
 import { HealthController } from './health.controller';
 import { ReadinessIndicators } from './readiness.indicators';
@@ -14,4 +16,22 @@ import { StatusReportService } from './status-report.service';
   providers: [ReadinessIndicators, StatusReportService],
   exports: [StatusReportService],
 })
-export class HealthModule {}
+export class HealthModule implements OnModuleInit {
+  constructor(
+    private readonly metrics: EngramMetrics,
+    private readonly indicators: ReadinessIndicators,
+    private readonly storage: StorageInfoRepository,
+  ) {}
+
+  /** Readiness and disk space as metrics, for the alert rules (nothing else polls /health/ready in Compose). */
+  onModuleInit(): void {
+    this.metrics.onScrape(() => {
+      const checks = [this.indicators.databaseWritable(), this.indicators.diskSpace(), this.indicators.embedder()];
+      for (const [check, { status }] of checks.flatMap((result) => Object.entries(result))) {
+        this.metrics.ready.set({ check }, status === 'up' ? 1 : 0);
+      }
+      this.metrics.diskFree.set(this.storage.freeDiskBytes());
+      this.metrics.diskSize.set(this.storage.diskSizeBytes());
+    });
+  }
+}

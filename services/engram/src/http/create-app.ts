@@ -17,6 +17,8 @@ import { DOCS_PAGE_PATHS, setUpOpenApi } from './openapi';
 import { registerRequestObserver } from './request-observer.hook';
 import { requestId } from './request-id';
 import { ENGRAM_VERSION } from '../common/version';
+import { registerRequestTracing } from '../tracing/request-tracing.hook';
+import { activeTraceIds } from '../tracing/spans';
 
 const LOG_LEVELS = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug'],
@@ -42,6 +44,7 @@ const NEST_START_UP_CONTEXTS = new Set([
   'NestApplication',
 ]);
 
+/** JSON lines; while a span is active they carry its trace and span ids, so a log line leads to its trace. */
 class EngramLogger extends ConsoleLogger {
   override log(message: unknown, ...optionalParams: unknown[]): void {
     const context = optionalParams.at(-1);
@@ -53,6 +56,10 @@ class EngramLogger extends ConsoleLogger {
   override error(message: unknown, ...optionalParams: unknown[]): void {
     if (optionalParams.at(-1) === 'NestApplication' && String(message).includes('EADDRINUSE')) return;
     super.error(message, ...optionalParams);
+  }
+
+  protected override getJsonLogObject(message: unknown, options: Parameters<ConsoleLogger['getJsonLogObject']>[1]) {
+    return { ...super.getJsonLogObject(message, options), ...activeTraceIds() };
   }
 }
 
@@ -107,6 +114,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   const dashboard = loadDashboardAssets();
   if (dashboard.length === 0) logger.warn('The dashboard is not built: / will answer 404 (npm run build builds it)');
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
+  registerRequestTracing(fastify);
   registerAuthHook(fastify, config, app.get(Authenticator), {
     publicFiles: dashboard.map((asset) => asset.path),
     // With OAuth off the discovery documents answer 404 to anyone, so MCP clients learn at once that

@@ -20,10 +20,14 @@ describe('another process holding the write lock (a restore swap, a reindex swit
       assert.equal(write.body.error, 'database_busy');
       assert.equal(write.headers.get('retry-after'), '5');
       assert.equal((await api.request('GET', '/api/memories')).status, 200);
+      const metrics = (await api.request('GET', '/metrics')).text;
+      assert.match(metrics, /^engram_database_busy_total\{surface="http"\} 1$/m, 'counted for the alert rules');
+      assert.match(metrics, /^engram_ready\{check="database"\} 0$/m, 'and the api reports itself not ready');
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
     assert.equal((await api.request('POST', '/api/memories', { body: { content: 'written after' } })).status, 201);
+    assert.match((await api.request('GET', '/metrics')).text, /^engram_ready\{check="database"\} 1$/m);
   });
 });

@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, loadConfig } from '../config/config.loader';
-import { AppConfig } from '../config/config.types';
+import { loadConfigOrReport } from '../config/config.loader';
 import { Authenticator } from '../auth/authenticator';
 import { createApp, createLogger } from './create-app';
 import { decideBindAddress } from './bind-address';
+import { recordServing } from '../health/serving-record.repository';
+import { startTracing } from '../tracing/tracing';
 
 /**
  * The api: REST, docs, health and metrics on MCP_HTTP_HOST:MCP_HTTP_PORT. Resolves with the exit code
@@ -16,6 +17,7 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   const config = loadConfigOrReport(argv);
   if (!config) return 78; // EX_CONFIG
   const logger = createLogger(config);
+  const tracing = await startTracing(config.tracing, 'api');
   const bind = decideBindAddress(config);
   if (bind.warning) logger.warn(bind.warning, 'Startup');
   const database = resolve(config.storage.sqlitePath);
@@ -36,8 +38,20 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     );
     return 69; // EX_UNAVAILABLE
   }
+  const unrecord = recordServing('api', app.getHttpServer(), logger);
+  // Signal handlers before the ready line: a SIGTERM sent as soon as it appears must close, not kill.
+  const stopped = closeOnSignals(
+    {
+      async close() {
+        unrecord();
+        await app.close();
+        await tracing.shutdown();
+      },
+    },
+    logger,
+  );
   logger.log(readyLine(await app.getUrl(), app.get(Authenticator).credentialsRequired(), database), 'Startup');
-  return closeOnSignals(app, logger);
+  return stopped;
 }
 
 /** The one line that says the server is up: where to go, and whether it asks for keys. */
@@ -53,17 +67,6 @@ function readyLine(url: string, keyed: boolean, database: string) {
     api_docs: `${base}/api/docs`,
     database,
   };
-}
-
-/** Loads the configuration, or prints every problem (one per line) to stderr and returns undefined. */
-export function loadConfigOrReport(argv: readonly string[]): AppConfig | undefined {
-  try {
-    return loadConfig({ env: process.env, argv });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return undefined;
-  }
 }
 
 /**

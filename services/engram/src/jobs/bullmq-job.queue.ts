@@ -1,6 +1,7 @@
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { EventBus } from '../events/event-bus';
+import { SpanKind, traced, withTraceContext } from '../tracing/spans';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { jobNamespace, JobRunner } from './job-runner';
 import { JobCancelled, JobNotCancellable, JobQueueUnavailable } from './job.errors';
@@ -60,14 +61,17 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   async enqueue<N extends JobName>(name: N, data: JobDataByName[N], options: EnqueueOptions = {}): Promise<JobView> {
-    const job = await this.call(() =>
-      this.bullQueue.add(name, data, {
+    // A producer span whose context travels in the job data to the worker's consumer span.
+    const enqueue = () =>
+      this.bullQueue.add(name, withTraceContext(data), {
         jobId: options.jobId,
         attempts: 3,
         backoff: { type: 'exponential', delay: 5000 },
         removeOnComplete: KEEP_FINISHED,
         removeOnFail: KEEP_FINISHED,
-      }),
+      });
+    const job = await this.call(() =>
+      traced(`enqueue ${name}`, { 'engram.job.name': name }, enqueue, SpanKind.PRODUCER),
     );
     this.events.publish('job_queued', { job_id: job.id, name }, jobNamespace(data));
     return this.view(job);

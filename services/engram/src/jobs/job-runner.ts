@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DEFAULT_NAMESPACE } from '../auth/request-context';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { tracedJob } from '../tracing/spans';
 import { JobContext, JobProcessors } from './job-processor';
 import { JobCancelled } from './job.errors';
 import { AnyJobData, JobName, QueueName } from './job.types';
@@ -54,7 +55,7 @@ export class JobRunner {
     };
     this.logger.log({ msg: 'Job started', job: job.id, name: job.name });
     try {
-      const result = await this.processors.get(job.name).process(job.data as never, context);
+      const result = await tracedJob(job, () => this.processors.get(job.name).process(job.data as never, context));
       this.count(job, 'completed');
       this.events.publish('job_completed', { job_id: job.id, name: job.name, result }, jobNamespace(job.data));
       this.logger.log({ msg: 'Job completed', job: job.id, name: job.name });

@@ -21,6 +21,7 @@ import { legacyTools } from './tools/legacy.tools';
 import { memoryTools } from './tools/memory.tools';
 import { statusTools } from './tools/status.tools';
 import { ToolDeps } from './tools/tool-deps';
+import { traced } from '../tracing/spans';
 
 const INSTRUCTIONS =
   'Engram is a long-term memory shared by your clients. Search it (memory_search) before answering questions ' +
@@ -133,9 +134,10 @@ export class McpCatalog {
     const stopTimer = this.metrics.mcpToolDuration.startTimer({ tool });
     let outcome: Outcome = 'ok';
     try {
-      return await call();
+      return await traced(`mcp.tool ${tool}`, { 'mcp.tool.name': tool }, call);
     } catch (error) {
       const refused = error instanceof DomainError || error instanceof ZodError || isDatabaseBusy(error);
+      if (isDatabaseBusy(error)) this.metrics.databaseBusy.inc({ surface: 'mcp' });
       outcome = refused ? 'rejected' : 'error';
       return { isError: true, content: [{ type: 'text', text: this.describe(tool, error, outcome) }] };
     } finally {

@@ -158,6 +158,47 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  // What the alert rules watch (charts/engram/templates/_alert-rules.tpl, docs/operations.md).
+
+  readonly ready = new Gauge({
+    name: 'engram_ready',
+    help: 'Readiness checks of the api at the last scrape, by check (database, disk, embedder): 1 passing, 0 failing',
+    labelNames: ['check'] as const,
+    registers: [this.registry],
+  });
+
+  readonly diskFree = new Gauge({
+    name: 'engram_disk_free_bytes',
+    help: 'Free bytes (for an unprivileged process) on the volume holding the database',
+    registers: [this.registry],
+  });
+
+  readonly diskSize = new Gauge({
+    name: 'engram_disk_size_bytes',
+    help: 'Size in bytes of the volume holding the database',
+    registers: [this.registry],
+  });
+
+  readonly sseClientsDropped = new Counter({
+    name: 'engram_sse_clients_dropped_total',
+    help: 'Event streams closed by the server because the client left too much unread (ENGRAM_SSE_CLIENT_BUFFER_BYTES)',
+    registers: [this.registry],
+  });
+
+  readonly databaseBusy = new Counter({
+    name: 'engram_database_busy_total',
+    help: 'Requests and MCP tool calls answered 503 database_busy (SQLite busy timeout), by surface (http, mcp)',
+    labelNames: ['surface'] as const,
+    registers: [this.registry],
+  });
+
+  readonly embeddingErrors = new Counter({
+    name: 'engram_embedding_errors_total',
+    help: 'Embedding calls that failed (endpoint down, timeout, bad answer), by provider',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
   private readonly scrapeHooks: (() => void | Promise<void>)[] = [];
 
   constructor() {

@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { detectIsolation, IsolationReport } from './sandbox-isolation';
 import { CallHandler, SandboxOutcome, SandboxRunner } from './sandbox.runner';
+import { traced } from '../tracing/spans';
 
 /** No isolation works here: model-written code is never run unprotected. */
 export class SandboxUnavailable extends Error {}
@@ -44,13 +45,19 @@ export class SandboxService {
       throw new SandboxUnavailable(`no sandbox isolation is available: ${isolation.problems.join('; ')}`);
     }
     const { timeoutMs, memoryBytes, python } = this.config.sandbox;
-    const outcome = await this.runner.run({
-      mode: isolation.mode,
-      python,
-      hostMemoryRoot,
-      code,
-      limits: { timeoutMs, memoryBytes, maxValueChars },
-      onCall,
+    const run = () =>
+      this.runner.run({
+        mode: isolation.mode,
+        python,
+        hostMemoryRoot,
+        code,
+        limits: { timeoutMs, memoryBytes, maxValueChars },
+        onCall,
+      });
+    const outcome = await traced('sandbox.run', { 'engram.sandbox.mode': isolation.mode }, async (span) => {
+      const result = await run();
+      span.setAttribute('engram.sandbox.outcome', result.kind === 'error' ? (result.violation ?? 'error') : 'ok');
+      return result;
     });
     this.metrics?.sandboxDuration.observe({ mode: isolation.mode }, outcome.durationMs / 1000);
     if (outcome.kind === 'error' && outcome.violation) this.metrics?.sandboxViolations.inc({ kind: outcome.violation });

@@ -12,6 +12,7 @@ import { keywordTerms } from './keyword-terms';
 import { reciprocalRankFusion, weightedScoreFusion } from './rank-fusion';
 import { SearchByTagInput, SearchByTimeInput, SearchInput, SearchMode } from './search.dto';
 import { CreatedRange, resolveTimeFilter } from './time-filter';
+import { tracedSync } from '../tracing/spans';
 
 export interface SearchHit {
   memory: MemoryRecord;
@@ -100,7 +101,9 @@ export class SearchService {
   private async rank(query: string, mode: SearchMode, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
     const terms = mode === 'semantic' ? [] : keywordTerms(query);
     if (mode === 'keyword') {
-      const keywordHits = this.search.keywordCandidates(terms, filter, limit);
+      const keywordHits = tracedSync('search.keyword', { 'engram.search.limit': limit }, () =>
+        this.search.keywordCandidates(terms, filter, limit),
+      );
       return this.hydrate(
         keywordHits.map((hit) => ({ id: hit.id, score: hit.bm25, keywordScore: hit.bm25, similarity: null })),
         'matched query words',
@@ -108,18 +111,27 @@ export class SearchService {
     }
     const vector = await this.embeddings.embedOne(query);
     if (mode === 'semantic') {
-      const nearest = this.search.vectorCandidates(vector, filter, limit);
+      const nearest = tracedSync('search.vector', { 'engram.search.limit': limit }, () =>
+        this.search.vectorCandidates(vector, filter, limit),
+      );
       return this.hydrate(
         nearest.map(({ id, distance }) => ({ id, score: 1 - distance, similarity: 1 - distance, keywordScore: null })),
         'close in meaning',
       );
     }
     const pool = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
-    const nearest = this.search.vectorCandidates(vector, filter, pool);
-    const keywordHits = this.search.keywordCandidates(terms, filter, pool);
+    const legAttributes = { 'engram.search.limit': pool };
+    const nearest = tracedSync('search.vector', legAttributes, () =>
+      this.search.vectorCandidates(vector, filter, pool),
+    );
+    const keywordHits = tracedSync('search.keyword', legAttributes, () =>
+      this.search.keywordCandidates(terms, filter, pool),
+    );
     const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
     const bm25 = new Map(keywordHits.map((hit) => [hit.id, hit.bm25]));
-    const fused = this.fuse(nearest, keywordHits, similarity, vector);
+    const fused = tracedSync('search.fusion', { 'engram.search.fusion': this.config.search.fusionMethod }, () =>
+      this.fuse(nearest, keywordHits, similarity, vector),
+    );
     const top = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit);
     this.addSimilarities(
       similarity,

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import * as sqliteVec from 'sqlite-vec';
 import { MIGRATIONS } from './migrations';
 import { applyMigrations } from './migrator';
+import { traceStatements } from '../tracing/sqlite-tracing';
 
 export type SqliteDatabase = Database.Database;
 
@@ -19,7 +20,7 @@ export function openSqliteDatabase(path: string, pragmas: Readonly<Record<string
     for (const [name, value] of Object.entries(pragmas)) db.pragma(`${name} = ${value}`);
     db.pragma('foreign_keys = ON');
     applyMigrations(db, MIGRATIONS);
-    return db;
+    return traceStatements(db);
   } catch (error) {
     db.close();
     throw error;

@@ -26,6 +26,12 @@ export class StorageInfoRepository {
     return stats.bavail * stats.bsize;
   }
 
+  /** Size of the volume holding the database, in bytes. */
+  diskSizeBytes(): number {
+    const stats = statfsSync(this.databasePath === ':memory:' ? '.' : dirname(this.databasePath));
+    return stats.blocks * stats.bsize;
+  }
+
   /** Takes and releases the write lock without writing: proves the file accepts writes right now. */
   checkWritable(): void {
     this.db.exec('BEGIN IMMEDIATE');

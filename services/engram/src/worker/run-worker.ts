@@ -2,8 +2,11 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createLogger } from '../http/create-app';
-import { closeOnSignals, loadConfigOrReport } from '../http/run-api';
+import { loadConfigOrReport } from '../config/config.loader';
+import { closeOnSignals } from '../http/run-api';
+import { recordServing } from '../health/serving-record.repository';
 import { JobsHealth } from '../jobs/jobs-health';
+import { startTracing } from '../tracing/tracing';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
 import { createWorkerContext } from './worker-context';
@@ -21,6 +24,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     logger.error('The worker needs REDIS_URL; without Redis the api runs jobs itself (no worker needed)', 'Startup');
     return 78;
   }
+  const tracing = await startTracing(config.tracing, 'worker');
   let context: INestApplicationContext;
   let server: Server;
   try {
@@ -31,16 +35,21 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const { port } = server.address() as AddressInfo;
-  logger.log({ msg: 'Engram worker ready', port, database: config.storage.sqlitePath }, 'Startup');
-  return closeOnSignals(
+  const unrecord = recordServing('worker', server, logger);
+  // Signal handlers before the ready line: a SIGTERM sent as soon as it appears must close, not kill.
+  const stopped = closeOnSignals(
     {
       async close() {
+        unrecord();
         server.close();
         await context.close();
+        await tracing.shutdown();
       },
     },
     logger,
   );
+  logger.log({ msg: 'Engram worker ready', port, database: config.storage.sqlitePath }, 'Startup');
+  return stopped;
 }
 
 function probesOf(context: INestApplicationContext) {

@@ -1,0 +1,52 @@
+import { loadConfigOrReport } from '../config/config.loader';
+import { probeServing } from '../health/serving-probe';
+import { SERVING_ROLES, ServingRecordRepository, ServingRole } from '../health/serving-record.repository';
+import { FlagSpec, parseCommandArgs } from './cli-args';
+import { CliCommand } from './cli-command';
+import { CONFIG_USAGE, usageError } from './cli-output';
+
+const USAGE = `usage: engram health [api|worker] [--ready] [--timeout <seconds>]
+  without a role: whichever of the api and the worker runs here; --ready: /health/ready with MCP_API_KEY
+  exit 0 healthy, 1 not (or nothing runs here)
+  ${CONFIG_USAGE}`;
+
+const FLAGS: FlagSpec = { ready: { type: 'boolean' }, timeout: { type: 'string' } };
+
+/**
+ * The container health check (image HEALTHCHECK, compose, the chart's readiness probe): asks the api or
+ * worker serving here on the port it recorded when it started listening. Without a role it checks
+ * whichever ran here, so one image health check fits both.
+ */
+export const healthCommand: CliCommand = {
+  usage: USAGE,
+  async run(argv) {
+    const parsed = parseCommandArgs(argv, FLAGS);
+    if ('problem' in parsed) return usageError('health', parsed.problem, USAGE);
+    const [role, ...extra] = parsed.positionals;
+    if (extra.length > 0 || (role !== undefined && !(SERVING_ROLES as readonly string[]).includes(role))) {
+      return usageError('health', `unexpected argument "${extra[0] ?? role}"`, USAGE);
+    }
+    const seconds = parsed.flags.timeout === undefined ? 4 : Number(parsed.flags.timeout);
+    if (!(seconds > 0 && seconds <= 300))
+      return usageError('health', '--timeout takes seconds above 0, at most 300', USAGE);
+    const ready = parsed.flags.ready === true;
+    const records = new ServingRecordRepository();
+    const roles = role ? [role as ServingRole] : SERVING_ROLES.filter((name) => records.read(name));
+    if (roles.length === 0) {
+      process.stderr.write('engram health: no Engram api or worker has started listening here\n');
+      return 1;
+    }
+    const apiKey = ready ? loadConfigOrReport(parsed.configArgv)?.auth.apiKey : undefined;
+    let healthy = true;
+    for (const name of roles) {
+      const record = records.read(name);
+      const result = record
+        ? await probeServing(record, { ready, apiKey, timeoutMs: seconds * 1000 })
+        : { healthy: false, summary: 'not listening (it has not started, or it stopped)' };
+      healthy &&= result.healthy;
+      const line = `engram ${name}: ${result.healthy ? 'healthy' : 'unhealthy'}: ${result.summary}\n`;
+      (result.healthy ? process.stdout : process.stderr).write(line);
+    }
+    return healthy ? 0 : 1;
+  },
+};
