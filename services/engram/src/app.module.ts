@@ -22,7 +22,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         EventsModule,
-        MetricsModule,
+        MetricsModule.withEndpoint(config),
         AuthModule.forRoot(config),
         MemoriesModule,
         SearchModule,

@@ -37,7 +37,10 @@ export async function withJobQueue(
 ): Promise<number> {
   const config = loadConfigOrReport(configArgv);
   if (!config) return 78; // EX_CONFIG
-  const logger = createLogger({ ...config, log: { level: config.log.level === 'debug' ? 'debug' : 'warn' } });
+  const logger = createLogger({
+    ...config,
+    log: { ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' },
+  });
   const context = await createWorkerContext(config, 'cli', logger);
   try {
     await context.init();

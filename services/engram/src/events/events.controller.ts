@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequireScope } from '../auth/route-access';
 import { currentNamespace } from '../auth/request-context';
 import { ApiErrors } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -16,6 +17,7 @@ const SSE_HEADERS = {
 
 @ApiTags('events')
 @ApiSecurity('api_key')
+@RequireScope('read', { queryKey: true })
 @Controller('api')
 export class EventsController {
   constructor(private readonly streams: EventStreamService) {}

@@ -4,13 +4,15 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from '../app.module';
 import { registerAuthHook } from '../auth/auth.hook';
 import { Authenticator } from '../auth/authenticator';
+import { FAILURE_LIMITER } from '../auth/failure-limiter';
+import { RouteAccess } from '../auth/route-access';
 import { registerFormBodyParser } from '../oauth/form-body.parser';
 import { registerImportUploadParser } from '../importers/import-upload.parser';
-import { OAUTH_OPEN_PATHS, RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
+import { RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
 import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
-import { McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
+import { MCP_PATH, McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
 import { registerJsonBodyParser } from './json-body.parser';
 import { setUpOpenApi } from './openapi';
 import { registerRequestObserver } from './request-observer.hook';
@@ -46,6 +48,8 @@ class StderrLogger extends ConsoleLogger {
 export interface RegisteredRoute {
   method: string;
   url: string;
+  /** What the route declared it needs (auth/route-access.ts); undefined only for CORS preflights. */
+  access?: RouteAccess;
 }
 
 const registeredRoutes = new WeakMap<object, RegisteredRoute[]>();
@@ -71,7 +75,16 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   const fastify = app.getHttpAdapter().getInstance();
   const routes: RegisteredRoute[] = [];
   fastify.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    // Read the declaration when asked: onRoute hooks registered later (the docs' declaration) may still set it.
+    for (const method of [route.method].flat()) {
+      routes.push({
+        method,
+        url: route.url,
+        get access() {
+          return route.config?.access;
+        },
+      });
+    }
   });
   registeredRoutes.set(app, routes);
 
@@ -80,13 +93,14 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   const dashboard = loadDashboardAssets();
   if (dashboard.length === 0) logger.warn('The dashboard is not built: / will answer 404 (npm run build builds it)');
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
-  registerAuthHook(fastify, config, app.get(Authenticator), {
-    publicFiles: dashboard.map((asset) => asset.path),
-    openPaths: config.oauth.enabled ? OAUTH_OPEN_PATHS : [],
-    resourceMetadataUrl: config.oauth.enabled ? `${config.publicUrl}${RESOURCE_METADATA_PATH}` : undefined,
+  registerAuthHook(fastify, config, app.get(Authenticator), app.get(FAILURE_LIMITER), {
+    tokenRoute: MCP_PATH,
+    oauthChallenge: config.oauth.enabled
+      ? { route: MCP_PATH, resourceMetadataUrl: `${config.publicUrl}${RESOURCE_METADATA_PATH}` }
+      : undefined,
   });
   registerDashboard(fastify, dashboard);
-  registerRequestObserver(fastify, app.get(EngramMetrics));
+  registerRequestObserver(fastify, config, app.get(EngramMetrics));
   app.get(McpHttpEndpoint).register(fastify);
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);

@@ -1,8 +1,21 @@
-import { INestApplication } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { routeAccess } from '../auth/route-access';
 
-/** OpenAPI document at /api/docs-json, Swagger UI at /api/docs (both behind the API key when one is set). */
-export function setUpOpenApi(app: INestApplication, version: string): void {
+const DOCS_PATH = 'api/docs';
+
+/**
+ * OpenAPI document at /api/docs-json, Swagger UI at /api/docs: they describe the API, not the data, and
+ * any credential may read them.
+ */
+export function setUpOpenApi(app: NestFastifyApplication, version: string): void {
+  // @nestjs/swagger registers its routes itself: give them their access declaration as they are added.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      if (route.url.startsWith(`/${DOCS_PATH}`)) route.config = { ...route.config, ...routeAccess('read') };
+    });
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -13,5 +26,5 @@ export function setUpOpenApi(app: INestApplication, version: string): void {
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
 }

@@ -2,10 +2,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PublicRoute } from '../auth/route-access';
 import { Authenticator } from '../auth/authenticator';
-import { FailureLimiter } from '../auth/failure-limiter';
+import { authorizationCredential } from '../auth/api-key.verifier';
+import { FAILURE_LIMITER, FailureBudget, FailureLimiter } from '../auth/failure-limiter';
 import { isNamespace } from '../auth/namespace';
-import { DEFAULT_NAMESPACE } from '../auth/request-context';
+import { currentContext, DEFAULT_NAMESPACE } from '../auth/request-context';
 import { grants, Scope } from '../auth/scopes';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { renderConsentPage, renderErrorPage } from './consent-page';
@@ -13,35 +15,32 @@ import { OAuthError } from './oauth.errors';
 import { AuthorizationRequest, OAUTH_SCOPES, OAuthService } from './oauth.service';
 import { PendingConsents } from './pending-consents';
 
-/** Paths the auth hook leaves open when OAuth is on: discovery, registration, consent, tokens. */
-export const OAUTH_OPEN_PATHS = [
-  '/.well-known/oauth-protected-resource',
-  '/.well-known/oauth-protected-resource/mcp',
-  '/.well-known/oauth-authorization-server',
-  '/oauth/register',
-  '/oauth/authorize',
-  '/oauth/token',
-  '/oauth/revoke',
-];
 export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource/mcp';
 
-/** Calls per minute per address to registration and token endpoints; wrong operator sign-ins per minute. */
-const CALLS_PER_MINUTE = 60;
-const SIGN_IN_FAILURES_PER_MINUTE = 10;
+/**
+ * Per client address and minute: open registrations (each stores a client), refused registration,
+ * token and revocation calls, and wrong operator sign-ins. A call that succeeds is never refused because
+ * others failed; only the sign-in is checked before the password, because a password can be guessed.
+ */
+const BUDGETS: Record<'registrations' | 'clientFailures' | 'signInFailures', FailureBudget> = {
+  registrations: { name: 'oauth-registrations', limit: 60, windowMs: 60_000 },
+  clientFailures: { name: 'oauth-client-failures', limit: 60, windowMs: 60_000 },
+  signInFailures: { name: 'oauth-sign-in-failures', limit: 10, windowMs: 60_000 },
+};
 
 type Form = Record<string, string | string[] | undefined>;
 
 @ApiExcludeController()
+@PublicRoute() // discovery, registration, consent and tokens are how a client gets a credential
 @Controller()
 export class OAuthController {
   private readonly consents = new PendingConsents();
-  private readonly calls = new FailureLimiter(CALLS_PER_MINUTE, 60_000);
-  private readonly signInFailures = new FailureLimiter(SIGN_IN_FAILURES_PER_MINUTE, 60_000);
 
   constructor(
     private readonly oauth: OAuthService,
     private readonly authenticator: Authenticator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FAILURE_LIMITER) private readonly limiter: FailureLimiter,
   ) {}
 
   @Get(['.well-known/oauth-protected-resource', '.well-known/oauth-protected-resource/mcp'])
@@ -77,10 +76,14 @@ export class OAuthController {
 
   @Post('oauth/register')
   async register(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.answer(reply, () => {
-      this.throttle(request);
-      const gate = this.config.oauth.registrationToken;
-      if (gate !== undefined && !sameSecret(bearerOf(request), gate)) {
+    const gate = this.config.oauth.registrationToken;
+    // A gated registration is limited by its failures; an open one by its number, since each stores a client.
+    const budget = gate === undefined ? BUDGETS.registrations : BUDGETS.clientFailures;
+    await this.answer(reply, budget, gate === undefined, () => {
+      if (
+        gate !== undefined &&
+        !sameSecret(authorizationCredential(request.headers.authorization, 'Bearer') ?? '', gate)
+      ) {
         throw new OAuthError('invalid_client', 'registration needs the initial access token as a Bearer token', 401);
       }
       return { status: 201, body: this.oauth.register(request.body) };
@@ -128,7 +131,8 @@ export class OAuthController {
       this.consents.close(requestId);
       return redirect(reply, authorization.redirectUri, { error: 'access_denied', state, iss: this.oauth.issuer });
     }
-    const retryAfter = this.signInFailures.retryAfterSeconds(request.ip);
+    const address = currentContext().clientAddress;
+    const retryAfter = await this.limiter.retryAfterSeconds(BUDGETS.signInFailures, address);
     if (retryAfter > 0) {
       return this.page(reply, 429, renderErrorPage(`Too many failed sign-ins; retry in ${retryAfter} s.`));
     }
@@ -147,7 +151,7 @@ export class OAuthController {
       );
     };
     if (!this.operatorSignedIn(single(form.credential) ?? '')) {
-      this.signInFailures.recordFailure(request.ip);
+      await this.limiter.recordFailure(BUDGETS.signInFailures, address);
       return again('That password or admin key is not right.', 401);
     }
     if (scopes.length === 0) return again('Choose at least one kind of access.', 400);
@@ -159,18 +163,16 @@ export class OAuthController {
 
   @Post('oauth/token')
   async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.answer(reply, () => {
-      this.throttle(request);
+    await this.answer(reply, BUDGETS.clientFailures, false, () => {
       const form = flatten((request.body ?? {}) as Form);
-      const basic = (request.headers.authorization ?? '').match(/^Basic\s+(.+)$/i)?.[1];
+      const basic = authorizationCredential(request.headers.authorization, 'Basic');
       return { status: 200, body: this.oauth.token(form, basic) };
     });
   }
 
   @Post('oauth/revoke')
   async revoke(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.answer(reply, () => {
-      this.throttle(request);
+    await this.answer(reply, BUDGETS.clientFailures, false, () => {
       const form = flatten((request.body ?? {}) as Form);
       this.oauth.revoke(form.token, form.client_id);
       return { status: 200, body: {} };
@@ -199,21 +201,40 @@ export class OAuthController {
     return !!principal && principal.kind !== 'oauth' && grants(principal.scopes, 'admin') && !principal.boundNamespace;
   }
 
-  private throttle(request: FastifyRequest): void {
-    const retryAfter = this.calls.retryAfterSeconds(request.ip);
-    if (retryAfter > 0) throw new OAuthError('slow_down', `too many requests; retry in ${retryAfter} s`, 429);
-    this.calls.recordFailure(request.ip);
-  }
-
-  private async answer(reply: FastifyReply, work: () => { status: number; body: unknown }): Promise<void> {
+  /**
+   * Runs an endpoint's work and answers in OAuth's error format. Refused calls count against `budget`
+   * for the client address (every call does when `countEvery`, checked first); past it the answer is 429.
+   */
+  private async answer(
+    reply: FastifyReply,
+    budget: FailureBudget,
+    countEvery: boolean,
+    work: () => { status: number; body: unknown },
+  ): Promise<void> {
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    const address = currentContext().clientAddress;
     try {
+      if (countEvery) await this.refuseOverBudget(budget, address);
       const { status, body } = work();
+      if (countEvery) await this.limiter.recordFailure(budget, address);
       await reply.status(status).send(body);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
-      await reply.status(error.status).send({ error: error.error, error_description: error.description });
+      let answer = error;
+      if (!countEvery && error.status !== 429) {
+        await this.limiter.recordFailure(budget, address);
+        answer = await this.refuseOverBudget(budget, address).then(
+          () => error,
+          (limited: OAuthError) => limited,
+        );
+      }
+      await reply.status(answer.status).send({ error: answer.error, error_description: answer.description });
     }
+  }
+
+  private async refuseOverBudget(budget: FailureBudget, address: string): Promise<void> {
+    const retryAfter = await this.limiter.retryAfterSeconds(budget, address);
+    if (retryAfter > 0) throw new OAuthError('slow_down', `too many requests; retry in ${retryAfter} s`, 429);
   }
 
   private async page(reply: FastifyReply, status: number, html: string, redirectUri?: string): Promise<void> {
@@ -252,10 +273,6 @@ function single(value: string | string[] | undefined): string | undefined {
 
 function flatten(form: Form): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(form).map(([name, value]) => [name, single(value)]));
-}
-
-function bearerOf(request: FastifyRequest): string {
-  return (request.headers.authorization ?? '').match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? '';
 }
 
 function sameSecret(presented: string, expected: string): boolean {

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '../auth/scope.guard';
+import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { toMemoryView } from '../memories/memory.view';

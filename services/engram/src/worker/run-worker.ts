@@ -1,6 +1,9 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { Server } from 'node:http';
+import { FastifyInstance } from 'fastify';
 import { AddressInfo } from 'node:net';
+import { Authenticator } from '../auth/authenticator';
+import { FAILURE_LIMITER } from '../auth/failure-limiter';
+import { decideBindAddress } from '../http/bind-address';
 import { createLogger } from '../http/create-app';
 import { closeOnSignals, loadConfigOrReport } from '../http/run-api';
 import { JobsHealth } from '../jobs/jobs-health';
@@ -21,21 +24,29 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     logger.error('The worker needs REDIS_URL; without Redis the api runs jobs itself (no worker needed)', 'Startup');
     return 78;
   }
+  // The same rule as the api's: without a credential the worker's port stays on loopback.
+  const bind = decideBindAddress(config);
+  if (bind.warning) logger.warn(bind.warning, 'Startup');
   let context: INestApplicationContext;
-  let server: Server;
+  let server: FastifyInstance;
   try {
     context = await createWorkerContext(config, 'worker', logger);
-    server = await startWorkerHttpServer(config, probesOf(context), config.http.host);
+    const deps = {
+      authenticator: context.get(Authenticator),
+      limiter: context.get(FAILURE_LIMITER),
+      metrics: context.get(EngramMetrics),
+    };
+    server = await startWorkerHttpServer(config, probesOf(context), deps, bind.host);
   } catch (error) {
     logger.error((error as Error).message, 'Startup');
     return 1;
   }
-  const { port } = server.address() as AddressInfo;
+  const { port } = server.server.address() as AddressInfo;
   logger.log({ msg: 'Engram worker ready', port, database: config.storage.sqlitePath }, 'Startup');
   return closeOnSignals(
     {
       async close() {
-        server.close();
+        await server.close();
         await context.close();
       },
     },

@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { ConfigModule } from '../config/config.module';
 import { AppConfig } from '../config/config.types';
 import { EventsModule } from '../events/events.module';
@@ -30,6 +31,8 @@ export class WorkerModule {
         MetricsModule,
         StorageModule,
         ...jobModules(role),
+        // The worker's HTTP port authenticates with the api's keys.
+        ...(role === 'worker' ? [AuthModule.forRoot(config, 'worker')] : []),
       ],
     };
   }
