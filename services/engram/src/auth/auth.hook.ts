@@ -162,15 +162,15 @@ function keylessRefusal(
   return refusal === undefined ? undefined : new CrossSiteRequest(refusal);
 }
 
-/** Counts a wrong credential against its address and its key prefix; the seconds to wait if over budget. */
+/** Counts a wrong credential against its address and its key prefix; the seconds to wait if already over budget. */
 async function countFailure(limiter: FailureLimiter, address: string, secret: string): Promise<number> {
   const prefix = secretDigest(secret.slice(0, KEY_PREFIX_CHARS)).slice(0, 16);
   const counted: [FailureBudget, string][] = [
     [CREDENTIAL_FAILURE_BUDGETS.address, address],
     [CREDENTIAL_FAILURE_BUDGETS.keyPrefix, prefix],
   ];
-  await Promise.all(counted.map(([budget, key]) => limiter.recordFailure(budget, key)));
   const waits = await Promise.all(counted.map(([budget, key]) => limiter.retryAfterSeconds(budget, key)));
+  await Promise.all(counted.map(([budget, key]) => limiter.recordFailure(budget, key)));
   return Math.max(...waits);
 }
 
