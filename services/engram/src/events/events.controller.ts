@@ -2,7 +2,7 @@ import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequireScope } from '../auth/route-access';
-import { currentNamespace } from '../auth/request-context';
+import { currentContext } from '../auth/request-context';
 import { ApiErrors } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { EventStreamInput, EventStreamQuery, parseLastEventIdHeader } from './events.dto';
@@ -32,7 +32,7 @@ export class EventsController {
   @ApiQuery({ name: 'last_event_id', required: false, description: 'Replay events after this id' })
   @ApiQuery({ name: 'frames', required: false, enum: ['both', 'named', 'message'] })
   @ApiQuery({ name: 'api_key', required: false, description: 'The key, for EventSource (cannot send headers)' })
-  @ApiErrors(400, 401, 503)
+  @ApiErrors(400, 401, 429, 503)
   stream(
     @Query(new ZodValidationPipe(EventStreamQuery, 'query')) query: EventStreamInput,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,
@@ -40,7 +40,9 @@ export class EventsController {
     @Res() reply: FastifyReply,
   ): void {
     const lastEventId = parseLastEventIdHeader(lastEventIdHeader) ?? query.last_event_id;
-    this.streams.admit();
+    const { principal, namespace } = currentContext();
+    const owner = `${principal.kind}:${principal.id}`;
+    this.streams.admit(owner);
     reply.hijack();
     // Headers fastify's hooks set (CORS) would be lost with the hijack; carry them over.
     const carried = Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined);
@@ -51,8 +53,10 @@ export class EventsController {
     }
     this.streams.open(reply.raw, {
       requestId: request.id,
+      owner,
       filter: {
-        namespace: currentNamespace(),
+        namespace,
+        wholeStore: principal.boundNamespace === undefined,
         types: query.types && new Set(query.types),
         tags: query.tags && new Set(query.tags),
       },

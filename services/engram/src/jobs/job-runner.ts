@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DEFAULT_NAMESPACE } from '../auth/request-context';
+import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { JobContext, JobProcessors } from './job-processor';
@@ -93,8 +93,8 @@ export class JobRunner {
   }
 }
 
-/** Jobs a namespace asked for (imports) report to that namespace's streams; whole-store jobs to the default one. */
+/** Jobs a namespace asked for (imports) report to that namespace's streams; whole-store jobs to unbound ones. */
 export function jobNamespace(data: unknown): string {
   const namespace = (data as { namespace?: unknown } | undefined)?.namespace;
-  return typeof namespace === 'string' ? namespace : DEFAULT_NAMESPACE;
+  return typeof namespace === 'string' ? namespace : STORE_WIDE;
 }
