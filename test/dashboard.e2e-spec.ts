@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
+import { launchChromium } from './browser';
 import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, ROOT, tempDir } from './process-harness';
 
@@ -11,23 +12,6 @@ const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embedd
 const API_KEY = 'e2e-dashboard-key-0123456789abcdef';
 const AUTH = { 'X-API-Key': API_KEY };
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
-
-/** Debian's chromium (TOOLING.md): never a downloaded browser. */
-function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-}
 
 describe('the dashboard in a real browser (chromium, real api process)', () => {
   const dir = tempDir();

@@ -1,6 +1,7 @@
 import './styles.css';
 import { AccessView } from './components/access-view';
 import { ActivityView } from './components/activity-view';
+import { AuditLog } from './components/audit-log';
 import { AppShell } from './components/app-shell';
 import { ConfirmDialog } from './components/confirm-dialog';
 import { ImportView } from './components/import-view';
@@ -16,6 +17,7 @@ import { SearchView } from './components/search-view';
 const elements: Record<string, CustomElementConstructor> = {
   'access-view': AccessView,
   'activity-view': ActivityView,
+  'audit-log': AuditLog,
   'confirm-dialog': ConfirmDialog,
   'import-view': ImportView,
   'key-prompt': KeyPrompt,

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AuditAction } from '../audit/audit-event';
+import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
@@ -60,6 +62,7 @@ export class AgentService implements OnApplicationBootstrap {
     private readonly sandbox: SandboxService,
     private readonly indexer: MemoryFileIndexer,
     private readonly events: EventBus,
+    private readonly audit: AuditService,
     @Optional() private readonly metrics?: EngramMetrics,
   ) {
     this.model = new ChatCompletionsRepository(config.agent, metrics);
@@ -180,6 +183,13 @@ export class AgentService implements OnApplicationBootstrap {
     for (const [path, change] of functions.changes) {
       this.events.publish('memory_file_changed', { path, change }, namespace);
     }
+    if (functions.changes.size > 0)
+      this.audit.record({
+        action: AuditAction.AgentFilesChange,
+        outcome: 'success',
+        namespace,
+        details: { files: changesOf(functions) },
+      });
     await this.indexer
       .apply(namespace, directory, functions.changes)
       .catch((error: Error) => this.logger.warn({ msg: 'memory directory indexing failed', error: error.message }));

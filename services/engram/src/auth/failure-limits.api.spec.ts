@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { registerAndConsent, TEST_REDIRECT } from '../testing/oauth-consent';
 import { freePort } from '../testing/redis-server';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const API_KEY = 'limits-bootstrap-key-0123456789';
 /** The test talks to the server from 127.0.0.1, which plays the ingress when it is trusted. */
 const INGRESS = '127.0.0.1/32';
-const REDIRECT = 'http://127.0.0.1:9/callback';
 
 const from = (address: string, key?: string): Record<string, string> => ({
   'x-forwarded-for': address,
@@ -92,41 +92,7 @@ describe("the OAuth endpoints' limiter behind a trusted proxy", () => {
       redirect: 'manual',
     });
 
-  /** Registration and the operator's consent, from `address`: the pieces a code exchange needs. */
-  async function authorize(address: string, credential = API_KEY) {
-    const registered = await fetch(`${base}/oauth/register`, {
-      method: 'POST',
-      headers: { ...from(address), 'content-type': 'application/json' },
-      body: JSON.stringify({ client_name: 'limits', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }),
-    });
-    assert.equal(registered.status, 201);
-    const clientId = ((await registered.json()) as { client_id: string }).client_id;
-    const verifier = randomBytes(32).toString('base64url');
-    const query = new URLSearchParams({
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-      state: 's',
-      scope: 'read',
-    });
-    const page = await (await fetch(`${base}/oauth/authorize?${query}`, { headers: from(address) })).text();
-    const approval = await form(
-      '/oauth/authorize',
-      {
-        request_id: /name="request_id" value="([^"]+)"/.exec(page)![1],
-        csrf: /name="csrf" value="([^"]+)"/.exec(page)![1],
-        action: 'approve',
-        credential,
-        namespace: 'default',
-        scope: 'read',
-      },
-      address,
-    );
-    const code = new URL(approval.headers.get('location') ?? `${base}/`).searchParams.get('code');
-    return { clientId, verifier, code, status: approval.status };
-  }
+  const authorize = (address: string, credential = API_KEY) => registerAndConsent(base, credential, from(address));
 
   it('serves a valid code exchange from an address whose bad token calls went past the budget', async () => {
     const { clientId, verifier, code } = await authorize('203.0.113.20');
@@ -146,7 +112,7 @@ describe("the OAuth endpoints' limiter behind a trusted proxy", () => {
       {
         grant_type: 'authorization_code',
         code: code!,
-        redirect_uri: REDIRECT,
+        redirect_uri: TEST_REDIRECT,
         code_verifier: verifier,
         client_id: clientId,
       },

@@ -1,8 +1,11 @@
+import { AuditService } from '../audit/audit.service';
+import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { toKeyView } from '../auth/keys/api-keys.controller';
 import { CreateApiKeyBody } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
 import { loadConfigOrReport } from '../http/run-api';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
+import { splitArguments } from './cli-arguments';
 import { CliCommand } from './cli-command';
 
 const USAGE = `usage:
@@ -17,12 +20,12 @@ export const keysCommand: CliCommand = {
   summary: 'create, list and revoke API keys (the secret is printed once, at creation)',
   async run(argv) {
     const [action, ...rest] = argv;
-    const { flags, positionals, configArgv } = splitArguments(rest);
+    const { flags, positionals, configArgv } = splitArguments(rest, OWN_FLAGS);
     const config = loadConfigOrReport(configArgv);
     if (!config) return 78; // EX_CONFIG
     const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
     try {
-      const keys = new ApiKeyService(db);
+      const keys = new ApiKeyService(db, new AuditService(new SqliteAuditRepository(db), config));
       if (action === 'list' && positionals.length === 0) return print({ keys: keys.list().map(toKeyView) });
       if (action === 'revoke' && positionals.length === 1) return print(toKeyView(keys.revoke(positionals[0])));
       if (action === 'create' && positionals.length === 0) {
@@ -58,18 +61,4 @@ function print(value: unknown): number {
 function usage(problem: string): number {
   process.stderr.write(`engram keys: ${problem}\n${USAGE}\n`);
   return 64; // EX_USAGE
-}
-
-function splitArguments(argv: readonly string[]) {
-  const flags: Record<string, string> = {};
-  const positionals: string[] = [];
-  const configArgv: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    if (OWN_FLAGS.includes(flag)) flags[flag] = inline ?? argv[++i] ?? '';
-    else if (flag.startsWith('-'))
-      configArgv.push(argv[i], ...(inline === undefined && argv[i + 1] ? [argv[++i]] : []));
-    else positionals.push(argv[i]);
-  }
-  return { flags, positionals, configArgv };
 }

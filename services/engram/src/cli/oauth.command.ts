@@ -1,3 +1,5 @@
+import { AuditService } from '../audit/audit.service';
+import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { loadConfigOrReport } from '../http/run-api';
 import { OAuthService } from '../oauth/oauth.service';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
@@ -18,7 +20,7 @@ export const oauthCommand: CliCommand = {
     if (!config) return 78; // EX_CONFIG
     const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
     try {
-      const oauth = new OAuthService(db, config);
+      const oauth = new OAuthService(db, config, new AuditService(new SqliteAuditRepository(db), config));
       let result: unknown;
       if (action === 'clients' && positionals.length === 1) result = { clients: oauth.listClients() };
       else if (action === 'revoke' && id !== undefined && positionals.length === 2) result = oauth.revokeClient(id);

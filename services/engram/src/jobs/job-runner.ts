@@ -1,4 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { jobEndEntry } from '../audit/job-audit';
+import { AuditService } from '../audit/audit.service';
 import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -32,6 +34,7 @@ export class JobRunner {
     private readonly processors: JobProcessors,
     private readonly events: EventBus,
     private readonly metrics: EngramMetrics,
+    private readonly audit: AuditService,
   ) {}
 
   async run(job: RunnableJob, hooks: JobHooks): Promise<Record<string, unknown>> {
@@ -57,6 +60,7 @@ export class JobRunner {
       const result = await this.processors.get(job.name).process(job.data as never, context);
       this.count(job, 'completed');
       this.events.publish('job_completed', { job_id: job.id, name: job.name, result }, jobNamespace(job.data));
+      this.audit.record(jobEndEntry(job, { result }));
       this.logger.log({ msg: 'Job completed', job: job.id, name: job.name });
       return result;
     } catch (error) {
@@ -67,6 +71,7 @@ export class JobRunner {
       }
       const cancelled = error instanceof JobCancelled;
       this.count(job, cancelled ? 'cancelled' : 'failed');
+      this.audit.record(jobEndEntry(job, { error: error as Error }));
       this.events.publish(
         'job_failed',
         {

@@ -3,11 +3,13 @@ import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PublicRoute } from '../auth/route-access';
+import { AuditAction, AuditOutcome } from '../audit/audit-event';
+import { AuditEntry, AuditService } from '../audit/audit.service';
 import { Authenticator } from '../auth/authenticator';
 import { authorizationCredential } from '../auth/api-key.verifier';
 import { FAILURE_LIMITER, FailureBudget, FailureLimiter } from '../auth/failure-limiter';
 import { isNamespace } from '../auth/namespace';
-import { currentContext, DEFAULT_NAMESPACE } from '../auth/request-context';
+import { currentContext, DEFAULT_NAMESPACE, Principal } from '../auth/request-context';
 import { grants, Scope } from '../auth/scopes';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { renderConsentPage, renderErrorPage } from './consent-page';
@@ -30,6 +32,9 @@ const BUDGETS: Record<'registrations' | 'clientFailures' | 'signInFailures', Fai
 
 type Form = Record<string, string | string[] | undefined>;
 
+/** The operator, as the audit log names them, when they signed in with ENGRAM_OAUTH_PASSWORD. */
+const PASSWORD_OPERATOR: Principal = { kind: 'bootstrap', id: 'ENGRAM_OAUTH_PASSWORD', scopes: ['admin'] };
+
 @ApiExcludeController()
 @PublicRoute() // discovery, registration, consent and tokens are how a client gets a credential
 @Controller()
@@ -41,6 +46,7 @@ export class OAuthController {
     private readonly authenticator: Authenticator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FAILURE_LIMITER) private readonly limiter: FailureLimiter,
+    private readonly audit: AuditService,
   ) {}
 
   @Get(['.well-known/oauth-protected-resource', '.well-known/oauth-protected-resource/mcp'])
@@ -129,6 +135,7 @@ export class OAuthController {
     const state = authorization.state;
     if (single(form.action) !== 'approve') {
       this.consents.close(requestId);
+      this.audit.record(consentEntry(authorization, 'denied'));
       return redirect(reply, authorization.redirectUri, { error: 'access_denied', state, iss: this.oauth.issuer });
     }
     const address = currentContext().clientAddress;
@@ -150,14 +157,17 @@ export class OAuthController {
         authorization.redirectUri,
       );
     };
-    if (!this.operatorSignedIn(single(form.credential) ?? '')) {
+    const operator = this.signedInOperator(single(form.credential) ?? '');
+    if (!operator) {
       await this.limiter.recordFailure(BUDGETS.signInFailures, address);
+      this.audit.record(consentEntry(authorization, 'failure'));
       return again('That password or admin key is not right.', 401);
     }
     if (scopes.length === 0) return again('Choose at least one kind of access.', 400);
     if (!isNamespace(namespace)) return again('The namespace is 1-64 lower-case letters, digits, _ or -.', 400);
     this.consents.close(requestId);
     const code = this.oauth.issueCode(authorization, scopes, namespace);
+    this.audit.record(consentEntry(authorization, 'success', { operator, scopes, namespace }));
     return redirect(reply, authorization.redirectUri, { code, state, iss: this.oauth.issuer });
   }
 
@@ -192,13 +202,15 @@ export class OAuthController {
     });
   }
 
-  /** The configured operator password, or an admin credential not bound to a namespace. */
-  private operatorSignedIn(credential: string): boolean {
-    if (credential === '') return false;
+  /** Who signed in: the configured operator password, or an admin credential not bound to a namespace. */
+  private signedInOperator(credential: string): Principal | undefined {
+    if (credential === '') return undefined;
     const password = this.config.oauth.password;
-    if (password !== undefined) return sameSecret(credential, password);
+    if (password !== undefined) return sameSecret(credential, password) ? PASSWORD_OPERATOR : undefined;
     const principal = this.authenticator.authenticate(credential, '');
-    return !!principal && principal.kind !== 'oauth' && grants(principal.scopes, 'admin') && !principal.boundNamespace;
+    const admin =
+      !!principal && principal.kind !== 'oauth' && grants(principal.scopes, 'admin') && !principal.boundNamespace;
+    return admin ? principal : undefined;
   }
 
   /**
@@ -278,4 +290,20 @@ function flatten(form: Form): Record<string, string | undefined> {
 function sameSecret(presented: string, expected: string): boolean {
   const digest = (value: string) => createHash('sha256').update(value).digest();
   return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** The audit entry of a consent: approved by the signed-in operator, denied, or a failed sign-in. */
+function consentEntry(
+  authorization: AuthorizationRequest,
+  outcome: AuditOutcome,
+  approval?: { operator: Principal; scopes: Scope[]; namespace: string },
+): AuditEntry {
+  return {
+    action: AuditAction.OAuthApprove,
+    outcome,
+    target: authorization.client.clientId,
+    namespace: approval?.namespace ?? null,
+    details: { client_name: authorization.client.metadata.client_name ?? null, scopes: approval?.scopes },
+    actor: approval && { principal: approval.operator, clientAddress: currentContext().clientAddress },
+  };
 }
