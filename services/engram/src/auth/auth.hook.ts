@@ -64,6 +64,7 @@ export function registerAuthHook(
       return enter(request, { principal: UNAUTHENTICATED, namespace: DEFAULT_NAMESPACE, clientAddress: address }, done);
     }
     const admit = (principal: Principal) => {
+      (request as RequestWithAuth)[AUTH] = { clientAddress: address, principal };
       const refused = accessRefusal(request, access, principal);
       if (refused) return send(reply, refused);
       let namespace: string;
@@ -101,6 +102,8 @@ export function registerAuthHook(
 /** What the auth hook learnt about a request, for hooks that run outside its context (the access log). */
 export interface RequestAuth {
   clientAddress: string;
+  /** Who the credential names; absent when there was none or it was wrong (and for CORS preflights). */
+  principal?: Principal;
   /** Absent when the request was refused (or is a CORS preflight). */
   context?: RequestContext;
   resource?: AsyncResource;
@@ -117,7 +120,12 @@ function enter(request: FastifyRequest, context: RequestContext, done: () => voi
   // Body parsing resumes in the socket's async context, not this one: keep the context in an async
   // resource and re-enter it once the body is read (the pattern of @fastify/request-context).
   const resource = runInContext(context, () => new AsyncResource('engram-request'));
-  (request as RequestWithAuth)[AUTH] = { clientAddress: context.clientAddress, context, resource };
+  (request as RequestWithAuth)[AUTH] = {
+    clientAddress: context.clientAddress,
+    principal: context.principal,
+    context,
+    resource,
+  };
   resource.runInAsyncScope(done);
 }
 

@@ -57,6 +57,7 @@ describe('the access log (one line per request)', () => {
       alice = created.body;
       const headers = { authorization: `Bearer ${alice.key}`, 'x-forwarded-for': '203.0.113.7' };
       assert.equal((await api.request('GET', `/api/memories/${'a'.repeat(64)}`, { headers })).status, 404);
+      assert.equal((await api.request('GET', '/api/admin/keys', { headers })).status, 403);
       const wrong = { authorization: 'Bearer egk_wrong', 'x-forwarded-for': '198.51.100.3' };
       assert.equal((await api.request('GET', '/api/memories', { headers: wrong })).status, 401);
       const { client } = await connectHttpClient(api.url, alice.key);
@@ -76,6 +77,10 @@ describe('the access log (one line per request)', () => {
     assert.equal(lookup.clientAddress, '203.0.113.7', 'the client address through the trusted proxy');
     assert.deepEqual(lookup.principal, { kind: 'api_key', id: alice.id, name: 'alice laptop' });
     assert.equal(lookup.namespace, 'team-a');
+
+    const forbidden = lines.find((line) => line.status === 403);
+    assert.equal(forbidden?.principal?.name, 'alice laptop', 'a refused scope still says who asked');
+    assert.equal(forbidden?.route, '/api/admin/keys');
 
     const refused = lines.find((line) => line.status === 401);
     assert.ok(refused);

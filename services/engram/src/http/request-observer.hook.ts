@@ -31,7 +31,7 @@ export function registerRequestObserver(fastify: FastifyInstance, config: AppCon
 
 function accessLine(request: FastifyRequest, reply: FastifyReply, route: string): Record<string, unknown> {
   const auth = requestAuthOf(request);
-  const principal = auth?.context?.principal;
+  const principal = auth?.principal;
   return {
     msg: 'request',
     reqId: request.id,
