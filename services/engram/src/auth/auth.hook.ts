@@ -84,7 +84,7 @@ export function registerAuthHook(
     const secret = presentedApiKey(request.headers) ?? (access?.queryKey ? queryKey(request.query) : undefined);
     const principal = secret === undefined ? undefined : authenticator.authenticate(secret, audienceOf(route));
     if (principal) return admit(principal);
-    const unauthorized = () => challenge(reply, route !== undefined ? options.oauthChallenge : undefined, route);
+    const unauthorized = () => challenge(reply, options.oauthChallenge, route);
     if (secret === undefined) return unauthorized();
     void countFailure(limiter, address, secret).then(
       (retryAfter) => (retryAfter > 0 ? tooManyFailures(reply, retryAfter) : unauthorized()),

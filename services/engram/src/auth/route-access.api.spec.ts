@@ -58,7 +58,7 @@ describe('access is declared per route and decided from the matched route', () =
       ENGRAM_OAUTH_ENABLED: 'true',
       ENGRAM_PUBLIC_URL: `http://127.0.0.1:${port}`,
     });
-    // HEAD routes mirror their GET (same declaration); CORS preflights carry no credential by design.
+    // CORS preflights carry no credential by design; HEAD routes mirror their GET (checked below).
     routes = routesOf(api.app).filter((route) => route.method !== 'HEAD' && route.method !== 'OPTIONS');
   });
   after(() => api.close());
@@ -66,6 +66,12 @@ describe('access is declared per route and decided from the matched route', () =
   it('has every registered route declare public, read, write or admin (routes enumerated from the server)', () => {
     assert.ok(routes.length >= 40, `expected the full route table, got ${routes.length}`);
     const undeclared = routes.filter((route) => route.access === undefined).map(nameOf);
+    for (const head of routesOf(api.app).filter((route) => route.method === 'HEAD')) {
+      const get = routes.find((route) => route.method === 'GET' && route.url === head.url);
+      assert.deepEqual(head.access, get?.access, `HEAD ${head.url} declares what GET does`);
+    }
+    const preflights = routesOf(api.app).filter((route) => route.method === 'OPTIONS');
+    assert.deepEqual(preflights.map(nameOf), ['OPTIONS *'], 'the CORS plugin answers preflights, nothing else');
     assert.deepEqual(undeclared, [], 'routes without an access declaration');
     const publicRoutes = routes.filter((route) => route.access!.scope === 'public').map(nameOf);
     assert.deepEqual(publicRoutes.sort(), [...PUBLIC_ROUTES].sort());

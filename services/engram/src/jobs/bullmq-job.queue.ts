@@ -199,8 +199,11 @@ export class BullMqJobQueue implements JobQueue {
     }
   }
 
-  private async view(job: Job): Promise<JobView> {
-    const state = await this.call(() => job.getState());
+  private async view(read: Job): Promise<JobView> {
+    const state = await this.call(() => read.getState());
+    // The job may have ended between reading it and reading its state: read it again for its result.
+    const ended = (state === 'completed' || state === 'failed') && read.finishedOn === undefined;
+    const job = ended ? (((await this.call(() => this.bullQueue.getJob(read.id!))) as Job | undefined) ?? read) : read;
     const progress = (
       typeof job.progress === 'object' ? job.progress : { percent: job.progress }
     ) as Partial<JobProgress>;
