@@ -30,10 +30,16 @@ const ANONYMOUS: Principal = { kind: 'anonymous', id: 'anonymous', scopes: ['adm
 const UNAUTHENTICATED: Principal = { kind: 'anonymous', id: 'anonymous', scopes: [] };
 
 export interface AuthHookOptions {
-  /** Where MCP clients discover how to get a token (RFC 9728), sent in WWW-Authenticate from this route. */
-  oauthChallenge?: { route: string; resourceMetadataUrl: string };
   /** The route OAuth access tokens are issued for; every other route takes API keys only. */
   tokenRoute?: string;
+  /**
+   * The 401 for a route when it differs from the API-key one (with OAuth on, /mcp points clients at its
+   * protected-resource metadata); `tokenPresented` tells a refused credential from a missing one.
+   */
+  unauthorized?: (
+    route: string | undefined,
+    tokenPresented: boolean,
+  ) => { challenge: string; message: string } | undefined;
 }
 
 /**
@@ -84,7 +90,8 @@ export function registerAuthHook(
     const secret = presentedApiKey(request.headers) ?? (access?.queryKey ? queryKey(request.query) : undefined);
     const principal = secret === undefined ? undefined : authenticator.authenticate(secret, audienceOf(route));
     if (principal) return admit(principal);
-    const unauthorized = () => challenge(reply, options.oauthChallenge, route);
+    const unauthorized = () =>
+      challenge(reply, options.unauthorized?.(route, secret !== undefined) ?? apiKeyUnauthorized(secret));
     if (secret === undefined) return unauthorized();
     void countFailure(limiter, address, secret).then(
       (retryAfter) => (retryAfter > 0 ? tooManyFailures(reply, retryAfter) : unauthorized()),
@@ -182,18 +189,19 @@ async function countFailure(limiter: FailureLimiter, address: string, secret: st
   return Math.max(...waits);
 }
 
-function challenge(reply: FastifyReply, oauth: AuthHookOptions['oauthChallenge'], route: string | undefined): void {
-  const viaOAuth = oauth !== undefined && route === oauth.route;
-  const message = viaOAuth
-    ? 'Missing or invalid credentials: send an OAuth access token or an API key as "Authorization: Bearer <token>"'
-    : 'Missing or invalid API key: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"';
+function challenge(reply: FastifyReply, answer: { challenge: string; message: string }): void {
   void reply
     .status(401)
-    .header(
-      'WWW-Authenticate',
-      viaOAuth ? `Bearer resource_metadata="${oauth.resourceMetadataUrl}"` : 'Bearer realm="engram"',
-    )
-    .send({ error: 'unauthorized', message });
+    .header('WWW-Authenticate', answer.challenge)
+    .send({ error: 'unauthorized', message: answer.message });
+}
+
+/** RFC 6750 §3: `error="invalid_token"` when a credential was presented and refused. */
+function apiKeyUnauthorized(secret: string | undefined) {
+  return {
+    challenge: secret === undefined ? 'Bearer realm="engram"' : 'Bearer realm="engram", error="invalid_token"',
+    message: 'Missing or invalid API key: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"',
+  };
 }
 
 function tooManyFailures(reply: FastifyReply, retryAfter: number): void {

@@ -8,6 +8,7 @@ import { ACCESS_TOKEN_RESOLVER, Authenticator } from './authenticator';
 import { FAILURE_LIMITER, InMemoryFailureLimiter } from './failure-limiter';
 import { ApiKeyService } from './keys/api-key.service';
 import { ApiKeysController } from './keys/api-keys.controller';
+import { WhoamiController } from './whoami.controller';
 
 /**
  * Credentials: API keys, the failed-credential limiter, and (api, with ENGRAM_OAUTH_ENABLED) OAuth 2.1 for
@@ -21,7 +22,9 @@ export class AuthModule {
     return {
       module: AuthModule,
       imports: [StorageModule],
-      controllers: api ? [ApiKeysController, ...(oauth ? [OAuthController, OAuthClientsController] : [])] : [],
+      controllers: api
+        ? [ApiKeysController, WhoamiController, ...(oauth ? [OAuthController, OAuthClientsController] : [])]
+        : [],
       providers: [
         ApiKeyService,
         Authenticator,

@@ -53,7 +53,7 @@ export class Authenticator {
 
   authenticate(secret: string, audience: string): Principal | undefined {
     if (!this.bootstrap.disabled && this.bootstrap.matches(secret)) {
-      return { kind: 'bootstrap', id: 'MCP_API_KEY', scopes: ['admin'] };
+      return { kind: 'bootstrap', id: 'MCP_API_KEY', name: 'MCP_API_KEY', scopes: ['admin'] };
     }
     const key = this.keys.authenticate(secret);
     if (key) {

@@ -9,7 +9,7 @@ export interface Principal {
   kind: 'local' | 'anonymous' | 'bootstrap' | 'api_key' | 'oauth';
   /** Key id, OAuth client id, or the kind for the others; for logs and last-used bookkeeping. */
   id: string;
-  /** The key's name or the OAuth client's, for people reading logs and the audit log. */
+  /** What people call the credential (the key's name, `MCP_API_KEY`): "signed in as", logs, the audit log. */
   name?: string;
   scopes: readonly Scope[];
   /** The namespace a key or token is bound to; unbound credentials may choose one per request. */

@@ -85,6 +85,20 @@ describe('access is declared per route and decided from the matched route', () =
     }
     const wholeStoreReads = routes.filter((route) => route.access!.scope === 'read' && route.access!.wholeStore);
     assert.deepEqual(wholeStoreReads.map(nameOf).sort(), ['GET /health/ready', 'GET /metrics']);
+    const readOnlyPosts = [
+      'POST /api/search',
+      'POST /api/memories/search',
+      'POST /api/search/by-tag',
+      'POST /api/search/by-time',
+    ];
+    const changesDeclaredRead = routes
+      .filter((route) => !['GET', 'HEAD'].includes(route.method) && route.access!.scope === 'read')
+      .map(nameOf);
+    assert.deepEqual(
+      changesDeclaredRead.sort(),
+      [...readOnlyPosts, 'POST /mcp', 'DELETE /mcp'].sort(),
+      'only searches change nothing',
+    );
     const declaredWrites = routes.filter((route) => route.access!.scope === 'write').map(nameOf);
     for (const write of [
       'POST /api/memories',

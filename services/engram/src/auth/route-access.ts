@@ -1,3 +1,5 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA } from '@nestjs/common/constants';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { Scope } from './scopes';
 
@@ -46,8 +48,10 @@ export function routeAccess(scope: RouteAccess['scope'], options: AccessOptions 
 
 /**
  * Declares the scope a controller's routes (or one handler) need. On a controller it covers every handler
- * that does not declare its own. Every route declares one (a test walks the route table); a route that
- * does not is refused.
+ * that does not declare its own, except that a controller-wide `read` never covers a handler that changes
+ * something (POST, PUT, DELETE, PATCH): such a handler declares its own scope, so a route added later
+ * cannot inherit `read` by accident. Every route declares one (a test walks the route table); a route
+ * that does not is refused.
  */
 export function RequireScope(scope: Scope, options: AccessOptions = {}): ClassDecorator & MethodDecorator {
   return declare(routeAccess(scope, options));
@@ -59,6 +63,12 @@ export function PublicRoute(): ClassDecorator & MethodDecorator {
 }
 
 const HANDLER_DECLARED = Symbol('engram:access-declared');
+
+/** Whether a Nest handler answers a method other than GET or HEAD (its @Post/@Put/… metadata). */
+function changesState(handler: object): boolean {
+  const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+  return method !== undefined && method !== RequestMethod.GET && method !== RequestMethod.HEAD;
+}
 
 function declare(config: AccessRouteConfig): ClassDecorator & MethodDecorator {
   const onHandler = RouteConfig(config);
@@ -72,7 +82,9 @@ function declare(config: AccessRouteConfig): ClassDecorator & MethodDecorator {
     for (const name of Object.getOwnPropertyNames(prototype)) {
       const handler = Object.getOwnPropertyDescriptor(prototype, name);
       if (name === 'constructor' || typeof handler?.value !== 'function') continue;
-      if (!(handler.value as Record<symbol, boolean>)[HANDLER_DECLARED]) onHandler(prototype, name, handler);
+      if ((handler.value as Record<symbol, boolean>)[HANDLER_DECLARED]) continue;
+      if (config.access?.scope === 'read' && changesState(handler.value as object)) continue;
+      onHandler(prototype, name, handler);
     }
   }) as ClassDecorator & MethodDecorator;
 }

@@ -1,11 +1,17 @@
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RequireScope } from '../auth/route-access';
 import { currentContext } from '../auth/request-context';
-import { ApiErrors } from '../common/api-schema.decorators';
+import { RequireScope } from '../auth/route-access';
+import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { EventStreamInput, EventStreamQuery, parseLastEventIdHeader } from './events.dto';
+import {
+  EventStreamInput,
+  EventStreamQuery,
+  parseLastEventIdHeader,
+  RecentEventsInput,
+  RecentEventsQuery,
+} from './events.dto';
 import { EventStreamService } from './event-stream.service';
 
 const SSE_HEADERS = {
@@ -17,12 +23,25 @@ const SSE_HEADERS = {
 
 @ApiTags('events')
 @ApiSecurity('api_key')
-@RequireScope('read', { queryKey: true })
+@RequireScope('read')
 @Controller('api')
 export class EventsController {
   constructor(private readonly streams: EventStreamService) {}
 
+  @Get('events/recent')
+  @ApiOperation({
+    summary:
+      "The events this server still keeps for replay (this namespace's, newest first) and the id to resume a stream from",
+  })
+  @ApiZodQuery(RecentEventsQuery)
+  @ApiErrors(400, 401)
+  recent(@Query(new ZodValidationPipe(RecentEventsQuery, 'query')) query: RecentEventsInput) {
+    const { events, resumeFrom } = this.streams.recent(callerFilter(), query.limit);
+    return { events, last_event_id: resumeFrom };
+  }
+
   @Get(['events/stream', 'events'])
+  @RequireScope('read', { queryKey: true }) // EventSource cannot send headers: the key may come as ?api_key=
   @ApiOperation({
     summary: 'Server-Sent Events: every memory and job change, live; Last-Event-ID replays missed ones',
   })
@@ -40,7 +59,7 @@ export class EventsController {
     @Res() reply: FastifyReply,
   ): void {
     const lastEventId = parseLastEventIdHeader(lastEventIdHeader) ?? query.last_event_id;
-    const { principal, namespace } = currentContext();
+    const { principal } = currentContext();
     const owner = `${principal.kind}:${principal.id}`;
     this.streams.admit(owner);
     reply.hijack();
@@ -55,8 +74,7 @@ export class EventsController {
       requestId: request.id,
       owner,
       filter: {
-        namespace,
-        wholeStore: principal.boundNamespace === undefined,
+        ...callerFilter(),
         types: query.types && new Set(query.types),
         tags: query.tags && new Set(query.tags),
       },
@@ -64,4 +82,10 @@ export class EventsController {
       lastEventId,
     });
   }
+}
+
+/** The caller's events: its namespace's, and the whole store's when the credential is bound to none. */
+function callerFilter() {
+  const { principal, namespace } = currentContext();
+  return { namespace, wholeStore: principal.boundNamespace === undefined };
 }

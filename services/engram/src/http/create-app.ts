@@ -8,7 +8,9 @@ import { FAILURE_LIMITER } from '../auth/failure-limiter';
 import { RouteAccess } from '../auth/route-access';
 import { registerFormBodyParser } from '../oauth/form-body.parser';
 import { registerImportUploadParser } from '../importers/import-upload.parser';
+import { mcpUnauthorized } from '../oauth/bearer-challenge';
 import { RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
+import { registerOAuthOffDiscovery } from '../oauth/oauth-off.routes';
 import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -95,10 +97,12 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
   registerAuthHook(fastify, config, app.get(Authenticator), app.get(FAILURE_LIMITER), {
     tokenRoute: MCP_PATH,
-    oauthChallenge: config.oauth.enabled
-      ? { route: MCP_PATH, resourceMetadataUrl: `${config.publicUrl}${RESOURCE_METADATA_PATH}` }
+    unauthorized: config.oauth.enabled
+      ? (route, presented) =>
+          route === MCP_PATH ? mcpUnauthorized(`${config.publicUrl}${RESOURCE_METADATA_PATH}`, presented) : undefined
       : undefined,
   });
+  if (!config.oauth.enabled) registerOAuthOffDiscovery(fastify);
   registerDashboard(fastify, dashboard);
   registerRequestObserver(fastify, config, app.get(EngramMetrics));
   app.get(McpHttpEndpoint).register(fastify);

@@ -2,7 +2,9 @@ import { memoriesMigration } from './001-memories';
 import { authMigration } from './010-auth';
 import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
-import { auditMigration } from './013-audit';
+import { oauthGrantsMigration } from './013-oauth-grants';
+import { trashIndexesMigration } from './014-trash-indexes';
+import { auditMigration } from './015-audit';
 import { Migration } from './migration';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
@@ -11,5 +13,7 @@ export const MIGRATIONS: readonly Migration[] = [
   authMigration,
   vectorChangesMigration,
   ftsUpdateTriggerMigration,
+  oauthGrantsMigration,
+  trashIndexesMigration,
   auditMigration,
 ];

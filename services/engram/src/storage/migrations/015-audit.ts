@@ -5,7 +5,7 @@ import { Migration } from './migration';
  * Never secrets or memory content; a restore leaves it as it is (history is not rewritten).
  */
 export const auditMigration: Migration = {
-  version: 13,
+  version: 15,
   name: 'audit',
   sql: `
     CREATE TABLE audit_events (
