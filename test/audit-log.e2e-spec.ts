@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { Browser } from 'playwright-core';
 import { launchChromium } from './browser';
-import { DIST, RunningEngram, serviceHelper, startEngram } from './engram-cli';
+import { RunningEngram, runEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, ROOT, tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
-const run = promisify(execFile);
 
 const API_KEY = 'e2e-audit-key-0123456789abcdef';
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -22,17 +19,7 @@ describe('the audit log from the CLI and the dashboard (real processes, real bro
   let api: RunningEngram;
   let browser: Browser | undefined;
 
-  const engram = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args, '--db', db], {
-        env: { PATH: process.env.PATH },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const engram = (...args: string[]) => runEngram([...args, '--db', db]);
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });

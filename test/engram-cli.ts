@@ -1,6 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort, ROOT } from './process-harness';
 
 /** The build under test (ENGRAM_E2E_DIST lets a developer point at a private build). */
@@ -61,4 +62,17 @@ export async function startEngram(
       return code as number | null;
     },
   };
+}
+
+/** Runs a one-shot `engram <args>` (keys, audit, …) to its end: exit code and output, never a throw. */
+export async function runEngram(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args], {
+      env: { PATH: process.env.PATH },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
 }

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { DIST, RunningEngram, serviceHelper, startEngram } from './engram-cli';
+import { RunningEngram, runEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, tempDir } from './process-harness';
 
 const { startTestRedis } = serviceHelper('testing/redis-server.js');
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
-const run = promisify(execFile);
 
 describe("the worker's HTTP port", () => {
   const dir = tempDir();
@@ -19,14 +16,9 @@ describe("the worker's HTTP port", () => {
   const keys: Record<string, string> = {};
 
   const createKey = async (...args: string[]) => {
-    const { stdout } = await run(
-      process.execPath,
-      [join(DIST, 'cli', 'engram.js'), 'keys', 'create', ...args, '--db', db],
-      {
-        env: { PATH: process.env.PATH },
-      },
-    );
-    return JSON.parse(stdout).key as string;
+    const created = await runEngram(['keys', 'create', ...args, '--db', db]);
+    assert.equal(created.code, 0, created.stderr);
+    return JSON.parse(created.stdout).key as string;
   };
 
   before(async () => {

@@ -7,8 +7,7 @@ import { SQLITE_DATABASE } from '../storage/storage.module';
 import { waitForJob } from '../testing/job-helpers';
 import { callTool, connectHttpClient } from '../testing/mcp-client';
 import { act, answer, MemAgentTestDouble, startMemAgentTestDouble } from '../testing/mem-agent.test-double';
-import { registerAndConsent } from '../testing/oauth-consent';
-import { freePort } from '../testing/redis-server';
+import { registerAndConsent, startOAuthTestApp } from '../testing/oauth-flow';
 import { makeTempDir, startTestApp, TestApp } from '../testing/test-app';
 import { AuditService } from './audit.service';
 import { AUDIT_REPOSITORY, AuditRepository } from './audit.repository';
@@ -89,7 +88,7 @@ describe('the audit log (GET /api/admin/audit)', () => {
 
     const [creation] = await find('key.create', created.id);
     assert.equal(creation.outcome, 'success');
-    assert.deepEqual(creation.principal, { kind: 'bootstrap', id: 'MCP_API_KEY', name: null });
+    assert.deepEqual(creation.principal, { kind: 'bootstrap', id: 'MCP_API_KEY', name: 'MCP_API_KEY' });
     assert.equal(creation.client_address, '203.0.113.5');
     assert.equal(creation.namespace, null);
     assert.deepEqual(creation.details, { name: 'laptop', scopes: ['read', 'write'], expires_at: null });
@@ -276,15 +275,11 @@ describe('the audit log of OAuth consents and revocations', () => {
   let base: string;
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = await startTestApp({
-      MCP_HTTP_PORT: String(port),
-      ENGRAM_PUBLIC_URL: base,
-      ENGRAM_OAUTH_ENABLED: 'true',
-      MCP_API_KEY: BOOTSTRAP,
+    api = await startOAuthTestApp(BOOTSTRAP, {
       ENGRAM_TRUSTED_PROXIES: '127.0.0.1/32',
+      ENGRAM_OAUTH_OPEN_REGISTRATION: 'true',
     });
+    base = api.url;
   });
   after(() => api.close());
 
@@ -306,7 +301,7 @@ describe('the audit log of OAuth consents and revocations', () => {
     assert.equal(approved.status, 303);
     const [approval] = await entries('oauth.approve', approved.clientId);
     assert.equal(approval.outcome, 'success');
-    assert.deepEqual(approval.principal, { kind: 'bootstrap', id: 'MCP_API_KEY', name: null });
+    assert.deepEqual(approval.principal, { kind: 'bootstrap', id: 'MCP_API_KEY', name: 'MCP_API_KEY' });
     assert.equal(approval.client_address, '198.51.100.41');
     assert.equal(approval.namespace, 'default');
     assert.deepEqual(approval.details.scopes, ['read']);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { get as httpGet } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { routesOf } from '../http/create-app';
+import { OAUTH_DISCOVERY_PATHS } from '../oauth/oauth.controller';
+import { captureStdout } from '../testing/stdout-capture';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const API_KEY = 'test-key-0123456789abcdef';
@@ -13,6 +15,8 @@ const OPEN_ROUTES = new Set([
   'HEAD /api/health',
   'HEAD /health/live',
   ...DASHBOARD_FILES.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
+  // With OAuth off the discovery documents answer 404 to anyone (oauth/absent-discovery.routes.ts).
+  ...OAUTH_DISCOVERY_PATHS.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
 ]);
 
 describe('API key auth and CORS', () => {
@@ -115,24 +119,18 @@ describe('API key auth and CORS', () => {
   });
 
   it('does not log the key or memory content at info level', async () => {
-    const logged: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-      logged.push(String(chunk));
-      return write(chunk, ...rest);
-    }) as typeof process.stdout.write;
-    const verbose = await startTestApp({ MCP_API_KEY: API_KEY, LOG_LEVEL: 'info' });
-    try {
-      await verbose.request('POST', '/api/memories', {
-        body: { content: 'secret diary entry' },
-        headers: { 'X-API-Key': API_KEY },
-      });
-      await verbose.request('GET', `/api/memories?page=1`, { headers: { Authorization: `Bearer ${API_KEY}` } });
-    } finally {
-      await verbose.close();
-      process.stdout.write = write;
-    }
-    const text = logged.join('');
+    const text = await captureStdout(async () => {
+      const verbose = await startTestApp({ MCP_API_KEY: API_KEY, LOG_LEVEL: 'info' });
+      try {
+        await verbose.request('POST', '/api/memories', {
+          body: { content: 'secret diary entry' },
+          headers: { 'X-API-Key': API_KEY },
+        });
+        await verbose.request('GET', `/api/memories?page=1`, { headers: { Authorization: `Bearer ${API_KEY}` } });
+      } finally {
+        await verbose.close();
+      }
+    });
     assert.match(text, /"route":"\/api\/memories"/, 'access log lines are written');
     assert.ok(!text.includes(API_KEY), 'the API key appears in the logs');
     assert.ok(!text.includes('secret diary entry'), 'memory content appears in the logs');

@@ -147,7 +147,7 @@ function accessRefusal(
     return request.is404 ? undefined : new Forbidden('This route declares no access rule, so it is refused');
   }
   if (access.scope === 'public') return undefined;
-  if (!grants(principal.scopes, access.scope)) {
+  if (access.scope !== 'credential' && !grants(principal.scopes, access.scope)) {
     return new Forbidden(
       `This needs the "${access.scope}" scope; the credential has: ${principal.scopes.join(', ') || 'none'}`,
     );

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { registerAndConsent, TEST_REDIRECT } from '../testing/oauth-consent';
-import { freePort } from '../testing/redis-server';
+import { registerAndConsent, startOAuthTestApp, TEST_REDIRECT } from '../testing/oauth-flow';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const API_KEY = 'limits-bootstrap-key-0123456789';
@@ -72,15 +71,8 @@ describe("the OAuth endpoints' limiter behind a trusted proxy", () => {
   let base: string;
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = await startTestApp({
-      MCP_HTTP_PORT: String(port),
-      ENGRAM_PUBLIC_URL: base,
-      ENGRAM_OAUTH_ENABLED: 'true',
-      MCP_API_KEY: API_KEY,
-      ENGRAM_TRUSTED_PROXIES: INGRESS,
-    });
+    api = await startOAuthTestApp(API_KEY, { ENGRAM_TRUSTED_PROXIES: INGRESS, ENGRAM_OAUTH_OPEN_REGISTRATION: 'true' });
+    base = api.url;
   });
   after(() => api.close());
 

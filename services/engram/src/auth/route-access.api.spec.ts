@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RegisteredRoute, routesOf } from '../http/create-app';
 import { rawRequest } from '../testing/raw-request';
-import { freePort } from '../testing/redis-server';
-import { startTestApp, TestApp } from '../testing/test-app';
+import { startOAuthTestApp } from '../testing/oauth-flow';
+import { TestApp } from '../testing/test-app';
 
 const BOOTSTRAP = 'bootstrap-key-0123456789abcdef';
 const DASHBOARD_FILES = ['/', '/index.html', '/app.js', '/app.css'];
@@ -16,6 +16,7 @@ const PUBLIC_ROUTES = [
   'GET /.well-known/oauth-protected-resource',
   'GET /.well-known/oauth-protected-resource/mcp',
   'GET /.well-known/oauth-authorization-server',
+  'GET /.well-known/openid-configuration',
   'POST /oauth/register',
   'GET /oauth/authorize',
   'POST /oauth/authorize',
@@ -51,19 +52,13 @@ describe('access is declared per route and decided from the matched route', () =
   const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
   before(async () => {
-    const port = await freePort();
-    api = await startTestApp({
-      MCP_HTTP_PORT: String(port),
-      MCP_API_KEY: BOOTSTRAP,
-      ENGRAM_OAUTH_ENABLED: 'true',
-      ENGRAM_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    });
+    api = await startOAuthTestApp(BOOTSTRAP, { ENGRAM_OAUTH_OPEN_REGISTRATION: 'true' });
     // CORS preflights carry no credential by design; HEAD routes mirror their GET (checked below).
     routes = routesOf(api.app).filter((route) => route.method !== 'HEAD' && route.method !== 'OPTIONS');
   });
   after(() => api.close());
 
-  it('has every registered route declare public, read, write or admin (routes enumerated from the server)', () => {
+  it('has every registered route declare public, any credential, read, write or admin (routes enumerated from the server)', () => {
     assert.ok(routes.length >= 40, `expected the full route table, got ${routes.length}`);
     const undeclared = routes.filter((route) => route.access === undefined).map(nameOf);
     for (const head of routesOf(api.app).filter((route) => route.method === 'HEAD')) {
@@ -94,11 +89,9 @@ describe('access is declared per route and decided from the matched route', () =
     const changesDeclaredRead = routes
       .filter((route) => !['GET', 'HEAD'].includes(route.method) && route.access!.scope === 'read')
       .map(nameOf);
-    assert.deepEqual(
-      changesDeclaredRead.sort(),
-      [...readOnlyPosts, 'POST /mcp', 'DELETE /mcp'].sort(),
-      'only searches change nothing',
-    );
+    assert.deepEqual(changesDeclaredRead.sort(), [...readOnlyPosts].sort(), 'only searches change nothing');
+    const perTool = routes.filter((route) => route.access!.scope === 'credential').map(nameOf);
+    assert.deepEqual(perTool.sort(), ['DELETE /mcp', 'GET /mcp', 'POST /mcp'], 'MCP checks scopes per tool');
     const declaredWrites = routes.filter((route) => route.access!.scope === 'write').map(nameOf);
     for (const write of [
       'POST /api/memories',

@@ -8,8 +8,11 @@ import { Scope } from './scopes';
  * matched (never from the URL text, which the router decodes and cuts at `#` differently).
  */
 export interface RouteAccess {
-  /** `public`: no credential at all (liveness, the dashboard's files, OAuth discovery). */
-  scope: Scope | 'public';
+  /**
+   * `public`: no credential at all (liveness, the dashboard's files, OAuth discovery); `credential`: any
+   * valid credential, whatever its scopes, for an endpoint that checks scopes itself (MCP, per tool).
+   */
+  scope: Scope | 'public' | 'credential';
   /**
    * Whole-store routes (keys, backups, jobs, figures about every namespace) refuse a credential bound
    * to a namespace. Always true for `admin`.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { captureStdout } from '../testing/stdout-capture';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const BOOTSTRAP = 'access-log-key-0123456789abcdef';
@@ -18,24 +19,15 @@ interface AccessLine {
 }
 
 /** Runs `work` against an api started with `env`, and returns every stdout line written meanwhile. */
-async function captureOutput(env: Record<string, string>, work: (api: TestApp) => Promise<void>): Promise<string> {
-  const written: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    written.push(String(chunk));
-    return write(chunk, ...rest);
-  }) as typeof process.stdout.write;
-  try {
+function captureOutput(env: Record<string, string>, work: (api: TestApp) => Promise<void>): Promise<string> {
+  return captureStdout(async () => {
     const api = await startTestApp({ MCP_API_KEY: BOOTSTRAP, ...env });
     try {
       await work(api);
     } finally {
       await api.close();
     }
-  } finally {
-    process.stdout.write = write;
-  }
-  return written.join('');
+  });
 }
 
 function accessLines(output: string): AccessLine[] {

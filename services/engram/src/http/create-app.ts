@@ -10,7 +10,7 @@ import { registerFormBodyParser } from '../oauth/form-body.parser';
 import { registerImportUploadParser } from '../importers/import-upload.parser';
 import { mcpUnauthorized } from '../oauth/bearer-challenge';
 import { RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
-import { registerOAuthOffDiscovery } from '../oauth/oauth-off.routes';
+import { registerAbsentDiscovery } from '../oauth/absent-discovery.routes';
 import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -102,7 +102,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
           route === MCP_PATH ? mcpUnauthorized(`${config.publicUrl}${RESOURCE_METADATA_PATH}`, presented) : undefined
       : undefined,
   });
-  if (!config.oauth.enabled) registerOAuthOffDiscovery(fastify);
+  registerAbsentDiscovery(fastify, config.oauth.enabled);
   registerDashboard(fastify, dashboard);
   registerRequestObserver(fastify, config, app.get(EngramMetrics));
   app.get(McpHttpEndpoint).register(fastify);

@@ -33,8 +33,8 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
   }
 
   register(fastify: FastifyInstance): void {
-    // Any credential may talk MCP; each tool checks the scope it needs (mcp-catalog.ts).
-    const config = routeAccess('read');
+    // Any credential may talk MCP; each tool and resource checks the scope it needs (mcp-catalog.ts).
+    const config = routeAccess('credential');
     fastify.post(MCP_PATH, { config }, (request, reply) => this.post(request, reply));
     fastify.get(MCP_PATH, { config }, (request, reply) => this.withSession(request, reply));
     fastify.delete(MCP_PATH, { config }, (request, reply) => this.withSession(request, reply));
