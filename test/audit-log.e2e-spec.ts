@@ -19,7 +19,7 @@ describe('the audit log from the CLI and the dashboard (real processes, real bro
   let api: RunningEngram;
   let browser: Browser | undefined;
 
-  const engram = (...args: string[]) => runEngram([...args, '--db', db]);
+  const engram = (...args: string[]) => runEngram([...args, '--db', db], {}, dir);
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -1,7 +1,6 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { freePort, ROOT } from './process-harness';
 
 /** The build under test (ENGRAM_E2E_DIST lets a developer point at a private build). */
@@ -64,15 +63,23 @@ export async function startEngram(
   };
 }
 
-/** Runs a one-shot `engram <args>` (keys, audit, …) to its end: exit code and output, never a throw. */
-export async function runEngram(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args], {
-      env: { PATH: process.env.PATH },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+export interface EngramRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `engram <args>` to its exit, in `cwd` with only PATH, HOME and `env` set. */
+export async function runEngram(args: string[], env: Record<string, string>, cwd: string): Promise<EngramRun> {
+  const child = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const [code] = await once(child, 'close');
+  return { code: code as number, stdout, stderr };
 }

@@ -16,7 +16,7 @@ describe("the worker's HTTP port", () => {
   const keys: Record<string, string> = {};
 
   const createKey = async (...args: string[]) => {
-    const created = await runEngram(['keys', 'create', ...args, '--db', db]);
+    const created = await runEngram(['keys', 'create', ...args, '--db', db], {}, dir);
     assert.equal(created.code, 0, created.stderr);
     return JSON.parse(created.stdout).key as string;
   };

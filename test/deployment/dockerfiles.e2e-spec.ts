@@ -70,7 +70,7 @@ function assertNonRootUser(file: Instruction[]) {
 
 function cliCommands(): string[] {
   const source = readFileSync(join(ROOT, 'services/engram/src/cli/cli-command.ts'), 'utf8');
-  return [...source.matchAll(/^\s+([a-z-]+): async \(\) =>/gm)].map((m) => m[1]);
+  return [...source.matchAll(/^ {2}([a-z-]+): \{/gm)].map((m) => m[1]);
 }
 
 describe('Dockerfile.mcp', () => {
@@ -144,9 +144,10 @@ describe('Dockerfile.mcp', () => {
 
   it('ships the sandbox harness the built service reads from the source tree', () => {
     const command = readFileSync(join(ROOT, 'services/engram/src/sandbox/sandbox-command.ts'), 'utf8');
-    const harness = /'src', 'sandbox', 'python', '([\w.]+)'/.exec(command);
-    assert.ok(harness, 'sandbox-command.ts names its harness under src/sandbox/python');
-    assert.ok(existsSync(join(ROOT, 'services/engram/src/sandbox/python', harness[1])));
+    assert.match(command, /'src', 'sandbox', 'python'/, 'sandbox-command.ts reads its harness from src/sandbox/python');
+    const stages = [...new Set([...command.matchAll(/'(engram_\w+\.py)'/g)].map((match) => match[1]))];
+    assert.deepEqual(stages.sort(), ['engram_lockdown.py', 'engram_sandbox.py']);
+    for (const stage of stages) assert.ok(existsSync(join(ROOT, 'services/engram/src/sandbox/python', stage)), stage);
     const copies = all(finalStage(file), 'COPY').map((i) => i.args);
     assert.ok(
       copies.some((args) => args.includes('services/engram/src/sandbox/python')),

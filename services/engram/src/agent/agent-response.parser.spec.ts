@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAgentTurn, trimAfterLastTag } from './agent-response.parser';
 import { errorObservation, formatErrorObservation, successObservation } from './observation';
+import { assertLinearCost } from '../testing/linear-cost';
 import { parseRules, questionWithFilters, redactReply } from './privacy-filters';
 
 describe('agent turn parsing (tags only after </think>)', () => {
@@ -75,6 +76,28 @@ describe('observations and filters', () => {
         .reply,
       'Ana is [redacted], mail [redacted], phone [redacted], badge [redacted].',
     );
+  });
+
+  it('redacts hostile replies in linear time (no backtracking blow-up in the built-in patterns)', () => {
+    const rules = ['do not reveal ages', 'no e-mail addresses', 'never share phone numbers'];
+    const hostile: [string, (n: number) => string][] = [
+      ['word run', (n) => 'a'.repeat(n)],
+      ['dotted run before @', (n) => `${'a.'.repeat(n / 2)}@`],
+      ['dashed domain', (n) => `x@${'b-'.repeat(n / 2)}`],
+      ['age then blanks', (n) => `age${' '.repeat(n)}x`],
+      ['digit then blanks', (n) => `1${' '.repeat(n)}x`],
+      ['digits then brackets', (n) => `${'1'.repeat(6)}${'('.repeat(n)}`],
+    ];
+    for (const [label, build] of hostile) {
+      assert.equal(redactReply(build(12_500), rules, []).redactions, 0, label);
+      assertLinearCost(
+        label,
+        (scale) => build(25_000 * scale),
+        (reply) => redactReply(reply, rules, []),
+      );
+    }
+    const { reply } = redactReply('aged: 41, aged 7, mail a.b+c@mail.example.org.', rules, []);
+    assert.equal(reply, '[redacted], [redacted], mail [redacted].');
   });
 });
 

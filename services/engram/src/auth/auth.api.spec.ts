@@ -33,7 +33,8 @@ describe('API key auth and CORS', () => {
     assert.ok(routes.length >= 15, `expected the full route table, got ${routes.length}`);
     const checked: string[] = [];
     for (const { method, url } of routes) {
-      if (OPEN_ROUTES.has(`${method} ${url}`)) continue;
+      // The API docs page and Swagger UI's files (a library, no data) are public: checked below.
+      if (OPEN_ROUTES.has(`${method} ${url}`) || isDocsPage(url)) continue;
       const path = url.replace(/:hash/g, 'a'.repeat(64)).replace(/\*$/, 'index.html');
       const response = await api.request(method, path, method === 'GET' || method === 'HEAD' ? {} : { body: {} });
       assert.equal(response.status, 401, `${method} ${url} answered ${response.status}`);
@@ -73,6 +74,23 @@ describe('API key auth and CORS', () => {
       assert.equal((await api.request('GET', path)).status, 401, path);
     }
     assert.equal((await api.request('POST', '/', { body: {} })).status, 401, 'only GET and HEAD are public');
+  });
+
+  it('serves the API docs page without the key; the page carries no spec, which stays behind the key', async () => {
+    const page = await api.request('GET', '/api/docs');
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type')!, /^text\/html/);
+    assert.match(page.text, /sessionStorage/, 'the page asks for the key and keeps it for the tab');
+    for (const asset of ['/api/docs/swagger-ui-bundle.js', '/api/docs/swagger-ui.css']) {
+      assert.equal((await api.request('GET', asset)).status, 200, asset);
+    }
+    const init = await api.request('GET', '/api/docs/swagger-ui-init.js');
+    assert.equal(init.status, 200);
+    assert.doesNotMatch(init.text, /\/api\/memories/, 'no path of the spec in the public script');
+    assert.match(init.text, /"swaggerUrl": "\/api\/docs-json"/);
+    assert.equal((await api.request('GET', '/api/docs-json')).status, 401);
+    assert.equal((await api.request('GET', '/api/docs-json', { headers: { 'x-api-key': API_KEY } })).status, 200);
+    assert.equal((await api.request('GET', '/api/docs-yaml')).status, 401, 'the spec in any format');
   });
 
   it('answers 401 for unknown paths too, so route existence does not leak', async () => {
@@ -171,3 +189,8 @@ describe('open mode (no API key)', () => {
     }
   });
 });
+
+/** The docs page, its init script and Swagger UI's files: everything under /api/docs but the spec. */
+function isDocsPage(url: string): boolean {
+  return url === '/api/docs' || url.startsWith('/api/docs/');
+}

@@ -68,8 +68,12 @@ describe('access is declared per route and decided from the matched route', () =
     const preflights = routesOf(api.app).filter((route) => route.method === 'OPTIONS');
     assert.deepEqual(preflights.map(nameOf), ['OPTIONS *'], 'the CORS plugin answers preflights, nothing else');
     assert.deepEqual(undeclared, [], 'routes without an access declaration');
-    const publicRoutes = routes.filter((route) => route.access!.scope === 'public').map(nameOf);
+    // The API docs page and Swagger UI's files (a library, no data) are public too; the spec is not.
+    const publicRoutes = routes
+      .filter((route) => route.access!.scope === 'public' && !/^\/api\/docs(\/|$)/.test(route.url))
+      .map(nameOf);
     assert.deepEqual(publicRoutes.sort(), [...PUBLIC_ROUTES].sort());
+    assert.equal(routes.find((route) => route.url === '/api/docs-json')?.access?.scope, 'read');
     const adminRoutes = routes.filter((route) => route.access!.scope === 'admin').map(nameOf);
     assert.deepEqual(adminRoutes.sort(), [...ADMIN_ROUTES, 'GET /api/admin/audit'].sort());
     for (const route of routes) {

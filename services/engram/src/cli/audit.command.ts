@@ -2,36 +2,54 @@ import { AuditEvent } from '../audit/audit-event';
 import { AuditQueryInput } from '../audit/audit.dto';
 import { toAuditPageView } from '../audit/audit.view';
 import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
-import { loadConfigOrReport } from '../http/run-api';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
-import { splitArguments } from './cli-arguments';
+import { FlagSpec, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
+import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
+import { configForExistingStore } from './existing-store';
 
 const USAGE = `usage:
   engram audit [--action <action>] [--principal <id>] [--namespace <ns>] [--since <ISO time>] [--until <ISO time>]
                [--limit <1-500>] [--cursor <id>] [--json]
-  (plus the configuration flags, e.g. --db <file>)`;
+  newest first; --cursor takes the id the previous page ends with
+  ${CONFIG_USAGE}`;
 
-const FILTERS = ['--action', '--principal', '--namespace', '--since', '--until', '--limit', '--cursor'];
+const FILTERS = ['action', 'principal', 'namespace', 'since', 'until', 'limit', 'cursor'] as const;
+const FLAGS: FlagSpec = {
+  ...Object.fromEntries(FILTERS.map((name) => [name, { type: 'string' }])),
+  json: { type: 'boolean' },
+};
 
 export const auditCommand: CliCommand = {
-  summary: 'show the audit log: who created or revoked keys, approved connectors, restored, imported, …',
+  usage: USAGE,
   async run(argv) {
-    const { flags, positionals, configArgv } = splitArguments(argv, FILTERS, ['--json']);
-    if (positionals.length > 0) return usage(`unexpected "${positionals.join(' ')}"`);
+    const args = parseCommandArgs(argv, FLAGS);
+    if ('problem' in args) return usageError('audit', args.problem, USAGE);
+    if (args.positionals.length > 0) return usageError('audit', `unexpected "${args.positionals.join(' ')}"`, USAGE);
     const parsed = AuditQueryInput.safeParse(
-      Object.fromEntries(FILTERS.filter((flag) => flag in flags).map((flag) => [flag.slice(2), flags[flag]])),
+      Object.fromEntries(
+        FILTERS.filter((name) => args.flags[name] !== undefined).map((name) => [name, args.flags[name]]),
+      ),
     );
     if (!parsed.success) {
-      return usage(parsed.error.issues.map((issue) => `--${String(issue.path[0])}: ${issue.message}`).join('; '));
+      const problem = parsed.error.issues.map((issue) => `--${String(issue.path[0])}: ${issue.message}`).join('; ');
+      return usageError('audit', problem, USAGE);
     }
-    const config = loadConfigOrReport(configArgv);
-    if (!config) return 78; // EX_CONFIG
+    const config = configForExistingStore('audit', args.configArgv);
+    if (typeof config === 'number') return config;
     const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
     try {
       const page = await new SqliteAuditRepository(db).find(parsed.data);
-      if (flags['--json']) process.stdout.write(`${JSON.stringify(toAuditPageView(page), null, 2)}\n`);
-      else process.stdout.write(renderTable(page.events, page.nextCursor));
+      if (args.flags.json) return printJson(toAuditPageView(page));
+      if (page.events.length === 0) {
+        process.stdout.write('No audit entries match.\n');
+        return 0;
+      }
+      printTable(
+        COLUMNS.map(([title]) => title),
+        page.events.map((event) => COLUMNS.map(([, cell]) => cell(event))),
+      );
+      if (page.nextCursor !== null) process.stdout.write(`(older entries: --cursor ${page.nextCursor})\n`);
       return 0;
     } finally {
       db.close();
@@ -48,23 +66,3 @@ const COLUMNS: [string, (event: AuditEvent) => string][] = [
   ['ADDRESS', (event) => event.clientAddress],
   ['TARGET', (event) => event.target ?? ''],
 ];
-
-/** A plain table, newest first, and how to get the next page. */
-function renderTable(events: AuditEvent[], nextCursor: number | null): string {
-  if (events.length === 0) return 'No audit entries match.\n';
-  const rows = [COLUMNS.map(([title]) => title), ...events.map((event) => COLUMNS.map(([, cell]) => cell(event)))];
-  const widths = COLUMNS.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column]))
-      .join('  ')
-      .trimEnd(),
-  );
-  if (nextCursor !== null) lines.push(`(older entries: --cursor ${nextCursor})`);
-  return `${lines.join('\n')}\n`;
-}
-
-function usage(problem: string): number {
-  process.stderr.write(`engram audit: ${problem}\n${USAGE}\n`);
-  return 64; // EX_USAGE
-}

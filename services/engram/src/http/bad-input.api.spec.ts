@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestApp, TestApp } from '../testing/test-app';
+import { routesOf } from './create-app';
 
 /** Every client mistake gets a 4xx JSON `{error, message}`: never a 5xx, never a crash, never a stored row. */
 describe('bad input of every kind', () => {
@@ -82,6 +83,29 @@ describe('bad input of every kind', () => {
       Buffer.from('"}'),
     ]);
     await expectError(400, 'POST', '/api/memories', { rawBody: invalidUtf8 }, /UTF-8/);
+    assert.equal((await api.request('GET', '/api/memories')).body.total, 0);
+  });
+
+  it('refuses __proto__ and constructor.prototype keys in a JSON body on every route that takes one', async () => {
+    const routes = routesOf(api.app).filter((route) => ['POST', 'PUT', 'PATCH'].includes(route.method));
+    assert.ok(routes.length >= 10, `only ${routes.length} routes take a body`);
+    const hostile = [
+      { body: '{"content": "x", "__proto__": {"polluted": "yes"}}', key: /__proto__/ },
+      { body: '{"content": "x", "metadata": {"a": [{"__proto__": {"polluted": "yes"}}]}}', key: /__proto__/ },
+      { body: '{"content": "x", "\\u005f_proto__": {"polluted": "yes"}}', key: /__proto__/ },
+      { body: '{"content": "x", "constructor": {"prototype": {"polluted": "yes"}}}', key: /constructor\.prototype/ },
+      { body: '{"query": "x", "filters": {"constructor": {"prototype": {"polluted": "yes"}}}}', key: /constructor/ },
+    ];
+    for (const route of routes) {
+      const path = route.url.replace(/:\w+/g, 'a'.repeat(64)).replace(/\*$/, 'x');
+      for (const { body, key } of hostile) {
+        const response = await api.request(route.method, path, { rawBody: body });
+        assert.equal(response.status, 400, `${route.method} ${route.url}: ${response.status} ${response.text}`);
+        assert.match(response.body.message, key, `${route.method} ${route.url}`);
+      }
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
     assert.equal((await api.request('GET', '/api/memories')).body.total, 0);
   });
 

@@ -30,11 +30,37 @@ const LOG_LEVELS = {
 
 export function createLogger(config: AppConfig, { stderrOnly = false } = {}): LoggerService {
   const options = { json: true, logLevels: [...LOG_LEVELS[config.log.level]] };
-  return stderrOnly ? new StderrLogger('Engram', options) : new ConsoleLogger('Engram', options);
+  return stderrOnly ? new StderrLogger('Engram', options) : new EngramLogger('Engram', options);
+}
+
+/**
+ * Nest's own start-up narration (a line per module and per route, ~75 in all) goes to debug, so info
+ * level says only what an operator needs: warnings, the database, and the ready line with the URLs.
+ */
+const NEST_START_UP_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
+class EngramLogger extends ConsoleLogger {
+  override log(message: unknown, ...optionalParams: unknown[]): void {
+    const context = optionalParams.at(-1);
+    if (typeof context === 'string' && NEST_START_UP_CONTEXTS.has(context)) super.debug(message, ...optionalParams);
+    else super.log(message, ...optionalParams);
+  }
+
+  /** A busy port is reported by runApi as one line with what to do; Nest's stack trace would bury it. */
+  override error(message: unknown, ...optionalParams: unknown[]): void {
+    if (optionalParams.at(-1) === 'NestApplication' && String(message).includes('EADDRINUSE')) return;
+    super.error(message, ...optionalParams);
+  }
 }
 
 /** For `engram mcp` over stdio, where stdout carries only protocol messages. */
-class StderrLogger extends ConsoleLogger {
+class StderrLogger extends EngramLogger {
   protected override printMessages(
     messages: unknown[],
     context?: string,

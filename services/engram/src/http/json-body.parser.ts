@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import secureJson from 'secure-json-parse';
 
 /** A client error thrown while reading a body; fastify answers with its status code. */
 class BodyParseError extends Error {
@@ -11,10 +12,14 @@ class BodyParseError extends Error {
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** Every object of the body is walked (keys spelled with \u escapes are caught too). */
+const SCAN_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const;
 
 /**
  * The only body type accepted is JSON, decoded strictly: invalid UTF-8 is a 400 instead of being
- * silently replaced by U+FFFD and stored. Other content types get fastify's 415.
+ * silently replaced by U+FFFD and stored. Other content types get fastify's 415. As fastify's own
+ * parser does, a `__proto__` key or a `constructor.prototype` path anywhere in the body is a 400:
+ * code that merges or spreads a body can then never swap or pollute a prototype.
  */
 export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeAllContentTypeParsers();
@@ -33,10 +38,18 @@ export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: numb
         done(new BodyParseError('Request body is empty; send a JSON object'));
         return;
       }
+      let value: unknown;
       try {
-        done(null, JSON.parse(text));
+        value = JSON.parse(text);
       } catch (error) {
         done(new BodyParseError(`Request body is not valid JSON: ${(error as Error).message}`));
+        return;
+      }
+      try {
+        if (typeof value === 'object' && value !== null) secureJson.scan(value, SCAN_OPTIONS);
+        done(null, value);
+      } catch {
+        done(new BodyParseError('Request body has a "__proto__" or "constructor.prototype" key; rename the key'));
       }
     },
   );

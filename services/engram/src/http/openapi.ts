@@ -2,19 +2,48 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { routeAccess } from '../auth/route-access';
 
-const DOCS_PATH = 'api/docs';
+const DOCS = '/api/docs';
+const SPEC = '/api/docs-json';
 
 /**
- * OpenAPI document at /api/docs-json, Swagger UI at /api/docs: they describe the API, not the data, and
- * any credential may read them.
+ * Runs in the docs page: every request Swagger UI makes carries the key kept for this tab, and when the
+ * spec answers 401 the page asks for the key once and reloads.
+ */
+const ASK_FOR_KEY = `(() => {
+  const stored = 'engram.docs.apiKey';
+  const plainFetch = window.fetch.bind(window);
+  window.fetch = async (input, init = {}) => {
+    const key = sessionStorage.getItem(stored);
+    const headers = new Headers(init.headers || (input instanceof Request ? input.headers : undefined));
+    if (key && !headers.has('x-api-key')) headers.set('X-API-Key', key);
+    const response = await plainFetch(input, { ...init, headers });
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    if (response.status === 401 && url.pathname === '${SPEC}') {
+      const entered = prompt('This Engram needs an API key to show its API documentation (kept for this tab only):');
+      if (entered && entered.trim()) {
+        sessionStorage.setItem(stored, entered.trim());
+        location.reload();
+      }
+    }
+    return response;
+  };
+})();`;
+
+/**
+ * OpenAPI document at /api/docs-json (behind the API key when one is set), and Swagger UI at /api/docs,
+ * which loads that document with the key it asks for instead of embedding the document in the page.
  */
 export function setUpOpenApi(app: NestFastifyApplication, version: string): void {
-  // @nestjs/swagger registers its routes itself: give them their access declaration as they are added.
+  // @nestjs/swagger registers its routes itself: declare their access as they are added. The page and
+  // Swagger UI's files hold no data and a browser cannot send a key to load them; the spec (json and
+  // yaml) needs a credential.
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onRoute', (route) => {
-      if (route.url.startsWith(`/${DOCS_PATH}`)) route.config = { ...route.config, ...routeAccess('read') };
+      if (!route.url.startsWith(DOCS)) return;
+      const spec = route.url.startsWith(`${DOCS}-`);
+      route.config = { ...route.config, ...routeAccess(spec ? 'read' : 'public') };
     });
   const document = SwaggerModule.createDocument(
     app,
@@ -26,5 +55,15 @@ export function setUpOpenApi(app: NestFastifyApplication, version: string): void
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
+  SwaggerModule.setup(DOCS.slice(1), app, document, {
+    jsonDocumentUrl: SPEC.slice(1),
+    swaggerUrl: SPEC,
+    customJsStr: ASK_FOR_KEY,
+    customSiteTitle: 'Engram API',
+    // The public init script must not carry the document: it answers with no spec, and the page loads SPEC.
+    patchDocumentOnRequest: <Request>(request: Request, _response: unknown, full: typeof document) =>
+      (request as { url?: string }).url?.endsWith('/swagger-ui-init.js')
+        ? (undefined as unknown as typeof document)
+        : full,
+  });
 }

@@ -9,14 +9,12 @@ import { JobCancelled } from '../jobs/job.errors';
 import { ImportJobData } from '../jobs/job.types';
 import { contentHash } from '../memories/content-hash';
 import { MemoryService } from '../memories/memory.service';
-import { ImportRejected } from './import.errors';
-import { DetectProbe, Importer, ImportDocument, ImportSource, isFailure } from './import.types';
+import { ImportSource } from './import.types';
 import { ImportUploadRepository } from './import-upload.repository';
-import { detectImporter, importerFor } from './importer-registry';
-import { ImportInput } from './input/import-input';
-import { ImportItem, ItemSettings, memoryItems } from './memory-items';
+import { ImportItem, ItemSettings } from './memory-items';
 import { MemoryDirTarget } from './memory-dir.target';
-import { CONVERSATIONS_FILE } from './sources/conversation-files';
+import { ImportReader } from './reading/import-reader';
+import { ReadHeader, ReadRequest } from './reading/import-reading';
 
 /** Memories stored per transaction (and per embedding call group). */
 const BATCH_ITEMS = 64;
@@ -49,6 +47,8 @@ export interface ImportSummary {
 /**
  * Runs imports: finds the importer, reads the input twice — first to validate all of it (a malformed
  * file is refused before anything is written) and count it, then to store — and reports what happened.
+ * Reading (parsing, chunking) runs in a worker thread per pass (ImportReader), so no file, however
+ * large or hostile, holds up the process's event loop; this side only stores what it is handed.
  * Storing deduplicates by content hash, so a re-run (after a crash, or of the same file) adds nothing
  * twice: an interrupted import is resumed by running it again.
  */
@@ -69,17 +69,20 @@ export class ImportService {
     try {
       await this.uploads.pruneOlderThan(UPLOAD_MAX_AGE_MS);
       const { location, name } = await this.uploads.locate(data.input);
-      const input = await ImportInput.open(location, name, this.config.imports);
-      const importer =
-        data.source === 'auto' ? detectImporter(await probeOf(input)) : importerFor(data.source as ImportSource);
-      if (data.target === 'memory-dir' && !importer.memoryDirFolder) {
-        throw new ImportRejected(`${importer.label} cannot be written to the memory directory; import it as memories`);
-      }
-      await job.progress(1, `checking ${name} (${importer.label})`);
-      const counted = await this.check(importer, input, data, job);
+      const request: ReadRequest = {
+        location,
+        name,
+        limits: this.config.imports,
+        source: data.source as ImportSource | 'auto',
+        target: data.target,
+        items: this.itemSettings(),
+      };
+      const checking = await ImportReader.open(request);
+      const { header } = checking;
+      const counted = await this.check(checking, name, data, job).finally(() => checking.close());
       const summary: ImportSummary = {
-        source: importer.source,
-        source_label: importer.label,
+        source: header.source,
+        source_label: header.label,
         target: data.target,
         dry_run: data.dryRun,
         file: name,
@@ -89,12 +92,13 @@ export class ImportService {
         duplicates: counted.duplicates,
         failed: counted.failed,
         failures: counted.failures,
-        skipped: input.skipped,
+        skipped: header.skipped,
         duration_seconds: 0,
         items_per_second: 0,
       };
-      if (data.target === 'memory-dir') await this.writeMemoryDir(importer, input, data, job, summary);
-      else if (!data.dryRun) await this.store(importer, input, data, job, summary, counted.items);
+      const storing = { ...request, source: header.source };
+      if (data.target === 'memory-dir') await this.writeMemoryDir(storing, header, data, job, summary);
+      else if (!data.dryRun) await this.store(storing, data, job, summary, counted.items);
       finished(summary, started);
       const { source, documents, items_read, stored, duplicates, failed, duration_seconds } = summary;
       this.logger.log({
@@ -118,21 +122,25 @@ export class ImportService {
   }
 
   /** First pass: reads everything (refusing a malformed file before any write) and counts; a dry run also finds duplicates. */
-  private async check(importer: Importer, input: ImportInput, data: ImportJobData, job: JobContext) {
+  private async check(reader: ImportReader, name: string, data: ImportJobData, job: JobContext) {
+    await job.progress(1, `checking ${name} (${reader.header.label})`);
     const counts = { documents: 0, items: 0, duplicates: 0, failed: 0, failures: [] as ImportSummary['failures'] };
     const seen = new Set<string>();
     const progress = throttle(PROGRESS_INTERVAL_MS);
-    for await (const entry of importer.read(input)) {
-      if (isFailure(entry)) {
+    for await (const unit of reader.units()) {
+      if (unit.kind === 'failure') {
         counts.failed++;
-        if (counts.failures.length < LISTED_FAILURES) counts.failures.push(entry.failure);
+        if (counts.failures.length < LISTED_FAILURES) counts.failures.push(unit.failure);
         continue;
       }
-      counts.documents++;
-      const items = memoryItems(entry, this.itemSettings());
-      counts.items += items.length;
-      if (data.dryRun && data.target === 'memories')
-        counts.duplicates += this.countDuplicates(items, seen, data.namespace);
+      if (unit.kind === 'document') {
+        counts.documents++;
+        counts.items += unit.items;
+      } else {
+        counts.documents += unit.documents;
+        counts.items += unit.items.length;
+        if (data.dryRun) counts.duplicates += this.countDuplicates(unit.items, seen, data.namespace);
+      }
       if (progress()) {
         await job.throwIfCancelled();
         await job.progress(2, `checked ${counts.documents} documents (${counts.items} memories)`);
@@ -163,8 +171,7 @@ export class ImportService {
 
   /** Second pass: stores in batches, one transaction each, reporting progress and stopping when cancelled. */
   private async store(
-    importer: Importer,
-    input: ImportInput,
+    request: ReadRequest,
     data: ImportJobData,
     job: JobContext,
     summary: ImportSummary,
@@ -189,9 +196,10 @@ export class ImportService {
       );
     };
     const batchSize = Math.min(BATCH_ITEMS, this.config.limits.maxBatchItems);
-    for await (const entry of importer.read(input)) {
-      if (isFailure(entry)) continue; // counted by the first pass
-      for (const item of memoryItems(entry, this.itemSettings())) {
+    const reader = await ImportReader.open(request);
+    for await (const unit of reader.units()) {
+      if (unit.kind !== 'items') continue; // failures were counted by the first pass
+      for (const item of unit.items) {
         batch.push(item);
         if (batch.length >= batchSize) await flush();
       }
@@ -230,8 +238,8 @@ export class ImportService {
   }
 
   private async writeMemoryDir(
-    importer: Importer,
-    input: ImportInput,
+    request: ReadRequest,
+    header: ReadHeader,
     data: ImportJobData,
     job: JobContext,
     summary: ImportSummary,
@@ -239,12 +247,17 @@ export class ImportService {
     const directory = namespaceDirectory(this.config.memoryDir, data.namespace);
     await this.memoryDirLock.run(data.namespace, async () => {
       if (!data.dryRun) await directory.ensureRoot();
-      const target = new MemoryDirTarget(directory, importer as Importer & { memoryDirFolder: string }, data.dryRun);
+      const target = new MemoryDirTarget(
+        directory,
+        { label: header.label, memoryDirFolder: header.memoryDirFolder! },
+        data.dryRun,
+      );
       let done = 0;
       const progress = throttle(PROGRESS_INTERVAL_MS);
-      for await (const entry of importer.read(input)) {
-        if (isFailure(entry)) continue;
-        await target.add(entry as ImportDocument);
+      const reader = await ImportReader.open(request);
+      for await (const unit of reader.units()) {
+        if (unit.kind !== 'document') continue;
+        await target.add(unit.document);
         done++;
         if (progress()) {
           await job.throwIfCancelled();
@@ -295,21 +308,4 @@ function throttle(intervalMs: number): () => boolean {
     last = now;
     return true;
   };
-}
-
-/** What detection looks at; for an archive, also the head of its conversations file (ChatGPT and Claude share the name). */
-async function probeOf(input: ImportInput): Promise<DetectProbe> {
-  let head = input.head;
-  if (input.kind !== 'file' && input.paths.some((path) => CONVERSATIONS_FILE.test(path))) {
-    for await (const entry of input.entries((path) => CONVERSATIONS_FILE.test(path))) {
-      const stream = await entry.open();
-      for await (const chunk of stream) {
-        head = Buffer.from(chunk as Buffer).subarray(0, 4096);
-        break;
-      }
-      stream.destroy();
-      break;
-    }
-  }
-  return { name: input.name, kind: input.kind, paths: input.paths, head };
 }

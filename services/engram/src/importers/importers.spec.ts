@@ -6,7 +6,9 @@ import { after, describe, it } from 'node:test';
 import { DetectProbe, ImportDocument, ImportEntry, ImportFailure, isFailure } from './import.types';
 import { detectImporter, IMPORTERS } from './importer-registry';
 import { ImportInput } from './input/import-input';
+import { assertLinearCost } from '../testing/linear-cost';
 import { memoryItems } from './memory-items';
+import { htmlTitle } from './sources/documents.importer';
 import {
   chatGptConversation,
   chatGptExport,
@@ -191,6 +193,18 @@ describe('importers: every format read into documents', () => {
     );
     const text = await readAll('dessert.txt', latin1);
     assert.ok(text.documents[0].body.kind === 'text' && text.documents[0].body.text.startsWith('Crème brûlée'));
+  });
+
+  it('documents: the HTML <title> is found in linear time, whatever the page', () => {
+    assert.equal(htmlTitle('<html><head><TITLE lang="en"> Plans </TITLE></head>'), 'Plans');
+    assert.equal(htmlTitle('<titles>no</titles><title>yes</title>'), 'yes');
+    assert.equal(htmlTitle('<title>unclosed'), undefined);
+    const hostile: [string, (n: number) => string][] = [
+      ['unclosed <title', (n) => '<title'.repeat(n)],
+      ['untitled text', (n) => `<title>${'x'.repeat(5 * n)}`],
+      ['<title x', (n) => '<title x'.repeat(n)],
+    ];
+    for (const [label, build] of hostile) assertLinearCost(label, (scale) => build(40_000 * scale), htmlTitle);
   });
 
   it('documents: binary garbage, an unknown type and a broken PDF are refused naming the file', async () => {

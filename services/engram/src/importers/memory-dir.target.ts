@@ -10,8 +10,13 @@ import { dateSlug, isoDate, slugify } from './text/slug';
 /** Leaves room under the directory's 1 MiB file limit for the header lines. */
 const MAX_BODY_BYTES = 1000 * 1024;
 const ROLE_NAMES: Record<string, string> = { user: 'User', assistant: 'Assistant' };
-/** The agent's own protocol tags: imported text must not be able to speak them to the model. */
-const PROTOCOL_TAG = /<(\/?)(think|python|reply|result|filter)>/gi;
+/**
+ * The agent's own protocol tags: imported text must not be able to speak them to the model. Plain
+ * tags read as `‹python›`; any other spelling (`< /python >`, `<python x>`, unclosed) loses its `<`.
+ */
+const PROTOCOL_NAMES = 'think|python|reply|result|filter';
+const PROTOCOL_TAG = new RegExp(`<(\\/?)(${PROTOCOL_NAMES})>`, 'gi');
+const PROTOCOL_TAG_START = new RegExp(`<(?=\\s*\\/?\\s*(?:${PROTOCOL_NAMES})\\b)`, 'gi');
 
 export interface MemoryDirOutcome {
   /** Files written (or, in a dry run, that would be), relative to the memory root. */
@@ -35,7 +40,7 @@ export class MemoryDirTarget {
 
   constructor(
     private readonly directory: MemoryDirectoryRepository,
-    private readonly importer: Importer & { memoryDirFolder: string },
+    private readonly importer: Pick<Importer, 'label'> & { memoryDirFolder: string },
     private readonly dryRun: boolean,
   ) {}
 
@@ -46,8 +51,8 @@ export class MemoryDirTarget {
   async add(document: ImportDocument): Promise<void> {
     if (document.body.kind === 'relation') {
       const { from, to, relationType } = document.body;
-      this.relate(from, `- **${relationType}**: [[${entityPath(to)}]]`);
-      this.relate(to, `- **${relationType} (from)**: [[${entityPath(from)}]]`);
+      this.relate(from, `- **${imported(relationType)}**: [[${entityPath(to)}]]`);
+      this.relate(to, `- **${imported(relationType)} (from)**: [[${entityPath(from)}]]`);
       return;
     }
     const path = this.uniquePath(this.pathOf(document), document.originalId);
@@ -101,7 +106,7 @@ export class MemoryDirTarget {
 
   private async addRelations(entity: string, lines: string[]): Promise<void> {
     const path = entityPath(entity);
-    const existing = (await this.readIfPresent(path)) ?? `# ${entity}\n`;
+    const existing = (await this.readIfPresent(path)) ?? `# ${imported(entity)}\n`;
     const missing = lines.filter((line) => !existing.includes(line));
     if (missing.length === 0) return;
     const text = existing.includes('\n## Relations\n')
@@ -116,7 +121,7 @@ export class MemoryDirTarget {
     const previous = ((await this.readIfPresent(index)) ?? '').split('\n').filter((line) => line.startsWith('- [['));
     const lines = this.written
       .filter((file) => file.path !== index)
-      .map((file) => `- [[${file.path}]] ${file.title}${file.date ? ` (${file.date})` : ''}`);
+      .map((file) => `- [[${file.path}]] ${imported(file.title)}${file.date ? ` (${file.date})` : ''}`);
     const merged = [...new Set([...previous, ...lines])].sort();
     return [
       `# ${title(this.importer.memoryDirFolder)}`,
@@ -173,13 +178,13 @@ function title(folder: string): string {
 function render(document: ImportDocument, sourceLabel: string): string {
   const facts = [
     `- source: ${sourceLabel}`,
-    `- original_id: ${oneLine(document.originalId)}`,
+    `- original_id: ${imported(document.originalId)}`,
     ...(document.createdAt ? [`- date: ${isoDate(document.createdAt)}`] : []),
-    `- file: ${oneLine(document.file)}`,
-    ...(document.tags.length > 0 ? [`- tags: ${document.tags.map(oneLine).join(', ')}`] : []),
+    `- file: ${imported(document.file)}`,
+    ...(document.tags.length > 0 ? [`- tags: ${document.tags.map(imported).join(', ')}`] : []),
   ];
   const body = cap(defang(bodyText(document)));
-  return `# ${oneLine(document.title)}\n\n${facts.join('\n')}\n\n${body}\n`;
+  return `# ${imported(document.title)}\n\n${facts.join('\n')}\n\n${body}\n`;
 }
 
 function bodyText({ body }: ImportDocument): string {
@@ -202,14 +207,21 @@ function bodyText({ body }: ImportDocument): string {
 }
 
 function turnText(turn: ConversationTurn): string {
-  const who = ROLE_NAMES[turn.role] ?? turn.role;
+  const who = ROLE_NAMES[turn.role] ?? imported(turn.role);
   const when = turn.createdAt ? ` (${isoDate(turn.createdAt)})` : '';
   return `**${who}**${when}:\n${turn.text.trim()}`;
 }
 
 /** Imported text may quote the agent protocol; it must stay text to the model, never a turn marker. */
 function defang(text: string): string {
-  return text.replace(PROTOCOL_TAG, (_tag, slash: string, name: string) => `‹${slash}${name}›`);
+  return text
+    .replace(PROTOCOL_TAG, (_tag, slash: string, name: string) => `‹${slash}${name}›`)
+    .replace(PROTOCOL_TAG_START, '‹');
+}
+
+/** A title, id, name, tag or file name from the export, as one defanged line. */
+function imported(text: string): string {
+  return defang(oneLine(text));
 }
 
 function cap(text: string): string {

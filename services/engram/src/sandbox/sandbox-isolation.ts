@@ -8,15 +8,24 @@ import { ProbeReport, SandboxRunner } from './sandbox.runner';
 export type IsolationReport =
   { available: true; mode: SandboxMode; landlockAbi: number; uid: number } | { available: false; problems: string[] };
 
-/** What every mode must show from inside before model code may run in it. */
+/**
+ * What every mode must show from inside before model code may run in it; the probe also reports one
+ * `refused_<syscall>` check per call outside the seccomp allow-list it tried, and each must hold.
+ */
 const REQUIRED_CHECKS = [
+  'runs_unprivileged',
+  'no_capabilities',
   'environment_empty',
   'socket_blocked',
   'fork_blocked',
   'exec_blocked',
   'host_files_hidden',
   'memory_read_only',
+  'ctypes_unloadable',
+  'refused_syslog',
 ] as const;
+/** Only Landlock can keep the interpreter's ctypes module unreadable; bubblewrap on an older kernel cannot. */
+const LANDLOCK_CHECKS = new Set(['ctypes_unloadable']);
 
 /**
  * Finds out at start-up what this kernel and container allow, by running the real harness in each
@@ -63,8 +72,13 @@ export async function detectIsolation(
 }
 
 function failedChecks(mode: SandboxMode, probe: ProbeReport): string[] {
-  const failed: string[] = REQUIRED_CHECKS.filter((check) => probe.checks[check] !== true);
-  if (mode === 'bwrap' && probe.uid === 0) failed.push('runs_unprivileged');
+  const required = (check: string) => probe.landlockAbi > 0 || !LANDLOCK_CHECKS.has(check);
+  const reported = Object.entries(probe.checks)
+    .filter(([check, passed]) => passed !== true && required(check))
+    .map(([check]) => check);
+  const missing = REQUIRED_CHECKS.filter((check) => !(check in probe.checks) && required(check));
+  const failed = [...reported, ...missing];
+  if (probe.uid === 0) failed.push('runs_unprivileged');
   if (mode === 'landlock' && probe.landlockAbi < 1) failed.push('landlock');
-  return failed;
+  return [...new Set(failed)];
 }

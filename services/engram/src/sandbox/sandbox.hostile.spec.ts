@@ -16,9 +16,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
 import { MemoryFunctions } from '../agent/memory-dir/memory-functions';
+import { AppConfig } from '../config/config.types';
+import { EngramMetrics } from '../metrics/engram-metrics';
 import { SandboxMode } from './sandbox-command';
 import { detectIsolation } from './sandbox-isolation';
 import { SandboxOutcome, SandboxRunner } from './sandbox.runner';
+import { SandboxService } from './sandbox.service';
 
 const SECRET = 'TOP-SECRET-7f3a9c';
 const PYTHON = '/usr/bin/python3';
@@ -46,7 +49,33 @@ const result = (outcome: SandboxOutcome): string => {
   assert.equal(outcome.kind, 'ok', `expected a result, got ${JSON.stringify(outcome)}`);
   return outcome.kind === 'ok' ? outcome.result : '';
 };
-const HARNESS_LIBC = "libc = create_file.__globals__['libc']\n";
+/** Collects, from every object reachable from `start` (depth-first, bounded), the names bound to modules or CDLLs. */
+const REACHABLE = `
+def _reach(start, limit=20000):
+    import types
+    seen, stack, found = set(), [start], set()
+    while stack and len(seen) < limit:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        kind = type(o).__name__
+        if kind in ('CDLL', 'PyDLL', 'CFuncPtr') or (isinstance(o, types.ModuleType) and o.__name__.split('.')[0] in ('ctypes', '_ctypes')):
+            found.add(kind)
+        if isinstance(o, dict):
+            for key, value in o.items():
+                if key in ('libc', 'ctypes', '_ctypes', 'install_seccomp', 'apply_landlock'):
+                    found.add(key)
+                stack.append(value)
+        elif isinstance(o, (list, tuple, set, frozenset)):
+            stack.extend(o)
+        for attribute in ('__globals__', '__closure__', '__dict__', '__self__', '__func__', 'cell_contents', 'f_globals', 'f_locals', 'f_back', 'tb_frame', 'tb_next', 'gi_frame', '__traceback__', '__class__', '__defaults__', '__kwdefaults__'):
+            try:
+                stack.append(getattr(o, attribute))
+            except Exception:
+                pass
+    return sorted(found)
+`;
 
 /** Each snippet is something a hostile or confused model could write; all must fail safely. */
 const HOSTILE: Hostile[] = [
@@ -136,25 +165,79 @@ const HOSTILE: Hostile[] = [
     check: (o) => failed(o),
   },
   {
-    name: 'raw socket syscall through the harness libc',
-    code: (c) =>
-      `${HARNESS_LIBC}fd = libc.syscall(41, 2, 1, 0)\nimport struct\naddr = struct.pack('!HH4s8x', 2, ${c.port}, bytes([127, 0, 0, 1]))\nr = libc.syscall(42, fd, addr, 16)`,
-    check: (o) => assert.match(result(o), /'fd': -1/),
+    name: "a memory function's globals hold only the functions and the call that asks over the channel",
+    code: () => 'x = sorted(set(read_file.__globals__) - set(globals()))',
+    check: (o) => assert.equal(result(o), "{'x': ['_call']}"),
+  },
+  {
+    name: 'nothing reachable from the functions, frames, tracebacks, sys.modules or gc is ctypes or libc',
+    code: () =>
+      `${REACHABLE}
+import sys, gc
+loop = []
+loop.append(loop)
+try:
+    read_file.__globals__['_call']('read_file', loop)
+except Exception as error:
+    caught = error
+roots = [read_file, create_file.__globals__, sys._getframe(), caught, sys.modules, (g for g in [1])]
+x = _reach(roots)
+y = sorted({type(o).__name__ for o in gc.get_objects()} & {'CDLL', 'PyDLL', 'CFuncPtr'})
+del roots, caught, _reach, gc, sys, loop`,
+    check: (o) => assert.equal(result(o), "{'x': [], 'y': []}"),
+  },
+  {
+    name: 'the module blocker removed, ctypes still cannot be imported',
+    code: () =>
+      "import sys\nsys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != 'ModuleBlocker']\nimport ctypes",
+    check: (o) => failed(o, /ImportError|Permission denied|cannot open/),
+  },
+  {
+    name: '_ctypes loaded straight from its file by the extension loader',
+    code: () =>
+      "import importlib.machinery as m, sys\nd = [p for p in sys.path if p.endswith('lib-dynload')][0]\nimport os\nf = [n for n in os.listdir(d) if n.startswith('_ctypes.')][0]\nl = m.ExtensionFileLoader('_ctypes', os.path.join(d, f))\nl.create_module(m.ModuleSpec('_ctypes', l, origin=l.path))",
+    check: (o) => failed(o, /ImportError|Permission denied|cannot open|PermissionError/),
+  },
+  {
+    name: 'the test modules that poke at memory cannot be loaded either',
+    code: () => 'import _testcapi',
+    check: (o) => failed(o, /Error/),
+  },
+  {
+    name: 'the kernel log is out of reach',
+    code: () => "x = open('/dev/kmsg').read(100)",
+    check: (o) => failed(o),
+  },
+  {
+    name: 'runs as an unprivileged user without capabilities, even when the service is root',
+    code: () =>
+      "import os\nx = (os.getuid(), os.geteuid(), os.getgid())\ny = [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')] if os.path.exists('/proc/self/status') else 'hidden'",
+    check: (o) => {
+      if (o.kind === 'ok')
+        assert.match(o.result, /^\{'x': \(65534, 65534, 65534\), 'y': (?:\['0000000000000000'\]|'hidden')\}$/);
+      else failed(o, /PermissionError/);
+    },
+  },
+  {
+    name: 'the exec descriptor cannot be recreated above the descriptor limit',
+    code: () =>
+      "import os, fcntl\ntry:\n    os.dup2(3, 40)\nexcept OSError as error:\n    x = error.errno\nos.execve(fcntl.fcntl(3, fcntl.F_DUPFD, 40), ['python3'], {})",
+    check: (o) => failed(o, /OSError: \[Errno 22\] Invalid argument/),
+  },
+  {
+    name: 'raise an rlimit, become root, set the clock, renice',
+    code: () =>
+      "import os, resource, time\nout = []\nfor attempt in (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096)), lambda: os.setuid(0), lambda: time.clock_settime(time.CLOCK_REALTIME, 0), lambda: os.nice(-5)):\n    try:\n        attempt()\n        out.append('done')\n    except (OSError, ValueError) as error:\n        out.append(type(error).__name__)\nx = out\ndel out, attempt",
+    check: (o) => assert.doesNotMatch(result(o), /done/),
   },
   { name: 'import ctypes', code: () => 'import ctypes', check: (o) => failed(o, /not available/) },
   {
     name: "ctypes from the harness's globals calling system()",
     code: () => "c = create_file.__globals__['ctypes']\nx = c.CDLL(None).system(b'touch pwned2')",
     check: (o, c) => {
-      assert.doesNotMatch(result(o), /'x': 0\b/);
+      failed(o, /KeyError/);
       assert.equal(existsSync(join(c.root, 'pwned2')), false);
     },
-  },
-  {
-    name: 'unshare, mount and ptrace through libc',
-    code: () =>
-      `${HARNESS_LIBC}import os\nu = libc.syscall(272, 0x10000000)\nm = libc.syscall(165, b'none', b'/tmp', b'tmpfs', 0, 0)\np = libc.syscall(101, 16, os.getppid(), 0, 0)`,
-    check: (o) => assert.match(result(o), /'u': -1, 'm': -1, 'p': -1\}$/),
   },
   {
     name: 'pathlib writing outside',
@@ -328,6 +411,67 @@ describe('sandbox: hostile snippets fail safely in every isolation mode that wor
         /^\{'prefix': 'entities\/', 'names': \['entities\/a.md', 'entities\/b.md'\], 'ok': True, 'size': 42, 'helper': '<function helper at 0x[0-9a-f]+>', 'text': '# User\\n- name: Ana\\n', 'flags': \(True, None, 1.5\), 'long': 'z{40}…\[truncated 60 characters\]'\}$/,
       );
       assert.deepEqual(calls, ['create_file(["entities/a.md","# A"])', 'get_size([""])', 'read_file(["user.md"])']);
+    });
+
+    it(`${mode}: the start-up probe sees every call outside the allow-list refused, as an unprivileged user`, async (t) => {
+      if (!modes.includes(mode)) return t.skip(`${mode} isolation is not available here`);
+      const outcome = await runner.run({
+        mode,
+        python: PYTHON,
+        hostMemoryRoot: ctx.root,
+        code: '',
+        probe: true,
+        limits: { timeoutMs: 10_000, memoryBytes: 256 << 20, maxValueChars: 100 },
+        onCall: async () => ({ value: false }),
+      });
+      const checks = outcome.probe?.checks ?? {};
+      const refused = Object.keys(checks).filter((check) => check.startsWith('refused_'));
+      for (const name of ['syslog', 'reboot', 'settimeofday', 'clock_settime', 'swapon', 'acct', 'quotactl']) {
+        assert.ok(refused.includes(`refused_${name}`), `${name} was not probed: ${refused.join(', ')}`);
+      }
+      for (const name of ['fsopen', 'fsmount', 'move_mount', 'open_tree', 'mount', 'unshare', 'bpf', 'ptrace']) {
+        assert.ok(refused.includes(`refused_${name}`), `${name} was not probed`);
+      }
+      assert.deepEqual(
+        Object.entries(checks).filter(([, passed]) => passed !== true),
+        [],
+      );
+      assert.equal(outcome.probe?.uid, 65534);
+    });
+
+    it(`${mode}: a flood of calls on the channel stops the run at once; nothing is dispatched after it ends`, async (t) => {
+      if (!modes.includes(mode)) return t.skip(`${mode} isolation is not available here`);
+      const metrics = new EngramMetrics();
+      const service = new SandboxService(
+        {
+          sandbox: { mode, python: PYTHON, timeoutMs: TIMEOUT_MS, memoryBytes: 256 << 20 },
+          memoryDir: ctx.base,
+        } as AppConfig,
+        metrics,
+      );
+      let calls = 0;
+      const onCall = async () => {
+        calls += 1;
+        return { value: 0 };
+      };
+      const flood = [
+        'import os',
+        `line = b'{"op": "call", "fn": "get_size", "args": [""]}\\n'`,
+        'while True:',
+        '    os.write(3, line * 1000)',
+      ].join('\n');
+      const outcome = await service.run(ctx.root, flood, 1000, onCall);
+      failed(outcome, /sent a second message before the answer to its first/);
+      assert.equal(outcome.kind === 'error' && outcome.violation, 'channel');
+      assert.ok(calls <= 1, `${calls} calls were dispatched`);
+      const callsAtEnd = calls;
+      const oversized = "import os\nos.write(3, b'x' * (20 * 1024 * 1024))\nwhile True:\n    pass";
+      const second = await service.run(ctx.root, oversized, 1000, onCall);
+      failed(second, /sent an oversized message/);
+      assert.equal(calls, callsAtEnd, 'calls were dispatched after the first run had ended');
+      const violations = await metrics.sandboxViolations.get();
+      const channel = violations.values.find((value) => value.labels.kind === 'channel');
+      assert.equal(channel?.value, 2);
     });
 
     it(`${mode}: every snippet fails safely, nothing leaks, nothing is written outside, nothing connects`, async (t) => {

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
-import { buildCommand, SandboxMode } from './sandbox-command';
+import { buildCommand, SandboxCommand, SandboxMode } from './sandbox-command';
 
 /** One call of a memory function from inside the sandbox, and its answer. */
 export type CallHandler = (fn: string, args: unknown[]) => Promise<unknown>;
@@ -27,7 +27,10 @@ export interface ProbeReport {
   checks: Record<string, boolean>;
 }
 
-/** Largest line accepted on the channel: two 1 MiB strings of update_file, JSON-escaped, fit. */
+/**
+ * Largest line accepted on the channel (and so the most it ever holds): two 1 MiB strings of
+ * update_file, JSON-escaped, fit.
+ */
 const MAX_CHANNEL_LINE = 16 * 1024 * 1024;
 /** Output the harness itself may write (stderr of a crash); beyond it, output is dropped. */
 const MAX_DIAGNOSTIC_BYTES = 8 * 1024;
@@ -51,7 +54,17 @@ interface RunRequest {
 export class SandboxRunner {
   run(request: RunRequest): Promise<SandboxOutcome & { probe?: ProbeReport; diagnostics: string }> {
     const started = performance.now();
-    const command = buildCommand(request.mode, request.python, request.hostMemoryRoot);
+    let command: SandboxCommand;
+    try {
+      command = buildCommand(request.mode, request.python, request.hostMemoryRoot, {
+        memoryBytes: request.limits.memoryBytes,
+        cpuSeconds: Math.ceil(request.limits.timeoutMs / 1000) + 1,
+        probe: request.probe ?? false,
+      });
+    } catch (error) {
+      const message = `the sandbox could not start (${(error as Error).message})`;
+      return Promise.resolve({ kind: 'error', error: message, violation: 'crash', durationMs: 0, diagnostics: '' });
+    }
     const child = spawn(command.command, command.args, {
       cwd: command.cwd,
       env: {},
@@ -72,6 +85,7 @@ export class SandboxRunner {
         settled = true;
         clearTimeout(timer);
         killGroup(child);
+        channelReader.stop();
         channel.destroy();
         resolve({ ...outcome, durationMs: performance.now() - started, diagnostics });
       };
@@ -84,69 +98,67 @@ export class SandboxRunner {
       }, request.limits.timeoutMs);
 
       child.on('error', (error) => fail(`the sandbox could not start (${error.message})`, 'crash'));
+      const channelReader = new ChannelReader(
+        channel,
+        (line) => handleLine(line),
+        (problem) => fail(`the sandbox ${problem}; the run was stopped`, 'channel'),
+      );
       // 'close' comes after the channel has delivered everything, so a final message is never lost.
       child.on('close', (code, signal) => {
         const cause = signal ? `signal ${signal}` : `exit code ${code}`;
         const memory = signal === 'SIGKILL' || signal === 'SIGSEGV';
-        void linesDone().then(() => fail(`the code stopped without a result (${cause})`, memory ? 'memory' : 'crash'));
+        void channelReader
+          .idle()
+          .then(() => fail(`the code stopped without a result (${cause})`, memory ? 'memory' : 'crash'));
       });
 
-      const linesDone = readLines(
-        channel,
-        async (line) => {
-          const message = parseMessage(line);
-          if (!message) return fail('the sandbox sent a malformed message', 'channel');
-          switch (message.op) {
-            case 'call': {
-              if (typeof message.fn !== 'string' || !Array.isArray(message.args)) {
-                return fail('the sandbox sent a malformed call', 'channel');
-              }
-              try {
-                const reply = await request.onCall(message.fn, message.args);
-                if (!settled) channel.write(`${JSON.stringify(reply)}\n`);
-              } catch (error) {
-                fail(`a memory function failed on the server (${(error as Error).message})`, 'crash');
-              }
-              return;
+      const handleLine = async (line: string): Promise<void> => {
+        const message = parseMessage(line);
+        if (!message) return fail('the sandbox sent a malformed message', 'channel');
+        switch (message.op) {
+          case 'call': {
+            if (typeof message.fn !== 'string' || !Array.isArray(message.args)) {
+              return fail('the sandbox sent a malformed call', 'channel');
             }
-            case 'done':
-              if (message.ok === true && typeof message.result === 'string') {
-                return finish({ kind: 'ok', result: message.result, durationMs: 0 });
-              }
-              return fail(String(message.error ?? 'unknown error'), violationOf(message.violation));
-            case 'probe':
-              return finish({
-                kind: 'ok',
-                result: '',
-                durationMs: 0,
-                probe: {
-                  landlockAbi: Number(message.landlock_abi),
-                  uid: Number(message.uid),
-                  checks: message.checks as Record<string, boolean>,
-                },
-              });
-            case 'refused':
-              return fail(`the sandbox refused to start: ${String(message.error)}`, 'crash');
-            default:
-              return fail('the sandbox sent an unknown message', 'channel');
+            try {
+              const reply = await request.onCall(message.fn, message.args);
+              if (!settled) channel.write(`${JSON.stringify(reply)}\n`);
+            } catch (error) {
+              fail(`a memory function failed on the server (${(error as Error).message})`, 'crash');
+            }
+            return;
           }
-        },
-        () => fail('the sandbox sent an oversized message', 'channel'),
-      );
+          case 'done':
+            if (message.ok === true && typeof message.result === 'string') {
+              return finish({ kind: 'ok', result: message.result, durationMs: 0 });
+            }
+            return fail(String(message.error ?? 'unknown error'), violationOf(message.violation));
+          case 'probe':
+            return finish({
+              kind: 'ok',
+              result: '',
+              durationMs: 0,
+              probe: {
+                landlockAbi: Number(message.landlock_abi),
+                uid: Number(message.uid),
+                checks: message.checks as Record<string, boolean>,
+              },
+            });
+          case 'refused':
+            return fail(`the sandbox refused to start: ${String(message.error)}`, 'crash');
+          default:
+            return fail('the sandbox sent an unknown message', 'channel');
+        }
+      };
 
       child.stdin?.on('error', () => undefined);
+      // Stage 1 leaves stdin unread; the interpreter running the code reads it.
       child.stdin?.end(
         JSON.stringify({
           code: request.code,
           probe: request.probe ?? false,
           memory_root: command.memoryRoot,
-          read_only_paths: command.readOnlyPaths,
-          require_landlock: request.mode === 'landlock',
           max_value_chars: request.limits.maxValueChars,
-          limits: {
-            memory_bytes: request.limits.memoryBytes,
-            cpu_seconds: Math.ceil(request.limits.timeoutMs / 1000) + 1,
-          },
         }),
       );
     });
@@ -163,34 +175,66 @@ function killGroup(child: ChildProcess): void {
 }
 
 /**
- * Calls `onLine` for each complete line, one at a time (the next waits for the previous handler).
- * The returned function resolves once the lines received so far are handled.
+ * Reads the channel one message at a time: a message is handled to the end (a call answered) before
+ * anything more is read, the stream is paused meanwhile so the sandbox's writes block in the socket,
+ * and what is held is capped. The harness sends one line and waits for the answer, so bytes after a
+ * complete line, or a line over the cap, can only come from code writing to the channel itself: the
+ * run is stopped. Once stopped, nothing more is handled.
  */
-function readLines(
-  stream: Duplex,
-  onLine: (line: string) => Promise<void> | void,
-  onOversized: () => void,
-): () => Promise<void> {
-  let buffered = '';
-  let queue = Promise.resolve();
-  stream.setEncoding('utf8');
-  stream.on('error', () => undefined);
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    if (buffered.length > MAX_CHANNEL_LINE && !buffered.includes('\n')) {
-      buffered = '';
-      onOversized();
+class ChannelReader {
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private busy: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly onLine: (line: string) => Promise<void>,
+    private readonly onViolation: (problem: string) => void,
+  ) {
+    stream.setEncoding('utf8');
+    stream.on('error', () => undefined);
+    stream.on('data', (chunk: string) => this.receive(chunk));
+  }
+
+  /** Resolves once the message being handled (if any) is done. */
+  async idle(): Promise<void> {
+    while (this.busy) await this.busy;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.pending = [];
+  }
+
+  private receive(chunk: string): void {
+    if (this.stopped) return;
+    // Only the new chunk is searched, so a long line costs one pass, not one per chunk.
+    const newline = chunk.indexOf('\n');
+    if (newline === -1) {
+      this.pending.push(chunk);
+      this.pendingChars += chunk.length;
+      if (this.pendingChars > MAX_CHANNEL_LINE) this.violate('sent an oversized message');
       return;
     }
-    let newline = buffered.indexOf('\n');
-    while (newline !== -1) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      queue = queue.then(() => onLine(line));
-      newline = buffered.indexOf('\n');
+    if (newline !== chunk.length - 1) {
+      this.violate('sent a second message before the answer to its first');
+      return;
     }
-  });
-  return () => queue;
+    const line = this.pending.join('') + chunk.slice(0, newline);
+    this.pending = [];
+    this.pendingChars = 0;
+    this.stream.pause();
+    this.busy = this.onLine(line).finally(() => {
+      this.busy = undefined;
+      if (!this.stopped) this.stream.resume();
+    });
+  }
+
+  private violate(problem: string): void {
+    this.stop();
+    this.onViolation(problem);
+  }
 }
 
 function parseMessage(line: string): Record<string, unknown> | undefined {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditAction } from '../../audit/audit-event';
 import { AuditService } from '../../audit/audit.service';
-import { NotFound } from '../../common/domain-errors';
+import { NotFound, UnprocessableRequest } from '../../common/domain-errors';
+import { APP_CONFIG, AppConfig } from '../../config/config.types';
 import { SQLITE_DATABASE } from '../../storage/storage.module';
 import { SqliteDatabase } from '../../storage/sqlite.connection';
 import { newSecret, secretDigest } from '../secrets';
@@ -20,6 +21,12 @@ export interface NewApiKey {
   expiresAt?: number;
 }
 
+/** Why a first key that is not a whole-store admin key is refused, and what to do instead. */
+export const ADMIN_KEY_NEEDED =
+  'The first stored key would lock this server with no admin key: the server then requires a key on every ' +
+  'request. Create an admin key first (scopes admin, no namespace), e.g. `engram keys create --name admin ' +
+  '--scopes read,write,admin`, or set MCP_API_KEY.';
+
 /** Creating, listing, revoking and checking stored API keys. The secret is shown once, at creation. */
 @Injectable()
 export class ApiKeyService {
@@ -27,12 +34,24 @@ export class ApiKeyService {
 
   constructor(
     @Inject(SQLITE_DATABASE) db: SqliteDatabase,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'auth' | 'oauth'>,
     private readonly audit: AuditService,
   ) {
     this.keys = new ApiKeyRepository(db);
   }
 
-  create(input: NewApiKey, now = Date.now()): { key: string; record: ApiKeyRecord } {
+  /**
+   * Stores a new key. Keys switch a keyless server to requiring credentials, so a key is refused when
+   * afterwards nobody could administer the server: no MCP_API_KEY, no usable whole-store admin key, and
+   * this key is not one. `locksServer` is true when this key is the one that ends keyless access.
+   */
+  create(input: NewApiKey, now = Date.now()): { key: string; record: ApiKeyRecord; locksServer: boolean } {
+    const noBootstrapKey = this.config.auth.apiKey === undefined;
+    const adminKey = input.scopes.includes('admin') && input.namespace === undefined;
+    if (noBootstrapKey && !adminKey && this.keys.countUsableAdmins(now) === 0) {
+      throw new UnprocessableRequest(ADMIN_KEY_NEEDED);
+    }
+    const locksServer = noBootstrapKey && !this.config.oauth.enabled && this.keys.countAll() === 0;
     const key = newSecret(API_KEY_PREFIX);
     const record: ApiKeyRecord = {
       id: randomUUID(),
@@ -47,7 +66,7 @@ export class ApiKeyService {
     };
     this.keys.insert(record, secretDigest(key));
     this.audit.record(keyEntry(AuditAction.KeyCreate, record));
-    return { key, record };
+    return { key, record, locksServer };
   }
 
   list(): ApiKeyRecord[] {

@@ -67,6 +67,10 @@ describe('opening what an import reads (hostile archives and folders)', () => {
   it('refuses a zip bomb (extreme compression ratio) and archives over the unpacked-size and entry limits', async () => {
     const bomb = Buffer.alloc(8 * 1024 * 1024, 0x41);
     await assert.rejects(open(file('bomb.zip', zipOf([{ name: 'a.txt', data: bomb }]))), /likely zip bomb/);
+    const smallBombs = zipOf(
+      Array.from({ length: 3 }, (_, i) => ({ name: `${i}.md`, data: Buffer.alloc(512 * 1024) })),
+    );
+    await assert.rejects(open(file('small-bombs.zip', smallBombs)), /entry "0.md" unpacks \d+ times.*likely zip bomb/);
     const big = Buffer.from(Array.from({ length: 200_000 }, (_, i) => `${i * 7919}`).join(','));
     await assert.rejects(
       open(file('big.zip', zipOf([{ name: 'a.txt', data: big }])), { ...LIMITS, maxUnpackedBytes: 100_000 }),

@@ -1,7 +1,54 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { readJsonArray } from './json-array.stream';
+import { Worker } from 'node:worker_threads';
+import { MAX_ELEMENT_BYTES, readJsonArray } from './json-array.stream';
+
+/**
+ * Streams `head`, then `size` bytes of `fill` made on the fly in 1 MiB chunks (no fixture, no big
+ * buffer), then `tail` through readJsonArray in a worker thread whose heap is capped at 48 MiB: a
+ * scanner that buffers what it reads dies there with ERR_WORKER_OUT_OF_MEMORY.
+ */
+function readInSmallHeap(
+  head: string,
+  fill: string,
+  size: number,
+  tail: string,
+  options: { key?: string; maxElementBytes?: number },
+): Promise<{ values: unknown[]; error?: string }> {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { Readable } = require('node:stream');
+    const { readJsonArray } = require(workerData.module);
+    const { head, fill, size, tail, options } = workerData;
+    const chunk = Buffer.alloc(1024 * 1024, fill);
+    const stream = Readable.from((function* () {
+      yield Buffer.from(head);
+      for (let left = size; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+      yield Buffer.from(tail);
+    })());
+    (async () => {
+      const values = [];
+      try {
+        for await (const element of readJsonArray(stream, 'huge.json', options)) values.push(element.value);
+        parentPort.postMessage({ values });
+      } catch (error) {
+        parentPort.postMessage({ values, error: error.message });
+      }
+    })();`;
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: { module: require.resolve('./json-array.stream'), head, fill, size, tail, options },
+    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
+  });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (result) => {
+      resolve(result);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
 
 async function elements(chunks: (string | Buffer)[], key?: string) {
   const found = [];
@@ -61,6 +108,28 @@ describe('streaming the elements of a JSON array', () => {
     await assert.rejects(elements(['{"a": 1}']), /expected an array at the top level/);
     await assert.rejects(elements(['{"other": []}'], 'memories'), /has no "memories" array/);
     await assert.rejects(elements(['[1] [2]']), /unexpected content after the end/);
+  });
+
+  it('keeps the heap bounded on a 256 MB top-level string value (scanned past, never buffered)', async () => {
+    const outcome = await readInSmallHeap(
+      '{"export": "',
+      'a',
+      256 * 1024 * 1024,
+      '", "memories": [{"content": "one"}]}',
+      {
+        key: 'memories',
+      },
+    );
+    assert.deepEqual(outcome, { values: [{ content: 'one' }] });
+  });
+
+  it('refuses an element over the per-element limit with the file and line named', async () => {
+    assert.ok(MAX_ELEMENT_BYTES <= 64 * 1024 * 1024, 'the default limit keeps one element far below the heap');
+    const outcome = await readInSmallHeap('[\n{"content": "ok"},\n"', 'b', 40 * 1024 * 1024, '"]', {
+      maxElementBytes: 8 * 1024 * 1024,
+    });
+    assert.deepEqual(outcome.values, [{ content: 'ok' }]);
+    assert.match(outcome.error ?? '', /huge\.json: element 2 \(line 3\) is larger than 8388608 bytes/);
   });
 
   it('refuses an element that is not UTF-8', async () => {

@@ -15,6 +15,13 @@ export interface JsonArrayOptions {
   maxElementBytes?: number;
 }
 
+/**
+ * An element larger than this is refused with the file named: one conversation or one memory of an
+ * export is far smaller, and parsing it needs a few times its size in memory.
+ */
+export const MAX_ELEMENT_BYTES = 64 * 1024 * 1024;
+/** Top-level keys longer than this cannot be the key looked for; their bytes are not kept. */
+const MAX_KEY_BYTES = 1024;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
@@ -24,12 +31,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * Streams the elements of a JSON array out of a file of any size: bytes are scanned for structure
  * (strings, nesting) and each element is parsed on its own once complete, so memory holds one element
- * at a time. Malformed input is refused with the file, line and column; invalid UTF-8 too.
+ * at a time (at most `maxElementBytes`); values outside the array are scanned past, never kept.
+ * Malformed input is refused with the file, line and column; invalid UTF-8 too.
  */
 export async function* readJsonArray(
   stream: Readable,
   label: string,
-  { key, maxElementBytes = 512 * 1024 * 1024 }: JsonArrayOptions = {},
+  { key, maxElementBytes = MAX_ELEMENT_BYTES }: JsonArrayOptions = {},
 ): AsyncGenerator<JsonArrayElement> {
   const scanner = new ArrayScanner(label, key, maxElementBytes);
   for await (const chunk of stream) {
@@ -53,7 +61,10 @@ class ArrayScanner {
   private elementBytes = 0;
   private elementStart: { chunk: number; line: number } | undefined;
   private index = 0;
-  /** Top-level object keys: the string just read at depth 1 and the key whose value comes next. */
+  /**
+   * Top-level object keys: the string being read at depth 1 (while short enough to be a key), the
+   * last one read, and the key whose value comes next.
+   */
   private keyBytes: number[] | undefined;
   private lastString: string | undefined;
   private expectingValueOf: string | undefined;
@@ -95,7 +106,10 @@ class ArrayScanner {
       switch (byte) {
         case QUOTE:
           this.inString = true;
-          if (this.depth === 1 && this.key !== undefined && this.elementStart === undefined) this.keyBytes = [];
+          if (this.depth === 1 && this.key !== undefined && this.elementStart === undefined) {
+            this.keyBytes = [];
+            this.lastString = undefined;
+          }
           break;
         case 0x7b: // {
         case 0x5b: // [
@@ -139,7 +153,9 @@ class ArrayScanner {
       }
       return;
     }
-    this.keyBytes?.push(byte);
+    if (this.keyBytes === undefined) return;
+    if (this.keyBytes.length < MAX_KEY_BYTES) this.keyBytes.push(byte);
+    else this.keyBytes = undefined;
   }
 
   private open(byte: number): void {

@@ -3,9 +3,10 @@ import * as yauzl from 'yauzl';
 import { ImportRejected } from '../import.errors';
 import { ImportLimits, InputEntry } from './import-input';
 
-/** Entries this large or smaller may compress as well as they like (a file of blanks is not an attack). */
-const RATIO_EXEMPT_BYTES = 1024 * 1024;
-/** Text compresses 5-20x; far beyond this an entry is built to blow up on unpacking. */
+/**
+ * Text compresses 5-20x; far beyond this an entry is built to blow up on unpacking. Every entry is
+ * checked, small ones too: thousands of small bombs add up as surely as one large one.
+ */
 const MAX_COMPRESSION_RATIO = 200;
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -43,7 +44,7 @@ export class ZipArchive {
       if (entry.isEncrypted())
         throw new ImportRejected(`${this.label}: entry "${path}" is encrypted; export it again without a password`);
       const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
-      if (entry.uncompressedSize > RATIO_EXEMPT_BYTES && ratio > MAX_COMPRESSION_RATIO) {
+      if (ratio > MAX_COMPRESSION_RATIO) {
         throw new ImportRejected(
           `${this.label}: entry "${path}" unpacks ${Math.round(ratio)} times its packed size (${entry.uncompressedSize} bytes); refused as a likely zip bomb`,
         );

@@ -58,7 +58,7 @@ export class DocumentsImporter implements Importer {
       yield this.document(entry.path, baseName(entry.path), { kind: 'text', text, pages }, { pages: pages.length });
     } else if (extension === 'html' || extension === 'htm') {
       const html = decodeText(bytes, entry.path);
-      const title = /<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1]?.trim();
+      const title = htmlTitle(html);
       const text = NodeHtmlMarkdown.translate(html).trim();
       yield this.document(entry.path, title || baseName(entry.path), { kind: 'text', text });
     } else if (extension === 'json') {
@@ -145,4 +145,23 @@ export class DocumentsImporter implements Importer {
       body,
     };
   }
+}
+
+/**
+ * The text of the first `<title>` element, found with indexOf rather than a regular expression: a
+ * page of unclosed `<title` tags made the pattern scan to the end from each of them.
+ */
+export function htmlTitle(html: string): string | undefined {
+  const lower = html.toLowerCase();
+  for (let at = lower.indexOf('<title'); at !== -1; at = lower.indexOf('<title', at + 1)) {
+    const after = lower[at + 6];
+    if (after !== '>' && after !== ' ' && after !== '\t' && after !== '\n' && after !== '\r' && after !== '/') continue;
+    const open = lower.indexOf('>', at);
+    if (open === -1) return undefined;
+    const close = lower.indexOf('<', open + 1);
+    if (close === -1) return undefined;
+    if (!lower.startsWith('</title>', close)) return undefined;
+    return html.slice(open + 1, close).trim() || undefined;
+  }
+  return undefined;
 }

@@ -1,15 +1,13 @@
 import { ImportDocument, ImportSource } from '../import.types';
 import { decodeText } from '../input/text-decoding';
 import { listOf, splitFrontMatter } from '../text/front-matter';
+import { markdownOutline } from '../text/markdown-outline';
 import { epochMs, textOf } from './source-values';
-
-const WIKI_LINK = /\[\[([^\]\n]+)\]\]/g;
-const MAX_LINKS = 50;
 
 /**
  * A markdown note as a document: front matter `tags`/`tag`/`keywords` become tags, `title`, `aliases`
  * and dates are kept, the body (with its `[[links]]` untouched) is the text. The title falls back to
- * the first `# heading`, then to the file name.
+ * the first `# heading` (outside code), then to the file name.
  */
 export function noteDocument(
   bytes: Buffer,
@@ -19,9 +17,8 @@ export function noteDocument(
   extra: { tags?: string[]; originalId?: string } = {},
 ): ImportDocument {
   const { data, body } = splitFrontMatter(decodeText(bytes, path));
-  const heading = /^#\s+(.+)$/m.exec(body)?.[1]?.trim();
+  const { heading, links } = markdownOutline(body);
   const tags = [...listOf(data.tags), ...listOf(data.tag), ...listOf(data.keywords)];
-  const links = [...new Set([...body.matchAll(WIKI_LINK)].map((match) => match[1].trim()))].slice(0, MAX_LINKS);
   const aliases = listOf(data.aliases);
   const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
   return {

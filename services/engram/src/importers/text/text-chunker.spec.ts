@@ -48,11 +48,11 @@ describe('chunking documents', () => {
 describe('front matter and names', () => {
   it('reads tags as an inline list, a block list or a comma string, and leaves the body', () => {
     const inline = splitFrontMatter('---\ntitle: "Trip"\ntags: [travel, "family"]\n---\n# Trip\nBody [[Other note]]');
-    assert.deepEqual(inline.data, { title: 'Trip', tags: ['travel', 'family'] });
+    assert.deepEqual({ ...inline.data }, { title: 'Trip', tags: ['travel', 'family'] });
     assert.equal(inline.body, '# Trip\nBody [[Other note]]');
     const block = splitFrontMatter('---\ntags:\n  - a\n  - b\naliases: x, y\n---\nText');
-    assert.deepEqual(block.data, { tags: ['a', 'b'], aliases: 'x, y' });
-    assert.deepEqual(splitFrontMatter('---\nnot closed\nText').data, {});
+    assert.deepEqual({ ...block.data }, { tags: ['a', 'b'], aliases: 'x, y' });
+    assert.deepEqual({ ...splitFrontMatter('---\nnot closed\nText').data }, {});
   });
 
   it('makes snake_case ASCII file names', () => {
