@@ -76,7 +76,9 @@ try {
 async function runScenario(relay, embedder, env) {
   const name = `${relay}, ${embedder} embedder`;
   log(`${name}: starting the api`);
-  const server = await startServer(join(work, `${relay}-${embedder}.db`), { env });
+  // Every subscriber here is the one keyless caller: lift the per-credential cap to the subscriber count.
+  const streams = { ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL: String(SUBSCRIBERS) };
+  const server = await startServer(join(work, `${relay}-${embedder}.db`), { env: { ...env, ...streams } });
   try {
     await post(server.url, { content: 'warm-up: the first write loads the embedding model' });
     const rssIdleMb = server.rssMb();

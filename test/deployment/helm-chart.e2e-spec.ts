@@ -410,6 +410,12 @@ describe('Helm chart charts/engram', () => {
     }
     const config = only(objects, 'ConfigMap', 'mem-engram').data;
     assert.equal(config.ENGRAM_PUBLIC_URL, 'https://memory.example.org');
+    assert.equal(
+      config.ENGRAM_TRUSTED_PROXIES,
+      '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fd00::/8',
+      'the ingress is a trusted proxy',
+    );
+    assert.equal(only(render('defaults'), 'ConfigMap', 'mem-engram').data.ENGRAM_TRUSTED_PROXIES, undefined);
   });
 
   it('prints the ChatGPT connector URL in the release notes', () => {

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AgentModule } from './agent/agent.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ConfigModule } from './config/config.module';
@@ -23,7 +24,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         EventsModule,
-        MetricsModule,
+        AuditModule.forRoot('api'),
+        MetricsModule.withEndpoint(config),
         AuthModule.forRoot(config),
         MemoriesModule,
         SearchModule,

@@ -59,7 +59,8 @@ export interface StatusReport {
     oldest_memory: string | null;
     newest_memory: string | null;
   };
-  storage: { backend: string; database_size_bytes: number; free_disk_bytes: number };
+  /** Null for keys bound to a namespace: these figures cover every namespace. */
+  storage: { backend: string; database_size_bytes: number | null; free_disk_bytes: number | null };
   embedding: { provider: string; model: string; dimension: number };
   versions: { engram: string; node: string };
 }
@@ -99,6 +100,18 @@ export interface OAuthClientView {
   active_tokens: number;
   namespaces: string[];
   last_token_at: string | null;
+}
+
+export interface AuditEntryView {
+  id: number;
+  at: string;
+  action: string;
+  outcome: 'requested' | 'success' | 'failure' | 'denied';
+  principal: { kind: string; id: string; name: string | null };
+  namespace: string | null;
+  client_address: string;
+  target: string | null;
+  details: Record<string, unknown>;
 }
 
 export interface MemoryDraft {
@@ -342,6 +355,10 @@ export class EngramApi {
 
   revokeOAuthClient(id: string): Promise<unknown> {
     return this.call('DELETE', `/api/admin/oauth/clients/${encodeURIComponent(id)}`);
+  }
+
+  audit(query: URLSearchParams): Promise<{ events: AuditEntryView[]; next_cursor: number | null }> {
+    return this.call('GET', `/api/admin/audit?${query}`);
   }
 
   /**

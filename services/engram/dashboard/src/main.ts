@@ -2,6 +2,7 @@ import './styles.css';
 import { AccessView } from './components/access-view';
 import { ActivityView } from './components/activity-view';
 import { AgentView } from './components/agent-view';
+import { AuditLog } from './components/audit-log';
 import { AppShell } from './components/app-shell';
 import { ConfirmDialog } from './components/confirm-dialog';
 import { ImportView } from './components/import-view';
@@ -19,6 +20,7 @@ const elements: Record<string, CustomElementConstructor> = {
   'access-view': AccessView,
   'activity-view': ActivityView,
   'agent-view': AgentView,
+  'audit-log': AuditLog,
   'confirm-dialog': ConfirmDialog,
   'import-view': ImportView,
   'jobs-view': JobsView,

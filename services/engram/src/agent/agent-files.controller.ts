@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { FiltersBody, FiltersInput, MemoryFilePathParam } from './agent.dto';
@@ -8,6 +9,7 @@ import { AgentFilesService } from './agent-files.service';
 /** The markdown memory of the caller's namespace, for people: read with links, and the `.filters` rules. */
 @ApiTags('agent')
 @ApiSecurity('api_key')
+@RequireScope('read')
 @Controller('api/agent/files')
 export class AgentFilesController {
   constructor(private readonly files: AgentFilesService) {}
@@ -27,6 +29,7 @@ export class AgentFilesController {
   }
 
   @Put('.filters')
+  @RequireScope('write')
   @ApiOperation({
     summary: 'Replace the privacy rules file (one "- rule" per line); the agent applies it to every answer',
   })

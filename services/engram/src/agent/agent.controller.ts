@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
-import { RequireScope } from '../auth/scope.guard';
+import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { SandboxService } from '../sandbox/sandbox.service';
@@ -10,6 +10,7 @@ import { AgentAnswer, AgentService } from './agent.service';
 
 @ApiTags('agent')
 @ApiSecurity('api_key')
+@RequireScope('read')
 @Controller('api/agent')
 export class AgentController {
   constructor(
@@ -18,6 +19,7 @@ export class AgentController {
   ) {}
 
   @Post('query')
+  @RequireScope('write') // the agent may change memory files
   @HttpCode(200)
   @ApiOperation({
     summary:

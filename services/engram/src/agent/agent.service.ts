@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { readdir } from 'node:fs/promises';
+import { AuditAction } from '../audit/audit-event';
+import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
@@ -67,6 +69,7 @@ export class AgentService implements OnApplicationBootstrap {
     private readonly sandbox: SandboxService,
     private readonly indexer: MemoryFileIndexer,
     private readonly events: EventBus,
+    private readonly audit: AuditService,
     @Optional() private readonly metrics?: EngramMetrics,
   ) {
     this.model = new ChatCompletionsRepository(config.agent, metrics);
@@ -192,6 +195,10 @@ export class AgentService implements OnApplicationBootstrap {
     for (const [path, change] of functions.changes) {
       this.events.publish('memory_file_changed', { path, change }, namespace);
     }
+    // Paths and kinds only: the diffs the caller gets hold memory content.
+    const files = [...functions.changes].map(([path, change]) => ({ path, change }));
+    if (files.length > 0)
+      this.audit.record({ action: AuditAction.AgentFilesChange, outcome: 'success', namespace, details: { files } });
     await this.indexer
       .apply(namespace, directory, functions.changes)
       .catch((error: Error) => this.logger.warn({ msg: 'memory directory indexing failed', error: error.message }));

@@ -119,6 +119,9 @@ export class MemoryFileIndexer {
   }
 
   private inNamespace<T>(namespace: string, work: () => Promise<T>): Promise<T> {
-    return runInContext({ principal: { kind: 'local', id: 'memory-agent', scopes: ['admin'] }, namespace }, work);
+    return runInContext(
+      { principal: { kind: 'local', id: 'memory-agent', scopes: ['admin'] }, namespace, clientAddress: 'local' },
+      work,
+    );
   }
 }

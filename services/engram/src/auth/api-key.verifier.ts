@@ -25,9 +25,24 @@ export class ApiKeyVerifier {
 
 /** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function presentedApiKey(headers: Record<string, string | string[] | undefined>): string | undefined {
-  const authorization = single(headers.authorization);
-  const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-  return bearer ?? single(headers['x-api-key'])?.trim();
+  const key = authorizationCredential(headers.authorization, 'Bearer') ?? single(headers['x-api-key'])?.trim();
+  return key === '' ? undefined : key;
+}
+
+/**
+ * The credential of an `Authorization: <scheme> <credential>` header (scheme case-insensitive), or
+ * undefined. Plain string operations: header text never meets a backtracking pattern.
+ */
+export function authorizationCredential(
+  header: string | string[] | undefined,
+  scheme: 'Bearer' | 'Basic',
+): string | undefined {
+  const value = single(header);
+  if (value === undefined || value.slice(0, scheme.length).toLowerCase() !== scheme.toLowerCase()) return undefined;
+  const rest = value.slice(scheme.length);
+  if (rest.trimStart().length === rest.length) return undefined; // no space after the scheme
+  const credential = rest.trim();
+  return credential === '' ? undefined : credential;
 }
 
 function single(value: string | string[] | undefined): string | undefined {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { get as httpGet } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { routesOf } from '../http/create-app';
-import { DOCS_PAGE_PATHS } from '../http/openapi';
+import { OAUTH_DISCOVERY_PATHS } from '../oauth/oauth.controller';
+import { captureStdout } from '../testing/stdout-capture';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const API_KEY = 'test-key-0123456789abcdef';
@@ -14,10 +15,8 @@ const OPEN_ROUTES = new Set([
   'HEAD /api/health',
   'HEAD /health/live',
   ...DASHBOARD_FILES.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
-  ...DOCS_PAGE_PATHS.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
-  // Swagger UI's asset folder: the files the page needs are open (checked below), the rest answer 401.
-  'GET /api/docs/*',
-  'HEAD /api/docs/*',
+  // With OAuth off the discovery documents answer 404 to anyone (oauth/absent-discovery.routes.ts).
+  ...OAUTH_DISCOVERY_PATHS.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
 ]);
 
 describe('API key auth and CORS', () => {
@@ -34,7 +33,8 @@ describe('API key auth and CORS', () => {
     assert.ok(routes.length >= 15, `expected the full route table, got ${routes.length}`);
     const checked: string[] = [];
     for (const { method, url } of routes) {
-      if (OPEN_ROUTES.has(`${method} ${url}`)) continue;
+      // The API docs page and Swagger UI's files (a library, no data) are public: checked below.
+      if (OPEN_ROUTES.has(`${method} ${url}`) || isDocsPage(url)) continue;
       const path = url.replace(/:hash/g, 'a'.repeat(64)).replace(/\*$/, 'index.html');
       const response = await api.request(method, path, method === 'GET' || method === 'HEAD' ? {} : { body: {} });
       assert.equal(response.status, 401, `${method} ${url} answered ${response.status}`);
@@ -90,7 +90,7 @@ describe('API key auth and CORS', () => {
     assert.match(init.text, /"swaggerUrl": "\/api\/docs-json"/);
     assert.equal((await api.request('GET', '/api/docs-json')).status, 401);
     assert.equal((await api.request('GET', '/api/docs-json', { headers: { 'x-api-key': API_KEY } })).status, 200);
-    assert.equal((await api.request('GET', '/api/docs/index.css')).status, 401, 'other assets stay closed');
+    assert.equal((await api.request('GET', '/api/docs-yaml')).status, 401, 'the spec in any format');
   });
 
   it('answers 401 for unknown paths too, so route existence does not leak', async () => {
@@ -137,24 +137,18 @@ describe('API key auth and CORS', () => {
   });
 
   it('does not log the key or memory content at info level', async () => {
-    const logged: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-      logged.push(String(chunk));
-      return write(chunk, ...rest);
-    }) as typeof process.stdout.write;
-    const verbose = await startTestApp({ MCP_API_KEY: API_KEY, LOG_LEVEL: 'info' });
-    try {
-      await verbose.request('POST', '/api/memories', {
-        body: { content: 'secret diary entry' },
-        headers: { 'X-API-Key': API_KEY },
-      });
-      await verbose.request('GET', `/api/memories?page=1`, { headers: { Authorization: `Bearer ${API_KEY}` } });
-    } finally {
-      await verbose.close();
-      process.stdout.write = write;
-    }
-    const text = logged.join('');
+    const text = await captureStdout(async () => {
+      const verbose = await startTestApp({ MCP_API_KEY: API_KEY, LOG_LEVEL: 'info' });
+      try {
+        await verbose.request('POST', '/api/memories', {
+          body: { content: 'secret diary entry' },
+          headers: { 'X-API-Key': API_KEY },
+        });
+        await verbose.request('GET', `/api/memories?page=1`, { headers: { Authorization: `Bearer ${API_KEY}` } });
+      } finally {
+        await verbose.close();
+      }
+    });
     assert.match(text, /"route":"\/api\/memories"/, 'access log lines are written');
     assert.ok(!text.includes(API_KEY), 'the API key appears in the logs');
     assert.ok(!text.includes('secret diary entry'), 'memory content appears in the logs');
@@ -195,3 +189,8 @@ describe('open mode (no API key)', () => {
     }
   });
 });
+
+/** The docs page, its init script and Swagger UI's files: everything under /api/docs but the spec. */
+function isDocsPage(url: string): boolean {
+  return url === '/api/docs' || url.startsWith('/api/docs/');
+}

@@ -1,116 +1,199 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../common/domain-errors';
+import { DomainError, Forbidden } from '../common/domain-errors';
 import { toErrorResponse } from '../common/error-response';
 import { AppConfig } from '../config/config.types';
+import { clientAddress, TrustedProxies } from '../http/client-address';
 import { presentedApiKey } from './api-key.verifier';
+import { CrossSiteRequest } from './auth.errors';
 import { Authenticator } from './authenticator';
-import { FailureLimiter } from './failure-limiter';
+import { CrossSiteGuard } from './cross-site';
+import { FailureBudget, FailureLimiter } from './failure-limiter';
 import { chooseNamespace, NAMESPACE_HEADER } from './namespace';
-import { Principal, runInContext } from './request-context';
+import { DEFAULT_NAMESPACE, Principal, RequestContext, runInContext } from './request-context';
+import { RouteAccess } from './route-access';
+import { grants } from './scopes';
+import { secretDigest } from './secrets';
 
-/** Routes anyone may call: liveness and the minimal health answer, which hold no data. */
-const PUBLIC_PATHS = ['/api/health', '/health/live'];
+/** Wrong credentials allowed per minute from one client address, and for one presented key prefix. */
+export const CREDENTIAL_FAILURE_BUDGETS: Record<'address' | 'keyPrefix', FailureBudget> = {
+  address: { name: 'credential-address', limit: 30, windowMs: 60_000 },
+  keyPrefix: { name: 'credential-key-prefix', limit: 30, windowMs: 60_000 },
+};
 
-/** The event stream: EventSource cannot send headers, so it alone may carry the key as `?api_key=`. */
-const QUERY_KEY_PATHS = new Set(['/api/events/stream', '/api/events']);
+/** Characters that name the key a secret claims to be (`egk_` and six more, as keys are listed). */
+const KEY_PREFIX_CHARS = 10;
 
-/** Wrong credentials allowed per client address per minute before it gets 429s. */
-const FAILED_ATTEMPTS_PER_MINUTE = 30;
-
+/** Keyless mode: whoever reaches the server (on loopback, or anyone when allowed on purpose) is admin. */
 const ANONYMOUS: Principal = { kind: 'anonymous', id: 'anonymous', scopes: ['admin'] };
+/** The caller of a public route: nothing is granted, and nothing is asked. */
+const UNAUTHENTICATED: Principal = { kind: 'anonymous', id: 'anonymous', scopes: [] };
 
 export interface AuthHookOptions {
-  /** The dashboard's static files (GET/HEAD only): they hold no data, and the page must load to ask for the key. */
-  publicFiles?: Iterable<string>;
-  /** Further open paths (OAuth discovery, token and registration endpoints when OAuth is on). */
-  openPaths?: Iterable<string>;
+  /** The route OAuth access tokens are issued for; every other route takes API keys only. */
+  tokenRoute?: string;
   /**
-   * The 401 for a path when it differs from the API-key one (with OAuth on, /mcp points clients at its
+   * The 401 for a route when it differs from the API-key one (with OAuth on, /mcp points clients at its
    * protected-resource metadata); `tokenPresented` tells a refused credential from a missing one.
    */
-  unauthorized?: (path: string, tokenPresented: boolean) => { challenge: string; message: string } | undefined;
+  unauthorized?: (
+    route: string | undefined,
+    tokenPresented: boolean,
+  ) => { challenge: string; message: string } | undefined;
 }
 
 /**
- * Deny by default: one hook in front of every route — REST, MCP, docs, metrics, and unknown paths
- * alike — so a route added later cannot forget its guard. It resolves the caller (principal) and the
- * namespace, and runs the rest of the request inside that context; scopes are checked per route (REST
- * guard) and per tool (MCP catalog). CORS preflights pass; the real request that follows is checked.
+ * Deny by default: one hook in front of every route — REST, MCP, docs, metrics and unknown paths alike.
+ * It works out the caller (principal), checks the scope the matched route declares (`RouteAccess`, never
+ * the URL text), picks the namespace, and runs the rest of the request inside that context. A valid
+ * credential is always served; wrong ones are counted per client address and per key prefix, and past
+ * the budget answered 429 instead of 401. CORS preflights pass; the request that follows is checked.
  */
 export function registerAuthHook(
   fastify: FastifyInstance,
   config: AppConfig,
   authenticator: Authenticator,
+  limiter: FailureLimiter,
   options: AuthHookOptions = {},
 ): void {
-  const open = new Set([...PUBLIC_PATHS, ...(options.openPaths ?? [])]);
-  if (config.metrics.public) open.add('/metrics');
-  const files = new Set(options.publicFiles ?? []);
-  const limiter = new FailureLimiter(FAILED_ATTEMPTS_PER_MINUTE, 60_000);
-  // OAuth access tokens are issued for the MCP endpoint only; REST takes API keys.
-  const audienceOf = (path: string) => (path === '/mcp' ? `${config.publicUrl}/mcp` : `${config.publicUrl}/api`);
+  const proxies = new TrustedProxies(config.http.trustedProxies);
+  const crossSite = new CrossSiteGuard(config);
+  const audienceOf = (route: string | undefined) =>
+    route !== undefined && route === options.tokenRoute ? `${config.publicUrl}${route}` : `${config.publicUrl}/api`;
 
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const path = pathOf(request.url);
-    const readsFile = request.method === 'GET' || request.method === 'HEAD';
-    if (request.method === 'OPTIONS' || open.has(path) || (readsFile && files.has(path))) return done();
-
-    let principal = ANONYMOUS;
-    const required = authenticator.credentialsRequired();
-    if (!required && !config.auth.allowAnonymous && !isLoopbackHostHeader(request.headers.host)) {
-      // Keyless access is for this machine only: a web page that rebinds its own domain name to
-      // 127.0.0.1 (DNS rebinding) sends its own Host header, and is refused here.
-      void reply.status(403).send({
-        error: 'forbidden',
-        message: 'Without an API key this server answers only requests addressed to localhost or a loopback address',
-      });
-      return;
+    const address = clientAddress(request.raw, proxies);
+    (request as RequestWithAuth)[AUTH] = { clientAddress: address };
+    if (request.method === 'OPTIONS') return done();
+    const access = request.routeOptions.config.access;
+    if (access?.scope === 'public') {
+      return enter(request, { principal: UNAUTHENTICATED, namespace: DEFAULT_NAMESPACE, clientAddress: address }, done);
     }
-    if (required) {
-      const retryAfter = limiter.retryAfterSeconds(request.ip);
-      if (retryAfter > 0) {
-        void reply
-          .status(429)
-          .header('Retry-After', String(retryAfter))
-          .send({
-            error: 'rate_limited',
-            message: `Too many failed credential attempts; retry in ${retryAfter} s`,
-          });
-        return;
+    const admit = (principal: Principal) => {
+      (request as RequestWithAuth)[AUTH] = { clientAddress: address, principal };
+      const refused = accessRefusal(request, access, principal);
+      if (refused) return send(reply, refused);
+      let namespace: string;
+      try {
+        namespace = chooseNamespace(principal, request.headers[NAMESPACE_HEADER]);
+      } catch (error) {
+        return send(reply, error as DomainError);
       }
-      const secret =
-        presentedApiKey(request.headers) ?? (QUERY_KEY_PATHS.has(path) ? queryKey(request.query) : undefined);
-      const resolved = secret === undefined ? undefined : authenticator.authenticate(secret, audienceOf(path));
-      if (!resolved) {
-        if (secret !== undefined) limiter.recordFailure(request.ip);
-        const { challenge, message } = options.unauthorized?.(path, secret !== undefined) ?? apiKeyUnauthorized(secret);
-        void reply.status(401).header('WWW-Authenticate', challenge).send({ error: 'unauthorized', message });
-        return;
-      }
-      principal = resolved;
-    }
+      enter(request, { principal, namespace, clientAddress: address }, done);
+    };
 
-    let namespace: string;
-    try {
-      namespace = chooseNamespace(principal, request.headers[NAMESPACE_HEADER]);
-    } catch (error) {
-      const { status, body } = toErrorResponse(error as DomainError);
-      void reply.status(status).send(body);
-      return;
+    if (!authenticator.credentialsRequired()) {
+      const refused = keylessRefusal(request, config, crossSite);
+      return refused ? send(reply, refused) : admit(ANONYMOUS);
     }
-    // Body parsing resumes in the socket's async context, not this one: keep the context in an async
-    // resource and re-enter it once the body is read (the pattern of @fastify/request-context).
-    const resource = runInContext({ principal, namespace }, () => new AsyncResource('engram-request'));
-    (request as RequestWithContext)[CONTEXT] = resource;
-    resource.runInAsyncScope(done);
+    const route = request.routeOptions.url;
+    const secret = presentedApiKey(request.headers) ?? (access?.queryKey ? queryKey(request.query) : undefined);
+    const principal = secret === undefined ? undefined : authenticator.authenticate(secret, audienceOf(route));
+    if (principal) return admit(principal);
+    const unauthorized = () =>
+      challenge(reply, options.unauthorized?.(route, secret !== undefined) ?? apiKeyUnauthorized(secret));
+    if (secret === undefined) return unauthorized();
+    void countFailure(limiter, address, secret).then(
+      (retryAfter) => (retryAfter > 0 ? tooManyFailures(reply, retryAfter) : unauthorized()),
+      (error: Error) => send(reply, error),
+    );
   });
 
   fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-    const resource = (request as RequestWithContext)[CONTEXT];
+    const resource = (request as RequestWithAuth)[AUTH]?.resource;
     if (resource) resource.runInAsyncScope(done);
     else done();
   });
+}
+
+/** What the auth hook learnt about a request, for hooks that run outside its context (the access log). */
+export interface RequestAuth {
+  clientAddress: string;
+  /** Who the credential names; absent when there was none or it was wrong (and for CORS preflights). */
+  principal?: Principal;
+  /** Absent when the request was refused (or is a CORS preflight). */
+  context?: RequestContext;
+  resource?: AsyncResource;
+}
+
+export function requestAuthOf(request: FastifyRequest): RequestAuth | undefined {
+  return (request as RequestWithAuth)[AUTH];
+}
+
+const AUTH = Symbol('engram-request-auth');
+type RequestWithAuth = FastifyRequest & { [AUTH]?: RequestAuth };
+
+function enter(request: FastifyRequest, context: RequestContext, done: () => void): void {
+  // Body parsing resumes in the socket's async context, not this one: keep the context in an async
+  // resource and re-enter it once the body is read (the pattern of @fastify/request-context).
+  const resource = runInContext(context, () => new AsyncResource('engram-request'));
+  (request as RequestWithAuth)[AUTH] = {
+    clientAddress: context.clientAddress,
+    principal: context.principal,
+    context,
+    resource,
+  };
+  resource.runInAsyncScope(done);
+}
+
+/** What the matched route needs against what the principal holds; undefined when it may go on. */
+function accessRefusal(
+  request: FastifyRequest,
+  access: RouteAccess | undefined,
+  principal: Principal,
+): DomainError | undefined {
+  if (access === undefined) {
+    // An unknown path answers 404 to a caller with a credential; a route without a declaration is a bug.
+    return request.is404 ? undefined : new Forbidden('This route declares no access rule, so it is refused');
+  }
+  if (access.scope === 'public') return undefined;
+  if (access.scope !== 'credential' && !grants(principal.scopes, access.scope)) {
+    return new Forbidden(
+      `This needs the "${access.scope}" scope; the credential has: ${principal.scopes.join(', ') || 'none'}`,
+    );
+  }
+  // Whole-store operations would let a namespace-bound key reach other namespaces (or mint keys that can).
+  if (access.wholeStore && principal.boundNamespace !== undefined) {
+    return new Forbidden(
+      'This concerns the whole store (keys, backups, restore, reindex, jobs, audit, store-wide figures) and needs a credential not bound to a namespace',
+    );
+  }
+  return undefined;
+}
+
+function keylessRefusal(
+  request: FastifyRequest,
+  config: AppConfig,
+  crossSite: CrossSiteGuard,
+): DomainError | undefined {
+  if (!config.auth.allowAnonymous && !isLoopbackHostHeader(request.headers.host)) {
+    // Keyless access is for this machine only: a web page that rebinds its own domain name to
+    // 127.0.0.1 (DNS rebinding) sends its own Host header, and is refused here.
+    return new Forbidden(
+      'Without an API key this server answers only requests addressed to localhost or a loopback address',
+    );
+  }
+  const refusal = crossSite.refusal(request.method, request.headers);
+  return refusal === undefined ? undefined : new CrossSiteRequest(refusal);
+}
+
+/** Counts a wrong credential against its address and its key prefix; the seconds to wait if already over budget. */
+async function countFailure(limiter: FailureLimiter, address: string, secret: string): Promise<number> {
+  const prefix = secretDigest(secret.slice(0, KEY_PREFIX_CHARS)).slice(0, 16);
+  const counted: [FailureBudget, string][] = [
+    [CREDENTIAL_FAILURE_BUDGETS.address, address],
+    [CREDENTIAL_FAILURE_BUDGETS.keyPrefix, prefix],
+  ];
+  const waits = await Promise.all(counted.map(([budget, key]) => limiter.retryAfterSeconds(budget, key)));
+  await Promise.all(counted.map(([budget, key]) => limiter.recordFailure(budget, key)));
+  return Math.max(...waits);
+}
+
+function challenge(reply: FastifyReply, answer: { challenge: string; message: string }): void {
+  void reply
+    .status(401)
+    .header('WWW-Authenticate', answer.challenge)
+    .send({ error: 'unauthorized', message: answer.message });
 }
 
 /** RFC 6750 §3: `error="invalid_token"` when a credential was presented and refused. */
@@ -121,22 +204,34 @@ function apiKeyUnauthorized(secret: string | undefined) {
   };
 }
 
-const CONTEXT = Symbol('engram-request-context');
-type RequestWithContext = FastifyRequest & { [CONTEXT]?: AsyncResource };
+function tooManyFailures(reply: FastifyReply, retryAfter: number): void {
+  void reply
+    .status(429)
+    .header('Retry-After', String(retryAfter))
+    .send({ error: 'rate_limited', message: `Too many failed credential attempts; retry in ${retryAfter} s` });
+}
+
+function send(reply: FastifyReply, error: unknown): void {
+  const { status, body } = toErrorResponse(error);
+  void reply.status(status).send(body);
+}
 
 /** localhost, 127.x.y.z or [::1], with or without a port. */
 export function isLoopbackHostHeader(host: string | undefined): boolean {
   if (host === undefined) return false;
-  const name = host.replace(/:\d+$/, '').toLowerCase();
+  const name = withoutPort(host).toLowerCase();
   return name === 'localhost' || name === '[::1]' || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
+/** `host:port` → `host`; `[v6]:port` → `[v6]`. String operations only: the header is attacker text. */
+function withoutPort(host: string): string {
+  const colon = host.lastIndexOf(':');
+  if (colon === -1 || host.lastIndexOf(']') > colon) return host;
+  const port = host.slice(colon + 1);
+  return port !== '' && [...port].every((char) => char >= '0' && char <= '9') ? host.slice(0, colon) : host;
 }
 
 function queryKey(query: unknown): string | undefined {
   const value = (query as Record<string, unknown> | undefined)?.api_key;
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
-
-function pathOf(url: string): string {
-  const path = url.split('?', 1)[0];
-  return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }

@@ -1,32 +1,37 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { AppConfig } from '../config/config.types';
 import { OAuthClientsController } from '../oauth/oauth-clients.controller';
 import { OAuthController } from '../oauth/oauth.controller';
 import { OAuthService } from '../oauth/oauth.service';
 import { StorageModule } from '../storage/storage.module';
 import { ACCESS_TOKEN_RESOLVER, Authenticator } from './authenticator';
+import { FAILURE_LIMITER, InMemoryFailureLimiter } from './failure-limiter';
 import { ApiKeyService } from './keys/api-key.service';
 import { ApiKeysController } from './keys/api-keys.controller';
-import { ScopeGuard } from './scope.guard';
 import { WhoamiController } from './whoami.controller';
 
-/** Credentials (API keys; OAuth 2.1 for MCP connectors when ENGRAM_OAUTH_ENABLED) and the scope guard. */
+/**
+ * Credentials: API keys, the failed-credential limiter, and (api, with ENGRAM_OAUTH_ENABLED) OAuth 2.1 for
+ * MCP connectors. The worker authenticates its small HTTP port with the same keys, without the routes.
+ */
 @Module({})
 export class AuthModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    const oauth = config.oauth.enabled;
+  static forRoot(config: AppConfig, role: 'api' | 'worker' = 'api'): DynamicModule {
+    const api = role === 'api';
+    const oauth = api && config.oauth.enabled;
     return {
       module: AuthModule,
       imports: [StorageModule],
-      controllers: [ApiKeysController, WhoamiController, ...(oauth ? [OAuthController, OAuthClientsController] : [])],
+      controllers: api
+        ? [ApiKeysController, WhoamiController, ...(oauth ? [OAuthController, OAuthClientsController] : [])]
+        : [],
       providers: [
         ApiKeyService,
         Authenticator,
-        { provide: APP_GUARD, useClass: ScopeGuard },
+        { provide: FAILURE_LIMITER, useFactory: () => new InMemoryFailureLimiter() },
         ...(oauth ? [OAuthService, { provide: ACCESS_TOKEN_RESOLVER, useExisting: OAuthService }] : []),
       ],
-      exports: [ApiKeyService, Authenticator],
+      exports: [ApiKeyService, Authenticator, FAILURE_LIMITER],
     };
   }
 }

@@ -20,6 +20,7 @@ const KEY_PRESENCE_RECHECK_MS = 5_000;
 @Injectable()
 export class Authenticator {
   private readonly bootstrap: ApiKeyVerifier;
+  private readonly oauthEnabled: boolean;
   private storedKeysExist = false;
   private storedKeysCheckedAt = 0;
 
@@ -29,6 +30,7 @@ export class Authenticator {
     @Optional() @Inject(ACCESS_TOKEN_RESOLVER) private readonly tokens?: AccessTokenResolver,
   ) {
     this.bootstrap = new ApiKeyVerifier(config.auth.apiKey);
+    this.oauthEnabled = config.oauth.enabled;
   }
 
   /**
@@ -36,7 +38,7 @@ export class Authenticator {
    * a revoked one: revoking the last key must not open the server).
    */
   credentialsRequired(now = Date.now()): boolean {
-    if (!this.bootstrap.disabled || this.tokens) return true;
+    if (!this.bootstrap.disabled || this.oauthEnabled) return true;
     if (!this.storedKeysExist && now - this.storedKeysCheckedAt >= KEY_PRESENCE_RECHECK_MS) {
       this.storedKeysExist = this.keys.anyCreated();
       this.storedKeysCheckedAt = now;

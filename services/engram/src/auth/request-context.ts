@@ -9,7 +9,7 @@ export interface Principal {
   kind: 'local' | 'anonymous' | 'bootstrap' | 'api_key' | 'oauth';
   /** Key id, OAuth client id, or the kind for the others; for logs and last-used bookkeeping. */
   id: string;
-  /** What people call the credential (the key's name, `MCP_API_KEY`), for "signed in as". */
+  /** What people call the credential (the key's name, `MCP_API_KEY`): "signed in as", logs, the audit log. */
   name?: string;
   scopes: readonly Scope[];
   /** The namespace a key or token is bound to; unbound credentials may choose one per request. */
@@ -19,11 +19,14 @@ export interface Principal {
 export interface RequestContext {
   principal: Principal;
   namespace: string;
+  /** Where the request came from, through the trusted proxies (http/client-address.ts); `local` outside HTTP. */
+  clientAddress: string;
 }
 
 const LOCAL: RequestContext = {
   principal: { kind: 'local', id: 'local', scopes: ['admin'] },
   namespace: DEFAULT_NAMESPACE,
+  clientAddress: 'local',
 };
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -2,11 +2,13 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-schema.decorators';
 import { currentContext } from './request-context';
+import { RequireScope } from './route-access';
 import { grants } from './scopes';
 
 /** Who the caller is, so a client (the dashboard) can say "signed in as …" and offer only what it may do. */
 @ApiTags('auth')
 @ApiSecurity('api_key')
+@RequireScope('read')
 @Controller('api/auth')
 export class WhoamiController {
   @Get('whoami')
@@ -20,7 +22,7 @@ export class WhoamiController {
       scopes: principal.scopes,
       namespace,
       bound_namespace: principal.boundNamespace ?? null,
-      // The same rule as the scope guard's for /api/admin/*: admin scope, not bound to a namespace.
+      // The same rule as the admin routes': admin scope, not bound to a namespace.
       admin: grants(principal.scopes, 'admin') && principal.boundNamespace === undefined,
     };
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { ENGRAM_VERSION } from '../common/version';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
 import { JobContext } from '../jobs/job-processor';
 import { BackupJobData } from '../jobs/job.types';
@@ -95,12 +96,16 @@ export class BackupService {
     }
     await this.prune(new Set([id, ...keep]));
     this.metrics.lastBackupTimestamp.set(Date.parse(manifest.created_at) / 1000);
-    this.events.publish('backup_created', {
-      backup_id: id,
-      reason,
-      size_bytes: sizeOf(manifest),
-      memories: manifest.counts.live_memories,
-    });
+    this.events.publish(
+      'backup_created',
+      {
+        backup_id: id,
+        reason,
+        size_bytes: sizeOf(manifest),
+        memories: manifest.counts.live_memories,
+      },
+      STORE_WIDE,
+    );
     this.logger.log({ msg: 'Backup created', backup: id, reason, ms: manifest.duration_ms });
     await job.progress(100, 'done');
     return manifest;
@@ -167,7 +172,7 @@ export class BackupService {
       memory_dir_restored: memoryDirRestored,
       swap_transaction_ms: swap.transactionMs,
     };
-    this.events.publish('restore_completed', { ...outcome });
+    this.events.publish('restore_completed', { ...outcome }, STORE_WIDE);
     this.logger.log({ msg: 'Backup restored', ...outcome });
     await job.progress(100, 'done');
     return outcome;

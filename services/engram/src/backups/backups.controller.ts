@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ApiZodBody, ApiZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
@@ -17,6 +18,7 @@ const BACKUP_NOW_WAIT_MS = 120_000;
 /** Backups and restore over REST: the deployment guide's /api/admin paths and MCP Memory Service's /api/backup ones. */
 @ApiTags('backups')
 @ApiSecurity('api_key')
+@RequireScope('admin')
 @Controller('api')
 export class BackupsController {
   constructor(

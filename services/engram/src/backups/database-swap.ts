@@ -9,8 +9,8 @@ export interface SwapOutcome {
 }
 
 /**
- * Tables a restore leaves as they are: the file's own bookkeeping, and credentials — restoring an old
- * backup must not bring back revoked keys or tokens, nor drop keys made since.
+ * Tables a restore leaves as they are: the file's own bookkeeping, credentials — restoring an old
+ * backup must not bring back revoked keys or tokens, nor drop keys made since — and the audit log.
  */
 const NOT_COPIED = new Set([
   'schema_migrations',
@@ -19,6 +19,7 @@ const NOT_COPIED = new Set([
   'oauth_codes',
   'oauth_tokens',
   'vector_changes', // the restored vectors are a new epoch: every process's mirror reloads
+  'audit_events', // a restore does not rewrite history, and is itself in it
 ]);
 
 /**

@@ -61,4 +61,8 @@ export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise
     summary: 'check the api or worker running here (exit 0 healthy, 1 not): the container health check',
     load: async () => (await import('./health.command.js')).healthCommand,
   },
+  audit: {
+    summary: 'show the audit log: who created or revoked keys, approved connectors, restored, imported, …',
+    load: async () => (await import('./audit.command.js')).auditCommand,
+  },
 };

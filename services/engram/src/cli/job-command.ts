@@ -51,7 +51,10 @@ export async function withJobQueue(
 ): Promise<number> {
   const config = configForExistingStore(command, configArgv);
   if (typeof config === 'number') return config;
-  const logger = createLogger({ ...config, log: { level: config.log.level === 'debug' ? 'debug' : 'warn' } });
+  const logger = createLogger({
+    ...config,
+    log: { ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' },
+  });
   const context = await createWorkerContext(config, 'cli', logger);
   try {
     await context.init();

@@ -1,3 +1,5 @@
+import { AuditService } from '../audit/audit.service';
+import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { LOCKED_WARNING, toKeyView } from '../auth/keys/api-keys.controller';
 import { CreateApiKeyBody } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
@@ -40,7 +42,7 @@ export const keysCommand: CliCommand = {
     if (typeof config === 'number') return config;
     const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
     try {
-      const keys = new ApiKeyService(db, config);
+      const keys = new ApiKeyService(db, config, new AuditService(new SqliteAuditRepository(db), config));
       if (action === 'list') {
         const views = keys.list().map(toKeyView);
         return flags.json ? printJson({ keys: views }) : printKeys(views);

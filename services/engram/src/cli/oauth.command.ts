@@ -1,3 +1,5 @@
+import { AuditService } from '../audit/audit.service';
+import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { OAuthService } from '../oauth/oauth.service';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
 import { parseCommandArgs } from './cli-args';
@@ -28,7 +30,7 @@ export const oauthCommand: CliCommand = {
     if (typeof config === 'number') return config;
     const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
     try {
-      const oauth = new OAuthService(db, config);
+      const oauth = new OAuthService(db, config, new AuditService(new SqliteAuditRepository(db), config));
       return printJson(action === 'clients' ? { clients: oauth.listClients() } : oauth.revokeClient(id));
     } catch (error) {
       process.stderr.write(`engram oauth: ${(error as Error).message}\n`);

@@ -280,6 +280,7 @@ describe('configuration', () => {
       sseHeartbeatSeconds: 15,
       sseClientBufferBytes: 1024 * 1024,
       sseMaxClients: 1000,
+      sseMaxClientsPerCredential: 20,
     });
     const tuned = loadConfig({
       env: { ENGRAM_EVENTS_RING_SIZE: '0', ENGRAM_EVENTS_INCLUDE_CONTENT: 'yes', ENGRAM_SSE_HEARTBEAT_SECONDS: '5' },
@@ -295,6 +296,37 @@ describe('configuration', () => {
     });
     assert.equal(problems.length, 3);
     assert.match(problems.join('\n'), /ENGRAM_SSE_CLIENT_BUFFER_BYTES=100 .* from 4096/);
+  });
+
+  it('reads trusted proxies as addresses and CIDR ranges, naming each entry that is neither', () => {
+    assert.deepEqual(loadConfig({ env: {}, cwd: dir }).http.trustedProxies, []);
+    const proxies = loadConfig({ env: { ENGRAM_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7,fd00::/8' }, cwd: dir });
+    assert.deepEqual(proxies.http.trustedProxies, [
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '192.168.1.7', prefix: 32, family: 'ipv4' },
+      { address: 'fd00::', prefix: 8, family: 'ipv6' },
+    ]);
+    const problems = problemsOf({ ENGRAM_TRUSTED_PROXIES: '10.0.0.0/33, ingress.local, 1.2.3.4/x, ::1/129' });
+    assert.equal(problems.length, 4);
+    for (const entry of ['10.0.0.0/33', 'ingress.local', '1.2.3.4/x', '::1/129']) {
+      assert.ok(
+        problems.some((line) => line.startsWith(`ENGRAM_TRUSTED_PROXIES: "${entry}"`)),
+        entry,
+      );
+    }
+  });
+
+  it('reads the access log level, the audit retention and the per-credential stream cap', () => {
+    const defaults = loadConfig({ env: {}, cwd: dir });
+    assert.equal(defaults.log.accessLevel, 'info');
+    assert.equal(defaults.audit.retentionDays, 365);
+    const problems = problemsOf({
+      ENGRAM_ACCESS_LOG_LEVEL: 'verbose',
+      ENGRAM_AUDIT_RETENTION_DAYS: '-1',
+      ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL: '0',
+    });
+    assert.equal(problems.length, 3);
+    assert.match(problems.join('\n'), /ENGRAM_ACCESS_LOG_LEVEL=verbose .* off, debug, info/);
   });
 
   it('keeps a keyless server on loopback unless anonymous access is allowed', () => {

@@ -16,6 +16,7 @@ import {
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { EnvReader } from './env-reader';
+import { parseCidrList } from './cidr-list';
 import { parseSqlitePragmas } from './sqlite-pragmas';
 import { readTracingConfig } from './tracing-config.reader';
 
@@ -93,7 +94,12 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
   read.errors.push(...pragmaErrors);
 
   return {
-    http: { host, port, corsOrigins: readCorsOrigins(read, port) },
+    http: {
+      host,
+      port,
+      corsOrigins: readCorsOrigins(read, port),
+      trustedProxies: parseCidrList(read.raw('ENGRAM_TRUSTED_PROXIES'), 'ENGRAM_TRUSTED_PROXIES', read.errors),
+    },
     auth: { apiKey, allowAnonymous: read.boolean('MCP_ALLOW_ANONYMOUS_ACCESS', false) },
     storage: {
       backend,
@@ -122,6 +128,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       sseHeartbeatSeconds: read.integer('ENGRAM_SSE_HEARTBEAT_SECONDS', 15, 1, 3600),
       sseClientBufferBytes: read.integer('ENGRAM_SSE_CLIENT_BUFFER_BYTES', MIB, 4096, 64 * MIB),
       sseMaxClients: read.integer('ENGRAM_SSE_MAX_CLIENTS', 1000, 1, 100_000),
+      sseMaxClientsPerCredential: read.integer('ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL', 20, 1, 100_000),
     },
     oauth: readOAuthConfig(read),
     mcp: {
@@ -131,8 +138,12 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     },
     metrics: { public: read.boolean('METRICS_PUBLIC', false) },
     health: { minFreeDiskBytes: read.integer('ENGRAM_MIN_FREE_DISK_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER) },
-    log: { level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') },
+    log: {
+      level: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+      accessLevel: read.oneOf('ENGRAM_ACCESS_LOG_LEVEL', ['off', 'debug', 'info'] as const, 'info'),
+    },
     tracing: readTracingConfig(read),
+    audit: { retentionDays: read.integer('ENGRAM_AUDIT_RETENTION_DAYS', 365, 0, 36_500) },
   };
 }
 

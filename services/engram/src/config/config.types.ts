@@ -1,3 +1,5 @@
+import type { Cidr } from './cidr-list';
+
 /** The validated, typed configuration every module reads; built once at start-up by `loadConfig`. */
 export type EmbeddingProviderName = 'local' | 'onnx' | 'openai';
 
@@ -91,6 +93,8 @@ export interface EventsConfig {
   sseClientBufferBytes: number;
   /** Open SSE streams one process accepts; more are refused with 503. */
   sseMaxClients: number;
+  /** Open SSE streams one credential may hold in one process; more are refused with 429. */
+  sseMaxClientsPerCredential: number;
 }
 
 /** `none`: no endpoint configured, the agent answers 503. */
@@ -159,6 +163,11 @@ export interface AppConfig {
     host: string;
     port: number;
     corsOrigins: string[];
+    /**
+     * Proxies (ingress, load balancer) whose X-Forwarded-For is believed (ENGRAM_TRUSTED_PROXIES): the
+     * client address used by the failed-credential limiter, the audit log and the access log.
+     */
+    trustedProxies: Cidr[];
   };
   auth: {
     apiKey?: string;
@@ -195,8 +204,14 @@ export interface AppConfig {
   events: EventsConfig;
   metrics: { public: boolean };
   health: { minFreeDiskBytes: number };
-  log: { level: LogLevel };
+  log: {
+    level: LogLevel;
+    /** The level access lines (one per request) are written at; `off` writes none. */
+    accessLevel: AccessLogLevel;
+  };
   tracing: TracingConfig;
+  /** The audit log of security-relevant actions (audit/). */
+  audit: { retentionDays: number };
 }
 
 export interface BackupConfig {
@@ -228,6 +243,7 @@ export interface ImportConfig {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type AccessLogLevel = 'off' | 'debug' | 'info';
 
 /** Nest injection token for the AppConfig object. */
 export const APP_CONFIG = Symbol('APP_CONFIG');

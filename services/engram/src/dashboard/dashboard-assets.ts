@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { routeAccess } from '../auth/route-access';
 
 /** Where services/engram/dashboard/build.mjs puts the bundle: beside the compiled service. */
 export const DASHBOARD_DIR = join(__dirname, '..', 'public');
@@ -49,10 +50,13 @@ export function loadDashboardAssets(dir = DASHBOARD_DIR): DashboardAsset[] {
   return assets;
 }
 
-/** One GET (and HEAD) route per file, so the route table lists exactly what is public. */
+/**
+ * One GET (and HEAD) route per file, so the route table lists exactly what is public: the files hold no
+ * data, and the page must load to ask for the key.
+ */
 export function registerDashboard(fastify: FastifyInstance, assets: readonly DashboardAsset[]): void {
   for (const asset of assets) {
-    fastify.get(asset.path, async (request: FastifyRequest, reply: FastifyReply) => {
+    fastify.get(asset.path, { config: routeAccess('public') }, async (request: FastifyRequest, reply: FastifyReply) => {
       void reply
         .header('content-type', asset.contentType)
         .header('etag', asset.etag)

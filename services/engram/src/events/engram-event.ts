@@ -15,6 +15,13 @@ export const ENGRAM_EVENT_TYPES = [
 
 export type EngramEventType = (typeof ENGRAM_EVENT_TYPES)[number];
 
+/**
+ * The namespace of events about the whole store (backups, restore, reindex and their jobs), whose
+ * figures cover every namespace: only streams of credentials not bound to a namespace receive them.
+ * It cannot be a namespace's name.
+ */
+export const STORE_WIDE = '*';
+
 /** One announced change: small by design (hash, preview, tags, type), never full memory content. */
 export interface EngramEvent {
   /**

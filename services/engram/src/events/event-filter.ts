@@ -1,16 +1,20 @@
-import { EngramEvent, EngramEventType } from './engram-event';
+import { EngramEvent, EngramEventType, STORE_WIDE } from './engram-event';
 
 /** What one SSE client asked to receive; an absent part lets everything through. */
 export interface EventFilter {
   /** The caller's namespace: a stream never carries another namespace's events. */
   namespace?: string;
+  /** Whether the caller may see events about the whole store (a credential not bound to a namespace). */
+  wholeStore?: boolean;
   types?: ReadonlySet<EngramEventType>;
   /** Events carrying any of these tags; events without tags (jobs) do not pass a tag filter. */
   tags?: ReadonlySet<string>;
 }
 
 export function matchesFilter(event: EngramEvent, filter: EventFilter): boolean {
-  if (filter.namespace !== undefined && event.namespace !== filter.namespace) return false;
+  if (event.namespace === STORE_WIDE) {
+    if (!filter.wholeStore) return false;
+  } else if (filter.namespace !== undefined && event.namespace !== filter.namespace) return false;
   if (filter.types && !filter.types.has(event.type)) return false;
   if (!filter.tags) return true;
   const tags = event.payload.tags;

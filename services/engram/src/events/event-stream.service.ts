@@ -31,9 +31,17 @@ export class TooManyStreams extends DomainError {
   readonly code = 'too_many_streams';
 }
 
+/** One credential holds its share of streams already; others are not starved by it. */
+export class TooManyStreamsForCredential extends DomainError {
+  readonly status = 429;
+  readonly code = 'too_many_streams';
+}
+
 /** What a client asked for when it opened its stream. */
 export interface StreamRequest {
   requestId: string;
+  /** Whose stream it is (principal kind and id): streams are capped per credential too. */
+  owner: string;
   filter: EventFilter;
   frames: FrameStyle;
   /** Replay the kept events after this id first (Last-Event-ID). */
@@ -54,6 +62,7 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Events');
   private readonly ring: EventRing;
   private readonly subscribers = new Set<Subscriber>();
+  private readonly streamsPerOwner = new Map<string, number>();
   private lastDeliveredId = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -87,8 +96,17 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     for (const { connection } of [...this.subscribers]) connection.end();
   }
 
-  /** Refuses a stream beyond ENGRAM_SSE_MAX_CLIENTS, before anything is written to the response. */
-  admit(): void {
+  /**
+   * Refuses a stream beyond ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL for its owner (429) or
+   * ENGRAM_SSE_MAX_CLIENTS in all (503), before anything is written to the response.
+   */
+  admit(owner: string): void {
+    const perOwner = this.config.events.sseMaxClientsPerCredential;
+    if ((this.streamsPerOwner.get(owner) ?? 0) >= perOwner) {
+      throw new TooManyStreamsForCredential(
+        `This credential already holds ${perOwner} event streams (ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL); close one first`,
+      );
+    }
     const max = this.config.events.sseMaxClients;
     if (this.subscribers.size >= max) {
       throw new TooManyStreams(`This server already serves ${max} event streams (ENGRAM_SSE_MAX_CLIENTS)`);
@@ -104,6 +122,7 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
       ),
     };
     this.subscribers.add(subscriber);
+    this.streamsPerOwner.set(request.owner, (this.streamsPerOwner.get(request.owner) ?? 0) + 1);
     this.metrics.sseClients.set(this.subscribers.size);
     subscriber.connection.write(OPENING_FRAME);
     if (request.lastEventId !== undefined) this.replay(subscriber, request.lastEventId);
@@ -152,7 +171,11 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   }
 
   private detach(subscriber: Subscriber, reason: CloseReason): void {
-    this.subscribers.delete(subscriber);
+    if (!this.subscribers.delete(subscriber)) return;
+    const owner = subscriber.request.owner;
+    const left = (this.streamsPerOwner.get(owner) ?? 1) - 1;
+    if (left === 0) this.streamsPerOwner.delete(owner);
+    else this.streamsPerOwner.set(owner, left);
     this.metrics.sseClients.set(this.subscribers.size);
     if (reason === 'slow_client') {
       this.metrics.sseClientsDropped.inc();

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { EventBus } from './event-bus';
 import { EventStreamService } from './event-stream.service';
 import { openSse, SseClient } from '../testing/sse-client';
+import { captureStdout } from '../testing/stdout-capture';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const API_KEY = 'events-test-key-0123456789';
@@ -272,13 +273,7 @@ describe('event stream protection and shutdown', () => {
   });
 
   it('never writes the query-string key to the logs', async () => {
-    const logged: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-      logged.push(String(chunk));
-      return write(chunk, ...rest);
-    }) as typeof process.stdout.write;
-    try {
+    const text = await captureStdout(async () => {
       const api = await startTestApp({ MCP_API_KEY: API_KEY, LOG_LEVEL: 'debug' });
       const client = await openSse(`${api.url}/api/events/stream?api_key=${API_KEY}`, {});
       assert.equal(client.status, 200);
@@ -287,10 +282,7 @@ describe('event stream protection and shutdown', () => {
       const refused = await openSse(`${api.url}/api/events/stream?api_key=wrong-${API_KEY}`, {});
       assert.equal(refused.status, 401);
       await api.close();
-    } finally {
-      process.stdout.write = write;
-    }
-    const text = logged.join('');
+    });
     assert.match(text, /"route":"\/api\/events\/stream"/, 'the stream requests were logged');
     assert.ok(!text.includes(API_KEY), 'the key appears in the logs');
   });

@@ -1,7 +1,8 @@
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { currentNamespace } from '../auth/request-context';
+import { currentContext } from '../auth/request-context';
+import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import {
@@ -22,6 +23,7 @@ const SSE_HEADERS = {
 
 @ApiTags('events')
 @ApiSecurity('api_key')
+@RequireScope('read')
 @Controller('api')
 export class EventsController {
   constructor(private readonly streams: EventStreamService) {}
@@ -34,11 +36,12 @@ export class EventsController {
   @ApiZodQuery(RecentEventsQuery)
   @ApiErrors(400, 401)
   recent(@Query(new ZodValidationPipe(RecentEventsQuery, 'query')) query: RecentEventsInput) {
-    const { events, resumeFrom } = this.streams.recent({ namespace: currentNamespace() }, query.limit);
+    const { events, resumeFrom } = this.streams.recent(callerFilter(), query.limit);
     return { events, last_event_id: resumeFrom };
   }
 
   @Get(['events/stream', 'events'])
+  @RequireScope('read', { queryKey: true }) // EventSource cannot send headers: the key may come as ?api_key=
   @ApiOperation({
     summary: 'Server-Sent Events: every memory and job change, live; Last-Event-ID replays missed ones',
   })
@@ -48,7 +51,7 @@ export class EventsController {
   @ApiQuery({ name: 'last_event_id', required: false, description: 'Replay events after this id' })
   @ApiQuery({ name: 'frames', required: false, enum: ['both', 'named', 'message'] })
   @ApiQuery({ name: 'api_key', required: false, description: 'The key, for EventSource (cannot send headers)' })
-  @ApiErrors(400, 401, 503)
+  @ApiErrors(400, 401, 429, 503)
   stream(
     @Query(new ZodValidationPipe(EventStreamQuery, 'query')) query: EventStreamInput,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,
@@ -56,7 +59,9 @@ export class EventsController {
     @Res() reply: FastifyReply,
   ): void {
     const lastEventId = parseLastEventIdHeader(lastEventIdHeader) ?? query.last_event_id;
-    this.streams.admit();
+    const { principal } = currentContext();
+    const owner = `${principal.kind}:${principal.id}`;
+    this.streams.admit(owner);
     reply.hijack();
     // Headers fastify's hooks set (CORS) would be lost with the hijack; carry them over.
     const carried = Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined);
@@ -67,8 +72,9 @@ export class EventsController {
     }
     this.streams.open(reply.raw, {
       requestId: request.id,
+      owner,
       filter: {
-        namespace: currentNamespace(),
+        ...callerFilter(),
         types: query.types && new Set(query.types),
         tags: query.tags && new Set(query.tags),
       },
@@ -76,4 +82,10 @@ export class EventsController {
       lastEventId,
     });
   }
+}
+
+/** The caller's events: its namespace's, and the whole store's when the credential is bound to none. */
+function callerFilter() {
+  const { principal, namespace } = currentContext();
+  return { namespace, wholeStore: principal.boundNamespace === undefined };
 }

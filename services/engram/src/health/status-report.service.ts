@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { currentContext } from '../auth/request-context';
 import { ENGRAM_VERSION } from '../common/version';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryService } from '../memories/memory.service';
@@ -6,7 +7,11 @@ import { StorageInfoRepository } from '../storage/storage-info.repository';
 
 const startedAt = Date.now();
 
-/** The detailed status both `GET /api/health/detailed` and the MCP health tools answer with. */
+/**
+ * The detailed status both `GET /api/health/detailed` and the MCP health tools answer with. Statistics
+ * are the caller's namespace's; the database and disk sizes cover every namespace, so a credential bound
+ * to one gets null there.
+ */
 export interface StatusReport {
   status: 'healthy';
   uptime_seconds: number;
@@ -20,8 +25,8 @@ export interface StatusReport {
   };
   storage: {
     backend: 'sqlite_vec';
-    database_size_bytes: number;
-    free_disk_bytes: number;
+    database_size_bytes: number | null;
+    free_disk_bytes: number | null;
     sqlite: string;
     sqliteVec: string;
     schema: number;
@@ -41,6 +46,7 @@ export class StatusReportService {
   report(): StatusReport {
     const stats = this.memories.stats();
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const wholeStore = currentContext().principal.boundNamespace === undefined;
     return {
       status: 'healthy',
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
@@ -54,8 +60,8 @@ export class StatusReportService {
       },
       storage: {
         backend: 'sqlite_vec',
-        database_size_bytes: this.storage.sizeBytes(),
-        free_disk_bytes: this.storage.freeDiskBytes(),
+        database_size_bytes: wholeStore ? this.storage.sizeBytes() : null,
+        free_disk_bytes: wholeStore ? this.storage.freeDiskBytes() : null,
         ...this.storage.versions(),
       },
       embedding: {

@@ -4,16 +4,19 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from '../app.module';
 import { registerAuthHook } from '../auth/auth.hook';
 import { Authenticator } from '../auth/authenticator';
+import { FAILURE_LIMITER } from '../auth/failure-limiter';
+import { RouteAccess } from '../auth/route-access';
 import { registerFormBodyParser } from '../oauth/form-body.parser';
 import { registerImportUploadParser } from '../importers/import-upload.parser';
 import { mcpUnauthorized } from '../oauth/bearer-challenge';
-import { OAUTH_DISCOVERY_PATHS, OAUTH_OPEN_PATHS, RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
+import { RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
+import { registerAbsentDiscovery } from '../oauth/absent-discovery.routes';
 import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
-import { McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
+import { MCP_PATH, McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
 import { registerJsonBodyParser } from './json-body.parser';
-import { DOCS_PAGE_PATHS, setUpOpenApi } from './openapi';
+import { setUpOpenApi } from './openapi';
 import { registerRequestObserver } from './request-observer.hook';
 import { requestId } from './request-id';
 import { ENGRAM_VERSION } from '../common/version';
@@ -80,6 +83,8 @@ class StderrLogger extends EngramLogger {
 export interface RegisteredRoute {
   method: string;
   url: string;
+  /** What the route declared it needs (auth/route-access.ts); undefined only for CORS preflights. */
+  access?: RouteAccess;
 }
 
 const registeredRoutes = new WeakMap<object, RegisteredRoute[]>();
@@ -105,7 +110,16 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   const fastify = app.getHttpAdapter().getInstance();
   const routes: RegisteredRoute[] = [];
   fastify.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    // Read the declaration when asked: onRoute hooks registered later (the docs' declaration) may still set it.
+    for (const method of [route.method].flat()) {
+      routes.push({
+        method,
+        url: route.url,
+        get access() {
+          return route.config?.access;
+        },
+      });
+    }
   });
   registeredRoutes.set(app, routes);
 
@@ -115,18 +129,16 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   if (dashboard.length === 0) logger.warn('The dashboard is not built: / will answer 404 (npm run build builds it)');
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
   registerRequestTracing(fastify);
-  registerAuthHook(fastify, config, app.get(Authenticator), {
-    publicFiles: dashboard.map((asset) => asset.path),
-    // With OAuth off the discovery documents answer 404 to anyone, so MCP clients learn at once that
-    // this server takes API keys instead of starting an OAuth flow it cannot finish.
-    openPaths: [...DOCS_PAGE_PATHS, ...(config.oauth.enabled ? OAUTH_OPEN_PATHS : OAUTH_DISCOVERY_PATHS)],
+  registerAuthHook(fastify, config, app.get(Authenticator), app.get(FAILURE_LIMITER), {
+    tokenRoute: MCP_PATH,
     unauthorized: config.oauth.enabled
-      ? (path, presented) =>
-          path === '/mcp' ? mcpUnauthorized(`${config.publicUrl}${RESOURCE_METADATA_PATH}`, presented) : undefined
+      ? (route, presented) =>
+          route === MCP_PATH ? mcpUnauthorized(`${config.publicUrl}${RESOURCE_METADATA_PATH}`, presented) : undefined
       : undefined,
   });
+  registerAbsentDiscovery(fastify, config.oauth.enabled);
   registerDashboard(fastify, dashboard);
-  registerRequestObserver(fastify, app.get(EngramMetrics));
+  registerRequestObserver(fastify, config, app.get(EngramMetrics));
   app.get(McpHttpEndpoint).register(fastify);
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);

@@ -1,24 +1,9 @@
-import { INestApplication } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { routeAccess } from '../auth/route-access';
 
 const DOCS = '/api/docs';
 const SPEC = '/api/docs-json';
-
-/**
- * The documentation page and its assets: open to anyone, because they hold no data (the page loads the
- * spec from SPEC, which stays behind the key) and a browser cannot send a key to load them.
- */
-export const DOCS_PAGE_PATHS = [
-  DOCS,
-  `${DOCS}/`,
-  `${DOCS}/index.html`,
-  `${DOCS}/swagger-ui-init.js`,
-  `${DOCS}/swagger-ui.css`,
-  `${DOCS}/swagger-ui-bundle.js`,
-  `${DOCS}/swagger-ui-standalone-preset.js`,
-  `${DOCS}/favicon-32x32.png`,
-  `${DOCS}/favicon-16x16.png`,
-];
 
 /**
  * Runs in the docs page: every request Swagger UI makes carries the key kept for this tab, and when the
@@ -48,7 +33,18 @@ const ASK_FOR_KEY = `(() => {
  * OpenAPI document at /api/docs-json (behind the API key when one is set), and Swagger UI at /api/docs,
  * which loads that document with the key it asks for instead of embedding the document in the page.
  */
-export function setUpOpenApi(app: INestApplication, version: string): void {
+export function setUpOpenApi(app: NestFastifyApplication, version: string): void {
+  // @nestjs/swagger registers its routes itself: declare their access as they are added. The page and
+  // Swagger UI's files hold no data and a browser cannot send a key to load them; the spec (json and
+  // yaml) needs a credential.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      if (!route.url.startsWith(DOCS)) return;
+      const spec = route.url.startsWith(`${DOCS}-`);
+      route.config = { ...route.config, ...routeAccess(spec ? 'read' : 'public') };
+    });
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -281,7 +281,10 @@ export class ImportService {
   }
 
   private inNamespace<T>(namespace: string, work: () => T): T {
-    return runInContext({ principal: { kind: 'local', id: 'import', scopes: ['write'] }, namespace }, work);
+    return runInContext(
+      { principal: { kind: 'local', id: 'import', scopes: ['write'] }, namespace, clientAddress: 'local' },
+      work,
+    );
   }
 }
 

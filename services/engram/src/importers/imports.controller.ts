@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nes
 import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
+import { RequireScope } from '../auth/route-access';
 import { currentNamespace } from '../auth/request-context';
 import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
 import { ContentTooLarge, InvalidInput } from '../common/domain-errors';
@@ -31,6 +32,7 @@ const idPipe = new ZodValidationPipe(ImportJobIdParam, 'path');
  */
 @ApiTags('import')
 @ApiSecurity('api_key')
+@RequireScope('read')
 @Controller('api/import')
 export class ImportsController {
   constructor(
@@ -66,6 +68,7 @@ export class ImportsController {
   }
 
   @Post()
+  @RequireScope('write')
   @HttpCode(202)
   @ApiOperation({
     summary:

@@ -1,5 +1,6 @@
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { once } from 'node:events';
 import { EventBus } from '../events/event-bus';
 import { SpanKind, traced, withTraceContext } from '../tracing/spans';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
@@ -28,6 +29,8 @@ export interface BullMqOptions {
 }
 
 const CANCELLED_REASON = new JobCancelled().message;
+/** How long a consuming worker waits at start for its Redis connection before going on (and failing). */
+const READY_WAIT_MS = 5000;
 const KEEP_FINISHED = { count: 200 };
 
 /**
@@ -136,6 +139,10 @@ export class BullMqJobQueue implements JobQueue {
 
   async start(): Promise<void> {
     if (!this.options.consume || this.worker) return;
+    // The client connects in the background; the schedule set right after start needs it connected.
+    if (this.client.status !== 'ready') {
+      await once(this.client, 'ready', { signal: AbortSignal.timeout(READY_WAIT_MS) }).catch(() => undefined);
+    }
     const lockDuration = this.options.lockDurationMs ?? 30_000;
     this.worker = new Worker(this.queue, (job, token, signal) => this.process(job, token, signal), {
       connection: { url: this.options.url, maxRetriesPerRequest: null } as never,
@@ -196,8 +203,11 @@ export class BullMqJobQueue implements JobQueue {
     }
   }
 
-  private async view(job: Job): Promise<JobView> {
-    const state = await this.call(() => job.getState());
+  private async view(read: Job): Promise<JobView> {
+    const state = await this.call(() => read.getState());
+    // The job may have ended between reading it and reading its state: read it again for its result.
+    const ended = (state === 'completed' || state === 'failed') && read.finishedOn === undefined;
+    const job = ended ? (((await this.call(() => this.bullQueue.getJob(read.id!))) as Job | undefined) ?? read) : read;
     const progress = (
       typeof job.progress === 'object' ? job.progress : { percent: job.progress }
     ) as Partial<JobProgress>;

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AuditService } from '../audit/audit.service';
+import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
+import { AppConfig } from '../config/config.types';
 import { EventBus } from '../events/event-bus';
 import { LocalEventRelay } from '../events/local-event.relay';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { openSqliteDatabase } from '../storage/sqlite.connection';
 import { InlineJobQueue } from './inline-job.queue';
 import { JobContext, JobProcessors } from './job-processor';
 import { JobRunner } from './job-runner';
@@ -31,7 +35,10 @@ function queueWithControlledBackups() {
   const events = new EventBus(new LocalEventRelay(), metrics);
   const published: string[] = [];
   events.subscribe((event) => published.push(`${event.type}:${event.payload.job_id}`));
-  const queue = new InlineJobQueue(new JobRunner(processors, events, metrics), events);
+  const audit = new AuditService(new SqliteAuditRepository(openSqliteDatabase(':memory:', {})), {
+    audit: { retentionDays: 365 },
+  } as AppConfig);
+  const queue = new InlineJobQueue(new JobRunner(processors, events, metrics, audit), events);
   return { queue, order, releases, published, metrics };
 }
 

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DEFAULT_NAMESPACE } from '../auth/request-context';
+import { jobEndEntry } from '../audit/job-audit';
+import { AuditService } from '../audit/audit.service';
+import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { tracedJob } from '../tracing/spans';
@@ -33,6 +35,7 @@ export class JobRunner {
     private readonly processors: JobProcessors,
     private readonly events: EventBus,
     private readonly metrics: EngramMetrics,
+    private readonly audit: AuditService,
   ) {}
 
   async run(job: RunnableJob, hooks: JobHooks): Promise<Record<string, unknown>> {
@@ -58,6 +61,7 @@ export class JobRunner {
       const result = await tracedJob(job, () => this.processors.get(job.name).process(job.data as never, context));
       this.count(job, 'completed');
       this.events.publish('job_completed', { job_id: job.id, name: job.name, result }, jobNamespace(job.data));
+      this.audit.record(jobEndEntry(job, { result }));
       this.logger.log({ msg: 'Job completed', job: job.id, name: job.name });
       return result;
     } catch (error) {
@@ -68,6 +72,7 @@ export class JobRunner {
       }
       const cancelled = error instanceof JobCancelled;
       this.count(job, cancelled ? 'cancelled' : 'failed');
+      this.audit.record(jobEndEntry(job, { error: error as Error }));
       this.events.publish(
         'job_failed',
         {
@@ -94,8 +99,8 @@ export class JobRunner {
   }
 }
 
-/** Jobs a namespace asked for (imports) report to that namespace's streams; whole-store jobs to the default one. */
+/** Jobs a namespace asked for (imports) report to that namespace's streams; whole-store jobs to unbound ones. */
 export function jobNamespace(data: unknown): string {
   const namespace = (data as { namespace?: unknown } | undefined)?.namespace;
-  return typeof namespace === 'string' ? namespace : DEFAULT_NAMESPACE;
+  return typeof namespace === 'string' ? namespace : STORE_WIDE;
 }

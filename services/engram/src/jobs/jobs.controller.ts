@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { JOB_QUEUE, JobQueue } from './job-queue';
@@ -11,6 +12,7 @@ const idPipe = new ZodValidationPipe(JobIdParam, 'path');
 
 @ApiTags('jobs')
 @ApiSecurity('api_key')
+@RequireScope('admin')
 @Controller('api/jobs')
 export class JobsController {
   constructor(@Inject(JOB_QUEUE) private readonly queue: JobQueue) {}

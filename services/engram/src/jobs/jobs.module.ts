@@ -1,5 +1,7 @@
 import { BeforeApplicationShutdown, DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuditedJobQueue } from '../audit/job-audit';
+import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -43,19 +45,20 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
         JobsHealth,
         {
           provide: JOB_QUEUE,
-          inject: [APP_CONFIG, JobRunner, EventBus],
-          useFactory: (config: AppConfig, runner: JobRunner, events: EventBus): JobQueue => {
+          inject: [APP_CONFIG, JobRunner, EventBus, AuditService],
+          useFactory: (config: AppConfig, runner: JobRunner, events: EventBus, audit: AuditService): JobQueue => {
             const url = config.redis.url;
             if (!url) {
               if (role === 'worker')
                 throw new Error('The worker needs REDIS_URL; without Redis, jobs run inside the api');
-              return new InlineJobQueue(runner, events);
+              return new AuditedJobQueue(new InlineJobQueue(runner, events), audit);
             }
-            return new BullMqJobQueue(
+            const queue = new BullMqJobQueue(
               { url, consume: role === 'worker', lockDurationMs: LOCK_DURATION_MS },
               runner,
               events,
             );
+            return new AuditedJobQueue(queue, audit);
           },
         },
       ],

@@ -4,6 +4,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { currentContext } from '../auth/request-context';
+import { routeAccess } from '../auth/route-access';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { McpCatalog } from './mcp-catalog';
@@ -32,9 +33,11 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
   }
 
   register(fastify: FastifyInstance): void {
-    fastify.post(MCP_PATH, (request, reply) => this.post(request, reply));
-    fastify.get(MCP_PATH, (request, reply) => this.withSession(request, reply));
-    fastify.delete(MCP_PATH, (request, reply) => this.withSession(request, reply));
+    // Any credential may talk MCP; each tool and resource checks the scope it needs (mcp-catalog.ts).
+    const config = routeAccess('credential');
+    fastify.post(MCP_PATH, { config }, (request, reply) => this.post(request, reply));
+    fastify.get(MCP_PATH, { config }, (request, reply) => this.withSession(request, reply));
+    fastify.delete(MCP_PATH, { config }, (request, reply) => this.withSession(request, reply));
   }
 
   async beforeApplicationShutdown(): Promise<void> {

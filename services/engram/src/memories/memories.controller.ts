@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ApiZodBody, ApiZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import {
@@ -24,11 +25,13 @@ const agentTagPipe = new ZodValidationPipe(TagsInput.optional(), 'path');
 
 @ApiTags('memories')
 @ApiSecurity('api_key')
+@RequireScope('read')
 @Controller('api/memories')
 export class MemoriesController {
   constructor(private readonly memories: MemoryService) {}
 
   @Post()
+  @RequireScope('write')
   @ApiOperation({ summary: 'Store a memory (exact duplicate content answers 409 with the existing memory)' })
   @ApiZodBody(StoreMemoryBody)
   @ApiHeader({ name: 'X-Agent-ID', required: false, description: 'Adds the tag agent:<id>' })
@@ -43,6 +46,7 @@ export class MemoriesController {
   }
 
   @Post('batch')
+  @RequireScope('write')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Store many memories in one transaction (bulk ingest); duplicates are reported, not stored',
@@ -93,6 +97,7 @@ export class MemoriesController {
   }
 
   @Delete('trash/:hash')
+  @RequireScope('write')
   @ApiOperation({ summary: 'Delete a memory in the trash for good' })
   @ApiErrors(400, 401, 404)
   purge(@Param('hash', hashPipe) hash: string) {
@@ -101,6 +106,7 @@ export class MemoriesController {
   }
 
   @Post(':hash/restore')
+  @RequireScope('write')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Restore a memory from the trash (re-embedded); 409 with the live memory when its content is live again',
@@ -125,6 +131,7 @@ export class MemoriesController {
   }
 
   @Put(':hash')
+  @RequireScope('write')
   @ApiOperation({ summary: 'Edit tags, type, metadata or content (new content is re-embedded and re-hashed)' })
   @ApiZodBody(UpdateMemoryBody)
   @ApiErrors(400, 401, 404, 409, 413, 415, 503)
@@ -137,6 +144,7 @@ export class MemoriesController {
   }
 
   @Delete(':hash')
+  @RequireScope('write')
   @ApiOperation({ summary: 'Delete a memory: soft by default (a tombstone), or for good with ?hard=true' })
   @ApiZodQuery(DeleteMemoryQuery)
   @ApiErrors(400, 401, 404)

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AuditAction } from '../audit/audit-event';
+import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { ContentTooLarge, DuplicateContent, MemoryNotFound, NotFound } from '../common/domain-errors';
@@ -62,6 +64,7 @@ export class MemoryService {
     private readonly embeddings: EmbeddingService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly events: MemoryEvents,
+    private readonly audit: AuditService,
   ) {}
 
   /** Stores one memory; exact duplicate content is refused with the existing memory in the error. */
@@ -232,6 +235,12 @@ export class MemoryService {
     const matched = this.memories.count(filter);
     const selected = this.memories.list(filter, 0, MAX_FILTER_DELETE, 'oldest');
     if (!dryRun) for (const memory of selected) this.delete(memory.contentHash, false);
+    if (!dryRun)
+      this.audit.record({
+        action: AuditAction.MemoriesDeleteByFilter,
+        outcome: 'success',
+        details: { filter: input, deleted: selected.length, matched },
+      });
     return { matched, selected: selected.map((memory) => memory.contentHash), remaining: matched - selected.length };
   }
 

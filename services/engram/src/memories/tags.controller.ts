@@ -1,10 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/route-access';
 import { ApiErrors } from '../common/api-schema.decorators';
 import { MemoryService } from './memory.service';
 
 @ApiTags('memories')
 @ApiSecurity('api_key')
+@RequireScope('read')
 @Controller('api')
 export class TagsController {
   constructor(private readonly memories: MemoryService) {}

@@ -2,10 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuditAction, AuditOutcome } from '../audit/audit-event';
+import { AuditEntry, AuditService } from '../audit/audit.service';
+import { authorizationCredential } from '../auth/api-key.verifier';
 import { Authenticator } from '../auth/authenticator';
-import { FailureLimiter } from '../auth/failure-limiter';
+import { FAILURE_LIMITER, FailureBudget, FailureLimiter } from '../auth/failure-limiter';
 import { isNamespace } from '../auth/namespace';
-import { DEFAULT_NAMESPACE } from '../auth/request-context';
+import { currentContext, DEFAULT_NAMESPACE, Principal } from '../auth/request-context';
+import { PublicRoute } from '../auth/route-access';
 import { grants, Scope } from '../auth/scopes';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { presentedClient } from './client-credentials';
@@ -36,23 +40,34 @@ export const OAUTH_OPEN_PATHS = [
 ];
 export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource/mcp';
 
-/** Calls per minute per address to registration and token endpoints; wrong operator sign-ins per minute. */
-const CALLS_PER_MINUTE = 60;
-const SIGN_IN_FAILURES_PER_MINUTE = 10;
+/**
+ * Per client address and minute: open registrations (each stores a client), refused registration,
+ * token and revocation calls, and wrong operator sign-ins. A call that succeeds is never refused because
+ * others failed; only the sign-in is checked before the password, because a password can be guessed.
+ */
+const BUDGETS: Record<'registrations' | 'clientFailures' | 'signInFailures', FailureBudget> = {
+  registrations: { name: 'oauth-registrations', limit: 60, windowMs: 60_000 },
+  clientFailures: { name: 'oauth-client-failures', limit: 60, windowMs: 60_000 },
+  signInFailures: { name: 'oauth-sign-in-failures', limit: 10, windowMs: 60_000 },
+};
 
 type Form = Record<string, string | string[] | undefined>;
 
+/** The operator, as the audit log names them, when they signed in with ENGRAM_OAUTH_PASSWORD. */
+const PASSWORD_OPERATOR: Principal = { kind: 'bootstrap', id: 'ENGRAM_OAUTH_PASSWORD', scopes: ['admin'] };
+
 @ApiExcludeController()
+@PublicRoute() // discovery, registration, consent and tokens are how a client gets a credential
 @Controller()
 export class OAuthController {
   private readonly consents = new PendingConsents();
-  private readonly calls = new FailureLimiter(CALLS_PER_MINUTE, 60_000);
-  private readonly signInFailures = new FailureLimiter(SIGN_IN_FAILURES_PER_MINUTE, 60_000);
 
   constructor(
     private readonly oauth: OAuthService,
     private readonly authenticator: Authenticator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FAILURE_LIMITER) private readonly limiter: FailureLimiter,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -92,9 +107,10 @@ export class OAuthController {
 
   @Post('oauth/register')
   async register(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.answer(reply, () => {
-      this.throttle(request);
-      const { openRegistration, registrationToken } = this.config.oauth;
+    const { openRegistration, registrationToken } = this.config.oauth;
+    // An open registration is limited by its number, since each stores a client; a gated one by its failures.
+    const open = this.oauth.registrationEnabled && openRegistration;
+    await this.answer(reply, open ? BUDGETS.registrations : BUDGETS.clientFailures, open, () => {
       if (!this.oauth.registrationEnabled) {
         throw new OAuthError(
           'access_denied',
@@ -102,7 +118,8 @@ export class OAuthController {
           403,
         );
       }
-      if (!openRegistration && !sameSecret(bearerOf(request), registrationToken!)) {
+      const bearer = authorizationCredential(request.headers.authorization, 'Bearer') ?? '';
+      if (!openRegistration && !sameSecret(bearer, registrationToken!)) {
         throw new OAuthError('invalid_client', 'registration needs the initial access token as a Bearer token', 401);
       }
       return { status: 201, body: this.oauth.register(request.body) };
@@ -151,9 +168,11 @@ export class OAuthController {
     const state = authorization.state;
     if (single(form.action) !== 'approve') {
       this.consents.close(requestId);
+      this.audit.record(consentEntry(authorization, 'denied'));
       return redirect(reply, authorization.redirectUri, { error: 'access_denied', state, iss: this.oauth.issuer });
     }
-    const retryAfter = this.signInFailures.retryAfterSeconds(request.ip);
+    const address = currentContext().clientAddress;
+    const retryAfter = await this.limiter.retryAfterSeconds(BUDGETS.signInFailures, address);
     if (retryAfter > 0) {
       return this.page(reply, 429, renderErrorPage(`Too many failed sign-ins; retry in ${retryAfter} s.`));
     }
@@ -171,21 +190,23 @@ export class OAuthController {
         authorization.redirectUri,
       );
     };
-    if (!this.operatorSignedIn(single(form.credential) ?? '')) {
-      this.signInFailures.recordFailure(request.ip);
+    const operator = this.signedInOperator(single(form.credential) ?? '');
+    if (!operator) {
+      await this.limiter.recordFailure(BUDGETS.signInFailures, address);
+      this.audit.record(consentEntry(authorization, 'failure'));
       return again('That password or admin key is not right.', 401);
     }
     if (scopes.length === 0) return again('Choose at least one kind of access.', 400);
     if (!isNamespace(namespace)) return again('The namespace is 1-64 lower-case letters, digits, _ or -.', 400);
     this.consents.close(requestId);
     const code = this.oauth.issueCode(authorization, scopes, namespace);
+    this.audit.record(consentEntry(authorization, 'success', { operator, scopes, namespace }));
     return redirect(reply, authorization.redirectUri, { code, state, iss: this.oauth.issuer });
   }
 
   @Post('oauth/token')
   async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.answer(reply, () => {
-      this.throttle(request);
+    await this.answer(reply, BUDGETS.clientFailures, false, () => {
       const form = flatten((request.body ?? {}) as Form);
       return { status: 200, body: this.oauth.token(form, presentedClient(form, request.headers.authorization)) };
     });
@@ -193,8 +214,7 @@ export class OAuthController {
 
   @Post('oauth/revoke')
   async revoke(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.answer(reply, () => {
-      this.throttle(request);
+    await this.answer(reply, BUDGETS.clientFailures, false, () => {
       const form = flatten((request.body ?? {}) as Form);
       this.oauth.revoke(form.token, presentedClient(form, request.headers.authorization));
       return { status: 200, body: {} };
@@ -225,34 +245,55 @@ export class OAuthController {
     });
   }
 
-  /** The configured operator password, or an admin credential not bound to a namespace. */
-  private operatorSignedIn(credential: string): boolean {
-    if (credential === '') return false;
+  /** Who signed in: the configured operator password, or an admin credential not bound to a namespace. */
+  private signedInOperator(credential: string): Principal | undefined {
+    if (credential === '') return undefined;
     const password = this.config.oauth.password;
-    if (password !== undefined) return sameSecret(credential, password);
+    if (password !== undefined) return sameSecret(credential, password) ? PASSWORD_OPERATOR : undefined;
     const principal = this.authenticator.authenticate(credential, '');
-    return !!principal && principal.kind !== 'oauth' && grants(principal.scopes, 'admin') && !principal.boundNamespace;
+    const admin =
+      !!principal && principal.kind !== 'oauth' && grants(principal.scopes, 'admin') && !principal.boundNamespace;
+    return admin ? principal : undefined;
   }
 
-  private throttle(request: FastifyRequest): void {
-    const retryAfter = this.calls.retryAfterSeconds(request.ip);
-    if (retryAfter > 0) throw new OAuthError('slow_down', `too many requests; retry in ${retryAfter} s`, 429);
-    this.calls.recordFailure(request.ip);
-  }
-
-  private async answer(reply: FastifyReply, work: () => { status: number; body: unknown }): Promise<void> {
+  /**
+   * Runs an endpoint's work and answers in OAuth's error format. Refused calls count against `budget`
+   * for the client address (every call does when `countEvery`, checked first); past it the answer is 429.
+   */
+  private async answer(
+    reply: FastifyReply,
+    budget: FailureBudget,
+    countEvery: boolean,
+    work: () => { status: number; body: unknown },
+  ): Promise<void> {
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    const address = currentContext().clientAddress;
     try {
+      if (countEvery) await this.refuseOverBudget(budget, address);
       const { status, body } = work();
+      if (countEvery) await this.limiter.recordFailure(budget, address);
       await reply.status(status).send(body);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
+      let answer = error;
+      if (!countEvery && error.status !== 429) {
+        await this.limiter.recordFailure(budget, address);
+        answer = await this.refuseOverBudget(budget, address).then(
+          () => error,
+          (limited: OAuthError) => limited,
+        );
+      }
       // RFC 6749 §5.2: a client that tried HTTP authentication is told the scheme it failed with.
-      if (error.status === 401 && /^Basic\b/i.test(reply.request.headers.authorization ?? '')) {
+      if (answer.status === 401 && /^Basic\b/i.test(reply.request.headers.authorization ?? '')) {
         void reply.header('WWW-Authenticate', 'Basic realm="engram-oauth"');
       }
-      await reply.status(error.status).send({ error: error.error, error_description: error.description });
+      await reply.status(answer.status).send({ error: answer.error, error_description: answer.description });
     }
+  }
+
+  private async refuseOverBudget(budget: FailureBudget, address: string): Promise<void> {
+    const retryAfter = await this.limiter.retryAfterSeconds(budget, address);
+    if (retryAfter > 0) throw new OAuthError('slow_down', `too many requests; retry in ${retryAfter} s`, 429);
   }
 
   private async page(reply: FastifyReply, status: number, html: string, redirectUri?: string): Promise<void> {
@@ -293,11 +334,23 @@ function flatten(form: Form): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(form).map(([name, value]) => [name, single(value)]));
 }
 
-function bearerOf(request: FastifyRequest): string {
-  return (request.headers.authorization ?? '').match(/^Bearer\s+(.+)$/i)?.[1]?.trim() ?? '';
-}
-
 function sameSecret(presented: string, expected: string): boolean {
   const digest = (value: string) => createHash('sha256').update(value).digest();
   return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** The audit entry of a consent: approved by the signed-in operator, denied, or a failed sign-in. */
+function consentEntry(
+  authorization: AuthorizationRequest,
+  outcome: AuditOutcome,
+  approval?: { operator: Principal; scopes: Scope[]; namespace: string },
+): AuditEntry {
+  return {
+    action: AuditAction.OAuthApprove,
+    outcome,
+    target: authorization.client.clientId,
+    namespace: approval?.namespace ?? null,
+    details: { client_name: authorization.client.metadata.client_name ?? null, scopes: approval?.scopes },
+    actor: approval && { principal: approval.operator, clientAddress: currentContext().clientAddress },
+  };
 }

@@ -1,6 +1,8 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
+import { AuditAction } from '../audit/audit-event';
+import { AuditService } from '../audit/audit.service';
 import { AccessTokenResolver } from '../auth/authenticator';
 import { isNamespace } from '../auth/namespace';
 import { Principal } from '../auth/request-context';
@@ -76,6 +78,7 @@ export class OAuthService implements AccessTokenResolver {
   constructor(
     @Inject(SQLITE_DATABASE) db: SqliteDatabase,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {
     this.store = new OAuthRepository(db);
     if (config.oauth.metadataDocuments) {
@@ -265,7 +268,15 @@ export class OAuthService implements AccessTokenResolver {
   /** The operator cuts a connector off: every token it holds stops working; it must be approved again. */
   revokeClient(clientId: string, now = Date.now()): { client_id: string; revoked_tokens: number } {
     if (!this.store.findClient(clientId)) throw new NotFound(`No OAuth client with id ${clientId}`);
-    return { client_id: clientId, revoked_tokens: this.store.revokeClientTokens(clientId, now) };
+    const revoked = { client_id: clientId, revoked_tokens: this.store.revokeClientTokens(clientId, now) };
+    this.audit.record({
+      action: AuditAction.OAuthRevoke,
+      outcome: 'success',
+      target: clientId,
+      namespace: null,
+      details: revoked,
+    });
+    return revoked;
   }
 
   clientName(client: ClientRecord): string {

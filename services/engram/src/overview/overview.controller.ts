@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/route-access';
 import { ApiErrors } from '../common/api-schema.decorators';
 import { OverviewService } from './overview.service';
 import { OverviewFigures } from './overview.view';
 
 @ApiTags('overview')
 @ApiSecurity('api_key')
+@RequireScope('read') // server-wide series only for unbound credentials (overview.service.ts)
 @Controller('api/overview')
 export class OverviewController {
   constructor(private readonly overview: OverviewService) {}

@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/route-access';
 import { accepted } from '../backups/backups.controller';
 import { ApiErrors } from '../common/api-schema.decorators';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
@@ -7,6 +8,7 @@ import { JobName } from '../jobs/job.types';
 
 @ApiTags('jobs')
 @ApiSecurity('api_key')
+@RequireScope('admin')
 @Controller('api/admin')
 export class ReindexController {
   constructor(@Inject(JOB_QUEUE) private readonly queue: JobQueue) {}

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SqliteFileRepository } from '../backups/sqlite-file.repository';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EmbeddingService } from '../embeddings/embedding.service';
+import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
 import { JobContext } from '../jobs/job-processor';
 import { ReindexRepository } from './reindex.repository';
@@ -63,7 +64,7 @@ export class ReindexService {
         duration_seconds: (Date.now() - started) / 1000,
         switch_transaction_ms: outcome.transactionMs,
       };
-      this.events.publish('reindex_completed', { ...result });
+      this.events.publish('reindex_completed', { ...result }, STORE_WIDE);
       this.logger.log({ msg: 'Reindex completed', ...result });
       await job.progress(100, 'done');
       return result;

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { RequireScope } from '../auth/scope.guard';
+import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { toMemoryView } from '../memories/memory.view';
@@ -18,13 +18,13 @@ import { CreatedRange } from './time-filter';
 
 @ApiTags('search')
 @ApiSecurity('api_key')
-@RequireScope('read') // searches are POSTs that only read
 @Controller('api')
 export class SearchController {
   constructor(private readonly search: SearchService) {}
 
   // `/api/memories/search` is the path MCP Memory Service's docs call; served as an alias.
   @Post(['search', 'memories/search'])
+  @RequireScope('read') // searches are POSTs that only read
   @HttpCode(200)
   @ApiOperation({ summary: 'Hybrid (default), semantic or keyword search with tag, type and time filters' })
   @ApiZodBody(SearchBody)
@@ -42,6 +42,7 @@ export class SearchController {
   }
 
   @Post('search/by-tag')
+  @RequireScope('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Memories carrying the tags (any by default, all with match_all), newest first' })
   @ApiZodBody(SearchByTagBody)
@@ -57,6 +58,7 @@ export class SearchController {
   }
 
   @Post('search/by-time')
+  @RequireScope('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Memories from a natural-language time range, optionally ranked by a semantic query' })
   @ApiZodBody(SearchByTimeBody)

@@ -29,6 +29,8 @@ export interface ConsentChoices {
   scopes?: string[];
   namespace?: string;
   action?: 'approve' | 'deny';
+  /** Sent with both requests, e.g. the X-Forwarded-For a trusted proxy adds. */
+  headers?: Record<string, string>;
 }
 
 export interface ConsentOutcome {
@@ -48,7 +50,8 @@ export async function consentInBrowser(
   authorizationUrl: URL | string,
   choices: ConsentChoices,
 ): Promise<ConsentOutcome> {
-  const page = await fetch(authorizationUrl, { redirect: 'manual' });
+  const headers = choices.headers ?? {};
+  const page = await fetch(authorizationUrl, { redirect: 'manual', headers });
   const html = await page.text();
   assert.equal(page.status, 200, html);
   assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
@@ -60,7 +63,7 @@ export async function consentInBrowser(
     namespace: choices.namespace ?? 'default',
   });
   for (const scope of choices.scopes ?? ['read', 'write']) form.append('scope', scope);
-  const answer = await fetch(`${base}/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+  const answer = await fetch(`${base}/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual', headers });
   const location = answer.headers.get('location') ?? undefined;
   return {
     status: answer.status,
@@ -79,4 +82,44 @@ export async function oauthPost(
   const response = await fetch(url, { method: 'POST', body: new URLSearchParams(form), headers });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+export const TEST_REDIRECT = 'http://127.0.0.1:9/callback';
+
+/**
+ * A connector's dynamic registration (the server needs ENGRAM_OAUTH_OPEN_REGISTRATION) and the operator's
+ * consent for scope read, every request sent with `headers`; what the token exchange needs next.
+ */
+export async function registerAndConsent(
+  base: string,
+  credential: string,
+  headers: Record<string, string> = {},
+): Promise<{ clientId: string; verifier: string; code: string | null; status: number }> {
+  const registered = await fetch(`${base}/oauth/register`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: 'test connector',
+      redirect_uris: [TEST_REDIRECT],
+      token_endpoint_auth_method: 'none',
+    }),
+  });
+  assert.equal(registered.status, 201);
+  const clientId = ((await registered.json()) as { client_id: string }).client_id;
+  const { verifier, challenge } = pkcePair();
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: TEST_REDIRECT,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 's',
+    scope: 'read',
+  });
+  const consent = await consentInBrowser(base, `${base}/oauth/authorize?${query}`, {
+    credential,
+    scopes: ['read'],
+    headers,
+  });
+  return { clientId, verifier, code: consent.params.get('code'), status: consent.status };
 }

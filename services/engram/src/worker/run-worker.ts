@@ -1,6 +1,9 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { Server } from 'node:http';
+import { FastifyInstance } from 'fastify';
 import { AddressInfo } from 'node:net';
+import { Authenticator } from '../auth/authenticator';
+import { FAILURE_LIMITER } from '../auth/failure-limiter';
+import { decideBindAddress } from '../http/bind-address';
 import { createLogger } from '../http/create-app';
 import { loadConfigOrReport } from '../config/config.loader';
 import { closeOnSignals } from '../http/run-api';
@@ -25,23 +28,31 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     return 78;
   }
   const tracing = await startTracing(config.tracing, 'worker');
+  // The same rule as the api's: without a credential the worker's port stays on loopback.
+  const bind = decideBindAddress(config);
+  if (bind.warning) logger.warn(bind.warning, 'Startup');
   let context: INestApplicationContext;
-  let server: Server;
+  let server: FastifyInstance;
   try {
     context = await createWorkerContext(config, 'worker', logger);
-    server = await startWorkerHttpServer(config, probesOf(context), config.http.host);
+    const deps = {
+      authenticator: context.get(Authenticator),
+      limiter: context.get(FAILURE_LIMITER),
+      metrics: context.get(EngramMetrics),
+    };
+    server = await startWorkerHttpServer(config, probesOf(context), deps, bind.host);
   } catch (error) {
     logger.error((error as Error).message, 'Startup');
     return 1;
   }
-  const { port } = server.address() as AddressInfo;
-  const unrecord = recordServing('worker', server, logger);
+  const { port } = server.server.address() as AddressInfo;
+  const unrecord = recordServing('worker', server.server, logger);
   // Signal handlers before the ready line: a SIGTERM sent as soon as it appears must close, not kill.
   const stopped = closeOnSignals(
     {
       async close() {
         unrecord();
-        server.close();
+        await server.close();
         await context.close();
         await tracing.shutdown();
       },

@@ -1,6 +1,12 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { ApiKeyVerifier, presentedApiKey } from '../auth/api-key.verifier';
+import Fastify, { FastifyInstance } from 'fastify';
+import { registerAuthHook } from '../auth/auth.hook';
+import { Authenticator } from '../auth/authenticator';
+import { FailureLimiter } from '../auth/failure-limiter';
+import { routeAccess } from '../auth/route-access';
 import { AppConfig } from '../config/config.types';
+import { requestId } from '../http/request-id';
+import { registerRequestObserver } from '../http/request-observer.hook';
+import { EngramMetrics } from '../metrics/engram-metrics';
 
 export interface WorkerProbes {
   /** Readiness checks by name: each resolves with its details, or rejects with what is wrong. */
@@ -8,44 +14,42 @@ export interface WorkerProbes {
   metrics(): Promise<{ contentType: string; body: string }>;
 }
 
-/**
- * The worker's small HTTP face: /health/live (open), /health/ready and /metrics (behind MCP_API_KEY
- * like the api's, /metrics open with METRICS_PUBLIC). Nothing else is served.
- */
-export function startWorkerHttpServer(config: AppConfig, probes: WorkerProbes, host: string): Promise<Server> {
-  const verifier = new ApiKeyVerifier(config.auth.apiKey);
-  const server = createServer((request, response) => {
-    void answer(request, response).catch(() =>
-      send(response, 500, { error: 'internal_error', message: 'Internal server error' }),
-    );
-  });
-
-  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = (request.url ?? '/').split('?', 1)[0];
-    if (request.method !== 'GET') return send(response, 405, { error: 'method_not_allowed', message: 'GET only' });
-    if (path === '/health/live') return send(response, 200, { status: 'ok' });
-    const open = path === '/metrics' && config.metrics.public;
-    if (!open && !verifier.matches(presentedApiKey(request.headers))) {
-      return send(response, 401, { error: 'unauthorized', message: 'Missing or invalid API key' });
-    }
-    if (path === '/health/ready') {
-      const { ok, details } = await probes.ready();
-      return send(response, ok ? 200 : 503, { status: ok ? 'ok' : 'error', details });
-    }
-    if (path === '/metrics') {
-      const { contentType, body } = await probes.metrics();
-      response.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body);
-      return;
-    }
-    send(response, 404, { error: 'not_found', message: `No route GET ${path}` });
-  }
-
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.worker.httpPort, host, () => resolve(server));
-  });
+export interface WorkerHttpDeps {
+  authenticator: Authenticator;
+  limiter: FailureLimiter;
+  metrics: EngramMetrics;
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+/**
+ * The worker's small HTTP face: /health/live (open), /health/ready and /metrics, authenticated exactly
+ * as the api is (the same hook: MCP_API_KEY and stored keys, the failure limiter, trusted proxies, the
+ * access log). Both answer figures about the whole store, so they need a credential not bound to a
+ * namespace; /metrics is open with METRICS_PUBLIC. Nothing else is served.
+ */
+export async function startWorkerHttpServer(
+  config: AppConfig,
+  probes: WorkerProbes,
+  deps: WorkerHttpDeps,
+  host: string,
+): Promise<FastifyInstance> {
+  const fastify = Fastify({ genReqId: requestId, requestIdHeader: false, trustProxy: false });
+  registerAuthHook(fastify, config, deps.authenticator, deps.limiter);
+  registerRequestObserver(fastify, config, deps.metrics);
+  fastify.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.slice(0, 200)}` }),
+  );
+
+  fastify.get('/health/live', { config: routeAccess('public') }, async () => ({ status: 'ok' }));
+  fastify.get('/health/ready', { config: routeAccess('read', { wholeStore: true }) }, async (_request, reply) => {
+    const { ok, details } = await probes.ready();
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'error', details });
+  });
+  const metricsAccess = routeAccess(config.metrics.public ? 'public' : 'read', { wholeStore: true });
+  fastify.get('/metrics', { config: metricsAccess }, async (_request, reply) => {
+    const { contentType, body } = await probes.metrics();
+    return reply.header('content-type', contentType).header('cache-control', 'no-store').send(body);
+  });
+
+  await fastify.listen({ port: config.worker.httpPort, host });
+  return fastify;
 }

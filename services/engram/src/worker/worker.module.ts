@@ -1,4 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
 import { ConfigModule } from '../config/config.module';
 import { AppConfig } from '../config/config.types';
 import { EventsModule } from '../events/events.module';
@@ -29,7 +31,10 @@ export class WorkerModule {
         EventsModule,
         MetricsModule,
         StorageModule,
+        AuditModule.forRoot('worker'),
         ...jobModules(role),
+        // The worker's HTTP port authenticates with the api's keys.
+        ...(role === 'worker' ? [AuthModule.forRoot(config, 'worker')] : []),
       ],
     };
   }

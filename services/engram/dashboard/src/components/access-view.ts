@@ -160,6 +160,7 @@ export class AccessView extends ReloadingView {
               }
             </div>`
       }
+      <audit-log .api=${this.api} .changes=${this.changes}></audit-log>
     </section>`;
   }
 }

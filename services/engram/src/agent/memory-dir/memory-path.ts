@@ -1,5 +1,6 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { withoutTrailingSlashes } from '../../common/trailing-slashes';
 
 /** A path the model gave, checked to stay inside the memory root. */
 export interface MemoryPath {
@@ -24,7 +25,7 @@ export function resolveMemoryPath(root: string, given: unknown): MemoryPath {
   const trimmed = given.trim().replace(/\\/g, '/');
   if (isAbsolute(trimmed))
     throw new PathRefused(`absolute paths are not allowed ("${given}"); use a path relative to the memory root`);
-  const cleaned = normalize(trimmed === '' ? '.' : trimmed).replace(/\/+$/, '');
+  const cleaned = withoutTrailingSlashes(normalize(trimmed === '' ? '.' : trimmed));
   const rel = cleaned === '.' ? '' : cleaned;
   if (rel === '..' || rel.startsWith(`..${sep}`)) throw new PathRefused(`"${given}" is outside the memory`);
   if (rel.split('/').some((segment) => segment.startsWith('.'))) {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { AuditAction } from '../../audit/audit-event';
+import { AuditService } from '../../audit/audit.service';
 import { NotFound, UnprocessableRequest } from '../../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../../config/config.types';
 import { SQLITE_DATABASE } from '../../storage/storage.module';
@@ -33,6 +35,7 @@ export class ApiKeyService {
   constructor(
     @Inject(SQLITE_DATABASE) db: SqliteDatabase,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'auth' | 'oauth'>,
+    private readonly audit: AuditService,
   ) {
     this.keys = new ApiKeyRepository(db);
   }
@@ -62,6 +65,7 @@ export class ApiKeyService {
       revokedAt: null,
     };
     this.keys.insert(record, secretDigest(key));
+    this.audit.record(keyEntry(AuditAction.KeyCreate, record));
     return { key, record, locksServer };
   }
 
@@ -73,6 +77,7 @@ export class ApiKeyService {
     const record = this.keys.findById(id);
     if (!record) throw new NotFound(`No API key with id ${id}`);
     this.keys.revoke(id, now);
+    this.audit.record(keyEntry(AuditAction.KeyRevoke, record));
     return { ...record, revokedAt: record.revokedAt ?? now };
   }
 
@@ -92,4 +97,15 @@ export class ApiKeyService {
   anyCreated(): boolean {
     return this.keys.countAll() > 0;
   }
+}
+
+/** A key's audit entry: which key (id, name, scopes), in the namespace it is bound to (null: unbound). */
+function keyEntry(action: AuditAction, record: ApiKeyRecord) {
+  return {
+    action,
+    outcome: 'success' as const,
+    target: record.id,
+    namespace: record.namespace,
+    details: { name: record.name, scopes: record.scopes, expires_at: record.expiresAt },
+  };
 }

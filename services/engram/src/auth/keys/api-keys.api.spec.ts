@@ -157,9 +157,10 @@ describe('scoped API keys and namespaces', () => {
     assert.equal(statuses.at(-1), 429);
     assert.ok(statuses.slice(0, -1).every((status) => status === 401));
     assert.ok(statuses.length >= 25, `limited after ${statuses.length} attempts`);
-    const limited = await api.request('GET', '/api/memories', as(BOOTSTRAP));
+    const limited = await api.request('GET', '/api/memories', as('egk_wrong-again'));
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    assert.equal((await api.request('GET', '/api/memories', as(BOOTSTRAP))).status, 200, 'a valid key is still served');
   });
 });
 

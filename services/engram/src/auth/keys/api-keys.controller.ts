@@ -3,7 +3,7 @@ import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiZodBody } from '../../common/api-schema.decorators';
 import { ZodValidationPipe } from '../../common/zod-validation.pipe';
 import { Authenticator } from '../authenticator';
-import { RequireScope } from '../scope.guard';
+import { RequireScope } from '../route-access';
 import { ApiKeyIdParam, CreateApiKeyBody, CreateApiKeyInput } from './api-key.dto';
 import { ApiKeyRecord } from './api-key.repository';
 import { ApiKeyService } from './api-key.service';

@@ -17,8 +17,9 @@ export const HealthOutput = z.object({
   statistics: Statistics,
   storage: z.object({
     backend: z.string(),
-    database_size_bytes: z.number(),
-    free_disk_bytes: z.number(),
+    // Null for credentials bound to a namespace: these figures cover every namespace.
+    database_size_bytes: z.number().nullable(),
+    free_disk_bytes: z.number().nullable(),
     sqlite: z.string(),
     sqliteVec: z.string(),
     schema: z.number(),
@@ -44,7 +45,7 @@ export function statusTools(deps: ToolDeps): McpTool[] {
         const report = deps.status.report();
         return {
           structured: report,
-          text: `healthy: ${report.statistics.total_memories} memories, ${report.storage.database_size_bytes} bytes, model ${report.embedding.model}`,
+          text: `healthy: ${report.statistics.total_memories} memories, model ${report.embedding.model}`,
         };
       },
     }),
@@ -57,7 +58,7 @@ export function statusTools(deps: ToolDeps): McpTool[] {
       idempotent: true,
       input: z.object({}),
       output: Statistics.extend({
-        database_size_bytes: z.number(),
+        database_size_bytes: z.number().nullable(),
         top_tags: z.array(z.object({ tag: z.string(), count: z.number() })),
       }),
       async run() {

@@ -4,6 +4,7 @@ import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
 import { oauthGrantsMigration } from './013-oauth-grants';
 import { trashIndexesMigration } from './014-trash-indexes';
+import { auditMigration } from './015-audit';
 import { Migration } from './migration';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ftsUpdateTriggerMigration,
   oauthGrantsMigration,
   trashIndexesMigration,
+  auditMigration,
 ];

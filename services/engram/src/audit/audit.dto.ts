@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { isNamespace } from '../auth/namespace';
+import { AUDIT_ACTIONS, AuditAction, AuditQuery } from './audit-event';
+
+const MAX_PAGE = 500;
+
+const IsoTime = z
+  .string()
+  .max(40)
+  .refine(
+    (text) => /^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text)),
+    'expected an ISO 8601 date/time',
+  )
+  .transform((text) => Date.parse(text));
+
+/** `GET /api/admin/audit` and `engram audit`: filters and paging of the audit log. */
+export const AuditQueryFields = z.strictObject({
+  action: z
+    .enum(AUDIT_ACTIONS as [AuditAction, ...AuditAction[]])
+    .optional()
+    .describe(`One action: ${AUDIT_ACTIONS.join(', ')}`),
+  principal: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe('A key id, OAuth client id, MCP_API_KEY, anonymous or local'),
+  namespace: z
+    .string()
+    .refine(isNamespace, 'a namespace is 1-64 lower-case letters, digits, _ or -')
+    .optional()
+    .describe('Entries of one namespace'),
+  since: IsoTime.optional().describe('Entries at or after this time (ISO 8601)'),
+  until: IsoTime.optional().describe('Entries before this time (ISO 8601)'),
+  cursor: z.coerce.number().int().min(1).optional().describe('next_cursor of the previous page: older entries'),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50).describe(`Entries per page (1-${MAX_PAGE})`),
+});
+
+/** The fields as the repository's query: the cursor names the entries before it. */
+export const AuditQueryInput = AuditQueryFields.transform(({ cursor, ...filters }): AuditQuery => ({
+  ...filters,
+  before: cursor,
+}));

@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { currentContext, Principal } from '../auth/request-context';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { AuditAction, AuditOutcome, AuditPage, AuditQuery } from './audit-event';
+import { AUDIT_REPOSITORY, AuditRepository } from './audit.repository';
+
+const DAY_MS = 86_400_000;
+
+/** What a service says happened; who, from where and when come from the request context. */
+export interface AuditEntry {
+  action: AuditAction;
+  outcome: AuditOutcome;
+  /** What was acted on: a key id, an OAuth client id, a job id, a backup id. */
+  target?: string;
+  /** The namespace acted in; null for the whole store; absent: the request's namespace. */
+  namespace?: string | null;
+  /** Small facts (ids, counts, scopes, paths); never secrets or memory content. */
+  details?: Record<string, unknown>;
+  /** Who acted, when it is not the request's caller (the job runner, the operator signing in on a form). */
+  actor?: { principal: Principal; clientAddress: string };
+}
+
+/**
+ * The audit log of security-relevant actions: key changes, OAuth approvals and sign-in failures,
+ * backups, restores, reindexing, imports, deletes by filter and agent runs that changed files. Services
+ * call `record` where the action happens; the entry is written before the call returns, and a failure
+ * to write it is logged, never thrown into the action that already happened.
+ */
+@Injectable()
+export class AuditService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Audit');
+  private pruning: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(AUDIT_REPOSITORY) private readonly repository: AuditRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  record(entry: AuditEntry): void {
+    const context = currentContext();
+    const { principal, clientAddress } = entry.actor ?? context;
+    this.repository
+      .append({
+        at: Date.now(),
+        action: entry.action,
+        outcome: entry.outcome,
+        principal: { kind: principal.kind, id: principal.id, name: principal.name ?? null },
+        namespace: entry.namespace === undefined ? context.namespace : entry.namespace,
+        clientAddress,
+        target: entry.target ?? null,
+        details: entry.details ?? {},
+      })
+      .catch((error: Error) =>
+        this.logger.error({ msg: 'audit entry not stored', action: entry.action, error: error.message }),
+      );
+  }
+
+  find(query: AuditQuery): Promise<AuditPage> {
+    return this.repository.find(query);
+  }
+
+  /** Drops entries older than ENGRAM_AUDIT_RETENTION_DAYS (0 keeps them all); resolves with how many. */
+  async prune(now = Date.now()): Promise<number> {
+    const days = this.config.audit.retentionDays;
+    return days === 0 ? 0 : this.repository.pruneBefore(now - days * DAY_MS);
+  }
+
+  onModuleInit(): void {
+    const prune = () =>
+      void this.prune().catch((error: Error) =>
+        this.logger.warn({ msg: 'audit pruning failed', error: error.message }),
+      );
+    prune();
+    this.pruning = setInterval(prune, DAY_MS);
+    this.pruning.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.pruning);
+  }
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { registerAndConsent, startOAuthTestApp, TEST_REDIRECT } from '../testing/oauth-flow';
+import { startTestApp, TestApp } from '../testing/test-app';
+
+const API_KEY = 'limits-bootstrap-key-0123456789';
+/** The test talks to the server from 127.0.0.1, which plays the ingress when it is trusted. */
+const INGRESS = '127.0.0.1/32';
+
+const from = (address: string, key?: string): Record<string, string> => ({
+  'x-forwarded-for': address,
+  ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+});
+
+describe('the failed-credential limiter behind a trusted proxy (ENGRAM_TRUSTED_PROXIES)', () => {
+  let api: TestApp;
+  const get = (headers: Record<string, string>) => api.request('GET', '/api/memories', { headers });
+
+  before(async () => {
+    api = await startTestApp({ MCP_API_KEY: API_KEY, ENGRAM_TRUSTED_PROXIES: `${INGRESS}, fd00::/8` });
+  });
+  after(() => api.close());
+
+  it('never refuses a valid key, even from an address past its failure budget', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await get(from('203.0.113.9', `wrong-key-${i}`))).status);
+    assert.deepEqual([...new Set(statuses.slice(0, 30))], [401], 'thirty wrong keys a minute are answered 401');
+    assert.equal(statuses.at(-1), 429);
+    const limited = await get(from('203.0.113.9', 'wrong-key-again'));
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    assert.equal((await get(from('203.0.113.9', API_KEY))).status, 200, 'a valid key is served');
+  });
+
+  it("counts failures per client address as the proxy reports it: one client's failures leave others alone", async () => {
+    assert.equal((await get(from('198.51.100.7', 'wrong-key'))).status, 401);
+    // A client cannot escape by prepending addresses of its own: the hop the trusted proxy added counts.
+    assert.equal((await get(from('10.1.2.3, 203.0.113.9', 'wrong-key'))).status, 429);
+    assert.equal((await get(from('203.0.113.9, 198.51.100.7', 'wrong-key'))).status, 401);
+  });
+
+  it('limits failures per presented key prefix across addresses, without touching other prefixes', async () => {
+    const prefix = 'egk_AbCdEf';
+    for (let i = 0; i < 30; i++) {
+      assert.equal((await get(from(`192.0.2.${i + 1}`, `${prefix}${randomBytes(8).toString('hex')}`))).status, 401);
+    }
+    assert.equal((await get(from('192.0.2.100', `${prefix}-one-more`))).status, 429, 'the prefix is over budget');
+    assert.equal((await get(from('192.0.2.101', 'egk_ZyXwVu-another'))).status, 401, 'other prefixes are not');
+  });
+});
+
+describe('the failed-credential limiter without trusted proxies', () => {
+  it('ignores X-Forwarded-For, so a client cannot spread its failures over invented addresses', async () => {
+    const api = await startTestApp({ MCP_API_KEY: API_KEY });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 31; i++) {
+        statuses.push((await api.request('GET', '/api/memories', { headers: from(`203.0.113.${i}`, `w${i}`) })).status);
+      }
+      assert.equal(statuses.at(-1), 429);
+      assert.equal((await api.request('GET', '/api/memories', { headers: from('8.8.8.8', API_KEY) })).status, 200);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe("the OAuth endpoints' limiter behind a trusted proxy", () => {
+  let api: TestApp;
+  let base: string;
+
+  before(async () => {
+    api = await startOAuthTestApp(API_KEY, { ENGRAM_TRUSTED_PROXIES: INGRESS, ENGRAM_OAUTH_OPEN_REGISTRATION: 'true' });
+    base = api.url;
+  });
+  after(() => api.close());
+
+  const form = (path: string, fields: Record<string, string>, address: string) =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: from(address),
+      body: new URLSearchParams(fields),
+      redirect: 'manual',
+    });
+
+  const authorize = (address: string, credential = API_KEY) => registerAndConsent(base, credential, from(address));
+
+  it('serves a valid code exchange from an address whose bad token calls went past the budget', async () => {
+    const { clientId, verifier, code } = await authorize('203.0.113.20');
+    const statuses: number[] = [];
+    for (let i = 0; i < 61; i++) {
+      const bad = await form(
+        '/oauth/token',
+        { grant_type: 'refresh_token', refresh_token: `bad-${i}`, client_id: clientId },
+        '203.0.113.20',
+      );
+      statuses.push(bad.status);
+    }
+    assert.equal(statuses[0], 400);
+    assert.equal(statuses.at(-1), 429, 'bad calls past the budget are slowed down');
+    const exchange = await form(
+      '/oauth/token',
+      {
+        grant_type: 'authorization_code',
+        code: code!,
+        redirect_uri: TEST_REDIRECT,
+        code_verifier: verifier,
+        client_id: clientId,
+      },
+      '203.0.113.20',
+    );
+    assert.equal(exchange.status, 200, await exchange.clone().text());
+    assert.ok(((await exchange.json()) as { access_token?: string }).access_token);
+    const elsewhere = await form(
+      '/oauth/token',
+      { grant_type: 'refresh_token', refresh_token: 'bad', client_id: clientId },
+      '198.51.100.20',
+    );
+    assert.equal(elsewhere.status, 400, "another client's address is not limited");
+  });
+
+  it("limits wrong operator sign-ins per client address, so one address's guesses do not lock the operator out", async () => {
+    for (let i = 0; i < 10; i++) assert.equal((await authorize('203.0.113.30', `wrong password ${i}`)).status, 401);
+    assert.equal((await authorize('203.0.113.30')).status, 429, 'the guessing address waits, even with the right key');
+    const operator = await authorize('198.51.100.30');
+    assert.equal(operator.status, 303, 'the operator signs in from their own address');
+    assert.ok(operator.code);
+  });
+});

@@ -1,0 +1,68 @@
+import { AuditEvent } from '../audit/audit-event';
+import { AuditQueryInput } from '../audit/audit.dto';
+import { toAuditPageView } from '../audit/audit.view';
+import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
+import { openSqliteDatabase } from '../storage/sqlite.connection';
+import { FlagSpec, parseCommandArgs } from './cli-args';
+import { CliCommand } from './cli-command';
+import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
+import { configForExistingStore } from './existing-store';
+
+const USAGE = `usage:
+  engram audit [--action <action>] [--principal <id>] [--namespace <ns>] [--since <ISO time>] [--until <ISO time>]
+               [--limit <1-500>] [--cursor <id>] [--json]
+  newest first; --cursor takes the id the previous page ends with
+  ${CONFIG_USAGE}`;
+
+const FILTERS = ['action', 'principal', 'namespace', 'since', 'until', 'limit', 'cursor'] as const;
+const FLAGS: FlagSpec = {
+  ...Object.fromEntries(FILTERS.map((name) => [name, { type: 'string' }])),
+  json: { type: 'boolean' },
+};
+
+export const auditCommand: CliCommand = {
+  usage: USAGE,
+  async run(argv) {
+    const args = parseCommandArgs(argv, FLAGS);
+    if ('problem' in args) return usageError('audit', args.problem, USAGE);
+    if (args.positionals.length > 0) return usageError('audit', `unexpected "${args.positionals.join(' ')}"`, USAGE);
+    const parsed = AuditQueryInput.safeParse(
+      Object.fromEntries(
+        FILTERS.filter((name) => args.flags[name] !== undefined).map((name) => [name, args.flags[name]]),
+      ),
+    );
+    if (!parsed.success) {
+      const problem = parsed.error.issues.map((issue) => `--${String(issue.path[0])}: ${issue.message}`).join('; ');
+      return usageError('audit', problem, USAGE);
+    }
+    const config = configForExistingStore('audit', args.configArgv);
+    if (typeof config === 'number') return config;
+    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
+    try {
+      const page = await new SqliteAuditRepository(db).find(parsed.data);
+      if (args.flags.json) return printJson(toAuditPageView(page));
+      if (page.events.length === 0) {
+        process.stdout.write('No audit entries match.\n');
+        return 0;
+      }
+      printTable(
+        COLUMNS.map(([title]) => title),
+        page.events.map((event) => COLUMNS.map(([, cell]) => cell(event))),
+      );
+      if (page.nextCursor !== null) process.stdout.write(`(older entries: --cursor ${page.nextCursor})\n`);
+      return 0;
+    } finally {
+      db.close();
+    }
+  },
+};
+
+const COLUMNS: [string, (event: AuditEvent) => string][] = [
+  ['TIME', (event) => new Date(event.at).toISOString()],
+  ['ACTION', (event) => event.action],
+  ['OUTCOME', (event) => event.outcome],
+  ['PRINCIPAL', (event) => `${event.principal.kind}:${event.principal.name ?? event.principal.id}`],
+  ['NAMESPACE', (event) => event.namespace ?? '*'],
+  ['ADDRESS', (event) => event.clientAddress],
+  ['TARGET', (event) => event.target ?? ''],
+];

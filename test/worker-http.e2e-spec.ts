@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { RunningEngram, runEngram, serviceHelper, startEngram } from './engram-cli';
+import { call, tempDir } from './process-harness';
+
+const { startTestRedis } = serviceHelper('testing/redis-server.js');
+const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+
+describe("the worker's HTTP port", () => {
+  const dir = tempDir();
+  const db = join(dir, 'engram.db');
+  let redis: any;
+  let model: any;
+  let worker: RunningEngram;
+  const keys: Record<string, string> = {};
+
+  const createKey = async (...args: string[]) => {
+    const created = await runEngram(['keys', 'create', ...args, '--db', db], {}, dir);
+    assert.equal(created.code, 0, created.stderr);
+    return JSON.parse(created.stdout).key as string;
+  };
+
+  before(async () => {
+    redis = await startTestRedis();
+    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'worker-model' });
+    // Stored keys only: no MCP_API_KEY, which is all the worker used to know.
+    keys.operator = await createKey('--name', 'prometheus', '--scopes', 'read');
+    keys.bound = await createKey('--name', 'team a', '--scopes', 'admin', '--namespace', 'team-a');
+    worker = await startEngram(
+      'worker',
+      {
+        REDIS_URL: redis.url,
+        MCP_MEMORY_SQLITE_PATH: db,
+        ENGRAM_EMBEDDING_PROVIDER: 'openai',
+        MCP_EXTERNAL_EMBEDDING_URL: model.url,
+        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+      },
+      dir,
+      'Engram worker ready',
+    );
+  });
+  after(async () => {
+    await worker?.stop();
+    await model?.close();
+    await redis?.close();
+  });
+
+  it('authenticates /metrics and /health/ready with the stored keys, as the api does', async () => {
+    assert.deepEqual((await call(worker.url, 'GET', '/health/live')).body, { status: 'ok' });
+    const anonymous = await call(worker.url, 'GET', '/metrics');
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.body.error, 'unauthorized');
+    assert.equal((await call(worker.url, 'GET', '/metrics', undefined, { 'x-api-key': 'egk_not-a-key' })).status, 401);
+    const bound = await call(worker.url, 'GET', '/metrics', undefined, { 'x-api-key': keys.bound });
+    assert.equal(bound.status, 403, 'store-wide figures need a credential not bound to a namespace');
+    const scraped = await fetch(`${worker.url}/metrics`, { headers: { authorization: `Bearer ${keys.operator}` } });
+    assert.equal(scraped.status, 200);
+    assert.match(await scraped.text(), /^engram_queue_jobs\{/m);
+    const ready = await call(worker.url, 'GET', '/health/ready', undefined, { 'x-api-key': keys.operator });
+    assert.equal(ready.status, 200);
+    assert.equal((await call(worker.url, 'GET', '/health/ready')).status, 401);
+    assert.equal(
+      (await call(worker.url, 'GET', '/api/memories', undefined, { 'x-api-key': keys.operator })).status,
+      404,
+    );
+  });
+
+  it('writes access lines naming the caller, never the key', async () => {
+    await (await fetch(`${worker.url}/metrics`, { headers: { 'x-api-key': keys.operator } })).text();
+    const lines = worker
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"route":"/metrics"'));
+    assert.ok(
+      lines.some((line) => line.includes('"name":"prometheus"') && line.includes('"status":200')),
+      lines.join('\n'),
+    );
+    assert.ok(!worker.output().includes(keys.operator), 'the key is in the worker log');
+  });
+});
