@@ -19,6 +19,7 @@ const NOT_COPIED = new Set([
   'oauth_codes',
   'oauth_tokens',
   'vector_changes', // the restored vectors are a new epoch: every process's mirror reloads
+  'store_identity', // still this deployment: its Redis prefix must not change
 ]);
 
 /**

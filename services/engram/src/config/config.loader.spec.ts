@@ -205,6 +205,14 @@ describe('configuration', () => {
     assert.ok(!problems.join().includes('secret'));
   });
 
+  it('takes ENGRAM_REDIS_PREFIX as given, and refuses one that is empty of meaning or unsafe as a key part', () => {
+    assert.equal(loadConfig({ env: {}, cwd: dir }).redis.prefix, undefined);
+    assert.equal(loadConfig({ env: { ENGRAM_REDIS_PREFIX: 'engram:{prod}' }, cwd: dir }).redis.prefix, 'engram:{prod}');
+    for (const prefix of ['engram:', 'two words', 'x'.repeat(65), 'prod*']) {
+      assert.match(problemsOf({ ENGRAM_REDIS_PREFIX: prefix }).join(), /ENGRAM_REDIS_PREFIX=.* is not accepted/);
+    }
+  });
+
   it('turns OAuth on only with a public URL and a way for the operator to sign in', () => {
     assert.equal(loadConfig({ env: {}, cwd: dir }).oauth.enabled, false);
     const problems = problemsOf({ ENGRAM_OAUTH_ENABLED: 'true', ENGRAM_OAUTH_PASSWORD: 'short' });

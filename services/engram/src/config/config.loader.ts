@@ -96,7 +96,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       maxBatchItems: read.integer('ENGRAM_MAX_BATCH_ITEMS', 1000, 1, 100_000),
     },
     publicUrl: (read.url('ENGRAM_PUBLIC_URL') ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, ''),
-    redis: { url: readRedisUrl(read) },
+    redis: { url: readRedisUrl(read), prefix: readRedisPrefix(read) },
     memoryDir: absolute(read.raw('MEMORY_DIR') ?? join(baseDir, 'memory'), cwd),
     agent: readAgentConfig(read),
     sandbox: readSandboxConfig(read),
@@ -231,6 +231,18 @@ function readRedisUrl(read: EnvReader): string | undefined {
     return undefined;
   }
   return raw;
+}
+
+/** Letters, digits and `_ . - :` plus `{}` for a Redis Cluster hash tag; not ending in the `:` we add. */
+const REDIS_PREFIX = /^[A-Za-z0-9{][A-Za-z0-9_.:{}-]{0,62}[A-Za-z0-9_.{}-]$|^[A-Za-z0-9]$/;
+
+function readRedisPrefix(read: EnvReader): string | undefined {
+  const prefix = read.raw('ENGRAM_REDIS_PREFIX');
+  if (prefix === undefined || REDIS_PREFIX.test(prefix)) return prefix;
+  read.errors.push(
+    `ENGRAM_REDIS_PREFIX=${prefix} is not accepted; expected 1-64 letters, digits, _ . - : or {} (e.g. engram-prod), not ending in ":"`,
+  );
+  return undefined;
 }
 
 /** MCP Memory Service's interval names, as cron expressions (03:00 for daily and weekly). */

@@ -149,8 +149,11 @@ export interface AppConfig {
   publicUrl: string;
   mcp: McpConfig;
   oauth: OAuthConfig;
-  /** Redis for jobs and cross-process events (REDIS_URL); absent in the embedded mode. */
-  redis: { url?: string };
+  /**
+   * Redis for jobs and cross-process events (REDIS_URL); absent in the embedded mode. Every key, channel
+   * and queue goes under `prefix` (ENGRAM_REDIS_PREFIX); absent: derived from the store's own id.
+   */
+  redis: { url?: string; prefix?: string };
   /** The agent's markdown memory directory (MEMORY_DIR); backed up and restored with the database. */
   memoryDir: string;
   /** The memory agent: model endpoint, loop budgets, redaction (agent/). */

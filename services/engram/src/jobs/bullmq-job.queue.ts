@@ -1,5 +1,7 @@
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { once } from 'node:events';
+import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { jobNamespace, JobRunner } from './job-runner';
@@ -17,6 +19,8 @@ import {
 
 export interface BullMqOptions {
   url: string;
+  /** The deployment's key names: the queue, its jobs and cancellations live under its prefix. */
+  keys: RedisKeys;
   /** True in the worker process: take jobs from the queue and run them. */
   consume: boolean;
   /**
@@ -55,7 +59,7 @@ export class BullMqJobQueue implements JobQueue {
     });
     // Reconnection is automatic; an unreachable Redis surfaces as 503s and readiness, not as crashes.
     this.client.on('error', () => undefined);
-    this.bullQueue = new Queue(this.queue, { connection: this.client });
+    this.bullQueue = new Queue(this.queue, { connection: this.client, prefix: options.keys.bullPrefix });
     this.bullQueue.on('error', () => undefined);
   }
 
@@ -95,7 +99,7 @@ export class BullMqJobQueue implements JobQueue {
     }
     if (state === 'active') {
       // The worker checks this key between batches and stops at that safe point.
-      await this.call(() => this.client.set(cancelKey(id), '1', 'EX', 86_400));
+      await this.call(() => this.client.set(this.options.keys.jobCancel(id), '1', 'EX', 86_400));
       return 'cancelling';
     }
     throw new JobNotCancellable(`Job ${id} already ended (${state})`);
@@ -132,9 +136,11 @@ export class BullMqJobQueue implements JobQueue {
 
   async start(): Promise<void> {
     if (!this.options.consume || this.worker) return;
+    await this.connected();
     const lockDuration = this.options.lockDurationMs ?? 30_000;
     this.worker = new Worker(this.queue, (job, token, signal) => this.process(job, token, signal), {
       connection: { url: this.options.url, maxRetriesPerRequest: null } as never,
+      prefix: this.options.keys.bullPrefix,
       concurrency: 1,
       autorun: false,
       lockDuration,
@@ -174,7 +180,8 @@ export class BullMqJobQueue implements JobQueue {
           saveProgress: (percent, stage) => job.updateProgress({ percent, stage } satisfies JobProgress),
           stopReason: async () => {
             if (this.shuttingDown) return 'released';
-            const cancelled = signal?.aborted === true || (await this.client.exists(cancelKey(job.id!))) > 0;
+            const cancelled =
+              signal?.aborted === true || (await this.client.exists(this.options.keys.jobCancel(job.id!))) > 0;
             return cancelled ? 'cancelled' : undefined;
           },
         },
@@ -215,6 +222,15 @@ export class BullMqJobQueue implements JobQueue {
     };
   }
 
+  /** The consumer starts once Redis answers (it may still be connecting), or fails start-up after a while. */
+  private async connected(timeoutMs = 10_000): Promise<void> {
+    if (this.client.status === 'ready') return;
+    const ready = once(this.client, 'ready', { signal: AbortSignal.timeout(timeoutMs) });
+    await ready.catch(() => {
+      throw new JobQueueUnavailable(`connection ${this.client.status} after ${timeoutMs / 1000} s`);
+    });
+  }
+
   /** Runs a Redis call, turning connection failures into JobQueueUnavailable (503). */
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     if (this.client.status !== 'ready' && this.client.status !== 'connect') {
@@ -227,8 +243,4 @@ export class BullMqJobQueue implements JobQueue {
       throw new JobQueueUnavailable((error as Error).message);
     }
   }
-}
-
-function cancelKey(id: string): string {
-  return `engram:job-cancel:${id}`;
 }

@@ -1,8 +1,10 @@
 import { BeforeApplicationShutdown, DynamicModule, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { StorageModule } from '../storage/storage.module';
 import { BullMqJobQueue } from './bullmq-job.queue';
 import { InlineJobQueue } from './inline-job.queue';
 import { JobProcessors } from './job-processor';
@@ -34,7 +36,7 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
     return {
       module: JobsModule,
       global: true,
-      imports: [TerminusModule.forRoot({ logger: false })],
+      imports: [TerminusModule.forRoot({ logger: false }), StorageModule],
       controllers: role === 'api' ? [JobsController] : [],
       providers: [
         { provide: PROCESS_ROLE, useValue: role },
@@ -43,8 +45,8 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
         JobsHealth,
         {
           provide: JOB_QUEUE,
-          inject: [APP_CONFIG, JobRunner, EventBus],
-          useFactory: (config: AppConfig, runner: JobRunner, events: EventBus): JobQueue => {
+          inject: [APP_CONFIG, JobRunner, EventBus, RedisKeys],
+          useFactory: (config: AppConfig, runner: JobRunner, events: EventBus, keys: RedisKeys): JobQueue => {
             const url = config.redis.url;
             if (!url) {
               if (role === 'worker')
@@ -52,7 +54,7 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
               return new InlineJobQueue(runner, events);
             }
             return new BullMqJobQueue(
-              { url, consume: role === 'worker', lockDurationMs: LOCK_DURATION_MS },
+              { url, keys, consume: role === 'worker', lockDurationMs: LOCK_DURATION_MS },
               runner,
               events,
             );

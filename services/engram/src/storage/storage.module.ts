@@ -1,5 +1,6 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
@@ -59,6 +60,12 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       useFactory: (db: SqliteDatabase) => new SettingsRepository(db),
     },
     {
+      provide: RedisKeys,
+      inject: [APP_CONFIG, SettingsRepository],
+      useFactory: (config: AppConfig, settings: SettingsRepository) =>
+        new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(settings.storeId())),
+    },
+    {
       provide: StorageInfoRepository,
       inject: [SQLITE_DATABASE, APP_CONFIG],
       useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
@@ -71,6 +78,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     SearchRepository,
     SettingsRepository,
     StorageInfoRepository,
+    RedisKeys,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

@@ -3,6 +3,7 @@ import { authMigration } from './010-auth';
 import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
 import { timestampRepairMigration } from './013-timestamp-repair';
+import { storeIdentityMigration } from './014-store-identity';
 import { Migration } from './migration';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   vectorChangesMigration,
   ftsUpdateTriggerMigration,
   timestampRepairMigration,
+  storeIdentityMigration,
 ];
