@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { MemoriesModule } from '../memories/memories.module';
 import { SandboxModule } from '../sandbox/sandbox.module';
+import { StorageModule } from '../storage/storage.module';
 import { AgentHealth } from './agent-health';
 import { AgentController } from './agent.controller';
 import { AgentService } from './agent.service';
 import { MemoryFileIndexer } from './memory-file.indexer';
 
 @Module({
-  imports: [MemoriesModule, SandboxModule],
+  imports: [MemoriesModule, SandboxModule, StorageModule],
   controllers: [AgentController],
   providers: [AgentService, MemoryFileIndexer, AgentHealth],
   exports: [AgentService, AgentHealth],

@@ -85,3 +85,9 @@ export class TooManyRequests extends DomainError {
     super(message, { retry_after_seconds: retryAfterSeconds });
   }
 }
+
+/** Work that must not overlap with a restore, a reindex or a backup waited longer than it may: retry. */
+export class StoreBusy extends DomainError {
+  readonly status = 503;
+  readonly code = 'store_busy';
+}
