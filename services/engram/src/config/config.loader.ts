@@ -103,6 +103,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     backups: readBackupConfig(read, baseDir, cwd),
     imports: readImportConfig(read, baseDir, cwd),
     worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
+    jobs: { maxWaiting: read.integer('ENGRAM_JOBS_MAX_WAITING', 100, 1, 100_000) },
     events: {
       ringSize: read.integer('ENGRAM_EVENTS_RING_SIZE', 1000, 0, 100_000),
       includeContent: read.boolean('ENGRAM_EVENTS_INCLUDE_CONTENT', false),

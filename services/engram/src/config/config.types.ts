@@ -165,6 +165,8 @@ export interface AppConfig {
   imports: ImportConfig;
   /** The job worker process (`engram worker`): health and metrics on this port. */
   worker: { httpPort: number };
+  /** Jobs that may wait in the queue at once (ENGRAM_JOBS_MAX_WAITING); more are refused with 429. */
+  jobs: { maxWaiting: number };
   events: EventsConfig;
   metrics: { public: boolean };
   health: { minFreeDiskBytes: number };

@@ -5,7 +5,7 @@ import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { jobNamespace, JobRunner } from './job-runner';
-import { JobCancelled, JobNotCancellable, JobQueueUnavailable } from './job.errors';
+import { JobCancelled, JobNotCancellable, JobQueueFull, JobQueueUnavailable } from './job.errors';
 import {
   AnyJobData,
   emptyCounts,
@@ -23,6 +23,8 @@ export interface BullMqOptions {
   keys: RedisKeys;
   /** True in the worker process: take jobs from the queue and run them. */
   consume: boolean;
+  /** Jobs that may wait at once; enqueueing beyond is refused (checked before adding, so replicas may overshoot by a few). */
+  maxWaiting: number;
   /**
    * How long a job stays claimed without a lock renewal. A killed worker's job returns to the queue
    * after this (plus the stalled-check interval) and is run again, from where it had got to.
@@ -64,9 +66,17 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   async enqueue<N extends JobName>(name: N, data: JobDataByName[N], options: EnqueueOptions = {}): Promise<JobView> {
+    const joined = await this.joinable(options.joinKey);
+    if (joined) return this.view(joined);
+    const counts = await this.call(() => this.bullQueue.getJobCounts('waiting', 'prioritized', 'delayed'));
+    if (counts.waiting + counts.prioritized + counts.delayed >= this.options.maxWaiting) {
+      throw new JobQueueFull(this.options.maxWaiting);
+    }
     const job = await this.call(() =>
       this.bullQueue.add(name, data, {
         jobId: options.jobId,
+        // BullMQ's deduplication joins atomically, even when two replicas add at once.
+        deduplication: options.joinKey ? { id: options.joinKey } : undefined,
         attempts: 3,
         backoff: { type: 'exponential', delay: 5000 },
         removeOnComplete: KEEP_FINISHED,
@@ -75,6 +85,13 @@ export class BullMqJobQueue implements JobQueue {
     );
     this.events.publish('job_queued', { job_id: job.id, name }, jobNamespace(data));
     return this.view(job);
+  }
+
+  /** The job holding the join key while it waits or runs (BullMQ drops the key when it ends). */
+  private async joinable(joinKey: string | undefined): Promise<Job | undefined> {
+    if (joinKey === undefined) return undefined;
+    const id = await this.call(() => this.bullQueue.getDeduplicationJobId(joinKey));
+    return id ? ((await this.call(() => this.bullQueue.getJob(id))) as Job | undefined) : undefined;
   }
 
   async get(id: string): Promise<JobView | undefined> {

@@ -31,7 +31,7 @@ function queueWithControlledBackups() {
   const events = new EventBus(new LocalEventRelay(), metrics);
   const published: string[] = [];
   events.subscribe((event) => published.push(`${event.type}:${event.payload.job_id}`));
-  const queue = new InlineJobQueue(new JobRunner(processors, events, metrics), events);
+  const queue = new InlineJobQueue(new JobRunner(processors, events, metrics), events, 100);
   return { queue, order, releases, published, metrics };
 }
 

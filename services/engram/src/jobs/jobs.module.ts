@@ -51,10 +51,16 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
             if (!url) {
               if (role === 'worker')
                 throw new Error('The worker needs REDIS_URL; without Redis, jobs run inside the api');
-              return new InlineJobQueue(runner, events);
+              return new InlineJobQueue(runner, events, config.jobs.maxWaiting);
             }
             return new BullMqJobQueue(
-              { url, keys, consume: role === 'worker', lockDurationMs: LOCK_DURATION_MS },
+              {
+                url,
+                keys,
+                consume: role === 'worker',
+                maxWaiting: config.jobs.maxWaiting,
+                lockDurationMs: LOCK_DURATION_MS,
+              },
               runner,
               events,
             );
