@@ -20,4 +20,5 @@ export const CLI_COMMANDS: Record<string, () => Promise<CliCommand>> = {
   keys: async () => (await import('./keys.command.js')).keysCommand,
   import: async () => (await import('./import.command.js')).importCommand,
   oauth: async () => (await import('./oauth.command.js')).oauthCommand,
+  encrypt: async () => (await import('./encrypt.command.js')).encryptCommand,
 };

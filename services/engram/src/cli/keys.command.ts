@@ -20,7 +20,7 @@ export const keysCommand: CliCommand = {
     const { flags, positionals, configArgv } = splitArguments(rest);
     const config = loadConfigOrReport(configArgv);
     if (!config) return 78; // EX_CONFIG
-    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
+    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
     try {
       const keys = new ApiKeyService(db);
       if (action === 'list' && positionals.length === 0) return print({ keys: keys.list().map(toKeyView) });

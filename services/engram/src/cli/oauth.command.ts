@@ -16,7 +16,7 @@ export const oauthCommand: CliCommand = {
     const [action, id] = positionals;
     const config = loadConfigOrReport(configArgv);
     if (!config) return 78; // EX_CONFIG
-    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
+    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
     try {
       const oauth = new OAuthService(db, config);
       let result: unknown;

@@ -86,6 +86,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       backend,
       sqlitePath: sqlitePath === ':memory:' ? sqlitePath : absolute(sqlitePath, cwd),
       pragmas,
+      encryptionKey: readEncryptionKey(read, cwd),
     },
     embedding: readEmbeddingConfig(read, cwd),
     search: readSearchConfig(read),
@@ -222,6 +223,34 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
     }
   }
   return config;
+}
+
+/** The database key, given inline or (better: it stays out of the environment) as a file such as a Secret. */
+function readEncryptionKey(read: EnvReader, cwd: string): string | undefined {
+  const inline = read.raw('ENGRAM_DB_ENCRYPTION_KEY');
+  const file = read.raw('ENGRAM_DB_ENCRYPTION_KEY_FILE');
+  if (inline !== undefined && file !== undefined) {
+    read.errors.push('Set ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE, not both');
+    return undefined;
+  }
+  let key = inline;
+  if (file !== undefined) {
+    try {
+      key = readFileSync(absolute(file, cwd), 'utf8').trim();
+    } catch (error) {
+      read.errors.push(
+        `ENGRAM_DB_ENCRYPTION_KEY_FILE=${file} cannot be read: ${(error as NodeJS.ErrnoException).code}`,
+      );
+      return undefined;
+    }
+  }
+  if (key !== undefined && key.length < 16) {
+    read.errors.push(
+      'The database encryption key is too short; use at least 16 characters, or 64 hex digits for a raw key (`openssl rand -hex 32`)',
+    );
+    return undefined;
+  }
+  return key;
 }
 
 function readRedisUrl(read: EnvReader): string | undefined {

@@ -138,6 +138,11 @@ export interface AppConfig {
     backend: 'sqlite_vec';
     sqlitePath: string;
     pragmas: Record<string, string>;
+    /**
+     * Encrypts the database and its backups (ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE):
+     * 64 hex digits are a raw 256-bit key, anything else a passphrase. Never logged.
+     */
+    encryptionKey?: string;
   };
   embedding: EmbeddingConfig;
   search: SearchConfig;

@@ -21,10 +21,15 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     await app.listen({ host: bind.host, port: config.http.port });
   } catch (error) {
     logger.error((error as Error).message, 'Startup');
-    return 1;
+    return startupExitCode(error);
   }
   logger.log({ msg: 'Engram ready', url: await app.getUrl(), database: config.storage.sqlitePath }, 'Startup');
   return closeOnSignals(app, logger);
+}
+
+/** 78 (EX_CONFIG) when start-up failed on configuration found late (a wrong database key), else 1. */
+export function startupExitCode(error: unknown): number {
+  return error instanceof ConfigError ? 78 : 1;
 }
 
 /** Loads the configuration, or prints every problem (one per line) to stderr and returns undefined. */

@@ -26,7 +26,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       provide: SQLITE_DATABASE,
       inject: [APP_CONFIG, EMBEDDER, { token: MODEL_MISMATCH_POLICY, optional: true }],
       useFactory: (config: AppConfig, embedder: Embedder, policy?: ModelMismatchPolicy): SqliteDatabase => {
-        const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
+        const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
         try {
           bindEmbeddingModel(db, config.storage.sqlitePath, embedder, policy);
         } catch (error) {

@@ -2,7 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createLogger } from '../http/create-app';
-import { closeOnSignals, loadConfigOrReport } from '../http/run-api';
+import { closeOnSignals, loadConfigOrReport, startupExitCode } from '../http/run-api';
 import { JobsHealth } from '../jobs/jobs-health';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
@@ -28,7 +28,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     server = await startWorkerHttpServer(config, probesOf(context), config.http.host);
   } catch (error) {
     logger.error((error as Error).message, 'Startup');
-    return 1;
+    return startupExitCode(error);
   }
   const { port } = server.address() as AddressInfo;
   logger.log({ msg: 'Engram worker ready', port, database: config.storage.sqlitePath }, 'Startup');
