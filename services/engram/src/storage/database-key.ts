@@ -8,9 +8,8 @@ const RAW_KEY = /^[0-9a-f]{64}$/i;
 
 /**
  * The database driver is better-sqlite3-multiple-ciphers (installed under the name better-sqlite3),
- * whose files are in SQLCipher 4 format when a key is set, so `sqlcipher` and DB Browser for SQLite
- * open them too. A passphrase goes through SQLCipher's PBKDF2 (256,000 rounds of SHA-512) on every
- * connection; a raw key skips it.
+ * which writes SQLCipher 4's format when a key is set. A passphrase goes through SQLCipher's PBKDF2
+ * (256,000 rounds of SHA-512) on every connection; a raw key skips it.
  */
 export function keyClause(key: string): string {
   return RAW_KEY.test(key) ? `x'${key}'` : key;
