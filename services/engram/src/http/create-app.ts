@@ -6,7 +6,8 @@ import { registerAuthHook } from '../auth/auth.hook';
 import { Authenticator } from '../auth/authenticator';
 import { registerFormBodyParser } from '../oauth/form-body.parser';
 import { registerImportUploadParser } from '../importers/import-upload.parser';
-import { OAUTH_OPEN_PATHS, RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
+import { mcpUnauthorized } from '../oauth/bearer-challenge';
+import { OAUTH_DISCOVERY_PATHS, OAUTH_OPEN_PATHS, RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
 import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -82,8 +83,13 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
   registerAuthHook(fastify, config, app.get(Authenticator), {
     publicFiles: dashboard.map((asset) => asset.path),
-    openPaths: config.oauth.enabled ? OAUTH_OPEN_PATHS : [],
-    resourceMetadataUrl: config.oauth.enabled ? `${config.publicUrl}${RESOURCE_METADATA_PATH}` : undefined,
+    // With OAuth off the discovery documents answer 404 to anyone, so MCP clients learn at once that
+    // this server takes API keys instead of starting an OAuth flow it cannot finish.
+    openPaths: config.oauth.enabled ? OAUTH_OPEN_PATHS : OAUTH_DISCOVERY_PATHS,
+    unauthorized: config.oauth.enabled
+      ? (path, presented) =>
+          path === '/mcp' ? mcpUnauthorized(`${config.publicUrl}${RESOURCE_METADATA_PATH}`, presented) : undefined
+      : undefined,
   });
   registerDashboard(fastify, dashboard);
   registerRequestObserver(fastify, app.get(EngramMetrics));

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { join } from 'node:path';
-import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
+import { namespaceDirectory } from '../agent/memory-dir/memory-directory.repository';
 import { runInContext } from '../auth/request-context';
 import { DomainError, MemoryNotFound } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
@@ -242,7 +241,7 @@ export class ImportService {
     job: JobContext,
     summary: ImportSummary,
   ) {
-    const directory = new MemoryDirectoryRepository(join(this.config.memoryDir, data.namespace));
+    const directory = namespaceDirectory(this.config.memoryDir, data.namespace);
     await this.locks.writeMemoryDir(
       data.namespace,
       async () => {

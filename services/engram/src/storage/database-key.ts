@@ -17,6 +17,7 @@ export function keyClause(key: string): string {
 
 /** Sets the cipher and the key on a fresh connection, before its first read. */
 export function applyDatabaseKey(db: Database, key: string): void {
+  assertCipherSupport(db);
   db.pragma(`cipher = 'sqlcipher'`);
   db.pragma('legacy = 4');
   db.pragma(`key = ${sqlString(keyClause(key))}`);
@@ -24,6 +25,7 @@ export function applyDatabaseKey(db: Database, key: string): void {
 
 /** Encrypts a plaintext file in place (its connection must hold no transaction; not WAL). */
 export function rekeyDatabase(db: Database, key: string): void {
+  assertCipherSupport(db);
   db.pragma(`cipher = 'sqlcipher'`);
   db.pragma('legacy = 4');
   db.pragma(`rekey = ${sqlString(keyClause(key))}`);
@@ -72,6 +74,21 @@ export function unlockDatabase(db: Database, path: string, key: string | undefin
       key === undefined
         ? `${path} is encrypted (or not a SQLite database): set ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE`
         : `${path} cannot be decrypted with ENGRAM_DB_ENCRYPTION_KEY: the key is wrong (or the file is not a database)`,
+    ]);
+  }
+}
+
+/**
+ * Plain SQLite ignores the cipher pragmas without a word, so a build installed with the plain
+ * better-sqlite3 (a lockfile that lost the alias) would write a plaintext database under a key.
+ */
+function assertCipherSupport(db: Database): void {
+  try {
+    db.prepare('SELECT sqlite3mc_version()').get();
+  } catch {
+    throw new ConfigError([
+      "A database key is set but this build's SQLite driver cannot encrypt: better-sqlite3 must be installed as " +
+        'npm:better-sqlite3-multiple-ciphers (see package.json); nothing was written',
     ]);
   }
 }

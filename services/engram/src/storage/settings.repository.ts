@@ -17,7 +17,7 @@ export class SettingsRepository {
     this.statements.get('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value);
   }
 
-  /** The random id this store was given at creation (migration 014); a restore keeps it. */
+  /** The random id this store was given at creation (migration 016); a restore keeps it. */
   storeId(): string {
     return this.statements.get('SELECT store_id FROM store_identity').pluck().get() as string;
   }

@@ -2,8 +2,10 @@ import { memoriesMigration } from './001-memories';
 import { authMigration } from './010-auth';
 import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
-import { timestampRepairMigration } from './013-timestamp-repair';
-import { storeIdentityMigration } from './014-store-identity';
+import { oauthGrantsMigration } from './013-oauth-grants';
+import { trashIndexesMigration } from './014-trash-indexes';
+import { timestampRepairMigration } from './015-timestamp-repair';
+import { storeIdentityMigration } from './016-store-identity';
 import { Migration } from './migration';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
@@ -12,6 +14,8 @@ export const MIGRATIONS: readonly Migration[] = [
   authMigration,
   vectorChangesMigration,
   ftsUpdateTriggerMigration,
+  oauthGrantsMigration,
+  trashIndexesMigration,
   timestampRepairMigration,
   storeIdentityMigration,
 ];

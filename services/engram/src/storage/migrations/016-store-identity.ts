@@ -6,7 +6,7 @@ import { Migration } from './migration';
  * replaces the settings but the restored store is still this deployment.
  */
 export const storeIdentityMigration: Migration = {
-  version: 14,
+  version: 16,
   name: 'store-identity',
   sql: `
     CREATE TABLE store_identity (

@@ -10,7 +10,7 @@ const OUT_OF_RANGE = (column: string) => `NOT (typeof(${column}) IN ('integer', 
  * time (or the migration's); the row otherwise stays as it was.
  */
 export const timestampRepairMigration: Migration = {
-  version: 13,
+  version: 15,
   name: 'timestamp-repair',
   sql: `
     UPDATE memories SET updated_at = CASE WHEN ${OUT_OF_RANGE('created_at')} THEN unixepoch('now') * 1000 ELSE created_at END
