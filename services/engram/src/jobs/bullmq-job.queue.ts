@@ -216,8 +216,12 @@ export class BullMqJobQueue implements JobQueue {
     }
   }
 
-  private async view(job: Job): Promise<JobView> {
-    const state = await this.call(() => job.getState());
+  private async view(fetched: Job): Promise<JobView> {
+    const state = await this.call(() => fetched.getState());
+    // The state is read after the job: a job that finished in between is read again, or it would show
+    // as completed without its result.
+    const finished = (state === 'completed' || state === 'failed') && fetched.finishedOn === undefined;
+    const job = (finished ? ((await this.call(() => this.bullQueue.getJob(fetched.id!))) ?? fetched) : fetched) as Job;
     const progress = (
       typeof job.progress === 'object' ? job.progress : { percent: job.progress }
     ) as Partial<JobProgress>;
