@@ -83,9 +83,8 @@ export function unlockDatabase(db: Database, path: string, key: string | undefin
  * better-sqlite3 (a lockfile that lost the alias) would write a plaintext database under a key.
  */
 function assertCipherSupport(db: Database): void {
-  try {
-    db.prepare('SELECT sqlite3mc_version()').get();
-  } catch {
+  // A pragma, not a query: a query would read the (still encrypted) schema first.
+  if (typeof db.pragma('cipher', { simple: true }) !== 'string') {
     throw new ConfigError([
       "A database key is set but this build's SQLite driver cannot encrypt: better-sqlite3 must be installed as " +
         'npm:better-sqlite3-multiple-ciphers (see package.json); nothing was written',
