@@ -30,6 +30,7 @@ export function renderBenchmarksDoc(resultsDir) {
   const mcp = [];
   const locomo = [];
   const imports = [];
+  const encryption = [];
   for (const file of files) {
     const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
     if (data.kind === 'engram-bench') runs.push({ file, data });
@@ -37,6 +38,7 @@ export function renderBenchmarksDoc(resultsDir) {
     else if (data.kind === 'engram-sse-bench') sse.push({ file, data });
     else if (data.kind === 'engram-mcp-bench') mcp.push({ file, data });
     else if (data.kind === 'engram-import-bench') imports.push({ file, data });
+    else if (data.kind === 'engram-encryption-bench') encryption.push({ file, data });
     else if (file.startsWith('recall-')) locomo.push({ file, data });
   }
   const sections = [
@@ -50,6 +52,7 @@ export function renderBenchmarksDoc(resultsDir) {
     ...sse.flatMap(({ file, data }) => renderSse(file, data)),
     ...mcp.flatMap(({ file, data }) => renderMcp(file, data)),
     ...imports.flatMap(({ file, data }) => renderImports(file, data)),
+    ...encryption.flatMap(({ file, data }) => renderEncryption(file, data)),
     ...(locomo.length > 0 ? renderLocomo(locomo) : []),
   ];
   return `${sections.join('\n')}\n`;
@@ -195,6 +198,28 @@ function renderImports(file, run) {
     ...run.streaming.map(
       (row) =>
         `| ${count(row.messages)} | ${row.unpackedMiB} MiB | ${row.seconds} s | ${row.peakHeapAboveStartMiB} MiB |`,
+    ),
+    '',
+  ];
+}
+
+function renderEncryption(file, run) {
+  const m = run.machine;
+  const count = (value) => value.toLocaleString('en-US');
+  return [
+    '## Encryption at rest',
+    '',
+    `\`bench/results/${file}\` — ${run.at.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}, load average ${m.loadAverage}; \`${run.command}\`.`,
+    '',
+    `The same ${count(run.memories)} memories (${run.dimension}-dimension vectors) through the repositories, plaintext and in`,
+    'SQLCipher 4 format (better-sqlite3-multiple-ciphers). Opening a connection with a passphrase runs PBKDF2 (256,000',
+    'rounds of SHA-512); a raw 64-hex-digit key skips it. Every backup, restore and reindex switch opens several.',
+    '',
+    '| store | open a connection | ingest | keyword search p50 | vector search p50 | backup copy | file |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...run.results.map(
+      (row) =>
+        `| ${row.mode} | ${row.openMs} ms | ${count(row.ingestPerSecond)} memories/s | ${row.keywordP50Ms} ms | ${row.vectorP50Ms} ms | ${count(row.backupCopyMs)} ms | ${row.fileMb} MiB |`,
     ),
     '',
   ];

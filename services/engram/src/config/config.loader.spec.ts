@@ -205,6 +205,31 @@ describe('configuration', () => {
     assert.ok(!problems.join().includes('secret'));
   });
 
+  it('reads the database key inline or from a file, never both, and refuses a short one', () => {
+    const keyFile = join(dir, 'db.key');
+    writeFileSync(keyFile, 'a passphrase of some length\n');
+    assert.equal(loadConfig({ env: {}, cwd: dir }).storage.encryptionKey, undefined);
+    assert.equal(
+      loadConfig({ env: { ENGRAM_DB_ENCRYPTION_KEY_FILE: 'db.key' }, cwd: dir }).storage.encryptionKey,
+      'a passphrase of some length',
+    );
+    assert.match(
+      problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'x'.repeat(20), ENGRAM_DB_ENCRYPTION_KEY_FILE: 'db.key' }).join(),
+      /not both/,
+    );
+    assert.match(problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'k3y!' }).join(), /too short/);
+    assert.match(problemsOf({ ENGRAM_DB_ENCRYPTION_KEY_FILE: 'missing.key' }).join(), /cannot be read: ENOENT/);
+    assert.ok(!problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'k3y!' }).join().includes('k3y!'), 'the key is never shown');
+  });
+
+  it('takes ENGRAM_REDIS_PREFIX as given, and refuses one that is empty of meaning or unsafe as a key part', () => {
+    assert.equal(loadConfig({ env: {}, cwd: dir }).redis.prefix, undefined);
+    assert.equal(loadConfig({ env: { ENGRAM_REDIS_PREFIX: 'engram:{prod}' }, cwd: dir }).redis.prefix, 'engram:{prod}');
+    for (const prefix of ['engram:', 'two words', 'x'.repeat(65), 'prod*']) {
+      assert.match(problemsOf({ ENGRAM_REDIS_PREFIX: prefix }).join(), /ENGRAM_REDIS_PREFIX=.* is not accepted/);
+    }
+  });
+
   it('turns OAuth on only with a public URL and a way for the operator to sign in', () => {
     assert.equal(loadConfig({ env: {}, cwd: dir }).oauth.enabled, false);
     const problems = problemsOf({ ENGRAM_OAUTH_ENABLED: 'true', ENGRAM_OAUTH_PASSWORD: 'short' });

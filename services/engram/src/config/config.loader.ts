@@ -105,6 +105,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       backend,
       sqlitePath: sqlitePath === ':memory:' ? sqlitePath : absolute(sqlitePath, cwd),
       pragmas,
+      encryptionKey: readEncryptionKey(read, cwd),
     },
     embedding: readEmbeddingConfig(read, cwd),
     search: readSearchConfig(read),
@@ -115,13 +116,14 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       maxBatchItems: read.integer('ENGRAM_MAX_BATCH_ITEMS', 1000, 1, 100_000),
     },
     publicUrl: (read.url('ENGRAM_PUBLIC_URL') ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, ''),
-    redis: { url: readRedisUrl(read) },
+    redis: { url: readRedisUrl(read), prefix: readRedisPrefix(read) },
     memoryDir: absolute(read.raw('MEMORY_DIR') ?? join(baseDir, 'memory'), cwd),
     agent: readAgentConfig(read),
     sandbox: readSandboxConfig(read),
     backups: readBackupConfig(read, baseDir, cwd),
     imports: readImportConfig(read, baseDir, cwd),
     worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
+    jobs: { maxWaiting: read.integer('ENGRAM_JOBS_MAX_WAITING', 100, 1, 100_000) },
     events: {
       ringSize: read.integer('ENGRAM_EVENTS_RING_SIZE', 1000, 0, 100_000),
       includeContent: read.boolean('ENGRAM_EVENTS_INCLUDE_CONTENT', false),
@@ -262,6 +264,34 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
   return config;
 }
 
+/** The database key, given inline or (better: it stays out of the environment) as a file such as a Secret. */
+function readEncryptionKey(read: EnvReader, cwd: string): string | undefined {
+  const inline = read.raw('ENGRAM_DB_ENCRYPTION_KEY');
+  const file = read.raw('ENGRAM_DB_ENCRYPTION_KEY_FILE');
+  if (inline !== undefined && file !== undefined) {
+    read.errors.push('Set ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE, not both');
+    return undefined;
+  }
+  let key = inline;
+  if (file !== undefined) {
+    try {
+      key = readFileSync(absolute(file, cwd), 'utf8').trim();
+    } catch (error) {
+      read.errors.push(
+        `ENGRAM_DB_ENCRYPTION_KEY_FILE=${file} cannot be read: ${(error as NodeJS.ErrnoException).code}`,
+      );
+      return undefined;
+    }
+  }
+  if (key !== undefined && key.length < 16) {
+    read.errors.push(
+      'The database encryption key is too short; use at least 16 characters, or 64 hex digits for a raw key (`openssl rand -hex 32`)',
+    );
+    return undefined;
+  }
+  return key;
+}
+
 /** Hostnames, addresses or CIDR ranges (`intranet.example.com, 10.1.0.0/16`), each checked for shape. */
 function readPrivateHosts(read: EnvReader): string[] {
   const name = 'ENGRAM_OAUTH_METADATA_PRIVATE_HOSTS';
@@ -294,6 +324,18 @@ function readRedisUrl(read: EnvReader): string | undefined {
     return undefined;
   }
   return raw;
+}
+
+/** Letters, digits and `_ . - :` plus `{}` for a Redis Cluster hash tag; not ending in the `:` we add. */
+const REDIS_PREFIX = /^[A-Za-z0-9{][A-Za-z0-9_.:{}-]{0,62}[A-Za-z0-9_.{}-]$|^[A-Za-z0-9]$/;
+
+function readRedisPrefix(read: EnvReader): string | undefined {
+  const prefix = read.raw('ENGRAM_REDIS_PREFIX');
+  if (prefix === undefined || REDIS_PREFIX.test(prefix)) return prefix;
+  read.errors.push(
+    `ENGRAM_REDIS_PREFIX=${prefix} is not accepted; expected 1-64 letters, digits, _ . - : or {} (e.g. engram-prod), not ending in ":"`,
+  );
+  return undefined;
 }
 
 /** MCP Memory Service's interval names, as cron expressions (03:00 for daily and weekly). */

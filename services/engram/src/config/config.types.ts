@@ -177,6 +177,11 @@ export interface AppConfig {
     backend: 'sqlite_vec';
     sqlitePath: string;
     pragmas: Record<string, string>;
+    /**
+     * Encrypts the database and its backups (ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE):
+     * 64 hex digits are a raw 256-bit key, anything else a passphrase. Never logged.
+     */
+    encryptionKey?: string;
   };
   embedding: EmbeddingConfig;
   search: SearchConfig;
@@ -188,8 +193,11 @@ export interface AppConfig {
   publicUrl: string;
   mcp: McpConfig;
   oauth: OAuthConfig;
-  /** Redis for jobs and cross-process events (REDIS_URL); absent in the embedded mode. */
-  redis: { url?: string };
+  /**
+   * Redis for jobs and cross-process events (REDIS_URL); absent in the embedded mode. Every key, channel
+   * and queue goes under `prefix` (ENGRAM_REDIS_PREFIX); absent: derived from the store's own id.
+   */
+  redis: { url?: string; prefix?: string };
   /** The agent's markdown memory directory (MEMORY_DIR); backed up and restored with the database. */
   memoryDir: string;
   /** The memory agent: model endpoint, loop budgets, redaction (agent/). */
@@ -201,6 +209,8 @@ export interface AppConfig {
   imports: ImportConfig;
   /** The job worker process (`engram worker`): health and metrics on this port. */
   worker: { httpPort: number };
+  /** Jobs that may wait in the queue at once (ENGRAM_JOBS_MAX_WAITING); more are refused with 429. */
+  jobs: { maxWaiting: number };
   events: EventsConfig;
   metrics: { public: boolean };
   health: { minFreeDiskBytes: number };

@@ -105,6 +105,7 @@ export class SearchService {
         this.search.keywordCandidates(terms, filter, limit),
       );
       return this.hydrate(
+        filter.namespace,
         keywordHits.map((hit) => ({ id: hit.id, score: hit.bm25, keywordScore: hit.bm25, similarity: null })),
         'matched query words',
       );
@@ -115,6 +116,7 @@ export class SearchService {
         this.search.vectorCandidates(vector, filter, limit),
       );
       return this.hydrate(
+        filter.namespace,
         nearest.map(({ id, distance }) => ({ id, score: 1 - distance, similarity: 1 - distance, keywordScore: null })),
         'close in meaning',
       );
@@ -139,6 +141,7 @@ export class SearchService {
       vector,
     );
     return this.hydrate(
+      filter.namespace,
       top.map(([id, score]) => ({
         id,
         score,
@@ -180,12 +183,20 @@ export class SearchService {
     for (const { id, distance } of this.search.distances(missing, vector)) similarity.set(id, 1 - distance);
   }
 
-  /** Loads the memories of ranked ids, keeping the ranking. */
+  /** Loads the memories of ranked ids, keeping the ranking; ids outside the namespace are dropped. */
   private hydrate(
+    namespace: string,
     ranked: { id: number; score: number; similarity: number | null; keywordScore: number | null }[],
     reason: string | undefined,
   ): SearchHit[] {
-    const byId = new Map(this.memories.findByIds(ranked.map((hit) => hit.id)).map((memory) => [memory.id, memory]));
+    const byId = new Map(
+      this.memories
+        .findLiveByIds(
+          namespace,
+          ranked.map((hit) => hit.id),
+        )
+        .map((memory) => [memory.id, memory]),
+    );
     return ranked
       .filter((hit) => byId.has(hit.id))
       .map((hit) => ({
