@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
+import { McpCancellationRepository } from './mcp-cancellation.repository';
 import { MemoryRepository } from './memory.repository';
 import { SearchRepository } from './search.repository';
 import { SettingsRepository } from './settings.repository';
@@ -59,6 +60,11 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       useFactory: (db: SqliteDatabase) => new SettingsRepository(db),
     },
     {
+      provide: McpCancellationRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new McpCancellationRepository(db),
+    },
+    {
       provide: StorageInfoRepository,
       inject: [SQLITE_DATABASE, APP_CONFIG],
       useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
@@ -71,6 +77,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     SearchRepository,
     SettingsRepository,
     StorageInfoRepository,
+    McpCancellationRepository,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

@@ -2,6 +2,7 @@ import { memoriesMigration } from './001-memories';
 import { authMigration } from './010-auth';
 import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
+import { mcpCancellationsMigration } from './017-mcp-cancellations';
 import { Migration } from './migration';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
@@ -10,4 +11,5 @@ export const MIGRATIONS: readonly Migration[] = [
   authMigration,
   vectorChangesMigration,
   ftsUpdateTriggerMigration,
+  mcpCancellationsMigration,
 ];
