@@ -41,25 +41,34 @@ export interface ConnectedClient {
 
 const INFO = { name: 'engram-tests', version: '1.0.0' };
 
+type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
 /** A client of `kind` on Streamable HTTP to `<baseUrl>/mcp`, with the API key as a Bearer token. */
-export async function connectHttpClient(
+export function connectHttpClient(baseUrl: string, apiKey?: string, kind: ClientKind = 'sdk-v1', namespace?: string) {
+  return connectHttp(baseUrl, { apiKey, kind, namespace });
+}
+
+/** The same, sending every HTTP request through `fetch` (which may route it to another process). */
+export function connectHttpClientVia(baseUrl: string, apiKey: string, kind: ClientKind, fetch: FetchLike) {
+  return connectHttp(baseUrl, { apiKey, kind, fetch });
+}
+
+async function connectHttp(
   baseUrl: string,
-  apiKey?: string,
-  kind: ClientKind = 'sdk-v1',
-  namespace?: string,
+  options: { apiKey?: string; kind: ClientKind; namespace?: string; fetch?: FetchLike },
 ): Promise<ConnectedClient & { transport: { sessionId?: string } }> {
   const url = new URL('/mcp', baseUrl);
   const headers: Record<string, string> = {
-    ...(apiKey && { Authorization: `Bearer ${apiKey}` }),
-    ...(namespace && { 'X-Engram-Namespace': namespace }),
+    ...(options.apiKey && { Authorization: `Bearer ${options.apiKey}` }),
+    ...(options.namespace && { 'X-Engram-Namespace': options.namespace }),
   };
-  const requestInit = { headers };
-  if (kind === 'sdk-v1') {
-    const transport = new StreamableHTTPClientTransport(url, { requestInit });
+  const transportOptions = { requestInit: { headers }, ...(options.fetch && { fetch: options.fetch }) };
+  if (options.kind === 'sdk-v1') {
+    const transport = new StreamableHTTPClientTransport(url, transportOptions);
     return { ...(await connectV1(transport)), transport };
   }
-  const transport = new ModernHttpTransport(url, { requestInit });
-  return { ...(await connectV2(kind, transport)), transport };
+  const transport = new ModernHttpTransport(url, transportOptions);
+  return { ...(await connectV2(options.kind, transport)), transport };
 }
 
 /** A client of `kind` that starts `command args` and speaks stdio with it. */
