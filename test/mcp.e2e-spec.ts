@@ -253,10 +253,14 @@ describe('MCP processes of both protocol eras: stdio, the bridge, third-party cl
     it(`works with the MCP Inspector CLI over HTTP and through the bridge (${era} era), with portable tool schemas`, async () => {
       const inspectorEnv = { ...process.env, HOME: dir, MCP_CATALOG_PATH: join(dir, `inspector-${era}.json`) };
       const inspect = (target: string[], method: string[]) =>
-        run(process.execPath, [INSPECTOR, '--cli', ...target, '--protocol-era', era, ...method], {
-          env: inspectorEnv,
-          timeout: 60_000,
-        });
+        run(
+          process.execPath,
+          [INSPECTOR, '--cli', '--protocol-era', era, '--connect-timeout', '60000', ...target, ...method],
+          {
+            env: inspectorEnv,
+            timeout: 60_000,
+          },
+        );
       const http = [`${api.url}/mcp`, '--transport', 'http', '--header', `Authorization: Bearer ${API_KEY}`];
 
       const listed = await inspect(http, ['--method', 'tools/list', '--strict']);
@@ -308,7 +312,7 @@ describe('MCP processes of both protocol eras: stdio, the bridge, third-party cl
             timeout: 60_000,
           },
         ),
-        /401|Unauthorized|authoriz/i,
+        /401|Unauthorized|auth_required/i,
       );
     });
   }
