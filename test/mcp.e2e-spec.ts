@@ -54,6 +54,17 @@ describe('MCP processes of both protocol eras: stdio, the bridge, third-party cl
       args: [CLI, 'mcp', ...args],
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env, ...extra },
     });
+  /** A two-turn agent answer arrives with one growing progress note per model call. */
+  const assertAgentProgress = async (connected: any) => {
+    const progress: number[] = [];
+    const result = await connected.call(
+      'use_memory_agent',
+      { question: 'What files do you keep?' },
+      { onprogress: (note: { progress: number }) => progress.push(note.progress), timeout: 120_000 },
+    );
+    assert.equal(result.structuredContent.reply, 'I keep user.md.');
+    assert.deepEqual(progress, [1, 2]);
+  };
   const cancelledRuns = async (url: string) => {
     const metrics = await fetch(`${url}/metrics`, { headers: { 'x-api-key': API_KEY } }).then((r) => r.text());
     return Number(/engram_agent_runs_total\{outcome="cancelled"\} (\d+)/.exec(metrics)?.[1] ?? 0);
@@ -114,14 +125,7 @@ describe('MCP processes of both protocol eras: stdio, the bridge, third-party cl
     it(`reports use_memory_agent progress over stdio to a ${kind} client, and stops the run when it cancels`, async () => {
       const connected = await stdioClient(kind, []);
       try {
-        const progress: number[] = [];
-        const result = await connected.call(
-          'use_memory_agent',
-          { question: 'What files do you keep?' },
-          { onprogress: (note: { progress: number }) => progress.push(note.progress), timeout: 120_000 },
-        );
-        assert.equal(result.structuredContent.reply, 'I keep user.md.');
-        assert.deepEqual(progress, [1, 2]);
+        await assertAgentProgress(connected);
 
         const question = `${SLOW} (stdio, ${kind})`;
         const controller = new AbortController();
@@ -147,13 +151,7 @@ describe('MCP processes of both protocol eras: stdio, the bridge, third-party cl
         assert.equal(stored.structured.created, true);
         const search = await callTool(connected.client, 'search', { query: 'bridge' });
         assert.equal(search.content.length, 1);
-        const progress: number[] = [];
-        await connected.call(
-          'use_memory_agent',
-          { question: 'What files do you keep?' },
-          { onprogress: (note: { progress: number }) => progress.push(note.progress), timeout: 120_000 },
-        );
-        assert.deepEqual(progress, [1, 2]);
+        await assertAgentProgress(connected);
 
         const before = await cancelledRuns(api.url);
         const question = `${SLOW} (bridge, ${kind})`;
@@ -336,13 +334,7 @@ describe('MCP processes of both protocol eras: stdio, the bridge, third-party cl
         assert.match(stats.contents[0].text, /total_memories/);
         const invalid = await callTool(connected.client, 'memory_search', { query: 'x', limit: 1000 });
         assert.equal(invalid.isError, true);
-        const progress: number[] = [];
-        await connected.call(
-          'use_memory_agent',
-          { question: 'What files do you keep?' },
-          { onprogress: (note: { progress: number }) => progress.push(note.progress), timeout: 120_000 },
-        );
-        assert.deepEqual(progress, [1, 2]);
+        await assertAgentProgress(connected);
       } finally {
         await connected.client.close();
       }

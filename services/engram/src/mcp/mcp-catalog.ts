@@ -63,8 +63,6 @@ interface CatalogEntry {
 @Injectable()
 export class McpCatalog {
   private readonly logger = new Logger('Mcp');
-  readonly tools: McpTool[];
-  readonly jsonTextTools: McpJsonTextTool[];
   private readonly deps: ToolDeps;
   private readonly entries: CatalogEntry[];
   /** tools/list is the same for every server and every era: computed once. */
@@ -79,16 +77,15 @@ export class McpCatalog {
     agent: AgentService,
   ) {
     this.deps = { memories, search, status, config };
-    this.tools = [
+    const tools = [
       ...memoryTools(this.deps),
       ...statusTools(this.deps),
       ...agentTools(agent),
       ...legacyTools(this.deps),
     ];
-    this.jsonTextTools = connectorTools(this.deps);
-    this.entries = [...this.tools.map(structuredEntry), ...this.jsonTextTools.map(jsonTextEntry)];
+    this.entries = [...tools.map(structuredEntry), ...connectorTools(this.deps).map(jsonTextEntry)];
     const hidden = new Set(
-      config.mcp.legacyTools === 'unlisted' ? this.tools.filter((t) => t.legacy).map((t) => t.name) : [],
+      config.mcp.legacyTools === 'unlisted' ? tools.filter((t) => t.legacy).map((t) => t.name) : [],
     );
     this.listed = this.entries.filter((entry) => !hidden.has(entry.name)).map(listedTool);
   }

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { toNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, McpHttpHandler } from '@modelcontextprotocol/server';
+import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import { createMcpHandler, isLegacyRequest, McpHttpHandler } from '@modelcontextprotocol/server';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -15,16 +15,18 @@ export const MCP_PATH = '/mcp';
 /**
  * Streamable HTTP at /mcp on the api port, behind the same credential hook as REST, for clients of both
  * protocol eras, each request served by a fresh server and nothing kept between requests: 2026-07-28
- * requests (per-request `_meta`) statelessly by definition, 2025-era ones through the SDK's stateless
- * legacy serving (no Mcp-Session-Id; GET and DELETE answer 405). Any api process can therefore answer any
+ * requests (per-request `_meta`) by the SDK's handler, statelessly by definition; 2025-era ones by a
+ * stateless transport (no Mcp-Session-Id; GET and DELETE answer 405), which answers plain JSON unless the
+ * request asked for progress (then an SSE stream carries it). Any api process can therefore answer any
  * request. What must outlive a request is either shared (cancellations of 2025-era calls, in the store) or
- * held by the request's own connection (a `subscriptions/listen` stream, capped per caller).
+ * held by the request's own connection (a `subscriptions/listen` stream, capped per credential).
  */
 @Injectable()
 export class McpHttpEndpoint implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Mcp');
   private readonly handler: McpHttpHandler;
-  private readonly serveNode: ReturnType<typeof toNodeHandler>;
+  private readonly serveModern: ReturnType<typeof toNodeHandler>;
+  private readonly legacyServer: () => ReturnType<McpCatalog['createServer']>;
   private readonly openStreams = new Map<string, number>();
   private readonly streamsPerCredential: number;
 
@@ -36,17 +38,16 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.streamsPerCredential = config.mcp.streamsPerCredential;
-    this.handler = createMcpHandler(
-      ({ era }) => catalog.createServer({ era, calls: era === 'legacy' ? cancellations : undefined }),
-      {
-        bus: feed,
-        maxRequestBodySize: config.limits.maxBodyBytes,
-        // Reports refused requests (a header that disagrees with the body, an unsupported version): the
-        // client gets the error; the log keeps a line for whoever debugs it.
-        onerror: (error) => this.logger.debug({ msg: 'MCP request refused or failed', error: error.message }),
-      },
-    );
-    this.serveNode = toNodeHandler(this.handler, { maxRequestBodySize: config.limits.maxBodyBytes });
+    this.legacyServer = () => catalog.createServer({ era: 'legacy', calls: cancellations });
+    this.handler = createMcpHandler(() => catalog.createServer({ era: 'modern' }), {
+      legacy: 'reject',
+      bus: feed,
+      maxRequestBodySize: config.limits.maxBodyBytes,
+      // Reports refused requests (a header that disagrees with the body, an unsupported version): the
+      // client gets the error; the log keeps a line for whoever debugs it.
+      onerror: (error) => this.logger.debug({ msg: 'MCP request refused or failed', error: error.message }),
+    });
+    this.serveModern = toNodeHandler(this.handler, { maxRequestBodySize: config.limits.maxBodyBytes });
   }
 
   register(fastify: FastifyInstance): void {
@@ -68,6 +69,31 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     if (call?.era === 'legacy' && call.method === 'notifications/cancelled') return this.cancel(call, reply);
     if (call?.method === 'subscriptions/listen' && call.id !== undefined) return this.listen(call.id, request, reply);
     await this.handOver(request, reply);
+  }
+
+  /** 2025-era serving as the SDK's own classification decides it, so the two legs never disagree. */
+  private async isLegacy(request: FastifyRequest): Promise<boolean> {
+    if (request.method !== 'POST') return true;
+    return isLegacyRequest(await toWebRequest(request.raw, request.body), request.body);
+  }
+
+  private async serveLegacy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (request.method !== 'POST') {
+      // No sessions: nothing to stream on GET, nothing to end on DELETE.
+      reply.raw.writeHead(405, { 'content-type': 'application/json', allow: 'POST' });
+      reply.raw.end(
+        JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }),
+      );
+      return;
+    }
+    const server = this.legacyServer();
+    const transport = new NodeStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: !asksForProgress(request.body),
+    });
+    reply.raw.once('close', () => void server.close().catch(() => undefined));
+    await server.connect(transport);
+    await transport.handleRequest(request.raw, reply.raw, request.body);
   }
 
   /** 2025-era cancellation: the call it names may run in this process or another one. */
@@ -109,6 +135,15 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     }
     reply.raw.setHeader('X-Request-Id', request.id);
     reply.hijack();
-    await this.serveNode(request.raw, reply.raw, request.body);
+    if (await this.isLegacy(request)) await this.serveLegacy(request, reply);
+    else await this.serveModern(request.raw, reply.raw, request.body);
   }
+}
+
+/** A progress token in the posted message (or any of a batch): that exchange must stream. */
+function asksForProgress(body: unknown): boolean {
+  return [body].flat().some((message) => {
+    const meta = mcpCallOf(message)?.params._meta;
+    return typeof meta === 'object' && meta !== null && 'progressToken' in meta;
+  });
 }
