@@ -25,6 +25,9 @@ function builtAt() {
 
 const sources = [join(service, 'src'), join(service, 'tsconfig.json'), join(service, 'package.json')];
 if (Math.max(...sources.map(newestMtime)) > builtAt()) {
+  process.stderr.write(
+    'Building the service (its sources changed since the last build; the first build takes a while)…\n',
+  );
   execFileSync(
     process.execPath,
     [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(service, 'tsconfig.json')],
@@ -43,5 +46,6 @@ try {
   // never built
 }
 if (Math.max(...dashboardSources.map(newestMtime)) > dashboardBuiltAt) {
+  process.stderr.write('Building the dashboard…\n');
   execFileSync(process.execPath, [join(service, 'dashboard', 'build.mjs')], { stdio: 'inherit' });
 }

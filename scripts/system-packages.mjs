@@ -9,6 +9,7 @@ export const REQUIRED_PACKAGES = {
   'docker-compose': 'docker-compose', // compose.yaml is validated offline with `docker-compose config`
   unzip: 'unzip', // scripts/k8s-tools.mjs unpacks helm and kubectl from an npm-shipped zip
   bwrap: 'bubblewrap', // the memory agent's sandbox suite runs model-written code in bubblewrap
+  openssl: 'openssl', // the OAuth metadata-document suite makes a test CA and serves documents over https
 };
 
 function onPath(command) {

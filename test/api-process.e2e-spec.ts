@@ -16,10 +16,25 @@ describe('the api process (node dist/main.js)', () => {
       assert.equal(stored.status, 201);
       const found = await call(api.url, 'POST', '/api/search', { query: 'when is the heating checked?', limit: 1 });
       assert.equal(found.body.results[0].memory.content_hash, stored.body.content_hash);
+
+      const port = new URL(api.url).port;
+      const busy = await runApiToExit({ MCP_HTTP_PORT: port }, dir);
+      assert.equal(busy.code, 69);
+      assert.equal(
+        busy.stderr,
+        `engram: port ${port} on 127.0.0.1 is in use (another Engram?); stop it or choose another port with MCP_HTTP_PORT or --port\n`,
+      );
+      assert.doesNotMatch(busy.stdout, /EADDRINUSE/);
     } finally {
       assert.equal(await api.stop('SIGTERM'), 0);
     }
     assert.match(api.output(), /"Engram ready"/);
+    assert.match(api.output(), /"mode":"keyless: loopback only, no key needed until the first key is created"/);
+    assert.match(api.output(), /"dashboard":"http:\/\/localhost:\d+\/"/);
+    assert.match(api.output(), /No database yet: creating a new, empty one/);
+    const startUp = api.output().slice(0, api.output().indexOf('Engram ready'));
+    assert.ok(startUp.split('\n').length <= 6, `start-up took ${startUp.split('\n').length} lines:\n${startUp}`);
+    assert.doesNotMatch(api.output(), /RouterExplorer|Mapped \{/, 'no route table at info level');
     assert.match(api.output(), new RegExp(join(dir, 'data', 'engram.db').replaceAll('/', '\\/')));
   });
 

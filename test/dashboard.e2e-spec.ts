@@ -1,16 +1,34 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, ROOT, tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+const { startMemAgentTestDouble, act, answer } = serviceHelper('testing/mem-agent.test-double.js');
 
 const API_KEY = 'e2e-dashboard-key-0123456789abcdef';
 const AUTH = { 'X-API-Key': API_KEY };
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const USER_MD =
+  '# User Information\n- name: Alex Rivera\n- city: Lisbon\n\n## Relationships\n- **Employer**: Acme Corp [[entities/acme_corp.md]]\n';
+const ACME_MD = '# Acme Corp\n- industry: logistics\n- **Employee**: Alex Rivera [[user.md]]\n';
+
+/** The scripted mem-agent model: one question that reads user.md and moves the user to Porto. */
+const AGENT_SCENARIOS = [
+  {
+    question: 'I moved to Porto',
+    turns: [
+      act('The user moved. Read user.md first.', 'user_md = read_file("user.md")'),
+      act('Update the city.', 'moved = update_file("user.md", "- city: Lisbon", "- city: Porto")'),
+      answer('Done.', 'Noted: you live in Porto now.'),
+    ],
+  },
+];
 
 /** Debian's chromium (TOOLING.md): never a downloaded browser. */
 function launchChromium(): Promise<Browser> {
@@ -29,64 +47,108 @@ function launchChromium(): Promise<Browser> {
   });
 }
 
+/**
+ * A browser context whose pages get axe-core before their own scripts. It is injected as an init script
+ * (over the DevTools protocol), which the page's content security policy does not apply to; the page
+ * itself still runs under its policy.
+ */
+async function contextWithAxe(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript({ content: AXE_SOURCE });
+  return context;
+}
+
+/** Runs axe-core in the page: no serious or critical violation of WCAG 2.x A/AA rules and best practices. */
+async function assertAccessible(page: Page, where: string): Promise<void> {
+  const violations = await page.evaluate<{ id: string; impact: string; nodes: string[] }[]>(
+    `axe.run(document, { resultTypes: ['violations'] }).then((result) => result.violations.map((violation) => ({
+      id: violation.id, impact: violation.impact, nodes: violation.nodes.map((node) => node.target.join(' ')) })))`,
+  );
+  const serious = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+  assert.deepEqual(serious, [], `${where}: accessibility violations`);
+}
+
 describe('the dashboard in a real browser (chromium, real api process)', () => {
   const dir = tempDir();
+  const memoryRoot = join(dir, 'memory', 'default');
   let model: any;
+  let agentModel: any;
   let api: RunningEngram;
   let browser: Browser;
   let page: Page;
   const requested: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
+  /** Headers of every event stream request the pages made. */
+  const streams: Record<string, string>[] = [];
+  const shot = (name: string, target = page) =>
+    target.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
   const card = (text: string) => page.locator('memory-card', { hasText: text });
+  const nav = (label: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: label });
+  const record = (target: Page) => {
+    target.on('request', (request) => {
+      requested.push(request.url());
+      if (request.url().includes('/api/events/stream')) streams.push(request.headers());
+    });
+  };
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
+    mkdirSync(join(memoryRoot, 'entities'), { recursive: true });
+    writeFileSync(join(memoryRoot, 'user.md'), USER_MD);
+    writeFileSync(join(memoryRoot, 'entities', 'acme_corp.md'), ACME_MD);
+    writeFileSync(join(memoryRoot, '.filters'), '- do not reveal ages\n');
     model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'dashboard-model' });
+    agentModel = await startMemAgentTestDouble(AGENT_SCENARIOS);
     api = await startEngram(
       'serve',
       {
         MCP_API_KEY: API_KEY,
         MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
+        MEMORY_DIR: join(dir, 'memory'),
         ENGRAM_EMBEDDING_PROVIDER: 'openai',
         MCP_EXTERNAL_EMBEDDING_URL: model.url,
         MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+        ENGRAM_AGENT_BASE_URL: agentModel.url,
+        ENGRAM_AGENT_KEEP_TRANSCRIPTS: 'true',
       },
       dir,
       'Engram ready',
     );
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('request', (request) => requested.push(request.url()));
+    page = await (await contextWithAxe(browser)).newPage();
+    record(page);
   });
   after(async () => {
     await browser?.close();
     await api?.stop();
     await model?.close();
+    await agentModel?.close();
   });
 
-  it('asks for the key, refuses a wrong one, and signs in with the right one', async () => {
+  it('asks for the key, refuses a wrong one, signs in with the right one and says who is signed in', async () => {
     await page.goto(api.url);
     await page.getByLabel('API key').fill('not-the-key-at-all');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'refused' }).waitFor();
+    await assertAccessible(page, 'key prompt');
     await shot('1-key-prompt');
     await page.getByLabel('API key').fill(API_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.locator('[data-stat="stat-health"] dd', { hasText: 'Ready' }).waitFor();
     assert.match(await page.locator('.stats').innerText(), /dashboard-model/);
+    assert.equal(await page.locator('[data-caller]').innerText(), 'signed in as MCP_API_KEY · namespace default');
     await page.locator('.live', { hasText: 'Live' }).waitFor();
-    await shot('2-overview');
     assert.equal(await page.evaluate("sessionStorage.getItem('engram.apiKey')"), API_KEY);
   });
 
   it('creates a memory through the form and shows it in the list', async () => {
-    await page.getByRole('link', { name: 'Memories' }).click();
+    await nav('Memories').click();
     await page.getByRole('button', { name: 'New memory' }).click();
     const dialog = page.getByRole('dialog', { name: 'New memory' });
     await dialog.getByLabel('Content').fill('The boiler is serviced every October by Acme Heating');
     await dialog.getByLabel('Tags').fill('home, maintenance');
     await dialog.getByLabel('Type').fill('fact');
+    await assertAccessible(page, 'new memory dialog');
     await dialog.getByRole('button', { name: 'Create' }).click();
     await dialog.waitFor({ state: 'detached' });
     const created = card('The boiler is serviced every October');
@@ -111,15 +173,30 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await card('the VPN certificate expires in May').waitFor({ timeout: 1000 });
     const shownAfterMs = Date.now() - acknowledged;
     assert.equal(await page.evaluate('window.notReloaded'), true, 'the page was not reloaded');
+    await assertAccessible(page, 'memories');
     await shot('3-memories-live');
-    await page.getByRole('link', { name: 'Activity' }).click();
+    await nav('Activity').click();
     await page.locator('.activity li', { hasText: 'the VPN certificate expires in May' }).waitFor();
     assert.ok(shownAfterMs <= 1000, `appeared after ${shownAfterMs} ms`);
+    await assertAccessible(page, 'activity');
     await shot('4-activity');
   });
 
-  it('searches with filters and shows the scores', async () => {
-    await page.getByRole('link', { name: 'Search' }).click();
+  it('keeps the activity history across a reload (the server’s replay window)', async () => {
+    await page.reload();
+    await nav('Activity').click();
+    const kept = page.locator('.activity li', { hasText: 'the VPN certificate expires in May' });
+    await kept.waitFor();
+    assert.match(await kept.locator('.badge').innerText(), /memory created/);
+    await page.locator('.live', { hasText: 'Live' }).waitFor();
+    await call(api.url, 'POST', '/api/memories', { content: 'After the reload: the stream resumes' }, AUTH);
+    await page.locator('.activity li', { hasText: 'After the reload: the stream resumes' }).waitFor();
+    const once = await page.locator('.activity li', { hasText: 'the VPN certificate expires in May' }).count();
+    assert.equal(once, 1, 'history and stream do not repeat an event');
+  });
+
+  it('searches with filters, explains the scores, and an error clears the old results', async () => {
+    await nav('Search').click();
     const form = page.getByRole('search');
     await form.getByLabel('Query').fill('boiler October');
     await form.getByLabel('Tags').fill('home');
@@ -129,14 +206,21 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await hit.waitFor();
     assert.match(await hit.locator('.scores').innerText(), /score \d\.\d{3} · cosine -?\d\.\d{3} · BM25 \d+\.\d{3}/);
     assert.equal(await card('VPN certificate').count(), 0, 'the tag filter applies');
+    await page.getByText('What the scores mean').click();
+    assert.match(
+      await page.locator('.score-help').innerText(),
+      /cosine[\s\S]*−1 to 1[\s\S]*BM25[\s\S]*Keyword relevance/,
+    );
+    await assertAccessible(page, 'search');
     await shot('5-search');
     await form.getByLabel('When').fill('next fortnight maybe');
     await form.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('alert').filter({ hasText: 'next fortnight maybe' }).waitFor();
+    assert.equal(await card('The boiler').count(), 0, 'no stale results under the error');
   });
 
   it('edits tags and deletes a memory after confirmation', async () => {
-    await page.getByRole('link', { name: 'Memories' }).click();
+    await nav('Memories').click();
     await card('VPN certificate').getByRole('button', { name: /^Edit/ }).click();
     const dialog = page.getByRole('dialog', { name: 'Edit memory' });
     await dialog.getByLabel('Tags').fill('it, security');
@@ -152,18 +236,20 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await card('VPN certificate')
       .getByRole('button', { name: /^Delete/ })
       .click();
+    await assertAccessible(page, 'delete confirmation');
     await shot('6-confirm-delete');
     await confirm.getByRole('button', { name: 'Delete' }).click();
     await card('VPN certificate').waitFor({ state: 'detached' });
     const left = await call(api.url, 'GET', '/api/memories', undefined, AUTH);
-    assert.deepEqual(
-      left.body.memories.map((memory: any) => memory.content),
-      ['The boiler is serviced every October by Acme Heating'],
-    );
+    const ownMemories = left.body.memories.filter((memory: any) => memory.memory_type !== 'memory_file');
+    assert.deepEqual(ownMemories.map((memory: any) => memory.content).sort(), [
+      'After the reload: the stream resumes',
+      'The boiler is serviced every October by Acme Heating',
+    ]);
   });
 
   it('works from the keyboard alone', async () => {
-    await page.getByRole('link', { name: 'Memories' }).focus();
+    await nav('Memories').focus();
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'New memory' }).focus();
     await page.keyboard.press('Enter');
@@ -178,17 +264,206 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     assert.equal(await card('typed without a mouse').count(), 0, 'Escape cancels');
   });
 
-  it('opens one memory from a #/memory/<hash> link (where MCP search/fetch results point)', async () => {
-    const [memory] = (await call(api.url, 'GET', '/api/memories?page_size=1', undefined, AUTH)).body.memories;
-    await page.goto(`${api.url}/#/memory/${memory.content_hash}`);
+  it('links every listed memory to its page, which shows times, metadata and import provenance', async () => {
+    const imported = await call(
+      api.url,
+      'POST',
+      '/api/memories',
+      {
+        content: 'Flights to Porto are booked for 3 June',
+        tags: ['travel'],
+        metadata: {
+          conversation_id: 'c-42',
+          import: { source: 'chatgpt', file: 'export.zip', title: 'Trip planning', chunk: 1, chunks: 2 },
+        },
+      },
+      AUTH,
+    );
+    await nav('Memories').click();
+    await card('Flights to Porto').getByRole('link', { name: /^Open/ }).click();
     await page.getByRole('heading', { name: 'Memory', exact: true }).waitFor();
-    await card(memory.content).waitFor();
+    assert.equal(new URL(page.url()).hash, `#/memory/${imported.body.content_hash}`);
+    const details = page.locator('.detail-list');
+    await details.waitFor();
+    const text = await details.innerText();
+    assert.match(text, /Imported from\s+chatgpt: export\.zip — “Trip planning” \(part 1 of 2\)/);
+    assert.match(text, /Updated\s+\S/);
+    assert.match(text, /"conversation_id": "c-42"/);
+    await assertAccessible(page, 'memory page');
+    await shot('7-memory-page');
     await page.goto(`${api.url}/#/memory/${'0'.repeat(64)}`);
     await page.getByRole('alert').filter({ hasText: 'No memory with content_hash' }).waitFor();
   });
 
+  it('shows deleted memories in the trash, restores one, refuses a text stored again, and deletes for good', async () => {
+    const store = async (content: string) =>
+      (await call(api.url, 'POST', '/api/memories', { content }, AUTH)).body.content_hash as string;
+    const remove = (hash: string) => call(api.url, 'DELETE', `/api/memories/${hash}`, undefined, AUTH);
+    const clash = await store('Trash clash: the gate code is 4711');
+    await remove(clash);
+    await store('Trash clash: the gate code is 4711');
+    const doomed = await store('Trash purge: an outdated phone number');
+    await remove(doomed);
+
+    await nav('Trash').click();
+    const entry = (text: string) => page.locator('.memory', { hasText: text });
+    await entry('VPN certificate').waitFor();
+    await assertAccessible(page, 'trash');
+    await shot('8-trash');
+    await entry('VPN certificate')
+      .getByRole('button', { name: /^Restore/ })
+      .click();
+    await page.getByRole('status').filter({ hasText: 'Restored' }).waitFor();
+    await entry('VPN certificate').waitFor({ state: 'detached' });
+    const restored = await call(api.url, 'POST', '/api/search', { query: 'VPN certificate', mode: 'keyword' }, AUTH);
+    assert.match(restored.body.results[0].memory.content, /VPN certificate/);
+
+    await entry('Trash clash')
+      .getByRole('button', { name: /^Restore/ })
+      .click();
+    const notice = page.getByRole('status').filter({ hasText: 'Not restored: the same text is stored again' });
+    await notice.waitFor();
+    assert.ok(await notice.getByRole('link', { name: 'Open the memory' }).isVisible());
+
+    await entry('Trash purge')
+      .getByRole('button', { name: /^Delete for good/ })
+      .click();
+    const confirm = page.getByRole('alertdialog', { name: 'Delete for good?' });
+    await confirm.getByRole('button', { name: 'Delete for good' }).click();
+    await entry('Trash purge').waitFor({ state: 'detached' });
+    assert.equal((await call(api.url, 'GET', `/api/memories/trash/${doomed}`, undefined, AUTH)).status, 404);
+  });
+
+  it('charts memories over time, by type and tag, and the server’s request rate and search latency', async () => {
+    await nav('Overview').click();
+    const charts = page.locator('.charts svg[role="img"]');
+    await page.locator('[data-chart="search-latency"]').waitFor();
+    assert.equal(await charts.count(), 6);
+    const labels = await charts.evaluateAll((svgs) => svgs.map((svg) => svg.getAttribute('aria-label') ?? ''));
+    assert.ok(
+      labels.some((label) => /^Memories by type: .*fact 1/.test(label)),
+      labels.join('\n'),
+    );
+    assert.ok(
+      labels.some((label) => /^Top tags: .*home 1/.test(label)),
+      labels.join('\n'),
+    );
+    assert.match(await page.locator('[data-chart="search-latency"]').innerText(), /searches/);
+    assert.ok(await page.locator('[data-chart="requests"] path.chart-line').count());
+    await assertAccessible(page, 'overview');
+    await shot('2-overview');
+  });
+
+  it('asks the agent and shows the reply, the turns and a diff of the file it changed', async () => {
+    await nav('Agent').click();
+    await page.getByLabel('Question or facts to remember').fill('I moved to Porto last week.');
+    await page.getByLabel(/^Filters for this answer/).fill('do not reveal e-mail addresses');
+    await page.getByRole('button', { name: 'Ask' }).click();
+    const answered = page.locator('.agent-answer');
+    await answered.waitFor({ timeout: 60_000 });
+    assert.match(await answered.locator('.reply').innerText(), /Noted: you live in Porto now\./);
+    assert.match(await answered.locator('.meta').first().innerText(), /3 turns · 1 file changed/);
+    assert.deepEqual(await answered.locator('.diff-del').allInnerTexts(), ['-- city: Lisbon']);
+    assert.deepEqual(await answered.locator('.diff-add').allInnerTexts(), ['+- city: Porto']);
+    const question = agentModel.requestsFor('I moved to Porto')[0].body.messages[1].content;
+    assert.match(question, /<filter>\n- do not reveal ages\n- do not reveal e-mail addresses\n<\/filter>$/);
+    await assertAccessible(page, 'agent answer');
+    await shot('10-agent-answer');
+  });
+
+  it('browses the memory files: links lead to the files they name, backlinks lead back', async () => {
+    await page.getByRole('navigation', { name: 'Memory files' }).getByRole('link', { name: 'user.md' }).click();
+    const file = page.locator('.file-view');
+    await file.getByRole('heading', { name: 'user.md' }).waitFor();
+    assert.match(await file.locator('.markdown').innerText(), /- city: Porto/);
+    await file.getByRole('link', { name: '[[entities/acme_corp.md]]' }).click();
+    await file.getByRole('heading', { name: 'entities/acme_corp.md' }).waitFor();
+    assert.equal(new URL(page.url()).hash, '#/agent/files/entities/acme_corp.md');
+    await file.locator('.backlinks').getByRole('link', { name: 'user.md' }).waitFor();
+    await assertAccessible(page, 'agent files');
+    await shot('11-agent-files');
+  });
+
+  it('edits .filters and shows the kept transcripts', async () => {
+    const rules = page.getByLabel('Filter rules');
+    assert.equal(await rules.inputValue(), '- do not reveal ages\n');
+    await rules.fill('- do not reveal ages\n- only reveal first names\n');
+    await page.getByRole('button', { name: 'Save filters' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    assert.equal(
+      readFileSync(join(memoryRoot, '.filters'), 'utf8'),
+      '- do not reveal ages\n- only reveal first names\n',
+    );
+    const transcripts = page.locator('.transcripts li');
+    await transcripts.first().waitFor();
+    assert.match(await transcripts.first().innerText(), /default · 7 messages/);
+  });
+
+  it('backs up now, restores a backup after confirmation with progress, reindexes, and keeps the job history', async () => {
+    await nav('Jobs & backups').click();
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    const history = page.locator('table.jobs tbody tr');
+    await history
+      .filter({ hasText: /Backup.*completed/s })
+      .first()
+      .waitFor();
+    const row = page.locator('table.backups tbody tr').first();
+    await row.waitFor();
+    assert.match(await row.innerText(), /KB[\s\S]*\d+[\s\S]*✓ verified[\s\S]*manual · with memory files/);
+    const backupId = await row.getAttribute('data-backup');
+
+    await call(api.url, 'POST', '/api/memories', { content: 'Stored after the backup, gone after the restore' }, AUTH);
+    await page.getByRole('button', { name: `Restore ${backupId}` }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Restore this backup?' });
+    assert.match(await confirm.innerText(), /kept as a backup first/);
+    await assertAccessible(page, 'restore confirmation');
+    await confirm.getByRole('button', { name: 'Restore' }).click();
+    await history.filter({ hasText: new RegExp(`Restore.*completed.*Restored ${backupId}`, 's') }).waitFor();
+    const after = await call(
+      api.url,
+      'POST',
+      '/api/search',
+      { query: 'gone after the restore', mode: 'keyword' },
+      AUTH,
+    );
+    assert.deepEqual(after.body.results, []);
+
+    await page.getByRole('button', { name: 'Reindex…' }).click();
+    await page
+      .getByRole('alertdialog', { name: 'Reindex every memory?' })
+      .getByRole('button', { name: 'Reindex' })
+      .click();
+    await history
+      .filter({ hasText: /Reindex.*completed.*memories embedded with openai:dashboard-model/s })
+      .waitFor({ timeout: 10_000 })
+      .catch(async (error) => {
+        throw new Error(`${error.message}\njob history:\n${await page.locator('table.jobs').innerText()}`);
+      });
+    await assertAccessible(page, 'jobs');
+    await shot('12-jobs');
+  });
+
+  it('imports a file from the form (checkbox and summary laid out) and lists it in the import history', async () => {
+    const form = page.locator('.import-form');
+    const checkbox = form.getByLabel('Dry run (write nothing)');
+    const box = await checkbox.boundingBox();
+    assert.ok(box && box.width < 30, `the checkbox is ${box?.width} px wide`);
+    await form.getByLabel('File', { exact: true }).setInputFiles({
+      name: 'garden.md',
+      mimeType: 'text/markdown',
+      buffer: Buffer.from('# Garden\n\nTomatoes go in after the last frost.\n'),
+    });
+    await form.getByRole('button', { name: 'Import' }).click();
+    const summary = page.locator('.import-summary');
+    await summary.waitFor();
+    assert.match(await summary.innerText(), /Stored\s+1/);
+    await page.locator('.import-history li', { hasText: '1 stored' }).waitFor();
+    await assertAccessible(page, 'import');
+    await shot('13-import');
+  });
+
   it('creates an API key (secret shown once), lists it and revokes it', async () => {
-    await page.getByRole('link', { name: 'Access' }).click();
+    await nav('Access').click();
     await page.getByLabel('Name', { exact: true }).fill('ci pipeline');
     await page.getByLabel('write').check();
     await page.getByRole('button', { name: 'Create key' }).click();
@@ -198,6 +473,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await entry.waitFor();
     assert.match(await entry.innerText(), /read[\s\S]*write/);
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 200);
+    await assertAccessible(page, 'access');
     await shot('9-access');
     page.once('dialog', (dialog) => void dialog.accept());
     await entry.getByRole('button', { name: 'Revoke ci pipeline' }).click();
@@ -207,19 +483,88 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
 
   it('fits a phone screen, and every request stays on the server (no CDN)', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByRole('link', { name: 'Memories' }).click();
+    await nav('Memories').click();
     await card('The boiler').waitFor();
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the phone`);
-    assert.ok(await page.getByRole('link', { name: 'Agent' }).isVisible());
-    await shot('7-phone');
-    await page.getByRole('link', { name: 'Jobs & backups' }).click();
-    await page.getByRole('heading', { name: 'Jobs & backups' }).waitFor();
+    assert.ok(await nav('Agent').isVisible());
+    await shot('14-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
-    await page.getByRole('link', { name: 'Agent' }).click();
-    await page.getByRole('heading', { name: 'Agent' }).waitFor();
-    await shot('8-agent-placeholder');
     const foreign = requested.filter((url) => !url.startsWith(api.url) && !url.startsWith('data:'));
     assert.deepEqual(foreign, []);
+  });
+
+  it('shows a read-only key bound to a namespace who it is, no admin forms, and no endless “Loading…”', async () => {
+    const created = await call(
+      api.url,
+      'POST',
+      '/api/admin/keys',
+      { name: 'guest reader', scopes: ['read'], namespace: 'guest' },
+      AUTH,
+    );
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').fill(created.body.key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await nav('Overview').click();
+    await page.locator('[data-stat="stat-health"]').waitFor();
+    assert.equal(await page.locator('[data-caller]').innerText(), 'signed in as guest reader · namespace guest');
+    await page.locator('.charts').waitFor();
+    assert.equal(await page.locator('[data-chart="requests"]').count(), 0, 'no server-wide figures for a bound key');
+    for (const [panel, ready] of [
+      ['Memories', '.empty'],
+      ['Trash', '.empty'],
+      ['Jobs & backups', '[data-admin-only]'],
+      ['Agent', '.file-list'],
+      ['Access', '[data-admin-only]'],
+    ]) {
+      await nav(panel).click();
+      await page.locator(`main ${ready}`).first().waitFor();
+      assert.equal(await page.getByText('Loading…').count(), 0, `${panel} settles`);
+      await assertAccessible(page, `${panel} (read-only key)`);
+    }
+    assert.equal(await page.getByRole('button', { name: 'Back up now' }).count(), 0);
+    await nav('Memories').click();
+    assert.equal(await page.getByRole('button', { name: 'New memory' }).count(), 0);
+    await nav('Jobs & backups').click();
+    await shot('15-read-only-jobs');
+  });
+
+  it('never puts a key in a URL: the live stream sends it in a header', async () => {
+    assert.ok(streams.length >= 2, 'the pages opened event streams');
+    assert.ok(
+      streams.every((headers) => headers['x-api-key']),
+      'each stream request carried the key in a header',
+    );
+    const leaked = requested.filter((url) => url.includes('api_key') || url.includes(API_KEY));
+    assert.deepEqual(leaked, []);
+  });
+
+  it('says what to configure when the agent has no model endpoint (a second, keyless server)', async () => {
+    const bare = tempDir();
+    const keyless = await startEngram(
+      'serve',
+      {
+        MCP_MEMORY_SQLITE_PATH: join(bare, 'engram.db'),
+        ENGRAM_EMBEDDING_PROVIDER: 'openai',
+        MCP_EXTERNAL_EMBEDDING_URL: model.url,
+        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+      },
+      bare,
+      'Engram ready',
+    );
+    const other = await (await contextWithAxe(browser)).newPage();
+    record(other);
+    try {
+      await other.goto(`${keyless.url}/#/agent`);
+      const panel = other.locator('[data-agent-unconfigured]');
+      await panel.waitFor();
+      assert.match(await panel.innerText(), /VLLM_HOST[\s\S]*ENGRAM_AGENT_BASE_URL[\s\S]*OPENROUTER_API_KEY/);
+      assert.equal(await other.locator('[data-caller]').innerText(), 'no key (this machine only) · namespace default');
+      await assertAccessible(other, 'agent without a model endpoint');
+      await shot('16-agent-unconfigured', other);
+    } finally {
+      await other.close();
+      await keyless.stop();
+    }
   });
 });

@@ -62,3 +62,24 @@ export async function startEngram(
     },
   };
 }
+
+export interface EngramRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `engram <args>` to its exit, in `cwd` with only PATH, HOME and `env` set. */
+export async function runEngram(args: string[], env: Record<string, string>, cwd: string): Promise<EngramRun> {
+  const child = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const [code] = await once(child, 'close');
+  return { code: code as number, stdout, stderr };
+}

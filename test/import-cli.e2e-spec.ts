@@ -9,6 +9,7 @@ import { tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 const { chatGptExport, zipOf } = serviceHelper('importers/testing/import-fixtures.js');
+const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 const run = promisify(execFile);
 
 describe('engram import (CLI, a real process on a real SQLite file)', () => {
@@ -40,6 +41,7 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
       MCP_EXTERNAL_EMBEDDING_URL: model.url,
       MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
     };
+    openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close(); // only servers create a database
     const conversations = JSON.stringify(chatGptExport(30));
     writeFileSync(
       join(dir, 'export.zip'),
@@ -54,8 +56,8 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('imports with progress on stderr and the summary on stdout; a second run stores nothing', async () => {
-    const dry = await engramImport(['auto', 'export.zip', '--dry-run']);
+  it('imports with progress on stderr and a summary line on stdout (JSON with --json); a second run stores nothing', async () => {
+    const dry = await engramImport(['auto', 'export.zip', '--dry-run', '--json']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.deepEqual(
       [JSON.parse(dry.stdout).dry_run, JSON.parse(dry.stdout).stored, JSON.parse(dry.stdout).items_read],
@@ -64,13 +66,22 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     const first = await engramImport(['chatgpt', 'export.zip']);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stderr, /stored 60 of 60 memories/);
-    const summary = JSON.parse(first.stdout);
-    assert.deepEqual(
-      [summary.source, summary.documents, summary.stored, summary.duplicates, summary.failed],
-      ['chatgpt', 30, 60, 0, 0],
+    assert.match(
+      first.stdout,
+      /^stored 60 of 60 memories from export\.zip \(ChatGPT[^)]*\); 0 duplicates, 0 failed, \d+\.\d s\n$/,
     );
-    const second = JSON.parse((await engramImport(['chatgpt', 'export.zip'])).stdout);
-    assert.deepEqual([second.stored, second.duplicates], [0, 60]);
+    const second = JSON.parse((await engramImport(['chatgpt', 'export.zip', '--json'])).stdout);
+    assert.deepEqual(
+      [second.source, second.documents, second.stored, second.duplicates, second.failed],
+      ['chatgpt', 30, 0, 60, 0],
+    );
+  });
+
+  it('exits 1 when every item failed, after the summary', async () => {
+    writeFileSync(join(dir, 'memories.json'), JSON.stringify([{ text: 'no content field' }, { tags: 3 }]));
+    const failed = await engramImport(['mcp-memory-service', 'memories.json']);
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(failed.stdout, /^stored 0 of 0 memories from memories\.json .*; 0 duplicates, 2 failed/);
   });
 
   it('exits 1 naming the file for a malformed export, 66 for a missing one, 64 for bad usage', async () => {
@@ -80,6 +91,8 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     assert.match(broken.stderr, /engram import: failed: conversations\.json: malformed JSON at line 1/);
     assert.equal((await engramImport(['chatgpt', 'missing.zip'])).code, 66);
     assert.equal((await engramImport(['friendster', 'export.zip'])).code, 64);
-    assert.equal((await engramImport(['chatgpt', 'export.zip', '--to', 'nowhere'])).code, 64);
+    const nowhere = await engramImport(['chatgpt', 'export.zip', '--to', 'nowhere']);
+    assert.equal(nowhere.code, 64);
+    assert.match(nowhere.stderr, /^engram import: --to nowhere: expected memories or memory-dir\n/);
   });
 });

@@ -36,11 +36,23 @@ describe('engram keys (CLI)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('refuses a first key that would leave no admin key, naming how to create one', async () => {
+    const refused = await keys(['create', '--name', 'alice', '--scopes', 'read,write', '--namespace', 'alice'], db);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /Create an admin key first .*engram keys create --name admin --scopes read,write,admin/,
+    );
+    assert.equal((await keys(['list', '--json'], db)).stdout.includes('alice'), false, 'nothing was stored');
+    assert.equal((await call(api.url, 'GET', '/api/memories')).status, 200, 'still open');
+  });
+
   it('creates a key the running api accepts at once, lists it without the secret, and revokes it', async () => {
     assert.equal((await call(api.url, 'GET', '/api/memories')).status, 200, 'open before any key exists');
-    const created = await keys(['create', '--name', 'laptop', '--scopes', 'read,write'], db);
+    const created = await keys(['create', '--name', 'laptop', '--scopes', 'read,write,admin', '--json'], db);
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stderr, /not shown again/);
+    assert.match(created.stderr, /WARNING: This server now requires a key on every request/);
     const { key, id } = JSON.parse(created.stdout);
     assert.match(key, /^egk_/);
 
@@ -48,9 +60,21 @@ describe('engram keys (CLI)', () => {
     assert.equal((await call(api.url, 'GET', '/api/memories')).status, 401);
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'x-api-key': key })).status, 200);
 
+    const second = await keys(['create', '--name', 'alice', '--scopes', 'read', '--namespace', 'alice'], db);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /^egk_\S+\n$/, 'the secret alone on stdout, for scripts');
+    assert.doesNotMatch(second.stderr, /WARNING/, 'the warning is for the key that locks the server');
+
     const listed = await keys(['list'], db);
     assert.ok(!listed.stdout.includes(key));
-    assert.equal(JSON.parse(listed.stdout).keys[0].name, 'laptop');
+    const [header, ...rows] = listed.stdout.trimEnd().split('\n');
+    assert.match(header, /^ID +NAME +PREFIX +SCOPES +NAMESPACE +CREATED +LAST USED +EXPIRES +STATE$/);
+    assert.match(
+      rows[0],
+      new RegExp(`^${id} +laptop +egk_\\S{6} +read,write,admin +\\* +\\d{4}-\\d\\d-\\d\\d .* active$`),
+    );
+    assert.match(rows[1], / alice +egk_\S+ +read +alice /);
+    assert.equal(JSON.parse((await keys(['list', '--json'], db)).stdout).keys[0].name, 'laptop');
 
     assert.equal((await keys(['revoke', id], db)).code, 0);
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'x-api-key': key })).status, 401);
@@ -64,5 +88,8 @@ describe('engram keys (CLI)', () => {
     const unknown = await keys(['revoke', '00000000-0000-4000-8000-000000000000'], db);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /No API key with id/);
+    const typed = await keys(['create', '--name', '--scopes', 'read'], db);
+    assert.equal(typed.code, 64);
+    assert.match(typed.stderr, /--name needs a value/);
   });
 });

@@ -70,7 +70,7 @@ function assertNonRootUser(file: Instruction[]) {
 
 function cliCommands(): string[] {
   const source = readFileSync(join(ROOT, 'services/engram/src/cli/cli-command.ts'), 'utf8');
-  return [...source.matchAll(/^\s+([a-z-]+): async \(\) =>/gm)].map((m) => m[1]);
+  return [...source.matchAll(/^ {2}([a-z-]+): \{/gm)].map((m) => m[1]);
 }
 
 describe('Dockerfile.mcp', () => {

@@ -397,6 +397,8 @@ describe('Helm chart charts/engram', () => {
     assert.equal(config.ENGRAM_OAUTH_ENABLED, 'true');
     assert.equal(config.ENGRAM_OAUTH_ACCESS_TOKEN_SECONDS, '3600');
     assert.equal(config.ENGRAM_OAUTH_REFRESH_TOKEN_DAYS, '30');
+    assert.equal(config.ENGRAM_OAUTH_GRANT_MAX_DAYS, '90');
+    assert.equal(config.ENGRAM_OAUTH_OPEN_REGISTRATION, undefined, 'dynamic registration stays closed');
     assert.equal(config.ENGRAM_PUBLIC_URL, 'https://memory.example.org', 'the issuer is the https ingress URL');
     const secret = only(objects, 'Secret', 'mem-engram-oauth');
     assert.equal(secret.metadata.annotations['helm.sh/resource-policy'], 'keep');
@@ -451,7 +453,10 @@ describe('Helm chart charts/engram', () => {
     const engram = container(api(keyOnly), 'api');
     assert.equal(envVar(engram, 'ENGRAM_OAUTH_PASSWORD'), undefined);
     assert.ok(envVar(engram, 'MCP_API_KEY').valueFrom.secretKeyRef, 'Engram then needs MCP_API_KEY to sign in with');
-    assert.equal(envVar(engram, 'ENGRAM_OAUTH_REGISTRATION_TOKEN'), undefined, 'open registration for ChatGPT');
+    assert.equal(envVar(engram, 'ENGRAM_OAUTH_REGISTRATION_TOKEN'), undefined);
+
+    const open = renderChart({ ...base, auth: { oauth: { enabled: true, openRegistration: true } } });
+    assert.equal(only(open, 'ConfigMap', 'mem-engram').data.ENGRAM_OAUTH_OPEN_REGISTRATION, 'true');
   });
 
   it('routes the OAuth discovery and endpoint paths to the api when "/" is not published', () => {
@@ -582,6 +587,17 @@ describe('Helm chart charts/engram', () => {
     );
     assertRefused({ auth: { oauth: { enabled: true, accessTokenSeconds: 30 } } }, 'accessTokenSeconds');
     assertRefused({ auth: { oauth: { enabled: true, refreshTokenDays: 400 } } }, 'refreshTokenDays');
+    assertRefused(
+      { auth: { oauth: { enabled: true, refreshTokenDays: 60, grantMaxDays: 30 } }, ingress: { enabled: true, tls } },
+      'auth.oauth.grantMaxDays=30 is shorter than auth.oauth.refreshTokenDays=60',
+    );
+    assertRefused(
+      {
+        auth: { oauth: { enabled: true, openRegistration: true, registrationToken: { existingSecret: 'x' } } },
+        ingress: { enabled: true, tls },
+      },
+      'auth.oauth.openRegistration=true and auth.oauth.registrationToken.existingSecret contradict',
+    );
     assertRefused({ auth: { oauth: { enable: true } } }, "additional properties 'enable' not allowed");
     // A port-forward to a loopback URL is fine for trying the flow locally.
     assert.ok(renderChart({ auth: oauth, api: { publicUrl: 'http://127.0.0.1:8000' } }).length > 0);

@@ -12,6 +12,7 @@ import { jobModules } from './jobs/job-modules';
 import { McpModule } from './mcp/mcp.module';
 import { MemoriesModule } from './memories/memories.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OverviewModule } from './overview/overview.module';
 import { SearchModule } from './search/search.module';
 
 @Module({})
@@ -30,6 +31,7 @@ export class AppModule {
         EventStreamModule,
         McpModule,
         AgentModule,
+        OverviewModule,
         ...jobModules('api'),
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

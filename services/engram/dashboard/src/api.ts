@@ -1,4 +1,11 @@
-/** Every data request the dashboard makes goes through here, carrying the API key. */
+/** Every request the dashboard makes goes through here, carrying the API key in a header (never in a URL). */
+
+import type { MemoryFileEntry, MemoryFileView } from '../../src/agent/memory-file.view';
+import type { EngramEvent } from '../../src/events/engram-event';
+import type { OverviewFigures } from '../../src/overview/overview.view';
+
+export type { MemoryFileEntry, MemoryFileView } from '../../src/agent/memory-file.view';
+export type { OverviewFigures, TrafficPoint } from '../../src/overview/overview.view';
 
 export class Unauthorized extends Error {}
 
@@ -6,6 +13,7 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -21,8 +29,12 @@ export interface MemoryView {
   updated_at_iso: string;
 }
 
-export interface MemoryPage {
-  memories: MemoryView[];
+export interface DeletedMemoryView extends MemoryView {
+  deleted_at_iso: string;
+}
+
+export interface MemoryPage<T extends MemoryView = MemoryView> {
+  memories: T[];
   total: number;
   page: number;
   page_size: number;
@@ -50,6 +62,21 @@ export interface StatusReport {
   storage: { backend: string; database_size_bytes: number; free_disk_bytes: number };
   embedding: { provider: string; model: string; dimension: number };
   versions: { engram: string; node: string };
+}
+
+/** Who the key belongs to and what it may do (GET /api/auth/whoami). */
+export interface Caller {
+  kind: 'local' | 'anonymous' | 'bootstrap' | 'api_key' | 'oauth';
+  name: string | null;
+  scopes: ('read' | 'write' | 'admin')[];
+  namespace: string;
+  bound_namespace: string | null;
+  /** Keys, backups, restore, reindex, jobs: the admin scope and no namespace binding. */
+  admin: boolean;
+}
+
+export function canWrite(caller: Caller): boolean {
+  return caller.scopes.includes('write') || caller.scopes.includes('admin');
 }
 
 export interface ApiKeyView {
@@ -80,8 +107,80 @@ export interface MemoryDraft {
   memory_type: string;
 }
 
+export interface BackupView {
+  backup_id: string;
+  size_bytes: number;
+  created_at: string;
+  reason: string;
+  memories: number;
+  includes_memory_dir: boolean;
+  verified: boolean;
+}
+
+export interface JobView {
+  id: string;
+  name: 'backup' | 'restore' | 'reindex' | 'import';
+  state: 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled' | 'delayed';
+  progress: number;
+  stage?: string;
+  data: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  error?: string;
+  created_at: string;
+  started_at?: string;
+  finished_at?: string;
+}
+
+export interface ImportResult {
+  source_label: string;
+  dry_run: boolean;
+  documents: number;
+  items_read: number;
+  stored: number;
+  duplicates: number;
+  failed: number;
+  failures: { item: string; reason: string }[];
+  files_written?: string[];
+  duration_seconds: number;
+}
+
+export interface ImportSource {
+  source: string;
+  label: string;
+  memory_dir: boolean;
+}
+
+export interface AgentStatus {
+  endpoint: { configured: boolean; provider: string; model: string; base_url?: string };
+  transcripts_kept: boolean;
+  sandbox: { checked: boolean; available?: boolean; mode?: string; problems?: string[] };
+}
+
+export interface AgentFileChange {
+  path: string;
+  change: 'created' | 'updated' | 'deleted';
+  diff: string | null;
+}
+
+export interface AgentAnswer {
+  reply: string;
+  turns: number;
+  files_changed: AgentFileChange[];
+  redactions: number;
+}
+
+export interface Transcript {
+  at: string;
+  namespace: string;
+  messages: { role: string; content: string }[];
+}
+
 export class EngramApi {
   constructor(private readonly key: string | undefined) {}
+
+  whoami(): Promise<Caller> {
+    return this.call('GET', '/api/auth/whoami');
+  }
 
   status(): Promise<StatusReport> {
     return this.call('GET', '/api/health/detailed');
@@ -89,6 +188,14 @@ export class EngramApi {
 
   ready(): Promise<{ status: string }> {
     return this.call('GET', '/health/ready', undefined, [503]);
+  }
+
+  overview(): Promise<OverviewFigures> {
+    return this.call('GET', '/api/overview');
+  }
+
+  recentEvents(limit: number): Promise<{ events: EngramEvent[]; last_event_id: number }> {
+    return this.call('GET', `/api/events/recent?limit=${limit}`);
   }
 
   list(query: URLSearchParams): Promise<MemoryPage> {
@@ -123,6 +230,93 @@ export class EngramApi {
     return this.call('GET', `/api/memories/${encodeURIComponent(hash)}`);
   }
 
+  trash(page: number, pageSize: number): Promise<MemoryPage<DeletedMemoryView>> {
+    return this.call('GET', `/api/memories/trash?page=${page}&page_size=${pageSize}`);
+  }
+
+  /** The memory in the trash, or undefined when it is not there either. */
+  async deleted(hash: string): Promise<DeletedMemoryView | undefined> {
+    const answer = await this.call<DeletedMemoryView & { error?: string }>(
+      'GET',
+      `/api/memories/trash/${encodeURIComponent(hash)}`,
+      undefined,
+      [404],
+    );
+    return answer.error ? undefined : answer;
+  }
+
+  restore(hash: string): Promise<{ memory: MemoryView }> {
+    return this.call('POST', `/api/memories/${hash}/restore`);
+  }
+
+  purge(hash: string): Promise<unknown> {
+    return this.call('DELETE', `/api/memories/trash/${hash}`);
+  }
+
+  backups(): Promise<{ backups: BackupView[] }> {
+    return this.call('GET', '/api/admin/backups');
+  }
+
+  backUpNow(): Promise<{ job: JobView }> {
+    return this.call('POST', '/api/admin/backup');
+  }
+
+  restoreBackup(backupId: string): Promise<{ job: JobView }> {
+    return this.call('POST', '/api/admin/restore', { backup_id: backupId });
+  }
+
+  reindex(): Promise<{ job: JobView }> {
+    return this.call('POST', '/api/admin/reindex');
+  }
+
+  jobs(limit: number): Promise<{ jobs: JobView[] }> {
+    return this.call('GET', `/api/jobs?limit=${limit}`);
+  }
+
+  importSources(): Promise<{ sources: ImportSource[] }> {
+    return this.call('GET', '/api/import/sources');
+  }
+
+  importHistory(limit: number): Promise<{ jobs: JobView[] }> {
+    return this.call('GET', `/api/import?limit=${limit}`);
+  }
+
+  startImport(form: FormData): Promise<{ job_id: string; job: JobView }> {
+    return this.call('POST', '/api/import', form);
+  }
+
+  importJob(id: string): Promise<JobView> {
+    return this.call('GET', `/api/import/${encodeURIComponent(id)}`);
+  }
+
+  agentStatus(): Promise<AgentStatus> {
+    return this.call('GET', '/api/agent/status');
+  }
+
+  askAgent(question: string, filters: string[]): Promise<AgentAnswer> {
+    return this.call('POST', '/api/agent/query', { question, filters });
+  }
+
+  agentFiles(): Promise<{ files: MemoryFileEntry[] }> {
+    return this.call('GET', '/api/agent/files');
+  }
+
+  agentFile(path: string): Promise<MemoryFileView> {
+    return this.call('GET', `/api/agent/files/${path.split('/').map(encodeURIComponent).join('/')}`);
+  }
+
+  filters(): Promise<{ content: string }> {
+    return this.call('GET', '/api/agent/files/.filters');
+  }
+
+  saveFilters(content: string): Promise<{ content: string }> {
+    return this.call('PUT', '/api/agent/files/.filters', { content });
+  }
+
+  transcripts(): Promise<{ transcripts: Transcript[] }> {
+    return this.call('GET', '/api/agent/transcripts');
+  }
+
   keys(): Promise<{ keys: ApiKeyView[] }> {
     return this.call('GET', '/api/admin/keys');
   }
@@ -150,26 +344,38 @@ export class EngramApi {
     return this.call('DELETE', `/api/admin/oauth/clients/${encodeURIComponent(id)}`);
   }
 
-  /** EventSource cannot send headers: the stream alone takes the key in its query string. */
-  streamUrl(): string {
-    const query = new URLSearchParams({ frames: 'named' });
-    if (this.key) query.set('api_key', this.key);
-    return `/api/events/stream?${query}`;
+  /**
+   * The live event stream, read with fetch so the key travels in a header: URLs end up in proxy and
+   * ingress access logs, headers do not. `lastEventId` resumes after the last event seen.
+   */
+  openEventStream(lastEventId: number | undefined, signal: AbortSignal): Promise<Response> {
+    const headers = this.headers();
+    headers.Accept = 'text/event-stream';
+    if (lastEventId !== undefined) headers['Last-Event-ID'] = String(lastEventId);
+    return fetch('/api/events/stream?frames=named', { headers, signal, cache: 'no-store' });
+  }
+
+  private headers(): Record<string, string> {
+    return this.key ? { 'X-API-Key': this.key } : {};
   }
 
   private async call<T>(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<T> {
-    const headers: Record<string, string> = {};
-    if (this.key) headers['X-API-Key'] = this.key;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const headers = this.headers();
+    const isForm = body instanceof FormData;
+    if (body !== undefined && !isForm) headers['Content-Type'] = 'application/json';
     const response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
     });
     if (response.status === 401) throw new Unauthorized('The API key was refused');
     const answer = await response.json().catch(() => ({}));
     if (!response.ok && !okStatuses.includes(response.status)) {
-      throw new ApiError(response.status, answer.message ?? `${method} ${path} answered ${response.status}`);
+      throw new ApiError(
+        response.status,
+        answer.message ?? `${method} ${path} answered ${response.status}`,
+        answer.details,
+      );
     }
     return answer as T;
   }

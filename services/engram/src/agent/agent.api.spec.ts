@@ -147,10 +147,37 @@ describe('memory agent REST and MCP (real api, real sandbox; the model is a scri
     const response = await ask({ question: 'I moved to Porto and my sister Maria Rivera lives there too.' });
     assert.equal(response.status, 200, response.text);
     assert.equal(response.body.turns, 5);
-    assert.deepEqual(response.body.files_changed, [
-      { path: 'user.md', change: 'updated' },
-      { path: 'entities/maria_rivera.md', change: 'created' },
-    ]);
+    assert.deepEqual(
+      response.body.files_changed.map(({ path, change }: { path: string; change: string }) => ({ path, change })),
+      [
+        { path: 'user.md', change: 'updated' },
+        { path: 'entities/maria_rivera.md', change: 'created' },
+      ],
+    );
+    const [userDiff, mariaDiff] = response.body.files_changed.map((file: { diff: string }) => file.diff);
+    assert.equal(
+      userDiff,
+      [
+        '--- a/user.md',
+        '+++ b/user.md',
+        '@@ -1,7 +1,8 @@',
+        ' # User Information',
+        ' - name: Alex Rivera',
+        ' - age: 34',
+        '-- city: Lisbon',
+        '+- city: Porto',
+        ' ',
+        ' ## User Relationships',
+        ' - **Employer**: Acme Corp [[entities/acme_corp.md]]',
+        '+- **Sister**: Maria Rivera [[entities/maria_rivera.md]]',
+        '',
+      ].join('\n'),
+      'one diff against user.md before the run, though the run changed it twice',
+    );
+    assert.match(
+      mariaDiff,
+      /^--- \/dev\/null\n\+\+\+ b\/entities\/maria_rivera.md\n@@ -0,0 \+1,4 @@\n\+# Maria Rivera\n/,
+    );
     const userMd = readFileSync(join(memory, 'user.md'), 'utf8');
     assert.match(userMd, /- city: Porto/);
     assert.match(userMd, /- \*\*Sister\*\*: Maria Rivera \[\[entities\/maria_rivera.md\]\]/);
@@ -342,6 +369,7 @@ describe('memory agent without a model endpoint', () => {
       const status = await api.request('GET', '/api/agent/status');
       assert.deepEqual(status.body, {
         endpoint: { configured: false, provider: 'none', model: 'driaforall/mem-agent' },
+        transcripts_kept: false,
         sandbox: { checked: false },
       });
     } finally {

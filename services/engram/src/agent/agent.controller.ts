@@ -44,6 +44,7 @@ export class AgentController {
     const isolation = this.agent.configured ? await this.sandbox.detect() : undefined;
     return {
       endpoint: this.agent.describeEndpoint(),
+      transcripts_kept: this.agent.keepsTranscripts,
       sandbox: isolation === undefined ? { checked: false } : { checked: true, ...isolation },
     };
   }

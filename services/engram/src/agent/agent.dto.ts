@@ -21,3 +21,17 @@ export const AgentQueryFields = {
 
 export const AgentQueryBody = z.strictObject(AgentQueryFields);
 export type AgentQueryInput = z.output<typeof AgentQueryBody>;
+
+/** The privacy rules file holds at most this much (it is sent with every question). */
+const MAX_FILTERS_CHARS = 20_000;
+
+export const FiltersBody = z.strictObject({
+  content: z
+    .string()
+    .max(MAX_FILTERS_CHARS, `.filters holds at most ${MAX_FILTERS_CHARS} characters`)
+    .describe('The whole file: one rule per line, e.g. "- do not reveal ages"'),
+});
+export type FiltersInput = z.output<typeof FiltersBody>;
+
+/** A memory file path from the URL (the containment rules are the memory folder's own). */
+export const MemoryFilePathParam = z.string().min(1, 'name a file').max(1024, 'a path holds at most 1024 characters');

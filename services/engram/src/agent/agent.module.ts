@@ -2,14 +2,16 @@ import { Module } from '@nestjs/common';
 import { MemoriesModule } from '../memories/memories.module';
 import { SandboxModule } from '../sandbox/sandbox.module';
 import { AgentHealth } from './agent-health';
+import { AgentFilesController } from './agent-files.controller';
+import { AgentFilesService } from './agent-files.service';
 import { AgentController } from './agent.controller';
 import { AgentService } from './agent.service';
 import { MemoryFileIndexer } from './memory-file.indexer';
 
 @Module({
   imports: [MemoriesModule, SandboxModule],
-  controllers: [AgentController],
-  providers: [AgentService, MemoryFileIndexer, AgentHealth],
+  controllers: [AgentController, AgentFilesController],
+  providers: [AgentService, AgentFilesService, MemoryFileIndexer, AgentHealth],
   exports: [AgentService, AgentHealth],
 })
 export class AgentModule {}

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { currentNamespace } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
@@ -11,7 +10,8 @@ import { runAgentLoop } from './agent-loop';
 import { agentSystemPrompt } from './agent-prompt';
 import { AgentIncomplete, AgentModelFailed, AgentUnavailable } from './agent.errors';
 import { ChatCompletionsRepository, ChatMessage, ModelEndpointError } from './chat-completions.repository';
-import { MemoryDirectoryRepository } from './memory-dir/memory-directory.repository';
+import { unifiedDiff } from './file-diff';
+import { MemoryDirectoryRepository, namespaceDirectory } from './memory-dir/memory-directory.repository';
 import { FileChangeKind, MemoryFunctions } from './memory-dir/memory-functions';
 import { MemoryFileIndexer } from './memory-file.indexer';
 import { MEMORY_DIR_LOCK } from './namespace-lock';
@@ -28,9 +28,16 @@ export interface AgentAnswer {
   reply: string;
   /** Model calls the answer took. */
   turns: number;
-  files_changed: { path: string; change: FileChangeKind }[];
+  /** With a unified diff of each file (null when too large to compute; see file-diff.ts). */
+  files_changed: FileChange[];
   /** Spans removed from the reply by the filters' deterministic patterns. */
   redactions: number;
+}
+
+export interface FileChange {
+  path: string;
+  change: FileChangeKind;
+  diff: string | null;
 }
 
 export interface AgentRunHooks {
@@ -89,6 +96,11 @@ export class AgentService implements OnApplicationBootstrap {
     };
   }
 
+  /** ENGRAM_AGENT_KEEP_TRANSCRIPTS: whether recentTranscripts() fills. */
+  get keepsTranscripts(): boolean {
+    return this.config.agent.keepTranscripts;
+  }
+
   recentTranscripts(): readonly { at: string; namespace: string; messages: ChatMessage[] }[] {
     return this.transcripts;
   }
@@ -138,12 +150,12 @@ export class AgentService implements OnApplicationBootstrap {
         throw new AgentIncomplete(`The memory agent stopped without a reply: ${outcome.message}`, {
           reason: outcome.outcome,
           turns: outcome.turns,
-          files_changed: changesOf(functions),
+          files_changed: await changesOf(directory, functions),
         });
       }
       const { reply, redactions } = redactReply(outcome.reply, rules, agent.redactPatterns);
       this.metrics?.agentRuns.inc({ outcome: 'replied' });
-      return { reply, turns: outcome.turns, files_changed: changesOf(functions), redactions };
+      return { reply, turns: outcome.turns, files_changed: await changesOf(directory, functions), redactions };
     } catch (error) {
       if (error instanceof AgentIncomplete) throw error;
       this.metrics?.agentRuns.inc({
@@ -151,7 +163,7 @@ export class AgentService implements OnApplicationBootstrap {
       });
       if (error instanceof ModelEndpointError) {
         throw new AgentModelFailed(`The memory agent's model endpoint failed: ${error.message}`, {
-          files_changed: changesOf(functions),
+          files_changed: await changesOf(directory, functions),
         });
       }
       throw error;
@@ -193,7 +205,7 @@ export class AgentService implements OnApplicationBootstrap {
   }
 
   private directoryOf(namespace: string): MemoryDirectoryRepository {
-    return new MemoryDirectoryRepository(join(this.config.memoryDir, namespace));
+    return namespaceDirectory(this.config.memoryDir, namespace);
   }
 
   private async indexAllNamespaces(): Promise<void> {
@@ -213,6 +225,12 @@ function withoutCredentials(url: string): string {
   return parsed.toString().replace(/\/+$/, '');
 }
 
-function changesOf(functions: MemoryFunctions): AgentAnswer['files_changed'] {
-  return [...functions.changes].map(([path, change]) => ({ path, change }));
+/** What the run changed, each file diffed against its text before the run (read under the run's lock). */
+async function changesOf(directory: MemoryDirectoryRepository, functions: MemoryFunctions): Promise<FileChange[]> {
+  const changes: FileChange[] = [];
+  for (const [path, change] of functions.changes) {
+    const after = change === 'deleted' ? null : await directory.readText(directory.resolve(path)).catch(() => null);
+    changes.push({ path, change, diff: unifiedDiff(path, functions.originals.get(path) ?? null, after) });
+  }
+  return changes;
 }

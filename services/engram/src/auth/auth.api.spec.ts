@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { get as httpGet } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { routesOf } from '../http/create-app';
+import { DOCS_PAGE_PATHS } from '../http/openapi';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const API_KEY = 'test-key-0123456789abcdef';
@@ -13,6 +14,10 @@ const OPEN_ROUTES = new Set([
   'HEAD /api/health',
   'HEAD /health/live',
   ...DASHBOARD_FILES.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
+  ...DOCS_PAGE_PATHS.flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
+  // Swagger UI's asset folder: the files the page needs are open (checked below), the rest answer 401.
+  'GET /api/docs/*',
+  'HEAD /api/docs/*',
 ]);
 
 describe('API key auth and CORS', () => {
@@ -69,6 +74,23 @@ describe('API key auth and CORS', () => {
       assert.equal((await api.request('GET', path)).status, 401, path);
     }
     assert.equal((await api.request('POST', '/', { body: {} })).status, 401, 'only GET and HEAD are public');
+  });
+
+  it('serves the API docs page without the key; the page carries no spec, which stays behind the key', async () => {
+    const page = await api.request('GET', '/api/docs');
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type')!, /^text\/html/);
+    assert.match(page.text, /sessionStorage/, 'the page asks for the key and keeps it for the tab');
+    for (const asset of ['/api/docs/swagger-ui-bundle.js', '/api/docs/swagger-ui.css']) {
+      assert.equal((await api.request('GET', asset)).status, 200, asset);
+    }
+    const init = await api.request('GET', '/api/docs/swagger-ui-init.js');
+    assert.equal(init.status, 200);
+    assert.doesNotMatch(init.text, /\/api\/memories/, 'no path of the spec in the public script');
+    assert.match(init.text, /"swaggerUrl": "\/api\/docs-json"/);
+    assert.equal((await api.request('GET', '/api/docs-json')).status, 401);
+    assert.equal((await api.request('GET', '/api/docs-json', { headers: { 'x-api-key': API_KEY } })).status, 200);
+    assert.equal((await api.request('GET', '/api/docs/index.css')).status, 401, 'other assets stay closed');
   });
 
   it('answers 401 for unknown paths too, so route existence does not leak', async () => {

@@ -25,8 +25,11 @@ export interface AuthHookOptions {
   publicFiles?: Iterable<string>;
   /** Further open paths (OAuth discovery, token and registration endpoints when OAuth is on). */
   openPaths?: Iterable<string>;
-  /** Where MCP clients discover how to get a token (RFC 9728), sent in WWW-Authenticate from /mcp. */
-  resourceMetadataUrl?: string;
+  /**
+   * The 401 for a path when it differs from the API-key one (with OAuth on, /mcp points clients at its
+   * protected-resource metadata); `tokenPresented` tells a refused credential from a missing one.
+   */
+  unauthorized?: (path: string, tokenPresented: boolean) => { challenge: string; message: string } | undefined;
 }
 
 /**
@@ -81,14 +84,7 @@ export function registerAuthHook(
       const resolved = secret === undefined ? undefined : authenticator.authenticate(secret, audienceOf(path));
       if (!resolved) {
         if (secret !== undefined) limiter.recordFailure(request.ip);
-        const challenge =
-          path === '/mcp' && options.resourceMetadataUrl
-            ? `Bearer resource_metadata="${options.resourceMetadataUrl}"`
-            : 'Bearer realm="engram"';
-        const message =
-          path === '/mcp' && options.resourceMetadataUrl
-            ? 'Missing or invalid credentials: send an OAuth access token or an API key as "Authorization: Bearer <token>"'
-            : 'Missing or invalid API key: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"';
+        const { challenge, message } = options.unauthorized?.(path, secret !== undefined) ?? apiKeyUnauthorized(secret);
         void reply.status(401).header('WWW-Authenticate', challenge).send({ error: 'unauthorized', message });
         return;
       }
@@ -115,6 +111,14 @@ export function registerAuthHook(
     if (resource) resource.runInAsyncScope(done);
     else done();
   });
+}
+
+/** RFC 6750 §3: `error="invalid_token"` when a credential was presented and refused. */
+function apiKeyUnauthorized(secret: string | undefined) {
+  return {
+    challenge: secret === undefined ? 'Bearer realm="engram"' : 'Bearer realm="engram", error="invalid_token"',
+    message: 'Missing or invalid API key: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"',
+  };
 }
 
 const CONTEXT = Symbol('engram-request-context');

@@ -9,6 +9,7 @@ import { ACCESS_TOKEN_RESOLVER, Authenticator } from './authenticator';
 import { ApiKeyService } from './keys/api-key.service';
 import { ApiKeysController } from './keys/api-keys.controller';
 import { ScopeGuard } from './scope.guard';
+import { WhoamiController } from './whoami.controller';
 
 /** Credentials (API keys; OAuth 2.1 for MCP connectors when ENGRAM_OAUTH_ENABLED) and the scope guard. */
 @Module({})
@@ -18,7 +19,7 @@ export class AuthModule {
     return {
       module: AuthModule,
       imports: [StorageModule],
-      controllers: [ApiKeysController, ...(oauth ? [OAuthController, OAuthClientsController] : [])],
+      controllers: [ApiKeysController, WhoamiController, ...(oauth ? [OAuthController, OAuthClientsController] : [])],
       providers: [
         ApiKeyService,
         Authenticator,

@@ -51,11 +51,17 @@ export class Authenticator {
 
   authenticate(secret: string, audience: string): Principal | undefined {
     if (!this.bootstrap.disabled && this.bootstrap.matches(secret)) {
-      return { kind: 'bootstrap', id: 'MCP_API_KEY', scopes: ['admin'] };
+      return { kind: 'bootstrap', id: 'MCP_API_KEY', name: 'MCP_API_KEY', scopes: ['admin'] };
     }
     const key = this.keys.authenticate(secret);
     if (key) {
-      return { kind: 'api_key', id: key.id, scopes: key.scopes, boundNamespace: key.namespace ?? undefined };
+      return {
+        kind: 'api_key',
+        id: key.id,
+        name: key.name,
+        scopes: key.scopes,
+        boundNamespace: key.namespace ?? undefined,
+      };
     }
     return this.tokens?.resolve(secret, audience);
   }

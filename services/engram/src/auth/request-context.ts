@@ -9,6 +9,8 @@ export interface Principal {
   kind: 'local' | 'anonymous' | 'bootstrap' | 'api_key' | 'oauth';
   /** Key id, OAuth client id, or the kind for the others; for logs and last-used bookkeeping. */
   id: string;
+  /** What people call the credential (the key's name, `MCP_API_KEY`), for "signed in as". */
+  name?: string;
   scopes: readonly Scope[];
   /** The namespace a key or token is bound to; unbound credentials may choose one per request. */
   boundNamespace?: string;

@@ -15,5 +15,8 @@ export function toBackupView(manifest: BackupManifest, now = Date.now()) {
     memories: manifest.counts.live_memories,
     embedding_model: manifest.embedding.model,
     includes_memory_dir: manifest.memory_dir !== null,
+    // A manifest is written last, after the copy passed its integrity check and its checksums were
+    // recorded; restore checks both again before it changes anything.
+    verified: manifest.integrity_check === 'ok',
   };
 }

@@ -57,6 +57,7 @@ for (const mode of ['inline', 'bullmq'] as JobMode[])
       assert.equal(listed.body.backups[0].backup_id, id);
       assert.equal(listed.body.backups[0].memories, 20);
       assert.equal(listed.body.backups[0].includes_memory_dir, true);
+      assert.equal(listed.body.backups[0].verified, true);
       assert.deepEqual((await api.request('GET', '/api/backup/list')).body, listed.body);
       const manifest = JSON.parse(readFileSync(join(api.config.backups.path, id, 'manifest.json'), 'utf8'));
       assert.match(manifest.database.sha256, /^[0-9a-f]{64}$/);

@@ -1,8 +1,23 @@
 import { JobName } from '../jobs/job.types';
+import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { runJobCommand } from './job-command';
+import { CONFIG_USAGE, usageError } from './cli-output';
+import { humanBytes, runJobCommand } from './job-command';
+
+const USAGE = `usage: engram backup [--json]
+  ${CONFIG_USAGE}`;
 
 export const backupCommand: CliCommand = {
-  summary: 'back up the database and memory directory now (verified, into MCP_MEMORY_BACKUPS_PATH)',
-  run: (argv) => runJobCommand(JobName.Backup, { reason: 'manual' }, argv),
+  usage: USAGE,
+  async run(argv) {
+    const args = parseCommandArgs(argv, { json: { type: 'boolean' } });
+    if ('problem' in args) return usageError('backup', args.problem, USAGE);
+    if (args.positionals.length > 0) return usageError('backup', `unexpected "${args.positionals[0]}"`, USAGE);
+    return runJobCommand(JobName.Backup, { reason: 'manual' }, args.configArgv, {
+      json: args.flags.json === true,
+      summarize: (result) =>
+        `backed up ${Number(result.memories)} memories to ${String(result.backup_id)} ` +
+        `(${humanBytes(Number(result.size_bytes))}, ${Number(result.duration_seconds).toFixed(1)} s, verified)`,
+    });
+  },
 };

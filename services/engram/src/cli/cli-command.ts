@@ -1,23 +1,60 @@
 /** One `engram <name>` subcommand; `run` resolves to the process exit code. */
 export interface CliCommand {
-  /** One line shown by `engram help`. */
-  summary: string;
+  /** Shown by `engram <name> --help` (exit 0, no configuration read) and after a usage error. */
+  usage: string;
   run(argv: readonly string[]): Promise<number>;
 }
 
 /**
- * Every subcommand, loaded lazily so `engram mcp` does not pay for the worker's imports (and the
- * reverse). Add a command by adding one line here and one `<name>.command.ts` file (the `.js` suffix is what Node resolves at run time).
+ * Every subcommand with its one-line summary (for `engram help`), loaded lazily so `engram mcp` does not
+ * pay for the worker's imports (and help for none). Add a command with one line here and one
+ * `<name>.command.ts` file (the `.js` suffix is what Node resolves at run time).
  */
-export const CLI_COMMANDS: Record<string, () => Promise<CliCommand>> = {
-  serve: async () => (await import('./serve.command.js')).serveCommand,
-  api: async () => ({ ...(await import('./serve.command.js')).serveCommand, summary: 'the same as serve' }),
-  worker: async () => (await import('./worker.command.js')).workerCommand,
-  backup: async () => (await import('./backup.command.js')).backupCommand,
-  restore: async () => (await import('./restore.command.js')).restoreCommand,
-  reindex: async () => (await import('./reindex.command.js')).reindexCommand,
-  mcp: async () => (await import('./mcp.command.js')).mcpCommand,
-  keys: async () => (await import('./keys.command.js')).keysCommand,
-  import: async () => (await import('./import.command.js')).importCommand,
-  oauth: async () => (await import('./oauth.command.js')).oauthCommand,
+export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
+  serve: {
+    summary: 'run the api: REST, MCP over HTTP, dashboard, docs, health and metrics (creates the database if new)',
+    load: async () => (await import('./serve.command.js')).serveCommand,
+  },
+  api: { summary: 'the same as serve', load: async () => (await import('./serve.command.js')).serveCommand },
+  worker: {
+    summary: 'run the job worker: backups, restores and reindexing from Redis (REDIS_URL)',
+    load: async () => (await import('./worker.command.js')).workerCommand,
+  },
+  search: {
+    summary: 'search the memories (hybrid by default) and print the best matches',
+    load: async () => (await import('./memory.commands.js')).searchCommand,
+  },
+  list: {
+    summary: 'list the memories, newest first, a page at a time',
+    load: async () => (await import('./memory.commands.js')).listCommand,
+  },
+  store: { summary: 'store one memory', load: async () => (await import('./memory.commands.js')).storeCommand },
+  import: {
+    summary: 'import an export or documents (ChatGPT, Claude, Notion, markdown, PDFs, MCP Memory Service, …)',
+    load: async () => (await import('./import.command.js')).importCommand,
+  },
+  backup: {
+    summary: 'back up the database and memory directory now (verified, into MCP_MEMORY_BACKUPS_PATH)',
+    load: async () => (await import('./backup.command.js')).backupCommand,
+  },
+  restore: {
+    summary: 'restore a backup while the api keeps serving (the current state is kept as a backup first)',
+    load: async () => (await import('./restore.command.js')).restoreCommand,
+  },
+  reindex: {
+    summary: 're-embed every memory with the configured embedding model (resumable; search keeps working)',
+    load: async () => (await import('./reindex.command.js')).reindexCommand,
+  },
+  mcp: {
+    summary: 'MCP over stdio on the local database, or a stdio bridge to a remote Engram (--url)',
+    load: async () => (await import('./mcp.command.js')).mcpCommand,
+  },
+  keys: {
+    summary: 'create, list and revoke API keys (the secret is printed once, at creation)',
+    load: async () => (await import('./keys.command.js')).keysCommand,
+  },
+  oauth: {
+    summary: 'list OAuth connectors and revoke their access',
+    load: async () => (await import('./oauth.command.js')).oauthCommand,
+  },
 };

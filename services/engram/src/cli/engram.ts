@@ -1,24 +1,42 @@
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { wantsHelp } from './cli-args';
 import { CLI_COMMANDS } from './cli-command';
 
-/** `engram [command] [options]`: the one executable behind `npm start`, `npm run mcp` and the image. */
+/**
+ * `engram <command> [options]`: the one executable behind `npm start`, `npm run mcp` and the image.
+ * Help and the version never load the configuration, so they work (exit 0) whatever the environment.
+ */
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name.startsWith('-')) return (await CLI_COMMANDS.serve()).run(argv);
-  if (name === 'help' || name === '--help') return printHelp(0);
-  const load = CLI_COMMANDS[name];
-  if (!load) {
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') return printHelp(0);
+  if (name === '--version' || name === '-v') return print(process.stdout, version(), 0);
+  const entry = Object.hasOwn(CLI_COMMANDS, name) ? CLI_COMMANDS[name] : undefined;
+  if (!entry) {
     process.stderr.write(`engram: unknown command "${name}"\n`);
     return printHelp(64); // EX_USAGE
   }
-  return (await load()).run(rest);
+  const command = await entry.load();
+  if (wantsHelp(rest)) return print(process.stdout, `${entry.summary}\n\n${command.usage}`, 0);
+  return command.run(rest);
 }
 
-async function printHelp(code: number): Promise<number> {
-  const lines = ['usage: engram [command] [options]', '', 'commands:'];
-  for (const [name, load] of Object.entries(CLI_COMMANDS)) lines.push(`  ${name.padEnd(10)} ${(await load()).summary}`);
-  (code === 0 ? process.stdout : process.stderr).write(`${lines.join('\n')}\n`);
+function printHelp(code: number): number {
+  const lines = ['usage: engram <command> [options]     (engram <command> --help for its options)', '', 'commands:'];
+  for (const [name, { summary }] of Object.entries(CLI_COMMANDS)) lines.push(`  ${name.padEnd(10)} ${summary}`);
+  lines.push('', 'options: --help, -h   this text;  --version, -v   the version');
+  return print(code === 0 ? process.stdout : process.stderr, lines.join('\n'), code);
+}
+
+function print(stream: NodeJS.WriteStream, text: string, code: number): number {
+  stream.write(`${text}\n`);
   return code;
+}
+
+/** The service package's version (dist/cli/engram.js → services/engram/package.json). */
+function version(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 main(process.argv.slice(2)).then(

@@ -2,55 +2,90 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { IMPORT_SOURCES } from '../importers/import.types';
 import { ImportJobData, JobName } from '../jobs/job.types';
+import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { runJobCommand, splitPositionals } from './job-command';
+import { CONFIG_USAGE, usageError } from './cli-output';
+import { runJobCommand } from './job-command';
 
-const USAGE = `usage: engram import <source> <file-or-folder> [--to memories|memory-dir] [--dry-run] [--namespace <ns>] [config flags]
-  source: auto, ${IMPORT_SOURCES.join(', ')}`;
+const USAGE = `usage: engram import <source> <file-or-folder> [--to memories|memory-dir] [--dry-run] [--namespace <ns>] [--json]
+  source: auto, ${IMPORT_SOURCES.join(', ')}
+  exits 1 when every item failed
+  ${CONFIG_USAGE}`;
+
+const FLAGS = {
+  to: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  namespace: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 /**
  * `engram import <source> <file>`: an import job for a file or folder on this machine, run in this
  * process without Redis (or queued for the worker with it, which must see the same path), with a
- * progress bar and the summary at the end. The operator may name any path they can read; the
+ * progress bar and a summary at the end. The operator may name any path they can read; the
  * ENGRAM_IMPORT_DIR rule guards the HTTP route.
  */
 export const importCommand: CliCommand = {
-  summary: 'import an export or documents (ChatGPT, Claude, Notion, markdown, PDFs, MCP Memory Service, …)',
+  usage: USAGE,
   async run(argv) {
-    const { positionals, configArgv } = splitPositionals(argv);
-    const options = ownOptions(configArgv);
-    const [source, file] = positionals;
-    if (!source || !file || positionals.length > 2 || !['auto', ...IMPORT_SOURCES].includes(source) || !options) {
-      process.stderr.write(`${USAGE}\n`);
-      return 64; // EX_USAGE
-    }
+    const args = parseCommandArgs(argv, FLAGS);
+    if ('problem' in args) return usageError('import', args.problem, USAGE);
+    const problem = usageProblem(args.positionals, args.flags);
+    if (problem) return usageError('import', problem, USAGE);
+    const [source, file] = args.positionals;
     const location = resolve(file);
     if (!(await stat(location).catch(() => undefined))) {
       process.stderr.write(`engram import: ${file} does not exist\n`);
       return 66; // EX_NOINPUT
     }
-    const data: ImportJobData = { source, ...options.job, input: { kind: 'local', path: location } };
-    return runJobCommand(JobName.Import, data, options.configArgv);
+    const to = args.flags.to ?? 'memories';
+    const data: ImportJobData = {
+      source,
+      target: to === 'memories' ? 'memories' : 'memory-dir',
+      dryRun: args.flags['dry-run'] === true,
+      namespace: typeof args.flags.namespace === 'string' ? args.flags.namespace : 'default',
+      input: { kind: 'local', path: location },
+    };
+    return runJobCommand(JobName.Import, data, args.configArgv, {
+      json: args.flags.json === true,
+      summarize,
+      failed: everyItemFailed,
+    });
   },
 };
 
-/** This command's own flags, and the configuration flags (`--db`, `--env-file`, …) left for the loader. */
-function ownOptions(argv: readonly string[]) {
-  const job: Omit<ImportJobData, 'source' | 'input'> = { target: 'memories', dryRun: false, namespace: 'default' };
-  const configArgv: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const value = () => inline ?? argv[++i];
-    if (flag === '--dry-run') job.dryRun = true;
-    else if (flag === '--to') {
-      const target = value();
-      if (target !== 'memories' && target !== 'memory-dir' && target !== 'agent') return undefined;
-      job.target = target === 'agent' ? 'memory-dir' : target;
-    } else if (flag === '--namespace') {
-      const namespace = value();
-      if (!namespace || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(namespace)) return undefined;
-      job.namespace = namespace;
-    } else configArgv.push(argv[i]);
+function usageProblem(positionals: string[], flags: Record<string, string | boolean | undefined>): string | undefined {
+  const [source, file] = positionals;
+  if (!source || !file) return 'name the source and the file or folder';
+  if (positionals.length > 2) return `unexpected "${positionals[2]}"`;
+  if (!['auto', ...IMPORT_SOURCES].includes(source)) return `unknown source "${source}"`;
+  if (flags.to !== undefined && !['memories', 'memory-dir', 'agent'].includes(String(flags.to))) {
+    return `--to ${String(flags.to)}: expected memories or memory-dir`;
   }
-  return { job, configArgv };
+  const namespace = flags.namespace;
+  if (namespace !== undefined && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(String(namespace))) {
+    return `--namespace ${String(namespace)}: lowercase letters, digits, - and _ (at most 64)`;
+  }
+  return undefined;
+}
+
+/** Items that failed to read are not in items_read; items that failed to store are not stored. */
+function everyItemFailed(result: Record<string, unknown>): boolean {
+  const n = (field: string) => Number(result[field] ?? 0);
+  if (n('failed') === 0) return false;
+  return result.dry_run ? n('items_read') === 0 : n('stored') + n('duplicates') === 0;
+}
+
+/** One line for people: what was stored (or would be), duplicates and failures. */
+function summarize(result: Record<string, unknown>): string {
+  const n = (field: string) => Number(result[field] ?? 0);
+  const from = `from ${String(result.file)} (${String(result.source_label ?? result.source)})`;
+  const rest = `${n('duplicates')} duplicates, ${n('failed')} failed, ${n('duration_seconds').toFixed(1)} s`;
+  if (result.target === 'memory-dir') {
+    const files = Array.isArray(result.files_written) ? result.files_written.length : 0;
+    return `${result.dry_run ? 'dry run: would write' : 'wrote'} ${files} files to the memory directory ${from}; ${rest}`;
+  }
+  if (result.dry_run)
+    return `dry run: would store ${n('items_read') - n('duplicates') - n('failed')} of ${n('items_read')} memories ${from}; ${rest}`;
+  return `stored ${n('stored')} of ${n('items_read')} memories ${from}; ${rest}`;
 }

@@ -1,11 +1,21 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { loadConfigOrReport } from '../http/run-api';
 import { createLogger } from '../http/create-app';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { followJob } from '../jobs/job-waiter';
 import { JobDataByName, JobName } from '../jobs/job.types';
 import { createWorkerContext } from '../worker/worker-context';
+import { configForExistingStore } from './existing-store';
+import { printJson } from './cli-output';
 import { progressPrinter } from './progress-bar';
+
+export interface JobOutput {
+  /** The result as JSON on stdout (for scripts) instead of the human summary. */
+  json: boolean;
+  /** One line for people from the job's result. */
+  summarize(result: Record<string, unknown>): string;
+  /** A completed job whose result means nothing was done (an import where every item failed). */
+  failed?(result: Record<string, unknown>): boolean;
+}
 
 /**
  * Runs one job for an operator command and follows it with a progress bar. Without Redis the job runs
@@ -16,8 +26,9 @@ export async function runJobCommand<N extends JobName>(
   name: N,
   data: JobDataByName[N],
   configArgv: readonly string[],
+  output: JobOutput,
 ): Promise<number> {
-  return withJobQueue(configArgv, async (queue) => {
+  return withJobQueue(name, configArgv, async (queue) => {
     const queued = await queue.enqueue(name, data);
     if (queue.kind === 'bullmq') process.stderr.write(`queued as job ${queued.id} on Redis; waiting for a worker\n`);
     const job = await followJob(queue, queued.id, { onUpdate: progressPrinter() });
@@ -25,18 +36,21 @@ export async function runJobCommand<N extends JobName>(
       process.stderr.write(`engram ${name}: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`);
       return 1;
     }
-    process.stdout.write(`${JSON.stringify(job.result, null, 2)}\n`);
-    return 0;
+    const result = job.result ?? {};
+    if (output.json) printJson(result);
+    else process.stdout.write(`${output.summarize(result)}\n`);
+    return output.failed?.(result) ? 1 : 0;
   });
 }
 
-/** Opens the job-running context for a command, runs `use`, and closes it; 78 on bad configuration. */
+/** Opens the job-running context for a command on an existing store, runs `use`, and closes it. */
 export async function withJobQueue(
+  command: string,
   configArgv: readonly string[],
   use: (queue: JobQueue, context: INestApplicationContext) => Promise<number>,
 ): Promise<number> {
-  const config = loadConfigOrReport(configArgv);
-  if (!config) return 78; // EX_CONFIG
+  const config = configForExistingStore(command, configArgv);
+  if (typeof config === 'number') return config;
   const logger = createLogger({ ...config, log: { level: config.log.level === 'debug' ? 'debug' : 'warn' } });
   const context = await createWorkerContext(config, 'cli', logger);
   try {
@@ -47,9 +61,14 @@ export async function withJobQueue(
   }
 }
 
-/** Splits `argv` into this command's positional arguments and the configuration flags that follow. */
-export function splitPositionals(argv: readonly string[]): { positionals: string[]; configArgv: string[] } {
-  const firstFlag = argv.findIndex((arg) => arg.startsWith('-'));
-  const end = firstFlag === -1 ? argv.length : firstFlag;
-  return { positionals: argv.slice(0, end), configArgv: argv.slice(end) };
+/** A byte count for people: 1.4 MB. */
+export function humanBytes(bytes: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -1,46 +1,72 @@
-import { toKeyView } from '../auth/keys/api-keys.controller';
+import { LOCKED_WARNING, toKeyView } from '../auth/keys/api-keys.controller';
 import { CreateApiKeyBody } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
-import { loadConfigOrReport } from '../http/run-api';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
+import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
+import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
+import { configForExistingStore } from './existing-store';
 
 const USAGE = `usage:
-  engram keys create --name <name> --scopes read[,write][,admin] [--namespace <ns>] [--expires-days <n>]
-  engram keys list
-  engram keys revoke <key id>
-  (plus the configuration flags, e.g. --db <file>)`;
+  engram keys create --name <name> --scopes read[,write][,admin] [--namespace <ns>] [--expires-days <n>] [--json]
+      prints the secret once; the first key must be an admin key (scopes include admin, no namespace)
+  engram keys list [--json]
+  engram keys revoke <key id> [--json]
+  ${CONFIG_USAGE}`;
 
-const OWN_FLAGS = ['--name', '--scopes', '--namespace', '--expires-days'];
+const FLAGS = {
+  name: { type: 'string' },
+  scopes: { type: 'string' },
+  namespace: { type: 'string' },
+  'expires-days': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+type KeyView = ReturnType<typeof toKeyView>;
 
 export const keysCommand: CliCommand = {
-  summary: 'create, list and revoke API keys (the secret is printed once, at creation)',
+  usage: USAGE,
   async run(argv) {
-    const [action, ...rest] = argv;
-    const { flags, positionals, configArgv } = splitArguments(rest);
-    const config = loadConfigOrReport(configArgv);
-    if (!config) return 78; // EX_CONFIG
+    const args = parseCommandArgs(argv, FLAGS);
+    if ('problem' in args) return usageError('keys', args.problem, USAGE);
+    const [action, ...positionals] = args.positionals;
+    const { flags } = args;
+    const known = ['create', 'list', 'revoke'].includes(action) && positionals.length === (action === 'revoke' ? 1 : 0);
+    if (!known) {
+      const problem = action === undefined ? 'say what to do' : `cannot "${args.positionals.join(' ')}"`;
+      return usageError('keys', problem, USAGE);
+    }
+    const config = configForExistingStore('keys', args.configArgv);
+    if (typeof config === 'number') return config;
     const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
     try {
-      const keys = new ApiKeyService(db);
-      if (action === 'list' && positionals.length === 0) return print({ keys: keys.list().map(toKeyView) });
-      if (action === 'revoke' && positionals.length === 1) return print(toKeyView(keys.revoke(positionals[0])));
-      if (action === 'create' && positionals.length === 0) {
-        const parsed = CreateApiKeyBody.safeParse({
-          name: flags['--name'],
-          scopes: flags['--scopes']?.split(',').map((scope) => scope.trim()),
-          namespace: flags['--namespace'],
-          expires_in_days: flags['--expires-days'] === undefined ? undefined : Number(flags['--expires-days']),
-        });
-        if (!parsed.success)
-          return usage(parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
-        const { name, scopes, namespace, expires_in_days } = parsed.data;
-        const expiresAt = expires_in_days === undefined ? undefined : Date.now() + expires_in_days * 86_400_000;
-        const { key, record } = keys.create({ name, scopes, namespace, expiresAt });
-        process.stderr.write('Store this key now: it is not shown again.\n');
-        return print({ key, ...toKeyView(record) });
+      const keys = new ApiKeyService(db, config);
+      if (action === 'list') {
+        const views = keys.list().map(toKeyView);
+        return flags.json ? printJson({ keys: views }) : printKeys(views);
       }
-      return usage(action === undefined ? 'say what to do' : `cannot "${[action, ...positionals].join(' ')}"`);
+      if (action === 'revoke') {
+        const view = toKeyView(keys.revoke(positionals[0]));
+        return flags.json ? printJson(view) : say(`revoked ${view.name} (${view.id})`);
+      }
+      const parsed = CreateApiKeyBody.safeParse({
+        name: flags.name,
+        scopes: typeof flags.scopes === 'string' ? flags.scopes.split(',').map((scope) => scope.trim()) : undefined,
+        namespace: flags.namespace,
+        expires_in_days: flags['expires-days'] === undefined ? undefined : Number(flags['expires-days']),
+      });
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => `${flagOf(issue.path[0])}: ${issue.message}`);
+        return usageError('keys', problems.join('; '), USAGE);
+      }
+      const { name, scopes, namespace, expires_in_days } = parsed.data;
+      const expiresAt = expires_in_days === undefined ? undefined : Date.now() + expires_in_days * 86_400_000;
+      const { key, record, locksServer } = keys.create({ name, scopes, namespace, expiresAt });
+      process.stderr.write('Store this key now: it is not shown again.\n');
+      if (locksServer) process.stderr.write(`\nWARNING: ${LOCKED_WARNING}\n\n`);
+      if (flags.json) return printJson({ key, ...toKeyView(record) });
+      process.stdout.write(`${key}\n`);
+      return say(`created ${record.name} (${record.id}), scopes ${record.scopes.join(',')}`, process.stderr);
     } catch (error) {
       process.stderr.write(`engram keys: ${(error as Error).message}\n`);
       return 1;
@@ -50,26 +76,32 @@ export const keysCommand: CliCommand = {
   },
 };
 
-function print(value: unknown): number {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+function printKeys(views: KeyView[]): number {
+  if (views.length === 0)
+    return say('no keys yet (the server is open on loopback until one is created)', process.stderr);
+  const day = (iso: string | null) => iso?.slice(0, 10) ?? '-';
+  return printTable(
+    ['ID', 'NAME', 'PREFIX', 'SCOPES', 'NAMESPACE', 'CREATED', 'LAST USED', 'EXPIRES', 'STATE'],
+    views.map((key) => [
+      key.id,
+      key.name,
+      key.prefix,
+      key.scopes.join(','),
+      key.namespace ?? '*',
+      day(key.created_at),
+      day(key.last_used_at),
+      day(key.expires_at),
+      key.revoked_at ? 'revoked' : key.expires_at && Date.parse(key.expires_at) <= Date.now() ? 'expired' : 'active',
+    ]),
+  );
+}
+
+/** The flag a field of the request body came from. */
+function flagOf(field: PropertyKey | undefined): string {
+  return field === 'expires_in_days' ? '--expires-days' : `--${String(field)}`;
+}
+
+function say(line: string, stream: NodeJS.WriteStream = process.stdout): number {
+  stream.write(`${line}\n`);
   return 0;
-}
-
-function usage(problem: string): number {
-  process.stderr.write(`engram keys: ${problem}\n${USAGE}\n`);
-  return 64; // EX_USAGE
-}
-
-function splitArguments(argv: readonly string[]) {
-  const flags: Record<string, string> = {};
-  const positionals: string[] = [];
-  const configArgv: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    if (OWN_FLAGS.includes(flag)) flags[flag] = inline ?? argv[++i] ?? '';
-    else if (flag.startsWith('-'))
-      configArgv.push(argv[i], ...(inline === undefined && argv[i + 1] ? [argv[++i]] : []));
-    else positionals.push(argv[i]);
-  }
-  return { flags, positionals, configArgv };
 }

@@ -4,7 +4,7 @@ import { splitBridgeFlags } from './mcp.command';
 
 describe('engram mcp arguments', () => {
   it('serves stdio locally without --url, passing the other flags to the configuration', () => {
-    assert.deepEqual(splitBridgeFlags(['--db', 'x.db'], {}), { rest: ['--db', 'x.db'] });
+    assert.deepEqual(splitBridgeFlags(['--db', 'x.db'], {}), { rest: ['--db=x.db'] });
   });
 
   it('bridges with --url and --api-key (both spellings), flags winning over the environment', () => {
@@ -27,6 +27,11 @@ describe('engram mcp arguments', () => {
 
   it('names bad input', () => {
     assert.match(splitBridgeFlags(['--url'], {}).problem ?? '', /--url needs a value/);
+    assert.match(splitBridgeFlags(['--url', '--api-key', 'k'], {}).problem ?? '', /--url needs a value/);
+    assert.match(
+      splitBridgeFlags(['--uri', 'x'], {}).problem ?? '',
+      /unknown option --uri; accepted: --url, --api-key/,
+    );
     assert.match(splitBridgeFlags(['--url', 'not a url'], {}).problem ?? '', /is not a URL/);
     assert.match(splitBridgeFlags(['--url', 'ftp://x/mcp'], {}).problem ?? '', /must be http/);
     assert.match(splitBridgeFlags(['--api-key', 'k'], {}).problem ?? '', /--api-key needs --url/);

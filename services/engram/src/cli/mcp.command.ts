@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadConfigOrReport } from '../http/run-api';
+import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 
 const USAGE = `usage:
@@ -6,10 +9,11 @@ const USAGE = `usage:
       serve the MCP tools over stdio on the local database
   engram mcp --url <https://host/mcp> [--api-key <key>]
       bridge stdio to a remote Engram over Streamable HTTP
-      (or MCP_MEMORY_HTTP_ENDPOINT and MCP_MEMORY_API_KEY in the environment)`;
+      (or MCP_MEMORY_HTTP_ENDPOINT and MCP_MEMORY_API_KEY in the environment)
+  stdout carries only JSON-RPC; messages go to stderr`;
 
 export const mcpCommand: CliCommand = {
-  summary: 'MCP over stdio on the local database, or a stdio bridge to a remote Engram (--url)',
+  usage: USAGE,
   async run(argv) {
     const { bridge, rest, problem } = splitBridgeFlags(argv, process.env);
     if (problem) {
@@ -23,6 +27,10 @@ export const mcpCommand: CliCommand = {
     }
     const config = loadConfigOrReport(rest);
     if (!config) return 78; // EX_CONFIG
+    const database = resolve(config.storage.sqlitePath);
+    if (config.storage.sqlitePath !== ':memory:' && !existsSync(database)) {
+      process.stderr.write(`engram mcp: no database at ${database} yet: creating a new, empty one\n`);
+    }
     const { runMcpStdio } = await import('../mcp/mcp-stdio.js');
     return runMcpStdio(config);
   },
@@ -41,24 +49,14 @@ export function splitBridgeFlags(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): { bridge?: BridgeTarget; rest: string[]; problem?: string } {
-  const rest: string[] = [];
-  let url = env.MCP_MEMORY_HTTP_ENDPOINT;
-  let apiKey = env.MCP_MEMORY_API_KEY;
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    if (flag !== '--url' && flag !== '--api-key') {
-      rest.push(argv[i]);
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) return { rest, problem: `${flag} needs a value` };
-    if (flag === '--url') url = value;
-    else apiKey = value;
-  }
+  const args = parseCommandArgs(argv, { url: { type: 'string' }, 'api-key': { type: 'string' } });
+  if ('problem' in args) return { rest: [], problem: args.problem };
+  const rest = args.configArgv;
+  if (args.positionals.length > 0) return { rest, problem: `unexpected "${args.positionals[0]}"` };
+  const url = typeof args.flags.url === 'string' ? args.flags.url : env.MCP_MEMORY_HTTP_ENDPOINT;
+  const apiKey = typeof args.flags['api-key'] === 'string' ? args.flags['api-key'] : env.MCP_MEMORY_API_KEY;
   if (url === undefined || url === '') {
-    return apiKey && argv.some((arg) => arg.startsWith('--api-key'))
-      ? { rest, problem: '--api-key needs --url' }
-      : { rest };
+    return args.flags['api-key'] !== undefined ? { rest, problem: '--api-key needs --url' } : { rest };
   }
   let parsed: URL;
   try {

@@ -1,8 +1,13 @@
 import { JobView } from '../jobs/job.types';
 
 const WIDTH = 30;
+/** When the terminal does not say how wide it is. */
+const FALLBACK_COLUMNS = 80;
 
-/** Job progress on stderr: a redrawn bar on a terminal, one line per stage otherwise (logs, CI). */
+/**
+ * Job progress on stderr: a redrawn bar on a terminal, one line per stage otherwise (logs, CI). The
+ * line is cut to the terminal's width: a longer one wraps, and `\r` then redraws only its last row.
+ */
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (job: JobView) => void {
   let lastStage = '';
   return (job) => {
@@ -10,7 +15,8 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (j
     if (stream.isTTY) {
       const filled = Math.round((job.progress / 100) * WIDTH);
       const bar = `${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}`;
-      stream.write(`\r[${bar}] ${String(job.progress).padStart(3)}% ${stage}`.padEnd(100).slice(0, 100));
+      const columns = Math.max((stream.columns || FALLBACK_COLUMNS) - 1, WIDTH + 8);
+      stream.write(`\r${`[${bar}] ${String(job.progress).padStart(3)}% ${stage}`.padEnd(columns).slice(0, columns)}`);
       if (['completed', 'failed', 'cancelled'].includes(job.state)) stream.write('\n');
     } else if (stage !== lastStage) {
       stream.write(`${job.progress}% ${stage}\n`);

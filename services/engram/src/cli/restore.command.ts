@@ -2,34 +2,58 @@ import { BackupService } from '../backups/backup.service';
 import { toBackupView } from '../backups/backup.view';
 import { BackupIdInput } from '../backups/backup.dto';
 import { JobName } from '../jobs/job.types';
+import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { runJobCommand, splitPositionals, withJobQueue } from './job-command';
+import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
+import { humanBytes, runJobCommand, withJobQueue } from './job-command';
 
-const USAGE = 'usage: engram restore <backup_id> [options]   (engram restore --list shows the backups)';
+const USAGE = `usage:
+  engram restore <backup id> [--json]   restore it (the current state is kept as a backup first)
+  engram restore --list [--json]        the backups, newest first
+  ${CONFIG_USAGE}`;
+
+const FLAGS = { list: { type: 'boolean' }, json: { type: 'boolean' } } as const;
 
 export const restoreCommand: CliCommand = {
-  summary: 'restore a backup while the api keeps serving (the current state is kept as a backup first)',
+  usage: USAGE,
   async run(argv) {
-    if (argv[0] === '--list') return listBackups(argv.slice(1));
-    const { positionals, configArgv } = splitPositionals(argv);
-    const parsed = BackupIdInput.safeParse(positionals[0] ?? '');
-    if (positionals.length !== 1 || !parsed.success) {
-      process.stderr.write(`${USAGE}\n`);
-      return 64; // EX_USAGE
+    const args = parseCommandArgs(argv, FLAGS);
+    if ('problem' in args) return usageError('restore', args.problem, USAGE);
+    const json = args.flags.json === true;
+    if (args.flags.list) {
+      if (args.positionals.length > 0) return usageError('restore', '--list takes no backup id', USAGE);
+      return listBackups(args.configArgv, json);
     }
-    return runJobCommand(JobName.Restore, { backupId: parsed.data }, configArgv);
+    const parsed = BackupIdInput.safeParse(args.positionals[0] ?? '');
+    if (args.positionals.length !== 1 || !parsed.success) {
+      return usageError('restore', args.positionals.length === 0 ? 'name a backup' : 'one backup id, please', USAGE);
+    }
+    return runJobCommand(JobName.Restore, { backupId: parsed.data }, args.configArgv, {
+      json,
+      summarize: (result) =>
+        `restored ${String(result.backup_id)}: ${Number(result.live_memories)} memories ` +
+        `(the state before is backup ${String(result.pre_restore_backup_id)})`,
+    });
   },
 };
 
-function listBackups(configArgv: readonly string[]): Promise<number> {
-  return withJobQueue(configArgv, async (_queue, context) => {
+function listBackups(configArgv: readonly string[], json: boolean): Promise<number> {
+  return withJobQueue('restore', configArgv, async (_queue, context) => {
     const backups = (await context.get(BackupService).listBackups()).map((manifest) => toBackupView(manifest));
-    for (const backup of backups) {
-      process.stdout.write(
-        `${backup.backup_id}  ${backup.created_at}  ${backup.reason.padEnd(11)}  ${String(backup.memories).padStart(8)} memories  ${backup.size_bytes} bytes\n`,
-      );
+    if (json) return printJson({ backups });
+    if (backups.length === 0) {
+      process.stderr.write('no backups yet\n');
+      return 0;
     }
-    if (backups.length === 0) process.stderr.write('no backups yet\n');
-    return 0;
+    return printTable(
+      ['BACKUP', 'CREATED', 'REASON', 'MEMORIES', 'SIZE'],
+      backups.map((backup) => [
+        backup.backup_id,
+        backup.created_at,
+        backup.reason,
+        String(backup.memories),
+        humanBytes(backup.size_bytes),
+      ]),
+    );
   });
 }

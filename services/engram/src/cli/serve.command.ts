@@ -1,7 +1,8 @@
 import { runApi } from '../http/run-api';
 import { CliCommand } from './cli-command';
+import { CONFIG_USAGE } from './cli-output';
 
 export const serveCommand: CliCommand = {
-  summary: 'run the api: REST, MCP over HTTP, docs, health and metrics (the default)',
+  usage: `usage: engram serve [configuration flags]   (npm start runs the same)\n  ${CONFIG_USAGE}`,
   run: runApi,
 };

@@ -1,7 +1,8 @@
 import { runWorker } from '../worker/run-worker';
 import { CliCommand } from './cli-command';
+import { CONFIG_USAGE } from './cli-output';
 
 export const workerCommand: CliCommand = {
-  summary: 'run the job worker: backups, restores and reindexing from Redis (REDIS_URL)',
+  usage: `usage: engram worker [configuration flags]\n  ${CONFIG_USAGE}`,
   run: runWorker,
 };

@@ -237,6 +237,26 @@ describe('configuration', () => {
     });
     assert.equal(config.oauth.accessTokenSeconds, 3600);
     assert.equal(config.oauth.refreshTokenDays, 30);
+    assert.equal(config.oauth.grantMaxDays, 90);
+    assert.equal(config.oauth.openRegistration, false, 'dynamic registration is closed unless opened');
+    assert.equal(config.oauth.metadataDocuments, true);
+    assert.deepEqual(config.oauth.metadataPrivateHosts, []);
+  });
+
+  it('names contradictory or malformed OAuth registration and metadata-document settings', () => {
+    const problems = problemsOf({
+      ENGRAM_OAUTH_OPEN_REGISTRATION: 'true',
+      ENGRAM_OAUTH_REGISTRATION_TOKEN: 'initial-access-token',
+      ENGRAM_OAUTH_REFRESH_TOKEN_DAYS: '60',
+      ENGRAM_OAUTH_GRANT_MAX_DAYS: '30',
+      ENGRAM_OAUTH_METADATA_PRIVATE_HOSTS: 'intranet.example.com, 10.1.0.0/16, ::1, 10.0.0.0/40, http://x',
+    });
+    const text = problems.join('\n');
+    assert.match(text, /OPEN_REGISTRATION=true and ENGRAM_OAUTH_REGISTRATION_TOKEN contradict/);
+    assert.match(text, /GRANT_MAX_DAYS=30 is shorter than ENGRAM_OAUTH_REFRESH_TOKEN_DAYS=60/);
+    assert.match(text, /PRIVATE_HOSTS: "10.0.0.0\/40" is not a host name/);
+    assert.match(text, /PRIVATE_HOSTS: "http:\/\/x" is not a host name/);
+    assert.equal(problems.length, 4, text);
   });
 
   it('reads the MCP stream cap and legacy listing, and names bad values', () => {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { CronExpressionParser } from 'cron-parser';
@@ -190,9 +191,23 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
     enabled: read.boolean('ENGRAM_OAUTH_ENABLED', false),
     password: read.raw('ENGRAM_OAUTH_PASSWORD'),
     registrationToken: read.raw('ENGRAM_OAUTH_REGISTRATION_TOKEN'),
+    openRegistration: read.boolean('ENGRAM_OAUTH_OPEN_REGISTRATION', false),
+    metadataDocuments: read.boolean('ENGRAM_OAUTH_METADATA_DOCUMENTS', true),
+    metadataPrivateHosts: readPrivateHosts(read),
     accessTokenSeconds: read.integer('ENGRAM_OAUTH_ACCESS_TOKEN_SECONDS', 3600, 60, 86_400),
     refreshTokenDays: read.integer('ENGRAM_OAUTH_REFRESH_TOKEN_DAYS', 30, 1, 365),
+    grantMaxDays: read.integer('ENGRAM_OAUTH_GRANT_MAX_DAYS', 90, 1, 3650),
   };
+  if (config.openRegistration && config.registrationToken !== undefined) {
+    read.errors.push(
+      'ENGRAM_OAUTH_OPEN_REGISTRATION=true and ENGRAM_OAUTH_REGISTRATION_TOKEN contradict each other; set one',
+    );
+  }
+  if (config.grantMaxDays < config.refreshTokenDays) {
+    read.errors.push(
+      `ENGRAM_OAUTH_GRANT_MAX_DAYS=${config.grantMaxDays} is shorter than ENGRAM_OAUTH_REFRESH_TOKEN_DAYS=${config.refreshTokenDays}; a refresh token cannot outlive its approval`,
+    );
+  }
   if (config.password !== undefined && config.password.length < 12) {
     read.errors.push('ENGRAM_OAUTH_PASSWORD is too short; use at least 12 characters');
   }
@@ -220,6 +235,30 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
     }
   }
   return config;
+}
+
+/** Hostnames, addresses or CIDR ranges (`intranet.example.com, 10.1.0.0/16`), each checked for shape. */
+function readPrivateHosts(read: EnvReader): string[] {
+  const name = 'ENGRAM_OAUTH_METADATA_PRIVATE_HOSTS';
+  const entries = (read.raw('ENGRAM_OAUTH_METADATA_PRIVATE_HOSTS') ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (!isHostOrRange(entry)) {
+      read.errors.push(`${name}: "${entry}" is not a host name, an IP address or a CIDR range (e.g. 10.1.0.0/16)`);
+    }
+  }
+  return entries;
+}
+
+function isHostOrRange(entry: string): boolean {
+  const [address, prefix, extra] = entry.split('/');
+  if (extra !== undefined) return false;
+  const version = isIP(address);
+  if (prefix !== undefined)
+    return version !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+  return version !== 0 || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(address);
 }
 
 function readRedisUrl(read: EnvReader): string | undefined {

@@ -59,8 +59,16 @@ export interface OAuthConfig {
   password?: string;
   /** When set, dynamic client registration needs it as a Bearer token (RFC 7591 initial access token). */
   registrationToken?: string;
+  /** Dynamic client registration open to anyone (ENGRAM_OAUTH_OPEN_REGISTRATION); off by default. */
+  openRegistration: boolean;
+  /** Clients may identify with an https client_id naming their metadata document (CIMD). */
+  metadataDocuments: boolean;
+  /** Hosts and CIDR ranges metadata documents may be fetched from although private or loopback. */
+  metadataPrivateHosts: string[];
   accessTokenSeconds: number;
   refreshTokenDays: number;
+  /** Absolute lifetime of one approval: refresh tokens stop working this long after the consent. */
+  grantMaxDays: number;
 }
 
 export interface McpConfig {

@@ -109,6 +109,19 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     if (request.lastEventId !== undefined) this.replay(subscriber, request.lastEventId);
   }
 
+  /**
+   * The kept events a stream with `filter` would be sent, newest first (at most `limit`), and the id to
+   * resume a stream from so that nothing between this answer and the stream is missed.
+   */
+  recent(filter: EventFilter, limit: number): { events: EngramEvent[]; resumeFrom: number } {
+    const { events } = this.ring.after(0);
+    const admitted: EngramEvent[] = [];
+    for (let i = events.length - 1; i >= 0 && admitted.length < limit; i--) {
+      if (matchesFilter(events[i], filter)) admitted.push(events[i]);
+    }
+    return { events: admitted, resumeFrom: this.lastDeliveredId };
+  }
+
   get openStreams(): number {
     return this.subscribers.size;
   }

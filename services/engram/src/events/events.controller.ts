@@ -2,9 +2,15 @@ import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { currentNamespace } from '../auth/request-context';
-import { ApiErrors } from '../common/api-schema.decorators';
+import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { EventStreamInput, EventStreamQuery, parseLastEventIdHeader } from './events.dto';
+import {
+  EventStreamInput,
+  EventStreamQuery,
+  parseLastEventIdHeader,
+  RecentEventsInput,
+  RecentEventsQuery,
+} from './events.dto';
 import { EventStreamService } from './event-stream.service';
 
 const SSE_HEADERS = {
@@ -19,6 +25,18 @@ const SSE_HEADERS = {
 @Controller('api')
 export class EventsController {
   constructor(private readonly streams: EventStreamService) {}
+
+  @Get('events/recent')
+  @ApiOperation({
+    summary:
+      "The events this server still keeps for replay (this namespace's, newest first) and the id to resume a stream from",
+  })
+  @ApiZodQuery(RecentEventsQuery)
+  @ApiErrors(400, 401)
+  recent(@Query(new ZodValidationPipe(RecentEventsQuery, 'query')) query: RecentEventsInput) {
+    const { events, resumeFrom } = this.streams.recent({ namespace: currentNamespace() }, query.limit);
+    return { events, last_event_id: resumeFrom };
+  }
 
   @Get(['events/stream', 'events'])
   @ApiOperation({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidInput } from '../common/domain-errors';
-import { TagsInput } from '../memories/memory.dto';
+import { queryInteger, TagsInput } from '../memories/memory.dto';
 import { ENGRAM_EVENT_TYPES } from './engram-event';
 import { FRAME_STYLES } from './sse-frames';
 
@@ -46,3 +46,8 @@ export function parseLastEventIdHeader(value: string | undefined): number | unde
     issues: [{ path: 'Last-Event-ID', message: parsed.error.issues[0].message }],
   });
 }
+
+export const RecentEventsQuery = z.strictObject({
+  limit: queryInteger(1, 500, 100).describe('Events to return, newest first (1-500)'),
+});
+export type RecentEventsInput = z.output<typeof RecentEventsQuery>;

@@ -18,8 +18,11 @@ export class MemoryEvents {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  created(memory: MemoryRecord): void {
-    this.bus.publish('memory_created', this.summary(memory), memory.namespace);
+  /** `restored`: the memory came back from the trash rather than being stored anew. */
+  created(memory: MemoryRecord, { restored = false } = {}): void {
+    const payload = this.summary(memory);
+    if (restored) payload.restored = true;
+    this.bus.publish('memory_created', payload, memory.namespace);
   }
 
   /** `previousHash` names the memory before an edit that changed its content (and so its hash). */

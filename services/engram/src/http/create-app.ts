@@ -6,13 +6,14 @@ import { registerAuthHook } from '../auth/auth.hook';
 import { Authenticator } from '../auth/authenticator';
 import { registerFormBodyParser } from '../oauth/form-body.parser';
 import { registerImportUploadParser } from '../importers/import-upload.parser';
-import { OAUTH_OPEN_PATHS, RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
+import { mcpUnauthorized } from '../oauth/bearer-challenge';
+import { OAUTH_DISCOVERY_PATHS, OAUTH_OPEN_PATHS, RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
 import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
 import { registerJsonBodyParser } from './json-body.parser';
-import { setUpOpenApi } from './openapi';
+import { DOCS_PAGE_PATHS, setUpOpenApi } from './openapi';
 import { registerRequestObserver } from './request-observer.hook';
 import { requestId } from './request-id';
 import { ENGRAM_VERSION } from '../common/version';
@@ -26,11 +27,37 @@ const LOG_LEVELS = {
 
 export function createLogger(config: AppConfig, { stderrOnly = false } = {}): LoggerService {
   const options = { json: true, logLevels: [...LOG_LEVELS[config.log.level]] };
-  return stderrOnly ? new StderrLogger('Engram', options) : new ConsoleLogger('Engram', options);
+  return stderrOnly ? new StderrLogger('Engram', options) : new EngramLogger('Engram', options);
+}
+
+/**
+ * Nest's own start-up narration (a line per module and per route, ~75 in all) goes to debug, so info
+ * level says only what an operator needs: warnings, the database, and the ready line with the URLs.
+ */
+const NEST_START_UP_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
+class EngramLogger extends ConsoleLogger {
+  override log(message: unknown, ...optionalParams: unknown[]): void {
+    const context = optionalParams.at(-1);
+    if (typeof context === 'string' && NEST_START_UP_CONTEXTS.has(context)) super.debug(message, ...optionalParams);
+    else super.log(message, ...optionalParams);
+  }
+
+  /** A busy port is reported by runApi as one line with what to do; Nest's stack trace would bury it. */
+  override error(message: unknown, ...optionalParams: unknown[]): void {
+    if (optionalParams.at(-1) === 'NestApplication' && String(message).includes('EADDRINUSE')) return;
+    super.error(message, ...optionalParams);
+  }
 }
 
 /** For `engram mcp` over stdio, where stdout carries only protocol messages. */
-class StderrLogger extends ConsoleLogger {
+class StderrLogger extends EngramLogger {
   protected override printMessages(
     messages: unknown[],
     context?: string,
@@ -82,8 +109,13 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
   registerAuthHook(fastify, config, app.get(Authenticator), {
     publicFiles: dashboard.map((asset) => asset.path),
-    openPaths: config.oauth.enabled ? OAUTH_OPEN_PATHS : [],
-    resourceMetadataUrl: config.oauth.enabled ? `${config.publicUrl}${RESOURCE_METADATA_PATH}` : undefined,
+    // With OAuth off the discovery documents answer 404 to anyone, so MCP clients learn at once that
+    // this server takes API keys instead of starting an OAuth flow it cannot finish.
+    openPaths: [...DOCS_PAGE_PATHS, ...(config.oauth.enabled ? OAUTH_OPEN_PATHS : OAUTH_DISCOVERY_PATHS)],
+    unauthorized: config.oauth.enabled
+      ? (path, presented) =>
+          path === '/mcp' ? mcpUnauthorized(`${config.publicUrl}${RESOURCE_METADATA_PATH}`, presented) : undefined
+      : undefined,
   });
   registerDashboard(fastify, dashboard);
   registerRequestObserver(fastify, app.get(EngramMetrics));

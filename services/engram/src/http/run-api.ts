@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfig } from '../config/config.loader';
 import { AppConfig } from '../config/config.types';
+import { Authenticator } from '../auth/authenticator';
 import { createApp, createLogger } from './create-app';
 import { decideBindAddress } from './bind-address';
 
@@ -15,16 +18,41 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   const logger = createLogger(config);
   const bind = decideBindAddress(config);
   if (bind.warning) logger.warn(bind.warning, 'Startup');
+  const database = resolve(config.storage.sqlitePath);
+  if (config.storage.sqlitePath !== ':memory:' && !existsSync(database)) {
+    logger.log({ msg: 'No database yet: creating a new, empty one', database }, 'Startup');
+  }
   let app: NestFastifyApplication;
   try {
     app = await createApp(config, logger);
     await app.listen({ host: bind.host, port: config.http.port });
   } catch (error) {
-    logger.error((error as Error).message, 'Startup');
-    return 1;
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      logger.error((error as Error).message, 'Startup');
+      return 1;
+    }
+    process.stderr.write(
+      `engram: port ${config.http.port} on ${bind.host} is in use (another Engram?); stop it or choose another port with MCP_HTTP_PORT or --port\n`,
+    );
+    return 69; // EX_UNAVAILABLE
   }
-  logger.log({ msg: 'Engram ready', url: await app.getUrl(), database: config.storage.sqlitePath }, 'Startup');
+  logger.log(readyLine(await app.getUrl(), app.get(Authenticator).credentialsRequired(), database), 'Startup');
   return closeOnSignals(app, logger);
+}
+
+/** The one line that says the server is up: where to go, and whether it asks for keys. */
+function readyLine(url: string, keyed: boolean, database: string) {
+  const base = url.replace('://[::1]', '://localhost').replace('://127.0.0.1', '://localhost');
+  return {
+    msg: 'Engram ready',
+    mode: keyed
+      ? 'keyed: every request needs an API key'
+      : 'keyless: loopback only, no key needed until the first key is created',
+    dashboard: `${base}/`,
+    mcp: `${base}/mcp`,
+    api_docs: `${base}/api/docs`,
+    database,
+  };
 }
 
 /** Loads the configuration, or prints every problem (one per line) to stderr and returns undefined. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queryInteger } from '../memories/memory.dto';
 import { IMPORT_SOURCES } from './import.types';
 
 const SOURCE = z
@@ -32,3 +33,11 @@ export const ImportPathBody = ImportUploadFields.extend({
 export type ImportPathInput = z.output<typeof ImportPathBody>;
 
 export const ImportJobIdParam = z.string().regex(/^[\w:.-]{1,200}$/, 'a job id');
+
+/** How many of the most recent jobs the import history looks through. */
+export const IMPORT_HISTORY_SCAN = 200;
+
+export const ImportHistoryQuery = z.strictObject({
+  limit: queryInteger(1, 100, 20).describe('Import jobs to return, newest first (1-100)'),
+});
+export type ImportHistoryInput = z.output<typeof ImportHistoryQuery>;

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { join } from 'node:path';
-import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
+import { namespaceDirectory } from '../agent/memory-dir/memory-directory.repository';
 import { MEMORY_DIR_LOCK } from '../agent/namespace-lock';
 import { runInContext } from '../auth/request-context';
 import { DomainError, MemoryNotFound } from '../common/domain-errors';
@@ -237,7 +236,7 @@ export class ImportService {
     job: JobContext,
     summary: ImportSummary,
   ) {
-    const directory = new MemoryDirectoryRepository(join(this.config.memoryDir, data.namespace));
+    const directory = namespaceDirectory(this.config.memoryDir, data.namespace);
     await this.memoryDirLock.run(data.namespace, async () => {
       if (!data.dryRun) await directory.ensureRoot();
       const target = new MemoryDirTarget(directory, importer as Importer & { memoryDirFolder: string }, data.dryRun);

@@ -176,6 +176,14 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.equal((await api.request('GET', '/api/memories?tag=markdown', as(team))).body.total, 0);
     assert.equal((await api.request('GET', '/api/memories', as(team))).body.total, 1);
     assert.equal((await admin('GET', `/api/import/${job.id}`)).status, 404, 'another namespace does not see the job');
+    const history = await api.request('GET', '/api/import', as(team));
+    assert.deepEqual(
+      history.body.jobs.map((entry: { id: string; state: string }) => [entry.id, entry.state]),
+      [[job.id, 'completed']],
+    );
+    const ownHistory = (await admin('GET', '/api/import?limit=100')).body.jobs;
+    assert.ok(ownHistory.length > 0 && !ownHistory.some((entry: { id: string }) => entry.id === job.id));
+    assert.equal((await admin('GET', '/api/import?limit=0')).status, 400);
   });
 
   it('imports a folder by path inside ENGRAM_IMPORT_DIR and refuses any path leading outside it', async () => {

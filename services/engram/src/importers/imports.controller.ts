@@ -3,13 +3,22 @@ import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestj
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { currentNamespace } from '../auth/request-context';
-import { ApiErrors } from '../common/api-schema.decorators';
+import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
 import { ContentTooLarge, InvalidInput } from '../common/domain-errors';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { JobNotFound } from '../jobs/job.errors';
 import { ImportJobData, JobName } from '../jobs/job.types';
-import { ImportJobIdParam, ImportPathBody, ImportPathInput, ImportUploadFields, ImportUploadInput } from './import.dto';
+import {
+  IMPORT_HISTORY_SCAN,
+  ImportHistoryInput,
+  ImportHistoryQuery,
+  ImportJobIdParam,
+  ImportPathBody,
+  ImportPathInput,
+  ImportUploadFields,
+  ImportUploadInput,
+} from './import.dto';
 import { ImportUploadRepository } from './import-upload.repository';
 import { IMPORTERS } from './importer-registry';
 
@@ -40,6 +49,20 @@ export class ImportsController {
         memory_dir: importer.memoryDirFolder !== undefined,
       })),
     };
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: `Import history of this namespace: its import jobs among the ${IMPORT_HISTORY_SCAN} most recent jobs, newest first`,
+  })
+  @ApiZodQuery(ImportHistoryQuery)
+  @ApiErrors(400, 401, 503)
+  async history(@Query(new ZodValidationPipe(ImportHistoryQuery, 'query')) query: ImportHistoryInput) {
+    const namespace = currentNamespace();
+    const jobs = (await this.queue.list(IMPORT_HISTORY_SCAN))
+      .filter((job) => job.name === JobName.Import && (job.data as ImportJobData).namespace === namespace)
+      .slice(0, query.limit);
+    return { jobs };
   }
 
   @Post()

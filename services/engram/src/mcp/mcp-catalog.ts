@@ -3,9 +3,7 @@ import type { CallToolResult, ServerContext, StandardSchemaWithJSON, Tool } from
 import { McpServer } from '@modelcontextprotocol/server';
 import { ZodError } from 'zod';
 import { AgentService } from '../agent/agent.service';
-import { currentContext } from '../auth/request-context';
-import { grants, Scope } from '../auth/scopes';
-import { DomainError, Forbidden } from '../common/domain-errors';
+import { DomainError } from '../common/domain-errors';
 import { isDatabaseBusy, toErrorResponse } from '../common/error-response';
 import { ENGRAM_VERSION } from '../common/version';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
@@ -16,6 +14,7 @@ import { SearchService } from '../search/search.service';
 import { annotationsFor, McpJsonTextTool, McpTool, ToolCallContext } from './mcp-tool';
 import { registerMemoryResources } from './mcp-resources';
 import { portableSchema } from './portable-schema';
+import { requireScope } from './mcp-scope';
 import { agentTools } from './tools/agent.tools';
 import { connectorTools } from './tools/connector.tools';
 import { legacyTools } from './tools/legacy.tools';
@@ -145,14 +144,6 @@ export class McpCatalog {
     if (outcome === 'rejected') return (error as Error).message;
     this.logger.error({ msg: 'MCP tool failed', tool, error: (error as Error).stack ?? String(error) });
     return `${tool} failed on the server; the error is in the server log`;
-  }
-}
-
-/** Tools need scopes by their annotations: read-only ones `read`, the others `write`. */
-function requireScope(tool: string, needed: Scope): void {
-  const { principal } = currentContext();
-  if (!grants(principal.scopes, needed)) {
-    throw new Forbidden(`${tool} needs the "${needed}" scope; the credential has: ${principal.scopes.join(', ')}`);
   }
 }
 

@@ -14,6 +14,7 @@ const UNIFIED = [
   'memory_get',
   'memory_update',
   'memory_delete',
+  'memory_restore',
   'memory_health',
   'memory_stats',
   'memory_store_session',
@@ -128,6 +129,17 @@ function describeCatalog(kind: ClientKind) {
         const gone = await callTool(client, 'memory_get', { content_hash: rewritten.structured.content_hash });
         assert.equal(gone.isError, true);
         assert.match(gone.text, /No memory with content_hash/);
+
+        const restored = await callTool(client, 'memory_restore', {
+          content_hash: rewritten.structured.content_hash,
+        });
+        assert.notEqual(restored.isError, true, restored.text);
+        assert.equal(restored.structured.memory.content, 'The staging database runs PostgreSQL 17 on port 5433');
+        const back = await callTool(client, 'memory_get', { content_hash: rewritten.structured.content_hash });
+        assert.deepEqual(back.structured.memory.tags, ['db', 'infra']);
+        const twice = await callTool(client, 'memory_restore', { content_hash: rewritten.structured.content_hash });
+        assert.equal(twice.isError, true);
+        assert.match(twice.text, /No deleted memory with content_hash .* in the trash/);
       });
 
       it('lifts tags and type given inside metadata (MCP Memory Service unified format)', async () => {

@@ -2,11 +2,18 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
 import { MemoryNotFound, InvalidInput } from '../common/domain-errors';
 import { MAX_PAGE_SIZE } from '../memories/memory.dto';
 import { toMemoryView } from '../memories/memory.view';
+import { requireScope } from './mcp-scope';
 import { ToolDeps } from './tools/tool-deps';
 
 const json = (uri: URL, value: unknown) => ({
   contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(value, null, 2) }],
 });
+
+/** Resources are read like read-only tools: the credential needs the `read` scope. */
+const readable = (uri: URL, view: () => unknown) => {
+  requireScope(uri.href, 'read');
+  return json(uri, view());
+};
 
 /** Read-only views of the store for clients that browse resources: stats, tags, recent memories, one memory. */
 export function registerMemoryResources(server: McpServer, deps: ToolDeps): void {
@@ -14,14 +21,14 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
     'stats',
     'memory://stats',
     { title: 'Memory statistics', description: 'Counts, storage and embedding model', mimeType: 'application/json' },
-    (uri) => json(uri, deps.status.report()),
+    (uri) => readable(uri, () => deps.status.report()),
   );
 
   server.registerResource(
     'tags',
     'memory://tags',
     { title: 'Tags', description: 'Every tag with the number of memories carrying it', mimeType: 'application/json' },
-    (uri) => json(uri, { tags: deps.memories.tags() }),
+    (uri) => readable(uri, () => ({ tags: deps.memories.tags() })),
   );
 
   server.registerResource(
@@ -33,6 +40,7 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
       mimeType: 'application/json',
     },
     (uri, { n }) => {
+      requireScope(uri.href, 'read');
       const count = Number(n);
       if (!/^\d+$/.test(String(n)) || count < 1 || count > MAX_PAGE_SIZE) {
         throw new InvalidInput(`memory://recent/{n}: n must be an integer from 1 to ${MAX_PAGE_SIZE}`);
@@ -47,6 +55,7 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
     new ResourceTemplate('memory://{hash}', { list: undefined }),
     { title: 'A memory', description: 'One memory by its content_hash', mimeType: 'application/json' },
     (uri, { hash }) => {
+      requireScope(uri.href, 'read');
       const id = String(hash).toLowerCase();
       if (!/^[0-9a-f]{64}$/.test(id)) throw new MemoryNotFound(String(hash));
       return json(uri, toMemoryView(deps.memories.get(id)));

@@ -11,11 +11,13 @@ import {
   StoreMemoryBody,
   StoreMemoryInput,
   TagsInput,
+  TrashInput,
+  TrashQuery,
   UpdateMemoryBody,
   UpdateMemoryInput,
 } from './memory.dto';
 import { MemoryService } from './memory.service';
-import { MEMORY_VIEW_SCHEMA, MemoryView, toMemoryPageView, toMemoryView } from './memory.view';
+import { MEMORY_VIEW_SCHEMA, MemoryView, toDeletedMemoryView, toMemoryPageView, toMemoryView } from './memory.view';
 
 const hashPipe = new ZodValidationPipe(ContentHashParam, 'path');
 const agentTagPipe = new ZodValidationPipe(TagsInput.optional(), 'path');
@@ -71,6 +73,47 @@ export class MemoriesController {
   @ApiErrors(400, 401, 422)
   list(@Query(new ZodValidationPipe(ListMemoriesQuery, 'query')) query: ListMemoriesInput) {
     return toMemoryPageView(this.memories.list(query));
+  }
+
+  @Get('trash')
+  @ApiOperation({
+    summary: 'The trash: soft-deleted memories (each text once), most recently deleted first, with deleted_at',
+  })
+  @ApiZodQuery(TrashQuery)
+  @ApiErrors(400, 401)
+  trash(@Query(new ZodValidationPipe(TrashQuery, 'query')) query: TrashInput) {
+    return toMemoryPageView(this.memories.trash(query.page, query.page_size), toDeletedMemoryView);
+  }
+
+  @Get('trash/:hash')
+  @ApiOperation({ summary: 'One memory in the trash by content_hash' })
+  @ApiErrors(400, 401, 404)
+  getDeleted(@Param('hash', hashPipe) hash: string) {
+    return toDeletedMemoryView(this.memories.getDeleted(hash));
+  }
+
+  @Delete('trash/:hash')
+  @ApiOperation({ summary: 'Delete a memory in the trash for good' })
+  @ApiErrors(400, 401, 404)
+  purge(@Param('hash', hashPipe) hash: string) {
+    this.memories.purge(hash);
+    return { success: true, message: 'Memory deleted for good', content_hash: hash };
+  }
+
+  @Post(':hash/restore')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Restore a memory from the trash (re-embedded); 409 with the live memory when its content is live again',
+  })
+  @ApiErrors(400, 401, 404, 409, 503)
+  async restore(@Param('hash', hashPipe) hash: string) {
+    const memory = await this.memories.restore(hash);
+    return {
+      success: true,
+      message: 'Memory restored',
+      content_hash: memory.contentHash,
+      memory: toMemoryView(memory),
+    };
   }
 
   @Get(':hash')

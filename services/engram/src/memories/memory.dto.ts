@@ -89,7 +89,7 @@ export const ContentHashParam = z
   .transform((hash) => hash.toLowerCase());
 
 /** Query-string integers: digits only, so "1e3", "-1" and "abc" are refused rather than coerced. */
-const queryInteger = (min: number, max: number, fallback: number) =>
+export const queryInteger = (min: number, max: number, fallback: number) =>
   z
     .string()
     .regex(/^\d+$/, `expected an integer from ${min} to ${max}`)
@@ -124,6 +124,12 @@ export const ListMemoriesQuery = z.strictObject({
   order: z.enum(['newest', 'oldest']).default('newest'),
 });
 export type ListMemoriesInput = z.output<typeof ListMemoriesQuery>;
+
+export const TrashQuery = z.strictObject({
+  page: queryInteger(1, 1_000_000, 1),
+  page_size: queryInteger(1, MAX_PAGE_SIZE, 10),
+});
+export type TrashInput = z.output<typeof TrashQuery>;
 
 export const DeleteMemoryQuery = z.strictObject({
   hard: queryBoolean.default(false).describe('true: remove the row for good; default: soft delete'),

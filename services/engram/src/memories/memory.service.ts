@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { currentNamespace } from '../auth/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { ContentTooLarge, DuplicateContent, MemoryNotFound } from '../common/domain-errors';
+import { ContentTooLarge, DuplicateContent, MemoryNotFound, NotFound } from '../common/domain-errors';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryEvents } from '../events/memory-events';
+import { MS_PER_DAY } from '../search/time-expression/civil-date';
+import { ZonedCalendar } from '../search/time-expression/zoned-calendar';
 import { resolveTimeFilter } from '../search/time-filter';
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../storage/memory.record';
 import { MemoryRepository } from '../storage/memory.repository';
@@ -175,6 +177,52 @@ export class MemoryService {
     return memory;
   }
 
+  /** The namespace's trash, a page at a time: each deleted text once, most recently deleted first. */
+  trash(page: number, pageSize: number): MemoryPage {
+    const namespace = currentNamespace();
+    const total = this.memories.countDeleted(namespace);
+    const offset = (page - 1) * pageSize;
+    const memories = offset < total ? this.memories.listDeleted(namespace, offset, pageSize) : [];
+    return {
+      memories,
+      total,
+      page,
+      pageSize,
+      hasMore: offset + memories.length < total,
+      totalPages: Math.ceil(total / pageSize),
+    };
+  }
+
+  getDeleted(hash: string): MemoryRecord {
+    const memory = this.memories.findDeletedByHash(currentNamespace(), hash);
+    if (!memory) throw new NotFound(`No deleted memory with content_hash ${hash} in the trash`);
+    return memory;
+  }
+
+  /**
+   * Brings a memory back from the trash (re-embedded: deleting dropped its vector). When the same content
+   * is live again, the restore is refused with that memory, as a second store would be.
+   */
+  async restore(hash: string): Promise<MemoryRecord> {
+    const tombstone = this.getDeleted(hash);
+    const live = this.memories.findLiveByHash(tombstone.namespace, hash);
+    if (live) throw liveAgain(live);
+    const embedding = await this.embeddings.embedOne(tombstone.content);
+    const outcome = this.memories.restoreDeleted(tombstone.id, tombstone.namespace, embedding, Date.now());
+    if (outcome === 'gone') throw new NotFound(`No deleted memory with content_hash ${hash} in the trash`);
+    if ('clash' in outcome) throw liveAgain(outcome.clash);
+    this.events.created(outcome.restored, { restored: true });
+    return outcome.restored;
+  }
+
+  /** Deletes a memory in the trash for good (every deletion of that text). */
+  purge(hash: string): MemoryRecord {
+    const tombstone = this.getDeleted(hash);
+    this.memories.purgeDeleted(tombstone.namespace, hash);
+    this.events.deleted(tombstone, true);
+    return tombstone;
+  }
+
   /**
    * Soft-deletes the live memories a filter admits, oldest first, at most MAX_FILTER_DELETE per call
    * (the rest stay for the next call); with `dryRun` only reports what would go.
@@ -185,6 +233,24 @@ export class MemoryService {
     const selected = this.memories.list(filter, 0, MAX_FILTER_DELETE, 'oldest');
     if (!dryRun) for (const memory of selected) this.delete(memory.contentHash, false);
     return { matched, selected: selected.map((memory) => memory.contentHash), remaining: matched - selected.length };
+  }
+
+  /**
+   * Live memories by the calendar day (ENGRAM_TIMEZONE) they were created, for the last `days` days
+   * including today, and how many are older: enough to chart the total over time.
+   */
+  createdPerDay(days: number, now = Date.now()): { before: number; days: { day: string; created: number }[] } {
+    const calendar = new ZonedCalendar(this.config.search.timeZone);
+    const today = calendar.wallTime(now).day;
+    const namespace = currentNamespace();
+    const starts = Array.from({ length: days + 1 }, (_, i) => calendar.epochMs(today - days + 1 + i));
+    return {
+      before: this.memories.count({ namespace, createdBeforeMs: starts[0] }),
+      days: starts.slice(0, days).map((start, i) => ({
+        day: new Date((today - days + 1 + i) * MS_PER_DAY).toISOString().slice(0, 10),
+        created: this.memories.count({ namespace, createdFromMs: start, createdBeforeMs: starts[i + 1] }),
+      })),
+    };
   }
 
   tags(): TagCount[] {
@@ -247,6 +313,13 @@ export class MemoryService {
     }
     return metadata;
   }
+}
+
+function liveAgain(live: MemoryRecord): DuplicateContent {
+  return new DuplicateContent('A live memory already has this content; it was not restored', {
+    content_hash: live.contentHash,
+    memory: toMemoryView(live),
+  });
 }
 
 function where(index: number | undefined): string {

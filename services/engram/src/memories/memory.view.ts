@@ -28,10 +28,16 @@ export function toMemoryView(record: MemoryRecord): MemoryView {
   };
 }
 
+/** A memory in the trash: the view plus when it was deleted. */
+export function toDeletedMemoryView(record: MemoryRecord) {
+  const deletedAt = record.deletedAt ?? 0;
+  return { ...toMemoryView(record), deleted_at: deletedAt / 1000, deleted_at_iso: new Date(deletedAt).toISOString() };
+}
+
 /** A page of memories as REST and MCP answer it. */
-export function toMemoryPageView(page: MemoryPage) {
+export function toMemoryPageView(page: MemoryPage, view: (record: MemoryRecord) => MemoryView = toMemoryView) {
   return {
-    memories: page.memories.map(toMemoryView),
+    memories: page.memories.map((record) => view(record)),
     total: page.total,
     page: page.page,
     page_size: page.pageSize,

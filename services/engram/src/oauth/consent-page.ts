@@ -2,6 +2,8 @@ export interface ConsentView {
   requestId: string;
   csrf: string;
   clientName: string;
+  /** The host of a client ID metadata document; undefined for a dynamically registered client. */
+  clientHost?: string;
   redirectUri: string;
   scopes: readonly string[];
   namespace: string;
@@ -30,12 +32,14 @@ export function renderConsentPage(view: ConsentView): string {
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 34rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
   fieldset { border: 1px solid #ccc; border-radius: 6px; margin: 1rem 0; } label { display: block; margin: .4rem 0; }
   input[type=text], input[type=password] { width: 100%; padding: .4rem; box-sizing: border-box; }
-  .error { color: #a00; } .buttons { display: flex; gap: 1rem; } button { padding: .5rem 1.2rem; }
+  .error { color: #a00; } .origin { background: #f4f4f4; padding: .6rem; border-radius: 6px; } .buttons { display: flex; gap: 1rem; } button { padding: .5rem 1.2rem; }
   code { word-break: break-all; }
 </style></head>
 <body>
 <h1>Allow <em>${escapeHtml(view.clientName)}</em> to use your Engram memory?</h1>
-<p>After you approve, it is sent back to <code>${escapeHtml(view.redirectUri)}</code>.</p>
+${clientOrigin(view)}
+<p>After you approve, access is sent to <b>${escapeHtml(redirectHost(view.redirectUri))}</b>:
+<code>${escapeHtml(view.redirectUri)}</code>.${loopbackWarning(view.redirectUri)}</p>
 ${view.error ? `<p class="error" role="alert">${escapeHtml(view.error)}</p>` : ''}
 <form method="post" action="/oauth/authorize">
   <input type="hidden" name="request_id" value="${escapeHtml(view.requestId)}">
@@ -50,6 +54,33 @@ ${view.error ? `<p class="error" role="alert">${escapeHtml(view.error)}</p>` : '
   <button type="submit" name="action" value="deny" formnovalidate>Deny</button></p>
 </form>
 </body></html>`;
+}
+
+/**
+ * Who vouches for the name above: the host serving the client's metadata document, or nobody (a name
+ * a client gave itself when it registered).
+ */
+function clientOrigin(view: ConsentView): string {
+  if (view.clientHost !== undefined) {
+    return `<p class="origin">Client <b>${escapeHtml(view.clientHost)}</b> describes itself as "${escapeHtml(view.clientName)}".
+The host <b>${escapeHtml(view.clientHost)}</b> vouches for this name and its addresses, not Engram: allow it only if you
+are connecting ${escapeHtml(view.clientName)} from ${escapeHtml(view.clientHost)} right now.</p>`;
+  }
+  return `<p class="origin">This client registered itself under that name; Engram cannot check the name. Allow it only
+if you are adding a connector right now and the address below is the one you expect.</p>`;
+}
+
+function redirectHost(uri: string): string {
+  const url = new URL(uri);
+  const web = url.protocol === 'http:' || url.protocol === 'https:';
+  return web ? url.host : `the ${url.protocol.replace(/:$/, '')} app on this device`;
+}
+
+/** A loopback redirect reaches whatever program listens on this computer, not a known site. */
+function loopbackWarning(uri: string): string {
+  const url = new URL(uri);
+  const loopback = url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  return loopback ? ' <b>That is a program on the computer running the browser</b>, not a web site.' : '';
 }
 
 export function renderErrorPage(message: string): string {

@@ -16,7 +16,8 @@ export function registerFormBodyParser(fastify: FastifyInstance, prefixes: reado
         const error = Object.assign(new Error('Unsupported Content-Type: send application/json'), { statusCode: 415 });
         return done(error, undefined);
       }
-      const form: Record<string, string | string[]> = {};
+      // Field names are the sender's: with no prototype, `__proto__` or `constructor` is a field like any other.
+      const form: Record<string, string | string[]> = Object.create(null);
       for (const [name, value] of new URLSearchParams(body as string)) {
         const existing = form[name];
         form[name] = existing === undefined ? value : [existing, value].flat();

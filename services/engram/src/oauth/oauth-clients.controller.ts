@@ -6,7 +6,13 @@ import { ApiErrors } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { OAuthService } from './oauth.service';
 
-const ClientIdParam = z.string().uuid('expected an OAuth client id (UUID)');
+/** A registered client's UUID, or a metadata-document client's https URL (percent-encoded in the path). */
+const ClientIdParam = z
+  .string()
+  .refine(
+    (id) => z.string().uuid().safeParse(id).success || /^https:\/\/[^\s]+$/.test(id),
+    'expected an OAuth client id (a UUID, or the https URL of a client metadata document)',
+  );
 
 /** The operator's view of connectors approved through OAuth, and the way to cut one off. */
 @ApiTags('admin')

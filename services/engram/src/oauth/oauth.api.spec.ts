@@ -10,9 +10,9 @@ import {
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { callTool } from '../testing/mcp-client';
+import { consentInBrowser, oauthPost, startOAuthTestApp } from '../testing/oauth-flow';
 import { OAuthService } from './oauth.service';
-import { freePort } from '../testing/redis-server';
-import { startTestApp, TestApp } from '../testing/test-app';
+import { TestApp } from '../testing/test-app';
 
 const ADMIN_KEY = 'operator-admin-key-0123456789';
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -64,44 +64,16 @@ describe('OAuth 2.1 for MCP connectors', () => {
   let base: string;
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = await startTestApp({
-      MCP_HTTP_PORT: String(port),
-      ENGRAM_PUBLIC_URL: base,
-      ENGRAM_OAUTH_ENABLED: 'true',
-      MCP_API_KEY: ADMIN_KEY,
-    });
+    api = await startOAuthTestApp(ADMIN_KEY, { ENGRAM_OAUTH_OPEN_REGISTRATION: 'true' });
+    base = api.url;
   });
   after(() => api.close());
 
   /** The operator's browser: load the consent page, sign in, approve; returns the redirect's query. */
-  async function consent(
+  const consent = (
     authorizationUrl: URL,
-    choices: { credential?: string; scopes?: string[]; namespace?: string; action?: string } = {},
-  ): Promise<{ status: number; params: URLSearchParams; html: string }> {
-    const page = await fetch(authorizationUrl);
-    const html = await page.text();
-    assert.equal(page.status, 200, html);
-    assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
-    const requestId = /name="request_id" value="([^"]+)"/.exec(html)![1];
-    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1];
-    const form = new URLSearchParams({
-      request_id: requestId,
-      csrf,
-      action: choices.action ?? 'approve',
-      credential: choices.credential ?? ADMIN_KEY,
-      namespace: choices.namespace ?? 'default',
-    });
-    for (const scope of choices.scopes ?? ['read', 'write']) form.append('scope', scope);
-    const answer = await fetch(`${base}/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
-    const location = answer.headers.get('location');
-    return {
-      status: answer.status,
-      params: location ? new URL(location).searchParams : new URLSearchParams(),
-      html: await answer.text(),
-    };
-  }
+    choices: { credential?: string; scopes?: string[]; namespace?: string; action?: 'approve' | 'deny' } = {},
+  ) => consentInBrowser(base, authorizationUrl, { credential: ADMIN_KEY, ...choices });
 
   async function connectWithOAuth(provider: TestConnector, choices = {}): Promise<Client> {
     const first = new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: provider });
@@ -116,10 +88,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
     return client;
   }
 
-  async function tokenRequest(form: Record<string, string>) {
-    const response = await fetch(`${base}/oauth/token`, { method: 'POST', body: new URLSearchParams(form) });
-    return { status: response.status, body: (await response.json()) as any };
-  }
+  const tokenRequest = (form: Record<string, string>) => oauthPost(`${base}/oauth/token`, form);
 
   it('publishes protected-resource and authorization-server metadata, and points 401s from /mcp at them', async () => {
     const resource = (await (await fetch(`${base}/.well-known/oauth-protected-resource/mcp`)).json()) as any;
@@ -137,7 +106,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
     assert.equal(unauthorized.status, 401);
     assert.equal(
       unauthorized.headers.get('www-authenticate'),
-      `Bearer resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`,
+      `Bearer resource_metadata="${base}/.well-known/oauth-protected-resource/mcp", scope="read write"`,
     );
   });
 
@@ -286,19 +255,14 @@ describe('OAuth 2.1 for MCP connectors', () => {
     const unknown = await fetch(`${base}/oauth/authorize?client_id=nope&response_type=code`, { redirect: 'manual' });
     assert.equal(unknown.status, 400);
 
+    // This client was never approved: its bad requests get the error page too (RFC 9700 §4.11.2).
     const noPkce = await fetch(
       `${base}/oauth/authorize?client_id=${registered.client_id}&redirect_uri=${encodeURIComponent('https://connector.example.com/callback')}&response_type=code&state=s1`,
       { redirect: 'manual' },
     );
-    assert.equal(noPkce.status, 303);
-    const location = new URL(noPkce.headers.get('location')!);
-    assert.equal(location.searchParams.get('error'), 'invalid_request');
-    assert.equal(location.searchParams.get('state'), 's1');
-    const admin = await fetch(
-      `${base}/oauth/authorize?${query('https://connector.example.com/callback')}&scope=admin`,
-      { redirect: 'manual' },
-    );
-    assert.equal(new URL(admin.headers.get('location')!).searchParams.get('error'), 'invalid_scope');
+    assert.equal(noPkce.status, 400);
+    assert.equal(noPkce.headers.get('location'), null);
+    assert.match(await noPkce.text(), /PKCE is required/);
   });
 
   it('refuses registrations with unsafe redirect URIs', async () => {

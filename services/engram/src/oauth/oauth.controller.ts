@@ -8,16 +8,27 @@ import { isNamespace } from '../auth/namespace';
 import { DEFAULT_NAMESPACE } from '../auth/request-context';
 import { grants, Scope } from '../auth/scopes';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { presentedClient } from './client-credentials';
 import { renderConsentPage, renderErrorPage } from './consent-page';
 import { OAuthError } from './oauth.errors';
-import { AuthorizationRequest, OAUTH_SCOPES, OAuthService } from './oauth.service';
+import { OAUTH_SCOPES } from './oauth-scopes';
+import { AuthorizationRequest, AuthorizationTarget, OAuthService } from './oauth.service';
 import { PendingConsents } from './pending-consents';
 
-/** Paths the auth hook leaves open when OAuth is on: discovery, registration, consent, tokens. */
-export const OAUTH_OPEN_PATHS = [
+/**
+ * Where MCP clients look for OAuth (RFC 9728, RFC 8414, OpenID discovery). Always open: with OAuth off
+ * they answer 404, which tells a client to use an API key rather than start an OAuth flow.
+ */
+export const OAUTH_DISCOVERY_PATHS = [
   '/.well-known/oauth-protected-resource',
   '/.well-known/oauth-protected-resource/mcp',
   '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+];
+
+/** Paths the auth hook leaves open when OAuth is on: discovery, registration, consent, tokens. */
+export const OAUTH_OPEN_PATHS = [
+  ...OAUTH_DISCOVERY_PATHS,
   '/oauth/register',
   '/oauth/authorize',
   '/oauth/token',
@@ -44,15 +55,18 @@ export class OAuthController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  @Get(['.well-known/oauth-protected-resource', '.well-known/oauth-protected-resource/mcp'])
+  /**
+   * RFC 9728: the metadata at the root describes the resource the root names (the server's origin, §3.3);
+   * the one with the /mcp suffix describes the MCP endpoint, the resource tokens are issued for.
+   */
+  @Get('.well-known/oauth-protected-resource')
+  rootProtectedResource() {
+    return this.protectedResourceMetadata(this.oauth.issuer);
+  }
+
+  @Get('.well-known/oauth-protected-resource/mcp')
   protectedResource() {
-    return {
-      resource: this.oauth.resource,
-      authorization_servers: [this.oauth.issuer],
-      scopes_supported: OAUTH_SCOPES,
-      bearer_methods_supported: ['header'],
-      resource_name: 'Engram memory',
-    };
+    return this.protectedResourceMetadata(this.oauth.resource);
   }
 
   @Get('.well-known/oauth-authorization-server')
@@ -63,7 +77,7 @@ export class OAuthController {
       issuer: base,
       authorization_endpoint: `${base}/oauth/authorize`,
       token_endpoint: `${base}/oauth/token`,
-      registration_endpoint: `${base}/oauth/register`,
+      ...(this.oauth.registrationEnabled ? { registration_endpoint: `${base}/oauth/register` } : {}),
       revocation_endpoint: `${base}/oauth/revoke`,
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
@@ -72,6 +86,7 @@ export class OAuthController {
       revocation_endpoint_auth_methods_supported: methods,
       scopes_supported: OAUTH_SCOPES,
       authorization_response_iss_parameter_supported: true,
+      client_id_metadata_document_supported: this.oauth.metadataDocumentsEnabled,
     };
   }
 
@@ -79,8 +94,15 @@ export class OAuthController {
   async register(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.answer(reply, () => {
       this.throttle(request);
-      const gate = this.config.oauth.registrationToken;
-      if (gate !== undefined && !sameSecret(bearerOf(request), gate)) {
+      const { openRegistration, registrationToken } = this.config.oauth;
+      if (!this.oauth.registrationEnabled) {
+        throw new OAuthError(
+          'access_denied',
+          'dynamic client registration is closed here: use an https client_id naming a client ID metadata document, or ask the operator',
+          403,
+        );
+      }
+      if (!openRegistration && !sameSecret(bearerOf(request), registrationToken!)) {
         throw new OAuthError('invalid_client', 'registration needs the initial access token as a Bearer token', 401);
       }
       return { status: 201, body: this.oauth.register(request.body) };
@@ -90,21 +112,24 @@ export class OAuthController {
   @Get('oauth/authorize')
   async authorize(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const query = request.query as Record<string, unknown>;
-    let target;
+    let target: AuthorizationTarget;
     try {
-      target = this.oauth.authorizationTarget(query);
+      target = await this.oauth.authorizationTarget(query);
     } catch (error) {
-      return this.page(reply, 400, renderErrorPage((error as Error).message));
+      if (!(error instanceof OAuthError)) throw error;
+      return this.page(reply, 400, renderErrorPage(error.message));
     }
     let authorization: AuthorizationRequest;
     try {
-      authorization = this.oauth.validateAuthorization(query);
+      authorization = this.oauth.validateAuthorization(target, query);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
+      if (!this.oauth.redirectsErrors(target.client)) return this.page(reply, 400, renderErrorPage(error.message));
       return redirect(reply, target.redirectUri, {
         error: error.error,
         error_description: error.description,
         state: query.state,
+        iss: this.oauth.issuer,
       });
     }
     const { requestId, csrf } = this.consents.open(authorization);
@@ -162,8 +187,7 @@ export class OAuthController {
     await this.answer(reply, () => {
       this.throttle(request);
       const form = flatten((request.body ?? {}) as Form);
-      const basic = (request.headers.authorization ?? '').match(/^Basic\s+(.+)$/i)?.[1];
-      return { status: 200, body: this.oauth.token(form, basic) };
+      return { status: 200, body: this.oauth.token(form, presentedClient(form, request.headers.authorization)) };
     });
   }
 
@@ -172,9 +196,19 @@ export class OAuthController {
     await this.answer(reply, () => {
       this.throttle(request);
       const form = flatten((request.body ?? {}) as Form);
-      this.oauth.revoke(form.token, form.client_id);
+      this.oauth.revoke(form.token, presentedClient(form, request.headers.authorization));
       return { status: 200, body: {} };
     });
+  }
+
+  private protectedResourceMetadata(resource: string) {
+    return {
+      resource,
+      authorization_servers: [this.oauth.issuer],
+      scopes_supported: OAUTH_SCOPES,
+      bearer_methods_supported: ['header'],
+      resource_name: 'Engram memory',
+    };
   }
 
   private consentPage(authorization: AuthorizationRequest, requestId: string, csrf: string, error?: string): string {
@@ -182,6 +216,7 @@ export class OAuthController {
       requestId,
       csrf,
       clientName: this.oauth.clientName(authorization.client),
+      clientHost: this.oauth.clientHost(authorization.client),
       redirectUri: authorization.redirectUri,
       scopes: authorization.scopes,
       namespace: DEFAULT_NAMESPACE,
@@ -212,6 +247,10 @@ export class OAuthController {
       await reply.status(status).send(body);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
+      // RFC 6749 §5.2: a client that tried HTTP authentication is told the scheme it failed with.
+      if (error.status === 401 && /^Basic\b/i.test(reply.request.headers.authorization ?? '')) {
+        void reply.header('WWW-Authenticate', 'Basic realm="engram-oauth"');
+      }
       await reply.status(error.status).send({ error: error.error, error_description: error.description });
     }
   }

@@ -1,11 +1,17 @@
 import { PreparedStatements } from '../storage/prepared-statements';
 import { SqliteDatabase } from '../storage/sqlite.connection';
 
+export type ClientSource = 'registration' | 'metadata_document';
+
 export interface ClientRecord {
   clientId: string;
   secretHash: string | null;
   metadata: RegisteredMetadata;
   createdAt: number;
+  /** Dynamic registration (a UUID client_id) or a client ID metadata document (an https client_id). */
+  source: ClientSource;
+  /** When the operator first approved the client; null while it never was. */
+  grantedAt: number | null;
 }
 
 export interface RegisteredMetadata {
@@ -40,6 +46,8 @@ export interface TokenRecord {
   namespace: string;
   audience: string;
   createdAt: number;
+  /** When the approval this token descends from was given (the family's absolute lifetime starts here). */
+  grantedAt: number;
   expiresAt: number;
   rotatedAt: number | null;
   revokedAt: number | null;
@@ -59,20 +67,54 @@ export class OAuthRepository {
 
   insertClient(client: ClientRecord): void {
     this.statements
-      .get('INSERT INTO oauth_clients (client_id, secret_hash, metadata, created_at) VALUES (?, ?, ?, ?)')
-      .run(client.clientId, client.secretHash, JSON.stringify(client.metadata), client.createdAt);
+      .get('INSERT INTO oauth_clients (client_id, secret_hash, metadata, created_at, source) VALUES (?, ?, ?, ?, ?)')
+      .run(client.clientId, client.secretHash, JSON.stringify(client.metadata), client.createdAt, client.source);
+  }
+
+  /** A metadata-document client as last fetched: inserted on its first approval, its metadata kept current. */
+  saveDocumentClient(client: ClientRecord): void {
+    this.statements
+      .get(
+        `INSERT INTO oauth_clients (client_id, secret_hash, metadata, created_at, source)
+         VALUES (?, NULL, ?, ?, 'metadata_document')
+         ON CONFLICT (client_id) DO UPDATE SET metadata = excluded.metadata`,
+      )
+      .run(client.clientId, JSON.stringify(client.metadata), client.createdAt);
   }
 
   findClient(clientId: string): ClientRecord | undefined {
     const row = this.statements.get('SELECT * FROM oauth_clients WHERE client_id = ?').get(clientId) as
-      { client_id: string; secret_hash: string | null; metadata: string; created_at: number } | undefined;
+      | {
+          client_id: string;
+          secret_hash: string | null;
+          metadata: string;
+          created_at: number;
+          source: ClientSource;
+          granted_at: number | null;
+        }
+      | undefined;
     if (!row) return undefined;
     return {
       clientId: row.client_id,
       secretHash: row.secret_hash,
       metadata: JSON.parse(row.metadata) as RegisteredMetadata,
       createdAt: row.created_at,
+      source: row.source,
+      grantedAt: row.granted_at,
     };
+  }
+
+  /** The operator approved the client (the first approval is what counts). */
+  markGranted(clientId: string, at: number): void {
+    this.statements
+      .get('UPDATE oauth_clients SET granted_at = coalesce(granted_at, ?) WHERE client_id = ?')
+      .run(at, clientId);
+  }
+
+  /** Deletes registrations never approved by `before`; returns how many. */
+  pruneUngrantedClients(before: number): number {
+    return this.statements.get('DELETE FROM oauth_clients WHERE granted_at IS NULL AND created_at < ?').run(before)
+      .changes;
   }
 
   insertCode(code: CodeRecord): void {
@@ -120,7 +162,7 @@ export class OAuthRepository {
     this.statements
       .get(
         `INSERT INTO oauth_tokens (token_hash, kind, client_id, family_id, scopes, namespace, audience, created_at,
-           expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           granted_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         token.tokenHash,
@@ -131,6 +173,7 @@ export class OAuthRepository {
         token.namespace,
         token.audience,
         token.createdAt,
+        token.grantedAt,
         token.expiresAt,
       );
   }
@@ -148,6 +191,7 @@ export class OAuthRepository {
       namespace: row.namespace as string,
       audience: row.audience as string,
       createdAt: row.created_at as number,
+      grantedAt: (row.granted_at ?? row.created_at) as number,
       expiresAt: row.expires_at as number,
       rotatedAt: row.rotated_at as number | null,
       revokedAt: row.revoked_at as number | null,

@@ -10,13 +10,20 @@ import { NotFound } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { SqliteDatabase } from '../storage/sqlite.connection';
 import { SQLITE_DATABASE } from '../storage/storage.module';
+import { AddressPolicy } from './address-policy';
+import { ClientMetadataDocuments } from './client-metadata-documents';
+import { isMetadataDocumentUrl, SUPPORTED_GRANT_TYPES } from './client-metadata-document';
+import { ClientMetadataRepository } from './client-metadata.repository';
+import { PresentedClient } from './client-credentials';
 import { OAuthError } from './oauth.errors';
+import { OAUTH_SCOPES } from './oauth-scopes';
 import { ClientRecord, OAuthRepository, RegisteredMetadata } from './oauth.repository';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uri';
 
-/** Scopes a connector may be granted; `admin` stays with API keys. */
-export const OAUTH_SCOPES: readonly Scope[] = ['read', 'write'];
 const CODE_TTL_MS = 60_000;
+const DAY_MS = 86_400_000;
+/** A registration nobody approved within a day is deleted: open registration cannot pile up rows. */
+const UNGRANTED_CLIENT_TTL_MS = DAY_MS;
 
 const ClientMetadata = z.object({
   redirect_uris: z.array(z.string()).min(1, 'redirect_uris must hold at least one URI').max(20),
@@ -42,19 +49,28 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  refresh_token: string;
+  /** Only for clients registered (or documented) with the refresh_token grant. */
+  refresh_token?: string;
   scope: string;
 }
 
+/** The client and redirect URI of an authorization request, verified before anything is redirected. */
+export interface AuthorizationTarget {
+  client: ClientRecord;
+  redirectUri: string;
+}
+
 /**
- * The authorization server behind MCP's OAuth 2.1 profile: dynamic client registration, authorization
- * codes with PKCE S256 only, access tokens bound to the /mcp resource, rotating refresh tokens whose
- * reuse revokes their whole family, and revocation.
+ * The authorization server behind MCP's OAuth 2.1 profile: clients identified by client ID metadata
+ * documents or dynamic registration, authorization codes with PKCE S256 only, access tokens bound to the
+ * /mcp resource, rotating refresh tokens whose reuse revokes their whole family, and revocation.
  */
 @Injectable()
 export class OAuthService implements AccessTokenResolver {
   private readonly store: OAuthRepository;
+  private readonly documents?: ClientMetadataDocuments;
   readonly issuer: string;
+  /** The MCP endpoint: every access token's audience. */
   readonly resource: string;
 
   constructor(
@@ -62,12 +78,26 @@ export class OAuthService implements AccessTokenResolver {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.store = new OAuthRepository(db);
+    if (config.oauth.metadataDocuments) {
+      const policy = new AddressPolicy(config.oauth.metadataPrivateHosts);
+      this.documents = new ClientMetadataDocuments(new ClientMetadataRepository(policy));
+    }
     this.issuer = config.publicUrl;
     this.resource = `${config.publicUrl}/mcp`;
-    this.store.pruneExpired(Date.now());
+    this.prune(Date.now());
+  }
+
+  /** Dynamic client registration is on: open to anyone, or to holders of the initial access token. */
+  get registrationEnabled(): boolean {
+    return this.config.oauth.openRegistration || this.config.oauth.registrationToken !== undefined;
+  }
+
+  get metadataDocumentsEnabled(): boolean {
+    return this.documents !== undefined;
   }
 
   register(body: unknown, now = Date.now()) {
+    this.prune(now);
     const parsed = ClientMetadata.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -78,7 +108,7 @@ export class OAuthService implements AccessTokenResolver {
       const problem = redirectUriProblem(uri);
       if (problem) throw new OAuthError('invalid_redirect_uri', problem);
     }
-    const unsupported = metadata.grant_types.find((grant) => !['authorization_code', 'refresh_token'].includes(grant));
+    const unsupported = metadata.grant_types.find((grant) => !SUPPORTED_GRANT_TYPES.includes(grant));
     if (unsupported) throw new OAuthError('invalid_client_metadata', `grant_types: ${unsupported} is not supported`);
     if (metadata.response_types.some((type) => type !== 'code')) {
       throw new OAuthError('invalid_client_metadata', 'response_types: only "code" is supported');
@@ -90,6 +120,8 @@ export class OAuthService implements AccessTokenResolver {
       secretHash: secret ? secretDigest(secret) : null,
       metadata,
       createdAt: now,
+      source: 'registration',
+      grantedAt: null,
     };
     this.store.insertClient(client);
     return {
@@ -101,24 +133,33 @@ export class OAuthService implements AccessTokenResolver {
   }
 
   /**
-   * The client and redirect URI of an authorization request. Errors here are shown to the user, never
-   * redirected: an unverified redirect URI must not receive anything (RFC 6749 §4.1.2.1).
+   * The client and redirect URI of an authorization request: a client ID metadata document (fetched, or
+   * from the cache) for an https client_id, else a registered client. Errors here are shown to the user,
+   * never redirected: an unverified redirect URI must not receive anything (RFC 6749 §4.1.2.1).
    */
-  authorizationTarget(query: Record<string, unknown>): { client: ClientRecord; redirectUri: string } {
+  async authorizationTarget(query: Record<string, unknown>, now = Date.now()): Promise<AuthorizationTarget> {
     const clientId = text(query, 'client_id');
-    const client = clientId ? this.store.findClient(clientId) : undefined;
+    const client = clientId ? await this.clientForAuthorization(clientId, now) : undefined;
     if (!client) throw new OAuthError('invalid_client', 'client_id is missing or unknown; register the client first');
     const registered = client.metadata.redirect_uris;
     const redirectUri = text(query, 'redirect_uri') ?? (registered.length === 1 ? registered[0] : undefined);
-    if (!redirectUri || !redirectUriMatches(redirectUri, registered)) {
+    const exact = client.source === 'metadata_document';
+    if (!redirectUri || !redirectUriMatches(redirectUri, registered, exact)) {
       throw new OAuthError('invalid_request', 'redirect_uri does not match a registered redirect URI');
     }
     return { client, redirectUri };
   }
 
-  /** The rest of an authorization request; errors here go back to the (verified) redirect URI. */
-  validateAuthorization(query: Record<string, unknown>): AuthorizationRequest {
-    const { client, redirectUri } = this.authorizationTarget(query);
+  /**
+   * The rest of an authorization request. Its errors may go back to the verified redirect URI, but only
+   * for a client the operator approved before (`redirectsErrors`): anyone can register a client or host
+   * a metadata document, and an unapproved one must not turn Engram into an open redirector (RFC 9700
+   * §4.11.2).
+   */
+  validateAuthorization(
+    { client, redirectUri }: AuthorizationTarget,
+    query: Record<string, unknown>,
+  ): AuthorizationRequest {
     if (text(query, 'response_type') !== 'code')
       throw new OAuthError('invalid_request', 'response_type must be "code"');
     const challenge = text(query, 'code_challenge');
@@ -129,7 +170,7 @@ export class OAuthService implements AccessTokenResolver {
       );
     }
     const resource = text(query, 'resource') ?? this.resource;
-    if (resource !== this.resource) throw new OAuthError('invalid_target', `resource must be ${this.resource}`);
+    if (!this.isOurResource(resource)) throw new OAuthError('invalid_target', `resource must be ${this.resource}`);
     return {
       client,
       redirectUri,
@@ -140,10 +181,25 @@ export class OAuthService implements AccessTokenResolver {
     };
   }
 
+  /** Errors of this client's authorization requests may be redirected to it (it was approved before). */
+  redirectsErrors(client: ClientRecord): boolean {
+    return client.grantedAt !== null;
+  }
+
   /** The operator approved: a single-use code for the client's redirect. */
   issueCode(request: AuthorizationRequest, scopes: Scope[], namespace: string, now = Date.now()): string {
     if (!isNamespace(namespace)) throw new OAuthError('invalid_request', 'namespace is not a valid namespace name');
     const code = newSecret('egz_');
+    const { client } = request;
+    this.store.transaction(() => {
+      if (client.source === 'metadata_document') this.store.saveDocumentClient({ ...client, createdAt: now });
+      this.insertCode(code, request, scopes, namespace, now);
+      this.store.markGranted(client.clientId, now);
+    });
+    return code;
+  }
+
+  private insertCode(code: string, request: AuthorizationRequest, scopes: Scope[], namespace: string, now: number) {
     this.store.insertCode({
       codeHash: secretDigest(code),
       clientId: request.client.clientId,
@@ -156,21 +212,29 @@ export class OAuthService implements AccessTokenResolver {
       usedAt: null,
       familyId: randomUUID(),
     });
-    return code;
   }
 
-  token(body: Record<string, string | undefined>, basicAuth: string | undefined, now = Date.now()): TokenResponse {
-    const client = this.authenticateClient(body, basicAuth);
-    if (body.grant_type === 'authorization_code') return this.exchangeCode(client, body, now);
-    if (body.grant_type === 'refresh_token') return this.refresh(client, body, now);
-    throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token');
+  token(body: Record<string, string | undefined>, presented: PresentedClient, now = Date.now()): TokenResponse {
+    const grant = body.grant_type;
+    if (grant !== 'authorization_code' && grant !== 'refresh_token') {
+      throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token');
+    }
+    const client = this.authenticateClient(presented);
+    if (!client.metadata.grant_types.includes(grant)) {
+      throw new OAuthError('unauthorized_client', `this client is not registered for the ${grant} grant`);
+    }
+    return grant === 'authorization_code' ? this.exchangeCode(client, body, now) : this.refresh(client, body, now);
   }
 
-  /** RFC 7009: always succeeds for the caller; a refresh token takes its whole family with it. */
-  revoke(token: string | undefined, clientId: string | undefined, now = Date.now()): void {
+  /**
+   * RFC 7009: the client authenticates as at the token endpoint (§2.1); a token that is unknown or not
+   * the client's is answered like a revoked one. A refresh token takes its whole family with it.
+   */
+  revoke(token: string | undefined, presented: PresentedClient, now = Date.now()): void {
+    const client = this.authenticateClient(presented);
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     const record = this.store.findToken(secretDigest(token));
-    if (!record || (clientId !== undefined && record.clientId !== clientId)) return;
+    if (!record || record.clientId !== client.clientId) return;
     if (record.kind === 'refresh') this.store.revokeFamily(record.familyId, now);
     else this.store.revokeToken(record.tokenHash, now);
   }
@@ -188,6 +252,8 @@ export class OAuthService implements AccessTokenResolver {
     return this.store.listClients(now).map((client) => ({
       client_id: client.clientId,
       client_name: client.metadata.client_name ?? null,
+      source: client.source,
+      approved_at: client.grantedAt === null ? null : new Date(client.grantedAt).toISOString(),
       redirect_uris: client.metadata.redirect_uris,
       registered_at: new Date(client.createdAt).toISOString(),
       active_tokens: client.activeTokens,
@@ -206,6 +272,39 @@ export class OAuthService implements AccessTokenResolver {
     return client.metadata.client_name ?? client.clientId;
   }
 
+  /** The host vouching for a metadata-document client's name and redirect URIs; none for registrations. */
+  clientHost(client: ClientRecord): string | undefined {
+    return client.source === 'metadata_document' ? new URL(client.clientId).host : undefined;
+  }
+
+  /**
+   * RFC 8707 resource indicators this server answers to: the MCP endpoint, or the server's origin, which
+   * RFC 9728 §3.3 makes the resource of the root metadata document. Tokens are for /mcp either way.
+   */
+  private isOurResource(resource: string): boolean {
+    return resource === this.resource || resource === this.issuer;
+  }
+
+  private async clientForAuthorization(clientId: string, now: number): Promise<ClientRecord | undefined> {
+    if (!isMetadataDocumentUrl(clientId)) return this.store.findClient(clientId);
+    if (!this.documents) return undefined;
+    const metadata = await this.documents.resolve(clientId, now);
+    const approved = this.store.findClient(clientId);
+    return {
+      clientId,
+      secretHash: null,
+      metadata,
+      createdAt: approved?.createdAt ?? now,
+      source: 'metadata_document',
+      grantedAt: approved?.grantedAt ?? null,
+    };
+  }
+
+  private prune(now: number): void {
+    this.store.pruneExpired(now);
+    this.store.pruneUngrantedClients(now - UNGRANTED_CLIENT_TTL_MS);
+  }
+
   /**
    * The scopes a client asked for, narrowed to what connectors may get. Scopes this server does not
    * define (openid, offline_access, …) are ignored as OAuth allows; asking for `admin` is refused.
@@ -222,21 +321,25 @@ export class OAuthService implements AccessTokenResolver {
     return offered.length > 0 ? offered : [...OAUTH_SCOPES];
   }
 
-  private authenticateClient(body: Record<string, string | undefined>, basicAuth: string | undefined): ClientRecord {
-    let clientId = body.client_id;
-    let secret = body.client_secret;
-    if (basicAuth) {
-      const decoded = Buffer.from(basicAuth, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic client credentials', 401);
-      clientId = decodeURIComponent(decoded.slice(0, colon));
-      secret = decodeURIComponent(decoded.slice(colon + 1));
-    }
-    const client = clientId ? this.store.findClient(clientId) : undefined;
+  /**
+   * The client of a token or revocation request, authenticated by the method it registered with (RFC
+   * 7591 token_endpoint_auth_method): a confidential client must present its secret that way, a public
+   * one no secret at all.
+   */
+  private authenticateClient(presented: PresentedClient): ClientRecord {
+    const client = presented.clientId ? this.store.findClient(presented.clientId) : undefined;
     if (!client) throw new OAuthError('invalid_client', 'client_id is missing or unknown', 401);
+    const registered = client.metadata.token_endpoint_auth_method;
+    if (presented.method !== registered) {
+      throw new OAuthError(
+        'invalid_client',
+        `this client authenticates with ${registered}, not ${presented.method}`,
+        401,
+      );
+    }
     if (client.secretHash !== null) {
-      const presented = Buffer.from(secretDigest(secret ?? ''), 'hex');
-      if (!timingSafeEqual(presented, Buffer.from(client.secretHash, 'hex'))) {
+      const digest = Buffer.from(secretDigest(presented.secret ?? ''), 'hex');
+      if (!timingSafeEqual(digest, Buffer.from(client.secretHash, 'hex'))) {
         throw new OAuthError('invalid_client', 'client authentication failed', 401);
       }
     }
@@ -271,12 +374,12 @@ export class OAuthService implements AccessTokenResolver {
       if (challenge !== code.codeChallenge) {
         return new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
       }
+      const scopes = code.scopes as Scope[];
       return this.issueTokens(
-        client.clientId,
-        code.familyId,
-        code.scopes as Scope[],
-        code.namespace,
-        code.resource,
+        client,
+        { familyId: code.familyId, grantedAt: now, namespace: code.namespace },
+        scopes,
+        scopes,
         now,
       );
     });
@@ -297,57 +400,79 @@ export class OAuthService implements AccessTokenResolver {
         return new OAuthError('invalid_grant', 'refresh token was already used or revoked; sign in again');
       }
       if (record.expiresAt <= now) return new OAuthError('invalid_grant', 'refresh token expired; sign in again');
-      let scopes = record.scopes as Scope[];
-      if (body.scope !== undefined) {
-        const asked = body.scope.split(/\s+/).filter(Boolean) as Scope[];
-        if (asked.some((scope) => !scopes.includes(scope))) {
-          return new OAuthError('invalid_scope', 'a refresh cannot add scopes the grant does not have');
-        }
-        scopes = asked;
+      if (record.grantedAt + this.config.oauth.grantMaxDays * DAY_MS <= now) {
+        return new OAuthError('invalid_grant', 'this approval reached its maximum age; sign in again');
       }
+      const granted = record.scopes as Scope[];
+      const narrowed = narrowScopes(granted, body.scope);
+      if (narrowed instanceof OAuthError) return narrowed;
       this.store.markRotated(record.tokenHash, now);
-      return this.issueTokens(client.clientId, record.familyId, scopes, record.namespace, record.audience, now);
+      // RFC 6749 §6: a narrower scope applies to the new access token; the refresh token keeps the grant.
+      return this.issueTokens(client, record, narrowed, granted, now);
     });
     if (outcome instanceof OAuthError) throw outcome;
     return outcome;
   }
 
   private issueTokens(
-    clientId: string,
-    familyId: string,
-    scopes: Scope[],
-    namespace: string,
-    audience: string,
+    client: ClientRecord,
+    family: { familyId: string; grantedAt: number; namespace: string },
+    accessScopes: Scope[],
+    grantScopes: Scope[],
     now: number,
   ): TokenResponse {
-    const access = newSecret('ega_');
-    const refresh = newSecret('egr_');
+    const { oauth } = this.config;
+    const grantEnds = family.grantedAt + oauth.grantMaxDays * DAY_MS;
     const common = {
-      clientId,
-      familyId,
-      scopes,
-      namespace,
-      audience,
+      clientId: client.clientId,
+      familyId: family.familyId,
+      namespace: family.namespace,
+      audience: this.resource,
       createdAt: now,
+      grantedAt: family.grantedAt,
       rotatedAt: null,
       revokedAt: null,
     };
-    const accessMs = this.config.oauth.accessTokenSeconds * 1000;
-    this.store.insertToken({ ...common, tokenHash: secretDigest(access), kind: 'access', expiresAt: now + accessMs });
+    const access = newSecret('ega_');
+    const accessExpires = Math.min(now + oauth.accessTokenSeconds * 1000, grantEnds);
+    this.store.insertToken({
+      ...common,
+      tokenHash: secretDigest(access),
+      kind: 'access',
+      scopes: accessScopes,
+      expiresAt: accessExpires,
+    });
+    const response: TokenResponse = {
+      access_token: access,
+      token_type: 'Bearer',
+      expires_in: Math.round((accessExpires - now) / 1000),
+      scope: accessScopes.join(' '),
+    };
+    if (!client.metadata.grant_types.includes('refresh_token')) return response;
+    const refresh = newSecret('egr_');
     this.store.insertToken({
       ...common,
       tokenHash: secretDigest(refresh),
       kind: 'refresh',
-      expiresAt: now + this.config.oauth.refreshTokenDays * 86_400_000,
+      scopes: grantScopes,
+      expiresAt: Math.min(now + oauth.refreshTokenDays * DAY_MS, grantEnds),
     });
-    return {
-      access_token: access,
-      token_type: 'Bearer',
-      expires_in: this.config.oauth.accessTokenSeconds,
-      refresh_token: refresh,
-      scope: scopes.join(' '),
-    };
+    return { ...response, refresh_token: refresh };
   }
+}
+
+/**
+ * The scopes a refresh asks for: the grant's when it names none; a subset of them otherwise. An empty
+ * or unknown scope is refused rather than issuing a token that can do nothing.
+ */
+function narrowScopes(granted: Scope[], scope: string | undefined): Scope[] | OAuthError {
+  if (scope === undefined) return granted;
+  const asked = scope.split(/\s+/).filter(Boolean);
+  if (asked.length === 0) return new OAuthError('invalid_scope', 'scope is empty; omit it to keep the granted scopes');
+  const outside = asked.find((name) => !granted.includes(name as Scope));
+  if (outside)
+    return new OAuthError('invalid_scope', `a refresh cannot add scopes the grant does not have (${outside})`);
+  return asked as Scope[];
 }
 
 function text(query: Record<string, unknown>, name: string): string | undefined {

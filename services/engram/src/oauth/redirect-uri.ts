@@ -1,9 +1,25 @@
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /**
+ * Schemes a browser runs, reads locally or treats as a document of its own: a redirect there would run
+ * the client's "callback" as script or read a local file, never hand a code to an app.
+ */
+const DANGEROUS_SCHEMES = new Set([
+  'javascript:',
+  'vbscript:',
+  'data:',
+  'file:',
+  'about:',
+  'blob:',
+  'filesystem:',
+  'view-source:',
+]);
+
+/**
  * Redirect URIs a client may register: https, http on a loopback address (native apps, RFC 8252 §7.3),
- * or a private-use scheme in reverse-domain form (`com.example.app:/callback`, RFC 8252 §7.1). Never a
- * fragment. Returns the problem, or undefined when acceptable.
+ * or a private-use scheme (RFC 8252 §7.1, e.g. `cursor://anysphere.cursor-mcp/oauth/callback` or
+ * `com.example.app:/callback`; the reverse-domain form is recommended there, not required). Never a
+ * fragment, never a scheme a browser would run or read itself. Returns the problem, or undefined.
  */
 export function redirectUriProblem(uri: string): string | undefined {
   let parsed: URL;
@@ -19,16 +35,19 @@ export function redirectUriProblem(uri: string): string | undefined {
       ? undefined
       : `${uri}: plain http is allowed for loopback addresses only`;
   }
-  if (/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/.test(parsed.protocol)) return undefined;
-  return `${uri}: use https, http on a loopback address, or a reverse-domain private scheme`;
+  if (DANGEROUS_SCHEMES.has(parsed.protocol)) return `${uri}: the ${parsed.protocol} scheme is not a redirect target`;
+  if (/^[a-z][a-z0-9+.-]*:$/.test(parsed.protocol)) return undefined;
+  return `${uri}: use https, http on a loopback address, or an app's private-use scheme`;
 }
 
 /**
  * Exact match against the registered URIs, except that a loopback http URI may differ in port only
- * (native apps pick a free port at run time, RFC 8252 §7.3).
+ * (native apps pick a free port at run time, RFC 8252 §7.3) unless `exact` is asked for (metadata
+ * documents list their URIs exactly).
  */
-export function redirectUriMatches(requested: string, registered: readonly string[]): boolean {
+export function redirectUriMatches(requested: string, registered: readonly string[], exact = false): boolean {
   if (registered.includes(requested)) return true;
+  if (exact) return false;
   let asked: URL;
   try {
     asked = new URL(requested);

@@ -118,6 +118,72 @@ export class MemoryRepository {
     });
   }
 
+  /**
+   * The trash of a namespace: per content hash, its most recently deleted tombstone (a text deleted twice
+   * is one entry), newest deletion first.
+   */
+  listDeleted(namespace: string, offset: number, limit: number): MemoryRecord[] {
+    const rows = this.statements
+      .get(
+        `SELECT m.* FROM memories m WHERE m.namespace = ? AND m.deleted_at IS NOT NULL AND m.id = (
+           SELECT n.id FROM memories n WHERE n.namespace = m.namespace AND n.content_hash = m.content_hash
+             AND n.deleted_at IS NOT NULL ORDER BY n.deleted_at DESC, n.id DESC LIMIT 1)
+         ORDER BY m.deleted_at DESC, m.id DESC LIMIT ? OFFSET ?`,
+      )
+      .all(namespace, limit, offset) as MemoryRow[];
+    return this.hydrate(rows);
+  }
+
+  /** Distinct content hashes in a namespace's trash. */
+  countDeleted(namespace: string): number {
+    return this.statements
+      .get('SELECT count(DISTINCT content_hash) FROM memories WHERE namespace = ? AND deleted_at IS NOT NULL')
+      .pluck()
+      .get(namespace) as number;
+  }
+
+  /** The most recently deleted tombstone with this hash. */
+  findDeletedByHash(namespace: string, contentHash: string): MemoryRecord | undefined {
+    const row = this.statements
+      .get(
+        `SELECT * FROM memories WHERE namespace = ? AND content_hash = ? AND deleted_at IS NOT NULL
+         ORDER BY deleted_at DESC, id DESC LIMIT 1`,
+      )
+      .get(namespace, contentHash) as MemoryRow | undefined;
+    return row ? this.hydrate([row])[0] : undefined;
+  }
+
+  /**
+   * Makes a tombstone live again with a fresh vector, in one transaction; refused (returning the live
+   * memory) when a live memory with the same content exists by then; `gone` when it was purged meanwhile.
+   */
+  restoreDeleted(
+    id: number,
+    namespace: string,
+    embedding: Float32Array,
+    updatedAt: number,
+  ): { restored: MemoryRecord } | { clash: MemoryRecord } | 'gone' {
+    return this.inTransaction(() => {
+      const [tombstone] = this.findByIds([id]);
+      if (!tombstone) return 'gone';
+      const clash = this.findLiveByHash(namespace, tombstone.contentHash);
+      if (clash) return { clash };
+      this.statements.get('UPDATE memories SET deleted_at = NULL, updated_at = ? WHERE id = ?').run(updatedAt, id);
+      this.vectors.put(id, namespace, embedding);
+      return { restored: this.findByIds([id])[0] };
+    });
+  }
+
+  /** Removes every tombstone with this hash for good; answers how many rows went. */
+  purgeDeleted(namespace: string, contentHash: string): number {
+    return this.inTransaction(
+      () =>
+        this.statements
+          .get('DELETE FROM memories WHERE namespace = ? AND content_hash = ? AND deleted_at IS NOT NULL')
+          .run(namespace, contentHash).changes,
+    );
+  }
+
   tagCounts(namespace: string): TagCount[] {
     return this.statements
       .get(

@@ -1,6 +1,6 @@
 import { html, LitElement, nothing } from 'lit';
 import { EngramEvent } from '../../../src/events/engram-event';
-import { EngramApi, MemoryDraft, MemoryView, serverIsOpen, Unauthorized } from '../api';
+import { Caller, EngramApi, MemoryDraft, MemoryView, serverIsOpen, Unauthorized } from '../api';
 import { errorText } from '../format';
 import { LiveEvents, LiveState } from '../live-events';
 import { session } from '../session';
@@ -9,6 +9,7 @@ const ROUTES = [
   { id: 'overview', label: 'Overview' },
   { id: 'memories', label: 'Memories' },
   { id: 'search', label: 'Search' },
+  { id: 'trash', label: 'Trash' },
   { id: 'activity', label: 'Activity' },
   { id: 'jobs', label: 'Jobs & backups' },
   { id: 'agent', label: 'Agent' },
@@ -17,22 +18,23 @@ const ROUTES = [
 /** `memory` is not in the navigation: `#/memory/<hash>` is where links to one memory land. */
 type Route = (typeof ROUTES)[number]['id'] | 'memory';
 
-export interface ActivityEntry {
-  event: EngramEvent;
-  receivedAt: Date;
-}
-
 const MAX_ACTIVITY = 200;
+/** Events that change what the jobs panel shows. */
+const JOB_EVENTS = new Set(['job_queued', 'job_progress', 'job_completed', 'job_failed', 'backup_created']);
+/** Events after which every memory view reloads (a restore or reindex replaces the data wholesale). */
+const WHOLESALE_EVENTS = new Set(['restore_completed', 'reindex_completed']);
 
-/** The page: key prompt, navigation, the live connection, and the create/edit/delete dialogs. */
+/** The page: key prompt, navigation, who is signed in, the live connection, and the memory dialogs. */
 export class AppShell extends LitElement {
   static override properties = {
     api: { state: true },
+    caller: { state: true },
     route: { state: true },
-    memoryHash: { state: true },
+    routeArgument: { state: true },
     live: { state: true },
     activity: { state: true },
     changes: { state: true },
+    jobChanges: { state: true },
     editing: { state: true },
     deleting: { state: true },
     loginError: { state: true },
@@ -41,12 +43,17 @@ export class AppShell extends LitElement {
   };
 
   declare api: EngramApi | undefined;
+  declare caller: Caller | undefined;
   declare route: Route;
-  declare memoryHash: string;
+  /** The memory's hash (`#/memory/<hash>`) or the agent file's path (`#/agent/files/<path>`). */
+  declare routeArgument: string;
   declare live: LiveState;
-  declare activity: ActivityEntry[];
+  /** Newest first: the server's kept events at sign-in, then each live one. */
+  declare activity: EngramEvent[];
   /** Bumped on every memory event, so the views showing memories reload. */
   declare changes: number;
+  /** Bumped on job events, so the jobs panel reloads. */
+  declare jobChanges: number;
   declare editing: MemoryView | 'new' | undefined;
   declare deleting: MemoryView | undefined;
   declare loginError: string;
@@ -56,10 +63,11 @@ export class AppShell extends LitElement {
 
   constructor() {
     super();
-    [this.route, this.memoryHash] = routeFromHash();
+    [this.route, this.routeArgument] = routeFromHash();
     this.live = 'offline';
     this.activity = [];
     this.changes = 0;
+    this.jobChanges = 0;
     this.loginError = '';
     this.checking = true;
     this.announcement = '';
@@ -82,14 +90,14 @@ export class AppShell extends LitElement {
   }
 
   private onHashChange = () => {
-    [this.route, this.memoryHash] = routeFromHash();
+    [this.route, this.routeArgument] = routeFromHash();
   };
 
   private async restoreSession(): Promise<void> {
     try {
       const saved = session.load();
       if (saved) await this.signIn(saved);
-      else if (await serverIsOpen()) this.start(new EngramApi(undefined));
+      else if (await serverIsOpen()) await this.start(new EngramApi(undefined));
     } catch {
       // stay on the prompt
     } finally {
@@ -100,7 +108,7 @@ export class AppShell extends LitElement {
   private async signIn(key: string): Promise<void> {
     const api = new EngramApi(key);
     try {
-      await api.status();
+      await this.start(api);
     } catch (error) {
       session.clear();
       this.loginError =
@@ -109,17 +117,24 @@ export class AppShell extends LitElement {
     }
     session.save(key);
     this.loginError = '';
-    this.start(api);
   }
 
-  private start(api: EngramApi): void {
+  /** Who the key is, the kept history of events, then the live stream from where that history ends. */
+  private async start(api: EngramApi): Promise<void> {
+    const [caller, recent] = await Promise.all([api.whoami(), api.recentEvents(MAX_ACTIVITY)]);
+    this.caller = caller;
     this.api = api;
+    this.activity = recent.events;
     this.events?.stop();
-    this.events = new LiveEvents(api.streamUrl(), {
-      onEvent: (event) => this.onLiveEvent(event),
-      onGap: () => this.changes++,
-      onState: (state) => (this.live = state),
-    });
+    this.events = new LiveEvents(
+      api,
+      {
+        onEvent: (event) => this.onLiveEvent(event),
+        onGap: () => this.changes++,
+        onState: (state) => (this.live = state),
+      },
+      recent.last_event_id,
+    );
     this.events.start();
   }
 
@@ -127,14 +142,17 @@ export class AppShell extends LitElement {
     this.events?.stop();
     session.clear();
     this.api = undefined;
+    this.caller = undefined;
     this.activity = [];
   }
 
   private onLiveEvent(event: EngramEvent): void {
-    this.activity = [{ event, receivedAt: new Date() }, ...this.activity].slice(0, MAX_ACTIVITY);
-    if (event.type.startsWith('memory_')) this.changes++;
+    this.activity = [event, ...this.activity].slice(0, MAX_ACTIVITY);
+    if (event.type.startsWith('memory_') || WHOLESALE_EVENTS.has(event.type)) this.changes++;
+    if (JOB_EVENTS.has(event.type) || WHOLESALE_EVENTS.has(event.type)) this.jobChanges++;
+    if (event.type === 'job_progress') return; // progress is shown where the job is, not read aloud
     const preview = event.payload.preview;
-    this.announcement = `${event.type.replace('_', ' ')}${typeof preview === 'string' ? `: ${preview}` : ''}`;
+    this.announcement = `${event.type.replace(/_/g, ' ')}${typeof preview === 'string' ? `: ${preview}` : ''}`;
   }
 
   private async save(draft: MemoryDraft): Promise<void> {
@@ -165,7 +183,7 @@ export class AppShell extends LitElement {
 
   override render() {
     if (this.checking) return html`<p class="boot">Loading Engram…</p>`;
-    if (!this.api) {
+    if (!this.api || !this.caller) {
       return html`<key-prompt
         .error=${this.loginError}
         @key-entered=${(event: CustomEvent<string>) => this.signIn(event.detail)}
@@ -174,8 +192,13 @@ export class AppShell extends LitElement {
     return html`
       <header class="topbar">
         <a class="brand" href="#/overview">Engram</a>
+        <span class="signed-in" data-caller>${signedInAs(this.caller)}</span>
         <span class="live live-${this.live}" role="status">${liveLabel(this.live)}</span>
-        <button class="link" @click=${() => this.signOut()}>Sign out</button>
+        ${
+          this.caller.kind === 'anonymous'
+            ? nothing
+            : html`<button class="link" @click=${() => this.signOut()}>Sign out</button>`
+        }
       </header>
       <div class="layout">
         <nav aria-label="Sections">
@@ -207,7 +230,10 @@ export class AppShell extends LitElement {
       ${
         this.deleting
           ? html`<confirm-dialog
-              .memory=${this.deleting}
+              .heading=${'Delete this memory?'}
+              .text=${this.deleting.content.slice(0, 280)}
+              .detail=${'It goes to the trash, from where it can be restored.'}
+              .confirmLabel=${'Delete'}
               @confirm=${() => this.confirmDelete()}
               @cancel=${() => (this.deleting = undefined)}
             ></confirm-dialog>`
@@ -217,30 +243,44 @@ export class AppShell extends LitElement {
   }
 
   private renderRoute() {
+    const { api, caller, changes } = this;
     switch (this.route) {
       case 'overview':
-        return html`<overview-view .api=${this.api} .changes=${this.changes}></overview-view>`;
+        return html`<overview-view .api=${api} .caller=${caller} .changes=${changes}></overview-view>`;
       case 'memories':
-        return html`<memories-view .api=${this.api} .changes=${this.changes}></memories-view>`;
+        return html`<memories-view .api=${api} .caller=${caller} .changes=${changes}></memories-view>`;
       case 'search':
-        return html`<search-view .api=${this.api} .changes=${this.changes}></search-view>`;
+        return html`<search-view .api=${api} .caller=${caller} .changes=${changes}></search-view>`;
+      case 'trash':
+        return html`<trash-view .api=${api} .caller=${caller} .changes=${changes}></trash-view>`;
       case 'activity':
-        return html`<activity-view .entries=${this.activity} .live=${this.live}></activity-view>`;
+        return html`<activity-view .events=${this.activity} .live=${this.live}></activity-view>`;
       case 'jobs':
-        return html`<placeholder-panel
-            heading="Jobs & backups"
-            text="Backups, restores, re-indexing and imports will be listed and started here. Their progress already appears in Activity."
-          ></placeholder-panel>
-          <import-view></import-view>`;
+        return html`<jobs-view .api=${api} .caller=${caller} .changes=${this.jobChanges}></jobs-view>`;
       case 'memory':
-        return html`<memory-detail .api=${this.api} .hash=${this.memoryHash} .changes=${this.changes}></memory-detail>`;
-      case 'access':
-        return html`<access-view .api=${this.api} .changes=${this.changes}></access-view>`;
+        return html`<memory-detail
+          .api=${api}
+          .caller=${caller}
+          .hash=${this.routeArgument}
+          .changes=${changes}
+        ></memory-detail>`;
       case 'agent':
-        return html`<placeholder-panel
-          heading="Agent"
-          text="Ask the memory agent questions about your memories here once a model endpoint is configured."
-        ></placeholder-panel>`;
+        return html`<agent-view
+          .api=${api}
+          .caller=${caller}
+          .file=${this.routeArgument}
+          .changes=${changes}
+        ></agent-view>`;
+      case 'access':
+        return caller!.admin
+          ? html`<access-view .api=${api} .changes=${changes}></access-view>`
+          : html`<section class="view" aria-labelledby="access-title">
+              <h1 id="access-title">Access</h1>
+              <p class="card empty" data-admin-only>
+                API keys and OAuth connectors are managed with an admin key not bound to a namespace. You are signed in
+                as ${signedInAs(this.caller!)} with the scopes ${this.caller!.scopes.join(', ')}.
+              </p>
+            </section>`;
     }
   }
 }
@@ -249,7 +289,23 @@ function routeFromHash(): [Route, string] {
   const path = location.hash.replace(/^#\/?/, '');
   const memory = /^memory\/([0-9a-fA-F]{64})$/.exec(path);
   if (memory) return ['memory', memory[1].toLowerCase()];
+  const file = /^agent\/files\/(.+)$/.exec(path);
+  if (file) return ['agent', decodedPath(file[1])];
   return [ROUTES.find((route) => route.id === path)?.id ?? 'overview', ''];
+}
+
+/** A path from the address bar; one a person mistyped (a stray %) is taken as written. */
+function decodedPath(encoded: string): string {
+  try {
+    return encoded.split('/').map(decodeURIComponent).join('/');
+  } catch {
+    return encoded;
+  }
+}
+
+function signedInAs(caller: Caller): string {
+  const who = caller.kind === 'anonymous' ? 'no key (this machine only)' : `signed in as ${caller.name ?? caller.kind}`;
+  return `${who} · namespace ${caller.namespace}`;
 }
 
 function liveLabel(state: LiveState): string {

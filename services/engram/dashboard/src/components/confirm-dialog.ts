@@ -1,10 +1,24 @@
-import { html, LitElement } from 'lit';
-import { MemoryView } from '../api';
+import { html, LitElement, nothing } from 'lit';
 
-/** "Delete this memory?" as a modal dialog; Cancel has the focus, so Enter never deletes by accident. */
+/**
+ * "Delete this memory?", "Restore this backup?": a modal alert dialog quoting what it is about. Cancel
+ * has the focus, so Enter never confirms by accident.
+ */
 export class ConfirmDialog extends LitElement {
-  static override properties = { memory: { attribute: false } };
-  declare memory: MemoryView;
+  static override properties = { heading: {}, text: {}, detail: {}, confirmLabel: {}, danger: { type: Boolean } };
+  declare heading: string;
+  /** Quoted: the memory's content, the backup's name. */
+  declare text: string;
+  /** What will happen, in a sentence. */
+  declare detail: string;
+  declare confirmLabel: string;
+  declare danger: boolean;
+
+  constructor() {
+    super();
+    this.detail = '';
+    this.danger = true;
+  }
 
   override createRenderRoot() {
     return this;
@@ -21,11 +35,14 @@ export class ConfirmDialog extends LitElement {
 
   override render() {
     return html`<dialog role="alertdialog" aria-labelledby="confirm-title" @cancel=${() => this.emit('cancel')}>
-      <h2 id="confirm-title">Delete this memory?</h2>
-      <blockquote>${this.memory.content.slice(0, 280)}</blockquote>
+      <h2 id="confirm-title">${this.heading}</h2>
+      <blockquote>${this.text}</blockquote>
+      ${this.detail ? html`<p>${this.detail}</p>` : nothing}
       <div class="buttons">
         <button class="cancel" @click=${() => this.emit('cancel')}>Cancel</button>
-        <button class="danger" @click=${() => this.emit('confirm')}>Delete</button>
+        <button class=${this.danger ? 'danger' : 'primary'} @click=${() => this.emit('confirm')}>
+          ${this.confirmLabel}
+        </button>
       </div>
     </dialog>`;
   }

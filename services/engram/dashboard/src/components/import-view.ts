@@ -1,83 +1,67 @@
-import { html, LitElement, nothing } from 'lit';
-import { errorText } from '../format';
-import { session } from '../session';
-
-interface SourceOption {
-  source: string;
-  label: string;
-  memory_dir: boolean;
-}
-
-interface ImportJob {
-  id: string;
-  state: string;
-  progress: number;
-  stage?: string;
-  error?: string;
-  result?: {
-    source_label: string;
-    dry_run: boolean;
-    documents: number;
-    items_read: number;
-    stored: number;
-    duplicates: number;
-    failed: number;
-    failures: { item: string; reason: string }[];
-    files_written?: string[];
-    duration_seconds: number;
-  };
-}
+import { html, nothing } from 'lit';
+import { ImportResult, ImportSource, JobView } from '../api';
+import { errorText, formatTime } from '../format';
+import { outcomeOf } from './jobs-view';
+import { ReloadingView } from './reloading-view';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+const HISTORY_SIZE = 20;
+/** The running import is also re-read this often, in case the live stream is down. */
+const FOLLOW_MS = 1000;
 
 /**
  * Upload an export or documents and watch the import job: source (or detection), target (memories or
- * the agent's memory directory), dry run; then progress and the summary with failures and reasons.
+ * the agent's memory directory), dry run; then progress and the summary with failures and reasons;
+ * below, this namespace's import history. Job events from the live stream reload it.
  */
-export class ImportView extends LitElement {
+export class ImportView extends ReloadingView {
   static override properties = {
+    ...ReloadingView.properties,
     sources: { state: true },
     job: { state: true },
-    error: { state: true },
+    history: { state: true },
+    formError: { state: true },
     busy: { state: true },
   };
-  declare sources: SourceOption[];
-  declare job: ImportJob | undefined;
-  declare error: string;
+  declare sources: ImportSource[];
+  declare job: JobView | undefined;
+  declare history: JobView[] | undefined;
+  declare formError: string;
   declare busy: boolean;
-  private polling: number | undefined;
+  private following: number | undefined;
 
   constructor() {
     super();
     this.sources = [];
-    this.error = '';
+    this.formError = '';
     this.busy = false;
   }
 
-  override createRenderRoot() {
-    return this;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.call<{ sources: SourceOption[] }>('GET', '/api/import/sources').then(
-      (answer) => (this.sources = answer.sources),
-      () => undefined,
-    );
-  }
-
   override disconnectedCallback(): void {
-    window.clearTimeout(this.polling);
+    window.clearTimeout(this.following);
     super.disconnectedCallback();
+  }
+
+  protected async load(): Promise<void> {
+    const [sources, history] = await Promise.all([
+      this.sources.length > 0 ? { sources: this.sources } : this.api.importSources(),
+      this.api.importHistory(HISTORY_SIZE),
+    ]);
+    this.sources = sources.sources;
+    this.history = history.jobs;
+    if (this.job && !FINISHED.has(this.job.state)) await this.follow(this.job.id);
+  }
+
+  protected override clearResults(): void {
+    this.history = undefined;
   }
 
   private async submit(event: SubmitEvent): Promise<void> {
     event.preventDefault();
-    const form = event.target as HTMLFormElement;
-    const fields = new FormData(form);
+    const fields = new FormData(event.target as HTMLFormElement);
     const file = fields.get('file');
     if (!(file instanceof File) || file.size === 0) {
-      this.error = 'Choose a file to import (a ZIP, a JSON export, a PDF, …).';
+      this.formError = 'Choose a file to import (a ZIP, a JSON export, a PDF, …).';
       return;
     }
     // Fields first, then the file: the server streams the file and reads only the fields before it.
@@ -87,37 +71,26 @@ export class ImportView extends LitElement {
     body.append('dry_run', fields.get('dry_run') ? 'true' : 'false');
     body.append('file', file, file.name);
     this.busy = true;
-    this.error = '';
+    this.formError = '';
     this.job = undefined;
     try {
-      const queued = await this.call<{ job_id: string; job: ImportJob }>('POST', '/api/import', body);
+      const queued = await this.api.startImport(body);
       this.job = queued.job;
-      this.follow(queued.job_id);
+      await this.follow(queued.job_id);
     } catch (error) {
-      this.error = errorText(error);
+      this.formError = errorText(error);
       this.busy = false;
     }
   }
 
-  private follow(id: string): void {
-    this.polling = window.setTimeout(async () => {
-      try {
-        this.job = await this.call<ImportJob>('GET', `/api/import/${id}`);
-        if (FINISHED.has(this.job.state)) this.busy = false;
-        else this.follow(id);
-      } catch (error) {
-        this.error = errorText(error);
-        this.busy = false;
-      }
-    }, 400);
-  }
-
-  private async call<T>(method: string, path: string, body?: FormData): Promise<T> {
-    const key = session.load();
-    const response = await fetch(path, { method, body, headers: key ? { 'X-API-Key': key } : {} });
-    const answer = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(answer.message ?? `${method} ${path} answered ${response.status}`);
-    return answer as T;
+  private async follow(id: string): Promise<void> {
+    window.clearTimeout(this.following);
+    this.job = await this.api.importJob(id);
+    if (FINISHED.has(this.job.state)) {
+      this.busy = false;
+      return;
+    }
+    this.following = window.setTimeout(() => void this.follow(id).catch(() => (this.busy = false)), FOLLOW_MS);
   }
 
   override render() {
@@ -128,8 +101,8 @@ export class ImportView extends LitElement {
         JSON, CSV), an MCP Memory Service database or export, or a memory.jsonl graph. Importing the same file again
         adds nothing twice.
       </p>
-      <form @submit=${this.submit}>
-        <label>File <input type="file" name="file" required /></label>
+      <form class="import-form" @submit=${this.submit}>
+        <label class="wide">File <input type="file" name="file" required /></label>
         <label
           >Source
           <select name="source">
@@ -144,45 +117,65 @@ export class ImportView extends LitElement {
             <option value="memory-dir">The agent's memory files</option>
           </select></label
         >
-        <label><input type="checkbox" name="dry_run" /> Dry run (write nothing)</label>
-        <button class="primary" type="submit" ?disabled=${this.busy}>${this.busy ? 'Importing…' : 'Import'}</button>
+        <label class="checkbox"><input type="checkbox" name="dry_run" /> Dry run (write nothing)</label>
+        <div class="form-actions">
+          <button class="primary" type="submit" ?disabled=${this.busy}>${this.busy ? 'Importing…' : 'Import'}</button>
+        </div>
       </form>
-      ${this.error ? html`<p role="alert" class="error">${this.error}</p>` : nothing}
-      ${this.job ? this.renderJob(this.job) : nothing}
+      ${this.formError ? html`<p role="alert" class="error">${this.formError}</p>` : nothing}
+      ${this.job ? renderJob(this.job) : nothing}
+      <h3>Import history</h3>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing} ${this.renderHistory()}
     </section>`;
   }
 
-  private renderJob(job: ImportJob) {
-    const result = job.result;
-    return html`<div class="import-job" aria-live="polite">
-      <progress max="100" value=${job.progress} aria-label="Import progress"></progress>
-      <p class="meta">Job ${job.id}: ${job.state}${job.stage ? ` — ${job.stage}` : ''}</p>
-      ${job.error ? html`<p role="alert" class="error">${job.error}</p>` : nothing}
-      ${
-        result
-          ? html`<dl class="import-summary">
-                <dt>Source</dt>
-                <dd>${result.source_label}${result.dry_run ? ' (dry run)' : ''}</dd>
-                <dt>Read</dt>
-                <dd>${result.documents} documents, ${result.items_read} memories</dd>
-                <dt>Stored</dt>
-                <dd>${result.stored}</dd>
-                <dt>Duplicates skipped</dt>
-                <dd>${result.duplicates}</dd>
-                <dt>Failed</dt>
-                <dd>${result.failed}</dd>
-                <dt>Took</dt>
-                <dd>${result.duration_seconds} s</dd>
-              </dl>
-              ${
-                result.failures.length > 0
-                  ? html`<ul class="import-failures" aria-label="Failures">
-                      ${result.failures.map((failure) => html`<li><strong>${failure.item}</strong>: ${failure.reason}</li>`)}
-                    </ul>`
-                  : nothing
-              }`
-          : nothing
-      }
-    </div>`;
+  private renderHistory() {
+    if (this.history === undefined) return this.error ? nothing : html`<p aria-busy="true">Loading…</p>`;
+    if (this.history.length === 0) return html`<p class="empty">No imports yet.</p>`;
+    return html`<ul class="import-history">
+      ${this.history.map((job) => {
+        const result = job.result as ImportResult | undefined;
+        return html`<li data-job=${job.id}>
+          <span class="badge state-${job.state}">${job.state}</span>
+          <strong>${result?.source_label ?? String(job.data.source ?? 'import')}</strong>
+          <span class="meta">${formatTime(job.finished_at ?? job.created_at)}</span>
+          <span>${outcomeOf(job)}${result?.dry_run ? ' (dry run)' : ''}</span>
+        </li>`;
+      })}
+    </ul>`;
   }
+}
+
+function renderJob(job: JobView) {
+  const result = job.result as ImportResult | undefined;
+  return html`<div class="import-job" aria-live="polite">
+    <progress max="100" value=${job.progress} aria-label="Import progress"></progress>
+    <p class="meta">Job ${job.id}: ${job.state}${job.stage ? ` — ${job.stage}` : ''}</p>
+    ${job.error ? html`<p role="alert" class="error">${job.error}</p>` : nothing}
+    ${
+      result
+        ? html`<dl class="import-summary">
+              <dt>Source</dt>
+              <dd>${result.source_label}${result.dry_run ? ' (dry run)' : ''}</dd>
+              <dt>Read</dt>
+              <dd>${result.documents} documents, ${result.items_read} memories</dd>
+              <dt>Stored</dt>
+              <dd>${result.stored}</dd>
+              <dt>Duplicates skipped</dt>
+              <dd>${result.duplicates}</dd>
+              <dt>Failed</dt>
+              <dd>${result.failed}</dd>
+              <dt>Took</dt>
+              <dd>${result.duration_seconds} s</dd>
+            </dl>
+            ${
+              result.failures.length > 0
+                ? html`<ul class="import-failures" aria-label="Failures">
+                    ${result.failures.map((failure) => html`<li><strong>${failure.item}</strong>: ${failure.reason}</li>`)}
+                  </ul>`
+                : nothing
+            }`
+        : nothing
+    }
+  </div>`;
 }

@@ -1,5 +1,6 @@
 import { html, nothing } from 'lit';
-import { MemoryPage } from '../api';
+import { canWrite, MemoryPage } from '../api';
+import { pager } from './pager';
 import { ReloadingView } from './reloading-view';
 
 const PAGE_SIZE = 20;
@@ -45,6 +46,10 @@ export class MemoriesView extends ReloadingView {
     this.types = types.types.map((entry) => entry.memory_type);
   }
 
+  protected override clearResults(): void {
+    this.data = undefined;
+  }
+
   private filter(event: Event): void {
     const select = event.target as HTMLSelectElement;
     if (select.name === 'tag') this.tag = select.value;
@@ -63,9 +68,16 @@ export class MemoriesView extends ReloadingView {
     return html`<section class="view" aria-labelledby="memories-title">
       <div class="view-head">
         <h1 id="memories-title">Memories</h1>
-        <button class="primary" @click=${() => this.dispatchEvent(new CustomEvent('memory-new', { bubbles: true }))}>
-          New memory
-        </button>
+        ${
+          canWrite(this.caller)
+            ? html`<button
+                class="primary"
+                @click=${() => this.dispatchEvent(new CustomEvent('memory-new', { bubbles: true }))}
+              >
+                New memory
+              </button>`
+            : nothing
+        }
       </div>
       <form class="filters" @change=${this.filter} @submit=${(event: Event) => event.preventDefault()}>
         <label
@@ -86,18 +98,19 @@ export class MemoriesView extends ReloadingView {
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${
         data === undefined
-          ? html`<p aria-busy="true">Loading…</p>`
+          ? this.error
+            ? nothing
+            : html`<p aria-busy="true">Loading…</p>`
           : data.memories.length === 0
             ? html`<p class="empty card">No memories${this.tag || this.type ? ' match these filters' : ' yet'}.</p>`
             : html`<p class="meta">${data.total.toLocaleString()} ${data.total === 1 ? 'memory' : 'memories'}</p>
                 <ol class="memory-list" aria-label="Memories, newest first">
-                  ${data.memories.map((memory) => html`<li><memory-card .memory=${memory}></memory-card></li>`)}
+                  ${data.memories.map(
+                    (memory) =>
+                      html`<li><memory-card .memory=${memory} .canWrite=${canWrite(this.caller)}></memory-card></li>`,
+                  )}
                 </ol>
-                <nav class="pager" aria-label="Pages">
-                  <button ?disabled=${this.page <= 1} @click=${() => this.go(this.page - 1)}>Previous</button>
-                  <span>Page ${data.page} of ${Math.max(1, data.total_pages)}</span>
-                  <button ?disabled=${!data.has_more} @click=${() => this.go(this.page + 1)}>Next</button>
-                </nav>`
+                ${pager(data, (page) => this.go(page))}`
       }
     </section>`;
   }

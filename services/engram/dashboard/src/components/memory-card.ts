@@ -8,11 +8,24 @@ export interface HitScores {
   keyword_score: number | null;
 }
 
-/** One memory with its actions; edit and delete bubble up to the shell, which owns the dialogs. */
+/**
+ * One memory with a link to its page and, for keys that may write, its actions; edit and delete bubble
+ * up to the shell, which owns the dialogs.
+ */
 export class MemoryCard extends LitElement {
-  static override properties = { memory: { attribute: false }, scores: { attribute: false } };
+  static override properties = {
+    memory: { attribute: false },
+    scores: { attribute: false },
+    canWrite: { attribute: false },
+  };
   declare memory: MemoryView;
   declare scores: HitScores | undefined;
+  declare canWrite: boolean;
+
+  constructor() {
+    super();
+    this.canWrite = true;
+  }
 
   override createRenderRoot() {
     return this;
@@ -30,8 +43,14 @@ export class MemoryCard extends LitElement {
       ${
         this.scores
           ? html`<p class="scores">
-              score <strong>${formatScore(this.scores.score)}</strong> · cosine
-              ${formatScore(this.scores.similarity_score)} · BM25 ${formatScore(this.scores.keyword_score)}
+              <abbr title="What the results are ranked by (see “What the scores mean”)">score</abbr>
+              <strong>${formatScore(this.scores.score)}</strong> ·
+              <abbr title="Cosine similarity of the meaning of query and memory, from -1 to 1">cosine</abbr>
+              ${formatScore(this.scores.similarity_score)} ·
+              <abbr title="Keyword relevance (BM25): higher when more, rarer query words occur; — when no word matched"
+                >BM25</abbr
+              >
+              ${formatScore(this.scores.keyword_score)}
             </p>`
           : nothing
       }
@@ -40,10 +59,15 @@ export class MemoryCard extends LitElement {
         ${memory.tags.map((tag) => html`<span class="tag">${tag}</span>`)}
         <time datetime=${memory.created_at_iso}>${formatTime(memory.created_at_iso)}</time>
         <span class="actions">
-          <button @click=${() => this.emit('memory-edit')} aria-label="Edit “${label}”">Edit</button>
-          <button class="danger" @click=${() => this.emit('memory-delete')} aria-label="Delete “${label}”">
-            Delete
-          </button>
+          <a class="button" href="#/memory/${memory.content_hash}" aria-label="Open “${label}”">Open</a>
+          ${
+            this.canWrite
+              ? html`<button @click=${() => this.emit('memory-edit')} aria-label="Edit “${label}”">Edit</button>
+                  <button class="danger" @click=${() => this.emit('memory-delete')} aria-label="Delete “${label}”">
+                    Delete
+                  </button>`
+              : nothing
+          }
         </span>
       </footer>
     </article>`;

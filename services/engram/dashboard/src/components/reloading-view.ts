@@ -1,5 +1,5 @@
 import { LitElement, PropertyValues } from 'lit';
-import { EngramApi } from '../api';
+import { Caller, EngramApi } from '../api';
 import { errorText } from '../format';
 
 /**
@@ -9,12 +9,15 @@ import { errorText } from '../format';
 export abstract class ReloadingView extends LitElement {
   static override properties = {
     api: { attribute: false },
+    caller: { attribute: false },
     changes: { type: Number },
     error: { state: true },
     loading: { state: true },
   };
 
   declare api: EngramApi;
+  /** Who is signed in: views offer only what the key may do. */
+  declare caller: Caller;
   declare changes: number;
   declare error: string;
   declare loading: boolean;
@@ -51,10 +54,14 @@ export abstract class ReloadingView extends LitElement {
       this.error = '';
     } catch (error) {
       this.error = errorText(error);
+      this.clearResults();
     } finally {
       this.loading = false;
     }
   }
 
   protected abstract load(): Promise<void>;
+
+  /** After a failed load: drop what was shown, so an error never sits above stale results. */
+  protected clearResults(): void {}
 }

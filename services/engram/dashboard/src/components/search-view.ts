@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
-import { SearchHit } from '../api';
-import { errorText, parseTags } from '../format';
+import { canWrite, SearchHit } from '../api';
+import { parseTags } from '../format';
 import { ReloadingView } from './reloading-view';
 
 /** Hybrid (or semantic / keyword) search with tag, type and time filters; every hit shows its scores. */
@@ -15,6 +15,10 @@ export class SearchView extends ReloadingView {
     this.hits = (await this.api.search(this.request)).results;
   }
 
+  protected override clearResults(): void {
+    this.hits = undefined;
+  }
+
   private async submit(event: SubmitEvent): Promise<void> {
     event.preventDefault();
     const data = new FormData(event.target as HTMLFormElement);
@@ -25,11 +29,7 @@ export class SearchView extends ReloadingView {
     if (text('memory_type')) request.memory_type = text('memory_type');
     if (text('time_expr')) request.time_expr = text('time_expr');
     this.request = request;
-    try {
-      await this.reload();
-    } catch (error) {
-      this.error = errorText(error);
-    }
+    await this.reload();
   }
 
   override render() {
@@ -60,6 +60,24 @@ export class SearchView extends ReloadingView {
         >
         <button type="submit" class="primary">Search</button>
       </form>
+      <details class="score-help">
+        <summary>What the scores mean</summary>
+        <dl>
+          <dt>score</dt>
+          <dd>
+            What the results are ranked by. Hybrid search fuses the two below: by default 0.6 × cosine plus 0.4 × BM25,
+            each scaled to 0–1 among the candidates (or reciprocal rank fusion, when the server is set to
+            <code>rrf</code>). Semantic search ranks by cosine alone, keyword search by BM25 alone.
+          </dd>
+          <dt>cosine</dt>
+          <dd>How close the meaning of the memory is to the query, from −1 to 1 (higher is closer).</dd>
+          <dt>BM25</dt>
+          <dd>
+            Keyword relevance: higher when more of the query's words, and rarer ones, occur in the memory. Open-ended;
+            “—” when no query word matched.
+          </dd>
+        </dl>
+      </details>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${
         this.hits === undefined
@@ -68,7 +86,14 @@ export class SearchView extends ReloadingView {
             ? html`<p class="empty card">Nothing found.</p>`
             : html`<ol class="memory-list" aria-label="Search results, best first">
                 ${this.hits.map(
-                  (hit) => html`<li><memory-card .memory=${hit.memory} .scores=${hit}></memory-card></li>`,
+                  (hit) =>
+                    html`<li>
+                      <memory-card
+                        .memory=${hit.memory}
+                        .scores=${hit}
+                        .canWrite=${canWrite(this.caller)}
+                      ></memory-card>
+                    </li>`,
                 )}
               </ol>`
       }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Dirent } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { MemoryPath, PathRefused, resolveMemoryPath } from './memory-path';
+import { MemoryPath, PathRefused, resolveMemoryPath, resolveRootFile } from './memory-path';
 
 const MIB = 1024 * 1024;
 
@@ -25,6 +25,11 @@ export class EntryMissing extends Error {}
 
 export type EntryKind = 'file' | 'dir';
 
+/** The memory directory of one namespace: `<MEMORY_DIR>/<namespace>`. */
+export function namespaceDirectory(memoryDir: string, namespace: string): MemoryDirectoryRepository {
+  return new MemoryDirectoryRepository(join(memoryDir, namespace));
+}
+
 /**
  * All file-system I/O of one namespace's markdown memory. Every write checks the three size limits
  * and lands atomically (a hidden temporary file in the same folder, then rename), so a reader or a
@@ -42,6 +47,11 @@ export class MemoryDirectoryRepository {
 
   resolve(path: unknown): MemoryPath {
     return resolveMemoryPath(this.root, path);
+  }
+
+  /** A hidden file of the root (`.filters`): not part of the memory the model browses. */
+  rootFile(name: string): MemoryPath {
+    return resolveRootFile(this.root, name);
   }
 
   async kindOf(path: MemoryPath): Promise<EntryKind | undefined> {
@@ -100,8 +110,8 @@ export class MemoryDirectoryRepository {
     return total;
   }
 
-  /** Every visible file under the root: relative path and size, sorted by path. */
-  async listFiles(): Promise<{ path: string; size: number }[]> {
+  /** Every visible file under the root: relative path, size and last change, sorted by path. */
+  async listFiles(): Promise<{ path: string; size: number; modifiedMs: number }[]> {
     const files = await this.filesUnder(this.root);
     return files
       .map((file) => ({
@@ -110,6 +120,7 @@ export class MemoryDirectoryRepository {
           .split('\\')
           .join('/'),
         size: file.size,
+        modifiedMs: file.modifiedMs,
       }))
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
@@ -163,14 +174,17 @@ export class MemoryDirectoryRepository {
   }
 
   /** Visible files only: hidden ones are `.filters` and short-lived temporaries, not memory. */
-  private async filesUnder(folder: string): Promise<{ absolute: string; size: number }[]> {
-    const found: { absolute: string; size: number }[] = [];
+  private async filesUnder(folder: string): Promise<{ absolute: string; size: number; modifiedMs: number }[]> {
+    const found: { absolute: string; size: number; modifiedMs: number }[] = [];
     const walk = async (dir: string): Promise<void> => {
       for (const entry of await readdir(dir, { withFileTypes: true })) {
         if (entry.name.startsWith('.')) continue;
         const absolute = join(dir, entry.name);
         if (entry.isDirectory()) await walk(absolute);
-        else if (entry.isFile()) found.push({ absolute, size: (await lstat(absolute)).size });
+        else if (entry.isFile()) {
+          const info = await lstat(absolute);
+          found.push({ absolute, size: info.size, modifiedMs: info.mtimeMs });
+        }
       }
     };
     await walk(folder);

@@ -35,6 +35,8 @@ export type FileChangeKind = 'created' | 'updated' | 'deleted';
 export class MemoryFunctions {
   private readonly logger = new Logger('MemoryFunctions');
   readonly changes = new Map<string, FileChangeKind>();
+  /** Each changed file's text before the run's first change to it (null: it did not exist), for diffs. */
+  readonly originals = new Map<string, string | null>();
   /** Calls refused for a path outside the memory, or for a size limit. */
   readonly refusals = { path: 0, limit: 0 };
 
@@ -73,6 +75,7 @@ export class MemoryFunctions {
     if (typeof content !== 'string') return { value: false };
     try {
       const target = this.memory.resolve(path);
+      await this.keepOriginal(target);
       const { created } = await this.memory.writeText(target, content);
       if (!created) this.logger.debug({ msg: 'create_file replaced an existing file', path: target.relative });
       this.record(target.relative, created ? 'created' : 'updated');
@@ -100,6 +103,7 @@ export class MemoryFunctions {
         );
       }
       const index = text.indexOf(oldContent);
+      if (!this.originals.has(target.relative)) this.originals.set(target.relative, text);
       await this.memory.writeText(target, text.slice(0, index) + newContent + text.slice(index + oldContent.length));
       this.record(target.relative, 'updated');
       return { value: true };
@@ -119,6 +123,7 @@ export class MemoryFunctions {
   private async deleteFile(path: unknown): Promise<CallOutcome> {
     try {
       const target = this.memory.resolve(path);
+      await this.keepOriginal(target);
       await this.memory.removeFile(target);
       this.record(target.relative, 'deleted');
       return { value: true };
@@ -190,6 +195,12 @@ export class MemoryFunctions {
     } catch {
       return undefined;
     }
+  }
+
+  private async keepOriginal(target: MemoryPath): Promise<void> {
+    if (this.originals.has(target.relative)) return;
+    const kind = await this.memory.kindOf(target);
+    this.originals.set(target.relative, kind === 'file' ? await this.memory.readText(target) : null);
   }
 
   /** A later deletion wins; a file created then edited in one run stays "created". */

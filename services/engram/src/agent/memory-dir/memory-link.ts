@@ -25,3 +25,29 @@ export function bareLinkName(link: string): string | undefined {
   const [first] = linkCandidates(link);
   return first !== undefined && !first.includes('/') ? first : undefined;
 }
+
+/** The `[[…]]` links of a note, in order (a link is one line of at most 300 characters). */
+export function wikiLinksIn(text: string): string[] {
+  return [...text.matchAll(/\[\[([^[\]\n]{1,300})\]\]/g)].map((match) => match[0]);
+}
+
+/** Resolves links against a known set of files, as go_to_link does against the folder. */
+export class LinkResolver {
+  private readonly byName = new Map<string, string[]>();
+
+  constructor(private readonly files: ReadonlySet<string>) {
+    for (const path of files) {
+      const name = path.split('/').pop()!;
+      this.byName.set(name, [...(this.byName.get(name) ?? []), path]);
+    }
+  }
+
+  /** The file a link leads to, or undefined when none (or, for a bare name, more than one) matches. */
+  resolve(link: string): string | undefined {
+    const direct = linkCandidates(link).find((candidate) => this.files.has(candidate));
+    if (direct !== undefined) return direct;
+    const bare = bareLinkName(link);
+    const matches = bare === undefined ? [] : (this.byName.get(bare) ?? []);
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+}

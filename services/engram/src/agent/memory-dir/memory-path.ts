@@ -35,6 +35,17 @@ export function resolveMemoryPath(root: string, given: unknown): MemoryPath {
   return { relative: rel, absolute };
 }
 
+/**
+ * A hidden file of the root itself (`.filters`), which model-given paths can never name: same containment
+ * rule, so a symlink planted under that name cannot lead outside.
+ */
+export function resolveRootFile(root: string, name: string): MemoryPath {
+  if (!/^\.[\w.-]+$/.test(name)) throw new PathRefused(`"${name}" is not a file of the memory root`);
+  const absolute = join(root, name);
+  assertNoEscape(root, absolute, name);
+  return { relative: name, absolute };
+}
+
 /** The deepest existing ancestor (or the path itself) must resolve inside the root. */
 function assertNoEscape(root: string, absolute: string, given: string): void {
   const realRoot = realpathSync(root);

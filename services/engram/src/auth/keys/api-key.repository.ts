@@ -70,6 +70,17 @@ export class ApiKeyRepository {
     );
   }
 
+  /** Unrevoked, unexpired keys with the admin scope and no namespace: they can administer the server. */
+  countUsableAdmins(now: number): number {
+    return this.statements
+      .get(
+        `SELECT count(*) FROM api_keys WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+           AND namespace IS NULL AND (' ' || scopes || ' ') LIKE '% admin %'`,
+      )
+      .pluck()
+      .get(now) as number;
+  }
+
   countAll(): number {
     return this.statements.get('SELECT count(*) FROM api_keys').pluck().get() as number;
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { NotFound } from '../../common/domain-errors';
+import { NotFound, UnprocessableRequest } from '../../common/domain-errors';
+import { APP_CONFIG, AppConfig } from '../../config/config.types';
 import { SQLITE_DATABASE } from '../../storage/storage.module';
 import { SqliteDatabase } from '../../storage/sqlite.connection';
 import { newSecret, secretDigest } from '../secrets';
@@ -18,16 +19,36 @@ export interface NewApiKey {
   expiresAt?: number;
 }
 
+/** Why a first key that is not a whole-store admin key is refused, and what to do instead. */
+export const ADMIN_KEY_NEEDED =
+  'The first stored key would lock this server with no admin key: the server then requires a key on every ' +
+  'request. Create an admin key first (scopes admin, no namespace), e.g. `engram keys create --name admin ' +
+  '--scopes read,write,admin`, or set MCP_API_KEY.';
+
 /** Creating, listing, revoking and checking stored API keys. The secret is shown once, at creation. */
 @Injectable()
 export class ApiKeyService {
   private readonly keys: ApiKeyRepository;
 
-  constructor(@Inject(SQLITE_DATABASE) db: SqliteDatabase) {
+  constructor(
+    @Inject(SQLITE_DATABASE) db: SqliteDatabase,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'auth' | 'oauth'>,
+  ) {
     this.keys = new ApiKeyRepository(db);
   }
 
-  create(input: NewApiKey, now = Date.now()): { key: string; record: ApiKeyRecord } {
+  /**
+   * Stores a new key. Keys switch a keyless server to requiring credentials, so a key is refused when
+   * afterwards nobody could administer the server: no MCP_API_KEY, no usable whole-store admin key, and
+   * this key is not one. `locksServer` is true when this key is the one that ends keyless access.
+   */
+  create(input: NewApiKey, now = Date.now()): { key: string; record: ApiKeyRecord; locksServer: boolean } {
+    const noBootstrapKey = this.config.auth.apiKey === undefined;
+    const adminKey = input.scopes.includes('admin') && input.namespace === undefined;
+    if (noBootstrapKey && !adminKey && this.keys.countUsableAdmins(now) === 0) {
+      throw new UnprocessableRequest(ADMIN_KEY_NEEDED);
+    }
+    const locksServer = noBootstrapKey && !this.config.oauth.enabled && this.keys.countAll() === 0;
     const key = newSecret(API_KEY_PREFIX);
     const record: ApiKeyRecord = {
       id: randomUUID(),
@@ -41,7 +62,7 @@ export class ApiKeyService {
       revokedAt: null,
     };
     this.keys.insert(record, secretDigest(key));
-    return { key, record };
+    return { key, record, locksServer };
   }
 
   list(): ApiKeyRecord[] {

@@ -162,11 +162,35 @@ describe('a server without MCP_API_KEY', () => {
     }
   });
 
+  it('refuses a first key that is not a whole-store admin key, and warns when a key ends keyless access', async () => {
+    const api = await startTestApp({});
+    try {
+      for (const body of [
+        { name: 'alice', scopes: ['read', 'write'], namespace: 'alice' },
+        { name: 'bound admin', scopes: ['admin'], namespace: 'alice' },
+      ]) {
+        const refused = await api.request('POST', '/api/admin/keys', { body });
+        assert.equal(refused.status, 422, JSON.stringify(body));
+        assert.match(refused.body.message, /Create an admin key first/);
+      }
+      assert.equal((await api.request('GET', '/api/memories')).status, 200, 'nothing was stored: still open');
+      const admin = await api.request('POST', '/api/admin/keys', { body: { name: 'admin', scopes: ['admin'] } });
+      assert.equal(admin.status, 201);
+      assert.match(admin.body.warning, /now requires a key on every request/);
+      const as = { headers: { 'x-api-key': admin.body.key } };
+      const alice = await api.request('POST', '/api/admin/keys', { ...as, body: { name: 'a', scopes: ['read'] } });
+      assert.equal(alice.status, 201);
+      assert.equal(alice.body.warning, undefined);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('expires keys at their expiry time', async () => {
     const api = await startTestApp({});
     try {
       const keys = api.app.get(ApiKeyService);
-      const { key } = keys.create({ name: 'short', scopes: ['read'], expiresAt: Date.now() + 60_000 });
+      const { key } = keys.create({ name: 'short', scopes: ['admin'], expiresAt: Date.now() + 60_000 });
       assert.ok(keys.authenticate(key));
       assert.equal(keys.authenticate(key, Date.now() + 61_000), undefined);
     } finally {

@@ -10,6 +10,10 @@ import { ApiKeyService } from './api-key.service';
 
 const DAY_MS = 86_400_000;
 
+/** Shown once, when the first stored key ends keyless access. */
+export const LOCKED_WARNING =
+  'This server now requires a key on every request (REST, MCP, dashboard): keep this admin key.';
+
 @ApiTags('admin')
 @ApiSecurity('api_key')
 @RequireScope('admin')
@@ -24,16 +28,16 @@ export class ApiKeysController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an API key (the secret is in this response only)' })
   @ApiZodBody(CreateApiKeyBody)
-  @ApiErrors(400, 401, 403, 415)
+  @ApiErrors(400, 401, 403, 415, 422)
   create(@Body(new ZodValidationPipe(CreateApiKeyBody, 'body')) body: CreateApiKeyInput) {
-    const { key, record } = this.keys.create({
+    const { key, record, locksServer } = this.keys.create({
       name: body.name,
       scopes: body.scopes,
       namespace: body.namespace,
       expiresAt: body.expires_in_days === undefined ? undefined : Date.now() + body.expires_in_days * DAY_MS,
     });
     this.authenticator.keysChanged();
-    return { key, ...toKeyView(record) };
+    return { key, ...toKeyView(record), ...(locksServer ? { warning: LOCKED_WARNING } : {}) };
   }
 
   @Get()

@@ -46,7 +46,9 @@ export function agentTools(agent: AgentService): McpTool[] {
               },
             },
           );
-          return { structured: answer, text: answer.reply };
+          // Diffs are for people (the dashboard, REST); a model client gets the list of changed files.
+          const files_changed = answer.files_changed.map(({ path, change }) => ({ path, change }));
+          return { structured: { ...answer, files_changed }, text: answer.reply };
         } finally {
           clearInterval(heartbeat);
         }

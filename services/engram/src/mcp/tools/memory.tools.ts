@@ -298,6 +298,25 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
     }),
 
     defineTool({
+      name: 'memory_restore',
+      title: 'Restore a deleted memory',
+      description:
+        'Bring a soft-deleted memory back from the trash by its content_hash (as memory_delete reported it). ' +
+        'Refused, naming the live memory, when the same content has been stored again since.',
+      effect: 'write',
+      idempotent: true,
+      input: z.object({ content_hash: HashInput }),
+      output: z.object({ success: z.boolean(), content_hash: z.string(), memory: MemoryOutput }),
+      async run({ content_hash }) {
+        const memory = await deps.memories.restore(content_hash);
+        return {
+          structured: { success: true, content_hash: memory.contentHash, memory: toMemoryView(memory) },
+          text: `Restored ${memory.contentHash}`,
+        };
+      },
+    }),
+
+    defineTool({
       name: 'memory_store_session',
       title: 'Store a conversation session',
       description:

@@ -2,6 +2,8 @@ import { memoriesMigration } from './001-memories';
 import { authMigration } from './010-auth';
 import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
+import { oauthGrantsMigration } from './013-oauth-grants';
+import { trashIndexesMigration } from './014-trash-indexes';
 import { mcpCancellationsMigration } from './017-mcp-cancellations';
 import { Migration } from './migration';
 
@@ -11,5 +13,7 @@ export const MIGRATIONS: readonly Migration[] = [
   authMigration,
   vectorChangesMigration,
   ftsUpdateTriggerMigration,
+  oauthGrantsMigration,
+  trashIndexesMigration,
   mcpCancellationsMigration,
 ];

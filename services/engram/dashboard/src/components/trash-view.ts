@@ -1,0 +1,150 @@
+import { html, nothing } from 'lit';
+import { ApiError, canWrite, DeletedMemoryView, MemoryPage, MemoryView } from '../api';
+import { errorText, formatTime } from '../format';
+import { pager } from './pager';
+import { ReloadingView } from './reloading-view';
+
+const PAGE_SIZE = 20;
+
+/**
+ * Deleted memories (soft deletes), most recently deleted first: restore one, or delete it for good
+ * after a confirmation. Restoring text that is live again points at the live memory instead.
+ */
+export class TrashView extends ReloadingView {
+  static override properties = {
+    ...ReloadingView.properties,
+    data: { state: true },
+    page: { state: true },
+    purging: { state: true },
+    notice: { state: true },
+  };
+  declare data: MemoryPage<DeletedMemoryView> | undefined;
+  declare page: number;
+  declare purging: DeletedMemoryView | undefined;
+  declare notice: { text: string; live?: string } | undefined;
+
+  constructor() {
+    super();
+    this.page = 1;
+  }
+
+  protected async load(): Promise<void> {
+    const data = await this.api.trash(this.page, PAGE_SIZE);
+    if (data.memories.length === 0 && this.page > 1 && data.total > 0) {
+      this.page = data.total_pages;
+      return this.load();
+    }
+    this.data = data;
+  }
+
+  protected override clearResults(): void {
+    this.data = undefined;
+  }
+
+  private async restore(memory: DeletedMemoryView): Promise<void> {
+    try {
+      await this.api.restore(memory.content_hash);
+      this.notice = { text: `Restored “${memory.content.slice(0, 60)}”.`, live: memory.content_hash };
+      await this.reload();
+    } catch (error) {
+      const live = error instanceof ApiError && error.status === 409 ? liveMemoryOf(error) : undefined;
+      this.notice = live
+        ? { text: 'Not restored: the same text is stored again.', live: live.content_hash }
+        : { text: errorText(error) };
+    }
+  }
+
+  private async purge(): Promise<void> {
+    const memory = this.purging!;
+    this.purging = undefined;
+    try {
+      await this.api.purge(memory.content_hash);
+      this.notice = { text: `Deleted for good: “${memory.content.slice(0, 60)}”.` };
+      await this.reload();
+    } catch (error) {
+      this.notice = { text: errorText(error) };
+    }
+  }
+
+  private go(page: number): void {
+    this.page = page;
+    void this.reload();
+  }
+
+  override render() {
+    const data = this.data;
+    const writable = canWrite(this.caller);
+    return html`<section class="view" aria-labelledby="trash-title">
+      <h1 id="trash-title">Trash</h1>
+      <p class="meta">
+        Deleted memories stay here until deleted for good. Restoring one makes it searchable again (it is re-embedded).
+      </p>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${
+        this.notice
+          ? html`<p role="status" class="notice">
+              ${this.notice.text}
+              ${this.notice.live ? html`<a href="#/memory/${this.notice.live}">Open the memory</a>` : nothing}
+            </p>`
+          : nothing
+      }
+      ${
+        data === undefined
+          ? this.error
+            ? nothing
+            : html`<p aria-busy="true">Loading…</p>`
+          : data.memories.length === 0
+            ? html`<p class="empty card">The trash is empty.</p>`
+            : html`<p class="meta">${data.total.toLocaleString()} deleted</p>
+                <ol class="memory-list" aria-label="Deleted memories, most recently deleted first">
+                  ${data.memories.map((memory) => this.renderEntry(memory, writable))}
+                </ol>
+                ${pager(data, (page) => this.go(page))}`
+      }
+      ${
+        this.purging
+          ? html`<confirm-dialog
+              .heading=${'Delete for good?'}
+              .text=${this.purging.content.slice(0, 280)}
+              .detail=${'It cannot be restored afterwards.'}
+              .confirmLabel=${'Delete for good'}
+              @confirm=${() => this.purge()}
+              @cancel=${() => (this.purging = undefined)}
+            ></confirm-dialog>`
+          : nothing
+      }
+    </section>`;
+  }
+
+  private renderEntry(memory: DeletedMemoryView, writable: boolean) {
+    const label = memory.content.slice(0, 40);
+    return html`<li>
+      <article class="memory" data-hash=${memory.content_hash}>
+        <p class="content">${memory.content}</p>
+        <footer>
+          <span class="type">${memory.memory_type}</span>
+          ${memory.tags.map((tag) => html`<span class="tag">${tag}</span>`)}
+          <span>deleted <time datetime=${memory.deleted_at_iso}>${formatTime(memory.deleted_at_iso)}</time></span>
+          ${
+            writable
+              ? html`<span class="actions">
+                  <button @click=${() => this.restore(memory)} aria-label="Restore “${label}”">Restore</button>
+                  <button
+                    class="danger"
+                    @click=${() => (this.purging = memory)}
+                    aria-label="Delete for good: “${label}”"
+                  >
+                    Delete for good
+                  </button>
+                </span>`
+              : nothing
+          }
+        </footer>
+      </article>
+    </li>`;
+  }
+}
+
+function liveMemoryOf(error: ApiError): MemoryView | undefined {
+  return (error.details as { memory?: MemoryView } | undefined)?.memory;
+}

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseCommandArgs, wantsHelp } from './cli-args';
+
+const FLAGS = { name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } } as const;
+const problemOf = (argv: string[]) => {
+  const parsed = parseCommandArgs(argv, FLAGS);
+  return 'problem' in parsed ? parsed.problem : undefined;
+};
+
+describe('command-line arguments (util.parseArgs)', () => {
+  it('never lets a flag missing its value swallow the next flag', () => {
+    assert.equal(problemOf(['create', '--name', '--scopes', 'read']), '--name needs a value');
+    assert.equal(problemOf(['create', '--scopes']), '--scopes needs a value');
+    const dashed = parseCommandArgs(['--name=-x-'], FLAGS);
+    assert.ok(!('problem' in dashed) && dashed.flags.name === '-x-', 'an inline value may start with a dash');
+  });
+
+  it('takes positionals before, between and after flags', () => {
+    const parsed = parseCommandArgs(['create', '--name', 'a', 'extra', '--json', 'last'], FLAGS);
+    assert.ok(!('problem' in parsed));
+    assert.deepEqual(parsed.positionals, ['create', 'extra', 'last']);
+    assert.deepEqual(parsed.flags, { name: 'a', json: true });
+  });
+
+  it("names an unknown flag as typed, against the command's own flags", () => {
+    const problem = problemOf(['--Name', 'x']);
+    assert.match(problem ?? '', /^unknown option --Name; accepted: --name, --scopes, --json, --host/);
+    assert.match(problemOf(['-n']) ?? '', /^unknown option -n;/);
+    assert.equal(problemOf(['--json=yes']), '--json takes no value');
+  });
+
+  it('hands the configuration flags to the configuration loader', () => {
+    const parsed = parseCommandArgs(['--db', 'x.db', '--name', 'a', '--log-level=debug'], FLAGS);
+    assert.ok(!('problem' in parsed));
+    assert.deepEqual(parsed.configArgv, ['--db=x.db', '--log-level=debug']);
+    assert.match(problemOf(['--db']) ?? '', /--db needs a value/);
+    const bare = parseCommandArgs(['--db', 'x'], FLAGS, { config: false });
+    assert.ok('problem' in bare && /unknown option --db/.test(bare.problem));
+  });
+
+  it('finds --help and -h anywhere before --', () => {
+    assert.ok(wantsHelp(['create', '--help']));
+    assert.ok(wantsHelp(['-h']));
+    assert.ok(!wantsHelp(['store', '--', '--help']));
+  });
+});

@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+
+/** A command's own flags, as `util.parseArgs` declares them (long names, without the dashes). */
+export type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
+
+/** The configuration flags every command that reads the configuration accepts (see config.loader). */
+export const CONFIG_FLAGS: FlagSpec = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  db: { type: 'string' },
+  'embedding-provider': { type: 'string' },
+  'log-level': { type: 'string' },
+  'env-file': { type: 'string' },
+};
+
+export interface ParsedArgs {
+  /** This command's own flags: strings, or true for boolean flags given. */
+  flags: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  /** The configuration flags given, as `--name=value`, for the configuration loader. */
+  configArgv: string[];
+}
+
+/**
+ * Parses one command's arguments with `util.parseArgs`. Problems name the flag as the user typed it: a
+ * flag not this command's (listing the ones it takes), a string flag with no value (it never swallows
+ * the next flag), a boolean flag given a value. Positionals may come before, between or after flags.
+ */
+export function parseCommandArgs(
+  argv: readonly string[],
+  own: FlagSpec,
+  { config = true }: { config?: boolean } = {},
+): ParsedArgs | { problem: string } {
+  const options = config ? { ...own, ...CONFIG_FLAGS } : own;
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const parsed: ParsedArgs = { flags: {}, positionals: [], configArgv: [] };
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') continue;
+    if (token.kind === 'positional') {
+      parsed.positionals.push(token.value);
+      continue;
+    }
+    const spec = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
+    if (!spec) return { problem: `unknown option ${token.rawName}; accepted: ${flagList(options)}` };
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) return { problem: `${token.rawName} takes no value` };
+      parsed.flags[token.name] = true;
+      continue;
+    }
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
+      return { problem: `${token.rawName} needs a value` };
+    }
+    if (Object.hasOwn(own, token.name)) parsed.flags[token.name] = token.value;
+    else parsed.configArgv.push(`--${token.name}=${token.value}`);
+  }
+  return parsed;
+}
+
+/** True when the arguments ask for help (`--help` or `-h` anywhere before `--`). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+function flagList(options: FlagSpec): string {
+  return Object.keys(options)
+    .map((name) => `--${name}`)
+    .join(', ');
+}

@@ -1,0 +1,27 @@
+/** Output helpers shared by the commands: JSON for scripts (`--json`), aligned tables for people. */
+export function printJson(value: unknown): number {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  return 0;
+}
+
+/** Columns padded to their widest cell; a header row first. */
+export function printTable(header: readonly string[], rows: readonly (readonly string[])[]): number {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column])))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(`${[header, ...rows].map(line).join('\n')}\n`);
+  return 0;
+}
+
+/** A usage error: the problem, then the command's usage, on stderr; 64 (EX_USAGE). */
+export function usageError(command: string, problem: string, usage: string): number {
+  process.stderr.write(`engram ${command}: ${problem}\n${usage}\n`);
+  return 64;
+}
+
+export const CONFIG_USAGE =
+  'configuration flags (over the environment): --db <file>, --env-file <file>, --embedding-provider <name>, ' +
+  '--log-level <level>, --host <addr>, --port <n>';

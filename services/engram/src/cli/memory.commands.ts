@@ -1,0 +1,200 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { z } from 'zod';
+import { AppModule } from '../app.module';
+import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
+import { isNamespace } from '../auth/namespace';
+import { DomainError } from '../common/domain-errors';
+import { createLogger } from '../http/create-app';
+import { ListMemoriesQuery, StoreMemoryBody } from '../memories/memory.dto';
+import { MemoryService } from '../memories/memory.service';
+import { toMemoryPageView, toMemoryView } from '../memories/memory.view';
+import { toHitView } from '../search/search-hit.view';
+import { SearchBody } from '../search/search.dto';
+import { SearchService } from '../search/search.service';
+import { MemoryRecord } from '../storage/memory.record';
+import { FlagSpec, ParsedArgs, parseCommandArgs } from './cli-args';
+import { CliCommand } from './cli-command';
+import { CONFIG_USAGE, printJson, usageError } from './cli-output';
+import { configForExistingStore } from './existing-store';
+
+/** Flags shared by search, list and store, and the request field each one fills. */
+const COMMON_FLAGS = {
+  tags: { type: 'string' },
+  type: { type: 'string' },
+  namespace: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+const FILTER_FLAGS = { ...COMMON_FLAGS, time: { type: 'string' } } as const;
+const FIELD_FLAGS: Record<string, string> = {
+  query: '<query>',
+  content: '<content>',
+  limit: '--limit',
+  mode: '--mode',
+  tags: '--tags',
+  memory_type: '--type',
+  time_expr: '--time',
+  page: '--page',
+  page_size: '--page-size',
+};
+
+const SEARCH_USAGE = `usage: engram search <query…> [--limit <n>] [--mode hybrid|semantic|keyword] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
+  ${CONFIG_USAGE}`;
+const LIST_USAGE = `usage: engram list [--page <n>] [--page-size <n>] [--oldest] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
+  ${CONFIG_USAGE}`;
+const STORE_USAGE = `usage: engram store <content…> [--tags a,b] [--type <type>] [--namespace <ns>] [--json]
+  ${CONFIG_USAGE}`;
+
+export const searchCommand: CliCommand = {
+  usage: SEARCH_USAGE,
+  run: (argv) =>
+    runMemoryCommand(
+      'search',
+      argv,
+      { ...FILTER_FLAGS, limit: { type: 'string' }, mode: { type: 'string' } },
+      {
+        usage: SEARCH_USAGE,
+        request: (args) => ({
+          schema: SearchBody,
+          input: {
+            query: args.positionals.join(' '),
+            limit: integer(args.flags.limit),
+            mode: args.flags.mode,
+            ...filters(args),
+          },
+        }),
+        async execute(context, input, json) {
+          const outcome = await context.get(SearchService).hybridSearch(input as z.output<typeof SearchBody>);
+          if (json) return printJson({ results: outcome.hits.map(toHitView), search_type: outcome.mode });
+          for (const hit of outcome.hits) printMemory(hit.memory, hit.score.toFixed(3));
+          process.stderr.write(
+            `${outcome.hits.length} results (${outcome.mode}, ${Math.round(outcome.elapsedMs)} ms)\n`,
+          );
+          return 0;
+        },
+      },
+    ),
+};
+
+export const listCommand: CliCommand = {
+  usage: LIST_USAGE,
+  run: (argv) =>
+    runMemoryCommand(
+      'list',
+      argv,
+      { ...FILTER_FLAGS, page: { type: 'string' }, 'page-size': { type: 'string' }, oldest: { type: 'boolean' } },
+      {
+        usage: LIST_USAGE,
+        request: (args) => ({
+          schema: ListMemoriesQuery,
+          positionalsAllowed: false,
+          input: {
+            page: args.flags.page,
+            page_size: args.flags['page-size'],
+            order: args.flags.oldest ? 'oldest' : undefined,
+            ...filters(args),
+          },
+        }),
+        execute(context, input, json) {
+          const page = context.get(MemoryService).list(input as z.output<typeof ListMemoriesQuery>);
+          if (json) return Promise.resolve(printJson(toMemoryPageView(page)));
+          for (const memory of page.memories) printMemory(memory);
+          process.stderr.write(`page ${page.page} of ${Math.max(page.totalPages, 1)}, ${page.total} memories\n`);
+          return Promise.resolve(0);
+        },
+      },
+    ),
+};
+
+export const storeCommand: CliCommand = {
+  usage: STORE_USAGE,
+  run: (argv) =>
+    runMemoryCommand('store', argv, COMMON_FLAGS, {
+      usage: STORE_USAGE,
+      request: (args) => ({
+        schema: StoreMemoryBody,
+        input: { content: args.positionals.join(' '), tags: args.flags.tags, memory_type: args.flags.type },
+      }),
+      async execute(context, input, json) {
+        const memory = await context.get(MemoryService).store(input as z.output<typeof StoreMemoryBody>);
+        if (json) return printJson({ content_hash: memory.contentHash, memory: toMemoryView(memory) });
+        process.stdout.write(`stored ${memory.contentHash} (${describe(memory)})\n`);
+        return 0;
+      },
+    }),
+};
+
+interface MemoryCommand {
+  usage: string;
+  /** The request the arguments make, checked by the same schema as the REST route. */
+  request(args: ParsedArgs): { schema: z.ZodType; input: Record<string, unknown>; positionalsAllowed?: boolean };
+  execute(context: INestApplicationContext, input: unknown, json: boolean): Promise<number>;
+}
+
+/**
+ * Parses and validates the arguments, opens the application on the existing store, and runs the
+ * command in the chosen namespace with the rights of the database file's owner (as stdio MCP does).
+ */
+async function runMemoryCommand(name: string, argv: readonly string[], flags: FlagSpec, command: MemoryCommand) {
+  const args = parseCommandArgs(argv, flags);
+  if ('problem' in args) return usageError(name, args.problem, command.usage);
+  const { schema, input, positionalsAllowed = true } = command.request(args);
+  if (!positionalsAllowed && args.positionals.length > 0) {
+    return usageError(name, `unexpected "${args.positionals[0]}"`, command.usage);
+  }
+  const namespace = args.flags.namespace ?? DEFAULT_NAMESPACE;
+  if (typeof namespace !== 'string' || !isNamespace(namespace)) {
+    return usageError(name, '--namespace: lowercase letters, digits, - and _ (at most 64)', command.usage);
+  }
+  const parsed = schema.safeParse(withoutUndefined(input));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${FIELD_FLAGS[String(issue.path[0])] ?? name}: ${issue.message}`,
+    );
+    return usageError(name, problems.join('; '), command.usage);
+  }
+  const config = configForExistingStore(name, args.configArgv);
+  if (typeof config === 'number') return config;
+  const logger = createLogger({ ...config, log: { level: config.log.level === 'debug' ? 'debug' : 'warn' } });
+  const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+    logger,
+    abortOnError: false,
+  });
+  try {
+    const local = currentContext();
+    return await runInContext({ ...local, namespace }, () =>
+      command.execute(context, parsed.data, args.flags.json === true),
+    );
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    process.stderr.write(`engram ${name}: ${error.message}\n`);
+    return error.status === 400 ? 64 : 1;
+  } finally {
+    await context.close();
+  }
+}
+
+function filters(args: ParsedArgs) {
+  return { tags: args.flags.tags, memory_type: args.flags.type, time_expr: args.flags.time };
+}
+
+/** A number flag as the schema expects it (a string it cannot read stays a string, and is refused). */
+function integer(value: string | boolean | undefined): unknown {
+  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function withoutUndefined(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+}
+
+/** Two lines per memory: when, type, tags and hash (with the score for search), then the text on one line. */
+function printMemory(memory: MemoryRecord, score?: string): void {
+  const text = memory.content.replace(/\s+/g, ' ').trim();
+  const shown = text.length > 200 ? `${text.slice(0, 199)}…` : text;
+  const head = [score, new Date(memory.createdAt).toISOString().slice(0, 16).replace('T', ' '), describe(memory)];
+  process.stdout.write(`${head.filter(Boolean).join('  ')}  ${memory.contentHash.slice(0, 12)}\n    ${shown}\n`);
+}
+
+function describe(memory: MemoryRecord): string {
+  return memory.tags.length > 0 ? `${memory.memoryType}, tags ${memory.tags.join(',')}` : memory.memoryType;
+}

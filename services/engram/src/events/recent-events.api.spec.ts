@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { openSse } from '../testing/sse-client';
+import { startTestApp, TestApp } from '../testing/test-app';
+
+describe('GET /api/events/recent: the replay window as history, and where a stream resumes', () => {
+  let api: TestApp;
+  before(async () => {
+    api = await startTestApp({ ENGRAM_EVENTS_RING_SIZE: '50' });
+  });
+  after(async () => {
+    await api.close();
+  });
+
+  const store = (content: string, namespace = 'default') =>
+    api.request('POST', '/api/memories', { body: { content }, headers: { 'X-Engram-Namespace': namespace } });
+
+  it("returns this namespace's kept events newest first, never another namespace's", async () => {
+    await store('History one');
+    await store('Elsewhere', 'other');
+    await store('History two');
+    const recent = await api.request('GET', '/api/events/recent?limit=10');
+    assert.equal(recent.status, 200);
+    assert.deepEqual(
+      recent.body.events.map((event: { payload: { preview: string } }) => event.payload.preview),
+      ['History two', 'History one'],
+    );
+    assert.ok(recent.body.events.every((event: { namespace: string }) => event.namespace === 'default'));
+    const limited = await api.request('GET', '/api/events/recent?limit=1');
+    assert.equal(limited.body.events.length, 1);
+  });
+
+  it('gives an id from which a stream replays exactly what came after the answer', async () => {
+    const { body } = await api.request('GET', '/api/events/recent');
+    await store('After the snapshot');
+    const stream = await openSse(`${api.url}/api/events/stream?frames=named`, {
+      'Last-Event-ID': String(body.last_event_id),
+    });
+    try {
+      const frames = await stream.waitFor((all) => all.length >= 1);
+      assert.deepEqual(
+        stream.named().map((frame) => frame.data.payload.preview),
+        ['After the snapshot'],
+      );
+      assert.equal(frames[0].event, 'memory_created');
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('refuses a limit out of range', async () => {
+    assert.equal((await api.request('GET', '/api/events/recent?limit=0')).status, 400);
+    assert.equal((await api.request('GET', '/api/events/recent?limit=1e2')).status, 400);
+  });
+});

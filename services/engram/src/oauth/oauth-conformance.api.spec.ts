@@ -1,0 +1,429 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { secretDigest } from '../auth/secrets';
+import { SqliteDatabase } from '../storage/sqlite.connection';
+import { SQLITE_DATABASE } from '../storage/storage.module';
+import { callTool } from '../testing/mcp-client';
+import { consentInBrowser, oauthPost, pkcePair, startOAuthTestApp } from '../testing/oauth-flow';
+import { startTestApp, TestApp } from '../testing/test-app';
+import { OAuthRepository } from './oauth.repository';
+import { OAuthService } from './oauth.service';
+
+const ADMIN_KEY = 'conformance-admin-key-0123456789';
+const CURSOR_REDIRECT = 'cursor://anysphere.cursor-mcp/oauth/callback';
+const WEB_REDIRECT = 'https://connector.example.com/callback';
+const DAY_MS = 86_400_000;
+
+/**
+ * The authorization server checked point by point against the RFCs it claims, through the real HTTP
+ * server. Each test names the rule; together they are the conformance suite that stands in for a
+ * certified library (docs/architecture.md explains the choice).
+ */
+describe('OAuth conformance (open registration)', () => {
+  let api: TestApp;
+  let base: string;
+
+  before(async () => {
+    api = await startOAuthTestApp(ADMIN_KEY, { ENGRAM_OAUTH_OPEN_REGISTRATION: 'true' });
+    base = api.url;
+  });
+  after(() => api.close());
+
+  async function register(metadata: Record<string, unknown>) {
+    const response = await api.request('POST', '/oauth/register', { body: metadata });
+    assert.equal(response.status, 201, response.text);
+    return response.body as { client_id: string; client_secret?: string };
+  }
+
+  function authorizeUrl(clientId: string, redirectUri: string, extra: Record<string, string> = {}) {
+    const url = new URL('/oauth/authorize', base);
+    for (const [name, value] of Object.entries({
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      code_challenge_method: 'S256',
+      state: 'state-1',
+      ...extra,
+    })) {
+      url.searchParams.set(name, value);
+    }
+    return url;
+  }
+
+  /**
+   * Registration, consent and code exchange (a client_secret_post client sends its secret); returns the
+   * registered client, the consent outcome and the token response.
+   */
+  async function grant(metadata: Record<string, unknown> = {}, scopes?: string[]) {
+    const redirectUri = ((metadata.redirect_uris as string[] | undefined) ?? [WEB_REDIRECT])[0];
+    const client = await register({ redirect_uris: [redirectUri], ...metadata });
+    const pkce = pkcePair();
+    const consent = await consentInBrowser(
+      base,
+      authorizeUrl(client.client_id, redirectUri, { code_challenge: pkce.challenge }),
+      { credential: ADMIN_KEY, scopes },
+    );
+    assert.equal(consent.status, 303, consent.html);
+    const tokens = await token({
+      grant_type: 'authorization_code',
+      code: consent.params.get('code')!,
+      code_verifier: pkce.verifier,
+      redirect_uri: redirectUri,
+      client_id: client.client_id,
+      ...(client.client_secret ? { client_secret: client.client_secret } : {}),
+    });
+    return { client, consent, tokens };
+  }
+
+  function token(form: Record<string, string>, headers: Record<string, string> = {}) {
+    return oauthPost(`${base}/oauth/token`, form, headers);
+  }
+  const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+  it('RFC 8252 §7.1: registers a private-use scheme without a dot (Cursor) and completes the flow to an MCP call', async () => {
+    const { consent, tokens } = await grant({ client_name: 'Cursor', redirect_uris: [CURSOR_REDIRECT] });
+    assert.ok(consent.location?.startsWith(`${CURSOR_REDIRECT}?`), consent.location);
+    assert.equal(consent.params.get('iss'), base);
+    assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+    const mcp = new Client({ name: 'cursor', version: '1' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL('/mcp', base), {
+        requestInit: { headers: { authorization: `Bearer ${tokens.body.access_token}` } },
+      }),
+    );
+    try {
+      const stored = await callTool(mcp, 'memory_store', { content: 'stored from Cursor over OAuth' });
+      assert.equal(stored.structured.created, true);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('RFC 8252 §8 / RFC 9700: refuses redirect URIs a browser would run or read itself', async () => {
+    for (const uri of [
+      'javascript:alert(1)',
+      'data:text/html,x',
+      'file:///etc/passwd',
+      'vbscript:x',
+      'about:blank',
+      'blob:https://a.example/1',
+    ]) {
+      const response = await api.request('POST', '/oauth/register', { body: { redirect_uris: [uri] } });
+      assert.equal(response.status, 400, uri);
+      assert.equal(response.body.error, 'invalid_redirect_uri', uri);
+    }
+  });
+
+  it('RFC 9207 §2: error redirects carry iss, as codes do', async () => {
+    const { client } = await grant();
+    const response = await fetch(authorizeUrl(client.client_id, WEB_REDIRECT), { redirect: 'manual' });
+    assert.equal(response.status, 303);
+    const params = new URL(response.headers.get('location')!).searchParams;
+    assert.equal(params.get('error'), 'invalid_request');
+    assert.equal(params.get('state'), 'state-1');
+    assert.equal(params.get('iss'), base);
+  });
+
+  it('RFC 9700 §4.11.2: a client never approved gets the error page, never a redirect, for a bad request', async () => {
+    const client = await register({ redirect_uris: ['https://phish.example.com/land'] });
+    const response = await fetch(authorizeUrl(client.client_id, 'https://phish.example.com/land'), {
+      redirect: 'manual',
+    });
+    assert.equal(response.status, 400);
+    assert.equal(response.headers.get('location'), null);
+    assert.match(await response.text(), /PKCE is required/);
+  });
+
+  it('RFC 6749 §6: a narrower scope on refresh narrows the access token only; the refresh token keeps the grant', async () => {
+    const { client, tokens } = await grant();
+    const narrowed = await token({
+      grant_type: 'refresh_token',
+      refresh_token: tokens.body.refresh_token,
+      client_id: client.client_id,
+      scope: 'read',
+    });
+    assert.equal(narrowed.status, 200, JSON.stringify(narrowed.body));
+    assert.equal(narrowed.body.scope, 'read');
+    const next = await token({
+      grant_type: 'refresh_token',
+      refresh_token: narrowed.body.refresh_token,
+      client_id: client.client_id,
+    });
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    assert.equal(next.body.scope, 'read write');
+  });
+
+  it('RFC 6749 §6: an empty scope on refresh is invalid_scope, and the refresh token still works', async () => {
+    const { client, tokens } = await grant();
+    const empty = await token({
+      grant_type: 'refresh_token',
+      refresh_token: tokens.body.refresh_token,
+      client_id: client.client_id,
+      scope: '',
+    });
+    assert.equal(empty.status, 400);
+    assert.equal(empty.body.error, 'invalid_scope');
+    const again = await token({
+      grant_type: 'refresh_token',
+      refresh_token: tokens.body.refresh_token,
+      client_id: client.client_id,
+    });
+    assert.equal(again.status, 200, 'a refused refresh does not use the token up');
+  });
+
+  it('RFC 6749 §2.3.1: client_secret_basic credentials are form-urlencoded before base64', async () => {
+    const registered = await register({
+      redirect_uris: [WEB_REDIRECT],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    // Every character of the id and the secret percent-encoded: a form-urlencoded decoder reads them back.
+    const encode = (value: string) => [...value].map((char) => `%${char.charCodeAt(0).toString(16)}`).join('');
+    const accepted = await token(
+      { grant_type: 'refresh_token', refresh_token: 'egr_unknown' },
+      { authorization: basic(encode(registered.client_id), encode(registered.client_secret!)) },
+    );
+    assert.equal(accepted.status, 400, 'authenticated; the refresh token itself is what is wrong');
+    assert.equal(accepted.body.error, 'invalid_grant');
+  });
+
+  it('RFC 6749 §2.3.1, §5.2: a malformed Basic header is 401 invalid_client with WWW-Authenticate: Basic', async () => {
+    const registered = await register({
+      redirect_uris: [WEB_REDIRECT],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    for (const authorization of [
+      basic(registered.client_id, '%E0%A4%A'),
+      basic('%zz', 'secret'),
+      'Basic not*base64',
+      basic(registered.client_id, 'wrong-secret'),
+    ]) {
+      const answer = await token({ grant_type: 'refresh_token', refresh_token: 'egr_x' }, { authorization });
+      assert.equal(answer.status, 401, authorization);
+      assert.equal(answer.body.error, 'invalid_client');
+      assert.match(answer.headers.get('www-authenticate') ?? '', /^Basic /);
+    }
+  });
+
+  it('RFC 7591 §2: a client authenticates only by its registered token_endpoint_auth_method', async () => {
+    const postClient = await register({
+      redirect_uris: [WEB_REDIRECT],
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    const viaBasic = await token(
+      { grant_type: 'refresh_token', refresh_token: 'egr_x' },
+      { authorization: basic(postClient.client_id, postClient.client_secret!) },
+    );
+    assert.equal(viaBasic.status, 401);
+    assert.match(viaBasic.body.error_description, /client_secret_post/);
+    const basicClient = await register({
+      redirect_uris: [WEB_REDIRECT],
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
+    const viaForm = await token({
+      grant_type: 'refresh_token',
+      refresh_token: 'egr_x',
+      client_id: basicClient.client_id,
+      client_secret: basicClient.client_secret!,
+    });
+    assert.equal(viaForm.status, 401);
+    const withoutSecret = await token({
+      grant_type: 'refresh_token',
+      refresh_token: 'egr_x',
+      client_id: basicClient.client_id,
+    });
+    assert.equal(withoutSecret.status, 401, 'a confidential client cannot pass as a public one');
+  });
+
+  it('RFC 7591 §2: a client registered without the refresh_token grant gets no refresh token and cannot use one', async () => {
+    const { client, tokens } = await grant({ grant_types: ['authorization_code'] });
+    assert.equal(tokens.status, 200);
+    assert.equal(tokens.body.refresh_token, undefined);
+    const refresh = await token({ grant_type: 'refresh_token', refresh_token: 'egr_x', client_id: client.client_id });
+    assert.equal(refresh.status, 400);
+    assert.equal(refresh.body.error, 'unauthorized_client');
+  });
+
+  it('RFC 7009 §2.1: revocation authenticates a confidential client before revoking its token', async () => {
+    const { client: confidential, tokens: issued } = await grant({ token_endpoint_auth_method: 'client_secret_post' });
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    const unauthenticated = await oauthPost(`${base}/oauth/revoke`, {
+      token: issued.body.access_token,
+      client_id: confidential.client_id,
+    });
+    assert.equal(unauthenticated.status, 401);
+    assert.equal(unauthenticated.body.error, 'invalid_client');
+    assert.equal(await mcpStatus(issued.body.access_token), 200, 'the token still works');
+    const revoked = await oauthPost(`${base}/oauth/revoke`, {
+      token: issued.body.access_token,
+      client_id: confidential.client_id,
+      client_secret: confidential.client_secret!,
+    });
+    assert.equal(revoked.status, 200);
+    assert.equal(await mcpStatus(issued.body.access_token), 401);
+  });
+
+  async function mcpStatus(accessToken: string): Promise<number> {
+    const response = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${accessToken}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    await response.body?.cancel();
+    return response.status;
+  }
+
+  it('refresh families end ENGRAM_OAUTH_GRANT_MAX_DAYS after the approval, however often they rotate', async () => {
+    const { client, tokens } = await grant();
+    const oauth = api.app.get(OAuthService);
+    const presented = { clientId: client.client_id, method: 'none' as const };
+    const day = (n: number) => Date.now() + n * DAY_MS;
+    let refreshToken: string = tokens.body.refresh_token;
+    for (const at of [25, 50, 75]) {
+      const rotated = oauth.token({ grant_type: 'refresh_token', refresh_token: refreshToken }, presented, day(at));
+      refreshToken = rotated.refresh_token!;
+    }
+    assert.throws(
+      () => oauth.token({ grant_type: 'refresh_token', refresh_token: refreshToken }, presented, day(90.1)),
+      /maximum age|expired/,
+    );
+  });
+
+  it('deletes registrations nobody approved within a day; approved clients stay', async () => {
+    const idle = await register({ redirect_uris: [WEB_REDIRECT] });
+    const { client: approved } = await grant();
+    const oauth = api.app.get(OAuthService);
+    oauth.register({ redirect_uris: [WEB_REDIRECT] }, Date.now() + 2 * DAY_MS);
+    const listed: { client_id: string }[] = oauth.listClients();
+    assert.ok(!listed.some((entry) => entry.client_id === idle.client_id), 'the idle registration is gone');
+    assert.ok(
+      listed.some((entry) => entry.client_id === approved.client_id),
+      'the approved client stays',
+    );
+    const page = await fetch(authorizeUrl(idle.client_id, WEB_REDIRECT), { redirect: 'manual' });
+    assert.equal(page.status, 400);
+  });
+
+  it('RFC 9728 §3.3: the root metadata names the origin, the /mcp one names /mcp; a token asked for either opens /mcp', async () => {
+    const root = (await (await fetch(`${base}/.well-known/oauth-protected-resource`)).json()) as any;
+    assert.equal(root.resource, base);
+    const mcp = (await (await fetch(`${base}/.well-known/oauth-protected-resource/mcp`)).json()) as any;
+    assert.equal(mcp.resource, `${base}/mcp`);
+    const client = await register({ redirect_uris: [WEB_REDIRECT] });
+    const pkce = pkcePair();
+    const consent = await consentInBrowser(
+      base,
+      authorizeUrl(client.client_id, WEB_REDIRECT, { code_challenge: pkce.challenge, resource: base }),
+      { credential: ADMIN_KEY },
+    );
+    const issued = await token({
+      grant_type: 'authorization_code',
+      code: consent.params.get('code')!,
+      code_verifier: pkce.verifier,
+      redirect_uri: WEB_REDIRECT,
+      client_id: client.client_id,
+      resource: base,
+    });
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    assert.equal(await mcpStatus(issued.body.access_token), 200);
+  });
+
+  it('RFC 6750 §3 / MCP 2026-07-28: the 401 from /mcp names the metadata and scopes, and invalid_token when one was sent', async () => {
+    const missing = await fetch(`${base}/mcp`, { method: 'POST' });
+    assert.equal(missing.status, 401);
+    const challenge = missing.headers.get('www-authenticate')!;
+    assert.match(challenge, new RegExp(`resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`));
+    assert.match(challenge, /scope="read write"/);
+    assert.doesNotMatch(challenge, /error=/);
+    const refused = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer ega_not-a-token' },
+    });
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get('www-authenticate')!, /^Bearer error="invalid_token", resource_metadata=/);
+  });
+
+  it('MCP resources need the read scope like tools: a token without scopes reads nothing', async () => {
+    const { client } = await grant();
+    // A scope-less token, as the old empty-scope refresh could leave behind in a database.
+    const accessToken = 'ega_conformance-token-without-scopes';
+    new OAuthRepository(api.app.get<SqliteDatabase>(SQLITE_DATABASE)).insertToken({
+      tokenHash: secretDigest(accessToken),
+      kind: 'access',
+      clientId: client.client_id,
+      familyId: 'scope-less',
+      scopes: [],
+      namespace: 'default',
+      audience: `${base}/mcp`,
+      createdAt: Date.now(),
+      grantedAt: Date.now(),
+      expiresAt: Date.now() + 3_600_000,
+      rotatedAt: null,
+      revokedAt: null,
+    });
+    const mcp = new Client({ name: 'scope-less', version: '1' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL('/mcp', base), {
+        requestInit: { headers: { authorization: `Bearer ${accessToken}` } },
+      }),
+    );
+    try {
+      await assert.rejects(mcp.readResource({ uri: 'memory://stats' }), /needs the "read" scope/);
+      await assert.rejects(mcp.readResource({ uri: 'memory://recent/5' }), /needs the "read" scope/);
+      const search = await callTool(mcp, 'memory_search', { query: 'anything' });
+      assert.equal(search.isError, true);
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe('OAuth registration defaults', () => {
+  let api: TestApp;
+  let base: string;
+
+  before(async () => {
+    api = await startOAuthTestApp(ADMIN_KEY);
+    base = api.url;
+  });
+  after(() => api.close());
+
+  it('keeps dynamic registration closed and offers client ID metadata documents instead', async () => {
+    const metadata = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as any;
+    assert.equal(metadata.registration_endpoint, undefined);
+    assert.equal(metadata.client_id_metadata_document_supported, true);
+    const attempt = await api.request('POST', '/oauth/register', { body: { redirect_uris: [WEB_REDIRECT] } });
+    assert.equal(attempt.status, 403);
+    assert.equal(attempt.body.error, 'access_denied');
+    assert.match(attempt.body.error_description, /client ID metadata document/);
+  });
+});
+
+describe('OAuth off on a server with an API key', () => {
+  let api: TestApp;
+
+  before(async () => {
+    api = await startTestApp({ MCP_API_KEY: ADMIN_KEY });
+  });
+  after(() => api.close());
+
+  it('answers 404 for the OAuth discovery documents and tells /mcp clients to send an API key', async () => {
+    for (const path of [
+      '/.well-known/oauth-protected-resource',
+      '/.well-known/oauth-protected-resource/mcp',
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration',
+    ]) {
+      assert.equal((await api.request('GET', path)).status, 404, path);
+    }
+    const mcp = await api.request('POST', '/mcp', { body: {} });
+    assert.equal(mcp.status, 401);
+    assert.match(mcp.body.message, /API key/);
+    assert.doesNotMatch(mcp.headers.get('www-authenticate') ?? '', /resource_metadata/);
+  });
+});

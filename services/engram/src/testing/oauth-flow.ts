@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { freePort } from './redis-server';
+import { startTestApp, TestApp } from './test-app';
+
+/**
+ * A test api with OAuth on: its issuer is the loopback URL it listens on (`api.url`), and the operator
+ * signs in on the consent page with `adminKey`.
+ */
+export async function startOAuthTestApp(adminKey: string, env: Record<string, string> = {}): Promise<TestApp> {
+  const port = await freePort();
+  return startTestApp({
+    MCP_HTTP_PORT: String(port),
+    ENGRAM_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ENGRAM_OAUTH_ENABLED: 'true',
+    MCP_API_KEY: adminKey,
+    ...env,
+  });
+}
+
+/** A PKCE verifier and its S256 challenge, as a client makes them. */
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+export interface ConsentChoices {
+  credential: string;
+  scopes?: string[];
+  namespace?: string;
+  action?: 'approve' | 'deny';
+}
+
+export interface ConsentOutcome {
+  status: number;
+  /** The redirect target, when the answer was one. */
+  location?: string;
+  params: URLSearchParams;
+  html: string;
+}
+
+/**
+ * The operator's browser: loads the consent page at `authorizationUrl`, signs in and approves (or
+ * denies); returns where the browser would be sent.
+ */
+export async function consentInBrowser(
+  base: string,
+  authorizationUrl: URL | string,
+  choices: ConsentChoices,
+): Promise<ConsentOutcome> {
+  const page = await fetch(authorizationUrl, { redirect: 'manual' });
+  const html = await page.text();
+  assert.equal(page.status, 200, html);
+  assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  const form = new URLSearchParams({
+    request_id: /name="request_id" value="([^"]+)"/.exec(html)![1],
+    csrf: /name="csrf" value="([^"]+)"/.exec(html)![1],
+    action: choices.action ?? 'approve',
+    credential: choices.credential,
+    namespace: choices.namespace ?? 'default',
+  });
+  for (const scope of choices.scopes ?? ['read', 'write']) form.append('scope', scope);
+  const answer = await fetch(`${base}/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+  const location = answer.headers.get('location') ?? undefined;
+  return {
+    status: answer.status,
+    location,
+    params: location ? new URL(location).searchParams : new URLSearchParams(),
+    html: await answer.text(),
+  };
+}
+
+/** A form POST to an OAuth endpoint (token, revoke): status, headers and the parsed JSON body. */
+export async function oauthPost(
+  url: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const response = await fetch(url, { method: 'POST', body: new URLSearchParams(form), headers });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}

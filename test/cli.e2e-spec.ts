@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runEngram } from './engram-cli';
+import { ROOT, tempDir } from './process-harness';
+
+describe('engram CLI conventions (a real process)', () => {
+  let dir: string;
+  before(() => {
+    dir = tempDir();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers --help, -h, --version and <command> --help without reading the configuration (exit 0)', async () => {
+    const broken = { MCP_HTTP_PORT: 'eighty' };
+    const version = JSON.parse(readFileSync(join(ROOT, 'services', 'engram', 'package.json'), 'utf8')).version;
+    for (const args of [['--help'], ['-h'], []]) {
+      const run = await runEngram(args, broken, dir);
+      assert.equal(run.code, 0, `engram ${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stdout, /^usage: engram <command>/);
+      assert.match(run.stdout, /\n {2}search /);
+    }
+    assert.deepEqual(await runEngram(['--version'], broken, dir), { code: 0, stdout: `${version}\n`, stderr: '' });
+    // One process per command costs seconds on a loaded machine: a server, a store command and a job.
+    for (const command of ['serve', 'keys', 'backup']) {
+      const run = await runEngram([command, '--help'], broken, dir);
+      assert.equal(run.code, 0, `${command} --help: ${run.stderr}`);
+      assert.match(run.stdout, new RegExp(`usage:[\\s\\S]*engram ${command}`));
+    }
+    assert.ok(!existsSync(join(dir, 'data')), 'no command created a database');
+  });
+
+  it('refuses to create a database outside serve, naming the path it looked at', async () => {
+    const missing = join(dir, 'mistyped.db');
+    for (const args of [['keys', 'list'], ['backup'], ['list']]) {
+      const run = await runEngram([...args, '--db', missing], {}, dir);
+      assert.equal(run.code, 66, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, new RegExp(`no database at ${missing.replaceAll('/', '\\/')}`));
+      assert.ok(!existsSync(missing), `${args.join(' ')} created ${missing}`);
+    }
+  });
+
+  it('names flag problems as typed and against the command', async () => {
+    const swallowed = await runEngram(['keys', 'create', '--name', '--scopes', 'read'], {}, dir);
+    assert.equal(swallowed.code, 64);
+    assert.match(swallowed.stderr, /^engram keys: --name needs a value\n/);
+    const unknown = await runEngram(['backup', '--dryrun'], {}, dir);
+    assert.equal(unknown.code, 64);
+    assert.match(unknown.stderr, /^engram backup: unknown option --dryrun; accepted: --json, --host/);
+  });
+});

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { serviceHelper } from './engram-cli';
+import { ROOT } from './process-harness';
+
+const { CLI_COMMANDS } = serviceHelper('cli/cli-command.js');
+const DOCUMENTS = [
+  'README.md',
+  'docs/api.md',
+  'docs/mcp.md',
+  'docs/deployment.md',
+  'docs/agent.md',
+  'docs/architecture.md',
+];
+const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+const scripts: Record<string, string> = JSON.parse(text('package.json')).scripts;
+
+describe('what the README and docs show exists', () => {
+  it('names only npm scripts that package.json defines', () => {
+    for (const document of DOCUMENTS) {
+      for (const [, script] of text(document).matchAll(/\bnpm run (?:--silent )?([a-z][\w:-]*)/g)) {
+        assert.ok(script in scripts, `${document}: npm run ${script}`);
+      }
+    }
+    assert.ok('start' in scripts && 'test' in scripts);
+  });
+
+  it('names only engram commands that exist', () => {
+    let seen = 0;
+    for (const document of DOCUMENTS) {
+      // The command as typed: after npx, a backtick, `kubectl exec … --`, or at the start of a line
+      // (not `-n engram get pods` or `helm install engram charts/engram`).
+      for (const [, command] of text(document).matchAll(/(?:npx |`|-- |^)engram ([a-z][\w-]*)/gm)) {
+        assert.ok(command in CLI_COMMANDS, `${document}: engram ${command}`);
+        seen++;
+      }
+    }
+    assert.ok(seen > 30, `found ${seen} engram commands`);
+  });
+
+  it('points only at files inside the repository that exist', () => {
+    const pathLike =
+      /`((?:docs|scripts|charts|k8s|services|test|bench)\/[\w./-]+|[\w.-]+\.(?:md|yaml|json|example|mjs))`/g;
+    for (const document of DOCUMENTS) {
+      const body = text(document);
+      assert.doesNotMatch(body, /\.\.\/shared\//, `${document} points outside the repository`);
+      for (const [, path] of body.matchAll(pathLike)) {
+        // Placeholders, bare file names, and bench/results/ (what the benchmarks write) are not claims.
+        if (/[<…*]/.test(path) || !path.includes('/') || path.startsWith('bench/results/')) continue;
+        assert.ok(existsSync(join(ROOT, path.replace(/\/$/, ''))), `${document}: ${path}`);
+      }
+    }
+  });
+});
