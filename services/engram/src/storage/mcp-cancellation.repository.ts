@@ -11,7 +11,7 @@ export interface RecordedCancellation {
 /** A cancellation nobody claimed is useless after this long: calls that old have ended or timed out. */
 const KEEP_MS = 10 * 60_000;
 
-/** Cancellations of MCP tool calls running in another process (see migration 017). */
+/** Cancellations of MCP tool calls running in another process (see migration 015). */
 export class McpCancellationRepository {
   private readonly statements: PreparedStatements;
 

@@ -4,7 +4,7 @@ import { vectorChangesMigration } from './011-vector-changes';
 import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
 import { oauthGrantsMigration } from './013-oauth-grants';
 import { trashIndexesMigration } from './014-trash-indexes';
-import { mcpCancellationsMigration } from './017-mcp-cancellations';
+import { mcpCancellationsMigration } from './015-mcp-cancellations';
 import { Migration } from './migration';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */

@@ -6,7 +6,7 @@ import { Migration } from './migration';
  * in the one that received it. That process reads these rows while it has calls running.
  */
 export const mcpCancellationsMigration: Migration = {
-  version: 17,
+  version: 15,
   name: 'mcp-cancellations',
   sql: `
     CREATE TABLE mcp_cancellations (
