@@ -300,14 +300,14 @@ describe('memory agent REST and MCP (real api, real sandbox; the model is a scri
           { onprogress: (note) => progress.push(note), timeout: 600_000 },
         );
         assert.equal(result.structuredContent.reply, 'Your employer, Acme Corp, works in logistics.');
+        // One note per model call, naming the turn; on a busy machine the 2 s heartbeat may add one between.
+        const values = progress.map((note) => note.progress);
         assert.deepEqual(
-          progress.map((note) => note.progress),
-          [1, 2, 3],
+          values,
+          values.map((_, i) => i + 1),
         );
-        assert.deepEqual(
-          progress.map((note) => note.message),
-          ['reading the memory', 'turn 2 of at most 21', 'turn 3 of at most 21'],
-        );
+        const turns = progress.map((note) => note.message).filter((message, i, all) => message !== all[i - 1]);
+        assert.deepEqual(turns, ['reading the memory', 'turn 2 of at most 21', 'turn 3 of at most 21']);
       } finally {
         await connected.client.close();
       }

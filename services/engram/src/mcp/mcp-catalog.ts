@@ -27,7 +27,7 @@ const INSTRUCTIONS =
   'about the user, their projects or past decisions; store durable facts, decisions and preferences with ' +
   'memory_store (short, self-contained, tagged). Use memory_delete with dry_run: true before deleting by filter.';
 
-type Outcome = 'ok' | 'rejected' | 'error';
+type Outcome = 'ok' | 'rejected' | 'cancelled' | 'error';
 
 /** The protocol era a server instance speaks: 2025-11-25 and earlier (`legacy`) or 2026-07-28 (`modern`). */
 export type McpEra = 'legacy' | 'modern';
@@ -106,11 +106,13 @@ export class McpCatalog {
       server.registerTool(
         entry.name,
         { ...entry.config, inputSchema: entry.input, outputSchema: entry.output },
-        (args: unknown, ctx: ServerContext) =>
-          this.observe(entry.name, () => {
-            const tracked = calls?.track(ctx.mcpReq.id, ctx.mcpReq.signal);
-            return entry.call(args, callContext(ctx, tracked?.signal)).finally(() => tracked?.release());
-          }),
+        (args: unknown, ctx: ServerContext) => {
+          const tracked = calls?.track(ctx.mcpReq.id, ctx.mcpReq.signal);
+          const signal = tracked?.signal ?? ctx.mcpReq.signal;
+          return this.observe(entry.name, signal, () => entry.call(args, callContext(ctx, signal))).finally(() =>
+            tracked?.release(),
+          );
+        },
       );
     }
     // Listing hidden legacy names while keeping them callable needs a list of our own; it is also the
@@ -120,15 +122,22 @@ export class McpCatalog {
     return server;
   }
 
-  /** Runs one tool call: refusals become `isError` results naming the problem, never a crash. */
-  private async observe(tool: string, call: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  /**
+   * Runs one tool call: refusals become `isError` results naming the problem, never a crash. A call the
+   * client cancelled is counted as such; nobody receives its result.
+   */
+  private async observe(
+    tool: string,
+    signal: AbortSignal,
+    call: () => Promise<CallToolResult>,
+  ): Promise<CallToolResult> {
     const stopTimer = this.metrics.mcpToolDuration.startTimer({ tool });
     let outcome: Outcome = 'ok';
     try {
       return await call();
     } catch (error) {
       const refused = error instanceof DomainError || error instanceof ZodError || isDatabaseBusy(error);
-      outcome = refused ? 'rejected' : 'error';
+      outcome = signal.aborted ? 'cancelled' : refused ? 'rejected' : 'error';
       return { isError: true, content: [{ type: 'text', text: this.describe(tool, error, outcome) }] };
     } finally {
       stopTimer();
@@ -141,7 +150,7 @@ export class McpCatalog {
       return error.issues.map((issue) => `${issue.path.join('.') || 'arguments'}: ${issue.message}`).join('; ');
     }
     if (isDatabaseBusy(error)) return toErrorResponse(error).body.message;
-    if (outcome === 'rejected') return (error as Error).message;
+    if (outcome !== 'error') return (error as Error).message;
     this.logger.error({ msg: 'MCP tool failed', tool, error: (error as Error).stack ?? String(error) });
     return `${tool} failed on the server; the error is in the server log`;
   }
@@ -190,7 +199,7 @@ function listedTool(entry: CatalogEntry): Tool {
   };
 }
 
-function callContext(ctx: ServerContext, signal = ctx.mcpReq.signal): ToolCallContext {
+function callContext(ctx: ServerContext, signal: AbortSignal): ToolCallContext {
   const progressToken = ctx.mcpReq._meta?.progressToken;
   return {
     signal,

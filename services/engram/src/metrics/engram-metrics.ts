@@ -82,7 +82,7 @@ export class EngramMetrics {
 
   readonly mcpToolCalls = new Counter({
     name: 'engram_mcp_tool_calls_total',
-    help: 'MCP tool calls by tool and outcome (ok, rejected: the input or the request was refused, error)',
+    help: 'MCP tool calls by tool and outcome (ok, rejected: the input or the request was refused, cancelled by the client, error)',
     labelNames: ['tool', 'outcome'] as const,
     registers: [this.registry],
   });
