@@ -284,18 +284,16 @@ describe('configuration', () => {
     assert.equal(problems.length, 4, text);
   });
 
-  it('reads the MCP session limits and legacy listing, and names bad values', () => {
+  it('reads the MCP stream cap and legacy listing, and names bad values', () => {
     const defaults = loadConfig({ env: {}, cwd: dir }).mcp;
-    assert.deepEqual(defaults, { legacyTools: 'listed', maxSessions: 100, sessionIdleSeconds: 1800 });
+    assert.deepEqual(defaults, { legacyTools: 'listed', streamsPerCredential: 4 });
     const problems = problemsOf({
       ENGRAM_MCP_LEGACY_TOOLS: 'hidden',
-      ENGRAM_MCP_MAX_SESSIONS: '0',
-      ENGRAM_MCP_SESSION_IDLE_SECONDS: 'soon',
+      ENGRAM_MCP_STREAMS_PER_CREDENTIAL: '0',
     });
-    assert.equal(problems.length, 3);
+    assert.equal(problems.length, 2);
     assert.match(problems[0], /ENGRAM_MCP_LEGACY_TOOLS=hidden is not supported; accepted values: listed, unlisted/);
-    assert.match(problems[1], /ENGRAM_MCP_MAX_SESSIONS/);
-    assert.match(problems[2], /ENGRAM_MCP_SESSION_IDLE_SECONDS/);
+    assert.match(problems[1], /ENGRAM_MCP_STREAMS_PER_CREDENTIAL/);
   });
 
   it('reads the event stream settings, and names bad values', () => {

@@ -135,8 +135,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     oauth: readOAuthConfig(read),
     mcp: {
       legacyTools: read.oneOf('ENGRAM_MCP_LEGACY_TOOLS', ['listed', 'unlisted'] as const, 'listed'),
-      maxSessions: read.integer('ENGRAM_MCP_MAX_SESSIONS', 100, 1, 10_000),
-      sessionIdleSeconds: read.integer('ENGRAM_MCP_SESSION_IDLE_SECONDS', 1800, 10, 7 * 24 * 3600),
+      streamsPerCredential: read.integer('ENGRAM_MCP_STREAMS_PER_CREDENTIAL', 4, 1, 1000),
     },
     metrics: { public: read.boolean('METRICS_PUBLIC', false) },
     health: { minFreeDiskBytes: read.integer('ENGRAM_MIN_FREE_DISK_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER) },

@@ -76,10 +76,8 @@ export interface OAuthConfig {
 export interface McpConfig {
   /** `listed` (default): legacy tool names appear in tools/list marked deprecated; `unlisted`: callable, not listed. */
   legacyTools: 'listed' | 'unlisted';
-  /** Streamable HTTP sessions kept at once; the least recently used is closed to admit a new one. */
-  maxSessions: number;
-  /** A session without requests for this long is closed. */
-  sessionIdleSeconds: number;
+  /** `subscriptions/listen` streams one credential may hold open at once (over all its namespaces). */
+  streamsPerCredential: number;
 }
 
 export interface EventsConfig {

@@ -82,7 +82,7 @@ export class EngramMetrics {
 
   readonly mcpToolCalls = new Counter({
     name: 'engram_mcp_tool_calls_total',
-    help: 'MCP tool calls by tool and outcome (ok, rejected: the input or the request was refused, error)',
+    help: 'MCP tool calls by tool and outcome (ok, rejected: the input or the request was refused, cancelled by the client, error)',
     labelNames: ['tool', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -95,9 +95,16 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
-  readonly mcpSessions = new Gauge({
-    name: 'engram_mcp_sessions',
-    help: 'Open MCP Streamable HTTP sessions',
+  readonly mcpRequests = new Counter({
+    name: 'engram_mcp_requests_total',
+    help: 'JSON-RPC messages posted to /mcp by protocol era (legacy: 2025-11-25 and earlier; modern: 2026-07-28)',
+    labelNames: ['era'] as const,
+    registers: [this.registry],
+  });
+
+  readonly mcpListenStreams = new Gauge({
+    name: 'engram_mcp_listen_streams',
+    help: 'Open MCP subscriptions/listen streams (resource-update notifications for 2026-07-28 clients)',
     registers: [this.registry],
   });
 

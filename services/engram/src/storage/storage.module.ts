@@ -6,6 +6,7 @@ import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
+import { McpCancellationRepository } from './mcp-cancellation.repository';
 import { MemoryRepository } from './memory.repository';
 import { SearchRepository } from './search.repository';
 import { SettingsRepository } from './settings.repository';
@@ -76,6 +77,11 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
         new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(settings.storeId())),
     },
     {
+      provide: McpCancellationRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new McpCancellationRepository(db),
+    },
+    {
       provide: StorageInfoRepository,
       inject: [SQLITE_DATABASE, APP_CONFIG],
       useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
@@ -90,6 +96,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     StorageInfoRepository,
     RedisKeys,
     StoreLocks,
+    McpCancellationRepository,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {
