@@ -16,6 +16,7 @@ import {
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { EnvReader } from './env-reader';
 import { parseSqlitePragmas } from './sqlite-pragmas';
+import { DEFAULT_RELEVANCE_WEIGHTS, parseRelevanceWeights, RelevanceWeights } from '../search/relevance-model';
 
 /** Start-up stops with these lines, one per problem, each naming the variable and what it accepts. */
 export class ConfigError extends Error {
@@ -36,7 +37,7 @@ const CLI_FLAGS: Record<string, string> = {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 const EMBEDDING_PROVIDERS: readonly EmbeddingProviderName[] = ['local', 'onnx', 'openai'];
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-const FUSION_METHODS: readonly HybridFusionMethod[] = ['weighted_average', 'rrf'];
+const FUSION_METHODS: readonly HybridFusionMethod[] = ['calibrated', 'weighted_average', 'rrf'];
 const MIB = 1024 * 1024;
 
 export interface ConfigSources {
@@ -129,7 +130,8 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
  */
 function readSearchConfig(read: EnvReader): SearchConfig {
   const config: SearchConfig = {
-    fusionMethod: read.oneOf('MCP_HYBRID_FUSION_METHOD', FUSION_METHODS, 'weighted_average'),
+    fusionMethod: read.oneOf('MCP_HYBRID_FUSION_METHOD', FUSION_METHODS, 'calibrated'),
+    relevanceWeights: readRelevanceWeights(read),
     semanticWeight: read.decimal('MCP_HYBRID_SEMANTIC_WEIGHT', 0.6, 0, 1),
     keywordWeight: read.decimal('MCP_HYBRID_KEYWORD_WEIGHT', 0.4, 0, 1),
     rrfK: read.integer('MCP_HYBRID_RRF_K', 60, 1, 1000),
@@ -140,6 +142,16 @@ function readSearchConfig(read: EnvReader): SearchConfig {
     read.errors.push('MCP_HYBRID_SEMANTIC_WEIGHT and MCP_HYBRID_KEYWORD_WEIGHT cannot both be 0');
   }
   return config;
+}
+
+/** ENGRAM_SEARCH_RELEVANCE_WEIGHTS: a JSON object replacing some of the fitted models, e.g. after a refit. */
+function readRelevanceWeights(read: EnvReader): RelevanceWeights {
+  const raw = read.raw('ENGRAM_SEARCH_RELEVANCE_WEIGHTS');
+  if (raw === undefined) return DEFAULT_RELEVANCE_WEIGHTS;
+  const problems: string[] = [];
+  const weights = parseRelevanceWeights(raw, problems);
+  read.errors.push(...problems.map((problem) => `ENGRAM_SEARCH_RELEVANCE_WEIGHTS: ${problem}`));
+  return weights ?? DEFAULT_RELEVANCE_WEIGHTS;
 }
 
 function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {

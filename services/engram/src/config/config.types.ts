@@ -1,4 +1,6 @@
 /** The validated, typed configuration every module reads; built once at start-up by `loadConfig`. */
+import type { RelevanceWeights } from '../search/relevance-model';
+
 export type EmbeddingProviderName = 'local' | 'onnx' | 'openai';
 
 export interface EmbeddingConfig {
@@ -21,7 +23,7 @@ export interface EmbeddingConfig {
   requestTimeoutMs: number;
 }
 
-export type HybridFusionMethod = 'weighted_average' | 'rrf';
+export type HybridFusionMethod = 'calibrated' | 'weighted_average' | 'rrf';
 
 export interface SearchConfig {
   /**
@@ -29,6 +31,8 @@ export interface SearchConfig {
    * scores, or `rrf` (reciprocal rank fusion, ranks only).
    */
   fusionMethod: HybridFusionMethod;
+  /** Weights of the relevance model behind `calibrated` scores (search/relevance-model.ts). */
+  relevanceWeights: RelevanceWeights;
   /** Weight of vector similarity in hybrid fusion (both methods). */
   semanticWeight: number;
   /** Weight of BM25 keyword relevance in hybrid fusion (both methods). */

@@ -8,6 +8,7 @@ export function toHitView(hit: SearchHit) {
     score: hit.score,
     similarity_score: hit.similarity,
     keyword_score: hit.keywordScore,
+    signals: hit.signals ?? null,
     relevance_reason: hit.reason,
   };
 }
