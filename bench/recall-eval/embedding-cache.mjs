@@ -36,7 +36,10 @@ export async function startEmbeddingCache({ upstream, persist = true } = {}) {
       const computed = await embedder.embed(missingTexts);
       const lines = missing.map((key, i) => {
         vectors.set(key, computed[i]);
-        return JSON.stringify([key, Buffer.from(computed[i].buffer, computed[i].byteOffset, computed[i].byteLength).toString('base64')]);
+        return JSON.stringify([
+          key,
+          Buffer.from(computed[i].buffer, computed[i].byteOffset, computed[i].byteLength).toString('base64'),
+        ]);
       });
       stats.misses += missing.length;
       if (file) appendFileSync(file, `${lines.join('\n')}\n`);
@@ -73,7 +76,8 @@ export async function startEmbeddingCache({ upstream, persist = true } = {}) {
 }
 
 async function answer(request, body, embed, model) {
-  if (request.method !== 'POST' || request.url !== '/v1/embeddings') throw Object.assign(new Error('not found'), { status: 404 });
+  if (request.method !== 'POST' || request.url !== '/v1/embeddings')
+    throw Object.assign(new Error('not found'), { status: 404 });
   const { input } = JSON.parse(body);
   const texts = typeof input === 'string' ? [input] : input;
   const vectors = await embed(texts);

@@ -48,7 +48,9 @@ const { values: args } = parseArgs({
     'rerank-api': { type: 'string' },
     'no-cache': { type: 'boolean', default: false },
     'show-misses': { type: 'string' },
+    'min-score': { type: 'string' },
     fit: { type: 'boolean', default: false },
+    reliability: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -59,12 +61,16 @@ if (args.help) {
     'usage: npm run eval:locomo -- [--data FILE] [--mode observations|turns] [--search hybrid|semantic|keyword]',
   );
   console.log('         [--conversations ID,ID…] [--embedding-url URL --embedding-model NAME]');
-  console.log('         [--rerank-url URL --rerank-model NAME [--rerank-api jina|tei]] [--no-cache] [--json] [--no-write]');
+  console.log(
+    '         [--rerank-url URL --rerank-model NAME [--rerank-api jina|tei]] [--no-cache] [--json] [--no-write]',
+  );
   console.log('API keys come from MCP_EXTERNAL_EMBEDDING_API_KEY and ENGRAM_RERANK_API_KEY.');
   process.exit(0);
 }
 if (!MODES.includes(args.mode)) fail(`--mode must be one of ${MODES.join(', ')}`);
 if (!SEARCHES.includes(args.search)) fail(`--search must be one of ${SEARCHES.join(', ')}`);
+const minScore = args['min-score'] === undefined ? undefined : Number(args['min-score']);
+if (minScore !== undefined && !(minScore >= 0 && minScore <= 1)) fail('--min-score must be a number from 0 to 1');
 if (!args['embedding-url'] !== !args['embedding-model']) fail('--embedding-url and --embedding-model go together');
 if (args['rerank-model'] && !args['rerank-url']) fail('--rerank-model needs --rerank-url');
 
@@ -80,7 +86,10 @@ try {
   fail(`cannot read the LoCoMo data at ${dataPath}: ${error.message}`);
 }
 
-const wanted = args.conversations?.split(',').map((id) => id.trim()).filter(Boolean);
+const wanted = args.conversations
+  ?.split(',')
+  .map((id) => id.trim())
+  .filter(Boolean);
 if (wanted) {
   const unknown = wanted.filter((id) => !samples.some((sample) => sample.sample_id === id));
   if (unknown.length > 0) fail(`--conversations: ${unknown.join(', ')} not in ${basename(dataPath)}`);
@@ -95,7 +104,7 @@ if (args.fit) {
   await cache?.close();
   process.exit(0);
 }
-const { scored } = await evaluate(args.mode, RESULT_LIMIT);
+const { scored, labelled } = await evaluate(args.mode, RESULT_LIMIT);
 await cache?.close();
 
 const summary = summarise(scored);
@@ -108,6 +117,7 @@ const report = {
   seconds: Math.round((performance.now() - started) / 1000),
 };
 printTable(report);
+if (args.reliability) printReliability(labelled);
 if (cache) console.error(`embedding cache: ${cache.stats.hits} hits, ${cache.stats.misses} texts embedded`);
 if (!args['no-write']) {
   const suffix = wanted ? `-${wanted.join('+')}` : '';
@@ -143,12 +153,19 @@ async function evaluate(mode, limit) {
         labelled.push({
           category: qa.category,
           evidence: qa.evidence,
-          hits: hits[i].map((hit, rank) => ({ signals: hit.signals, ids: results[i][rank], relevant: results[i][rank].some((id) => wanted.has(id)) })),
+          hits: hits[i].map((hit, rank) => ({
+            score: hit.score,
+            signals: hit.signals,
+            ids: results[i][rank],
+            relevant: results[i][rank].some((id) => wanted.has(id)),
+          })),
         });
       });
       if (args['show-misses']) showMisses(questions, hits, results, documents, Number(args['show-misses']));
       const seconds = ((performance.now() - sampleStarted) / 1000).toFixed(1);
-      console.error(`${sample.sample_id} (${mode}): ${idsByHash.size} memories, ${questions.length} questions, ${seconds} s`);
+      console.error(
+        `${sample.sample_id} (${mode}): ${idsByHash.size} memories, ${questions.length} questions, ${seconds} s`,
+      );
     } finally {
       await app.close();
     }
@@ -170,16 +187,38 @@ async function fitRelevance() {
   const models =
     args.search === 'hybrid'
       ? fitHybrid(questions, [...HYBRID_SIGNALS], CONTEXT_SIGNAL, served.hybrid_context)
-      : { [args.search]: fitWeights(questions, args.search === 'semantic' ? SEMANTIC_SIGNALS : KEYWORD_SIGNALS, served[args.search]) };
+      : {
+          [args.search]: fitWeights(
+            questions,
+            args.search === 'semantic' ? SEMANTIC_SIGNALS : KEYWORD_SIGNALS,
+            served[args.search],
+          ),
+        };
   const final = models.hybrid_context ?? models[args.search];
   for (const [mode, questions] of Object.entries(byMode)) {
-    const before = questions.map((q) => recallAtK(q.hits.map((hit) => hit.ids), q.evidence, 5));
+    const before = questions.map((q) =>
+      recallAtK(
+        q.hits.map((hit) => hit.ids),
+        q.evidence,
+        5,
+      ),
+    );
     const after = questions.map((q) => {
       const ranked = [...q.hits].sort((a, b) => logitOf(final, b.signals) - logitOf(final, a.signals));
-      return recallAtK(ranked.map((hit) => hit.ids), q.evidence, 5);
+      return recallAtK(
+        ranked.map((hit) => hit.ids),
+        q.evidence,
+        5,
+      );
     });
     const mean = (values) => (values.reduce((sum, value) => sum + value, 0) / values.length).toFixed(3);
-    const ceiling = questions.map((q) => recallAtK(q.hits.map((hit) => hit.ids), q.evidence, FIT_DEPTH));
+    const ceiling = questions.map((q) =>
+      recallAtK(
+        q.hits.map((hit) => hit.ids),
+        q.evidence,
+        FIT_DEPTH,
+      ),
+    );
     console.error(
       `${mode}: R@5 of the top ${FIT_DEPTH} as served ${mean(before)}, re-ranked by the fit ${mean(after)}; ` +
         `R@${FIT_DEPTH} ${mean(ceiling)}`,
@@ -233,7 +272,7 @@ async function ingest(app, documents) {
 /** The ranked hits of one question. */
 async function search(app, query, limit) {
   const response = await app.request('POST', '/api/search', {
-    body: { query, mode: args.search, limit },
+    body: { query, mode: args.search, limit, ...(minScore === undefined ? {} : { min_score: minScore }) },
   });
   if (response.status !== 200) fail(`search answered ${response.status}: ${response.text.slice(0, 300)}`);
   return response.body.results;
@@ -306,12 +345,13 @@ function rerankEnv() {
 /** What produced the figures: models, endpoints (origins only: a URL may carry credentials) and knobs. */
 function settingsUsed() {
   const upstream = embeddingUpstream();
-  const knobs = Object.entries(appEnv).filter(
-    ([name]) => /^(MCP_HYBRID_|ENGRAM_SEARCH_|ENGRAM_RERANK_(CANDIDATES|TIMEOUT_MS|API)$)/.test(name),
+  const knobs = Object.entries(appEnv).filter(([name]) =>
+    /^(MCP_HYBRID_|ENGRAM_SEARCH_|ENGRAM_RERANK_(CANDIDATES|TIMEOUT_MS|API)$)/.test(name),
   );
   return {
     ...Object.fromEntries(knobs),
     conversations: samples.map((sample) => sample.sample_id),
+    min_score: minScore ?? null,
     embedding: upstream
       ? { provider: 'openai', url: new URL(upstream.url).origin, model: upstream.model }
       : { provider: 'local', model: cache?.upstreamModel ?? 'bundled' },
@@ -333,6 +373,28 @@ async function mapLimited(items, concurrency, task) {
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return results;
+}
+
+/**
+ * `--reliability`: how often a hit in each score band carries evidence. For a calibrated score the share
+ * is close to the band's mean score, on the tuning and the check conversations alike.
+ */
+function printReliability(labelled) {
+  const bands = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 1.0001];
+  const hits = labelled.filter((q) => q.category !== 5).flatMap((q) => q.hits);
+  console.log(
+    `${'score band'.padEnd(14)} ${'hits'.padStart(6)} ${'mean score'.padStart(11)} ${'relevant'.padStart(9)}`,
+  );
+  for (let i = 0; i < bands.length - 1; i++) {
+    const inBand = hits.filter((hit) => hit.score >= bands[i] && hit.score < bands[i + 1]);
+    if (inBand.length === 0) continue;
+    const mean = inBand.reduce((sum, hit) => sum + hit.score, 0) / inBand.length;
+    const share = inBand.filter((hit) => hit.relevant).length / inBand.length;
+    const label = `${bands[i]}–${Math.min(1, bands[i + 1])}`;
+    console.log(
+      `${label.padEnd(14)} ${String(inBand.length).padStart(6)} ${mean.toFixed(3).padStart(11)} ${share.toFixed(3).padStart(9)}`,
+    );
+  }
 }
 
 function printTable(report) {

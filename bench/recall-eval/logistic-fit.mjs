@@ -14,7 +14,7 @@ export function fitRelevance(questions, names, start = {}) {
   const prepared = prepare(questions, names);
   let weights = names.map((name) => start[name] ?? 0);
   let best = objective(prepared, weights);
-  for (let step = 1; step >= 1 / 32; ) {
+  for (let step = 1; step >= 1 / 32;) {
     let improved = false;
     for (let i = 0; i < names.length; i++) {
       for (const direction of [1, -1]) {
@@ -62,7 +62,12 @@ function objective(prepared, weights) {
       return sum;
     });
     const order = scores.map((_, hit) => hit).sort((a, b) => scores[b] - scores[a]);
-    const found = new Set(order.slice(0, 5).flatMap((hit) => q.ids[hit]).filter((id) => q.wanted.has(id)));
+    const found = new Set(
+      order
+        .slice(0, 5)
+        .flatMap((hit) => q.ids[hit])
+        .filter((id) => q.wanted.has(id)),
+    );
     const first = order.slice(0, 10).findIndex((hit) => q.relevant[hit]);
     total += found.size / q.wanted.size + (first === -1 ? 0 : 0.1 / (first + 1));
   }

@@ -11,6 +11,7 @@ import {
   HybridFusionMethod,
   OAuthConfig,
   LogLevel,
+  RerankConfig,
   SearchConfig,
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
@@ -39,6 +40,12 @@ const EMBEDDING_PROVIDERS: readonly EmbeddingProviderName[] = ['local', 'onnx', 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const FUSION_METHODS: readonly HybridFusionMethod[] = ['calibrated', 'weighted_average', 'rrf'];
 const MIB = 1024 * 1024;
+/**
+ * Default relevance floor of MCP searches and the dashboard: drops what the relevance model gives less
+ * than a 2% chance of being relevant (unrelated memories score well below 1%), at a cost of 0.005 in
+ * LoCoMo R@5 (docs/retrieval.md).
+ */
+const DEFAULT_MIN_SCORE = 0.02;
 
 export interface ConfigSources {
   env: Readonly<Record<string, string | undefined>>;
@@ -90,6 +97,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     },
     embedding: readEmbeddingConfig(read, cwd),
     search: readSearchConfig(read),
+    rerank: readRerankConfig(read),
     limits: {
       maxContentBytes: read.integer('ENGRAM_MAX_CONTENT_BYTES', 64 * 1024, 1, 16 * MIB),
       maxMetadataBytes: read.integer('ENGRAM_MAX_METADATA_BYTES', 16 * 1024, 2, MIB),
@@ -132,6 +140,7 @@ function readSearchConfig(read: EnvReader): SearchConfig {
   const config: SearchConfig = {
     fusionMethod: read.oneOf('MCP_HYBRID_FUSION_METHOD', FUSION_METHODS, 'calibrated'),
     relevanceWeights: readRelevanceWeights(read),
+    minScore: read.decimal('ENGRAM_SEARCH_MIN_SCORE', DEFAULT_MIN_SCORE, 0, 1),
     semanticWeight: read.decimal('MCP_HYBRID_SEMANTIC_WEIGHT', 0.6, 0, 1),
     keywordWeight: read.decimal('MCP_HYBRID_KEYWORD_WEIGHT', 0.4, 0, 1),
     rrfK: read.integer('MCP_HYBRID_RRF_K', 60, 1, 1000),
@@ -142,6 +151,21 @@ function readSearchConfig(read: EnvReader): SearchConfig {
     read.errors.push('MCP_HYBRID_SEMANTIC_WEIGHT and MCP_HYBRID_KEYWORD_WEIGHT cannot both be 0');
   }
   return config;
+}
+
+/**
+ * The rerank stage, on when ENGRAM_RERANK_URL is set. The timeout is short: a search waits for the
+ * reranker at most this long before answering with the first-stage order.
+ */
+function readRerankConfig(read: EnvReader): RerankConfig {
+  return {
+    url: read.url('ENGRAM_RERANK_URL'),
+    api: read.oneOf('ENGRAM_RERANK_API', ['jina', 'tei'] as const, 'jina'),
+    model: read.raw('ENGRAM_RERANK_MODEL'),
+    apiKey: read.raw('ENGRAM_RERANK_API_KEY'),
+    candidates: read.integer('ENGRAM_RERANK_CANDIDATES', 50, 1, 500),
+    timeoutMs: read.integer('ENGRAM_RERANK_TIMEOUT_MS', 2000, 50, 60_000),
+  };
 }
 
 /** ENGRAM_SEARCH_RELEVANCE_WEIGHTS: a JSON object replacing some of the fitted models, e.g. after a refit. */

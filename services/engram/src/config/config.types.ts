@@ -33,6 +33,11 @@ export interface SearchConfig {
   fusionMethod: HybridFusionMethod;
   /** Weights of the relevance model behind `calibrated` scores (search/relevance-model.ts). */
   relevanceWeights: RelevanceWeights;
+  /**
+   * Relevance floor MCP search tools and the dashboard apply unless the caller gives its own
+   * `min_score` (ENGRAM_SEARCH_MIN_SCORE); REST applies none by default.
+   */
+  minScore: number;
   /** Weight of vector similarity in hybrid fusion (both methods). */
   semanticWeight: number;
   /** Weight of BM25 keyword relevance in hybrid fusion (both methods). */
@@ -43,6 +48,21 @@ export interface SearchConfig {
   rrfConsensusBoost: number;
   /** IANA time zone used to read natural-language time expressions ("yesterday"). */
   timeZone: string;
+}
+
+/** The optional rerank stage: a cross-encoder that re-orders hybrid search's best candidates. */
+export interface RerankConfig {
+  /** Base URL of the reranker (`…/v1` for vLLM); `/rerank` is appended. Absent: no rerank stage. */
+  url?: string;
+  /** Wire format: `jina` (vLLM, Jina, Cohere-compatible) or `tei` (Hugging Face text-embeddings-inference). */
+  api: 'jina' | 'tei';
+  /** Model name sent with each request (`jina` format). */
+  model?: string;
+  apiKey?: string;
+  /** How many of the first-stage results the reranker reads (at least the requested limit). */
+  candidates: number;
+  /** Past this, the search answers without reranking. */
+  timeoutMs: number;
 }
 
 export interface LimitsConfig {
@@ -145,6 +165,7 @@ export interface AppConfig {
   };
   embedding: EmbeddingConfig;
   search: SearchConfig;
+  rerank: RerankConfig;
   limits: LimitsConfig;
   /**
    * Base URL users and connectors reach this server at (ENGRAM_PUBLIC_URL, e.g. the ingress URL);
