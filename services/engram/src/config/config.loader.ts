@@ -42,10 +42,10 @@ const FUSION_METHODS: readonly HybridFusionMethod[] = ['calibrated', 'weighted_a
 const MIB = 1024 * 1024;
 /**
  * Default relevance floor of MCP searches and the dashboard: drops what the relevance model gives less
- * than a 2% chance of being relevant (unrelated memories score well below 1%), at a cost of 0.005 in
- * LoCoMo R@5 (docs/retrieval.md).
+ * than a 1% chance of being relevant, where memories unrelated to the query land, at a cost of about
+ * 0.01 in LoCoMo R@5 (docs/retrieval.md).
  */
-const DEFAULT_MIN_SCORE = 0.02;
+const DEFAULT_MIN_SCORE = 0.01;
 
 export interface ConfigSources {
   env: Readonly<Record<string, string | undefined>>;
@@ -132,9 +132,9 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
 }
 
 /**
- * Hybrid fusion defaults: normalised score fusion weighted 0.6 semantic / 0.4 keyword. On the LoCoMo
- * development half it beat rank fusion in both granularities (docs/benchmarks.md); the heavier keyword
- * weight than MCP Memory Service's 0.3 keeps it robust when BM25 is the stronger signal (raw chat turns).
+ * Hybrid fusion defaults: `calibrated`, the relevance model of search/relevance-model.ts, which beat the
+ * normalised score fusion weighted 0.6 semantic / 0.4 keyword (still selectable, as is `rrf`) on the
+ * LoCoMo conversations it was not fitted on (docs/retrieval.md).
  */
 function readSearchConfig(read: EnvReader): SearchConfig {
   const config: SearchConfig = {

@@ -63,17 +63,19 @@ export class HybridRelevance {
   }
 
   /**
-   * The final relevance of the given ids: the second pass with each id's best neighbour (by first-pass
-   * relevance) as context. `neighbours` maps an id to the ids stored beside it.
+   * The final relevance of the given ids: the second pass with each id's best neighbour as context, its
+   * first-pass relevance over the best first-pass relevance of all candidates (1: the neighbour is the
+   * strongest match there is). `neighbours` maps an id to the ids stored beside it.
    */
   score(ids: readonly number[], neighbours: ReadonlyMap<number, readonly number[]>): ScoredCandidate[] {
+    const best = Math.max(...[...this.firstPass.values()].map((scored) => sigmoid(scored.logit)));
     return ids.map((id) => {
       const own = this.firstPass.get(id)!;
       const context = Math.max(
         0,
         ...(neighbours.get(id) ?? []).map((other) => {
           const scored = this.firstPass.get(other);
-          return scored ? sigmoid(scored.logit) : 0;
+          return scored ? sigmoid(scored.logit) / best : 0;
         }),
       );
       const signals = { ...own.signals, [CONTEXT_SIGNAL]: context };

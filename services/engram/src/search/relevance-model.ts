@@ -27,7 +27,10 @@ export const HYBRID_SIGNALS = [
   'asks',
 ] as const;
 
-/** The best first-pass relevance among the memories stored right before and after this one. */
+/**
+ * The best first-pass relevance among the memories stored right before and after this one, over the best
+ * first-pass relevance of any candidate.
+ */
 export const CONTEXT_SIGNAL = 'neighbour';
 
 export const SEMANTIC_SIGNALS = ['semantic', 'semantic_relative'] as const;
@@ -58,29 +61,29 @@ export const ALL_SIGNALS: readonly SignalName[] = [...HYBRID_SIGNALS, CONTEXT_SI
  */
 export const DEFAULT_RELEVANCE_WEIGHTS: RelevanceWeights = {
   hybrid: {
-    bias: -10.724,
-    semantic: 4.486,
-    semantic_relative: 2.216,
-    keyword_relative: 1.898,
-    keyword_strength: 0.578,
-    term_coverage: 1.356,
-    name_coverage: 1.308,
-    brevity: -0.134,
-    states_time: 0.81,
-    asks: -0.796,
+    bias: -10.733,
+    semantic: 4.787,
+    semantic_relative: 2.86,
+    keyword_relative: 1.296,
+    keyword_strength: 0.471,
+    term_coverage: 1.974,
+    name_coverage: 0.641,
+    brevity: 0.895,
+    states_time: 1.287,
+    asks: -0.736,
   },
   hybrid_context: {
-    bias: -10.745,
-    semantic: 4.465,
-    semantic_relative: 2.205,
-    keyword_relative: 1.889,
-    keyword_strength: 0.575,
-    term_coverage: 1.349,
-    name_coverage: 1.302,
-    brevity: -0.133,
-    states_time: 0.806,
-    asks: -0.792,
-    neighbour: 1.597,
+    bias: -10.818,
+    semantic: 4.728,
+    semantic_relative: 2.824,
+    keyword_relative: 1.28,
+    keyword_strength: 0.465,
+    term_coverage: 1.95,
+    name_coverage: 0.633,
+    brevity: 0.884,
+    states_time: 1.271,
+    asks: -0.727,
+    neighbour: 1.229,
   },
   semantic: { bias: -8.414, semantic: 5.075, semantic_relative: 3.383 },
   keyword: { bias: -7.099, keyword_relative: 3.4, keyword_strength: 0.8, term_coverage: 1.6 },

@@ -80,7 +80,11 @@ export class SearchRepository {
               AND ${where.sql} ORDER BY m.id LIMIT 1) AS next
          FROM json_each(?) c`,
       )
-      .all(...where.params, ...where.params, JSON.stringify(ids)) as { id: number; previous: number | null; next: number | null }[];
+      .all(...where.params, ...where.params, JSON.stringify(ids)) as {
+      id: number;
+      previous: number | null;
+      next: number | null;
+    }[];
     return new Map(rows.map((row) => [row.id, [row.previous, row.next].filter((id): id is number => id !== null)]));
   }
 
@@ -88,7 +92,9 @@ export class SearchRepository {
   embeddings(ids: readonly number[]): Map<number, Float32Array> {
     if (ids.length === 0) return new Map();
     const rows = this.statements
-      .get('SELECT memory_id AS id, embedding FROM memory_embeddings WHERE memory_id IN (SELECT value FROM json_each(?))')
+      .get(
+        'SELECT memory_id AS id, embedding FROM memory_embeddings WHERE memory_id IN (SELECT value FROM json_each(?))',
+      )
       .all(JSON.stringify(ids)) as { id: number; embedding: Buffer }[];
     return new Map(
       rows.map(({ id, embedding }) => [
