@@ -49,6 +49,7 @@ export interface StatusReport {
   };
   storage: { backend: string; database_size_bytes: number; free_disk_bytes: number };
   embedding: { provider: string; model: string; dimension: number };
+  search: { fusion: string; default_min_score: number; rerank: { model: string | null } | null };
   versions: { engram: string; node: string };
 }
 
