@@ -46,9 +46,12 @@ describe('compose.yaml', () => {
       const parsed = config(profiles);
       assert.deepEqual(Object.keys(parsed.services).sort(), [
         'api',
+        'embeddings',
         'grafana',
         'prometheus',
         'redis',
+        'reindex',
+        'reranker',
         'vllm',
         'worker',
       ]);

@@ -16,27 +16,45 @@ export async function runJobCommand<N extends JobName>(
   name: N,
   data: JobDataByName[N],
   configArgv: readonly string[],
+  options: JobQueueOptions = {},
 ): Promise<number> {
-  return withJobQueue(configArgv, async (queue) => {
-    const queued = await queue.enqueue(name, data);
-    if (queue.kind === 'bullmq') process.stderr.write(`queued as job ${queued.id} on Redis; waiting for a worker\n`);
-    const job = await followJob(queue, queued.id, { onUpdate: progressPrinter() });
-    if (job?.state !== 'completed') {
-      process.stderr.write(`engram ${name}: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`);
-      return 1;
-    }
-    process.stdout.write(`${JSON.stringify(job.result, null, 2)}\n`);
-    return 0;
-  });
+  return withJobQueue(configArgv, (queue) => enqueueAndFollow(queue, name, data), options);
+}
+
+/** Queues the job, follows it with a progress bar and prints its result; the exit code. */
+export async function enqueueAndFollow<N extends JobName>(
+  queue: JobQueue,
+  name: N,
+  data: JobDataByName[N],
+): Promise<number> {
+  const queued = await queue.enqueue(name, data);
+  if (queue.kind === 'bullmq') process.stderr.write(`queued as job ${queued.id} on Redis; waiting for a worker\n`);
+  const job = await followJob(queue, queued.id, { onUpdate: progressPrinter() });
+  if (job?.state !== 'completed') {
+    process.stderr.write(`engram ${name}: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`);
+    return 1;
+  }
+  process.stdout.write(`${JSON.stringify(job.result, null, 2)}\n`);
+  return 0;
+}
+
+export interface JobQueueOptions {
+  /**
+   * Run jobs in this process even when Redis is configured: for a start-up step (an init container)
+   * that runs before any worker exists, with nothing else writing the database.
+   */
+  inProcess?: boolean;
 }
 
 /** Opens the job-running context for a command, runs `use`, and closes it; 78 on bad configuration. */
 export async function withJobQueue(
   configArgv: readonly string[],
   use: (queue: JobQueue, context: INestApplicationContext) => Promise<number>,
+  { inProcess = false }: JobQueueOptions = {},
 ): Promise<number> {
-  const config = loadConfigOrReport(configArgv);
-  if (!config) return 78; // EX_CONFIG
+  const loaded = loadConfigOrReport(configArgv);
+  if (!loaded) return 78; // EX_CONFIG
+  const config = inProcess ? { ...loaded, redis: {} } : loaded;
   const logger = createLogger({ ...config, log: { level: config.log.level === 'debug' ? 'debug' : 'warn' } });
   const context = await createWorkerContext(config, 'cli', logger);
   try {

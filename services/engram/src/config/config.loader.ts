@@ -190,6 +190,8 @@ function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {
     openaiBaseUrl,
     openaiModel: read.raw('MCP_EXTERNAL_EMBEDDING_MODEL'),
     openaiApiKey: read.raw('MCP_EXTERNAL_EMBEDDING_API_KEY'),
+    // Not trimmed: a prefix usually ends in a space or a newline the model was trained with.
+    queryPrefix: read.verbatim('ENGRAM_EMBEDDING_QUERY_PREFIX') ?? '',
   };
   if (read.raw('ENGRAM_EMBEDDING_WORKERS') !== undefined) {
     config.localWorkers = read.integer('ENGRAM_EMBEDDING_WORKERS', 1, 1, 64);

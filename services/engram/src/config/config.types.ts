@@ -20,6 +20,11 @@ export interface EmbeddingConfig {
   openaiApiKey?: string;
   /** Expected vector length for `openai`; when absent it is learned from the first response. */
   openaiDimension?: number;
+  /**
+   * Put before every search query (not before stored memories): instruction-tuned embedding models
+   * (Qwen3-Embedding, e5, bge) expect one. Changing it needs no reindex.
+   */
+  queryPrefix: string;
   requestTimeoutMs: number;
 }
 

@@ -49,7 +49,7 @@ export class CandidateRanker {
 
   async rank(query: string, mode: SearchMode, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
     if (mode === 'keyword') return this.keywordRank(query, filter, limit);
-    const vector = await this.embeddings.embedOne(query);
+    const vector = await this.embeddings.embedQuery(query);
     if (mode === 'semantic') return this.semanticRank(vector, filter, limit);
     if (this.calibrated) return this.calibratedHybrid(query, vector, filter, limit);
     return this.fusedHybrid(query, vector, filter, limit);

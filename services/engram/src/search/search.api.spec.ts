@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startOpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const CORPUS = [
@@ -271,6 +272,28 @@ describe('search over a conversation stored turn by turn', () => {
       } finally {
         await api.close();
       }
+    }
+  });
+});
+
+describe('search with an instruction-tuned embedding endpoint', () => {
+  it('puts ENGRAM_EMBEDDING_QUERY_PREFIX before queries only, keeping its whitespace', async () => {
+    const model = await startOpenAiEmbeddingsTestDouble({ dimension: 16 });
+    const api = await startTestApp({
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      MCP_EXTERNAL_EMBEDDING_URL: model.url,
+      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+      ENGRAM_EMBEDDING_QUERY_PREFIX: 'Instruct: find the memory\nQuery: ',
+    });
+    try {
+      await api.request('POST', '/api/memories', { body: { content: 'The boiler is serviced in October' } });
+      const response = await api.request('POST', '/api/search', { body: { query: 'boiler service' } });
+      assert.equal(response.body.results[0].memory.content, 'The boiler is serviced in October');
+      assert.ok(model.inputs.includes('The boiler is serviced in October'));
+      assert.ok(model.inputs.includes('Instruct: find the memory\nQuery: boiler service'));
+    } finally {
+      await api.close();
+      await model.close();
     }
   });
 });
