@@ -31,6 +31,21 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly rerankDuration = new Histogram({
+    name: 'engram_rerank_duration_seconds',
+    help: 'Duration of one call to the reranker, by outcome (ok, timeout, error)',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly rerankFallbacks = new Counter({
+    name: 'engram_rerank_fallbacks_total',
+    help: 'Searches answered in first-stage order because the reranker timed out or failed, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly embeddingDuration = new Histogram({
     name: 'engram_embedding_duration_seconds',
     help: 'Duration of one embedding call (one batch of texts) by provider',
