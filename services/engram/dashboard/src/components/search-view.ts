@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { canWrite, SearchHit } from '../api';
-import { parseTags } from '../format';
+import { errorText, parseTags } from '../format';
 import { ReloadingView } from './reloading-view';
 
 /**
