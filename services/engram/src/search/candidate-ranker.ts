@@ -30,6 +30,13 @@ const CONTEXT_MIN_LEADERS = 30;
 /** Memories stored next to each other and this close in time count as each other's context. */
 export const CONTEXT_WINDOW_MS = 30 * 60 * 1000;
 
+interface CandidatePool {
+  similarity: Map<number, number>;
+  bm25: Map<number, number>;
+  nearest: ScoredId[];
+  keywordHits: KeywordHit[];
+}
+
 interface RankedId {
   id: number;
   score: number;
@@ -52,7 +59,12 @@ export class CandidateRanker {
     if (mode === 'keyword') return this.keywordRank(query, filter, limit);
     const vector = await this.embeddings.embedQuery(query);
     if (mode === 'semantic') return this.semanticRank(vector, filter, limit);
-    if (this.calibrated) return this.calibratedHybrid(query, vector, filter, limit);
+    if (this.calibrated) {
+      const pool = this.pool(query, vector, filter, limit);
+      return tracedSync('search.fusion', { 'engram.search.fusion': 'calibrated' }, () =>
+        this.calibratedHybrid(query, vector, filter, limit, pool),
+      );
+    }
     return this.fusedHybrid(query, vector, filter, limit);
   }
 
@@ -75,7 +87,14 @@ export class CandidateRanker {
     }
     const best = Math.max(0, ...keywordHits.map((hit) => hit.bm25));
     const facts = queryFacts(query);
-    const contents = new Map(this.memories.findLiveByIds(filter.namespace, keywordHits.map((hit) => hit.id)).map((m) => [m.id, m.content]));
+    const contents = new Map(
+      this.memories
+        .findLiveByIds(
+          filter.namespace,
+          keywordHits.map((hit) => hit.id),
+        )
+        .map((m) => [m.id, m.content]),
+    );
     const ranked = keywordHits.map((hit) => {
       const signals: Signals = {
         keyword_relative: best > 0 ? hit.bm25 / best : 0,
@@ -120,11 +139,18 @@ export class CandidateRanker {
    * candidate alone, then the memories stored beside the first-pass leaders joined and a second pass over
    * all of them, in which each borrows from its neighbours. The score is the probability of relevance.
    */
-  private calibratedHybrid(query: string, vector: Float32Array, filter: MemoryFilter, limit: number): SearchHit[] {
-    const { similarity, bm25 } = this.pool(query, vector, filter, limit);
+  private calibratedHybrid(
+    query: string,
+    vector: Float32Array,
+    filter: MemoryFilter,
+    limit: number,
+    { similarity, bm25 }: CandidatePool,
+  ): SearchHit[] {
     const poolIds = [...similarity.keys()];
     if (poolIds.length === 0) return [];
-    const records = new Map(this.memories.findLiveByIds(filter.namespace, poolIds).map((memory) => [memory.id, memory]));
+    const records = new Map(
+      this.memories.findLiveByIds(filter.namespace, poolIds).map((memory) => [memory.id, memory]),
+    );
     const candidateOf = (memory: MemoryRecord): Candidate => ({
       id: memory.id,
       similarity: similarity.get(memory.id)!,
@@ -164,10 +190,12 @@ export class CandidateRanker {
   }
 
   /** Both candidate lists, every candidate with its exact cosine and (when it matched words) BM25. */
-  private pool(query: string, vector: Float32Array, filter: MemoryFilter, limit: number) {
+  private pool(query: string, vector: Float32Array, filter: MemoryFilter, limit: number): CandidatePool {
     const size = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
     const legAttributes = { 'engram.search.limit': size };
-    const nearest = tracedSync('search.vector', legAttributes, () => this.search.vectorCandidates(vector, filter, size));
+    const nearest = tracedSync('search.vector', legAttributes, () =>
+      this.search.vectorCandidates(vector, filter, size),
+    );
     const keywordHits = tracedSync('search.keyword', legAttributes, () =>
       this.search.keywordCandidates(keywordTerms(query), filter, size),
     );
