@@ -28,10 +28,14 @@ describe('engram reindex --if-model-changed --in-process (the chart’s start-up
   });
   const reindex = async (env: Record<string, string>) => {
     try {
-      const { stdout, stderr } = await run(process.execPath, [CLI, 'reindex', '--if-model-changed', '--in-process', '--json'], {
-        env,
-        cwd: dir,
-      });
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [CLI, 'reindex', '--if-model-changed', '--in-process', '--json'],
+        {
+          env,
+          cwd: dir,
+        },
+      );
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };

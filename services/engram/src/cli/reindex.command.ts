@@ -32,7 +32,8 @@ export const reindexCommand: CliCommand = {
         `reindexed ${Number(result.vectors)} memories with ${String(result.model)} ` +
         `(${Number(result.embedded)} embedded, ${Number(result.duration_seconds).toFixed(1)} s)`,
     };
-    if (args.flags['if-model-changed'] !== true) return runJobCommand(JobName.Reindex, {}, args.configArgv, output, options);
+    if (args.flags['if-model-changed'] !== true)
+      return runJobCommand(JobName.Reindex, {}, args.configArgv, output, options);
     // A first start has no store yet: nothing to re-embed, and the api creates it.
     const config = loadConfigOrReport(args.configArgv);
     if (!config) return 78; // EX_CONFIG
