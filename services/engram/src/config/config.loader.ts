@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { CronExpressionParser } from 'cron-parser';
@@ -17,7 +16,7 @@ import {
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { EnvReader } from './env-reader';
-import { parseCidrList } from './cidr-list';
+import { parseCidr, parseCidrList } from './cidr-list';
 import { parseSqlitePragmas } from './sqlite-pragmas';
 import { DEFAULT_RELEVANCE_WEIGHTS, parseRelevanceWeights, RelevanceWeights } from '../search/relevance-model';
 import { readTracingConfig } from './tracing-config.reader';
@@ -344,13 +343,10 @@ function readPrivateHosts(read: EnvReader): string[] {
   return entries;
 }
 
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
 function isHostOrRange(entry: string): boolean {
-  const [address, prefix, extra] = entry.split('/');
-  if (extra !== undefined) return false;
-  const version = isIP(address);
-  if (prefix !== undefined)
-    return version !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
-  return version !== 0 || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(address);
+  return parseCidr(entry) !== undefined || HOST_NAME.test(entry);
 }
 
 function readRedisUrl(read: EnvReader): string | undefined {
