@@ -21,6 +21,11 @@ export class RedisKeys {
     return `${this.prefix}:job-cancel:${jobId}`;
   }
 
+  /** Recent failed-credential times of one budget and one hashed client key (auth/redis-failure-limiter.ts). */
+  authFailures(budget: string, keyDigest: string): string {
+    return `${this.prefix}:auth-failures:${budget}:${keyDigest}`;
+  }
+
   /** BullMQ's key prefix: its queues live under `<prefix>:bull:<queue>:…`. */
   get bullPrefix(): string {
     return `${this.prefix}:bull`;
