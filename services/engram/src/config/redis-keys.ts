@@ -16,6 +16,11 @@ export class RedisKeys {
     return `${this.prefix}:events:last-id`;
   }
 
+  /** The capped stream of recent events every api replica replays from (Last-Event-ID). */
+  get eventsLog(): string {
+    return `${this.prefix}:events:log`;
+  }
+
   /** Set while a running job is asked to stop. */
   jobCancel(jobId: string): string {
     return `${this.prefix}:job-cancel:${jobId}`;
