@@ -109,7 +109,7 @@ export class SearchService {
         'matched query words',
       );
     }
-    const vector = await this.embeddings.embedOne(query);
+    const vector = await this.embeddings.embedQuery(query);
     if (mode === 'semantic') {
       const nearest = tracedSync('search.vector', { 'engram.search.limit': limit }, () =>
         this.search.vectorCandidates(vector, filter, limit),
