@@ -248,7 +248,10 @@ describe('SearchRepository.keywordCandidates with terms common enough to bound',
       .pluck()
       .get(RECENT_MATCHES_RANKED - 1) as number;
     assert.ok(hits.every((hit) => hit.id >= oldestInWindow));
-    assert.ok(hits.some((hit) => contents[hit.id - 1]?.includes('weather weather')), 'best BM25 inside the window');
+    assert.ok(
+      hits.some((hit) => contents[hit.id - 1]?.includes('weather weather')),
+      'best BM25 inside the window',
+    );
 
     const small = search.keywordCandidates(['weather'], { namespace: 'small' }, 10);
     assert.equal(small.length, 2, 'a small namespace still finds its older matches');
