@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { SpanKind, traced } from '../tracing/spans';
 import { EMBEDDER, Embedder, EmbeddingPriority } from './embedder';
@@ -15,6 +16,7 @@ export class EmbeddingService {
   constructor(
     @Inject(EMBEDDER) private readonly embedder: Embedder,
     private readonly metrics: EngramMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   get modelId(): string {
@@ -58,10 +60,12 @@ export class EmbeddingService {
   }
 
   /**
-   * A search query's vector: from the recent-query cache, or embedded ahead of queued bulk work. The
-   * vector is shared with later hits of the cache, so callers must not modify it.
+   * A search query's vector: the query after the configured prefix (ENGRAM_EMBEDDING_QUERY_PREFIX), from
+   * the recent-query cache or embedded ahead of queued bulk work. The vector is shared with later hits of
+   * the cache, so callers must not modify it.
    */
-  async embedQuery(text: string): Promise<Float32Array> {
+  async embedQuery(query: string): Promise<Float32Array> {
+    const text = `${this.config.embedding.queryPrefix}${query}`;
     const cached = this.recentQueries.get(text);
     if (cached) {
       this.recentQueries.delete(text);

@@ -3,7 +3,7 @@ import { AuditAction } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { ContentTooLarge, DuplicateContent, MemoryNotFound, NotFound } from '../common/domain-errors';
+import { ContentTooLarge, DuplicateContent, InvalidInput, MemoryNotFound, NotFound } from '../common/domain-errors';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryEvents } from '../events/memory-events';
 import { MS_PER_DAY } from '../search/time-expression/civil-date';
@@ -13,7 +13,7 @@ import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '
 import { MemoryRepository } from '../storage/memory.repository';
 import { MemoryFilter } from '../storage/memory-filter.sql';
 import { contentHash } from './content-hash';
-import { ListMemoriesInput, StoreMemoryInput, UpdateMemoryInput } from './memory.dto';
+import { ListMemoriesInput, MAX_TIMESTAMP_MS, StoreMemoryInput, UpdateMemoryInput } from './memory.dto';
 import { toMemoryView } from './memory.view';
 
 export { DEFAULT_NAMESPACE } from '../auth/request-context';
@@ -297,9 +297,17 @@ export class MemoryService {
       memoryType: input.memory_type ?? DEFAULT_MEMORY_TYPE,
       metadata: this.checkedMetadata(metadata, index),
       tags: [...new Set([...(input.tags ?? []), ...extraTags])].sort(),
-      createdAt: input.created_at ?? now,
+      createdAt: this.checkedTimestamp(input.created_at ?? now, index),
       updatedAt: now,
     };
+  }
+
+  /** Every path (REST and MCP validate first; imports and internal callers may not) stops here. */
+  private checkedTimestamp(createdAt: number, index?: number): number {
+    if (Number.isFinite(createdAt) && Math.abs(createdAt) <= MAX_TIMESTAMP_MS) return createdAt;
+    throw new InvalidInput(`${where(index)}created_at is outside the valid date range`, {
+      issues: [{ path: `${index === undefined ? '' : `memories.${index}.`}created_at`, message: 'out of range' }],
+    });
   }
 
   private checkContentSize(content: string, index?: number): void {

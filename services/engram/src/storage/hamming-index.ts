@@ -8,9 +8,9 @@ export class HammingIndex {
   private readonly wordsPerVector: number;
   private words: Uint32Array;
   private ids: Float64Array;
-  /** Each slot's namespace as a number: 32 bits, since a store may hold more than 65,536 namespaces. */
+  /** Index of each slot's namespace in `namespaceIds`; 32 bits, so any number of namespaces stays distinct. */
   private namespaceOf: Uint32Array;
-  private readonly namespaceNumbers = new Map<string, number>();
+  private readonly namespaceIds = new Map<string, number>();
   private readonly slotById = new Map<number, number>();
   private size = 0;
 
@@ -56,13 +56,14 @@ export class HammingIndex {
 
   /** Ids of the k memories of the namespace nearest to the query bits, nearest first. */
   nearest(namespace: string, queryBits: Uint8Array, k: number): number[] {
-    const wanted = this.namespaceNumbers.get(namespace);
+    const wanted = this.namespaceIds.get(namespace);
     if (wanted === undefined || k <= 0) return [];
     const query = new Uint32Array(this.wordsPerVector);
     new Uint8Array(query.buffer).set(queryBits.subarray(0, this.bytesPerVector));
     const width = this.wordsPerVector;
     const maxDistance = width * 32;
-    const distances = new Uint16Array(this.size);
+    // 16 bits hold every distance of vectors up to 65,534 dimensions (maxDistance + 1 marks "not wanted").
+    const distances = maxDistance < 0xffff ? new Uint16Array(this.size) : new Uint32Array(this.size);
     const histogram = new Uint32Array(maxDistance + 1);
     // Locals, not fields, in the hot loop: V8 then keeps them in registers.
     const words = this.words;
@@ -90,10 +91,10 @@ export class HammingIndex {
   }
 
   private namespaceIndex(namespace: string): number {
-    let index = this.namespaceNumbers.get(namespace);
+    let index = this.namespaceIds.get(namespace);
     if (index === undefined) {
-      index = this.namespaceNumbers.size;
-      this.namespaceNumbers.set(namespace, index);
+      index = this.namespaceIds.size;
+      this.namespaceIds.set(namespace, index);
     }
     return index;
   }

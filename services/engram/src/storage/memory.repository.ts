@@ -43,11 +43,17 @@ export class MemoryRepository {
     return row ? this.hydrate([row])[0] : undefined;
   }
 
-  findByIds(ids: readonly number[]): MemoryRecord[] {
+  /**
+   * The live memories of the namespace among the given ids. Ids come from indexes (search candidates);
+   * checking the namespace here means no index fault can hand one namespace another's memories.
+   */
+  findLiveByIds(namespace: string, ids: readonly number[]): MemoryRecord[] {
     if (ids.length === 0) return [];
     const rows = this.statements
-      .get('SELECT * FROM memories WHERE id IN (SELECT value FROM json_each(?))')
-      .all(JSON.stringify(ids)) as MemoryRow[];
+      .get(
+        'SELECT * FROM memories WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ? AND deleted_at IS NULL',
+      )
+      .all(JSON.stringify(ids), namespace) as MemoryRow[];
     return this.hydrate(rows);
   }
 
@@ -100,7 +106,7 @@ export class MemoryRepository {
       if (changes.tags !== undefined) this.replaceTags(id, changes.tags);
       if (changes.embedding !== undefined) this.vectors.put(id, namespace, changes.embedding);
     });
-    return this.findByIds([id])[0];
+    return this.findLiveByIds(namespace, [id])[0];
   }
 
   /** Marks the memory deleted and drops it from both indexes; the row stays as a tombstone. */
@@ -164,13 +170,15 @@ export class MemoryRepository {
     updatedAt: number,
   ): { restored: MemoryRecord } | { clash: MemoryRecord } | 'gone' {
     return this.inTransaction(() => {
-      const [tombstone] = this.findByIds([id]);
-      if (!tombstone) return 'gone';
+      const row = this.statements.get('SELECT * FROM memories WHERE id = ? AND namespace = ?').get(id, namespace) as
+        MemoryRow | undefined;
+      if (!row) return 'gone';
+      const [tombstone] = this.hydrate([row]);
       const clash = this.findLiveByHash(namespace, tombstone.contentHash);
       if (clash) return { clash };
       this.statements.get('UPDATE memories SET deleted_at = NULL, updated_at = ? WHERE id = ?').run(updatedAt, id);
       this.vectors.put(id, namespace, embedding);
-      return { restored: this.findByIds([id])[0] };
+      return { restored: this.findLiveByIds(namespace, [id])[0] };
     });
   }
 
