@@ -37,6 +37,7 @@ const CLIENTS = 16;
 const QUERIES_PER_CLIENT = 20;
 const name = args.name ?? (args.quick ? 'engram-quick' : 'engram');
 const resultsDir = join(ROOT, 'bench', 'results');
+const file = join(resultsDir, `${name}.json`);
 const work = mkdtempSync(join(tmpdir(), 'engram-bench-'));
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -91,15 +92,19 @@ try {
     }
     results.search.push(entry);
     rmSync(path, { force: true });
+    saveResults(); // after every size, so a later failure keeps what was measured
+  }
+
+  function saveResults() {
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
   }
 
   log(`ingesting ${plan.ingest} memories through POST /api/memories/batch`);
   results.ingest = await benchIngest(join(work, 'ingest.db'), new Corpus(21).memories(plan.ingest), 100);
 
-  mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${name}.json`);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  saveResults();
   await writeBenchmarksDoc(resultsDir, join(ROOT, 'docs', 'benchmarks.md'));
   log(`wrote ${file} and docs/benchmarks.md`);
   if (!args.quick) {
