@@ -308,13 +308,15 @@ function renderLocomo(files) {
   return [
     '## LoCoMo retrieval',
     '',
-    'From `bench/results/recall-*.json` (written by `npm run eval:locomo`).',
+    'From `bench/results/recall-*.json` (written by `npm run eval:locomo`), each with the defaults of the day it',
+    'was run (hybrid search ranks with the relevance model from 2026-12-02; `weighted_average` before). The',
+    'tuning and check splits, the fusion methods side by side and the default floor are in docs/retrieval.md.',
     '',
-    `| file | mode | search | questions | R@5 | R@10 | MRR |${categories.map((c) => ` R@10 ${c} |`).join('')}`,
-    `| ---- | ---- | ------ | --------: | --: | ---: | --: |${categories.map(() => ' ---: |').join('')}`,
+    `| file | run | mode | search | questions | R@5 | R@10 | MRR |${categories.map((c) => ` R@10 ${c} |`).join('')}`,
+    `| ---- | --- | ---- | ------ | --------: | --: | ---: | --: |${categories.map(() => ' ---: |').join('')}`,
     ...files.map(
       ({ file, data }) =>
-        `| ${file} | ${data.mode ?? ''} | ${data.search ?? ''} | ${data.questions ?? ''} | ${fixed(data.r_at_5)} | ${fixed(data.r_at_10)} | ${fixed(data.mrr)} |` +
+        `| ${file} | ${(data.generated_at ?? '').slice(0, 10)} | ${data.mode ?? ''} | ${data.search ?? ''} | ${data.questions ?? ''} | ${fixed(data.r_at_5)} | ${fixed(data.r_at_10)} | ${fixed(data.mrr)} |` +
         categories.map((c) => ` ${fixed(categoryRecall(data.by_category?.[c]))} |`).join(''),
     ),
     '',
