@@ -30,6 +30,15 @@ function vectors(): { query: Float32Array; stored: Float32Array[] } {
   return { query, stored };
 }
 
+/** A new database in `dir` bound to the 16-dimension test model, with its repositories. */
+function openStore(dir: string) {
+  const path = join(dir, 'engram.db');
+  const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+  bindEmbeddingModel(db, path, { modelId: 'test-16', dimension: DIMENSION });
+  const vectorIndex = new VectorIndex(db);
+  return { db, vectorIndex, memories: new MemoryRepository(db, vectorIndex) };
+}
+
 function cosineDistance(a: Float32Array, b: Float32Array): number {
   let dot = 0;
   let na = 0;
@@ -49,11 +58,9 @@ describe('SearchRepository.vectorCandidates above the exact-scan threshold', () 
   const dir = makeTempDir();
 
   before(() => {
-    const path = join(dir, 'engram.db');
-    db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
-    bindEmbeddingModel(db, path, { modelId: 'test-16', dimension: DIMENSION });
-    const vectorIndex = new VectorIndex(db);
-    const memories = new MemoryRepository(db, vectorIndex);
+    const store = openStore(dir);
+    db = store.db;
+    const { vectorIndex, memories } = store;
     const rows: NewMemory[] = stored.map((embedding, i) => ({
       namespace: 'default',
       contentHash: `hash-${i}`,
@@ -172,11 +179,9 @@ describe('SearchRepository.keywordCandidates with terms common enough to bound',
   const contents: string[] = [];
 
   before(() => {
-    const path = join(dir, 'engram.db');
-    db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
-    bindEmbeddingModel(db, path, { modelId: 'test-16', dimension: DIMENSION });
-    const vectorIndex = new VectorIndex(db);
-    const memories = new MemoryRepository(db, vectorIndex);
+    const store = openStore(dir);
+    db = store.db;
+    const { vectorIndex, memories } = store;
     // The oldest memory says "weather" most often: full BM25 would rank it first for "weather".
     contents.push('weather weather weather weather weather');
     for (let i = 1; i < COMMON; i++) {
