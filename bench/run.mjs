@@ -104,13 +104,13 @@ try {
   log(`ingesting ${plan.ingest} memories through POST /api/memories/batch`);
   results.ingest = await benchIngest(join(work, 'ingest.db'), new Corpus(21).memories(plan.ingest), 100);
 
+  if (!args.quick) {
+    writeLatencyPlot(results, join(ROOT, 'docs', 'search-latency.svg'));
+    results.plot = 'search-latency.svg'; // beside docs/benchmarks.md
+  }
   saveResults();
   await writeBenchmarksDoc(resultsDir, join(ROOT, 'docs', 'benchmarks.md'));
   log(`wrote ${file} and docs/benchmarks.md`);
-  if (!args.quick) {
-    writeLatencyPlot(results, join(ROOT, 'docs', 'search-latency.svg'));
-    log('wrote docs/search-latency.svg');
-  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

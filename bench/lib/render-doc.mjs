@@ -85,7 +85,7 @@ function renderRun(file, run) {
     '',
     `Targets: storage p50 ≤ ${TARGETS.storageP50Ms} ms and REST p50 ≤ ${TARGETS.restP50Ms} ms at 100k.`,
     '',
-    ...(run.quick ? [] : ['![Hybrid search latency by store size](search-latency.svg)', '']),
+    ...(run.plot ? [`![Hybrid search latency by store size](${run.plot})`, ''] : []),
     ...concurrencyLines(run),
     '### Ingest, start-up, memory',
     '',
