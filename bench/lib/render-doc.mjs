@@ -80,11 +80,13 @@ function renderRun(file, run) {
     ),
     '',
     '¹ tag `travel` and created in the last six months of the year the memories span.',
-    `² share of the exact top-10 (full cosine scan) that \`vectorCandidates\` returns, over ${run.search[0].storage.recallQueries ?? 'all the'}`,
+    `² share of the exact top-10 (full cosine scan) that \`vectorCandidates\` returns, over ${recallSample(run)}`,
     'queries; below 5,000 admitted memories it scans exactly, so 1.0 there is by construction.',
     '',
     `Targets: storage p50 ≤ ${TARGETS.storageP50Ms} ms and REST p50 ≤ ${TARGETS.restP50Ms} ms at 100k.`,
     '',
+    ...(run.plot ? [`![Hybrid search latency by store size](${run.plot})`, ''] : []),
+    ...concurrencyLines(run),
     '### Ingest, start-up, memory',
     '',
     '| measurement | value | target |',
@@ -121,6 +123,29 @@ function renderRun(file, run) {
   return lines;
 }
 
+function recallSample(run) {
+  const counts = [...new Set(run.search.map((s) => s.storage.recallQueries))];
+  return counts.length === 1 ? `${counts[0]}` : `${counts.join(' / ')} (by size)`;
+}
+
+/** 16 clients at once against one api, next to the single client at the same size. */
+function concurrencyLines(run) {
+  const entry = run.search.find((s) => s.concurrent);
+  if (!entry) return [];
+  const { clients, latency, searchesPerSecond } = entry.concurrent;
+  const ratio = (latency.p50 / entry.rest.latency.p50).toFixed(1);
+  return [
+    `Concurrency at ${entry.memories.toLocaleString('en')} memories: ${clients} clients each sending hybrid searches one after`,
+    'another, all at once, every query text distinct (none answered from the recent-query cache):',
+    '',
+    '| clients | REST hybrid p50 / p95 / p99 | searches/s | p50 ÷ single-client p50 | target |',
+    '| ------: | --------------------------- | ---------: | ----------------------: | -----: |',
+    `| 1 | ${pct(entry.rest.latency)} | — | 1 | |`,
+    `| ${clients} | ${pct(latency)} | ${searchesPerSecond} | ${ratio} | ≤ 4 |`,
+    '',
+  ];
+}
+
 /** What bounds each measurement, as found while building the bench; revisit when the storage changes. */
 const LIMITS = [
   '## What limits each number',
@@ -130,8 +155,11 @@ const LIMITS = [
   '  re-scores them from the float blobs; hybrid asks 100 per list, so 1,000 are re-scored. The earlier',
   "  first pass, sqlite-vec's `vec0` KNN, grew with k (probed at 100k: k=10 ~14 ms, k=300 ~120 ms,",
   '  k=1000 ~600 ms). The recall column is the price of quantisation.',
-  '- **Keyword candidates**: FTS5 ranks every row matching any query term by BM25 before the LIMIT, so',
-  '  queries with a common term (here "project", "morning") cost ~100 ms at 100k: the p95.',
+  '- **Keyword candidates**: bounded BM25 work (`keywordCandidates`). Each term is counted in the full-text',
+  '  index up to 5,000 matches; the rarest terms whose matches together stay within 5,000 are ranked by the',
+  "  whole query's BM25 (common terms weigh in, exactly, through a second `rare AND common` query), and a",
+  '  memory holding only common terms is left out. A query of common terms only ranks its 5,000 newest',
+  '  matches. Before this, FTS5 ranked every row matching any term, ~100 ms at 100k for "project".',
   '- **Filtered search**: below 5,000 admitted memories an exact scan; above, the bit KNN pool scales with',
   '  how rare admitted memories are and switches to an exact scan of them past a pool of 10,000.',
   '- **REST search**: the query embedding on the worker pool, then the storage work above, then',

@@ -97,6 +97,28 @@ describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
     assert.ok(maxLag < bound, `timer lagged ${maxLag.toFixed(0)} ms during ${elapsed.toFixed(0)} ms of embedding`);
   });
 
+  it('embeds a query ahead of queued bulk batches, and queries that wait together in one batch', async () => {
+    const single = new LocalUseEmbedder({ batchSize: 8, workers: 1, threadsPerWorker: 1 });
+    await single.init();
+    try {
+      const order: string[] = [];
+      const bulk = single.embed(Array.from({ length: 160 }, (_, i) => sentence(i))).then(() => order.push('bulk'));
+      const queries = ['coffee in the morning', 'the invoice', 'our cat'].map((text) =>
+        single.embed([text], 'query').then(([vector]) => {
+          order.push(text);
+          return vector;
+        }),
+      );
+      const vectors = await Promise.all(queries);
+      await bulk;
+      assert.equal(order.at(-1), 'bulk', `order: ${order.join(', ')}`);
+      const alone = await single.embed(['the invoice']);
+      assert.ok(dot(alone[0], vectors[1]) > 0.999, 'each query gets its own vector');
+    } finally {
+      await single.close();
+    }
+  });
+
   it('rejects worker and thread counts that are not positive integers', () => {
     assert.throws(() => new LocalUseEmbedder({ batchSize: 8, workers: 0 }), /workers must be a positive integer/);
     assert.throws(
