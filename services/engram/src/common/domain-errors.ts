@@ -85,3 +85,9 @@ export class TooManyRequests extends DomainError {
     super(message, { retry_after_seconds: retryAfterSeconds });
   }
 }
+
+/** The request clashes with the memory's current state (e.g. superseding a memory already superseded). */
+export class StateConflict extends DomainError {
+  readonly status = 409;
+  readonly code = 'conflict';
+}

@@ -17,6 +17,7 @@ import { registerMemoryResources } from './mcp-resources';
 import { requireScope } from './mcp-scope';
 import { agentTools } from './tools/agent.tools';
 import { connectorTools } from './tools/connector.tools';
+import { historyTools } from './tools/history.tools';
 import { legacyTools } from './tools/legacy.tools';
 import { memoryTools } from './tools/memory.tools';
 import { statusTools } from './tools/status.tools';
@@ -53,6 +54,7 @@ export class McpCatalog {
     this.deps = { memories, search, status, config };
     this.tools = [
       ...memoryTools(this.deps),
+      ...historyTools(this.deps),
       ...statusTools(this.deps),
       ...agentTools(agent),
       ...legacyTools(this.deps),

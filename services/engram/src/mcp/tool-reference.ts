@@ -3,6 +3,7 @@ import { AgentService } from '../agent/agent.service';
 import { annotationsFor, McpJsonTextTool, McpTool } from './mcp-tool';
 import { agentTools } from './tools/agent.tools';
 import { connectorTools } from './tools/connector.tools';
+import { historyTools } from './tools/history.tools';
 import { legacyTools } from './tools/legacy.tools';
 import { memoryTools } from './tools/memory.tools';
 import { statusTools } from './tools/status.tools';
@@ -30,7 +31,7 @@ export function renderToolReference(): string {
   // Definitions only: no tool runs here, so the services are never touched.
   const deps = {} as ToolDeps;
   const groups: [string, (McpTool | McpJsonTextTool)[]][] = [
-    ['Memory tools', [...memoryTools(deps), ...statusTools(deps)]],
+    ['Memory tools', [...memoryTools(deps), ...historyTools(deps), ...statusTools(deps)]],
     ['Memory agent', agentTools({} as AgentService)],
     ['ChatGPT connector tools', connectorTools(deps)],
     ['Legacy names (MCP Memory Service)', legacyTools(deps)],

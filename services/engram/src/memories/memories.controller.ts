@@ -11,6 +11,7 @@ import {
   ListMemoriesQuery,
   StoreMemoryBody,
   StoreMemoryInput,
+  SupersedeMemoryBody,
   TagsInput,
   TrashInput,
   TrashQuery,
@@ -18,7 +19,14 @@ import {
   UpdateMemoryInput,
 } from './memory.dto';
 import { MemoryService } from './memory.service';
-import { MEMORY_VIEW_SCHEMA, MemoryView, toDeletedMemoryView, toMemoryPageView, toMemoryView } from './memory.view';
+import {
+  MEMORY_VIEW_SCHEMA,
+  MemoryView,
+  toDeletedMemoryView,
+  toHistoryView,
+  toMemoryPageView,
+  toMemoryView,
+} from './memory.view';
 
 const hashPipe = new ZodValidationPipe(ContentHashParam, 'path');
 const agentTagPipe = new ZodValidationPipe(TagsInput.optional(), 'path');
@@ -122,8 +130,43 @@ export class MemoriesController {
     };
   }
 
+  @Post(':hash/supersede')
+  @RequireScope('write')
+  @ApiOperation({
+    summary:
+      'Replace a memory by a newer one (body as for store; tags, type and metadata left out are carried over): ' +
+      'the old keeps its content and gets superseded_by and valid_to, and is hidden from search and lists',
+  })
+  @ApiZodBody(SupersedeMemoryBody)
+  @ApiHeader({ name: 'X-Agent-ID', required: false, description: 'Adds the tag agent:<id>' })
+  @ApiErrors(400, 401, 404, 409, 413, 415, 503)
+  async supersede(
+    @Param('hash', hashPipe) hash: string,
+    @Body(new ZodValidationPipe(SupersedeMemoryBody, 'body')) body: StoreMemoryInput,
+    @Headers('x-agent-id') agentId?: string,
+  ) {
+    const { previous, current } = await this.memories.supersede(hash, body, agentTags(agentId));
+    return {
+      success: true,
+      message: 'Memory superseded',
+      content_hash: current.contentHash,
+      memory: toMemoryView(current),
+      superseded: toMemoryView(previous),
+    };
+  }
+
+  @Get(':hash/history')
+  @ApiOperation({
+    summary: 'Every version of a memory linked by supersession, in the order they held; the last holds now',
+  })
+  @ApiErrors(400, 401, 404)
+  history(@Param('hash', hashPipe) hash: string) {
+    const versions = this.memories.history(hash).map(toHistoryView);
+    return { content_hash: hash, versions, total: versions.length };
+  }
+
   @Get(':hash')
-  @ApiOperation({ summary: 'Get one memory by content_hash' })
+  @ApiOperation({ summary: 'Get one memory by content_hash (a superseded one is marked with superseded_by)' })
   @ApiOkResponse({ schema: MEMORY_VIEW_SCHEMA })
   @ApiErrors(400, 401, 404)
   get(@Param('hash', hashPipe) hash: string): MemoryView {

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { MAX_PAGE_SIZE, MemoryTypeInput, TagsInput, TimeFilterFields } from '../memories/memory.dto';
+import {
+  INCLUDE_SUPERSEDED_DESCRIPTION,
+  MAX_PAGE_SIZE,
+  MemoryTypeInput,
+  TagsInput,
+  TimeFilterFields,
+} from '../memories/memory.dto';
 
 export const SEARCH_MODES = ['hybrid', 'semantic', 'keyword'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
@@ -25,6 +31,7 @@ export const SearchBody = z
       .max(1)
       .optional()
       .describe('Drop results whose cosine similarity is lower'),
+    include_superseded: z.boolean().optional().describe(INCLUDE_SUPERSEDED_DESCRIPTION),
     ...TimeFilterFields,
   })
   .transform(({ n_results, limit: explicit, ...rest }) => ({ ...rest, limit: explicit ?? n_results ?? 10 }));
@@ -37,6 +44,7 @@ export const SearchByTagBody = z
     tag_match: z.enum(['any', 'all']).optional().describe('any (default) or all'),
     limit: limit.optional(),
     n_results: limit.optional(),
+    include_superseded: z.boolean().optional().describe(INCLUDE_SUPERSEDED_DESCRIPTION),
     ...TimeFilterFields,
   })
   .transform(({ match_all, tag_match, n_results, limit: explicit, ...rest }) => ({

@@ -58,6 +58,7 @@ export class SearchService {
       tags: input.tags,
       tagMatch: input.tag_match,
       memoryType: input.memory_type,
+      includeSuperseded: input.include_superseded,
       ...range,
     };
     let hits = await this.rank(input.query, input.mode, filter, input.limit);
@@ -74,7 +75,13 @@ export class SearchService {
   searchByTag(input: SearchByTagInput): MemoryRecord[] {
     const range = resolveTimeFilter(input, new Date(), this.config.search.timeZone);
     return this.memories.list(
-      { namespace: currentNamespace(), tags: input.tags, tagMatch: input.tagMatch, ...range },
+      {
+        namespace: currentNamespace(),
+        tags: input.tags,
+        tagMatch: input.tagMatch,
+        includeSuperseded: input.include_superseded,
+        ...range,
+      },
       0,
       input.limit,
     );

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InvalidInput } from '../../common/domain-errors';
 import {
   ContentHashParam,
+  INCLUDE_SUPERSEDED_DESCRIPTION,
   MAX_PAGE_SIZE,
   MemoryTypeInput,
   MetadataInput,
@@ -10,6 +11,7 @@ import {
   TagsInput,
   TimeFilterFields,
   UpdateMemoryBody,
+  UpdateMemoryInput,
 } from '../../memories/memory.dto';
 import { MAX_FILTER_DELETE } from '../../memories/memory.service';
 import { toMemoryPageView, toMemoryView } from '../../memories/memory.view';
@@ -20,6 +22,7 @@ import { ToolDeps } from './tool-deps';
 import { MemoryOutput, previewOf, ResultLimit, SearchModeInput, SearchResultOutput } from './tool-schemas';
 
 const HashInput = ContentHashParam.describe('The memory id: its content_hash (64 hexadecimal characters)');
+const IncludeSuperseded = z.boolean().default(false).describe(INCLUDE_SUPERSEDED_DESCRIPTION);
 const TagMatch = z.enum(['any', 'all']).default('any').describe('any (default): one tag suffices; all: every tag');
 const Query = z
   .string()
@@ -122,6 +125,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         ...TimeFilterFields,
         limit: ResultLimit.default(10).describe('Results to return, 1-100 (default 10)'),
         similarity_threshold: z.number().min(-1).max(1).optional().describe('Drop results less similar than this'),
+        include_superseded: IncludeSuperseded,
       }),
       output: z.object({
         results: z.array(SearchResultOutput),
@@ -160,6 +164,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).default(20).describe('Memories per page'),
         ...SelectionFields,
         order: z.enum(['newest', 'oldest']).default('newest').describe('By creation time'),
+        include_superseded: IncludeSuperseded,
       }),
       output: z.object({
         memories: z.array(MemoryOutput),
@@ -197,7 +202,8 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       title: 'Update a memory',
       description:
         'Change a memory: new content (re-embedded; the content_hash changes), tags, memory_type or metadata ' +
-        '(tags and metadata are replaced). Give the changes at top level or inside `updates`.',
+        '(tags and metadata are replaced). Give the changes at top level or inside `updates`. With versioned: ' +
+        'true the new content becomes a new memory that supersedes this one (kept as history, as memory_supersede).',
       effect: 'write',
       idempotent: true,
       input: z.object({
@@ -207,20 +213,26 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
           .object(UpdateMemoryBody.shape)
           .optional()
           .describe('MCP Memory Service style: {tags, memory_type, metadata}'),
+        versioned: z
+          .boolean()
+          .default(false)
+          .describe('true: keep the old version as history; the new content supersedes it (content required)'),
       }),
       output: z.object({
         success: z.boolean(),
         previous_content_hash: z.string(),
         content_hash: z.string(),
         memory: MemoryOutput,
+        superseded: MemoryOutput.optional().describe('With versioned: the old version, now superseded'),
       }),
-      async run({ content_hash, updates, ...topLevel }) {
-        const changes = Object.fromEntries(
+      async run({ content_hash, updates, versioned, ...topLevel }) {
+        const changes: UpdateMemoryInput = Object.fromEntries(
           Object.entries({ ...updates, ...topLevel }).filter(([, value]) => value !== undefined),
         );
         if (Object.keys(changes).length === 0) {
           throw new InvalidInput('give at least one of content, tags, memory_type, metadata');
         }
+        if (versioned) return versionedUpdate(deps, content_hash, changes);
         const memory = await deps.memories.update(content_hash, changes);
         return {
           structured: {
@@ -344,6 +356,24 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       },
     }),
   ];
+}
+
+/** `memory_update` with `versioned: true`: the changes become a new memory superseding the old one. */
+async function versionedUpdate(deps: ToolDeps, hash: string, changes: UpdateMemoryInput) {
+  if (changes.content === undefined) {
+    throw new InvalidInput('versioned: true needs new content (the new version is a new memory)');
+  }
+  const { previous, current } = await deps.memories.supersede(hash, { ...changes, content: changes.content });
+  return {
+    structured: {
+      success: true,
+      previous_content_hash: previous.contentHash,
+      content_hash: current.contentHash,
+      memory: toMemoryView(current),
+      superseded: toMemoryView(previous),
+    },
+    text: `Memory ${previous.contentHash} superseded by the new version ${current.contentHash}`,
+  };
 }
 
 function hasFilter(selection: {

@@ -13,6 +13,13 @@ export const MemoryOutput = z.object({
   created_at_iso: z.string(),
   updated_at: z.number().describe('Epoch seconds'),
   updated_at_iso: z.string(),
+  superseded: z.literal(true).optional().describe('Present once a newer memory replaced this one'),
+  superseded_by: z.string().optional().describe('content_hash of the memory that replaced this one'),
+  valid_to: z.number().optional().describe('Epoch seconds it was superseded'),
+  valid_to_iso: z.string().optional(),
+  supersedes: z.string().optional().describe('content_hash of the memory this one replaced'),
+  deleted_at: z.number().optional().describe('Epoch seconds it was deleted (a version in the trash)'),
+  deleted_at_iso: z.string().optional(),
 });
 
 export const SearchResultOutput = z.object({

@@ -6,6 +6,7 @@ import { oauthGrantsMigration } from './013-oauth-grants';
 import { trashIndexesMigration } from './014-trash-indexes';
 import { auditMigration } from './015-audit';
 import { Migration } from './migration';
+import { memoryTruthMigration } from './memory-truth';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   oauthGrantsMigration,
   trashIndexesMigration,
   auditMigration,
+  memoryTruthMigration,
 ];
