@@ -11,6 +11,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { StatusReportService } from '../health/status-report.service';
 import { MemoryService } from '../memories/memory.service';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { QualityService } from '../quality/quality.service';
 import { SearchService } from '../search/search.service';
 import { annotationsFor, McpJsonTextTool, McpTool, ToolCallContext } from './mcp-tool';
 import { registerMemoryResources } from './mcp-resources';
@@ -19,6 +20,7 @@ import { agentTools } from './tools/agent.tools';
 import { connectorTools } from './tools/connector.tools';
 import { historyTools } from './tools/history.tools';
 import { legacyTools } from './tools/legacy.tools';
+import { qualityTools } from './tools/quality.tools';
 import { memoryTools } from './tools/memory.tools';
 import { statusTools } from './tools/status.tools';
 import { ToolDeps } from './tools/tool-deps';
@@ -50,11 +52,13 @@ export class McpCatalog {
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) config: AppConfig,
     agent: AgentService,
+    quality: QualityService,
   ) {
-    this.deps = { memories, search, status, config };
+    this.deps = { memories, search, quality, status, config };
     this.tools = [
       ...memoryTools(this.deps),
       ...historyTools(this.deps),
+      ...qualityTools(this.deps),
       ...statusTools(this.deps),
       ...agentTools(agent),
       ...legacyTools(this.deps),

@@ -5,6 +5,7 @@ import { agentTools } from './tools/agent.tools';
 import { connectorTools } from './tools/connector.tools';
 import { historyTools } from './tools/history.tools';
 import { legacyTools } from './tools/legacy.tools';
+import { qualityTools } from './tools/quality.tools';
 import { memoryTools } from './tools/memory.tools';
 import { statusTools } from './tools/status.tools';
 import { ToolDeps } from './tools/tool-deps';
@@ -31,7 +32,7 @@ export function renderToolReference(): string {
   // Definitions only: no tool runs here, so the services are never touched.
   const deps = {} as ToolDeps;
   const groups: [string, (McpTool | McpJsonTextTool)[]][] = [
-    ['Memory tools', [...memoryTools(deps), ...historyTools(deps), ...statusTools(deps)]],
+    ['Memory tools', [...memoryTools(deps), ...historyTools(deps), ...qualityTools(deps), ...statusTools(deps)]],
     ['Memory agent', agentTools({} as AgentService)],
     ['ChatGPT connector tools', connectorTools(deps)],
     ['Legacy names (MCP Memory Service)', legacyTools(deps)],

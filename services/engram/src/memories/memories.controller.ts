@@ -170,7 +170,7 @@ export class MemoriesController {
   @ApiOkResponse({ schema: MEMORY_VIEW_SCHEMA })
   @ApiErrors(400, 401, 404)
   get(@Param('hash', hashPipe) hash: string): MemoryView {
-    return toMemoryView(this.memories.get(hash));
+    return toMemoryView(this.memories.read(hash));
   }
 
   @Put(':hash')

@@ -2,6 +2,7 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MemoryRepository } from '../storage/memory.repository';
+import { QualityModule } from '../quality/quality.module';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
 import { StorageModule } from '../storage/storage.module';
 import { MemoriesController } from './memories.controller';
@@ -9,7 +10,7 @@ import { MemoryService } from './memory.service';
 import { TagsController } from './tags.controller';
 
 @Module({
-  imports: [StorageModule, EmbeddingsModule],
+  imports: [StorageModule, EmbeddingsModule, QualityModule],
   controllers: [MemoriesController, TagsController],
   providers: [MemoryService],
   exports: [MemoryService],

@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { ContentTooLarge, DuplicateContent, MemoryNotFound, NotFound, StateConflict } from '../common/domain-errors';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryEvents } from '../events/memory-events';
+import { UsageRecorder } from '../quality/usage-recorder';
 import { MS_PER_DAY } from '../search/time-expression/civil-date';
 import { ZonedCalendar } from '../search/time-expression/zoned-calendar';
 import { resolveTimeFilter } from '../search/time-filter';
@@ -72,6 +73,7 @@ export class MemoryService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly events: MemoryEvents,
     private readonly audit: AuditService,
+    private readonly usage: UsageRecorder,
   ) {}
 
   /** Stores one memory; exact duplicate content is refused with the existing memory in the error. */
@@ -130,6 +132,13 @@ export class MemoryService {
   get(hash: string): MemoryRecord {
     const memory = this.memories.findLiveByHash(currentNamespace(), hash);
     if (!memory) throw new MemoryNotFound(hash);
+    return memory;
+  }
+
+  /** A client reading one memory: counted as a use (a fetch). */
+  read(hash: string): MemoryRecord {
+    const memory = this.get(hash);
+    this.usage.fetched(memory.id);
     return memory;
   }
 
@@ -207,8 +216,9 @@ export class MemoryService {
   }
 
   /**
-   * The memory, or when newer versions replaced it, the live one that holds now (the newest live
-   * version when the current one was deleted).
+   * A client reading a memory by an id that may be old: the memory, or when newer versions replaced it,
+   * the live one that holds now (the newest live version when the current one was deleted). Counted as a
+   * fetch of the version returned.
    */
   currentVersion(hash: string): MemoryRecord {
     let memory = this.get(hash);
@@ -217,6 +227,7 @@ export class MemoryService {
       if (!next) break;
       memory = next;
     }
+    this.usage.fetched(memory.id);
     return memory;
   }
 

@@ -9,5 +9,6 @@ export function toHitView(hit: SearchHit) {
     similarity_score: hit.similarity,
     keyword_score: hit.keywordScore,
     relevance_reason: hit.reason,
+    ...(hit.quality === undefined ? {} : { quality_score: hit.quality }),
   };
 }

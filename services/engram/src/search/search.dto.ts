@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { QualityRankingFields } from '../quality/quality.dto';
 import {
   INCLUDE_SUPERSEDED_DESCRIPTION,
   MAX_PAGE_SIZE,
@@ -31,6 +32,7 @@ export const SearchBody = z
       .max(1)
       .optional()
       .describe('Drop results whose cosine similarity is lower'),
+    ...QualityRankingFields,
     include_superseded: z.boolean().optional().describe(INCLUDE_SUPERSEDED_DESCRIPTION),
     ...TimeFilterFields,
   })
@@ -46,9 +48,11 @@ export const SearchByTagBody = z
     n_results: limit.optional(),
     include_superseded: z.boolean().optional().describe(INCLUDE_SUPERSEDED_DESCRIPTION),
     ...TimeFilterFields,
+    time_filter: TimeFilterFields.time_expr.describe('Alias of time_expr (MCP Memory Service hooks send it)'),
   })
-  .transform(({ match_all, tag_match, n_results, limit: explicit, ...rest }) => ({
+  .transform(({ match_all, tag_match, n_results, limit: explicit, time_filter, ...rest }) => ({
     ...rest,
+    ...(rest.time_expr === undefined && time_filter !== undefined ? { time_expr: time_filter } : {}),
     tagMatch: tag_match ?? (match_all ? 'all' : 'any'),
     limit: explicit ?? n_results ?? 10,
   }));

@@ -10,6 +10,10 @@ import { KeywordHit, SearchRepository } from '../storage/search.repository';
 import { ScoredId } from '../storage/vector-index';
 import { keywordTerms } from './keyword-terms';
 import { reciprocalRankFusion, weightedScoreFusion } from './rank-fusion';
+import { MAX_PAGE_SIZE } from '../memories/memory.dto';
+import { qualityWeightOf } from '../quality/quality.dto';
+import { QualityService } from '../quality/quality.service';
+import { UsageRecorder } from '../quality/usage-recorder';
 import { SearchByTagInput, SearchByTimeInput, SearchInput, SearchMode } from './search.dto';
 import { CreatedRange, resolveTimeFilter } from './time-filter';
 import { tracedSync } from '../tracing/spans';
@@ -23,6 +27,8 @@ export interface SearchHit {
   /** BM25 relevance when the memory matched query words. */
   keywordScore: number | null;
   reason: string;
+  /** The memory's quality score, when the search blended quality into the ranking. */
+  quality?: number;
 }
 
 export interface SearchOutcome {
@@ -38,6 +44,8 @@ export interface SearchOutcome {
  */
 const HYBRID_CANDIDATES_PER_RESULT = 5;
 const HYBRID_MIN_CANDIDATES = 100;
+/** Quality re-ranking draws from this many times the requested results. */
+const QUALITY_POOL_FACTOR = 3;
 
 /** Semantic, keyword and hybrid retrieval with filters; the rules of ranking live here. */
 @Injectable()
@@ -48,6 +56,8 @@ export class SearchService {
     private readonly embeddings: EmbeddingService,
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly quality: QualityService,
+    private readonly usage: UsageRecorder,
   ) {}
 
   async hybridSearch(input: SearchInput): Promise<SearchOutcome> {
@@ -61,11 +71,18 @@ export class SearchService {
       includeSuperseded: input.include_superseded,
       ...range,
     };
-    let hits = await this.rank(input.query, input.mode, filter, input.limit);
+    const qualityWeight = qualityWeightOf(input);
+    const pool =
+      qualityWeight > 0
+        ? Math.min(input.limit * QUALITY_POOL_FACTOR, MAX_PAGE_SIZE * QUALITY_POOL_FACTOR)
+        : input.limit;
+    let hits = await this.rank(input.query, input.mode, filter, pool);
     if (input.similarity_threshold !== undefined) {
       const threshold = input.similarity_threshold;
       hits = hits.filter((hit) => hit.similarity !== null && hit.similarity >= threshold);
     }
+    if (qualityWeight > 0) hits = this.blendQuality(hits, qualityWeight).slice(0, input.limit);
+    this.usage.retrieved(hits.map((hit) => hit.memory.id));
     const elapsedMs = performance.now() - started;
     this.metrics.searchDuration.observe({ mode: input.mode }, elapsedMs / 1000);
     return { hits, mode: input.mode, range, elapsedMs };
@@ -74,7 +91,7 @@ export class SearchService {
   /** Memories carrying the tags (any or all), newest first. */
   searchByTag(input: SearchByTagInput): MemoryRecord[] {
     const range = resolveTimeFilter(input, new Date(), this.config.search.timeZone);
-    return this.memories.list(
+    const memories = this.memories.list(
       {
         namespace: currentNamespace(),
         tags: input.tags,
@@ -85,6 +102,8 @@ export class SearchService {
       0,
       input.limit,
     );
+    this.usage.retrieved(memories.map((memory) => memory.id));
+    return memories;
   }
 
   /** Memories from a time phrase's range: newest first, or ranked by `semantic_query` when given. */
@@ -103,6 +122,25 @@ export class SearchService {
       reason: 'created in the requested time range',
     }));
     return { hits, range };
+  }
+
+  /**
+   * Re-ranks by (1 - weight) × relevance + weight × quality, relevance being the hit's score min-max
+   * normalised over the candidates (so BM25, cosine and fused scores blend alike).
+   */
+  private blendQuality(hits: SearchHit[], weight: number): SearchHit[] {
+    if (hits.length === 0) return hits;
+    const quality = this.quality.scoresOf(hits.map((hit) => hit.memory.id));
+    const scores = hits.map((hit) => hit.score);
+    const low = Math.min(...scores);
+    const span = Math.max(...scores) - low;
+    return hits
+      .map((hit) => {
+        const relevance = span === 0 ? 1 : (hit.score - low) / span;
+        const score = quality.get(hit.memory.id)!;
+        return { ...hit, score: (1 - weight) * relevance + weight * score, quality: score };
+      })
+      .sort((a, b) => b.score - a.score);
   }
 
   private async rank(query: string, mode: SearchMode, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {

@@ -8,6 +8,7 @@ import { SearchRepository } from './search.repository';
 import { SettingsRepository } from './settings.repository';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { StorageInfoRepository } from './storage-info.repository';
+import { UsageRepository } from './usage.repository';
 import { VectorIndex } from './vector-index';
 
 export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
@@ -59,6 +60,11 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       useFactory: (db: SqliteDatabase) => new SettingsRepository(db),
     },
     {
+      provide: UsageRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new UsageRepository(db),
+    },
+    {
       provide: StorageInfoRepository,
       inject: [SQLITE_DATABASE, APP_CONFIG],
       useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
@@ -71,6 +77,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     SearchRepository,
     SettingsRepository,
     StorageInfoRepository,
+    UsageRepository,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

@@ -15,6 +15,7 @@ import {
 } from '../../memories/memory.dto';
 import { MAX_FILTER_DELETE } from '../../memories/memory.service';
 import { toMemoryPageView, toMemoryView } from '../../memories/memory.view';
+import { QualityRankingFields } from '../../quality/quality.dto';
 import { toHitView } from '../../search/search-hit.view';
 import { MAX_QUERY_LENGTH } from '../../search/search.dto';
 import { defineTool, McpTool } from '../mcp-tool';
@@ -125,6 +126,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         ...TimeFilterFields,
         limit: ResultLimit.default(10).describe('Results to return, 1-100 (default 10)'),
         similarity_threshold: z.number().min(-1).max(1).optional().describe('Drop results less similar than this'),
+        ...QualityRankingFields,
         include_superseded: IncludeSuperseded,
       }),
       output: z.object({
@@ -192,7 +194,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       input: z.object({ content_hash: HashInput }),
       output: z.object({ memory: MemoryOutput }),
       async run({ content_hash }) {
-        const memory = deps.memories.get(content_hash);
+        const memory = deps.memories.read(content_hash);
         return { structured: { memory: toMemoryView(memory) }, text: memory.content };
       },
     }),

@@ -1,12 +1,14 @@
 import { AppConfig } from '../../config/config.types';
 import { StatusReportService } from '../../health/status-report.service';
 import { MemoryService } from '../../memories/memory.service';
+import { QualityService } from '../../quality/quality.service';
 import { SearchService } from '../../search/search.service';
 
 /** The services every tool is written against: the same ones the REST controllers use. */
 export interface ToolDeps {
   memories: MemoryService;
   search: SearchService;
+  quality: QualityService;
   status: StatusReportService;
   config: AppConfig;
 }

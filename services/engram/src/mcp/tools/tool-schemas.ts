@@ -28,6 +28,7 @@ export const SearchResultOutput = z.object({
   similarity_score: z.number().nullable().describe('Cosine similarity of query and memory, -1…1'),
   keyword_score: z.number().nullable().describe('BM25 relevance when the memory matched query words'),
   relevance_reason: z.string(),
+  quality_score: z.number().optional().describe('With quality_boost: the quality blended into score'),
 });
 
 /** Result limit of the search tools: 1–100. */
