@@ -121,6 +121,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     sandbox: readSandboxConfig(read),
     backups: readBackupConfig(read, baseDir, cwd),
     imports: readImportConfig(read, baseDir, cwd),
+    conflicts: { onWrite: read.oneOf('ENGRAM_CONFLICTS_ON_WRITE', ['off', 'suggest'] as const, 'off') },
     worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
     events: {
       ringSize: read.integer('ENGRAM_EVENTS_RING_SIZE', 1000, 0, 100_000),

@@ -4,6 +4,7 @@ import { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.j
 import { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { ZodError } from 'zod';
 import { AgentService } from '../agent/agent.service';
+import { ConflictService } from '../conflicts/conflict.service';
 import { DomainError } from '../common/domain-errors';
 import { isDatabaseBusy, toErrorResponse } from '../common/error-response';
 import { ENGRAM_VERSION } from '../common/version';
@@ -17,6 +18,7 @@ import { annotationsFor, McpJsonTextTool, McpTool, ToolCallContext } from './mcp
 import { registerMemoryResources } from './mcp-resources';
 import { requireScope } from './mcp-scope';
 import { agentTools } from './tools/agent.tools';
+import { conflictTools } from './tools/conflict.tools';
 import { connectorTools } from './tools/connector.tools';
 import { historyTools } from './tools/history.tools';
 import { legacyTools } from './tools/legacy.tools';
@@ -53,12 +55,14 @@ export class McpCatalog {
     @Inject(APP_CONFIG) config: AppConfig,
     agent: AgentService,
     quality: QualityService,
+    conflicts: ConflictService,
   ) {
-    this.deps = { memories, search, quality, status, config };
+    this.deps = { memories, search, quality, conflicts, status, config };
     this.tools = [
       ...memoryTools(this.deps),
       ...historyTools(this.deps),
       ...qualityTools(this.deps),
+      ...conflictTools(this.deps),
       ...statusTools(this.deps),
       ...agentTools(agent),
       ...legacyTools(this.deps),

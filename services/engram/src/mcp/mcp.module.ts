@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module';
+import { ConflictsModule } from '../conflicts/conflicts.module';
 import { HealthModule } from '../health/health.module';
 import { MemoriesModule } from '../memories/memories.module';
 import { QualityModule } from '../quality/quality.module';
@@ -8,7 +9,7 @@ import { McpCatalog } from './mcp-catalog';
 import { McpHttpEndpoint } from './mcp-http.endpoint';
 
 @Module({
-  imports: [MemoriesModule, SearchModule, QualityModule, HealthModule, AgentModule],
+  imports: [MemoriesModule, SearchModule, QualityModule, ConflictsModule.forRole('api'), HealthModule, AgentModule],
   providers: [McpCatalog, McpHttpEndpoint],
   exports: [McpCatalog, McpHttpEndpoint],
 })

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AgentService } from '../agent/agent.service';
 import { annotationsFor, McpJsonTextTool, McpTool } from './mcp-tool';
 import { agentTools } from './tools/agent.tools';
+import { conflictTools } from './tools/conflict.tools';
 import { connectorTools } from './tools/connector.tools';
 import { historyTools } from './tools/history.tools';
 import { legacyTools } from './tools/legacy.tools';
@@ -32,7 +33,16 @@ export function renderToolReference(): string {
   // Definitions only: no tool runs here, so the services are never touched.
   const deps = {} as ToolDeps;
   const groups: [string, (McpTool | McpJsonTextTool)[]][] = [
-    ['Memory tools', [...memoryTools(deps), ...historyTools(deps), ...qualityTools(deps), ...statusTools(deps)]],
+    [
+      'Memory tools',
+      [
+        ...memoryTools(deps),
+        ...historyTools(deps),
+        ...qualityTools(deps),
+        ...conflictTools(deps),
+        ...statusTools(deps),
+      ],
+    ],
     ['Memory agent', agentTools({} as AgentService)],
     ['ChatGPT connector tools', connectorTools(deps)],
     ['Legacy names (MCP Memory Service)', legacyTools(deps)],

@@ -26,6 +26,7 @@ import {
   toHistoryView,
   toMemoryPageView,
   toMemoryView,
+  toPossibleConflictsView,
 } from './memory.view';
 
 const hashPipe = new ZodValidationPipe(ContentHashParam, 'path');
@@ -43,14 +44,23 @@ export class MemoriesController {
   @ApiOperation({ summary: 'Store a memory (exact duplicate content answers 409 with the existing memory)' })
   @ApiZodBody(StoreMemoryBody)
   @ApiHeader({ name: 'X-Agent-ID', required: false, description: 'Adds the tag agent:<id>' })
-  @ApiCreatedResponse({ description: 'Stored', schema: { properties: { memory: MEMORY_VIEW_SCHEMA } } })
+  @ApiCreatedResponse({
+    description: 'Stored; with ENGRAM_CONFLICTS_ON_WRITE=suggest also possible_conflicts',
+    schema: { properties: { memory: MEMORY_VIEW_SCHEMA } },
+  })
   @ApiErrors(400, 401, 409, 413, 415, 503)
   async store(
     @Body(new ZodValidationPipe(StoreMemoryBody, 'body')) body: StoreMemoryInput,
     @Headers('x-agent-id') agentId?: string,
-  ): Promise<{ success: true; message: string; content_hash: string; memory: MemoryView }> {
-    const memory = await this.memories.store(body, agentTags(agentId));
-    return { success: true, message: 'Memory stored', content_hash: memory.contentHash, memory: toMemoryView(memory) };
+  ) {
+    const { memory, possibleConflicts } = await this.memories.storeReviewed(body, agentTags(agentId));
+    return {
+      success: true,
+      message: 'Memory stored',
+      content_hash: memory.contentHash,
+      memory: toMemoryView(memory),
+      ...toPossibleConflictsView(possibleConflicts),
+    };
   }
 
   @Post('batch')

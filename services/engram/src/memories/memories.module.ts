@@ -2,6 +2,7 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MemoryRepository } from '../storage/memory.repository';
+import { ConflictScannerModule } from '../conflicts/conflict-scanner.module';
 import { QualityModule } from '../quality/quality.module';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
 import { StorageModule } from '../storage/storage.module';
@@ -10,7 +11,7 @@ import { MemoryService } from './memory.service';
 import { TagsController } from './tags.controller';
 
 @Module({
-  imports: [StorageModule, EmbeddingsModule, QualityModule],
+  imports: [StorageModule, EmbeddingsModule, QualityModule, ConflictScannerModule],
   controllers: [MemoriesController, TagsController],
   providers: [MemoryService],
   exports: [MemoryService],

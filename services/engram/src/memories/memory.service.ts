@@ -7,6 +7,7 @@ import { ContentTooLarge, DuplicateContent, MemoryNotFound, NotFound, StateConfl
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryEvents } from '../events/memory-events';
 import { UsageRecorder } from '../quality/usage-recorder';
+import { ConflictScanner, PossibleConflict } from '../conflicts/conflict-scanner';
 import { MS_PER_DAY } from '../search/time-expression/civil-date';
 import { ZonedCalendar } from '../search/time-expression/zoned-calendar';
 import { resolveTimeFilter } from '../search/time-filter';
@@ -74,6 +75,7 @@ export class MemoryService {
     private readonly events: MemoryEvents,
     private readonly audit: AuditService,
     private readonly usage: UsageRecorder,
+    private readonly conflicts: ConflictScanner,
   ) {}
 
   /** Stores one memory; exact duplicate content is refused with the existing memory in the error. */
@@ -86,6 +88,20 @@ export class MemoryService {
       });
     }
     return outcome.memory;
+  }
+
+  /** Stores one memory and, with ENGRAM_CONFLICTS_ON_WRITE=suggest, lists the open conflicts it raises. */
+  async storeReviewed(
+    input: StoreMemoryInput,
+    extraTags: readonly string[] = [],
+  ): Promise<{ memory: MemoryRecord; possibleConflicts?: PossibleConflict[] }> {
+    const memory = await this.store(input, extraTags);
+    return { memory, possibleConflicts: this.possibleConflicts(memory) };
+  }
+
+  /** The open conflicts a stored memory raises when ENGRAM_CONFLICTS_ON_WRITE=suggest; undefined otherwise. */
+  possibleConflicts(memory: MemoryRecord): PossibleConflict[] | undefined {
+    return this.config.conflicts.onWrite === 'suggest' ? this.conflicts.reviewMemory(memory) : undefined;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { PossibleConflict } from '../conflicts/conflict-scanner';
 import { MemoryRecord } from '../storage/memory.record';
 import type { MemoryPage } from './memory.service';
 
@@ -96,3 +97,16 @@ export const MEMORY_VIEW_SCHEMA = {
     supersedes: { type: 'string', description: 'content_hash of the memory this one replaced' },
   },
 };
+
+/** Conflicts a stored memory raises (ENGRAM_CONFLICTS_ON_WRITE=suggest), for the store answer. */
+export function toPossibleConflictsView(conflicts: PossibleConflict[] | undefined) {
+  if (conflicts === undefined) return {};
+  return {
+    possible_conflicts: conflicts.map(({ proposal, other }) => ({
+      conflict_id: proposal.id,
+      score: proposal.score,
+      evidence: proposal.evidence,
+      memory: toMemoryView(other),
+    })),
+  };
+}

@@ -8,6 +8,7 @@ import { SearchRepository } from './search.repository';
 import { SettingsRepository } from './settings.repository';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { StorageInfoRepository } from './storage-info.repository';
+import { ConflictRepository } from './conflict.repository';
 import { UsageRepository } from './usage.repository';
 import { VectorIndex } from './vector-index';
 
@@ -60,6 +61,11 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       useFactory: (db: SqliteDatabase) => new SettingsRepository(db),
     },
     {
+      provide: ConflictRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new ConflictRepository(db),
+    },
+    {
       provide: UsageRepository,
       inject: [SQLITE_DATABASE],
       useFactory: (db: SqliteDatabase) => new UsageRepository(db),
@@ -78,6 +84,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     SettingsRepository,
     StorageInfoRepository,
     UsageRepository,
+    ConflictRepository,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

@@ -14,13 +14,20 @@ import {
   UpdateMemoryInput,
 } from '../../memories/memory.dto';
 import { MAX_FILTER_DELETE } from '../../memories/memory.service';
-import { toMemoryPageView, toMemoryView } from '../../memories/memory.view';
+import { toMemoryPageView, toMemoryView, toPossibleConflictsView } from '../../memories/memory.view';
 import { QualityRankingFields } from '../../quality/quality.dto';
 import { toHitView } from '../../search/search-hit.view';
 import { MAX_QUERY_LENGTH } from '../../search/search.dto';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
-import { MemoryOutput, previewOf, ResultLimit, SearchModeInput, SearchResultOutput } from './tool-schemas';
+import {
+  MemoryOutput,
+  PossibleConflictOutput,
+  previewOf,
+  ResultLimit,
+  SearchModeInput,
+  SearchResultOutput,
+} from './tool-schemas';
 
 const HashInput = ContentHashParam.describe('The memory id: its content_hash (64 hexadecimal characters)');
 const IncludeSuperseded = z.boolean().default(false).describe(INCLUDE_SUPERSEDED_DESCRIPTION);
@@ -52,6 +59,10 @@ export const StoreOutput = z.object({
   message: z.string(),
   content_hash: z.string(),
   memory: MemoryOutput,
+  possible_conflicts: z
+    .array(PossibleConflictOutput)
+    .optional()
+    .describe('With ENGRAM_CONFLICTS_ON_WRITE=suggest: stored memories this one may contradict (see memory_conflicts)'),
 });
 
 /**
@@ -78,9 +89,19 @@ export function liftTagsAndType(args: StoreMemoryInput): StoreMemoryInput {
 export async function storeAnswer(deps: ToolDeps, input: StoreMemoryInput) {
   const [{ memory, created }] = await deps.memories.storeMany([liftTagsAndType(input)]);
   const message = created ? 'Memory stored' : 'Already stored: a memory with the same content exists';
+  const conflicts = toPossibleConflictsView(created ? deps.memories.possibleConflicts(memory) : undefined);
   return {
-    structured: { success: true, created, message, content_hash: memory.contentHash, memory: toMemoryView(memory) },
-    text: `${message} (content_hash ${memory.contentHash})`,
+    structured: {
+      success: true,
+      created,
+      message,
+      content_hash: memory.contentHash,
+      memory: toMemoryView(memory),
+      ...conflicts,
+    },
+    text: `${message} (content_hash ${memory.contentHash})${
+      conflicts.possible_conflicts?.length ? `; ${conflicts.possible_conflicts.length} possible conflicts` : ''
+    }`,
   };
 }
 

@@ -1,4 +1,5 @@
 import { AppConfig } from '../../config/config.types';
+import { ConflictService } from '../../conflicts/conflict.service';
 import { StatusReportService } from '../../health/status-report.service';
 import { MemoryService } from '../../memories/memory.service';
 import { QualityService } from '../../quality/quality.service';
@@ -9,6 +10,7 @@ export interface ToolDeps {
   memories: MemoryService;
   search: SearchService;
   quality: QualityService;
+  conflicts: ConflictService;
   status: StatusReportService;
   config: AppConfig;
 }

@@ -52,3 +52,23 @@ export function previewOf(content: string, max = 120): string {
   const flat = content.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
 }
+
+export const PossibleConflictOutput = z.object({
+  conflict_id: z.number(),
+  score: z.number().describe('0-1: how sure the detector is'),
+  evidence: z.array(z.string()),
+  memory: MemoryOutput.describe('The stored memory this one may contradict'),
+});
+
+export const ConflictOutput = z.object({
+  id: z.number(),
+  score: z.number(),
+  evidence: z.array(z.string()).describe('Why the pair was proposed'),
+  status: z.enum(['open', 'resolved', 'dismissed']),
+  resolution: z.string().nullable().describe('supersede, keep_both or dismiss once decided'),
+  kept: z.string().optional().describe('After supersede: the memory that stayed true'),
+  created_at_iso: z.string(),
+  resolved_at_iso: z.string().nullable(),
+  older: MemoryOutput,
+  newer: MemoryOutput,
+});
