@@ -8,13 +8,15 @@
  *
  *   npm run eval:conflicts [-- --json] [-- --no-write] [-- --show-errors]
  *
- * Needs a build. Writes the figures (never pair text) to bench/results/conflicts-cpu.json.
+ * Needs a build. Writes the figures (never pair text) to bench/results/conflicts-cpu.json and re-renders
+ * docs/benchmarks.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fromDist, ROOT } from '../lib/dist.mjs';
+import { writeBenchmarksDoc } from '../lib/render-doc.mjs';
 import { cosine, scoreDetector } from './scoring.mjs';
 
 const { values: args } = parseArgs({
@@ -48,6 +50,7 @@ const judged = pairs.map((pair) => {
 const detectMs = performance.now() - started;
 
 const report = {
+  kind: 'engram-conflicts-eval',
   detector: 'cpu',
   embedding_model: embedder.modelId,
   pairs: pairs.length,
@@ -76,4 +79,5 @@ if (args.json) console.log(JSON.stringify(report));
 if (!args['no-write']) {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'conflicts-cpu.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeBenchmarksDoc(join(ROOT, 'bench', 'results'), join(ROOT, 'docs', 'benchmarks.md'));
 }
