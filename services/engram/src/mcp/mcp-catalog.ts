@@ -11,6 +11,7 @@ import { ENGRAM_VERSION } from '../common/version';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { StatusReportService } from '../health/status-report.service';
 import { MemoryService } from '../memories/memory.service';
+import { SessionService } from '../memories/session.service';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { QualityService } from '../quality/quality.service';
 import { SearchService } from '../search/search.service';
@@ -56,8 +57,9 @@ export class McpCatalog {
     agent: AgentService,
     quality: QualityService,
     conflicts: ConflictService,
+    sessions: SessionService,
   ) {
-    this.deps = { memories, search, quality, conflicts, status, config };
+    this.deps = { memories, sessions, search, quality, conflicts, status, config };
     this.tools = [
       ...memoryTools(this.deps),
       ...historyTools(this.deps),

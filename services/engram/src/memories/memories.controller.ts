@@ -12,12 +12,12 @@ import {
   StoreMemoryBody,
   StoreMemoryInput,
   SupersedeMemoryBody,
-  TagsInput,
   TrashInput,
   TrashQuery,
   UpdateMemoryBody,
   UpdateMemoryInput,
 } from './memory.dto';
+import { agentTags } from './agent-tags';
 import { MemoryService } from './memory.service';
 import {
   MEMORY_VIEW_SCHEMA,
@@ -30,7 +30,6 @@ import {
 } from './memory.view';
 
 const hashPipe = new ZodValidationPipe(ContentHashParam, 'path');
-const agentTagPipe = new ZodValidationPipe(TagsInput.optional(), 'path');
 
 @ApiTags('memories')
 @ApiSecurity('api_key')
@@ -208,9 +207,4 @@ export class MemoriesController {
     this.memories.delete(hash, query.hard);
     return { success: true, message: query.hard ? 'Memory deleted for good' : 'Memory deleted', content_hash: hash };
   }
-}
-
-/** `X-Agent-ID: claude` tags the memory `agent:claude`, as MCP Memory Service does. */
-function agentTags(agentId: string | undefined): string[] {
-  return agentId ? (agentTagPipe.transform(`agent:${agentId}`) ?? []) : [];
 }

@@ -8,13 +8,15 @@ import { StorageInfoRepository } from '../storage/storage-info.repository';
 import { StorageModule } from '../storage/storage.module';
 import { MemoriesController } from './memories.controller';
 import { MemoryService } from './memory.service';
+import { SessionService } from './session.service';
+import { SessionsController } from './sessions.controller';
 import { TagsController } from './tags.controller';
 
 @Module({
   imports: [StorageModule, EmbeddingsModule, QualityModule, ConflictScannerModule],
-  controllers: [MemoriesController, TagsController],
-  providers: [MemoryService],
-  exports: [MemoryService],
+  controllers: [MemoriesController, TagsController, SessionsController],
+  providers: [MemoryService, SessionService],
+  exports: [MemoryService, SessionService],
 })
 export class MemoriesModule implements OnModuleInit {
   constructor(

@@ -13,7 +13,8 @@ import {
   UpdateMemoryBody,
   UpdateMemoryInput,
 } from '../../memories/memory.dto';
-import { MAX_FILTER_DELETE } from '../../memories/memory.service';
+import { MAX_FILTER_DELETE, StoreOutcome } from '../../memories/memory.service';
+import { OVERLAP_MESSAGE, overlapBelowWindow, STORE_SESSION_FIELDS } from '../../memories/session.dto';
 import { toMemoryPageView, toMemoryView, toPossibleConflictsView } from '../../memories/memory.view';
 import { QualityRankingFields } from '../../quality/quality.dto';
 import { toHitView } from '../../search/search-hit.view';
@@ -87,7 +88,11 @@ export function liftTagsAndType(args: StoreMemoryInput): StoreMemoryInput {
 }
 
 export async function storeAnswer(deps: ToolDeps, input: StoreMemoryInput) {
-  const [{ memory, created }] = await deps.memories.storeMany([liftTagsAndType(input)]);
+  const [outcome] = await deps.memories.storeMany([liftTagsAndType(input)]);
+  return storeAnswerOf(deps, outcome);
+}
+
+function storeAnswerOf(deps: ToolDeps, { memory, created }: StoreOutcome) {
   const message = created ? 'Memory stored' : 'Already stored: a memory with the same content exists';
   const conflicts = toPossibleConflictsView(created ? deps.memories.possibleConflicts(memory) : undefined);
   return {
@@ -104,16 +109,6 @@ export async function storeAnswer(deps: ToolDeps, input: StoreMemoryInput) {
     }`,
   };
 }
-
-const SessionTurn = z.object({
-  role: z
-    .string()
-    .trim()
-    .min(1, 'role must not be empty')
-    .max(32)
-    .describe('Who spoke: user, assistant, system, tool…'),
-  content: z.string().refine((content) => content.trim().length > 0, 'a turn needs content'),
-});
 
 export function memoryTools(deps: ToolDeps): McpTool[] {
   return [
@@ -355,27 +350,23 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       name: 'memory_store_session',
       title: 'Store a conversation session',
       description:
-        'Store the turns of a conversation as one memory of type "session": each turn becomes a "[role] content" ' +
-        'line; session_id adds the tag session:<id>.',
+        'Store the turns of a conversation as one memory of type "session" (each turn a "[role] content" line; ' +
+        'session_id adds the tag session:<id>), plus, when it is longer than `window` turns, overlapping chunks ' +
+        'of type session_chunk that point back to it (metadata.session_hash), so one part of a long conversation ' +
+        'can be found. Same as POST /api/sessions.',
       effect: 'write',
       idempotent: true,
-      input: z.object({
-        turns: z.array(SessionTurn).min(1, 'turns must hold at least one turn').max(1000),
-        session_id: z.string().trim().min(1).max(90).optional(),
-        tags: TagsInput.optional(),
-        memory_type: MemoryTypeInput.optional().describe('Default: session'),
-        metadata: MetadataInput.optional(),
+      input: z.object(STORE_SESSION_FIELDS).refine(overlapBelowWindow, OVERLAP_MESSAGE),
+      output: StoreOutput.extend({
+        chunk_hashes: z.array(z.string()).describe('The session_chunk memories, in turn order'),
       }),
-      output: StoreOutput,
-      run({ turns, session_id, tags, memory_type, metadata }) {
-        const content = turns.map((turn) => `[${turn.role}] ${turn.content.trim()}`).join('\n');
-        const sessionTags = session_id === undefined ? [] : [`session:${session_id.toLowerCase()}`];
-        return storeAnswer(deps, {
-          content,
-          tags: TagsInput.parse([...(tags ?? []), ...sessionTags]),
-          memory_type: memory_type ?? 'session',
-          metadata: { ...metadata, ...(session_id === undefined ? {} : { session_id }), turns: turns.length },
-        });
+      async run(args) {
+        const { session, chunks } = await deps.sessions.storeSession(args);
+        const answer = storeAnswerOf(deps, session);
+        return {
+          structured: { ...answer.structured, chunk_hashes: chunks.map((chunk) => chunk.memory.contentHash) },
+          text: `${answer.text}; ${chunks.length} chunks`,
+        };
       },
     }),
   ];
