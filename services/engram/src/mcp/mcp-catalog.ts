@@ -5,6 +5,7 @@ import { CallToolResult, ServerNotification, ServerRequest } from '@modelcontext
 import { ZodError } from 'zod';
 import { AgentService } from '../agent/agent.service';
 import { ConflictService } from '../conflicts/conflict.service';
+import { HarvestService } from '../harvest/harvest.service';
 import { DomainError } from '../common/domain-errors';
 import { isDatabaseBusy, toErrorResponse } from '../common/error-response';
 import { ENGRAM_VERSION } from '../common/version';
@@ -22,6 +23,7 @@ import { agentTools } from './tools/agent.tools';
 import { conflictTools } from './tools/conflict.tools';
 import { connectorTools } from './tools/connector.tools';
 import { historyTools } from './tools/history.tools';
+import { harvestTools } from './tools/harvest.tools';
 import { legacyTools } from './tools/legacy.tools';
 import { qualityTools } from './tools/quality.tools';
 import { memoryTools } from './tools/memory.tools';
@@ -58,13 +60,15 @@ export class McpCatalog {
     quality: QualityService,
     conflicts: ConflictService,
     sessions: SessionService,
+    harvest: HarvestService,
   ) {
-    this.deps = { memories, sessions, search, quality, conflicts, status, config };
+    this.deps = { memories, sessions, search, quality, conflicts, harvest, status, config };
     this.tools = [
       ...memoryTools(this.deps),
       ...historyTools(this.deps),
       ...qualityTools(this.deps),
       ...conflictTools(this.deps),
+      ...harvestTools(this.deps),
       ...statusTools(this.deps),
       ...agentTools(agent),
       ...legacyTools(this.deps),

@@ -5,6 +5,7 @@ import { agentTools } from './tools/agent.tools';
 import { conflictTools } from './tools/conflict.tools';
 import { connectorTools } from './tools/connector.tools';
 import { historyTools } from './tools/history.tools';
+import { harvestTools } from './tools/harvest.tools';
 import { legacyTools } from './tools/legacy.tools';
 import { qualityTools } from './tools/quality.tools';
 import { memoryTools } from './tools/memory.tools';
@@ -38,6 +39,7 @@ export function renderToolReference(): string {
       [
         ...memoryTools(deps),
         ...historyTools(deps),
+        ...harvestTools(deps),
         ...qualityTools(deps),
         ...conflictTools(deps),
         ...statusTools(deps),

@@ -1,5 +1,6 @@
 import { AppConfig } from '../../config/config.types';
 import { ConflictService } from '../../conflicts/conflict.service';
+import { HarvestService } from '../../harvest/harvest.service';
 import { StatusReportService } from '../../health/status-report.service';
 import { MemoryService } from '../../memories/memory.service';
 import { SessionService } from '../../memories/session.service';
@@ -13,6 +14,7 @@ export interface ToolDeps {
   search: SearchService;
   quality: QualityService;
   conflicts: ConflictService;
+  harvest: HarvestService;
   status: StatusReportService;
   config: AppConfig;
 }
