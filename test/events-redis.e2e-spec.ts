@@ -13,7 +13,7 @@ const { openSse } = serviceHelper('testing/sse-client.js');
 const API_KEY = 'e2e-events-key-0123456789abcdef';
 const AUTH = { 'X-API-Key': API_KEY };
 
-describe('events across processes: two api processes and a worker on one redis-server', () => {
+describe('events across processes: two api replicas and a worker of one store on one redis-server', () => {
   const dir = tempDir();
   let redis: any;
   let model: any;
@@ -35,7 +35,8 @@ describe('events across processes: two api processes and a worker on one redis-s
     const dbA = { ...shared, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') };
     [apiA, apiB] = await Promise.all([
       startEngram('serve', dbA, dir, 'Engram ready'),
-      startEngram('serve', { ...shared, MCP_MEMORY_SQLITE_PATH: join(dir, 'b.db') }, dir, 'Engram ready'),
+      // A replica of the same deployment: the same store, so the same Redis prefix.
+      startEngram('serve', dbA, dir, 'Engram ready'),
     ]);
     worker = await startEngram('worker', dbA, dir, 'Engram worker ready');
   });

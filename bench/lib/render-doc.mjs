@@ -31,6 +31,7 @@ export function renderBenchmarksDoc(resultsDir) {
   const locomo = [];
   const imports = [];
   const conflicts = [];
+  const encryption = [];
   for (const file of files) {
     const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
     if (data.kind === 'engram-bench') runs.push({ file, data });
@@ -39,6 +40,7 @@ export function renderBenchmarksDoc(resultsDir) {
     else if (data.kind === 'engram-mcp-bench') mcp.push({ file, data });
     else if (data.kind === 'engram-import-bench') imports.push({ file, data });
     else if (data.kind === 'engram-conflicts-eval') conflicts.push({ file, data });
+    else if (data.kind === 'engram-encryption-bench') encryption.push({ file, data });
     else if (file.startsWith('recall-')) locomo.push({ file, data });
   }
   const sections = [
@@ -52,6 +54,7 @@ export function renderBenchmarksDoc(resultsDir) {
     ...sse.flatMap(({ file, data }) => renderSse(file, data)),
     ...mcp.flatMap(({ file, data }) => renderMcp(file, data)),
     ...imports.flatMap(({ file, data }) => renderImports(file, data)),
+    ...encryption.flatMap(({ file, data }) => renderEncryption(file, data)),
     ...(locomo.length > 0 ? renderLocomo(locomo) : []),
     ...conflicts.flatMap(({ file, data }) => renderConflicts(file, data)),
   ];
@@ -146,27 +149,35 @@ const LIMITS = [
   '',
 ];
 
-/** Backups, restore and reindexing (bench/jobs-bench.mjs). */
+/** MCP tool-call latency per protocol era and transport (bench/mcp-latency.mjs). */
 function renderMcp(file, run) {
   const m = run.machine;
-  const cell = (s) => `${s.p50} / ${s.p99}`;
-  const ratio = (reference, engram) => `${(reference.p50 / engram.p50).toFixed(2)}×`;
+  const cell = (s) => (s ? `${s.p50} / ${s.p99}` : '—');
+  const ratio = (reference, engram) => (engram ? `${(reference.p50 / engram.p50).toFixed(2)}×` : '—');
   const { http, stdio } = run.engram;
   const { store, search } = run.reference;
+  const row = (label, tool, reference) => {
+    const eras = [http.legacy, http.modern, stdio.legacy, stdio.modern].map((era) => cell(era?.[tool]));
+    const fastestStdio = [stdio.legacy?.[tool], stdio.modern?.[tool]].filter(Boolean).sort((a, b) => a.p50 - b.p50)[0];
+    return `| ${label} | ${eras.join(' | ')} | ${reference ? cell(reference) : '—'} | ${reference ? ratio(reference, fastestStdio) : '—'} |`;
+  };
   return [
-    `## MCP tool-call latency${run.quick ? ' (quick run)' : ''}`,
+    `## MCP tool-call latency${run.label ? ` — ${run.label}` : ''}${run.quick ? ' (quick run)' : ''}`,
     '',
     `\`bench/results/${file}\` — ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), Node ${m.node}; ${run.memories} memories, ${run.callsPerTool} calls per tool after 10 warm-up calls, one at a time (\`node bench/mcp-latency.mjs\`).`,
     '',
-    'Engram: `memory_store` (embedding included) and `memory_search` (hybrid, limit 10, query embedding included) with the',
-    'official SDK client. Reference: `@modelcontextprotocol/server-memory` over stdio holding the same texts as one entity',
-    'each, `create_entities` (one entity) and `search_nodes` (one query word, substring match; it has no ranking). Milliseconds,',
-    'p50 / p99; the ratio is reference p50 ÷ Engram p50 (above 1: Engram is faster).',
+    'Engram, per protocol era: 2025-11-25 with the v1 SDK client (`@modelcontextprotocol/sdk`), 2026-07-28 with the v2',
+    'client pinned to it (`@modelcontextprotocol/client`); "—" where the server did not speak that era. `memory_get` reads',
+    'one memory (mostly transport cost), `memory_store` includes embedding, `memory_search` is hybrid with limit 10 and',
+    'embeds the query. Reference: `@modelcontextprotocol/server-memory` over stdio holding the same texts as one entity',
+    'each, `create_entities` (one entity) and `search_nodes` (one query word, substring match; it has no ranking).',
+    'Milliseconds, p50 / p99; the ratio is reference p50 ÷ the faster Engram stdio p50 (above 1: Engram is faster).',
     '',
-    '| tool | Engram HTTP | Engram stdio | reference stdio | ratio (stdio) |',
-    '|---|---|---|---|---|',
-    `| store | ${cell(http.memory_store)} | ${cell(stdio.memory_store)} | ${cell(store)} | ${ratio(store, stdio.memory_store)} |`,
-    `| search | ${cell(http.memory_search)} | ${cell(stdio.memory_search)} | ${cell(search)} | ${ratio(search, stdio.memory_search)} |`,
+    '| tool | HTTP 2025-11-25 | HTTP 2026-07-28 | stdio 2025-11-25 | stdio 2026-07-28 | reference stdio | ratio (stdio) |',
+    '|---|---|---|---|---|---|---|',
+    row('get', 'memory_get'),
+    row('store', 'memory_store', store),
+    row('search', 'memory_search', search),
     '',
   ];
 }
@@ -198,6 +209,28 @@ function renderImports(file, run) {
     ...run.streaming.map(
       (row) =>
         `| ${count(row.messages)} | ${row.unpackedMiB} MiB | ${row.seconds} s | ${row.peakHeapAboveStartMiB} MiB |`,
+    ),
+    '',
+  ];
+}
+
+function renderEncryption(file, run) {
+  const m = run.machine;
+  const count = (value) => value.toLocaleString('en-US');
+  return [
+    '## Encryption at rest',
+    '',
+    `\`bench/results/${file}\` — ${run.at.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}, load average ${m.loadAverage}; \`${run.command}\`.`,
+    '',
+    `The same ${count(run.memories)} memories (${run.dimension}-dimension vectors) through the repositories, plaintext and in`,
+    'SQLCipher 4 format (better-sqlite3-multiple-ciphers). Opening a connection with a passphrase runs PBKDF2 (256,000',
+    'rounds of SHA-512); a raw 64-hex-digit key skips it. Every backup, restore and reindex switch opens several.',
+    '',
+    '| store | open a connection | ingest | keyword search p50 | vector search p50 | backup copy | file |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...run.results.map(
+      (row) =>
+        `| ${row.mode} | ${row.openMs} ms | ${count(row.ingestPerSecond)} memories/s | ${row.keywordP50Ms} ms | ${row.vectorP50Ms} ms | ${count(row.backupCopyMs)} ms | ${row.fileMb} MiB |`,
     ),
     '',
   ];

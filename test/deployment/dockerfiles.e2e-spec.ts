@@ -89,7 +89,16 @@ describe('Dockerfile.mcp', () => {
     assert.equal(envOf(build).ONNXRUNTIME_NODE_INSTALL, 'skip');
     const rebuilt = /npm rebuild ([a-z0-9@/ -]+?)(?: &&|$)/.exec(runs)?.[1].trim().split(' ');
     const { allowScripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-    const approved = Object.keys(allowScripts).filter((name) => allowScripts[name] === true);
+    // allowScripts names packages; npm rebuild names the folder, which an alias ("npm:pkg@…") renames.
+    const { dependencies } = JSON.parse(readFileSync(join(ROOT, 'services', 'engram', 'package.json'), 'utf8'));
+    const folderOf = new Map(
+      Object.entries<string>(dependencies)
+        .filter(([, spec]) => spec.startsWith('npm:'))
+        .map(([folder, spec]) => [spec.slice(4).replace(/@[^@]*$/, ''), folder]),
+    );
+    const approved = Object.keys(allowScripts)
+      .filter((name) => allowScripts[name] === true)
+      .map((name) => folderOf.get(name) ?? name);
     assert.deepEqual(rebuilt?.sort(), approved.sort(), 'rebuilt = package.json allowScripts');
     assert.match(runs, /g\+\+/, 'a compiler for better-sqlite3');
   });

@@ -79,6 +79,13 @@ const VALUE_SETS: Record<string, ValueSet> = {
     },
     existingSecrets: ['engram-oauth-registration'],
   },
+  'encrypted, with its own Redis prefix': {
+    values: { encryption: { enabled: true }, redis: { keyPrefix: 'engram-prod' } },
+  },
+  'encrypted with an existing key': {
+    values: { encryption: { enabled: true, existingSecret: 'engram-db-key', existingSecretKey: 'key' } },
+    existingSecrets: ['engram-db-key'],
+  },
   'everything on': {
     values: {
       auth: {
@@ -666,7 +673,36 @@ describe('Helm chart charts/engram', () => {
     assert.ok(renderChart({ auth: oauth, api: { publicUrl: 'http://127.0.0.1:8000' } }).length > 0);
   });
 
+  it('mounts the database key from a Secret as a read-only file in both containers, never as a value', () => {
+    const objects = render('encrypted, with its own Redis prefix');
+    const config = only(objects, 'ConfigMap', 'mem-engram').data;
+    assert.equal(config.ENGRAM_DB_ENCRYPTION_KEY_FILE, '/etc/engram/encryption/db-encryption-key');
+    assert.equal(config.ENGRAM_REDIS_PREFIX, 'engram-prod');
+    const secret = only(objects, 'Secret', 'mem-engram-encryption');
+    assert.equal(secret.metadata.annotations['helm.sh/resource-policy'], 'keep', 'a lost key loses the data');
+    const key = Buffer.from(secret.data['db-encryption-key'], 'base64').toString();
+    assert.match(key, /^[0-9]{64}$/, 'a raw key (64 hex digits): no key derivation on each connection');
+    const volume = podSpec(api(objects)).volumes.find((v: any) => v.name === 'encryption-key');
+    assert.equal(volume.secret.secretName, 'mem-engram-encryption');
+    for (const name of ['api', 'worker']) {
+      const engram = container(api(objects), name);
+      const mount = engram.volumeMounts.find((m: any) => m.name === 'encryption-key');
+      assert.deepEqual([mount?.mountPath, mount?.readOnly], ['/etc/engram/encryption', true], name);
+      assert.equal(envVar(engram, 'ENGRAM_DB_ENCRYPTION_KEY'), undefined);
+    }
+    const existing = render('encrypted with an existing key');
+    assert.equal(find(existing, 'Secret', 'mem-engram-encryption').length, 0);
+    assert.equal(
+      only(existing, 'ConfigMap', 'mem-engram').data.ENGRAM_DB_ENCRYPTION_KEY_FILE,
+      '/etc/engram/encryption/key',
+    );
+    const defaults = only(render('defaults'), 'ConfigMap', 'mem-engram').data;
+    assert.equal(defaults.ENGRAM_DB_ENCRYPTION_KEY_FILE, undefined);
+    assert.equal(defaults.ENGRAM_REDIS_PREFIX, undefined, 'by default the prefix comes from the store id');
+  });
+
   it('rejects misspelled and mistyped values through values.schema.json', () => {
+    assertRefused({ redis: { keyPrefix: 'engram prod:' } }, 'keyPrefix');
     assertRefused({ api: { replica: 1 } }, "additional properties 'replica' not allowed");
     assertRefused({ vllm: { gpuMemoryUtilization: 1.5 } }, 'gpuMemoryUtilization');
     assertRefused({ storage: { backend: 'postgres' } }, 'backend');

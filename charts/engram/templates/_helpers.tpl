@@ -64,6 +64,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-redis" (include "engram.fullname" .)) .Values.redis.auth.existingSecret }}
 {{- end }}
 
+{{- define "engram.encryptionSecretName" -}}
+{{- default (printf "%s-encryption" (include "engram.fullname" .)) .Values.encryption.existingSecret }}
+{{- end }}
+
 {{- define "engram.vllmSecretName" -}}
 {{- default (printf "%s-vllm" (include "engram.fullname" .)) .Values.vllm.auth.existingSecret }}
 {{- end }}
@@ -189,6 +193,7 @@ keep it), else a random one. Call with (dict "ctx" $ "name" <secret> "key" <key>
       key: {{ .Values.agent.external.existingSecretKey }}
 {{- end }}
 {{- end }}
+{{- include "engram.retrievalEnv" . }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -241,4 +246,9 @@ Environment of the api container only: the OAuth secrets (the worker never signs
 {{- end }}
 - name: tmp
   mountPath: /tmp
+{{- if .Values.encryption.enabled }}
+- name: encryption-key
+  mountPath: /etc/engram/encryption
+  readOnly: true
+{{- end }}
 {{- end }}

@@ -3,6 +3,7 @@ import { currentNamespace } from '../auth/request-context';
 import { ContentTooLarge, InvalidInput, NotFound } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EventBus } from '../events/event-bus';
+import { StoreLocks } from '../storage/locks/store-locks';
 import {
   EntryMissing,
   LimitExceeded,
@@ -12,8 +13,10 @@ import {
 import { LinkResolver, wikiLinksIn } from './memory-dir/memory-link';
 import { PathRefused } from './memory-dir/memory-path';
 import { MemoryFileEntry, MemoryFileView } from './memory-file.view';
-import { MEMORY_DIR_LOCK } from './namespace-lock';
 import { FILTERS_FILE } from './privacy-filters';
+
+/** A `.filters` write waits this long for a running agent run, restore or backup archive, then answers 503. */
+const WRITE_WAIT_MS = 30_000;
 
 /**
  * The agent's markdown memory as people browse it (the dashboard): list, read with links resolved and
@@ -25,6 +28,7 @@ export class AgentFilesService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly events: EventBus,
+    private readonly locks: StoreLocks,
   ) {}
 
   async list(): Promise<MemoryFileEntry[]> {
@@ -69,15 +73,20 @@ export class AgentFilesService {
   async writeFilters(content: string): Promise<void> {
     const namespace = currentNamespace();
     const directory = namespaceDirectory(this.config.memoryDir, namespace);
-    await MEMORY_DIR_LOCK.run(namespace, async () => {
-      await directory.ensureRoot();
-      const { created } = await translatedAsync(() => directory.writeText(directory.rootFile(FILTERS_FILE), content));
-      this.events.publish(
-        'memory_file_changed',
-        { path: FILTERS_FILE, change: created ? 'created' : 'updated' },
-        namespace,
-      );
-    });
+    // Between agent runs and imports of any process; a restore or a backup's archive step waits (or is waited for).
+    await this.locks.writeMemoryDir(
+      namespace,
+      async () => {
+        await directory.ensureRoot();
+        const { created } = await translatedAsync(() => directory.writeText(directory.rootFile(FILTERS_FILE), content));
+        this.events.publish(
+          'memory_file_changed',
+          { path: FILTERS_FILE, change: created ? 'created' : 'updated' },
+          namespace,
+        );
+      },
+      { timeoutMs: WRITE_WAIT_MS },
+    );
   }
 
   private directory(): MemoryDirectoryRepository {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MemoriesModule } from '../memories/memories.module';
 import { SandboxModule } from '../sandbox/sandbox.module';
+import { StorageModule } from '../storage/storage.module';
 import { AgentHealth } from './agent-health';
 import { AgentFilesController } from './agent-files.controller';
 import { AgentFilesService } from './agent-files.service';
@@ -9,7 +10,7 @@ import { AgentService } from './agent.service';
 import { MemoryFileIndexer } from './memory-file.indexer';
 
 @Module({
-  imports: [MemoriesModule, SandboxModule],
+  imports: [MemoriesModule, SandboxModule, StorageModule],
   controllers: [AgentController, AgentFilesController],
   providers: [AgentService, AgentFilesService, MemoryFileIndexer, AgentHealth],
   exports: [AgentService, AgentHealth],

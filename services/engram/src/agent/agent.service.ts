@@ -8,6 +8,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { SandboxService } from '../sandbox/sandbox.service';
+import { StoreLocks } from '../storage/locks/store-locks';
 import { runAgentLoop } from './agent-loop';
 import { agentSystemPrompt } from './agent-prompt';
 import { AgentIncomplete, AgentModelFailed, AgentUnavailable } from './agent.errors';
@@ -16,7 +17,6 @@ import { unifiedDiff } from './file-diff';
 import { MemoryDirectoryRepository, namespaceDirectory } from './memory-dir/memory-directory.repository';
 import { FileChangeKind, MemoryFunctions } from './memory-dir/memory-functions';
 import { MemoryFileIndexer } from './memory-file.indexer';
-import { MEMORY_DIR_LOCK } from './namespace-lock';
 import { errorObservation, successObservation } from './observation';
 import { questionWithFilters, readFiltersFile, redactReply } from './privacy-filters';
 
@@ -60,7 +60,6 @@ const UNCONFIGURED =
 @Injectable()
 export class AgentService implements OnApplicationBootstrap {
   private readonly logger = new Logger('MemoryAgent');
-  private readonly lock = MEMORY_DIR_LOCK;
   private readonly model: ChatCompletionsRepository;
   private readonly transcripts: { at: string; namespace: string; messages: ChatMessage[] }[] = [];
 
@@ -70,6 +69,7 @@ export class AgentService implements OnApplicationBootstrap {
     private readonly indexer: MemoryFileIndexer,
     private readonly events: EventBus,
     private readonly audit: AuditService,
+    private readonly locks: StoreLocks,
     @Optional() private readonly metrics?: EngramMetrics,
   ) {
     this.model = new ChatCompletionsRepository(config.agent, metrics);
@@ -118,7 +118,12 @@ export class AgentService implements OnApplicationBootstrap {
       );
     }
     const namespace = currentNamespace();
-    return this.lock.run(namespace, () => this.answer(namespace, query, hooks));
+    // One writer per folder across every process (api replicas, the worker's imports, stdio MCP); a
+    // restore or a backup's archive step keeps it waiting, within the run's own time budget.
+    return this.locks.writeMemoryDir(namespace, () => this.answer(namespace, query, hooks), {
+      timeoutMs: this.config.agent.deadlineMs,
+      signal: hooks.signal,
+    });
   }
 
   private async answer(namespace: string, query: AgentQuery, hooks: AgentRunHooks): Promise<AgentAnswer> {
@@ -219,7 +224,7 @@ export class AgentService implements OnApplicationBootstrap {
     const entries = await readdir(this.config.memoryDir, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       if (!entry.isDirectory() || !isNamespace(entry.name)) continue;
-      await this.lock.run(entry.name, () => this.indexer.syncAll(entry.name, this.directoryOf(entry.name)));
+      await this.locks.writeMemoryDir(entry.name, () => this.indexer.syncAll(entry.name, this.directoryOf(entry.name)));
     }
   }
 }

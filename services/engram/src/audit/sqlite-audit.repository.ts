@@ -17,7 +17,7 @@ interface AuditRow {
   details: string | null;
 }
 
-/** The audit log in the `audit_events` table (migration 013). */
+/** The audit log in the `audit_events` table (migration 015). */
 export class SqliteAuditRepository implements AuditRepository {
   private readonly statements: PreparedStatements;
 

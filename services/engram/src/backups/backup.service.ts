@@ -4,9 +4,10 @@ import { ENGRAM_VERSION } from '../common/version';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
-import { JobContext } from '../jobs/job-processor';
+import { JobContext, jobLockWait } from '../jobs/job-processor';
 import { BackupJobData } from '../jobs/job.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { StoreLocks } from '../storage/locks/store-locks';
 import { SettingsRepository } from '../storage/settings.repository';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
 import {
@@ -22,9 +23,9 @@ import { BackupRepository } from './backup.repository';
 import { DatabaseSummary } from './database-snapshot';
 import { SqliteFileRepository } from './sqlite-file.repository';
 
-/** Progress reporting for callers outside a job (tests, the pre-restore backup inside a restore). */
-type Progress = Pick<JobContext, 'progress'>;
-const SILENT: Progress = { progress: async () => undefined };
+/** Progress reporting and cancellation; callers outside a job (tests, the pre-restore backup) pass SILENT. */
+type Progress = Pick<JobContext, 'progress' | 'throwIfCancelled'>;
+const SILENT: Progress = { progress: async () => undefined, throwIfCancelled: async () => undefined };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface RestoreOutcome {
@@ -52,12 +53,21 @@ export class BackupService {
     private readonly events: EventBus,
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly locks: StoreLocks,
   ) {}
 
-  /** Copies the live database and the memory directory, verifies the copy, and keeps it under a new id. */
-  async createBackup(
+  /**
+   * Copies the live database and the memory directory, verifies the copy, and keeps it under a new id.
+   * A restore waits for it (and it for a restore); writers of the memory directory wait while it is archived.
+   */
+  createBackup(reason: BackupJobData['reason'], job: Progress = SILENT): Promise<BackupManifest> {
+    return this.locks.storeWork(() => this.writeBackup(reason, job), jobLockWait(job, 0));
+  }
+
+  /** The backup itself; the caller holds the store lock (a backup's shared one, or a restore's own). */
+  private async writeBackup(
     reason: BackupJobData['reason'],
-    job: Progress = SILENT,
+    job: Progress,
     keep: readonly string[] = [],
   ): Promise<BackupManifest> {
     const started = Date.now();
@@ -74,7 +84,10 @@ export class BackupService {
         throw new BackupCorrupted(`The fresh copy failed its integrity check: ${summary.integrity}`);
       await job.progress(65, 'archiving the memory directory');
       const archive = join(staging, MEMORY_ARCHIVE_FILE);
-      const archived = await this.files.archiveDirectory(this.config.memoryDir, archive);
+      const archived = await this.locks.archiveMemoryDir(
+        () => this.files.archiveDirectory(this.config.memoryDir, archive),
+        jobLockWait(job, 65),
+      );
       await job.progress(85, 'recording checksums');
       manifest = {
         id,
@@ -145,12 +158,18 @@ export class BackupService {
    * Swaps a verified backup in while the service keeps answering; the state it replaces is kept as a
    * `pre-restore` backup first. Nothing is changed when verification fails.
    */
-  async restoreBackup(id: string, job: Progress = SILENT): Promise<RestoreOutcome> {
+  restoreBackup(id: string, job: Progress = SILENT): Promise<RestoreOutcome> {
+    // Exclusive across every process: running backups, imports, reindexing and agent runs finish
+    // first, and none starts until the swap and the memory directory are done.
+    return this.locks.restore(() => this.swapInBackup(id, job), jobLockWait(job, 1));
+  }
+
+  private async swapInBackup(id: string, job: Progress): Promise<RestoreOutcome> {
     await job.progress(2, 'verifying the backup');
     const manifest = await this.verifyBackup(id);
     this.checkCompatible(manifest);
     await job.progress(20, 'keeping the current state as a backup');
-    const before = await this.createBackup('pre-restore', SILENT, [manifest.id]);
+    const before = await this.writeBackup('pre-restore', SILENT, [manifest.id]);
     await job.progress(55, 'swapping the data in');
     const scratch = await this.files.scratchCopy(
       this.files.fileOf(manifest.id, DATABASE_FILE),

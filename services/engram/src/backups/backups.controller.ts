@@ -14,6 +14,8 @@ import { toBackupView } from './backup.view';
 
 /** `POST /api/backup/now` waits this long for its job before answering 202 with the job instead. */
 const BACKUP_NOW_WAIT_MS = 120_000;
+/** Requests for a backup while one waits or runs share it (across api replicas with BullMQ). */
+const MANUAL_BACKUP = { joinKey: 'manual-backup' };
 
 /** Backups and restore over REST: the deployment guide's /api/admin paths and MCP Memory Service's /api/backup ones. */
 @ApiTags('backups')
@@ -29,24 +31,28 @@ export class BackupsController {
 
   @Post('admin/backup')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Queue a backup (database + memory directory); follow it at /api/jobs/{id}' })
-  @ApiErrors(401, 503)
+  @ApiOperation({
+    summary:
+      'Queue a backup (database + memory directory), or join the one already waiting or running; follow it at /api/jobs/{id}',
+  })
+  @ApiErrors(401, 429, 503)
   async queueBackup() {
-    return accepted(await this.queue.enqueue(JobName.Backup, { reason: 'manual' }));
+    return accepted(await this.queue.enqueue(JobName.Backup, { reason: 'manual' }, MANUAL_BACKUP));
   }
 
   @Post('backup/now')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Back up now and answer when done (202 with the job if it takes longer, or with ?wait=false)',
+    summary:
+      'Back up now (joining a backup already waiting or running) and answer when done (202 with the job if it takes longer, or with ?wait=false)',
   })
   @ApiZodQuery(BackupNowQuery)
-  @ApiErrors(400, 401, 503)
+  @ApiErrors(400, 401, 429, 503)
   async backupNow(
     @Query(new ZodValidationPipe(BackupNowQuery, 'query')) query: { wait: boolean },
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const queued = await this.queue.enqueue(JobName.Backup, { reason: 'manual' });
+    const queued = await this.queue.enqueue(JobName.Backup, { reason: 'manual' }, MANUAL_BACKUP);
     const job = query.wait ? await followJob(this.queue, queued.id, { timeoutMs: BACKUP_NOW_WAIT_MS }) : queued;
     if (job?.state === 'completed') return { success: true, ...job.result, job_id: job.id };
     if (job?.state === 'failed') return { success: false, job_id: job.id, error: job.error };
@@ -95,7 +101,7 @@ export class BackupsController {
     summary: 'Queue a restore: verify the backup, keep the current state as a backup, swap the data in while serving',
   })
   @ApiZodBody(RestoreBody)
-  @ApiErrors(400, 401, 404, 415, 503)
+  @ApiErrors(400, 401, 404, 415, 429, 503)
   async restore(@Body(new ZodValidationPipe(RestoreBody, 'body')) body: RestoreInput) {
     const backup = await this.backups.findBackup(body.backup_id);
     return accepted(await this.queue.enqueue(JobName.Restore, { backupId: backup.id }));

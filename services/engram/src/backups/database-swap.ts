@@ -1,3 +1,4 @@
+import { keyClause, keyOfFile } from '../storage/database-key';
 import { openSqliteDatabase, SqliteDatabase } from '../storage/sqlite.connection';
 import { VectorIndex } from '../storage/vector-index';
 
@@ -20,6 +21,7 @@ const NOT_COPIED = new Set([
   'oauth_tokens',
   'vector_changes', // the restored vectors are a new epoch: every process's mirror reloads
   'audit_events', // a restore does not rewrite history, and is itself in it
+  'store_identity', // still this deployment: its Redis prefix must not change
 ]);
 
 /**
@@ -28,12 +30,23 @@ const NOT_COPIED = new Set([
  * state until the commit and the new one after, never a mix; the keyword index follows through its
  * triggers and the quantised vector index is rebuilt from the restored vectors inside the transaction.
  */
-export function swapInDatabase(livePath: string, sourcePath: string, pragmas: Record<string, string>): SwapOutcome {
+export function swapInDatabase(
+  livePath: string,
+  sourcePath: string,
+  pragmas: Record<string, string>,
+  encryptionKey?: string,
+): SwapOutcome {
+  // A backup taken before the store was encrypted is plaintext: it is read without the key.
+  const sourceKey = keyOfFile(sourcePath, encryptionKey);
   // Opening runs the migrations: a backup taken by an older build gets the live schema first.
-  openSqliteDatabase(sourcePath, {}).close();
-  const db = openSqliteDatabase(livePath, pragmas);
+  openSqliteDatabase(sourcePath, {}, sourceKey).close();
+  const db = openSqliteDatabase(livePath, pragmas, encryptionKey);
   try {
-    db.prepare('ATTACH DATABASE ? AS source').run(sourcePath);
+    // Without KEY an attached file would be read with the live one's key; '' means plaintext.
+    db.prepare('ATTACH DATABASE ? AS source KEY ?').run(
+      sourcePath,
+      sourceKey === undefined ? '' : keyClause(sourceKey),
+    );
     const tables = copiedTables(db);
     const started = performance.now();
     const outcome = db

@@ -1,3 +1,5 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { SwitchOutcome } from '../reindex/reindex-switch';
 import { DatabaseSummary } from './database-snapshot';
 import { SwapOutcome } from './database-swap';
@@ -5,11 +7,19 @@ import { runInSqliteThread } from './sqlite-file.tasks';
 
 /**
  * Whole-file SQLite work, each run on a connection of its own in a worker thread: the calling
- * process's event loop (the api's, in the embedded mode) keeps answering meanwhile.
+ * process's event loop (the api's, in the embedded mode) keeps answering meanwhile. Every connection
+ * gets the database key (ENGRAM_DB_ENCRYPTION_KEY), so copies of an encrypted store stay encrypted.
  */
+@Injectable()
 export class SqliteFileRepository {
+  private readonly key: string | undefined;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.key = config.storage.encryptionKey;
+  }
+
   copyLiveDatabase(livePath: string, destinationPath: string): Promise<void> {
-    return runInSqliteThread('copyLiveDatabase', livePath, destinationPath);
+    return runInSqliteThread('copyLiveDatabase', livePath, destinationPath, this.key);
   }
 
   /** Size and SHA-256 of a (large) file, hashed off the calling thread. */
@@ -18,18 +28,18 @@ export class SqliteFileRepository {
   }
 
   sealCopy(path: string): Promise<DatabaseSummary> {
-    return runInSqliteThread('sealCopy', path);
+    return runInSqliteThread('sealCopy', path, this.key);
   }
 
   summarise(path: string): Promise<DatabaseSummary> {
-    return runInSqliteThread('summariseDatabase', path);
+    return runInSqliteThread('summariseDatabase', path, this.key);
   }
 
   swapIn(livePath: string, sourcePath: string, pragmas: Record<string, string>): Promise<SwapOutcome> {
-    return runInSqliteThread('swapInDatabase', livePath, sourcePath, pragmas);
+    return runInSqliteThread('swapInDatabase', livePath, sourcePath, pragmas, this.key);
   }
 
   switchToStagedVectors(livePath: string, pragmas: Record<string, string>): Promise<SwitchOutcome> {
-    return runInSqliteThread('switchToStagedVectors', livePath, pragmas);
+    return runInSqliteThread('switchToStagedVectors', livePath, pragmas, this.key);
   }
 }

@@ -65,4 +65,8 @@ export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise
     summary: 'show the audit log: who created or revoked keys, approved connectors, restored, imported, …',
     load: async () => (await import('./audit.command.js')).auditCommand,
   },
+  encrypt: {
+    summary: 'encrypt a plaintext database in place with ENGRAM_DB_ENCRYPTION_KEY (stop Engram first)',
+    load: async () => (await import('./encrypt.command.js')).encryptCommand,
+  },
 };

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wantsHelp } from './cli-args';
+import { ConfigError } from '../config/config.loader';
 import { CLI_COMMANDS } from './cli-command';
 
 /**
@@ -44,6 +45,11 @@ main(process.argv.slice(2)).then(
   // explicitly stops idle embedding workers and timers that would otherwise keep the process alive.
   (code) => process.exit(code),
   (error: Error) => {
+    // Configuration found wrong only when the database opens (its key): one clear line, exit 78.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`engram: ${error.message}\n`);
+      process.exit(78);
+    }
     process.stderr.write(`engram: ${error.stack ?? error.message}\n`);
     process.exit(1);
   },

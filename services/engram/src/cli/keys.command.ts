@@ -40,7 +40,7 @@ export const keysCommand: CliCommand = {
     }
     const config = configForExistingStore('keys', args.configArgv);
     if (typeof config === 'number') return config;
-    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
+    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
     try {
       const keys = new ApiKeyService(db, config, new AuditService(new SqliteAuditRepository(db), config));
       if (action === 'list') {

@@ -28,7 +28,7 @@ export const oauthCommand: CliCommand = {
     }
     const config = configForExistingStore('oauth', args.configArgv);
     if (typeof config === 'number') return config;
-    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
+    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
     try {
       const oauth = new OAuthService(db, config, new AuditService(new SqliteAuditRepository(db), config));
       return printJson(action === 'clients' ? { clients: oauth.listClients() } : oauth.revokeClient(id));

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { DomainError } from './domain-errors';
 import { toErrorResponse } from './error-response';
 
 /** Every error raised in a Nest handler, pipe or guard leaves as `{error, message, details?}`. */
@@ -18,7 +19,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (status === 500) {
       this.logger.error({ msg: 'unhandled error', reqId: request.id, error: describe(exception) });
     }
-    if (status === 503) void reply.header('Retry-After', '5');
+    const retryAfter = exception instanceof DomainError ? exception.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
+    else if (status === 503) void reply.header('Retry-After', '5');
     if (body.error === 'database_busy') this.metrics.databaseBusy.inc({ surface: 'http' });
     void reply.status(status).send(body);
   }

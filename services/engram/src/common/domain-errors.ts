@@ -5,6 +5,8 @@
 export abstract class DomainError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
+  /** Sent as Retry-After with a 429 or 503 when the error knows when to come back. */
+  readonly retryAfterSeconds?: number;
 
   constructor(
     message: string,
@@ -80,7 +82,7 @@ export class TooManyRequests extends DomainError {
 
   constructor(
     message: string,
-    readonly retryAfterSeconds: number,
+    override readonly retryAfterSeconds: number,
   ) {
     super(message, { retry_after_seconds: retryAfterSeconds });
   }
@@ -90,4 +92,10 @@ export class TooManyRequests extends DomainError {
 export class StateConflict extends DomainError {
   readonly status = 409;
   readonly code = 'conflict';
+}
+
+/** Work that must not overlap with a restore, a reindex or a backup waited longer than it may: retry. */
+export class StoreBusy extends DomainError {
+  readonly status = 503;
+  readonly code = 'store_busy';
 }

@@ -45,7 +45,10 @@ export class ConflictScanner {
       .filter(({ id, distance }) => id !== memory.id && 1 - distance >= MIN_SIMILARITY);
     const similarity = new Map(nearest.map(({ id, distance }) => [id, 1 - distance]));
     const found: PossibleConflict[] = [];
-    for (const other of this.memories.findByIds(nearest.map(({ id }) => id))) {
+    for (const other of this.memories.findLiveByIds(
+      memory.namespace,
+      nearest.map(({ id }) => id),
+    )) {
       const proposal = this.judge(memory, other, similarity.get(other.id)!);
       if (proposal?.status === 'open') found.push({ proposal, other });
     }

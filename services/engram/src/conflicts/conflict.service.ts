@@ -106,7 +106,7 @@ export class ConflictService {
   }
 
   private pairOf(conflict: ConflictRecord): ConflictPair {
-    const memories = this.memoryRecords.findByIds([conflict.firstId, conflict.secondId]);
+    const memories = this.memoryRecords.findInNamespace(conflict.namespace, [conflict.firstId, conflict.secondId]);
     const [older, newer] = memories.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
     return { conflict, older, newer };
   }

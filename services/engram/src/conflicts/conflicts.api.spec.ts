@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { callTool, connectHttpClient, McpTestClient } from '../testing/mcp-client';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const BOOTSTRAP = 'bootstrap-key-0123456789abcdef';
@@ -21,7 +20,7 @@ const pair = (id: number) => pairs.find((candidate) => candidate.id === id)!;
 
 describe('contradiction review: proposals from a scan job, decisions remembered, nothing applied silently', () => {
   let api: TestApp;
-  let mcp: Client;
+  let mcp: McpTestClient;
   const auth = { authorization: `Bearer ${BOOTSTRAP}` };
   const request = (method: string, path: string, body?: unknown, headers = auth) =>
     api.request(method, path, { headers, body });

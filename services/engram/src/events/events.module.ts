@@ -1,5 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { RedisKeys } from '../config/redis-keys';
+import { StorageModule } from '../storage/storage.module';
 import { EventBus } from './event-bus';
 import { EVENT_RELAY, EventRelay } from './event-relay';
 import { LocalEventRelay } from './local-event.relay';
@@ -12,12 +14,13 @@ import { RedisEventRepository } from './redis-event.repository';
  */
 @Global()
 @Module({
+  imports: [StorageModule],
   providers: [
     {
       provide: EVENT_RELAY,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): EventRelay =>
-        config.redis.url ? new RedisEventRepository(config.redis.url) : new LocalEventRelay(),
+      inject: [APP_CONFIG, RedisKeys],
+      useFactory: (config: AppConfig, keys: RedisKeys): EventRelay =>
+        config.redis.url ? new RedisEventRepository(config.redis.url, keys) : new LocalEventRelay(),
     },
     EventBus,
     MemoryEvents,

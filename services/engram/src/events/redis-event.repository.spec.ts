@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { RedisKeys } from '../config/redis-keys';
 import { startTestRedis, TestRedis } from '../testing/redis-server';
 import { EngramEvent } from './engram-event';
 import { EventBus } from './event-bus';
 import { RedisEventRepository } from './redis-event.repository';
 
+const KEYS = new RedisKeys('engram-test');
+
 /** One process's view: its bus on the shared Redis, and every event it has received. */
-async function processOn(url: string) {
-  const bus = new EventBus(new RedisEventRepository(url));
+async function processOn(url: string, keys = KEYS) {
+  const bus = new EventBus(new RedisEventRepository(url, keys));
   const received: EngramEvent[] = [];
   bus.subscribe((event) => received.push(event));
   await bus.ready();
@@ -91,7 +94,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
   it('subscribes once Redis answers, and again after Redis restarts', async () => {
     await redis.stop();
-    const bus = new EventBus(new RedisEventRepository(redis.url));
+    const bus = new EventBus(new RedisEventRepository(redis.url, KEYS));
     const received: EngramEvent[] = [];
     bus.subscribe((event) => received.push(event));
     try {
@@ -118,7 +121,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
   it('a publishing-only process (a worker without listeners) opens no subscription', async () => {
     const listener = await processOn(redis.url);
-    const publisher = new EventBus(new RedisEventRepository(redis.url));
+    const publisher = new EventBus(new RedisEventRepository(redis.url, KEYS));
     try {
       publisher.publish('backup_created', { name: 'nightly' });
       await waitFor(() => listener.received.length === 1);
@@ -128,6 +131,35 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     } finally {
       await publisher.onApplicationShutdown();
       await listener.bus.onApplicationShutdown();
+    }
+  });
+
+  it("two deployments with their own prefixes share a Redis without seeing each other's events or ids", async () => {
+    const blue = await processOn(redis.url, new RedisKeys('engram-blue'));
+    const green = await processOn(redis.url, new RedisKeys('engram-green'));
+    const admin = new Redis(redis.url);
+    try {
+      blue.bus.publish('memory_created', { content_hash: 'blue-1' });
+      green.bus.publish('memory_created', { content_hash: 'green-1' });
+      blue.bus.publish('memory_created', { content_hash: 'blue-2' });
+      await waitFor(() => blue.received.length === 2 && green.received.length === 1);
+      // A later event of each proves nothing of the other's was still on its way.
+      green.bus.publish('memory_created', { content_hash: 'green-2' });
+      await waitFor(() => green.received.length === 2);
+      assert.deepEqual(
+        blue.received.map((event) => event.payload.content_hash),
+        ['blue-1', 'blue-2'],
+      );
+      assert.deepEqual(
+        green.received.map((event) => event.payload.content_hash),
+        ['green-1', 'green-2'],
+      );
+      assert.equal(await admin.get('engram-blue:events:last-id'), String(blue.received[1].id));
+      assert.equal(await admin.get('engram-green:events:last-id'), String(green.received[1].id));
+    } finally {
+      admin.disconnect();
+      await blue.bus.onApplicationShutdown();
+      await green.bus.onApplicationShutdown();
     }
   });
 });

@@ -1,10 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { RedisKeys } from '../config/redis-keys';
 import { EngramEvent, EventDraft } from './engram-event';
 import { EventListener, EventRelay } from './event-relay';
-
-const CHANNEL = 'engram:events';
-const LAST_ID_KEY = 'engram:events:last-id';
 
 /**
  * Hands out the next id (the rule of event-ids.ts: max(last + 1, now in µs)) and publishes the event in
@@ -32,15 +30,20 @@ export class RedisEventRepository implements EventRelay {
   private readonly publisher: Redis;
   private subscriber: Redis | undefined;
 
-  constructor(private readonly url: string) {
+  constructor(
+    private readonly url: string,
+    private readonly keys: RedisKeys,
+  ) {
     this.publisher = this.connect('publisher');
   }
 
   send(draft: EventDraft): void {
     const nowMicros = String(Date.now() * 1000);
-    this.publisher.eval(PUBLISH_SCRIPT, 1, LAST_ID_KEY, nowMicros, CHANNEL, JSON.stringify(draft)).catch((error) => {
-      this.logger.warn({ msg: 'event not published', type: draft.type, error: (error as Error).message });
-    });
+    this.publisher
+      .eval(PUBLISH_SCRIPT, 1, this.keys.lastEventId, nowMicros, this.keys.eventsChannel, JSON.stringify(draft))
+      .catch((error) => {
+        this.logger.warn({ msg: 'event not published', type: draft.type, error: (error as Error).message });
+      });
   }
 
   /**
@@ -53,9 +56,9 @@ export class RedisEventRepository implements EventRelay {
     subscriber.on('message', (_channel: string, message: string) => {
       const event = parseMessage(message);
       if (event) listener(event);
-      else this.logger.warn({ msg: 'malformed event message ignored', channel: CHANNEL });
+      else this.logger.warn({ msg: 'malformed event message ignored', channel: this.keys.eventsChannel });
     });
-    await subscriber.subscribe(CHANNEL);
+    await subscriber.subscribe(this.keys.eventsChannel);
   }
 
   async close(): Promise<void> {

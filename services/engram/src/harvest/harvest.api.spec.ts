@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { callTool, connectHttpClient, McpTestClient } from '../testing/mcp-client';
 import { MemAgentTestDouble, startMemAgentTestDouble } from '../testing/mem-agent.test-double';
 import { startTestApp, TestApp } from '../testing/test-app';
 
@@ -11,7 +10,7 @@ const BROKEN = 'This conversation confuses the model';
 describe('harvest: candidate memories from a transcript, extracted by the configured chat model', () => {
   let model: MemAgentTestDouble;
   let api: TestApp;
-  let mcp: Client;
+  let mcp: McpTestClient;
   before(async () => {
     model = await startMemAgentTestDouble([
       {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadConfigOrReport } from '../config/config.loader';
+import { ConfigError, loadConfigOrReport } from '../config/config.loader';
 import { Authenticator } from '../auth/authenticator';
 import { createApp, createLogger } from './create-app';
 import { decideBindAddress } from './bind-address';
@@ -31,7 +31,7 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
       logger.error((error as Error).message, 'Startup');
-      return 1;
+      return startupExitCode(error);
     }
     process.stderr.write(
       `engram: port ${config.http.port} on ${bind.host} is in use (another Engram?); stop it or choose another port with MCP_HTTP_PORT or --port\n`,
@@ -67,6 +67,11 @@ function readyLine(url: string, keyed: boolean, database: string) {
     api_docs: `${base}/api/docs`,
     database,
   };
+}
+
+/** 78 (EX_CONFIG) when start-up failed on configuration found late (a wrong database key), else 1. */
+export function startupExitCode(error: unknown): number {
+  return error instanceof ConfigError ? 78 : 1;
 }
 
 /**

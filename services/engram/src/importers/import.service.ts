@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { namespaceDirectory } from '../agent/memory-dir/memory-directory.repository';
-import { MEMORY_DIR_LOCK } from '../agent/namespace-lock';
 import { runInContext } from '../auth/request-context';
 import { DomainError, MemoryNotFound } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { JobContext } from '../jobs/job-processor';
+import { JobContext, jobLockWait } from '../jobs/job-processor';
 import { JobCancelled } from '../jobs/job.errors';
 import { ImportJobData } from '../jobs/job.types';
 import { contentHash } from '../memories/content-hash';
 import { MemoryService } from '../memories/memory.service';
+import { StoreLocks } from '../storage/locks/store-locks';
 import { ImportSource } from './import.types';
 import { ImportUploadRepository } from './import-upload.repository';
 import { ImportItem, ItemSettings } from './memory-items';
@@ -55,12 +55,12 @@ export interface ImportSummary {
 @Injectable()
 export class ImportService {
   private readonly logger = new Logger('Imports');
-  private readonly memoryDirLock = MEMORY_DIR_LOCK;
 
   constructor(
     private readonly memories: MemoryService,
     private readonly uploads: ImportUploadRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly locks: StoreLocks,
   ) {}
 
   async runImport(data: ImportJobData, job: JobContext): Promise<ImportSummary> {
@@ -98,7 +98,9 @@ export class ImportService {
       };
       const storing = { ...request, source: header.source };
       if (data.target === 'memory-dir') await this.writeMemoryDir(storing, header, data, job, summary);
-      else if (!data.dryRun) await this.store(storing, data, job, summary, counted.items);
+      else if (!data.dryRun) {
+        await this.locks.storeWork(() => this.store(storing, data, job, summary, counted.items), jobLockWait(job, 3));
+      }
       finished(summary, started);
       const { source, documents, items_read, stored, duplicates, failed, duration_seconds } = summary;
       this.logger.log({
@@ -245,34 +247,38 @@ export class ImportService {
     summary: ImportSummary,
   ) {
     const directory = namespaceDirectory(this.config.memoryDir, data.namespace);
-    await this.memoryDirLock.run(data.namespace, async () => {
-      if (!data.dryRun) await directory.ensureRoot();
-      const target = new MemoryDirTarget(
-        directory,
-        { label: header.label, memoryDirFolder: header.memoryDirFolder! },
-        data.dryRun,
-      );
-      let done = 0;
-      const progress = throttle(PROGRESS_INTERVAL_MS);
-      const reader = await ImportReader.open(request);
-      for await (const unit of reader.units()) {
-        if (unit.kind !== 'document') continue;
-        await target.add(unit.document);
-        done++;
-        if (progress()) {
-          await job.throwIfCancelled();
-          await job.progress(
-            3 + (96 * done) / Math.max(1, summary.documents),
-            `wrote ${done} of ${summary.documents} files`,
-          );
+    await this.locks.writeMemoryDir(
+      data.namespace,
+      async () => {
+        if (!data.dryRun) await directory.ensureRoot();
+        const target = new MemoryDirTarget(
+          directory,
+          { label: header.label, memoryDirFolder: header.memoryDirFolder! },
+          data.dryRun,
+        );
+        let done = 0;
+        const progress = throttle(PROGRESS_INTERVAL_MS);
+        const reader = await ImportReader.open(request);
+        for await (const unit of reader.units()) {
+          if (unit.kind !== 'document') continue;
+          await target.add(unit.document);
+          done++;
+          if (progress()) {
+            await job.throwIfCancelled();
+            await job.progress(
+              3 + (96 * done) / Math.max(1, summary.documents),
+              `wrote ${done} of ${summary.documents} files`,
+            );
+          }
         }
-      }
-      const outcome = await target.finish();
-      summary.files_written = outcome.files;
-      summary.stored = data.dryRun ? 0 : outcome.files.length;
-      summary.failures = [...summary.failures, ...outcome.failures].slice(0, LISTED_FAILURES);
-      summary.failed += outcome.failures.length;
-    });
+        const outcome = await target.finish();
+        summary.files_written = outcome.files;
+        summary.stored = data.dryRun ? 0 : outcome.files.length;
+        summary.failures = [...summary.failures, ...outcome.failures].slice(0, LISTED_FAILURES);
+        summary.failed += outcome.failures.length;
+      },
+      jobLockWait(job, 3),
+    );
   }
 
   private itemSettings(): ItemSettings {

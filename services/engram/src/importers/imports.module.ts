@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { JobProcessors } from '../jobs/job-processor';
 import { ProcessRole } from '../jobs/process-role';
 import { MemoriesModule } from '../memories/memories.module';
+import { StorageModule } from '../storage/storage.module';
 import { ImportProcessor } from './import.processor';
 import { ImportService } from './import.service';
 import { ImportUploadRepository } from './import-upload.repository';
@@ -23,7 +24,7 @@ export class ImportsModule implements OnModuleInit {
     if (existing) return existing;
     const module: DynamicModule = {
       module: ImportsModule,
-      imports: [MemoriesModule],
+      imports: [MemoriesModule, StorageModule],
       controllers: role === 'api' ? [ImportsController] : [],
       providers: [
         {

@@ -1,11 +1,12 @@
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { once } from 'node:events';
+import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
 import { SpanKind, traced, withTraceContext } from '../tracing/spans';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { jobNamespace, JobRunner } from './job-runner';
-import { JobCancelled, JobNotCancellable, JobQueueUnavailable } from './job.errors';
+import { JobCancelled, JobNotCancellable, JobQueueFull, JobQueueUnavailable } from './job.errors';
 import {
   AnyJobData,
   emptyCounts,
@@ -19,8 +20,12 @@ import {
 
 export interface BullMqOptions {
   url: string;
+  /** The deployment's key names: the queue, its jobs and cancellations live under its prefix. */
+  keys: RedisKeys;
   /** True in the worker process: take jobs from the queue and run them. */
   consume: boolean;
+  /** Jobs that may wait at once; enqueueing beyond is refused (checked before adding, so replicas may overshoot by a few). */
+  maxWaiting: number;
   /**
    * How long a job stays claimed without a lock renewal. A killed worker's job returns to the queue
    * after this (plus the stalled-check interval) and is run again, from where it had got to.
@@ -30,7 +35,6 @@ export interface BullMqOptions {
 
 const CANCELLED_REASON = new JobCancelled().message;
 /** How long a consuming worker waits at start for its Redis connection before going on (and failing). */
-const READY_WAIT_MS = 5000;
 const KEEP_FINISHED = { count: 200 };
 
 /**
@@ -59,15 +63,23 @@ export class BullMqJobQueue implements JobQueue {
     });
     // Reconnection is automatic; an unreachable Redis surfaces as 503s and readiness, not as crashes.
     this.client.on('error', () => undefined);
-    this.bullQueue = new Queue(this.queue, { connection: this.client });
+    this.bullQueue = new Queue(this.queue, { connection: this.client, prefix: options.keys.bullPrefix });
     this.bullQueue.on('error', () => undefined);
   }
 
   async enqueue<N extends JobName>(name: N, data: JobDataByName[N], options: EnqueueOptions = {}): Promise<JobView> {
+    const joined = await this.joinable(options.joinKey);
+    if (joined) return this.view(joined);
+    const counts = await this.call(() => this.bullQueue.getJobCounts('waiting', 'prioritized', 'delayed'));
+    if (counts.waiting + counts.prioritized + counts.delayed >= this.options.maxWaiting) {
+      throw new JobQueueFull(this.options.maxWaiting);
+    }
     // A producer span whose context travels in the job data to the worker's consumer span.
     const enqueue = () =>
       this.bullQueue.add(name, withTraceContext(data), {
         jobId: options.jobId,
+        // BullMQ's deduplication joins atomically, even when two replicas add at once.
+        deduplication: options.joinKey ? { id: options.joinKey } : undefined,
         attempts: 3,
         backoff: { type: 'exponential', delay: 5000 },
         removeOnComplete: KEEP_FINISHED,
@@ -78,6 +90,13 @@ export class BullMqJobQueue implements JobQueue {
     );
     this.events.publish('job_queued', { job_id: job.id, name }, jobNamespace(data));
     return this.view(job);
+  }
+
+  /** The job holding the join key while it waits or runs (BullMQ drops the key when it ends). */
+  private async joinable(joinKey: string | undefined): Promise<Job | undefined> {
+    if (joinKey === undefined) return undefined;
+    const id = await this.call(() => this.bullQueue.getDeduplicationJobId(joinKey));
+    return id ? ((await this.call(() => this.bullQueue.getJob(id))) as Job | undefined) : undefined;
   }
 
   async get(id: string): Promise<JobView | undefined> {
@@ -102,7 +121,7 @@ export class BullMqJobQueue implements JobQueue {
     }
     if (state === 'active') {
       // The worker checks this key between batches and stops at that safe point.
-      await this.call(() => this.client.set(cancelKey(id), '1', 'EX', 86_400));
+      await this.call(() => this.client.set(this.options.keys.jobCancel(id), '1', 'EX', 86_400));
       return 'cancelling';
     }
     throw new JobNotCancellable(`Job ${id} already ended (${state})`);
@@ -139,13 +158,11 @@ export class BullMqJobQueue implements JobQueue {
 
   async start(): Promise<void> {
     if (!this.options.consume || this.worker) return;
-    // The client connects in the background; the schedule set right after start needs it connected.
-    if (this.client.status !== 'ready') {
-      await once(this.client, 'ready', { signal: AbortSignal.timeout(READY_WAIT_MS) }).catch(() => undefined);
-    }
+    await this.connected();
     const lockDuration = this.options.lockDurationMs ?? 30_000;
     this.worker = new Worker(this.queue, (job, token, signal) => this.process(job, token, signal), {
       connection: { url: this.options.url, maxRetriesPerRequest: null } as never,
+      prefix: this.options.keys.bullPrefix,
       concurrency: 1,
       autorun: false,
       lockDuration,
@@ -185,7 +202,8 @@ export class BullMqJobQueue implements JobQueue {
           saveProgress: (percent, stage) => job.updateProgress({ percent, stage } satisfies JobProgress),
           stopReason: async () => {
             if (this.shuttingDown) return 'released';
-            const cancelled = signal?.aborted === true || (await this.client.exists(cancelKey(job.id!))) > 0;
+            const cancelled =
+              signal?.aborted === true || (await this.client.exists(this.options.keys.jobCancel(job.id!))) > 0;
             return cancelled ? 'cancelled' : undefined;
           },
         },
@@ -229,6 +247,15 @@ export class BullMqJobQueue implements JobQueue {
     };
   }
 
+  /** The consumer starts once Redis answers (it may still be connecting), or fails start-up after a while. */
+  private async connected(timeoutMs = 10_000): Promise<void> {
+    if (this.client.status === 'ready') return;
+    const ready = once(this.client, 'ready', { signal: AbortSignal.timeout(timeoutMs) });
+    await ready.catch(() => {
+      throw new JobQueueUnavailable(`connection ${this.client.status} after ${timeoutMs / 1000} s`);
+    });
+  }
+
   /** Runs a Redis call, turning connection failures into JobQueueUnavailable (503). */
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     if (this.client.status !== 'ready' && this.client.status !== 'connect') {
@@ -241,8 +268,4 @@ export class BullMqJobQueue implements JobQueue {
       throw new JobQueueUnavailable((error as Error).message);
     }
   }
-}
-
-function cancelKey(id: string): string {
-  return `engram:job-cancel:${id}`;
 }

@@ -38,7 +38,7 @@ function queueWithControlledBackups() {
   const audit = new AuditService(new SqliteAuditRepository(openSqliteDatabase(':memory:', {})), {
     audit: { retentionDays: 365 },
   } as AppConfig);
-  const queue = new InlineJobQueue(new JobRunner(processors, events, metrics, audit), events);
+  const queue = new InlineJobQueue(new JobRunner(processors, events, metrics, audit), events, 100);
   return { queue, order, releases, published, metrics };
 }
 

@@ -1,8 +1,9 @@
+import { Logger } from '@nestjs/common';
 import { EventBus } from '../events/event-bus';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { jobNamespace, JobRunner } from './job-runner';
 import { nextCronRun, scheduledJobId } from './job-schedule';
-import { JobCancelled, JobNotCancellable } from './job.errors';
+import { JobCancelled, JobNotCancellable, JobQueueFull } from './job.errors';
 import { emptyCounts, JobCounts, JobDataByName, JobName, JobView, QueueName } from './job.types';
 
 /** Finished jobs remembered for GET /api/jobs; older ones are forgotten. */
@@ -11,6 +12,7 @@ const HISTORY = 200;
 interface InlineJob {
   view: JobView;
   cancelRequested: boolean;
+  joinKey?: string;
 }
 
 /**
@@ -29,14 +31,18 @@ export class InlineJobQueue implements JobQueue {
   private closing = false;
   private draining: Promise<void> | undefined;
 
+  private readonly logger = new Logger('Jobs');
+
   constructor(
     private readonly runner: JobRunner,
     private readonly events: EventBus,
+    private readonly maxWaiting: number,
   ) {}
 
   async enqueue<N extends JobName>(name: N, data: JobDataByName[N], options: EnqueueOptions = {}): Promise<JobView> {
-    const existing = options.jobId ? this.jobs.get(options.jobId) : undefined;
+    const existing = (options.jobId ? this.jobs.get(options.jobId) : undefined) ?? this.joinable(options.joinKey);
     if (existing) return { ...existing.view };
+    if (this.waiting.length >= this.maxWaiting) throw new JobQueueFull(this.maxWaiting);
     const id = options.jobId ?? String(this.nextId++);
     const view: JobView = {
       id,
@@ -48,7 +54,7 @@ export class InlineJobQueue implements JobQueue {
       attempts: 0,
       created_at: new Date().toISOString(),
     };
-    this.jobs.set(id, { view, cancelRequested: false });
+    this.jobs.set(id, { view, cancelRequested: false, joinKey: options.joinKey });
     this.waiting.push(id);
     this.events.publish('job_queued', { job_id: id, name }, jobNamespace(data));
     this.drain();
@@ -95,7 +101,9 @@ export class InlineJobQueue implements JobQueue {
     const next = nextCronRun(cron);
     const timer = setTimeout(
       () => {
-        void this.enqueue(name, data, { jobId: scheduledJobId(name, next) });
+        this.enqueue(name, data, { jobId: scheduledJobId(name, next) }).catch((error: Error) =>
+          this.logger.warn({ msg: 'Scheduled job not queued', name, error: error.message }),
+        );
         void this.schedule(name, cron, data);
       },
       Math.max(0, next.getTime() - Date.now()),
@@ -122,6 +130,14 @@ export class InlineJobQueue implements JobQueue {
   }
 
   async ping(): Promise<void> {}
+
+  /** The waiting or running job enqueued with this join key, if any. */
+  private joinable(joinKey: string | undefined): InlineJob | undefined {
+    if (joinKey === undefined) return undefined;
+    return [...this.jobs.values()].find(
+      (job) => job.joinKey === joinKey && (job.view.state === 'waiting' || job.view.state === 'active'),
+    );
+  }
 
   private drain(): void {
     if (!this.started || this.draining) return;

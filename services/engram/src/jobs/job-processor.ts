@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LockWait } from '../storage/locks/store-locks';
 import { JobDataByName, JobName } from './job.types';
 
 /** What a processor may do while it runs: report progress, and notice a cancellation request. */
@@ -8,6 +9,16 @@ export interface JobContext {
   progress(percent: number, stage: string): Promise<void>;
   /** Throws JobCancelled when a cancellation was requested or the process is shutting down. */
   throwIfCancelled(): Promise<void>;
+}
+
+/** How a job waits for a lock: the wait shows as its stage, and a cancellation ends it. */
+export function jobLockWait(job: Pick<JobContext, 'progress' | 'throwIfCancelled'>, percent: number): LockWait {
+  return {
+    whileWaiting: async (waitingFor) => {
+      await job.progress(percent, `waiting for ${waitingFor} to finish`);
+      await job.throwIfCancelled();
+    },
+  };
 }
 
 /** The one handler of a job name. Its result is stored with the job and sent in job_completed. */

@@ -3,6 +3,11 @@ import { JobCounts, JobDataByName, JobName, JobView, QueueName } from './job.typ
 export interface EnqueueOptions {
   /** A deterministic id makes enqueueing idempotent: a second add with the same id returns the first job. */
   jobId?: string;
+  /**
+   * While a job enqueued with the same key waits or runs, enqueueing returns that job instead of adding
+   * another (across processes with BullMQ): concurrent "back up now" requests share one backup.
+   */
+  joinKey?: string;
 }
 
 export type CancelOutcome = 'cancelled' | 'cancelling';
@@ -15,6 +20,7 @@ export type CancelOutcome = 'cancelled' | 'cancelling';
 export interface JobQueue {
   readonly kind: 'inline' | 'bullmq';
   readonly queue: QueueName;
+  /** Throws JobQueueFull (429) when the bound of waiting jobs is reached and the job joins none. */
   enqueue<N extends JobName>(name: N, data: JobDataByName[N], options?: EnqueueOptions): Promise<JobView>;
   /** Undefined when no such job exists (or it aged out of the history). */
   get(id: string): Promise<JobView | undefined>;

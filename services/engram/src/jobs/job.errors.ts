@@ -22,6 +22,17 @@ export class JobQueueUnavailable extends DomainError {
   }
 }
 
+/** Too many jobs wait already: the caller comes back later instead of piling more on. */
+export class JobQueueFull extends DomainError {
+  readonly status = 429;
+  readonly code = 'queue_full';
+  override readonly retryAfterSeconds = 30;
+
+  constructor(maxWaiting: number) {
+    super(`${maxWaiting} jobs are already waiting (ENGRAM_JOBS_MAX_WAITING); retry once some have run`);
+  }
+}
+
 export class JobNotCancellable extends DomainError {
   readonly status = 409;
   readonly code = 'not_cancellable';

@@ -3,8 +3,10 @@ import { TerminusModule } from '@nestjs/terminus';
 import { AuditedJobQueue } from '../audit/job-audit';
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { StorageModule } from '../storage/storage.module';
 import { BullMqJobQueue } from './bullmq-job.queue';
 import { InlineJobQueue } from './inline-job.queue';
 import { JobProcessors } from './job-processor';
@@ -36,7 +38,7 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
     return {
       module: JobsModule,
       global: true,
-      imports: [TerminusModule.forRoot({ logger: false })],
+      imports: [TerminusModule.forRoot({ logger: false }), StorageModule],
       controllers: role === 'api' ? [JobsController] : [],
       providers: [
         { provide: PROCESS_ROLE, useValue: role },
@@ -45,16 +47,28 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
         JobsHealth,
         {
           provide: JOB_QUEUE,
-          inject: [APP_CONFIG, JobRunner, EventBus, AuditService],
-          useFactory: (config: AppConfig, runner: JobRunner, events: EventBus, audit: AuditService): JobQueue => {
+          inject: [APP_CONFIG, JobRunner, EventBus, AuditService, RedisKeys],
+          useFactory: (
+            config: AppConfig,
+            runner: JobRunner,
+            events: EventBus,
+            audit: AuditService,
+            keys: RedisKeys,
+          ): JobQueue => {
             const url = config.redis.url;
             if (!url) {
               if (role === 'worker')
                 throw new Error('The worker needs REDIS_URL; without Redis, jobs run inside the api');
-              return new AuditedJobQueue(new InlineJobQueue(runner, events), audit);
+              return new AuditedJobQueue(new InlineJobQueue(runner, events, config.jobs.maxWaiting), audit);
             }
             const queue = new BullMqJobQueue(
-              { url, consume: role === 'worker', lockDurationMs: LOCK_DURATION_MS },
+              {
+                url,
+                keys,
+                consume: role === 'worker',
+                maxWaiting: config.jobs.maxWaiting,
+                lockDurationMs: LOCK_DURATION_MS,
+              },
               runner,
               events,
             );

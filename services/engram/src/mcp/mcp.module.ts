@@ -6,8 +6,11 @@ import { HealthModule } from '../health/health.module';
 import { MemoriesModule } from '../memories/memories.module';
 import { QualityModule } from '../quality/quality.module';
 import { SearchModule } from '../search/search.module';
+import { StorageModule } from '../storage/storage.module';
+import { McpCancellations } from './mcp-cancellations';
 import { McpCatalog } from './mcp-catalog';
 import { McpHttpEndpoint } from './mcp-http.endpoint';
+import { McpResourceFeed } from './mcp-resource-feed';
 
 @Module({
   imports: [
@@ -18,8 +21,9 @@ import { McpHttpEndpoint } from './mcp-http.endpoint';
     HarvestModule,
     HealthModule,
     AgentModule,
+    StorageModule,
   ],
-  providers: [McpCatalog, McpHttpEndpoint],
-  exports: [McpCatalog, McpHttpEndpoint],
+  providers: [McpCatalog, McpHttpEndpoint, McpCancellations, McpResourceFeed],
+  exports: [McpCatalog, McpHttpEndpoint, McpResourceFeed],
 })
 export class McpModule {}

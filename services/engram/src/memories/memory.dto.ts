@@ -36,6 +36,9 @@ export const MemoryTypeInput = z
   )
   .describe('Memory type, e.g. note, observation, decision, learning, error, pattern');
 
+/** The latest instant a JavaScript Date holds (epoch ms); a later one has no ISO form and breaks every read. */
+export const MAX_TIMESTAMP_MS = 8.64e15;
+
 /** Epoch seconds (as MCP Memory Service returns them) or an ISO 8601 string; becomes epoch milliseconds. */
 export const TimestampInput = z
   .union([
@@ -43,6 +46,7 @@ export const TimestampInput = z
       .number()
       .finite()
       .min(0)
+      .max(MAX_TIMESTAMP_MS / 1000, `epoch seconds above ${MAX_TIMESTAMP_MS / 1000} are past the valid date range`)
       .transform((seconds) => Math.round(seconds * 1000)),
     z
       .string()

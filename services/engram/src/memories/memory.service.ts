@@ -3,7 +3,14 @@ import { AuditAction } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { ContentTooLarge, DuplicateContent, MemoryNotFound, NotFound, StateConflict } from '../common/domain-errors';
+import {
+  ContentTooLarge,
+  DuplicateContent,
+  InvalidInput,
+  MemoryNotFound,
+  NotFound,
+  StateConflict,
+} from '../common/domain-errors';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryEvents } from '../events/memory-events';
 import { UsageRecorder } from '../quality/usage-recorder';
@@ -15,7 +22,7 @@ import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '
 import { MemoryRepository, SupersedeRefusal } from '../storage/memory.repository';
 import { MemoryFilter } from '../storage/memory-filter.sql';
 import { contentHash } from './content-hash';
-import { ListMemoriesInput, StoreMemoryInput, UpdateMemoryInput } from './memory.dto';
+import { ListMemoriesInput, MAX_TIMESTAMP_MS, StoreMemoryInput, UpdateMemoryInput } from './memory.dto';
 import { toMemoryView } from './memory.view';
 
 export { DEFAULT_NAMESPACE } from '../auth/request-context';
@@ -227,7 +234,10 @@ export class MemoryService {
     const previous = this.get(oldHash);
     const next = this.get(newHash);
     if (previous.id === next.id) throw new StateConflict('A memory cannot supersede itself');
-    const current = settled(this.memories.linkSupersession(previous.id, next.id, Date.now()), oldHash);
+    const current = settled(
+      this.memories.linkSupersession(previous.namespace, previous.id, next.id, Date.now()),
+      oldHash,
+    );
     return this.announceSupersession(previous.id, current);
   }
 
@@ -249,7 +259,8 @@ export class MemoryService {
 
   /** Every version of the memory, in the order they held; the last one holds now (unless deleted). */
   history(hash: string): MemoryRecord[] {
-    return this.memories.history(this.get(hash).id);
+    const memory = this.get(hash);
+    return this.memories.history(memory.namespace, memory.id);
   }
 
   delete(hash: string, hard: boolean): MemoryRecord {
@@ -352,7 +363,7 @@ export class MemoryService {
   }
 
   private announceSupersession(previousId: number, current: MemoryRecord): Supersession {
-    const [previous] = this.memories.findByIds([previousId]);
+    const [previous] = this.memories.findInNamespace(current.namespace, [previousId]);
     this.events.superseded(previous, current);
     return { previous, current };
   }
@@ -385,9 +396,17 @@ export class MemoryService {
       memoryType: input.memory_type ?? DEFAULT_MEMORY_TYPE,
       metadata: this.checkedMetadata(metadata, index),
       tags: [...new Set([...(input.tags ?? []), ...extraTags])].sort(),
-      createdAt: input.created_at ?? now,
+      createdAt: this.checkedTimestamp(input.created_at ?? now, index),
       updatedAt: now,
     };
+  }
+
+  /** Every path (REST and MCP validate first; imports and internal callers may not) stops here. */
+  private checkedTimestamp(createdAt: number, index?: number): number {
+    if (Number.isFinite(createdAt) && Math.abs(createdAt) <= MAX_TIMESTAMP_MS) return createdAt;
+    throw new InvalidInput(`${where(index)}created_at is outside the valid date range`, {
+      issues: [{ path: `${index === undefined ? '' : `memories.${index}.`}created_at`, message: 'out of range' }],
+    });
   }
 
   private checkContentSize(content: string, index?: number): void {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { callTool, connectHttpClient, McpTestClient } from '../testing/mcp-client';
 import { startTestApp, TestApp } from '../testing/test-app';
 import { turnWindows } from './session.service';
 
@@ -13,7 +12,7 @@ const turns = (count: number) =>
 
 describe('sessions: a conversation as a session memory plus turn-window chunks pointing back to it', () => {
   let api: TestApp;
-  let mcp: Client;
+  let mcp: McpTestClient;
   before(async () => {
     api = await startTestApp();
     ({ client: mcp } = await connectHttpClient(api.url));

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { callTool, connectHttpClient, McpTestClient } from '../testing/mcp-client';
 import { openSse, SseClient } from '../testing/sse-client';
 import { startTestApp, TestApp } from '../testing/test-app';
 
@@ -10,7 +9,7 @@ const BOOTSTRAP = 'bootstrap-key-0123456789abcdef';
 describe('supersede with history: current truth by default, older versions kept and linked', () => {
   let api: TestApp;
   let events: SseClient;
-  let mcp: Client;
+  let mcp: McpTestClient;
   const headers = { authorization: `Bearer ${BOOTSTRAP}` };
   const request = (method: string, path: string, body?: unknown, as = headers) =>
     api.request(method, path, { headers: as, body });

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { callTool, connectHttpClient, McpTestClient } from '../testing/mcp-client';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 describe('usage signals and quality: recorded off the read path, blended into ranking only when asked', () => {
   let api: TestApp;
-  let mcp: Client;
+  let mcp: McpTestClient;
   const store = async (content: string, tags: string[] = []) =>
     (await api.request('POST', '/api/memories', { body: { content, tags } })).body.memory.content_hash as string;
   const quality = async (hash: string) => (await api.request('GET', `/api/quality/${hash}`)).body;
@@ -77,9 +76,10 @@ describe('usage signals and quality: recorded off the read path, blended into ra
     });
     assert.equal(boosted.body.results[0].memory.content_hash, last, 'the well-rated memory rises to the top');
     assert.equal(typeof boosted.body.results[0].quality_score, 'number');
-    const viaMcp = await callTool(mcp, 'memory_search', { ...query, limit: 3, quality_boost: 0.9 });
+    // memory_search applies the server's min_score floor unless told otherwise; REST does not.
+    const viaMcp = await callTool(mcp, 'memory_search', { ...query, limit: 3, min_score: 0, quality_boost: 0.9 });
     assert.equal(viaMcp.structured.results[0].memory.content_hash, last);
-    const plainMcp = await callTool(mcp, 'memory_search', { ...query, limit: 3 });
+    const plainMcp = await callTool(mcp, 'memory_search', { ...query, limit: 3, min_score: 0 });
     assert.deepEqual(
       plainMcp.structured.results.map((hit: any) => hit.memory.content_hash),
       plain,

@@ -11,8 +11,12 @@ export type SwitchOutcome =
  * naming the new model, all visible at once. Refuses (changing nothing) while any live memory still
  * lacks a staged vector of its current content, e.g. one stored a moment ago.
  */
-export function switchToStagedVectors(livePath: string, pragmas: Record<string, string>): SwitchOutcome {
-  const db = openSqliteDatabase(livePath, pragmas);
+export function switchToStagedVectors(
+  livePath: string,
+  pragmas: Record<string, string>,
+  encryptionKey?: string,
+): SwitchOutcome {
+  const db = openSqliteDatabase(livePath, pragmas, encryptionKey);
   try {
     const started = performance.now();
     const outcome = db

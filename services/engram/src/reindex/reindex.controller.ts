@@ -19,12 +19,9 @@ export class ReindexController {
     summary:
       'Queue a reindex: re-embed every memory with the configured model; search uses the old vectors until the switch',
   })
-  @ApiErrors(401, 503)
+  @ApiErrors(401, 429, 503)
   async queueReindex() {
     // One reindex at a time: a second request while one waits or runs returns that job.
-    const active = (await this.queue.list(200)).find(
-      (job) => job.name === JobName.Reindex && (job.state === 'waiting' || job.state === 'active'),
-    );
-    return accepted(active ?? (await this.queue.enqueue(JobName.Reindex, {})));
+    return accepted(await this.queue.enqueue(JobName.Reindex, {}, { joinKey: 'reindex' }));
   }
 }

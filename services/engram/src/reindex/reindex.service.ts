@@ -4,7 +4,8 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
-import { JobContext } from '../jobs/job-processor';
+import { JobContext, jobLockWait } from '../jobs/job-processor';
+import { StoreLocks } from '../storage/locks/store-locks';
 import { ReindexRepository } from './reindex.repository';
 
 /** Memories embedded and staged per round: one embedding call series and one short write transaction. */
@@ -38,9 +39,15 @@ export class ReindexService {
     private readonly sqlite: SqliteFileRepository,
     private readonly events: EventBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly locks: StoreLocks,
   ) {}
 
-  async reindex(job: JobContext): Promise<ReindexOutcome> {
+  /** One reindex at a time across every worker; a restore waits for it (and it for a restore). */
+  reindex(job: JobContext): Promise<ReindexOutcome> {
+    return this.locks.reindex(() => this.reembed(job), jobLockWait(job, 0));
+  }
+
+  private async reembed(job: JobContext): Promise<ReindexOutcome> {
     const started = Date.now();
     const { modelId: model, dimension } = this.embeddings;
     const previousModel = this.staging.storedModel();

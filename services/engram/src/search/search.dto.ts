@@ -14,6 +14,23 @@ export const MAX_QUERY_LENGTH = 4000;
 
 const limit = z.number().int().min(1).max(MAX_PAGE_SIZE);
 
+/**
+ * Result-quality options shared by REST `POST /api/search` and MCP `memory_search`, defined once so
+ * both transports take the same names and ranges.
+ */
+export const SearchQualityFields = {
+  min_score: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe('Drop results whose score (a 0-1 probability of relevance) is lower'),
+  rerank: z
+    .boolean()
+    .default(true)
+    .describe('false: skip the reranker (when one is configured) and keep the first-stage order'),
+};
+
 export const SearchBody = z
   .strictObject({
     query: z
@@ -32,6 +49,7 @@ export const SearchBody = z
       .max(1)
       .optional()
       .describe('Drop results whose cosine similarity is lower'),
+    ...SearchQualityFields,
     ...QualityRankingFields,
     include_superseded: z.boolean().optional().describe(INCLUDE_SUPERSEDED_DESCRIPTION),
     ...TimeFilterFields,

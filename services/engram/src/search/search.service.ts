@@ -1,49 +1,31 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { EmbeddingService } from '../embeddings/embedding.service';
 import { currentNamespace } from '../auth/request-context';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MemoryRecord } from '../storage/memory.record';
 import { MemoryRepository } from '../storage/memory.repository';
 import { MemoryFilter } from '../storage/memory-filter.sql';
-import { KeywordHit, SearchRepository } from '../storage/search.repository';
-import { ScoredId } from '../storage/vector-index';
-import { keywordTerms } from './keyword-terms';
-import { reciprocalRankFusion, weightedScoreFusion } from './rank-fusion';
+import { CandidateRanker } from './candidate-ranker';
+import { RerankStage } from './rerank-stage';
+import { RerankStatus, SearchHit } from './search-hit';
 import { MAX_PAGE_SIZE } from '../memories/memory.dto';
 import { qualityWeightOf } from '../quality/quality.dto';
 import { QualityService } from '../quality/quality.service';
 import { UsageRecorder } from '../quality/usage-recorder';
 import { SearchByTagInput, SearchByTimeInput, SearchInput, SearchMode } from './search.dto';
 import { CreatedRange, resolveTimeFilter } from './time-filter';
-import { tracedSync } from '../tracing/spans';
 
-export interface SearchHit {
-  memory: MemoryRecord;
-  /** The score the results are ordered by: cosine similarity, BM25, or the fused hybrid score. */
-  score: number;
-  /** Cosine similarity between query and memory, -1…1. */
-  similarity: number | null;
-  /** BM25 relevance when the memory matched query words. */
-  keywordScore: number | null;
-  reason: string;
-  /** The memory's quality score, when the search blended quality into the ranking. */
-  quality?: number;
-}
+/** A search as services and tools ask for it: the REST body's fields, reranking on unless said otherwise. */
+export type SearchQuery = Omit<SearchInput, 'rerank'> & { rerank?: boolean };
 
 export interface SearchOutcome {
   hits: SearchHit[];
   mode: SearchMode;
   range: CreatedRange;
+  rerank: RerankStatus;
   elapsedMs: number;
 }
 
-/**
- * Each list in hybrid mode contributes this many candidates per requested result before fusion, and at
- * least HYBRID_MIN_CANDIDATES: a deeper pool lets a memory ranked modestly by both lists surface.
- */
-const HYBRID_CANDIDATES_PER_RESULT = 5;
-const HYBRID_MIN_CANDIDATES = 100;
 /** Quality re-ranking draws from this many times the requested results. */
 const QUALITY_POOL_FACTOR = 3;
 
@@ -51,16 +33,16 @@ const QUALITY_POOL_FACTOR = 3;
 @Injectable()
 export class SearchService {
   constructor(
-    private readonly search: SearchRepository,
+    private readonly ranker: CandidateRanker,
+    private readonly rerankStage: RerankStage,
     private readonly memories: MemoryRepository,
-    private readonly embeddings: EmbeddingService,
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly quality: QualityService,
     private readonly usage: UsageRecorder,
   ) {}
 
-  async hybridSearch(input: SearchInput): Promise<SearchOutcome> {
+  async hybridSearch(input: SearchQuery): Promise<SearchOutcome> {
     const started = performance.now();
     const range = resolveTimeFilter(input, new Date(), this.config.search.timeZone);
     const filter: MemoryFilter = {
@@ -71,21 +53,25 @@ export class SearchService {
       includeSuperseded: input.include_superseded,
       ...range,
     };
+    const rerank = input.rerank !== false;
     const qualityWeight = qualityWeightOf(input);
-    const pool =
+    const qualityPool = qualityWeight > 0 ? Math.min(input.limit, MAX_PAGE_SIZE) * QUALITY_POOL_FACTOR : 0;
+    const depth = Math.max(this.rerankStage.depthFor(input.limit, rerank), qualityPool);
+    const candidates = await this.ranker.rank(input.query, input.mode, filter, depth);
+    const reranked = await this.rerankStage.apply(input.query, candidates, rerank);
+    const { similarity_threshold: similarityFloor, min_score: scoreFloor } = input;
+    const admitted = (hit: SearchHit) =>
+      (similarityFloor === undefined || (hit.similarity !== null && hit.similarity >= similarityFloor)) &&
+      (scoreFloor === undefined || hit.score >= scoreFloor);
+    // The floors judge relevance, so with quality in the ranking they apply before the blend.
+    const hits =
       qualityWeight > 0
-        ? Math.min(input.limit * QUALITY_POOL_FACTOR, MAX_PAGE_SIZE * QUALITY_POOL_FACTOR)
-        : input.limit;
-    let hits = await this.rank(input.query, input.mode, filter, pool);
-    if (input.similarity_threshold !== undefined) {
-      const threshold = input.similarity_threshold;
-      hits = hits.filter((hit) => hit.similarity !== null && hit.similarity >= threshold);
-    }
-    if (qualityWeight > 0) hits = this.blendQuality(hits, qualityWeight).slice(0, input.limit);
+        ? this.blendQuality(reranked.hits.filter(admitted), qualityWeight).slice(0, input.limit)
+        : reranked.hits.slice(0, input.limit).filter(admitted);
     this.usage.retrieved(hits.map((hit) => hit.memory.id));
     const elapsedMs = performance.now() - started;
     this.metrics.searchDuration.observe({ mode: input.mode }, elapsedMs / 1000);
-    return { hits, mode: input.mode, range, elapsedMs };
+    return { hits, mode: input.mode, range, rerank: reranked.status, elapsedMs };
   }
 
   /** Memories carrying the tags (any or all), newest first. */
@@ -111,7 +97,7 @@ export class SearchService {
     const range = resolveTimeFilter({ time_expr: input.query }, new Date(), this.config.search.timeZone);
     if (input.semantic_query?.trim()) {
       const filter = { namespace: currentNamespace(), ...range };
-      return { hits: await this.rank(input.semantic_query, 'hybrid', filter, input.limit), range };
+      return { hits: await this.ranker.rank(input.semantic_query, 'hybrid', filter, input.limit), range };
     }
     const memories = this.memories.list({ namespace: currentNamespace(), ...range }, 0, input.limit);
     const hits = memories.map((memory) => ({
@@ -126,7 +112,7 @@ export class SearchService {
 
   /**
    * Re-ranks by (1 - weight) × relevance + weight × quality, relevance being the hit's score min-max
-   * normalised over the candidates (so BM25, cosine and fused scores blend alike).
+   * normalised over the candidates (so every mode's scores blend alike).
    */
   private blendQuality(hits: SearchHit[], weight: number): SearchHit[] {
     if (hits.length === 0) return hits;
@@ -142,108 +128,4 @@ export class SearchService {
       })
       .sort((a, b) => b.score - a.score);
   }
-
-  private async rank(query: string, mode: SearchMode, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
-    const terms = mode === 'semantic' ? [] : keywordTerms(query);
-    if (mode === 'keyword') {
-      const keywordHits = tracedSync('search.keyword', { 'engram.search.limit': limit }, () =>
-        this.search.keywordCandidates(terms, filter, limit),
-      );
-      return this.hydrate(
-        keywordHits.map((hit) => ({ id: hit.id, score: hit.bm25, keywordScore: hit.bm25, similarity: null })),
-        'matched query words',
-      );
-    }
-    const vector = await this.embeddings.embedOne(query);
-    if (mode === 'semantic') {
-      const nearest = tracedSync('search.vector', { 'engram.search.limit': limit }, () =>
-        this.search.vectorCandidates(vector, filter, limit),
-      );
-      return this.hydrate(
-        nearest.map(({ id, distance }) => ({ id, score: 1 - distance, similarity: 1 - distance, keywordScore: null })),
-        'close in meaning',
-      );
-    }
-    const pool = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
-    const legAttributes = { 'engram.search.limit': pool };
-    const nearest = tracedSync('search.vector', legAttributes, () =>
-      this.search.vectorCandidates(vector, filter, pool),
-    );
-    const keywordHits = tracedSync('search.keyword', legAttributes, () =>
-      this.search.keywordCandidates(terms, filter, pool),
-    );
-    const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
-    const bm25 = new Map(keywordHits.map((hit) => [hit.id, hit.bm25]));
-    const fused = tracedSync('search.fusion', { 'engram.search.fusion': this.config.search.fusionMethod }, () =>
-      this.fuse(nearest, keywordHits, similarity, vector),
-    );
-    const top = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit);
-    this.addSimilarities(
-      similarity,
-      top.map(([id]) => id),
-      vector,
-    );
-    return this.hydrate(
-      top.map(([id, score]) => ({
-        id,
-        score,
-        similarity: similarity.get(id) ?? null,
-        keywordScore: bm25.get(id) ?? null,
-      })),
-      undefined,
-    );
-  }
-
-  /** Hybrid fusion as configured; `similarity` gains the cosine of keyword-only candidates when scores are fused. */
-  private fuse(
-    nearest: readonly ScoredId[],
-    keywordHits: readonly KeywordHit[],
-    similarity: Map<number, number>,
-    vector: Float32Array,
-  ): Map<number, number> {
-    const { fusionMethod, semanticWeight, keywordWeight, rrfK, rrfConsensusBoost } = this.config.search;
-    if (fusionMethod === 'rrf') {
-      const lists = [
-        { ids: nearest.map((hit) => hit.id), weight: semanticWeight },
-        { ids: keywordHits.map((hit) => hit.id), weight: keywordWeight },
-      ];
-      return reciprocalRankFusion(lists, rrfK, rrfConsensusBoost);
-    }
-    // Score fusion needs every candidate's cosine: a keyword-only match is not semantically "worst".
-    const candidates = [...new Set([...nearest.map((hit) => hit.id), ...keywordHits.map((hit) => hit.id)])];
-    this.addSimilarities(similarity, candidates, vector);
-    return weightedScoreFusion(candidates, [
-      { scores: similarity, weight: semanticWeight },
-      { scores: new Map(keywordHits.map((hit) => [hit.id, hit.bm25])), weight: keywordWeight },
-    ]);
-  }
-
-  /** Fills in the exact cosine similarity of the ids that have none yet. */
-  private addSimilarities(similarity: Map<number, number>, ids: readonly number[], vector: Float32Array): void {
-    const missing = ids.filter((id) => !similarity.has(id));
-    if (missing.length === 0) return;
-    for (const { id, distance } of this.search.distances(missing, vector)) similarity.set(id, 1 - distance);
-  }
-
-  /** Loads the memories of ranked ids, keeping the ranking. */
-  private hydrate(
-    ranked: { id: number; score: number; similarity: number | null; keywordScore: number | null }[],
-    reason: string | undefined,
-  ): SearchHit[] {
-    const byId = new Map(this.memories.findByIds(ranked.map((hit) => hit.id)).map((memory) => [memory.id, memory]));
-    return ranked
-      .filter((hit) => byId.has(hit.id))
-      .map((hit) => ({
-        memory: byId.get(hit.id)!,
-        score: hit.score,
-        similarity: hit.similarity,
-        keywordScore: hit.keywordScore,
-        reason: reason ?? hybridReason(hit.similarity, hit.keywordScore),
-      }));
-  }
-}
-
-function hybridReason(similarity: number | null, keywordScore: number | null): string {
-  if (keywordScore !== null && similarity !== null) return 'close in meaning and matched query words';
-  return keywordScore !== null ? 'matched query words' : 'close in meaning';
 }

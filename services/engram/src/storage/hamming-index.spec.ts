@@ -51,3 +51,13 @@ describe('HammingIndex', () => {
     assert.equal(index.count, 2);
   });
 });
+
+describe('HammingIndex with many namespaces', () => {
+  it('keeps more than 65,536 namespaces apart', () => {
+    const index = new HammingIndex(8);
+    const bits = randomBits(8, 1);
+    for (let n = 0; n <= 65_536; n++) index.set(n + 1, `ns-${n}`, bits);
+    assert.deepEqual(index.nearest('ns-0', bits, 5), [1]);
+    assert.deepEqual(index.nearest('ns-65536', bits, 5), [65_537]);
+  });
+});

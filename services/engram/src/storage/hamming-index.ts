@@ -8,8 +8,9 @@ export class HammingIndex {
   private readonly wordsPerVector: number;
   private words: Uint32Array;
   private ids: Float64Array;
-  private namespaceOf: Uint16Array;
-  private readonly namespaces: string[] = [];
+  /** Index of each slot's namespace in `namespaceIds`; 32 bits, so any number of namespaces stays distinct. */
+  private namespaceOf: Uint32Array;
+  private readonly namespaceIds = new Map<string, number>();
   private readonly slotById = new Map<number, number>();
   private size = 0;
 
@@ -17,7 +18,7 @@ export class HammingIndex {
     this.wordsPerVector = Math.ceil(bytesPerVector / 4);
     this.words = new Uint32Array(0);
     this.ids = new Float64Array(0);
-    this.namespaceOf = new Uint16Array(0);
+    this.namespaceOf = new Uint32Array(0);
   }
 
   get count(): number {
@@ -55,13 +56,14 @@ export class HammingIndex {
 
   /** Ids of the k memories of the namespace nearest to the query bits, nearest first. */
   nearest(namespace: string, queryBits: Uint8Array, k: number): number[] {
-    const wanted = this.namespaces.indexOf(namespace);
-    if (wanted < 0 || k <= 0) return [];
+    const wanted = this.namespaceIds.get(namespace);
+    if (wanted === undefined || k <= 0) return [];
     const query = new Uint32Array(this.wordsPerVector);
     new Uint8Array(query.buffer).set(queryBits.subarray(0, this.bytesPerVector));
     const width = this.wordsPerVector;
     const maxDistance = width * 32;
-    const distances = new Uint16Array(this.size);
+    // 16 bits hold every distance of vectors up to 65,534 dimensions (maxDistance + 1 marks "not wanted").
+    const distances = maxDistance < 0xffff ? new Uint16Array(this.size) : new Uint32Array(this.size);
     const histogram = new Uint32Array(maxDistance + 1);
     // Locals, not fields, in the hot loop: V8 then keeps them in registers.
     const words = this.words;
@@ -89,8 +91,11 @@ export class HammingIndex {
   }
 
   private namespaceIndex(namespace: string): number {
-    let index = this.namespaces.indexOf(namespace);
-    if (index < 0) index = this.namespaces.push(namespace) - 1;
+    let index = this.namespaceIds.get(namespace);
+    if (index === undefined) {
+      index = this.namespaceIds.size;
+      this.namespaceIds.set(namespace, index);
+    }
     return index;
   }
 
@@ -103,7 +108,7 @@ export class HammingIndex {
     const ids = new Float64Array(capacity);
     ids.set(this.ids);
     this.ids = ids;
-    const namespaces = new Uint16Array(capacity);
+    const namespaces = new Uint32Array(capacity);
     namespaces.set(this.namespaceOf);
     this.namespaceOf = namespaces;
   }

@@ -52,11 +52,26 @@ export class MemoryRepository {
     return row ? this.hydrate([row])[0] : undefined;
   }
 
-  findByIds(ids: readonly number[]): MemoryRecord[] {
+  /**
+   * The live memories of the namespace among the given ids. Ids come from indexes (search candidates);
+   * checking the namespace here means no index fault can hand one namespace another's memories.
+   */
+  findLiveByIds(namespace: string, ids: readonly number[]): MemoryRecord[] {
     if (ids.length === 0) return [];
     const rows = this.statements
-      .get('SELECT * FROM memories WHERE id IN (SELECT value FROM json_each(?))')
-      .all(JSON.stringify(ids)) as MemoryRow[];
+      .get(
+        'SELECT * FROM memories WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ? AND deleted_at IS NULL',
+      )
+      .all(JSON.stringify(ids), namespace) as MemoryRow[];
+    return this.hydrate(rows);
+  }
+
+  /** The memories of the namespace among the given ids, deleted ones (tombstones) included. */
+  findInNamespace(namespace: string, ids: readonly number[]): MemoryRecord[] {
+    if (ids.length === 0) return [];
+    const rows = this.statements
+      .get('SELECT * FROM memories WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ?')
+      .all(JSON.stringify(ids), namespace) as MemoryRow[];
     return this.hydrate(rows);
   }
 
@@ -109,7 +124,7 @@ export class MemoryRepository {
       if (changes.tags !== undefined) this.replaceTags(id, changes.tags);
       if (changes.embedding !== undefined) this.vectors.put(id, namespace, changes.embedding);
     });
-    return this.findByIds([id])[0];
+    return this.findLiveByIds(namespace, [id])[0];
   }
 
   /**
@@ -119,22 +134,22 @@ export class MemoryRepository {
    */
   insertSuperseding(oldId: number, replacement: NewMemory, at: number): MemoryRecord | SupersedeRefusal {
     return this.inTransaction(() => {
-      const refusal = this.supersedeRefusal(oldId);
+      const refusal = this.supersedeRefusal(replacement.namespace, oldId);
       if (refusal) return refusal;
       const outcome = this.insertOne(replacement);
       if (!outcome.created) return { refused: 'duplicate' as const, memory: outcome.memory };
       this.link(oldId, outcome.memory.id, at);
-      return this.findByIds([outcome.memory.id])[0];
+      return this.findLiveByIds(replacement.namespace, [outcome.memory.id])[0];
     });
   }
 
-  /** Records that the existing memory `newId` supersedes `oldId` (both live, in one namespace). */
-  linkSupersession(oldId: number, newId: number, at: number): MemoryRecord | SupersedeRefusal {
+  /** Records that the existing memory `newId` supersedes `oldId` (both live, in the namespace). */
+  linkSupersession(namespace: string, oldId: number, newId: number, at: number): MemoryRecord | SupersedeRefusal {
     return this.inTransaction(() => {
-      const refusal = this.supersedeRefusal(oldId) ?? this.supersedeRefusal(newId);
+      const refusal = this.supersedeRefusal(namespace, oldId) ?? this.supersedeRefusal(namespace, newId);
       if (refusal) return refusal;
       this.link(oldId, newId, at);
-      return this.findByIds([newId])[0];
+      return this.findLiveByIds(namespace, [newId])[0];
     });
   }
 
@@ -142,7 +157,7 @@ export class MemoryRepository {
    * Every version connected to the memory by supersession (live or deleted), in the order they held:
    * superseded ones by when they stopped holding, then the current one.
    */
-  history(id: number): MemoryRecord[] {
+  history(namespace: string, id: number): MemoryRecord[] {
     const rows = this.statements
       .get(
         `WITH RECURSIVE chain(id) AS (
@@ -150,10 +165,10 @@ export class MemoryRepository {
            UNION SELECT m.superseded_by FROM memories m JOIN chain c ON m.id = c.id WHERE m.superseded_by IS NOT NULL
            UNION SELECT m.id FROM memories m JOIN chain c ON m.superseded_by = c.id
          )
-         SELECT m.* FROM memories m JOIN chain c ON m.id = c.id
+         SELECT m.* FROM memories m JOIN chain c ON m.id = c.id WHERE m.namespace = ?
          ORDER BY m.valid_to IS NULL, m.valid_to, m.id`,
       )
-      .all(id) as MemoryRow[];
+      .all(id, namespace) as MemoryRow[];
     return this.hydrate(rows);
   }
 
@@ -218,13 +233,15 @@ export class MemoryRepository {
     updatedAt: number,
   ): { restored: MemoryRecord } | { clash: MemoryRecord } | 'gone' {
     return this.inTransaction(() => {
-      const [tombstone] = this.findByIds([id]);
-      if (!tombstone) return 'gone';
+      const row = this.statements.get('SELECT * FROM memories WHERE id = ? AND namespace = ?').get(id, namespace) as
+        MemoryRow | undefined;
+      if (!row) return 'gone';
+      const [tombstone] = this.hydrate([row]);
       const clash = this.findLiveByHash(namespace, tombstone.contentHash);
       if (clash) return { clash };
       this.statements.get('UPDATE memories SET deleted_at = NULL, updated_at = ? WHERE id = ?').run(updatedAt, id);
       this.vectors.put(id, namespace, embedding);
-      return { restored: this.findByIds([id])[0] };
+      return { restored: this.findLiveByIds(namespace, [id])[0] };
     });
   }
 
@@ -290,9 +307,9 @@ export class MemoryRepository {
     }
   }
 
-  private supersedeRefusal(id: number): SupersedeRefusal | undefined {
-    const [memory] = this.findByIds([id]);
-    if (!memory || memory.deletedAt !== null) return { refused: 'gone' };
+  private supersedeRefusal(namespace: string, id: number): SupersedeRefusal | undefined {
+    const [memory] = this.findLiveByIds(namespace, [id]);
+    if (!memory) return { refused: 'gone' };
     if (memory.supersededBy !== null) return { refused: 'already_superseded', memory };
     return undefined;
   }

@@ -16,4 +16,9 @@ export class SettingsRepository {
   set(key: string, value: string): void {
     this.statements.get('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value);
   }
+
+  /** The random id this store was given at creation (migration 017); a restore keeps it. */
+  storeId(): string {
+    return this.statements.get('SELECT store_id FROM store_identity').pluck().get() as string;
+  }
 }

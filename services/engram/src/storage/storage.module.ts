@@ -1,8 +1,12 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
+import { McpCancellationRepository } from './mcp-cancellation.repository';
 import { MemoryRepository } from './memory.repository';
 import { SearchRepository } from './search.repository';
 import { SettingsRepository } from './settings.repository';
@@ -10,6 +14,8 @@ import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { StorageInfoRepository } from './storage-info.repository';
 import { ConflictRepository } from './conflict.repository';
 import { UsageRepository } from './usage.repository';
+import { SqliteLockRepository } from './locks/sqlite-lock.repository';
+import { StoreLocks } from './locks/store-locks';
 import { VectorIndex } from './vector-index';
 
 export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
@@ -23,7 +29,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       provide: SQLITE_DATABASE,
       inject: [APP_CONFIG, EMBEDDER, { token: MODEL_MISMATCH_POLICY, optional: true }],
       useFactory: (config: AppConfig, embedder: Embedder, policy?: ModelMismatchPolicy): SqliteDatabase => {
-        const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
+        const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
         try {
           bindEmbeddingModel(db, config.storage.sqlitePath, embedder, policy);
         } catch (error) {
@@ -71,6 +77,23 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       useFactory: (db: SqliteDatabase) => new UsageRepository(db),
     },
     {
+      provide: StoreLocks,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new StoreLocks(new SqliteLockRepository(lockFolderOf(config.storage.sqlitePath))),
+    },
+    {
+      provide: RedisKeys,
+      inject: [APP_CONFIG, SettingsRepository],
+      useFactory: (config: AppConfig, settings: SettingsRepository) =>
+        new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(settings.storeId())),
+    },
+    {
+      provide: McpCancellationRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new McpCancellationRepository(db),
+    },
+    {
       provide: StorageInfoRepository,
       inject: [SQLITE_DATABASE, APP_CONFIG],
       useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
@@ -85,6 +108,9 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     StorageInfoRepository,
     UsageRepository,
     ConflictRepository,
+    RedisKeys,
+    StoreLocks,
+    McpCancellationRepository,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {
@@ -93,4 +119,12 @@ export class StorageModule implements OnApplicationShutdown {
   onApplicationShutdown(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * Lock files live beside the database they guard, on the volume every process of the deployment
+ * shares; an in-memory database is private to its process, and so are its locks.
+ */
+export function lockFolderOf(sqlitePath: string): string {
+  return sqlitePath === ':memory:' ? join(tmpdir(), `engram-locks-${process.pid}`) : `${sqlitePath}-locks`;
 }

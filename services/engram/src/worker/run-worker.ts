@@ -6,7 +6,7 @@ import { FAILURE_LIMITER } from '../auth/failure-limiter';
 import { decideBindAddress } from '../http/bind-address';
 import { createLogger } from '../http/create-app';
 import { loadConfigOrReport } from '../config/config.loader';
-import { closeOnSignals } from '../http/run-api';
+import { closeOnSignals, startupExitCode } from '../http/run-api';
 import { recordServing } from '../health/serving-record.repository';
 import { JobsHealth } from '../jobs/jobs-health';
 import { startTracing } from '../tracing/tracing';
@@ -43,7 +43,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     server = await startWorkerHttpServer(config, probesOf(context), deps, bind.host);
   } catch (error) {
     logger.error((error as Error).message, 'Startup');
-    return 1;
+    return startupExitCode(error);
   }
   const { port } = server.server.address() as AddressInfo;
   const unrecord = recordServing('worker', server.server, logger);

@@ -18,13 +18,14 @@ import { OVERLAP_MESSAGE, overlapBelowWindow, STORE_SESSION_FIELDS } from '../..
 import { toMemoryPageView, toMemoryView, toPossibleConflictsView } from '../../memories/memory.view';
 import { QualityRankingFields } from '../../quality/quality.dto';
 import { toHitView } from '../../search/search-hit.view';
-import { MAX_QUERY_LENGTH } from '../../search/search.dto';
+import { MAX_QUERY_LENGTH, SearchQualityFields } from '../../search/search.dto';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
 import {
   MemoryOutput,
   PossibleConflictOutput,
   previewOf,
+  RerankStatusOutput,
   ResultLimit,
   SearchModeInput,
   SearchResultOutput,
@@ -130,7 +131,8 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       title: 'Search memories',
       description:
         'Find memories by meaning and words (hybrid by default), optionally limited by tags, type and time ' +
-        '(time_expr such as "last week", or after/before). Results carry scores, best first.',
+        '(time_expr such as "last week", or after/before). Results carry scores, best first; the score is the ' +
+        "probability that a memory is relevant, and results below the server's floor (min_score) are left out.",
       effect: 'read',
       idempotent: true,
       input: z.object({
@@ -142,6 +144,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         ...TimeFilterFields,
         limit: ResultLimit.default(10).describe('Results to return, 1-100 (default 10)'),
         similarity_threshold: z.number().min(-1).max(1).optional().describe('Drop results less similar than this'),
+        ...SearchQualityFields,
         ...QualityRankingFields,
         include_superseded: IncludeSuperseded,
       }),
@@ -150,10 +153,14 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         total_found: z.number(),
         query: z.string(),
         search_type: z.string(),
+        rerank: RerankStatusOutput,
         processing_time_ms: z.number(),
       }),
       async run(args) {
-        const outcome = await deps.search.hybridSearch(args);
+        const outcome = await deps.search.hybridSearch({
+          ...args,
+          min_score: args.min_score ?? deps.config.search.minScore,
+        });
         const lines = outcome.hits.map(
           (hit, i) =>
             `${i + 1}. [${hit.score.toFixed(3)}] ${previewOf(hit.memory.content)} (${hit.memory.contentHash})`,
@@ -164,6 +171,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
             total_found: outcome.hits.length,
             query: args.query,
             search_type: outcome.mode,
+            rerank: outcome.rerank,
             processing_time_ms: Math.round(outcome.elapsedMs * 100) / 100,
           },
           text: [`${outcome.hits.length} memories found`, ...lines].join('\n'),

@@ -5,6 +5,9 @@ import { ftsUpdateTriggerMigration } from './012-fts-update-trigger';
 import { oauthGrantsMigration } from './013-oauth-grants';
 import { trashIndexesMigration } from './014-trash-indexes';
 import { auditMigration } from './015-audit';
+import { timestampRepairMigration } from './016-timestamp-repair';
+import { storeIdentityMigration } from './017-store-identity';
+import { mcpCancellationsMigration } from './018-mcp-cancellations';
 import { Migration } from './migration';
 import { memoryTruthMigration } from './memory-truth';
 
@@ -17,5 +20,8 @@ export const MIGRATIONS: readonly Migration[] = [
   oauthGrantsMigration,
   trashIndexesMigration,
   auditMigration,
+  timestampRepairMigration,
+  storeIdentityMigration,
+  mcpCancellationsMigration,
   memoryTruthMigration,
 ];

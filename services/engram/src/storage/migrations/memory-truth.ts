@@ -7,7 +7,7 @@ import { Migration } from './migration';
  * `version` line below.
  */
 export const memoryTruthMigration: Migration = {
-  version: 16,
+  version: 19,
   name: 'memory-truth',
   sql: `
     ALTER TABLE memories ADD COLUMN superseded_by INTEGER REFERENCES memories (id) ON DELETE SET NULL;

@@ -1,8 +1,9 @@
 /**
- * One writer per memory: runs for the same namespace wait for each other, in arrival order, while
- * other namespaces proceed. The chain of a namespace is dropped once it is idle.
+ * Work on one namespace within this process, in arrival order, while other namespaces proceed; the
+ * chain of a namespace is dropped once it is idle. StoreLocks puts it in front of the cross-process
+ * lock, which polls and so would not keep arrival order by itself.
  */
-export class NamespaceLock {
+export class NamespaceQueue {
   private readonly tails = new Map<string, Promise<void>>();
 
   async run<T>(namespace: string, task: () => Promise<T>): Promise<T> {
@@ -19,15 +20,4 @@ export class NamespaceLock {
       if (this.tails.get(namespace) === tail) this.tails.delete(namespace);
     }
   }
-
-  /** Namespaces with a run in progress or waiting. */
-  get busy(): number {
-    return this.tails.size;
-  }
 }
-
-/**
- * The one lock for the memory directories of this process: agent runs, the start-up index sync and
- * imports into a namespace's directory all wait for each other.
- */
-export const MEMORY_DIR_LOCK = new NamespaceLock();

@@ -1,0 +1,33 @@
+/**
+ * The name of everything Engram keeps in Redis, declared once: each starts with the deployment's prefix
+ * (ENGRAM_REDIS_PREFIX, or one derived from the store's id), so deployments sharing a Redis never see
+ * each other's events, event ids, jobs or cancellations.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Pub/sub channel every process publishes events to and listens on. */
+  get eventsChannel(): string {
+    return `${this.prefix}:events`;
+  }
+
+  /** The last event id handed out (see events/event-ids.ts). */
+  get lastEventId(): string {
+    return `${this.prefix}:events:last-id`;
+  }
+
+  /** Set while a running job is asked to stop. */
+  jobCancel(jobId: string): string {
+    return `${this.prefix}:job-cancel:${jobId}`;
+  }
+
+  /** BullMQ's key prefix: its queues live under `<prefix>:bull:<queue>:…`. */
+  get bullPrefix(): string {
+    return `${this.prefix}:bull`;
+  }
+}
+
+/** The prefix of a store without ENGRAM_REDIS_PREFIX: 64 bits of its random id are unique enough. */
+export function defaultRedisPrefix(storeId: string): string {
+  return `engram:${storeId.slice(0, 16)}`;
+}

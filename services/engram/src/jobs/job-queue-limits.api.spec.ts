@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SqliteLockRepository } from '../storage/locks/sqlite-lock.repository';
+import { StoreLocks } from '../storage/locks/store-locks';
+import { lockFolderOf } from '../storage/storage.module';
+import { JobMode, JobsHarness, runJob, startJobsHarness, waitForJob } from '../testing/job-helpers';
+
+const MAX_WAITING = 2;
+
+for (const mode of ['inline', 'bullmq'] as JobMode[]) {
+  describe(`backup requests and the bound on waiting jobs (${mode} queue, real api)`, () => {
+    let harness: JobsHarness;
+    let unblock: (() => Promise<void>) | undefined;
+    const request = (method: string, path: string, body?: unknown) =>
+      harness.api.request(method, path, body === undefined ? {} : { body });
+    const backupCount = async () => (await request('GET', '/api/admin/backups')).body.total_count as number;
+
+    /**
+     * Keeps queued jobs from finishing: without Redis a restore held elsewhere (the store lock) makes the
+     * running backup wait; with Redis no worker runs.
+     */
+    async function block(): Promise<void> {
+      if (mode === 'bullmq') {
+        await harness.stopWorker();
+        unblock = () => harness.startWorker();
+        return;
+      }
+      const locks = new StoreLocks(new SqliteLockRepository(lockFolderOf(harness.api.config.storage.sqlitePath)));
+      let release!: () => void;
+      let held!: () => void;
+      const holding = new Promise<void>((resolve) => (held = resolve));
+      const restore = locks.restore(() => {
+        held();
+        return new Promise<void>((resolve) => (release = resolve));
+      });
+      await holding;
+      unblock = async () => {
+        release();
+        await restore;
+      };
+    }
+
+    before(async () => {
+      harness = await startJobsHarness(mode, { ENGRAM_JOBS_MAX_WAITING: String(MAX_WAITING) });
+    });
+    after(async () => {
+      await unblock?.();
+      await harness.close();
+    });
+
+    it('concurrent backup requests while one is pending all join it: one job id, one backup', async () => {
+      const before = await backupCount();
+      await block();
+      const answers = await Promise.all([
+        ...Array.from({ length: 10 }, () => request('POST', '/api/backup/now?wait=false')),
+        ...Array.from({ length: 10 }, () => request('POST', '/api/admin/backup')),
+      ]);
+      assert.deepEqual(new Set(answers.map((answer) => answer.status)), new Set([202]));
+      const ids = new Set(answers.map((answer) => answer.body.job_id));
+      assert.equal(ids.size, 1, `job ids: ${[...ids].join(', ')}`);
+      await unblock!();
+      unblock = undefined;
+      const job = await waitForJob(request, [...ids][0]);
+      assert.equal(job.state, 'completed', job.error);
+      assert.equal(await backupCount(), before + 1);
+    });
+
+    it('refuses jobs past the bound with 429 and Retry-After, while a backup request still joins', async () => {
+      const backup = await runJob(request, '/api/admin/backup');
+      await block();
+      const pending = (await request('POST', '/api/admin/backup')).body.job_id;
+      const accepted: string[] = [];
+      let refused;
+      for (let i = 0; i < MAX_WAITING + 2 && !refused; i++) {
+        const answer = await request('POST', '/api/admin/restore', { backup_id: backup.result.backup_id });
+        if (answer.status === 202) accepted.push(answer.body.job_id);
+        else refused = answer;
+      }
+      assert.ok(refused, `${accepted.length} restores queued, none refused`);
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.error, 'queue_full');
+      assert.match(refused.body.message, /ENGRAM_JOBS_MAX_WAITING/);
+      assert.equal(refused.headers.get('retry-after'), '30');
+      assert.ok(accepted.length <= MAX_WAITING);
+      const joined = await request('POST', '/api/backup/now?wait=false');
+      assert.equal(joined.status, 202);
+      assert.equal(joined.body.job_id, pending);
+
+      await unblock!();
+      unblock = undefined;
+      for (const id of [pending, ...accepted]) assert.equal((await waitForJob(request, id)).state, 'completed');
+      assert.equal((await request('POST', '/api/admin/restore', { backup_id: backup.result.backup_id })).status, 202);
+    });
+  });
+}

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { makeTempDir } from '../../testing/test-app';
+import { SqliteLockRepository } from './sqlite-lock.repository';
+import { StoreLocks } from './store-locks';
+
+type LockedWork = 'restore' | 'reindex' | 'storeWork' | 'archiveMemoryDir' | 'writeMemoryDir';
+
+/**
+ * Another process (plain node, loading the built lock code) that takes a lock for `work` and holds it
+ * until told to let go or killed; `held` resolves once it holds it.
+ */
+function holder(folder: string, work: LockedWork) {
+  const script = `
+    const { StoreLocks } = require(${JSON.stringify(join(__dirname, 'store-locks.js'))});
+    const { SqliteLockRepository } = require(${JSON.stringify(join(__dirname, 'sqlite-lock.repository.js'))});
+    const locks = new StoreLocks(new SqliteLockRepository(${JSON.stringify(folder)}));
+    const hold = () => new Promise((resolve) => { console.log('held'); process.stdin.once('data', resolve); });
+    const run = ${JSON.stringify(work)} === 'writeMemoryDir' ? locks.writeMemoryDir('alice', hold) : locks[${JSON.stringify(work)}](hold);
+    run.then(() => console.log('released'));
+  `;
+  const child: ChildProcess = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  const held = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('held')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}: ${output}`)));
+  });
+  return {
+    held,
+    letGo: () => child.stdin!.write('go\n'),
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !condition();) {
+    assert.ok(Date.now() < deadline, 'condition not met within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Records when work under the lock starts, to compare orders across callers. */
+function tracker() {
+  const started: string[] = [];
+  return {
+    started,
+    run: (name: string) => async () => void started.push(name),
+  };
+}
+
+describe('store locks across processes (real child processes, real lock files)', () => {
+  const holders: ReturnType<typeof holder>[] = [];
+  const spawnHolder = (folder: string, work: LockedWork) => {
+    const child = holder(folder, work);
+    holders.push(child);
+    return child;
+  };
+  after(async () => {
+    for (const child of holders) await child.kill();
+  });
+
+  it('a restore waits for a reindex running in another process, and starts once it ends', async () => {
+    const folder = makeTempDir();
+    const reindex = spawnHolder(folder, 'reindex');
+    await reindex.held;
+    const locks = new StoreLocks(new SqliteLockRepository(folder));
+    const order = tracker();
+    const waits: string[] = [];
+    const restore = locks.restore(order.run('restore'), { whileWaiting: async (what) => void waits.push(what) });
+    await until(() => waits.length > 0);
+    assert.deepEqual(order.started, [], 'the restore must not start while the reindex holds the store');
+    assert.match(waits[0], /reindexing/);
+    reindex.letGo();
+    await restore;
+    assert.deepEqual(order.started, ['restore']);
+  });
+
+  it('two reindexes never run at once, whichever process asks', async () => {
+    const folder = makeTempDir();
+    const other = spawnHolder(folder, 'reindex');
+    await other.held;
+    const locks = new StoreLocks(new SqliteLockRepository(folder));
+    await assert.rejects(
+      locks.reindex(async () => undefined, { timeoutMs: 150 }),
+      { code: 'store_busy' },
+    );
+    // Backups and imports still run alongside a reindex.
+    await locks.storeWork(async () => undefined, { timeoutMs: 150 });
+    other.letGo();
+    await locks.reindex(async () => undefined, { timeoutMs: 5000 });
+  });
+
+  it('a lock held by a process that is killed is free at once: no stale lock, no clean-up step', async () => {
+    const folder = makeTempDir();
+    const crashed = spawnHolder(folder, 'restore');
+    await crashed.held;
+    const locks = new StoreLocks(new SqliteLockRepository(folder));
+    await assert.rejects(
+      locks.storeWork(async () => undefined, { timeoutMs: 100 }),
+      { code: 'store_busy' },
+    );
+    await crashed.kill();
+    await locks.storeWork(async () => undefined, { timeoutMs: 100 });
+    assert.deepEqual(
+      readdirSync(folder).filter((name) => !name.endsWith('.lock')),
+      [],
+      'nothing but the empty lock files',
+    );
+  });
+
+  it('a waiting restore goes before work that arrives after it, so a stream of work cannot starve it', async () => {
+    const folder = makeTempDir();
+    const running = spawnHolder(folder, 'writeMemoryDir');
+    await running.held;
+    const locks = new StoreLocks(new SqliteLockRepository(folder));
+    const order = tracker();
+    const waiting = new Set<string>();
+    const restore = locks.restore(order.run('restore'), { whileWaiting: async () => void waiting.add('restore') });
+    await until(() => waiting.has('restore'));
+    const laterImport = locks.storeWork(order.run('import after the restore'), {
+      whileWaiting: async () => void waiting.add('import'),
+    });
+    await until(() => waiting.has('import'));
+    assert.deepEqual(order.started, []);
+    running.letGo();
+    await Promise.all([restore, laterImport]);
+    assert.deepEqual(order.started, ['restore', 'import after the restore']);
+  });
+
+  it('a backup archives the memory directory only when no agent run or import writes it', async () => {
+    const folder = makeTempDir();
+    const agentRun = spawnHolder(folder, 'writeMemoryDir');
+    await agentRun.held;
+    const locks = new StoreLocks(new SqliteLockRepository(folder));
+    await assert.rejects(
+      locks.archiveMemoryDir(async () => undefined, { timeoutMs: 150 }),
+      { code: 'store_busy' },
+    );
+    // Another namespace's writer is not held up by this one.
+    await locks.writeMemoryDir('bob', async () => undefined, { timeoutMs: 150 });
+    await assert.rejects(
+      locks.writeMemoryDir('alice', async () => undefined, { timeoutMs: 150 }),
+      {
+        code: 'store_busy',
+      },
+    );
+    agentRun.letGo();
+    await locks.archiveMemoryDir(async () => undefined, { timeoutMs: 5000 });
+  });
+});

@@ -1,0 +1,125 @@
+import { StoreBusy } from '../../common/domain-errors';
+import { HeldLock, LockMode, LockRepository } from './lock.repository';
+import { NamespaceQueue } from './namespace-queue';
+
+export interface LockWait {
+  /**
+   * Called when the work has to wait (with what it waits for), then about once a second while it does;
+   * throwing (a cancelled job) gives up the wait.
+   */
+  whileWaiting?(waitingFor: string): Promise<void>;
+  /** Give up with StoreBusy (503) after this long; without it the wait lasts as long as it takes. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface LockStep {
+  name: string;
+  mode: LockMode;
+  /** What a conflicting holder is, in an operator's words. */
+  heldBy: string;
+}
+
+const STORE_SHARED: LockStep = { name: 'store', mode: 'shared', heldBy: 'a restore' };
+const POLL_FIRST_MS = 20;
+const POLL_MAX_MS = 500;
+const REPORT_EVERY_MS = 1000;
+
+/**
+ * What may run at the same time as what, across every process of the deployment:
+ *
+ * - a restore excludes everything else (it waits for running work; new work waits for it);
+ * - reindexing runs one at a time;
+ * - a backup excludes writers of the memory directory while it archives the directory;
+ * - agent runs and memory-directory imports write one namespace's folder at a time.
+ *
+ * Every other combination runs concurrently: the database serialises its own writes. Locks are taken
+ * in one order (store, memory-dir, the namespace's folder, reindex), and a waiting exclusive request
+ * goes before new shared ones (each lock has a turnstile), so no lock waits forever on its own kind.
+ */
+export class StoreLocks {
+  private readonly namespaces = new NamespaceQueue();
+
+  constructor(private readonly locks: LockRepository) {}
+
+  /** An agent run or an import into the memory directory: writes `namespace`'s folder. */
+  writeMemoryDir<T>(namespace: string, work: () => Promise<T>, wait: LockWait = {}): Promise<T> {
+    return this.namespaces.run(namespace, () =>
+      this.holding(
+        [
+          STORE_SHARED,
+          { name: 'memory-dir', mode: 'shared', heldBy: 'a backup archiving the memory directory' },
+          { name: `memory-dir.${namespace}`, mode: 'exclusive', heldBy: `an agent run or import in "${namespace}"` },
+        ],
+        work,
+        wait,
+      ),
+    );
+  }
+
+  /** An import storing memories, or a backup: runs alongside anything but a restore. */
+  storeWork<T>(work: () => Promise<T>, wait: LockWait = {}): Promise<T> {
+    return this.holding([STORE_SHARED], work, wait);
+  }
+
+  /** Copies the memory directory while no one writes it (inside a backup or a restore). */
+  archiveMemoryDir<T>(work: () => Promise<T>, wait: LockWait = {}): Promise<T> {
+    return this.holding(
+      [{ name: 'memory-dir', mode: 'exclusive', heldBy: 'agent runs and imports writing the memory directory' }],
+      work,
+      wait,
+    );
+  }
+
+  restore<T>(work: () => Promise<T>, wait: LockWait = {}): Promise<T> {
+    return this.holding(
+      [{ name: 'store', mode: 'exclusive', heldBy: 'running backups, imports, reindexing and agent runs' }],
+      work,
+      wait,
+    );
+  }
+
+  reindex<T>(work: () => Promise<T>, wait: LockWait = {}): Promise<T> {
+    return this.holding([STORE_SHARED, { name: 'reindex', mode: 'exclusive', heldBy: 'another reindex' }], work, wait);
+  }
+
+  private async holding<T>(steps: readonly LockStep[], work: () => Promise<T>, wait: LockWait): Promise<T> {
+    const deadline = Date.now() + (wait.timeoutMs ?? Infinity);
+    const held: HeldLock[] = [];
+    try {
+      for (const step of steps) held.push(await this.acquire(step, deadline, wait));
+      return await work();
+    } finally {
+      for (const lock of held.reverse()) await lock.release();
+    }
+  }
+
+  /** Through the turnstile (`<name>.intent`), then the lock itself. */
+  private async acquire(step: LockStep, deadline: number, wait: LockWait): Promise<HeldLock> {
+    const turnstile = await this.poll({ ...step, name: `${step.name}.intent` }, deadline, wait);
+    try {
+      return await this.poll(step, deadline, wait);
+    } finally {
+      await turnstile.release();
+    }
+  }
+
+  private async poll(step: LockStep, deadline: number, wait: LockWait): Promise<HeldLock> {
+    let delay = POLL_FIRST_MS;
+    let reported = 0;
+    for (;;) {
+      const lock = await this.locks.tryAcquire(step.name, step.mode);
+      if (lock) return lock;
+      if (wait.signal?.aborted) throw wait.signal.reason;
+      if (Date.now() >= deadline) {
+        throw new StoreBusy(`Waited too long for ${step.heldBy} to finish; retry shortly`);
+      }
+      if (Date.now() - reported >= REPORT_EVERY_MS) {
+        reported = Date.now();
+        await wait.whileWaiting?.(step.heldBy);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))));
+      delay = Math.min(delay * 2, POLL_MAX_MS);
+    }
+  }
+}
