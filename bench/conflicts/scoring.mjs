@@ -1,18 +1,8 @@
 /** Scoring of a contradiction detector on labelled pairs: contradiction and update are positives. */
 
-export const POSITIVE_KINDS = new Set(['contradiction', 'update']);
+export { cosine } from '../lib/dataset.mjs';
 
-export function cosine(a, b) {
-  let dot = 0;
-  let normA = 0;
-  let normB = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    normA += a[i] * a[i];
-    normB += b[i] * b[i];
-  }
-  return dot / Math.sqrt(normA * normB);
-}
+export const POSITIVE_KINDS = new Set(['contradiction', 'update']);
 
 /** Precision, recall and the confusion counts of `{kind, proposed}` judgements. */
 export function scoreDetector(judged) {
