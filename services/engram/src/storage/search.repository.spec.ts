@@ -55,12 +55,14 @@ describe('SearchRepository.vectorCandidates above the exact-scan threshold', () 
   const { query, stored } = vectors();
   let db: SqliteDatabase;
   let search: SearchRepository;
+  let memories: MemoryRepository;
   const dir = makeTempDir();
 
   before(() => {
     const store = openStore(dir);
     db = store.db;
-    const { vectorIndex, memories } = store;
+    memories = store.memories;
+    const { vectorIndex } = store;
     const rows: NewMemory[] = stored.map((embedding, i) => ({
       namespace: 'default',
       contentHash: `hash-${i}`,
@@ -115,6 +117,21 @@ describe('SearchRepository.vectorCandidates above the exact-scan threshold', () 
       for (const hit of hits) assert.ok(Math.abs(hit.distance - cosineDistance(query, stored[hit.id - 1])) < 1e-5);
     });
   }
+
+  it('leaves superseded memories out of the quantised pass unless asked to include them', () => {
+    // The five nearest memories are replaced by far-away ones; runs last, as it changes the data.
+    for (let id = 1; id <= 5; id++) assert.ok(!('refused' in memories.linkSupersession('default', id, 1000 + id, 1)));
+    const current = search.vectorCandidates(query, { namespace: 'default' }, 10);
+    assert.deepEqual(
+      current.map((hit) => hit.id),
+      exactTop(10, (i) => i >= 5),
+    );
+    const all = search.vectorCandidates(query, { namespace: 'default', includeSuperseded: true }, 10);
+    assert.deepEqual(
+      all.map((hit) => hit.id),
+      exactTop(10, () => true),
+    );
+  });
 });
 
 describe('the in-memory vector mirror with a second process writing the same file', () => {

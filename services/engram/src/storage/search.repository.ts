@@ -213,8 +213,15 @@ export class SearchRepository {
   private quantisedSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
     const wanted = Math.min(Math.max(MIN_CANDIDATES, k * OVERFETCH), Math.max(MAX_RESCORED, k));
     if (!isNarrowing(filter)) {
-      const candidates = this.vectors.nearestByBits(filter.namespace, vector, Math.min(wanted, MAX_KNN_POOL));
-      return this.vectors.rescore(candidates, vector).slice(0, k);
+      const nearest = this.vectors.nearestByBits(filter.namespace, vector, Math.min(wanted, MAX_KNN_POOL));
+      // The index holds superseded memories too (include_superseded finds them); the filter decides.
+      const allowed = this.memories.filterIds(filter, nearest);
+      return this.vectors
+        .rescore(
+          nearest.filter((id) => allowed.has(id)),
+          vector,
+        )
+        .slice(0, k);
     }
     const indexed = this.memories.count({ namespace: filter.namespace });
     const admitted = this.memories.count(filter);

@@ -12,6 +12,8 @@ import { SearchRepository } from './search.repository';
 import { SettingsRepository } from './settings.repository';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { StorageInfoRepository } from './storage-info.repository';
+import { ConflictRepository } from './conflict.repository';
+import { UsageRepository } from './usage.repository';
 import { SqliteLockRepository } from './locks/sqlite-lock.repository';
 import { StoreLocks } from './locks/store-locks';
 import { VectorIndex } from './vector-index';
@@ -65,6 +67,16 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       useFactory: (db: SqliteDatabase) => new SettingsRepository(db),
     },
     {
+      provide: ConflictRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new ConflictRepository(db),
+    },
+    {
+      provide: UsageRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new UsageRepository(db),
+    },
+    {
       provide: StoreLocks,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
@@ -94,6 +106,8 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     SearchRepository,
     SettingsRepository,
     StorageInfoRepository,
+    UsageRepository,
+    ConflictRepository,
     RedisKeys,
     StoreLocks,
     McpCancellationRepository,
