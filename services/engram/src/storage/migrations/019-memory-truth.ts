@@ -3,8 +3,7 @@ import { Migration } from './migration';
 /**
  * Memory that stays true: supersession links (a memory replaced by a newer one keeps its content and
  * says by which, and until when it held), usage signals and ratings, and the review of possible
- * contradictions. The file carries no number so that renumbering it against other branches is the one
- * `version` line below.
+ * contradictions.
  */
 export const memoryTruthMigration: Migration = {
   version: 19,
