@@ -149,10 +149,12 @@ export class SearchRepository {
     const where = memoryFilterSql(filter);
     const rows = this.statements
       .get(
+        // NOT INDEXED: the rowid range is the narrow path; the planner would otherwise walk the
+        // namespace's whole created_at index for every id.
         `SELECT c.value AS id,
-           (SELECT m.id FROM memories m WHERE m.id < c.value AND m.id >= c.value - ${ADJACENT_ID_REACH}
+           (SELECT m.id FROM memories m NOT INDEXED WHERE m.id < c.value AND m.id >= c.value - ${ADJACENT_ID_REACH}
               AND ${where.sql} ORDER BY m.id DESC LIMIT 1) AS previous,
-           (SELECT m.id FROM memories m WHERE m.id > c.value AND m.id <= c.value + ${ADJACENT_ID_REACH}
+           (SELECT m.id FROM memories m NOT INDEXED WHERE m.id > c.value AND m.id <= c.value + ${ADJACENT_ID_REACH}
               AND ${where.sql} ORDER BY m.id LIMIT 1) AS next
          FROM json_each(?) c`,
       )
