@@ -28,6 +28,17 @@ async function subscriberConnections(url: string): Promise<number> {
   }
 }
 
+/** Whether the channel has `count` active subscriptions (a connection that is back but not yet resubscribed has none). */
+async function subscribed(url: string, count: number): Promise<boolean> {
+  const admin = new Redis(url);
+  try {
+    const [, subscriptions] = (await admin.pubsub('NUMSUB', KEYS.eventsChannel)) as [string, number];
+    return subscriptions === count;
+  } finally {
+    admin.disconnect();
+  }
+}
+
 async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -109,13 +120,42 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       await redis.stop();
       await redis.start();
       // The publisher queues while disconnected; the subscriber resubscribes on reconnection.
-      await waitFor(async () => (await subscriberConnections(redis.url)) === 1, 10_000);
+      await waitFor(() => subscribed(redis.url, 1), 10_000);
       bus.publish('memory_created', { content_hash: 'after restart' });
       await waitFor(() => received.length === 2, 10_000);
       assert.equal(received[1].payload.content_hash, 'after restart');
       assert.ok(received[1].id > received[0].id, 'ids keep rising after Redis lost its counter');
     } finally {
       await bus.onApplicationShutdown();
+    }
+  });
+
+  it('catches up from the shared log on what was published while its subscription was cut: each once, in order', async () => {
+    const api = await processOn(redis.url);
+    const writer = new EventBus(new RedisEventRepository(redis.url, KEYS, 100));
+    const admin = new Redis(redis.url);
+    try {
+      writer.publish('memory_created', { content_hash: 'before the cut' });
+      await waitFor(() => api.received.length === 1);
+      const clients = (await admin.client('LIST')) as string;
+      const line = clients.split('\n').find((entry) => entry.includes('name=engram-events-subscriber'))!;
+      await admin.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]);
+      // The subscriber reconnects only after a retry delay: these are published while it is away.
+      writer.publish('memory_created', { content_hash: 'missed one' });
+      writer.publish('memory_created', { content_hash: 'missed two' });
+      await waitFor(() => api.received.length >= 3, 10_000);
+      await waitFor(() => subscribed(redis.url, 1), 10_000);
+      writer.publish('memory_created', { content_hash: 'live again' });
+      await waitFor(() => api.received.length >= 4, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a duplicate would arrive by now
+      assert.deepEqual(
+        api.received.map((event) => event.payload.content_hash),
+        ['before the cut', 'missed one', 'missed two', 'live again'],
+      );
+    } finally {
+      admin.disconnect();
+      await writer.onApplicationShutdown();
+      await api.bus.onApplicationShutdown();
     }
   });
 

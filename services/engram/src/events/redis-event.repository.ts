@@ -34,8 +34,8 @@ const HISTORY_WAIT_MS = 1000;
 /**
  * Cross-process events through Redis pub/sub (REDIS_URL): every process publishes here, and each process
  * that has listeners holds one subscription, so each event reaches each process exactly once. Pub/sub keeps
- * nothing: a process cut off from Redis misses what is published meanwhile (its SSE clients can still
- * replay what it received before).
+ * nothing, so a process cut off from Redis catches up from the capped replay log when it reconnects; what
+ * the log trimmed meanwhile (or lost, if Redis restarted without persistence) is gone.
  */
 export class RedisEventRepository implements EventRelay {
   private readonly logger = new Logger('Events');
@@ -70,18 +70,42 @@ export class RedisEventRepository implements EventRelay {
   }
 
   /**
-   * Resolves once the subscription is active: from then on every published event reaches `listener`. While
-   * Redis is unreachable it waits (no retry limit), and ioredis subscribes again after each reconnection.
+   * Resolves once the subscription is active: from then on every published event reaches `listener`, once
+   * and in id order. While Redis is unreachable it waits (no retry limit); after each reconnection it
+   * subscribes again and first delivers, from the shared log, what was published while it was cut off.
    */
   async listen(listener: EventListener): Promise<void> {
     const subscriber = this.connect('subscriber', null);
     this.subscriber = subscriber;
+    let lastDelivered = 0;
+    let catchingUp: EngramEvent[] | undefined;
+    const deliver = (event: EngramEvent) => {
+      if (event.id <= lastDelivered) return; // already delivered, live or from the log
+      lastDelivered = event.id;
+      listener(event);
+    };
     subscriber.on('message', (_channel: string, message: string) => {
       const event = parseMessage(message);
-      if (event) listener(event);
-      else this.logger.warn({ msg: 'malformed event message ignored', channel: this.keys.eventsChannel });
+      if (!event) this.logger.warn({ msg: 'malformed event message ignored', channel: this.keys.eventsChannel });
+      else if (catchingUp) catchingUp.push(event);
+      else deliver(event);
     });
     await subscriber.subscribe(this.keys.eventsChannel);
+    // Where a catch-up starts if nothing was delivered before the first outage: what the log held then.
+    const subscribedAt = await this.newestLoggedId();
+    subscriber.on('ready', () => {
+      if (catchingUp) return;
+      const held: EngramEvent[] = (catchingUp = []);
+      // Subscribed again before reading the log, so nothing falls between the two.
+      void subscriber
+        .subscribe(this.keys.eventsChannel)
+        .then(() => this.history(Math.max(lastDelivered, subscribedAt)))
+        .catch(() => undefined)
+        .then((missed) => {
+          catchingUp = undefined;
+          for (const event of [...(missed?.events ?? []), ...held].sort((a, b) => a.id - b.id)) deliver(event);
+        });
+    });
   }
 
   /**
@@ -101,6 +125,14 @@ export class RedisEventRepository implements EventRelay {
       this.logger.warn({ msg: 'replay log unreadable; replaying from this process', error: error.message });
       return undefined;
     });
+  }
+
+  private async newestLoggedId(): Promise<number> {
+    const [newest] = (await this.publisher.xrevrange(this.keys.eventsLog, '+', '-', 'COUNT', 1).catch(() => [])) as [
+      string,
+      string[],
+    ][];
+    return newest ? Number(newest[0].split('-')[0]) : 0;
   }
 
   async close(): Promise<void> {
