@@ -4,15 +4,14 @@ import { EmbeddingService } from '../embeddings/embedding.service';
 import { currentNamespace } from '../auth/request-context';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MemoryRecord } from '../storage/memory.record';
-import { MemoryRepository } from '../storage/memory.repository';
 import { MemoryFilter } from '../storage/memory-filter.sql';
-import { KeywordHit, SearchRepository } from '../storage/search.repository';
-import { ScoredId } from '../storage/vector-index';
+import { MemoryStore } from '../storage/memory.store';
+import { KeywordHit, ScoredId, SearchStore } from '../storage/search.store';
 import { keywordTerms } from './keyword-terms';
 import { reciprocalRankFusion, weightedScoreFusion } from './rank-fusion';
 import { SearchByTagInput, SearchByTimeInput, SearchInput, SearchMode } from './search.dto';
 import { CreatedRange, resolveTimeFilter } from './time-filter';
-import { tracedSync } from '../tracing/spans';
+import { traced } from '../tracing/spans';
 
 export interface SearchHit {
   memory: MemoryRecord;
@@ -43,8 +42,8 @@ const HYBRID_MIN_CANDIDATES = 100;
 @Injectable()
 export class SearchService {
   constructor(
-    private readonly search: SearchRepository,
-    private readonly memories: MemoryRepository,
+    private readonly search: SearchStore,
+    private readonly memories: MemoryStore,
     private readonly embeddings: EmbeddingService,
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -71,7 +70,7 @@ export class SearchService {
   }
 
   /** Memories carrying the tags (any or all), newest first. */
-  searchByTag(input: SearchByTagInput): MemoryRecord[] {
+  searchByTag(input: SearchByTagInput): Promise<MemoryRecord[]> {
     const range = resolveTimeFilter(input, new Date(), this.config.search.timeZone);
     return this.memories.list(
       { namespace: currentNamespace(), tags: input.tags, tagMatch: input.tagMatch, ...range },
@@ -87,7 +86,7 @@ export class SearchService {
       const filter = { namespace: currentNamespace(), ...range };
       return { hits: await this.rank(input.semantic_query, 'hybrid', filter, input.limit), range };
     }
-    const memories = this.memories.list({ namespace: currentNamespace(), ...range }, 0, input.limit);
+    const memories = await this.memories.list({ namespace: currentNamespace(), ...range }, 0, input.limit);
     const hits = memories.map((memory) => ({
       memory,
       score: 1,
@@ -101,7 +100,7 @@ export class SearchService {
   private async rank(query: string, mode: SearchMode, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
     const terms = mode === 'semantic' ? [] : keywordTerms(query);
     if (mode === 'keyword') {
-      const keywordHits = tracedSync('search.keyword', { 'engram.search.limit': limit }, () =>
+      const keywordHits = await traced('search.keyword', { 'engram.search.limit': limit }, () =>
         this.search.keywordCandidates(terms, filter, limit),
       );
       return this.hydrate(
@@ -112,7 +111,7 @@ export class SearchService {
     }
     const vector = await this.embeddings.embedOne(query);
     if (mode === 'semantic') {
-      const nearest = tracedSync('search.vector', { 'engram.search.limit': limit }, () =>
+      const nearest = await traced('search.vector', { 'engram.search.limit': limit }, () =>
         this.search.vectorCandidates(vector, filter, limit),
       );
       return this.hydrate(
@@ -123,19 +122,19 @@ export class SearchService {
     }
     const pool = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
     const legAttributes = { 'engram.search.limit': pool };
-    const nearest = tracedSync('search.vector', legAttributes, () =>
+    const nearest = await traced('search.vector', legAttributes, () =>
       this.search.vectorCandidates(vector, filter, pool),
     );
-    const keywordHits = tracedSync('search.keyword', legAttributes, () =>
+    const keywordHits = await traced('search.keyword', legAttributes, () =>
       this.search.keywordCandidates(terms, filter, pool),
     );
     const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
     const bm25 = new Map(keywordHits.map((hit) => [hit.id, hit.bm25]));
-    const fused = tracedSync('search.fusion', { 'engram.search.fusion': this.config.search.fusionMethod }, () =>
+    const fused = await traced('search.fusion', { 'engram.search.fusion': this.config.search.fusionMethod }, () =>
       this.fuse(nearest, keywordHits, similarity, vector),
     );
     const top = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit);
-    this.addSimilarities(
+    await this.addSimilarities(
       similarity,
       top.map(([id]) => id),
       vector,
@@ -153,12 +152,12 @@ export class SearchService {
   }
 
   /** Hybrid fusion as configured; `similarity` gains the cosine of keyword-only candidates when scores are fused. */
-  private fuse(
+  private async fuse(
     nearest: readonly ScoredId[],
     keywordHits: readonly KeywordHit[],
     similarity: Map<number, number>,
     vector: Float32Array,
-  ): Map<number, number> {
+  ): Promise<Map<number, number>> {
     const { fusionMethod, semanticWeight, keywordWeight, rrfK, rrfConsensusBoost } = this.config.search;
     if (fusionMethod === 'rrf') {
       const lists = [
@@ -169,7 +168,7 @@ export class SearchService {
     }
     // Score fusion needs every candidate's cosine: a keyword-only match is not semantically "worst".
     const candidates = [...new Set([...nearest.map((hit) => hit.id), ...keywordHits.map((hit) => hit.id)])];
-    this.addSimilarities(similarity, candidates, vector);
+    await this.addSimilarities(similarity, candidates, vector);
     return weightedScoreFusion(candidates, [
       { scores: similarity, weight: semanticWeight },
       { scores: new Map(keywordHits.map((hit) => [hit.id, hit.bm25])), weight: keywordWeight },
@@ -177,26 +176,27 @@ export class SearchService {
   }
 
   /** Fills in the exact cosine similarity of the ids that have none yet. */
-  private addSimilarities(similarity: Map<number, number>, ids: readonly number[], vector: Float32Array): void {
+  private async addSimilarities(
+    similarity: Map<number, number>,
+    ids: readonly number[],
+    vector: Float32Array,
+  ): Promise<void> {
     const missing = ids.filter((id) => !similarity.has(id));
     if (missing.length === 0) return;
-    for (const { id, distance } of this.search.distances(missing, vector)) similarity.set(id, 1 - distance);
+    for (const { id, distance } of await this.search.distances(missing, vector)) similarity.set(id, 1 - distance);
   }
 
   /** Loads the memories of ranked ids, keeping the ranking; ids outside the namespace are dropped. */
-  private hydrate(
+  private async hydrate(
     namespace: string,
     ranked: { id: number; score: number; similarity: number | null; keywordScore: number | null }[],
     reason: string | undefined,
-  ): SearchHit[] {
-    const byId = new Map(
-      this.memories
-        .findLiveByIds(
-          namespace,
-          ranked.map((hit) => hit.id),
-        )
-        .map((memory) => [memory.id, memory]),
+  ): Promise<SearchHit[]> {
+    const found = await this.memories.findLiveByIds(
+      namespace,
+      ranked.map((hit) => hit.id),
     );
+    const byId = new Map(found.map((memory) => [memory.id, memory]));
     return ranked
       .filter((hit) => byId.has(hit.id))
       .map((hit) => ({

@@ -2,13 +2,8 @@ import { MemoryRepository } from './memory.repository';
 import { isNarrowing, MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
-import { ScoredId, toBlob, VectorIndex } from './vector-index';
-
-export interface KeywordHit {
-  id: number;
-  /** FTS5 BM25 relevance, larger is better (FTS5's own value negated). */
-  bm25: number;
-}
+import { KeywordHit, ScoredId } from './search.store';
+import { toBlob, VectorIndex } from './vector-index';
 
 /** Below this many candidate memories an exact scan is as fast as the quantised index, and exact. */
 const EXACT_SCAN_MAX_ROWS = 5_000;

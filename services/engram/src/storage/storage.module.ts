@@ -7,13 +7,17 @@ import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
 import { MemoryRepository } from './memory.repository';
+import { MemoryStore } from './memory.store';
 import { SearchRepository } from './search.repository';
+import { SearchStore } from './search.store';
 import { SettingsRepository } from './settings.repository';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { StorageInfoRepository } from './storage-info.repository';
 import { SqliteLockRepository } from './locks/sqlite-lock.repository';
 import { StoreLocks } from './locks/store-locks';
 import { VectorIndex } from './vector-index';
+import { SqliteMemoryStore } from './sqlite/sqlite-memory.store';
+import { SqliteSearchStore } from './sqlite/sqlite-search.store';
 
 export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
 /** Optional ModelMismatchPolicy; the worker and CLI provide `keep-stored` so they can reindex. */
@@ -59,6 +63,16 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
         new SearchRepository(db, vectors, memories),
     },
     {
+      provide: MemoryStore,
+      inject: [MemoryRepository],
+      useFactory: (memories: MemoryRepository) => new SqliteMemoryStore(memories),
+    },
+    {
+      provide: SearchStore,
+      inject: [SearchRepository],
+      useFactory: (search: SearchRepository) => new SqliteSearchStore(search),
+    },
+    {
       provide: SettingsRepository,
       inject: [SQLITE_DATABASE],
       useFactory: (db: SqliteDatabase) => new SettingsRepository(db),
@@ -84,8 +98,8 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
   exports: [
     SQLITE_DATABASE,
     VectorIndex,
-    MemoryRepository,
-    SearchRepository,
+    MemoryStore,
+    SearchStore,
     SettingsRepository,
     StorageInfoRepository,
     RedisKeys,

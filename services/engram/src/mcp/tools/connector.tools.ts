@@ -53,7 +53,7 @@ export function connectorTools(deps: ToolDeps): McpJsonTextTool[] {
       async run({ id }) {
         const hash = id.trim().toLowerCase();
         if (!/^[0-9a-f]{64}$/.test(hash)) throw new MemoryNotFound(id);
-        const memory = deps.memories.get(hash);
+        const memory = await deps.memories.get(hash);
         return {
           id: memory.contentHash,
           title: titleOf(memory.content),

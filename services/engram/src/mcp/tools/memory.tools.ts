@@ -170,7 +170,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         total_pages: z.number(),
       }),
       async run(args) {
-        const page = deps.memories.list(args);
+        const page = await deps.memories.list(args);
         return {
           structured: toMemoryPageView(page),
           text: `Page ${page.page} of ${page.totalPages}: ${page.memories.length} of ${page.total} memories`,
@@ -187,7 +187,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       input: z.object({ content_hash: HashInput }),
       output: z.object({ memory: MemoryOutput }),
       async run({ content_hash }) {
-        const memory = deps.memories.get(content_hash);
+        const memory = await deps.memories.get(content_hash);
         return { structured: { memory: toMemoryView(memory) }, text: memory.content };
       },
     }),
@@ -260,7 +260,9 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         if (content_hash !== undefined) {
           if (filtered) throw new InvalidInput('give content_hash or filters, not both');
           const dryRun = dry_run ?? false;
-          const memory = dryRun ? deps.memories.get(content_hash) : deps.memories.delete(content_hash, false);
+          const memory = dryRun
+            ? await deps.memories.get(content_hash)
+            : await deps.memories.delete(content_hash, false);
           return {
             structured: {
               dry_run: dryRun,
@@ -280,7 +282,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         if (dry_run === undefined) {
           throw new InvalidInput('dry_run is required with filters: true to preview, false to delete');
         }
-        const outcome = deps.memories.deleteMatching(selection, dry_run);
+        const outcome = await deps.memories.deleteMatching(selection, dry_run);
         const count = outcome.selected.length;
         return {
           structured: {

@@ -1,0 +1,22 @@
+import { MemoryFilter } from '../memory-filter.sql';
+import { SearchRepository } from '../search.repository';
+import { KeywordHit, ScoredId, SearchStore } from '../search.store';
+
+/** SearchStore on SQLite: FTS5 BM25 and the sqlite-vec/Hamming vector path of SearchRepository. */
+export class SqliteSearchStore extends SearchStore {
+  constructor(private readonly search: SearchRepository) {
+    super();
+  }
+
+  async keywordCandidates(terms: readonly string[], filter: MemoryFilter, k: number): Promise<KeywordHit[]> {
+    return this.search.keywordCandidates(terms, filter, k);
+  }
+
+  async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
+    return this.search.vectorCandidates(vector, filter, k);
+  }
+
+  async distances(ids: readonly number[], vector: Float32Array): Promise<ScoredId[]> {
+    return this.search.distances(ids, vector);
+  }
+}
