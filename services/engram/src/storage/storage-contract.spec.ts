@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { keywordTerms } from '../search/keyword-terms';
+import { OpenedStorage, postgresAdapter, sqliteAdapter, StorageAdapterUnderTest } from '../testing/storage-adapters';
+import { contentHash } from '../memories/content-hash';
+import { EmbeddingModelMismatch } from './embedding-model.binding';
+import { NewMemory } from './memory.record';
+import { MemoryFilter } from './memory-filter.sql';
+
+const MODEL = { modelId: 'contract-model', dimension: 8 };
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 1);
+
+/** A unit vector pointing mostly along `axis`, tilted by `tilt` towards the next axis. */
+function direction(axis: number, tilt = 0): Float32Array {
+  const vector = new Float32Array(MODEL.dimension);
+  vector[axis % MODEL.dimension] = 1;
+  vector[(axis + 1) % MODEL.dimension] = tilt;
+  const norm = Math.hypot(...vector);
+  return vector.map((value) => value / norm);
+}
+
+let created = 0;
+function memory(content: string, fields: Partial<NewMemory> = {}): NewMemory {
+  created += 1;
+  return {
+    namespace: 'default',
+    contentHash: contentHash(content),
+    content,
+    memoryType: 'note',
+    metadata: { n: created, nested: { z: 1, a: [1, 'two'] } },
+    tags: [],
+    createdAt: T0 + created * 1000,
+    updatedAt: T0 + created * 1000,
+    embedding: direction(0),
+    ...fields,
+  };
+}
+
+/**
+ * The storage port's contract, run against every adapter: the same calls must give the same answers on
+ * SQLite and on PostgreSQL (served by PGlite over the wire protocol, through `pg` as in production).
+ */
+for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
+  describe(`storage contract: ${adapter.name}`, () => contract(adapter));
+}
+
+function contract(adapter: StorageAdapterUnderTest): void {
+  let store: OpenedStorage;
+  before(() => adapter.start());
+  after(() => adapter.stop());
+  beforeEach(async () => {
+    await adapter.wipe();
+    store = await adapter.open(MODEL);
+  });
+  afterEach(() => store.close());
+
+  describe('memories', () => {
+    it('stores a batch once: duplicates in the batch or already stored come back as the live memory', async () => {
+      const first = memory('We chose PostgreSQL for billing', { tags: ['decision', 'work'] });
+      const [stored] = await store.memories.insertMany([first]);
+      assert.equal(stored.created, true);
+      const outcomes = await store.memories.insertMany([
+        memory('We chose PostgreSQL for billing'),
+        memory('The staging cluster runs on three nodes'),
+        memory('The staging cluster runs on three nodes'),
+      ]);
+      assert.deepEqual(
+        outcomes.map((outcome) => [outcome.created, outcome.memory.id]),
+        [
+          [false, stored.memory.id],
+          [true, outcomes[1].memory.id],
+          [false, outcomes[1].memory.id],
+        ],
+      );
+      const found = await store.memories.findLiveByHash('default', first.contentHash);
+      assert.deepEqual(found, { ...stored.memory, tags: ['decision', 'work'] });
+      assert.deepEqual(found?.metadata, first.metadata);
+      assert.equal(await store.memories.countAllLive(), 2);
+    });
+
+    it('keeps namespaces apart: the same text twice, and no reads across', async () => {
+      const [a] = await store.memories.insertMany([memory('shared text', { namespace: 'team-a' })]);
+      const [b] = await store.memories.insertMany([memory('shared text', { namespace: 'team-b' })]);
+      assert.equal(a.created && b.created, true);
+      assert.notEqual(a.memory.id, b.memory.id);
+      assert.deepEqual(await store.memories.findLiveByIds('team-a', [b.memory.id]), []);
+      assert.equal(await store.memories.count({ namespace: 'team-a' }), 1);
+      assert.equal((await store.memories.counts('team-b')).live, 1);
+      assert.equal((await store.memories.counts('default')).live, 0);
+    });
+
+    it('lists and counts by tags (any or all), type and a half-open time range, newest or oldest first', async () => {
+      await store.memories.insertMany([
+        memory('one', { tags: ['a'], createdAt: T0 }),
+        memory('two', { tags: ['a', 'b'], createdAt: T0 + DAY, memoryType: 'decision' }),
+        memory('three', { tags: ['b'], createdAt: T0 + 2 * DAY }),
+        memory('four', { createdAt: T0 + 3 * DAY }),
+      ]);
+      const contents = async (filter: MemoryFilter, order?: 'newest' | 'oldest') =>
+        (await store.memories.list(filter, 0, 10, order)).map((m) => m.content);
+      assert.deepEqual(await contents({ namespace: 'default' }), ['four', 'three', 'two', 'one']);
+      assert.deepEqual(await contents({ namespace: 'default' }, 'oldest'), ['one', 'two', 'three', 'four']);
+      assert.deepEqual(await contents({ namespace: 'default', tags: ['a', 'b'] }), ['three', 'two', 'one']);
+      assert.deepEqual(await contents({ namespace: 'default', tags: ['a', 'b'], tagMatch: 'all' }), ['two']);
+      assert.deepEqual(await contents({ namespace: 'default', memoryType: 'decision' }), ['two']);
+      const range = { namespace: 'default', createdFromMs: T0 + DAY, createdBeforeMs: T0 + 3 * DAY };
+      assert.deepEqual(await contents(range), ['three', 'two']);
+      assert.equal(await store.memories.count(range), 2);
+      assert.deepEqual(
+        (await store.memories.list({ namespace: 'default' }, 1, 2)).map((m) => m.content),
+        ['three', 'two'],
+      );
+      assert.deepEqual(await store.memories.tagCounts('default'), [
+        { tag: 'a', count: 2 },
+        { tag: 'b', count: 2 },
+      ]);
+      const counts = await store.memories.counts('default');
+      assert.deepEqual(counts, {
+        live: 4,
+        deleted: 0,
+        tags: 2,
+        types: [
+          { memory_type: 'note', count: 3 },
+          { memory_type: 'decision', count: 1 },
+        ],
+        oldestMs: T0,
+        newestMs: T0 + 3 * DAY,
+      });
+    });
+
+    it('updates fields, tags and the vector in one go', async () => {
+      const [{ memory: stored }] = await store.memories.insertMany([memory('draft', { tags: ['x'] })]);
+      const updated = await store.memories.update(stored.id, 'default', {
+        content: 'final text',
+        contentHash: contentHash('final text'),
+        memoryType: 'decision',
+        metadata: { reviewed: true },
+        tags: ['y', 'z'],
+        embedding: direction(3),
+        updatedAt: T0 + DAY,
+      });
+      assert.equal(updated.content, 'final text');
+      assert.equal(updated.contentHash, contentHash('final text'));
+      assert.deepEqual(updated.tags, ['y', 'z']);
+      assert.deepEqual(updated.metadata, { reviewed: true });
+      assert.equal(updated.updatedAt, T0 + DAY);
+      assert.equal(await store.memories.findLiveByHash('default', contentHash('draft')), undefined);
+      const [nearest] = await store.search.vectorCandidates(direction(3), { namespace: 'default' }, 1);
+      assert.equal(nearest.id, stored.id);
+      assert.ok(nearest.distance < 1e-6);
+      assert.deepEqual(
+        (await store.search.keywordCandidates(['final'], { namespace: 'default' }, 5)).map((hit) => hit.id),
+        [stored.id],
+      );
+    });
+
+    it('soft-deletes to the trash (each text once), restores with a fresh vector, and purges for good', async () => {
+      const text = 'remember the milk';
+      const [{ memory: first }] = await store.memories.insertMany([memory(text)]);
+      await store.memories.softDelete(first.id, T0 + DAY);
+      const [{ memory: second, created }] = await store.memories.insertMany([memory(text)]);
+      assert.equal(created, true);
+      await store.memories.softDelete(second.id, T0 + 2 * DAY);
+      assert.equal(await store.memories.findLiveByHash('default', contentHash(text)), undefined);
+      assert.equal(await store.memories.countDeleted('default'), 1);
+      const trash = await store.memories.listDeleted('default', 0, 10);
+      assert.deepEqual(
+        trash.map((m) => [m.id, m.deletedAt]),
+        [[second.id, T0 + 2 * DAY]],
+      );
+      assert.equal((await store.memories.findDeletedByHash('default', contentHash(text)))?.id, second.id);
+      assert.deepEqual(await store.search.vectorCandidates(direction(0), { namespace: 'default' }, 5), []);
+      assert.deepEqual(await store.search.keywordCandidates(['milk'], { namespace: 'default' }, 5), []);
+
+      const outcome = await store.memories.restoreDeleted(second.id, 'default', direction(5), T0 + 3 * DAY);
+      assert.ok(typeof outcome === 'object' && 'restored' in outcome);
+      assert.equal(outcome.restored.deletedAt, null);
+      assert.equal(outcome.restored.updatedAt, T0 + 3 * DAY);
+      const [nearest] = await store.search.vectorCandidates(direction(5), { namespace: 'default' }, 1);
+      assert.equal(nearest.id, second.id);
+      assert.deepEqual(
+        (await store.search.keywordCandidates(['milk'], { namespace: 'default' }, 5)).map((hit) => hit.id),
+        [second.id],
+      );
+
+      assert.equal(await store.memories.purgeDeleted('default', contentHash(text)), 1);
+      assert.equal(await store.memories.countDeleted('default'), 0);
+      assert.equal(await store.memories.restoreDeleted(first.id, 'default', direction(0), T0), 'gone');
+    });
+
+    it('refuses to restore a tombstone whose text is live again, answering with the live memory', async () => {
+      const [{ memory: first }] = await store.memories.insertMany([memory('twice')]);
+      await store.memories.softDelete(first.id, T0 + DAY);
+      const [{ memory: again }] = await store.memories.insertMany([memory('twice')]);
+      const outcome = await store.memories.restoreDeleted(first.id, 'default', direction(0), T0 + 2 * DAY);
+      assert.ok(typeof outcome === 'object' && 'clash' in outcome);
+      assert.equal(outcome.clash.id, again.id);
+    });
+
+    it('hard-deletes a memory with its tags and vector', async () => {
+      const [{ memory: stored }] = await store.memories.insertMany([memory('gone soon', { tags: ['t'] })]);
+      await store.memories.hardDelete(stored.id);
+      assert.equal(await store.memories.findLiveByHash('default', stored.contentHash), undefined);
+      assert.equal(await store.memories.findDeletedByHash('default', stored.contentHash), undefined);
+      assert.deepEqual(await store.memories.tagCounts('default'), []);
+      assert.deepEqual(await store.search.distances([stored.id], direction(0)), []);
+    });
+
+    it('keeps one live row when many clients store the same text at once', async () => {
+      const racing = await Promise.all(
+        Array.from({ length: 12 }, () => store.memories.insertMany([memory('raced text')])),
+      );
+      const outcomes = racing.flat();
+      assert.equal(outcomes.filter((outcome) => outcome.created).length, 1);
+      assert.equal(new Set(outcomes.map((outcome) => outcome.memory.id)).size, 1);
+      assert.equal(await store.memories.countAllLive(), 1);
+    });
+  });
+
+  describe('search candidates', () => {
+    it('ranks vectors by cosine distance within the filter and the namespace', async () => {
+      const stored = await store.memories.insertMany([
+        memory('exact', { embedding: direction(2), tags: ['keep'] }),
+        memory('close', { embedding: direction(2, 0.3), tags: ['keep'] }),
+        memory('far', { embedding: direction(6), tags: ['keep'] }),
+        memory('untagged close', { embedding: direction(2, 0.1) }),
+        memory('other namespace', { embedding: direction(2), namespace: 'elsewhere', tags: ['keep'] }),
+      ]);
+      const [exact, close, far, untagged] = stored.map((outcome) => outcome.memory.id);
+      const hits = await store.search.vectorCandidates(direction(2), { namespace: 'default', tags: ['keep'] }, 10);
+      assert.deepEqual(
+        hits.map((hit) => hit.id),
+        [exact, close, far],
+      );
+      assert.ok(Math.abs(hits[0].distance) < 1e-6);
+      assert.ok(Math.abs(hits[2].distance - 1) < 1e-6, 'orthogonal vectors are at distance 1');
+      const all = await store.search.vectorCandidates(direction(2), { namespace: 'default' }, 2);
+      assert.deepEqual(
+        all.map((hit) => hit.id),
+        [exact, untagged],
+      );
+      const distances = await store.search.distances([far, close], direction(2));
+      assert.deepEqual(distances.map((hit) => hit.id).sort(), [close, far].sort());
+      assert.ok(Math.abs(distances.find((hit) => hit.id === far)!.distance - 1) < 1e-6);
+    });
+
+    it('finds any of the words, stemmed, best match first, within the filter', async () => {
+      const stored = await store.memories.insertMany([
+        memory('The billing decision: PostgreSQL for billing and invoices', { memoryType: 'decision' }),
+        memory('We decided on a billing provider'),
+        memory('Lunch was pasta'),
+        memory('Billing notes for another team', { namespace: 'elsewhere' }),
+      ]);
+      const [decision, decided] = stored.map((outcome) => outcome.memory.id);
+      const hits = await store.search.keywordCandidates(['billing', 'decisions'], { namespace: 'default' }, 10);
+      assert.deepEqual(
+        hits.map((hit) => hit.id),
+        [decision, decided],
+      );
+      assert.ok(hits[0].bm25 > hits[1].bm25 && hits[1].bm25 > 0);
+      const typed = await store.search.keywordCandidates(
+        ['billing'],
+        { namespace: 'default', memoryType: 'decision' },
+        10,
+      );
+      assert.deepEqual(
+        typed.map((hit) => hit.id),
+        [decision],
+      );
+    });
+
+    it('treats hostile query text as plain words: no syntax error, no injection', async () => {
+      await store.memories.insertMany([memory('quotes "and" operators & | ! : * ( ) stay text')]);
+      for (const text of [
+        '"unbalanced',
+        "a' OR 1=1 --",
+        'NEAR(a b) AND NOT c*',
+        '!!&|:*()<->',
+        "'); DROP TABLE memories; --",
+      ]) {
+        await store.search.keywordCandidates(keywordTerms(text), { namespace: 'default' }, 10);
+      }
+      const hits = await store.search.keywordCandidates(keywordTerms('operators (stay)'), { namespace: 'default' }, 10);
+      assert.equal(hits.length, 1);
+      assert.equal(await store.memories.countAllLive(), 1);
+    });
+  });
+
+  describe('model binding', () => {
+    it("refuses to open another model's store once it holds vectors, and lets an empty one switch", async () => {
+      await store.close();
+      store = await adapter.open({ modelId: 'other-model', dimension: 16 });
+      await store.memories.insertMany([memory('sixteen', { embedding: new Float32Array(16).fill(0.25) })]);
+      await store.close();
+      await assert.rejects(() => adapter.open(MODEL), EmbeddingModelMismatch);
+      store = await adapter.open({ modelId: 'other-model', dimension: 16 });
+      assert.equal(await store.memories.countAllLive(), 1);
+    });
+  });
+}
