@@ -1,5 +1,5 @@
 import { Migration } from '../migrations/migration';
-import { PostgresDatabase } from './postgres.database';
+import { PostgresDatabase, Queryable } from './postgres.database';
 
 /**
  * The PostgreSQL schema, numbered like SQLite's. Vectors need the model's dimension, so their table and
@@ -49,49 +49,53 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
 const MIGRATION_LOCK = 0x656e6772; // "engr"
 
 /**
- * Applies pending migrations, each in a transaction with its `schema_migrations` row, under a session
- * advisory lock: replicas starting together wait for the first one and then find nothing to do. A
+ * Applies pending migrations, each in its own transaction with its `schema_migrations` row. Each
+ * transaction first takes a transaction-level advisory lock and then re-reads what is applied, so
+ * replicas starting together apply every migration exactly once: the others wait, then find it done. A
  * database newer than this build is refused.
  */
 export async function applyPostgresMigrations(
   db: PostgresDatabase,
   migrations: readonly Migration[] = POSTGRES_MIGRATIONS,
 ): Promise<number[]> {
-  const client = await db.pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  const known = Math.max(0, ...migrations.map((migration) => migration.version));
+  const applied: number[] = [];
+  await underMigrationLock(db, async (client) => {
     await client.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
          version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`,
     );
-    const rows = (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows;
-    const applied = new Set(rows.map((row) => row.version));
-    const newest = Math.max(0, ...applied);
-    const known = Math.max(0, ...migrations.map((migration) => migration.version));
-    if (newest > known) {
+    const [{ newest }] = await client.query<{ newest: number | null }>(
+      'SELECT max(version) AS newest FROM schema_migrations',
+    );
+    if ((newest ?? 0) > known) {
       throw new Error(
         `The database schema is version ${newest}, newer than this Engram build knows (${known}); upgrade Engram`,
       );
     }
-    const pending = [...migrations].sort((a, b) => a.version - b.version).filter((m) => !applied.has(m.version));
-    for (const migration of pending) {
-      await client.query('BEGIN');
-      try {
-        await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
-          migration.version,
-          migration.name,
-          Date.now(),
-        ]);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      }
-    }
-    return pending.map((migration) => migration.version);
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-    client.release();
+  });
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    await underMigrationLock(db, async (client) => {
+      const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+      if (done.length > 0) return;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        Date.now(),
+      ]);
+      applied.push(migration.version);
+    });
   }
+  return applied;
+}
+
+/** A transaction holding the migration lock, without the request timeouts: a migration may take long. */
+function underMigrationLock(db: PostgresDatabase, work: (client: Queryable) => Promise<void>): Promise<void> {
+  return db.transaction(async (client) => {
+    await client.query('SET LOCAL statement_timeout = 0');
+    await client.query('SET LOCAL lock_timeout = 0');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await work(client);
+  });
 }
