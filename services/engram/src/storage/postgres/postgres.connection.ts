@@ -1,6 +1,7 @@
 import { EmbeddingModel, EmbeddingModelMismatch } from '../embedding-model.binding';
 import { applyPostgresMigrations } from './postgres.migrations';
-import { PostgresDatabase, PostgresSettings, Queryable } from './postgres.database';
+import { PostgresConfig } from '../../config/config.types';
+import { PostgresDatabase, Queryable } from './postgres.database';
 
 const MIN_SERVER_VERSION = 150000;
 const MIN_PGVECTOR = [0, 7];
@@ -15,7 +16,7 @@ export class PostgresUnsupported extends Error {}
  * runs the migrations and binds the embedding model, as openSqliteDatabase does for SQLite.
  */
 export async function openPostgresDatabase(
-  settings: PostgresSettings,
+  settings: PostgresConfig,
   model: EmbeddingModel,
 ): Promise<PostgresDatabase> {
   const db = new PostgresDatabase(settings);

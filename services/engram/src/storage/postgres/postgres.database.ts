@@ -1,14 +1,6 @@
 import pg from 'pg';
 import { StoreBusy } from '../../common/domain-errors';
-
-/** How the api reaches PostgreSQL: the pool is the only connection state a replica holds. */
-export interface PostgresSettings {
-  /** postgres://user:pass@host:5432/db?sslmode=… (never logged: it may hold a password). */
-  url: string;
-  poolSize: number;
-  /** Server-side limit on one statement, and how long a request waits for a free connection. */
-  statementTimeoutMs: number;
-}
+import { PostgresConfig } from '../../config/config.types';
 
 /** Runs one statement and answers its rows: the pool, or one transaction's connection. */
 export interface Queryable {
@@ -38,7 +30,7 @@ const TYPES = {
 export class PostgresDatabase implements Queryable {
   readonly pool: pg.Pool;
 
-  constructor(settings: PostgresSettings) {
+  constructor(settings: PostgresConfig) {
     this.pool = new pg.Pool({
       connectionString: settings.url,
       max: settings.poolSize,

@@ -4,14 +4,14 @@ import { StoreBusy } from '../../common/domain-errors';
 import { startTestPostgres, TestPostgres } from '../../testing/postgres-test-server';
 import { openPostgresDatabase } from './postgres.connection';
 import { POSTGRES_MIGRATIONS } from './postgres.migrations';
-import { PostgresSettings } from './postgres.database';
+import { PostgresConfig } from '../../config/config.types';
 
 const MODEL = { modelId: 'pg-model', dimension: 8 };
 
 /** What only the PostgreSQL adapter does; shared behaviour is in storage-contract.spec.ts. */
 describe('PostgreSQL adapter', () => {
   let server: TestPostgres;
-  let settings: PostgresSettings;
+  let settings: PostgresConfig;
   before(async () => {
     server = await startTestPostgres();
     settings = { url: server.url, poolSize: 4, statementTimeoutMs: 30_000 };
