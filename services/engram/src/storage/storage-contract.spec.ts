@@ -287,10 +287,24 @@ function contract(adapter: StorageAdapterUnderTest): void {
     });
   });
 
-  describe('model binding', () => {
+  describe('settings and model binding', () => {
+    it('gives the store a random id that stays across reopening, and records the bound model', async () => {
+      const id = await store.settings.storeId();
+      assert.match(id, /^[0-9a-f]{32}$/);
+      assert.deepEqual(await store.settings.embeddingModel(), MODEL);
+      await store.close();
+      store = await adapter.open(MODEL);
+      assert.equal(await store.settings.storeId(), id);
+      await adapter.wipe();
+      await store.close();
+      store = await adapter.open(MODEL);
+      assert.notEqual(await store.settings.storeId(), id);
+    });
+
     it("refuses to open another model's store once it holds vectors, and lets an empty one switch", async () => {
       await store.close();
       store = await adapter.open({ modelId: 'other-model', dimension: 16 });
+      assert.deepEqual(await store.settings.embeddingModel(), { modelId: 'other-model', dimension: 16 });
       await store.memories.insertMany([memory('sixteen', { embedding: new Float32Array(16).fill(0.25) })]);
       await store.close();
       await assert.rejects(() => adapter.open(MODEL), EmbeddingModelMismatch);

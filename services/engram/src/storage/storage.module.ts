@@ -10,7 +10,7 @@ import { MemoryRepository } from './memory.repository';
 import { MemoryStore } from './memory.store';
 import { SearchRepository } from './search.repository';
 import { SearchStore } from './search.store';
-import { SettingsRepository } from './settings.repository';
+import { SettingsStore } from './settings.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { StorageInfoRepository } from './storage-info.repository';
 import { SqliteLockRepository } from './locks/sqlite-lock.repository';
@@ -18,6 +18,7 @@ import { StoreLocks } from './locks/store-locks';
 import { VectorIndex } from './vector-index';
 import { SqliteMemoryStore } from './sqlite/sqlite-memory.store';
 import { SqliteSearchStore } from './sqlite/sqlite-search.store';
+import { SqliteSettingsStore } from './sqlite/sqlite-settings.store';
 
 export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
 /** Optional ModelMismatchPolicy; the worker and CLI provide `keep-stored` so they can reindex. */
@@ -73,9 +74,9 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       useFactory: (search: SearchRepository) => new SqliteSearchStore(search),
     },
     {
-      provide: SettingsRepository,
+      provide: SettingsStore,
       inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new SettingsRepository(db),
+      useFactory: (db: SqliteDatabase) => new SqliteSettingsStore(db),
     },
     {
       provide: StoreLocks,
@@ -85,9 +86,9 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     },
     {
       provide: RedisKeys,
-      inject: [APP_CONFIG, SettingsRepository],
-      useFactory: (config: AppConfig, settings: SettingsRepository) =>
-        new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(settings.storeId())),
+      inject: [APP_CONFIG, SettingsStore],
+      useFactory: async (config: AppConfig, settings: SettingsStore) =>
+        new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(await settings.storeId())),
     },
     {
       provide: StorageInfoRepository,
@@ -100,7 +101,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     VectorIndex,
     MemoryStore,
     SearchStore,
-    SettingsRepository,
+    SettingsStore,
     StorageInfoRepository,
     RedisKeys,
     StoreLocks,

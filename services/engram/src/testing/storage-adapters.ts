@@ -6,11 +6,14 @@ import { MemoryStore } from '../storage/memory.store';
 import { hasIterativeScans, openPostgresDatabase } from '../storage/postgres/postgres.connection';
 import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
 import { PostgresSearchStore } from '../storage/postgres/postgres-search.store';
+import { PostgresSettingsStore } from '../storage/postgres/postgres-settings.store';
 import { SearchRepository } from '../storage/search.repository';
 import { SearchStore } from '../storage/search.store';
+import { SettingsStore } from '../storage/settings.store';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
 import { SqliteMemoryStore } from '../storage/sqlite/sqlite-memory.store';
 import { SqliteSearchStore } from '../storage/sqlite/sqlite-search.store';
+import { SqliteSettingsStore } from '../storage/sqlite/sqlite-settings.store';
 import { VectorIndex } from '../storage/vector-index';
 import { startTestPostgres, TestPostgres } from './postgres-test-server';
 import { makeTempDir } from './test-app';
@@ -19,6 +22,7 @@ import { makeTempDir } from './test-app';
 export interface OpenedStorage {
   memories: MemoryStore;
   search: SearchStore;
+  settings: SettingsStore;
   close(): Promise<void>;
 }
 
@@ -59,6 +63,7 @@ export function sqliteAdapter(): StorageAdapterUnderTest {
       return {
         memories: new SqliteMemoryStore(memories),
         search: new SqliteSearchStore(new SearchRepository(db, vectors, memories)),
+        settings: new SqliteSettingsStore(db),
         close: async () => {
           db.close();
         },
@@ -83,6 +88,7 @@ export function postgresAdapter(): StorageAdapterUnderTest {
       return {
         memories: new PostgresMemoryStore(db),
         search: new PostgresSearchStore(db, await hasIterativeScans(db)),
+        settings: new PostgresSettingsStore(db),
         close: () => db.close(),
       };
     },

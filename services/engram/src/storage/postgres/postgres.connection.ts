@@ -15,10 +15,7 @@ export class PostgresUnsupported extends Error {}
  * Connects the pool, checks the server (PostgreSQL 15+, pgvector 0.7+, created here when the role may),
  * runs the migrations and binds the embedding model, as openSqliteDatabase does for SQLite.
  */
-export async function openPostgresDatabase(
-  settings: PostgresConfig,
-  model: EmbeddingModel,
-): Promise<PostgresDatabase> {
+export async function openPostgresDatabase(settings: PostgresConfig, model: EmbeddingModel): Promise<PostgresDatabase> {
   const db = new PostgresDatabase(settings);
   try {
     await checkServer(db);

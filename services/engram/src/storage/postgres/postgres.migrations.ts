@@ -43,6 +43,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'store-identity',
+    // Like SQLite's migration 017: 32 hex digits, kept by restores, the default Redis key prefix's source.
+    sql: `
+      CREATE TABLE store_identity (
+        singleton integer PRIMARY KEY CHECK (singleton = 1),
+        store_id  text    NOT NULL
+      );
+      INSERT INTO store_identity (singleton, store_id) VALUES (1, replace(gen_random_uuid()::text, '-', ''));
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */
