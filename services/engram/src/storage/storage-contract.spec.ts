@@ -5,6 +5,7 @@ import { OpenedStorage, postgresAdapter, sqliteAdapter, StorageAdapterUnderTest 
 import { contentHash } from '../memories/content-hash';
 import { EmbeddingModelMismatch } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
+import { AuditAction, NewAuditEvent } from '../audit/audit-event';
 import { MemoryFilter } from './memory-filter.sql';
 
 const MODEL = { modelId: 'contract-model', dimension: 8 };
@@ -284,6 +285,62 @@ function contract(adapter: StorageAdapterUnderTest): void {
       const hits = await store.search.keywordCandidates(keywordTerms('operators (stay)'), { namespace: 'default' }, 10);
       assert.equal(hits.length, 1);
       assert.equal(await store.memories.countAllLive(), 1);
+    });
+  });
+
+  describe('audit log', () => {
+    const entry = (at: number, fields: Partial<NewAuditEvent> = {}): NewAuditEvent => ({
+      at,
+      action: AuditAction.KeyCreate,
+      outcome: 'success',
+      principal: { kind: 'api_key', id: 'key-1', name: 'ops' },
+      namespace: null,
+      clientAddress: '127.0.0.1',
+      target: 'key-9',
+      details: {},
+      ...fields,
+    });
+
+    it('pages newest first through filters, and prunes by age', async () => {
+      await store.audit.append(entry(T0, { details: { scopes: ['read'] } }));
+      await store.audit.append(
+        entry(T0 + 1, { action: AuditAction.Restore, principal: { kind: 'local', id: 'local', name: null } }),
+      );
+      await store.audit.append(entry(T0 + 2, { namespace: 'team-a' }));
+      await store.audit.append(entry(T0 + 3));
+
+      const first = await store.audit.find({ limit: 2 });
+      assert.deepEqual(
+        first.events.map((event) => event.at),
+        [T0 + 3, T0 + 2],
+      );
+      const second = await store.audit.find({ limit: 2, before: first.nextCursor! });
+      assert.deepEqual(
+        second.events.map((event) => event.at),
+        [T0 + 1, T0],
+      );
+      assert.equal(second.nextCursor, null);
+      assert.deepEqual(second.events[1].details, { scopes: ['read'] });
+      assert.deepEqual(second.events[0].principal, { kind: 'local', id: 'local', name: null });
+
+      const filtered = await store.audit.find({
+        limit: 10,
+        action: AuditAction.KeyCreate,
+        since: T0 + 1,
+        until: T0 + 3,
+      });
+      assert.deepEqual(
+        filtered.events.map((event) => [event.at, event.namespace]),
+        [[T0 + 2, 'team-a']],
+      );
+      assert.equal((await store.audit.find({ limit: 10, principal: 'local' })).events.length, 1);
+      assert.equal((await store.audit.find({ limit: 10, namespace: 'team-a' })).events.length, 1);
+
+      assert.equal(await store.audit.pruneBefore(T0 + 2), 2);
+      assert.deepEqual(
+        (await store.audit.find({ limit: 10 })).events.map((event) => event.at),
+        [T0 + 3, T0 + 2],
+      );
     });
   });
 

@@ -1,10 +1,13 @@
 import { join } from 'node:path';
+import { AuditRepository } from '../audit/audit.repository';
+import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
 import { bindEmbeddingModel, EmbeddingModel } from '../storage/embedding-model.binding';
 import { MemoryRepository } from '../storage/memory.repository';
 import { MemoryStore } from '../storage/memory.store';
 import { hasIterativeScans, openPostgresDatabase } from '../storage/postgres/postgres.connection';
 import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
+import { PostgresAuditRepository } from '../storage/postgres/postgres-audit.repository';
 import { PostgresSearchStore } from '../storage/postgres/postgres-search.store';
 import { PostgresSettingsStore } from '../storage/postgres/postgres-settings.store';
 import { SearchRepository } from '../storage/search.repository';
@@ -23,6 +26,7 @@ export interface OpenedStorage {
   memories: MemoryStore;
   search: SearchStore;
   settings: SettingsStore;
+  audit: AuditRepository;
   close(): Promise<void>;
 }
 
@@ -64,6 +68,7 @@ export function sqliteAdapter(): StorageAdapterUnderTest {
         memories: new SqliteMemoryStore(memories),
         search: new SqliteSearchStore(new SearchRepository(db, vectors, memories)),
         settings: new SqliteSettingsStore(db),
+        audit: new SqliteAuditRepository(db),
         close: async () => {
           db.close();
         },
@@ -89,6 +94,7 @@ export function postgresAdapter(): StorageAdapterUnderTest {
         memories: new PostgresMemoryStore(db),
         search: new PostgresSearchStore(db, await hasIterativeScans(db)),
         settings: new PostgresSettingsStore(db),
+        audit: new PostgresAuditRepository(db),
         close: () => db.close(),
       };
     },

@@ -55,6 +55,30 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       INSERT INTO store_identity (singleton, store_id) VALUES (1, replace(gen_random_uuid()::text, '-', ''));
     `,
   },
+  {
+    version: 3,
+    name: 'audit',
+    // SQLite's migration 015, column for column.
+    sql: `
+      CREATE TABLE audit_events (
+        id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at             bigint NOT NULL,
+        action         text   NOT NULL,
+        outcome        text   NOT NULL,
+        principal_kind text   NOT NULL,
+        principal_id   text   NOT NULL,
+        principal_name text,
+        namespace      text,
+        client_address text   NOT NULL,
+        target         text,
+        details        text
+      );
+      CREATE INDEX audit_events_at ON audit_events (at);
+      CREATE INDEX audit_events_action ON audit_events (action, id);
+      CREATE INDEX audit_events_principal ON audit_events (principal_id, id);
+      CREATE INDEX audit_events_namespace ON audit_events (namespace, id);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */
