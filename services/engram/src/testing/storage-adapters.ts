@@ -92,7 +92,7 @@ export function postgresAdapter(): StorageAdapterUnderTest {
       const db = await openPostgresDatabase({ url: server!.url, poolSize: 8, statementTimeoutMs: 30_000 }, model);
       return {
         memories: new PostgresMemoryStore(db),
-        search: new PostgresSearchStore(db, await hasIterativeScans(db)),
+        search: new PostgresSearchStore(db, { iterativeScans: await hasIterativeScans(db) }),
         settings: new PostgresSettingsStore(db),
         audit: new PostgresAuditRepository(db),
         close: () => db.close(),

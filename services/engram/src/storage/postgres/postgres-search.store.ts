@@ -4,6 +4,12 @@ import { numbered, PostgresDatabase, vectorLiteral } from './postgres.database';
 
 /** Below this many admitted memories an exact scan is cheap and exact; above it the HNSW index answers. */
 const EXACT_SCAN_MAX_ROWS = 5_000;
+
+export interface PostgresSearchOptions {
+  /** pgvector 0.8+, whose HNSW scans continue past filtered-out rows. */
+  iterativeScans: boolean;
+  exactScanMaxRows?: number;
+}
 /** HNSW candidates kept per search: at least the wanted count, and the pgvector default floor. */
 const MIN_EF_SEARCH = 40;
 const MAX_EF_SEARCH = 1_000;
@@ -14,12 +20,16 @@ const MAX_EF_SEARCH = 1_000;
  * HNSW index is walked with iterative scans, which keep going until enough admitted rows are found.
  */
 export class PostgresSearchStore extends SearchStore {
-  /** `iterativeScans`: pgvector 0.8+, whose HNSW scans continue past filtered-out rows. */
+  private readonly iterativeScans: boolean;
+  private readonly exactScanMaxRows: number;
+
   constructor(
     private readonly db: PostgresDatabase,
-    private readonly iterativeScans: boolean,
+    options: PostgresSearchOptions,
   ) {
     super();
+    this.iterativeScans = options.iterativeScans;
+    this.exactScanMaxRows = options.exactScanMaxRows ?? EXACT_SCAN_MAX_ROWS;
   }
 
   async keywordCandidates(terms: readonly string[], filter: MemoryFilter, k: number): Promise<KeywordHit[]> {
@@ -38,7 +48,7 @@ export class PostgresSearchStore extends SearchStore {
 
   async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
     const where = memoryFilterSql(filter);
-    const admitted = await this.countUpTo(filter, EXACT_SCAN_MAX_ROWS + 1);
+    const admitted = await this.countUpTo(filter, this.exactScanMaxRows + 1);
     if (admitted === 0) return [];
     const select = `SELECT m.id, e.embedding <=> $1 AS distance FROM memories m
        JOIN memory_embeddings e ON e.memory_id = m.id WHERE ${numbered(where.sql, 2)}`;
@@ -46,7 +56,7 @@ export class PostgresSearchStore extends SearchStore {
     const params = [vectorLiteral(vector), ...where.params, k];
     // Ordering by the computed column, not the operator, keeps the planner off the HNSW index: exact.
     const exact = () => this.db.query<ScoredId>(`${select} ORDER BY distance, m.id LIMIT ${limit}`, params);
-    if (admitted <= EXACT_SCAN_MAX_ROWS) return exact();
+    if (admitted <= this.exactScanMaxRows) return exact();
     const efSearch = Math.min(Math.max(MIN_EF_SEARCH, k), MAX_EF_SEARCH);
     const hits = await this.db.transaction(async (client) => {
       await client.query(`SET LOCAL hnsw.ef_search = ${efSearch}`);

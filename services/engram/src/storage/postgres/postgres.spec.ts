@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { StoreBusy } from '../../common/domain-errors';
 import { startTestPostgres, TestPostgres } from '../../testing/postgres-test-server';
-import { openPostgresDatabase } from './postgres.connection';
+import { contentHash } from '../../memories/content-hash';
+import { hasIterativeScans, openPostgresDatabase } from './postgres.connection';
+import { PostgresMemoryStore } from './postgres-memory.store';
+import { PostgresSearchStore } from './postgres-search.store';
 import { POSTGRES_MIGRATIONS } from './postgres.migrations';
 import { PostgresConfig } from '../../config/config.types';
 
@@ -43,6 +46,53 @@ describe('PostgreSQL adapter', () => {
       () => openPostgresDatabase(settings, MODEL),
       /schema is version 999, newer than this Engram build/,
     );
+  });
+
+  it('walks the HNSW index past filtered-out rows above the exact-scan size, finding the true neighbours', async () => {
+    const db = await openPostgresDatabase(settings, MODEL);
+    const memories = new PostgresMemoryStore(db);
+    const stored = await memories.insertMany(
+      Array.from({ length: 60 }, (_, i) => {
+        const content = `memory ${i}`;
+        const embedding = new Float32Array(MODEL.dimension).map((_, d) => Math.cos(i * 0.37 + d * 1.3));
+        return {
+          namespace: 'default',
+          contentHash: contentHash(content),
+          content,
+          memoryType: 'note',
+          metadata: {},
+          tags: i % 10 === 0 ? ['rare'] : [],
+          createdAt: i,
+          updatedAt: i,
+          embedding,
+        };
+      }),
+    );
+    const query = new Float32Array(MODEL.dimension).map((_, d) => Math.sin(d + 0.5));
+    const filter = { namespace: 'default', tags: ['rare'] };
+    const exact = new PostgresSearchStore(db, { iterativeScans: await hasIterativeScans(db) });
+    const indexed = new PostgresSearchStore(db, { iterativeScans: await hasIterativeScans(db), exactScanMaxRows: 2 });
+    const truth = await exact.vectorCandidates(query, filter, 4);
+    // 60 rows are too few for the planner to choose the index on its own; PGlite's connections share
+    // one session, so this reaches the pool's connections too.
+    await db.query('SET enable_seqscan = off');
+    const plan = await db.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN SELECT memory_id FROM memory_embeddings ORDER BY embedding <=> $1 LIMIT 4`,
+      [`[${Array.from(query).join(',')}]`],
+    );
+    assert.match(plan.map((row) => row['QUERY PLAN']).join('\n'), /memory_embeddings_hnsw/);
+    assert.equal(truth.length, 4);
+    assert.ok(truth.every(({ id }) => stored.some((o) => o.memory.id === id && o.memory.tags.includes('rare'))));
+    assert.deepEqual(
+      (await indexed.vectorCandidates(query, filter, 4)).map(({ id }) => id),
+      truth.map(({ id }) => id),
+    );
+    assert.deepEqual(
+      (await indexed.vectorCandidates(query, { namespace: 'default' }, 5)).map(({ id }) => id),
+      (await exact.vectorCandidates(query, { namespace: 'default' }, 5)).map(({ id }) => id),
+    );
+    await db.query('RESET enable_seqscan');
+    await db.close();
   });
 
   it('answers StoreBusy (503), not an internal error, when every connection stays taken', async () => {
