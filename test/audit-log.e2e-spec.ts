@@ -19,7 +19,8 @@ describe('the audit log from the CLI and the dashboard (real processes, real bro
   let api: RunningEngram;
   let browser: Browser | undefined;
 
-  const engram = (...args: string[]) => runEngram([...args, '--db', db], {}, dir);
+  // The operator's shell has the server's bootstrap key, as the first-key rule expects.
+  const engram = (...args: string[]) => runEngram([...args, '--db', db], { MCP_API_KEY: API_KEY }, dir);
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });

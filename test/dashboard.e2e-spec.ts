@@ -190,6 +190,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await hit.waitFor();
     assert.match(await hit.locator('.scores').innerText(), /score \d\.\d{3} · cosine -?\d\.\d{3} · BM25 \d+\.\d{3}/);
     assert.equal(await card('VPN certificate').count(), 0, 'the tag filter applies');
+    assert.equal(await form.getByLabel('Min. score').inputValue(), '0.01', "the server's default floor");
     await page.getByText('What the scores mean').click();
     assert.match(
       await page.locator('.score-help').innerText(),
@@ -197,6 +198,13 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     );
     await assertAccessible(page, 'search');
     await shot('5-search');
+    await form.getByLabel('Tags').fill('');
+    await form.getByLabel('Query').fill('zebra migration across the savanna');
+    await form.getByRole('button', { name: 'Search' }).click();
+    await page.locator('.empty', { hasText: 'Nothing found scoring 0.01 or more' }).waitFor();
+    await form.getByLabel('Min. score').fill('0');
+    await form.getByRole('button', { name: 'Search' }).click();
+    await card('The boiler is serviced every October').waitFor();
     await form.getByLabel('When').fill('next fortnight maybe');
     await form.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('alert').filter({ hasText: 'next fortnight maybe' }).waitFor();

@@ -5,6 +5,7 @@ import { RunningEngram, runEngram, serviceHelper, startEngram } from './engram-c
 import { call, tempDir } from './process-harness';
 
 const { startTestRedis } = serviceHelper('testing/redis-server.js');
+const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 
 describe("the worker's HTTP port", () => {
@@ -16,7 +17,7 @@ describe("the worker's HTTP port", () => {
   const keys: Record<string, string> = {};
 
   const createKey = async (...args: string[]) => {
-    const created = await runEngram(['keys', 'create', ...args, '--db', db], {}, dir);
+    const created = await runEngram(['keys', 'create', ...args, '--json', '--db', db], {}, dir);
     assert.equal(created.code, 0, created.stderr);
     return JSON.parse(created.stdout).key as string;
   };
@@ -24,7 +25,9 @@ describe("the worker's HTTP port", () => {
   before(async () => {
     redis = await startTestRedis();
     model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'worker-model' });
-    // Stored keys only: no MCP_API_KEY, which is all the worker used to know.
+    openSqliteDatabase(db, {}).close(); // only servers create a database
+    // Stored keys only: no MCP_API_KEY, which is all the worker used to know. The first must be an admin key.
+    keys.admin = await createKey('--name', 'operator', '--scopes', 'read,write,admin');
     keys.operator = await createKey('--name', 'prometheus', '--scopes', 'read');
     keys.bound = await createKey('--name', 'team a', '--scopes', 'admin', '--namespace', 'team-a');
     worker = await startEngram(

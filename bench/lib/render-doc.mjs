@@ -146,27 +146,35 @@ const LIMITS = [
   '',
 ];
 
-/** Backups, restore and reindexing (bench/jobs-bench.mjs). */
+/** MCP tool-call latency per protocol era and transport (bench/mcp-latency.mjs). */
 function renderMcp(file, run) {
   const m = run.machine;
-  const cell = (s) => `${s.p50} / ${s.p99}`;
-  const ratio = (reference, engram) => `${(reference.p50 / engram.p50).toFixed(2)}×`;
+  const cell = (s) => (s ? `${s.p50} / ${s.p99}` : '—');
+  const ratio = (reference, engram) => (engram ? `${(reference.p50 / engram.p50).toFixed(2)}×` : '—');
   const { http, stdio } = run.engram;
   const { store, search } = run.reference;
+  const row = (label, tool, reference) => {
+    const eras = [http.legacy, http.modern, stdio.legacy, stdio.modern].map((era) => cell(era?.[tool]));
+    const fastestStdio = [stdio.legacy?.[tool], stdio.modern?.[tool]].filter(Boolean).sort((a, b) => a.p50 - b.p50)[0];
+    return `| ${label} | ${eras.join(' | ')} | ${reference ? cell(reference) : '—'} | ${reference ? ratio(reference, fastestStdio) : '—'} |`;
+  };
   return [
-    `## MCP tool-call latency${run.quick ? ' (quick run)' : ''}`,
+    `## MCP tool-call latency${run.label ? ` — ${run.label}` : ''}${run.quick ? ' (quick run)' : ''}`,
     '',
     `\`bench/results/${file}\` — ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), Node ${m.node}; ${run.memories} memories, ${run.callsPerTool} calls per tool after 10 warm-up calls, one at a time (\`node bench/mcp-latency.mjs\`).`,
     '',
-    'Engram: `memory_store` (embedding included) and `memory_search` (hybrid, limit 10, query embedding included) with the',
-    'official SDK client. Reference: `@modelcontextprotocol/server-memory` over stdio holding the same texts as one entity',
-    'each, `create_entities` (one entity) and `search_nodes` (one query word, substring match; it has no ranking). Milliseconds,',
-    'p50 / p99; the ratio is reference p50 ÷ Engram p50 (above 1: Engram is faster).',
+    'Engram, per protocol era: 2025-11-25 with the v1 SDK client (`@modelcontextprotocol/sdk`), 2026-07-28 with the v2',
+    'client pinned to it (`@modelcontextprotocol/client`); "—" where the server did not speak that era. `memory_get` reads',
+    'one memory (mostly transport cost), `memory_store` includes embedding, `memory_search` is hybrid with limit 10 and',
+    'embeds the query. Reference: `@modelcontextprotocol/server-memory` over stdio holding the same texts as one entity',
+    'each, `create_entities` (one entity) and `search_nodes` (one query word, substring match; it has no ranking).',
+    'Milliseconds, p50 / p99; the ratio is reference p50 ÷ the faster Engram stdio p50 (above 1: Engram is faster).',
     '',
-    '| tool | Engram HTTP | Engram stdio | reference stdio | ratio (stdio) |',
-    '|---|---|---|---|---|',
-    `| store | ${cell(http.memory_store)} | ${cell(stdio.memory_store)} | ${cell(store)} | ${ratio(store, stdio.memory_store)} |`,
-    `| search | ${cell(http.memory_search)} | ${cell(stdio.memory_search)} | ${cell(search)} | ${ratio(search, stdio.memory_search)} |`,
+    '| tool | HTTP 2025-11-25 | HTTP 2026-07-28 | stdio 2025-11-25 | stdio 2026-07-28 | reference stdio | ratio (stdio) |',
+    '|---|---|---|---|---|---|---|',
+    row('get', 'memory_get'),
+    row('store', 'memory_store', store),
+    row('search', 'memory_search', search),
     '',
   ];
 }

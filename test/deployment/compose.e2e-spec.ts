@@ -61,10 +61,13 @@ describe('compose.yaml', () => {
       const parsed = config(profiles);
       assert.deepEqual(Object.keys(parsed.services).sort(), [
         'api',
+        'embeddings',
         'grafana',
         'jaeger',
         'prometheus',
         'redis',
+        'reindex',
+        'reranker',
         'vllm',
         'worker',
       ]);

@@ -193,6 +193,7 @@ keep it), else a random one. Call with (dict "ctx" $ "name" <secret> "key" <key>
       key: {{ .Values.agent.external.existingSecretKey }}
 {{- end }}
 {{- end }}
+{{- include "engram.retrievalEnv" . }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}

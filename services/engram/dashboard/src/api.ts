@@ -62,6 +62,7 @@ export interface StatusReport {
   /** Null for keys bound to a namespace: these figures cover every namespace. */
   storage: { backend: string; database_size_bytes: number | null; free_disk_bytes: number | null };
   embedding: { provider: string; model: string; dimension: number };
+  search: { fusion: string; default_min_score: number; rerank: { model: string | null } | null };
   versions: { engram: string; node: string };
 }
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EngramEvent } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
-import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { callTool, CLIENT_KINDS, connectHttpClient } from '../testing/mcp-client';
+import { waitFor } from '../testing/wait-for';
 import { act, answer, MemAgentTestDouble, startMemAgentTestDouble } from '../testing/mem-agent.test-double';
 import { makeTempDir, startTestApp, TestApp } from '../testing/test-app';
 
@@ -64,6 +65,11 @@ const SCENARIOS = [
     turns: [act('Keep listing.', 'tree = list_files()')],
   },
   {
+    // The model takes longer than any test: only a cancellation ends the run.
+    question: 'Think for a very long time',
+    turns: [{ content: answer('Done.', 'Too late.'), delayMs: 60_000 }],
+  },
+  {
     question: 'How old am I and how do I reach Acme HR?',
     turns: [
       act('Read user.md.', 'user_md = read_file("user.md")'),
@@ -77,6 +83,10 @@ describe('memory agent REST and MCP (real api, real sandbox; the model is a scri
   let model: MemAgentTestDouble;
   let memory: string;
   const events: EngramEvent[] = [];
+  const cancelledRuns = async () => {
+    const metrics = await api.request('GET', '/metrics');
+    return Number(/engram_agent_runs_total\{outcome="cancelled"\} (\d+)/.exec(metrics.text)?.[1] ?? 0);
+  };
 
   before(async () => {
     model = await startMemAgentTestDouble([...SCENARIOS, ...concurrencyScenarios()]);
@@ -264,43 +274,61 @@ describe('memory agent REST and MCP (real api, real sandbox; the model is a scri
     assert.match(badFilters.body.message, /filters/);
   });
 
-  it('MCP use_memory_agent over HTTP: structured reply, and budget exhaustion as isError', async () => {
-    const { client } = await connectHttpClient(api.url);
-    try {
-      const result = await callTool(client, 'use_memory_agent', { question: 'Where does my employer operate?' });
-      assert.equal(result.isError, undefined);
-      assert.equal(result.structured.reply, 'Your employer, Acme Corp, works in logistics.');
-      assert.equal(result.text, 'Your employer, Acme Corp, works in logistics.');
-      const budget = await callTool(client, 'use_memory_agent', { question: 'Keep looking forever' });
-      assert.equal(budget.isError, true);
-      assert.match(budget.text, /turn budget exhausted/);
-    } finally {
-      await client.close();
-    }
-  });
+  for (const kind of CLIENT_KINDS) {
+    it(`MCP use_memory_agent over HTTP (${kind} client): structured reply, and budget exhaustion as isError`, async () => {
+      const { client } = await connectHttpClient(api.url, undefined, kind);
+      try {
+        const result = await callTool(client, 'use_memory_agent', { question: 'Where does my employer operate?' });
+        assert.equal(result.isError, undefined);
+        assert.equal(result.structured.reply, 'Your employer, Acme Corp, works in logistics.');
+        assert.equal(result.text, 'Your employer, Acme Corp, works in logistics.');
+        const budget = await callTool(client, 'use_memory_agent', { question: 'Keep looking forever' });
+        assert.equal(budget.isError, true);
+        assert.match(budget.text, /turn budget exhausted/);
+      } finally {
+        await client.close();
+      }
+    });
 
-  it('MCP use_memory_agent sends growing progress notifications to a client that asks (Streamable HTTP)', async () => {
-    const { client } = await connectHttpClient(api.url);
-    try {
-      const progress: { progress: number; message?: string }[] = [];
-      const result = await client.callTool(
-        { name: 'use_memory_agent', arguments: { question: 'Where does my employer operate?' } },
-        undefined,
-        { onprogress: (note) => progress.push(note), timeout: 600_000 },
-      );
-      assert.equal((result.structuredContent as any).reply, 'Your employer, Acme Corp, works in logistics.');
-      assert.deepEqual(
-        progress.map((note) => note.progress),
-        [1, 2, 3],
-      );
-      assert.deepEqual(
-        progress.map((note) => note.message),
-        ['reading the memory', 'turn 2 of at most 21', 'turn 3 of at most 21'],
-      );
-    } finally {
-      await client.close();
-    }
-  });
+    it(`MCP use_memory_agent sends growing progress notifications over HTTP (${kind} client)`, async () => {
+      const connected = await connectHttpClient(api.url, undefined, kind);
+      try {
+        const progress: { progress: number; message?: string }[] = [];
+        const result = await connected.call(
+          'use_memory_agent',
+          { question: 'Where does my employer operate?' },
+          { onprogress: (note) => progress.push(note), timeout: 600_000 },
+        );
+        assert.equal(result.structuredContent.reply, 'Your employer, Acme Corp, works in logistics.');
+        // One note per model call, naming the turn; on a busy machine the 2 s heartbeat may add one between.
+        const values = progress.map((note) => note.progress);
+        assert.deepEqual(
+          values,
+          values.map((_, i) => i + 1),
+        );
+        const turns = progress.map((note) => note.message).filter((message, i, all) => message !== all[i - 1]);
+        assert.deepEqual(turns, ['reading the memory', 'turn 2 of at most 21', 'turn 3 of at most 21']);
+      } finally {
+        await connected.client.close();
+      }
+    });
+
+    it(`MCP use_memory_agent stops when the ${kind} client cancels the call over HTTP`, async () => {
+      const connected = await connectHttpClient(api.url, undefined, kind);
+      const cancelledBefore = await cancelledRuns();
+      try {
+        const controller = new AbortController();
+        const question = `Think for a very long time (${kind})`;
+        const call = connected.call('use_memory_agent', { question }, { signal: controller.signal, timeout: 600_000 });
+        await waitFor(() => model.requestsFor(question).length > 0, 'the agent to ask the model');
+        controller.abort('the user pressed stop');
+        await assert.rejects(call);
+        await waitFor(async () => (await cancelledRuns()) > cancelledBefore, 'the run to end as cancelled');
+      } finally {
+        await connected.client.close();
+      }
+    });
+  }
 
   it('reports the agent endpoint (never its key) and the sandbox mode', async () => {
     const status = await api.request('GET', '/api/agent/status');

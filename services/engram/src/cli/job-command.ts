@@ -27,20 +27,37 @@ export async function runJobCommand<N extends JobName>(
   data: JobDataByName[N],
   configArgv: readonly string[],
   output: JobOutput,
+  options: JobQueueOptions = {},
 ): Promise<number> {
-  return withJobQueue(name, configArgv, async (queue) => {
-    const queued = await queue.enqueue(name, data);
-    if (queue.kind === 'bullmq') process.stderr.write(`queued as job ${queued.id} on Redis; waiting for a worker\n`);
-    const job = await followJob(queue, queued.id, { onUpdate: progressPrinter() });
-    if (job?.state !== 'completed') {
-      process.stderr.write(`engram ${name}: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`);
-      return 1;
-    }
-    const result = job.result ?? {};
-    if (output.json) printJson(result);
-    else process.stdout.write(`${output.summarize(result)}\n`);
-    return output.failed?.(result) ? 1 : 0;
-  });
+  return withJobQueue(name, configArgv, (queue) => enqueueAndFollow(queue, name, data, output), options);
+}
+
+/** Queues the job, follows it with a progress bar and prints its result; the exit code. */
+export async function enqueueAndFollow<N extends JobName>(
+  queue: JobQueue,
+  name: N,
+  data: JobDataByName[N],
+  output: JobOutput,
+): Promise<number> {
+  const queued = await queue.enqueue(name, data);
+  if (queue.kind === 'bullmq') process.stderr.write(`queued as job ${queued.id} on Redis; waiting for a worker\n`);
+  const job = await followJob(queue, queued.id, { onUpdate: progressPrinter() });
+  if (job?.state !== 'completed') {
+    process.stderr.write(`engram ${name}: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`);
+    return 1;
+  }
+  const result = job.result ?? {};
+  if (output.json) printJson(result);
+  else process.stdout.write(`${output.summarize(result)}\n`);
+  return output.failed?.(result) ? 1 : 0;
+}
+
+export interface JobQueueOptions {
+  /**
+   * Run jobs in this process even when Redis is configured: for a start-up step (an init container)
+   * that runs before any worker exists, with nothing else writing the database.
+   */
+  inProcess?: boolean;
 }
 
 /** Opens the job-running context for a command on an existing store, runs `use`, and closes it. */
@@ -48,9 +65,11 @@ export async function withJobQueue(
   command: string,
   configArgv: readonly string[],
   use: (queue: JobQueue, context: INestApplicationContext) => Promise<number>,
+  { inProcess = false }: JobQueueOptions = {},
 ): Promise<number> {
-  const config = configForExistingStore(command, configArgv);
-  if (typeof config === 'number') return config;
+  const loaded = configForExistingStore(command, configArgv);
+  if (typeof loaded === 'number') return loaded;
+  const config = inProcess ? { ...loaded, redis: {} } : loaded;
   const logger = createLogger({
     ...config,
     log: { ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' },

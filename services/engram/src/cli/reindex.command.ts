@@ -1,23 +1,60 @@
+import { existsSync } from 'node:fs';
+import { loadConfigOrReport } from '../config/config.loader';
+import { EmbeddingService } from '../embeddings/embedding.service';
 import { JobName } from '../jobs/job.types';
+import { ReindexRepository } from '../reindex/reindex.repository';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, usageError } from './cli-output';
-import { runJobCommand } from './job-command';
+import { enqueueAndFollow, JobOutput, runJobCommand, withJobQueue } from './job-command';
 
-const USAGE = `usage: engram reindex [--json]
+const USAGE = `usage: engram reindex [--if-model-changed] [--in-process] [--json]
+  --if-model-changed  re-embed only when the stored vectors are another model's (or a reindex was
+                      interrupted): safe to run at every start
+  --in-process        run the job here even when REDIS_URL is set (a start-up step before any worker,
+                      as the Helm chart's init container does)
   ${CONFIG_USAGE}`;
 
 export const reindexCommand: CliCommand = {
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, { json: { type: 'boolean' } });
+    const args = parseCommandArgs(argv, {
+      json: { type: 'boolean' },
+      'if-model-changed': { type: 'boolean' },
+      'in-process': { type: 'boolean' },
+    });
     if ('problem' in args) return usageError('reindex', args.problem, USAGE);
     if (args.positionals.length > 0) return usageError('reindex', `unexpected "${args.positionals[0]}"`, USAGE);
-    return runJobCommand(JobName.Reindex, {}, args.configArgv, {
+    const options = { inProcess: args.flags['in-process'] === true };
+    const output: JobOutput = {
       json: args.flags.json === true,
       summarize: (result) =>
         `reindexed ${Number(result.vectors)} memories with ${String(result.model)} ` +
         `(${Number(result.embedded)} embedded, ${Number(result.duration_seconds).toFixed(1)} s)`,
-    });
+    };
+    if (args.flags['if-model-changed'] !== true)
+      return runJobCommand(JobName.Reindex, {}, args.configArgv, output, options);
+    // A first start has no store yet: nothing to re-embed, and the api creates it.
+    const config = loadConfigOrReport(args.configArgv);
+    if (!config) return 78; // EX_CONFIG
+    if (config.storage.sqlitePath !== ':memory:' && !existsSync(config.storage.sqlitePath)) {
+      process.stderr.write(`no database at ${config.storage.sqlitePath} yet; nothing to re-embed\n`);
+      return 0;
+    }
+    return withJobQueue(
+      'reindex',
+      args.configArgv,
+      (queue, context) => {
+        const stored = context.get(ReindexRepository, { strict: false }).storedModel();
+        const configured = context.get(EmbeddingService, { strict: false }).modelId;
+        if (stored === undefined || stored === configured) {
+          process.stderr.write(`the database holds ${configured} vectors already; nothing to re-embed\n`);
+          return Promise.resolve(0);
+        }
+        process.stderr.write(`the database holds ${stored} vectors, the configured model is ${configured}\n`);
+        return enqueueAndFollow(queue, JobName.Reindex, {}, output);
+      },
+      options,
+    );
   },
 };

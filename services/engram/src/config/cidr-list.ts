@@ -23,7 +23,8 @@ export function parseCidrList(raw: string | undefined, name: string, errors: str
   return ranges;
 }
 
-function parseCidr(entry: string): Cidr | undefined {
+/** One address or CIDR range, or undefined when `entry` is neither. */
+export function parseCidr(entry: string): Cidr | undefined {
   const slash = entry.indexOf('/');
   const address = slash === -1 ? entry : entry.slice(0, slash);
   const version = isIP(address);

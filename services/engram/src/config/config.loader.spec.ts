@@ -7,6 +7,7 @@ import { decideBindAddress } from '../http/bind-address';
 import { ConfigError, loadConfig } from './config.loader';
 import { EnvReader } from './env-reader';
 import { POSTGRES_NOT_SERVED, readPostgresConfig } from './postgres-config.reader';
+import { DEFAULT_RELEVANCE_WEIGHTS } from '../search/relevance-model';
 
 describe('configuration', () => {
   let dir: string;
@@ -39,7 +40,7 @@ describe('configuration', () => {
 
   it('reads the hybrid fusion settings, and names each bad one', () => {
     const defaults = loadConfig({ env: {}, cwd: dir }).search;
-    assert.equal(defaults.fusionMethod, 'weighted_average');
+    assert.equal(defaults.fusionMethod, 'calibrated');
     assert.equal(defaults.semanticWeight, 0.6);
     assert.equal(defaults.keywordWeight, 0.4);
     const rrf = loadConfig({
@@ -60,6 +61,55 @@ describe('configuration', () => {
     assert.deepEqual(problemsOf({ MCP_HYBRID_SEMANTIC_WEIGHT: '0', MCP_HYBRID_KEYWORD_WEIGHT: '0' }), [
       'MCP_HYBRID_SEMANTIC_WEIGHT and MCP_HYBRID_KEYWORD_WEIGHT cannot both be 0',
     ]);
+  });
+
+  it('reads the relevance floor and replacement relevance weights, and names each bad one', () => {
+    const defaults = loadConfig({ env: {}, cwd: dir }).search;
+    assert.equal(defaults.minScore, 0.01);
+    assert.deepEqual(defaults.relevanceWeights, DEFAULT_RELEVANCE_WEIGHTS);
+    const custom = loadConfig({
+      env: { ENGRAM_SEARCH_MIN_SCORE: '0.2', ENGRAM_SEARCH_RELEVANCE_WEIGHTS: '{"semantic":{"bias":-1,"semantic":2}}' },
+      cwd: dir,
+    }).search;
+    assert.equal(custom.minScore, 0.2);
+    assert.deepEqual(custom.relevanceWeights.semantic, { bias: -1, semantic: 2 });
+    const problems = problemsOf({ ENGRAM_SEARCH_MIN_SCORE: '1.5', ENGRAM_SEARCH_RELEVANCE_WEIGHTS: '{"hybrid":{}}' });
+    assert.deepEqual(problems.sort(), [
+      'ENGRAM_SEARCH_MIN_SCORE=1.5 is not accepted; expected a number from 0 to 1',
+      'ENGRAM_SEARCH_RELEVANCE_WEIGHTS: hybrid.bias is required',
+    ]);
+  });
+
+  it('turns the rerank stage on with ENGRAM_RERANK_URL, and names each bad rerank setting', () => {
+    assert.equal(loadConfig({ env: {}, cwd: dir }).rerank.url, undefined);
+    const rerank = loadConfig({
+      env: {
+        ENGRAM_RERANK_URL: 'http://reranker:8000/v1/',
+        ENGRAM_RERANK_MODEL: 'Qwen/Qwen3-Reranker-0.6B',
+        ENGRAM_RERANK_API_KEY: 'secret',
+        ENGRAM_RERANK_API: 'TEI',
+      },
+      cwd: dir,
+    }).rerank;
+    assert.deepEqual(rerank, {
+      url: 'http://reranker:8000/v1',
+      api: 'tei',
+      model: 'Qwen/Qwen3-Reranker-0.6B',
+      apiKey: 'secret',
+      candidates: 50,
+      timeoutMs: 2000,
+    });
+    const problems = problemsOf({
+      ENGRAM_RERANK_URL: 'reranker:8000',
+      ENGRAM_RERANK_API: 'cohere',
+      ENGRAM_RERANK_CANDIDATES: '0',
+      ENGRAM_RERANK_TIMEOUT_MS: 'soon',
+    });
+    assert.equal(problems.length, 4);
+    assert.match(problems.join('\n'), /ENGRAM_RERANK_URL=reranker:8000 .* http/);
+    assert.match(problems.join('\n'), /ENGRAM_RERANK_API=cohere .* jina, tei/);
+    assert.match(problems.join('\n'), /ENGRAM_RERANK_CANDIDATES=0 .* from 1 to 500/);
+    assert.match(problems.join('\n'), /ENGRAM_RERANK_TIMEOUT_MS=soon/);
   });
 
   it('reads .env below the environment, and command-line flags above both', () => {
@@ -336,18 +386,16 @@ describe('configuration', () => {
     assert.equal(problems.length, 4, text);
   });
 
-  it('reads the MCP session limits and legacy listing, and names bad values', () => {
+  it('reads the MCP stream cap and legacy listing, and names bad values', () => {
     const defaults = loadConfig({ env: {}, cwd: dir }).mcp;
-    assert.deepEqual(defaults, { legacyTools: 'listed', maxSessions: 100, sessionIdleSeconds: 1800 });
+    assert.deepEqual(defaults, { legacyTools: 'listed', streamsPerCredential: 4 });
     const problems = problemsOf({
       ENGRAM_MCP_LEGACY_TOOLS: 'hidden',
-      ENGRAM_MCP_MAX_SESSIONS: '0',
-      ENGRAM_MCP_SESSION_IDLE_SECONDS: 'soon',
+      ENGRAM_MCP_STREAMS_PER_CREDENTIAL: '0',
     });
-    assert.equal(problems.length, 3);
+    assert.equal(problems.length, 2);
     assert.match(problems[0], /ENGRAM_MCP_LEGACY_TOOLS=hidden is not supported; accepted values: listed, unlisted/);
-    assert.match(problems[1], /ENGRAM_MCP_MAX_SESSIONS/);
-    assert.match(problems[2], /ENGRAM_MCP_SESSION_IDLE_SECONDS/);
+    assert.match(problems[1], /ENGRAM_MCP_STREAMS_PER_CREDENTIAL/);
   });
 
   it('reads the event stream settings, and names bad values', () => {

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { CronExpressionParser } from 'cron-parser';
@@ -12,14 +11,16 @@ import {
   HybridFusionMethod,
   OAuthConfig,
   LogLevel,
+  RerankConfig,
   SearchConfig,
   StorageBackend,
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { EnvReader } from './env-reader';
-import { parseCidrList } from './cidr-list';
+import { parseCidr, parseCidrList } from './cidr-list';
 import { POSTGRES_NOT_SERVED, readPostgresConfig } from './postgres-config.reader';
 import { parseSqlitePragmas } from './sqlite-pragmas';
+import { DEFAULT_RELEVANCE_WEIGHTS, parseRelevanceWeights, RelevanceWeights } from '../search/relevance-model';
 import { readTracingConfig } from './tracing-config.reader';
 
 /** Start-up stops with these lines, one per problem, each naming the variable and what it accepts. */
@@ -41,8 +42,14 @@ const CLI_FLAGS: Record<string, string> = {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 const EMBEDDING_PROVIDERS: readonly EmbeddingProviderName[] = ['local', 'onnx', 'openai'];
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-const FUSION_METHODS: readonly HybridFusionMethod[] = ['weighted_average', 'rrf'];
+const FUSION_METHODS: readonly HybridFusionMethod[] = ['calibrated', 'weighted_average', 'rrf'];
 const MIB = 1024 * 1024;
+/**
+ * Default relevance floor of MCP searches and the dashboard: drops what the relevance model gives less
+ * than a 1% chance of being relevant, where memories unrelated to the query land, at a cost of about
+ * 0.01 in LoCoMo R@5 (docs/retrieval.md).
+ */
+const DEFAULT_MIN_SCORE = 0.01;
 
 export interface ConfigSources {
   env: Readonly<Record<string, string | undefined>>;
@@ -111,6 +118,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     },
     embedding: readEmbeddingConfig(read, cwd),
     search: readSearchConfig(read),
+    rerank: readRerankConfig(read),
     limits: {
       maxContentBytes: read.integer('ENGRAM_MAX_CONTENT_BYTES', 64 * 1024, 1, 16 * MIB),
       maxMetadataBytes: read.integer('ENGRAM_MAX_METADATA_BYTES', 16 * 1024, 2, MIB),
@@ -137,8 +145,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     oauth: readOAuthConfig(read),
     mcp: {
       legacyTools: read.oneOf('ENGRAM_MCP_LEGACY_TOOLS', ['listed', 'unlisted'] as const, 'listed'),
-      maxSessions: read.integer('ENGRAM_MCP_MAX_SESSIONS', 100, 1, 10_000),
-      sessionIdleSeconds: read.integer('ENGRAM_MCP_SESSION_IDLE_SECONDS', 1800, 10, 7 * 24 * 3600),
+      streamsPerCredential: read.integer('ENGRAM_MCP_STREAMS_PER_CREDENTIAL', 4, 1, 1000),
     },
     metrics: { public: read.boolean('METRICS_PUBLIC', false) },
     health: { minFreeDiskBytes: read.integer('ENGRAM_MIN_FREE_DISK_BYTES', 100 * MIB, 0, Number.MAX_SAFE_INTEGER) },
@@ -152,13 +159,15 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
 }
 
 /**
- * Hybrid fusion defaults: normalised score fusion weighted 0.6 semantic / 0.4 keyword. On the LoCoMo
- * development half it beat rank fusion in both granularities (docs/benchmarks.md); the heavier keyword
- * weight than MCP Memory Service's 0.3 keeps it robust when BM25 is the stronger signal (raw chat turns).
+ * Hybrid fusion defaults: `calibrated`, the relevance model of search/relevance-model.ts, which beat the
+ * normalised score fusion weighted 0.6 semantic / 0.4 keyword (still selectable, as is `rrf`) on the
+ * LoCoMo conversations it was not fitted on (docs/retrieval.md).
  */
 function readSearchConfig(read: EnvReader): SearchConfig {
   const config: SearchConfig = {
-    fusionMethod: read.oneOf('MCP_HYBRID_FUSION_METHOD', FUSION_METHODS, 'weighted_average'),
+    fusionMethod: read.oneOf('MCP_HYBRID_FUSION_METHOD', FUSION_METHODS, 'calibrated'),
+    relevanceWeights: readRelevanceWeights(read),
+    minScore: read.decimal('ENGRAM_SEARCH_MIN_SCORE', DEFAULT_MIN_SCORE, 0, 1),
     semanticWeight: read.decimal('MCP_HYBRID_SEMANTIC_WEIGHT', 0.6, 0, 1),
     keywordWeight: read.decimal('MCP_HYBRID_KEYWORD_WEIGHT', 0.4, 0, 1),
     rrfK: read.integer('MCP_HYBRID_RRF_K', 60, 1, 1000),
@@ -169,6 +178,31 @@ function readSearchConfig(read: EnvReader): SearchConfig {
     read.errors.push('MCP_HYBRID_SEMANTIC_WEIGHT and MCP_HYBRID_KEYWORD_WEIGHT cannot both be 0');
   }
   return config;
+}
+
+/**
+ * The rerank stage, on when ENGRAM_RERANK_URL is set. The timeout is short: a search waits for the
+ * reranker at most this long before answering with the first-stage order.
+ */
+function readRerankConfig(read: EnvReader): RerankConfig {
+  return {
+    url: read.url('ENGRAM_RERANK_URL'),
+    api: read.oneOf('ENGRAM_RERANK_API', ['jina', 'tei'] as const, 'jina'),
+    model: read.raw('ENGRAM_RERANK_MODEL'),
+    apiKey: read.raw('ENGRAM_RERANK_API_KEY'),
+    candidates: read.integer('ENGRAM_RERANK_CANDIDATES', 50, 1, 500),
+    timeoutMs: read.integer('ENGRAM_RERANK_TIMEOUT_MS', 2000, 50, 60_000),
+  };
+}
+
+/** ENGRAM_SEARCH_RELEVANCE_WEIGHTS: a JSON object replacing some of the fitted models, e.g. after a refit. */
+function readRelevanceWeights(read: EnvReader): RelevanceWeights {
+  const raw = read.raw('ENGRAM_SEARCH_RELEVANCE_WEIGHTS');
+  if (raw === undefined) return DEFAULT_RELEVANCE_WEIGHTS;
+  const problems: string[] = [];
+  const weights = parseRelevanceWeights(raw, problems);
+  read.errors.push(...problems.map((problem) => `ENGRAM_SEARCH_RELEVANCE_WEIGHTS: ${problem}`));
+  return weights ?? DEFAULT_RELEVANCE_WEIGHTS;
 }
 
 function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {
@@ -183,6 +217,8 @@ function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {
     openaiBaseUrl,
     openaiModel: read.raw('MCP_EXTERNAL_EMBEDDING_MODEL'),
     openaiApiKey: read.raw('MCP_EXTERNAL_EMBEDDING_API_KEY'),
+    // Not trimmed: a prefix usually ends in a space or a newline the model was trained with.
+    queryPrefix: read.verbatim('ENGRAM_EMBEDDING_QUERY_PREFIX') ?? '',
   };
   if (read.raw('ENGRAM_EMBEDDING_WORKERS') !== undefined) {
     config.localWorkers = read.integer('ENGRAM_EMBEDDING_WORKERS', 1, 1, 64);
@@ -319,13 +355,10 @@ function readPrivateHosts(read: EnvReader): string[] {
   return entries;
 }
 
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
 function isHostOrRange(entry: string): boolean {
-  const [address, prefix, extra] = entry.split('/');
-  if (extra !== undefined) return false;
-  const version = isIP(address);
-  if (prefix !== undefined)
-    return version !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
-  return version !== 0 || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(address);
+  return parseCidr(entry) !== undefined || HOST_NAME.test(entry);
 }
 
 function readRedisUrl(read: EnvReader): string | undefined {

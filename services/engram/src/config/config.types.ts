@@ -1,6 +1,8 @@
 import type { Cidr } from './cidr-list';
 
 /** The validated, typed configuration every module reads; built once at start-up by `loadConfig`. */
+import type { RelevanceWeights } from '../search/relevance-model';
+
 export type EmbeddingProviderName = 'local' | 'onnx' | 'openai';
 
 export interface EmbeddingConfig {
@@ -20,10 +22,15 @@ export interface EmbeddingConfig {
   openaiApiKey?: string;
   /** Expected vector length for `openai`; when absent it is learned from the first response. */
   openaiDimension?: number;
+  /**
+   * Put before every search query (not before stored memories): instruction-tuned embedding models
+   * (Qwen3-Embedding, e5, bge) expect one. Changing it needs no reindex.
+   */
+  queryPrefix: string;
   requestTimeoutMs: number;
 }
 
-export type HybridFusionMethod = 'weighted_average' | 'rrf';
+export type HybridFusionMethod = 'calibrated' | 'weighted_average' | 'rrf';
 
 export interface SearchConfig {
   /**
@@ -31,6 +38,13 @@ export interface SearchConfig {
    * scores, or `rrf` (reciprocal rank fusion, ranks only).
    */
   fusionMethod: HybridFusionMethod;
+  /** Weights of the relevance model behind `calibrated` scores (search/relevance-model.ts). */
+  relevanceWeights: RelevanceWeights;
+  /**
+   * Relevance floor MCP search tools and the dashboard apply unless the caller gives its own
+   * `min_score` (ENGRAM_SEARCH_MIN_SCORE); REST applies none by default.
+   */
+  minScore: number;
   /** Weight of vector similarity in hybrid fusion (both methods). */
   semanticWeight: number;
   /** Weight of BM25 keyword relevance in hybrid fusion (both methods). */
@@ -41,6 +55,21 @@ export interface SearchConfig {
   rrfConsensusBoost: number;
   /** IANA time zone used to read natural-language time expressions ("yesterday"). */
   timeZone: string;
+}
+
+/** The optional rerank stage: a cross-encoder that re-orders hybrid search's best candidates. */
+export interface RerankConfig {
+  /** Base URL of the reranker (`…/v1` for vLLM); `/rerank` is appended. Absent: no rerank stage. */
+  url?: string;
+  /** Wire format: `jina` (vLLM, Jina, Cohere-compatible) or `tei` (Hugging Face text-embeddings-inference). */
+  api: 'jina' | 'tei';
+  /** Model name sent with each request (`jina` format). */
+  model?: string;
+  apiKey?: string;
+  /** How many of the first-stage results the reranker reads (at least the requested limit). */
+  candidates: number;
+  /** Past this, the search answers without reranking. */
+  timeoutMs: number;
 }
 
 export interface LimitsConfig {
@@ -76,10 +105,8 @@ export interface OAuthConfig {
 export interface McpConfig {
   /** `listed` (default): legacy tool names appear in tools/list marked deprecated; `unlisted`: callable, not listed. */
   legacyTools: 'listed' | 'unlisted';
-  /** Streamable HTTP sessions kept at once; the least recently used is closed to admit a new one. */
-  maxSessions: number;
-  /** A session without requests for this long is closed. */
-  sessionIdleSeconds: number;
+  /** `subscriptions/listen` streams one credential may hold open at once (over all its namespaces). */
+  streamsPerCredential: number;
 }
 
 export interface EventsConfig {
@@ -197,6 +224,7 @@ export interface AppConfig {
   };
   embedding: EmbeddingConfig;
   search: SearchConfig;
+  rerank: RerankConfig;
   limits: LimitsConfig;
   /**
    * Base URL users and connectors reach this server at (ENGRAM_PUBLIC_URL, e.g. the ingress URL);

@@ -16,6 +16,12 @@ export class EnvReader {
     return undefined;
   }
 
+  /** The value exactly as set (surrounding whitespace kept), when set and not blank. */
+  verbatim(name: string): string | undefined {
+    const value = this.vars[name];
+    return value !== undefined && value.trim() !== '' ? value : undefined;
+  }
+
   string(name: string, fallback: string): string {
     return this.raw(name) ?? fallback;
   }

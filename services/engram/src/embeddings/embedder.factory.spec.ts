@@ -15,6 +15,7 @@ const BASE: EmbeddingConfig = {
   provider: 'local',
   batchSize: 16,
   requestTimeoutMs: 2_000,
+  queryPrefix: '',
 };
 
 describe('createEmbedder', () => {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { SpanKind, traced } from '../tracing/spans';
 import { EMBEDDER, Embedder } from './embedder';
@@ -9,6 +10,7 @@ export class EmbeddingService {
   constructor(
     @Inject(EMBEDDER) private readonly embedder: Embedder,
     private readonly metrics: EngramMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   get modelId(): string {
@@ -49,5 +51,10 @@ export class EmbeddingService {
   async embedOne(text: string): Promise<Float32Array> {
     const [vector] = await this.embedMany([text]);
     return vector;
+  }
+
+  /** A search query's vector: the query after the configured prefix (ENGRAM_EMBEDDING_QUERY_PREFIX). */
+  embedQuery(query: string): Promise<Float32Array> {
+    return this.embedOne(`${this.config.embedding.queryPrefix}${query}`);
   }
 }

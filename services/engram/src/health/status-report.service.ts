@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { currentContext } from '../auth/request-context';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { ENGRAM_VERSION } from '../common/version';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryService } from '../memories/memory.service';
@@ -32,6 +33,8 @@ export interface StatusReport {
     schema: number;
   };
   embedding: { provider: string; model: string; dimension: number };
+  /** How search ranks: the fusion, the floor MCP tools and the dashboard apply by default, the reranker. */
+  search: { fusion: string; default_min_score: number; rerank: { model: string | null } | null };
   versions: { engram: string; node: string };
 }
 
@@ -41,6 +44,7 @@ export class StatusReportService {
     private readonly memories: MemoryService,
     private readonly storage: StorageInfoRepository,
     private readonly embeddings: EmbeddingService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async report(): Promise<StatusReport> {
@@ -68,6 +72,11 @@ export class StatusReportService {
         provider: this.embeddings.provider,
         model: this.embeddings.modelId,
         dimension: this.embeddings.dimension,
+      },
+      search: {
+        fusion: this.config.search.fusionMethod,
+        default_min_score: this.config.search.minScore,
+        rerank: this.config.rerank.url ? { model: this.config.rerank.model ?? null } : null,
       },
       versions: { engram: ENGRAM_VERSION, node: process.version },
     };

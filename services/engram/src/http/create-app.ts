@@ -155,11 +155,12 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
       'X-Agent-ID',
       'X-Request-Id',
       'Last-Event-ID',
-      'Mcp-Session-Id',
       'Mcp-Protocol-Version',
+      'Mcp-Method',
+      'Mcp-Name',
       'X-Engram-Namespace',
     ],
-    exposedHeaders: ['X-Request-Id', 'Mcp-Session-Id'],
+    exposedHeaders: ['X-Request-Id'],
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
   });
   setUpOpenApi(app, ENGRAM_VERSION);

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ServerContext, StandardSchemaWithJSON, Tool } from '@modelcontextprotocol/server';
+import { McpServer } from '@modelcontextprotocol/server';
 import { ZodError } from 'zod';
 import { AgentService } from '../agent/agent.service';
 import { DomainError } from '../common/domain-errors';
@@ -14,6 +13,7 @@ import { EngramMetrics } from '../metrics/engram-metrics';
 import { SearchService } from '../search/search.service';
 import { annotationsFor, McpJsonTextTool, McpTool, ToolCallContext } from './mcp-tool';
 import { registerMemoryResources } from './mcp-resources';
+import { portableSchema } from './portable-schema';
 import { requireScope } from './mcp-scope';
 import { agentTools } from './tools/agent.tools';
 import { connectorTools } from './tools/connector.tools';
@@ -28,19 +28,45 @@ const INSTRUCTIONS =
   'about the user, their projects or past decisions; store durable facts, decisions and preferences with ' +
   'memory_store (short, self-contained, tagged). Use memory_delete with dry_run: true before deleting by filter.';
 
-type Outcome = 'ok' | 'rejected' | 'error';
+type Outcome = 'ok' | 'rejected' | 'cancelled' | 'error';
+
+/** The protocol era a server instance speaks: 2025-11-25 and earlier (`legacy`) or 2026-07-28 (`modern`). */
+export type McpEra = 'legacy' | 'modern';
+
+/**
+ * Where a transport learns of a running tool call, so a cancellation that reaches another request (a
+ * 2025-era `notifications/cancelled` POST, possibly to another process) can stop it.
+ */
+export interface CallTracker {
+  /** Returns the signal the call should obey (the SDK's, plus outside cancellation) and its release. */
+  track(requestId: string | number, signal: AbortSignal): { signal: AbortSignal; release(): void };
+}
+
+export interface ServerOptions {
+  era: McpEra;
+  calls?: CallTracker;
+}
+
+/** One tool as the SDK is given it: schemas wrapped once per process (see portable-schema.ts). */
+interface CatalogEntry {
+  name: string;
+  config: { title: string; description: string; annotations: ReturnType<typeof annotationsFor> };
+  input: StandardSchemaWithJSON;
+  output?: StandardSchemaWithJSON;
+  call(args: unknown, call: ToolCallContext): Promise<CallToolResult>;
+}
 
 /**
  * The one MCP tool catalog, built on the same services as the REST API, and the factory of MCP servers
- * serving it: one server per Streamable HTTP session (or stateless request) and one for stdio.
+ * serving it: one server per HTTP request (both eras are served per request) and one per stdio connection.
  */
 @Injectable()
 export class McpCatalog {
   private readonly logger = new Logger('Mcp');
-  readonly tools: McpTool[];
-  readonly jsonTextTools: McpJsonTextTool[];
   private readonly deps: ToolDeps;
-  private toolList: Promise<ToolList> | undefined;
+  private readonly entries: CatalogEntry[];
+  /** tools/list is the same for every server and every era: computed once. */
+  private readonly listed: Tool[];
 
   constructor(
     memories: MemoryService,
@@ -51,86 +77,61 @@ export class McpCatalog {
     agent: AgentService,
   ) {
     this.deps = { memories, search, status, config };
-    this.tools = [
+    const tools = [
       ...memoryTools(this.deps),
       ...statusTools(this.deps),
       ...agentTools(agent),
       ...legacyTools(this.deps),
     ];
-    this.jsonTextTools = connectorTools(this.deps);
+    this.entries = [...tools.map(structuredEntry), ...connectorTools(this.deps).map(jsonTextEntry)];
+    const hidden = new Set(
+      config.mcp.legacyTools === 'unlisted' ? tools.filter((t) => t.legacy).map((t) => t.name) : [],
+    );
+    this.listed = this.entries.filter((entry) => !hidden.has(entry.name)).map(listedTool);
   }
 
-  createServer(): McpServer {
+  createServer({ era, calls }: ServerOptions): McpServer {
     const server = new McpServer(
       { name: 'engram', title: 'Engram memory', version: ENGRAM_VERSION },
-      { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
+      {
+        capabilities: {
+          tools: { listChanged: false },
+          // Resource updates reach 2026-07-28 clients through subscriptions/listen; a 2025-era client
+          // served per request has no stream to receive them on.
+          resources: era === 'modern' ? { subscribe: true, listChanged: false } : { listChanged: false },
+        },
+        instructions: INSTRUCTIONS,
+      },
     );
-    for (const tool of this.tools) {
+    for (const entry of this.entries) {
       server.registerTool(
-        tool.name,
-        {
-          title: tool.title,
-          description: tool.description,
-          inputSchema: tool.input,
-          outputSchema: tool.output,
-          annotations: annotationsFor(tool),
+        entry.name,
+        { ...entry.config, inputSchema: entry.input, outputSchema: entry.output },
+        (args: unknown, ctx: ServerContext) => {
+          const tracked = calls?.track(ctx.mcpReq.id, ctx.mcpReq.signal);
+          const signal = tracked?.signal ?? ctx.mcpReq.signal;
+          return this.observe(entry.name, signal, () => entry.call(args, callContext(ctx, signal))).finally(() =>
+            tracked?.release(),
+          );
         },
-        (args: unknown, extra: RequestExtra) =>
-          this.observe(tool.name, async () => {
-            requireScope(tool.name, tool.effect === 'read' ? 'read' : 'write');
-            const answer = await tool.run(args as never, callContext(extra));
-            return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
-          }),
       );
     }
-    for (const tool of this.jsonTextTools) {
-      server.registerTool(
-        tool.name,
-        {
-          title: tool.title,
-          description: tool.description,
-          inputSchema: tool.input,
-          annotations: annotationsFor({ title: tool.title, effect: 'read', idempotent: true }),
-        },
-        (args: unknown) =>
-          this.observe(tool.name, async () => {
-            requireScope(tool.name, 'read');
-            const document = await tool.run(args as never);
-            return { content: [{ type: 'text', text: JSON.stringify(document) }] };
-          }),
-      );
-    }
-    this.serveToolListOnce(server);
+    // Listing hidden legacy names while keeping them callable needs a list of our own; it is also the
+    // listing the SDK would build, without converting every schema on every request.
+    server.server.setRequestHandler('tools/list', () => ({ tools: this.listed }));
     registerMemoryResources(server, this.deps);
     return server;
   }
 
   /**
-   * The SDK rebuilds every JSON schema on each tools/list (about 100 ms for this catalog); the list is
-   * the same for every server, so the first answer is kept. Unlisted legacy tools are filtered here:
-   * the SDK has no option to keep a tool callable but unlisted. Its list handler is wrapped in place
-   * (private API, covered by the catalog tests, which would catch an SDK change).
+   * Runs one tool call: refusals become `isError` results naming the problem, never a crash. A call the
+   * client cancelled is counted as such; nobody receives its result.
    */
-  private serveToolListOnce(server: McpServer): void {
-    const hidden = new Set(
-      this.deps.config.mcp.legacyTools === 'unlisted'
-        ? this.tools.filter((tool) => tool.legacy).map((t) => t.name)
-        : [],
-    );
-    const handlers = (server.server as unknown as { _requestHandlers: Map<string, RequestHandler> })._requestHandlers;
-    const list = handlers.get('tools/list');
-    if (!list) throw new Error('MCP SDK changed: no tools/list handler to wrap');
-    handlers.set('tools/list', async (request, extra) => {
-      this.toolList ??= list(request, extra).then((result) => ({
-        ...result,
-        tools: result.tools.filter((tool) => !hidden.has(tool.name)),
-      }));
-      return this.toolList;
-    });
-  }
-
-  /** Runs one tool call: refusals become `isError` results naming the problem, never a crash. */
-  private async observe(tool: string, call: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  private async observe(
+    tool: string,
+    signal: AbortSignal,
+    call: () => Promise<CallToolResult>,
+  ): Promise<CallToolResult> {
     const stopTimer = this.metrics.mcpToolDuration.startTimer({ tool });
     let outcome: Outcome = 'ok';
     try {
@@ -138,7 +139,7 @@ export class McpCatalog {
     } catch (error) {
       const refused = error instanceof DomainError || error instanceof ZodError || isDatabaseBusy(error);
       if (isDatabaseBusy(error)) this.metrics.databaseBusy.inc({ surface: 'mcp' });
-      outcome = refused ? 'rejected' : 'error';
+      outcome = signal.aborted ? 'cancelled' : refused ? 'rejected' : 'error';
       return { isError: true, content: [{ type: 'text', text: this.describe(tool, error, outcome) }] };
     } finally {
       stopTimer();
@@ -151,27 +152,65 @@ export class McpCatalog {
       return error.issues.map((issue) => `${issue.path.join('.') || 'arguments'}: ${issue.message}`).join('; ');
     }
     if (isDatabaseBusy(error)) return toErrorResponse(error).body.message;
-    if (outcome === 'rejected') return (error as Error).message;
+    if (outcome !== 'error') return (error as Error).message;
     this.logger.error({ msg: 'MCP tool failed', tool, error: (error as Error).stack ?? String(error) });
     return `${tool} failed on the server; the error is in the server log`;
   }
 }
 
-type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-function callContext(extra: RequestExtra): ToolCallContext {
-  const progressToken = extra._meta?.progressToken;
+function structuredEntry(tool: McpTool): CatalogEntry {
   return {
-    signal: extra.signal,
+    name: tool.name,
+    config: { title: tool.title, description: tool.description, annotations: annotationsFor(tool) },
+    input: portableSchema(tool.input),
+    output: portableSchema(tool.output),
+    async call(args, call) {
+      requireScope(tool.name, tool.effect === 'read' ? 'read' : 'write');
+      const answer = await tool.run(args as never, call);
+      return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
+    },
+  };
+}
+
+function jsonTextEntry(tool: McpJsonTextTool): CatalogEntry {
+  return {
+    name: tool.name,
+    config: {
+      title: tool.title,
+      description: tool.description,
+      annotations: annotationsFor({ title: tool.title, effect: 'read', idempotent: true }),
+    },
+    input: portableSchema(tool.input),
+    async call(args) {
+      requireScope(tool.name, 'read');
+      const document = await tool.run(args as never);
+      return { content: [{ type: 'text', text: JSON.stringify(document) }] };
+    },
+  };
+}
+
+/** What tools/list shows for one entry: the portable JSON Schemas the SDK validates against as well. */
+function listedTool(entry: CatalogEntry): Tool {
+  const jsonSchema = (schema: StandardSchemaWithJSON, io: 'input' | 'output') =>
+    schema['~standard'].jsonSchema[io]({ target: 'draft-2020-12' });
+  return {
+    name: entry.name,
+    ...entry.config,
+    inputSchema: { type: 'object', ...jsonSchema(entry.input, 'input') } as Tool['inputSchema'],
+    ...(entry.output && { outputSchema: jsonSchema(entry.output, 'output') as Tool['outputSchema'] }),
+  };
+}
+
+function callContext(ctx: ServerContext, signal: AbortSignal): ToolCallContext {
+  const progressToken = ctx.mcpReq._meta?.progressToken;
+  return {
+    signal,
     async reportProgress(progress, total, message) {
       if (progressToken === undefined) return;
-      await extra.sendNotification({
+      await ctx.mcpReq.notify({
         method: 'notifications/progress',
         params: { progressToken, progress, total, message },
       });
     },
   };
 }
-
-type ToolList = { tools: { name: string }[] };
-type RequestHandler = (request: unknown, extra: unknown) => Promise<ToolList>;

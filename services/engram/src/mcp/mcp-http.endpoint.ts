@@ -1,122 +1,152 @@
-import { randomUUID } from 'node:crypto';
-import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import { createMcpHandler, isLegacyRequest, McpHttpHandler } from '@modelcontextprotocol/server';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { currentContext } from '../auth/request-context';
 import { routeAccess } from '../auth/route-access';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { McpCall, mcpCallOf } from './mcp-call';
+import { credentialKey } from './mcp-caller';
+import { McpCancellations } from './mcp-cancellations';
 import { McpCatalog } from './mcp-catalog';
-import { McpSessions } from './mcp-sessions';
+import { McpResourceFeed } from './mcp-resource-feed';
 
 export const MCP_PATH = '/mcp';
 
 /**
- * Streamable HTTP at /mcp on the api port, behind the same API-key hook as REST. An initialize request
- * opens a session (Mcp-Session-Id; GET streams, DELETE ends it); any other request without a session
- * id is served statelessly by a fresh server, which is what simple clients and load balancers expect.
+ * Streamable HTTP at /mcp on the api port, behind the same credential hook as REST, for clients of both
+ * protocol eras, each request served by a fresh server and nothing kept between requests: 2026-07-28
+ * requests (per-request `_meta`) by the SDK's handler, statelessly by definition; 2025-era ones by a
+ * stateless transport (no Mcp-Session-Id; GET and DELETE answer 405), which answers plain JSON unless the
+ * request asked for progress (then an SSE stream carries it). Any api process can therefore answer any
+ * request. What must outlive a request is either shared (cancellations of 2025-era calls, in the store) or
+ * held by the request's own connection (a `subscriptions/listen` stream, capped per credential).
  */
 @Injectable()
 export class McpHttpEndpoint implements BeforeApplicationShutdown {
-  private readonly sessions: McpSessions;
+  private readonly logger = new Logger('Mcp');
+  private readonly handler: McpHttpHandler;
+  private readonly serveModern: ReturnType<typeof toNodeHandler>;
+  private readonly legacyServer: () => ReturnType<McpCatalog['createServer']>;
+  private readonly openStreams = new Map<string, number>();
+  private readonly streamsPerCredential: number;
 
   constructor(
-    private readonly catalog: McpCatalog,
-    metrics: EngramMetrics,
+    catalog: McpCatalog,
+    private readonly cancellations: McpCancellations,
+    feed: McpResourceFeed,
+    private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.sessions = new McpSessions(
-      { maxSessions: config.mcp.maxSessions, idleMs: config.mcp.sessionIdleSeconds * 1000 },
-      (open) => metrics.mcpSessions.set(open),
-    );
+    this.streamsPerCredential = config.mcp.streamsPerCredential;
+    this.legacyServer = () => catalog.createServer({ era: 'legacy', calls: cancellations });
+    this.handler = createMcpHandler(() => catalog.createServer({ era: 'modern' }), {
+      legacy: 'reject',
+      bus: feed,
+      maxRequestBodySize: config.limits.maxBodyBytes,
+      // Reports refused requests (a header that disagrees with the body, an unsupported version): the
+      // client gets the error; the log keeps a line for whoever debugs it.
+      onerror: (error) => this.logger.debug({ msg: 'MCP request refused or failed', error: error.message }),
+    });
+    this.serveModern = toNodeHandler(this.handler, { maxRequestBodySize: config.limits.maxBodyBytes });
   }
 
   register(fastify: FastifyInstance): void {
     // Any credential may talk MCP; each tool and resource checks the scope it needs (mcp-catalog.ts).
-    const config = routeAccess('credential');
-    fastify.post(MCP_PATH, { config }, (request, reply) => this.post(request, reply));
-    fastify.get(MCP_PATH, { config }, (request, reply) => this.withSession(request, reply));
-    fastify.delete(MCP_PATH, { config }, (request, reply) => this.withSession(request, reply));
+    fastify.route({
+      method: ['GET', 'POST', 'DELETE'],
+      url: MCP_PATH,
+      config: routeAccess('credential'),
+      handler: (request, reply) => this.serve(request, reply),
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    // Open GET streams would otherwise hold the HTTP server's close until clients hang up.
-    await this.sessions.closeAll();
+    // Open listen streams would otherwise hold the HTTP server's close until clients hang up.
+    await this.handler.close();
   }
 
-  private async post(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const sessionId = sessionIdOf(request);
-    if (sessionId !== undefined) return this.withSession(request, reply);
-    if (isInitializeRequest(request.body)) return this.openSession(request, reply);
-    return this.serveStateless(request, reply);
+  private async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const call = mcpCallOf(request.body);
+    if (call) this.metrics.mcpRequests.inc({ era: call.era });
+    if (call?.era === 'legacy' && call.method === 'notifications/cancelled') return this.cancel(call, reply);
+    if (call?.method === 'subscriptions/listen' && call.id !== undefined) return this.listen(call.id, request, reply);
+    await this.handOver(request, reply);
   }
 
-  private async openSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const server = this.catalog.createServer();
-    // Session requests answer as an SSE stream, so progress notifications of long tools (the memory
-    // agent) reach the client before the result; stateless requests keep plain JSON answers.
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => this.sessions.add(id, ownerOf(), transport, server),
+  /** 2025-era serving as the SDK's own classification decides it, so the two legs never disagree. */
+  private async isLegacy(request: FastifyRequest): Promise<boolean> {
+    if (request.method !== 'POST') return true;
+    return isLegacyRequest(await toWebRequest(request.raw, request.body), request.body);
+  }
+
+  private async serveLegacy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (request.method !== 'POST') {
+      // No sessions: nothing to stream on GET, nothing to end on DELETE.
+      reply.raw.writeHead(405, { 'content-type': 'application/json', allow: 'POST' });
+      reply.raw.end(
+        JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }),
+      );
+      return;
+    }
+    const server = this.legacyServer();
+    const transport = new NodeStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: !asksForProgress(request.body),
     });
-    transport.onclose = () => {
-      if (transport.sessionId) this.sessions.remove(transport.sessionId);
-    };
-    await server.connect(transport);
-    await handOver(request, reply, transport);
-  }
-
-  private async serveStateless(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const server = this.catalog.createServer();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.raw.once('close', () => void server.close().catch(() => undefined));
     await server.connect(transport);
-    await handOver(request, reply, transport);
+    await transport.handleRequest(request.raw, reply.raw, request.body);
   }
 
-  private async withSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const sessionId = sessionIdOf(request);
-    if (sessionId === undefined) {
-      const message =
-        request.method === 'POST' ? 'Bad request' : `${request.method} ${MCP_PATH} needs an Mcp-Session-Id header`;
-      return void reply
-        .code(request.method === 'GET' ? 405 : 400)
-        .header('Allow', 'POST')
-        .send(jsonRpcError(message));
+  /** 2025-era cancellation: the call it names may run in this process or another one. */
+  private cancel(call: McpCall, reply: FastifyReply): void {
+    const { requestId, reason } = call.params;
+    if (typeof requestId === 'string' || typeof requestId === 'number') {
+      this.cancellations.cancel(requestId, typeof reason === 'string' ? reason.slice(0, 200) : undefined);
     }
-    const session = this.sessions.touch(sessionId, ownerOf());
-    // 404 tells a client its session is gone (expired or ended) and that it should initialize again.
-    if (!session) return void reply.code(404).send(jsonRpcError(`Session not found: ${sessionId.slice(0, 64)}`));
-    await handOver(request, reply, session.transport);
+    // A notification is acknowledged whatever it names: an unknown or finished call is not an error.
+    void reply.code(202).send();
+  }
+
+  /** A long-lived stream: one credential may hold only a few, so it cannot take the server's whole share. */
+  private async listen(id: string | number, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const caller = credentialKey();
+    const open = this.openStreams.get(caller) ?? 0;
+    if (open >= this.streamsPerCredential) {
+      const message =
+        `This credential already holds ${open} subscriptions/listen streams, the most allowed ` +
+        '(ENGRAM_MCP_STREAMS_PER_CREDENTIAL); close one first';
+      return void reply.code(200).send({ jsonrpc: '2.0', id, error: { code: -32603, message } });
+    }
+    this.countStream(caller, +1);
+    reply.raw.once('close', () => this.countStream(caller, -1));
+    await this.handOver(request, reply);
+  }
+
+  private countStream(caller: string, change: number): void {
+    const open = (this.openStreams.get(caller) ?? 0) + change;
+    if (open > 0) this.openStreams.set(caller, open);
+    else this.openStreams.delete(caller);
+    this.metrics.mcpListenStreams.inc(change);
+  }
+
+  /** The SDK writes the response itself: keep the headers set so far (CORS, X-Request-Id) and step aside. */
+  private async handOver(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) reply.raw.setHeader(name, value);
+    }
+    reply.raw.setHeader('X-Request-Id', request.id);
+    reply.hijack();
+    if (await this.isLegacy(request)) await this.serveLegacy(request, reply);
+    else await this.serveModern(request.raw, reply.raw, request.body);
   }
 }
 
-/** Sessions belong to the credential that opened them (and the namespace it chose). */
-function ownerOf(): string {
-  const { principal, namespace } = currentContext();
-  return `${principal.kind}:${principal.id}:${namespace}`;
-}
-
-function sessionIdOf(request: FastifyRequest): string | undefined {
-  const value = request.headers['mcp-session-id'];
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function jsonRpcError(message: string) {
-  return { jsonrpc: '2.0', error: { code: -32000, message }, id: null };
-}
-
-/** The SDK writes the response itself: keep the headers set so far (CORS, X-Request-Id) and step aside. */
-async function handOver(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  transport: StreamableHTTPServerTransport,
-): Promise<void> {
-  for (const [name, value] of Object.entries(reply.getHeaders())) {
-    if (value !== undefined) reply.raw.setHeader(name, value);
-  }
-  reply.raw.setHeader('X-Request-Id', request.id);
-  reply.hijack();
-  await transport.handleRequest(request.raw, reply.raw, request.body);
+/** A progress token in the posted message (or any of a batch): that exchange must stream. */
+function asksForProgress(body: unknown): boolean {
+  return [body].flat().some((message) => {
+    const meta = mcpCallOf(message)?.params._meta;
+    return typeof meta === 'object' && meta !== null && 'progressToken' in meta;
+  });
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { callTool, CLIENT_KINDS, ClientKind, connectHttpClient, McpTestClient } from '../testing/mcp-client';
+import { SQLITE_DATABASE } from '../storage/storage.module';
+import { SqliteDatabase } from '../storage/sqlite.connection';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const API_KEY = 'mcp-test-key-0123456789';
@@ -29,432 +30,669 @@ const LEGACY = [
 ];
 const DAY_SECONDS = 24 * 3600;
 
-async function readText(client: Client, resource: { uri: string }): Promise<string> {
+async function readText(client: McpTestClient, resource: { uri: string }): Promise<string> {
   const { contents } = await client.readResource(resource);
   return (contents[0] as { text: string }).text;
 }
 
-describe('MCP over Streamable HTTP (/mcp)', () => {
-  let api: TestApp;
-  let client: Client;
+let api: TestApp;
+before(async () => {
+  api = await startTestApp({ MCP_API_KEY: API_KEY, ENGRAM_PUBLIC_URL: PUBLIC_URL });
+});
+after(() => api.close());
 
-  before(async () => {
-    api = await startTestApp({ MCP_API_KEY: API_KEY, ENGRAM_PUBLIC_URL: PUBLIC_URL });
-    ({ client } = await connectHttpClient(api.url, API_KEY));
-  });
-  after(async () => {
-    await client.close();
-    await api.close();
-  });
+for (const kind of CLIENT_KINDS) describeCatalog(kind);
 
-  describe('tools/list', () => {
-    it('lists every tool with a title, input schema, annotations, and an output schema except search/fetch', async () => {
-      const { tools } = await client.listTools();
-      const names = tools.map((tool) => tool.name);
-      for (const name of [...UNIFIED, ...LEGACY, 'search', 'fetch']) assert.ok(names.includes(name), name);
-      for (const tool of tools) {
-        assert.ok(tool.title, `${tool.name} title`);
-        assert.equal(tool.inputSchema.type, 'object', `${tool.name} input schema`);
-        assert.equal(typeof tool.annotations?.readOnlyHint, 'boolean', `${tool.name} readOnlyHint`);
-        assert.equal(typeof tool.annotations?.destructiveHint, 'boolean', `${tool.name} destructiveHint`);
-        assert.equal(typeof tool.annotations?.idempotentHint, 'boolean', `${tool.name} idempotentHint`);
-        if (tool.name === 'search' || tool.name === 'fetch') assert.equal(tool.outputSchema, undefined);
-        else assert.equal(tool.outputSchema?.type, 'object', `${tool.name} output schema`);
-      }
-      const byName = new Map(tools.map((tool) => [tool.name, tool]));
-      assert.equal(byName.get('memory_search')?.annotations?.readOnlyHint, true);
-      assert.equal(byName.get('memory_delete')?.annotations?.destructiveHint, true);
-      assert.equal(byName.get('memory_store')?.annotations?.readOnlyHint, false);
-      for (const name of LEGACY) assert.match(byName.get(name)!.description!, /^Deprecated: use /);
-      assert.deepEqual(byName.get('search')?.inputSchema.required, ['query']);
-      assert.deepEqual(byName.get('fetch')?.inputSchema.required, ['id']);
+/** The whole catalog through one kind of client; each kind works in a namespace of its own. */
+function describeCatalog(kind: ClientKind) {
+  describe(`MCP over Streamable HTTP (/mcp), ${kind} client`, () => {
+    let client: McpTestClient;
+
+    before(async () => {
+      const connected = await connectHttpClient(api.url, API_KEY, kind, `ns-${kind}`);
+      client = connected.client;
+      assert.equal(connected.era, kind === 'v2-modern' ? 'modern' : 'legacy');
     });
-  });
+    after(() => client.close());
 
-  describe('the unified tools', () => {
-    it('stores, finds, reads, updates and deletes a memory', async () => {
-      const stored = await callTool(client, 'memory_store', {
-        content: 'The staging database runs PostgreSQL 16 on port 5433',
-        tags: ['infra', 'Staging'],
-        memory_type: 'fact',
-        metadata: { source: 'mcp-test' },
+    describe('tools/list', () => {
+      it('lists every tool with a title, input schema, annotations, and an output schema except search/fetch', async () => {
+        const { tools } = await client.listTools();
+        const names = tools.map((tool) => tool.name);
+        for (const name of [...UNIFIED, ...LEGACY, 'search', 'fetch']) assert.ok(names.includes(name), name);
+        for (const tool of tools) {
+          assert.ok(tool.title, `${tool.name} title`);
+          assert.equal(tool.inputSchema.type, 'object', `${tool.name} input schema`);
+          assert.equal(typeof tool.annotations?.readOnlyHint, 'boolean', `${tool.name} readOnlyHint`);
+          assert.equal(typeof tool.annotations?.destructiveHint, 'boolean', `${tool.name} destructiveHint`);
+          assert.equal(typeof tool.annotations?.idempotentHint, 'boolean', `${tool.name} idempotentHint`);
+          if (tool.name === 'search' || tool.name === 'fetch') assert.equal(tool.outputSchema, undefined);
+          else assert.equal(tool.outputSchema?.type, 'object', `${tool.name} output schema`);
+        }
+        const byName = new Map(tools.map((tool) => [tool.name, tool]));
+        assert.equal(byName.get('memory_search')?.annotations?.readOnlyHint, true);
+        assert.equal(byName.get('memory_delete')?.annotations?.destructiveHint, true);
+        assert.equal(byName.get('memory_store')?.annotations?.readOnlyHint, false);
+        for (const name of LEGACY) assert.match(byName.get(name)!.description!, /^Deprecated: use /);
+        assert.deepEqual(byName.get('search')?.inputSchema.required, ['query']);
+        assert.deepEqual(byName.get('fetch')?.inputSchema.required, ['id']);
       });
-      assert.equal(stored.isError, undefined);
-      assert.equal(stored.structured.created, true);
-      assert.deepEqual(stored.structured.memory.tags, ['infra', 'staging']);
-      assert.match(stored.text, /Memory stored/);
-      const hash = stored.structured.content_hash;
-
-      const again = await callTool(client, 'memory_store', {
-        content: 'the staging database runs postgresql 16 on port 5433 ',
-      });
-      assert.equal(again.structured.created, false);
-      assert.equal(again.structured.content_hash, hash);
-
-      const found = await callTool(client, 'memory_search', {
-        query: 'which port does staging postgres use',
-        limit: 3,
-      });
-      assert.equal(found.structured.results[0].memory.content_hash, hash);
-      assert.equal(found.structured.search_type, 'hybrid');
-      assert.ok(found.structured.results[0].score > 0);
-
-      const got = await callTool(client, 'memory_get', { content_hash: hash.toUpperCase() });
-      assert.equal(got.structured.memory.metadata.source, 'mcp-test');
-
-      const retagged = await callTool(client, 'memory_update', {
-        content_hash: hash,
-        updates: { tags: ['infra', 'db'] },
-      });
-      assert.deepEqual(retagged.structured.memory.tags, ['db', 'infra']);
-      assert.equal(retagged.structured.content_hash, hash);
-
-      const rewritten = await callTool(client, 'memory_update', {
-        content_hash: hash,
-        content: 'The staging database runs PostgreSQL 17 on port 5433',
-      });
-      assert.notEqual(rewritten.structured.content_hash, hash);
-      assert.equal(rewritten.structured.previous_content_hash, hash);
-
-      const deleted = await callTool(client, 'memory_delete', { content_hash: rewritten.structured.content_hash });
-      assert.equal(deleted.structured.deleted, 1);
-      const gone = await callTool(client, 'memory_get', { content_hash: rewritten.structured.content_hash });
-      assert.equal(gone.isError, true);
-      assert.match(gone.text, /No memory with content_hash/);
-
-      const restored = await callTool(client, 'memory_restore', { content_hash: rewritten.structured.content_hash });
-      assert.notEqual(restored.isError, true, restored.text);
-      assert.equal(restored.structured.memory.content, 'The staging database runs PostgreSQL 17 on port 5433');
-      const back = await callTool(client, 'memory_get', { content_hash: rewritten.structured.content_hash });
-      assert.deepEqual(back.structured.memory.tags, ['db', 'infra']);
-      const twice = await callTool(client, 'memory_restore', { content_hash: rewritten.structured.content_hash });
-      assert.equal(twice.isError, true);
-      assert.match(twice.text, /No deleted memory with content_hash .* in the trash/);
     });
 
-    it('lifts tags and type given inside metadata (MCP Memory Service unified format)', async () => {
-      const stored = await callTool(client, 'memory_store', {
-        content: 'Prefers dark mode in every editor',
-        metadata: { tags: 'preference, ui', type: 'preference', origin: 'chat' },
+    describe('the unified tools', () => {
+      it('stores, finds, reads, updates and deletes a memory', async () => {
+        const stored = await callTool(client, 'memory_store', {
+          content: 'The staging database runs PostgreSQL 16 on port 5433',
+          tags: ['infra', 'Staging'],
+          memory_type: 'fact',
+          metadata: { source: 'mcp-test' },
+        });
+        assert.equal(stored.isError, undefined);
+        assert.equal(stored.structured.created, true);
+        assert.deepEqual(stored.structured.memory.tags, ['infra', 'staging']);
+        assert.match(stored.text, /Memory stored/);
+        const hash = stored.structured.content_hash;
+
+        const again = await callTool(client, 'memory_store', {
+          content: 'the staging database runs postgresql 16 on port 5433 ',
+        });
+        assert.equal(again.structured.created, false);
+        assert.equal(again.structured.content_hash, hash);
+
+        const found = await callTool(client, 'memory_search', {
+          query: 'which port does staging postgres use',
+          limit: 3,
+        });
+        assert.equal(found.structured.results[0].memory.content_hash, hash);
+        assert.equal(found.structured.search_type, 'hybrid');
+        assert.ok(found.structured.results[0].score > 0);
+
+        const got = await callTool(client, 'memory_get', { content_hash: hash.toUpperCase() });
+        assert.equal(got.structured.memory.metadata.source, 'mcp-test');
+
+        const retagged = await callTool(client, 'memory_update', {
+          content_hash: hash,
+          updates: { tags: ['infra', 'db'] },
+        });
+        assert.deepEqual(retagged.structured.memory.tags, ['db', 'infra']);
+        assert.equal(retagged.structured.content_hash, hash);
+
+        const rewritten = await callTool(client, 'memory_update', {
+          content_hash: hash,
+          content: 'The staging database runs PostgreSQL 17 on port 5433',
+        });
+        assert.notEqual(rewritten.structured.content_hash, hash);
+        assert.equal(rewritten.structured.previous_content_hash, hash);
+
+        const deleted = await callTool(client, 'memory_delete', { content_hash: rewritten.structured.content_hash });
+        assert.equal(deleted.structured.deleted, 1);
+        const gone = await callTool(client, 'memory_get', { content_hash: rewritten.structured.content_hash });
+        assert.equal(gone.isError, true);
+        assert.match(gone.text, /No memory with content_hash/);
+
+        const restored = await callTool(client, 'memory_restore', {
+          content_hash: rewritten.structured.content_hash,
+        });
+        assert.notEqual(restored.isError, true, restored.text);
+        assert.equal(restored.structured.memory.content, 'The staging database runs PostgreSQL 17 on port 5433');
+        const back = await callTool(client, 'memory_get', { content_hash: rewritten.structured.content_hash });
+        assert.deepEqual(back.structured.memory.tags, ['db', 'infra']);
+        const twice = await callTool(client, 'memory_restore', { content_hash: rewritten.structured.content_hash });
+        assert.equal(twice.isError, true);
+        assert.match(twice.text, /No deleted memory with content_hash .* in the trash/);
       });
-      assert.deepEqual(stored.structured.memory.tags, ['preference', 'ui']);
-      assert.equal(stored.structured.memory.memory_type, 'preference');
-      assert.deepEqual(stored.structured.memory.metadata, { origin: 'chat' });
+
+      it('lifts tags and type given inside metadata (MCP Memory Service unified format)', async () => {
+        const stored = await callTool(client, 'memory_store', {
+          content: 'Prefers dark mode in every editor',
+          metadata: { tags: 'preference, ui', type: 'preference', origin: 'chat' },
+        });
+        assert.deepEqual(stored.structured.memory.tags, ['preference', 'ui']);
+        assert.equal(stored.structured.memory.memory_type, 'preference');
+        assert.deepEqual(stored.structured.memory.metadata, { origin: 'chat' });
+      });
+
+      it('lists pages with filters', async () => {
+        for (let i = 0; i < 3; i++)
+          await callTool(client, 'memory_store', { content: `paging note ${i}`, tags: ['paging'] });
+        const page = await callTool(client, 'memory_list', { page: 1, page_size: 2, tags: ['paging'] });
+        assert.equal(page.structured.total, 3);
+        assert.equal(page.structured.memories.length, 2);
+        assert.equal(page.structured.has_more, true);
+        assert.equal(page.structured.total_pages, 2);
+        assert.equal(page.structured.memories[0].content, 'paging note 2');
+      });
+
+      it('deletes by filter only with an explicit dry_run, and refuses a filterless delete', async () => {
+        for (let i = 0; i < 3; i++)
+          await callTool(client, 'memory_store', { content: `scratch ${i}`, tags: ['scratch'] });
+        const filterless = await callTool(client, 'memory_delete', {});
+        assert.equal(filterless.isError, true);
+        assert.match(filterless.text, /content_hash or at least one filter/);
+        const implicit = await callTool(client, 'memory_delete', { tags: ['scratch'] });
+        assert.equal(implicit.isError, true);
+        assert.match(implicit.text, /dry_run is required/);
+
+        const preview = await callTool(client, 'memory_delete', { tags: ['scratch'], dry_run: true });
+        assert.equal(preview.structured.matched, 3);
+        assert.equal(preview.structured.deleted, 0);
+        assert.equal(preview.structured.content_hashes.length, 3);
+        assert.equal((await callTool(client, 'memory_list', { tags: ['scratch'] })).structured.total, 3);
+
+        const done = await callTool(client, 'memory_delete', { tags: ['scratch'], dry_run: false });
+        assert.equal(done.structured.deleted, 3);
+        assert.equal(done.structured.remaining, 0);
+        assert.equal((await callTool(client, 'memory_list', { tags: ['scratch'] })).structured.total, 0);
+      });
+
+      it('stores a session as one memory of type session', async () => {
+        const stored = await callTool(client, 'memory_store_session', {
+          session_id: 'Planning-42',
+          turns: [
+            { role: 'user', content: 'Can we ship on Friday?' },
+            { role: 'assistant', content: 'Yes, if the migration lands Thursday.' },
+          ],
+        });
+        const memory = stored.structured.memory;
+        assert.equal(memory.memory_type, 'session');
+        assert.ok(memory.tags.includes('session:planning-42'));
+        assert.equal(
+          memory.content,
+          '[user] Can we ship on Friday?\n[assistant] Yes, if the migration lands Thursday.',
+        );
+        assert.equal(memory.metadata.turns, 2);
+      });
+
+      it('reports health and statistics', async () => {
+        const health = await callTool(client, 'memory_health');
+        assert.equal(health.structured.status, 'healthy');
+        assert.ok(health.structured.statistics.total_memories > 0);
+        assert.equal(health.structured.embedding.dimension, 512);
+        const stats = await callTool(client, 'memory_stats');
+        assert.equal(stats.structured.total_memories, health.structured.statistics.total_memories);
+        assert.ok(stats.structured.top_tags.some((tag: { tag: string }) => tag.tag === 'paging'));
+      });
     });
 
-    it('lists pages with filters', async () => {
-      for (let i = 0; i < 3; i++)
-        await callTool(client, 'memory_store', { content: `paging note ${i}`, tags: ['paging'] });
-      const page = await callTool(client, 'memory_list', { page: 1, page_size: 2, tags: ['paging'] });
-      assert.equal(page.structured.total, 3);
-      assert.equal(page.structured.memories.length, 2);
-      assert.equal(page.structured.has_more, true);
-      assert.equal(page.structured.total_pages, 2);
-      assert.equal(page.structured.memories[0].content, 'paging note 2');
+    describe('legacy tool names', () => {
+      it('store_memory and delete_memory keep their old result shapes', async () => {
+        const stored = await callTool(client, 'store_memory', {
+          content: 'Legacy clients still call store_memory',
+          tags: ['legacy'],
+          metadata: { tags: ['compat'] },
+        });
+        assert.deepEqual(Object.keys(stored.structured).sort(), ['content_hash', 'message', 'success']);
+        const got = await callTool(client, 'memory_get', { content_hash: stored.structured.content_hash });
+        assert.deepEqual(got.structured.memory.tags, ['compat', 'legacy']);
+        const deleted = await callTool(client, 'delete_memory', { content_hash: stored.structured.content_hash });
+        assert.equal(deleted.structured.success, true);
+      });
+
+      it('retrieve_memory accepts n_results or limit', async () => {
+        for (const topic of ['kubernetes ingress timeouts', 'kubernetes node pools', 'kubernetes secrets rotation']) {
+          await callTool(client, 'memory_store', { content: `Notes on ${topic}`, tags: ['k8s'] });
+        }
+        const byN = await callTool(client, 'retrieve_memory', { query: 'kubernetes', n_results: 2 });
+        assert.equal(byN.structured.results.length, 2);
+        assert.equal(byN.structured.total_found, 2);
+        assert.match(byN.structured.results[0].content, /kubernetes/);
+        assert.equal(typeof byN.structured.results[0].similarity_score, 'number');
+        const byLimit = await callTool(client, 'retrieve_memory', { query: 'kubernetes', limit: 3 });
+        assert.equal(byLimit.structured.results.length, 3);
+      });
+
+      it('recall_memory reads the time phrase out of the query', async () => {
+        const now = Date.now() / 1000;
+        await callTool(client, 'memory_store', {
+          content: 'Recall check: decided to rename the billing service',
+          created_at: now - 3 * DAY_SECONDS,
+        });
+        await callTool(client, 'memory_store', {
+          content: 'Recall check: decided to move billing to a new cluster',
+          created_at: now - 40 * DAY_SECONDS,
+        });
+        const recent = await callTool(client, 'recall_memory', { query: 'recall check billing in the last 7 days' });
+        const contents = recent.structured.results.map((r: { content: string }) => r.content);
+        assert.equal(contents[0], 'Recall check: decided to rename the billing service');
+        assert.ok(!contents.includes('Recall check: decided to move billing to a new cluster'));
+        const older = await callTool(client, 'recall_memory', { query: 'recall check billing 40 days ago' });
+        assert.equal(older.structured.results[0]?.content, 'Recall check: decided to move billing to a new cluster');
+      });
+
+      it('search_by_tag accepts match_all or operation, any by default', async () => {
+        await callTool(client, 'memory_store', { content: 'tagged alpha only', tags: ['alpha'] });
+        await callTool(client, 'memory_store', { content: 'tagged alpha and beta', tags: ['alpha', 'beta'] });
+        const any = await callTool(client, 'search_by_tag', { tags: ['alpha', 'beta'] });
+        assert.equal(any.structured.total_found, 2);
+        const all = await callTool(client, 'search_by_tag', { tags: 'alpha,beta', match_all: true });
+        assert.equal(all.structured.total_found, 1);
+        const and = await callTool(client, 'search_by_tag', { tags: ['alpha', 'beta'], operation: 'and' });
+        assert.equal(and.structured.total_found, 1);
+        const or = await callTool(client, 'search_by_tag', { tags: ['alpha', 'beta'], operation: 'OR' });
+        assert.equal(or.structured.total_found, 2);
+      });
+
+      it('list_memories and check_database_health answer in their old shapes', async () => {
+        const listed = await callTool(client, 'list_memories', { page: 1, page_size: 1, tag: 'alpha' });
+        assert.equal(listed.structured.total_found, 2);
+        assert.equal(listed.structured.memories.length, 1);
+        const health = await callTool(client, 'check_database_health');
+        assert.deepEqual(Object.keys(health.structured).sort(), ['statistics', 'status']);
+      });
     });
 
-    it('deletes by filter only with an explicit dry_run, and refuses a filterless delete', async () => {
-      for (let i = 0; i < 3; i++)
-        await callTool(client, 'memory_store', { content: `scratch ${i}`, tags: ['scratch'] });
-      const filterless = await callTool(client, 'memory_delete', {});
-      assert.equal(filterless.isError, true);
-      assert.match(filterless.text, /content_hash or at least one filter/);
-      const implicit = await callTool(client, 'memory_delete', { tags: ['scratch'] });
-      assert.equal(implicit.isError, true);
-      assert.match(implicit.text, /dry_run is required/);
+    describe('ChatGPT search and fetch', () => {
+      it('answer with exactly one text item holding the JSON envelope', async () => {
+        await callTool(client, 'memory_store', { content: 'Quarterly planning happens in the first week of January' });
+        const search = await client.callTool({ name: 'search', arguments: { query: 'when is quarterly planning' } });
+        const searchContent = search.content as { type: string; text: string }[];
+        assert.equal(searchContent.length, 1);
+        assert.equal(searchContent[0].type, 'text');
+        assert.equal(search.structuredContent, undefined);
+        const { results } = JSON.parse(searchContent[0].text);
+        assert.ok(results.length > 0);
+        for (const result of results) assert.deepEqual(Object.keys(result).sort(), ['id', 'text', 'title', 'url']);
+        const top = results[0];
+        assert.match(top.title, /Quarterly planning/);
+        assert.equal(top.url, `${PUBLIC_URL}/#/memory/${top.id}`);
 
-      const preview = await callTool(client, 'memory_delete', { tags: ['scratch'], dry_run: true });
-      assert.equal(preview.structured.matched, 3);
-      assert.equal(preview.structured.deleted, 0);
-      assert.equal(preview.structured.content_hashes.length, 3);
-      assert.equal((await callTool(client, 'memory_list', { tags: ['scratch'] })).structured.total, 3);
+        const fetched = await client.callTool({ name: 'fetch', arguments: { id: top.id } });
+        const fetchContent = fetched.content as { type: string; text: string }[];
+        assert.equal(fetchContent.length, 1);
+        const document = JSON.parse(fetchContent[0].text);
+        assert.ok(!Array.isArray(document));
+        assert.deepEqual(Object.keys(document).sort(), ['id', 'metadata', 'text', 'title', 'url']);
+        assert.equal(document.id, top.id);
+        assert.equal(document.text, 'Quarterly planning happens in the first week of January');
+        assert.equal(document.metadata.memory_type, 'note');
+      });
 
-      const done = await callTool(client, 'memory_delete', { tags: ['scratch'], dry_run: false });
-      assert.equal(done.structured.deleted, 3);
-      assert.equal(done.structured.remaining, 0);
-      assert.equal((await callTool(client, 'memory_list', { tags: ['scratch'] })).structured.total, 0);
+      it('fetch of an unknown id is an error result', async () => {
+        const missing = await client.callTool({ name: 'fetch', arguments: { id: 'no-such-memory' } });
+        assert.equal(missing.isError, true);
+      });
     });
 
-    it('stores a session as one memory of type session', async () => {
-      const stored = await callTool(client, 'memory_store_session', {
-        session_id: 'Planning-42',
-        turns: [
-          { role: 'user', content: 'Can we ship on Friday?' },
-          { role: 'assistant', content: 'Yes, if the migration lands Thursday.' },
+    describe('resources', () => {
+      it('serves stats, tags, recent memories and one memory', async () => {
+        const { resources } = await client.listResources();
+        assert.deepEqual(resources.map((resource) => resource.uri).sort(), ['memory://stats', 'memory://tags']);
+        const { resourceTemplates } = await client.listResourceTemplates();
+        assert.deepEqual(resourceTemplates.map((template) => template.uriTemplate).sort(), [
+          'memory://recent/{n}',
+          'memory://{hash}',
+        ]);
+        const stats = JSON.parse(await readText(client, { uri: 'memory://stats' }));
+        assert.equal(stats.status, 'healthy');
+        const tags = JSON.parse(await readText(client, { uri: 'memory://tags' }));
+        assert.ok(tags.tags.some((tag: { tag: string }) => tag.tag === 'alpha'));
+        const recent = JSON.parse(await readText(client, { uri: 'memory://recent/2' }));
+        assert.equal(recent.memories.length, 2);
+        const hash = recent.memories[0].content_hash;
+        const one = JSON.parse(await readText(client, { uri: `memory://${hash}` }));
+        assert.equal(one.content_hash, hash);
+        await assert.rejects(client.readResource({ uri: 'memory://recent/0' }), /n must be an integer from 1 to 100/);
+      });
+    });
+
+    describe('invalid arguments', () => {
+      const cases: [string, Record<string, unknown>, RegExp][] = [
+        ['memory_store', { content: '   ' }, /content must not be empty/],
+        ['memory_store', { tags: ['x'] }, /content/],
+        ['memory_search', { query: 'x', limit: 1000 }, /limit/],
+        ['memory_search', { query: 'x', mode: 'fuzzy' }, /mode/],
+        [
+          'memory_search',
+          { query: 'x', time_expr: 'when pigs fly' },
+          /Cannot understand the time expression "when pigs fly"/,
         ],
-      });
-      const memory = stored.structured.memory;
-      assert.equal(memory.memory_type, 'session');
-      assert.ok(memory.tags.includes('session:planning-42'));
-      assert.equal(memory.content, '[user] Can we ship on Friday?\n[assistant] Yes, if the migration lands Thursday.');
-      assert.equal(memory.metadata.turns, 2);
-    });
-
-    it('reports health and statistics', async () => {
-      const health = await callTool(client, 'memory_health');
-      assert.equal(health.structured.status, 'healthy');
-      assert.ok(health.structured.statistics.total_memories > 0);
-      assert.equal(health.structured.embedding.dimension, 512);
-      const stats = await callTool(client, 'memory_stats');
-      assert.equal(stats.structured.total_memories, health.structured.statistics.total_memories);
-      assert.ok(stats.structured.top_tags.some((tag: { tag: string }) => tag.tag === 'paging'));
-    });
-  });
-
-  describe('legacy tool names', () => {
-    it('store_memory and delete_memory keep their old result shapes', async () => {
-      const stored = await callTool(client, 'store_memory', {
-        content: 'Legacy clients still call store_memory',
-        tags: ['legacy'],
-        metadata: { tags: ['compat'] },
-      });
-      assert.deepEqual(Object.keys(stored.structured).sort(), ['content_hash', 'message', 'success']);
-      const got = await callTool(client, 'memory_get', { content_hash: stored.structured.content_hash });
-      assert.deepEqual(got.structured.memory.tags, ['compat', 'legacy']);
-      const deleted = await callTool(client, 'delete_memory', { content_hash: stored.structured.content_hash });
-      assert.equal(deleted.structured.success, true);
-    });
-
-    it('retrieve_memory accepts n_results or limit', async () => {
-      for (const topic of ['kubernetes ingress timeouts', 'kubernetes node pools', 'kubernetes secrets rotation']) {
-        await callTool(client, 'memory_store', { content: `Notes on ${topic}`, tags: ['k8s'] });
+        ['memory_get', { content_hash: 'abc' }, /content_hash is 64 hexadecimal characters/],
+        [
+          'memory_update',
+          { content_hash: 'a'.repeat(64) },
+          /give at least one of content, tags, memory_type, metadata/,
+        ],
+        ['memory_store', { content: 'x', metadata: { tags: 42 } }, /metadata\.tags/],
+        ['search_by_tag', { tags: ['a'], operation: 'XOR' }, /operation/],
+      ];
+      for (const [tool, args, message] of cases) {
+        it(`${tool} ${JSON.stringify(args).slice(0, 60)} → isError naming the problem`, async () => {
+          const result = await callTool(client, tool, args);
+          assert.equal(result.isError, true);
+          assert.match(result.text, message);
+        });
       }
-      const byN = await callTool(client, 'retrieve_memory', { query: 'kubernetes', n_results: 2 });
-      assert.equal(byN.structured.results.length, 2);
-      assert.equal(byN.structured.total_found, 2);
-      assert.match(byN.structured.results[0].content, /kubernetes/);
-      assert.equal(typeof byN.structured.results[0].similarity_score, 'number');
-      const byLimit = await callTool(client, 'retrieve_memory', { query: 'kubernetes', limit: 3 });
-      assert.equal(byLimit.structured.results.length, 3);
-    });
-
-    it('recall_memory reads the time phrase out of the query', async () => {
-      const now = Date.now() / 1000;
-      await callTool(client, 'memory_store', {
-        content: 'Recall check: decided to rename the billing service',
-        created_at: now - 3 * DAY_SECONDS,
-      });
-      await callTool(client, 'memory_store', {
-        content: 'Recall check: decided to move billing to a new cluster',
-        created_at: now - 40 * DAY_SECONDS,
-      });
-      const recent = await callTool(client, 'recall_memory', { query: 'recall check billing in the last 7 days' });
-      const contents = recent.structured.results.map((r: { content: string }) => r.content);
-      assert.equal(contents[0], 'Recall check: decided to rename the billing service');
-      assert.ok(!contents.includes('Recall check: decided to move billing to a new cluster'));
-      const older = await callTool(client, 'recall_memory', { query: 'recall check billing 40 days ago' });
-      assert.equal(older.structured.results[0]?.content, 'Recall check: decided to move billing to a new cluster');
-    });
-
-    it('search_by_tag accepts match_all or operation, any by default', async () => {
-      await callTool(client, 'memory_store', { content: 'tagged alpha only', tags: ['alpha'] });
-      await callTool(client, 'memory_store', { content: 'tagged alpha and beta', tags: ['alpha', 'beta'] });
-      const any = await callTool(client, 'search_by_tag', { tags: ['alpha', 'beta'] });
-      assert.equal(any.structured.total_found, 2);
-      const all = await callTool(client, 'search_by_tag', { tags: 'alpha,beta', match_all: true });
-      assert.equal(all.structured.total_found, 1);
-      const and = await callTool(client, 'search_by_tag', { tags: ['alpha', 'beta'], operation: 'and' });
-      assert.equal(and.structured.total_found, 1);
-      const or = await callTool(client, 'search_by_tag', { tags: ['alpha', 'beta'], operation: 'OR' });
-      assert.equal(or.structured.total_found, 2);
-    });
-
-    it('list_memories and check_database_health answer in their old shapes', async () => {
-      const listed = await callTool(client, 'list_memories', { page: 1, page_size: 1, tag: 'alpha' });
-      assert.equal(listed.structured.total_found, 2);
-      assert.equal(listed.structured.memories.length, 1);
-      const health = await callTool(client, 'check_database_health');
-      assert.deepEqual(Object.keys(health.structured).sort(), ['statistics', 'status']);
     });
   });
+}
 
-  describe('ChatGPT search and fetch', () => {
-    it('answer with exactly one text item holding the JSON envelope', async () => {
-      await callTool(client, 'memory_store', { content: 'Quarterly planning happens in the first week of January' });
-      const search = await client.callTool({ name: 'search', arguments: { query: 'when is quarterly planning' } });
-      const searchContent = search.content as { type: string; text: string }[];
-      assert.equal(searchContent.length, 1);
-      assert.equal(searchContent[0].type, 'text');
-      assert.equal(search.structuredContent, undefined);
-      const { results } = JSON.parse(searchContent[0].text);
-      assert.ok(results.length > 0);
-      for (const result of results) assert.deepEqual(Object.keys(result).sort(), ['id', 'text', 'title', 'url']);
-      const top = results[0];
-      assert.match(top.title, /Quarterly planning/);
-      assert.equal(top.url, `${PUBLIC_URL}/#/memory/${top.id}`);
+const MODERN = '2026-07-28';
 
-      const fetched = await client.callTool({ name: 'fetch', arguments: { id: top.id } });
-      const fetchContent = fetched.content as { type: string; text: string }[];
-      assert.equal(fetchContent.length, 1);
-      const document = JSON.parse(fetchContent[0].text);
-      assert.ok(!Array.isArray(document));
-      assert.deepEqual(Object.keys(document).sort(), ['id', 'metadata', 'text', 'title', 'url']);
-      assert.equal(document.id, top.id);
-      assert.equal(document.text, 'Quarterly planning happens in the first week of January');
-      assert.equal(document.metadata.memory_type, 'note');
-    });
+/** A hand-made 2026-07-28 request: the version, client and capabilities travel in `_meta`. */
+function modernBody(id: number, method: string, params: Record<string, unknown> = {}, version = MODERN) {
+  const _meta = {
+    'io.modelcontextprotocol/protocolVersion': version,
+    'io.modelcontextprotocol/clientInfo': { name: 'raw-test', version: '1.0.0' },
+    'io.modelcontextprotocol/clientCapabilities': {},
+  };
+  return { jsonrpc: '2.0', id, method, params: { ...params, _meta } };
+}
 
-    it('fetch of an unknown id is an error result', async () => {
-      const missing = await client.callTool({ name: 'fetch', arguments: { id: 'no-such-memory' } });
-      assert.equal(missing.isError, true);
-    });
+async function post(body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${api.url}/mcp`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'x-api-key': API_KEY,
+      ...headers,
+    },
+    body: JSON.stringify(body),
   });
+  return { response, body: messageOf(await response.text()) };
+}
 
-  describe('resources', () => {
-    it('serves stats, tags, recent memories and one memory', async () => {
-      const { resources } = await client.listResources();
-      assert.deepEqual(resources.map((resource) => resource.uri).sort(), ['memory://stats', 'memory://tags']);
-      const { resourceTemplates } = await client.listResourceTemplates();
-      assert.deepEqual(resourceTemplates.map((template) => template.uriTemplate).sort(), [
-        'memory://recent/{n}',
-        'memory://{hash}',
-      ]);
-      const stats = JSON.parse(await readText(client, { uri: 'memory://stats' }));
-      assert.equal(stats.status, 'healthy');
-      const tags = JSON.parse(await readText(client, { uri: 'memory://tags' }));
-      assert.ok(tags.tags.some((tag: { tag: string }) => tag.tag === 'alpha'));
-      const recent = JSON.parse(await readText(client, { uri: 'memory://recent/2' }));
-      assert.equal(recent.memories.length, 2);
-      const hash = recent.memories[0].content_hash;
-      const one = JSON.parse(await readText(client, { uri: `memory://${hash}` }));
-      assert.equal(one.content_hash, hash);
-      await assert.rejects(client.readResource({ uri: 'memory://recent/0' }), /n must be an integer from 1 to 100/);
-    });
-  });
+/** The JSON-RPC message of a response, answered as JSON or as one SSE `message` event. */
+function messageOf(text: string): any {
+  if (!text.startsWith('event:') && !text.startsWith('data:') && !text.startsWith(':'))
+    return text ? JSON.parse(text) : undefined;
+  const data = text.split('\n').find((line) => line.startsWith('data: '));
+  return data ? JSON.parse(data.slice('data: '.length)) : undefined;
+}
 
-  describe('invalid arguments', () => {
-    const cases: [string, Record<string, unknown>, RegExp][] = [
-      ['memory_store', { content: '   ' }, /content must not be empty/],
-      ['memory_store', { tags: ['x'] }, /content/],
-      ['memory_search', { query: 'x', limit: 1000 }, /limit/],
-      ['memory_search', { query: 'x', mode: 'fuzzy' }, /mode/],
-      [
-        'memory_search',
-        { query: 'x', time_expr: 'when pigs fly' },
-        /Cannot understand the time expression "when pigs fly"/,
-      ],
-      ['memory_get', { content_hash: 'abc' }, /content_hash is 64 hexadecimal characters/],
-      ['memory_update', { content_hash: 'a'.repeat(64) }, /give at least one of content, tags, memory_type, metadata/],
-      ['memory_store', { content: 'x', metadata: { tags: 42 } }, /metadata\.tags/],
-      ['search_by_tag', { tags: ['a'], operation: 'XOR' }, /operation/],
-    ];
-    for (const [tool, args, message] of cases) {
-      it(`${tool} ${JSON.stringify(args).slice(0, 60)} → isError naming the problem`, async () => {
-        const result = await callTool(client, tool, args);
-        assert.equal(result.isError, true);
-        assert.match(result.text, message);
-      });
+describe('MCP Streamable HTTP transport, both eras', () => {
+  it('refuses requests without the API key, for clients of every kind', async () => {
+    const { response } = await post({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'x-api-key': '' });
+    assert.equal(response.status, 401);
+    for (const kind of CLIENT_KINDS) {
+      await assert.rejects(connectHttpClient(api.url, undefined, kind), kind);
+      await assert.rejects(connectHttpClient(api.url, 'wrong-key-0123456789', kind), kind);
     }
   });
 
-  describe('transport, sessions and auth', () => {
-    it('refuses requests without the API key', async () => {
-      const response = await fetch(`${api.url}/mcp`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-      });
-      assert.equal(response.status, 401);
-      await assert.rejects(connectHttpClient(api.url));
-      await assert.rejects(connectHttpClient(api.url, 'wrong-key-0123456789'));
+  it('answers a 2025-era POST without initialize or session, issuing no session id', async () => {
+    const { response, body } = await post({
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'memory_stats', arguments: {} },
     });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('mcp-session-id'), null);
+    assert.equal(body.id, 7);
+    assert.equal(typeof body.result.structuredContent.total_memories, 'number');
+  });
 
-    it('answers a stateless POST without initialize or session', async () => {
-      const response = await fetch(`${api.url}/mcp`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'x-api-key': API_KEY,
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 7,
-          method: 'tools/call',
-          params: { name: 'memory_stats', arguments: {} },
-        }),
-      });
-      assert.equal(response.status, 200);
-      assert.equal(response.headers.get('mcp-session-id'), null);
-      const body = (await response.json()) as any;
-      assert.equal(body.id, 7);
-      assert.equal(typeof body.result.structuredContent.total_memories, 'number');
+  it('answers initialize without a session: nothing about the client is kept between requests', async () => {
+    const { response, body } = await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
     });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('mcp-session-id'), null);
+    assert.equal(body.result.protocolVersion, '2025-11-25');
+    assert.equal(body.result.serverInfo.name, 'engram');
+    for (const method of ['GET', 'DELETE']) {
+      const answer = await fetch(`${api.url}/mcp`, { method, headers: { 'x-api-key': API_KEY } });
+      assert.equal(answer.status, 405, method);
+    }
+  });
 
-    it('gives a session id on initialize, ends it on DELETE, then answers 404 for it', async () => {
-      const { client: own, transport } = await connectHttpClient(api.url, API_KEY);
-      const sessionId = transport.sessionId;
-      assert.match(sessionId ?? '', /^[0-9a-f-]{36}$/);
-      await transport.terminateSession();
-      const response = await fetch(`${api.url}/mcp`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          authorization: `Bearer ${API_KEY}`,
-          'mcp-session-id': sessionId!,
-          'mcp-protocol-version': '2025-11-25',
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  it('negotiates down to the revision an older client offers, and to its newest for an unknown one', async () => {
+    for (const [offered, agreed] of [
+      ['2024-11-05', '2024-11-05'],
+      ['2025-06-18', '2025-06-18'],
+      ['2030-01-01', '2025-11-25'],
+    ]) {
+      const { body } = await post({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: offered, capabilities: {}, clientInfo: { name: 'old', version: '1' } },
       });
-      assert.equal(response.status, 404);
-      await own.close();
-    });
+      assert.equal(body.result.protocolVersion, agreed, offered);
+    }
+  });
 
-    it('answers a CORS preflight for an allowed origin with the MCP headers', async () => {
-      const response = await fetch(`${api.url}/mcp`, {
-        method: 'OPTIONS',
-        headers: {
-          origin: `http://localhost:${api.config.http.port}`,
-          'access-control-request-method': 'POST',
-          'access-control-request-headers': 'mcp-session-id, mcp-protocol-version, authorization, content-type',
-        },
-      });
-      assert.equal(response.status, 204);
-      const allowed = response.headers.get('access-control-allow-headers')?.toLowerCase() ?? '';
-      for (const header of ['mcp-session-id', 'mcp-protocol-version', 'authorization'])
-        assert.ok(allowed.includes(header));
+  it('server/discover names the revisions, capabilities and identity of the server', async () => {
+    const { response, body } = await post(modernBody(3, 'server/discover'), {
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'server/discover',
     });
+    assert.equal(response.status, 200);
+    assert.ok(body.result.supportedVersions.includes(MODERN));
+    assert.equal(body.result._meta['io.modelcontextprotocol/serverInfo'].name, 'engram');
+    assert.deepEqual(body.result.capabilities.tools, { listChanged: false });
+    assert.equal(body.result.capabilities.resources.subscribe, true);
+    assert.match(body.result.instructions, /memory_search/);
+  });
 
-    it('counts tool calls by tool and outcome in /metrics', async () => {
-      await callTool(client, 'memory_get', { content_hash: 'f'.repeat(64) });
-      const metrics = await api.request('GET', '/metrics', { headers: { 'x-api-key': API_KEY } });
-      assert.match(metrics.text, /engram_mcp_tool_calls_total\{tool="memory_store",outcome="ok"\} \d+/);
-      assert.match(metrics.text, /engram_mcp_tool_calls_total\{tool="memory_get",outcome="rejected"\} \d+/);
-      assert.match(metrics.text, /engram_mcp_tool_duration_seconds_count\{tool="memory_search"\} \d+/);
-      assert.match(metrics.text, /engram_mcp_sessions [1-9]/);
+  it('serves a 2026-07-28 request statelessly, answering its own identity in the result', async () => {
+    const { response, body } = await post(modernBody(4, 'tools/call', { name: 'memory_stats', arguments: {} }), {
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'tools/call',
+      'mcp-name': 'memory_stats',
     });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('mcp-session-id'), null);
+    assert.equal(typeof body.result.structuredContent.total_memories, 'number');
+    assert.equal(body.result._meta['io.modelcontextprotocol/serverInfo'].name, 'engram');
+  });
+
+  it('refuses a 2026-07-28 request whose Mcp-Method or Mcp-Name header disagrees with the body, naming both', async () => {
+    const call = modernBody(5, 'tools/call', { name: 'memory_stats', arguments: {} });
+    const wrongName = await post(call, {
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'tools/call',
+      'mcp-name': 'memory_delete',
+    });
+    assert.equal(wrongName.response.status, 400);
+    assert.equal(wrongName.body.error.code, -32020);
+    assert.match(wrongName.body.error.message, /Mcp-Name/i);
+    assert.match(wrongName.body.error.message, /memory_delete/);
+    assert.match(wrongName.body.error.message, /memory_stats/);
+    const wrongMethod = await post(call, {
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'tools/list',
+      'mcp-name': 'memory_stats',
+    });
+    assert.equal(wrongMethod.response.status, 400);
+    assert.match(wrongMethod.body.error.message, /Mcp-Method/i);
+    const missing = await post(call, { 'mcp-protocol-version': MODERN });
+    assert.equal(missing.response.status, 400);
+    assert.match(missing.body.error.message, /Mcp-Method/i);
+  });
+
+  it('answers a revision it does not speak with the list of those it does', async () => {
+    const { response, body } = await post(modernBody(6, 'tools/list', {}, '2031-01-01'), {
+      'mcp-protocol-version': '2031-01-01',
+      'mcp-method': 'tools/list',
+    });
+    assert.equal(response.status, 400);
+    assert.equal(body.error.code, -32022);
+    assert.deepEqual(body.error.data, { supported: [MODERN], requested: '2031-01-01' });
+  });
+
+  it('answers a CORS preflight for an allowed origin with the MCP headers of both eras', async () => {
+    const response = await fetch(`${api.url}/mcp`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: `http://localhost:${api.config.http.port}`,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'mcp-protocol-version, mcp-method, mcp-name, authorization, content-type',
+      },
+    });
+    assert.equal(response.status, 204);
+    const allowed = response.headers.get('access-control-allow-headers')?.toLowerCase() ?? '';
+    for (const header of ['mcp-protocol-version', 'mcp-method', 'mcp-name', 'authorization']) {
+      assert.ok(allowed.includes(header), header);
+    }
+  });
+
+  it('counts tool calls by tool and outcome, and requests by era, in /metrics', async () => {
+    const modern = await connectHttpClient(api.url, API_KEY, 'v2-modern');
+    await callTool(modern.client, 'memory_get', { content_hash: 'f'.repeat(64) });
+    await modern.client.close();
+    const metrics = await api.request('GET', '/metrics', { headers: { 'x-api-key': API_KEY } });
+    assert.match(metrics.text, /engram_mcp_tool_calls_total\{tool="memory_store",outcome="ok"\} \d+/);
+    assert.match(metrics.text, /engram_mcp_tool_calls_total\{tool="memory_get",outcome="rejected"\} \d+/);
+    assert.match(metrics.text, /engram_mcp_tool_duration_seconds_count\{tool="memory_search"\} \d+/);
+    assert.match(metrics.text, /engram_mcp_requests_total\{era="legacy"\} [1-9]/);
+    assert.match(metrics.text, /engram_mcp_requests_total\{era="modern"\} [1-9]/);
   });
 });
 
-describe('MCP session limits and legacy listing settings', () => {
-  let api: TestApp;
+describe('MCP resource updates on subscriptions/listen (2026-07-28)', () => {
+  it('notifies a listener of changes to the resources it named, in its own namespace only', async () => {
+    const listener = await openListen(API_KEY, 'listen-a', ['memory://stats']);
+    try {
+      const other = await connectHttpClient(api.url, API_KEY, 'sdk-v1', 'listen-b');
+      await callTool(other.client, 'memory_store', { content: 'written in another namespace' });
+      await other.client.close();
+      const own = await connectHttpClient(api.url, API_KEY, 'sdk-v1', 'listen-a');
+      await callTool(own.client, 'memory_store', { content: 'written where the listener listens' });
+      await own.client.close();
+      const note = await listener.next();
+      assert.equal(note.method, 'notifications/resources/updated');
+      assert.equal(note.params.uri, 'memory://stats');
+      assert.equal(listener.received().length, 1, 'the other namespace’s write was not announced');
+    } finally {
+      listener.close();
+    }
+  });
+});
+
+/** Opens a raw subscriptions/listen stream; resolves once the server acknowledged it. */
+async function openListen(key: string, namespace: string, uris: string[]) {
+  const controller = new AbortController();
+  const response = await fetch(`${api.url}/mcp`, {
+    method: 'POST',
+    signal: controller.signal,
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'x-api-key': key,
+      'x-engram-namespace': namespace,
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'subscriptions/listen',
+    },
+    body: JSON.stringify(modernBody(9, 'subscriptions/listen', { notifications: { resourceSubscriptions: uris } })),
+  });
+  const messages: any[] = [];
+  const waiters: (() => void)[] = [];
+  if (response.headers.get('content-type')?.startsWith('application/json')) {
+    // Refused before any stream opened: one JSON-RPC error.
+    const refusal = await response.json();
+    return { status: response.status, first: refusal, received: () => [], next: async () => refusal, close() {} };
+  }
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  void (async () => {
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = frame.split('\n').find((line) => line.startsWith('data: '));
+        if (data) messages.push(JSON.parse(data.slice(6)));
+        waiters.splice(0).forEach((wake) => wake());
+      }
+    }
+  })();
+  const until = async (count: number) => {
+    while (messages.length < count) await new Promise<void>((wake) => waiters.push(wake));
+    return messages[count - 1];
+  };
+  const first = await until(1);
+  let read = 1;
+  return {
+    status: response.status,
+    first,
+    /** Notifications after the acknowledgement. */
+    received: () => messages.slice(1),
+    next: () => until(++read),
+    close: () => controller.abort(),
+  };
+}
+
+describe('MCP limits per credential (nothing one credential does can use up what others need)', () => {
+  let limited: TestApp;
 
   before(async () => {
-    api = await startTestApp({ ENGRAM_MCP_MAX_SESSIONS: '2', ENGRAM_MCP_LEGACY_TOOLS: 'unlisted' });
+    limited = await startTestApp({
+      MCP_API_KEY: API_KEY,
+      ENGRAM_MCP_STREAMS_PER_CREDENTIAL: '2',
+      ENGRAM_MCP_LEGACY_TOOLS: 'unlisted',
+    });
   });
-  after(() => api.close());
+  after(() => limited.close());
 
-  it('closes the least recently used session to admit a new one beyond the limit', async () => {
-    const first = await connectHttpClient(api.url);
-    const second = await connectHttpClient(api.url);
-    await first.client.listTools(); // first is now the most recently used
-    const third = await connectHttpClient(api.url);
-    await assert.rejects(second.client.listTools(), /404|Session not found/);
-    await first.client.listTools();
-    await third.client.listTools();
-    const metrics = await api.request('GET', '/metrics');
-    assert.match(metrics.text, /engram_mcp_sessions 2/);
-    await Promise.all([first.client.close(), second.client.close(), third.client.close()]);
+  it('caps the listen streams one credential holds over all namespaces, while another credential opens its own', async () => {
+    const other = await limited.request('POST', '/api/admin/keys', {
+      headers: { 'x-api-key': API_KEY },
+      body: { name: 'other-listener', scopes: ['read'] },
+    });
+    assert.equal(other.status, 201, other.text);
+    const previous = api;
+    api = limited;
+    const streams = [];
+    try {
+      streams.push(await openListen(API_KEY, 'default', ['memory://stats']));
+      streams.push(await openListen(API_KEY, 'elsewhere', ['memory://stats']));
+      assert.equal(streams[0].first.method, 'notifications/subscriptions/acknowledged');
+      const refused = await openListen(API_KEY, 'third', ['memory://stats']);
+      streams.push(refused);
+      assert.match(refused.first.error.message, /already holds 2 subscriptions\/listen streams/);
+      const anotherCredential = await openListen(other.body.key, 'default', ['memory://stats']);
+      streams.push(anotherCredential);
+      assert.equal(anotherCredential.first.method, 'notifications/subscriptions/acknowledged');
+      const metrics = await limited.request('GET', '/metrics', { headers: { 'x-api-key': API_KEY } });
+      assert.match(metrics.text, /engram_mcp_listen_streams 3/);
+    } finally {
+      streams.forEach((stream) => stream.close());
+      api = previous;
+    }
+  });
+
+  it('keeps at most 100 unclaimed cancellations per credential, so a flood pushes out only its own', async () => {
+    const victim = await limited.request('POST', '/api/admin/keys', {
+      headers: { 'x-api-key': API_KEY },
+      body: { name: 'victim', scopes: ['read'] },
+    });
+    const previous = api;
+    api = limited;
+    try {
+      const cancel = (key: string, namespace: string, requestId: number) =>
+        post(
+          { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'flood' } },
+          { 'x-api-key': key, 'x-engram-namespace': namespace },
+        );
+      assert.equal((await cancel(victim.body.key, 'default', 1)).response.status, 202);
+      for (let i = 0; i < 150; i++) await cancel(API_KEY, `flood-${i % 3}`, i);
+      const db = limited.app.get(SQLITE_DATABASE) as SqliteDatabase;
+      const count = (credential: string) =>
+        db.prepare('SELECT COUNT(*) FROM mcp_cancellations WHERE credential = ?').pluck().get(credential) as number;
+      assert.equal(count('bootstrap:MCP_API_KEY'), 100);
+      assert.equal(count(`api_key:${victim.body.id}`), 1);
+    } finally {
+      api = previous;
+    }
   });
 
   it('keeps unlisted legacy tools callable', async () => {
-    const { client } = await connectHttpClient(api.url);
-    const names = (await client.listTools()).tools.map((tool) => tool.name);
-    assert.ok(names.includes('memory_store'));
-    assert.ok(!names.includes('store_memory'));
-    const stored = await callTool(client, 'store_memory', { content: 'unlisted but callable' });
-    assert.equal(stored.structured.success, true);
-    await client.close();
+    for (const kind of CLIENT_KINDS) {
+      const { client } = await connectHttpClient(limited.url, API_KEY, kind);
+      const names = (await client.listTools()).tools.map((tool) => tool.name);
+      assert.ok(names.includes('memory_store'), kind);
+      assert.ok(!names.includes('store_memory'), kind);
+      const stored = await callTool(client, 'store_memory', { content: `unlisted but callable by ${kind}` });
+      assert.equal(stored.structured.success, true, kind);
+      await client.close();
+    }
   });
 });

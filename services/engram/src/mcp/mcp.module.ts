@@ -3,12 +3,15 @@ import { AgentModule } from '../agent/agent.module';
 import { HealthModule } from '../health/health.module';
 import { MemoriesModule } from '../memories/memories.module';
 import { SearchModule } from '../search/search.module';
+import { StorageModule } from '../storage/storage.module';
+import { McpCancellations } from './mcp-cancellations';
 import { McpCatalog } from './mcp-catalog';
 import { McpHttpEndpoint } from './mcp-http.endpoint';
+import { McpResourceFeed } from './mcp-resource-feed';
 
 @Module({
-  imports: [MemoriesModule, SearchModule, HealthModule, AgentModule],
-  providers: [McpCatalog, McpHttpEndpoint],
-  exports: [McpCatalog, McpHttpEndpoint],
+  imports: [MemoriesModule, SearchModule, HealthModule, AgentModule, StorageModule],
+  providers: [McpCatalog, McpHttpEndpoint, McpCancellations, McpResourceFeed],
+  exports: [McpCatalog, McpHttpEndpoint, McpResourceFeed],
 })
 export class McpModule {}

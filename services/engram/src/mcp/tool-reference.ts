@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { AgentService } from '../agent/agent.service';
 import { annotationsFor, McpJsonTextTool, McpTool } from './mcp-tool';
+import { portableSchema } from './portable-schema';
 import { agentTools } from './tools/agent.tools';
 import { connectorTools } from './tools/connector.tools';
 import { legacyTools } from './tools/legacy.tools';
@@ -49,7 +49,8 @@ function renderTool(tool: McpTool | McpJsonTextTool): string[] {
   const hints = Object.entries(annotationsFor(effect))
     .filter(([name, value]) => name.endsWith('Hint') && value === true)
     .map(([name]) => `\`${name}\``);
-  const schema = z.toJSONSchema(tool.input, { io: 'input' }) as {
+  // The input schema exactly as tools/list shows it.
+  const schema = portableSchema(tool.input)['~standard'].jsonSchema.input({ target: 'draft-2020-12' }) as {
     properties?: Record<string, JsonSchemaProperty>;
     required?: string[];
   };

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { callTool, connectHttpClient, McpTestClient } from '../testing/mcp-client';
 import { startOpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
 import { makeTempDir, startTestApp, TestApp } from '../testing/test-app';
 
@@ -14,7 +13,7 @@ describe('timestamps outside the valid date range (real api, real SQLite file)',
   const dir = makeTempDir();
   let model: Awaited<ReturnType<typeof startOpenAiEmbeddingsTestDouble>>;
   let api: TestApp;
-  let mcp: Client;
+  let mcp: McpTestClient;
   const env = () => ({
     ENGRAM_EMBEDDING_PROVIDER: 'openai',
     MCP_EXTERNAL_EMBEDDING_URL: model.url,

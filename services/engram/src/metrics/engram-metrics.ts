@@ -31,6 +31,21 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly rerankDuration = new Histogram({
+    name: 'engram_rerank_duration_seconds',
+    help: 'Duration of one call to the reranker, by outcome (ok, timeout, error)',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly rerankFallbacks = new Counter({
+    name: 'engram_rerank_fallbacks_total',
+    help: 'Searches answered in first-stage order because the reranker timed out or failed, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly embeddingDuration = new Histogram({
     name: 'engram_embedding_duration_seconds',
     help: 'Duration of one embedding call (one batch of texts) by provider',
@@ -82,7 +97,7 @@ export class EngramMetrics {
 
   readonly mcpToolCalls = new Counter({
     name: 'engram_mcp_tool_calls_total',
-    help: 'MCP tool calls by tool and outcome (ok, rejected: the input or the request was refused, error)',
+    help: 'MCP tool calls by tool and outcome (ok, rejected: the input or the request was refused, cancelled by the client, error)',
     labelNames: ['tool', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -95,9 +110,16 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
-  readonly mcpSessions = new Gauge({
-    name: 'engram_mcp_sessions',
-    help: 'Open MCP Streamable HTTP sessions',
+  readonly mcpRequests = new Counter({
+    name: 'engram_mcp_requests_total',
+    help: 'JSON-RPC messages posted to /mcp by protocol era (legacy: 2025-11-25 and earlier; modern: 2026-07-28)',
+    labelNames: ['era'] as const,
+    registers: [this.registry],
+  });
+
+  readonly mcpListenStreams = new Gauge({
+    name: 'engram_mcp_listen_streams',
+    help: 'Open MCP subscriptions/listen streams (resource-update notifications for 2026-07-28 clients)',
     registers: [this.registry],
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startOpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const CORPUS = [
@@ -100,6 +101,46 @@ describe('search (real embeddings, real SQLite FTS5 and sqlite-vec)', () => {
     assert.equal(strict.body.results.length, 0);
   });
 
+  it('scores a probability of relevance that means the same for every query: an unrelated best match scores low', async () => {
+    const unrelated = await search({ query: 'tuning violin strings with rosin on the bow', limit: 3 });
+    const related = await search({ query: 'which database did we choose for billing', limit: 3 });
+    assert.equal(top(related), CORPUS[2].content);
+    for (const hit of [...unrelated.body.results, ...related.body.results]) assert.ok(hit.score > 0 && hit.score < 1);
+    // Min-max fusion gave the best hit of any query 0.6 or 1.0; a calibrated score does not.
+    assert.ok(unrelated.body.results[0].score < 0.01, `unrelated best ${unrelated.body.results[0].score}`);
+    assert.ok(related.body.results[0].score > 0.05, `related best ${related.body.results[0].score}`);
+    assert.ok(related.body.results[0].score > 10 * unrelated.body.results[0].score);
+  });
+
+  it('keeps the per-leg figures and the signals the score was made of', async () => {
+    const [hit] = (await search({ query: 'dishwasher pump part number', limit: 1 })).body.results;
+    assert.equal(hit.memory.content, CORPUS[1].content);
+    assert.ok(hit.similarity_score > 0);
+    assert.ok(hit.keyword_score > 0);
+    assert.equal(hit.signals.semantic, hit.similarity_score);
+    assert.equal(hit.signals.keyword_relative, 1);
+    assert.ok(hit.signals.term_coverage > 0.5);
+    assert.equal(hit.rerank_score, null);
+  });
+
+  it('applies min_score only when asked (REST keeps every result by default)', async () => {
+    const all = await search({ query: 'tuning violin strings with rosin on the bow', limit: 5 });
+    assert.equal(all.body.results.length, 5);
+    const floored = await search({ query: 'tuning violin strings with rosin on the bow', limit: 5, min_score: 0.01 });
+    assert.deepEqual(floored.body.results, []);
+    const kept = await search({ query: 'lasagna recipe with ricotta', limit: 5, min_score: 0.01 });
+    assert.equal(top(kept), CORPUS[4].content);
+    assert.ok(kept.body.results.every((hit: { score: number }) => hit.score >= 0.01));
+    const bad = await search({ query: 'lasagna', min_score: 2 });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /min_score/);
+  });
+
+  it('says no reranker ordered the results when none is configured', async () => {
+    const response = await search({ query: 'lasagna' });
+    assert.deepEqual(response.body.rerank, { applied: false, reason: 'not_configured' });
+  });
+
   it('serves the alias path /api/memories/search', async () => {
     const response = await api.request('POST', '/api/memories/search', { body: { query: 'lasagna' } });
     assert.equal(response.status, 200);
@@ -198,5 +239,61 @@ describe('search with natural-language time expressions', () => {
     assert.equal(byTime.status, 400);
     const long = await api.request('POST', '/api/search', { body: { query: 'garden', time_expr: 'x'.repeat(501) } });
     assert.equal(long.status, 400);
+  });
+});
+
+describe('search over a conversation stored turn by turn', () => {
+  const TURNS = [
+    'Ana: Good morning! How was the weekend?',
+    'Ben: Quiet, I mostly read and cooked.',
+    'Ana: Which city did you move to for your new job?',
+    'Ben: Lisbon, last spring. The light there is wonderful.',
+    'Ana: I have been learning to play the cello.',
+    'Ben: That sounds hard, how long do you practise?',
+    'Ana: About an hour every evening after dinner.',
+    'Ben: My sister plays the violin in an orchestra.',
+    'Ana: We should all go to a concert some time.',
+    'Ben: Agreed, I will look for tickets this week.',
+  ];
+
+  it('brings up the reply stored beside the question it answers (neighbour context)', async () => {
+    for (const [method, expectReply] of [
+      ['calibrated', true],
+      ['weighted_average', false],
+    ] as const) {
+      const api = await startTestApp({ MCP_HYBRID_FUSION_METHOD: method });
+      try {
+        await api.request('POST', '/api/memories/batch', { body: { memories: TURNS.map((content) => ({ content })) } });
+        const response = await api.request('POST', '/api/search', {
+          body: { query: 'Which city did Ben move to for his new job?', limit: 2 },
+        });
+        const contents = response.body.results.map((hit: { memory: { content: string } }) => hit.memory.content);
+        assert.equal(contents.includes(TURNS[3]), expectReply, `${method}: ${contents.join(' | ')}`);
+      } finally {
+        await api.close();
+      }
+    }
+  });
+});
+
+describe('search with an instruction-tuned embedding endpoint', () => {
+  it('puts ENGRAM_EMBEDDING_QUERY_PREFIX before queries only, keeping its whitespace', async () => {
+    const model = await startOpenAiEmbeddingsTestDouble({ dimension: 16 });
+    const api = await startTestApp({
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      MCP_EXTERNAL_EMBEDDING_URL: model.url,
+      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+      ENGRAM_EMBEDDING_QUERY_PREFIX: 'Instruct: find the memory\nQuery: ',
+    });
+    try {
+      await api.request('POST', '/api/memories', { body: { content: 'The boiler is serviced in October' } });
+      const response = await api.request('POST', '/api/search', { body: { query: 'boiler service' } });
+      assert.equal(response.body.results[0].memory.content, 'The boiler is serviced in October');
+      assert.ok(model.inputs.includes('The boiler is serviced in October'));
+      assert.ok(model.inputs.includes('Instruct: find the memory\nQuery: boiler service'));
+    } finally {
+      await api.close();
+      await model.close();
+    }
   });
 });

@@ -36,6 +36,7 @@ export class SearchController {
       total_found: outcome.hits.length,
       query: body.query,
       search_type: outcome.mode,
+      rerank: outcome.rerank,
       time_range: toRangeView(outcome.range),
       processing_time_ms: round(outcome.elapsedMs),
     };

@@ -7,6 +7,23 @@ export const MAX_QUERY_LENGTH = 4000;
 
 const limit = z.number().int().min(1).max(MAX_PAGE_SIZE);
 
+/**
+ * Result-quality options shared by REST `POST /api/search` and MCP `memory_search`, defined once so
+ * both transports take the same names and ranges.
+ */
+export const SearchQualityFields = {
+  min_score: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe('Drop results whose score (a 0-1 probability of relevance) is lower'),
+  rerank: z
+    .boolean()
+    .default(true)
+    .describe('false: skip the reranker (when one is configured) and keep the first-stage order'),
+};
+
 export const SearchBody = z
   .strictObject({
     query: z
@@ -25,6 +42,7 @@ export const SearchBody = z
       .max(1)
       .optional()
       .describe('Drop results whose cosine similarity is lower'),
+    ...SearchQualityFields,
     ...TimeFilterFields,
   })
   .transform(({ n_results, limit: explicit, ...rest }) => ({ ...rest, limit: explicit ?? n_results ?? 10 }));

@@ -162,3 +162,47 @@ describe('the in-memory vector mirror with a second process writing the same fil
     }
   });
 });
+
+describe('SearchRepository.adjacent', () => {
+  it('answers the live memories stored right before and after, in the same namespace and filter', () => {
+    const dir = makeTempDir();
+    const path = join(dir, 'engram.db');
+    const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    try {
+      bindEmbeddingModel(db, path, { modelId: 'test-16', dimension: DIMENSION });
+      const vectorIndex = new VectorIndex(db);
+      const memories = new MemoryRepository(db, vectorIndex);
+      const row = (i: number, namespace: string, memoryType = 'note'): NewMemory => ({
+        namespace,
+        contentHash: `adjacent-${i}`,
+        content: `turn ${i}`,
+        memoryType,
+        metadata: {},
+        tags: [],
+        createdAt: i,
+        updatedAt: i,
+        embedding: Float32Array.from({ length: DIMENSION }, (_, d) => (d === i % DIMENSION ? 1 : 0.1)),
+      });
+      // ids 1..8: a, a, b, a, a(deleted), a, a(type "task"), a
+      const namespaces = ['a', 'a', 'b', 'a', 'a', 'a', 'a', 'a'];
+      const ids = memories
+        .insertMany(namespaces.map((namespace, i) => row(i, namespace, i === 6 ? 'task' : 'note')))
+        .map((outcome) => outcome.memory.id);
+      memories.softDelete(ids[4], 100);
+      const search = new SearchRepository(db, vectorIndex, memories);
+
+      const around = search.adjacent([ids[0], ids[3], ids[5]], { namespace: 'a' });
+      assert.deepEqual(around.get(ids[0]), [ids[1]]);
+      // Skips the other namespace's memory and the deleted one.
+      assert.deepEqual(around.get(ids[3]), [ids[1], ids[5]]);
+      assert.deepEqual(around.get(ids[5]), [ids[3], ids[6]]);
+      // The filter applies to neighbours as it does to results.
+      const notes = search.adjacent([ids[5]], { namespace: 'a', memoryType: 'note' });
+      assert.deepEqual(notes.get(ids[5]), [ids[3], ids[7]]);
+      assert.deepEqual(search.adjacent([], { namespace: 'a' }), new Map());
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { MemoryRepository } from './memory.repository';
 import { isNarrowing, MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
-import { KeywordHit, ScoredId } from './search.store';
+import { ADJACENT_ID_REACH, KeywordHit, ScoredId } from './search.store';
 import { toBlob, VectorIndex } from './vector-index';
 
 /** Below this many candidate memories an exact scan is as fast as the quantised index, and exact. */
@@ -17,6 +17,7 @@ const MAX_RESCORED = 500;
  * scan costs the same for any pool, but checking a pool against a filter grows with its size.
  */
 const MAX_KNN_POOL = 10_000;
+/** How far (in ids) a neighbour of a memory is looked for. */
 
 /** Candidate generation for search: vector nearest neighbours and BM25 keyword matches, both filtered. */
 export class SearchRepository {
@@ -55,6 +56,46 @@ export class SearchRepository {
     if (admittedUpToLimit === 0) return [];
     if (admittedUpToLimit <= EXACT_SCAN_MAX_ROWS) return this.exactScan(vector, filter, k);
     return this.quantisedSearch(vector, filter, k);
+  }
+
+  /**
+   * For each id, the live memories the filter admits that were stored right before and right after it
+   * (the nearest ids within ADJACENT_ID_REACH, so the look-up stays bounded when namespaces interleave).
+   */
+  adjacent(ids: readonly number[], filter: MemoryFilter): Map<number, number[]> {
+    if (ids.length === 0) return new Map();
+    const where = memoryFilterSql(filter);
+    const rows = this.statements
+      .get(
+        `SELECT c.value AS id,
+           (SELECT m.id FROM memories m WHERE m.id < c.value AND m.id >= c.value - ${ADJACENT_ID_REACH}
+              AND ${where.sql} ORDER BY m.id DESC LIMIT 1) AS previous,
+           (SELECT m.id FROM memories m WHERE m.id > c.value AND m.id <= c.value + ${ADJACENT_ID_REACH}
+              AND ${where.sql} ORDER BY m.id LIMIT 1) AS next
+         FROM json_each(?) c`,
+      )
+      .all(...where.params, ...where.params, JSON.stringify(ids)) as {
+      id: number;
+      previous: number | null;
+      next: number | null;
+    }[];
+    return new Map(rows.map((row) => [row.id, [row.previous, row.next].filter((id): id is number => id !== null)]));
+  }
+
+  /** The stored (unit-length) embeddings of the given memories. */
+  embeddings(ids: readonly number[]): Map<number, Float32Array> {
+    if (ids.length === 0) return new Map();
+    const rows = this.statements
+      .get(
+        'SELECT memory_id AS id, embedding FROM memory_embeddings WHERE memory_id IN (SELECT value FROM json_each(?))',
+      )
+      .all(JSON.stringify(ids)) as { id: number; embedding: Buffer }[];
+    return new Map(
+      rows.map(({ id, embedding }) => [
+        id,
+        new Float32Array(embedding.buffer.slice(embedding.byteOffset, embedding.byteOffset + embedding.byteLength)),
+      ]),
+    );
   }
 
   /** Exact cosine distances of the given memories to the vector. */

@@ -12,6 +12,9 @@ export interface KeywordHit {
   bm25: number;
 }
 
+/** How far (in ids) `adjacent` looks either side, so the look-up stays bounded when namespaces interleave. */
+export const ADJACENT_ID_REACH = 16;
+
 /**
  * The storage port for search candidates: both lists hybrid search fuses, already filtered. How they are
  * found (indexes, quantisation, query syntax) is the adapter's; ranking rules live in SearchService.
@@ -23,4 +26,9 @@ export abstract class SearchStore {
   abstract vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]>;
   /** Exact cosine distances of the given memories to the vector. */
   abstract distances(ids: readonly number[], vector: Float32Array): Promise<ScoredId[]>;
+  /**
+   * For each id, the live memories the filter admits that were stored right before and right after it
+   * (the nearest ids within ADJACENT_ID_REACH).
+   */
+  abstract adjacent(ids: readonly number[], filter: MemoryFilter): Promise<Map<number, number[]>>;
 }

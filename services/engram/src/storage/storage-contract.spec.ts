@@ -246,6 +246,27 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.ok(Math.abs(distances.find((hit) => hit.id === far)!.distance - 1) < 1e-6);
     });
 
+    it('names the admitted memories stored right before and after each id, skipping other namespaces', async () => {
+      const ids = (
+        await store.memories.insertMany([
+          memory('first', { tags: ['t'] }),
+          memory('elsewhere', { namespace: 'other', tags: ['t'] }),
+          memory('second', { tags: ['t'] }),
+          memory('untagged'),
+          memory('third', { tags: ['t'] }),
+        ])
+      ).map((outcome) => outcome.memory.id);
+      const [first, , second, untagged, third] = ids;
+      const adjacent = await store.search.adjacent([second, first], { namespace: 'default', tags: ['t'] });
+      assert.deepEqual(adjacent.get(second), [first, third]);
+      assert.deepEqual(adjacent.get(first), [second]);
+      assert.deepEqual((await store.search.adjacent([untagged], { namespace: 'default' })).get(untagged), [
+        second,
+        third,
+      ]);
+      assert.deepEqual(await store.search.adjacent([], { namespace: 'default' }), new Map());
+    });
+
     it('finds any of the words, stemmed, best match first, within the filter', async () => {
       const stored = await store.memories.insertMany([
         memory('The billing decision: PostgreSQL for billing and invoices', { memoryType: 'decision' }),

@@ -6,6 +6,7 @@ import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
+import { McpCancellationRepository } from './mcp-cancellation.repository';
 import { MemoryRepository } from './memory.repository';
 import { MemoryStore } from './memory.store';
 import { SearchRepository } from './search.repository';
@@ -91,6 +92,11 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
         new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(await settings.storeId())),
     },
     {
+      provide: McpCancellationRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new McpCancellationRepository(db),
+    },
+    {
       provide: StorageInfoRepository,
       inject: [SQLITE_DATABASE, APP_CONFIG],
       useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
@@ -105,6 +111,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     StorageInfoRepository,
     RedisKeys,
     StoreLocks,
+    McpCancellationRepository,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

@@ -1,13 +1,25 @@
 import { html, nothing } from 'lit';
 import { canWrite, SearchHit } from '../api';
-import { parseTags } from '../format';
+import { errorText, parseTags } from '../format';
 import { ReloadingView } from './reloading-view';
 
-/** Hybrid (or semantic / keyword) search with tag, type and time filters; every hit shows its scores. */
+/**
+ * Hybrid (or semantic / keyword) search with tag, type and time filters; every hit shows its scores.
+ * Results under the minimum score are left out; the field starts at the server's default floor.
+ */
 export class SearchView extends ReloadingView {
-  static override properties = { ...ReloadingView.properties, hits: { state: true } };
+  static override properties = { ...ReloadingView.properties, hits: { state: true }, minScore: { state: true } };
   declare hits: SearchHit[] | undefined;
+  declare minScore: number | undefined;
   private request: Record<string, unknown> | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.api.status().then(
+      (report) => (this.minScore ??= report.search.default_min_score),
+      (error: unknown) => (this.error = errorText(error)),
+    );
+  }
 
   /** A live change re-runs the last search, so deleted memories leave the results. */
   protected async load(): Promise<void> {
@@ -28,6 +40,7 @@ export class SearchView extends ReloadingView {
     if (tags.length > 0) request.tags = tags;
     if (text('memory_type')) request.memory_type = text('memory_type');
     if (text('time_expr')) request.time_expr = text('time_expr');
+    if (text('min_score')) request.min_score = this.minScore = Number(text('min_score'));
     this.request = request;
     await this.reload();
   }
@@ -50,6 +63,17 @@ export class SearchView extends ReloadingView {
         <label>Tags <input name="tags" placeholder="work, decision" /></label>
         <label>Type <input name="memory_type" placeholder="note" /></label>
         <label>When <input name="time_expr" placeholder="last 30 days, yesterday, march" /></label>
+        <label
+          >Min. score
+          <input
+            name="min_score"
+            type="number"
+            min="0"
+            max="1"
+            step="0.01"
+            .value=${this.minScore === undefined ? '' : String(this.minScore)}
+            title="Results scoring lower (a 0-1 probability of relevance) are left out"
+        /></label>
         <label
           >Results
           <select name="limit">
@@ -83,7 +107,9 @@ export class SearchView extends ReloadingView {
         this.hits === undefined
           ? nothing
           : this.hits.length === 0
-            ? html`<p class="empty card">Nothing found.</p>`
+            ? html`<p class="empty card">
+                Nothing found${this.request?.min_score ? html` scoring ${String(this.request.min_score)} or more` : ''}.
+              </p>`
             : html`<ol class="memory-list" aria-label="Search results, best first">
                 ${this.hits.map(
                   (hit) =>

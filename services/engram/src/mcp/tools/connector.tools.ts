@@ -33,6 +33,7 @@ export function connectorTools(deps: ToolDeps): McpJsonTextTool[] {
           mode: 'hybrid',
           limit: CONNECTOR_RESULTS,
           tag_match: 'any',
+          min_score: deps.config.search.minScore,
         });
         return {
           results: outcome.hits.map(({ memory }) => ({

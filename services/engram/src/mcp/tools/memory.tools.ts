@@ -14,10 +14,17 @@ import {
 import { MAX_FILTER_DELETE } from '../../memories/memory.service';
 import { toMemoryPageView, toMemoryView } from '../../memories/memory.view';
 import { toHitView } from '../../search/search-hit.view';
-import { MAX_QUERY_LENGTH } from '../../search/search.dto';
+import { MAX_QUERY_LENGTH, SearchQualityFields } from '../../search/search.dto';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
-import { MemoryOutput, previewOf, ResultLimit, SearchModeInput, SearchResultOutput } from './tool-schemas';
+import {
+  MemoryOutput,
+  previewOf,
+  RerankStatusOutput,
+  ResultLimit,
+  SearchModeInput,
+  SearchResultOutput,
+} from './tool-schemas';
 
 const HashInput = ContentHashParam.describe('The memory id: its content_hash (64 hexadecimal characters)');
 const TagMatch = z.enum(['any', 'all']).default('any').describe('any (default): one tag suffices; all: every tag');
@@ -110,7 +117,8 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       title: 'Search memories',
       description:
         'Find memories by meaning and words (hybrid by default), optionally limited by tags, type and time ' +
-        '(time_expr such as "last week", or after/before). Results carry scores, best first.',
+        '(time_expr such as "last week", or after/before). Results carry scores, best first; the score is the ' +
+        "probability that a memory is relevant, and results below the server's floor (min_score) are left out.",
       effect: 'read',
       idempotent: true,
       input: z.object({
@@ -122,16 +130,21 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         ...TimeFilterFields,
         limit: ResultLimit.default(10).describe('Results to return, 1-100 (default 10)'),
         similarity_threshold: z.number().min(-1).max(1).optional().describe('Drop results less similar than this'),
+        ...SearchQualityFields,
       }),
       output: z.object({
         results: z.array(SearchResultOutput),
         total_found: z.number(),
         query: z.string(),
         search_type: z.string(),
+        rerank: RerankStatusOutput,
         processing_time_ms: z.number(),
       }),
       async run(args) {
-        const outcome = await deps.search.hybridSearch(args);
+        const outcome = await deps.search.hybridSearch({
+          ...args,
+          min_score: args.min_score ?? deps.config.search.minScore,
+        });
         const lines = outcome.hits.map(
           (hit, i) =>
             `${i + 1}. [${hit.score.toFixed(3)}] ${previewOf(hit.memory.content)} (${hit.memory.contentHash})`,
@@ -142,6 +155,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
             total_found: outcome.hits.length,
             query: args.query,
             search_type: outcome.mode,
+            rerank: outcome.rerank,
             processing_time_ms: Math.round(outcome.elapsedMs * 100) / 100,
           },
           text: [`${outcome.hits.length} memories found`, ...lines].join('\n'),

@@ -25,6 +25,11 @@ export const HealthOutput = z.object({
     schema: z.number(),
   }),
   embedding: z.object({ provider: z.string(), model: z.string(), dimension: z.number() }),
+  search: z.object({
+    fusion: z.string(),
+    default_min_score: z.number(),
+    rerank: z.object({ model: z.string().nullable() }).nullable(),
+  }),
   versions: z.object({ engram: z.string(), node: z.string() }),
 });
 

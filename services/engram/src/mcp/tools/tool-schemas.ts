@@ -17,11 +17,17 @@ export const MemoryOutput = z.object({
 
 export const SearchResultOutput = z.object({
   memory: MemoryOutput,
-  score: z.number().describe('What the results are ordered by: fused hybrid score, similarity or BM25'),
+  score: z.number().describe('What the results are ordered by: the probability (0-1) that the memory is relevant'),
   similarity_score: z.number().nullable().describe('Cosine similarity of query and memory, -1…1'),
   keyword_score: z.number().nullable().describe('BM25 relevance when the memory matched query words'),
+  rerank_score: z.number().nullable().describe("The reranker's score when the rerank stage ordered the results"),
+  signals: z.record(z.string(), z.number()).nullable().describe('What the relevance model weighed (docs/retrieval.md)'),
   relevance_reason: z.string(),
 });
+
+export const RerankStatusOutput = z
+  .object({ applied: z.boolean(), model: z.string().nullable().optional(), reason: z.string().optional() })
+  .describe('Whether a reranker ordered the results; if not, why (not_configured, not_requested, timeout, error)');
 
 /** Result limit of the search tools: 1–100. */
 export const ResultLimit = z.number().int().min(1).max(MAX_PAGE_SIZE);

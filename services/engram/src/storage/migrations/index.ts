@@ -7,6 +7,7 @@ import { trashIndexesMigration } from './014-trash-indexes';
 import { auditMigration } from './015-audit';
 import { timestampRepairMigration } from './016-timestamp-repair';
 import { storeIdentityMigration } from './017-store-identity';
+import { mcpCancellationsMigration } from './018-mcp-cancellations';
 import { Migration } from './migration';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   auditMigration,
   timestampRepairMigration,
   storeIdentityMigration,
+  mcpCancellationsMigration,
 ];

@@ -1,5 +1,5 @@
 import { memoryFilterSql, MemoryFilter } from '../memory-filter.sql';
-import { KeywordHit, ScoredId, SearchStore } from '../search.store';
+import { ADJACENT_ID_REACH, KeywordHit, ScoredId, SearchStore } from '../search.store';
 import { numbered, PostgresDatabase, vectorLiteral } from './postgres.database';
 
 /** Below this many admitted memories an exact scan is cheap and exact; above it the HNSW index answers. */
@@ -75,6 +75,21 @@ export class PostgresSearchStore extends SearchStore {
       'SELECT memory_id AS id, embedding <=> $1 AS distance FROM memory_embeddings WHERE memory_id = ANY($2::bigint[])',
       [vectorLiteral(vector), ids],
     );
+  }
+
+  async adjacent(ids: readonly number[], filter: MemoryFilter): Promise<Map<number, number[]>> {
+    if (ids.length === 0) return new Map();
+    const where = numbered(memoryFilterSql(filter).sql, 2);
+    const rows = await this.db.query<{ id: number; previous: number | null; next: number | null }>(
+      `SELECT c.id,
+         (SELECT m.id FROM memories m WHERE m.id < c.id AND m.id >= c.id - ${ADJACENT_ID_REACH}
+            AND ${where} ORDER BY m.id DESC LIMIT 1) AS previous,
+         (SELECT m.id FROM memories m WHERE m.id > c.id AND m.id <= c.id + ${ADJACENT_ID_REACH}
+            AND ${where} ORDER BY m.id LIMIT 1) AS next
+       FROM unnest($1::bigint[]) AS c(id)`,
+      [ids, ...memoryFilterSql(filter).params],
+    );
+    return new Map(rows.map((row) => [row.id, [row.previous, row.next].filter((id): id is number => id !== null)]));
   }
 
   private async countUpTo(filter: MemoryFilter, cap: number): Promise<number> {

@@ -19,4 +19,8 @@ export class SqliteSearchStore extends SearchStore {
   async distances(ids: readonly number[], vector: Float32Array): Promise<ScoredId[]> {
     return this.search.distances(ids, vector);
   }
+
+  async adjacent(ids: readonly number[], filter: MemoryFilter): Promise<Map<number, number[]>> {
+    return this.search.adjacent(ids, filter);
+  }
 }

@@ -1,0 +1,84 @@
+import { PassThrough, Readable, Writable } from 'node:stream';
+import type { JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
+import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+
+type RequestId = string | number;
+
+/**
+ * stdio that answers every request it received before it closes. The SDK's stdio transport closes on
+ * end of input and abandons requests still running, so `printf '…3 requests…' | engram mcp` got fewer
+ * answers than requests. Here end of input is held back from the SDK transport until each request has
+ * its response (or was cancelled by the client, which then expects none).
+ */
+export class AnsweringStdioTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+  /** Resolves once the connection is over (input ended and everything answered, or closed). */
+  readonly closed: Promise<void>;
+
+  private readonly inner: StdioServerTransport;
+  private readonly gate = new PassThrough();
+  private readonly unanswered = new Set<string>();
+  private inputEnded = false;
+  private markClosed!: () => void;
+
+  constructor(
+    private readonly input: Readable = process.stdin,
+    output: Writable = process.stdout,
+  ) {
+    this.inner = new StdioServerTransport(this.gate, output);
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+  }
+
+  async start(): Promise<void> {
+    this.inner.onmessage = (message) => {
+      this.noteInbound(message);
+      this.onmessage?.(message);
+    };
+    this.inner.onerror = (error) => this.onerror?.(error);
+    this.inner.onclose = () => {
+      this.markClosed();
+      this.onclose?.();
+    };
+    await this.inner.start();
+    this.input.pipe(this.gate, { end: false });
+    this.input.once('end', () => {
+      this.inputEnded = true;
+      // After the lines still passing through the gate have reached the SDK transport as requests.
+      setImmediate(() => this.endWhenAnswered());
+    });
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    await this.inner.send(message);
+    if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id !== undefined) {
+      this.unanswered.delete(keyOf(message.id));
+      this.endWhenAnswered();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.input.unpipe(this.gate);
+    await this.inner.close();
+  }
+
+  private noteInbound(message: JSONRPCMessage): void {
+    if (!('method' in message)) return;
+    if ('id' in message) this.unanswered.add(keyOf(message.id));
+    else if (message.method === 'notifications/cancelled') {
+      const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+      if (requestId !== undefined) this.unanswered.delete(keyOf(requestId));
+      this.endWhenAnswered();
+    }
+  }
+
+  private endWhenAnswered(): void {
+    if (this.inputEnded && this.unanswered.size === 0 && !this.gate.writableEnded) this.gate.end();
+  }
+}
+
+function keyOf(id: RequestId): string {
+  return JSON.stringify(id);
+}

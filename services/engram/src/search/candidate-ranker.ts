@@ -1,0 +1,304 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { EmbeddingService } from '../embeddings/embedding.service';
+import { MemoryRecord } from '../storage/memory.record';
+import { MemoryFilter } from '../storage/memory-filter.sql';
+import { MemoryStore } from '../storage/memory.store';
+import { KeywordHit, ScoredId, SearchStore } from '../storage/search.store';
+import { Candidate, HybridRelevance } from './hybrid-relevance';
+import { keywordTerms } from './keyword-terms';
+import { reciprocalRankFusion, weightedScoreFusion } from './rank-fusion';
+import { logit, sigmoid, Signals } from './relevance-model';
+import { queryFacts, stemSet, termCoverage } from './relevance-signals';
+import { SearchHit } from './search-hit';
+import { SearchMode } from './search.dto';
+import { traced } from '../tracing/spans';
+
+/**
+ * Each list in hybrid mode contributes this many candidates per requested result before fusion, and at
+ * least HYBRID_MIN_CANDIDATES: a deeper pool lets a memory ranked modestly by both lists surface.
+ */
+const HYBRID_CANDIDATES_PER_RESULT = 5;
+const HYBRID_MIN_CANDIDATES = 100;
+/**
+ * The second pass looks at the neighbours of this many first-pass leaders per requested result (at least
+ * CONTEXT_MIN_LEADERS): enough to bring in the reply to a top-ranked question, bounded for cost.
+ */
+const CONTEXT_LEADERS_PER_RESULT = 3;
+const CONTEXT_MIN_LEADERS = 30;
+/** Memories stored next to each other and this close in time count as each other's context. */
+export const CONTEXT_WINDOW_MS = 30 * 60 * 1000;
+
+interface CandidatePool {
+  similarity: Map<number, number>;
+  bm25: Map<number, number>;
+  nearest: ScoredId[];
+  keywordHits: KeywordHit[];
+}
+
+interface RankedId {
+  id: number;
+  score: number;
+  similarity: number | null;
+  keywordScore: number | null;
+  signals?: Signals;
+}
+
+/** The first stage of search: candidates from the vector and keyword indexes, scored and ordered. */
+@Injectable()
+export class CandidateRanker {
+  constructor(
+    private readonly search: SearchStore,
+    private readonly memories: MemoryStore,
+    private readonly embeddings: EmbeddingService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async rank(query: string, mode: SearchMode, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
+    if (mode === 'keyword') return this.keywordRank(query, filter, limit);
+    const vector = await this.embeddings.embedQuery(query);
+    if (mode === 'semantic') return this.semanticRank(vector, filter, limit);
+    if (this.calibrated) {
+      const pool = await this.pool(query, vector, filter, limit);
+      return traced('search.fusion', { 'engram.search.fusion': 'calibrated' }, () =>
+        this.calibratedHybrid(query, vector, filter, limit, pool),
+      );
+    }
+    return this.fusedHybrid(query, vector, filter, limit);
+  }
+
+  private get calibrated(): boolean {
+    return this.config.search.fusionMethod === 'calibrated';
+  }
+
+  private async keywordRank(query: string, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
+    const keywordHits = await traced('search.keyword', { 'engram.search.limit': limit }, () =>
+      this.search.keywordCandidates(keywordTerms(query), filter, limit),
+    );
+    if (!this.calibrated) {
+      const ranked = keywordHits.map((hit) => ({
+        id: hit.id,
+        score: hit.bm25,
+        keywordScore: hit.bm25,
+        similarity: null,
+      }));
+      return this.hydrate(filter.namespace, ranked, 'matched query words');
+    }
+    const best = Math.max(0, ...keywordHits.map((hit) => hit.bm25));
+    const facts = queryFacts(query);
+    const found = await this.memories.findLiveByIds(
+      filter.namespace,
+      keywordHits.map((hit) => hit.id),
+    );
+    const contents = new Map(found.map((m) => [m.id, m.content]));
+    const ranked = keywordHits.map((hit) => {
+      const signals: Signals = {
+        keyword_relative: best > 0 ? hit.bm25 / best : 0,
+        keyword_strength: Math.log1p(Math.max(0, hit.bm25)),
+        term_coverage: termCoverage(facts, stemSet(contents.get(hit.id) ?? '')),
+      };
+      const score = sigmoid(logit(this.config.search.relevanceWeights.keyword, signals));
+      return { id: hit.id, score, similarity: null, keywordScore: hit.bm25, signals };
+    });
+    return this.hydrate(
+      filter.namespace,
+      ranked.sort((a, b) => b.score - a.score),
+      'matched query words',
+    );
+  }
+
+  private async semanticRank(vector: Float32Array, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
+    const nearest = await traced('search.vector', { 'engram.search.limit': limit }, () =>
+      this.search.vectorCandidates(vector, filter, limit),
+    );
+    const similarities = nearest.map(({ id, distance }) => ({ id, similarity: 1 - distance }));
+    const low = Math.min(...similarities.map((hit) => hit.similarity));
+    const high = Math.max(...similarities.map((hit) => hit.similarity));
+    const ranked = similarities.map(({ id, similarity }) => {
+      if (!this.calibrated) return { id, score: similarity, similarity, keywordScore: null };
+      const signals: Signals = {
+        semantic: similarity,
+        semantic_relative: high > low ? (similarity - low) / (high - low) : 1,
+      };
+      return {
+        id,
+        score: sigmoid(logit(this.config.search.relevanceWeights.semantic, signals)),
+        similarity,
+        keywordScore: null,
+        signals,
+      };
+    });
+    return this.hydrate(filter.namespace, ranked, 'close in meaning');
+  }
+
+  /**
+   * Hybrid search scored by the relevance model: both candidate lists pooled, a first pass over each
+   * candidate alone, then the memories stored beside the first-pass leaders joined and a second pass over
+   * all of them, in which each borrows from its neighbours. The score is the probability of relevance.
+   */
+  private async calibratedHybrid(
+    query: string,
+    vector: Float32Array,
+    filter: MemoryFilter,
+    limit: number,
+    { similarity, bm25 }: CandidatePool,
+  ): Promise<SearchHit[]> {
+    const poolIds = [...similarity.keys()];
+    if (poolIds.length === 0) return [];
+    const pooled = await this.memories.findLiveByIds(filter.namespace, poolIds);
+    const records = new Map(pooled.map((memory) => [memory.id, memory]));
+    const candidateOf = (memory: MemoryRecord): Candidate => ({
+      id: memory.id,
+      similarity: similarity.get(memory.id)!,
+      bm25: bm25.get(memory.id) ?? null,
+      content: memory.content,
+      createdAtMs: memory.createdAt,
+    });
+    const { relevanceWeights, timeZone } = this.config.search;
+    const facts = queryFacts(query);
+    const relevance = new HybridRelevance([...records.values()].map(candidateOf), facts, relevanceWeights, timeZone);
+
+    const leaders = relevance
+      .rankedByFirstPass()
+      .slice(0, Math.max(CONTEXT_MIN_LEADERS, limit * CONTEXT_LEADERS_PER_RESULT));
+    const adjacent = await this.search.adjacent(leaders, filter);
+    const joined = [...new Set([...adjacent.values()].flat())].filter((id) => !records.has(id));
+    await this.addSimilarities(similarity, joined, vector);
+    for (const memory of await this.memories.findLiveByIds(filter.namespace, joined)) {
+      records.set(memory.id, memory);
+      relevance.add(candidateOf(memory));
+    }
+    const scored = relevance.score(
+      [...leaders, ...joined].filter((id) => records.has(id)),
+      contextOf(adjacent, records),
+    );
+    return scored
+      .sort((a, b) => b.relevance - a.relevance)
+      .slice(0, limit)
+      .map(({ id, signals, relevance: score }) => ({
+        memory: records.get(id)!,
+        score,
+        similarity: similarity.get(id) ?? null,
+        keywordScore: bm25.get(id) ?? null,
+        signals,
+        reason: hybridReason(similarity.get(id) ?? null, bm25.get(id) ?? null),
+      }));
+  }
+
+  /** Both candidate lists, every candidate with its exact cosine and (when it matched words) BM25. */
+  private async pool(query: string, vector: Float32Array, filter: MemoryFilter, limit: number): Promise<CandidatePool> {
+    const size = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
+    const legAttributes = { 'engram.search.limit': size };
+    const nearest = await traced('search.vector', legAttributes, () =>
+      this.search.vectorCandidates(vector, filter, size),
+    );
+    const keywordHits = await traced('search.keyword', legAttributes, () =>
+      this.search.keywordCandidates(keywordTerms(query), filter, size),
+    );
+    const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
+    await this.addSimilarities(
+      similarity,
+      keywordHits.map((hit) => hit.id),
+      vector,
+    );
+    return { similarity, bm25: new Map(keywordHits.map((hit) => [hit.id, hit.bm25])), nearest, keywordHits };
+  }
+
+  /** `weighted_average` or `rrf`: the two lists fused as configured (MCP_HYBRID_*). */
+  private async fusedHybrid(
+    query: string,
+    vector: Float32Array,
+    filter: MemoryFilter,
+    limit: number,
+  ): Promise<SearchHit[]> {
+    const { similarity, bm25, nearest, keywordHits } = await this.pool(query, vector, filter, limit);
+    const fused = await traced('search.fusion', { 'engram.search.fusion': this.config.search.fusionMethod }, async () =>
+      this.fuse(nearest, keywordHits, similarity),
+    );
+    const top = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit);
+    return this.hydrate(
+      filter.namespace,
+      top.map(([id, score]) => ({
+        id,
+        score,
+        similarity: similarity.get(id) ?? null,
+        keywordScore: bm25.get(id) ?? null,
+      })),
+      undefined,
+    );
+  }
+
+  private fuse(
+    nearest: readonly ScoredId[],
+    keywordHits: readonly KeywordHit[],
+    similarity: ReadonlyMap<number, number>,
+  ): Map<number, number> {
+    const { fusionMethod, semanticWeight, keywordWeight, rrfK, rrfConsensusBoost } = this.config.search;
+    if (fusionMethod === 'rrf') {
+      const lists = [
+        { ids: nearest.map((hit) => hit.id), weight: semanticWeight },
+        { ids: keywordHits.map((hit) => hit.id), weight: keywordWeight },
+      ];
+      return reciprocalRankFusion(lists, rrfK, rrfConsensusBoost);
+    }
+    const candidates = [...similarity.keys()];
+    return weightedScoreFusion(candidates, [
+      { scores: similarity, weight: semanticWeight },
+      { scores: new Map(keywordHits.map((hit) => [hit.id, hit.bm25])), weight: keywordWeight },
+    ]);
+  }
+
+  /** Fills in the exact cosine similarity of the ids that have none yet. */
+  private async addSimilarities(
+    similarity: Map<number, number>,
+    ids: readonly number[],
+    vector: Float32Array,
+  ): Promise<void> {
+    const missing = ids.filter((id) => !similarity.has(id));
+    if (missing.length === 0) return;
+    for (const { id, distance } of await this.search.distances(missing, vector)) similarity.set(id, 1 - distance);
+  }
+
+  /** Loads the memories of ranked ids, keeping the ranking; ids outside the namespace are dropped. */
+  private async hydrate(namespace: string, ranked: RankedId[], reason: string | undefined): Promise<SearchHit[]> {
+    const ids = ranked.map((hit) => hit.id);
+    const found = await this.memories.findLiveByIds(namespace, ids);
+    const byId = new Map(found.map((memory) => [memory.id, memory]));
+    return ranked
+      .filter((hit) => byId.has(hit.id))
+      .map((hit) => ({
+        memory: byId.get(hit.id)!,
+        score: hit.score,
+        similarity: hit.similarity,
+        keywordScore: hit.keywordScore,
+        signals: hit.signals,
+        reason: reason ?? hybridReason(hit.similarity, hit.keywordScore),
+      }));
+  }
+}
+
+/**
+ * Who counts as whose context: memories stored right beside each other and within CONTEXT_WINDOW_MS of
+ * each other, both ways (the reply lends to its question and the question to its reply).
+ */
+export function contextOf(
+  adjacent: ReadonlyMap<number, readonly number[]>,
+  records: ReadonlyMap<number, Pick<MemoryRecord, 'createdAt'>>,
+): Map<number, number[]> {
+  const context = new Map<number, Set<number>>();
+  const link = (from: number, to: number) => context.set(from, (context.get(from) ?? new Set()).add(to));
+  for (const [id, around] of adjacent) {
+    for (const other of around) {
+      const [a, b] = [records.get(id), records.get(other)];
+      if (!a || !b || Math.abs(a.createdAt - b.createdAt) > CONTEXT_WINDOW_MS) continue;
+      link(id, other);
+      link(other, id);
+    }
+  }
+  return new Map([...context].map(([id, others]) => [id, [...others]]));
+}
+
+function hybridReason(similarity: number | null, keywordScore: number | null): string {
+  if (keywordScore !== null && similarity !== null) return 'close in meaning and matched query words';
+  return keywordScore !== null ? 'matched query words' : 'close in meaning';
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { contextOf, CONTEXT_WINDOW_MS } from './candidate-ranker';
+import { Candidate, HybridRelevance } from './hybrid-relevance';
+import { DEFAULT_RELEVANCE_WEIGHTS } from './relevance-model';
+import { queryFacts } from './relevance-signals';
+
+const WRITTEN = Date.UTC(2024, 2, 10, 12);
+
+function candidate(id: number, content: string, similarity: number, bm25: number | null = null): Candidate {
+  return { id, content, similarity, bm25, createdAtMs: WRITTEN };
+}
+
+function relevanceFor(query: string, pool: Candidate[]): HybridRelevance {
+  return new HybridRelevance(pool, queryFacts(query), DEFAULT_RELEVANCE_WEIGHTS, 'UTC');
+}
+
+describe('hybrid relevance', () => {
+  it('measures relative signals over the candidate pool and keeps probabilities between 0 and 1', () => {
+    const relevance = relevanceFor('garden tomatoes', [
+      candidate(1, 'The garden tomatoes ripened early this year', 0.8, 6),
+      candidate(2, 'We planted basil next to the roses', 0.5, 3),
+      candidate(3, 'The car needs new tyres', 0.2),
+    ]);
+    const [best, middle, worst] = relevance.score([1, 2, 3], new Map());
+    assert.equal(best.signals.semantic_relative, 1);
+    assert.ok(Math.abs(middle.signals.semantic_relative! - 0.5) < 1e-9);
+    assert.equal(worst.signals.semantic_relative, 0);
+    assert.equal(best.signals.keyword_relative, 1);
+    assert.equal(middle.signals.keyword_relative, 0.5);
+    assert.equal(worst.signals.keyword_relative, 0);
+    assert.ok(best.relevance > middle.relevance && middle.relevance > worst.relevance);
+    for (const { relevance: p } of [best, middle, worst]) assert.ok(p > 0 && p < 1);
+  });
+
+  it('prefers the memory about the person the question names (entity matching)', () => {
+    const relevance = relevanceFor('What does Maria cook on Sundays?', [
+      candidate(1, 'Tomas cooks paella on Sundays', 0.6, 4),
+      candidate(2, 'Maria cooks paella on Sundays', 0.6, 4),
+    ]);
+    const [tomas, maria] = relevance.score([1, 2], new Map());
+    // "Sundays" counts as a name too: Tomas's memory covers one of the two.
+    assert.equal(maria.signals.name_coverage, 1);
+    assert.equal(tomas.signals.name_coverage, 0.5);
+    assert.ok(maria.relevance > tomas.relevance);
+    assert.deepEqual(relevance.rankedByFirstPass(), [2, 1]);
+  });
+
+  it('prefers a memory that says when, for a question asking when (time grounding)', () => {
+    const pool = [
+      candidate(1, 'I went to the pottery workshop and loved it', 0.6, 4),
+      candidate(2, 'Yesterday I went to the pottery workshop', 0.6, 4),
+    ];
+    const when = relevanceFor('When did she go to the pottery workshop?', pool).score([1, 2], new Map());
+    assert.equal(when[1].signals.states_time, 1);
+    assert.equal(when[0].signals.states_time, 0);
+    assert.ok(when[1].relevance > when[0].relevance);
+    const what = relevanceFor('What did she do at the pottery workshop?', pool).score([1, 2], new Map());
+    assert.equal(what[1].signals.states_time, 0);
+  });
+
+  it('lifts a memory stored beside a strong match (neighbour context) above an equal one without', () => {
+    const relevance = relevanceFor('Which city did Ana move to for work?', [
+      candidate(1, 'Ana: I moved to Lisbon for work last spring, which city did you move to?', 0.75, 9),
+      candidate(2, 'Ben: That sounds wonderful, I stayed where I was.', 0.3),
+      candidate(3, 'Ben: That sounds lovely, I stayed where I was.', 0.3),
+    ]);
+    const [alone, beside] = relevance.score([3, 2], new Map([[2, [1]]]));
+    assert.equal(alone.signals.neighbour, 0);
+    assert.ok(beside.signals.neighbour! > 0.1);
+    assert.ok(beside.relevance > alone.relevance);
+  });
+
+  it('treats as context only memories stored beside each other and close in time, both ways', () => {
+    const records = new Map([
+      [1, { createdAt: WRITTEN }],
+      [2, { createdAt: WRITTEN + 60_000 }],
+      [3, { createdAt: WRITTEN + 60_000 + CONTEXT_WINDOW_MS + 1 }],
+    ]);
+    const context = contextOf(
+      new Map([
+        [1, [2]],
+        [2, [1, 3]],
+      ]),
+      records,
+    );
+    assert.deepEqual(context.get(1), [2]);
+    assert.deepEqual(context.get(2), [1]);
+    assert.equal(context.get(3), undefined);
+  });
+});

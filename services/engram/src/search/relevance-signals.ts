@@ -1,0 +1,98 @@
+/**
+ * What a query and one candidate memory say about each other beyond the two retrieval legs: how many of
+ * the query's words and names the memory holds, whether it is a bare fragment, whether it says when
+ * something happened. Pure functions of text, so they behave the same for every store.
+ */
+import { keywordTerms } from './keyword-terms';
+import { extractTimeExpression, TimeRange } from './time-expression';
+
+/** What is worked out once per query and reused for every candidate. */
+export interface QueryFacts {
+  /** Keyword terms, reduced to their stems. */
+  stems: string[];
+  /** Names the query mentions (capitalised words that are not question or function words), as stems. */
+  names: string[];
+  /** The query asks when or how long ago something happened. */
+  asksWhen: boolean;
+}
+
+/** Words that start a question or a sentence with a capital letter without naming anything. */
+const NOT_NAMES = new Set(
+  (
+    'what when where who whom whose which why how did does do is was were are am be been would could should ' +
+    'can will shall has have had may might must i a an the in on at of for and or but if to from with by as ' +
+    'after before during since until about into over than then there this that these those it its my your our ' +
+    'their his her he she we they you me him them us yes no not please tell give list name describe explain'
+  ).split(' '),
+);
+
+/** How-long and when questions: their answer is a time, so a memory that states one is more likely it. */
+const WHEN_QUESTION = /\b(when|how long|how many (days|weeks|months|years)|what (year|month|day|date|time))\b/i;
+
+/** Under this many words a memory is a fragment ("Go for it!") that rarely answers anything. */
+const FRAGMENT_WORDS = 10;
+
+export function queryFacts(query: string): QueryFacts {
+  const capitalised = query.match(/\p{Lu}[\p{L}\p{N}]*(?:['’]\p{L}+)?/gu) ?? [];
+  const names = capitalised
+    .map((word) => word.replace(/['’]s$/u, '').toLowerCase())
+    .filter((word) => !NOT_NAMES.has(word))
+    .map(stem);
+  return {
+    stems: [...new Set(keywordTerms(query).map(stem))],
+    names: [...new Set(names)],
+    asksWhen: WHEN_QUESTION.test(query),
+  };
+}
+
+/** Share of the query's keyword stems the text contains (0 when the query has none). */
+export function termCoverage(facts: QueryFacts, words: ReadonlySet<string>): number {
+  if (facts.stems.length === 0) return 0;
+  return facts.stems.filter((term) => words.has(term)).length / facts.stems.length;
+}
+
+/** Share of the names in the query that the text mentions (0 when the query names no one). */
+export function nameCoverage(facts: QueryFacts, words: ReadonlySet<string>): number {
+  if (facts.names.length === 0) return 0;
+  return facts.names.filter((name) => words.has(name)).length / facts.names.length;
+}
+
+/** 1 for an empty text, falling to 0 at FRAGMENT_WORDS words and beyond. */
+export function brevity(wordCount: number): number {
+  return Math.max(0, 1 - wordCount / FRAGMENT_WORDS);
+}
+
+/** The stems of a text's words, for coverage checks. */
+export function stemSet(text: string): Set<string> {
+  return new Set((text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).map(stem));
+}
+
+/**
+ * When the event a memory describes happened: its first time phrase ("yesterday", "last June", "on
+ * 3 May") resolved against the time the memory was written, not against today. Undefined when the
+ * text names no time.
+ */
+export function eventTime(content: string, createdAtMs: number, timeZone: string): TimeRange | undefined {
+  return extractTimeExpression(content, new Date(createdAtMs), timeZone).range;
+}
+
+/**
+ * A light suffix stripper (plurals, -ing, -ed, -ly, a final e, a doubled consonant): enough for
+ * "painted" to meet "paint", "dancing" to meet "dance" and "activities" to meet "activity" without a
+ * stemming library. Words of three letters or fewer are left alone.
+ */
+export function stem(word: string): string {
+  if (word.length <= 3) return word;
+  let base = word;
+  if (/ie[sd]$/.test(base) && base.length > 4) base = `${base.slice(0, -3)}y`;
+  else if (base.endsWith('sses')) base = base.slice(0, -2);
+  else if (base.endsWith('s') && !/(ss|us|is)$/.test(base)) base = base.slice(0, -1);
+  for (const suffix of ['ing', 'ed', 'ly']) {
+    if (base.endsWith(suffix) && base.length - suffix.length >= 3) {
+      base = base.slice(0, -suffix.length);
+      if (/([^aeiouls])\1$/.test(base)) base = base.slice(0, -1);
+      break;
+    }
+  }
+  return base.length > 3 && base.endsWith('e') ? base.slice(0, -1) : base;
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  API_KEY,
+  assertAgentProgress,
+  callTool,
+  cancelledRuns,
+  CLIENT_KINDS,
+  McpFixture,
+  SLOW,
+  startMcpFixture,
+  stdioClient,
+  waitFor,
+} from './mcp-fixture';
+
+describe('engram mcp --url: the stdio bridge to a remote Engram, both protocol eras', () => {
+  let fixture: McpFixture;
+  before(async () => {
+    fixture = await startMcpFixture();
+  });
+  after(() => fixture.stop());
+
+  for (const kind of CLIENT_KINDS) {
+    it(`bridges a ${kind} client's stdio to the api over Streamable HTTP, progress and cancellation included`, async () => {
+      const connected = await stdioClient(fixture, kind, ['--url', `${fixture.api.url}/mcp`, '--api-key', API_KEY]);
+      try {
+        const stored = await callTool(connected.client, 'memory_store', {
+          content: `Stored through the bridge by ${kind}`,
+          tags: ['bridge'],
+        });
+        assert.equal(stored.structured.created, true);
+        const search = await callTool(connected.client, 'search', { query: 'bridge' });
+        assert.equal(search.content.length, 1);
+        await assertAgentProgress(connected);
+
+        const before = await cancelledRuns(fixture.api.url);
+        const question = `${SLOW} (bridge, ${kind})`;
+        const controller = new AbortController();
+        const slow = connected.call('use_memory_agent', { question }, { signal: controller.signal, timeout: 120_000 });
+        await waitFor(() => fixture.model.requestsFor(question).length > 0, 'the agent to ask the model');
+        controller.abort('stop');
+        await assert.rejects(slow);
+        await waitFor(
+          async () => (await cancelledRuns(fixture.api.url)) > before,
+          'the api to end the run as cancelled',
+        );
+      } finally {
+        await connected.client.close();
+      }
+    });
+  }
+
+  it('reads the MCP Memory Service guide variables and maps its /api endpoint to /mcp', async () => {
+    const { client } = await stdioClient(fixture, 'sdk-v1', [], {
+      MCP_MEMORY_HTTP_ENDPOINT: `${fixture.api.url}/api`,
+      MCP_MEMORY_API_KEY: API_KEY,
+    });
+    try {
+      const health = await callTool(client, 'memory_health');
+      assert.equal(health.structured.status, 'healthy');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('bridge with a wrong key fails the handshake: a 2025-era client is told which server refused', async () => {
+    await assert.rejects(
+      stdioClient(fixture, 'sdk-v1', ['--url', `${fixture.api.url}/mcp`, '--api-key', 'wrong-key-0123456789']),
+      /unreachable or refused|401/,
+    );
+    // A 2026-07-28 client's probe is refused the same way, so it finds no modern server to pin to.
+    await assert.rejects(
+      stdioClient(fixture, 'v2-modern', ['--url', `${fixture.api.url}/mcp`, '--api-key', 'wrong-key-0123456789']),
+      /negotiation failed/i,
+    );
+  });
+});

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import {
+  API_KEY,
+  assertAgentProgress,
+  callTool,
+  CLI,
+  CLIENT_KINDS,
+  mcpClients,
+  McpFixture,
+  SLOW,
+  startMcpFixture,
+  stdioClient,
+  waitFor,
+} from './mcp-fixture';
+import { call } from './process-harness';
+
+describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's end of input)", () => {
+  let fixture: McpFixture;
+  before(async () => {
+    fixture = await startMcpFixture();
+  });
+  after(() => fixture.stop());
+
+  for (const kind of CLIENT_KINDS) {
+    it(`serves the catalog over stdio to a ${kind} client on the database the api also uses`, async () => {
+      const { client, era } = await stdioClient(fixture, kind, []);
+      try {
+        assert.equal(era, kind === 'v2-modern' ? 'modern' : 'legacy');
+        const names = (await client.listTools()).tools.map((tool: { name: string }) => tool.name);
+        for (const name of [
+          'memory_store',
+          'memory_search',
+          'search',
+          'fetch',
+          'retrieve_memory',
+          'use_memory_agent',
+        ]) {
+          assert.ok(names.includes(name), name);
+        }
+        const content = `Stored over stdio by ${kind}: the release train leaves every second Tuesday`;
+        const stored = await callTool(client, 'memory_store', { content, tags: ['stdio', kind] });
+        assert.equal(stored.structured.created, true);
+        const hash = stored.structured.content_hash;
+        const viaRest = await call(fixture.api.url, 'GET', `/api/memories/${hash}`, undefined, {
+          'x-api-key': API_KEY,
+        });
+        assert.equal(viaRest.status, 200);
+        const found = await callTool(client, 'retrieve_memory', { query: `release train ${kind}`, n_results: 1 });
+        assert.equal(found.structured.results[0].content_hash, hash);
+        const stats = await client.readResource({ uri: 'memory://stats' });
+        assert.match(stats.contents[0].text, /"total_memories": [1-9]/);
+        const invalid = await callTool(client, 'memory_get', { content_hash: 'nope' });
+        assert.equal(invalid.isError, true);
+        assert.match(invalid.text, /content_hash/);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it(`reports use_memory_agent progress over stdio to a ${kind} client, and stops the run when it cancels`, async () => {
+      const connected = await stdioClient(fixture, kind, []);
+      try {
+        await assertAgentProgress(connected);
+
+        const question = `${SLOW} (stdio, ${kind})`;
+        const controller = new AbortController();
+        const slow = connected.call('use_memory_agent', { question }, { signal: controller.signal, timeout: 120_000 });
+        await waitFor(() => fixture.model.requestsFor(question).length > 0, 'the agent to ask the model');
+        controller.abort('stop');
+        await assert.rejects(slow);
+        // The stdio process stops the run and answers the next call at once.
+        const after = await callTool(connected.client, 'memory_stats');
+        assert.equal(after.isError, undefined);
+      } finally {
+        await connected.client.close();
+      }
+    });
+  }
+
+  for (const stdio of [false, true]) {
+    it(`answers every request it received before exiting on end of input (${stdio ? 'bridge' : 'stdio'}, both eras)`, async () => {
+      const modern = (id: number, method: string, params: Record<string, unknown>) => ({
+        jsonrpc: '2.0',
+        id,
+        method,
+        params: {
+          ...params,
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'printf', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      });
+      const legacy = [
+        {
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'printf', version: '1' } },
+        },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        ...[1, 2, 3].map((id) => ({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { name: 'memory_store', arguments: { content: `printf legacy ${stdio} ${id}` } },
+        })),
+      ];
+      const modernBatch = [1, 2, 3].map((id) =>
+        modern(id, 'tools/call', { name: 'memory_store', arguments: { content: `printf modern ${stdio} ${id}` } }),
+      );
+      for (const [messages, expected] of [
+        [legacy, [0, 1, 2, 3]],
+        [modernBatch, [1, 2, 3]],
+      ] as const) {
+        const args = stdio ? [CLI, 'mcp', '--url', `${fixture.api.url}/mcp`, '--api-key', API_KEY] : [CLI, 'mcp'];
+        const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...fixture.env } });
+        let stdout = '';
+        child.stdout.on('data', (chunk) => (stdout += chunk));
+        child.stdin.end(messages.map((message) => JSON.stringify(message)).join('\n') + '\n');
+        const [code] = await once(child, 'exit');
+        assert.equal(code, 0);
+        const answered = stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line))
+          .filter((message) => 'id' in message);
+        assert.deepEqual(answered.map((message) => message.id).sort(), [...expected], stdout);
+        for (const message of answered) assert.equal(message.error, undefined, JSON.stringify(message));
+      }
+    });
+  }
+
+  it('serves 50 concurrent HTTP tool calls of both eras while a stdio process writes the same database', async () => {
+    const before = (
+      await call(fixture.api.url, 'GET', '/api/memories?page_size=1', undefined, { 'x-api-key': API_KEY })
+    ).body.total as number;
+    const stdio = await stdioClient(fixture, 'sdk-v1', []);
+    const clients = await Promise.all(
+      ['sdk-v1', 'v2-modern', 'v2-legacy', 'v2-modern', 'sdk-v1'].map((kind) =>
+        mcpClients.connectHttpClient(fixture.api.url, API_KEY, kind),
+      ),
+    );
+    try {
+      const httpCalls = Array.from({ length: 50 }, (_, i) =>
+        callTool(clients[i % clients.length].client, 'memory_store', {
+          content: `concurrent http memory ${i}`,
+          tags: ['load'],
+        }),
+      );
+      const stdioCalls = Array.from({ length: 25 }, (_, i) =>
+        callTool(stdio.client, 'memory_store', { content: `concurrent stdio memory ${i}`, tags: ['load'] }),
+      );
+      const results = await Promise.all([...httpCalls, ...stdioCalls]);
+      for (const result of results) {
+        assert.equal(result.isError, undefined, JSON.stringify(result.content));
+        assert.equal(result.structured.created, true);
+      }
+      const after = await call(fixture.api.url, 'GET', '/api/memories?page_size=1', undefined, {
+        'x-api-key': API_KEY,
+      });
+      assert.equal(after.body.total, before + 75);
+    } finally {
+      await Promise.all([stdio.client.close(), ...clients.map((connected: any) => connected.client.close())]);
+    }
+  });
+});
