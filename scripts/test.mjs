@@ -38,6 +38,11 @@ const specs = [
   ...findFiles(join(root, 'test/dist'), '.e2e-spec.js'),
   ...findFiles(join(root, 'bench'), '.test.mjs'),
 ].filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)));
+if (specs.length === 0) {
+  // An empty list would make node's runner look for tests everywhere: say so instead.
+  console.error(`npm test: no spec file matches ${filter.map((part) => `"${part}"`).join(', ')}`);
+  process.exit(1);
+}
 
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...specs], {
   stdio: 'inherit',

@@ -21,18 +21,19 @@ describe('events across processes: two api replicas and a worker of one store on
   let apiB: Running;
   let worker: Running;
   const clients: any[] = [];
+  let apiEnv: Record<string, string>;
 
   before(async () => {
     redis = await startTestRedis();
     model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'events-model' });
-    const shared = {
+    apiEnv = {
       REDIS_URL: redis.url,
       MCP_API_KEY: API_KEY,
       ENGRAM_EMBEDDING_PROVIDER: 'openai',
       MCP_EXTERNAL_EMBEDDING_URL: model.url,
       MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
     };
-    const dbA = { ...shared, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') };
+    const dbA = { ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') };
     [apiA, apiB] = await Promise.all([
       startEngram('serve', dbA, dir, 'Engram ready'),
       // A replica of the same deployment: the same store, so the same Redis prefix.
@@ -106,5 +107,55 @@ describe('events across processes: two api replicas and a worker of one store on
       'both api processes stream the same events with the same ids',
     );
     assert.match(worker.output(), /Engram worker ready/);
+  });
+
+  it('replays what a client missed from any replica, one that started after those events too: each once, in order', async () => {
+    const onA = await openSse(`${apiA.url}/api/events/stream?frames=named`, AUTH);
+    clients.push(onA);
+    const previews = (client: any) =>
+      client
+        .named()
+        .filter((frame: any) => frame.event === 'memory_created')
+        .map((frame: any) => frame.data.payload.preview);
+    assert.equal((await call(apiA.url, 'POST', '/api/memories', { content: 'seen before leaving' }, AUTH)).status, 201);
+    await onA.waitFor(() => previews(onA).includes('seen before leaving'));
+    const lastSeen = onA.named().at(-1).id;
+    onA.close();
+    for (const content of ['missed one', 'missed two']) {
+      assert.equal((await call(apiA.url, 'POST', '/api/memories', { content }, AUTH)).status, 201);
+    }
+    // This replica was not running when the two were published: only the shared log has them.
+    const apiC = await startEngram(
+      'serve',
+      { ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') },
+      dir,
+      'Engram ready',
+    );
+    try {
+      const resumed = await openSse(`${apiC.url}/api/events/stream?frames=named`, {
+        ...AUTH,
+        'Last-Event-ID': lastSeen,
+      });
+      clients.push(resumed);
+      await resumed.waitFor(() => previews(resumed).length >= 2);
+      assert.equal(
+        (await call(apiB.url, 'POST', '/api/memories', { content: 'live after the replay' }, AUTH)).status,
+        201,
+      );
+      await resumed.waitFor(() => previews(resumed).includes('live after the replay'));
+      assert.deepEqual(previews(resumed), ['missed one', 'missed two', 'live after the replay']);
+      assert.equal(
+        resumed.named().some((frame: any) => frame.event === 'replay_incomplete'),
+        false,
+        'nothing was trimmed',
+      );
+      const ids = resumed.named().map((frame: any) => Number(frame.id));
+      assert.ok(
+        ids.every((id: number, n: number) => id > Number(lastSeen) && (n === 0 || id > ids[n - 1])),
+        `${ids}`,
+      );
+    } finally {
+      await apiC.stop();
+    }
   });
 });

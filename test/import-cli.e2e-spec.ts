@@ -1,34 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { DIST, serviceHelper } from './engram-cli';
+import { runEngram, serviceHelper } from './engram-cli';
 import { tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 const { chatGptExport, zipOf } = serviceHelper('importers/testing/import-fixtures.js');
 const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
-const run = promisify(execFile);
 
 describe('engram import (CLI, a real process on a real SQLite file)', () => {
   let dir: string;
   let model: any;
   let env: Record<string, string>;
 
-  async function engramImport(args: string[]) {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [join(DIST, 'cli', 'engram.js'), 'import', ...args], {
-        cwd: dir,
-        env,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  }
+  const engramImport = (args: string[]) => runEngram(['import', ...args], env, dir);
 
   before(async () => {
     dir = tempDir();

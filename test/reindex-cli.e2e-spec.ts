@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { serviceHelper } from './engram-cli';
-import { call, ROOT, startApi, tempDir } from './process-harness';
+import { runEngram, serviceHelper } from './engram-cli';
+import { call, startApi, tempDir } from './process-harness';
 
-const CLI = join(ROOT, 'services', 'engram', 'dist', 'cli', 'engram.js');
-const run = promisify(execFile);
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 
 const MEMORIES = ['The boiler is serviced every October', 'The cabin wifi password is on the fridge'];
@@ -26,22 +22,8 @@ describe('engram reindex --if-model-changed --in-process (the chart’s start-up
     MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
     LOG_LEVEL: 'warn',
   });
-  const reindex = async (env: Record<string, string>) => {
-    try {
-      const { stdout, stderr } = await run(
-        process.execPath,
-        [CLI, 'reindex', '--if-model-changed', '--in-process', '--json'],
-        {
-          env,
-          cwd: dir,
-        },
-      );
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const reindex = (env: Record<string, string>) =>
+    runEngram(['reindex', '--if-model-changed', '--in-process', '--json'], env, dir);
 
   before(async () => {
     dir = tempDir();

@@ -1,21 +1,51 @@
 /** Measurements against the real api process: REST search, batch ingest, start-up. */
 import { rmSync } from 'node:fs';
 import { postJson, startServer } from './server.mjs';
-import { timeEach } from './stats.mjs';
+import { summarise, timeEach } from './stats.mjs';
 
-/** Hybrid POST /api/search latency (embedding included) and the api's RSS afterwards. */
-export async function benchRestSearch(dbPath, queries, env = {}) {
+/**
+ * Hybrid POST /api/search latency (embedding included) and the api's RSS afterwards. The warm-up texts
+ * differ from the timed ones, so no timed query is answered from the api's recent-query cache.
+ */
+export async function benchRestSearch(dbPath, { warmup, timed }, env = {}) {
   const server = await startServer(dbPath, { env });
+  const search = (query) => postJson(`${server.url}/api/search`, { query, mode: 'hybrid', limit: 10 });
   try {
-    const latency = await timeEach(queries, (query) =>
-      postJson(`${server.url}/api/search`, { query, mode: 'hybrid', limit: 10 }),
-    );
+    for (const query of warmup) await search(query);
+    const latency = await timeEach(timed, search, 0);
     return {
       startReadyMs: server.readyMs,
       latency,
       rssMb: server.rssMb(),
       workers: env.ENGRAM_EMBEDDING_WORKERS ?? 'default',
     };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * `clients` clients each sending `perClient` hybrid searches one after another, all at once, against one
+ * api; every query text is distinct, so none is answered from the api's recent-query cache.
+ */
+export async function benchRestConcurrency(dbPath, queries, clients, perClient) {
+  if (queries.length < clients * perClient + 10) throw new Error(`need ${clients * perClient + 10} distinct queries`);
+  const server = await startServer(dbPath);
+  const search = (query) => postJson(`${server.url}/api/search`, { query, mode: 'hybrid', limit: 10 });
+  try {
+    for (const query of queries.slice(0, 10)) await search(query);
+    const samples = [];
+    const client = async (c) => {
+      for (const query of queries.slice(10 + c * perClient, 10 + (c + 1) * perClient)) {
+        const started = performance.now();
+        await search(query);
+        samples.push(performance.now() - started);
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+    const seconds = (performance.now() - started) / 1000;
+    return { clients, latency: summarise(samples), searchesPerSecond: Math.round(samples.length / seconds) };
   } finally {
     await server.stop();
   }

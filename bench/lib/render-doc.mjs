@@ -30,6 +30,7 @@ export function renderBenchmarksDoc(resultsDir) {
   const mcp = [];
   const locomo = [];
   const imports = [];
+  const conflicts = [];
   const encryption = [];
   for (const file of files) {
     const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
@@ -38,6 +39,7 @@ export function renderBenchmarksDoc(resultsDir) {
     else if (data.kind === 'engram-sse-bench') sse.push({ file, data });
     else if (data.kind === 'engram-mcp-bench') mcp.push({ file, data });
     else if (data.kind === 'engram-import-bench') imports.push({ file, data });
+    else if (data.kind === 'engram-conflicts-eval') conflicts.push({ file, data });
     else if (data.kind === 'engram-encryption-bench') encryption.push({ file, data });
     else if (file.startsWith('recall-')) locomo.push({ file, data });
   }
@@ -54,6 +56,7 @@ export function renderBenchmarksDoc(resultsDir) {
     ...imports.flatMap(({ file, data }) => renderImports(file, data)),
     ...encryption.flatMap(({ file, data }) => renderEncryption(file, data)),
     ...(locomo.length > 0 ? renderLocomo(locomo) : []),
+    ...conflicts.flatMap(({ file, data }) => renderConflicts(file, data)),
   ];
   return `${sections.join('\n')}\n`;
 }
@@ -80,11 +83,13 @@ function renderRun(file, run) {
     ),
     '',
     '¹ tag `travel` and created in the last six months of the year the memories span.',
-    `² share of the exact top-10 (full cosine scan) that \`vectorCandidates\` returns, over ${run.search[0].storage.recallQueries ?? 'all the'}`,
+    `² share of the exact top-10 (full cosine scan) that \`vectorCandidates\` returns, over ${recallSample(run)}`,
     'queries; below 5,000 admitted memories it scans exactly, so 1.0 there is by construction.',
     '',
     `Targets: storage p50 ≤ ${TARGETS.storageP50Ms} ms and REST p50 ≤ ${TARGETS.restP50Ms} ms at 100k.`,
     '',
+    ...(run.plot ? [`![Hybrid search latency by store size](${run.plot})`, ''] : []),
+    ...concurrencyLines(run),
     '### Ingest, start-up, memory',
     '',
     '| measurement | value | target |',
@@ -121,6 +126,29 @@ function renderRun(file, run) {
   return lines;
 }
 
+function recallSample(run) {
+  const counts = [...new Set(run.search.map((s) => s.storage.recallQueries))];
+  return counts.length === 1 ? `${counts[0]}` : `${counts.join(' / ')} (by size)`;
+}
+
+/** 16 clients at once against one api, next to the single client at the same size. */
+function concurrencyLines(run) {
+  const entry = run.search.find((s) => s.concurrent);
+  if (!entry) return [];
+  const { clients, latency, searchesPerSecond } = entry.concurrent;
+  const ratio = (latency.p50 / entry.rest.latency.p50).toFixed(1);
+  return [
+    `Concurrency at ${entry.memories.toLocaleString('en')} memories: ${clients} clients each sending hybrid searches one after`,
+    'another, all at once, every query text distinct (none answered from the recent-query cache):',
+    '',
+    '| clients | REST hybrid p50 / p95 / p99 | searches/s | p50 ÷ single-client p50 | target |',
+    '| ------: | --------------------------- | ---------: | ----------------------: | -----: |',
+    `| 1 | ${pct(entry.rest.latency)} | — | 1 | |`,
+    `| ${clients} | ${pct(latency)} | ${searchesPerSecond} | ${ratio} | ≤ 4 |`,
+    '',
+  ];
+}
+
 /** What bounds each measurement, as found while building the bench; revisit when the storage changes. */
 const LIMITS = [
   '## What limits each number',
@@ -130,8 +158,11 @@ const LIMITS = [
   '  re-scores them from the float blobs; hybrid asks 100 per list, so 1,000 are re-scored. The earlier',
   "  first pass, sqlite-vec's `vec0` KNN, grew with k (probed at 100k: k=10 ~14 ms, k=300 ~120 ms,",
   '  k=1000 ~600 ms). The recall column is the price of quantisation.',
-  '- **Keyword candidates**: FTS5 ranks every row matching any query term by BM25 before the LIMIT, so',
-  '  queries with a common term (here "project", "morning") cost ~100 ms at 100k: the p95.',
+  '- **Keyword candidates**: bounded BM25 work (`keywordCandidates`). Each term is counted in the full-text',
+  '  index up to 5,000 matches; the rarest terms whose matches together stay within 5,000 are ranked by the',
+  "  whole query's BM25 (common terms weigh in, exactly, through a second `rare AND common` query), and a",
+  '  memory holding only common terms is left out. A query of common terms only ranks its 5,000 newest',
+  '  matches. Before this, FTS5 ranked every row matching any term, ~100 ms at 100k for "project".',
   '- **Filtered search**: below 5,000 admitted memories an exact scan; above, the bit KNN pool scales with',
   '  how rare admitted memories are and switches to an exact scan of them past a pool of 10,000.',
   '- **REST search**: the query embedding on the worker pool, then the storage work above, then',
@@ -280,15 +311,43 @@ function renderLocomo(files) {
   return [
     '## LoCoMo retrieval',
     '',
-    'From `bench/results/recall-*.json` (written by `npm run eval:locomo`).',
+    'From `bench/results/recall-*.json` (written by `npm run eval:locomo`), each with the defaults of the day it',
+    'was run (hybrid search ranks with the relevance model from 2026-12-02; `weighted_average` before). The',
+    'tuning and check splits, the fusion methods side by side and the default floor are in docs/retrieval.md.',
     '',
-    `| file | mode | search | questions | R@5 | R@10 | MRR |${categories.map((c) => ` R@10 ${c} |`).join('')}`,
-    `| ---- | ---- | ------ | --------: | --: | ---: | --: |${categories.map(() => ' ---: |').join('')}`,
+    `| file | run | mode | search | questions | R@5 | R@10 | MRR |${categories.map((c) => ` R@10 ${c} |`).join('')}`,
+    `| ---- | --- | ---- | ------ | --------: | --: | ---: | --: |${categories.map(() => ' ---: |').join('')}`,
     ...files.map(
       ({ file, data }) =>
-        `| ${file} | ${data.mode ?? ''} | ${data.search ?? ''} | ${data.questions ?? ''} | ${fixed(data.r_at_5)} | ${fixed(data.r_at_10)} | ${fixed(data.mrr)} |` +
+        `| ${file} | ${(data.generated_at ?? '').slice(0, 10)} | ${data.mode ?? ''} | ${data.search ?? ''} | ${data.questions ?? ''} | ${fixed(data.r_at_5)} | ${fixed(data.r_at_10)} | ${fixed(data.mrr)} |` +
         categories.map((c) => ` ${fixed(categoryRecall(data.by_category?.[c]))} |`).join(''),
     ),
+    '',
+  ];
+}
+
+/** Contradiction detection on the labelled pairs (bench/conflicts/eval.mjs). */
+function renderConflicts(file, run) {
+  const row = (name, figures) =>
+    `| ${name} | ${figures.precision.toFixed(3)} | ${figures.recall.toFixed(3)} | ${figures.tp} | ${figures.fp} | ${figures.fn} | ${figures.tn} |`;
+  return [
+    '## Contradiction detection',
+    '',
+    `From \`bench/results/${file}\` (written by \`npm run eval:conflicts\`): the ${run.detector.toUpperCase()} detector ` +
+      `on ${run.pairs} made-up, hand-labelled pairs (\`bench/conflicts/pairs.json\`: contradictions and updates are ` +
+      'positives; near-duplicates, compatible facts about the same subject and unrelated pairs are negatives), ' +
+      `similarity from ${run.embedding_model}. The rules were tuned looking only at the odd-numbered pairs; the ` +
+      'even-numbered half is held out and is the figure to quote. Target: precision ≥ 0.80 at recall ≥ 0.50.',
+    '',
+    '| pairs | precision | recall | true pos. | false pos. | missed | true neg. |',
+    '| ----- | --------: | -----: | --------: | ---------: | -----: | --------: |',
+    row('held-out half (even ids)', run.held_out_half),
+    row('tuning half (odd ids)', run.tuning_half),
+    row('all', run.all),
+    '',
+    `Proposed, by kind: ${Object.entries(run.all.proposed_by_kind)
+      .map(([kind, count]) => `${kind} ${count}`)
+      .join(', ')}; ${run.detect_ms_per_pair} ms per pair on this machine (embedding not included).`,
     '',
   ];
 }

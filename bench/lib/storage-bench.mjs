@@ -17,10 +17,13 @@ const { memoryFilterSql } = fromDist('storage/memory-filter.sql.js');
 /** What SearchService's hybrid asks each list for at limit 10 (HYBRID_MIN_CANDIDATES in search.service.ts). */
 const HYBRID_POOL = 100;
 const RECALL_K = 10;
-/** The exact answer is a full cosine scan (~0.75 s at 100k): a sample of the queries keeps the run short. */
-const RECALL_QUERIES = 100;
+/**
+ * The exact answer is a full cosine scan (~0.75 s at 100k, ~10x that at 1M): a sample of the queries
+ * keeps the run short, a smaller one past 100k.
+ */
+const recallQueries = (memories) => (memories > 100_000 ? 10 : 100);
 
-export async function benchStorage(path, queries) {
+export async function benchStorage(path, queries, memories) {
   const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
   const vectors = new VectorIndex(db);
   const search = new SearchRepository(db, vectors, new MemoryRepository(db, vectors));
@@ -38,9 +41,9 @@ export async function benchStorage(path, queries) {
       search.vectorCandidates(q.vector, recent, HYBRID_POOL);
       search.keywordCandidates(q.terms, recent, HYBRID_POOL);
     }),
-    recallQueries: Math.min(RECALL_QUERIES, cases.length),
-    recallAt10: recall(db, search, cases.slice(0, RECALL_QUERIES), all),
-    recallAt10Filtered: recall(db, search, cases.slice(0, RECALL_QUERIES), recent),
+    recallQueries: Math.min(recallQueries(memories), cases.length),
+    recallAt10: recall(db, search, cases.slice(0, recallQueries(memories)), all),
+    recallAt10Filtered: recall(db, search, cases.slice(0, recallQueries(memories)), recent),
   };
   db.close();
   return result;

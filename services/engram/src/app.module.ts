@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
 import { EventStreamModule } from './events/event-stream.module';
 import { EventsModule } from './events/events.module';
+import { HarvestModule } from './harvest/harvest.module';
 import { HealthModule } from './health/health.module';
 import { jobModules } from './jobs/job-modules';
 import { McpModule } from './mcp/mcp.module';
@@ -29,6 +30,7 @@ export class AppModule {
         AuthModule.forRoot(config),
         MemoriesModule,
         SearchModule,
+        HarvestModule,
         HealthModule,
         EventStreamModule,
         McpModule,

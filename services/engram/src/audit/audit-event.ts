@@ -9,6 +9,7 @@ export enum AuditAction {
   Restore = 'restore',
   Reindex = 'reindex',
   Import = 'import',
+  ConflictScan = 'conflicts.scan',
   MemoriesDeleteByFilter = 'memories.delete_by_filter',
   AgentFilesChange = 'agent.files_change',
 }

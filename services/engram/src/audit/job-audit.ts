@@ -9,6 +9,7 @@ const ACTIONS: Record<JobName, AuditAction> = {
   [JobName.Restore]: AuditAction.Restore,
   [JobName.Reindex]: AuditAction.Reindex,
   [JobName.Import]: AuditAction.Import,
+  [JobName.ConflictScan]: AuditAction.ConflictScan,
 };
 
 /** Who finishes jobs: the process running them, whoever asked (the request is its own entry). */
@@ -87,7 +88,7 @@ export class AuditedJobQueue implements JobQueue {
   }
 }
 
-/** Imports act in their namespace; the other jobs on the whole store. */
+/** Imports and conflict scans act in their namespace; the other jobs on the whole store. */
 function namespaceOf(data: AnyJobData): string | null {
   const namespace = (data as Partial<ImportJobData>).namespace;
   return typeof namespace === 'string' ? namespace : null;

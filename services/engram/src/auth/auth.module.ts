@@ -1,13 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '../config/config.types';
+import { RedisKeys } from '../config/redis-keys';
 import { OAuthClientsController } from '../oauth/oauth-clients.controller';
 import { OAuthController } from '../oauth/oauth.controller';
 import { OAuthService } from '../oauth/oauth.service';
 import { StorageModule } from '../storage/storage.module';
 import { ACCESS_TOKEN_RESOLVER, Authenticator } from './authenticator';
-import { FAILURE_LIMITER, InMemoryFailureLimiter } from './failure-limiter';
+import { FAILURE_LIMITER, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
 import { ApiKeyService } from './keys/api-key.service';
 import { ApiKeysController } from './keys/api-keys.controller';
+import { RedisFailureLimiter } from './redis-failure-limiter';
 import { WhoamiController } from './whoami.controller';
 
 /**
@@ -28,7 +30,13 @@ export class AuthModule {
       providers: [
         ApiKeyService,
         Authenticator,
-        { provide: FAILURE_LIMITER, useFactory: () => new InMemoryFailureLimiter() },
+        {
+          // With Redis, replicas count failed credentials together.
+          provide: FAILURE_LIMITER,
+          inject: [RedisKeys],
+          useFactory: (keys: RedisKeys): FailureLimiter =>
+            config.redis.url ? new RedisFailureLimiter(config.redis.url, keys) : new InMemoryFailureLimiter(),
+        },
         ...(oauth ? [OAuthService, { provide: ACCESS_TOKEN_RESOLVER, useExisting: OAuthService }] : []),
       ],
       exports: [ApiKeyService, Authenticator, FAILURE_LIMITER],

@@ -88,6 +88,12 @@ export class TooManyRequests extends DomainError {
   }
 }
 
+/** The request clashes with the memory's current state (e.g. superseding a memory already superseded). */
+export class StateConflict extends DomainError {
+  readonly status = 409;
+  readonly code = 'conflict';
+}
+
 /** Work that must not overlap with a restore, a reindex or a backup waited longer than it may: retry. */
 export class StoreBusy extends DomainError {
   readonly status = 503;

@@ -132,6 +132,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     sandbox: readSandboxConfig(read),
     backups: readBackupConfig(read, baseDir, cwd),
     imports: readImportConfig(read, baseDir, cwd),
+    conflicts: { onWrite: read.oneOf('ENGRAM_CONFLICTS_ON_WRITE', ['off', 'suggest'] as const, 'off') },
     worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
     jobs: { maxWaiting: read.integer('ENGRAM_JOBS_MAX_WAITING', 100, 1, 100_000) },
     events: {

@@ -247,6 +247,8 @@ export interface AppConfig {
   backups: BackupConfig;
   /** Imports of exports and documents (importers/). */
   imports: ImportConfig;
+  /** `suggest`: a stored memory is checked against its neighbours and the answer lists possible conflicts. */
+  conflicts: { onWrite: 'off' | 'suggest' };
   /** The job worker process (`engram worker`): health and metrics on this port. */
   worker: { httpPort: number };
   /** Jobs that may wait in the queue at once (ENGRAM_JOBS_MAX_WAITING); more are refused with 429. */

@@ -16,9 +16,19 @@ export class RedisKeys {
     return `${this.prefix}:events:last-id`;
   }
 
+  /** The capped stream of recent events every api replica replays from (Last-Event-ID). */
+  get eventsLog(): string {
+    return `${this.prefix}:events:log`;
+  }
+
   /** Set while a running job is asked to stop. */
   jobCancel(jobId: string): string {
     return `${this.prefix}:job-cancel:${jobId}`;
+  }
+
+  /** Recent failed-credential times of one budget and one hashed client key (auth/redis-failure-limiter.ts). */
+  authFailures(budget: string, keyDigest: string): string {
+    return `${this.prefix}:auth-failures:${budget}:${keyDigest}`;
   }
 
   /** BullMQ's key prefix: its queues live under `<prefix>:bull:<queue>:…`. */

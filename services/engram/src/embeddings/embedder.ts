@@ -1,6 +1,12 @@
 import { EmbeddingUnavailable } from '../common/domain-errors';
 
 /**
+ * `query`: a search waits for it, so it goes ahead of queued `bulk` work (ingest, reindex) where the
+ * provider queues work itself (the worker-thread models).
+ */
+export type EmbeddingPriority = 'query' | 'bulk';
+
+/**
  * The one interface every embedding provider implements. Providers are I/O adapters (a model in a
  * worker thread, an ONNX runtime session, an HTTP endpoint): services see only this.
  */
@@ -23,9 +29,9 @@ export interface Embedder {
   init(): Promise<void>;
   /**
    * One unit-length vector per text, in order. Long inputs are split into batches so the event loop
-   * is never blocked for a whole batch.
+   * is never blocked for a whole batch. Priority defaults to `bulk`.
    */
-  embed(texts: readonly string[]): Promise<Float32Array[]>;
+  embed(texts: readonly string[], priority?: EmbeddingPriority): Promise<Float32Array[]>;
   /** Releases worker threads, sessions and sockets. */
   close(): Promise<void>;
 }

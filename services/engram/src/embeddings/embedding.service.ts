@@ -2,11 +2,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { SpanKind, traced } from '../tracing/spans';
-import { EMBEDDER, Embedder } from './embedder';
+import { EMBEDDER, Embedder, EmbeddingPriority } from './embedder';
+
+/** Recent search queries whose vectors are kept: an agent often repeats a query within a session. */
+const QUERY_CACHE_ENTRIES = 256;
 
 /** What services call to embed text: the configured provider, measured. */
 @Injectable()
 export class EmbeddingService {
+  /** Query text → vector, least recently used first (a Map iterates in insertion order). */
+  private readonly recentQueries = new Map<string, Float32Array>();
+
   constructor(
     @Inject(EMBEDDER) private readonly embedder: Embedder,
     private readonly metrics: EngramMetrics,
@@ -30,7 +36,7 @@ export class EmbeddingService {
     return this.embedder.engine;
   }
 
-  async embedMany(texts: readonly string[]): Promise<Float32Array[]> {
+  async embedMany(texts: readonly string[], priority: EmbeddingPriority = 'bulk'): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
     const stop = this.metrics.embeddingDuration.startTimer({ provider: this.embedder.provider });
     try {
@@ -38,7 +44,7 @@ export class EmbeddingService {
         'engram.embedding.provider': this.embedder.provider,
         'engram.embedding.texts': texts.length,
       };
-      return await traced('embedding', attributes, () => this.embedder.embed(texts), SpanKind.CLIENT);
+      return await traced('embedding', attributes, () => this.embedder.embed(texts, priority), SpanKind.CLIENT);
     } catch (error) {
       this.metrics.embeddingErrors.inc({ provider: this.embedder.provider });
       throw error;
@@ -53,8 +59,24 @@ export class EmbeddingService {
     return vector;
   }
 
-  /** A search query's vector: the query after the configured prefix (ENGRAM_EMBEDDING_QUERY_PREFIX). */
-  embedQuery(query: string): Promise<Float32Array> {
-    return this.embedOne(`${this.config.embedding.queryPrefix}${query}`);
+  /**
+   * A search query's vector: the query after the configured prefix (ENGRAM_EMBEDDING_QUERY_PREFIX), from
+   * the recent-query cache or embedded ahead of queued bulk work. The vector is shared with later hits of
+   * the cache, so callers must not modify it.
+   */
+  async embedQuery(query: string): Promise<Float32Array> {
+    const text = `${this.config.embedding.queryPrefix}${query}`;
+    const cached = this.recentQueries.get(text);
+    if (cached) {
+      this.recentQueries.delete(text);
+      this.recentQueries.set(text, cached);
+      return cached;
+    }
+    const [vector] = await this.embedMany([text], 'query');
+    this.recentQueries.set(text, vector);
+    if (this.recentQueries.size > QUERY_CACHE_ENTRIES) {
+      this.recentQueries.delete(this.recentQueries.keys().next().value!);
+    }
+    return vector;
   }
 }

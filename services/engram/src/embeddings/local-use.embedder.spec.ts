@@ -92,7 +92,31 @@ describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
     const { maxLagMs: maxLag, elapsedMs: elapsed } = await measureEventLoopLag(() => embedder.embed(texts));
     // The work must be long enough for a blocked loop to show, and the loop must never stall.
     assert.ok(elapsed > 750, `embedding took only ${elapsed} ms`);
-    assert.ok(maxLag < 150, `timer lagged ${maxLag.toFixed(0)} ms during ${elapsed.toFixed(0)} ms of embedding`);
+    // A blocked loop lags about as long as the work; a loaded machine delays a free one by a share of it.
+    const bound = Math.max(150, elapsed / 20);
+    assert.ok(maxLag < bound, `timer lagged ${maxLag.toFixed(0)} ms during ${elapsed.toFixed(0)} ms of embedding`);
+  });
+
+  it('embeds a query ahead of queued bulk batches, and queries that wait together in one batch', async () => {
+    const single = new LocalUseEmbedder({ batchSize: 8, workers: 1, threadsPerWorker: 1 });
+    await single.init();
+    try {
+      const order: string[] = [];
+      const bulk = single.embed(Array.from({ length: 160 }, (_, i) => sentence(i))).then(() => order.push('bulk'));
+      const queries = ['coffee in the morning', 'the invoice', 'our cat'].map((text) =>
+        single.embed([text], 'query').then(([vector]) => {
+          order.push(text);
+          return vector;
+        }),
+      );
+      const vectors = await Promise.all(queries);
+      await bulk;
+      assert.equal(order.at(-1), 'bulk', `order: ${order.join(', ')}`);
+      const alone = await single.embed(['the invoice']);
+      assert.ok(dot(alone[0], vectors[1]) > 0.999, 'each query gets its own vector');
+    } finally {
+      await single.close();
+    }
   });
 
   it('rejects worker and thread counts that are not positive integers', () => {

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddingUnavailable } from '../common/domain-errors';
-import { Embedder, unitRows } from './embedder';
+import { Embedder, EmbeddingPriority, unitRows } from './embedder';
+import { QueryLane } from './query-lane';
 import type { LocalUseWorkerData, UseLiteEngine } from './local-use.worker';
-import { WorkerPool } from './worker-pool';
+import { JobPriority, WorkerPool } from './worker-pool';
 
 const USE_LITE_DIMENSION = 512;
 // The weights ship inside this package, so its version names the model: a new version may change them.
@@ -44,6 +45,7 @@ export class LocalUseEmbedder implements Embedder {
   private readonly workers: number;
   private readonly threadsPerWorker: number;
   private pool?: WorkerPool<string[], Float32Array>;
+  private readonly queries: QueryLane;
 
   constructor(private readonly options: LocalUseEmbedderOptions) {
     this.workers = options.workers ?? 1;
@@ -52,6 +54,7 @@ export class LocalUseEmbedder implements Embedder {
     for (const [name, value] of Object.entries(counts)) {
       if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
     }
+    this.queries = new QueryLane((texts) => this.embedBatch(texts, 'urgent'), this.workers, options.batchSize);
   }
 
   /** Live worker threads (0 before init and after close). */
@@ -93,22 +96,31 @@ export class LocalUseEmbedder implements Embedder {
     this.pool = pool;
   }
 
-  async embed(texts: readonly string[]): Promise<Float32Array[]> {
-    const pool = this.pool;
-    if (!pool) throw new EmbeddingUnavailable('Local embedder used before init() or after close()');
+  async embed(texts: readonly string[], priority: EmbeddingPriority = 'bulk'): Promise<Float32Array[]> {
+    if (priority === 'query') return this.queries.embed(texts);
     const vectors = new Array<Float32Array>(texts.length);
     const jobs = lengthSortedBatches(texts, this.options.batchSize).map(async (batch) => {
-      let flat: Float32Array;
-      try {
-        flat = await pool.run(batch.map((index) => texts[index]));
-      } catch (error) {
-        throw new EmbeddingUnavailable(`Local embedding failed: ${(error as Error).message}`);
-      }
-      const rows = unitRows(flat, batch.length, USE_LITE_DIMENSION, 'Local model');
+      const rows = await this.embedBatch(
+        batch.map((index) => texts[index]),
+        'normal',
+      );
       batch.forEach((index, row) => (vectors[index] = rows[row]));
     });
     await Promise.all(jobs);
     return vectors;
+  }
+
+  /** One job for one worker thread: a unit vector per text, in order. */
+  private async embedBatch(texts: string[], priority: JobPriority): Promise<Float32Array[]> {
+    const pool = this.pool;
+    if (!pool) throw new EmbeddingUnavailable('Local embedder used before init() or after close()');
+    let flat: Float32Array;
+    try {
+      flat = await pool.run(texts, [], priority);
+    } catch (error) {
+      throw new EmbeddingUnavailable(`Local embedding failed: ${(error as Error).message}`);
+    }
+    return unitRows(flat, texts.length, USE_LITE_DIMENSION, 'Local model');
   }
 
   async close(): Promise<void> {

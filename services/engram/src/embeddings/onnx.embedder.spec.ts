@@ -84,7 +84,9 @@ describe('OnnxEmbedder', () => {
     );
     // The work must be long enough for a blocked loop to show, and the loop must never stall.
     assert.ok(elapsed > 500, `embedding took only ${elapsed} ms`);
-    assert.ok(maxLag < 150, `timer lagged ${maxLag.toFixed(0)} ms during ${elapsed.toFixed(0)} ms of embedding`);
+    // A blocked loop lags about as long as the work; a loaded machine delays a free one by a share of it.
+    const bound = Math.max(150, elapsed / 20);
+    assert.ok(maxLag < bound, `timer lagged ${maxLag.toFixed(0)} ms during ${elapsed.toFixed(0)} ms of embedding`);
   });
 
   it('fails with EmbeddingUnavailable after close()', async () => {

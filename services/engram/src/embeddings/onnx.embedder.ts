@@ -1,9 +1,10 @@
 import { access } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { EmbeddingUnavailable } from '../common/domain-errors';
-import { Embedder, unitRows } from './embedder';
+import { Embedder, EmbeddingPriority, unitRows } from './embedder';
 import type { OnnxWorkerData, OnnxWorkerInfo } from './onnx.worker';
-import { WorkerPool } from './worker-pool';
+import { QueryLane } from './query-lane';
+import { JobPriority, WorkerPool } from './worker-pool';
 
 export interface OnnxEmbedderOptions {
   /** Folder with config.json, tokenizer.json and onnx/model.onnx (or model.onnx). */
@@ -17,7 +18,7 @@ export interface OnnxEmbedderOptions {
  * from a local folder with transformers.js and never from a hub. Vectors are the attention-masked
  * mean of the last hidden state, normalised. onnxruntime-node runs a batch synchronously on the
  * thread that calls it, so the model lives in a worker thread and the event loop keeps turning
- * while it works; batches queue for that one worker.
+ * while it works; batches queue for that one worker, search queries first (QueryLane).
  */
 export class OnnxEmbedder implements Embedder {
   readonly provider = 'onnx';
@@ -25,12 +26,14 @@ export class OnnxEmbedder implements Embedder {
   readonly modelId: string;
   private dimensionFound = 0;
   private pool?: WorkerPool<string[], Float32Array>;
+  private readonly queries: QueryLane;
 
   constructor(private readonly options: OnnxEmbedderOptions) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
       throw new Error(`batchSize must be a positive integer, got ${options.batchSize}`);
     }
     this.modelId = `onnx:${basename(resolve(options.modelDir))}`;
+    this.queries = new QueryLane((texts) => this.embedBatch(texts, 'urgent'), 1, options.batchSize);
   }
 
   get dimension(): number {
@@ -51,30 +54,24 @@ export class OnnxEmbedder implements Embedder {
     this.pool = pool;
   }
 
-  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+  async embed(texts: readonly string[], priority: EmbeddingPriority = 'bulk'): Promise<Float32Array[]> {
+    if (priority === 'query') return this.queries.embed(texts);
+    const { batchSize } = this.options;
+    const batches: Promise<Float32Array[]>[] = [];
+    for (let start = 0; start < texts.length; start += batchSize) {
+      batches.push(this.embedBatch(texts.slice(start, start + batchSize), 'normal'));
+    }
+    return (await Promise.all(batches)).flat();
+  }
+
+  /** One inference call in the worker: a unit vector per text, in order. */
+  private async embedBatch(texts: string[], priority: JobPriority): Promise<Float32Array[]> {
     const pool = this.pool;
     if (!pool) throw new EmbeddingUnavailable('ONNX embedder used before init() or after close()');
-    const { batchSize } = this.options;
-    const dimension = this.dimensionFound;
-    const vectors = new Array<Float32Array>(texts.length);
-    const jobs: Promise<void>[] = [];
-    for (let start = 0; start < texts.length; start += batchSize) {
-      const batch = texts.slice(start, start + batchSize);
-      jobs.push(
-        pool.run(batch).then(
-          (flat) => {
-            unitRows(flat, batch.length, dimension, 'ONNX model').forEach((vector, row) => {
-              vectors[start + row] = vector;
-            });
-          },
-          (error: Error) => {
-            throw new EmbeddingUnavailable(`ONNX embedding failed: ${error.message}`);
-          },
-        ),
-      );
-    }
-    await Promise.all(jobs);
-    return vectors;
+    const flat = await pool.run(texts, [], priority).catch((error: Error) => {
+      throw new EmbeddingUnavailable(`ONNX embedding failed: ${error.message}`);
+    });
+    return unitRows(flat, texts.length, this.dimensionFound, 'ONNX model');
   }
 
   async close(): Promise<void> {

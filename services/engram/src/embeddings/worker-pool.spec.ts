@@ -48,6 +48,24 @@ describe('WorkerPool', () => {
     await pool.close();
   });
 
+  it('starts urgent jobs before every queued normal job', async () => {
+    const pool = echoPool(1);
+    await pool.start();
+    const finished: string[] = [];
+    const run = (text: string, priority: 'urgent' | 'normal') =>
+      pool.run({ text, delayMs: 10 }, [], priority).then((result) => finished.push(result.text));
+    const jobs = [
+      run('running', 'normal'),
+      run('bulk 1', 'normal'),
+      run('bulk 2', 'normal'),
+      run('query 1', 'urgent'),
+      run('query 2', 'urgent'),
+    ];
+    await Promise.all(jobs);
+    assert.deepEqual(finished, ['running', 'query 1', 'query 2', 'bulk 1', 'bulk 2']);
+    await pool.close();
+  });
+
   it('fails start() when a worker cannot load', async () => {
     await assert.rejects(echoPool(2, { failToLoad: true }).start(), /scripted load failure/);
   });

@@ -25,13 +25,17 @@ interface Slot<Payload, Result> {
   job?: Job<Payload, Result>;
 }
 
+/** `urgent` jobs (a search's query) start before every queued `normal` one (ingest batches). */
+export type JobPriority = 'urgent' | 'normal';
+
 /**
- * A fixed set of worker threads running one script, each taking one job at a time from a shared
- * queue. A worker that dies is replaced, so one crash costs one job, not the pool.
+ * A fixed set of worker threads running one script, each taking one job at a time from shared
+ * queues, urgent jobs first. A worker that dies is replaced, so one crash costs one job, not the pool.
  */
 export class WorkerPool<Payload, Result> {
   private readonly idle: Slot<Payload, Result>[] = [];
   private readonly slots = new Set<Slot<Payload, Result>>();
+  private readonly urgent: Job<Payload, Result>[] = [];
   private readonly queue: Job<Payload, Result>[] = [];
   private nextId = 1;
   private closed = false;
@@ -66,10 +70,10 @@ export class WorkerPool<Payload, Result> {
     return [...this.slots].map((slot) => slot.info);
   }
 
-  run(payload: Payload, transfer: ArrayBuffer[] = []): Promise<Result> {
+  run(payload: Payload, transfer: ArrayBuffer[] = [], priority: JobPriority = 'normal'): Promise<Result> {
     if (this.closed) return Promise.reject(new Error('Worker pool is closed'));
     return new Promise<Result>((resolve, reject) => {
-      this.queue.push({
+      (priority === 'urgent' ? this.urgent : this.queue).push({
         id: this.nextId++,
         payload,
         transfer,
@@ -83,7 +87,7 @@ export class WorkerPool<Payload, Result> {
   async close(): Promise<void> {
     this.closed = true;
     const error = new Error('Worker pool closed');
-    for (const job of this.queue.splice(0)) job.reject(error);
+    for (const job of this.waiting()) job.reject(error);
     const slots = [...this.slots];
     this.slots.clear();
     this.idle.length = 0;
@@ -129,7 +133,7 @@ export class WorkerPool<Payload, Result> {
         // A replacement keeps the pool at its size; if even that fails, queued work cannot run.
         this.spawn().catch((error: Error) => {
           if (this.slots.size > 0) return;
-          for (const job of this.queue.splice(0)) job.reject(error);
+          for (const job of this.waiting()) job.reject(error);
         });
       });
     });
@@ -155,10 +159,15 @@ export class WorkerPool<Payload, Result> {
     this.dispatch();
   }
 
+  /** Empties both queues, returning what they held. */
+  private waiting(): Job<Payload, Result>[] {
+    return [...this.urgent.splice(0), ...this.queue.splice(0)];
+  }
+
   private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
+    while (this.idle.length > 0 && this.urgent.length + this.queue.length > 0) {
       const slot = this.idle.shift()!;
-      const job = this.queue.shift()!;
+      const job = (this.urgent.length > 0 ? this.urgent : this.queue).shift()!;
       slot.job = job;
       slot.worker.ref();
       slot.worker.postMessage({ id: job.id, payload: job.payload }, job.transfer);

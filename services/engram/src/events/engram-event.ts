@@ -3,6 +3,7 @@ export const ENGRAM_EVENT_TYPES = [
   'memory_created',
   'memory_updated',
   'memory_deleted',
+  'memory_superseded',
   'job_queued',
   'job_progress',
   'job_completed',

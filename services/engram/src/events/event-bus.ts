@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/com
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { EngramEvent, EngramEventType } from './engram-event';
 import { EVENT_RELAY, EventListener, EventRelay } from './event-relay';
+import { Replay } from './event-ring';
 
 export type { EventListener } from './event-relay';
 
@@ -39,6 +40,16 @@ export class EventBus implements OnApplicationShutdown {
   /** Resolves once subscribers receive every process's events (the Redis subscription is active). */
   async ready(): Promise<void> {
     await this.listening;
+  }
+
+  /** True when the relay keeps a replay log every process shares (Redis). */
+  get sharesHistory(): boolean {
+    return this.relay.history !== undefined;
+  }
+
+  /** The shared replay log's events after `lastId`, when the relay keeps one (see EventRelay.history). */
+  history(lastId: number): Promise<Replay | undefined> {
+    return this.relay.history?.(lastId) ?? Promise.resolve(undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {

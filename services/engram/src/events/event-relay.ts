@@ -1,4 +1,5 @@
 import { EngramEvent, EventDraft } from './engram-event';
+import { Replay } from './event-ring';
 
 export type EventListener = (event: EngramEvent) => void;
 
@@ -12,6 +13,11 @@ export interface EventRelay {
   /** Starts delivering events to `listener` (it must never throw); resolves once delivery is live. */
   listen(listener: EventListener): void | Promise<void>;
   close(): Promise<void>;
+  /**
+   * The events after `lastId` that every process can replay (a log shared by all replicas), oldest first;
+   * undefined when this relay keeps none or cannot answer now, and each process replays from its own ring.
+   */
+  history?(lastId: number): Promise<Replay | undefined>;
 }
 
 export const EVENT_RELAY = Symbol('EVENT_RELAY');

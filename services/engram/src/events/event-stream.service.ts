@@ -7,7 +7,7 @@ import { EngramMetrics } from '../metrics/engram-metrics';
 import { EngramEvent } from './engram-event';
 import { EventBus } from './event-bus';
 import { EventFilter, matchesFilter } from './event-filter';
-import { EventRing } from './event-ring';
+import { EventRing, Replay } from './event-ring';
 import { CloseReason, SseConnection } from './sse-connection';
 import { eventFrames, FrameStyle, HEARTBEAT_FRAME, noticeFrames, OPENING_FRAME } from './sse-frames';
 
@@ -51,6 +51,8 @@ export interface StreamRequest {
 interface Subscriber {
   request: StreamRequest;
   connection: SseConnection;
+  /** Live events held back while the stream's replay is read from the shared log. */
+  held?: EngramEvent[];
 }
 
 /**
@@ -125,7 +127,9 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     this.streamsPerOwner.set(request.owner, (this.streamsPerOwner.get(request.owner) ?? 0) + 1);
     this.metrics.sseClients.set(this.subscribers.size);
     subscriber.connection.write(OPENING_FRAME);
-    if (request.lastEventId !== undefined) this.replay(subscriber, request.lastEventId);
+    if (request.lastEventId === undefined) return;
+    if (this.bus.sharesHistory) void this.replayShared(subscriber, request.lastEventId);
+    else this.replay(subscriber, this.ring.after(request.lastEventId), request.lastEventId);
   }
 
   /**
@@ -153,8 +157,23 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     for (const subscriber of this.subscribers) this.deliver(subscriber, event, frames);
   }
 
-  private replay(subscriber: Subscriber, lastEventId: number): void {
-    const { events, complete } = this.ring.after(lastEventId);
+  /**
+   * Replays from the log every replica shares, so a client that reconnects to another replica gets what
+   * it missed there too. Live events arriving meanwhile are held and follow the replay, each once, in
+   * order. Without an answer from the log, this process's ring serves as it does without Redis.
+   */
+  private async replayShared(subscriber: Subscriber, lastEventId: number): Promise<void> {
+    subscriber.held = [];
+    const shared = await this.bus.history(lastEventId);
+    if (!this.subscribers.has(subscriber)) return;
+    const replay = shared ?? this.ring.after(lastEventId);
+    const replayedUpTo = replay.events.at(-1)?.id ?? lastEventId;
+    const held = subscriber.held.filter((event) => event.id > replayedUpTo);
+    subscriber.held = undefined;
+    this.replay(subscriber, { events: [...replay.events, ...held], complete: replay.complete }, lastEventId);
+  }
+
+  private replay(subscriber: Subscriber, { events, complete }: Replay, lastEventId: number): void {
     if (!complete) {
       const notice = { last_event_id: lastEventId, oldest_kept_id: events[0]?.id ?? null };
       subscriber.connection.write(noticeFrames('replay_incomplete', notice, subscriber.request.frames));
@@ -162,8 +181,9 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     for (const event of events) this.deliver(subscriber, event, framesOnce(event));
   }
 
-  private deliver({ request, connection }: Subscriber, event: EngramEvent, frames: FramesOf): void {
-    if (matchesFilter(event, request.filter)) connection.write(frames(request.frames));
+  private deliver({ request, connection, held }: Subscriber, event: EngramEvent, frames: FramesOf): void {
+    if (held) held.push(event);
+    else if (matchesFilter(event, request.filter)) connection.write(frames(request.frames));
   }
 
   private beat(): void {

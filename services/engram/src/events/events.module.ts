@@ -20,7 +20,9 @@ import { RedisEventRepository } from './redis-event.repository';
       provide: EVENT_RELAY,
       inject: [APP_CONFIG, RedisKeys],
       useFactory: (config: AppConfig, keys: RedisKeys): EventRelay =>
-        config.redis.url ? new RedisEventRepository(config.redis.url, keys) : new LocalEventRelay(),
+        config.redis.url
+          ? new RedisEventRepository(config.redis.url, keys, config.events.ringSize)
+          : new LocalEventRelay(),
     },
     EventBus,
     MemoryEvents,

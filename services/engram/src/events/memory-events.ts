@@ -32,6 +32,19 @@ export class MemoryEvents {
     this.bus.publish('memory_updated', payload, memory.namespace);
   }
 
+  /** `previous` stopped holding when `current` replaced it; both keep their content. */
+  superseded(previous: MemoryRecord, current: MemoryRecord): void {
+    this.bus.publish(
+      'memory_superseded',
+      {
+        ...this.summary(previous),
+        superseded_by: current.contentHash,
+        valid_to: new Date(previous.validTo ?? Date.now()).toISOString(),
+      },
+      previous.namespace,
+    );
+  }
+
   deleted(memory: MemoryRecord, hard: boolean): void {
     this.bus.publish('memory_deleted', { ...this.summary(memory), hard }, memory.namespace);
   }

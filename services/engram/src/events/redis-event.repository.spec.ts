@@ -11,7 +11,7 @@ const KEYS = new RedisKeys('engram-test');
 
 /** One process's view: its bus on the shared Redis, and every event it has received. */
 async function processOn(url: string, keys = KEYS) {
-  const bus = new EventBus(new RedisEventRepository(url, keys));
+  const bus = new EventBus(new RedisEventRepository(url, keys, 100));
   const received: EngramEvent[] = [];
   bus.subscribe((event) => received.push(event));
   await bus.ready();
@@ -23,6 +23,17 @@ async function subscriberConnections(url: string): Promise<number> {
   try {
     const clients = (await admin.client('LIST')) as string;
     return clients.split('\n').filter((line) => line.includes('name=engram-events-subscriber')).length;
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** Whether the channel has `count` active subscriptions (a connection that is back but not yet resubscribed has none). */
+async function subscribed(url: string, count: number): Promise<boolean> {
+  const admin = new Redis(url);
+  try {
+    const [, subscriptions] = (await admin.pubsub('NUMSUB', KEYS.eventsChannel)) as [string, number];
+    return subscriptions === count;
   } finally {
     admin.disconnect();
   }
@@ -94,7 +105,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
   it('subscribes once Redis answers, and again after Redis restarts', async () => {
     await redis.stop();
-    const bus = new EventBus(new RedisEventRepository(redis.url, KEYS));
+    const bus = new EventBus(new RedisEventRepository(redis.url, KEYS, 100));
     const received: EngramEvent[] = [];
     bus.subscribe((event) => received.push(event));
     try {
@@ -109,7 +120,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       await redis.stop();
       await redis.start();
       // The publisher queues while disconnected; the subscriber resubscribes on reconnection.
-      await waitFor(async () => (await subscriberConnections(redis.url)) === 1, 10_000);
+      await waitFor(() => subscribed(redis.url, 1), 10_000);
       bus.publish('memory_created', { content_hash: 'after restart' });
       await waitFor(() => received.length === 2, 10_000);
       assert.equal(received[1].payload.content_hash, 'after restart');
@@ -119,9 +130,38 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     }
   });
 
+  it('catches up from the shared log on what was published while its subscription was cut: each once, in order', async () => {
+    const api = await processOn(redis.url);
+    const writer = new EventBus(new RedisEventRepository(redis.url, KEYS, 100));
+    const admin = new Redis(redis.url);
+    try {
+      writer.publish('memory_created', { content_hash: 'before the cut' });
+      await waitFor(() => api.received.length === 1);
+      const clients = (await admin.client('LIST')) as string;
+      const line = clients.split('\n').find((entry) => entry.includes('name=engram-events-subscriber'))!;
+      await admin.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]);
+      // The subscriber reconnects only after a retry delay: these are published while it is away.
+      writer.publish('memory_created', { content_hash: 'missed one' });
+      writer.publish('memory_created', { content_hash: 'missed two' });
+      await waitFor(() => api.received.length >= 3, 10_000);
+      await waitFor(() => subscribed(redis.url, 1), 10_000);
+      writer.publish('memory_created', { content_hash: 'live again' });
+      await waitFor(() => api.received.length >= 4, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a duplicate would arrive by now
+      assert.deepEqual(
+        api.received.map((event) => event.payload.content_hash),
+        ['before the cut', 'missed one', 'missed two', 'live again'],
+      );
+    } finally {
+      admin.disconnect();
+      await writer.onApplicationShutdown();
+      await api.bus.onApplicationShutdown();
+    }
+  });
+
   it('a publishing-only process (a worker without listeners) opens no subscription', async () => {
     const listener = await processOn(redis.url);
-    const publisher = new EventBus(new RedisEventRepository(redis.url, KEYS));
+    const publisher = new EventBus(new RedisEventRepository(redis.url, KEYS, 100));
     try {
       publisher.publish('backup_created', { name: 'nightly' });
       await waitFor(() => listener.received.length === 1);
@@ -160,6 +200,59 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       admin.disconnect();
       await blue.bus.onApplicationShutdown();
       await green.bus.onApplicationShutdown();
+    }
+  });
+
+  it('keeps a capped replay log every process reads: the events after an id, in order, and whether any were trimmed', async () => {
+    const keys = new RedisKeys('engram-log');
+    const writer = new EventBus(new RedisEventRepository(redis.url, keys, 10));
+    const listener = await processOn(redis.url, keys);
+    // A process that started later and received none of them itself.
+    const latecomer = new EventBus(new RedisEventRepository(redis.url, keys, 10));
+    try {
+      for (let i = 0; i < 5; i++) writer.publish('memory_created', { content_hash: `early-${i}` });
+      await waitFor(() => listener.received.length === 5);
+      const [, second] = listener.received;
+      const missed = await latecomer.history(second.id);
+      assert.ok(missed);
+      assert.deepEqual(
+        missed.events.map((event) => event.payload.content_hash),
+        ['early-2', 'early-3', 'early-4'],
+      );
+      assert.deepEqual(
+        missed.events.map((event) => event.id),
+        listener.received.slice(2).map((event) => event.id),
+        'the ids every subscriber saw',
+      );
+      assert.equal(missed.complete, true);
+
+      for (let i = 0; i < 300; i++) writer.publish('memory_created', { content_hash: `late-${i}` });
+      await waitFor(() => listener.received.length === 305);
+      const behind = await latecomer.history(second.id);
+      assert.ok(behind);
+      assert.equal(behind.complete, false, 'events the client missed were trimmed from the log');
+      assert.equal(behind.events.at(-1)?.payload.content_hash, 'late-299');
+      assert.ok(behind.events.length >= 10, 'the log keeps at least its size');
+      const current = await latecomer.history(listener.received[304].id);
+      assert.deepEqual(current, { events: [], complete: true });
+    } finally {
+      await writer.onApplicationShutdown();
+      await latecomer.onApplicationShutdown();
+      await listener.bus.onApplicationShutdown();
+    }
+  });
+
+  it('keeps no log when its size is 0, and replays from each process then', async () => {
+    const bus = new EventBus(new RedisEventRepository(redis.url, new RedisKeys('engram-nolog'), 0));
+    const admin = new Redis(redis.url);
+    try {
+      bus.publish('memory_created', { content_hash: 'x' });
+      await waitFor(async () => (await admin.get('engram-nolog:events:last-id')) !== null);
+      assert.equal(await admin.exists('engram-nolog:events:log'), 0);
+      assert.equal(await bus.history(0), undefined);
+    } finally {
+      admin.disconnect();
+      await bus.onApplicationShutdown();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { DynamicModule } from '@nestjs/common';
 import { BackupsModule } from '../backups/backups.module';
+import { ConflictsModule } from '../conflicts/conflicts.module';
 import { ImportsModule } from '../importers/imports.module';
 import { ReindexModule } from '../reindex/reindex.module';
 import { JobsModule } from './jobs.module';
@@ -12,5 +13,6 @@ export function jobModules(role: ProcessRole): DynamicModule[] {
     BackupsModule.forRole(role),
     ReindexModule.forRole(role),
     ImportsModule.forRole(role),
+    ConflictsModule.forRole(role),
   ];
 }

@@ -4,6 +4,7 @@ export enum JobName {
   Restore = 'restore',
   Reindex = 'reindex',
   Import = 'import',
+  ConflictScan = 'conflict-scan',
 }
 
 /** The one queue maintenance jobs share: they all touch the database file, so they run one at a time. */
@@ -44,11 +45,17 @@ export interface ImportJobData {
     | { kind: 'local'; path: string };
 }
 
+/** A contradiction scan of one namespace (conflicts/). */
+export interface ConflictScanJobData {
+  namespace: string;
+}
+
 export interface JobDataByName {
   [JobName.Backup]: BackupJobData;
   [JobName.Restore]: RestoreJobData;
   [JobName.Reindex]: ReindexJobData;
   [JobName.Import]: ImportJobData;
+  [JobName.ConflictScan]: ConflictScanJobData;
 }
 
 export type AnyJobData = JobDataByName[JobName];

@@ -3,21 +3,29 @@ import type { CallToolResult, ServerContext, StandardSchemaWithJSON, Tool } from
 import { McpServer } from '@modelcontextprotocol/server';
 import { ZodError } from 'zod';
 import { AgentService } from '../agent/agent.service';
+import { ConflictService } from '../conflicts/conflict.service';
+import { HarvestService } from '../harvest/harvest.service';
 import { DomainError } from '../common/domain-errors';
 import { isDatabaseBusy, toErrorResponse } from '../common/error-response';
 import { ENGRAM_VERSION } from '../common/version';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { StatusReportService } from '../health/status-report.service';
 import { MemoryService } from '../memories/memory.service';
+import { SessionService } from '../memories/session.service';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { QualityService } from '../quality/quality.service';
 import { SearchService } from '../search/search.service';
 import { annotationsFor, McpJsonTextTool, McpTool, ToolCallContext } from './mcp-tool';
 import { registerMemoryResources } from './mcp-resources';
 import { portableSchema } from './portable-schema';
 import { requireScope } from './mcp-scope';
 import { agentTools } from './tools/agent.tools';
+import { conflictTools } from './tools/conflict.tools';
 import { connectorTools } from './tools/connector.tools';
+import { historyTools } from './tools/history.tools';
+import { harvestTools } from './tools/harvest.tools';
 import { legacyTools } from './tools/legacy.tools';
+import { qualityTools } from './tools/quality.tools';
 import { memoryTools } from './tools/memory.tools';
 import { statusTools } from './tools/status.tools';
 import { ToolDeps } from './tools/tool-deps';
@@ -75,10 +83,18 @@ export class McpCatalog {
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) config: AppConfig,
     agent: AgentService,
+    quality: QualityService,
+    conflicts: ConflictService,
+    sessions: SessionService,
+    harvest: HarvestService,
   ) {
-    this.deps = { memories, search, status, config };
+    this.deps = { memories, sessions, search, quality, conflicts, harvest, status, config };
     const tools = [
       ...memoryTools(this.deps),
+      ...historyTools(this.deps),
+      ...qualityTools(this.deps),
+      ...conflictTools(this.deps),
+      ...harvestTools(this.deps),
       ...statusTools(this.deps),
       ...agentTools(agent),
       ...legacyTools(this.deps),

@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module';
+import { ConflictsModule } from '../conflicts/conflicts.module';
+import { HarvestModule } from '../harvest/harvest.module';
 import { HealthModule } from '../health/health.module';
 import { MemoriesModule } from '../memories/memories.module';
+import { QualityModule } from '../quality/quality.module';
 import { SearchModule } from '../search/search.module';
 import { StorageModule } from '../storage/storage.module';
 import { McpCancellations } from './mcp-cancellations';
@@ -10,7 +13,16 @@ import { McpHttpEndpoint } from './mcp-http.endpoint';
 import { McpResourceFeed } from './mcp-resource-feed';
 
 @Module({
-  imports: [MemoriesModule, SearchModule, HealthModule, AgentModule, StorageModule],
+  imports: [
+    MemoriesModule,
+    SearchModule,
+    QualityModule,
+    ConflictsModule.forRole('api'),
+    HarvestModule,
+    HealthModule,
+    AgentModule,
+    StorageModule,
+  ],
   providers: [McpCatalog, McpHttpEndpoint, McpCancellations, McpResourceFeed],
   exports: [McpCatalog, McpHttpEndpoint, McpResourceFeed],
 })

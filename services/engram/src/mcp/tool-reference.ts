@@ -2,8 +2,12 @@ import { AgentService } from '../agent/agent.service';
 import { annotationsFor, McpJsonTextTool, McpTool } from './mcp-tool';
 import { portableSchema } from './portable-schema';
 import { agentTools } from './tools/agent.tools';
+import { conflictTools } from './tools/conflict.tools';
 import { connectorTools } from './tools/connector.tools';
+import { historyTools } from './tools/history.tools';
+import { harvestTools } from './tools/harvest.tools';
 import { legacyTools } from './tools/legacy.tools';
+import { qualityTools } from './tools/quality.tools';
 import { memoryTools } from './tools/memory.tools';
 import { statusTools } from './tools/status.tools';
 import { ToolDeps } from './tools/tool-deps';
@@ -30,7 +34,17 @@ export function renderToolReference(): string {
   // Definitions only: no tool runs here, so the services are never touched.
   const deps = {} as ToolDeps;
   const groups: [string, (McpTool | McpJsonTextTool)[]][] = [
-    ['Memory tools', [...memoryTools(deps), ...statusTools(deps)]],
+    [
+      'Memory tools',
+      [
+        ...memoryTools(deps),
+        ...historyTools(deps),
+        ...harvestTools(deps),
+        ...qualityTools(deps),
+        ...conflictTools(deps),
+        ...statusTools(deps),
+      ],
+    ],
     ['Memory agent', agentTools({} as AgentService)],
     ['ChatGPT connector tools', connectorTools(deps)],
     ['Legacy names (MCP Memory Service)', legacyTools(deps)],

@@ -11,17 +11,25 @@ import {
   ListMemoriesQuery,
   StoreMemoryBody,
   StoreMemoryInput,
-  TagsInput,
+  SupersedeMemoryBody,
   TrashInput,
   TrashQuery,
   UpdateMemoryBody,
   UpdateMemoryInput,
 } from './memory.dto';
+import { agentTags } from './agent-tags';
 import { MemoryService } from './memory.service';
-import { MEMORY_VIEW_SCHEMA, MemoryView, toDeletedMemoryView, toMemoryPageView, toMemoryView } from './memory.view';
+import {
+  MEMORY_VIEW_SCHEMA,
+  MemoryView,
+  toDeletedMemoryView,
+  toHistoryView,
+  toMemoryPageView,
+  toMemoryView,
+  toPossibleConflictsView,
+} from './memory.view';
 
 const hashPipe = new ZodValidationPipe(ContentHashParam, 'path');
-const agentTagPipe = new ZodValidationPipe(TagsInput.optional(), 'path');
 
 @ApiTags('memories')
 @ApiSecurity('api_key')
@@ -35,14 +43,23 @@ export class MemoriesController {
   @ApiOperation({ summary: 'Store a memory (exact duplicate content answers 409 with the existing memory)' })
   @ApiZodBody(StoreMemoryBody)
   @ApiHeader({ name: 'X-Agent-ID', required: false, description: 'Adds the tag agent:<id>' })
-  @ApiCreatedResponse({ description: 'Stored', schema: { properties: { memory: MEMORY_VIEW_SCHEMA } } })
+  @ApiCreatedResponse({
+    description: 'Stored; with ENGRAM_CONFLICTS_ON_WRITE=suggest also possible_conflicts',
+    schema: { properties: { memory: MEMORY_VIEW_SCHEMA } },
+  })
   @ApiErrors(400, 401, 409, 413, 415, 503)
   async store(
     @Body(new ZodValidationPipe(StoreMemoryBody, 'body')) body: StoreMemoryInput,
     @Headers('x-agent-id') agentId?: string,
-  ): Promise<{ success: true; message: string; content_hash: string; memory: MemoryView }> {
-    const memory = await this.memories.store(body, agentTags(agentId));
-    return { success: true, message: 'Memory stored', content_hash: memory.contentHash, memory: toMemoryView(memory) };
+  ) {
+    const { memory, possibleConflicts } = await this.memories.storeReviewed(body, agentTags(agentId));
+    return {
+      success: true,
+      message: 'Memory stored',
+      content_hash: memory.contentHash,
+      memory: toMemoryView(memory),
+      ...toPossibleConflictsView(possibleConflicts),
+    };
   }
 
   @Post('batch')
@@ -122,12 +139,47 @@ export class MemoriesController {
     };
   }
 
+  @Post(':hash/supersede')
+  @RequireScope('write')
+  @ApiOperation({
+    summary:
+      'Replace a memory by a newer one (body as for store; tags, type and metadata left out are carried over): ' +
+      'the old keeps its content and gets superseded_by and valid_to, and is hidden from search and lists',
+  })
+  @ApiZodBody(SupersedeMemoryBody)
+  @ApiHeader({ name: 'X-Agent-ID', required: false, description: 'Adds the tag agent:<id>' })
+  @ApiErrors(400, 401, 404, 409, 413, 415, 503)
+  async supersede(
+    @Param('hash', hashPipe) hash: string,
+    @Body(new ZodValidationPipe(SupersedeMemoryBody, 'body')) body: StoreMemoryInput,
+    @Headers('x-agent-id') agentId?: string,
+  ) {
+    const { previous, current } = await this.memories.supersede(hash, body, agentTags(agentId));
+    return {
+      success: true,
+      message: 'Memory superseded',
+      content_hash: current.contentHash,
+      memory: toMemoryView(current),
+      superseded: toMemoryView(previous),
+    };
+  }
+
+  @Get(':hash/history')
+  @ApiOperation({
+    summary: 'Every version of a memory linked by supersession, in the order they held; the last holds now',
+  })
+  @ApiErrors(400, 401, 404)
+  async history(@Param('hash', hashPipe) hash: string) {
+    const versions = (await this.memories.history(hash)).map(toHistoryView);
+    return { content_hash: hash, versions, total: versions.length };
+  }
+
   @Get(':hash')
-  @ApiOperation({ summary: 'Get one memory by content_hash' })
+  @ApiOperation({ summary: 'Get one memory by content_hash (a superseded one is marked with superseded_by)' })
   @ApiOkResponse({ schema: MEMORY_VIEW_SCHEMA })
   @ApiErrors(400, 401, 404)
   async get(@Param('hash', hashPipe) hash: string): Promise<MemoryView> {
-    return toMemoryView(await this.memories.get(hash));
+    return toMemoryView(await this.memories.read(hash));
   }
 
   @Put(':hash')
@@ -155,9 +207,4 @@ export class MemoriesController {
     await this.memories.delete(hash, query.hard);
     return { success: true, message: query.hard ? 'Memory deleted for good' : 'Memory deleted', content_hash: hash };
   }
-}
-
-/** `X-Agent-ID: claude` tags the memory `agent:claude`, as MCP Memory Service does. */
-function agentTags(agentId: string | undefined): string[] {
-  return agentId ? (agentTagPipe.transform(`agent:${agentId}`) ?? []) : [];
 }

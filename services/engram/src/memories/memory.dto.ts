@@ -73,6 +73,9 @@ export const StoreMemoryBody = z.strictObject({
 });
 export type StoreMemoryInput = z.output<typeof StoreMemoryBody>;
 
+/** A memory replacing another: as for store; tags, type and metadata left out are carried over. */
+export const SupersedeMemoryBody = StoreMemoryBody;
+
 export const BatchStoreBody = z.strictObject({
   memories: z.array(StoreMemoryBody).min(1, 'memories must hold at least one memory'),
 });
@@ -103,6 +106,9 @@ export const queryInteger = (min: number, max: number, fallback: number) =>
 
 const queryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
 
+export const INCLUDE_SUPERSEDED_DESCRIPTION =
+  'true: also memories a newer one superseded, marked with superseded_by (default: current ones only)';
+
 /** Time filters shared by listing and search: a phrase, explicit bounds, or both (intersected). */
 export const TimeFilterFields = {
   time_expr: z.string().max(500).optional().describe('Natural-language time: "yesterday", "last 30 days", "march"'),
@@ -126,6 +132,7 @@ export const ListMemoriesQuery = z.strictObject({
   after: queryTimestamp.optional(),
   before: queryTimestamp.optional(),
   order: z.enum(['newest', 'oldest']).default('newest'),
+  include_superseded: queryBoolean.optional().describe(INCLUDE_SUPERSEDED_DESCRIPTION),
 });
 export type ListMemoriesInput = z.output<typeof ListMemoriesQuery>;
 

@@ -3,13 +3,23 @@ import { AuditAction } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { ContentTooLarge, DuplicateContent, InvalidInput, MemoryNotFound, NotFound } from '../common/domain-errors';
+import {
+  ContentTooLarge,
+  DuplicateContent,
+  InvalidInput,
+  MemoryNotFound,
+  NotFound,
+  StateConflict,
+} from '../common/domain-errors';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryEvents } from '../events/memory-events';
+import { UsageRecorder } from '../quality/usage-recorder';
+import { ConflictScanner, PossibleConflict } from '../conflicts/conflict-scanner';
 import { MS_PER_DAY } from '../search/time-expression/civil-date';
 import { ZonedCalendar } from '../search/time-expression/zoned-calendar';
 import { resolveTimeFilter } from '../search/time-filter';
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../storage/memory.record';
+import { SupersedeRefusal } from '../storage/memory.store';
 import { MemoryFilter } from '../storage/memory-filter.sql';
 import { MemoryStore } from '../storage/memory.store';
 import { contentHash } from './content-hash';
@@ -33,6 +43,13 @@ export interface MemorySelection {
   time_expr?: string;
   after?: number;
   before?: number;
+  include_superseded?: boolean;
+}
+
+/** A supersession: the memory that stopped holding, and the one that holds now. */
+export interface Supersession {
+  previous: MemoryRecord;
+  current: MemoryRecord;
 }
 
 /** A filter delete touches at most this many memories per call, so one call stays short. */
@@ -65,6 +82,8 @@ export class MemoryService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly events: MemoryEvents,
     private readonly audit: AuditService,
+    private readonly usage: UsageRecorder,
+    private readonly conflicts: ConflictScanner,
   ) {}
 
   /** Stores one memory; exact duplicate content is refused with the existing memory in the error. */
@@ -77,6 +96,20 @@ export class MemoryService {
       });
     }
     return outcome.memory;
+  }
+
+  /** Stores one memory and, with ENGRAM_CONFLICTS_ON_WRITE=suggest, lists the open conflicts it raises. */
+  async storeReviewed(
+    input: StoreMemoryInput,
+    extraTags: readonly string[] = [],
+  ): Promise<{ memory: MemoryRecord; possibleConflicts?: PossibleConflict[] }> {
+    const memory = await this.store(input, extraTags);
+    return { memory, possibleConflicts: await this.possibleConflicts(memory) };
+  }
+
+  /** The open conflicts a stored memory raises when ENGRAM_CONFLICTS_ON_WRITE=suggest; undefined otherwise. */
+  async possibleConflicts(memory: MemoryRecord): Promise<PossibleConflict[] | undefined> {
+    return this.config.conflicts.onWrite === 'suggest' ? await this.conflicts.reviewMemory(memory) : undefined;
   }
 
   /**
@@ -126,6 +159,13 @@ export class MemoryService {
     return memory;
   }
 
+  /** A client reading one memory: counted as a use (a fetch). */
+  async read(hash: string): Promise<MemoryRecord> {
+    const memory = await this.get(hash);
+    this.usage.fetched(memory.id);
+    return memory;
+  }
+
   async list(input: ListMemoriesInput): Promise<MemoryPage> {
     const filter = this.filterFor({ ...input, tags: [...(input.tag ?? []), ...(input.tags ?? [])] });
     const total = await this.memories.count(filter);
@@ -155,12 +195,7 @@ export class MemoryService {
       const newHash = contentHash(input.content);
       const clash =
         newHash === memory.contentHash ? undefined : await this.memories.findLiveByHash(memory.namespace, newHash);
-      if (clash) {
-        throw new DuplicateContent('Another memory already has this content', {
-          content_hash: clash.contentHash,
-          memory: toMemoryView(clash),
-        });
-      }
+      if (clash) throw duplicateOf(clash);
       Object.assign(changes, {
         content: input.content,
         contentHash: newHash,
@@ -170,6 +205,63 @@ export class MemoryService {
     const updated = await this.memories.update(memory.id, memory.namespace, changes);
     this.events.updated(updated, memory.contentHash);
     return updated;
+  }
+
+  /**
+   * Replaces a current memory by a new one: the old keeps its content and gains `superseded_by` and
+   * `valid_to`, the new one `supersedes`. Tags, type and metadata the input leaves out are carried over.
+   */
+  async supersede(hash: string, input: StoreMemoryInput, extraTags: readonly string[] = []): Promise<Supersession> {
+    const previous = await this.get(hash);
+    if (previous.supersededBy !== null) throw alreadySuperseded(previous);
+    const carried: StoreMemoryInput = {
+      ...input,
+      tags: input.tags ?? previous.tags,
+      memory_type: input.memory_type ?? previous.memoryType,
+      metadata: input.metadata ?? previous.metadata,
+    };
+    const draft = this.draft(carried, extraTags, Date.now(), undefined);
+    const clash = await this.memories.findLiveByHash(draft.namespace, draft.contentHash);
+    if (clash) throw duplicateOf(clash);
+    const embedding = await this.embeddings.embedOne(draft.content);
+    const outcome = await this.memories.insertSuperseding(previous.id, { ...draft, embedding }, Date.now());
+    const current = settled(outcome, hash);
+    this.events.created(current);
+    return await this.announceSupersession(previous.id, current);
+  }
+
+  /** Records that the existing memory `newHash` supersedes `oldHash` (conflict review, consolidation). */
+  async linkSupersession(oldHash: string, newHash: string): Promise<Supersession> {
+    const previous = await this.get(oldHash);
+    const next = await this.get(newHash);
+    if (previous.id === next.id) throw new StateConflict('A memory cannot supersede itself');
+    const current = settled(
+      await this.memories.linkSupersession(previous.namespace, previous.id, next.id, Date.now()),
+      oldHash,
+    );
+    return await this.announceSupersession(previous.id, current);
+  }
+
+  /**
+   * A client reading a memory by an id that may be old: the memory, or when newer versions replaced it,
+   * the live one that holds now (the newest live version when the current one was deleted). Counted as a
+   * fetch of the version returned.
+   */
+  async currentVersion(hash: string): Promise<MemoryRecord> {
+    let memory = await this.get(hash);
+    while (memory.supersededBy !== null) {
+      const next = await this.memories.findLiveByHash(memory.namespace, memory.supersededBy);
+      if (!next) break;
+      memory = next;
+    }
+    this.usage.fetched(memory.id);
+    return memory;
+  }
+
+  /** Every version of the memory, in the order they held; the last one holds now (unless deleted). */
+  async history(hash: string): Promise<MemoryRecord[]> {
+    const memory = await this.get(hash);
+    return this.memories.history(memory.namespace, memory.id);
   }
 
   async delete(hash: string, hard: boolean): Promise<MemoryRecord> {
@@ -231,7 +323,8 @@ export class MemoryService {
    * (the rest stay for the next call); with `dryRun` only reports what would go.
    */
   async deleteMatching(input: MemorySelection, dryRun: boolean): Promise<FilterDeleteOutcome> {
-    const filter = this.filterFor(input);
+    // Older versions match the filter as much as current ones: a filter delete takes both.
+    const filter = this.filterFor({ ...input, include_superseded: true });
     const matched = await this.memories.count(filter);
     const selected = await this.memories.list(filter, 0, MAX_FILTER_DELETE, 'oldest');
     if (!dryRun) for (const memory of selected) await this.delete(memory.contentHash, false);
@@ -278,12 +371,19 @@ export class MemoryService {
     return this.memories.counts(currentNamespace());
   }
 
+  private async announceSupersession(previousId: number, current: MemoryRecord): Promise<Supersession> {
+    const [previous] = await this.memories.findInNamespace(current.namespace, [previousId]);
+    this.events.superseded(previous, current);
+    return { previous, current };
+  }
+
   private filterFor(input: MemorySelection): MemoryFilter {
     return {
       namespace: currentNamespace(),
       tags: input.tags,
       tagMatch: input.tag_match,
       memoryType: input.memory_type,
+      includeSuperseded: input.include_superseded,
       ...resolveTimeFilter(input, new Date(), this.config.search.timeZone),
     };
   }
@@ -338,6 +438,28 @@ export class MemoryService {
     }
     return metadata;
   }
+}
+
+function duplicateOf(clash: MemoryRecord): DuplicateContent {
+  return new DuplicateContent('Another memory already has this content', {
+    content_hash: clash.contentHash,
+    memory: toMemoryView(clash),
+  });
+}
+
+function alreadySuperseded(memory: MemoryRecord): StateConflict {
+  return new StateConflict(
+    `Memory ${memory.contentHash} was already superseded by ${memory.supersededBy}; supersede that one instead`,
+    { content_hash: memory.contentHash, superseded_by: memory.supersededBy },
+  );
+}
+
+/** The record a supersession produced, or the domain error its refusal means. */
+function settled(outcome: MemoryRecord | SupersedeRefusal, hash: string): MemoryRecord {
+  if (!('refused' in outcome)) return outcome;
+  if (outcome.refused === 'gone') throw new MemoryNotFound(hash);
+  if (outcome.refused === 'duplicate') throw duplicateOf(outcome.memory);
+  throw alreadySuperseded(outcome.memory);
 }
 
 function liveAgain(live: MemoryRecord): DuplicateContent {

@@ -1,3 +1,4 @@
+import type { PossibleConflict } from '../conflicts/conflict-scanner';
 import { MemoryRecord } from '../storage/memory.record';
 import type { MemoryPage } from './memory.service';
 
@@ -12,9 +13,35 @@ export interface MemoryView {
   created_at_iso: string;
   updated_at: number;
   updated_at_iso: string;
+  /** Present once a newer memory replaced this one. */
+  superseded?: true;
+  superseded_by?: string;
+  valid_to?: number;
+  valid_to_iso?: string;
+  /** Present on a memory that replaced another. */
+  supersedes?: string;
 }
 
 export function toMemoryView(record: MemoryRecord): MemoryView {
+  return {
+    ...baseView(record),
+    ...(record.supersedes === null ? {} : { supersedes: record.supersedes }),
+    ...supersededView(record),
+  };
+}
+
+function supersededView(record: MemoryRecord) {
+  if (record.supersededBy === null) return {};
+  const validTo = record.validTo ?? record.updatedAt;
+  return {
+    superseded: true as const,
+    superseded_by: record.supersededBy,
+    valid_to: validTo / 1000,
+    valid_to_iso: new Date(validTo).toISOString(),
+  };
+}
+
+function baseView(record: MemoryRecord) {
   return {
     content_hash: record.contentHash,
     content: record.content,
@@ -32,6 +59,11 @@ export function toMemoryView(record: MemoryRecord): MemoryView {
 export function toDeletedMemoryView(record: MemoryRecord) {
   const deletedAt = record.deletedAt ?? 0;
   return { ...toMemoryView(record), deleted_at: deletedAt / 1000, deleted_at_iso: new Date(deletedAt).toISOString() };
+}
+
+/** One version in a memory's history: the view, and whether it is in the trash. */
+export function toHistoryView(record: MemoryRecord) {
+  return record.deletedAt === null ? toMemoryView(record) : toDeletedMemoryView(record);
 }
 
 /** A page of memories as REST and MCP answer it. */
@@ -58,5 +90,23 @@ export const MEMORY_VIEW_SCHEMA = {
     created_at_iso: { type: 'string', format: 'date-time' },
     updated_at: { type: 'number', description: 'Epoch seconds' },
     updated_at_iso: { type: 'string', format: 'date-time' },
+    superseded: { type: 'boolean', description: 'Present (true) once a newer memory replaced this one' },
+    superseded_by: { type: 'string', description: 'content_hash of the memory that replaced this one' },
+    valid_to: { type: 'number', description: 'Epoch seconds it was superseded' },
+    valid_to_iso: { type: 'string', format: 'date-time' },
+    supersedes: { type: 'string', description: 'content_hash of the memory this one replaced' },
   },
 };
+
+/** Conflicts a stored memory raises (ENGRAM_CONFLICTS_ON_WRITE=suggest), for the store answer. */
+export function toPossibleConflictsView(conflicts: PossibleConflict[] | undefined) {
+  if (conflicts === undefined) return {};
+  return {
+    possible_conflicts: conflicts.map(({ proposal, other }) => ({
+      conflict_id: proposal.id,
+      score: proposal.score,
+      evidence: proposal.evidence,
+      memory: toMemoryView(other),
+    })),
+  };
+}

@@ -18,6 +18,8 @@ export interface SearchHit {
   /** The reranker's score, when the rerank stage ordered the results. */
   rerankScore?: number;
   reason: string;
+  /** The memory's quality score, when the search blended quality into the ranking (quality_boost). */
+  quality?: number;
 }
 
 /** Whether the rerank stage ordered the results, and if not, why. */

@@ -11,5 +11,6 @@ export function toHitView(hit: SearchHit) {
     rerank_score: hit.rerankScore ?? null,
     signals: hit.signals ?? null,
     relevance_reason: hit.reason,
+    ...(hit.quality === undefined ? {} : { quality_score: hit.quality }),
   };
 }

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { MAX_PAGE_SIZE, MemoryTypeInput, TagsInput, TimeFilterFields } from '../memories/memory.dto';
+import { QualityRankingFields } from '../quality/quality.dto';
+import {
+  INCLUDE_SUPERSEDED_DESCRIPTION,
+  MAX_PAGE_SIZE,
+  MemoryTypeInput,
+  TagsInput,
+  TimeFilterFields,
+} from '../memories/memory.dto';
 
 export const SEARCH_MODES = ['hybrid', 'semantic', 'keyword'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
@@ -43,6 +50,8 @@ export const SearchBody = z
       .optional()
       .describe('Drop results whose cosine similarity is lower'),
     ...SearchQualityFields,
+    ...QualityRankingFields,
+    include_superseded: z.boolean().optional().describe(INCLUDE_SUPERSEDED_DESCRIPTION),
     ...TimeFilterFields,
   })
   .transform(({ n_results, limit: explicit, ...rest }) => ({ ...rest, limit: explicit ?? n_results ?? 10 }));
@@ -55,10 +64,13 @@ export const SearchByTagBody = z
     tag_match: z.enum(['any', 'all']).optional().describe('any (default) or all'),
     limit: limit.optional(),
     n_results: limit.optional(),
+    include_superseded: z.boolean().optional().describe(INCLUDE_SUPERSEDED_DESCRIPTION),
     ...TimeFilterFields,
+    time_filter: TimeFilterFields.time_expr.describe('Alias of time_expr (MCP Memory Service hooks send it)'),
   })
-  .transform(({ match_all, tag_match, n_results, limit: explicit, ...rest }) => ({
+  .transform(({ match_all, tag_match, n_results, limit: explicit, time_filter, ...rest }) => ({
     ...rest,
+    ...(rest.time_expr === undefined && time_filter !== undefined ? { time_expr: time_filter } : {}),
     tagMatch: tag_match ?? (match_all ? 'all' : 'any'),
     limit: explicit ?? n_results ?? 10,
   }));

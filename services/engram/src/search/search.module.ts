@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
+import { QualityModule } from '../quality/quality.module';
 import { StorageModule } from '../storage/storage.module';
 import { CandidateRanker } from './candidate-ranker';
 import { RerankRepository } from './rerank.repository';
@@ -9,7 +10,7 @@ import { SearchController } from './search.controller';
 import { SearchService } from './search.service';
 
 @Module({
-  imports: [StorageModule, EmbeddingsModule],
+  imports: [StorageModule, EmbeddingsModule, QualityModule],
   controllers: [SearchController],
   providers: [
     SearchService,

@@ -8,6 +8,10 @@ import { MemoryStore } from '../storage/memory.store';
 import { CandidateRanker } from './candidate-ranker';
 import { RerankStage } from './rerank-stage';
 import { RerankStatus, SearchHit } from './search-hit';
+import { MAX_PAGE_SIZE } from '../memories/memory.dto';
+import { qualityWeightOf } from '../quality/quality.dto';
+import { QualityService } from '../quality/quality.service';
+import { UsageRecorder } from '../quality/usage-recorder';
 import { SearchByTagInput, SearchByTimeInput, SearchInput, SearchMode } from './search.dto';
 import { CreatedRange, resolveTimeFilter } from './time-filter';
 
@@ -22,6 +26,9 @@ export interface SearchOutcome {
   elapsedMs: number;
 }
 
+/** Quality re-ranking draws from this many times the requested results. */
+const QUALITY_POOL_FACTOR = 3;
+
 /** Semantic, keyword and hybrid retrieval with filters; the rules of ranking live here. */
 @Injectable()
 export class SearchService {
@@ -31,6 +38,8 @@ export class SearchService {
     private readonly memories: MemoryStore,
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly quality: QualityService,
+    private readonly usage: UsageRecorder,
   ) {}
 
   async hybridSearch(input: SearchQuery): Promise<SearchOutcome> {
@@ -41,30 +50,46 @@ export class SearchService {
       tags: input.tags,
       tagMatch: input.tag_match,
       memoryType: input.memory_type,
+      includeSuperseded: input.include_superseded,
       ...range,
     };
     const rerank = input.rerank !== false;
-    const depth = this.rerankStage.depthFor(input.limit, rerank);
+    const qualityWeight = qualityWeightOf(input);
+    const qualityPool = qualityWeight > 0 ? Math.min(input.limit, MAX_PAGE_SIZE) * QUALITY_POOL_FACTOR : 0;
+    const depth = Math.max(this.rerankStage.depthFor(input.limit, rerank), qualityPool);
     const candidates = await this.ranker.rank(input.query, input.mode, filter, depth);
     const reranked = await this.rerankStage.apply(input.query, candidates, rerank);
     const { similarity_threshold: similarityFloor, min_score: scoreFloor } = input;
-    const hits = reranked.hits
-      .slice(0, input.limit)
-      .filter((hit) => similarityFloor === undefined || (hit.similarity !== null && hit.similarity >= similarityFloor))
-      .filter((hit) => scoreFloor === undefined || hit.score >= scoreFloor);
+    const admitted = (hit: SearchHit) =>
+      (similarityFloor === undefined || (hit.similarity !== null && hit.similarity >= similarityFloor)) &&
+      (scoreFloor === undefined || hit.score >= scoreFloor);
+    // The floors judge relevance, so with quality in the ranking they apply before the blend.
+    const hits =
+      qualityWeight > 0
+        ? this.blendQuality(reranked.hits.filter(admitted), qualityWeight).slice(0, input.limit)
+        : reranked.hits.slice(0, input.limit).filter(admitted);
+    this.usage.retrieved(hits.map((hit) => hit.memory.id));
     const elapsedMs = performance.now() - started;
     this.metrics.searchDuration.observe({ mode: input.mode }, elapsedMs / 1000);
     return { hits, mode: input.mode, range, rerank: reranked.status, elapsedMs };
   }
 
   /** Memories carrying the tags (any or all), newest first. */
-  searchByTag(input: SearchByTagInput): Promise<MemoryRecord[]> {
+  async searchByTag(input: SearchByTagInput): Promise<MemoryRecord[]> {
     const range = resolveTimeFilter(input, new Date(), this.config.search.timeZone);
-    return this.memories.list(
-      { namespace: currentNamespace(), tags: input.tags, tagMatch: input.tagMatch, ...range },
+    const memories = await this.memories.list(
+      {
+        namespace: currentNamespace(),
+        tags: input.tags,
+        tagMatch: input.tagMatch,
+        includeSuperseded: input.include_superseded,
+        ...range,
+      },
       0,
       input.limit,
     );
+    this.usage.retrieved(memories.map((memory) => memory.id));
+    return memories;
   }
 
   /** Memories from a time phrase's range: newest first, or ranked by `semantic_query` when given. */
@@ -83,5 +108,24 @@ export class SearchService {
       reason: 'created in the requested time range',
     }));
     return { hits, range };
+  }
+
+  /**
+   * Re-ranks by (1 - weight) × relevance + weight × quality, relevance being the hit's score min-max
+   * normalised over the candidates (so every mode's scores blend alike).
+   */
+  private blendQuality(hits: SearchHit[], weight: number): SearchHit[] {
+    if (hits.length === 0) return hits;
+    const quality = this.quality.scoresOf(hits.map((hit) => hit.memory.id));
+    const scores = hits.map((hit) => hit.score);
+    const low = Math.min(...scores);
+    const span = Math.max(...scores) - low;
+    return hits
+      .map((hit) => {
+        const relevance = span === 0 ? 1 : (hit.score - low) / span;
+        const score = quality.get(hit.memory.id)!;
+        return { ...hit, score: (1 - weight) * relevance + weight * score, quality: score };
+      })
+      .sort((a, b) => b.score - a.score);
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidTimeExpression } from '../common/domain-errors';
 import { extractTimeExpression, MAX_TIME_EXPRESSION_LENGTH, parseTimeExpression, TimeRange } from './time-expression';
+import { assertLinearCost } from '../testing/linear-cost';
 
 /** Wednesday 8 January 2025, 15:30 UTC: a week after new year, so "last month" and "last year" cross it. */
 const WEDNESDAY_IN_JANUARY = new Date('2025-01-08T15:30:00Z');
@@ -514,25 +515,14 @@ describe('parseTimeExpression', () => {
       'yesterday '.repeat(50),
     ].map((input) => input.slice(0, MAX_TIME_EXPRESSION_LENGTH));
 
-    /** Fastest of a few runs, so a loaded machine's pauses do not count as the parser's work. */
-    function fastestRunMs(run: () => void): number {
-      let fastest = Infinity;
-      for (let attempt = 0; attempt < 5; attempt += 1) {
-        const started = performance.now();
-        run();
-        fastest = Math.min(fastest, performance.now() - started);
-      }
-      return fastest;
-    }
-
     for (const input of inputs) {
       it(`is refused, and its cost grows linearly when repeated: "${input.slice(0, 24)}…" (${input.length} chars)`, () => {
         assert.throws(() => parseTimeExpression(input, WEDNESDAY_IN_JANUARY, NEW_YORK), InvalidTimeExpression);
-        // A ratio, not a wall-clock limit: 8x the text may cost about 8x (linear), never about 64x
-        // (quadratic), whatever else the machine is doing.
-        const small = fastestRunMs(() => extractTimeExpression(input.repeat(8), WEDNESDAY_IN_JANUARY, NEW_YORK));
-        const large = fastestRunMs(() => extractTimeExpression(input.repeat(64), WEDNESDAY_IN_JANUARY, NEW_YORK));
-        assert.ok(large < Math.max(small, 1) * 32, `8x the text took ${large.toFixed(1)} ms vs ${small.toFixed(1)} ms`);
+        assertLinearCost(
+          'extracting a time expression',
+          (scale) => input.repeat(8 * scale),
+          (text) => extractTimeExpression(text, WEDNESDAY_IN_JANUARY, NEW_YORK),
+        );
       });
     }
   });

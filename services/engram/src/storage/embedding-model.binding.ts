@@ -56,7 +56,7 @@ export function bindEmbeddingModel(
     settings.set(MODEL_KEY, model.modelId);
     settings.set(DIMENSION_KEY, String(model.dimension));
     vectors.create(model.dimension);
-  })();
+  }).immediate(); // write lock first: a read-then-write transaction would fail if another process wrote meanwhile
 }
 
 export function readEmbeddingModel(db: SqliteDatabase): EmbeddingModel | undefined {

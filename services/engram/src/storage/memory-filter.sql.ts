@@ -9,6 +9,8 @@ export interface MemoryFilter {
   createdFromMs?: number;
   /** Exclusive upper bound on created_at, epoch ms. */
   createdBeforeMs?: number;
+  /** Superseded memories are left out unless this is true. */
+  includeSuperseded?: boolean;
 }
 
 export interface SqlFragment {
@@ -30,6 +32,7 @@ export function isNarrowing(filter: MemoryFilter): boolean {
 export function memoryFilterSql(filter: MemoryFilter): SqlFragment {
   const conditions = ['m.deleted_at IS NULL', 'm.namespace = ?'];
   const params: unknown[] = [filter.namespace];
+  if (!filter.includeSuperseded) conditions.push('m.superseded_by IS NULL');
   const tags = [...new Set(filter.tags ?? [])];
   if (tags.length > 0) {
     const marks = tags.map(() => '?').join(', ');

@@ -14,6 +14,12 @@ interface MemoryFields {
 export interface MemoryRecord extends MemoryFields {
   id: number;
   deletedAt: number | null;
+  /** The content_hash of the memory that replaced this one; null while it is current. */
+  supersededBy: string | null;
+  /** The content_hash of the memory this one replaced. */
+  supersedes: string | null;
+  /** When it was superseded, epoch ms. */
+  validTo: number | null;
 }
 
 /** A memory to insert, with its embedding. */

@@ -1,6 +1,6 @@
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from './memory.record';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
-import { InsertOutcome, ListOrder, RestoreOutcome } from './memory.store';
+import { InsertOutcome, ListOrder, RestoreOutcome, SupersedeRefusal } from './memory.store';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
@@ -15,6 +15,9 @@ interface MemoryRow {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  superseded_by: number | null;
+  supersedes: number | null;
+  valid_to: number | null;
 }
 
 /** All reads and writes of memories, their tags and their vectors. Every write is one transaction. */
@@ -50,6 +53,15 @@ export class MemoryRepository {
       .get(
         'SELECT * FROM memories WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ? AND deleted_at IS NULL',
       )
+      .all(JSON.stringify(ids), namespace) as MemoryRow[];
+    return this.hydrate(rows);
+  }
+
+  /** The memories of the namespace among the given ids, deleted ones (tombstones) included. */
+  findInNamespace(namespace: string, ids: readonly number[]): MemoryRecord[] {
+    if (ids.length === 0) return [];
+    const rows = this.statements
+      .get('SELECT * FROM memories WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ?')
       .all(JSON.stringify(ids), namespace) as MemoryRow[];
     return this.hydrate(rows);
   }
@@ -104,6 +116,51 @@ export class MemoryRepository {
       if (changes.embedding !== undefined) this.vectors.put(id, namespace, changes.embedding);
     });
     return this.findLiveByIds(namespace, [id])[0];
+  }
+
+  /**
+   * Stores `replacement` and records that it supersedes the memory `oldId`, in one transaction: the old
+   * row keeps its content and gains `superseded_by` and `valid_to`. Refused when the replacement's text is
+   * already live, or the old memory was superseded or deleted meanwhile.
+   */
+  insertSuperseding(oldId: number, replacement: NewMemory, at: number): MemoryRecord | SupersedeRefusal {
+    return this.inTransaction(() => {
+      const refusal = this.supersedeRefusal(replacement.namespace, oldId);
+      if (refusal) return refusal;
+      const outcome = this.insertOne(replacement);
+      if (!outcome.created) return { refused: 'duplicate' as const, memory: outcome.memory };
+      this.link(oldId, outcome.memory.id, at);
+      return this.findLiveByIds(replacement.namespace, [outcome.memory.id])[0];
+    });
+  }
+
+  /** Records that the existing memory `newId` supersedes `oldId` (both live, in the namespace). */
+  linkSupersession(namespace: string, oldId: number, newId: number, at: number): MemoryRecord | SupersedeRefusal {
+    return this.inTransaction(() => {
+      const refusal = this.supersedeRefusal(namespace, oldId) ?? this.supersedeRefusal(namespace, newId);
+      if (refusal) return refusal;
+      this.link(oldId, newId, at);
+      return this.findLiveByIds(namespace, [newId])[0];
+    });
+  }
+
+  /**
+   * Every version connected to the memory by supersession (live or deleted), in the order they held:
+   * superseded ones by when they stopped holding, then the current one.
+   */
+  history(namespace: string, id: number): MemoryRecord[] {
+    const rows = this.statements
+      .get(
+        `WITH RECURSIVE chain(id) AS (
+           SELECT ?
+           UNION SELECT m.superseded_by FROM memories m JOIN chain c ON m.id = c.id WHERE m.superseded_by IS NOT NULL
+           UNION SELECT m.id FROM memories m JOIN chain c ON m.superseded_by = c.id
+         )
+         SELECT m.* FROM memories m JOIN chain c ON m.id = c.id WHERE m.namespace = ?
+         ORDER BY m.valid_to IS NULL, m.valid_to, m.id`,
+      )
+      .all(id, namespace) as MemoryRow[];
+    return this.hydrate(rows);
   }
 
   /** Marks the memory deleted and drops it from both indexes; the row stays as a tombstone. */
@@ -236,6 +293,18 @@ export class MemoryRepository {
     }
   }
 
+  private supersedeRefusal(namespace: string, id: number): SupersedeRefusal | undefined {
+    const [memory] = this.findLiveByIds(namespace, [id]);
+    if (!memory) return { refused: 'gone' };
+    if (memory.supersededBy !== null) return { refused: 'already_superseded', memory };
+    return undefined;
+  }
+
+  private link(oldId: number, newId: number, at: number): void {
+    this.statements.get('UPDATE memories SET superseded_by = ?, valid_to = ? WHERE id = ?').run(newId, at, oldId);
+    this.statements.get('UPDATE memories SET supersedes = ? WHERE id = ?').run(oldId, newId);
+  }
+
   private insertOne(memory: NewMemory): InsertOutcome {
     const existing = this.findLiveByHash(memory.namespace, memory.contentHash);
     if (existing) return { created: false, memory: existing };
@@ -257,7 +326,10 @@ export class MemoryRepository {
     this.replaceTags(id, memory.tags);
     this.vectors.put(id, memory.namespace, memory.embedding);
     const { embedding: _embedding, ...stored } = memory;
-    return { created: true, memory: { ...stored, id, deletedAt: null } };
+    return {
+      created: true,
+      memory: { ...stored, id, deletedAt: null, supersededBy: null, supersedes: null, validTo: null },
+    };
   }
 
   private replaceTags(id: number, tags: readonly string[]): void {
@@ -274,6 +346,7 @@ export class MemoryRepository {
       .all(JSON.stringify(rows.map((row) => row.id))) as { memory_id: number; tag: string }[];
     const tagsById = new Map<number, string[]>();
     for (const { memory_id, tag } of tagRows) tagsById.set(memory_id, [...(tagsById.get(memory_id) ?? []), tag]);
+    const hashOf = this.linkedHashes(rows);
     return rows.map((row) => ({
       id: row.id,
       namespace: row.namespace,
@@ -285,6 +358,19 @@ export class MemoryRepository {
       createdAt: row.created_at,
       updatedAt: row.updated_at,
       deletedAt: row.deleted_at,
+      supersededBy: row.superseded_by === null ? null : (hashOf.get(row.superseded_by) ?? null),
+      supersedes: row.supersedes === null ? null : (hashOf.get(row.supersedes) ?? null),
+      validTo: row.valid_to,
     }));
+  }
+
+  /** The content hashes of the memories the rows link to by supersession, in one query. */
+  private linkedHashes(rows: readonly MemoryRow[]): Map<number, string> {
+    const ids = rows.flatMap((row) => [row.superseded_by, row.supersedes]).filter((id) => id !== null);
+    if (ids.length === 0) return new Map();
+    const linked = this.statements
+      .get('SELECT id, content_hash FROM memories WHERE id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(ids)) as { id: number; content_hash: string }[];
+    return new Map(linked.map((row) => [row.id, row.content_hash]));
   }
 }

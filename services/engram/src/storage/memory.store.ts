@@ -5,6 +5,12 @@ export type InsertOutcome = { created: true; memory: MemoryRecord } | { created:
 
 export type ListOrder = 'newest' | 'oldest';
 
+/** Why a supersession was not recorded. */
+export type SupersedeRefusal =
+  | { refused: 'duplicate'; memory: MemoryRecord }
+  | { refused: 'already_superseded'; memory: MemoryRecord }
+  | { refused: 'gone' };
+
 export type RestoreOutcome = { restored: MemoryRecord } | { clash: MemoryRecord } | 'gone';
 
 /**
@@ -18,9 +24,35 @@ export abstract class MemoryStore {
   abstract findLiveByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined>;
   /** The live memories of the namespace among the given ids, in no particular order. */
   abstract findLiveByIds(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]>;
+  /** The memories of the namespace among the given ids, deleted ones (tombstones) included. */
+  abstract findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]>;
   abstract list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]>;
   abstract count(filter: MemoryFilter): Promise<number>;
+  /** Ids of live memories matching the filter among the given candidates, in no particular order. */
+  abstract filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>>;
   abstract update(id: number, namespace: string, changes: MemoryChanges): Promise<MemoryRecord>;
+  /**
+   * Stores `replacement` and records that it supersedes the memory `oldId`, in one transaction: the old
+   * memory keeps its content and gains `supersededBy` and `validTo`. Refused when the replacement's text
+   * is already live, or the old memory was superseded or deleted meanwhile.
+   */
+  abstract insertSuperseding(
+    oldId: number,
+    replacement: NewMemory,
+    at: number,
+  ): Promise<MemoryRecord | SupersedeRefusal>;
+  /** Records that the existing memory `newId` supersedes `oldId` (both live, in the namespace). */
+  abstract linkSupersession(
+    namespace: string,
+    oldId: number,
+    newId: number,
+    at: number,
+  ): Promise<MemoryRecord | SupersedeRefusal>;
+  /**
+   * Every version connected to the memory by supersession (live or deleted), in the order they held:
+   * superseded ones by when they stopped holding, then the current one.
+   */
+  abstract history(namespace: string, id: number): Promise<MemoryRecord[]>;
   /** Marks the memory deleted and drops it from the search indexes; the row stays as a tombstone. */
   abstract softDelete(id: number, deletedAt: number): Promise<void>;
   abstract hardDelete(id: number): Promise<void>;

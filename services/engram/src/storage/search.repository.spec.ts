@@ -7,8 +7,9 @@ import { makeTempDir } from '../testing/test-app';
 import { bindEmbeddingModel } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
-import { MemoryFilter } from './memory-filter.sql';
-import { SearchRepository } from './search.repository';
+import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
+import { COMMON_TERM_ROWS, RECENT_MATCHES_RANKED, SearchRepository } from './search.repository';
+import { KeywordHit } from './search.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
 
@@ -30,6 +31,15 @@ function vectors(): { query: Float32Array; stored: Float32Array[] } {
   return { query, stored };
 }
 
+/** A new database in `dir` bound to the 16-dimension test model, with its repositories. */
+function openStore(dir: string) {
+  const path = join(dir, 'engram.db');
+  const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+  bindEmbeddingModel(db, path, { modelId: 'test-16', dimension: DIMENSION });
+  const vectorIndex = new VectorIndex(db);
+  return { db, vectorIndex, memories: new MemoryRepository(db, vectorIndex) };
+}
+
 function cosineDistance(a: Float32Array, b: Float32Array): number {
   let dot = 0;
   let na = 0;
@@ -46,14 +56,14 @@ describe('SearchRepository.vectorCandidates above the exact-scan threshold', () 
   const { query, stored } = vectors();
   let db: SqliteDatabase;
   let search: SearchRepository;
+  let memories: MemoryRepository;
   const dir = makeTempDir();
 
   before(() => {
-    const path = join(dir, 'engram.db');
-    db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
-    bindEmbeddingModel(db, path, { modelId: 'test-16', dimension: DIMENSION });
-    const vectorIndex = new VectorIndex(db);
-    const memories = new MemoryRepository(db, vectorIndex);
+    const store = openStore(dir);
+    db = store.db;
+    memories = store.memories;
+    const { vectorIndex } = store;
     const rows: NewMemory[] = stored.map((embedding, i) => ({
       namespace: 'default',
       contentHash: `hash-${i}`,
@@ -108,6 +118,21 @@ describe('SearchRepository.vectorCandidates above the exact-scan threshold', () 
       for (const hit of hits) assert.ok(Math.abs(hit.distance - cosineDistance(query, stored[hit.id - 1])) < 1e-5);
     });
   }
+
+  it('leaves superseded memories out of the quantised pass unless asked to include them', () => {
+    // The five nearest memories are replaced by far-away ones; runs last, as it changes the data.
+    for (let id = 1; id <= 5; id++) assert.ok(!('refused' in memories.linkSupersession('default', id, 1000 + id, 1)));
+    const current = search.vectorCandidates(query, { namespace: 'default' }, 10);
+    assert.deepEqual(
+      current.map((hit) => hit.id),
+      exactTop(10, (i) => i >= 5),
+    );
+    const all = search.vectorCandidates(query, { namespace: 'default', includeSuperseded: true }, 10);
+    assert.deepEqual(
+      all.map((hit) => hit.id),
+      exactTop(10, () => true),
+    );
+  });
 });
 
 describe('the in-memory vector mirror with a second process writing the same file', () => {
@@ -160,6 +185,112 @@ describe('the in-memory vector mirror with a second process writing the same fil
       reader.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('SearchRepository.keywordCandidates with terms common enough to bound', () => {
+  const dir = makeTempDir();
+  let db: SqliteDatabase;
+  let search: SearchRepository;
+  /** More memories hold "weather" than COMMON_TERM_ROWS: it is a common term. */
+  const COMMON = COMMON_TERM_ROWS + 1_500;
+  const contents: string[] = [];
+
+  before(() => {
+    const store = openStore(dir);
+    db = store.db;
+    const { vectorIndex, memories } = store;
+    // The oldest memory says "weather" most often: full BM25 would rank it first for "weather".
+    contents.push('weather weather weather weather weather');
+    for (let i = 1; i < COMMON; i++) {
+      const rare = i % 500 === 0 ? ` zebra ${i % 3 === 0 ? 'weather weather' : 'calm calm'}` : '';
+      contents.push(`weather note ${i} about filler words${rare}`);
+    }
+    const vector = Float32Array.from({ length: DIMENSION }, (_, i) => i + 1);
+    const row = (content: string, i: number, namespace = 'default'): NewMemory => ({
+      namespace,
+      contentHash: `hash-${namespace}-${i}`,
+      content,
+      memoryType: 'note',
+      metadata: {},
+      tags: [i % 2 === 0 ? 'even' : 'odd'],
+      createdAt: i,
+      updatedAt: i,
+      embedding: vector,
+    });
+    // As many memories again without it, so it stays in fewer than half (BM25 gives those terms weight).
+    for (let i = 0; i < COMMON; i++) contents.push(`quiet entry ${i}`);
+    memories.insertMany(contents.map((content, i) => row(content, i)));
+    // A small namespace written before the big one's newest memories: its matches are all old.
+    memories.insertMany(['weather in the small tenant', 'more weather weather here'].map((c, i) => row(c, i, 'small')));
+    memories.insertMany(['weather again at the end'].map((c, i) => row(c, COMMON + i)));
+    search = new SearchRepository(db, vectorIndex, memories);
+  });
+  after(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Unbounded BM25 of the whole query over every admitted match: what the bounded search must agree with. */
+  function fullBm25(terms: string[], filter: MemoryFilter): KeywordHit[] {
+    const where = memoryFilterSql(filter);
+    return db
+      .prepare(
+        `SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
+         WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts)`,
+      )
+      .all(terms.map((term) => `"${term}"`).join(' OR '), ...where.params) as KeywordHit[];
+  }
+
+  it('ranks memories holding a rare term by the whole query, common terms weighing in, exactly', () => {
+    for (const filter of [{ namespace: 'default' }, { namespace: 'default', tags: ['even'] }]) {
+      const hits = search.keywordCandidates(['zebra', 'weather'], filter, 5);
+      const expected = fullBm25(['zebra', 'weather'], filter)
+        .filter((hit) => contents[hit.id - 1]?.includes('zebra'))
+        .slice(0, 5);
+      assert.deepEqual(
+        hits.map((hit) => hit.id),
+        expected.map((hit) => hit.id),
+      );
+      for (const [i, hit] of hits.entries()) assert.ok(Math.abs(hit.bm25 - expected[i].bm25) < 1e-9);
+      // The memories saying "weather" twice besides "zebra" come first: the common term counted.
+      assert.match(contents[hits[0].id - 1], /zebra weather weather/);
+    }
+  });
+
+  it('with common terms only, ranks the newest matches the filter admits and not the whole history', () => {
+    const hits = search.keywordCandidates(['weather'], { namespace: 'default' }, 10);
+    assert.equal(hits.length, 10);
+    const oldest = fullBm25(['weather'], { namespace: 'default' })[0];
+    assert.equal(oldest.id, 1, 'unbounded BM25 ranks the oldest memory first');
+    assert.ok(!hits.some((hit) => hit.id === 1), 'the oldest match is past the recent window');
+    const oldestInWindow = db
+      .prepare(
+        "SELECT id FROM memories WHERE namespace = 'default' AND content LIKE '%weather%' ORDER BY id DESC LIMIT 1 OFFSET ?",
+      )
+      .pluck()
+      .get(RECENT_MATCHES_RANKED - 1) as number;
+    assert.ok(hits.every((hit) => hit.id >= oldestInWindow));
+    assert.ok(
+      hits.some((hit) => contents[hit.id - 1]?.includes('weather weather')),
+      'best BM25 inside the window',
+    );
+
+    const small = search.keywordCandidates(['weather'], { namespace: 'small' }, 10);
+    assert.equal(small.length, 2, 'a small namespace still finds its older matches');
+    assert.deepEqual(
+      small.map((hit) => hit.id),
+      fullBm25(['weather'], { namespace: 'small' }).map((hit) => hit.id),
+    );
+  });
+
+  it('ignores terms nothing contains and returns nothing when no term matches', () => {
+    assert.deepEqual(search.keywordCandidates(['qwertyuiop'], { namespace: 'default' }, 10), []);
+    const withUnknown = search.keywordCandidates(['zebra', 'qwertyuiop'], { namespace: 'default' }, 3);
+    assert.deepEqual(
+      withUnknown.map((hit) => hit.id),
+      search.keywordCandidates(['zebra'], { namespace: 'default' }, 3).map((hit) => hit.id),
+    );
   });
 });
 

@@ -17,6 +17,10 @@ const MAX_RESCORED = 500;
  * scan costs the same for any pool, but checking a pool against a filter grows with its size.
  */
 const MAX_KNN_POOL = 10_000;
+/** A keyword term in more memories than this is common (see keywordCandidates). */
+export const COMMON_TERM_ROWS = 5_000;
+/** With common terms only, how many of the newest matches BM25 ranks. */
+export const RECENT_MATCHES_RANKED = 5_000;
 /** How far (in ids) a neighbour of a memory is looked for. */
 
 /** Candidate generation for search: vector nearest neighbours and BM25 keyword matches, both filtered. */
@@ -32,13 +36,72 @@ export class SearchRepository {
   }
 
   /**
-   * Memories containing any of the terms, best BM25 first. Terms are quoted: no FTS5 syntax gets through.
-   * CROSS JOIN keeps the full-text match as the outer loop: with a selective filter SQLite otherwise
-   * walks the admitted memories and re-runs the MATCH for each (seconds at 100k memories).
+   * Memories containing any of the terms, best BM25 first, with bounded work: BM25 over every match of
+   * a common term (at 100k memories "project" matched tens of thousands) cost ~100 ms. Terms are split by
+   * how many memories contain them (counted up to COMMON_TERM_ROWS, so the count is bounded too):
+   * - with rare terms, only memories containing one of them are ranked, by the full query's BM25 (the
+   *   common terms still weigh in, see rankWithRareTerms); a memory that holds only common terms is
+   *   left out;
+   * - with common terms only, the RECENT_MATCHES_RANKED newest matches the filter admits are ranked.
+   * Terms are quoted: no FTS5 syntax gets through.
    */
   keywordCandidates(terms: readonly string[], filter: MemoryFilter, k: number): KeywordHit[] {
     if (terms.length === 0) return [];
-    const match = terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(' OR ');
+    const { rare, common } = this.splitByFrequency(terms);
+    if (rare.length === 0 && common.length === 0) return [];
+    if (rare.length === 0) return this.rankRecentMatches(anyOf(common), filter, k);
+    return this.rankWithRareTerms(anyOf(rare), common.length > 0 ? anyOf(common) : undefined, filter, k);
+  }
+
+  /**
+   * Rare terms, rarest first, as long as their matches together stay within COMMON_TERM_ROWS; the rest
+   * are common. Counted over the whole index (every namespace): the count bounds the work, which the
+   * full-text index does for all namespaces at once.
+   */
+  private splitByFrequency(terms: readonly string[]): { rare: string[]; common: string[] } {
+    const count = this.statements.get(
+      'SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)',
+    );
+    const counted = terms
+      .map((term) => ({ term, rows: count.pluck().get(anyOf([term]), COMMON_TERM_ROWS + 1) as number }))
+      .sort((a, b) => a.rows - b.rows);
+    const rare: string[] = [];
+    const common: string[] = [];
+    let rows = 0;
+    for (const { term, rows: termRows } of counted) {
+      if (termRows === 0) continue;
+      if (rows + termRows <= COMMON_TERM_ROWS) {
+        rare.push(term);
+        rows += termRows;
+      } else common.push(term);
+    }
+    return { rare, common };
+  }
+
+  /**
+   * The top k by the full query's BM25 among memories holding a rare term, exactly, in two bounded
+   * queries. BM25 sums over the query's terms, and `rare AND common` holds the same terms as
+   * `rare OR common`, so it scores a memory holding both kinds exactly as the full query would; a
+   * memory holding only rare terms scores the same under `rare` alone. Every memory of the true top k
+   * is then in the top k of one of the two lists, with its true score.
+   */
+  private rankWithRareTerms(rare: string, common: string | undefined, filter: MemoryFilter, k: number): KeywordHit[] {
+    const scores = new Map<number, number>();
+    for (const hit of this.rankMatches(rare, filter, k)) scores.set(hit.id, hit.bm25);
+    if (common !== undefined) {
+      for (const hit of this.rankMatches(`${rare} AND ${common}`, filter, k)) scores.set(hit.id, hit.bm25);
+    }
+    return [...scores]
+      .map(([id, bm25]) => ({ id, bm25 }))
+      .sort((a, b) => b.bm25 - a.bm25)
+      .slice(0, k);
+  }
+
+  /**
+   * CROSS JOIN keeps the full-text match as the outer loop: with a selective filter SQLite otherwise
+   * walks the admitted memories and re-runs the MATCH for each (seconds at 100k memories).
+   */
+  private rankMatches(match: string, filter: MemoryFilter, k: number): KeywordHit[] {
     const where = memoryFilterSql(filter);
     return this.statements
       .get(
@@ -46,6 +109,19 @@ export class SearchRepository {
          WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts) LIMIT ?`,
       )
       .all(match, ...where.params, k) as KeywordHit[];
+  }
+
+  /** BM25 over the newest admitted matches only: the full-text index walks them newest first and stops. */
+  private rankRecentMatches(match: string, filter: MemoryFilter, k: number): KeywordHit[] {
+    const where = memoryFilterSql(filter);
+    return this.statements
+      .get(
+        `SELECT id, bm25 FROM (
+           SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
+           WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY memories_fts.rowid DESC LIMIT ?
+         ) ORDER BY bm25 DESC LIMIT ?`,
+      )
+      .all(match, ...where.params, RECENT_MATCHES_RANKED, k) as KeywordHit[];
   }
 
   /** The k live memories nearest to the vector among those the filter admits, by exact cosine distance. */
@@ -67,10 +143,12 @@ export class SearchRepository {
     const where = memoryFilterSql(filter);
     const rows = this.statements
       .get(
+        // NOT INDEXED: the rowid range is the narrow path; the planner would otherwise walk the
+        // namespace's whole created_at index for every id.
         `SELECT c.value AS id,
-           (SELECT m.id FROM memories m WHERE m.id < c.value AND m.id >= c.value - ${ADJACENT_ID_REACH}
+           (SELECT m.id FROM memories m NOT INDEXED WHERE m.id < c.value AND m.id >= c.value - ${ADJACENT_ID_REACH}
               AND ${where.sql} ORDER BY m.id DESC LIMIT 1) AS previous,
-           (SELECT m.id FROM memories m WHERE m.id > c.value AND m.id <= c.value + ${ADJACENT_ID_REACH}
+           (SELECT m.id FROM memories m NOT INDEXED WHERE m.id > c.value AND m.id <= c.value + ${ADJACENT_ID_REACH}
               AND ${where.sql} ORDER BY m.id LIMIT 1) AS next
          FROM json_each(?) c`,
       )
@@ -131,8 +209,15 @@ export class SearchRepository {
   private quantisedSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
     const wanted = Math.min(Math.max(MIN_CANDIDATES, k * OVERFETCH), Math.max(MAX_RESCORED, k));
     if (!isNarrowing(filter)) {
-      const candidates = this.vectors.nearestByBits(filter.namespace, vector, Math.min(wanted, MAX_KNN_POOL));
-      return this.vectors.rescore(candidates, vector).slice(0, k);
+      const nearest = this.vectors.nearestByBits(filter.namespace, vector, Math.min(wanted, MAX_KNN_POOL));
+      // The index holds superseded memories too (include_superseded finds them); the filter decides.
+      const allowed = this.memories.filterIds(filter, nearest);
+      return this.vectors
+        .rescore(
+          nearest.filter((id) => allowed.has(id)),
+          vector,
+        )
+        .slice(0, k);
     }
     const indexed = this.memories.count({ namespace: filter.namespace });
     const admitted = this.memories.count(filter);
@@ -146,4 +231,9 @@ export class SearchRepository {
     }
     return this.exactScan(vector, filter, k);
   }
+}
+
+/** An FTS5 expression matching any of the terms, each quoted so no query syntax gets through. */
+function anyOf(terms: readonly string[]): string {
+  return `(${terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(' OR ')})`;
 }

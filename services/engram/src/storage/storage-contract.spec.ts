@@ -219,6 +219,73 @@ function contract(adapter: StorageAdapterUnderTest): void {
     });
   });
 
+  describe('supersession', () => {
+    it('replaces a memory by a new version, hides the old one from filters, and walks the chain from any version', async () => {
+      const [{ memory: first }] = await store.memories.insertMany([
+        memory('The office is in Leeds', { tags: ['place'] }),
+      ]);
+      const second = await store.memories.insertSuperseding(first.id, memory('The office is in York'), T0 + DAY);
+      assert.ok('id' in second);
+      assert.equal(second.supersedes, first.contentHash);
+      const third = await store.memories.linkSupersession(
+        'default',
+        second.id,
+        (await store.memories.insertMany([memory('The office is in Hull')]))[0].memory.id,
+        T0 + 2 * DAY,
+      );
+      assert.ok('id' in third);
+      const [old] = await store.memories.findLiveByIds('default', [first.id]);
+      assert.deepEqual([old.supersededBy, old.validTo], [second.contentHash, T0 + DAY]);
+      assert.deepEqual(
+        (await store.memories.list({ namespace: 'default' }, 0, 10)).map((m) => m.content),
+        ['The office is in Hull'],
+      );
+      assert.equal(await store.memories.count({ namespace: 'default', includeSuperseded: true }), 3);
+      assert.deepEqual(
+        await store.memories.filterIds({ namespace: 'default' }, [first.id, second.id, third.id]),
+        new Set([third.id]),
+      );
+      for (const id of [first.id, second.id, third.id]) {
+        assert.deepEqual(
+          (await store.memories.history('default', id)).map((m) => m.content),
+          ['The office is in Leeds', 'The office is in York', 'The office is in Hull'],
+        );
+      }
+      assert.deepEqual(await store.memories.history('elsewhere', first.id), []);
+    });
+
+    it('refuses to supersede an old version again, a deleted memory, or with text already stored', async () => {
+      const [{ memory: old }, { memory: other }] = await store.memories.insertMany([memory('v1'), memory('taken')]);
+      const replacement = await store.memories.insertSuperseding(old.id, memory('v2'), T0);
+      assert.ok('id' in replacement);
+      const again = await store.memories.insertSuperseding(old.id, memory('v3'), T0);
+      assert.ok('refused' in again && again.refused === 'already_superseded');
+      assert.equal(again.memory.supersededBy, replacement.contentHash);
+      const duplicate = await store.memories.insertSuperseding(replacement.id, memory('taken'), T0);
+      assert.ok('refused' in duplicate && duplicate.refused === 'duplicate');
+      assert.equal(duplicate.memory.id, other.id);
+      await store.memories.softDelete(other.id, T0);
+      assert.deepEqual(await store.memories.linkSupersession('default', other.id, replacement.id, T0), {
+        refused: 'gone',
+      });
+      assert.deepEqual(
+        (await store.memories.findInNamespace('default', [other.id, replacement.id])).map((m) => m.id).sort(),
+        [other.id, replacement.id].sort(),
+        'tombstones included',
+      );
+      assert.deepEqual(await store.memories.findInNamespace('elsewhere', [other.id]), []);
+    });
+
+    it('lets one of many racing supersessions of a version win', async () => {
+      const [{ memory: old }] = await store.memories.insertMany([memory('contested')]);
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => store.memories.insertSuperseding(old.id, memory(`successor ${i}`), T0)),
+      );
+      assert.equal(outcomes.filter((outcome) => 'id' in outcome).length, 1);
+      assert.equal(await store.memories.count({ namespace: 'default' }), 1);
+    });
+  });
+
   describe('search candidates', () => {
     it('ranks vectors by cosine distance within the filter and the namespace', async () => {
       const stored = await store.memories.insertMany([
@@ -241,6 +308,11 @@ function contract(adapter: StorageAdapterUnderTest): void {
         all.map((hit) => hit.id),
         [exact, untagged],
       );
+      assert.deepEqual(
+        Array.from((await store.search.embeddingOf(far))!).map((x) => Math.round(x * 1e5) / 1e5),
+        Array.from(direction(6)),
+      );
+      assert.equal(await store.search.embeddingOf(far + 1000), undefined);
       const distances = await store.search.distances([far, close], direction(2));
       assert.deepEqual(distances.map((hit) => hit.id).sort(), [close, far].sort());
       assert.ok(Math.abs(distances.find((hit) => hit.id === far)!.distance - 1) < 1e-6);

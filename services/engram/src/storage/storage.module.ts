@@ -14,6 +14,8 @@ import { SearchStore } from './search.store';
 import { SettingsStore } from './settings.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { StorageInfoRepository } from './storage-info.repository';
+import { ConflictRepository } from './conflict.repository';
+import { UsageRepository } from './usage.repository';
 import { SqliteLockRepository } from './locks/sqlite-lock.repository';
 import { StoreLocks } from './locks/store-locks';
 import { VectorIndex } from './vector-index';
@@ -71,13 +73,23 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     },
     {
       provide: SearchStore,
-      inject: [SearchRepository],
-      useFactory: (search: SearchRepository) => new SqliteSearchStore(search),
+      inject: [SearchRepository, VectorIndex],
+      useFactory: (search: SearchRepository, vectors: VectorIndex) => new SqliteSearchStore(search, vectors),
     },
     {
       provide: SettingsStore,
       inject: [SQLITE_DATABASE],
       useFactory: (db: SqliteDatabase) => new SqliteSettingsStore(db),
+    },
+    {
+      provide: ConflictRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new ConflictRepository(db),
+    },
+    {
+      provide: UsageRepository,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new UsageRepository(db),
     },
     {
       provide: StoreLocks,
@@ -109,6 +121,8 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     SearchStore,
     SettingsStore,
     StorageInfoRepository,
+    UsageRepository,
+    ConflictRepository,
     RedisKeys,
     StoreLocks,
     McpCancellationRepository,

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startOpenAiEmbeddingsTestDouble, OpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
@@ -25,6 +27,37 @@ describe('SQLite storage', () => {
       MIGRATIONS.map(({ version, name }) => ({ version, name })),
     );
     second.close();
+  });
+
+  it('lets replicas open a new store at the same moment: each migration and the model binding once, nobody fails', async () => {
+    // Separate processes, released together, open one new file: what replicas started by one deploy do.
+    const script = `
+      const { openSqliteDatabase } = require(${JSON.stringify(join(__dirname, 'sqlite.connection.js'))});
+      const { bindEmbeddingModel } = require(${JSON.stringify(join(__dirname, 'embedding-model.binding.js'))});
+      const { DEFAULT_PRAGMAS } = require(${JSON.stringify(join(__dirname, '..', 'config', 'sqlite-pragmas.js'))});
+      const [path, releaseAt] = process.argv.slice(1);
+      while (Date.now() < Number(releaseAt)) {}
+      const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+      bindEmbeddingModel(db, path, { modelId: 'model-a', dimension: 8 });
+      db.close();`;
+    for (let round = 0; round < 3; round++) {
+      const path = join(makeTempDir(), 'engram.db');
+      const releaseAt = String(Date.now() + 1500);
+      const children = Array.from({ length: 4 }, () => {
+        const child = spawn(process.execPath, ['-e', script, path, releaseAt], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => (stderr += chunk));
+        return once(child, 'exit').then(([code]) => ({ code, stderr }));
+      });
+      for (const { code, stderr } of await Promise.all(children)) assert.equal(code, 0, stderr);
+      const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+      assert.deepEqual(
+        db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(),
+        MIGRATIONS.map(({ version }) => version),
+      );
+      assert.equal(db.prepare('SELECT count(*) FROM store_identity').pluck().get(), 1);
+      db.close();
+    }
   });
 
   it('refuses a database whose schema is newer than this build', () => {

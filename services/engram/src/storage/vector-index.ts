@@ -176,6 +176,13 @@ export class VectorIndex {
     return Math.ceil(Number(dimension ?? 0) / 8);
   }
 
+  /** The full-precision embedding of a live memory, if it has one. */
+  embeddingOf(id: number): Float32Array | undefined {
+    const blob = this.statements.get('SELECT embedding FROM memory_embeddings WHERE memory_id = ?').pluck().get(id) as
+      Buffer | undefined;
+    return blob && new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+  }
+
   /** Exact cosine distances for the given ids, nearest first. */
   rescore(ids: readonly number[], vector: Float32Array): ScoredId[] {
     if (ids.length === 0) return [];

@@ -1,5 +1,6 @@
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, ServerResponse } from 'node:http';
 import { listenOnLoopback } from './loopback-server';
+import { readBody } from './test-double-http';
 
 /**
  * TEST DOUBLE of the mem-agent model: a real HTTP server on 127.0.0.1 speaking the OpenAI
@@ -138,14 +139,6 @@ export function act(thought: string, code: string): string {
 
 export function answer(thought: string, reply: string): string {
   return `${thought}\n</think>\n\n<python></python>\n\n<reply>\n${reply}\n</reply>`;
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

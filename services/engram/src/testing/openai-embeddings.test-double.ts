@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, ServerResponse } from 'node:http';
 import { listenOnLoopback } from './loopback-server';
+import { readBody, send, sendError as sendOpenAiError, words } from './test-double-http';
 
 /** One scripted misbehaviour, applied to the next request(s) instead of a normal answer. */
 export type ScriptedFailure =
@@ -143,28 +144,7 @@ export function hashedBagOfWords(text: string, dimension: number): number[] {
   return norm === 0 ? vector : vector.map((value) => value / norm);
 }
 
-function words(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
-}
-
-function send(response: ServerResponse, status: number, body: string): void {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(body);
-}
-
+/** OpenAI answers errors with `code: null`. */
 function sendError(response: ServerResponse, status: number, message: string): void {
-  send(
-    response,
-    status,
-    JSON.stringify({
-      error: { message, type: 'invalid_request_error', code: null },
-    }),
-  );
+  sendOpenAiError(response, status, message, null);
 }

@@ -1,5 +1,6 @@
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, ServerResponse } from 'node:http';
 import { listenOnLoopback } from './loopback-server';
+import { readBody, send, sendError as sendOpenAiError, words } from './test-double-http';
 
 /** One scripted misbehaviour, served instead of the next normal answer. */
 export type RerankFailure =
@@ -125,22 +126,7 @@ export function overlap(query: string, document: string): number {
   return [...wanted].filter((word) => present.has(word)).length / wanted.size;
 }
 
-function words(text: string): string[] {
-  return text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
-}
-
-function send(response: ServerResponse, status: number, body: string): void {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(body);
-}
-
+/** vLLM answers errors in OpenAI's shape with the status as `code`. */
 function sendError(response: ServerResponse, status: number, message: string): void {
-  send(response, status, JSON.stringify({ error: { message, type: 'invalid_request_error', code: status } }));
+  sendOpenAiError(response, status, message, status);
 }

@@ -66,7 +66,7 @@ export function sqliteAdapter(): StorageAdapterUnderTest {
       const memories = new MemoryRepository(db, vectors);
       return {
         memories: new SqliteMemoryStore(memories),
-        search: new SqliteSearchStore(new SearchRepository(db, vectors, memories)),
+        search: new SqliteSearchStore(new SearchRepository(db, vectors, memories), vectors),
         settings: new SqliteSettingsStore(db),
         audit: new SqliteAuditRepository(db),
         close: async () => {

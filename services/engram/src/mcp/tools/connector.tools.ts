@@ -49,12 +49,15 @@ export function connectorTools(deps: ToolDeps): McpJsonTextTool[] {
     defineJsonTextTool({
       name: 'fetch',
       title: 'Fetch a memory',
-      description: 'The full text of one memory by the id search returned: {"id","title","text","url","metadata"}.',
+      description:
+        'The full text of one memory by the id search returned: {"id","title","text","url","metadata"}. ' +
+        'An id whose memory was superseded answers the current version (metadata.requested_id names the old one).',
       input: z.object({ id: z.string().min(1, 'id must not be empty').max(200) }),
       async run({ id }) {
         const hash = id.trim().toLowerCase();
         if (!/^[0-9a-f]{64}$/.test(hash)) throw new MemoryNotFound(id);
-        const memory = await deps.memories.get(hash);
+        const memory = await deps.memories.currentVersion(hash);
+        const replaced = memory.contentHash === hash ? {} : { requested_id: hash, superseded: true };
         return {
           id: memory.contentHash,
           title: titleOf(memory.content),
@@ -66,6 +69,7 @@ export function connectorTools(deps: ToolDeps): McpJsonTextTool[] {
             memory_type: memory.memoryType,
             created_at: new Date(memory.createdAt).toISOString(),
             updated_at: new Date(memory.updatedAt).toISOString(),
+            ...replaced,
           },
         };
       },

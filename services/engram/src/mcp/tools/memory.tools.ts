@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InvalidInput } from '../../common/domain-errors';
 import {
   ContentHashParam,
+  INCLUDE_SUPERSEDED_DESCRIPTION,
   MAX_PAGE_SIZE,
   MemoryTypeInput,
   MetadataInput,
@@ -10,15 +11,19 @@ import {
   TagsInput,
   TimeFilterFields,
   UpdateMemoryBody,
+  UpdateMemoryInput,
 } from '../../memories/memory.dto';
-import { MAX_FILTER_DELETE } from '../../memories/memory.service';
-import { toMemoryPageView, toMemoryView } from '../../memories/memory.view';
+import { MAX_FILTER_DELETE, StoreOutcome } from '../../memories/memory.service';
+import { OVERLAP_MESSAGE, overlapBelowWindow, STORE_SESSION_FIELDS } from '../../memories/session.dto';
+import { toMemoryPageView, toMemoryView, toPossibleConflictsView } from '../../memories/memory.view';
+import { QualityRankingFields } from '../../quality/quality.dto';
 import { toHitView } from '../../search/search-hit.view';
 import { MAX_QUERY_LENGTH, SearchQualityFields } from '../../search/search.dto';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
 import {
   MemoryOutput,
+  PossibleConflictOutput,
   previewOf,
   RerankStatusOutput,
   ResultLimit,
@@ -27,6 +32,7 @@ import {
 } from './tool-schemas';
 
 const HashInput = ContentHashParam.describe('The memory id: its content_hash (64 hexadecimal characters)');
+const IncludeSuperseded = z.boolean().default(false).describe(INCLUDE_SUPERSEDED_DESCRIPTION);
 const TagMatch = z.enum(['any', 'all']).default('any').describe('any (default): one tag suffices; all: every tag');
 const Query = z
   .string()
@@ -55,6 +61,10 @@ export const StoreOutput = z.object({
   message: z.string(),
   content_hash: z.string(),
   memory: MemoryOutput,
+  possible_conflicts: z
+    .array(PossibleConflictOutput)
+    .optional()
+    .describe('With ENGRAM_CONFLICTS_ON_WRITE=suggest: stored memories this one may contradict (see memory_conflicts)'),
 });
 
 /**
@@ -79,23 +89,27 @@ export function liftTagsAndType(args: StoreMemoryInput): StoreMemoryInput {
 }
 
 export async function storeAnswer(deps: ToolDeps, input: StoreMemoryInput) {
-  const [{ memory, created }] = await deps.memories.storeMany([liftTagsAndType(input)]);
-  const message = created ? 'Memory stored' : 'Already stored: a memory with the same content exists';
-  return {
-    structured: { success: true, created, message, content_hash: memory.contentHash, memory: toMemoryView(memory) },
-    text: `${message} (content_hash ${memory.contentHash})`,
-  };
+  const [outcome] = await deps.memories.storeMany([liftTagsAndType(input)]);
+  return storeAnswerOf(deps, outcome);
 }
 
-const SessionTurn = z.object({
-  role: z
-    .string()
-    .trim()
-    .min(1, 'role must not be empty')
-    .max(32)
-    .describe('Who spoke: user, assistant, system, tool…'),
-  content: z.string().refine((content) => content.trim().length > 0, 'a turn needs content'),
-});
+async function storeAnswerOf(deps: ToolDeps, { memory, created }: StoreOutcome) {
+  const message = created ? 'Memory stored' : 'Already stored: a memory with the same content exists';
+  const conflicts = toPossibleConflictsView(created ? await deps.memories.possibleConflicts(memory) : undefined);
+  return {
+    structured: {
+      success: true,
+      created,
+      message,
+      content_hash: memory.contentHash,
+      memory: toMemoryView(memory),
+      ...conflicts,
+    },
+    text: `${message} (content_hash ${memory.contentHash})${
+      conflicts.possible_conflicts?.length ? `; ${conflicts.possible_conflicts.length} possible conflicts` : ''
+    }`,
+  };
+}
 
 export function memoryTools(deps: ToolDeps): McpTool[] {
   return [
@@ -131,6 +145,8 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         limit: ResultLimit.default(10).describe('Results to return, 1-100 (default 10)'),
         similarity_threshold: z.number().min(-1).max(1).optional().describe('Drop results less similar than this'),
         ...SearchQualityFields,
+        ...QualityRankingFields,
+        include_superseded: IncludeSuperseded,
       }),
       output: z.object({
         results: z.array(SearchResultOutput),
@@ -174,6 +190,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).default(20).describe('Memories per page'),
         ...SelectionFields,
         order: z.enum(['newest', 'oldest']).default('newest').describe('By creation time'),
+        include_superseded: IncludeSuperseded,
       }),
       output: z.object({
         memories: z.array(MemoryOutput),
@@ -201,7 +218,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       input: z.object({ content_hash: HashInput }),
       output: z.object({ memory: MemoryOutput }),
       async run({ content_hash }) {
-        const memory = await deps.memories.get(content_hash);
+        const memory = await deps.memories.read(content_hash);
         return { structured: { memory: toMemoryView(memory) }, text: memory.content };
       },
     }),
@@ -211,7 +228,8 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       title: 'Update a memory',
       description:
         'Change a memory: new content (re-embedded; the content_hash changes), tags, memory_type or metadata ' +
-        '(tags and metadata are replaced). Give the changes at top level or inside `updates`.',
+        '(tags and metadata are replaced). Give the changes at top level or inside `updates`. With versioned: ' +
+        'true the new content becomes a new memory that supersedes this one (kept as history, as memory_supersede).',
       effect: 'write',
       idempotent: true,
       input: z.object({
@@ -221,20 +239,26 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
           .object(UpdateMemoryBody.shape)
           .optional()
           .describe('MCP Memory Service style: {tags, memory_type, metadata}'),
+        versioned: z
+          .boolean()
+          .default(false)
+          .describe('true: keep the old version as history; the new content supersedes it (content required)'),
       }),
       output: z.object({
         success: z.boolean(),
         previous_content_hash: z.string(),
         content_hash: z.string(),
         memory: MemoryOutput,
+        superseded: MemoryOutput.optional().describe('With versioned: the old version, now superseded'),
       }),
-      async run({ content_hash, updates, ...topLevel }) {
-        const changes = Object.fromEntries(
+      async run({ content_hash, updates, versioned, ...topLevel }) {
+        const changes: UpdateMemoryInput = Object.fromEntries(
           Object.entries({ ...updates, ...topLevel }).filter(([, value]) => value !== undefined),
         );
         if (Object.keys(changes).length === 0) {
           throw new InvalidInput('give at least one of content, tags, memory_type, metadata');
         }
+        if (versioned) return versionedUpdate(deps, content_hash, changes);
         const memory = await deps.memories.update(content_hash, changes);
         return {
           structured: {
@@ -336,30 +360,44 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       name: 'memory_store_session',
       title: 'Store a conversation session',
       description:
-        'Store the turns of a conversation as one memory of type "session": each turn becomes a "[role] content" ' +
-        'line; session_id adds the tag session:<id>.',
+        'Store the turns of a conversation as one memory of type "session" (each turn a "[role] content" line; ' +
+        'session_id adds the tag session:<id>), plus, when it is longer than `window` turns, overlapping chunks ' +
+        'of type session_chunk that point back to it (metadata.session_hash), so one part of a long conversation ' +
+        'can be found. Same as POST /api/sessions.',
       effect: 'write',
       idempotent: true,
-      input: z.object({
-        turns: z.array(SessionTurn).min(1, 'turns must hold at least one turn').max(1000),
-        session_id: z.string().trim().min(1).max(90).optional(),
-        tags: TagsInput.optional(),
-        memory_type: MemoryTypeInput.optional().describe('Default: session'),
-        metadata: MetadataInput.optional(),
+      input: z.object(STORE_SESSION_FIELDS).refine(overlapBelowWindow, OVERLAP_MESSAGE),
+      output: StoreOutput.extend({
+        chunk_hashes: z.array(z.string()).describe('The session_chunk memories, in turn order'),
       }),
-      output: StoreOutput,
-      run({ turns, session_id, tags, memory_type, metadata }) {
-        const content = turns.map((turn) => `[${turn.role}] ${turn.content.trim()}`).join('\n');
-        const sessionTags = session_id === undefined ? [] : [`session:${session_id.toLowerCase()}`];
-        return storeAnswer(deps, {
-          content,
-          tags: TagsInput.parse([...(tags ?? []), ...sessionTags]),
-          memory_type: memory_type ?? 'session',
-          metadata: { ...metadata, ...(session_id === undefined ? {} : { session_id }), turns: turns.length },
-        });
+      async run(args) {
+        const { session, chunks } = await deps.sessions.storeSession(args);
+        const answer = await storeAnswerOf(deps, session);
+        return {
+          structured: { ...answer.structured, chunk_hashes: chunks.map((chunk) => chunk.memory.contentHash) },
+          text: `${answer.text}; ${chunks.length} chunks`,
+        };
       },
     }),
   ];
+}
+
+/** `memory_update` with `versioned: true`: the changes become a new memory superseding the old one. */
+async function versionedUpdate(deps: ToolDeps, hash: string, changes: UpdateMemoryInput) {
+  if (changes.content === undefined) {
+    throw new InvalidInput('versioned: true needs new content (the new version is a new memory)');
+  }
+  const { previous, current } = await deps.memories.supersede(hash, { ...changes, content: changes.content });
+  return {
+    structured: {
+      success: true,
+      previous_content_hash: previous.contentHash,
+      content_hash: current.contentHash,
+      memory: toMemoryView(current),
+      superseded: toMemoryView(previous),
+    },
+    text: `Memory ${previous.contentHash} superseded by the new version ${current.contentHash}`,
+  };
 }
 
 function hasFilter(selection: {

@@ -13,6 +13,13 @@ export const MemoryOutput = z.object({
   created_at_iso: z.string(),
   updated_at: z.number().describe('Epoch seconds'),
   updated_at_iso: z.string(),
+  superseded: z.literal(true).optional().describe('Present once a newer memory replaced this one'),
+  superseded_by: z.string().optional().describe('content_hash of the memory that replaced this one'),
+  valid_to: z.number().optional().describe('Epoch seconds it was superseded'),
+  valid_to_iso: z.string().optional(),
+  supersedes: z.string().optional().describe('content_hash of the memory this one replaced'),
+  deleted_at: z.number().optional().describe('Epoch seconds it was deleted (a version in the trash)'),
+  deleted_at_iso: z.string().optional(),
 });
 
 export const SearchResultOutput = z.object({
@@ -23,6 +30,7 @@ export const SearchResultOutput = z.object({
   rerank_score: z.number().nullable().describe("The reranker's score when the rerank stage ordered the results"),
   signals: z.record(z.string(), z.number()).nullable().describe('What the relevance model weighed (docs/retrieval.md)'),
   relevance_reason: z.string(),
+  quality_score: z.number().optional().describe('With quality_boost: the quality blended into score'),
 });
 
 export const RerankStatusOutput = z
@@ -50,3 +58,23 @@ export function previewOf(content: string, max = 120): string {
   const flat = content.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
 }
+
+export const PossibleConflictOutput = z.object({
+  conflict_id: z.number(),
+  score: z.number().describe('0-1: how sure the detector is'),
+  evidence: z.array(z.string()),
+  memory: MemoryOutput.describe('The stored memory this one may contradict'),
+});
+
+export const ConflictOutput = z.object({
+  id: z.number(),
+  score: z.number(),
+  evidence: z.array(z.string()).describe('Why the pair was proposed'),
+  status: z.enum(['open', 'resolved', 'dismissed']),
+  resolution: z.string().nullable().describe('supersede, keep_both or dismiss once decided'),
+  kept: z.string().optional().describe('After supersede: the memory that stayed true'),
+  created_at_iso: z.string(),
+  resolved_at_iso: z.string().nullable(),
+  older: MemoryOutput,
+  newer: MemoryOutput,
+});

@@ -9,6 +9,7 @@ import { timestampRepairMigration } from './016-timestamp-repair';
 import { storeIdentityMigration } from './017-store-identity';
 import { mcpCancellationsMigration } from './018-mcp-cancellations';
 import { Migration } from './migration';
+import { memoryTruthMigration } from './019-memory-truth';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   timestampRepairMigration,
   storeIdentityMigration,
   mcpCancellationsMigration,
+  memoryTruthMigration,
 ];

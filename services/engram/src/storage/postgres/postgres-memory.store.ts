@@ -1,6 +1,6 @@
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../memory.record';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
-import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome } from '../memory.store';
+import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome, SupersedeRefusal } from '../memory.store';
 import { isUniqueViolation, numbered, PostgresDatabase, Queryable, vectorLiteral } from './postgres.database';
 
 interface MemoryRow {
@@ -13,12 +13,17 @@ interface MemoryRow {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  valid_to: number | null;
+  superseded_by_hash: string | null;
+  supersedes_hash: string | null;
   tags: string[];
 }
 
-/** Every memory column plus its tags, sorted, in one row. */
+/** Every memory column plus its tags, sorted, and the hashes of the memories it links to, in one row. */
 const SELECT_MEMORY = `SELECT m.id, m.namespace, m.content_hash, m.content, m.memory_type, m.metadata, m.created_at,
-  m.updated_at, m.deleted_at,
+  m.updated_at, m.deleted_at, m.valid_to,
+  (SELECT l.content_hash FROM memories l WHERE l.id = m.superseded_by) AS superseded_by_hash,
+  (SELECT l.content_hash FROM memories l WHERE l.id = m.supersedes) AS supersedes_hash,
   ARRAY(SELECT t.tag FROM memory_tags t WHERE t.memory_id = m.id ORDER BY t.tag) AS tags
   FROM memories m`;
 
@@ -52,6 +57,15 @@ export class PostgresMemoryStore extends MemoryStore {
     return rows.map(toRecord);
   }
 
+  async findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query<MemoryRow>(
+      `${SELECT_MEMORY} WHERE m.id = ANY($1::bigint[]) AND m.namespace = $2`,
+      [ids, namespace],
+    );
+    return rows.map(toRecord);
+  }
+
   async list(
     filter: MemoryFilter,
     offset: number,
@@ -78,6 +92,15 @@ export class PostgresMemoryStore extends MemoryStore {
     return row.count;
   }
 
+  async filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>> {
+    const where = memoryFilterSql(filter);
+    const rows = await this.db.query<{ id: number }>(
+      `SELECT m.id FROM memories m WHERE m.id = ANY($1::bigint[]) AND ${numbered(where.sql, 2)}`,
+      [candidateIds, ...where.params],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
   async update(id: number, namespace: string, changes: MemoryChanges): Promise<MemoryRecord> {
     await this.db.transaction(async (client) => {
       const assignments = ['updated_at = $1'];
@@ -98,6 +121,49 @@ export class PostgresMemoryStore extends MemoryStore {
       if (changes.embedding !== undefined) await putVector(client, id, changes.embedding);
     });
     return (await this.findLiveByIds(namespace, [id]))[0];
+  }
+
+  async insertSuperseding(oldId: number, replacement: NewMemory, at: number): Promise<MemoryRecord | SupersedeRefusal> {
+    return this.db.transaction(async (client) => {
+      const refusal = await supersedeRefusal(client, replacement.namespace, oldId);
+      if (refusal) return refusal;
+      const outcome = await this.insertOne(client, replacement);
+      if (!outcome.created) return { refused: 'duplicate' as const, memory: outcome.memory };
+      await link(client, oldId, outcome.memory.id, at);
+      return (await findById(client, outcome.memory.id))!;
+    });
+  }
+
+  async linkSupersession(
+    namespace: string,
+    oldId: number,
+    newId: number,
+    at: number,
+  ): Promise<MemoryRecord | SupersedeRefusal> {
+    return this.db.transaction(async (client) => {
+      const refusal =
+        (await supersedeRefusal(client, namespace, oldId)) ?? (await supersedeRefusal(client, namespace, newId));
+      if (refusal) return refusal;
+      await link(client, oldId, newId, at);
+      return (await findById(client, newId))!;
+    });
+  }
+
+  async history(namespace: string, id: number): Promise<MemoryRecord[]> {
+    const rows = await this.db.query<MemoryRow>(
+      // One recursive step both ways along superseded_by: to the newer version and to the older ones.
+      `WITH RECURSIVE chain(id) AS (
+         SELECT $1::bigint
+         UNION SELECT linked.id FROM chain c CROSS JOIN LATERAL (
+           SELECT m.superseded_by AS id FROM memories m WHERE m.id = c.id AND m.superseded_by IS NOT NULL
+           UNION ALL SELECT m.id FROM memories m WHERE m.superseded_by = c.id
+         ) linked
+       )
+       ${SELECT_MEMORY} JOIN chain c ON m.id = c.id WHERE m.namespace = $2
+       ORDER BY m.valid_to IS NULL, m.valid_to, m.id`,
+      [id, namespace],
+    );
+    return rows.map(toRecord);
   }
 
   async softDelete(id: number, deletedAt: number): Promise<void> {
@@ -240,7 +306,10 @@ export class PostgresMemoryStore extends MemoryStore {
     await replaceTags(client, id, memory.tags);
     await putVector(client, id, memory.embedding);
     const { embedding: _embedding, ...stored } = memory;
-    return { created: true, memory: { ...stored, id, deletedAt: null } };
+    return {
+      created: true,
+      memory: { ...stored, id, deletedAt: null, supersededBy: null, supersedes: null, validTo: null },
+    };
   }
 }
 
@@ -254,6 +323,27 @@ async function findLive(db: Queryable, namespace: string, contentHash: string): 
 
 async function findById(db: Queryable, id: number): Promise<MemoryRecord | undefined> {
   return (await db.query<MemoryRow>(`${SELECT_MEMORY} WHERE m.id = $1`, [id])).map(toRecord)[0];
+}
+
+/** Why the memory cannot be superseded now (gone, or superseded already); locks its row until commit. */
+async function supersedeRefusal(
+  client: Queryable,
+  namespace: string,
+  id: number,
+): Promise<SupersedeRefusal | undefined> {
+  const locked = await client.query(
+    'SELECT 1 FROM memories WHERE id = $1 AND namespace = $2 AND deleted_at IS NULL FOR UPDATE',
+    [id, namespace],
+  );
+  if (locked.length === 0) return { refused: 'gone' };
+  const memory = (await findById(client, id))!;
+  if (memory.supersededBy !== null) return { refused: 'already_superseded', memory };
+  return undefined;
+}
+
+async function link(client: Queryable, oldId: number, newId: number, at: number): Promise<void> {
+  await client.query('UPDATE memories SET superseded_by = $1, valid_to = $2 WHERE id = $3', [newId, at, oldId]);
+  await client.query('UPDATE memories SET supersedes = $1 WHERE id = $2', [oldId, newId]);
 }
 
 async function replaceTags(client: Queryable, id: number, tags: readonly string[]): Promise<void> {
@@ -285,5 +375,8 @@ function toRecord(row: MemoryRow): MemoryRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
+    supersededBy: row.superseded_by_hash,
+    supersedes: row.supersedes_hash,
+    validTo: row.valid_to,
   };
 }

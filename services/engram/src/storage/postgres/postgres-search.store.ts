@@ -46,6 +46,14 @@ export class PostgresSearchStore extends SearchStore {
     );
   }
 
+  async embeddingOf(id: number): Promise<Float32Array | undefined> {
+    const [row] = await this.db.query<{ embedding: string }>(
+      'SELECT embedding::text AS embedding FROM memory_embeddings WHERE memory_id = $1',
+      [id],
+    );
+    return row && Float32Array.from(JSON.parse(row.embedding) as number[]);
+  }
+
   async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
     const where = memoryFilterSql(filter);
     const admitted = await this.countUpTo(filter, this.exactScanMaxRows + 1);

@@ -79,6 +79,17 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_events_namespace ON audit_events (namespace, id);
     `,
   },
+  {
+    version: 4,
+    name: 'supersession',
+    // The supersession links of SQLite's migration 019 (its usage and conflict tables come with their adapters).
+    sql: `
+      ALTER TABLE memories ADD COLUMN superseded_by bigint REFERENCES memories (id) ON DELETE SET NULL;
+      ALTER TABLE memories ADD COLUMN supersedes bigint REFERENCES memories (id) ON DELETE SET NULL;
+      ALTER TABLE memories ADD COLUMN valid_to bigint; -- epoch ms the memory was superseded
+      CREATE INDEX memories_superseded_by ON memories (superseded_by) WHERE superseded_by IS NOT NULL;
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

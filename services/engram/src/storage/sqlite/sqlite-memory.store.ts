@@ -1,7 +1,7 @@
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../memory.record';
 import { MemoryFilter } from '../memory-filter.sql';
 import { MemoryRepository } from '../memory.repository';
-import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome } from '../memory.store';
+import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome, SupersedeRefusal } from '../memory.store';
 
 /**
  * MemoryStore on SQLite: the synchronous MemoryRepository behind the async port. better-sqlite3 runs
@@ -25,6 +25,10 @@ export class SqliteMemoryStore extends MemoryStore {
     return this.memories.findLiveByIds(namespace, ids);
   }
 
+  async findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {
+    return this.memories.findInNamespace(namespace, ids);
+  }
+
   async list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]> {
     return this.memories.list(filter, offset, limit, order);
   }
@@ -33,8 +37,29 @@ export class SqliteMemoryStore extends MemoryStore {
     return this.memories.count(filter);
   }
 
+  async filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>> {
+    return this.memories.filterIds(filter, candidateIds);
+  }
+
   async update(id: number, namespace: string, changes: MemoryChanges): Promise<MemoryRecord> {
     return this.memories.update(id, namespace, changes);
+  }
+
+  async insertSuperseding(oldId: number, replacement: NewMemory, at: number): Promise<MemoryRecord | SupersedeRefusal> {
+    return this.memories.insertSuperseding(oldId, replacement, at);
+  }
+
+  async linkSupersession(
+    namespace: string,
+    oldId: number,
+    newId: number,
+    at: number,
+  ): Promise<MemoryRecord | SupersedeRefusal> {
+    return this.memories.linkSupersession(namespace, oldId, newId, at);
+  }
+
+  async history(namespace: string, id: number): Promise<MemoryRecord[]> {
+    return this.memories.history(namespace, id);
   }
 
   async softDelete(id: number, deletedAt: number): Promise<void> {

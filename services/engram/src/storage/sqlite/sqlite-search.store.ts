@@ -1,10 +1,14 @@
 import { MemoryFilter } from '../memory-filter.sql';
 import { SearchRepository } from '../search.repository';
 import { KeywordHit, ScoredId, SearchStore } from '../search.store';
+import { VectorIndex } from '../vector-index';
 
 /** SearchStore on SQLite: FTS5 BM25 and the sqlite-vec/Hamming vector path of SearchRepository. */
 export class SqliteSearchStore extends SearchStore {
-  constructor(private readonly search: SearchRepository) {
+  constructor(
+    private readonly search: SearchRepository,
+    private readonly vectors: VectorIndex,
+  ) {
     super();
   }
 
@@ -14,6 +18,10 @@ export class SqliteSearchStore extends SearchStore {
 
   async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
     return this.search.vectorCandidates(vector, filter, k);
+  }
+
+  async embeddingOf(id: number): Promise<Float32Array | undefined> {
+    return this.vectors.embeddingOf(id);
   }
 
   async distances(ids: readonly number[], vector: Float32Array): Promise<ScoredId[]> {

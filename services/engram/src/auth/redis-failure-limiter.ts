@@ -1,0 +1,125 @@
+import { Logger, OnModuleDestroy } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { Redis } from 'ioredis';
+import { RedisKeys } from '../config/redis-keys';
+import { FailureBudget, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
+
+/**
+ * Records one failure at Redis's clock: a sorted set of failure times per key, trimmed to the window and
+ * to the last `limit` entries (all an answer needs), expiring with the window. KEYS[1] the set; ARGV: window
+ * in ms, limit, a member suffix that keeps two failures in the same millisecond apart.
+ */
+const RECORD_SCRIPT = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[2]) + 1))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 0`;
+
+/**
+ * Milliseconds until the key is within its budget again (0 when it is): the oldest of the last `limit`
+ * failures leaves the window then. KEYS[1] the set; ARGV: window in ms, limit.
+ */
+const RETRY_SCRIPT = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then return 0 end
+local oldest = redis.call('ZRANGE', KEYS[1], -limit, -limit, 'WITHSCORES')
+return tonumber(oldest[2]) + window - now`;
+
+/** How long requests at start-up wait for Redis before counting in this process. */
+const FIRST_CONNECTION_MS = 2000;
+
+/**
+ * The FailureLimiter every replica shares: failures counted in Redis, so an attacker spreading guesses
+ * over api replicas meets one budget, and a client locked out on one replica is locked out on all.
+ * While Redis cannot answer, this process counts on its own (the in-memory limiter) rather than either
+ * locking everyone out or letting every guess through.
+ */
+export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
+  private readonly logger = new Logger('FailureLimiter');
+  private readonly client: Redis;
+  private readonly fallback = new InMemoryFailureLimiter();
+  private degraded = false;
+  private sequence = 0;
+  /** Settles once the first connection is up or has failed to come up in time. */
+  private readonly firstConnection: Promise<unknown>;
+
+  constructor(
+    url: string,
+    private readonly keys: RedisKeys,
+  ) {
+    this.client = new Redis(url, {
+      connectionName: 'engram-failure-limiter',
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    });
+    this.client.on('error', () => undefined); // reported once per outage by `shared`
+    this.firstConnection = once(this.client, 'ready', { signal: AbortSignal.timeout(FIRST_CONNECTION_MS) }).catch(
+      () => undefined,
+    );
+  }
+
+  async retryAfterSeconds(budget: FailureBudget, key: string): Promise<number> {
+    const shared = await this.shared(
+      () =>
+        this.client.eval(RETRY_SCRIPT, 1, this.keyOf(budget, key), budget.windowMs, budget.limit) as Promise<number>,
+    );
+    if (shared === undefined) return this.fallback.retryAfterSeconds(budget, key);
+    return shared <= 0 ? 0 : Math.max(1, Math.ceil(shared / 1000));
+  }
+
+  async recordFailure(budget: FailureBudget, key: string): Promise<void> {
+    const member = `${process.pid}.${this.sequence++}`;
+    const recorded = await this.shared(
+      () =>
+        this.client.eval(
+          RECORD_SCRIPT,
+          1,
+          this.keyOf(budget, key),
+          budget.windowMs,
+          budget.limit,
+          member,
+        ) as Promise<number>,
+    );
+    if (recorded === undefined) await this.fallback.recordFailure(budget, key);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
+  }
+
+  /** Keys are attacker-chosen text: hashed, so every Redis key has one short, fixed shape. */
+  private keyOf(budget: FailureBudget, key: string): string {
+    const digest = createHash('sha256').update(key).digest('hex').slice(0, 32);
+    return this.keys.authFailures(budget.name, digest);
+  }
+
+  private async shared<T>(call: () => Promise<T>): Promise<T | undefined> {
+    // Requests at start-up wait for the first connection; during a later outage nothing waits.
+    await this.firstConnection;
+    try {
+      const result = await call();
+      if (this.degraded) this.logger.log('Redis answers again: failed credentials are counted across replicas');
+      this.degraded = false;
+      return result;
+    } catch (error) {
+      if (!this.degraded) {
+        this.logger.warn({
+          msg: 'Redis unreachable: failed credentials are counted in this process only until it answers',
+          error: (error as Error).message,
+        });
+      }
+      this.degraded = true;
+      return undefined;
+    }
+  }
+}
