@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictRecord, ConflictRepository } from '../storage/conflict.repository';
+import { ConflictRecord, ConflictStore } from '../storage/conflict.store';
 import { MemoryRecord } from '../storage/memory.record';
 import { MemoryStore } from '../storage/memory.store';
 import { SearchStore } from '../storage/search.store';
@@ -31,7 +31,7 @@ export class ConflictScanner {
   constructor(
     private readonly memories: MemoryStore,
     private readonly search: SearchStore,
-    private readonly conflicts: ConflictRepository,
+    private readonly conflicts: ConflictStore,
   ) {}
 
   /** The open proposals involving the memory, new ones recorded first. */
@@ -47,7 +47,7 @@ export class ConflictScanner {
       memory.namespace,
       nearest.map(({ id }) => id),
     )) {
-      const proposal = this.judge(memory, other, similarity.get(other.id)!);
+      const proposal = await this.judge(memory, other, similarity.get(other.id)!);
       if (proposal?.status === 'open') found.push({ proposal, other });
     }
     return found.sort((a, b) => b.proposal.score - a.proposal.score);
@@ -59,7 +59,7 @@ export class ConflictScanner {
     onProgress: (progress: ScanProgress) => Promise<void>,
   ): Promise<{ scanned: number; proposed: number; open: number }> {
     const total = await this.memories.count({ namespace });
-    const before = this.conflicts.count(namespace, undefined);
+    const before = await this.conflicts.count(namespace, undefined);
     let scanned = 0;
     for (let offset = 0; offset < total; offset += SCAN_PAGE) {
       for (const memory of await this.memories.list({ namespace }, offset, SCAN_PAGE, 'oldest')) {
@@ -70,15 +70,19 @@ export class ConflictScanner {
     }
     return {
       scanned,
-      proposed: this.conflicts.count(namespace, undefined) - before,
-      open: this.conflicts.count(namespace, 'open'),
+      proposed: (await this.conflicts.count(namespace, undefined)) - before,
+      open: await this.conflicts.count(namespace, 'open'),
     };
   }
 
   /** The pair's proposal: known already, newly recorded, or undefined when the detector sees no conflict. */
-  private judge(memory: MemoryRecord, other: MemoryRecord, similarity: number): ConflictRecord | undefined {
+  private async judge(
+    memory: MemoryRecord,
+    other: MemoryRecord,
+    similarity: number,
+  ): Promise<ConflictRecord | undefined> {
     const [firstId, secondId] = memory.id < other.id ? [memory.id, other.id] : [other.id, memory.id];
-    const known = this.conflicts.findByPair(memory.namespace, firstId, secondId);
+    const known = await this.conflicts.findByPair(memory.namespace, firstId, secondId);
     if (known) return known;
     const [older, newer] = memory.createdAt <= other.createdAt ? [memory, other] : [other, memory];
     const finding = detectContradiction(older, newer, similarity);

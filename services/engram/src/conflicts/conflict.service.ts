@@ -5,7 +5,7 @@ import { JobNotFound } from '../jobs/job.errors';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { ConflictScanJobData, JobName, JobView } from '../jobs/job.types';
 import { MemoryService, Supersession } from '../memories/memory.service';
-import { ConflictRecord, ConflictRepository, ConflictStatus } from '../storage/conflict.repository';
+import { ConflictRecord, ConflictStatus, ConflictStore } from '../storage/conflict.store';
 import { MemoryRecord } from '../storage/memory.record';
 import { MemoryStore } from '../storage/memory.store';
 import { ListConflictsInput, ResolveConflictInput } from './conflict.dto';
@@ -31,7 +31,7 @@ export interface ResolveOutcome {
 @Injectable()
 export class ConflictService {
   constructor(
-    private readonly conflicts: ConflictRepository,
+    private readonly conflicts: ConflictStore,
     private readonly memoryRecords: MemoryStore,
     private readonly memories: MemoryService,
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
@@ -40,8 +40,8 @@ export class ConflictService {
   async list(input: ListConflictsInput) {
     const namespace = currentNamespace();
     const status = input.status === 'all' ? undefined : (input.status as ConflictStatus);
-    const total = this.conflicts.count(namespace, status);
-    const records = this.conflicts.list(namespace, status, (input.page - 1) * input.page_size, input.page_size);
+    const total = await this.conflicts.count(namespace, status);
+    const records = await this.conflicts.list(namespace, status, (input.page - 1) * input.page_size, input.page_size);
     const pairs = await Promise.all(records.map((record) => this.pairOf(record)));
     return { pairs, total, page: input.page, pageSize: input.page_size };
   }
@@ -78,9 +78,9 @@ export class ConflictService {
     }
     const supersession =
       winner && (await this.memories.linkSupersession(otherOf(pair, winner).contentHash, winner.contentHash));
-    this.conflicts.decide(conflict.id, action === 'dismiss' ? 'dismissed' : 'resolved', decision, Date.now());
+    await this.conflicts.decide(conflict.id, action === 'dismiss' ? 'dismissed' : 'resolved', decision, Date.now());
     return {
-      pair: await this.pairOf(this.conflicts.findById(conflict.namespace, conflict.id)!),
+      pair: await this.pairOf((await this.conflicts.findById(conflict.namespace, conflict.id))!),
       unchanged: false,
       supersession,
     };
@@ -89,12 +89,12 @@ export class ConflictService {
   private async proposalOf(input: ResolveConflictInput): Promise<ConflictRecord> {
     const namespace = currentNamespace();
     if (input.conflict_id !== undefined) {
-      const conflict = this.conflicts.findById(namespace, input.conflict_id);
+      const conflict = await this.conflicts.findById(namespace, input.conflict_id);
       if (!conflict) throw new NotFound(`No conflict with id ${input.conflict_id}`);
       return conflict;
     }
     const [a, b] = [await this.memories.get(input.winner_hash!), await this.memories.get(input.loser_hash!)];
-    const conflict = this.conflicts.findByPair(namespace, Math.min(a.id, b.id), Math.max(a.id, b.id));
+    const conflict = await this.conflicts.findByPair(namespace, Math.min(a.id, b.id), Math.max(a.id, b.id));
     if (!conflict) throw new NotFound('No conflict was proposed between these two memories');
     return conflict;
   }

@@ -22,8 +22,11 @@ export class QualityController {
   @ApiOperation({ summary: 'How current memories spread over quality (high ≥ 0.7, medium ≥ 0.5, low), best and worst' })
   @ApiZodQuery(DistributionQuery)
   @ApiErrors(400, 401)
-  distribution(@Query(new ZodValidationPipe(DistributionQuery, 'query')) query: DistributionInput) {
-    return toDistributionView(this.quality.distribution(query), { min: query.min_quality, max: query.max_quality });
+  async distribution(@Query(new ZodValidationPipe(DistributionQuery, 'query')) query: DistributionInput) {
+    return toDistributionView(await this.quality.distribution(query), {
+      min: query.min_quality,
+      max: query.max_quality,
+    });
   }
 
   @Post([':hash/rate', 'memories/:hash/rate'])

@@ -66,7 +66,7 @@ export class SearchService {
     // The floors judge relevance, so with quality in the ranking they apply before the blend.
     const hits =
       qualityWeight > 0
-        ? this.blendQuality(reranked.hits.filter(admitted), qualityWeight).slice(0, input.limit)
+        ? (await this.blendQuality(reranked.hits.filter(admitted), qualityWeight)).slice(0, input.limit)
         : reranked.hits.slice(0, input.limit).filter(admitted);
     this.usage.retrieved(hits.map((hit) => hit.memory.id));
     const elapsedMs = performance.now() - started;
@@ -114,9 +114,9 @@ export class SearchService {
    * Re-ranks by (1 - weight) × relevance + weight × quality, relevance being the hit's score min-max
    * normalised over the candidates (so every mode's scores blend alike).
    */
-  private blendQuality(hits: SearchHit[], weight: number): SearchHit[] {
+  private async blendQuality(hits: SearchHit[], weight: number): Promise<SearchHit[]> {
     if (hits.length === 0) return hits;
-    const quality = this.quality.scoresOf(hits.map((hit) => hit.memory.id));
+    const quality = await this.quality.scoresOf(hits.map((hit) => hit.memory.id));
     const scores = hits.map((hit) => hit.score);
     const low = Math.min(...scores);
     const span = Math.max(...scores) - low;

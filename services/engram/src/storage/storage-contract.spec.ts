@@ -7,6 +7,7 @@ import { EmbeddingModelMismatch } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
 import { AuditAction, NewAuditEvent } from '../audit/audit-event';
 import { MemoryFilter } from './memory-filter.sql';
+import { MemoryUsageRow } from './usage.store';
 
 const MODEL = { modelId: 'contract-model', dimension: 8 };
 const DAY = 86_400_000;
@@ -283,6 +284,111 @@ function contract(adapter: StorageAdapterUnderTest): void {
       );
       assert.equal(outcomes.filter((outcome) => 'id' in outcome).length, 1);
       assert.equal(await store.memories.count({ namespace: 'default' }), 1);
+    });
+  });
+
+  describe('usage, conflicts and MCP cancellations', () => {
+    it('adds uses and ratings up, drops uses of memories gone for good, and pages current memories with their signals', async () => {
+      const stored = await store.memories.insertMany(
+        Array.from({ length: 5 }, (_, i) => memory(`used memory ${i}`, { namespace: 'usage' })),
+      );
+      const [a, b, gone] = stored.map((outcome) => outcome.memory.id);
+      await store.memories.hardDelete(gone);
+      await store.usage.addUses([
+        { memoryId: a, retrievals: 2, fetches: 1, lastUsedAt: T0 + 5 },
+        { memoryId: gone, retrievals: 1, fetches: 0, lastUsedAt: T0 },
+      ]);
+      await store.usage.addUses([{ memoryId: a, retrievals: 1, fetches: 0, lastUsedAt: T0 + 1 }]);
+      assert.deepEqual(await store.usage.addRating(b, -1, 'wrong'), {
+        retrievals: 0,
+        fetches: 0,
+        lastUsedAt: null,
+        ratingSum: -1,
+        ratingCount: 1,
+        lastRating: -1,
+        lastFeedback: 'wrong',
+      });
+      const rated = await store.usage.addRating(b, 1, null);
+      assert.deepEqual([rated.ratingSum, rated.ratingCount, rated.lastRating, rated.lastFeedback], [0, 2, 1, null]);
+      const signals = await store.usage.signalsOf([a, b, gone]);
+      assert.deepEqual([...signals.keys()].sort(), [a, b].sort());
+      assert.deepEqual(
+        [signals.get(a)!.retrievals, signals.get(a)!.fetches, signals.get(a)!.lastUsedAt],
+        [3, 1, T0 + 5],
+        'counts add up; the last use is the latest',
+      );
+      await store.memories.insertSuperseding(b, memory('used memory 1, corrected', { namespace: 'usage' }), T0);
+      const rows: MemoryUsageRow[] = [];
+      for await (const row of store.usage.currentMemories('usage')) rows.push(row);
+      assert.equal(rows.length, 4, 'live, current memories only');
+      assert.ok(rows.every((row, i) => i === 0 || row.memoryId > rows[i - 1].memoryId));
+      assert.equal(rows.find((row) => row.memoryId === a)?.retrievals, 3);
+      assert.equal(
+        rows.some((row) => row.memoryId === b),
+        false,
+        'superseded',
+      );
+      const none: MemoryUsageRow[] = [];
+      for await (const row of store.usage.currentMemories('elsewhere')) none.push(row);
+      assert.deepEqual(none, []);
+    });
+
+    it('proposes a pair once, lists by score within a namespace and status, and records decisions', async () => {
+      const ids = (
+        await store.memories.insertMany([memory('c1'), memory('c2'), memory('c3'), memory('c4', { namespace: 'x' })])
+      ).map((outcome) => outcome.memory.id);
+      const propose = (first: number, second: number, score: number, namespace = 'default') =>
+        store.conflicts.propose({
+          namespace,
+          firstId: first,
+          secondId: second,
+          score,
+          evidence: ['why'],
+          createdAt: T0,
+        });
+      const low = await propose(ids[0], ids[1], 0.4);
+      const high = await propose(ids[1], ids[2], 0.9);
+      assert.equal(await propose(ids[0], ids[1], 0.99), undefined, 'a known pair is not proposed again');
+      await propose(ids[0], ids[3], 0.5, 'x');
+      assert.deepEqual(
+        (await store.conflicts.list('default', 'open', 0, 10)).map((record) => record.id),
+        [high!.id, low!.id],
+      );
+      assert.deepEqual(await store.conflicts.findByPair('default', ids[0], ids[1]), low);
+      assert.equal(await store.conflicts.findById('x', low!.id), undefined, 'other namespaces see nothing');
+      await store.conflicts.decide(low!.id, 'dismissed', 'dismiss', T0 + 1);
+      const decided = await store.conflicts.findById('default', low!.id);
+      assert.deepEqual([decided?.status, decided?.resolution, decided?.resolvedAt], ['dismissed', 'dismiss', T0 + 1]);
+      assert.deepEqual(
+        [await store.conflicts.count('default', 'open'), await store.conflicts.count('default', undefined)],
+        [1, 2],
+      );
+      assert.deepEqual(decided?.evidence, ['why']);
+      assert.equal(decided?.score, 0.4);
+    });
+
+    it("hands out cancellations in order after a sequence number, keeping only each credential's newest", async () => {
+      const start = await store.cancellations.latestSeq();
+      for (let i = 0; i < 5; i++) await store.cancellations.record('flooder', 'caller-f', `"${i}"`, T0 + i, 2);
+      await store.cancellations.record('polite', 'caller-p', '7', T0 + 10, 2);
+      const rows = await store.cancellations.since(start);
+      assert.deepEqual(
+        rows.map((row) => [row.caller, row.requestId, row.requestedAtMs]),
+        [
+          ['caller-f', '"3"', T0 + 3],
+          ['caller-f', '"4"', T0 + 4],
+          ['caller-p', '7', T0 + 10],
+        ],
+      );
+      assert.ok(rows.every((row, i) => i === 0 || row.seq > rows[i - 1].seq));
+      assert.equal(await store.cancellations.latestSeq(), rows[2].seq);
+      assert.deepEqual(await store.cancellations.since(rows[2].seq), []);
+      await store.cancellations.record('late', 'caller-l', '1', T0 + 11 * 60_000, 2);
+      assert.deepEqual(
+        (await store.cancellations.since(start)).map((row) => row.caller),
+        ['caller-l'],
+        'rows older than ten minutes are dropped',
+      );
     });
   });
 

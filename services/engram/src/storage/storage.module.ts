@@ -6,7 +6,7 @@ import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
-import { McpCancellationRepository } from './mcp-cancellation.repository';
+import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryRepository } from './memory.repository';
 import { MemoryStore } from './memory.store';
 import { SearchRepository } from './search.repository';
@@ -14,8 +14,11 @@ import { SearchStore } from './search.store';
 import { SettingsStore } from './settings.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { StorageInfoRepository } from './storage-info.repository';
-import { ConflictRepository } from './conflict.repository';
-import { UsageRepository } from './usage.repository';
+import { ConflictStore } from './conflict.store';
+import { UsageStore } from './usage.store';
+import { SqliteConflictStore } from './sqlite/sqlite-conflict.store';
+import { SqliteMcpCancellationStore } from './sqlite/sqlite-mcp-cancellation.store';
+import { SqliteUsageStore } from './sqlite/sqlite-usage.store';
 import { SqliteLockRepository } from './locks/sqlite-lock.repository';
 import { StoreLocks } from './locks/store-locks';
 import { VectorIndex } from './vector-index';
@@ -82,14 +85,14 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       useFactory: (db: SqliteDatabase) => new SqliteSettingsStore(db),
     },
     {
-      provide: ConflictRepository,
+      provide: ConflictStore,
       inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new ConflictRepository(db),
+      useFactory: (db: SqliteDatabase) => new SqliteConflictStore(db),
     },
     {
-      provide: UsageRepository,
+      provide: UsageStore,
       inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new UsageRepository(db),
+      useFactory: (db: SqliteDatabase) => new SqliteUsageStore(db),
     },
     {
       provide: StoreLocks,
@@ -104,9 +107,9 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
         new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(await settings.storeId())),
     },
     {
-      provide: McpCancellationRepository,
+      provide: McpCancellationStore,
       inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new McpCancellationRepository(db),
+      useFactory: (db: SqliteDatabase) => new SqliteMcpCancellationStore(db),
     },
     {
       provide: StorageInfoRepository,
@@ -121,11 +124,11 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     SearchStore,
     SettingsStore,
     StorageInfoRepository,
-    UsageRepository,
-    ConflictRepository,
+    UsageStore,
+    ConflictStore,
     RedisKeys,
     StoreLocks,
-    McpCancellationRepository,
+    McpCancellationStore,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

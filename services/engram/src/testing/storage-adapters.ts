@@ -4,7 +4,12 @@ import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
 import { bindEmbeddingModel, EmbeddingModel } from '../storage/embedding-model.binding';
 import { MemoryRepository } from '../storage/memory.repository';
+import { ConflictStore } from '../storage/conflict.store';
+import { McpCancellationStore } from '../storage/mcp-cancellation.store';
 import { MemoryStore } from '../storage/memory.store';
+import { PostgresConflictStore } from '../storage/postgres/postgres-conflict.store';
+import { PostgresMcpCancellationStore } from '../storage/postgres/postgres-mcp-cancellation.store';
+import { PostgresUsageStore } from '../storage/postgres/postgres-usage.store';
 import { hasIterativeScans, openPostgresDatabase } from '../storage/postgres/postgres.connection';
 import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
 import { PostgresAuditRepository } from '../storage/postgres/postgres-audit.repository';
@@ -17,6 +22,10 @@ import { openSqliteDatabase } from '../storage/sqlite.connection';
 import { SqliteMemoryStore } from '../storage/sqlite/sqlite-memory.store';
 import { SqliteSearchStore } from '../storage/sqlite/sqlite-search.store';
 import { SqliteSettingsStore } from '../storage/sqlite/sqlite-settings.store';
+import { SqliteConflictStore } from '../storage/sqlite/sqlite-conflict.store';
+import { SqliteMcpCancellationStore } from '../storage/sqlite/sqlite-mcp-cancellation.store';
+import { SqliteUsageStore } from '../storage/sqlite/sqlite-usage.store';
+import { UsageStore } from '../storage/usage.store';
 import { VectorIndex } from '../storage/vector-index';
 import { startTestPostgres, TestPostgres } from './postgres-test-server';
 import { makeTempDir } from './test-app';
@@ -27,6 +36,9 @@ export interface OpenedStorage {
   search: SearchStore;
   settings: SettingsStore;
   audit: AuditRepository;
+  usage: UsageStore;
+  conflicts: ConflictStore;
+  cancellations: McpCancellationStore;
   close(): Promise<void>;
 }
 
@@ -69,6 +81,9 @@ export function sqliteAdapter(): StorageAdapterUnderTest {
         search: new SqliteSearchStore(new SearchRepository(db, vectors, memories), vectors),
         settings: new SqliteSettingsStore(db),
         audit: new SqliteAuditRepository(db),
+        usage: new SqliteUsageStore(db),
+        conflicts: new SqliteConflictStore(db),
+        cancellations: new SqliteMcpCancellationStore(db),
         close: async () => {
           db.close();
         },
@@ -95,6 +110,9 @@ export function postgresAdapter(): StorageAdapterUnderTest {
         search: new PostgresSearchStore(db, { iterativeScans: await hasIterativeScans(db) }),
         settings: new PostgresSettingsStore(db),
         audit: new PostgresAuditRepository(db),
+        usage: new PostgresUsageStore(db),
+        conflicts: new PostgresConflictStore(db),
+        cancellations: new PostgresMcpCancellationStore(db),
         close: () => db.close(),
       };
     },

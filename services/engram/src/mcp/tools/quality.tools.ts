@@ -34,7 +34,7 @@ export function qualityTools(deps: ToolDeps): McpTool[] {
       }),
       async run({ action, content_hash, rating, feedback, min_quality, max_quality }) {
         if (action === 'analyze') {
-          const view = toDistributionView(deps.quality.distribution({ min_quality, max_quality }), {
+          const view = toDistributionView(await deps.quality.distribution({ min_quality, max_quality }), {
             min: min_quality,
             max: max_quality,
           });

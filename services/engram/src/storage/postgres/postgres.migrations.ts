@@ -82,12 +82,53 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {
     version: 4,
     name: 'supersession',
-    // The supersession links of SQLite's migration 019 (its usage and conflict tables come with their adapters).
+    // The supersession links of SQLite's migration 019.
     sql: `
       ALTER TABLE memories ADD COLUMN superseded_by bigint REFERENCES memories (id) ON DELETE SET NULL;
       ALTER TABLE memories ADD COLUMN supersedes bigint REFERENCES memories (id) ON DELETE SET NULL;
       ALTER TABLE memories ADD COLUMN valid_to bigint; -- epoch ms the memory was superseded
       CREATE INDEX memories_superseded_by ON memories (superseded_by) WHERE superseded_by IS NOT NULL;
+    `,
+  },
+  {
+    version: 5,
+    name: 'usage-conflicts-cancellations',
+    // SQLite's memory_usage and memory_conflicts (019) and mcp_cancellations (018), column for column.
+    sql: `
+      CREATE TABLE memory_usage (
+        memory_id     bigint  PRIMARY KEY REFERENCES memories (id) ON DELETE CASCADE,
+        retrievals    integer NOT NULL DEFAULT 0,
+        fetches       integer NOT NULL DEFAULT 0,
+        last_used_at  bigint,
+        rating_sum    integer NOT NULL DEFAULT 0,
+        rating_count  integer NOT NULL DEFAULT 0,
+        last_rating   integer,
+        last_feedback text
+      );
+
+      CREATE TABLE memory_conflicts (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        namespace   text   NOT NULL,
+        first_id    bigint NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+        second_id   bigint NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+        score       double precision NOT NULL,
+        evidence    text   NOT NULL,
+        status      text   NOT NULL,
+        resolution  text,
+        created_at  bigint NOT NULL,
+        resolved_at bigint,
+        UNIQUE (first_id, second_id)
+      );
+      CREATE INDEX memory_conflicts_open ON memory_conflicts (namespace, status, score);
+
+      CREATE TABLE mcp_cancellations (
+        seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        credential   text   NOT NULL,
+        caller       text   NOT NULL,
+        request_id   text   NOT NULL,
+        requested_at bigint NOT NULL
+      );
+      CREATE INDEX mcp_cancellations_credential ON mcp_cancellations (credential, seq);
     `,
   },
 ];
