@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
 import { EventStreamModule } from './events/event-stream.module';
 import { EventsModule } from './events/events.module';
+import { ExportModule } from './export/export.module';
 import { HarvestModule } from './harvest/harvest.module';
 import { HealthModule } from './health/health.module';
 import { jobModules } from './jobs/job-modules';
@@ -36,6 +37,7 @@ export class AppModule {
         McpModule,
         AgentModule,
         OverviewModule,
+        ExportModule,
         ...jobModules('api'),
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

@@ -42,6 +42,7 @@ const ADMIN_ROUTES = [
   'GET /api/admin/oauth/clients',
   'DELETE /api/admin/oauth/clients/:id',
   'GET /api/agent/transcripts',
+  'GET /api/export',
 ];
 
 const nameOf = ({ method, url }: RegisteredRoute) => `${method} ${url}`;

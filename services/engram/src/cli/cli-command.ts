@@ -33,6 +33,10 @@ export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise
     summary: 'import an export or documents (ChatGPT, Claude, Notion, markdown, PDFs, MCP Memory Service, …)',
     load: async () => (await import('./import.command.js')).importCommand,
   },
+  export: {
+    summary: 'write the portable export of the memories (NDJSON, optionally with vectors) to stdout or a file',
+    load: async () => (await import('./export.command.js')).exportCommand,
+  },
   backup: {
     summary: 'back up the database and memory directory now (verified, into MCP_MEMORY_BACKUPS_PATH)',
     load: async () => (await import('./backup.command.js')).backupCommand,

@@ -36,7 +36,8 @@ export class ConflictScanner {
 
   /** The open proposals involving the memory, new ones recorded first. */
   async reviewMemory(memory: MemoryRecord): Promise<PossibleConflict[]> {
-    const vector = memory.supersededBy === null ? await this.search.embeddingOf(memory.id) : undefined;
+    const vector =
+      memory.supersededBy === null ? (await this.search.embeddingsOf([memory.id])).get(memory.id) : undefined;
     if (!vector) return [];
     const nearest = (
       await this.search.vectorCandidates(vector, { namespace: memory.namespace }, NEIGHBOURS + 1)

@@ -9,6 +9,7 @@ export enum ImportSource {
   Documents = 'documents',
   McpMemoryService = 'mcp-memory-service',
   MemoryGraph = 'memory-graph',
+  Engram = 'engram',
 }
 
 export const IMPORT_SOURCES = Object.values(ImportSource);

@@ -3,6 +3,7 @@ import { DetectProbe, Importer, ImportSource } from './import.types';
 import { ChatGptImporter } from './sources/chatgpt.importer';
 import { ClaudeImporter } from './sources/claude.importer';
 import { DocumentsImporter } from './sources/documents.importer';
+import { EngramExportImporter } from './sources/engram-export.importer';
 import { MarkdownImporter } from './sources/markdown.importer';
 import { McpMemoryServiceImporter } from './sources/mcp-memory-service.importer';
 import { MemoryGraphImporter } from './sources/memory-graph.importer';
@@ -10,6 +11,7 @@ import { NotionImporter } from './sources/notion.importer';
 
 /** Every importer, in the order detection asks them: the most specific formats first, documents last. */
 export const IMPORTERS: readonly Importer[] = [
+  new EngramExportImporter(),
   new McpMemoryServiceImporter(),
   new MemoryGraphImporter(),
   new ChatGptImporter(),

@@ -66,6 +66,16 @@ export class MemoryRepository {
     return this.hydrate(rows);
   }
 
+  exportPage(namespace: string | undefined, afterId: number, limit: number): MemoryRecord[] {
+    const rows = this.statements
+      .get(
+        `SELECT * FROM memories WHERE deleted_at IS NULL AND id > ? AND (? IS NULL OR namespace = ?)
+         ORDER BY id LIMIT ?`,
+      )
+      .all(afterId, namespace ?? null, namespace ?? null, limit) as MemoryRow[];
+    return this.hydrate(rows);
+  }
+
   list(filter: MemoryFilter, offset: number, limit: number, order: ListOrder = 'newest'): MemoryRecord[] {
     const where = memoryFilterSql(filter);
     const direction = order === 'newest' ? 'DESC' : 'ASC';

@@ -26,6 +26,11 @@ export abstract class MemoryStore {
   abstract findLiveByIds(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]>;
   /** The memories of the namespace among the given ids, deleted ones (tombstones) included. */
   abstract findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]>;
+  /**
+   * A page of every live memory (superseded versions included), of one namespace or all, in id order
+   * after `afterId`: what an export walks, in bounded memory.
+   */
+  abstract exportPage(namespace: string | undefined, afterId: number, limit: number): Promise<MemoryRecord[]>;
   abstract list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]>;
   abstract count(filter: MemoryFilter): Promise<number>;
   /** Ids of live memories matching the filter among the given candidates, in no particular order. */

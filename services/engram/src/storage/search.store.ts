@@ -25,8 +25,8 @@ export abstract class SearchStore {
   /** The k live memories nearest to the vector among those the filter admits, by cosine distance. */
   abstract vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]>;
   /** Exact cosine distances of the given memories to the vector. */
-  /** The stored vector of a memory, if it has one. */
-  abstract embeddingOf(id: number): Promise<Float32Array | undefined>;
+  /** The stored vectors of the memories that have one, by id. */
+  abstract embeddingsOf(ids: readonly number[]): Promise<Map<number, Float32Array>>;
   abstract distances(ids: readonly number[], vector: Float32Array): Promise<ScoredId[]>;
   /**
    * For each id, the live memories the filter admits that were stored right before and right after it

@@ -200,6 +200,31 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.equal(outcome.clash.id, again.id);
     });
 
+    it('pages every live memory in id order for an export, of one namespace or all, superseded versions included', async () => {
+      const stored = await store.memories.insertMany([
+        memory('e1', { namespace: 'a' }),
+        memory('e2', { namespace: 'b' }),
+        memory('e3', { namespace: 'a' }),
+        memory('e4', { namespace: 'a' }),
+      ]);
+      const [e1, e2, e3, e4] = stored.map((outcome) => outcome.memory.id);
+      await store.memories.softDelete(e3, T0);
+      const e5 = await store.memories.insertSuperseding(e4, memory('e5', { namespace: 'a' }), T0);
+      assert.ok('id' in e5);
+      const walk = async (namespace: string | undefined) => {
+        const ids: number[] = [];
+        for (let page = await store.memories.exportPage(namespace, 0, 2); page.length > 0;) {
+          ids.push(...page.map((m) => m.id));
+          page = await store.memories.exportPage(namespace, page[page.length - 1].id, 2);
+        }
+        return ids;
+      };
+      assert.deepEqual(await walk('a'), [e1, e4, e5.id]);
+      assert.deepEqual(await walk(undefined), [e1, e2, e4, e5.id]);
+      const [old] = await store.memories.exportPage('a', e1, 1);
+      assert.equal(old.supersededBy, e5.contentHash);
+    });
+
     it('hard-deletes a memory with its tags and vector', async () => {
       const [{ memory: stored }] = await store.memories.insertMany([memory('gone soon', { tags: ['t'] })]);
       await store.memories.hardDelete(stored.id);
@@ -415,10 +440,12 @@ function contract(adapter: StorageAdapterUnderTest): void {
         [exact, untagged],
       );
       assert.deepEqual(
-        Array.from((await store.search.embeddingOf(far))!).map((x) => Math.round(x * 1e5) / 1e5),
+        Array.from((await store.search.embeddingsOf([far, far + 1000])).get(far)!).map(
+          (x) => Math.round(x * 1e5) / 1e5,
+        ),
         Array.from(direction(6)),
       );
-      assert.equal(await store.search.embeddingOf(far + 1000), undefined);
+      assert.deepEqual([...(await store.search.embeddingsOf([far + 1000])).keys()], [], 'no vector, no entry');
       const distances = await store.search.distances([far, close], direction(2));
       assert.deepEqual(distances.map((hit) => hit.id).sort(), [close, far].sort());
       assert.ok(Math.abs(distances.find((hit) => hit.id === far)!.distance - 1) < 1e-6);

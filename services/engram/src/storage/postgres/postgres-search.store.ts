@@ -46,12 +46,13 @@ export class PostgresSearchStore extends SearchStore {
     );
   }
 
-  async embeddingOf(id: number): Promise<Float32Array | undefined> {
-    const [row] = await this.db.query<{ embedding: string }>(
-      'SELECT embedding::text AS embedding FROM memory_embeddings WHERE memory_id = $1',
-      [id],
+  async embeddingsOf(ids: readonly number[]): Promise<Map<number, Float32Array>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.query<{ memory_id: number; embedding: string }>(
+      'SELECT memory_id, embedding::text AS embedding FROM memory_embeddings WHERE memory_id = ANY($1::bigint[])',
+      [ids],
     );
-    return row && Float32Array.from(JSON.parse(row.embedding) as number[]);
+    return new Map(rows.map((row) => [row.memory_id, Float32Array.from(JSON.parse(row.embedding) as number[])]));
   }
 
   async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {

@@ -29,6 +29,10 @@ export class SqliteMemoryStore extends MemoryStore {
     return this.memories.findInNamespace(namespace, ids);
   }
 
+  async exportPage(namespace: string | undefined, afterId: number, limit: number): Promise<MemoryRecord[]> {
+    return this.memories.exportPage(namespace, afterId, limit);
+  }
+
   async list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]> {
     return this.memories.list(filter, offset, limit, order);
   }

@@ -20,8 +20,13 @@ export class SqliteSearchStore extends SearchStore {
     return this.search.vectorCandidates(vector, filter, k);
   }
 
-  async embeddingOf(id: number): Promise<Float32Array | undefined> {
-    return this.vectors.embeddingOf(id);
+  async embeddingsOf(ids: readonly number[]): Promise<Map<number, Float32Array>> {
+    const found = new Map<number, Float32Array>();
+    for (const id of ids) {
+      const vector = this.vectors.embeddingOf(id);
+      if (vector) found.set(id, vector);
+    }
+    return found;
   }
 
   async distances(ids: readonly number[], vector: Float32Array): Promise<ScoredId[]> {
