@@ -99,13 +99,18 @@ export function registerAuthHook(
       );
     };
     // Only `decided` lets a request on; a lookup that fails answers 503 and goes no further.
-    void lookUpCredential(authenticator, secret, audienceOf(route)).then(
-      ({ required, principal }) => decided(required, principal),
-      (error: unknown) => {
-        request.log.error({ err: error }, 'The credential store failed; the request is refused');
-        send(reply, credentialStoreFailure(error));
-      },
-    );
+    void lookUpCredential(authenticator, secret, audienceOf(route))
+      .then(
+        ({ required, principal }) => decided(required, principal),
+        (error: unknown) => {
+          request.log.error({ err: error }, 'The credential store failed; the request is refused');
+          send(reply, credentialStoreFailure(error));
+        },
+      )
+      // What fastify does with a hook that throws, so a bug here answers 500 instead of ending the process.
+      .catch((error: unknown) => {
+        if (!reply.sent) send(reply, error);
+      });
   });
 
   fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
