@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, Forbidden } from '../common/domain-errors';
+import { DomainError, Forbidden, StoreBusy } from '../common/domain-errors';
 import { toErrorResponse } from '../common/error-response';
 import { AppConfig } from '../config/config.types';
 import { clientAddress, TrustedProxies } from '../http/client-address';
@@ -82,21 +82,35 @@ export function registerAuthHook(
       enter(request, { principal, namespace, clientAddress: address }, done);
     };
 
-    if (!authenticator.credentialsRequired()) {
-      const refused = keylessRefusal(request, config, crossSite);
-      return refused ? send(reply, refused) : admit(ANONYMOUS);
-    }
     const route = request.routeOptions.url;
     const secret = presentedApiKey(request.headers) ?? (access?.queryKey ? queryKey(request.query) : undefined);
-    const principal = secret === undefined ? undefined : authenticator.authenticate(secret, audienceOf(route));
-    if (principal) return admit(principal);
-    const unauthorized = () =>
-      challenge(reply, options.unauthorized?.(route, secret !== undefined) ?? apiKeyUnauthorized(secret));
-    if (secret === undefined) return unauthorized();
-    void countFailure(limiter, address, secret).then(
-      (retryAfter) => (retryAfter > 0 ? tooManyFailures(reply, retryAfter) : unauthorized()),
-      (error: Error) => send(reply, error),
-    );
+    const decided = (required: boolean, principal: Principal | undefined) => {
+      if (!required) {
+        const refused = keylessRefusal(request, config, crossSite);
+        return refused ? send(reply, refused) : admit(ANONYMOUS);
+      }
+      if (principal) return admit(principal);
+      const unauthorized = () =>
+        challenge(reply, options.unauthorized?.(route, secret !== undefined) ?? apiKeyUnauthorized(secret));
+      if (secret === undefined) return unauthorized();
+      void countFailure(limiter, address, secret).then(
+        (retryAfter) => (retryAfter > 0 ? tooManyFailures(reply, retryAfter) : unauthorized()),
+        (error: Error) => send(reply, error),
+      );
+    };
+    // Only `decided` lets a request on; a lookup that fails answers 503 and goes no further.
+    void lookUpCredential(authenticator, secret, audienceOf(route))
+      .then(
+        ({ required, principal }) => decided(required, principal),
+        (error: unknown) => {
+          request.log.error({ err: error }, 'The credential store failed; the request is refused');
+          send(reply, credentialStoreFailure(error));
+        },
+      )
+      // What fastify does with a hook that throws, so a bug here answers 500 instead of ending the process.
+      .catch((error: unknown) => {
+        if (!reply.sent) send(reply, error);
+      });
   });
 
   fastify.addHook('preValidation', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
@@ -175,6 +189,23 @@ function keylessRefusal(
   }
   const refusal = crossSite.refusal(request.method, request.headers);
   return refusal === undefined ? undefined : new CrossSiteRequest(refusal);
+}
+
+/** Whether this server asks for a credential, and whom the presented one names (stored keys are looked up). */
+async function lookUpCredential(
+  authenticator: Authenticator,
+  secret: string | undefined,
+  audience: string,
+): Promise<{ required: boolean; principal?: Principal }> {
+  if (!(await authenticator.credentialsRequired())) return { required: false };
+  if (secret === undefined) return { required: true };
+  return { required: true, principal: await authenticator.authenticate(secret, audience) };
+}
+
+/** A credential store that failed is busy or down, never a reason to let the request through: a 503. */
+function credentialStoreFailure(error: unknown): unknown {
+  if (toErrorResponse(error).status === 503) return error;
+  return new StoreBusy('Credentials could not be checked: the store did not answer; retry shortly');
 }
 
 /** Counts a wrong credential against its address and its key prefix; the seconds to wait if already over budget. */

@@ -23,6 +23,8 @@ export class Authenticator {
   private readonly oauthEnabled: boolean;
   private storedKeysExist = false;
   private storedKeysCheckedAt = 0;
+  /** Bumped by keysChanged, so a lookup that raced a key's creation is not cached. */
+  private keysGeneration = 0;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -37,25 +39,29 @@ export class Authenticator {
    * Credentials are required once any is configured: the bootstrap key, OAuth, or a stored key (even
    * a revoked one: revoking the last key must not open the server).
    */
-  credentialsRequired(now = Date.now()): boolean {
+  async credentialsRequired(now = Date.now()): Promise<boolean> {
     if (!this.bootstrap.disabled || this.oauthEnabled) return true;
-    if (!this.storedKeysExist && now - this.storedKeysCheckedAt >= KEY_PRESENCE_RECHECK_MS) {
-      this.storedKeysExist = this.keys.anyCreated();
-      this.storedKeysCheckedAt = now;
-    }
-    return this.storedKeysExist;
+    if (this.storedKeysExist || now - this.storedKeysCheckedAt < KEY_PRESENCE_RECHECK_MS) return this.storedKeysExist;
+    const generation = this.keysGeneration;
+    // A store error rejects here, and the next request asks again.
+    const exist = await this.keys.anyCreated();
+    if (exist) this.storedKeysExist = true;
+    // A "none" read while a key was being created may predate it: it is not cached.
+    else if (generation === this.keysGeneration) this.storedKeysCheckedAt = now;
+    return exist;
   }
 
   /** Forget the cached "no keys" answer (a key was just created in this process). */
   keysChanged(): void {
+    this.keysGeneration += 1;
     this.storedKeysCheckedAt = 0;
   }
 
-  authenticate(secret: string, audience: string): Principal | undefined {
+  async authenticate(secret: string, audience: string): Promise<Principal | undefined> {
     if (!this.bootstrap.disabled && this.bootstrap.matches(secret)) {
       return { kind: 'bootstrap', id: 'MCP_API_KEY', name: 'MCP_API_KEY', scopes: ['admin'] };
     }
-    const key = this.keys.authenticate(secret);
+    const key = await this.keys.authenticate(secret);
     if (key) {
       return {
         kind: 'api_key',

@@ -4,6 +4,7 @@ import { LOCKED_WARNING, toKeyView } from '../auth/keys/api-keys.controller';
 import { CreateApiKeyBody } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
+import { SqliteApiKeyStore } from '../storage/sqlite/sqlite-api-key.store';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
@@ -42,13 +43,17 @@ export const keysCommand: CliCommand = {
     if (typeof config === 'number') return config;
     const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
     try {
-      const keys = new ApiKeyService(db, config, new AuditService(new SqliteAuditRepository(db), config));
+      const keys = new ApiKeyService(
+        new SqliteApiKeyStore(db),
+        config,
+        new AuditService(new SqliteAuditRepository(db), config),
+      );
       if (action === 'list') {
-        const views = keys.list().map(toKeyView);
+        const views = (await keys.list()).map(toKeyView);
         return flags.json ? printJson({ keys: views }) : printKeys(views);
       }
       if (action === 'revoke') {
-        const view = toKeyView(keys.revoke(positionals[0]));
+        const view = toKeyView(await keys.revoke(positionals[0]));
         return flags.json ? printJson(view) : say(`revoked ${view.name} (${view.id})`);
       }
       const parsed = CreateApiKeyBody.safeParse({
@@ -63,7 +68,7 @@ export const keysCommand: CliCommand = {
       }
       const { name, scopes, namespace, expires_in_days } = parsed.data;
       const expiresAt = expires_in_days === undefined ? undefined : Date.now() + expires_in_days * 86_400_000;
-      const { key, record, locksServer } = keys.create({ name, scopes, namespace, expiresAt });
+      const { key, record, locksServer } = await keys.create({ name, scopes, namespace, expiresAt });
       process.stderr.write('Store this key now: it is not shown again.\n');
       if (locksServer) process.stderr.write(`\nWARNING: ${LOCKED_WARNING}\n\n`);
       if (flags.json) return printJson({ key, ...toKeyView(record) });

@@ -50,7 +50,7 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     },
     logger,
   );
-  logger.log(readyLine(await app.getUrl(), app.get(Authenticator).credentialsRequired(), database), 'Startup');
+  logger.log(readyLine(await app.getUrl(), await app.get(Authenticator).credentialsRequired(), database), 'Startup');
   return stopped;
 }
 

@@ -190,7 +190,7 @@ export class OAuthController {
         authorization.redirectUri,
       );
     };
-    const operator = this.signedInOperator(single(form.credential) ?? '');
+    const operator = await this.signedInOperator(single(form.credential) ?? '');
     if (!operator) {
       await this.limiter.recordFailure(BUDGETS.signInFailures, address);
       this.audit.record(consentEntry(authorization, 'failure'));
@@ -246,11 +246,11 @@ export class OAuthController {
   }
 
   /** Who signed in: the configured operator password, or an admin credential not bound to a namespace. */
-  private signedInOperator(credential: string): Principal | undefined {
+  private async signedInOperator(credential: string): Promise<Principal | undefined> {
     if (credential === '') return undefined;
     const password = this.config.oauth.password;
     if (password !== undefined) return sameSecret(credential, password) ? PASSWORD_OPERATOR : undefined;
-    const principal = this.authenticator.authenticate(credential, '');
+    const principal = await this.authenticator.authenticate(credential, '');
     const admin =
       !!principal && principal.kind !== 'oauth' && grants(principal.scopes, 'admin') && !principal.boundNamespace;
     return admin ? principal : undefined;

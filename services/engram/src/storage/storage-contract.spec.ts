@@ -8,6 +8,7 @@ import { NewMemory } from './memory.record';
 import { AuditAction, NewAuditEvent } from '../audit/audit-event';
 import { MemoryFilter } from './memory-filter.sql';
 import { MemoryUsageRow } from './usage.store';
+import { ApiKeyRecord } from './api-key.store';
 
 const MODEL = { modelId: 'contract-model', dimension: 8 };
 const DAY = 86_400_000;
@@ -414,6 +415,60 @@ function contract(adapter: StorageAdapterUnderTest): void {
         ['caller-l'],
         'rows older than ten minutes are dropped',
       );
+    });
+  });
+
+  describe('API keys', () => {
+    const key = (id: string, fields: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+      id,
+      name: `key ${id}`,
+      prefix: `egk_${id.padEnd(6, '0').slice(0, 6)}`,
+      scopes: ['read'],
+      namespace: null,
+      createdAt: T0,
+      lastUsedAt: null,
+      expiresAt: null,
+      revokedAt: null,
+      ...fields,
+    });
+
+    it('finds a key by the digest of its secret or its id, and lists every key oldest first', async () => {
+      const reader = key('k-reader', { namespace: 'alice', expiresAt: T0 + DAY, createdAt: T0 + 2 });
+      const admin = key('k-admin', { scopes: ['read', 'write', 'admin'], createdAt: T0 + 1 });
+      await store.apiKeys.insert(reader, 'digest-reader');
+      await store.apiKeys.insert(admin, 'digest-admin');
+      assert.deepEqual(await store.apiKeys.findBySecretHash('digest-reader'), reader);
+      assert.deepEqual(await store.apiKeys.findById('k-admin'), admin);
+      assert.equal(await store.apiKeys.findBySecretHash('digest-unknown'), undefined);
+      assert.equal(await store.apiKeys.findById('k-unknown'), undefined);
+      assert.deepEqual(await store.apiKeys.list(), [admin, reader]);
+      assert.equal(await store.apiKeys.countAll(), 2);
+      await assert.rejects(store.apiKeys.insert(key('k-twin'), 'digest-reader'), 'one key per secret digest');
+      assert.equal(await store.apiKeys.countAll(), 2);
+    });
+
+    it('revokes once, keeping the first revocation time, and records the last use', async () => {
+      await store.apiKeys.insert(key('k-1'), 'digest-1');
+      await store.apiKeys.markUsed('k-1', T0 + 5);
+      assert.equal(await store.apiKeys.revoke('k-1', T0 + 10), true);
+      assert.equal(await store.apiKeys.revoke('k-1', T0 + 20), false);
+      assert.equal(await store.apiKeys.revoke('k-unknown', T0 + 20), false);
+      const stored = await store.apiKeys.findBySecretHash('digest-1');
+      assert.deepEqual([stored?.lastUsedAt, stored?.revokedAt], [T0 + 5, T0 + 10]);
+      assert.equal(await store.apiKeys.countAll(), 1, 'revoked keys still count as created');
+    });
+
+    it('counts as usable admins only unrevoked, unexpired, unbound keys holding the admin scope', async () => {
+      const now = T0 + DAY;
+      await store.apiKeys.insert(key('usable', { scopes: ['read', 'admin', 'write'] }), 'd1');
+      await store.apiKeys.insert(key('later', { scopes: ['admin'], expiresAt: now + 1 }), 'd2');
+      await store.apiKeys.insert(key('bound', { scopes: ['admin'], namespace: 'alice' }), 'd3');
+      await store.apiKeys.insert(key('reader', { scopes: ['read', 'write'] }), 'd4');
+      await store.apiKeys.insert(key('expired', { scopes: ['admin'], expiresAt: now }), 'd5');
+      await store.apiKeys.insert(key('revoked', { scopes: ['admin'] }), 'd6');
+      await store.apiKeys.revoke('revoked', T0);
+      assert.equal(await store.apiKeys.countUsableAdmins(now), 2);
+      assert.equal(await store.apiKeys.countUsableAdmins(now + 1), 1, 'a key expires at its expiry time');
     });
   });
 

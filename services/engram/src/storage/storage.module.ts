@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
+import { ApiKeyStore } from './api-key.store';
 import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
 import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryRepository } from './memory.repository';
@@ -16,6 +17,7 @@ import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { StorageInfoRepository } from './storage-info.repository';
 import { ConflictStore } from './conflict.store';
 import { UsageStore } from './usage.store';
+import { SqliteApiKeyStore } from './sqlite/sqlite-api-key.store';
 import { SqliteConflictStore } from './sqlite/sqlite-conflict.store';
 import { SqliteMcpCancellationStore } from './sqlite/sqlite-mcp-cancellation.store';
 import { SqliteUsageStore } from './sqlite/sqlite-usage.store';
@@ -112,6 +114,11 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       useFactory: (db: SqliteDatabase) => new SqliteMcpCancellationStore(db),
     },
     {
+      provide: ApiKeyStore,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new SqliteApiKeyStore(db),
+    },
+    {
       provide: StorageInfoRepository,
       inject: [SQLITE_DATABASE, APP_CONFIG],
       useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
@@ -129,6 +136,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     RedisKeys,
     StoreLocks,
     McpCancellationStore,
+    ApiKeyStore,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

@@ -2,11 +2,13 @@ import { join } from 'node:path';
 import { AuditRepository } from '../audit/audit.repository';
 import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { ApiKeyStore } from '../storage/api-key.store';
 import { bindEmbeddingModel, EmbeddingModel } from '../storage/embedding-model.binding';
 import { MemoryRepository } from '../storage/memory.repository';
 import { ConflictStore } from '../storage/conflict.store';
 import { McpCancellationStore } from '../storage/mcp-cancellation.store';
 import { MemoryStore } from '../storage/memory.store';
+import { PostgresApiKeyStore } from '../storage/postgres/postgres-api-key.store';
 import { PostgresConflictStore } from '../storage/postgres/postgres-conflict.store';
 import { PostgresMcpCancellationStore } from '../storage/postgres/postgres-mcp-cancellation.store';
 import { PostgresUsageStore } from '../storage/postgres/postgres-usage.store';
@@ -22,6 +24,7 @@ import { openSqliteDatabase } from '../storage/sqlite.connection';
 import { SqliteMemoryStore } from '../storage/sqlite/sqlite-memory.store';
 import { SqliteSearchStore } from '../storage/sqlite/sqlite-search.store';
 import { SqliteSettingsStore } from '../storage/sqlite/sqlite-settings.store';
+import { SqliteApiKeyStore } from '../storage/sqlite/sqlite-api-key.store';
 import { SqliteConflictStore } from '../storage/sqlite/sqlite-conflict.store';
 import { SqliteMcpCancellationStore } from '../storage/sqlite/sqlite-mcp-cancellation.store';
 import { SqliteUsageStore } from '../storage/sqlite/sqlite-usage.store';
@@ -39,6 +42,7 @@ export interface OpenedStorage {
   usage: UsageStore;
   conflicts: ConflictStore;
   cancellations: McpCancellationStore;
+  apiKeys: ApiKeyStore;
   close(): Promise<void>;
 }
 
@@ -84,6 +88,7 @@ export function sqliteAdapter(): StorageAdapterUnderTest {
         usage: new SqliteUsageStore(db),
         conflicts: new SqliteConflictStore(db),
         cancellations: new SqliteMcpCancellationStore(db),
+        apiKeys: new SqliteApiKeyStore(db),
         close: async () => {
           db.close();
         },
@@ -113,6 +118,7 @@ export function postgresAdapter(): StorageAdapterUnderTest {
         usage: new PostgresUsageStore(db),
         conflicts: new PostgresConflictStore(db),
         cancellations: new PostgresMcpCancellationStore(db),
+        apiKeys: new PostgresApiKeyStore(db),
         close: () => db.close(),
       };
     },

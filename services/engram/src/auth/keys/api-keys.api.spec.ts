@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { callTool, connectHttpClient } from '../../testing/mcp-client';
 import { startTestApp, TestApp } from '../../testing/test-app';
+import { SQLITE_DATABASE } from '../../storage/storage.module';
+import { SqliteDatabase } from '../../storage/sqlite.connection';
 import { ApiKeyService } from './api-key.service';
 
 const BOOTSTRAP = 'bootstrap-key-0123456789abcdef';
@@ -191,11 +193,35 @@ describe('a server without MCP_API_KEY', () => {
     const api = await startTestApp({});
     try {
       const keys = api.app.get(ApiKeyService);
-      const { key } = keys.create({ name: 'short', scopes: ['admin'], expiresAt: Date.now() + 60_000 });
-      assert.ok(keys.authenticate(key));
-      assert.equal(keys.authenticate(key, Date.now() + 61_000), undefined);
+      const { key } = await keys.create({ name: 'short', scopes: ['admin'], expiresAt: Date.now() + 60_000 });
+      assert.ok(await keys.authenticate(key));
+      assert.equal(await keys.authenticate(key, Date.now() + 61_000), undefined);
     } finally {
       await api.close();
+    }
+  });
+});
+
+describe('API keys when the credential store fails', () => {
+  it('answers 503 and lets nothing through, with or without a bootstrap key', async () => {
+    for (const env of [{ MCP_API_KEY: BOOTSTRAP }, {}] as Record<string, string>[]) {
+      const api = await startTestApp(env);
+      try {
+        const admin = await api.request('POST', '/api/admin/keys', {
+          headers: { 'x-api-key': BOOTSTRAP },
+          body: { name: 'admin', scopes: ['admin'] },
+        });
+        assert.equal(admin.status, 201, admin.text);
+        api.app.get<SqliteDatabase>(SQLITE_DATABASE).close();
+        const refused = await api.request('GET', '/api/memories', { headers: { 'x-api-key': admin.body.key } });
+        assert.equal(refused.status, 503, refused.text);
+        assert.equal(refused.body.error, 'store_busy');
+        // Keyless until now: whether a key exists is a store question too, so the answer is 503, not open.
+        const bare = await api.request('GET', '/api/memories');
+        assert.equal(bare.status, 'MCP_API_KEY' in env ? 401 : 503, bare.text);
+      } finally {
+        await api.close();
+      }
     }
   });
 });

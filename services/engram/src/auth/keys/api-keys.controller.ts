@@ -2,10 +2,10 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiZodBody } from '../../common/api-schema.decorators';
 import { ZodValidationPipe } from '../../common/zod-validation.pipe';
+import { ApiKeyRecord } from '../../storage/api-key.store';
 import { Authenticator } from '../authenticator';
 import { RequireScope } from '../route-access';
 import { ApiKeyIdParam, CreateApiKeyBody, CreateApiKeyInput } from './api-key.dto';
-import { ApiKeyRecord } from './api-key.repository';
 import { ApiKeyService } from './api-key.service';
 
 const DAY_MS = 86_400_000;
@@ -29,8 +29,8 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Create an API key (the secret is in this response only)' })
   @ApiZodBody(CreateApiKeyBody)
   @ApiErrors(400, 401, 403, 415, 422)
-  create(@Body(new ZodValidationPipe(CreateApiKeyBody, 'body')) body: CreateApiKeyInput) {
-    const { key, record, locksServer } = this.keys.create({
+  async create(@Body(new ZodValidationPipe(CreateApiKeyBody, 'body')) body: CreateApiKeyInput) {
+    const { key, record, locksServer } = await this.keys.create({
       name: body.name,
       scopes: body.scopes,
       namespace: body.namespace,
@@ -43,15 +43,15 @@ export class ApiKeysController {
   @Get()
   @ApiOperation({ summary: 'List API keys (never their secrets)' })
   @ApiErrors(401, 403)
-  list() {
-    return { keys: this.keys.list().map(toKeyView) };
+  async list() {
+    return { keys: (await this.keys.list()).map(toKeyView) };
   }
 
   @Delete(':id')
   @ApiOperation({ summary: 'Revoke an API key; it stops working at once' })
   @ApiErrors(400, 401, 403, 404)
-  revoke(@Param('id', new ZodValidationPipe(ApiKeyIdParam, 'path')) id: string) {
-    return toKeyView(this.keys.revoke(id));
+  async revoke(@Param('id', new ZodValidationPipe(ApiKeyIdParam, 'path')) id: string) {
+    return toKeyView(await this.keys.revoke(id));
   }
 }
 

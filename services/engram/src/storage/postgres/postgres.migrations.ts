@@ -131,6 +131,25 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX mcp_cancellations_credential ON mcp_cancellations (credential, seq);
     `,
   },
+  {
+    version: 6,
+    name: 'api-keys',
+    // SQLite's api_keys (010), column for column: secrets only as SHA-256 digests.
+    sql: `
+      CREATE TABLE api_keys (
+        id           text   PRIMARY KEY,
+        name         text   NOT NULL,
+        secret_hash  text   NOT NULL UNIQUE,
+        prefix       text   NOT NULL,
+        scopes       text   NOT NULL, -- space-separated
+        namespace    text,            -- NULL: not bound to one namespace
+        created_at   bigint NOT NULL, -- epoch milliseconds
+        last_used_at bigint,
+        expires_at   bigint,
+        revoked_at   bigint
+      );
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */
