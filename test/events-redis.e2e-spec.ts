@@ -158,4 +158,54 @@ describe('events across processes: two api replicas and a worker of one store on
       await apiC.stop();
     }
   });
+  it("shows every replica's recent events on a replica started after them, each namespace only its own", async () => {
+    const keyFor = async (namespace: string) => {
+      const created = await call(
+        apiA.url,
+        'POST',
+        '/api/admin/keys',
+        { name: namespace, scopes: ['write'], namespace },
+        AUTH,
+      );
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      return { 'X-API-Key': created.body.key as string };
+    };
+    const [red, blue] = [await keyFor('team-red'), await keyFor('team-blue')];
+    assert.equal((await call(apiA.url, 'POST', '/api/memories', { content: 'red plan' }, red)).status, 201);
+    assert.equal((await call(apiB.url, 'POST', '/api/memories', { content: 'blue plan' }, blue)).status, 201);
+    // Started after both writes: its own ring never saw them; only the shared log has them.
+    const apiC = await startEngram(
+      'serve',
+      { ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') },
+      dir,
+      'Engram ready',
+    );
+    try {
+      const recentOn = async (url: string, headers: Record<string, string>) => {
+        const response = await call(url, 'GET', '/api/events/recent?limit=500', undefined, headers);
+        assert.equal(response.status, 200, JSON.stringify(response.body));
+        return response.body.events as { namespace: string; type: string; payload: { preview?: string } }[];
+      };
+      const onC = await recentOn(apiC.url, red);
+      assert.deepEqual(
+        onC.filter((event) => event.type === 'memory_created').map((event) => event.payload.preview),
+        ['red plan'],
+      );
+      assert.ok(
+        onC.every((event) => event.namespace === 'team-red'),
+        JSON.stringify(onC),
+      );
+      assert.deepEqual(await recentOn(apiA.url, red), onC, 'every replica shows the same history');
+      const blueOnC = await recentOn(apiC.url, blue);
+      assert.deepEqual(
+        blueOnC.map((event) => event.payload.preview),
+        ['blue plan'],
+      );
+      const onDefault = (await recentOn(apiC.url, AUTH)).map((event) => event.payload.preview);
+      assert.ok(onDefault.includes('written on api A'), 'the default namespace keeps its own history');
+      assert.ok(!onDefault.includes('red plan') && !onDefault.includes('blue plan'), JSON.stringify(onDefault));
+    } finally {
+      await apiC.stop();
+    }
+  });
 });

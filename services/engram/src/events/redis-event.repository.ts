@@ -127,6 +127,23 @@ export class RedisEventRepository implements EventRelay {
     });
   }
 
+  /** The log's newest events (older than `beforeId` when given); undefined when Redis does not answer in time. */
+  async newest(count: number, beforeId?: number): Promise<EngramEvent[] | undefined> {
+    if (this.logSize === 0) return undefined;
+    const end = beforeId === undefined ? '+' : `(${beforeId}-0`;
+    const read = async () => {
+      const entries = (await this.publisher.xrevrange(this.keys.eventsLog, end, '-', 'COUNT', count)) as [
+        string,
+        string[],
+      ][];
+      return entries.flatMap(([id, fields]) => parseMessage(`${id.split('-')[0]} ${fields[1]}`) ?? []);
+    };
+    return Promise.race([read(), delay(HISTORY_WAIT_MS, undefined, { ref: false })]).catch((error: Error) => {
+      this.logger.warn({ msg: 'replay log unreadable; recent events from this process', error: error.message });
+      return undefined;
+    });
+  }
+
   private async newestLoggedId(): Promise<number> {
     const [newest] = (await this.publisher.xrevrange(this.keys.eventsLog, '+', '-', 'COUNT', 1).catch(() => [])) as [
       string,
