@@ -22,6 +22,8 @@ describe('events across processes: two api replicas and a worker of one store on
   let worker: Running;
   const clients: any[] = [];
   let apiEnv: Record<string, string>;
+  const storeEnv = () => ({ ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') });
+  const startReplica = () => startEngram('serve', storeEnv(), dir, 'Engram ready');
 
   before(async () => {
     redis = await startTestRedis();
@@ -33,13 +35,9 @@ describe('events across processes: two api replicas and a worker of one store on
       MCP_EXTERNAL_EMBEDDING_URL: model.url,
       MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
     };
-    const dbA = { ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') };
-    [apiA, apiB] = await Promise.all([
-      startEngram('serve', dbA, dir, 'Engram ready'),
-      // A replica of the same deployment: the same store, so the same Redis prefix.
-      startEngram('serve', dbA, dir, 'Engram ready'),
-    ]);
-    worker = await startEngram('worker', dbA, dir, 'Engram worker ready');
+    // Replicas of one deployment: the same store, so the same Redis prefix.
+    [apiA, apiB] = await Promise.all([startReplica(), startReplica()]);
+    worker = await startEngram('worker', storeEnv(), dir, 'Engram worker ready');
   });
   after(async () => {
     for (const client of clients) client.close();
@@ -125,12 +123,7 @@ describe('events across processes: two api replicas and a worker of one store on
       assert.equal((await call(apiA.url, 'POST', '/api/memories', { content }, AUTH)).status, 201);
     }
     // This replica was not running when the two were published: only the shared log has them.
-    const apiC = await startEngram(
-      'serve',
-      { ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') },
-      dir,
-      'Engram ready',
-    );
+    const apiC = await startReplica();
     try {
       const resumed = await openSse(`${apiC.url}/api/events/stream?frames=named`, {
         ...AUTH,
@@ -174,12 +167,7 @@ describe('events across processes: two api replicas and a worker of one store on
     assert.equal((await call(apiA.url, 'POST', '/api/memories', { content: 'red plan' }, red)).status, 201);
     assert.equal((await call(apiB.url, 'POST', '/api/memories', { content: 'blue plan' }, blue)).status, 201);
     // Started after both writes: its own ring never saw them; only the shared log has them.
-    const apiC = await startEngram(
-      'serve',
-      { ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') },
-      dir,
-      'Engram ready',
-    );
+    const apiC = await startReplica();
     try {
       const recentOn = async (url: string, headers: Record<string, string>) => {
         const response = await call(url, 'GET', '/api/events/recent?limit=500', undefined, headers);
