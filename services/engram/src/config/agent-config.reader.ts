@@ -55,9 +55,10 @@ function readEndpoint(read: EnvReader): Pick<AgentConfig, 'baseUrl' | 'apiKey' |
 function readFallback(read: EnvReader, primary: AgentProvider, model: string): AgentFallbackConfig | undefined {
   const raw = read.raw('ENGRAM_AGENT_FALLBACK_BASE_URL');
   const apiKey = read.raw('ENGRAM_AGENT_FALLBACK_API_KEY');
-  const fallbackModel = read.string('ENGRAM_AGENT_FALLBACK_MODEL', model);
+  const namedModel = read.raw('ENGRAM_AGENT_FALLBACK_MODEL');
+  const fallbackModel = namedModel ?? model;
   if (raw === undefined) {
-    if (apiKey !== undefined || fallbackModel !== model)
+    if (apiKey !== undefined || namedModel !== undefined)
       read.errors.push('ENGRAM_AGENT_FALLBACK_API_KEY or _MODEL is set but ENGRAM_AGENT_FALLBACK_BASE_URL is not');
     return undefined;
   }
