@@ -22,6 +22,8 @@ describe('events across processes: two api replicas and a worker of one store on
   let worker: Running;
   const clients: any[] = [];
   let apiEnv: Record<string, string>;
+  const storeEnv = () => ({ ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') });
+  const startReplica = () => startEngram('serve', storeEnv(), dir, 'Engram ready');
 
   before(async () => {
     redis = await startTestRedis();
@@ -33,13 +35,9 @@ describe('events across processes: two api replicas and a worker of one store on
       MCP_EXTERNAL_EMBEDDING_URL: model.url,
       MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
     };
-    const dbA = { ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') };
-    [apiA, apiB] = await Promise.all([
-      startEngram('serve', dbA, dir, 'Engram ready'),
-      // A replica of the same deployment: the same store, so the same Redis prefix.
-      startEngram('serve', dbA, dir, 'Engram ready'),
-    ]);
-    worker = await startEngram('worker', dbA, dir, 'Engram worker ready');
+    // Replicas of one deployment: the same store, so the same Redis prefix.
+    [apiA, apiB] = await Promise.all([startReplica(), startReplica()]);
+    worker = await startEngram('worker', storeEnv(), dir, 'Engram worker ready');
   });
   after(async () => {
     for (const client of clients) client.close();
@@ -125,12 +123,7 @@ describe('events across processes: two api replicas and a worker of one store on
       assert.equal((await call(apiA.url, 'POST', '/api/memories', { content }, AUTH)).status, 201);
     }
     // This replica was not running when the two were published: only the shared log has them.
-    const apiC = await startEngram(
-      'serve',
-      { ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') },
-      dir,
-      'Engram ready',
-    );
+    const apiC = await startReplica();
     try {
       const resumed = await openSse(`${apiC.url}/api/events/stream?frames=named`, {
         ...AUTH,
@@ -154,6 +147,51 @@ describe('events across processes: two api replicas and a worker of one store on
         ids.every((id: number, n: number) => id > Number(lastSeen) && (n === 0 || id > ids[n - 1])),
         `${ids}`,
       );
+    } finally {
+      await apiC.stop();
+    }
+  });
+  it("shows every replica's recent events on a replica started after them, each namespace only its own", async () => {
+    const keyFor = async (namespace: string) => {
+      const created = await call(
+        apiA.url,
+        'POST',
+        '/api/admin/keys',
+        { name: namespace, scopes: ['write'], namespace },
+        AUTH,
+      );
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      return { 'X-API-Key': created.body.key as string };
+    };
+    const [red, blue] = [await keyFor('team-red'), await keyFor('team-blue')];
+    assert.equal((await call(apiA.url, 'POST', '/api/memories', { content: 'red plan' }, red)).status, 201);
+    assert.equal((await call(apiB.url, 'POST', '/api/memories', { content: 'blue plan' }, blue)).status, 201);
+    // Started after both writes: its own ring never saw them; only the shared log has them.
+    const apiC = await startReplica();
+    try {
+      const recentOn = async (url: string, headers: Record<string, string>) => {
+        const response = await call(url, 'GET', '/api/events/recent?limit=500', undefined, headers);
+        assert.equal(response.status, 200, JSON.stringify(response.body));
+        return response.body.events as { namespace: string; type: string; payload: { preview?: string } }[];
+      };
+      const onC = await recentOn(apiC.url, red);
+      assert.deepEqual(
+        onC.filter((event) => event.type === 'memory_created').map((event) => event.payload.preview),
+        ['red plan'],
+      );
+      assert.ok(
+        onC.every((event) => event.namespace === 'team-red'),
+        JSON.stringify(onC),
+      );
+      assert.deepEqual(await recentOn(apiA.url, red), onC, 'every replica shows the same history');
+      const blueOnC = await recentOn(apiC.url, blue);
+      assert.deepEqual(
+        blueOnC.map((event) => event.payload.preview),
+        ['blue plan'],
+      );
+      const onDefault = (await recentOn(apiC.url, AUTH)).map((event) => event.payload.preview);
+      assert.ok(onDefault.includes('written on api A'), 'the default namespace keeps its own history');
+      assert.ok(!onDefault.includes('red plan') && !onDefault.includes('blue plan'), JSON.stringify(onDefault));
     } finally {
       await apiC.stop();
     }

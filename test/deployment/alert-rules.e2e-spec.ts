@@ -219,6 +219,14 @@ const CASES: AlertCase[] = [
     labels: { severity: 'warning', instance: 'vllm:8000' },
     quiet: [['vllm:kv_cache_usage_perc', { ...VLLM, model_name: 'driaforall/mem-agent', engine: '0' }, '0.5x30']],
   },
+  {
+    // vLLM before the V1 engine's rename exports the same gauge as vllm:gpu_cache_usage_perc.
+    alert: 'VllmKvCacheFull',
+    at: '20m',
+    fires: [['vllm:gpu_cache_usage_perc', { ...VLLM, model_name: 'driaforall/mem-agent' }, '0.95x30']],
+    labels: { severity: 'warning', instance: 'vllm:8000' },
+    quiet: [['vllm:gpu_cache_usage_perc', { ...VLLM, model_name: 'driaforall/mem-agent' }, '0.5x30']],
+  },
 ];
 
 function seriesText([metric, labels, values]: Series) {

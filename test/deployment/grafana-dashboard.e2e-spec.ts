@@ -75,13 +75,15 @@ describe('Grafana dashboard charts/engram/dashboards/engram.json', () => {
     ]);
   });
 
-  it('queries only metrics the running api and worker export, or that an open issue declares', () => {
+  it("queries only metrics the running api and worker export, or that an open issue declares, or vLLM's own on vLLM panels", () => {
     const exported = new Map([...workerTypes, ...apiTypes]);
     const queries = dashboardQueries(dashboard);
     assert.ok(queries.length >= 20, `${queries.length} queries`);
+    const vllmPanel = (expr: string) => expr.includes('$vllm_job') || expr.startsWith('vllm:');
     const missing = queries.flatMap(({ where, expr }) =>
       metricNames(expr)
         .filter((name) => !isExported(name, exported))
+        .filter((name) => !(vllmPanel(expr) && VLLM_METRICS.includes(name)))
         .filter((name) => !PENDING_METRICS[name.replace(/_(bucket|sum|count)$/, '')])
         .map((name) => `${where}: ${name}`),
     );
@@ -142,10 +144,22 @@ describe('Grafana dashboard charts/engram/dashboards/engram.json', () => {
       // A data source variable, never a uid of one Grafana installation.
       assert.equal(panel.datasource.uid, `\${${datasource.name}}`, panel.title);
       assert.ok(panel.targets.length > 0, `${panel.title} has a query`);
-      for (const target of panel.targets) assert.match(target.expr, /job=~"\$job"/, `${panel.title} filters by job`);
+      for (const target of panel.targets) {
+        const job = metricNames(target.expr).every((name) => name.startsWith('vllm:')) ? 'vllm_job' : 'job';
+        for (const selector of target.expr.match(/\{[^}]*\}/g) ?? [])
+          assert.ok(selector.includes(`job=~"$${job}"`), `${panel.title} filters every selector by $${job}`);
+      }
     }
     const titles = dashboard.panels.map((p: any) => p.title.toLowerCase()).join(' | ');
-    for (const topic of ['latency', 'search', 'embedding', 'mcp', 'sse', 'queue', 'backup', 'llm', 'memory', 'cpu']) {
+    const topics = ['latency', 'search', 'embedding', 'mcp', 'sse', 'queue', 'backup', 'llm', 'memory', 'cpu'];
+    for (const topic of [
+      ...topics,
+      'fallback',
+      'vllm queue depth',
+      'vllm running',
+      'vllm kv-cache',
+      'vllm generation',
+    ]) {
       assert.ok(titles.includes(topic), `a panel about ${topic}`);
     }
   });

@@ -34,6 +34,21 @@ const VALUE_SETS: Record<string, ValueSet> = {
       vllm: { enabled: true, runtimeClassName: 'nvidia', nodeSelector: { 'nvidia.com/gpu.present': 'true' } },
     },
   },
+  'three vLLM replicas and an OpenRouter fallback': {
+    values: {
+      vllm: { enabled: true, replicas: 3, modelCache: { accessMode: 'ReadWriteMany' } },
+      agent: {
+        fallback: {
+          baseUrl: 'openrouter',
+          model: 'qwen/qwen3-235b-a22b',
+          existingSecret: 'engram-openrouter',
+          existingSecretKey: 'key',
+        },
+      },
+      metrics: { serviceMonitor: { enabled: true } },
+    },
+    existingSecrets: ['engram-openrouter'],
+  },
   'external Redis': {
     values: { redis: { enabled: false, external: { existingSecret: 'engram-redis-url', existingSecretKey: 'url' } } },
     existingSecrets: ['engram-redis-url'],
@@ -298,6 +313,51 @@ describe('Helm chart charts/engram', () => {
     assert.equal(policy.spec.ingress.length, 1);
     assert.ok(selects(policy.spec.ingress[0].from[0].podSelector.matchLabels, apiLabels), 'only the Engram pod');
     assert.ok(selects(policy.spec.podSelector.matchLabels, vllm(objects).spec.template.metadata.labels));
+  });
+
+  it('runs vllm.replicas model servers behind the one Service, replaced one at a time, each scraped', () => {
+    const objects = render('three vLLM replicas and an OpenRouter fallback');
+    const deployment = vllm(objects);
+    assert.equal(deployment.spec.replicas, 3);
+    assert.deepEqual(deployment.spec.strategy, {
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+    });
+    const service = only(objects, 'Service', 'mem-engram-vllm');
+    assert.ok(selects(service.spec.selector, deployment.spec.template.metadata.labels), 'the Service spans every pod');
+    assert.equal(envVar(container(api(objects), 'api'), 'VLLM_HOST').value, service.metadata.name);
+    const monitor = only(objects, 'ServiceMonitor', 'mem-engram-vllm');
+    assert.ok(selects(monitor.spec.selector.matchLabels, service.metadata.labels), "scrapes every pod's /metrics");
+    assert.equal(monitor.spec.endpoints[0].path, '/metrics');
+    const single = vllm(render('GPU enabled'));
+    assert.deepEqual([single.spec.replicas, single.spec.strategy], [1, { type: 'Recreate' }]);
+    assert.equal(find(render('GPU enabled'), 'ServiceMonitor').length, 0, 'no ServiceMonitor without the operator');
+  });
+
+  it('wires the fallback endpoint into the api and worker, its key from a Secret and never in the ConfigMap', () => {
+    const objects = render('three vLLM replicas and an OpenRouter fallback');
+    for (const name of ['api', 'worker']) {
+      const engram = container(api(objects), name);
+      assert.equal(envVar(engram, 'ENGRAM_AGENT_FALLBACK_BASE_URL').value, 'openrouter');
+      assert.equal(envVar(engram, 'ENGRAM_AGENT_FALLBACK_MODEL').value, 'qwen/qwen3-235b-a22b');
+      assert.deepEqual(envVar(engram, 'ENGRAM_AGENT_FALLBACK_API_KEY').valueFrom.secretKeyRef, {
+        name: 'engram-openrouter',
+        key: 'key',
+      });
+    }
+    const config = JSON.stringify(only(objects, 'ConfigMap', 'mem-engram').data);
+    assert.ok(!config.includes('FALLBACK'), config);
+    for (const name of ['api', 'worker'])
+      assert.equal(envVar(container(api(render('GPU enabled')), name), 'ENGRAM_AGENT_FALLBACK_BASE_URL'), undefined);
+  });
+
+  it('tells about the vLLM replicas and the fallback endpoint in the release notes', () => {
+    const values = valuesFile(VALUE_SETS['three vLLM replicas and an OpenRouter fallback'].values);
+    const result = helm(['install', 'mem', CHART_DIR, '--dry-run=client', '--namespace', 'engram', '-f', values]);
+    assert.equal(result.status, 0, result.stderr);
+    const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
+    assert.match(notes, /3 vLLM replicas serve behind the Service mem-engram-vllm/);
+    assert.match(notes, /Fallback model endpoint: openrouter \(model qwen\/qwen3-235b-a22b\)/);
   });
 
   it('gives every long-running container startup and liveness probes, and readiness where traffic goes', () => {
@@ -622,6 +682,12 @@ describe('Helm chart charts/engram', () => {
       { vllm: { enabled: true }, agent: { external: { host: 'llm.internal' } } },
       'vllm.enabled=true and agent.external.host',
     );
+    assertRefused({ vllm: { enabled: true, replicas: 2 } }, 'vllm.replicas=2', 'ReadWriteOnce', 'ReadWriteMany');
+    assertRefused({ agent: { fallback: { baseUrl: 'https://llm.example/v1' } } }, 'agent.fallback.baseUrl is set');
+    assertRefused(
+      { vllm: { enabled: true }, agent: { fallback: { baseUrl: 'openrouter' } } },
+      'agent.fallback.baseUrl=openrouter needs the OpenRouter key in a Secret',
+    );
   });
 
   it('refuses OAuth without auth, without a public URL, over plain HTTP or with a path in the issuer', () => {
@@ -705,6 +771,10 @@ describe('Helm chart charts/engram', () => {
     assertRefused({ redis: { keyPrefix: 'engram prod:' } }, 'keyPrefix');
     assertRefused({ api: { replica: 1 } }, "additional properties 'replica' not allowed");
     assertRefused({ vllm: { gpuMemoryUtilization: 1.5 } }, 'gpuMemoryUtilization');
+    assertRefused({ vllm: { replicas: -1 } }, 'replicas');
+    assertRefused({ vllm: { replicas: 'two' } }, 'replicas');
+    assertRefused({ agent: { fallback: { baseUrl: 'llm.local' } } }, 'baseUrl');
+    assertRefused({ agent: { fallback: { apiKey: 'inline-key' } } }, "additional properties 'apiKey' not allowed");
     assertRefused({ storage: { backend: 'postgres' } }, 'backend');
     assertRefused({ config: { 'log-level': 'debug' } }, 'log-level');
   });

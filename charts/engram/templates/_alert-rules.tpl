@@ -227,7 +227,7 @@ test/deployment/alert-rules.e2e-spec.ts.
         description: '{{ "{{ $value }}" }} requests have waited for a slot on {{ "{{ $labels.instance }}" }} for 10 minutes.'
         runbook_url: {{ $runbook }}#vllmqueuedepthhigh
     - alert: VllmKvCacheFull
-      expr: max by (instance) (vllm:kv_cache_usage_perc{ {{- $v -}} }) > {{ $t.vllmKvCacheUsage }}
+      expr: max by (instance) (vllm:kv_cache_usage_perc{ {{- $v -}} } or vllm:gpu_cache_usage_perc{ {{- $v -}} }) > {{ $t.vllmKvCacheUsage }}
       for: 15m
       labels:
         severity: warning

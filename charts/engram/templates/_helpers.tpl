@@ -193,6 +193,23 @@ keep it), else a random one. Call with (dict "ctx" $ "name" <secret> "key" <key>
       key: {{ .Values.agent.external.existingSecretKey }}
 {{- end }}
 {{- end }}
+{{- with .Values.agent.fallback }}
+{{- if .baseUrl }}
+- name: ENGRAM_AGENT_FALLBACK_BASE_URL
+  value: {{ .baseUrl | quote }}
+{{- with .model }}
+- name: ENGRAM_AGENT_FALLBACK_MODEL
+  value: {{ . | quote }}
+{{- end }}
+{{- if .existingSecret }}
+- name: ENGRAM_AGENT_FALLBACK_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .existingSecret }}
+      key: {{ .existingSecretKey }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- include "engram.retrievalEnv" . }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}

@@ -52,6 +52,12 @@ const UNCONFIGURED =
   'The memory agent has no model endpoint. Set VLLM_HOST (and VLLM_PORT, default 8000) for a vLLM server, ' +
   'ENGRAM_AGENT_BASE_URL (and ENGRAM_AGENT_API_KEY) for any OpenAI-compatible endpoint, or OPENROUTER_API_KEY.';
 
+interface EndpointDescription {
+  provider: string;
+  model: string;
+  base_url?: string;
+}
+
 /**
  * Answers questions with the mem-agent model over the namespace's markdown memory: one run at a time
  * per namespace, code in the sandbox, filters told to the model and enforced on its reply, changed
@@ -89,13 +95,22 @@ export class AgentService implements OnApplicationBootstrap {
   }
 
   /** What /health/ready and the status tools show: never the key. */
-  describeEndpoint(): { configured: boolean; provider: string; model: string; base_url?: string } {
-    const { provider, model, baseUrl } = this.config.agent;
+  describeEndpoint(): EndpointDescription & { configured: boolean; fallback?: EndpointDescription } {
+    const { provider, model, baseUrl, fallback } = this.config.agent;
     return {
       configured: this.configured,
       provider,
       model,
       ...(baseUrl ? { base_url: withoutCredentials(baseUrl) } : {}),
+      ...(fallback
+        ? {
+            fallback: {
+              provider: fallback.provider,
+              model: fallback.model,
+              base_url: withoutCredentials(fallback.baseUrl),
+            },
+          }
+        : {}),
     };
   }
 

@@ -31,32 +31,64 @@ const SAMPLING = { temperature: 0.6, top_p: 0.95 };
 const VLLM_SAMPLING = { top_k: 20, min_p: 0 };
 const MAX_BACKOFF_MS = 30_000;
 
+/** Which configured endpoint a call went to (a metric label: two values). */
+type EndpointRole = 'primary' | 'fallback';
+
+interface Endpoint {
+  role: EndpointRole;
+  /** How errors name it. */
+  label: string;
+  baseUrl: string;
+  apiKey?: string;
+  provider: string;
+  model: string;
+  /** Turned off for good once the endpoint rejects the vLLM extensions. */
+  sendVllmSampling: boolean;
+}
+
+/** Why a call went to the fallback (a metric label); a 429 or a 4xx never sends it there. */
+type FallbackReason = 'server_error' | 'timeout' | 'unreachable';
+
 /**
  * OpenAI-compatible chat completions (vLLM, OpenRouter, LiteLLM, LM Studio, Ollama…): one request per
  * model turn, stopped before the model can invent a `<result>`, with a per-request timeout, retries
- * with exponential backoff on 429, 5xx and network errors, and duration and token metrics.
+ * with exponential backoff on 429, 5xx and network errors, and duration and token metrics. With a
+ * fallback endpoint configured, a primary that answers 5xx, refuses the connection or times out is
+ * replaced by the fallback for that call at once (no backoff first); a 4xx is the request's fault and
+ * would fail there too, and a 429 is waited out on the primary.
  */
 export class ChatCompletionsRepository {
-  /** Turned off for good once the endpoint rejects the vLLM extensions. */
-  private sendVllmSampling = true;
+  private readonly primary: Endpoint;
+  private readonly fallback: Endpoint | undefined;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly metrics?: EngramMetrics,
     private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void> = abortableSleep,
-  ) {}
+  ) {
+    const { baseUrl = '', apiKey, provider, model, fallback } = config;
+    this.primary = {
+      role: 'primary',
+      label: 'the model endpoint',
+      baseUrl,
+      apiKey,
+      provider,
+      model,
+      sendVllmSampling: true,
+    };
+    this.fallback = fallback && {
+      role: 'fallback',
+      label: 'the fallback endpoint',
+      ...fallback,
+      sendVllmSampling: true,
+    };
+  }
 
   async complete(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<Completion> {
     for (let attempt = 0; ; attempt += 1) {
-      const stopTimer = this.metrics?.llmRequestDuration.startTimer({ provider: this.config.provider });
       try {
-        const completion = await this.requestTraced(messages, attempt, signal);
-        stopTimer?.({ outcome: 'ok' });
-        this.metrics?.llmTokens.inc({ direction: 'prompt' }, completion.promptTokens);
-        this.metrics?.llmTokens.inc({ direction: 'completion' }, completion.completionTokens);
-        return completion;
+        return await this.completeOnce(messages, attempt, signal);
       } catch (error) {
-        stopTimer?.({ outcome: 'error' });
         if (signal?.aborted) throw error;
         const retry = error instanceof RetryableError && attempt < this.config.maxRetries;
         if (!retry) throw error instanceof RetryableError ? new ModelEndpointError(error.message, error.status) : error;
@@ -65,71 +97,110 @@ export class ChatCompletionsRepository {
     }
   }
 
+  /** The primary, then the fallback when the primary failed in a way another endpoint can help with. */
+  private async completeOnce(messages: readonly ChatMessage[], attempt: number, signal?: AbortSignal) {
+    try {
+      return await this.ask(this.primary, messages, attempt, signal);
+    } catch (error) {
+      const reason = error instanceof RetryableError ? error.fallbackReason : undefined;
+      if (!this.fallback || !reason || signal?.aborted) throw error;
+      this.metrics?.llmFallbacks.inc({ reason });
+      try {
+        return await this.ask(this.fallback, messages, attempt, signal);
+      } catch (fallbackError) {
+        throw bothFailed(error as RetryableError, fallbackError);
+      }
+    }
+  }
+
+  private async ask(endpoint: Endpoint, messages: readonly ChatMessage[], attempt: number, signal?: AbortSignal) {
+    const stopTimer = this.metrics?.llmRequestDuration.startTimer({ provider: endpoint.provider });
+    try {
+      const completion = await this.requestTraced(endpoint, messages, attempt, signal);
+      stopTimer?.({ outcome: 'ok' });
+      this.metrics?.llmAnswers.inc({ endpoint: endpoint.role });
+      this.metrics?.llmTokens.inc({ direction: 'prompt' }, completion.promptTokens);
+      this.metrics?.llmTokens.inc({ direction: 'completion' }, completion.completionTokens);
+      return completion;
+    } catch (error) {
+      stopTimer?.({ outcome: 'error' });
+      throw error;
+    }
+  }
+
   /** One model call as a client span: model, provider and token counts, never the messages. */
-  private requestTraced(messages: readonly ChatMessage[], attempt: number, signal?: AbortSignal): Promise<Completion> {
+  private requestTraced(
+    endpoint: Endpoint,
+    messages: readonly ChatMessage[],
+    attempt: number,
+    signal?: AbortSignal,
+  ): Promise<Completion> {
     const attributes = {
       'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': this.config.provider,
-      'gen_ai.request.model': this.config.model,
+      'gen_ai.provider.name': endpoint.provider,
+      'gen_ai.request.model': endpoint.model,
       'engram.attempt': attempt,
+      'engram.model_endpoint': endpoint.role,
     };
     const call = async (span: Span) => {
-      const completion = await this.requestOnce(messages, signal);
+      const completion = await this.requestOnce(endpoint, messages, signal);
       span.setAttribute('gen_ai.usage.input_tokens', completion.promptTokens);
       span.setAttribute('gen_ai.usage.output_tokens', completion.completionTokens);
       return completion;
     };
-    return traced(`chat ${this.config.model}`, attributes, call, SpanKind.CLIENT);
+    return traced(`chat ${endpoint.model}`, attributes, call, SpanKind.CLIENT);
   }
 
-  private async requestOnce(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<Completion> {
+  private async requestOnce(
+    endpoint: Endpoint,
+    messages: readonly ChatMessage[],
+    signal?: AbortSignal,
+  ): Promise<Completion> {
     const timeout = AbortSignal.timeout(this.config.requestTimeoutMs);
     let response: Response;
     try {
-      response = await fetch(`${this.config.baseUrl}/chat/completions`, {
+      response = await fetch(`${endpoint.baseUrl}/chat/completions`, {
         method: 'POST',
-        headers: this.headers(),
-        body: JSON.stringify(this.body(messages)),
+        headers: headers(endpoint),
+        body: JSON.stringify(this.body(endpoint, messages)),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
       if (signal?.aborted) throw error;
       const cause = timeout.aborted ? `timed out after ${this.config.requestTimeoutMs / 1000} s` : describe(error);
-      throw new RetryableError(`the model endpoint did not answer (${cause})`);
+      throw new RetryableError(
+        `${endpoint.label} did not answer (${cause})`,
+        timeout.aborted ? 'timeout' : 'unreachable',
+      );
     }
     const text = await response.text().catch(() => '');
-    if (response.status === 400 && this.sendVllmSampling && /top_k|min_p/.test(text)) {
-      this.sendVllmSampling = false;
-      return this.requestOnce(messages, signal);
+    if (response.status === 400 && endpoint.sendVllmSampling && /top_k|min_p/.test(text)) {
+      endpoint.sendVllmSampling = false;
+      return this.requestOnce(endpoint, messages, signal);
     }
     if (response.status === 429 || response.status >= 500) {
       throw new RetryableError(
-        `the model endpoint answered ${response.status}`,
+        `${endpoint.label} answered ${response.status}`,
+        response.status === 429 ? undefined : 'server_error',
         response.status,
         retryAfterMs(response.headers.get('retry-after')),
       );
     }
     if (!response.ok) {
       throw new ModelEndpointError(
-        `the model endpoint answered ${response.status}: ${errorMessage(text)}`,
+        `${endpoint.label} answered ${response.status}: ${errorMessage(text)}`,
         response.status,
       );
     }
     return parseCompletion(text);
   }
 
-  private headers(): Record<string, string> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (this.config.apiKey) headers.authorization = `Bearer ${this.config.apiKey}`;
-    return headers;
-  }
-
-  private body(messages: readonly ChatMessage[]): Record<string, unknown> {
+  private body(endpoint: Endpoint, messages: readonly ChatMessage[]): Record<string, unknown> {
     return {
-      model: this.config.model,
+      model: endpoint.model,
       messages,
       ...SAMPLING,
-      ...(this.sendVllmSampling ? VLLM_SAMPLING : {}),
+      ...(endpoint.sendVllmSampling ? VLLM_SAMPLING : {}),
       max_tokens: this.config.maxTokens,
       stop: ['<result>'],
       stream: false,
@@ -137,14 +208,31 @@ export class ChatCompletionsRepository {
   }
 }
 
+function headers(endpoint: Endpoint): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
+  return headers;
+}
+
 class RetryableError extends Error {
   constructor(
     message: string,
+    /** Set when another endpoint may answer where this one could not. */
+    readonly fallbackReason?: FallbackReason,
     readonly status?: number,
     readonly retryAfterMs?: number,
   ) {
     super(message);
   }
+}
+
+/** Both endpoints failed: one error naming both, retried (on the primary first) when the fallback's is. */
+function bothFailed(primary: RetryableError, fallback: unknown): Error {
+  const message = `${primary.message}, and ${(fallback as Error).message}`;
+  if (fallback instanceof RetryableError)
+    return new RetryableError(message, undefined, fallback.status, fallback.retryAfterMs);
+  if (fallback instanceof ModelEndpointError) return new ModelEndpointError(message, fallback.status);
+  return fallback as Error;
 }
 
 /**

@@ -60,6 +60,48 @@ describe('memory agent and sandbox configuration', () => {
     );
   });
 
+  it('reads a fallback endpoint: any URL, or `openrouter` with its key; the model defaults to AGENT_MODEL', () => {
+    const primary = { VLLM_HOST: 'vllm', AGENT_MODEL: 'm' };
+    assert.equal(agentOf(primary).fallback, undefined);
+    assert.deepEqual(
+      agentOf({
+        ...primary,
+        ENGRAM_AGENT_FALLBACK_BASE_URL: 'https://llm.example/v1/',
+        ENGRAM_AGENT_FALLBACK_API_KEY: 'k',
+      }).fallback,
+      { baseUrl: 'https://llm.example/v1', apiKey: 'k', provider: 'openai_compatible', model: 'm' },
+    );
+    const hybrid = agentOf({
+      ...primary,
+      ENGRAM_AGENT_FALLBACK_BASE_URL: 'openrouter',
+      ENGRAM_AGENT_FALLBACK_MODEL: 'qwen/qwen3-235b',
+      OPENROUTER_API_KEY: 'or-key',
+    });
+    assert.equal(hybrid.provider, 'vllm', 'OPENROUTER_API_KEY does not replace the primary');
+    assert.deepEqual(hybrid.fallback, {
+      baseUrl: 'https://openrouter.ai/api/v1',
+      apiKey: 'or-key',
+      provider: 'openrouter',
+      model: 'qwen/qwen3-235b',
+    });
+  });
+
+  it('refuses a fallback without a primary, without its URL, or OpenRouter without a key, never echoing a key', () => {
+    const problems = [
+      ...problemsOf({ ENGRAM_AGENT_FALLBACK_BASE_URL: 'http://llm.local/v1' }),
+      ...problemsOf({ VLLM_HOST: 'vllm', ENGRAM_AGENT_FALLBACK_API_KEY: 'fallback-secret' }),
+      ...problemsOf({ VLLM_HOST: 'vllm', ENGRAM_AGENT_FALLBACK_MODEL: 'driaforall/mem-agent' }),
+      ...problemsOf({ VLLM_HOST: 'vllm', ENGRAM_AGENT_FALLBACK_BASE_URL: 'openrouter' }),
+      ...problemsOf({ VLLM_HOST: 'vllm', ENGRAM_AGENT_FALLBACK_BASE_URL: 'llm.local' }),
+    ].join('\n');
+    assert.match(problems, /ENGRAM_AGENT_FALLBACK_BASE_URL needs a primary endpoint/);
+    const withoutUrl = /ENGRAM_AGENT_FALLBACK_API_KEY or _MODEL is set but ENGRAM_AGENT_FALLBACK_BASE_URL is not/g;
+    assert.equal(problems.match(withoutUrl)?.length, 2, problems);
+    assert.match(problems, /=openrouter needs ENGRAM_AGENT_FALLBACK_API_KEY or OPENROUTER_API_KEY/);
+    assert.match(problems, /ENGRAM_AGENT_FALLBACK_BASE_URL=llm.local is not accepted/);
+    assert.ok(!problems.includes('fallback-secret'));
+  });
+
   it('names every bad value, and never echoes a key', () => {
     const problems = problemsOf({
       ENGRAM_AGENT_BASE_URL: 'llm.local',

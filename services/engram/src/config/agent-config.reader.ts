@@ -1,4 +1,4 @@
-import { AgentConfig, SandboxConfig } from './config.types';
+import { AgentConfig, AgentFallbackConfig, AgentProvider, SandboxConfig } from './config.types';
 import { EnvReader } from './env-reader';
 
 const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
@@ -11,9 +11,11 @@ export const DEFAULT_AGENT_MODEL = 'driaforall/mem-agent';
  */
 export function readAgentConfig(read: EnvReader): AgentConfig {
   const endpoint = readEndpoint(read);
+  const model = read.string('AGENT_MODEL', DEFAULT_AGENT_MODEL);
   return {
     ...endpoint,
-    model: read.string('AGENT_MODEL', DEFAULT_AGENT_MODEL),
+    model,
+    fallback: readFallback(read, endpoint.provider, model),
     requestTimeoutMs: read.integer('ENGRAM_AGENT_REQUEST_TIMEOUT_SECONDS', 300, 1, 3600) * 1000,
     maxRetries: read.integer('ENGRAM_AGENT_MAX_RETRIES', 3, 0, 10),
     maxTokens: read.integer('ENGRAM_AGENT_MAX_TOKENS', 8192, 256, 131_072),
@@ -44,6 +46,36 @@ function readEndpoint(read: EnvReader): Pick<AgentConfig, 'baseUrl' | 'apiKey' |
   const openRouterKey = read.raw('OPENROUTER_API_KEY');
   if (openRouterKey) return { baseUrl: OPENROUTER_BASE_URL, apiKey: openRouterKey, provider: 'openrouter' };
   return { provider: 'none' };
+}
+
+/**
+ * The second endpoint of the "hybrid" deployment: asked when the primary answers 5xx, refuses the
+ * connection or times out. `openrouter` stands for OpenRouter's URL, with OPENROUTER_API_KEY as its key.
+ */
+function readFallback(read: EnvReader, primary: AgentProvider, model: string): AgentFallbackConfig | undefined {
+  const raw = read.raw('ENGRAM_AGENT_FALLBACK_BASE_URL');
+  const apiKey = read.raw('ENGRAM_AGENT_FALLBACK_API_KEY');
+  const namedModel = read.raw('ENGRAM_AGENT_FALLBACK_MODEL');
+  const fallbackModel = namedModel ?? model;
+  if (raw === undefined) {
+    if (apiKey !== undefined || namedModel !== undefined)
+      read.errors.push('ENGRAM_AGENT_FALLBACK_API_KEY or _MODEL is set but ENGRAM_AGENT_FALLBACK_BASE_URL is not');
+    return undefined;
+  }
+  if (primary === 'none') {
+    read.errors.push('ENGRAM_AGENT_FALLBACK_BASE_URL needs a primary endpoint (VLLM_HOST or ENGRAM_AGENT_BASE_URL)');
+    return undefined;
+  }
+  if (raw.toLowerCase() === 'openrouter') {
+    const key = apiKey ?? read.raw('OPENROUTER_API_KEY');
+    if (key === undefined)
+      read.errors.push(
+        'ENGRAM_AGENT_FALLBACK_BASE_URL=openrouter needs ENGRAM_AGENT_FALLBACK_API_KEY or OPENROUTER_API_KEY',
+      );
+    return { baseUrl: OPENROUTER_BASE_URL, apiKey: key, provider: 'openrouter', model: fallbackModel };
+  }
+  const baseUrl = read.url('ENGRAM_AGENT_FALLBACK_BASE_URL');
+  return baseUrl === undefined ? undefined : { baseUrl, apiKey, provider: 'openai_compatible', model: fallbackModel };
 }
 
 /** A JSON array of regular expressions (JavaScript syntax, matched case-insensitively). */

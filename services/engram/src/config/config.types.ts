@@ -134,6 +134,8 @@ export interface AgentConfig {
   provider: AgentProvider;
   /** Model name sent with each request (AGENT_MODEL). */
   model: string;
+  /** Asked when the primary answers 5xx, refuses the connection or times out (never on a 4xx). */
+  fallback?: AgentFallbackConfig;
   /** One chat-completions request, retries excluded. */
   requestTimeoutMs: number;
   /** Retries on 429, 5xx and network errors, with exponential backoff. */
@@ -152,6 +154,15 @@ export interface AgentConfig {
   keepTranscripts: boolean;
   /** Regular expressions always removed from replies, on top of those the filters call for. */
   redactPatterns: string[];
+}
+
+/** ENGRAM_AGENT_FALLBACK_*: a second OpenAI-compatible endpoint (OpenRouter in the "hybrid" deployment). */
+export interface AgentFallbackConfig {
+  baseUrl: string;
+  apiKey?: string;
+  provider: 'openrouter' | 'openai_compatible';
+  /** ENGRAM_AGENT_FALLBACK_MODEL, AGENT_MODEL when unset. */
+  model: string;
 }
 
 export interface SandboxConfig {

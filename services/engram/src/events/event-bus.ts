@@ -52,6 +52,11 @@ export class EventBus implements OnApplicationShutdown {
     return this.relay.history?.(lastId) ?? Promise.resolve(undefined);
   }
 
+  /** The shared replay log's newest events, when the relay keeps one (see EventRelay.newest). */
+  newest(count: number, beforeId?: number): Promise<EngramEvent[] | undefined> {
+    return this.relay.newest?.(count, beforeId) ?? Promise.resolve(undefined);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.relay.close();
   }

@@ -18,6 +18,11 @@ export interface EventRelay {
    * undefined when this relay keeps none or cannot answer now, and each process replays from its own ring.
    */
   history?(lastId: number): Promise<Replay | undefined>;
+  /**
+   * Up to `count` events of the shared log, newest first, older than `beforeId` when given; undefined
+   * when this relay keeps none or cannot answer now.
+   */
+  newest?(count: number, beforeId?: number): Promise<EngramEvent[] | undefined>;
 }
 
 export const EVENT_RELAY = Symbol('EVENT_RELAY');

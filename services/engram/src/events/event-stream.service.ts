@@ -11,6 +11,9 @@ import { EventRing, Replay } from './event-ring';
 import { CloseReason, SseConnection } from './sse-connection';
 import { eventFrames, FrameStyle, HEARTBEAT_FRAME, noticeFrames, OPENING_FRAME } from './sse-frames';
 
+/** Events read from the shared log per round trip for the recent-events history. */
+const RECENT_PAGE = 200;
+
 /** How long start-up waits for the Redis subscription before serving without it. */
 const SUBSCRIBE_WAIT_MS = 5000;
 
@@ -136,7 +139,34 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
    * The kept events a stream with `filter` would be sent, newest first (at most `limit`), and the id to
    * resume a stream from so that nothing between this answer and the stream is missed.
    */
-  recent(filter: EventFilter, limit: number): { events: EngramEvent[]; resumeFrom: number } {
+  async recent(filter: EventFilter, limit: number): Promise<{ events: EngramEvent[]; resumeFrom: number }> {
+    return (await this.recentShared(filter, limit)) ?? this.recentKept(filter, limit);
+  }
+
+  /**
+   * From the log every replica shares (Redis), so each replica shows the same history, also one started
+   * after the events: pages back from the newest until `limit` events pass the filter or the log is read.
+   * Undefined without a shared log or an answer from it.
+   */
+  private async recentShared(filter: EventFilter, limit: number) {
+    if (!this.bus.sharesHistory) return undefined;
+    const admitted: EngramEvent[] = [];
+    let resumeFrom = 0;
+    let before: number | undefined;
+    for (let read = 0; read < this.config.events.ringSize && admitted.length < limit;) {
+      const page = await this.bus.newest(RECENT_PAGE, before);
+      if (page === undefined) return undefined;
+      // The answer covers the log up to its newest entry: a stream resuming there misses nothing after it.
+      resumeFrom ||= page[0]?.id ?? 0;
+      for (const event of page) if (admitted.length < limit && matchesFilter(event, filter)) admitted.push(event);
+      if (page.length < RECENT_PAGE) break;
+      read += page.length;
+      before = page.at(-1)!.id;
+    }
+    return { events: admitted, resumeFrom };
+  }
+
+  private recentKept(filter: EventFilter, limit: number): { events: EngramEvent[]; resumeFrom: number } {
     const { events } = this.ring.after(0);
     const admitted: EngramEvent[] = [];
     for (let i = events.length - 1; i >= 0 && admitted.length < limit; i--) {

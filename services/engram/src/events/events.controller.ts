@@ -31,12 +31,12 @@ export class EventsController {
   @Get('events/recent')
   @ApiOperation({
     summary:
-      "The events this server still keeps for replay (this namespace's, newest first) and the id to resume a stream from",
+      "The events kept for replay (this namespace's, newest first; with Redis, every replica's) and the id to resume a stream from",
   })
   @ApiZodQuery(RecentEventsQuery)
   @ApiErrors(400, 401)
-  recent(@Query(new ZodValidationPipe(RecentEventsQuery, 'query')) query: RecentEventsInput) {
-    const { events, resumeFrom } = this.streams.recent(callerFilter(), query.limit);
+  async recent(@Query(new ZodValidationPipe(RecentEventsQuery, 'query')) query: RecentEventsInput) {
+    const { events, resumeFrom } = await this.streams.recent(callerFilter(), query.limit);
     return { events, last_event_id: resumeFrom };
   }
 

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startTestRedis, TestRedis } from '../testing/redis-server';
 import { openSse } from '../testing/sse-client';
 import { startTestApp, TestApp } from '../testing/test-app';
+import { waitFor } from '../testing/wait-for';
+import { EventBus } from './event-bus';
 
 describe('GET /api/events/recent: the replay window as history, and where a stream resumes', () => {
   let api: TestApp;
@@ -51,5 +54,36 @@ describe('GET /api/events/recent: the replay window as history, and where a stre
   it('refuses a limit out of range', async () => {
     assert.equal((await api.request('GET', '/api/events/recent?limit=0')).status, 400);
     assert.equal((await api.request('GET', '/api/events/recent?limit=1e2')).status, 400);
+  });
+});
+
+describe('GET /api/events/recent with Redis: the shared replay log, filtered by namespace', () => {
+  let redis: TestRedis;
+  let api: TestApp;
+  before(async () => {
+    redis = await startTestRedis();
+    api = await startTestApp({ REDIS_URL: redis.url, ENGRAM_EVENTS_RING_SIZE: '1000' });
+  });
+  after(async () => {
+    await api.close();
+    await redis.close();
+  });
+
+  const recent = (namespace: string, limit = 10) =>
+    api.request('GET', `/api/events/recent?limit=${limit}`, { headers: { 'X-Engram-Namespace': namespace } });
+
+  it("finds a namespace's events behind many pages of another namespace's, and resumes after the newest", async () => {
+    const bus = api.app.get(EventBus);
+    bus.publish('memory_created', { preview: 'mine' }, 'mine');
+    for (let i = 0; i < 450; i++) bus.publish('memory_created', { preview: `theirs ${i}` }, 'theirs');
+    await waitFor(async () => (await recent('theirs', 1)).body.events[0]?.payload.preview === 'theirs 449');
+    const answer = await recent('mine');
+    assert.equal(answer.status, 200);
+    assert.deepEqual(
+      answer.body.events.map((event: { payload: { preview: string } }) => event.payload.preview),
+      ['mine'],
+    );
+    const newest = (await recent('theirs', 1)).body.events[0];
+    assert.equal(answer.body.last_event_id, newest.id, 'the answer covers the log up to its newest event');
   });
 });

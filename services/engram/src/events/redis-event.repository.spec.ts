@@ -242,6 +242,32 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     }
   });
 
+  it("reads the log's newest events back in pages, newest first, from any process", async () => {
+    const keys = new RedisKeys('engram-newest');
+    const writer = await processOn(redis.url, keys);
+    const latecomer = new EventBus(new RedisEventRepository(redis.url, keys, 100));
+    try {
+      for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { content_hash: `n-${i}` });
+      await waitFor(() => writer.received.length === 5);
+      const first = await latecomer.newest(2);
+      assert.deepEqual(
+        first?.map((event) => event.payload.content_hash),
+        ['n-4', 'n-3'],
+      );
+      const next = await latecomer.newest(10, first!.at(-1)!.id);
+      assert.deepEqual(
+        next?.map((event) => event.id),
+        writer.received
+          .slice(0, 3)
+          .map((event) => event.id)
+          .reverse(),
+      );
+    } finally {
+      await latecomer.onApplicationShutdown();
+      await writer.bus.onApplicationShutdown();
+    }
+  });
+
   it('keeps no log when its size is 0, and replays from each process then', async () => {
     const bus = new EventBus(new RedisEventRepository(redis.url, new RedisKeys('engram-nolog'), 0));
     const admin = new Redis(redis.url);
@@ -250,6 +276,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       await waitFor(async () => (await admin.get('engram-nolog:events:last-id')) !== null);
       assert.equal(await admin.exists('engram-nolog:events:log'), 0);
       assert.equal(await bus.history(0), undefined);
+      assert.equal(await bus.newest(10), undefined);
     } finally {
       admin.disconnect();
       await bus.onApplicationShutdown();

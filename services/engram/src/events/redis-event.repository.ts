@@ -115,23 +115,34 @@ export class RedisEventRepository implements EventRelay {
    */
   async history(lastId: number): Promise<Replay | undefined> {
     if (this.logSize === 0) return undefined;
-    const read = async (): Promise<Replay> => {
-      const entries = (await this.publisher.xrange(this.keys.eventsLog, `(${lastId}-0`, '+')) as [string, string[]][];
+    return this.readLog(async (): Promise<Replay> => {
+      const entries = (await this.publisher.xrange(this.keys.eventsLog, `(${lastId}-0`, '+')) as LogEntry[];
       const info = await this.publisher.call('XINFO', 'STREAM', this.keys.eventsLog).catch(() => undefined);
-      const events = entries.flatMap(([id, fields]) => parseMessage(`${id.split('-')[0]} ${fields[1]}`) ?? []);
-      return { events, complete: info === undefined || reachesBack(info as unknown[], lastId) };
-    };
+      return { events: eventsOf(entries), complete: info === undefined || reachesBack(info as unknown[], lastId) };
+    });
+  }
+
+  /** The log's newest events (older than `beforeId` when given); undefined when Redis does not answer in time. */
+  async newest(count: number, beforeId?: number): Promise<EngramEvent[] | undefined> {
+    if (this.logSize === 0) return undefined;
+    const end = beforeId === undefined ? '+' : `(${beforeId}-0`;
+    return this.readLog(async () =>
+      eventsOf((await this.publisher.xrevrange(this.keys.eventsLog, end, '-', 'COUNT', count)) as LogEntry[]),
+    );
+  }
+
+  /** A read of the shared log, or undefined when Redis does not answer within HISTORY_WAIT_MS. */
+  private readLog<T>(read: () => Promise<T>): Promise<T | undefined> {
     return Promise.race([read(), delay(HISTORY_WAIT_MS, undefined, { ref: false })]).catch((error: Error) => {
-      this.logger.warn({ msg: 'replay log unreadable; replaying from this process', error: error.message });
+      this.logger.warn({ msg: 'replay log unreadable; this process serves from its own events', error: error.message });
       return undefined;
     });
   }
 
   private async newestLoggedId(): Promise<number> {
-    const [newest] = (await this.publisher.xrevrange(this.keys.eventsLog, '+', '-', 'COUNT', 1).catch(() => [])) as [
-      string,
-      string[],
-    ][];
+    const [newest] = (await this.publisher
+      .xrevrange(this.keys.eventsLog, '+', '-', 'COUNT', 1)
+      .catch(() => [])) as LogEntry[];
     return newest ? Number(newest[0].split('-')[0]) : 0;
   }
 
@@ -150,6 +161,13 @@ export class RedisEventRepository implements EventRelay {
     client.on('ready', () => (reported = false));
     return client;
   }
+}
+
+/** An entry of the replay log as XRANGE answers it: the stream id (`<event id>-0`) and its fields. */
+type LogEntry = [string, string[]];
+
+function eventsOf(entries: LogEntry[]): EngramEvent[] {
+  return entries.flatMap(([id, fields]) => parseMessage(`${id.split('-')[0]} ${fields[1]}`) ?? []);
 }
 
 function parseMessage(message: string): EngramEvent | undefined {

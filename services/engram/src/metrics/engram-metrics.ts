@@ -151,6 +151,20 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly llmAnswers = new Counter({
+    name: 'engram_llm_answers_total',
+    help: 'Chat-completions requests answered, by the endpoint that answered (primary, fallback)',
+    labelNames: ['endpoint'] as const,
+    registers: [this.registry],
+  });
+
+  readonly llmFallbacks = new Counter({
+    name: 'engram_llm_fallbacks_total',
+    help: 'Model calls sent to the fallback endpoint, by what the primary did (server_error, timeout, unreachable)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly agentTurns = new Histogram({
     name: 'engram_agent_turns',
     help: 'Model calls one memory agent question took',

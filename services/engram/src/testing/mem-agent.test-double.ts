@@ -53,6 +53,8 @@ export interface MemAgentTestDouble {
   requestsFor(phrase: string): RecordedRequest[];
   /** Answers the next `times` requests with this HTTP status (429, 500, 503…). */
   failNext(status: number, times?: number): void;
+  /** Never answers the next request (the client's timeout ends it), as a stuck model server would. */
+  stallNext(): void;
   close(): Promise<void>;
 }
 
@@ -61,7 +63,7 @@ export async function startMemAgentTestDouble(
   model = 'driaforall/mem-agent',
 ): Promise<MemAgentTestDouble> {
   const requests: RecordedRequest[] = [];
-  const failures: number[] = [];
+  const failures: (number | 'stall')[] = [];
 
   const server = createServer((request, response) => {
     void readBody(request).then(async (text) => {
@@ -72,6 +74,7 @@ export async function startMemAgentTestDouble(
         return sendJson(response, 404, { error: { message: `No route ${request.method} ${request.url}` } });
       }
       const status = failures.shift();
+      if (status === 'stall') return;
       if (status !== undefined) return sendJson(response, status, { error: { message: `Scripted failure ${status}` } });
       let body: RecordedRequest['body'];
       try {
@@ -128,6 +131,7 @@ export async function startMemAgentTestDouble(
     failNext: (status, times = 1) => {
       for (let i = 0; i < times; i += 1) failures.push(status);
     },
+    stallNext: () => failures.push('stall'),
     close,
   };
 }
