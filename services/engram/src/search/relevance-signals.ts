@@ -14,6 +14,14 @@ export interface QueryFacts {
   names: string[];
   /** The query asks when or how long ago something happened. */
   asksWhen: boolean;
+  /** The period the query names ("in October 2023", "last week"), resolved against the time of asking. */
+  period?: TimeRange;
+}
+
+/** When a query is asked, for resolving the time phrases it holds. */
+export interface QueryClock {
+  now: Date;
+  timeZone: string;
 }
 
 /** Words that start a question or a sentence with a capital letter without naming anything. */
@@ -32,7 +40,7 @@ const WHEN_QUESTION = /\b(when|how long|how many (days|weeks|months|years)|what 
 /** Under this many words a memory is a fragment ("Go for it!") that rarely answers anything. */
 const FRAGMENT_WORDS = 10;
 
-export function queryFacts(query: string): QueryFacts {
+export function queryFacts(query: string, clock?: QueryClock): QueryFacts {
   const capitalised = query.match(/\p{Lu}[\p{L}\p{N}]*(?:['’]\p{L}+)?/gu) ?? [];
   const names = capitalised
     .map((word) => word.replace(/['’]s$/u, '').toLowerCase())
@@ -42,6 +50,7 @@ export function queryFacts(query: string): QueryFacts {
     stems: [...new Set(keywordTerms(query).map(stem))],
     names: [...new Set(names)],
     asksWhen: WHEN_QUESTION.test(query),
+    period: clock && extractTimeExpression(query, clock.now, clock.timeZone).range,
   };
 }
 
@@ -74,6 +83,22 @@ export function stemSet(text: string): Set<string> {
  */
 export function eventTime(content: string, createdAtMs: number, timeZone: string): TimeRange | undefined {
   return extractTimeExpression(content, new Date(createdAtMs), timeZone).range;
+}
+
+/**
+ * 1 when the query names a period and the memory's event falls in it: the event's time is the memory's
+ * own time phrase resolved against when it was written (`eventTime`: "last week" in a note of 8 May is
+ * late April), else the moment it was written. 0 when the query names no period.
+ */
+export function inPeriod(period: TimeRange | undefined, event: TimeRange | undefined, createdAtMs: number): number {
+  if (!period) return 0;
+  return overlaps(period, event ?? { startMs: createdAtMs, endMs: createdAtMs + 1 }) ? 1 : 0;
+}
+
+function overlaps(a: TimeRange, b: TimeRange): boolean {
+  const startsBeforeBEnds = a.startMs === undefined || b.endMs === undefined || a.startMs < b.endMs;
+  const endsAfterBStarts = a.endMs === undefined || b.startMs === undefined || a.endMs > b.startMs;
+  return startsBeforeBEnds && endsAfterBStarts;
 }
 
 /**
