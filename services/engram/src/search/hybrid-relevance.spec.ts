@@ -59,6 +59,17 @@ describe('hybrid relevance', () => {
     assert.equal(what[1].signals.states_time, 0);
   });
 
+  it('counts a time the grammar cannot resolve ("two weekends ago") as stating when', () => {
+    const pool = [
+      candidate(1, 'We went camping with the kids and loved it', 0.6, 4),
+      candidate(2, 'We went camping with the kids two weekends ago', 0.6, 4),
+    ];
+    const [undated, dated] = relevanceFor('When did they go camping?', pool).score([1, 2], new Map());
+    assert.equal(dated.signals.states_time, 1);
+    assert.equal(undated.signals.states_time, 0);
+    assert.ok(dated.relevance > undated.relevance);
+  });
+
   it('prefers the memory whose event falls in the period the query names (event-time grounding)', () => {
     const clock = { now: new Date(Date.UTC(2024, 5, 1)), timeZone: 'UTC' };
     const pool: Candidate[] = [

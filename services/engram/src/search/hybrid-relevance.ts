@@ -5,7 +5,16 @@
  * candidates and their neighbours, this module scores them.
  */
 import { CONTEXT_SIGNAL, logit, RelevanceWeights, sigmoid, Signals } from './relevance-model';
-import { brevity, eventTime, inPeriod, nameCoverage, QueryFacts, stemSet, termCoverage } from './relevance-signals';
+import {
+  brevity,
+  eventTime,
+  inPeriod,
+  mentionsTime,
+  nameCoverage,
+  QueryFacts,
+  stemSet,
+  termCoverage,
+} from './relevance-signals';
 
 export interface Candidate {
   id: number;
@@ -99,7 +108,7 @@ export class HybridRelevance {
       name_coverage: nameCoverage(this.facts, words),
       brevity: brevity(candidate.content.split(/\s+/).filter(Boolean).length),
       asks: /\?\s*$/.test(candidate.content) ? 1 : 0,
-      states_time: asksWhen && event !== undefined ? 1 : 0,
+      states_time: asksWhen && (event !== undefined || mentionsTime(candidate.content)) ? 1 : 0,
       in_period: inPeriod(period, event, candidate.createdAtMs),
     };
   }

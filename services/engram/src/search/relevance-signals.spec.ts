@@ -4,6 +4,7 @@ import {
   brevity,
   eventTime,
   inPeriod,
+  mentionsTime,
   nameCoverage,
   queryFacts,
   stem,
@@ -100,5 +101,22 @@ describe('relevance signals', () => {
     assert.equal(inPeriod(october, yesterday, writtenEarlyNovember), 0, 'yesterday was 2 November');
     assert.equal(inPeriod(undefined, lastWeek, writtenEarlyNovember), 0, 'the query names no period');
     assert.equal(inPeriod({ endMs: Date.UTC(2023, 9, 1) }, undefined, Date.UTC(2023, 8, 1)), 1, 'open start');
+  });
+
+  it('notices time phrases the grammar cannot turn into days: weekends, vague counts, the future, durations', () => {
+    for (const text of [
+      'We went camping two weekends ago',
+      'I joined a pride parade last weekend',
+      'A few weeks ago I started running',
+      'My art show opens next month',
+      'The opening night is tomorrow',
+      "I've known these friends for 4 years",
+      'We have lived here since 2019',
+    ]) {
+      assert.equal(mentionsTime(text), true, text);
+    }
+    for (const text of ['I love painting sunsets', 'The weekend market sells bread', 'Lastly, thanks for the tea']) {
+      assert.equal(mentionsTime(text), false, text);
+    }
   });
 });

@@ -37,6 +37,24 @@ const NOT_NAMES = new Set(
 /** How-long and when questions: their answer is a time, so a memory that states one is more likely it. */
 const WHEN_QUESTION = /\b(when|how long|how many (days|weeks|months|years)|what (year|month|day|date|time))\b/i;
 
+/**
+ * Time phrases that place an event without naming a range the time grammar resolves ("last weekend",
+ * "a few weeks ago", "next month", "tomorrow", "for 4 years", "since 2019"): enough to say that a memory
+ * states when, not enough to say which days.
+ */
+const TIME_MENTION = new RegExp(
+  String.raw`\b(?:(?:last|next|this past|past|coming|over the)\s+(?:week(?:end)?|month|year|summer|winter|spring|fall|autumn|mon|tue|wed|thu|fri|sat|sun)\w*` +
+    String.raw`|(?:a|one|two|three|four|five|six|few|couple of|several|\d+)\s+(?:\w+\s+)?(?:days?|weeks?|weekends?|months?|years?)\s+(?:ago|back)` +
+    String.raw`|tomorrow|tonight|yesterday|recently|lately|(?:for|since)\s+(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:days?|weeks?|months?|years?)` +
+    String.raw`|since\s+(?:19|20)\d\d|(?:in|since)\s+(?:19|20)\d\d)\b`,
+  'i',
+);
+
+/** Whether a text locates an event in time by a phrase the grammar may not resolve (TIME_MENTION). */
+export function mentionsTime(content: string): boolean {
+  return TIME_MENTION.test(content);
+}
+
 /** Under this many words a memory is a fragment ("Go for it!") that rarely answers anything. */
 const FRAGMENT_WORDS = 10;
 
