@@ -47,7 +47,14 @@ describe('the worker process with Redis', () => {
     modelB = await startOpenAiEmbeddingsTestDouble({ dimension: 24, model: 'model-b' });
     api = await startEngram(
       'serve',
-      { ...env(), ...withModel(modelA), MCP_HTTP_PORT: String(await freePort()) },
+      {
+        ...env(),
+        ...withModel(modelA),
+        MCP_HTTP_PORT: String(await freePort()),
+        // The swap of 5,000 memories can hold the write lock past the default 5 s on a loaded 2-core
+        // runner; the api then answers 503 database_busy (documented). This test is about the swap itself.
+        MCP_MEMORY_SQLITE_PRAGMAS: 'busy_timeout=30000',
+      },
       dir,
       'Engram ready',
     );

@@ -29,7 +29,7 @@ export class MemoryFileIndexer {
   async apply(namespace: string, directory: MemoryDirectoryRepository, changes: ReadonlyMap<string, FileChangeKind>) {
     if (changes.size === 0) return;
     await this.inNamespace(namespace, async () => {
-      const indexed = this.indexedFiles();
+      const indexed = await this.indexedFiles();
       for (const [path, change] of changes) {
         await this.syncFile(path, change === 'deleted' ? undefined : await this.read(directory, path), indexed);
       }
@@ -39,7 +39,7 @@ export class MemoryFileIndexer {
   /** Makes the index match the folder: new and edited files stored, entries of vanished files removed. */
   async syncAll(namespace: string, directory: MemoryDirectoryRepository): Promise<void> {
     await this.inNamespace(namespace, async () => {
-      const indexed = this.indexedFiles();
+      const indexed = await this.indexedFiles();
       const files = await directory.listFiles();
       for (const file of files) await this.syncFile(file.path, await this.read(directory, file.path), indexed);
       const present = new Set(files.map((file) => file.path));
@@ -51,7 +51,7 @@ export class MemoryFileIndexer {
     const existing = indexed.get(path);
     try {
       if (text === undefined) {
-        if (existing) this.memories.delete(existing.contentHash, true);
+        if (existing) await this.memories.delete(existing.contentHash, true);
         indexed.delete(path);
         return;
       }
@@ -59,7 +59,7 @@ export class MemoryFileIndexer {
       if (existing?.content === content) return;
       // Replaced rather than updated: an in-place content update currently loses the row's keyword
       // index entry (the FTS triggers of migration 001 fire re-index before un-index).
-      if (existing) this.memories.delete(existing.contentHash, true);
+      if (existing) await this.memories.delete(existing.contentHash, true);
       indexed.delete(path);
       const metadata = { path, source: 'memory_dir' };
       const memory = await this.memories.store({
@@ -100,10 +100,10 @@ export class MemoryFileIndexer {
     return `${cut}\n…[truncated]`;
   }
 
-  private indexedFiles(): Map<string, MemoryRecord> {
+  private async indexedFiles(): Promise<Map<string, MemoryRecord>> {
     const found = new Map<string, MemoryRecord>();
     for (let page = 1; ; page += 1) {
-      const listing = this.memories.list(
+      const listing = await this.memories.list(
         ListMemoriesQuery.parse({
           memory_type: MEMORY_FILE_TYPE,
           page: String(page),

@@ -8,7 +8,7 @@ import { JobContext, jobLockWait } from '../jobs/job-processor';
 import { BackupJobData } from '../jobs/job.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { StoreLocks } from '../storage/locks/store-locks';
-import { SettingsRepository } from '../storage/settings.repository';
+import { SettingsStore } from '../storage/settings.store';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
 import {
   BACKUP_ID_PATTERN,
@@ -48,7 +48,7 @@ export class BackupService {
   constructor(
     private readonly files: BackupRepository,
     private readonly sqlite: SqliteFileRepository,
-    private readonly settings: SettingsRepository,
+    private readonly settings: SettingsStore,
     private readonly storage: StorageInfoRepository,
     private readonly events: EventBus,
     private readonly metrics: EngramMetrics,
@@ -167,7 +167,7 @@ export class BackupService {
   private async swapInBackup(id: string, job: Progress): Promise<RestoreOutcome> {
     await job.progress(2, 'verifying the backup');
     const manifest = await this.verifyBackup(id);
-    this.checkCompatible(manifest);
+    await this.checkCompatible(manifest);
     await job.progress(20, 'keeping the current state as a backup');
     const before = await this.writeBackup('pre-restore', SILENT, [manifest.id]);
     await job.progress(55, 'swapping the data in');
@@ -216,14 +216,14 @@ export class BackupService {
     if (newest) this.metrics.lastBackupTimestamp.set(Date.parse(newest.created_at) / 1000);
   }
 
-  private checkCompatible(manifest: BackupManifest): void {
+  private async checkCompatible(manifest: BackupManifest): Promise<void> {
     const liveSchema = this.storage.versions().schema;
     if (manifest.schema_version > liveSchema) {
       throw new BackupIncompatible(
         `Backup ${manifest.id} has schema version ${manifest.schema_version}, newer than this database (${liveSchema}); upgrade Engram first`,
       );
     }
-    const liveModel = this.settings.get('embedding_model');
+    const liveModel = (await this.settings.embeddingModel())?.modelId;
     if (manifest.embedding.model !== null && liveModel !== undefined && manifest.embedding.model !== liveModel) {
       throw new BackupIncompatible(
         `Backup ${manifest.id} holds vectors of embedding model "${manifest.embedding.model}" but this database uses "${liveModel}"; ` +

@@ -95,12 +95,12 @@ export const listCommand: CliCommand = {
             ...filters(args),
           },
         }),
-        execute(context, input, json) {
-          const page = context.get(MemoryService).list(input as z.output<typeof ListMemoriesQuery>);
-          if (json) return Promise.resolve(printJson(toMemoryPageView(page)));
+        async execute(context, input, json) {
+          const page = await context.get(MemoryService).list(input as z.output<typeof ListMemoriesQuery>);
+          if (json) return printJson(toMemoryPageView(page));
           for (const memory of page.memories) printMemory(memory);
           process.stderr.write(`page ${page.page} of ${Math.max(page.totalPages, 1)}, ${page.total} memories\n`);
-          return Promise.resolve(0);
+          return 0;
         },
       },
     ),

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decideBindAddress } from '../http/bind-address';
 import { ConfigError, loadConfig } from './config.loader';
+import { EnvReader } from './env-reader';
+import { POSTGRES_NOT_SERVED, readPostgresConfig } from './postgres-config.reader';
 import { DEFAULT_RELEVANCE_WEIGHTS } from '../search/relevance-model';
 
 describe('configuration', () => {
@@ -270,6 +272,56 @@ describe('configuration', () => {
     assert.match(problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'k3y!' }).join(), /too short/);
     assert.match(problemsOf({ ENGRAM_DB_ENCRYPTION_KEY_FILE: 'missing.key' }).join(), /cannot be read: ENOENT/);
     assert.ok(!problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'k3y!' }).join().includes('k3y!'), 'the key is never shown');
+  });
+
+  it('refuses the postgres backend until it serves every store, reporting its connection problems with it', () => {
+    const urlFile = join(dir, 'database-url');
+    writeFileSync(urlFile, 'postgres://engram:s3cret@db.internal:5432/engram?sslmode=require\n');
+    assert.deepEqual(problemsOf({ MCP_MEMORY_STORAGE_BACKEND: 'postgres', DATABASE_URL_FILE: 'database-url' }), [
+      POSTGRES_NOT_SERVED,
+    ]);
+    const problems = problemsOf({
+      MCP_MEMORY_STORAGE_BACKEND: 'postgres',
+      DATABASE_URL: 'mysql://root:hunter22@db/engram',
+      ENGRAM_DATABASE_POOL_SIZE: '0',
+      ENGRAM_DATABASE_STATEMENT_TIMEOUT_MS: 'soon',
+    });
+    assert.equal(problems.length, 4, problems.join('\n'));
+    assert.match(problems[0], /^ENGRAM_DATABASE_POOL_SIZE=0 .* 1 to 1000/);
+    assert.match(problems[1], /^ENGRAM_DATABASE_STATEMENT_TIMEOUT_MS=soon/);
+    assert.match(problems[2], /^DATABASE_URL is not accepted; expected postgres:\/\//);
+    assert.equal(problems[3], POSTGRES_NOT_SERVED);
+    assert.ok(!problems.join().includes('hunter22'), 'the password is never shown');
+    assert.match(problemsOf({ MCP_MEMORY_STORAGE_BACKEND: 'postgres' }).join(), /needs DATABASE_URL/);
+    assert.match(
+      problemsOf({
+        MCP_MEMORY_STORAGE_BACKEND: 'postgres',
+        DATABASE_URL: 'postgres://h/db',
+        DATABASE_URL_FILE: 'x',
+      }).join(),
+      /not both/,
+    );
+  });
+
+  it('reads the PostgreSQL connection from DATABASE_URL or its file, with pool and timeout defaults', () => {
+    const urlFile = join(dir, 'database-url');
+    writeFileSync(urlFile, 'postgresql://engram:pw@db.internal/engram\n');
+    const read = (vars: Record<string, string>) => {
+      const reader = new EnvReader(vars);
+      return { config: readPostgresConfig(reader, dir), errors: reader.errors };
+    };
+    assert.deepEqual(read({ DATABASE_URL_FILE: 'database-url' }), {
+      config: { url: 'postgresql://engram:pw@db.internal/engram', poolSize: 10, statementTimeoutMs: 15_000 },
+      errors: [],
+    });
+    assert.deepEqual(
+      read({ DATABASE_URL: 'postgres://u:p@h:5433/d', ENGRAM_DATABASE_POOL_SIZE: '40' }).config?.poolSize,
+      40,
+    );
+    assert.match(
+      read({ DATABASE_URL_FILE: 'missing' }).errors.join(),
+      /DATABASE_URL_FILE=missing cannot be read: ENOENT/,
+    );
   });
 
   it('takes ENGRAM_REDIS_PREFIX as given, and refuses one that is empty of meaning or unsafe as a key part', () => {

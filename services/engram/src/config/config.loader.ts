@@ -13,10 +13,12 @@ import {
   LogLevel,
   RerankConfig,
   SearchConfig,
+  StorageBackend,
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { EnvReader } from './env-reader';
 import { parseCidr, parseCidrList } from './cidr-list';
+import { POSTGRES_NOT_SERVED, readPostgresConfig } from './postgres-config.reader';
 import { parseSqlitePragmas } from './sqlite-pragmas';
 import { DEFAULT_RELEVANCE_WEIGHTS, parseRelevanceWeights, RelevanceWeights } from '../search/relevance-model';
 import { readTracingConfig } from './tracing-config.reader';
@@ -91,7 +93,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
   if (apiKey !== undefined && apiKey.length < 16) {
     read.errors.push('MCP_API_KEY is too short; use at least 16 characters (e.g. `openssl rand -base64 32`)');
   }
-  const backend = read.oneOf('MCP_MEMORY_STORAGE_BACKEND', ['sqlite_vec'] as const, 'sqlite_vec');
+  const backend = readStorageBackend(read, cwd);
   const baseDir = read.raw('MCP_MEMORY_BASE_DIR') ?? 'data';
   const sqlitePath = read.raw('MCP_MEMORY_SQLITE_PATH', 'MCP_MEMORY_SQLITEVEC_PATH') ?? join(baseDir, 'engram.db');
   const { pragmas, errors: pragmaErrors } = parseSqlitePragmas(
@@ -302,6 +304,16 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
 }
 
 /** The database key, given inline or (better: it stays out of the environment) as a file such as a Secret. */
+/** PostgreSQL is refused until every store has its adapter; its settings are still checked, all at once. */
+function readStorageBackend(read: EnvReader, cwd: string): StorageBackend {
+  if (read.raw('MCP_MEMORY_STORAGE_BACKEND')?.toLowerCase() !== 'postgres') {
+    return read.oneOf('MCP_MEMORY_STORAGE_BACKEND', ['sqlite_vec'] as const, 'sqlite_vec');
+  }
+  readPostgresConfig(read, cwd);
+  read.errors.push(POSTGRES_NOT_SERVED);
+  return 'sqlite_vec';
+}
+
 function readEncryptionKey(read: EnvReader, cwd: string): string | undefined {
   const inline = read.raw('ENGRAM_DB_ENCRYPTION_KEY');
   const file = read.raw('ENGRAM_DB_ENCRYPTION_KEY_FILE');

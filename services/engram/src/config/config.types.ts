@@ -185,6 +185,18 @@ export interface TracingConfig {
   samplerRatio: number;
 }
 
+export type StorageBackend = 'sqlite_vec';
+
+/** How the PostgreSQL adapter connects (storage/postgres/): read only when that backend is asked for. */
+export interface PostgresConfig {
+  /** postgres://user:pass@host:5432/db?sslmode=…; may hold a password, so never logged. */
+  url: string;
+  /** Connections per process. */
+  poolSize: number;
+  /** Server-side limit on one statement, and how long a request waits for a free connection. */
+  statementTimeoutMs: number;
+}
+
 export interface AppConfig {
   http: {
     host: string;
@@ -201,7 +213,7 @@ export interface AppConfig {
     allowAnonymous: boolean;
   };
   storage: {
-    backend: 'sqlite_vec';
+    backend: StorageBackend;
     sqlitePath: string;
     pragmas: Record<string, string>;
     /**

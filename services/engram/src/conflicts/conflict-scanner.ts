@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictRecord, ConflictRepository } from '../storage/conflict.repository';
+import { ConflictRecord, ConflictStore } from '../storage/conflict.store';
 import { MemoryRecord } from '../storage/memory.record';
-import { MemoryRepository } from '../storage/memory.repository';
-import { SearchRepository } from '../storage/search.repository';
-import { VectorIndex } from '../storage/vector-index';
+import { MemoryStore } from '../storage/memory.store';
+import { SearchStore } from '../storage/search.store';
 import { detectContradiction, MIN_SIMILARITY } from './contradiction-detector';
 
 /** Each memory is compared with this many of its nearest current neighbours. */
@@ -30,26 +29,25 @@ export interface ScanProgress {
 @Injectable()
 export class ConflictScanner {
   constructor(
-    private readonly memories: MemoryRepository,
-    private readonly search: SearchRepository,
-    private readonly vectors: VectorIndex,
-    private readonly conflicts: ConflictRepository,
+    private readonly memories: MemoryStore,
+    private readonly search: SearchStore,
+    private readonly conflicts: ConflictStore,
   ) {}
 
   /** The open proposals involving the memory, new ones recorded first. */
-  reviewMemory(memory: MemoryRecord): PossibleConflict[] {
-    const vector = this.vectors.embeddingOf(memory.id);
-    if (!vector || memory.supersededBy !== null) return [];
-    const nearest = this.search
-      .vectorCandidates(vector, { namespace: memory.namespace }, NEIGHBOURS + 1)
-      .filter(({ id, distance }) => id !== memory.id && 1 - distance >= MIN_SIMILARITY);
+  async reviewMemory(memory: MemoryRecord): Promise<PossibleConflict[]> {
+    const vector = memory.supersededBy === null ? await this.search.embeddingOf(memory.id) : undefined;
+    if (!vector) return [];
+    const nearest = (
+      await this.search.vectorCandidates(vector, { namespace: memory.namespace }, NEIGHBOURS + 1)
+    ).filter(({ id, distance }) => id !== memory.id && 1 - distance >= MIN_SIMILARITY);
     const similarity = new Map(nearest.map(({ id, distance }) => [id, 1 - distance]));
     const found: PossibleConflict[] = [];
-    for (const other of this.memories.findLiveByIds(
+    for (const other of await this.memories.findLiveByIds(
       memory.namespace,
       nearest.map(({ id }) => id),
     )) {
-      const proposal = this.judge(memory, other, similarity.get(other.id)!);
+      const proposal = await this.judge(memory, other, similarity.get(other.id)!);
       if (proposal?.status === 'open') found.push({ proposal, other });
     }
     return found.sort((a, b) => b.proposal.score - a.proposal.score);
@@ -60,27 +58,31 @@ export class ConflictScanner {
     namespace: string,
     onProgress: (progress: ScanProgress) => Promise<void>,
   ): Promise<{ scanned: number; proposed: number; open: number }> {
-    const total = this.memories.count({ namespace });
-    const before = this.conflicts.count(namespace, undefined);
+    const total = await this.memories.count({ namespace });
+    const before = await this.conflicts.count(namespace, undefined);
     let scanned = 0;
     for (let offset = 0; offset < total; offset += SCAN_PAGE) {
-      for (const memory of this.memories.list({ namespace }, offset, SCAN_PAGE, 'oldest')) {
-        this.reviewMemory(memory);
+      for (const memory of await this.memories.list({ namespace }, offset, SCAN_PAGE, 'oldest')) {
+        await this.reviewMemory(memory);
         scanned += 1;
       }
       await onProgress({ scanned, total });
     }
     return {
       scanned,
-      proposed: this.conflicts.count(namespace, undefined) - before,
-      open: this.conflicts.count(namespace, 'open'),
+      proposed: (await this.conflicts.count(namespace, undefined)) - before,
+      open: await this.conflicts.count(namespace, 'open'),
     };
   }
 
   /** The pair's proposal: known already, newly recorded, or undefined when the detector sees no conflict. */
-  private judge(memory: MemoryRecord, other: MemoryRecord, similarity: number): ConflictRecord | undefined {
+  private async judge(
+    memory: MemoryRecord,
+    other: MemoryRecord,
+    similarity: number,
+  ): Promise<ConflictRecord | undefined> {
     const [firstId, secondId] = memory.id < other.id ? [memory.id, other.id] : [other.id, memory.id];
-    const known = this.conflicts.findByPair(memory.namespace, firstId, secondId);
+    const known = await this.conflicts.findByPair(memory.namespace, firstId, secondId);
     if (known) return known;
     const [older, newer] = memory.createdAt <= other.createdAt ? [memory, other] : [other, memory];
     const finding = detectContradiction(older, newer, similarity);

@@ -5,9 +5,9 @@ import { JobNotFound } from '../jobs/job.errors';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { ConflictScanJobData, JobName, JobView } from '../jobs/job.types';
 import { MemoryService, Supersession } from '../memories/memory.service';
-import { ConflictRecord, ConflictRepository, ConflictStatus } from '../storage/conflict.repository';
+import { ConflictRecord, ConflictStatus, ConflictStore } from '../storage/conflict.store';
 import { MemoryRecord } from '../storage/memory.record';
-import { MemoryRepository } from '../storage/memory.repository';
+import { MemoryStore } from '../storage/memory.store';
 import { ListConflictsInput, ResolveConflictInput } from './conflict.dto';
 
 /** A proposal with its two memories, older first. */
@@ -31,18 +31,19 @@ export interface ResolveOutcome {
 @Injectable()
 export class ConflictService {
   constructor(
-    private readonly conflicts: ConflictRepository,
-    private readonly memoryRecords: MemoryRepository,
+    private readonly conflicts: ConflictStore,
+    private readonly memoryRecords: MemoryStore,
     private readonly memories: MemoryService,
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
   ) {}
 
-  list(input: ListConflictsInput) {
+  async list(input: ListConflictsInput) {
     const namespace = currentNamespace();
     const status = input.status === 'all' ? undefined : (input.status as ConflictStatus);
-    const total = this.conflicts.count(namespace, status);
-    const records = this.conflicts.list(namespace, status, (input.page - 1) * input.page_size, input.page_size);
-    return { pairs: records.map((record) => this.pairOf(record)), total, page: input.page, pageSize: input.page_size };
+    const total = await this.conflicts.count(namespace, status);
+    const records = await this.conflicts.list(namespace, status, (input.page - 1) * input.page_size, input.page_size);
+    const pairs = await Promise.all(records.map((record) => this.pairOf(record)));
+    return { pairs, total, page: input.page, pageSize: input.page_size };
   }
 
   requestScan(): Promise<JobView> {
@@ -62,10 +63,10 @@ export class ConflictService {
     return job;
   }
 
-  resolve(input: ResolveConflictInput): ResolveOutcome {
-    const conflict = this.proposalOf(input);
+  async resolve(input: ResolveConflictInput): Promise<ResolveOutcome> {
+    const conflict = await this.proposalOf(input);
     const action = input.action ?? 'supersede';
-    const pair = this.pairOf(conflict);
+    const pair = await this.pairOf(conflict);
     const winner = action === 'supersede' ? this.winnerOf(pair, input.keep ?? input.winner_hash!) : undefined;
     const decision = winner === undefined ? action : `supersede:${winner.id}`;
     if (conflict.status !== 'open') {
@@ -76,24 +77,24 @@ export class ConflictService {
       });
     }
     const supersession =
-      winner && this.memories.linkSupersession(otherOf(pair, winner).contentHash, winner.contentHash);
-    this.conflicts.decide(conflict.id, action === 'dismiss' ? 'dismissed' : 'resolved', decision, Date.now());
+      winner && (await this.memories.linkSupersession(otherOf(pair, winner).contentHash, winner.contentHash));
+    await this.conflicts.decide(conflict.id, action === 'dismiss' ? 'dismissed' : 'resolved', decision, Date.now());
     return {
-      pair: this.pairOf(this.conflicts.findById(conflict.namespace, conflict.id)!),
+      pair: await this.pairOf((await this.conflicts.findById(conflict.namespace, conflict.id))!),
       unchanged: false,
       supersession,
     };
   }
 
-  private proposalOf(input: ResolveConflictInput): ConflictRecord {
+  private async proposalOf(input: ResolveConflictInput): Promise<ConflictRecord> {
     const namespace = currentNamespace();
     if (input.conflict_id !== undefined) {
-      const conflict = this.conflicts.findById(namespace, input.conflict_id);
+      const conflict = await this.conflicts.findById(namespace, input.conflict_id);
       if (!conflict) throw new NotFound(`No conflict with id ${input.conflict_id}`);
       return conflict;
     }
-    const [a, b] = [this.memories.get(input.winner_hash!), this.memories.get(input.loser_hash!)];
-    const conflict = this.conflicts.findByPair(namespace, Math.min(a.id, b.id), Math.max(a.id, b.id));
+    const [a, b] = [await this.memories.get(input.winner_hash!), await this.memories.get(input.loser_hash!)];
+    const conflict = await this.conflicts.findByPair(namespace, Math.min(a.id, b.id), Math.max(a.id, b.id));
     if (!conflict) throw new NotFound('No conflict was proposed between these two memories');
     return conflict;
   }
@@ -105,8 +106,11 @@ export class ConflictService {
     return winner;
   }
 
-  private pairOf(conflict: ConflictRecord): ConflictPair {
-    const memories = this.memoryRecords.findInNamespace(conflict.namespace, [conflict.firstId, conflict.secondId]);
+  private async pairOf(conflict: ConflictRecord): Promise<ConflictPair> {
+    const memories = await this.memoryRecords.findInNamespace(conflict.namespace, [
+      conflict.firstId,
+      conflict.secondId,
+    ]);
     const [older, newer] = memories.sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
     return { conflict, older, newer };
   }

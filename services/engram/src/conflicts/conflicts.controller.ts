@@ -22,8 +22,8 @@ export class ConflictsController {
   @ApiOperation({ summary: 'Proposed contradictions of this namespace, highest score first (open by default)' })
   @ApiZodQuery(ListConflictsQuery)
   @ApiErrors(400, 401)
-  list(@Query(new ZodValidationPipe(ListConflictsQuery, 'query')) query: ListConflictsInput) {
-    const page = this.conflicts.list(query);
+  async list(@Query(new ZodValidationPipe(ListConflictsQuery, 'query')) query: ListConflictsInput) {
+    const page = await this.conflicts.list(query);
     return {
       conflicts: page.pairs.map(toConflictView),
       total: page.total,
@@ -60,8 +60,8 @@ export class ConflictsController {
   })
   @ApiZodBody(ResolveConflictBody)
   @ApiErrors(400, 401, 404, 409, 415)
-  resolve(@Body(new ZodValidationPipe(ResolveConflictBody, 'body')) body: ResolveConflictInput) {
-    const outcome = this.conflicts.resolve(body);
+  async resolve(@Body(new ZodValidationPipe(ResolveConflictBody, 'body')) body: ResolveConflictInput) {
+    const outcome = await this.conflicts.resolve(body);
     return {
       success: true,
       unchanged: outcome.unchanged,

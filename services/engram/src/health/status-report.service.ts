@@ -47,8 +47,8 @@ export class StatusReportService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  report(): StatusReport {
-    const stats = this.memories.stats();
+  async report(): Promise<StatusReport> {
+    const stats = await this.memories.stats();
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     const wholeStore = currentContext().principal.boundNamespace === undefined;
     return {

@@ -141,7 +141,7 @@ export class ImportService {
       } else {
         counts.documents += unit.documents;
         counts.items += unit.items.length;
-        if (data.dryRun) counts.duplicates += this.countDuplicates(unit.items, seen, data.namespace);
+        if (data.dryRun) counts.duplicates += await this.countDuplicates(unit.items, seen, data.namespace);
       }
       if (progress()) {
         await job.throwIfCancelled();
@@ -151,19 +151,19 @@ export class ImportService {
     return counts;
   }
 
-  private countDuplicates(items: ImportItem[], seen: Set<string>, namespace: string): number {
+  private async countDuplicates(items: ImportItem[], seen: Set<string>, namespace: string): Promise<number> {
     let duplicates = 0;
     for (const { memory } of items) {
       const hash = contentHash(memory.content);
-      if (seen.has(hash) || this.isStored(hash, namespace)) duplicates++;
+      if (seen.has(hash) || (await this.isStored(hash, namespace))) duplicates++;
       seen.add(hash);
     }
     return duplicates;
   }
 
-  private isStored(hash: string, namespace: string): boolean {
+  private async isStored(hash: string, namespace: string): Promise<boolean> {
     try {
-      this.inNamespace(namespace, () => this.memories.get(hash));
+      await this.inNamespace(namespace, () => this.memories.get(hash));
       return true;
     } catch (error) {
       if (error instanceof MemoryNotFound) return false;

@@ -1,11 +1,11 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { McpCancellationRepository } from '../storage/mcp-cancellation.repository';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { McpCancellationStore } from '../storage/mcp-cancellation.store';
 import type { CallTracker } from './mcp-catalog';
 import { callerKey, credentialKey } from './mcp-caller';
 
 /** How often a process with calls running looks for cancellations other processes received. */
 const POLL_MS = 250;
-/** Unclaimed cancellations kept per credential (see McpCancellationRepository.record). */
+/** Unclaimed cancellations kept per credential (see McpCancellationStore.record). */
 const KEEP_PER_CREDENTIAL = 100;
 
 interface RunningCall {
@@ -21,12 +21,23 @@ interface RunningCall {
  * JSON-RPC id, as the client named them; a cancellation stops only a call that started before it.
  */
 @Injectable()
-export class McpCancellations implements CallTracker, OnApplicationShutdown {
+export class McpCancellations implements CallTracker, OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('McpCancellations');
   private readonly running = new Map<string, RunningCall>();
   private poller: NodeJS.Timeout | undefined;
+  private polling = false;
+  /**
+   * The newest recorded cancellation this process has looked at. It starts at what was recorded before
+   * the process started and is never reset, so a poll reads everything recorded since the last one, even
+   * across pauses; a cancellation only stops a call that started before it, so old rows are harmless.
+   */
   private seenSeq = 0;
 
-  constructor(private readonly repository: McpCancellationRepository) {}
+  constructor(private readonly store: McpCancellationStore) {}
+
+  async onModuleInit(): Promise<void> {
+    this.seenSeq = await this.store.latestSeq();
+  }
 
   track(requestId: string | number, signal: AbortSignal): { signal: AbortSignal; release(): void } {
     const key = keyOf(callerKey(), requestId);
@@ -47,11 +58,11 @@ export class McpCancellations implements CallTracker, OnApplicationShutdown {
   }
 
   /** A 2025-era `notifications/cancelled` from the current caller. */
-  cancel(requestId: string | number, reason = 'cancelled by the client'): void {
+  async cancel(requestId: string | number, reason = 'cancelled by the client'): Promise<void> {
     const caller = callerKey();
     const call = this.running.get(keyOf(caller, requestId));
     if (call) call.controller.abort(reason);
-    else this.repository.record(credentialKey(), caller, JSON.stringify(requestId), Date.now(), KEEP_PER_CREDENTIAL);
+    else await this.store.record(credentialKey(), caller, JSON.stringify(requestId), Date.now(), KEEP_PER_CREDENTIAL);
   }
 
   onApplicationShutdown(): void {
@@ -60,8 +71,7 @@ export class McpCancellations implements CallTracker, OnApplicationShutdown {
 
   private startPolling(): void {
     if (this.poller) return;
-    this.seenSeq = this.repository.latestSeq();
-    this.poller = setInterval(() => this.claimRecorded(), POLL_MS);
+    this.poller = setInterval(() => void this.claimRecorded(), POLL_MS);
     this.poller.unref();
   }
 
@@ -70,11 +80,19 @@ export class McpCancellations implements CallTracker, OnApplicationShutdown {
     this.poller = undefined;
   }
 
-  private claimRecorded(): void {
-    for (const row of this.repository.since(this.seenSeq)) {
-      this.seenSeq = row.seq;
-      const call = this.running.get(`${row.caller}\u0000${row.requestId}`);
-      if (call && call.startedAtMs <= row.requestedAtMs) call.controller.abort('cancelled by the client');
+  private async claimRecorded(): Promise<void> {
+    if (this.polling) return; // the previous poll is still waiting for the store
+    this.polling = true;
+    try {
+      for (const row of await this.store.since(this.seenSeq)) {
+        this.seenSeq = row.seq;
+        const call = this.running.get(`${row.caller}\u0000${row.requestId}`);
+        if (call && call.startedAtMs <= row.requestedAtMs) call.controller.abort('cancelled by the client');
+      }
+    } catch (error) {
+      this.logger.warn({ msg: 'cancellations unreadable; trying again', error: (error as Error).message });
+    } finally {
+      this.polling = false;
     }
   }
 }

@@ -100,10 +100,10 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
   }
 
   /** 2025-era cancellation: the call it names may run in this process or another one. */
-  private cancel(call: McpCall, reply: FastifyReply): void {
+  private async cancel(call: McpCall, reply: FastifyReply): Promise<void> {
     const { requestId, reason } = call.params;
     if (typeof requestId === 'string' || typeof requestId === 'number') {
-      this.cancellations.cancel(requestId, typeof reason === 'string' ? reason.slice(0, 200) : undefined);
+      await this.cancellations.cancel(requestId, typeof reason === 'string' ? reason.slice(0, 200) : undefined);
     }
     // A notification is acknowledged whatever it names: an unknown or finished call is not an error.
     void reply.code(202).send();

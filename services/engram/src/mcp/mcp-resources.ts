@@ -10,9 +10,9 @@ const json = (uri: URL, value: unknown) => ({
 });
 
 /** Resources are read like read-only tools: the credential needs the `read` scope. */
-const readable = (uri: URL, view: () => unknown) => {
+const readable = async (uri: URL, view: () => Promise<unknown>) => {
   requireScope(uri.href, 'read');
-  return json(uri, view());
+  return json(uri, await view());
 };
 
 /** Read-only views of the store for clients that browse resources: stats, tags, recent memories, one memory. */
@@ -28,7 +28,7 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
     'tags',
     'memory://tags',
     { title: 'Tags', description: 'Every tag with the number of memories carrying it', mimeType: 'application/json' },
-    (uri) => readable(uri, () => ({ tags: deps.memories.tags() })),
+    (uri) => readable(uri, async () => ({ tags: await deps.memories.tags() })),
   );
 
   server.registerResource(
@@ -39,13 +39,13 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
       description: `The n newest memories (1-${MAX_PAGE_SIZE})`,
       mimeType: 'application/json',
     },
-    (uri, { n }) => {
+    async (uri, { n }) => {
       requireScope(uri.href, 'read');
       const count = Number(n);
       if (!/^\d+$/.test(String(n)) || count < 1 || count > MAX_PAGE_SIZE) {
         throw new InvalidInput(`memory://recent/{n}: n must be an integer from 1 to ${MAX_PAGE_SIZE}`);
       }
-      const page = deps.memories.list({ page: 1, page_size: count, tag_match: 'any', order: 'newest' });
+      const page = await deps.memories.list({ page: 1, page_size: count, tag_match: 'any', order: 'newest' });
       return json(uri, { memories: page.memories.map(toMemoryView) });
     },
   );
@@ -54,11 +54,11 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
     'memory',
     new ResourceTemplate('memory://{hash}', { list: undefined }),
     { title: 'A memory', description: 'One memory by its content_hash', mimeType: 'application/json' },
-    (uri, { hash }) => {
+    async (uri, { hash }) => {
       requireScope(uri.href, 'read');
       const id = String(hash).toLowerCase();
       if (!/^[0-9a-f]{64}$/.test(id)) throw new MemoryNotFound(String(hash));
-      return json(uri, toMemoryView(deps.memories.get(id)));
+      return json(uri, toMemoryView(await deps.memories.get(id)));
     },
   );
 }

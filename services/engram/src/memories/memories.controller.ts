@@ -92,8 +92,8 @@ export class MemoriesController {
   @ApiOperation({ summary: 'List memories, newest first, with pagination and filters' })
   @ApiZodQuery(ListMemoriesQuery)
   @ApiErrors(400, 401, 422)
-  list(@Query(new ZodValidationPipe(ListMemoriesQuery, 'query')) query: ListMemoriesInput) {
-    return toMemoryPageView(this.memories.list(query));
+  async list(@Query(new ZodValidationPipe(ListMemoriesQuery, 'query')) query: ListMemoriesInput) {
+    return toMemoryPageView(await this.memories.list(query));
   }
 
   @Get('trash')
@@ -102,23 +102,23 @@ export class MemoriesController {
   })
   @ApiZodQuery(TrashQuery)
   @ApiErrors(400, 401)
-  trash(@Query(new ZodValidationPipe(TrashQuery, 'query')) query: TrashInput) {
-    return toMemoryPageView(this.memories.trash(query.page, query.page_size), toDeletedMemoryView);
+  async trash(@Query(new ZodValidationPipe(TrashQuery, 'query')) query: TrashInput) {
+    return toMemoryPageView(await this.memories.trash(query.page, query.page_size), toDeletedMemoryView);
   }
 
   @Get('trash/:hash')
   @ApiOperation({ summary: 'One memory in the trash by content_hash' })
   @ApiErrors(400, 401, 404)
-  getDeleted(@Param('hash', hashPipe) hash: string) {
-    return toDeletedMemoryView(this.memories.getDeleted(hash));
+  async getDeleted(@Param('hash', hashPipe) hash: string) {
+    return toDeletedMemoryView(await this.memories.getDeleted(hash));
   }
 
   @Delete('trash/:hash')
   @RequireScope('write')
   @ApiOperation({ summary: 'Delete a memory in the trash for good' })
   @ApiErrors(400, 401, 404)
-  purge(@Param('hash', hashPipe) hash: string) {
-    this.memories.purge(hash);
+  async purge(@Param('hash', hashPipe) hash: string) {
+    await this.memories.purge(hash);
     return { success: true, message: 'Memory deleted for good', content_hash: hash };
   }
 
@@ -169,8 +169,8 @@ export class MemoriesController {
     summary: 'Every version of a memory linked by supersession, in the order they held; the last holds now',
   })
   @ApiErrors(400, 401, 404)
-  history(@Param('hash', hashPipe) hash: string) {
-    const versions = this.memories.history(hash).map(toHistoryView);
+  async history(@Param('hash', hashPipe) hash: string) {
+    const versions = (await this.memories.history(hash)).map(toHistoryView);
     return { content_hash: hash, versions, total: versions.length };
   }
 
@@ -178,8 +178,8 @@ export class MemoriesController {
   @ApiOperation({ summary: 'Get one memory by content_hash (a superseded one is marked with superseded_by)' })
   @ApiOkResponse({ schema: MEMORY_VIEW_SCHEMA })
   @ApiErrors(400, 401, 404)
-  get(@Param('hash', hashPipe) hash: string): MemoryView {
-    return toMemoryView(this.memories.read(hash));
+  async get(@Param('hash', hashPipe) hash: string): Promise<MemoryView> {
+    return toMemoryView(await this.memories.read(hash));
   }
 
   @Put(':hash')
@@ -200,11 +200,11 @@ export class MemoriesController {
   @ApiOperation({ summary: 'Delete a memory: soft by default (a tombstone), or for good with ?hard=true' })
   @ApiZodQuery(DeleteMemoryQuery)
   @ApiErrors(400, 401, 404)
-  delete(
+  async delete(
     @Param('hash', hashPipe) hash: string,
     @Query(new ZodValidationPipe(DeleteMemoryQuery, 'query')) query: { hard: boolean },
   ) {
-    this.memories.delete(hash, query.hard);
+    await this.memories.delete(hash, query.hard);
     return { success: true, message: query.hard ? 'Memory deleted for good' : 'Memory deleted', content_hash: hash };
   }
 }

@@ -1,7 +1,7 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { EngramMetrics } from '../metrics/engram-metrics';
-import { MemoryRepository } from '../storage/memory.repository';
+import { MemoryStore } from '../storage/memory.store';
 import { ConflictScannerModule } from '../conflicts/conflict-scanner.module';
 import { QualityModule } from '../quality/quality.module';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
@@ -21,13 +21,13 @@ import { TagsController } from './tags.controller';
 export class MemoriesModule implements OnModuleInit {
   constructor(
     private readonly metrics: EngramMetrics,
-    private readonly memories: MemoryRepository,
+    private readonly memories: MemoryStore,
     private readonly storage: StorageInfoRepository,
   ) {}
 
   onModuleInit(): void {
-    this.metrics.onScrape(() => {
-      this.metrics.memories.set(this.memories.countAllLive());
+    this.metrics.onScrape(async () => {
+      this.metrics.memories.set(await this.memories.countAllLive());
       this.metrics.dbSize.set(this.storage.sizeBytes());
     });
   }

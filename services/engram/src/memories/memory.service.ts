@@ -19,8 +19,9 @@ import { MS_PER_DAY } from '../search/time-expression/civil-date';
 import { ZonedCalendar } from '../search/time-expression/zoned-calendar';
 import { resolveTimeFilter } from '../search/time-filter';
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../storage/memory.record';
-import { MemoryRepository, SupersedeRefusal } from '../storage/memory.repository';
+import { SupersedeRefusal } from '../storage/memory.store';
 import { MemoryFilter } from '../storage/memory-filter.sql';
+import { MemoryStore } from '../storage/memory.store';
 import { contentHash } from './content-hash';
 import { ListMemoriesInput, MAX_TIMESTAMP_MS, StoreMemoryInput, UpdateMemoryInput } from './memory.dto';
 import { toMemoryView } from './memory.view';
@@ -76,7 +77,7 @@ export interface MemoryPage {
 @Injectable()
 export class MemoryService {
   constructor(
-    private readonly memories: MemoryRepository,
+    private readonly memories: MemoryStore,
     private readonly embeddings: EmbeddingService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly events: MemoryEvents,
@@ -103,12 +104,12 @@ export class MemoryService {
     extraTags: readonly string[] = [],
   ): Promise<{ memory: MemoryRecord; possibleConflicts?: PossibleConflict[] }> {
     const memory = await this.store(input, extraTags);
-    return { memory, possibleConflicts: this.possibleConflicts(memory) };
+    return { memory, possibleConflicts: await this.possibleConflicts(memory) };
   }
 
   /** The open conflicts a stored memory raises when ENGRAM_CONFLICTS_ON_WRITE=suggest; undefined otherwise. */
-  possibleConflicts(memory: MemoryRecord): PossibleConflict[] | undefined {
-    return this.config.conflicts.onWrite === 'suggest' ? this.conflicts.reviewMemory(memory) : undefined;
+  async possibleConflicts(memory: MemoryRecord): Promise<PossibleConflict[] | undefined> {
+    return this.config.conflicts.onWrite === 'suggest' ? await this.conflicts.reviewMemory(memory) : undefined;
   }
 
   /**
@@ -128,7 +129,7 @@ export class MemoryService {
     );
     const existing = new Map<string, MemoryRecord>();
     for (const draft of drafts) {
-      const found = this.memories.findLiveByHash(draft.namespace, draft.contentHash);
+      const found = await this.memories.findLiveByHash(draft.namespace, draft.contentHash);
       if (found) existing.set(draft.contentHash, found);
     }
     const toEmbed = uniqueBy(
@@ -136,7 +137,7 @@ export class MemoryService {
       (draft) => draft.contentHash,
     );
     const vectors = await this.embeddings.embedMany(toEmbed.map((draft) => draft.content));
-    const stored = this.memories.insertMany(toEmbed.map((draft, i) => ({ ...draft, embedding: vectors[i] })));
+    const stored = await this.memories.insertMany(toEmbed.map((draft, i) => ({ ...draft, embedding: vectors[i] })));
     const outcomeByHash = new Map(stored.map((outcome) => [outcome.memory.contentHash, outcome]));
 
     const seen = new Set<string>();
@@ -152,24 +153,24 @@ export class MemoryService {
     return outcomes;
   }
 
-  get(hash: string): MemoryRecord {
-    const memory = this.memories.findLiveByHash(currentNamespace(), hash);
+  async get(hash: string): Promise<MemoryRecord> {
+    const memory = await this.memories.findLiveByHash(currentNamespace(), hash);
     if (!memory) throw new MemoryNotFound(hash);
     return memory;
   }
 
   /** A client reading one memory: counted as a use (a fetch). */
-  read(hash: string): MemoryRecord {
-    const memory = this.get(hash);
+  async read(hash: string): Promise<MemoryRecord> {
+    const memory = await this.get(hash);
     this.usage.fetched(memory.id);
     return memory;
   }
 
-  list(input: ListMemoriesInput): MemoryPage {
+  async list(input: ListMemoriesInput): Promise<MemoryPage> {
     const filter = this.filterFor({ ...input, tags: [...(input.tag ?? []), ...(input.tags ?? [])] });
-    const total = this.memories.count(filter);
+    const total = await this.memories.count(filter);
     const offset = (input.page - 1) * input.page_size;
-    const memories = offset < total ? this.memories.list(filter, offset, input.page_size, input.order) : [];
+    const memories = offset < total ? await this.memories.list(filter, offset, input.page_size, input.order) : [];
     return {
       memories,
       total,
@@ -182,7 +183,7 @@ export class MemoryService {
 
   /** Edits a memory; new content is re-embedded and gives the memory a new content_hash. */
   async update(hash: string, input: UpdateMemoryInput): Promise<MemoryRecord> {
-    const memory = this.get(hash);
+    const memory = await this.get(hash);
     const changes: MemoryChanges = {
       updatedAt: Date.now(),
       tags: input.tags,
@@ -193,7 +194,7 @@ export class MemoryService {
       this.checkContentSize(input.content);
       const newHash = contentHash(input.content);
       const clash =
-        newHash === memory.contentHash ? undefined : this.memories.findLiveByHash(memory.namespace, newHash);
+        newHash === memory.contentHash ? undefined : await this.memories.findLiveByHash(memory.namespace, newHash);
       if (clash) throw duplicateOf(clash);
       Object.assign(changes, {
         content: input.content,
@@ -201,7 +202,7 @@ export class MemoryService {
         embedding: await this.embeddings.embedOne(input.content),
       });
     }
-    const updated = this.memories.update(memory.id, memory.namespace, changes);
+    const updated = await this.memories.update(memory.id, memory.namespace, changes);
     this.events.updated(updated, memory.contentHash);
     return updated;
   }
@@ -211,7 +212,7 @@ export class MemoryService {
    * `valid_to`, the new one `supersedes`. Tags, type and metadata the input leaves out are carried over.
    */
   async supersede(hash: string, input: StoreMemoryInput, extraTags: readonly string[] = []): Promise<Supersession> {
-    const previous = this.get(hash);
+    const previous = await this.get(hash);
     if (previous.supersededBy !== null) throw alreadySuperseded(previous);
     const carried: StoreMemoryInput = {
       ...input,
@@ -220,25 +221,25 @@ export class MemoryService {
       metadata: input.metadata ?? previous.metadata,
     };
     const draft = this.draft(carried, extraTags, Date.now(), undefined);
-    const clash = this.memories.findLiveByHash(draft.namespace, draft.contentHash);
+    const clash = await this.memories.findLiveByHash(draft.namespace, draft.contentHash);
     if (clash) throw duplicateOf(clash);
     const embedding = await this.embeddings.embedOne(draft.content);
-    const outcome = this.memories.insertSuperseding(previous.id, { ...draft, embedding }, Date.now());
+    const outcome = await this.memories.insertSuperseding(previous.id, { ...draft, embedding }, Date.now());
     const current = settled(outcome, hash);
     this.events.created(current);
-    return this.announceSupersession(previous.id, current);
+    return await this.announceSupersession(previous.id, current);
   }
 
   /** Records that the existing memory `newHash` supersedes `oldHash` (conflict review, consolidation). */
-  linkSupersession(oldHash: string, newHash: string): Supersession {
-    const previous = this.get(oldHash);
-    const next = this.get(newHash);
+  async linkSupersession(oldHash: string, newHash: string): Promise<Supersession> {
+    const previous = await this.get(oldHash);
+    const next = await this.get(newHash);
     if (previous.id === next.id) throw new StateConflict('A memory cannot supersede itself');
     const current = settled(
-      this.memories.linkSupersession(previous.namespace, previous.id, next.id, Date.now()),
+      await this.memories.linkSupersession(previous.namespace, previous.id, next.id, Date.now()),
       oldHash,
     );
-    return this.announceSupersession(previous.id, current);
+    return await this.announceSupersession(previous.id, current);
   }
 
   /**
@@ -246,10 +247,10 @@ export class MemoryService {
    * the live one that holds now (the newest live version when the current one was deleted). Counted as a
    * fetch of the version returned.
    */
-  currentVersion(hash: string): MemoryRecord {
-    let memory = this.get(hash);
+  async currentVersion(hash: string): Promise<MemoryRecord> {
+    let memory = await this.get(hash);
     while (memory.supersededBy !== null) {
-      const next = this.memories.findLiveByHash(memory.namespace, memory.supersededBy);
+      const next = await this.memories.findLiveByHash(memory.namespace, memory.supersededBy);
       if (!next) break;
       memory = next;
     }
@@ -258,25 +259,25 @@ export class MemoryService {
   }
 
   /** Every version of the memory, in the order they held; the last one holds now (unless deleted). */
-  history(hash: string): MemoryRecord[] {
-    const memory = this.get(hash);
+  async history(hash: string): Promise<MemoryRecord[]> {
+    const memory = await this.get(hash);
     return this.memories.history(memory.namespace, memory.id);
   }
 
-  delete(hash: string, hard: boolean): MemoryRecord {
-    const memory = this.get(hash);
-    if (hard) this.memories.hardDelete(memory.id);
-    else this.memories.softDelete(memory.id, Date.now());
+  async delete(hash: string, hard: boolean): Promise<MemoryRecord> {
+    const memory = await this.get(hash);
+    if (hard) await this.memories.hardDelete(memory.id);
+    else await this.memories.softDelete(memory.id, Date.now());
     this.events.deleted(memory, hard);
     return memory;
   }
 
   /** The namespace's trash, a page at a time: each deleted text once, most recently deleted first. */
-  trash(page: number, pageSize: number): MemoryPage {
+  async trash(page: number, pageSize: number): Promise<MemoryPage> {
     const namespace = currentNamespace();
-    const total = this.memories.countDeleted(namespace);
+    const total = await this.memories.countDeleted(namespace);
     const offset = (page - 1) * pageSize;
-    const memories = offset < total ? this.memories.listDeleted(namespace, offset, pageSize) : [];
+    const memories = offset < total ? await this.memories.listDeleted(namespace, offset, pageSize) : [];
     return {
       memories,
       total,
@@ -287,8 +288,8 @@ export class MemoryService {
     };
   }
 
-  getDeleted(hash: string): MemoryRecord {
-    const memory = this.memories.findDeletedByHash(currentNamespace(), hash);
+  async getDeleted(hash: string): Promise<MemoryRecord> {
+    const memory = await this.memories.findDeletedByHash(currentNamespace(), hash);
     if (!memory) throw new NotFound(`No deleted memory with content_hash ${hash} in the trash`);
     return memory;
   }
@@ -298,11 +299,11 @@ export class MemoryService {
    * is live again, the restore is refused with that memory, as a second store would be.
    */
   async restore(hash: string): Promise<MemoryRecord> {
-    const tombstone = this.getDeleted(hash);
-    const live = this.memories.findLiveByHash(tombstone.namespace, hash);
+    const tombstone = await this.getDeleted(hash);
+    const live = await this.memories.findLiveByHash(tombstone.namespace, hash);
     if (live) throw liveAgain(live);
     const embedding = await this.embeddings.embedOne(tombstone.content);
-    const outcome = this.memories.restoreDeleted(tombstone.id, tombstone.namespace, embedding, Date.now());
+    const outcome = await this.memories.restoreDeleted(tombstone.id, tombstone.namespace, embedding, Date.now());
     if (outcome === 'gone') throw new NotFound(`No deleted memory with content_hash ${hash} in the trash`);
     if ('clash' in outcome) throw liveAgain(outcome.clash);
     this.events.created(outcome.restored, { restored: true });
@@ -310,9 +311,9 @@ export class MemoryService {
   }
 
   /** Deletes a memory in the trash for good (every deletion of that text). */
-  purge(hash: string): MemoryRecord {
-    const tombstone = this.getDeleted(hash);
-    this.memories.purgeDeleted(tombstone.namespace, hash);
+  async purge(hash: string): Promise<MemoryRecord> {
+    const tombstone = await this.getDeleted(hash);
+    await this.memories.purgeDeleted(tombstone.namespace, hash);
     this.events.deleted(tombstone, true);
     return tombstone;
   }
@@ -321,12 +322,12 @@ export class MemoryService {
    * Soft-deletes the live memories a filter admits, oldest first, at most MAX_FILTER_DELETE per call
    * (the rest stay for the next call); with `dryRun` only reports what would go.
    */
-  deleteMatching(input: MemorySelection, dryRun: boolean): FilterDeleteOutcome {
+  async deleteMatching(input: MemorySelection, dryRun: boolean): Promise<FilterDeleteOutcome> {
     // Older versions match the filter as much as current ones: a filter delete takes both.
     const filter = this.filterFor({ ...input, include_superseded: true });
-    const matched = this.memories.count(filter);
-    const selected = this.memories.list(filter, 0, MAX_FILTER_DELETE, 'oldest');
-    if (!dryRun) for (const memory of selected) this.delete(memory.contentHash, false);
+    const matched = await this.memories.count(filter);
+    const selected = await this.memories.list(filter, 0, MAX_FILTER_DELETE, 'oldest');
+    if (!dryRun) for (const memory of selected) await this.delete(memory.contentHash, false);
     if (!dryRun)
       this.audit.record({
         action: AuditAction.MemoriesDeleteByFilter,
@@ -340,30 +341,38 @@ export class MemoryService {
    * Live memories by the calendar day (ENGRAM_TIMEZONE) they were created, for the last `days` days
    * including today, and how many are older: enough to chart the total over time.
    */
-  createdPerDay(days: number, now = Date.now()): { before: number; days: { day: string; created: number }[] } {
+  async createdPerDay(
+    days: number,
+    now = Date.now(),
+  ): Promise<{ before: number; days: { day: string; created: number }[] }> {
     const calendar = new ZonedCalendar(this.config.search.timeZone);
     const today = calendar.wallTime(now).day;
     const namespace = currentNamespace();
     const starts = Array.from({ length: days + 1 }, (_, i) => calendar.epochMs(today - days + 1 + i));
+    const created = await Promise.all(
+      starts
+        .slice(0, days)
+        .map((start, i) => this.memories.count({ namespace, createdFromMs: start, createdBeforeMs: starts[i + 1] })),
+    );
     return {
-      before: this.memories.count({ namespace, createdBeforeMs: starts[0] }),
-      days: starts.slice(0, days).map((start, i) => ({
+      before: await this.memories.count({ namespace, createdBeforeMs: starts[0] }),
+      days: created.map((count, i) => ({
         day: new Date((today - days + 1 + i) * MS_PER_DAY).toISOString().slice(0, 10),
-        created: this.memories.count({ namespace, createdFromMs: start, createdBeforeMs: starts[i + 1] }),
+        created: count,
       })),
     };
   }
 
-  tags(): TagCount[] {
+  tags(): Promise<TagCount[]> {
     return this.memories.tagCounts(currentNamespace());
   }
 
-  stats(): MemoryCounts {
+  stats(): Promise<MemoryCounts> {
     return this.memories.counts(currentNamespace());
   }
 
-  private announceSupersession(previousId: number, current: MemoryRecord): Supersession {
-    const [previous] = this.memories.findInNamespace(current.namespace, [previousId]);
+  private async announceSupersession(previousId: number, current: MemoryRecord): Promise<Supersession> {
+    const [previous] = await this.memories.findInNamespace(current.namespace, [previousId]);
     this.events.superseded(previous, current);
     return { previous, current };
   }

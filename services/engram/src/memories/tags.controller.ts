@@ -14,14 +14,14 @@ export class TagsController {
   @Get('tags')
   @ApiOperation({ summary: 'Every tag in use, with how many live memories carry it' })
   @ApiErrors(401)
-  tags() {
-    return { tags: this.memories.tags() };
+  async tags() {
+    return { tags: await this.memories.tags() };
   }
 
   @Get('types')
   @ApiOperation({ summary: 'Every memory type in use, with counts' })
   @ApiErrors(401)
-  types() {
-    return { types: this.memories.stats().types };
+  async types() {
+    return { types: (await this.memories.stats()).types };
   }
 }

@@ -18,8 +18,8 @@ export class OverviewService {
 
   async figures(): Promise<OverviewFigures> {
     const { principal, namespace } = currentContext();
-    const counts = this.memories.stats();
-    const { before, days } = this.memories.createdPerDay(TIMELINE_DAYS);
+    const counts = await this.memories.stats();
+    const { before, days } = await this.memories.createdPerDay(TIMELINE_DAYS);
     return {
       namespace,
       memories: {
@@ -27,7 +27,7 @@ export class OverviewService {
         before,
         per_day: days,
         by_type: counts.types,
-        top_tags: this.memories.tags().slice(0, TOP_TAGS),
+        top_tags: (await this.memories.tags()).slice(0, TOP_TAGS),
       },
       traffic:
         principal.boundNamespace === undefined

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NO_USE } from '../storage/usage.repository';
+import { NO_USE } from '../storage/usage.store';
 import { NEUTRAL_QUALITY, qualityOf } from './quality-score';
 
 const NOW = Date.UTC(2026, 5, 1);

@@ -1,4 +1,4 @@
-import { UsageSignals } from '../storage/usage.repository';
+import { UsageSignals } from '../storage/usage.store';
 
 /** A memory nobody has used or rated scores this: neither good nor bad. */
 export const NEUTRAL_QUALITY = 0.5;

@@ -22,8 +22,11 @@ export class QualityController {
   @ApiOperation({ summary: 'How current memories spread over quality (high ≥ 0.7, medium ≥ 0.5, low), best and worst' })
   @ApiZodQuery(DistributionQuery)
   @ApiErrors(400, 401)
-  distribution(@Query(new ZodValidationPipe(DistributionQuery, 'query')) query: DistributionInput) {
-    return toDistributionView(this.quality.distribution(query), { min: query.min_quality, max: query.max_quality });
+  async distribution(@Query(new ZodValidationPipe(DistributionQuery, 'query')) query: DistributionInput) {
+    return toDistributionView(await this.quality.distribution(query), {
+      min: query.min_quality,
+      max: query.max_quality,
+    });
   }
 
   @Post([':hash/rate', 'memories/:hash/rate'])
@@ -32,17 +35,17 @@ export class QualityController {
   @ApiOperation({ summary: 'Rate a memory -1, 0 or 1 (with optional feedback); ratings weigh 60% of its quality' })
   @ApiZodBody(RateMemoryBody)
   @ApiErrors(400, 401, 404, 415)
-  rate(
+  async rate(
     @Param('hash', hashPipe) hash: string,
     @Body(new ZodValidationPipe(RateMemoryBody, 'body')) body: RateMemoryInput,
   ) {
-    return toRatingView(this.quality.rate(hash, body));
+    return toRatingView(await this.quality.rate(hash, body));
   }
 
   @Get([':hash', 'memories/:hash'])
   @ApiOperation({ summary: "A memory's quality score and the use and ratings it is built from" })
   @ApiErrors(400, 401, 404)
-  get(@Param('hash', hashPipe) hash: string) {
-    return toQualityView(this.quality.qualityOf(hash));
+  async get(@Param('hash', hashPipe) hash: string) {
+    return toQualityView(await this.quality.qualityOf(hash));
   }
 }

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { currentNamespace } from '../auth/request-context';
 import { MemoryNotFound } from '../common/domain-errors';
 import { MemoryRecord } from '../storage/memory.record';
-import { MemoryRepository } from '../storage/memory.repository';
-import { NO_USE, UsageRepository, UsageSignals } from '../storage/usage.repository';
+import { MemoryStore } from '../storage/memory.store';
+import { NO_USE, UsageSignals, UsageStore } from '../storage/usage.store';
 import { DistributionInput, RateMemoryInput } from './quality.dto';
 import { QualityParts, qualityOf } from './quality-score';
 import { UsageRecorder } from './usage-recorder';
@@ -48,14 +48,14 @@ interface ScoredMemory {
 @Injectable()
 export class QualityService {
   constructor(
-    private readonly memories: MemoryRepository,
-    private readonly usage: UsageRepository,
+    private readonly memories: MemoryStore,
+    private readonly usage: UsageStore,
     private readonly recorder: UsageRecorder,
   ) {}
 
-  rate(hash: string, input: RateMemoryInput): RatingOutcome {
-    const before = this.qualityOf(hash);
-    const signals = this.usage.addRating(before.memory.id, input.rating, input.feedback ?? null);
+  async rate(hash: string, input: RateMemoryInput): Promise<RatingOutcome> {
+    const before = await this.qualityOf(hash);
+    const signals = await this.usage.addRating(before.memory.id, input.rating, input.feedback ?? null);
     return {
       memory: before.memory,
       signals,
@@ -64,17 +64,17 @@ export class QualityService {
     };
   }
 
-  qualityOf(hash: string): MemoryQuality {
-    const memory = this.memories.findLiveByHash(currentNamespace(), hash);
+  async qualityOf(hash: string): Promise<MemoryQuality> {
+    const memory = await this.memories.findLiveByHash(currentNamespace(), hash);
     if (!memory) throw new MemoryNotFound(hash);
-    this.recorder.flush();
-    const signals = this.usage.signalsOf([memory.id]).get(memory.id) ?? NO_USE;
+    await this.recorder.flush();
+    const signals = (await this.usage.signalsOf([memory.id])).get(memory.id) ?? NO_USE;
     return { memory, signals, quality: qualityOf(signals, Date.now()) };
   }
 
   /** Quality scores of memories by id (missing ids score neutral), for re-ranking. */
-  scoresOf(memoryIds: readonly number[]): Map<number, number> {
-    const signals = this.usage.signalsOf(memoryIds);
+  async scoresOf(memoryIds: readonly number[]): Promise<Map<number, number>> {
+    const signals = await this.usage.signalsOf(memoryIds);
     const now = Date.now();
     return new Map(memoryIds.map((id) => [id, qualityOf(signals.get(id) ?? NO_USE, now).score]));
   }
@@ -83,13 +83,13 @@ export class QualityService {
    * How the namespace's current memories spread over quality, with the best and worst few: one pass
    * over the rows in bounded memory (counts, a sum, two lists of EXTREMES).
    */
-  distribution(range: DistributionInput): QualityDistribution {
-    this.recorder.flush();
+  async distribution(range: DistributionInput): Promise<QualityDistribution> {
+    await this.recorder.flush();
     const now = Date.now();
     const spread = { total: 0, high: 0, medium: 0, low: 0, sum: 0, rated: 0, used: 0 };
     let top: ScoredMemory[] = [];
     let bottom: ScoredMemory[] = [];
-    for (const row of this.usage.currentMemories(currentNamespace())) {
+    for await (const row of this.usage.currentMemories(currentNamespace())) {
       const { score } = qualityOf(row, now);
       if (score < range.min_quality || score > range.max_quality) continue;
       spread.total += 1;

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { UsageDelta, UsageRepository } from '../storage/usage.repository';
+import { UsageDelta, UsageStore } from '../storage/usage.store';
 
 /** Uses are written at most this long after they happen… */
 const FLUSH_INTERVAL_MS = 1_000;
@@ -17,7 +17,7 @@ export class UsageRecorder implements BeforeApplicationShutdown {
   private pending = new Map<number, UsageDelta>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly usage: UsageRepository) {}
+  constructor(private readonly usage: UsageStore) {}
 
   retrieved(memoryIds: readonly number[]): void {
     for (const id of memoryIds) this.add(id, 'retrievals');
@@ -28,22 +28,22 @@ export class UsageRecorder implements BeforeApplicationShutdown {
   }
 
   /** Writes what is pending now (at shutdown, and before reading signals that must include it). */
-  flush(): void {
+  async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.size === 0) return;
     const batch = [...this.pending.values()];
     this.pending = new Map();
     try {
-      this.usage.addUses(batch);
+      await this.usage.addUses(batch);
     } catch (error) {
       // Usage counts are a ranking hint: a busy or closing database must not fail the read that used them.
       this.logger.warn({ msg: 'usage counts not recorded', memories: batch.length, error: (error as Error).message });
     }
   }
 
-  beforeApplicationShutdown(): void {
-    this.flush();
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flush();
   }
 
   private add(memoryId: number, kind: 'retrievals' | 'fetches'): void {
@@ -51,7 +51,7 @@ export class UsageRecorder implements BeforeApplicationShutdown {
     delta[kind] += 1;
     delta.lastUsedAt = Date.now();
     this.pending.set(memoryId, delta);
-    if (this.pending.size >= FLUSH_AT_PENDING) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS).unref();
+    if (this.pending.size >= FLUSH_AT_PENDING) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS).unref();
   }
 }

@@ -2,10 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryRecord } from '../storage/memory.record';
-import { MemoryRepository } from '../storage/memory.repository';
 import { MemoryFilter } from '../storage/memory-filter.sql';
-import { KeywordHit, SearchRepository } from '../storage/search.repository';
-import { ScoredId } from '../storage/vector-index';
+import { MemoryStore } from '../storage/memory.store';
+import { KeywordHit, ScoredId, SearchStore } from '../storage/search.store';
 import { Candidate, HybridRelevance } from './hybrid-relevance';
 import { keywordTerms } from './keyword-terms';
 import { reciprocalRankFusion, weightedScoreFusion } from './rank-fusion';
@@ -13,7 +12,7 @@ import { logit, sigmoid, Signals } from './relevance-model';
 import { queryFacts, stemSet, termCoverage } from './relevance-signals';
 import { SearchHit } from './search-hit';
 import { SearchMode } from './search.dto';
-import { tracedSync } from '../tracing/spans';
+import { traced } from '../tracing/spans';
 
 /**
  * Each list in hybrid mode contributes this many candidates per requested result before fusion, and at
@@ -49,8 +48,8 @@ interface RankedId {
 @Injectable()
 export class CandidateRanker {
   constructor(
-    private readonly search: SearchRepository,
-    private readonly memories: MemoryRepository,
+    private readonly search: SearchStore,
+    private readonly memories: MemoryStore,
     private readonly embeddings: EmbeddingService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -60,8 +59,8 @@ export class CandidateRanker {
     const vector = await this.embeddings.embedQuery(query);
     if (mode === 'semantic') return this.semanticRank(vector, filter, limit);
     if (this.calibrated) {
-      const pool = this.pool(query, vector, filter, limit);
-      return tracedSync('search.fusion', { 'engram.search.fusion': 'calibrated' }, () =>
+      const pool = await this.pool(query, vector, filter, limit);
+      return traced('search.fusion', { 'engram.search.fusion': 'calibrated' }, () =>
         this.calibratedHybrid(query, vector, filter, limit, pool),
       );
     }
@@ -72,8 +71,8 @@ export class CandidateRanker {
     return this.config.search.fusionMethod === 'calibrated';
   }
 
-  private keywordRank(query: string, filter: MemoryFilter, limit: number): SearchHit[] {
-    const keywordHits = tracedSync('search.keyword', { 'engram.search.limit': limit }, () =>
+  private async keywordRank(query: string, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
+    const keywordHits = await traced('search.keyword', { 'engram.search.limit': limit }, () =>
       this.search.keywordCandidates(keywordTerms(query), filter, limit),
     );
     if (!this.calibrated) {
@@ -87,14 +86,11 @@ export class CandidateRanker {
     }
     const best = Math.max(0, ...keywordHits.map((hit) => hit.bm25));
     const facts = queryFacts(query);
-    const contents = new Map(
-      this.memories
-        .findLiveByIds(
-          filter.namespace,
-          keywordHits.map((hit) => hit.id),
-        )
-        .map((m) => [m.id, m.content]),
+    const found = await this.memories.findLiveByIds(
+      filter.namespace,
+      keywordHits.map((hit) => hit.id),
     );
+    const contents = new Map(found.map((m) => [m.id, m.content]));
     const ranked = keywordHits.map((hit) => {
       const signals: Signals = {
         keyword_relative: best > 0 ? hit.bm25 / best : 0,
@@ -111,10 +107,11 @@ export class CandidateRanker {
     );
   }
 
-  private semanticRank(vector: Float32Array, filter: MemoryFilter, limit: number): SearchHit[] {
-    const similarities = tracedSync('search.vector', { 'engram.search.limit': limit }, () =>
+  private async semanticRank(vector: Float32Array, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
+    const nearest = await traced('search.vector', { 'engram.search.limit': limit }, () =>
       this.search.vectorCandidates(vector, filter, limit),
-    ).map(({ id, distance }) => ({ id, similarity: 1 - distance }));
+    );
+    const similarities = nearest.map(({ id, distance }) => ({ id, similarity: 1 - distance }));
     const low = Math.min(...similarities.map((hit) => hit.similarity));
     const high = Math.max(...similarities.map((hit) => hit.similarity));
     const ranked = similarities.map(({ id, similarity }) => {
@@ -139,18 +136,17 @@ export class CandidateRanker {
    * candidate alone, then the memories stored beside the first-pass leaders joined and a second pass over
    * all of them, in which each borrows from its neighbours. The score is the probability of relevance.
    */
-  private calibratedHybrid(
+  private async calibratedHybrid(
     query: string,
     vector: Float32Array,
     filter: MemoryFilter,
     limit: number,
     { similarity, bm25 }: CandidatePool,
-  ): SearchHit[] {
+  ): Promise<SearchHit[]> {
     const poolIds = [...similarity.keys()];
     if (poolIds.length === 0) return [];
-    const records = new Map(
-      this.memories.findLiveByIds(filter.namespace, poolIds).map((memory) => [memory.id, memory]),
-    );
+    const pooled = await this.memories.findLiveByIds(filter.namespace, poolIds);
+    const records = new Map(pooled.map((memory) => [memory.id, memory]));
     const candidateOf = (memory: MemoryRecord): Candidate => ({
       id: memory.id,
       similarity: similarity.get(memory.id)!,
@@ -165,10 +161,10 @@ export class CandidateRanker {
     const leaders = relevance
       .rankedByFirstPass()
       .slice(0, Math.max(CONTEXT_MIN_LEADERS, limit * CONTEXT_LEADERS_PER_RESULT));
-    const adjacent = this.search.adjacent(leaders, filter);
+    const adjacent = await this.search.adjacent(leaders, filter);
     const joined = [...new Set([...adjacent.values()].flat())].filter((id) => !records.has(id));
-    this.addSimilarities(similarity, joined, vector);
-    for (const memory of this.memories.findLiveByIds(filter.namespace, joined)) {
+    await this.addSimilarities(similarity, joined, vector);
+    for (const memory of await this.memories.findLiveByIds(filter.namespace, joined)) {
       records.set(memory.id, memory);
       relevance.add(candidateOf(memory));
     }
@@ -190,17 +186,17 @@ export class CandidateRanker {
   }
 
   /** Both candidate lists, every candidate with its exact cosine and (when it matched words) BM25. */
-  private pool(query: string, vector: Float32Array, filter: MemoryFilter, limit: number): CandidatePool {
+  private async pool(query: string, vector: Float32Array, filter: MemoryFilter, limit: number): Promise<CandidatePool> {
     const size = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
     const legAttributes = { 'engram.search.limit': size };
-    const nearest = tracedSync('search.vector', legAttributes, () =>
+    const nearest = await traced('search.vector', legAttributes, () =>
       this.search.vectorCandidates(vector, filter, size),
     );
-    const keywordHits = tracedSync('search.keyword', legAttributes, () =>
+    const keywordHits = await traced('search.keyword', legAttributes, () =>
       this.search.keywordCandidates(keywordTerms(query), filter, size),
     );
     const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
-    this.addSimilarities(
+    await this.addSimilarities(
       similarity,
       keywordHits.map((hit) => hit.id),
       vector,
@@ -209,9 +205,14 @@ export class CandidateRanker {
   }
 
   /** `weighted_average` or `rrf`: the two lists fused as configured (MCP_HYBRID_*). */
-  private fusedHybrid(query: string, vector: Float32Array, filter: MemoryFilter, limit: number): SearchHit[] {
-    const { similarity, bm25, nearest, keywordHits } = this.pool(query, vector, filter, limit);
-    const fused = tracedSync('search.fusion', { 'engram.search.fusion': this.config.search.fusionMethod }, () =>
+  private async fusedHybrid(
+    query: string,
+    vector: Float32Array,
+    filter: MemoryFilter,
+    limit: number,
+  ): Promise<SearchHit[]> {
+    const { similarity, bm25, nearest, keywordHits } = await this.pool(query, vector, filter, limit);
+    const fused = await traced('search.fusion', { 'engram.search.fusion': this.config.search.fusionMethod }, async () =>
       this.fuse(nearest, keywordHits, similarity),
     );
     const top = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit);
@@ -248,16 +249,21 @@ export class CandidateRanker {
   }
 
   /** Fills in the exact cosine similarity of the ids that have none yet. */
-  private addSimilarities(similarity: Map<number, number>, ids: readonly number[], vector: Float32Array): void {
+  private async addSimilarities(
+    similarity: Map<number, number>,
+    ids: readonly number[],
+    vector: Float32Array,
+  ): Promise<void> {
     const missing = ids.filter((id) => !similarity.has(id));
     if (missing.length === 0) return;
-    for (const { id, distance } of this.search.distances(missing, vector)) similarity.set(id, 1 - distance);
+    for (const { id, distance } of await this.search.distances(missing, vector)) similarity.set(id, 1 - distance);
   }
 
   /** Loads the memories of ranked ids, keeping the ranking; ids outside the namespace are dropped. */
-  private hydrate(namespace: string, ranked: RankedId[], reason: string | undefined): SearchHit[] {
+  private async hydrate(namespace: string, ranked: RankedId[], reason: string | undefined): Promise<SearchHit[]> {
     const ids = ranked.map((hit) => hit.id);
-    const byId = new Map(this.memories.findLiveByIds(namespace, ids).map((memory) => [memory.id, memory]));
+    const found = await this.memories.findLiveByIds(namespace, ids);
+    const byId = new Map(found.map((memory) => [memory.id, memory]));
     return ranked
       .filter((hit) => byId.has(hit.id))
       .map((hit) => ({

@@ -48,8 +48,8 @@ export class SearchController {
   @ApiOperation({ summary: 'Memories carrying the tags (any by default, all with match_all), newest first' })
   @ApiZodBody(SearchByTagBody)
   @ApiErrors(400, 401, 415, 422)
-  searchByTag(@Body(new ZodValidationPipe(SearchByTagBody, 'body')) body: SearchByTagInput) {
-    const memories = this.search.searchByTag(body);
+  async searchByTag(@Body(new ZodValidationPipe(SearchByTagBody, 'body')) body: SearchByTagInput) {
+    const memories = await this.search.searchByTag(body);
     return {
       results: memories.map((memory) => ({ memory: toMemoryView(memory) })),
       total_found: memories.length,

@@ -3,8 +3,8 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { currentNamespace } from '../auth/request-context';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MemoryRecord } from '../storage/memory.record';
-import { MemoryRepository } from '../storage/memory.repository';
 import { MemoryFilter } from '../storage/memory-filter.sql';
+import { MemoryStore } from '../storage/memory.store';
 import { CandidateRanker } from './candidate-ranker';
 import { RerankStage } from './rerank-stage';
 import { RerankStatus, SearchHit } from './search-hit';
@@ -35,7 +35,7 @@ export class SearchService {
   constructor(
     private readonly ranker: CandidateRanker,
     private readonly rerankStage: RerankStage,
-    private readonly memories: MemoryRepository,
+    private readonly memories: MemoryStore,
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly quality: QualityService,
@@ -66,7 +66,7 @@ export class SearchService {
     // The floors judge relevance, so with quality in the ranking they apply before the blend.
     const hits =
       qualityWeight > 0
-        ? this.blendQuality(reranked.hits.filter(admitted), qualityWeight).slice(0, input.limit)
+        ? (await this.blendQuality(reranked.hits.filter(admitted), qualityWeight)).slice(0, input.limit)
         : reranked.hits.slice(0, input.limit).filter(admitted);
     this.usage.retrieved(hits.map((hit) => hit.memory.id));
     const elapsedMs = performance.now() - started;
@@ -75,9 +75,9 @@ export class SearchService {
   }
 
   /** Memories carrying the tags (any or all), newest first. */
-  searchByTag(input: SearchByTagInput): MemoryRecord[] {
+  async searchByTag(input: SearchByTagInput): Promise<MemoryRecord[]> {
     const range = resolveTimeFilter(input, new Date(), this.config.search.timeZone);
-    const memories = this.memories.list(
+    const memories = await this.memories.list(
       {
         namespace: currentNamespace(),
         tags: input.tags,
@@ -99,7 +99,7 @@ export class SearchService {
       const filter = { namespace: currentNamespace(), ...range };
       return { hits: await this.ranker.rank(input.semantic_query, 'hybrid', filter, input.limit), range };
     }
-    const memories = this.memories.list({ namespace: currentNamespace(), ...range }, 0, input.limit);
+    const memories = await this.memories.list({ namespace: currentNamespace(), ...range }, 0, input.limit);
     const hits = memories.map((memory) => ({
       memory,
       score: 1,
@@ -114,9 +114,9 @@ export class SearchService {
    * Re-ranks by (1 - weight) × relevance + weight × quality, relevance being the hit's score min-max
    * normalised over the candidates (so every mode's scores blend alike).
    */
-  private blendQuality(hits: SearchHit[], weight: number): SearchHit[] {
+  private async blendQuality(hits: SearchHit[], weight: number): Promise<SearchHit[]> {
     if (hits.length === 0) return hits;
-    const quality = this.quality.scoresOf(hits.map((hit) => hit.memory.id));
+    const quality = await this.quality.scoresOf(hits.map((hit) => hit.memory.id));
     const scores = hits.map((hit) => hit.score);
     const low = Math.min(...scores);
     const span = Math.max(...scores) - low;

@@ -1,5 +1,6 @@
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from './memory.record';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
+import { InsertOutcome, ListOrder, RestoreOutcome, SupersedeRefusal } from './memory.store';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
@@ -18,16 +19,6 @@ interface MemoryRow {
   supersedes: number | null;
   valid_to: number | null;
 }
-
-/** Why a supersession was not recorded. */
-export type SupersedeRefusal =
-  | { refused: 'duplicate'; memory: MemoryRecord }
-  | { refused: 'already_superseded'; memory: MemoryRecord }
-  | { refused: 'gone' };
-
-export type InsertOutcome = { created: true; memory: MemoryRecord } | { created: false; memory: MemoryRecord };
-
-export type ListOrder = 'newest' | 'oldest';
 
 /** All reads and writes of memories, their tags and their vectors. Every write is one transaction. */
 export class MemoryRepository {
@@ -226,12 +217,7 @@ export class MemoryRepository {
    * Makes a tombstone live again with a fresh vector, in one transaction; refused (returning the live
    * memory) when a live memory with the same content exists by then; `gone` when it was purged meanwhile.
    */
-  restoreDeleted(
-    id: number,
-    namespace: string,
-    embedding: Float32Array,
-    updatedAt: number,
-  ): { restored: MemoryRecord } | { clash: MemoryRecord } | 'gone' {
+  restoreDeleted(id: number, namespace: string, embedding: Float32Array, updatedAt: number): RestoreOutcome {
     return this.inTransaction(() => {
       const row = this.statements.get('SELECT * FROM memories WHERE id = ? AND namespace = ?').get(id, namespace) as
         MemoryRow | undefined;

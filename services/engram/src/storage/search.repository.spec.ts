@@ -8,7 +8,8 @@ import { bindEmbeddingModel } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
-import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, SearchRepository } from './search.repository';
+import { COMMON_TERM_ROWS, RECENT_MATCHES_RANKED, SearchRepository } from './search.repository';
+import { KeywordHit } from './search.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
 

@@ -2,13 +2,8 @@ import { MemoryRepository } from './memory.repository';
 import { isNarrowing, MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
-import { ScoredId, toBlob, VectorIndex } from './vector-index';
-
-export interface KeywordHit {
-  id: number;
-  /** FTS5 BM25 relevance, larger is better (FTS5's own value negated). */
-  bm25: number;
-}
+import { ADJACENT_ID_REACH, KeywordHit, ScoredId } from './search.store';
+import { toBlob, VectorIndex } from './vector-index';
 
 /** Below this many candidate memories an exact scan is as fast as the quantised index, and exact. */
 const EXACT_SCAN_MAX_ROWS = 5_000;
@@ -27,7 +22,6 @@ export const COMMON_TERM_ROWS = 5_000;
 /** With common terms only, how many of the newest matches BM25 ranks. */
 export const RECENT_MATCHES_RANKED = 5_000;
 /** How far (in ids) a neighbour of a memory is looked for. */
-const ADJACENT_ID_REACH = 16;
 
 /** Candidate generation for search: vector nearest neighbours and BM25 keyword matches, both filtered. */
 export class SearchRepository {

@@ -6,17 +6,25 @@ import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
-import { McpCancellationRepository } from './mcp-cancellation.repository';
+import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryRepository } from './memory.repository';
+import { MemoryStore } from './memory.store';
 import { SearchRepository } from './search.repository';
-import { SettingsRepository } from './settings.repository';
+import { SearchStore } from './search.store';
+import { SettingsStore } from './settings.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { StorageInfoRepository } from './storage-info.repository';
-import { ConflictRepository } from './conflict.repository';
-import { UsageRepository } from './usage.repository';
+import { ConflictStore } from './conflict.store';
+import { UsageStore } from './usage.store';
+import { SqliteConflictStore } from './sqlite/sqlite-conflict.store';
+import { SqliteMcpCancellationStore } from './sqlite/sqlite-mcp-cancellation.store';
+import { SqliteUsageStore } from './sqlite/sqlite-usage.store';
 import { SqliteLockRepository } from './locks/sqlite-lock.repository';
 import { StoreLocks } from './locks/store-locks';
 import { VectorIndex } from './vector-index';
+import { SqliteMemoryStore } from './sqlite/sqlite-memory.store';
+import { SqliteSearchStore } from './sqlite/sqlite-search.store';
+import { SqliteSettingsStore } from './sqlite/sqlite-settings.store';
 
 export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
 /** Optional ModelMismatchPolicy; the worker and CLI provide `keep-stored` so they can reindex. */
@@ -62,19 +70,29 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
         new SearchRepository(db, vectors, memories),
     },
     {
-      provide: SettingsRepository,
-      inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new SettingsRepository(db),
+      provide: MemoryStore,
+      inject: [MemoryRepository],
+      useFactory: (memories: MemoryRepository) => new SqliteMemoryStore(memories),
     },
     {
-      provide: ConflictRepository,
-      inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new ConflictRepository(db),
+      provide: SearchStore,
+      inject: [SearchRepository, VectorIndex],
+      useFactory: (search: SearchRepository, vectors: VectorIndex) => new SqliteSearchStore(search, vectors),
     },
     {
-      provide: UsageRepository,
+      provide: SettingsStore,
       inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new UsageRepository(db),
+      useFactory: (db: SqliteDatabase) => new SqliteSettingsStore(db),
+    },
+    {
+      provide: ConflictStore,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new SqliteConflictStore(db),
+    },
+    {
+      provide: UsageStore,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new SqliteUsageStore(db),
     },
     {
       provide: StoreLocks,
@@ -84,14 +102,14 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     },
     {
       provide: RedisKeys,
-      inject: [APP_CONFIG, SettingsRepository],
-      useFactory: (config: AppConfig, settings: SettingsRepository) =>
-        new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(settings.storeId())),
+      inject: [APP_CONFIG, SettingsStore],
+      useFactory: async (config: AppConfig, settings: SettingsStore) =>
+        new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(await settings.storeId())),
     },
     {
-      provide: McpCancellationRepository,
+      provide: McpCancellationStore,
       inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new McpCancellationRepository(db),
+      useFactory: (db: SqliteDatabase) => new SqliteMcpCancellationStore(db),
     },
     {
       provide: StorageInfoRepository,
@@ -102,15 +120,15 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
   exports: [
     SQLITE_DATABASE,
     VectorIndex,
-    MemoryRepository,
-    SearchRepository,
-    SettingsRepository,
+    MemoryStore,
+    SearchStore,
+    SettingsStore,
     StorageInfoRepository,
-    UsageRepository,
-    ConflictRepository,
+    UsageStore,
+    ConflictStore,
     RedisKeys,
     StoreLocks,
-    McpCancellationRepository,
+    McpCancellationStore,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

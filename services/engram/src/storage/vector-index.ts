@@ -2,17 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { EmbeddingUnavailable } from '../common/domain-errors';
 import { HammingIndex } from './hamming-index';
 import { PreparedStatements } from './prepared-statements';
+import { ScoredId } from './search.store';
 import { SqliteDatabase } from './sqlite.connection';
 
 /** Changes kept in the log, and how often old ones are pruned. */
 const CHANGES_KEPT = 100_000;
 const PRUNE_EVERY_WRITES = 1_000;
-
-export interface ScoredId {
-  id: number;
-  /** Cosine distance (0 = same direction, 2 = opposite). */
-  distance: number;
-}
 
 /**
  * Embeddings of live memories: float32 blobs in `memory_embeddings` for exact scores, and their

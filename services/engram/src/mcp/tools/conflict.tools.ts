@@ -32,7 +32,7 @@ export function conflictTools(deps: ToolDeps): McpTool[] {
       }),
       async run({ scan, ...query }) {
         const job = scan ? await deps.conflicts.requestScan() : undefined;
-        const page = deps.conflicts.list(query);
+        const page = await deps.conflicts.list(query);
         return {
           structured: {
             conflicts: page.pairs.map(toConflictView),
@@ -61,7 +61,7 @@ export function conflictTools(deps: ToolDeps): McpTool[] {
         superseded: MemoryOutput.optional(),
       }),
       async run(args) {
-        const outcome = deps.conflicts.resolve(args);
+        const outcome = await deps.conflicts.resolve(args);
         return {
           structured: {
             success: true,

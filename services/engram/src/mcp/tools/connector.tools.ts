@@ -56,7 +56,7 @@ export function connectorTools(deps: ToolDeps): McpJsonTextTool[] {
       async run({ id }) {
         const hash = id.trim().toLowerCase();
         if (!/^[0-9a-f]{64}$/.test(hash)) throw new MemoryNotFound(id);
-        const memory = deps.memories.currentVersion(hash);
+        const memory = await deps.memories.currentVersion(hash);
         const replaced = memory.contentHash === hash ? {} : { requested_id: hash, superseded: true };
         return {
           id: memory.contentHash,

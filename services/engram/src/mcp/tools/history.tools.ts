@@ -56,7 +56,7 @@ export function historyTools(deps: ToolDeps): McpTool[] {
       input: z.object({ content_hash: HashInput }),
       output: z.object({ content_hash: z.string(), versions: z.array(MemoryOutput), total: z.number() }),
       async run({ content_hash }) {
-        const versions = deps.memories.history(content_hash);
+        const versions = await deps.memories.history(content_hash);
         return {
           structured: { content_hash, versions: versions.map(toHistoryView), total: versions.length },
           text: versions.map((memory, i) => `${i + 1}. ${memory.contentHash}: ${memory.content}`).join('\n'),

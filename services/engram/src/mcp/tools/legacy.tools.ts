@@ -119,7 +119,13 @@ export function legacyTools(deps: ToolDeps): McpTool[] {
         const { range, rest } = extractTimeExpression(query, new Date(), deps.config.search.timeZone);
         const bounds = { after: range?.startMs, before: range?.endMs };
         if (rest.trim() === '') {
-          const page = deps.memories.list({ page: 1, page_size: count, tag_match: 'any', order: 'newest', ...bounds });
+          const page = await deps.memories.list({
+            page: 1,
+            page_size: count,
+            tag_match: 'any',
+            order: 'newest',
+            ...bounds,
+          });
           return resultsAnswer(page.memories.map((memory) => legacyResult(memory)));
         }
         const outcome = await deps.search.hybridSearch({
@@ -158,7 +164,7 @@ export function legacyTools(deps: ToolDeps): McpTool[] {
       output: LegacyResults,
       async run({ tags, match_all, operation, limit, n_results }) {
         const all = match_all ?? operation === 'AND';
-        const memories = deps.search.searchByTag({
+        const memories = await deps.search.searchByTag({
           tags,
           tagMatch: all ? 'all' : 'any',
           limit: limit ?? n_results ?? 10,
@@ -177,7 +183,7 @@ export function legacyTools(deps: ToolDeps): McpTool[] {
       input: z.object({ content_hash: ContentHashParam.describe('The memory id (64 hexadecimal characters)') }),
       output: z.object({ success: z.boolean(), message: z.string() }),
       async run({ content_hash }) {
-        deps.memories.delete(content_hash, false);
+        await deps.memories.delete(content_hash, false);
         const message = `Deleted memory ${content_hash}`;
         return { structured: { success: true, message }, text: message };
       },
@@ -203,7 +209,7 @@ export function legacyTools(deps: ToolDeps): McpTool[] {
         total_found: z.number(),
       }),
       async run({ page, page_size, tag, memory_type }) {
-        const result = deps.memories.list({
+        const result = await deps.memories.list({
           page,
           page_size,
           tags: tag,
@@ -233,7 +239,7 @@ export function legacyTools(deps: ToolDeps): McpTool[] {
       input: z.object({}),
       output: HealthOutput.pick({ status: true, statistics: true }),
       async run() {
-        const { status, statistics } = deps.status.report();
+        const { status, statistics } = await deps.status.report();
         return { structured: { status, statistics }, text: `${status}: ${statistics.total_memories} memories` };
       },
     }),

@@ -93,9 +93,9 @@ export async function storeAnswer(deps: ToolDeps, input: StoreMemoryInput) {
   return storeAnswerOf(deps, outcome);
 }
 
-function storeAnswerOf(deps: ToolDeps, { memory, created }: StoreOutcome) {
+async function storeAnswerOf(deps: ToolDeps, { memory, created }: StoreOutcome) {
   const message = created ? 'Memory stored' : 'Already stored: a memory with the same content exists';
-  const conflicts = toPossibleConflictsView(created ? deps.memories.possibleConflicts(memory) : undefined);
+  const conflicts = toPossibleConflictsView(created ? await deps.memories.possibleConflicts(memory) : undefined);
   return {
     structured: {
       success: true,
@@ -201,7 +201,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         total_pages: z.number(),
       }),
       async run(args) {
-        const page = deps.memories.list(args);
+        const page = await deps.memories.list(args);
         return {
           structured: toMemoryPageView(page),
           text: `Page ${page.page} of ${page.totalPages}: ${page.memories.length} of ${page.total} memories`,
@@ -218,7 +218,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       input: z.object({ content_hash: HashInput }),
       output: z.object({ memory: MemoryOutput }),
       async run({ content_hash }) {
-        const memory = deps.memories.read(content_hash);
+        const memory = await deps.memories.read(content_hash);
         return { structured: { memory: toMemoryView(memory) }, text: memory.content };
       },
     }),
@@ -298,7 +298,9 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         if (content_hash !== undefined) {
           if (filtered) throw new InvalidInput('give content_hash or filters, not both');
           const dryRun = dry_run ?? false;
-          const memory = dryRun ? deps.memories.get(content_hash) : deps.memories.delete(content_hash, false);
+          const memory = dryRun
+            ? await deps.memories.get(content_hash)
+            : await deps.memories.delete(content_hash, false);
           return {
             structured: {
               dry_run: dryRun,
@@ -318,7 +320,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         if (dry_run === undefined) {
           throw new InvalidInput('dry_run is required with filters: true to preview, false to delete');
         }
-        const outcome = deps.memories.deleteMatching(selection, dry_run);
+        const outcome = await deps.memories.deleteMatching(selection, dry_run);
         const count = outcome.selected.length;
         return {
           structured: {
@@ -370,7 +372,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       }),
       async run(args) {
         const { session, chunks } = await deps.sessions.storeSession(args);
-        const answer = storeAnswerOf(deps, session);
+        const answer = await storeAnswerOf(deps, session);
         return {
           structured: { ...answer.structured, chunk_hashes: chunks.map((chunk) => chunk.memory.contentHash) },
           text: `${answer.text}; ${chunks.length} chunks`,

@@ -34,7 +34,7 @@ export function qualityTools(deps: ToolDeps): McpTool[] {
       }),
       async run({ action, content_hash, rating, feedback, min_quality, max_quality }) {
         if (action === 'analyze') {
-          const view = toDistributionView(deps.quality.distribution({ min_quality, max_quality }), {
+          const view = toDistributionView(await deps.quality.distribution({ min_quality, max_quality }), {
             min: min_quality,
             max: max_quality,
           });
@@ -45,14 +45,14 @@ export function qualityTools(deps: ToolDeps): McpTool[] {
         }
         if (content_hash === undefined) throw new InvalidInput(`action "${action}" needs content_hash`);
         if (action === 'get') {
-          const view = toQualityView(deps.quality.qualityOf(content_hash));
+          const view = toQualityView(await deps.quality.qualityOf(content_hash));
           return {
             structured: { action, result: view },
             text: `Quality ${view.quality_score} (${view.access_count} uses)`,
           };
         }
         if (rating === undefined) throw new InvalidInput('action "rate" needs rating: -1, 0 or 1');
-        const view = toRatingView(deps.quality.rate(content_hash, { rating, feedback }));
+        const view = toRatingView(await deps.quality.rate(content_hash, { rating, feedback }));
         return {
           structured: { action, result: view },
           text: `${view.message}; quality ${view.old_quality_score} → ${view.new_quality_score}`,

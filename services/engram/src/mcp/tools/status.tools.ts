@@ -47,7 +47,7 @@ export function statusTools(deps: ToolDeps): McpTool[] {
       input: z.object({}),
       output: HealthOutput,
       async run() {
-        const report = deps.status.report();
+        const report = await deps.status.report();
         return {
           structured: report,
           text: `healthy: ${report.statistics.total_memories} memories, model ${report.embedding.model}`,
@@ -67,11 +67,8 @@ export function statusTools(deps: ToolDeps): McpTool[] {
         top_tags: z.array(z.object({ tag: z.string(), count: z.number() })),
       }),
       async run() {
-        const { statistics, storage } = deps.status.report();
-        const topTags = deps.memories
-          .tags()
-          .slice(0, TOP_TAGS)
-          .map(({ tag, count }) => ({ tag, count }));
+        const { statistics, storage } = await deps.status.report();
+        const topTags = (await deps.memories.tags()).slice(0, TOP_TAGS).map(({ tag, count }) => ({ tag, count }));
         return {
           structured: { ...statistics, database_size_bytes: storage.database_size_bytes, top_tags: topTags },
           text: `${statistics.total_memories} memories, ${statistics.unique_tags} tags`,

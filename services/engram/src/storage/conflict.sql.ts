@@ -1,0 +1,29 @@
+import { ConflictRecord, ConflictStatus } from './conflict.store';
+
+export interface ConflictRow {
+  id: number;
+  namespace: string;
+  first_id: number;
+  second_id: number;
+  score: number;
+  evidence: string;
+  status: ConflictStatus;
+  resolution: string | null;
+  created_at: number;
+  resolved_at: number | null;
+}
+
+export function toConflictRecord(row: ConflictRow): ConflictRecord {
+  return {
+    id: row.id,
+    namespace: row.namespace,
+    firstId: row.first_id,
+    secondId: row.second_id,
+    score: row.score,
+    evidence: JSON.parse(row.evidence) as string[],
+    status: row.status,
+    resolution: row.resolution,
+    createdAt: row.created_at,
+    resolvedAt: row.resolved_at,
+  };
+}

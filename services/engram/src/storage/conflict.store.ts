@@ -1,0 +1,37 @@
+export type ConflictStatus = 'open' | 'resolved' | 'dismissed';
+
+/** A proposed contradiction between two memories; `firstId` < `secondId`. */
+export interface ConflictRecord {
+  id: number;
+  namespace: string;
+  firstId: number;
+  secondId: number;
+  score: number;
+  evidence: string[];
+  status: ConflictStatus;
+  resolution: string | null;
+  createdAt: number;
+  resolvedAt: number | null;
+}
+
+export type NewConflict = Pick<
+  ConflictRecord,
+  'namespace' | 'firstId' | 'secondId' | 'score' | 'evidence' | 'createdAt'
+>;
+
+/** Proposed contradictions and the decisions taken on them (`memory_conflicts`). */
+export abstract class ConflictStore {
+  /** Records a proposal unless the pair is known already (open or decided); answers the new record. */
+  abstract propose(conflict: NewConflict): Promise<ConflictRecord | undefined>;
+  abstract findById(namespace: string, id: number): Promise<ConflictRecord | undefined>;
+  abstract findByPair(namespace: string, firstId: number, secondId: number): Promise<ConflictRecord | undefined>;
+  /** Proposals with this status (any when undefined), highest score first. */
+  abstract list(
+    namespace: string,
+    status: ConflictStatus | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<ConflictRecord[]>;
+  abstract count(namespace: string, status: ConflictStatus | undefined): Promise<number>;
+  abstract decide(id: number, status: Exclude<ConflictStatus, 'open'>, resolution: string, at: number): Promise<void>;
+}

@@ -1,0 +1,80 @@
+import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from './memory.record';
+import { MemoryFilter } from './memory-filter.sql';
+
+export type InsertOutcome = { created: true; memory: MemoryRecord } | { created: false; memory: MemoryRecord };
+
+export type ListOrder = 'newest' | 'oldest';
+
+/** Why a supersession was not recorded. */
+export type SupersedeRefusal =
+  | { refused: 'duplicate'; memory: MemoryRecord }
+  | { refused: 'already_superseded'; memory: MemoryRecord }
+  | { refused: 'gone' };
+
+export type RestoreOutcome = { restored: MemoryRecord } | { clash: MemoryRecord } | 'gone';
+
+/**
+ * The storage port for memories, their tags and their vectors, in the service's words. Adapters
+ * (`sqlite/`, `postgres/`) decide how; every method is one transaction where it writes, and none hands
+ * one namespace another's memories. Services depend on this class (it is also the Nest token).
+ */
+export abstract class MemoryStore {
+  /** Stores each memory unless a live one with the same hash exists; one transaction for the lot. */
+  abstract insertMany(memories: readonly NewMemory[]): Promise<InsertOutcome[]>;
+  abstract findLiveByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined>;
+  /** The live memories of the namespace among the given ids, in no particular order. */
+  abstract findLiveByIds(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]>;
+  /** The memories of the namespace among the given ids, deleted ones (tombstones) included. */
+  abstract findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]>;
+  abstract list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]>;
+  abstract count(filter: MemoryFilter): Promise<number>;
+  /** Ids of live memories matching the filter among the given candidates, in no particular order. */
+  abstract filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>>;
+  abstract update(id: number, namespace: string, changes: MemoryChanges): Promise<MemoryRecord>;
+  /**
+   * Stores `replacement` and records that it supersedes the memory `oldId`, in one transaction: the old
+   * memory keeps its content and gains `supersededBy` and `validTo`. Refused when the replacement's text
+   * is already live, or the old memory was superseded or deleted meanwhile.
+   */
+  abstract insertSuperseding(
+    oldId: number,
+    replacement: NewMemory,
+    at: number,
+  ): Promise<MemoryRecord | SupersedeRefusal>;
+  /** Records that the existing memory `newId` supersedes `oldId` (both live, in the namespace). */
+  abstract linkSupersession(
+    namespace: string,
+    oldId: number,
+    newId: number,
+    at: number,
+  ): Promise<MemoryRecord | SupersedeRefusal>;
+  /**
+   * Every version connected to the memory by supersession (live or deleted), in the order they held:
+   * superseded ones by when they stopped holding, then the current one.
+   */
+  abstract history(namespace: string, id: number): Promise<MemoryRecord[]>;
+  /** Marks the memory deleted and drops it from the search indexes; the row stays as a tombstone. */
+  abstract softDelete(id: number, deletedAt: number): Promise<void>;
+  abstract hardDelete(id: number): Promise<void>;
+  /** Per content hash its most recently deleted tombstone, newest deletion first. */
+  abstract listDeleted(namespace: string, offset: number, limit: number): Promise<MemoryRecord[]>;
+  /** Distinct content hashes in a namespace's trash. */
+  abstract countDeleted(namespace: string): Promise<number>;
+  abstract findDeletedByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined>;
+  /**
+   * Makes a tombstone live again with a fresh vector; refused (with the live memory) when a live memory
+   * with the same content exists by then; `gone` when it was purged meanwhile.
+   */
+  abstract restoreDeleted(
+    id: number,
+    namespace: string,
+    embedding: Float32Array,
+    updatedAt: number,
+  ): Promise<RestoreOutcome>;
+  /** Removes every tombstone with this hash for good; answers how many rows went. */
+  abstract purgeDeleted(namespace: string, contentHash: string): Promise<number>;
+  abstract tagCounts(namespace: string): Promise<TagCount[]>;
+  abstract counts(namespace: string): Promise<MemoryCounts>;
+  /** Live memories across every namespace, for the gauge. */
+  abstract countAllLive(): Promise<number>;
+}

@@ -1,0 +1,73 @@
+import { ConflictRow, toConflictRecord } from '../conflict.sql';
+import { ConflictRecord, ConflictStatus, ConflictStore, NewConflict } from '../conflict.store';
+import { PostgresDatabase } from './postgres.database';
+
+/** ConflictStore on PostgreSQL: a pair is proposed once, whichever replica's scan finds it first. */
+export class PostgresConflictStore extends ConflictStore {
+  constructor(private readonly db: PostgresDatabase) {
+    super();
+  }
+
+  async propose(conflict: NewConflict): Promise<ConflictRecord | undefined> {
+    const [row] = await this.db.query<ConflictRow>(
+      `INSERT INTO memory_conflicts (namespace, first_id, second_id, score, evidence, status, created_at)
+       VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT (first_id, second_id) DO NOTHING RETURNING *`,
+      [
+        conflict.namespace,
+        conflict.firstId,
+        conflict.secondId,
+        conflict.score,
+        JSON.stringify(conflict.evidence),
+        conflict.createdAt,
+      ],
+    );
+    return row && toConflictRecord(row);
+  }
+
+  async findById(namespace: string, id: number): Promise<ConflictRecord | undefined> {
+    const [row] = await this.db.query<ConflictRow>('SELECT * FROM memory_conflicts WHERE namespace = $1 AND id = $2', [
+      namespace,
+      id,
+    ]);
+    return row && toConflictRecord(row);
+  }
+
+  async findByPair(namespace: string, firstId: number, secondId: number): Promise<ConflictRecord | undefined> {
+    const [row] = await this.db.query<ConflictRow>(
+      'SELECT * FROM memory_conflicts WHERE namespace = $1 AND first_id = $2 AND second_id = $3',
+      [namespace, firstId, secondId],
+    );
+    return row && toConflictRecord(row);
+  }
+
+  async list(
+    namespace: string,
+    status: ConflictStatus | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<ConflictRecord[]> {
+    const rows = await this.db.query<ConflictRow>(
+      `SELECT * FROM memory_conflicts WHERE namespace = $1 AND ($2::text IS NULL OR status = $2)
+       ORDER BY score DESC, id LIMIT $3 OFFSET $4`,
+      [namespace, status ?? null, limit, offset],
+    );
+    return rows.map(toConflictRecord);
+  }
+
+  async count(namespace: string, status: ConflictStatus | undefined): Promise<number> {
+    const [row] = await this.db.query<{ count: number }>(
+      'SELECT count(*) AS count FROM memory_conflicts WHERE namespace = $1 AND ($2::text IS NULL OR status = $2)',
+      [namespace, status ?? null],
+    );
+    return row.count;
+  }
+
+  async decide(id: number, status: Exclude<ConflictStatus, 'open'>, resolution: string, at: number): Promise<void> {
+    await this.db.query('UPDATE memory_conflicts SET status = $1, resolution = $2, resolved_at = $3 WHERE id = $4', [
+      status,
+      resolution,
+      at,
+      id,
+    ]);
+  }
+}

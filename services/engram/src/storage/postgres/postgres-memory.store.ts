@@ -1,0 +1,382 @@
+import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../memory.record';
+import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
+import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome, SupersedeRefusal } from '../memory.store';
+import { isUniqueViolation, numbered, PostgresDatabase, Queryable, vectorLiteral } from './postgres.database';
+
+interface MemoryRow {
+  id: number;
+  namespace: string;
+  content_hash: string;
+  content: string;
+  memory_type: string;
+  metadata: Record<string, unknown>;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  valid_to: number | null;
+  superseded_by_hash: string | null;
+  supersedes_hash: string | null;
+  tags: string[];
+}
+
+/** Every memory column plus its tags, sorted, and the hashes of the memories it links to, in one row. */
+const SELECT_MEMORY = `SELECT m.id, m.namespace, m.content_hash, m.content, m.memory_type, m.metadata, m.created_at,
+  m.updated_at, m.deleted_at, m.valid_to,
+  (SELECT l.content_hash FROM memories l WHERE l.id = m.superseded_by) AS superseded_by_hash,
+  (SELECT l.content_hash FROM memories l WHERE l.id = m.supersedes) AS supersedes_hash,
+  ARRAY(SELECT t.tag FROM memory_tags t WHERE t.memory_id = m.id ORDER BY t.tag) AS tags
+  FROM memories m`;
+
+/**
+ * MemoryStore on PostgreSQL. Dedup rests on the partial unique index: concurrent stores of one text from
+ * any number of replicas leave one live row, and the losers get it back as `created: false`.
+ */
+export class PostgresMemoryStore extends MemoryStore {
+  constructor(private readonly db: PostgresDatabase) {
+    super();
+  }
+
+  insertMany(memories: readonly NewMemory[]): Promise<InsertOutcome[]> {
+    return this.db.transaction(async (client) => {
+      const outcomes: InsertOutcome[] = [];
+      for (const memory of memories) outcomes.push(await this.insertOne(client, memory));
+      return outcomes;
+    });
+  }
+
+  async findLiveByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined> {
+    return findLive(this.db, namespace, contentHash);
+  }
+
+  async findLiveByIds(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query<MemoryRow>(
+      `${SELECT_MEMORY} WHERE m.id = ANY($1::bigint[]) AND m.namespace = $2 AND m.deleted_at IS NULL`,
+      [ids, namespace],
+    );
+    return rows.map(toRecord);
+  }
+
+  async findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query<MemoryRow>(
+      `${SELECT_MEMORY} WHERE m.id = ANY($1::bigint[]) AND m.namespace = $2`,
+      [ids, namespace],
+    );
+    return rows.map(toRecord);
+  }
+
+  async list(
+    filter: MemoryFilter,
+    offset: number,
+    limit: number,
+    order: ListOrder = 'newest',
+  ): Promise<MemoryRecord[]> {
+    const where = memoryFilterSql(filter);
+    const direction = order === 'newest' ? 'DESC' : 'ASC';
+    const next = where.params.length + 1;
+    const rows = await this.db.query<MemoryRow>(
+      `${SELECT_MEMORY} WHERE ${numbered(where.sql)}
+       ORDER BY m.created_at ${direction}, m.id ${direction} LIMIT $${next} OFFSET $${next + 1}`,
+      [...where.params, limit, offset],
+    );
+    return rows.map(toRecord);
+  }
+
+  async count(filter: MemoryFilter): Promise<number> {
+    const where = memoryFilterSql(filter);
+    const [row] = await this.db.query<{ count: number }>(
+      `SELECT count(*) AS count FROM memories m WHERE ${numbered(where.sql)}`,
+      where.params,
+    );
+    return row.count;
+  }
+
+  async filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>> {
+    const where = memoryFilterSql(filter);
+    const rows = await this.db.query<{ id: number }>(
+      `SELECT m.id FROM memories m WHERE m.id = ANY($1::bigint[]) AND ${numbered(where.sql, 2)}`,
+      [candidateIds, ...where.params],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
+  async update(id: number, namespace: string, changes: MemoryChanges): Promise<MemoryRecord> {
+    await this.db.transaction(async (client) => {
+      const assignments = ['updated_at = $1'];
+      const params: unknown[] = [changes.updatedAt];
+      const set = (column: string, value: unknown) => {
+        params.push(value);
+        assignments.push(`${column} = $${params.length}`);
+      };
+      if (changes.content !== undefined && changes.contentHash !== undefined) {
+        set('content', changes.content);
+        set('content_hash', changes.contentHash);
+      }
+      if (changes.memoryType !== undefined) set('memory_type', changes.memoryType);
+      if (changes.metadata !== undefined) set('metadata', JSON.stringify(changes.metadata));
+      params.push(id);
+      await client.query(`UPDATE memories SET ${assignments.join(', ')} WHERE id = $${params.length}`, params);
+      if (changes.tags !== undefined) await replaceTags(client, id, changes.tags);
+      if (changes.embedding !== undefined) await putVector(client, id, changes.embedding);
+    });
+    return (await this.findLiveByIds(namespace, [id]))[0];
+  }
+
+  async insertSuperseding(oldId: number, replacement: NewMemory, at: number): Promise<MemoryRecord | SupersedeRefusal> {
+    return this.db.transaction(async (client) => {
+      const refusal = await supersedeRefusal(client, replacement.namespace, oldId);
+      if (refusal) return refusal;
+      const outcome = await this.insertOne(client, replacement);
+      if (!outcome.created) return { refused: 'duplicate' as const, memory: outcome.memory };
+      await link(client, oldId, outcome.memory.id, at);
+      return (await findById(client, outcome.memory.id))!;
+    });
+  }
+
+  async linkSupersession(
+    namespace: string,
+    oldId: number,
+    newId: number,
+    at: number,
+  ): Promise<MemoryRecord | SupersedeRefusal> {
+    return this.db.transaction(async (client) => {
+      const refusal =
+        (await supersedeRefusal(client, namespace, oldId)) ?? (await supersedeRefusal(client, namespace, newId));
+      if (refusal) return refusal;
+      await link(client, oldId, newId, at);
+      return (await findById(client, newId))!;
+    });
+  }
+
+  async history(namespace: string, id: number): Promise<MemoryRecord[]> {
+    const rows = await this.db.query<MemoryRow>(
+      // One recursive step both ways along superseded_by: to the newer version and to the older ones.
+      `WITH RECURSIVE chain(id) AS (
+         SELECT $1::bigint
+         UNION SELECT linked.id FROM chain c CROSS JOIN LATERAL (
+           SELECT m.superseded_by AS id FROM memories m WHERE m.id = c.id AND m.superseded_by IS NOT NULL
+           UNION ALL SELECT m.id FROM memories m WHERE m.superseded_by = c.id
+         ) linked
+       )
+       ${SELECT_MEMORY} JOIN chain c ON m.id = c.id WHERE m.namespace = $2
+       ORDER BY m.valid_to IS NULL, m.valid_to, m.id`,
+      [id, namespace],
+    );
+    return rows.map(toRecord);
+  }
+
+  async softDelete(id: number, deletedAt: number): Promise<void> {
+    await this.db.transaction(async (client) => {
+      await client.query('UPDATE memories SET deleted_at = $1 WHERE id = $2', [deletedAt, id]);
+      await client.query('DELETE FROM memory_embeddings WHERE memory_id = $1', [id]);
+    });
+  }
+
+  async hardDelete(id: number): Promise<void> {
+    await this.db.query('DELETE FROM memories WHERE id = $1', [id]);
+  }
+
+  async listDeleted(namespace: string, offset: number, limit: number): Promise<MemoryRecord[]> {
+    const rows = await this.db.query<MemoryRow>(
+      `${SELECT_MEMORY} WHERE m.id IN (
+         SELECT DISTINCT ON (content_hash) id FROM memories
+         WHERE namespace = $1 AND deleted_at IS NOT NULL ORDER BY content_hash, deleted_at DESC, id DESC)
+       ORDER BY m.deleted_at DESC, m.id DESC LIMIT $2 OFFSET $3`,
+      [namespace, limit, offset],
+    );
+    return rows.map(toRecord);
+  }
+
+  async countDeleted(namespace: string): Promise<number> {
+    const [row] = await this.db.query<{ count: number }>(
+      'SELECT count(DISTINCT content_hash) AS count FROM memories WHERE namespace = $1 AND deleted_at IS NOT NULL',
+      [namespace],
+    );
+    return row.count;
+  }
+
+  async findDeletedByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined> {
+    const rows = await this.db.query<MemoryRow>(
+      `${SELECT_MEMORY} WHERE m.namespace = $1 AND m.content_hash = $2 AND m.deleted_at IS NOT NULL
+       ORDER BY m.deleted_at DESC, m.id DESC LIMIT 1`,
+      [namespace, contentHash],
+    );
+    return rows.map(toRecord)[0];
+  }
+
+  async restoreDeleted(
+    id: number,
+    namespace: string,
+    embedding: Float32Array,
+    updatedAt: number,
+  ): Promise<RestoreOutcome> {
+    try {
+      return await this.db.transaction(async (client) => {
+        const rows = await client.query<MemoryRow>(
+          'SELECT content_hash FROM memories WHERE id = $1 AND namespace = $2 FOR UPDATE',
+          [id, namespace],
+        );
+        if (rows.length === 0) return 'gone';
+        const clash = await findLive(client, namespace, rows[0].content_hash);
+        if (clash) return { clash };
+        await client.query('UPDATE memories SET deleted_at = NULL, updated_at = $1 WHERE id = $2', [updatedAt, id]);
+        await putVector(client, id, embedding);
+        return { restored: (await findById(client, id))! };
+      });
+    } catch (error) {
+      // The same text went live on another connection between the check and the update.
+      if (!isUniqueViolation(error)) throw error;
+      const tombstone = await findById(this.db, id);
+      const clash = tombstone && (await findLive(this.db, namespace, tombstone.contentHash));
+      if (!clash) throw error;
+      return { clash };
+    }
+  }
+
+  async purgeDeleted(namespace: string, contentHash: string): Promise<number> {
+    const rows = await this.db.query<{ id: number }>(
+      'DELETE FROM memories WHERE namespace = $1 AND content_hash = $2 AND deleted_at IS NOT NULL RETURNING id',
+      [namespace, contentHash],
+    );
+    return rows.length;
+  }
+
+  async tagCounts(namespace: string): Promise<TagCount[]> {
+    return this.db.query<TagCount>(
+      `SELECT t.tag AS tag, count(*) AS count FROM memory_tags t JOIN memories m ON m.id = t.memory_id
+       WHERE m.namespace = $1 AND m.deleted_at IS NULL GROUP BY t.tag ORDER BY count DESC, t.tag`,
+      [namespace],
+    );
+  }
+
+  async counts(namespace: string): Promise<MemoryCounts> {
+    const [totals] = await this.db.query<{
+      live: number;
+      deleted: number;
+      oldest: number | null;
+      newest: number | null;
+    }>(
+      `SELECT count(*) FILTER (WHERE deleted_at IS NULL) AS live, count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
+              min(created_at) FILTER (WHERE deleted_at IS NULL) AS oldest,
+              max(created_at) FILTER (WHERE deleted_at IS NULL) AS newest
+       FROM memories WHERE namespace = $1`,
+      [namespace],
+    );
+    const types = await this.db.query<{ memory_type: string; count: number }>(
+      `SELECT memory_type, count(*) AS count FROM memories WHERE namespace = $1 AND deleted_at IS NULL
+       GROUP BY memory_type ORDER BY count DESC, memory_type`,
+      [namespace],
+    );
+    return {
+      live: totals.live,
+      deleted: totals.deleted,
+      tags: (await this.tagCounts(namespace)).length,
+      types,
+      oldestMs: totals.oldest,
+      newestMs: totals.newest,
+    };
+  }
+
+  async countAllLive(): Promise<number> {
+    const [row] = await this.db.query<{ count: number }>(
+      'SELECT count(*) AS count FROM memories WHERE deleted_at IS NULL',
+    );
+    return row.count;
+  }
+
+  private async insertOne(client: Queryable, memory: NewMemory): Promise<InsertOutcome> {
+    const rows = await client.query<{ id: number }>(
+      `INSERT INTO memories (namespace, content_hash, content, memory_type, metadata, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (namespace, content_hash) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
+      [
+        memory.namespace,
+        memory.contentHash,
+        memory.content,
+        memory.memoryType,
+        JSON.stringify(memory.metadata),
+        memory.createdAt,
+        memory.updatedAt,
+      ],
+    );
+    if (rows.length === 0)
+      return { created: false, memory: (await findLive(client, memory.namespace, memory.contentHash))! };
+    const id = rows[0].id;
+    await replaceTags(client, id, memory.tags);
+    await putVector(client, id, memory.embedding);
+    const { embedding: _embedding, ...stored } = memory;
+    return {
+      created: true,
+      memory: { ...stored, id, deletedAt: null, supersededBy: null, supersedes: null, validTo: null },
+    };
+  }
+}
+
+async function findLive(db: Queryable, namespace: string, contentHash: string): Promise<MemoryRecord | undefined> {
+  const rows = await db.query<MemoryRow>(
+    `${SELECT_MEMORY} WHERE m.namespace = $1 AND m.content_hash = $2 AND m.deleted_at IS NULL`,
+    [namespace, contentHash],
+  );
+  return rows.map(toRecord)[0];
+}
+
+async function findById(db: Queryable, id: number): Promise<MemoryRecord | undefined> {
+  return (await db.query<MemoryRow>(`${SELECT_MEMORY} WHERE m.id = $1`, [id])).map(toRecord)[0];
+}
+
+/** Why the memory cannot be superseded now (gone, or superseded already); locks its row until commit. */
+async function supersedeRefusal(
+  client: Queryable,
+  namespace: string,
+  id: number,
+): Promise<SupersedeRefusal | undefined> {
+  const locked = await client.query(
+    'SELECT 1 FROM memories WHERE id = $1 AND namespace = $2 AND deleted_at IS NULL FOR UPDATE',
+    [id, namespace],
+  );
+  if (locked.length === 0) return { refused: 'gone' };
+  const memory = (await findById(client, id))!;
+  if (memory.supersededBy !== null) return { refused: 'already_superseded', memory };
+  return undefined;
+}
+
+async function link(client: Queryable, oldId: number, newId: number, at: number): Promise<void> {
+  await client.query('UPDATE memories SET superseded_by = $1, valid_to = $2 WHERE id = $3', [newId, at, oldId]);
+  await client.query('UPDATE memories SET supersedes = $1 WHERE id = $2', [oldId, newId]);
+}
+
+async function replaceTags(client: Queryable, id: number, tags: readonly string[]): Promise<void> {
+  await client.query('DELETE FROM memory_tags WHERE memory_id = $1', [id]);
+  if (tags.length === 0) return;
+  await client.query('INSERT INTO memory_tags (memory_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
+    id,
+    [...tags],
+  ]);
+}
+
+async function putVector(client: Queryable, id: number, vector: Float32Array): Promise<void> {
+  await client.query(
+    `INSERT INTO memory_embeddings (memory_id, embedding) VALUES ($1, $2)
+     ON CONFLICT (memory_id) DO UPDATE SET embedding = excluded.embedding`,
+    [id, vectorLiteral(vector)],
+  );
+}
+
+function toRecord(row: MemoryRow): MemoryRecord {
+  return {
+    id: row.id,
+    namespace: row.namespace,
+    contentHash: row.content_hash,
+    content: row.content,
+    memoryType: row.memory_type,
+    metadata: row.metadata,
+    tags: row.tags,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
+    supersededBy: row.superseded_by_hash,
+    supersedes: row.supersedes_hash,
+    validTo: row.valid_to,
+  };
+}

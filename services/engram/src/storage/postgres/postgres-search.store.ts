@@ -1,0 +1,111 @@
+import { memoryFilterSql, MemoryFilter } from '../memory-filter.sql';
+import { ADJACENT_ID_REACH, KeywordHit, ScoredId, SearchStore } from '../search.store';
+import { numbered, PostgresDatabase, vectorLiteral } from './postgres.database';
+
+/** Below this many admitted memories an exact scan is cheap and exact; above it the HNSW index answers. */
+const EXACT_SCAN_MAX_ROWS = 5_000;
+
+export interface PostgresSearchOptions {
+  /** pgvector 0.8+, whose HNSW scans continue past filtered-out rows. */
+  iterativeScans: boolean;
+  exactScanMaxRows?: number;
+}
+/** HNSW candidates kept per search: at least the wanted count, and the pgvector default floor. */
+const MIN_EF_SEARCH = 40;
+const MAX_EF_SEARCH = 1_000;
+
+/**
+ * SearchStore on PostgreSQL: tsvector + GIN for keywords (each term through plainto_tsquery, so user
+ * text is never query syntax), pgvector for vectors. A selective filter is scanned exactly; otherwise the
+ * HNSW index is walked with iterative scans, which keep going until enough admitted rows are found.
+ */
+export class PostgresSearchStore extends SearchStore {
+  private readonly iterativeScans: boolean;
+  private readonly exactScanMaxRows: number;
+
+  constructor(
+    private readonly db: PostgresDatabase,
+    options: PostgresSearchOptions,
+  ) {
+    super();
+    this.iterativeScans = options.iterativeScans;
+    this.exactScanMaxRows = options.exactScanMaxRows ?? EXACT_SCAN_MAX_ROWS;
+  }
+
+  async keywordCandidates(terms: readonly string[], filter: MemoryFilter, k: number): Promise<KeywordHit[]> {
+    if (terms.length === 0) return [];
+    const where = memoryFilterSql(filter);
+    const query = terms.map((_, i) => `plainto_tsquery('english', $${i + 1})`).join(' || ');
+    const first = terms.length + 1;
+    const next = first + where.params.length;
+    // A term that is only a stop word becomes an empty query, which matches nothing: no error, no hit.
+    return this.db.query<KeywordHit>(
+      `SELECT m.id, ts_rank_cd(m.keywords, q) AS bm25 FROM memories m, (SELECT ${query} AS q) query
+       WHERE m.keywords @@ q AND ${numbered(where.sql, first)} ORDER BY bm25 DESC, m.id LIMIT $${next}`,
+      [...terms, ...where.params, k],
+    );
+  }
+
+  async embeddingOf(id: number): Promise<Float32Array | undefined> {
+    const [row] = await this.db.query<{ embedding: string }>(
+      'SELECT embedding::text AS embedding FROM memory_embeddings WHERE memory_id = $1',
+      [id],
+    );
+    return row && Float32Array.from(JSON.parse(row.embedding) as number[]);
+  }
+
+  async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
+    const where = memoryFilterSql(filter);
+    const admitted = await this.countUpTo(filter, this.exactScanMaxRows + 1);
+    if (admitted === 0) return [];
+    const select = `SELECT m.id, e.embedding <=> $1 AS distance FROM memories m
+       JOIN memory_embeddings e ON e.memory_id = m.id WHERE ${numbered(where.sql, 2)}`;
+    const limit = `$${where.params.length + 2}`;
+    const params = [vectorLiteral(vector), ...where.params, k];
+    // Ordering by the computed column, not the operator, keeps the planner off the HNSW index: exact.
+    const exact = () => this.db.query<ScoredId>(`${select} ORDER BY distance, m.id LIMIT ${limit}`, params);
+    if (admitted <= this.exactScanMaxRows) return exact();
+    const efSearch = Math.min(Math.max(MIN_EF_SEARCH, k), MAX_EF_SEARCH);
+    const hits = await this.db.transaction(async (client) => {
+      await client.query(`SET LOCAL hnsw.ef_search = ${efSearch}`);
+      if (this.iterativeScans) await client.query("SET LOCAL hnsw.iterative_scan = 'relaxed_order'");
+      return client.query<ScoredId>(`${select} ORDER BY e.embedding <=> $1 LIMIT ${limit}`, params);
+    });
+    // The index gave up before finding k admitted rows (a selective filter without iterative scans).
+    if (hits.length < k) return exact();
+    // Relaxed order may return neighbours slightly out of order.
+    return hits.sort((a, b) => a.distance - b.distance || a.id - b.id);
+  }
+
+  async distances(ids: readonly number[], vector: Float32Array): Promise<ScoredId[]> {
+    if (ids.length === 0) return [];
+    return this.db.query<ScoredId>(
+      'SELECT memory_id AS id, embedding <=> $1 AS distance FROM memory_embeddings WHERE memory_id = ANY($2::bigint[])',
+      [vectorLiteral(vector), ids],
+    );
+  }
+
+  async adjacent(ids: readonly number[], filter: MemoryFilter): Promise<Map<number, number[]>> {
+    if (ids.length === 0) return new Map();
+    const where = numbered(memoryFilterSql(filter).sql, 2);
+    const rows = await this.db.query<{ id: number; previous: number | null; next: number | null }>(
+      `SELECT c.id,
+         (SELECT m.id FROM memories m WHERE m.id < c.id AND m.id >= c.id - ${ADJACENT_ID_REACH}
+            AND ${where} ORDER BY m.id DESC LIMIT 1) AS previous,
+         (SELECT m.id FROM memories m WHERE m.id > c.id AND m.id <= c.id + ${ADJACENT_ID_REACH}
+            AND ${where} ORDER BY m.id LIMIT 1) AS next
+       FROM unnest($1::bigint[]) AS c(id)`,
+      [ids, ...memoryFilterSql(filter).params],
+    );
+    return new Map(rows.map((row) => [row.id, [row.previous, row.next].filter((id): id is number => id !== null)]));
+  }
+
+  private async countUpTo(filter: MemoryFilter, cap: number): Promise<number> {
+    const where = memoryFilterSql(filter);
+    const [row] = await this.db.query<{ count: number }>(
+      `SELECT count(*) AS count FROM (SELECT 1 FROM memories m WHERE ${numbered(where.sql)} LIMIT $${where.params.length + 1}) admitted`,
+      [...where.params, cap],
+    );
+    return row.count;
+  }
+}

@@ -1,0 +1,24 @@
+import { EmbeddingModel } from '../embedding-model.binding';
+import { SettingsStore } from '../settings.store';
+import { PostgresDatabase } from './postgres.database';
+
+/** SettingsStore on PostgreSQL: `store_identity` and the `settings` table, as on SQLite. */
+export class PostgresSettingsStore extends SettingsStore {
+  constructor(private readonly db: PostgresDatabase) {
+    super();
+  }
+
+  async storeId(): Promise<string> {
+    const [row] = await this.db.query<{ store_id: string }>('SELECT store_id FROM store_identity');
+    return row.store_id;
+  }
+
+  async embeddingModel(): Promise<EmbeddingModel | undefined> {
+    const rows = await this.db.query<{ key: string; value: string }>(
+      "SELECT key, value FROM settings WHERE key IN ('embedding_model', 'embedding_dimension')",
+    );
+    const value = (key: string) => rows.find((row) => row.key === key)?.value;
+    const modelId = value('embedding_model');
+    return modelId === undefined ? undefined : { modelId, dimension: Number(value('embedding_dimension')) };
+  }
+}

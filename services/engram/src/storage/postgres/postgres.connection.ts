@@ -1,0 +1,111 @@
+import { EmbeddingModel, EmbeddingModelMismatch } from '../embedding-model.binding';
+import { applyPostgresMigrations } from './postgres.migrations';
+import { PostgresConfig } from '../../config/config.types';
+import { PostgresDatabase, Queryable } from './postgres.database';
+
+const MIN_SERVER_VERSION = 150000;
+const MIN_PGVECTOR = [0, 7];
+/** Serialises model binding across replicas starting together (migrations have their own lock). */
+const BINDING_LOCK = 0x656e6762; // "engb"
+
+/** A PostgreSQL server this adapter cannot use; the message names what to run or change. */
+export class PostgresUnsupported extends Error {}
+
+/**
+ * Connects the pool, checks the server (PostgreSQL 15+, pgvector 0.7+, created here when the role may),
+ * runs the migrations and binds the embedding model, as openSqliteDatabase does for SQLite.
+ */
+export async function openPostgresDatabase(settings: PostgresConfig, model: EmbeddingModel): Promise<PostgresDatabase> {
+  const db = new PostgresDatabase(settings);
+  try {
+    await checkServer(db);
+    await applyPostgresMigrations(db);
+    await bindPostgresModel(db, describeUrl(settings.url), model);
+    return db;
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+async function checkServer(db: PostgresDatabase): Promise<void> {
+  const [{ version }] = await db.query<{ version: string }>("SELECT current_setting('server_version_num') AS version");
+  if (Number(version) < MIN_SERVER_VERSION) {
+    throw new PostgresUnsupported(`PostgreSQL ${version} is too old: Engram needs PostgreSQL 15 or newer`);
+  }
+  try {
+    await db.query('CREATE EXTENSION IF NOT EXISTS vector');
+  } catch (error) {
+    throw new PostgresUnsupported(
+      `The pgvector extension is missing and this role may not create it (${(error as Error).message}): ` +
+        'install pgvector 0.7+ on the server and run `CREATE EXTENSION vector;` in this database as its owner',
+    );
+  }
+  const [{ extversion }] = await db.query<{ extversion: string }>(
+    "SELECT extversion FROM pg_extension WHERE extname = 'vector'",
+  );
+  if (!atLeast(extversion, MIN_PGVECTOR)) {
+    throw new PostgresUnsupported(
+      `pgvector ${extversion} is too old: Engram needs 0.7 or newer (run \`ALTER EXTENSION vector UPDATE;\`)`,
+    );
+  }
+}
+
+/**
+ * Ties the database to one embedding model, as bindEmbeddingModel does for SQLite: a new database records
+ * the model and creates the vector table at its dimension with an HNSW cosine index; another model's
+ * database is refused unless it holds no vectors yet.
+ */
+async function bindPostgresModel(db: PostgresDatabase, label: string, model: EmbeddingModel): Promise<void> {
+  await db.transaction(async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [BINDING_LOCK]);
+    const stored = await readSetting(client, 'embedding_model');
+    const storedDimension = Number((await readSetting(client, 'embedding_dimension')) ?? 0);
+    if (stored !== undefined && (stored !== model.modelId || storedDimension !== model.dimension)) {
+      const [vectors] = await client.query<{ count: number }>('SELECT count(*) AS count FROM memory_embeddings');
+      if (vectors.count > 0) {
+        throw new EmbeddingModelMismatch(label, stored, storedDimension, model.modelId, model.dimension);
+      }
+      await client.query('DROP TABLE memory_embeddings');
+    }
+    await client.query(
+      `INSERT INTO settings (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      [model.modelId, String(model.dimension)],
+    );
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS memory_embeddings (
+         memory_id bigint PRIMARY KEY REFERENCES memories (id) ON DELETE CASCADE,
+         embedding vector(${Number(model.dimension)}) NOT NULL)`,
+    );
+    await client.query(
+      'CREATE INDEX IF NOT EXISTS memory_embeddings_hnsw ON memory_embeddings USING hnsw (embedding vector_cosine_ops)',
+    );
+  });
+}
+
+async function readSetting(client: Queryable, key: string): Promise<string | undefined> {
+  const [row] = await client.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+  return row?.value;
+}
+
+/** pgvector 0.8 added iterative index scans (filtered HNSW searches that keep looking). */
+export async function hasIterativeScans(db: PostgresDatabase): Promise<boolean> {
+  const [row] = await db.query<{ extversion: string }>("SELECT extversion FROM pg_extension WHERE extname = 'vector'");
+  return atLeast(row.extversion, [0, 8]);
+}
+
+function atLeast(version: string, [wantedMajor, wantedMinor]: readonly number[]): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major > wantedMajor || (major === wantedMajor && minor >= wantedMinor);
+}
+
+/** The URL without credentials or options, for messages. */
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `postgres://${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'the PostgreSQL database';
+  }
+}

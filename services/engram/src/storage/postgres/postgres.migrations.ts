@@ -1,0 +1,189 @@
+import { Migration } from '../migrations/migration';
+import { PostgresDatabase, Queryable } from './postgres.database';
+
+/**
+ * The PostgreSQL schema, numbered like SQLite's. Vectors need the model's dimension, so their table and
+ * HNSW index are created when the model is bound (postgres-model.binding.ts), not here.
+ */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'memories',
+    sql: `
+      CREATE TABLE memories (
+        id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        namespace    text   NOT NULL DEFAULT 'default',
+        content_hash text   NOT NULL,
+        content      text   NOT NULL,
+        memory_type  text   NOT NULL,
+        metadata     json   NOT NULL DEFAULT '{}',
+        created_at   bigint NOT NULL, -- epoch milliseconds
+        updated_at   bigint NOT NULL,
+        deleted_at   bigint,
+        -- English stemming, as SQLite's porter tokenizer does.
+        keywords     tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED
+      );
+      -- Dedup is the database's rule too: racing stores of one text cannot both insert a live row.
+      CREATE UNIQUE INDEX memories_live_hash ON memories (namespace, content_hash) WHERE deleted_at IS NULL;
+      CREATE INDEX memories_live_created ON memories (namespace, created_at) WHERE deleted_at IS NULL;
+      CREATE INDEX memories_live_type ON memories (namespace, memory_type, created_at) WHERE deleted_at IS NULL;
+      CREATE INDEX memories_deleted ON memories (namespace, content_hash, deleted_at) WHERE deleted_at IS NOT NULL;
+      CREATE INDEX memories_keywords ON memories USING gin (keywords) WHERE deleted_at IS NULL;
+
+      CREATE TABLE memory_tags (
+        memory_id bigint NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+        tag       text   NOT NULL,
+        PRIMARY KEY (memory_id, tag)
+      );
+      CREATE INDEX memory_tags_by_tag ON memory_tags (tag, memory_id);
+
+      CREATE TABLE settings (
+        key   text PRIMARY KEY,
+        value text NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'store-identity',
+    // Like SQLite's migration 017: 32 hex digits, kept by restores, the default Redis key prefix's source.
+    sql: `
+      CREATE TABLE store_identity (
+        singleton integer PRIMARY KEY CHECK (singleton = 1),
+        store_id  text    NOT NULL
+      );
+      INSERT INTO store_identity (singleton, store_id) VALUES (1, replace(gen_random_uuid()::text, '-', ''));
+    `,
+  },
+  {
+    version: 3,
+    name: 'audit',
+    // SQLite's migration 015, column for column.
+    sql: `
+      CREATE TABLE audit_events (
+        id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at             bigint NOT NULL,
+        action         text   NOT NULL,
+        outcome        text   NOT NULL,
+        principal_kind text   NOT NULL,
+        principal_id   text   NOT NULL,
+        principal_name text,
+        namespace      text,
+        client_address text   NOT NULL,
+        target         text,
+        details        text
+      );
+      CREATE INDEX audit_events_at ON audit_events (at);
+      CREATE INDEX audit_events_action ON audit_events (action, id);
+      CREATE INDEX audit_events_principal ON audit_events (principal_id, id);
+      CREATE INDEX audit_events_namespace ON audit_events (namespace, id);
+    `,
+  },
+  {
+    version: 4,
+    name: 'supersession',
+    // The supersession links of SQLite's migration 019.
+    sql: `
+      ALTER TABLE memories ADD COLUMN superseded_by bigint REFERENCES memories (id) ON DELETE SET NULL;
+      ALTER TABLE memories ADD COLUMN supersedes bigint REFERENCES memories (id) ON DELETE SET NULL;
+      ALTER TABLE memories ADD COLUMN valid_to bigint; -- epoch ms the memory was superseded
+      CREATE INDEX memories_superseded_by ON memories (superseded_by) WHERE superseded_by IS NOT NULL;
+    `,
+  },
+  {
+    version: 5,
+    name: 'usage-conflicts-cancellations',
+    // SQLite's memory_usage and memory_conflicts (019) and mcp_cancellations (018), column for column.
+    sql: `
+      CREATE TABLE memory_usage (
+        memory_id     bigint  PRIMARY KEY REFERENCES memories (id) ON DELETE CASCADE,
+        retrievals    integer NOT NULL DEFAULT 0,
+        fetches       integer NOT NULL DEFAULT 0,
+        last_used_at  bigint,
+        rating_sum    integer NOT NULL DEFAULT 0,
+        rating_count  integer NOT NULL DEFAULT 0,
+        last_rating   integer,
+        last_feedback text
+      );
+
+      CREATE TABLE memory_conflicts (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        namespace   text   NOT NULL,
+        first_id    bigint NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+        second_id   bigint NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+        score       double precision NOT NULL,
+        evidence    text   NOT NULL,
+        status      text   NOT NULL,
+        resolution  text,
+        created_at  bigint NOT NULL,
+        resolved_at bigint,
+        UNIQUE (first_id, second_id)
+      );
+      CREATE INDEX memory_conflicts_open ON memory_conflicts (namespace, status, score);
+
+      CREATE TABLE mcp_cancellations (
+        seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        credential   text   NOT NULL,
+        caller       text   NOT NULL,
+        request_id   text   NOT NULL,
+        requested_at bigint NOT NULL
+      );
+      CREATE INDEX mcp_cancellations_credential ON mcp_cancellations (credential, seq);
+    `,
+  },
+];
+
+/** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */
+const MIGRATION_LOCK = 0x656e6772; // "engr"
+
+/**
+ * Applies pending migrations, each in its own transaction with its `schema_migrations` row. Each
+ * transaction first takes a transaction-level advisory lock and then re-reads what is applied, so
+ * replicas starting together apply every migration exactly once: the others wait, then find it done. A
+ * database newer than this build is refused.
+ */
+export async function applyPostgresMigrations(
+  db: PostgresDatabase,
+  migrations: readonly Migration[] = POSTGRES_MIGRATIONS,
+): Promise<number[]> {
+  const known = Math.max(0, ...migrations.map((migration) => migration.version));
+  const applied: number[] = [];
+  await underMigrationLock(db, async (client) => {
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`,
+    );
+    const [{ newest }] = await client.query<{ newest: number | null }>(
+      'SELECT max(version) AS newest FROM schema_migrations',
+    );
+    if ((newest ?? 0) > known) {
+      throw new Error(
+        `The database schema is version ${newest}, newer than this Engram build knows (${known}); upgrade Engram`,
+      );
+    }
+  });
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    await underMigrationLock(db, async (client) => {
+      const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+      if (done.length > 0) return;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        Date.now(),
+      ]);
+      applied.push(migration.version);
+    });
+  }
+  return applied;
+}
+
+/** A transaction holding the migration lock, without the request timeouts: a migration may take long. */
+function underMigrationLock(db: PostgresDatabase, work: (client: Queryable) => Promise<void>): Promise<void> {
+  return db.transaction(async (client) => {
+    await client.query('SET LOCAL statement_timeout = 0');
+    await client.query('SET LOCAL lock_timeout = 0');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await work(client);
+  });
+}

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { StoreBusy } from '../../common/domain-errors';
+import { startTestPostgres, TestPostgres } from '../../testing/postgres-test-server';
+import { contentHash } from '../../memories/content-hash';
+import { hasIterativeScans, openPostgresDatabase } from './postgres.connection';
+import { PostgresMemoryStore } from './postgres-memory.store';
+import { PostgresSearchStore } from './postgres-search.store';
+import { POSTGRES_MIGRATIONS } from './postgres.migrations';
+import { PostgresConfig } from '../../config/config.types';
+
+const MODEL = { modelId: 'pg-model', dimension: 8 };
+
+/** What only the PostgreSQL adapter does; shared behaviour is in storage-contract.spec.ts. */
+describe('PostgreSQL adapter', () => {
+  let server: TestPostgres;
+  let settings: PostgresConfig;
+  before(async () => {
+    server = await startTestPostgres();
+    settings = { url: server.url, poolSize: 4, statementTimeoutMs: 30_000 };
+  });
+  after(() => server.close());
+  beforeEach(() => server.reset());
+
+  it('applies each migration once when several replicas start together, and records it', async () => {
+    const replicas = await Promise.all([1, 2, 3].map(() => openPostgresDatabase(settings, MODEL)));
+    const rows = await replicas[0].query<{ version: number; name: string }>(
+      'SELECT version, name FROM schema_migrations ORDER BY version',
+    );
+    assert.deepEqual(
+      rows,
+      POSTGRES_MIGRATIONS.map(({ version, name }) => ({ version, name })),
+    );
+    const [index] = await replicas[0].query<{ indexdef: string }>(
+      "SELECT indexdef FROM pg_indexes WHERE indexname = 'memory_embeddings_hnsw'",
+    );
+    assert.match(index.indexdef, /USING hnsw \(embedding vector_cosine_ops\)/);
+    await Promise.all(replicas.map((db) => db.close()));
+  });
+
+  it('refuses a database whose schema is newer than this build', async () => {
+    const db = await openPostgresDatabase(settings, MODEL);
+    await db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)");
+    await db.close();
+    await assert.rejects(
+      () => openPostgresDatabase(settings, MODEL),
+      /schema is version 999, newer than this Engram build/,
+    );
+  });
+
+  it('walks the HNSW index past filtered-out rows above the exact-scan size, finding the true neighbours', async () => {
+    const db = await openPostgresDatabase(settings, MODEL);
+    const memories = new PostgresMemoryStore(db);
+    const stored = await memories.insertMany(
+      Array.from({ length: 60 }, (_, i) => {
+        const content = `memory ${i}`;
+        const embedding = new Float32Array(MODEL.dimension).map((_, d) => Math.cos(i * 0.37 + d * 1.3));
+        return {
+          namespace: 'default',
+          contentHash: contentHash(content),
+          content,
+          memoryType: 'note',
+          metadata: {},
+          tags: i % 10 === 0 ? ['rare'] : [],
+          createdAt: i,
+          updatedAt: i,
+          embedding,
+        };
+      }),
+    );
+    const query = new Float32Array(MODEL.dimension).map((_, d) => Math.sin(d + 0.5));
+    const filter = { namespace: 'default', tags: ['rare'] };
+    const exact = new PostgresSearchStore(db, { iterativeScans: await hasIterativeScans(db) });
+    const indexed = new PostgresSearchStore(db, { iterativeScans: await hasIterativeScans(db), exactScanMaxRows: 2 });
+    const truth = await exact.vectorCandidates(query, filter, 4);
+    // 60 rows are too few for the planner to choose the index on its own; PGlite's connections share
+    // one session, so this reaches the pool's connections too.
+    await db.query('SET enable_seqscan = off');
+    const plan = await db.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN SELECT memory_id FROM memory_embeddings ORDER BY embedding <=> $1 LIMIT 4`,
+      [`[${Array.from(query).join(',')}]`],
+    );
+    assert.match(plan.map((row) => row['QUERY PLAN']).join('\n'), /memory_embeddings_hnsw/);
+    assert.equal(truth.length, 4);
+    assert.ok(truth.every(({ id }) => stored.some((o) => o.memory.id === id && o.memory.tags.includes('rare'))));
+    assert.deepEqual(
+      (await indexed.vectorCandidates(query, filter, 4)).map(({ id }) => id),
+      truth.map(({ id }) => id),
+    );
+    assert.deepEqual(
+      (await indexed.vectorCandidates(query, { namespace: 'default' }, 5)).map(({ id }) => id),
+      (await exact.vectorCandidates(query, { namespace: 'default' }, 5)).map(({ id }) => id),
+    );
+    await db.query('RESET enable_seqscan');
+    await db.close();
+  });
+
+  it('answers StoreBusy (503), not an internal error, when every connection stays taken', async () => {
+    const db = await openPostgresDatabase({ ...settings, poolSize: 1, statementTimeoutMs: 300 }, MODEL);
+    let release!: () => void;
+    const held = db.transaction(() => new Promise<void>((resolve) => (release = resolve)));
+    await assert.rejects(
+      () => db.query('SELECT 1'),
+      (error) => error instanceof StoreBusy && error.status === 503,
+    );
+    release();
+    await held;
+    assert.deepEqual(await db.query('SELECT 1 AS one'), [{ one: 1 }]);
+    await db.close();
+  });
+});

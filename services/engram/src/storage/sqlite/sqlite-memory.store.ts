@@ -1,0 +1,109 @@
+import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../memory.record';
+import { MemoryFilter } from '../memory-filter.sql';
+import { MemoryRepository } from '../memory.repository';
+import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome, SupersedeRefusal } from '../memory.store';
+
+/**
+ * MemoryStore on SQLite: the synchronous MemoryRepository behind the async port. better-sqlite3 runs
+ * each call to completion on this thread, so a resolved promise carries exactly today's result and
+ * transactions keep their guarantees.
+ */
+export class SqliteMemoryStore extends MemoryStore {
+  constructor(private readonly memories: MemoryRepository) {
+    super();
+  }
+
+  async insertMany(memories: readonly NewMemory[]): Promise<InsertOutcome[]> {
+    return this.memories.insertMany(memories);
+  }
+
+  async findLiveByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined> {
+    return this.memories.findLiveByHash(namespace, contentHash);
+  }
+
+  async findLiveByIds(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {
+    return this.memories.findLiveByIds(namespace, ids);
+  }
+
+  async findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {
+    return this.memories.findInNamespace(namespace, ids);
+  }
+
+  async list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]> {
+    return this.memories.list(filter, offset, limit, order);
+  }
+
+  async count(filter: MemoryFilter): Promise<number> {
+    return this.memories.count(filter);
+  }
+
+  async filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>> {
+    return this.memories.filterIds(filter, candidateIds);
+  }
+
+  async update(id: number, namespace: string, changes: MemoryChanges): Promise<MemoryRecord> {
+    return this.memories.update(id, namespace, changes);
+  }
+
+  async insertSuperseding(oldId: number, replacement: NewMemory, at: number): Promise<MemoryRecord | SupersedeRefusal> {
+    return this.memories.insertSuperseding(oldId, replacement, at);
+  }
+
+  async linkSupersession(
+    namespace: string,
+    oldId: number,
+    newId: number,
+    at: number,
+  ): Promise<MemoryRecord | SupersedeRefusal> {
+    return this.memories.linkSupersession(namespace, oldId, newId, at);
+  }
+
+  async history(namespace: string, id: number): Promise<MemoryRecord[]> {
+    return this.memories.history(namespace, id);
+  }
+
+  async softDelete(id: number, deletedAt: number): Promise<void> {
+    this.memories.softDelete(id, deletedAt);
+  }
+
+  async hardDelete(id: number): Promise<void> {
+    this.memories.hardDelete(id);
+  }
+
+  async listDeleted(namespace: string, offset: number, limit: number): Promise<MemoryRecord[]> {
+    return this.memories.listDeleted(namespace, offset, limit);
+  }
+
+  async countDeleted(namespace: string): Promise<number> {
+    return this.memories.countDeleted(namespace);
+  }
+
+  async findDeletedByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined> {
+    return this.memories.findDeletedByHash(namespace, contentHash);
+  }
+
+  async restoreDeleted(
+    id: number,
+    namespace: string,
+    embedding: Float32Array,
+    updatedAt: number,
+  ): Promise<RestoreOutcome> {
+    return this.memories.restoreDeleted(id, namespace, embedding, updatedAt);
+  }
+
+  async purgeDeleted(namespace: string, contentHash: string): Promise<number> {
+    return this.memories.purgeDeleted(namespace, contentHash);
+  }
+
+  async tagCounts(namespace: string): Promise<TagCount[]> {
+    return this.memories.tagCounts(namespace);
+  }
+
+  async counts(namespace: string): Promise<MemoryCounts> {
+    return this.memories.counts(namespace);
+  }
+
+  async countAllLive(): Promise<number> {
+    return this.memories.countAllLive();
+  }
+}

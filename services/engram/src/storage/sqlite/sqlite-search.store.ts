@@ -1,0 +1,34 @@
+import { MemoryFilter } from '../memory-filter.sql';
+import { SearchRepository } from '../search.repository';
+import { KeywordHit, ScoredId, SearchStore } from '../search.store';
+import { VectorIndex } from '../vector-index';
+
+/** SearchStore on SQLite: FTS5 BM25 and the sqlite-vec/Hamming vector path of SearchRepository. */
+export class SqliteSearchStore extends SearchStore {
+  constructor(
+    private readonly search: SearchRepository,
+    private readonly vectors: VectorIndex,
+  ) {
+    super();
+  }
+
+  async keywordCandidates(terms: readonly string[], filter: MemoryFilter, k: number): Promise<KeywordHit[]> {
+    return this.search.keywordCandidates(terms, filter, k);
+  }
+
+  async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
+    return this.search.vectorCandidates(vector, filter, k);
+  }
+
+  async embeddingOf(id: number): Promise<Float32Array | undefined> {
+    return this.vectors.embeddingOf(id);
+  }
+
+  async distances(ids: readonly number[], vector: Float32Array): Promise<ScoredId[]> {
+    return this.search.distances(ids, vector);
+  }
+
+  async adjacent(ids: readonly number[], filter: MemoryFilter): Promise<Map<number, number[]>> {
+    return this.search.adjacent(ids, filter);
+  }
+}

@@ -1,0 +1,571 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { keywordTerms } from '../search/keyword-terms';
+import { OpenedStorage, postgresAdapter, sqliteAdapter, StorageAdapterUnderTest } from '../testing/storage-adapters';
+import { contentHash } from '../memories/content-hash';
+import { EmbeddingModelMismatch } from './embedding-model.binding';
+import { NewMemory } from './memory.record';
+import { AuditAction, NewAuditEvent } from '../audit/audit-event';
+import { MemoryFilter } from './memory-filter.sql';
+import { MemoryUsageRow } from './usage.store';
+
+const MODEL = { modelId: 'contract-model', dimension: 8 };
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 1);
+
+/** A unit vector pointing mostly along `axis`, tilted by `tilt` towards the next axis. */
+function direction(axis: number, tilt = 0): Float32Array {
+  const vector = new Float32Array(MODEL.dimension);
+  vector[axis % MODEL.dimension] = 1;
+  vector[(axis + 1) % MODEL.dimension] = tilt;
+  const norm = Math.hypot(...vector);
+  return vector.map((value) => value / norm);
+}
+
+let created = 0;
+function memory(content: string, fields: Partial<NewMemory> = {}): NewMemory {
+  created += 1;
+  return {
+    namespace: 'default',
+    contentHash: contentHash(content),
+    content,
+    memoryType: 'note',
+    metadata: { n: created, nested: { z: 1, a: [1, 'two'] } },
+    tags: [],
+    createdAt: T0 + created * 1000,
+    updatedAt: T0 + created * 1000,
+    embedding: direction(0),
+    ...fields,
+  };
+}
+
+/**
+ * The storage port's contract, run against every adapter: the same calls must give the same answers on
+ * SQLite and on PostgreSQL (served by PGlite over the wire protocol, through `pg` as in production).
+ */
+for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
+  describe(`storage contract: ${adapter.name}`, () => contract(adapter));
+}
+
+function contract(adapter: StorageAdapterUnderTest): void {
+  let store: OpenedStorage;
+  before(() => adapter.start());
+  after(() => adapter.stop());
+  beforeEach(async () => {
+    await adapter.wipe();
+    store = await adapter.open(MODEL);
+  });
+  afterEach(() => store.close());
+
+  describe('memories', () => {
+    it('stores a batch once: duplicates in the batch or already stored come back as the live memory', async () => {
+      const first = memory('We chose PostgreSQL for billing', { tags: ['decision', 'work'] });
+      const [stored] = await store.memories.insertMany([first]);
+      assert.equal(stored.created, true);
+      const outcomes = await store.memories.insertMany([
+        memory('We chose PostgreSQL for billing'),
+        memory('The staging cluster runs on three nodes'),
+        memory('The staging cluster runs on three nodes'),
+      ]);
+      assert.deepEqual(
+        outcomes.map((outcome) => [outcome.created, outcome.memory.id]),
+        [
+          [false, stored.memory.id],
+          [true, outcomes[1].memory.id],
+          [false, outcomes[1].memory.id],
+        ],
+      );
+      const found = await store.memories.findLiveByHash('default', first.contentHash);
+      assert.deepEqual(found, { ...stored.memory, tags: ['decision', 'work'] });
+      assert.deepEqual(found?.metadata, first.metadata);
+      assert.equal(await store.memories.countAllLive(), 2);
+    });
+
+    it('keeps namespaces apart: the same text twice, and no reads across', async () => {
+      const [a] = await store.memories.insertMany([memory('shared text', { namespace: 'team-a' })]);
+      const [b] = await store.memories.insertMany([memory('shared text', { namespace: 'team-b' })]);
+      assert.equal(a.created && b.created, true);
+      assert.notEqual(a.memory.id, b.memory.id);
+      assert.deepEqual(await store.memories.findLiveByIds('team-a', [b.memory.id]), []);
+      assert.equal(await store.memories.count({ namespace: 'team-a' }), 1);
+      assert.equal((await store.memories.counts('team-b')).live, 1);
+      assert.equal((await store.memories.counts('default')).live, 0);
+    });
+
+    it('lists and counts by tags (any or all), type and a half-open time range, newest or oldest first', async () => {
+      await store.memories.insertMany([
+        memory('one', { tags: ['a'], createdAt: T0 }),
+        memory('two', { tags: ['a', 'b'], createdAt: T0 + DAY, memoryType: 'decision' }),
+        memory('three', { tags: ['b'], createdAt: T0 + 2 * DAY }),
+        memory('four', { createdAt: T0 + 3 * DAY }),
+      ]);
+      const contents = async (filter: MemoryFilter, order?: 'newest' | 'oldest') =>
+        (await store.memories.list(filter, 0, 10, order)).map((m) => m.content);
+      assert.deepEqual(await contents({ namespace: 'default' }), ['four', 'three', 'two', 'one']);
+      assert.deepEqual(await contents({ namespace: 'default' }, 'oldest'), ['one', 'two', 'three', 'four']);
+      assert.deepEqual(await contents({ namespace: 'default', tags: ['a', 'b'] }), ['three', 'two', 'one']);
+      assert.deepEqual(await contents({ namespace: 'default', tags: ['a', 'b'], tagMatch: 'all' }), ['two']);
+      assert.deepEqual(await contents({ namespace: 'default', memoryType: 'decision' }), ['two']);
+      const range = { namespace: 'default', createdFromMs: T0 + DAY, createdBeforeMs: T0 + 3 * DAY };
+      assert.deepEqual(await contents(range), ['three', 'two']);
+      assert.equal(await store.memories.count(range), 2);
+      assert.deepEqual(
+        (await store.memories.list({ namespace: 'default' }, 1, 2)).map((m) => m.content),
+        ['three', 'two'],
+      );
+      assert.deepEqual(await store.memories.tagCounts('default'), [
+        { tag: 'a', count: 2 },
+        { tag: 'b', count: 2 },
+      ]);
+      const counts = await store.memories.counts('default');
+      assert.deepEqual(counts, {
+        live: 4,
+        deleted: 0,
+        tags: 2,
+        types: [
+          { memory_type: 'note', count: 3 },
+          { memory_type: 'decision', count: 1 },
+        ],
+        oldestMs: T0,
+        newestMs: T0 + 3 * DAY,
+      });
+    });
+
+    it('updates fields, tags and the vector in one go', async () => {
+      const [{ memory: stored }] = await store.memories.insertMany([memory('draft', { tags: ['x'] })]);
+      const updated = await store.memories.update(stored.id, 'default', {
+        content: 'final text',
+        contentHash: contentHash('final text'),
+        memoryType: 'decision',
+        metadata: { reviewed: true },
+        tags: ['y', 'z'],
+        embedding: direction(3),
+        updatedAt: T0 + DAY,
+      });
+      assert.equal(updated.content, 'final text');
+      assert.equal(updated.contentHash, contentHash('final text'));
+      assert.deepEqual(updated.tags, ['y', 'z']);
+      assert.deepEqual(updated.metadata, { reviewed: true });
+      assert.equal(updated.updatedAt, T0 + DAY);
+      assert.equal(await store.memories.findLiveByHash('default', contentHash('draft')), undefined);
+      const [nearest] = await store.search.vectorCandidates(direction(3), { namespace: 'default' }, 1);
+      assert.equal(nearest.id, stored.id);
+      assert.ok(nearest.distance < 1e-6);
+      assert.deepEqual(
+        (await store.search.keywordCandidates(['final'], { namespace: 'default' }, 5)).map((hit) => hit.id),
+        [stored.id],
+      );
+    });
+
+    it('soft-deletes to the trash (each text once), restores with a fresh vector, and purges for good', async () => {
+      const text = 'remember the milk';
+      const [{ memory: first }] = await store.memories.insertMany([memory(text)]);
+      await store.memories.softDelete(first.id, T0 + DAY);
+      const [{ memory: second, created }] = await store.memories.insertMany([memory(text)]);
+      assert.equal(created, true);
+      await store.memories.softDelete(second.id, T0 + 2 * DAY);
+      assert.equal(await store.memories.findLiveByHash('default', contentHash(text)), undefined);
+      assert.equal(await store.memories.countDeleted('default'), 1);
+      const trash = await store.memories.listDeleted('default', 0, 10);
+      assert.deepEqual(
+        trash.map((m) => [m.id, m.deletedAt]),
+        [[second.id, T0 + 2 * DAY]],
+      );
+      assert.equal((await store.memories.findDeletedByHash('default', contentHash(text)))?.id, second.id);
+      assert.deepEqual(await store.search.vectorCandidates(direction(0), { namespace: 'default' }, 5), []);
+      assert.deepEqual(await store.search.keywordCandidates(['milk'], { namespace: 'default' }, 5), []);
+
+      const outcome = await store.memories.restoreDeleted(second.id, 'default', direction(5), T0 + 3 * DAY);
+      assert.ok(typeof outcome === 'object' && 'restored' in outcome);
+      assert.equal(outcome.restored.deletedAt, null);
+      assert.equal(outcome.restored.updatedAt, T0 + 3 * DAY);
+      const [nearest] = await store.search.vectorCandidates(direction(5), { namespace: 'default' }, 1);
+      assert.equal(nearest.id, second.id);
+      assert.deepEqual(
+        (await store.search.keywordCandidates(['milk'], { namespace: 'default' }, 5)).map((hit) => hit.id),
+        [second.id],
+      );
+
+      assert.equal(await store.memories.purgeDeleted('default', contentHash(text)), 1);
+      assert.equal(await store.memories.countDeleted('default'), 0);
+      assert.equal(await store.memories.restoreDeleted(first.id, 'default', direction(0), T0), 'gone');
+    });
+
+    it('refuses to restore a tombstone whose text is live again, answering with the live memory', async () => {
+      const [{ memory: first }] = await store.memories.insertMany([memory('twice')]);
+      await store.memories.softDelete(first.id, T0 + DAY);
+      const [{ memory: again }] = await store.memories.insertMany([memory('twice')]);
+      const outcome = await store.memories.restoreDeleted(first.id, 'default', direction(0), T0 + 2 * DAY);
+      assert.ok(typeof outcome === 'object' && 'clash' in outcome);
+      assert.equal(outcome.clash.id, again.id);
+    });
+
+    it('hard-deletes a memory with its tags and vector', async () => {
+      const [{ memory: stored }] = await store.memories.insertMany([memory('gone soon', { tags: ['t'] })]);
+      await store.memories.hardDelete(stored.id);
+      assert.equal(await store.memories.findLiveByHash('default', stored.contentHash), undefined);
+      assert.equal(await store.memories.findDeletedByHash('default', stored.contentHash), undefined);
+      assert.deepEqual(await store.memories.tagCounts('default'), []);
+      assert.deepEqual(await store.search.distances([stored.id], direction(0)), []);
+    });
+
+    it('keeps one live row when many clients store the same text at once', async () => {
+      const racing = await Promise.all(
+        Array.from({ length: 12 }, () => store.memories.insertMany([memory('raced text')])),
+      );
+      const outcomes = racing.flat();
+      assert.equal(outcomes.filter((outcome) => outcome.created).length, 1);
+      assert.equal(new Set(outcomes.map((outcome) => outcome.memory.id)).size, 1);
+      assert.equal(await store.memories.countAllLive(), 1);
+    });
+  });
+
+  describe('supersession', () => {
+    it('replaces a memory by a new version, hides the old one from filters, and walks the chain from any version', async () => {
+      const [{ memory: first }] = await store.memories.insertMany([
+        memory('The office is in Leeds', { tags: ['place'] }),
+      ]);
+      const second = await store.memories.insertSuperseding(first.id, memory('The office is in York'), T0 + DAY);
+      assert.ok('id' in second);
+      assert.equal(second.supersedes, first.contentHash);
+      const third = await store.memories.linkSupersession(
+        'default',
+        second.id,
+        (await store.memories.insertMany([memory('The office is in Hull')]))[0].memory.id,
+        T0 + 2 * DAY,
+      );
+      assert.ok('id' in third);
+      const [old] = await store.memories.findLiveByIds('default', [first.id]);
+      assert.deepEqual([old.supersededBy, old.validTo], [second.contentHash, T0 + DAY]);
+      assert.deepEqual(
+        (await store.memories.list({ namespace: 'default' }, 0, 10)).map((m) => m.content),
+        ['The office is in Hull'],
+      );
+      assert.equal(await store.memories.count({ namespace: 'default', includeSuperseded: true }), 3);
+      assert.deepEqual(
+        await store.memories.filterIds({ namespace: 'default' }, [first.id, second.id, third.id]),
+        new Set([third.id]),
+      );
+      for (const id of [first.id, second.id, third.id]) {
+        assert.deepEqual(
+          (await store.memories.history('default', id)).map((m) => m.content),
+          ['The office is in Leeds', 'The office is in York', 'The office is in Hull'],
+        );
+      }
+      assert.deepEqual(await store.memories.history('elsewhere', first.id), []);
+    });
+
+    it('refuses to supersede an old version again, a deleted memory, or with text already stored', async () => {
+      const [{ memory: old }, { memory: other }] = await store.memories.insertMany([memory('v1'), memory('taken')]);
+      const replacement = await store.memories.insertSuperseding(old.id, memory('v2'), T0);
+      assert.ok('id' in replacement);
+      const again = await store.memories.insertSuperseding(old.id, memory('v3'), T0);
+      assert.ok('refused' in again && again.refused === 'already_superseded');
+      assert.equal(again.memory.supersededBy, replacement.contentHash);
+      const duplicate = await store.memories.insertSuperseding(replacement.id, memory('taken'), T0);
+      assert.ok('refused' in duplicate && duplicate.refused === 'duplicate');
+      assert.equal(duplicate.memory.id, other.id);
+      await store.memories.softDelete(other.id, T0);
+      assert.deepEqual(await store.memories.linkSupersession('default', other.id, replacement.id, T0), {
+        refused: 'gone',
+      });
+      assert.deepEqual(
+        (await store.memories.findInNamespace('default', [other.id, replacement.id])).map((m) => m.id).sort(),
+        [other.id, replacement.id].sort(),
+        'tombstones included',
+      );
+      assert.deepEqual(await store.memories.findInNamespace('elsewhere', [other.id]), []);
+    });
+
+    it('lets one of many racing supersessions of a version win', async () => {
+      const [{ memory: old }] = await store.memories.insertMany([memory('contested')]);
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => store.memories.insertSuperseding(old.id, memory(`successor ${i}`), T0)),
+      );
+      assert.equal(outcomes.filter((outcome) => 'id' in outcome).length, 1);
+      assert.equal(await store.memories.count({ namespace: 'default' }), 1);
+    });
+  });
+
+  describe('usage, conflicts and MCP cancellations', () => {
+    it('adds uses and ratings up, drops uses of memories gone for good, and pages current memories with their signals', async () => {
+      const stored = await store.memories.insertMany(
+        Array.from({ length: 5 }, (_, i) => memory(`used memory ${i}`, { namespace: 'usage' })),
+      );
+      const [a, b, gone] = stored.map((outcome) => outcome.memory.id);
+      await store.memories.hardDelete(gone);
+      await store.usage.addUses([
+        { memoryId: a, retrievals: 2, fetches: 1, lastUsedAt: T0 + 5 },
+        { memoryId: gone, retrievals: 1, fetches: 0, lastUsedAt: T0 },
+      ]);
+      await store.usage.addUses([{ memoryId: a, retrievals: 1, fetches: 0, lastUsedAt: T0 + 1 }]);
+      assert.deepEqual(await store.usage.addRating(b, -1, 'wrong'), {
+        retrievals: 0,
+        fetches: 0,
+        lastUsedAt: null,
+        ratingSum: -1,
+        ratingCount: 1,
+        lastRating: -1,
+        lastFeedback: 'wrong',
+      });
+      const rated = await store.usage.addRating(b, 1, null);
+      assert.deepEqual([rated.ratingSum, rated.ratingCount, rated.lastRating, rated.lastFeedback], [0, 2, 1, null]);
+      const signals = await store.usage.signalsOf([a, b, gone]);
+      assert.deepEqual([...signals.keys()].sort(), [a, b].sort());
+      assert.deepEqual(
+        [signals.get(a)!.retrievals, signals.get(a)!.fetches, signals.get(a)!.lastUsedAt],
+        [3, 1, T0 + 5],
+        'counts add up; the last use is the latest',
+      );
+      await store.memories.insertSuperseding(b, memory('used memory 1, corrected', { namespace: 'usage' }), T0);
+      const rows: MemoryUsageRow[] = [];
+      for await (const row of store.usage.currentMemories('usage')) rows.push(row);
+      assert.equal(rows.length, 4, 'live, current memories only');
+      assert.ok(rows.every((row, i) => i === 0 || row.memoryId > rows[i - 1].memoryId));
+      assert.equal(rows.find((row) => row.memoryId === a)?.retrievals, 3);
+      assert.equal(
+        rows.some((row) => row.memoryId === b),
+        false,
+        'superseded',
+      );
+      const none: MemoryUsageRow[] = [];
+      for await (const row of store.usage.currentMemories('elsewhere')) none.push(row);
+      assert.deepEqual(none, []);
+    });
+
+    it('proposes a pair once, lists by score within a namespace and status, and records decisions', async () => {
+      const ids = (
+        await store.memories.insertMany([memory('c1'), memory('c2'), memory('c3'), memory('c4', { namespace: 'x' })])
+      ).map((outcome) => outcome.memory.id);
+      const propose = (first: number, second: number, score: number, namespace = 'default') =>
+        store.conflicts.propose({
+          namespace,
+          firstId: first,
+          secondId: second,
+          score,
+          evidence: ['why'],
+          createdAt: T0,
+        });
+      const low = await propose(ids[0], ids[1], 0.4);
+      const high = await propose(ids[1], ids[2], 0.9);
+      assert.equal(await propose(ids[0], ids[1], 0.99), undefined, 'a known pair is not proposed again');
+      await propose(ids[0], ids[3], 0.5, 'x');
+      assert.deepEqual(
+        (await store.conflicts.list('default', 'open', 0, 10)).map((record) => record.id),
+        [high!.id, low!.id],
+      );
+      assert.deepEqual(await store.conflicts.findByPair('default', ids[0], ids[1]), low);
+      assert.equal(await store.conflicts.findById('x', low!.id), undefined, 'other namespaces see nothing');
+      await store.conflicts.decide(low!.id, 'dismissed', 'dismiss', T0 + 1);
+      const decided = await store.conflicts.findById('default', low!.id);
+      assert.deepEqual([decided?.status, decided?.resolution, decided?.resolvedAt], ['dismissed', 'dismiss', T0 + 1]);
+      assert.deepEqual(
+        [await store.conflicts.count('default', 'open'), await store.conflicts.count('default', undefined)],
+        [1, 2],
+      );
+      assert.deepEqual(decided?.evidence, ['why']);
+      assert.equal(decided?.score, 0.4);
+    });
+
+    it("hands out cancellations in order after a sequence number, keeping only each credential's newest", async () => {
+      const start = await store.cancellations.latestSeq();
+      for (let i = 0; i < 5; i++) await store.cancellations.record('flooder', 'caller-f', `"${i}"`, T0 + i, 2);
+      await store.cancellations.record('polite', 'caller-p', '7', T0 + 10, 2);
+      const rows = await store.cancellations.since(start);
+      assert.deepEqual(
+        rows.map((row) => [row.caller, row.requestId, row.requestedAtMs]),
+        [
+          ['caller-f', '"3"', T0 + 3],
+          ['caller-f', '"4"', T0 + 4],
+          ['caller-p', '7', T0 + 10],
+        ],
+      );
+      assert.ok(rows.every((row, i) => i === 0 || row.seq > rows[i - 1].seq));
+      assert.equal(await store.cancellations.latestSeq(), rows[2].seq);
+      assert.deepEqual(await store.cancellations.since(rows[2].seq), []);
+      await store.cancellations.record('late', 'caller-l', '1', T0 + 11 * 60_000, 2);
+      assert.deepEqual(
+        (await store.cancellations.since(start)).map((row) => row.caller),
+        ['caller-l'],
+        'rows older than ten minutes are dropped',
+      );
+    });
+  });
+
+  describe('search candidates', () => {
+    it('ranks vectors by cosine distance within the filter and the namespace', async () => {
+      const stored = await store.memories.insertMany([
+        memory('exact', { embedding: direction(2), tags: ['keep'] }),
+        memory('close', { embedding: direction(2, 0.3), tags: ['keep'] }),
+        memory('far', { embedding: direction(6), tags: ['keep'] }),
+        memory('untagged close', { embedding: direction(2, 0.1) }),
+        memory('other namespace', { embedding: direction(2), namespace: 'elsewhere', tags: ['keep'] }),
+      ]);
+      const [exact, close, far, untagged] = stored.map((outcome) => outcome.memory.id);
+      const hits = await store.search.vectorCandidates(direction(2), { namespace: 'default', tags: ['keep'] }, 10);
+      assert.deepEqual(
+        hits.map((hit) => hit.id),
+        [exact, close, far],
+      );
+      assert.ok(Math.abs(hits[0].distance) < 1e-6);
+      assert.ok(Math.abs(hits[2].distance - 1) < 1e-6, 'orthogonal vectors are at distance 1');
+      const all = await store.search.vectorCandidates(direction(2), { namespace: 'default' }, 2);
+      assert.deepEqual(
+        all.map((hit) => hit.id),
+        [exact, untagged],
+      );
+      assert.deepEqual(
+        Array.from((await store.search.embeddingOf(far))!).map((x) => Math.round(x * 1e5) / 1e5),
+        Array.from(direction(6)),
+      );
+      assert.equal(await store.search.embeddingOf(far + 1000), undefined);
+      const distances = await store.search.distances([far, close], direction(2));
+      assert.deepEqual(distances.map((hit) => hit.id).sort(), [close, far].sort());
+      assert.ok(Math.abs(distances.find((hit) => hit.id === far)!.distance - 1) < 1e-6);
+    });
+
+    it('names the admitted memories stored right before and after each id, skipping other namespaces', async () => {
+      const ids = (
+        await store.memories.insertMany([
+          memory('first', { tags: ['t'] }),
+          memory('elsewhere', { namespace: 'other', tags: ['t'] }),
+          memory('second', { tags: ['t'] }),
+          memory('untagged'),
+          memory('third', { tags: ['t'] }),
+        ])
+      ).map((outcome) => outcome.memory.id);
+      const [first, , second, untagged, third] = ids;
+      const adjacent = await store.search.adjacent([second, first], { namespace: 'default', tags: ['t'] });
+      assert.deepEqual(adjacent.get(second), [first, third]);
+      assert.deepEqual(adjacent.get(first), [second]);
+      assert.deepEqual((await store.search.adjacent([untagged], { namespace: 'default' })).get(untagged), [
+        second,
+        third,
+      ]);
+      assert.deepEqual(await store.search.adjacent([], { namespace: 'default' }), new Map());
+    });
+
+    it('finds any of the words, stemmed, best match first, within the filter', async () => {
+      const stored = await store.memories.insertMany([
+        memory('The billing decision: PostgreSQL for billing and invoices', { memoryType: 'decision' }),
+        memory('We decided on a billing provider'),
+        memory('Lunch was pasta'),
+        memory('Billing notes for another team', { namespace: 'elsewhere' }),
+      ]);
+      const [decision, decided] = stored.map((outcome) => outcome.memory.id);
+      const hits = await store.search.keywordCandidates(['billing', 'decisions'], { namespace: 'default' }, 10);
+      assert.deepEqual(
+        hits.map((hit) => hit.id),
+        [decision, decided],
+      );
+      assert.ok(hits[0].bm25 > hits[1].bm25 && hits[1].bm25 > 0);
+      const typed = await store.search.keywordCandidates(
+        ['billing'],
+        { namespace: 'default', memoryType: 'decision' },
+        10,
+      );
+      assert.deepEqual(
+        typed.map((hit) => hit.id),
+        [decision],
+      );
+    });
+
+    it('treats hostile query text as plain words: no syntax error, no injection', async () => {
+      await store.memories.insertMany([memory('quotes "and" operators & | ! : * ( ) stay text')]);
+      for (const text of [
+        '"unbalanced',
+        "a' OR 1=1 --",
+        'NEAR(a b) AND NOT c*',
+        '!!&|:*()<->',
+        "'); DROP TABLE memories; --",
+      ]) {
+        await store.search.keywordCandidates(keywordTerms(text), { namespace: 'default' }, 10);
+      }
+      const hits = await store.search.keywordCandidates(keywordTerms('operators (stay)'), { namespace: 'default' }, 10);
+      assert.equal(hits.length, 1);
+      assert.equal(await store.memories.countAllLive(), 1);
+    });
+  });
+
+  describe('audit log', () => {
+    const entry = (at: number, fields: Partial<NewAuditEvent> = {}): NewAuditEvent => ({
+      at,
+      action: AuditAction.KeyCreate,
+      outcome: 'success',
+      principal: { kind: 'api_key', id: 'key-1', name: 'ops' },
+      namespace: null,
+      clientAddress: '127.0.0.1',
+      target: 'key-9',
+      details: {},
+      ...fields,
+    });
+
+    it('pages newest first through filters, and prunes by age', async () => {
+      await store.audit.append(entry(T0, { details: { scopes: ['read'] } }));
+      await store.audit.append(
+        entry(T0 + 1, { action: AuditAction.Restore, principal: { kind: 'local', id: 'local', name: null } }),
+      );
+      await store.audit.append(entry(T0 + 2, { namespace: 'team-a' }));
+      await store.audit.append(entry(T0 + 3));
+
+      const first = await store.audit.find({ limit: 2 });
+      assert.deepEqual(
+        first.events.map((event) => event.at),
+        [T0 + 3, T0 + 2],
+      );
+      const second = await store.audit.find({ limit: 2, before: first.nextCursor! });
+      assert.deepEqual(
+        second.events.map((event) => event.at),
+        [T0 + 1, T0],
+      );
+      assert.equal(second.nextCursor, null);
+      assert.deepEqual(second.events[1].details, { scopes: ['read'] });
+      assert.deepEqual(second.events[0].principal, { kind: 'local', id: 'local', name: null });
+
+      const filtered = await store.audit.find({
+        limit: 10,
+        action: AuditAction.KeyCreate,
+        since: T0 + 1,
+        until: T0 + 3,
+      });
+      assert.deepEqual(
+        filtered.events.map((event) => [event.at, event.namespace]),
+        [[T0 + 2, 'team-a']],
+      );
+      assert.equal((await store.audit.find({ limit: 10, principal: 'local' })).events.length, 1);
+      assert.equal((await store.audit.find({ limit: 10, namespace: 'team-a' })).events.length, 1);
+
+      assert.equal(await store.audit.pruneBefore(T0 + 2), 2);
+      assert.deepEqual(
+        (await store.audit.find({ limit: 10 })).events.map((event) => event.at),
+        [T0 + 3, T0 + 2],
+      );
+    });
+  });
+
+  describe('settings and model binding', () => {
+    it('gives the store a random id that stays across reopening, and records the bound model', async () => {
+      const id = await store.settings.storeId();
+      assert.match(id, /^[0-9a-f]{32}$/);
+      assert.deepEqual(await store.settings.embeddingModel(), MODEL);
+      await store.close();
+      store = await adapter.open(MODEL);
+      assert.equal(await store.settings.storeId(), id);
+      await adapter.wipe();
+      await store.close();
+      store = await adapter.open(MODEL);
+      assert.notEqual(await store.settings.storeId(), id);
+    });
+
+    it("refuses to open another model's store once it holds vectors, and lets an empty one switch", async () => {
+      await store.close();
+      store = await adapter.open({ modelId: 'other-model', dimension: 16 });
+      assert.deepEqual(await store.settings.embeddingModel(), { modelId: 'other-model', dimension: 16 });
+      await store.memories.insertMany([memory('sixteen', { embedding: new Float32Array(16).fill(0.25) })]);
+      await store.close();
+      await assert.rejects(() => adapter.open(MODEL), EmbeddingModelMismatch);
+      store = await adapter.open({ modelId: 'other-model', dimension: 16 });
+      assert.equal(await store.memories.countAllLive(), 1);
+    });
+  });
+}

@@ -1,0 +1,58 @@
+import { MemoryUsageRow, UsageSignals } from './usage.store';
+
+/** Rows read per page when walking a namespace's memories with their signals. */
+export const USAGE_PAGE = 1_000;
+
+export interface UsageRow {
+  memory_id: number;
+  retrievals: number;
+  fetches: number;
+  last_used_at: number | null;
+  rating_sum: number;
+  rating_count: number;
+  last_rating: number | null;
+  last_feedback: string | null;
+}
+
+export type UsageMemoryRow = UsageRow & {
+  content_hash: string;
+  content: string;
+  memory_type: string;
+  created_at: number;
+};
+
+/**
+ * One page of a namespace's current memories with their signals, after a memory id (keyset paging keeps
+ * memory bounded and each page one short statement). Parameters: namespace, after id, page size; `?`
+ * placeholders (numbered for PostgreSQL).
+ */
+export const CURRENT_MEMORIES_PAGE = `SELECT m.id AS memory_id, m.content_hash, substr(m.content, 1, 200) AS content,
+    m.memory_type, m.created_at, coalesce(u.retrievals, 0) AS retrievals, coalesce(u.fetches, 0) AS fetches,
+    u.last_used_at, coalesce(u.rating_sum, 0) AS rating_sum, coalesce(u.rating_count, 0) AS rating_count,
+    u.last_rating, u.last_feedback
+  FROM memories m LEFT JOIN memory_usage u ON u.memory_id = m.id
+  WHERE m.namespace = ? AND m.deleted_at IS NULL AND m.superseded_by IS NULL AND m.id > ?
+  ORDER BY m.id LIMIT ?`;
+
+export function toSignals(row: UsageRow): UsageSignals {
+  return {
+    retrievals: row.retrievals,
+    fetches: row.fetches,
+    lastUsedAt: row.last_used_at,
+    ratingSum: row.rating_sum,
+    ratingCount: row.rating_count,
+    lastRating: row.last_rating,
+    lastFeedback: row.last_feedback,
+  };
+}
+
+export function toUsageRow(row: UsageMemoryRow): MemoryUsageRow {
+  return {
+    ...toSignals(row),
+    memoryId: row.memory_id,
+    contentHash: row.content_hash,
+    content: row.content,
+    memoryType: row.memory_type,
+    createdAt: row.created_at,
+  };
+}
