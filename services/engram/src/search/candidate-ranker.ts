@@ -155,7 +155,7 @@ export class CandidateRanker {
       createdAtMs: memory.createdAt,
     });
     const { relevanceWeights, timeZone } = this.config.search;
-    const facts = queryFacts(query);
+    const facts = queryFacts(query, { now: new Date(), timeZone });
     const relevance = new HybridRelevance([...records.values()].map(candidateOf), facts, relevanceWeights, timeZone);
 
     const leaders = relevance

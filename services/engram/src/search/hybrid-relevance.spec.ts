@@ -59,6 +59,44 @@ describe('hybrid relevance', () => {
     assert.equal(what[1].signals.states_time, 0);
   });
 
+  it('counts a time the grammar cannot resolve ("two weekends ago") as stating when', () => {
+    const pool = [
+      candidate(1, 'We went camping with the kids and loved it', 0.6, 4),
+      candidate(2, 'We went camping with the kids two weekends ago', 0.6, 4),
+    ];
+    const [undated, dated] = relevanceFor('When did they go camping?', pool).score([1, 2], new Map());
+    assert.equal(dated.signals.states_time, 1);
+    assert.equal(undated.signals.states_time, 0);
+    assert.ok(dated.relevance > undated.relevance);
+  });
+
+  it('prefers the memory whose event falls in the period the query names (event-time grounding)', () => {
+    const clock = { now: new Date(Date.UTC(2024, 5, 1)), timeZone: 'UTC' };
+    const pool: Candidate[] = [
+      { ...candidate(1, 'Maria ran a half marathon last weekend', 0.6, 4), createdAtMs: Date.UTC(2024, 2, 4) },
+      { ...candidate(2, 'Maria ran a half marathon', 0.6, 4), createdAtMs: Date.UTC(2024, 3, 20) },
+      { ...candidate(3, 'Maria ran a half marathon', 0.6, 4), createdAtMs: Date.UTC(2024, 1, 27) },
+    ];
+    const facts = queryFacts('What race did Maria run in March 2024?', clock);
+    const relevance = new HybridRelevance(pool, facts, DEFAULT_RELEVANCE_WEIGHTS, 'UTC');
+    const [lastWeekend, april, february] = relevance.score([1, 2, 3], new Map());
+    // Written on 4 March about the weekend before: 2–3 March is in March, though the memory is not "about" March.
+    assert.equal(lastWeekend.signals.in_period, 1);
+    assert.equal(april.signals.in_period, 0);
+    assert.equal(february.signals.in_period, 0);
+    assert.ok(lastWeekend.relevance > april.relevance);
+    const undated = new HybridRelevance(
+      pool,
+      queryFacts('What race did Maria run?', clock),
+      DEFAULT_RELEVANCE_WEIGHTS,
+      'UTC',
+    );
+    assert.deepEqual(
+      undated.score([1, 2, 3], new Map()).map((scored) => scored.signals.in_period),
+      [0, 0, 0],
+    );
+  });
+
   it('lifts a memory stored beside a strong match (neighbour context) above an equal one without', () => {
     const relevance = relevanceFor('Which city did Ana move to for work?', [
       candidate(1, 'Ana: I moved to Lisbon for work last spring, which city did you move to?', 0.75, 9),

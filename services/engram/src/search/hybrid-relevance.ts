@@ -5,7 +5,16 @@
  * candidates and their neighbours, this module scores them.
  */
 import { CONTEXT_SIGNAL, logit, RelevanceWeights, sigmoid, Signals } from './relevance-model';
-import { brevity, eventTime, nameCoverage, QueryFacts, stemSet, termCoverage } from './relevance-signals';
+import {
+  brevity,
+  eventTime,
+  inPeriod,
+  mentionsTime,
+  nameCoverage,
+  QueryFacts,
+  stemSet,
+  termCoverage,
+} from './relevance-signals';
 
 export interface Candidate {
   id: number;
@@ -88,6 +97,8 @@ export class HybridRelevance {
     const spread = maxSimilarity - minSimilarity;
     const words = stemSet(candidate.content);
     const bm25 = candidate.bm25 ?? 0;
+    const { asksWhen, period } = this.facts;
+    const event = asksWhen || period ? eventTime(candidate.content, candidate.createdAtMs, this.timeZone) : undefined;
     return {
       semantic: candidate.similarity,
       semantic_relative: spread > 0 ? clamp01((candidate.similarity - minSimilarity) / spread) : 1,
@@ -97,8 +108,8 @@ export class HybridRelevance {
       name_coverage: nameCoverage(this.facts, words),
       brevity: brevity(candidate.content.split(/\s+/).filter(Boolean).length),
       asks: /\?\s*$/.test(candidate.content) ? 1 : 0,
-      states_time:
-        this.facts.asksWhen && eventTime(candidate.content, candidate.createdAtMs, this.timeZone) !== undefined ? 1 : 0,
+      states_time: asksWhen && (event !== undefined || mentionsTime(candidate.content)) ? 1 : 0,
+      in_period: inPeriod(period, event, candidate.createdAtMs),
     };
   }
 }

@@ -23,6 +23,8 @@ export const HYBRID_SIGNALS = [
   'brevity',
   /** The query asks when, and the memory says when its event happened. */
   'states_time',
+  /** The query names a period and the memory's event (its own time phrase, else when it was written) falls in it. */
+  'in_period',
   /** The memory ends in a question: it asks rather than tells. */
   'asks',
 ] as const;
@@ -57,7 +59,8 @@ export const ALL_SIGNALS: readonly SignalName[] = [...HYBRID_SIGNALS, CONTEXT_SI
 /**
  * Fitted by logistic regression on the LoCoMo tuning conversations (conv-26, conv-30), observation and
  * turn granularity pooled, with the bundled embedding model: `npm run eval:locomo -- --fit` (docs/retrieval.md).
- * A candidate is relevant when it carries an evidence turn of the question.
+ * A candidate is relevant when it carries an evidence turn of the question. `in_period` came later: its
+ * weights are from a refit with it, the others kept, because the whole refit ranked observations worse.
  */
 export const DEFAULT_RELEVANCE_WEIGHTS: RelevanceWeights = {
   hybrid: {
@@ -70,6 +73,7 @@ export const DEFAULT_RELEVANCE_WEIGHTS: RelevanceWeights = {
     name_coverage: 0.641,
     brevity: 0.895,
     states_time: 1.287,
+    in_period: 1.931,
     asks: -0.736,
   },
   hybrid_context: {
@@ -82,6 +86,7 @@ export const DEFAULT_RELEVANCE_WEIGHTS: RelevanceWeights = {
     name_coverage: 0.633,
     brevity: 0.884,
     states_time: 1.271,
+    in_period: 1.855,
     asks: -0.727,
     neighbour: 1.229,
   },

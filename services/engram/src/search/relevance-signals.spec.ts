@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { brevity, eventTime, nameCoverage, queryFacts, stem, stemSet, termCoverage } from './relevance-signals';
+import {
+  brevity,
+  eventTime,
+  inPeriod,
+  mentionsTime,
+  nameCoverage,
+  queryFacts,
+  stem,
+  stemSet,
+  termCoverage,
+} from './relevance-signals';
 
 describe('relevance signals', () => {
   it('stems plurals and verb forms to a shared base', () => {
@@ -60,5 +70,53 @@ describe('relevance signals', () => {
       lastWeek?.startMs !== undefined && lastWeek.startMs < writtenAt && lastWeek.startMs >= Date.UTC(2023, 3, 24),
     );
     assert.equal(eventTime('I love painting sunsets', writtenAt, 'UTC'), undefined);
+  });
+
+  it('reads the period a query names against the time of asking, and none without a clock', () => {
+    const clock = { now: new Date(Date.UTC(2024, 0, 15)), timeZone: 'UTC' };
+    assert.deepEqual(queryFacts('What did Jon bake in October 2023?', clock).period, {
+      startMs: Date.UTC(2023, 9, 1),
+      endMs: Date.UTC(2023, 10, 1),
+    });
+    assert.deepEqual(queryFacts('What did Jon bake last week?', clock).period, {
+      startMs: Date.UTC(2024, 0, 8),
+      endMs: Date.UTC(2024, 0, 15),
+    });
+    assert.equal(queryFacts('What did Jon bake?', clock).period, undefined);
+    assert.equal(queryFacts('What did Jon bake in October 2023?').period, undefined);
+  });
+
+  it('places a memory in a period by its own time phrase, grounded at its writing, else by when it was written', () => {
+    const october = { startMs: Date.UTC(2023, 9, 1), endMs: Date.UTC(2023, 10, 1) };
+    const writtenEarlyNovember = Date.UTC(2023, 10, 3, 9);
+    const lastWeek = eventTime('We baked bread last week', writtenEarlyNovember, 'UTC');
+    assert.equal(
+      inPeriod(october, lastWeek, writtenEarlyNovember),
+      1,
+      'last week, seen from 3 November, is in October',
+    );
+    assert.equal(inPeriod(october, undefined, writtenEarlyNovember), 0, 'written in November, no phrase: not October');
+    assert.equal(inPeriod(october, undefined, Date.UTC(2023, 9, 20)), 1, 'written in October');
+    const yesterday = eventTime('We baked bread yesterday', writtenEarlyNovember, 'UTC');
+    assert.equal(inPeriod(october, yesterday, writtenEarlyNovember), 0, 'yesterday was 2 November');
+    assert.equal(inPeriod(undefined, lastWeek, writtenEarlyNovember), 0, 'the query names no period');
+    assert.equal(inPeriod({ endMs: Date.UTC(2023, 9, 1) }, undefined, Date.UTC(2023, 8, 1)), 1, 'open start');
+  });
+
+  it('notices time phrases the grammar cannot turn into days: weekends, vague counts, the future, durations', () => {
+    for (const text of [
+      'We went camping two weekends ago',
+      'I joined a pride parade last weekend',
+      'A few weeks ago I started running',
+      'My art show opens next month',
+      'The opening night is tomorrow',
+      "I've known these friends for 4 years",
+      'We have lived here since 2019',
+    ]) {
+      assert.equal(mentionsTime(text), true, text);
+    }
+    for (const text of ['I love painting sunsets', 'The weekend market sells bread', 'Lastly, thanks for the tea']) {
+      assert.equal(mentionsTime(text), false, text);
+    }
   });
 });

@@ -14,6 +14,14 @@ export interface QueryFacts {
   names: string[];
   /** The query asks when or how long ago something happened. */
   asksWhen: boolean;
+  /** The period the query names ("in October 2023", "last week"), resolved against the time of asking. */
+  period?: TimeRange;
+}
+
+/** When a query is asked, for resolving the time phrases it holds. */
+export interface QueryClock {
+  now: Date;
+  timeZone: string;
 }
 
 /** Words that start a question or a sentence with a capital letter without naming anything. */
@@ -29,10 +37,28 @@ const NOT_NAMES = new Set(
 /** How-long and when questions: their answer is a time, so a memory that states one is more likely it. */
 const WHEN_QUESTION = /\b(when|how long|how many (days|weeks|months|years)|what (year|month|day|date|time))\b/i;
 
+/**
+ * Time phrases that place an event without naming a range the time grammar resolves ("last weekend",
+ * "a few weeks ago", "next month", "tomorrow", "for 4 years", "since 2019"): enough to say that a memory
+ * states when, not enough to say which days.
+ */
+const TIME_MENTION = new RegExp(
+  String.raw`\b(?:(?:last|next|this past|past|coming|over the)\s+(?:week(?:end)?|month|year|summer|winter|spring|fall|autumn|mon|tue|wed|thu|fri|sat|sun)\w*` +
+    String.raw`|(?:a|one|two|three|four|five|six|few|couple of|several|\d+)\s+(?:\w+\s+)?(?:days?|weeks?|weekends?|months?|years?)\s+(?:ago|back)` +
+    String.raw`|tomorrow|tonight|yesterday|recently|lately|(?:for|since)\s+(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:days?|weeks?|months?|years?)` +
+    String.raw`|since\s+(?:19|20)\d\d|(?:in|since)\s+(?:19|20)\d\d)\b`,
+  'i',
+);
+
+/** Whether a text locates an event in time by a phrase the grammar may not resolve (TIME_MENTION). */
+export function mentionsTime(content: string): boolean {
+  return TIME_MENTION.test(content);
+}
+
 /** Under this many words a memory is a fragment ("Go for it!") that rarely answers anything. */
 const FRAGMENT_WORDS = 10;
 
-export function queryFacts(query: string): QueryFacts {
+export function queryFacts(query: string, clock?: QueryClock): QueryFacts {
   const capitalised = query.match(/\p{Lu}[\p{L}\p{N}]*(?:['’]\p{L}+)?/gu) ?? [];
   const names = capitalised
     .map((word) => word.replace(/['’]s$/u, '').toLowerCase())
@@ -42,6 +68,7 @@ export function queryFacts(query: string): QueryFacts {
     stems: [...new Set(keywordTerms(query).map(stem))],
     names: [...new Set(names)],
     asksWhen: WHEN_QUESTION.test(query),
+    period: clock && extractTimeExpression(query, clock.now, clock.timeZone).range,
   };
 }
 
@@ -74,6 +101,22 @@ export function stemSet(text: string): Set<string> {
  */
 export function eventTime(content: string, createdAtMs: number, timeZone: string): TimeRange | undefined {
   return extractTimeExpression(content, new Date(createdAtMs), timeZone).range;
+}
+
+/**
+ * 1 when the query names a period and the memory's event falls in it: the event's time is the memory's
+ * own time phrase resolved against when it was written (`eventTime`: "last week" in a note of 8 May is
+ * late April), else the moment it was written. 0 when the query names no period.
+ */
+export function inPeriod(period: TimeRange | undefined, event: TimeRange | undefined, createdAtMs: number): number {
+  if (!period) return 0;
+  return overlaps(period, event ?? { startMs: createdAtMs, endMs: createdAtMs + 1 }) ? 1 : 0;
+}
+
+function overlaps(a: TimeRange, b: TimeRange): boolean {
+  const startsBeforeBEnds = a.startMs === undefined || b.endMs === undefined || a.startMs < b.endMs;
+  const endsAfterBStarts = a.endMs === undefined || b.startMs === undefined || a.endMs > b.startMs;
+  return startsBeforeBEnds && endsAfterBStarts;
 }
 
 /**

@@ -27,15 +27,31 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+/** UTC days whose offset is kept per zone, about 270 years of them; past that the cache starts over. */
+const MAX_CACHED_DAYS = 100_000;
+const steadyOffsetsByZone = new Map<string, Map<number, number>>();
+
+/** UTC day → the zone's offset throughout that day, for the days known to have one offset. */
+function steadyOffsetsFor(timeZone: string): Map<number, number> {
+  let offsets = steadyOffsetsByZone.get(timeZone);
+  if (!offsets) {
+    offsets = new Map();
+    steadyOffsetsByZone.set(timeZone, offsets);
+  }
+  return offsets;
+}
+
 /**
  * Converts between instants and wall-clock times of one IANA zone, using only Intl (the zone
  * database ships with Node), so offsets and DST rules are the real ones for every date.
  */
 export class ZonedCalendar {
   private readonly formatter: Intl.DateTimeFormat;
+  private readonly steadyOffsets: Map<number, number>;
 
   constructor(timeZone: string) {
     this.formatter = formatterFor(timeZone);
+    this.steadyOffsets = steadyOffsetsFor(timeZone);
   }
 
   wallTime(epochMs: number): WallTime {
@@ -67,8 +83,26 @@ export class ZonedCalendar {
     return this.wallClockAsUtcMs(epochMs) - epochMs;
   }
 
-  /** The zone's wall-clock reading at the instant, expressed as if that reading were UTC. */
+  /**
+   * The zone's wall-clock reading at the instant, expressed as if that reading were UTC. Intl is slow
+   * (time grounding reads it for every candidate of a search), so the offset is kept per UTC day once
+   * both ends of that day have the same one: no zone changes its offset twice within a day.
+   */
   private wallClockAsUtcMs(epochMs: number): number {
+    const utcDay = Math.floor(epochMs / MS_PER_DAY);
+    let offset = this.steadyOffsets.get(utcDay);
+    if (offset === undefined) {
+      const atStart = this.formattedWallClockMs(utcDay * MS_PER_DAY) - utcDay * MS_PER_DAY;
+      const atEnd = this.formattedWallClockMs((utcDay + 1) * MS_PER_DAY - 1) - ((utcDay + 1) * MS_PER_DAY - 1);
+      if (atStart !== atEnd) return this.formattedWallClockMs(epochMs);
+      if (this.steadyOffsets.size >= MAX_CACHED_DAYS) this.steadyOffsets.clear();
+      this.steadyOffsets.set(utcDay, atStart);
+      offset = atStart;
+    }
+    return epochMs + offset;
+  }
+
+  private formattedWallClockMs(epochMs: number): number {
     const parts = this.formatter.formatToParts(new Date(epochMs));
     const field = (type: Intl.DateTimeFormatPartTypes): number =>
       Number(parts.find((part) => part.type === type)?.value);
