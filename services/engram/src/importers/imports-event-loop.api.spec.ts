@@ -47,10 +47,11 @@ describe('imports never stall the api: hostile files are read off the event loop
         job = await importAndWait(name, data);
       });
       assert.equal(job.state, 'completed', JSON.stringify(job));
-      // Reading off the loop keeps the timer within 20-100 ms of its beat on a quiet machine, and under
-      // 250 ms with the whole suite sharing two cores; the old importers stalled it for 12 to 63 s.
+      // Reading off the loop keeps the timer within 20-100 ms of its beat on a quiet machine; a loaded one
+      // delays a free loop by a share of the work. The old importers stalled it for the whole import
+      // (12 to 63 s), a lag about as long as the work.
       assert.ok(
-        maxLagMs < 500,
+        maxLagMs < Math.max(500, elapsedMs / 8),
         `the loop lagged ${maxLagMs.toFixed(0)} ms during ${elapsedMs.toFixed(0)} ms of import`,
       );
     });
