@@ -92,7 +92,7 @@ export class RedisEventRepository implements EventRelay {
     });
     await subscriber.subscribe(this.keys.eventsChannel);
     // Where a catch-up starts if nothing was delivered before the first outage: what the log held then.
-    const subscribedAt = await this.newestLoggedId();
+    const subscribedAt = (await this.newest(1))?.[0]?.id ?? 0;
     subscriber.on('ready', () => {
       if (catchingUp) return;
       const held: EngramEvent[] = (catchingUp = []);
@@ -137,13 +137,6 @@ export class RedisEventRepository implements EventRelay {
       this.logger.warn({ msg: 'replay log unreadable; this process serves from its own events', error: error.message });
       return undefined;
     });
-  }
-
-  private async newestLoggedId(): Promise<number> {
-    const [newest] = (await this.publisher
-      .xrevrange(this.keys.eventsLog, '+', '-', 'COUNT', 1)
-      .catch(() => [])) as LogEntry[];
-    return newest ? Number(newest[0].split('-')[0]) : 0;
   }
 
   async close(): Promise<void> {
