@@ -1,10 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { SQLITE_DATABASE, StorageModule } from '../storage/storage.module';
-import { SqliteDatabase } from '../storage/sqlite.connection';
+import { StorageModule } from '../storage/storage.module';
 import { AuditController } from './audit.controller';
-import { AUDIT_REPOSITORY } from './audit.repository';
 import { AuditService } from './audit.service';
-import { SqliteAuditRepository } from './sqlite-audit.repository';
 
 /** The audit log for every process (services record into it); the api also serves GET /api/admin/audit. */
 @Global()
@@ -15,14 +12,8 @@ export class AuditModule {
       module: AuditModule,
       imports: [StorageModule],
       controllers: role === 'api' ? [AuditController] : [],
-      providers: [
-        AuditService,
-        {
-          provide: AUDIT_REPOSITORY,
-          inject: [SQLITE_DATABASE],
-          useFactory: (db: SqliteDatabase) => new SqliteAuditRepository(db),
-        },
-      ],
+      // The AuditRepository comes from the storage module, on whichever backend it opened.
+      providers: [AuditService],
       exports: [AuditService],
     };
   }

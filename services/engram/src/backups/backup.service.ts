@@ -77,7 +77,7 @@ export class BackupService {
     try {
       await job.progress(5, 'copying the database');
       const databaseCopy = join(staging, DATABASE_FILE);
-      await this.sqlite.copyLiveDatabase(this.storage.databasePath, databaseCopy);
+      await this.sqlite.copyLiveDatabase(this.databaseFile(), databaseCopy);
       await job.progress(45, 'verifying the copy');
       const summary = await this.sqlite.sealCopy(databaseCopy);
       if (summary.integrity !== 'ok')
@@ -171,13 +171,10 @@ export class BackupService {
     await job.progress(20, 'keeping the current state as a backup');
     const before = await this.writeBackup('pre-restore', SILENT, [manifest.id]);
     await job.progress(55, 'swapping the data in');
-    const scratch = await this.files.scratchCopy(
-      this.files.fileOf(manifest.id, DATABASE_FILE),
-      this.storage.databasePath,
-    );
+    const scratch = await this.files.scratchCopy(this.files.fileOf(manifest.id, DATABASE_FILE), this.databaseFile());
     let swap;
     try {
-      swap = await this.sqlite.swapIn(this.storage.databasePath, scratch, this.config.storage.pragmas);
+      swap = await this.sqlite.swapIn(this.databaseFile(), scratch, this.config.storage.pragmas);
     } finally {
       await this.files.removeFile(scratch);
     }
@@ -216,8 +213,16 @@ export class BackupService {
     if (newest) this.metrics.lastBackupTimestamp.set(Date.parse(newest.created_at) / 1000);
   }
 
+  /** The SQLite file whole-file backups copy and restores swap into. */
+  private databaseFile(): string {
+    if (this.storage.databasePath === undefined) {
+      throw new BackupIncompatible('File backups need the SQLite backend; back up PostgreSQL with its own tools');
+    }
+    return this.storage.databasePath;
+  }
+
   private async checkCompatible(manifest: BackupManifest): Promise<void> {
-    const liveSchema = this.storage.versions().schema;
+    const liveSchema = (await this.storage.versions()).schema;
     if (manifest.schema_version > liveSchema) {
       throw new BackupIncompatible(
         `Backup ${manifest.id} has schema version ${manifest.schema_version}, newer than this database (${liveSchema}); upgrade Engram first`,

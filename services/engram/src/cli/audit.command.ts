@@ -1,8 +1,7 @@
 import { AuditEvent } from '../audit/audit-event';
 import { AuditQueryInput } from '../audit/audit.dto';
 import { toAuditPageView } from '../audit/audit.view';
-import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
-import { openSqliteDatabase } from '../storage/sqlite.connection';
+import { openStores } from '../storage/storage.module';
 import { FlagSpec, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
@@ -37,9 +36,9 @@ export const auditCommand: CliCommand = {
     }
     const config = configForExistingStore('audit', args.configArgv);
     if (typeof config === 'number') return config;
-    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas);
+    const stores = await openStores(config);
     try {
-      const page = await new SqliteAuditRepository(db).find(parsed.data);
+      const page = await stores.audit.find(parsed.data);
       if (args.flags.json) return printJson(toAuditPageView(page));
       if (page.events.length === 0) {
         process.stdout.write('No audit entries match.\n');
@@ -52,7 +51,7 @@ export const auditCommand: CliCommand = {
       if (page.nextCursor !== null) process.stdout.write(`(older entries: --cursor ${page.nextCursor})\n`);
       return 0;
     } finally {
-      db.close();
+      await stores.close();
     }
   },
 };

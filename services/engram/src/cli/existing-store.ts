@@ -11,6 +11,8 @@ import { loadConfigOrReport } from '../config/config.loader';
 export function configForExistingStore(command: string, configArgv: readonly string[]): AppConfig | number {
   const config = loadConfigOrReport(configArgv);
   if (!config) return 78; // EX_CONFIG
+  // A database server is never created by accident; the connection itself reports a wrong URL.
+  if (config.storage.backend === 'postgres') return config;
   const path = config.storage.sqlitePath;
   if (path === ':memory:' || existsSync(path)) return config;
   process.stderr.write(

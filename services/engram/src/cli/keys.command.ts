@@ -1,10 +1,8 @@
 import { AuditService } from '../audit/audit.service';
-import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { LOCKED_WARNING, toKeyView } from '../auth/keys/api-keys.controller';
 import { CreateApiKeyBody } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
-import { openSqliteDatabase } from '../storage/sqlite.connection';
-import { SqliteApiKeyStore } from '../storage/sqlite/sqlite-api-key.store';
+import { openStores } from '../storage/storage.module';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
@@ -41,13 +39,9 @@ export const keysCommand: CliCommand = {
     }
     const config = configForExistingStore('keys', args.configArgv);
     if (typeof config === 'number') return config;
-    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
+    const stores = await openStores(config);
     try {
-      const keys = new ApiKeyService(
-        new SqliteApiKeyStore(db),
-        config,
-        new AuditService(new SqliteAuditRepository(db), config),
-      );
+      const keys = new ApiKeyService(stores.apiKeys, config, new AuditService(stores.audit, config));
       if (action === 'list') {
         const views = (await keys.list()).map(toKeyView);
         return flags.json ? printJson({ keys: views }) : printKeys(views);
@@ -78,7 +72,7 @@ export const keysCommand: CliCommand = {
       process.stderr.write(`engram keys: ${(error as Error).message}\n`);
       return 1;
     } finally {
-      db.close();
+      await stores.close();
     }
   },
 };

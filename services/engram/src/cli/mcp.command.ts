@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { storeIsNew, storeLocation } from '../storage/store-location';
 import { loadConfigOrReport } from '../config/config.loader';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
@@ -27,9 +26,10 @@ export const mcpCommand: CliCommand = {
     }
     const config = loadConfigOrReport(rest);
     if (!config) return 78; // EX_CONFIG
-    const database = resolve(config.storage.sqlitePath);
-    if (config.storage.sqlitePath !== ':memory:' && !existsSync(database)) {
-      process.stderr.write(`engram mcp: no database at ${database} yet: creating a new, empty one\n`);
+    if (storeIsNew(config.storage)) {
+      process.stderr.write(
+        `engram mcp: no database at ${storeLocation(config.storage)} yet: creating a new, empty one\n`,
+      );
     }
     const { runMcpStdio } = await import('../mcp/mcp-stdio.js');
     return runMcpStdio(config);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { storeIsNew } from '../storage/store-location';
 import { loadConfigOrReport } from '../config/config.loader';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { JobName } from '../jobs/job.types';
@@ -37,7 +37,7 @@ export const reindexCommand: CliCommand = {
     // A first start has no store yet: nothing to re-embed, and the api creates it.
     const config = loadConfigOrReport(args.configArgv);
     if (!config) return 78; // EX_CONFIG
-    if (config.storage.sqlitePath !== ':memory:' && !existsSync(config.storage.sqlitePath)) {
+    if (storeIsNew(config.storage)) {
       process.stderr.write(`no database at ${config.storage.sqlitePath} yet; nothing to re-embed\n`);
       return 0;
     }

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { decideBindAddress } from '../http/bind-address';
 import { ConfigError, loadConfig } from './config.loader';
 import { EnvReader } from './env-reader';
-import { POSTGRES_NOT_SERVED, readPostgresConfig } from './postgres-config.reader';
+import { readPostgresConfig } from './postgres-config.reader';
 import { DEFAULT_RELEVANCE_WEIGHTS } from '../search/relevance-model';
 
 describe('configuration', () => {
@@ -274,23 +274,32 @@ describe('configuration', () => {
     assert.ok(!problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'k3y!' }).join().includes('k3y!'), 'the key is never shown');
   });
 
-  it('refuses the postgres backend until it serves every store, reporting its connection problems with it', () => {
+  it('selects the postgres backend with its connection, reporting every connection problem at once', () => {
     const urlFile = join(dir, 'database-url');
     writeFileSync(urlFile, 'postgres://engram:s3cret@db.internal:5432/engram?sslmode=require\n');
-    assert.deepEqual(problemsOf({ MCP_MEMORY_STORAGE_BACKEND: 'postgres', DATABASE_URL_FILE: 'database-url' }), [
-      POSTGRES_NOT_SERVED,
-    ]);
+    const config = loadConfig({
+      env: { MCP_MEMORY_STORAGE_BACKEND: 'postgres', DATABASE_URL_FILE: 'database-url' },
+      cwd: dir,
+    });
+    assert.equal(config.storage.backend, 'postgres');
+    assert.deepEqual(config.storage.postgres, {
+      url: 'postgres://engram:s3cret@db.internal:5432/engram?sslmode=require',
+      poolSize: 10,
+      statementTimeoutMs: 15_000,
+    });
+    assert.equal(loadConfig({ env: {}, cwd: dir }).storage.postgres, undefined, 'SQLite reads no connection');
     const problems = problemsOf({
       MCP_MEMORY_STORAGE_BACKEND: 'postgres',
       DATABASE_URL: 'mysql://root:hunter22@db/engram',
       ENGRAM_DATABASE_POOL_SIZE: '0',
       ENGRAM_DATABASE_STATEMENT_TIMEOUT_MS: 'soon',
+      ENGRAM_DB_ENCRYPTION_KEY: 'a-long-enough-passphrase',
     });
     assert.equal(problems.length, 4, problems.join('\n'));
     assert.match(problems[0], /^ENGRAM_DATABASE_POOL_SIZE=0 .* 1 to 1000/);
     assert.match(problems[1], /^ENGRAM_DATABASE_STATEMENT_TIMEOUT_MS=soon/);
     assert.match(problems[2], /^DATABASE_URL is not accepted; expected postgres:\/\//);
-    assert.equal(problems[3], POSTGRES_NOT_SERVED);
+    assert.match(problems[3], /^ENGRAM_DB_ENCRYPTION_KEY encrypts the SQLite file; .* encrypt at the server/);
     assert.ok(!problems.join().includes('hunter22'), 'the password is never shown');
     assert.match(problemsOf({ MCP_MEMORY_STORAGE_BACKEND: 'postgres' }).join(), /needs DATABASE_URL/);
     assert.match(

@@ -13,12 +13,13 @@ import {
   LogLevel,
   RerankConfig,
   SearchConfig,
+  PostgresConfig,
   StorageBackend,
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { EnvReader } from './env-reader';
 import { parseCidr, parseCidrList } from './cidr-list';
-import { POSTGRES_NOT_SERVED, readPostgresConfig } from './postgres-config.reader';
+import { readPostgresConfig } from './postgres-config.reader';
 import { parseSqlitePragmas } from './sqlite-pragmas';
 import { DEFAULT_RELEVANCE_WEIGHTS, parseRelevanceWeights, RelevanceWeights } from '../search/relevance-model';
 import { readTracingConfig } from './tracing-config.reader';
@@ -93,7 +94,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
   if (apiKey !== undefined && apiKey.length < 16) {
     read.errors.push('MCP_API_KEY is too short; use at least 16 characters (e.g. `openssl rand -base64 32`)');
   }
-  const backend = readStorageBackend(read, cwd);
+  const { backend, postgres } = readStorageBackend(read, cwd);
   const baseDir = read.raw('MCP_MEMORY_BASE_DIR') ?? 'data';
   const sqlitePath = read.raw('MCP_MEMORY_SQLITE_PATH', 'MCP_MEMORY_SQLITEVEC_PATH') ?? join(baseDir, 'engram.db');
   const { pragmas, errors: pragmaErrors } = parseSqlitePragmas(
@@ -112,9 +113,10 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     auth: { apiKey, allowAnonymous: read.boolean('MCP_ALLOW_ANONYMOUS_ACCESS', false) },
     storage: {
       backend,
+      postgres,
       sqlitePath: sqlitePath === ':memory:' ? sqlitePath : absolute(sqlitePath, cwd),
       pragmas,
-      encryptionKey: readEncryptionKey(read, cwd),
+      encryptionKey: readEncryptionKey(read, cwd, backend),
     },
     embedding: readEmbeddingConfig(read, cwd),
     search: readSearchConfig(read),
@@ -304,19 +306,23 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
 }
 
 /** The database key, given inline or (better: it stays out of the environment) as a file such as a Secret. */
-/** PostgreSQL is refused until every store has its adapter; its settings are still checked, all at once. */
-function readStorageBackend(read: EnvReader, cwd: string): StorageBackend {
-  if (read.raw('MCP_MEMORY_STORAGE_BACKEND')?.toLowerCase() !== 'postgres') {
-    return read.oneOf('MCP_MEMORY_STORAGE_BACKEND', ['sqlite_vec'] as const, 'sqlite_vec');
-  }
-  readPostgresConfig(read, cwd);
-  read.errors.push(POSTGRES_NOT_SERVED);
-  return 'sqlite_vec';
+/** The storage backend, and for PostgreSQL its connection settings (all their problems reported at once). */
+function readStorageBackend(read: EnvReader, cwd: string): { backend: StorageBackend; postgres?: PostgresConfig } {
+  const backend = read.oneOf('MCP_MEMORY_STORAGE_BACKEND', ['sqlite_vec', 'postgres'] as const, 'sqlite_vec');
+  if (backend !== 'postgres') return { backend };
+  return { backend, postgres: readPostgresConfig(read, cwd) };
 }
 
-function readEncryptionKey(read: EnvReader, cwd: string): string | undefined {
+function readEncryptionKey(read: EnvReader, cwd: string, backend: StorageBackend): string | undefined {
   const inline = read.raw('ENGRAM_DB_ENCRYPTION_KEY');
   const file = read.raw('ENGRAM_DB_ENCRYPTION_KEY_FILE');
+  if (backend === 'postgres' && (inline !== undefined || file !== undefined)) {
+    read.errors.push(
+      'ENGRAM_DB_ENCRYPTION_KEY encrypts the SQLite file; with MCP_MEMORY_STORAGE_BACKEND=postgres encrypt at the ' +
+        "server (its volume or the cloud provider's encryption at rest) and connect with sslmode=verify-full",
+    );
+    return undefined;
+  }
   if (inline !== undefined && file !== undefined) {
     read.errors.push('Set ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE, not both');
     return undefined;

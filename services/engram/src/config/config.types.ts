@@ -196,7 +196,8 @@ export interface TracingConfig {
   samplerRatio: number;
 }
 
-export type StorageBackend = 'sqlite_vec';
+/** `sqlite_vec`: one SQLite file (embedded default); `postgres`: PostgreSQL + pgvector, for many replicas. */
+export type StorageBackend = 'sqlite_vec' | 'postgres';
 
 /** How the PostgreSQL adapter connects (storage/postgres/): read only when that backend is asked for. */
 export interface PostgresConfig {
@@ -225,6 +226,8 @@ export interface AppConfig {
   };
   storage: {
     backend: StorageBackend;
+    /** Set exactly when `backend` is `postgres`. */
+    postgres?: PostgresConfig;
     sqlitePath: string;
     pragmas: Record<string, string>;
     /**

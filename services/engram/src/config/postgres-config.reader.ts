@@ -3,12 +3,6 @@ import { isAbsolute, resolve } from 'node:path';
 import { PostgresConfig } from './config.types';
 import { EnvReader } from './env-reader';
 
-/** Why the backend is refused for now, and what works instead. */
-export const POSTGRES_NOT_SERVED =
-  'MCP_MEMORY_STORAGE_BACKEND=postgres is not available yet: the PostgreSQL adapter holds memories, search, ' +
-  'settings and the audit log, but API keys, OAuth, locks, backups, reindexing and the agent files still need ' +
-  'SQLite; use sqlite_vec';
-
 /**
  * The PostgreSQL connection: DATABASE_URL, or DATABASE_URL_FILE (a Kubernetes secret mounted as a file),
  * the pool size per process and the statement timeout (also the wait for a free connection).

@@ -25,13 +25,20 @@ export class HealthModule implements OnModuleInit {
 
   /** Readiness and disk space as metrics, for the alert rules (nothing else polls /health/ready in Compose). */
   onModuleInit(): void {
-    this.metrics.onScrape(() => {
-      const checks = [this.indicators.databaseWritable(), this.indicators.diskSpace(), this.indicators.embedder()];
+    if (this.storage.freeDiskBytes() === undefined) this.metrics.withoutDiskGauges();
+    this.metrics.onScrape(async () => {
+      const checks = [
+        await this.indicators.databaseWritable(),
+        this.indicators.diskSpace(),
+        this.indicators.embedder(),
+      ];
       for (const [check, { status }] of checks.flatMap((result) => Object.entries(result))) {
         this.metrics.ready.set({ check }, status === 'up' ? 1 : 0);
       }
-      this.metrics.diskFree.set(this.storage.freeDiskBytes());
-      this.metrics.diskSize.set(this.storage.diskSizeBytes());
+      const free = this.storage.freeDiskBytes();
+      const size = this.storage.diskSizeBytes();
+      if (free !== undefined) this.metrics.diskFree.set(free);
+      if (size !== undefined) this.metrics.diskSize.set(size);
     });
   }
 }

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { currentContext } from '../auth/request-context';
-import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { APP_CONFIG, AppConfig, StorageBackend } from '../config/config.types';
 import { ENGRAM_VERSION } from '../common/version';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryService } from '../memories/memory.service';
-import { StorageInfoRepository } from '../storage/storage-info.repository';
+import { StorageInfoRepository, StorageVersions } from '../storage/storage-info.repository';
 
 const startedAt = Date.now();
 
@@ -24,14 +24,12 @@ export interface StatusReport {
     oldest_memory: string | null;
     newest_memory: string | null;
   };
+  /** With the engine's versions: `sqlite` and `sqliteVec`, or `postgres` and `pgvector`. */
   storage: {
-    backend: 'sqlite_vec';
+    backend: StorageBackend;
     database_size_bytes: number | null;
     free_disk_bytes: number | null;
-    sqlite: string;
-    sqliteVec: string;
-    schema: number;
-  };
+  } & StorageVersions;
   embedding: { provider: string; model: string; dimension: number };
   /** How search ranks: the fusion, the floor MCP tools and the dashboard apply by default, the reranker. */
   search: { fusion: string; default_min_score: number; rerank: { model: string | null } | null };
@@ -63,10 +61,10 @@ export class StatusReportService {
         newest_memory: iso(stats.newestMs),
       },
       storage: {
-        backend: 'sqlite_vec',
-        database_size_bytes: wholeStore ? this.storage.sizeBytes() : null,
-        free_disk_bytes: wholeStore ? this.storage.freeDiskBytes() : null,
-        ...this.storage.versions(),
+        backend: this.storage.backend,
+        database_size_bytes: wholeStore ? await this.storage.sizeBytes() : null,
+        free_disk_bytes: wholeStore ? (this.storage.freeDiskBytes() ?? null) : null,
+        ...(await this.storage.versions()),
       },
       embedding: {
         provider: this.embeddings.provider,

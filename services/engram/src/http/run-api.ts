@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfigOrReport } from '../config/config.loader';
@@ -8,6 +6,7 @@ import { createApp, createLogger } from './create-app';
 import { decideBindAddress } from './bind-address';
 import { recordServing } from '../health/serving-record.repository';
 import { startTracing } from '../tracing/tracing';
+import { storeIsNew, storeLocation } from '../storage/store-location';
 
 /**
  * The api: REST, docs, health and metrics on MCP_HTTP_HOST:MCP_HTTP_PORT. Resolves with the exit code
@@ -20,9 +19,11 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   const tracing = await startTracing(config.tracing, 'api');
   const bind = decideBindAddress(config);
   if (bind.warning) logger.warn(bind.warning, 'Startup');
-  const database = resolve(config.storage.sqlitePath);
-  if (config.storage.sqlitePath !== ':memory:' && !existsSync(database)) {
-    logger.log({ msg: 'No database yet: creating a new, empty one', database }, 'Startup');
+  if (storeIsNew(config.storage)) {
+    logger.log(
+      { msg: 'No database yet: creating a new, empty one', database: storeLocation(config.storage) },
+      'Startup',
+    );
   }
   let app: NestFastifyApplication;
   try {
@@ -50,7 +51,10 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     },
     logger,
   );
-  logger.log(readyLine(await app.getUrl(), await app.get(Authenticator).credentialsRequired(), database), 'Startup');
+  logger.log(
+    readyLine(await app.getUrl(), await app.get(Authenticator).credentialsRequired(), storeLocation(config.storage)),
+    'Startup',
+  );
   return stopped;
 }
 

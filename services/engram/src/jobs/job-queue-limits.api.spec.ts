@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SqliteLockRepository } from '../storage/locks/sqlite-lock.repository';
 import { StoreLocks } from '../storage/locks/store-locks';
-import { lockFolderOf } from '../storage/storage.module';
+import { lockFolderOf } from '../storage/sqlite/sqlite.stores';
 import { JobMode, JobsHarness, runJob, startJobsHarness, waitForJob } from '../testing/job-helpers';
 
 const MAX_WAITING = 2;

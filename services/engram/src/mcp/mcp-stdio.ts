@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import { storeLocation } from '../storage/store-location';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { AppModule } from '../app.module';
 import { AppConfig } from '../config/config.types';
@@ -41,7 +42,7 @@ export async function runMcpStdio(config: AppConfig): Promise<number> {
     },
     { transport, onerror: (error) => logger.warn({ msg: 'MCP stdio error', error: error.message }, 'Mcp') },
   );
-  logger.log({ msg: 'Engram MCP server on stdio', database: config.storage.sqlitePath }, 'Startup');
+  logger.log({ msg: 'Engram MCP server on stdio', database: storeLocation(config.storage) }, 'Startup');
   const signalled = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

@@ -28,7 +28,7 @@ export class MemoriesModule implements OnModuleInit {
   onModuleInit(): void {
     this.metrics.onScrape(async () => {
       this.metrics.memories.set(await this.memories.countAllLive());
-      this.metrics.dbSize.set(this.storage.sizeBytes());
+      this.metrics.dbSize.set(await this.storage.sizeBytes());
     });
   }
 }

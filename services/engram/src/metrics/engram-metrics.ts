@@ -242,6 +242,12 @@ export class EngramMetrics {
   }
 
   /** Registers a refresh of state-derived gauges (counts, sizes), run before each scrape. */
+  /** A database server's disk is not this process's to see: its gauges are left out, not reported as 0. */
+  withoutDiskGauges(): void {
+    this.registry.removeSingleMetric('engram_disk_free_bytes');
+    this.registry.removeSingleMetric('engram_disk_size_bytes');
+  }
+
   onScrape(refresh: () => void | Promise<void>): void {
     this.scrapeHooks.push(refresh);
   }

@@ -1,135 +1,101 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { AUDIT_REPOSITORY } from '../audit/audit.repository';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { ApiKeyStore } from './api-key.store';
-import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
+import { ConflictStore } from './conflict.store';
+import { EmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
+import { StoreLocks } from './locks/store-locks';
 import { McpCancellationStore } from './mcp-cancellation.store';
-import { MemoryRepository } from './memory.repository';
 import { MemoryStore } from './memory.store';
-import { SearchRepository } from './search.repository';
+import { openPostgresStores, PostgresStores } from './postgres/postgres.stores';
+import { PostgresDatabase } from './postgres/postgres.database';
 import { SearchStore } from './search.store';
 import { SettingsStore } from './settings.store';
-import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
+import { SqliteDatabase } from './sqlite.connection';
+import { openSqliteStores, SqliteStores } from './sqlite/sqlite.stores';
 import { StorageInfoRepository } from './storage-info.repository';
-import { ConflictStore } from './conflict.store';
 import { UsageStore } from './usage.store';
-import { SqliteApiKeyStore } from './sqlite/sqlite-api-key.store';
-import { SqliteConflictStore } from './sqlite/sqlite-conflict.store';
-import { SqliteMcpCancellationStore } from './sqlite/sqlite-mcp-cancellation.store';
-import { SqliteUsageStore } from './sqlite/sqlite-usage.store';
-import { SqliteLockRepository } from './locks/sqlite-lock.repository';
-import { StoreLocks } from './locks/store-locks';
-import { VectorIndex } from './vector-index';
-import { SqliteMemoryStore } from './sqlite/sqlite-memory.store';
-import { SqliteSearchStore } from './sqlite/sqlite-search.store';
-import { SqliteSettingsStore } from './sqlite/sqlite-settings.store';
 
+/** Every port of the store this process opened (SQLite or PostgreSQL, by MCP_MEMORY_STORAGE_BACKEND). */
+export const STORES = Symbol('STORES');
+/** The SQLite handle for SQLite-only work (whole-file backups, reindex staging); undefined on PostgreSQL. */
 export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
+/** The PostgreSQL pool for PostgreSQL-only work (reindex staging, logical backups); undefined on SQLite. */
+export const POSTGRES_DATABASE = Symbol('POSTGRES_DATABASE');
 /** Optional ModelMismatchPolicy; the worker and CLI provide `keep-stored` so they can reindex. */
 export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
+
+/** The opened store: every port, and the handle of the one backend behind them. */
+export type OpenedStores = SqliteStores | PostgresStores;
+
+/**
+ * Opens the configured store; every port below is one of its parts. Without an embedder (operator
+ * commands that never touch vectors) the store opens without binding a model.
+ */
+export async function openStores(
+  config: AppConfig,
+  embedder?: EmbeddingModel,
+  policy?: ModelMismatchPolicy,
+): Promise<OpenedStores> {
+  const model = embedder && { modelId: embedder.modelId, dimension: embedder.dimension };
+  if (config.storage.backend === 'postgres') return openPostgresStores(config.storage.postgres!, model, policy);
+  return openSqliteStores({
+    path: config.storage.sqlitePath,
+    pragmas: config.storage.pragmas,
+    encryptionKey: config.storage.encryptionKey,
+    model,
+    onMismatch: policy,
+  });
+}
+
+/** A provider for one port of the opened store. */
+function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
+  return { provide: token as symbol, inject: [STORES], useFactory: pick };
+}
 
 @Module({
   imports: [EmbeddingsModule],
   providers: [
     {
-      provide: SQLITE_DATABASE,
+      provide: STORES,
       inject: [APP_CONFIG, EMBEDDER, { token: MODEL_MISMATCH_POLICY, optional: true }],
-      useFactory: (config: AppConfig, embedder: Embedder, policy?: ModelMismatchPolicy): SqliteDatabase => {
-        const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
-        try {
-          bindEmbeddingModel(db, config.storage.sqlitePath, embedder, policy);
-        } catch (error) {
-          db.close();
-          throw error;
-        }
-        return db;
-      },
+      useFactory: (config: AppConfig, embedder: Embedder, policy?: ModelMismatchPolicy) =>
+        openStores(config, embedder, policy),
     },
-    {
-      provide: VectorIndex,
-      inject: [SQLITE_DATABASE, EMBEDDER],
-      useFactory: (db: SqliteDatabase, embedder: Embedder) => {
-        const vectors = new VectorIndex(db);
-        // Even a process that opened another model's database (to reindex it: the staging tables take
-        // those vectors) must never write or search with mismatched ones.
-        vectors.expectModel(embedder.modelId);
-        return vectors;
-      },
-    },
-    {
-      provide: MemoryRepository,
-      inject: [SQLITE_DATABASE, VectorIndex],
-      useFactory: (db: SqliteDatabase, vectors: VectorIndex) => new MemoryRepository(db, vectors),
-    },
-    {
-      provide: SearchRepository,
-      inject: [SQLITE_DATABASE, VectorIndex, MemoryRepository],
-      useFactory: (db: SqliteDatabase, vectors: VectorIndex, memories: MemoryRepository) =>
-        new SearchRepository(db, vectors, memories),
-    },
-    {
-      provide: MemoryStore,
-      inject: [MemoryRepository],
-      useFactory: (memories: MemoryRepository) => new SqliteMemoryStore(memories),
-    },
-    {
-      provide: SearchStore,
-      inject: [SearchRepository, VectorIndex],
-      useFactory: (search: SearchRepository, vectors: VectorIndex) => new SqliteSearchStore(search, vectors),
-    },
-    {
-      provide: SettingsStore,
-      inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new SqliteSettingsStore(db),
-    },
-    {
-      provide: ConflictStore,
-      inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new SqliteConflictStore(db),
-    },
-    {
-      provide: UsageStore,
-      inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new SqliteUsageStore(db),
-    },
-    {
-      provide: StoreLocks,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        new StoreLocks(new SqliteLockRepository(lockFolderOf(config.storage.sqlitePath))),
-    },
+    part(SQLITE_DATABASE, (stores): SqliteDatabase | undefined =>
+      stores.backend === 'sqlite_vec' ? stores.db : undefined,
+    ),
+    part(POSTGRES_DATABASE, (stores): PostgresDatabase | undefined =>
+      stores.backend === 'postgres' ? stores.db : undefined,
+    ),
+    part(MemoryStore, (stores) => stores.memories),
+    part(SearchStore, (stores) => stores.search),
+    part(SettingsStore, (stores) => stores.settings),
+    part(AUDIT_REPOSITORY, (stores) => stores.audit),
+    part(UsageStore, (stores) => stores.usage),
+    part(ConflictStore, (stores) => stores.conflicts),
+    part(McpCancellationStore, (stores) => stores.cancellations),
+    part(ApiKeyStore, (stores) => stores.apiKeys),
+    part(StorageInfoRepository, (stores) => stores.info),
+    part(StoreLocks, (stores) => new StoreLocks(stores.locks)),
     {
       provide: RedisKeys,
       inject: [APP_CONFIG, SettingsStore],
       useFactory: async (config: AppConfig, settings: SettingsStore) =>
         new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(await settings.storeId())),
     },
-    {
-      provide: McpCancellationStore,
-      inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new SqliteMcpCancellationStore(db),
-    },
-    {
-      provide: ApiKeyStore,
-      inject: [SQLITE_DATABASE],
-      useFactory: (db: SqliteDatabase) => new SqliteApiKeyStore(db),
-    },
-    {
-      provide: StorageInfoRepository,
-      inject: [SQLITE_DATABASE, APP_CONFIG],
-      useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
-    },
   ],
   exports: [
+    STORES,
     SQLITE_DATABASE,
-    VectorIndex,
+    POSTGRES_DATABASE,
     MemoryStore,
     SearchStore,
     SettingsStore,
+    AUDIT_REPOSITORY,
     StorageInfoRepository,
     UsageStore,
     ConflictStore,
@@ -140,17 +106,9 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
   ],
 })
 export class StorageModule implements OnApplicationShutdown {
-  constructor(@Inject(SQLITE_DATABASE) private readonly db: SqliteDatabase) {}
+  constructor(@Inject(STORES) private readonly stores: OpenedStores) {}
 
-  onApplicationShutdown(): void {
-    if (this.db.open) this.db.close();
+  onApplicationShutdown(): Promise<void> {
+    return this.stores.close();
   }
-}
-
-/**
- * Lock files live beside the database they guard, on the volume every process of the deployment
- * shares; an in-memory database is private to its process, and so are its locks.
- */
-export function lockFolderOf(sqlitePath: string): string {
-  return sqlitePath === ':memory:' ? join(tmpdir(), `engram-locks-${process.pid}`) : `${sqlitePath}-locks`;
 }

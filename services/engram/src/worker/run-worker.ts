@@ -1,4 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
+import { storeLocation } from '../storage/store-location';
 import { FastifyInstance } from 'fastify';
 import { AddressInfo } from 'node:net';
 import { Authenticator } from '../auth/authenticator';
@@ -59,7 +60,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     },
     logger,
   );
-  logger.log({ msg: 'Engram worker ready', port, database: config.storage.sqlitePath }, 'Startup');
+  logger.log({ msg: 'Engram worker ready', port, database: storeLocation(config.storage) }, 'Startup');
   return stopped;
 }
 
@@ -72,7 +73,7 @@ function probesOf(context: INestApplicationContext) {
       const queue = (await jobs.check()).queue;
       let database: Record<string, unknown> = { status: 'up' };
       try {
-        storage.checkWritable();
+        await storage.checkWritable();
       } catch (error) {
         database = { status: 'down', message: `database is not writable: ${(error as Error).message}` };
       }

@@ -20,8 +20,11 @@ export const HealthOutput = z.object({
     // Null for credentials bound to a namespace: these figures cover every namespace.
     database_size_bytes: z.number().nullable(),
     free_disk_bytes: z.number().nullable(),
-    sqlite: z.string(),
-    sqliteVec: z.string(),
+    // The engine's versions: SQLite and sqlite-vec, or PostgreSQL and pgvector.
+    sqlite: z.string().optional(),
+    sqliteVec: z.string().optional(),
+    postgres: z.string().optional(),
+    pgvector: z.string().optional(),
     schema: z.number(),
   }),
   embedding: z.object({ provider: z.string(), model: z.string(), dimension: z.number() }),

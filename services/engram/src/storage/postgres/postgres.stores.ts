@@ -1,0 +1,45 @@
+import { PostgresConfig } from '../../config/config.types';
+import { EmbeddingModel, ModelMismatchPolicy } from '../embedding-model.binding';
+import { PostgresLockRepository } from '../locks/postgres-lock.repository';
+import { Stores } from '../stores';
+import { PostgresApiKeyStore } from './postgres-api-key.store';
+import { PostgresAuditRepository } from './postgres-audit.repository';
+import { PostgresConflictStore } from './postgres-conflict.store';
+import { PostgresMcpCancellationStore } from './postgres-mcp-cancellation.store';
+import { PostgresMemoryStore } from './postgres-memory.store';
+import { PostgresSearchStore } from './postgres-search.store';
+import { PostgresSettingsStore } from './postgres-settings.store';
+import { PostgresStorageInfo } from './postgres-storage-info';
+import { PostgresUsageStore } from './postgres-usage.store';
+import { hasIterativeScans, openPostgresDatabase } from './postgres.connection';
+import { PostgresDatabase } from './postgres.database';
+
+/** The PostgreSQL stores, with the pool PostgreSQL-only work (reindex staging, logical backups) needs. */
+export interface PostgresStores extends Stores {
+  backend: 'postgres';
+  db: PostgresDatabase;
+}
+
+/** Connects, checks the server, migrates, binds the embedding model and builds every port on the pool. */
+export async function openPostgresStores(
+  settings: PostgresConfig,
+  model?: EmbeddingModel,
+  onMismatch?: ModelMismatchPolicy,
+): Promise<PostgresStores> {
+  const db = await openPostgresDatabase(settings, model, onMismatch);
+  return {
+    backend: 'postgres',
+    db,
+    memories: new PostgresMemoryStore(db),
+    search: new PostgresSearchStore(db, { iterativeScans: await hasIterativeScans(db) }),
+    settings: new PostgresSettingsStore(db),
+    audit: new PostgresAuditRepository(db),
+    usage: new PostgresUsageStore(db),
+    conflicts: new PostgresConflictStore(db),
+    cancellations: new PostgresMcpCancellationStore(db),
+    apiKeys: new PostgresApiKeyStore(db),
+    info: new PostgresStorageInfo(db),
+    locks: new PostgresLockRepository(settings),
+    close: () => db.close(),
+  };
+}

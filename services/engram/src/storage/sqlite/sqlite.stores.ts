@@ -1,0 +1,74 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteAuditRepository } from '../../audit/sqlite-audit.repository';
+import { bindEmbeddingModel, EmbeddingModel, ModelMismatchPolicy } from '../embedding-model.binding';
+import { SqliteLockRepository } from '../locks/sqlite-lock.repository';
+import { MemoryRepository } from '../memory.repository';
+import { SearchRepository } from '../search.repository';
+import { openSqliteDatabase, SqliteDatabase } from '../sqlite.connection';
+import { Stores } from '../stores';
+import { VectorIndex } from '../vector-index';
+import { SqliteApiKeyStore } from './sqlite-api-key.store';
+import { SqliteConflictStore } from './sqlite-conflict.store';
+import { SqliteMcpCancellationStore } from './sqlite-mcp-cancellation.store';
+import { SqliteMemoryStore } from './sqlite-memory.store';
+import { SqliteSearchStore } from './sqlite-search.store';
+import { SqliteSettingsStore } from './sqlite-settings.store';
+import { SqliteStorageInfo } from './sqlite-storage-info';
+import { SqliteUsageStore } from './sqlite-usage.store';
+
+export interface SqliteStoreOptions {
+  path: string;
+  pragmas: Record<string, string>;
+  encryptionKey?: string;
+  /** Absent for operator commands that never touch vectors (keys, audit): the store opens unbound. */
+  model?: EmbeddingModel;
+  onMismatch?: ModelMismatchPolicy;
+}
+
+/** The SQLite stores, with the handle SQLite-only work (whole-file backups, reindex staging) needs. */
+export interface SqliteStores extends Stores {
+  backend: 'sqlite_vec';
+  db: SqliteDatabase;
+}
+
+/** Opens (creating and migrating) the SQLite file, binds the embedding model and builds every port on it. */
+export function openSqliteStores(options: SqliteStoreOptions): SqliteStores {
+  const db = openSqliteDatabase(options.path, options.pragmas, options.encryptionKey);
+  try {
+    if (options.model) bindEmbeddingModel(db, options.path, options.model, options.onMismatch);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const vectors = new VectorIndex(db);
+  // Even a process that opened another model's database (to reindex it: the staging tables take those
+  // vectors) must never write or search with mismatched ones.
+  if (options.model) vectors.expectModel(options.model.modelId);
+  const memories = new MemoryRepository(db, vectors);
+  return {
+    backend: 'sqlite_vec',
+    db,
+    memories: new SqliteMemoryStore(memories),
+    search: new SqliteSearchStore(new SearchRepository(db, vectors, memories), vectors),
+    settings: new SqliteSettingsStore(db),
+    audit: new SqliteAuditRepository(db),
+    usage: new SqliteUsageStore(db),
+    conflicts: new SqliteConflictStore(db),
+    cancellations: new SqliteMcpCancellationStore(db),
+    apiKeys: new SqliteApiKeyStore(db),
+    info: new SqliteStorageInfo(db, options.path),
+    locks: new SqliteLockRepository(lockFolderOf(options.path)),
+    close: async () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/**
+ * Lock files live beside the database they guard, on the volume every process of the deployment
+ * shares; an in-memory database is private to its process, and so are its locks.
+ */
+export function lockFolderOf(sqlitePath: string): string {
+  return sqlitePath === ':memory:' ? join(tmpdir(), `engram-locks-${process.pid}`) : `${sqlitePath}-locks`;
+}

@@ -1,0 +1,31 @@
+import { AuditRepository } from '../audit/audit.repository';
+import { StorageBackend } from '../config/config.types';
+import { ApiKeyStore } from './api-key.store';
+import { ConflictStore } from './conflict.store';
+import { LockRepository } from './locks/lock.repository';
+import { McpCancellationStore } from './mcp-cancellation.store';
+import { MemoryStore } from './memory.store';
+import { SearchStore } from './search.store';
+import { SettingsStore } from './settings.store';
+import { StorageInfoRepository } from './storage-info.repository';
+import { UsageStore } from './usage.store';
+
+/**
+ * Every storage port of one opened store, built by one adapter (sqlite/sqlite.stores.ts or
+ * postgres/postgres.stores.ts) and chosen once at start-up. Nothing above `storage/` sees a driver.
+ */
+export interface Stores {
+  backend: StorageBackend;
+  memories: MemoryStore;
+  search: SearchStore;
+  settings: SettingsStore;
+  audit: AuditRepository;
+  usage: UsageStore;
+  conflicts: ConflictStore;
+  cancellations: McpCancellationStore;
+  apiKeys: ApiKeyStore;
+  info: StorageInfoRepository;
+  /** Locks that hold across every process of the deployment. */
+  locks: LockRepository;
+  close(): Promise<void>;
+}
