@@ -3,10 +3,24 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { NativePostgres, startNativePostgres } from '../../testing/native-postgres-server';
 import { makeTempDir } from '../../testing/test-app';
+import { LockRepository } from './lock.repository';
+import { PostgresLockRepository } from './postgres-lock.repository';
 import { SqliteLockRepository } from './sqlite-lock.repository';
 import { StoreLocks } from './store-locks';
+
+/** Where one test's locks live: lock files in a folder, or advisory locks in a database of its own. */
+type LockPlace = { kind: 'sqlite'; folder: string } | { kind: 'postgres'; url: string };
+
+/** The same construction here and in the holder processes. */
+function repositoryOf(place: LockPlace): LockRepository {
+  return place.kind === 'sqlite'
+    ? new SqliteLockRepository(place.folder)
+    : new PostgresLockRepository({ url: place.url, poolSize: 1, statementTimeoutMs: 10_000 });
+}
 
 type LockedWork = 'restore' | 'reindex' | 'storeWork' | 'archiveMemoryDir' | 'writeMemoryDir';
 
@@ -14,11 +28,15 @@ type LockedWork = 'restore' | 'reindex' | 'storeWork' | 'archiveMemoryDir' | 'wr
  * Another process (plain node, loading the built lock code) that takes a lock for `work` and holds it
  * until told to let go or killed; `held` resolves once it holds it.
  */
-function holder(folder: string, work: LockedWork) {
+function holder(place: LockPlace, work: LockedWork) {
   const script = `
     const { StoreLocks } = require(${JSON.stringify(join(__dirname, 'store-locks.js'))});
     const { SqliteLockRepository } = require(${JSON.stringify(join(__dirname, 'sqlite-lock.repository.js'))});
-    const locks = new StoreLocks(new SqliteLockRepository(${JSON.stringify(folder)}));
+    const { PostgresLockRepository } = require(${JSON.stringify(join(__dirname, 'postgres-lock.repository.js'))});
+    const place = ${JSON.stringify(place)};
+    const locks = new StoreLocks(place.kind === 'sqlite'
+      ? new SqliteLockRepository(place.folder)
+      : new PostgresLockRepository({ url: place.url, poolSize: 1, statementTimeoutMs: 10000 }));
     const hold = () => new Promise((resolve) => { console.log('held'); process.stdin.once('data', resolve); });
     const run = ${JSON.stringify(work)} === 'writeMemoryDir' ? locks.writeMemoryDir('alice', hold) : locks[${JSON.stringify(work)}](hold);
     run.then(() => console.log('released'));
@@ -59,22 +77,68 @@ function tracker() {
   };
 }
 
-describe('store locks across processes (real child processes, real lock files)', () => {
+/**
+ * A place for each test's locks: SQLite lock files in a new folder, or PostgreSQL advisory locks in a
+ * new database on a real server (each holder its own backend, as replicas on different nodes have).
+ */
+interface LockBackend {
+  name: string;
+  start(): Promise<void>;
+  place(): Promise<LockPlace>;
+  stop(): Promise<void>;
+}
+
+const sqliteLocks: LockBackend = {
+  name: 'SQLite lock files',
+  start: async () => undefined,
+  place: async () => ({ kind: 'sqlite', folder: makeTempDir() }),
+  stop: async () => undefined,
+};
+
+function postgresLocks(): LockBackend {
+  let server: NativePostgres | undefined;
+  let databases = 0;
+  return {
+    name: 'PostgreSQL advisory locks (native server)',
+    async start() {
+      server = await startNativePostgres();
+    },
+    async place() {
+      const name = `locks_${++databases}`;
+      const admin = new pg.Client({ connectionString: server!.url });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      const url = new URL(server!.url);
+      url.pathname = `/${name}`;
+      return { kind: 'postgres', url: url.toString() };
+    },
+    stop: async () => server?.close(),
+  };
+}
+
+for (const backend of [sqliteLocks, postgresLocks()]) {
+  describe(`store locks across processes (real child processes): ${backend.name}`, () => lockContract(backend));
+}
+
+function lockContract(backend: LockBackend): void {
   const holders: ReturnType<typeof holder>[] = [];
-  const spawnHolder = (folder: string, work: LockedWork) => {
-    const child = holder(folder, work);
+  const spawnHolder = (place: LockPlace, work: LockedWork) => {
+    const child = holder(place, work);
     holders.push(child);
     return child;
   };
+  before(() => backend.start());
   after(async () => {
     for (const child of holders) await child.kill();
+    await backend.stop();
   });
 
   it('a restore waits for a reindex running in another process, and starts once it ends', async () => {
-    const folder = makeTempDir();
-    const reindex = spawnHolder(folder, 'reindex');
+    const place = await backend.place();
+    const reindex = spawnHolder(place, 'reindex');
     await reindex.held;
-    const locks = new StoreLocks(new SqliteLockRepository(folder));
+    const locks = new StoreLocks(repositoryOf(place));
     const order = tracker();
     const waits: string[] = [];
     const restore = locks.restore(order.run('restore'), { whileWaiting: async (what) => void waits.push(what) });
@@ -87,10 +151,10 @@ describe('store locks across processes (real child processes, real lock files)',
   });
 
   it('two reindexes never run at once, whichever process asks', async () => {
-    const folder = makeTempDir();
-    const other = spawnHolder(folder, 'reindex');
+    const place = await backend.place();
+    const other = spawnHolder(place, 'reindex');
     await other.held;
-    const locks = new StoreLocks(new SqliteLockRepository(folder));
+    const locks = new StoreLocks(repositoryOf(place));
     await assert.rejects(
       locks.reindex(async () => undefined, { timeoutMs: 150 }),
       { code: 'store_busy' },
@@ -102,28 +166,30 @@ describe('store locks across processes (real child processes, real lock files)',
   });
 
   it('a lock held by a process that is killed is free at once: no stale lock, no clean-up step', async () => {
-    const folder = makeTempDir();
-    const crashed = spawnHolder(folder, 'restore');
+    const place = await backend.place();
+    const crashed = spawnHolder(place, 'restore');
     await crashed.held;
-    const locks = new StoreLocks(new SqliteLockRepository(folder));
+    const locks = new StoreLocks(repositoryOf(place));
     await assert.rejects(
       locks.storeWork(async () => undefined, { timeoutMs: 100 }),
       { code: 'store_busy' },
     );
     await crashed.kill();
-    await locks.storeWork(async () => undefined, { timeoutMs: 100 });
-    assert.deepEqual(
-      readdirSync(folder).filter((name) => !name.endsWith('.lock')),
-      [],
-      'nothing but the empty lock files',
-    );
+    await locks.storeWork(async () => undefined, { timeoutMs: 5000 });
+    if (place.kind === 'sqlite') {
+      assert.deepEqual(
+        readdirSync(place.folder).filter((name) => !name.endsWith('.lock')),
+        [],
+        'nothing but the empty lock files',
+      );
+    }
   });
 
   it('a waiting restore goes before work that arrives after it, so a stream of work cannot starve it', async () => {
-    const folder = makeTempDir();
-    const running = spawnHolder(folder, 'writeMemoryDir');
+    const place = await backend.place();
+    const running = spawnHolder(place, 'writeMemoryDir');
     await running.held;
-    const locks = new StoreLocks(new SqliteLockRepository(folder));
+    const locks = new StoreLocks(repositoryOf(place));
     const order = tracker();
     const waiting = new Set<string>();
     const restore = locks.restore(order.run('restore'), { whileWaiting: async () => void waiting.add('restore') });
@@ -139,10 +205,10 @@ describe('store locks across processes (real child processes, real lock files)',
   });
 
   it('a backup archives the memory directory only when no agent run or import writes it', async () => {
-    const folder = makeTempDir();
-    const agentRun = spawnHolder(folder, 'writeMemoryDir');
+    const place = await backend.place();
+    const agentRun = spawnHolder(place, 'writeMemoryDir');
     await agentRun.held;
-    const locks = new StoreLocks(new SqliteLockRepository(folder));
+    const locks = new StoreLocks(repositoryOf(place));
     await assert.rejects(
       locks.archiveMemoryDir(async () => undefined, { timeoutMs: 150 }),
       { code: 'store_busy' },
@@ -158,4 +224,4 @@ describe('store locks across processes (real child processes, real lock files)',
     agentRun.letGo();
     await locks.archiveMemoryDir(async () => undefined, { timeoutMs: 5000 });
   });
-});
+}
