@@ -2,6 +2,7 @@ import { AuditService } from '../audit/audit.service';
 import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { OAuthService } from '../oauth/oauth.service';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
+import { SqliteOAuthStore } from '../storage/sqlite/sqlite-oauth.store';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, usageError } from './cli-output';
@@ -30,8 +31,10 @@ export const oauthCommand: CliCommand = {
     if (typeof config === 'number') return config;
     const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
     try {
-      const oauth = new OAuthService(db, config, new AuditService(new SqliteAuditRepository(db), config));
-      return printJson(action === 'clients' ? { clients: oauth.listClients() } : oauth.revokeClient(id));
+      const audit = new AuditService(new SqliteAuditRepository(db), config);
+      const oauth = new OAuthService(new SqliteOAuthStore(db), config, audit);
+      await oauth.prune();
+      return printJson(action === 'clients' ? { clients: await oauth.listClients() } : await oauth.revokeClient(id));
     } catch (error) {
       process.stderr.write(`engram oauth: ${(error as Error).message}\n`);
       return 1;

@@ -8,6 +8,7 @@ import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { ApiKeyStore } from './api-key.store';
 import { bindEmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
 import { McpCancellationStore } from './mcp-cancellation.store';
+import { OAuthStore } from './oauth.store';
 import { MemoryRepository } from './memory.repository';
 import { MemoryStore } from './memory.store';
 import { SearchRepository } from './search.repository';
@@ -20,6 +21,7 @@ import { UsageStore } from './usage.store';
 import { SqliteApiKeyStore } from './sqlite/sqlite-api-key.store';
 import { SqliteConflictStore } from './sqlite/sqlite-conflict.store';
 import { SqliteMcpCancellationStore } from './sqlite/sqlite-mcp-cancellation.store';
+import { SqliteOAuthStore } from './sqlite/sqlite-oauth.store';
 import { SqliteUsageStore } from './sqlite/sqlite-usage.store';
 import { SqliteLockRepository } from './locks/sqlite-lock.repository';
 import { StoreLocks } from './locks/store-locks';
@@ -119,6 +121,11 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
       useFactory: (db: SqliteDatabase) => new SqliteApiKeyStore(db),
     },
     {
+      provide: OAuthStore,
+      inject: [SQLITE_DATABASE],
+      useFactory: (db: SqliteDatabase) => new SqliteOAuthStore(db),
+    },
+    {
       provide: StorageInfoRepository,
       inject: [SQLITE_DATABASE, APP_CONFIG],
       useFactory: (db: SqliteDatabase, config: AppConfig) => new StorageInfoRepository(db, config.storage.sqlitePath),
@@ -137,6 +144,7 @@ export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
     StoreLocks,
     McpCancellationStore,
     ApiKeyStore,
+    OAuthStore,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

@@ -7,10 +7,12 @@ import { bindEmbeddingModel, EmbeddingModel } from '../storage/embedding-model.b
 import { MemoryRepository } from '../storage/memory.repository';
 import { ConflictStore } from '../storage/conflict.store';
 import { McpCancellationStore } from '../storage/mcp-cancellation.store';
+import { OAuthStore } from '../storage/oauth.store';
 import { MemoryStore } from '../storage/memory.store';
 import { PostgresApiKeyStore } from '../storage/postgres/postgres-api-key.store';
 import { PostgresConflictStore } from '../storage/postgres/postgres-conflict.store';
 import { PostgresMcpCancellationStore } from '../storage/postgres/postgres-mcp-cancellation.store';
+import { PostgresOAuthStore } from '../storage/postgres/postgres-oauth.store';
 import { PostgresUsageStore } from '../storage/postgres/postgres-usage.store';
 import { hasIterativeScans, openPostgresDatabase } from '../storage/postgres/postgres.connection';
 import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
@@ -27,6 +29,7 @@ import { SqliteSettingsStore } from '../storage/sqlite/sqlite-settings.store';
 import { SqliteApiKeyStore } from '../storage/sqlite/sqlite-api-key.store';
 import { SqliteConflictStore } from '../storage/sqlite/sqlite-conflict.store';
 import { SqliteMcpCancellationStore } from '../storage/sqlite/sqlite-mcp-cancellation.store';
+import { SqliteOAuthStore } from '../storage/sqlite/sqlite-oauth.store';
 import { SqliteUsageStore } from '../storage/sqlite/sqlite-usage.store';
 import { UsageStore } from '../storage/usage.store';
 import { VectorIndex } from '../storage/vector-index';
@@ -43,6 +46,7 @@ export interface OpenedStorage {
   conflicts: ConflictStore;
   cancellations: McpCancellationStore;
   apiKeys: ApiKeyStore;
+  oauth: OAuthStore;
   close(): Promise<void>;
 }
 
@@ -89,6 +93,7 @@ export function sqliteAdapter(): StorageAdapterUnderTest {
         conflicts: new SqliteConflictStore(db),
         cancellations: new SqliteMcpCancellationStore(db),
         apiKeys: new SqliteApiKeyStore(db),
+        oauth: new SqliteOAuthStore(db),
         close: async () => {
           db.close();
         },
@@ -119,6 +124,7 @@ export function postgresAdapter(): StorageAdapterUnderTest {
         conflicts: new PostgresConflictStore(db),
         cancellations: new PostgresMcpCancellationStore(db),
         apiKeys: new PostgresApiKeyStore(db),
+        oauth: new PostgresOAuthStore(db),
         close: () => db.close(),
       };
     },
