@@ -4,6 +4,7 @@ import { RedisKeys } from '../config/redis-keys';
 import { OAuthClientsController } from '../oauth/oauth-clients.controller';
 import { OAuthController } from '../oauth/oauth.controller';
 import { OAuthService } from '../oauth/oauth.service';
+import { PendingConsents } from '../oauth/pending-consents';
 import { StorageModule } from '../storage/storage.module';
 import { ACCESS_TOKEN_RESOLVER, Authenticator } from './authenticator';
 import { FAILURE_LIMITER, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
@@ -37,7 +38,9 @@ export class AuthModule {
           useFactory: (keys: RedisKeys): FailureLimiter =>
             config.redis.url ? new RedisFailureLimiter(config.redis.url, keys) : new InMemoryFailureLimiter(),
         },
-        ...(oauth ? [OAuthService, { provide: ACCESS_TOKEN_RESOLVER, useExisting: OAuthService }] : []),
+        ...(oauth
+          ? [OAuthService, PendingConsents, { provide: ACCESS_TOKEN_RESOLVER, useExisting: OAuthService }]
+          : []),
       ],
       exports: [ApiKeyService, Authenticator, FAILURE_LIMITER],
     };

@@ -6,7 +6,7 @@ import { Principal } from './request-context';
 
 /** Resolves an OAuth access token (when OAuth is on) to the principal it was issued for. */
 export interface AccessTokenResolver {
-  resolve(token: string, audience: string): Principal | undefined;
+  resolve(token: string, audience: string): Promise<Principal | undefined>;
 }
 export const ACCESS_TOKEN_RESOLVER = Symbol('ACCESS_TOKEN_RESOLVER');
 

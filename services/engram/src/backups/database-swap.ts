@@ -19,6 +19,7 @@ const NOT_COPIED = new Set([
   'oauth_clients',
   'oauth_codes',
   'oauth_tokens',
+  'oauth_pending_consents', // a sign-in under way now, not the backup's
   'vector_changes', // the restored vectors are a new epoch: every process's mirror reloads
   'audit_events', // a restore does not rewrite history, and is itself in it
   'store_identity', // still this deployment: its Redis prefix must not change

@@ -1,7 +1,6 @@
 import { AuditService } from '../audit/audit.service';
-import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { OAuthService } from '../oauth/oauth.service';
-import { openSqliteDatabase } from '../storage/sqlite.connection';
+import { openStores } from '../storage/storage.module';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, usageError } from './cli-output';
@@ -28,15 +27,16 @@ export const oauthCommand: CliCommand = {
     }
     const config = configForExistingStore('oauth', args.configArgv);
     if (typeof config === 'number') return config;
-    const db = openSqliteDatabase(config.storage.sqlitePath, config.storage.pragmas, config.storage.encryptionKey);
+    const stores = await openStores(config);
     try {
-      const oauth = new OAuthService(db, config, new AuditService(new SqliteAuditRepository(db), config));
-      return printJson(action === 'clients' ? { clients: oauth.listClients() } : oauth.revokeClient(id));
+      const oauth = new OAuthService(stores.oauth, config, new AuditService(stores.audit, config));
+      await oauth.prune();
+      return printJson(action === 'clients' ? { clients: await oauth.listClients() } : await oauth.revokeClient(id));
     } catch (error) {
       process.stderr.write(`engram oauth: ${(error as Error).message}\n`);
       return 1;
     } finally {
-      db.close();
+      await stores.close();
     }
   },
 };

@@ -1,5 +1,5 @@
 import { OAuthError } from './oauth.errors';
-import { RegisteredMetadata } from './oauth.repository';
+import { RegisteredMetadata } from '../storage/oauth.store';
 
 export type ClientAuthMethod = RegisteredMetadata['token_endpoint_auth_method'];
 

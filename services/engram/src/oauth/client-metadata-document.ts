@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OAuthError } from './oauth.errors';
-import { RegisteredMetadata } from './oauth.repository';
+import { RegisteredMetadata } from '../storage/oauth.store';
 import { redirectUriProblem } from './redirect-uri';
 
 export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token'];

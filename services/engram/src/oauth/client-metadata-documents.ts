@@ -6,7 +6,7 @@ import {
 } from './client-metadata-document';
 import { ClientMetadataRepository, MetadataFetchError } from './client-metadata.repository';
 import { OAuthError } from './oauth.errors';
-import { RegisteredMetadata } from './oauth.repository';
+import { RegisteredMetadata } from '../storage/oauth.store';
 
 const MAX_CACHED = 500;
 /** Distinct documents fetched at once; beyond that an authorization request is refused for now. */

@@ -25,8 +25,8 @@ export class OAuthClientsController {
   @Get()
   @ApiOperation({ summary: 'OAuth clients (connectors) with their live tokens and namespaces' })
   @ApiErrors(401, 403)
-  list() {
-    return { clients: this.oauth.listClients() };
+  async list() {
+    return { clients: await this.oauth.listClients() };
   }
 
   @Delete(':id')

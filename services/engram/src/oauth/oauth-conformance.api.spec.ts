@@ -3,12 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { secretDigest } from '../auth/secrets';
-import { SqliteDatabase } from '../storage/sqlite.connection';
-import { SQLITE_DATABASE } from '../storage/storage.module';
+import { OAuthStore } from '../storage/oauth.store';
 import { callTool } from '../testing/mcp-client';
 import { consentInBrowser, oauthPost, pkcePair, startOAuthTestApp } from '../testing/oauth-flow';
 import { startTestApp, TestApp } from '../testing/test-app';
-import { OAuthRepository } from './oauth.repository';
 import { OAuthService } from './oauth.service';
 
 const ADMIN_KEY = 'conformance-admin-key-0123456789';
@@ -285,11 +283,15 @@ describe('OAuth conformance (open registration)', () => {
     const day = (n: number) => Date.now() + n * DAY_MS;
     let refreshToken: string = tokens.body.refresh_token;
     for (const at of [25, 50, 75]) {
-      const rotated = oauth.token({ grant_type: 'refresh_token', refresh_token: refreshToken }, presented, day(at));
+      const rotated = await oauth.token(
+        { grant_type: 'refresh_token', refresh_token: refreshToken },
+        presented,
+        day(at),
+      );
       refreshToken = rotated.refresh_token!;
     }
-    assert.throws(
-      () => oauth.token({ grant_type: 'refresh_token', refresh_token: refreshToken }, presented, day(90.1)),
+    await assert.rejects(
+      oauth.token({ grant_type: 'refresh_token', refresh_token: refreshToken }, presented, day(90.1)),
       /maximum age|expired/,
     );
   });
@@ -298,8 +300,8 @@ describe('OAuth conformance (open registration)', () => {
     const idle = await register({ redirect_uris: [WEB_REDIRECT] });
     const { client: approved } = await grant();
     const oauth = api.app.get(OAuthService);
-    oauth.register({ redirect_uris: [WEB_REDIRECT] }, Date.now() + 2 * DAY_MS);
-    const listed: { client_id: string }[] = oauth.listClients();
+    await oauth.register({ redirect_uris: [WEB_REDIRECT] }, Date.now() + 2 * DAY_MS);
+    const listed: { client_id: string }[] = await oauth.listClients();
     assert.ok(!listed.some((entry) => entry.client_id === idle.client_id), 'the idle registration is gone');
     assert.ok(
       listed.some((entry) => entry.client_id === approved.client_id),
@@ -352,7 +354,7 @@ describe('OAuth conformance (open registration)', () => {
     const { client } = await grant();
     // A scope-less token, as the old empty-scope refresh could leave behind in a database.
     const accessToken = 'ega_conformance-token-without-scopes';
-    new OAuthRepository(api.app.get<SqliteDatabase>(SQLITE_DATABASE)).insertToken({
+    await api.app.get(OAuthStore).insertToken({
       tokenHash: secretDigest(accessToken),
       kind: 'access',
       clientId: client.client_id,

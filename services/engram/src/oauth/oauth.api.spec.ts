@@ -373,9 +373,13 @@ describe('OAuth 2.1 for MCP connectors', () => {
     }
     const oauth = api.app.get(OAuthService);
     const token = provider.saved!.access_token;
-    assert.ok(oauth.resolve(token, `${base}/mcp`), 'live now');
-    assert.equal(oauth.resolve(token, `${base}/mcp`, Date.now() + 3601_000), undefined, 'expired after its lifetime');
-    assert.equal(oauth.resolve(token, 'https://other.example.com/mcp'), undefined, 'not for another audience');
+    assert.ok(await oauth.resolve(token, `${base}/mcp`), 'live now');
+    assert.equal(
+      await oauth.resolve(token, `${base}/mcp`, Date.now() + 3601_000),
+      undefined,
+      'expired after its lifetime',
+    );
+    assert.equal(await oauth.resolve(token, 'https://other.example.com/mcp'), undefined, 'not for another audience');
     const rest = await api.request('GET', '/api/memories', { headers: { authorization: `Bearer ${token}` } });
     assert.equal(rest.status, 401, 'an MCP-audience token does not open the REST API');
   });

@@ -17,7 +17,7 @@ import { renderConsentPage, renderErrorPage } from './consent-page';
 import { OAuthError } from './oauth.errors';
 import { OAUTH_SCOPES } from './oauth-scopes';
 import { AuthorizationRequest, AuthorizationTarget, OAuthService } from './oauth.service';
-import { PendingConsents } from './pending-consents';
+import { ConsentForm, PendingConsents } from './pending-consents';
 
 /**
  * Where MCP clients look for OAuth (RFC 9728, RFC 8414, OpenID discovery). Always open: with OAuth off
@@ -60,10 +60,9 @@ const PASSWORD_OPERATOR: Principal = { kind: 'bootstrap', id: 'ENGRAM_OAUTH_PASS
 @PublicRoute() // discovery, registration, consent and tokens are how a client gets a credential
 @Controller()
 export class OAuthController {
-  private readonly consents = new PendingConsents();
-
   constructor(
     private readonly oauth: OAuthService,
+    private readonly consents: PendingConsents,
     private readonly authenticator: Authenticator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FAILURE_LIMITER) private readonly limiter: FailureLimiter,
@@ -110,7 +109,7 @@ export class OAuthController {
     const { openRegistration, registrationToken } = this.config.oauth;
     // An open registration is limited by its number, since each stores a client; a gated one by its failures.
     const open = this.oauth.registrationEnabled && openRegistration;
-    await this.answer(reply, open ? BUDGETS.registrations : BUDGETS.clientFailures, open, () => {
+    await this.answer(reply, open ? BUDGETS.registrations : BUDGETS.clientFailures, open, async () => {
       if (!this.oauth.registrationEnabled) {
         throw new OAuthError(
           'access_denied',
@@ -122,7 +121,7 @@ export class OAuthController {
       if (!openRegistration && !sameSecret(bearer, registrationToken!)) {
         throw new OAuthError('invalid_client', 'registration needs the initial access token as a Bearer token', 401);
       }
-      return { status: 201, body: this.oauth.register(request.body) };
+      return { status: 201, body: await this.oauth.register(request.body) };
     });
   }
 
@@ -149,25 +148,19 @@ export class OAuthController {
         iss: this.oauth.issuer,
       });
     }
-    const { requestId, csrf } = this.consents.open(authorization);
-    return this.page(reply, 200, this.consentPage(authorization, requestId, csrf), authorization.redirectUri);
+    const consent = await this.consents.open(authorization);
+    return this.page(reply, 200, this.consentPage(authorization, consent), authorization.redirectUri);
   }
 
   @Post('oauth/authorize')
   async approve(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const form = (request.body ?? {}) as Form;
-    const requestId = single(form.request_id) ?? '';
-    const authorization = this.consents.check(requestId, single(form.csrf) ?? '');
-    if (!authorization) {
-      return this.page(
-        reply,
-        400,
-        renderErrorPage('This consent form expired or was not issued by this server; start again.'),
-      );
-    }
+    const consent = { requestId: single(form.request_id) ?? '', csrf: single(form.csrf) ?? '' };
+    const authorization = await this.consents.check(consent);
+    if (!authorization) return this.consentExpired(reply);
     const state = authorization.state;
     if (single(form.action) !== 'approve') {
-      this.consents.close(requestId);
+      if (!(await this.consents.take(consent))) return this.consentExpired(reply);
       this.audit.record(consentEntry(authorization, 'denied'));
       return redirect(reply, authorization.redirectUri, { error: 'access_denied', state, iss: this.oauth.issuer });
     }
@@ -180,15 +173,10 @@ export class OAuthController {
       .flat()
       .filter((scope): scope is Scope => authorization.scopes.includes(scope as Scope));
     const namespace = (single(form.namespace) ?? DEFAULT_NAMESPACE).trim();
-    const again = (error: string, status: number) => {
-      const fresh = this.consents.open(authorization);
-      this.consents.close(requestId);
-      return this.page(
-        reply,
-        status,
-        this.consentPage(authorization, fresh.requestId, fresh.csrf, error),
-        authorization.redirectUri,
-      );
+    const again = async (error: string, status: number) => {
+      if (!(await this.consents.take(consent))) return this.consentExpired(reply);
+      const fresh = await this.consents.open(authorization);
+      return this.page(reply, status, this.consentPage(authorization, fresh, error), authorization.redirectUri);
     };
     const operator = await this.signedInOperator(single(form.credential) ?? '');
     if (!operator) {
@@ -198,25 +186,27 @@ export class OAuthController {
     }
     if (scopes.length === 0) return again('Choose at least one kind of access.', 400);
     if (!isNamespace(namespace)) return again('The namespace is 1-64 lower-case letters, digits, _ or -.', 400);
-    this.consents.close(requestId);
-    const code = this.oauth.issueCode(authorization, scopes, namespace);
+    // Taken, not just checked: a form posted twice (or to two replicas at once) approves once.
+    if (!(await this.consents.take(consent))) return this.consentExpired(reply);
+    const code = await this.oauth.issueCode(authorization, scopes, namespace);
     this.audit.record(consentEntry(authorization, 'success', { operator, scopes, namespace }));
     return redirect(reply, authorization.redirectUri, { code, state, iss: this.oauth.issuer });
   }
 
   @Post('oauth/token')
   async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.answer(reply, BUDGETS.clientFailures, false, () => {
+    await this.answer(reply, BUDGETS.clientFailures, false, async () => {
       const form = flatten((request.body ?? {}) as Form);
-      return { status: 200, body: this.oauth.token(form, presentedClient(form, request.headers.authorization)) };
+      const presented = presentedClient(form, request.headers.authorization);
+      return { status: 200, body: await this.oauth.token(form, presented) };
     });
   }
 
   @Post('oauth/revoke')
   async revoke(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.answer(reply, BUDGETS.clientFailures, false, () => {
+    await this.answer(reply, BUDGETS.clientFailures, false, async () => {
       const form = flatten((request.body ?? {}) as Form);
-      this.oauth.revoke(form.token, presentedClient(form, request.headers.authorization));
+      await this.oauth.revoke(form.token, presentedClient(form, request.headers.authorization));
       return { status: 200, body: {} };
     });
   }
@@ -231,7 +221,7 @@ export class OAuthController {
     };
   }
 
-  private consentPage(authorization: AuthorizationRequest, requestId: string, csrf: string, error?: string): string {
+  private consentPage(authorization: AuthorizationRequest, { requestId, csrf }: ConsentForm, error?: string): string {
     return renderConsentPage({
       requestId,
       csrf,
@@ -243,6 +233,14 @@ export class OAuthController {
       signInWith: this.config.oauth.password ? 'password' : 'admin key',
       error,
     });
+  }
+
+  private consentExpired(reply: FastifyReply): Promise<void> {
+    return this.page(
+      reply,
+      400,
+      renderErrorPage('This consent form expired or was not issued by this server; start again.'),
+    );
   }
 
   /** Who signed in: the configured operator password, or an admin credential not bound to a namespace. */
@@ -264,13 +262,13 @@ export class OAuthController {
     reply: FastifyReply,
     budget: FailureBudget,
     countEvery: boolean,
-    work: () => { status: number; body: unknown },
+    work: () => Promise<{ status: number; body: unknown }>,
   ): Promise<void> {
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     const address = currentContext().clientAddress;
     try {
       if (countEvery) await this.refuseOverBudget(budget, address);
-      const { status, body } = work();
+      const { status, body } = await work();
       if (countEvery) await this.limiter.recordFailure(budget, address);
       await reply.status(status).send(body);
     } catch (error) {

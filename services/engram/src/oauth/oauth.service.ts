@@ -1,5 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { z } from 'zod';
 import { AuditAction } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
@@ -10,8 +10,14 @@ import { Scope } from '../auth/scopes';
 import { newSecret, secretDigest } from '../auth/secrets';
 import { NotFound } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { SqliteDatabase } from '../storage/sqlite.connection';
-import { SQLITE_DATABASE } from '../storage/storage.module';
+import {
+  ClientRecord,
+  CodeRecord,
+  Issuance,
+  OAuthStore,
+  RegisteredMetadata,
+  TokenRecord,
+} from '../storage/oauth.store';
 import { AddressPolicy } from './address-policy';
 import { ClientMetadataDocuments } from './client-metadata-documents';
 import { isMetadataDocumentUrl, SUPPORTED_GRANT_TYPES } from './client-metadata-document';
@@ -19,7 +25,6 @@ import { ClientMetadataRepository } from './client-metadata.repository';
 import { PresentedClient } from './client-credentials';
 import { OAuthError } from './oauth.errors';
 import { OAUTH_SCOPES } from './oauth-scopes';
-import { ClientRecord, OAuthRepository, RegisteredMetadata } from './oauth.repository';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uri';
 
 const CODE_TTL_MS = 60_000;
@@ -68,26 +73,27 @@ export interface AuthorizationTarget {
  * /mcp resource, rotating refresh tokens whose reuse revokes their whole family, and revocation.
  */
 @Injectable()
-export class OAuthService implements AccessTokenResolver {
-  private readonly store: OAuthRepository;
+export class OAuthService implements AccessTokenResolver, OnModuleInit {
   private readonly documents?: ClientMetadataDocuments;
   readonly issuer: string;
   /** The MCP endpoint: every access token's audience. */
   readonly resource: string;
 
   constructor(
-    @Inject(SQLITE_DATABASE) db: SqliteDatabase,
+    private readonly store: OAuthStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
   ) {
-    this.store = new OAuthRepository(db);
     if (config.oauth.metadataDocuments) {
       const policy = new AddressPolicy(config.oauth.metadataPrivateHosts);
       this.documents = new ClientMetadataDocuments(new ClientMetadataRepository(policy));
     }
     this.issuer = config.publicUrl;
     this.resource = `${config.publicUrl}/mcp`;
-    this.prune(Date.now());
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.prune(Date.now());
   }
 
   /** Dynamic client registration is on: open to anyone, or to holders of the initial access token. */
@@ -99,8 +105,8 @@ export class OAuthService implements AccessTokenResolver {
     return this.documents !== undefined;
   }
 
-  register(body: unknown, now = Date.now()) {
-    this.prune(now);
+  async register(body: unknown, now = Date.now()) {
+    await this.prune(now);
     const parsed = ClientMetadata.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -126,7 +132,7 @@ export class OAuthService implements AccessTokenResolver {
       source: 'registration',
       grantedAt: null,
     };
-    this.store.insertClient(client);
+    await this.store.insertClient(client);
     return {
       client_id: client.clientId,
       client_id_issued_at: Math.floor(now / 1000),
@@ -190,20 +196,30 @@ export class OAuthService implements AccessTokenResolver {
   }
 
   /** The operator approved: a single-use code for the client's redirect. */
-  issueCode(request: AuthorizationRequest, scopes: Scope[], namespace: string, now = Date.now()): string {
+  async issueCode(
+    request: AuthorizationRequest,
+    scopes: Scope[],
+    namespace: string,
+    now = Date.now(),
+  ): Promise<string> {
     if (!isNamespace(namespace)) throw new OAuthError('invalid_request', 'namespace is not a valid namespace name');
     const code = newSecret('egz_');
-    const { client } = request;
-    this.store.transaction(() => {
-      if (client.source === 'metadata_document') this.store.saveDocumentClient({ ...client, createdAt: now });
-      this.insertCode(code, request, scopes, namespace, now);
-      this.store.markGranted(client.clientId, now);
-    });
+    await this.store.recordApproval(
+      { ...request.client, createdAt: now },
+      this.codeRecord(code, request, scopes, namespace, now),
+      now,
+    );
     return code;
   }
 
-  private insertCode(code: string, request: AuthorizationRequest, scopes: Scope[], namespace: string, now: number) {
-    this.store.insertCode({
+  private codeRecord(
+    code: string,
+    request: AuthorizationRequest,
+    scopes: Scope[],
+    namespace: string,
+    now: number,
+  ): CodeRecord {
+    return {
       codeHash: secretDigest(code),
       clientId: request.client.clientId,
       redirectUri: request.redirectUri,
@@ -214,15 +230,19 @@ export class OAuthService implements AccessTokenResolver {
       expiresAt: now + CODE_TTL_MS,
       usedAt: null,
       familyId: randomUUID(),
-    });
+    };
   }
 
-  token(body: Record<string, string | undefined>, presented: PresentedClient, now = Date.now()): TokenResponse {
+  async token(
+    body: Record<string, string | undefined>,
+    presented: PresentedClient,
+    now = Date.now(),
+  ): Promise<TokenResponse> {
     const grant = body.grant_type;
     if (grant !== 'authorization_code' && grant !== 'refresh_token') {
       throw new OAuthError('unsupported_grant_type', 'grant_type must be authorization_code or refresh_token');
     }
-    const client = this.authenticateClient(presented);
+    const client = await this.authenticateClient(presented);
     if (!client.metadata.grant_types.includes(grant)) {
       throw new OAuthError('unauthorized_client', `this client is not registered for the ${grant} grant`);
     }
@@ -233,26 +253,26 @@ export class OAuthService implements AccessTokenResolver {
    * RFC 7009: the client authenticates as at the token endpoint (§2.1); a token that is unknown or not
    * the client's is answered like a revoked one. A refresh token takes its whole family with it.
    */
-  revoke(token: string | undefined, presented: PresentedClient, now = Date.now()): void {
-    const client = this.authenticateClient(presented);
+  async revoke(token: string | undefined, presented: PresentedClient, now = Date.now()): Promise<void> {
+    const client = await this.authenticateClient(presented);
     if (!token) throw new OAuthError('invalid_request', 'token is required');
-    const record = this.store.findToken(secretDigest(token));
+    const record = await this.store.findToken(secretDigest(token));
     if (!record || record.clientId !== client.clientId) return;
-    if (record.kind === 'refresh') this.store.revokeFamily(record.familyId, now);
-    else this.store.revokeToken(record.tokenHash, now);
+    if (record.kind === 'refresh') await this.store.revokeFamily(record.familyId, now);
+    else await this.store.revokeToken(record.tokenHash, now);
   }
 
-  resolve(token: string, audience: string, now = Date.now()): Principal | undefined {
+  async resolve(token: string, audience: string, now = Date.now()): Promise<Principal | undefined> {
     if (!token.startsWith('ega_')) return undefined;
-    const record = this.store.findToken(secretDigest(token));
+    const record = await this.store.findToken(secretDigest(token));
     if (!record || record.kind !== 'access' || record.revokedAt !== null || record.expiresAt <= now) return undefined;
     if (record.audience !== audience) return undefined;
     return { kind: 'oauth', id: record.clientId, scopes: record.scopes as Scope[], boundNamespace: record.namespace };
   }
 
   /** Registered clients with their live grants, for the operator. */
-  listClients(now = Date.now()) {
-    return this.store.listClients(now).map((client) => ({
+  async listClients(now = Date.now()) {
+    return (await this.store.listClients(now)).map((client) => ({
       client_id: client.clientId,
       client_name: client.metadata.client_name ?? null,
       source: client.source,
@@ -266,9 +286,9 @@ export class OAuthService implements AccessTokenResolver {
   }
 
   /** The operator cuts a connector off: every token it holds stops working; it must be approved again. */
-  revokeClient(clientId: string, now = Date.now()): { client_id: string; revoked_tokens: number } {
-    if (!this.store.findClient(clientId)) throw new NotFound(`No OAuth client with id ${clientId}`);
-    const revoked = { client_id: clientId, revoked_tokens: this.store.revokeClientTokens(clientId, now) };
+  async revokeClient(clientId: string, now = Date.now()): Promise<{ client_id: string; revoked_tokens: number }> {
+    if (!(await this.store.findClient(clientId))) throw new NotFound(`No OAuth client with id ${clientId}`);
+    const revoked = { client_id: clientId, revoked_tokens: await this.store.revokeClientTokens(clientId, now) };
     this.audit.record({
       action: AuditAction.OAuthRevoke,
       outcome: 'success',
@@ -300,7 +320,7 @@ export class OAuthService implements AccessTokenResolver {
     if (!isMetadataDocumentUrl(clientId)) return this.store.findClient(clientId);
     if (!this.documents) return undefined;
     const metadata = await this.documents.resolve(clientId, now);
-    const approved = this.store.findClient(clientId);
+    const approved = await this.store.findClient(clientId);
     return {
       clientId,
       secretHash: null,
@@ -311,9 +331,10 @@ export class OAuthService implements AccessTokenResolver {
     };
   }
 
-  private prune(now: number): void {
-    this.store.pruneExpired(now);
-    this.store.pruneUngrantedClients(now - UNGRANTED_CLIENT_TTL_MS);
+  /** Drops expired codes and tokens, and registrations nobody approved in time. */
+  async prune(now = Date.now()): Promise<void> {
+    await this.store.pruneExpired(now);
+    await this.store.pruneUngrantedClients(now - UNGRANTED_CLIENT_TTL_MS);
   }
 
   /**
@@ -337,8 +358,8 @@ export class OAuthService implements AccessTokenResolver {
    * 7591 token_endpoint_auth_method): a confidential client must present its secret that way, a public
    * one no secret at all.
    */
-  private authenticateClient(presented: PresentedClient): ClientRecord {
-    const client = presented.clientId ? this.store.findClient(presented.clientId) : undefined;
+  private async authenticateClient(presented: PresentedClient): Promise<ClientRecord> {
+    const client = presented.clientId ? await this.store.findClient(presented.clientId) : undefined;
     if (!client) throw new OAuthError('invalid_client', 'client_id is missing or unknown', 401);
     const registered = client.metadata.token_endpoint_auth_method;
     if (presented.method !== registered) {
@@ -357,81 +378,103 @@ export class OAuthService implements AccessTokenResolver {
     return client;
   }
 
-  private exchangeCode(client: ClientRecord, body: Record<string, string | undefined>, now: number): TokenResponse {
+  private async exchangeCode(
+    client: ClientRecord,
+    body: Record<string, string | undefined>,
+    now: number,
+  ): Promise<TokenResponse> {
     if (!body.code || !body.code_verifier)
       throw new OAuthError('invalid_request', 'code and code_verifier are required');
     if (!/^[A-Za-z0-9._~-]{43,128}$/.test(body.code_verifier)) {
       throw new OAuthError('invalid_request', 'code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~');
     }
-    // Failures that revoke must commit: the transaction returns them, and they are thrown after it.
-    const outcome = this.store.transaction((): TokenResponse | OAuthError => {
-      const code = this.store.findCode(secretDigest(body.code!));
-      if (!code || code.clientId !== client.clientId)
-        return new OAuthError('invalid_grant', 'unknown authorization code');
-      if (code.usedAt !== null) {
-        // A code presented twice was intercepted somewhere: what it produced is revoked too.
-        this.store.revokeFamily(code.familyId, now);
-        return new OAuthError('invalid_grant', 'authorization code already used');
-      }
-      this.store.markCodeUsed(code.codeHash, now);
-      if (code.expiresAt <= now) return new OAuthError('invalid_grant', 'authorization code expired');
-      if (body.redirect_uri !== undefined && body.redirect_uri !== code.redirectUri) {
-        return new OAuthError('invalid_grant', 'redirect_uri differs from the authorization request');
-      }
-      if (body.resource !== undefined && body.resource !== code.resource) {
-        return new OAuthError('invalid_target', `resource must be ${code.resource}`);
-      }
-      const challenge = createHash('sha256').update(body.code_verifier!).digest('base64url');
-      if (challenge !== code.codeChallenge) {
-        return new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge');
-      }
-      const scopes = code.scopes as Scope[];
-      return this.issueTokens(
-        client,
-        { familyId: code.familyId, grantedAt: now, namespace: code.namespace },
-        scopes,
-        scopes,
-        now,
-      );
-    });
-    if (outcome instanceof OAuthError) throw outcome;
-    return outcome;
+    // The code is spent even when it is refused below: a second try with it counts as a replay.
+    const redemption = await this.store.redeemCode(secretDigest(body.code), client.clientId, now, (code) =>
+      this.exchange(client, code, body, now),
+    );
+    if (redemption.status === 'unknown') throw new OAuthError('invalid_grant', 'unknown authorization code');
+    // A code presented twice was intercepted somewhere: what it produced has been revoked too.
+    if (redemption.status === 'replayed') throw new OAuthError('invalid_grant', 'authorization code already used');
+    if (redemption.answer instanceof OAuthError) throw redemption.answer;
+    return redemption.answer;
   }
 
-  private refresh(client: ClientRecord, body: Record<string, string | undefined>, now: number): TokenResponse {
+  /** The tokens a fresh code buys, once its expiry, redirect URI, resource and PKCE verifier check out. */
+  private exchange(
+    client: ClientRecord,
+    code: CodeRecord,
+    body: Record<string, string | undefined>,
+    now: number,
+  ): Issuance<TokenResponse | OAuthError> {
+    if (code.expiresAt <= now) return refused(new OAuthError('invalid_grant', 'authorization code expired'));
+    if (body.redirect_uri !== undefined && body.redirect_uri !== code.redirectUri) {
+      return refused(new OAuthError('invalid_grant', 'redirect_uri differs from the authorization request'));
+    }
+    if (body.resource !== undefined && body.resource !== code.resource) {
+      return refused(new OAuthError('invalid_target', `resource must be ${code.resource}`));
+    }
+    const challenge = createHash('sha256').update(body.code_verifier!).digest('base64url');
+    if (challenge !== code.codeChallenge) {
+      return refused(new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge'));
+    }
+    const scopes = code.scopes as Scope[];
+    return this.issueTokens(
+      client,
+      { familyId: code.familyId, grantedAt: now, namespace: code.namespace },
+      scopes,
+      scopes,
+      now,
+    );
+  }
+
+  private async refresh(
+    client: ClientRecord,
+    body: Record<string, string | undefined>,
+    now: number,
+  ): Promise<TokenResponse> {
     if (!body.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
-    const outcome = this.store.transaction((): TokenResponse | OAuthError => {
-      const record = this.store.findToken(secretDigest(body.refresh_token!));
-      if (!record || record.kind !== 'refresh' || record.clientId !== client.clientId) {
-        return new OAuthError('invalid_grant', 'unknown refresh token');
-      }
-      if (record.rotatedAt !== null || record.revokedAt !== null) {
-        // Reuse of a rotated token means two parties hold it: end the whole family.
-        this.store.revokeFamily(record.familyId, now);
-        return new OAuthError('invalid_grant', 'refresh token was already used or revoked; sign in again');
-      }
-      if (record.expiresAt <= now) return new OAuthError('invalid_grant', 'refresh token expired; sign in again');
-      if (record.grantedAt + this.config.oauth.grantMaxDays * DAY_MS <= now) {
-        return new OAuthError('invalid_grant', 'this approval reached its maximum age; sign in again');
-      }
-      const granted = record.scopes as Scope[];
-      const narrowed = narrowScopes(granted, body.scope);
-      if (narrowed instanceof OAuthError) return narrowed;
-      this.store.markRotated(record.tokenHash, now);
-      // RFC 6749 §6: a narrower scope applies to the new access token; the refresh token keeps the grant.
-      return this.issueTokens(client, record, narrowed, granted, now);
-    });
-    if (outcome instanceof OAuthError) throw outcome;
-    return outcome;
+    const redemption = await this.store.rotateRefreshToken(
+      secretDigest(body.refresh_token),
+      client.clientId,
+      now,
+      (record) => this.rotation(client, record, body.scope, now),
+    );
+    if (redemption.status === 'unknown') throw new OAuthError('invalid_grant', 'unknown refresh token');
+    if (redemption.status === 'replayed') {
+      // Reuse of a rotated token means two parties hold it: the whole family has been ended.
+      throw new OAuthError('invalid_grant', 'refresh token was already used or revoked; sign in again');
+    }
+    if (redemption.answer instanceof OAuthError) throw redemption.answer;
+    return redemption.answer;
   }
 
+  /** The tokens a live refresh token buys; none (and the token stays unrotated) when it is refused. */
+  private rotation(
+    client: ClientRecord,
+    record: TokenRecord,
+    scope: string | undefined,
+    now: number,
+  ): Issuance<TokenResponse | OAuthError> {
+    if (record.expiresAt <= now)
+      return refused(new OAuthError('invalid_grant', 'refresh token expired; sign in again'));
+    if (record.grantedAt + this.config.oauth.grantMaxDays * DAY_MS <= now) {
+      return refused(new OAuthError('invalid_grant', 'this approval reached its maximum age; sign in again'));
+    }
+    const granted = record.scopes as Scope[];
+    const narrowed = narrowScopes(granted, scope);
+    if (narrowed instanceof OAuthError) return refused(narrowed);
+    // RFC 6749 §6: a narrower scope applies to the new access token; the refresh token keeps the grant.
+    return this.issueTokens(client, record, narrowed, granted, now);
+  }
+
+  /** A new access token, and a refresh token for clients registered with that grant; to be stored. */
   private issueTokens(
     client: ClientRecord,
     family: { familyId: string; grantedAt: number; namespace: string },
     accessScopes: Scope[],
     grantScopes: Scope[],
     now: number,
-  ): TokenResponse {
+  ): Issuance<TokenResponse> {
     const { oauth } = this.config;
     const grantEnds = family.grantedAt + oauth.grantMaxDays * DAY_MS;
     const common = {
@@ -446,29 +489,25 @@ export class OAuthService implements AccessTokenResolver {
     };
     const access = newSecret('ega_');
     const accessExpires = Math.min(now + oauth.accessTokenSeconds * 1000, grantEnds);
-    this.store.insertToken({
-      ...common,
-      tokenHash: secretDigest(access),
-      kind: 'access',
-      scopes: accessScopes,
-      expiresAt: accessExpires,
-    });
+    const tokens: TokenRecord[] = [
+      { ...common, tokenHash: secretDigest(access), kind: 'access', scopes: accessScopes, expiresAt: accessExpires },
+    ];
     const response: TokenResponse = {
       access_token: access,
       token_type: 'Bearer',
       expires_in: Math.round((accessExpires - now) / 1000),
       scope: accessScopes.join(' '),
     };
-    if (!client.metadata.grant_types.includes('refresh_token')) return response;
+    if (!client.metadata.grant_types.includes('refresh_token')) return { tokens, answer: response };
     const refresh = newSecret('egr_');
-    this.store.insertToken({
+    tokens.push({
       ...common,
       tokenHash: secretDigest(refresh),
       kind: 'refresh',
       scopes: grantScopes,
       expiresAt: Math.min(now + oauth.refreshTokenDays * DAY_MS, grantEnds),
     });
-    return { ...response, refresh_token: refresh };
+    return { tokens, answer: { ...response, refresh_token: refresh } };
   }
 }
 
@@ -484,6 +523,11 @@ function narrowScopes(granted: Scope[], scope: string | undefined): Scope[] | OA
   if (outside)
     return new OAuthError('invalid_scope', `a refresh cannot add scopes the grant does not have (${outside})`);
   return asked as Scope[];
+}
+
+/** A refusal: no tokens are stored. */
+function refused(error: OAuthError): Issuance<OAuthError> {
+  return { tokens: [], answer: error };
 }
 
 function text(query: Record<string, unknown>, name: string): string | undefined {

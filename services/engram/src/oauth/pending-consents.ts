@@ -1,45 +1,53 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { secretDigest } from '../auth/secrets';
+import { OAuthStore } from '../storage/oauth.store';
 import { AuthorizationRequest } from './oauth.service';
 
 const TTL_MS = 10 * 60_000;
 const MAX_PENDING = 1000;
 
-interface Pending {
-  request: AuthorizationRequest;
+/** A consent form as handed to the browser: the request's id and the CSRF token the form must return. */
+export interface ConsentForm {
+  requestId: string;
   csrf: string;
-  expiresAt: number;
 }
 
 /**
  * Authorization requests waiting for the operator, by an unguessable id; each carries the CSRF token
- * its form must return. Bounded in number and age.
+ * its form must return. Kept in the OAuth store, so the replica that receives the form need not be the
+ * one that showed it. Bounded in number and age.
  */
+@Injectable()
 export class PendingConsents {
-  private readonly pending = new Map<string, Pending>();
+  constructor(private readonly store: OAuthStore) {}
 
-  open(request: AuthorizationRequest, now = Date.now()): { requestId: string; csrf: string } {
-    for (const [id, entry] of this.pending) if (entry.expiresAt <= now) this.pending.delete(id);
-    if (this.pending.size >= MAX_PENDING) {
-      const [oldest] = this.pending.keys();
-      this.pending.delete(oldest);
-    }
-    const requestId = randomBytes(16).toString('base64url');
-    const csrf = randomBytes(24).toString('base64url');
-    this.pending.set(requestId, { request, csrf, expiresAt: now + TTL_MS });
-    return { requestId, csrf };
+  async open(request: AuthorizationRequest, now = Date.now()): Promise<ConsentForm> {
+    const form = { requestId: randomBytes(16).toString('base64url'), csrf: randomBytes(24).toString('base64url') };
+    await this.store.openConsent(
+      {
+        requestId: form.requestId,
+        csrfHash: secretDigest(form.csrf),
+        request: JSON.stringify(request),
+        expiresAt: now + TTL_MS,
+      },
+      now,
+      MAX_PENDING,
+    );
+    return form;
   }
 
-  /** The request when the id is live and the CSRF token matches; otherwise undefined. */
-  check(requestId: string, csrf: string, now = Date.now()): AuthorizationRequest | undefined {
-    const entry = this.pending.get(requestId);
-    if (!entry || entry.expiresAt <= now) return undefined;
-    const expected = Buffer.from(entry.csrf);
-    const presented = Buffer.from(csrf);
-    if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) return undefined;
-    return entry.request;
+  /** The request when the form is live and its CSRF token matches; it stays pending. */
+  async check({ requestId, csrf }: ConsentForm, now = Date.now()): Promise<AuthorizationRequest | undefined> {
+    return parsed(await this.store.findConsent(requestId, secretDigest(csrf), now));
   }
 
-  close(requestId: string): void {
-    this.pending.delete(requestId);
+  /** Like check, and closes the form: of forms posted at once, on any replica, one gets the request. */
+  async take({ requestId, csrf }: ConsentForm, now = Date.now()): Promise<AuthorizationRequest | undefined> {
+    return parsed(await this.store.takeConsent(requestId, secretDigest(csrf), now));
   }
+}
+
+function parsed(request: string | undefined): AuthorizationRequest | undefined {
+  return request === undefined ? undefined : (JSON.parse(request) as AuthorizationRequest);
 }

@@ -1,3 +1,4 @@
+import { isDatabaseBusy } from '../common/error-response';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -24,12 +25,36 @@ export function openSqliteDatabase(
   try {
     unlockDatabase(db, path, encryptionKey);
     sqliteVec.load(db);
-    for (const [name, value] of Object.entries(pragmas)) db.pragma(`${name} = ${value}`);
+    // busy_timeout first, so the others wait for a lock instead of failing at once.
+    const ordered = Object.entries(pragmas).sort(
+      ([a], [b]) => Number(b === 'busy_timeout') - Number(a === 'busy_timeout'),
+    );
+    for (const [name, value] of ordered) {
+      if (name === 'journal_mode') setJournalMode(db, value, Number(pragmas.busy_timeout ?? 0));
+      else db.pragma(`${name} = ${value}`);
+    }
     db.pragma('foreign_keys = ON');
     applyMigrations(db, MIGRATIONS);
     return traceStatements(db);
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/**
+ * Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once (no busy
+ * handler) while a process starting beside this one holds any lock on it: retry for up to busy_timeout.
+ */
+function setJournalMode(db: Database.Database, mode: string, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      db.pragma(`journal_mode = ${mode}`);
+      return;
+    } catch (error) {
+      if (!isDatabaseBusy(error) || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // start-up only: a short blocking pause
+    }
   }
 }

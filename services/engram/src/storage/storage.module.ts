@@ -10,6 +10,7 @@ import { EmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
 import { StoreLocks } from './locks/store-locks';
 import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryStore } from './memory.store';
+import { OAuthStore } from './oauth.store';
 import { openPostgresStores, PostgresStores } from './postgres/postgres.stores';
 import { PostgresDatabase } from './postgres/postgres.database';
 import { SearchStore } from './search.store';
@@ -79,6 +80,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     part(ConflictStore, (stores) => stores.conflicts),
     part(McpCancellationStore, (stores) => stores.cancellations),
     part(ApiKeyStore, (stores) => stores.apiKeys),
+    part(OAuthStore, (stores) => stores.oauth),
     part(StorageInfoRepository, (stores) => stores.info),
     part(StoreLocks, (stores) => new StoreLocks(stores.locks)),
     {
@@ -103,6 +105,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     StoreLocks,
     McpCancellationStore,
     ApiKeyStore,
+    OAuthStore,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

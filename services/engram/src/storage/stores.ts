@@ -5,6 +5,7 @@ import { ConflictStore } from './conflict.store';
 import { LockRepository } from './locks/lock.repository';
 import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryStore } from './memory.store';
+import { OAuthStore } from './oauth.store';
 import { SearchStore } from './search.store';
 import { SettingsStore } from './settings.store';
 import { StorageInfoRepository } from './storage-info.repository';
@@ -24,6 +25,7 @@ export interface Stores {
   conflicts: ConflictStore;
   cancellations: McpCancellationStore;
   apiKeys: ApiKeyStore;
+  oauth: OAuthStore;
   info: StorageInfoRepository;
   /** Locks that hold across every process of the deployment. */
   locks: LockRepository;

@@ -10,6 +10,7 @@ import { storeIdentityMigration } from './017-store-identity';
 import { mcpCancellationsMigration } from './018-mcp-cancellations';
 import { Migration } from './migration';
 import { memoryTruthMigration } from './019-memory-truth';
+import { oauthPendingConsentsMigration } from './020-oauth-pending-consents';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   storeIdentityMigration,
   mcpCancellationsMigration,
   memoryTruthMigration,
+  oauthPendingConsentsMigration,
 ];

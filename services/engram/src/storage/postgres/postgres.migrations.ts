@@ -150,6 +150,64 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'oauth',
+    // SQLite's OAuth tables (010, 013) column for column, and pending consents (020), so a consent shown by
+    // one replica can be approved on another. Secrets, codes and CSRF tokens only as SHA-256 digests.
+    sql: `
+      CREATE TABLE oauth_clients (
+        client_id   text   PRIMARY KEY,
+        secret_hash text,            -- NULL for public clients (PKCE only)
+        metadata    text   NOT NULL, -- the registered client metadata, JSON
+        created_at  bigint NOT NULL, -- epoch milliseconds
+        source      text   NOT NULL DEFAULT 'registration' CHECK (source IN ('registration', 'metadata_document')),
+        granted_at  bigint           -- first approval; NULL: never approved
+      );
+      CREATE INDEX oauth_clients_ungranted ON oauth_clients (created_at) WHERE granted_at IS NULL;
+
+      CREATE TABLE oauth_codes (
+        code_hash      text   PRIMARY KEY,
+        client_id      text   NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
+        redirect_uri   text   NOT NULL,
+        code_challenge text   NOT NULL,
+        scopes         text   NOT NULL, -- space-separated
+        namespace      text   NOT NULL,
+        resource       text   NOT NULL,
+        expires_at     bigint NOT NULL,
+        used_at        bigint,
+        family_id      text   NOT NULL  -- the token family its exchange starts (revoked on code reuse)
+      );
+      CREATE INDEX oauth_codes_client ON oauth_codes (client_id);
+      CREATE INDEX oauth_codes_expires ON oauth_codes (expires_at);
+
+      CREATE TABLE oauth_tokens (
+        token_hash text   PRIMARY KEY,
+        kind       text   NOT NULL CHECK (kind IN ('access', 'refresh')),
+        client_id  text   NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
+        family_id  text   NOT NULL,
+        scopes     text   NOT NULL,
+        namespace  text   NOT NULL,
+        audience   text   NOT NULL,
+        created_at bigint NOT NULL,
+        granted_at bigint NOT NULL, -- when the family's approval was given
+        expires_at bigint NOT NULL,
+        rotated_at bigint,          -- refresh tokens: when exchanged for a new one
+        revoked_at bigint
+      );
+      CREATE INDEX oauth_tokens_family ON oauth_tokens (family_id);
+      CREATE INDEX oauth_tokens_client ON oauth_tokens (client_id, expires_at);
+      CREATE INDEX oauth_tokens_expires ON oauth_tokens (expires_at);
+
+      CREATE TABLE oauth_pending_consents (
+        request_id            text   PRIMARY KEY,
+        csrf_hash             text   NOT NULL,
+        authorization_request text   NOT NULL, -- JSON
+        expires_at            bigint NOT NULL
+      );
+      CREATE INDEX oauth_pending_consents_expires ON oauth_pending_consents (expires_at);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

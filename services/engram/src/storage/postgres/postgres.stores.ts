@@ -2,6 +2,7 @@ import { PostgresConfig } from '../../config/config.types';
 import { EmbeddingModel, ModelMismatchPolicy } from '../embedding-model.binding';
 import { PostgresLockRepository } from '../locks/postgres-lock.repository';
 import { Stores } from '../stores';
+import { PostgresOAuthStore } from './postgres-oauth.store';
 import { PostgresApiKeyStore } from './postgres-api-key.store';
 import { PostgresAuditRepository } from './postgres-audit.repository';
 import { PostgresConflictStore } from './postgres-conflict.store';
@@ -37,6 +38,7 @@ export async function openPostgresStores(
     usage: new PostgresUsageStore(db),
     conflicts: new PostgresConflictStore(db),
     cancellations: new PostgresMcpCancellationStore(db),
+    oauth: new PostgresOAuthStore(db),
     apiKeys: new PostgresApiKeyStore(db),
     info: new PostgresStorageInfo(db),
     locks: new PostgresLockRepository(settings),

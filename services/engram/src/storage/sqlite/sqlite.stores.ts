@@ -7,6 +7,7 @@ import { MemoryRepository } from '../memory.repository';
 import { SearchRepository } from '../search.repository';
 import { openSqliteDatabase, SqliteDatabase } from '../sqlite.connection';
 import { Stores } from '../stores';
+import { SqliteOAuthStore } from './sqlite-oauth.store';
 import { VectorIndex } from '../vector-index';
 import { SqliteApiKeyStore } from './sqlite-api-key.store';
 import { SqliteConflictStore } from './sqlite-conflict.store';
@@ -56,6 +57,7 @@ export function openSqliteStores(options: SqliteStoreOptions): SqliteStores {
     usage: new SqliteUsageStore(db),
     conflicts: new SqliteConflictStore(db),
     cancellations: new SqliteMcpCancellationStore(db),
+    oauth: new SqliteOAuthStore(db),
     apiKeys: new SqliteApiKeyStore(db),
     info: new SqliteStorageInfo(db, options.path),
     locks: new SqliteLockRepository(lockFolderOf(options.path)),
