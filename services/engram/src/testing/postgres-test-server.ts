@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { keepQuerySequencesTogether } from './pglite-query-order';
 
 /**
  * A PostgreSQL server with pgvector for tests, where no container runtime exists: PGlite (Postgres
@@ -18,6 +19,9 @@ export interface TestPostgres {
 export async function startTestPostgres(): Promise<TestPostgres> {
   const db = await PGlite.create({ extensions: { vector } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 32 });
+  keepQuerySequencesTogether(
+    (server as unknown as { queryQueue: Parameters<typeof keepQuerySequencesTogether>[0] }).queryQueue,
+  );
   await server.start();
   return {
     url: `postgres://postgres:postgres@${server.getServerConn()}/postgres`,

@@ -24,7 +24,7 @@ const SELECT_MEMORY = `SELECT m.id, m.namespace, m.content_hash, m.content, m.me
   m.updated_at, m.deleted_at, m.valid_to,
   (SELECT l.content_hash FROM memories l WHERE l.id = m.superseded_by) AS superseded_by_hash,
   (SELECT l.content_hash FROM memories l WHERE l.id = m.supersedes) AS supersedes_hash,
-  ARRAY(SELECT t.tag FROM memory_tags t WHERE t.memory_id = m.id ORDER BY t.tag) AS tags
+  ARRAY(SELECT t.tag FROM memory_tags t WHERE t.memory_id = m.id ORDER BY t.tag COLLATE "C") AS tags
   FROM memories m`;
 
 /**
@@ -254,7 +254,7 @@ export class PostgresMemoryStore extends MemoryStore {
   async tagCounts(namespace: string): Promise<TagCount[]> {
     return this.db.query<TagCount>(
       `SELECT t.tag AS tag, count(*) AS count FROM memory_tags t JOIN memories m ON m.id = t.memory_id
-       WHERE m.namespace = $1 AND m.deleted_at IS NULL GROUP BY t.tag ORDER BY count DESC, t.tag`,
+       WHERE m.namespace = $1 AND m.deleted_at IS NULL GROUP BY t.tag ORDER BY count DESC, t.tag COLLATE "C"`,
       [namespace],
     );
   }
