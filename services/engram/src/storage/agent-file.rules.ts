@@ -20,6 +20,10 @@ export interface MemoryLimits {
 
 export const DEFAULT_MEMORY_LIMITS: MemoryLimits = { fileBytes: MIB, directoryBytes: 10 * MIB, memoryBytes: 100 * MIB };
 
+/** Longest path and path segment, in UTF-8 bytes: a folder's file names stop at 255, and a database key must stay small. */
+export const MAX_PATH_BYTES = 1024;
+export const MAX_NAME_BYTES = 255;
+
 /** Why a path was refused; the text is safe to show to the model (no host paths). */
 export class PathRefused extends Error {}
 
@@ -31,8 +35,8 @@ export class EntryMissing extends Error {}
 
 /**
  * A model-given path as the memory-relative path it names (`''` is the root, `/` separators). Refuses
- * non-strings, NUL characters, absolute paths, `..` escapes and hidden segments (`.filters`, temporary
- * files), which are not part of the memory the model browses.
+ * non-strings, NUL characters, absolute paths, `..` escapes, hidden segments (`.filters`, temporary
+ * files), which are not part of the memory the model browses, and over-long paths or names.
  */
 export function memoryRelativePath(given: unknown): string {
   if (typeof given !== 'string') throw new PathRefused('the path must be a string');
@@ -45,6 +49,12 @@ export function memoryRelativePath(given: unknown): string {
   if (rel === '..' || rel.startsWith(`..${sep}`)) throw new PathRefused(`"${given}" is outside the memory`);
   if (rel.split('/').some((segment) => segment.startsWith('.'))) {
     throw new PathRefused(`"${given}" names a hidden file or folder, which is not part of the memory`);
+  }
+  if (Buffer.byteLength(rel, 'utf8') > MAX_PATH_BYTES) {
+    throw new PathRefused(`the path is longer than ${MAX_PATH_BYTES} bytes`);
+  }
+  if (rel.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > MAX_NAME_BYTES)) {
+    throw new PathRefused(`a file or folder name is longer than ${MAX_NAME_BYTES} bytes`);
   }
   return rel;
 }

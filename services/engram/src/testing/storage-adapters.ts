@@ -1,13 +1,17 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { FolderAgentFileStore } from '../agent/memory-dir/folder-agent-file.store';
 import { AuditRepository } from '../audit/audit.repository';
 import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { MemoryLimits } from '../storage/agent-file.rules';
+import { AgentFileStore } from '../storage/agent-file.store';
 import { ApiKeyStore } from '../storage/api-key.store';
 import { bindEmbeddingModel, EmbeddingModel } from '../storage/embedding-model.binding';
 import { MemoryRepository } from '../storage/memory.repository';
 import { ConflictStore } from '../storage/conflict.store';
 import { McpCancellationStore } from '../storage/mcp-cancellation.store';
 import { MemoryStore } from '../storage/memory.store';
+import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
 import { PostgresApiKeyStore } from '../storage/postgres/postgres-api-key.store';
 import { PostgresConflictStore } from '../storage/postgres/postgres-conflict.store';
 import { PostgresMcpCancellationStore } from '../storage/postgres/postgres-mcp-cancellation.store';
@@ -43,6 +47,8 @@ export interface OpenedStorage {
   conflicts: ConflictStore;
   cancellations: McpCancellationStore;
   apiKeys: ApiKeyStore;
+  /** The agent's markdown memory (a folder beside the SQLite file; a table in PostgreSQL), at these limits. */
+  agentFiles(limits?: MemoryLimits): AgentFileStore;
   close(): Promise<void>;
 }
 
@@ -89,6 +95,7 @@ export function sqliteAdapter(): StorageAdapterUnderTest {
         conflicts: new SqliteConflictStore(db),
         cancellations: new SqliteMcpCancellationStore(db),
         apiKeys: new SqliteApiKeyStore(db),
+        agentFiles: (limits) => new FolderAgentFileStore(join(dirname(path), 'memory'), limits),
         close: async () => {
           db.close();
         },
@@ -119,6 +126,7 @@ export function postgresAdapter(): StorageAdapterUnderTest {
         conflicts: new PostgresConflictStore(db),
         cancellations: new PostgresMcpCancellationStore(db),
         apiKeys: new PostgresApiKeyStore(db),
+        agentFiles: (limits) => new PostgresAgentFileStore(db, limits),
         close: () => db.close(),
       };
     },

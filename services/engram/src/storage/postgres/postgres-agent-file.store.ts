@@ -10,7 +10,8 @@ import {
   rootFileName,
 } from '../agent-file.rules';
 import { AgentFileInfo, AgentFileStore, AgentFileWorkspace } from '../agent-file.store';
-import { MaterialisedWorkspace, WorkspaceChanges } from '../materialised-workspace';
+import { StoreBusy } from '../../common/domain-errors';
+import { FileChange, MaterialisedWorkspace } from '../materialised-workspace';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
 interface StoredSize {
@@ -87,14 +88,27 @@ export class PostgresAgentFileStore extends AgentFileStore {
     return MaterialisedWorkspace.create(files, (changes) => this.writeBack(namespace, changes));
   }
 
-  /** A run's changes, all or none. */
-  private writeBack(namespace: string, { written, deleted }: WorkspaceChanges): Promise<void> {
+  /**
+   * A run's changes, all or none. Runs of a namespace take turns (StoreLocks), so each file still holds
+   * what the run started from; one that does not was written outside the turns, and is not overwritten.
+   */
+  private writeBack(namespace: string, changes: readonly FileChange[]): Promise<void> {
     return this.db.transaction(async (tx) => {
       await lockNamespace(tx, namespace);
       const now = Date.now();
-      for (const file of written) await upsert(tx, namespace, file.path, file.content, now);
-      if (deleted.length > 0) {
-        await tx.query('DELETE FROM agent_files WHERE namespace = $1 AND path = ANY($2::text[])', [namespace, deleted]);
+      for (const { path, before, after } of changes) {
+        const [current] = await tx.query<{ content: Buffer }>(
+          'SELECT content FROM agent_files WHERE namespace = $1 AND path = $2',
+          [namespace, path],
+        );
+        if (!sameContent(current?.content, before)) {
+          throw new StoreBusy(`The memory file "${path}" changed while the agent ran; its changes were not saved`);
+        }
+        if (after === undefined) {
+          await tx.query('DELETE FROM agent_files WHERE namespace = $1 AND path = $2', [namespace, path]);
+        } else {
+          await upsert(tx, namespace, memoryFilePath(path), after, now);
+        }
       }
     });
   }
@@ -140,6 +154,10 @@ function refuseFolderClash(files: readonly StoredSize[], relative: string): void
   for (let folder = parentOf(relative); folder !== ''; folder = parentOf(folder)) {
     if (paths.has(folder)) throw new EntryMissing(`"${folder}" is a file, not a folder`);
   }
+}
+
+function sameContent(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.equals(b);
 }
 
 /** Writers of one namespace's files take turns (the key pair keeps clear of the migration lock's key). */
