@@ -10,5 +10,6 @@ import { FolderAgentFileStore } from './memory-dir/folder-agent-file.store';
 export const agentFileStoreProvider: FactoryProvider<AgentFileStore> = {
   provide: AgentFileStore,
   inject: [APP_CONFIG, { token: DATABASE_AGENT_FILE_STORE, optional: true }],
-  useFactory: (config: AppConfig, inDatabase?: AgentFileStore) => inDatabase ?? new FolderAgentFileStore(config.memoryDir),
+  useFactory: (config: AppConfig, inDatabase?: AgentFileStore) =>
+    inDatabase ?? new FolderAgentFileStore(config.memoryDir),
 };

@@ -102,7 +102,9 @@ export function checkWriteLimits(
     if (parentOf(file.path) === folder) folderBytes += file.size;
   }
   if (folderBytes > directoryBytes) {
-    throw new LimitExceeded(`the folder would hold ${folderBytes} bytes; a folder holds at most ${directoryBytes} bytes`);
+    throw new LimitExceeded(
+      `the folder would hold ${folderBytes} bytes; a folder holds at most ${directoryBytes} bytes`,
+    );
   }
   if (totalBytes > memoryBytes) {
     throw new LimitExceeded(`the memory would hold ${totalBytes} bytes; it holds at most ${memoryBytes} bytes`);

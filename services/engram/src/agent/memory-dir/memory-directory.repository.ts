@@ -122,7 +122,8 @@ export class MemoryDirectoryRepository {
   /** A file where the path needs a folder (`notes.md/x.md`) is refused as the database refuses it. */
   private async refuseFileAncestor(relative: string): Promise<void> {
     for (let folder = parentOf(relative); folder !== ''; folder = parentOf(folder)) {
-      if ((await this.kindOf(this.resolve(folder))) === 'file') throw new EntryMissing(`"${folder}" is a file, not a folder`);
+      if ((await this.kindOf(this.resolve(folder))) === 'file')
+        throw new EntryMissing(`"${folder}" is a file, not a folder`);
     }
   }
 

@@ -58,7 +58,7 @@ export class PostgresAgentFileStore extends AgentFileStore {
     throw new EntryMissing(isFolder ? `"${relative}" is a folder, not a file` : `file "${relative}" does not exist`);
   }
 
-  write(namespace: string, path: string, content: string): Promise<{ created: boolean }> {
+  async write(namespace: string, path: string, content: string): Promise<{ created: boolean }> {
     return this.writeChecked(namespace, memoryFilePath(path), content);
   }
 
@@ -75,7 +75,7 @@ export class PostgresAgentFileStore extends AgentFileStore {
     return (await this.contentOf(namespace, rootFileName(name)))?.toString('utf8');
   }
 
-  writeRootFile(namespace: string, name: string, content: string): Promise<{ created: boolean }> {
+  async writeRootFile(namespace: string, name: string, content: string): Promise<{ created: boolean }> {
     return this.writeChecked(namespace, rootFileName(name), content);
   }
 
