@@ -15,6 +15,7 @@ import { PostgresDatabase } from '../storage/postgres/postgres.database';
 import { act, answer, MemAgentTestDouble, startMemAgentTestDouble } from '../testing/mem-agent.test-double';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { startTestApp, TestApp } from '../testing/test-app';
+import { waitFor } from '../testing/wait-for';
 import { AgentIncomplete } from './agent.errors';
 import { AgentQuery, AgentService } from './agent.service';
 import { MemoryFileIndexer } from './memory-file.indexer';
@@ -153,5 +154,21 @@ describe('memory agent with the markdown memory in PostgreSQL (real sandbox; the
     assert.equal(await store.read('default', 'notes/started.md'), '# Started\n');
     assert.equal(workspaces.length, 2);
     assert.ok(!existsSync(workspaces[1]));
+  });
+
+  it('start-up indexing reads the files from the database: files written outside runs are mirrored, vanished ones dropped', async () => {
+    const indexedPaths = async () => {
+      const listed = await api.request('GET', '/api/memories?memory_type=memory_file&page_size=100');
+      return listed.body.memories.map((memory: { metadata: { path: string } }) => memory.metadata.path).sort();
+    };
+    assert.ok((await indexedPaths()).includes('notes/started.md'));
+    await store.write('default', 'entities/zebra.md', '# Zebra\n- migrates every spring\n');
+    await store.delete('default', 'notes/started.md');
+    agent.onApplicationBootstrap();
+    const expected = ['entities/acme_corp.md', 'entities/porto.md', 'entities/zebra.md', 'user.md'];
+    await waitFor(
+      async () => JSON.stringify(await indexedPaths()) === JSON.stringify(expected),
+      'the index to match the database',
+    );
   });
 });

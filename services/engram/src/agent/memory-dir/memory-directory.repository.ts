@@ -15,13 +15,9 @@ import { MemoryPath, resolveMemoryPath, resolveRootFile } from './memory-path';
 
 export type EntryKind = 'file' | 'dir';
 
-/** The memory directory of one namespace: `<MEMORY_DIR>/<namespace>`. */
-export function namespaceDirectory(memoryDir: string, namespace: string): MemoryDirectoryRepository {
-  return new MemoryDirectoryRepository(join(memoryDir, namespace));
-}
-
 /**
- * All file-system I/O of one namespace's markdown memory. Every write checks the three size limits
+ * All file-system I/O of one markdown memory folder: a namespace's own in MEMORY_DIR, or the private copy
+ * an agent run works on when the memory lives in the database (AgentFileStore). Every write checks the three size limits
  * and lands atomically (a hidden temporary file in the same folder, then rename), so a reader or a
  * crash never sees half a file. Callers serialise writers (NamespaceLock).
  */
