@@ -35,10 +35,8 @@ export class PostgresAgentFileStore extends AgentFileStore {
   }
 
   async namespaces(): Promise<string[]> {
-    const rows = await this.db.query<{ namespace: string }>(
-      'SELECT DISTINCT namespace FROM agent_files ORDER BY namespace',
-    );
-    return rows.map((row) => row.namespace);
+    const rows = await this.db.query<{ namespace: string }>('SELECT DISTINCT namespace FROM agent_files');
+    return rows.map((row) => row.namespace).sort();
   }
 
   async list(namespace: string): Promise<AgentFileInfo[]> {
