@@ -16,6 +16,7 @@ import { act, answer, MemAgentTestDouble, startMemAgentTestDouble } from '../tes
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { startTestApp, TestApp } from '../testing/test-app';
 import { waitFor } from '../testing/wait-for';
+import { AgentFilesService } from './agent-files.service';
 import { AgentIncomplete } from './agent.errors';
 import { AgentQuery, AgentService } from './agent.service';
 import { MemoryFileIndexer } from './memory-file.indexer';
@@ -154,6 +155,28 @@ describe('memory agent with the markdown memory in PostgreSQL (real sandbox; the
     assert.equal(await store.read('default', 'notes/started.md'), '# Started\n');
     assert.equal(workspaces.length, 2);
     assert.ok(!existsSync(workspaces[1]));
+  });
+
+  it('the files for people (REST service) read the database: links, backlinks, .filters replaced', async () => {
+    const people = new AgentFilesService(store, api.app.get(EventBus), api.app.get(StoreLocks));
+    const inDefault = <T>(work: () => Promise<T>) =>
+      runInContext(
+        { principal: { kind: 'local', id: 'test', scopes: ['admin'] }, namespace: 'default', clientAddress: 'local' },
+        work,
+      );
+    const listed = await inDefault(() => people.list());
+    assert.deepEqual(
+      listed.map((file) => file.path),
+      ['entities/acme_corp.md', 'entities/porto.md', 'notes/started.md', 'user.md'],
+    );
+    const porto = await inDefault(() => people.read('entities/porto.md'));
+    assert.deepEqual(porto.links, [{ link: '[[user.md]]', target: 'user.md' }]);
+    assert.deepEqual((await inDefault(() => people.read('user.md'))).backlinks, ['entities/porto.md']);
+    await assert.rejects(() => inDefault(() => people.read('../etc/passwd')), { status: 400 });
+    await assert.rejects(() => inDefault(() => people.read('entities/nobody.md')), { status: 404 });
+    await inDefault(() => people.writeFilters('- do not reveal ages\n- no emails\n'));
+    assert.equal(await store.readRootFile('default', '.filters'), '- do not reveal ages\n- no emails\n');
+    assert.equal(await inDefault(() => people.readFilters()), '- do not reveal ages\n- no emails\n');
   });
 
   it('start-up indexing reads the files from the database: files written outside runs are mirrored, vanished ones dropped', async () => {
