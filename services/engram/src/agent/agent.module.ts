@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MemoriesModule } from '../memories/memories.module';
 import { SandboxModule } from '../sandbox/sandbox.module';
 import { StorageModule } from '../storage/storage.module';
+import { agentFileStoreProvider } from './agent-file-store.provider';
 import { AgentHealth } from './agent-health';
 import { AgentFilesController } from './agent-files.controller';
 import { AgentFilesService } from './agent-files.service';
@@ -12,7 +13,7 @@ import { MemoryFileIndexer } from './memory-file.indexer';
 @Module({
   imports: [MemoriesModule, SandboxModule, StorageModule],
   controllers: [AgentController, AgentFilesController],
-  providers: [AgentService, AgentFilesService, MemoryFileIndexer, AgentHealth],
+  providers: [agentFileStoreProvider, AgentService, AgentFilesService, MemoryFileIndexer, AgentHealth],
   exports: [AgentService, AgentHealth],
 })
 export class AgentModule {}

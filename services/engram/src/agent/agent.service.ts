@@ -1,20 +1,19 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
-import { readdir } from 'node:fs/promises';
 import { AuditAction } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
-import { isNamespace } from '../auth/namespace';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { SandboxService } from '../sandbox/sandbox.service';
+import { AgentFileStore, AgentFileWorkspace } from '../storage/agent-file.store';
 import { StoreLocks } from '../storage/locks/store-locks';
 import { runAgentLoop } from './agent-loop';
 import { agentSystemPrompt } from './agent-prompt';
 import { AgentIncomplete, AgentModelFailed, AgentUnavailable } from './agent.errors';
 import { ChatCompletionsRepository, ChatMessage, ModelEndpointError } from './chat-completions.repository';
 import { unifiedDiff } from './file-diff';
-import { MemoryDirectoryRepository, namespaceDirectory } from './memory-dir/memory-directory.repository';
+import { MemoryDirectoryRepository } from './memory-dir/memory-directory.repository';
 import { FileChangeKind, MemoryFunctions } from './memory-dir/memory-functions';
 import { MemoryFileIndexer } from './memory-file.indexer';
 import { errorObservation, successObservation } from './observation';
@@ -76,6 +75,7 @@ export class AgentService implements OnApplicationBootstrap {
     private readonly events: EventBus,
     private readonly audit: AuditService,
     private readonly locks: StoreLocks,
+    private readonly files: AgentFileStore,
     @Optional() private readonly metrics?: EngramMetrics,
   ) {
     this.model = new ChatCompletionsRepository(config.agent, metrics);
@@ -141,9 +141,23 @@ export class AgentService implements OnApplicationBootstrap {
     });
   }
 
+  /** The run works on a local folder (the memory's own, or a private copy saved back when the run ends). */
   private async answer(namespace: string, query: AgentQuery, hooks: AgentRunHooks): Promise<AgentAnswer> {
-    const directory = this.directoryOf(namespace);
-    await directory.ensureRoot();
+    const workspace = await this.files.openWorkspace(namespace);
+    try {
+      return await this.answerIn(namespace, workspace, query, hooks);
+    } finally {
+      await workspace.close();
+    }
+  }
+
+  private async answerIn(
+    namespace: string,
+    workspace: AgentFileWorkspace,
+    query: AgentQuery,
+    hooks: AgentRunHooks,
+  ): Promise<AgentAnswer> {
+    const directory = new MemoryDirectoryRepository(workspace.root);
     const rules = [...(await readFiltersFile(directory.root)), ...(query.filters ?? [])];
     const functions = new MemoryFunctions(directory);
     const { agent, sandbox } = this.config;
@@ -191,7 +205,9 @@ export class AgentService implements OnApplicationBootstrap {
       }
       throw error;
     } finally {
-      await this.announce(namespace, directory, functions);
+      // Whatever ended the run, what it wrote is kept, as it always was in the folder.
+      await workspace.save();
+      await this.announce(namespace, functions);
     }
   }
 
@@ -208,7 +224,7 @@ export class AgentService implements OnApplicationBootstrap {
   }
 
   /** SSE events and search entries for what the run changed; refusals counted as violations. */
-  private async announce(namespace: string, directory: MemoryDirectoryRepository, functions: MemoryFunctions) {
+  private async announce(namespace: string, functions: MemoryFunctions) {
     for (const [kind, count] of Object.entries(functions.refusals)) {
       for (let i = 0; i < count; i += 1) this.sandbox.countViolation(kind as 'path' | 'limit');
     }
@@ -220,7 +236,7 @@ export class AgentService implements OnApplicationBootstrap {
     if (files.length > 0)
       this.audit.record({ action: AuditAction.AgentFilesChange, outcome: 'success', namespace, details: { files } });
     await this.indexer
-      .apply(namespace, directory, functions.changes)
+      .apply(namespace, functions.changes)
       .catch((error: Error) => this.logger.warn({ msg: 'memory directory indexing failed', error: error.message }));
   }
 
@@ -231,15 +247,9 @@ export class AgentService implements OnApplicationBootstrap {
     if (this.transcripts.length > KEPT_TRANSCRIPTS) this.transcripts.shift();
   }
 
-  private directoryOf(namespace: string): MemoryDirectoryRepository {
-    return namespaceDirectory(this.config.memoryDir, namespace);
-  }
-
   private async indexAllNamespaces(): Promise<void> {
-    const entries = await readdir(this.config.memoryDir, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      if (!entry.isDirectory() || !isNamespace(entry.name)) continue;
-      await this.locks.writeMemoryDir(entry.name, () => this.indexer.syncAll(entry.name, this.directoryOf(entry.name)));
+    for (const namespace of await this.files.namespaces()) {
+      await this.locks.writeMemoryDir(namespace, () => this.indexer.syncAll(namespace));
     }
   }
 }

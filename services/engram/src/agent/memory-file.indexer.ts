@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { ListMemoriesQuery, MAX_PAGE_SIZE } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
 import { MemoryRecord } from '../storage/memory.record';
-import { MemoryDirectoryRepository } from './memory-dir/memory-directory.repository';
+import { AgentFileStore } from '../storage/agent-file.store';
 import { FileChangeKind } from './memory-dir/memory-functions';
 
 /** The memory type of search entries mirroring memory-directory files. */
@@ -23,25 +23,26 @@ export class MemoryFileIndexer {
   constructor(
     private readonly memories: MemoryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly files: AgentFileStore,
   ) {}
 
   /** Updates the entries of the changed files. */
-  async apply(namespace: string, directory: MemoryDirectoryRepository, changes: ReadonlyMap<string, FileChangeKind>) {
+  async apply(namespace: string, changes: ReadonlyMap<string, FileChangeKind>) {
     if (changes.size === 0) return;
     await this.inNamespace(namespace, async () => {
       const indexed = await this.indexedFiles();
       for (const [path, change] of changes) {
-        await this.syncFile(path, change === 'deleted' ? undefined : await this.read(directory, path), indexed);
+        await this.syncFile(path, change === 'deleted' ? undefined : await this.read(namespace, path), indexed);
       }
     });
   }
 
-  /** Makes the index match the folder: new and edited files stored, entries of vanished files removed. */
-  async syncAll(namespace: string, directory: MemoryDirectoryRepository): Promise<void> {
+  /** Makes the index match the files: new and edited files stored, entries of vanished files removed. */
+  async syncAll(namespace: string): Promise<void> {
     await this.inNamespace(namespace, async () => {
       const indexed = await this.indexedFiles();
-      const files = await directory.listFiles();
-      for (const file of files) await this.syncFile(file.path, await this.read(directory, file.path), indexed);
+      const files = await this.files.list(namespace);
+      for (const file of files) await this.syncFile(file.path, await this.read(namespace, file.path), indexed);
       const present = new Set(files.map((file) => file.path));
       for (const path of indexed.keys()) if (!present.has(path)) await this.syncFile(path, undefined, indexed);
     });
@@ -80,9 +81,9 @@ export class MemoryFileIndexer {
     }
   }
 
-  private async read(directory: MemoryDirectoryRepository, path: string): Promise<string | undefined> {
+  private async read(namespace: string, path: string): Promise<string | undefined> {
     try {
-      return await directory.readText(directory.resolve(path));
+      return await this.files.read(namespace, path);
     } catch {
       return undefined;
     }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { namespaceDirectory } from '../agent/memory-dir/memory-directory.repository';
+import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
 import { runInContext } from '../auth/request-context';
 import { DomainError, MemoryNotFound } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
@@ -8,6 +8,7 @@ import { JobCancelled } from '../jobs/job.errors';
 import { ImportJobData } from '../jobs/job.types';
 import { contentHash } from '../memories/content-hash';
 import { MemoryService } from '../memories/memory.service';
+import { AgentFileStore } from '../storage/agent-file.store';
 import { StoreLocks } from '../storage/locks/store-locks';
 import { ImportSource } from './import.types';
 import { ImportUploadRepository } from './import-upload.repository';
@@ -61,6 +62,7 @@ export class ImportService {
     private readonly uploads: ImportUploadRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly locks: StoreLocks,
+    private readonly files: AgentFileStore,
   ) {}
 
   async runImport(data: ImportJobData, job: JobContext): Promise<ImportSummary> {
@@ -246,39 +248,56 @@ export class ImportService {
     job: JobContext,
     summary: ImportSummary,
   ) {
-    const directory = namespaceDirectory(this.config.memoryDir, data.namespace);
     await this.locks.writeMemoryDir(
       data.namespace,
       async () => {
-        if (!data.dryRun) await directory.ensureRoot();
-        const target = new MemoryDirTarget(
-          directory,
-          { label: header.label, memoryDirFolder: header.memoryDirFolder! },
-          data.dryRun,
-        );
-        let done = 0;
-        const progress = throttle(PROGRESS_INTERVAL_MS);
-        const reader = await ImportReader.open(request);
-        for await (const unit of reader.units()) {
-          if (unit.kind !== 'document') continue;
-          await target.add(unit.document);
-          done++;
-          if (progress()) {
-            await job.throwIfCancelled();
-            await job.progress(
-              3 + (96 * done) / Math.max(1, summary.documents),
-              `wrote ${done} of ${summary.documents} files`,
-            );
-          }
+        // The agent's memory as a local folder, as an agent run gets it; a dry run reads it and saves nothing.
+        const workspace = await this.files.openWorkspace(data.namespace);
+        try {
+          await this.writeFiles(workspace.root, request, header, data, job, summary);
+          if (!data.dryRun) await workspace.save();
+        } finally {
+          await workspace.close();
         }
-        const outcome = await target.finish();
-        summary.files_written = outcome.files;
-        summary.stored = data.dryRun ? 0 : outcome.files.length;
-        summary.failures = [...summary.failures, ...outcome.failures].slice(0, LISTED_FAILURES);
-        summary.failed += outcome.failures.length;
       },
       jobLockWait(job, 3),
     );
+  }
+
+  /** One import's documents as markdown files under the agent memory folder at `root`. */
+  private async writeFiles(
+    root: string,
+    request: ReadRequest,
+    header: ReadHeader,
+    data: ImportJobData,
+    job: JobContext,
+    summary: ImportSummary,
+  ) {
+    const target = new MemoryDirTarget(
+      new MemoryDirectoryRepository(root),
+      { label: header.label, memoryDirFolder: header.memoryDirFolder! },
+      data.dryRun,
+    );
+    let done = 0;
+    const progress = throttle(PROGRESS_INTERVAL_MS);
+    const reader = await ImportReader.open(request);
+    for await (const unit of reader.units()) {
+      if (unit.kind !== 'document') continue;
+      await target.add(unit.document);
+      done++;
+      if (progress()) {
+        await job.throwIfCancelled();
+        await job.progress(
+          3 + (96 * done) / Math.max(1, summary.documents),
+          `wrote ${done} of ${summary.documents} files`,
+        );
+      }
+    }
+    const outcome = await target.finish();
+    summary.files_written = outcome.files;
+    summary.stored = data.dryRun ? 0 : outcome.files.length;
+    summary.failures = [...summary.failures, ...outcome.failures].slice(0, LISTED_FAILURES);
+    summary.failed += outcome.failures.length;
   }
 
   private itemSettings(): ItemSettings {

@@ -1,4 +1,5 @@
 import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
+import { agentFileStoreProvider } from '../agent/agent-file-store.provider';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { JobProcessors } from '../jobs/job-processor';
 import { ProcessRole } from '../jobs/process-role';
@@ -32,6 +33,7 @@ export class ImportsModule implements OnModuleInit {
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => new ImportUploadRepository(config.imports),
         },
+        agentFileStoreProvider,
         ImportService,
         ImportProcessor,
       ],

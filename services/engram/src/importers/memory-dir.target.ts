@@ -1,9 +1,5 @@
-import {
-  EntryMissing,
-  LimitExceeded,
-  MemoryDirectoryRepository,
-} from '../agent/memory-dir/memory-directory.repository';
-import { PathRefused } from '../agent/memory-dir/memory-path';
+import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
+import { EntryMissing, LimitExceeded, PathRefused } from '../storage/agent-file.rules';
 import { ConversationTurn, ImportDocument, Importer } from './import.types';
 import { dateSlug, isoDate, slugify } from './text/slug';
 

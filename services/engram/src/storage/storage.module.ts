@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
+import { DATABASE_AGENT_FILE_STORE } from './agent-file.store';
 import { ApiKeyStore } from './api-key.store';
 import { ConflictStore } from './conflict.store';
 import { EmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
@@ -11,6 +12,7 @@ import { StoreLocks } from './locks/store-locks';
 import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryStore } from './memory.store';
 import { OAuthStore } from './oauth.store';
+import { PostgresAgentFileStore } from './postgres/postgres-agent-file.store';
 import { openPostgresStores, PostgresStores } from './postgres/postgres.stores';
 import { PostgresDatabase } from './postgres/postgres.database';
 import { SearchStore } from './search.store';
@@ -81,6 +83,10 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     part(McpCancellationStore, (stores) => stores.cancellations),
     part(ApiKeyStore, (stores) => stores.apiKeys),
     part(OAuthStore, (stores) => stores.oauth),
+    // The agent's markdown memory: in the database on PostgreSQL; on SQLite the agent keeps its folder.
+    part(DATABASE_AGENT_FILE_STORE, (stores) =>
+      stores.backend === 'postgres' ? new PostgresAgentFileStore(stores.db) : undefined,
+    ),
     part(StorageInfoRepository, (stores) => stores.info),
     part(StoreLocks, (stores) => new StoreLocks(stores.locks)),
     {
@@ -106,6 +112,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     McpCancellationStore,
     ApiKeyStore,
     OAuthStore,
+    DATABASE_AGENT_FILE_STORE,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

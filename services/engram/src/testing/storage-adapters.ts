@@ -1,5 +1,9 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { FolderAgentFileStore } from '../agent/memory-dir/folder-agent-file.store';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { MemoryLimits } from '../storage/agent-file.rules';
+import { AgentFileStore } from '../storage/agent-file.store';
+import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
 import { EmbeddingModel } from '../storage/embedding-model.binding';
 import { openPostgresStores } from '../storage/postgres/postgres.stores';
 import { openSqliteStores } from '../storage/sqlite/sqlite.stores';
@@ -7,8 +11,11 @@ import { Stores } from '../storage/stores';
 import { startTestPostgres, TestPostgres } from './postgres-test-server';
 import { makeTempDir } from './test-app';
 
-/** The ports of one opened store, built exactly as the service builds them at start-up. */
-export type OpenedStorage = Stores;
+/**
+ * The ports of one opened store, built exactly as the service builds them at start-up, and the agent's
+ * memory files where that backend keeps them (a folder beside the SQLite file, or the database).
+ */
+export type OpenedStorage = Stores & { agentFiles(limits?: MemoryLimits): AgentFileStore };
 
 /**
  * One storage adapter as the contract suite drives it: `start` once per suite, `open` a store (the same
@@ -33,7 +40,10 @@ export function sqliteAdapter(): StorageAdapterUnderTest {
     start: wipe,
     wipe,
     stop: async () => undefined,
-    open: async (model) => openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model }),
+    open: async (model) => ({
+      ...openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model }),
+      agentFiles: (limits) => new FolderAgentFileStore(join(dirname(path), 'memory'), limits),
+    }),
   };
 }
 
@@ -48,6 +58,9 @@ export function postgresAdapter(): StorageAdapterUnderTest {
     async stop() {
       await server?.close();
     },
-    open: (model) => openPostgresStores({ url: server!.url, poolSize: 8, statementTimeoutMs: 30_000 }, model),
+    async open(model) {
+      const stores = await openPostgresStores({ url: server!.url, poolSize: 8, statementTimeoutMs: 30_000 }, model);
+      return { ...stores, agentFiles: (limits) => new PostgresAgentFileStore(stores.db, limits) };
+    },
   };
 }

@@ -12,7 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import { MemoryDirectoryRepository, MemoryLimits } from './memory-directory.repository';
+import { MemoryLimits } from '../../storage/agent-file.rules';
+import { MemoryDirectoryRepository } from './memory-directory.repository';
 import { CallOutcome, MemoryFunctions } from './memory-functions';
 
 const base = mkdtempSync(join(tmpdir(), 'engram-memdir-'));

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { EntryMissing, LimitExceeded, MemoryDirectoryRepository } from './memory-directory.repository';
+import { EntryMissing, LimitExceeded, PathRefused } from '../../storage/agent-file.rules';
+import { MemoryDirectoryRepository } from './memory-directory.repository';
 import { bareLinkName, linkCandidates } from './memory-link';
-import { MemoryPath, PathRefused } from './memory-path';
+import { MemoryPath } from './memory-path';
 import { renderTree } from './memory-tree';
 
 /** The ten names the model was trained on, in the order the prompt lists them. */

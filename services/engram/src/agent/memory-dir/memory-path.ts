@@ -1,6 +1,6 @@
 import { lstatSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
-import { withoutTrailingSlashes } from '../../common/trailing-slashes';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { memoryRelativePath, PathRefused, rootFileName } from '../../storage/agent-file.rules';
 
 /** A path the model gave, checked to stay inside the memory root. */
 export interface MemoryPath {
@@ -10,29 +10,15 @@ export interface MemoryPath {
   absolute: string;
 }
 
-/** Why a path was refused; the text is safe to show to the model (no host paths). */
-export class PathRefused extends Error {}
-
 /**
- * Resolves a model-given path against the memory root. Refuses absolute paths, `..` escapes, hidden
- * segments (`.filters`, temporary files) and any existing symlink on the way that leads outside the
- * root: containment is checked with a separator after `realpath`, so `/data/mem_evil` is not inside
- * `/data/mem`.
+ * Resolves a model-given path against the memory root: the shared path rules (agent-file.rules.ts), then
+ * any existing symlink on the way that leads outside the root is refused too. Containment is checked
+ * with a separator after `realpath`, so `/data/mem_evil` is not inside `/data/mem`.
  */
 export function resolveMemoryPath(root: string, given: unknown): MemoryPath {
-  if (typeof given !== 'string') throw new PathRefused('the path must be a string');
-  if (given.includes('\0')) throw new PathRefused('the path contains a NUL character');
-  const trimmed = given.trim().replace(/\\/g, '/');
-  if (isAbsolute(trimmed))
-    throw new PathRefused(`absolute paths are not allowed ("${given}"); use a path relative to the memory root`);
-  const cleaned = withoutTrailingSlashes(normalize(trimmed === '' ? '.' : trimmed));
-  const rel = cleaned === '.' ? '' : cleaned;
-  if (rel === '..' || rel.startsWith(`..${sep}`)) throw new PathRefused(`"${given}" is outside the memory`);
-  if (rel.split('/').some((segment) => segment.startsWith('.'))) {
-    throw new PathRefused(`"${given}" names a hidden file or folder, which is not part of the memory`);
-  }
+  const rel = memoryRelativePath(given);
   const absolute = rel === '' ? root : join(root, rel);
-  assertNoEscape(root, absolute, given);
+  assertNoEscape(root, absolute, String(given));
   return { relative: rel, absolute };
 }
 
@@ -41,8 +27,7 @@ export function resolveMemoryPath(root: string, given: unknown): MemoryPath {
  * rule, so a symlink planted under that name cannot lead outside.
  */
 export function resolveRootFile(root: string, name: string): MemoryPath {
-  if (!/^\.[\w.-]+$/.test(name)) throw new PathRefused(`"${name}" is not a file of the memory root`);
-  const absolute = join(root, name);
+  const absolute = join(root, rootFileName(name));
   assertNoEscape(root, absolute, name);
   return { relative: name, absolute };
 }

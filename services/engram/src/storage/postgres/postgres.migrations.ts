@@ -206,6 +206,21 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         expires_at            bigint NOT NULL
       );
       CREATE INDEX oauth_pending_consents_expires ON oauth_pending_consents (expires_at);
+      `,
+  },
+  {
+    version: 8,
+    name: 'agent-files',
+    // The memory agent's markdown memory, which SQLite deployments keep in MEMORY_DIR: one row per file,
+    // hidden root files (.filters) included; folders exist as the paths of their files.
+    sql: `
+      CREATE TABLE agent_files (
+        namespace   text   NOT NULL,
+        path        text   NOT NULL, -- relative to the memory root, '/' separators
+        content     bytea  NOT NULL, -- exactly the bytes written (UTF-8 text)
+        modified_at bigint NOT NULL, -- epoch milliseconds
+        PRIMARY KEY (namespace, path)
+      );
     `,
   },
 ];

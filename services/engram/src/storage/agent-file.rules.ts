@@ -1,0 +1,117 @@
+import { isAbsolute, normalize, posix, sep } from 'node:path';
+import { withoutTrailingSlashes } from '../common/trailing-slashes';
+
+/**
+ * The rules every AgentFileStore applies, whatever holds the files: which paths name a memory file, and
+ * how much a file, a folder and the whole memory may hold. The local folder and the database enforce
+ * them through these functions, so a path or a size refused by one is refused by the other.
+ */
+
+const MIB = 1024 * 1024;
+
+/** Size limits of one namespace's memory, in bytes (the reference's 1 MiB / 10 MiB / 100 MiB). */
+export interface MemoryLimits {
+  fileBytes: number;
+  /** Files directly inside one folder, together. */
+  directoryBytes: number;
+  /** The whole memory, every folder included. */
+  memoryBytes: number;
+}
+
+export const DEFAULT_MEMORY_LIMITS: MemoryLimits = { fileBytes: MIB, directoryBytes: 10 * MIB, memoryBytes: 100 * MIB };
+
+/** Longest path and path segment, in UTF-8 bytes: a folder's file names stop at 255, and a database key must stay small. */
+export const MAX_PATH_BYTES = 1024;
+export const MAX_NAME_BYTES = 255;
+
+/** Why a path was refused; the text is safe to show to the model (no host paths). */
+export class PathRefused extends Error {}
+
+/** A write the limits refuse; the message is safe to show to the model. */
+export class LimitExceeded extends Error {}
+
+/** Asked for something that is not there (or is a folder where a file was expected, and so on). */
+export class EntryMissing extends Error {}
+
+/**
+ * A model-given path as the memory-relative path it names (`''` is the root, `/` separators). Refuses
+ * non-strings, NUL characters, absolute paths, `..` escapes, hidden segments (`.filters`, temporary
+ * files), which are not part of the memory the model browses, and over-long paths or names.
+ */
+export function memoryRelativePath(given: unknown): string {
+  if (typeof given !== 'string') throw new PathRefused('the path must be a string');
+  if (given.includes('\0')) throw new PathRefused('the path contains a NUL character');
+  const trimmed = given.trim().replace(/\\/g, '/');
+  if (isAbsolute(trimmed))
+    throw new PathRefused(`absolute paths are not allowed ("${given}"); use a path relative to the memory root`);
+  const cleaned = withoutTrailingSlashes(normalize(trimmed === '' ? '.' : trimmed));
+  const rel = cleaned === '.' ? '' : cleaned;
+  if (rel === '..' || rel.startsWith(`..${sep}`)) throw new PathRefused(`"${given}" is outside the memory`);
+  if (rel.split('/').some((segment) => segment.startsWith('.'))) {
+    throw new PathRefused(`"${given}" names a hidden file or folder, which is not part of the memory`);
+  }
+  if (Buffer.byteLength(rel, 'utf8') > MAX_PATH_BYTES) {
+    throw new PathRefused(`the path is longer than ${MAX_PATH_BYTES} bytes`);
+  }
+  if (rel.split('/').some((segment) => Buffer.byteLength(segment, 'utf8') > MAX_NAME_BYTES)) {
+    throw new PathRefused(`a file or folder name is longer than ${MAX_NAME_BYTES} bytes`);
+  }
+  return rel;
+}
+
+/** A memory-relative path that must name a file: the root itself is refused. */
+export function memoryFilePath(given: unknown): string {
+  const rel = memoryRelativePath(given);
+  if (rel === '') throw new PathRefused('a file path is required');
+  return rel;
+}
+
+/** A hidden file of the root itself (`.filters`), which model-given paths can never name. */
+export function rootFileName(name: string): string {
+  if (!/^\.[\w.-]+$/.test(name)) throw new PathRefused(`"${name}" is not a file of the memory root`);
+  return name;
+}
+
+/** The folder a memory-relative path is in (`''` for the root). */
+export function parentOf(path: string): string {
+  const parent = posix.dirname(path);
+  return parent === '.' ? '' : parent;
+}
+
+/**
+ * Refuses writing `newBytes` at `path` when the file, its folder's files together or the whole memory
+ * would exceed the limits. `files` are every file the memory holds (hidden root files included), with
+ * the file at `path`, if any, counted as replaced.
+ */
+export function checkWriteLimits(
+  files: Iterable<{ path: string; size: number }>,
+  path: string,
+  newBytes: number,
+  limits: MemoryLimits,
+): void {
+  const { fileBytes, directoryBytes, memoryBytes } = limits;
+  if (newBytes > fileBytes) {
+    throw new LimitExceeded(`the content is ${newBytes} bytes; a file holds at most ${fileBytes} bytes`);
+  }
+  const folder = parentOf(path);
+  let folderBytes = newBytes;
+  let totalBytes = newBytes;
+  for (const file of files) {
+    if (file.path === path) continue;
+    totalBytes += file.size;
+    if (parentOf(file.path) === folder) folderBytes += file.size;
+  }
+  if (folderBytes > directoryBytes) {
+    throw new LimitExceeded(
+      `the folder would hold ${folderBytes} bytes; a folder holds at most ${directoryBytes} bytes`,
+    );
+  }
+  if (totalBytes > memoryBytes) {
+    throw new LimitExceeded(`the memory would hold ${totalBytes} bytes; it holds at most ${memoryBytes} bytes`);
+  }
+}
+
+/** Files listed in path order (UTF-16 code units, as the folder has always sorted them). */
+export function byPath<T extends { path: string }>(a: T, b: T): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { byPath, memoryFilePath, rootFileName } from './agent-file.rules';
+import { AgentFileWorkspace } from './agent-file.store';
+import { visibleFilesUnder } from './memory-folder.files';
+
+/** One file the run changed, compared by content: `before` undefined when created, `after` when deleted. */
+export interface FileChange {
+  path: string;
+  before: Buffer | undefined;
+  after: Buffer | undefined;
+}
+
+/**
+ * A store's files copied into a new private folder (mode 0700, under the OS temporary folder) for one
+ * agent run, for stores that keep no local folder. `save` compares the folder with the copy it started
+ * from and hands the differences to `persist` (the store writes them in one transaction, all or none);
+ * files the run left alone, or rewrote unchanged, are not written. Hidden root files (`.filters`) are copied for the run to read, never saved:
+ * the memory functions cannot change them.
+ */
+export class MaterialisedWorkspace implements AgentFileWorkspace {
+  private constructor(
+    readonly root: string,
+    private readonly original: ReadonlyMap<string, Buffer>,
+    private readonly persist: (changes: FileChange[]) => Promise<void>,
+  ) {}
+
+  static async create(
+    files: ReadonlyMap<string, Buffer>,
+    persist: (changes: FileChange[]) => Promise<void>,
+  ): Promise<MaterialisedWorkspace> {
+    const root = await mkdtemp(join(tmpdir(), 'engram-memory-'));
+    try {
+      for (const [path, content] of files) {
+        // Stored paths passed these rules when written; checked again so no row can lead out of the folder.
+        const absolute = join(root, path.startsWith('.') ? rootFileName(path) : memoryFilePath(path));
+        await mkdir(dirname(absolute), { recursive: true });
+        await writeFile(absolute, content, { flag: 'wx' });
+      }
+    } catch (error) {
+      await rm(root, { recursive: true, force: true });
+      throw error;
+    }
+    return new MaterialisedWorkspace(root, files, persist);
+  }
+
+  /** What the run changed, sorted by path. */
+  async changes(): Promise<FileChange[]> {
+    const changes: FileChange[] = [];
+    const present = new Set<string>();
+    for (const file of await visibleFilesUnder(this.root)) {
+      present.add(file.path);
+      const after = await readFile(file.absolute);
+      const before = this.original.get(file.path);
+      if (!before?.equals(after)) changes.push({ path: file.path, before, after });
+    }
+    for (const [path, before] of this.original) {
+      if (!path.startsWith('.') && !present.has(path)) changes.push({ path, before, after: undefined });
+    }
+    return changes.sort(byPath);
+  }
+
+  async save(): Promise<void> {
+    const changes = await this.changes();
+    if (changes.length > 0) await this.persist(changes);
+  }
+
+  async close(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+}

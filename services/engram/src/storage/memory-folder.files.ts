@@ -1,0 +1,34 @@
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { byPath } from './agent-file.rules';
+
+/** A regular file found under a folder. */
+export interface FolderFile {
+  /** Relative to the folder walked, `/` separators. */
+  path: string;
+  absolute: string;
+  size: number;
+  modifiedMs: number;
+}
+
+/**
+ * Every visible regular file under `folder`, sorted by path. Hidden names are `.filters` and short-lived
+ * temporaries, not memory; symlinks are neither followed nor listed.
+ */
+export async function visibleFilesUnder(folder: string): Promise<FolderFile[]> {
+  const found: FolderFile[] = [];
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const absolute = join(dir, entry.name);
+      const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      if (entry.isDirectory()) await walk(absolute, path);
+      else if (entry.isFile()) {
+        const info = await lstat(absolute);
+        found.push({ path, absolute, size: info.size, modifiedMs: info.mtimeMs });
+      }
+    }
+  };
+  await walk(folder, '');
+  return found.sort(byPath);
+}

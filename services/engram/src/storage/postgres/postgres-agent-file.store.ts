@@ -1,0 +1,172 @@
+import {
+  byPath,
+  checkWriteLimits,
+  DEFAULT_MEMORY_LIMITS,
+  EntryMissing,
+  memoryFilePath,
+  memoryRelativePath,
+  MemoryLimits,
+  parentOf,
+  rootFileName,
+} from '../agent-file.rules';
+import { AgentFileInfo, AgentFileStore, AgentFileWorkspace } from '../agent-file.store';
+import { StoreBusy } from '../../common/domain-errors';
+import { FileChange, MaterialisedWorkspace } from '../materialised-workspace';
+import { PostgresDatabase, Queryable } from './postgres.database';
+
+interface StoredSize {
+  path: string;
+  size: number;
+}
+
+/**
+ * AgentFileStore on PostgreSQL (`agent_files`, migration 8), so replicas on different nodes share one
+ * memory. Contents are bytes, exactly as written. A write checks the limits and the folder shape inside
+ * a transaction holding the namespace's advisory lock, so racing writers cannot together exceed them. An
+ * agent run gets the files copied into a private temporary folder and its changes written back in one
+ * transaction.
+ */
+export class PostgresAgentFileStore extends AgentFileStore {
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly limits: MemoryLimits = DEFAULT_MEMORY_LIMITS,
+  ) {
+    super();
+  }
+
+  async namespaces(): Promise<string[]> {
+    const rows = await this.db.query<{ namespace: string }>('SELECT DISTINCT namespace FROM agent_files');
+    return rows.map((row) => row.namespace).sort();
+  }
+
+  async list(namespace: string): Promise<AgentFileInfo[]> {
+    const rows = await this.db.query<{ path: string; size: number; modified_at: number }>(
+      `SELECT path, octet_length(content) AS size, modified_at FROM agent_files
+        WHERE namespace = $1 AND NOT starts_with(path, '.')`,
+      [namespace],
+    );
+    return rows.map((row) => ({ path: row.path, size: row.size, modifiedMs: row.modified_at })).sort(byPath);
+  }
+
+  async read(namespace: string, path: string): Promise<string> {
+    const relative = memoryRelativePath(path);
+    const content = await this.contentOf(namespace, relative);
+    if (content !== undefined) return content.toString('utf8');
+    const isFolder = relative === '' || (await this.holdsFolder(namespace, relative));
+    throw new EntryMissing(isFolder ? `"${relative}" is a folder, not a file` : `file "${relative}" does not exist`);
+  }
+
+  async write(namespace: string, path: string, content: string): Promise<{ created: boolean }> {
+    return this.writeChecked(namespace, memoryFilePath(path), content);
+  }
+
+  async delete(namespace: string, path: string): Promise<void> {
+    const relative = memoryRelativePath(path);
+    const rows = await this.db.query('DELETE FROM agent_files WHERE namespace = $1 AND path = $2 RETURNING path', [
+      namespace,
+      relative,
+    ]);
+    if (rows.length === 0) throw new EntryMissing(`file "${relative}" does not exist`);
+  }
+
+  async readRootFile(namespace: string, name: string): Promise<string | undefined> {
+    return (await this.contentOf(namespace, rootFileName(name)))?.toString('utf8');
+  }
+
+  async writeRootFile(namespace: string, name: string, content: string): Promise<{ created: boolean }> {
+    return this.writeChecked(namespace, rootFileName(name), content);
+  }
+
+  async openWorkspace(namespace: string): Promise<AgentFileWorkspace> {
+    const rows = await this.db.query<{ path: string; content: Buffer }>(
+      'SELECT path, content FROM agent_files WHERE namespace = $1',
+      [namespace],
+    );
+    const files = new Map(rows.map((row) => [row.path, row.content]));
+    return MaterialisedWorkspace.create(files, (changes) => this.writeBack(namespace, changes));
+  }
+
+  /**
+   * A run's changes, all or none. Runs of a namespace take turns (StoreLocks), so each file still holds
+   * what the run started from; one that does not was written outside the turns, and is not overwritten.
+   */
+  private writeBack(namespace: string, changes: readonly FileChange[]): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await lockNamespace(tx, namespace);
+      const now = Date.now();
+      for (const { path, before, after } of changes) {
+        const [current] = await tx.query<{ content: Buffer }>(
+          'SELECT content FROM agent_files WHERE namespace = $1 AND path = $2',
+          [namespace, path],
+        );
+        if (!sameContent(current?.content, before)) {
+          throw new StoreBusy(`The memory file "${path}" changed while the agent ran; its changes were not saved`);
+        }
+        if (after === undefined) {
+          await tx.query('DELETE FROM agent_files WHERE namespace = $1 AND path = $2', [namespace, path]);
+        } else {
+          await upsert(tx, namespace, memoryFilePath(path), after, now);
+        }
+      }
+    });
+  }
+
+  private writeChecked(namespace: string, relative: string, content: string): Promise<{ created: boolean }> {
+    const bytes = Buffer.from(content, 'utf8');
+    return this.db.transaction(async (tx) => {
+      await lockNamespace(tx, namespace);
+      const files = await tx.query<StoredSize>(
+        'SELECT path, octet_length(content) AS size FROM agent_files WHERE namespace = $1',
+        [namespace],
+      );
+      refuseFolderClash(files, relative);
+      checkWriteLimits(files, relative, bytes.length, this.limits);
+      await upsert(tx, namespace, relative, bytes, Date.now());
+      return { created: !files.some((file) => file.path === relative) };
+    });
+  }
+
+  private async contentOf(namespace: string, relative: string): Promise<Buffer | undefined> {
+    const [row] = await this.db.query<{ content: Buffer }>(
+      'SELECT content FROM agent_files WHERE namespace = $1 AND path = $2',
+      [namespace, relative],
+    );
+    return row?.content;
+  }
+
+  private async holdsFolder(namespace: string, relative: string): Promise<boolean> {
+    const rows = await this.db.query(
+      "SELECT 1 FROM agent_files WHERE namespace = $1 AND starts_with(path, $2 || '/') LIMIT 1",
+      [namespace, relative],
+    );
+    return rows.length > 0;
+  }
+}
+
+/** Folders exist only as the paths of their files: a file cannot be where a folder is, nor inside a file. */
+function refuseFolderClash(files: readonly StoredSize[], relative: string): void {
+  const paths = new Set(files.map((file) => file.path));
+  if (files.some((file) => file.path.startsWith(`${relative}/`))) {
+    throw new EntryMissing(`"${relative}" is a folder, not a file`);
+  }
+  for (let folder = parentOf(relative); folder !== ''; folder = parentOf(folder)) {
+    if (paths.has(folder)) throw new EntryMissing(`"${folder}" is a file, not a folder`);
+  }
+}
+
+function sameContent(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.equals(b);
+}
+
+/** Writers of one namespace's files take turns (the key pair keeps clear of the migration lock's key). */
+async function lockNamespace(tx: Queryable, namespace: string): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('engram.agent_files'), hashtext($1))", [namespace]);
+}
+
+async function upsert(tx: Queryable, namespace: string, path: string, content: Buffer, now: number): Promise<void> {
+  await tx.query(
+    `INSERT INTO agent_files (namespace, path, content, modified_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (namespace, path) DO UPDATE SET content = EXCLUDED.content, modified_at = EXCLUDED.modified_at`,
+    [namespace, path, content, now],
+  );
+}
