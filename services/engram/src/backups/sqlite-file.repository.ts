@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { SwitchOutcome } from '../reindex/reindex-switch';
+import { SwitchOutcome } from '../reindex/reindex-staging';
 import { DatabaseSummary } from './database-snapshot';
 import { SwapOutcome } from './database-swap';
 import { runInSqliteThread } from './sqlite-file.tasks';

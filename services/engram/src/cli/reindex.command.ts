@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { loadConfigOrReport } from '../config/config.loader';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { JobName } from '../jobs/job.types';
-import { ReindexRepository } from '../reindex/reindex.repository';
+import { ReindexStaging } from '../reindex/reindex-staging';
+import { isPostgresBackend } from '../storage/postgres/postgres.token';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, usageError } from './cli-output';
@@ -37,19 +38,20 @@ export const reindexCommand: CliCommand = {
     // A first start has no store yet: nothing to re-embed, and the api creates it.
     const config = loadConfigOrReport(args.configArgv);
     if (!config) return 78; // EX_CONFIG
-    if (config.storage.sqlitePath !== ':memory:' && !existsSync(config.storage.sqlitePath)) {
+    const sqliteFile = !isPostgresBackend(config.storage.backend) && config.storage.sqlitePath !== ':memory:';
+    if (sqliteFile && !existsSync(config.storage.sqlitePath)) {
       process.stderr.write(`no database at ${config.storage.sqlitePath} yet; nothing to re-embed\n`);
       return 0;
     }
     return withJobQueue(
       'reindex',
       args.configArgv,
-      (queue, context) => {
-        const stored = context.get(ReindexRepository, { strict: false }).storedModel();
+      async (queue, context) => {
+        const stored = await context.get(ReindexStaging, { strict: false }).storedModel();
         const configured = context.get(EmbeddingService, { strict: false }).modelId;
         if (stored === undefined || stored === configured) {
           process.stderr.write(`the database holds ${configured} vectors already; nothing to re-embed\n`);
-          return Promise.resolve(0);
+          return 0;
         }
         process.stderr.write(`the database holds ${stored} vectors, the configured model is ${configured}\n`);
         return enqueueAndFollow(queue, JobName.Reindex, {}, output);

@@ -2,6 +2,7 @@ import { EmbeddingModel, EmbeddingModelMismatch } from '../embedding-model.bindi
 import { applyPostgresMigrations } from './postgres.migrations';
 import { PostgresConfig } from '../../config/config.types';
 import { PostgresDatabase, Queryable } from './postgres.database';
+import { createVectorIndex, createVectorTable } from './postgres-vector-table';
 
 const MIN_SERVER_VERSION = 150000;
 const MIN_PGVECTOR = [0, 7];
@@ -73,14 +74,8 @@ async function bindPostgresModel(db: PostgresDatabase, label: string, model: Emb
        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       [model.modelId, String(model.dimension)],
     );
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS memory_embeddings (
-         memory_id bigint PRIMARY KEY REFERENCES memories (id) ON DELETE CASCADE,
-         embedding vector(${Number(model.dimension)}) NOT NULL)`,
-    );
-    await client.query(
-      'CREATE INDEX IF NOT EXISTS memory_embeddings_hnsw ON memory_embeddings USING hnsw (embedding vector_cosine_ops)',
-    );
+    await createVectorTable(client, model.dimension);
+    await createVectorIndex(client);
   });
 }
 

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PostgresConfig } from '../config/config.types';
+import { contentHash } from '../memories/content-hash';
+import { EmbeddingModelMismatch } from '../storage/embedding-model.binding';
+import { NewMemory } from '../storage/memory.record';
+import { openPostgresDatabase } from '../storage/postgres/postgres.connection';
+import { PostgresDatabase } from '../storage/postgres/postgres.database';
+import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
+import { PostgresSearchStore } from '../storage/postgres/postgres-search.store';
+import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
+import { PostgresReindexStaging } from './postgres-reindex.staging';
+
+const OLD = { modelId: 'model-a', dimension: 8 };
+const NEW = { modelId: 'model-b', dimension: 12 };
+const MEMORIES = 40;
+
+/** A distinct direction per text, at any dimension: what a model would give, deterministically. */
+function vectorOf(text: string, dimension: number): Float32Array {
+  const seed = [...text].reduce((sum, char, i) => sum + char.charCodeAt(0) * (i + 1), 0);
+  return new Float32Array(dimension).map((_, d) => Math.cos(seed * 0.013 + d * 1.3));
+}
+
+function memory(content: string): NewMemory {
+  return {
+    namespace: 'default',
+    contentHash: contentHash(content),
+    content,
+    memoryType: 'note',
+    metadata: {},
+    tags: [],
+    createdAt: 1,
+    updatedAt: 1,
+    embedding: vectorOf(content, OLD.dimension),
+  };
+}
+
+/** Stages, for the new model, every memory still pending (or the first `limit` of them). */
+async function stagePending(staging: PostgresReindexStaging, limit = 1_000): Promise<number[]> {
+  const pending = await staging.pending(limit);
+  await staging.stage(
+    pending.map((m) => ({ memoryId: m.id, contentHash: m.contentHash, embedding: vectorOf(m.content, NEW.dimension) })),
+  );
+  return pending.map((m) => m.id);
+}
+
+async function vectorColumnType(db: PostgresDatabase): Promise<string> {
+  const [row] = await db.query<{ type: string }>(
+    `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute
+     WHERE attrelid = 'memory_embeddings'::regclass AND attname = 'embedding'`,
+  );
+  return row.type;
+}
+
+async function settingsOf(db: PostgresDatabase): Promise<Record<string, string>> {
+  const rows = await db.query<{ key: string; value: string }>('SELECT key, value FROM settings');
+  return Object.fromEntries(rows.map((row) => [row.key, row.value]));
+}
+
+describe('reindex on PostgreSQL', () => {
+  let server: TestPostgres;
+  let settings: PostgresConfig;
+  let db: PostgresDatabase;
+  let staging: PostgresReindexStaging;
+  let memories: PostgresMemoryStore;
+
+  before(async () => {
+    server = await startTestPostgres();
+    settings = { url: server.url, poolSize: 4, statementTimeoutMs: 30_000 };
+    db = await openPostgresDatabase(settings, OLD);
+    memories = new PostgresMemoryStore(db);
+    await memories.insertMany(Array.from({ length: MEMORIES }, (_, i) => memory(`note ${i} about topic ${i % 7}`)));
+    staging = new PostgresReindexStaging(db);
+  });
+  after(async () => {
+    await db.close();
+    await server.close();
+  });
+
+  it('stages part of the memories, and a new instance after a crash resumes with only the rest pending', async () => {
+    assert.equal(await staging.storedModel(), OLD.modelId);
+    assert.deepEqual(await staging.begin(NEW.modelId, NEW.dimension), { resumed: false });
+    const staged = await stagePending(staging, 15);
+    assert.equal(staged.length, 15);
+
+    // The crash: the process and its pool are gone; a new one opens the database and begins again.
+    await db.close();
+    db = await openPostgresDatabase(settings, OLD);
+    memories = new PostgresMemoryStore(db);
+    staging = new PostgresReindexStaging(db);
+    assert.deepEqual(await staging.begin(NEW.modelId, NEW.dimension), { resumed: true });
+    assert.equal(await staging.countLive(), MEMORIES);
+    assert.equal(await staging.countPending(), MEMORIES - 15);
+    const pendingIds = (await staging.pending(1_000)).map((m) => m.id);
+    assert.ok(staged.every((id) => !pendingIds.includes(id)));
+  });
+
+  it('makes a memory edited after staging pending again, and skips deleted ones', async () => {
+    const [first] = await staging.pending(1);
+    const [stagedEarlier] = await db.query<{ id: number }>('SELECT min(memory_id) AS id FROM reindex_vectors');
+    const content = 'an edited note about sailing boats';
+    await memories.update(stagedEarlier.id, 'default', {
+      content,
+      contentHash: contentHash(content),
+      embedding: vectorOf(content, OLD.dimension),
+      updatedAt: 2,
+    });
+    await memories.softDelete(first.id, 3);
+    assert.equal(await staging.countLive(), MEMORIES - 1);
+    assert.equal(await staging.countPending(), MEMORIES - 15 - 1 + 1);
+    assert.ok((await staging.pending(1_000)).some((m) => m.id === stagedEarlier.id && m.content === content));
+  });
+
+  it('refuses to switch while a memory stored after staging has no staged vector, changing nothing', async () => {
+    await stagePending(staging);
+    assert.equal(await staging.countPending(), 0);
+    await memories.insertMany([memory('a note stored while the reindex was finishing')]);
+
+    assert.deepEqual(await staging.switchToStaged(), { switched: false, pending: 1 });
+    const current = await settingsOf(db);
+    assert.equal(current.embedding_model, OLD.modelId);
+    assert.equal(current.embedding_dimension, String(OLD.dimension));
+    assert.equal(await vectorColumnType(db), `vector(${OLD.dimension})`);
+    const [staged] = await db.query<{ count: number }>('SELECT count(*) AS count FROM reindex_vectors');
+    assert.equal(staged.count, MEMORIES - 1);
+  });
+
+  it('switches in one step: vectors at the new dimension under the HNSW index, settings naming the new model, staging emptied', async () => {
+    await stagePending(staging);
+    const outcome = await staging.switchToStaged();
+    assert.ok(outcome.switched);
+    assert.equal(outcome.vectors, MEMORIES); // 40 - 1 deleted + 1 stored late
+
+    const current = await settingsOf(db);
+    assert.equal(current.embedding_model, NEW.modelId);
+    assert.equal(current.embedding_dimension, String(NEW.dimension));
+    assert.equal(await vectorColumnType(db), `vector(${NEW.dimension})`);
+    const indexes = await db.query<{ indexname: string; indexdef: string }>(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'memory_embeddings' ORDER BY indexname",
+    );
+    assert.deepEqual(
+      indexes.map((index) => index.indexname),
+      ['memory_embeddings_hnsw', 'memory_embeddings_pkey'],
+    );
+    assert.match(indexes[0].indexdef, /USING hnsw \(embedding vector_cosine_ops\)/);
+    const [left] = await db.query<{ count: number }>(
+      'SELECT (SELECT count(*) FROM reindex_vectors) + (SELECT count(*) FROM reindex_target) AS count',
+    );
+    assert.equal(left.count, 0);
+    const [deleted] = await db.query<{ count: number }>(
+      'SELECT count(*) AS count FROM memory_embeddings e JOIN memories m ON m.id = e.memory_id WHERE m.deleted_at IS NOT NULL',
+    );
+    assert.equal(deleted.count, 0);
+  });
+
+  it('searches with the new vectors afterwards, stores at the new dimension, and binds only the new model', async () => {
+    const search = new PostgresSearchStore(db, { iterativeScans: true });
+    const probe = 'note 23 about topic 2';
+    const [hit] = await search.vectorCandidates(vectorOf(probe, NEW.dimension), { namespace: 'default' }, 1);
+    const [found] = await memories.findLiveByIds('default', [hit.id]);
+    assert.equal(found.content, probe);
+    assert.ok(hit.distance < 1e-6);
+
+    const fresh = { ...memory('a note stored after the switch'), embedding: vectorOf('after', NEW.dimension) };
+    assert.equal((await memories.insertMany([fresh]))[0].created, true);
+    await assert.rejects(() => openPostgresDatabase(settings, OLD), EmbeddingModelMismatch);
+    await (await openPostgresDatabase(settings, NEW)).close();
+  });
+
+  it('starts over when the target model changes: vectors staged for another model are discarded', async () => {
+    assert.deepEqual(await staging.begin('model-c', 6), { resumed: false });
+    await stagePending(staging, 5);
+    assert.deepEqual(await staging.begin('model-d', 6), { resumed: false });
+    assert.equal(await staging.countPending(), await staging.countLive());
+  });
+});

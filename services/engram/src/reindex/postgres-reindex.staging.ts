@@ -1,0 +1,132 @@
+import { PostgresDatabase, Queryable, vectorLiteral } from '../storage/postgres/postgres.database';
+import { createVectorIndex, createVectorTable, VECTOR_TABLE } from '../storage/postgres/postgres-vector-table';
+import { PendingMemory, ReindexStaging, StagedVector, SwitchOutcome } from './reindex-staging';
+
+/** Held by begin and the switch: two workers never restart or switch the same staging at once. */
+const REINDEX_LOCK = 0x656e7278; // "enrx"
+/** Where the new vector table is built before it takes the live one's name. */
+const NEXT_TABLE = `${VECTOR_TABLE}_next`;
+/** Live memories without a staged vector of their current content (the same rule as SQLite's). */
+const PENDING = `memories m LEFT JOIN reindex_vectors r ON r.memory_id = m.id
+  WHERE m.deleted_at IS NULL AND (r.memory_id IS NULL OR r.content_hash <> m.content_hash)`;
+
+/**
+ * ReindexStaging on PostgreSQL: the staging tables of migration 9 (vectors of any dimension), and a
+ * switch that builds the new vector table and its HNSW index beside the live one, then swaps names in
+ * the same transaction, so searches see the old vectors until the commit and the new ones after.
+ */
+export class PostgresReindexStaging extends ReindexStaging {
+  constructor(private readonly db: PostgresDatabase) {
+    super();
+  }
+
+  async storedModel(): Promise<string | undefined> {
+    const [row] = await this.db.query<{ value: string }>("SELECT value FROM settings WHERE key = 'embedding_model'");
+    return row?.value;
+  }
+
+  begin(model: string, dimension: number): Promise<{ resumed: boolean }> {
+    return this.db.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [REINDEX_LOCK]);
+      const [current] = await client.query<{ model: string; dimension: number }>(
+        'SELECT model, dimension FROM reindex_target WHERE id = 1',
+      );
+      if (current?.model === model && current.dimension === dimension) return { resumed: true };
+      await client.query('DELETE FROM reindex_vectors');
+      await client.query(
+        `INSERT INTO reindex_target (id, model, dimension) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO UPDATE SET model = excluded.model, dimension = excluded.dimension`,
+        [model, dimension],
+      );
+      return { resumed: false };
+    });
+  }
+
+  pending(limit: number): Promise<PendingMemory[]> {
+    return this.db.query<PendingMemory>(
+      `SELECT m.id, m.content, m.content_hash AS "contentHash" FROM ${PENDING} ORDER BY m.id LIMIT $1`,
+      [limit],
+    );
+  }
+
+  async countPending(): Promise<number> {
+    return countOf(this.db, PENDING);
+  }
+
+  async countLive(): Promise<number> {
+    return countOf(this.db, 'memories WHERE deleted_at IS NULL');
+  }
+
+  /** One statement, so one transaction; a memory purged since it was read is skipped, not an error. */
+  async stage(vectors: readonly StagedVector[]): Promise<void> {
+    if (vectors.length === 0) return;
+    await this.db.query(
+      `INSERT INTO reindex_vectors (memory_id, content_hash, embedding)
+       SELECT s.memory_id, s.content_hash, s.embedding::vector
+       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS s (memory_id, content_hash, embedding)
+       JOIN memories m ON m.id = s.memory_id
+       ON CONFLICT (memory_id) DO UPDATE SET content_hash = excluded.content_hash, embedding = excluded.embedding`,
+      [
+        vectors.map((vector) => vector.memoryId),
+        vectors.map((vector) => vector.contentHash),
+        vectors.map((vector) => vectorLiteral(vector.embedding)),
+      ],
+    );
+  }
+
+  async switchToStaged(): Promise<SwitchOutcome> {
+    const started = performance.now();
+    const outcome = await this.db.transaction(async (client): Promise<SwitchOutcome> => {
+      // Building the index takes as long as it takes; a time-out would only make the next attempt redo it.
+      await client.query('SET LOCAL statement_timeout = 0');
+      await client.query('SET LOCAL lock_timeout = 0');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [REINDEX_LOCK]);
+      // Writers wait from here to the commit (readers do not): no memory can appear or change unstaged
+      // between the check below and the switch.
+      await client.query('LOCK TABLE memories IN SHARE MODE');
+      const pending = await countOf(client, PENDING);
+      if (pending > 0) return { switched: false, pending };
+      const [target] = await client.query<{ model: string; dimension: number }>(
+        'SELECT model, dimension FROM reindex_target WHERE id = 1',
+      );
+      if (!target) throw new Error('No reindex in progress: nothing to switch to');
+      await replaceVectorTable(client, target.dimension);
+      await client.query(
+        `INSERT INTO settings (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [target.model, String(target.dimension)],
+      );
+      await client.query('DELETE FROM reindex_vectors');
+      await client.query('DELETE FROM reindex_target');
+      return { switched: true, vectors: await countOf(client, VECTOR_TABLE), transactionMs: 0 };
+    });
+    return outcome.switched ? { ...outcome, transactionMs: Math.round(performance.now() - started) } : outcome;
+  }
+}
+
+/**
+ * Fills a new table at the target dimension with the staged vectors of live memories and indexes it,
+ * then drops the live table and gives the new one its names. Searches keep reading the old table until
+ * the drop, which waits for them; from there to the commit they wait.
+ */
+async function replaceVectorTable(client: Queryable, dimension: number): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${NEXT_TABLE}`);
+  await createVectorTable(client, dimension, NEXT_TABLE);
+  await client.query(
+    `INSERT INTO ${NEXT_TABLE} (memory_id, embedding)
+     SELECT r.memory_id, r.embedding FROM reindex_vectors r JOIN memories m ON m.id = r.memory_id AND m.deleted_at IS NULL`,
+  );
+  await createVectorIndex(client, NEXT_TABLE);
+  await client.query(`DROP TABLE ${VECTOR_TABLE}`);
+  await client.query(`ALTER TABLE ${NEXT_TABLE} RENAME TO ${VECTOR_TABLE}`);
+  await client.query(`ALTER TABLE ${VECTOR_TABLE} RENAME CONSTRAINT ${NEXT_TABLE}_pkey TO ${VECTOR_TABLE}_pkey`);
+  await client.query(
+    `ALTER TABLE ${VECTOR_TABLE} RENAME CONSTRAINT ${NEXT_TABLE}_memory_id_fkey TO ${VECTOR_TABLE}_memory_id_fkey`,
+  );
+  await client.query(`ALTER INDEX ${NEXT_TABLE}_hnsw RENAME TO ${VECTOR_TABLE}_hnsw`);
+}
+
+async function countOf(db: Queryable, from: string): Promise<number> {
+  const [row] = await db.query<{ count: number }>(`SELECT count(*) AS count FROM ${from}`);
+  return row.count;
+}
