@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PostgresConfig } from '../config/config.types';
+import { EmbeddingService } from '../embeddings/embedding.service';
+import { EventBus } from '../events/event-bus';
+import { LocalEventRelay } from '../events/local-event.relay';
+import { JobContext } from '../jobs/job-processor';
+import { SqliteLockRepository } from '../storage/locks/sqlite-lock.repository';
+import { StoreLocks } from '../storage/locks/store-locks';
 import { contentHash } from '../memories/content-hash';
 import { EmbeddingModelMismatch } from '../storage/embedding-model.binding';
 import { NewMemory } from '../storage/memory.record';
@@ -9,7 +15,9 @@ import { PostgresDatabase } from '../storage/postgres/postgres.database';
 import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
 import { PostgresSearchStore } from '../storage/postgres/postgres-search.store';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
+import { makeTempDir } from '../testing/test-app';
 import { PostgresReindexStaging } from './postgres-reindex.staging';
+import { ReindexService } from './reindex.service';
 
 const OLD = { modelId: 'model-a', dimension: 8 };
 const NEW = { modelId: 'model-b', dimension: 12 };
@@ -172,5 +180,60 @@ describe('reindex on PostgreSQL', () => {
     await stagePending(staging, 5);
     assert.deepEqual(await staging.begin('model-d', 6), { resumed: false });
     assert.equal(await staging.countPending(), await staging.countLive());
+  });
+});
+
+describe('ReindexService on the PostgreSQL port', () => {
+  let server: TestPostgres;
+  let db: PostgresDatabase;
+
+  before(async () => {
+    server = await startTestPostgres();
+    db = await openPostgresDatabase({ url: server.url, poolSize: 4, statementTimeoutMs: 30_000 }, OLD);
+  });
+  after(async () => {
+    await db.close();
+    await server.close();
+  });
+
+  it('re-embeds every memory, catches up with one stored just before the switch, and switches to the new model', async () => {
+    const memories = new PostgresMemoryStore(db);
+    await memories.insertMany(Array.from({ length: MEMORIES }, (_, i) => memory(`fact ${i} on subject ${i % 5}`)));
+    const embedded: string[] = [];
+    const embeddings = {
+      modelId: NEW.modelId,
+      dimension: NEW.dimension,
+      embedMany: async (texts: readonly string[]) => {
+        embedded.push(...texts);
+        return texts.map((text) => vectorOf(text, NEW.dimension));
+      },
+    } as unknown as EmbeddingService;
+    const late = 'a fact stored while the switch was about to start';
+    let switches = 0;
+    const job: JobContext = {
+      jobId: 'test',
+      throwIfCancelled: async () => undefined,
+      progress: async (_percent, stage) => {
+        if (stage.startsWith('switching') && ++switches === 1) await memories.insertMany([memory(late)]);
+      },
+    };
+    const reindexer = new ReindexService(
+      new PostgresReindexStaging(db),
+      embeddings,
+      new EventBus(new LocalEventRelay()),
+      new StoreLocks(new SqliteLockRepository(makeTempDir())),
+    );
+
+    const outcome = await reindexer.reindex(job);
+    assert.equal(switches, 2); // the first switch was refused: the late memory had no staged vector
+    assert.equal(outcome.model, NEW.modelId);
+    assert.equal(outcome.previous_model, OLD.modelId);
+    assert.equal(outcome.vectors, MEMORIES + 1);
+    assert.equal(outcome.embedded, MEMORIES + 1);
+    assert.equal(embedded.at(-1), late);
+    assert.equal((await settingsOf(db)).embedding_model, NEW.modelId);
+    const search = new PostgresSearchStore(db, { iterativeScans: true });
+    const [hit] = await search.vectorCandidates(vectorOf(late, NEW.dimension), { namespace: 'default' }, 1);
+    assert.equal((await memories.findLiveByIds('default', [hit.id]))[0].content, late);
   });
 });
