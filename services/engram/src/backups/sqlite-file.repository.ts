@@ -22,11 +22,6 @@ export class SqliteFileRepository {
     return runInSqliteThread('copyLiveDatabase', livePath, destinationPath, this.key);
   }
 
-  /** Size and SHA-256 of a (large) file, hashed off the calling thread. */
-  digest(path: string): Promise<{ bytes: number; sha256: string }> {
-    return runInSqliteThread('fileDigest', path);
-  }
-
   sealCopy(path: string): Promise<DatabaseSummary> {
     return runInSqliteThread('sealCopy', path, this.key);
   }
