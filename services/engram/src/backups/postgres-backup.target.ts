@@ -75,18 +75,20 @@ export class PostgresBackupTarget extends DatabaseBackupTarget {
 
   async restore(path: string): Promise<SwapOutcome> {
     const started = performance.now();
-    const { memories } = await this.db.transaction(async (client) => {
-      await client.query('SET LOCAL statement_timeout = 0');
-      // Writers wait until the commit; readers keep seeing the old memories until then.
-      await client.query('LOCK TABLE memories IN SHARE ROW EXCLUSIVE MODE');
-      const pinned = pinnedTo(this.db, client);
-      return restoreExport(client, pinned, path, await new PostgresSettingsStore(pinned).embeddingModel());
-    }).catch((error: unknown) => {
-      if (error instanceof ExportFileInvalid) {
-        throw new BackupCorrupted(`The backup cannot be read (${error.message}); nothing was restored`);
-      }
-      throw error;
-    });
+    const { memories } = await this.db
+      .transaction(async (client) => {
+        await client.query('SET LOCAL statement_timeout = 0');
+        // Writers wait until the commit; readers keep seeing the old memories until then.
+        await client.query('LOCK TABLE memories IN SHARE ROW EXCLUSIVE MODE');
+        const pinned = pinnedTo(this.db, client);
+        return restoreExport(client, pinned, path, await new PostgresSettingsStore(pinned).embeddingModel());
+      })
+      .catch((error: unknown) => {
+        if (error instanceof ExportFileInvalid) {
+          throw new BackupCorrupted(`The backup cannot be read (${error.message}); nothing was restored`);
+        }
+        throw error;
+      });
     return { memories, liveMemories: memories, transactionMs: Math.round(performance.now() - started) };
   }
 }
