@@ -137,6 +137,13 @@ export class BackupService {
     return manifest;
   }
 
+  /** The backup's manifest when this deployment can restore its format: 404 when unknown, 409 when not. */
+  async findRestorable(idOrFilename: string): Promise<BackupManifest> {
+    const manifest = await this.findBackup(idOrFilename);
+    this.checkFormat(manifest);
+    return manifest;
+  }
+
   /**
    * Checksums, integrity check and counts against the manifest; throws BackupCorrupted on any difference,
    * BackupIncompatible for a backup of the other storage backend's format.
