@@ -23,7 +23,9 @@ const ExportedMemory = z.looseObject({
   superseded_by: z.string().nullable(),
   supersedes: z.string().nullable(),
   valid_to: z.number().int().nullable(),
-  embedding: z.array(z.number()),
+  /** Set on the trash's lines (tombstones), which have no vector. */
+  deleted_at: z.number().int().optional(),
+  embedding: z.array(z.number()).optional(),
 });
 export type ExportedMemory = z.infer<typeof ExportedMemory>;
 
@@ -39,8 +41,9 @@ interface ExportVisitor {
 }
 
 /**
- * Reads a backup's export (memory-export.service.ts, written with vectors) line by line in bounded
- * memory: the header, every memory line (each with its vector, of the header's dimension), and the end
+ * Reads a backup's export (memory-export.service.ts, written with vectors and the trash) line by line in
+ * bounded memory: the header, every memory line (a live one with its vector, of the header's dimension;
+ * a deleted one without), and the end
  * line, whose count and SHA-256 must match the memory lines read. Throws ExportFileInvalid at the
  * first problem; a visitor working in a transaction rolls it back then.
  */
@@ -67,9 +70,10 @@ export async function readExportFile(path: string, visitor: ExportVisitor): Prom
     }
     digest.update(`${text}\n`);
     memories += 1;
-    const memory = parse(ExportedMemory, value, `line ${lineNumber} is not a memory with its vector`);
-    if (memory.embedding.length !== header.embedding_model?.dimension) {
-      throw new ExportFileInvalid(`line ${lineNumber}: the vector does not have the header's dimension`);
+    const memory = parse(ExportedMemory, value, `line ${lineNumber} is not a memory`);
+    const wanted = memory.deleted_at === undefined ? header.embedding_model?.dimension : undefined;
+    if (memory.embedding?.length !== wanted) {
+      throw new ExportFileInvalid(`line ${lineNumber}: a live memory needs a vector of the header's dimension`);
     }
     await visitor.memory(memory);
   }

@@ -16,11 +16,11 @@ import { ExportFileInvalid, readExportFile } from './export-file.reader';
 import { restoreExport } from './postgres-export.restore';
 
 /**
- * Backups of a PostgreSQL store: Engram's portable export (every memory of every namespace that is not
- * in the trash, superseded versions with their links, tags, metadata, vectors and the model id), read
- * from one snapshot. The operator's pg_dump or CloudNativePG backups are the primary ones; this copy is
- * portable and restorable through Engram. It does not carry the trash (deleted memories), usage counts
- * or conflict records, and a restore gives the memories new ids.
+ * Backups of a PostgreSQL store: Engram's portable export of every memory of every namespace (superseded
+ * versions with their links, the trash, tags, metadata, vectors and the model id), read from one
+ * snapshot. The operator's pg_dump or CloudNativePG backups are the primary ones; this copy is portable
+ * and restorable through Engram. It does not carry usage counts or conflict records, and a restore
+ * gives the memories new ids.
  */
 export class PostgresBackupTarget extends DatabaseBackupTarget {
   readonly format: BackupFormat = 'engram-export';
@@ -41,7 +41,7 @@ export class PostgresBackupTarget extends DatabaseBackupTarget {
         new PostgresSearchStore(pinned, { iterativeScans: false }),
         new PostgresSettingsStore(pinned),
       );
-      await pipeline(Readable.from(exporter.lines({ vectors: true })), createWriteStream(path));
+      await pipeline(Readable.from(exporter.lines({ vectors: true, trash: true })), createWriteStream(path));
       return liveSchemaVersion(client);
     });
     return { ...(await this.summarise(path)), schemaVersion };
@@ -57,8 +57,9 @@ export class PostgresBackupTarget extends DatabaseBackupTarget {
         },
         memory: (memory) => {
           summary.counts.memories += 1;
-          summary.counts.liveMemories += 1; // the trash is not exported
           summary.counts.tags += memory.tags.length;
+          if (memory.deleted_at !== undefined) return;
+          summary.counts.liveMemories += 1;
           summary.counts.embeddings += 1;
         },
       });
@@ -75,7 +76,7 @@ export class PostgresBackupTarget extends DatabaseBackupTarget {
 
   async restore(path: string): Promise<SwapOutcome> {
     const started = performance.now();
-    const { memories } = await this.db
+    const { memories, liveMemories } = await this.db
       .transaction(async (client) => {
         await client.query('SET LOCAL statement_timeout = 0');
         // Writers wait until the commit; readers keep seeing the old memories until then.
@@ -89,7 +90,7 @@ export class PostgresBackupTarget extends DatabaseBackupTarget {
         }
         throw error;
       });
-    return { memories, liveMemories: memories, transactionMs: Math.round(performance.now() - started) };
+    return { memories, liveMemories, transactionMs: Math.round(performance.now() - started) };
   }
 }
 

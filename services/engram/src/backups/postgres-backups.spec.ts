@@ -74,7 +74,10 @@ async function resealed(dir: string, id: string, edit: (lines: string[]) => stri
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as BackupManifest;
   manifest.database.bytes = Buffer.byteLength(text);
   manifest.database.sha256 = createHash('sha256').update(text).digest('hex');
-  manifest.counts.memories = manifest.counts.live_memories = manifest.counts.embeddings = memories.length;
+  const parsed = memories.map((line) => JSON.parse(line) as { tags: string[]; deleted_at?: number });
+  const live = parsed.filter((line) => line.deleted_at === undefined).length;
+  const tags = parsed.reduce((sum, line) => sum + line.tags.length, 0);
+  manifest.counts = { memories: memories.length, live_memories: live, tags, embeddings: live };
   await writeFile(manifestPath, JSON.stringify(manifest));
 }
 
@@ -125,31 +128,36 @@ describe('backups and restore on PostgreSQL', () => {
     assert.equal(backup.format, 'engram-export');
     assert.equal(backup.database.file, EXPORT_FILE);
     assert.deepEqual(backup.embedding, { model: MODEL.modelId, dimension: MODEL.dimension });
-    assert.deepEqual(backup.counts, { memories: 19, live_memories: 19, tags: 8 + 10, embeddings: 19 });
+    assert.deepEqual(backup.counts, { memories: 20, live_memories: 19, tags: 8 + 10, embeddings: 19 });
     assert.equal(backup.schema_version, 9);
     const [header] = (await readFile(join(backupsDir, backup.id, EXPORT_FILE), 'utf8')).split('\n');
     assert.deepEqual(JSON.parse(header).embedding_model, { id: MODEL.modelId, dimension: MODEL.dimension });
     assert.equal((await backups.verifyBackup(backup.id)).id, backup.id);
   });
 
-  it('restores every namespace to the backup: content, tags, metadata, supersession links and vectors', async () => {
+  it('restores every namespace to the backup: content, tags, metadata, supersession links, the trash and vectors', async () => {
     await memories.insertMany([memory('a note written after the backup', 'team')]);
     const [first] = await memories.exportPage('default', 0, 1);
     await memories.update(first.id, 'default', { tags: ['changed'], metadata: { edited: true }, updatedAt: 9_000 });
     await memories.hardDelete((await memories.findLiveByHash('team', contentHash('team fact 0')))!.id);
+    assert.equal(await memories.purgeDeleted('default', contentHash('a note deleted before the backup')), 1);
     assert.notDeepEqual(await stateOf(db), backedUp);
 
     const outcome = await backups.restoreBackup(backup.id);
-    assert.equal(outcome.memories, 19);
+    assert.equal(outcome.memories, 20);
+    assert.equal(outcome.live_memories, 19);
     assert.deepEqual(await stateOf(db), backedUp);
     const preRestore = await backups.findBackup(outcome.pre_restore_backup_id);
     assert.equal(preRestore.format, 'engram-export');
-    assert.equal(preRestore.counts.memories, 19); // one added, one purged
+    assert.equal(preRestore.counts.live_memories, 19); // one added, one purged
 
     const search = new PostgresSearchStore(db, { iterativeScans: true });
     const probe = 'team fact 3';
     const [hit] = await search.vectorCandidates(vectorOf(probe), { namespace: 'team' }, 1);
     assert.equal((await memories.findLiveByIds('team', [hit.id]))[0].content, probe);
+    const [trashed] = await memories.listDeleted('default', 0, 10);
+    assert.equal(trashed.content, 'a note deleted before the backup');
+    assert.equal(trashed.deletedAt, 6_000);
     const tuesday = await memories.findLiveByHash('team', contentHash('the meeting moved to tuesday'));
     assert.deepEqual(
       (await memories.history('team', tuesday!.id)).map((version) => version.content),

@@ -5,25 +5,27 @@ import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
 import { BackupCorrupted, BackupIncompatible } from './backup.errors';
 import { ExportedMemory, ExportHeader, readExportFile } from './export-file.reader';
 
-/** Memories inserted per call of the store: bounded memory whatever the backup's size. */
+/** Live memories inserted per call of the store: bounded memory whatever the backup's size. */
 const BATCH = 200;
 
 /**
  * Replaces every memory with an export's, inside the caller's transaction (`client`, with `pinned` the
- * database seen through it): refuses vectors of another model before deleting anything, inserts through
- * the PostgreSQL MemoryStore (tags, vectors), then restores the supersession links, which the export
- * records by content hash. Any problem throws, and the caller's transaction rolls everything back.
+ * database seen through it): refuses vectors of another model before deleting anything, inserts live
+ * memories through the PostgreSQL MemoryStore (tags, vectors) and the trash's tombstones directly, in
+ * the file's order, then restores the supersession links, which the export records by content hash. Any
+ * problem throws, and the caller's transaction rolls everything back.
  */
 export async function restoreExport(
   client: Queryable,
   pinned: PostgresDatabase,
   path: string,
   liveModel: EmbeddingModel | undefined,
-): Promise<{ memories: number }> {
+): Promise<{ memories: number; liveMemories: number }> {
   const store = new PostgresMemoryStore(pinned);
-  const ids = new Map<string, number>();
-  const exported: ExportedMemory[] = [];
+  const ids = new RestoredIds();
+  const linked: ExportedMemory[] = [];
   let batch: ExportedMemory[] = [];
+  let liveMemories = 0;
   const flush = async () => {
     const outcomes = await store.insertMany(batch.map(toNewMemory));
     outcomes.forEach((outcome, i) => {
@@ -32,7 +34,7 @@ export async function restoreExport(
           `The backup holds the memory ${batch[i].content_hash} twice in namespace "${batch[i].namespace}"; nothing was restored`,
         );
       }
-      ids.set(keyOf(batch[i].namespace, batch[i].content_hash), outcome.memory.id);
+      ids.add(batch[i], outcome.memory.id);
     });
     batch = [];
   };
@@ -43,16 +45,22 @@ export async function restoreExport(
       await client.query('DELETE FROM memories');
     },
     memory: async (memory) => {
-      batch.push(memory);
-      if (memory.superseded_by !== null || memory.supersedes !== null) exported.push(memory);
-      if (batch.length >= BATCH) await flush();
+      if (memory.superseded_by !== null || memory.supersedes !== null || memory.valid_to !== null) linked.push(memory);
+      if (memory.deleted_at === undefined) {
+        liveMemories += 1;
+        batch.push(memory);
+        if (batch.length >= BATCH) await flush();
+        return;
+      }
+      await flush(); // ids keep the file's order
+      ids.add(memory, await insertTombstone(client, memory));
     },
   });
   await flush();
-  await restoreLinks(client, exported, ids);
+  await restoreLinks(client, linked, ids);
   const [row] = await client.query<{ count: number }>('SELECT count(*) AS count FROM memories');
   if (row.count !== memories) throw new Error(`Restore stored ${row.count} memories of ${memories}; rolled back`);
-  return { memories };
+  return { memories, liveMemories };
 }
 
 function checkModel(header: ExportHeader, live: EmbeddingModel | undefined): void {
@@ -65,25 +73,66 @@ function checkModel(header: ExportHeader, live: EmbeddingModel | undefined): voi
   );
 }
 
-/** Supersession links point at ids; the export names them by content hash within the namespace. */
-async function restoreLinks(client: Queryable, linked: ExportedMemory[], ids: Map<string, number>): Promise<void> {
-  const idOf = (memory: ExportedMemory, hash: string | null) =>
-    hash === null ? null : (ids.get(keyOf(memory.namespace, hash)) ?? null);
-  const superseded = linked.filter((memory) => memory.superseded_by !== null || memory.valid_to !== null);
-  await client.query(
-    `UPDATE memories m SET superseded_by = l.new_id, valid_to = l.valid_to
-     FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS l (id, new_id, valid_to) WHERE m.id = l.id`,
+/**
+ * New ids by namespace and content hash. A hash names one live memory per namespace, but deleted copies
+ * of the same text may sit in the trash beside it: a link resolves to the live one first.
+ */
+class RestoredIds {
+  private readonly live = new Map<string, number>();
+  private readonly trash = new Map<string, number>();
+  /** Each line's own id: weak, so only the lines kept for their links stay in memory. */
+  private readonly own = new WeakMap<ExportedMemory, number>();
+
+  add(memory: ExportedMemory, id: number): void {
+    (memory.deleted_at === undefined ? this.live : this.trash).set(keyOf(memory.namespace, memory.content_hash), id);
+    this.own.set(memory, id);
+  }
+
+  of(memory: ExportedMemory, hash: string | null): number | null {
+    if (hash === null) return null;
+    const key = keyOf(memory.namespace, hash);
+    return this.live.get(key) ?? this.trash.get(key) ?? null;
+  }
+
+  self(memory: ExportedMemory): number {
+    return this.own.get(memory)!;
+  }
+}
+
+async function insertTombstone(client: Queryable, memory: ExportedMemory): Promise<number> {
+  const [{ id }] = await client.query<{ id: number }>(
+    `INSERT INTO memories (namespace, content_hash, content, memory_type, metadata, created_at, updated_at, deleted_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
     [
-      superseded.map((memory) => idOf(memory, memory.content_hash)),
-      superseded.map((memory) => idOf(memory, memory.superseded_by)),
-      superseded.map((memory) => memory.valid_to),
+      memory.namespace,
+      memory.content_hash,
+      memory.content,
+      memory.memory_type,
+      JSON.stringify(memory.metadata),
+      memory.created_at,
+      memory.updated_at,
+      memory.deleted_at,
     ],
   );
-  const successors = linked.filter((memory) => memory.supersedes !== null);
+  await client.query('INSERT INTO memory_tags (memory_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
+    id,
+    memory.tags,
+  ]);
+  return id;
+}
+
+/** Supersession links point at ids; the export names them by content hash within the namespace. */
+async function restoreLinks(client: Queryable, linked: ExportedMemory[], ids: RestoredIds): Promise<void> {
   await client.query(
-    `UPDATE memories m SET supersedes = l.old_id
-     FROM unnest($1::bigint[], $2::bigint[]) AS l (id, old_id) WHERE m.id = l.id`,
-    [successors.map((memory) => idOf(memory, memory.content_hash)), successors.map((m) => idOf(m, m.supersedes))],
+    `UPDATE memories m SET superseded_by = l.new_id, supersedes = l.old_id, valid_to = l.valid_to
+     FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS l (id, new_id, old_id, valid_to)
+     WHERE m.id = l.id`,
+    [
+      linked.map((memory) => ids.self(memory)),
+      linked.map((memory) => ids.of(memory, memory.superseded_by)),
+      linked.map((memory) => ids.of(memory, memory.supersedes)),
+      linked.map((memory) => memory.valid_to),
+    ],
   );
 }
 
@@ -97,7 +146,7 @@ function toNewMemory(memory: ExportedMemory): NewMemory {
     tags: memory.tags,
     createdAt: memory.created_at,
     updatedAt: memory.updated_at,
-    embedding: Float32Array.from(memory.embedding),
+    embedding: Float32Array.from(memory.embedding!),
   };
 }
 
