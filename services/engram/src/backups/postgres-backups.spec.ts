@@ -18,6 +18,8 @@ import { PostgresSearchStore } from '../storage/postgres/postgres-search.store';
 import { PostgresSettingsStore } from '../storage/postgres/postgres-settings.store';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { makeTempDir } from '../testing/test-app';
+import { ImportInput } from '../importers/input/import-input';
+import { EngramExportImporter } from '../importers/sources/engram-export.importer';
 import { BackupManifest, EXPORT_FILE, MANIFEST_FILE } from './backup-manifest';
 import { BackupCorrupted, BackupIncompatible } from './backup.errors';
 import { BackupRepository } from './backup.repository';
@@ -163,6 +165,19 @@ describe('backups and restore on PostgreSQL', () => {
       (await memories.history('team', tuesday!.id)).map((version) => version.content),
       ['the meeting is on monday', 'the meeting moved to tuesday'],
     );
+  });
+
+  it('leaves a data file the engram importer reads: current memories only, the trash and older versions skipped', async () => {
+    const path = join(backupsDir, backup.id, EXPORT_FILE);
+    const input = await ImportInput.open(path, EXPORT_FILE, { maxUnpackedBytes: 1e9, maxEntries: 10 });
+    const read: string[] = [];
+    for await (const entry of new EngramExportImporter().read(input)) {
+      assert.ok('body' in entry && entry.body.kind === 'record', JSON.stringify(entry));
+      read.push(entry.body.text);
+    }
+    assert.equal(read.length, 18);
+    assert.ok(!read.includes('a note deleted before the backup'));
+    assert.ok(!read.includes('the meeting is on monday'));
   });
 
   it('refuses a backup whose data file no longer matches its checksum, changing nothing', async () => {
