@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppConfig } from '../config/config.types';
 import { loadConfigOrReport } from '../config/config.loader';
+import { isPostgresBackend } from '../storage/postgres/postgres.token';
 
 /**
  * The configuration of an operator command that works on an existing store, or its exit code: 78 for
@@ -11,6 +12,8 @@ import { loadConfigOrReport } from '../config/config.loader';
 export function configForExistingStore(command: string, configArgv: readonly string[]): AppConfig | number {
   const config = loadConfigOrReport(configArgv);
   if (!config) return 78; // EX_CONFIG
+  // A PostgreSQL store lives on its server: there is no file to look for.
+  if (isPostgresBackend(config.storage.backend)) return config;
   const path = config.storage.sqlitePath;
   if (path === ':memory:' || existsSync(path)) return config;
   process.stderr.write(
