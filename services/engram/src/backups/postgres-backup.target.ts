@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MemoryExportService } from '../export/memory-export.service';
-import { PostgresDatabase, Queryable } from '../storage/postgres/postgres.database';
+import { isUniqueViolation, PostgresDatabase, Queryable } from '../storage/postgres/postgres.database';
 import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
 import { pinnedTo } from '../storage/postgres/postgres-pinned';
 import { PostgresSearchStore } from '../storage/postgres/postgres-search.store';
@@ -81,17 +81,26 @@ export class PostgresBackupTarget extends DatabaseBackupTarget {
         await client.query('SET LOCAL statement_timeout = 0');
         // Writers wait until the commit; readers keep seeing the old memories until then.
         await client.query('LOCK TABLE memories IN SHARE ROW EXCLUSIVE MODE');
-        const pinned = pinnedTo(this.db, client);
-        return restoreExport(client, pinned, path, await new PostgresSettingsStore(pinned).embeddingModel());
+        const model = await new PostgresSettingsStore(pinnedTo(this.db, client)).embeddingModel();
+        return restoreExport(client, path, model);
       })
       .catch((error: unknown) => {
-        if (error instanceof ExportFileInvalid) {
-          throw new BackupCorrupted(`The backup cannot be read (${error.message}); nothing was restored`);
-        }
-        throw error;
+        throw unrestorable(error);
       });
     return { memories, liveMemories, transactionMs: Math.round(performance.now() - started) };
   }
+}
+
+/** A backup file that turned out unreadable or inconsistent while restoring: 422, and nothing changed. */
+function unrestorable(error: unknown): unknown {
+  if (error instanceof ExportFileInvalid) {
+    return new BackupCorrupted(`The backup cannot be read (${error.message}); nothing was restored`);
+  }
+  if (isUniqueViolation(error)) {
+    const detail = (error as { detail?: string }).detail ?? '';
+    return new BackupCorrupted(`The backup holds one memory twice in a namespace (${detail}); nothing was restored`);
+  }
+  return error;
 }
 
 async function liveSchemaVersion(db: Queryable): Promise<number> {

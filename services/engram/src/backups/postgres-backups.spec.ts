@@ -197,7 +197,10 @@ describe('backups and restore on PostgreSQL', () => {
     await resealed(backupsDir, sound.id, (lines) => [...lines, lines[0]]);
     await backups.verifyBackup(sound.id);
 
-    await assert.rejects(() => backups.restoreBackup(sound.id), /twice in namespace/);
+    await assert.rejects(
+      () => backups.restoreBackup(sound.id),
+      (error) => error instanceof BackupCorrupted && /twice in a namespace/.test(error.message),
+    );
     assert.deepEqual(await stateOf(db), before);
   });
 

@@ -1,41 +1,30 @@
 import { EmbeddingModel } from '../storage/embedding-model.binding';
-import { NewMemory } from '../storage/memory.record';
-import { PostgresDatabase, Queryable } from '../storage/postgres/postgres.database';
-import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
-import { BackupCorrupted, BackupIncompatible } from './backup.errors';
+import { Queryable, vectorLiteral } from '../storage/postgres/postgres.database';
+import { BackupIncompatible } from './backup.errors';
 import { ExportedMemory, ExportHeader, readExportFile } from './export-file.reader';
 
-/** Live memories inserted per call of the store: bounded memory whatever the backup's size. */
-const BATCH = 200;
+/** Memories inserted per round of statements: bounded memory whatever the backup's size. */
+const BATCH = 500;
 
 /**
- * Replaces every memory with an export's, inside the caller's transaction (`client`, with `pinned` the
- * database seen through it): refuses vectors of another model before deleting anything, inserts live
- * memories through the PostgreSQL MemoryStore (tags, vectors) and the trash's tombstones directly, in
- * the file's order, then restores the supersession links, which the export records by content hash. Any
- * problem throws, and the caller's transaction rolls everything back.
+ * Replaces every memory with an export's, inside the caller's transaction: refuses vectors of another
+ * model before deleting anything, inserts the memories (live ones and the trash's tombstones, in the
+ * file's order) with their tags and vectors a batch at a time, then restores the supersession links,
+ * which the export records by content hash. Any problem throws (a memory twice in a namespace as a
+ * unique violation), and the caller's transaction rolls everything back.
  */
 export async function restoreExport(
   client: Queryable,
-  pinned: PostgresDatabase,
   path: string,
   liveModel: EmbeddingModel | undefined,
 ): Promise<{ memories: number; liveMemories: number }> {
-  const store = new PostgresMemoryStore(pinned);
   const ids = new RestoredIds();
   const linked: ExportedMemory[] = [];
   let batch: ExportedMemory[] = [];
   let liveMemories = 0;
   const flush = async () => {
-    const outcomes = await store.insertMany(batch.map(toNewMemory));
-    outcomes.forEach((outcome, i) => {
-      if (!outcome.created) {
-        throw new BackupCorrupted(
-          `The backup holds the memory ${batch[i].content_hash} twice in namespace "${batch[i].namespace}"; nothing was restored`,
-        );
-      }
-      ids.add(batch[i], outcome.memory.id);
-    });
+    const assigned = await insertBatch(client, batch);
+    batch.forEach((memory, i) => ids.add(memory, assigned[i]));
     batch = [];
   };
   const { memories } = await readExportFile(path, {
@@ -46,14 +35,9 @@ export async function restoreExport(
     },
     memory: async (memory) => {
       if (memory.superseded_by !== null || memory.supersedes !== null || memory.valid_to !== null) linked.push(memory);
-      if (memory.deleted_at === undefined) {
-        liveMemories += 1;
-        batch.push(memory);
-        if (batch.length >= BATCH) await flush();
-        return;
-      }
-      await flush(); // ids keep the file's order
-      ids.add(memory, await insertTombstone(client, memory));
+      if (memory.deleted_at === undefined) liveMemories += 1;
+      batch.push(memory);
+      if (batch.length >= BATCH) await flush();
     },
   });
   await flush();
@@ -71,6 +55,54 @@ function checkModel(header: ExportHeader, live: EmbeddingModel | undefined): voi
       `uses "${live.modelId}" (${live.dimension}); configure that model to restore it, then run \`engram reindex\` ` +
       'with the model you want',
   );
+}
+
+/**
+ * Inserts a batch with ids drawn from the table's own sequence first, so each line's id is known
+ * (RETURNING promises no order) and ids follow the file's order; three statements per batch.
+ */
+async function insertBatch(client: Queryable, batch: readonly ExportedMemory[]): Promise<number[]> {
+  if (batch.length === 0) return [];
+  const ids = (
+    await client.query<{ id: number }>(
+      "SELECT nextval(pg_get_serial_sequence('memories', 'id')) AS id FROM generate_series(1, $1)",
+      [batch.length],
+    )
+  )
+    .map((row) => row.id)
+    .sort((a, b) => a - b);
+  await client.query(
+    `INSERT INTO memories (id, namespace, content_hash, content, memory_type, metadata, created_at, updated_at, deleted_at)
+     OVERRIDING SYSTEM VALUE
+     SELECT u.id, u.namespace, u.content_hash, u.content, u.memory_type, u.metadata::json, u.created_at, u.updated_at,
+       u.deleted_at
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[],
+       $9::bigint[]) AS u (id, namespace, content_hash, content, memory_type, metadata, created_at, updated_at, deleted_at)`,
+    [
+      ids,
+      batch.map((memory) => memory.namespace),
+      batch.map((memory) => memory.content_hash),
+      batch.map((memory) => memory.content),
+      batch.map((memory) => memory.memory_type),
+      batch.map((memory) => JSON.stringify(memory.metadata)),
+      batch.map((memory) => memory.created_at),
+      batch.map((memory) => memory.updated_at),
+      batch.map((memory) => memory.deleted_at ?? null),
+    ],
+  );
+  const tagged = batch.flatMap((memory, i) => memory.tags.map((tag) => [ids[i], tag] as const));
+  await client.query(
+    'INSERT INTO memory_tags (memory_id, tag) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING',
+    [tagged.map(([id]) => id), tagged.map(([, tag]) => tag)],
+  );
+  const embedded = batch.flatMap((memory, i) =>
+    memory.embedding ? [[ids[i], vectorLiteral(Float32Array.from(memory.embedding))] as const] : [],
+  );
+  await client.query(
+    'INSERT INTO memory_embeddings (memory_id, embedding) SELECT u.id, u.e::vector FROM unnest($1::bigint[], $2::text[]) AS u (id, e)',
+    [embedded.map(([id]) => id), embedded.map(([, vector]) => vector)],
+  );
+  return ids;
 }
 
 /**
@@ -99,28 +131,6 @@ class RestoredIds {
   }
 }
 
-async function insertTombstone(client: Queryable, memory: ExportedMemory): Promise<number> {
-  const [{ id }] = await client.query<{ id: number }>(
-    `INSERT INTO memories (namespace, content_hash, content, memory_type, metadata, created_at, updated_at, deleted_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-    [
-      memory.namespace,
-      memory.content_hash,
-      memory.content,
-      memory.memory_type,
-      JSON.stringify(memory.metadata),
-      memory.created_at,
-      memory.updated_at,
-      memory.deleted_at,
-    ],
-  );
-  await client.query('INSERT INTO memory_tags (memory_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
-    id,
-    memory.tags,
-  ]);
-  return id;
-}
-
 /** Supersession links point at ids; the export names them by content hash within the namespace. */
 async function restoreLinks(client: Queryable, linked: ExportedMemory[], ids: RestoredIds): Promise<void> {
   await client.query(
@@ -134,20 +144,6 @@ async function restoreLinks(client: Queryable, linked: ExportedMemory[], ids: Re
       linked.map((memory) => memory.valid_to),
     ],
   );
-}
-
-function toNewMemory(memory: ExportedMemory): NewMemory {
-  return {
-    namespace: memory.namespace,
-    contentHash: memory.content_hash,
-    content: memory.content,
-    memoryType: memory.memory_type,
-    metadata: memory.metadata,
-    tags: memory.tags,
-    createdAt: memory.created_at,
-    updatedAt: memory.updated_at,
-    embedding: Float32Array.from(memory.embedding!),
-  };
 }
 
 function keyOf(namespace: string, contentHash: string): string {
