@@ -91,11 +91,14 @@ describe('reindex on PostgreSQL', () => {
     const staged = await stagePending(staging, 15);
     assert.equal(staged.length, 15);
 
-    // The crash: the process and its pool are gone; a new one opens the database and begins again.
+    // The crash: the process and its pool are gone. A new worker with the new model opens the database
+    // as it is (the api would refuse it), and begins again.
     await db.close();
-    db = await openPostgresDatabase(settings, OLD);
+    await assert.rejects(() => openPostgresDatabase(settings, NEW), EmbeddingModelMismatch);
+    db = await openPostgresDatabase(settings, NEW, 'keep-stored');
     memories = new PostgresMemoryStore(db);
     staging = new PostgresReindexStaging(db);
+    assert.equal(await staging.storedModel(), OLD.modelId);
     assert.deepEqual(await staging.begin(NEW.modelId, NEW.dimension), { resumed: true });
     assert.equal(await staging.countLive(), MEMORIES);
     assert.equal(await staging.countPending(), MEMORIES - 15);

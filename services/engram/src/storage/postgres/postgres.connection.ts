@@ -1,4 +1,4 @@
-import { EmbeddingModel, EmbeddingModelMismatch } from '../embedding-model.binding';
+import { EmbeddingModel, EmbeddingModelMismatch, ModelMismatchPolicy } from '../embedding-model.binding';
 import { applyPostgresMigrations } from './postgres.migrations';
 import { PostgresConfig } from '../../config/config.types';
 import { PostgresDatabase, Queryable } from './postgres.database';
@@ -14,14 +14,19 @@ export class PostgresUnsupported extends Error {}
 
 /**
  * Connects the pool, checks the server (PostgreSQL 15+, pgvector 0.7+, created here when the role may),
- * runs the migrations and binds the embedding model, as openSqliteDatabase does for SQLite.
+ * runs the migrations and binds the embedding model, as openSqliteDatabase does for SQLite. The worker
+ * and CLI pass `keep-stored`, so they can open another model's database to reindex it.
  */
-export async function openPostgresDatabase(settings: PostgresConfig, model: EmbeddingModel): Promise<PostgresDatabase> {
+export async function openPostgresDatabase(
+  settings: PostgresConfig,
+  model: EmbeddingModel,
+  onMismatch: ModelMismatchPolicy = 'refuse',
+): Promise<PostgresDatabase> {
   const db = new PostgresDatabase(settings);
   try {
     await checkServer(db);
     await applyPostgresMigrations(db);
-    await bindPostgresModel(db, describeUrl(settings.url), model);
+    await bindPostgresModel(db, describeUrl(settings.url), model, onMismatch);
     return db;
   } catch (error) {
     await db.close();
@@ -57,7 +62,12 @@ async function checkServer(db: PostgresDatabase): Promise<void> {
  * the model and creates the vector table at its dimension with an HNSW cosine index; another model's
  * database is refused unless it holds no vectors yet.
  */
-async function bindPostgresModel(db: PostgresDatabase, label: string, model: EmbeddingModel): Promise<void> {
+async function bindPostgresModel(
+  db: PostgresDatabase,
+  label: string,
+  model: EmbeddingModel,
+  onMismatch: ModelMismatchPolicy,
+): Promise<void> {
   await db.transaction(async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [BINDING_LOCK]);
     const stored = await readSetting(client, 'embedding_model');
@@ -65,6 +75,7 @@ async function bindPostgresModel(db: PostgresDatabase, label: string, model: Emb
     if (stored !== undefined && (stored !== model.modelId || storedDimension !== model.dimension)) {
       const [vectors] = await client.query<{ count: number }>('SELECT count(*) AS count FROM memory_embeddings');
       if (vectors.count > 0) {
+        if (onMismatch === 'keep-stored') return;
         throw new EmbeddingModelMismatch(label, stored, storedDimension, model.modelId, model.dimension);
       }
       await client.query('DROP TABLE memory_embeddings');
