@@ -137,10 +137,26 @@ describe('reindex on PostgreSQL', () => {
   });
 
   it('switches in one step: vectors at the new dimension under the HNSW index, settings naming the new model, staging emptied', async () => {
-    await stagePending(staging);
+    // Changes since the refused attempt built its table: one memory deleted, one edited and staged again.
+    const byContent = async (content: string) => (await memories.findLiveByHash('default', contentHash(content)))!;
+    await memories.softDelete((await byContent('note 5 about topic 5')).id, 7);
+    const edited = await byContent('note 6 about topic 6');
+    const content = 'note 6, rewritten after the first switch attempt';
+    await memories.update(edited.id, 'default', {
+      content,
+      contentHash: contentHash(content),
+      embedding: vectorOf(content, OLD.dimension),
+      updatedAt: 8,
+    });
+    assert.equal((await stagePending(staging)).length, 2); // the late memory and the edited one
     const outcome = await staging.switchToStaged();
     assert.ok(outcome.switched);
-    assert.equal(outcome.vectors, MEMORIES); // 40 - 1 deleted + 1 stored late
+    assert.equal(outcome.vectors, MEMORIES - 1); // 40 - 2 deleted + 1 stored late
+    const [vector] = await db.query<{ embedding: string }>(
+      'SELECT embedding::text AS embedding FROM memory_embeddings WHERE memory_id = $1',
+      [edited.id],
+    );
+    assert.deepEqual(Float32Array.from(JSON.parse(vector.embedding) as number[]), vectorOf(content, NEW.dimension));
 
     const current = await settingsOf(db);
     assert.equal(current.embedding_model, NEW.modelId);

@@ -6,14 +6,17 @@ import { PendingMemory, ReindexStaging, StagedVector, SwitchOutcome } from './re
 const REINDEX_LOCK = 0x656e7278; // "enrx"
 /** Where the new vector table is built before it takes the live one's name. */
 const NEXT_TABLE = `${VECTOR_TABLE}_next`;
+/** Staged vectors of live memories, as `r`. */
+const STAGED_LIVE = 'reindex_vectors r JOIN memories m ON m.id = r.memory_id AND m.deleted_at IS NULL';
 /** Live memories without a staged vector of their current content (the same rule as SQLite's). */
 const PENDING = `memories m LEFT JOIN reindex_vectors r ON r.memory_id = m.id
   WHERE m.deleted_at IS NULL AND (r.memory_id IS NULL OR r.content_hash <> m.content_hash)`;
 
 /**
  * ReindexStaging on PostgreSQL: the staging tables of migration 9 (vectors of any dimension), and a
- * switch that builds the new vector table and its HNSW index beside the live one, then swaps names in
- * the same transaction, so searches see the old vectors until the commit and the new ones after.
+ * switch that builds the new vector table and its HNSW index beside the live one before it stops
+ * writers, then checks, catches up and swaps names in the same transaction, so searches see the old
+ * vectors until the commit and the new ones after.
  */
 export class PostgresReindexStaging extends ReindexStaging {
   constructor(private readonly db: PostgresDatabase) {
@@ -31,14 +34,20 @@ export class PostgresReindexStaging extends ReindexStaging {
       const [current] = await client.query<{ model: string; dimension: number }>(
         'SELECT model, dimension FROM reindex_target WHERE id = 1',
       );
-      if (current?.model === model && current.dimension === dimension) return { resumed: true };
-      await client.query('DELETE FROM reindex_vectors');
-      await client.query(
-        `INSERT INTO reindex_target (id, model, dimension) VALUES (1, $1, $2)
-         ON CONFLICT (id) DO UPDATE SET model = excluded.model, dimension = excluded.dimension`,
-        [model, dimension],
-      );
-      return { resumed: false };
+      const resumed = current?.model === model && current.dimension === dimension;
+      if (!resumed) {
+        await client.query('DELETE FROM reindex_vectors');
+        await client.query(`DROP TABLE IF EXISTS ${NEXT_TABLE}`); // built for the previous target
+        await client.query(
+          `INSERT INTO reindex_target (id, model, dimension) VALUES (1, $1, $2)
+           ON CONFLICT (id) DO UPDATE SET model = excluded.model, dimension = excluded.dimension`,
+          [model, dimension],
+        );
+      }
+      // Created here, in a short transaction: creating its foreign key stops writers to memories until
+      // the commit, which in the switch would be for the whole index build.
+      await createVectorTable(client, dimension, NEXT_TABLE);
+      return { resumed };
     });
   }
 
@@ -81,16 +90,20 @@ export class PostgresReindexStaging extends ReindexStaging {
       await client.query('SET LOCAL statement_timeout = 0');
       await client.query('SET LOCAL lock_timeout = 0');
       await client.query('SELECT pg_advisory_xact_lock($1)', [REINDEX_LOCK]);
-      // Writers wait from here to the commit (readers do not): no memory can appear or change unstaged
-      // between the check below and the switch.
-      await client.query('LOCK TABLE memories IN SHARE MODE');
-      const pending = await countOf(client, PENDING);
-      if (pending > 0) return { switched: false, pending };
       const [target] = await client.query<{ model: string; dimension: number }>(
         'SELECT model, dimension FROM reindex_target WHERE id = 1',
       );
       if (!target) throw new Error('No reindex in progress: nothing to switch to');
-      await replaceVectorTable(client, target.dimension);
+      // The slow part (the HNSW build) while writers carry on; kept when the switch is refused, so the
+      // next attempt only catches up.
+      await prepareNextTable(client, target.dimension);
+      // Writers wait from here to the commit (readers do not): nothing can change unstaged between the
+      // check and the switch.
+      await client.query('LOCK TABLE memories IN SHARE MODE');
+      const pending = await countOf(client, PENDING);
+      if (pending > 0) return { switched: false, pending };
+      await catchUpNextTable(client);
+      await swapInNextTable(client);
       await client.query(
         `INSERT INTO settings (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
@@ -105,18 +118,30 @@ export class PostgresReindexStaging extends ReindexStaging {
 }
 
 /**
- * Fills a new table at the target dimension with the staged vectors of live memories and indexes it,
- * then drops the live table and gives the new one its names. Searches keep reading the old table until
- * the drop, which waits for them; from there to the commit they wait.
+ * The new vector table beside the live one, at the target dimension (begin created it): filled with the
+ * staged vectors of live memories and indexed after the bulk fill the first time, brought up to date on
+ * later attempts.
  */
-async function replaceVectorTable(client: Queryable, dimension: number): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${NEXT_TABLE}`);
+async function prepareNextTable(client: Queryable, dimension: number): Promise<void> {
   await createVectorTable(client, dimension, NEXT_TABLE);
-  await client.query(
-    `INSERT INTO ${NEXT_TABLE} (memory_id, embedding)
-     SELECT r.memory_id, r.embedding FROM reindex_vectors r JOIN memories m ON m.id = r.memory_id AND m.deleted_at IS NULL`,
-  );
+  await catchUpNextTable(client);
   await createVectorIndex(client, NEXT_TABLE);
+}
+
+/** Drops rows of memories deleted or re-staged since, then adds every staged vector of a live memory missing. */
+async function catchUpNextTable(client: Queryable): Promise<void> {
+  await client.query(
+    `DELETE FROM ${NEXT_TABLE} n WHERE NOT EXISTS (
+       SELECT 1 FROM ${STAGED_LIVE} WHERE r.memory_id = n.memory_id AND r.embedding = n.embedding)`,
+  );
+  await client.query(
+    `INSERT INTO ${NEXT_TABLE} (memory_id, embedding) SELECT r.memory_id, r.embedding FROM ${STAGED_LIVE}
+     WHERE NOT EXISTS (SELECT 1 FROM ${NEXT_TABLE} n WHERE n.memory_id = r.memory_id)`,
+  );
+}
+
+/** Drops the live table and gives the new one its names; searches wait from the drop to the commit. */
+async function swapInNextTable(client: Queryable): Promise<void> {
   await client.query(`DROP TABLE ${VECTOR_TABLE}`);
   await client.query(`ALTER TABLE ${NEXT_TABLE} RENAME TO ${VECTOR_TABLE}`);
   await client.query(`ALTER TABLE ${VECTOR_TABLE} RENAME CONSTRAINT ${NEXT_TABLE}_pkey TO ${VECTOR_TABLE}_pkey`);
