@@ -36,7 +36,7 @@ export class PostgresReindexStaging extends ReindexStaging {
       );
       const resumed = current?.model === model && current.dimension === dimension;
       if (!resumed) {
-        await client.query('DELETE FROM reindex_vectors');
+        await client.query('TRUNCATE reindex_vectors');
         await client.query(`DROP TABLE IF EXISTS ${NEXT_TABLE}`); // built for the previous target
         await client.query(
           `INSERT INTO reindex_target (id, model, dimension) VALUES (1, $1, $2)
@@ -103,15 +103,16 @@ export class PostgresReindexStaging extends ReindexStaging {
       const pending = await countOf(client, PENDING);
       if (pending > 0) return { switched: false, pending };
       await catchUpNextTable(client);
-      await swapInNextTable(client);
+      const vectors = await countOf(client, NEXT_TABLE);
       await client.query(
         `INSERT INTO settings (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
         [target.model, String(target.dimension)],
       );
-      await client.query('DELETE FROM reindex_vectors');
+      await client.query('TRUNCATE reindex_vectors');
       await client.query('DELETE FROM reindex_target');
-      return { switched: true, vectors: await countOf(client, VECTOR_TABLE), transactionMs: 0 };
+      await swapInNextTable(client);
+      return { switched: true, vectors, transactionMs: 0 };
     });
     return outcome.switched ? { ...outcome, transactionMs: Math.round(performance.now() - started) } : outcome;
   }
@@ -140,7 +141,10 @@ async function catchUpNextTable(client: Queryable): Promise<void> {
   );
 }
 
-/** Drops the live table and gives the new one its names; searches wait from the drop to the commit. */
+/**
+ * Drops the live table and gives the new one its names. Last, because dropping the live table's foreign
+ * key locks memories against readers too until the commit: searches pause only for these renames.
+ */
 async function swapInNextTable(client: Queryable): Promise<void> {
   await client.query(`DROP TABLE ${VECTOR_TABLE}`);
   await client.query(`ALTER TABLE ${NEXT_TABLE} RENAME TO ${VECTOR_TABLE}`);
