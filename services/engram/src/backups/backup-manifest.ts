@@ -3,7 +3,15 @@ import { z } from 'zod';
 /** `backup-<UTC timestamp to the millisecond>`: the only shape a backup id can take (no path can hide in it). */
 export const BACKUP_ID_PATTERN = /^backup-\d{8}T\d{9}Z$/;
 
+/**
+ * What a backup's data file is: a copy of the SQLite database file, or Engram's portable export
+ * (NDJSON, with vectors and the model id) of a PostgreSQL store. A restore takes only its own backend's.
+ */
+export const BACKUP_FORMATS = ['sqlite', 'engram-export'] as const;
+export type BackupFormat = (typeof BACKUP_FORMATS)[number];
+
 export const DATABASE_FILE = 'engram.db';
+export const EXPORT_FILE = 'memories.ndjson';
 export const MEMORY_ARCHIVE_FILE = 'memory.tar.gz';
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -15,6 +23,8 @@ export const BackupManifest = z.object({
   created_at: z.string(),
   reason: z.enum(['manual', 'scheduled', 'pre-restore']),
   engram_version: z.string(),
+  // Manifests written before PostgreSQL backups existed describe SQLite copies.
+  format: z.enum(BACKUP_FORMATS).default('sqlite'),
   schema_version: z.number().int(),
   embedding: z.object({ model: z.string().nullable(), dimension: z.number().int().nullable() }),
   database: FileEntry,

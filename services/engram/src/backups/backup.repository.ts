@@ -3,6 +3,7 @@ import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/pro
 import { basename, dirname, join } from 'node:path';
 import * as tar from 'tar';
 import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE } from './backup-manifest';
+import { runInSqliteThread } from './sqlite-file.tasks';
 
 const STAGING_PREFIX = '.staging-';
 
@@ -61,6 +62,11 @@ export class BackupRepository {
   /** Path of a file inside a backup. */
   fileOf(id: string, file: string): string {
     return join(this.dirOf(id), basename(file));
+  }
+
+  /** Size and SHA-256 of a (large) file, hashed off the calling thread. */
+  digest(path: string): Promise<{ bytes: number; sha256: string }> {
+    return runInSqliteThread('fileDigest', path);
   }
 
   /** Archives a directory's contents (gzip tar), or returns false when the directory does not exist. */

@@ -9,24 +9,27 @@ import { BackupJobData } from '../jobs/job.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { StoreLocks } from '../storage/locks/store-locks';
 import { SettingsStore } from '../storage/settings.store';
-import { StorageInfoRepository } from '../storage/storage-info.repository';
 import {
   BACKUP_ID_PATTERN,
   backupDate,
   backupIdAt,
+  BackupFormat,
   BackupManifest,
-  DATABASE_FILE,
   MEMORY_ARCHIVE_FILE,
 } from './backup-manifest';
 import { BackupCorrupted, BackupIncompatible, BackupNotFound } from './backup.errors';
 import { BackupRepository } from './backup.repository';
+import { DatabaseBackupTarget } from './database-backup.target';
 import { DatabaseSummary } from './database-snapshot';
-import { SqliteFileRepository } from './sqlite-file.repository';
 
 /** Progress reporting and cancellation; callers outside a job (tests, the pre-restore backup) pass SILENT. */
 type Progress = Pick<JobContext, 'progress' | 'throwIfCancelled'>;
 const SILENT: Progress = { progress: async () => undefined, throwIfCancelled: async () => undefined };
 const DAY_MS = 24 * 60 * 60 * 1000;
+const FORMAT_NAMES: Record<BackupFormat, string> = {
+  sqlite: '"sqlite" (a SQLite database file)',
+  'engram-export': '"engram-export" (a portable export of a PostgreSQL store)',
+};
 
 export interface RestoreOutcome {
   backup_id: string;
@@ -47,9 +50,8 @@ export class BackupService {
 
   constructor(
     private readonly files: BackupRepository,
-    private readonly sqlite: SqliteFileRepository,
+    private readonly database: DatabaseBackupTarget,
     private readonly settings: SettingsStore,
-    private readonly storage: StorageInfoRepository,
     private readonly events: EventBus,
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -75,11 +77,9 @@ export class BackupService {
     const staging = await this.files.stage(id);
     let manifest: BackupManifest;
     try {
-      await job.progress(5, 'copying the database');
-      const databaseCopy = join(staging, DATABASE_FILE);
-      await this.sqlite.copyLiveDatabase(this.databaseFile(), databaseCopy);
-      await job.progress(45, 'verifying the copy');
-      const summary = await this.sqlite.sealCopy(databaseCopy);
+      await job.progress(5, 'copying and verifying the database');
+      const databaseCopy = join(staging, this.database.dataFile);
+      const summary = await this.database.writeCopy(databaseCopy);
       if (summary.integrity !== 'ok')
         throw new BackupCorrupted(`The fresh copy failed its integrity check: ${summary.integrity}`);
       await job.progress(65, 'archiving the memory directory');
@@ -94,6 +94,7 @@ export class BackupService {
         created_at: backupDate(id).toISOString(),
         reason,
         engram_version: ENGRAM_VERSION,
+        format: this.database.format,
         schema_version: summary.schemaVersion,
         embedding: { model: summary.embeddingModel, dimension: summary.embeddingDimension },
         database: await this.fileEntry(databaseCopy),
@@ -136,15 +137,26 @@ export class BackupService {
     return manifest;
   }
 
-  /** Checksums, integrity check and counts against the manifest; throws BackupCorrupted on any difference. */
+  /** The backup's manifest when this deployment can restore its format: 404 when unknown, 409 when not. */
+  async findRestorable(idOrFilename: string): Promise<BackupManifest> {
+    const manifest = await this.findBackup(idOrFilename);
+    this.checkFormat(manifest);
+    return manifest;
+  }
+
+  /**
+   * Checksums, integrity check and counts against the manifest; throws BackupCorrupted on any difference,
+   * BackupIncompatible for a backup of the other storage backend's format.
+   */
   async verifyBackup(id: string): Promise<BackupManifest> {
     const manifest = await this.findBackup(id);
-    const databasePath = this.files.fileOf(manifest.id, DATABASE_FILE);
+    this.checkFormat(manifest);
+    const databasePath = this.files.fileOf(manifest.id, manifest.database.file);
     await this.checkFile(manifest, databasePath, manifest.database);
     if (manifest.memory_dir) {
       await this.checkFile(manifest, this.files.fileOf(manifest.id, MEMORY_ARCHIVE_FILE), manifest.memory_dir);
     }
-    const summary = await this.sqlite.summarise(databasePath);
+    const summary = await this.database.summarise(databasePath);
     if (summary.integrity !== 'ok') {
       throw new BackupCorrupted(`Backup ${manifest.id} fails the integrity check: ${summary.integrity}`);
     }
@@ -171,13 +183,7 @@ export class BackupService {
     await job.progress(20, 'keeping the current state as a backup');
     const before = await this.writeBackup('pre-restore', SILENT, [manifest.id]);
     await job.progress(55, 'swapping the data in');
-    const scratch = await this.files.scratchCopy(this.files.fileOf(manifest.id, DATABASE_FILE), this.databaseFile());
-    let swap;
-    try {
-      swap = await this.sqlite.swapIn(this.databaseFile(), scratch, this.config.storage.pragmas);
-    } finally {
-      await this.files.removeFile(scratch);
-    }
+    const swap = await this.database.restore(this.files.fileOf(manifest.id, manifest.database.file));
     await job.progress(85, 'restoring the memory directory');
     const memoryDirRestored = await this.restoreMemoryDir(manifest, before);
     const outcome: RestoreOutcome = {
@@ -213,16 +219,17 @@ export class BackupService {
     if (newest) this.metrics.lastBackupTimestamp.set(Date.parse(newest.created_at) / 1000);
   }
 
-  /** The SQLite file whole-file backups copy and restores swap into. */
-  private databaseFile(): string {
-    if (this.storage.databasePath === undefined) {
-      throw new BackupIncompatible('File backups need the SQLite backend; back up PostgreSQL with its own tools');
-    }
-    return this.storage.databasePath;
+  private checkFormat(manifest: BackupManifest): void {
+    if (manifest.format === this.database.format) return;
+    throw new BackupIncompatible(
+      `Backup ${manifest.id} is in the ${FORMAT_NAMES[manifest.format]} format, but this deployment's backups and ` +
+        `restores use the ${FORMAT_NAMES[this.database.format]} format: restore it on a deployment of that storage ` +
+        'backend, or carry the memories over with `engram export` and `engram import`',
+    );
   }
 
   private async checkCompatible(manifest: BackupManifest): Promise<void> {
-    const liveSchema = (await this.storage.versions()).schema;
+    const liveSchema = await this.database.schemaVersion();
     if (manifest.schema_version > liveSchema) {
       throw new BackupIncompatible(
         `Backup ${manifest.id} has schema version ${manifest.schema_version}, newer than this database (${liveSchema}); upgrade Engram first`,
@@ -247,7 +254,7 @@ export class BackupService {
   private async checkFile(manifest: BackupManifest, path: string, entry: BackupManifest['database']): Promise<void> {
     let actual: { bytes: number; sha256: string };
     try {
-      actual = await this.sqlite.digest(path);
+      actual = await this.files.digest(path);
     } catch (error) {
       throw new BackupCorrupted(`Backup ${manifest.id} is missing ${entry.file}: ${(error as Error).message}`);
     }
@@ -260,7 +267,7 @@ export class BackupService {
 
   private async fileEntry(path: string): Promise<BackupManifest['database']> {
     const file = path.slice(path.lastIndexOf('/') + 1);
-    return { file, ...(await this.sqlite.digest(path)) };
+    return { file, ...(await this.files.digest(path)) };
   }
 
   /** Ids are timestamps to the millisecond; two backups in the same millisecond wait for the next one. */

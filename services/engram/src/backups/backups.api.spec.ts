@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { JobMode, JobsHarness, runJob, startJobsHarness } from '../testing/job-helpers';
@@ -144,6 +144,30 @@ for (const mode of ['inline', 'bullmq'] as JobMode[])
         assert.deepEqual(dumpDatabase(dbPath), before);
       });
     }
+
+    it('records the sqlite format in new manifests, and refuses a PostgreSQL export backup with a 409 naming its format', async () => {
+      const backup = await runJob(api.request, '/api/admin/backup');
+      const source = join(api.config.backups.path, backup.result.backup_id, 'manifest.json');
+      const manifest = JSON.parse(readFileSync(source, 'utf8'));
+      assert.equal(manifest.format, 'sqlite');
+      const id = 'backup-20000101T000000000Z';
+      mkdirSync(join(api.config.backups.path, id));
+      const foreign = {
+        ...manifest,
+        id,
+        format: 'engram-export',
+        database: { ...manifest.database, file: 'memories.ndjson' },
+      };
+      writeFileSync(join(api.config.backups.path, id, 'manifest.json'), JSON.stringify(foreign));
+      try {
+        const refused = await api.request('POST', '/api/admin/restore', { body: { backup_id: id } });
+        assert.equal(refused.status, 409);
+        assert.equal(refused.body.error, 'backup_incompatible');
+        assert.match(refused.body.message, /"engram-export" \(a portable export of a PostgreSQL store\)/);
+      } finally {
+        rmSync(join(api.config.backups.path, id), { recursive: true });
+      }
+    });
 
     it('reports an unknown job with 404 and a malformed job id with 400', async () => {
       assert.equal((await api.request('GET', '/api/jobs/nope-999')).status, 404);

@@ -101,9 +101,9 @@ export class BackupsController {
     summary: 'Queue a restore: verify the backup, keep the current state as a backup, swap the data in while serving',
   })
   @ApiZodBody(RestoreBody)
-  @ApiErrors(400, 401, 404, 415, 429, 503)
+  @ApiErrors(400, 401, 404, 409, 415, 429, 503)
   async restore(@Body(new ZodValidationPipe(RestoreBody, 'body')) body: RestoreInput) {
-    const backup = await this.backups.findBackup(body.backup_id);
+    const backup = await this.backups.findRestorable(body.backup_id);
     return accepted(await this.queue.enqueue(JobName.Restore, { backupId: backup.id }));
   }
 }

@@ -8,6 +8,7 @@ import { BackupProcessor } from './backup.processor';
 import { BackupRepository } from './backup.repository';
 import { BackupService } from './backup.service';
 import { BackupsController } from './backups.controller';
+import { DATABASE_BACKUP_TARGET_PROVIDER } from './database-backup.provider';
 import { RestoreProcessor } from './restore.processor';
 import { SqliteFileRepository } from './sqlite-file.repository';
 
@@ -39,6 +40,7 @@ export class BackupsModule implements OnModuleInit {
           useFactory: (config: AppConfig) => new BackupRepository(config.backups.path),
         },
         SqliteFileRepository,
+        DATABASE_BACKUP_TARGET_PROVIDER,
         BackupService,
         BackupProcessor,
         RestoreProcessor,

@@ -82,7 +82,7 @@ export function summariseDatabase(path: string, encryptionKey?: string): Databas
   }
 }
 
-function emptySummary(integrity: string): DatabaseSummary {
+export function emptySummary(integrity: string): DatabaseSummary {
   return {
     integrity,
     schemaVersion: 0,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { SwitchOutcome } from '../reindex/reindex-switch';
+import { SwitchOutcome } from '../reindex/reindex-staging';
 import { DatabaseSummary } from './database-snapshot';
 import { SwapOutcome } from './database-swap';
 import { runInSqliteThread } from './sqlite-file.tasks';
@@ -20,11 +20,6 @@ export class SqliteFileRepository {
 
   copyLiveDatabase(livePath: string, destinationPath: string): Promise<void> {
     return runInSqliteThread('copyLiveDatabase', livePath, destinationPath, this.key);
-  }
-
-  /** Size and SHA-256 of a (large) file, hashed off the calling thread. */
-  digest(path: string): Promise<{ bytes: number; sha256: string }> {
-    return runInSqliteThread('fileDigest', path);
   }
 
   sealCopy(path: string): Promise<DatabaseSummary> {

@@ -2,7 +2,8 @@ import { storeIsNew } from '../storage/store-location';
 import { loadConfigOrReport } from '../config/config.loader';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { JobName } from '../jobs/job.types';
-import { ReindexRepository } from '../reindex/reindex.repository';
+import { ReindexStaging } from '../reindex/reindex-staging';
+
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, usageError } from './cli-output';
@@ -44,12 +45,12 @@ export const reindexCommand: CliCommand = {
     return withJobQueue(
       'reindex',
       args.configArgv,
-      (queue, context) => {
-        const stored = context.get(ReindexRepository, { strict: false }).storedModel();
+      async (queue, context) => {
+        const stored = await context.get(ReindexStaging, { strict: false }).storedModel();
         const configured = context.get(EmbeddingService, { strict: false }).modelId;
         if (stored === undefined || stored === configured) {
           process.stderr.write(`the database holds ${configured} vectors already; nothing to re-embed\n`);
-          return Promise.resolve(0);
+          return 0;
         }
         process.stderr.write(`the database holds ${stored} vectors, the configured model is ${configured}\n`);
         return enqueueAndFollow(queue, JobName.Reindex, {}, output);

@@ -15,8 +15,9 @@ export const EXPORT_VERSION = 1;
 
 /**
  * The portable export: NDJSON, one header line (format, version, time, namespace, the embedding model when
- * vectors are included), one line per live memory (superseded versions too, with their links), and an end
- * line with the count and the SHA-256 of the memory lines, so a reader knows the export is whole.
+ * vectors are included), one line per live memory (superseded versions too, with their links; a backup
+ * asks for the trash as well, whose lines carry `deleted_at`), and an end line with the count and the
+ * SHA-256 of the memory lines, so a reader knows the export is whole.
  */
 @Injectable()
 export class MemoryExportService {
@@ -26,7 +27,7 @@ export class MemoryExportService {
     private readonly settings: SettingsStore,
   ) {}
 
-  async *lines(input: ExportInput): AsyncGenerator<string> {
+  async *lines(input: ExportInput & { trash?: boolean }): AsyncGenerator<string> {
     const model = input.vectors ? await this.settings.embeddingModel() : undefined;
     yield line({
       format: EXPORT_FORMAT,
@@ -38,7 +39,7 @@ export class MemoryExportService {
     const digest = createHash('sha256');
     let count = 0;
     for (let afterId = 0; ;) {
-      const page = await this.memories.exportPage(input.namespace, afterId, EXPORT_PAGE);
+      const page = await this.memories.exportPage(input.namespace, afterId, EXPORT_PAGE, input.trash);
       if (page.length === 0) break;
       const vectors = model ? await this.search.embeddingsOf(page.map((memory) => memory.id)) : undefined;
       for (const memory of page) {
@@ -66,6 +67,7 @@ function exportedMemory(memory: MemoryRecord, vector: Float32Array | undefined) 
     superseded_by: memory.supersededBy,
     supersedes: memory.supersedes,
     valid_to: memory.validTo,
+    ...(memory.deletedAt !== null ? { deleted_at: memory.deletedAt } : {}),
     ...(vector ? { embedding: Array.from(vector) } : {}),
   };
 }

@@ -1,9 +1,7 @@
 import { openSqliteDatabase } from '../storage/sqlite.connection';
 import { VectorIndex } from '../storage/vector-index';
+import { SwitchOutcome } from './reindex-staging';
 import { PENDING_FROM, PENDING_WHERE } from './reindex-staging.sql';
-
-export type SwitchOutcome =
-  { switched: true; vectors: number; transactionMs: number } | { switched: false; pending: number };
 
 /**
  * Makes the staged vectors the live ones in one write transaction on a connection of its own: every

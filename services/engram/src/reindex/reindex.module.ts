@@ -3,11 +3,10 @@ import { BackupsModule } from '../backups/backups.module';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { JobProcessors } from '../jobs/job-processor';
 import { ProcessRole } from '../jobs/process-role';
-import { SQLITE_DATABASE, StorageModule } from '../storage/storage.module';
-import { SqliteDatabase } from '../storage/sqlite.connection';
+import { StorageModule } from '../storage/storage.module';
 import { ReindexController } from './reindex.controller';
 import { ReindexProcessor } from './reindex.processor';
-import { ReindexRepository } from './reindex.repository';
+import { REINDEX_STAGING_PROVIDER } from './reindex-staging.provider';
 import { ReindexService } from './reindex.service';
 
 @Module({})
@@ -22,15 +21,7 @@ export class ReindexModule implements OnModuleInit {
       module: ReindexModule,
       imports: [StorageModule, EmbeddingsModule, BackupsModule.forRole(role)],
       controllers: role === 'api' ? [ReindexController] : [],
-      providers: [
-        {
-          provide: ReindexRepository,
-          inject: [SQLITE_DATABASE],
-          useFactory: (db: SqliteDatabase) => new ReindexRepository(db),
-        },
-        ReindexService,
-        ReindexProcessor,
-      ],
+      providers: [REINDEX_STAGING_PROVIDER, ReindexService, ReindexProcessor],
     };
   }
 

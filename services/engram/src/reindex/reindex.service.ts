@@ -1,12 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SqliteFileRepository } from '../backups/sqlite-file.repository';
-import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { Injectable, Logger } from '@nestjs/common';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
 import { JobContext, jobLockWait } from '../jobs/job-processor';
 import { StoreLocks } from '../storage/locks/store-locks';
-import { ReindexRepository } from './reindex.repository';
+import { ReindexStaging } from './reindex-staging';
 
 /** Memories embedded and staged per round: one embedding call series and one short write transaction. */
 const BATCH = 256;
@@ -34,11 +32,9 @@ export class ReindexService {
   private readonly logger = new Logger('Reindex');
 
   constructor(
-    private readonly staging: ReindexRepository,
+    private readonly staging: ReindexStaging,
     private readonly embeddings: EmbeddingService,
-    private readonly sqlite: SqliteFileRepository,
     private readonly events: EventBus,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly locks: StoreLocks,
   ) {}
 
@@ -50,16 +46,13 @@ export class ReindexService {
   private async reembed(job: JobContext): Promise<ReindexOutcome> {
     const started = Date.now();
     const { modelId: model, dimension } = this.embeddings;
-    const previousModel = this.staging.storedModel();
-    const { resumed } = this.staging.begin(model, dimension);
+    const previousModel = await this.staging.storedModel();
+    const { resumed } = await this.staging.begin(model, dimension);
     let embedded = 0;
     for (let attempt = 0; attempt < MAX_SWITCH_ATTEMPTS; attempt++) {
       embedded += await this.embedPending(job);
       await job.progress(99, 'switching to the new vectors');
-      const outcome = await this.sqlite.switchToStagedVectors(
-        this.config.storage.sqlitePath,
-        this.config.storage.pragmas,
-      );
+      const outcome = await this.staging.switchToStaged();
       if (!outcome.switched) continue;
       const result: ReindexOutcome = {
         model,
@@ -84,14 +77,14 @@ export class ReindexService {
   /** Embeds and stages every pending memory, batch by batch, checking for cancellation between batches. */
   private async embedPending(job: JobContext): Promise<number> {
     let embedded = 0;
-    const live = this.staging.countLive();
-    const alreadyStaged = live - this.staging.countPending();
+    const live = await this.staging.countLive();
+    const alreadyStaged = live - (await this.staging.countPending());
     for (;;) {
       await job.throwIfCancelled();
-      const batch = this.staging.pending(BATCH);
+      const batch = await this.staging.pending(BATCH);
       if (batch.length === 0) return embedded;
       const vectors = await this.embeddings.embedMany(batch.map((memory) => memory.content));
-      this.staging.stage(
+      await this.staging.stage(
         batch.map((memory, i) => ({ memoryId: memory.id, contentHash: memory.contentHash, embedding: vectors[i] })),
       );
       embedded += batch.length;

@@ -66,13 +66,13 @@ export class MemoryRepository {
     return this.hydrate(rows);
   }
 
-  exportPage(namespace: string | undefined, afterId: number, limit: number): MemoryRecord[] {
+  exportPage(namespace: string | undefined, afterId: number, limit: number, withTrash = false): MemoryRecord[] {
     const rows = this.statements
       .get(
-        `SELECT * FROM memories WHERE deleted_at IS NULL AND id > ? AND (? IS NULL OR namespace = ?)
+        `SELECT * FROM memories WHERE (? OR deleted_at IS NULL) AND id > ? AND (? IS NULL OR namespace = ?)
          ORDER BY id LIMIT ?`,
       )
-      .all(afterId, namespace ?? null, namespace ?? null, limit) as MemoryRow[];
+      .all(withTrash ? 1 : 0, afterId, namespace ?? null, namespace ?? null, limit) as MemoryRow[];
     return this.hydrate(rows);
   }
 

@@ -28,9 +28,15 @@ export abstract class MemoryStore {
   abstract findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]>;
   /**
    * A page of every live memory (superseded versions included), of one namespace or all, in id order
-   * after `afterId`: what an export walks, in bounded memory.
+   * after `afterId`: what an export walks, in bounded memory. `withTrash` adds the deleted ones
+   * (tombstones), for a backup.
    */
-  abstract exportPage(namespace: string | undefined, afterId: number, limit: number): Promise<MemoryRecord[]>;
+  abstract exportPage(
+    namespace: string | undefined,
+    afterId: number,
+    limit: number,
+    withTrash?: boolean,
+  ): Promise<MemoryRecord[]>;
   abstract list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]>;
   abstract count(filter: MemoryFilter): Promise<number>;
   /** Ids of live memories matching the filter among the given candidates, in no particular order. */

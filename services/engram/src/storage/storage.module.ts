@@ -14,7 +14,6 @@ import { MemoryStore } from './memory.store';
 import { OAuthStore } from './oauth.store';
 import { PostgresAgentFileStore } from './postgres/postgres-agent-file.store';
 import { openPostgresStores, PostgresStores } from './postgres/postgres.stores';
-import { PostgresDatabase } from './postgres/postgres.database';
 import { SearchStore } from './search.store';
 import { SettingsStore } from './settings.store';
 import { SqliteDatabase } from './sqlite.connection';
@@ -24,10 +23,8 @@ import { UsageStore } from './usage.store';
 
 /** Every port of the store this process opened (SQLite or PostgreSQL, by MCP_MEMORY_STORAGE_BACKEND). */
 export const STORES = Symbol('STORES');
-/** The SQLite handle for SQLite-only work (whole-file backups, reindex staging); undefined on PostgreSQL. */
+/** The SQLite handle, for specs that inspect the file; undefined on PostgreSQL. */
 export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
-/** The PostgreSQL pool for PostgreSQL-only work (reindex staging, logical backups); undefined on SQLite. */
-export const POSTGRES_DATABASE = Symbol('POSTGRES_DATABASE');
 /** Optional ModelMismatchPolicy; the worker and CLI provide `keep-stored` so they can reindex. */
 export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
 
@@ -71,9 +68,6 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     part(SQLITE_DATABASE, (stores): SqliteDatabase | undefined =>
       stores.backend === 'sqlite_vec' ? stores.db : undefined,
     ),
-    part(POSTGRES_DATABASE, (stores): PostgresDatabase | undefined =>
-      stores.backend === 'postgres' ? stores.db : undefined,
-    ),
     part(MemoryStore, (stores) => stores.memories),
     part(SearchStore, (stores) => stores.search),
     part(SettingsStore, (stores) => stores.settings),
@@ -99,7 +93,6 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
   exports: [
     STORES,
     SQLITE_DATABASE,
-    POSTGRES_DATABASE,
     MemoryStore,
     SearchStore,
     SettingsStore,

@@ -20,12 +20,13 @@ const ExportedMemory = z.looseObject({
   created_at: z.number().int().positive(),
   updated_at: z.number().int().positive(),
   superseded_by: z.string().nullish(),
+  deleted_at: z.number().nullish(),
 });
 
 /**
  * Engram's own portable export (GET /api/export, `engram export`): every current memory with its tags,
  * type, metadata and timestamps, into the importing namespace. Versions that were superseded are skipped
- * (they would come back as current); vectors are recomputed with this store's model. The end line's count
+ * (they would come back as current), and so is a backup's trash; vectors are recomputed with this store's model. The end line's count
  * and SHA-256 are checked: a cut or altered export is reported as a failure, after what could be read.
  */
 export class EngramExportImporter implements Importer {
@@ -74,7 +75,8 @@ export class EngramExportImporter implements Importer {
           );
           continue;
         }
-        if (memory.data.superseded_by) continue;
+        // Superseded versions would come back as current, and a backup's trash as live memories.
+        if (memory.data.superseded_by || memory.data.deleted_at) continue;
         yield {
           source: this.source,
           originalId: memory.data.content_hash,

@@ -66,11 +66,16 @@ export class PostgresMemoryStore extends MemoryStore {
     return rows.map(toRecord);
   }
 
-  async exportPage(namespace: string | undefined, afterId: number, limit: number): Promise<MemoryRecord[]> {
+  async exportPage(
+    namespace: string | undefined,
+    afterId: number,
+    limit: number,
+    withTrash = false,
+  ): Promise<MemoryRecord[]> {
     const rows = await this.db.query<MemoryRow>(
-      `${SELECT_MEMORY} WHERE m.deleted_at IS NULL AND m.id > $1 AND ($2::text IS NULL OR m.namespace = $2)
+      `${SELECT_MEMORY} WHERE ($4 OR m.deleted_at IS NULL) AND m.id > $1 AND ($2::text IS NULL OR m.namespace = $2)
        ORDER BY m.id LIMIT $3`,
-      [afterId, namespace ?? null, limit],
+      [afterId, namespace ?? null, limit, withTrash],
     );
     return rows.map(toRecord);
   }

@@ -3,6 +3,7 @@ import { applyPostgresMigrations } from './postgres.migrations';
 import { describePostgresUrl } from '../store-location';
 import { PostgresConfig } from '../../config/config.types';
 import { PostgresDatabase, Queryable } from './postgres.database';
+import { createVectorIndex, createVectorTable } from './postgres-vector-table';
 
 const MIN_SERVER_VERSION = 150000;
 const MIN_PGVECTOR = [0, 7];
@@ -14,7 +15,8 @@ export class PostgresUnsupported extends Error {}
 
 /**
  * Connects the pool, checks the server (PostgreSQL 15+, pgvector 0.7+, created here when the role may),
- * runs the migrations and binds the embedding model, as openSqliteDatabase does for SQLite.
+ * runs the migrations and binds the embedding model, as openSqliteDatabase does for SQLite. The worker
+ * and CLI pass `keep-stored`, so they can open another model's database to reindex it.
  */
 export async function openPostgresDatabase(
   settings: PostgresConfig,
@@ -85,14 +87,8 @@ async function bindPostgresModel(
        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       [model.modelId, String(model.dimension)],
     );
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS memory_embeddings (
-         memory_id bigint PRIMARY KEY REFERENCES memories (id) ON DELETE CASCADE,
-         embedding vector(${Number(model.dimension)}) NOT NULL)`,
-    );
-    await client.query(
-      'CREATE INDEX IF NOT EXISTS memory_embeddings_hnsw ON memory_embeddings USING hnsw (embedding vector_cosine_ops)',
-    );
+    await createVectorTable(client, model.dimension);
+    await createVectorIndex(client);
   });
 }
 

@@ -223,6 +223,24 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'reindex-staging',
+    // The reindex's staging area (reindex/postgres-reindex.staging.ts), as SQLite's reindex-staging.sql.ts:
+    // the target model, and vectors of any dimension (the target's) valid for the content they came from.
+    sql: `
+      CREATE TABLE reindex_target (
+        id        integer PRIMARY KEY CHECK (id = 1),
+        model     text    NOT NULL,
+        dimension integer NOT NULL
+      );
+      CREATE TABLE reindex_vectors (
+        memory_id    bigint PRIMARY KEY REFERENCES memories (id) ON DELETE CASCADE,
+        content_hash text   NOT NULL,
+        embedding    vector NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

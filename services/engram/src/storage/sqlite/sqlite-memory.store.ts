@@ -29,8 +29,13 @@ export class SqliteMemoryStore extends MemoryStore {
     return this.memories.findInNamespace(namespace, ids);
   }
 
-  async exportPage(namespace: string | undefined, afterId: number, limit: number): Promise<MemoryRecord[]> {
-    return this.memories.exportPage(namespace, afterId, limit);
+  async exportPage(
+    namespace: string | undefined,
+    afterId: number,
+    limit: number,
+    withTrash = false,
+  ): Promise<MemoryRecord[]> {
+    return this.memories.exportPage(namespace, afterId, limit, withTrash);
   }
 
   async list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]> {

@@ -1,0 +1,25 @@
+import { Provider } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { OpenedStores, STORES } from '../storage/storage.module';
+import { BackupRepository } from './backup.repository';
+import { DatabaseBackupTarget } from './database-backup.target';
+import { PostgresBackupTarget } from './postgres-backup.target';
+import { SqliteBackupTarget } from './sqlite-backup.target';
+import { SqliteFileRepository } from './sqlite-file.repository';
+
+/** The backup adapter of the opened store's backend. */
+export function databaseBackupTargetFor(
+  config: AppConfig,
+  sqlite: SqliteFileRepository,
+  files: BackupRepository,
+  stores: OpenedStores,
+): DatabaseBackupTarget {
+  if (stores.backend === 'postgres') return new PostgresBackupTarget(stores.db);
+  return new SqliteBackupTarget(sqlite, files, stores.info, config.storage.sqlitePath, config.storage.pragmas);
+}
+
+export const DATABASE_BACKUP_TARGET_PROVIDER: Provider = {
+  provide: DatabaseBackupTarget,
+  inject: [APP_CONFIG, SqliteFileRepository, BackupRepository, STORES],
+  useFactory: databaseBackupTargetFor,
+};

@@ -1,0 +1,23 @@
+import { BackupFormat } from './backup-manifest';
+import { DatabaseSummary } from './database-snapshot';
+import { SwapOutcome } from './database-swap';
+
+/**
+ * The database side of backups, one adapter per storage backend, so BackupService (what a backup
+ * holds, how it is verified, the restore order) stays the same for both: SQLite copies the database
+ * file; PostgreSQL writes Engram's portable export (its own dumps belong to pg_dump or the operator).
+ */
+export abstract class DatabaseBackupTarget {
+  /** What this backend's backups hold; a restore refuses backups of the other format. */
+  abstract readonly format: BackupFormat;
+  /** The data file's name inside a backup folder. */
+  abstract readonly dataFile: string;
+  /** Writes a consistent copy of the live database to `path` and summarises what was written. */
+  abstract writeCopy(path: string): Promise<DatabaseSummary>;
+  /** Integrity and contents of a backup's data file, read from the file itself. */
+  abstract summarise(path: string): Promise<DatabaseSummary>;
+  /** The live database's schema version: a backup from a newer one is refused. */
+  abstract schemaVersion(): Promise<number>;
+  /** Replaces the live contents with the data file's in one transaction: all of it, or nothing. */
+  abstract restore(path: string): Promise<SwapOutcome>;
+}
