@@ -14,6 +14,17 @@ const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embedd
 const { openSse } = serviceHelper('testing/sse-client.js');
 
 const run = promisify(execFile);
+
+async function waitForJob(url: string, id: string, timeoutMs = 60_000) {
+  assert.ok(id, 'a job id');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await call(url, 'GET', `/api/jobs/${id}`, undefined, ADMIN)).body;
+    if (['completed', 'failed', 'cancelled'].includes(job.state)) return job;
+    assert.ok(Date.now() < deadline, `job ${id} still ${job.state} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 const BOOTSTRAP = 'e2e-postgres-bootstrap-key-0123456789';
 const ADMIN = { 'X-API-Key': BOOTSTRAP };
 
@@ -207,6 +218,59 @@ describe('api replicas and a worker on PostgreSQL and Redis (real processes)', (
     for (const hash of hashes) {
       assert.equal((await call(apiA.url, 'GET', `/api/memories/${hash}`, undefined, ADMIN)).status, 200);
       assert.equal((await call(apiB.url, 'GET', `/api/memories/${hash}`, undefined, ADMIN)).status, 200);
+    }
+  });
+
+  it('backs up and restores on the worker, then reindexes to another model; old-model replicas refuse to mix', async () => {
+    const before = await call(apiA.url, 'POST', '/api/memories', { content: 'kept by the backup', tags: ['b'] }, ADMIN);
+    const backup = await waitForJob(
+      apiA.url,
+      (await call(apiA.url, 'POST', '/api/admin/backup', {}, ADMIN)).body.job_id,
+    );
+    assert.equal(backup.state, 'completed', backup.error);
+    const after = await call(apiB.url, 'POST', '/api/memories', { content: 'written after the backup' }, ADMIN);
+    assert.equal(
+      (await call(apiB.url, 'DELETE', `/api/memories/${before.body.content_hash}`, undefined, ADMIN)).status,
+      200,
+    );
+    const restore = await waitForJob(
+      apiB.url,
+      (await call(apiB.url, 'POST', '/api/admin/restore', { backup_id: backup.result.backup_id }, ADMIN)).body.job_id,
+    );
+    assert.equal(restore.state, 'completed', restore.error);
+    const restored = await call(apiA.url, 'GET', `/api/memories/${before.body.content_hash}`, undefined, ADMIN);
+    assert.deepEqual(restored.body.tags, ['b'], 'the deleted memory is back, with its tags');
+    assert.equal(
+      (await call(apiA.url, 'GET', `/api/memories/${after.body.content_hash}`, undefined, ADMIN)).status,
+      404,
+    );
+    const found = await call(apiB.url, 'POST', '/api/search', { query: 'kept by the backup', limit: 1 }, ADMIN);
+    assert.equal(found.body.results[0].memory.content_hash, before.body.content_hash, 'vectors restored too');
+
+    const modelB = await startOpenAiEmbeddingsTestDouble({ dimension: 24, model: 'pg-e2e-model-b' });
+    try {
+      await worker.stop();
+      const withB = { ...env, MCP_EXTERNAL_EMBEDDING_URL: modelB.url, MCP_EXTERNAL_EMBEDDING_MODEL: modelB.model };
+      worker = await startEngram('worker', withB, dir, 'Engram worker ready');
+      const reindex = await waitForJob(
+        apiA.url,
+        (await call(apiA.url, 'POST', '/api/admin/reindex', {}, ADMIN)).body.job_id,
+      );
+      assert.equal(reindex.state, 'completed', reindex.error);
+      assert.equal(reindex.result.model, 'openai:pg-e2e-model-b');
+      assert.equal(reindex.result.dimension, 24);
+      const stale = await call(apiA.url, 'POST', '/api/memories', { content: 'embedded with the old model' }, ADMIN);
+      assert.equal(stale.status, 503, JSON.stringify(stale.body));
+      assert.match(stale.body.message, /restart it with the new model/);
+      const newApi = await startEngram('serve', withB, dir, 'Engram ready');
+      try {
+        const search = await call(newApi.url, 'POST', '/api/search', { query: 'kept by the backup', limit: 1 }, ADMIN);
+        assert.equal(search.body.results[0].memory.content_hash, before.body.content_hash);
+      } finally {
+        await newApi.stop();
+      }
+    } finally {
+      await modelB.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../memory.record';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
 import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome, SupersedeRefusal } from '../memory.store';
+import { PostgresModelGuard } from './postgres-model.guard';
 import { isUniqueViolation, numbered, PostgresDatabase, Queryable, vectorLiteral } from './postgres.database';
 
 interface MemoryRow {
@@ -32,12 +33,16 @@ const SELECT_MEMORY = `SELECT m.id, m.namespace, m.content_hash, m.content, m.me
  * any number of replicas leave one live row, and the losers get it back as `created: false`.
  */
 export class PostgresMemoryStore extends MemoryStore {
-  constructor(private readonly db: PostgresDatabase) {
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly model = new PostgresModelGuard(undefined),
+  ) {
     super();
   }
 
   insertMany(memories: readonly NewMemory[]): Promise<InsertOutcome[]> {
     return this.db.transaction(async (client) => {
+      await this.model.check(client);
       const outcomes: InsertOutcome[] = [];
       for (const memory of memories) outcomes.push(await this.insertOne(client, memory));
       return outcomes;
@@ -132,13 +137,17 @@ export class PostgresMemoryStore extends MemoryStore {
       params.push(id);
       await client.query(`UPDATE memories SET ${assignments.join(', ')} WHERE id = $${params.length}`, params);
       if (changes.tags !== undefined) await replaceTags(client, id, changes.tags);
-      if (changes.embedding !== undefined) await putVector(client, id, changes.embedding);
+      if (changes.embedding !== undefined) {
+        await this.model.check(client);
+        await putVector(client, id, changes.embedding);
+      }
     });
     return (await this.findLiveByIds(namespace, [id]))[0];
   }
 
   async insertSuperseding(oldId: number, replacement: NewMemory, at: number): Promise<MemoryRecord | SupersedeRefusal> {
     return this.db.transaction(async (client) => {
+      await this.model.check(client);
       const refusal = await supersedeRefusal(client, replacement.namespace, oldId);
       if (refusal) return refusal;
       const outcome = await this.insertOne(client, replacement);
@@ -235,6 +244,7 @@ export class PostgresMemoryStore extends MemoryStore {
         const clash = await findLive(client, namespace, rows[0].content_hash);
         if (clash) return { clash };
         await client.query('UPDATE memories SET deleted_at = NULL, updated_at = $1 WHERE id = $2', [updatedAt, id]);
+        await this.model.check(client);
         await putVector(client, id, embedding);
         return { restored: (await findById(client, id))! };
       });

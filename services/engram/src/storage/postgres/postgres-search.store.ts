@@ -1,3 +1,4 @@
+import { PostgresModelGuard } from './postgres-model.guard';
 import { memoryFilterSql, MemoryFilter } from '../memory-filter.sql';
 import { ADJACENT_ID_REACH, KeywordHit, ScoredId, SearchStore } from '../search.store';
 import { numbered, PostgresDatabase, vectorLiteral } from './postgres.database';
@@ -26,6 +27,7 @@ export class PostgresSearchStore extends SearchStore {
   constructor(
     private readonly db: PostgresDatabase,
     options: PostgresSearchOptions,
+    private readonly model = new PostgresModelGuard(undefined),
   ) {
     super();
     this.iterativeScans = options.iterativeScans;
@@ -56,6 +58,7 @@ export class PostgresSearchStore extends SearchStore {
   }
 
   async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
+    await this.model.check(this.db);
     const where = memoryFilterSql(filter);
     const admitted = await this.countUpTo(filter, this.exactScanMaxRows + 1);
     if (admitted === 0) return [];

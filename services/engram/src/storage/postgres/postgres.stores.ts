@@ -7,6 +7,7 @@ import { PostgresApiKeyStore } from './postgres-api-key.store';
 import { PostgresAuditRepository } from './postgres-audit.repository';
 import { PostgresConflictStore } from './postgres-conflict.store';
 import { PostgresMcpCancellationStore } from './postgres-mcp-cancellation.store';
+import { PostgresModelGuard } from './postgres-model.guard';
 import { PostgresMemoryStore } from './postgres-memory.store';
 import { PostgresSearchStore } from './postgres-search.store';
 import { PostgresSettingsStore } from './postgres-settings.store';
@@ -28,11 +29,14 @@ export async function openPostgresStores(
   onMismatch?: ModelMismatchPolicy,
 ): Promise<PostgresStores> {
   const db = await openPostgresDatabase(settings, model, onMismatch);
+  // Even a process that opened another model's database (to reindex it) never writes or searches with
+  // mismatched vectors.
+  const guard = new PostgresModelGuard(model?.modelId);
   return {
     backend: 'postgres',
     db,
-    memories: new PostgresMemoryStore(db),
-    search: new PostgresSearchStore(db, { iterativeScans: await hasIterativeScans(db) }),
+    memories: new PostgresMemoryStore(db, guard),
+    search: new PostgresSearchStore(db, { iterativeScans: await hasIterativeScans(db) }, guard),
     settings: new PostgresSettingsStore(db),
     audit: new PostgresAuditRepository(db),
     usage: new PostgresUsageStore(db),
