@@ -19,6 +19,7 @@ import {
 } from './backup-manifest';
 import { BackupCorrupted, BackupIncompatible, BackupNotFound } from './backup.errors';
 import { BackupRepository } from './backup.repository';
+import { AgentFilesArchive } from './agent-files.archive';
 import { DatabaseBackupTarget } from './database-backup.target';
 import { DatabaseSummary } from './database-snapshot';
 
@@ -51,6 +52,7 @@ export class BackupService {
   constructor(
     private readonly files: BackupRepository,
     private readonly database: DatabaseBackupTarget,
+    private readonly agentFiles: AgentFilesArchive,
     private readonly settings: SettingsStore,
     private readonly events: EventBus,
     private readonly metrics: EngramMetrics,
@@ -84,10 +86,7 @@ export class BackupService {
         throw new BackupCorrupted(`The fresh copy failed its integrity check: ${summary.integrity}`);
       await job.progress(65, 'archiving the memory directory');
       const archive = join(staging, MEMORY_ARCHIVE_FILE);
-      const archived = await this.locks.archiveMemoryDir(
-        () => this.files.archiveDirectory(this.config.memoryDir, archive),
-        jobLockWait(job, 65),
-      );
+      const archived = await this.locks.archiveMemoryDir(() => this.agentFiles.archive(archive), jobLockWait(job, 65));
       await job.progress(85, 'recording checksums');
       manifest = {
         id,
@@ -247,7 +246,7 @@ export class BackupService {
   private async restoreMemoryDir(manifest: BackupManifest, before: BackupManifest): Promise<boolean> {
     if (!manifest.memory_dir && !before.memory_dir) return false;
     const archive = manifest.memory_dir ? this.files.fileOf(manifest.id, MEMORY_ARCHIVE_FILE) : undefined;
-    await this.files.replaceDirectory(this.config.memoryDir, archive);
+    await this.agentFiles.replace(archive);
     return true;
   }
 

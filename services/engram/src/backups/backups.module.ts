@@ -8,7 +8,7 @@ import { BackupProcessor } from './backup.processor';
 import { BackupRepository } from './backup.repository';
 import { BackupService } from './backup.service';
 import { BackupsController } from './backups.controller';
-import { DATABASE_BACKUP_TARGET_PROVIDER } from './database-backup.provider';
+import { AGENT_FILES_ARCHIVE_PROVIDER, DATABASE_BACKUP_TARGET_PROVIDER } from './database-backup.provider';
 import { RestoreProcessor } from './restore.processor';
 import { SqliteFileRepository } from './sqlite-file.repository';
 
@@ -41,6 +41,7 @@ export class BackupsModule implements OnModuleInit {
         },
         SqliteFileRepository,
         DATABASE_BACKUP_TARGET_PROVIDER,
+        AGENT_FILES_ARCHIVE_PROVIDER,
         BackupService,
         BackupProcessor,
         RestoreProcessor,

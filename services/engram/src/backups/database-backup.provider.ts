@@ -1,6 +1,8 @@
 import { Provider } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { OpenedStores, STORES } from '../storage/storage.module';
+import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
+import { AgentFilesArchive, DatabaseAgentFilesArchive, FolderAgentFilesArchive } from './agent-files.archive';
 import { BackupRepository } from './backup.repository';
 import { DatabaseBackupTarget } from './database-backup.target';
 import { PostgresBackupTarget } from './postgres-backup.target';
@@ -22,4 +24,14 @@ export const DATABASE_BACKUP_TARGET_PROVIDER: Provider = {
   provide: DatabaseBackupTarget,
   inject: [APP_CONFIG, SqliteFileRepository, BackupRepository, STORES],
   useFactory: databaseBackupTargetFor,
+};
+
+/** Where the agent's memory files are archived from and restored to: MEMORY_DIR, or the database. */
+export const AGENT_FILES_ARCHIVE_PROVIDER: Provider = {
+  provide: AgentFilesArchive,
+  inject: [APP_CONFIG, BackupRepository, STORES],
+  useFactory: (config: AppConfig, files: BackupRepository, stores: OpenedStores): AgentFilesArchive =>
+    stores.backend === 'postgres'
+      ? new DatabaseAgentFilesArchive(new PostgresAgentFileStore(stores.db), files)
+      : new FolderAgentFilesArchive(files, config.memoryDir),
 };

@@ -24,6 +24,8 @@ import { BackupManifest, EXPORT_FILE, MANIFEST_FILE } from './backup-manifest';
 import { BackupCorrupted, BackupIncompatible } from './backup.errors';
 import { BackupRepository } from './backup.repository';
 import { BackupService } from './backup.service';
+import { DatabaseAgentFilesArchive } from './agent-files.archive';
+import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
 import { PostgresBackupTarget } from './postgres-backup.target';
 
 const MODEL = { modelId: 'pg-backup-model', dimension: 8 };
@@ -89,6 +91,7 @@ describe('backups and restore on PostgreSQL', () => {
   let server: TestPostgres;
   let db: PostgresDatabase;
   let memories: PostgresMemoryStore;
+  let agentFiles: PostgresAgentFileStore;
   let backups: BackupService;
   let backup: BackupManifest;
   let backedUp: unknown[];
@@ -101,9 +104,12 @@ describe('backups and restore on PostgreSQL', () => {
       env: { MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'), MCP_MEMORY_BACKUPS_PATH: backupsDir, LOG_LEVEL: 'error' },
       cwd: dir,
     });
+    agentFiles = new PostgresAgentFileStore(db);
+    const files = new BackupRepository(config.backups.path);
     backups = new BackupService(
-      new BackupRepository(config.backups.path),
+      files,
       new PostgresBackupTarget(db),
+      new DatabaseAgentFilesArchive(agentFiles, files),
       new PostgresSettingsStore(db),
       new EventBus(new LocalEventRelay()),
       new EngramMetrics(),
@@ -116,6 +122,9 @@ describe('backups and restore on PostgreSQL', () => {
     ]);
     const [old] = await memories.insertMany([memory('the meeting is on monday', 'team')]);
     await memories.insertSuperseding(old.memory.id, memory('the meeting moved to tuesday', 'team'), 5_000);
+    await agentFiles.write('default', 'user.md', '# User\n- likes tomatoes\n');
+    await agentFiles.write('team', 'entities/acme.md', '# Acme\n- client since 2024\n');
+    await agentFiles.writeRootFile('team', '.filters', 'no salaries');
     const [trashed] = await memories.insertMany([memory('a note deleted before the backup')]);
     await memories.softDelete(trashed.memory.id, 6_000);
   });
@@ -145,7 +154,16 @@ describe('backups and restore on PostgreSQL', () => {
     assert.equal(await memories.purgeDeleted('default', contentHash('a note deleted before the backup')), 1);
     assert.notDeepEqual(await stateOf(db), backedUp);
 
+    await agentFiles.write('default', 'user.md', '# User\n- likes nothing any more\n');
+    await agentFiles.delete('team', 'entities/acme.md');
+    await agentFiles.write('bob', 'user.md', '# Bob\n');
+
     const outcome = await backups.restoreBackup(backup.id);
+    assert.equal(outcome.memory_dir_restored, true);
+    assert.deepEqual(await agentFiles.namespaces(), ['default', 'team'], "the agent's files came back, all namespaces");
+    assert.equal(await agentFiles.read('default', 'user.md'), '# User\n- likes tomatoes\n');
+    assert.equal(await agentFiles.read('team', 'entities/acme.md'), '# Acme\n- client since 2024\n');
+    assert.equal(await agentFiles.readRootFile('team', '.filters'), 'no salaries');
     assert.equal(outcome.memories, 20);
     assert.equal(outcome.live_memories, 19);
     assert.deepEqual(await stateOf(db), backedUp);

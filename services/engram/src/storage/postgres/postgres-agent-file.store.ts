@@ -14,6 +14,13 @@ import { StoreBusy } from '../../common/domain-errors';
 import { FileChange, MaterialisedWorkspace } from '../materialised-workspace';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
+/** One stored file of any namespace, as backups carry them. */
+export interface StoredAgentFile {
+  namespace: string;
+  path: string;
+  content: Buffer;
+}
+
 interface StoredSize {
   path: string;
   size: number;
@@ -75,6 +82,20 @@ export class PostgresAgentFileStore extends AgentFileStore {
 
   async writeRootFile(namespace: string, name: string, content: string): Promise<{ created: boolean }> {
     return this.writeChecked(namespace, rootFileName(name), content);
+  }
+
+  /** Every namespace's files, root files included: what a backup archives. */
+  allFiles(): Promise<StoredAgentFile[]> {
+    return this.db.query<StoredAgentFile>('SELECT namespace, path, content FROM agent_files ORDER BY namespace, path');
+  }
+
+  /** Makes `files` every namespace's files, in one transaction: what a restore does. */
+  replaceAll(files: readonly StoredAgentFile[]): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM agent_files');
+      const now = Date.now();
+      for (const file of files) await upsert(tx, file.namespace, file.path, file.content, now);
+    });
   }
 
   async openWorkspace(namespace: string): Promise<AgentFileWorkspace> {
