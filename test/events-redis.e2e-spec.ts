@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { RunningEngram as Running, serviceHelper, startEngram } from './engram-cli';
+import { E2eStorage, e2eStorages } from './e2e-storage';
 import { call, tempDir } from './process-harness';
 
 const { startTestRedis } = serviceHelper('testing/redis-server.js');
@@ -13,8 +13,14 @@ const { openSse } = serviceHelper('testing/sse-client.js');
 const API_KEY = 'e2e-events-key-0123456789abcdef';
 const AUTH = { 'X-API-Key': API_KEY };
 
-describe('events across processes: two api replicas and a worker of one store on one redis-server', () => {
+for (const storage of e2eStorages()) {
+  describe(`events across processes: two api replicas and a worker of one store (${storage.name}) on one redis-server`, () =>
+    eventsAcrossProcesses(storage));
+}
+
+function eventsAcrossProcesses(storage: E2eStorage): void {
   const dir = tempDir();
+  let storageEnv: Record<string, string>;
   let redis: any;
   let model: any;
   let apiA: Running;
@@ -22,10 +28,11 @@ describe('events across processes: two api replicas and a worker of one store on
   let worker: Running;
   const clients: any[] = [];
   let apiEnv: Record<string, string>;
-  const storeEnv = () => ({ ...apiEnv, MCP_MEMORY_SQLITE_PATH: join(dir, 'a.db') });
+  const storeEnv = () => ({ ...apiEnv, ...storageEnv });
   const startReplica = () => startEngram('serve', storeEnv(), dir, 'Engram ready');
 
   before(async () => {
+    storageEnv = await storage.start(dir);
     redis = await startTestRedis();
     model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'events-model' });
     apiEnv = {
@@ -44,6 +51,7 @@ describe('events across processes: two api replicas and a worker of one store on
     await Promise.all([apiA, apiB, worker].filter(Boolean).map((process) => process.stop()));
     await model?.close();
     await redis?.close();
+    await storage.stop();
   });
 
   it('delivers a change raised in either api, through MCP, or in the worker to every stream exactly once, ids rising', async () => {
@@ -196,4 +204,4 @@ describe('events across processes: two api replicas and a worker of one store on
       await apiC.stop();
     }
   });
-});
+}

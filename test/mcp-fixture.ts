@@ -34,12 +34,13 @@ export interface McpFixture {
   stop(): Promise<void>;
 }
 
-export async function startMcpFixture(): Promise<McpFixture> {
+/** `storage`: the env of another store than a SQLite file of its own (see e2e-storage.ts). */
+export async function startMcpFixture(storage?: Record<string, string>): Promise<McpFixture> {
   const dir = tempDir();
   const model = await startMemAgentTestDouble(SCENARIOS);
   const env = {
     HOME: dir,
-    MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
+    ...(storage ?? { MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db') }),
     MEMORY_DIR: join(dir, 'memory'),
     ENGRAM_AGENT_BASE_URL: model.url,
   };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { RunningApi, startApi } from './process-harness';
+import { E2eStorage, e2eStorages } from './e2e-storage';
+import { RunningApi, startApi, tempDir } from './process-harness';
 import { after, before, describe, it } from 'node:test';
 import {
   API_KEY,
@@ -12,12 +13,20 @@ import {
   waitFor,
 } from './mcp-fixture';
 
-describe('MCP across two api processes on one store, with no sticky routing', () => {
+for (const storage of e2eStorages()) {
+  describe(`MCP across two api processes on one store (${storage.name}), with no sticky routing`, () =>
+    mcpAcrossProcesses(storage));
+}
+
+function mcpAcrossProcesses(storage: E2eStorage): void {
   let fixture: McpFixture;
   before(async () => {
-    fixture = await startMcpFixture();
+    fixture = await startMcpFixture(await storage.start(tempDir()));
   });
-  after(() => fixture.stop());
+  after(async () => {
+    await fixture.stop();
+    await storage.stop();
+  });
 
   describe('two api processes on one store behind no sticky routing', () => {
     let second: RunningApi;
@@ -96,4 +105,4 @@ describe('MCP across two api processes on one store, with no sticky routing', ()
       }
     });
   });
-});
+}
