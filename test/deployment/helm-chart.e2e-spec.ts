@@ -1094,7 +1094,10 @@ describe('Helm chart charts/engram', () => {
           /scheduled backups are off/,
         ],
       ],
-      [PG_URL, [/api: +2-8 pods \(autoscaled on CPU\), Deployment mem-engram /, /claim mem-engram-backups at \/backups/]],
+      [
+        PG_URL,
+        [/api: +2-8 pods \(autoscaled on CPU\), Deployment mem-engram /, /claim mem-engram-backups at \/backups/],
+      ],
       [
         PG_CNPG,
         [
