@@ -354,7 +354,11 @@ describe('compose.yaml', () => {
     }
     assert.equal(api.ports, undefined, 'clients come through the proxy');
     assert.equal(api.depends_on.postgres.condition, 'service_healthy');
-    assert.equal(api.depends_on['scale-reindex'].condition, 'service_completed_successfully', 'migrated once, first');
+    assert.equal(
+      api.depends_on['scale-reindex'].condition,
+      'service_completed_successfully',
+      're-embedded before they start',
+    );
     assert.equal(worker.depends_on['scale-api'].condition, 'service_healthy');
     assert.ok(parseDuration(worker.stop_grace_period) >= 120, 'time for a running job to go back to the queue');
     assert.equal(proxy.depends_on['scale-api'].condition, 'service_healthy');
