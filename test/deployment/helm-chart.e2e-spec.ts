@@ -162,6 +162,7 @@ const VALUE_SETS: Record<string, ValueSet> = {
         cnpg: {
           enabled: true,
           instances: 2,
+          imageName: 'ghcr.io/cloudnative-pg/postgresql:17-system-trixie',
           storage: { size: '50Gi', storageClass: 'fast-ssd' },
           backup: {
             retentionPolicy: '30d',
@@ -962,10 +963,16 @@ describe('Helm chart charts/engram', () => {
     const cluster = only(objects, 'Cluster', 'mem-engram-postgres');
     assert.equal(cluster.apiVersion, 'postgresql.cnpg.io/v1');
     assert.equal(cluster.spec.instances, 2);
+    assert.equal(cluster.spec.imageName, 'ghcr.io/cloudnative-pg/postgresql:17-system-trixie', 'Barman Cloud inside');
+    const byDefault = only(
+      renderChart({ storage: { backend: 'postgres' }, postgresql: { cnpg: { enabled: true } } }),
+      'Cluster',
+    );
+    // minimal images lack pgvector; bare tags (17) are deprecated bullseye system images.
     assert.match(
-      cluster.spec.imageName,
-      /^ghcr\.io\/cloudnative-pg\/postgresql:1[5-9]/,
-      'a standard image: pgvector inside',
+      byDefault.spec.imageName,
+      /^ghcr\.io\/cloudnative-pg\/postgresql:1[5-9][.0-9]*-(standard|system)-[a-z]+$/,
+      'a flavour with pgvector, on a supported tag',
     );
     assert.deepEqual(cluster.spec.storage, { size: '50Gi', storageClass: 'fast-ssd' });
     assert.deepEqual(cluster.spec.bootstrap.initdb, {
