@@ -11,7 +11,8 @@ import { AGENT_VARIABLES_PENDING, engramConfigVariables } from './engram-variabl
 
 const COMPOSE_FILE = join(ROOT, 'compose.yaml');
 const TEST_KEY = 'compose-test-key-0123456789';
-const PROFILES = [[], ['gpu'], ['observability'], ['tracing'], ['gpu', 'observability', 'tracing']];
+const PROFILES = [[], ['gpu'], ['observability'], ['tracing'], ['scale'], ['gpu', 'observability', 'tracing']];
+const NGINX_CONFIG = join(ROOT, 'deploy', 'nginx', 'engram-scale.conf');
 
 /** `docker-compose config` (Compose 1.29, no engine needed) with .env.example as the env file. */
 function composeConfig(profiles: string[], env: Record<string, string> = { MCP_API_KEY: TEST_KEY }) {
@@ -55,6 +56,47 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/** Seconds in a Compose or nginx duration: 90, 90s, 5m, 1h, 1m30s. */
+function parseDuration(text: string | number): number {
+  if (typeof text === 'number') return text;
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, '': 1 };
+  let seconds = 0;
+  for (const [, value, unit] of text.matchAll(/(\d+)([hms]?)/g)) seconds += Number(value) * units[unit];
+  return seconds;
+}
+
+interface NginxBlock {
+  name: string;
+  args: string;
+  directives: Record<string, string[]>;
+  blocks: NginxBlock[];
+}
+
+/** A small reader of nginx's configuration syntax: directives and nested blocks, comments dropped. */
+function parseNginx(text: string): NginxBlock {
+  const tokens = text.replace(/#.*$/gm, '').match(/"[^"]*"|[{};]|[^\s{};]+/g) ?? [];
+  let index = 0;
+  const read = (name: string, args: string): NginxBlock => {
+    const block: NginxBlock = { name, args, directives: {}, blocks: [] };
+    let words: string[] = [];
+    while (index < tokens.length) {
+      const token = tokens[index++];
+      if (token === '}') return block;
+      if (token === ';') {
+        const [directive, ...rest] = words;
+        (block.directives[directive] ??= []).push(rest.join(' '));
+        words = [];
+      } else if (token === '{') {
+        const [kind, ...rest] = words;
+        block.blocks.push(read([kind, ...rest].join(' '), rest.join(' ')));
+        words = [];
+      } else words.push(token);
+    }
+    return block;
+  };
+  return read('main', '');
+}
+
 describe('compose.yaml', () => {
   for (const profiles of PROFILES) {
     it(`passes docker-compose config with profiles [${profiles.join(', ')}]`, () => {
@@ -64,10 +106,15 @@ describe('compose.yaml', () => {
         'embeddings',
         'grafana',
         'jaeger',
+        'postgres',
         'prometheus',
+        'proxy',
         'redis',
         'reindex',
         'reranker',
+        'scale-api',
+        'scale-reindex',
+        'scale-worker',
         'vllm',
         'worker',
       ]);
@@ -94,7 +141,8 @@ describe('compose.yaml', () => {
             const erased = unset.filter((key) => key in engramImage);
             assert.deepEqual(erased, [], `${where}: a bare name would erase the image's default`);
             const config = loadConfig({ env: containerEnv(engramImage, service), cwd: '/app' });
-            assert.equal(config.storage.sqlitePath, '/data/engram.db', where);
+            if (service.profiles?.includes('scale')) assert.equal(config.storage.backend, 'postgres', where);
+            else assert.equal(config.storage.sqlitePath, '/data/engram.db', where);
             assert.equal(config.http.host, '0.0.0.0', where);
           } else if (service.build?.dockerfile === 'Dockerfile.vllm') {
             const run = runVllmEntrypoint(containerEnv(vllmImage, service));
@@ -257,9 +305,91 @@ describe('compose.yaml', () => {
   it('lists in .env.example exactly the variables compose.yaml reads', () => {
     const text = readFileSync(COMPOSE_FILE, 'utf8');
     const substituted = [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]);
-    const passedThrough = [...text.matchAll(/^\s*- ([A-Z_][A-Z0-9_]*)$/gm)].map((m) => m[1]);
+    // Names in an environment list without a value, or keys of an environment mapping without one.
+    const passedThrough = [...text.matchAll(/^\s*(?:- ([A-Z_][A-Z0-9_]*)|([A-Z_][A-Z0-9_]*):)$/gm)].map(
+      (m) => m[1] ?? m[2],
+    );
     const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
     const documented = [...example.matchAll(/^#? ?([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]);
     assert.deepEqual([...new Set(documented)].sort(), [...new Set([...substituted, ...passedThrough])].sort());
+  });
+  it('runs the scale profile on PostgreSQL: three api replicas and two workers with one environment, behind a proxy', () => {
+    const { services } = config(['scale']);
+    const { postgres, proxy, redis } = services;
+    const api = services['scale-api'];
+    const worker = services['scale-worker'];
+    const reindex = services['scale-reindex'];
+    for (const service of [postgres, proxy, api, worker, reindex]) assert.deepEqual(service.profiles, ['scale']);
+    assert.equal(redis.profiles, undefined, 'the one Redis serves both stacks');
+    assert.equal(postgres.image, 'pgvector/pgvector:pg17');
+    assert.equal(postgres.ports, undefined, 'the database stays inside the compose network');
+    assert.deepEqual(postgres.healthcheck.test.slice(0, 2), ['CMD', 'pg_isready']);
+    assert.deepEqual([api.deploy.replicas, worker.deploy.replicas], [3, 2]);
+    assert.deepEqual([api.command, worker.command], [['serve'], ['worker']]);
+    assert.equal(api.image, services.api.image, 'the same image as the single-node stack');
+    assert.deepEqual(api.environment, worker.environment);
+    assert.deepEqual(reindex.environment, api.environment);
+    const env = api.environment;
+    assert.equal(env.MCP_MEMORY_STORAGE_BACKEND, 'postgres');
+    const url = new URL(env.DATABASE_URL);
+    assert.deepEqual(
+      [url.hostname, url.port, url.username, decodeURIComponent(url.password), url.pathname],
+      [
+        'postgres',
+        '5432',
+        postgres.environment.POSTGRES_USER,
+        postgres.environment.POSTGRES_PASSWORD,
+        `/${postgres.environment.POSTGRES_DB}`,
+      ],
+      "the URL names the profile's own server, role and database",
+    );
+    assert.equal(env.REDIS_URL, services.api.environment.REDIS_URL, 'events, limits and jobs shared through Redis');
+    assert.ok(env.ENGRAM_TRUSTED_PROXIES, "the proxy's X-Forwarded-For names the client");
+    // The same settings as the single-node stack, apart from the storage.
+    const differing = Object.keys(env).filter((name) => env[name] !== services.api.environment[name]);
+    assert.deepEqual(differing.sort(), ['DATABASE_URL', 'ENGRAM_TRUSTED_PROXIES', 'MCP_MEMORY_STORAGE_BACKEND']);
+    for (const service of [api, worker, reindex]) {
+      assert.ok(!service.volumes.some((v: string) => v.startsWith('engram-data:')), "never the SQLite stack's volume");
+      assert.ok(service.volumes.includes('engram-scale-data:/data:rw'), 'backups shared by the replicas');
+    }
+    assert.equal(api.ports, undefined, 'clients come through the proxy');
+    assert.equal(api.depends_on.postgres.condition, 'service_healthy');
+    assert.equal(
+      api.depends_on['scale-reindex'].condition,
+      'service_completed_successfully',
+      're-embedded before they start',
+    );
+    assert.equal(worker.depends_on['scale-api'].condition, 'service_healthy');
+    assert.ok(parseDuration(worker.stop_grace_period) >= 120, 'time for a running job to go back to the queue');
+    assert.equal(proxy.depends_on['scale-api'].condition, 'service_healthy');
+    assert.ok(proxy.depends_on['scale-worker'], '`up proxy` starts the workers too');
+    assert.deepEqual(proxy.ports, ['0.0.0.0:8000:8080/tcp'], 'where the single-node api listens');
+  });
+
+  it('streams SSE and MCP through the proxy unbuffered, over HTTP/1.1, with long timeouts, to every replica', () => {
+    const { proxy, 'scale-api': api } = config(['scale']).services;
+    const mount = proxy.volumes.find((v: string) => v.endsWith(':/etc/nginx/conf.d/default.conf:ro'));
+    assert.equal(mount?.split(':')[0], NGINX_CONFIG);
+    const nginx = parseNginx(readFileSync(NGINX_CONFIG, 'utf8'));
+    const server = nginx.blocks.find((b) => b.name === 'server')!;
+    assert.deepEqual(server.directives.listen, [proxy.ports[0].split(':').at(-1).replace('/tcp', '')]);
+    assert.deepEqual(server.directives.proxy_http_version, ['1.1']);
+    assert.deepEqual(
+      server.directives.proxy_set_header?.filter((h) => h.startsWith('Connection ')),
+      ['Connection ""'],
+    );
+    assert.ok(server.directives.proxy_set_header?.includes('X-Forwarded-For $proxy_add_x_forwarded_for'));
+    const upstream = nginx.blocks.find((b) => b.name.startsWith('upstream '))!;
+    assert.deepEqual(upstream.directives.server, [`scale-api:${api.environment.MCP_HTTP_PORT} resolve`]);
+    assert.ok(nginx.directives.resolver?.[0].startsWith('127.0.0.11 '), "Docker's DNS, asked again as replicas change");
+    for (const path of ['/api/events', '/mcp']) {
+      const location = server.blocks.find((b) => b.name === `location ${path}`);
+      assert.ok(location, `a location for ${path}`);
+      assert.deepEqual(location.directives.proxy_pass, [`http://${upstream.args}`], path);
+      assert.deepEqual(location.directives.proxy_buffering, ['off'], `${path} is not buffered`);
+      assert.ok(parseDuration(location.directives.proxy_read_timeout[0]) >= 600, `${path} read timeout`);
+    }
+    const mcp = server.blocks.find((b) => b.name === 'location /mcp')!;
+    assert.deepEqual(mcp.directives.proxy_request_buffering, ['off'], 'MCP requests streamed in too');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -129,7 +130,66 @@ const VALUE_SETS: Record<string, ValueSet> = {
     },
     existingSecrets: ['otel-headers'],
   },
+  'PostgreSQL from an existing Secret: three api replicas, two workers, scraped': {
+    values: {
+      storage: { backend: 'postgres' },
+      postgresql: { existingSecret: 'engram-db', existingSecretKey: 'dsn', poolSize: 20 },
+      api: { replicas: 3 },
+      worker: { replicas: 2 },
+      metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true } },
+      vllm: { enabled: true },
+      retrieval: { embedding: { enabled: true } },
+    },
+    existingSecrets: ['engram-db'],
+  },
+  'PostgreSQL from a URL, autoscaled, backups on a shared volume': {
+    values: {
+      storage: { backend: 'postgres' },
+      postgresql: { url: 'postgres://engram:s3cret-pw@db.internal:5432/engram', statementTimeoutMs: 30000 },
+      api: {
+        autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 8, targetCPUUtilizationPercentage: 60 },
+        topologySpreadConstraints: [
+          { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' },
+        ],
+      },
+      persistence: { backups: { enabled: true, accessMode: 'ReadWriteMany', storageClass: 'nfs' } },
+    },
+  },
+  'PostgreSQL on a CloudNativePG cluster with its backups': {
+    values: {
+      storage: { backend: 'postgres' },
+      postgresql: {
+        cnpg: {
+          enabled: true,
+          instances: 2,
+          imageName: 'ghcr.io/cloudnative-pg/postgresql:17-system-trixie',
+          storage: { size: '50Gi', storageClass: 'fast-ssd' },
+          backup: {
+            retentionPolicy: '30d',
+            barmanObjectStore: {
+              destinationPath: 's3://backups/engram',
+              s3Credentials: { accessKeyId: { name: 'aws', key: 'id' }, secretAccessKey: { name: 'aws', key: 'key' } },
+            },
+          },
+        },
+      },
+      api: { replicas: 2 },
+    },
+  },
+  'PostgreSQL, one api, jobs inside it, no Redis': {
+    values: {
+      storage: { backend: 'postgres' },
+      postgresql: { existingSecret: 'engram-db' },
+      worker: { enabled: false },
+      redis: { enabled: false },
+    },
+    existingSecrets: ['engram-db'],
+  },
 };
+
+const PG_REPLICAS = 'PostgreSQL from an existing Secret: three api replicas, two workers, scraped';
+const PG_URL = 'PostgreSQL from a URL, autoscaled, backups on a shared volume';
+const PG_CNPG = 'PostgreSQL on a CloudNativePG cluster with its backups';
 
 const rendered = new Map<string, K8sObject[]>();
 function render(name: string): K8sObject[] {
@@ -139,6 +199,7 @@ function render(name: string): K8sObject[] {
 
 const api = (objects: K8sObject[]) => only(objects, 'Deployment', 'mem-engram');
 const vllm = (objects: K8sObject[]) => only(objects, 'Deployment', 'mem-engram-vllm');
+const worker = (objects: K8sObject[]) => only(objects, 'Deployment', 'mem-engram-worker');
 
 /** Asserts that rendering fails and that helm's message contains every expected fragment. */
 function assertRefused(values: object, ...fragments: string[]) {
@@ -203,11 +264,13 @@ describe('Helm chart charts/engram', () => {
 
   it('sets only variables Engram reads (or the agent issue declares) in the Engram containers', () => {
     const known = new Set([...engramConfigVariables(), ...AGENT_VARIABLES_PENDING]);
-    for (const name of ['defaults', 'GPU enabled', 'everything on']) {
+    for (const name of ['defaults', 'GPU enabled', 'everything on', PG_REPLICAS, PG_URL]) {
       const objects = render(name);
       const names = [
         ...Object.keys(only(objects, 'ConfigMap', 'mem-engram').data),
-        ...podSpec(api(objects)).containers.flatMap((c: any) => c.env.map((e: any) => e.name)),
+        ...workloads(objects)
+          .filter((w) => w.metadata.name === 'mem-engram' || w.metadata.name === 'mem-engram-worker')
+          .flatMap((w) => podSpec(w).containers.flatMap((c: any) => c.env.map((e: any) => e.name))),
       ];
       // REDIS_PASSWORD only feeds $(REDIS_PASSWORD) in REDIS_URL.
       const unknown = names.filter((n) => !known.has(n) && n !== 'REDIS_PASSWORD');
@@ -361,7 +424,7 @@ describe('Helm chart charts/engram', () => {
   });
 
   it('gives every long-running container startup and liveness probes, and readiness where traffic goes', () => {
-    for (const name of ['defaults', 'everything on']) {
+    for (const name of ['defaults', 'everything on', PG_REPLICAS]) {
       for (const workload of workloads(render(name)).filter((w) => w.kind !== 'Pod')) {
         for (const c of podSpec(workload).containers) {
           const id = `${name}: ${workload.metadata.name}/${c.name}`;
@@ -775,7 +838,11 @@ describe('Helm chart charts/engram', () => {
     assertRefused({ vllm: { replicas: 'two' } }, 'replicas');
     assertRefused({ agent: { fallback: { baseUrl: 'llm.local' } } }, 'baseUrl');
     assertRefused({ agent: { fallback: { apiKey: 'inline-key' } } }, "additional properties 'apiKey' not allowed");
-    assertRefused({ storage: { backend: 'postgres' } }, 'backend');
+    assertRefused({ storage: { backend: 'mysql' } }, 'backend');
+    assertRefused({ postgresql: { url: 'mysql://db/engram' } }, 'url');
+    assertRefused({ postgresql: { cnpg: { instances: 0 } } }, 'instances');
+    assertRefused({ api: { autoscaling: { maxReplica: 3 } } }, "additional properties 'maxReplica' not allowed");
+    assertRefused({ worker: { replicas: 'two' } }, 'replicas');
     assertRefused({ config: { 'log-level': 'debug' } }, 'log-level');
   });
 
@@ -784,5 +851,339 @@ describe('Helm chart charts/engram', () => {
     assert.equal(only(objects, 'ConfigMap', 'mem-engram').data.MCP_ALLOW_ANONYMOUS_ACCESS, 'true');
     assert.equal(envVar(container(api(objects), 'api'), 'MCP_API_KEY'), undefined);
     assert.equal(find(objects, 'Ingress').length, 0);
+  });
+  it('runs PostgreSQL api replicas without a data volume, rolling, spread over nodes, the workers apart', () => {
+    const objects = render(PG_REPLICAS);
+    const deployment = api(objects);
+    assert.equal(deployment.spec.replicas, 3);
+    // maxUnavailable 0: a replaced pod leaves the Service only after its successor passed readiness.
+    assert.deepEqual(deployment.spec.strategy, {
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    assert.deepEqual(container(deployment, 'api').readinessProbe.exec.command, ['engram', 'health', 'api', '--ready']);
+    assert.deepEqual(
+      podSpec(deployment).containers.map((c: any) => c.name),
+      ['api'],
+      'the worker is not in the api pod',
+    );
+    assert.equal(find(objects, 'PersistentVolumeClaim', 'mem-engram-data').length, 0, 'no data volume');
+    for (const workload of [deployment, worker(objects)]) {
+      const volumes = podSpec(workload).volumes;
+      assert.ok(!volumes.some((v: any) => v.persistentVolumeClaim), `${workload.metadata.name} mounts no claim`);
+      assert.deepEqual(volumes.find((v: any) => v.name === 'data').emptyDir, {}, 'scratch space only');
+      const [spread] = podSpec(workload).topologySpreadConstraints;
+      assert.equal(spread.topologyKey, 'kubernetes.io/hostname');
+      assert.equal(spread.whenUnsatisfiable, 'ScheduleAnyway', 'a one-node cluster still schedules them');
+      assert.ok(selects(spread.labelSelector.matchLabels, workload.spec.template.metadata.labels));
+      assert.ok(
+        !selects(
+          spread.labelSelector.matchLabels,
+          (workload === deployment ? worker(objects) : deployment).spec.template.metadata.labels,
+        ),
+      );
+    }
+    const workers = worker(objects);
+    assert.equal(workers.spec.replicas, 2);
+    assert.deepEqual(container(workers, 'worker').args, ['worker']);
+    assert.equal(container(workers, 'worker').readinessProbe, undefined, 'no Service sends it requests');
+    assert.ok(
+      podSpec(workers).terminationGracePeriodSeconds >= 120,
+      'time for the running job to reach a checkpoint and go back to the queue',
+    );
+    assert.deepEqual(
+      envVar(container(workers, 'worker'), 'REDIS_URL'),
+      envVar(container(deployment, 'api'), 'REDIS_URL'),
+    );
+    const config = only(objects, 'ConfigMap', 'mem-engram').data;
+    assert.equal(config.MCP_MEMORY_STORAGE_BACKEND, 'postgres');
+    assert.equal(config.MCP_MEMORY_SQLITE_PATH, undefined);
+    assert.equal(config.ENGRAM_DATABASE_POOL_SIZE, '20');
+    assert.equal(config.ENGRAM_DATABASE_STATEMENT_TIMEOUT_MS, '15000');
+    const zones = podSpec(api(render(PG_URL))).topologySpreadConstraints;
+    assert.deepEqual(
+      zones.map((c: any) => [c.topologyKey, c.whenUnsatisfiable]),
+      [['topology.kubernetes.io/zone', 'DoNotSchedule']],
+      'the given constraints replace the default',
+    );
+    assert.ok(selects(zones[0].labelSelector.matchLabels, api(render(PG_URL)).spec.template.metadata.labels));
+    assert.equal(podSpec(api(render('defaults'))).topologySpreadConstraints, undefined, 'SQLite: one pod, no spread');
+  });
+
+  it('hands Engram the database URL as a file from a Secret, never as a value, from each source', async () => {
+    const { loadConfig } = serviceHelper('config/config.loader.js');
+    const cases: [string, string, string][] = [
+      [PG_REPLICAS, 'engram-db', 'dsn'],
+      [PG_URL, 'mem-engram-database', 'url'],
+      [PG_CNPG, 'mem-engram-postgres-app', 'uri'],
+    ];
+    for (const [name, secretName, key] of cases) {
+      const objects = render(name);
+      const config = only(objects, 'ConfigMap', 'mem-engram').data;
+      const file = config.DATABASE_URL_FILE as string;
+      for (const workload of [api(objects), ...find(objects, 'Deployment', 'mem-engram-worker')]) {
+        const volume = podSpec(workload).volumes.find((v: any) => v.secret?.secretName === secretName);
+        assert.ok(volume, `${name}: ${workload.metadata.name} mounts Secret ${secretName}`);
+        assert.deepEqual(volume.secret.items, [{ key, path: file.split('/').pop() }], name);
+        const containers = [...(podSpec(workload).initContainers ?? []), ...podSpec(workload).containers];
+        for (const c of containers) {
+          const mount = c.volumeMounts.find((m: any) => m.name === volume.name);
+          assert.deepEqual([`${mount?.mountPath}/url`, mount?.readOnly], [file, true], `${name}: ${c.name}`);
+          assert.equal(envVar(c, 'DATABASE_URL'), undefined, `${name}: ${c.name} gets no URL in its environment`);
+        }
+      }
+      // Engram accepts what the chart passes: the ConfigMap, with the mounted file at hand.
+      const dir = mkdtempSync(join(tmpdir(), 'engram-db-url-'));
+      writeFileSync(join(dir, 'url'), 'postgres://engram:pw@db:5432/engram\n');
+      const loaded = loadConfig({
+        env: { ...config, DATABASE_URL_FILE: join(dir, 'url'), MCP_API_KEY: 'a-sufficiently-long-test-key' },
+        cwd: '/app',
+      });
+      assert.equal(loaded.storage.backend, 'postgres', name);
+      assert.equal(loaded.storage.postgres.url, 'postgres://engram:pw@db:5432/engram', name);
+    }
+    const objects = render(PG_URL);
+    const secret = only(objects, 'Secret', 'mem-engram-database');
+    assert.equal(
+      Buffer.from(secret.data.url, 'base64').toString(),
+      'postgres://engram:s3cret-pw@db.internal:5432/engram',
+    );
+    for (const object of objects.filter((o) => o.kind !== 'Secret')) {
+      assert.ok(
+        !JSON.stringify(object).includes('s3cret-pw'),
+        `${object.kind}/${object.metadata.name} holds no password`,
+      );
+    }
+    assert.equal(find(render(PG_REPLICAS), 'Secret', 'mem-engram-database').length, 0, 'none beside the existing one');
+    assert.equal(only(objects, 'ConfigMap', 'mem-engram').data.ENGRAM_DATABASE_STATEMENT_TIMEOUT_MS, '30000');
+  });
+
+  it('renders a CloudNativePG cluster with pgvector enabled in the database Engram uses, its backups passed through', () => {
+    const objects = render(PG_CNPG);
+    const cluster = only(objects, 'Cluster', 'mem-engram-postgres');
+    assert.equal(cluster.apiVersion, 'postgresql.cnpg.io/v1');
+    assert.equal(cluster.spec.instances, 2);
+    assert.equal(cluster.spec.imageName, 'ghcr.io/cloudnative-pg/postgresql:17-system-trixie', 'Barman Cloud inside');
+    const byDefault = only(
+      renderChart({ storage: { backend: 'postgres' }, postgresql: { cnpg: { enabled: true } } }),
+      'Cluster',
+    );
+    // minimal images lack pgvector; bare tags (17) are deprecated bullseye system images.
+    assert.match(
+      byDefault.spec.imageName,
+      /^ghcr\.io\/cloudnative-pg\/postgresql:1[5-9][.0-9]*-(standard|system)-[a-z]+$/,
+      'a flavour with pgvector, on a supported tag',
+    );
+    assert.deepEqual(cluster.spec.storage, { size: '50Gi', storageClass: 'fast-ssd' });
+    assert.deepEqual(cluster.spec.bootstrap.initdb, {
+      database: 'engram',
+      owner: 'engram',
+      postInitApplicationSQL: ['CREATE EXTENSION IF NOT EXISTS vector'],
+    });
+    assert.deepEqual(cluster.spec.backup, (VALUE_SETS[PG_CNPG].values as any).postgresql.cnpg.backup);
+    assert.equal(cluster.metadata.annotations['helm.sh/resource-policy'], 'keep', 'uninstall keeps the memories');
+    assert.equal(cluster.spec.postgresql.parameters.max_connections, '200');
+    assert.equal(find(render(PG_REPLICAS), 'Cluster').length, 0, 'no cluster for an external database');
+  });
+
+  it('keeps replicas serving through node drains with PodDisruptionBudgets, and scales the api on CPU', () => {
+    const objects = render(PG_REPLICAS);
+    for (const workload of [api(objects), worker(objects)]) {
+      const budget = only(objects, 'PodDisruptionBudget', workload.metadata.name);
+      assert.equal(budget.spec.maxUnavailable, 1);
+      assert.ok(selects(budget.spec.selector.matchLabels, workload.spec.template.metadata.labels));
+    }
+    assert.equal(find(render('defaults'), 'PodDisruptionBudget').length, 0, 'SQLite: one pod, nothing to keep up');
+    assert.deepEqual(
+      find(render(PG_CNPG), 'PodDisruptionBudget').map((b) => b.metadata.name),
+      ['mem-engram'],
+      'not for a single worker: a budget of one pod would block every drain',
+    );
+    const scaled = render(PG_URL);
+    const hpa = only(scaled, 'HorizontalPodAutoscaler', 'mem-engram');
+    assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'mem-engram' });
+    assert.deepEqual([hpa.spec.minReplicas, hpa.spec.maxReplicas], [2, 8]);
+    assert.equal(hpa.spec.metrics[0].resource.name, 'cpu');
+    assert.equal(hpa.spec.metrics[0].resource.target.averageUtilization, 60);
+    assert.ok(container(api(scaled), 'api').resources.requests.cpu, 'utilization is measured against the request');
+    assert.equal(api(scaled).spec.replicas, undefined, 'the autoscaler owns the replica count');
+    assert.ok(only(scaled, 'PodDisruptionBudget', 'mem-engram'));
+    assert.equal(find(render(PG_REPLICAS), 'HorizontalPodAutoscaler').length, 0, 'off unless asked');
+  });
+
+  it('shares Engram backups on PostgreSQL through one ReadWriteMany claim, or turns the schedule off', () => {
+    const objects = render(PG_URL);
+    const claim = only(objects, 'PersistentVolumeClaim', 'mem-engram-backups');
+    assert.deepEqual(claim.spec.accessModes, ['ReadWriteMany']);
+    for (const workload of [api(objects), worker(objects)]) {
+      const volume = podSpec(workload).volumes.find((v: any) => v.persistentVolumeClaim);
+      assert.equal(volume.persistentVolumeClaim.claimName, claim.metadata.name, workload.metadata.name);
+    }
+    const config = only(objects, 'ConfigMap', 'mem-engram').data;
+    assert.equal(config.MCP_MEMORY_BACKUPS_PATH, '/backups');
+    assert.equal(config.MCP_BACKUP_ENABLED, undefined, 'scheduled backups stay on');
+    assert.equal(only(render(PG_REPLICAS), 'ConfigMap', 'mem-engram').data.MCP_BACKUP_ENABLED, 'false');
+    assert.equal(only(render('defaults'), 'ConfigMap', 'mem-engram').data.MCP_BACKUP_ENABLED, undefined);
+  });
+
+  it('scrapes the separate worker pods as the same job and lets them, not others, reach Redis and the models', () => {
+    const objects = render(PG_REPLICAS);
+    const monitor = only(objects, 'ServiceMonitor', 'mem-engram');
+    const apiService = only(objects, 'Service', 'mem-engram');
+    const workerService = only(objects, 'Service', 'mem-engram-worker');
+    assert.deepEqual(
+      apiService.spec.ports.map((p: any) => p.name),
+      ['http'],
+      'the api Service sends no one to a worker',
+    );
+    assert.ok(selects(workerService.spec.selector, worker(objects).spec.template.metadata.labels));
+    const matches = (service: K8sObject) =>
+      selects(monitor.spec.selector.matchLabels, service.metadata.labels) &&
+      monitor.spec.selector.matchExpressions.every((e: any) => e.values.includes(service.metadata.labels[e.key]));
+    assert.deepEqual(
+      find(objects, 'Service')
+        .filter(matches)
+        .map((s) => s.metadata.name),
+      ['mem-engram', 'mem-engram-worker'],
+    );
+    // The alert rules select job="<fullname>": both Services give that job name.
+    for (const service of [apiService, workerService]) {
+      assert.equal(service.metadata.labels[monitor.spec.jobLabel], 'mem-engram');
+    }
+    assert.deepEqual(
+      monitor.spec.endpoints.map((e: any) => [e.port, e.relabelings[0].replacement]),
+      [
+        ['http', 'api'],
+        ['worker-http', 'worker'],
+      ],
+    );
+    for (const name of ['mem-engram-redis', 'mem-engram-vllm', 'mem-engram-embedding']) {
+      const policy = only(objects, 'NetworkPolicy', name);
+      const peers = policy.spec.ingress[0].from.map((f: any) => f.podSelector.matchLabels);
+      for (const workload of [api(objects), worker(objects)]) {
+        assert.ok(
+          peers.some((peer: any) => selects(peer, workload.spec.template.metadata.labels)),
+          `${name} admits ${workload.metadata.name}`,
+        );
+      }
+      assert.ok(!peers.some((peer: any) => selects(peer, vllm(objects).spec.template.metadata.labels)), name);
+    }
+    const workerPolicy = only(objects, 'NetworkPolicy', 'mem-engram-worker');
+    assert.deepEqual(
+      workerPolicy.spec.ingress.map((rule: any) => rule.ports[0].port),
+      ['worker-http'],
+    );
+    assert.ok(selects(workerPolicy.spec.podSelector.matchLabels, worker(objects).spec.template.metadata.labels));
+  });
+
+  it('runs jobs inside the one api pod on PostgreSQL without a worker or Redis', () => {
+    const objects = render('PostgreSQL, one api, jobs inside it, no Redis');
+    assert.deepEqual(
+      find(objects, 'Deployment').map((d) => d.metadata.name),
+      ['mem-engram'],
+    );
+    assert.deepEqual(
+      podSpec(api(objects)).containers.map((c: any) => c.name),
+      ['api'],
+    );
+    assert.equal(envVar(container(api(objects), 'api'), 'REDIS_URL'), undefined);
+    assert.equal(find(objects, 'StatefulSet').length, 0);
+  });
+
+  it('tells what runs and where the database is in the release notes, and tests the workers with helm test', () => {
+    for (const [name, expected] of [
+      [
+        PG_REPLICAS,
+        [
+          /api: +3 pod\(s\), Deployment mem-engram /,
+          /worker: +2 pod\(s\), Deployment mem-engram-worker/,
+          /key dsn of Secret engram-db/,
+          /scheduled backups are off/,
+        ],
+      ],
+      [
+        PG_URL,
+        [/api: +2-8 pods \(autoscaled on CPU\), Deployment mem-engram /, /claim mem-engram-backups at \/backups/],
+      ],
+      [
+        PG_CNPG,
+        [
+          /CloudNativePG Cluster mem-engram-postgres, 2 instance\(s\)/,
+          /get cluster mem-engram-postgres/,
+          /postgresql\.cnpg\.backup/,
+        ],
+      ],
+    ] as [string, RegExp[]][]) {
+      const values = valuesFile(VALUE_SETS[name].values);
+      const result = helm(['install', 'mem', CHART_DIR, '--dry-run=client', '--namespace', 'engram', '-f', values]);
+      assert.equal(result.status, 0, result.stderr);
+      const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
+      for (const pattern of expected) assert.match(notes, pattern, name);
+      assert.doesNotMatch(notes, /s3cret-pw/);
+    }
+    const objects = render(PG_REPLICAS);
+    const probe = only(objects, 'Pod', 'mem-engram-test-worker');
+    assert.equal(probe.metadata.annotations['helm.sh/hook'], 'test');
+    const service = only(objects, 'Service', 'mem-engram-worker');
+    assert.ok(
+      probe.spec.containers[0].command.includes(`http://mem-engram-worker:${service.spec.ports[0].port}/health/live`),
+    );
+    assert.equal(
+      find(render('defaults'), 'Pod', 'mem-engram-test-worker').length,
+      0,
+      'SQLite: the worker is in the api pod',
+    );
+  });
+
+  it('refuses unsafe PostgreSQL and replica values at render time, naming the setting', () => {
+    const pg = { storage: { backend: 'postgres' } };
+    const db = { ...pg, postgresql: { existingSecret: 'engram-db' } };
+    assertRefused(
+      pg,
+      'storage.backend=postgres needs a database',
+      'postgresql.existingSecret',
+      'postgresql.cnpg.enabled',
+    );
+    assertRefused(
+      { ...pg, postgresql: { url: 'postgres://u:p@h/db', cnpg: { enabled: true } } },
+      'postgresql.url and postgresql.cnpg.enabled',
+      'choose one',
+    );
+    assertRefused(
+      { ...db, api: { replicas: 2 }, redis: { enabled: false }, worker: { enabled: false } },
+      '2 api replicas without Redis',
+    );
+    assertRefused(
+      { ...db, api: { autoscaling: { enabled: true } }, redis: { enabled: false }, worker: { enabled: false } },
+      '6 api replicas without Redis',
+    );
+    assertRefused({ ...db, worker: { replicas: 3 }, redis: { enabled: false } }, 'worker.enabled=true needs Redis');
+    assertRefused({ ...db, encryption: { enabled: true } }, 'encryption.enabled=true encrypts a SQLite file');
+    assertRefused(
+      { ...db, persistence: { backups: { enabled: true } } },
+      'persistence.backups.accessMode=ReadWriteOnce',
+      'ReadWriteMany',
+    );
+    assertRefused(
+      { ...db, api: { autoscaling: { enabled: true, minReplicas: 4, maxReplicas: 3 } } },
+      'api.autoscaling.maxReplicas=3 is below minReplicas=4',
+    );
+    assertRefused(
+      { ...pg, postgresql: { cnpg: { enabled: true, parameters: { max_connections: '100' } } }, api: { replicas: 8 } },
+      'postgresql.poolSize=10 × 11 pods',
+      'max_connections=100',
+    );
+    // SQLite keeps its refusals: one api, one worker beside it, no autoscaler, no shared data volume.
+    assertRefused({ api: { replicas: 3 } }, 'api.replicas=3', 'SQLite', 'storage.backend=postgres');
+    assertRefused({ worker: { replicas: 2 } }, 'worker.replicas=2 with storage.backend=sqlite_vec');
+    assertRefused(
+      { api: { autoscaling: { enabled: true } } },
+      'api.autoscaling.enabled=true with storage.backend=sqlite_vec',
+    );
+    assertRefused({ persistence: { accessMode: 'ReadWriteMany' } }, 'ReadWriteMany');
+    // An existing claim may well be ReadWriteMany: the chart cannot tell, so it trusts it.
+    assert.ok(
+      renderChart({ ...db, persistence: { backups: { enabled: true, existingClaim: 'shared-backups' } } }).length > 0,
+    );
   });
 });

@@ -106,6 +106,28 @@ const CUSTOM_KINDS: Record<string, (object: K8sObject) => string[]> = {
   },
 };
 
+const CLUSTER_KIND = 'postgresql.cnpg.io/v1/Cluster';
+
+/** CloudNativePG's Cluster: the fields its CRD requires or types that the chart sets. */
+function cnpgClusterProblems(object: K8sObject): string[] {
+  const spec = object.spec ?? {};
+  const problems: string[] = [];
+  if (!Number.isInteger(spec.instances) || spec.instances < 1) problems.push('spec.instances must be an integer >= 1');
+  if (typeof spec.imageName !== 'string') problems.push('spec.imageName must be a string');
+  if (typeof spec.storage?.size !== 'string') problems.push('spec.storage.size is required');
+  const initdb = spec.bootstrap?.initdb;
+  if (typeof initdb?.database !== 'string' || typeof initdb?.owner !== 'string') {
+    problems.push('spec.bootstrap.initdb needs database and owner (else the app Secret is not made)');
+  }
+  for (const sql of initdb?.postInitApplicationSQL ?? []) {
+    if (typeof sql !== 'string') problems.push('postInitApplicationSQL holds strings');
+  }
+  for (const [name, value] of Object.entries(spec.postgresql?.parameters ?? {})) {
+    if (typeof value !== 'string') problems.push(`spec.postgresql.parameters.${name} must be a string`);
+  }
+  return problems;
+}
+
 /**
  * Validates every object against the Kubernetes OpenAPI schema (kubernetes-models): types, required
  * fields, enums. Returns one line per problem, naming the object.
@@ -114,7 +136,8 @@ export async function validateObjects(objects: K8sObject[]): Promise<string[]> {
   const problems: string[] = [];
   for (const object of objects) {
     const id = `${object.kind}/${object.metadata?.name}`;
-    const custom = CUSTOM_KINDS[`${object.apiVersion}/${object.kind}`];
+    const kind = `${object.apiVersion}/${object.kind}`;
+    const custom = kind === CLUSTER_KIND ? cnpgClusterProblems : CUSTOM_KINDS[kind];
     if (custom) {
       problems.push(...custom(object).map((line) => `${id}: ${line}`));
       continue;
@@ -179,6 +202,10 @@ export function selects(selector: Record<string, string>, labels: Record<string,
 export function danglingReferences(objects: K8sObject[], existing: string[] = []): string[] {
   const names = (kind: string) => new Set([...find(objects, kind).map((o) => o.metadata.name), ...existing]);
   const secrets = names('Secret');
+  // CloudNativePG writes <cluster>-app (the application role's credentials and uri) for each Cluster.
+  for (const cluster of objects.filter((o) => `${o.apiVersion}/${o.kind}` === CLUSTER_KIND)) {
+    secrets.add(`${cluster.metadata.name}-app`);
+  }
   const configMaps = names('ConfigMap');
   const claims = names('PersistentVolumeClaim');
   const problems: string[] = [];
@@ -189,6 +216,8 @@ export function danglingReferences(objects: K8sObject[], existing: string[] = []
     for (const volume of spec.volumes ?? []) {
       const claim = volume.persistentVolumeClaim?.claimName;
       if (claim && !claims.has(claim)) problems.push(`${id}: volume ${volume.name} claims missing PVC ${claim}`);
+      const secret = volume.secret?.secretName;
+      if (secret && !secrets.has(secret)) problems.push(`${id}: volume ${volume.name} mounts missing Secret ${secret}`);
     }
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
       for (const entry of c.env ?? []) {

@@ -77,6 +77,72 @@ app.kubernetes.io/component: {{ .component }}
 {{- if or .Values.redis.enabled .Values.redis.external.url .Values.redis.external.existingSecret }}true{{ end }}
 {{- end }}
 
+{{/* PostgreSQL storage: no data volume, several api replicas, the worker in a Deployment of its own. */}}
+{{- define "engram.postgres" -}}
+{{- if eq .Values.storage.backend "postgres" }}true{{ end }}
+{{- end }}
+
+{{- define "engram.separateWorker" -}}
+{{- if and (include "engram.postgres" .) .Values.worker.enabled }}true{{ end }}
+{{- end }}
+
+{{/* The most api pods that may run at once outside a rollout (the autoscaler's ceiling when it is on). */}}
+{{- define "engram.apiMaxReplicas" -}}
+{{- if and (include "engram.postgres" .) .Values.api.autoscaling.enabled }}{{ .Values.api.autoscaling.maxReplicas }}{{ else }}{{ .Values.api.replicas }}{{ end }}
+{{- end }}
+
+{{- define "engram.cnpgClusterName" -}}
+{{- printf "%s-postgres" (include "engram.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The Secret holding the database URL, and its key: CloudNativePG's app Secret, an existing one, or the chart's. */}}
+{{- define "engram.databaseSecretName" -}}
+{{- if .Values.postgresql.cnpg.enabled }}
+{{- printf "%s-app" (include "engram.cnpgClusterName" .) }}
+{{- else }}
+{{- default (printf "%s-database" (include "engram.fullname" .)) .Values.postgresql.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{- define "engram.databaseSecretKey" -}}
+{{- if .Values.postgresql.cnpg.enabled }}uri{{ else }}{{ .Values.postgresql.existingSecretKey }}{{ end }}
+{{- end }}
+
+{{/* Mount path of the database URL file (DATABASE_URL_FILE), whatever Secret key holds it. */}}
+{{- define "engram.databaseUrlFile" -}}
+/etc/engram/database/url
+{{- end }}
+
+{{/*
+Pod selectors of Engram's own processes (the api pods, and the worker pods when they are separate): the
+peers a NetworkPolicy of Redis, vLLM or a retrieval model admits. A YAML list of NetworkPolicyPeer.
+*/}}
+{{- define "engram.clientPeers" -}}
+- podSelector:
+    matchLabels:
+      {{- include "engram.selectorLabels" (dict "ctx" . "component" "api") | nindent 6 }}
+{{- if include "engram.separateWorker" . }}
+- podSelector:
+    matchLabels:
+      {{- include "engram.selectorLabels" (dict "ctx" . "component" "worker") | nindent 6 }}
+{{- end }}
+{{- end }}
+
+{{/*
+topologySpreadConstraints of a component's pods: the given ones, else across nodes as evenly as the
+scheduler can. Call with (dict "ctx" $ "component" "api" "constraints" <list>).
+*/}}
+{{- define "engram.topologySpread" -}}
+{{- $labels := include "engram.selectorLabels" (dict "ctx" .ctx "component" .component) | fromYaml }}
+{{- $constraints := .constraints }}
+{{- if not $constraints }}
+{{- $constraints = list (dict "maxSkew" 1 "topologyKey" "kubernetes.io/hostname" "whenUnsatisfiable" "ScheduleAnyway") }}
+{{- end }}
+{{- range $constraints }}
+- {{- toYaml (merge (dict "labelSelector" (dict "matchLabels" (deepCopy $labels))) .) | nindent 2 }}
+{{- end }}
+{{- end }}
+
 {{- define "engram.dataClaimName" -}}
 {{- default (printf "%s-data" (include "engram.fullname" .)) .Values.persistence.existingClaim }}
 {{- end }}
@@ -257,6 +323,11 @@ Environment of the api container only: the OAuth secrets (the worker never signs
 {{- define "engram.volumeMounts" -}}
 - name: data
   mountPath: /data
+{{- if include "engram.postgres" . }}
+- name: database-url
+  mountPath: {{ include "engram.databaseUrlFile" . | dir }}
+  readOnly: true
+{{- end }}
 {{- if .Values.persistence.backups.enabled }}
 - name: backups
   mountPath: /backups
@@ -268,4 +339,99 @@ Environment of the api container only: the OAuth secrets (the worker never signs
   mountPath: /etc/engram/encryption
   readOnly: true
 {{- end }}
+{{- end }}
+
+{{/* Volumes of an api or worker pod (mounted by engram.volumeMounts). */}}
+{{- define "engram.volumes" -}}
+- name: data
+  {{- if and .Values.persistence.enabled (not (include "engram.postgres" .)) }}
+  persistentVolumeClaim:
+    claimName: {{ include "engram.dataClaimName" . }}
+  {{- else }}
+  emptyDir: {}
+  {{- end }}
+{{- if include "engram.postgres" . }}
+# The database URL (it holds the password) as a file: DATABASE_URL_FILE.
+- name: database-url
+  secret:
+    secretName: {{ include "engram.databaseSecretName" . }}
+    defaultMode: 0400
+    items:
+      - key: {{ include "engram.databaseSecretKey" . }}
+        path: {{ include "engram.databaseUrlFile" . | base }}
+{{- end }}
+{{- if .Values.persistence.backups.enabled }}
+- name: backups
+  persistentVolumeClaim:
+    claimName: {{ include "engram.backupsClaimName" . }}
+{{- end }}
+- name: tmp
+  emptyDir:
+    sizeLimit: 1Gi
+{{- if .Values.encryption.enabled }}
+- name: encryption-key
+  secret:
+    secretName: {{ include "engram.encryptionSecretName" . }}
+    defaultMode: 0400
+{{- end }}
+{{- end }}
+
+{{/* The scheduling fields of a pod: call with (dict "ctx" $ "component" "api" "values" .Values.api). */}}
+{{- define "engram.scheduling" -}}
+{{- with .values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if include "engram.postgres" .ctx }}
+topologySpreadConstraints:
+  {{- include "engram.topologySpread" (dict "ctx" .ctx "component" .component "constraints" .values.topologySpreadConstraints) | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* The worker container: beside the api on SQLite, alone in the worker pods on PostgreSQL. */}}
+{{- define "engram.workerContainer" -}}
+- name: worker
+  image: {{ include "engram.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  args: ["worker"]
+  ports:
+    - name: worker-http
+      containerPort: {{ .Values.worker.port }}
+      protocol: TCP
+  env:
+    {{- include "engram.env" . | nindent 4 }}
+  envFrom:
+    {{- include "engram.envFrom" . | nindent 4 }}
+  startupProbe:
+    httpGet:
+      path: /health/live
+      port: worker-http
+    {{- toYaml .Values.worker.startupProbe | nindent 4 }}
+  livenessProbe:
+    httpGet:
+      path: /health/live
+      port: worker-http
+    {{- toYaml .Values.worker.livenessProbe | nindent 4 }}
+  resources:
+    {{- toYaml .Values.worker.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  volumeMounts:
+    {{- include "engram.volumeMounts" . | nindent 4 }}
+{{- end }}
+
+{{/*
+The label both Services carry whose value Prometheus takes as the job (ServiceMonitor jobLabel), so the api
+and the separate worker pods are one job, <fullname>, as the alert rules expect.
+*/}}
+{{- define "engram.metricsJobLabel" -}}
+engram.io/metrics-job: {{ include "engram.fullname" . }}
 {{- end }}
