@@ -200,24 +200,50 @@ describe('api replicas and a worker on PostgreSQL and Redis (real processes)', (
     );
   });
 
-  it('keeps every acknowledged write when a replica is killed, and a new replica serves them', async () => {
-    const hashes: string[] = [];
-    for (let i = 0; i < 10; i++) {
-      const stored = await call(
-        apiA.url,
-        'POST',
-        '/api/memories',
-        { content: `acknowledged before the crash ${i}` },
-        ADMIN,
-      );
-      assert.equal(stored.status, 201);
-      hashes.push(stored.body.content_hash);
+  it('counts wrong keys across replicas: thirty on A, then B limits too; a valid key keeps working on both', async () => {
+    const wrong = { 'X-API-Key': 'egk_wrong-key-sent-by-a-guesser-000' };
+    // Up to thirty a minute per client address, counted in Redis (earlier tests spent a few already).
+    let refusedOnA = 0;
+    while ((await call(apiA.url, 'GET', '/api/memories', undefined, wrong)).status === 401) {
+      refusedOnA += 1;
+      assert.ok(refusedOnA <= 30, 'limited after thirty');
     }
+    const onB = await call(apiB.url, 'GET', '/api/memories', undefined, wrong);
+    assert.equal(onB.status, 429, 'the other replica knows the failures');
+    for (const api of [apiA, apiB]) {
+      assert.equal((await call(api.url, 'GET', '/api/memories', undefined, ADMIN)).status, 200);
+    }
+  });
+
+  it('keeps every acknowledged write when a replica is killed during writes through both', async () => {
+    const acknowledged: string[] = [];
+    let writing = true;
+    const writer = (api: () => Running, label: string) =>
+      (async () => {
+        for (let i = 0; writing; i++) {
+          const stored = await call(
+            api().url,
+            'POST',
+            '/api/memories',
+            { content: `${label} write ${i}` },
+            ADMIN,
+          ).catch(
+            () => undefined, // the killed replica's connection drops: not acknowledged
+          );
+          if (stored?.status === 201) acknowledged.push(stored.body.content_hash);
+          else await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+    const writers = [writer(() => apiA, 'through A'), writer(() => apiB, 'through B')];
+    while (acknowledged.length < 20) await new Promise((resolve) => setTimeout(resolve, 20));
     await apiA.stop('SIGKILL');
+    const atKill = acknowledged.length;
+    while (acknowledged.length < atKill + 10) await new Promise((resolve) => setTimeout(resolve, 20));
+    writing = false;
+    await Promise.all(writers);
     apiA = await startReplica();
-    for (const hash of hashes) {
-      assert.equal((await call(apiA.url, 'GET', `/api/memories/${hash}`, undefined, ADMIN)).status, 200);
-      assert.equal((await call(apiB.url, 'GET', `/api/memories/${hash}`, undefined, ADMIN)).status, 200);
+    for (const hash of acknowledged) {
+      assert.equal((await call(apiA.url, 'GET', `/api/memories/${hash}`, undefined, ADMIN)).status, 200, hash);
     }
   });
 
