@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isWithin } from '../agent/memory-dir/memory-path';
 import { ContentTooLarge } from '../common/domain-errors';
 import { ImportConfig } from '../config/config.types';
 import { ImportJobData } from '../jobs/job.types';
+import { UploadShelf } from '../storage/upload-shelf';
 import { ImportInputMissing, ImportPathRefused } from './import.errors';
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -25,7 +26,11 @@ export interface LocatedInput {
  * symbolic links so nothing outside it can be named.
  */
 export class ImportUploadRepository {
-  constructor(private readonly config: ImportConfig) {}
+  /** `shelf`: where uploads also wait when workers may not share this process's disk (PostgreSQL). */
+  constructor(
+    private readonly config: ImportConfig,
+    private readonly shelf?: UploadShelf,
+  ) {}
 
   /** Streams an upload to disk; more than the upload limit is refused and nothing is kept. */
   async save(stream: Readable, fileName: string): Promise<{ uploadId: string; fileName: string; bytes: number }> {
@@ -48,6 +53,7 @@ export class ImportUploadRepository {
       if ((stream as Readable & { truncated?: boolean }).truncated) {
         throw new ContentTooLarge(`The upload is larger than ${limit} bytes (ENGRAM_IMPORT_MAX_UPLOAD_BYTES)`);
       }
+      await this.shelf?.put(uploadId, join(folder, safeName));
     } catch (error) {
       await rm(folder, { recursive: true, force: true });
       throw error;
@@ -65,9 +71,16 @@ export class ImportUploadRepository {
       throw new ImportInputMissing('The upload reference is malformed');
     }
     const location = join(this.config.uploadDir, input.uploadId, input.fileName);
-    if (!(await exists(location)))
+    if (!(await exists(location)) && !(await this.fetchFromShelf(input.uploadId, location)))
       throw new ImportInputMissing(`The upload ${input.fileName} is gone (it is kept until its import ends)`);
     return { location, name: input.fileName };
+  }
+
+  /** An upload taken by an api on another node: copied here from the shelf. */
+  private async fetchFromShelf(uploadId: string, location: string): Promise<boolean> {
+    if (!this.shelf) return false;
+    await mkdir(dirname(location), { recursive: true });
+    return this.shelf.fetch(uploadId, location);
   }
 
   /**
@@ -100,10 +113,12 @@ export class ImportUploadRepository {
   async remove(input: ImportJobData['input']): Promise<void> {
     if (input.kind !== 'upload' || !UPLOAD_ID.test(input.uploadId)) return;
     await rm(join(this.config.uploadDir, input.uploadId), { recursive: true, force: true });
+    await this.shelf?.remove(input.uploadId);
   }
 
   /** Uploads whose job never ran to its end (a crash, a lost queue) are removed after `maxAgeMs`. */
   async pruneOlderThan(maxAgeMs: number): Promise<void> {
+    await this.shelf?.pruneBefore(Date.now() - maxAgeMs);
     const entries = await readdir(this.config.uploadDir).catch(() => [] as string[]);
     for (const entry of entries) {
       if (!UPLOAD_ID.test(entry)) continue;

@@ -4,7 +4,8 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { JobProcessors } from '../jobs/job-processor';
 import { ProcessRole } from '../jobs/process-role';
 import { MemoriesModule } from '../memories/memories.module';
-import { StorageModule } from '../storage/storage.module';
+import { OpenedStores, STORES, StorageModule } from '../storage/storage.module';
+import { PostgresUploadShelf } from '../storage/postgres/postgres-upload.shelf';
 import { ImportProcessor } from './import.processor';
 import { ImportService } from './import.service';
 import { ImportUploadRepository } from './import-upload.repository';
@@ -30,8 +31,12 @@ export class ImportsModule implements OnModuleInit {
       providers: [
         {
           provide: ImportUploadRepository,
-          inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) => new ImportUploadRepository(config.imports),
+          inject: [APP_CONFIG, STORES],
+          useFactory: (config: AppConfig, stores: OpenedStores) =>
+            new ImportUploadRepository(
+              config.imports,
+              stores.backend === 'postgres' ? new PostgresUploadShelf(stores.db) : undefined,
+            ),
         },
         agentFileStoreProvider,
         ImportService,

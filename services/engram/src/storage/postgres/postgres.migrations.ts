@@ -241,6 +241,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'import-uploads',
+    // An upload waiting for its import job, which may run on a worker on another node than the api that
+    // took it (postgres-upload.shelf.ts): parts of at most 1 MiB, dropped when the import ends.
+    sql: `
+      CREATE TABLE import_uploads (
+        upload_id text    NOT NULL,
+        part      integer NOT NULL,
+        data      bytea   NOT NULL,
+        stored_at bigint  NOT NULL, -- epoch milliseconds
+        PRIMARY KEY (upload_id, part)
+      );
+      CREATE INDEX import_uploads_stored ON import_uploads (stored_at);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */
