@@ -55,13 +55,16 @@ describe('api replicas and a worker on PostgreSQL and Redis (real processes)', (
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
       MCP_API_KEY: BOOTSTRAP,
+      // Engram's own backups sit on a volume every pod mounts (ReadWriteMany in Kubernetes).
+      MCP_MEMORY_BACKUPS_PATH: join(dir, 'backups'),
       ENGRAM_EMBEDDING_PROVIDER: 'openai',
       MCP_EXTERNAL_EMBEDDING_URL: model.url,
       MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
     };
     // A new, empty database and replicas starting together: migrations and the model binding run once.
     [apiA, apiB] = await Promise.all([startReplica(), startReplica()]);
-    worker = await startEngram('worker', env, dir, 'Engram worker ready');
+    // Its own folder: a worker pod on another node shares no disk with the api pods.
+    worker = await startEngram('worker', env, tempDir(), 'Engram worker ready');
   });
   after(async () => {
     for (const client of clients) client.close();
@@ -198,6 +201,25 @@ describe('api replicas and a worker on PostgreSQL and Redis (real processes)', (
             frame.event === 'memory_created' && frame.data.payload.preview === 'Written through MCP on replica A',
         ),
     );
+  });
+
+  it('imports a file uploaded to one replica on a worker that shares no disk with it', async () => {
+    const form = new FormData();
+    const notes = '# Garden\n\nThe quince tree was planted in the north corner in 2019.\n';
+    form.append('file', new Blob([notes]), 'garden.md');
+    const queued = await fetch(`${apiA.url}/api/import`, { method: 'POST', body: form, headers: ADMIN });
+    const body = (await queued.json()) as any;
+    assert.equal(queued.status, 202, JSON.stringify(body));
+    let job: any;
+    for (const deadline = Date.now() + 60_000; ;) {
+      job = (await call(apiB.url, 'GET', `/api/import/${body.job_id}`, undefined, ADMIN)).body;
+      if (['completed', 'failed', 'cancelled'].includes(job.state)) break;
+      assert.ok(Date.now() < deadline, `import still ${job.state}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(job.state, 'completed', JSON.stringify(job));
+    const found = await call(apiB.url, 'POST', '/api/search', { query: 'quince tree', mode: 'keyword' }, ADMIN);
+    assert.match(found.body.results[0]?.memory.content ?? '', /quince tree was planted/);
   });
 
   it('counts wrong keys across replicas: thirty on A, then B limits too; a valid key keeps working on both', async () => {

@@ -58,6 +58,8 @@ export class ImportUploadRepository {
       await rm(folder, { recursive: true, force: true });
       throw error;
     }
+    // Shelved: the worker that runs the import fetches it wherever it is; nothing stays on this disk.
+    if (this.shelf) await rm(folder, { recursive: true, force: true });
     return { uploadId, fileName: safeName, bytes };
   }
 
