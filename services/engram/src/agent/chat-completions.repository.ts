@@ -1,3 +1,4 @@
+import { PrimaryCircuit } from './primary-circuit';
 import { AgentConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { Span, SpanKind, traced } from '../tracing/spans';
@@ -47,7 +48,7 @@ interface Endpoint {
 }
 
 /** Why a call went to the fallback (a metric label); a 429 or a 4xx never sends it there. */
-type FallbackReason = 'server_error' | 'timeout' | 'unreachable';
+type FallbackReason = 'server_error' | 'timeout' | 'unreachable' | 'circuit_open';
 
 /**
  * OpenAI-compatible chat completions (vLLM, OpenRouter, LiteLLM, LM Studio, Ollama…): one request per
@@ -60,11 +61,14 @@ type FallbackReason = 'server_error' | 'timeout' | 'unreachable';
 export class ChatCompletionsRepository {
   private readonly primary: Endpoint;
   private readonly fallback: Endpoint | undefined;
+  /** What the primary did last time it failed: named when the fallback fails while the circuit is open. */
+  private lastPrimaryFailure: RetryableError | undefined;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly metrics?: EngramMetrics,
     private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void> = abortableSleep,
+    private readonly circuit = new PrimaryCircuit(),
   ) {
     const { baseUrl = '', apiKey, provider, model, fallback } = config;
     this.primary = {
@@ -97,12 +101,31 @@ export class ChatCompletionsRepository {
     }
   }
 
-  /** The primary, then the fallback when the primary failed in a way another endpoint can help with. */
+  /**
+   * The primary, then the fallback when the primary failed in a way another endpoint can help with; with
+   * the primary's circuit open (PrimaryCircuit), the fallback straight away.
+   */
   private async completeOnce(messages: readonly ChatMessage[], attempt: number, signal?: AbortSignal) {
+    if (this.fallback && this.lastPrimaryFailure && !this.circuit.tryPrimary()) {
+      this.metrics?.llmFallbacks.inc({ reason: 'circuit_open' });
+      try {
+        return await this.ask(this.fallback, messages, attempt, signal);
+      } catch (fallbackError) {
+        throw bothFailed(this.lastPrimaryFailure, fallbackError);
+      }
+    }
     try {
-      return await this.ask(this.primary, messages, attempt, signal);
+      const completion = await this.ask(this.primary, messages, attempt, signal);
+      this.circuit.succeeded();
+      this.metrics?.llmPrimaryCircuitOpen.set(0);
+      return completion;
     } catch (error) {
       const reason = error instanceof RetryableError ? error.fallbackReason : undefined;
+      if (reason) {
+        this.circuit.failed();
+        this.lastPrimaryFailure = error as RetryableError;
+      }
+      this.metrics?.llmPrimaryCircuitOpen.set(this.circuit.open ? 1 : 0);
       if (!this.fallback || !reason || signal?.aborted) throw error;
       this.metrics?.llmFallbacks.inc({ reason });
       try {

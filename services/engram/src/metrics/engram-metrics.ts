@@ -158,9 +158,15 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly llmPrimaryCircuitOpen = new Gauge({
+    name: 'engram_llm_primary_circuit_open',
+    help: 'Whether this process sends model calls straight to the fallback (1) because the primary kept failing',
+    registers: [this.registry],
+  });
+
   readonly llmFallbacks = new Counter({
     name: 'engram_llm_fallbacks_total',
-    help: 'Model calls sent to the fallback endpoint, by what the primary did (server_error, timeout, unreachable)',
+    help: 'Model calls sent to the fallback endpoint, by what the primary did (server_error, timeout, unreachable) or circuit_open (the primary failed three calls in a row: skipped for 30 s)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
