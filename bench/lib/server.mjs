@@ -55,6 +55,7 @@ export async function startServer(dbPath, { env = {}, viaNpm = false } = {}) {
   while (readyMs === undefined && !exited) await new Promise((resolve) => setTimeout(resolve, 5));
   return {
     url,
+    pid: child.pid,
     readyMs: Math.round(readyMs),
     healthMs: Math.round(healthMs),
     /** Resident memory of the api process (its worker threads included), in MB; not for `npm start`. */
