@@ -325,7 +325,9 @@ export class MemoryRepository {
 
   importLinks(links: readonly MigratedLink[]): void {
     this.inTransaction(() => {
-      const update = this.statements.get('UPDATE memories SET superseded_by = ?, supersedes = ?, valid_to = ? WHERE id = ?');
+      const update = this.statements.get(
+        'UPDATE memories SET superseded_by = ?, supersedes = ?, valid_to = ? WHERE id = ?',
+      );
       for (const link of links) update.run(link.supersededBy, link.supersedes, link.validTo, link.id);
     });
   }

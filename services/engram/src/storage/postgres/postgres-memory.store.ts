@@ -356,9 +356,7 @@ export class PostgresMemoryStore extends MemoryStore {
          SELECT u.id, u.e::vector FROM unnest($1::bigint[], $2::text[]) AS u (id, e)`,
         [embedded.map(([id]) => id), embedded.map(([, vector]) => vector)],
       );
-      await client.query(
-        "SELECT setval(pg_get_serial_sequence('memories', 'id'), (SELECT max(id) FROM memories))",
-      );
+      await client.query("SELECT setval(pg_get_serial_sequence('memories', 'id'), (SELECT max(id) FROM memories))");
     });
   }
 
