@@ -15,6 +15,7 @@ import {
 import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
 import { openPostgresStores } from '../storage/postgres/postgres.stores';
 import { openSqliteStores } from '../storage/sqlite/sqlite.stores';
+import { describePostgresUrl } from '../storage/store-location';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printTable, usageError } from './cli-output';
@@ -172,14 +173,7 @@ function locate(argument: string): Location {
     : { kind: 'sqlite', path: argument };
 }
 
-/** A location for messages: a SQLite path made absolute, a URL without its password. */
+/** A location for messages: a SQLite path made absolute, a URL without its credentials. */
 function describe(location: Location): string {
-  if (location.kind === 'sqlite') return resolve(location.path);
-  try {
-    const url = new URL(location.url);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return 'the PostgreSQL URL';
-  }
+  return location.kind === 'sqlite' ? resolve(location.path) : describePostgresUrl(location.url);
 }
