@@ -254,6 +254,29 @@ describe('engram migrate-storage (real processes, a real SQLite file, PostgreSQL
     } finally {
       await target.stores.close();
     }
+
+    // A SQLite file holding only an API key: refused, and left unbound to the source's model.
+    const keysOnly = join(dir, 'keys-only.db');
+    const held = openSqliteStores({ path: keysOnly, pragmas: DEFAULT_PRAGMAS });
+    await held.apiKeys.insert({ ...original.keys[0].record }, 'digest-x');
+    await held.close();
+    const refused = await engram([
+      'migrate-storage',
+      '--from',
+      pg.url,
+      '--to',
+      keysOnly,
+      '--memory-dir',
+      join(dir, 'm'),
+    ]);
+    assert.equal(refused.code, 65);
+    assert.match(refused.stderr, /keys-only\.db is not empty: it holds 1 API key; migrate into an empty database/);
+    const after = openSqliteStores({ path: keysOnly, pragmas: DEFAULT_PRAGMAS });
+    try {
+      assert.equal(await after.settings.embeddingModel(), undefined);
+    } finally {
+      await after.close();
+    }
   });
 
   it('moves it back from PostgreSQL into a new SQLite file and folder, equal to the original', async () => {

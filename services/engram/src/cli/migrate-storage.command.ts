@@ -75,17 +75,11 @@ async function migrate(config: AppConfig, from: Location, to: Location, memoryDi
   if (typeof source === 'number') return source;
   let target: MigrationSide | number | undefined;
   try {
+    const refusal = await refuseUnlessEmpty(config, to, memoryDir);
+    if (refusal !== undefined) return refusal;
     const model = await source.stores.settings.embeddingModel();
     target = await open('--to', config, to, memoryDir, model);
     if (typeof target === 'number') return target;
-    const held = await contentsOf(target);
-    if (held.length > 0) {
-      process.stderr.write(
-        `engram migrate-storage: the target ${describe(to)} is not empty: it holds ${held.join(', ')}; ` +
-          'migrate into an empty database\n',
-      );
-      return 65; // EX_DATAERR
-    }
     const before = await summarise(source);
     const printProgress = progressPrinter(process.stderr);
     await migrateStorage(source, target, before.memories, ({ copied, total }) =>
@@ -109,6 +103,26 @@ async function migrate(config: AppConfig, from: Location, to: Location, memoryDi
   } finally {
     if (typeof target === 'object') await target.stores.close();
     await source.stores.close();
+  }
+}
+
+/**
+ * Looks into the target before binding it to the source's model, so a refused target is left as it was;
+ * answers the exit code when it holds anything.
+ */
+async function refuseUnlessEmpty(config: AppConfig, to: Location, memoryDir: string): Promise<number | undefined> {
+  const probe = await open('--to', config, to, memoryDir, undefined);
+  if (typeof probe === 'number') return probe;
+  try {
+    const held = await contentsOf(probe);
+    if (held.length === 0) return undefined;
+    process.stderr.write(
+      `engram migrate-storage: the target ${describe(to)} is not empty: it holds ${held.join(', ')}; ` +
+        'migrate into an empty database\n',
+    );
+    return 65; // EX_DATAERR
+  } finally {
+    await probe.stores.close();
   }
 }
 
