@@ -61,6 +61,10 @@ export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise
     summary: 'list OAuth connectors and revoke their access',
     load: async () => (await import('./oauth.command.js')).oauthCommand,
   },
+  'migrate-storage': {
+    summary: 'copy a store between SQLite and PostgreSQL (memories, vectors, keys, OAuth clients, agent files)',
+    load: async () => (await import('./migrate-storage.command.js')).migrateStorageCommand,
+  },
   health: {
     summary: 'check the api or worker running here (exit 0 healthy, 1 not): the container health check',
     load: async () => (await import('./health.command.js')).healthCommand,

@@ -25,7 +25,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
 function printHelp(code: number): number {
   const lines = ['usage: engram <command> [options]     (engram <command> --help for its options)', '', 'commands:'];
-  for (const [name, { summary }] of Object.entries(CLI_COMMANDS)) lines.push(`  ${name.padEnd(10)} ${summary}`);
+  const width = Math.max(...Object.keys(CLI_COMMANDS).map((name) => name.length));
+  for (const [name, { summary }] of Object.entries(CLI_COMMANDS)) lines.push(`  ${name.padEnd(width)} ${summary}`);
   lines.push('', 'options: --help, -h   this text;  --version, -v   the version');
   return print(code === 0 ? process.stdout : process.stderr, lines.join('\n'), code);
 }

@@ -8,7 +8,9 @@ const FALLBACK_COLUMNS = 80;
  * Job progress on stderr: a redrawn bar on a terminal, one line per stage otherwise (logs, CI). The
  * line is cut to the terminal's width: a longer one wraps, and `\r` then redraws only its last row.
  */
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (job: JobView) => void {
+export function progressPrinter(
+  stream: NodeJS.WriteStream = process.stderr,
+): (job: Pick<JobView, 'progress' | 'stage' | 'state'>) => void {
   let lastStage = '';
   return (job) => {
     const stage = job.stage ?? job.state;

@@ -23,6 +23,7 @@ export const API_KEY_SQL = {
   bySecretHash: `SELECT ${COLUMNS} FROM api_keys WHERE secret_hash = ?`,
   byId: `SELECT ${COLUMNS} FROM api_keys WHERE id = ?`,
   list: `SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`,
+  listWithSecretHashes: `SELECT ${COLUMNS}, secret_hash FROM api_keys ORDER BY created_at, id`,
   countUsableAdmins: `SELECT count(*) AS count FROM api_keys
     WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
       AND namespace IS NULL AND (' ' || scopes || ' ') LIKE '% admin %'`,

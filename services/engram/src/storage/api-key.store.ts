@@ -17,6 +17,8 @@ export abstract class ApiKeyStore {
   abstract insert(record: ApiKeyRecord, secretHash: string): Promise<void>;
   abstract findBySecretHash(secretHash: string): Promise<ApiKeyRecord | undefined>;
   abstract findById(id: string): Promise<ApiKeyRecord | undefined>;
+  /** Every key with its secret's digest, oldest first: what `engram migrate-storage` copies. */
+  abstract listWithSecretHashes(): Promise<{ record: ApiKeyRecord; secretHash: string }[]>;
   /** Every key, revoked and expired ones included, oldest first. */
   abstract list(): Promise<ApiKeyRecord[]>;
   /** Unrevoked, unexpired keys with the admin scope and no namespace: they can administer the server. */

@@ -51,3 +51,21 @@ export interface MemoryCounts {
   oldestMs: number | null;
   newestMs: number | null;
 }
+
+/**
+ * A memory as another store holds it, for `engram migrate-storage`: its id there (kept, so links stay
+ * exact), its trash state, and its vector when it has one (tombstones have none).
+ */
+export interface MigratedMemory extends MemoryFields {
+  id: number;
+  deletedAt: number | null;
+  embedding?: Float32Array;
+}
+
+/** A supersession link between migrated memories, by their kept ids. */
+export interface MigratedLink {
+  id: number;
+  supersededBy: number | null;
+  supersedes: number | null;
+  validTo: number | null;
+}

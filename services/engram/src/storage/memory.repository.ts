@@ -1,4 +1,12 @@
-import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from './memory.record';
+import {
+  MemoryChanges,
+  MemoryCounts,
+  MemoryRecord,
+  MigratedLink,
+  MigratedMemory,
+  NewMemory,
+  TagCount,
+} from './memory.record';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { InsertOutcome, ListOrder, RestoreOutcome, SupersedeRefusal } from './memory.store';
 import { PreparedStatements } from './prepared-statements';
@@ -288,6 +296,40 @@ export class MemoryRepository {
   /** Live memories across every namespace, for the gauge. */
   countAllLive(): number {
     return this.statements.get('SELECT count(*) FROM memories WHERE deleted_at IS NULL').pluck().get() as number;
+  }
+
+  /** Memories as another store holds them, ids kept; the FTS trigger indexes only the live ones. */
+  importMemories(memories: readonly MigratedMemory[]): void {
+    this.inTransaction(() => {
+      const insert = this.statements.get(
+        `INSERT INTO memories (id, namespace, content_hash, content, memory_type, metadata, created_at, updated_at,
+         deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const memory of memories) {
+        insert.run(
+          memory.id,
+          memory.namespace,
+          memory.contentHash,
+          memory.content,
+          memory.memoryType,
+          JSON.stringify(memory.metadata),
+          memory.createdAt,
+          memory.updatedAt,
+          memory.deletedAt,
+        );
+        this.replaceTags(memory.id, memory.tags);
+        if (memory.embedding) this.vectors.put(memory.id, memory.namespace, memory.embedding);
+      }
+    });
+  }
+
+  importLinks(links: readonly MigratedLink[]): void {
+    this.inTransaction(() => {
+      const update = this.statements.get(
+        'UPDATE memories SET superseded_by = ?, supersedes = ?, valid_to = ? WHERE id = ?',
+      );
+      for (const link of links) update.run(link.supersededBy, link.supersedes, link.validTo, link.id);
+    });
   }
 
   /** One write transaction; on rollback the in-memory vector mirror may hold its changes, so it is dropped. */

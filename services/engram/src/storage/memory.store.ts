@@ -1,4 +1,12 @@
-import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from './memory.record';
+import {
+  MemoryChanges,
+  MemoryCounts,
+  MemoryRecord,
+  MigratedLink,
+  MigratedMemory,
+  NewMemory,
+  TagCount,
+} from './memory.record';
 import { MemoryFilter } from './memory-filter.sql';
 
 export type InsertOutcome = { created: true; memory: MemoryRecord } | { created: false; memory: MemoryRecord };
@@ -88,4 +96,12 @@ export abstract class MemoryStore {
   abstract counts(namespace: string): Promise<MemoryCounts>;
   /** Live memories across every namespace, for the gauge. */
   abstract countAllLive(): Promise<number>;
+
+  /**
+   * Writes memories exactly as another store holds them, for a migration into an empty store: ids, times
+   * and trash state kept, tags, and each given vector as is (never re-embedded). One transaction.
+   */
+  abstract importMemories(memories: readonly MigratedMemory[]): Promise<void>;
+  /** Sets the supersession links of imported memories, by their kept ids; one transaction. */
+  abstract importLinks(links: readonly MigratedLink[]): Promise<void>;
 }

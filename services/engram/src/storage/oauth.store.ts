@@ -86,6 +86,8 @@ export interface PendingConsentRecord {
 export abstract class OAuthStore {
   abstract insertClient(client: ClientRecord): Promise<void>;
   abstract findClient(clientId: string): Promise<ClientRecord | undefined>;
+  /** Stores a client as another store holds it, its first approval time included (a migration). */
+  abstract importClient(client: ClientRecord): Promise<void>;
   /** Every client with its live access tokens at `now`, oldest registration first. */
   abstract listClients(now: number): Promise<ClientGrants[]>;
   /** Deletes registrations never approved by `before`; returns how many. */

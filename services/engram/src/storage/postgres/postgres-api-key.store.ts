@@ -22,6 +22,11 @@ export class PostgresApiKeyStore extends ApiKeyStore {
     return row ? toApiKeyRecord(row) : undefined;
   }
 
+  async listWithSecretHashes(): Promise<{ record: ApiKeyRecord; secretHash: string }[]> {
+    const rows = await this.db.query<ApiKeyRow & { secret_hash: string }>(API_KEY_SQL.listWithSecretHashes);
+    return rows.map((row) => ({ record: toApiKeyRecord(row), secretHash: row.secret_hash }));
+  }
+
   async list(): Promise<ApiKeyRecord[]> {
     return (await this.db.query<ApiKeyRow>(API_KEY_SQL.list)).map(toApiKeyRecord);
   }

@@ -1,4 +1,12 @@
-import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../memory.record';
+import {
+  MemoryChanges,
+  MemoryCounts,
+  MemoryRecord,
+  MigratedLink,
+  MigratedMemory,
+  NewMemory,
+  TagCount,
+} from '../memory.record';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
 import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome, SupersedeRefusal } from '../memory.store';
 import { PostgresModelGuard } from './postgres-model.guard';
@@ -307,6 +315,65 @@ export class PostgresMemoryStore extends MemoryStore {
       'SELECT count(*) AS count FROM memories WHERE deleted_at IS NULL',
     );
     return row.count;
+  }
+
+  /** Three statements for the lot (rows, tags, vectors); the id sequence then continues past the kept ids. */
+  importMemories(memories: readonly MigratedMemory[]): Promise<void> {
+    if (memories.length === 0) return Promise.resolve();
+    return this.db.transaction(async (client) => {
+      await this.model.check(client);
+      await client.query(
+        `INSERT INTO memories (id, namespace, content_hash, content, memory_type, metadata, created_at, updated_at,
+           deleted_at)
+         OVERRIDING SYSTEM VALUE
+         SELECT u.id, u.namespace, u.content_hash, u.content, u.memory_type, u.metadata::json, u.created_at,
+           u.updated_at, u.deleted_at
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+           $8::bigint[], $9::bigint[])
+           AS u (id, namespace, content_hash, content, memory_type, metadata, created_at, updated_at, deleted_at)`,
+        [
+          memories.map((memory) => memory.id),
+          memories.map((memory) => memory.namespace),
+          memories.map((memory) => memory.contentHash),
+          memories.map((memory) => memory.content),
+          memories.map((memory) => memory.memoryType),
+          memories.map((memory) => JSON.stringify(memory.metadata)),
+          memories.map((memory) => memory.createdAt),
+          memories.map((memory) => memory.updatedAt),
+          memories.map((memory) => memory.deletedAt),
+        ],
+      );
+      const tagged = memories.flatMap((memory) => memory.tags.map((tag) => [memory.id, tag] as const));
+      await client.query(
+        'INSERT INTO memory_tags (memory_id, tag) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING',
+        [tagged.map(([id]) => id), tagged.map(([, tag]) => tag)],
+      );
+      const embedded = memories.flatMap((memory) =>
+        memory.embedding ? [[memory.id, vectorLiteral(memory.embedding)] as const] : [],
+      );
+      await client.query(
+        `INSERT INTO memory_embeddings (memory_id, embedding)
+         SELECT u.id, u.e::vector FROM unnest($1::bigint[], $2::text[]) AS u (id, e)`,
+        [embedded.map(([id]) => id), embedded.map(([, vector]) => vector)],
+      );
+      await client.query("SELECT setval(pg_get_serial_sequence('memories', 'id'), (SELECT max(id) FROM memories))");
+    });
+  }
+
+  importLinks(links: readonly MigratedLink[]): Promise<void> {
+    return this.db.transaction(async (client) => {
+      await client.query(
+        `UPDATE memories m SET superseded_by = l.new_id, supersedes = l.old_id, valid_to = l.valid_to
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS l (id, new_id, old_id, valid_to)
+         WHERE m.id = l.id`,
+        [
+          links.map((link) => link.id),
+          links.map((link) => link.supersededBy),
+          links.map((link) => link.supersedes),
+          links.map((link) => link.validTo),
+        ],
+      );
+    });
   }
 
   private async insertOne(client: Queryable, memory: NewMemory): Promise<InsertOutcome> {

@@ -46,6 +46,13 @@ export class PostgresOAuthStore extends OAuthStore {
     await this.db.query(SQL.insertClient, clientInsertParams(client));
   }
 
+  async importClient(client: ClientRecord): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(SQL.insertClient, clientInsertParams(client));
+      if (client.grantedAt !== null) await tx.query(SQL.markGranted, [client.grantedAt, client.clientId]);
+    });
+  }
+
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
     const [row] = await this.db.query<ClientRow>(SQL.findClient, [clientId]);
     return row ? toClientRecord(row) : undefined;

@@ -26,6 +26,11 @@ export class SqliteApiKeyStore extends ApiKeyStore {
     return row ? toApiKeyRecord(row) : undefined;
   }
 
+  async listWithSecretHashes(): Promise<{ record: ApiKeyRecord; secretHash: string }[]> {
+    const rows = this.statements.get(API_KEY_SQL.listWithSecretHashes).all() as (ApiKeyRow & { secret_hash: string })[];
+    return rows.map((row) => ({ record: toApiKeyRecord(row), secretHash: row.secret_hash }));
+  }
+
   async list(): Promise<ApiKeyRecord[]> {
     return (this.statements.get(API_KEY_SQL.list).all() as ApiKeyRow[]).map(toApiKeyRecord);
   }

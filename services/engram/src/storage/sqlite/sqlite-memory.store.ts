@@ -1,4 +1,12 @@
-import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../memory.record';
+import {
+  MemoryChanges,
+  MemoryCounts,
+  MemoryRecord,
+  MigratedLink,
+  MigratedMemory,
+  NewMemory,
+  TagCount,
+} from '../memory.record';
 import { MemoryFilter } from '../memory-filter.sql';
 import { MemoryRepository } from '../memory.repository';
 import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome, SupersedeRefusal } from '../memory.store';
@@ -114,5 +122,13 @@ export class SqliteMemoryStore extends MemoryStore {
 
   async countAllLive(): Promise<number> {
     return this.memories.countAllLive();
+  }
+
+  async importMemories(memories: readonly MigratedMemory[]): Promise<void> {
+    this.memories.importMemories(memories);
+  }
+
+  async importLinks(links: readonly MigratedLink[]): Promise<void> {
+    this.memories.importLinks(links);
   }
 }

@@ -44,6 +44,13 @@ export class SqliteOAuthStore extends OAuthStore {
     this.statements.get(OAUTH_SQL.insertClient).run(...clientInsertParams(client));
   }
 
+  async importClient(client: ClientRecord): Promise<void> {
+    this.db.transaction(() => {
+      this.statements.get(OAUTH_SQL.insertClient).run(...clientInsertParams(client));
+      if (client.grantedAt !== null) this.statements.get(OAUTH_SQL.markGranted).run(client.grantedAt, client.clientId);
+    })();
+  }
+
   async findClient(clientId: string): Promise<ClientRecord | undefined> {
     const row = this.statements.get(OAUTH_SQL.findClient).get(clientId) as ClientRow | undefined;
     return row ? toClientRecord(row) : undefined;

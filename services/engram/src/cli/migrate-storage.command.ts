@@ -1,0 +1,193 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { FolderAgentFileStore } from '../agent/memory-dir/folder-agent-file.store';
+import { loadConfigOrReport } from '../config/config.loader';
+import { AppConfig } from '../config/config.types';
+import { EmbeddingModel, EmbeddingModelMismatch } from '../storage/embedding-model.binding';
+import {
+  contentsOf,
+  differences,
+  migrateStorage,
+  MigrationSide,
+  StoreSummary,
+  summarise,
+} from '../storage/migration/storage-migration';
+import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
+import { openPostgresStores } from '../storage/postgres/postgres.stores';
+import { openSqliteStores } from '../storage/sqlite/sqlite.stores';
+import { describePostgresUrl } from '../storage/store-location';
+import { parseCommandArgs } from './cli-args';
+import { CliCommand } from './cli-command';
+import { CONFIG_USAGE, printTable, usageError } from './cli-output';
+import { progressPrinter } from './progress-bar';
+
+const USAGE = `usage: engram migrate-storage --from <sqlite file | postgres URL> --to <postgres URL | sqlite file>
+                              [--memory-dir <dir>]
+  Copies one store into another of the other backend: every memory of every namespace (deleted ones and
+  supersession links included) with its vectors as stored, API keys, OAuth client registrations and the
+  agent's memory files, then checks counts and checksums per namespace on both sides. A postgres:// or
+  postgresql:// argument is a database, anything else a SQLite file. The target must be empty.
+  --memory-dir   the agent's memory folder on the SQLite side (default: MEMORY_DIR)
+  Not copied: OAuth codes, tokens and pending consents (connectors sign in again), the audit log, usage
+  counts, conflict suggestions, backups.
+  Exit codes: 64 bad arguments, 65 target not empty or bound to another model, 66 no SQLite source file,
+  69 a database could not be opened, 70 the copy does not match the source.
+  ${CONFIG_USAGE}`;
+
+type Location = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string };
+
+export const migrateStorageCommand: CliCommand = {
+  usage: USAGE,
+  async run(argv) {
+    const args = parseCommandArgs(argv, {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'memory-dir': { type: 'string' },
+    });
+    if ('problem' in args) return usageError('migrate-storage', args.problem, USAGE);
+    if (args.positionals.length > 0) return usageError('migrate-storage', `unexpected "${args.positionals[0]}"`, USAGE);
+    const { from, to } = args.flags;
+    if (typeof from !== 'string' || from === '') return usageError('migrate-storage', '--from is required', USAGE);
+    if (typeof to !== 'string' || to === '') return usageError('migrate-storage', '--to is required', USAGE);
+    const [source, target] = [locate(from), locate(to)];
+    if (source.kind === target.kind) {
+      return usageError(
+        'migrate-storage',
+        `--from and --to are both ${source.kind === 'sqlite' ? 'SQLite files' : 'PostgreSQL databases'}; ` +
+          'a migration goes from one backend to the other',
+        USAGE,
+      );
+    }
+    if (source.kind === 'sqlite' && !existsSync(source.path)) {
+      process.stderr.write(`engram migrate-storage: no SQLite database at ${resolve(source.path)} (--from)\n`);
+      return 66; // EX_NOINPUT
+    }
+    const config = loadConfigOrReport(args.configArgv);
+    if (!config) return 78; // EX_CONFIG
+    const memoryDir =
+      typeof args.flags['memory-dir'] === 'string' ? resolve(args.flags['memory-dir']) : config.memoryDir;
+    return migrate(config, source, target, memoryDir);
+  },
+};
+
+async function migrate(config: AppConfig, from: Location, to: Location, memoryDir: string): Promise<number> {
+  const source = await open('--from', config, from, memoryDir, undefined);
+  if (typeof source === 'number') return source;
+  let target: MigrationSide | number | undefined;
+  try {
+    const refusal = await refuseUnlessEmpty(config, to, memoryDir);
+    if (refusal !== undefined) return refusal;
+    const model = await source.stores.settings.embeddingModel();
+    target = await open('--to', config, to, memoryDir, model);
+    if (typeof target === 'number') return target;
+    const before = await summarise(source);
+    const printProgress = progressPrinter(process.stderr);
+    await migrateStorage(source, target, before.memories, ({ copied, total }) =>
+      printProgress({
+        progress: total === 0 ? 100 : Math.floor((copied / total) * 100),
+        stage: `copied ${copied.toLocaleString('en')} of ${total.toLocaleString('en')} memories`,
+        state: copied === total ? 'completed' : 'active',
+      }),
+    );
+    const after = await summarise(target);
+    printSummary(from, to, model, before);
+    const mismatches = differences(before, after);
+    if (mismatches.length > 0) {
+      process.stderr.write(
+        `engram migrate-storage: the copy does not match the source:\n${mismatches.map((line) => `  ${line}\n`).join('')}`,
+      );
+      return 70; // EX_SOFTWARE
+    }
+    process.stdout.write('verified: counts and checksums match on both sides\n');
+    return 0;
+  } finally {
+    if (typeof target === 'object') await target.stores.close();
+    await source.stores.close();
+  }
+}
+
+/**
+ * Looks into the target before binding it to the source's model, so a refused target is left as it was;
+ * answers the exit code when it holds anything.
+ */
+async function refuseUnlessEmpty(config: AppConfig, to: Location, memoryDir: string): Promise<number | undefined> {
+  const probe = await open('--to', config, to, memoryDir, undefined);
+  if (typeof probe === 'number') return probe;
+  try {
+    const held = await contentsOf(probe);
+    if (held.length === 0) return undefined;
+    process.stderr.write(
+      `engram migrate-storage: the target ${describe(to)} is not empty: it holds ${held.join(', ')}; ` +
+        'migrate into an empty database\n',
+    );
+    return 65; // EX_DATAERR
+  } finally {
+    await probe.stores.close();
+  }
+}
+
+/** Opens one side, or answers the exit code after one clear line (never a stack trace). */
+async function open(
+  flag: string,
+  config: AppConfig,
+  location: Location,
+  memoryDir: string,
+  model: EmbeddingModel | undefined,
+): Promise<MigrationSide | number> {
+  try {
+    if (location.kind === 'sqlite') {
+      const stores = openSqliteStores({
+        path: location.path,
+        pragmas: config.storage.pragmas,
+        encryptionKey: config.storage.encryptionKey,
+        model,
+      });
+      return { stores, agentFiles: new FolderAgentFileStore(memoryDir) };
+    }
+    const stores = await openPostgresStores(
+      {
+        url: location.url,
+        poolSize: 4,
+        statementTimeoutMs: config.storage.postgres?.statementTimeoutMs ?? 60_000,
+      },
+      model,
+    );
+    return { stores, agentFiles: new PostgresAgentFileStore(stores.db) };
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    process.stderr.write(`engram migrate-storage: cannot open ${describe(location)} (${flag}): ${message}\n`);
+    return error instanceof EmbeddingModelMismatch ? 65 : 69; // EX_DATAERR, EX_UNAVAILABLE
+  }
+}
+
+function printSummary(from: Location, to: Location, model: EmbeddingModel | undefined, summary: StoreSummary): void {
+  process.stdout.write(`migrated ${describe(from)} -> ${describe(to)}\n`);
+  process.stdout.write(
+    `embedding model: ${model ? `${model.modelId} (${model.dimension} dimensions)` : 'none bound'}\n`,
+  );
+  printTable(
+    ['NAMESPACE', 'LIVE', 'DELETED', 'CHECKSUM'],
+    Object.entries(summary.namespaces).map(([name, { live, deleted, checksum }]) => [
+      name,
+      String(live),
+      String(deleted),
+      checksum.slice(0, 16),
+    ]),
+  );
+  process.stdout.write(
+    `memories ${summary.memories}, vectors ${summary.vectors}, API keys ${summary.apiKeys}, ` +
+      `OAuth clients ${summary.oauthClients}, agent files ${summary.agentFiles}\n` +
+      'not copied: OAuth codes, tokens and pending consents; audit log; usage counts; conflict suggestions\n',
+  );
+}
+
+function locate(argument: string): Location {
+  return /^postgres(ql)?:\/\//i.test(argument)
+    ? { kind: 'postgres', url: argument }
+    : { kind: 'sqlite', path: argument };
+}
+
+/** A location for messages: a SQLite path made absolute, a URL without its credentials. */
+function describe(location: Location): string {
+  return location.kind === 'sqlite' ? resolve(location.path) : describePostgresUrl(location.url);
+}

@@ -1,0 +1,337 @@
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runEngram, serviceHelper } from './engram-cli';
+import { tempDir } from './process-harness';
+
+const { openSqliteStores } = serviceHelper('storage/sqlite/sqlite.stores.js');
+const { openPostgresStores } = serviceHelper('storage/postgres/postgres.stores.js');
+const { FolderAgentFileStore } = serviceHelper('agent/memory-dir/folder-agent-file.store.js');
+const { PostgresAgentFileStore } = serviceHelper('storage/postgres/postgres-agent-file.store.js');
+const { DEFAULT_PRAGMAS } = serviceHelper('config/sqlite-pragmas.js');
+const { startTestPostgres } = serviceHelper('testing/postgres-test-server.js');
+const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+
+const MODEL = { modelId: 'openai:migrate-e2e-model', dimension: 16 };
+const T0 = Date.UTC(2026, 2, 1);
+
+/** A fixed, irregular vector per seed: a copy that re-embedded or rounded would not equal it. */
+function vector(seed: number): Float32Array {
+  return Float32Array.from({ length: MODEL.dimension }, (_, i) => Math.sin(seed * 7.3 + i * 1.7) / (1 + i / 3));
+}
+
+function memory(namespace: string, content: string, seed: number, fields: Record<string, unknown> = {}) {
+  return {
+    namespace,
+    contentHash: `hash-${content}`,
+    content,
+    memoryType: 'note',
+    metadata: { seed, nested: { b: 2, a: [1, 'x'] } },
+    tags: [`seed-${seed % 2}`, 'migrated'],
+    createdAt: T0 + seed,
+    updatedAt: T0 + seed * 10,
+    embedding: vector(seed),
+    ...fields,
+  };
+}
+
+/** Everything a migration must carry, read through the ports, ids included (the migration keeps them). */
+async function snapshot(side: { stores: any; agentFiles: any }) {
+  const memories = await side.stores.memories.exportPage(undefined, 0, 10_000, true);
+  const vectors = await side.stores.search.embeddingsOf(memories.map((m: any) => m.id));
+  const files: Record<string, string> = {};
+  for (const namespace of await side.agentFiles.namespaces()) {
+    for (const file of await side.agentFiles.list(namespace)) {
+      files[`${namespace}/${file.path}`] = await side.agentFiles.read(namespace, file.path);
+    }
+    files[`${namespace}/.filters`] = await side.agentFiles.readRootFile(namespace, '.filters');
+  }
+  const clients = (await side.stores.oauth.listClients(T0)).map((client: any) => ({
+    clientId: client.clientId,
+    secretHash: client.secretHash,
+    metadata: client.metadata,
+    createdAt: client.createdAt,
+    source: client.source,
+    grantedAt: client.grantedAt,
+  }));
+  return {
+    memories,
+    vectors: [...vectors].sort(([a]: any, [b]: any) => a - b).map(([id, v]: any) => [id, Array.from(v)]),
+    keys: await side.stores.apiKeys.listWithSecretHashes(),
+    clients,
+    files,
+    model: await side.stores.settings.embeddingModel(),
+  };
+}
+
+/** The top vector hit per namespace for a few queries. */
+async function topHits(stores: any): Promise<number[]> {
+  const hits: number[] = [];
+  for (const [namespace, seed] of [
+    ['home', 1],
+    ['home', 3],
+    ['work', 5],
+  ] as const) {
+    const [best] = await stores.search.vectorCandidates(vector(seed + 0.01), { namespace }, 1);
+    hits.push(best.id);
+  }
+  return hits;
+}
+
+describe('engram migrate-storage (real processes, a real SQLite file, PostgreSQL over the wire)', () => {
+  let dir: string;
+  let pg: any;
+  let embeddings: any;
+  let env: Record<string, string>;
+  let sourcePath: string;
+  let sourceFiles: string;
+  let original: Awaited<ReturnType<typeof snapshot>>;
+  let originalHits: number[];
+  const engram = (args: string[]) => runEngram(args, env, dir);
+  const openPg = async () => {
+    const stores = await openPostgresStores({ url: pg.url, poolSize: 2, statementTimeoutMs: 30_000 });
+    return { stores, agentFiles: new PostgresAgentFileStore(stores.db) };
+  };
+
+  before(async () => {
+    dir = tempDir();
+    pg = await startTestPostgres();
+    // Configured as the embedder: a migration copies vectors, so it must never be asked for one.
+    embeddings = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'migrate-e2e-model' });
+    env = {
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      MCP_EXTERNAL_EMBEDDING_URL: embeddings.url,
+      MCP_EXTERNAL_EMBEDDING_MODEL: embeddings.model,
+      MCP_MEMORY_SQLITE_PATH: join(dir, 'unused.db'),
+    };
+    sourcePath = join(dir, 'source.db');
+    sourceFiles = join(dir, 'source-memory');
+    const stores = openSqliteStores({ path: sourcePath, pragmas: DEFAULT_PRAGMAS, model: MODEL });
+    const agentFiles = new FolderAgentFileStore(sourceFiles);
+    try {
+      const outcomes = await stores.memories.insertMany([
+        memory('home', 'the boiler is serviced in October', 1),
+        memory('home', 'the car needs new tyres', 2),
+        memory('home', 'the spare key is under the mat', 3),
+        memory('work', 'the quarterly report is due on the 5th', 4),
+        memory('work', 'standup moved to 9:30', 5, { tags: [] }),
+      ]);
+      const [boiler, , key, , standup] = outcomes.map((outcome: any) => outcome.memory);
+      // A deleted memory, and a live one of the same text beside its tombstone.
+      await stores.memories.softDelete(key.id, T0 + 100);
+      await stores.memories.insertMany([memory('home', 'the spare key is under the mat', 3, { createdAt: T0 + 200 })]);
+      // A superseded pair: the boiler memory replaced by a newer version.
+      const replaced = await stores.memories.insertSuperseding(
+        boiler.id,
+        memory('home', 'the boiler is serviced in November', 6),
+        T0 + 300,
+      );
+      assert.ok(replaced.id, JSON.stringify(replaced));
+      await stores.memories.softDelete(standup.id, T0 + 400);
+
+      await stores.apiKeys.insert(
+        {
+          id: 'key-admin',
+          name: 'admin',
+          prefix: 'egk_admin',
+          scopes: ['admin'],
+          namespace: null,
+          createdAt: T0,
+          lastUsedAt: null,
+          expiresAt: null,
+          revokedAt: null,
+        },
+        'digest-admin',
+      );
+      await stores.apiKeys.insert(
+        {
+          id: 'key-home',
+          name: 'home reader',
+          prefix: 'egk_home',
+          scopes: ['read'],
+          namespace: 'home',
+          createdAt: T0 + 1,
+          lastUsedAt: null,
+          expiresAt: T0 + 86_400_000,
+          revokedAt: null,
+        },
+        'digest-home',
+      );
+      await stores.apiKeys.markUsed('key-home', T0 + 50);
+      await stores.apiKeys.revoke('key-admin', T0 + 60);
+
+      const client = {
+        clientId: 'connector-1',
+        secretHash: null,
+        metadata: {
+          redirect_uris: ['https://connector.example.com/callback'],
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          client_name: 'Connector',
+        },
+        createdAt: T0,
+        source: 'registration',
+        grantedAt: null,
+      };
+      await stores.oauth.insertClient(client);
+      await stores.oauth.recordApproval(
+        client,
+        {
+          codeHash: 'code-digest',
+          clientId: 'connector-1',
+          redirectUri: 'https://connector.example.com/callback',
+          codeChallenge: 'challenge',
+          scopes: ['read'],
+          namespace: 'home',
+          resource: 'https://engram.example.com/mcp',
+          expiresAt: T0 + 60_000,
+          usedAt: null,
+          familyId: 'family-1',
+        },
+        T0 + 5,
+      );
+
+      await agentFiles.write('home', 'user.md', '# User\n- lives in Leeds\n');
+      await agentFiles.write('home', 'entities/boiler.md', '# Boiler\n- serviced yearly\n');
+      await agentFiles.writeRootFile('home', '.filters', 'no health details\n');
+      await agentFiles.write('work', 'user.md', '# Work\n- team of five\n');
+
+      original = await snapshot({ stores, agentFiles });
+      originalHits = await topHits(stores);
+    } finally {
+      await stores.close();
+    }
+    assert.equal(original.memories.length, 7);
+    assert.equal(original.memories.filter((m: any) => m.deletedAt !== null).length, 2);
+    assert.equal(original.memories.filter((m: any) => m.supersededBy !== null).length, 1);
+  });
+
+  after(async () => {
+    await pg?.close();
+    await embeddings?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('moves a SQLite store into PostgreSQL with its vectors, trash, links, keys, clients and files', async () => {
+    const run = await engram(['migrate-storage', '--from', sourcePath, '--to', pg.url, '--memory-dir', sourceFiles]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /home\s+4\s+1\s+[0-9a-f]{16}/);
+    assert.match(run.stdout, /work\s+1\s+1\s+[0-9a-f]{16}/);
+    assert.match(run.stdout, /verified: counts and checksums match/);
+    // Not a terminal: plain progress lines, never a redrawn bar.
+    assert.match(run.stderr, /^100% copied 7 of 7 memories$/m);
+    assert.doesNotMatch(run.stderr, /\r/);
+
+    const target = await openPg();
+    try {
+      assert.deepEqual(await snapshot(target), original);
+      assert.deepEqual(await topHits(target.stores), originalHits);
+      // The OAuth code was transient state: not copied.
+      const redeemed = await target.stores.oauth.redeemCode('code-digest', 'connector-1', T0 + 10, () => ({
+        tokens: [],
+        answer: 'issued',
+      }));
+      assert.equal(redeemed.status, 'unknown');
+    } finally {
+      await target.stores.close();
+    }
+    assert.equal(embeddings.requests, 0);
+  });
+
+  it('refuses a target that is not empty, naming what it holds (65), and changes nothing', async () => {
+    const again = await engram(['migrate-storage', '--from', sourcePath, '--to', pg.url, '--memory-dir', sourceFiles]);
+    assert.equal(again.code, 65);
+    assert.match(
+      again.stderr,
+      /is not empty: it holds memories, 2 API keys, 1 OAuth client, agent memory files in 2 namespaces/,
+    );
+    assert.equal(again.stderr.trim().split('\n').length, 1);
+    const target = await openPg();
+    try {
+      assert.equal((await target.stores.memories.exportPage(undefined, 0, 100, true)).length, 7);
+    } finally {
+      await target.stores.close();
+    }
+
+    // A SQLite file holding only an API key: refused, and left unbound to the source's model.
+    const keysOnly = join(dir, 'keys-only.db');
+    const held = openSqliteStores({ path: keysOnly, pragmas: DEFAULT_PRAGMAS });
+    await held.apiKeys.insert({ ...original.keys[0].record }, 'digest-x');
+    await held.close();
+    const refused = await engram([
+      'migrate-storage',
+      '--from',
+      pg.url,
+      '--to',
+      keysOnly,
+      '--memory-dir',
+      join(dir, 'm'),
+    ]);
+    assert.equal(refused.code, 65);
+    assert.match(refused.stderr, /keys-only\.db is not empty: it holds 1 API key; migrate into an empty database/);
+    const after = openSqliteStores({ path: keysOnly, pragmas: DEFAULT_PRAGMAS });
+    try {
+      assert.equal(await after.settings.embeddingModel(), undefined);
+    } finally {
+      await after.close();
+    }
+  });
+
+  it('moves it back from PostgreSQL into a new SQLite file and folder, equal to the original', async () => {
+    const backPath = join(dir, 'back.db');
+    const backFiles = join(dir, 'back-memory');
+    const run = await engram(['migrate-storage', '--from', pg.url, '--to', backPath, '--memory-dir', backFiles]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /verified/);
+    const stores = openSqliteStores({ path: backPath, pragmas: DEFAULT_PRAGMAS, model: MODEL });
+    try {
+      const back = { stores, agentFiles: new FolderAgentFileStore(backFiles) };
+      assert.deepEqual(await snapshot(back), original);
+      assert.deepEqual(await topHits(stores), originalHits);
+      // The store keeps working: a new memory gets an id past the migrated ones.
+      const [stored] = await stores.memories.insertMany([memory('home', 'a memory after the migration', 9)]);
+      assert.ok(stored.memory.id > Math.max(...original.memories.map((m: any) => m.id)));
+    } finally {
+      await stores.close();
+    }
+    assert.equal(embeddings.requests, 0);
+  });
+
+  it('answers bad arguments with 64 and a reason, and an unreachable database with one line (69)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['migrate-storage', '--to', pg.url], /--from is required/],
+      [['migrate-storage', '--from', sourcePath], /--to is required/],
+      [['migrate-storage', '--from', sourcePath, '--to', join(dir, 'other.db')], /both SQLite files/],
+      [['migrate-storage', '--from', pg.url, '--to', 'postgresql://x@127.0.0.1/db'], /both PostgreSQL databases/],
+      [['migrate-storage', '--from', sourcePath, '--to', pg.url, '--bogus'], /unknown option --bogus/],
+      [['migrate-storage', '--from', sourcePath, '--to', pg.url, 'extra'], /unexpected "extra"/],
+    ];
+    for (const [args, problem] of cases) {
+      const run = await engram(args);
+      assert.equal(run.code, 64, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, problem);
+    }
+    const missing = await engram(['migrate-storage', '--from', join(dir, 'nope.db'), '--to', pg.url]);
+    assert.equal(missing.code, 66);
+    assert.match(missing.stderr, /no SQLite database at .*nope\.db/);
+
+    const unreachable = await engram([
+      'migrate-storage',
+      '--from',
+      sourcePath,
+      '--to',
+      'postgres://engram:secret@127.0.0.1:1/engram',
+      '--memory-dir',
+      sourceFiles,
+    ]);
+    assert.equal(unreachable.code, 69, unreachable.stderr);
+    assert.match(
+      unreachable.stderr,
+      /^engram migrate-storage: cannot open postgres:\/\/127\.0\.0\.1:1\/engram \(--to\): /,
+    );
+    assert.equal(unreachable.stderr.trim().split('\n').length, 1);
+    assert.doesNotMatch(unreachable.stderr, /secret|\n\s+at /);
+  });
+});
