@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as prettier from 'prettier';
+import { PGLITE_LABEL } from './storage-backend.mjs';
 
 const TARGETS = {
   storageP50Ms: 5,
@@ -63,18 +64,27 @@ export function renderBenchmarksDoc(resultsDir) {
 
 function renderRun(file, run) {
   const m = run.machine;
+  const postgres = isPostgres(run);
   const lines = [
-    `## ${run.name}${run.quick ? ' (quick run)' : ''}`,
+    `## ${run.name}${run.quick ? ' (quick run)' : ''}${postgres ? ` — PostgreSQL adapter on ${run.storage}` : ''}`,
     '',
-    `\`bench/results/${file}\` — ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}.`,
+    `\`bench/results/${file}\` — ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}.` +
+      (run.note ? ` ${run.note}` : ''),
     '',
+    ...(postgres ? POSTGRES_RUN : []),
     '### Search latency',
     '',
-    'Storage: `SearchRepository` in process, query vectors pre-computed, 100 candidates per list (what a limit-10',
-    'hybrid search asks for). REST: `POST /api/search` `{mode: "hybrid", limit: 10}` to the api on loopback, one',
-    'request at a time, embedding of the query included. Milliseconds, p50 / p95 / p99.',
+    postgres
+      ? "Storage: the PostgreSQL adapter's `SearchStore` in the bench process (`pg` over TCP to PGlite), query vectors"
+      : 'Storage: `SearchRepository` in process, query vectors pre-computed, 100 candidates per list (what a limit-10',
+    postgres
+      ? 'pre-computed, 100 candidates per list (what a limit-10 hybrid search asks for). REST: `POST /api/search`'
+      : 'hybrid search asks for). REST: `POST /api/search` `{mode: "hybrid", limit: 10}` to the api on loopback, one',
+    postgres
+      ? '`{mode: "hybrid", limit: 10}` to the api process on loopback, which queries the same PGlite server; one request at a time, embedding of the query included. Milliseconds, p50 / p95 / p99.'
+      : 'request at a time, embedding of the query included. Milliseconds, p50 / p95 / p99.',
     '',
-    '| memories | storage vector | storage keyword | storage hybrid | storage hybrid, filtered¹ | REST hybrid | recall@10 quantised² |',
+    `| memories | storage vector | storage keyword | storage hybrid | storage hybrid, filtered¹ | REST hybrid | recall@10 ${postgres ? 'HNSW' : 'quantised'}² |`,
     '| -------: | -------------- | --------------- | -------------- | ------------------------- | ----------- | -------------------- |',
     ...run.search.map(
       (s) =>
@@ -86,7 +96,9 @@ function renderRun(file, run) {
     `² share of the exact top-10 (full cosine scan) that \`vectorCandidates\` returns, over ${recallSample(run)}`,
     'queries; below 5,000 admitted memories it scans exactly, so 1.0 there is by construction.',
     '',
-    `Targets: storage p50 ≤ ${TARGETS.storageP50Ms} ms and REST p50 ≤ ${TARGETS.restP50Ms} ms at 100k.`,
+    postgres
+      ? `Targets (storage p50 ≤ ${TARGETS.storageP50Ms} ms, REST p50 ≤ ${TARGETS.restP50Ms} ms) are set for 100k memories on SQLite; this run is a floor at ${run.search.map((s) => s.memories.toLocaleString('en')).join(', ')}, to compare with the SQLite rows at the same size, not with the targets.`
+      : `Targets: storage p50 ≤ ${TARGETS.storageP50Ms} ms and REST p50 ≤ ${TARGETS.restP50Ms} ms at 100k.`,
     '',
     ...(run.plot ? [`![Hybrid search latency by store size](${run.plot})`, ''] : []),
     ...concurrencyLines(run),
@@ -125,6 +137,24 @@ function renderRun(file, run) {
   ];
   return lines;
 }
+
+function isPostgres(run) {
+  return (run.storage ?? 'sqlite') !== 'sqlite';
+}
+
+/** What a PostgreSQL run on PGlite measures, and what it does not. */
+const POSTGRES_RUN = [
+  'The same search and ingest benchmarks as the SQLite runs, through the PostgreSQL adapter (pgvector HNSW',
+  'cosine index, `tsvector` + GIN keyword index). The server is PGlite, PostgreSQL compiled to WebAssembly,',
+  'served over the real wire protocol by `src/testing/postgres-test-server.ts` inside the bench process: it',
+  'runs every statement of every connection one at a time on one thread, competing with the bench itself,',
+  'and its storage is in memory. These figures are a floor, not what native PostgreSQL on its own host gives;',
+  'the api process, the embedding and the HTTP path are the same as in the SQLite runs. Run at 10,000',
+  'memories only: writing and indexing 100k on PGlite would take most of an hour on this machine. Start-up',
+  'is measured on the existing database only; the job benchmarks (backup, restore, reindex) are not run on',
+  'PostgreSQL yet.',
+  '',
+];
 
 function recallSample(run) {
   const counts = [...new Set(run.search.map((s) => s.storage.recallQueries))];
@@ -299,11 +329,13 @@ function startupRows(startup) {
   const row = (label, s, target = '') =>
     `| ${label} | ready ${s.readyMs} ms, /api/health 200 ${s.healthMs} ms | ${target} |`;
   return [
-    row('first start, new database (`node dist/main.js`)', startup.newDatabase),
-    row('second start, existing database', startup.existingDatabase, `≤ ${TARGETS.secondStartMs} ms`),
-    row('second `npm start` (build up to date)', startup.npmStartExisting, `≤ ${TARGETS.secondStartMs} ms`),
+    startup.newDatabase && row('first start, new database (`node dist/main.js`)', startup.newDatabase),
+    startup.existingDatabase &&
+      row('second start, existing database', startup.existingDatabase, `≤ ${TARGETS.secondStartMs} ms`),
+    startup.npmStartExisting &&
+      row('second `npm start` (build up to date)', startup.npmStartExisting, `≤ ${TARGETS.secondStartMs} ms`),
     row('start on the largest search database', startup.existingLargeDatabase),
-  ];
+  ].filter(Boolean); // a PostgreSQL run starts on its one existing database only
 }
 
 function renderLocomo(files) {
@@ -315,13 +347,60 @@ function renderLocomo(files) {
     'was run (hybrid search ranks with the relevance model from 2026-12-02; `weighted_average` before). The',
     'tuning and check splits, the fusion methods side by side and the default floor are in docs/retrieval.md.',
     '',
-    `| file | run | mode | search | questions | R@5 | R@10 | MRR |${categories.map((c) => ` R@10 ${c} |`).join('')}`,
-    `| ---- | --- | ---- | ------ | --------: | --: | ---: | --: |${categories.map(() => ' ---: |').join('')}`,
+    `| file | run | storage | mode | search | questions | R@5 | R@10 | MRR |${categories.map((c) => ` R@10 ${c} |`).join('')}`,
+    `| ---- | --- | ------- | ---- | ------ | --------: | --: | ---: | --: |${categories.map(() => ' ---: |').join('')}`,
     ...files.map(
       ({ file, data }) =>
-        `| ${file} | ${(data.generated_at ?? '').slice(0, 10)} | ${data.mode ?? ''} | ${data.search ?? ''} | ${data.questions ?? ''} | ${fixed(data.r_at_5)} | ${fixed(data.r_at_10)} | ${fixed(data.mrr)} |` +
+        `| ${file} | ${(data.generated_at ?? '').slice(0, 10)} | ${storageOf(data)} | ${data.mode ?? ''} | ${data.search ?? ''} | ${data.questions ?? ''} | ${fixed(data.r_at_5)} | ${fixed(data.r_at_10)} | ${fixed(data.mrr)} |` +
         categories.map((c) => ` ${fixed(categoryRecall(data.by_category?.[c]))} |`).join(''),
     ),
+    '',
+    ...locomoAcrossBackends(files),
+  ];
+}
+
+/** Files written before `--storage` existed ran on SQLite. */
+function storageOf(data) {
+  return (data.storage ?? 'sqlite').startsWith('postgres') ? 'PostgreSQL (PGlite)' : 'SQLite';
+}
+
+/** Allowed R@5 gap between the backends on the same conversations, mode and search. */
+const BACKEND_R5_TOLERANCE = 0.01;
+
+/**
+ * Each PostgreSQL evaluation beside the SQLite one on the same conversations, mode and search: the
+ * adapters should rank alike, so R@5 should agree within BACKEND_R5_TOLERANCE; a gap beyond is a miss.
+ */
+function locomoAcrossBackends(files) {
+  const key = (data) => JSON.stringify([data.data, data.mode, data.search, data.settings?.conversations]);
+  const pairs = files
+    .filter(({ data }) => storageOf(data) !== 'SQLite')
+    .map(({ file, data }) => ({
+      file,
+      postgres: data,
+      sqlite: files.find((other) => storageOf(other.data) === 'SQLite' && key(other.data) === key(data)),
+    }))
+    .filter((pair) => pair.sqlite);
+  if (pairs.length === 0) return [];
+  return [
+    '### LoCoMo through both storage adapters',
+    '',
+    `Each \`--storage postgres\` evaluation (\`npm run eval:locomo -- --storage postgres\`, PostgreSQL on`,
+    `${PGLITE_LABEL}) beside the SQLite one on the same conversations, mode and search, same build, same`,
+    `embeddings (the eval's cache). Target: R@5 within ±${BACKEND_R5_TOLERANCE} of SQLite. Recall does not depend on`,
+    'speed, so the shared machine does not move these figures; the seconds column does.',
+    '',
+    '| mode | search | conversations | questions | R@5 SQLite | R@5 PostgreSQL | difference | target | seconds SQLite / PostgreSQL |',
+    '| ---- | ------ | ------------- | --------: | ---------: | -------------: | ---------: | ------ | --------------------------: |',
+    ...pairs.map(({ postgres, sqlite }) => {
+      const gap = postgres.r_at_5 - sqlite.data.r_at_5;
+      const met = Math.abs(gap) <= BACKEND_R5_TOLERANCE;
+      return (
+        `| ${postgres.mode} | ${postgres.search} | ${(postgres.settings?.conversations ?? []).join(', ')} | ${postgres.questions} | ` +
+        `${fixed(sqlite.data.r_at_5)} | ${fixed(postgres.r_at_5)} | ${gap >= 0 ? '+' : '−'}${Math.abs(gap).toFixed(3)} | ` +
+        `${met ? 'met' : '**missed**'} | ${sqlite.data.seconds ?? '?'} / ${postgres.seconds ?? '?'} |`
+      );
+    }),
     '',
   ];
 }

@@ -20,6 +20,9 @@ export function parseStorageBackend(value = 'sqlite') {
   return value;
 }
 
+/** PGlite runs one statement at a time: statements get more time than the production default. */
+const STATEMENT_TIMEOUT_MS = 120_000;
+
 /**
  * A fresh PostgreSQL for a benchmark: the PGlite test server, the environment that points the api at
  * it, and `reset` to empty it between runs.
@@ -29,9 +32,13 @@ export async function startBenchPostgres() {
   const server = await startTestPostgres();
   return {
     url: server.url,
-    env: { MCP_MEMORY_STORAGE_BACKEND: 'postgres', DATABASE_URL: server.url },
-    /** The adapter's connection settings, as the api would read them from its defaults. */
-    settings: { url: server.url, poolSize: 4, statementTimeoutMs: 120_000 },
+    env: {
+      MCP_MEMORY_STORAGE_BACKEND: 'postgres',
+      DATABASE_URL: server.url,
+      ENGRAM_DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+    },
+    /** The adapter's connection settings, for the benchmark's own stores. */
+    settings: { url: server.url, poolSize: 4, statementTimeoutMs: STATEMENT_TIMEOUT_MS },
     reset: () => server.reset(),
     close: () => server.close(),
   };

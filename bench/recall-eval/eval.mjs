@@ -107,7 +107,7 @@ if (wanted) {
 
 const cache = args['no-cache'] ? undefined : await startEmbeddingCache({ upstream: embeddingUpstream() });
 const postgres = storage === 'postgres' ? await startBenchPostgres() : undefined;
-const appEnv = { ...forwardedEnv(), ...embeddingEnv(cache), ...rerankEnv(), ...postgresEnv() };
+const appEnv = { ...forwardedEnv(), ...embeddingEnv(cache), ...rerankEnv(), ...postgres?.env };
 const started = performance.now();
 if (args.fit) {
   await fitRelevance();
@@ -122,7 +122,7 @@ const summary = summarise(scored);
 const report = {
   mode: args.mode,
   search: args.search,
-  storage: postgres ? `postgres: ${PGLITE_LABEL}` : 'sqlite',
+  storage: postgres ? `postgres: ${PGLITE_LABEL}` : 'sqlite', // as each app reported it (expectBackend)
   ...summary,
   data: basename(dataPath),
   settings: settingsUsed(),
@@ -155,6 +155,7 @@ async function evaluate(mode, limit) {
     await postgres?.reset(); // each conversation on an empty database, as each gets a new SQLite file
     const app = await startTestApp(appEnv);
     try {
+      await expectBackend(app);
       const documents = documentsOf(sample, mode);
       const idsByHash = await ingest(app, documents);
       const questions = questionsOf(sample);
@@ -282,6 +283,14 @@ async function ingest(app, documents) {
   return idsByHash;
 }
 
+/** Stops the run unless the app serves from the backend `--storage` asked for (its status report says). */
+async function expectBackend(app) {
+  const response = await app.request('GET', '/api/health/detailed');
+  const served = response.body?.storage?.backend;
+  const expected = postgres ? 'postgres' : 'sqlite_vec';
+  if (served !== expected) fail(`--storage ${storage}: the app reports storage backend ${served}, not ${expected}`);
+}
+
 /** The ranked hits of one question. */
 async function search(app, query, limit) {
   const response = await app.request('POST', '/api/search', {
@@ -353,14 +362,6 @@ function rerankEnv() {
     ...(args['rerank-model'] ? { ENGRAM_RERANK_MODEL: args['rerank-model'] } : {}),
     ...(args['rerank-api'] ? { ENGRAM_RERANK_API: args['rerank-api'] } : {}),
   };
-}
-
-/**
- * With `--storage postgres`, the app runs on the PGlite server; PGlite runs one statement at a time
- * in this process, so statements get more time than the production default before they are cut off.
- */
-function postgresEnv() {
-  return postgres ? { ...postgres.env, ENGRAM_DATABASE_STATEMENT_TIMEOUT_MS: '120000' } : {};
 }
 
 /** What produced the figures: models, endpoints (origins only: a URL may carry credentials) and knobs. */
