@@ -4,9 +4,10 @@
  * the default) or 1M (`--scale 1m`), recall of the quantised vector path, 16 concurrent REST searches,
  * batch ingest rate, cold start, and api RSS. Writes bench/results/<name>.json, regenerates
  * docs/benchmarks.md from every JSON file in bench/results/ and draws docs/search-latency.svg.
+ * `--note` is printed beside the figures (say what else loaded the machine).
  * `--storage postgres` runs the same search and ingest benchmarks on the PostgreSQL adapter, served by
  * PGlite over the wire (lib/storage-backend.mjs): at 10k memories (2k with --quick), and a floor.
- *   node bench/run.mjs [--quick] [--storage sqlite|postgres] [--scale 100k|1m] [--name <results file name>]
+ *   node bench/run.mjs [--quick] [--storage sqlite|postgres] [--scale 100k|1m] [--name <results file name>] [--note <text>]
  * Needs a build (npm run bench builds when sources changed).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
@@ -49,6 +50,7 @@ try {
     name,
     quick: args.quick,
     storage: args.storage === 'postgres' ? PGLITE_LABEL : 'sqlite',
+    ...(args.note ? { note: args.note } : {}),
     date: new Date().toISOString(),
     machine: machineInfo(),
   };

@@ -24,6 +24,8 @@ export function parseBenchArgs(argv) {
       storage: { type: 'string', default: 'sqlite' },
       scale: { type: 'string' },
       name: { type: 'string' },
+      /** Conditions of the run worth printing beside its figures, e.g. other load on the machine. */
+      note: { type: 'string' },
     },
   });
   const storage = parseStorageBackend(values.storage);
@@ -41,5 +43,5 @@ export function parseBenchArgs(argv) {
     plan = { sizes: [10_000, 30_000], sentences: 2_000, queries: 100, ingest: 1_000, concurrencyAt: 30_000 };
   else plan = { sizes: SCALES[scale], sentences: 4_000, queries: 200, ingest: 4_000, concurrencyAt: 100_000 };
   const base = storage === 'postgres' ? 'engram-postgres' : 'engram';
-  return { quick, storage, scale, plan, name: values.name ?? (quick ? `${base}-quick` : base) };
+  return { quick, storage, scale, plan, note: values.note, name: values.name ?? (quick ? `${base}-quick` : base) };
 }

@@ -295,6 +295,7 @@ function renderEncryption(file, run) {
 }
 
 function renderJobs(file, run) {
+  if (isPostgres(run)) return renderPostgresJobs(file, run);
   const m = run.machine;
   const count = (value) => value.toLocaleString('en-US');
   const pause = (reader) => `${reader.longestPauseMs} ms (${count(reader.reads)} reads)`;
@@ -320,6 +321,33 @@ function renderJobs(file, run) {
     '',
     `Reindex throughput with the local model (${run.reindex.model}): ${count(run.reindex.memories)} memories in ${run.reindex.seconds} s,`,
     `**${count(run.reindex.memoriesPerSecond)} memories/s** (embedding dominates; the switch took ${run.reindex.switchTransactionMs} ms).`,
+    '',
+  ];
+}
+
+/** The same jobs through the PostgreSQL adapter's backup target and reindex staging, on PGlite. */
+function renderPostgresJobs(file, run) {
+  const m = run.machine;
+  const count = (value) => value.toLocaleString('en-US');
+  const pause = (reader) => `${reader.longestPauseMs} ms (${count(reader.reads)} reads)`;
+  return [
+    `## Jobs on PostgreSQL — ${run.storage}`,
+    '',
+    `\`bench/results/${file}\` — ${run.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}; \`node bench/jobs-bench.mjs --storage postgres\`.` +
+      (run.note ? ` ${run.note}` : ''),
+    '',
+    'Backup is the portable logical export, restore loads it in one transaction, reindex stages the new vectors and',
+    "switches in one transaction. The reader is the job process's own `SearchStore` (HNSW vector search plus keyword",
+    'search every 10 ms); PGlite runs in the same process and serves one statement at a time, so every job statement',
+    'stalls the reader for its full length: pauses here are far above what separate PostgreSQL backends give. A floor.',
+    '',
+    `| ${count(run.memories)} memories | time | size | longest reader pause | restore transaction |`,
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| backup (logical export) | ${run.backup.seconds} s | ${count(Math.round(run.backup.sizeBytes / 2 ** 20))} MiB | ${pause(run.backup.reader)} | — |`,
+    `| restore (verify, pre-restore backup, load) | ${run.restore.seconds} s | — | ${pause(run.restore.reader)} | ${run.restore.swapTransactionMs === undefined ? '—' : `${count(run.restore.swapTransactionMs)} ms`} |`,
+    '',
+    `Idle, the reader's longest pause is ${run.readerIdle.longestPauseMs} ms. Reindex with the local model (${run.reindex.model}):`,
+    `${count(run.reindex.memories)} memories in ${run.reindex.seconds} s, **${count(run.reindex.memoriesPerSecond)} memories/s** (the switch took ${run.reindex.switchTransactionMs} ms).`,
     '',
   ];
 }
