@@ -45,7 +45,7 @@ try {
   process.stderr.write(`jobs-bench: ${error.message}\n`);
   process.exit(2);
 }
-/** PGlite writes ~100 memories/s with its HNSW index: 10k keeps the PostgreSQL run to minutes. */
+/** PGlite writes a few dozen memories/s into its HNSW index: 10k keeps the PostgreSQL run to minutes. */
 const SIZES = { sqlite: { memories: 100_000, reindex: 5_000 }, postgres: { memories: 10_000, reindex: 1_000 } };
 const MEMORIES = Number(args.memories ?? SIZES[storage].memories);
 const REINDEX_MEMORIES = Number(args.reindex ?? SIZES[storage].reindex);
