@@ -28,9 +28,9 @@ export async function benchRestSearch(dbPath, { warmup, timed }, env = {}) {
  * `clients` clients each sending `perClient` hybrid searches one after another, all at once, against one
  * api; every query text is distinct, so none is answered from the api's recent-query cache.
  */
-export async function benchRestConcurrency(dbPath, queries, clients, perClient) {
+export async function benchRestConcurrency(dbPath, queries, clients, perClient, env = {}) {
   if (queries.length < clients * perClient + 10) throw new Error(`need ${clients * perClient + 10} distinct queries`);
-  const server = await startServer(dbPath);
+  const server = await startServer(dbPath, { env });
   const search = (query) => postJson(`${server.url}/api/search`, { query, mode: 'hybrid', limit: 10 });
   try {
     for (const query of queries.slice(0, 10)) await search(query);
@@ -52,8 +52,8 @@ export async function benchRestConcurrency(dbPath, queries, clients, perClient) 
 }
 
 /** Memories per second through the batch endpoint, batches sent one after another. */
-export async function benchIngest(dbPath, texts, batchSize) {
-  const server = await startServer(dbPath);
+export async function benchIngest(dbPath, texts, batchSize, env = {}) {
+  const server = await startServer(dbPath, { env });
   try {
     const batches = [];
     for (let i = 0; i < texts.length; i += batchSize) batches.push(texts.slice(i, i + batchSize));
@@ -85,15 +85,17 @@ export async function benchIngest(dbPath, texts, batchSize) {
 
 /** Spawn → "Engram ready" and → first 200 on /api/health, on a new and an existing database. */
 export async function benchStartup(newDbPath, bigDbPath) {
-  const once = async (path, options) => {
-    const server = await startServer(path, options);
-    await server.stop();
-    return { readyMs: server.readyMs, healthMs: server.healthMs };
-  };
   return {
-    newDatabase: await once(newDbPath),
-    existingDatabase: await once(newDbPath),
-    npmStartExisting: await once(newDbPath, { viaNpm: true }),
-    existingLargeDatabase: await once(bigDbPath),
+    newDatabase: await benchStartOnce(newDbPath),
+    existingDatabase: await benchStartOnce(newDbPath),
+    npmStartExisting: await benchStartOnce(newDbPath, { viaNpm: true }),
+    existingLargeDatabase: await benchStartOnce(bigDbPath),
   };
+}
+
+/** One start: spawn → "Engram ready" and → first 200 on /api/health. */
+export async function benchStartOnce(dbPath, options) {
+  const server = await startServer(dbPath, options);
+  await server.stop();
+  return { readyMs: server.readyMs, healthMs: server.healthMs };
 }

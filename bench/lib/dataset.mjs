@@ -87,10 +87,22 @@ export function writeDatabase(path, memories, model) {
   const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
   bindEmbeddingModel(db, path, model);
   const repository = new MemoryRepository(db, new VectorIndex(db));
-  const labels = new Corpus(5);
   const started = performance.now();
+  for (const chunk of memoryChunks(memories)) repository.insertMany(chunk);
+  const insertSeconds = (performance.now() - started) / 1000;
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  return { insertSeconds };
+}
+
+/**
+ * The memories as the storage port's new memories, 1000 to a chunk (one transaction each), with
+ * generated tags, types and creation times spread over the year before NOW, oldest last.
+ */
+export function* memoryChunks(memories) {
+  const labels = new Corpus(5);
   for (let start = 0; start < memories.length; start += 1000) {
-    const chunk = memories.slice(start, start + 1000).map((memory, i) => {
+    yield memories.slice(start, start + 1000).map((memory, i) => {
       const { tags, memoryType } = labels.labels();
       const createdAt = NOW - Math.floor(((start + i) / memories.length) * 365 * DAY_MS);
       return {
@@ -105,10 +117,5 @@ export function writeDatabase(path, memories, model) {
         embedding: memory.vector,
       };
     });
-    repository.insertMany(chunk);
   }
-  const insertSeconds = (performance.now() - started) / 1000;
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
-  return { insertSeconds };
 }

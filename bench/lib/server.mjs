@@ -32,6 +32,7 @@ export async function startServer(dbPath, { env = {}, viaNpm = false } = {}) {
   });
   const url = `http://127.0.0.1:${port}`;
   let readyMs;
+  let healthMs;
   let output = '';
   const onData = (chunk) => {
     output += chunk;
@@ -40,8 +41,14 @@ export async function startServer(dbPath, { env = {}, viaNpm = false } = {}) {
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   let exited = false;
-  child.once('exit', () => (exited = true));
-  let healthMs;
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    exited = true;
+    // A crash mid-benchmark shows up as a refused request: say why the api went.
+    if (!stopping && healthMs !== undefined) {
+      process.stderr.write(`[bench] api exited (${code ?? signal}); its last output:\n${output.slice(-4000)}\n`);
+    }
+  });
   while (healthMs === undefined) {
     if (exited) throw new Error(`api exited during start:\n${output}`);
     if (performance.now() - started > 120_000) throw new Error(`api not healthy after 120 s:\n${output}`);
@@ -62,6 +69,7 @@ export async function startServer(dbPath, { env = {}, viaNpm = false } = {}) {
     rssMb: () => rssMb(child.pid),
     async stop() {
       if (exited) return;
+      stopping = true;
       const gone = new Promise((resolve) => child.once('exit', resolve));
       process.kill(-child.pid, 'SIGTERM');
       await gone;

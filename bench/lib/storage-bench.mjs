@@ -15,35 +15,36 @@ const { keywordTerms } = fromDist('search/keyword-terms.js');
 const { memoryFilterSql } = fromDist('storage/memory-filter.sql.js');
 
 /** What SearchService's hybrid asks each list for at limit 10 (HYBRID_MIN_CANDIDATES in search.service.ts). */
-const HYBRID_POOL = 100;
-const RECALL_K = 10;
+export const HYBRID_POOL = 100;
+export const RECALL_K = 10;
+export const ALL = { namespace: 'default' };
+/** The filtered case: tag `travel`, created in the last six months of the year the memories span. */
+export const RECENT_TRAVEL = { namespace: 'default', tags: ['travel'], createdFromMs: Date.UTC(2025, 6, 1) };
 /**
  * The exact answer is a full cosine scan (~0.75 s at 100k, ~10x that at 1M): a sample of the queries
  * keeps the run short, a smaller one past 100k.
  */
-const recallQueries = (memories) => (memories > 100_000 ? 10 : 100);
+export const recallQueries = (memories) => (memories > 100_000 ? 10 : 100);
 
 export async function benchStorage(path, queries, memories) {
   const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
   const vectors = new VectorIndex(db);
   const search = new SearchRepository(db, vectors, new MemoryRepository(db, vectors));
-  const all = { namespace: 'default' };
-  const recent = { namespace: 'default', tags: ['travel'], createdFromMs: Date.UTC(2025, 6, 1) };
   const cases = queries.map((query) => ({ vector: query.vector, terms: keywordTerms(query.text) }));
   const result = {
-    vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, all, HYBRID_POOL)),
-    keyword: await timeEach(cases, (q) => search.keywordCandidates(q.terms, all, HYBRID_POOL)),
+    vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_POOL)),
+    keyword: await timeEach(cases, (q) => search.keywordCandidates(q.terms, ALL, HYBRID_POOL)),
     hybrid: await timeEach(cases, (q) => {
-      search.vectorCandidates(q.vector, all, HYBRID_POOL);
-      search.keywordCandidates(q.terms, all, HYBRID_POOL);
+      search.vectorCandidates(q.vector, ALL, HYBRID_POOL);
+      search.keywordCandidates(q.terms, ALL, HYBRID_POOL);
     }),
     hybridFiltered: await timeEach(cases, (q) => {
-      search.vectorCandidates(q.vector, recent, HYBRID_POOL);
-      search.keywordCandidates(q.terms, recent, HYBRID_POOL);
+      search.vectorCandidates(q.vector, RECENT_TRAVEL, HYBRID_POOL);
+      search.keywordCandidates(q.terms, RECENT_TRAVEL, HYBRID_POOL);
     }),
     recallQueries: Math.min(recallQueries(memories), cases.length),
-    recallAt10: recall(db, search, cases.slice(0, recallQueries(memories)), all),
-    recallAt10Filtered: recall(db, search, cases.slice(0, recallQueries(memories)), recent),
+    recallAt10: recall(db, search, cases.slice(0, recallQueries(memories)), ALL),
+    recallAt10Filtered: recall(db, search, cases.slice(0, recallQueries(memories)), RECENT_TRAVEL),
   };
   db.close();
   return result;

@@ -23,6 +23,7 @@ import { startEmbeddingCache } from './embedding-cache.mjs';
 import { calibrate, fitRelevance as fitWeights, logitOf } from './logistic-fit.mjs';
 import { CATEGORY_NAMES, recallAtK, scoreQuestion, summarise } from './scoring.mjs';
 import { fromDist } from '../lib/dist.mjs';
+import { PGLITE_LABEL, parseStorageBackend, startBenchPostgres } from '../lib/storage-backend.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MODES = ['observations', 'turns'];
@@ -40,6 +41,7 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: join(ROOT, '..', 'shared', 'data', 'locomo', 'locomo-dev.json') },
     mode: { type: 'string', default: 'observations' },
     search: { type: 'string', default: 'hybrid' },
+    storage: { type: 'string', default: 'sqlite' },
     conversations: { type: 'string' },
     'embedding-url': { type: 'string' },
     'embedding-model': { type: 'string' },
@@ -60,6 +62,7 @@ if (args.help) {
   console.log(
     'usage: npm run eval:locomo -- [--data FILE] [--mode observations|turns] [--search hybrid|semantic|keyword]',
   );
+  console.log(`         [--storage sqlite|postgres]   postgres: ${PGLITE_LABEL}`);
   console.log('         [--conversations ID,ID…] [--embedding-url URL --embedding-model NAME]');
   console.log(
     '         [--rerank-url URL --rerank-model NAME [--rerank-api jina|tei]] [--no-cache] [--json] [--no-write]',
@@ -69,6 +72,12 @@ if (args.help) {
 }
 if (!MODES.includes(args.mode)) fail(`--mode must be one of ${MODES.join(', ')}`);
 if (!SEARCHES.includes(args.search)) fail(`--search must be one of ${SEARCHES.join(', ')}`);
+let storage;
+try {
+  storage = parseStorageBackend(args.storage);
+} catch (error) {
+  fail(error.message);
+}
 const minScore = args['min-score'] === undefined ? undefined : Number(args['min-score']);
 if (minScore !== undefined && !(minScore >= 0 && minScore <= 1)) fail('--min-score must be a number from 0 to 1');
 if (!args['embedding-url'] !== !args['embedding-model']) fail('--embedding-url and --embedding-model go together');
@@ -97,7 +106,8 @@ if (wanted) {
 }
 
 const cache = args['no-cache'] ? undefined : await startEmbeddingCache({ upstream: embeddingUpstream() });
-const appEnv = { ...forwardedEnv(), ...embeddingEnv(cache), ...rerankEnv() };
+const postgres = storage === 'postgres' ? await startBenchPostgres() : undefined;
+const appEnv = { ...forwardedEnv(), ...embeddingEnv(cache), ...rerankEnv(), ...postgres?.env };
 const started = performance.now();
 if (args.fit) {
   await fitRelevance();
@@ -106,11 +116,13 @@ if (args.fit) {
 }
 const { scored, labelled } = await evaluate(args.mode, RESULT_LIMIT);
 await cache?.close();
+await postgres?.close();
 
 const summary = summarise(scored);
 const report = {
   mode: args.mode,
   search: args.search,
+  storage: postgres ? `postgres: ${PGLITE_LABEL}` : 'sqlite', // as each app reported it (expectBackend)
   ...summary,
   data: basename(dataPath),
   settings: settingsUsed(),
@@ -120,7 +132,7 @@ printTable(report);
 if (args.reliability) printReliability(labelled);
 if (cache) console.error(`embedding cache: ${cache.stats.hits} hits, ${cache.stats.misses} texts embedded`);
 if (!args['no-write']) {
-  const suffix = wanted ? `-${wanted.join('+')}` : '';
+  const suffix = `${wanted ? `-${wanted.join('+')}` : ''}${postgres ? '-postgres' : ''}`;
   const file = join(ROOT, 'bench', 'results', `recall-${args.mode}-${args.search}${suffix}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(
@@ -140,8 +152,10 @@ async function evaluate(mode, limit) {
   const labelled = [];
   for (const sample of samples) {
     const sampleStarted = performance.now();
+    await postgres?.reset(); // each conversation on an empty database, as each gets a new SQLite file
     const app = await startTestApp(appEnv);
     try {
+      await expectBackend(app);
       const documents = documentsOf(sample, mode);
       const idsByHash = await ingest(app, documents);
       const questions = questionsOf(sample);
@@ -267,6 +281,14 @@ async function ingest(app, documents) {
     });
   }
   return idsByHash;
+}
+
+/** Stops the run unless the app serves from the backend `--storage` asked for (its status report says). */
+async function expectBackend(app) {
+  const response = await app.request('GET', '/api/health/detailed');
+  const served = response.body?.storage?.backend;
+  const expected = postgres ? 'postgres' : 'sqlite_vec';
+  if (served !== expected) fail(`--storage ${storage}: the app reports storage backend ${served}, not ${expected}`);
 }
 
 /** The ranked hits of one question. */

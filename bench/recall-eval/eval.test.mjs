@@ -113,4 +113,17 @@ describe('eval:locomo with an embedding endpoint and a reranker', () => {
     assert.equal(report.questions, 2);
     await assert.rejects(evaluate(['--conversations', 'conv-z']), /conv-z not in invented.json/);
   });
+
+  it('runs on PostgreSQL (the PGlite test server) with --storage postgres, and refuses an unknown backend', async () => {
+    const { stdout } = await evaluate(['--storage', 'postgres']);
+    const report = JSON.parse(stdout.trim().split('\n').at(-1));
+    // eval.mjs checked each app's status report: it served from PostgreSQL.
+    assert.equal(report.storage, 'postgres: PGlite (single-threaded WebAssembly): a floor, not native PostgreSQL');
+    assert.equal(report.questions, 4);
+    assert.deepEqual(report.settings.conversations, ['conv-a', 'conv-b']);
+    for (const figure of ['r_at_5', 'r_at_10', 'mrr']) assert.ok(report[figure] >= 0 && report[figure] <= 1);
+    const sqlite = JSON.parse((await evaluate([])).stdout.trim().split('\n').at(-1));
+    assert.equal(sqlite.storage, 'sqlite');
+    await assert.rejects(evaluate(['--storage', 'mysql']), /--storage must be one of sqlite, postgres \(got "mysql"\)/);
+  });
 });
