@@ -24,6 +24,7 @@ import { BackupManifest, EXPORT_FILE, MANIFEST_FILE } from './backup-manifest';
 import { BackupCorrupted, BackupIncompatible } from './backup.errors';
 import { BackupRepository } from './backup.repository';
 import { BackupService } from './backup.service';
+import { POSTGRES_MIGRATIONS } from '../storage/postgres/postgres.migrations';
 import { DatabaseAgentFilesArchive } from './agent-files.archive';
 import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
 import { PostgresBackupTarget } from './postgres-backup.target';
@@ -140,7 +141,7 @@ describe('backups and restore on PostgreSQL', () => {
     assert.equal(backup.database.file, EXPORT_FILE);
     assert.deepEqual(backup.embedding, { model: MODEL.modelId, dimension: MODEL.dimension });
     assert.deepEqual(backup.counts, { memories: 20, live_memories: 19, tags: 8 + 10, embeddings: 19 });
-    assert.equal(backup.schema_version, 9);
+    assert.equal(backup.schema_version, Math.max(...POSTGRES_MIGRATIONS.map((migration) => migration.version)));
     const [header] = (await readFile(join(backupsDir, backup.id, EXPORT_FILE), 'utf8')).split('\n');
     assert.deepEqual(JSON.parse(header).embedding_model, { id: MODEL.modelId, dimension: MODEL.dimension });
     assert.equal((await backups.verifyBackup(backup.id)).id, backup.id);
