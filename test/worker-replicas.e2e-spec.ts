@@ -208,3 +208,92 @@ describe('scheduled backups without Redis: two apis on one SQLite file', () => {
     for (const job of taken) assert.ok(second.backups.includes(job.result!.backup_id!), `${job.id} left its backup`);
   });
 });
+
+describe('graceful worker shutdown with Redis: two workers on one store', () => {
+  const dir = tempDir();
+  const MEMORIES = 2000;
+  let redis: any;
+  let modelA: any;
+  let modelB: any;
+  const processes: RunningEngram[] = [];
+
+  before(async () => {
+    redis = await startTestRedis();
+    modelA = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'model-a' });
+    modelB = await startOpenAiEmbeddingsTestDouble({ dimension: 24, model: 'model-b' });
+  });
+  after(async () => {
+    for (const process of processes) await process.stop('SIGKILL');
+    await modelA?.close();
+    await modelB?.close();
+    await redis?.close();
+  });
+
+  it('hands a running reindex back to the queue on SIGTERM, and the other worker completes it', async () => {
+    const env = {
+      REDIS_URL: redis.url,
+      MCP_MEMORY_SQLITE_PATH: join(dir, 'data', 'engram.db'),
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      // The swap to the new model can hold the write lock a while on a loaded runner.
+      MCP_MEMORY_SQLITE_PRAGMAS: 'busy_timeout=30000',
+    };
+    const withModel = (model: any) => ({
+      MCP_EXTERNAL_EMBEDDING_URL: model.url,
+      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+    });
+    const api = await startEngram(
+      'serve',
+      { ...env, ...withModel(modelA), MCP_HTTP_PORT: String(await freePort()) },
+      dir,
+      'Engram ready',
+    );
+    processes.push(api);
+    for (let start = 0; start < MEMORIES; start += 1000) {
+      const memories = Array.from({ length: 1000 }, (_, i) => ({ content: `memory ${start + i}` }));
+      assert.equal((await call(api.url, 'POST', '/api/memories/batch', { memories })).body.stored, 1000);
+    }
+    // Small embedding batches: the reindex has many safe points and lasts long enough to interrupt.
+    const startWorker = async () =>
+      startEngram(
+        'worker',
+        { ...env, ...withModel(modelB), ENGRAM_EMBEDDING_BATCH_SIZE: '2', WORKER_HTTP_PORT: String(await freePort()) },
+        dir,
+        'Engram worker ready',
+      );
+    const workers = [await startWorker(), await startWorker()];
+    processes.push(...workers);
+
+    const queued = await call(api.url, 'POST', '/api/admin/reindex');
+    assert.equal(queued.status, 202);
+    const id: string = queued.body.job_id;
+    const runs = (worker: RunningEngram) => worker.output().includes(`"job":"${id}"`);
+    const deadline = Date.now() + 60_000;
+    let job = (await call(api.url, 'GET', `/api/jobs/${id}`)).body;
+    while (!(job.state === 'active' && job.progress > 0 && workers.some(runs))) {
+      assert.ok(Date.now() < deadline, `job still ${job.state} at ${job.progress}%`);
+      await sleep(20);
+      job = (await call(api.url, 'GET', `/api/jobs/${id}`)).body;
+    }
+    const first = workers.find(runs)!;
+    const second = workers.find((worker) => worker !== first)!;
+    assert.ok(!runs(second), 'one worker runs the job');
+
+    assert.equal(await first.stop('SIGTERM'), 0);
+    assert.match(first.output(), /Job released at shutdown/);
+    assert.doesNotMatch(first.output(), /"msg":"Job (failed|cancelled)"/);
+
+    const finishBy = Date.now() + 120_000;
+    for (;;) {
+      job = (await call(api.url, 'GET', `/api/jobs/${id}`)).body;
+      if (['completed', 'failed', 'cancelled'].includes(job.state)) break;
+      assert.ok(Date.now() < finishBy, `job still ${job.state} (${job.stage}) after the handover`);
+      await sleep(100);
+    }
+    assert.equal(job.state, 'completed', job.error);
+    assert.equal(job.error, undefined);
+    // Continued from what the first worker had staged, by the other worker.
+    assert.equal(job.result.resumed, true);
+    assert.equal(job.result.model, 'openai:model-b');
+    assert.match(second.output(), new RegExp(`"msg":"Job completed","job":"${id}"`));
+  });
+});
