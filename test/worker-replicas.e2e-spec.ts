@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { DIST, RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, freePort, tempDir } from './process-harness';
 
 const { startTestRedis } = serviceHelper('testing/redis-server.js');
@@ -160,12 +162,14 @@ describe('scheduled backups without Redis: two apis on one SQLite file', () => {
   before(async () => {
     model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'schedule-model' });
   });
+  let mcp: ChildProcess | undefined;
   after(async () => {
     for (const process of processes) await process.stop('SIGKILL');
+    mcp?.kill('SIGKILL');
     await model?.close();
   });
 
-  it('runs the schedule in one api only, and the other takes it over when that one stops', async () => {
+  it('runs the schedule in one api only (never engram mcp), and the other api takes it over when that one stops', async () => {
     const env = {
       MCP_MEMORY_SQLITE_PATH: join(dir, 'data', 'engram.db'),
       ENGRAM_EMBEDDING_PROVIDER: 'openai',
@@ -174,6 +178,18 @@ describe('scheduled backups without Redis: two apis on one SQLite file', () => {
       MCP_BACKUP_SCHEDULE: EVERY_3_S,
       MCP_BACKUP_MAX_COUNT: '1000',
     };
+    // `engram mcp` on the same file, with the same settings and started first: it must schedule nothing.
+    mcp = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), 'mcp'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, LOG_LEVEL: 'info', ...env },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let mcpLog = '';
+    mcp.stderr!.on('data', (chunk) => (mcpLog += chunk));
+    while (!mcpLog.includes('Engram MCP server on stdio')) {
+      assert.equal(mcp.exitCode, null, mcpLog);
+      await once(mcp.stderr!, 'data');
+    }
     const apis = [
       await startEngram('serve', { ...env, MCP_HTTP_PORT: String(await freePort()) }, dir, 'Engram ready'),
       await startEngram('serve', { ...env, MCP_HTTP_PORT: String(await freePort()) }, dir, 'Engram ready'),
@@ -182,9 +198,11 @@ describe('scheduled backups without Redis: two apis on one SQLite file', () => {
     assert.equal((await call(apis[0].url, 'POST', '/api/memories', { content: 'backed up every tick' })).status, 201);
     await waitForBackups(apis[1].url, TICKS, 40 * TICK_MS);
 
-    // Each api keeps its own in-memory job list: together they hold every scheduled job.
+    // Each api keeps its own in-memory job list: together they hold every scheduled job, and every
+    // backup on disk is one of theirs (none from `engram mcp`).
     const first = await settled(apis);
     assertOneBackupPerTick(first.scheduled, first.backups);
+    assert.equal(mcp.exitCode, null, 'engram mcp ran all along');
     const owners = first.perApi.map((list) => list.length > 0);
     assert.equal(owners.filter(Boolean).length, 1, `one api runs the schedule (apis with scheduled jobs: ${owners})`);
 
