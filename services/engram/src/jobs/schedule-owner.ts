@@ -18,7 +18,10 @@ export class ScheduleOwner {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly locks: LockRepository) {}
+  constructor(
+    private readonly locks: LockRepository,
+    private readonly retryMs = RETRY_MS,
+  ) {}
 
   /** Calls `start` once, as soon as this process owns the schedules (at once, or after a takeover). */
   async whenOwner(start: () => Promise<void>): Promise<void> {
@@ -33,7 +36,7 @@ export class ScheduleOwner {
         this.whenOwner(start).catch((error: Error) =>
           this.logger.warn({ msg: 'Job schedules not started', error: error.message }),
         );
-      }, RETRY_MS);
+      }, this.retryMs);
       this.timer.unref();
       return;
     }
