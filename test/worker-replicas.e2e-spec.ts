@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { e2eStorages } from './e2e-storage';
 import { DIST, RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, freePort, tempDir } from './process-harness';
 
@@ -102,58 +103,67 @@ async function settled(
   }
 }
 
-describe('scheduled backups with Redis: two apis and two workers on one store', () => {
-  const dir = tempDir();
-  let redis: any;
-  let model: any;
-  const processes: RunningEngram[] = [];
+for (const storage of e2eStorages()) {
+  describe(`scheduled backups with Redis: two apis and two workers on one store (${storage.name})`, () => {
+    const dir = tempDir();
+    let redis: any;
+    let model: any;
+    let store: Record<string, string>;
+    const processes: RunningEngram[] = [];
 
-  before(async () => {
-    redis = await startTestRedis();
-    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'schedule-model' });
+    before(async () => {
+      redis = await startTestRedis();
+      store = await storage.start(dir);
+      model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'schedule-model' });
+    });
+    after(async () => {
+      for (const process of processes.reverse()) await process.stop('SIGKILL');
+      await model?.close();
+      await redis?.close();
+      await storage.stop();
+    });
+
+    it('creates one backup per cron tick, whichever worker takes it', async () => {
+      const env = {
+        REDIS_URL: redis.url,
+        ...store,
+        ENGRAM_EMBEDDING_PROVIDER: 'openai',
+        MCP_EXTERNAL_EMBEDDING_URL: model.url,
+        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+        MCP_BACKUP_SCHEDULE: EVERY_3_S,
+        MCP_BACKUP_MAX_COUNT: '1000',
+      };
+      const [apiA, apiB] = [
+        await startEngram('serve', { ...env, MCP_HTTP_PORT: String(await freePort()) }, dir, 'Engram ready'),
+        await startEngram('serve', { ...env, MCP_HTTP_PORT: String(await freePort()) }, dir, 'Engram ready'),
+      ];
+      processes.push(apiA, apiB);
+      const workers = [
+        await startEngram('worker', { ...env, WORKER_HTTP_PORT: String(await freePort()) }, dir, 'Engram worker ready'),
+        await startEngram('worker', { ...env, WORKER_HTTP_PORT: String(await freePort()) }, dir, 'Engram worker ready'),
+      ];
+      processes.push(...workers);
+      assert.equal((await call(apiA.url, 'POST', '/api/memories', { content: 'backed up every tick' })).status, 201);
+
+      await waitForBackups(apiB.url, TICKS, 40 * TICK_MS);
+      // No more ticks run once both workers stopped (each finishes or hands back its job first).
+      for (const worker of workers) assert.equal(await worker.stop(), 0);
+
+      const scheduled = (await jobs(apiA.url)).filter(
+        (job) => job.name === 'backup' && job.data.reason === 'scheduled',
+      );
+      assertOneBackupPerTick(scheduled, await backupIds(apiA.url));
+      // Both apis see the one queue: neither ran a schedule of its own.
+      assert.deepEqual(
+        (await jobs(apiB.url)).map((job) => job.id),
+        (await jobs(apiA.url)).map((job) => job.id),
+      );
+    });
   });
-  after(async () => {
-    for (const process of processes.reverse()) await process.stop('SIGKILL');
-    await model?.close();
-    await redis?.close();
-  });
+}
 
-  it('creates one backup per cron tick, whichever worker takes it', async () => {
-    const env = {
-      REDIS_URL: redis.url,
-      MCP_MEMORY_SQLITE_PATH: join(dir, 'data', 'engram.db'),
-      ENGRAM_EMBEDDING_PROVIDER: 'openai',
-      MCP_EXTERNAL_EMBEDDING_URL: model.url,
-      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-      MCP_BACKUP_SCHEDULE: EVERY_3_S,
-      MCP_BACKUP_MAX_COUNT: '1000',
-    };
-    const [apiA, apiB] = [
-      await startEngram('serve', { ...env, MCP_HTTP_PORT: String(await freePort()) }, dir, 'Engram ready'),
-      await startEngram('serve', { ...env, MCP_HTTP_PORT: String(await freePort()) }, dir, 'Engram ready'),
-    ];
-    processes.push(apiA, apiB);
-    const workers = [
-      await startEngram('worker', { ...env, WORKER_HTTP_PORT: String(await freePort()) }, dir, 'Engram worker ready'),
-      await startEngram('worker', { ...env, WORKER_HTTP_PORT: String(await freePort()) }, dir, 'Engram worker ready'),
-    ];
-    processes.push(...workers);
-    assert.equal((await call(apiA.url, 'POST', '/api/memories', { content: 'backed up every tick' })).status, 201);
-
-    await waitForBackups(apiB.url, TICKS, 40 * TICK_MS);
-    // No more ticks run once both workers stopped (each finishes or hands back its job first).
-    for (const worker of workers) assert.equal(await worker.stop(), 0);
-
-    const scheduled = (await jobs(apiA.url)).filter((job) => job.name === 'backup' && job.data.reason === 'scheduled');
-    assertOneBackupPerTick(scheduled, await backupIds(apiA.url));
-    // Both apis see the one queue: neither ran a schedule of its own.
-    assert.deepEqual(
-      (await jobs(apiB.url)).map((job) => job.id),
-      (await jobs(apiA.url)).map((job) => job.id),
-    );
-  });
-});
-
+// SQLite only: the PGlite test server multiplexes every connection onto one session, where advisory
+// locks re-enter, so it cannot show two processes contending for the PostgreSQL schedule lock.
 describe('scheduled backups without Redis: two apis on one SQLite file', () => {
   const dir = tempDir();
   let model: any;
