@@ -95,8 +95,9 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
     if (this.queue.kind === 'bullmq') {
       // One job scheduler in Redis, whichever worker upserts it: each tick adds one job, run by one worker.
       await this.scheduleBackups();
-    } else {
-      // Timers in this process: only the one process holding the schedule lock may run them.
+    } else if (this.config.backups.schedule !== undefined) {
+      // Timers in this process: only the one process holding the schedule lock may run them (nothing to
+      // contend for, and no lock to hold, when nothing is scheduled).
       this.scheduleOwner = new ScheduleOwner(this.stores.locks);
       await this.scheduleOwner.whenOwner(() => this.scheduleBackups());
     }
