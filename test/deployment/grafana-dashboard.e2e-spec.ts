@@ -131,6 +131,34 @@ describe('Grafana dashboard charts/engram/dashboards/engram.json', () => {
     assert.ok(apiTypes.has('http_request_duration_seconds') && apiTypes.has('process_resident_memory_bytes'));
   });
 
+  it('splits requests, p95 latency, 5xx and SSE clients per api replica, and jobs per worker, by instance', () => {
+    // Prometheus adds `instance` to every scraped series (and `pod` under the operator): a panel split by
+    // it draws one line per replica or worker.
+    const perInstance = dashboard.panels
+      .filter((panel: any) => panel.type !== 'row')
+      .flatMap((panel: any) =>
+        panel.targets.map((target: any) => ({ title: panel.title, expr: target.expr as string })),
+      )
+      .filter(({ expr }: { expr: string }) => /\bby \([^)]*\binstance\b[^)]*\)/.test(expr));
+    const find = (what: string, exporter: Map<string, string>, test: (expr: string) => boolean) => {
+      const found = perInstance.filter(({ expr }: { expr: string }) => test(expr));
+      assert.ok(found.length > 0, `a panel of ${what} by instance`);
+      for (const { title, expr } of found) {
+        for (const name of metricNames(expr)) assert.ok(isExported(name, exporter), `${title}: ${name} exported`);
+      }
+    };
+    const http = (expr: string) => expr.includes('http_request_duration_seconds');
+    find('requests / s', apiTypes, (e) => http(e) && e.includes('_count') && !e.includes('status='));
+    find('p95 latency', apiTypes, (e) => http(e) && e.startsWith('histogram_quantile(0.95,') && e.includes('_bucket'));
+    find('5xx / s', apiTypes, (e) => http(e) && e.includes('status=~"5.."'));
+    find('SSE clients', apiTypes, (e) => e.includes('engram_sse_clients{'));
+    find('running jobs', workerTypes, (e) => e.includes('engram_jobs_running'));
+    find('completed and failed jobs', workerTypes, (e) =>
+      /engram_jobs_total\{[^}]*outcome=~"[^"]*completed[^"]*failed/.test(e),
+    );
+    assert.equal(workerTypes.get('engram_jobs_running'), 'gauge');
+  });
+
   it('is a valid dashboard for the chart sidecar and compose provisioning alike', () => {
     assert.equal(dashboard.uid, 'engram-overview');
     const datasource = dashboard.templating.list.find((v: any) => v.type === 'datasource');

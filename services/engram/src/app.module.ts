@@ -20,7 +20,8 @@ import { SearchModule } from './search/search.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `serving`: the HTTP api (`engram serve`), which may own the job schedules without Redis. */
+  static forRoot(config: AppConfig, { serving = false } = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -38,7 +39,7 @@ export class AppModule {
         AgentModule,
         OverviewModule,
         ExportModule,
-        ...jobModules('api'),
+        ...jobModules('api', { schedules: serving }),
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -102,7 +102,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
     requestIdHeader: false,
     trustProxy: false,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { serving: true }), adapter, {
     logger,
     bodyParser: false,
     abortOnError: false,

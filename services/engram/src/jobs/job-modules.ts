@@ -6,10 +6,13 @@ import { ReindexModule } from '../reindex/reindex.module';
 import { JobsModule } from './jobs.module';
 import { ProcessRole } from './process-role';
 
-/** The queue and every module that registers processors, for one entrypoint (api, worker or CLI). */
-export function jobModules(role: ProcessRole): DynamicModule[] {
+/**
+ * The queue and every module that registers processors, for one entrypoint (api, worker or CLI).
+ * `schedules`: this entrypoint may own the job schedules (see SCHEDULES_JOBS).
+ */
+export function jobModules(role: ProcessRole, { schedules = false } = {}): DynamicModule[] {
   return [
-    JobsModule.forRoot(role),
+    JobsModule.forRoot(role, schedules),
     BackupsModule.forRole(role),
     ReindexModule.forRole(role),
     ImportsModule.forRole(role),

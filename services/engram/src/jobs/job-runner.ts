@@ -25,7 +25,8 @@ export interface JobHooks {
 
 /**
  * Runs one job through its processor, the same way for both adapters: progress and outcome are
- * announced on the event bus and counted in engram_jobs_total / engram_job_duration_seconds.
+ * announced on the event bus and counted in engram_jobs_total / engram_job_duration_seconds /
+ * engram_jobs_running.
  */
 @Injectable()
 export class JobRunner {
@@ -40,6 +41,7 @@ export class JobRunner {
 
   async run(job: RunnableJob, hooks: JobHooks): Promise<Record<string, unknown>> {
     const stopTimer = this.metrics.jobDuration.startTimer({ name: job.name });
+    this.metrics.jobsRunning.inc({ queue: job.queue, name: job.name });
     const context: JobContext = {
       jobId: job.id,
       progress: async (percent, stage) => {
@@ -91,6 +93,7 @@ export class JobRunner {
       throw error;
     } finally {
       stopTimer();
+      this.metrics.jobsRunning.dec({ queue: job.queue, name: job.name });
     }
   }
 

@@ -6,7 +6,8 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
-import { StorageModule } from '../storage/storage.module';
+import { STORES, StorageModule } from '../storage/storage.module';
+import { Stores } from '../storage/stores';
 import { BullMqJobQueue } from './bullmq-job.queue';
 import { InlineJobQueue } from './inline-job.queue';
 import { JobProcessors } from './job-processor';
@@ -15,7 +16,8 @@ import { JobRunner } from './job-runner';
 import { JobName } from './job.types';
 import { JobsController } from './jobs.controller';
 import { JobsHealth } from './jobs-health';
-import { PROCESS_ROLE, ProcessRole } from './process-role';
+import { PROCESS_ROLE, ProcessRole, SCHEDULES_JOBS } from './process-role';
+import { ScheduleOwner } from './schedule-owner';
 
 /** Where a killed worker's job is picked up again after (see BullMqOptions.lockDurationMs). */
 const LOCK_DURATION_MS = 15_000;
@@ -28,13 +30,16 @@ const LOCK_DURATION_MS = 15_000;
 export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
-    @Inject(PROCESS_ROLE) private readonly role: ProcessRole,
+    @Inject(SCHEDULES_JOBS) private readonly schedules: boolean,
+    @Inject(STORES) private readonly stores: Stores,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly processors: JobProcessors,
     private readonly metrics: EngramMetrics,
   ) {}
 
-  static forRoot(role: ProcessRole): DynamicModule {
+  private scheduleOwner: ScheduleOwner | undefined;
+
+  static forRoot(role: ProcessRole, schedules = false): DynamicModule {
     return {
       module: JobsModule,
       global: true,
@@ -42,6 +47,7 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
       controllers: role === 'api' ? [JobsController] : [],
       providers: [
         { provide: PROCESS_ROLE, useValue: role },
+        { provide: SCHEDULES_JOBS, useValue: schedules },
         JobProcessors,
         JobRunner,
         JobsHealth,
@@ -85,16 +91,21 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
     this.processors.assertComplete();
     this.metrics.onScrape(() => this.refreshQueueGauge());
     await this.queue.start();
-    if (this.consumesJobs()) await this.scheduleBackups();
+    if (!this.schedules) return;
+    if (this.queue.kind === 'bullmq') {
+      // One job scheduler in Redis, whichever worker upserts it: each tick adds one job, run by one worker.
+      await this.scheduleBackups();
+    } else if (this.config.backups.schedule !== undefined) {
+      // Timers in this process: only the one process holding the schedule lock may run them (nothing to
+      // contend for, and no lock to hold, when nothing is scheduled).
+      this.scheduleOwner = new ScheduleOwner(this.stores.locks);
+      await this.scheduleOwner.whenOwner(() => this.scheduleBackups());
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.queue.close();
-  }
-
-  /** The process that runs jobs owns the schedule: the worker with Redis, the api or CLI without. */
-  private consumesJobs(): boolean {
-    return this.queue.kind === 'inline' ? this.role === 'api' : this.role === 'worker';
+    await this.scheduleOwner?.release();
   }
 
   private async scheduleBackups(): Promise<void> {

@@ -5,3 +5,10 @@
 export type ProcessRole = 'api' | 'worker' | 'cli';
 
 export const PROCESS_ROLE = Symbol('PROCESS_ROLE');
+
+/**
+ * Whether this process may own the job schedules (the backup cron): `engram worker` with Redis, and
+ * `engram serve` without it. Never `engram mcp` or an operator command, which also build the api's
+ * modules but come and go with a client or a command.
+ */
+export const SCHEDULES_JOBS = Symbol('SCHEDULES_JOBS');

@@ -82,6 +82,13 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly jobsRunning = new Gauge({
+    name: 'engram_jobs_running',
+    help: 'Jobs this process is running now, by queue and job name (per worker: its share of the queue)',
+    labelNames: ['queue', 'name'] as const,
+    registers: [this.registry],
+  });
+
   readonly queueJobs = new Gauge({
     name: 'engram_queue_jobs',
     help: 'Jobs in a queue by state (waiting, active, delayed, completed, failed, cancelled)',

@@ -32,7 +32,7 @@ export class WorkerModule {
         MetricsModule,
         StorageModule,
         AuditModule.forRoot('worker'),
-        ...jobModules(role),
+        ...jobModules(role, { schedules: role === 'worker' }),
         // The worker's HTTP port authenticates with the api's keys.
         ...(role === 'worker' ? [AuthModule.forRoot(config, 'worker')] : []),
       ],
