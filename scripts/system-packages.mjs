@@ -1,8 +1,9 @@
 // Debian packages the test suites need. When one is missing the test command installs it (as root with
 // apt-get), or stops with one line saying what to install.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
-/** command on PATH → Debian package providing it. */
+/** command on PATH (or an absolute path) → Debian package providing it. */
 export const REQUIRED_PACKAGES = {
   'redis-server': 'redis-server', // jobs and cross-process events run against a real Redis
   chromium: 'chromium', // the dashboard is tested in a real browser
@@ -12,9 +13,12 @@ export const REQUIRED_PACKAGES = {
   openssl: 'openssl', // the OAuth metadata-document suite makes a test CA and serves documents over https
   promtool: 'prometheus', // the alert rules are checked and unit-tested with `promtool`
   'systemd-analyze': 'systemd', // the systemd units are checked with `systemd-analyze verify` and `security`
+  // Cross-process locks on the PostgreSQL backend are checked on a real server (PGlite is one session).
+  '/usr/lib/postgresql/15/bin/postgres': 'postgresql-15',
 };
 
 function onPath(command) {
+  if (command.startsWith('/')) return existsSync(command);
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 

@@ -3,7 +3,7 @@
 // the benchmark tools' own tests (bench/**/*.test.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSystemPackages } from './system-packages.mjs';
 
@@ -37,7 +37,8 @@ const specs = [
   ...findFiles(join(root, 'services/engram/dist'), '.spec.js'),
   ...findFiles(join(root, 'test/dist'), '.e2e-spec.js'),
   ...findFiles(join(root, 'bench'), '.test.mjs'),
-].filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)));
+  // Matched against the path inside the repository, so the checkout's own folder names never match.
+].filter((file) => filter.length === 0 || filter.some((part) => relative(root, file).includes(part)));
 if (specs.length === 0) {
   // An empty list would make node's runner look for tests everywhere: say so instead.
   console.error(`npm test: no spec file matches ${filter.map((part) => `"${part}"`).join(', ')}`);
