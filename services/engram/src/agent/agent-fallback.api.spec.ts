@@ -131,6 +131,14 @@ describe('memory agent fallback endpoint (real api and sandbox; both model serve
       fallback: { provider: 'openai_compatible', model: FALLBACK_MODEL, base_url: fallback.url },
     });
     assert.ok(!status.text.includes(PRIMARY_KEY) && !status.text.includes(FALLBACK_KEY));
+    const ready = await api.request('GET', '/health/ready');
+    assert.equal(ready.status, 200);
+    assert.deepEqual(ready.body.details.model_endpoint.fallback, {
+      provider: 'openai_compatible',
+      model: FALLBACK_MODEL,
+      reachable: true,
+      model_listed: true,
+    });
   });
 });
 
@@ -145,6 +153,10 @@ describe('memory agent whose primary refuses connections', () => {
         const answered = await api.request('POST', '/api/agent/query', { body: { question: QUESTION } });
         assert.equal(answered.status, 200, answered.text);
         assert.equal(fallback.requests.length, 2, 'both turns answered by the fallback');
+        const ready = (await api.request('GET', '/health/ready')).body.details.model_endpoint;
+        assert.equal(ready.reachable, false);
+        assert.match(ready.message, /model endpoint unreachable/);
+        assert.equal(ready.fallback.reachable, true, 'readiness shows the fallback can answer');
         assert.match(
           (await api.request('GET', '/metrics')).text,
           /engram_llm_fallbacks_total\{reason="unreachable"\} 2/,

@@ -28,43 +28,59 @@ export class AgentHealth {
   }
 
   private async probe(): Promise<Record<string, unknown>> {
-    const { baseUrl, model, provider, apiKey } = this.config.agent;
+    const { baseUrl, model, provider, apiKey, fallback } = this.config.agent;
     if (!baseUrl) return { configured: false, message: 'memory agent disabled: no model endpoint configured' };
     const isolation = await this.sandbox.detect();
     const sandbox = isolation.available ? isolation.mode : 'unavailable';
-    try {
-      const response = await fetch(`${baseUrl}/models`, {
-        headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
-        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
-      });
-      const body = (await response.json().catch(() => ({}))) as { data?: { id?: string }[] };
-      const listed = body.data?.some((entry) => entry.id === model) ?? false;
-      const healthy = response.ok && listed && isolation.available;
-      return {
-        configured: true,
-        provider,
-        model,
-        reachable: response.ok,
-        model_listed: listed,
-        sandbox,
-        ...(healthy ? {} : { degraded: true, message: this.problem(response.ok, listed, sandbox) }),
-      };
-    } catch (error) {
-      return {
-        configured: true,
-        provider,
-        model,
-        reachable: false,
-        sandbox,
-        degraded: true,
-        message: `model endpoint unreachable: ${(error as Error).message}`,
-      };
-    }
+    const primary = await probeEndpoint(baseUrl, apiKey, model);
+    // The fallback answers when the primary cannot, so readiness shows whether it could.
+    const backup = fallback && (await probeEndpoint(fallback.baseUrl, fallback.apiKey, fallback.model));
+    const problem =
+      primary.error !== undefined
+        ? `model endpoint unreachable: ${primary.error}`
+        : this.problem(primary.reachable, primary.model_listed, sandbox);
+    return {
+      configured: true,
+      provider,
+      model,
+      reachable: primary.reachable,
+      ...(primary.error === undefined ? { model_listed: primary.model_listed } : {}),
+      sandbox,
+      ...(backup
+        ? {
+            fallback: {
+              provider: fallback.provider,
+              model: fallback.model,
+              reachable: backup.reachable,
+              model_listed: backup.model_listed,
+            },
+          }
+        : {}),
+      ...(problem ? { degraded: true, message: problem } : {}),
+    };
   }
 
   private problem(reachable: boolean, listed: boolean, sandbox: string): string {
     if (!reachable) return 'model endpoint answered an error';
     if (!listed) return `the endpoint does not list ${this.config.agent.model} (AGENT_MODEL)`;
     return sandbox === 'unavailable' ? 'no sandbox isolation: the agent refuses to run code' : '';
+  }
+}
+
+/** Whether an OpenAI-compatible endpoint answers GET /models and lists `model`. */
+async function probeEndpoint(
+  baseUrl: string,
+  apiKey: string | undefined,
+  model: string,
+): Promise<{ reachable: boolean; model_listed: boolean; error?: string }> {
+  try {
+    const response = await fetch(`${baseUrl}/models`, {
+      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    const body = (await response.json().catch(() => ({}))) as { data?: { id?: string }[] };
+    return { reachable: response.ok, model_listed: body.data?.some((entry) => entry.id === model) ?? false };
+  } catch (error) {
+    return { reachable: false, model_listed: false, error: (error as Error).message };
   }
 }
