@@ -1,6 +1,7 @@
 import { Provider } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { OpenedStores, STORES } from '../storage/storage.module';
+import { DATABASE_AGENT_FILE_STORE } from '../storage/agent-file.store';
 import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
 import { AgentFilesArchive, DatabaseAgentFilesArchive, FolderAgentFilesArchive } from './agent-files.archive';
 import { BackupRepository } from './backup.repository';
@@ -26,12 +27,12 @@ export const DATABASE_BACKUP_TARGET_PROVIDER: Provider = {
   useFactory: databaseBackupTargetFor,
 };
 
-/** Where the agent's memory files are archived from and restored to: MEMORY_DIR, or the database. */
+/** Where the agent's memory files are archived from and restored to: the database's store, or MEMORY_DIR. */
 export const AGENT_FILES_ARCHIVE_PROVIDER: Provider = {
   provide: AgentFilesArchive,
-  inject: [APP_CONFIG, BackupRepository, STORES],
-  useFactory: (config: AppConfig, files: BackupRepository, stores: OpenedStores): AgentFilesArchive =>
-    stores.backend === 'postgres'
-      ? new DatabaseAgentFilesArchive(new PostgresAgentFileStore(stores.db), files)
+  inject: [APP_CONFIG, BackupRepository, { token: DATABASE_AGENT_FILE_STORE, optional: true }],
+  useFactory: (config: AppConfig, files: BackupRepository, inDatabase?: PostgresAgentFileStore): AgentFilesArchive =>
+    inDatabase
+      ? new DatabaseAgentFilesArchive(inDatabase, files)
       : new FolderAgentFilesArchive(files, config.memoryDir),
 };

@@ -9,7 +9,6 @@ import { SqliteLockRepository } from '../storage/locks/sqlite-lock.repository';
 import { StoreLocks } from '../storage/locks/store-locks';
 import { contentHash } from '../memories/content-hash';
 import { EmbeddingModelMismatch } from '../storage/embedding-model.binding';
-import { NewMemory } from '../storage/memory.record';
 import { hasIterativeScans, openPostgresDatabase } from '../storage/postgres/postgres.connection';
 import { PostgresDatabase } from '../storage/postgres/postgres.database';
 import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
@@ -18,30 +17,13 @@ import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server
 import { makeTempDir } from '../testing/test-app';
 import { PostgresReindexStaging } from './postgres-reindex.staging';
 import { ReindexService } from './reindex.service';
+import { noteWithVector, vectorOf } from '../testing/text-vectors';
 
 const OLD = { modelId: 'model-a', dimension: 8 };
 const NEW = { modelId: 'model-b', dimension: 12 };
 const MEMORIES = 40;
 
-/** A distinct direction per text, at any dimension: what a model would give, deterministically. */
-function vectorOf(text: string, dimension: number): Float32Array {
-  const seed = [...text].reduce((sum, char, i) => sum + char.charCodeAt(0) * (i + 1), 0);
-  return new Float32Array(dimension).map((_, d) => Math.cos(seed * 0.013 + d * 1.3));
-}
-
-function memory(content: string): NewMemory {
-  return {
-    namespace: 'default',
-    contentHash: contentHash(content),
-    content,
-    memoryType: 'note',
-    metadata: {},
-    tags: [],
-    createdAt: 1,
-    updatedAt: 1,
-    embedding: vectorOf(content, OLD.dimension),
-  };
-}
+const memory = (content: string) => noteWithVector(content, OLD.dimension);
 
 /** Stages, for the new model, every memory still pending; answers how many. */
 async function stagePending(staging: PostgresReindexStaging): Promise<number> {

@@ -7,7 +7,6 @@ import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
 import { contentHash } from '../memories/content-hash';
 import { bindEmbeddingModel, EmbeddingModel, ModelMismatchPolicy } from '../storage/embedding-model.binding';
 import { MemoryRepository } from '../storage/memory.repository';
-import { NewMemory } from '../storage/memory.record';
 import { MemoryStore } from '../storage/memory.store';
 import { hasIterativeScans, openPostgresDatabase } from '../storage/postgres/postgres.connection';
 import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
@@ -26,6 +25,7 @@ import { makeTempDir } from '../testing/test-app';
 import { PostgresReindexStaging } from './postgres-reindex.staging';
 import { ReindexStaging } from './reindex-staging';
 import { SqliteReindexStaging } from './sqlite-reindex.staging';
+import { noteWithVector, vectorOf } from '../testing/text-vectors';
 
 const OLD = { modelId: 'model-a', dimension: 8 };
 const NEW = { modelId: 'model-b', dimension: 16 }; // SQLite's bit quantisation wants a multiple of 8
@@ -95,25 +95,7 @@ function postgres(): AdapterUnderTest {
   };
 }
 
-/** A distinct direction per text, at any dimension: what a model would give, deterministically. */
-function vectorOf(text: string, dimension: number): Float32Array {
-  const seed = [...text].reduce((sum, char, i) => sum + char.charCodeAt(0) * (i + 1), 0);
-  return new Float32Array(dimension).map((_, d) => Math.cos(seed * 0.013 + d * 1.3));
-}
-
-function memory(content: string): NewMemory {
-  return {
-    namespace: 'default',
-    contentHash: contentHash(content),
-    content,
-    memoryType: 'note',
-    metadata: {},
-    tags: [],
-    createdAt: 1,
-    updatedAt: 1,
-    embedding: vectorOf(content, OLD.dimension),
-  };
-}
+const memory = (content: string) => noteWithVector(content, OLD.dimension);
 
 /** Stages, for the new model, the first `limit` memories still pending. */
 async function stagePending(staging: ReindexStaging, limit = 1_000): Promise<number> {

@@ -26,14 +26,14 @@ export async function startNativePostgres(): Promise<NativePostgres> {
   const asRoot = process.getuid?.() === 0;
   const run = (command: string, args: string[]) =>
     asRoot ? (['runuser', ['-u', 'postgres', '--', command, ...args]] as const) : ([command, args] as const);
+  const passwordFile = join(folder, 'password');
+  writeFileSync(passwordFile, 'postgres\n');
   if (asRoot) {
     chmodSync(folder, 0o700);
     const [uid, gid] = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, 'postgres']).toString()));
     chownSync(folder, uid, gid);
+    chownSync(passwordFile, uid, gid);
   }
-  const passwordFile = join(folder, 'password');
-  writeFileSync(passwordFile, 'postgres\n');
-  if (asRoot) chownSync(passwordFile, Number(execFileSync('id', ['-u', 'postgres']).toString()), 0);
   const [initdb, initArgs] = run(join(BIN, 'initdb'), [
     '-D',
     data,
