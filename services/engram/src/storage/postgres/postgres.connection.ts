@@ -13,6 +13,9 @@ const BINDING_LOCK = 0x656e6762; // "engb"
 /** A PostgreSQL server this adapter cannot use; the message names what to run or change. */
 export class PostgresUnsupported extends Error {}
 
+/** The server cannot be reached or refuses this login: start-up names the database and why, never the password. */
+export class PostgresUnreachable extends Error {}
+
 /**
  * Connects the pool, checks the server (PostgreSQL 15+, pgvector 0.7+, created here when the role may),
  * runs the migrations and binds the embedding model, as openSqliteDatabase does for SQLite. The worker
@@ -25,7 +28,7 @@ export async function openPostgresDatabase(
 ): Promise<PostgresDatabase> {
   const db = new PostgresDatabase(settings);
   try {
-    await checkServer(db);
+    await checkServer(db, describePostgresUrl(settings.url));
     await applyPostgresMigrations(db);
     // Operator commands that never touch vectors (keys, audit) open the store without binding a model.
     if (model) await bindPostgresModel(db, describePostgresUrl(settings.url), model, onMismatch);
@@ -36,8 +39,15 @@ export async function openPostgresDatabase(
   }
 }
 
-async function checkServer(db: PostgresDatabase): Promise<void> {
-  const [{ version }] = await db.query<{ version: string }>("SELECT current_setting('server_version_num') AS version");
+async function checkServer(db: PostgresDatabase, label: string): Promise<void> {
+  let version: string;
+  try {
+    [{ version }] = await db.query<{ version: string }>("SELECT current_setting('server_version_num') AS version");
+  } catch (error) {
+    throw new PostgresUnreachable(
+      `Cannot use the PostgreSQL database ${label}: ${(error as Error).message} (check DATABASE_URL and that the server runs)`,
+    );
+  }
   if (Number(version) < MIN_SERVER_VERSION) {
     throw new PostgresUnsupported(`PostgreSQL ${version} is too old: Engram needs PostgreSQL 15 or newer`);
   }

@@ -3,7 +3,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { StoreBusy } from '../../common/domain-errors';
 import { startTestPostgres, TestPostgres } from '../../testing/postgres-test-server';
 import { contentHash } from '../../memories/content-hash';
-import { hasIterativeScans, openPostgresDatabase } from './postgres.connection';
+import { hasIterativeScans, openPostgresDatabase, PostgresUnreachable } from './postgres.connection';
+import { freePort } from '../../testing/redis-server';
 import { PostgresMemoryStore } from './postgres-memory.store';
 import { PostgresSearchStore } from './postgres-search.store';
 import { POSTGRES_MIGRATIONS } from './postgres.migrations';
@@ -36,6 +37,19 @@ describe('PostgreSQL adapter', () => {
     );
     assert.match(index.indexdef, /USING hnsw \(embedding vector_cosine_ops\)/);
     await Promise.all(replicas.map((db) => db.close()));
+  });
+
+  it('names the database and the reason when the server cannot be reached, never the password', async () => {
+    const url = `postgres://engram:hunter22-secret@127.0.0.1:${await freePort()}/engram`;
+    await assert.rejects(
+      () => openPostgresDatabase({ url, poolSize: 1, statementTimeoutMs: 5_000 }),
+      (error: Error) =>
+        error instanceof PostgresUnreachable &&
+        /^Cannot use the PostgreSQL database postgres:\/\/127\.0\.0\.1:\d+\/engram: .*ECONNREFUSED/.test(
+          error.message,
+        ) &&
+        !error.message.includes('hunter22'),
+    );
   });
 
   it('refuses a database whose schema is newer than this build', async () => {
