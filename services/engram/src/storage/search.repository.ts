@@ -2,7 +2,14 @@ import { MemoryRepository } from './memory.repository';
 import { isNarrowing, MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
-import { ADJACENT_ID_REACH, KeywordHit, ScoredId } from './search.store';
+import {
+  ADJACENT_ID_REACH,
+  COMMON_TERM_ROWS,
+  KeywordHit,
+  RECENT_MATCHES_RANKED,
+  ScoredId,
+  splitByFrequency,
+} from './search.store';
 import { toBlob, VectorIndex } from './vector-index';
 
 /** Below this many candidate memories an exact scan is as fast as the quantised index, and exact. */
@@ -17,11 +24,6 @@ const MAX_RESCORED = 500;
  * scan costs the same for any pool, but checking a pool against a filter grows with its size.
  */
 const MAX_KNN_POOL = 10_000;
-/** A keyword term in more memories than this is common (see keywordCandidates). */
-export const COMMON_TERM_ROWS = 5_000;
-/** With common terms only, how many of the newest matches BM25 ranks. */
-export const RECENT_MATCHES_RANKED = 5_000;
-/** How far (in ids) a neighbour of a memory is looked for. */
 
 /** Candidate generation for search: vector nearest neighbours and BM25 keyword matches, both filtered. */
 export class SearchRepository {
@@ -54,28 +56,16 @@ export class SearchRepository {
   }
 
   /**
-   * Rare terms, rarest first, as long as their matches together stay within COMMON_TERM_ROWS; the rest
-   * are common. Counted over the whole index (every namespace): the count bounds the work, which the
-   * full-text index does for all namespaces at once.
+   * Each term's matches, counted up to COMMON_TERM_ROWS over the whole index (every namespace): the count
+   * bounds the work, which the full-text index does for all namespaces at once.
    */
   private splitByFrequency(terms: readonly string[]): { rare: string[]; common: string[] } {
     const count = this.statements.get(
       'SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)',
     );
-    const counted = terms
-      .map((term) => ({ term, rows: count.pluck().get(anyOf([term]), COMMON_TERM_ROWS + 1) as number }))
-      .sort((a, b) => a.rows - b.rows);
-    const rare: string[] = [];
-    const common: string[] = [];
-    let rows = 0;
-    for (const { term, rows: termRows } of counted) {
-      if (termRows === 0) continue;
-      if (rows + termRows <= COMMON_TERM_ROWS) {
-        rare.push(term);
-        rows += termRows;
-      } else common.push(term);
-    }
-    return { rare, common };
+    return splitByFrequency(
+      terms.map((term) => ({ term, rows: count.pluck().get(anyOf([term]), COMMON_TERM_ROWS + 1) as number })),
+    );
   }
 
   /**

@@ -8,8 +8,36 @@ export interface ScoredId {
 
 export interface KeywordHit {
   id: number;
-  /** The engine's keyword relevance, larger is better (SQLite: BM25; PostgreSQL: ts_rank_cd). */
+  /** BM25 relevance (k1 1.2, b 0.75, as SQLite's FTS5 computes it), larger is better. */
   bm25: number;
+}
+
+/** A keyword term in more memories than this is common: see splitByFrequency. */
+export const COMMON_TERM_ROWS = 5_000;
+/** With common terms only, how many of the newest matches the keyword ranking scores. */
+export const RECENT_MATCHES_RANKED = 5_000;
+
+/**
+ * Bounds the keyword ranking's work the same way on every backend. Rare terms, rarest first, as long as
+ * their matches together stay within COMMON_TERM_ROWS; the rest are common; terms in no memory are
+ * dropped. With rare terms, only memories holding one are ranked (by the full query); with common terms
+ * only, the RECENT_MATCHES_RANKED newest matches are.
+ */
+export function splitByFrequency<Term>(
+  counted: readonly { term: Term; rows: number }[],
+  commonTermRows = COMMON_TERM_ROWS,
+): { rare: Term[]; common: Term[] } {
+  const rare: Term[] = [];
+  const common: Term[] = [];
+  let rows = 0;
+  for (const { term, rows: termRows } of [...counted].sort((a, b) => a.rows - b.rows)) {
+    if (termRows === 0) continue;
+    if (rows + termRows <= commonTermRows) {
+      rare.push(term);
+      rows += termRows;
+    } else common.push(term);
+  }
+  return { rare, common };
 }
 
 /** How far (in ids) `adjacent` looks either side, so the look-up stays bounded when namespaces interleave. */

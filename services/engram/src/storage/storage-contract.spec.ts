@@ -552,6 +552,36 @@ function contract(adapter: StorageAdapterUnderTest): void {
       );
     });
 
+    it('scores keyword matches by BM25 over every live memory, as FTS5 computes it', async () => {
+      const texts = [
+        'river stone cloud',
+        'river river forest lake meadow hill',
+        'stone forest',
+        'cloud hill valley',
+        'valley meadow',
+        'lake lake lake',
+      ];
+      const stored = await store.memories.insertMany(texts.map((text) => memory(text)));
+      await store.memories.insertMany([
+        memory('river canyon', { namespace: 'elsewhere' }),
+        memory('desert dune sand wind', { namespace: 'elsewhere' }),
+      ]);
+      const [bothTerms, twoRivers, stone] = stored.map((outcome) => outcome.memory.id);
+      // Eight live memories of 25 words; "river" is in three of them (one elsewhere), "stone" in two.
+      const averageLength = 25 / 8;
+      const idf = (rows: number) => Math.log((8 - rows + 0.5) / (rows + 0.5));
+      const term = (rows: number, tf: number, length: number) =>
+        (idf(rows) * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * length) / averageLength));
+      const hits = await store.search.keywordCandidates(['river', 'stone'], { namespace: 'default' }, 10);
+      // The rarer word outweighs a second occurrence of the commoner one in a longer memory.
+      assert.deepEqual(
+        hits.map((hit) => hit.id),
+        [bothTerms, stone, twoRivers],
+      );
+      const expected = [term(3, 1, 3) + term(2, 1, 3), term(2, 1, 2), term(3, 2, 6)];
+      hits.forEach((hit, i) => assert.ok(Math.abs(hit.bm25 - expected[i]) < 1e-9, `${hit.bm25} ≠ ${expected[i]}`));
+    });
+
     it('treats hostile query text as plain words: no syntax error, no injection', async () => {
       await store.memories.insertMany([memory('quotes "and" operators & | ! : * ( ) stay text')]);
       for (const text of [

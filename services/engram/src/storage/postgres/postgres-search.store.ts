@@ -1,6 +1,7 @@
 import { PostgresModelGuard } from './postgres-model.guard';
 import { memoryFilterSql, MemoryFilter } from '../memory-filter.sql';
 import { ADJACENT_ID_REACH, KeywordHit, ScoredId, SearchStore } from '../search.store';
+import { KeywordBounds, PostgresKeywordRanking } from './postgres-keyword-ranking';
 import { numbered, PostgresDatabase, vectorLiteral } from './postgres.database';
 
 /** Below this many admitted memories an exact scan is cheap and exact; above it the HNSW index answers. */
@@ -10,19 +11,21 @@ export interface PostgresSearchOptions {
   /** pgvector 0.8+, whose HNSW scans continue past filtered-out rows. */
   iterativeScans: boolean;
   exactScanMaxRows?: number;
+  keywordBounds?: KeywordBounds;
 }
 /** HNSW candidates kept per search: at least the wanted count, and the pgvector default floor. */
 const MIN_EF_SEARCH = 40;
 const MAX_EF_SEARCH = 1_000;
 
 /**
- * SearchStore on PostgreSQL: tsvector + GIN for keywords (each term through plainto_tsquery, so user
- * text is never query syntax), pgvector for vectors. A selective filter is scanned exactly; otherwise the
+ * SearchStore on PostgreSQL: tsvector + GIN for keywords, ranked by BM25 (postgres-keyword-ranking.ts),
+ * pgvector for vectors. A selective filter is scanned exactly; otherwise the
  * HNSW index is walked with iterative scans, which keep going until enough admitted rows are found.
  */
 export class PostgresSearchStore extends SearchStore {
   private readonly iterativeScans: boolean;
   private readonly exactScanMaxRows: number;
+  private readonly keywords: PostgresKeywordRanking;
 
   constructor(
     private readonly db: PostgresDatabase,
@@ -32,20 +35,12 @@ export class PostgresSearchStore extends SearchStore {
     super();
     this.iterativeScans = options.iterativeScans;
     this.exactScanMaxRows = options.exactScanMaxRows ?? EXACT_SCAN_MAX_ROWS;
+    this.keywords = new PostgresKeywordRanking(db, options.keywordBounds);
   }
 
   async keywordCandidates(terms: readonly string[], filter: MemoryFilter, k: number): Promise<KeywordHit[]> {
     if (terms.length === 0) return [];
-    const where = memoryFilterSql(filter);
-    const query = terms.map((_, i) => `plainto_tsquery('english', $${i + 1})`).join(' || ');
-    const first = terms.length + 1;
-    const next = first + where.params.length;
-    // A term that is only a stop word becomes an empty query, which matches nothing: no error, no hit.
-    return this.db.query<KeywordHit>(
-      `SELECT m.id, ts_rank_cd(m.keywords, q) AS bm25 FROM memories m, (SELECT ${query} AS q) query
-       WHERE m.keywords @@ q AND ${numbered(where.sql, first)} ORDER BY bm25 DESC, m.id LIMIT $${next}`,
-      [...terms, ...where.params, k],
-    );
+    return this.keywords.candidates(terms, filter, k);
   }
 
   async embeddingsOf(ids: readonly number[]): Promise<Map<number, Float32Array>> {

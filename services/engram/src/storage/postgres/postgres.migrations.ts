@@ -257,6 +257,19 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX import_uploads_stored ON import_uploads (stored_at);
     `,
   },
+  {
+    version: 11,
+    name: 'keyword-lengths',
+    // Each memory's length in words (stop words included, as the positions count them), for BM25's
+    // length normalisation: keyword scores then mean what SQLite's FTS5 scores mean (postgres-keyword-ranking.ts).
+    sql: `
+      CREATE FUNCTION engram_word_count(document tsvector) RETURNS integer
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE
+        AS $$ SELECT coalesce(max(position), 0)::integer FROM unnest(document) lexeme, unnest(lexeme.positions) position $$;
+      ALTER TABLE memories ADD COLUMN keyword_length integer
+        GENERATED ALWAYS AS (engram_word_count(to_tsvector('english', content))) STORED;
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

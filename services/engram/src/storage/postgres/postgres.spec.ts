@@ -109,6 +109,49 @@ describe('PostgreSQL adapter', () => {
     await db.close();
   });
 
+  it('bounds keyword ranking as SQLite does: common words rank the newest matches, rare words only their holders', async () => {
+    const db = await openPostgresDatabase(settings, MODEL);
+    const memories = new PostgresMemoryStore(db);
+    const texts = ['weather weather weather weather report', ...Array.from({ length: 30 }, (_, i) => `weather ${i}`)];
+    texts.push('zebra weather sighting', 'a zebra at dawn');
+    const stored = await memories.insertMany(
+      texts.map((content, i) => ({
+        namespace: 'default',
+        contentHash: contentHash(content),
+        content,
+        memoryType: 'note',
+        metadata: {},
+        tags: [],
+        createdAt: i,
+        updatedAt: i,
+        embedding: new Float32Array(MODEL.dimension).fill(1),
+      })),
+    );
+    const ids = stored.map((outcome) => outcome.memory.id);
+    const bounded = new PostgresSearchStore(db, {
+      iterativeScans: false,
+      keywordBounds: { commonTermRows: 20, recentMatchesRanked: 10 },
+    });
+    const unbounded = new PostgresSearchStore(db, { iterativeScans: false });
+    const filter = { namespace: 'default' };
+    const newestHolders = ids.slice(0, -1).slice(-10);
+    // Counted, then (after ANALYZE, as autovacuum runs it) estimated from the planner's statistics.
+    for (const statistics of ['counted', 'estimated']) {
+      if (statistics === 'estimated') await db.query('ANALYZE memories');
+      // 32 memories hold "weather": common. Only the 10 newest are ranked, so the oldest, best match is not.
+      assert.equal((await unbounded.keywordCandidates(['weather'], filter, 1))[0].id, ids[0]);
+      const common = await bounded.keywordCandidates(['weather'], filter, 20);
+      assert.deepEqual(common.map((hit) => hit.id).sort(), [...newestHolders].sort(), statistics);
+      // "zebra" is rare: only its two holders are ranked, by the full query (the one with both words first).
+      assert.deepEqual(
+        (await bounded.keywordCandidates(['zebra', 'weather'], filter, 10)).map((hit) => hit.id),
+        ids.slice(-2),
+        statistics,
+      );
+    }
+    await db.close();
+  });
+
   it('answers StoreBusy (503), not an internal error, when every connection stays taken', async () => {
     const db = await openPostgresDatabase({ ...settings, poolSize: 1, statementTimeoutMs: 300 }, MODEL);
     let release!: () => void;
