@@ -11,7 +11,7 @@ import { EventsModule } from './events/events.module';
 import { ExportModule } from './export/export.module';
 import { HarvestModule } from './harvest/harvest.module';
 import { HealthModule } from './health/health.module';
-import { jobModules } from './jobs/job-modules';
+import { jobModules } from './job-modules';
 import { McpModule } from './mcp/mcp.module';
 import { MemoriesModule } from './memories/memories.module';
 import { MetricsModule } from './metrics/metrics.module';

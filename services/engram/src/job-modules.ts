@@ -1,10 +1,10 @@
 import { DynamicModule } from '@nestjs/common';
-import { BackupsModule } from '../backups/backups.module';
-import { ConflictsModule } from '../conflicts/conflicts.module';
-import { ImportsModule } from '../importers/imports.module';
-import { ReindexModule } from '../reindex/reindex.module';
-import { JobsModule } from './jobs.module';
-import { ProcessRole } from './process-role';
+import { BackupsModule } from './backups/backups.module';
+import { ConflictsModule } from './conflicts/conflicts.module';
+import { ImportsModule } from './importers/imports.module';
+import { ReindexModule } from './reindex/reindex.module';
+import { JobsModule } from './jobs/jobs.module';
+import { ProcessRole } from './jobs/process-role';
 
 /**
  * The queue and every module that registers processors, for one entrypoint (api, worker or CLI).
