@@ -1,7 +1,9 @@
-import { openSqliteDatabase } from '../storage/sqlite.connection';
-import { VectorIndex } from '../storage/vector-index';
-import { SwitchOutcome } from './reindex-staging';
+import { openSqliteDatabase } from '../sqlite.connection';
+import { VectorIndex } from '../vector-index';
 import { PENDING_FROM, PENDING_WHERE } from './reindex-staging.sql';
+
+export type SwitchOutcome =
+  { switched: true; vectors: number; transactionMs: number } | { switched: false; pending: number };
 
 /**
  * Makes the staged vectors the live ones in one write transaction on a connection of its own: every

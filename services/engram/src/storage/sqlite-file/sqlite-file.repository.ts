@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { SwitchOutcome } from '../reindex/reindex-staging';
+import { APP_CONFIG, AppConfig } from '../../config/config.types';
 import { DatabaseSummary } from './database-snapshot';
 import { SwapOutcome } from './database-swap';
+import { SwitchOutcome } from './reindex-switch';
 import { runInSqliteThread } from './sqlite-file.tasks';
 
 /**

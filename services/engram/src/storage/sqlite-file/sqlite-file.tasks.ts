@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { switchToStagedVectors } from '../reindex/reindex-switch';
+import { switchToStagedVectors } from './reindex-switch';
 import { copyLiveDatabase, sealCopy, summariseDatabase } from './database-snapshot';
 import { swapInDatabase } from './database-swap';
 import { fileDigest } from './file-digest';

@@ -1,6 +1,6 @@
-import { keyClause, keyOfFile } from '../storage/database-key';
-import { openSqliteDatabase, SqliteDatabase } from '../storage/sqlite.connection';
-import { VectorIndex } from '../storage/vector-index';
+import { keyClause, keyOfFile } from '../database-key';
+import { openSqliteDatabase, SqliteDatabase } from '../sqlite.connection';
+import { VectorIndex } from '../vector-index';
 
 export interface SwapOutcome {
   memories: number;

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
-import { applyDatabaseKey, keyOfFile, unlockDatabase } from '../storage/database-key';
+import { applyDatabaseKey, keyOfFile, unlockDatabase } from '../database-key';
 
 /** What a backup file holds, read from the file itself: the facts its manifest records and checks. */
 export interface DatabaseSummary {
