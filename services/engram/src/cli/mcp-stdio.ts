@@ -3,10 +3,10 @@ import { storeLocation } from '../storage/store-location';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { AppModule } from '../app.module';
 import { AppConfig } from '../config/config.types';
-import { createLogger } from '../http/create-app';
-import { AnsweringStdioTransport } from './answering-stdio.transport';
-import { McpCatalog } from './mcp-catalog';
-import { McpResourceFeed } from './mcp-resource-feed';
+import { createLogger } from '../process/logger';
+import { AnsweringStdioTransport } from '../mcp/answering-stdio.transport';
+import { McpCatalog } from '../mcp/mcp-catalog';
+import { McpResourceFeed } from '../mcp/mcp-resource-feed';
 
 /**
  * `engram mcp`: the tool catalog over stdio against the local database, without the HTTP server, for
