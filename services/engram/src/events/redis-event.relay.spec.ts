@@ -5,13 +5,13 @@ import { RedisKeys } from '../config/redis-keys';
 import { startTestRedis, TestRedis } from '../testing/redis-server';
 import { EngramEvent } from './engram-event';
 import { EventBus } from './event-bus';
-import { RedisEventRepository } from './redis-event.repository';
+import { RedisEventRelay } from './redis-event.relay';
 
 const KEYS = new RedisKeys('engram-test');
 
 /** One process's view: its bus on the shared Redis, and every event it has received. */
 async function processOn(url: string, keys = KEYS) {
-  const bus = new EventBus(new RedisEventRepository(url, keys, 100));
+  const bus = new EventBus(new RedisEventRelay(url, keys, 100));
   const received: EngramEvent[] = [];
   bus.subscribe((event) => received.push(event));
   await bus.ready();
@@ -105,7 +105,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
   it('subscribes once Redis answers, and again after Redis restarts', async () => {
     await redis.stop();
-    const bus = new EventBus(new RedisEventRepository(redis.url, KEYS, 100));
+    const bus = new EventBus(new RedisEventRelay(redis.url, KEYS, 100));
     const received: EngramEvent[] = [];
     bus.subscribe((event) => received.push(event));
     try {
@@ -132,7 +132,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
   it('catches up from the shared log on what was published while its subscription was cut: each once, in order', async () => {
     const api = await processOn(redis.url);
-    const writer = new EventBus(new RedisEventRepository(redis.url, KEYS, 100));
+    const writer = new EventBus(new RedisEventRelay(redis.url, KEYS, 100));
     const admin = new Redis(redis.url);
     try {
       writer.publish('memory_created', { content_hash: 'before the cut' });
@@ -161,7 +161,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
   it('a publishing-only process (a worker without listeners) opens no subscription', async () => {
     const listener = await processOn(redis.url);
-    const publisher = new EventBus(new RedisEventRepository(redis.url, KEYS, 100));
+    const publisher = new EventBus(new RedisEventRelay(redis.url, KEYS, 100));
     try {
       publisher.publish('backup_created', { name: 'nightly' });
       await waitFor(() => listener.received.length === 1);
@@ -205,10 +205,10 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
   it('keeps a capped replay log every process reads: the events after an id, in order, and whether any were trimmed', async () => {
     const keys = new RedisKeys('engram-log');
-    const writer = new EventBus(new RedisEventRepository(redis.url, keys, 10));
+    const writer = new EventBus(new RedisEventRelay(redis.url, keys, 10));
     const listener = await processOn(redis.url, keys);
     // A process that started later and received none of them itself.
-    const latecomer = new EventBus(new RedisEventRepository(redis.url, keys, 10));
+    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, 10));
     try {
       for (let i = 0; i < 5; i++) writer.publish('memory_created', { content_hash: `early-${i}` });
       await waitFor(() => listener.received.length === 5);
@@ -245,7 +245,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
   it("reads the log's newest events back in pages, newest first, from any process", async () => {
     const keys = new RedisKeys('engram-newest');
     const writer = await processOn(redis.url, keys);
-    const latecomer = new EventBus(new RedisEventRepository(redis.url, keys, 100));
+    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, 100));
     try {
       for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { content_hash: `n-${i}` });
       await waitFor(() => writer.received.length === 5);
@@ -269,7 +269,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
   });
 
   it('keeps no log when its size is 0, and replays from each process then', async () => {
-    const bus = new EventBus(new RedisEventRepository(redis.url, new RedisKeys('engram-nolog'), 0));
+    const bus = new EventBus(new RedisEventRelay(redis.url, new RedisKeys('engram-nolog'), 0));
     const admin = new Redis(redis.url);
     try {
       bus.publish('memory_created', { content_hash: 'x' });

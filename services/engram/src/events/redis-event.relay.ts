@@ -37,7 +37,7 @@ const HISTORY_WAIT_MS = 1000;
  * nothing, so a process cut off from Redis catches up from the capped replay log when it reconnects; what
  * the log trimmed meanwhile (or lost, if Redis restarted without persistence) is gone.
  */
-export class RedisEventRepository implements EventRelay {
+export class RedisEventRelay implements EventRelay {
   private readonly logger = new Logger('Events');
   private readonly publisher: Redis;
   private subscriber: Redis | undefined;
