@@ -1,7 +1,7 @@
 import { DynamicModule } from '@nestjs/common';
 import { BackupsModule } from './backups/backups.module';
 import { ConflictsModule } from './conflicts/conflicts.module';
-import { ImportsModule } from './importers/imports.module';
+import { ImportsModule } from './imports/imports.module';
 import { ReindexModule } from './reindex/reindex.module';
 import { JobsModule } from './jobs/jobs.module';
 import { ProcessRole } from './jobs/process-role';

@@ -6,7 +6,7 @@ import { Authenticator } from '../auth/authenticator';
 import { FAILURE_LIMITER } from '../auth/failure-limiter';
 import { RouteAccess } from '../auth/route-access';
 import { registerFormBodyParser } from '../oauth/form-body.parser';
-import { registerImportUploadParser } from '../importers/import-upload.parser';
+import { registerImportUploadParser } from '../imports/import-upload.parser';
 import { mcpUnauthorized } from '../oauth/bearer-challenge';
 import { RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
 import { registerAbsentDiscovery } from '../oauth/absent-discovery.routes';

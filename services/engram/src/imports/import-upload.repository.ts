@@ -9,7 +9,7 @@ import { ContentTooLarge } from '../common/domain-errors';
 import { ImportConfig } from '../config/config.types';
 import { ImportJobData } from '../jobs/job.types';
 import { UploadShelf } from '../storage/upload-shelf';
-import { ImportInputMissing, ImportPathRefused } from './import.errors';
+import { ImportInputMissing, ImportPathRefused } from './imports.errors';
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

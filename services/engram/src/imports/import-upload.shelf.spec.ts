@@ -10,7 +10,7 @@ import { PostgresDatabase } from '../storage/postgres/postgres.database';
 import { PostgresUploadShelf } from '../storage/postgres/postgres-upload.shelf';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { makeTempDir } from '../testing/test-app';
-import { ImportInputMissing } from './import.errors';
+import { ImportInputMissing } from './imports.errors';
 import { ImportUploadRepository } from './import-upload.repository';
 
 /** The upload folder of one node: api and worker pods on different nodes each have their own. */

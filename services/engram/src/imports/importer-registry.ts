@@ -1,5 +1,5 @@
-import { ImportRejected } from './import.errors';
-import { DetectProbe, Importer, ImportSource } from './import.types';
+import { ImportRejected } from './imports.errors';
+import { DetectProbe, Importer, ImportSource } from './imports.types';
 import { ChatGptImporter } from './sources/chatgpt.importer';
 import { ClaudeImporter } from './sources/claude.importer';
 import { DocumentsImporter } from './sources/documents.importer';

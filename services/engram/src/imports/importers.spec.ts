@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DetectProbe, ImportDocument, ImportEntry, ImportFailure, isFailure } from './import.types';
+import { DetectProbe, ImportDocument, ImportEntry, ImportFailure, isFailure } from './imports.types';
 import { detectImporter, IMPORTERS } from './importer-registry';
 import { ImportInput } from './input/import-input';
 import { assertLinearCost } from '../testing/linear-cost';

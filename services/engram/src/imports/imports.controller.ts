@@ -19,7 +19,7 @@ import {
   ImportPathInput,
   ImportUploadFields,
   ImportUploadInput,
-} from './import.dto';
+} from './imports.dto';
 import { ImportUploadRepository } from './import-upload.repository';
 import { IMPORTERS } from './importer-registry';
 

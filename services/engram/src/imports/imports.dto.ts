@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { queryInteger } from '../memories/memory.dto';
-import { IMPORT_SOURCES } from './import.types';
+import { IMPORT_SOURCES } from './imports.types';
 
 const SOURCE = z
   .enum(['auto', ...IMPORT_SOURCES])

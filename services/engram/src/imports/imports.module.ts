@@ -6,8 +6,8 @@ import { ProcessRole } from '../jobs/process-role';
 import { MemoriesModule } from '../memories/memories.module';
 import { OpenedStores, STORES, StorageModule } from '../storage/storage.module';
 import { PostgresUploadShelf } from '../storage/postgres/postgres-upload.shelf';
-import { ImportProcessor } from './import.processor';
-import { ImportService } from './import.service';
+import { ImportsProcessor } from './imports.processor';
+import { ImportsService } from './imports.service';
 import { ImportUploadRepository } from './import-upload.repository';
 import { ImportsController } from './imports.controller';
 
@@ -16,7 +16,7 @@ import { ImportsController } from './imports.controller';
 export class ImportsModule implements OnModuleInit {
   constructor(
     private readonly processors: JobProcessors,
-    private readonly processor: ImportProcessor,
+    private readonly processor: ImportsProcessor,
   ) {}
 
   private static readonly byRole = new Map<ProcessRole, DynamicModule>();
@@ -39,8 +39,8 @@ export class ImportsModule implements OnModuleInit {
             ),
         },
         agentFileStoreProvider,
-        ImportService,
-        ImportProcessor,
+        ImportsService,
+        ImportsProcessor,
       ],
     };
     ImportsModule.byRole.set(role, module);

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { JobContext, JobProcessor } from '../jobs/job-processor';
 import { ImportJobData, JobName } from '../jobs/job.types';
-import { ImportService } from './import.service';
+import { ImportsService } from './imports.service';
 
 @Injectable()
-export class ImportProcessor implements JobProcessor<JobName.Import> {
+export class ImportsProcessor implements JobProcessor<JobName.Import> {
   readonly name = JobName.Import;
 
-  constructor(private readonly imports: ImportService) {}
+  constructor(private readonly imports: ImportsService) {}
 
   async process(data: ImportJobData, job: JobContext): Promise<Record<string, unknown>> {
     return { ...(await this.imports.runImport(data, job)) };

@@ -10,7 +10,7 @@ import { contentHash } from '../memories/content-hash';
 import { MemoryService } from '../memories/memory.service';
 import { AgentFileStore } from '../storage/agent-file.store';
 import { StoreLocks } from '../storage/locks/store-locks';
-import { ImportSource } from './import.types';
+import { ImportSource } from './imports.types';
 import { ImportUploadRepository } from './import-upload.repository';
 import { ImportItem, ItemSettings } from './memory-items';
 import { MemoryDirTarget } from './memory-dir.target';
@@ -54,7 +54,7 @@ export interface ImportSummary {
  * twice: an interrupted import is resumed by running it again.
  */
 @Injectable()
-export class ImportService {
+export class ImportsService {
   private readonly logger = new Logger('Imports');
 
   constructor(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
-import { ImportDocument, ImportSource } from './import.types';
+import { ImportDocument, ImportSource } from './imports.types';
 import { MemoryDirTarget } from './memory-dir.target';
 import { MemoryGraphImporter } from './sources/memory-graph.importer';
 

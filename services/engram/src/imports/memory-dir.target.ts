@@ -1,6 +1,6 @@
 import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
 import { EntryMissing, LimitExceeded, PathRefused } from '../storage/agent-file.rules';
-import { ConversationTurn, ImportDocument, Importer } from './import.types';
+import { ConversationTurn, ImportDocument, Importer } from './imports.types';
 import { dateSlug, isoDate, slugify } from './text/slug';
 
 /** Leaves room under the directory's 1 MiB file limit for the header lines. */

@@ -1,5 +1,5 @@
 import { StoreMemoryInput } from '../memories/memory.dto';
-import { ChunkSettings, ConversationTurn, ImportDocument } from './import.types';
+import { ChunkSettings, ConversationTurn, ImportDocument } from './imports.types';
 import { chunkText } from './text/text-chunker';
 
 /** A memory to store, with where it came from for failure reports. */

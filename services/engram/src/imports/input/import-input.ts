@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { ImportRejected } from '../import.errors';
+import { ImportRejected } from '../imports.errors';
 import { ZipArchive } from './zip-archive';
 
 export interface ImportLimits {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ImportRejected } from '../import.errors';
+import { ImportRejected } from '../imports.errors';
 
 /** One element of the array, parsed, with where it started (1-based line) for error messages. */
 export interface JsonArrayElement {

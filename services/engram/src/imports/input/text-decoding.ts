@@ -1,6 +1,6 @@
 import * as chardet from 'chardet';
 import { TextDecoder } from 'node:util';
-import { ImportRejected } from '../import.errors';
+import { ImportRejected } from '../imports.errors';
 
 const SAMPLE_BYTES = 64 * 1024;
 /** chardet's confidence (0-100) below which a guess is not trusted with someone's notes. */

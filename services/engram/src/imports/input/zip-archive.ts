@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
-import { ImportRejected } from '../import.errors';
+import { ImportRejected } from '../imports.errors';
 import { ImportLimits, InputEntry } from './import-input';
 
 /**

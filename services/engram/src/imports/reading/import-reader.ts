@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ImportRejected } from '../import.errors';
+import { ImportRejected } from '../imports.errors';
 import { ReadHeader, ReadRequest, ReadUnit } from './import-reading';
 
 export type ReaderMessage =

@@ -1,5 +1,5 @@
-import { ImportRejected } from '../import.errors';
-import { DetectProbe, Importer, ImportDocument, ImportSource, isFailure } from '../import.types';
+import { ImportRejected } from '../imports.errors';
+import { DetectProbe, Importer, ImportDocument, ImportSource, isFailure } from '../imports.types';
 import { detectImporter, importerFor } from '../importer-registry';
 import { ImportInput, ImportLimits } from '../input/import-input';
 import { ImportItem, ItemSettings, memoryItems } from '../memory-items';

@@ -4,7 +4,7 @@
  * handed over one batch per `pull`, so a slow store holds back the reading instead of queueing it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ImportRejected } from '../import.errors';
+import { ImportRejected } from '../imports.errors';
 import { openReading, ReadRequest, ReadUnit } from './import-reading';
 import type { ReaderMessage } from './import-reader';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConversationTurn, DetectProbe, Importer, ImportEntry, ImportSource } from '../import.types';
+import { ConversationTurn, DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
 import { CONVERSATIONS_FILE, readConversationFiles } from './conversation-files';
 import { epochMs, textOf } from './source-values';

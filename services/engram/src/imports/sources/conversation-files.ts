@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ImportRejected } from '../import.errors';
-import { ImportEntry } from '../import.types';
+import { ImportRejected } from '../imports.errors';
+import { ImportEntry } from '../imports.types';
 import { ImportInput } from '../input/import-input';
 import { readJsonArray } from '../input/json-array.stream';
 import { firstIssue } from './source-values';

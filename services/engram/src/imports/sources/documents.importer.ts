@@ -1,8 +1,8 @@
 import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
 import { NodeHtmlMarkdown } from 'node-html-markdown';
-import { ImportRejected } from '../import.errors';
-import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../import.types';
+import { ImportRejected } from '../imports.errors';
+import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput, InputEntry, readEntryBytes } from '../input/import-input';
 import { decodeText } from '../input/text-decoding';
 import { baseName, noteDocument } from './note-file';

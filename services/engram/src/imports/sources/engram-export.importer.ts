@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { EXPORT_END, EXPORT_FORMAT, EXPORT_VERSION } from '../../export/memory-export.service';
-import { ImportRejected } from '../import.errors';
-import { DetectProbe, Importer, ImportEntry, ImportSource } from '../import.types';
+import { ImportRejected } from '../imports.errors';
+import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
 import { firstIssue } from './source-values';
 

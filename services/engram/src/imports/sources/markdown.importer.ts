@@ -1,5 +1,5 @@
-import { ImportRejected } from '../import.errors';
-import { DetectProbe, Importer, ImportEntry, ImportSource } from '../import.types';
+import { ImportRejected } from '../imports.errors';
+import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput, readEntryBytes } from '../input/import-input';
 import { DOCUMENT_FILE } from './documents.importer';
 import { baseName, noteDocument } from './note-file';

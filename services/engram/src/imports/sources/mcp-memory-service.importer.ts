@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { ImportRejected } from '../import.errors';
-import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../import.types';
+import { ImportRejected } from '../imports.errors';
+import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
 import { readJsonArray } from '../input/json-array.stream';
 import { epochMs, firstIssue, textOf } from './source-values';

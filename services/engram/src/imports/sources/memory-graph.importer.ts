@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { ImportRejected } from '../import.errors';
-import { DetectProbe, Importer, ImportEntry, ImportSource } from '../import.types';
+import { ImportRejected } from '../imports.errors';
+import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
 import { looksBinary } from '../input/text-decoding';
 import { firstIssue } from './source-values';

@@ -1,4 +1,4 @@
-import { ImportDocument, ImportSource } from '../import.types';
+import { ImportDocument, ImportSource } from '../imports.types';
 import { decodeText } from '../input/text-decoding';
 import { listOf, splitFrontMatter } from '../text/front-matter';
 import { markdownOutline } from '../text/markdown-outline';

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
-import { ImportRejected } from '../import.errors';
-import { DetectProbe, Importer, ImportEntry, ImportSource } from '../import.types';
+import { ImportRejected } from '../imports.errors';
+import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput, InputEntry, readEntryBytes } from '../input/import-input';
 import { decodeText } from '../input/text-decoding';
 import { MAX_NOTE_BYTES } from './markdown.importer';

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { PDFPageProxy, TextItem } from 'pdfjs-dist/types/src/display/api';
-import { ImportRejected } from '../import.errors';
+import { ImportRejected } from '../imports.errors';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 

@@ -1,4 +1,4 @@
-import { ChunkSettings } from '../import.types';
+import { ChunkSettings } from '../imports.types';
 
 export interface TextChunk {
   text: string;
