@@ -20,7 +20,7 @@ const { createWorkerContext } = fromDist('worker/worker-context.js');
 const { ImportsService } = fromDist('imports/imports.service.js');
 const { ImportInput } = fromDist('imports/input/import-input.js');
 const { importerFor } = fromDist('imports/importer-registry.js');
-const { chatGptExport, pdfOf, zipOf } = fromDist('imports/testing/import-fixtures.js');
+const { chatGptExport, pdfOf, zipOf } = fromDist('testing/import-fixtures.js');
 
 const { values: args } = parseArgs({
   options: { messages: { type: 'string', default: '10000' }, pages: { type: 'string', default: '200' } },

@@ -18,7 +18,7 @@ import {
   pdfOf,
   STORED_MEMORIES,
   zipOf,
-} from './testing/import-fixtures';
+} from '../testing/import-fixtures';
 
 const LIMITS = { maxUnpackedBytes: 50 * 1024 * 1024, maxEntries: 1000 };
 const SETTINGS = { chunkChars: 400, overlapChars: 80, maxContentBytes: 65536 };

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { JobsHarness, startJobsHarness } from '../testing/job-helpers';
 import { startOpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
 import { openSse } from '../testing/sse-client';
-import { chatGptExport, zipOf } from './testing/import-fixtures';
+import { chatGptExport, zipOf } from '../testing/import-fixtures';
 
 describe('imports on BullMQ: the api takes the upload, a worker on real Redis runs the job', () => {
   let harness: JobsHarness;

@@ -7,7 +7,7 @@ import { MemoryFunctions } from '../agent/memory-dir/memory-functions';
 import { startOpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
 import { openSse } from '../testing/sse-client';
 import { startTestApp, TestApp } from '../testing/test-app';
-import { chatGptExport, memoryGraphJsonl, zipOf } from './testing/import-fixtures';
+import { chatGptExport, memoryGraphJsonl, zipOf } from '../testing/import-fixtures';
 
 const ADMIN = 'import-admin-key-0123456789';
 

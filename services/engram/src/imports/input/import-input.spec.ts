@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { zipOf } from '../testing/import-fixtures';
+import { zipOf } from '../../testing/import-fixtures';
 import { ImportInput } from './import-input';
 
 const LIMITS = { maxUnpackedBytes: 10 * 1024 * 1024, maxEntries: 100 };

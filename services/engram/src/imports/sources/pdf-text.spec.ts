@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { pdfOf } from '../testing/import-fixtures';
+import { pdfOf } from '../../testing/import-fixtures';
 import { pdfText } from './pdf-text';
 
 /** Generated PDFs and the text pdf-parse gave for them before pdf.js was used directly: the same now. */
