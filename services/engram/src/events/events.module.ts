@@ -20,9 +20,7 @@ import { RedisEventRelay } from './redis-event.relay';
       provide: EVENT_RELAY,
       inject: [APP_CONFIG, RedisKeys],
       useFactory: (config: AppConfig, keys: RedisKeys): EventRelay =>
-        config.redis.url
-          ? new RedisEventRelay(config.redis.url, keys, config.events.ringSize)
-          : new LocalEventRelay(),
+        config.redis.url ? new RedisEventRelay(config.redis.url, keys, config.events.ringSize) : new LocalEventRelay(),
     },
     EventBus,
     MemoryEvents,
