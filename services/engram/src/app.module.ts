@@ -15,6 +15,7 @@ import { jobModules } from './job-modules';
 import { McpModule } from './mcp/mcp.module';
 import { MemoriesModule } from './memories/memories.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OAuthModule } from './oauth/oauth.module';
 import { OverviewModule } from './overview/overview.module';
 import { SearchModule } from './search/search.module';
 
@@ -30,6 +31,7 @@ export class AppModule {
         AuditModule.forRoot('api'),
         MetricsModule.withEndpoint(config),
         AuthModule.forRoot(config),
+        ...(config.oauth.enabled ? [OAuthModule] : []),
         MemoriesModule,
         SearchModule,
         HarvestModule,
