@@ -3,7 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AgentModule } from './agent/agent.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
-import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
 import { EventStreamModule } from './events/event-stream.module';

@@ -1,8 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EngramMetrics } from '../metrics/engram-metrics';
-import { DomainError } from './domain-errors';
-import { toErrorResponse } from './error-response';
+import { DomainError } from '../common/domain-errors';
+import { toErrorResponse } from '../common/error-response';
 
 /** Every error raised in a Nest handler, pipe or guard leaves as `{error, message, details?}`. */
 @Catch()
