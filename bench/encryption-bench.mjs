@@ -23,7 +23,7 @@ const { MemoryRepository } = fromDist('storage/memory.repository.js');
 const { SearchRepository } = fromDist('storage/search.repository.js');
 const { VectorIndex } = fromDist('storage/vector-index.js');
 const { DEFAULT_PRAGMAS } = fromDist('config/sqlite-pragmas.js');
-const { copyLiveDatabase } = fromDist('backups/database-snapshot.js');
+const { copyLiveDatabase } = fromDist('storage/sqlite-file/database-snapshot.js');
 const { keywordTerms } = fromDist('search/keyword-terms.js');
 
 const { values: args } = parseArgs({ options: { memories: { type: 'string', default: '20000' } } });

@@ -17,10 +17,10 @@ import { machineInfo } from './lib/machine.mjs';
 
 const { loadConfig } = fromDist('config/config.loader.js');
 const { createWorkerContext } = fromDist('worker/worker-context.js');
-const { ImportService } = fromDist('importers/import.service.js');
-const { ImportInput } = fromDist('importers/input/import-input.js');
-const { importerFor } = fromDist('importers/importer-registry.js');
-const { chatGptExport, pdfOf, zipOf } = fromDist('importers/testing/import-fixtures.js');
+const { ImportsService } = fromDist('imports/imports.service.js');
+const { ImportInput } = fromDist('imports/input/import-input.js');
+const { importerFor } = fromDist('imports/importer-registry.js');
+const { chatGptExport, pdfOf, zipOf } = fromDist('testing/import-fixtures.js');
 
 const { values: args } = parseArgs({
   options: { messages: { type: 'string', default: '10000' }, pages: { type: 'string', default: '200' } },
@@ -104,7 +104,7 @@ try {
   });
   const context = await createWorkerContext(config, 'cli', false);
   await context.init();
-  const imports = context.get(ImportService);
+  const imports = context.get(ImportsService);
   const run = (path, source) =>
     imports.runImport(
       { source, target: 'memories', dryRun: false, namespace: 'default', input: { kind: 'local', path } },

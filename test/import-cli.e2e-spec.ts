@@ -6,7 +6,7 @@ import { runEngram, serviceHelper } from './engram-cli';
 import { tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
-const { chatGptExport, zipOf } = serviceHelper('importers/testing/import-fixtures.js');
+const { chatGptExport, zipOf } = serviceHelper('testing/import-fixtures.js');
 const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 
 describe('engram import (CLI, a real process on a real SQLite file)', () => {

@@ -3,7 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { AgentModule } from './agent/agent.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
-import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
 import { EventStreamModule } from './events/event-stream.module';
@@ -11,10 +11,11 @@ import { EventsModule } from './events/events.module';
 import { ExportModule } from './export/export.module';
 import { HarvestModule } from './harvest/harvest.module';
 import { HealthModule } from './health/health.module';
-import { jobModules } from './jobs/job-modules';
+import { jobModules } from './job-modules';
 import { McpModule } from './mcp/mcp.module';
 import { MemoriesModule } from './memories/memories.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OAuthModule } from './oauth/oauth.module';
 import { OverviewModule } from './overview/overview.module';
 import { SearchModule } from './search/search.module';
 
@@ -30,6 +31,7 @@ export class AppModule {
         AuditModule.forRoot('api'),
         MetricsModule.withEndpoint(config),
         AuthModule.forRoot(config),
+        ...(config.oauth.enabled ? [OAuthModule] : []),
         MemoriesModule,
         SearchModule,
         HarvestModule,

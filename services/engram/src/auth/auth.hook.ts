@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, Forbidden, StoreBusy } from '../common/domain-errors';
 import { toErrorResponse } from '../common/error-response';
 import { AppConfig } from '../config/config.types';
-import { clientAddress, TrustedProxies } from '../http/client-address';
+import { clientAddress, TrustedProxies } from './client-address';
 import { presentedApiKey } from './api-key.verifier';
 import { CrossSiteRequest } from './auth.errors';
 import { Authenticator } from './authenticator';

@@ -1,12 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '../config/config.types';
 import { RedisKeys } from '../config/redis-keys';
-import { OAuthClientsController } from '../oauth/oauth-clients.controller';
-import { OAuthController } from '../oauth/oauth.controller';
-import { OAuthService } from '../oauth/oauth.service';
-import { PendingConsents } from '../oauth/pending-consents';
 import { StorageModule } from '../storage/storage.module';
-import { ACCESS_TOKEN_RESOLVER, Authenticator } from './authenticator';
+import { Authenticator } from './authenticator';
 import { FAILURE_LIMITER, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
 import { ApiKeyService } from './keys/api-key.service';
 import { ApiKeysController } from './keys/api-keys.controller';
@@ -14,20 +10,19 @@ import { RedisFailureLimiter } from './redis-failure-limiter';
 import { WhoamiController } from './whoami.controller';
 
 /**
- * Credentials: API keys, the failed-credential limiter, and (api, with ENGRAM_OAUTH_ENABLED) OAuth 2.1 for
- * MCP connectors. The worker authenticates its small HTTP port with the same keys, without the routes.
+ * Credentials: API keys and the failed-credential limiter; OAuth 2.1 for MCP connectors is OAuthModule's
+ * (api, with ENGRAM_OAUTH_ENABLED). The worker authenticates its small HTTP port with the same keys,
+ * without the routes. Global, so OAuthModule reaches the Authenticator and the limiter.
  */
 @Module({})
 export class AuthModule {
   static forRoot(config: AppConfig, role: 'api' | 'worker' = 'api'): DynamicModule {
     const api = role === 'api';
-    const oauth = api && config.oauth.enabled;
     return {
       module: AuthModule,
+      global: true,
       imports: [StorageModule],
-      controllers: api
-        ? [ApiKeysController, WhoamiController, ...(oauth ? [OAuthController, OAuthClientsController] : [])]
-        : [],
+      controllers: api ? [ApiKeysController, WhoamiController] : [],
       providers: [
         ApiKeyService,
         Authenticator,
@@ -38,9 +33,6 @@ export class AuthModule {
           useFactory: (keys: RedisKeys): FailureLimiter =>
             config.redis.url ? new RedisFailureLimiter(config.redis.url, keys) : new InMemoryFailureLimiter(),
         },
-        ...(oauth
-          ? [OAuthService, PendingConsents, { provide: ACCESS_TOKEN_RESOLVER, useExisting: OAuthService }]
-          : []),
       ],
       exports: [ApiKeyService, Authenticator, FAILURE_LIMITER],
     };

@@ -19,7 +19,7 @@ export interface Principal {
 export interface RequestContext {
   principal: Principal;
   namespace: string;
-  /** Where the request came from, through the trusted proxies (http/client-address.ts); `local` outside HTTP. */
+  /** Where the request came from, through the trusted proxies (auth/client-address.ts); `local` outside HTTP. */
   clientAddress: string;
 }
 

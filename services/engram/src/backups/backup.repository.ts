@@ -3,7 +3,7 @@ import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/pro
 import { basename, dirname, join } from 'node:path';
 import * as tar from 'tar';
 import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE } from './backup-manifest';
-import { runInSqliteThread } from './sqlite-file.tasks';
+import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
 
 const STAGING_PREFIX = '.staging-';
 

@@ -21,7 +21,7 @@ import { BackupCorrupted, BackupIncompatible, BackupNotFound } from './backup.er
 import { BackupRepository } from './backup.repository';
 import { AgentFilesArchive } from './agent-files.archive';
 import { DatabaseBackupTarget } from './database-backup.target';
-import { DatabaseSummary } from './database-snapshot';
+import { DatabaseSummary } from '../storage/sqlite-file/database-snapshot';
 
 /** Progress reporting and cancellation; callers outside a job (tests, the pre-restore backup) pass SILENT. */
 type Progress = Pick<JobContext, 'progress' | 'throwIfCancelled'>;

@@ -10,7 +10,7 @@ import { BackupService } from './backup.service';
 import { BackupsController } from './backups.controller';
 import { AGENT_FILES_ARCHIVE_PROVIDER, DATABASE_BACKUP_TARGET_PROVIDER } from './database-backup.provider';
 import { RestoreProcessor } from './restore.processor';
-import { SqliteFileRepository } from './sqlite-file.repository';
+import { SqliteFileRepository } from '../storage/sqlite-file/sqlite-file.repository';
 
 /** Backups and restore: files, verification, the two processors and the REST routes (api only). */
 @Module({})

@@ -8,7 +8,7 @@ import { BackupRepository } from './backup.repository';
 import { DatabaseBackupTarget } from './database-backup.target';
 import { PostgresBackupTarget } from './postgres-backup.target';
 import { SqliteBackupTarget } from './sqlite-backup.target';
-import { SqliteFileRepository } from './sqlite-file.repository';
+import { SqliteFileRepository } from '../storage/sqlite-file/sqlite-file.repository';
 
 /** The backup adapter of the opened store's backend. */
 export function databaseBackupTargetFor(

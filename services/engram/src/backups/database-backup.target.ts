@@ -1,6 +1,6 @@
 import { BackupFormat } from './backup-manifest';
-import { DatabaseSummary } from './database-snapshot';
-import { SwapOutcome } from './database-swap';
+import { DatabaseSummary } from '../storage/sqlite-file/database-snapshot';
+import { SwapOutcome } from '../storage/sqlite-file/database-swap';
 
 /**
  * The database side of backups, one adapter per storage backend, so BackupService (what a backup

@@ -10,8 +10,8 @@ import { PostgresSettingsStore } from '../storage/postgres/postgres-settings.sto
 import { BackupFormat, EXPORT_FILE } from './backup-manifest';
 import { BackupCorrupted } from './backup.errors';
 import { DatabaseBackupTarget } from './database-backup.target';
-import { DatabaseSummary, emptySummary } from './database-snapshot';
-import { SwapOutcome } from './database-swap';
+import { DatabaseSummary, emptySummary } from '../storage/sqlite-file/database-snapshot';
+import { SwapOutcome } from '../storage/sqlite-file/database-swap';
 import { ExportFileInvalid, readExportFile } from './export-file.reader';
 import { restoreExport } from './postgres-export.restore';
 

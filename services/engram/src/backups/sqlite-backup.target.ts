@@ -2,9 +2,9 @@ import { StorageInfoRepository } from '../storage/storage-info.repository';
 import { BackupFormat, DATABASE_FILE } from './backup-manifest';
 import { BackupRepository } from './backup.repository';
 import { DatabaseBackupTarget } from './database-backup.target';
-import { DatabaseSummary } from './database-snapshot';
-import { SwapOutcome } from './database-swap';
-import { SqliteFileRepository } from './sqlite-file.repository';
+import { DatabaseSummary } from '../storage/sqlite-file/database-snapshot';
+import { SwapOutcome } from '../storage/sqlite-file/database-swap';
+import { SqliteFileRepository } from '../storage/sqlite-file/sqlite-file.repository';
 
 /** Backups of a SQLite store: a sealed copy of the database file, swapped back in by copying rows. */
 export class SqliteBackupTarget extends DatabaseBackupTarget {

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppModule } from '../app.module';
 import { ExportQuery } from '../export/export.dto';
 import { MemoryExportService } from '../export/memory-export.service';
-import { createLogger } from '../http/create-app';
+import { createLogger } from '../process/logger';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, usageError } from './cli-output';

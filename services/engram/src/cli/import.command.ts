@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { IMPORT_SOURCES } from '../importers/import.types';
+import { IMPORT_SOURCES } from '../imports/imports.types';
 import { ImportJobData, JobName } from '../jobs/job.types';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';

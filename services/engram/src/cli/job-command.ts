@@ -1,5 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { createLogger } from '../http/create-app';
+import { createLogger } from '../process/logger';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { followJob } from '../jobs/job-waiter';
 import { JobDataByName, JobName } from '../jobs/job.types';

@@ -31,7 +31,7 @@ export const mcpCommand: CliCommand = {
         `engram mcp: no database at ${storeLocation(config.storage)} yet: creating a new, empty one\n`,
       );
     }
-    const { runMcpStdio } = await import('../mcp/mcp-stdio.js');
+    const { runMcpStdio } = await import('./mcp-stdio.js');
     return runMcpStdio(config);
   },
 };

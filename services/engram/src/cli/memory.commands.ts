@@ -5,7 +5,7 @@ import { AppModule } from '../app.module';
 import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
 import { DomainError } from '../common/domain-errors';
-import { createLogger } from '../http/create-app';
+import { createLogger } from '../process/logger';
 import { ListMemoriesQuery, StoreMemoryBody } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
 import { toMemoryPageView, toMemoryView } from '../memories/memory.view';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decideBindAddress } from '../http/bind-address';
+import { decideBindAddress } from '../process/bind-address';
 import { ConfigError, loadConfig } from './config.loader';
 import { EnvReader } from './env-reader';
 import { readPostgresConfig } from './postgres-config.reader';

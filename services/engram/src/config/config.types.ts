@@ -259,7 +259,7 @@ export interface AppConfig {
   /** Where model-written code runs (sandbox/). */
   sandbox: SandboxConfig;
   backups: BackupConfig;
-  /** Imports of exports and documents (importers/). */
+  /** Imports of exports and documents (imports/). */
   imports: ImportConfig;
   /** `suggest`: a stored memory is checked against its neighbours and the answer lists possible conflicts. */
   conflicts: { onWrite: 'off' | 'suggest' };

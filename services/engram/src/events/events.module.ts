@@ -6,7 +6,7 @@ import { EventBus } from './event-bus';
 import { EVENT_RELAY, EventRelay } from './event-relay';
 import { LocalEventRelay } from './local-event.relay';
 import { MemoryEvents } from './memory-events';
-import { RedisEventRepository } from './redis-event.repository';
+import { RedisEventRelay } from './redis-event.relay';
 
 /**
  * The event bus, available to every module (memories, MCP, jobs, agent) and every process (api, worker)
@@ -20,9 +20,7 @@ import { RedisEventRepository } from './redis-event.repository';
       provide: EVENT_RELAY,
       inject: [APP_CONFIG, RedisKeys],
       useFactory: (config: AppConfig, keys: RedisKeys): EventRelay =>
-        config.redis.url
-          ? new RedisEventRepository(config.redis.url, keys, config.events.ringSize)
-          : new LocalEventRelay(),
+        config.redis.url ? new RedisEventRelay(config.redis.url, keys, config.events.ringSize) : new LocalEventRelay(),
     },
     EventBus,
     MemoryEvents,

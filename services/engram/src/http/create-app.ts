@@ -1,4 +1,3 @@
-import { ConsoleLogger, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../app.module';
@@ -7,7 +6,7 @@ import { Authenticator } from '../auth/authenticator';
 import { FAILURE_LIMITER } from '../auth/failure-limiter';
 import { RouteAccess } from '../auth/route-access';
 import { registerFormBodyParser } from '../oauth/form-body.parser';
-import { registerImportUploadParser } from '../importers/import-upload.parser';
+import { registerImportUploadParser } from '../imports/import-upload.parser';
 import { mcpUnauthorized } from '../oauth/bearer-challenge';
 import { RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
 import { registerAbsentDiscovery } from '../oauth/absent-discovery.routes';
@@ -21,64 +20,7 @@ import { registerRequestObserver } from './request-observer.hook';
 import { requestId } from './request-id';
 import { ENGRAM_VERSION } from '../common/version';
 import { registerRequestTracing } from '../tracing/request-tracing.hook';
-import { activeTraceIds } from '../tracing/spans';
-
-const LOG_LEVELS = {
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  warn: ['fatal', 'error', 'warn'],
-  error: ['fatal', 'error'],
-} as const;
-
-export function createLogger(config: AppConfig, { stderrOnly = false } = {}): LoggerService {
-  const options = { json: true, logLevels: [...LOG_LEVELS[config.log.level]] };
-  return stderrOnly ? new StderrLogger('Engram', options) : new EngramLogger('Engram', options);
-}
-
-/**
- * Nest's own start-up narration (a line per module and per route, ~75 in all) goes to debug, so info
- * level says only what an operator needs: warnings, the database, and the ready line with the URLs.
- */
-const NEST_START_UP_CONTEXTS = new Set([
-  'NestFactory',
-  'InstanceLoader',
-  'RoutesResolver',
-  'RouterExplorer',
-  'NestApplication',
-]);
-
-/** JSON lines; while a span is active they carry its trace and span ids, so a log line leads to its trace. */
-class EngramLogger extends ConsoleLogger {
-  override log(message: unknown, ...optionalParams: unknown[]): void {
-    const context = optionalParams.at(-1);
-    if (typeof context === 'string' && NEST_START_UP_CONTEXTS.has(context)) super.debug(message, ...optionalParams);
-    else super.log(message, ...optionalParams);
-  }
-
-  /** A busy port is reported by runApi as one line with what to do; Nest's stack trace would bury it. */
-  override error(message: unknown, ...optionalParams: unknown[]): void {
-    if (optionalParams.at(-1) === 'NestApplication' && String(message).includes('EADDRINUSE')) return;
-    super.error(message, ...optionalParams);
-  }
-
-  protected override getJsonLogObject(message: unknown, options: Parameters<ConsoleLogger['getJsonLogObject']>[1]) {
-    return { ...super.getJsonLogObject(message, options), ...activeTraceIds() };
-  }
-}
-
-/** For `engram mcp` over stdio, where stdout carries only protocol messages. */
-class StderrLogger extends EngramLogger {
-  protected override printMessages(
-    messages: unknown[],
-    context?: string,
-    logLevel?: LogLevel,
-    _stream?: 'stdout' | 'stderr',
-    errorStack?: unknown,
-    params?: Record<string, unknown>,
-  ): void {
-    super.printMessages(messages, context, logLevel, 'stderr', errorStack, params);
-  }
-}
+import { createLogger } from '../process/logger';
 
 export interface RegisteredRoute {
   method: string;

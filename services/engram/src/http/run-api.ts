@@ -1,9 +1,10 @@
-import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, loadConfigOrReport } from '../config/config.loader';
+import { loadConfigOrReport } from '../config/config.loader';
 import { Authenticator } from '../auth/authenticator';
-import { createApp, createLogger } from './create-app';
-import { decideBindAddress } from './bind-address';
+import { createApp } from './create-app';
+import { decideBindAddress } from '../process/bind-address';
+import { createLogger } from '../process/logger';
+import { closeOnSignals, startupExitCode } from '../process/lifecycle';
 import { recordServing } from '../health/serving-record.repository';
 import { startTracing } from '../tracing/tracing';
 import { storeIsNew, storeLocation } from '../storage/store-location';
@@ -71,32 +72,4 @@ function readyLine(url: string, keyed: boolean, database: string) {
     api_docs: `${base}/api/docs`,
     database,
   };
-}
-
-/** 78 (EX_CONFIG) when start-up failed on configuration found late (a wrong database key), else 1. */
-export function startupExitCode(error: unknown): number {
-  return error instanceof ConfigError ? 78 : 1;
-}
-
-/**
- * SIGTERM/SIGINT: close (stop accepting, finish in-flight work, close the database); resolves the exit
- * code. The api and the worker both stop this way.
- */
-export function closeOnSignals(target: { close(): Promise<unknown> }, logger: LoggerService): Promise<number> {
-  return new Promise((resolve) => {
-    const close = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', close);
-      process.off('SIGINT', close);
-      logger.log({ msg: 'Shutting down', signal }, 'Shutdown');
-      target.close().then(
-        () => resolve(0),
-        (error: Error) => {
-          logger.error(error.message, 'Shutdown');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', close);
-    process.on('SIGINT', close);
-  });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SqliteFileRepository } from '../backups/sqlite-file.repository';
+import { SqliteFileRepository } from '../storage/sqlite-file/sqlite-file.repository';
 import { AppConfig } from '../config/config.types';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
 import { contentHash } from '../memories/content-hash';

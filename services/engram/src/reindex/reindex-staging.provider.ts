@@ -1,5 +1,5 @@
 import { Provider } from '@nestjs/common';
-import { SqliteFileRepository } from '../backups/sqlite-file.repository';
+import { SqliteFileRepository } from '../storage/sqlite-file/sqlite-file.repository';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { OpenedStores, STORES } from '../storage/storage.module';
 import { PostgresReindexStaging } from './postgres-reindex.staging';

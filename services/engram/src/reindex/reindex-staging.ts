@@ -1,3 +1,5 @@
+import type { SwitchOutcome } from '../storage/sqlite-file/reindex-switch';
+
 /** A live memory still waiting for a staged vector of its current content. */
 export interface PendingMemory {
   id: number;
@@ -12,8 +14,7 @@ export interface StagedVector {
   embedding: Float32Array;
 }
 
-export type SwitchOutcome =
-  { switched: true; vectors: number; transactionMs: number } | { switched: false; pending: number };
+export type { SwitchOutcome };
 
 /**
  * The reindex's storage port: vectors of the target model staged beside the live ones (search keeps

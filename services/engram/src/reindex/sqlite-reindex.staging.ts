@@ -1,8 +1,8 @@
-import { SqliteFileRepository } from '../backups/sqlite-file.repository';
+import { SqliteFileRepository } from '../storage/sqlite-file/sqlite-file.repository';
 import { PreparedStatements } from '../storage/prepared-statements';
 import { SqliteDatabase } from '../storage/sqlite.connection';
 import { toBlob } from '../storage/vector-index';
-import { PENDING_FROM, PENDING_WHERE, STAGING_SCHEMA } from './reindex-staging.sql';
+import { PENDING_FROM, PENDING_WHERE, STAGING_SCHEMA } from '../storage/sqlite-file/reindex-staging.sql';
 import { PendingMemory, ReindexStaging, StagedVector, SwitchOutcome } from './reindex-staging';
 
 /**

@@ -4,7 +4,7 @@
  * something happened. Pure functions of text, so they behave the same for every store.
  */
 import { keywordTerms } from './keyword-terms';
-import { extractTimeExpression, TimeRange } from './time-expression';
+import { extractTimeExpression, TimeRange } from '../time/time-expression';
 
 /** What is worked out once per query and reused for every candidate. */
 export interface QueryFacts {

@@ -14,7 +14,7 @@ import {
 } from './search.dto';
 import { toHitView } from './search-hit.view';
 import { SearchService } from './search.service';
-import { CreatedRange } from './time-filter';
+import { CreatedRange } from '../time/time-filter';
 
 @ApiTags('search')
 @ApiSecurity('api_key')

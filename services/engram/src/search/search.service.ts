@@ -13,7 +13,7 @@ import { qualityWeightOf } from '../quality/quality.dto';
 import { QualityService } from '../quality/quality.service';
 import { UsageRecorder } from '../quality/usage-recorder';
 import { SearchByTagInput, SearchByTimeInput, SearchInput, SearchMode } from './search.dto';
-import { CreatedRange, resolveTimeFilter } from './time-filter';
+import { CreatedRange, resolveTimeFilter } from '../time/time-filter';
 
 /** A search as services and tools ask for it: the REST body's fields, reranking on unless said otherwise. */
 export type SearchQuery = Omit<SearchInput, 'rerank'> & { rerank?: boolean };

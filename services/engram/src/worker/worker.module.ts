@@ -4,7 +4,7 @@ import { AuthModule } from '../auth/auth.module';
 import { ConfigModule } from '../config/config.module';
 import { AppConfig } from '../config/config.types';
 import { EventsModule } from '../events/events.module';
-import { jobModules } from '../jobs/job-modules';
+import { jobModules } from '../job-modules';
 import { MetricsModule } from '../metrics/metrics.module';
 import { StorageModule, MODEL_MISMATCH_POLICY } from '../storage/storage.module';
 

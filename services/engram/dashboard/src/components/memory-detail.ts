@@ -3,7 +3,7 @@ import { canWrite, DeletedMemoryView, MemoryView } from '../api';
 import { errorText, formatTime } from '../format';
 import { ReloadingView } from './reloading-view';
 
-/** What importers record in `metadata.import` (see importers/memory-items.ts). */
+/** What importers record in `metadata.import` (see imports/memory-items.ts). */
 interface ImportProvenance {
   source?: string;
   title?: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ContentHashParam, MemoryTypeInput, TagsInput } from '../../memories/memory.dto';
 import { toMemoryView } from '../../memories/memory.view';
-import { extractTimeExpression } from '../../search/time-expression';
+import { extractTimeExpression } from '../../time/time-expression';
 import { MemoryRecord } from '../../storage/memory.record';
 import { defineTool, McpTool } from '../mcp-tool';
 import { storeAnswer, StoreInputFields } from './memory.tools';

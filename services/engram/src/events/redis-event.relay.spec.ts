@@ -1,0 +1,285 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { RedisKeys } from '../config/redis-keys';
+import { startTestRedis, TestRedis } from '../testing/redis-server';
+import { EngramEvent } from './engram-event';
+import { EventBus } from './event-bus';
+import { RedisEventRelay } from './redis-event.relay';
+
+const KEYS = new RedisKeys('engram-test');
+
+/** One process's view: its bus on the shared Redis, and every event it has received. */
+async function processOn(url: string, keys = KEYS) {
+  const bus = new EventBus(new RedisEventRelay(url, keys, 100));
+  const received: EngramEvent[] = [];
+  bus.subscribe((event) => received.push(event));
+  await bus.ready();
+  return { bus, received };
+}
+
+async function subscriberConnections(url: string): Promise<number> {
+  const admin = new Redis(url);
+  try {
+    const clients = (await admin.client('LIST')) as string;
+    return clients.split('\n').filter((line) => line.includes('name=engram-events-subscriber')).length;
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** Whether the channel has `count` active subscriptions (a connection that is back but not yet resubscribed has none). */
+async function subscribed(url: string, count: number): Promise<boolean> {
+  const admin = new Redis(url);
+  try {
+    const [, subscriptions] = (await admin.pubsub('NUMSUB', KEYS.eventsChannel)) as [string, number];
+    return subscriptions === count;
+  } finally {
+    admin.disconnect();
+  }
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('events across processes through Redis pub/sub (real redis-server)', () => {
+  let redis: TestRedis;
+  before(async () => {
+    redis = await startTestRedis();
+  });
+  after(async () => {
+    await redis.close();
+  });
+
+  it('delivers every event of every process exactly once to each, ids increasing in the same order everywhere', async () => {
+    const api = await processOn(redis.url);
+    const worker = await processOn(redis.url);
+    try {
+      for (let i = 0; i < 50; i++) {
+        api.bus.publish('memory_created', { content_hash: `api-${i}`, tags: [] });
+        worker.bus.publish('job_progress', { job_id: `job-${i}` });
+      }
+      await waitFor(() => api.received.length >= 100 && worker.received.length >= 100);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a duplicate would arrive by now
+      for (const { received } of [api, worker]) {
+        assert.equal(received.length, 100);
+        const ids = received.map((event) => event.id);
+        assert.ok(
+          ids.every((id, i) => i === 0 || id > ids[i - 1]),
+          'ids increase in delivery order',
+        );
+        assert.equal(new Set(received.map((event) => JSON.stringify(event.payload))).size, 100, 'no duplicates');
+      }
+      assert.deepEqual(api.received, worker.received, 'both processes saw the same events, ids and order');
+      const fromApi = api.received.filter((event) => event.type === 'memory_created');
+      assert.deepEqual(
+        fromApi.map((event) => event.payload.content_hash),
+        Array.from({ length: 50 }, (_, i) => `api-${i}`),
+        "one process's events keep their order",
+      );
+    } finally {
+      await api.bus.onApplicationShutdown();
+      await worker.bus.onApplicationShutdown();
+    }
+  });
+
+  it('keeps ids rising for a new subscriber after a restart of the publishers', async () => {
+    const first = await processOn(redis.url);
+    first.bus.publish('memory_deleted', { content_hash: 'before' });
+    await waitFor(() => first.received.length === 1);
+    await first.bus.onApplicationShutdown();
+    const second = await processOn(redis.url);
+    try {
+      second.bus.publish('memory_deleted', { content_hash: 'after' });
+      await waitFor(() => second.received.length === 1);
+      assert.ok(second.received[0].id > first.received[0].id);
+    } finally {
+      await second.bus.onApplicationShutdown();
+    }
+  });
+
+  it('subscribes once Redis answers, and again after Redis restarts', async () => {
+    await redis.stop();
+    const bus = new EventBus(new RedisEventRelay(redis.url, KEYS, 100));
+    const received: EngramEvent[] = [];
+    bus.subscribe((event) => received.push(event));
+    try {
+      let ready = false;
+      void bus.ready().then(() => (ready = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(ready, false, 'no subscription without Redis');
+      await redis.start();
+      await bus.ready();
+      bus.publish('memory_created', { content_hash: 'first' });
+      await waitFor(() => received.length === 1);
+      await redis.stop();
+      await redis.start();
+      // The publisher queues while disconnected; the subscriber resubscribes on reconnection.
+      await waitFor(() => subscribed(redis.url, 1), 10_000);
+      bus.publish('memory_created', { content_hash: 'after restart' });
+      await waitFor(() => received.length === 2, 10_000);
+      assert.equal(received[1].payload.content_hash, 'after restart');
+      assert.ok(received[1].id > received[0].id, 'ids keep rising after Redis lost its counter');
+    } finally {
+      await bus.onApplicationShutdown();
+    }
+  });
+
+  it('catches up from the shared log on what was published while its subscription was cut: each once, in order', async () => {
+    const api = await processOn(redis.url);
+    const writer = new EventBus(new RedisEventRelay(redis.url, KEYS, 100));
+    const admin = new Redis(redis.url);
+    try {
+      writer.publish('memory_created', { content_hash: 'before the cut' });
+      await waitFor(() => api.received.length === 1);
+      const clients = (await admin.client('LIST')) as string;
+      const line = clients.split('\n').find((entry) => entry.includes('name=engram-events-subscriber'))!;
+      await admin.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]);
+      // The subscriber reconnects only after a retry delay: these are published while it is away.
+      writer.publish('memory_created', { content_hash: 'missed one' });
+      writer.publish('memory_created', { content_hash: 'missed two' });
+      await waitFor(() => api.received.length >= 3, 10_000);
+      await waitFor(() => subscribed(redis.url, 1), 10_000);
+      writer.publish('memory_created', { content_hash: 'live again' });
+      await waitFor(() => api.received.length >= 4, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a duplicate would arrive by now
+      assert.deepEqual(
+        api.received.map((event) => event.payload.content_hash),
+        ['before the cut', 'missed one', 'missed two', 'live again'],
+      );
+    } finally {
+      admin.disconnect();
+      await writer.onApplicationShutdown();
+      await api.bus.onApplicationShutdown();
+    }
+  });
+
+  it('a publishing-only process (a worker without listeners) opens no subscription', async () => {
+    const listener = await processOn(redis.url);
+    const publisher = new EventBus(new RedisEventRelay(redis.url, KEYS, 100));
+    try {
+      publisher.publish('backup_created', { name: 'nightly' });
+      await waitFor(() => listener.received.length === 1);
+      assert.equal(await subscriberConnections(redis.url), 1, 'only the listening process subscribed');
+      assert.equal(listener.received[0].type, 'backup_created');
+      assert.equal(listener.received[0].payload.name, 'nightly');
+    } finally {
+      await publisher.onApplicationShutdown();
+      await listener.bus.onApplicationShutdown();
+    }
+  });
+
+  it("two deployments with their own prefixes share a Redis without seeing each other's events or ids", async () => {
+    const blue = await processOn(redis.url, new RedisKeys('engram-blue'));
+    const green = await processOn(redis.url, new RedisKeys('engram-green'));
+    const admin = new Redis(redis.url);
+    try {
+      blue.bus.publish('memory_created', { content_hash: 'blue-1' });
+      green.bus.publish('memory_created', { content_hash: 'green-1' });
+      blue.bus.publish('memory_created', { content_hash: 'blue-2' });
+      await waitFor(() => blue.received.length === 2 && green.received.length === 1);
+      // A later event of each proves nothing of the other's was still on its way.
+      green.bus.publish('memory_created', { content_hash: 'green-2' });
+      await waitFor(() => green.received.length === 2);
+      assert.deepEqual(
+        blue.received.map((event) => event.payload.content_hash),
+        ['blue-1', 'blue-2'],
+      );
+      assert.deepEqual(
+        green.received.map((event) => event.payload.content_hash),
+        ['green-1', 'green-2'],
+      );
+      assert.equal(await admin.get('engram-blue:events:last-id'), String(blue.received[1].id));
+      assert.equal(await admin.get('engram-green:events:last-id'), String(green.received[1].id));
+    } finally {
+      admin.disconnect();
+      await blue.bus.onApplicationShutdown();
+      await green.bus.onApplicationShutdown();
+    }
+  });
+
+  it('keeps a capped replay log every process reads: the events after an id, in order, and whether any were trimmed', async () => {
+    const keys = new RedisKeys('engram-log');
+    const writer = new EventBus(new RedisEventRelay(redis.url, keys, 10));
+    const listener = await processOn(redis.url, keys);
+    // A process that started later and received none of them itself.
+    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, 10));
+    try {
+      for (let i = 0; i < 5; i++) writer.publish('memory_created', { content_hash: `early-${i}` });
+      await waitFor(() => listener.received.length === 5);
+      const [, second] = listener.received;
+      const missed = await latecomer.history(second.id);
+      assert.ok(missed);
+      assert.deepEqual(
+        missed.events.map((event) => event.payload.content_hash),
+        ['early-2', 'early-3', 'early-4'],
+      );
+      assert.deepEqual(
+        missed.events.map((event) => event.id),
+        listener.received.slice(2).map((event) => event.id),
+        'the ids every subscriber saw',
+      );
+      assert.equal(missed.complete, true);
+
+      for (let i = 0; i < 300; i++) writer.publish('memory_created', { content_hash: `late-${i}` });
+      await waitFor(() => listener.received.length === 305);
+      const behind = await latecomer.history(second.id);
+      assert.ok(behind);
+      assert.equal(behind.complete, false, 'events the client missed were trimmed from the log');
+      assert.equal(behind.events.at(-1)?.payload.content_hash, 'late-299');
+      assert.ok(behind.events.length >= 10, 'the log keeps at least its size');
+      const current = await latecomer.history(listener.received[304].id);
+      assert.deepEqual(current, { events: [], complete: true });
+    } finally {
+      await writer.onApplicationShutdown();
+      await latecomer.onApplicationShutdown();
+      await listener.bus.onApplicationShutdown();
+    }
+  });
+
+  it("reads the log's newest events back in pages, newest first, from any process", async () => {
+    const keys = new RedisKeys('engram-newest');
+    const writer = await processOn(redis.url, keys);
+    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, 100));
+    try {
+      for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { content_hash: `n-${i}` });
+      await waitFor(() => writer.received.length === 5);
+      const first = await latecomer.newest(2);
+      assert.deepEqual(
+        first?.map((event) => event.payload.content_hash),
+        ['n-4', 'n-3'],
+      );
+      const next = await latecomer.newest(10, first!.at(-1)!.id);
+      assert.deepEqual(
+        next?.map((event) => event.id),
+        writer.received
+          .slice(0, 3)
+          .map((event) => event.id)
+          .reverse(),
+      );
+    } finally {
+      await latecomer.onApplicationShutdown();
+      await writer.bus.onApplicationShutdown();
+    }
+  });
+
+  it('keeps no log when its size is 0, and replays from each process then', async () => {
+    const bus = new EventBus(new RedisEventRelay(redis.url, new RedisKeys('engram-nolog'), 0));
+    const admin = new Redis(redis.url);
+    try {
+      bus.publish('memory_created', { content_hash: 'x' });
+      await waitFor(async () => (await admin.get('engram-nolog:events:last-id')) !== null);
+      assert.equal(await admin.exists('engram-nolog:events:log'), 0);
+      assert.equal(await bus.history(0), undefined);
+      assert.equal(await bus.newest(10), undefined);
+    } finally {
+      admin.disconnect();
+      await bus.onApplicationShutdown();
+    }
+  });
+});

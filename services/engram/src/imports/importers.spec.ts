@@ -1,0 +1,295 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { DetectProbe, ImportDocument, ImportEntry, ImportFailure, isFailure } from './imports.types';
+import { detectImporter, IMPORTERS } from './importer-registry';
+import { ImportInput } from './input/import-input';
+import { assertLinearCost } from '../testing/linear-cost';
+import { memoryItems } from './memory-items';
+import { htmlTitle } from './sources/documents.importer';
+import {
+  chatGptConversation,
+  chatGptExport,
+  claudeConversation,
+  mcpMemoryServiceDatabase,
+  memoryGraphJsonl,
+  pdfOf,
+  STORED_MEMORIES,
+  zipOf,
+} from '../testing/import-fixtures';
+
+const LIMITS = { maxUnpackedBytes: 50 * 1024 * 1024, maxEntries: 1000 };
+const SETTINGS = { chunkChars: 400, overlapChars: 80, maxContentBytes: 65536 };
+
+describe('importers: every format read into documents', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'engram-importers-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function readAll(name: string, data: Buffer | string, source?: string) {
+    const path = join(dir, name);
+    writeFileSync(path, data);
+    const input = await ImportInput.open(path, name, LIMITS);
+    const probe: DetectProbe = { name, kind: input.kind, paths: input.paths, head: input.head };
+    const importer = source ? IMPORTERS.find((candidate) => candidate.source === source)! : detectImporter(probe);
+    const entries: ImportEntry[] = [];
+    for await (const entry of importer.read(input)) entries.push(entry);
+    return {
+      source: importer.source,
+      documents: entries.filter((entry): entry is ImportDocument => !isFailure(entry)),
+      failures: entries.filter(isFailure).map((entry: ImportFailure) => entry.failure),
+    };
+  }
+
+  it('ChatGPT: the ZIP is detected, the visible branch of each conversation read, provenance kept', async () => {
+    const conversations = JSON.stringify(chatGptExport(3));
+    const zip = zipOf([
+      { name: 'conversations.json', data: conversations },
+      { name: 'chat.html', data: '<html></html>' },
+      { name: 'user.json', data: '{}' },
+    ]);
+    const { source, documents } = await readAll('chatgpt.zip', zip);
+    assert.equal(source, 'chatgpt');
+    assert.equal(documents.length, 3);
+    const [first] = documents;
+    assert.equal(first.originalId, 'conv-0');
+    assert.equal(first.title, 'Planning topic 0');
+    assert.equal(first.createdAt, 1715176560_000);
+    assert.ok(first.body.kind === 'conversation' && first.body.turns.length === 4);
+    assert.ok(!JSON.stringify(first.body).includes('ABANDONED'), 'the abandoned branch is left out');
+    const items = memoryItems(first, SETTINGS);
+    assert.equal(items.length, 2, 'one memory per exchange');
+    assert.match(items[0].memory.content, /^\[user\] How should I organise project 0\?\n\[assistant\] Split project 0/);
+    const metadata = items[0].memory.metadata as Record<string, any>;
+    assert.equal(metadata.conversation_id, 'conv-0');
+    assert.equal(metadata.conversation_title, 'Planning topic 0');
+    assert.deepEqual(metadata.import.source, 'chatgpt');
+    assert.equal(metadata.import.original_created_at, '2024-05-08T13:56:00.000Z');
+    assert.deepEqual(items[0].memory.tags, ['chatgpt']);
+    assert.equal(items[0].memory.memory_type, 'conversation');
+  });
+
+  it('ChatGPT and Claude: a bare conversations.json is told apart by its content; wrong shapes are failures naming the line', async () => {
+    const chatgpt = JSON.stringify(
+      [chatGptConversation('c1', 'One', [{ role: 'user', text: 'hi' }]), { title: 'no mapping' }],
+      null,
+      1,
+    );
+    const read = await readAll('conversations.json', chatgpt);
+    assert.equal(read.source, 'chatgpt');
+    assert.equal(read.documents.length, 1);
+    assert.match(read.failures[0].item, /conversations\.json, conversation 2 \(line \d+\)/);
+    assert.match(read.failures[0].reason, /mapping/);
+    const claude = JSON.stringify([
+      claudeConversation('u1', 'Garden', [
+        { role: 'user', text: 'When to plant tomatoes?' },
+        { role: 'assistant', text: 'After the last frost.' },
+      ]),
+    ]);
+    const claudeRead = await readAll('claude.json', claude);
+    assert.equal(claudeRead.source, 'claude');
+    const turns = claudeRead.documents[0].body.kind === 'conversation' ? claudeRead.documents[0].body.turns : [];
+    assert.deepEqual(
+      turns.map((turn) => turn.role),
+      ['user', 'assistant'],
+    );
+  });
+
+  it('a conversations.json that is not JSON at all is refused with the position', async () => {
+    await assert.rejects(
+      readAll('conversations.json', '[{"mapping": {}, "title": ', 'chatgpt'),
+      /conversations\.json: malformed JSON at line 1|ends in the middle/,
+    );
+    await assert.rejects(
+      readAll('garbage.json', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]), 'claude'),
+      /malformed JSON at line 1, column 1/,
+    );
+  });
+
+  it('markdown vault: front matter tags, titles, [[links]] kept, folders remembered', async () => {
+    const zip = zipOf([
+      {
+        name: 'Vault/Projects/Trip.md',
+        data: '---\ntags: [travel, Family]\ncreated: 2024-03-01\n---\n# Trip to Lisbon\nSee [[People/Ana]] and [[Budget|the budget]].',
+      },
+      { name: 'Vault/People/Ana.md', data: 'Ana likes hiking.' },
+      { name: 'Vault/.obsidian/workspace.json', data: '{}' },
+      { name: 'Vault/attachments/photo.png', data: Buffer.from([0x89, 0x50, 0x4e, 0x47]) },
+    ]);
+    const { source, documents } = await readAll('vault.zip', zip);
+    assert.equal(source, 'markdown');
+    assert.equal(documents.length, 2);
+    const trip = documents.find((document) => document.title === 'Trip to Lisbon')!;
+    assert.deepEqual(trip.tags, ['travel', 'Family']);
+    assert.equal(trip.createdAt, Date.parse('2024-03-01'));
+    assert.deepEqual(trip.metadata.links, ['People/Ana', 'Budget|the budget']);
+    assert.equal(trip.folder, 'Vault/Projects');
+    assert.ok(trip.body.kind === 'text' && trip.body.text.includes('[[People/Ana]]'));
+    assert.deepEqual(memoryItems(trip, SETTINGS)[0].memory.tags, ['family', 'travel']);
+    assert.equal(documents.find((document) => document.file.endsWith('Ana.md'))!.title, 'Ana');
+  });
+
+  it('Notion: pages lose their id suffix in titles, database rows become records, _all.csv preferred', async () => {
+    const id = '0123456789abcdef0123456789abcdef';
+    const zip = zipOf([
+      { name: `Workspace ${id}/Reading list ${id}.md`, data: '# Reading list\n\nBooks to read.' },
+      { name: `Workspace ${id}/Books ${id}.csv`, data: 'Name,Author\nDune,Herbert\n' },
+      {
+        name: `Workspace ${id}/Books ${id}_all.csv`,
+        data: '\ufeffName,Author,Status\nDune,Herbert,Read\nEmma,Austen,\n',
+      },
+    ]);
+    const { source, documents } = await readAll('notion.zip', zip);
+    assert.equal(source, 'notion');
+    assert.deepEqual(documents.map((document) => document.title).sort(), ['Dune', 'Emma', 'Reading list']);
+    const page = documents.find((document) => document.title === 'Reading list')!;
+    assert.equal(page.originalId, id);
+    assert.equal(page.folder, 'Workspace');
+    const dune = documents.find((document) => document.title === 'Dune')!;
+    assert.ok(dune.body.kind === 'record');
+    assert.equal(dune.body.text, 'Books\n- Name: Dune\n- Author: Herbert\n- Status: Read');
+  });
+
+  it('documents: PDF pages, HTML as markdown, JSON arrays as records, CSV rows, Latin-1 text', async () => {
+    const pdf = await readAll(
+      'report.pdf',
+      pdfOf([['Quarterly report.', 'Revenue grew.'], ['Second page about costs.']]),
+    );
+    assert.equal(pdf.source, 'documents');
+    const body = pdf.documents[0].body;
+    assert.ok(body.kind === 'text');
+    assert.match(body.text, /Quarterly report\.[\s\S]*Second page about costs\./);
+    assert.deepEqual(
+      body.pages?.map((page) => page.number),
+      [1, 2],
+    );
+    assert.deepEqual((memoryItems(pdf.documents[0], SETTINGS)[0].memory.metadata as any).pages, [1, 2]);
+
+    const html = await readAll(
+      'page.html',
+      '<html><head><title>Recipes</title></head><body><h1>Soup</h1><p>Boil <b>water</b>.</p><script>x()</script></body></html>',
+    );
+    assert.equal(html.documents[0].title, 'Recipes');
+    assert.ok(
+      html.documents[0].body.kind === 'text' && /# Soup\s+Boil \*\*water\*\*\./.test(html.documents[0].body.text),
+    );
+
+    const json = await readAll('facts.json', JSON.stringify([{ fact: 'The sky is blue' }, 'Plain string fact']));
+    assert.deepEqual(
+      json.documents.map((document) => document.body.kind === 'record' && document.body.text),
+      ['{\n  "fact": "The sky is blue"\n}', 'Plain string fact'],
+    );
+
+    const csv = await readAll('people.csv', 'name,city\nAna,Lisbon\nBo,\n');
+    assert.deepEqual(
+      csv.documents.map((document) => document.body.kind === 'record' && document.body.text),
+      ['- name: Ana\n- city: Lisbon', '- name: Bo'],
+    );
+
+    const latin1 = Buffer.from(
+      'Crème brûlée is a dessert made with cream, sugar and vanilla. Déjà vu, naïve façade.',
+      'latin1',
+    );
+    const text = await readAll('dessert.txt', latin1);
+    assert.ok(text.documents[0].body.kind === 'text' && text.documents[0].body.text.startsWith('Crème brûlée'));
+  });
+
+  it('documents: the HTML <title> is found in linear time, whatever the page', () => {
+    assert.equal(htmlTitle('<html><head><TITLE lang="en"> Plans </TITLE></head>'), 'Plans');
+    assert.equal(htmlTitle('<titles>no</titles><title>yes</title>'), 'yes');
+    assert.equal(htmlTitle('<title>unclosed'), undefined);
+    const hostile: [string, (n: number) => string][] = [
+      ['unclosed <title', (n) => '<title'.repeat(n)],
+      ['untitled text', (n) => `<title>${'x'.repeat(5 * n)}`],
+      ['<title x', (n) => '<title x'.repeat(n)],
+    ];
+    for (const [label, build] of hostile) assertLinearCost(label, (scale) => build(40_000 * scale), htmlTitle);
+  });
+
+  it('documents: binary garbage, an unknown type and a broken PDF are refused naming the file', async () => {
+    await assert.rejects(
+      readAll('notes.txt', Buffer.from([1, 2, 0, 0, 3, 255, 254, 0])),
+      /notes\.txt looks like binary data/,
+    );
+    await assert.rejects(readAll('image.bin', Buffer.from('hello'), 'documents'), /image\.bin: unsupported file type/);
+    await assert.rejects(readAll('broken.pdf', '%PDF-1.4\nnot really'), /broken\.pdf is not a readable PDF/);
+    await assert.rejects(readAll('bad.json', '{"a": ', 'documents'), /bad\.json: not valid JSON/);
+    const zip = zipOf([
+      { name: 'good.txt', data: 'Fine text.' },
+      { name: 'bad.pdf', data: 'garbage' },
+    ]);
+    const mixed = await readAll('mixed.zip', zip);
+    assert.equal(mixed.documents.length, 1);
+    assert.match(mixed.failures[0].reason, /bad\.pdf is not a readable PDF/);
+  });
+
+  it('MCP Memory Service: its SQLite database (deleted memories left out) and its JSON export keep content, tags, type, metadata and times', async () => {
+    const path = join(dir, 'sqlite_vec.db');
+    mcpMemoryServiceDatabase(path, STORED_MEMORIES);
+    const input = await ImportInput.open(path, 'sqlite_vec.db', LIMITS);
+    const importer = detectImporter({ name: 'sqlite_vec.db', kind: input.kind, paths: input.paths, head: input.head });
+    assert.equal(importer.source, 'mcp-memory-service');
+    const documents: ImportDocument[] = [];
+    for await (const entry of importer.read(input)) if (!isFailure(entry)) documents.push(entry);
+    assert.deepEqual(
+      documents.map((document) => document.body.kind === 'record' && document.body.text),
+      ['We chose PostgreSQL for billing', 'The staging cluster runs on three nodes'],
+    );
+    const [first] = documents;
+    assert.deepEqual(first.tags, ['work', 'decision']);
+    assert.equal(first.memoryType, 'decision');
+    assert.deepEqual(first.metadata, { project: 'billing' });
+    assert.equal(first.createdAt, 1704103200500);
+    assert.equal(first.originalId, 'hash-0');
+
+    const exported = JSON.stringify({
+      export_metadata: { source_machine: 'test', total_memories: 2 },
+      memories: [
+        {
+          content: 'Exported memory',
+          content_hash: 'abc',
+          tags: ['x'],
+          memory_type: 'learning',
+          metadata: { a: 1 },
+          created_at: 1700000000,
+          created_at_iso: '2023-11-14T22:13:20Z',
+        },
+        { content: '', tags: [] },
+      ],
+    });
+    const json = await readAll('export.json', exported);
+    assert.equal(json.source, 'mcp-memory-service');
+    assert.equal(json.documents[0].createdAt, 1700000000000);
+    assert.match(json.failures[0].reason, /content is empty/);
+    await assert.rejects(
+      readAll('other.db', Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(200, 7)])),
+      /not a readable SQLite database|cannot be read/,
+    );
+  });
+
+  it('memory graph JSONL: entities with observations and relations; a malformed line is refused by number', async () => {
+    const { source, documents } = await readAll('memory.jsonl', memoryGraphJsonl());
+    assert.equal(source, 'memory-graph');
+    assert.deepEqual(
+      documents.map((document) => document.memoryType),
+      ['entity', 'entity', 'relation'],
+    );
+    assert.equal(
+      memoryItems(documents[0], SETTINGS)[0].memory.content,
+      'Jane Doe (person)\n- Works on the billing service\n- Prefers written updates',
+    );
+    assert.equal(memoryItems(documents[2], SETTINGS)[0].memory.content, 'Jane Doe works_at Acme Corp');
+    await assert.rejects(
+      readAll('memory.jsonl', `${memoryGraphJsonl()}\n{"type": "entity", oops}`),
+      /memory\.jsonl, line 4: not valid JSON/,
+    );
+  });
+
+  it('an unrecognisable file is refused with the sources one can name', async () => {
+    await assert.rejects(
+      readAll('mystery.bin', Buffer.from([9, 9, 9])),
+      /cannot tell what kind of export this is; name the source/,
+    );
+  });
+});

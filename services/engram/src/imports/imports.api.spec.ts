@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
+import { MemoryFunctions } from '../agent/memory-dir/memory-functions';
+import { startOpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
+import { openSse } from '../testing/sse-client';
+import { startTestApp, TestApp } from '../testing/test-app';
+import { chatGptExport, memoryGraphJsonl, zipOf } from '../testing/import-fixtures';
+
+const ADMIN = 'import-admin-key-0123456789';
+
+describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', () => {
+  let api: TestApp;
+  let model: Awaited<ReturnType<typeof startOpenAiEmbeddingsTestDouble>>;
+  let importDir: string;
+  const as = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+  const admin = (method: string, path: string, options: { body?: unknown } = {}) =>
+    api.request(method, path, { ...options, ...as(ADMIN) });
+  const chatgptZip = zipOf([
+    { name: 'conversations.json', data: JSON.stringify(chatGptExport(5)) },
+    { name: 'chat.html', data: '<html></html>' },
+  ]);
+
+  async function upload(name: string, data: Buffer | string, fields: Record<string, string> = {}, key = ADMIN) {
+    const form = new FormData();
+    for (const [field, value] of Object.entries(fields)) form.append(field, value);
+    form.append('file', new Blob([typeof data === 'string' ? data : new Uint8Array(data)]), name);
+    const response = await fetch(`${api.url}/api/import`, { method: 'POST', body: form, headers: as(key).headers });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  async function finished(id: string, key = ADMIN): Promise<any> {
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+      const job = await api.request('GET', `/api/import/${id}`, as(key));
+      assert.equal(job.status, 200, job.text);
+      if (['completed', 'failed', 'cancelled'].includes(job.body.state)) return job.body;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.fail(`import ${id} did not finish`);
+  }
+
+  async function imported(name: string, data: Buffer | string, fields: Record<string, string> = {}) {
+    const queued = await upload(name, data, fields);
+    assert.equal(queued.status, 202, JSON.stringify(queued.body));
+    return finished(queued.body.job_id);
+  }
+
+  before(async () => {
+    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'import-model' });
+    api = await startTestApp({
+      MCP_API_KEY: ADMIN,
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      MCP_EXTERNAL_EMBEDDING_URL: model.url,
+      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+      ENGRAM_IMPORT_MAX_UPLOAD_BYTES: String(256 * 1024),
+    });
+    importDir = join(api.dir, 'imports');
+    mkdirSync(importDir);
+    // ENGRAM_IMPORT_DIR is read at start-up; restart on the same folder with it set.
+    await api.close({ keepDir: true });
+    api = await startTestApp(
+      {
+        MCP_API_KEY: ADMIN,
+        ENGRAM_EMBEDDING_PROVIDER: 'openai',
+        MCP_EXTERNAL_EMBEDDING_URL: model.url,
+        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+        ENGRAM_IMPORT_MAX_UPLOAD_BYTES: String(256 * 1024),
+        ENGRAM_IMPORT_DIR: importDir,
+      },
+      api.dir,
+    );
+  });
+  after(async () => {
+    await api?.close();
+    await model?.close();
+  });
+
+  it('imports a ChatGPT export upload as a job: progress, a summary, and memories with their provenance', async () => {
+    const job = await imported('chatgpt-export.zip', chatgptZip);
+    assert.equal(job.state, 'completed', job.error);
+    assert.equal(job.progress, 100);
+    assert.deepEqual(
+      {
+        source: job.result.source,
+        documents: job.result.documents,
+        items_read: job.result.items_read,
+        stored: job.result.stored,
+        duplicates: job.result.duplicates,
+        failed: job.result.failed,
+      },
+      { source: 'chatgpt', documents: 5, items_read: 10, stored: 10, duplicates: 0, failed: 0 },
+    );
+    assert.ok(!JSON.stringify(job.data).includes(api.dir), 'no host path in the job');
+    const listed = await admin('GET', '/api/memories?tag=chatgpt&page_size=100&order=oldest');
+    assert.equal(listed.body.total, 10);
+    const memory = listed.body.memories.find((entry: any) => entry.content.includes('organise project 3'));
+    assert.equal(memory.memory_type, 'conversation');
+    assert.equal(memory.metadata.conversation_title, 'Planning topic 3');
+    assert.equal(memory.metadata.import.original_id, 'conv-3');
+    assert.equal(memory.metadata.import.file, 'conversations.json');
+    assert.equal(memory.created_at_iso, '2024-05-08T13:56:00.000Z', 'the conversation time, not the import time');
+    assert.deepEqual(readdirSync(join(api.dir, 'data', 'import-uploads')), [], 'the upload is removed once imported');
+  });
+
+  it('re-importing the same file stores nothing twice', async () => {
+    const job = await imported('chatgpt-export.zip', chatgptZip);
+    assert.equal(job.result.stored, 0);
+    assert.equal(job.result.duplicates, 10);
+    assert.equal((await admin('GET', '/api/memories?tag=chatgpt')).body.total, 10);
+  });
+
+  it('a dry run reports what would happen and writes nothing', async () => {
+    const job = await imported('more.json', JSON.stringify(chatGptExport(7)), { source: 'chatgpt', dry_run: 'true' });
+    assert.equal(job.state, 'completed', job.error);
+    assert.deepEqual(
+      [job.result.dry_run, job.result.items_read, job.result.duplicates, job.result.stored],
+      [true, 14, 10, 0],
+    );
+    assert.equal((await admin('GET', '/api/memories?tag=chatgpt')).body.total, 10);
+  });
+
+  it('a malformed export fails its job with the file and position named, and stores nothing', async () => {
+    const before = (await admin('GET', '/api/memories')).body.total;
+    const broken = `${JSON.stringify(chatGptExport(2)).slice(0, -1)},\n{"title": "x", "mapping": {"a": tru}}]`;
+    const job = await imported('conversations.json', broken, { source: 'chatgpt' });
+    assert.equal(job.state, 'failed');
+    assert.match(job.error, /conversations\.json: element 3 \(starting at line 2\) is not valid JSON/);
+    const garbage = await imported('conversations.json', Buffer.from([0x50, 0x4b, 0x03, 0x04, 9, 9, 9, 0, 0, 1]), {});
+    assert.equal(garbage.state, 'failed');
+    assert.match(garbage.error, /conversations\.json is not a readable ZIP archive/);
+    assert.equal((await admin('GET', '/api/memories')).body.total, before);
+  });
+
+  it('refuses bad requests with 4xx naming the problem: an empty file, unknown fields, oversized uploads, multipart elsewhere', async () => {
+    const empty = await upload('empty.json', '');
+    assert.equal(empty.status, 400);
+    assert.match(empty.body.message, /empty\.json is empty/);
+    const unknownSource = await upload('a.json', '[]', { source: 'myspace' });
+    assert.equal(unknownSource.status, 400);
+    assert.match(unknownSource.body.message, /source/);
+    const huge = await upload('huge.txt', Buffer.alloc(300 * 1024, 0x61));
+    assert.equal(huge.status, 413);
+    assert.match(huge.body.message, /ENGRAM_IMPORT_MAX_UPLOAD_BYTES/);
+    const form = new FormData();
+    form.append('file', new Blob(['x']), 'x.txt');
+    const elsewhere = await fetch(`${api.url}/api/memories`, {
+      method: 'POST',
+      body: form,
+      headers: as(ADMIN).headers,
+    });
+    assert.equal(elsewhere.status, 415);
+    const noFile = await admin('POST', '/api/import', { body: { source: 'chatgpt' } });
+    assert.equal(noFile.status, 400);
+  });
+
+  it('requires a key with the write scope; a namespace-bound key imports into its namespace only', async () => {
+    const anonymous = await fetch(`${api.url}/api/import`, { method: 'POST', body: new FormData() });
+    assert.equal(anonymous.status, 401);
+    const reader = (await admin('POST', '/api/admin/keys', { body: { name: 'reader', scopes: ['read'] } })).body.key;
+    assert.equal((await upload('a.md', '# A', {}, reader)).status, 403);
+    const team = (
+      await admin('POST', '/api/admin/keys', { body: { name: 'team', scopes: ['write'], namespace: 'team' } })
+    ).body.key;
+    const teamStream = await openSse(`${api.url}/api/events/stream?frames=named&types=job_completed`, {
+      authorization: `Bearer ${team}`,
+    });
+    const queued = await upload('team-note.md', '# Team\n\nThe team meets on Mondays.', {}, team);
+    assert.equal(queued.status, 202, JSON.stringify(queued.body));
+    const job = await finished(queued.body.job_id, team);
+    const [completed] = await teamStream.waitFor((frames) => frames.length >= 1);
+    teamStream.close();
+    assert.equal(JSON.parse(completed.data).payload.job_id, job.id, "the job's events reach its namespace's stream");
+    assert.equal(job.result.stored, 1);
+    assert.equal((await api.request('GET', '/api/memories?tag=markdown', as(team))).body.total, 0);
+    assert.equal((await api.request('GET', '/api/memories', as(team))).body.total, 1);
+    assert.equal((await admin('GET', `/api/import/${job.id}`)).status, 404, 'another namespace does not see the job');
+    const history = await api.request('GET', '/api/import', as(team));
+    assert.deepEqual(
+      history.body.jobs.map((entry: { id: string; state: string }) => [entry.id, entry.state]),
+      [[job.id, 'completed']],
+    );
+    const ownHistory = (await admin('GET', '/api/import?limit=100')).body.jobs;
+    assert.ok(ownHistory.length > 0 && !ownHistory.some((entry: { id: string }) => entry.id === job.id));
+    assert.equal((await admin('GET', '/api/import?limit=0')).status, 400);
+  });
+
+  it('imports a folder by path inside ENGRAM_IMPORT_DIR and refuses any path leading outside it', async () => {
+    mkdirSync(join(importDir, 'vault', 'notes'), { recursive: true });
+    writeFileSync(
+      join(importDir, 'vault', 'notes', 'garden.md'),
+      '---\ntags: [garden]\n---\n# Garden\n\nTomatoes go in after the last frost.',
+    );
+    writeFileSync(join(api.dir, 'secret.md'), 'outside the import folder');
+    symlinkSync(join(api.dir, 'secret.md'), join(importDir, 'link.md'));
+    const queued = await admin('POST', '/api/import', { body: { path: 'vault' } });
+    assert.equal(queued.status, 202, queued.text);
+    const job = await finished(queued.body.job_id);
+    assert.equal(job.result.source, 'markdown');
+    assert.equal(job.result.stored, 1);
+    assert.equal((await admin('GET', '/api/memories?tag=garden')).body.total, 1);
+    for (const path of ['../secret.md', join(api.dir, 'secret.md'), 'link.md', '/etc/passwd']) {
+      const refused = await admin('POST', '/api/import', { body: { path } });
+      assert.equal(refused.status, 403, `${path}: ${refused.text}`);
+      assert.equal(refused.body.error, 'import_path_refused');
+    }
+    assert.equal((await admin('POST', '/api/import', { body: { path: 'missing.md' } })).status, 404);
+  });
+
+  it('writes the memory directory in the layout the agent reads, through its own functions', async () => {
+    const conversations = await imported('chatgpt-export.zip', chatgptZip, { target: 'agent' });
+    assert.equal(conversations.state, 'completed', conversations.error);
+    assert.equal(conversations.result.target, 'memory-dir');
+    const graph = await imported('memory.jsonl', memoryGraphJsonl(), { target: 'memory-dir' });
+    assert.equal(graph.state, 'completed', graph.error);
+    const functions = new MemoryFunctions(new MemoryDirectoryRepository(join(api.config.memoryDir, 'default')));
+    const call = async (name: Parameters<MemoryFunctions['call']>[0], ...args: unknown[]) => {
+      const outcome = await functions.call(name, args);
+      assert.ok('value' in outcome, JSON.stringify(outcome));
+      return outcome.value as string;
+    };
+    const user = await call('read_file', 'user.md');
+    assert.match(user, /^# User Information\n\n## Imported sources\n/);
+    assert.match(user, /- \*\*Chatgpt history\*\*: \[\[entities\/chatgpt_history\/index\.md\]\]/);
+    assert.match(user, /\[\[entities\/memory_graph\/index\.md\]\]/);
+    const index = await call('go_to_link', '[[entities/chatgpt_history/index.md]]');
+    const link = /\[\[(entities\/chatgpt_history\/conversations\/2024_05_08_planning_topic_2\.md)\]\]/.exec(index);
+    assert.ok(link, index);
+    const conversation = await call('go_to_link', `[[${link[1]}]]`);
+    assert.match(
+      conversation,
+      /^# Planning topic 2\n\n- source: ChatGPT data export\n- original_id: conv-2\n- date: 2024-05-08\n/,
+    );
+    assert.match(conversation, /\*\*User\*\* \(2024-05-08\):\nHow should I organise project 2\?/);
+    assert.ok(!conversation.includes('\\n'), 'real newlines');
+    const jane = await call('read_file', 'entities/jane_doe.md');
+    assert.match(jane, /- type: person/);
+    assert.match(jane, /- \*\*works_at\*\*: \[\[entities\/acme_corp\.md\]\]/);
+    assert.match(
+      await call('read_file', 'entities/acme_corp.md'),
+      /- \*\*works_at \(from\)\*\*: \[\[entities\/jane_doe\.md\]\]/,
+    );
+    assert.match(await call('list_files'), /chatgpt_history\//);
+    const again = await imported('chatgpt-export.zip', chatgptZip, { target: 'memory-dir' });
+    assert.equal(again.state, 'completed');
+    assert.equal((user.match(/chatgpt_history\/index/g) ?? []).length, 1);
+    assert.equal(
+      ((await call('read_file', 'user.md')).match(/chatgpt_history\/index/g) ?? []).length,
+      1,
+      'no second link',
+    );
+    assert.equal(
+      ((await call('read_file', 'entities/chatgpt_history/index.md')).match(/planning_topic_2/g) ?? []).length,
+      1,
+    );
+  });
+});

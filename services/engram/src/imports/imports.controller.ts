@@ -1,0 +1,179 @@
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import { RequireScope } from '../auth/route-access';
+import { currentNamespace } from '../auth/request-context';
+import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
+import { ContentTooLarge, InvalidInput } from '../common/domain-errors';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
+import { JobNotFound } from '../jobs/job.errors';
+import { ImportJobData, JobName } from '../jobs/job.types';
+import {
+  IMPORT_HISTORY_SCAN,
+  ImportHistoryInput,
+  ImportHistoryQuery,
+  ImportJobIdParam,
+  ImportPathBody,
+  ImportPathInput,
+  ImportUploadFields,
+  ImportUploadInput,
+} from './imports.dto';
+import { ImportUploadRepository } from './import-upload.repository';
+import { IMPORTERS } from './importer-registry';
+
+const idPipe = new ZodValidationPipe(ImportJobIdParam, 'path');
+
+/**
+ * `POST /api/import`: a multipart upload (form fields first, then one file) or a JSON body naming a
+ * path inside ENGRAM_IMPORT_DIR; answers 202 with the import job. `GET /api/import/:id` follows it
+ * with the same scope as the upload needed, in the caller's namespace only.
+ */
+@ApiTags('import')
+@ApiSecurity('api_key')
+@RequireScope('read')
+@Controller('api/import')
+export class ImportsController {
+  constructor(
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
+    private readonly uploads: ImportUploadRepository,
+  ) {}
+
+  @Get('sources')
+  @ApiOperation({ summary: 'What can be imported, and which sources can go to the memory directory' })
+  @ApiErrors(401)
+  sources() {
+    return {
+      sources: IMPORTERS.map((importer) => ({
+        source: importer.source,
+        label: importer.label,
+        memory_dir: importer.memoryDirFolder !== undefined,
+      })),
+    };
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: `Import history of this namespace: its import jobs among the ${IMPORT_HISTORY_SCAN} most recent jobs, newest first`,
+  })
+  @ApiZodQuery(ImportHistoryQuery)
+  @ApiErrors(400, 401, 503)
+  async history(@Query(new ZodValidationPipe(ImportHistoryQuery, 'query')) query: ImportHistoryInput) {
+    const namespace = currentNamespace();
+    const jobs = (await this.queue.list(IMPORT_HISTORY_SCAN))
+      .filter((job) => job.name === JobName.Import && (job.data as ImportJobData).namespace === namespace)
+      .slice(0, query.limit);
+    return { jobs };
+  }
+
+  @Post()
+  @RequireScope('write')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Import an export or documents as a job: multipart upload (fields source, target, dry_run, then file) or JSON {path, source, target, dry_run} inside ENGRAM_IMPORT_DIR',
+  })
+  @ApiConsumes('multipart/form-data', 'application/json')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      properties: {
+        source: { type: 'string' },
+        target: { type: 'string', enum: ['memories', 'memory-dir', 'agent'] },
+        dry_run: { type: 'boolean' },
+        file: { type: 'string', format: 'binary' },
+        path: { type: 'string' },
+      },
+    },
+  })
+  @ApiErrors(400, 401, 403, 404, 413, 415, 503)
+  async startImport(@Req() request: FastifyRequest, @Query() query: Record<string, unknown>) {
+    const namespace = currentNamespace();
+    let data: ImportJobData;
+    if (request.isMultipart()) {
+      data = await this.fromUpload(request, query, namespace);
+    } else {
+      const body = new ZodValidationPipe(ImportPathBody, 'body').transform(request.body) as ImportPathInput;
+      await this.uploads.resolveAllowedPath(body.path);
+      data = {
+        source: body.source,
+        target: body.target,
+        dryRun: body.dry_run,
+        namespace,
+        input: { kind: 'path', path: body.path },
+      };
+    }
+    try {
+      const job = await this.queue.enqueue(JobName.Import, data);
+      return { success: true, job_id: job.id, status_url: `/api/import/${job.id}`, job };
+    } catch (error) {
+      await this.uploads.remove(data.input);
+      throw error;
+    }
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'An import job of this namespace: state, progress, and its summary once done' })
+  @ApiErrors(400, 401, 404, 503)
+  async get(@Param('id', idPipe) id: string) {
+    const job = await this.queue.get(id);
+    if (!job || job.name !== JobName.Import || (job.data as ImportJobData).namespace !== currentNamespace()) {
+      throw new JobNotFound(id);
+    }
+    return job;
+  }
+
+  private async fromUpload(
+    request: FastifyRequest,
+    query: Record<string, unknown>,
+    namespace: string,
+  ): Promise<ImportJobData> {
+    let file: MultipartFile | undefined;
+    try {
+      file = await request.file();
+    } catch (error) {
+      throw uploadError(error);
+    }
+    if (!file) throw new InvalidInput('The multipart request holds no file: send the export as the "file" part');
+    const fields = { ...query, ...fieldValues(file) };
+    const options = new ZodValidationPipe(ImportUploadFields, 'body').transform(fields) as ImportUploadInput;
+    let saved;
+    try {
+      saved = await this.uploads.save(file.file, file.filename || 'upload');
+    } catch (error) {
+      throw uploadError(error);
+    }
+    if (saved.bytes === 0) {
+      await this.uploads.remove({ kind: 'upload', uploadId: saved.uploadId, fileName: saved.fileName });
+      throw new InvalidInput(`${saved.fileName} is empty (0 bytes)`);
+    }
+    return {
+      source: options.source,
+      target: options.target,
+      dryRun: options.dry_run,
+      namespace,
+      input: { kind: 'upload', uploadId: saved.uploadId, fileName: saved.fileName },
+    };
+  }
+}
+
+/** Form fields sent before the file part (those after it are not read: the file is streamed). */
+function fieldValues(file: MultipartFile): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, field] of Object.entries(file.fields)) {
+    const first = Array.isArray(field) ? field[0] : field;
+    if (first && first.type === 'field' && name !== file.fieldname) values[name] = String(first.value);
+  }
+  return values;
+}
+
+function uploadError(error: unknown): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE')
+    return new ContentTooLarge('The upload is larger than ENGRAM_IMPORT_MAX_UPLOAD_BYTES');
+  if (code === 'FST_FILES_LIMIT') return new InvalidInput('Send one file per import');
+  if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT')
+    return new InvalidInput('Too many form fields; send source, target, dry_run and one file');
+  return error;
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { ImportRejected } from '../imports.errors';
+import { ImportEntry } from '../imports.types';
+import { ImportInput } from '../input/import-input';
+import { readJsonArray } from '../input/json-array.stream';
+import { firstIssue } from './source-values';
+
+/** `conversations.json`, and the numbered parts large exports are split into. */
+export const CONVERSATIONS_FILE = /(^|\/)conversations(-\d+)?\.json$/i;
+
+/**
+ * Streams the conversations of a chat export (a ZIP, or its conversations.json alone): each element
+ * is checked against `shape` and turned into a document by `toEntry`; an element of the wrong shape
+ * becomes a failure naming the file, the conversation's number and its line.
+ */
+export async function* readConversationFiles<T>(
+  input: ImportInput,
+  shape: z.ZodType<T>,
+  toEntry: (conversation: T, file: string, index: number) => ImportEntry,
+): AsyncGenerator<ImportEntry> {
+  const wanted = (path: string) => input.kind === 'file' || CONVERSATIONS_FILE.test(path);
+  let files = 0;
+  for await (const entry of input.entries(wanted)) {
+    files++;
+    const file = input.kind === 'file' ? input.name : entry.path;
+    for await (const element of readJsonArray(await entry.open(), file)) {
+      const parsed = shape.safeParse(element.value);
+      if (!parsed.success) {
+        yield {
+          failure: {
+            item: `${file}, conversation ${element.index + 1} (line ${element.line})`,
+            reason: `not a conversation of this export: ${firstIssue(parsed.error)}`,
+          },
+        };
+        continue;
+      }
+      yield toEntry(parsed.data, file, element.index);
+    }
+  }
+  if (files === 0) throw new ImportRejected(`${input.name} holds no conversations.json`);
+}

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { EXPORT_END, EXPORT_FORMAT, EXPORT_VERSION } from '../../export/memory-export.service';
+import { ImportRejected } from '../imports.errors';
+import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
+import { ImportInput } from '../input/import-input';
+import { firstIssue } from './source-values';
+
+const MEMORY_TYPE = /^[a-z][a-z0-9_-]{0,63}$/;
+
+const Header = z.looseObject({ format: z.literal(EXPORT_FORMAT), version: z.number().int() });
+const End = z.looseObject({ format: z.literal(EXPORT_END), memories: z.number().int(), sha256: z.string() });
+const ExportedMemory = z.looseObject({
+  content: z.string().refine((text) => text.trim() !== '', 'content is empty'),
+  content_hash: z.string(),
+  memory_type: z.string().regex(MEMORY_TYPE),
+  tags: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  created_at: z.number().int().positive(),
+  updated_at: z.number().int().positive(),
+  superseded_by: z.string().nullish(),
+  deleted_at: z.number().nullish(),
+});
+
+/**
+ * Engram's own portable export (GET /api/export, `engram export`): every current memory with its tags,
+ * type, metadata and timestamps, into the importing namespace. Versions that were superseded are skipped
+ * (they would come back as current), and so is a backup's trash; vectors are recomputed with this store's model. The end line's count
+ * and SHA-256 are checked: a cut or altered export is reported as a failure, after what could be read.
+ */
+export class EngramExportImporter implements Importer {
+  readonly source = ImportSource.Engram;
+  readonly label = 'Engram export (NDJSON)';
+
+  detect({ kind, head }: DetectProbe): boolean {
+    return kind === 'file' && /^\s*\{"format":"engram-export"/.test(head.toString('utf8', 0, 64));
+  }
+
+  async *read(input: ImportInput): AsyncIterable<ImportEntry> {
+    if (input.kind !== 'file') throw new ImportRejected(`${input.name}: expected the export file itself`);
+    for await (const entry of input.entries()) {
+      const lines = createInterface({ input: await entry.open(), crlfDelay: Infinity });
+      const digest = createHash('sha256');
+      let lineNumber = 0;
+      let memories = 0;
+      let ended = false;
+      for await (const text of lines) {
+        lineNumber += 1;
+        if (text.trim() === '') continue;
+        const value = parseLine(text);
+        if (lineNumber === 1) {
+          const header = Header.safeParse(value);
+          if (!header.success || header.data.version > EXPORT_VERSION) {
+            throw new ImportRejected(`${input.name}: not an Engram export of a version this build reads`);
+          }
+          continue;
+        }
+        const end = End.safeParse(value);
+        if (end.success) {
+          ended = true;
+          const sha256 = digest.digest('hex');
+          if (end.data.memories !== memories || end.data.sha256 !== sha256) {
+            yield failure(input.name, 'the end line does not match the memories read: the export was altered');
+          }
+          break;
+        }
+        digest.update(`${text}\n`);
+        memories += 1;
+        const memory = ExportedMemory.safeParse(value);
+        if (!memory.success) {
+          yield failure(
+            `${input.name}, line ${lineNumber}`,
+            value === undefined ? 'not JSON' : firstIssue(memory.error),
+          );
+          continue;
+        }
+        // Superseded versions would come back as current, and a backup's trash as live memories.
+        if (memory.data.superseded_by || memory.data.deleted_at) continue;
+        yield {
+          source: this.source,
+          originalId: memory.data.content_hash,
+          title: memory.data.content.trim().split('\n')[0].slice(0, 80),
+          createdAt: memory.data.created_at,
+          updatedAt: memory.data.updated_at,
+          tags: memory.data.tags,
+          memoryType: memory.data.memory_type,
+          metadata: memory.data.metadata,
+          file: input.name,
+          body: { kind: 'record', text: memory.data.content },
+        };
+      }
+      if (!ended) yield failure(input.name, 'the export has no end line: it was cut short');
+    }
+  }
+}
+
+function parseLine(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function failure(item: string, reason: string): ImportEntry {
+  return { failure: { item, reason } };
+}

@@ -1,0 +1,162 @@
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { ImportRejected } from '../imports.errors';
+import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
+import { ImportInput } from '../input/import-input';
+import { readJsonArray } from '../input/json-array.stream';
+import { epochMs, firstIssue, textOf } from './source-values';
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+const MEMORY_TYPE = /^[a-z][a-z0-9_-]{0,63}$/;
+
+const ExportedMemory = z.looseObject({
+  content: z.string().refine((text) => text.trim() !== '', 'content is empty'),
+  content_hash: z.string().nullish(),
+  tags: z.union([z.array(z.string()), z.string()]).nullish(),
+  memory_type: z.string().nullish(),
+  metadata: z.union([z.record(z.string(), z.unknown()), z.string()]).nullish(),
+  created_at: z.union([z.number(), z.string()]).nullish(),
+  created_at_iso: z.string().nullish(),
+  updated_at: z.union([z.number(), z.string()]).nullish(),
+  updated_at_iso: z.string().nullish(),
+});
+type ExportedMemory = z.infer<typeof ExportedMemory>;
+
+/**
+ * MCP Memory Service's stores: its SQLite-vec database file (`sqlite_vec.db`) or its JSON export
+ * (`export_memories.py`: `{export_metadata, memories: [...]}`, or a bare array). Content, tags, type,
+ * metadata and timestamps are kept; vectors are not read (ours are computed with our model).
+ */
+export class McpMemoryServiceImporter implements Importer {
+  readonly source = ImportSource.McpMemoryService;
+  readonly label = 'MCP Memory Service database or JSON export';
+
+  detect({ kind, head }: DetectProbe): boolean {
+    if (kind !== 'file') return false;
+    return (
+      head.subarray(0, 16).equals(SQLITE_HEADER) || (head.includes('"content_hash"') && head.includes('"content"'))
+    );
+  }
+
+  async *read(input: ImportInput): AsyncIterable<ImportEntry> {
+    if (input.kind !== 'file')
+      throw new ImportRejected(`${input.name}: expected the database file or the JSON export itself`);
+    if (input.head.subarray(0, 16).equals(SQLITE_HEADER)) {
+      yield* this.readDatabase(input);
+      return;
+    }
+    const firstChar = input.head.toString('utf8').trimStart()[0];
+    for await (const entry of input.entries()) {
+      const elements = readJsonArray(await entry.open(), input.name, firstChar === '{' ? { key: 'memories' } : {});
+      for await (const element of elements) {
+        const parsed = ExportedMemory.safeParse(element.value);
+        if (!parsed.success) {
+          yield {
+            failure: {
+              item: `${input.name}, memory ${element.index + 1} (line ${element.line})`,
+              reason: firstIssue(parsed.error),
+            },
+          };
+          continue;
+        }
+        yield this.document(parsed.data, input.name, `memory ${element.index + 1}`);
+      }
+    }
+  }
+
+  private *readDatabase(input: ImportInput): Iterable<ImportEntry> {
+    let db: Database.Database;
+    try {
+      db = new Database(input.location, { readonly: true, fileMustExist: true });
+      db.pragma('trusted_schema = OFF');
+    } catch (error) {
+      throw new ImportRejected(`${input.name} is not a readable SQLite database: ${(error as Error).message}`);
+    }
+    try {
+      const columns = this.memoryColumns(db, input.name);
+      const wanted = [
+        'content',
+        'content_hash',
+        'tags',
+        'memory_type',
+        'metadata',
+        'created_at',
+        'created_at_iso',
+        'updated_at',
+        'updated_at_iso',
+      ];
+      const selected = wanted.filter((column) => columns.has(column));
+      const live = columns.has('deleted_at') ? 'WHERE deleted_at IS NULL' : '';
+      const rows = db.prepare(
+        `SELECT rowid AS _row, ${selected.map((column) => `"${column}"`).join(', ')} FROM memories ${live} ORDER BY rowid`,
+      );
+      for (const row of rows.iterate() as Iterable<Record<string, unknown>>) {
+        const parsed = ExportedMemory.safeParse(withoutNulls(row));
+        if (!parsed.success) {
+          yield {
+            failure: { item: `${input.name}, memories row ${String(row._row)}`, reason: firstIssue(parsed.error) },
+          };
+          continue;
+        }
+        yield this.document(parsed.data, input.name, `row ${String(row._row)}`);
+      }
+    } catch (error) {
+      if (error instanceof ImportRejected) throw error;
+      throw new ImportRejected(`${input.name}: the database cannot be read: ${(error as Error).message}`);
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Their `memories` must be a real table with a content column (a view could run anything). */
+  private memoryColumns(db: Database.Database, name: string): Set<string> {
+    const table = db.prepare("SELECT type FROM sqlite_master WHERE name = 'memories'").get() as
+      { type: string } | undefined;
+    if (table?.type !== 'table')
+      throw new ImportRejected(
+        `${name} is a SQLite database without a "memories" table: not an MCP Memory Service store`,
+      );
+    const columns = new Set(
+      (db.prepare('PRAGMA table_info(memories)').all() as { name: string }[]).map((column) => column.name),
+    );
+    if (!columns.has('content')) throw new ImportRejected(`${name}: the memories table has no content column`);
+    return columns;
+  }
+
+  private document(memory: ExportedMemory, file: string, position: string): ImportDocument {
+    const metadata = parseMetadata(memory.metadata);
+    const tags = (Array.isArray(memory.tags) ? memory.tags : (memory.tags ?? '').split(','))
+      .map((tag) => tag.trim())
+      .filter((tag) => tag !== '' && tag !== 'untagged');
+    const type = textOf(memory.memory_type)?.toLowerCase();
+    return {
+      source: this.source,
+      originalId: textOf(memory.content_hash) ?? `${file} ${position}`,
+      title: memory.content.trim().split('\n')[0].slice(0, 80),
+      createdAt: epochMs(memory.created_at) ?? epochMs(memory.created_at_iso),
+      updatedAt: epochMs(memory.updated_at) ?? epochMs(memory.updated_at_iso),
+      tags,
+      memoryType: type && MEMORY_TYPE.test(type) ? type : 'note',
+      metadata,
+      file,
+      body: { kind: 'record', text: memory.content },
+    };
+  }
+}
+
+function parseMetadata(metadata: ExportedMemory['metadata']): Record<string, unknown> {
+  if (metadata === undefined || metadata === null || metadata === '') return {};
+  if (typeof metadata !== 'string') return metadata;
+  try {
+    const parsed: unknown = JSON.parse(metadata);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : { original_metadata: metadata };
+  } catch {
+    return { original_metadata: metadata };
+  }
+}
+
+function withoutNulls(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([, value]) => value !== null));
+}
