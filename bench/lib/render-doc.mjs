@@ -86,7 +86,7 @@ function renderRun(file, run) {
       ? 'pre-computed, 100 candidates per list (what a limit-10 hybrid search asks for). REST: `POST /api/search`'
       : 'hybrid search asks for). REST: `POST /api/search` `{mode: "hybrid", limit: 10}` to the api on loopback, one',
     postgres
-      ? '`{mode: "hybrid", limit: 10}` to the api process on loopback, which queries the same PGlite server; one request at a time, embedding of the query included. Milliseconds, p50 / p95 / p99.'
+      ? '`{mode: "hybrid", limit: 10}` to the api process on loopback, which queries the same PGlite server; one request at a time, embedding of the query included. Milliseconds, p50 / p95 / p99. PGlite runs no autovacuum: the bench runs `ANALYZE memories` once the store is written, as a server\'s autovacuum would after such a load (runs before 2026-12-03 had no planner statistics and were several times slower).'
       : 'request at a time, embedding of the query included. Milliseconds, p50 / p95 / p99.',
     '',
     `| memories | storage vector | storage keyword | storage hybrid | storage hybrid, filtered¹ | REST hybrid | recall@10 ${postgres ? 'HNSW' : 'quantised'}² |`,
