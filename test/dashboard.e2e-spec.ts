@@ -512,9 +512,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
       await nav(panel).click();
       await page.locator(`main ${ready}`).first().waitFor();
       // Its last requests may still be in flight under load; what must not happen is a "Loading…" that stays.
-      await page.waitForFunction(() => !document.body.innerText.includes('Loading…'), null, {
-        timeout: 15_000,
-      });
+      await page.waitForFunction("!document.body.innerText.includes('Loading…')", null, { timeout: 15_000 });
       await assertAccessible(page, `${panel} (read-only key)`);
     }
     assert.equal(await page.getByRole('button', { name: 'Back up now' }).count(), 0);
