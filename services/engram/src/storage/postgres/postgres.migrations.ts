@@ -257,6 +257,31 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX import_uploads_stored ON import_uploads (stored_at);
     `,
   },
+  {
+    version: 11,
+    name: 'consolidation',
+    // SQLite's consolidation_sets and consolidation_items (021), column for column.
+    sql: `
+      CREATE TABLE consolidation_sets (
+        seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id         text   NOT NULL UNIQUE,
+        namespace  text   NOT NULL,
+        job_id     text,
+        created_at bigint NOT NULL,
+        settings   text   NOT NULL,
+        summary    text   NOT NULL
+      );
+      CREATE INDEX consolidation_sets_namespace ON consolidation_sets (namespace, seq);
+      CREATE TABLE consolidation_items (
+        set_id     text    NOT NULL REFERENCES consolidation_sets (id) ON DELETE CASCADE,
+        item_id    integer NOT NULL,
+        proposal   text    NOT NULL,
+        applied_at bigint,
+        outcome    text,
+        PRIMARY KEY (set_id, item_id)
+      );
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */
