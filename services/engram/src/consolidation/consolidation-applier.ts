@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-errors';
+import { contentHash } from '../memories/content-hash';
 import { MemoryService } from '../memories/memory.service';
 import { ArchiveProposal, MergeProposal, Proposal } from '../storage/consolidation.store';
 import { MemoryRecord } from '../storage/memory.record';
@@ -44,7 +45,7 @@ export class ConsolidationApplier {
     const others = members.filter((member) => member !== kept);
     const tags = [...new Set(members.flatMap((member) => member.tags))].sort();
     let merged: MemoryRecord;
-    if (proposal.mergedContent === kept.content) {
+    if (contentHash(proposal.mergedContent) === kept.contentHash) {
       // The kept text says it all: the kept memory is the merged one, and absorbs the others.
       merged = await this.memories.update(kept.contentHash, {
         tags,

@@ -4,6 +4,7 @@ import { MemoryRecord } from '../storage/memory.record';
 import { MemoryStore } from '../storage/memory.store';
 import { SearchStore } from '../storage/search.store';
 import { MemoryUsageRow, UsageStore } from '../storage/usage.store';
+import { contentHash } from '../memories/content-hash';
 import { mergedText } from './merged-text';
 
 /** Each memory is compared with this many of its nearest current neighbours. */
@@ -121,15 +122,18 @@ export class ConsolidationPlanner {
         .map((id) => records.get(id))
         .filter((record) => record !== undefined);
       if (!kept || others.length === 0) return [];
+      const mergedContent = mergedText(
+        kept.content,
+        others.map((record) => record.content),
+      );
+      // When the merged text is one member's own (it said everything), that member is the merged one.
+      const holder = [kept, ...others].find((record) => record.contentHash === contentHash(mergedContent)) ?? kept;
       return [
         {
           kind: 'merge' as const,
           members: [kept, ...others].map((record) => memberOf(record, candidates.get(record.id)!)),
-          keep: kept.contentHash,
-          mergedContent: mergedText(
-            kept.content,
-            others.map((record) => record.content),
-          ),
+          keep: holder.contentHash,
+          mergedContent,
           similarity: Math.round(Math.min(...members.values()) * 1000) / 1000,
         },
       ];

@@ -7,13 +7,16 @@ export interface ProposedMember {
   uses: number;
 }
 
-/** Near-duplicates to merge into one memory; `keep` is the member whose text (and metadata) lead. */
+/**
+ * Near-duplicates to merge into one memory. `keep` is the member that leads (most used, then longest,
+ * then newest; or the member whose text the merged text is): its type and metadata carry over.
+ */
 export interface MergeProposal {
   kind: 'merge';
   members: ProposedMember[];
   keep: string;
   mergedContent: string;
-  /** The lowest similarity of a member to the kept one. */
+  /** The lowest similarity of a member to the leading one. */
   similarity: number;
 }
 
