@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { callTool, connectHttpClient, McpTestClient } from '../testing/mcp-client';
+import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { openSse, SseClient } from '../testing/sse-client';
 import { startTestApp, TestApp } from '../testing/test-app';
 
@@ -307,5 +308,46 @@ describe('consolidation over MCP (memory_consolidate, memory_cleanup) and withou
     assert.match(cleaned.text, /Removed 1 exact duplicates/);
     const bad = await callTool(mcp, 'memory_consolidate', { similarity_threshold: 2 });
     assert.equal(bad.isError, true);
+  });
+});
+
+describe('consolidation on PostgreSQL: the same run, review and apply', () => {
+  let server: TestPostgres;
+  let api: TestApp;
+  const post = async (path: string, body?: unknown) => api.request('POST', path, { body });
+
+  before(async () => {
+    server = await startTestPostgres();
+    api = await startTestApp({ MCP_MEMORY_STORAGE_BACKEND: 'postgres', DATABASE_URL: server.url });
+  });
+  after(async () => {
+    await api.close();
+    await server.close();
+  });
+
+  it('proposes, applies a merge with provenance and an archive, and restores the archived memory', async () => {
+    const longAgo = Math.floor(Date.now() / 1000) - 2 * YEAR_S;
+    const [kept, source, old] = await Promise.all(
+      [{ content: STANDUP }, { content: STANDUP_AGAIN }, { content: PRINTER, created_at: longAgo }].map(
+        async (body) => (await post('/api/memories', body)).body.content_hash as string,
+      ),
+    );
+    const queued = await post('/api/consolidation/trigger');
+    assert.equal(queued.status, 202, queued.text);
+    let status = (await api.request('GET', '/api/consolidation/status')).body;
+    while (status.running || status.last_job?.id !== queued.body.job_id) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      status = (await api.request('GET', '/api/consolidation/status')).body;
+    }
+    assert.equal(status.last_job.state, 'completed', JSON.stringify(status.last_job));
+    const set = (await api.request('GET', '/api/consolidation/recommendations')).body.proposal_set;
+    assert.deepEqual(set.items.map((item: any) => item.kind), ['merge', 'archive']);
+    const applied = await post('/api/consolidation/apply', { proposal_set_id: set.id });
+    assert.deepEqual([applied.body.merged, applied.body.archived], [1, 1], applied.text);
+    assert.deepEqual((await api.request('GET', `/api/memories/${kept}`)).body.metadata.consolidated_from, [source]);
+    assert.equal((await api.request('GET', `/api/memories/${source}`)).body.superseded_by, kept);
+    assert.equal((await api.request('GET', `/api/memories/${old}`)).status, 404);
+    assert.equal((await post(`/api/memories/${old}/restore`)).status, 200);
+    assert.equal((await api.request('GET', `/api/memories/${old}`)).status, 200);
   });
 });
