@@ -40,7 +40,10 @@ describe('engram consolidate (a real SQLite file, the job in-process)', () => {
     const run = await engram(['consolidate', '--similarity', '0.9']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^proposal set (cs-[\w-]+) \(3 memories compared\): 1 merges, 0 archives\n/);
-    assert.match(run.stdout, /merge {4}[0-9a-f]{12} ← [0-9a-f]{12} {2}similarity 0\.9\d+\n {5}The team stand-up is at 9:30 every weekday/);
+    assert.match(
+      run.stdout,
+      /merge {4}[0-9a-f]{12} ← [0-9a-f]{12} {2}similarity 0\.9\d+\n {5}The team stand-up is at 9:30 every weekday/,
+    );
     assert.match(run.stderr, /100% /, 'progress on stderr');
     assert.equal(JSON.parse((await engram(['list', '--json'])).stdout).total, 3, 'a dry run changes nothing');
 
@@ -53,7 +56,9 @@ describe('engram consolidate (a real SQLite file, the job in-process)', () => {
     const listed = JSON.parse((await engram(['list', '--json'])).stdout);
     assert.deepEqual(listed.memories.map((m: any) => m.content).sort(), [MILK, STANDUP].sort());
     const kept = listed.memories.find((m: any) => m.content === STANDUP);
-    assert.deepEqual(kept.metadata.consolidated_from, [set.items[0].members.find((m: any) => m.content === STANDUP_AGAIN).content_hash]);
+    assert.deepEqual(kept.metadata.consolidated_from, [
+      set.items[0].members.find((m: any) => m.content === STANDUP_AGAIN).content_hash,
+    ]);
   });
 
   it('names bad input with the flag the user typed', async () => {

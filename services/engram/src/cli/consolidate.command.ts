@@ -76,10 +76,13 @@ export const consolidateCommand: CliCommand = {
             return 0;
           }
           const queued = await consolidation.trigger(parsed.data as Parameters<ConsolidationService['trigger']>[0]);
-          if (queue.kind === 'bullmq') process.stderr.write(`queued as job ${queued.id} on Redis; waiting for a worker\n`);
+          if (queue.kind === 'bullmq')
+            process.stderr.write(`queued as job ${queued.id} on Redis; waiting for a worker\n`);
           const job = await followJob(queue, queued.id, { onUpdate: progressPrinter() });
           if (job?.state !== 'completed') {
-            process.stderr.write(`engram consolidate: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`);
+            process.stderr.write(
+              `engram consolidate: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`,
+            );
             return 1;
           }
           const set = toProposalSetView((await consolidation.proposalSet(String(job.result!.proposal_set_id)))!);

@@ -119,7 +119,10 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
   it('applies a reviewed merge: the merged memory names its sources, which are superseded, not deleted', async () => {
     const set = (await recommendations(`?proposal_set_id=${setId}`)).proposal_set;
     const standup = mergeOf(set, STANDUP);
-    const applied = await request('POST', '/api/consolidation/apply', { proposal_set_id: setId, item_ids: [standup.id] });
+    const applied = await request('POST', '/api/consolidation/apply', {
+      proposal_set_id: setId,
+      item_ids: [standup.id],
+    });
     assert.equal(applied.status, 200, applied.text);
     assert.deepEqual([applied.body.merged, applied.body.archived, applied.body.skipped], [1, 0, 0]);
     assert.deepEqual(applied.body.items[0].superseded, [hash(STANDUP_AGAIN)]);
@@ -138,7 +141,8 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
     assert.ok(!foundHashes.includes(hash(STANDUP_AGAIN)), 'the superseded source is hidden by default');
     await events.waitFor((frames) =>
       frames.some(
-        (frame) => frame.event === 'memory_superseded' && JSON.parse(frame.data).payload.content_hash === hash(STANDUP_AGAIN),
+        (frame) =>
+          frame.event === 'memory_superseded' && JSON.parse(frame.data).payload.content_hash === hash(STANDUP_AGAIN),
       ),
     );
 
@@ -151,7 +155,10 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
 
   it('stores a joined merge as a new memory superseding every source, with provenance', async () => {
     const boiler = mergeOf((await recommendations()).proposal_set, BOILER);
-    const applied = await request('POST', '/api/consolidation/apply', { proposal_set_id: setId, item_ids: [boiler.id] });
+    const applied = await request('POST', '/api/consolidation/apply', {
+      proposal_set_id: setId,
+      item_ids: [boiler.id],
+    });
     assert.equal(applied.status, 200, applied.text);
     const merged = applied.body.items[0].memory;
     const memory = (await request('GET', `/api/memories/${merged}`)).body;
@@ -170,7 +177,10 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
 
   it('archives a memory out of default search into the trash, and a restore brings it back', async () => {
     const archive = archiveOf((await recommendations()).proposal_set, PRINTER);
-    const applied = await request('POST', '/api/consolidation/apply', { proposal_set_id: setId, item_ids: [archive.id] });
+    const applied = await request('POST', '/api/consolidation/apply', {
+      proposal_set_id: setId,
+      item_ids: [archive.id],
+    });
     assert.deepEqual([applied.body.archived, applied.body.items[0].memory], [1, hash(PRINTER)]);
     assert.equal((await request('GET', `/api/memories/${hash(PRINTER)}`)).status, 404);
     const found = (await request('POST', '/api/search', { query: 'printer toner cartridges', n_results: 10 })).body;
@@ -341,7 +351,10 @@ describe('consolidation on PostgreSQL: the same run, review and apply', () => {
     }
     assert.equal(status.last_job.state, 'completed', JSON.stringify(status.last_job));
     const set = (await api.request('GET', '/api/consolidation/recommendations')).body.proposal_set;
-    assert.deepEqual(set.items.map((item: any) => item.kind), ['merge', 'archive']);
+    assert.deepEqual(
+      set.items.map((item: any) => item.kind),
+      ['merge', 'archive'],
+    );
     const applied = await post('/api/consolidation/apply', { proposal_set_id: set.id });
     assert.deepEqual([applied.body.merged, applied.body.archived], [1, 1], applied.text);
     assert.deepEqual((await api.request('GET', `/api/memories/${kept}`)).body.metadata.consolidated_from, [source]);

@@ -16,12 +16,7 @@ import {
   TriggerConsolidationInput,
 } from './consolidation.dto';
 import { ConsolidationService } from './consolidation.service';
-import {
-  toAppliedView,
-  toCleanupView,
-  toRecommendationsView,
-  toStatusView,
-} from './consolidation.view';
+import { toAppliedView, toCleanupView, toRecommendationsView, toStatusView } from './consolidation.view';
 import { ExactDuplicates } from './exact-duplicates';
 
 @ApiTags('consolidation')
@@ -71,9 +66,7 @@ export class ConsolidationController {
   @ApiOperation({ summary: 'The newest proposal set of this namespace (or the one named), item by item' })
   @ApiZodQuery(RecommendationsQuery)
   @ApiErrors(400, 401, 404)
-  async recommendations(
-    @Query(new ZodValidationPipe(RecommendationsQuery, 'query')) query: RecommendationsInput,
-  ) {
+  async recommendations(@Query(new ZodValidationPipe(RecommendationsQuery, 'query')) query: RecommendationsInput) {
     const set = await this.consolidation.proposalSet(query.proposal_set_id);
     return toRecommendationsView(set, await this.consolidation.memoryCount());
   }

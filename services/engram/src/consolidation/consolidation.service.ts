@@ -86,7 +86,11 @@ export class ConsolidationService {
     if (!data.dryRun) {
       await job.progress(90, `applying ${plan.proposals.length} proposals`);
       applied = await runInContext(
-        { principal: { kind: 'local', id: 'consolidation', scopes: ['write'] }, namespace: data.namespace, clientAddress: 'local' },
+        {
+          principal: { kind: 'local', id: 'consolidation', scopes: ['write'] },
+          namespace: data.namespace,
+          clientAddress: 'local',
+        },
         () => this.apply({ proposal_set_id: id }),
       );
     }

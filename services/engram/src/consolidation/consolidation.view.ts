@@ -22,7 +22,8 @@ function toItemView(item: ProposalItemRecord) {
     applied_at_iso: iso(item.appliedAt),
     outcome: item.outcome,
   };
-  if (proposal.kind === 'archive') return { ...common, members: [toMemberView(proposal.member)], reason: proposal.reason };
+  if (proposal.kind === 'archive')
+    return { ...common, members: [toMemberView(proposal.member)], reason: proposal.reason };
   return {
     ...common,
     members: proposal.members.map(toMemberView),
@@ -58,7 +59,11 @@ export function toRecommendationsView(set: ProposalSetRecord | undefined, memory
     ...(archives > 0 ? [`${archives} memories were never used and could be archived`] : []),
   ];
   return {
-    recommendation: !set ? 'NO_PROPOSALS_YET' : open.length > 0 ? 'CONSOLIDATION_BENEFICIAL' : 'NO_CONSOLIDATION_NEEDED',
+    recommendation: !set
+      ? 'NO_PROPOSALS_YET'
+      : open.length > 0
+        ? 'CONSOLIDATION_BENEFICIAL'
+        : 'NO_CONSOLIDATION_NEEDED',
     memory_count: memoryCount,
     reasons: set ? reasons : ['no consolidation has run in this namespace: POST /api/consolidation/trigger'],
     estimated_duration: 0,
@@ -110,7 +115,11 @@ export function toStatusView(jobs: readonly JobView[], latest: ProposalSetRecord
   };
 }
 
-export function toCleanupView(outcome: { groups: { kept: string; removed: string[] }[]; removed: number; dryRun: boolean }) {
+export function toCleanupView(outcome: {
+  groups: { kept: string; removed: string[] }[];
+  removed: number;
+  dryRun: boolean;
+}) {
   return {
     success: true,
     dry_run: outcome.dryRun,

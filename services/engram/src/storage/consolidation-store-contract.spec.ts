@@ -6,7 +6,12 @@ import { NewProposalSet, Proposal } from './consolidation.store';
 const MODEL = { modelId: 'consolidation-contract-model', dimension: 4 };
 const T0 = Date.UTC(2026, 0, 1);
 
-const member = (n: number) => ({ contentHash: `${n}`.padStart(64, '0'), content: `memory ${n}`, createdAt: T0, uses: n });
+const member = (n: number) => ({
+  contentHash: `${n}`.padStart(64, '0'),
+  content: `memory ${n}`,
+  createdAt: T0,
+  uses: n,
+});
 const merge: Proposal = {
   kind: 'merge',
   members: [member(1), member(2)],

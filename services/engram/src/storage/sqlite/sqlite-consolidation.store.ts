@@ -19,7 +19,14 @@ export class SqliteConsolidationStore extends ConsolidationStore {
           `INSERT INTO consolidation_sets (id, namespace, job_id, created_at, settings, summary)
            VALUES (?, ?, ?, ?, ?, ?)`,
         )
-        .run(set.id, set.namespace, set.jobId, set.createdAt, JSON.stringify(set.settings), JSON.stringify(set.summary));
+        .run(
+          set.id,
+          set.namespace,
+          set.jobId,
+          set.createdAt,
+          JSON.stringify(set.settings),
+          JSON.stringify(set.summary),
+        );
       const item = this.statements.get('INSERT INTO consolidation_items (set_id, item_id, proposal) VALUES (?, ?, ?)');
       for (const { itemId, proposal } of set.items) item.run(set.id, itemId, JSON.stringify(proposal));
       this.statements
