@@ -4,6 +4,7 @@ import { MemoryRecord } from '../storage/memory.record';
 import { MemoryStore } from '../storage/memory.store';
 import { SearchStore } from '../storage/search.store';
 import { MemoryUsageRow, UsageStore } from '../storage/usage.store';
+import { detectContradiction } from '../conflicts/contradiction-detector';
 import { contentHash } from '../memories/content-hash';
 import { mergedText } from './merged-text';
 
@@ -25,6 +26,8 @@ export interface Plan {
   proposals: Proposal[];
   /** Proposals found beyond MAX_PROPOSALS, left for a later run. */
   leftOut: number;
+  /** Similar pairs not proposed for merging because they contradict each other (conflict review's task). */
+  contradictions: number;
 }
 
 /** What the planner keeps of each current memory: no content, so a large namespace stays cheap. */
@@ -58,8 +61,10 @@ export class ConsolidationPlanner {
   ): Promise<Plan> {
     const candidates = new Map<number, Candidate>();
     for await (const row of this.usage.currentMemories(namespace)) candidates.set(row.memoryId, candidateOf(row));
-    const neighbours = await this.similarPairs(namespace, candidates, settings.similarity, onProgress);
-    const merges = await this.mergeProposals(namespace, candidates, neighbours);
+    const pairs = await this.similarPairs(namespace, candidates, settings.similarity, onProgress);
+    const records = await this.recordsOf(namespace, [...pairs.keys()]);
+    const contradictions = dropContradictions(pairs, records);
+    const merges = this.mergeProposals(candidates, pairs, records);
     const merged = new Set(merges.flatMap(({ members }) => members.map((member) => member.contentHash)));
     const archives = await this.archiveProposals(namespace, candidates, settings.staleDays, now, merged);
     const proposals = [...merges, ...archives];
@@ -67,6 +72,7 @@ export class ConsolidationPlanner {
       scanned: candidates.size,
       proposals: proposals.slice(0, MAX_PROPOSALS),
       leftOut: Math.max(0, proposals.length - MAX_PROPOSALS),
+      contradictions,
     };
   }
 
@@ -98,11 +104,11 @@ export class ConsolidationPlanner {
     return pairs;
   }
 
-  private async mergeProposals(
-    namespace: string,
+  private mergeProposals(
     candidates: Map<number, Candidate>,
     pairs: Map<number, Map<number, number>>,
-  ): Promise<MergeProposal[]> {
+    records: Map<number, MemoryRecord>,
+  ): MergeProposal[] {
     const seeds = [...pairs.keys()].sort((a, b) => rank(candidates.get(a)!, candidates.get(b)!));
     const taken = new Set<number>();
     const clusters: { keep: number; members: Map<number, number> }[] = [];
@@ -114,7 +120,6 @@ export class ConsolidationPlanner {
       for (const id of members.keys()) taken.add(id);
       clusters.push({ keep: seed, members });
     }
-    const records = await this.recordsOf(namespace, [...taken]);
     return clusters.flatMap(({ keep, members }) => {
       const kept = records.get(keep);
       const others = [...members.keys()]
@@ -173,6 +178,28 @@ export class ConsolidationPlanner {
     }
     return records;
   }
+}
+
+/**
+ * Removes the similar pairs that state different values of one thing ("lands at 18:40" / "lands at 07:15"
+ * are 0.95 alike): merging them would bury a contradiction, which conflict review is for. Answers how
+ * many pairs went.
+ */
+function dropContradictions(pairs: Map<number, Map<number, number>>, records: Map<number, MemoryRecord>): number {
+  let dropped = 0;
+  for (const [a, others] of pairs) {
+    for (const [b, similarity] of others) {
+      const [first, second] = [records.get(a), records.get(b)];
+      if (a > b || !first || !second) continue;
+      const [older, newer] = first.createdAt <= second.createdAt ? [first, second] : [second, first];
+      if (!detectContradiction(older, newer, similarity)) continue;
+      others.delete(b);
+      pairs.get(b)?.delete(a);
+      dropped += 1;
+    }
+  }
+  for (const [id, others] of pairs) if (others.size === 0) pairs.delete(id);
+  return dropped;
 }
 
 function candidateOf(row: MemoryUsageRow): Candidate {

@@ -16,6 +16,9 @@ const BOILER_ENGINEER = 'The boiler is serviced every October by the heating com
 const PRINTER = 'The old office printer needs toner cartridges of type TN-2420';
 const PARKING = 'Parking permits for the car park are renewed in January';
 const BINS = 'The recycling bins are collected on Thursday mornings';
+/** A contradiction 0.95 alike: conflict review's, never a merge. */
+const LANDS = 'The flight to Lisbon lands at 18:40';
+const LANDS_EARLIER = 'The flight to Lisbon lands at 07:15';
 
 describe('consolidation as reviewable jobs (REST): proposals first, applied only as reviewed', () => {
   let api: TestApp;
@@ -65,6 +68,8 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
     await store(PRINTER, { created_at: longAgo });
     await store(PARKING, { created_at: longAgo });
     await store(BINS);
+    await store(LANDS);
+    await store(LANDS_EARLIER);
     // Read once: the boiler note leads its group, and the parking note is not unused.
     for (const content of [BOILER, PARKING]) {
       assert.equal((await request('GET', `/api/memories/${hash(content)}`)).status, 200);
@@ -80,8 +85,9 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
     const { queued, result, status } = await consolidate({ similarity_threshold: 0.8, time_horizon: 'weekly' });
     assert.equal(queued.dry_run, true, 'a dry run unless asked otherwise');
     assert.equal(queued.horizon, 'weekly');
-    assert.equal(result.processed, 7);
+    assert.equal(result.processed, 9);
     assert.deepEqual([result.merge_proposals, result.archive_proposals], [2, 1]);
+    assert.equal(result.contradictions_skipped, 1, 'the two landing times are not merged');
     assert.deepEqual([result.compressed, result.forgotten], [0, 0], 'nothing applied');
     assert.equal(status.jobs_executed, 1);
     assert.equal(status.next_daily, null, 'nothing is scheduled');
@@ -89,7 +95,7 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
 
     const advice = await recommendations();
     assert.equal(advice.recommendation, 'CONSOLIDATION_BENEFICIAL');
-    assert.equal(advice.memory_count, 7);
+    assert.equal(advice.memory_count, 9);
     const set = advice.proposal_set;
     setId = set.id;
     assert.equal(set.id, result.proposal_set_id);
@@ -109,6 +115,7 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
     assert.ok(archiveOf(set, PRINTER), 'old and never used');
     assert.equal(archiveOf(set, PARKING), undefined, 'old but read');
     assert.equal(archiveOf(set, BINS), undefined, 'recent');
+    assert.equal(mergeOf(set, LANDS), undefined);
     assert.ok(set.items.every((item: any) => item.state === 'proposed'));
 
     const after = (await request('GET', '/api/memories?page_size=100')).body;

@@ -76,7 +76,7 @@ export class ConsolidationService {
         jobId: job.jobId,
         createdAt: Date.now(),
         settings: { similarity_threshold: data.similarity, stale_after_days: data.staleDays },
-        summary: { scanned: plan.scanned, left_out: plan.leftOut },
+        summary: { scanned: plan.scanned, left_out: plan.leftOut, contradictions_skipped: plan.contradictions },
         items: plan.proposals.map((proposal, index) => ({ itemId: index + 1, proposal })),
       },
       KEPT_PROPOSAL_SETS,
@@ -103,6 +103,7 @@ export class ConsolidationService {
       merge_proposals: merges.length,
       archive_proposals: plan.proposals.length - merges.length,
       left_out: plan.leftOut,
+      contradictions_skipped: plan.contradictions,
       compressed: applied.reduce(
         (sum, { outcome }) => sum + (outcome.status === 'merged' ? outcome.superseded.length : 0),
         0,

@@ -32,7 +32,10 @@ export function consolidationTools(deps: ToolDeps): McpTool[] {
       effect: 'write',
       idempotent: false,
       input: z.object({
-        action: z.enum(ACTIONS).default('run'),
+        action: z
+          .enum(ACTIONS)
+          .default('run')
+          .describe('run: start a job; status; recommend: a proposal set; apply: a reviewed set'),
         time_horizon: z.enum(TIME_HORIZONS).optional().describe('MCP Memory Service: accepted and echoed only'),
         similarity_threshold: TriggerConsolidationBody.shape.similarity_threshold,
         stale_after_days: TriggerConsolidationBody.shape.stale_after_days,
