@@ -29,7 +29,8 @@ export function consolidationTools(deps: ToolDeps): McpTool[] {
         'shows the newest proposal set (or proposal_set_id), status the running and last job, apply applies a ' +
         'reviewed set (item_ids: some of it). Merges supersede their sources (kept as history); archives go to ' +
         'the trash (memory_restore brings them back).',
-      effect: 'write',
+      // apply may archive (a soft delete): clients should ask before running it.
+      effect: 'destructive',
       idempotent: false,
       input: z.object({
         action: z
