@@ -249,7 +249,8 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
     assert.equal((await request('GET', '/api/consolidation/status', undefined, teamB)).body.jobs_executed, 0);
     const foreign = await request('POST', '/api/consolidation/apply', { proposal_set_id: setId }, teamB);
     assert.equal(foreign.status, 404, 'another namespace cannot see or apply the set');
-    assert.equal((await recommendations(`?proposal_set_id=${setId}`, teamB)).error !== undefined, true);
+    const peek = await request('GET', `/api/consolidation/recommendations?proposal_set_id=${setId}`, undefined, teamB);
+    assert.equal(peek.status, 404);
     await request('POST', '/api/memories', { content: 'Team B notes' }, teamB);
     await request('POST', '/api/memories', { content: 'team b  notes' }, teamB);
     const twin = await store('Team B notes');

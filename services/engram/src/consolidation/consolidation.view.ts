@@ -93,7 +93,7 @@ export function toAppliedView(setId: string, applied: readonly AppliedItem[]) {
  */
 export function toStatusView(jobs: readonly JobView[], latest: ProposalSetRecord | undefined) {
   const running = jobs.find((job) => job.state === 'active' || job.state === 'waiting' || job.state === 'delayed');
-  const last = jobs.find((job) => job !== running);
+  const last = jobs.find((job) => job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled');
   return {
     running: running !== undefined,
     scheduled: false,
