@@ -41,7 +41,7 @@ interface Candidate {
 
 /**
  * Finds what a consolidation run proposes in one namespace, changing nothing: clusters of current
- * memories at least `similarity` alike (each member that alike to the cluster's kept member, the most
+ * memories at least `similarity` alike (each member that alike to the cluster's leading member: the most
  * used, then longest, then newest), and memories older than `staleDays` never retrieved, fetched or
  * rated. A memory is in at most one proposal.
  */
