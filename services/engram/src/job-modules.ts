@@ -1,6 +1,7 @@
 import { DynamicModule } from '@nestjs/common';
 import { BackupsModule } from './backups/backups.module';
 import { ConflictsModule } from './conflicts/conflicts.module';
+import { ConsolidationModule } from './consolidation/consolidation.module';
 import { ImportsModule } from './imports/imports.module';
 import { ReindexModule } from './reindex/reindex.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -17,5 +18,6 @@ export function jobModules(role: ProcessRole, { schedules = false } = {}): Dynam
     ReindexModule.forRole(role),
     ImportsModule.forRole(role),
     ConflictsModule.forRole(role),
+    ConsolidationModule.forRole(role),
   ];
 }

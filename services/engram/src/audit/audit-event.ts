@@ -10,6 +10,9 @@ export enum AuditAction {
   Reindex = 'reindex',
   Import = 'import',
   ConflictScan = 'conflicts.scan',
+  Consolidate = 'consolidation.run',
+  ConsolidationApply = 'consolidation.apply',
+  ConsolidationCleanup = 'consolidation.cleanup',
   MemoriesDeleteByFilter = 'memories.delete_by_filter',
   AgentFilesChange = 'agent.files_change',
 }

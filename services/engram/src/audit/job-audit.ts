@@ -10,6 +10,7 @@ const ACTIONS: Record<JobName, AuditAction> = {
   [JobName.Reindex]: AuditAction.Reindex,
   [JobName.Import]: AuditAction.Import,
   [JobName.ConflictScan]: AuditAction.ConflictScan,
+  [JobName.Consolidate]: AuditAction.Consolidate,
 };
 
 /** Who finishes jobs: the process running them, whoever asked (the request is its own entry). */
@@ -88,7 +89,7 @@ export class AuditedJobQueue implements JobQueue {
   }
 }
 
-/** Imports and conflict scans act in their namespace; the other jobs on the whole store. */
+/** Imports, conflict scans and consolidation runs act in their namespace; the other jobs on the whole store. */
 function namespaceOf(data: AnyJobData): string | null {
   const namespace = (data as Partial<ImportJobData>).namespace;
   return typeof namespace === 'string' ? namespace : null;

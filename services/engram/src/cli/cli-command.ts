@@ -61,6 +61,10 @@ export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise
     summary: 'list OAuth connectors and revoke their access',
     load: async () => (await import('./oauth.command.js')).oauthCommand,
   },
+  consolidate: {
+    summary: 'propose merging near-duplicates and archiving unused memories (a dry run), or apply a reviewed set',
+    load: async () => (await import('./consolidate.command.js')).consolidateCommand,
+  },
   'migrate-storage': {
     summary: 'copy a store between SQLite and PostgreSQL (memories, vectors, keys, OAuth clients, agent files)',
     load: async () => (await import('./migrate-storage.command.js')).migrateStorageCommand,

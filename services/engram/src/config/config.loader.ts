@@ -135,6 +135,10 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     backups: readBackupConfig(read, baseDir, cwd),
     imports: readImportConfig(read, baseDir, cwd),
     conflicts: { onWrite: read.oneOf('ENGRAM_CONFLICTS_ON_WRITE', ['off', 'suggest'] as const, 'off') },
+    consolidation: {
+      similarity: read.decimal('ENGRAM_CONSOLIDATION_SIMILARITY', 0.92, 0.5, 1),
+      staleDays: read.integer('ENGRAM_CONSOLIDATION_STALE_DAYS', 180, 1, 36_500),
+    },
     worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
     jobs: { maxWaiting: read.integer('ENGRAM_JOBS_MAX_WAITING', 100, 1, 100_000) },
     events: {

@@ -263,6 +263,12 @@ export interface AppConfig {
   imports: ImportConfig;
   /** `suggest`: a stored memory is checked against its neighbours and the answer lists possible conflicts. */
   conflicts: { onWrite: 'off' | 'suggest' };
+  /**
+   * Consolidation runs (consolidation/): memories at least this similar (cosine) are proposed for merging
+   * (ENGRAM_CONSOLIDATION_SIMILARITY), and memories older than `staleDays` never retrieved, fetched or
+   * rated for archiving (ENGRAM_CONSOLIDATION_STALE_DAYS). Runs only when asked: nothing is scheduled.
+   */
+  consolidation: { similarity: number; staleDays: number };
   /** The job worker process (`engram worker`): health and metrics on this port. */
   worker: { httpPort: number };
   /** Jobs that may wait in the queue at once (ENGRAM_JOBS_MAX_WAITING); more are refused with 429. */

@@ -5,6 +5,7 @@ export enum JobName {
   Reindex = 'reindex',
   Import = 'import',
   ConflictScan = 'conflict-scan',
+  Consolidate = 'consolidate',
 }
 
 /** The one queue maintenance jobs share: they all touch the database file, so they run one at a time. */
@@ -50,12 +51,26 @@ export interface ConflictScanJobData {
   namespace: string;
 }
 
+/** A consolidation run of one namespace (consolidation/): proposals stored, applied only when asked. */
+export interface ConsolidateJobData {
+  namespace: string;
+  /** Cosine similarity from which memories are proposed for merging. */
+  similarity: number;
+  /** Memories older than this, never used, are proposed for archiving. */
+  staleDays: number;
+  /** False: the job applies its whole proposal set once stored (an explicit request, never the default). */
+  dryRun: boolean;
+  /** MCP Memory Service's time_horizon, echoed in the result; it does not change what is proposed. */
+  horizon?: string;
+}
+
 export interface JobDataByName {
   [JobName.Backup]: BackupJobData;
   [JobName.Restore]: RestoreJobData;
   [JobName.Reindex]: ReindexJobData;
   [JobName.Import]: ImportJobData;
   [JobName.ConflictScan]: ConflictScanJobData;
+  [JobName.Consolidate]: ConsolidateJobData;
 }
 
 export type AnyJobData = JobDataByName[JobName];

@@ -4,6 +4,8 @@ import { McpServer } from '@modelcontextprotocol/server';
 import { ZodError } from 'zod';
 import { AgentService } from '../agent/agent.service';
 import { ConflictService } from '../conflicts/conflict.service';
+import { ConsolidationService } from '../consolidation/consolidation.service';
+import { ExactDuplicates } from '../consolidation/exact-duplicates';
 import { HarvestService } from '../harvest/harvest.service';
 import { DomainError } from '../common/domain-errors';
 import { isDatabaseBusy, toErrorResponse } from '../common/error-response';
@@ -21,6 +23,7 @@ import { portableSchema } from './portable-schema';
 import { requireScope } from './mcp-scope';
 import { agentTools } from './tools/agent.tools';
 import { conflictTools } from './tools/conflict.tools';
+import { consolidationTools } from './tools/consolidation.tools';
 import { connectorTools } from './tools/connector.tools';
 import { historyTools } from './tools/history.tools';
 import { harvestTools } from './tools/harvest.tools';
@@ -87,13 +90,16 @@ export class McpCatalog {
     conflicts: ConflictService,
     sessions: SessionService,
     harvest: HarvestService,
+    consolidation: ConsolidationService,
+    duplicates: ExactDuplicates,
   ) {
-    this.deps = { memories, sessions, search, quality, conflicts, harvest, status, config };
+    this.deps = { memories, sessions, search, quality, conflicts, consolidation, duplicates, harvest, status, config };
     const tools = [
       ...memoryTools(this.deps),
       ...historyTools(this.deps),
       ...qualityTools(this.deps),
       ...conflictTools(this.deps),
+      ...consolidationTools(this.deps),
       ...harvestTools(this.deps),
       ...statusTools(this.deps),
       ...agentTools(agent),

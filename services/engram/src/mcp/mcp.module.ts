@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module';
 import { ConflictsModule } from '../conflicts/conflicts.module';
+import { ConsolidationModule } from '../consolidation/consolidation.module';
 import { HarvestModule } from '../harvest/harvest.module';
 import { HealthModule } from '../health/health.module';
 import { MemoriesModule } from '../memories/memories.module';
@@ -18,6 +19,7 @@ import { McpResourceFeed } from './mcp-resource-feed';
     SearchModule,
     QualityModule,
     ConflictsModule.forRole('api'),
+    ConsolidationModule.forRole('api'),
     HarvestModule,
     HealthModule,
     AgentModule,

@@ -3,6 +3,7 @@ import { annotationsFor, McpJsonTextTool, McpTool } from './mcp-tool';
 import { portableSchema } from './portable-schema';
 import { agentTools } from './tools/agent.tools';
 import { conflictTools } from './tools/conflict.tools';
+import { consolidationTools } from './tools/consolidation.tools';
 import { connectorTools } from './tools/connector.tools';
 import { historyTools } from './tools/history.tools';
 import { harvestTools } from './tools/harvest.tools';
@@ -42,6 +43,7 @@ export function renderToolReference(): string {
         ...harvestTools(deps),
         ...qualityTools(deps),
         ...conflictTools(deps),
+        ...consolidationTools(deps),
         ...statusTools(deps),
       ],
     ],

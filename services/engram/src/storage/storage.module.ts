@@ -7,6 +7,7 @@ import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { DATABASE_AGENT_FILE_STORE } from './agent-file.store';
 import { ApiKeyStore } from './api-key.store';
 import { ConflictStore } from './conflict.store';
+import { ConsolidationStore } from './consolidation.store';
 import { EmbeddingModel, ModelMismatchPolicy } from './embedding-model.binding';
 import { StoreLocks } from './locks/store-locks';
 import { McpCancellationStore } from './mcp-cancellation.store';
@@ -74,6 +75,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     part(AUDIT_REPOSITORY, (stores) => stores.audit),
     part(UsageStore, (stores) => stores.usage),
     part(ConflictStore, (stores) => stores.conflicts),
+    part(ConsolidationStore, (stores) => stores.consolidation),
     part(McpCancellationStore, (stores) => stores.cancellations),
     part(ApiKeyStore, (stores) => stores.apiKeys),
     part(OAuthStore, (stores) => stores.oauth),
@@ -100,6 +102,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     StorageInfoRepository,
     UsageStore,
     ConflictStore,
+    ConsolidationStore,
     RedisKeys,
     StoreLocks,
     McpCancellationStore,

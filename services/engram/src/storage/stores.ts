@@ -2,6 +2,7 @@ import { AuditRepository } from '../audit/audit.repository';
 import { StorageBackend } from '../config/config.types';
 import { ApiKeyStore } from './api-key.store';
 import { ConflictStore } from './conflict.store';
+import { ConsolidationStore } from './consolidation.store';
 import { LockRepository } from './locks/lock.repository';
 import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryStore } from './memory.store';
@@ -23,6 +24,7 @@ export interface Stores {
   audit: AuditRepository;
   usage: UsageStore;
   conflicts: ConflictStore;
+  consolidation: ConsolidationStore;
   cancellations: McpCancellationStore;
   apiKeys: ApiKeyStore;
   oauth: OAuthStore;

@@ -1,5 +1,7 @@
 import { AppConfig } from '../../config/config.types';
 import { ConflictService } from '../../conflicts/conflict.service';
+import { ConsolidationService } from '../../consolidation/consolidation.service';
+import { ExactDuplicates } from '../../consolidation/exact-duplicates';
 import { HarvestService } from '../../harvest/harvest.service';
 import { StatusReportService } from '../../health/status-report.service';
 import { MemoryService } from '../../memories/memory.service';
@@ -14,6 +16,8 @@ export interface ToolDeps {
   search: SearchService;
   quality: QualityService;
   conflicts: ConflictService;
+  consolidation: ConsolidationService;
+  duplicates: ExactDuplicates;
   harvest: HarvestService;
   status: StatusReportService;
   config: AppConfig;

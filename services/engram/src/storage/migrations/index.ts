@@ -11,6 +11,7 @@ import { mcpCancellationsMigration } from './018-mcp-cancellations';
 import { Migration } from './migration';
 import { memoryTruthMigration } from './019-memory-truth';
 import { oauthPendingConsentsMigration } from './020-oauth-pending-consents';
+import { consolidationMigration } from './021-consolidation';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   mcpCancellationsMigration,
   memoryTruthMigration,
   oauthPendingConsentsMigration,
+  consolidationMigration,
 ];

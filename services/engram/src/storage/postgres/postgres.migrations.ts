@@ -270,6 +270,31 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         GENERATED ALWAYS AS (engram_word_count(to_tsvector('english', content))) STORED;
     `,
   },
+  {
+    version: 12,
+    name: 'consolidation',
+    // SQLite's consolidation_sets and consolidation_items (021), column for column.
+    sql: `
+      CREATE TABLE consolidation_sets (
+        seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id         text   NOT NULL UNIQUE,
+        namespace  text   NOT NULL,
+        job_id     text,
+        created_at bigint NOT NULL,
+        settings   text   NOT NULL,
+        summary    text   NOT NULL
+      );
+      CREATE INDEX consolidation_sets_namespace ON consolidation_sets (namespace, seq);
+      CREATE TABLE consolidation_items (
+        set_id     text    NOT NULL REFERENCES consolidation_sets (id) ON DELETE CASCADE,
+        item_id    integer NOT NULL,
+        proposal   text    NOT NULL,
+        applied_at bigint,
+        outcome    text,
+        PRIMARY KEY (set_id, item_id)
+      );
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

@@ -6,6 +6,7 @@ import { PostgresOAuthStore } from './postgres-oauth.store';
 import { PostgresApiKeyStore } from './postgres-api-key.store';
 import { PostgresAuditRepository } from './postgres-audit.repository';
 import { PostgresConflictStore } from './postgres-conflict.store';
+import { PostgresConsolidationStore } from './postgres-consolidation.store';
 import { PostgresMcpCancellationStore } from './postgres-mcp-cancellation.store';
 import { PostgresModelGuard } from './postgres-model.guard';
 import { PostgresMemoryStore } from './postgres-memory.store';
@@ -41,6 +42,7 @@ export async function openPostgresStores(
     audit: new PostgresAuditRepository(db),
     usage: new PostgresUsageStore(db),
     conflicts: new PostgresConflictStore(db),
+    consolidation: new PostgresConsolidationStore(db),
     cancellations: new PostgresMcpCancellationStore(db),
     oauth: new PostgresOAuthStore(db),
     apiKeys: new PostgresApiKeyStore(db),

@@ -11,6 +11,7 @@ import { SqliteOAuthStore } from './sqlite-oauth.store';
 import { VectorIndex } from '../vector-index';
 import { SqliteApiKeyStore } from './sqlite-api-key.store';
 import { SqliteConflictStore } from './sqlite-conflict.store';
+import { SqliteConsolidationStore } from './sqlite-consolidation.store';
 import { SqliteMcpCancellationStore } from './sqlite-mcp-cancellation.store';
 import { SqliteMemoryStore } from './sqlite-memory.store';
 import { SqliteSearchStore } from './sqlite-search.store';
@@ -56,6 +57,7 @@ export function openSqliteStores(options: SqliteStoreOptions): SqliteStores {
     audit: new SqliteAuditRepository(db),
     usage: new SqliteUsageStore(db),
     conflicts: new SqliteConflictStore(db),
+    consolidation: new SqliteConsolidationStore(db),
     cancellations: new SqliteMcpCancellationStore(db),
     oauth: new SqliteOAuthStore(db),
     apiKeys: new SqliteApiKeyStore(db),

@@ -1,0 +1,141 @@
+import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
+import { isNamespace } from '../auth/namespace';
+import { DomainError } from '../common/domain-errors';
+import { describeIssues } from '../common/zod-validation.pipe';
+import { ApplyConsolidationBody, TriggerConsolidationBody } from '../consolidation/consolidation.dto';
+import { ConsolidationService } from '../consolidation/consolidation.service';
+import { toAppliedView, toProposalSetView } from '../consolidation/consolidation.view';
+import { followJob } from '../jobs/job-waiter';
+import { parseCommandArgs } from './cli-args';
+import { CliCommand } from './cli-command';
+import { CONFIG_USAGE, printJson, usageError } from './cli-output';
+import { withJobQueue } from './job-command';
+import { progressPrinter } from './progress-bar';
+
+const USAGE = `usage: engram consolidate [--similarity <0.5-1>] [--stale-days <n>] [--namespace <ns>] [--json]
+       engram consolidate --apply <proposal-set-id> [--items 1,2,…] [--namespace <ns>] [--json]
+  without --apply  run consolidation as a job and print its proposals (a dry run: nothing changes):
+                   near-duplicates to merge (--similarity, default ENGRAM_CONSOLIDATION_SIMILARITY) and
+                   memories older than --stale-days never used, to archive
+  --apply <id>     apply a reviewed proposal set, or only the --items named
+  ${CONFIG_USAGE}`;
+
+/** Flags named by the fields of the request they fill, for problems in the flag's own words. */
+const FIELD_FLAGS: Record<string, string> = {
+  similarity_threshold: '--similarity',
+  stale_after_days: '--stale-days',
+  proposal_set_id: '--apply',
+  item_ids: '--items',
+};
+
+export const consolidateCommand: CliCommand = {
+  usage: USAGE,
+  async run(argv) {
+    const args = parseCommandArgs(argv, {
+      similarity: { type: 'string' },
+      'stale-days': { type: 'string' },
+      apply: { type: 'string' },
+      items: { type: 'string' },
+      namespace: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if ('problem' in args) return usageError('consolidate', args.problem, USAGE);
+    if (args.positionals.length > 0) return usageError('consolidate', `unexpected "${args.positionals[0]}"`, USAGE);
+    const { flags } = args;
+    const namespace = flags.namespace ?? DEFAULT_NAMESPACE;
+    if (typeof namespace !== 'string' || !isNamespace(namespace)) {
+      return usageError('consolidate', '--namespace: lowercase letters, digits, - and _ (at most 64)', USAGE);
+    }
+    const applying = flags.apply !== undefined;
+    if (!applying && flags.items !== undefined) return usageError('consolidate', '--items goes with --apply', USAGE);
+    const parsed = applying
+      ? ApplyConsolidationBody.safeParse({
+          proposal_set_id: flags.apply,
+          ...(typeof flags.items === 'string' ? { item_ids: flags.items.split(',').map(Number) } : {}),
+        })
+      : TriggerConsolidationBody.safeParse({
+          ...(flags.similarity !== undefined ? { similarity_threshold: Number(flags.similarity) } : {}),
+          ...(flags['stale-days'] !== undefined ? { stale_after_days: Number(flags['stale-days']) } : {}),
+        });
+    if (!parsed.success) {
+      const problems = describeIssues(parsed.error).map(
+        (issue) => `${FIELD_FLAGS[issue.path.split('.')[0]] ?? 'consolidate'}: ${issue.message}`,
+      );
+      return usageError('consolidate', problems.join('; '), USAGE);
+    }
+    const json = flags.json === true;
+    return withJobQueue('consolidate', args.configArgv, (queue, context) =>
+      runInContext({ ...currentContext(), namespace }, async () => {
+        const consolidation = context.get(ConsolidationService, { strict: false });
+        try {
+          if (applying) {
+            const input = parsed.data as { proposal_set_id: string; item_ids?: number[] };
+            const applied = toAppliedView(input.proposal_set_id, await consolidation.apply(input));
+            if (json) return printJson(applied);
+            printApplied(applied);
+            return 0;
+          }
+          const queued = await consolidation.trigger(parsed.data as Parameters<ConsolidationService['trigger']>[0]);
+          if (queue.kind === 'bullmq')
+            process.stderr.write(`queued as job ${queued.id} on Redis; waiting for a worker\n`);
+          const job = await followJob(queue, queued.id, { onUpdate: progressPrinter() });
+          if (job?.state !== 'completed') {
+            process.stderr.write(
+              `engram consolidate: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`,
+            );
+            return 1;
+          }
+          const set = toProposalSetView((await consolidation.proposalSet(String(job.result!.proposal_set_id)))!);
+          if (json) return printJson(set);
+          printProposals(set);
+          return 0;
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          process.stderr.write(`engram consolidate: ${error.message}\n`);
+          return error.status === 400 ? 64 : 1;
+        }
+      }),
+    );
+  },
+};
+
+function printProposals(set: ReturnType<typeof toProposalSetView>): void {
+  const merges = set.items.filter((item) => item.kind === 'merge').length;
+  const lines = [
+    `proposal set ${set.id} (${String(set.summary.scanned)} memories compared): ${merges} merges, ` +
+      `${set.items.length - merges} archives`,
+  ];
+  for (const item of set.items) {
+    const [first] = item.members;
+    const head =
+      'keep' in item
+        ? `merge    ${short(item.keep)} ← ${item.members
+            .filter((m) => m.content_hash !== item.keep)
+            .map((m) => short(m.content_hash))
+            .join(', ')}  similarity ${item.similarity}`
+        : `archive  ${short(first.content_hash)}  ${item.reason}`;
+    const text = 'merged_content' in item ? item.merged_content : first.content;
+    lines.push(`${String(item.id).padStart(3)}  ${head}`, `     ${oneLine(text)}`);
+  }
+  if (set.items.length > 0) lines.push(`review, then apply: engram consolidate --apply ${set.id} [--items 1,2,…]`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function printApplied(applied: ReturnType<typeof toAppliedView>): void {
+  const lines = [
+    `applied proposal set ${applied.proposal_set_id}: ${applied.merged} merged, ${applied.archived} archived, ` +
+      `${applied.skipped} skipped`,
+  ];
+  for (const item of applied.items) {
+    const what = 'memory' in item ? `${item.status} ${short(item.memory)}` : `skipped: ${item.reason}`;
+    lines.push(`${String(item.id).padStart(3)}  ${what}${item.already_applied ? ' (applied before)' : ''}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const short = (hash: string) => hash.slice(0, 12);
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 160 ? `${flat.slice(0, 159)}…` : flat;
+}
