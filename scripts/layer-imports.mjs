@@ -1,10 +1,11 @@
-// `node scripts/layer-imports.mjs`: lists the imports in services/engram/src that point from a lower
-// layer up to a higher one (specs excluded: a test may reach anything). Exits 1 when there is one.
+// `node scripts/layer-imports.mjs` (part of `npm run lint`): lists the imports in services/engram/src that
+// point from a lower layer up to a higher one (specs excluded: a test may reach anything). Exits 1 when there
+// is one.
 // Layers, lowest first; a folder may import its own layer or those below:
 //   0 foundation: common, config, tracing, process, time
 //   1 cross-cutting services and ports: metrics, storage, embeddings, events, auth, audit, jobs
 //   2 features: memories, search, quality, conflicts, export, sandbox, agent, harvest, oauth, overview,
-//     health, backups, reindex, imports, dashboard, mcp
+//     health, backups, reindex, imports, consolidation, dashboard, mcp
 //   3 entrypoints and composition: http, worker, cli, testing, and the files at src/ itself
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -16,7 +17,7 @@ const LAYERS = [
   ['metrics', 'storage', 'embeddings', 'events', 'auth', 'audit', 'jobs'],
   [
     ...['memories', 'search', 'quality', 'conflicts', 'export', 'sandbox', 'agent', 'harvest', 'oauth', 'overview'],
-    ...['health', 'backups', 'reindex', 'imports', 'dashboard', 'mcp'],
+    ...['health', 'backups', 'reindex', 'imports', 'consolidation', 'dashboard', 'mcp'],
   ],
   ['http', 'worker', 'cli', 'testing', '.'],
 ];

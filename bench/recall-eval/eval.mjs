@@ -193,7 +193,7 @@ async function evaluate(mode, limit) {
  * and what re-ranking those hits by them would score (run the evaluation with them set to measure it).
  */
 async function fitRelevance() {
-  const { CONTEXT_SIGNAL, HYBRID_SIGNALS, KEYWORD_SIGNALS, SEMANTIC_SIGNALS } = fromDist('search/relevance-model.js');
+  const { CONTEXT_SIGNAL, HYBRID_SIGNALS, KEYWORD_SIGNALS, SEMANTIC_SIGNALS } = fromDist('config/relevance-model.js');
   const served = fromDist('config/config.loader.js').loadConfig({ env: appEnv }).search.relevanceWeights;
   const byMode = {};
   for (const mode of MODES) byMode[mode] = (await evaluate(mode, FIT_DEPTH)).labelled.filter((q) => q.category !== 5);

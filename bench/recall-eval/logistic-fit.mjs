@@ -1,5 +1,5 @@
 /**
- * Fits the relevance model's weights (services/engram/src/search/relevance-model.ts) to labelled search
+ * Fits the relevance model's weights (services/engram/src/config/relevance-model.ts) to labelled search
  * results in two steps. First the signal weights, by coordinate ascent on what the evaluation measures:
  * mean recall of the top 5 (MRR breaks ties) when each question's hits are re-ranked by the weights.
  * Likelihood fits were tried and lost to it: a question whose evidence sits at rank 80 pulls a

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
+import { ApiErrors, ZodBody } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { FiltersBody, FiltersInput, MemoryFilePathParam } from './agent.dto';
 import { AgentFilesService } from './agent-files.service';
@@ -33,9 +33,8 @@ export class AgentFilesController {
   @ApiOperation({
     summary: 'Replace the privacy rules file (one "- rule" per line); the agent applies it to every answer',
   })
-  @ApiZodBody(FiltersBody)
   @ApiErrors(400, 401, 403, 413, 415)
-  async replaceFilters(@Body(new ZodValidationPipe(FiltersBody, 'body')) body: FiltersInput) {
+  async replaceFilters(@ZodBody(FiltersBody) body: FiltersInput) {
     await this.files.writeFilters(body.content);
     return { path: '.filters', content: body.content };
   }

@@ -1,9 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ApiErrors, ZodBody } from '../common/api-schema.decorators';
 import { SandboxService } from '../sandbox/sandbox.service';
 import { AgentQueryBody, AgentQueryInput } from './agent.dto';
 import { AgentAnswer, AgentService } from './agent.service';
@@ -25,10 +24,9 @@ export class AgentController {
     summary:
       'Ask the memory agent (mem-agent over the markdown memory): it may read and update files; answers {reply, turns, files_changed}',
   })
-  @ApiZodBody(AgentQueryBody)
   @ApiErrors(400, 401, 403, 415, 502, 503)
   async query(
-    @Body(new ZodValidationPipe(AgentQueryBody, 'body')) body: AgentQueryInput,
+    @ZodBody(AgentQueryBody) body: AgentQueryInput,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AgentAnswer> {
     // A client that hangs up stops the run between turns instead of spending the model for nothing.

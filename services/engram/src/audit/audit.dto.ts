@@ -14,7 +14,7 @@ const IsoTime = z
   .transform((text) => Date.parse(text));
 
 /** `GET /api/admin/audit` and `engram audit`: filters and paging of the audit log. */
-export const AuditQueryFields = z.strictObject({
+const AuditQueryFields = z.strictObject({
   action: z
     .enum(AUDIT_ACTIONS as [AuditAction, ...AuditAction[]])
     .optional()

@@ -1,9 +1,8 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodBody, ApiZodQuery } from '../common/api-schema.decorators';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ApiErrors, ZodBody, ZodQuery } from '../common/api-schema.decorators';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { followJob } from '../jobs/job-waiter';
@@ -46,12 +45,8 @@ export class BackupsController {
     summary:
       'Back up now (joining a backup already waiting or running) and answer when done (202 with the job if it takes longer, or with ?wait=false)',
   })
-  @ApiZodQuery(BackupNowQuery)
   @ApiErrors(400, 401, 429, 503)
-  async backupNow(
-    @Query(new ZodValidationPipe(BackupNowQuery, 'query')) query: { wait: boolean },
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  async backupNow(@ZodQuery(BackupNowQuery) query: { wait: boolean }, @Res({ passthrough: true }) reply: FastifyReply) {
     const queued = await this.queue.enqueue(JobName.Backup, { reason: 'manual' }, MANUAL_BACKUP);
     const job = query.wait ? await followJob(this.queue, queued.id, { timeoutMs: BACKUP_NOW_WAIT_MS }) : queued;
     if (job?.state === 'completed') return { success: true, ...job.result, job_id: job.id };
@@ -100,9 +95,8 @@ export class BackupsController {
   @ApiOperation({
     summary: 'Queue a restore: verify the backup, keep the current state as a backup, swap the data in while serving',
   })
-  @ApiZodBody(RestoreBody)
   @ApiErrors(400, 401, 404, 409, 415, 429, 503)
-  async restore(@Body(new ZodValidationPipe(RestoreBody, 'body')) body: RestoreInput) {
+  async restore(@ZodBody(RestoreBody) body: RestoreInput) {
     const backup = await this.backups.findRestorable(body.backup_id);
     return accepted(await this.queue.enqueue(JobName.Restore, { backupId: backup.id }));
   }

@@ -1,6 +1,7 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, Body, Query } from '@nestjs/common';
 import { ApiBody, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { z } from 'zod';
+import { ZodValidationPipe } from './zod-validation.pipe';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -14,12 +15,35 @@ export function openApiSchema(schema: z.ZodType): JsonSchema {
   return json;
 }
 
-export function ApiZodBody(schema: z.ZodType, description?: string): MethodDecorator {
-  return ApiBody({ schema: openApiSchema(schema) as never, description });
+/**
+ * The request body, validated by the zod schema (400 naming each problem) and documented from the same
+ * schema: a route names its body schema once. `optional`: a request without a body is read as `{}`.
+ */
+export function ZodBody(schema: z.ZodType, options: { optional?: boolean } = {}): ParameterDecorator {
+  const validated = options.optional ? z.preprocess((body) => body ?? {}, schema) : schema;
+  return (target, method, index) => {
+    Body(new ZodValidationPipe(validated, 'body'))(target, method, index);
+    const documented = ApiBody({ schema: openApiSchema(schema) as never, required: !options.optional });
+    decorateMethod(target, method, documented);
+  };
+}
+
+/** The query string, validated by the zod schema and documented from it, one parameter per field. */
+export function ZodQuery(schema: z.ZodType): ParameterDecorator {
+  return (target, method, index) => {
+    Query(new ZodValidationPipe(schema, 'query'))(target, method, index);
+    decorateMethod(target, method, ApiZodQuery(schema));
+  };
+}
+
+/** Applies a method decorator from a parameter decorator of that method. */
+function decorateMethod(target: object, method: string | symbol | undefined, decorator: MethodDecorator): void {
+  if (method === undefined) throw new Error('ZodBody and ZodQuery decorate method parameters only');
+  decorator(target, method, Object.getOwnPropertyDescriptor(target, method)!);
 }
 
 /** One documented query parameter per field of the zod object that validates the query string. */
-export function ApiZodQuery(schema: z.ZodObject): MethodDecorator {
+function ApiZodQuery(schema: z.ZodType): MethodDecorator {
   const json = openApiSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
   const required = new Set(json.required ?? []);
   return applyDecorators(

@@ -7,7 +7,7 @@ import { decideBindAddress } from '../process/bind-address';
 import { ConfigError, loadConfig } from './config.loader';
 import { EnvReader } from './env-reader';
 import { readPostgresConfig } from './postgres-config.reader';
-import { DEFAULT_RELEVANCE_WEIGHTS } from '../search/relevance-model';
+import { DEFAULT_RELEVANCE_WEIGHTS } from './relevance-model';
 
 describe('configuration', () => {
   let dir: string;

@@ -21,7 +21,7 @@ import { EnvReader } from './env-reader';
 import { parseCidr, parseCidrList } from './cidr-list';
 import { readPostgresConfig } from './postgres-config.reader';
 import { parseSqlitePragmas } from './sqlite-pragmas';
-import { DEFAULT_RELEVANCE_WEIGHTS, parseRelevanceWeights, RelevanceWeights } from '../search/relevance-model';
+import { DEFAULT_RELEVANCE_WEIGHTS, parseRelevanceWeights, RelevanceWeights } from './relevance-model';
 import { readTracingConfig } from './tracing-config.reader';
 
 /** Start-up stops with these lines, one per problem, each naming the variable and what it accepts. */
@@ -166,7 +166,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
 }
 
 /**
- * Hybrid fusion defaults: `calibrated`, the relevance model of search/relevance-model.ts, which beat the
+ * Hybrid fusion defaults: `calibrated`, the relevance model of config/relevance-model.ts, which beat the
  * normalised score fusion weighted 0.6 semantic / 0.4 keyword (still selectable, as is `rrf`) on the
  * LoCoMo conversations it was not fitted on (docs/retrieval.md).
  */

@@ -1,7 +1,7 @@
 import type { Cidr } from './cidr-list';
 
 /** The validated, typed configuration every module reads; built once at start-up by `loadConfig`. */
-import type { RelevanceWeights } from '../search/relevance-model';
+import type { RelevanceWeights } from './relevance-model';
 
 export type EmbeddingProviderName = 'local' | 'onnx' | 'openai';
 
@@ -38,7 +38,7 @@ export interface SearchConfig {
    * scores, or `rrf` (reciprocal rank fusion, ranks only).
    */
   fusionMethod: HybridFusionMethod;
-  /** Weights of the relevance model behind `calibrated` scores (search/relevance-model.ts). */
+  /** Weights of the relevance model behind `calibrated` scores (config/relevance-model.ts). */
   relevanceWeights: RelevanceWeights;
   /**
    * Relevance floor MCP search tools and the dashboard apply unless the caller gives its own

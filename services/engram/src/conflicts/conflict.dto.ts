@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ContentHashParam, MAX_PAGE_SIZE, queryInteger } from '../memories/memory.dto';
+import { ContentHashParam, MAX_PAGE_SIZE } from '../memories/memory.dto';
+import { queryInteger } from '../common/request-fields';
 
 export const CONFLICT_STATUSES = ['open', 'resolved', 'dismissed', 'all'] as const;
 

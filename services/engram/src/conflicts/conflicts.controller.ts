@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodBody, ApiZodQuery } from '../common/api-schema.decorators';
+import { ApiErrors, ZodBody, ZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { ListConflictsInput, ListConflictsQuery, ResolveConflictBody, ResolveConflictInput } from './conflict.dto';
 import { ConflictService } from './conflict.service';
@@ -20,9 +20,8 @@ export class ConflictsController {
 
   @Get()
   @ApiOperation({ summary: 'Proposed contradictions of this namespace, highest score first (open by default)' })
-  @ApiZodQuery(ListConflictsQuery)
   @ApiErrors(400, 401)
-  async list(@Query(new ZodValidationPipe(ListConflictsQuery, 'query')) query: ListConflictsInput) {
+  async list(@ZodQuery(ListConflictsQuery) query: ListConflictsInput) {
     const page = await this.conflicts.list(query);
     return {
       conflicts: page.pairs.map(toConflictView),
@@ -58,9 +57,8 @@ export class ConflictsController {
       'Decide a proposal: supersede (keep names the memory that stays true), keep_both or dismiss; remembered, ' +
       'so the pair is not proposed again. Repeating a decision changes nothing.',
   })
-  @ApiZodBody(ResolveConflictBody)
   @ApiErrors(400, 401, 404, 409, 415)
-  async resolve(@Body(new ZodValidationPipe(ResolveConflictBody, 'body')) body: ResolveConflictInput) {
+  async resolve(@ZodBody(ResolveConflictBody) body: ResolveConflictInput) {
     const outcome = await this.conflicts.resolve(body);
     return {
       success: true,

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodBody, ApiZodQuery } from '../common/api-schema.decorators';
+import { ApiErrors, ZodBody, ZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import {
   ApplyConsolidationBody,
@@ -9,7 +9,6 @@ import {
   CleanupBody,
   CleanupInput,
   HorizonParam,
-  orDefaults,
   RecommendationsInput,
   RecommendationsQuery,
   TriggerConsolidationBody,
@@ -37,10 +36,9 @@ export class ConsolidationController {
       'Run consolidation of this namespace as a job: near-duplicates proposed for merging, unused old memories ' +
       'for archiving. A dry run by default: the proposals appear in GET /api/consolidation/recommendations.',
   })
-  @ApiZodBody(TriggerConsolidationBody)
   @ApiErrors(400, 401, 415, 429, 503)
   async trigger(
-    @Body(new ZodValidationPipe(orDefaults(TriggerConsolidationBody), 'body'))
+    @ZodBody(TriggerConsolidationBody, { optional: true })
     body: TriggerConsolidationInput,
   ) {
     const job = await this.consolidation.trigger(body);
@@ -64,9 +62,8 @@ export class ConsolidationController {
 
   @Get('recommendations')
   @ApiOperation({ summary: 'The newest proposal set of this namespace (or the one named), item by item' })
-  @ApiZodQuery(RecommendationsQuery)
   @ApiErrors(400, 401, 404)
-  async recommendations(@Query(new ZodValidationPipe(RecommendationsQuery, 'query')) query: RecommendationsInput) {
+  async recommendations(@ZodQuery(RecommendationsQuery) query: RecommendationsInput) {
     const set = await this.consolidation.proposalSet(query.proposal_set_id);
     return toRecommendationsView(set, await this.consolidation.memoryCount());
   }
@@ -90,9 +87,8 @@ export class ConsolidationController {
       'metadata.consolidated_from on the merged memory), archives move memories to the trash (restorable). ' +
       'Each item is applied once.',
   })
-  @ApiZodBody(ApplyConsolidationBody)
   @ApiErrors(400, 401, 404, 415)
-  async apply(@Body(new ZodValidationPipe(ApplyConsolidationBody, 'body')) body: ApplyConsolidationInput) {
+  async apply(@ZodBody(ApplyConsolidationBody) body: ApplyConsolidationInput) {
     return toAppliedView(body.proposal_set_id, await this.consolidation.apply(body));
   }
 
@@ -104,9 +100,8 @@ export class ConsolidationController {
       'Remove exact duplicates in this namespace (same text but for case and whitespace): the most used of each ' +
       'group stays, the others go to the trash',
   })
-  @ApiZodBody(CleanupBody)
   @ApiErrors(400, 401, 415)
-  async cleanup(@Body(new ZodValidationPipe(orDefaults(CleanupBody), 'body')) body: CleanupInput) {
+  async cleanup(@ZodBody(CleanupBody, { optional: true }) body: CleanupInput) {
     return toCleanupView(await this.duplicates.cleanup(body.dry_run));
   }
 }

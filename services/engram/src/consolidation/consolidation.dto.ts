@@ -25,9 +25,6 @@ export const TriggerConsolidationBody = z.strictObject({
 });
 export type TriggerConsolidationInput = z.output<typeof TriggerConsolidationBody>;
 
-/** A body that may be left out: the defaults. */
-export const orDefaults = <T extends z.ZodType>(schema: T) => z.preprocess((body) => body ?? {}, schema);
-
 const ProposalSetId = z
   .string()
   .regex(/^[\w-]{1,64}$/, 'proposal_set_id is an id from GET /api/consolidation/recommendations');

@@ -1,10 +1,9 @@
-import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { currentContext } from '../auth/request-context';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ApiErrors, ZodQuery } from '../common/api-schema.decorators';
 import {
   EventStreamInput,
   EventStreamQuery,
@@ -33,9 +32,8 @@ export class EventsController {
     summary:
       "The events kept for replay (this namespace's, newest first; with Redis, every replica's) and the id to resume a stream from",
   })
-  @ApiZodQuery(RecentEventsQuery)
   @ApiErrors(400, 401)
-  async recent(@Query(new ZodValidationPipe(RecentEventsQuery, 'query')) query: RecentEventsInput) {
+  async recent(@ZodQuery(RecentEventsQuery) query: RecentEventsInput) {
     const { events, resumeFrom } = await this.streams.recent(callerFilter(), query.limit);
     return { events, last_event_id: resumeFrom };
   }
@@ -46,14 +44,9 @@ export class EventsController {
     summary: 'Server-Sent Events: every memory and job change, live; Last-Event-ID replays missed ones',
   })
   @ApiProduces('text/event-stream')
-  @ApiQuery({ name: 'types', required: false, description: 'Comma-separated event types' })
-  @ApiQuery({ name: 'tags', required: false, description: 'Only events of memories with any of these tags' })
-  @ApiQuery({ name: 'last_event_id', required: false, description: 'Replay events after this id' })
-  @ApiQuery({ name: 'frames', required: false, enum: ['both', 'named', 'message'] })
-  @ApiQuery({ name: 'api_key', required: false, description: 'The key, for EventSource (cannot send headers)' })
   @ApiErrors(400, 401, 429, 503)
   stream(
-    @Query(new ZodValidationPipe(EventStreamQuery, 'query')) query: EventStreamInput,
+    @ZodQuery(EventStreamQuery) query: EventStreamInput,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidInput } from '../common/domain-errors';
-import { queryInteger, TagsInput } from '../memories/memory.dto';
+import { queryInteger, TagsInput } from '../common/request-fields';
 import { ENGRAM_EVENT_TYPES } from './engram-event';
 import { FRAME_STYLES } from './sse-frames';
 

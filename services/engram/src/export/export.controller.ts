@@ -1,9 +1,8 @@
-import { Controller, Get, Header, Query } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ApiErrors, ZodQuery } from '../common/api-schema.decorators';
 import { ExportInput, ExportQuery } from './export.dto';
 import { MemoryExportService } from './memory-export.service';
 
@@ -23,9 +22,8 @@ export class ExportController {
     summary:
       'Stream the portable export (NDJSON: a header, one line per memory, an end line with count and SHA-256); import it with POST /api/import',
   })
-  @ApiZodQuery(ExportQuery)
   @ApiErrors(400, 401, 403, 429, 503)
-  export(@Query(new ZodValidationPipe(ExportQuery, 'query')) query: ExportInput): Readable {
+  export(@ZodQuery(ExportQuery) query: ExportInput): Readable {
     return Readable.from(this.exports.lines(query));
   }
 }

@@ -1,8 +1,7 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ApiErrors, ZodBody } from '../common/api-schema.decorators';
 import { HarvestBody, HarvestInput } from './harvest.dto';
 import { HarvestService } from './harvest.service';
 import { toHarvestView } from './harvest.view';
@@ -21,9 +20,8 @@ export class HarvestController {
       'Extract candidate memories from a transcript with the configured chat model; returned for review, or ' +
       'stored with store: true (503 naming the settings when no endpoint is configured)',
   })
-  @ApiZodBody(HarvestBody)
   @ApiErrors(400, 401, 413, 415, 502, 503)
-  async harvestTranscript(@Body(new ZodValidationPipe(HarvestBody, 'body')) body: HarvestInput) {
+  async harvestTranscript(@ZodBody(HarvestBody) body: HarvestInput) {
     return toHarvestView(await this.harvest.harvest(body));
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MemoryTypeInput, TagsInput } from '../memories/memory.dto';
+import { MemoryTypeInput } from '../memories/memory.dto';
+import { TagsInput } from '../common/request-fields';
 import { STORE_SESSION_FIELDS } from '../memories/session.dto';
 
 export const MAX_TRANSCRIPT_CHARS = 200_000;

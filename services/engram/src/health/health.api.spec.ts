@@ -84,6 +84,28 @@ describe('health, readiness, detailed health and metrics', () => {
     assert.ok(doc.body.paths['/api/memories/{hash}'].put);
     assert.equal((await api.request('GET', '/api/docs')).status, 200);
   });
+
+  it('documents each validated body and query from the schema that validates it', async () => {
+    const { paths } = (await api.request('GET', '/api/docs-json')).body;
+    const names = (operation: { parameters: { name: string; in: string }[] }) =>
+      operation.parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name);
+    // Every field of the stream's query schema, aliases included, once each.
+    assert.deepEqual(names(paths['/api/events/stream'].get).sort(), [
+      'api_key',
+      'frames',
+      'last_event_id',
+      'tag',
+      'tags',
+      'type',
+      'types',
+    ]);
+    assert.ok(names(paths['/api/admin/audit'].get).includes('cursor'), 'a transformed query schema still lists its fields');
+    assert.equal(paths['/api/consolidation/trigger'].post.requestBody.required, false, 'a body that may be left out');
+    assert.equal(paths['/api/search'].post.requestBody.required, true);
+    const bad = await api.request('GET', '/api/events?frames=sideways');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.message, /Invalid request query: frames/);
+  });
 });
 
 describe('metrics access', () => {

@@ -4,7 +4,7 @@ import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { RequireScope } from '../auth/route-access';
 import { currentNamespace } from '../auth/request-context';
-import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
+import { ApiErrors, ZodQuery } from '../common/api-schema.decorators';
 import { ContentTooLarge, InvalidInput } from '../common/domain-errors';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
@@ -57,9 +57,8 @@ export class ImportsController {
   @ApiOperation({
     summary: `Import history of this namespace: its import jobs among the ${IMPORT_HISTORY_SCAN} most recent jobs, newest first`,
   })
-  @ApiZodQuery(ImportHistoryQuery)
   @ApiErrors(400, 401, 503)
-  async history(@Query(new ZodValidationPipe(ImportHistoryQuery, 'query')) query: ImportHistoryInput) {
+  async history(@ZodQuery(ImportHistoryQuery) query: ImportHistoryInput) {
     const namespace = currentNamespace();
     const jobs = (await this.queue.list(IMPORT_HISTORY_SCAN))
       .filter((job) => job.name === JobName.Import && (job.data as ImportJobData).namespace === namespace)

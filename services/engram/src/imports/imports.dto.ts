@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { queryInteger } from '../memories/memory.dto';
+import { queryInteger } from '../common/request-fields';
 import { IMPORT_SOURCES } from './imports.types';
 
 const SOURCE = z

@@ -1,7 +1,7 @@
-import { Controller, Delete, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Inject, Param } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodQuery } from '../common/api-schema.decorators';
+import { ApiErrors, ZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { JOB_QUEUE, JobQueue } from './job-queue';
 import { JobNotFound } from './job.errors';
@@ -19,9 +19,8 @@ export class JobsController {
 
   @Get()
   @ApiOperation({ summary: 'Recent jobs (backups, restores, reindexing), newest first, with progress' })
-  @ApiZodQuery(ListJobsQuery)
   @ApiErrors(400, 401, 503)
-  async list(@Query(new ZodValidationPipe(ListJobsQuery, 'query')) query: ListJobsInput) {
+  async list(@ZodQuery(ListJobsQuery) query: ListJobsInput) {
     const jobs = await this.queue.list(query.limit);
     return { jobs, total: jobs.length, mode: this.queue.kind };
   }

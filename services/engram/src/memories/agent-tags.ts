@@ -1,5 +1,5 @@
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { TagsInput } from './memory.dto';
+import { TagsInput } from '../common/request-fields';
 
 const agentTagPipe = new ZodValidationPipe(TagsInput.optional(), 'path');
 

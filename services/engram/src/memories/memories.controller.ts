@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodBody, ApiZodQuery } from '../common/api-schema.decorators';
+import { ApiErrors, ZodBody, ZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import {
   BatchStoreBody,
@@ -41,17 +41,13 @@ export class MemoriesController {
   @Post()
   @RequireScope('write')
   @ApiOperation({ summary: 'Store a memory (exact duplicate content answers 409 with the existing memory)' })
-  @ApiZodBody(StoreMemoryBody)
   @ApiHeader({ name: 'X-Agent-ID', required: false, description: 'Adds the tag agent:<id>' })
   @ApiCreatedResponse({
     description: 'Stored; with ENGRAM_CONFLICTS_ON_WRITE=suggest also possible_conflicts',
     schema: { properties: { memory: MEMORY_VIEW_SCHEMA } },
   })
   @ApiErrors(400, 401, 409, 413, 415, 503)
-  async store(
-    @Body(new ZodValidationPipe(StoreMemoryBody, 'body')) body: StoreMemoryInput,
-    @Headers('x-agent-id') agentId?: string,
-  ) {
+  async store(@ZodBody(StoreMemoryBody) body: StoreMemoryInput, @Headers('x-agent-id') agentId?: string) {
     const { memory, possibleConflicts } = await this.memories.storeReviewed(body, agentTags(agentId));
     return {
       success: true,
@@ -68,10 +64,9 @@ export class MemoriesController {
   @ApiOperation({
     summary: 'Store many memories in one transaction (bulk ingest); duplicates are reported, not stored',
   })
-  @ApiZodBody(BatchStoreBody)
   @ApiErrors(400, 401, 413, 415, 503)
   async storeBatch(
-    @Body(new ZodValidationPipe(BatchStoreBody, 'body')) body: { memories: StoreMemoryInput[] },
+    @ZodBody(BatchStoreBody) body: { memories: StoreMemoryInput[] },
     @Headers('x-agent-id') agentId?: string,
   ) {
     const outcomes = await this.memories.storeMany(body.memories, agentTags(agentId));
@@ -90,9 +85,8 @@ export class MemoriesController {
 
   @Get()
   @ApiOperation({ summary: 'List memories, newest first, with pagination and filters' })
-  @ApiZodQuery(ListMemoriesQuery)
   @ApiErrors(400, 401, 422)
-  async list(@Query(new ZodValidationPipe(ListMemoriesQuery, 'query')) query: ListMemoriesInput) {
+  async list(@ZodQuery(ListMemoriesQuery) query: ListMemoriesInput) {
     return toMemoryPageView(await this.memories.list(query));
   }
 
@@ -100,9 +94,8 @@ export class MemoriesController {
   @ApiOperation({
     summary: 'The trash: soft-deleted memories (each text once), most recently deleted first, with deleted_at',
   })
-  @ApiZodQuery(TrashQuery)
   @ApiErrors(400, 401)
-  async trash(@Query(new ZodValidationPipe(TrashQuery, 'query')) query: TrashInput) {
+  async trash(@ZodQuery(TrashQuery) query: TrashInput) {
     return toMemoryPageView(await this.memories.trash(query.page, query.page_size), toDeletedMemoryView);
   }
 
@@ -146,12 +139,11 @@ export class MemoriesController {
       'Replace a memory by a newer one (body as for store; tags, type and metadata left out are carried over): ' +
       'the old keeps its content and gets superseded_by and valid_to, and is hidden from search and lists',
   })
-  @ApiZodBody(SupersedeMemoryBody)
   @ApiHeader({ name: 'X-Agent-ID', required: false, description: 'Adds the tag agent:<id>' })
   @ApiErrors(400, 401, 404, 409, 413, 415, 503)
   async supersede(
     @Param('hash', hashPipe) hash: string,
-    @Body(new ZodValidationPipe(SupersedeMemoryBody, 'body')) body: StoreMemoryInput,
+    @ZodBody(SupersedeMemoryBody) body: StoreMemoryInput,
     @Headers('x-agent-id') agentId?: string,
   ) {
     const { previous, current } = await this.memories.supersede(hash, body, agentTags(agentId));
@@ -185,12 +177,8 @@ export class MemoriesController {
   @Put(':hash')
   @RequireScope('write')
   @ApiOperation({ summary: 'Edit tags, type, metadata or content (new content is re-embedded and re-hashed)' })
-  @ApiZodBody(UpdateMemoryBody)
   @ApiErrors(400, 401, 404, 409, 413, 415, 503)
-  async update(
-    @Param('hash', hashPipe) hash: string,
-    @Body(new ZodValidationPipe(UpdateMemoryBody, 'body')) body: UpdateMemoryInput,
-  ) {
+  async update(@Param('hash', hashPipe) hash: string, @ZodBody(UpdateMemoryBody) body: UpdateMemoryInput) {
     const memory = await this.memories.update(hash, body);
     return { success: true, message: 'Memory updated', content_hash: memory.contentHash, memory: toMemoryView(memory) };
   }
@@ -198,12 +186,8 @@ export class MemoriesController {
   @Delete(':hash')
   @RequireScope('write')
   @ApiOperation({ summary: 'Delete a memory: soft by default (a tombstone), or for good with ?hard=true' })
-  @ApiZodQuery(DeleteMemoryQuery)
   @ApiErrors(400, 401, 404)
-  async delete(
-    @Param('hash', hashPipe) hash: string,
-    @Query(new ZodValidationPipe(DeleteMemoryQuery, 'query')) query: { hard: boolean },
-  ) {
+  async delete(@Param('hash', hashPipe) hash: string, @ZodQuery(DeleteMemoryQuery) query: { hard: boolean }) {
     await this.memories.delete(hash, query.hard);
     return { success: true, message: query.hard ? 'Memory deleted for good' : 'Memory deleted', content_hash: hash };
   }

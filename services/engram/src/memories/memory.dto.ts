@@ -1,27 +1,12 @@
 import { z } from 'zod';
+import { queryInteger, TagsInput } from '../common/request-fields';
 
 /**
  * The shapes clients send, defined once: they validate REST input, feed the OpenAPI document, and the
  * MCP tool schemas build on them. Field names follow MCP Memory Service so its clients work unchanged.
  */
 
-export const MAX_TAGS = 64;
-export const MAX_TAG_LENGTH = 100;
 export const MAX_PAGE_SIZE = 100;
-
-const tagText = z
-  .string()
-  .transform((tag) => tag.trim().replace(/\s+/g, ' ').toLowerCase())
-  .pipe(
-    z.string().min(1, 'tags must not be empty').max(MAX_TAG_LENGTH, `a tag has at most ${MAX_TAG_LENGTH} characters`),
-  );
-
-/** Tags as an array, or as one comma-separated string; normalised (trimmed, lower-case, deduplicated, sorted). */
-export const TagsInput = z
-  .union([z.array(z.string()), z.string().transform((csv) => csv.split(',').filter((tag) => tag.trim() !== ''))])
-  .pipe(z.array(tagText).max(MAX_TAGS, `at most ${MAX_TAGS} tags`))
-  .transform((tags) => [...new Set(tags)].sort())
-  .describe('Tags: an array of strings, or one comma-separated string');
 
 export const MemoryTypeInput = z
   .string()
@@ -94,15 +79,6 @@ export const ContentHashParam = z
   .string()
   .regex(/^[0-9a-f]{64}$/i, 'content_hash is 64 hexadecimal characters')
   .transform((hash) => hash.toLowerCase());
-
-/** Query-string integers: digits only, so "1e3", "-1" and "abc" are refused rather than coerced. */
-export const queryInteger = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `expected an integer from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
 
 const queryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MemoryTypeInput, MetadataInput, TagsInput } from './memory.dto';
+import { MemoryTypeInput, MetadataInput } from './memory.dto';
+import { TagsInput } from '../common/request-fields';
 
 const SessionTurn = z.object({
   role: z

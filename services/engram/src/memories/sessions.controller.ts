@@ -1,8 +1,7 @@
-import { Body, Controller, Headers, Post } from '@nestjs/common';
+import { Controller, Headers, Post } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ApiErrors, ZodBody } from '../common/api-schema.decorators';
 import { agentTags } from './agent-tags';
 import { toMemoryView } from './memory.view';
 import { StoreSessionBody, StoreSessionInput } from './session.dto';
@@ -21,13 +20,9 @@ export class SessionsController {
       'Store a conversation: the session as one memory, and overlapping windows of turns as session_chunk ' +
       'memories pointing back to it; posting the same session again adds nothing (created: false)',
   })
-  @ApiZodBody(StoreSessionBody)
   @ApiHeader({ name: 'X-Agent-ID', required: false, description: 'Adds the tag agent:<id>' })
   @ApiErrors(400, 401, 413, 415, 503)
-  async store(
-    @Body(new ZodValidationPipe(StoreSessionBody, 'body')) body: StoreSessionInput,
-    @Headers('x-agent-id') agentId?: string,
-  ) {
+  async store(@ZodBody(StoreSessionBody) body: StoreSessionInput, @Headers('x-agent-id') agentId?: string) {
     const { session, chunks } = await this.sessions.storeSession(body, agentTags(agentId));
     return {
       success: true,

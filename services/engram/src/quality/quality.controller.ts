@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodBody, ApiZodQuery } from '../common/api-schema.decorators';
+import { ApiErrors, ZodBody, ZodQuery } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { ContentHashParam } from '../memories/memory.dto';
 import { DistributionInput, DistributionQuery, RateMemoryBody, RateMemoryInput } from './quality.dto';
@@ -20,9 +20,8 @@ export class QualityController {
 
   @Get('distribution')
   @ApiOperation({ summary: 'How current memories spread over quality (high ≥ 0.7, medium ≥ 0.5, low), best and worst' })
-  @ApiZodQuery(DistributionQuery)
   @ApiErrors(400, 401)
-  async distribution(@Query(new ZodValidationPipe(DistributionQuery, 'query')) query: DistributionInput) {
+  async distribution(@ZodQuery(DistributionQuery) query: DistributionInput) {
     return toDistributionView(await this.quality.distribution(query), {
       min: query.min_quality,
       max: query.max_quality,
@@ -33,12 +32,8 @@ export class QualityController {
   @RequireScope('write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Rate a memory -1, 0 or 1 (with optional feedback); ratings weigh 60% of its quality' })
-  @ApiZodBody(RateMemoryBody)
   @ApiErrors(400, 401, 404, 415)
-  async rate(
-    @Param('hash', hashPipe) hash: string,
-    @Body(new ZodValidationPipe(RateMemoryBody, 'body')) body: RateMemoryInput,
-  ) {
+  async rate(@Param('hash', hashPipe) hash: string, @ZodBody(RateMemoryBody) body: RateMemoryInput) {
     return toRatingView(await this.quality.rate(hash, body));
   }
 

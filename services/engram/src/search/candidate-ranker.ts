@@ -8,7 +8,7 @@ import { KeywordHit, ScoredId, SearchStore } from '../storage/search.store';
 import { Candidate, HybridRelevance } from './hybrid-relevance';
 import { keywordTerms } from './keyword-terms';
 import { reciprocalRankFusion, weightedScoreFusion } from './rank-fusion';
-import { logit, sigmoid, Signals } from './relevance-model';
+import { logit, sigmoid, Signals } from '../config/relevance-model';
 import { queryFacts, stemSet, termCoverage } from './relevance-signals';
 import { SearchHit } from './search-hit';
 import { SearchMode } from './search.dto';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contextOf, CONTEXT_WINDOW_MS } from './candidate-ranker';
 import { Candidate, HybridRelevance } from './hybrid-relevance';
-import { DEFAULT_RELEVANCE_WEIGHTS } from './relevance-model';
+import { DEFAULT_RELEVANCE_WEIGHTS } from '../config/relevance-model';
 import { queryFacts } from './relevance-signals';
 
 const WRITTEN = Date.UTC(2024, 2, 10, 12);

@@ -4,7 +4,7 @@
  * beside it (the reply after a question, the next chunk of a document). Pure: the service gathers the
  * candidates and their neighbours, this module scores them.
  */
-import { CONTEXT_SIGNAL, logit, RelevanceWeights, sigmoid, Signals } from './relevance-model';
+import { CONTEXT_SIGNAL, logit, RelevanceWeights, sigmoid, Signals } from '../config/relevance-model';
 import {
   brevity,
   eventTime,

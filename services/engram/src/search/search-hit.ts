@@ -1,5 +1,5 @@
 import { MemoryRecord } from '../storage/memory.record';
-import { Signals } from './relevance-model';
+import { Signals } from '../config/relevance-model';
 
 export interface SearchHit {
   memory: MemoryRecord;

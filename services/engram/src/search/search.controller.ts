@@ -1,8 +1,7 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
-import { ApiErrors, ApiZodBody } from '../common/api-schema.decorators';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ApiErrors, ZodBody } from '../common/api-schema.decorators';
 import { toMemoryView } from '../memories/memory.view';
 import {
   SearchBody,
@@ -27,9 +26,8 @@ export class SearchController {
   @RequireScope('read') // searches are POSTs that only read
   @HttpCode(200)
   @ApiOperation({ summary: 'Hybrid (default), semantic or keyword search with tag, type and time filters' })
-  @ApiZodBody(SearchBody)
   @ApiErrors(400, 401, 415, 422, 503)
-  async hybridSearch(@Body(new ZodValidationPipe(SearchBody, 'body')) body: SearchInput) {
+  async hybridSearch(@ZodBody(SearchBody) body: SearchInput) {
     const outcome = await this.search.hybridSearch(body);
     return {
       results: outcome.hits.map(toHitView),
@@ -46,9 +44,8 @@ export class SearchController {
   @RequireScope('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Memories carrying the tags (any by default, all with match_all), newest first' })
-  @ApiZodBody(SearchByTagBody)
   @ApiErrors(400, 401, 415, 422)
-  async searchByTag(@Body(new ZodValidationPipe(SearchByTagBody, 'body')) body: SearchByTagInput) {
+  async searchByTag(@ZodBody(SearchByTagBody) body: SearchByTagInput) {
     const memories = await this.search.searchByTag(body);
     return {
       results: memories.map((memory) => ({ memory: toMemoryView(memory) })),
@@ -62,9 +59,8 @@ export class SearchController {
   @RequireScope('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Memories from a natural-language time range, optionally ranked by a semantic query' })
-  @ApiZodBody(SearchByTimeBody)
   @ApiErrors(400, 401, 415, 422, 503)
-  async searchByTime(@Body(new ZodValidationPipe(SearchByTimeBody, 'body')) body: SearchByTimeInput) {
+  async searchByTime(@ZodBody(SearchByTimeBody) body: SearchByTimeInput) {
     const { hits, range } = await this.search.searchByTime(body);
     return {
       results: hits.map(toHitView),

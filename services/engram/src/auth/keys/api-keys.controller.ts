@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiZodBody } from '../../common/api-schema.decorators';
+import { ApiErrors, ZodBody } from '../../common/api-schema.decorators';
 import { ZodValidationPipe } from '../../common/zod-validation.pipe';
 import { ApiKeyRecord } from '../../storage/api-key.store';
 import { Authenticator } from '../authenticator';
@@ -27,9 +27,8 @@ export class ApiKeysController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an API key (the secret is in this response only)' })
-  @ApiZodBody(CreateApiKeyBody)
   @ApiErrors(400, 401, 403, 415, 422)
-  async create(@Body(new ZodValidationPipe(CreateApiKeyBody, 'body')) body: CreateApiKeyInput) {
+  async create(@ZodBody(CreateApiKeyBody) body: CreateApiKeyInput) {
     const { key, record, locksServer } = await this.keys.create({
       name: body.name,
       scopes: body.scopes,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ContentHashParam, MemoryTypeInput, TagsInput } from '../../memories/memory.dto';
+import { ContentHashParam, MemoryTypeInput } from '../../memories/memory.dto';
+import { TagsInput } from '../../common/request-fields';
 import { toMemoryView } from '../../memories/memory.view';
 import { extractTimeExpression } from '../../time/time-expression';
 import { MemoryRecord } from '../../storage/memory.record';

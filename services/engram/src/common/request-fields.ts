@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** Request fields shared by several features' inputs (memories, events, imports, conflicts, harvest). */
+
+export const MAX_TAGS = 64;
+export const MAX_TAG_LENGTH = 100;
+
+const tagText = z
+  .string()
+  .transform((tag) => tag.trim().replace(/\s+/g, ' ').toLowerCase())
+  .pipe(
+    z.string().min(1, 'tags must not be empty').max(MAX_TAG_LENGTH, `a tag has at most ${MAX_TAG_LENGTH} characters`),
+  );
+
+/** Tags as an array, or as one comma-separated string; normalised (trimmed, lower-case, deduplicated, sorted). */
+export const TagsInput = z
+  .union([z.array(z.string()), z.string().transform((csv) => csv.split(',').filter((tag) => tag.trim() !== ''))])
+  .pipe(z.array(tagText).max(MAX_TAGS, `at most ${MAX_TAGS} tags`))
+  .transform((tags) => [...new Set(tags)].sort())
+  .describe('Tags: an array of strings, or one comma-separated string');
+
+/** Query-string integers: digits only, so "1e3", "-1" and "abc" are refused rather than coerced. */
+export const queryInteger = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
