@@ -86,6 +86,7 @@ export class ConflictsView extends ReloadingView {
   private filter(event: Event): void {
     this.status = (event.target as HTMLSelectElement).value as ConflictStatus;
     this.page = 1;
+    this.notice = undefined;
     void this.reload();
   }
 
@@ -259,9 +260,14 @@ export class ConflictsView extends ReloadingView {
         <span class="badge" title="How sure the detector is that these contradict, 0 to 1"
           >score ${formatScore(conflict.score)}</span
         >
-        ${conflict.status === 'open' ? nothing : html`<span class="badge state-${conflict.status}">${decisionOf(conflict)}</span>`}
+        ${conflict.status === 'open' ? nothing : html`<span class="badge">${decisionOf(conflict)}</span>`}
         <span class="meta"
-          >proposed <time datetime=${conflict.created_at_iso}>${formatTime(conflict.created_at_iso)}</time></span
+          >proposed <time datetime=${conflict.created_at_iso}>${formatTime(conflict.created_at_iso)}</time>${
+            conflict.resolved_at_iso
+              ? html` · decided
+                  <time datetime=${conflict.resolved_at_iso}>${formatTime(conflict.resolved_at_iso)}</time>`
+              : nothing
+          }</span
         >
       </header>
       <div class="conflict-pair">
