@@ -430,6 +430,13 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     assert.match(await resolved.locator('[data-side="newer"]').innerText(), /kept/);
     await assertAccessible(page, 'conflicts (resolved)');
     await shot('18-conflicts-resolved');
+    await page.setViewportSize({ width: 390, height: 844 });
+    const [top, bottom] = [await older.boundingBox(), await newer.boundingBox()];
+    assert.ok(top && bottom && top.y + top.height <= bottom.y, 'on a phone the newer memory is below the older');
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    assert.ok(overflow <= 0, `the page is ${overflow} px wider than the phone`);
+    await shot('19-conflicts-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.getByLabel('Status').selectOption('open');
   });
 
@@ -538,6 +545,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
       .catch(async (error) => {
         throw new Error(`${error.message}\njob history:\n${await page.locator('table.jobs').innerText()}`);
       });
+    await history.filter({ hasText: /Conflict scan.*completed.*\d+ memories reviewed, \d+ new proposals/s }).waitFor();
     await assertAccessible(page, 'jobs');
     await shot('12-jobs');
   });
