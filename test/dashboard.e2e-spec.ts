@@ -326,6 +326,120 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     assert.equal((await call(api.url, 'GET', `/api/memories/trash/${doomed}`, undefined, AUTH)).status, 404);
   });
 
+  it('reviews contradictions: scans, shows pairs side by side with evidence, keeps the newer, dismisses; a read key only looks', async () => {
+    const store = async (content: string, tags: string[] = []) =>
+      (await call(api.url, 'POST', '/api/memories', { content, tags }, AUTH)).body.content_hash as string;
+    const conflict = (text: string, target = page) => target.locator('.conflict', { hasText: text });
+    const status = (text: string | RegExp) => page.locator('main [role="status"]').filter({ hasText: text });
+    await nav('Conflicts').click();
+    const empty = page.locator('main .empty', { hasText: 'No open conflicts' });
+    await empty.waitFor();
+    assert.match(await empty.innerText(), /keep the newer or the older memory/, 'the empty state explains the view');
+    await assertAccessible(page, 'conflicts (empty)');
+
+    // Pairs of the labelled set (bench/conflicts/pairs.json) the CPU detector flags.
+    const marcoOlder = await store('Marco works at Globex as a designer.', ['people']);
+    const marcoNewer = await store('Marco now works at Initech as a product manager.', ['people']);
+    await store('The company has 45 employees.');
+    await store('The company has 120 employees.');
+    await store('The client contract ends on 2027-06-30.');
+    await store('The client contract ends on 2026-12-31.');
+    await page.getByRole('button', { name: 'Scan for conflicts' }).click();
+    await status(/Scan done: \d+ memories reviewed, [1-9]\d* new proposals, [1-9]\d* open/).waitFor();
+
+    const marco = conflict('Marco now works at Initech');
+    await marco.waitFor();
+    const [older, newer] = [marco.locator('[data-side="older"]'), marco.locator('[data-side="newer"]')];
+    assert.match(await older.innerText(), /^Older\s+Marco works at Globex as a designer\.[\s\S]*note[\s\S]*people/i);
+    assert.match(await newer.innerText(), /^Newer\s+Marco now works at Initech/i);
+    assert.equal(await older.getByRole('link', { name: /^Open/ }).getAttribute('href'), `#/memory/${marcoOlder}`);
+    assert.match(await marco.getByRole('list', { name: /^Evidence/ }).innerText(), /globex ≠ initech/);
+    assert.match(await marco.locator('header').innerText(), /score \d\.\d{3}/);
+    const [left, right] = [await older.boundingBox(), await newer.boundingBox()];
+    assert.ok(left && right && left.y === right.y && left.x + left.width <= right.x, 'older and newer side by side');
+    const scores = await page.locator('.conflict header .badge').allInnerTexts();
+    const values = scores.map((text) => Number(/score (\S+)/.exec(text)![1]));
+    assert.deepEqual(
+      values,
+      [...values].sort((a, b) => b - a),
+      'highest score first',
+    );
+    await assertAccessible(page, 'conflicts');
+    await shot('17-conflicts');
+    const open = (await call(api.url, 'GET', '/api/conflicts', undefined, AUTH)).body.total;
+    await nav('Overview').click();
+    const count = page.locator('[data-stat="stat-conflicts"] dd');
+    assert.equal(await count.innerText(), String(open), 'the overview counts the open conflicts');
+    await count.getByRole('link').click();
+    await marco.waitFor();
+
+    // Decided behind the page's back (no event announces a decision, and no memory changed since the list
+    // loaded): the page says so and reloads.
+    const contract = conflict('ends on 2026-12-31');
+    const contractId = Number(await contract.getAttribute('data-conflict'));
+    const elsewhere = { conflict_id: contractId, action: 'dismiss' };
+    assert.equal((await call(api.url, 'POST', '/api/conflicts/resolve', elsewhere, AUTH)).status, 200);
+    await contract.getByRole('button', { name: /^Keep both/ }).click();
+    await page.getByRole('alert').filter({ hasText: 'already decided otherwise (dismissed)' }).waitFor();
+    await contract.waitFor({ state: 'detached' });
+
+    // A read key of the same namespace sees the pairs and no way to decide or scan.
+    const reader = await call(api.url, 'POST', '/api/admin/keys', { name: 'conflict reader', scopes: ['read'] }, AUTH);
+    const readOnly = await (await contextWithAxe(browser)).newPage();
+    record(readOnly);
+    try {
+      await readOnly.goto(`${api.url}/#/conflicts`);
+      await readOnly.getByLabel('API key').fill(reader.body.key);
+      await readOnly.getByRole('button', { name: 'Sign in' }).click();
+      await conflict('Marco now works at Initech', readOnly).waitFor();
+      assert.equal(await readOnly.locator('.conflict-list').getByRole('button').count(), 0, 'no decisions');
+      assert.equal(await readOnly.getByRole('button', { name: 'Scan for conflicts' }).count(), 0, 'no scan');
+      assert.ok(await conflict('Marco', readOnly).getByRole('link', { name: /^Open/ }).first().isVisible());
+      await assertAccessible(readOnly, 'conflicts (read key)');
+    } finally {
+      await readOnly.context().close();
+    }
+
+    await marco.getByRole('button', { name: /^Keep newer/ }).click();
+    await status('is superseded by it').waitFor();
+    await marco.waitFor({ state: 'detached' });
+    const superseded = await call(api.url, 'GET', `/api/memories/${marcoOlder}`, undefined, AUTH);
+    assert.equal(superseded.body.superseded_by, marcoNewer);
+    const history = await call(api.url, 'GET', `/api/memories/${marcoNewer}/history`, undefined, AUTH);
+    assert.deepEqual(
+      history.body.versions.map((version: any) => version.content_hash),
+      [marcoOlder, marcoNewer],
+    );
+    const listed = await call(api.url, 'GET', '/api/memories?include_superseded=true&page_size=100', undefined, AUTH);
+    assert.equal(listed.body.memories.find((memory: any) => memory.content_hash === marcoOlder)?.superseded, true);
+
+    await conflict('120 employees')
+      .getByRole('button', { name: /^Dismiss/ })
+      .click();
+    await status('Dismissed:').waitFor();
+    await conflict('120 employees').waitFor({ state: 'detached' });
+
+    await page.getByLabel('Status').selectOption('dismissed');
+    const dismissed = conflict('120 employees');
+    await dismissed.locator('.badge', { hasText: 'dismissed' }).waitFor();
+    assert.equal(await dismissed.getByRole('button').count(), 0, 'a decided pair offers no decisions');
+    await page.getByLabel('Status').selectOption('resolved');
+    const resolved = conflict('Marco now works at Initech');
+    await resolved.locator('.badge', { hasText: 'kept newer' }).waitFor();
+    assert.match(await resolved.locator('[data-side="older"]').innerText(), /superseded/);
+    assert.match(await resolved.locator('[data-side="newer"]').innerText(), /kept/);
+    await assertAccessible(page, 'conflicts (resolved)');
+    await shot('18-conflicts-resolved');
+    await page.setViewportSize({ width: 390, height: 844 });
+    const [top, bottom] = [await older.boundingBox(), await newer.boundingBox()];
+    assert.ok(top && bottom && top.y + top.height <= bottom.y, 'on a phone the newer memory is below the older');
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    assert.ok(overflow <= 0, `the page is ${overflow} px wider than the phone`);
+    await shot('19-conflicts-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByLabel('Status').selectOption('open');
+  });
+
   it('charts memories over time, by type and tag, and the server’s request rate and search latency', async () => {
     await nav('Overview').click();
     const charts = page.locator('.charts svg[role="img"]');
@@ -431,6 +545,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
       .catch(async (error) => {
         throw new Error(`${error.message}\njob history:\n${await page.locator('table.jobs').innerText()}`);
       });
+    await history.filter({ hasText: /Conflict scan.*completed.*\d+ memories reviewed, \d+ new proposals/s }).waitFor();
     await assertAccessible(page, 'jobs');
     await shot('12-jobs');
   });
@@ -505,11 +620,14 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     for (const [panel, ready] of [
       ['Memories', '.empty'],
       ['Trash', '.empty'],
+      ['Conflicts', '.empty'],
       ['Jobs & backups', '[data-admin-only]'],
       ['Agent', '.file-list'],
       ['Access', '[data-admin-only]'],
     ]) {
       await nav(panel).click();
+      // The panel is on screen (the overview's charts have `.empty` blocks too), then it settles.
+      await page.locator('nav a[aria-current="page"]', { hasText: panel }).waitFor();
       await page.locator(`main ${ready}`).first().waitFor();
       // Its last requests may still be in flight under load; what must not happen is a "Loading…" that stays.
       await page.waitForFunction("!document.body.innerText.includes('Loading…')", null, { timeout: 15_000 });

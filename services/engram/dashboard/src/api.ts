@@ -33,6 +33,42 @@ export interface DeletedMemoryView extends MemoryView {
   deleted_at_iso: string;
 }
 
+/** One memory of a conflict: it may have been superseded or deleted since the pair was proposed. */
+export interface ConflictMemoryView extends MemoryView {
+  superseded?: true;
+  superseded_by?: string;
+  deleted_at_iso?: string;
+}
+
+export const CONFLICT_STATUSES = ['open', 'resolved', 'dismissed', 'all'] as const;
+export type ConflictStatus = (typeof CONFLICT_STATUSES)[number];
+
+/** A proposed contradiction (GET /api/conflicts): both memories, older first, with score and evidence. */
+export interface ConflictView {
+  id: number;
+  score: number;
+  evidence: string[];
+  status: Exclude<ConflictStatus, 'all'>;
+  resolution: 'supersede' | 'keep_both' | 'dismiss' | null;
+  /** supersede: the content_hash that stayed true. */
+  kept?: string;
+  created_at_iso: string;
+  resolved_at_iso: string | null;
+  older: ConflictMemoryView;
+  newer: ConflictMemoryView;
+}
+
+export interface ConflictPage {
+  conflicts: ConflictView[];
+  total: number;
+  page: number;
+  page_size: number;
+  has_more: boolean;
+}
+
+export type ConflictDecision =
+  { conflict_id: number; action: 'supersede'; keep: string } | { conflict_id: number; action: 'keep_both' | 'dismiss' };
+
 export interface MemoryPage<T extends MemoryView = MemoryView> {
   memories: T[];
   total: number;
@@ -133,7 +169,7 @@ export interface BackupView {
 
 export interface JobView {
   id: string;
-  name: 'backup' | 'restore' | 'reindex' | 'import';
+  name: 'backup' | 'restore' | 'reindex' | 'import' | 'conflict-scan';
   state: 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled' | 'delayed';
   progress: number;
   stage?: string;
@@ -301,6 +337,22 @@ export class EngramApi {
 
   importJob(id: string): Promise<JobView> {
     return this.call('GET', `/api/import/${encodeURIComponent(id)}`);
+  }
+
+  conflicts(status: ConflictStatus, page: number, pageSize: number): Promise<ConflictPage> {
+    return this.call('GET', `/api/conflicts?status=${status}&page=${page}&page_size=${pageSize}`);
+  }
+
+  scanConflicts(): Promise<{ job_id: string; job: JobView }> {
+    return this.call('POST', '/api/conflicts/scan');
+  }
+
+  conflictScan(id: string): Promise<JobView> {
+    return this.call('GET', `/api/conflicts/scan/${encodeURIComponent(id)}`);
+  }
+
+  resolveConflict(decision: ConflictDecision): Promise<{ unchanged: boolean; conflict: ConflictView }> {
+    return this.call('POST', '/api/conflicts/resolve', decision);
   }
 
   agentStatus(): Promise<AgentStatus> {

@@ -4,6 +4,7 @@ import { ActivityView } from './components/activity-view';
 import { AgentView } from './components/agent-view';
 import { AuditLog } from './components/audit-log';
 import { AppShell } from './components/app-shell';
+import { ConflictsView } from './components/conflicts-view';
 import { ConfirmDialog } from './components/confirm-dialog';
 import { ImportView } from './components/import-view';
 import { JobsView } from './components/jobs-view';
@@ -21,6 +22,7 @@ const elements: Record<string, CustomElementConstructor> = {
   'activity-view': ActivityView,
   'agent-view': AgentView,
   'audit-log': AuditLog,
+  'conflicts-view': ConflictsView,
   'confirm-dialog': ConfirmDialog,
   'import-view': ImportView,
   'jobs-view': JobsView,

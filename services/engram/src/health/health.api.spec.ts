@@ -99,7 +99,10 @@ describe('health, readiness, detailed health and metrics', () => {
       'type',
       'types',
     ]);
-    assert.ok(names(paths['/api/admin/audit'].get).includes('cursor'), 'a transformed query schema still lists its fields');
+    assert.ok(
+      names(paths['/api/admin/audit'].get).includes('cursor'),
+      'a transformed query schema still lists its fields',
+    );
     assert.equal(paths['/api/consolidation/trigger'].post.requestBody.required, false, 'a body that may be left out');
     assert.equal(paths['/api/search'].post.requestBody.required, true);
     const bad = await api.request('GET', '/api/events?frames=sideways');

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { QualityRankingFields } from '../quality/quality.dto';
-import { INCLUDE_SUPERSEDED_DESCRIPTION, MAX_PAGE_SIZE, MemoryTypeInput, TimeFilterFields } from '../memories/memory.dto';
+import {
+  INCLUDE_SUPERSEDED_DESCRIPTION,
+  MAX_PAGE_SIZE,
+  MemoryTypeInput,
+  TimeFilterFields,
+} from '../memories/memory.dto';
 import { TagsInput } from '../common/request-fields';
 
 export const SEARCH_MODES = ['hybrid', 'semantic', 'keyword'] as const;

@@ -9,6 +9,7 @@ const ROUTES = [
   { id: 'overview', label: 'Overview' },
   { id: 'memories', label: 'Memories' },
   { id: 'search', label: 'Search' },
+  { id: 'conflicts', label: 'Conflicts' },
   { id: 'trash', label: 'Trash' },
   { id: 'activity', label: 'Activity' },
   { id: 'jobs', label: 'Jobs & backups' },
@@ -35,6 +36,7 @@ export class AppShell extends LitElement {
     activity: { state: true },
     changes: { state: true },
     jobChanges: { state: true },
+    scansDone: { state: true },
     editing: { state: true },
     deleting: { state: true },
     loginError: { state: true },
@@ -54,6 +56,8 @@ export class AppShell extends LitElement {
   declare changes: number;
   /** Bumped on job events, so the jobs panel reloads. */
   declare jobChanges: number;
+  /** Bumped when a conflict scan ends (started here or elsewhere), so the conflicts view reloads. */
+  declare scansDone: number;
   declare editing: MemoryView | 'new' | undefined;
   declare deleting: MemoryView | undefined;
   declare loginError: string;
@@ -68,6 +72,7 @@ export class AppShell extends LitElement {
     this.activity = [];
     this.changes = 0;
     this.jobChanges = 0;
+    this.scansDone = 0;
     this.loginError = '';
     this.checking = true;
     this.announcement = '';
@@ -150,6 +155,7 @@ export class AppShell extends LitElement {
     this.activity = [event, ...this.activity].slice(0, MAX_ACTIVITY);
     if (event.type.startsWith('memory_') || WHOLESALE_EVENTS.has(event.type)) this.changes++;
     if (JOB_EVENTS.has(event.type) || WHOLESALE_EVENTS.has(event.type)) this.jobChanges++;
+    if (event.type === 'job_completed' && event.payload.name === 'conflict-scan') this.scansDone++;
     if (event.type === 'job_progress') return; // progress is shown where the job is, not read aloud
     const preview = event.payload.preview;
     this.announcement = `${event.type.replace(/_/g, ' ')}${typeof preview === 'string' ? `: ${preview}` : ''}`;
@@ -253,6 +259,12 @@ export class AppShell extends LitElement {
         return html`<search-view .api=${api} .caller=${caller} .changes=${changes}></search-view>`;
       case 'trash':
         return html`<trash-view .api=${api} .caller=${caller} .changes=${changes}></trash-view>`;
+      case 'conflicts':
+        return html`<conflicts-view
+          .api=${api}
+          .caller=${caller}
+          .changes=${changes + this.scansDone}
+        ></conflicts-view>`;
       case 'activity':
         return html`<activity-view .events=${this.activity} .live=${this.live}></activity-view>`;
       case 'jobs':

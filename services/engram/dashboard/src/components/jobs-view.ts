@@ -235,6 +235,7 @@ export function jobTitle(job: JobView): string {
     restore: 'Restore',
     reindex: 'Reindex',
     import: 'Import',
+    'conflict-scan': 'Conflict scan',
   };
   return names[job.name] ?? job.name;
 }
@@ -253,5 +254,7 @@ export function outcomeOf(job: JobView): string {
       return `${result.embedded} memories embedded with ${result.model}`;
     case 'import':
       return `${result.stored} stored, ${result.duplicates} duplicates, ${result.failed} failed`;
+    case 'conflict-scan':
+      return `${result.scanned} memories reviewed, ${result.proposed} new proposals, ${result.open} open`;
   }
 }

@@ -1,4 +1,4 @@
-import { html, nothing } from 'lit';
+import { html, nothing, TemplateResult } from 'lit';
 import { OverviewFigures, StatusReport, TrafficPoint } from '../api';
 import { barList, columnChart, lineChart } from '../charts';
 import { formatBytes, formatTime } from '../format';
@@ -8,7 +8,8 @@ import { ReloadingView } from './reloading-view';
 const TRAFFIC_REFRESH_MS = 15_000;
 
 /**
- * Counts, readiness and the embedding model (/api/health/detailed, /health/ready), and charts from
+ * Counts (with the open conflicts, linked to their review), readiness and the embedding model
+ * (/api/health/detailed, /health/ready), and charts from
  * /api/overview: memories over the last 30 days, by type and tag, and, for keys not bound to a
  * namespace, the server's request rate and search latency over the last hour.
  */
@@ -18,10 +19,13 @@ export class OverviewView extends ReloadingView {
     report: { state: true },
     ready: { state: true },
     figures: { state: true },
+    openConflicts: { state: true },
   };
   declare report: StatusReport | undefined;
   declare ready: string | undefined;
   declare figures: OverviewFigures | undefined;
+  /** Proposed contradictions waiting for a decision; undefined when they could not be counted. */
+  declare openConflicts: number | undefined;
   private refresh: number | undefined;
 
   override connectedCallback(): void {
@@ -35,14 +39,16 @@ export class OverviewView extends ReloadingView {
   }
 
   protected async load(): Promise<void> {
-    const [report, ready, figures] = await Promise.all([
+    const [report, ready, figures, conflicts] = await Promise.all([
       this.api.status(),
       this.api.ready().catch(() => ({ status: 'error' })),
       this.api.overview(),
+      this.api.conflicts('open', 1, 1).catch(() => undefined),
     ]);
     this.report = report;
     this.ready = ready.status;
     this.figures = figures;
+    this.openConflicts = conflicts?.total;
   }
 
   protected override clearResults(): void {
@@ -62,6 +68,15 @@ export class OverviewView extends ReloadingView {
                 ${stat('Tags', report.statistics.unique_tags.toLocaleString())}
                 ${stat('Deleted', report.statistics.deleted_memories.toLocaleString())}
                 ${stat('Database size', formatBytes(report.storage.database_size_bytes))}
+                ${
+                  this.openConflicts === undefined
+                    ? nothing
+                    : stat(
+                        'Open conflicts',
+                        html`<a href="#/conflicts">${this.openConflicts.toLocaleString()}</a>`,
+                        'stat-conflicts',
+                      )
+                }
                 ${stat('Health', this.ready === 'ok' ? 'Ready' : 'Not ready', 'stat-health')}
                 ${stat('Embedding model', `${report.embedding.model} (${report.embedding.dimension} dims)`, 'stat-model', true)}
               </dl>
@@ -162,7 +177,7 @@ function busiest(days: { day: string; created: number }[]): string {
   return top.created === 0 ? 'none yet' : `${top.day} (${top.created})`;
 }
 
-function stat(label: string, value: string, id?: string, wide = false) {
+function stat(label: string, value: string | TemplateResult, id?: string, wide = false) {
   return html`<div class=${wide ? 'stat wide' : 'stat'} data-stat=${id ?? nothing}>
     <dt>${label}</dt>
     <dd>${value}</dd>

@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { InvalidInput } from '../../common/domain-errors';
-import { ContentHashParam, INCLUDE_SUPERSEDED_DESCRIPTION, MAX_PAGE_SIZE, MemoryTypeInput, MetadataInput, StoreMemoryBody, StoreMemoryInput, TimeFilterFields, UpdateMemoryBody, UpdateMemoryInput } from '../../memories/memory.dto';
+import {
+  ContentHashParam,
+  INCLUDE_SUPERSEDED_DESCRIPTION,
+  MAX_PAGE_SIZE,
+  MemoryTypeInput,
+  MetadataInput,
+  StoreMemoryBody,
+  StoreMemoryInput,
+  TimeFilterFields,
+  UpdateMemoryBody,
+  UpdateMemoryInput,
+} from '../../memories/memory.dto';
 import { TagsInput } from '../../common/request-fields';
 import { MAX_FILTER_DELETE, StoreOutcome } from '../../memories/memory.service';
 import { OVERLAP_MESSAGE, overlapBelowWindow, STORE_SESSION_FIELDS } from '../../memories/session.dto';
