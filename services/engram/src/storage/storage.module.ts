@@ -46,6 +46,7 @@ export async function openStores(
     path: config.storage.sqlitePath,
     pragmas: config.storage.pragmas,
     encryptionKey: config.storage.encryptionKey,
+    vectorIndex: config.storage.vectorIndex,
     model,
     onMismatch: policy,
   });
