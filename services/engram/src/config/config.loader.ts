@@ -323,7 +323,11 @@ function readStorageBackend(read: EnvReader, cwd: string): { backend: StorageBac
  */
 function readVectorIndex(read: EnvReader, backend: StorageBackend, encryptionKey: string | undefined): VectorIndexMode {
   const asked = read.raw('ENGRAM_VECTOR_INDEX');
-  const mode = read.oneOf('ENGRAM_VECTOR_INDEX', ['ann', 'scan'] as const, encryptionKey === undefined ? 'ann' : 'scan');
+  const mode = read.oneOf(
+    'ENGRAM_VECTOR_INDEX',
+    ['ann', 'scan'] as const,
+    encryptionKey === undefined ? 'ann' : 'scan',
+  );
   if (asked === 'ann' && encryptionKey !== undefined && backend === 'sqlite_vec') {
     read.errors.push(
       'ENGRAM_VECTOR_INDEX=ann keeps the vectors unencrypted beside the database: with ENGRAM_DB_ENCRYPTION_KEY ' +

@@ -36,7 +36,7 @@ function build(request: AnnBuildRequest): void {
       'SELECT memory_id AS id, embedding FROM memory_embeddings WHERE memory_id > ? ORDER BY memory_id LIMIT ?',
     );
     let added = 0;
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const rows = next.all(after, CHUNK_ROWS) as { id: number; embedding: Buffer }[];
       if (rows.length === 0) break;
       const keys = new BigUint64Array(rows.length);

@@ -128,7 +128,7 @@ export class AnnIndex {
     if (this.state !== 'idle') return;
     this.state = 'loading';
     // Off the caller's turn: the search that asked is answered by the Hamming path first.
-    setImmediate(() => this.loadOrBuild()).unref();
+    setImmediate(() => this.loadOrBuild());
   }
 
   /** Resolves once the index is ready (for the benchmark and tests). */
@@ -220,7 +220,12 @@ export class AnnIndex {
   private finishBuild(outputPath: string, seq: number, epoch: string | null): void {
     if (this.state !== 'building') return removeQuietly(outputPath);
     try {
-      publishAnnIndex(this.options.databasePath, outputPath, { model: this.model, dimension: this.dimension, epoch, seq });
+      publishAnnIndex(this.options.databasePath, outputPath, {
+        model: this.model,
+        dimension: this.dimension,
+        epoch,
+        seq,
+      });
       const index = createAnnIndex(this.dimension);
       index.load(annIndexPaths(this.options.databasePath).index);
       this.adopt(index, seq, epoch);
@@ -266,7 +271,6 @@ export class AnnIndex {
       if (this.catchUpSlice()) this.scheduleCatchUp();
       else this.saveIfDue();
     });
-    this.catchUpScheduled.unref();
   }
 
   /**
