@@ -21,6 +21,36 @@ export async function writeBenchmarksDoc(resultsDir, docPath) {
   writeFileSync(docPath, await prettier.format(renderBenchmarksDoc(resultsDir), { ...options, filepath: docPath }));
 }
 
+/** The vector leg through the HNSW index, for runs that measured it (storage-bench.mjs benchAnn). */
+function annLines(run) {
+  const measured = run.search.filter((s) => s.storage.ann);
+  if (measured.length === 0) return [];
+  return [
+    'With the HNSW index (`ENGRAM_VECTOR_INDEX=ann`, usearch, f16, M 16): the same storage searches, and the',
+    'recall of the vector leg against the exact scan. The REST rows above already ran with it (the api loads the',
+    'saved index). Built from scratch in its worker thread with two threads, then loaded as a restart would.',
+    '',
+    '| memories | build | load | storage vector | storage hybrid | storage hybrid, filtered¹ | recall@10 | answered by the index (unfiltered / filtered) |',
+    '| -------: | ----: | ---: | -------------- | -------------- | ------------------------- | --------- | --------------------------------------------- |',
+    ...measured.map(({ memories, storage: { ann } }) =>
+      [
+        memories.toLocaleString('en'),
+        `${ann.buildSeconds} s`,
+        `${ann.loadSeconds} s`,
+        pct(ann.vector),
+        pct(ann.hybrid),
+        pct(ann.hybridFiltered),
+        `${ann.recallAt10} (filtered ${ann.recallAt10Filtered})`,
+        `${ann.vectorAnsweredByIndex} / ${ann.filteredAnsweredByIndex}`,
+      ]
+        .join(' | ')
+        .replace(/^/, '| ')
+        .concat(' |'),
+    ),
+    '',
+  ];
+}
+
 export function renderBenchmarksDoc(resultsDir) {
   const files = readdirSync(resultsDir)
     .filter((file) => file.endsWith('.json'))
@@ -105,6 +135,7 @@ function renderRun(file, run) {
       ? `Targets (storage p50 ≤ ${TARGETS.storageP50Ms} ms, REST p50 ≤ ${TARGETS.restP50Ms} ms) were set for SQLite at 100k; on PGlite they are ${postgresVerdict(run)} already at ${run.search.map((s) => s.memories.toLocaleString('en')).join(', ')} memories. Compare with the SQLite rows at the same size.`
       : `Targets: storage p50 ≤ ${TARGETS.storageP50Ms} ms and REST p50 ≤ ${TARGETS.restP50Ms} ms at 100k.`,
     '',
+    ...annLines(run),
     ...(run.plot ? [`![Hybrid search latency by store size](${run.plot})`, ''] : []),
     ...concurrencyLines(run),
     '### Ingest, start-up, memory',
