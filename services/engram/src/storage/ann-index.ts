@@ -71,7 +71,7 @@ export class AnnIndex {
   private lastSave = Date.now();
   private catchUpScheduled: NodeJS.Immediate | undefined;
   private builder: Worker | undefined;
-  private readonly readyWaiters: (() => void)[] = [];
+  private readonly readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(
     db: SqliteDatabase,
@@ -131,11 +131,12 @@ export class AnnIndex {
     setImmediate(() => this.loadOrBuild());
   }
 
-  /** Resolves once the index is ready (for the benchmark and tests). */
+  /** Resolves once the index is ready, rejects if its build fails (for the benchmark and tests). */
   whenReady(): Promise<void> {
     this.start();
     if (this.state === 'ready') return Promise.resolve();
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
+    if (this.state === 'failed') return Promise.reject(new Error('The vector index build failed'));
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
   }
 
   /** Resolves once every logged change is applied (for the benchmark and tests). */
@@ -242,6 +243,8 @@ export class AnnIndex {
     // Not retried until restart: a build that fails once would likely fail again, and scanning is correct.
     this.state = 'failed';
     this.log(`Vector index build failed (${message}); searches keep scanning`);
+    for (const waiter of this.readyWaiters.splice(0))
+      waiter.reject(new Error(`The vector index build failed: ${message}`));
   }
 
   private adopt(index: Index, seq: number, epoch: string | null): void {
@@ -251,7 +254,7 @@ export class AnnIndex {
     this.changesSinceSave = 0;
     this.lastSave = Date.now();
     this.state = 'ready';
-    for (const resolve of this.readyWaiters.splice(0)) resolve();
+    for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
     this.scheduleCatchUp();
   }
 
