@@ -11,6 +11,12 @@ const EXACT_SCAN_MAX_ROWS = 5_000;
 /** Quantised candidates fetched per wanted result before exact re-scoring. */
 const OVERFETCH = 10;
 const MIN_CANDIDATES = 100;
+/**
+ * HNSW candidates per wanted result: its candidates are nearly the true nearest already (unlike the 1-bit
+ * pass), so re-scoring twice k, and never fewer than MIN_CANDIDATES, keeps recall while each re-scored
+ * candidate (a blob read and a 512-dimension distance) is the largest cost of the search.
+ */
+const ANN_OVERFETCH = 2;
 /** Re-scoring reads each candidate's full vector: past this many the reads cost more than they find. */
 const MAX_RESCORED = 500;
 /**
@@ -211,7 +217,7 @@ export class SearchRepository {
    */
   private approximateSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] | undefined {
     if (!this.ann) return undefined;
-    const wanted = wantedCandidates(k);
+    const wanted = Math.max(MIN_CANDIDATES, k * ANN_OVERFETCH);
     for (let pool = wanted; pool <= MAX_KNN_POOL; pool *= 4) {
       const found = this.ann.candidates(vector, pool);
       if (!found) return undefined;
