@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -12,6 +12,7 @@ import {
   seededVector,
 } from '../testing/ann-store';
 import { makeTempDir } from '../testing/test-app';
+import { waitFor } from '../testing/wait-for';
 import { annIndexPaths } from './ann-index-file';
 import { NewMemory } from './memory.record';
 import { MemoryFilter } from './memory-filter.sql';
@@ -252,6 +253,17 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         }
       });
     }
+
+    it('closing during a build stops it and leaves no temporary file behind', async () => {
+      rmSync(paths.index);
+      const store = openAnnTestStore(dir);
+      store.ann!.start();
+      await waitFor(() => store.logs.some((line) => line.includes('building it')), 'the build to start');
+      store.close();
+      await waitFor(() => !readdirSync(dir).some((name) => name.endsWith('.tmp')), 'the temporary file to go');
+      assert.ok(!existsSync(paths.index), 'a stopped build published no index');
+      assert.ok(!store.logs.some((line) => line.startsWith('Vector index built')));
+    });
 
     it('drops the index when the vectors are rewritten (restore, reindex) and rebuilds it', async () => {
       const store = openAnnTestStore(dir);

@@ -70,7 +70,7 @@ export class AnnIndex {
   private changesSinceSave = 0;
   private lastSave = Date.now();
   private catchUpScheduled: NodeJS.Immediate | undefined;
-  private builder: Worker | undefined;
+  private builder: { worker: Worker; outputPath: string } | undefined;
   private readonly readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(
@@ -151,7 +151,12 @@ export class AnnIndex {
   /** Saves what changed since the last save, stops a build in progress. */
   close(): void {
     if (this.catchUpScheduled) clearImmediate(this.catchUpScheduled);
-    void this.builder?.terminate();
+    if (this.builder) {
+      const { worker, outputPath } = this.builder;
+      this.builder = undefined;
+      // The half-written file goes once the thread has stopped writing it.
+      void worker.terminate().then(() => removeQuietly(outputPath));
+    }
     if (this.state === 'ready' && this.changesSinceSave > 0) this.save();
     this.state = 'closed';
     this.index = undefined;
@@ -199,7 +204,7 @@ export class AnnIndex {
       threads: this.options.buildThreads ?? 1,
     };
     const worker = new Worker(join(__dirname, 'ann-build.worker.js'), { workerData: request });
-    this.builder = worker;
+    this.builder = { worker, outputPath };
     let nextReport = 0.1;
     worker.on('message', (message: AnnBuildMessage) => {
       if (message.kind === 'progress') {
