@@ -406,8 +406,9 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         const store = openAnnTestStore(dir);
         const answers = countAnnAnswers(store.ann!);
         try {
+          // Usually the saved index loads and catches up; a kill between a save's two renames leaves a header
+          // naming the previous file, which is then rebuilt (never trusted): either way the answers below hold.
           await store.ann!.whenReady();
-          assert.ok(!store.logs.some((line) => line.includes('building')), store.logs.join('\n'));
           for (const [id, vector] of vectorOf) {
             if (uncertain.has(id)) continue;
             const [first] = store.search.vectorCandidates(vector, { namespace: 'main' }, 1);
