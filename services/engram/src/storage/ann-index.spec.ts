@@ -409,16 +409,19 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
           // Usually the saved index loads and catches up; a kill between a save's two renames leaves a header
           // naming the previous file, which is then rebuilt (never trusted): either way the answers below hold.
           await store.ann!.whenReady();
+          let checked = 0;
           for (const [id, vector] of vectorOf) {
             if (uncertain.has(id)) continue;
             const [first] = store.search.vectorCandidates(vector, { namespace: 'main' }, 1);
             assert.equal(first?.id, id, `acknowledged memory ${id} is not found by its vector`);
+            checked++;
           }
           for (const [id, vector] of deleted) {
             const found = store.search.vectorCandidates(vector, { namespace: 'main' }, 10).map((hit) => hit.id);
             assert.ok(!found.includes(id), `deleted memory ${id} came back`);
           }
-          assert.ok(vectorOf.size >= acks - deleted.size - uncertain.size);
+          // About one memory in twenty is deleted and a few are in flight: most acknowledged ones are checked.
+          assert.ok(checked >= acks / 2, `only ${checked} acknowledged memories checked`);
           assert.ok(answers.answered > 0, 'the index answered none of the searches');
         } finally {
           store.close();
