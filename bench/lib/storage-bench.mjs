@@ -10,6 +10,7 @@ const { openSqliteDatabase } = fromDist('storage/sqlite.connection.js');
 const { MemoryRepository } = fromDist('storage/memory.repository.js');
 const { SearchRepository } = fromDist('storage/search.repository.js');
 const { VectorIndex } = fromDist('storage/vector-index.js');
+const { AnnIndex } = fromDist('storage/ann-index.js');
 const { DEFAULT_PRAGMAS } = fromDist('config/sqlite-pragmas.js');
 const { keywordTerms } = fromDist('search/keyword-terms.js');
 const { memoryFilterSql } = fromDist('storage/memory-filter.sql.js');
@@ -46,6 +47,73 @@ export async function benchStorage(path, queries, memories) {
     recallAt10: recall(db, search, cases.slice(0, recallQueries(memories)), ALL),
     recallAt10Filtered: recall(db, search, cases.slice(0, recallQueries(memories)), RECENT_TRAVEL),
   };
+  db.close();
+  if (memories > EXACT_SCAN_MAX_ROWS) result.ann = await benchAnn(path, cases, memories);
+  return result;
+}
+
+/** Above this many admitted memories the vector leg leaves the exact scan (search.repository.ts). */
+const EXACT_SCAN_MAX_ROWS = 5_000;
+
+/**
+ * The same measurements with the HNSW index (ENGRAM_VECTOR_INDEX=ann): built from scratch in its worker
+ * thread (two threads), saved beside the file, then loaded again as a restarted process would. The
+ * saved index stays beside the file, so the REST runs that follow load it too.
+ */
+async function benchAnn(path, cases, memories) {
+  const open = () => {
+    const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    const vectors = new VectorIndex(db);
+    const ann = new AnnIndex(db, { databasePath: path, buildThreads: 2 });
+    const search = new SearchRepository(db, vectors, new MemoryRepository(db, vectors), ann);
+    return { db, ann, search };
+  };
+  let store = open();
+  let started = performance.now();
+  await store.ann.whenReady();
+  const buildSeconds = (performance.now() - started) / 1000;
+  store.ann.close();
+  store.db.close();
+  store = open();
+  started = performance.now();
+  await store.ann.whenReady();
+  const loadSeconds = (performance.now() - started) / 1000;
+  const { db, ann, search } = store;
+  // Which searches the index answered (the others fell back to the Hamming scan): counted per search.
+  let answered = 0;
+  let asked = 0;
+  const approximate = search.approximateSearch.bind(search);
+  search.approximateSearch = (...args) => {
+    const found = approximate(...args);
+    asked++;
+    if (found) answered++;
+    return found;
+  };
+  const share = () => {
+    const value = asked === 0 ? 0 : Math.round((answered / asked) * 100) / 100;
+    answered = asked = 0;
+    return value;
+  };
+  const result = {
+    buildSeconds: Math.round(buildSeconds * 10) / 10,
+    loadSeconds: Math.round(loadSeconds * 100) / 100,
+    indexedVectors: ann.size,
+    vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_POOL)),
+    vectorAnsweredByIndex: share(),
+    hybrid: await timeEach(cases, (q) => {
+      search.vectorCandidates(q.vector, ALL, HYBRID_POOL);
+      search.keywordCandidates(q.terms, ALL, HYBRID_POOL);
+    }),
+    hybridFiltered: await timeEach(cases, (q) => {
+      search.vectorCandidates(q.vector, RECENT_TRAVEL, HYBRID_POOL);
+      search.keywordCandidates(q.terms, RECENT_TRAVEL, HYBRID_POOL);
+    }),
+    filteredAnsweredByIndex: share(),
+    recallQueries: Math.min(recallQueries(memories), cases.length),
+    recallAt10: recall(db, search, cases.slice(0, recallQueries(memories)), ALL),
+    recallAt10Filtered: recall(db, search, cases.slice(0, recallQueries(memories)), RECENT_TRAVEL),
+  };
+  ann.close();
   db.close();
   return result;
 }

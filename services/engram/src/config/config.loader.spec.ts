@@ -274,6 +274,18 @@ describe('configuration', () => {
     assert.ok(!problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'k3y!' }).join().includes('k3y!'), 'the key is never shown');
   });
 
+  it('keeps the HNSW vector index by default, scans with a database key, and refuses the index with one', () => {
+    const key = 'a-long-enough-passphrase';
+    assert.equal(loadConfig({ env: {}, cwd: dir }).storage.vectorIndex, 'ann');
+    assert.equal(loadConfig({ env: { ENGRAM_VECTOR_INDEX: 'scan' }, cwd: dir }).storage.vectorIndex, 'scan');
+    assert.equal(loadConfig({ env: { ENGRAM_DB_ENCRYPTION_KEY: key }, cwd: dir }).storage.vectorIndex, 'scan');
+    assert.match(problemsOf({ ENGRAM_VECTOR_INDEX: 'hnsw' }).join(), /ENGRAM_VECTOR_INDEX/);
+    assert.match(
+      problemsOf({ ENGRAM_VECTOR_INDEX: 'ann', ENGRAM_DB_ENCRYPTION_KEY: key }).join(),
+      /ENGRAM_VECTOR_INDEX=ann keeps the vectors unencrypted/,
+    );
+  });
+
   it('selects the postgres backend with its connection, reporting every connection problem at once', () => {
     const urlFile = join(dir, 'database-url');
     writeFileSync(urlFile, 'postgres://engram:s3cret@db.internal:5432/engram?sslmode=require\n');

@@ -15,6 +15,7 @@ import {
   SearchConfig,
   PostgresConfig,
   StorageBackend,
+  VectorIndexMode,
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { EnvReader } from './env-reader';
@@ -102,6 +103,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     'MCP_MEMORY_SQLITE_PRAGMAS',
   );
   read.errors.push(...pragmaErrors);
+  const encryptionKey = readEncryptionKey(read, cwd, backend);
 
   return {
     http: {
@@ -116,7 +118,8 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       postgres,
       sqlitePath: sqlitePath === ':memory:' ? sqlitePath : absolute(sqlitePath, cwd),
       pragmas,
-      encryptionKey: readEncryptionKey(read, cwd, backend),
+      encryptionKey,
+      vectorIndex: readVectorIndex(read, backend, encryptionKey),
     },
     embedding: readEmbeddingConfig(read, cwd),
     search: readSearchConfig(read),
@@ -315,6 +318,27 @@ function readStorageBackend(read: EnvReader, cwd: string): { backend: StorageBac
   const backend = read.oneOf('MCP_MEMORY_STORAGE_BACKEND', ['sqlite_vec', 'postgres'] as const, 'sqlite_vec');
   if (backend !== 'postgres') return { backend };
   return { backend, postgres: readPostgresConfig(read, cwd) };
+}
+
+/**
+ * The SQLite store's vector candidates above the exact-scan size: an HNSW index saved beside the
+ * database (`ann`, the default) or the 1-bit Hamming scan (`scan`). The index file holds the vectors
+ * unencrypted, so an encrypted database scans, and asking for `ann` with a key is refused.
+ */
+function readVectorIndex(read: EnvReader, backend: StorageBackend, encryptionKey: string | undefined): VectorIndexMode {
+  const asked = read.raw('ENGRAM_VECTOR_INDEX');
+  const mode = read.oneOf(
+    'ENGRAM_VECTOR_INDEX',
+    ['ann', 'scan'] as const,
+    encryptionKey === undefined ? 'ann' : 'scan',
+  );
+  if (asked === 'ann' && encryptionKey !== undefined && backend === 'sqlite_vec') {
+    read.errors.push(
+      'ENGRAM_VECTOR_INDEX=ann keeps the vectors unencrypted beside the database: with ENGRAM_DB_ENCRYPTION_KEY ' +
+        'leave it unset or set it to scan',
+    );
+  }
+  return mode;
 }
 
 function readEncryptionKey(read: EnvReader, cwd: string, backend: StorageBackend): string | undefined {

@@ -209,6 +209,9 @@ export interface PostgresConfig {
   statementTimeoutMs: number;
 }
 
+/** How the SQLite store finds vector candidates in large sets: an HNSW index, or the 1-bit Hamming scan. */
+export type VectorIndexMode = 'ann' | 'scan';
+
 export interface AppConfig {
   http: {
     host: string;
@@ -235,6 +238,8 @@ export interface AppConfig {
      * 64 hex digits are a raw 256-bit key, anything else a passphrase. Never logged.
      */
     encryptionKey?: string;
+    /** Vector candidates on SQLite above the exact-scan size (ENGRAM_VECTOR_INDEX), see readVectorIndex. */
+    vectorIndex: VectorIndexMode;
   };
   embedding: EmbeddingConfig;
   search: SearchConfig;

@@ -107,7 +107,9 @@ export class MemoryRepository {
   filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Set<number> {
     const where = memoryFilterSql(filter);
     const ids = this.statements
-      .get(`SELECT m.id FROM memories m WHERE m.id IN (SELECT value FROM json_each(?)) AND ${where.sql}`)
+      // CROSS JOIN keeps the candidates as the outer loop (one rowid look-up each): otherwise SQLite walks
+      // the namespace's index and tests every row against the list (13 ms for 200 candidates at 100k).
+      .get(`SELECT m.id FROM json_each(?) c CROSS JOIN memories m ON m.id = c.value WHERE ${where.sql}`)
       .pluck()
       .all(JSON.stringify(candidateIds), ...where.params) as number[];
     return new Set(ids);

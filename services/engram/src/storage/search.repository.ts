@@ -1,3 +1,4 @@
+import { AnnIndex } from './ann-index';
 import { MemoryRepository } from './memory.repository';
 import { isNarrowing, MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { PreparedStatements } from './prepared-statements';
@@ -17,6 +18,12 @@ const EXACT_SCAN_MAX_ROWS = 5_000;
 /** Quantised candidates fetched per wanted result before exact re-scoring. */
 const OVERFETCH = 10;
 const MIN_CANDIDATES = 100;
+/**
+ * HNSW candidates per wanted result: its candidates are nearly the true nearest already (unlike the 1-bit
+ * pass), so re-scoring twice k, and never fewer than MIN_CANDIDATES, keeps recall while each re-scored
+ * candidate (a blob read and a 512-dimension distance) is the largest cost of the search.
+ */
+const ANN_OVERFETCH = 2;
 /** Re-scoring reads each candidate's full vector: past this many the reads cost more than they find. */
 const MAX_RESCORED = 500;
 /**
@@ -33,6 +40,8 @@ export class SearchRepository {
     db: SqliteDatabase,
     private readonly vectors: VectorIndex,
     private readonly memories: MemoryRepository,
+    /** The HNSW index (ENGRAM_VECTOR_INDEX=ann on a file database); absent: the Hamming path only. */
+    private readonly ann?: AnnIndex,
   ) {
     this.statements = new PreparedStatements(db);
   }
@@ -121,7 +130,7 @@ export class SearchRepository {
     const admittedUpToLimit = this.countUpTo(filter, EXACT_SCAN_MAX_ROWS + 1);
     if (admittedUpToLimit === 0) return [];
     if (admittedUpToLimit <= EXACT_SCAN_MAX_ROWS) return this.exactScan(vector, filter, k);
-    return this.quantisedSearch(vector, filter, k);
+    return this.approximateSearch(vector, filter, k) ?? this.quantisedSearch(vector, filter, k);
   }
 
   /**
@@ -191,13 +200,36 @@ export class SearchRepository {
   }
 
   /**
+   * The HNSW index's nearest (every namespace together) plus the memories changed since it caught up,
+   * checked against the namespace and filter in SQL and re-scored exactly. The pool grows until enough
+   * of the index's candidates pass; undefined (the Hamming path answers) while the index is not ready,
+   * or when the filter admits too small a share of the index for its candidates to find them.
+   */
+  private approximateSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] | undefined {
+    if (!this.ann) return undefined;
+    const wanted = Math.max(MIN_CANDIDATES, k * ANN_OVERFETCH);
+    for (let pool = wanted; pool <= MAX_KNN_POOL; pool *= 4) {
+      const found = this.ann.candidates(vector, pool);
+      if (!found) return undefined;
+      const allowed = this.memories.filterIds(filter, [...found.nearest, ...found.changed]);
+      const passing = found.nearest.filter((id) => allowed.has(id));
+      if (passing.length >= wanted) {
+        const changed = found.changed.filter((id) => allowed.has(id));
+        return this.vectors.rescore([...new Set([...passing, ...changed])], vector).slice(0, k);
+      }
+      if (found.nearest.length < pool) return undefined; // the whole index was searched
+    }
+    return undefined;
+  }
+
+  /**
    * 1-bit Hamming KNN picks candidates, exact cosine re-scores them. Without a narrowing filter one pass
    * suffices. With one, the pool starts in proportion to how rare admitted memories are and grows until
    * enough of them are found, falling back to an exact scan when it would cover the index or exceed
    * MAX_KNN_POOL.
    */
   private quantisedSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
-    const wanted = Math.min(Math.max(MIN_CANDIDATES, k * OVERFETCH), Math.max(MAX_RESCORED, k));
+    const wanted = wantedCandidates(k);
     if (!isNarrowing(filter)) {
       const nearest = this.vectors.nearestByBits(filter.namespace, vector, Math.min(wanted, MAX_KNN_POOL));
       // The index holds superseded memories too (include_superseded finds them); the filter decides.
@@ -221,6 +253,11 @@ export class SearchRepository {
     }
     return this.exactScan(vector, filter, k);
   }
+}
+
+/** Candidates re-scored exactly for k results. */
+function wantedCandidates(k: number): number {
+  return Math.min(Math.max(MIN_CANDIDATES, k * OVERFETCH), Math.max(MAX_RESCORED, k));
 }
 
 /** An FTS5 expression matching any of the terms, each quoted so no query syntax gets through. */

@@ -47,6 +47,7 @@ export async function openStores(
     path: config.storage.sqlitePath,
     pragmas: config.storage.pragmas,
     encryptionKey: config.storage.encryptionKey,
+    vectorIndex: config.storage.vectorIndex,
     model,
     onMismatch: policy,
   });

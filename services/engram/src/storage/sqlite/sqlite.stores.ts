@@ -1,6 +1,11 @@
+import { Logger } from '@nestjs/common';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteAuditRepository } from '../../audit/sqlite-audit.repository';
+import { VectorIndexMode } from '../../config/config.types';
+import { AnnIndex } from '../ann-index';
+import { annIndexPaths } from '../ann-index-file';
 import { bindEmbeddingModel, EmbeddingModel, ModelMismatchPolicy } from '../embedding-model.binding';
 import { SqliteLockRepository } from '../locks/sqlite-lock.repository';
 import { MemoryRepository } from '../memory.repository';
@@ -26,12 +31,16 @@ export interface SqliteStoreOptions {
   /** Absent for operator commands that never touch vectors (keys, audit): the store opens unbound. */
   model?: EmbeddingModel;
   onMismatch?: ModelMismatchPolicy;
+  /** ENGRAM_VECTOR_INDEX; absent: `scan`. The index is kept only for a model-bound, unencrypted file. */
+  vectorIndex?: VectorIndexMode;
 }
 
 /** The SQLite stores, with the handle SQLite-only work (whole-file backups, reindex staging) needs. */
 export interface SqliteStores extends Stores {
   backend: 'sqlite_vec';
   db: SqliteDatabase;
+  /** The HNSW index of the vectors, when kept (see openAnnIndex). */
+  ann?: AnnIndex;
 }
 
 /** Opens (creating and migrating) the SQLite file, binds the embedding model and builds every port on it. */
@@ -48,11 +57,13 @@ export function openSqliteStores(options: SqliteStoreOptions): SqliteStores {
   // vectors) must never write or search with mismatched ones.
   if (options.model) vectors.expectModel(options.model.modelId);
   const memories = new MemoryRepository(db, vectors);
+  const ann = openAnnIndex(db, options);
   return {
     backend: 'sqlite_vec',
     db,
+    ann,
     memories: new SqliteMemoryStore(memories),
-    search: new SqliteSearchStore(new SearchRepository(db, vectors, memories), vectors),
+    search: new SqliteSearchStore(new SearchRepository(db, vectors, memories, ann), vectors),
     settings: new SqliteSettingsStore(db),
     audit: new SqliteAuditRepository(db),
     usage: new SqliteUsageStore(db),
@@ -64,9 +75,25 @@ export function openSqliteStores(options: SqliteStoreOptions): SqliteStores {
     info: new SqliteStorageInfo(db, options.path),
     locks: new SqliteLockRepository(lockFolderOf(options.path)),
     close: async () => {
+      ann?.close();
       if (db.open) db.close();
     },
   };
+}
+
+/**
+ * The HNSW index beside a file database, for a process that searches with a model. Not for an encrypted
+ * file (the index would hold its vectors in clear) nor `:memory:` (nothing to keep it beside). A saved
+ * index starts loading at once; otherwise the first search over a large set starts it.
+ */
+function openAnnIndex(db: SqliteDatabase, options: SqliteStoreOptions): AnnIndex | undefined {
+  if (options.vectorIndex !== 'ann' || !options.model || options.encryptionKey || options.path === ':memory:') {
+    return undefined;
+  }
+  const logger = new Logger('VectorIndex');
+  const ann = new AnnIndex(db, { databasePath: options.path, log: (message) => logger.log(message) });
+  if (existsSync(annIndexPaths(options.path).header)) ann.start();
+  return ann;
 }
 
 /**

@@ -1,0 +1,93 @@
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Index, MetricKind, ScalarKind } from 'usearch';
+
+/** How the HNSW graph is built; a saved index built otherwise is rebuilt rather than loaded. */
+export const ANN_PARAMETERS = {
+  metric: 'cos',
+  /** Half the memory of f32; candidates are re-scored from the full-precision blobs anyway. */
+  quantization: 'f16',
+  connectivity: 16,
+  expansionAdd: 128,
+  expansionSearch: 64,
+} as const;
+
+/** An empty index with ANN_PARAMETERS. */
+export function createAnnIndex(dimension: number): Index {
+  return new Index({
+    dimensions: dimension,
+    metric: ANN_PARAMETERS.metric as MetricKind,
+    quantization: ANN_PARAMETERS.quantization as ScalarKind,
+    connectivity: ANN_PARAMETERS.connectivity,
+    expansion_add: ANN_PARAMETERS.expansionAdd,
+    expansion_search: ANN_PARAMETERS.expansionSearch,
+    multi: false,
+  });
+}
+
+/** What a saved index holds: whose vectors, up to which `vector_changes` entry, in which file. */
+export interface AnnIndexHeader {
+  format: 1;
+  model: string;
+  dimension: number;
+  /** `settings.vector_epoch` when saved: a restore or reindex switch since makes the file stale. */
+  epoch: string | null;
+  /** The last `vector_changes` entry the saved index reflects. */
+  seq: number;
+  parameters: typeof ANN_PARAMETERS;
+  /**
+   * The index file this header was written for. Two processes may save concurrently, each renaming its
+   * own file into place; a header that names another file than the one found is not trusted.
+   */
+  file: { inode: number; size: number };
+}
+
+/** The index file beside the database, and its header. */
+export function annIndexPaths(databasePath: string): { index: string; header: string } {
+  return { index: `${databasePath}.usearch`, header: `${databasePath}.usearch.json` };
+}
+
+/** The header, if present, readable and naming the index file as it is now on disk; otherwise undefined. */
+export function readAnnHeader(databasePath: string): AnnIndexHeader | undefined {
+  const paths = annIndexPaths(databasePath);
+  try {
+    const header = JSON.parse(readFileSync(paths.header, 'utf8')) as AnnIndexHeader;
+    const stat = statSync(paths.index);
+    if (header.format !== 1 || header.file?.inode !== stat.ino || header.file.size !== stat.size) return undefined;
+    if (JSON.stringify(header.parameters) !== JSON.stringify(ANN_PARAMETERS)) return undefined;
+    return header;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Moves a fully written index file into place, then writes its header (temp file + rename each): a crash
+ * between the two leaves a header describing another file, which readAnnHeader rejects.
+ */
+export function publishAnnIndex(
+  databasePath: string,
+  writtenIndex: string,
+  header: Omit<AnnIndexHeader, 'file' | 'format' | 'parameters'>,
+): void {
+  const paths = annIndexPaths(databasePath);
+  renameSync(writtenIndex, paths.index);
+  const stat = statSync(paths.index);
+  const complete: AnnIndexHeader = {
+    format: 1,
+    ...header,
+    parameters: ANN_PARAMETERS,
+    file: { inode: stat.ino, size: stat.size },
+  };
+  const temporary = `${paths.header}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(complete));
+  renameSync(temporary, paths.header);
+}
+
+/** A temporary path beside the index for this process to write a new index into. */
+export function temporaryIndexPath(databasePath: string): string {
+  return `${annIndexPaths(databasePath).index}.${process.pid}.${Date.now()}.tmp`;
+}
+
+export function removeQuietly(path: string): void {
+  rmSync(path, { force: true });
+}

@@ -1,0 +1,432 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  ANN_TEST_DIMENSION,
+  AnnTestStore,
+  countAnnAnswers,
+  openAnnTestStore,
+  seededMemory,
+  seededVector,
+} from '../testing/ann-store';
+import { makeTempDir } from '../testing/test-app';
+import { waitFor } from '../testing/wait-for';
+import { annIndexPaths } from './ann-index-file';
+import { NewMemory } from './memory.record';
+import { MemoryFilter } from './memory-filter.sql';
+import { VectorIndex } from './vector-index';
+
+/** Above the exact-scan threshold (5,000 admitted memories), so the index is the first path. */
+const LARGE = 6_000;
+const TAGS = ['red', 'green', 'blue', 'amber', 'violet'];
+
+function cosineDistance(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
+  return 1 - dot; // unit vectors
+}
+
+/** The exact top k of the memories the predicate admits, by brute force over what was inserted. */
+function exactTop(rows: readonly StoredRow[], vector: Float32Array, k: number, admits: (row: StoredRow) => boolean) {
+  return rows
+    .filter(admits)
+    .map((row) => ({ id: row.id, distance: cosineDistance(row.embedding, vector) }))
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, k)
+    .map((hit) => hit.id);
+}
+
+function recall(found: readonly number[], exact: readonly number[]): number {
+  const wanted = new Set(exact);
+  return exact.length === 0 ? 1 : found.filter((id) => wanted.has(id)).length / exact.length;
+}
+
+type StoredRow = NewMemory & { id: number };
+
+function insert(store: AnnTestStore, memories: NewMemory[]): StoredRow[] {
+  return store.memories.insertMany(memories).map((outcome, i) => ({ ...memories[i], id: outcome.memory.id }));
+}
+
+/** Pseudo-random numbers for the specs' choices, repeatable from a seed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
+}
+
+describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
+  describe('searching through it', () => {
+    const dir = makeTempDir();
+    let store: AnnTestStore;
+    let rows: StoredRow[];
+    let answers: { answered: number };
+
+    before(async () => {
+      store = openAnnTestStore(dir);
+      const pick = random(7);
+      const main = Array.from({ length: 9_000 }, (_, i) =>
+        seededMemory(i, 'main', {
+          tags: TAGS.filter(() => pick() < 0.35),
+          memoryType: pick() < 0.3 ? 'decision' : 'note',
+          createdAt: i * 1_000,
+        }),
+      );
+      // Another namespace holding exactly the query vectors: any leak would rank first.
+      const other = Array.from({ length: 3_000 }, (_, i) => seededMemory(100_000 + i, 'other'));
+      rows = insert(store, [...main, ...other]);
+      answers = countAnnAnswers(store.ann!);
+      await store.ann!.caughtUp();
+    });
+    after(() => {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('finds the exact nearest neighbours of the namespace (recall@10 ≥ 0.95), never another namespace', () => {
+      const recalls: number[] = [];
+      for (let q = 0; q < 60; q++) {
+        const vector = seededVector(100_000 + q); // an `other` memory's own vector
+        const found = store.search.vectorCandidates(vector, { namespace: 'main' }, 10).map((hit) => hit.id);
+        const exact = exactTop(rows, vector, 10, (row) => row.namespace === 'main');
+        assert.equal(found.length, 10);
+        for (const id of found) assert.equal(rows[id - 1].namespace, 'main', `memory ${id} is not in main`);
+        recalls.push(recall(found, exact));
+      }
+      const mean = recalls.reduce((a, b) => a + b) / recalls.length;
+      assert.ok(mean >= 0.95, `recall@10 ${mean}`);
+      assert.ok(answers.answered >= 60, `the index answered ${answers.answered} of 60 searches`);
+    });
+
+    it('answers random filters with only admitted memories, close to an exact scan of them', () => {
+      const pick = random(11);
+      const recalls: number[] = [];
+      for (let q = 0; q < 60; q++) {
+        const filter: MemoryFilter = { namespace: pick() < 0.8 ? 'main' : 'other' };
+        if (pick() < 0.5) {
+          filter.tags = TAGS.filter(() => pick() < 0.3);
+          filter.tagMatch = pick() < 0.5 ? 'any' : 'all';
+        }
+        if (pick() < 0.3) filter.memoryType = 'decision';
+        if (pick() < 0.4) {
+          filter.createdFromMs = Math.floor(pick() * 6_000) * 1_000;
+          filter.createdBeforeMs = filter.createdFromMs + Math.floor(pick() * 6_000) * 1_000;
+        }
+        const admits = (row: StoredRow) =>
+          row.namespace === filter.namespace &&
+          (!filter.tags?.length ||
+            (filter.tagMatch === 'all'
+              ? filter.tags.every((tag) => row.tags.includes(tag))
+              : filter.tags.some((tag) => row.tags.includes(tag)))) &&
+          (filter.memoryType === undefined || row.memoryType === filter.memoryType) &&
+          (filter.createdFromMs === undefined || row.createdAt >= filter.createdFromMs) &&
+          (filter.createdBeforeMs === undefined || row.createdAt < filter.createdBeforeMs);
+        const vector = seededVector(500_000 + q);
+        const found = store.search.vectorCandidates(vector, filter, 10).map((hit) => hit.id);
+        const exact = exactTop(rows, vector, 10, admits);
+        for (const id of found) assert.ok(admits(rows[id - 1]), `memory ${id} is outside ${JSON.stringify(filter)}`);
+        assert.equal(found.length, exact.length, JSON.stringify(filter));
+        recalls.push(recall(found, exact));
+      }
+      const mean = recalls.reduce((a, b) => a + b) / recalls.length;
+      assert.ok(mean >= 0.95, `recall@10 ${mean}`);
+    });
+
+    it('never returns a deleted memory, before or after the index caught up with the delete', async () => {
+      const victims = rows.filter((row) => row.namespace === 'main').slice(100, 140);
+      for (const [i, row] of victims.entries()) {
+        if (i % 2 === 0) store.memories.softDelete(row.id, 1);
+        else store.memories.hardDelete(row.id);
+      }
+      const check = () => {
+        for (const row of victims) {
+          const found = store.search.vectorCandidates(row.embedding, { namespace: 'main' }, 10).map((hit) => hit.id);
+          assert.ok(!found.includes(row.id), `deleted memory ${row.id} came back`);
+        }
+      };
+      const before = answers.answered;
+      check(); // the deletes are still pending in the log
+      await store.ann!.caughtUp();
+      check();
+      assert.ok(answers.answered - before >= victims.length * 2);
+    });
+  });
+
+  describe('persistence beside the database', () => {
+    const dir = makeTempDir();
+    const paths = annIndexPaths(join(dir, 'engram.db'));
+    let rows: StoredRow[];
+
+    before(async () => {
+      const store = openAnnTestStore(dir);
+      rows = insert(
+        store,
+        Array.from({ length: LARGE }, (_, i) => seededMemory(i, 'main')),
+      );
+      await store.ann!.whenReady();
+      store.close();
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** Every memory of a sample is found first by its own vector. */
+    function assertFindsOwnVectors(store: AnnTestStore, sample: readonly StoredRow[]): void {
+      for (const row of sample) {
+        const [first] = store.search.vectorCandidates(row.embedding, { namespace: 'main' }, 1);
+        assert.equal(first?.id, row.id);
+      }
+    }
+
+    it('saves the index and its header next to the file after a build', () => {
+      assert.ok(existsSync(paths.index) && existsSync(paths.header));
+      const header = JSON.parse(readFileSync(paths.header, 'utf8'));
+      assert.equal(header.model, 'ann-test');
+      assert.equal(header.dimension, ANN_TEST_DIMENSION);
+      assert.equal(header.file.inode, statSync(paths.index).ino);
+    });
+
+    it('loads the saved index and catches up with writes made while it was closed, without rebuilding', async () => {
+      const writer = openAnnTestStore(dir, { withAnn: false });
+      const added = insert(
+        writer,
+        Array.from({ length: 50 }, (_, i) => seededMemory(10_000 + i, 'main')),
+      );
+      const deleted = rows.slice(0, 20);
+      for (const row of deleted) writer.memories.hardDelete(row.id);
+      writer.close();
+
+      const store = openAnnTestStore(dir);
+      const answers = countAnnAnswers(store.ann!);
+      await store.ann!.whenReady();
+      try {
+        assert.ok(
+          store.logs.some((line) => line.startsWith('Vector index loaded')),
+          store.logs.join('\n'),
+        );
+        assert.ok(!store.logs.some((line) => line.includes('building')), store.logs.join('\n'));
+        assertFindsOwnVectors(store, added);
+        for (const row of deleted) {
+          const found = store.search.vectorCandidates(row.embedding, { namespace: 'main' }, 10).map((hit) => hit.id);
+          assert.ok(!found.includes(row.id));
+        }
+        assert.ok(answers.answered >= added.length + deleted.length);
+        rows = rows.slice(20);
+      } finally {
+        store.close();
+      }
+    });
+
+    for (const [damage, spoil] of [
+      ['a missing index file', () => rmSync(paths.index)],
+      [
+        'a corrupt index file of the same size',
+        () => writeFileSync(paths.index, Buffer.alloc(statSync(paths.index).size, 7)),
+      ],
+      [
+        "another model's index",
+        () => {
+          const header = JSON.parse(readFileSync(paths.header, 'utf8'));
+          writeFileSync(paths.header, JSON.stringify({ ...header, model: 'someone-else' }));
+        },
+      ],
+    ] as const) {
+      it(`rebuilds from ${damage} in the background, the scan answering right meanwhile`, async () => {
+        spoil();
+        const store = openAnnTestStore(dir);
+        const answers = countAnnAnswers(store.ann!);
+        try {
+          const sample = rows.filter((_, i) => i % 150 === 0);
+          assertFindsOwnVectors(store, sample); // the Hamming path, while the build runs
+          assert.equal(answers.answered, 0);
+          await store.ann!.whenReady();
+          assert.ok(
+            store.logs.some((line) => line.includes('building it')),
+            store.logs.join('\n'),
+          );
+          assert.ok(
+            store.logs.some((line) => line.startsWith('Vector index built')),
+            store.logs.join('\n'),
+          );
+          assertFindsOwnVectors(store, sample);
+          assert.equal(answers.answered, sample.length);
+        } finally {
+          store.close();
+        }
+      });
+    }
+
+    it('closing during a build stops it and leaves no temporary file behind', async () => {
+      rmSync(paths.index);
+      const store = openAnnTestStore(dir);
+      store.ann!.start();
+      await waitFor(() => store.logs.some((line) => line.includes('building it')), 'the build to start');
+      store.close();
+      await waitFor(() => !readdirSync(dir).some((name) => name.endsWith('.tmp')), 'the temporary file to go');
+      assert.ok(!existsSync(paths.index), 'a stopped build published no index');
+      assert.ok(!store.logs.some((line) => line.startsWith('Vector index built')));
+    });
+
+    it('drops the index when the vectors are rewritten (restore, reindex) and rebuilds it', async () => {
+      const store = openAnnTestStore(dir);
+      try {
+        await store.ann!.whenReady();
+        const answers = countAnnAnswers(store.ann!);
+        store.db.transaction(() => VectorIndex.markRebuilt(store.db))();
+        const sample = rows.slice(0, 5);
+        assertFindsOwnVectors(store, sample);
+        assert.equal(answers.answered, 0);
+        assert.ok(store.logs.some((line) => line.startsWith('Vector index dropped')));
+        await store.ann!.whenReady();
+        assertFindsOwnVectors(store, sample);
+        assert.equal(answers.answered, sample.length);
+      } finally {
+        store.close();
+      }
+    });
+  });
+
+  describe('namespace isolation at scale', () => {
+    const dir = makeTempDir();
+    const NAMESPACES = 66_000; // more than 65,536: a 16-bit namespace number would wrap
+    let store: AnnTestStore;
+    let rows: StoredRow[];
+
+    before(async () => {
+      store = openAnnTestStore(dir);
+      rows = insert(
+        store,
+        Array.from({ length: LARGE }, (_, i) => seededMemory(i, 'wide')),
+      );
+      // One memory per namespace, each holding a vector the searches below ask for. Written straight into
+      // the two tables the index and the exact scan read: through the repository, sqlite-vec's vec0 table
+      // (partitioned by namespace) takes minutes for this many partitions. The Hamming scan's own
+      // namespace numbering past 65,536 is covered in hamming-index.spec.ts.
+      const memory = store.db.prepare(
+        `INSERT INTO memories (namespace, content_hash, content, memory_type, created_at, updated_at)
+         VALUES (?, ?, 'one of many namespaces', 'note', 0, 0)`,
+      );
+      const embedding = store.db.prepare('INSERT INTO memory_embeddings (memory_id, embedding) VALUES (?, ?)');
+      store.db.transaction(() => {
+        for (let i = 0; i < NAMESPACES; i++) {
+          const vector = seededVector(1_000_000 + i);
+          const id = Number(memory.run(`ns-${i}`, `hash-${i}`).lastInsertRowid);
+          embedding.run(id, Buffer.from(vector.buffer));
+          rows.push({ ...seededMemory(1_000_000 + i, `ns-${i}`), id });
+        }
+      })();
+      await store.ann!.caughtUp();
+    });
+    after(() => {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('answers from the asked namespace only, though its nearest vectors are in other namespaces', () => {
+      const answers = countAnnAnswers(store.ann!);
+      assert.equal(store.ann!.size, LARGE + NAMESPACES);
+      for (const i of [0, 1, 65_535, 65_536, 65_537, NAMESPACES - 1]) {
+        const vector = seededVector(1_000_000 + i);
+        const inWide = store.search.vectorCandidates(vector, { namespace: 'wide' }, 10).map((hit) => hit.id);
+        assert.deepEqual(
+          inWide,
+          exactTop(rows, vector, 10, (row) => row.namespace === 'wide'),
+        );
+        const own = store.search.vectorCandidates(vector, { namespace: `ns-${i}` }, 10).map((hit) => hit.id);
+        assert.deepEqual(own, [rows[LARGE + i].id]);
+      }
+      assert.ok(answers.answered >= 6, `the index answered ${answers.answered} searches`);
+    });
+  });
+
+  describe('after SIGKILL during ingest', () => {
+    const dir = makeTempDir();
+    const child = join(__dirname, '..', 'testing', 'ann-ingest.child.js');
+
+    before(async () => {
+      const store = openAnnTestStore(dir);
+      insert(
+        store,
+        Array.from({ length: LARGE }, (_, i) => seededMemory(i, 'main')),
+      );
+      await store.ann!.whenReady();
+      store.close();
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** Runs the writer until it acknowledged `acks` inserts, kills it with SIGKILL, returns what it said. */
+    function ingestUntilKilled(firstSeed: number, acks: number): Promise<string[]> {
+      return new Promise((resolve, reject) => {
+        const writer = spawn(process.execPath, [child, dir, String(firstSeed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        let errors = '';
+        writer.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if ((output.match(/^ack /gm)?.length ?? 0) >= acks) writer.kill('SIGKILL');
+        });
+        writer.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+        writer.on('error', reject);
+        writer.on('exit', (code, signal) => {
+          if (signal !== 'SIGKILL') reject(new Error(`the writer exited (${code}) before it was killed: ${errors}`));
+          // Only complete lines are certain: the last piece may have been cut by the kill.
+          else resolve(output.split('\n').slice(0, -1));
+        });
+      });
+    }
+
+    for (const [round, acks] of [
+      [1, 37],
+      [2, 211],
+      [3, 523],
+    ] as const) {
+      it(`keeps every acknowledged memory findable and no deleted one (kill ${round}, after ${acks} inserts)`, async () => {
+        const complete = await ingestUntilKilled(round * 1_000_000, acks);
+        const vectorOf = new Map<number, Float32Array>();
+        const uncertain = new Set<number>();
+        /** Deleted memories, by the vector they last had; an id SQLite reuses for a later insert leaves it. */
+        const deleted = new Map<number, Float32Array>();
+        for (const line of complete) {
+          const [word, id, seed] = line.split(' ').map((part, i) => (i === 0 ? part : Number(part))) as [
+            string,
+            number,
+            number,
+          ];
+          if (word === 'ack') {
+            vectorOf.set(id, seededVector(seed));
+            deleted.delete(id);
+          } else if (word === 'updating' || word === 'deleting') uncertain.add(id);
+          else if (word === 'upd') {
+            vectorOf.set(id, seededVector(seed));
+            uncertain.delete(id);
+          } else if (word === 'del') {
+            deleted.set(id, vectorOf.get(id)!);
+            vectorOf.delete(id);
+            uncertain.delete(id);
+          }
+        }
+
+        const store = openAnnTestStore(dir);
+        const answers = countAnnAnswers(store.ann!);
+        try {
+          // Usually the saved index loads and catches up; a kill between a save's two renames leaves a header
+          // naming the previous file, which is then rebuilt (never trusted): either way the answers below hold.
+          await store.ann!.whenReady();
+          let checked = 0;
+          for (const [id, vector] of vectorOf) {
+            if (uncertain.has(id)) continue;
+            const [first] = store.search.vectorCandidates(vector, { namespace: 'main' }, 1);
+            assert.equal(first?.id, id, `acknowledged memory ${id} is not found by its vector`);
+            checked++;
+          }
+          for (const [id, vector] of deleted) {
+            const found = store.search.vectorCandidates(vector, { namespace: 'main' }, 10).map((hit) => hit.id);
+            assert.ok(!found.includes(id), `deleted memory ${id} came back`);
+          }
+          // About one memory in twenty is deleted and a few are in flight: most acknowledged ones are checked.
+          assert.ok(checked >= acks / 2, `only ${checked} acknowledged memories checked`);
+          assert.ok(answers.answered > 0, 'the index answered none of the searches');
+        } finally {
+          store.close();
+        }
+      });
+    }
+  });
+});
