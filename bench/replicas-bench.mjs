@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { Corpus } from './lib/corpus.mjs';
 import { fromDist, ROOT } from './lib/dist.mjs';
 import { machineInfo } from './lib/machine.mjs';
+import { writeBenchmarksDoc } from './lib/render-doc.mjs';
 import { postJson, startServer } from './lib/server.mjs';
 
 const { values } = parseArgs({
@@ -114,6 +115,7 @@ for (const count of replicaCounts) {
   runs.push(run);
 }
 const result = {
+  kind: 'engram-replicas-bench',
   date: new Date().toISOString(),
   machine: machineInfo(),
   database:
@@ -125,4 +127,5 @@ const result = {
   runs,
 };
 writeFileSync(values.output, `${JSON.stringify(result, null, 2)}\n`);
+await writeBenchmarksDoc(join(ROOT, 'bench', 'results'), join(ROOT, 'docs', 'benchmarks.md'));
 console.log(`wrote ${values.output}`);

@@ -80,6 +80,7 @@ export function renderBenchmarksDoc(resultsDir) {
   const imports = [];
   const conflicts = [];
   const encryption = [];
+  const replicas = [];
   for (const file of files) {
     const data = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
     if (data.kind === 'engram-bench') runs.push({ file, data });
@@ -89,6 +90,7 @@ export function renderBenchmarksDoc(resultsDir) {
     else if (data.kind === 'engram-import-bench') imports.push({ file, data });
     else if (data.kind === 'engram-conflicts-eval') conflicts.push({ file, data });
     else if (data.kind === 'engram-encryption-bench') encryption.push({ file, data });
+    else if (data.kind === 'engram-replicas-bench') replicas.push({ file, data });
     else if (file.startsWith('recall-')) locomo.push({ file, data });
   }
   const sections = [
@@ -104,6 +106,7 @@ export function renderBenchmarksDoc(resultsDir) {
     ...jobs
       .sort((a, b) => Number(isPostgres(a.data)) - Number(isPostgres(b.data)))
       .flatMap(({ file, data }) => renderJobs(file, data)),
+    ...replicas.flatMap(({ file, data }) => renderReplicas(file, data)),
     ...sse.flatMap(({ file, data }) => renderSse(file, data)),
     ...mcp.flatMap(({ file, data }) => renderMcp(file, data)),
     ...imports.flatMap(({ file, data }) => renderImports(file, data)),
@@ -112,6 +115,37 @@ export function renderBenchmarksDoc(resultsDir) {
     ...conflicts.flatMap(({ file, data }) => renderConflicts(file, data)),
   ];
   return `${sections.join('\n')}\n`;
+}
+
+/** `npm run bench:replicas`: throughput with 1…N api replicas on one PostgreSQL, and CPU per request. */
+function renderReplicas(file, bench) {
+  const m = bench.machine;
+  const perReplica = (run) => run.cpuMsPerRequestPerReplica.join(' / ');
+  const mean = (run) => run.cpuMsPerRequestPerReplica.reduce((a, b) => a + b, 0) / run.cpuMsPerRequestPerReplica.length;
+  const widest = bench.runs.reduce((a, b) => (b.replicas > a.replicas ? b : a));
+  return [
+    '## Many api replicas on one PostgreSQL',
+    '',
+    `\`bench/results/${file}\` — ${bench.date.slice(0, 16).replace('T', ' ')} UTC, ${m.cores} cores (${m.cpu}), ${m.memoryGb} GB, Node ${m.node}. ` +
+      `\`npm run bench:replicas\`: ${bench.clients} clients for ${bench.seconds} s per row, round robin over the replicas, ` +
+      `${Math.round(bench.writeShare * 100)}% writes (\`POST /api/memories\`) and the rest hybrid searches over 2,000 memories; ` +
+      `one redis-server; the database is ${bench.database}; ${bench.embeddings}.`,
+    '',
+    '| api replicas | requests/s | searches/s | writes/s | errors | CPU ms per request, each replica | CPU ms per request, database and clients |',
+    '| -----------: | ---------: | ---------: | -------: | -----: | -------------------------------- | ---------------------------------------: |',
+    ...bench.runs.map(
+      (run) =>
+        `| ${run.replicas} | ${run.requestsPerSecond} | ${run.searchesPerSecond} | ${run.writesPerSecond} | ${run.errors} | ${perReplica(run)} | ${run.databaseAndClientsCpuMsPerRequest} |`,
+    ),
+    '',
+    `A ${m.cores}-core machine cannot show replicas scaling: here every row is bound by the one process that runs the`,
+    `database and the clients (about ${Math.round(widest.databaseAndClientsCpuMsPerRequest)} ms of CPU per request, single-threaded PGlite), so`,
+    "throughput stays flat whatever the replica count. What predicts scaling on a cluster is each replica's own CPU",
+    `per request: about ${Math.round(mean(widest))} ms, so one core per replica serves roughly ${Math.round(1000 / mean(widest))} requests/s`,
+    'of this mix, and replicas add up until the database or Redis is the limit (not measured here: no native',
+    'PostgreSQL server on this machine).',
+    '',
+  ];
 }
 
 function renderRun(file, run) {
