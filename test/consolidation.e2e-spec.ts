@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RunningStack, runEngram, serviceHelper, startApiAndWorker } from './engram-cli';
+import { CliStore, openCliStore, RunningStack, startApiAndWorker } from './engram-cli';
 import { call, tempDir } from './process-harness';
-
-const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
-const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 
 /** Two rewordings (cosine 0.93 with the test double's 16-dimension vectors) and an unrelated note. */
 const STANDUP = 'The team stand-up is at 9:30 every weekday in room 4.';
@@ -14,27 +10,14 @@ const STANDUP_AGAIN = 'The team stand-up is at 9:30 each weekday in room 4';
 const MILK = 'Buy oat milk on the way home';
 
 describe('engram consolidate (a real SQLite file, the job in-process)', () => {
-  let dir: string;
-  let model: any;
-  let env: Record<string, string>;
-  const engram = (args: string[]) => runEngram(args, env, dir);
+  let store: CliStore;
+  const engram = (args: string[]) => store.engram(args);
 
   before(async () => {
-    dir = tempDir();
-    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'cli-consolidate-model' });
-    env = {
-      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
-      ENGRAM_EMBEDDING_PROVIDER: 'openai',
-      MCP_EXTERNAL_EMBEDDING_URL: model.url,
-      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-    };
-    openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
+    store = await openCliStore('cli-consolidate-model');
     for (const content of [STANDUP, STANDUP_AGAIN, MILK]) assert.equal((await engram(['store', content])).code, 0);
   });
-  after(async () => {
-    await model?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => store?.close());
 
   it('prints the proposals of a dry run, changing nothing, then applies the reviewed set', async () => {
     const run = await engram(['consolidate', '--similarity', '0.9']);

@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, ROOT } from './process-harness';
+import { freePort, ROOT, tempDir } from './process-harness';
 
 /** The build under test (ENGRAM_E2E_DIST lets a developer point at a private build). */
 export const DIST = process.env.ENGRAM_E2E_DIST ?? join(ROOT, 'services', 'engram', 'dist');
@@ -142,4 +143,39 @@ export async function runEngram(args: string[], env: Record<string, string>, cwd
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const [code] = await once(child, 'close');
   return { code: code as number, stdout, stderr };
+}
+
+export interface CliStore {
+  dir: string;
+  env: Record<string, string>;
+  /** `engram <args>` against this store, in its folder. */
+  engram(args: string[]): Promise<EngramRun>;
+  close(): Promise<void>;
+}
+
+/**
+ * A new SQLite store in a temporary folder, embedded by a scripted OpenAI-compatible test double (16
+ * dimensions, named `model`), for specs of the CLI's memory commands.
+ */
+export async function openCliStore(model: string): Promise<CliStore> {
+  const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+  const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
+  const dir = tempDir();
+  const embeddings = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model });
+  const env = {
+    MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
+    ENGRAM_EMBEDDING_PROVIDER: 'openai',
+    MCP_EXTERNAL_EMBEDDING_URL: embeddings.url,
+    MCP_EXTERNAL_EMBEDDING_MODEL: embeddings.model,
+  };
+  openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
+  return {
+    dir,
+    env,
+    engram: (args) => runEngram(args, env, dir),
+    async close() {
+      await embeddings.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runEngram, serviceHelper } from './engram-cli';
-import { tempDir } from './process-harness';
-
-const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
-const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
+import { CliStore, openCliStore, runEngram } from './engram-cli';
 
 describe('engram export (a real process on a real SQLite file)', () => {
-  let dir: string;
-  let model: any;
-  let env: Record<string, string>;
-  const engram = (args: string[]) => runEngram(args, env, dir);
+  let store: CliStore;
+  const engram = (args: string[]) => store.engram(args);
   const linesOf = (text: string) =>
     text
       .trim()
@@ -20,15 +14,7 @@ describe('engram export (a real process on a real SQLite file)', () => {
       .map((line) => JSON.parse(line));
 
   before(async () => {
-    dir = tempDir();
-    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'cli-export-model' });
-    env = {
-      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
-      ENGRAM_EMBEDDING_PROVIDER: 'openai',
-      MCP_EXTERNAL_EMBEDDING_URL: model.url,
-      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-    };
-    openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
+    store = await openCliStore('cli-export-model');
     for (const [content, namespace] of [
       ['the boiler is serviced in October', 'home'],
       ['the car needs new tyres', 'home'],
@@ -38,10 +24,7 @@ describe('engram export (a real process on a real SQLite file)', () => {
       assert.equal(stored.code, 0, stored.stderr);
     }
   });
-  after(async () => {
-    await model?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => store?.close());
 
   it('writes every namespace to stdout, or one namespace with vectors to a file', async () => {
     const all = await engram(['export']);
@@ -54,7 +37,7 @@ describe('engram export (a real process on a real SQLite file)', () => {
     );
     assert.equal(lines.at(-1).memories, 3);
 
-    const file = join(dir, 'home.ndjson');
+    const file = join(store.dir, 'home.ndjson');
     const home = await engram(['export', '--namespace', 'home', '--vectors', '--output', file]);
     assert.equal(home.code, 0, home.stderr);
     assert.equal(home.stdout, '');
@@ -70,7 +53,11 @@ describe('engram export (a real process on a real SQLite file)', () => {
     assert.equal(bad.code, 64);
     assert.match(bad.stderr, /--namespace/);
     assert.equal((await engram(['export', 'extra'])).code, 64);
-    const missing = await runEngram(['export'], { ...env, MCP_MEMORY_SQLITE_PATH: join(dir, 'nope.db') }, dir);
+    const missing = await runEngram(
+      ['export'],
+      { ...store.env, MCP_MEMORY_SQLITE_PATH: join(store.dir, 'nope.db') },
+      store.dir,
+    );
     assert.equal(missing.code, 66);
     assert.equal(missing.stdout, '');
   });

@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runEngram, serviceHelper } from './engram-cli';
-import { tempDir } from './process-harness';
-
-const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
-const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
+import { CliStore, openCliStore } from './engram-cli';
 
 describe('engram store, list and search (a real SQLite file)', () => {
-  let dir: string;
-  let model: any;
-  let env: Record<string, string>;
-  const engram = (args: string[]) => runEngram(args, env, dir);
+  let store: CliStore;
+  const engram = (args: string[]) => store.engram(args);
 
   before(async () => {
-    dir = tempDir();
-    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'cli-memory-model' });
-    env = {
-      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
-      ENGRAM_EMBEDDING_PROVIDER: 'openai',
-      MCP_EXTERNAL_EMBEDDING_URL: model.url,
-      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-    };
-    openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
+    store = await openCliStore('cli-memory-model');
   });
-  after(async () => {
-    await model?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => store?.close());
 
   it('stores, lists and finds memories, for people by default and as JSON with --json', async () => {
     const stored = await engram(['store', 'the', 'boiler', 'is', 'serviced', 'in', 'October', '--tags', 'home,boiler']);

@@ -35,14 +35,7 @@ export async function benchStorage(path, queries, memories) {
   const result = {
     vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_POOL)),
     keyword: await timeEach(cases, (q) => search.keywordCandidates(q.terms, ALL, HYBRID_POOL)),
-    hybrid: await timeEach(cases, (q) => {
-      search.vectorCandidates(q.vector, ALL, HYBRID_POOL);
-      search.keywordCandidates(q.terms, ALL, HYBRID_POOL);
-    }),
-    hybridFiltered: await timeEach(cases, (q) => {
-      search.vectorCandidates(q.vector, RECENT_TRAVEL, HYBRID_POOL);
-      search.keywordCandidates(q.terms, RECENT_TRAVEL, HYBRID_POOL);
-    }),
+    ...(await timeHybrid(search, cases)),
     recallQueries: Math.min(recallQueries(memories), cases.length),
     recallAt10: recall(db, search, cases.slice(0, recallQueries(memories)), ALL),
     recallAt10Filtered: recall(db, search, cases.slice(0, recallQueries(memories)), RECENT_TRAVEL),
@@ -100,14 +93,7 @@ async function benchAnn(path, cases, memories) {
     indexedVectors: ann.size,
     vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_POOL)),
     vectorAnsweredByIndex: share(),
-    hybrid: await timeEach(cases, (q) => {
-      search.vectorCandidates(q.vector, ALL, HYBRID_POOL);
-      search.keywordCandidates(q.terms, ALL, HYBRID_POOL);
-    }),
-    hybridFiltered: await timeEach(cases, (q) => {
-      search.vectorCandidates(q.vector, RECENT_TRAVEL, HYBRID_POOL);
-      search.keywordCandidates(q.terms, RECENT_TRAVEL, HYBRID_POOL);
-    }),
+    ...(await timeHybrid(search, cases)),
     filteredAnsweredByIndex: share(),
     recallQueries: Math.min(recallQueries(memories), cases.length),
     recallAt10: recall(db, search, cases.slice(0, recallQueries(memories)), ALL),
@@ -136,4 +122,13 @@ function recall(db, search, cases, filter) {
     wanted += truth.length;
   }
   return Math.round((found / wanted) * 1000) / 1000;
+}
+
+/** Both candidate lists of a limit-10 hybrid search, timed together: unfiltered, then filtered. */
+async function timeHybrid(search, cases) {
+  const both = (filter) => (q) => {
+    search.vectorCandidates(q.vector, filter, HYBRID_POOL);
+    search.keywordCandidates(q.terms, filter, HYBRID_POOL);
+  };
+  return { hybrid: await timeEach(cases, both(ALL)), hybridFiltered: await timeEach(cases, both(RECENT_TRAVEL)) };
 }

@@ -9,8 +9,24 @@ import { PostgresMemoryStore } from './postgres-memory.store';
 import { PostgresSearchStore } from './postgres-search.store';
 import { POSTGRES_MIGRATIONS } from './postgres.migrations';
 import { PostgresConfig } from '../../config/config.types';
+import { NewMemory } from '../memory.record';
 
 const MODEL = { modelId: 'pg-model', dimension: 8 };
+
+/** A note in the default namespace written at `at`. */
+function note(content: string, at: number, embedding: Float32Array, tags: string[] = []): NewMemory {
+  return {
+    namespace: 'default',
+    contentHash: contentHash(content),
+    content,
+    memoryType: 'note',
+    metadata: {},
+    tags,
+    createdAt: at,
+    updatedAt: at,
+    embedding,
+  };
+}
 
 /** What only the PostgreSQL adapter does; shared behaviour is in storage-contract.spec.ts. */
 describe('PostgreSQL adapter', () => {
@@ -66,21 +82,14 @@ describe('PostgreSQL adapter', () => {
     const db = await openPostgresDatabase(settings, MODEL);
     const memories = new PostgresMemoryStore(db);
     const stored = await memories.insertMany(
-      Array.from({ length: 60 }, (_, i) => {
-        const content = `memory ${i}`;
-        const embedding = new Float32Array(MODEL.dimension).map((_, d) => Math.cos(i * 0.37 + d * 1.3));
-        return {
-          namespace: 'default',
-          contentHash: contentHash(content),
-          content,
-          memoryType: 'note',
-          metadata: {},
-          tags: i % 10 === 0 ? ['rare'] : [],
-          createdAt: i,
-          updatedAt: i,
-          embedding,
-        };
-      }),
+      Array.from({ length: 60 }, (_, i) =>
+        note(
+          `memory ${i}`,
+          i,
+          new Float32Array(MODEL.dimension).map((_, d) => Math.cos(i * 0.37 + d * 1.3)),
+          i % 10 === 0 ? ['rare'] : [],
+        ),
+      ),
     );
     const query = new Float32Array(MODEL.dimension).map((_, d) => Math.sin(d + 0.5));
     const filter = { namespace: 'default', tags: ['rare'] };
@@ -115,17 +124,7 @@ describe('PostgreSQL adapter', () => {
     const texts = ['weather weather weather weather report', ...Array.from({ length: 30 }, (_, i) => `weather ${i}`)];
     texts.push('zebra weather sighting', 'a zebra at dawn');
     const stored = await memories.insertMany(
-      texts.map((content, i) => ({
-        namespace: 'default',
-        contentHash: contentHash(content),
-        content,
-        memoryType: 'note',
-        metadata: {},
-        tags: [],
-        createdAt: i,
-        updatedAt: i,
-        embedding: new Float32Array(MODEL.dimension).fill(1),
-      })),
+      texts.map((content, i) => note(content, i, new Float32Array(MODEL.dimension).fill(1))),
     );
     const ids = stored.map((outcome) => outcome.memory.id);
     const bounded = new PostgresSearchStore(db, {
