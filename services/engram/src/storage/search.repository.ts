@@ -229,7 +229,7 @@ export class SearchRepository {
    * MAX_KNN_POOL.
    */
   private quantisedSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
-    const wanted = wantedCandidates(k);
+    const wanted = Math.min(Math.max(MIN_CANDIDATES, k * OVERFETCH), Math.max(MAX_RESCORED, k));
     if (!isNarrowing(filter)) {
       const nearest = this.vectors.nearestByBits(filter.namespace, vector, Math.min(wanted, MAX_KNN_POOL));
       // The index holds superseded memories too (include_superseded finds them); the filter decides.
@@ -253,11 +253,6 @@ export class SearchRepository {
     }
     return this.exactScan(vector, filter, k);
   }
-}
-
-/** Candidates re-scored exactly for k results. */
-function wantedCandidates(k: number): number {
-  return Math.min(Math.max(MIN_CANDIDATES, k * OVERFETCH), Math.max(MAX_RESCORED, k));
 }
 
 /** An FTS5 expression matching any of the terms, each quoted so no query syntax gets through. */
