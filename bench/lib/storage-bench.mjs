@@ -75,8 +75,8 @@ async function benchAnn(path, cases, memories) {
   // Which searches the index answered (the others fell back to the Hamming scan): counted per search.
   let answered = 0;
   let asked = 0;
-  const approximate = search.approximateSearch.bind(search);
-  search.approximateSearch = (...args) => {
+  const approximate = search.indexedSearch.bind(search);
+  search.indexedSearch = (...args) => {
     const found = approximate(...args);
     asked++;
     if (found) answered++;

@@ -132,6 +132,35 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       assert.ok(mean >= 0.95, `recall@10 ${mean}`);
     });
 
+    it('sizes the second index search from the share of candidates the filter admitted', () => {
+      const pools: number[] = [];
+      const ann = store.ann!;
+      const counting = ann.candidates.bind(ann);
+      ann.candidates = (vector, count) => {
+        pools.push(count);
+        return counting(vector, count);
+      };
+      try {
+        const admits = (row: StoredRow) => row.namespace === 'main' && row.memoryType === 'note';
+        const share = rows.filter(admits).length / rows.length; // about half: too many for an exact scan
+        const vector = seededVector(700_000);
+        const found = store.search.vectorCandidates(vector, { namespace: 'main', memoryType: 'note' }, 10);
+        // 100 candidates wanted: the first pool of 100 admits about half, so the second is sized to find
+        // 100 at that share with a margin — well under the 4x a blind doubling twice would ask.
+        assert.equal(pools.length, 2, `index searches of ${pools.join(', ')} candidates`);
+        assert.ok(pools[1] >= 100 / share && pools[1] < 2 * (100 / share), `second pool ${pools[1]}, share ${share}`);
+        const exact = exactTop(rows, vector, 10, admits);
+        assert.ok(
+          recall(
+            found.map((hit) => hit.id),
+            exact,
+          ) >= 0.9,
+        );
+      } finally {
+        ann.candidates = counting;
+      }
+    });
+
     it('never returns a deleted memory, before or after the index caught up with the delete', async () => {
       const victims = rows.filter((row) => row.namespace === 'main').slice(100, 140);
       for (const [i, row] of victims.entries()) {

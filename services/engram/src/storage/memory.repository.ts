@@ -105,7 +105,7 @@ export class MemoryRepository {
 
   /** Ids of live memories matching the filter among the given candidates, in no particular order. */
   filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Set<number> {
-    const where = memoryFilterSql(filter);
+    const where = memoryFilterSql(filter, 'probe');
     const ids = this.statements
       // CROSS JOIN keeps the candidates as the outer loop (one rowid look-up each): otherwise SQLite walks
       // the namespace's index and tests every row against the list (13 ms for 200 candidates at 100k).

@@ -31,6 +31,8 @@ const MAX_RESCORED = 500;
  * scan costs the same for any pool, but checking a pool against a filter grows with its size.
  */
 const MAX_KNN_POOL = 10_000;
+/** The next HNSW pool holds this many times the candidates the admitted share predicts are needed. */
+const POOL_MARGIN = 1.5;
 
 /** Candidate generation for search: vector nearest neighbours and BM25 keyword matches, both filtered. */
 export class SearchRepository {
@@ -101,7 +103,7 @@ export class SearchRepository {
    * walks the admitted memories and re-runs the MATCH for each (seconds at 100k memories).
    */
   private rankMatches(match: string, filter: MemoryFilter, k: number): KeywordHit[] {
-    const where = memoryFilterSql(filter);
+    const where = memoryFilterSql(filter, 'probe');
     return this.statements
       .get(
         `SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
@@ -112,7 +114,7 @@ export class SearchRepository {
 
   /** BM25 over the newest admitted matches only: the full-text index walks them newest first and stops. */
   private rankRecentMatches(match: string, filter: MemoryFilter, k: number): KeywordHit[] {
-    const where = memoryFilterSql(filter);
+    const where = memoryFilterSql(filter, 'probe');
     return this.statements
       .get(
         `SELECT id, bm25 FROM (
@@ -126,11 +128,16 @@ export class SearchRepository {
   /** The k live memories nearest to the vector among those the filter admits, by exact cosine distance. */
   vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
     this.vectors.assertModel();
+    if (this.ann?.ready) {
+      const found = this.indexedSearch(vector, filter, k);
+      if (found) return found;
+    }
     // A capped count costs at most EXACT_SCAN_MAX_ROWS index steps; a full count grows with the store.
     const admittedUpToLimit = this.countUpTo(filter, EXACT_SCAN_MAX_ROWS + 1);
     if (admittedUpToLimit === 0) return [];
     if (admittedUpToLimit <= EXACT_SCAN_MAX_ROWS) return this.exactScan(vector, filter, k);
-    return this.approximateSearch(vector, filter, k) ?? this.quantisedSearch(vector, filter, k);
+    this.ann?.start(); // a store this large: load or build the index for the searches to come
+    return this.quantisedSearch(vector, filter, k);
   }
 
   /**
@@ -139,7 +146,7 @@ export class SearchRepository {
    */
   adjacent(ids: readonly number[], filter: MemoryFilter): Map<number, number[]> {
     if (ids.length === 0) return new Map();
-    const where = memoryFilterSql(filter);
+    const where = memoryFilterSql(filter, 'probe');
     const rows = this.statements
       .get(
         // NOT INDEXED: the rowid range is the narrow path; the planner would otherwise walk the
@@ -201,15 +208,17 @@ export class SearchRepository {
 
   /**
    * The HNSW index's nearest (every namespace together) plus the memories changed since it caught up,
-   * checked against the namespace and filter in SQL and re-scored exactly. The pool grows until enough
-   * of the index's candidates pass; undefined (the Hamming path answers) while the index is not ready,
-   * or when the filter admits too small a share of the index for its candidates to find them.
+   * checked against the namespace and filter in SQL and re-scored exactly. No count first: the share of
+   * the first pool the filter admits sizes the next pool, so a filter admitting a tenth of the store takes
+   * two index searches. Undefined (the scan paths answer) while the index is not ready, or when that
+   * share says the filter admits few enough memories for an exact scan, or too few for the index to find.
    */
-  private approximateSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] | undefined {
-    if (!this.ann) return undefined;
+  private indexedSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] | undefined {
+    const ann = this.ann!;
     const wanted = Math.max(MIN_CANDIDATES, k * ANN_OVERFETCH);
-    for (let pool = wanted; pool <= MAX_KNN_POOL; pool *= 4) {
-      const found = this.ann.candidates(vector, pool);
+    let pool = wanted;
+    for (;;) {
+      const found = ann.candidates(vector, pool);
       if (!found) return undefined;
       const allowed = this.memories.filterIds(filter, [...found.nearest, ...found.changed]);
       const passing = found.nearest.filter((id) => allowed.has(id));
@@ -218,8 +227,11 @@ export class SearchRepository {
         return this.vectors.rescore([...new Set([...passing, ...changed])], vector).slice(0, k);
       }
       if (found.nearest.length < pool) return undefined; // the whole index was searched
+      const admittedShare = Math.max(passing.length, 1) / found.nearest.length;
+      if (admittedShare * ann.size <= EXACT_SCAN_MAX_ROWS) return undefined;
+      pool = Math.ceil((wanted / admittedShare) * POOL_MARGIN);
+      if (pool > MAX_KNN_POOL) return undefined;
     }
-    return undefined;
   }
 
   /**
