@@ -35,6 +35,7 @@ export async function benchStorage(path, queries, memories) {
   const result = {
     vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_POOL)),
     keyword: await timeEach(cases, (q) => search.keywordCandidates(q.terms, ALL, HYBRID_POOL)),
+    keywordCommon: await timeEach(commonTermQueries(db), (terms) => search.keywordCandidates(terms, ALL, HYBRID_POOL)),
     ...(await timeHybrid(search, cases)),
     recallQueries: Math.min(recallQueries(memories), cases.length),
     recallAt10: recall(db, search, cases.slice(0, recallQueries(memories)), ALL),
@@ -43,6 +44,25 @@ export async function benchStorage(path, queries, memories) {
   db.close();
   if (memories > EXACT_SCAN_MAX_ROWS) result.ann = await benchAnn(path, cases, memories);
   return result;
+}
+
+/**
+ * Keyword queries made only of the store's most frequent words (two or three of the top 20 by how many
+ * memories hold them, stop words left out as search leaves them out): the tail the keyword leg's bounds are for, measured on their own.
+ */
+function commonTermQueries(db) {
+  db.exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, 'memories_fts', 'row')");
+  const top = db
+    .prepare('SELECT term FROM temp.fts_terms ORDER BY doc DESC LIMIT 100')
+    .pluck()
+    .all()
+    .filter((term) => keywordTerms(term).length > 0) // stop words never reach the keyword leg
+    .slice(0, 20);
+  return Array.from({ length: 100 }, (_, i) =>
+    [top[i % 20], top[(i * 7 + 3) % 20], ...(i % 2 === 0 ? [top[(i * 11 + 5) % 20]] : [])].filter(
+      (term, j, all) => all.indexOf(term) === j,
+    ),
+  );
 }
 
 /** Above this many admitted memories the vector leg leaves the exact scan (search.repository.ts). */
