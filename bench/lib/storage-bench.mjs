@@ -38,8 +38,8 @@ export async function benchStorage(path, queries, memories) {
     keywordCommon: await timeEach(commonTermQueries(db), (terms) => search.keywordCandidates(terms, ALL, HYBRID_POOL)),
     ...(await timeHybrid(search, cases)),
     recallQueries: Math.min(recallQueries(memories), cases.length),
-    recallAt10: recall(db, search, cases.slice(0, recallQueries(memories)), ALL),
-    recallAt10Filtered: recall(db, search, cases.slice(0, recallQueries(memories)), RECENT_TRAVEL),
+    recallAt10: await recall(db, search, cases.slice(0, recallQueries(memories)), ALL),
+    recallAt10Filtered: await recall(db, search, cases.slice(0, recallQueries(memories)), RECENT_TRAVEL),
   };
   db.close();
   if (memories > EXACT_SCAN_MAX_ROWS) result.ann = await benchAnn(path, cases, memories);
@@ -85,7 +85,7 @@ async function benchAnn(path, cases, memories) {
   let started = performance.now();
   await store.ann.whenReady();
   const buildSeconds = (performance.now() - started) / 1000;
-  store.ann.close();
+  await store.ann.close();
   store.db.close();
   store = open();
   started = performance.now();
@@ -96,8 +96,8 @@ async function benchAnn(path, cases, memories) {
   let answered = 0;
   let asked = 0;
   const approximate = search.indexedSearch.bind(search);
-  search.indexedSearch = (...args) => {
-    const found = approximate(...args);
+  search.indexedSearch = async (...args) => {
+    const found = await approximate(...args);
     asked++;
     if (found) answered++;
     return found;
@@ -116,16 +116,16 @@ async function benchAnn(path, cases, memories) {
     ...(await timeHybrid(search, cases)),
     filteredAnsweredByIndex: share(),
     recallQueries: Math.min(recallQueries(memories), cases.length),
-    recallAt10: recall(db, search, cases.slice(0, recallQueries(memories)), ALL),
-    recallAt10Filtered: recall(db, search, cases.slice(0, recallQueries(memories)), RECENT_TRAVEL),
+    recallAt10: await recall(db, search, cases.slice(0, recallQueries(memories)), ALL),
+    recallAt10Filtered: await recall(db, search, cases.slice(0, recallQueries(memories)), RECENT_TRAVEL),
   };
-  ann.close();
+  await ann.close();
   db.close();
   return result;
 }
 
 /** Mean fraction of the exact top-10 (full cosine scan in SQL) that vectorCandidates returns. */
-function recall(db, search, cases, filter) {
+async function recall(db, search, cases, filter) {
   const where = memoryFilterSql(filter);
   const exact = db.prepare(
     `SELECT m.id FROM memories m JOIN memory_embeddings e ON e.memory_id = m.id
@@ -137,7 +137,7 @@ function recall(db, search, cases, filter) {
     const truth = exact
       .pluck()
       .all(...where.params, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), RECALL_K);
-    const got = new Set(search.vectorCandidates(vector, filter, RECALL_K).map((hit) => hit.id));
+    const got = new Set((await search.vectorCandidates(vector, filter, RECALL_K)).map((hit) => hit.id));
     found += truth.filter((id) => got.has(id)).length;
     wanted += truth.length;
   }
@@ -146,8 +146,8 @@ function recall(db, search, cases, filter) {
 
 /** Both candidate lists of a limit-10 hybrid search, timed together: unfiltered, then filtered. */
 async function timeHybrid(search, cases) {
-  const both = (filter) => (q) => {
-    search.vectorCandidates(q.vector, filter, HYBRID_POOL);
+  const both = (filter) => async (q) => {
+    await search.vectorCandidates(q.vector, filter, HYBRID_POOL);
     search.keywordCandidates(q.terms, filter, HYBRID_POOL);
   };
   return { hybrid: await timeEach(cases, both(ALL)), hybridFiltered: await timeEach(cases, both(RECENT_TRAVEL)) };

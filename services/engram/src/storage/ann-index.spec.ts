@@ -78,16 +78,16 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       answers = countAnnAnswers(store.ann!);
       await store.ann!.caughtUp();
     });
-    after(() => {
-      store.close();
+    after(async () => {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('finds the exact nearest neighbours of the namespace (recall@10 ≥ 0.95), never another namespace', () => {
+    it('finds the exact nearest neighbours of the namespace (recall@10 ≥ 0.95), never another namespace', async () => {
       const recalls: number[] = [];
       for (let q = 0; q < 60; q++) {
         const vector = seededVector(100_000 + q); // an `other` memory's own vector
-        const found = store.search.vectorCandidates(vector, { namespace: 'main' }, 10).map((hit) => hit.id);
+        const found = (await store.search.vectorCandidates(vector, { namespace: 'main' }, 10)).map((hit) => hit.id);
         const exact = exactTop(rows, vector, 10, (row) => row.namespace === 'main');
         assert.equal(found.length, 10);
         for (const id of found) assert.equal(rows[id - 1].namespace, 'main', `memory ${id} is not in main`);
@@ -98,7 +98,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       assert.ok(answers.answered >= 60, `the index answered ${answers.answered} of 60 searches`);
     });
 
-    it('answers random filters with only admitted memories, close to an exact scan of them', () => {
+    it('answers random filters with only admitted memories, close to an exact scan of them', async () => {
       const pick = random(11);
       const recalls: number[] = [];
       for (let q = 0; q < 60; q++) {
@@ -122,7 +122,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
           (filter.createdFromMs === undefined || row.createdAt >= filter.createdFromMs) &&
           (filter.createdBeforeMs === undefined || row.createdAt < filter.createdBeforeMs);
         const vector = seededVector(500_000 + q);
-        const found = store.search.vectorCandidates(vector, filter, 10).map((hit) => hit.id);
+        const found = (await store.search.vectorCandidates(vector, filter, 10)).map((hit) => hit.id);
         const exact = exactTop(rows, vector, 10, admits);
         for (const id of found) assert.ok(admits(rows[id - 1]), `memory ${id} is outside ${JSON.stringify(filter)}`);
         assert.equal(found.length, exact.length, JSON.stringify(filter));
@@ -132,7 +132,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       assert.ok(mean >= 0.95, `recall@10 ${mean}`);
     });
 
-    it('sizes the second index search from the share of candidates the filter admitted', () => {
+    it('sizes the second index search from the share of candidates the filter admitted', async () => {
       const pools: number[] = [];
       const ann = store.ann!;
       const counting = ann.candidates.bind(ann);
@@ -144,7 +144,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         const admits = (row: StoredRow) => row.namespace === 'main' && row.memoryType === 'note';
         const share = rows.filter(admits).length / rows.length; // about half: too many for an exact scan
         const vector = seededVector(700_000);
-        const found = store.search.vectorCandidates(vector, { namespace: 'main', memoryType: 'note' }, 10);
+        const found = await store.search.vectorCandidates(vector, { namespace: 'main', memoryType: 'note' }, 10);
         // 100 candidates wanted: the first pool of 100 admits about half, so the second is sized to find
         // 100 at that share with a margin — well under the 4x a blind doubling twice would ask.
         assert.equal(pools.length, 2, `index searches of ${pools.join(', ')} candidates`);
@@ -167,16 +167,18 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         if (i % 2 === 0) store.memories.softDelete(row.id, 1);
         else store.memories.hardDelete(row.id);
       }
-      const check = () => {
+      const check = async () => {
         for (const row of victims) {
-          const found = store.search.vectorCandidates(row.embedding, { namespace: 'main' }, 10).map((hit) => hit.id);
+          const found = (await store.search.vectorCandidates(row.embedding, { namespace: 'main' }, 10)).map(
+            (hit) => hit.id,
+          );
           assert.ok(!found.includes(row.id), `deleted memory ${row.id} came back`);
         }
       };
       const before = answers.answered;
-      check(); // the deletes are still pending in the log
+      await check(); // the deletes are still pending in the log
       await store.ann!.caughtUp();
-      check();
+      await check();
       assert.ok(answers.answered - before >= victims.length * 2);
     });
   });
@@ -193,19 +195,19 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         Array.from({ length: LARGE }, (_, i) => seededMemory(i, 'main')),
       );
       await store.ann!.whenReady();
-      store.close();
+      await store.close();
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
 
     /** Every memory of a sample is found first by its own vector. */
-    function assertFindsOwnVectors(store: AnnTestStore, sample: readonly StoredRow[]): void {
+    async function assertFindsOwnVectors(store: AnnTestStore, sample: readonly StoredRow[]): Promise<void> {
       for (const row of sample) {
-        const [first] = store.search.vectorCandidates(row.embedding, { namespace: 'main' }, 1);
+        const [first] = await store.search.vectorCandidates(row.embedding, { namespace: 'main' }, 1);
         assert.equal(first?.id, row.id);
       }
     }
 
-    it('saves the index and its header next to the file after a build', () => {
+    it('saves the index and its header next to the file after a build', async () => {
       assert.ok(existsSync(paths.index) && existsSync(paths.header));
       const header = JSON.parse(readFileSync(paths.header, 'utf8'));
       assert.equal(header.model, 'ann-test');
@@ -221,7 +223,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       );
       const deleted = rows.slice(0, 20);
       for (const row of deleted) writer.memories.hardDelete(row.id);
-      writer.close();
+      await writer.close();
 
       const store = openAnnTestStore(dir);
       const answers = countAnnAnswers(store.ann!);
@@ -232,15 +234,17 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
           store.logs.join('\n'),
         );
         assert.ok(!store.logs.some((line) => line.includes('building')), store.logs.join('\n'));
-        assertFindsOwnVectors(store, added);
+        await assertFindsOwnVectors(store, added);
         for (const row of deleted) {
-          const found = store.search.vectorCandidates(row.embedding, { namespace: 'main' }, 10).map((hit) => hit.id);
+          const found = (await store.search.vectorCandidates(row.embedding, { namespace: 'main' }, 10)).map(
+            (hit) => hit.id,
+          );
           assert.ok(!found.includes(row.id));
         }
         assert.ok(answers.answered >= added.length + deleted.length);
         rows = rows.slice(20);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -264,7 +268,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         const answers = countAnnAnswers(store.ann!);
         try {
           const sample = rows.filter((_, i) => i % 150 === 0);
-          assertFindsOwnVectors(store, sample); // the Hamming path, while the build runs
+          await assertFindsOwnVectors(store, sample); // the Hamming path, while the build runs
           assert.equal(answers.answered, 0);
           await store.ann!.whenReady();
           assert.ok(
@@ -275,10 +279,10 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
             store.logs.some((line) => line.startsWith('Vector index built')),
             store.logs.join('\n'),
           );
-          assertFindsOwnVectors(store, sample);
-          assert.equal(answers.answered, sample.length);
+          await assertFindsOwnVectors(store, sample);
+          assert.equal(answers.answered, sample.length, store.logs.join('\n'));
         } finally {
-          store.close();
+          await store.close();
         }
       });
     }
@@ -288,7 +292,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       const store = openAnnTestStore(dir);
       store.ann!.start();
       await waitFor(() => store.logs.some((line) => line.includes('building it')), 'the build to start');
-      store.close();
+      await store.close();
       await waitFor(() => !readdirSync(dir).some((name) => name.endsWith('.tmp')), 'the temporary file to go');
       assert.ok(!existsSync(paths.index), 'a stopped build published no index');
       assert.ok(!store.logs.some((line) => line.startsWith('Vector index built')));
@@ -301,14 +305,14 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         const answers = countAnnAnswers(store.ann!);
         store.db.transaction(() => VectorIndex.markRebuilt(store.db))();
         const sample = rows.slice(0, 5);
-        assertFindsOwnVectors(store, sample);
+        await assertFindsOwnVectors(store, sample);
         assert.equal(answers.answered, 0);
         assert.ok(store.logs.some((line) => line.startsWith('Vector index dropped')));
         await store.ann!.whenReady();
-        assertFindsOwnVectors(store, sample);
+        await assertFindsOwnVectors(store, sample);
         assert.equal(answers.answered, sample.length);
       } finally {
-        store.close();
+        await store.close();
       }
     });
   });
@@ -344,22 +348,22 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       })();
       await store.ann!.caughtUp();
     });
-    after(() => {
-      store.close();
+    after(async () => {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('answers from the asked namespace only, though its nearest vectors are in other namespaces', () => {
+    it('answers from the asked namespace only, though its nearest vectors are in other namespaces', async () => {
       const answers = countAnnAnswers(store.ann!);
       assert.equal(store.ann!.size, LARGE + NAMESPACES);
       for (const i of [0, 1, 65_535, 65_536, 65_537, NAMESPACES - 1]) {
         const vector = seededVector(1_000_000 + i);
-        const inWide = store.search.vectorCandidates(vector, { namespace: 'wide' }, 10).map((hit) => hit.id);
+        const inWide = (await store.search.vectorCandidates(vector, { namespace: 'wide' }, 10)).map((hit) => hit.id);
         assert.deepEqual(
           inWide,
           exactTop(rows, vector, 10, (row) => row.namespace === 'wide'),
         );
-        const own = store.search.vectorCandidates(vector, { namespace: `ns-${i}` }, 10).map((hit) => hit.id);
+        const own = (await store.search.vectorCandidates(vector, { namespace: `ns-${i}` }, 10)).map((hit) => hit.id);
         assert.deepEqual(own, [rows[LARGE + i].id]);
       }
       assert.ok(answers.answered >= 6, `the index answered ${answers.answered} searches`);
@@ -377,7 +381,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         Array.from({ length: LARGE }, (_, i) => seededMemory(i, 'main')),
       );
       await store.ann!.whenReady();
-      store.close();
+      await store.close();
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -441,19 +445,19 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
           let checked = 0;
           for (const [id, vector] of vectorOf) {
             if (uncertain.has(id)) continue;
-            const [first] = store.search.vectorCandidates(vector, { namespace: 'main' }, 1);
+            const [first] = await store.search.vectorCandidates(vector, { namespace: 'main' }, 1);
             assert.equal(first?.id, id, `acknowledged memory ${id} is not found by its vector`);
             checked++;
           }
           for (const [id, vector] of deleted) {
-            const found = store.search.vectorCandidates(vector, { namespace: 'main' }, 10).map((hit) => hit.id);
+            const found = (await store.search.vectorCandidates(vector, { namespace: 'main' }, 10)).map((hit) => hit.id);
             assert.ok(!found.includes(id), `deleted memory ${id} came back`);
           }
           // About one memory in twenty is deleted and a few are in flight: most acknowledged ones are checked.
           assert.ok(checked >= acks / 2, `only ${checked} acknowledged memories checked`);
           assert.ok(answers.answered > 0, 'the index answered none of the searches');
         } finally {
-          store.close();
+          await store.close();
         }
       });
     }

@@ -110,8 +110,8 @@ describe('SearchRepository.vectorCandidates above the exact-scan threshold', () 
   ];
 
   for (const { name, filter, admits } of cases) {
-    it(`returns the exact top 10 with ${name}, with exact distances`, () => {
-      const hits = search.vectorCandidates(query, filter, 10);
+    it(`returns the exact top 10 with ${name}, with exact distances`, async () => {
+      const hits = await search.vectorCandidates(query, filter, 10);
       assert.deepEqual(
         hits.map((hit) => hit.id),
         exactTop(10, admits),
@@ -120,15 +120,15 @@ describe('SearchRepository.vectorCandidates above the exact-scan threshold', () 
     });
   }
 
-  it('leaves superseded memories out of the quantised pass unless asked to include them', () => {
+  it('leaves superseded memories out of the quantised pass unless asked to include them', async () => {
     // The five nearest memories are replaced by far-away ones; runs last, as it changes the data.
     for (let id = 1; id <= 5; id++) assert.ok(!('refused' in memories.linkSupersession('default', id, 1000 + id, 1)));
-    const current = search.vectorCandidates(query, { namespace: 'default' }, 10);
+    const current = await search.vectorCandidates(query, { namespace: 'default' }, 10);
     assert.deepEqual(
       current.map((hit) => hit.id),
       exactTop(10, (i) => i >= 5),
     );
-    const all = search.vectorCandidates(query, { namespace: 'default', includeSuperseded: true }, 10);
+    const all = await search.vectorCandidates(query, { namespace: 'default', includeSuperseded: true }, 10);
     assert.deepEqual(
       all.map((hit) => hit.id),
       exactTop(10, () => true),

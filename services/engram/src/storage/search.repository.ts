@@ -126,10 +126,10 @@ export class SearchRepository {
   }
 
   /** The k live memories nearest to the vector among those the filter admits, by exact cosine distance. */
-  vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] {
+  async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
     this.vectors.assertModel();
     if (this.ann?.ready) {
-      const found = this.indexedSearch(vector, filter, k);
+      const found = await this.indexedSearch(vector, filter, k);
       if (found) return found;
     }
     // A capped count costs at most EXACT_SCAN_MAX_ROWS index steps; a full count grows with the store.
@@ -213,12 +213,12 @@ export class SearchRepository {
    * two index searches. Undefined (the scan paths answer) while the index is not ready, or when that
    * share says the filter admits few enough memories for an exact scan, or too few for the index to find.
    */
-  private indexedSearch(vector: Float32Array, filter: MemoryFilter, k: number): ScoredId[] | undefined {
+  private async indexedSearch(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[] | undefined> {
     const ann = this.ann!;
     const wanted = Math.max(MIN_CANDIDATES, k * ANN_OVERFETCH);
     let pool = wanted;
     for (;;) {
-      const found = ann.candidates(vector, pool);
+      const found = await ann.candidates(vector, pool);
       if (!found) return undefined;
       const allowed = this.memories.filterIds(filter, [...found.nearest, ...found.changed]);
       const passing = found.nearest.filter((id) => allowed.has(id));

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       store.memories.update(id, 'main', { embedding: seededVector(newSeed), updatedAt: Date.now() });
       say(`upd ${id} ${newSeed}`);
     }
-    store.search.vectorCandidates(seededVector(round), { namespace: 'main' }, 10);
+    await store.search.vectorCandidates(seededVector(round), { namespace: 'main' }, 10);
     // A turn for the index's catch-up and saves, which run between events as in the service.
     await new Promise((resolve) => setImmediate(resolve));
   }

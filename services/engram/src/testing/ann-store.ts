@@ -20,7 +20,7 @@ export interface AnnTestStore {
   search: SearchRepository;
   ann?: AnnIndex;
   logs: string[];
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Opens (creating) `<dir>/engram.db` bound to a test model, with the ANN index unless `withAnn` is false. */
@@ -50,8 +50,8 @@ export function openAnnTestStore(
     search: new SearchRepository(db, vectors, memories, ann),
     ann,
     logs,
-    close() {
-      ann?.close();
+    async close() {
+      await ann?.close();
       db.close();
     },
   };
@@ -92,8 +92,8 @@ export function seededMemory(seed: number, namespace: string, extra: Partial<New
 export function countAnnAnswers(ann: AnnIndex): { answered: number } {
   const counter = { answered: 0 };
   const original = ann.candidates.bind(ann);
-  ann.candidates = (vector, count) => {
-    const found = original(vector, count);
+  ann.candidates = async (vector, count) => {
+    const found = await original(vector, count);
     if (found) counter.answered++;
     return found;
   };

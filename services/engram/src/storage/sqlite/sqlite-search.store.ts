@@ -16,7 +16,7 @@ export class SqliteSearchStore extends SearchStore {
     return this.search.keywordCandidates(terms, filter, k);
   }
 
-  async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
+  vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
     return this.search.vectorCandidates(vector, filter, k);
   }
 

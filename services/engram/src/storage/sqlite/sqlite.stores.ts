@@ -75,7 +75,7 @@ export function openSqliteStores(options: SqliteStoreOptions): SqliteStores {
     info: new SqliteStorageInfo(db, options.path),
     locks: new SqliteLockRepository(lockFolderOf(options.path)),
     close: async () => {
-      ann?.close();
+      await ann?.close();
       if (db.open) db.close();
     },
   };

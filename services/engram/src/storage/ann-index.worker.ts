@@ -1,0 +1,295 @@
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Index } from 'usearch';
+import {
+  annIndexPaths,
+  createAnnIndex,
+  publishAnnIndex,
+  readAnnHeader,
+  removeQuietly,
+  temporaryIndexPath,
+} from './ann-index-file';
+
+/** How the thread keeps the index (see AnnIndex for the defaults). */
+export interface AnnWorkerOptions {
+  databasePath: string;
+  buildThreads: number;
+  saveEveryChanges: number;
+  saveEveryMs: number;
+}
+
+/** What the serving thread asks. `catch-up` with an id is answered once every change logged so far is in. */
+export type AnnRequest =
+  | { kind: 'search'; id: number; vector: Float32Array; count: number }
+  | { kind: 'catch-up'; id?: number }
+  | { kind: 'close' };
+
+/**
+ * `empty`: no model is bound yet (nothing stored), so there is nothing to index; the thread ends.
+ * `saving`: the index is being written to disk; searches sent meanwhile wait for it.
+ */
+export type AnnStatus = 'loading' | 'building' | 'ready' | 'saving' | 'failed' | 'empty';
+
+export type AnnReply =
+  | { kind: 'log'; message: string }
+  | { kind: 'status'; status: AnnStatus; size: number; seq: number; epoch: string | null; reason?: string }
+  | { kind: 'found'; id: number; keys: Float64Array | null; seq: number }
+  | { kind: 'caught-up'; id: number };
+
+interface LogPosition {
+  epoch: string | null;
+  oldest: number | null;
+  latest: number;
+}
+
+/** Longest stretch of catch-up work before queued searches get a turn. */
+const CATCH_UP_SLICE_MS = 15;
+const CATCH_UP_ROWS = 256;
+/** How often an idle index looks for changes logged by any process writing the file. */
+const POLL_MS = 200;
+const BUILD_CHUNK_ROWS = 2_000;
+
+/**
+ * Owns the HNSW index on a thread of its own, so that loading, building, catching up and saving it (seconds
+ * at a million vectors) never hold up the serving thread, which only sends searches. Reads the database on
+ * a read-only connection of its own: the vectors, and `vector_changes` to follow every write.
+ */
+class IndexKeeper {
+  private readonly db: Database.Database;
+  private index: Index | undefined;
+  private status: AnnStatus = 'loading';
+  private seq = 0;
+  private epoch: string | null = null;
+  private dimension = 0;
+  private model = '';
+  private changesSinceSave = 0;
+  private lastSave = Date.now();
+  private catchUpScheduled = false;
+  private readonly caughtUpWaiters: number[] = [];
+  private readonly poll: NodeJS.Timeout;
+
+  constructor(private readonly options: AnnWorkerOptions) {
+    this.db = new Database(options.databasePath, { readonly: true, fileMustExist: true });
+    this.poll = setInterval(() => this.scheduleCatchUp(), POLL_MS);
+  }
+
+  start(): void {
+    const bound = this.boundModel();
+    if (!bound) return this.report('empty');
+    this.model = bound.model;
+    this.dimension = bound.dimension;
+    const header = readAnnHeader(this.options.databasePath);
+    const position = this.logPosition();
+    if (!header) return this.build('no usable saved index');
+    if (header.model !== this.model || header.dimension !== this.dimension) {
+      return this.build(`the saved index holds ${header.model} vectors`);
+    }
+    if (header.epoch !== position.epoch) return this.build('the vectors were rewritten since it was saved');
+    if (position.oldest !== null && position.oldest > header.seq + 1) {
+      return this.build('the change log no longer reaches back to the saved index');
+    }
+    const index = createAnnIndex(this.dimension);
+    try {
+      index.load(annIndexPaths(this.options.databasePath).index);
+    } catch (error) {
+      return this.build(`the saved index cannot be read (${(error as Error).message})`);
+    }
+    if (index.dimensions() !== this.dimension) return this.build('the saved index has another dimension');
+    this.log(`Vector index loaded: ${index.size()} vectors, ${position.latest - header.seq} logged changes to apply`);
+    this.adopt(index, header.seq, header.epoch, false);
+  }
+
+  handle(request: AnnRequest): void {
+    if (request.kind === 'search') return this.search(request.id, request.vector, request.count);
+    if (request.kind === 'catch-up') {
+      if (request.id !== undefined) this.caughtUpWaiters.push(request.id);
+      return this.scheduleCatchUp();
+    }
+    // close: what changed since the last save is written, then the thread ends (the caller awaits its exit).
+    clearInterval(this.poll);
+    if (this.status === 'ready' && this.changesSinceSave > 0) this.save();
+    this.db.close();
+    process.exit(0);
+  }
+
+  private search(id: number, vector: Float32Array, count: number): void {
+    if (this.status !== 'ready') return send({ kind: 'found', id, keys: null, seq: this.seq });
+    const found = this.index!.search(vector, count, 1);
+    const keys = Float64Array.from(found.keys, Number);
+    send({ kind: 'found', id, keys, seq: this.seq }, [keys.buffer]);
+  }
+
+  /**
+   * Reads every vector in id order in short statements (no snapshot held for minutes) after noting the log
+   * position, so a row may be newer than that position, which is harmless: catching up replays each change
+   * by reading the row's current state. Runs to the end on this thread: searches wait for `ready`.
+   */
+  private build(reason: string): void {
+    const total = this.db.prepare('SELECT count(*) FROM memory_embeddings').pluck().get() as number;
+    this.log(`Vector index: building it (${reason}) from ${total} vectors in the background; searches scan meanwhile`);
+    this.report('building');
+    const { latest, epoch } = this.logPosition();
+    const index = createAnnIndex(this.dimension);
+    const next = this.db.prepare(
+      'SELECT memory_id AS id, embedding FROM memory_embeddings WHERE memory_id > ? ORDER BY memory_id LIMIT ?',
+    );
+    let added = 0;
+    let nextReport = 0.1;
+    for (let after = 0; ;) {
+      const rows = next.all(after, BUILD_CHUNK_ROWS) as { id: number; embedding: Buffer }[];
+      if (rows.length === 0) break;
+      const keys = new BigUint64Array(rows.length);
+      const vectors = new Float32Array(rows.length * this.dimension);
+      rows.forEach((row, i) => {
+        keys[i] = BigInt(row.id);
+        // Copied byte-wise: a blob's offset in its buffer need not be 4-byte aligned.
+        new Uint8Array(vectors.buffer, i * this.dimension * 4, this.dimension * 4).set(row.embedding);
+      });
+      index.add(keys, vectors, this.options.buildThreads);
+      added += rows.length;
+      after = rows[rows.length - 1].id;
+      if (total > 0 && added / total >= nextReport) {
+        this.log(`Vector index: ${added} of ${total} vectors added`);
+        nextReport = Math.floor((added / total) * 10 + 1) / 10;
+      }
+    }
+    this.log(`Vector index built: ${index.size()} vectors`);
+    this.adopt(index, latest, epoch, true);
+  }
+
+  private adopt(index: Index, seq: number, epoch: string | null, unsaved: boolean): void {
+    this.index = index;
+    this.seq = seq;
+    this.epoch = epoch;
+    this.changesSinceSave = 0;
+    if (unsaved) this.save();
+    this.report('ready');
+    this.scheduleCatchUp();
+  }
+
+  private scheduleCatchUp(): void {
+    if (this.catchUpScheduled || this.status !== 'ready') return;
+    this.catchUpScheduled = true;
+    setImmediate(() => {
+      this.catchUpScheduled = false;
+      if (this.status !== 'ready') return;
+      guarded(() => {
+        if (this.catchUpSlice()) return this.scheduleCatchUp();
+        for (const id of this.caughtUpWaiters.splice(0)) send({ kind: 'caught-up', id });
+        this.saveIfDue();
+      });
+    });
+  }
+
+  /**
+   * Applies logged changes in order for up to CATCH_UP_SLICE_MS: each memory's current vector replaces
+   * what the index holds (so replaying a change twice is harmless). True when more remain.
+   */
+  private catchUpSlice(): boolean {
+    const position = this.logPosition();
+    if (position.epoch !== this.epoch || (position.oldest !== null && position.oldest > this.seq + 1)) {
+      this.index = undefined;
+      this.build('the vectors were rewritten (restore or reindex) or the change log no longer reaches back');
+      return false;
+    }
+    if (position.latest <= this.seq) return false;
+    const deadline = performance.now() + CATCH_UP_SLICE_MS;
+    const changes = this.db
+      .prepare('SELECT seq, memory_id AS id FROM vector_changes WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(this.seq, CATCH_UP_ROWS) as { seq: number; id: number }[];
+    const current = this.db.prepare('SELECT embedding FROM memory_embeddings WHERE memory_id = ?').pluck();
+    let more = changes.length === CATCH_UP_ROWS;
+    for (const change of changes) {
+      const key = BigInt(change.id);
+      if (this.index!.contains(key)) this.index!.remove(key);
+      const blob = current.get(change.id) as Buffer | undefined;
+      if (blob) this.index!.add(key, toVector(blob));
+      this.seq = change.seq;
+      this.changesSinceSave++;
+      if (performance.now() > deadline) {
+        more = true;
+        break;
+      }
+    }
+    this.report('ready');
+    return more;
+  }
+
+  private saveIfDue(): void {
+    const due =
+      this.changesSinceSave >= this.options.saveEveryChanges ||
+      (this.changesSinceSave > 0 && Date.now() - this.lastSave >= this.options.saveEveryMs);
+    if (due) this.save();
+  }
+
+  /** Writes the index to a temporary file and publishes it with its header (see publishAnnIndex). */
+  private save(): void {
+    const temporary = temporaryIndexPath(this.options.databasePath);
+    const resume = this.status;
+    this.report('saving');
+    try {
+      this.index!.save(temporary);
+      publishAnnIndex(this.options.databasePath, temporary, {
+        model: this.model,
+        dimension: this.dimension,
+        epoch: this.epoch,
+        seq: this.seq,
+      });
+      this.changesSinceSave = 0;
+      this.lastSave = Date.now();
+    } catch (error) {
+      removeQuietly(temporary);
+      this.log(`Vector index not saved: ${(error as Error).message}`);
+    }
+    this.report(resume);
+  }
+
+  private report(status: AnnStatus): void {
+    this.status = status;
+    send({ kind: 'status', status, size: this.index?.size() ?? 0, seq: this.seq, epoch: this.epoch });
+  }
+
+  private log(message: string): void {
+    send({ kind: 'log', message });
+  }
+
+  private logPosition(): LogPosition {
+    return this.db
+      .prepare(
+        `SELECT (SELECT value FROM settings WHERE key = 'vector_epoch') AS epoch,
+                (SELECT min(seq) FROM vector_changes) AS oldest,
+                coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'), 0) AS latest`,
+      )
+      .get() as LogPosition;
+  }
+
+  private boundModel(): { model: string; dimension: number } | undefined {
+    const setting = this.db.prepare('SELECT value FROM settings WHERE key = ?').pluck();
+    const model = setting.get('embedding_model') as string | undefined;
+    const dimension = Number(setting.get('embedding_dimension'));
+    return model && dimension > 0 ? { model, dimension } : undefined;
+  }
+}
+
+/** Runs a step of the keeper; a failure is reported as `failed` (the serving thread then stops this one). */
+function guarded(step: () => void): void {
+  try {
+    step();
+  } catch (error) {
+    send({ kind: 'status', status: 'failed', size: 0, seq: 0, epoch: null, reason: (error as Error).message });
+  }
+}
+
+function send(reply: AnnReply, transfer: ArrayBuffer[] = []): void {
+  parentPort!.postMessage(reply, transfer);
+}
+
+function toVector(blob: Buffer): Float32Array {
+  return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+}
+
+guarded(() => {
+  const keeper = new IndexKeeper(workerData as AnnWorkerOptions);
+  parentPort!.on('message', (request: AnnRequest) => guarded(() => keeper.handle(request)));
+  keeper.start();
+});
