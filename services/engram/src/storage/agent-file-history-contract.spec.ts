@@ -87,7 +87,10 @@ function contract(adapter: StorageAdapterUnderTest): void {
     const second = await files.history('default', 'log.md', { limit: 2, before: first.next });
     const third = await files.history('default', 'log.md', { limit: 2, before: second.next });
     const ids = [...first.versions, ...second.versions, ...third.versions].map((version) => version.id);
-    assert.deepEqual(ids, [...ids].sort((a, b) => b - a));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => b - a),
+    );
     assert.equal(new Set(ids).size, 5);
     assert.equal(third.next, undefined);
     assert.equal(third.versions.length, 1);

@@ -40,9 +40,13 @@ function contract(adapter: StorageAdapterUnderTest): void {
   };
 
   it('writes, reads, lists (visible files by path, size in bytes) and deletes files', async () => {
-    assert.deepEqual(await files.write('default', 'user.md', '# User\n- city: Lisbon\n', 'hand_edit'), { created: true });
+    assert.deepEqual(await files.write('default', 'user.md', '# User\n- city: Lisbon\n', 'hand_edit'), {
+      created: true,
+    });
     assert.deepEqual(await files.write('default', 'entities/café.md', '# Café ☕\n', 'hand_edit'), { created: true });
-    assert.deepEqual(await files.write('default', 'user.md', '# User\n- city: Porto\n', 'hand_edit'), { created: false });
+    assert.deepEqual(await files.write('default', 'user.md', '# User\n- city: Porto\n', 'hand_edit'), {
+      created: false,
+    });
     assert.equal(await files.read('default', 'user.md'), '# User\n- city: Porto\n');
     assert.equal(await files.read('default', 'entities/café.md'), '# Café ☕\n');
     const listed = await files.list('default');
@@ -113,7 +117,11 @@ function contract(adapter: StorageAdapterUnderTest): void {
   it('keeps files and folders apart: no file where a folder is, none inside a file, a folder is not read', async () => {
     await files.write('default', 'entities/acme.md', 'acme', 'hand_edit');
     await files.write('default', 'user.md', 'user', 'hand_edit');
-    await refusal(() => files.write('default', 'entities', 'x', 'hand_edit'), EntryMissing, /"entities" is a folder, not a file/);
+    await refusal(
+      () => files.write('default', 'entities', 'x', 'hand_edit'),
+      EntryMissing,
+      /"entities" is a folder, not a file/,
+    );
     await refusal(
       () => files.write('default', 'user.md/notes.md', 'x', 'hand_edit'),
       EntryMissing,
@@ -125,7 +133,11 @@ function contract(adapter: StorageAdapterUnderTest): void {
       /"user.md" is a file, not a folder/,
     );
     await refusal(() => files.read('default', 'entities'), EntryMissing, /"entities" is a folder, not a file/);
-    await refusal(() => files.delete('default', 'entities', 'hand_edit'), EntryMissing, /file "entities" does not exist/);
+    await refusal(
+      () => files.delete('default', 'entities', 'hand_edit'),
+      EntryMissing,
+      /file "entities" does not exist/,
+    );
     assert.equal(await files.read('default', 'user.md'), 'user');
   });
 

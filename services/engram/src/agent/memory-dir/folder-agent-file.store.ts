@@ -95,7 +95,13 @@ export class FolderAgentFileStore extends AgentFileStore {
     for (const file of onDisk) {
       const content = await this.bytesOf(namespace, file.path);
       if (content === undefined || heads.get(file.path) === contentDigest(content)) continue;
-      const kind = await this.record(namespace, file.path, await this.newest(namespace, file.path), content, 'hand_edit');
+      const kind = await this.record(
+        namespace,
+        file.path,
+        await this.newest(namespace, file.path),
+        content,
+        'hand_edit',
+      );
       if (kind) changed.set(file.path, kind);
     }
     const present = new Set(onDisk.map((file) => file.path));
@@ -127,7 +133,8 @@ export class FolderAgentFileStore extends AgentFileStore {
     const directory = this.directory(namespace);
     await directory.ensureRoot();
     const original = new Map<string, Buffer>();
-    for (const file of await directory.listFiles()) original.set(file.path, await readFile(join(directory.root, file.path)));
+    for (const file of await directory.listFiles())
+      original.set(file.path, await readFile(join(directory.root, file.path)));
     const save = async () => {
       for (const { path, before, after } of await changesSince(directory.root, original)) {
         await this.record(namespace, path, before, after, actor);
