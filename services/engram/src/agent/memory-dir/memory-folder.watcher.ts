@@ -9,7 +9,7 @@ import { MemoryFileIndexer } from '../memory-file.indexer';
 import { FolderAgentFileStore } from './folder-agent-file.store';
 
 /** Changes within this long of each other are handled together (an editor's save is several events). */
-const SETTLE_MS = 200;
+export const SETTLE_MS = 200;
 
 /**
  * Hand edits in MEMORY_DIR reach the history and search without a restart: the folder is watched
