@@ -165,6 +165,15 @@ describe('backups and restore on PostgreSQL', () => {
     assert.equal(await agentFiles.read('default', 'user.md'), '# User\n- likes tomatoes\n');
     assert.equal(await agentFiles.read('team', 'entities/acme.md'), '# Acme\n- client since 2024\n');
     assert.equal(await agentFiles.readRootFile('team', '.filters'), 'no salaries');
+    const journaled = async (namespace: string, path: string) =>
+      (await agentFiles.history(namespace, path, { limit: 10 })).versions.map(({ actor, kind }) => [actor, kind]);
+    assert.deepEqual(
+      (await journaled('team', 'entities/acme.md'))[0],
+      ['restore', 'created'],
+      'the restore is journaled',
+    );
+    assert.deepEqual((await journaled('bob', 'user.md'))[0], ['restore', 'deleted']);
+    assert.deepEqual((await journaled('default', 'user.md'))[0], ['restore', 'updated']);
     assert.equal(outcome.memories, 20);
     assert.equal(outcome.live_memories, 19);
     assert.deepEqual(await stateOf(db), backedUp);

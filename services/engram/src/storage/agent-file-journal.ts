@@ -3,10 +3,10 @@ import { unifiedDiff } from '../common/file-diff';
 
 /**
  * Who changed a memory file: an agent run, an import, a person (through `PUT /api/agent/files/…`, or on
- * disk in MEMORY_DIR, seen by the folder watcher), or a revert to an earlier version.
+ * disk in MEMORY_DIR, seen by the folder watcher), a revert to an earlier version, or a backup's restore
+ * (PostgreSQL; on SQLite a restore brings back the journal with the files).
  */
-export type FileActor = 'agent' | 'import' | 'hand_edit' | 'revert';
-export const FILE_ACTORS: readonly FileActor[] = ['agent', 'import', 'hand_edit', 'revert'];
+export type FileActor = 'agent' | 'import' | 'hand_edit' | 'revert' | 'restore';
 
 /** What a version did to its file: the memory functions' own words (SSE events use them too). */
 export type FileVersionKind = 'created' | 'updated' | 'deleted';

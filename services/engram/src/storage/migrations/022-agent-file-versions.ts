@@ -13,7 +13,7 @@ export const agentFileVersionsMigration: Migration = {
       namespace TEXT    NOT NULL,
       path      TEXT    NOT NULL, -- relative to the memory root, '/' separators
       at        INTEGER NOT NULL, -- epoch ms
-      actor     TEXT    NOT NULL CHECK (actor IN ('agent', 'import', 'hand_edit', 'revert')),
+      actor     TEXT    NOT NULL CHECK (actor IN ('agent', 'import', 'hand_edit', 'revert', 'restore')),
       kind      TEXT    NOT NULL CHECK (kind IN ('created', 'updated', 'deleted')),
       size      INTEGER NOT NULL,
       diff      TEXT,             -- unified diff against the previous version; NULL when too large

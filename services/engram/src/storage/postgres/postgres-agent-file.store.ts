@@ -104,12 +104,19 @@ export class PostgresAgentFileStore extends AgentFileStore {
     return this.db.query<StoredAgentFile>('SELECT namespace, path, content FROM agent_files ORDER BY namespace, path');
   }
 
-  /** Makes `files` every namespace's files, in one transaction: what a restore does. */
+  /** Makes `files` every namespace's files, in one transaction: what a restore does (journaled as `restore`). */
   replaceAll(files: readonly StoredAgentFile[]): Promise<void> {
     return this.db.transaction(async (tx) => {
-      await tx.query('DELETE FROM agent_files');
+      const before = await tx.query<StoredAgentFile>('DELETE FROM agent_files RETURNING namespace, path, content');
       const now = Date.now();
       for (const file of files) await upsert(tx, file.namespace, file.path, file.content, now);
+      const key = (file: StoredAgentFile) => JSON.stringify([file.namespace, file.path]);
+      const after = new Map(files.map((file) => [key(file), file]));
+      const previous = new Map(before.map((file) => [key(file), file]));
+      for (const [id, file] of new Map([...previous, ...after])) {
+        if (file.path.startsWith('.')) continue;
+        await journal(tx, file.namespace, file.path, previous.get(id)?.content, after.get(id)?.content, 'restore', now);
+      }
     });
   }
 

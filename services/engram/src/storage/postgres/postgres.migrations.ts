@@ -305,7 +305,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         namespace text   NOT NULL,
         path      text   NOT NULL,
         at        bigint NOT NULL,
-        actor     text   NOT NULL CHECK (actor IN ('agent', 'import', 'hand_edit', 'revert')),
+        actor     text   NOT NULL CHECK (actor IN ('agent', 'import', 'hand_edit', 'revert', 'restore')),
         kind      text   NOT NULL CHECK (kind IN ('created', 'updated', 'deleted')),
         size      bigint NOT NULL,
         diff      text,
