@@ -90,24 +90,14 @@ export class FolderAgentFileStore extends AgentFileStore {
    */
   async recordHandEdits(namespace: string): Promise<Map<string, FileVersionKind>> {
     const heads = await this.journal.heads(namespace);
+    const onDisk = (await this.list(namespace)).map((file) => file.path);
+    const journaled = [...heads].filter(([, digest]) => digest !== null).map(([path]) => path);
     const changed = new Map<string, FileVersionKind>();
-    const onDisk = await this.list(namespace);
-    for (const file of onDisk) {
-      const content = await this.bytesOf(namespace, file.path);
-      if (content === undefined || heads.get(file.path) === contentDigest(content)) continue;
-      const kind = await this.record(
-        namespace,
-        file.path,
-        await this.newest(namespace, file.path),
-        content,
-        'hand_edit',
-      );
-      if (kind) changed.set(file.path, kind);
-    }
-    const present = new Set(onDisk.map((file) => file.path));
-    for (const [path, digest] of heads) {
-      if (digest === null || present.has(path)) continue;
-      const kind = await this.record(namespace, path, await this.newest(namespace, path), undefined, 'hand_edit');
+    for (const path of new Set([...onDisk, ...journaled])) {
+      const content = await this.bytesOf(namespace, path);
+      const digest = content === undefined ? null : contentDigest(content);
+      if (heads.has(path) && heads.get(path) === digest) continue;
+      const kind = await this.record(namespace, path, await this.newest(namespace, path), content, 'hand_edit');
       if (kind) changed.set(path, kind);
     }
     return changed;
