@@ -37,12 +37,19 @@ export class MemoryFolderWatcher implements OnApplicationBootstrap, OnApplicatio
   onApplicationBootstrap(): void {
     if (!(this.store instanceof FolderAgentFileStore)) return;
     const folder = this.store;
-    mkdirSync(folder.memoryDir, { recursive: true });
-    // Not persistent: a one-off command that opened the app must still be able to exit.
-    this.watcher = watch(folder.memoryDir, { recursive: true, persistent: false }, (_event, filename) =>
-      this.noticed(filename),
-    );
-    this.watcher.on('error', (error) => this.logger.warn({ msg: 'memory folder watch failed', error: error.message }));
+    try {
+      mkdirSync(folder.memoryDir, { recursive: true });
+      // Not persistent: a one-off command that opened the app must still be able to exit.
+      this.watcher = watch(folder.memoryDir, { recursive: true, persistent: false }, (_event, filename) =>
+        this.noticed(filename),
+      );
+      this.watcher.on('error', (error) =>
+        this.logger.warn({ msg: 'memory folder watch failed', error: error.message }),
+      );
+    } catch (error) {
+      // A folder that cannot be watched (read-only, out of inotify watches) leaves hand edits to the next start.
+      this.logger.warn({ msg: 'memory folder not watched', error: (error as Error).message });
+    }
     this.work = folder
       .namespaces()
       .then((namespaces) => this.recordHandEdits(folder, namespaces))
