@@ -108,7 +108,7 @@ describe('engram migrate-storage (real processes, a real SQLite file, PostgreSQL
     sourcePath = join(dir, 'source.db');
     sourceFiles = join(dir, 'source-memory');
     const stores = openSqliteStores({ path: sourcePath, pragmas: DEFAULT_PRAGMAS, model: MODEL });
-    const agentFiles = new FolderAgentFileStore(sourceFiles);
+    const agentFiles = new FolderAgentFileStore(sourceFiles, stores.fileJournal);
     try {
       const outcomes = await stores.memories.insertMany([
         memory('home', 'the boiler is serviced in October', 1),
@@ -193,10 +193,10 @@ describe('engram migrate-storage (real processes, a real SQLite file, PostgreSQL
         T0 + 5,
       );
 
-      await agentFiles.write('home', 'user.md', '# User\n- lives in Leeds\n');
-      await agentFiles.write('home', 'entities/boiler.md', '# Boiler\n- serviced yearly\n');
+      await agentFiles.write('home', 'user.md', '# User\n- lives in Leeds\n', 'hand_edit');
+      await agentFiles.write('home', 'entities/boiler.md', '# Boiler\n- serviced yearly\n', 'hand_edit');
       await agentFiles.writeRootFile('home', '.filters', 'no health details\n');
-      await agentFiles.write('work', 'user.md', '# Work\n- team of five\n');
+      await agentFiles.write('work', 'user.md', '# Work\n- team of five\n', 'hand_edit');
 
       original = await snapshot({ stores, agentFiles });
       originalHits = await topHits(stores);
@@ -287,8 +287,10 @@ describe('engram migrate-storage (real processes, a real SQLite file, PostgreSQL
     assert.match(run.stdout, /verified/);
     const stores = openSqliteStores({ path: backPath, pragmas: DEFAULT_PRAGMAS, model: MODEL });
     try {
-      const back = { stores, agentFiles: new FolderAgentFileStore(backFiles) };
+      const back = { stores, agentFiles: new FolderAgentFileStore(backFiles, stores.fileJournal) };
       assert.deepEqual(await snapshot(back), original);
+      const [copied] = (await back.agentFiles.history('home', 'user.md', { limit: 5 })).versions;
+      assert.deepEqual([copied.actor, copied.kind], ['import', 'created'], 'the copy starts the history as an import');
       assert.deepEqual(await topHits(stores), originalHits);
       // The store keeps working: a new memory gets an id past the migrated ones.
       const [stored] = await stores.memories.insertMany([memory('home', 'a memory after the migration', 9)]);

@@ -7,6 +7,7 @@ import { runInContext } from '../auth/request-context';
 import { EventBus } from '../events/event-bus';
 import { MemoryService } from '../memories/memory.service';
 import { SandboxService } from '../sandbox/sandbox.service';
+import { FileActor } from '../storage/agent-file-journal';
 import { AgentFileWorkspace } from '../storage/agent-file.store';
 import { StoreLocks } from '../storage/locks/store-locks';
 import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
@@ -69,15 +70,15 @@ describe('memory agent with the markdown memory in PostgreSQL (real sandbox; the
       { modelId: 'agent-files', dimension: 8 },
     );
     store = new (class extends PostgresAgentFileStore {
-      override async openWorkspace(namespace: string): Promise<AgentFileWorkspace> {
-        const workspace = await super.openWorkspace(namespace);
+      override async openWorkspace(namespace: string, actor: FileActor): Promise<AgentFileWorkspace> {
+        const workspace = await super.openWorkspace(namespace, actor);
         workspaces.push(workspace.root);
         return workspace;
       }
     })(db);
-    await store.write('default', 'user.md', USER_MD);
-    await store.write('default', 'entities/old_job.md', OLD_MD);
-    await store.write('default', 'entities/acme_corp.md', KEEP_MD);
+    await store.write('default', 'user.md', USER_MD, 'hand_edit');
+    await store.write('default', 'entities/old_job.md', OLD_MD, 'hand_edit');
+    await store.write('default', 'entities/acme_corp.md', KEEP_MD, 'hand_edit');
     await store.writeRootFile('default', '.filters', '- do not reveal ages\n');
     model = await startMemAgentTestDouble(SCENARIOS);
     api = await startTestApp({ ENGRAM_AGENT_BASE_URL: model.url, ENGRAM_AGENT_MAX_TOOL_TURNS: '4' });
@@ -185,8 +186,8 @@ describe('memory agent with the markdown memory in PostgreSQL (real sandbox; the
       return listed.body.memories.map((memory: { metadata: { path: string } }) => memory.metadata.path).sort();
     };
     assert.ok((await indexedPaths()).includes('notes/started.md'));
-    await store.write('default', 'entities/zebra.md', '# Zebra\n- migrates every spring\n');
-    await store.delete('default', 'notes/started.md');
+    await store.write('default', 'entities/zebra.md', '# Zebra\n- migrates every spring\n', 'hand_edit');
+    await store.delete('default', 'notes/started.md', 'hand_edit');
     agent.onApplicationBootstrap();
     const expected = ['entities/acme_corp.md', 'entities/porto.md', 'entities/zebra.md', 'user.md'];
     await waitFor(

@@ -1,5 +1,6 @@
 import { FactoryProvider } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { AgentFileJournal } from '../storage/agent-file-journal';
 import { AgentFileStore, DATABASE_AGENT_FILE_STORE } from '../storage/agent-file.store';
 import { FolderAgentFileStore } from './memory-dir/folder-agent-file.store';
 
@@ -9,7 +10,7 @@ import { FolderAgentFileStore } from './memory-dir/folder-agent-file.store';
  */
 export const agentFileStoreProvider: FactoryProvider<AgentFileStore> = {
   provide: AgentFileStore,
-  inject: [APP_CONFIG, { token: DATABASE_AGENT_FILE_STORE, optional: true }],
-  useFactory: (config: AppConfig, inDatabase?: AgentFileStore) =>
-    inDatabase ?? new FolderAgentFileStore(config.memoryDir),
+  inject: [APP_CONFIG, AgentFileJournal, { token: DATABASE_AGENT_FILE_STORE, optional: true }],
+  useFactory: (config: AppConfig, journal: AgentFileJournal, inDatabase?: AgentFileStore) =>
+    inDatabase ?? new FolderAgentFileStore(config.memoryDir, journal),
 };

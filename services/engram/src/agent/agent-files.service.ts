@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { currentNamespace } from '../auth/request-context';
-import { ContentTooLarge, InvalidInput, NotFound } from '../common/domain-errors';
+import { NotFound } from '../common/domain-errors';
 import { EventBus } from '../events/event-bus';
-import { EntryMissing, LimitExceeded, memoryRelativePath, PathRefused } from '../storage/agent-file.rules';
+import { memoryRelativePath } from '../storage/agent-file.rules';
 import { AgentFileStore } from '../storage/agent-file.store';
+import { translated, translatedAsync } from './agent-file.errors';
 import { StoreLocks } from '../storage/locks/store-locks';
 import { LinkResolver, wikiLinksIn } from './memory-dir/memory-link';
 import { MemoryFileEntry, MemoryFileView } from './memory-file.view';
@@ -75,29 +76,5 @@ export class AgentFilesService {
       },
       { timeoutMs: WRITE_WAIT_MS },
     );
-  }
-}
-
-/** The memory's errors as the REST API's: a refused path is bad input, a limit 413, a missing file 404. */
-function translate(error: unknown): never {
-  if (error instanceof PathRefused) throw new InvalidInput(error.message);
-  if (error instanceof LimitExceeded) throw new ContentTooLarge(error.message);
-  if (error instanceof EntryMissing) throw new NotFound(error.message);
-  throw error;
-}
-
-function translated<T>(action: () => T): T {
-  try {
-    return action();
-  } catch (error) {
-    translate(error);
-  }
-}
-
-async function translatedAsync<T>(action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (error) {
-    translate(error);
   }
 }

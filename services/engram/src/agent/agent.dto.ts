@@ -35,3 +35,63 @@ export type FiltersInput = z.output<typeof FiltersBody>;
 
 /** A memory file path from the URL (the containment rules are the memory folder's own). */
 export const MemoryFilePathParam = z.string().min(1, 'name a file').max(1024, 'a path holds at most 1024 characters');
+
+const MAX_ROUTE_CHARS = 1100;
+const VERSION_DIGITS = /^[1-9]\d{0,14}$/;
+const VERSION_MESSAGE = "a version is a positive whole number, as the file's history lists it";
+
+/** What `GET /api/agent/files/{…}` names: a file, its history, or one version of it. */
+export type FileReadTarget =
+  | { view: 'file'; path: string }
+  | { view: 'history'; path: string }
+  | { view: 'version'; path: string; version: number };
+
+/**
+ * The URL after /api/agent/files/: `{path}`, `{path}/history` or `{path}/history/{version}` (so a file
+ * named `history` at the end of a path is read as the history of its folder's path, never as a file).
+ */
+export const FileReadRoute = z
+  .string()
+  .min(1, 'name a file')
+  .max(MAX_ROUTE_CHARS, `a path holds at most ${MAX_ROUTE_CHARS} characters`)
+  .transform((raw, ctx): FileReadTarget => {
+    const match = /^(.+)\/history(?:\/([^/]*))?$/.exec(raw);
+    if (!match) return { view: 'file', path: raw };
+    if (match[2] === undefined) return { view: 'history', path: match[1] };
+    if (!VERSION_DIGITS.test(match[2])) {
+      ctx.addIssue({ code: 'custom', message: VERSION_MESSAGE });
+      return z.NEVER;
+    }
+    return { view: 'version', path: match[1], version: Number(match[2]) };
+  });
+
+/** The URL after /api/agent/files/ of a revert: `{path}/revert`. */
+export const FileRevertRoute = z
+  .string()
+  .max(MAX_ROUTE_CHARS, `a path holds at most ${MAX_ROUTE_CHARS} characters`)
+  .transform((raw, ctx): string => {
+    const match = /^(.+)\/revert$/.exec(raw);
+    if (match) return match[1];
+    ctx.addIssue({ code: 'custom', message: 'POST /api/agent/files/{path}/revert reverts a file; name the file' });
+    return z.NEVER;
+  });
+
+export const FileHistoryQuery = z.object({
+  cursor: z.coerce.number().int().min(1).optional().describe('next_cursor of the previous page: older versions'),
+  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Versions per page (1-100)'),
+});
+export type FileHistoryInput = z.output<typeof FileHistoryQuery>;
+
+export const FileWriteBody = z.strictObject({
+  content: z.string().describe('The whole file, as text; journaled as a hand edit and searchable at once'),
+});
+export type FileWriteInput = z.output<typeof FileWriteBody>;
+
+export const FileRevertBody = z.strictObject({
+  version: z
+    .number()
+    .int(VERSION_MESSAGE)
+    .min(1, VERSION_MESSAGE)
+    .describe("The version to bring back, from the file's history (a deletion's version deletes the file)"),
+});
+export type FileRevertInput = z.output<typeof FileRevertBody>;

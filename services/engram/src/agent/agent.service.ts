@@ -12,7 +12,7 @@ import { runAgentLoop } from './agent-loop';
 import { agentSystemPrompt } from './agent-prompt';
 import { AgentIncomplete, AgentModelFailed, AgentUnavailable } from './agent.errors';
 import { ChatCompletionsRepository, ChatMessage, ModelEndpointError } from './chat-completions.repository';
-import { unifiedDiff } from './file-diff';
+import { unifiedDiff } from '../common/file-diff';
 import { MemoryDirectoryRepository } from './memory-dir/memory-directory.repository';
 import { FileChangeKind, MemoryFunctions } from './memory-dir/memory-functions';
 import { MemoryFileIndexer } from './memory-file.indexer';
@@ -143,7 +143,7 @@ export class AgentService implements OnApplicationBootstrap {
 
   /** The run works on a local folder (the memory's own, or a private copy saved back when the run ends). */
   private async answer(namespace: string, query: AgentQuery, hooks: AgentRunHooks): Promise<AgentAnswer> {
-    const workspace = await this.files.openWorkspace(namespace);
+    const workspace = await this.files.openWorkspace(namespace, 'agent');
     try {
       return await this.answerIn(namespace, workspace, query, hooks);
     } finally {

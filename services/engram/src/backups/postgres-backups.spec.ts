@@ -123,8 +123,8 @@ describe('backups and restore on PostgreSQL', () => {
     ]);
     const [old] = await memories.insertMany([memory('the meeting is on monday', 'team')]);
     await memories.insertSuperseding(old.memory.id, memory('the meeting moved to tuesday', 'team'), 5_000);
-    await agentFiles.write('default', 'user.md', '# User\n- likes tomatoes\n');
-    await agentFiles.write('team', 'entities/acme.md', '# Acme\n- client since 2024\n');
+    await agentFiles.write('default', 'user.md', '# User\n- likes tomatoes\n', 'hand_edit');
+    await agentFiles.write('team', 'entities/acme.md', '# Acme\n- client since 2024\n', 'hand_edit');
     await agentFiles.writeRootFile('team', '.filters', 'no salaries');
     const [trashed] = await memories.insertMany([memory('a note deleted before the backup')]);
     await memories.softDelete(trashed.memory.id, 6_000);
@@ -155,9 +155,9 @@ describe('backups and restore on PostgreSQL', () => {
     assert.equal(await memories.purgeDeleted('default', contentHash('a note deleted before the backup')), 1);
     assert.notDeepEqual(await stateOf(db), backedUp);
 
-    await agentFiles.write('default', 'user.md', '# User\n- likes nothing any more\n');
-    await agentFiles.delete('team', 'entities/acme.md');
-    await agentFiles.write('bob', 'user.md', '# Bob\n');
+    await agentFiles.write('default', 'user.md', '# User\n- likes nothing any more\n', 'hand_edit');
+    await agentFiles.delete('team', 'entities/acme.md', 'hand_edit');
+    await agentFiles.write('bob', 'user.md', '# Bob\n', 'hand_edit');
 
     const outcome = await backups.restoreBackup(backup.id);
     assert.equal(outcome.memory_dir_restored, true);
@@ -165,6 +165,15 @@ describe('backups and restore on PostgreSQL', () => {
     assert.equal(await agentFiles.read('default', 'user.md'), '# User\n- likes tomatoes\n');
     assert.equal(await agentFiles.read('team', 'entities/acme.md'), '# Acme\n- client since 2024\n');
     assert.equal(await agentFiles.readRootFile('team', '.filters'), 'no salaries');
+    const journaled = async (namespace: string, path: string) =>
+      (await agentFiles.history(namespace, path, { limit: 10 })).versions.map(({ actor, kind }) => [actor, kind]);
+    assert.deepEqual(
+      (await journaled('team', 'entities/acme.md'))[0],
+      ['restore', 'created'],
+      'the restore is journaled',
+    );
+    assert.deepEqual((await journaled('bob', 'user.md'))[0], ['restore', 'deleted']);
+    assert.deepEqual((await journaled('default', 'user.md'))[0], ['restore', 'updated']);
     assert.equal(outcome.memories, 20);
     assert.equal(outcome.live_memories, 19);
     assert.deepEqual(await stateOf(db), backedUp);

@@ -142,7 +142,7 @@ async function open(
         encryptionKey: config.storage.encryptionKey,
         model,
       });
-      return { stores, agentFiles: new FolderAgentFileStore(memoryDir) };
+      return { stores, agentFiles: new FolderAgentFileStore(memoryDir, stores.fileJournal) };
     }
     const stores = await openPostgresStores(
       {

@@ -252,7 +252,7 @@ export class ImportsService {
       data.namespace,
       async () => {
         // The agent's memory as a local folder, as an agent run gets it; a dry run reads it and saves nothing.
-        const workspace = await this.files.openWorkspace(data.namespace);
+        const workspace = await this.files.openWorkspace(data.namespace, 'import');
         try {
           await this.writeFiles(workspace.root, request, header, data, job, summary);
           if (!data.dryRun) await workspace.save();

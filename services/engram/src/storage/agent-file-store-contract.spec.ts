@@ -40,9 +40,13 @@ function contract(adapter: StorageAdapterUnderTest): void {
   };
 
   it('writes, reads, lists (visible files by path, size in bytes) and deletes files', async () => {
-    assert.deepEqual(await files.write('default', 'user.md', '# User\n- city: Lisbon\n'), { created: true });
-    assert.deepEqual(await files.write('default', 'entities/café.md', '# Café ☕\n'), { created: true });
-    assert.deepEqual(await files.write('default', 'user.md', '# User\n- city: Porto\n'), { created: false });
+    assert.deepEqual(await files.write('default', 'user.md', '# User\n- city: Lisbon\n', 'hand_edit'), {
+      created: true,
+    });
+    assert.deepEqual(await files.write('default', 'entities/café.md', '# Café ☕\n', 'hand_edit'), { created: true });
+    assert.deepEqual(await files.write('default', 'user.md', '# User\n- city: Porto\n', 'hand_edit'), {
+      created: false,
+    });
     assert.equal(await files.read('default', 'user.md'), '# User\n- city: Porto\n');
     assert.equal(await files.read('default', 'entities/café.md'), '# Café ☕\n');
     const listed = await files.list('default');
@@ -55,7 +59,7 @@ function contract(adapter: StorageAdapterUnderTest): void {
     );
     for (const file of listed) assert.ok(Math.abs(file.modifiedMs - Date.now()) < 60_000, `${file.modifiedMs}`);
 
-    await files.delete('default', 'entities/café.md');
+    await files.delete('default', 'entities/café.md', 'hand_edit');
     assert.deepEqual(
       (await files.list('default')).map((file) => file.path),
       ['user.md'],
@@ -65,11 +69,11 @@ function contract(adapter: StorageAdapterUnderTest): void {
       EntryMissing,
       /file "entities\/café.md" does not exist/,
     );
-    await refusal(() => files.delete('default', 'entities/café.md'), EntryMissing, /does not exist/);
+    await refusal(() => files.delete('default', 'entities/café.md', 'hand_edit'), EntryMissing, /does not exist/);
   });
 
   it('accepts the same spellings of a path: separators doubled, backslashes, ./ and trailing slashes', async () => {
-    await files.write('default', 'entities\\acme_corp.md', 'acme');
+    await files.write('default', 'entities\\acme_corp.md', 'acme', 'hand_edit');
     for (const spelling of [
       'entities/acme_corp.md',
       'entities//acme_corp.md',
@@ -85,7 +89,7 @@ function contract(adapter: StorageAdapterUnderTest): void {
   });
 
   it('refuses paths outside the memory, absolute, hidden, over-long or not text, for every operation, with the same words', async () => {
-    await files.write('default', 'user.md', 'kept');
+    await files.write('default', 'user.md', 'kept', 'hand_edit');
     const refused: [unknown, RegExp][] = [
       ['../outside.md', /is outside the memory/],
       ['entities/../../outside.md', /is outside the memory/],
@@ -98,12 +102,12 @@ function contract(adapter: StorageAdapterUnderTest): void {
       [`${'n'.repeat(256)}.md`, /a file or folder name is longer than 255 bytes/],
     ];
     for (const [path, message] of refused) {
-      await refusal(() => files.write('default', path as string, 'x'), PathRefused, message);
+      await refusal(() => files.write('default', path as string, 'x', 'hand_edit'), PathRefused, message);
       await refusal(() => files.read('default', path as string), PathRefused, message);
-      await refusal(() => files.delete('default', path as string), PathRefused, message);
+      await refusal(() => files.delete('default', path as string, 'hand_edit'), PathRefused, message);
     }
-    await refusal(() => files.write('default', '', 'x'), PathRefused, /a file path is required/);
-    await refusal(() => files.write('default', './', 'x'), PathRefused, /a file path is required/);
+    await refusal(() => files.write('default', '', 'x', 'hand_edit'), PathRefused, /a file path is required/);
+    await refusal(() => files.write('default', './', 'x', 'hand_edit'), PathRefused, /a file path is required/);
     assert.deepEqual(
       (await files.list('default')).map((file) => file.path),
       ['user.md'],
@@ -111,49 +115,57 @@ function contract(adapter: StorageAdapterUnderTest): void {
   });
 
   it('keeps files and folders apart: no file where a folder is, none inside a file, a folder is not read', async () => {
-    await files.write('default', 'entities/acme.md', 'acme');
-    await files.write('default', 'user.md', 'user');
-    await refusal(() => files.write('default', 'entities', 'x'), EntryMissing, /"entities" is a folder, not a file/);
+    await files.write('default', 'entities/acme.md', 'acme', 'hand_edit');
+    await files.write('default', 'user.md', 'user', 'hand_edit');
     await refusal(
-      () => files.write('default', 'user.md/notes.md', 'x'),
+      () => files.write('default', 'entities', 'x', 'hand_edit'),
+      EntryMissing,
+      /"entities" is a folder, not a file/,
+    );
+    await refusal(
+      () => files.write('default', 'user.md/notes.md', 'x', 'hand_edit'),
       EntryMissing,
       /"user.md" is a file, not a folder/,
     );
     await refusal(
-      () => files.write('default', 'user.md/a/b.md', 'x'),
+      () => files.write('default', 'user.md/a/b.md', 'x', 'hand_edit'),
       EntryMissing,
       /"user.md" is a file, not a folder/,
     );
     await refusal(() => files.read('default', 'entities'), EntryMissing, /"entities" is a folder, not a file/);
-    await refusal(() => files.delete('default', 'entities'), EntryMissing, /file "entities" does not exist/);
+    await refusal(
+      () => files.delete('default', 'entities', 'hand_edit'),
+      EntryMissing,
+      /file "entities" does not exist/,
+    );
     assert.equal(await files.read('default', 'user.md'), 'user');
   });
 
   it('enforces the size limits of a file, of one folder and of the whole memory, in UTF-8 bytes', async () => {
     const small = storage.agentFiles(SMALL);
     await refusal(
-      () => small.write('default', 'big.md', 'é'.repeat(51)),
+      () => small.write('default', 'big.md', 'é'.repeat(51), 'hand_edit'),
       LimitExceeded,
       /^the content is 102 bytes; a file holds at most 100 bytes$/,
     );
-    await small.write('default', 'notes/a.md', 'a'.repeat(100));
-    await small.write('default', 'notes/b.md', 'b'.repeat(100));
+    await small.write('default', 'notes/a.md', 'a'.repeat(100), 'hand_edit');
+    await small.write('default', 'notes/b.md', 'b'.repeat(100), 'hand_edit');
     await refusal(
-      () => small.write('default', 'notes/c.md', 'c'.repeat(51)),
+      () => small.write('default', 'notes/c.md', 'c'.repeat(51), 'hand_edit'),
       LimitExceeded,
       /^the folder would hold 251 bytes; a folder holds at most 250 bytes$/,
     );
     // Replacing a file counts its old size out.
-    await small.write('default', 'notes/b.md', 'B'.repeat(100));
+    await small.write('default', 'notes/b.md', 'B'.repeat(100), 'hand_edit');
     // Files of sub-folders are not the folder's own.
-    await small.write('default', 'notes/deeper/d.md', 'd'.repeat(100));
+    await small.write('default', 'notes/deeper/d.md', 'd'.repeat(100), 'hand_edit');
     await small.writeRootFile('default', '.filters', 'f'.repeat(50));
     await refusal(
-      () => small.write('default', 'other/e.md', 'e'.repeat(51)),
+      () => small.write('default', 'other/e.md', 'e'.repeat(51), 'hand_edit'),
       LimitExceeded,
       /^the memory would hold 401 bytes; it holds at most 400 bytes$/,
     );
-    await small.write('default', 'other/e.md', 'e'.repeat(50));
+    await small.write('default', 'other/e.md', 'e'.repeat(50), 'hand_edit');
     assert.equal(
       (await small.list('default')).reduce((sum, file) => sum + file.size, 0),
       350,
@@ -162,13 +174,13 @@ function contract(adapter: StorageAdapterUnderTest): void {
   });
 
   it('keeps each namespace to itself', async () => {
-    await files.write('alpha', 'user.md', 'alpha user');
+    await files.write('alpha', 'user.md', 'alpha user', 'hand_edit');
     await files.writeRootFile('alpha', '.filters', '- alpha rule\n');
     assert.deepEqual(await files.list('beta'), []);
     await refusal(() => files.read('beta', 'user.md'), EntryMissing, /file "user.md" does not exist/);
-    await refusal(() => files.delete('beta', 'user.md'), EntryMissing, /does not exist/);
+    await refusal(() => files.delete('beta', 'user.md', 'hand_edit'), EntryMissing, /does not exist/);
     assert.equal(await files.readRootFile('beta', '.filters'), undefined);
-    await files.write('beta', 'user.md', 'beta user');
+    await files.write('beta', 'user.md', 'beta user', 'hand_edit');
     assert.equal(await files.read('alpha', 'user.md'), 'alpha user');
     assert.equal(await files.read('beta', 'user.md'), 'beta user');
     assert.deepEqual(await files.namespaces(), ['alpha', 'beta']);
@@ -186,14 +198,14 @@ function contract(adapter: StorageAdapterUnderTest): void {
   });
 
   it('an agent run works on a local folder; saving keeps what it created, updated and deleted, and leaves the rest alone', async () => {
-    await files.write('default', 'user.md', '# User\n- city: Lisbon\n');
-    await files.write('default', 'entities/acme.md', '# Acme\n');
-    await files.write('default', 'notes/keep.md', '# Untouched\n');
+    await files.write('default', 'user.md', '# User\n- city: Lisbon\n', 'hand_edit');
+    await files.write('default', 'entities/acme.md', '# Acme\n', 'hand_edit');
+    await files.write('default', 'notes/keep.md', '# Untouched\n', 'hand_edit');
     await files.writeRootFile('default', '.filters', '- no ages\n');
     const keptBefore = (await files.list('default')).find((file) => file.path === 'notes/keep.md')!;
     await waitFor(() => Date.now() > keptBefore.modifiedMs + 5, 'the clock to move past the last write');
 
-    const workspace = await files.openWorkspace('default');
+    const workspace = await files.openWorkspace('default', 'hand_edit');
     assert.equal(readFileSync(join(workspace.root, 'user.md'), 'utf8'), '# User\n- city: Lisbon\n');
     assert.equal(readFileSync(join(workspace.root, 'notes/keep.md'), 'utf8'), '# Untouched\n');
     assert.equal(readFileSync(join(workspace.root, '.filters'), 'utf8'), '- no ages\n');
@@ -217,9 +229,9 @@ function contract(adapter: StorageAdapterUnderTest): void {
   });
 
   it("a namespace's workspace holds only that namespace's files", async () => {
-    await files.write('alpha', 'user.md', 'alpha');
-    await files.write('beta', 'secret.md', 'beta');
-    const workspace = await files.openWorkspace('alpha');
+    await files.write('alpha', 'user.md', 'alpha', 'hand_edit');
+    await files.write('beta', 'secret.md', 'beta', 'hand_edit');
+    const workspace = await files.openWorkspace('alpha', 'hand_edit');
     try {
       assert.ok(existsSync(join(workspace.root, 'user.md')));
       assert.ok(!existsSync(join(workspace.root, 'secret.md')));
@@ -240,8 +252,8 @@ function workspaceIsCopy(root: string): boolean {
 function postgresOnly(store: () => AgentFileStore): void {
   it('copies the memory into a private temporary folder (0700) and removes it on close, saved or not', async () => {
     const files = store();
-    await files.write('default', 'user.md', 'before');
-    const workspace = await files.openWorkspace('default');
+    await files.write('default', 'user.md', 'before', 'hand_edit');
+    const workspace = await files.openWorkspace('default', 'hand_edit');
     assert.ok(workspaceIsCopy(workspace.root), workspace.root);
     assert.equal(statSync(workspace.root).mode & 0o777, 0o700);
     writeFileSync(join(workspace.root, 'user.md'), 'never saved');
@@ -252,10 +264,10 @@ function postgresOnly(store: () => AgentFileStore): void {
 
   it('compares by content: a file rewritten unchanged is not written back', async () => {
     const files = store();
-    await files.write('default', 'same.md', 'same');
+    await files.write('default', 'same.md', 'same', 'hand_edit');
     const [before] = await files.list('default');
     await waitFor(() => Date.now() > before.modifiedMs + 5, 'the clock to move past the last write');
-    const workspace = await files.openWorkspace('default');
+    const workspace = await files.openWorkspace('default', 'hand_edit');
     writeFileSync(join(workspace.root, 'same.md'), 'same');
     writeFileSync(join(workspace.root, 'new.md'), 'new');
     await workspace.save();
@@ -267,17 +279,17 @@ function postgresOnly(store: () => AgentFileStore): void {
 
   it('a write-back that fails part-way saves nothing: the files written before the failure roll back', async () => {
     const files = store();
-    await files.write('default', 'a_first.md', 'first v1');
-    await files.write('default', 'm_gone.md', 'to be deleted');
-    await files.write('default', 'z_last.md', 'last v1');
-    const workspace = await files.openWorkspace('default');
+    await files.write('default', 'a_first.md', 'first v1', 'hand_edit');
+    await files.write('default', 'm_gone.md', 'to be deleted', 'hand_edit');
+    await files.write('default', 'z_last.md', 'last v1', 'hand_edit');
+    const workspace = await files.openWorkspace('default', 'hand_edit');
     writeFileSync(join(workspace.root, 'a_first.md'), 'first v2');
     writeFileSync(join(workspace.root, 'b_new.md'), 'new');
     rmSync(join(workspace.root, 'm_gone.md'));
     writeFileSync(join(workspace.root, 'z_last.md'), 'last v2');
     // Written outside the namespace's turns while the run worked: the run's write-back must not clobber it,
     // and it fails on the last file, after the earlier ones were already written in its transaction.
-    await files.write('default', 'z_last.md', 'written meanwhile');
+    await files.write('default', 'z_last.md', 'written meanwhile', 'hand_edit');
     await assert.rejects(() => workspace.save(), /"z_last.md" changed while the agent ran/);
     await workspace.close();
     assert.ok(!existsSync(workspace.root));

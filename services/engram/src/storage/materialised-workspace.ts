@@ -46,19 +46,8 @@ export class MaterialisedWorkspace implements AgentFileWorkspace {
   }
 
   /** What the run changed, sorted by path. */
-  async changes(): Promise<FileChange[]> {
-    const changes: FileChange[] = [];
-    const present = new Set<string>();
-    for (const file of await visibleFilesUnder(this.root)) {
-      present.add(file.path);
-      const after = await readFile(file.absolute);
-      const before = this.original.get(file.path);
-      if (!before?.equals(after)) changes.push({ path: file.path, before, after });
-    }
-    for (const [path, before] of this.original) {
-      if (!path.startsWith('.') && !present.has(path)) changes.push({ path, before, after: undefined });
-    }
-    return changes.sort(byPath);
+  changes(): Promise<FileChange[]> {
+    return changesSince(this.root, this.original);
   }
 
   async save(): Promise<void> {
@@ -69,4 +58,23 @@ export class MaterialisedWorkspace implements AgentFileWorkspace {
   async close(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
   }
+}
+
+/**
+ * How the visible files under `root` differ from `original` (path → content, hidden root files ignored),
+ * sorted by path: files created, rewritten with other bytes, or deleted.
+ */
+export async function changesSince(root: string, original: ReadonlyMap<string, Buffer>): Promise<FileChange[]> {
+  const changes: FileChange[] = [];
+  const present = new Set<string>();
+  for (const file of await visibleFilesUnder(root)) {
+    present.add(file.path);
+    const after = await readFile(file.absolute);
+    const before = original.get(file.path);
+    if (!before?.equals(after)) changes.push({ path: file.path, before, after });
+  }
+  for (const [path, before] of original) {
+    if (!path.startsWith('.') && !present.has(path)) changes.push({ path, before, after: undefined });
+  }
+  return changes.sort(byPath);
 }

@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
+import { AgentFileJournal } from './agent-file-journal';
 import { DATABASE_AGENT_FILE_STORE } from './agent-file.store';
 import { ApiKeyStore } from './api-key.store';
 import { ConflictStore } from './conflict.store';
@@ -80,6 +81,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     part(McpCancellationStore, (stores) => stores.cancellations),
     part(ApiKeyStore, (stores) => stores.apiKeys),
     part(OAuthStore, (stores) => stores.oauth),
+    part(AgentFileJournal, (stores) => stores.fileJournal),
     // The agent's markdown memory: in the database on PostgreSQL; on SQLite the agent keeps its folder.
     part(DATABASE_AGENT_FILE_STORE, (stores) =>
       stores.backend === 'postgres' ? new PostgresAgentFileStore(stores.db) : undefined,
@@ -110,6 +112,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     ApiKeyStore,
     OAuthStore,
     DATABASE_AGENT_FILE_STORE,
+    AgentFileJournal,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

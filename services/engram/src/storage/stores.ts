@@ -1,5 +1,6 @@
 import { AuditRepository } from '../audit/audit.repository';
 import { StorageBackend } from '../config/config.types';
+import { AgentFileJournal } from './agent-file-journal';
 import { ApiKeyStore } from './api-key.store';
 import { ConflictStore } from './conflict.store';
 import { ConsolidationStore } from './consolidation.store';
@@ -28,6 +29,8 @@ export interface Stores {
   cancellations: McpCancellationStore;
   apiKeys: ApiKeyStore;
   oauth: OAuthStore;
+  /** The history of the agent's memory files (the files themselves: AgentFileStore). */
+  fileJournal: AgentFileJournal;
   info: StorageInfoRepository;
   /** Locks that hold across every process of the deployment. */
   locks: LockRepository;

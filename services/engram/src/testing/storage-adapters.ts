@@ -40,10 +40,13 @@ export function sqliteAdapter(): StorageAdapterUnderTest {
     start: wipe,
     wipe,
     stop: async () => undefined,
-    open: async (model) => ({
-      ...openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model }),
-      agentFiles: (limits) => new FolderAgentFileStore(join(dirname(path), 'memory'), limits),
-    }),
+    open: async (model) => {
+      const stores = openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model });
+      return {
+        ...stores,
+        agentFiles: (limits) => new FolderAgentFileStore(join(dirname(path), 'memory'), stores.fileJournal, limits),
+      };
+    },
   };
 }
 

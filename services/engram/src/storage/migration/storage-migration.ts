@@ -183,7 +183,8 @@ class LinkResolver {
 async function copyAgentFiles(from: AgentFileStore, to: AgentFileStore): Promise<void> {
   for (const namespace of await from.namespaces()) {
     for (const file of await from.list(namespace)) {
-      await to.write(namespace, file.path, await from.read(namespace, file.path));
+      // Copied into the new store as an import: its history starts there (the old store's stays behind).
+      await to.write(namespace, file.path, await from.read(namespace, file.path), 'import');
     }
     for (const name of ROOT_FILES) {
       const content = await from.readRootFile(namespace, name);

@@ -9,9 +9,11 @@ import {
   parentOf,
   rootFileName,
 } from '../agent-file.rules';
+import { FileActor, FileVersionPage, versionOfChange } from '../agent-file-journal';
 import { AgentFileInfo, AgentFileStore, AgentFileWorkspace } from '../agent-file.store';
 import { StoreBusy } from '../../common/domain-errors';
 import { FileChange, MaterialisedWorkspace } from '../materialised-workspace';
+import { PostgresAgentFileJournal } from './postgres-agent-file-journal';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
 /** One stored file of any namespace, as backups carry them. */
@@ -31,7 +33,8 @@ interface StoredSize {
  * memory. Contents are bytes, exactly as written. A write checks the limits and the folder shape inside
  * a transaction holding the namespace's advisory lock, so racing writers cannot together exceed them. An
  * agent run gets the files copied into a private temporary folder and its changes written back in one
- * transaction.
+ * transaction. Each change of a visible file is journaled (agent_file_versions) in the transaction that
+ * makes it.
  */
 export class PostgresAgentFileStore extends AgentFileStore {
   constructor(
@@ -63,17 +66,29 @@ export class PostgresAgentFileStore extends AgentFileStore {
     throw new EntryMissing(isFolder ? `"${relative}" is a folder, not a file` : `file "${relative}" does not exist`);
   }
 
-  async write(namespace: string, path: string, content: string): Promise<{ created: boolean }> {
-    return this.writeChecked(namespace, memoryFilePath(path), content);
+  async write(namespace: string, path: string, content: string, actor: FileActor): Promise<{ created: boolean }> {
+    return this.writeChecked(namespace, memoryFilePath(path), content, actor);
   }
 
-  async delete(namespace: string, path: string): Promise<void> {
+  async delete(namespace: string, path: string, actor: FileActor): Promise<void> {
     const relative = memoryRelativePath(path);
-    const rows = await this.db.query('DELETE FROM agent_files WHERE namespace = $1 AND path = $2 RETURNING path', [
-      namespace,
-      relative,
-    ]);
-    if (rows.length === 0) throw new EntryMissing(`file "${relative}" does not exist`);
+    await this.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ content: Buffer }>(
+        'DELETE FROM agent_files WHERE namespace = $1 AND path = $2 RETURNING content',
+        [namespace, relative],
+      );
+      if (!row) throw new EntryMissing(`file "${relative}" does not exist`);
+      await journal(tx, namespace, relative, row.content, undefined, actor);
+    });
+  }
+
+  async history(namespace: string, path: string, page: { limit: number; before?: number }): Promise<FileVersionPage> {
+    return new PostgresAgentFileJournal(this.db).history(namespace, memoryFilePath(path), page);
+  }
+
+  async version(namespace: string, path: string, id: number) {
+    const found = await new PostgresAgentFileJournal(this.db).version(namespace, memoryFilePath(path), id);
+    return found && { version: found.version, content: found.content?.toString('utf8') ?? null };
   }
 
   async readRootFile(namespace: string, name: string): Promise<string | undefined> {
@@ -81,7 +96,7 @@ export class PostgresAgentFileStore extends AgentFileStore {
   }
 
   async writeRootFile(namespace: string, name: string, content: string): Promise<{ created: boolean }> {
-    return this.writeChecked(namespace, rootFileName(name), content);
+    return this.writeChecked(namespace, rootFileName(name), content, undefined);
   }
 
   /** Every namespace's files, root files included: what a backup archives. */
@@ -89,29 +104,36 @@ export class PostgresAgentFileStore extends AgentFileStore {
     return this.db.query<StoredAgentFile>('SELECT namespace, path, content FROM agent_files ORDER BY namespace, path');
   }
 
-  /** Makes `files` every namespace's files, in one transaction: what a restore does. */
+  /** Makes `files` every namespace's files, in one transaction: what a restore does (journaled as `restore`). */
   replaceAll(files: readonly StoredAgentFile[]): Promise<void> {
     return this.db.transaction(async (tx) => {
-      await tx.query('DELETE FROM agent_files');
+      const before = await tx.query<StoredAgentFile>('DELETE FROM agent_files RETURNING namespace, path, content');
       const now = Date.now();
       for (const file of files) await upsert(tx, file.namespace, file.path, file.content, now);
+      const key = (file: StoredAgentFile) => JSON.stringify([file.namespace, file.path]);
+      const after = new Map(files.map((file) => [key(file), file]));
+      const previous = new Map(before.map((file) => [key(file), file]));
+      for (const [id, file] of new Map([...previous, ...after])) {
+        if (file.path.startsWith('.')) continue;
+        await journal(tx, file.namespace, file.path, previous.get(id)?.content, after.get(id)?.content, 'restore', now);
+      }
     });
   }
 
-  async openWorkspace(namespace: string): Promise<AgentFileWorkspace> {
+  async openWorkspace(namespace: string, actor: FileActor): Promise<AgentFileWorkspace> {
     const rows = await this.db.query<{ path: string; content: Buffer }>(
       'SELECT path, content FROM agent_files WHERE namespace = $1',
       [namespace],
     );
     const files = new Map(rows.map((row) => [row.path, row.content]));
-    return MaterialisedWorkspace.create(files, (changes) => this.writeBack(namespace, changes));
+    return MaterialisedWorkspace.create(files, (changes) => this.writeBack(namespace, changes, actor));
   }
 
   /**
    * A run's changes, all or none. Runs of a namespace take turns (StoreLocks), so each file still holds
    * what the run started from; one that does not was written outside the turns, and is not overwritten.
    */
-  private writeBack(namespace: string, changes: readonly FileChange[]): Promise<void> {
+  private writeBack(namespace: string, changes: readonly FileChange[], actor: FileActor): Promise<void> {
     return this.db.transaction(async (tx) => {
       await lockNamespace(tx, namespace);
       const now = Date.now();
@@ -128,11 +150,18 @@ export class PostgresAgentFileStore extends AgentFileStore {
         } else {
           await upsert(tx, namespace, memoryFilePath(path), after, now);
         }
+        await journal(tx, namespace, path, before, after, actor, now);
       }
     });
   }
 
-  private writeChecked(namespace: string, relative: string, content: string): Promise<{ created: boolean }> {
+  /** `actor` undefined for a hidden root file, which the history leaves out. */
+  private writeChecked(
+    namespace: string,
+    relative: string,
+    content: string,
+    actor: FileActor | undefined,
+  ): Promise<{ created: boolean }> {
     const bytes = Buffer.from(content, 'utf8');
     return this.db.transaction(async (tx) => {
       await lockNamespace(tx, namespace);
@@ -142,17 +171,16 @@ export class PostgresAgentFileStore extends AgentFileStore {
       );
       refuseFolderClash(files, relative);
       checkWriteLimits(files, relative, bytes.length, this.limits);
-      await upsert(tx, namespace, relative, bytes, Date.now());
+      const before = actor && (await contentIn(tx, namespace, relative));
+      const now = Date.now();
+      await upsert(tx, namespace, relative, bytes, now);
+      if (actor) await journal(tx, namespace, relative, before, bytes, actor, now);
       return { created: !files.some((file) => file.path === relative) };
     });
   }
 
-  private async contentOf(namespace: string, relative: string): Promise<Buffer | undefined> {
-    const [row] = await this.db.query<{ content: Buffer }>(
-      'SELECT content FROM agent_files WHERE namespace = $1 AND path = $2',
-      [namespace, relative],
-    );
-    return row?.content;
+  private contentOf(namespace: string, relative: string): Promise<Buffer | undefined> {
+    return contentIn(this.db, namespace, relative);
   }
 
   private async holdsFolder(namespace: string, relative: string): Promise<boolean> {
@@ -182,6 +210,28 @@ function sameContent(a: Buffer | undefined, b: Buffer | undefined): boolean {
 /** Writers of one namespace's files take turns (the key pair keeps clear of the migration lock's key). */
 async function lockNamespace(tx: Queryable, namespace: string): Promise<void> {
   await tx.query("SELECT pg_advisory_xact_lock(hashtext('engram.agent_files'), hashtext($1))", [namespace]);
+}
+
+async function contentIn(db: Queryable, namespace: string, relative: string): Promise<Buffer | undefined> {
+  const [row] = await db.query<{ content: Buffer }>(
+    'SELECT content FROM agent_files WHERE namespace = $1 AND path = $2',
+    [namespace, relative],
+  );
+  return row?.content;
+}
+
+/** Journals a change in the transaction that makes it. */
+async function journal(
+  tx: Queryable,
+  namespace: string,
+  path: string,
+  before: Buffer | undefined,
+  after: Buffer | undefined,
+  actor: FileActor,
+  at = Date.now(),
+): Promise<void> {
+  const version = versionOfChange(path, before, after, actor, at);
+  if (version) await new PostgresAgentFileJournal(tx).append(namespace, version);
 }
 
 async function upsert(tx: Queryable, namespace: string, path: string, content: Buffer, now: number): Promise<void> {

@@ -295,6 +295,26 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 13,
+    name: 'agent-file-versions',
+    // SQLite's agent_file_versions (022), column for column: the journal of the memory files in agent_files.
+    sql: `
+      CREATE TABLE agent_file_versions (
+        id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        namespace text   NOT NULL,
+        path      text   NOT NULL,
+        at        bigint NOT NULL,
+        actor     text   NOT NULL CHECK (actor IN ('agent', 'import', 'hand_edit', 'revert', 'restore')),
+        kind      text   NOT NULL CHECK (kind IN ('created', 'updated', 'deleted')),
+        size      bigint NOT NULL,
+        diff      text,
+        content   bytea,
+        digest    text
+      );
+      CREATE INDEX agent_file_versions_file ON agent_file_versions (namespace, path, id);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

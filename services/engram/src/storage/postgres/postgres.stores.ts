@@ -3,6 +3,7 @@ import { EmbeddingModel, ModelMismatchPolicy } from '../embedding-model.binding'
 import { PostgresLockRepository } from '../locks/postgres-lock.repository';
 import { Stores } from '../stores';
 import { PostgresOAuthStore } from './postgres-oauth.store';
+import { PostgresAgentFileJournal } from './postgres-agent-file-journal';
 import { PostgresApiKeyStore } from './postgres-api-key.store';
 import { PostgresAuditRepository } from './postgres-audit.repository';
 import { PostgresConflictStore } from './postgres-conflict.store';
@@ -46,6 +47,7 @@ export async function openPostgresStores(
     cancellations: new PostgresMcpCancellationStore(db),
     oauth: new PostgresOAuthStore(db),
     apiKeys: new PostgresApiKeyStore(db),
+    fileJournal: new PostgresAgentFileJournal(db),
     info: new PostgresStorageInfo(db),
     locks: new PostgresLockRepository(settings),
     close: () => db.close(),

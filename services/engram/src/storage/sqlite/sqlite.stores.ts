@@ -14,6 +14,7 @@ import { openSqliteDatabase, SqliteDatabase } from '../sqlite.connection';
 import { Stores } from '../stores';
 import { SqliteOAuthStore } from './sqlite-oauth.store';
 import { VectorIndex } from '../vector-index';
+import { SqliteAgentFileJournal } from './sqlite-agent-file-journal';
 import { SqliteApiKeyStore } from './sqlite-api-key.store';
 import { SqliteConflictStore } from './sqlite-conflict.store';
 import { SqliteConsolidationStore } from './sqlite-consolidation.store';
@@ -72,6 +73,7 @@ export function openSqliteStores(options: SqliteStoreOptions): SqliteStores {
     cancellations: new SqliteMcpCancellationStore(db),
     oauth: new SqliteOAuthStore(db),
     apiKeys: new SqliteApiKeyStore(db),
+    fileJournal: new SqliteAgentFileJournal(db),
     info: new SqliteStorageInfo(db, options.path),
     locks: new SqliteLockRepository(lockFolderOf(options.path)),
     close: async () => {

@@ -1,8 +1,9 @@
 /**
- * Unified diffs of the files a memory agent run changed, computed with bounded work: the common head and
- * tail are skipped in linear time, and Myers's O((N+M)·D) algorithm runs on what is left while the edit
- * distance D stays within `maxEdits` (memory O(D²)) and its line comparisons within `maxWork`. Beyond
- * either bound, or when the diff text would exceed MAX_DIFF_CHARS, there is no diff (null): never slow work.
+ * Unified diffs of memory files (what an agent run changed; each version the file history keeps),
+ * computed with bounded work: the common head and tail are skipped in linear time, and Myers's
+ * O((N+M)·D) algorithm runs on what is left while the edit distance D stays within `maxEdits` (memory
+ * O(D²)) and its line comparisons within `maxWork`. Beyond either bound, or when the diff text would
+ * exceed MAX_DIFF_CHARS, there is no diff (null): never slow work.
  */
 export interface DiffLimits {
   maxEdits: number;
