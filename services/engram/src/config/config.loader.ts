@@ -18,9 +18,11 @@ import {
   VectorIndexMode,
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
+import { readConflictJudgeConfig } from './conflict-judge-config.reader';
 import { EnvReader } from './env-reader';
 import { parseCidr, parseCidrList } from './cidr-list';
 import { readPostgresConfig } from './postgres-config.reader';
+import { readSecretSetting } from './secret-setting';
 import { parseSqlitePragmas } from './sqlite-pragmas';
 import { DEFAULT_RELEVANCE_WEIGHTS, parseRelevanceWeights, RelevanceWeights } from './relevance-model';
 import { readTracingConfig } from './tracing-config.reader';
@@ -96,6 +98,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     read.errors.push('MCP_API_KEY is too short; use at least 16 characters (e.g. `openssl rand -base64 32`)');
   }
   const { backend, postgres } = readStorageBackend(read, cwd);
+  const agent = readAgentConfig(read);
   const baseDir = read.raw('MCP_MEMORY_BASE_DIR') ?? 'data';
   const sqlitePath = read.raw('MCP_MEMORY_SQLITE_PATH', 'MCP_MEMORY_SQLITEVEC_PATH') ?? join(baseDir, 'engram.db');
   const { pragmas, errors: pragmaErrors } = parseSqlitePragmas(
@@ -133,11 +136,14 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     publicUrl: (read.url('ENGRAM_PUBLIC_URL') ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, ''),
     redis: { url: readRedisUrl(read), prefix: readRedisPrefix(read) },
     memoryDir: absolute(read.raw('MEMORY_DIR') ?? join(baseDir, 'memory'), cwd),
-    agent: readAgentConfig(read),
+    agent,
     sandbox: readSandboxConfig(read),
     backups: readBackupConfig(read, baseDir, cwd),
     imports: readImportConfig(read, baseDir, cwd),
-    conflicts: { onWrite: read.oneOf('ENGRAM_CONFLICTS_ON_WRITE', ['off', 'suggest'] as const, 'off') },
+    conflicts: {
+      onWrite: read.oneOf('ENGRAM_CONFLICTS_ON_WRITE', ['off', 'suggest'] as const, 'off'),
+      judge: readConflictJudgeConfig(read, agent, cwd),
+    },
     consolidation: {
       similarity: read.decimal('ENGRAM_CONSOLIDATION_SIMILARITY', 0.92, 0.5, 1),
       staleDays: read.integer('ENGRAM_CONSOLIDATION_STALE_DAYS', 180, 1, 36_500),
@@ -351,21 +357,7 @@ function readEncryptionKey(read: EnvReader, cwd: string, backend: StorageBackend
     );
     return undefined;
   }
-  if (inline !== undefined && file !== undefined) {
-    read.errors.push('Set ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE, not both');
-    return undefined;
-  }
-  let key = inline;
-  if (file !== undefined) {
-    try {
-      key = readFileSync(absolute(file, cwd), 'utf8').trim();
-    } catch (error) {
-      read.errors.push(
-        `ENGRAM_DB_ENCRYPTION_KEY_FILE=${file} cannot be read: ${(error as NodeJS.ErrnoException).code}`,
-      );
-      return undefined;
-    }
-  }
+  const { value: key } = readSecretSetting(read, 'ENGRAM_DB_ENCRYPTION_KEY', cwd);
   if (key !== undefined && key.length < 16) {
     read.errors.push(
       'The database encryption key is too short; use at least 16 characters, or 64 hex digits for a raw key (`openssl rand -hex 32`)',

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { PostgresConfig } from './config.types';
 import { EnvReader } from './env-reader';
+import { readSecretSetting } from './secret-setting';
 
 /**
  * The PostgreSQL connection: DATABASE_URL, or DATABASE_URL_FILE (a Kubernetes secret mounted as a file),
@@ -15,29 +14,14 @@ export function readPostgresConfig(read: EnvReader, cwd: string): PostgresConfig
 }
 
 function readUrl(read: EnvReader, cwd: string): string | undefined {
-  const inline = read.raw('DATABASE_URL');
+  const { given, value: url } = readSecretSetting(read, 'DATABASE_URL', cwd);
+  if (!given) read.errors.push('MCP_MEMORY_STORAGE_BACKEND=postgres needs DATABASE_URL (or DATABASE_URL_FILE)');
+  if (url === undefined) return undefined;
   const file = read.raw('DATABASE_URL_FILE');
-  if (inline !== undefined && file !== undefined) {
-    read.errors.push('Set DATABASE_URL or DATABASE_URL_FILE, not both');
-    return undefined;
-  }
-  if (inline === undefined && file === undefined) {
-    read.errors.push('MCP_MEMORY_STORAGE_BACKEND=postgres needs DATABASE_URL (or DATABASE_URL_FILE)');
-    return undefined;
-  }
-  let url = inline;
-  if (file !== undefined) {
-    try {
-      url = readFileSync(isAbsolute(file) ? file : resolve(cwd, file), 'utf8').trim();
-    } catch (error) {
-      read.errors.push(`DATABASE_URL_FILE=${file} cannot be read: ${(error as NodeJS.ErrnoException).code}`);
-      return undefined;
-    }
-  }
   const source = file === undefined ? 'DATABASE_URL' : `The URL in DATABASE_URL_FILE=${file}`;
   // The value may hold a password: problems name the variable, never echo the value.
   try {
-    const parsed = new URL(url!);
+    const parsed = new URL(url);
     if (parsed.protocol === 'postgres:' || parsed.protocol === 'postgresql:') {
       if (parsed.hostname !== '' && parsed.pathname.length > 1) return url;
     }
