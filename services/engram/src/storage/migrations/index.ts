@@ -12,6 +12,7 @@ import { Migration } from './migration';
 import { memoryTruthMigration } from './019-memory-truth';
 import { oauthPendingConsentsMigration } from './020-oauth-pending-consents';
 import { consolidationMigration } from './021-consolidation';
+import { conflictJudgeMigration } from './022-conflict-judge';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   memoryTruthMigration,
   oauthPendingConsentsMigration,
   consolidationMigration,
+  conflictJudgeMigration,
 ];

@@ -295,6 +295,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 13,
+    name: 'conflict-judge',
+    // SQLite's 022: the LLM judge's verdict on a proposal, JSON or null.
+    sql: `ALTER TABLE memory_conflicts ADD COLUMN judge text;`,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */
