@@ -1,14 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictRecord, ConflictStore } from '../storage/conflict.store';
+import { ConflictJudgement, ConflictRecord, ConflictStore, JudgeVerdict } from '../storage/conflict.store';
 import { MemoryRecord } from '../storage/memory.record';
 import { MemoryStore } from '../storage/memory.store';
 import { SearchStore } from '../storage/search.store';
+import { CONFIRMING_VERDICTS, ConflictJudgeService } from './conflict-judge.service';
 import { detectContradiction, MIN_SIMILARITY } from './contradiction-detector';
 
 /** Each memory is compared with this many of its nearest current neighbours. */
 const NEIGHBOURS = 8;
 /** Memories read per step of a namespace scan. */
 const SCAN_PAGE = 200;
+/** The resolution of a proposal the LLM judge rejected (its verdict says why): dismissed, never re-proposed. */
+export const JUDGE_DISMISSED = 'judge_dismissed';
 
 /** An open proposal involving a memory, with the other memory of the pair. */
 export interface PossibleConflict {
@@ -21,10 +24,16 @@ export interface ScanProgress {
   total: number;
 }
 
+/** How many of each verdict the judge gave during one scan. */
+type VerdictTally = Partial<Record<JudgeVerdict, number>>;
+
 /**
  * Finds possible contradictions: a memory against its nearest current neighbours in its namespace, judged
- * by the CPU detector. Proposals are recorded once per pair (a dismissed pair is never proposed again)
- * and never applied.
+ * by the CPU detector, then (when configured) by the LLM judge. Proposals are recorded once per pair (a
+ * dismissed pair is never proposed again) and never applied. The judge only ever narrows: a pair it
+ * confirms stays open with its verdict, one it rejects is dismissed as `judge_dismissed` (kept, with the
+ * verdict, so neither the detector nor the judge is asked about it again), and one it could not judge
+ * stays open as the CPU proposed it, to be judged again by the next review that meets it.
  */
 @Injectable()
 export class ConflictScanner {
@@ -32,39 +41,29 @@ export class ConflictScanner {
     private readonly memories: MemoryStore,
     private readonly search: SearchStore,
     private readonly conflicts: ConflictStore,
+    private readonly judge: ConflictJudgeService,
   ) {}
 
-  /** The open proposals involving the memory, new ones recorded first. */
-  async reviewMemory(memory: MemoryRecord): Promise<PossibleConflict[]> {
-    const vector =
-      memory.supersededBy === null ? (await this.search.embeddingsOf([memory.id])).get(memory.id) : undefined;
-    if (!vector) return [];
-    const nearest = (
-      await this.search.vectorCandidates(vector, { namespace: memory.namespace }, NEIGHBOURS + 1)
-    ).filter(({ id, distance }) => id !== memory.id && 1 - distance >= MIN_SIMILARITY);
-    const similarity = new Map(nearest.map(({ id, distance }) => [id, 1 - distance]));
-    const found: PossibleConflict[] = [];
-    for (const other of await this.memories.findLiveByIds(
-      memory.namespace,
-      nearest.map(({ id }) => id),
-    )) {
-      const proposal = await this.judge(memory, other, similarity.get(other.id)!);
-      if (proposal?.status === 'open') found.push({ proposal, other });
-    }
-    return found.sort((a, b) => b.proposal.score - a.proposal.score);
+  /**
+   * The open proposals involving a memory just stored, new ones recorded first. The judge's answers are
+   * awaited at most one judge timeout in all, so a store is never slowed by more than that.
+   */
+  reviewMemory(memory: MemoryRecord): Promise<PossibleConflict[]> {
+    return this.review(memory, this.judge.configured ? AbortSignal.timeout(this.judge.timeoutMs) : undefined);
   }
 
   /** Reviews every current memory of the namespace; answers how many proposals are new. */
   async scanNamespace(
     namespace: string,
     onProgress: (progress: ScanProgress) => Promise<void>,
-  ): Promise<{ scanned: number; proposed: number; open: number }> {
+  ): Promise<{ scanned: number; proposed: number; open: number; judge_verdicts?: VerdictTally }> {
     const total = await this.memories.count({ namespace });
     const before = await this.conflicts.count(namespace, undefined);
+    const verdicts: VerdictTally = {};
     let scanned = 0;
     for (let offset = 0; offset < total; offset += SCAN_PAGE) {
       for (const memory of await this.memories.list({ namespace }, offset, SCAN_PAGE, 'oldest')) {
-        await this.reviewMemory(memory);
+        await this.review(memory, undefined, verdicts);
         scanned += 1;
       }
       await onProgress({ scanned, total });
@@ -73,28 +72,73 @@ export class ConflictScanner {
       scanned,
       proposed: (await this.conflicts.count(namespace, undefined)) - before,
       open: await this.conflicts.count(namespace, 'open'),
+      ...(this.judge.configured ? { judge_verdicts: verdicts } : {}),
     };
   }
 
-  /** The pair's proposal: known already, newly recorded, or undefined when the detector sees no conflict. */
-  private async judge(
+  private async review(memory: MemoryRecord, deadline?: AbortSignal, verdicts?: VerdictTally) {
+    const vector =
+      memory.supersededBy === null ? (await this.search.embeddingsOf([memory.id])).get(memory.id) : undefined;
+    if (!vector) return [];
+    const nearest = (
+      await this.search.vectorCandidates(vector, { namespace: memory.namespace }, NEIGHBOURS + 1)
+    ).filter(({ id, distance }) => id !== memory.id && 1 - distance >= MIN_SIMILARITY);
+    const similarity = new Map(nearest.map(({ id, distance }) => [id, 1 - distance]));
+    const others = await this.memories.findLiveByIds(
+      memory.namespace,
+      nearest.map(({ id }) => id),
+    );
+    const reviewed = await Promise.all(
+      others.map(async (other) => ({
+        other,
+        proposal: await this.reviewPair(memory, other, similarity.get(other.id)!, deadline, verdicts),
+      })),
+    );
+    return reviewed
+      .filter((found): found is PossibleConflict => found.proposal?.status === 'open')
+      .sort((a, b) => b.proposal.score - a.proposal.score);
+  }
+
+  /** The pair's proposal (known already or newly recorded) once judged; undefined when there is none. */
+  private async reviewPair(
     memory: MemoryRecord,
     other: MemoryRecord,
     similarity: number,
+    deadline: AbortSignal | undefined,
+    verdicts: VerdictTally | undefined,
   ): Promise<ConflictRecord | undefined> {
     const [firstId, secondId] = memory.id < other.id ? [memory.id, other.id] : [other.id, memory.id];
-    const known = await this.conflicts.findByPair(memory.namespace, firstId, secondId);
-    if (known) return known;
     const [older, newer] = memory.createdAt <= other.createdAt ? [memory, other] : [other, memory];
-    const finding = detectContradiction(older, newer, similarity);
-    if (!finding) return undefined;
-    return this.conflicts.propose({
-      namespace: memory.namespace,
-      firstId,
-      secondId,
-      score: finding.score,
-      evidence: finding.evidence,
-      createdAt: Date.now(),
-    });
+    let proposal = await this.conflicts.findByPair(memory.namespace, firstId, secondId);
+    if (!proposal) {
+      const finding = detectContradiction(older, newer, similarity);
+      if (!finding) return undefined;
+      proposal = await this.conflicts.propose({
+        namespace: memory.namespace,
+        firstId,
+        secondId,
+        score: finding.score,
+        evidence: finding.evidence,
+        createdAt: Date.now(),
+      });
+    }
+    if (!proposal || proposal.status !== 'open' || !this.needsJudgement(proposal)) return proposal;
+    const judgement = await this.judge.judge(older.content, newer.content, deadline);
+    if (verdicts) verdicts[judgement.verdict] = (verdicts[judgement.verdict] ?? 0) + 1;
+    return this.recordJudgement(proposal, judgement);
+  }
+
+  /** Open, a judge configured, and not judged yet (or the judge was unavailable last time). */
+  private needsJudgement(proposal: ConflictRecord): boolean {
+    return this.judge.configured && (proposal.judge === null || proposal.judge.verdict === 'unavailable');
+  }
+
+  private async recordJudgement(proposal: ConflictRecord, judgement: ConflictJudgement) {
+    await this.conflicts.recordJudgement(proposal.id, judgement);
+    if (judgement.verdict === 'unavailable' || CONFIRMING_VERDICTS.has(judgement.verdict)) {
+      return { ...proposal, judge: judgement };
+    }
+    await this.conflicts.decide(proposal.id, 'dismissed', JUDGE_DISMISSED, Date.now());
+    return undefined;
   }
 }
