@@ -25,7 +25,10 @@ export class ConflictJudgeService {
   private readonly model: ChatCompletionsRepository | undefined;
   private readonly slots: JudgeSlots;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig, private readonly metrics: EngramMetrics) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly metrics: EngramMetrics,
+  ) {
     this.settings = config.conflicts.judge;
     this.slots = new JudgeSlots(this.settings?.concurrency ?? 1);
     this.model =

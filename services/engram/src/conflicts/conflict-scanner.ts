@@ -24,8 +24,11 @@ export interface ScanProgress {
   total: number;
 }
 
-/** How many of each verdict the judge gave during one scan. */
-type VerdictTally = Partial<Record<JudgeVerdict, number>>;
+/** One scan's judging: how many of each verdict, and which proposals were judged (each pair is met twice). */
+interface ScanJudging {
+  verdicts: Partial<Record<JudgeVerdict, number>>;
+  judged: Set<number>;
+}
 
 /**
  * Finds possible contradictions: a memory against its nearest current neighbours in its namespace, judged
@@ -56,14 +59,14 @@ export class ConflictScanner {
   async scanNamespace(
     namespace: string,
     onProgress: (progress: ScanProgress) => Promise<void>,
-  ): Promise<{ scanned: number; proposed: number; open: number; judge_verdicts?: VerdictTally }> {
+  ): Promise<{ scanned: number; proposed: number; open: number; judge_verdicts?: ScanJudging['verdicts'] }> {
     const total = await this.memories.count({ namespace });
     const before = await this.conflicts.count(namespace, undefined);
-    const verdicts: VerdictTally = {};
+    const judging: ScanJudging = { verdicts: {}, judged: new Set() };
     let scanned = 0;
     for (let offset = 0; offset < total; offset += SCAN_PAGE) {
       for (const memory of await this.memories.list({ namespace }, offset, SCAN_PAGE, 'oldest')) {
-        await this.review(memory, undefined, verdicts);
+        await this.review(memory, undefined, judging);
         scanned += 1;
       }
       await onProgress({ scanned, total });
@@ -72,11 +75,11 @@ export class ConflictScanner {
       scanned,
       proposed: (await this.conflicts.count(namespace, undefined)) - before,
       open: await this.conflicts.count(namespace, 'open'),
-      ...(this.judge.configured ? { judge_verdicts: verdicts } : {}),
+      ...(this.judge.configured ? { judge_verdicts: judging.verdicts } : {}),
     };
   }
 
-  private async review(memory: MemoryRecord, deadline?: AbortSignal, verdicts?: VerdictTally) {
+  private async review(memory: MemoryRecord, deadline?: AbortSignal, judging?: ScanJudging) {
     const vector =
       memory.supersededBy === null ? (await this.search.embeddingsOf([memory.id])).get(memory.id) : undefined;
     if (!vector) return [];
@@ -91,7 +94,7 @@ export class ConflictScanner {
     const reviewed = await Promise.all(
       others.map(async (other) => ({
         other,
-        proposal: await this.reviewPair(memory, other, similarity.get(other.id)!, deadline, verdicts),
+        proposal: await this.reviewPair(memory, other, similarity.get(other.id)!, deadline, judging),
       })),
     );
     return reviewed
@@ -105,7 +108,7 @@ export class ConflictScanner {
     other: MemoryRecord,
     similarity: number,
     deadline: AbortSignal | undefined,
-    verdicts: VerdictTally | undefined,
+    judging: ScanJudging | undefined,
   ): Promise<ConflictRecord | undefined> {
     const [firstId, secondId] = memory.id < other.id ? [memory.id, other.id] : [other.id, memory.id];
     const [older, newer] = memory.createdAt <= other.createdAt ? [memory, other] : [other, memory];
@@ -122,15 +125,17 @@ export class ConflictScanner {
         createdAt: Date.now(),
       });
     }
-    if (!proposal || proposal.status !== 'open' || !this.needsJudgement(proposal)) return proposal;
+    if (!proposal || !this.needsJudgement(proposal) || judging?.judged.has(proposal.id)) return proposal;
+    judging?.judged.add(proposal.id);
     const judgement = await this.judge.judge(older.content, newer.content, deadline);
-    if (verdicts) verdicts[judgement.verdict] = (verdicts[judgement.verdict] ?? 0) + 1;
+    if (judging) judging.verdicts[judgement.verdict] = (judging.verdicts[judgement.verdict] ?? 0) + 1;
     return this.recordJudgement(proposal, judgement);
   }
 
   /** Open, a judge configured, and not judged yet (or the judge was unavailable last time). */
   private needsJudgement(proposal: ConflictRecord): boolean {
-    return this.judge.configured && (proposal.judge === null || proposal.judge.verdict === 'unavailable');
+    if (!this.judge.configured || proposal.status !== 'open') return false;
+    return proposal.judge === null || proposal.judge.verdict === 'unavailable';
   }
 
   private async recordJudgement(proposal: ConflictRecord, judgement: ConflictJudgement) {
