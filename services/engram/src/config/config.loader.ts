@@ -22,7 +22,6 @@ import { readConflictJudgeConfig } from './conflict-judge-config.reader';
 import { EnvReader } from './env-reader';
 import { parseCidr, parseCidrList } from './cidr-list';
 import { readPostgresConfig } from './postgres-config.reader';
-import { readSecretSetting } from './secret-setting';
 import { parseSqlitePragmas } from './sqlite-pragmas';
 import { DEFAULT_RELEVANCE_WEIGHTS, parseRelevanceWeights, RelevanceWeights } from './relevance-model';
 import { readTracingConfig } from './tracing-config.reader';
@@ -72,7 +71,7 @@ export function loadConfig({ env, argv = [], cwd = process.cwd() }: ConfigSource
       .filter(([flag]) => CLI_FLAGS[flag])
       .map(([flag, value]) => [CLI_FLAGS[flag], value]),
   );
-  const reader = new EnvReader({ ...fileVars, ...env, ...cliVars });
+  const reader = new EnvReader({ ...fileVars, ...env, ...cliVars }, cwd);
   const config = buildConfig(reader, cwd);
   problems.push(...reader.errors);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -97,7 +96,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
   if (apiKey !== undefined && apiKey.length < 16) {
     read.errors.push('MCP_API_KEY is too short; use at least 16 characters (e.g. `openssl rand -base64 32`)');
   }
-  const { backend, postgres } = readStorageBackend(read, cwd);
+  const { backend, postgres } = readStorageBackend(read);
   const agent = readAgentConfig(read);
   const baseDir = read.raw('MCP_MEMORY_BASE_DIR') ?? 'data';
   const sqlitePath = read.raw('MCP_MEMORY_SQLITE_PATH', 'MCP_MEMORY_SQLITEVEC_PATH') ?? join(baseDir, 'engram.db');
@@ -106,7 +105,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     'MCP_MEMORY_SQLITE_PRAGMAS',
   );
   read.errors.push(...pragmaErrors);
-  const encryptionKey = readEncryptionKey(read, cwd, backend);
+  const encryptionKey = readEncryptionKey(read, backend);
 
   return {
     http: {
@@ -142,7 +141,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     imports: readImportConfig(read, baseDir, cwd),
     conflicts: {
       onWrite: read.oneOf('ENGRAM_CONFLICTS_ON_WRITE', ['off', 'suggest'] as const, 'off'),
-      judge: readConflictJudgeConfig(read, agent, cwd),
+      judge: readConflictJudgeConfig(read, agent),
     },
     consolidation: {
       similarity: read.decimal('ENGRAM_CONSOLIDATION_SIMILARITY', 0.92, 0.5, 1),
@@ -320,10 +319,10 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
 
 /** The database key, given inline or (better: it stays out of the environment) as a file such as a Secret. */
 /** The storage backend, and for PostgreSQL its connection settings (all their problems reported at once). */
-function readStorageBackend(read: EnvReader, cwd: string): { backend: StorageBackend; postgres?: PostgresConfig } {
+function readStorageBackend(read: EnvReader): { backend: StorageBackend; postgres?: PostgresConfig } {
   const backend = read.oneOf('MCP_MEMORY_STORAGE_BACKEND', ['sqlite_vec', 'postgres'] as const, 'sqlite_vec');
   if (backend !== 'postgres') return { backend };
-  return { backend, postgres: readPostgresConfig(read, cwd) };
+  return { backend, postgres: readPostgresConfig(read) };
 }
 
 /**
@@ -347,7 +346,7 @@ function readVectorIndex(read: EnvReader, backend: StorageBackend, encryptionKey
   return mode;
 }
 
-function readEncryptionKey(read: EnvReader, cwd: string, backend: StorageBackend): string | undefined {
+function readEncryptionKey(read: EnvReader, backend: StorageBackend): string | undefined {
   const inline = read.raw('ENGRAM_DB_ENCRYPTION_KEY');
   const file = read.raw('ENGRAM_DB_ENCRYPTION_KEY_FILE');
   if (backend === 'postgres' && (inline !== undefined || file !== undefined)) {
@@ -357,7 +356,7 @@ function readEncryptionKey(read: EnvReader, cwd: string, backend: StorageBackend
     );
     return undefined;
   }
-  const { value: key } = readSecretSetting(read, 'ENGRAM_DB_ENCRYPTION_KEY', cwd);
+  const { value: key } = read.secret('ENGRAM_DB_ENCRYPTION_KEY');
   if (key !== undefined && key.length < 16) {
     read.errors.push(
       'The database encryption key is too short; use at least 16 characters, or 64 hex digits for a raw key (`openssl rand -hex 32`)',

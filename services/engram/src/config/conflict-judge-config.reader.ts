@@ -1,6 +1,5 @@
 import { AgentConfig, ConflictJudgeConfig } from './config.types';
 import { EnvReader } from './env-reader';
-import { readSecretSetting } from './secret-setting';
 
 const JUDGE = 'ENGRAM_CONFLICTS_JUDGE_URL';
 /** Settings that mean nothing without ENGRAM_CONFLICTS_JUDGE_URL. */
@@ -13,16 +12,12 @@ const DEPENDENT = ['_MODEL', '_API_KEY', '_API_KEY_FILE', '_TIMEOUT_MS', '_CONCU
  * URL (…/v1) with ENGRAM_CONFLICTS_JUDGE_MODEL, or `agent` for the memory agent's endpoint, key and model
  * (AGENT_MODEL unless _MODEL names another). Unset or `off`: no judge, the CPU detector alone proposes.
  */
-export function readConflictJudgeConfig(
-  read: EnvReader,
-  agent: AgentConfig,
-  cwd: string,
-): ConflictJudgeConfig | undefined {
-  const setting = read.raw(JUDGE);
+export function readConflictJudgeConfig(read: EnvReader, agent: AgentConfig): ConflictJudgeConfig | undefined {
+  const setting = read.raw('ENGRAM_CONFLICTS_JUDGE_URL');
   const timeoutMs = read.integer('ENGRAM_CONFLICTS_JUDGE_TIMEOUT_MS', 15_000, 100, 600_000);
   const concurrency = read.integer('ENGRAM_CONFLICTS_JUDGE_CONCURRENCY', 2, 1, 32);
   const model = read.raw('ENGRAM_CONFLICTS_JUDGE_MODEL');
-  const key = readSecretSetting(read, 'ENGRAM_CONFLICTS_JUDGE_API_KEY', cwd);
+  const key = read.secret('ENGRAM_CONFLICTS_JUDGE_API_KEY');
   if (setting === undefined || setting.toLowerCase() === 'off') {
     const stray = DEPENDENT.filter((name) => read.raw(name) !== undefined);
     if (stray.length > 0) read.errors.push(`${stray.join(', ')} set but ${JUDGE} is not (a URL, or agent)`);
