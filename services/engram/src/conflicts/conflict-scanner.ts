@@ -11,7 +11,7 @@ const NEIGHBOURS = 8;
 /** Memories read per step of a namespace scan. */
 const SCAN_PAGE = 200;
 /** The resolution of a proposal the LLM judge rejected (its verdict says why): dismissed, never re-proposed. */
-export const JUDGE_DISMISSED = 'judge_dismissed';
+const JUDGE_DISMISSED = 'judge_dismissed';
 
 /** An open proposal involving a memory, with the other memory of the pair. */
 export interface PossibleConflict {
@@ -91,42 +91,55 @@ export class ConflictScanner {
       memory.namespace,
       nearest.map(({ id }) => id),
     );
-    const reviewed = await Promise.all(
-      others.map(async (other) => ({
+    const found: PossibleConflict[] = [];
+    for (const other of others) {
+      const proposal = await this.proposalFor(memory, other, similarity.get(other.id)!);
+      if (proposal) found.push({ proposal, other });
+    }
+    // Only the judge's calls run side by side (bounded by its slots); the store is read and written in turn.
+    const judged = await Promise.all(
+      found.map(async ({ proposal, other }) => ({
         other,
-        proposal: await this.reviewPair(memory, other, similarity.get(other.id)!, deadline, judging),
+        proposal: await this.judged(proposal, memory, other, deadline, judging),
       })),
     );
-    return reviewed
-      .filter((found): found is PossibleConflict => found.proposal?.status === 'open')
+    return judged
+      .filter((pair): pair is PossibleConflict => pair.proposal?.status === 'open')
       .sort((a, b) => b.proposal.score - a.proposal.score);
   }
 
-  /** The pair's proposal (known already or newly recorded) once judged; undefined when there is none. */
-  private async reviewPair(
+  /** The pair's proposal: known already, newly recorded, or undefined when the detector sees no conflict. */
+  private async proposalFor(
     memory: MemoryRecord,
     other: MemoryRecord,
     similarity: number,
+  ): Promise<ConflictRecord | undefined> {
+    const [firstId, secondId] = memory.id < other.id ? [memory.id, other.id] : [other.id, memory.id];
+    const known = await this.conflicts.findByPair(memory.namespace, firstId, secondId);
+    if (known) return known;
+    const finding = detectContradiction(...olderFirst(memory, other), similarity);
+    if (!finding) return undefined;
+    return this.conflicts.propose({
+      namespace: memory.namespace,
+      firstId,
+      secondId,
+      score: finding.score,
+      evidence: finding.evidence,
+      createdAt: Date.now(),
+    });
+  }
+
+  /** The proposal once the judge has seen it (when it needs to); undefined when the judge rejected it. */
+  private async judged(
+    proposal: ConflictRecord,
+    memory: MemoryRecord,
+    other: MemoryRecord,
     deadline: AbortSignal | undefined,
     judging: ScanJudging | undefined,
   ): Promise<ConflictRecord | undefined> {
-    const [firstId, secondId] = memory.id < other.id ? [memory.id, other.id] : [other.id, memory.id];
-    const [older, newer] = memory.createdAt <= other.createdAt ? [memory, other] : [other, memory];
-    let proposal = await this.conflicts.findByPair(memory.namespace, firstId, secondId);
-    if (!proposal) {
-      const finding = detectContradiction(older, newer, similarity);
-      if (!finding) return undefined;
-      proposal = await this.conflicts.propose({
-        namespace: memory.namespace,
-        firstId,
-        secondId,
-        score: finding.score,
-        evidence: finding.evidence,
-        createdAt: Date.now(),
-      });
-    }
-    if (!proposal || !this.needsJudgement(proposal) || judging?.judged.has(proposal.id)) return proposal;
+    if (!this.needsJudgement(proposal) || judging?.judged.has(proposal.id)) return proposal;
     judging?.judged.add(proposal.id);
+    const [older, newer] = olderFirst(memory, other);
     const judgement = await this.judge.judge(older.content, newer.content, deadline);
     if (judging) judging.verdicts[judgement.verdict] = (judging.verdicts[judgement.verdict] ?? 0) + 1;
     return this.recordJudgement(proposal, judgement);
@@ -146,4 +159,8 @@ export class ConflictScanner {
     await this.conflicts.decide(proposal.id, 'dismissed', JUDGE_DISMISSED, Date.now());
     return undefined;
   }
+}
+
+function olderFirst(a: MemoryRecord, b: MemoryRecord): [MemoryRecord, MemoryRecord] {
+  return a.createdAt <= b.createdAt ? [a, b] : [b, a];
 }
