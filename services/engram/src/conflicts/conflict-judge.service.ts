@@ -31,15 +31,7 @@ export class ConflictJudgeService {
   ) {
     this.settings = config.conflicts.judge;
     this.slots = new JudgeSlots(this.settings?.concurrency ?? 1);
-    this.model =
-      this.settings &&
-      new ChatCompletionsRepository({
-        ...this.settings,
-        requestTimeoutMs: this.settings.timeoutMs,
-        maxRetries: 0,
-        maxTokens: JUDGE_MAX_TOKENS,
-        temperature: 0,
-      });
+    this.model = this.settings && judgeClient(this.settings);
   }
 
   get configured(): boolean {
@@ -56,12 +48,13 @@ export class ConflictJudgeService {
    * early; the answer is then `unavailable` too.
    */
   async judge(older: string, newer: string, signal?: AbortSignal): Promise<ConflictJudgement> {
-    if (!this.model || !this.settings) throw new Error('No conflict judge is configured');
+    const chat = this.model;
+    if (!chat || !this.settings) throw new Error('No conflict judge is configured');
     const model = this.settings.model;
     const stop = this.metrics.conflictJudgeDuration.startTimer();
     let judgement: ConflictJudgement;
     try {
-      const { text } = await this.slots.run(() => this.model!.complete(judgeMessages(older, newer), signal), signal);
+      const { text } = await this.slots.run(() => chat.complete(judgeMessages(older, newer), signal), signal);
       const answer = parseJudgeAnswer(text);
       judgement = answer
         ? { ...answer, model }
@@ -74,6 +67,20 @@ export class ConflictJudgeService {
     this.metrics.conflictJudgeVerdicts.inc({ verdict: judgement.verdict });
     return judgement;
   }
+}
+
+/** The agent's chat client on the judge's endpoint: temperature 0, one request, the judge's timeout. */
+function judgeClient({ baseUrl, apiKey, provider, model, timeoutMs }: ConflictJudgeConfig) {
+  return new ChatCompletionsRepository({
+    baseUrl,
+    apiKey,
+    provider,
+    model,
+    requestTimeoutMs: timeoutMs,
+    maxRetries: 0,
+    maxTokens: JUDGE_MAX_TOKENS,
+    temperature: 0,
+  });
 }
 
 function unavailableReason(error: unknown, signal: AbortSignal | undefined): string {
