@@ -7,9 +7,15 @@
  * even ids the held-out half; both are reported, and the held-out figure is the one to quote.
  *
  *   npm run eval:conflicts [-- --json] [-- --no-write] [-- --show-errors]
+ *   npm run eval:conflicts -- --judge-url <OpenAI-compatible …/v1> --judge-model <name> [--judge-api-key <key>]
+ *                             [--judge-timeout-ms 60000] [--judge-concurrency 2]
  *
- * Needs a build. Writes the figures (never pair text) to bench/results/conflicts-cpu.json and re-renders
- * docs/benchmarks.md.
+ * With --judge-url, the LLM judge (ENGRAM_CONFLICTS_JUDGE_URL in the service) is measured as well: alone on
+ * every pair, and on the CPU detector's proposals as the service uses it (judge-eval.mjs). Run it against a
+ * real model only: a scripted test server's figures mean nothing (its tests pass --no-write).
+ *
+ * Needs a build. Writes the figures (never pair text) to bench/results/conflicts-cpu.json (and
+ * conflicts-judge.json with a judge) and re-renders docs/benchmarks.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fromDist, ROOT } from '../lib/dist.mjs';
 import { writeBenchmarksDoc } from '../lib/render-doc.mjs';
+import { evaluateJudge } from './judge-eval.mjs';
 import { cosine, scoreDetector } from './scoring.mjs';
 
 const { values: args } = parseArgs({
@@ -24,8 +31,14 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     'show-errors': { type: 'boolean', default: false },
+    'judge-url': { type: 'string' },
+    'judge-model': { type: 'string' },
+    'judge-api-key': { type: 'string' },
+    'judge-timeout-ms': { type: 'string', default: '60000' },
+    'judge-concurrency': { type: 'string', default: '2' },
   },
 });
+const judgeSettings = readJudgeArgs(args);
 
 const { pairs } = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'pairs.json'), 'utf8'));
 const { LocalUseEmbedder } = fromDist('embeddings/local-use.embedder.js');
@@ -75,9 +88,46 @@ console.log(row('all', report.all));
 console.log(row('tuning half', report.tuning_half));
 console.log(row('held-out half', report.held_out_half));
 console.log(`proposed by kind: ${JSON.stringify(report.all.proposed_by_kind)}`);
-if (args.json) console.log(JSON.stringify(report));
+const judgeReport = judgeSettings && (await evaluateJudge(judged, judgeSettings));
+if (judgeReport) {
+  console.log(`judge ${judgeReport.judge_model}, ${judgeReport.unavailable} unavailable`);
+  console.log(row('judge alone', judgeReport.judge_alone.held_out_half));
+  console.log(row('cpu + judge', judgeReport.cpu_then_judge.held_out_half));
+}
+if (args.json) console.log(JSON.stringify(judgeReport ? { ...report, judge: judgeReport } : report));
 if (!args['no-write']) {
-  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'conflicts-cpu.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeBenchmarksDoc(join(ROOT, 'bench', 'results'), join(ROOT, 'docs', 'benchmarks.md'));
+  const results = join(ROOT, 'bench', 'results');
+  mkdirSync(results, { recursive: true });
+  writeFileSync(join(results, 'conflicts-cpu.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (judgeReport) writeFileSync(join(results, 'conflicts-judge.json'), `${JSON.stringify(judgeReport, null, 2)}\n`);
+  await writeBenchmarksDoc(results, join(ROOT, 'docs', 'benchmarks.md'));
+}
+
+/** The judge's settings from the command line, or undefined without --judge-url; exits naming a mistake. */
+function readJudgeArgs(values) {
+  const url = values['judge-url'];
+  const fail = (message) => {
+    console.error(`eval:conflicts: ${message}`);
+    process.exit(2);
+  };
+  if (url === undefined) {
+    if (values['judge-model'] !== undefined || values['judge-api-key'] !== undefined)
+      fail('--judge-model and --judge-api-key need --judge-url');
+    return undefined;
+  }
+  if (!/^https?:\/\//.test(url) || !URL.canParse(url)) fail(`--judge-url ${url} is not an http(s) URL`);
+  if (values['judge-model'] === undefined) fail('--judge-url needs --judge-model');
+  const integer = (name, min, max) => {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < min || value > max)
+      fail(`--${name} must be an integer from ${min} to ${max}`);
+    return value;
+  };
+  return {
+    url,
+    model: values['judge-model'],
+    apiKey: values['judge-api-key'] ?? process.env.ENGRAM_CONFLICTS_JUDGE_API_KEY,
+    timeoutMs: integer('judge-timeout-ms', 100, 600_000),
+    concurrency: integer('judge-concurrency', 1, 32),
+  };
 }

@@ -102,6 +102,7 @@ export function renderBenchmarksDoc(resultsDir) {
   const locomo = [];
   const imports = [];
   const conflicts = [];
+  const conflictJudges = [];
   const encryption = [];
   const replicas = [];
   for (const file of files) {
@@ -112,6 +113,7 @@ export function renderBenchmarksDoc(resultsDir) {
     else if (data.kind === 'engram-mcp-bench') mcp.push({ file, data });
     else if (data.kind === 'engram-import-bench') imports.push({ file, data });
     else if (data.kind === 'engram-conflicts-eval') conflicts.push({ file, data });
+    else if (data.kind === 'engram-conflicts-judge-eval') conflictJudges.push({ file, data });
     else if (data.kind === 'engram-encryption-bench') encryption.push({ file, data });
     else if (data.kind === 'engram-replicas-bench') replicas.push({ file, data });
     else if (file.startsWith('recall-')) locomo.push({ file, data });
@@ -136,6 +138,7 @@ export function renderBenchmarksDoc(resultsDir) {
     ...encryption.flatMap(({ file, data }) => renderEncryption(file, data)),
     ...(locomo.length > 0 ? renderLocomo(locomo) : []),
     ...conflicts.flatMap(({ file, data }) => renderConflicts(file, data)),
+    ...(conflicts.length > 0 ? renderConflictJudges(conflictJudges) : []),
   ];
   return `${sections.join('\n')}\n`;
 }
@@ -590,6 +593,39 @@ function renderConflicts(file, run) {
       .join(', ')}; ${run.detect_ms_per_pair} ms per pair on this machine (embedding not included).`,
     '',
   ];
+}
+
+/** The optional LLM judge on the same pairs (bench/conflicts/judge-eval.mjs), or why there is no figure. */
+function renderConflictJudges(judges) {
+  if (judges.length === 0) {
+    return [
+      '### With the LLM judge',
+      '',
+      'The optional LLM judge (`ENGRAM_CONFLICTS_JUDGE_URL`) is not measured here: its figure needs a real chat ' +
+        'model, and this machine has no GPU and downloads no model. Measure it against your endpoint with ' +
+        '`npm run eval:conflicts -- --judge-url <…/v1> --judge-model <name>`, which writes ' +
+        '`bench/results/conflicts-judge.json` and adds its table here.',
+      '',
+    ];
+  }
+  const row = (name, figures) =>
+    `| ${name} | ${figures.precision.toFixed(3)} | ${figures.recall.toFixed(3)} | ${figures.tp} | ${figures.fp} | ${figures.fn} | ${figures.tn} |`;
+  return judges.flatMap(({ file, data: run }) => [
+    `### With the LLM judge (${run.judge_model})`,
+    '',
+    `From \`bench/results/${file}\` (\`npm run eval:conflicts -- --judge-url …\`): the judge asked about every ` +
+      'pair alone, and as the service uses it, on the CPU proposals only (dropped when it says compatible or ' +
+      `unrelated, kept when it is unavailable). ${run.unavailable} of ${run.pairs} answers were unavailable ` +
+      `(timeout ${run.timeout_ms} ms); about ${run.judge_ms_per_pair} ms per judgement at concurrency ${run.concurrency}.`,
+    '',
+    '| detector | precision | recall | true pos. | false pos. | missed | true neg. |',
+    '| -------- | --------: | -----: | --------: | ---------: | -----: | --------: |',
+    row('CPU then judge, held-out half', run.cpu_then_judge.held_out_half),
+    row('CPU then judge, all', run.cpu_then_judge.all),
+    row('judge alone, held-out half', run.judge_alone.held_out_half),
+    row('judge alone, all', run.judge_alone.all),
+    '',
+  ]);
 }
 
 /** by_category values may be a number or an object carrying r_at_10. */

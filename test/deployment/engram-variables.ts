@@ -18,14 +18,17 @@ function sources(dir: string): string[] {
 
 /**
  * Every environment variable Engram's configuration reads (`read.<type>('NAME', …)` in the service
- * sources; aliases given as later arguments are left out). Read from the sources so the deployment
+ * sources, NAME_FILE too for `read.secret`; aliases given as later arguments are left out). Read from the sources so the deployment
  * files are checked against the code, not against a copy of the list.
  */
 export function engramConfigVariables(): Set<string> {
   const names = new Set<string>();
   for (const file of sources(join(ROOT, 'services', 'engram', 'src'))) {
-    for (const match of readFileSync(file, 'utf8').matchAll(/\bread\.\w+\(\s*'([A-Z][A-Z0-9_]*)'/g))
-      names.add(match[1]);
+    for (const match of readFileSync(file, 'utf8').matchAll(/\bread\.(\w+)\(\s*'([A-Z][A-Z0-9_]*)'/g)) {
+      names.add(match[2]);
+      // `read.secret('NAME')` reads NAME or NAME_FILE.
+      if (match[1] === 'secret') names.add(`${match[2]}_FILE`);
+    }
   }
   if (names.size < 10) throw new Error(`found only ${names.size} configuration variables; has the loader changed?`);
   for (const name of AGENT_VARIABLES_PENDING) {

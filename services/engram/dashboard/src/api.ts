@@ -48,8 +48,11 @@ export interface ConflictView {
   id: number;
   score: number;
   evidence: string[];
+  /** The LLM judge's verdict (ENGRAM_CONFLICTS_JUDGE_URL); null without a judge. */
+  judge: { verdict: string; model: string; reason?: string } | null;
   status: Exclude<ConflictStatus, 'all'>;
-  resolution: 'supersede' | 'keep_both' | 'dismiss' | null;
+  /** judge_dismissed: the LLM judge found the pair compatible or unrelated. */
+  resolution: 'supersede' | 'keep_both' | 'dismiss' | 'judge_dismissed' | null;
   /** supersede: the content_hash that stayed true. */
   kept?: string;
   created_at_iso: string;

@@ -3,6 +3,18 @@ import { AgentConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { Span, SpanKind, traced } from '../tracing/spans';
 
+/**
+ * What a client of one chat endpoint needs: the agent's settings are one such; the conflict judge builds
+ * another for its own endpoint.
+ */
+export type ChatEndpointSettings = Pick<
+  AgentConfig,
+  'baseUrl' | 'apiKey' | 'provider' | 'model' | 'fallback' | 'requestTimeoutMs' | 'maxRetries' | 'maxTokens'
+> & {
+  /** Overrides the mem-agent's sampling temperature (a judge wants 0: the same pair, the same verdict). */
+  temperature?: number;
+};
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
@@ -65,7 +77,7 @@ export class ChatCompletionsRepository {
   private lastPrimaryFailure: RetryableError | undefined;
 
   constructor(
-    private readonly config: AgentConfig,
+    private readonly config: ChatEndpointSettings,
     private readonly metrics?: EngramMetrics,
     private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void> = abortableSleep,
     private readonly circuit = new PrimaryCircuit(),
@@ -223,6 +235,7 @@ export class ChatCompletionsRepository {
       model: endpoint.model,
       messages,
       ...SAMPLING,
+      ...(this.config.temperature === undefined ? {} : { temperature: this.config.temperature }),
       ...(endpoint.sendVllmSampling ? VLLM_SAMPLING : {}),
       max_tokens: this.config.maxTokens,
       stop: ['<result>'],

@@ -328,8 +328,8 @@ describe('configuration', () => {
     const urlFile = join(dir, 'database-url');
     writeFileSync(urlFile, 'postgresql://engram:pw@db.internal/engram\n');
     const read = (vars: Record<string, string>) => {
-      const reader = new EnvReader(vars);
-      return { config: readPostgresConfig(reader, dir), errors: reader.errors };
+      const reader = new EnvReader(vars, dir);
+      return { config: readPostgresConfig(reader), errors: reader.errors };
     };
     assert.deepEqual(read({ DATABASE_URL_FILE: 'database-url' }), {
       config: { url: 'postgresql://engram:pw@db.internal/engram', poolSize: 10, statementTimeoutMs: 15_000 },

@@ -18,6 +18,7 @@ import {
   VectorIndexMode,
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
+import { readConflictJudgeConfig } from './conflict-judge-config.reader';
 import { EnvReader } from './env-reader';
 import { parseCidr, parseCidrList } from './cidr-list';
 import { readPostgresConfig } from './postgres-config.reader';
@@ -70,7 +71,7 @@ export function loadConfig({ env, argv = [], cwd = process.cwd() }: ConfigSource
       .filter(([flag]) => CLI_FLAGS[flag])
       .map(([flag, value]) => [CLI_FLAGS[flag], value]),
   );
-  const reader = new EnvReader({ ...fileVars, ...env, ...cliVars });
+  const reader = new EnvReader({ ...fileVars, ...env, ...cliVars }, cwd);
   const config = buildConfig(reader, cwd);
   problems.push(...reader.errors);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -95,7 +96,8 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
   if (apiKey !== undefined && apiKey.length < 16) {
     read.errors.push('MCP_API_KEY is too short; use at least 16 characters (e.g. `openssl rand -base64 32`)');
   }
-  const { backend, postgres } = readStorageBackend(read, cwd);
+  const { backend, postgres } = readStorageBackend(read);
+  const agent = readAgentConfig(read);
   const baseDir = read.raw('MCP_MEMORY_BASE_DIR') ?? 'data';
   const sqlitePath = read.raw('MCP_MEMORY_SQLITE_PATH', 'MCP_MEMORY_SQLITEVEC_PATH') ?? join(baseDir, 'engram.db');
   const { pragmas, errors: pragmaErrors } = parseSqlitePragmas(
@@ -103,7 +105,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     'MCP_MEMORY_SQLITE_PRAGMAS',
   );
   read.errors.push(...pragmaErrors);
-  const encryptionKey = readEncryptionKey(read, cwd, backend);
+  const encryptionKey = readEncryptionKey(read, backend);
 
   return {
     http: {
@@ -133,11 +135,14 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     publicUrl: (read.url('ENGRAM_PUBLIC_URL') ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, ''),
     redis: { url: readRedisUrl(read), prefix: readRedisPrefix(read) },
     memoryDir: absolute(read.raw('MEMORY_DIR') ?? join(baseDir, 'memory'), cwd),
-    agent: readAgentConfig(read),
+    agent,
     sandbox: readSandboxConfig(read),
     backups: readBackupConfig(read, baseDir, cwd),
     imports: readImportConfig(read, baseDir, cwd),
-    conflicts: { onWrite: read.oneOf('ENGRAM_CONFLICTS_ON_WRITE', ['off', 'suggest'] as const, 'off') },
+    conflicts: {
+      onWrite: read.oneOf('ENGRAM_CONFLICTS_ON_WRITE', ['off', 'suggest'] as const, 'off'),
+      judge: readConflictJudgeConfig(read, agent),
+    },
     consolidation: {
       similarity: read.decimal('ENGRAM_CONSOLIDATION_SIMILARITY', 0.92, 0.5, 1),
       staleDays: read.integer('ENGRAM_CONSOLIDATION_STALE_DAYS', 180, 1, 36_500),
@@ -314,10 +319,10 @@ function readOAuthConfig(read: EnvReader): OAuthConfig {
 
 /** The database key, given inline or (better: it stays out of the environment) as a file such as a Secret. */
 /** The storage backend, and for PostgreSQL its connection settings (all their problems reported at once). */
-function readStorageBackend(read: EnvReader, cwd: string): { backend: StorageBackend; postgres?: PostgresConfig } {
+function readStorageBackend(read: EnvReader): { backend: StorageBackend; postgres?: PostgresConfig } {
   const backend = read.oneOf('MCP_MEMORY_STORAGE_BACKEND', ['sqlite_vec', 'postgres'] as const, 'sqlite_vec');
   if (backend !== 'postgres') return { backend };
-  return { backend, postgres: readPostgresConfig(read, cwd) };
+  return { backend, postgres: readPostgresConfig(read) };
 }
 
 /**
@@ -341,7 +346,7 @@ function readVectorIndex(read: EnvReader, backend: StorageBackend, encryptionKey
   return mode;
 }
 
-function readEncryptionKey(read: EnvReader, cwd: string, backend: StorageBackend): string | undefined {
+function readEncryptionKey(read: EnvReader, backend: StorageBackend): string | undefined {
   const inline = read.raw('ENGRAM_DB_ENCRYPTION_KEY');
   const file = read.raw('ENGRAM_DB_ENCRYPTION_KEY_FILE');
   if (backend === 'postgres' && (inline !== undefined || file !== undefined)) {
@@ -351,21 +356,7 @@ function readEncryptionKey(read: EnvReader, cwd: string, backend: StorageBackend
     );
     return undefined;
   }
-  if (inline !== undefined && file !== undefined) {
-    read.errors.push('Set ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE, not both');
-    return undefined;
-  }
-  let key = inline;
-  if (file !== undefined) {
-    try {
-      key = readFileSync(absolute(file, cwd), 'utf8').trim();
-    } catch (error) {
-      read.errors.push(
-        `ENGRAM_DB_ENCRYPTION_KEY_FILE=${file} cannot be read: ${(error as NodeJS.ErrnoException).code}`,
-      );
-      return undefined;
-    }
-  }
+  const { value: key } = read.secret('ENGRAM_DB_ENCRYPTION_KEY');
   if (key !== undefined && key.length < 16) {
     read.errors.push(
       'The database encryption key is too short; use at least 16 characters, or 64 hex digits for a raw key (`openssl rand -hex 32`)',

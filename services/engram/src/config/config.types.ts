@@ -165,6 +165,23 @@ export interface AgentFallbackConfig {
   model: string;
 }
 
+/**
+ * ENGRAM_CONFLICTS_JUDGE_*: an OpenAI-compatible chat model asked to confirm each proposal of the CPU
+ * contradiction detector. Absent: no judge.
+ */
+export interface ConflictJudgeConfig {
+  /** Base URL (…/v1): ENGRAM_CONFLICTS_JUDGE_URL, or the agent's with `agent`. */
+  baseUrl: string;
+  apiKey?: string;
+  /** The agent's provider with `agent`; `openai_compatible` otherwise. */
+  provider: AgentProvider;
+  model: string;
+  /** One judgement; on a store, the whole review waits at most this long for the judge. */
+  timeoutMs: number;
+  /** Judge requests in flight at once, per process. */
+  concurrency: number;
+}
+
 export interface SandboxConfig {
   /** `auto` picks bubblewrap when it works here, else Landlock; never runs code without isolation. */
   mode: 'auto' | 'bwrap' | 'landlock';
@@ -267,7 +284,7 @@ export interface AppConfig {
   /** Imports of exports and documents (imports/). */
   imports: ImportConfig;
   /** `suggest`: a stored memory is checked against its neighbours and the answer lists possible conflicts. */
-  conflicts: { onWrite: 'off' | 'suggest' };
+  conflicts: { onWrite: 'off' | 'suggest'; judge?: ConflictJudgeConfig };
   /**
    * Consolidation runs (consolidation/): memories at least this similar (cosine) are proposed for merging
    * (ENGRAM_CONSOLIDATION_SIMILARITY), and memories older than `staleDays` never retrieved, fetched or

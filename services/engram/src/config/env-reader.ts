@@ -1,3 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export interface SecretSetting {
+  /** True when NAME or NAME_FILE was given, even if the value could not be read. */
+  given: boolean;
+  /** The secret, trimmed; undefined when not given or not readable (a problem is then recorded). */
+  value?: string;
+}
+
 /**
  * Reads typed values out of a flat variable map, collecting one clear line per problem instead of
  * stopping at the first, so an operator fixes every mistake in one go.
@@ -5,7 +15,31 @@
 export class EnvReader {
   readonly errors: string[] = [];
 
-  constructor(private readonly vars: Readonly<Record<string, string | undefined>>) {}
+  /** @param cwd where a relative NAME_FILE path is found */
+  constructor(
+    private readonly vars: Readonly<Record<string, string | undefined>>,
+    private readonly cwd = process.cwd(),
+  ) {}
+
+  /**
+   * A secret set inline (NAME) or as a file (NAME_FILE, e.g. a Kubernetes secret mounted as a file), never
+   * both. Problems name the variable and the file, never the value.
+   */
+  secret(name: string): SecretSetting {
+    const inline = this.raw(name);
+    const file = this.raw(`${name}_FILE`);
+    if (inline !== undefined && file !== undefined) {
+      this.errors.push(`Set ${name} or ${name}_FILE, not both`);
+      return { given: true };
+    }
+    if (file === undefined) return { given: inline !== undefined, value: inline };
+    try {
+      return { given: true, value: readFileSync(resolve(this.cwd, file), 'utf8').trim() };
+    } catch (error) {
+      this.errors.push(`${name}_FILE=${file} cannot be read: ${(error as NodeJS.ErrnoException).code}`);
+      return { given: true };
+    }
+  }
 
   /** The raw value of the first name that is set and not blank (later names are aliases). */
   raw(...names: string[]): string | undefined {

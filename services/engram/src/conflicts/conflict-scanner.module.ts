@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { StorageModule } from '../storage/storage.module';
+import { ConflictJudgeService } from './conflict-judge.service';
 import { ConflictScanner } from './conflict-scanner';
 
-/** The scanner alone, so that storing a memory can ask for possible conflicts without the review routes. */
+/** The scanner (and its optional LLM judge) alone, so that storing a memory can ask for possible conflicts without the review routes. */
 @Module({
   imports: [StorageModule],
-  providers: [ConflictScanner],
+  providers: [ConflictJudgeService, ConflictScanner],
   exports: [ConflictScanner],
 })
 export class ConflictScannerModule {}

@@ -1,14 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { ConflictRecord, ConflictStore } from '../storage/conflict.store';
+import { ConflictJudgement, ConflictRecord, ConflictStore, JudgeVerdict } from '../storage/conflict.store';
 import { MemoryRecord } from '../storage/memory.record';
 import { MemoryStore } from '../storage/memory.store';
 import { SearchStore } from '../storage/search.store';
+import { CONFIRMING_VERDICTS, ConflictJudgeService } from './conflict-judge.service';
 import { detectContradiction, MIN_SIMILARITY } from './contradiction-detector';
 
 /** Each memory is compared with this many of its nearest current neighbours. */
 const NEIGHBOURS = 8;
 /** Memories read per step of a namespace scan. */
 const SCAN_PAGE = 200;
+/** The resolution of a proposal the LLM judge rejected (its verdict says why): dismissed, never re-proposed. */
+const JUDGE_DISMISSED = 'judge_dismissed';
 
 /** An open proposal involving a memory, with the other memory of the pair. */
 export interface PossibleConflict {
@@ -21,10 +24,19 @@ export interface ScanProgress {
   total: number;
 }
 
+/** One scan's judging: how many of each verdict, and which proposals were judged (each pair is met twice). */
+interface ScanJudging {
+  verdicts: Partial<Record<JudgeVerdict, number>>;
+  judged: Set<number>;
+}
+
 /**
  * Finds possible contradictions: a memory against its nearest current neighbours in its namespace, judged
- * by the CPU detector. Proposals are recorded once per pair (a dismissed pair is never proposed again)
- * and never applied.
+ * by the CPU detector, then (when configured) by the LLM judge. Proposals are recorded once per pair (a
+ * dismissed pair is never proposed again) and never applied. The judge only ever narrows: a pair it
+ * confirms stays open with its verdict, one it rejects is dismissed as `judge_dismissed` (kept, with the
+ * verdict, so neither the detector nor the judge is asked about it again), and one it could not judge
+ * stays open as the CPU proposed it, to be judged again by the next review that meets it.
  */
 @Injectable()
 export class ConflictScanner {
@@ -32,39 +44,29 @@ export class ConflictScanner {
     private readonly memories: MemoryStore,
     private readonly search: SearchStore,
     private readonly conflicts: ConflictStore,
+    private readonly judge: ConflictJudgeService,
   ) {}
 
-  /** The open proposals involving the memory, new ones recorded first. */
-  async reviewMemory(memory: MemoryRecord): Promise<PossibleConflict[]> {
-    const vector =
-      memory.supersededBy === null ? (await this.search.embeddingsOf([memory.id])).get(memory.id) : undefined;
-    if (!vector) return [];
-    const nearest = (
-      await this.search.vectorCandidates(vector, { namespace: memory.namespace }, NEIGHBOURS + 1)
-    ).filter(({ id, distance }) => id !== memory.id && 1 - distance >= MIN_SIMILARITY);
-    const similarity = new Map(nearest.map(({ id, distance }) => [id, 1 - distance]));
-    const found: PossibleConflict[] = [];
-    for (const other of await this.memories.findLiveByIds(
-      memory.namespace,
-      nearest.map(({ id }) => id),
-    )) {
-      const proposal = await this.judge(memory, other, similarity.get(other.id)!);
-      if (proposal?.status === 'open') found.push({ proposal, other });
-    }
-    return found.sort((a, b) => b.proposal.score - a.proposal.score);
+  /**
+   * The open proposals involving a memory just stored, new ones recorded first. The judge's answers are
+   * awaited at most one judge timeout in all, so a store is never slowed by more than that.
+   */
+  reviewMemory(memory: MemoryRecord): Promise<PossibleConflict[]> {
+    return this.review(memory, this.judge.configured ? AbortSignal.timeout(this.judge.timeoutMs) : undefined);
   }
 
   /** Reviews every current memory of the namespace; answers how many proposals are new. */
   async scanNamespace(
     namespace: string,
     onProgress: (progress: ScanProgress) => Promise<void>,
-  ): Promise<{ scanned: number; proposed: number; open: number }> {
+  ): Promise<{ scanned: number; proposed: number; open: number; judge_verdicts?: ScanJudging['verdicts'] }> {
     const total = await this.memories.count({ namespace });
     const before = await this.conflicts.count(namespace, undefined);
+    const judging: ScanJudging = { verdicts: {}, judged: new Set() };
     let scanned = 0;
     for (let offset = 0; offset < total; offset += SCAN_PAGE) {
       for (const memory of await this.memories.list({ namespace }, offset, SCAN_PAGE, 'oldest')) {
-        await this.reviewMemory(memory);
+        await this.review(memory, undefined, judging);
         scanned += 1;
       }
       await onProgress({ scanned, total });
@@ -73,11 +75,41 @@ export class ConflictScanner {
       scanned,
       proposed: (await this.conflicts.count(namespace, undefined)) - before,
       open: await this.conflicts.count(namespace, 'open'),
+      ...(this.judge.configured ? { judge_verdicts: judging.verdicts } : {}),
     };
   }
 
+  private async review(memory: MemoryRecord, deadline?: AbortSignal, judging?: ScanJudging) {
+    const vector =
+      memory.supersededBy === null ? (await this.search.embeddingsOf([memory.id])).get(memory.id) : undefined;
+    if (!vector) return [];
+    const nearest = (
+      await this.search.vectorCandidates(vector, { namespace: memory.namespace }, NEIGHBOURS + 1)
+    ).filter(({ id, distance }) => id !== memory.id && 1 - distance >= MIN_SIMILARITY);
+    const similarity = new Map(nearest.map(({ id, distance }) => [id, 1 - distance]));
+    const others = await this.memories.findLiveByIds(
+      memory.namespace,
+      nearest.map(({ id }) => id),
+    );
+    const found: PossibleConflict[] = [];
+    for (const other of others) {
+      const proposal = await this.proposalFor(memory, other, similarity.get(other.id)!);
+      if (proposal) found.push({ proposal, other });
+    }
+    // Only the judge's calls run side by side (bounded by its slots); the store is read and written in turn.
+    const judged = await Promise.all(
+      found.map(async ({ proposal, other }) => ({
+        other,
+        proposal: await this.judged(proposal, memory, other, deadline, judging),
+      })),
+    );
+    return judged
+      .filter((pair): pair is PossibleConflict => pair.proposal?.status === 'open')
+      .sort((a, b) => b.proposal.score - a.proposal.score);
+  }
+
   /** The pair's proposal: known already, newly recorded, or undefined when the detector sees no conflict. */
-  private async judge(
+  private async proposalFor(
     memory: MemoryRecord,
     other: MemoryRecord,
     similarity: number,
@@ -85,8 +117,7 @@ export class ConflictScanner {
     const [firstId, secondId] = memory.id < other.id ? [memory.id, other.id] : [other.id, memory.id];
     const known = await this.conflicts.findByPair(memory.namespace, firstId, secondId);
     if (known) return known;
-    const [older, newer] = memory.createdAt <= other.createdAt ? [memory, other] : [other, memory];
-    const finding = detectContradiction(older, newer, similarity);
+    const finding = detectContradiction(...olderFirst(memory, other), similarity);
     if (!finding) return undefined;
     return this.conflicts.propose({
       namespace: memory.namespace,
@@ -97,4 +128,39 @@ export class ConflictScanner {
       createdAt: Date.now(),
     });
   }
+
+  /** The proposal once the judge has seen it (when it needs to); undefined when the judge rejected it. */
+  private async judged(
+    proposal: ConflictRecord,
+    memory: MemoryRecord,
+    other: MemoryRecord,
+    deadline: AbortSignal | undefined,
+    judging: ScanJudging | undefined,
+  ): Promise<ConflictRecord | undefined> {
+    if (!this.needsJudgement(proposal) || judging?.judged.has(proposal.id)) return proposal;
+    judging?.judged.add(proposal.id);
+    const [older, newer] = olderFirst(memory, other);
+    const judgement = await this.judge.judge(older.content, newer.content, deadline);
+    if (judging) judging.verdicts[judgement.verdict] = (judging.verdicts[judgement.verdict] ?? 0) + 1;
+    return this.recordJudgement(proposal, judgement);
+  }
+
+  /** Open, a judge configured, and not judged yet (or the judge was unavailable last time). */
+  private needsJudgement(proposal: ConflictRecord): boolean {
+    if (!this.judge.configured || proposal.status !== 'open') return false;
+    return proposal.judge === null || proposal.judge.verdict === 'unavailable';
+  }
+
+  private async recordJudgement(proposal: ConflictRecord, judgement: ConflictJudgement) {
+    await this.conflicts.recordJudgement(proposal.id, judgement);
+    if (judgement.verdict === 'unavailable' || CONFIRMING_VERDICTS.has(judgement.verdict)) {
+      return { ...proposal, judge: judgement };
+    }
+    await this.conflicts.decide(proposal.id, 'dismissed', JUDGE_DISMISSED, Date.now());
+    return undefined;
+  }
+}
+
+function olderFirst(a: MemoryRecord, b: MemoryRecord): [MemoryRecord, MemoryRecord] {
+  return a.createdAt <= b.createdAt ? [a, b] : [b, a];
 }

@@ -1,7 +1,7 @@
 import { toHistoryView } from '../memories/memory.view';
 import { ConflictPair } from './conflict.service';
 
-/** A proposal as REST and MCP answer it: both memories (older first), score, evidence and decision. */
+/** A proposal as REST and MCP answer it: both memories (older first), score, evidence, judge and decision. */
 export function toConflictView({ conflict, older, newer }: ConflictPair) {
   const [decision, winnerId] = (conflict.resolution ?? '').split(':');
   const kept = winnerId === undefined ? undefined : [older, newer].find((memory) => String(memory.id) === winnerId);
@@ -9,6 +9,7 @@ export function toConflictView({ conflict, older, newer }: ConflictPair) {
     id: conflict.id,
     score: conflict.score,
     evidence: conflict.evidence,
+    judge: conflict.judge,
     status: conflict.status,
     resolution: conflict.resolution === null ? null : decision,
     ...(kept ? { kept: kept.contentHash } : {}),

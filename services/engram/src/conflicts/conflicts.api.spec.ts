@@ -74,6 +74,7 @@ describe('contradiction review: proposals from a scan job, decisions remembered,
       conflict.evidence.join(' | '),
     );
     assert.equal(conflict.older.content, pair(42).older, 'older first');
+    assert.equal(conflict.judge, null, 'no LLM judge is configured');
     const memory = await request('GET', `/api/memories/${storedPairs.get(13)!.older}`);
     assert.equal(memory.body.superseded, undefined, 'a proposal changes nothing');
     assert.equal(result.proposed, listed.total);

@@ -106,6 +106,7 @@ export function toPossibleConflictsView(conflicts: PossibleConflict[] | undefine
       conflict_id: proposal.id,
       score: proposal.score,
       evidence: proposal.evidence,
+      judge: proposal.judge,
       memory: toMemoryView(other),
     })),
   };

@@ -46,6 +46,21 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly conflictJudgeDuration = new Histogram({
+    name: 'engram_conflict_judge_duration_seconds',
+    help: 'Duration of one judgement of a proposed contradiction by the LLM judge, slot wait included, by outcome (ok, unavailable)',
+    labelNames: ['outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly conflictJudgeVerdicts = new Counter({
+    name: 'engram_conflict_judge_verdicts_total',
+    help: 'Verdicts of the LLM judge on proposed contradictions (contradiction, update, compatible, unrelated, unavailable)',
+    labelNames: ['verdict'] as const,
+    registers: [this.registry],
+  });
+
   readonly embeddingDuration = new Histogram({
     name: 'engram_embedding_duration_seconds',
     help: 'Duration of one embedding call (one batch of texts) by provider',

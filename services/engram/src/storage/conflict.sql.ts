@@ -1,4 +1,4 @@
-import { ConflictRecord, ConflictStatus } from './conflict.store';
+import { ConflictJudgement, ConflictRecord, ConflictStatus } from './conflict.store';
 
 export interface ConflictRow {
   id: number;
@@ -11,6 +11,8 @@ export interface ConflictRow {
   resolution: string | null;
   created_at: number;
   resolved_at: number | null;
+  /** JSON ConflictJudgement, or null. */
+  judge: string | null;
 }
 
 export function toConflictRecord(row: ConflictRow): ConflictRecord {
@@ -25,5 +27,11 @@ export function toConflictRecord(row: ConflictRow): ConflictRecord {
     resolution: row.resolution,
     createdAt: row.created_at,
     resolvedAt: row.resolved_at,
+    judge: row.judge === null ? null : (JSON.parse(row.judge) as ConflictJudgement),
   };
+}
+
+/** The judge column's value: JSON, or null without a verdict. */
+export function judgeColumn(judgement: ConflictJudgement | undefined): string | null {
+  return judgement === undefined ? null : JSON.stringify(judgement);
 }

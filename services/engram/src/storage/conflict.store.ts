@@ -1,5 +1,16 @@
 export type ConflictStatus = 'open' | 'resolved' | 'dismissed';
 
+/** What the LLM judge said of a pair; `unavailable` when it could not say (timeout, error, nonsense). */
+export type JudgeVerdict = 'contradiction' | 'update' | 'compatible' | 'unrelated' | 'unavailable';
+
+export interface ConflictJudgement {
+  verdict: JudgeVerdict;
+  /** The model that judged (the configured name). */
+  model: string;
+  /** The judge's one-line reason, or why it was unavailable. */
+  reason?: string;
+}
+
 /** A proposed contradiction between two memories; `firstId` < `secondId`. */
 export interface ConflictRecord {
   id: number;
@@ -12,12 +23,14 @@ export interface ConflictRecord {
   resolution: string | null;
   createdAt: number;
   resolvedAt: number | null;
+  /** The LLM judge's verdict; null when no judge was configured when the pair was proposed. */
+  judge: ConflictJudgement | null;
 }
 
 export type NewConflict = Pick<
   ConflictRecord,
   'namespace' | 'firstId' | 'secondId' | 'score' | 'evidence' | 'createdAt'
->;
+> & { judge?: ConflictJudgement };
 
 /** Proposed contradictions and the decisions taken on them (`memory_conflicts`). */
 export abstract class ConflictStore {
@@ -33,5 +46,7 @@ export abstract class ConflictStore {
     limit: number,
   ): Promise<ConflictRecord[]>;
   abstract count(namespace: string, status: ConflictStatus | undefined): Promise<number>;
+  /** Replaces the judge's verdict on a proposal (a later scan asks again when the judge was unavailable). */
+  abstract recordJudgement(id: number, judgement: ConflictJudgement): Promise<void>;
   abstract decide(id: number, status: Exclude<ConflictStatus, 'open'>, resolution: string, at: number): Promise<void>;
 }

@@ -393,6 +393,36 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.equal(decided?.score, 0.4);
     });
 
+    it("keeps the judge's verdict given with a proposal, and replaces it when judged again", async () => {
+      const ids = (await store.memories.insertMany([memory('j1'), memory('j2'), memory('j3')])).map(
+        (outcome) => outcome.memory.id,
+      );
+      const unjudged = await store.conflicts.propose({
+        namespace: 'default',
+        firstId: ids[0],
+        secondId: ids[1],
+        score: 0.7,
+        evidence: ['why'],
+        createdAt: T0,
+      });
+      assert.equal(unjudged?.judge, null);
+      const unavailable = { verdict: 'unavailable' as const, model: 'judge-m', reason: 'timed out' };
+      const judged = await store.conflicts.propose({
+        namespace: 'default',
+        firstId: ids[1],
+        secondId: ids[2],
+        score: 0.8,
+        evidence: ['why'],
+        createdAt: T0,
+        judge: unavailable,
+      });
+      assert.deepEqual(judged?.judge, unavailable);
+      const confirmed = { verdict: 'update' as const, model: 'judge-m', reason: 'the office moved' };
+      await store.conflicts.recordJudgement(judged!.id, confirmed);
+      assert.deepEqual((await store.conflicts.findById('default', judged!.id))?.judge, confirmed);
+      assert.equal((await store.conflicts.findById('default', unjudged!.id))?.judge, null, 'only that proposal');
+    });
+
     it("hands out cancellations in order after a sequence number, keeping only each credential's newest", async () => {
       const start = await store.cancellations.latestSeq();
       for (let i = 0; i < 5; i++) await store.cancellations.record('flooder', 'caller-f', `"${i}"`, T0 + i, 2);

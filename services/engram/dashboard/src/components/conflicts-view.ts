@@ -275,6 +275,14 @@ export class ConflictsView extends ReloadingView {
       </div>
       <ul class="evidence" aria-label="Evidence for conflict ${conflict.id}">
         ${conflict.evidence.map((line) => html`<li>${line}</li>`)}
+        ${
+          conflict.judge
+            ? html`<li class="judge">
+                LLM judge (${conflict.judge.model}):
+                ${conflict.judge.verdict}${conflict.judge.reason ? ` — ${conflict.judge.reason}` : ''}
+              </li>`
+            : nothing
+        }
       </ul>
       ${
         writable && conflict.status === 'open'
@@ -352,6 +360,7 @@ function decisionOf(conflict: ConflictView): string {
   if (conflict.resolution === 'supersede') {
     return conflict.kept === conflict.newer.content_hash ? 'kept newer' : 'kept older';
   }
+  if (conflict.resolution === 'judge_dismissed') return 'dismissed by the judge';
   return conflict.resolution === 'keep_both' ? 'kept both' : 'dismissed';
 }
 

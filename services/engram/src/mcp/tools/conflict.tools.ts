@@ -16,7 +16,8 @@ export function conflictTools(deps: ToolDeps): McpTool[] {
       description:
         'Pairs of memories that may state incompatible things about the same subject, with evidence and a score, ' +
         'highest first. scan: true first starts a scan of the namespace as a job (proposals appear as it runs). ' +
-        'Nothing is changed until memory_resolve decides a pair.',
+        'Nothing is changed until memory_resolve decides a pair. With an LLM judge configured, each proposal carries ' +
+        'its verdict (judge); pairs the judge rejects are listed as dismissed (resolution judge_dismissed).',
       effect: 'write',
       idempotent: true,
       input: z.object({

@@ -59,10 +59,23 @@ export function previewOf(content: string, max = 120): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
 }
 
+/** The LLM judge's verdict on a proposal (ENGRAM_CONFLICTS_JUDGE_URL); null without a judge. */
+export const JudgeOutput = z
+  .object({
+    verdict: z
+      .enum(['contradiction', 'update', 'compatible', 'unrelated', 'unavailable'])
+      .describe('unavailable: the judge timed out, failed or answered nonsense; the CPU proposal stands'),
+    model: z.string(),
+    reason: z.string().optional(),
+  })
+  .nullable()
+  .describe('The LLM judge: contradiction or update confirm the pair; null when no judge was configured');
+
 export const PossibleConflictOutput = z.object({
   conflict_id: z.number(),
   score: z.number().describe('0-1: how sure the detector is'),
   evidence: z.array(z.string()),
+  judge: JudgeOutput,
   memory: MemoryOutput.describe('The stored memory this one may contradict'),
 });
 
@@ -70,8 +83,12 @@ export const ConflictOutput = z.object({
   id: z.number(),
   score: z.number(),
   evidence: z.array(z.string()).describe('Why the pair was proposed'),
+  judge: JudgeOutput,
   status: z.enum(['open', 'resolved', 'dismissed']),
-  resolution: z.string().nullable().describe('supersede, keep_both or dismiss once decided'),
+  resolution: z
+    .string()
+    .nullable()
+    .describe('supersede, keep_both or dismiss once decided; judge_dismissed when the LLM judge rejected the pair'),
   kept: z.string().optional().describe('After supersede: the memory that stayed true'),
   created_at_iso: z.string(),
   resolved_at_iso: z.string().nullable(),

@@ -13,6 +13,7 @@ import { memoryTruthMigration } from './019-memory-truth';
 import { oauthPendingConsentsMigration } from './020-oauth-pending-consents';
 import { consolidationMigration } from './021-consolidation';
 import { agentFileVersionsMigration } from './022-agent-file-versions';
+import { conflictJudgeMigration } from './023-conflict-judge';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly Migration[] = [
   oauthPendingConsentsMigration,
   consolidationMigration,
   agentFileVersionsMigration,
+  conflictJudgeMigration,
 ];

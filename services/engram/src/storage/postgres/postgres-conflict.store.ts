@@ -1,5 +1,5 @@
-import { ConflictRow, toConflictRecord } from '../conflict.sql';
-import { ConflictRecord, ConflictStatus, ConflictStore, NewConflict } from '../conflict.store';
+import { ConflictRow, judgeColumn, toConflictRecord } from '../conflict.sql';
+import { ConflictJudgement, ConflictRecord, ConflictStatus, ConflictStore, NewConflict } from '../conflict.store';
 import { PostgresDatabase } from './postgres.database';
 
 /** ConflictStore on PostgreSQL: a pair is proposed once, whichever replica's scan finds it first. */
@@ -10,8 +10,8 @@ export class PostgresConflictStore extends ConflictStore {
 
   async propose(conflict: NewConflict): Promise<ConflictRecord | undefined> {
     const [row] = await this.db.query<ConflictRow>(
-      `INSERT INTO memory_conflicts (namespace, first_id, second_id, score, evidence, status, created_at)
-       VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT (first_id, second_id) DO NOTHING RETURNING *`,
+      `INSERT INTO memory_conflicts (namespace, first_id, second_id, score, evidence, status, created_at, judge)
+       VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) ON CONFLICT (first_id, second_id) DO NOTHING RETURNING *`,
       [
         conflict.namespace,
         conflict.firstId,
@@ -19,6 +19,7 @@ export class PostgresConflictStore extends ConflictStore {
         conflict.score,
         JSON.stringify(conflict.evidence),
         conflict.createdAt,
+        judgeColumn(conflict.judge),
       ],
     );
     return row && toConflictRecord(row);
@@ -60,6 +61,10 @@ export class PostgresConflictStore extends ConflictStore {
       [namespace, status ?? null],
     );
     return row.count;
+  }
+
+  async recordJudgement(id: number, judgement: ConflictJudgement): Promise<void> {
+    await this.db.query('UPDATE memory_conflicts SET judge = $1 WHERE id = $2', [judgeColumn(judgement), id]);
   }
 
   async decide(id: number, status: Exclude<ConflictStatus, 'open'>, resolution: string, at: number): Promise<void> {

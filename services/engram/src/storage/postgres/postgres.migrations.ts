@@ -315,6 +315,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX agent_file_versions_file ON agent_file_versions (namespace, path, id);
     `,
   },
+  {
+    version: 14,
+    name: 'conflict-judge',
+    // SQLite's 023: the LLM judge's verdict on a proposal, JSON or null.
+    sql: `ALTER TABLE memory_conflicts ADD COLUMN judge text;`,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

@@ -1,5 +1,5 @@
-import { ConflictRow, toConflictRecord } from '../conflict.sql';
-import { ConflictRecord, ConflictStatus, ConflictStore, NewConflict } from '../conflict.store';
+import { ConflictRow, judgeColumn, toConflictRecord } from '../conflict.sql';
+import { ConflictJudgement, ConflictRecord, ConflictStatus, ConflictStore, NewConflict } from '../conflict.store';
 import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
 
@@ -15,8 +15,8 @@ export class SqliteConflictStore extends ConflictStore {
   async propose(conflict: NewConflict): Promise<ConflictRecord | undefined> {
     const row = this.statements
       .get(
-        `INSERT INTO memory_conflicts (namespace, first_id, second_id, score, evidence, status, created_at)
-         VALUES (?, ?, ?, ?, ?, 'open', ?) ON CONFLICT (first_id, second_id) DO NOTHING RETURNING *`,
+        `INSERT INTO memory_conflicts (namespace, first_id, second_id, score, evidence, status, created_at, judge)
+         VALUES (?, ?, ?, ?, ?, 'open', ?, ?) ON CONFLICT (first_id, second_id) DO NOTHING RETURNING *`,
       )
       .get(
         conflict.namespace,
@@ -25,6 +25,7 @@ export class SqliteConflictStore extends ConflictStore {
         conflict.score,
         JSON.stringify(conflict.evidence),
         conflict.createdAt,
+        judgeColumn(conflict.judge),
       ) as ConflictRow | undefined;
     return row && toConflictRecord(row);
   }
@@ -63,6 +64,10 @@ export class SqliteConflictStore extends ConflictStore {
       .get('SELECT count(*) FROM memory_conflicts WHERE namespace = ? AND (? IS NULL OR status = ?)')
       .pluck()
       .get(namespace, status ?? null, status ?? null) as number;
+  }
+
+  async recordJudgement(id: number, judgement: ConflictJudgement): Promise<void> {
+    this.statements.get('UPDATE memory_conflicts SET judge = ? WHERE id = ?').run(judgeColumn(judgement), id);
   }
 
   async decide(id: number, status: Exclude<ConflictStatus, 'open'>, resolution: string, at: number): Promise<void> {

@@ -1,0 +1,89 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ChatCompletionsRepository } from '../agent/chat-completions.repository';
+import { APP_CONFIG, AppConfig, ConflictJudgeConfig } from '../config/config.types';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { ConflictJudgement } from '../storage/conflict.store';
+import { judgeMessages, parseJudgeAnswer } from './conflict-judge.prompt';
+import { JudgeSlots } from './judge-slots';
+
+/** Room for a thinking model's thoughts before the verdict; the timeout bounds the cost anyway. */
+const JUDGE_MAX_TOKENS = 2048;
+
+/** Verdicts by which the judge confirms a proposal; the others reject it. */
+export const CONFIRMING_VERDICTS: ReadonlySet<ConflictJudgement['verdict']> = new Set(['contradiction', 'update']);
+
+/**
+ * The optional LLM judge (ENGRAM_CONFLICTS_JUDGE_URL): asks a chat model whether the CPU detector's pair
+ * really cannot both hold. It never fails and never hangs: a timeout, an error or an answer without a
+ * verdict is the verdict `unavailable` with the reason, and the CPU proposal then stands as it would
+ * without a judge. One request at a time per pair, no retries, at most `concurrency` in flight.
+ */
+@Injectable()
+export class ConflictJudgeService {
+  private readonly logger = new Logger('ConflictJudge');
+  private readonly settings: ConflictJudgeConfig | undefined;
+  private readonly model: ChatCompletionsRepository | undefined;
+  private readonly slots: JudgeSlots;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly metrics: EngramMetrics,
+  ) {
+    this.settings = config.conflicts.judge;
+    this.slots = new JudgeSlots(this.settings?.concurrency ?? 1);
+    this.model = this.settings && judgeClient(this.settings);
+  }
+
+  get configured(): boolean {
+    return this.model !== undefined;
+  }
+
+  /** How long one judgement may take (ENGRAM_CONFLICTS_JUDGE_TIMEOUT_MS). */
+  get timeoutMs(): number {
+    return this.settings?.timeoutMs ?? 0;
+  }
+
+  /**
+   * The verdict on two statements (older first). `signal` ends the wait for a slot and the request
+   * early; the answer is then `unavailable` too.
+   */
+  async judge(older: string, newer: string, signal?: AbortSignal): Promise<ConflictJudgement> {
+    const chat = this.model;
+    if (!chat || !this.settings) throw new Error('No conflict judge is configured');
+    const model = this.settings.model;
+    const stop = this.metrics.conflictJudgeDuration.startTimer();
+    let judgement: ConflictJudgement;
+    try {
+      const { text } = await this.slots.run(() => chat.complete(judgeMessages(older, newer), signal), signal);
+      const answer = parseJudgeAnswer(text);
+      judgement = answer
+        ? { ...answer, model }
+        : { verdict: 'unavailable', model, reason: 'the judge answered without a known verdict' };
+    } catch (error) {
+      judgement = { verdict: 'unavailable', model, reason: unavailableReason(error, signal) };
+      this.logger.warn(`the CPU proposal stands unjudged: ${judgement.reason}`);
+    }
+    stop({ outcome: judgement.verdict === 'unavailable' ? 'unavailable' : 'ok' });
+    this.metrics.conflictJudgeVerdicts.inc({ verdict: judgement.verdict });
+    return judgement;
+  }
+}
+
+/** The agent's chat client on the judge's endpoint: temperature 0, one request, the judge's timeout. */
+function judgeClient({ baseUrl, apiKey, provider, model, timeoutMs }: ConflictJudgeConfig) {
+  return new ChatCompletionsRepository({
+    baseUrl,
+    apiKey,
+    provider,
+    model,
+    requestTimeoutMs: timeoutMs,
+    maxRetries: 0,
+    maxTokens: JUDGE_MAX_TOKENS,
+    temperature: 0,
+  });
+}
+
+function unavailableReason(error: unknown, signal: AbortSignal | undefined): string {
+  if (signal?.aborted) return 'the judge did not answer within the time a store waits for it';
+  return (error as Error).message;
+}
