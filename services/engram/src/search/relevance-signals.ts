@@ -84,6 +84,17 @@ export function nameCoverage(facts: QueryFacts, words: ReadonlySet<string>): num
   return facts.names.filter((name) => words.has(name)).length / facts.names.length;
 }
 
+/**
+ * 1 when the query names someone and the text does not open with one of those names. A memory that opens
+ * with the name ("Maria: …", "Maria's sister moved…") is said by or about that person; one that names them
+ * further in is mostly about someone else ("Tomas helped Maria move"). 0 when the query names no one.
+ */
+export function offSubject(facts: QueryFacts, content: string): number {
+  if (facts.names.length === 0) return 0;
+  const first = /^[^\p{L}\p{N}]*([\p{L}\p{N}]+)/u.exec(content)?.[1];
+  return first !== undefined && facts.names.includes(stem(first.toLowerCase())) ? 0 : 1;
+}
+
 /** 1 for an empty text, falling to 0 at FRAGMENT_WORDS words and beyond. */
 export function brevity(wordCount: number): number {
   return Math.max(0, 1 - wordCount / FRAGMENT_WORDS);
