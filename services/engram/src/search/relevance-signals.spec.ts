@@ -6,6 +6,7 @@ import {
   inPeriod,
   mentionsTime,
   nameCoverage,
+  offSubject,
   queryFacts,
   stem,
   stemSet,
@@ -52,6 +53,18 @@ describe('relevance signals', () => {
     assert.equal(nameCoverage(facts, stemSet('Caroline painted a mural')), 0);
     assert.equal(nameCoverage(queryFacts('what did we paint'), stemSet('we painted')), 0);
     assert.equal(termCoverage(queryFacts('?!'), stemSet('anything')), 0);
+  });
+
+  it('tells a memory by or about the person asked about from one that mentions them in passing', () => {
+    const facts = queryFacts('What did Maria cook for the party?');
+    assert.equal(offSubject(facts, 'Maria: I made paella for everyone'), 0, 'what Maria said');
+    assert.equal(offSubject(facts, "Maria's paella was the hit of the party"), 0, 'about Maria');
+    assert.equal(offSubject(facts, '  "Maria cooked paella"'), 0, 'leading quotes and spaces');
+    assert.equal(offSubject(facts, 'Tomas helped Maria cook paella'), 1, 'about Tomas');
+    assert.equal(offSubject(facts, 'Tomas: Maria, that paella was great!'), 1, 'said by Tomas');
+    assert.equal(offSubject(facts, 'Marianne cooked paella'), 1, 'a longer name is another name');
+    assert.equal(offSubject(facts, ''), 1);
+    assert.equal(offSubject(queryFacts('what did we cook for the party'), 'Tomas cooked paella'), 0, 'no name asked');
   });
 
   it('scores fragments as brief and sentences of ten words or more as not', () => {
