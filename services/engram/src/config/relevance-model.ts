@@ -19,7 +19,7 @@ export const HYBRID_SIGNALS = [
   'term_coverage',
   /** Share of the names in the query the memory mentions. */
   'name_coverage',
-  /** The query names someone and the memory does not open with them: it is by or about someone else. */
+  /** Some candidate opens with a name the query mentions, and this memory does not: it is about someone else. */
   'off_subject',
   /** 1 for a very short memory, 0 from ten words up. */
   'brevity',

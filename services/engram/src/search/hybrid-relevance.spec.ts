@@ -73,6 +73,26 @@ describe('hybrid relevance', () => {
     assert.equal(unnamed.score([1], new Map())[0].signals.off_subject, 0);
   });
 
+  it('says nothing of a name no candidate opens with (a place, a product)', () => {
+    const pool = [
+      candidate(1, 'We moved the billing service to Postgres last week', 0.6, 4),
+      candidate(2, 'Tomas: the Postgres upgrade went fine', 0.5, 3),
+    ];
+    const scored = relevanceFor('What did we move to Postgres?', pool).score([1, 2], new Map());
+    assert.deepEqual(
+      scored.map((hit) => hit.signals.off_subject),
+      [0, 0],
+    );
+    const withSubject = relevanceFor('What did we move to Postgres?', [
+      ...pool,
+      candidate(3, 'Postgres 16 is what we run', 0.4, 2),
+    ]).score([1, 2, 3], new Map());
+    assert.deepEqual(
+      withSubject.map((hit) => hit.signals.off_subject),
+      [1, 1, 0],
+    );
+  });
+
   it('prefers a memory that says when, for a question asking when (time grounding)', () => {
     const pool = [
       candidate(1, 'I went to the pottery workshop and loved it', 0.6, 4),

@@ -6,7 +6,7 @@ import {
   inPeriod,
   mentionsTime,
   nameCoverage,
-  offSubject,
+  opensWithName,
   queryFacts,
   stem,
   stemSet,
@@ -57,14 +57,14 @@ describe('relevance signals', () => {
 
   it('tells a memory by or about the person asked about from one that mentions them in passing', () => {
     const facts = queryFacts('What did Maria cook for the party?');
-    assert.equal(offSubject(facts, 'Maria: I made paella for everyone'), 0, 'what Maria said');
-    assert.equal(offSubject(facts, "Maria's paella was the hit of the party"), 0, 'about Maria');
-    assert.equal(offSubject(facts, '  "Maria cooked paella"'), 0, 'leading quotes and spaces');
-    assert.equal(offSubject(facts, 'Tomas helped Maria cook paella'), 1, 'about Tomas');
-    assert.equal(offSubject(facts, 'Tomas: Maria, that paella was great!'), 1, 'said by Tomas');
-    assert.equal(offSubject(facts, 'Marianne cooked paella'), 1, 'a longer name is another name');
-    assert.equal(offSubject(facts, ''), 1);
-    assert.equal(offSubject(queryFacts('what did we cook for the party'), 'Tomas cooked paella'), 0, 'no name asked');
+    assert.equal(opensWithName(facts, 'Maria: I made paella for everyone'), true, 'what Maria said');
+    assert.equal(opensWithName(facts, "Maria's paella was the hit of the party"), true, 'about Maria');
+    assert.equal(opensWithName(facts, '  "Maria cooked paella"'), true, 'leading quotes and spaces');
+    assert.equal(opensWithName(facts, 'Tomas helped Maria cook paella'), false, 'about Tomas');
+    assert.equal(opensWithName(facts, 'Tomas: Maria, that paella was great!'), false, 'said by Tomas');
+    assert.equal(opensWithName(facts, 'Marianne cooked paella'), false, 'a longer name is another name');
+    assert.equal(opensWithName(facts, ''), false);
+    assert.equal(opensWithName(queryFacts('what did we cook for the party'), 'We cooked paella'), false, 'no name');
   });
 
   it('scores fragments as brief and sentences of ten words or more as not', () => {

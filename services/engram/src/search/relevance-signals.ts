@@ -85,14 +85,13 @@ export function nameCoverage(facts: QueryFacts, words: ReadonlySet<string>): num
 }
 
 /**
- * 1 when the query names someone and the text does not open with one of those names. A memory that opens
- * with the name ("Maria: …", "Maria's sister moved…") is said by or about that person; one that names them
- * further in is mostly about someone else ("Tomas helped Maria move"). 0 when the query names no one.
+ * Whether the text opens with a name the query mentions ("Maria: …", "Maria's sister moved…"): it is said
+ * by or about that person, where one that names them further in is mostly about someone else ("Tomas
+ * helped Maria move"). False when the query names no one.
  */
-export function offSubject(facts: QueryFacts, content: string): number {
-  if (facts.names.length === 0) return 0;
+export function opensWithName(facts: QueryFacts, content: string): boolean {
   const first = /^[^\p{L}\p{N}]*([\p{L}\p{N}]+)/u.exec(content)?.[1];
-  return first !== undefined && facts.names.includes(stem(first.toLowerCase())) ? 0 : 1;
+  return first !== undefined && facts.names.includes(stem(first.toLowerCase()));
 }
 
 /** 1 for an empty text, falling to 0 at FRAGMENT_WORDS words and beyond. */
