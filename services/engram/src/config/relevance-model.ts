@@ -19,6 +19,8 @@ export const HYBRID_SIGNALS = [
   'term_coverage',
   /** Share of the names in the query the memory mentions. */
   'name_coverage',
+  /** Some candidate opens with a name the query mentions, and this memory does not: it is about someone else. */
+  'off_subject',
   /** 1 for a very short memory, 0 from ten words up. */
   'brevity',
   /** The query asks when, and the memory says when its event happened. */
@@ -61,6 +63,9 @@ export const ALL_SIGNALS: readonly SignalName[] = [...HYBRID_SIGNALS, CONTEXT_SI
  * turn granularity pooled, with the bundled embedding model: `npm run eval:locomo -- --fit` (docs/retrieval.md).
  * A candidate is relevant when it carries an evidence turn of the question. `in_period` came later: its
  * weights are from a refit with it, the others kept, because the whole refit ranked observations worse.
+ * `off_subject` came last, fitted the same way, and counts in the second pass only: in the first it would
+ * lower what a reply by the other person lends through `neighbour` (measured: turn recall fell). It only
+ * ever lowers a score, so memories that open with the person asked about keep their calibrated scores.
  */
 export const DEFAULT_RELEVANCE_WEIGHTS: RelevanceWeights = {
   hybrid: {
@@ -89,6 +94,7 @@ export const DEFAULT_RELEVANCE_WEIGHTS: RelevanceWeights = {
     in_period: 1.855,
     asks: -0.727,
     neighbour: 1.229,
+    off_subject: -1.158,
   },
   semantic: { bias: -8.414, semantic: 5.075, semantic_relative: 3.383 },
   keyword: { bias: -7.099, keyword_relative: 3.4, keyword_strength: 0.8, term_coverage: 1.6 },

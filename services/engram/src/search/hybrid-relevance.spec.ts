@@ -46,6 +46,53 @@ describe('hybrid relevance', () => {
     assert.deepEqual(relevance.rankedByFirstPass(), [2, 1]);
   });
 
+  it('ranks what the person asked about said above what someone else said about them', () => {
+    const relevance = relevanceFor('What did Maria say about the new job?', [
+      candidate(1, 'Tomas: Maria says the new job is exciting', 0.6, 4),
+      candidate(2, 'Maria: the new job is exciting, says Tomas', 0.6, 4),
+      candidate(3, 'Ana: Congratulations!', 0.2),
+      candidate(4, 'Ana: Congratulations!!', 0.2),
+    ]);
+    const [tomas, maria, besideTomas, besideMaria] = relevance.score(
+      [1, 2, 3, 4],
+      new Map([
+        [3, [1]],
+        [4, [2]],
+      ]),
+    );
+    for (const signal of ['name_coverage', 'term_coverage', 'brevity'] as const) {
+      assert.equal(maria.signals[signal], tomas.signals[signal], `the same words: same ${signal}`);
+    }
+    assert.equal(maria.signals.off_subject, 0);
+    assert.equal(tomas.signals.off_subject, 1);
+    assert.ok(maria.relevance > tomas.relevance);
+    // The first pass leaves it out, so a memory lends its neighbour the same whoever spoke it.
+    assert.ok(besideMaria.signals.neighbour! > 0);
+    assert.equal(besideTomas.signals.neighbour, besideMaria.signals.neighbour);
+    const unnamed = relevanceFor('what was said about the new job', [candidate(1, 'Tomas: the new job', 0.6, 4)]);
+    assert.equal(unnamed.score([1], new Map())[0].signals.off_subject, 0);
+  });
+
+  it('says nothing of a name no candidate opens with (a place, a product)', () => {
+    const pool = [
+      candidate(1, 'We moved the billing service to Postgres last week', 0.6, 4),
+      candidate(2, 'Tomas: the Postgres upgrade went fine', 0.5, 3),
+    ];
+    const scored = relevanceFor('What did we move to Postgres?', pool).score([1, 2], new Map());
+    assert.deepEqual(
+      scored.map((hit) => hit.signals.off_subject),
+      [0, 0],
+    );
+    const withSubject = relevanceFor('What did we move to Postgres?', [
+      ...pool,
+      candidate(3, 'Postgres 16 is what we run', 0.4, 2),
+    ]).score([1, 2, 3], new Map());
+    assert.deepEqual(
+      withSubject.map((hit) => hit.signals.off_subject),
+      [1, 1, 0],
+    );
+  });
+
   it('prefers a memory that says when, for a question asking when (time grounding)', () => {
     const pool = [
       candidate(1, 'I went to the pottery workshop and loved it', 0.6, 4),

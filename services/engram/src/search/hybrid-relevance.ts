@@ -11,6 +11,7 @@ import {
   inPeriod,
   mentionsTime,
   nameCoverage,
+  opensWithName,
   QueryFacts,
   stemSet,
   termCoverage,
@@ -42,6 +43,11 @@ interface PoolRange {
 
 export class HybridRelevance {
   private readonly range: PoolRange;
+  /**
+   * Some candidate opens with a name the query mentions. Only then does not opening with one say anything:
+   * a name no memory opens with (a place, a product) would otherwise lower every candidate alike.
+   */
+  private readonly subjectInPool: boolean;
   private readonly firstPass = new Map<number, { signals: Signals; logit: number }>();
 
   constructor(
@@ -56,6 +62,7 @@ export class HybridRelevance {
       maxSimilarity: Math.max(...similarities),
       maxBm25: Math.max(0, ...pool.map((candidate) => candidate.bm25 ?? 0)),
     };
+    this.subjectInPool = pool.some((candidate) => opensWithName(facts, candidate.content));
     for (const candidate of pool) this.add(candidate);
   }
 
@@ -106,6 +113,7 @@ export class HybridRelevance {
       keyword_strength: Math.log1p(Math.max(0, bm25)),
       term_coverage: termCoverage(this.facts, words),
       name_coverage: nameCoverage(this.facts, words),
+      off_subject: this.subjectInPool && !opensWithName(this.facts, candidate.content) ? 1 : 0,
       brevity: brevity(candidate.content.split(/\s+/).filter(Boolean).length),
       asks: /\?\s*$/.test(candidate.content) ? 1 : 0,
       states_time: asksWhen && (event !== undefined || mentionsTime(candidate.content)) ? 1 : 0,

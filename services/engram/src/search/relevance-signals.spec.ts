@@ -6,6 +6,7 @@ import {
   inPeriod,
   mentionsTime,
   nameCoverage,
+  opensWithName,
   queryFacts,
   stem,
   stemSet,
@@ -52,6 +53,18 @@ describe('relevance signals', () => {
     assert.equal(nameCoverage(facts, stemSet('Caroline painted a mural')), 0);
     assert.equal(nameCoverage(queryFacts('what did we paint'), stemSet('we painted')), 0);
     assert.equal(termCoverage(queryFacts('?!'), stemSet('anything')), 0);
+  });
+
+  it('tells a memory by or about the person asked about from one that mentions them in passing', () => {
+    const facts = queryFacts('What did Maria cook for the party?');
+    assert.equal(opensWithName(facts, 'Maria: I made paella for everyone'), true, 'what Maria said');
+    assert.equal(opensWithName(facts, "Maria's paella was the hit of the party"), true, 'about Maria');
+    assert.equal(opensWithName(facts, '  "Maria cooked paella"'), true, 'leading quotes and spaces');
+    assert.equal(opensWithName(facts, 'Tomas helped Maria cook paella'), false, 'about Tomas');
+    assert.equal(opensWithName(facts, 'Tomas: Maria, that paella was great!'), false, 'said by Tomas');
+    assert.equal(opensWithName(facts, 'Marianne cooked paella'), false, 'a longer name is another name');
+    assert.equal(opensWithName(facts, ''), false);
+    assert.equal(opensWithName(queryFacts('what did we cook for the party'), 'We cooked paella'), false, 'no name');
   });
 
   it('scores fragments as brief and sentences of ten words or more as not', () => {

@@ -84,6 +84,16 @@ export function nameCoverage(facts: QueryFacts, words: ReadonlySet<string>): num
   return facts.names.filter((name) => words.has(name)).length / facts.names.length;
 }
 
+/**
+ * Whether the text opens with a name the query mentions ("Maria: …", "Maria's sister moved…"): it is said
+ * by or about that person, where one that names them further in is mostly about someone else ("Tomas
+ * helped Maria move"). False when the query names no one.
+ */
+export function opensWithName(facts: QueryFacts, content: string): boolean {
+  const first = /^[^\p{L}\p{N}]*([\p{L}\p{N}]+)/u.exec(content)?.[1];
+  return first !== undefined && facts.names.includes(stem(first.toLowerCase()));
+}
+
 /** 1 for an empty text, falling to 0 at FRAGMENT_WORDS words and beyond. */
 export function brevity(wordCount: number): number {
   return Math.max(0, 1 - wordCount / FRAGMENT_WORDS);
