@@ -58,8 +58,11 @@ export class MemoryRepository {
   findLiveByIds(namespace: string, ids: readonly number[]): MemoryRecord[] {
     if (ids.length === 0) return [];
     const rows = this.statements
+      // The ids drive (one rowid look-up each), as in filterIds: with `id IN (…) AND namespace = ?` SQLite
+      // walked the namespace's index instead, ~0.4 s per search at a million memories.
       .get(
-        'SELECT * FROM memories WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ? AND deleted_at IS NULL',
+        `SELECT m.* FROM (SELECT DISTINCT value FROM json_each(?)) c CROSS JOIN memories m ON m.id = c.value
+         WHERE m.namespace = ? AND m.deleted_at IS NULL`,
       )
       .all(JSON.stringify(ids), namespace) as MemoryRow[];
     return this.hydrate(rows);
@@ -69,7 +72,10 @@ export class MemoryRepository {
   findInNamespace(namespace: string, ids: readonly number[]): MemoryRecord[] {
     if (ids.length === 0) return [];
     const rows = this.statements
-      .get('SELECT * FROM memories WHERE id IN (SELECT value FROM json_each(?)) AND namespace = ?')
+      .get(
+        `SELECT m.* FROM (SELECT DISTINCT value FROM json_each(?)) c CROSS JOIN memories m ON m.id = c.value
+         WHERE m.namespace = ?`,
+      )
       .all(JSON.stringify(ids), namespace) as MemoryRow[];
     return this.hydrate(rows);
   }
