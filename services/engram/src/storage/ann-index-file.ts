@@ -91,3 +91,15 @@ export function temporaryIndexPath(databasePath: string): string {
 export function removeQuietly(path: string): void {
   rmSync(path, { force: true });
 }
+
+/** Where `vector_changes` stands: the vectors' epoch, the oldest entry kept and the latest ever written. */
+export interface LogPosition {
+  epoch: string | null;
+  oldest: number | null;
+  latest: number;
+}
+
+/** The statement reading a LogPosition (both the serving thread and the index's thread ask it). */
+export const LOG_POSITION_SQL = `SELECT (SELECT value FROM settings WHERE key = 'vector_epoch') AS epoch,
+  (SELECT min(seq) FROM vector_changes) AS oldest,
+  coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'), 0) AS latest`;

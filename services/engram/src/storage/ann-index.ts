@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { annIndexPaths, removeQuietly } from './ann-index-file';
+import { annIndexPaths, LOG_POSITION_SQL, LogPosition, removeQuietly } from './ann-index-file';
 import type { AnnReply, AnnRequest, AnnStatus, AnnWorkerOptions } from './ann-index.worker';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
@@ -34,12 +34,6 @@ type State = 'idle' | AnnStatus | 'closed';
 export interface AnnCandidates {
   nearest: number[];
   changed: number[];
-}
-
-interface LogPosition {
-  epoch: string | null;
-  oldest: number | null;
-  latest: number;
 }
 
 /**
@@ -251,13 +245,7 @@ export class AnnIndex {
   }
 
   private logPosition(): LogPosition {
-    return this.statements
-      .get(
-        `SELECT (SELECT value FROM settings WHERE key = 'vector_epoch') AS epoch,
-                (SELECT min(seq) FROM vector_changes) AS oldest,
-                coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'), 0) AS latest`,
-      )
-      .get() as LogPosition;
+    return this.statements.get(LOG_POSITION_SQL).get() as LogPosition;
   }
 }
 

@@ -4,6 +4,8 @@ import { Index } from 'usearch';
 import {
   annIndexPaths,
   createAnnIndex,
+  LOG_POSITION_SQL,
+  LogPosition,
   publishAnnIndex,
   readAnnHeader,
   removeQuietly,
@@ -35,12 +37,6 @@ export type AnnReply =
   | { kind: 'status'; status: AnnStatus; size: number; seq: number; epoch: string | null; reason?: string }
   | { kind: 'found'; id: number; keys: Float64Array | null; seq: number }
   | { kind: 'caught-up'; id: number };
-
-interface LogPosition {
-  epoch: string | null;
-  oldest: number | null;
-  latest: number;
-}
 
 /** Longest stretch of catch-up work before queued searches get a turn. */
 const CATCH_UP_SLICE_MS = 15;
@@ -254,13 +250,7 @@ class IndexKeeper {
   }
 
   private logPosition(): LogPosition {
-    return this.db
-      .prepare(
-        `SELECT (SELECT value FROM settings WHERE key = 'vector_epoch') AS epoch,
-                (SELECT min(seq) FROM vector_changes) AS oldest,
-                coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'), 0) AS latest`,
-      )
-      .get() as LogPosition;
+    return this.db.prepare(LOG_POSITION_SQL).get() as LogPosition;
   }
 
   private boundModel(): { model: string; dimension: number } | undefined {
