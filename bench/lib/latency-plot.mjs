@@ -1,15 +1,18 @@
 /**
  * docs/search-latency.svg: hybrid search latency against store size (both axes logarithmic), storage
- * and REST, p50 and p99, drawn straight from a bench run's numbers as plain SVG.
+ * (through the HNSW index where the run measured it, as the api searches by default) and REST, p50 and
+ * p99, drawn straight from a bench run's numbers as plain SVG.
  */
 import { writeFileSync } from 'node:fs';
 
 const WIDTH = 640;
 const HEIGHT = 380;
 const MARGIN = { left: 64, right: 170, top: 36, bottom: 48 };
+/** The storage figures of the default path: through the HNSW index where the run measured it. */
+const defaultPath = (s) => s.storage.ann ?? s.storage;
 const SERIES = [
-  { label: 'storage hybrid p50', colour: '#1f77b4', dash: '', value: (s) => s.storage.hybrid.p50 },
-  { label: 'storage hybrid p99', colour: '#1f77b4', dash: '6 4', value: (s) => s.storage.hybrid.p99 },
+  { label: 'storage hybrid p50', colour: '#1f77b4', dash: '', value: (s) => defaultPath(s).hybrid.p50 },
+  { label: 'storage hybrid p99', colour: '#1f77b4', dash: '6 4', value: (s) => defaultPath(s).hybrid.p99 },
   { label: 'REST hybrid p50', colour: '#d62728', dash: '', value: (s) => s.rest.latency.p50 },
   { label: 'REST hybrid p99', colour: '#d62728', dash: '6 4', value: (s) => s.rest.latency.p99 },
 ];

@@ -31,9 +31,17 @@ export async function writeBenchmarksDoc(resultsDir, docPath) {
 function annLines(run) {
   const measured = run.search.filter((s) => s.storage.ann);
   if (measured.length === 0) return [];
+  // Runs before 2026-12-03 did not record the parameters: they were built f16, searched at expansion 64.
+  const built = measured[0].storage.ann.parameters ?? { quantization: 'f16', connectivity: 16, expansionSearch: 64 };
+  const untimedScan = run.search
+    .filter((s) => s.storage.scanTimed === false)
+    .map((s) => s.memories.toLocaleString('en'));
   return [
-    'With the HNSW index (`ENGRAM_VECTOR_INDEX=ann`, usearch, f16, M 16): the same storage searches, and the',
-    'recall of the vector leg against the exact scan. The table above is the Hamming scan (no index). The REST',
+    `With the HNSW index (\`ENGRAM_VECTOR_INDEX=ann\`, usearch, ${built.quantization}, M ${built.connectivity}, search expansion ${built.expansionSearch}): the same storage searches, and the`,
+    'recall of the vector leg against the exact scan. The table above is the Hamming scan (no index)' +
+      (untimedScan.length > 0
+        ? `, not timed at ${untimedScan.join(', ')} (— there): the index answers there, the scan only while the index is first built. The REST`
+        : '. The REST'),
     'rows ran with the default `ENGRAM_VECTOR_INDEX=ann` and the saved index beside the file, which the api loads',
     'at start; which path each REST search took is not recorded. Built from scratch in its worker thread with',
     'two threads, then loaded as a restart would.',
@@ -201,7 +209,7 @@ function renderRun(file, run) {
     ...run.search.map(
       (s) =>
         `| ${s.memories.toLocaleString('en')} | ${pct(s.storage.vector)} | ${pct(s.storage.keyword)} | ${pct(s.storage.hybrid)} | ` +
-        `${pct(s.storage.hybridFiltered)} | ${pct(s.rest.latency)} | ${s.storage.recallAt10} (filtered ${s.storage.recallAt10Filtered}) |`,
+        `${pct(s.storage.hybridFiltered)} | ${pct(s.rest.latency)} | ${s.storage.recallAt10 === undefined ? '—' : `${s.storage.recallAt10} (filtered ${s.storage.recallAt10Filtered})`} |`,
     ),
     '',
     ...commonKeywordLines(run),
@@ -280,7 +288,7 @@ const POSTGRES_RUN = [
 ];
 
 function recallSample(run) {
-  const counts = [...new Set(run.search.map((s) => s.storage.recallQueries))];
+  const counts = [...new Set(run.search.map((s) => s.storage.recallQueries ?? s.storage.ann?.recallQueries))];
   return counts.length === 1 ? `${counts[0]}` : `${counts.join(' / ')} (by size)`;
 }
 
@@ -638,8 +646,9 @@ function fixed(value) {
   return typeof value === 'number' ? value.toFixed(3) : '';
 }
 
+/** p50 / p95 / p99, or a dash where the run did not time it (the Hamming scan past 100k). */
 function pct(summary) {
-  return `${summary.p50} / ${summary.p95} / ${summary.p99}`;
+  return summary ? `${summary.p50} / ${summary.p95} / ${summary.p99}` : '—';
 }
 
 /** SSE fan-out (bench/sse-fanout.mjs): delivery latency from the write's acknowledgement, and api memory. */

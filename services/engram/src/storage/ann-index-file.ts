@@ -4,12 +4,22 @@ import { Index, MetricKind, ScalarKind } from 'usearch';
 /** How the HNSW graph is built; a saved index built otherwise is rebuilt rather than loaded. */
 export const ANN_PARAMETERS = {
   metric: 'cos',
-  /** Half the memory of f32; candidates are re-scored from the full-precision blobs anyway. */
-  quantization: 'f16',
+  /**
+   * A quarter of the memory of f32 (~0.5 GB of vectors at a million) and a build ~40% faster than f16,
+   * at the same recall once candidates are re-scored from the full-precision blobs (measured at 100k:
+   * recall@10 0.989 for both at search expansion 200).
+   */
+  quantization: 'i8',
   connectivity: 16,
   expansionAdd: 128,
-  expansionSearch: 64,
 } as const;
+
+/**
+ * Candidates the graph search keeps in view (usearch searches with the larger of this and the count
+ * asked for). Past the 100-candidate pool a hybrid search asks for: at 100k, recall@10 0.968 at 64, 0.989
+ * at 200, for 1.0 → 1.7 ms a search. A search-time setting, not saved with the graph.
+ */
+export const ANN_SEARCH_EXPANSION = 200;
 
 /** An empty index with ANN_PARAMETERS. */
 export function createAnnIndex(dimension: number): Index {
@@ -19,9 +29,14 @@ export function createAnnIndex(dimension: number): Index {
     quantization: ANN_PARAMETERS.quantization as ScalarKind,
     connectivity: ANN_PARAMETERS.connectivity,
     expansion_add: ANN_PARAMETERS.expansionAdd,
-    expansion_search: ANN_PARAMETERS.expansionSearch,
+    expansion_search: ANN_SEARCH_EXPANSION,
     multi: false,
   });
+}
+
+/** Whether a saved index was built as ANN_PARAMETERS says (settings of the search alone do not count). */
+function builtAsConfigured(parameters: Record<string, unknown> | undefined): boolean {
+  return Object.entries(ANN_PARAMETERS).every(([key, value]) => parameters?.[key] === value);
 }
 
 /** What a saved index holds: whose vectors, up to which `vector_changes` entry, in which file. */
@@ -33,7 +48,7 @@ export interface AnnIndexHeader {
   epoch: string | null;
   /** The last `vector_changes` entry the saved index reflects. */
   seq: number;
-  parameters: typeof ANN_PARAMETERS;
+  parameters: Record<string, unknown>;
   /**
    * The index file this header was written for. Two processes may save concurrently, each renaming its
    * own file into place; a header that names another file than the one found is not trusted.
@@ -53,7 +68,7 @@ export function readAnnHeader(databasePath: string): AnnIndexHeader | undefined 
     const header = JSON.parse(readFileSync(paths.header, 'utf8')) as AnnIndexHeader;
     const stat = statSync(paths.index);
     if (header.format !== 1 || header.file?.inode !== stat.ino || header.file.size !== stat.size) return undefined;
-    if (JSON.stringify(header.parameters) !== JSON.stringify(ANN_PARAMETERS)) return undefined;
+    if (!builtAsConfigured(header.parameters)) return undefined;
     return header;
   } catch {
     return undefined;

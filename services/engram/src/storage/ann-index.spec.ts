@@ -248,6 +248,20 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       }
     });
 
+    it('a search while the saved index loads waits for it rather than loading the Hamming mirror', async () => {
+      const store = openAnnTestStore(dir);
+      const answers = countAnnAnswers(store.ann!);
+      try {
+        store.ann!.start();
+        assert.equal(store.ann!.ready, false, 'the search below is sent while the index is loading');
+        await assertFindsOwnVectors(store, rows.slice(0, 3));
+        assert.equal(answers.answered, 3);
+        assert.equal(store.vectors.mirrorLoaded, false, 'the 1-bit mirror was never read');
+      } finally {
+        await store.close();
+      }
+    });
+
     for (const [damage, spoil] of [
       ['a missing index file', () => rmSync(paths.index)],
       [

@@ -62,6 +62,8 @@ export class AnnIndex {
   private nextRequest = 1;
   private readonly answers = new Map<number, (reply: AnnReply | undefined) => void>();
   private readonly readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Searches waiting out a load or a save (see readyWithin), told whenever the state changes. */
+  private readonly settleWaiters = new Set<() => void>();
 
   constructor(
     db: SqliteDatabase,
@@ -96,7 +98,7 @@ export class AnnIndex {
       this.log(
         'Vector index dropped: the vectors were rewritten (restore or reindex) or the change log no longer reaches back',
       );
-      this.state = 'building'; // its thread notices too, and rebuilds
+      this.enter('building'); // its thread notices too, and rebuilds
       this.send({ kind: 'catch-up' });
       return undefined;
     }
@@ -118,7 +120,7 @@ export class AnnIndex {
   /** Loads or builds the index on its thread (idempotent). */
   start(): void {
     if (this.state !== 'idle') return;
-    this.state = 'loading';
+    this.enter('loading');
     const workerData: AnnWorkerOptions = {
       databasePath: this.options.databasePath,
       buildThreads: this.options.buildThreads ?? 1,
@@ -134,6 +136,30 @@ export class AnnIndex {
       if (this.worker === worker && this.state !== 'closed')
         this.fail(worker, `its thread stopped (exit code ${code})`);
     });
+  }
+
+  /**
+   * Whether the index is ready now or within `timeoutMs`: waits only while it is loading a saved file or
+   * saving (seconds at a million vectors); a build (minutes) or a failure answers false at once.
+   */
+  async readyWithin(timeoutMs: number): Promise<boolean> {
+    const settling = (): boolean => this.state === 'loading' || this.state === 'saving';
+    if (settling()) {
+      const waiters = this.settleWaiters;
+      await new Promise<void>((resolve) => {
+        const finish = (): void => {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve();
+        };
+        const waiter = (): void => {
+          if (!settling()) finish();
+        };
+        const timer = setTimeout(finish, timeoutMs);
+        waiters.add(waiter);
+      });
+    }
+    return this.state === 'ready';
   }
 
   /** Resolves once the index is ready, rejects if it fails (for the benchmark and tests). */
@@ -156,7 +182,7 @@ export class AnnIndex {
   /** Saves what changed since the last save (waiting a bounded time), stops a load or build in progress. */
   async close(): Promise<void> {
     const { worker, state } = this;
-    this.state = 'closed';
+    this.enter('closed');
     this.worker = undefined;
     for (const answer of this.answers.values()) answer(undefined);
     this.answers.clear();
@@ -185,7 +211,7 @@ export class AnnIndex {
       // Nothing stored yet: the next search that needs an index starts again.
       void this.worker?.terminate();
       this.worker = undefined;
-      this.state = 'idle';
+      this.enter('idle');
       return;
     }
     this.indexed = reply.size;
@@ -193,17 +219,22 @@ export class AnnIndex {
     this.epoch = reply.epoch;
     // A status sent before the thread saw the log rewritten is not ready: it rebuilds on its next look.
     const stale = reply.status === 'ready' && !follows(this.logPosition(), reply.seq, reply.epoch);
-    this.state = stale ? 'building' : reply.status;
+    this.enter(stale ? 'building' : reply.status);
     if (this.state === 'ready') {
       for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
       this.holdWhileAwaited();
     }
   }
 
+  private enter(state: State): void {
+    this.state = state;
+    for (const waiter of [...this.settleWaiters]) waiter();
+  }
+
   private fail(worker: Worker | undefined, message: string): void {
     if (this.state === 'closed' || this.state === 'failed') return;
     // Not retried until restart: an index that fails once would likely fail again, and scanning is correct.
-    this.state = 'failed';
+    this.enter('failed');
     this.worker = undefined;
     void worker?.terminate();
     this.log(`Vector index failed (${message}); searches keep scanning`);

@@ -31,6 +31,8 @@ const MAX_RESCORED = 500;
  * scan costs the same for any pool, but checking a pool against a filter grows with its size.
  */
 const MAX_KNN_POOL = 10_000;
+/** Longest a search waits for an index that is loading or saving (see indexReadySoon). */
+const INDEX_WAIT_MS = 5_000;
 /** The next HNSW pool holds this many times the candidates the admitted share predicts are needed. */
 const POOL_MARGIN = 1.5;
 
@@ -128,7 +130,8 @@ export class SearchRepository {
   /** The k live memories nearest to the vector among those the filter admits, by exact cosine distance. */
   async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
     this.vectors.assertModel();
-    if (this.ann?.ready) {
+    const indexReady = this.ann?.ready ?? false;
+    if (indexReady) {
       const found = await this.indexedSearch(vector, filter, k);
       if (found) return found;
     }
@@ -136,8 +139,22 @@ export class SearchRepository {
     const admittedUpToLimit = this.countUpTo(filter, EXACT_SCAN_MAX_ROWS + 1);
     if (admittedUpToLimit === 0) return [];
     if (admittedUpToLimit <= EXACT_SCAN_MAX_ROWS) return this.exactScan(vector, filter, k);
+    if (!indexReady && (await this.indexReadySoon())) {
+      const found = await this.indexedSearch(vector, filter, k);
+      if (found) return found;
+    }
     this.ann?.start(); // a store this large: load or build the index for the searches to come
     return this.quantisedSearch(vector, filter, k);
+  }
+
+  /**
+   * Whether to wait for the index rather than take the Hamming path: only while the index is loading a
+   * saved file or saving (seconds at a million vectors) and the Hamming mirror is not in memory yet (its
+   * first load reads every 1-bit vector on this thread, ~12 s at a million, and then stays resident).
+   */
+  private async indexReadySoon(): Promise<boolean> {
+    if (!this.ann || this.vectors.mirrorLoaded) return false;
+    return this.ann.readyWithin(INDEX_WAIT_MS);
   }
 
   /**

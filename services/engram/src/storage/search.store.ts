@@ -12,10 +12,13 @@ export interface KeywordHit {
   bm25: number;
 }
 
-/** A keyword term in more memories than this is common: see splitByFrequency. */
-export const COMMON_TERM_ROWS = 5_000;
+/**
+ * A keyword term in more memories than this is common: see splitByFrequency. BM25 work grows with the
+ * rows ranked: at 100k memories 5,000 cost ~7.5 ms a query, 1,000 ~3.4 ms (docs/architecture.md).
+ */
+export const COMMON_TERM_ROWS = 1_000;
 /** With common terms only, how many of the newest matches the keyword ranking scores. */
-export const RECENT_MATCHES_RANKED = 5_000;
+export const RECENT_MATCHES_RANKED = 1_000;
 
 /**
  * Bounds the keyword ranking's work the same way on every backend. Rare terms, rarest first, as long as

@@ -107,6 +107,11 @@ export class VectorIndex {
     return this.loadedMirror().nearest(namespace, this.quantise(vector), k);
   }
 
+  /** Whether the Hamming mirror is in memory (loading it reads every 1-bit vector: ~12 s at a million). */
+  get mirrorLoaded(): boolean {
+    return this.mirror !== undefined;
+  }
+
   /** Forget the in-memory mirror (after a rolled-back write); the next search reloads it. */
   invalidate(): void {
     this.mirror = undefined;
