@@ -4,7 +4,7 @@
  * something happened. Pure functions of text, so they behave the same for every store.
  */
 import { keywordTerms } from './keyword-terms';
-import { extractTimeExpression, TimeRange } from '../time/time-expression';
+import { extractTimeExpression, findTimeRange, TimeRange } from '../time/time-expression';
 
 /** What is worked out once per query and reused for every candidate. */
 export interface QueryFacts {
@@ -110,7 +110,7 @@ export function stemSet(text: string): Set<string> {
  * text names no time.
  */
 export function eventTime(content: string, createdAtMs: number, timeZone: string): TimeRange | undefined {
-  return extractTimeExpression(content, new Date(createdAtMs), timeZone).range;
+  return findTimeRange(content, new Date(createdAtMs), timeZone);
 }
 
 /**

@@ -13,9 +13,12 @@ import {
 } from '../testing/ann-store';
 import { makeTempDir } from '../testing/test-app';
 import { waitFor } from '../testing/wait-for';
+import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { AnnIndex } from './ann-index';
 import { annIndexPaths } from './ann-index-file';
 import { NewMemory } from './memory.record';
 import { MemoryFilter } from './memory-filter.sql';
+import { openSqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
 
 /** Above the exact-scan threshold (5,000 admitted memories), so the index is the first path. */
@@ -329,6 +332,21 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         await store.close();
       }
     });
+  });
+
+  it('whenReady rejects, rather than waiting forever, while nothing is stored to index', async () => {
+    const dir = makeTempDir();
+    const path = join(dir, 'engram.db');
+    const db = openSqliteDatabase(path, DEFAULT_PRAGMAS); // no embedding model bound: nothing stored
+    const ann = new AnnIndex(db, { databasePath: path });
+    try {
+      await assert.rejects(ann.whenReady(), /Nothing is stored yet/);
+      assert.equal(ann.ready, false);
+    } finally {
+      await ann.close();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('namespace isolation at scale', () => {

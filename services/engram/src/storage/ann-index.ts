@@ -162,7 +162,7 @@ export class AnnIndex {
     return this.state === 'ready';
   }
 
-  /** Resolves once the index is ready, rejects if it fails (for the benchmark and tests). */
+  /** Resolves once the index is ready; rejects if it fails or nothing is stored (for the benchmark and tests). */
   whenReady(): Promise<void> {
     this.start();
     if (this.state === 'ready' || this.state === 'saving') return Promise.resolve();
@@ -212,6 +212,8 @@ export class AnnIndex {
       void this.worker?.terminate();
       this.worker = undefined;
       this.enter('idle');
+      const empty = new Error('Nothing is stored yet, so there is no vector index to build');
+      for (const waiter of this.readyWaiters.splice(0)) waiter.reject(empty);
       return;
     }
     this.indexed = reply.size;

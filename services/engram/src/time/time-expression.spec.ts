@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidTimeExpression } from '../common/domain-errors';
-import { extractTimeExpression, MAX_TIME_EXPRESSION_LENGTH, parseTimeExpression, TimeRange } from './time-expression';
+import {
+  extractTimeExpression,
+  findTimeRange,
+  MAX_TIME_EXPRESSION_LENGTH,
+  parseTimeExpression,
+  TimeRange,
+} from './time-expression';
 import { assertLinearCost } from '../testing/linear-cost';
 
 /** Wednesday 8 January 2025, 15:30 UTC: a week after new year, so "last month" and "last year" cross it. */
@@ -590,5 +596,36 @@ describe('extractTimeExpression', () => {
     const result = extractTimeExpression('what did I do today', NEW_YEARS_EVE_IN_NEW_YORK, NEW_YORK);
     assertRange(result.range, '2024-12-31T05:00Z', '2025-01-01T05:00Z');
     assert.equal(result.rest, 'what did I do');
+  });
+});
+
+describe('findTimeRange', () => {
+  it('finds the range extractTimeExpression finds, and none in a text without a time word or a digit', () => {
+    const texts = [
+      'We met last tuesday at noon',
+      'Moved to Berlin in march 2023, after the wedding',
+      'The launch slipped two weeks ago',
+      'Mia: I adopted a cat and named her Pepper!',
+      'Caroline went to the LGBTQ support group yesterday evening',
+    ];
+    for (const text of texts) {
+      assert.deepEqual(
+        findTimeRange(text, WEDNESDAY_IN_JANUARY, UTC),
+        extractTimeExpression(text, WEDNESDAY_IN_JANUARY, UTC).range,
+        text,
+      );
+    }
+    assert.equal(findTimeRange(texts[3], WEDNESDAY_IN_JANUARY, UTC), undefined);
+    assert.ok(findTimeRange(texts[4], WEDNESDAY_IN_JANUARY, UTC));
+  });
+
+  it('finds phrases whose first time word comes late: after an operator, a qualifier and a count', () => {
+    for (const [text, start, end] of [
+      ['busy since last two weeks, sadly', '2024-12-25T15:30Z', undefined],
+      ['it shipped between last two weeks and today', '2024-12-25T15:30Z', '2025-01-09T00:00Z'],
+      ['revenue grew since first half of 2024', '2024-01-01T00:00Z', undefined],
+    ] as const) {
+      assertRange(findTimeRange(text, WEDNESDAY_IN_JANUARY, UTC), start, end);
+    }
   });
 });

@@ -12,6 +12,7 @@ import {
   rollingWindow,
   wholeYear,
 } from './period-phrases';
+import { possiblePhraseStarts } from './anchors';
 import { longest, ParseContext, PhraseMatch, PhraseRule } from './phrase-types';
 import { LEAD_IN_WORDS, wordTable } from './vocabulary';
 
@@ -80,8 +81,9 @@ function phraseAt(ctx: ParseContext, at: number): PhraseMatch | undefined {
 
 /** The range of a text that is one time phrase, possibly led in ("in march", "over the past week"). */
 export function parseWholePhrase(ctx: ParseContext): TimeRange | undefined {
+  const possible = possiblePhraseStarts(ctx.words);
   for (let start = 0; start < ctx.words.length; start++) {
-    const match = phraseAt(ctx, start);
+    const match = possible[start] ? phraseAt(ctx, start) : undefined;
     if (match?.next === ctx.words.length) return match.range;
     if (!LEAD_IN_WORDS.has(ctx.words[start])) return undefined;
   }
@@ -97,8 +99,9 @@ export interface FoundPhrase {
 
 /** The leftmost time phrase in a query. Phrases that mostly mean something else need a lead-in word. */
 export function findPhrase(ctx: ParseContext): FoundPhrase | undefined {
+  const possible = possiblePhraseStarts(ctx.words);
   for (let at = 0; at < ctx.words.length; at++) {
-    const match = phraseUnlessImpossible(ctx, at);
+    const match = possible[at] ? phraseUnlessImpossible(ctx, at) : undefined;
     if (match && (!match.ambiguous || followsLeadIn(ctx, at))) {
       return { range: match.range, first: leadInStart(ctx, at), next: match.next };
     }

@@ -95,7 +95,7 @@ export const rollingWindow: PhraseRule = (ctx, at) => {
   return { range: windowEndingNow(ctx, unit, count ?? 1), next: unitAt + 1 };
 };
 
-const RECENT_WORDS = new Set(['recent', 'recently', 'lately']);
+export const RECENT_WORDS = new Set(['recent', 'recently', 'lately']);
 
 /** "recently": the last seven days up to now. */
 export const recently: PhraseRule = (ctx, at) =>
