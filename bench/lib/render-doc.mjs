@@ -31,13 +31,15 @@ export async function writeBenchmarksDoc(resultsDir, docPath) {
 function annLines(run) {
   const measured = run.search.filter((s) => s.storage.ann);
   if (measured.length === 0) return [];
-  // Runs before 2026-12-03 did not record the parameters: they were built f16, searched at expansion 64.
-  const built = measured[0].storage.ann.parameters ?? { quantization: 'f16', connectivity: 16, expansionSearch: 64 };
+  const built = measured[0].storage.ann.parameters;
   const untimedScan = run.search
     .filter((s) => s.storage.scanTimed === false)
     .map((s) => s.memories.toLocaleString('en'));
+  const wider = measured
+    .filter((s) => s.storage.ann.searchBreadth > built.expansionSearch)
+    .map((s) => `${s.storage.ann.searchBreadth} at ${s.memories.toLocaleString('en')}`);
   return [
-    `With the HNSW index (\`ENGRAM_VECTOR_INDEX=ann\`, usearch, ${built.quantization}, M ${built.connectivity}, search expansion ${built.expansionSearch}): the same storage searches, and the`,
+    `With the HNSW index (\`ENGRAM_VECTOR_INDEX=ann\`, usearch, ${built.quantization}, M ${built.connectivity}, search expansion ${built.expansionSearch}${wider.length > 0 ? `, ${wider.join(', ')}` : ''}): the same storage searches, and the`,
     'recall of the vector leg against the exact scan. The table above is the Hamming scan (no index)' +
       (untimedScan.length > 0
         ? `, not timed at ${untimedScan.join(', ')} (— there): the index answers there, the scan only while the index is first built. The REST`

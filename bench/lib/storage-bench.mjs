@@ -11,7 +11,7 @@ const { MemoryRepository } = fromDist('storage/memory.repository.js');
 const { SearchRepository } = fromDist('storage/search.repository.js');
 const { VectorIndex } = fromDist('storage/vector-index.js');
 const { AnnIndex } = fromDist('storage/ann-index.js');
-const { ANN_PARAMETERS, ANN_SEARCH_EXPANSION } = fromDist('storage/ann-index-file.js');
+const { ANN_PARAMETERS, ANN_SEARCH_EXPANSION, searchBreadth } = fromDist('storage/ann-index-file.js');
 const { DEFAULT_PRAGMAS } = fromDist('config/sqlite-pragmas.js');
 const { keywordTerms } = fromDist('search/keyword-terms.js');
 const { memoryFilterSql } = fromDist('storage/memory-filter.sql.js');
@@ -121,6 +121,7 @@ async function benchAnn(path, cases, memories) {
   };
   const result = {
     parameters: { ...ANN_PARAMETERS, expansionSearch: ANN_SEARCH_EXPANSION },
+    searchBreadth: searchBreadth(memories, HYBRID_POOL),
     buildSeconds: Math.round(buildSeconds * 10) / 10,
     loadSeconds: Math.round(loadSeconds * 100) / 100,
     indexedVectors: ann.size,

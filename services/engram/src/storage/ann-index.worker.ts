@@ -9,6 +9,7 @@ import {
   publishAnnIndex,
   readAnnHeader,
   removeQuietly,
+  searchBreadth,
   temporaryIndexPath,
 } from './ann-index-file';
 
@@ -110,8 +111,8 @@ class IndexKeeper {
 
   private search(id: number, vector: Float32Array, count: number): void {
     if (this.status !== 'ready') return send({ kind: 'found', id, keys: null, seq: this.seq });
-    const found = this.index!.search(vector, count, 1);
-    const keys = Float64Array.from(found.keys, Number);
+    const found = this.index!.search(vector, searchBreadth(this.index!.size(), count), 1);
+    const keys = Float64Array.from(found.keys.subarray(0, count), Number);
     send({ kind: 'found', id, keys, seq: this.seq }, [keys.buffer]);
   }
 
