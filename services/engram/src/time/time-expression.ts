@@ -4,8 +4,7 @@
  * module: the clock and the zone are arguments.
  */
 import { InvalidTimeExpression } from '../common/domain-errors';
-import { mayHoldTimePhrase } from './time-expression/anchors';
-import { FoundPhrase, findPhrase, parseWholePhrase } from './time-expression/grammar';
+import { findPhrase, parseWholePhrase } from './time-expression/grammar';
 import type { ParseContext } from './time-expression/phrase-types';
 import { TimeContext } from './time-expression/time-context';
 import { Token, tokenize } from './time-expression/tokens';
@@ -31,8 +30,7 @@ export function parseTimeExpression(text: string, now: Date, timeZone: string): 
   if (text.length > MAX_TIME_EXPRESSION_LENGTH) {
     throw new InvalidTimeExpression(`${phrase.slice(0, QUOTED_PREFIX_LENGTH)}…`);
   }
-  const tokens = tokenize(phrase);
-  const range = mayHoldTimePhrase(tokens) ? parseWholePhrase(parseContext(phrase, tokens, now, timeZone)) : undefined;
+  const range = parseWholePhrase(parseContext(phrase, tokenize(phrase), now, timeZone));
   if (!range) throw new InvalidTimeExpression(phrase);
   return withoutOpenBounds(range);
 }
@@ -45,7 +43,7 @@ export function parseTimeExpression(text: string, now: Date, timeZone: string): 
  */
 export function extractTimeExpression(query: string, now: Date, timeZone: string): { range?: TimeRange; rest: string } {
   const tokens = tokenize(query);
-  const found = leftmostPhrase(query, tokens, now, timeZone);
+  const found = findPhrase(parseContext(query, tokens, now, timeZone));
   if (!found) return { rest: tidyWhitespace(query) };
   const before = query.slice(0, tokens[found.first].start);
   const after = query.slice(tokens[found.next - 1].end);
@@ -54,12 +52,8 @@ export function extractTimeExpression(query: string, now: Date, timeZone: string
 
 /** The range of a text's leftmost time phrase, as extractTimeExpression finds it; undefined when none. */
 export function findTimeRange(text: string, now: Date, timeZone: string): TimeRange | undefined {
-  const found = leftmostPhrase(text, tokenize(text), now, timeZone);
+  const found = findPhrase(parseContext(text, tokenize(text), now, timeZone));
   return found && withoutOpenBounds(found.range);
-}
-
-function leftmostPhrase(text: string, tokens: readonly Token[], now: Date, timeZone: string): FoundPhrase | undefined {
-  return mayHoldTimePhrase(tokens) ? findPhrase(parseContext(text, tokens, now, timeZone)) : undefined;
 }
 
 function parseContext(text: string, tokens: readonly Token[], now: Date, timeZone: string): ParseContext {

@@ -1,6 +1,5 @@
 import { RECENT_WORDS } from './period-phrases';
 import { HOLIDAYS, SEASONS } from './periods';
-import type { Token } from './tokens';
 import { MONTHS, TIMES_OF_DAY, UNITS, WEEKDAYS } from './vocabulary';
 
 /**
@@ -37,15 +36,10 @@ function isAnchor(word: string): boolean {
 }
 
 /**
- * Whether the words may hold a time phrase: false means the grammar cannot match anywhere in them, so
- * it need not be tried at each word (the costly part when search reads the time every candidate
- * mentions). Every phrase the grammar's specs parse passes this test and the next on its way in.
+ * For each word position, whether a phrase could start there: an anchor lies within ANCHOR_REACH words.
+ * The grammar is tried only at those (trying it at every word of every search candidate was the costly
+ * part of reading the times memories mention); every phrase the grammar's specs parse passes this way.
  */
-export function mayHoldTimePhrase(tokens: readonly Token[]): boolean {
-  return tokens.some((token) => isAnchor(token.word));
-}
-
-/** For each word position, whether a phrase could start there: an anchor lies within ANCHOR_REACH words. */
 export function possiblePhraseStarts(words: readonly string[]): boolean[] {
   const starts = new Array<boolean>(words.length).fill(false);
   for (let i = 0; i < words.length; i++) {
