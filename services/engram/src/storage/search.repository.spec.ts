@@ -9,6 +9,7 @@ import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { SearchRepository } from './search.repository';
+import { readVarints, SqliteKeywordRanking } from './sqlite-keyword-ranking';
 import { COMMON_TERM_ROWS, RECENT_MATCHES_RANKED } from './search.store';
 import { KeywordHit } from './search.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
@@ -193,6 +194,7 @@ describe('SearchRepository.keywordCandidates with terms common enough to bound',
   const dir = makeTempDir();
   let db: SqliteDatabase;
   let search: SearchRepository;
+  let memories: MemoryRepository;
   /** More memories hold "weather" than COMMON_TERM_ROWS: it is a common term. */
   const COMMON = COMMON_TERM_ROWS + 1_500;
   const contents: string[] = [];
@@ -200,7 +202,8 @@ describe('SearchRepository.keywordCandidates with terms common enough to bound',
   before(() => {
     const store = openStore(dir);
     db = store.db;
-    const { vectorIndex, memories } = store;
+    const { vectorIndex } = store;
+    memories = store.memories;
     // The oldest memory says "weather" most often: full BM25 would rank it first for "weather".
     contents.push('weather weather weather weather weather');
     for (let i = 1; i < COMMON; i++) {
@@ -238,7 +241,7 @@ describe('SearchRepository.keywordCandidates with terms common enough to bound',
     return db
       .prepare(
         `SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
-         WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts)`,
+         WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts), m.id DESC`,
       )
       .all(terms.map((term) => `"${term}"`).join(' OR '), ...where.params) as KeywordHit[];
   }
@@ -285,6 +288,54 @@ describe('SearchRepository.keywordCandidates with terms common enough to bound',
     );
   });
 
+  it('scores outside FTS5 (past the IDF walk bound) exactly as bm25() does, before and after the store grows', () => {
+    const scoredHere = new SqliteKeywordRanking(db, 0);
+    const queries = [
+      ['zebra', 'weather'],
+      ['weather'],
+      ['weather', 'note'],
+      ['calm', 'weather', 'zebra'],
+      ['quiet', 'weather'],
+    ];
+    const filters: MemoryFilter[] = [
+      { namespace: 'default' },
+      { namespace: 'default', tags: ['even'] },
+      { namespace: 'small' },
+    ];
+    const agree = () => {
+      for (const terms of queries) {
+        for (const filter of filters) {
+          const expected = search.keywordCandidates(terms, filter, 20);
+          const hits = scoredHere.candidates(terms, filter, 20);
+          assert.deepEqual(
+            hits.map((hit) => hit.id),
+            expected.map((hit) => hit.id),
+            `${terms.join(' ')} in ${JSON.stringify(filter)}`,
+          );
+          for (const [i, hit] of hits.entries()) assert.ok(Math.abs(hit.bm25 - expected[i].bm25) < 1e-9);
+        }
+      }
+    };
+    agree();
+    // A tenth more memories, all saying "quiet": its kept count is stale (its IDF goes from 0.18 to 1e-6).
+    const grown = Array.from({ length: Math.ceil(contents.length / 10) }, (_, i) => `quiet evening ${i}`);
+    const vector = Float32Array.from({ length: DIMENSION }, (_, i) => i + 1);
+    memories.insertMany(
+      grown.map((content, i) => ({
+        namespace: 'default',
+        contentHash: `grown-${i}`,
+        content,
+        memoryType: 'note',
+        metadata: {},
+        tags: [],
+        createdAt: COMMON + 10 + i,
+        updatedAt: COMMON + 10 + i,
+        embedding: vector,
+      })),
+    );
+    agree();
+  });
+
   it('ignores terms nothing contains and returns nothing when no term matches', () => {
     assert.deepEqual(search.keywordCandidates(['qwertyuiop'], { namespace: 'default' }, 10), []);
     const withUnknown = search.keywordCandidates(['zebra', 'qwertyuiop'], { namespace: 'default' }, 3);
@@ -292,6 +343,12 @@ describe('SearchRepository.keywordCandidates with terms common enough to bound',
       withUnknown.map((hit) => hit.id),
       search.keywordCandidates(['zebra'], { namespace: 'default' }, 3).map((hit) => hit.id),
     );
+  });
+});
+
+describe('readVarints', () => {
+  it('reads SQLite varints of one, two and three bytes, and zeros past the record', () => {
+    assert.deepEqual(readVarints(Uint8Array.from([0x05, 0x81, 0x00, 0x82, 0x80, 0x01]), 4), [5, 128, 32769, 0]);
   });
 });
 

@@ -3,14 +3,8 @@ import { MemoryRepository } from './memory.repository';
 import { isNarrowing, MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
-import {
-  ADJACENT_ID_REACH,
-  COMMON_TERM_ROWS,
-  KeywordHit,
-  RECENT_MATCHES_RANKED,
-  ScoredId,
-  splitByFrequency,
-} from './search.store';
+import { ADJACENT_ID_REACH, KeywordHit, ScoredId } from './search.store';
+import { SqliteKeywordRanking } from './sqlite-keyword-ranking';
 import { toBlob, VectorIndex } from './vector-index';
 
 /** Below this many candidate memories an exact scan is as fast as the quantised index, and exact. */
@@ -39,6 +33,7 @@ const POOL_MARGIN = 1.5;
 /** Candidate generation for search: vector nearest neighbours and BM25 keyword matches, both filtered. */
 export class SearchRepository {
   private readonly statements: PreparedStatements;
+  private readonly keywords: SqliteKeywordRanking;
 
   constructor(
     db: SqliteDatabase,
@@ -48,83 +43,12 @@ export class SearchRepository {
     private readonly ann?: AnnIndex,
   ) {
     this.statements = new PreparedStatements(db);
+    this.keywords = new SqliteKeywordRanking(db);
   }
 
-  /**
-   * Memories containing any of the terms, best BM25 first, with bounded work: BM25 over every match of
-   * a common term (at 100k memories "project" matched tens of thousands) cost ~100 ms. Terms are split by
-   * how many memories contain them (counted up to COMMON_TERM_ROWS, so the count is bounded too):
-   * - with rare terms, only memories containing one of them are ranked, by the full query's BM25 (the
-   *   common terms still weigh in, see rankWithRareTerms); a memory that holds only common terms is
-   *   left out;
-   * - with common terms only, the RECENT_MATCHES_RANKED newest matches the filter admits are ranked.
-   * Terms are quoted: no FTS5 syntax gets through.
-   */
+  /** Memories containing any of the terms, best BM25 first, with bounded work (sqlite-keyword-ranking.ts). */
   keywordCandidates(terms: readonly string[], filter: MemoryFilter, k: number): KeywordHit[] {
-    if (terms.length === 0) return [];
-    const { rare, common } = this.splitByFrequency(terms);
-    if (rare.length === 0 && common.length === 0) return [];
-    if (rare.length === 0) return this.rankRecentMatches(anyOf(common), filter, k);
-    return this.rankWithRareTerms(anyOf(rare), common.length > 0 ? anyOf(common) : undefined, filter, k);
-  }
-
-  /**
-   * Each term's matches, counted up to COMMON_TERM_ROWS over the whole index (every namespace): the count
-   * bounds the work, which the full-text index does for all namespaces at once.
-   */
-  private splitByFrequency(terms: readonly string[]): { rare: string[]; common: string[] } {
-    const count = this.statements.get(
-      'SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)',
-    );
-    return splitByFrequency(
-      terms.map((term) => ({ term, rows: count.pluck().get(anyOf([term]), COMMON_TERM_ROWS + 1) as number })),
-    );
-  }
-
-  /**
-   * The top k by the full query's BM25 among memories holding a rare term, exactly, in two bounded
-   * queries. BM25 sums over the query's terms, and `rare AND common` holds the same terms as
-   * `rare OR common`, so it scores a memory holding both kinds exactly as the full query would; a
-   * memory holding only rare terms scores the same under `rare` alone. Every memory of the true top k
-   * is then in the top k of one of the two lists, with its true score.
-   */
-  private rankWithRareTerms(rare: string, common: string | undefined, filter: MemoryFilter, k: number): KeywordHit[] {
-    const scores = new Map<number, number>();
-    for (const hit of this.rankMatches(rare, filter, k)) scores.set(hit.id, hit.bm25);
-    if (common !== undefined) {
-      for (const hit of this.rankMatches(`${rare} AND ${common}`, filter, k)) scores.set(hit.id, hit.bm25);
-    }
-    return [...scores]
-      .map(([id, bm25]) => ({ id, bm25 }))
-      .sort((a, b) => b.bm25 - a.bm25)
-      .slice(0, k);
-  }
-
-  /**
-   * CROSS JOIN keeps the full-text match as the outer loop: with a selective filter SQLite otherwise
-   * walks the admitted memories and re-runs the MATCH for each (seconds at 100k memories).
-   */
-  private rankMatches(match: string, filter: MemoryFilter, k: number): KeywordHit[] {
-    const where = memoryFilterSql(filter, 'probe');
-    return this.statements
-      .get(
-        `SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
-         WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts) LIMIT ?`,
-      )
-      .all(match, ...where.params, k) as KeywordHit[];
-  }
-
-  /** BM25 over the newest admitted matches only: the full-text index walks them newest first and stops. */
-  private rankRecentMatches(match: string, filter: MemoryFilter, k: number): KeywordHit[] {
-    const where = memoryFilterSql(filter, 'probe');
-    return this.statements
-      .get(
-        `SELECT id, bm25 FROM (
-           SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
-           WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY memories_fts.rowid DESC LIMIT ?
-         ) ORDER BY bm25 DESC LIMIT ?`,
-      )
-      .all(match, ...where.params, RECENT_MATCHES_RANKED, k) as KeywordHit[];
+    return this.keywords.candidates(terms, filter, k);
   }
 
   /** The k live memories nearest to the vector among those the filter admits, by exact cosine distance. */
@@ -282,9 +206,4 @@ export class SearchRepository {
     }
     return this.exactScan(vector, filter, k);
   }
-}
-
-/** An FTS5 expression matching any of the terms, each quoted so no query syntax gets through. */
-function anyOf(terms: readonly string[]): string {
-  return `(${terms.map((term) => `"${term.replaceAll('"', '""')}"`).join(' OR ')})`;
 }

@@ -1,10 +1,8 @@
+import { B, inverseDocumentFrequency, K1 } from '../bm25';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
 import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, splitByFrequency } from '../search.store';
 import { numbered, PostgresDatabase } from './postgres.database';
 
-/** BM25's term-frequency saturation and length normalisation, FTS5's values. */
-const K1 = 1.2;
-const B = 0.75;
 /** Below this many live memories the corpus statistics are counted on every search (a few ms at most). */
 const EXACT_STATISTICS_MAX_ROWS = 10_000;
 /** Above it they are counted again at most this often: a few seconds of drift barely moves an IDF. */
@@ -148,10 +146,4 @@ export class PostgresKeywordRanking {
     this.statistics = { documents: row.documents, averageLength: row.average_length, countedAt: Date.now() };
     return this.statistics;
   }
-}
-
-/** FTS5's IDF: a term in half the memories or more still counts, barely (1e-6), rather than negatively. */
-export function inverseDocumentFrequency(rows: number, documents: number): number {
-  const idf = Math.log((documents - rows + 0.5) / (rows + 0.5));
-  return idf > 0 ? idf : 1e-6;
 }

@@ -1,0 +1,229 @@
+import { bm25, inverseDocumentFrequency } from './bm25';
+import { Fts5TermCounter } from './fts5-term-counter';
+import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
+import { PreparedStatements } from './prepared-statements';
+import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, splitByFrequency } from './search.store';
+import { SqliteDatabase } from './sqlite.connection';
+
+/** A common term's count is trusted this long, and while the store has not grown or shrunk by a twentieth. */
+const COMMON_COUNT_MAX_AGE_MS = 30 * 60_000;
+const COMMON_COUNT_MAX_DRIFT = 0.05;
+/**
+ * Past this many term holders in all (summed over the query's terms) bm25()'s IDF walk costs more than
+ * scoring the candidates here: measured at a million memories, bm25() took ~6 ms + 0.05 µs a holder,
+ * scoring here ~10 ms whatever the terms.
+ */
+const IDF_WALK_MAX_ROWS = 100_000;
+/** Common terms whose counts are kept; past it the oldest counts are forgotten. */
+const COMMON_COUNTS_KEPT = 10_000;
+
+interface CommonCount {
+  rows: number;
+  documents: number;
+  countedAt: number;
+}
+
+interface Corpus {
+  documents: number;
+  averageLength: number;
+}
+
+interface Candidate {
+  id: number;
+  content: string;
+}
+
+/**
+ * Keyword ranking on SQLite: FTS5 finds the candidates and scores them by BM25 in one of two exact ways.
+ * FTS5's bm25() counts every memory holding each query term, on every query, for its IDF: a walk of
+ * each term's whole doclist, cheap while the terms are held by a few tens of thousands of memories, but
+ * ~45 ms p50 for two or three common words at a million (against ~1 ms to read their 1,000 newest
+ * matches). Past IDF_WALK_MAX_ROWS the score is computed here instead, from counts FTS5 already has or
+ * that are kept: a rare term's from splitByFrequency's bounded count, a common term's counted once and
+ * kept for minutes (an IDF barely moves), the corpus size and average length from FTS5's own totals,
+ * and term frequencies from the candidates' text (fts5-term-counter.ts, ~3 µs a candidate). Both give
+ * the same scores while the kept counts are current (a spec holds them equal, before and after growth).
+ */
+export class SqliteKeywordRanking {
+  private readonly statements: PreparedStatements;
+  private readonly commonCounts = new Map<string, CommonCount>();
+
+  constructor(
+    db: SqliteDatabase,
+    /** Past how many term holders the score is computed here (IDF_WALK_MAX_ROWS; 0 in specs: always here). */
+    private readonly idfWalkMaxRows = IDF_WALK_MAX_ROWS,
+  ) {
+    this.statements = new PreparedStatements(db);
+  }
+
+  /**
+   * Memories containing any of the terms, best BM25 first, with bounded work (splitByFrequency):
+   * with rare terms, only memories holding one are ranked, by the whole query (common terms weigh in);
+   * with common terms only, the RECENT_MATCHES_RANKED newest matches the filter admits are ranked.
+   * Terms are quoted: no FTS5 syntax gets through.
+   */
+  candidates(terms: readonly string[], filter: MemoryFilter, k: number): KeywordHit[] {
+    if (terms.length === 0) return [];
+    const counted = terms.map((term) => ({ term, rows: this.countUpTo(term, COMMON_TERM_ROWS + 1) }));
+    const { rare, common } = splitByFrequency(counted);
+    if (rare.length === 0 && common.length === 0) return [];
+    const held = counted.filter(({ rows }) => rows > 0);
+    const corpus = this.corpus();
+    for (const term of held) if (term.rows > COMMON_TERM_ROWS) term.rows = this.commonCount(term.term, corpus);
+    if (held.reduce((sum, { rows }) => sum + rows, 0) <= this.idfWalkMaxRows) {
+      return rare.length > 0 ? this.rankWithRareTerms(rare, common, filter, k) : this.rankNewest(common, filter, k);
+    }
+    const candidates = rare.length > 0 ? this.holdersOf(rare, filter) : this.newestHoldersOf(common, filter);
+    const counter = new Fts5TermCounter(held.map(({ term }) => term));
+    const idfs = held.map(({ rows }) => inverseDocumentFrequency(rows, corpus.documents));
+    return candidates
+      .map(({ id, content }) => {
+        const { length, frequencies } = counter.count(content);
+        return { id, bm25: bm25(frequencies, idfs, length, corpus.averageLength) };
+      })
+      .sort((a, b) => b.bm25 - a.bm25 || b.id - a.id)
+      .slice(0, k);
+  }
+
+  /** How many memories (in every namespace) hold the term, counted up to the cap so the work is bounded. */
+  private countUpTo(term: string, cap: number): number {
+    return this.statements
+      .get('SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)')
+      .pluck()
+      .get(quoted(term), cap) as number;
+  }
+
+  /**
+   * A common term's exact count: a walk of its every holder, so kept and reused until it is old or
+   * the store has changed size by more than COMMON_COUNT_MAX_DRIFT.
+   */
+  private commonCount(term: string, corpus: Corpus): number {
+    const kept = this.commonCounts.get(term);
+    const drift = kept ? Math.abs(corpus.documents - kept.documents) / Math.max(kept.documents, 1) : Infinity;
+    if (kept && drift <= COMMON_COUNT_MAX_DRIFT && Date.now() - kept.countedAt < COMMON_COUNT_MAX_AGE_MS) {
+      return kept.rows;
+    }
+    const rows = this.countUpTo(term, Number.MAX_SAFE_INTEGER);
+    this.commonCounts.delete(term);
+    if (this.commonCounts.size >= COMMON_COUNTS_KEPT) this.commonCounts.delete(this.commonCounts.keys().next().value!);
+    this.commonCounts.set(term, { rows, documents: corpus.documents, countedAt: Date.now() });
+    return rows;
+  }
+
+  /**
+   * The index's own totals, as bm25() reads them: FTS5 keeps a record (rowid 1 of its data table) of
+   * how many rows it holds and how many tokens each column holds in all, as SQLite varints.
+   */
+  private corpus(): Corpus {
+    const record = this.statements.get('SELECT block FROM memories_fts_data WHERE id = 1').pluck().get() as
+      Buffer | undefined;
+    if (!record) return { documents: 0, averageLength: 1 };
+    const [documents, tokens] = readVarints(record, 2);
+    return { documents, averageLength: documents > 0 && tokens > 0 ? tokens / documents : 1 };
+  }
+
+  /**
+   * By bm25(), the top k by the whole query among memories holding a rare term, in two bounded queries.
+   * BM25 sums over the query's terms, and `rare AND common` holds the same terms as `rare OR common`,
+   * so it scores a memory holding both kinds exactly as the whole query would; a memory holding only
+   * rare terms scores the same under `rare` alone. Every memory of the true top k is then in the top k
+   * of one of the two lists, with its true score.
+   */
+  private rankWithRareTerms(
+    rare: readonly string[],
+    common: readonly string[],
+    filter: MemoryFilter,
+    k: number,
+  ): KeywordHit[] {
+    const scores = new Map<number, number>();
+    for (const hit of this.rankMatches(anyOf(rare), filter, k)) scores.set(hit.id, hit.bm25);
+    if (common.length > 0) {
+      for (const hit of this.rankMatches(`(${anyOf(rare)}) AND (${anyOf(common)})`, filter, k)) {
+        scores.set(hit.id, hit.bm25);
+      }
+    }
+    return [...scores]
+      .map(([id, score]) => ({ id, bm25: score }))
+      .sort((a, b) => b.bm25 - a.bm25 || b.id - a.id)
+      .slice(0, k);
+  }
+
+  /**
+   * CROSS JOIN keeps the full-text match as the outer loop: with a selective filter SQLite otherwise
+   * walks the admitted memories and re-runs the MATCH for each (seconds at 100k memories).
+   */
+  private rankMatches(match: string, filter: MemoryFilter, k: number): KeywordHit[] {
+    const where = memoryFilterSql(filter, 'probe');
+    return this.statements
+      .get(
+        `SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
+         WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts), m.id DESC LIMIT ?`,
+      )
+      .all(match, ...where.params, k) as KeywordHit[];
+  }
+
+  /** By bm25(), over the newest admitted matches only: the full-text index walks them newest first and stops. */
+  private rankNewest(terms: readonly string[], filter: MemoryFilter, k: number): KeywordHit[] {
+    const where = memoryFilterSql(filter, 'probe');
+    return this.statements
+      .get(
+        `SELECT id, bm25 FROM (
+           SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
+           WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY memories_fts.rowid DESC LIMIT ?
+         ) ORDER BY bm25 DESC, id DESC LIMIT ?`,
+      )
+      .all(anyOf(terms), ...where.params, RECENT_MATCHES_RANKED, k) as KeywordHit[];
+  }
+
+  /** Every admitted memory holding one of the rare terms (at most COMMON_TERM_ROWS hold them). */
+  private holdersOf(terms: readonly string[], filter: MemoryFilter): Candidate[] {
+    const where = memoryFilterSql(filter, 'probe');
+    return this.statements
+      .get(
+        `SELECT m.id AS id, m.content AS content FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
+         WHERE memories_fts MATCH ? AND ${where.sql}`,
+      )
+      .all(anyOf(terms), ...where.params) as Candidate[];
+  }
+
+  /** The newest admitted memories holding one of the terms. */
+  private newestHoldersOf(terms: readonly string[], filter: MemoryFilter): Candidate[] {
+    const where = memoryFilterSql(filter, 'probe');
+    return this.statements
+      .get(
+        `SELECT m.id AS id, m.content AS content FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
+         WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY memories_fts.rowid DESC LIMIT ?`,
+      )
+      .all(anyOf(terms), ...where.params, RECENT_MATCHES_RANKED) as Candidate[];
+  }
+}
+
+/** An FTS5 query matching any of the terms, each a quoted string so no query syntax gets through. */
+function anyOf(terms: readonly string[]): string {
+  return terms.map(quoted).join(' OR ');
+}
+
+function quoted(term: string): string {
+  return `"${term.replaceAll('"', '""')}"`;
+}
+
+/** The first `count` SQLite varints of a record (big-endian, 7 bits a byte; a ninth byte carries 8). */
+export function readVarints(record: Uint8Array, count: number): number[] {
+  const values: number[] = [];
+  let offset = 0;
+  while (values.length < count && offset < record.length) {
+    let value = 0;
+    for (let i = 0; ; i++) {
+      const byte = record[offset++];
+      if (i === 8) {
+        value = value * 256 + byte;
+        break;
+      }
+      value = value * 128 + (byte & 0x7f);
+      if (byte < 0x80 || offset >= record.length) break;
+    }
+    values.push(value);
+  }
+  while (values.length < count) values.push(0);
+  return values;
+}
