@@ -6,7 +6,6 @@ import { Authenticator } from './authenticator';
 import { FAILURE_LIMITER, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
 import { ApiKeyService } from './keys/api-key.service';
 import { ApiKeysController } from './keys/api-keys.controller';
-import { RedisFailureLimiter } from './redis-failure-limiter';
 import { WhoamiController } from './whoami.controller';
 
 /**
@@ -30,8 +29,11 @@ export class AuthModule {
           // With Redis, replicas count failed credentials together.
           provide: FAILURE_LIMITER,
           inject: [RedisKeys],
-          useFactory: (keys: RedisKeys): FailureLimiter =>
-            config.redis.url ? new RedisFailureLimiter(config.redis.url, keys) : new InMemoryFailureLimiter(),
+          useFactory: async (keys: RedisKeys): Promise<FailureLimiter> => {
+            if (!config.redis.url) return new InMemoryFailureLimiter();
+            const { RedisFailureLimiter } = await import('./redis-failure-limiter.js'); // ioredis, only with Redis
+            return new RedisFailureLimiter(config.redis.url, keys);
+          },
         },
       ],
       exports: [ApiKeyService, Authenticator, FAILURE_LIMITER],

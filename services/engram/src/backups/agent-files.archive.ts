@@ -1,7 +1,6 @@
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
-import * as tar from 'tar';
 import { PostgresAgentFileStore, StoredAgentFile } from '../storage/postgres/postgres-agent-file.store';
 import { BackupRepository } from './backup.repository';
 
@@ -59,7 +58,7 @@ export class DatabaseAgentFilesArchive extends AgentFilesArchive {
   async replace(archivePath: string | undefined): Promise<void> {
     if (archivePath === undefined) return this.store.replaceAll([]);
     await this.throughFolder(async (folder) => {
-      await tar.extract({ file: archivePath, cwd: folder, strict: true });
+      await (await import('tar')).extract({ file: archivePath, cwd: folder, strict: true });
       const files: StoredAgentFile[] = [];
       for (const path of await filesUnder(folder)) {
         const [namespace, ...parts] = relative(folder, path).split(sep);

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import * as tar from 'tar';
 import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE } from './backup-manifest';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
 
@@ -72,6 +71,7 @@ export class BackupRepository {
   /** Archives a directory's contents (gzip tar), or returns false when the directory does not exist. */
   async archiveDirectory(sourceDir: string, archivePath: string): Promise<boolean> {
     if (!existsSync(sourceDir)) return false;
+    const tar = await import('tar'); // loaded with the first backup, not at start-up
     await tar.create({ gzip: true, file: archivePath, cwd: sourceDir, portable: true }, ['.']);
     return true;
   }
@@ -86,7 +86,7 @@ export class BackupRepository {
     const outgoing = `${targetDir}.replaced-${stamp}`;
     await mkdir(incoming, { recursive: true });
     try {
-      if (archivePath) await tar.extract({ file: archivePath, cwd: incoming, strict: true });
+      if (archivePath) await (await import('tar')).extract({ file: archivePath, cwd: incoming, strict: true });
       if (existsSync(targetDir)) await rename(targetDir, outgoing);
       await rename(incoming, targetDir);
     } catch (error) {

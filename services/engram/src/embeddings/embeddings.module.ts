@@ -2,6 +2,7 @@ import { Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EMBEDDER, Embedder } from './embedder';
 import { createEmbedder } from './embedder.factory';
+import { adoptPreloadedEmbedder } from './embedder-preload';
 import { EmbeddingService } from './embedding.service';
 
 @Module({
@@ -9,10 +10,12 @@ import { EmbeddingService } from './embedding.service';
     {
       provide: EMBEDDER,
       inject: [APP_CONFIG],
-      // Loaded before the server listens: the model ships with the package, so this takes well under a second.
+      // Loaded before the server listens: the model ships with the package, so this takes well under a second
+      // (and the api started loading it first, see embedder-preload.ts).
       useFactory: async (config: AppConfig): Promise<Embedder> => {
-        const embedder = createEmbedder(config.embedding);
-        await embedder.init();
+        const preloaded = adoptPreloadedEmbedder(config.embedding);
+        const embedder = preloaded?.embedder ?? createEmbedder(config.embedding);
+        await (preloaded?.ready ?? embedder.init());
         // Once per start: which model and engine serve the vectors (the local one may have fallen back to WASM).
         new Logger('Embeddings').log({
           msg: 'Embedder ready',

@@ -6,7 +6,6 @@ import { EventBus } from './event-bus';
 import { EVENT_RELAY, EventRelay } from './event-relay';
 import { LocalEventRelay } from './local-event.relay';
 import { MemoryEvents } from './memory-events';
-import { RedisEventRelay } from './redis-event.relay';
 
 /**
  * The event bus, available to every module (memories, MCP, jobs, agent) and every process (api, worker)
@@ -19,8 +18,11 @@ import { RedisEventRelay } from './redis-event.relay';
     {
       provide: EVENT_RELAY,
       inject: [APP_CONFIG, RedisKeys],
-      useFactory: (config: AppConfig, keys: RedisKeys): EventRelay =>
-        config.redis.url ? new RedisEventRelay(config.redis.url, keys, config.events.ringSize) : new LocalEventRelay(),
+      useFactory: async (config: AppConfig, keys: RedisKeys): Promise<EventRelay> => {
+        if (!config.redis.url) return new LocalEventRelay();
+        const { RedisEventRelay } = await import('./redis-event.relay.js'); // ioredis, only with Redis
+        return new RedisEventRelay(config.redis.url, keys, config.events.ringSize);
+      },
     },
     EventBus,
     MemoryEvents,

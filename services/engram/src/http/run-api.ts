@@ -1,13 +1,12 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfigOrReport } from '../config/config.loader';
-import { Authenticator } from '../auth/authenticator';
-import { createApp } from './create-app';
 import { decideBindAddress } from '../process/bind-address';
 import { createLogger } from '../process/logger';
 import { closeOnSignals, startupExitCode } from '../process/lifecycle';
 import { recordServing } from '../health/serving-record.repository';
 import { startTracing } from '../tracing/tracing';
 import { storeIsNew, storeLocation } from '../storage/store-location';
+import { preloadEmbedder } from '../embeddings/embedder-preload';
 
 /**
  * The api: REST, docs, health and metrics on MCP_HTTP_HOST:MCP_HTTP_PORT. Resolves with the exit code
@@ -26,11 +25,16 @@ export async function runApi(argv: readonly string[]): Promise<number> {
       'Startup',
     );
   }
+  // The model loads on its own threads while the app's modules load on this one.
+  const embedder = preloadEmbedder(config.embedding);
+  const { createApp } = await import('./create-app.js');
+  const { Authenticator } = await import('../auth/authenticator.js');
   let app: NestFastifyApplication;
   try {
     app = await createApp(config, logger);
     await app.listen({ host: bind.host, port: config.http.port });
   } catch (error) {
+    await embedder.discard(); // when the app failed before adopting it
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
       logger.error((error as Error).message, 'Startup');
       return startupExitCode(error);

@@ -1,38 +1,29 @@
 import { ImportRejected } from './imports.errors';
 import { DetectProbe, Importer, ImportSource } from './imports.types';
-import { ChatGptImporter } from './sources/chatgpt.importer';
-import { ClaudeImporter } from './sources/claude.importer';
-import { DocumentsImporter } from './sources/documents.importer';
-import { EngramExportImporter } from './sources/engram-export.importer';
-import { MarkdownImporter } from './sources/markdown.importer';
-import { McpMemoryServiceImporter } from './sources/mcp-memory-service.importer';
-import { MemoryGraphImporter } from './sources/memory-graph.importer';
-import { NotionImporter } from './sources/notion.importer';
 
-/** Every importer, in the order detection asks them: the most specific formats first, documents last. */
-export const IMPORTERS: readonly Importer[] = [
-  new EngramExportImporter(),
-  new McpMemoryServiceImporter(),
-  new MemoryGraphImporter(),
-  new ChatGptImporter(),
-  new ClaudeImporter(),
-  new NotionImporter(),
-  new MarkdownImporter(),
-  new DocumentsImporter(),
-];
+let loaded: Promise<readonly Importer[]> | undefined;
 
-export function importerFor(source: ImportSource): Importer {
-  const importer = IMPORTERS.find((candidate) => candidate.source === source);
+/**
+ * The importers, loaded on first use: their parsers (HTML to markdown, YAML, markdown, charset
+ * detection) are a tenth of the api's start-up, and most processes never import anything.
+ */
+export function loadImporters(): Promise<readonly Importer[]> {
+  return (loaded ??= import('./importers.js').then((module) => module.IMPORTERS));
+}
+
+export async function importerFor(source: ImportSource): Promise<Importer> {
+  const importer = (await loadImporters()).find((candidate) => candidate.source === source);
   if (!importer) throw new Error(`No importer for source "${source}"`);
   return importer;
 }
 
 /** The importer of the first format the probe matches; refused when none does. */
-export function detectImporter(probe: DetectProbe): Importer {
-  const importer = IMPORTERS.find((candidate) => candidate.detect(probe));
+export async function detectImporter(probe: DetectProbe): Promise<Importer> {
+  const importers = await loadImporters();
+  const importer = importers.find((candidate) => candidate.detect(probe));
   if (!importer) {
     throw new ImportRejected(
-      `${probe.name}: cannot tell what kind of export this is; name the source (${IMPORTERS.map((candidate) => candidate.source).join(', ')})`,
+      `${probe.name}: cannot tell what kind of export this is; name the source (${importers.map((candidate) => candidate.source).join(', ')})`,
     );
   }
   return importer;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DetectProbe, ImportDocument, ImportEntry, ImportFailure, isFailure } from './imports.types';
-import { detectImporter, IMPORTERS } from './importer-registry';
+import { detectImporter } from './importer-registry';
+import { IMPORTERS } from './importers';
 import { ImportInput } from './input/import-input';
 import { assertLinearCost } from '../testing/linear-cost';
 import { memoryItems } from './memory-items';
@@ -32,7 +33,7 @@ describe('importers: every format read into documents', () => {
     writeFileSync(path, data);
     const input = await ImportInput.open(path, name, LIMITS);
     const probe: DetectProbe = { name, kind: input.kind, paths: input.paths, head: input.head };
-    const importer = source ? IMPORTERS.find((candidate) => candidate.source === source)! : detectImporter(probe);
+    const importer = source ? IMPORTERS.find((candidate) => candidate.source === source)! : await detectImporter(probe);
     const entries: ImportEntry[] = [];
     for await (const entry of importer.read(input)) entries.push(entry);
     return {
@@ -228,7 +229,12 @@ describe('importers: every format read into documents', () => {
     const path = join(dir, 'sqlite_vec.db');
     mcpMemoryServiceDatabase(path, STORED_MEMORIES);
     const input = await ImportInput.open(path, 'sqlite_vec.db', LIMITS);
-    const importer = detectImporter({ name: 'sqlite_vec.db', kind: input.kind, paths: input.paths, head: input.head });
+    const importer = await detectImporter({
+      name: 'sqlite_vec.db',
+      kind: input.kind,
+      paths: input.paths,
+      head: input.head,
+    });
     assert.equal(importer.source, 'mcp-memory-service');
     const documents: ImportDocument[] = [];
     for await (const entry of importer.read(input)) if (!isFailure(entry)) documents.push(entry);

@@ -21,7 +21,7 @@ import {
   ImportUploadInput,
 } from './imports.dto';
 import { ImportUploadRepository } from './import-upload.repository';
-import { IMPORTERS } from './importer-registry';
+import { loadImporters } from './importer-registry';
 
 const idPipe = new ZodValidationPipe(ImportJobIdParam, 'path');
 
@@ -43,9 +43,9 @@ export class ImportsController {
   @Get('sources')
   @ApiOperation({ summary: 'What can be imported, and which sources can go to the memory directory' })
   @ApiErrors(401)
-  sources() {
+  async sources() {
     return {
-      sources: IMPORTERS.map((importer) => ({
+      sources: (await loadImporters()).map((importer) => ({
         source: importer.source,
         label: importer.label,
         memory_dir: importer.memoryDirFolder !== undefined,

@@ -8,7 +8,6 @@ import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { STORES, StorageModule } from '../storage/storage.module';
 import { Stores } from '../storage/stores';
-import { BullMqJobQueue } from './bullmq-job.queue';
 import { InlineJobQueue } from './inline-job.queue';
 import { JobProcessors } from './job-processor';
 import { JOB_QUEUE, JobQueue } from './job-queue';
@@ -54,19 +53,21 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
         {
           provide: JOB_QUEUE,
           inject: [APP_CONFIG, JobRunner, EventBus, AuditService, RedisKeys],
-          useFactory: (
+          useFactory: async (
             config: AppConfig,
             runner: JobRunner,
             events: EventBus,
             audit: AuditService,
             keys: RedisKeys,
-          ): JobQueue => {
+          ): Promise<JobQueue> => {
             const url = config.redis.url;
             if (!url) {
               if (role === 'worker')
                 throw new Error('The worker needs REDIS_URL; without Redis, jobs run inside the api');
               return new AuditedJobQueue(new InlineJobQueue(runner, events, config.jobs.maxWaiting), audit);
             }
+            // Loaded only with Redis: BullMQ and ioredis are a tenth of start-up without it.
+            const { BullMqJobQueue } = await import('./bullmq-job.queue.js');
             const queue = new BullMqJobQueue(
               {
                 url,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EmbeddingService } from '../embeddings/embedding.service';
-import { MemoryRecord } from '../storage/memory.record';
+import { MemoryRecord, MemoryText } from '../storage/memory.record';
 import { MemoryFilter } from '../storage/memory-filter.sql';
 import { MemoryStore } from '../storage/memory.store';
 import { KeywordHit, ScoredId, SearchStore } from '../storage/search.store';
@@ -86,7 +86,7 @@ export class CandidateRanker {
     }
     const best = Math.max(0, ...keywordHits.map((hit) => hit.bm25));
     const facts = queryFacts(query);
-    const found = await this.memories.findLiveByIds(
+    const found = await this.memories.findLiveTexts(
       filter.namespace,
       keywordHits.map((hit) => hit.id),
     );
@@ -145,9 +145,11 @@ export class CandidateRanker {
   ): Promise<SearchHit[]> {
     const poolIds = [...similarity.keys()];
     if (poolIds.length === 0) return [];
-    const pooled = await this.memories.findLiveByIds(filter.namespace, poolIds);
-    const records = new Map(pooled.map((memory) => [memory.id, memory]));
-    const candidateOf = (memory: MemoryRecord): Candidate => ({
+    // Candidates are read as text and time only (hundreds a query); whole records for the results alone.
+    const texts = new Map(
+      (await this.memories.findLiveTexts(filter.namespace, poolIds)).map((memory) => [memory.id, memory]),
+    );
+    const candidateOf = (memory: MemoryText): Candidate => ({
       id: memory.id,
       similarity: similarity.get(memory.id)!,
       bm25: bm25.get(memory.id) ?? null,
@@ -156,25 +158,35 @@ export class CandidateRanker {
     });
     const { relevanceWeights, timeZone } = this.config.search;
     const facts = queryFacts(query, { now: new Date(), timeZone });
-    const relevance = new HybridRelevance([...records.values()].map(candidateOf), facts, relevanceWeights, timeZone);
+    const relevance = new HybridRelevance([...texts.values()].map(candidateOf), facts, relevanceWeights, timeZone);
 
     const leaders = relevance
       .rankedByFirstPass()
       .slice(0, Math.max(CONTEXT_MIN_LEADERS, limit * CONTEXT_LEADERS_PER_RESULT));
     const adjacent = await this.search.adjacent(leaders, filter);
-    const joined = [...new Set([...adjacent.values()].flat())].filter((id) => !records.has(id));
+    const joined = [...new Set([...adjacent.values()].flat())].filter((id) => !texts.has(id));
     await this.addSimilarities(similarity, joined, vector);
-    for (const memory of await this.memories.findLiveByIds(filter.namespace, joined)) {
-      records.set(memory.id, memory);
+    for (const memory of await this.memories.findLiveTexts(filter.namespace, joined)) {
+      texts.set(memory.id, memory);
       relevance.add(candidateOf(memory));
     }
-    const scored = relevance.score(
-      [...leaders, ...joined].filter((id) => records.has(id)),
-      contextOf(adjacent, records),
-    );
-    return scored
+    const best = relevance
+      .score(
+        [...leaders, ...joined].filter((id) => texts.has(id)),
+        contextOf(adjacent, texts),
+      )
       .sort((a, b) => b.relevance - a.relevance)
-      .slice(0, limit)
+      .slice(0, limit);
+    const records = new Map(
+      (
+        await this.memories.findLiveByIds(
+          filter.namespace,
+          best.map(({ id }) => id),
+        )
+      ).map((memory) => [memory.id, memory]),
+    );
+    return best
+      .filter(({ id }) => records.has(id)) // deleted since its text was read
       .map(({ id, signals, relevance: score }) => ({
         memory: records.get(id)!,
         score,

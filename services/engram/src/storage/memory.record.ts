@@ -10,6 +10,13 @@ interface MemoryFields {
   updatedAt: number;
 }
 
+/** What search reads of every candidate: the text and when it was stored; full records only for results. */
+export interface MemoryText {
+  id: number;
+  content: string;
+  createdAt: number;
+}
+
 /** A memory as stored. */
 export interface MemoryRecord extends MemoryFields {
   id: number;

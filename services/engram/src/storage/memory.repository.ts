@@ -3,6 +3,7 @@ import {
   MemoryCounts,
   MemoryRecord,
   MigratedLink,
+  MemoryText,
   MigratedMemory,
   NewMemory,
   TagCount,
@@ -66,6 +67,18 @@ export class MemoryRepository {
       )
       .all(JSON.stringify(ids), namespace) as MemoryRow[];
     return this.hydrate(rows);
+  }
+
+  /** findLiveByIds without tags, metadata or links (a quarter of its cost for search's ~250 candidates). */
+  findLiveTexts(namespace: string, ids: readonly number[]): MemoryText[] {
+    if (ids.length === 0) return [];
+    return this.statements
+      .get(
+        `SELECT m.id AS id, m.content AS content, m.created_at AS createdAt
+         FROM (SELECT DISTINCT value FROM json_each(?)) c CROSS JOIN memories m ON m.id = c.value
+         WHERE m.namespace = ? AND m.deleted_at IS NULL`,
+      )
+      .all(JSON.stringify(ids), namespace) as MemoryText[];
   }
 
   /** The memories of the namespace among the given ids, deleted ones (tombstones) included. */

@@ -3,6 +3,7 @@ import {
   MemoryCounts,
   MemoryRecord,
   MigratedLink,
+  MemoryText,
   MigratedMemory,
   NewMemory,
   TagCount,
@@ -32,6 +33,8 @@ export abstract class MemoryStore {
   abstract findLiveByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined>;
   /** The live memories of the namespace among the given ids, in no particular order. */
   abstract findLiveByIds(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]>;
+  /** findLiveByIds reading only each memory's text and creation time: search's candidates, hundreds a query. */
+  abstract findLiveTexts(namespace: string, ids: readonly number[]): Promise<MemoryText[]>;
   /** The memories of the namespace among the given ids, deleted ones (tombstones) included. */
   abstract findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]>;
   /**

@@ -82,12 +82,27 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.equal(await store.memories.countAllLive(), 2);
     });
 
+    it("reads candidates' text and time only: live memories of the namespace, as their full records say", async () => {
+      const [kept, gone] = await store.memories.insertMany([
+        memory('kept text', { createdAt: T0 }),
+        memory('gone text', { createdAt: T0 + DAY }),
+      ]);
+      const [elsewhere] = await store.memories.insertMany([memory('other team', { namespace: 'team-b' })]);
+      await store.memories.softDelete(gone.memory.id, T0 + 2 * DAY);
+      const ids = [kept.memory.id, gone.memory.id, elsewhere.memory.id, kept.memory.id, 999_999];
+      assert.deepEqual(await store.memories.findLiveTexts('default', ids), [
+        { id: kept.memory.id, content: 'kept text', createdAt: T0 },
+      ]);
+      assert.deepEqual(await store.memories.findLiveTexts('default', []), []);
+    });
+
     it('keeps namespaces apart: the same text twice, and no reads across', async () => {
       const [a] = await store.memories.insertMany([memory('shared text', { namespace: 'team-a' })]);
       const [b] = await store.memories.insertMany([memory('shared text', { namespace: 'team-b' })]);
       assert.equal(a.created && b.created, true);
       assert.notEqual(a.memory.id, b.memory.id);
       assert.deepEqual(await store.memories.findLiveByIds('team-a', [b.memory.id]), []);
+      assert.deepEqual(await store.memories.findLiveTexts('team-a', [b.memory.id]), []);
       assert.equal(await store.memories.count({ namespace: 'team-a' }), 1);
       assert.equal((await store.memories.counts('team-b')).live, 1);
       assert.equal((await store.memories.counts('default')).live, 0);

@@ -45,7 +45,8 @@ export async function openReading(
   request: ReadRequest,
 ): Promise<{ header: ReadHeader; units: AsyncIterable<ReadUnit> }> {
   const input = await ImportInput.open(request.location, request.name, request.limits);
-  const importer = request.source === 'auto' ? detectImporter(await probeOf(input)) : importerFor(request.source);
+  const importer =
+    request.source === 'auto' ? await detectImporter(await probeOf(input)) : await importerFor(request.source);
   if (request.target === 'memory-dir' && !importer.memoryDirFolder) {
     throw new ImportRejected(`${importer.label} cannot be written to the memory directory; import it as memories`);
   }

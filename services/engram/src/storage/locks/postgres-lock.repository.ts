@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
 import { StoreBusy } from '../../common/domain-errors';
 import { PostgresConfig } from '../../config/config.types';
+import { pgDriver } from '../postgres/pg-driver';
 import { HeldLock, LockMode, LockRepository } from './lock.repository';
 
 /** The first key of every Engram lock ("engl"), so its advisory locks never meet another application's. */
@@ -17,7 +17,7 @@ export class PostgresLockRepository implements LockRepository {
   constructor(private readonly settings: PostgresConfig) {}
 
   async tryAcquire(name: string, mode: LockMode): Promise<HeldLock | undefined> {
-    const client = new pg.Client({
+    const client = new (pgDriver().Client)({
       connectionString: this.settings.url,
       connectionTimeoutMillis: this.settings.statementTimeoutMs,
       statement_timeout: this.settings.statementTimeoutMs,

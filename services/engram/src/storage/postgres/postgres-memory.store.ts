@@ -3,6 +3,7 @@ import {
   MemoryCounts,
   MemoryRecord,
   MigratedLink,
+  MemoryText,
   MigratedMemory,
   NewMemory,
   TagCount,
@@ -68,6 +69,15 @@ export class PostgresMemoryStore extends MemoryStore {
       [ids, namespace],
     );
     return rows.map(toRecord);
+  }
+
+  async findLiveTexts(namespace: string, ids: readonly number[]): Promise<MemoryText[]> {
+    if (ids.length === 0) return [];
+    return this.db.query<MemoryText>(
+      `SELECT m.id, m.content, m.created_at AS "createdAt" FROM memories m
+       WHERE m.id = ANY($1::bigint[]) AND m.namespace = $2 AND m.deleted_at IS NULL`,
+      [ids, namespace],
+    );
   }
 
   async findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {

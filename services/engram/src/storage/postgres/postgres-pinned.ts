@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type { QueryResultRow } from 'pg';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
 /**
@@ -9,7 +9,7 @@ import { PostgresDatabase, Queryable } from './postgres.database';
 export function pinnedTo(db: PostgresDatabase, client: Queryable): PostgresDatabase {
   return {
     pool: db.pool,
-    query: <Row extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]) => client.query<Row>(sql, params),
+    query: <Row extends QueryResultRow>(sql: string, params?: readonly unknown[]) => client.query<Row>(sql, params),
     transaction: <T>(work: (connection: Queryable) => Promise<T>) => work(client),
     close: () => Promise.resolve(),
   };

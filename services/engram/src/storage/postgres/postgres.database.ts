@@ -1,10 +1,12 @@
-import pg from 'pg';
+import type * as Pg from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { StoreBusy } from '../../common/domain-errors';
 import { PostgresConfig } from '../../config/config.types';
+import { pgDriver } from './pg-driver';
 
 /** Runs one statement and answers its rows: the pool, or one transaction's connection. */
 export interface Queryable {
-  query<Row extends pg.QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  query<Row extends QueryResultRow>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
 }
 
 /** SQLSTATEs that mean "busy, try again", not "broken": a 503 with a retry, never a 500. */
@@ -20,7 +22,9 @@ const UNIQUE_VIOLATION = '23505';
 /** int8 (ids, epoch ms, counts) as numbers: every value Engram stores fits in 2^53. */
 const TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === pgDriver().types.builtins.INT8
+      ? Number
+      : pgDriver().types.getTypeParser(oid, format)) as Pg.CustomTypesConfig['getTypeParser'],
 };
 
 /**
@@ -28,10 +32,10 @@ const TYPES = {
  * both turning exhaustion and lock timeouts into StoreBusy (503 + retry) instead of an internal error.
  */
 export class PostgresDatabase implements Queryable {
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
 
   constructor(settings: PostgresConfig) {
-    this.pool = new pg.Pool({
+    this.pool = new (pgDriver().Pool)({
       connectionString: settings.url,
       max: settings.poolSize,
       connectionTimeoutMillis: settings.statementTimeoutMs,
@@ -43,7 +47,7 @@ export class PostgresDatabase implements Queryable {
     this.pool.on('error', () => undefined);
   }
 
-  async query<Row extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+  async query<Row extends QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
     try {
       return (await this.pool.query<Row>(sql, params as unknown[])).rows;
     } catch (error) {
@@ -53,14 +57,14 @@ export class PostgresDatabase implements Queryable {
 
   /** Runs `work` in one transaction on one connection; commits when it resolves, rolls back when it throws. */
   async transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
+    let client: PoolClient;
     try {
       client = await this.pool.connect();
     } catch (error) {
       throw asBusy(error);
     }
     const connection: Queryable = {
-      query: async <Row extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []) =>
+      query: async <Row extends QueryResultRow>(sql: string, params: readonly unknown[] = []) =>
         (await client.query<Row>(sql, params as unknown[])).rows,
     };
     try {

@@ -3,6 +3,7 @@ import {
   MemoryCounts,
   MemoryRecord,
   MigratedLink,
+  MemoryText,
   MigratedMemory,
   NewMemory,
   TagCount,
@@ -31,6 +32,10 @@ export class SqliteMemoryStore extends MemoryStore {
 
   async findLiveByIds(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {
     return this.memories.findLiveByIds(namespace, ids);
+  }
+
+  async findLiveTexts(namespace: string, ids: readonly number[]): Promise<MemoryText[]> {
+    return this.memories.findLiveTexts(namespace, ids);
   }
 
   async findInNamespace(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {
