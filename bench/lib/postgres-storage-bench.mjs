@@ -38,14 +38,19 @@ export async function benchPostgresStorage(settings, model, queries, memories) {
     return {
       vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_POOL)),
       keyword: await timeEach(cases, (q) => search.keywordCandidates(q.terms, ALL, HYBRID_POOL)),
-      hybrid: await timeEach(cases, async (q) => {
-        await search.vectorCandidates(q.vector, ALL, HYBRID_POOL);
-        await search.keywordCandidates(q.terms, ALL, HYBRID_POOL);
-      }),
-      hybridFiltered: await timeEach(cases, async (q) => {
-        await search.vectorCandidates(q.vector, RECENT_TRAVEL, HYBRID_POOL);
-        await search.keywordCandidates(q.terms, RECENT_TRAVEL, HYBRID_POOL);
-      }),
+      // Both legs at once, as CandidateRanker asks for them (two pool connections).
+      hybrid: await timeEach(cases, (q) =>
+        Promise.all([
+          search.vectorCandidates(q.vector, ALL, HYBRID_POOL),
+          search.keywordCandidates(q.terms, ALL, HYBRID_POOL),
+        ]),
+      ),
+      hybridFiltered: await timeEach(cases, (q) =>
+        Promise.all([
+          search.vectorCandidates(q.vector, RECENT_TRAVEL, HYBRID_POOL),
+          search.keywordCandidates(q.terms, RECENT_TRAVEL, HYBRID_POOL),
+        ]),
+      ),
       recallQueries: sample.length,
       recallAt10: await recall(stores, sample, ALL),
       recallAt10Filtered: await recall(stores, sample, RECENT_TRAVEL),

@@ -197,16 +197,18 @@ export class CandidateRanker {
       }));
   }
 
-  /** Both candidate lists, every candidate with its exact cosine and (when it matched words) BM25. */
+  /**
+   * Both candidate lists, every candidate with its exact cosine and (when it matched words) BM25. The
+   * legs run together: the vector search is started first, so on SQLite the index searches on its worker
+   * thread while the keyword leg runs on this one, and on PostgreSQL the two queries run on two connections.
+   */
   private async pool(query: string, vector: Float32Array, filter: MemoryFilter, limit: number): Promise<CandidatePool> {
     const size = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
     const legAttributes = { 'engram.search.limit': size };
-    const nearest = await traced('search.vector', legAttributes, () =>
-      this.search.vectorCandidates(vector, filter, size),
-    );
-    const keywordHits = await traced('search.keyword', legAttributes, () =>
-      this.search.keywordCandidates(keywordTerms(query), filter, size),
-    );
+    const [nearest, keywordHits] = await Promise.all([
+      traced('search.vector', legAttributes, () => this.search.vectorCandidates(vector, filter, size)),
+      traced('search.keyword', legAttributes, () => this.search.keywordCandidates(keywordTerms(query), filter, size)),
+    ]);
     const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
     await this.addSimilarities(
       similarity,
