@@ -1,4 +1,5 @@
 import { bm25, inverseDocumentFrequency } from './bm25';
+import { fts5Token } from './fts5-porter';
 import { Fts5TermCounter } from './fts5-term-counter';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { PreparedStatements } from './prepared-statements';
@@ -48,8 +49,10 @@ export class SqliteKeywordRanking {
   private readonly statements: PreparedStatements;
   private readonly commonCounts = new Map<string, CommonCount>();
 
+  private vocabularyReady = false;
+
   constructor(
-    db: SqliteDatabase,
+    private readonly db: SqliteDatabase,
     /** Past how many term holders the score is computed here (IDF_WALK_MAX_ROWS; 0 in specs: always here). */
     private readonly idfWalkMaxRows = IDF_WALK_MAX_ROWS,
   ) {
@@ -95,7 +98,10 @@ export class SqliteKeywordRanking {
 
   /**
    * A common term's exact count: a walk of its every holder, so kept and reused until it is old or
-   * the store has changed size by more than COMMON_COUNT_MAX_DRIFT.
+   * the store has changed size by more than COMMON_COUNT_MAX_DRIFT. Read from FTS5's vocabulary (the
+   * term's index token, fts5-porter.ts), which walks the doclist 2–3× faster than counting MATCH rows
+   * (a word in 300k–750k of a million memories: 7–30 ms against 15–58 ms); a word FTS5 would split into
+   * several tokens is not in it, and is counted by MATCH.
    */
   private commonCount(term: string, corpus: Corpus): number {
     const kept = this.commonCounts.get(term);
@@ -103,11 +109,26 @@ export class SqliteKeywordRanking {
     if (kept && drift <= COMMON_COUNT_MAX_DRIFT && Date.now() - kept.countedAt < COMMON_COUNT_MAX_AGE_MS) {
       return kept.rows;
     }
-    const rows = this.countUpTo(term, Number.MAX_SAFE_INTEGER);
+    const rows = this.vocabularyCount(term) ?? this.countUpTo(term, Number.MAX_SAFE_INTEGER);
     this.commonCounts.delete(term);
     if (this.commonCounts.size >= COMMON_COUNTS_KEPT) this.commonCounts.delete(this.commonCounts.keys().next().value!);
     this.commonCounts.set(term, { rows, documents: corpus.documents, countedAt: Date.now() });
     return rows;
+  }
+
+  private vocabularyCount(term: string): number | undefined {
+    if (!this.vocabularyReady) {
+      // A temporary table: this connection's own, nothing is written to the database file.
+      this.db.exec(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memories_fts_terms USING fts5vocab(main, 'memories_fts', 'row')",
+      );
+      this.vocabularyReady = true;
+    }
+    const rows = this.statements
+      .get('SELECT doc FROM temp.memories_fts_terms WHERE term = ?')
+      .pluck()
+      .get(fts5Token(term));
+    return typeof rows === 'number' && rows > COMMON_TERM_ROWS ? rows : undefined;
   }
 
   /**
