@@ -49,7 +49,7 @@ export class SqliteKeywordRanking {
   private readonly statements: PreparedStatements;
   private readonly commonCounts = new Map<string, CommonCount>();
 
-  private vocabularyReady = false;
+  private vocabulary: 'unknown' | 'ready' | 'unavailable' = 'unknown';
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -117,13 +117,18 @@ export class SqliteKeywordRanking {
   }
 
   private vocabularyCount(term: string): number | undefined {
-    if (!this.vocabularyReady) {
-      // A temporary table: this connection's own, nothing is written to the database file.
-      this.db.exec(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memories_fts_terms USING fts5vocab(main, 'memories_fts', 'row')",
-      );
-      this.vocabularyReady = true;
+    if (this.vocabulary === 'unknown') {
+      try {
+        // A temporary table: this connection's own, nothing is written to the database file.
+        this.db.exec(
+          "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memories_fts_terms USING fts5vocab(main, 'memories_fts', 'row')",
+        );
+        this.vocabulary = 'ready';
+      } catch {
+        this.vocabulary = 'unavailable'; // counted by MATCH instead
+      }
     }
+    if (this.vocabulary === 'unavailable') return undefined;
     const rows = this.statements
       .get('SELECT doc FROM temp.memories_fts_terms WHERE term = ?')
       .pluck()
