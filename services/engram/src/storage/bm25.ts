@@ -16,7 +16,12 @@ export function inverseDocumentFrequency(rows: number, documents: number): numbe
 }
 
 /** One document's score: each term's IDF times its saturated, length-normalised frequency, summed. */
-export function bm25(frequencies: readonly number[], idfs: readonly number[], length: number, averageLength: number) {
+export function bm25(
+  frequencies: readonly number[],
+  idfs: readonly number[],
+  length: number,
+  averageLength: number,
+): number {
   const norm = K1 * (1 - B + (B * length) / averageLength);
   let score = 0;
   for (let i = 0; i < frequencies.length; i++) {

@@ -17,7 +17,10 @@ export interface KeywordHit {
  * rows ranked: at 100k memories 5,000 cost ~7.5 ms a query, 1,000 ~3.4 ms (docs/architecture.md).
  */
 export const COMMON_TERM_ROWS = 1_000;
-/** With common terms only, how many of the newest matches the keyword ranking scores. */
+/**
+ * With common terms only, how many of the newest matches the keyword ranking scores. Never below
+ * COMMON_TERM_ROWS: SQLite's ranking reads rare terms' holders through the same window.
+ */
 export const RECENT_MATCHES_RANKED = 1_000;
 
 /**

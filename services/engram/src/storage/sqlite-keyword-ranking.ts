@@ -76,7 +76,7 @@ export class SqliteKeywordRanking {
     if (held.reduce((sum, { rows }) => sum + rows, 0) <= this.idfWalkMaxRows) {
       return rare.length > 0 ? this.rankWithRareTerms(rare, common, filter, k) : this.rankNewest(common, filter, k);
     }
-    const candidates = rare.length > 0 ? this.holdersOf(rare, filter) : this.newestHoldersOf(common, filter);
+    const candidates = this.newestHolders(rare.length > 0 ? rare : common, filter);
     const counter = new Fts5TermCounter(held.map(({ term }) => term));
     const idfs = held.map(({ rows }) => inverseDocumentFrequency(rows, corpus.documents));
     return candidates
@@ -201,19 +201,11 @@ export class SqliteKeywordRanking {
       .all(anyOf(terms), ...where.params, RECENT_MATCHES_RANKED, k) as KeywordHit[];
   }
 
-  /** Every admitted memory holding one of the rare terms (at most COMMON_TERM_ROWS hold them). */
-  private holdersOf(terms: readonly string[], filter: MemoryFilter): Candidate[] {
-    const where = memoryFilterSql(filter, 'probe');
-    return this.statements
-      .get(
-        `SELECT m.id AS id, m.content AS content FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
-         WHERE memories_fts MATCH ? AND ${where.sql}`,
-      )
-      .all(anyOf(terms), ...where.params) as Candidate[];
-  }
-
-  /** The newest admitted memories holding one of the terms. */
-  private newestHoldersOf(terms: readonly string[], filter: MemoryFilter): Candidate[] {
+  /**
+   * The RECENT_MATCHES_RANKED newest admitted memories holding one of the terms: with rare terms that is
+   * every one of them (they are held by at most COMMON_TERM_ROWS memories, no more than the window).
+   */
+  private newestHolders(terms: readonly string[], filter: MemoryFilter): Candidate[] {
     const where = memoryFilterSql(filter, 'probe');
     return this.statements
       .get(

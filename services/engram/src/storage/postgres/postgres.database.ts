@@ -1,5 +1,4 @@
-import type * as Pg from 'pg';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { CustomTypesConfig, Pool, PoolClient, QueryResultRow } from 'pg';
 import { StoreBusy } from '../../common/domain-errors';
 import { PostgresConfig } from '../../config/config.types';
 import { pgDriver } from './pg-driver';
@@ -24,7 +23,7 @@ const TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === pgDriver().types.builtins.INT8
       ? Number
-      : pgDriver().types.getTypeParser(oid, format)) as Pg.CustomTypesConfig['getTypeParser'],
+      : pgDriver().types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
 };
 
 /**
