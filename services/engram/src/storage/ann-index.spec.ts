@@ -164,6 +164,47 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       }
     });
 
+    it("remembers a filter's admitted share: searched again, one wide index search; stale, still only admitted memories", async () => {
+      const pools: number[] = [];
+      const ann = store.ann!;
+      const counting = ann.candidates.bind(ann);
+      ann.candidates = (vector, count) => {
+        pools.push(count);
+        return counting(vector, count);
+      };
+      const filter: MemoryFilter = { namespace: 'main', memoryType: 'note', createdFromMs: 0 };
+      const notes = rows.filter((row) => row.namespace === 'main' && row.memoryType === 'note');
+      const retyped = notes.slice(0, 800);
+      try {
+        await store.search.vectorCandidates(seededVector(710_000), filter, 10);
+        const learnt = pools.slice();
+        pools.length = 0;
+        // Bounds within the same hour are the same filter to the memo.
+        await store.search.vectorCandidates(seededVector(710_001), { ...filter, createdFromMs: 59_000 }, 10);
+        assert.equal(learnt.length, 2, `first search: index searches of ${learnt.join(', ')}`);
+        assert.equal(pools.length, 1, `searched again: index searches of ${pools.join(', ')}`);
+        assert.ok(Math.abs(pools[0] - learnt[1]) <= learnt[1] * 0.3, `pool ${pools[0]} after ${learnt.join(', ')}`);
+
+        // Fewer memories admitted than the remembered share says: the answer still holds admitted ones only.
+        for (const row of retyped) store.memories.update(row.id, 'main', { memoryType: 'decision', updatedAt: 1 });
+        const stillNote = new Set(notes.slice(800).map((row) => row.id));
+        for (let q = 0; q < 10; q++) {
+          const vector = seededVector(720_000 + q);
+          const found = (await store.search.vectorCandidates(vector, filter, 10)).map((hit) => hit.id);
+          for (const id of found) assert.ok(stillNote.has(id), `memory ${id} is no longer a note`);
+          assert.ok(
+            recall(
+              found,
+              exactTop(rows, vector, 10, (row) => stillNote.has(row.id)),
+            ) >= 0.9,
+          );
+        }
+      } finally {
+        ann.candidates = counting;
+        for (const row of retyped) store.memories.update(row.id, 'main', { memoryType: 'note', updatedAt: 1 });
+      }
+    });
+
     it('never returns a deleted memory, before or after the index caught up with the delete', async () => {
       const victims = rows.filter((row) => row.namespace === 'main').slice(100, 140);
       for (const [i, row] of victims.entries()) {

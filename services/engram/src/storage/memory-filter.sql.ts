@@ -43,12 +43,6 @@ export function memoryFilterSql(filter: MemoryFilter, access: FilterAccess = 'sc
   const conditions = ['m.deleted_at IS NULL', 'm.namespace = ?'];
   const params: unknown[] = [filter.namespace];
   if (!filter.includeSuperseded) conditions.push('m.superseded_by IS NULL');
-  const tags = [...new Set(filter.tags ?? [])];
-  if (tags.length > 0) {
-    const marks = tags.map(() => '?').join(', ');
-    conditions.push(access === 'probe' ? probeTags(filter, marks, tags.length) : scanTags(filter, marks, tags.length));
-    params.push(...tags);
-  }
   if (filter.memoryType !== undefined) {
     conditions.push('m.memory_type = ?');
     params.push(filter.memoryType);
@@ -60,6 +54,13 @@ export function memoryFilterSql(filter: MemoryFilter, access: FilterAccess = 'sc
   if (filter.createdBeforeMs !== undefined) {
     conditions.push('m.created_at < ?');
     params.push(filter.createdBeforeMs);
+  }
+  // Last: a row's own columns are checked before the tag look-up they can spare (SQLite tests in order).
+  const tags = [...new Set(filter.tags ?? [])];
+  if (tags.length > 0) {
+    const marks = tags.map(() => '?').join(', ');
+    conditions.push(access === 'probe' ? probeTags(filter, marks, tags.length) : scanTags(filter, marks, tags.length));
+    params.push(...tags);
   }
   return { sql: conditions.join(' AND '), params };
 }

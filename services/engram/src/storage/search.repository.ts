@@ -1,3 +1,4 @@
+import { AdmittedShares } from './admitted-shares';
 import { AnnIndex } from './ann-index';
 import { MemoryRepository } from './memory.repository';
 import { isNarrowing, MemoryFilter, memoryFilterSql } from './memory-filter.sql';
@@ -27,6 +28,8 @@ const MAX_RESCORED = 500;
 const MAX_KNN_POOL = 10_000;
 /** Longest a search waits for an index that is loading or saving (see indexReadySoon). */
 const INDEX_WAIT_MS = 5_000;
+/** Index candidates checked against a filter at a time (see admittedNearest). */
+const FILTER_SLICE = 256;
 /** The next HNSW pool holds this many times the candidates the admitted share predicts are needed. */
 const POOL_MARGIN = 1.5;
 
@@ -34,6 +37,7 @@ const POOL_MARGIN = 1.5;
 export class SearchRepository {
   private readonly statements: PreparedStatements;
   private readonly keywords: SqliteKeywordRanking;
+  private readonly admittedShares = new AdmittedShares();
 
   constructor(
     db: SqliteDatabase,
@@ -151,28 +155,53 @@ export class SearchRepository {
    * The HNSW index's nearest (every namespace together) plus the memories changed since it caught up,
    * checked against the namespace and filter in SQL and re-scored exactly. No count first: the share of
    * the first pool the filter admits sizes the next pool, so a filter admitting a tenth of the store takes
-   * two index searches. Undefined (the scan paths answer) while the index is not ready, or when that
+   * two index searches, or one when the same filter was searched recently (AdmittedShares). Undefined (the scan paths answer) while the index is not ready, or when that
    * share says the filter admits few enough memories for an exact scan, or too few for the index to find.
    */
   private async indexedSearch(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[] | undefined> {
     const ann = this.ann!;
     const wanted = Math.max(MIN_CANDIDATES, k * ANN_OVERFETCH);
-    let pool = wanted;
+    const narrowing = isNarrowing(filter);
+    // Past the first pool a narrowing filter's search widens, and its cost grows with the pool: k admitted
+    // candidates (never fewer than MIN_CANDIDATES) are enough there, the re-score orders them exactly.
+    const enough = narrowing ? Math.max(MIN_CANDIDATES, k) : wanted;
+    const knownShare = narrowing ? this.admittedShares.get(filter) : undefined;
+    let pool = knownShare ? Math.min(MAX_KNN_POOL, Math.max(wanted, poolFor(enough, knownShare))) : wanted;
     for (;;) {
       const found = await ann.candidates(vector, pool);
       if (!found) return undefined;
-      const allowed = this.memories.filterIds(filter, [...found.nearest, ...found.changed]);
-      const passing = found.nearest.filter((id) => allowed.has(id));
-      if (passing.length >= wanted) {
-        const changed = found.changed.filter((id) => allowed.has(id));
+      const { passing, checked } = this.admittedNearest(filter, found.nearest, enough);
+      const admittedShare = Math.max(passing.length, 1) / Math.max(checked, 1);
+      if (narrowing) this.admittedShares.set(filter, admittedShare);
+      if (passing.length >= enough) {
+        const changed = found.changed.length > 0 ? this.admittedNearest(filter, found.changed, Infinity).passing : [];
         return this.vectors.rescore([...new Set([...passing, ...changed])], vector).slice(0, k);
       }
       if (found.nearest.length < pool) return undefined; // the whole index was searched
-      const admittedShare = Math.max(passing.length, 1) / found.nearest.length;
       if (admittedShare * ann.size <= EXACT_SCAN_MAX_ROWS) return undefined;
-      pool = Math.ceil((wanted / admittedShare) * POOL_MARGIN);
+      pool = poolFor(enough, admittedShare);
       if (pool > MAX_KNN_POOL) return undefined;
     }
+  }
+
+  /**
+   * The nearest candidates the filter admits, checked nearest first in slices and only until `enough` pass
+   * (a pool sized with a margin is mostly left unchecked); every candidate is checked when too few pass.
+   */
+  private admittedNearest(
+    filter: MemoryFilter,
+    nearest: readonly number[],
+    enough: number,
+  ): { passing: number[]; checked: number } {
+    const passing: number[] = [];
+    let checked = 0;
+    while (checked < nearest.length && passing.length < enough) {
+      const slice = nearest.slice(checked, checked + Math.max(enough, FILTER_SLICE));
+      const allowed = this.memories.filterIds(filter, slice);
+      for (const id of slice) if (allowed.has(id)) passing.push(id);
+      checked += slice.length;
+    }
+    return { passing, checked };
   }
 
   /**
@@ -206,4 +235,9 @@ export class SearchRepository {
     }
     return this.exactScan(vector, filter, k);
   }
+}
+
+/** The next HNSW pool: enough admitted candidates at this share, with POOL_MARGIN for the estimate. */
+function poolFor(enough: number, admittedShare: number): number {
+  return Math.ceil((enough / admittedShare) * POOL_MARGIN);
 }
