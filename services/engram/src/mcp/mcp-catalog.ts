@@ -1,6 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { CallToolResult, ServerContext, StandardSchemaWithJSON, Tool } from '@modelcontextprotocol/server';
-import { McpServer } from '@modelcontextprotocol/server';
+import type {
+  CallToolResult,
+  McpServer,
+  ServerContext,
+  StandardSchemaWithJSON,
+  Tool,
+} from '@modelcontextprotocol/server';
 import { ZodError } from 'zod';
 import { AgentService } from '../agent/agent.service';
 import { ConflictService } from '../conflicts/conflict.service';
@@ -19,6 +24,7 @@ import { QualityService } from '../quality/quality.service';
 import { SearchService } from '../search/search.service';
 import { annotationsFor, McpJsonTextTool, McpTool, ToolCallContext } from './mcp-tool';
 import { registerMemoryResources } from './mcp-resources';
+import { mcpServerSdk } from './mcp-sdk';
 import { portableSchema } from './portable-schema';
 import { requireScope } from './mcp-scope';
 import { agentTools } from './tools/agent.tools';
@@ -113,7 +119,7 @@ export class McpCatalog {
   }
 
   createServer({ era, calls }: ServerOptions): McpServer {
-    const server = new McpServer(
+    const server = new (mcpServerSdk().McpServer)(
       { name: 'engram', title: 'Engram memory', version: ENGRAM_VERSION },
       {
         capabilities: {

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
-import { createMcpHandler, isLegacyRequest, McpHttpHandler } from '@modelcontextprotocol/server';
+import type { toNodeHandler } from '@modelcontextprotocol/node';
+import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { routeAccess } from '../auth/route-access';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
@@ -10,6 +10,7 @@ import { credentialKey } from './mcp-caller';
 import { McpCancellations } from './mcp-cancellations';
 import { McpCatalog } from './mcp-catalog';
 import { McpResourceFeed } from './mcp-resource-feed';
+import { mcpNodeSdk, mcpServerSdk } from './mcp-sdk';
 
 export const MCP_PATH = '/mcp';
 
@@ -25,30 +26,35 @@ export const MCP_PATH = '/mcp';
 @Injectable()
 export class McpHttpEndpoint implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Mcp');
-  private readonly handler: McpHttpHandler;
-  private readonly serveModern: ReturnType<typeof toNodeHandler>;
+  /** Made on the first MCP request, so a process no client speaks MCP to never loads the SDK. */
+  private modern: { handler: McpHttpHandler; serve: ReturnType<typeof toNodeHandler> } | undefined;
   private readonly legacyServer: () => ReturnType<McpCatalog['createServer']>;
   private readonly openStreams = new Map<string, number>();
   private readonly streamsPerCredential: number;
 
   constructor(
-    catalog: McpCatalog,
+    private readonly catalog: McpCatalog,
     private readonly cancellations: McpCancellations,
-    feed: McpResourceFeed,
+    private readonly feed: McpResourceFeed,
     private readonly metrics: EngramMetrics,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.streamsPerCredential = config.mcp.streamsPerCredential;
     this.legacyServer = () => catalog.createServer({ era: 'legacy', calls: cancellations });
-    this.handler = createMcpHandler(() => catalog.createServer({ era: 'modern' }), {
+  }
+
+  private modernServing(): NonNullable<McpHttpEndpoint['modern']> {
+    if (this.modern) return this.modern;
+    const maxRequestBodySize = this.config.limits.maxBodyBytes;
+    const handler = mcpServerSdk().createMcpHandler(() => this.catalog.createServer({ era: 'modern' }), {
       legacy: 'reject',
-      bus: feed,
-      maxRequestBodySize: config.limits.maxBodyBytes,
+      bus: this.feed,
+      maxRequestBodySize,
       // Reports refused requests (a header that disagrees with the body, an unsupported version): the
       // client gets the error; the log keeps a line for whoever debugs it.
       onerror: (error) => this.logger.debug({ msg: 'MCP request refused or failed', error: error.message }),
     });
-    this.serveModern = toNodeHandler(this.handler, { maxRequestBodySize: config.limits.maxBodyBytes });
+    return (this.modern = { handler, serve: mcpNodeSdk().toNodeHandler(handler, { maxRequestBodySize }) });
   }
 
   register(fastify: FastifyInstance): void {
@@ -63,7 +69,7 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(): Promise<void> {
     // Open listen streams would otherwise hold the HTTP server's close until clients hang up.
-    await this.handler.close();
+    await this.modern?.handler.close();
   }
 
   private async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -77,7 +83,7 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
   /** 2025-era serving as the SDK's own classification decides it, so the two legs never disagree. */
   private async isLegacy(request: FastifyRequest): Promise<boolean> {
     if (request.method !== 'POST') return true;
-    return isLegacyRequest(await toWebRequest(request.raw, request.body), request.body);
+    return mcpServerSdk().isLegacyRequest(await mcpNodeSdk().toWebRequest(request.raw, request.body), request.body);
   }
 
   private async serveLegacy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -90,7 +96,7 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
       return;
     }
     const server = this.legacyServer();
-    const transport = new NodeStreamableHTTPServerTransport({
+    const transport = new (mcpNodeSdk().NodeStreamableHTTPServerTransport)({
       sessionIdGenerator: undefined,
       enableJsonResponse: !asksForProgress(request.body),
     });
@@ -139,7 +145,7 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     reply.raw.setHeader('X-Request-Id', request.id);
     reply.hijack();
     if (await this.isLegacy(request)) await this.serveLegacy(request, reply);
-    else await this.serveModern(request.raw, reply.raw, request.body);
+    else await this.modernServing().serve(request.raw, reply.raw, request.body);
   }
 }
 

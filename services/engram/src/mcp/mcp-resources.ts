@@ -1,8 +1,9 @@
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/server';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { MemoryNotFound, InvalidInput } from '../common/domain-errors';
 import { MAX_PAGE_SIZE } from '../memories/memory.dto';
 import { toMemoryView } from '../memories/memory.view';
 import { requireScope } from './mcp-scope';
+import { mcpServerSdk } from './mcp-sdk';
 import { ToolDeps } from './tools/tool-deps';
 
 const json = (uri: URL, value: unknown) => ({
@@ -33,7 +34,7 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
 
   server.registerResource(
     'recent',
-    new ResourceTemplate('memory://recent/{n}', { list: undefined }),
+    new (mcpServerSdk().ResourceTemplate)('memory://recent/{n}', { list: undefined }),
     {
       title: 'Recent memories',
       description: `The n newest memories (1-${MAX_PAGE_SIZE})`,
@@ -52,7 +53,7 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
 
   server.registerResource(
     'memory',
-    new ResourceTemplate('memory://{hash}', { list: undefined }),
+    new (mcpServerSdk().ResourceTemplate)('memory://{hash}', { list: undefined }),
     { title: 'A memory', description: 'One memory by its content_hash', mimeType: 'application/json' },
     async (uri, { hash }) => {
       requireScope(uri.href, 'read');

@@ -1,5 +1,4 @@
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { Index, MetricKind, ScalarKind } from 'usearch';
 
 /** How the HNSW graph is built; a saved index built otherwise is rebuilt rather than loaded. */
 export const ANN_PARAMETERS = {
@@ -29,19 +28,6 @@ export const ANN_SEARCH_EXPANSION = 200;
 export function searchBreadth(size: number, count: number): number {
   const growth = 1 + Math.log10(Math.max(1, size / 100_000));
   return Math.max(count, Math.round(ANN_SEARCH_EXPANSION * growth));
-}
-
-/** An empty index with ANN_PARAMETERS. */
-export function createAnnIndex(dimension: number): Index {
-  return new Index({
-    dimensions: dimension,
-    metric: ANN_PARAMETERS.metric as MetricKind,
-    quantization: ANN_PARAMETERS.quantization as ScalarKind,
-    connectivity: ANN_PARAMETERS.connectivity,
-    expansion_add: ANN_PARAMETERS.expansionAdd,
-    expansion_search: ANN_SEARCH_EXPANSION,
-    multi: false,
-  });
 }
 
 /** Whether a saved index was built as ANN_PARAMETERS says (settings of the search alone do not count). */

@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Index } from 'usearch';
+import { Index, MetricKind, ScalarKind } from 'usearch';
 import {
   annIndexPaths,
-  createAnnIndex,
+  ANN_PARAMETERS,
+  ANN_SEARCH_EXPANSION,
   LOG_POSITION_SQL,
   LogPosition,
   publishAnnIndex,
@@ -45,6 +46,19 @@ const CATCH_UP_ROWS = 256;
 /** How often an idle index looks for changes logged by any process writing the file. */
 const POLL_MS = 200;
 const BUILD_CHUNK_ROWS = 2_000;
+
+/** An empty index with ANN_PARAMETERS. */
+function createAnnIndex(dimension: number): Index {
+  return new Index({
+    dimensions: dimension,
+    metric: ANN_PARAMETERS.metric as MetricKind,
+    quantization: ANN_PARAMETERS.quantization as ScalarKind,
+    connectivity: ANN_PARAMETERS.connectivity,
+    expansion_add: ANN_PARAMETERS.expansionAdd,
+    expansion_search: ANN_SEARCH_EXPANSION,
+    multi: false,
+  });
+}
 
 /**
  * Owns the HNSW index on a thread of its own, so that loading, building, catching up and saving it (seconds
