@@ -58,6 +58,17 @@ function random(seed: number): () => number {
   return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
+/** Records the candidate count of every index search until `stop` is called. */
+function recordPools(ann: AnnIndex): { pools: number[]; stop: () => void } {
+  const pools: number[] = [];
+  const original = ann.candidates.bind(ann);
+  ann.candidates = (vector, count) => {
+    pools.push(count);
+    return original(vector, count);
+  };
+  return { pools, stop: () => (ann.candidates = original) };
+}
+
 describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
   describe('searching through it', () => {
     const dir = makeTempDir();
@@ -136,13 +147,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
     });
 
     it('sizes the second index search from the share of candidates the filter admitted', async () => {
-      const pools: number[] = [];
-      const ann = store.ann!;
-      const counting = ann.candidates.bind(ann);
-      ann.candidates = (vector, count) => {
-        pools.push(count);
-        return counting(vector, count);
-      };
+      const { pools, stop } = recordPools(store.ann!);
       try {
         const admits = (row: StoredRow) => row.namespace === 'main' && row.memoryType === 'note';
         const share = rows.filter(admits).length / rows.length; // about half: too many for an exact scan
@@ -160,18 +165,12 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
           ) >= 0.9,
         );
       } finally {
-        ann.candidates = counting;
+        stop();
       }
     });
 
     it("remembers a filter's admitted share: searched again, one wide index search; stale, still only admitted memories", async () => {
-      const pools: number[] = [];
-      const ann = store.ann!;
-      const counting = ann.candidates.bind(ann);
-      ann.candidates = (vector, count) => {
-        pools.push(count);
-        return counting(vector, count);
-      };
+      const { pools, stop } = recordPools(store.ann!);
       const filter: MemoryFilter = { namespace: 'main', memoryType: 'note', createdFromMs: 0 };
       const notes = rows.filter((row) => row.namespace === 'main' && row.memoryType === 'note');
       const retyped = notes.slice(0, 800);
@@ -200,7 +199,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
           );
         }
       } finally {
-        ann.candidates = counting;
+        stop();
         for (const row of retyped) store.memories.update(row.id, 'main', { memoryType: 'note', updatedAt: 1 });
       }
     });
