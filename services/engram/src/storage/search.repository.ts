@@ -155,8 +155,9 @@ export class SearchRepository {
    * The HNSW index's nearest (every namespace together) plus the memories changed since it caught up,
    * checked against the namespace and filter in SQL and re-scored exactly. No count first: the share of
    * the first pool the filter admits sizes the next pool, so a filter admitting a tenth of the store takes
-   * two index searches, or one when the same filter was searched recently (AdmittedShares). Undefined (the scan paths answer) while the index is not ready, or when that
-   * share says the filter admits few enough memories for an exact scan, or too few for the index to find.
+   * two index searches, or one when the same filter was searched recently (AdmittedShares). Undefined (the
+   * scan paths answer) while the index is not ready, or when that share says the filter admits few enough
+   * memories for an exact scan, or too few for the index to find.
    */
   private async indexedSearch(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[] | undefined> {
     const ann = this.ann!;
