@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { RecentlyUsed } from '../common/recently-used';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { SpanKind, traced } from '../tracing/spans';
@@ -11,7 +12,7 @@ const QUERY_CACHE_ENTRIES = 256;
 @Injectable()
 export class EmbeddingService {
   /** Query text → vector, least recently used first (a Map iterates in insertion order). */
-  private readonly recentQueries = new Map<string, Float32Array>();
+  private readonly recentQueries = new RecentlyUsed<string, Float32Array>(QUERY_CACHE_ENTRIES);
 
   constructor(
     @Inject(EMBEDDER) private readonly embedder: Embedder,
@@ -67,16 +68,9 @@ export class EmbeddingService {
   async embedQuery(query: string): Promise<Float32Array> {
     const text = `${this.config.embedding.queryPrefix}${query}`;
     const cached = this.recentQueries.get(text);
-    if (cached) {
-      this.recentQueries.delete(text);
-      this.recentQueries.set(text, cached);
-      return cached;
-    }
+    if (cached) return cached;
     const [vector] = await this.embedMany([text], 'query');
     this.recentQueries.set(text, vector);
-    if (this.recentQueries.size > QUERY_CACHE_ENTRIES) {
-      this.recentQueries.delete(this.recentQueries.keys().next().value!);
-    }
     return vector;
   }
 }

@@ -1,3 +1,4 @@
+import { RecentlyUsed } from '../common/recently-used';
 import { MemoryFilter } from './memory-filter.sql';
 
 /** Filters remembered; past it the least recently used is forgotten. */
@@ -12,23 +13,14 @@ const BOUND_GRAIN_MS = 3_600_000;
  * A hint only: a share that proves too high widens the search again, as a first search would.
  */
 export class AdmittedShares {
-  private readonly shares = new Map<string, number>();
+  private readonly shares = new RecentlyUsed<string, number>(FILTERS_KEPT);
 
   get(filter: MemoryFilter): number | undefined {
-    const key = filterKey(filter);
-    const share = this.shares.get(key);
-    if (share !== undefined) {
-      this.shares.delete(key); // re-inserted: most recently used last
-      this.shares.set(key, share);
-    }
-    return share;
+    return this.shares.get(filterKey(filter));
   }
 
   set(filter: MemoryFilter, share: number): void {
-    const key = filterKey(filter);
-    this.shares.delete(key);
-    if (this.shares.size >= FILTERS_KEPT) this.shares.delete(this.shares.keys().next().value!);
-    this.shares.set(key, share);
+    this.shares.set(filterKey(filter), share);
   }
 }
 
