@@ -1,7 +1,8 @@
 import { bm25, inverseDocumentFrequency } from './bm25';
 import { fts5Token } from './fts5-porter';
 import { Fts5TermCounter } from './fts5-term-counter';
-import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
+import { MemoryFilter, memoryFilterSql, SqlFragment } from './memory-filter.sql';
+import { IdRange, idRangesSql, MemoryIdBlocks } from './memory-id-blocks';
 import { PreparedStatements } from './prepared-statements';
 import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, splitByFrequency } from './search.store';
 import { SqliteDatabase } from './sqlite.connection';
@@ -47,6 +48,7 @@ interface Candidate {
  */
 export class SqliteKeywordRanking {
   private readonly statements: PreparedStatements;
+  private readonly idBlocks: MemoryIdBlocks;
   private readonly commonCounts = new Map<string, CommonCount>();
 
   private vocabulary: 'unknown' | 'ready' | 'unavailable' = 'unknown';
@@ -57,16 +59,20 @@ export class SqliteKeywordRanking {
     private readonly idfWalkMaxRows = IDF_WALK_MAX_ROWS,
   ) {
     this.statements = new PreparedStatements(db);
+    this.idBlocks = new MemoryIdBlocks(db);
   }
 
   /**
    * Memories containing any of the terms, best BM25 first, with bounded work (splitByFrequency):
    * with rare terms, only memories holding one are ranked, by the whole query (common terms weigh in);
    * with common terms only, the RECENT_MATCHES_RANKED newest matches the filter admits are ranked.
+   * Walks by recency only visit the id ranges that can hold the filter's memories (memory-id-blocks.ts).
    * Terms are quoted: no FTS5 syntax gets through.
    */
   candidates(terms: readonly string[], filter: MemoryFilter, k: number): KeywordHit[] {
     if (terms.length === 0) return [];
+    const ranges = this.idBlocks.ranges(filter);
+    if (ranges.length === 0) return [];
     const counted = terms.map((term) => ({ term, rows: this.countUpTo(term, COMMON_TERM_ROWS + 1) }));
     const { rare, common } = splitByFrequency(counted);
     if (rare.length === 0 && common.length === 0) return [];
@@ -74,9 +80,11 @@ export class SqliteKeywordRanking {
     const corpus = this.corpus();
     for (const term of held) if (term.rows > COMMON_TERM_ROWS) term.rows = this.commonCount(term.term, corpus);
     if (held.reduce((sum, { rows }) => sum + rows, 0) <= this.idfWalkMaxRows) {
-      return rare.length > 0 ? this.rankWithRareTerms(rare, common, filter, k) : this.rankNewest(common, filter, k);
+      return rare.length > 0
+        ? this.rankWithRareTerms(rare, common, filter, k)
+        : this.rankNewest(common, filter, ranges, k);
     }
-    const candidates = this.newestHolders(rare.length > 0 ? rare : common, filter);
+    const candidates = this.newestHolders(rare.length > 0 ? rare : common, filter, ranges);
     const counter = new Fts5TermCounter(held.map(({ term }) => term));
     const idfs = held.map(({ rows }) => inverseDocumentFrequency(rows, corpus.documents));
     return candidates
@@ -189,8 +197,13 @@ export class SqliteKeywordRanking {
   }
 
   /** By bm25(), over the newest admitted matches only: the full-text index walks them newest first and stops. */
-  private rankNewest(terms: readonly string[], filter: MemoryFilter, k: number): KeywordHit[] {
-    const where = memoryFilterSql(filter, 'probe');
+  private rankNewest(
+    terms: readonly string[],
+    filter: MemoryFilter,
+    ranges: readonly IdRange[],
+    k: number,
+  ): KeywordHit[] {
+    const where = newestWalkWhere(filter, ranges);
     return this.statements
       .get(
         `SELECT id, bm25 FROM (
@@ -205,8 +218,8 @@ export class SqliteKeywordRanking {
    * The RECENT_MATCHES_RANKED newest admitted memories holding one of the terms: with rare terms that is
    * every one of them (they are held by at most COMMON_TERM_ROWS memories, no more than the window).
    */
-  private newestHolders(terms: readonly string[], filter: MemoryFilter): Candidate[] {
-    const where = memoryFilterSql(filter, 'probe');
+  private newestHolders(terms: readonly string[], filter: MemoryFilter, ranges: readonly IdRange[]): Candidate[] {
+    const where = newestWalkWhere(filter, ranges);
     return this.statements
       .get(
         `SELECT m.id AS id, m.content AS content FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
@@ -214,6 +227,17 @@ export class SqliteKeywordRanking {
       )
       .all(anyOf(terms), ...where.params, RECENT_MATCHES_RANKED) as Candidate[];
   }
+}
+
+/**
+ * The filter, and the id ranges that can hold its memories ahead of it: FTS5 takes the ranges' hull as
+ * the bounds of its walk (its own cost per skipped entry is a twentieth of reading the memory to reject
+ * it), and the ranges inside are checked before the memory is read.
+ */
+function newestWalkWhere(filter: MemoryFilter, ranges: readonly IdRange[]): SqlFragment {
+  const inRanges = idRangesSql('memories_fts.rowid', ranges);
+  const admitted = memoryFilterSql(filter, 'probe');
+  return { sql: `${inRanges.sql} AND ${admitted.sql}`, params: [...inRanges.params, ...admitted.params] };
 }
 
 /** An FTS5 query matching any of the terms, each a quoted string so no query syntax gets through. */

@@ -14,6 +14,7 @@ import { oauthPendingConsentsMigration } from './020-oauth-pending-consents';
 import { consolidationMigration } from './021-consolidation';
 import { agentFileVersionsMigration } from './022-agent-file-versions';
 import { conflictJudgeMigration } from './023-conflict-judge';
+import { memoryIdBlocksMigration } from './024-memory-id-blocks';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   consolidationMigration,
   agentFileVersionsMigration,
   conflictJudgeMigration,
+  memoryIdBlocksMigration,
 ];

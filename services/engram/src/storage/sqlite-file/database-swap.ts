@@ -24,6 +24,8 @@ const NOT_COPIED = new Set([
   'audit_events', // a restore does not rewrite history, and is itself in it
   'store_identity', // still this deployment: its Redis prefix must not change
 ]);
+/** Tables emptied with the rest but not copied: triggers fill them again as the memories are copied. */
+const REFILLED_BY_TRIGGERS = new Set(['memory_id_blocks']);
 
 /**
  * Replaces the contents of the live database with those of `sourcePath` (a verified, migrated copy of a
@@ -54,7 +56,7 @@ export function swapInDatabase(
       .transaction(() => {
         db.pragma('defer_foreign_keys = ON');
         for (const table of tables) db.exec(`DELETE FROM main."${table}"`);
-        for (const table of tables) copyRows(db, table);
+        for (const table of tables) if (!REFILLED_BY_TRIGGERS.has(table)) copyRows(db, table);
         rebuildQuantisedVectors(db);
         VectorIndex.markRebuilt(db);
         return checkCounts(db);
