@@ -56,15 +56,14 @@ export class CandidateRanker {
 
   async rank(query: string, mode: SearchMode, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
     if (mode === 'keyword') return this.keywordRank(query, filter, limit);
-    const vector = await this.embeddings.embedQuery(query);
-    if (mode === 'semantic') return this.semanticRank(vector, filter, limit);
+    if (mode === 'semantic') return this.semanticRank(await this.embeddings.embedQuery(query), filter, limit);
+    const { pool, vector } = await this.pool(query, filter, limit);
     if (this.calibrated) {
-      const pool = await this.pool(query, vector, filter, limit);
       return traced('search.fusion', { 'engram.search.fusion': 'calibrated' }, () =>
         this.calibratedHybrid(query, vector, filter, limit, pool),
       );
     }
-    return this.fusedHybrid(query, vector, filter, limit);
+    return this.fusedHybrid(filter, limit, pool);
   }
 
   private get calibrated(): boolean {
@@ -199,33 +198,44 @@ export class CandidateRanker {
 
   /**
    * Both candidate lists, every candidate with its exact cosine and (when it matched words) BM25. The
-   * legs run together: the vector search is started first, so on SQLite the index searches on its worker
-   * thread while the keyword leg runs on this one, and on PostgreSQL the two queries run on two connections.
+   * work overlaps where it can: the keyword leg runs while the query is embedded (on the embedding
+   * worker), and the keyword hits are re-scored against the vector while the vector leg searches (on
+   * SQLite the index searches on its own thread; on PostgreSQL the query runs on another connection).
    */
-  private async pool(query: string, vector: Float32Array, filter: MemoryFilter, limit: number): Promise<CandidatePool> {
+  private async pool(
+    query: string,
+    filter: MemoryFilter,
+    limit: number,
+  ): Promise<{ pool: CandidatePool; vector: Float32Array }> {
     const size = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
     const legAttributes = { 'engram.search.limit': size };
-    const [nearest, keywordHits] = await Promise.all([
+    const embedding = observed(this.embeddings.embedQuery(query));
+    const keywordHits = await traced('search.keyword', legAttributes, () =>
+      this.search.keywordCandidates(keywordTerms(query), filter, size),
+    );
+    const vector = await embedding;
+    const vectorLeg = observed(
       traced('search.vector', legAttributes, () => this.search.vectorCandidates(vector, filter, size)),
-      traced('search.keyword', legAttributes, () => this.search.keywordCandidates(keywordTerms(query), filter, size)),
-    ]);
-    const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
+    );
+    const keywordSimilarity = new Map<number, number>();
     await this.addSimilarities(
-      similarity,
+      keywordSimilarity,
       keywordHits.map((hit) => hit.id),
       vector,
     );
-    return { similarity, bm25: new Map(keywordHits.map((hit) => [hit.id, hit.bm25])), nearest, keywordHits };
+    const nearest = await vectorLeg;
+    const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
+    for (const [id, value] of keywordSimilarity) if (!similarity.has(id)) similarity.set(id, value);
+    const pool = { similarity, bm25: new Map(keywordHits.map((hit) => [hit.id, hit.bm25])), nearest, keywordHits };
+    return { pool, vector };
   }
 
   /** `weighted_average` or `rrf`: the two lists fused as configured (MCP_HYBRID_*). */
   private async fusedHybrid(
-    query: string,
-    vector: Float32Array,
     filter: MemoryFilter,
     limit: number,
+    { similarity, bm25, nearest, keywordHits }: CandidatePool,
   ): Promise<SearchHit[]> {
-    const { similarity, bm25, nearest, keywordHits } = await this.pool(query, vector, filter, limit);
     const fused = await traced('search.fusion', { 'engram.search.fusion': this.config.search.fusionMethod }, async () =>
       this.fuse(nearest, keywordHits, similarity),
     );
@@ -310,6 +320,15 @@ export function contextOf(
     }
   }
   return new Map([...context].map(([id, others]) => [id, [...others]]));
+}
+
+/**
+ * The promise, with its failure marked as seen: it is awaited later, after other awaits that may throw
+ * first, and an unobserved rejection in the meantime would end the process.
+ */
+function observed<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 function hybridReason(similarity: number | null, keywordScore: number | null): string {

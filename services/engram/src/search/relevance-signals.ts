@@ -101,7 +101,23 @@ export function brevity(wordCount: number): number {
 
 /** The stems of a text's words, for coverage checks. */
 export function stemSet(text: string): Set<string> {
-  return new Set((text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).map(stem));
+  const stems = new Set<string>();
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) stems.add(knownStem(word));
+  return stems;
+}
+
+/** Stems already worked out: a search reads a few hundred texts made mostly of the same few thousand words. */
+const STEMS_KEPT = 50_000;
+const stems = new Map<string, string>();
+
+function knownStem(word: string): string {
+  let stemmed = stems.get(word);
+  if (stemmed === undefined) {
+    if (stems.size >= STEMS_KEPT) stems.clear();
+    stemmed = stem(word);
+    stems.set(word, stemmed);
+  }
+  return stemmed;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { TimeRange } from '../time-expression';
 import { isoWeekday, MS_PER_HOUR, mondayOfWeek } from './civil-date';
 import { isoDateDay, latestDayOfYear, usDateDay, validDay } from './numeric-dates';
-import { countAt, DayMatch, DayRule, longest, ParseContext, PhraseRule, yearAt } from './phrase-types';
+import { countAt, DayMatch, DayRule, longer, ParseContext, PhraseRule, yearAt } from './phrase-types';
 import { CURRENT_WORDS, MONTHS, NIGHT, PREVIOUS_WORDS, TimeOfDay, TIMES_OF_DAY, UNITS, WEEKDAYS } from './vocabulary';
 
 const today: DayRule = (ctx, at) => (ctx.words[at] === 'today' ? { day: ctx.time.today, next: at + 1 } : undefined);
@@ -95,7 +95,8 @@ function timeOfDaySuffix(ctx: ParseContext, at: number): { timeOfDay: TimeOfDay;
 
 /** A day phrase, narrowed by a time of day when one follows ("yesterday evening", "3/5 at noon"). */
 export const dayPhrase: PhraseRule = (ctx, at) => {
-  const match: DayMatch | undefined = longest(DAY_RULES.map((rule) => rule(ctx, at)));
+  let match: DayMatch | undefined;
+  for (const rule of DAY_RULES) match = longer(match, rule(ctx, at));
   if (!match) return undefined;
   const suffix = timeOfDaySuffix(ctx, match.next);
   if (suffix) return { range: timeOfDayRange(ctx, match.day, suffix.timeOfDay), next: suffix.next };

@@ -13,7 +13,7 @@ import {
   wholeYear,
 } from './period-phrases';
 import { possiblePhraseStarts } from './anchors';
-import { longest, ParseContext, PhraseMatch, PhraseRule } from './phrase-types';
+import { longer, ParseContext, PhraseMatch, PhraseRule } from './phrase-types';
 import { LEAD_IN_WORDS, wordTable } from './vocabulary';
 
 /*
@@ -36,7 +36,11 @@ const SIMPLE_PHRASES: readonly PhraseRule[] = [
   isoToken,
 ];
 
-const simplePhrase: PhraseRule = (ctx, at) => longest(SIMPLE_PHRASES.map((rule) => rule(ctx, at)));
+const simplePhrase: PhraseRule = (ctx, at) => {
+  let best: PhraseMatch | undefined;
+  for (const rule of SIMPLE_PHRASES) best = longer(best, rule(ctx, at));
+  return best;
+};
 
 const RANGE_END_WORDS = new Set(['to', 'until', 'till', 'through', 'thru']);
 
@@ -76,7 +80,7 @@ const openRange: PhraseRule = (ctx, at) => {
 };
 
 function phraseAt(ctx: ParseContext, at: number): PhraseMatch | undefined {
-  return longest([spanBetween(ctx, at), openRange(ctx, at), simplePhrase(ctx, at)]);
+  return longer(longer(spanBetween(ctx, at), openRange(ctx, at)), simplePhrase(ctx, at));
 }
 
 /** The range of a text that is one time phrase, possibly led in ("in march", "over the past week"). */

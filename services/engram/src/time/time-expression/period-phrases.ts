@@ -113,16 +113,16 @@ function namedPeriodAt(ctx: ParseContext, at: number): NamedPeriod | undefined {
   const month = MONTHS.get(word);
   const byName = month === undefined ? SEASONS.get(word) : monthPeriod(month);
   if (byName) return { period: byName, next: at + 1, ambiguous: AMBIGUOUS_ALONE.has(word) };
-  for (const length of [2, 1]) {
-    const words = ctx.words.slice(at, at + length);
-    const holiday = words.length === length ? HOLIDAYS.get(words.join(' ')) : undefined;
-    if (holiday) {
-      const afterName = at + length;
-      return { period: holiday, next: ctx.words[afterName] === 'day' ? afterName + 1 : afterName, ambiguous: false };
-    }
-  }
-  return undefined;
+  if (!HOLIDAY_FIRST_WORDS.has(word)) return undefined; // most words: no holiday look-ups at all
+  const second = ctx.words[at + 1];
+  const length = second !== undefined && HOLIDAYS.has(`${word} ${second}`) ? 2 : 1;
+  const holiday = HOLIDAYS.get(length === 2 ? `${word} ${second}` : word);
+  if (!holiday) return undefined;
+  const afterName = at + length;
+  return { period: holiday, next: ctx.words[afterName] === 'day' ? afterName + 1 : afterName, ambiguous: false };
 }
+
+const HOLIDAY_FIRST_WORDS = new Set([...HOLIDAYS.keys()].map((name) => name.split(' ')[0]));
 
 /**
  * "march", "summer 2023", "last christmas", "this winter": a bare name is the latest occurrence

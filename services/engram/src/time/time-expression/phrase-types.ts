@@ -26,13 +26,9 @@ export interface DayMatch {
 export type PhraseRule = (ctx: ParseContext, at: number) => PhraseMatch | undefined;
 export type DayRule = (ctx: ParseContext, at: number) => DayMatch | undefined;
 
-/** The match that covers the most tokens; on a tie the earliest rule wins. */
-export function longest<T extends { next: number }>(matches: ReadonlyArray<T | undefined>): T | undefined {
-  let best: T | undefined;
-  for (const match of matches) {
-    if (match && (!best || match.next > best.next)) best = match;
-  }
-  return best;
+/** Of the best match so far and the next rule's, the one covering more tokens; the earlier on a tie. */
+export function longer<T extends { next: number }>(best: T | undefined, match: T | undefined): T | undefined {
+  return match && (!best || match.next > best.next) ? match : best;
 }
 
 /** Six digits at most: enough for any real count, and small enough that date maths stays exact. */
