@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryRecord, MemoryText } from '../storage/memory.record';
-import { MemoryFilter } from '../storage/memory-filter.sql';
+import { isNarrowing, MemoryFilter } from '../storage/memory-filter.sql';
 import { MemoryStore } from '../storage/memory.store';
 import { KeywordHit, ScoredId, SearchStore } from '../storage/search.store';
 import { Candidate, HybridRelevance } from './hybrid-relevance';
@@ -198,9 +198,11 @@ export class CandidateRanker {
 
   /**
    * Both candidate lists, every candidate with its exact cosine and (when it matched words) BM25. The
-   * work overlaps where it can: the keyword leg runs while the query is embedded (on the embedding
-   * worker), and the keyword hits are re-scored against the vector while the vector leg searches (on
-   * SQLite the index searches on its own thread; on PostgreSQL the query runs on another connection).
+   * work overlaps where it can. Without a narrowing filter the index search is short, so the keyword leg
+   * runs while the query is embedded (on the embedding worker); a narrowing filter makes the index search
+   * wide (more candidates to find enough it admits), so the keyword leg runs while the index searches
+   * instead (on SQLite on its own thread; on PostgreSQL the query runs on another connection). Either way
+   * the keyword hits are re-scored against the vector while the vector leg may still be searching.
    */
   private async pool(
     query: string,
@@ -210,20 +212,29 @@ export class CandidateRanker {
     const size = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
     const legAttributes = { 'engram.search.limit': size };
     const embedding = observed(this.embeddings.embedQuery(query));
-    const keywordHits = await traced('search.keyword', legAttributes, () =>
-      this.search.keywordCandidates(keywordTerms(query), filter, size),
-    );
-    const vector = await embedding;
-    const vectorLeg = observed(
-      traced('search.vector', legAttributes, () => this.search.vectorCandidates(vector, filter, size)),
-    );
+    const keywordLeg = () =>
+      traced('search.keyword', legAttributes, () => this.search.keywordCandidates(keywordTerms(query), filter, size));
+    const vectorLeg = (vector: Float32Array) =>
+      observed(traced('search.vector', legAttributes, () => this.search.vectorCandidates(vector, filter, size)));
+    let keywordHits: KeywordHit[];
+    let vector: Float32Array;
+    let nearestSearch: Promise<ScoredId[]>;
+    if (isNarrowing(filter)) {
+      vector = await embedding;
+      nearestSearch = vectorLeg(vector);
+      keywordHits = await keywordLeg();
+    } else {
+      keywordHits = await keywordLeg();
+      vector = await embedding;
+      nearestSearch = vectorLeg(vector);
+    }
     const keywordSimilarity = new Map<number, number>();
     await this.addSimilarities(
       keywordSimilarity,
       keywordHits.map((hit) => hit.id),
       vector,
     );
-    const nearest = await vectorLeg;
+    const nearest = await nearestSearch;
     const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
     for (const [id, value] of keywordSimilarity) if (!similarity.has(id)) similarity.set(id, value);
     const pool = { similarity, bm25: new Map(keywordHits.map((hit) => [hit.id, hit.bm25])), nearest, keywordHits };
