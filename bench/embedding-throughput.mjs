@@ -3,7 +3,8 @@
  * Texts per second of the local USE-lite embedder for each engine, worker count and batch size.
  * Needs a build (npm run build). Usage:
  *   node bench/embedding-throughput.mjs [--texts 400] [--engine onnxruntime,tfjs-wasm]
- *     [--workers 1,2] [--batch 8,16,32,64] [--words 8-40] [--dist services/engram/dist] [--json]
+ *     [--workers 1,2] [--batch 8,16,32,64] [--precision fp32,int8] [--words 8-40]
+ *     [--dist services/engram/dist] [--json]
  * Texts are memory-like sentences of a deterministic, varied length (--words, in words).
  */
 import { availableParallelism } from 'node:os';
@@ -20,6 +21,7 @@ const { values: args } = parseArgs({
       default: [...new Set([1, 2, availableParallelism()])].join(','),
     },
     batch: { type: 'string', default: '8,16,32,64' },
+    precision: { type: 'string', default: 'fp32' },
     words: { type: 'string', default: '8-40' },
     dist: { type: 'string', default: 'services/engram/dist' },
     json: { type: 'boolean', default: false },
@@ -55,28 +57,32 @@ const rows = [];
 for (const engine of names(args.engine)) {
   for (const workers of list(args.workers)) {
     for (const batchSize of list(args.batch)) {
-      const embedder = new LocalUseEmbedder({ batchSize, workers, engine });
-      const loadStarted = performance.now();
-      await embedder.init();
-      const loadMs = Math.round(performance.now() - loadStarted);
-      await embedder.embed(texts.slice(0, batchSize * workers)); // warm-up: first runs allocate and compile
-      const started = performance.now();
-      await embedder.embed(texts);
-      const seconds = (performance.now() - started) / 1000;
-      const row = {
-        engine: embedder.engine,
-        workers,
-        batchSize,
-        texts: texts.length,
-        textsPerSecond: Math.round(texts.length / seconds),
-        loadMs,
-      };
-      await embedder.close();
-      rows.push(row);
-      if (!args.json)
-        console.log(
-          `engine=${row.engine} workers=${workers} batch=${batchSize}: ${row.textsPerSecond} texts/s (load ${loadMs} ms)`,
-        );
+      for (const precision of names(args.precision)) {
+        if (engine === 'tfjs-wasm' && precision !== 'fp32') continue; // int8 is onnxruntime's alone
+        const embedder = new LocalUseEmbedder({ batchSize, workers, engine, precision });
+        const loadStarted = performance.now();
+        await embedder.init();
+        const loadMs = Math.round(performance.now() - loadStarted);
+        await embedder.embed(texts.slice(0, batchSize * workers)); // warm-up: first runs allocate and compile
+        const started = performance.now();
+        await embedder.embed(texts);
+        const seconds = (performance.now() - started) / 1000;
+        const row = {
+          engine: embedder.engine,
+          precision,
+          workers,
+          batchSize,
+          texts: texts.length,
+          textsPerSecond: Math.round(texts.length / seconds),
+          loadMs,
+        };
+        await embedder.close();
+        rows.push(row);
+        if (!args.json)
+          console.log(
+            `engine=${row.engine} precision=${precision} workers=${workers} batch=${batchSize}: ${row.textsPerSecond} texts/s (load ${loadMs} ms)`,
+          );
+      }
     }
   }
 }

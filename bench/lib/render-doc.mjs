@@ -230,7 +230,8 @@ function renderRun(file, run) {
     '',
     '| measurement | value | target |',
     '| ----------- | ----: | -----: |',
-    `| batch ingest, \`POST /api/memories/batch\` × ${run.ingest.batchSize}, ${run.ingest.wordsMin}–${run.ingest.wordsMax} words | ${run.ingest.memoriesPerSecond} memories/s | ≥ ${TARGETS.ingestPerSecond}${run.ingest.memoriesPerSecond < TARGETS.ingestPerSecond ? ' (**missed**)' : ''} |`,
+    ingestRow(run.ingest, ''),
+    ...(run.ingestInt8 ? [ingestRow(run.ingestInt8, ', `ENGRAM_EMBEDDING_PRECISION=int8`')] : []),
     ...run.search.map(
       (s) =>
         `| storage-only inserts (${postgres ? "the adapter's `MemoryStore`" : 'repositories'}, vectors given), ${s.memories.toLocaleString('en')} | ${s.storageInsertsPerSecond} memories/s | |`,
@@ -246,6 +247,7 @@ function renderRun(file, run) {
         : []),
     ]),
     `| api RSS after the ingest run | ${run.ingest.rssMb} MB | |`,
+    ...(run.ingestInt8 ? [`| api RSS after the int8 ingest run | ${run.ingestInt8.rssMb} MB | |`] : []),
     '',
     '### How the data was made',
     '',
@@ -532,6 +534,12 @@ function renderPostgresJobs(file, run) {
     `${count(run.reindex.memories)} memories in ${run.reindex.seconds} s, **${count(run.reindex.memoriesPerSecond)} memories/s** (the switch took ${run.reindex.switchTransactionMs} ms).`,
     '',
   ];
+}
+
+/** The batch ingest row of one run, against the target; `setting` names what differs from the defaults. */
+function ingestRow(ingest, setting) {
+  const missed = ingest.memoriesPerSecond < TARGETS.ingestPerSecond ? ' (**missed**)' : '';
+  return `| batch ingest, \`POST /api/memories/batch\` × ${ingest.batchSize}, ${ingest.wordsMin}–${ingest.wordsMax} words${setting} | ${ingest.memoriesPerSecond} memories/s | ≥ ${TARGETS.ingestPerSecond}${missed} |`;
 }
 
 function startupRows(startup, largest) {

@@ -91,7 +91,9 @@ async function answer(request, body, embed, model) {
 function createUpstream(upstream) {
   if (upstream === undefined) {
     const { LocalUseEmbedder } = fromDist('embeddings/local-use.embedder.js');
-    return new LocalUseEmbedder({ batchSize: 32, workers: 1 });
+    // The api's own precision setting, so `ENGRAM_EMBEDDING_PRECISION=int8` evaluates int8 vectors.
+    const precision = process.env.ENGRAM_EMBEDDING_PRECISION ?? 'fp32';
+    return new LocalUseEmbedder({ batchSize: 32, workers: 1, precision });
   }
   const { OpenAiEmbedder } = fromDist('embeddings/openai.embedder.js');
   return new OpenAiEmbedder({

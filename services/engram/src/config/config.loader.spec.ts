@@ -174,6 +174,13 @@ describe('configuration', () => {
     assert.equal(openai.embedding.openaiBaseUrl, 'http://127.0.0.1:9/v1');
   });
 
+  it('runs the local model in fp32 unless ENGRAM_EMBEDDING_PRECISION says int8, and names a bad value', () => {
+    assert.equal(loadConfig({ env: {}, cwd: dir }).embedding.localPrecision, 'fp32');
+    const int8 = loadConfig({ env: { ENGRAM_EMBEDDING_PRECISION: 'int8' }, cwd: dir });
+    assert.equal(int8.embedding.localPrecision, 'int8');
+    assert.match(problemsOf({ ENGRAM_EMBEDDING_PRECISION: 'fp16' }).join(), /ENGRAM_EMBEDDING_PRECISION=fp16.*fp32, int8/);
+  });
+
   it('refuses unknown command-line options and missing values', () => {
     assert.match(problemsOf({}, ['--prot', '1']).join(), /unknown command-line option --prot/);
     assert.match(problemsOf({}, ['--port']).join(), /--port needs a value/);

@@ -14,6 +14,12 @@ export interface EmbeddingConfig {
    * of cores up to 4.
    */
   localWorkers?: number;
+  /**
+   * Arithmetic of the local model's per-token layers: `fp32` (the model's own vectors) or `int8`
+   * (~1.4x the texts per second, vectors within ~0.998 cosine of fp32, a model of its own: a store
+   * holds one or the other). Absent: fp32.
+   */
+  localPrecision?: 'fp32' | 'int8';
   /** Folder with model.onnx (or onnx/model.onnx), tokenizer.json and config.json, for `onnx`. */
   onnxModelDir?: string;
   /** Base URL of an OpenAI-compatible API (…/v1), for `openai`. */

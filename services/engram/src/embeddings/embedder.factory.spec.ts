@@ -27,6 +27,13 @@ describe('createEmbedder', () => {
     await embedder.close();
   });
 
+  it('passes the local precision on: int8 is a model of its own', () => {
+    const fp32 = createEmbedder({ ...BASE });
+    const int8 = createEmbedder({ ...BASE, localPrecision: 'int8' });
+    assert.match(fp32.modelId, /^use-lite-512@/);
+    assert.match(int8.modelId, /^use-lite-512-int8@/);
+  });
+
   it('builds a working onnx embedder from onnxModelDir', async () => {
     const scratch = await mkdtemp(join(tmpdir(), 'engram-factory-'));
     try {

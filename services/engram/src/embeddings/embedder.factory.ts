@@ -11,6 +11,7 @@ export function createEmbedder(config: EmbeddingConfig): Embedder {
       return new LocalUseEmbedder({
         batchSize: config.batchSize,
         workers: config.localWorkers,
+        precision: config.localPrecision,
       });
     case 'onnx':
       if (!config.onnxModelDir) throw new Error('The onnx embedding provider needs onnxModelDir');

@@ -62,6 +62,25 @@ describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
     }
   });
 
+  it('in int8, gives unit vectors close to fp32 ones under a model id of their own', async () => {
+    const int8 = new LocalUseEmbedder({ batchSize: 8, workers: 1, precision: 'int8' });
+    await int8.init();
+    try {
+      assert.match(int8.modelId, /^use-lite-512-int8@energetic-ai-\d+\.\d+\.\d+$/);
+      assert.notEqual(int8.modelId, embedder.modelId);
+      const texts = Array.from({ length: 12 }, (_, i) => sentence(i));
+      const [quantised, exact] = [await int8.embed(texts), await embedder.embed(texts)];
+      texts.forEach((_, i) => {
+        assert.ok(Math.abs(dot(quantised[i], quantised[i]) - 1) < 1e-4);
+        const cosine = dot(quantised[i], exact[i]);
+        // Close, but its own arithmetic: identical vectors would mean the int8 graph never ran.
+        assert.ok(cosine > 0.99 && cosine < 0.99999, `text ${i}: cosine ${cosine}`);
+      });
+    } finally {
+      await int8.close();
+    }
+  });
+
   it('returns unit vectors where a paraphrase is closer than an unrelated sentence', async () => {
     const [query, paraphrase, unrelated] = await embedder.embed([
       'The user prefers dark roast coffee in the morning.',

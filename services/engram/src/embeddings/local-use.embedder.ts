@@ -5,6 +5,7 @@ import { EmbeddingUnavailable } from '../common/domain-errors';
 import { Embedder, EmbeddingPriority, unitRows } from './embedder';
 import { QueryLane } from './query-lane';
 import type { LocalUseWorkerData, UseLiteEngine } from './local-use.worker';
+import type { UseLitePrecision } from './use-lite-onnx';
 import { JobPriority, WorkerPool } from './worker-pool';
 
 const USE_LITE_DIMENSION = 512;
@@ -31,16 +32,19 @@ export interface LocalUseEmbedderOptions {
    * falls back to `tfjs-wasm` by itself when the native addon cannot start.
    */
   engine?: UseLiteEngine;
+  /** Arithmetic of the per-token layers on onnxruntime (default fp32); see UseLitePrecision. */
+  precision?: UseLitePrecision;
 }
 
 /**
  * Universal Sentence Encoder lite (512-d), fully offline, run in worker threads so that the main
  * thread only passes messages while batches are embedded. Both engines give the same vectors, so
- * they share one model id.
+ * they share one model id; int8 arithmetic (onnxruntime only) has an id of its own.
  */
 export class LocalUseEmbedder implements Embedder {
   readonly provider = 'local';
-  readonly modelId = `use-lite-512@energetic-ai-${MODEL_PACKAGE_VERSION}`;
+  /** int8 vectors differ a little from the model's own, so they are a model of their own to a store. */
+  readonly modelId: string;
   readonly dimension = USE_LITE_DIMENSION;
   private readonly workers: number;
   private readonly threadsPerWorker: number;
@@ -48,6 +52,8 @@ export class LocalUseEmbedder implements Embedder {
   private readonly queries: QueryLane;
 
   constructor(private readonly options: LocalUseEmbedderOptions) {
+    const precision = options.precision ?? 'fp32';
+    this.modelId = `use-lite-512${precision === 'int8' ? '-int8' : ''}@energetic-ai-${MODEL_PACKAGE_VERSION}`;
     this.workers = options.workers ?? 1;
     this.threadsPerWorker = options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / this.workers));
     const counts = { batchSize: options.batchSize, workers: this.workers, threadsPerWorker: this.threadsPerWorker };
@@ -82,6 +88,7 @@ export class LocalUseEmbedder implements Embedder {
     const workerData: LocalUseWorkerData = {
       engine: this.options.engine ?? 'onnxruntime',
       threadsPerWorker: this.threadsPerWorker,
+      precision: this.options.precision ?? 'fp32',
     };
     const pool = new WorkerPool<string[], Float32Array>(
       join(__dirname, 'local-use.worker.js'),

@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
-import { buildUseLiteOnnx, USE_LITE_MAX_TOKENS } from './use-lite-onnx';
+import { buildUseLiteOnnx, USE_LITE_MAX_TOKENS, UseLitePrecision } from './use-lite-onnx';
 import { UseLiteTokenizer } from './use-lite-tokenizer';
 import { readUseLiteWeights } from './use-lite-weights';
 import type { WorkerReply } from './worker-pool';
@@ -20,6 +20,8 @@ export interface LocalUseWorkerData {
   engine: UseLiteEngine;
   /** onnxruntime's intra-op threads: how many cores one batch is spread over. */
   threadsPerWorker: number;
+  /** Arithmetic of the onnxruntime graph's per-token layers (tfjs-wasm is always fp32). */
+  precision: UseLitePrecision;
 }
 
 type Embed = (texts: string[]) => Promise<Float32Array>;
@@ -61,7 +63,7 @@ async function onnxEngine(): Promise<Embed> {
 /** The session copies the weights it is built from, so they stay local to this function. */
 async function createSession(ort: typeof import('onnxruntime-node')): Promise<InferenceSession> {
   const weights = await readUseLiteWeights(MODEL_DIR);
-  return ort.InferenceSession.create(buildUseLiteOnnx(weights), {
+  return ort.InferenceSession.create(buildUseLiteOnnx(weights, options.precision), {
     intraOpNumThreads: options.threadsPerWorker,
     interOpNumThreads: 1,
     // Idle intra-op threads sleep instead of spinning: the cores are shared with the event loop and
@@ -104,8 +106,10 @@ async function start(): Promise<{ embed: Embed; engine: UseLiteEngine }> {
   if (options.engine === 'onnxruntime') {
     try {
       return { embed: await onnxEngine(), engine: 'onnxruntime' };
-    } catch {
-      // The native addon is missing or unusable on this platform: the WASM graph still works.
+    } catch (error) {
+      // The native addon is missing or unusable on this platform: the WASM graph still works, but
+      // only in fp32, and int8's vectors are a model of their own.
+      if (options.precision === 'int8') throw new Error(`int8 needs onnxruntime, which failed: ${String(error)}`);
     }
   }
   return { embed: await tfjsEngine(), engine: 'tfjs-wasm' };

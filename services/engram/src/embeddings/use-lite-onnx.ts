@@ -1,10 +1,17 @@
 import { ONNX_FLOAT, ONNX_INT64, OnnxGraphBuilder } from './onnx-graph-builder';
+import { quantiseColumns } from './weight-quantisation';
 
 /** A weight of the TF.js USE-lite graph model. */
 export interface UseLiteWeight {
   shape: readonly number[];
   data: Float32Array;
 }
+
+/**
+ * Arithmetic of the per-token dense layers: `fp32` gives the TF.js graph's vectors; `int8` runs them
+ * on onnxruntime's integer kernels (weights quantised per column, activations per batch).
+ */
+export type UseLitePrecision = 'fp32' | 'int8';
 
 /** USE-lite reads at most this many tokens per text (its ClipToMaxLength). */
 export const USE_LITE_MAX_TOKENS = 128;
@@ -20,7 +27,10 @@ export const USE_LITE_MAX_TOKENS = 128;
  * twice), two pre-norm transformer layers (4 heads; the first widens 256→512 through a dense
  * residual), masked mean pooling, then a tanh dense layer.
  */
-export function buildUseLiteOnnx(weights: ReadonlyMap<string, UseLiteWeight>): Uint8Array {
+export function buildUseLiteOnnx(
+  weights: ReadonlyMap<string, UseLiteWeight>,
+  precision: UseLitePrecision = 'fp32',
+): Uint8Array {
   const g = new OnnxGraphBuilder();
   const weight = (suffix: string): UseLiteWeight => {
     const names = [...weights.keys()].filter((name) => name.endsWith(suffix));
@@ -54,7 +64,21 @@ export function buildUseLiteOnnx(weights: ReadonlyMap<string, UseLiteWeight>): U
       floats(`${prefix}layer_norm_bias/ConcatPartitions/concat`),
     ]);
   };
-  const dense = (x: string, kernel: string, bias: string): string => g.op('Add', [g.op('MatMul', [x, kernel]), bias]);
+  /** x·kernel + bias; in int8, the kernel quantised per output column and x per batch as it runs. */
+  const dense = (x: string, kernel: string, bias: string, kernelDims?: number[]): string => {
+    if (precision === 'fp32') return g.op('Add', [g.op('MatMul', [x, floats(kernel, kernelDims)]), floats(bias)]);
+    const { data, shape } = weight(kernel);
+    const dims = kernelDims ?? [...shape];
+    const { values, scales } = quantiseColumns(data, dims[0], dims[1]);
+    const id = weightCount++;
+    return g.contribOp('DynamicQuantizeMatMul', [
+      x,
+      g.int8s(`w${id}`, values, dims),
+      g.floats(`w${id}_scales`, scales, [dims[1]]),
+      '', // symmetric: no zero point
+      floats(bias),
+    ]);
+  };
 
   const layer = (index: number, x: string, residual: string, width: number, headSize: number): string => {
     const heads = 4;
@@ -63,8 +87,9 @@ export function buildUseLiteOnnx(weights: ReadonlyMap<string, UseLiteWeight>): U
     const normed = layerNorm(x, `${scope}layer_prepostprocess/layer_norm/`);
     const qkv = dense(
       normed,
-      floats(`${attention}qkv_transform_single/kernel/part_0`, [width, 3 * heads * headSize]),
-      floats(`${attention}qkv_transform_single/bias/ConcatPartitions/concat`),
+      `${attention}qkv_transform_single/kernel/part_0`,
+      `${attention}qkv_transform_single/bias/ConcatPartitions/concat`,
+      [width, 3 * heads * headSize],
     );
     const [q, k, v] = g.opMulti(
       'Split',
@@ -84,26 +109,19 @@ export function buildUseLiteOnnx(weights: ReadonlyMap<string, UseLiteWeight>): U
     const attended = g.op('Add', [
       dense(
         merged,
-        floats(`${attention}output_transform_single/kernel/part_0`, [heads * headSize, 512]),
-        floats(`${attention}output_transform_single/bias/ConcatPartitions/concat`),
+        `${attention}output_transform_single/kernel/part_0`,
+        `${attention}output_transform_single/bias/ConcatPartitions/concat`,
+        [heads * headSize, 512],
       ),
       residual,
     ]);
     const ffnIn = layerNorm(attended, `${scope}FFN/layer_prepostprocess/layer_norm/`);
     const hidden = g.op('Relu', [
-      dense(
-        ffnIn,
-        floats(`Stack/${scope}FFN/conv1/Tensordot/Reshape_1`),
-        floats(`${scope}FFN/conv1/bias/ConcatPartitions/concat`),
-      ),
+      dense(ffnIn, `Stack/${scope}FFN/conv1/Tensordot/Reshape_1`, `${scope}FFN/conv1/bias/ConcatPartitions/concat`),
     ]);
     return g.op('Add', [
       attended,
-      dense(
-        hidden,
-        floats(`Stack/${scope}FFN/conv2/Tensordot/Reshape_1`),
-        floats(`${scope}FFN/conv2/bias/ConcatPartitions/concat`),
-      ),
+      dense(hidden, `Stack/${scope}FFN/conv2/Tensordot/Reshape_1`, `${scope}FFN/conv2/bias/ConcatPartitions/concat`),
     ]);
   };
 
@@ -121,8 +139,8 @@ export function buildUseLiteOnnx(weights: ReadonlyMap<string, UseLiteWeight>): U
   const x0 = g.op('Add', [g.op('Add', [embedded, embedded]), timing]);
   const widened = dense(
     x0,
-    floats('Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat'),
-    floats('Layer_0/TransformerLayer/dense/bias/ConcatPartitions/concat'),
+    'Layer_0/TransformerLayer/dense/kernel/ConcatPartitions/concat',
+    'Layer_0/TransformerLayer/dense/bias/ConcatPartitions/concat',
   );
   const x1 = layer(0, x0, widened, 256, 64);
   const x2 = layer(1, x1, x1, 512, 128);
@@ -135,7 +153,13 @@ export function buildUseLiteOnnx(weights: ReadonlyMap<string, UseLiteWeight>): U
   const pooled = g.op('Div', [summed, counts]);
   g.op(
     'Tanh',
-    [dense(pooled, floats('hidden_layers/tanh_layer_0/weights'), floats('hidden_layers/tanh_layer_0/bias'))],
+    // The last layer runs once a text, not once a token: it stays fp32 whatever the precision.
+    [
+      g.op('Add', [
+        g.op('MatMul', [pooled, floats('hidden_layers/tanh_layer_0/weights')]),
+        floats('hidden_layers/tanh_layer_0/bias'),
+      ]),
+    ],
     {},
     'embedding',
   );
