@@ -178,7 +178,10 @@ describe('configuration', () => {
     assert.equal(loadConfig({ env: {}, cwd: dir }).embedding.localPrecision, 'fp32');
     const int8 = loadConfig({ env: { ENGRAM_EMBEDDING_PRECISION: 'int8' }, cwd: dir });
     assert.equal(int8.embedding.localPrecision, 'int8');
-    assert.match(problemsOf({ ENGRAM_EMBEDDING_PRECISION: 'fp16' }).join(), /ENGRAM_EMBEDDING_PRECISION=fp16.*fp32, int8/);
+    assert.match(
+      problemsOf({ ENGRAM_EMBEDDING_PRECISION: 'fp16' }).join(),
+      /ENGRAM_EMBEDDING_PRECISION=fp16.*fp32, int8/,
+    );
   });
 
   it('refuses unknown command-line options and missing values', () => {

@@ -63,7 +63,12 @@ export class OnnxGraphBuilder {
   }
 
   int8s(name: string, data: Int8Array, dims: readonly number[]): string {
-    this.initializers.push({ name, dims, type: ONNX_INT8, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    this.initializers.push({
+      name,
+      dims,
+      type: ONNX_INT8,
+      bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    });
     return name;
   }
 
