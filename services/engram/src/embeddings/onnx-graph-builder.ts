@@ -32,9 +32,9 @@ interface GraphValue {
 }
 
 /**
- * Writes an ONNX model (IR 8, default opset 13, and onnxruntime's com.microsoft set when used) from nodes and initializers, so a graph can be
- * assembled in code without the Python onnx package. Only int and ints attributes are supported,
- * both non-negative: enough for axes, perms and casts.
+ * Writes an ONNX model (IR 8, default opset 13, and onnxruntime's com.microsoft set when used) from
+ * nodes and initializers, so a graph can be assembled in code without the Python onnx package. Only
+ * int and ints attributes are supported, both non-negative: enough for axes, perms and casts.
  */
 export class OnnxGraphBuilder {
   private readonly nodes: Node[] = [];

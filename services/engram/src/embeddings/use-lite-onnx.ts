@@ -64,7 +64,10 @@ export function buildUseLiteOnnx(
       floats(`${prefix}layer_norm_bias/ConcatPartitions/concat`),
     ]);
   };
-  /** x·kernel + bias; in int8, the kernel quantised per output column and x per batch as it runs. */
+  /**
+   * x·kernel + bias (both named by their weights' suffixes); in int8, the kernel quantised per output
+   * column and x per batch as it runs.
+   */
   const dense = (x: string, kernel: string, bias: string, kernelDims?: number[]): string => {
     if (precision === 'fp32') return g.op('Add', [g.op('MatMul', [x, floats(kernel, kernelDims)]), floats(bias)]);
     const { data, shape } = weight(kernel);
