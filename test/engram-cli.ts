@@ -7,6 +7,9 @@ import { freePort, ROOT, tempDir } from './process-harness';
 /** The build under test (ENGRAM_E2E_DIST lets a developer point at a private build). */
 export const DIST = process.env.ENGRAM_E2E_DIST ?? join(ROOT, 'services', 'engram', 'dist');
 
+/** How long stop() waits for the process to exit after its signal before it kills it. */
+const STOP_WAIT_MS = 30_000;
+
 /** A helper module of the service build (testing/…), loaded at run time from DIST. */
 export function serviceHelper(path: string): any {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -57,8 +60,17 @@ export async function startEngram(
     output: () => output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, 'exit');
       child.kill(signal);
-      const [code] = await once(child, 'exit');
+      // A shutdown that hangs must not hang the suite: kill it, and leave its output for whoever reads the log.
+      const timer = setTimeout(() => {
+        process.stderr.write(
+          `engram ${command} still running ${STOP_WAIT_MS / 1000} s after ${signal}; killed. Its output:\n${output.slice(-4000)}\n`,
+        );
+        child.kill('SIGKILL');
+      }, STOP_WAIT_MS);
+      const [code] = await exited;
+      clearTimeout(timer);
       return code as number | null;
     },
   };

@@ -20,6 +20,9 @@ const TARGETS = {
 
 /** The RSS target of a store this size: issue 18's for a million memories, the general one below. */
 const rssTargetMb = (memories) => (memories >= 1_000_000 ? TARGETS.millionRssMb : TARGETS.rssMb);
+/** The RSS target cell for a store of this size, marked when the measured RSS is over it. */
+const rssTarget = (memories, rssMb) =>
+  `≤ ${rssTargetMb(memories)}${rssMb > rssTargetMb(memories) ? ' (**missed**)' : ''}`;
 
 /** Renders and writes the doc, formatted with the repo's prettier config so `npm run lint` accepts it. */
 export async function writeBenchmarksDoc(resultsDir, docPath) {
@@ -238,10 +241,10 @@ function renderRun(file, run) {
     ),
     ...startupRows(run.startup, Math.max(...run.search.map((s) => s.memories))),
     ...run.search.flatMap((s) => [
-      `| api RSS after ${s.memories.toLocaleString('en')} memories and ${s.rest.latency.n} searches, default workers | ${s.rest.rssMb} MB | ≤ ${rssTargetMb(s.memories)} |`,
+      `| api RSS after ${s.memories.toLocaleString('en')} memories and ${s.rest.latency.n} searches, default workers | ${s.rest.rssMb} MB | ${rssTarget(s.memories, s.rest.rssMb)} |`,
       ...(s.restOneWorker
         ? [
-            `| api RSS, same, \`ENGRAM_EMBEDDING_WORKERS=1\` | ${s.restOneWorker.rssMb} MB | ≤ ${rssTargetMb(s.memories)} |`,
+            `| api RSS, same, \`ENGRAM_EMBEDDING_WORKERS=1\` | ${s.restOneWorker.rssMb} MB | ${rssTarget(s.memories, s.restOneWorker.rssMb)} |`,
             `| REST hybrid p50 / p95 / p99, one worker, ${s.memories.toLocaleString('en')} | ${pct(s.restOneWorker.latency)} ms | |`,
           ]
         : []),
@@ -566,18 +569,19 @@ function ingestRow(ingest, setting) {
 
 function startupRows(startup, largest) {
   if (!startup) return [];
-  const row = (label, s, target = '') =>
-    `| ${label} | ready ${s.readyMs} ms, /api/health 200 ${s.healthMs} ms | ${target} |`;
+  const row = (label, s, targetMs) => {
+    const target = targetMs === undefined ? '' : `≤ ${targetMs} ms${s.readyMs > targetMs ? ' (**missed**)' : ''}`;
+    return `| ${label} | ready ${s.readyMs} ms, /api/health 200 ${s.healthMs} ms | ${target} |`;
+  };
   return [
     startup.newDatabase && row('first start, new database (`node dist/main.js`)', startup.newDatabase),
-    startup.existingDatabase &&
-      row('second start, existing database', startup.existingDatabase, `≤ ${TARGETS.secondStartMs} ms`),
+    startup.existingDatabase && row('second start, existing database', startup.existingDatabase, TARGETS.secondStartMs),
     startup.npmStartExisting &&
-      row('second `npm start` (build up to date)', startup.npmStartExisting, `≤ ${TARGETS.secondStartMs} ms`),
+      row('second `npm start` (build up to date)', startup.npmStartExisting, TARGETS.secondStartMs),
     row(
       `start on the largest search database (${largest.toLocaleString('en')})`,
       startup.existingLargeDatabase,
-      largest >= 1_000_000 ? `≤ ${TARGETS.millionStartMs} ms` : '',
+      largest >= 1_000_000 ? TARGETS.millionStartMs : undefined,
     ),
   ].filter(Boolean); // a PostgreSQL run starts on its one existing database only
 }

@@ -138,6 +138,13 @@ describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
     }
   });
 
+  it('refuses int8 on the tfjs-wasm engine, which would store fp32 vectors under the int8 model', () => {
+    assert.throws(
+      () => new LocalUseEmbedder({ batchSize: 8, engine: 'tfjs-wasm', precision: 'int8' }),
+      /int8 precision runs on onnxruntime only/,
+    );
+  });
+
   it('rejects worker and thread counts that are not positive integers', () => {
     assert.throws(() => new LocalUseEmbedder({ batchSize: 8, workers: 0 }), /workers must be a positive integer/);
     assert.throws(

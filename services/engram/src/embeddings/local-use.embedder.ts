@@ -53,6 +53,9 @@ export class LocalUseEmbedder implements Embedder {
 
   constructor(private readonly options: LocalUseEmbedderOptions) {
     const precision = options.precision ?? 'fp32';
+    if (precision === 'int8' && options.engine === 'tfjs-wasm') {
+      throw new Error('int8 precision runs on onnxruntime only; the tfjs-wasm engine computes fp32 vectors');
+    }
     this.modelId = `use-lite-512${precision === 'int8' ? '-int8' : ''}@energetic-ai-${MODEL_PACKAGE_VERSION}`;
     this.workers = options.workers ?? 1;
     this.threadsPerWorker = options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / this.workers));

@@ -9,7 +9,8 @@ export interface UseLiteWeight {
 
 /**
  * Arithmetic of the per-token dense layers: `fp32` gives the TF.js graph's vectors; `int8` runs them
- * on onnxruntime's integer kernels (weights quantised per column, activations per batch).
+ * on onnxruntime's integer kernels (weights quantised per column, activations per batch, so a text's
+ * vector varies slightly with its batch: cosine ≥ 0.998 measured).
  */
 export type UseLitePrecision = 'fp32' | 'int8';
 
