@@ -131,4 +131,21 @@ describe('starting the api on a database made by another embedding model', () =>
     assert.equal((await again.request('GET', '/api/memories')).body.total, 1);
     await again.close();
   });
+
+  it('treats the local model in int8 as another model: an fp32 store is refused until reindexed', async () => {
+    const dir = makeTempDir();
+    const fp32 = await startTestApp({}, dir);
+    assert.equal((await fp32.request('POST', '/api/memories', { body: { content: 'made in fp32' } })).status, 201);
+    await fp32.close({ keepDir: true });
+
+    await assert.rejects(startTestApp({ ENGRAM_EMBEDDING_PRECISION: 'int8' }, dir), (error: Error) => {
+      assert.match(error.message, /holds embeddings of model "use-lite-512@/);
+      assert.match(error.message, /configured embedding model is "use-lite-512-int8@/);
+      assert.match(error.message, /reindex/);
+      return true;
+    });
+    const again = await startTestApp({}, dir);
+    assert.equal((await again.request('GET', '/api/memories')).body.total, 1);
+    await again.close();
+  });
 });
