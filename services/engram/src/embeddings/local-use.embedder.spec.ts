@@ -138,10 +138,15 @@ describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
     }
   });
 
-  it('refuses int8 on the tfjs-wasm engine, which would store fp32 vectors under the int8 model', () => {
+  it('refuses int8 on the tfjs-wasm engine (it would store fp32 vectors as int8) and an unknown precision', () => {
     assert.throws(
       () => new LocalUseEmbedder({ batchSize: 8, engine: 'tfjs-wasm', precision: 'int8' }),
       /int8 precision runs on onnxruntime only/,
+    );
+    // The bench and eval pass ENGRAM_EMBEDDING_PRECISION through unvalidated: anything else is refused.
+    assert.throws(
+      () => new LocalUseEmbedder({ batchSize: 8, precision: 'fp16' as 'fp32' }),
+      /precision must be fp32 or int8, got fp16/,
     );
   });
 

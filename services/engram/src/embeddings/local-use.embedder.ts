@@ -46,17 +46,21 @@ export class LocalUseEmbedder implements Embedder {
   /** int8 vectors differ a little from the model's own, so they are a model of their own to a store. */
   readonly modelId: string;
   readonly dimension = USE_LITE_DIMENSION;
+  private readonly precision: UseLitePrecision;
   private readonly workers: number;
   private readonly threadsPerWorker: number;
   private pool?: WorkerPool<string[], Float32Array>;
   private readonly queries: QueryLane;
 
   constructor(private readonly options: LocalUseEmbedderOptions) {
-    const precision = options.precision ?? 'fp32';
-    if (precision === 'int8' && options.engine === 'tfjs-wasm') {
+    this.precision = options.precision ?? 'fp32';
+    if (this.precision !== 'fp32' && this.precision !== 'int8') {
+      throw new Error(`precision must be fp32 or int8, got ${String(this.precision)}`);
+    }
+    if (this.precision === 'int8' && options.engine === 'tfjs-wasm') {
       throw new Error('int8 precision runs on onnxruntime only; the tfjs-wasm engine computes fp32 vectors');
     }
-    this.modelId = `use-lite-512${precision === 'int8' ? '-int8' : ''}@energetic-ai-${MODEL_PACKAGE_VERSION}`;
+    this.modelId = `use-lite-512${this.precision === 'int8' ? '-int8' : ''}@energetic-ai-${MODEL_PACKAGE_VERSION}`;
     this.workers = options.workers ?? 1;
     this.threadsPerWorker = options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / this.workers));
     const counts = { batchSize: options.batchSize, workers: this.workers, threadsPerWorker: this.threadsPerWorker };
@@ -91,7 +95,7 @@ export class LocalUseEmbedder implements Embedder {
     const workerData: LocalUseWorkerData = {
       engine: this.options.engine ?? 'onnxruntime',
       threadsPerWorker: this.threadsPerWorker,
-      precision: this.options.precision ?? 'fp32',
+      precision: this.precision,
     };
     const pool = new WorkerPool<string[], Float32Array>(
       join(__dirname, 'local-use.worker.js'),

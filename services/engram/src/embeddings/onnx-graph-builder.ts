@@ -53,33 +53,20 @@ export class OnnxGraphBuilder {
   }
 
   floats(name: string, data: Float32Array, dims: readonly number[]): string {
-    this.initializers.push({
-      name,
-      dims,
-      type: ONNX_FLOAT,
-      bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    });
-    return name;
+    return this.tensor(name, dims, ONNX_FLOAT, data);
   }
 
   int8s(name: string, data: Int8Array, dims: readonly number[]): string {
-    this.initializers.push({
-      name,
-      dims,
-      type: ONNX_INT8,
-      bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    });
-    return name;
+    return this.tensor(name, dims, ONNX_INT8, data);
   }
 
   int64s(name: string, values: readonly number[]): string {
-    const data = BigInt64Array.from(values.map(BigInt));
-    this.initializers.push({
-      name,
-      dims: [values.length],
-      type: ONNX_INT64,
-      bytes: new Uint8Array(data.buffer),
-    });
+    return this.tensor(name, [values.length], ONNX_INT64, BigInt64Array.from(values.map(BigInt)));
+  }
+
+  /** An initializer over the array's bytes (referenced, not copied). */
+  private tensor(name: string, dims: readonly number[], type: number, data: ArrayBufferView): string {
+    this.initializers.push({ name, dims, type, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     return name;
   }
 

@@ -65,12 +65,12 @@ export function buildUseLiteOnnx(
       floats(`${prefix}layer_norm_bias/ConcatPartitions/concat`),
     ]);
   };
-  /**
-   * x·kernel + bias (both named by their weights' suffixes); in int8, the kernel quantised per output
-   * column and x per batch as it runs.
-   */
+  /** x·kernel + bias, both named by their weights' suffixes. */
+  const denseFp32 = (x: string, kernel: string, bias: string, kernelDims?: number[]): string =>
+    g.op('Add', [g.op('MatMul', [x, floats(kernel, kernelDims)]), floats(bias)]);
+  /** A per-token dense layer; in int8, the kernel quantised per output column and x per batch as it runs. */
   const dense = (x: string, kernel: string, bias: string, kernelDims?: number[]): string => {
-    if (precision === 'fp32') return g.op('Add', [g.op('MatMul', [x, floats(kernel, kernelDims)]), floats(bias)]);
+    if (precision === 'fp32') return denseFp32(x, kernel, bias, kernelDims);
     const { data, shape } = weight(kernel);
     const dims = kernelDims ?? [...shape];
     const { values, scales } = quantiseColumns(data, dims[0], dims[1]);
@@ -158,12 +158,7 @@ export function buildUseLiteOnnx(
   g.op(
     'Tanh',
     // The last layer runs once a text, not once a token: it stays fp32 whatever the precision.
-    [
-      g.op('Add', [
-        g.op('MatMul', [pooled, floats('hidden_layers/tanh_layer_0/weights')]),
-        floats('hidden_layers/tanh_layer_0/bias'),
-      ]),
-    ],
+    [denseFp32(pooled, 'hidden_layers/tanh_layer_0/weights', 'hidden_layers/tanh_layer_0/bias')],
     {},
     'embedding',
   );
