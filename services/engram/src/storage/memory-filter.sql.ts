@@ -38,6 +38,14 @@ export function isNarrowing(filter: MemoryFilter): boolean {
  */
 export type FilterAccess = 'scan' | 'probe';
 
+/**
+ * `memories AS m` (SQLite) for a statement that probes candidate ids against memoryFilterSql(filter, 'probe'):
+ * through the index holding every column a filter checks (migration 025), so a candidate costs a look-up
+ * in a small index instead of a read of its row and text. Named because SQLite's planner always prefers
+ * the rowid; the filter's `deleted_at IS NULL` is what lets the partial index answer.
+ */
+export const PROBED_MEMORIES = 'memories m INDEXED BY memories_filter_probe';
+
 /** A WHERE clause over `memories AS m` selecting the live memories the filter admits. */
 export function memoryFilterSql(filter: MemoryFilter, access: FilterAccess = 'scan'): SqlFragment {
   const conditions = ['m.deleted_at IS NULL', 'm.namespace = ?'];

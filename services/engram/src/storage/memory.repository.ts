@@ -8,7 +8,7 @@ import {
   NewMemory,
   TagCount,
 } from './memory.record';
-import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
+import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
 import { InsertOutcome, ListOrder, RestoreOutcome, SupersedeRefusal } from './memory.store';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
@@ -128,7 +128,7 @@ export class MemoryRepository {
     const ids = this.statements
       // CROSS JOIN keeps the candidates as the outer loop (one rowid look-up each): otherwise SQLite walks
       // the namespace's index and tests every row against the list (13 ms for 200 candidates at 100k).
-      .get(`SELECT m.id FROM json_each(?) c CROSS JOIN memories m ON m.id = c.value WHERE ${where.sql}`)
+      .get(`SELECT m.id FROM json_each(?) c CROSS JOIN ${PROBED_MEMORIES} ON m.id = c.value WHERE ${where.sql}`)
       .pluck()
       .all(JSON.stringify(candidateIds), ...where.params) as number[];
     return new Set(ids);

@@ -1,7 +1,7 @@
 import { AdmittedShares } from './admitted-shares';
 import { AnnIndex } from './ann-index';
 import { MemoryRepository } from './memory.repository';
-import { isNarrowing, MemoryFilter, memoryFilterSql } from './memory-filter.sql';
+import { isNarrowing, MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
 import { ADJACENT_ID_REACH, KeywordHit, ScoredId } from './search.store';
@@ -94,12 +94,12 @@ export class SearchRepository {
     const where = memoryFilterSql(filter, 'probe');
     const rows = this.statements
       .get(
-        // NOT INDEXED: the rowid range is the narrow path; the planner would otherwise walk the
+        // The id range of the filter-probe index is the narrow path; the planner would otherwise walk the
         // namespace's whole created_at index for every id.
         `SELECT c.value AS id,
-           (SELECT m.id FROM memories m NOT INDEXED WHERE m.id < c.value AND m.id >= c.value - ${ADJACENT_ID_REACH}
+           (SELECT m.id FROM ${PROBED_MEMORIES} WHERE m.id < c.value AND m.id >= c.value - ${ADJACENT_ID_REACH}
               AND ${where.sql} ORDER BY m.id DESC LIMIT 1) AS previous,
-           (SELECT m.id FROM memories m NOT INDEXED WHERE m.id > c.value AND m.id <= c.value + ${ADJACENT_ID_REACH}
+           (SELECT m.id FROM ${PROBED_MEMORIES} WHERE m.id > c.value AND m.id <= c.value + ${ADJACENT_ID_REACH}
               AND ${where.sql} ORDER BY m.id LIMIT 1) AS next
          FROM json_each(?) c`,
       )

@@ -1,7 +1,7 @@
 import { bm25, inverseDocumentFrequency } from './bm25';
 import { fts5Token } from './fts5-porter';
 import { Fts5TermCounter } from './fts5-term-counter';
-import { MemoryFilter, memoryFilterSql, SqlFragment } from './memory-filter.sql';
+import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES, SqlFragment } from './memory-filter.sql';
 import { IdRange, idRangesSql, MemoryIdBlocks } from './memory-id-blocks';
 import { PreparedStatements } from './prepared-statements';
 import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, splitByFrequency } from './search.store';
@@ -190,7 +190,7 @@ export class SqliteKeywordRanking {
     const where = memoryFilterSql(filter, 'probe');
     return this.statements
       .get(
-        `SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
+        `SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN ${PROBED_MEMORIES} ON m.id = memories_fts.rowid
          WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts), m.id DESC LIMIT ?`,
       )
       .all(match, ...where.params, k) as KeywordHit[];
@@ -207,7 +207,7 @@ export class SqliteKeywordRanking {
     return this.statements
       .get(
         `SELECT id, bm25 FROM (
-           SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
+           SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN ${PROBED_MEMORIES} ON m.id = memories_fts.rowid
            WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY memories_fts.rowid DESC LIMIT ?
          ) ORDER BY bm25 DESC, id DESC LIMIT ?`,
       )
@@ -222,7 +222,7 @@ export class SqliteKeywordRanking {
     const where = newestWalkWhere(filter, ranges);
     return this.statements
       .get(
-        `SELECT m.id AS id, m.content AS content FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
+        `SELECT m.id AS id, m.content AS content FROM memories_fts CROSS JOIN ${PROBED_MEMORIES} ON m.id = memories_fts.rowid
          WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY memories_fts.rowid DESC LIMIT ?`,
       )
       .all(anyOf(terms), ...where.params, RECENT_MATCHES_RANKED) as Candidate[];

@@ -15,6 +15,7 @@ import { consolidationMigration } from './021-consolidation';
 import { agentFileVersionsMigration } from './022-agent-file-versions';
 import { conflictJudgeMigration } from './023-conflict-judge';
 import { memoryIdBlocksMigration } from './024-memory-id-blocks';
+import { memoryFilterProbeMigration } from './025-memory-filter-probe';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly Migration[] = [
   agentFileVersionsMigration,
   conflictJudgeMigration,
   memoryIdBlocksMigration,
+  memoryFilterProbeMigration,
 ];
