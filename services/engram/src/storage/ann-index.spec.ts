@@ -62,9 +62,9 @@ function random(seed: number): () => number {
 function recordPools(ann: AnnIndex): { pools: number[]; stop: () => void } {
   const pools: number[] = [];
   const original = ann.candidates.bind(ann);
-  ann.candidates = (vector, count) => {
+  ann.candidates = (vector, count, filter, enough) => {
     pools.push(count);
-    return original(vector, count);
+    return original(vector, count, filter, enough);
   };
   return { pools, stop: () => (ann.candidates = original) };
 }
@@ -202,6 +202,30 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         stop();
         for (const row of retyped) store.memories.update(row.id, 'main', { memoryType: 'note', updatedAt: 1 });
       }
+    });
+
+    it('scores a memory re-embedded since the index caught up by its new vector, with the filter applied', async () => {
+      const [moved, other, retagged] = rows.filter((row) => row.namespace === 'main').slice(200, 203);
+      const target = seededVector(777_777); // far from every stored vector
+      store.memories.update(moved.id, 'main', { embedding: target, memoryType: 'note', updatedAt: 2 });
+      store.memories.update(other.id, 'main', { embedding: target, tags: ['never-searched'], updatedAt: 2 });
+      store.memories.update(retagged.id, 'main', { embedding: target, memoryType: 'excluded', updatedAt: 2 });
+      const filter = { namespace: 'main', tags: ['never-searched'] };
+      const before = answers.answered;
+      for (const pending of [true, false]) {
+        const all = await store.search.vectorCandidates(target, { namespace: 'main', memoryType: 'note' }, 3);
+        const top = all.filter((hit) => hit.distance < 1e-6).map((hit) => hit.id);
+        assert.ok(top.includes(moved.id), `pending=${pending}: ${JSON.stringify(all)}`);
+        assert.ok(!top.includes(retagged.id), `pending=${pending}: a memory the filter no longer admits came back`);
+        const tagged = await store.search.vectorCandidates(target, filter, 3);
+        assert.deepEqual(
+          tagged.map((hit) => hit.id),
+          [other.id],
+          `pending=${pending}: only the memory holding the tag`,
+        );
+        if (pending) await store.ann!.caughtUp();
+      }
+      assert.ok(answers.answered > before, 'the index answered');
     });
 
     it('never returns a deleted memory, before or after the index caught up with the delete', async () => {

@@ -3,7 +3,9 @@ import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { annIndexPaths, LOG_POSITION_SQL, LogPosition, removeQuietly } from './ann-index-file';
 import type { AnnReply, AnnRequest, AnnStatus, AnnWorkerOptions } from './ann-index.worker';
+import { MemoryFilter } from './memory-filter.sql';
 import { PreparedStatements } from './prepared-statements';
+import { ScoredId } from './search.store';
 import { SqliteDatabase } from './sqlite.connection';
 
 export interface AnnIndexOptions {
@@ -30,9 +32,16 @@ const CLOSE_SAVE_TIMEOUT_MS = 30_000;
 
 type State = 'idle' | AnnStatus | 'closed';
 
-/** Candidates from the index, and every memory whose vector changed since the index last caught up. */
+/**
+ * What the index found for a search: the candidates the filter admits, nearest first by exact distance, and
+ * every memory whose vector changed since the index last caught up (the caller checks and scores those).
+ */
 export interface AnnCandidates {
-  nearest: number[];
+  admitted: ScoredId[];
+  /** Ids the index returned: fewer than asked means it holds no more. */
+  found: number;
+  /** Of those, how many were checked against the filter (the rest were not needed). */
+  checked: number;
   changed: number[];
 }
 
@@ -84,11 +93,18 @@ export class AnnIndex {
   }
 
   /**
-   * Up to `count` ids nearest to the vector, with the ids changed since the index's position; undefined
-   * while the index is not ready, further behind than MAX_PENDING_CHANGES, following a rewritten log,
-   * or slow to answer (the caller then uses another path). Starts the index on first use.
+   * The `count` ids nearest to the vector, checked against the filter nearest first until `enough` pass,
+   * those re-scored exactly, with the ids changed since the index's position; all on the index's thread,
+   * so this one is free meanwhile. Undefined while the index is not ready, further behind than
+   * MAX_PENDING_CHANGES, following a rewritten log, or slow to answer (the caller then uses another
+   * path). Starts the index on first use.
    */
-  async candidates(vector: Float32Array, count: number): Promise<AnnCandidates | undefined> {
+  async candidates(
+    vector: Float32Array,
+    count: number,
+    filter: MemoryFilter,
+    enough: number,
+  ): Promise<AnnCandidates | undefined> {
     if (this.state !== 'ready') {
       this.start();
       return undefined;
@@ -106,15 +122,17 @@ export class AnnIndex {
       this.send({ kind: 'catch-up' });
       return undefined;
     }
-    const reply = await this.ask((id) => ({ kind: 'search', id, vector, count }));
-    if (reply?.kind !== 'found' || !reply.keys) return undefined;
+    const reply = await this.ask((id) => ({ kind: 'search', id, vector, count, filter, enough }));
+    if (reply?.kind !== 'found' || !reply.answer) return undefined;
     // Read after the answer: every change the index did not hold when it searched is scored exactly.
     const changed = this.statements
       .get('SELECT DISTINCT memory_id FROM vector_changes WHERE seq > ?')
       .pluck()
       .all(reply.seq) as number[];
     if (changed.length > 0) this.send({ kind: 'catch-up' });
-    return { nearest: Array.from(reply.keys), changed };
+    const { ids, distances, found, checked } = reply.answer;
+    const admitted = Array.from(ids, (id, i) => ({ id, distance: distances[i] }));
+    return { admitted, found, checked, changed };
   }
 
   /** Loads or builds the index on its thread (idempotent). */

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import * as sqliteVec from 'sqlite-vec';
 import { Index, MetricKind, ScalarKind } from 'usearch';
+import { admittedIdsSql, admittedNearest } from './admitted-nearest';
 import {
   annIndexPaths,
   ANN_PARAMETERS,
@@ -13,6 +15,10 @@ import {
   searchBreadth,
   temporaryIndexPath,
 } from './ann-index-file';
+import { MemoryFilter } from './memory-filter.sql';
+import { PreparedStatements } from './prepared-statements';
+import { ScoredId } from './search.store';
+import { RESCORE_SQL, toBlob } from './vector-index';
 
 /** How the thread keeps the index (see AnnIndex for the defaults). */
 export interface AnnWorkerOptions {
@@ -22,11 +28,31 @@ export interface AnnWorkerOptions {
   saveEveryMs: number;
 }
 
+/**
+ * A search: the `count` nearest ids, checked against the filter nearest first until `enough` pass, and those
+ * re-scored exactly (see AnnIndex.candidates).
+ */
+export interface AnnSearch {
+  kind: 'search';
+  id: number;
+  vector: Float32Array;
+  count: number;
+  filter: MemoryFilter;
+  enough: number;
+}
+
+/** A search's answer: the admitted ids nearest first with their exact distances, and how many were looked at. */
+export interface AnnFound {
+  ids: Float64Array;
+  distances: Float64Array;
+  /** Ids the index returned (fewer than asked: it holds no more). */
+  found: number;
+  /** Of those, how many were checked against the filter. */
+  checked: number;
+}
+
 /** What the serving thread asks. `catch-up` with an id is answered once every change logged so far is in. */
-export type AnnRequest =
-  | { kind: 'search'; id: number; vector: Float32Array; count: number }
-  | { kind: 'catch-up'; id?: number }
-  | { kind: 'close' };
+export type AnnRequest = AnnSearch | { kind: 'catch-up'; id?: number } | { kind: 'close' };
 
 /**
  * `empty`: no model is bound yet (nothing stored), so there is nothing to index; the thread ends.
@@ -37,7 +63,7 @@ export type AnnStatus = 'loading' | 'building' | 'ready' | 'saving' | 'failed' |
 export type AnnReply =
   | { kind: 'log'; message: string }
   | { kind: 'status'; status: AnnStatus; size: number; seq: number; epoch: string | null; reason?: string }
-  | { kind: 'found'; id: number; keys: Float64Array | null; seq: number }
+  | { kind: 'found'; id: number; answer: AnnFound | null; seq: number }
   | { kind: 'caught-up'; id: number };
 
 /** Longest stretch of catch-up work before queued searches get a turn. */
@@ -63,10 +89,13 @@ function createAnnIndex(dimension: number): Index {
 /**
  * Owns the HNSW index on a thread of its own, so that loading, building, catching up and saving it (seconds
  * at a million vectors) never hold up the serving thread, which only sends searches. Reads the database on
- * a read-only connection of its own: the vectors, and `vector_changes` to follow every write.
+ * a read-only connection of its own: the vectors, `vector_changes` to follow every write, and for each
+ * search the filter and the exact distances of its candidates, so the whole vector leg runs here while
+ * the serving thread works on the keyword leg.
  */
 class IndexKeeper {
   private readonly db: Database.Database;
+  private readonly statements: PreparedStatements;
   private index: Index | undefined;
   private status: AnnStatus = 'loading';
   private seq = 0;
@@ -81,6 +110,8 @@ class IndexKeeper {
 
   constructor(private readonly options: AnnWorkerOptions) {
     this.db = new Database(options.databasePath, { readonly: true, fileMustExist: true });
+    sqliteVec.load(this.db);
+    this.statements = new PreparedStatements(this.db);
     this.poll = setInterval(() => this.scheduleCatchUp(), POLL_MS);
   }
 
@@ -111,7 +142,7 @@ class IndexKeeper {
   }
 
   handle(request: AnnRequest): void {
-    if (request.kind === 'search') return this.search(request.id, request.vector, request.count);
+    if (request.kind === 'search') return this.search(request);
     if (request.kind === 'catch-up') {
       if (request.id !== undefined) this.caughtUpWaiters.push(request.id);
       return this.scheduleCatchUp();
@@ -123,11 +154,31 @@ class IndexKeeper {
     process.exit(0);
   }
 
-  private search(id: number, vector: Float32Array, count: number): void {
-    if (this.status !== 'ready') return send({ kind: 'found', id, keys: null, seq: this.seq });
-    const found = this.index!.search(vector, searchBreadth(this.index!.size(), count), 1);
-    const keys = Float64Array.from(found.keys.subarray(0, count), Number);
-    send({ kind: 'found', id, keys, seq: this.seq }, [keys.buffer]);
+  private search({ id, vector, count, filter, enough }: AnnSearch): void {
+    if (this.status !== 'ready') return send({ kind: 'found', id, answer: null, seq: this.seq });
+    const keys = this.index!.search(vector, searchBreadth(this.index!.size(), count), 1).keys.subarray(0, count);
+    const nearest = Array.from(keys, Number);
+    const { passing, checked } = admittedNearest(nearest, enough, (ids) => this.admitted(filter, ids));
+    const scored = this.rescore(passing, vector);
+    const ids = Float64Array.from(scored, (hit) => hit.id);
+    const distances = Float64Array.from(scored, (hit) => hit.distance);
+    const answer = { ids, distances, found: nearest.length, checked };
+    send({ kind: 'found', id, answer, seq: this.seq }, [ids.buffer, distances.buffer]);
+  }
+
+  private admitted(filter: MemoryFilter, ids: readonly number[]): Set<number> {
+    const { sql, params } = admittedIdsSql(filter);
+    return new Set(
+      this.statements
+        .get(sql)
+        .pluck()
+        .all(JSON.stringify(ids), ...params) as number[],
+    );
+  }
+
+  private rescore(ids: readonly number[], vector: Float32Array): ScoredId[] {
+    if (ids.length === 0) return [];
+    return this.statements.get(RESCORE_SQL).all(toBlob(vector), JSON.stringify(ids)) as ScoredId[];
   }
 
   /**

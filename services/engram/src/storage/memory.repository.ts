@@ -8,7 +8,8 @@ import {
   NewMemory,
   TagCount,
 } from './memory.record';
-import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
+import { admittedIdsSql } from './admitted-nearest';
+import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { InsertOutcome, ListOrder, RestoreOutcome, SupersedeRefusal } from './memory.store';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
@@ -124,13 +125,11 @@ export class MemoryRepository {
 
   /** Ids of live memories matching the filter among the given candidates, in no particular order. */
   filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Set<number> {
-    const where = memoryFilterSql(filter, 'probe');
+    const admitted = admittedIdsSql(filter);
     const ids = this.statements
-      // CROSS JOIN keeps the candidates as the outer loop (one rowid look-up each): otherwise SQLite walks
-      // the namespace's index and tests every row against the list (13 ms for 200 candidates at 100k).
-      .get(`SELECT m.id FROM json_each(?) c CROSS JOIN ${PROBED_MEMORIES} ON m.id = c.value WHERE ${where.sql}`)
+      .get(admitted.sql)
       .pluck()
-      .all(JSON.stringify(candidateIds), ...where.params) as number[];
+      .all(JSON.stringify(candidateIds), ...admitted.params) as number[];
     return new Set(ids);
   }
 

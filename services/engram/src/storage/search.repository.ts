@@ -28,8 +28,6 @@ const MAX_RESCORED = 500;
 const MAX_KNN_POOL = 10_000;
 /** Longest a search waits for an index that is loading or saving (see indexReadySoon). */
 const INDEX_WAIT_MS = 5_000;
-/** Index candidates checked against a filter at a time (see admittedNearest). */
-const FILTER_SLICE = 256;
 /** The next HNSW pool holds this many times the candidates the admitted share predicts are needed. */
 const POOL_MARGIN = 1.5;
 
@@ -152,12 +150,13 @@ export class SearchRepository {
   }
 
   /**
-   * The HNSW index's nearest (every namespace together) plus the memories changed since it caught up,
-   * checked against the namespace and filter in SQL and re-scored exactly. No count first: the share of
-   * the first pool the filter admits sizes the next pool, so a filter admitting a tenth of the store takes
-   * two index searches, or one when the same filter was searched recently (AdmittedShares). Undefined (the
-   * scan paths answer) while the index is not ready, or when that share says the filter admits few enough
-   * memories for an exact scan, or too few for the index to find.
+   * The HNSW index's nearest (every namespace together), checked against the namespace and filter and
+   * re-scored exactly on the index's thread, plus the memories changed since it caught up, checked and
+   * scored here. No count first: the share of the first pool the filter admits sizes the next pool, so a
+   * filter admitting a tenth of the store takes two index searches, or one when the same filter was
+   * searched recently (AdmittedShares). Undefined (the scan paths answer) while the index is not ready, or
+   * when that share says the filter admits few enough memories for an exact scan, or too few for the index
+   * to find.
    */
   private async indexedSearch(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[] | undefined> {
     const ann = this.ann!;
@@ -169,16 +168,12 @@ export class SearchRepository {
     const knownShare = narrowing ? this.admittedShares.get(filter) : undefined;
     let pool = knownShare ? Math.min(MAX_KNN_POOL, Math.max(wanted, poolFor(enough, knownShare))) : wanted;
     for (;;) {
-      const found = await ann.candidates(vector, pool);
+      const found = await ann.candidates(vector, pool, filter, enough);
       if (!found) return undefined;
-      const { passing, checked } = this.admittedNearest(filter, found.nearest, enough);
-      const admittedShare = Math.max(passing.length, 1) / Math.max(checked, 1);
+      const admittedShare = Math.max(found.admitted.length, 1) / Math.max(found.checked, 1);
       if (narrowing) this.admittedShares.set(filter, admittedShare);
-      if (passing.length >= enough) {
-        const changed = found.changed.length > 0 ? this.admittedNearest(filter, found.changed, Infinity).passing : [];
-        return this.vectors.rescore([...new Set([...passing, ...changed])], vector).slice(0, k);
-      }
-      if (found.nearest.length < pool) return undefined; // the whole index was searched
+      if (found.admitted.length >= enough) return this.withChanged(found.admitted, found.changed, filter, vector, k);
+      if (found.found < pool) return undefined; // the whole index was searched
       if (admittedShare * ann.size <= EXACT_SCAN_MAX_ROWS) return undefined;
       pool = poolFor(enough, admittedShare);
       if (pool > MAX_KNN_POOL) return undefined;
@@ -186,23 +181,28 @@ export class SearchRepository {
   }
 
   /**
-   * The nearest candidates the filter admits, checked nearest first in slices and only until `enough` pass
-   * (a pool sized with a margin is mostly left unchecked); every candidate is checked when too few pass.
+   * The index's admitted candidates with the memories changed since it caught up: those are checked and
+   * scored here, from this thread's view, in place of whatever the index's thread saw of them.
    */
-  private admittedNearest(
+  private withChanged(
+    admitted: ScoredId[],
+    changed: readonly number[],
     filter: MemoryFilter,
-    nearest: readonly number[],
-    enough: number,
-  ): { passing: number[]; checked: number } {
-    const passing: number[] = [];
-    let checked = 0;
-    while (checked < nearest.length && passing.length < enough) {
-      const slice = nearest.slice(checked, checked + Math.max(enough, FILTER_SLICE));
-      const allowed = this.memories.filterIds(filter, slice);
-      for (const id of slice) if (allowed.has(id)) passing.push(id);
-      checked += slice.length;
-    }
-    return { passing, checked };
+    vector: Float32Array,
+    k: number,
+  ): ScoredId[] {
+    if (changed.length === 0) return admitted.slice(0, k);
+    const changedIds = new Set(changed);
+    const allowed = this.memories.filterIds(filter, changed);
+    return [
+      ...admitted.filter(({ id }) => !changedIds.has(id)),
+      ...this.vectors.rescore(
+        changed.filter((id) => allowed.has(id)),
+        vector,
+      ),
+    ]
+      .sort((a, b) => a.distance - b.distance)
+      .slice(0, k);
   }
 
   /**

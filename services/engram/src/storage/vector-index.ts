@@ -191,14 +191,16 @@ export class VectorIndex {
   /** Exact cosine distances for the given ids, nearest first. */
   rescore(ids: readonly number[], vector: Float32Array): ScoredId[] {
     if (ids.length === 0) return [];
-    return this.statements
-      .get(
-        `SELECT memory_id AS id, vec_distance_cosine(embedding, ?) AS distance FROM memory_embeddings
-       WHERE memory_id IN (SELECT value FROM json_each(?)) ORDER BY distance`,
-      )
-      .all(toBlob(vector), JSON.stringify(ids)) as ScoredId[];
+    return this.statements.get(RESCORE_SQL).all(toBlob(vector), JSON.stringify(ids)) as ScoredId[];
   }
 }
+
+/**
+ * Exact cosine distances of memories (a JSON array of ids, the second parameter) to a vector (a float32
+ * blob, the first), nearest first: the re-score of every vector search, on this thread or the index's.
+ */
+export const RESCORE_SQL = `SELECT memory_id AS id, vec_distance_cosine(embedding, ?) AS distance FROM memory_embeddings
+  WHERE memory_id IN (SELECT value FROM json_each(?)) ORDER BY distance`;
 
 export function toBlob(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);

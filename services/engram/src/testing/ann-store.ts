@@ -92,8 +92,8 @@ export function seededMemory(seed: number, namespace: string, extra: Partial<New
 export function countAnnAnswers(ann: AnnIndex): { answered: number } {
   const counter = { answered: 0 };
   const original = ann.candidates.bind(ann);
-  ann.candidates = async (vector, count) => {
-    const found = await original(vector, count);
+  ann.candidates = async (vector, count, filter, enough) => {
+    const found = await original(vector, count, filter, enough);
     if (found) counter.answered++;
     return found;
   };
