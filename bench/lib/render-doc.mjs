@@ -314,21 +314,20 @@ function concurrencyLines(run) {
     `| 1 | ${pct(entry.rest.latency)} | — | 1 | |`,
     `| ${clients} | ${pct(latency)} | ${searchesPerSecond} | ${ratio} | ≤ 4${Number(ratio) > 4 ? ' (**missed**)' : ''} |`,
     '',
-    ...cpuBoundLines(run.machine.cores, clients, searchesPerSecond, entry.rest.latency.p50, ratio),
+    ...cpuBoundLines(run.machine.cores, clients, searchesPerSecond, latency.p50, ratio),
   ];
 }
 
 /**
- * What a closed loop on few cores must come to: with every core busy, a search waits for the others'
- * CPU, so p50 ≈ clients × (CPU per search) ÷ cores, whatever the queueing.
+ * What a closed loop must come to: each client waits clients ÷ throughput per search (Little's law), and
+ * the cores bound the throughput by the CPU a search takes, whatever the queueing.
  */
-function cpuBoundLines(cores, clients, searchesPerSecond, singleP50, measuredRatio) {
-  const cpuMs = (cores * 1000) / searchesPerSecond;
-  const expected = ((clients * cpuMs) / cores / singleP50).toFixed(1);
+function cpuBoundLines(cores, clients, searchesPerSecond, concurrentP50, measuredRatio) {
+  const waitMs = Math.round((clients * 1000) / searchesPerSecond);
   return [
-    `With the ${cores} cores busy, ${searchesPerSecond} searches/s mean ~${Math.round(cpuMs)} ms of CPU per search (the api's`,
-    `threads and the bench client together), so ${clients} clients must wait p50 ≈ ${clients} × ${Math.round(cpuMs)} ÷ ${cores} ms, ${expected}× the`,
-    `single-client p50 (measured ${measuredRatio}×): on ${cores} cores ≤ 4× needs a search whose CPU is under ${((4 * cores) / clients).toFixed(1)} of its latency.`,
+    `${clients} clients in a closed loop at ${searchesPerSecond} searches/s wait p50 ≈ ${clients} ÷ ${searchesPerSecond} s = ${waitMs} ms (measured`,
+    `${Math.round(concurrentP50)} ms, ${measuredRatio}× the single-client p50). ${cores} cores at most give ${cores} ÷ (CPU per search) searches/s, so ≤ 4×`,
+    `needs a search whose CPU is under ${((4 * cores) / clients).toFixed(1)} of its single-client latency.`,
     '',
   ];
 }
@@ -390,7 +389,12 @@ const LIMITS = [
   '  are read for the ten results only), their signals (stems and time phrases; a time phrase is only looked',
   '  for near a time word or a digit), and their neighbours. Fastify, validation and JSON are a few ms.',
   '- **Concurrency**: 16 clients in a closed loop on 2 cores queue for CPU (the arithmetic under the',
-  '  concurrency table). Cheaper searches or more cores move it. int8 (`ENGRAM_EMBEDDING_PRECISION=int8`)',
+  '  concurrency table). Cheaper searches or more cores move it. Per-thread CPU from /proc (2026-12-04, 100k):',
+  '  with 16 clients the machine was only 64–78% busy, because the serving thread, ~15–20 ms of CPU per REST',
+  "  search, is the one saturated. The index's thread takes ~4 ms, embedding ~2.5 ms, the bench client ~2 ms.",
+  '  On the serving thread: keyword leg ~4 ms (mostly FTS5 `bm25()` over the newest matches of common words),',
+  "  re-scoring keyword hits ~1.7 ms, reading candidates' text ~1.6 ms, relevance signals ~2 ms, HTTP the rest.",
+  '  int8 (`ENGRAM_EMBEDDING_PRECISION=int8`)',
   '  takes a third off a query embedding (p50 1.2 → 0.8 ms alone), a small part of a search; lanes already',
   '  keep query embeddings ahead of ingest.',
   '- **Ingest**: embedding. The storage alone writes thousands of memories per second (see the table); the',
