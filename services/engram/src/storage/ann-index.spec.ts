@@ -228,6 +228,16 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       assert.ok(answers.answered > before, 'the index answered');
     });
 
+    it('stays in service when one search fails on its thread (a filter SQLite cannot bind)', async () => {
+      const unbindable = { namespace: 'main', tags: [{} as unknown as string] };
+      await assert.rejects(store.search.vectorCandidates(rows[0].embedding, unbindable, 10), /parameter/);
+      assert.equal(store.ann!.ready, true, 'the index was not given up');
+      const before = answers.answered;
+      const found = await store.search.vectorCandidates(rows[0].embedding, { namespace: 'main' }, 10);
+      assert.equal(found[0].id, rows[0].id);
+      assert.ok(answers.answered > before, 'the index answered the next search');
+    });
+
     it('never returns a deleted memory, before or after the index caught up with the delete', async () => {
       const victims = rows.filter((row) => row.namespace === 'main').slice(100, 140);
       for (const [i, row] of victims.entries()) {

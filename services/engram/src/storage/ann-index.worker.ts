@@ -154,16 +154,32 @@ class IndexKeeper {
     process.exit(0);
   }
 
-  private search({ id, vector, count, filter, enough }: AnnSearch): void {
+  /**
+   * Answers one search. A failure of this search alone (its filter's statement, a read) is answered with
+   * no candidates, so the serving thread takes another path for it, and the index stays in service.
+   */
+  private search(request: AnnSearch): void {
+    const { id } = request;
     if (this.status !== 'ready') return send({ kind: 'found', id, answer: null, seq: this.seq });
+    let answer: AnnFound;
+    try {
+      answer = this.admittedNearest(request);
+    } catch (error) {
+      this.log(`Vector index search not answered (${(error as Error).message}); another path answers it`);
+      return send({ kind: 'found', id, answer: null, seq: this.seq });
+    }
+    // Moved, not copied: both arrays were made for this answer.
+    send({ kind: 'found', id, answer, seq: this.seq }, [answer.ids.buffer, answer.distances.buffer] as ArrayBuffer[]);
+  }
+
+  private admittedNearest({ vector, count, filter, enough }: AnnSearch): AnnFound {
     const keys = this.index!.search(vector, searchBreadth(this.index!.size(), count), 1).keys.subarray(0, count);
     const nearest = Array.from(keys, Number);
     const { passing, checked } = admittedNearest(nearest, enough, (ids) => this.admitted(filter, ids));
     const scored = this.rescore(passing, vector);
     const ids = Float64Array.from(scored, (hit) => hit.id);
     const distances = Float64Array.from(scored, (hit) => hit.distance);
-    const answer = { ids, distances, found: nearest.length, checked };
-    send({ kind: 'found', id, answer, seq: this.seq }, [ids.buffer, distances.buffer]);
+    return { ids, distances, found: nearest.length, checked };
   }
 
   private admitted(filter: MemoryFilter, ids: readonly number[]): Set<number> {
