@@ -175,21 +175,17 @@ class IndexKeeper {
   private admittedNearest({ vector, count, filter, enough }: AnnSearch): AnnFound {
     const keys = this.index!.search(vector, searchBreadth(this.index!.size(), count), 1).keys.subarray(0, count);
     const nearest = Array.from(keys, Number);
-    const { passing, checked } = admittedNearest(nearest, enough, (ids) => this.admitted(filter, ids));
+    const admitted = admittedIdsSql(filter); // one statement for every slice of this search
+    const statement = this.statements.get(admitted.sql).pluck();
+    const { passing, checked } = admittedNearest(
+      nearest,
+      enough,
+      (ids) => new Set(statement.all(JSON.stringify(ids), ...admitted.params) as number[]),
+    );
     const scored = this.rescore(passing, vector);
     const ids = Float64Array.from(scored, (hit) => hit.id);
     const distances = Float64Array.from(scored, (hit) => hit.distance);
     return { ids, distances, found: nearest.length, checked };
-  }
-
-  private admitted(filter: MemoryFilter, ids: readonly number[]): Set<number> {
-    const { sql, params } = admittedIdsSql(filter);
-    return new Set(
-      this.statements
-        .get(sql)
-        .pluck()
-        .all(JSON.stringify(ids), ...params) as number[],
-    );
   }
 
   private rescore(ids: readonly number[], vector: Float32Array): ScoredId[] {

@@ -7,7 +7,8 @@ import { makeTempDir } from '../testing/test-app';
 import { bindEmbeddingModel } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
-import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
+import { admittedIdsSql } from './admitted-nearest';
+import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { SearchRepository } from './search.repository';
 import { ADJACENT_ID_REACH } from './search.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
@@ -117,12 +118,15 @@ describe('filter probes through the filter-probe index (real SQLite)', () => {
   });
 
   it('reads the index alone: a rejected candidate costs no read of its row', () => {
-    const where = memoryFilterSql({ namespace: 'default', memoryType: 'fact', createdFromMs: NOW - DAY }, 'probe');
-    const plan = db
-      .prepare(
-        `EXPLAIN QUERY PLAN SELECT m.id FROM json_each(?) c CROSS JOIN ${PROBED_MEMORIES} ON m.id = c.value WHERE ${where.sql}`,
-      )
-      .all('[1]', ...where.params) as { detail: string }[];
+    const admitted = admittedIdsSql({
+      namespace: 'default',
+      memoryType: 'fact',
+      createdFromMs: NOW - DAY,
+      tags: ['work'],
+    });
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${admitted.sql}`).all('[1]', ...admitted.params) as {
+      detail: string;
+    }[];
     assert.ok(
       plan.some(({ detail }) => detail.includes('USING COVERING INDEX memories_filter_probe')),
       JSON.stringify(plan),
