@@ -159,9 +159,7 @@ export class CandidateRanker {
     const facts = queryFacts(query, { now: new Date(), timeZone });
     const relevance = new HybridRelevance([...texts.values()].map(candidateOf), facts, relevanceWeights, timeZone);
 
-    const leaders = relevance
-      .rankedByFirstPass()
-      .slice(0, Math.max(CONTEXT_MIN_LEADERS, limit * CONTEXT_LEADERS_PER_RESULT));
+    const leaders = relevance.rankedByFirstPass(Math.max(CONTEXT_MIN_LEADERS, limit * CONTEXT_LEADERS_PER_RESULT));
     const adjacent = await this.search.adjacent(leaders, filter);
     const joined = [...new Set([...adjacent.values()].flat())].filter((id) => !texts.has(id));
     await this.addSimilarities(similarity, joined, vector);

@@ -11,6 +11,12 @@ function candidate(id: number, content: string, similarity: number, bm25: number
   return { id, content, similarity, bm25, createdAtMs: WRITTEN };
 }
 
+/** Pseudo-random numbers for the specs' choices, repeatable from a seed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
+}
+
 function relevanceFor(query: string, pool: Candidate[]): HybridRelevance {
   return new HybridRelevance(pool, queryFacts(query), DEFAULT_RELEVANCE_WEIGHTS, 'UTC');
 }
@@ -142,6 +148,49 @@ describe('hybrid relevance', () => {
       undated.score([1, 2, 3], new Map()).map((scored) => scored.signals.in_period),
       [0, 0, 0],
     );
+  });
+
+  it('ranks and scores the same when only the leaders have their time phrases resolved', () => {
+    const next = random(7);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
+    const clock = { now: new Date(Date.UTC(2024, 11, 1)), timeZone: 'Europe/Berlin' };
+    const queries = [
+      'When did Maria go hiking?',
+      'What did Maria cook in March 2024?',
+      'When did Tomas fix the bike last week?',
+      'What happened between 1 May 2024 and 20 June 2024?',
+      'Where did Ana travel?',
+    ];
+    const times = [
+      'yesterday',
+      'last week',
+      'on 3 May',
+      'two weekends ago',
+      'in March 2024',
+      'this morning',
+      '',
+      '',
+      '',
+    ];
+    const subjects = ['Maria went hiking', 'Tomas fixed the bike', 'Ana cooked paella', 'We talked about work'];
+    for (let round = 0; round < 60; round++) {
+      const pool: Candidate[] = Array.from({ length: 10 + Math.floor(next() * 60) }, (_, i) => ({
+        id: i + 1,
+        content: `${pick(subjects)} ${pick(times)} ${pick(['with friends', 'alone', ''])}`.trim(),
+        similarity: Math.round(next() * 20) / 20, // coarse, so that ties occur
+        bm25: next() < 0.5 ? Math.round(next() * 8) : null,
+        createdAtMs: Date.UTC(2024, 0, 1) + Math.floor(next() * 330) * 86_400_000,
+      }));
+      const facts = queryFacts(pick(queries), clock);
+      const lazy = new HybridRelevance(pool, facts, DEFAULT_RELEVANCE_WEIGHTS, clock.timeZone);
+      const eager = new HybridRelevance(pool, facts, DEFAULT_RELEVANCE_WEIGHTS, clock.timeZone);
+      const everyone = eager.rankedByFirstPass(); // settles every candidate
+      const count = 1 + Math.floor(next() * 30);
+      const leaders = lazy.rankedByFirstPass(count);
+      assert.deepEqual(leaders, everyone.slice(0, count), `round ${round}`);
+      const neighbours = new Map(leaders.map((id) => [id, [((id * 7) % pool.length) + 1]]));
+      assert.deepEqual(lazy.score(leaders, neighbours), eager.score(leaders, neighbours), `round ${round}`);
+    }
   });
 
   it('lifts a memory stored beside a strong match (neighbour context) above an equal one without', () => {

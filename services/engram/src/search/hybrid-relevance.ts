@@ -41,6 +41,25 @@ interface PoolRange {
   maxBm25: number;
 }
 
+/** The signals that need a candidate's time phrase resolved: the costly part (tens of µs a text). */
+type TimeSignal = 'states_time' | 'in_period';
+
+/**
+ * A candidate's first pass. Its time signals are worked out only when its exact relevance is needed:
+ * until then `logit` leaves them out and `headroom` is the most they could add, so a candidate that
+ * cannot reach the leaders is never parsed for a date.
+ */
+interface FirstPass {
+  candidate: Candidate;
+  /** Insertion order: ties in relevance keep it. */
+  order: number;
+  signals: Signals;
+  logit: number;
+  /** The time signals not worked out yet. */
+  pending: TimeSignal[];
+  headroom: number;
+}
+
 export class HybridRelevance {
   private readonly range: PoolRange;
   /**
@@ -48,7 +67,7 @@ export class HybridRelevance {
    * a name no memory opens with (a place, a product) would otherwise lower every candidate alike.
    */
   private readonly subjectInPool: boolean;
-  private readonly firstPass = new Map<number, { signals: Signals; logit: number }>();
+  private readonly firstPass = new Map<number, FirstPass>();
 
   constructor(
     pool: readonly Candidate[],
@@ -69,13 +88,38 @@ export class HybridRelevance {
   /** Scores a candidate that joined after the pool (a neighbour), against the pool's range. */
   add(candidate: Candidate): void {
     if (this.firstPass.has(candidate.id)) return;
-    const signals = this.signalsOf(candidate);
-    this.firstPass.set(candidate.id, { signals, logit: logit(this.weights.hybrid, signals) });
+    const { signals, pending } = this.signalsOf(candidate);
+    const headroom = pending.reduce((sum, signal) => sum + Math.max(0, this.weights.hybrid[signal] ?? 0), 0);
+    this.firstPass.set(candidate.id, {
+      candidate,
+      order: this.firstPass.size,
+      signals,
+      logit: logit(this.weights.hybrid, signals),
+      pending,
+      headroom,
+    });
   }
 
-  /** Candidate ids, best first by the first pass. */
-  rankedByFirstPass(): number[] {
-    return [...this.firstPass.entries()].sort((a, b) => b[1].logit - a[1].logit).map(([id]) => id);
+  /**
+   * The `count` best candidate ids by the first pass (all of them by default), best first. Candidates
+   * are settled (time signals worked out) best bound first, until no unsettled one could still rank
+   * among the `count` best: the result is the one settling every candidate would give.
+   */
+  rankedByFirstPass(count = Infinity): number[] {
+    const byBound = [...this.firstPass.values()].sort(
+      (a, b) => b.logit + b.headroom - (a.logit + a.headroom) || a.order - b.order,
+    );
+    const settled: FirstPass[] = [];
+    const best = new BestLogits(count);
+    for (const entry of byBound) {
+      if (best.kth() > entry.logit + entry.headroom + BOUND_SLACK) break;
+      best.add(this.settle(entry).logit);
+      settled.push(entry);
+    }
+    return settled
+      .sort((a, b) => b.logit - a.logit || a.order - b.order)
+      .slice(0, count)
+      .map((entry) => entry.candidate.id);
   }
 
   /**
@@ -84,14 +128,15 @@ export class HybridRelevance {
    * strongest match there is). `neighbours` maps an id to the ids stored beside it.
    */
   score(ids: readonly number[], neighbours: ReadonlyMap<number, readonly number[]>): ScoredCandidate[] {
-    const best = Math.max(...[...this.firstPass.values()].map((scored) => sigmoid(scored.logit)));
+    const [bestId] = this.rankedByFirstPass(1);
+    const best = bestId === undefined ? 1 : sigmoid(this.firstPass.get(bestId)!.logit);
     return ids.map((id) => {
-      const own = this.firstPass.get(id)!;
+      const own = this.settle(this.firstPass.get(id)!);
       const context = Math.max(
         0,
         ...(neighbours.get(id) ?? []).map((other) => {
           const scored = this.firstPass.get(other);
-          return scored ? sigmoid(scored.logit) / best : 0;
+          return scored ? sigmoid(this.settle(scored).logit) / best : 0;
         }),
       );
       const signals = { ...own.signals, [CONTEXT_SIGNAL]: context };
@@ -99,28 +144,78 @@ export class HybridRelevance {
     });
   }
 
-  private signalsOf(candidate: Candidate): Signals {
+  /** Works out an entry's pending time signals, making its logit exact. */
+  private settle(entry: FirstPass): FirstPass {
+    if (entry.pending.length === 0) return entry;
+    Object.assign(entry.signals, this.timeSignalsOf(entry.candidate));
+    entry.logit = logit(this.weights.hybrid, entry.signals);
+    entry.pending = [];
+    entry.headroom = 0;
+    return entry;
+  }
+
+  /** Every signal but the time signals that need the candidate's time phrase resolved (listed as pending). */
+  private signalsOf(candidate: Candidate): { signals: Signals; pending: TimeSignal[] } {
     const { minSimilarity, maxSimilarity, maxBm25 } = this.range;
     const spread = maxSimilarity - minSimilarity;
     const words = stemSet(candidate.content);
     const bm25 = candidate.bm25 ?? 0;
     const { asksWhen, period } = this.facts;
-    const event = asksWhen || period ? eventTime(candidate.content, candidate.createdAtMs, this.timeZone) : undefined;
+    // A time the grammar need not resolve already says when: only a period needs the event's days.
+    const statesTimeKnown = !asksWhen || mentionsTime(candidate.content);
+    const pending: TimeSignal[] = [];
+    if (!statesTimeKnown) pending.push('states_time');
+    if (period) pending.push('in_period');
     return {
-      semantic: candidate.similarity,
-      semantic_relative: spread > 0 ? clamp01((candidate.similarity - minSimilarity) / spread) : 1,
-      keyword_relative: maxBm25 > 0 ? clamp01(bm25 / maxBm25) : 0,
-      keyword_strength: Math.log1p(Math.max(0, bm25)),
-      term_coverage: termCoverage(this.facts, words),
-      name_coverage: nameCoverage(this.facts, words),
-      off_subject: this.subjectInPool && !opensWithName(this.facts, candidate.content) ? 1 : 0,
-      brevity: brevity(candidate.content.split(/\s+/).filter(Boolean).length),
-      asks: /\?\s*$/.test(candidate.content) ? 1 : 0,
+      signals: {
+        semantic: candidate.similarity,
+        semantic_relative: spread > 0 ? clamp01((candidate.similarity - minSimilarity) / spread) : 1,
+        keyword_relative: maxBm25 > 0 ? clamp01(bm25 / maxBm25) : 0,
+        keyword_strength: Math.log1p(Math.max(0, bm25)),
+        term_coverage: termCoverage(this.facts, words),
+        name_coverage: nameCoverage(this.facts, words),
+        off_subject: this.subjectInPool && !opensWithName(this.facts, candidate.content) ? 1 : 0,
+        brevity: brevity(candidate.content.split(/\s+/).filter(Boolean).length),
+        asks: /\?\s*$/.test(candidate.content) ? 1 : 0,
+        states_time: asksWhen && statesTimeKnown ? 1 : 0,
+        in_period: 0,
+      },
+      pending,
+    };
+  }
+
+  /** The time signals, from the candidate's own time phrase resolved against when it was written. */
+  private timeSignalsOf(candidate: Candidate): Pick<Signals, TimeSignal> {
+    const { asksWhen, period } = this.facts;
+    const event = eventTime(candidate.content, candidate.createdAtMs, this.timeZone);
+    return {
       states_time: asksWhen && (event !== undefined || mentionsTime(candidate.content)) ? 1 : 0,
       in_period: inPeriod(period, event, candidate.createdAtMs),
     };
   }
 }
+
+/** The k best logits seen, best first; `kth` is -Infinity until there are k (and always when k is unbounded). */
+class BestLogits {
+  private readonly kept: number[] = [];
+
+  constructor(private readonly k: number) {}
+
+  add(value: number): void {
+    if (!Number.isFinite(this.k)) return;
+    let at = this.kept.length;
+    while (at > 0 && this.kept[at - 1] < value) at--;
+    this.kept.splice(at, 0, value);
+    if (this.kept.length > this.k) this.kept.pop();
+  }
+
+  kth(): number {
+    return this.kept.length >= this.k ? this.kept[this.k - 1] : -Infinity;
+  }
+}
+
+/** Summing the weights in another order can differ in the last bits: a bound is trusted only past this. */
+const BOUND_SLACK = 1e-9;
 
 function clamp01(value: number): number {
   return Math.min(1, Math.max(0, value));
