@@ -1,15 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EmbeddingService } from '../embeddings/embedding.service';
-import { MemoryRecord, MemoryText } from '../storage/memory.record';
+import { MemoryRecord } from '../storage/memory.record';
 import { isNarrowing, MemoryFilter } from '../storage/memory-filter.sql';
 import { MemoryStore } from '../storage/memory.store';
 import { KeywordHit, ScoredId, SearchStore } from '../storage/search.store';
 import { Candidate, HybridRelevance } from './hybrid-relevance';
+import { CandidateText, CandidateTexts } from './candidate-texts';
 import { keywordTerms } from './keyword-terms';
 import { reciprocalRankFusion, weightedScoreFusion } from './rank-fusion';
 import { logit, sigmoid, Signals } from '../config/relevance-model';
-import { queryFacts, stemSet, termCoverage } from './relevance-signals';
+import { QueryFacts, queryFacts, stemSet, termCoverage } from './relevance-signals';
 import { SearchHit } from './search-hit';
 import { SearchMode } from './search.dto';
 import { traced } from '../tracing/spans';
@@ -57,13 +58,13 @@ export class CandidateRanker {
   async rank(query: string, mode: SearchMode, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
     if (mode === 'keyword') return this.keywordRank(query, filter, limit);
     if (mode === 'semantic') return this.semanticRank(await this.embeddings.embedQuery(query), filter, limit);
-    const { pool, vector } = await this.pool(query, filter, limit);
-    if (this.calibrated) {
-      return traced('search.fusion', { 'engram.search.fusion': 'calibrated' }, () =>
-        this.calibratedHybrid(query, vector, filter, limit, pool),
-      );
-    }
-    return this.fusedHybrid(filter, limit, pool);
+    if (!this.calibrated) return this.fusedHybrid(filter, limit, (await this.pool(query, filter, limit)).pool);
+    const facts = queryFacts(query, { now: new Date(), timeZone: this.config.search.timeZone });
+    const texts = new CandidateTexts(this.memories, filter.namespace, facts);
+    const { pool, vector } = await this.pool(query, filter, limit, (hits) => texts.load(hits.map((hit) => hit.id)));
+    return traced('search.fusion', { 'engram.search.fusion': 'calibrated' }, () =>
+      this.calibratedHybrid(facts, texts, vector, filter, limit, pool),
+    );
   }
 
   private get calibrated(): boolean {
@@ -136,7 +137,8 @@ export class CandidateRanker {
    * all of them, in which each borrows from its neighbours. The score is the probability of relevance.
    */
   private async calibratedHybrid(
-    query: string,
+    facts: QueryFacts,
+    texts: CandidateTexts,
     vector: Float32Array,
     filter: MemoryFilter,
     limit: number,
@@ -145,28 +147,24 @@ export class CandidateRanker {
     const poolIds = [...similarity.keys()];
     if (poolIds.length === 0) return [];
     // Candidates are read as text and time only (hundreds a query); whole records for the results alone.
-    const texts = new Map(
-      (await this.memories.findLiveTexts(filter.namespace, poolIds)).map((memory) => [memory.id, memory]),
-    );
-    const candidateOf = (memory: MemoryText): Candidate => ({
-      id: memory.id,
-      similarity: similarity.get(memory.id)!,
-      bm25: bm25.get(memory.id) ?? null,
-      content: memory.content,
-      createdAtMs: memory.createdAt,
+    await texts.load(poolIds);
+    const candidateOf = (text: CandidateText): Candidate => ({
+      id: text.id,
+      similarity: similarity.get(text.id)!,
+      bm25: bm25.get(text.id) ?? null,
+      content: text.content,
+      createdAtMs: text.createdAt,
+      features: text.features,
     });
+    const pooled = poolIds.map((id) => texts.get(id)).filter((text) => text !== undefined);
     const { relevanceWeights, timeZone } = this.config.search;
-    const facts = queryFacts(query, { now: new Date(), timeZone });
-    const relevance = new HybridRelevance([...texts.values()].map(candidateOf), facts, relevanceWeights, timeZone);
+    const relevance = new HybridRelevance(pooled.map(candidateOf), facts, relevanceWeights, timeZone);
 
     const leaders = relevance.rankedByFirstPass(Math.max(CONTEXT_MIN_LEADERS, limit * CONTEXT_LEADERS_PER_RESULT));
     const adjacent = await this.search.adjacent(leaders, filter);
     const joined = [...new Set([...adjacent.values()].flat())].filter((id) => !texts.has(id));
     await this.addSimilarities(similarity, joined, vector);
-    for (const memory of await this.memories.findLiveTexts(filter.namespace, joined)) {
-      texts.set(memory.id, memory);
-      relevance.add(candidateOf(memory));
-    }
+    for (const text of await texts.load(joined)) relevance.add(candidateOf(text));
     const best = relevance
       .score(
         [...leaders, ...joined].filter((id) => texts.has(id)),
@@ -200,12 +198,14 @@ export class CandidateRanker {
    * runs while the query is embedded (on the embedding worker); a narrowing filter makes the index search
    * wide (more candidates to find enough it admits), so the keyword leg runs while the index searches
    * instead (on SQLite on its own thread; on PostgreSQL the query runs on another connection). Either way
-   * the keyword hits are re-scored against the vector while the vector leg may still be searching.
+   * the keyword hits are re-scored against the vector while the vector leg may still be searching, and
+   * `whileIndexSearches` (reading the keyword hits' texts) runs then too.
    */
   private async pool(
     query: string,
     filter: MemoryFilter,
     limit: number,
+    whileIndexSearches?: (keywordHits: KeywordHit[]) => Promise<unknown>,
   ): Promise<{ pool: CandidatePool; vector: Float32Array }> {
     const size = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
     const legAttributes = { 'engram.search.limit': size };
@@ -232,6 +232,7 @@ export class CandidateRanker {
       keywordHits.map((hit) => hit.id),
       vector,
     );
+    await whileIndexSearches?.(keywordHits);
     const nearest = await nearestSearch;
     const similarity = new Map(nearest.map((hit) => [hit.id, 1 - hit.distance]));
     for (const [id, value] of keywordSimilarity) if (!similarity.has(id)) similarity.set(id, value);
@@ -316,7 +317,7 @@ export class CandidateRanker {
  */
 export function contextOf(
   adjacent: ReadonlyMap<number, readonly number[]>,
-  records: ReadonlyMap<number, Pick<MemoryRecord, 'createdAt'>>,
+  records: { get(id: number): Pick<MemoryRecord, 'createdAt'> | undefined },
 ): Map<number, number[]> {
   const context = new Map<number, Set<number>>();
   const link = (from: number, to: number) => context.set(from, (context.get(from) ?? new Set()).add(to));

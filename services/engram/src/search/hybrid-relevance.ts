@@ -25,6 +25,34 @@ export interface Candidate {
   bm25: number | null;
   content: string;
   createdAtMs: number;
+  /** Its text's features for this query, when already worked out (textFeatures). */
+  features?: TextFeatures;
+}
+
+/**
+ * What a candidate's own text says to the query, whatever else is in the pool: worked out once a text,
+ * and possibly before the pool is complete (the keyword hits', while the index still searches).
+ */
+export interface TextFeatures {
+  termCoverage: number;
+  nameCoverage: number;
+  opensWithName: boolean;
+  wordCount: number;
+  asks: boolean;
+  /** The query asks when and the text names a time, one the grammar need not resolve. */
+  mentionsTime: boolean;
+}
+
+export function textFeatures(content: string, facts: QueryFacts): TextFeatures {
+  const words = stemSet(content);
+  return {
+    termCoverage: termCoverage(facts, words),
+    nameCoverage: nameCoverage(facts, words),
+    opensWithName: opensWithName(facts, content),
+    wordCount: content.split(/\s+/).filter(Boolean).length,
+    asks: /\?\s*$/.test(content),
+    mentionsTime: facts.asksWhen && mentionsTime(content),
+  };
 }
 
 export interface ScoredCandidate {
@@ -81,14 +109,15 @@ export class HybridRelevance {
       maxSimilarity: Math.max(...similarities),
       maxBm25: Math.max(0, ...pool.map((candidate) => candidate.bm25 ?? 0)),
     };
-    this.subjectInPool = pool.some((candidate) => opensWithName(facts, candidate.content));
-    for (const candidate of pool) this.add(candidate);
+    const featured = pool.map((candidate) => this.withFeatures(candidate));
+    this.subjectInPool = featured.some((candidate) => candidate.features.opensWithName);
+    for (const candidate of featured) this.add(candidate);
   }
 
   /** Scores a candidate that joined after the pool (a neighbour), against the pool's range. */
   add(candidate: Candidate): void {
     if (this.firstPass.has(candidate.id)) return;
-    const { signals, pending } = this.signalsOf(candidate);
+    const { signals, pending } = this.signalsOf(this.withFeatures(candidate));
     const headroom = pending.reduce((sum, signal) => sum + Math.max(0, this.weights.hybrid[signal] ?? 0), 0);
     this.firstPass.set(candidate.id, {
       candidate,
@@ -154,15 +183,19 @@ export class HybridRelevance {
     return entry;
   }
 
+  private withFeatures(candidate: Candidate): Candidate & { features: TextFeatures } {
+    return { ...candidate, features: candidate.features ?? textFeatures(candidate.content, this.facts) };
+  }
+
   /** Every signal but the time signals that need the candidate's time phrase resolved (listed as pending). */
-  private signalsOf(candidate: Candidate): { signals: Signals; pending: TimeSignal[] } {
+  private signalsOf(candidate: Candidate & { features: TextFeatures }): { signals: Signals; pending: TimeSignal[] } {
     const { minSimilarity, maxSimilarity, maxBm25 } = this.range;
     const spread = maxSimilarity - minSimilarity;
-    const words = stemSet(candidate.content);
+    const { features } = candidate;
     const bm25 = candidate.bm25 ?? 0;
     const { asksWhen, period } = this.facts;
     // A time the grammar need not resolve already says when: only a period needs the event's days.
-    const statesTimeKnown = !asksWhen || mentionsTime(candidate.content);
+    const statesTimeKnown = !asksWhen || features.mentionsTime;
     const pending: TimeSignal[] = [];
     if (!statesTimeKnown) pending.push('states_time');
     if (period) pending.push('in_period');
@@ -172,11 +205,11 @@ export class HybridRelevance {
         semantic_relative: spread > 0 ? clamp01((candidate.similarity - minSimilarity) / spread) : 1,
         keyword_relative: maxBm25 > 0 ? clamp01(bm25 / maxBm25) : 0,
         keyword_strength: Math.log1p(Math.max(0, bm25)),
-        term_coverage: termCoverage(this.facts, words),
-        name_coverage: nameCoverage(this.facts, words),
-        off_subject: this.subjectInPool && !opensWithName(this.facts, candidate.content) ? 1 : 0,
-        brevity: brevity(candidate.content.split(/\s+/).filter(Boolean).length),
-        asks: /\?\s*$/.test(candidate.content) ? 1 : 0,
+        term_coverage: features.termCoverage,
+        name_coverage: features.nameCoverage,
+        off_subject: this.subjectInPool && !features.opensWithName ? 1 : 0,
+        brevity: brevity(features.wordCount),
+        asks: features.asks ? 1 : 0,
         states_time: asksWhen && statesTimeKnown ? 1 : 0,
         in_period: 0,
       },
