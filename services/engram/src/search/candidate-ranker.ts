@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { MemoryRecord } from '../storage/memory.record';
-import { isNarrowing, MemoryFilter } from '../storage/memory-filter.sql';
+import { MemoryFilter } from '../storage/memory-filter.sql';
 import { MemoryStore } from '../storage/memory.store';
 import { KeywordHit, ScoredId, SearchStore } from '../storage/search.store';
 import { Candidate, HybridRelevance } from './hybrid-relevance';
@@ -194,12 +194,13 @@ export class CandidateRanker {
 
   /**
    * Both candidate lists, every candidate with its exact cosine and (when it matched words) BM25. The
-   * work overlaps where it can. Without a narrowing filter the index search is short, so the keyword leg
-   * runs while the query is embedded (on the embedding worker); a narrowing filter makes the index search
-   * wide (more candidates to find enough it admits), so the keyword leg runs while the index searches
-   * instead (on SQLite on its own thread; on PostgreSQL the query runs on another connection). Either way
-   * the keyword hits are re-scored against the vector while the vector leg may still be searching, and
-   * `whileIndexSearches` (reading the keyword hits' texts) runs then too.
+   * work overlaps where it can. When the store searches vectors aside (the index's thread on SQLite, a
+   * query on PostgreSQL), the query is embedded first and the keyword leg runs while the index searches:
+   * the vector leg is then the longer one, and starts at the earliest. When the vector search is work on
+   * this thread (a small store's exact scan, the Hamming path while the index builds), the keyword leg
+   * runs while the query is embedded instead. Either way the keyword hits are re-scored against the vector
+   * while the vector leg may still be searching, and `whileIndexSearches` (reading the keyword hits'
+   * texts) runs then too.
    */
   private async pool(
     query: string,
@@ -217,7 +218,7 @@ export class CandidateRanker {
     let keywordHits: KeywordHit[];
     let vector: Float32Array;
     let nearestSearch: Promise<ScoredId[]>;
-    if (isNarrowing(filter)) {
+    if (this.search.vectorSearchRunsAside()) {
       vector = await embedding;
       nearestSearch = vectorLeg(vector);
       keywordHits = await keywordLeg();

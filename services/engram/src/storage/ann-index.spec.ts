@@ -361,7 +361,9 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
           const sample = rows.filter((_, i) => i % 150 === 0);
           await assertFindsOwnVectors(store, sample); // the Hamming path, while the build runs
           assert.equal(answers.answered, 0);
+          assert.equal(store.search.vectorSearchRunsAside(), false, 'the Hamming path runs on this thread');
           await store.ann!.whenReady();
+          assert.equal(store.search.vectorSearchRunsAside(), true, "searches go to the index's thread");
           assert.ok(
             store.logs.some((line) => line.includes('building it')),
             store.logs.join('\n'),
@@ -406,6 +408,23 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         await store.close();
       }
     });
+  });
+
+  it('searches a store no larger than an exact scan on this thread, the index ready or not', async () => {
+    const dir = makeTempDir();
+    const store = openAnnTestStore(dir);
+    try {
+      insert(
+        store,
+        Array.from({ length: 300 }, (_, i) => seededMemory(i, 'main')),
+      );
+      await store.ann!.whenReady();
+      assert.equal(store.ann!.ready, true);
+      assert.equal(store.search.vectorSearchRunsAside(), false);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('whenReady rejects, rather than waiting forever, while nothing is stored to index', async () => {

@@ -74,6 +74,14 @@ export class SearchRepository {
   }
 
   /**
+   * Whether vector searches go to the index's thread: once it is ready and holds more than an exact scan
+   * reads (a narrow filter may still scan here, on this thread).
+   */
+  vectorSearchRunsAside(): boolean {
+    return (this.ann?.ready ?? false) && this.ann!.size > EXACT_SCAN_MAX_ROWS;
+  }
+
+  /**
    * Whether to wait for the index rather than take the Hamming path: only while the index is loading a
    * saved file or saving (seconds at a million vectors) and the Hamming mirror is not in memory yet (its
    * first load reads every 1-bit vector on this thread, ~12 s at a million, and then stays resident).

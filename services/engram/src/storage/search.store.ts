@@ -58,6 +58,12 @@ export abstract class SearchStore {
   abstract keywordCandidates(terms: readonly string[], filter: MemoryFilter, k: number): Promise<KeywordHit[]>;
   /** The k live memories nearest to the vector among those the filter admits, by cosine distance. */
   abstract vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]>;
+  /**
+   * Whether a vector search runs aside from the caller's thread (on another thread or connection), so the
+   * caller is free to run the keyword leg while it searches. When not, the search is work on the caller's
+   * thread, and the keyword leg is better run while the query is being embedded.
+   */
+  abstract vectorSearchRunsAside(): boolean;
   /** Exact cosine distances of the given memories to the vector. */
   /** The stored vectors of the memories that have one, by id. */
   abstract embeddingsOf(ids: readonly number[]): Promise<Map<number, Float32Array>>;

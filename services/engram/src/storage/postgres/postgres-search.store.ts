@@ -52,6 +52,11 @@ export class PostgresSearchStore extends SearchStore {
     return new Map(rows.map((row) => [row.memory_id, Float32Array.from(JSON.parse(row.embedding) as number[])]));
   }
 
+  /** A query on a pooled connection: the caller's thread only waits for it. */
+  vectorSearchRunsAside(): boolean {
+    return true;
+  }
+
   async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
     await this.model.check(this.db);
     const where = memoryFilterSql(filter);

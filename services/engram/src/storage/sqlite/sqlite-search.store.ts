@@ -20,6 +20,10 @@ export class SqliteSearchStore extends SearchStore {
     return this.search.vectorCandidates(vector, filter, k);
   }
 
+  vectorSearchRunsAside(): boolean {
+    return this.search.vectorSearchRunsAside();
+  }
+
   async embeddingsOf(ids: readonly number[]): Promise<Map<number, Float32Array>> {
     const found = new Map<number, Float32Array>();
     for (const id of ids) {
