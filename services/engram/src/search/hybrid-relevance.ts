@@ -78,7 +78,7 @@ type TimeSignal = 'states_time' | 'in_period';
  * cannot reach the leaders is never parsed for a date.
  */
 interface FirstPass {
-  candidate: Candidate;
+  candidate: Candidate & { features: TextFeatures };
   /** Insertion order: ties in relevance keep it. */
   order: number;
   signals: Signals;
@@ -117,10 +117,11 @@ export class HybridRelevance {
   /** Scores a candidate that joined after the pool (a neighbour), against the pool's range. */
   add(candidate: Candidate): void {
     if (this.firstPass.has(candidate.id)) return;
-    const { signals, pending } = this.signalsOf(this.withFeatures(candidate));
+    const featured = this.withFeatures(candidate);
+    const { signals, pending } = this.signalsOf(featured);
     const headroom = pending.reduce((sum, signal) => sum + Math.max(0, this.weights.hybrid[signal] ?? 0), 0);
     this.firstPass.set(candidate.id, {
-      candidate,
+      candidate: featured,
       order: this.firstPass.size,
       signals,
       logit: logit(this.weights.hybrid, signals),
@@ -218,11 +219,11 @@ export class HybridRelevance {
   }
 
   /** The time signals, from the candidate's own time phrase resolved against when it was written. */
-  private timeSignalsOf(candidate: Candidate): Pick<Signals, TimeSignal> {
+  private timeSignalsOf(candidate: Candidate & { features: TextFeatures }): Pick<Signals, TimeSignal> {
     const { asksWhen, period } = this.facts;
     const event = eventTime(candidate.content, candidate.createdAtMs, this.timeZone);
     return {
-      states_time: asksWhen && (event !== undefined || mentionsTime(candidate.content)) ? 1 : 0,
+      states_time: asksWhen && (event !== undefined || candidate.features.mentionsTime) ? 1 : 0,
       in_period: inPeriod(period, event, candidate.createdAtMs),
     };
   }
