@@ -64,9 +64,9 @@ export abstract class SearchStore {
    * thread, and the keyword leg is better run while the query is being embedded.
    */
   abstract vectorSearchRunsAside(): boolean;
-  /** Exact cosine distances of the given memories to the vector. */
   /** The stored vectors of the memories that have one, by id. */
   abstract embeddingsOf(ids: readonly number[]): Promise<Map<number, Float32Array>>;
+  /** Exact cosine distances of the given memories to the vector. */
   abstract distances(ids: readonly number[], vector: Float32Array): Promise<ScoredId[]>;
   /**
    * For each id, the live memories the filter admits that were stored right before and right after it
