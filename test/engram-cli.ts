@@ -20,6 +20,11 @@ export interface RunningEngram {
   url: string;
   child: ChildProcess;
   output(): string;
+  /**
+   * Resolves with the output once `seen` holds for it. A log line written when a response finishes can reach
+   * this process after the response itself, so a test that reads the log right after a request waits here.
+   */
+  waitForOutput(seen: (output: string) => boolean, timeoutMs?: number): Promise<string>;
   /** Sends the signal (SIGTERM by default) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -58,6 +63,14 @@ export async function startEngram(
     url: `http://127.0.0.1:${port}`,
     child,
     output: () => output,
+    async waitForOutput(seen, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!seen(output)) {
+        if (Date.now() > deadline) throw new Error(`engram ${command}: expected output not seen:\n${output.slice(-4000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return output;
+    },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, 'exit');

@@ -36,10 +36,11 @@ const inTrace = (spans: Span[], traceId: string) => spans.filter((span) => span.
 const childrenOf = (spans: Span[], parent: Span) => spans.filter((span) => span.parentSpanId === parent.spanId);
 const named = (spans: Span[], name: string) => spans.find((span) => span.name === name);
 
-/** JSON log lines of a process, parsed. */
+/** JSON log lines of a process, parsed; a line still being written (no newline yet) is left out. */
 function logLines(output: string): Record<string, any>[] {
   return output
     .split('\n')
+    .slice(0, -1)
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line));
 }
@@ -182,9 +183,10 @@ describe('OpenTelemetry traces across the api, the queue and the worker', () => 
       inTrace(all, caller.traceId).some((span) => span.name === 'GET /api/memories'),
     );
     const request = named(inTrace(spans, caller.traceId), 'GET /api/memories')!;
-    const line = logLines(api.output()).find(
-      (entry) => entry.message?.msg === 'request' && entry.trace_id === caller.traceId,
-    );
+    const tracedRequest = (entry: Record<string, any>) =>
+      entry.message?.msg === 'request' && entry.trace_id === caller.traceId;
+    const output = await api.waitForOutput((text) => logLines(text).some(tracedRequest));
+    const line = logLines(output).find(tracedRequest);
     assert.ok(line, 'the access log line carries the trace id');
     assert.equal(line.span_id, request.spanId);
     assert.equal(line.message.route, '/api/memories');
@@ -206,11 +208,10 @@ describe('OpenTelemetry traces across the api, the queue and the worker', () => 
       const caller = callerContext();
       await call(plain.url, 'GET', '/api/memories', undefined, { ...AUTH, traceparent: caller.traceparent });
       await call(plain.url, 'GET', '/health/live');
-      const lines = logLines(plain.output());
-      assert.ok(
-        lines.some((entry) => entry.message?.msg === 'request'),
-        'it logs requests',
-      );
+      const isRequest = (entry: Record<string, any>) => entry.message?.msg === 'request';
+      // Both requests' access lines, so every line this check reads is complete.
+      const output = await plain.waitForOutput((text) => logLines(text).filter(isRequest).length >= 2);
+      const lines = logLines(output);
       assert.ok(lines.every((entry) => entry.trace_id === undefined));
       assert.ok(!receiver.spans.some((span: Span) => span.traceId === caller.traceId), 'and exports nothing');
     } finally {

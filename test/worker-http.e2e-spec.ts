@@ -71,10 +71,12 @@ describe("the worker's HTTP port", () => {
 
   it('writes access lines naming the caller, never the key', async () => {
     await (await fetch(`${worker.url}/metrics`, { headers: { 'x-api-key': keys.operator } })).text();
-    const lines = worker
-      .output()
-      .split('\n')
-      .filter((line) => line.includes('"route":"/metrics"'));
+    const metricsLines = (output: string) => output.split('\n').filter((line) => line.includes('"route":"/metrics"'));
+    const lines = metricsLines(
+      await worker.waitForOutput((output) =>
+        metricsLines(output).some((line) => line.includes('"name":"prometheus"')),
+      ),
+    );
     assert.ok(
       lines.some((line) => line.includes('"name":"prometheus"') && line.includes('"status":200')),
       lines.join('\n'),
