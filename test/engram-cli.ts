@@ -66,7 +66,8 @@ export async function startEngram(
     async waitForOutput(seen, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (!seen(output)) {
-        if (Date.now() > deadline) throw new Error(`engram ${command}: expected output not seen:\n${output.slice(-4000)}`);
+        if (Date.now() > deadline)
+          throw new Error(`engram ${command}: expected output not seen:\n${output.slice(-4000)}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       return output;

@@ -73,9 +73,7 @@ describe("the worker's HTTP port", () => {
     await (await fetch(`${worker.url}/metrics`, { headers: { 'x-api-key': keys.operator } })).text();
     const metricsLines = (output: string) => output.split('\n').filter((line) => line.includes('"route":"/metrics"'));
     const lines = metricsLines(
-      await worker.waitForOutput((output) =>
-        metricsLines(output).some((line) => line.includes('"name":"prometheus"')),
-      ),
+      await worker.waitForOutput((output) => metricsLines(output).some((line) => line.includes('"name":"prometheus"'))),
     );
     assert.ok(
       lines.some((line) => line.includes('"name":"prometheus"') && line.includes('"status":200')),
