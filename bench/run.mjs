@@ -19,7 +19,7 @@ import { ROOT } from './lib/dist.mjs';
 import { benchIngest, benchRestConcurrency, benchRestSearch, benchStartOnce, benchStartup } from './lib/api-bench.mjs';
 import { writeLatencyPlot } from './lib/latency-plot.mjs';
 import { writeBenchmarksDoc } from './lib/render-doc.mjs';
-import { benchStorage } from './lib/storage-bench.mjs';
+import { benchStorage, HYBRID_KEYWORD_POOL, HYBRID_VECTOR_POOL } from './lib/storage-bench.mjs';
 import { benchPostgresStorage, writePostgresDatabase } from './lib/postgres-storage-bench.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { parseBenchArgs } from './lib/bench-args.mjs';
@@ -53,6 +53,8 @@ try {
     ...(args.note ? { note: args.note } : {}),
     date: new Date().toISOString(),
     machine: machineInfo(),
+    /** What each list gives a limit-10 hybrid search in the storage rows (runs before 2026-12-04: 100 each). */
+    candidates: { keyword: HYBRID_KEYWORD_POOL, vector: HYBRID_VECTOR_POOL },
   };
 
   log(`embedding ${plan.sentences} sentences and ${plan.queries} queries with the local model`);

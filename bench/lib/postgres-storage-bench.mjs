@@ -6,7 +6,14 @@
 import { memoryChunks } from './dataset.mjs';
 import { fromDist } from './dist.mjs';
 import { timeEach } from './stats.mjs';
-import { ALL, HYBRID_POOL, RECALL_K, RECENT_TRAVEL, recallQueries } from './storage-bench.mjs';
+import {
+  ALL,
+  HYBRID_KEYWORD_POOL,
+  HYBRID_VECTOR_POOL,
+  RECALL_K,
+  RECENT_TRAVEL,
+  recallQueries,
+} from './storage-bench.mjs';
 
 const { openPostgresStores } = fromDist('storage/postgres/postgres.stores.js');
 const { numbered, vectorLiteral } = fromDist('storage/postgres/postgres.database.js');
@@ -36,19 +43,19 @@ export async function benchPostgresStorage(settings, model, queries, memories) {
   const sample = cases.slice(0, recallQueries(memories));
   try {
     return {
-      vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_POOL)),
-      keyword: await timeEach(cases, (q) => search.keywordCandidates(q.terms, ALL, HYBRID_POOL)),
+      vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_VECTOR_POOL)),
+      keyword: await timeEach(cases, (q) => search.keywordCandidates(q.terms, ALL, HYBRID_KEYWORD_POOL)),
       // Both legs at once, as CandidateRanker asks for them (two pool connections).
       hybrid: await timeEach(cases, (q) =>
         Promise.all([
-          search.vectorCandidates(q.vector, ALL, HYBRID_POOL),
-          search.keywordCandidates(q.terms, ALL, HYBRID_POOL),
+          search.vectorCandidates(q.vector, ALL, HYBRID_VECTOR_POOL),
+          search.keywordCandidates(q.terms, ALL, HYBRID_KEYWORD_POOL),
         ]),
       ),
       hybridFiltered: await timeEach(cases, (q) =>
         Promise.all([
-          search.vectorCandidates(q.vector, RECENT_TRAVEL, HYBRID_POOL),
-          search.keywordCandidates(q.terms, RECENT_TRAVEL, HYBRID_POOL),
+          search.vectorCandidates(q.vector, RECENT_TRAVEL, HYBRID_VECTOR_POOL),
+          search.keywordCandidates(q.terms, RECENT_TRAVEL, HYBRID_KEYWORD_POOL),
         ]),
       ),
       recallQueries: sample.length,

@@ -190,6 +190,9 @@ function renderReplicas(file, bench) {
 function renderRun(file, run) {
   const m = run.machine;
   const postgres = isPostgres(run);
+  const candidates = run.candidates
+    ? `${run.candidates.keyword} keyword and ${run.candidates.vector} vector candidates`
+    : '100 candidates per list';
   const lines = [
     `## ${run.name}${run.quick ? ' (quick run)' : ''}${postgres ? ` — PostgreSQL adapter on ${run.storage}` : ''}`,
     '',
@@ -201,9 +204,9 @@ function renderRun(file, run) {
     '',
     postgres
       ? "Storage: the PostgreSQL adapter's `SearchStore` in the bench process (`pg` over TCP to PGlite), query vectors"
-      : 'Storage: `SearchRepository` in process, query vectors pre-computed, 100 candidates per list (what a limit-10',
+      : `Storage: \`SearchRepository\` in process, query vectors pre-computed, ${candidates} (what a limit-10`,
     postgres
-      ? 'pre-computed, 100 candidates per list (what a limit-10 hybrid search asks for). REST: `POST /api/search`'
+      ? `pre-computed, ${candidates} (what a limit-10 hybrid search asks for). REST: \`POST /api/search\``
       : 'hybrid search asks for). REST: `POST /api/search` `{mode: "hybrid", limit: 10}` to the api on loopback, one',
     postgres
       ? '`{mode: "hybrid", limit: 10}` to the api process on loopback, which queries the same PGlite server; one request at a time, embedding of the query included. Milliseconds, p50 / p95 / p99. PGlite runs no autovacuum: the bench runs `ANALYZE memories` once the store is written, as a server\'s autovacuum would after such a load (runs before 2026-12-03 had no planner statistics and were several times slower).'
@@ -365,13 +368,16 @@ const LIMITS = [
   '  process on the same 1M store, typical p99 31–40 → 16–22 ms and common-only p99 35–36 → 21–26 ms.',
   '- **Filtered search**: below 5,000 admitted memories an exact scan; above, the bit KNN pool scales with',
   '  how rare admitted memories are and switches to an exact scan of them past a pool of 10,000. With the',
-  '  index, the share of its first pool the filter admits sizes the second (k admitted, at least 100, ÷ share',
+  '  index, the share of its first pool the filter admits sizes the second (k admitted, at least 50, ÷ share',
   '  × 1.5), checked nearest first and only until enough pass; a filter searched recently starts at that size',
   "  (`admitted-shares.ts`), so its one wide search runs on the index's thread while the keyword leg runs.",
   "  The graph search's cost grows with the pool, and usearch's binding cannot filter during the graph walk,",
   "  so a filter admitting a tenth still costs a wide search: for this bench's filter (11% admitted) the",
-  "  index's thread measured, p50, search ~1,360 wide + 1,024 filter look-ups + re-score of 100: at 100k 6.8",
-  '  + 2.0 + 0.6 ms, at a million 12.4 + 4.7 + 0.9 ms, against 1.4 + 0.4 + 1.1 and 4.2 + 0.8 + 1.5 unfiltered.',
+  "  index's thread measured, p50, search ~680 wide + 512 filter look-ups + re-score of 50: at 100k 4.7 +",
+  '  1.3 + 0.4 ms, at a million 8.3 + 3.0 + 0.6 ms, against 1.8 + 0.3 + 0.7 and 5.0 + 0.5 + 0.9 unfiltered',
+  '  (search 100 wide, re-score 100). Until 2026-12-04 hybrid search asked the vector leg for 100 candidates',
+  '  and a filtered search gathered at least 100 admitted: the filtered search was ~1,360 wide, 8.6 + 2.5 +',
+  '  0.7 ms at 100k and 15.4 + 5.7 + 1.1 at a million. The vector leg now gives 50 (see REST search below).',
   '  The keyword leg with common words only walks the newest matches until 1,000',
   '  pass the filter: when the filter admits few of the newest (a time window long past, as in this bench,',
   '  whose creation times fall as ids rise), that walk read every newer match (~0.6 µs each; at a million p50',
@@ -379,11 +385,12 @@ const LIMITS = [
   '  memories (`memory_id_blocks`: creation-time bounds per namespace and block of 1,024 ids, kept by',
   '  triggers), so FTS5 skips the rest itself at ~0.07 µs an entry (same case: p50 18 ms, p90 39 ms). FTS5',
   '  seeks a rowid bound by stepping through the doclist, so a word held by three quarters of the memories',
-  '  still costs ~30 ms when the window ends half-way back; the filtered vector leg (a pool of ~1,400 at a',
-  '  million for a filter admitting 11%, ~22 ms) is the other half of the filtered figure.',
+  '  still costs ~30 ms when the window ends half-way back. At a million the filtered keyword leg (p50 ~14',
+  '  ms in process) is now the longer of the two filtered legs (the vector leg ~11 ms).',
   '- **REST search**: the query embedding and the two legs, overlapped, then the relevance model over the',
-  '  ~190 pooled candidates. Until 2026-12-04 an unfiltered search ran the keyword leg on the serving thread',
-  '  while the query was embedded, and only then started the index search. One search at 100k in that',
+  '  ~145 pooled candidates (~190 before the vector leg gave 50). Until 2026-12-04 an unfiltered search ran',
+  '  the keyword leg on the serving thread while the query was embedded, and only then started the index',
+  '  search. One search at 100k in that',
   '  order, timed inside the api (an instrumented build, 400 searches, means from the start): keyword leg done',
   '  at 3.4 ms, query vector at 4.0 (embedding a query takes 1.3 ms back to back but ~2.9 ms after the',
   "  worker idled between one client's requests, and its answer waits for the serving thread), keyword hits",
@@ -398,7 +405,11 @@ const LIMITS = [
   '  searches (as filtered searches already did): the index search is the longer leg, and at a million',
   '  memories (search breadth 400) it no longer waits for the keyword leg. Same A/B, 400 pairs: at 1M p50',
   '  39.0 → 33.2 ms (new faster in 75%), at 100k 28.4 → 27.4 (51%, neutral), at 3,000 memories (exact scan',
-  '  on the serving thread, order unchanged) 27.3 → 26.6 (55%, noise).',
+  '  on the serving thread, order unchanged) 27.3 → 26.6 (55%, noise). Then the vector leg gives 50',
+  '  candidates instead of 100 (keyword still 100): LoCoMo dev ranks the same (R@5 equal on the tune and check',
+  "  splits), and on this bench's stores the top 10 of every query was identical; the same A/B, at 100k p50",
+  '  21.9 → 20.1 ms (new faster in 66% of 400), filtered (tag and time window) 26.8 → 21.7 (90% of 300), at',
+  '  a million 35.3 → 27.3 (73% of 300).',
   '- **Concurrency**: 16 clients in a closed loop on 2 cores queue for CPU (the arithmetic under the',
   '  concurrency table). Cheaper searches or more cores move it. Per-thread CPU from /proc (2026-12-04, 100k):',
   '  with 16 clients the machine was only 64–78% busy, because the serving thread, ~15–20 ms of CPU per REST',

@@ -16,8 +16,12 @@ const { DEFAULT_PRAGMAS } = fromDist('config/sqlite-pragmas.js');
 const { keywordTerms } = fromDist('search/keyword-terms.js');
 const { memoryFilterSql } = fromDist('storage/memory-filter.sql.js');
 
-/** What SearchService's hybrid asks each list for at limit 10 (HYBRID_MIN_CANDIDATES in search.service.ts). */
-export const HYBRID_POOL = 100;
+/**
+ * What CandidateRanker's hybrid asks each list for at limit 10 (HYBRID_MIN_CANDIDATES and HYBRID_VECTOR_SHARE
+ * in candidate-ranker.ts).
+ */
+export const HYBRID_KEYWORD_POOL = 100;
+export const HYBRID_VECTOR_POOL = 50;
 export const RECALL_K = 10;
 export const ALL = { namespace: 'default' };
 /** The filtered case: tag `travel`, created in the last six months of the year the memories span. */
@@ -39,14 +43,16 @@ export async function benchStorage(path, queries, memories) {
   const search = new SearchRepository(db, vectors, new MemoryRepository(db, vectors));
   const cases = queries.map((query) => ({ vector: query.vector, terms: keywordTerms(query.text) }));
   const keyword = {
-    keyword: await timeEach(cases, (q) => search.keywordCandidates(q.terms, ALL, HYBRID_POOL)),
-    keywordCommon: await timeEach(commonTermQueries(db), (terms) => search.keywordCandidates(terms, ALL, HYBRID_POOL)),
+    keyword: await timeEach(cases, (q) => search.keywordCandidates(q.terms, ALL, HYBRID_KEYWORD_POOL)),
+    keywordCommon: await timeEach(commonTermQueries(db), (terms) =>
+      search.keywordCandidates(terms, ALL, HYBRID_KEYWORD_POOL),
+    ),
   };
   const result =
     memories > SCAN_TIMED_UP_TO
       ? { ...keyword, scanTimed: false }
       : {
-          vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_POOL)),
+          vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_VECTOR_POOL)),
           ...keyword,
           ...(await timeHybrid(search, cases)),
           recallQueries: Math.min(recallQueries(memories), cases.length),
@@ -121,11 +127,11 @@ async function benchAnn(path, cases, memories) {
   };
   const result = {
     parameters: { ...ANN_PARAMETERS, expansionSearch: ANN_SEARCH_EXPANSION },
-    searchBreadth: searchBreadth(memories, HYBRID_POOL),
+    searchBreadth: searchBreadth(memories, HYBRID_VECTOR_POOL),
     buildSeconds: Math.round(buildSeconds * 10) / 10,
     loadSeconds: Math.round(loadSeconds * 100) / 100,
     indexedVectors: ann.size,
-    vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_POOL)),
+    vector: await timeEach(cases, (q) => search.vectorCandidates(q.vector, ALL, HYBRID_VECTOR_POOL)),
     vectorAnsweredByIndex: share(),
     ...(await timeHybrid(search, cases)),
     filteredAnsweredByIndex: share(),
@@ -166,8 +172,8 @@ async function recall(db, search, cases, filter) {
 async function timeHybrid(search, cases) {
   const both = (filter) => async (q) => {
     await Promise.all([
-      search.vectorCandidates(q.vector, filter, HYBRID_POOL),
-      search.keywordCandidates(q.terms, filter, HYBRID_POOL),
+      search.vectorCandidates(q.vector, filter, HYBRID_VECTOR_POOL),
+      search.keywordCandidates(q.terms, filter, HYBRID_KEYWORD_POOL),
     ]);
   };
   return { hybrid: await timeEach(cases, both(ALL)), hybridFiltered: await timeEach(cases, both(RECENT_TRAVEL)) };

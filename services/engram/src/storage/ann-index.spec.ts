@@ -58,15 +58,17 @@ function random(seed: number): () => number {
   return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
-/** Records the candidate count of every index search until `stop` is called. */
-function recordPools(ann: AnnIndex): { pools: number[]; stop: () => void } {
+/** Records the candidate count, and the admitted count asked for, of every index search until `stop`. */
+function recordPools(ann: AnnIndex): { pools: number[]; enoughs: number[]; stop: () => void } {
   const pools: number[] = [];
+  const enoughs: number[] = [];
   const original = ann.candidates.bind(ann);
   ann.candidates = (vector, count, filter, enough) => {
     pools.push(count);
+    enoughs.push(enough);
     return original(vector, count, filter, enough);
   };
-  return { pools, stop: () => (ann.candidates = original) };
+  return { pools, enoughs, stop: () => (ann.candidates = original) };
 }
 
 describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
@@ -149,18 +151,25 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
     it('sizes the second index search from the share of candidates the filter admitted', async () => {
       const { pools, stop } = recordPools(store.ann!);
       try {
-        const admits = (row: StoredRow) => row.namespace === 'main' && row.memoryType === 'note';
-        const share = rows.filter(admits).length / rows.length; // about half: too many for an exact scan
+        // Admits ~46% of the index: past an exact scan's 5,000 memories, and fewer than half of a first pool.
+        const filter: MemoryFilter = { namespace: 'main', memoryType: 'note', tags: TAGS, tagMatch: 'any' };
+        const admits = (row: StoredRow) =>
+          row.namespace === 'main' && row.memoryType === 'note' && row.tags.some((tag) => TAGS.includes(tag));
+        const share = rows.filter(admits).length / rows.length;
         const vector = seededVector(700_000);
-        const found = await store.search.vectorCandidates(vector, { namespace: 'main', memoryType: 'note' }, 10);
-        // 100 candidates wanted: the first pool of 100 admits about half, so the second is sized to find
-        // 100 at that share with a margin — well under the 4x a blind doubling twice would ask.
+        // 1,000 admitted wanted (k; a large k keeps the first pool's share close to the filter's): the first
+        // pool of 2,000 admits fewer, so the second is sized to find 1,000 at the share the first saw, with a
+        // margin — well under the 4x a blind doubling twice would ask.
+        const found = await store.search.vectorCandidates(vector, filter, 1_000);
         assert.equal(pools.length, 2, `index searches of ${pools.join(', ')} candidates`);
-        assert.ok(pools[1] >= 100 / share && pools[1] < 2 * (100 / share), `second pool ${pools[1]}, share ${share}`);
+        assert.ok(
+          pools[1] >= 1_000 / share && pools[1] < 2 * (1_000 / share),
+          `second pool ${pools[1]}, share ${share}`,
+        );
         const exact = exactTop(rows, vector, 10, admits);
         assert.ok(
           recall(
-            found.map((hit) => hit.id),
+            found.slice(0, 10).map((hit) => hit.id),
             exact,
           ) >= 0.9,
         );
@@ -169,17 +178,40 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       }
     });
 
+    it('gathers k admitted candidates under a filter, and never fewer than 50; unfiltered, twice k and at least 100', async () => {
+      const { pools, enoughs, stop } = recordPools(store.ann!);
+      try {
+        const filter: MemoryFilter = { namespace: 'main', memoryType: 'note' };
+        await store.search.vectorCandidates(seededVector(705_000), filter, 10);
+        assert.deepEqual(new Set(enoughs), new Set([50]), `admitted asked for: ${enoughs.join(', ')}`);
+        enoughs.length = pools.length = 0;
+        await store.search.vectorCandidates(seededVector(705_001), filter, 80);
+        assert.deepEqual(new Set(enoughs), new Set([80]), `admitted asked for: ${enoughs.join(', ')}`);
+        enoughs.length = pools.length = 0;
+        await store.search.vectorCandidates(seededVector(705_002), { namespace: 'main' }, 10);
+        assert.deepEqual(new Set(enoughs), new Set([100]), `candidates asked for: ${enoughs.join(', ')}`);
+        enoughs.length = pools.length = 0;
+        await store.search.vectorCandidates(seededVector(705_003), { namespace: 'main' }, 80);
+        assert.deepEqual(new Set(enoughs), new Set([160]), `candidates asked for: ${enoughs.join(', ')}`);
+      } finally {
+        stop();
+      }
+    });
+
     it("remembers a filter's admitted share: searched again, one wide index search; stale, still only admitted memories", async () => {
       const { pools, stop } = recordPools(store.ann!);
-      const filter: MemoryFilter = { namespace: 'main', memoryType: 'note', createdFromMs: 0 };
-      const notes = rows.filter((row) => row.namespace === 'main' && row.memoryType === 'note');
+      const filter: MemoryFilter = { namespace: 'main', memoryType: 'note', tags: TAGS, createdFromMs: 0 };
+      const notes = rows.filter(
+        (row) => row.namespace === 'main' && row.memoryType === 'note' && row.tags.some((tag) => TAGS.includes(tag)),
+      );
       const retyped = notes.slice(0, 800);
       try {
-        await store.search.vectorCandidates(seededVector(710_000), filter, 10);
+        // As above: 1,000 admitted wanted, more than the first pool holds at this share, so a second search.
+        await store.search.vectorCandidates(seededVector(710_000), filter, 1_000);
         const learnt = pools.slice();
         pools.length = 0;
         // Bounds within the same hour are the same filter to the memo.
-        await store.search.vectorCandidates(seededVector(710_001), { ...filter, createdFromMs: 59_000 }, 10);
+        await store.search.vectorCandidates(seededVector(710_001), { ...filter, createdFromMs: 59_000 }, 1_000);
         assert.equal(learnt.length, 2, `first search: index searches of ${learnt.join(', ')}`);
         assert.equal(pools.length, 1, `searched again: index searches of ${pools.join(', ')}`);
         assert.ok(Math.abs(pools[0] - learnt[1]) <= learnt[1] * 0.3, `pool ${pools[0]} after ${learnt.join(', ')}`);
