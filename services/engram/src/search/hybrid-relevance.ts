@@ -184,8 +184,10 @@ export class HybridRelevance {
     return entry;
   }
 
+  /** The candidate itself when its features were worked out already (CandidateTexts, or the constructor). */
   private withFeatures(candidate: Candidate): Candidate & { features: TextFeatures } {
-    return { ...candidate, features: candidate.features ?? textFeatures(candidate.content, this.facts) };
+    if (candidate.features) return candidate as Candidate & { features: TextFeatures };
+    return { ...candidate, features: textFeatures(candidate.content, this.facts) };
   }
 
   /** Every signal but the time signals that need the candidate's time phrase resolved (listed as pending). */
