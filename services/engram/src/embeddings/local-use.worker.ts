@@ -147,5 +147,6 @@ start().then(
       type: 'failed',
       message: `Cannot load USE-lite: ${String(error)}`,
     } satisfies WorkerReply<Float32Array>);
+    port.close(); // the thread ends once loading work still in flight is done (worker-pool.ts)
   },
 );

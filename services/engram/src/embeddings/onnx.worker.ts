@@ -64,7 +64,10 @@ start().then(
     });
     port.postMessage({ type: 'ready', info } satisfies Reply);
   },
-  (error: unknown) => port.postMessage({ type: 'failed', message: messageOf(error) } satisfies Reply),
+  (error: unknown) => {
+    port.postMessage({ type: 'failed', message: messageOf(error) } satisfies Reply);
+    port.close(); // the thread ends once loading work still in flight is done (worker-pool.ts)
+  },
 );
 
 function messageOf(error: unknown): string {

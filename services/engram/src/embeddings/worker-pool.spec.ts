@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { EchoPayload, EchoResult } from '../testing/echo.worker';
@@ -68,6 +70,24 @@ describe('WorkerPool', () => {
 
   it('fails start() when a worker cannot load', async () => {
     await assert.rejects(echoPool(2, { failToLoad: true }).start(), /scripted load failure/);
+  });
+
+  it('lets a worker that failed to load finish the work it still had in flight, and end on its own', async () => {
+    // Stopping a thread inside onnxruntime's native code can abort the process: the pool must not stop it.
+    const dir = mkdtempSync(join(tmpdir(), 'engram-worker-pool-'));
+    const marker = join(dir, 'finished');
+    try {
+      await assert.rejects(
+        echoPool(1, { failToLoad: true, afterFailure: { delayMs: 300, marker } }).start(),
+        /scripted load failure/,
+      );
+      for (let waited = 0; !existsSync(marker); waited += 20) {
+        assert.ok(waited < 10_000, 'the failed worker was stopped before its work in flight finished');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('close() terminates the threads and rejects pending and later jobs', async () => {

@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 /**
  * Messages a pool worker script speaks. The worker posts `ready` once its model is loaded (with
  * optional `info`, e.g. which engine it chose) or `failed` if it cannot load it, then answers each
- * `{ id, payload }` with `{ id, result }` or `{ id, error }`.
+ * `{ id, payload }` with `{ id, result }` or `{ id, error }`. After `failed` it closes its port and
+ * ends on its own, once whatever its loading had in flight is done (see spawn).
  */
 export type WorkerReply<Result> =
   | { type: 'ready'; info?: unknown }
@@ -24,6 +25,9 @@ interface Slot<Payload, Result> {
   info?: unknown;
   job?: Job<Payload, Result>;
 }
+
+/** How long a worker that failed to load has to end on its own before it is stopped. */
+const FAILED_WORKER_GRACE_MS = 30_000;
 
 /** `urgent` jobs (a search's query) start before every queued `normal` one (ingest batches). */
 export type JobPriority = 'urgent' | 'normal';
@@ -109,7 +113,10 @@ export class WorkerPool<Payload, Result> {
           this.makeIdle(slot);
           resolve();
         } else if (reply.type === 'failed') {
-          void worker.terminate();
+          // Not terminated: a load can fail on one file while onnxruntime still reads another on that
+          // thread, and a thread stopped inside a native call can abort the whole process. The worker
+          // ends itself; only one still running after the grace period is stopped.
+          setTimeout(() => void worker.terminate(), FAILED_WORKER_GRACE_MS).unref();
           reject(new Error(reply.message));
         } else {
           this.finish(slot, reply);
