@@ -16,6 +16,7 @@ import {
   temporaryIndexPath,
 } from './ann-index-file';
 import { MemoryFilter } from './memory-filter.sql';
+import { inRanges, MemoryIdBlocks } from './memory-id-blocks';
 import { PreparedStatements } from './prepared-statements';
 import { ScoredId } from './search.store';
 import { RESCORE_SQL, toBlob } from './vector-index';
@@ -96,6 +97,7 @@ function createAnnIndex(dimension: number): Index {
 class IndexKeeper {
   private readonly db: Database.Database;
   private readonly statements: PreparedStatements;
+  private readonly idBlocks: MemoryIdBlocks;
   private index: Index | undefined;
   private status: AnnStatus = 'loading';
   private seq = 0;
@@ -112,6 +114,7 @@ class IndexKeeper {
     this.db = new Database(options.databasePath, { readonly: true, fileMustExist: true });
     sqliteVec.load(this.db);
     this.statements = new PreparedStatements(this.db);
+    this.idBlocks = new MemoryIdBlocks(this.db);
     this.poll = setInterval(() => this.scheduleCatchUp(), POLL_MS);
   }
 
@@ -177,11 +180,14 @@ class IndexKeeper {
     const nearest = Array.from(keys, Number);
     const admitted = admittedIdsSql(filter); // one statement for every slice of this search
     const statement = this.statements.get(admitted.sql).pluck();
-    const { passing, checked } = admittedNearest(
-      nearest,
-      enough,
-      (ids) => new Set(statement.all(JSON.stringify(ids), ...admitted.params) as number[]),
-    );
+    // Ids outside the ranges that can hold the filter's memories (other namespaces, other times) are
+    // left out here, without a look-up each.
+    const ranges = this.idBlocks.ranges(filter);
+    const { passing, checked } = admittedNearest(nearest, enough, (ids) => {
+      const possible = ids.filter((id) => inRanges(ranges, id));
+      if (possible.length === 0) return new Set();
+      return new Set(statement.all(JSON.stringify(possible), ...admitted.params) as number[]);
+    });
     const scored = this.rescore(passing, vector);
     const ids = Float64Array.from(scored, (hit) => hit.id);
     const distances = Float64Array.from(scored, (hit) => hit.distance);

@@ -9,7 +9,7 @@ import { bindEmbeddingModel } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
-import { idRangesSql, joinNearest, MemoryIdBlocks } from './memory-id-blocks';
+import { idRangesSql, inRanges, joinNearest, MemoryIdBlocks } from './memory-id-blocks';
 import { applyMigrations } from './migrator';
 import { MIGRATIONS } from './migrations';
 import { RECENT_MATCHES_RANKED } from './search.store';
@@ -47,6 +47,18 @@ describe('joinNearest and idRangesSql', () => {
     ]);
     assert.equal(two.sql, 'x BETWEEN ? AND ? AND (+x BETWEEN ? AND ? OR +x BETWEEN ? AND ?)');
     assert.deepEqual(two.params, [5, 29, 5, 9, 20, 29]);
+  });
+
+  it('tells whether an id lies in the ranges, both ends included', () => {
+    const ranges = [
+      { from: 5, to: 9 },
+      { from: 20, to: 29 },
+    ];
+    assert.deepEqual(
+      [4, 5, 9, 10, 19, 20, 29, 30].map((id) => inRanges(ranges, id)),
+      [false, true, true, false, false, true, true, false],
+    );
+    assert.equal(inRanges([], 5), false);
   });
 });
 
@@ -163,8 +175,12 @@ describe('keyword candidates walking only the id ranges a filter can hold (real 
     }[];
   }
 
-  it('finds exactly what a walk of every match finds, for random filters, with either scoring', () => {
-    const rankings = [new SqliteKeywordRanking(db), new SqliteKeywordRanking(db, 0)];
+  it('finds exactly what a walk of every match finds, for random filters, with either scoring and either walk', () => {
+    const rankings = [
+      new SqliteKeywordRanking(db),
+      new SqliteKeywordRanking(db, { idfWalkMaxRows: 0, newestWalk: 'full-text' }),
+      new SqliteKeywordRanking(db, { idfWalkMaxRows: 0, newestWalk: 'admitted' }),
+    ];
     let seed = 11;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     let narrowed = 0;

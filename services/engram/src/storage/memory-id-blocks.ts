@@ -66,6 +66,12 @@ export function idRangesSql(column: string, ranges: readonly IdRange[]): SqlFrag
   return { sql, params };
 }
 
+/** Whether one of the ranges holds the id. */
+export function inRanges(ranges: readonly IdRange[], id: number): boolean {
+  for (const range of ranges) if (id >= range.from && id <= range.to) return true;
+  return false;
+}
+
 function blockRange(first: number, last: number): IdRange {
   return { from: first * IDS_PER_BLOCK, to: last * IDS_PER_BLOCK + IDS_PER_BLOCK - 1 };
 }

@@ -289,7 +289,7 @@ describe('SearchRepository.keywordCandidates with terms common enough to bound',
   });
 
   it('scores outside FTS5 (past the IDF walk bound) exactly as bm25() does, before and after the store grows', () => {
-    const scoredHere = new SqliteKeywordRanking(db, 0);
+    const scoredHere = new SqliteKeywordRanking(db, { idfWalkMaxRows: 0 });
     const queries = [
       ['zebra', 'weather'],
       ['weather'],

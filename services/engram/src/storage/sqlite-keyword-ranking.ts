@@ -1,11 +1,12 @@
 import { bm25, inverseDocumentFrequency } from './bm25';
 import { fts5Token } from './fts5-porter';
 import { Fts5TermCounter } from './fts5-term-counter';
-import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES, SqlFragment } from './memory-filter.sql';
-import { IdRange, idRangesSql, MemoryIdBlocks } from './memory-id-blocks';
+import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
+import { IdRange, MemoryIdBlocks } from './memory-id-blocks';
 import { PreparedStatements } from './prepared-statements';
 import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, splitByFrequency } from './search.store';
 import { SqliteDatabase } from './sqlite.connection';
+import { anyOf, fullTextWalkWhere, NewestWalk, quoted, SqliteNewestHolders } from './sqlite-newest-holders';
 
 /** A common term's count is trusted this long, and while the store has not grown or shrunk by a twentieth. */
 const COMMON_COUNT_MAX_AGE_MS = 30 * 60_000;
@@ -21,6 +22,8 @@ const COMMON_COUNTS_KEPT = 10_000;
 
 interface CommonCount {
   rows: number;
+  /** Counted in FTS5's vocabulary, so the term is one index token. */
+  oneToken: boolean;
   documents: number;
   countedAt: number;
 }
@@ -30,9 +33,12 @@ interface Corpus {
   averageLength: number;
 }
 
-interface Candidate {
-  id: number;
-  content: string;
+/** How to build the ranking; specs set these to hold each way of scoring and walking to the same answers. */
+export interface KeywordRankingOptions {
+  /** Past how many term holders the score is computed here (IDF_WALK_MAX_ROWS; 0: always here). */
+  idfWalkMaxRows?: number;
+  /** How the newest holders of common terms are found (sqlite-newest-holders.ts). */
+  newestWalk?: NewestWalk;
 }
 
 /**
@@ -49,17 +55,20 @@ interface Candidate {
 export class SqliteKeywordRanking {
   private readonly statements: PreparedStatements;
   private readonly idBlocks: MemoryIdBlocks;
+  private readonly newestHolders: SqliteNewestHolders;
+  private readonly idfWalkMaxRows: number;
   private readonly commonCounts = new Map<string, CommonCount>();
 
   private vocabulary: 'unknown' | 'ready' | 'unavailable' = 'unknown';
 
   constructor(
     private readonly db: SqliteDatabase,
-    /** Past how many term holders the score is computed here (IDF_WALK_MAX_ROWS; 0 in specs: always here). */
-    private readonly idfWalkMaxRows = IDF_WALK_MAX_ROWS,
+    options: KeywordRankingOptions = {},
   ) {
     this.statements = new PreparedStatements(db);
     this.idBlocks = new MemoryIdBlocks(db);
+    this.newestHolders = new SqliteNewestHolders(db, options.newestWalk);
+    this.idfWalkMaxRows = options.idfWalkMaxRows ?? IDF_WALK_MAX_ROWS;
   }
 
   /**
@@ -76,22 +85,26 @@ export class SqliteKeywordRanking {
     const counted = terms.map((term) => ({ term, rows: this.countUpTo(term, COMMON_TERM_ROWS + 1) }));
     const { rare, common } = splitByFrequency(counted);
     if (rare.length === 0 && common.length === 0) return [];
-    const held = counted.filter(({ rows }) => rows > 0);
     const corpus = this.corpus();
-    for (const term of held) if (term.rows > COMMON_TERM_ROWS) term.rows = this.commonCount(term.term, corpus);
+    const held = counted
+      .filter(({ rows }) => rows > 0)
+      .map(({ term, rows }) =>
+        rows > COMMON_TERM_ROWS ? { term, ...this.commonCount(term, corpus) } : { term, rows, oneToken: false },
+      );
     if (held.reduce((sum, { rows }) => sum + rows, 0) <= this.idfWalkMaxRows) {
       return rare.length > 0
         ? this.rankWithRareTerms(rare, common, filter, k)
         : this.rankNewest(common, filter, ranges, k);
     }
-    const candidates = this.newestHolders(rare.length > 0 ? rare : common, filter, ranges);
+    // Without rare terms every held term is common (each is held by more than COMMON_TERM_ROWS).
     const counter = new Fts5TermCounter(held.map(({ term }) => term));
+    const holders =
+      rare.length > 0
+        ? this.newestHolders.byFullText(rare, filter, ranges, counter)
+        : this.newestHolders.ofCommonTerms(held, filter, ranges, counter);
     const idfs = held.map(({ rows }) => inverseDocumentFrequency(rows, corpus.documents));
-    return candidates
-      .map(({ id, content }) => {
-        const { length, frequencies } = counter.count(content);
-        return { id, bm25: bm25(frequencies, idfs, length, corpus.averageLength) };
-      })
+    return holders
+      .map(({ id, counts }) => ({ id, bm25: bm25(counts.frequencies, idfs, counts.length, corpus.averageLength) }))
       .sort((a, b) => b.bm25 - a.bm25 || b.id - a.id)
       .slice(0, k);
   }
@@ -111,17 +124,23 @@ export class SqliteKeywordRanking {
    * (a word in 300k–750k of a million memories: 7–30 ms against 15–58 ms); a word FTS5 would split into
    * several tokens is not in it, and is counted by MATCH.
    */
-  private commonCount(term: string, corpus: Corpus): number {
+  private commonCount(term: string, corpus: Corpus): { rows: number; oneToken: boolean } {
     const kept = this.commonCounts.get(term);
     const drift = kept ? Math.abs(corpus.documents - kept.documents) / Math.max(kept.documents, 1) : Infinity;
     if (kept && drift <= COMMON_COUNT_MAX_DRIFT && Date.now() - kept.countedAt < COMMON_COUNT_MAX_AGE_MS) {
-      return kept.rows;
+      return { rows: kept.rows, oneToken: kept.oneToken };
     }
-    const rows = this.vocabularyCount(term) ?? this.countUpTo(term, Number.MAX_SAFE_INTEGER);
+    const inVocabulary = this.vocabularyCount(term);
+    const counted = {
+      rows: inVocabulary ?? this.countUpTo(term, Number.MAX_SAFE_INTEGER),
+      oneToken: inVocabulary !== undefined,
+      documents: corpus.documents,
+      countedAt: Date.now(),
+    };
     this.commonCounts.delete(term);
     if (this.commonCounts.size >= COMMON_COUNTS_KEPT) this.commonCounts.delete(this.commonCounts.keys().next().value!);
-    this.commonCounts.set(term, { rows, documents: corpus.documents, countedAt: Date.now() });
-    return rows;
+    this.commonCounts.set(term, counted);
+    return { rows: counted.rows, oneToken: counted.oneToken };
   }
 
   private vocabularyCount(term: string): number | undefined {
@@ -203,7 +222,7 @@ export class SqliteKeywordRanking {
     ranges: readonly IdRange[],
     k: number,
   ): KeywordHit[] {
-    const where = newestWalkWhere(filter, ranges);
+    const where = fullTextWalkWhere(filter, ranges);
     return this.statements
       .get(
         `SELECT id, bm25 FROM (
@@ -213,40 +232,6 @@ export class SqliteKeywordRanking {
       )
       .all(anyOf(terms), ...where.params, RECENT_MATCHES_RANKED, k) as KeywordHit[];
   }
-
-  /**
-   * The RECENT_MATCHES_RANKED newest admitted memories holding one of the terms: with rare terms that is
-   * every one of them (they are held by at most COMMON_TERM_ROWS memories, no more than the window).
-   */
-  private newestHolders(terms: readonly string[], filter: MemoryFilter, ranges: readonly IdRange[]): Candidate[] {
-    const where = newestWalkWhere(filter, ranges);
-    return this.statements
-      .get(
-        `SELECT m.id AS id, m.content AS content FROM memories_fts CROSS JOIN ${PROBED_MEMORIES} ON m.id = memories_fts.rowid
-         WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY memories_fts.rowid DESC LIMIT ?`,
-      )
-      .all(anyOf(terms), ...where.params, RECENT_MATCHES_RANKED) as Candidate[];
-  }
-}
-
-/**
- * The filter, and the id ranges that can hold its memories ahead of it: FTS5 takes the ranges' hull as
- * the bounds of its walk (skipping an entry costs it ~0.07 µs, about a tenth of reading the memory to
- * reject it), and the ranges inside are checked before the memory is read.
- */
-function newestWalkWhere(filter: MemoryFilter, ranges: readonly IdRange[]): SqlFragment {
-  const inRanges = idRangesSql('memories_fts.rowid', ranges);
-  const admitted = memoryFilterSql(filter, 'probe');
-  return { sql: `${inRanges.sql} AND ${admitted.sql}`, params: [...inRanges.params, ...admitted.params] };
-}
-
-/** An FTS5 query matching any of the terms, each a quoted string so no query syntax gets through. */
-function anyOf(terms: readonly string[]): string {
-  return terms.map(quoted).join(' OR ');
-}
-
-function quoted(term: string): string {
-  return `"${term.replaceAll('"', '""')}"`;
 }
 
 /** The first `count` SQLite varints of a record (big-endian, 7 bits a byte; a ninth byte carries 8). */
