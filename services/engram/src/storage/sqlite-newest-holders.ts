@@ -31,7 +31,10 @@ const MAX_SLICE_IDS = 65_536;
 export interface CommonTerm {
   term: string;
   rows: number;
-  /** Found in FTS5's vocabulary: the text counter then matches exactly the memories MATCH does. */
+  /**
+   * Found in FTS5's vocabulary: the text counter then finds the memories MATCH finds, except a word
+   * written against an emoji newer than FTS5's Unicode tables, one token for FTS5 (fts5-term-counter.ts).
+   */
   oneToken: boolean;
 }
 
