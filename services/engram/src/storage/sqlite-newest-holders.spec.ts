@@ -13,6 +13,7 @@ import { MemoryIdBlocks } from './memory-id-blocks';
 import { RECENT_MATCHES_RANKED } from './search.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import {
+  admittedNewestFirstSql,
   admittedWalkCostUs,
   clipRanges,
   CommonTerm,
@@ -120,6 +121,23 @@ describe('the newest holders of common terms, by the full-text walk or the admit
     // Nothing is left to read past the end of the ranges, and nothing once the window is full.
     assert.equal(admittedWalkCostUs(sparse, 0), 0);
     assert.equal(admittedWalkCostUs({ ids: 9, read: 5, holders: RECENT_MATCHES_RANKED }, 1e6), 0);
+  });
+
+  it('walks the covering filter index in id order, with no sort, however many ranges', () => {
+    for (const ranges of [
+      [{ from: 1, to: 500 }],
+      [
+        { from: 1, to: 500 },
+        { from: 900, to: 1_200 },
+      ],
+    ]) {
+      const walk = admittedNewestFirstSql({ ...olderHalf, tags: ['even'], memoryType: 'note' }, ranges);
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${walk.sql}`).all(...walk.params) as { detail: string }[])
+        .map(({ detail }) => detail)
+        .join(' | ');
+      assert.match(plan, /SEARCH m USING COVERING INDEX memories_filter_probe \(id>\? AND id<\?\)/);
+      assert.doesNotMatch(plan, /TEMP B-TREE/);
+    }
   });
 
   it('clips id ranges to a slice', () => {

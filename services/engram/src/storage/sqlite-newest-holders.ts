@@ -135,7 +135,6 @@ export class SqliteNewestHolders {
     counter: Fts5TermCounter,
     steppedOverUs: number | undefined,
   ): CountedHolder[] | undefined {
-    const admitted = memoryFilterSql(filter, 'probe');
     const top = ranges[ranges.length - 1].to;
     const holders: CountedHolder[] = [];
     let read = 0;
@@ -148,12 +147,10 @@ export class SqliteNewestHolders {
     for (let to = top; to >= ranges[0].from; to -= sliceIds, sliceIds = Math.min(sliceIds * 2, MAX_SLICE_IDS)) {
       const slice = clipRanges(ranges, to - sliceIds + 1, to);
       if (slice.length === 0) continue;
-      const inSlice = idRangesSql('m.id', slice);
-      const newest = this.statements.get(
-        `SELECT m.id AS id, (SELECT content FROM memories c WHERE c.id = m.id) AS content FROM ${PROBED_MEMORIES}
-         WHERE ${inSlice.sql} AND ${admitted.sql} ORDER BY m.id DESC`,
-      );
-      for (const { id, content } of newest.iterate(...inSlice.params, ...admitted.params) as Iterable<AdmittedRow>) {
+      const newest = admittedNewestFirstSql(filter, slice);
+      for (const { id, content } of this.statements
+        .get(newest.sql)
+        .iterate(...newest.params) as Iterable<AdmittedRow>) {
         read++;
         const counts = counter.count(content);
         if (counts.frequencies.some((frequency) => frequency > 0)) {
@@ -205,6 +202,20 @@ export function admittedWalkCostUs({ ids, read, holders }: WalkSoFar, idsLeft: n
  */
 export function fullTextWalkCostUs({ ids, read }: WalkSoFar, steppedOverUs: number): number {
   return steppedOverUs + RECENT_MATCHES_RANKED * (ids / Math.max(read, 1)) * COST_US.fullTextMatch;
+}
+
+/**
+ * The memories the filter admits in the ranges with their text, newest first: a walk of the covering
+ * filter index in id order (no sort), each admitted memory's row read for its text.
+ */
+export function admittedNewestFirstSql(filter: MemoryFilter, ranges: readonly IdRange[]): SqlFragment {
+  const inRanges = idRangesSql('m.id', ranges);
+  const admitted = memoryFilterSql(filter, 'probe');
+  return {
+    sql: `SELECT m.id AS id, (SELECT content FROM memories c WHERE c.id = m.id) AS content FROM ${PROBED_MEMORIES}
+          WHERE ${inRanges.sql} AND ${admitted.sql} ORDER BY m.id DESC`,
+    params: [...inRanges.params, ...admitted.params],
+  };
 }
 
 /** The parts of the ranges between two ids, both included. */
