@@ -1,6 +1,8 @@
 import { measureEventLoopLag } from '../testing/event-loop-lag';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EmbeddingUnavailable } from '../common/domain-errors';
 import { lengthSortedBatches, LocalUseEmbedder } from './local-use.embedder';
@@ -169,6 +171,26 @@ describe('LocalUseEmbedder (USE-lite in worker threads)', () => {
     await short.close();
     assert.equal(short.threads, 0);
     await assert.rejects(short.embed(['after close']), EmbeddingUnavailable);
+  });
+
+  it('close() in the middle of a batch ends cleanly: the process is not aborted by a thread stopped in onnxruntime', () => {
+    // In a child process: the abort ("terminate called after throwing an instance of 'Napi::Error'")
+    // kills the whole process. Before the pool waited for busy workers, this exited 134 every time.
+    const script = `
+      const { LocalUseEmbedder } = require(${JSON.stringify(join(__dirname, 'local-use.embedder.js'))});
+      (async () => {
+        const embedder = new LocalUseEmbedder({ batchSize: 64, workers: 2, threadsPerWorker: 1 });
+        await embedder.init();
+        const texts = Array.from({ length: 512 }, (_, i) => 'a note on travel plans, number ' + i);
+        const batch = embedder.embed(texts).then(() => 'embedded', () => 'rejected');
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        await embedder.close();
+        console.log('closed, the batch ' + (await batch));
+      })();`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.signal, null, `the process was killed by ${child.signal}: ${child.stderr}`);
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stdout, /closed, the batch rejected/);
   });
 });
 

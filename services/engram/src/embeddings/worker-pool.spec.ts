@@ -8,8 +8,8 @@ import { WorkerPool } from './worker-pool';
 
 const ECHO_WORKER = join(__dirname, '..', 'testing', 'echo.worker.js');
 
-function echoPool(size: number, workerData?: unknown): WorkerPool<EchoPayload, EchoResult> {
-  return new WorkerPool<EchoPayload, EchoResult>(ECHO_WORKER, size, workerData);
+function echoPool(size: number, workerData?: unknown, closeGraceMs?: number): WorkerPool<EchoPayload, EchoResult> {
+  return new WorkerPool<EchoPayload, EchoResult>(ECHO_WORKER, size, workerData, closeGraceMs);
 }
 
 describe('WorkerPool', () => {
@@ -90,15 +90,35 @@ describe('WorkerPool', () => {
     }
   });
 
-  it('close() terminates the threads and rejects pending and later jobs', async () => {
-    const pool = echoPool(1);
+  it('close() rejects pending and later jobs, and stops a thread still busy after the grace period', async () => {
+    const pool = echoPool(1, undefined, 200);
     await pool.start();
     const running = assert.rejects(pool.run({ text: 'slow', delayMs: 5_000 }), /closed/);
     const waiting = assert.rejects(pool.run({ text: 'waiting' }), /closed/);
+    const started = Date.now();
     await pool.close();
+    assert.ok(Date.now() - started < 4_000, 'the busy thread was stopped after the grace period, not awaited');
     assert.equal(pool.threads, 0);
     await running;
     await waiting;
     await assert.rejects(pool.run({ text: 'late' }), /closed/);
+  });
+
+  it('close() lets a busy worker finish its job before stopping the thread', async () => {
+    // Stopping a thread inside onnxruntime's run aborts the process: close() must wait for the job to end.
+    const dir = mkdtempSync(join(tmpdir(), 'engram-worker-pool-'));
+    const marker = join(dir, 'finished');
+    try {
+      const pool = echoPool(1);
+      await pool.start();
+      const running = assert.rejects(pool.run({ text: 'busy', delayMs: 300, marker }), /closed/);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await pool.close();
+      assert.ok(existsSync(marker), 'the thread was stopped before its job ended');
+      assert.equal(pool.threads, 0);
+      await running;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

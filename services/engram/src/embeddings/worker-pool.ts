@@ -24,10 +24,14 @@ interface Slot<Payload, Result> {
   worker: Worker;
   info?: unknown;
   job?: Job<Payload, Result>;
+  /** Set while close() waits for this worker's job to end. */
+  jobEnded?: () => void;
 }
 
 /** How long a worker that failed to load has to end on its own before it is stopped. */
 const FAILED_WORKER_GRACE_MS = 30_000;
+/** How long close() waits for a busy worker to finish its job before stopping it anyway. */
+const CLOSE_GRACE_MS = 10_000;
 
 /** `urgent` jobs (a search's query) start before every queued `normal` one (ingest batches). */
 export type JobPriority = 'urgent' | 'normal';
@@ -48,6 +52,7 @@ export class WorkerPool<Payload, Result> {
     private readonly script: string,
     private readonly size: number,
     private readonly workerData?: unknown,
+    private readonly closeGraceMs = CLOSE_GRACE_MS,
   ) {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`Worker pool size must be a positive integer, got ${size}`);
@@ -88,6 +93,12 @@ export class WorkerPool<Payload, Result> {
     });
   }
 
+  /**
+   * Rejects every job not yet answered and stops the threads. A thread busy with a job is stopped only
+   * once that job ends (or after the grace period): a thread stopped inside a native call, such as
+   * onnxruntime's run, aborts the whole process ("terminate called after throwing an instance of
+   * 'Napi::Error'"), which closing the local embedder mid-batch did every time.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const error = new Error('Worker pool closed');
@@ -95,8 +106,26 @@ export class WorkerPool<Payload, Result> {
     const slots = [...this.slots];
     this.slots.clear();
     this.idle.length = 0;
-    for (const slot of slots) slot.job?.reject(error);
-    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(
+      slots.map(async (slot) => {
+        if (slot.job) {
+          slot.job.reject(error);
+          await this.jobEnd(slot);
+        }
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  /** Resolves when the slot's job ends (answered, or its thread exited), or after the grace period. */
+  private jobEnd(slot: Slot<Payload, Result>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.closeGraceMs);
+      slot.jobEnded = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   private spawn(): Promise<void> {
@@ -128,6 +157,7 @@ export class WorkerPool<Payload, Result> {
         slot.job = undefined;
       });
       worker.on('exit', (code) => {
+        slot.jobEnded?.();
         if (!ready) {
           reject(new Error(`Worker exited with code ${code} before it was ready`));
           return;
@@ -153,6 +183,7 @@ export class WorkerPool<Payload, Result> {
       if (reply.type === 'done') job.resolve(reply.result);
       else job.reject(new Error(reply.message));
     }
+    if (this.closed) return slot.jobEnded?.();
     this.makeIdle(slot);
   }
 

@@ -1,6 +1,7 @@
 /**
  * Worker script for WorkerPool tests: answers like a model worker without loading a model.
- * Payload `{ text }` → `{ text, threadId }`; `exit` ends the thread mid-job; `fail` replies an error.
+ * Payload `{ text }` → `{ text, threadId }`; `exit` ends the thread mid-job; `fail` replies an error;
+ * `marker` names a file written as the job ends, after `delayMs`.
  * workerData `failToLoad` reports a failed load; `afterFailure` then writes a marker file once a delay has passed.
  */
 import { writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ export interface EchoPayload {
   exit?: boolean;
   fail?: boolean;
   delayMs?: number;
+  marker?: string;
 }
 export interface EchoResult {
   text: string;
@@ -33,6 +35,7 @@ if (settings?.failToLoad) {
   port.on('message', ({ id, payload }: { id: number; payload: EchoPayload }) => {
     if (payload.exit) process.exit(3);
     setTimeout(() => {
+      if (payload.marker) writeFileSync(payload.marker, 'finished');
       const reply: WorkerReply<EchoResult> = payload.fail
         ? { type: 'error', id, message: `cannot echo ${payload.text}` }
         : { type: 'done', id, result: { text: payload.text, threadId } };
