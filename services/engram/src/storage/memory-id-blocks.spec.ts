@@ -9,7 +9,7 @@ import { bindEmbeddingModel } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
-import { idRangesSql, inRanges, joinNearest, MemoryIdBlocks } from './memory-id-blocks';
+import { clipRanges, idRangesSql, inRanges, joinNearest, MemoryIdBlocks } from './memory-id-blocks';
 import { applyMigrations } from './migrator';
 import { MIGRATIONS } from './migrations';
 import { RECENT_MATCHES_RANKED } from './search.store';
@@ -47,6 +47,18 @@ describe('joinNearest and idRangesSql', () => {
     ]);
     assert.equal(two.sql, 'x BETWEEN ? AND ? AND (+x BETWEEN ? AND ? OR +x BETWEEN ? AND ?)');
     assert.deepEqual(two.params, [5, 29, 5, 9, 20, 29]);
+  });
+
+  it('clips id ranges to a slice', () => {
+    const ranges = [
+      { from: 0, to: 99 },
+      { from: 200, to: 299 },
+    ];
+    assert.deepEqual(clipRanges(ranges, 50, 250), [
+      { from: 50, to: 99 },
+      { from: 200, to: 250 },
+    ]);
+    assert.deepEqual(clipRanges(ranges, 100, 199), []);
   });
 
   it('tells whether an id lies in the ranges, both ends included', () => {

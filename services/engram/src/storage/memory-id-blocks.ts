@@ -72,6 +72,18 @@ export function inRanges(ranges: readonly IdRange[], id: number): boolean {
   return false;
 }
 
+/** The parts of the ranges between two ids, both included. */
+export function clipRanges(ranges: readonly IdRange[], from: number, to: number): IdRange[] {
+  return ranges
+    .filter((range) => range.to >= from && range.from <= to)
+    .map((range) => ({ from: Math.max(range.from, from), to: Math.min(range.to, to) }));
+}
+
+/** How many ids of the ranges lie below the id. */
+export function idsBelow(ranges: readonly IdRange[], id: number): number {
+  return clipRanges(ranges, Number.MIN_SAFE_INTEGER, id - 1).reduce((sum, range) => sum + range.to - range.from + 1, 0);
+}
+
 function blockRange(first: number, last: number): IdRange {
   return { from: first * IDS_PER_BLOCK, to: last * IDS_PER_BLOCK + IDS_PER_BLOCK - 1 };
 }

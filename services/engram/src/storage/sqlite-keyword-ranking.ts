@@ -1,12 +1,13 @@
 import { bm25, inverseDocumentFrequency } from './bm25';
 import { fts5Token } from './fts5-porter';
+import { anyOf, quoted } from './fts5-query';
 import { Fts5TermCounter } from './fts5-term-counter';
 import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
 import { IdRange, MemoryIdBlocks } from './memory-id-blocks';
 import { PreparedStatements } from './prepared-statements';
 import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, splitByFrequency } from './search.store';
 import { SqliteDatabase } from './sqlite.connection';
-import { anyOf, fullTextWalkWhere, NewestWalk, quoted, SqliteNewestHolders } from './sqlite-newest-holders';
+import { fullTextWalkWhere, NewestWalk, SqliteNewestHolders } from './sqlite-newest-holders';
 
 /** A common term's count is trusted this long, and while the store has not grown or shrunk by a twentieth. */
 const COMMON_COUNT_MAX_AGE_MS = 30 * 60_000;

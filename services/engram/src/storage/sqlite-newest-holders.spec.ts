@@ -10,16 +10,15 @@ import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
 import { MemoryFilter } from './memory-filter.sql';
 import { MemoryIdBlocks } from './memory-id-blocks';
+import { quoted } from './fts5-query';
 import { RECENT_MATCHES_RANKED } from './search.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import {
   admittedNewestFirstSql,
   admittedWalkCostUs,
-  clipRanges,
   CommonTerm,
   fullTextWalkCostUs,
   NewestWalk,
-  quoted,
   SqliteNewestHolders,
 } from './sqlite-newest-holders';
 import { VectorIndex } from './vector-index';
@@ -138,17 +137,5 @@ describe('the newest holders of common terms, by the full-text walk or the admit
       assert.match(plan, /SEARCH m USING COVERING INDEX memories_filter_probe \(id>\? AND id<\?\)/);
       assert.doesNotMatch(plan, /TEMP B-TREE/);
     }
-  });
-
-  it('clips id ranges to a slice', () => {
-    const ranges = [
-      { from: 0, to: 99 },
-      { from: 200, to: 299 },
-    ];
-    assert.deepEqual(clipRanges(ranges, 50, 250), [
-      { from: 50, to: 99 },
-      { from: 200, to: 250 },
-    ]);
-    assert.deepEqual(clipRanges(ranges, 100, 199), []);
   });
 });

@@ -1,6 +1,7 @@
 import { Fts5TermCounter, TermCounts } from './fts5-term-counter';
 import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES, SqlFragment } from './memory-filter.sql';
-import { IdRange, idRangesSql } from './memory-id-blocks';
+import { anyOf } from './fts5-query';
+import { clipRanges, IdRange, idRangesSql, idsBelow } from './memory-id-blocks';
 import { PreparedStatements } from './prepared-statements';
 import { RECENT_MATCHES_RANKED } from './search.store';
 import { SqliteDatabase } from './sqlite.connection';
@@ -218,18 +219,6 @@ export function admittedNewestFirstSql(filter: MemoryFilter, ranges: readonly Id
   };
 }
 
-/** The parts of the ranges between two ids, both included. */
-export function clipRanges(ranges: readonly IdRange[], from: number, to: number): IdRange[] {
-  return ranges
-    .filter((range) => range.to >= from && range.from <= to)
-    .map((range) => ({ from: Math.max(range.from, from), to: Math.min(range.to, to) }));
-}
-
-/** How many ids of the ranges lie below the id. */
-function idsBelow(ranges: readonly IdRange[], id: number): number {
-  return clipRanges(ranges, Number.MIN_SAFE_INTEGER, id - 1).reduce((sum, range) => sum + range.to - range.from + 1, 0);
-}
-
 /**
  * The filter, and the id ranges that can hold its memories ahead of it: FTS5 takes the ranges' hull as
  * the bounds of its walk (stepping over an entry costs a tenth of reading the memory to reject it), and
@@ -239,13 +228,4 @@ export function fullTextWalkWhere(filter: MemoryFilter, ranges: readonly IdRange
   const inRanges = idRangesSql('memories_fts.rowid', ranges);
   const admitted = memoryFilterSql(filter, 'probe');
   return { sql: `${inRanges.sql} AND ${admitted.sql}`, params: [...inRanges.params, ...admitted.params] };
-}
-
-/** An FTS5 query matching any of the terms, each a quoted string so no query syntax gets through. */
-export function anyOf(terms: readonly string[]): string {
-  return terms.map(quoted).join(' OR ');
-}
-
-export function quoted(term: string): string {
-  return `"${term.replaceAll('"', '""')}"`;
 }
