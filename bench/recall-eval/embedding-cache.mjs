@@ -23,7 +23,9 @@ export async function startEmbeddingCache({ upstream, persist = true } = {}) {
   const embedder = createUpstream(upstream);
   await embedder.init();
   const model = upstream?.model ?? BUNDLED_MODEL;
-  const file = persist ? cacheFile(embedder.modelId) : undefined;
+  // The bundled model's arithmetics share a model id (interchangeable vectors) but not a cache.
+  const upstreamModel = embedder.arithmetic ? `${embedder.modelId} (${embedder.arithmetic})` : embedder.modelId;
+  const file = persist ? cacheFile(upstreamModel) : undefined;
   const vectors = file ? readCache(file) : new Map();
   const stats = { hits: 0, misses: 0 };
 
@@ -65,7 +67,7 @@ export async function startEmbeddingCache({ upstream, persist = true } = {}) {
     url: `http://127.0.0.1:${server.address().port}/v1`,
     model,
     /** What the vectors come from, for the report. */
-    upstreamModel: embedder.modelId,
+    upstreamModel,
     stats,
     async close() {
       server.closeAllConnections();
@@ -91,9 +93,8 @@ async function answer(request, body, embed, model) {
 function createUpstream(upstream) {
   if (upstream === undefined) {
     const { LocalUseEmbedder } = fromDist('embeddings/local-use.embedder.js');
-    // The api's own precision setting, so `ENGRAM_EMBEDDING_PRECISION=int8` evaluates int8 vectors.
-    const precision = process.env.ENGRAM_EMBEDDING_PRECISION ?? 'fp32';
-    return new LocalUseEmbedder({ batchSize: 32, workers: 1, precision });
+    // The api's own precision setting and default, so `ENGRAM_EMBEDDING_PRECISION=fp32` evaluates fp32 vectors.
+    return new LocalUseEmbedder({ batchSize: 32, workers: 1, precision: process.env.ENGRAM_EMBEDDING_PRECISION });
   }
   const { OpenAiEmbedder } = fromDist('embeddings/openai.embedder.js');
   return new OpenAiEmbedder({

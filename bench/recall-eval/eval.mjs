@@ -11,7 +11,7 @@
  *                          --rerank-url http://gpu:8002/v1 --rerank-model Qwen/Qwen3-Reranker-0.6B
  *
  * Search settings reach the app from the environment (MCP_HYBRID_*, ENGRAM_*), so tuning runs need no code;
- * ENGRAM_EMBEDDING_PRECISION=int8 makes the bundled model behind the cache run in int8.
+ * ENGRAM_EMBEDDING_PRECISION=fp32 makes the bundled model behind the cache run in fp32 (the api's default is int8).
  * Embeddings go through a cache (embedding-cache.mjs) unless `--no-cache`, so repeated runs embed only what
  * they have not seen.
  */

@@ -8,6 +8,7 @@ import { JobContext, jobLockWait } from '../jobs/job-processor';
 import { BackupJobData } from '../jobs/job.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { StoreLocks } from '../storage/locks/store-locks';
+import { canonicalModelId } from '../storage/embedding-model-id';
 import { SettingsStore } from '../storage/settings.store';
 import {
   BACKUP_ID_PATTERN,
@@ -235,7 +236,8 @@ export class BackupService {
       );
     }
     const liveModel = (await this.settings.embeddingModel())?.modelId;
-    if (manifest.embedding.model !== null && liveModel !== undefined && manifest.embedding.model !== liveModel) {
+    const backupModel = manifest.embedding.model === null ? null : canonicalModelId(manifest.embedding.model);
+    if (backupModel !== null && liveModel !== undefined && backupModel !== liveModel) {
       throw new BackupIncompatible(
         `Backup ${manifest.id} holds vectors of embedding model "${manifest.embedding.model}" but this database uses "${liveModel}"; ` +
           'configure that model to restore it, then `engram reindex` if you want to change models',

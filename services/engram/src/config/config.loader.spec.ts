@@ -174,10 +174,10 @@ describe('configuration', () => {
     assert.equal(openai.embedding.openaiBaseUrl, 'http://127.0.0.1:9/v1');
   });
 
-  it('runs the local model in fp32 unless ENGRAM_EMBEDDING_PRECISION says int8, and names a bad value', () => {
-    assert.equal(loadConfig({ env: {}, cwd: dir }).embedding.localPrecision, 'fp32');
-    const int8 = loadConfig({ env: { ENGRAM_EMBEDDING_PRECISION: 'int8' }, cwd: dir });
-    assert.equal(int8.embedding.localPrecision, 'int8');
+  it('runs the local model in int8 unless ENGRAM_EMBEDDING_PRECISION says fp32, and names a bad value', () => {
+    assert.equal(loadConfig({ env: {}, cwd: dir }).embedding.localPrecision, 'int8');
+    const fp32 = loadConfig({ env: { ENGRAM_EMBEDDING_PRECISION: 'fp32' }, cwd: dir });
+    assert.equal(fp32.embedding.localPrecision, 'fp32');
     assert.match(
       problemsOf({ ENGRAM_EMBEDDING_PRECISION: 'fp16' }).join(),
       /ENGRAM_EMBEDDING_PRECISION=fp16.*fp32, int8/,

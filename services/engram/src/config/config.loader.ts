@@ -227,7 +227,7 @@ function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {
   const config: EmbeddingConfig = {
     provider,
     batchSize: read.integer('ENGRAM_EMBEDDING_BATCH_SIZE', 32, 1, 1024),
-    localPrecision: read.oneOf('ENGRAM_EMBEDDING_PRECISION', ['fp32', 'int8'] as const, 'fp32'),
+    localPrecision: read.oneOf('ENGRAM_EMBEDDING_PRECISION', ['fp32', 'int8'] as const, 'int8'),
     requestTimeoutMs: read.integer('ENGRAM_EMBEDDING_TIMEOUT_MS', 30_000, 100, 600_000),
     onnxModelDir: onnxDir ? absolute(onnxDir, cwd) : undefined,
     openaiBaseUrl,

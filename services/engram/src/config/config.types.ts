@@ -15,9 +15,9 @@ export interface EmbeddingConfig {
    */
   localWorkers?: number;
   /**
-   * Arithmetic of the local model's per-token layers: `fp32` (the model's own vectors) or `int8`
-   * (~1.4x the texts per second, vectors within ~0.998 cosine of fp32, a model of its own: a store
-   * holds one or the other). Absent: fp32.
+   * Arithmetic of the local model's per-token layers: `int8` (~1.6x the texts per second) or `fp32`
+   * (the TF.js graph's own vectors). The vectors are interchangeable (cosine ~0.9985), so one store
+   * takes either. Absent: int8.
    */
   localPrecision?: 'fp32' | 'int8';
   /** Folder with model.onnx (or onnx/model.onnx), tokenizer.json and config.json, for `onnx`. */

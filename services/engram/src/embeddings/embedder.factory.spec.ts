@@ -24,14 +24,18 @@ describe('createEmbedder', () => {
     assert.ok(embedder instanceof LocalUseEmbedder);
     await embedder.init();
     assert.equal(embedder.threads, 1);
+    assert.equal(embedder.arithmetic, 'int8');
     await embedder.close();
   });
 
-  it('passes the local precision on: int8 is a model of its own', () => {
-    const fp32 = createEmbedder({ ...BASE });
+  it('passes the local precision on, under one model id for both arithmetics', async () => {
+    const fp32 = createEmbedder({ ...BASE, localWorkers: 1, localPrecision: 'fp32' }) as LocalUseEmbedder;
     const int8 = createEmbedder({ ...BASE, localPrecision: 'int8' });
     assert.match(fp32.modelId, /^use-lite-512@/);
-    assert.match(int8.modelId, /^use-lite-512-int8@/);
+    assert.equal(int8.modelId, fp32.modelId);
+    await fp32.init();
+    assert.equal(fp32.arithmetic, 'fp32');
+    await fp32.close();
   });
 
   it('builds a working onnx embedder from onnxModelDir', async () => {

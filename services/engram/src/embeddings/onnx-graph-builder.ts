@@ -2,16 +2,14 @@ import { ProtobufWriter } from './protobuf-writer';
 
 /** ONNX TensorProto.DataType values used here. */
 export const ONNX_FLOAT = 1;
+export const ONNX_UINT8 = 2;
 export const ONNX_INT8 = 3;
 export const ONNX_INT64 = 7;
-/** onnxruntime's own operators (DynamicQuantizeMatMul), beside the standard ones. */
-const MICROSOFT_DOMAIN = 'com.microsoft';
 
 type Attribute = number | readonly number[];
 
 interface Node {
   type: string;
-  domain?: string;
   inputs: readonly string[];
   outputs: readonly string[];
   attributes: Record<string, Attribute>;
@@ -32,8 +30,7 @@ interface GraphValue {
 }
 
 /**
- * Writes an ONNX model (IR 8, default opset 13, and onnxruntime's com.microsoft set when used) from
- * nodes and initializers, so a graph can be assembled in code without the Python onnx package. Only
+ * Writes an ONNX model (IR 8, default opset 13) from nodes and initializers, so a graph can be assembled in code without the Python onnx package. Only
  * int and ints attributes are supported, both non-negative: enough for axes, perms and casts.
  */
 export class OnnxGraphBuilder {
@@ -60,6 +57,10 @@ export class OnnxGraphBuilder {
     return this.tensor(name, dims, ONNX_INT8, data);
   }
 
+  uint8s(name: string, data: Uint8Array, dims: readonly number[]): string {
+    return this.tensor(name, dims, ONNX_UINT8, data);
+  }
+
   int64s(name: string, values: readonly number[]): string {
     return this.tensor(name, [values.length], ONNX_INT64, BigInt64Array.from(values.map(BigInt)));
   }
@@ -77,13 +78,6 @@ export class OnnxGraphBuilder {
     return output;
   }
 
-  /** Adds a node of onnxruntime's own operator set (com.microsoft, version 1) with one output. */
-  contribOp(type: string, inputs: readonly string[]): string {
-    const output = `${type.toLowerCase()}_${this.counter++}`;
-    this.nodes.push({ type, domain: MICROSOFT_DOMAIN, inputs, outputs: [output], attributes: {} });
-    return output;
-  }
-
   /** Adds a node with several outputs (Split). */
   opMulti(
     type: string,
@@ -97,7 +91,7 @@ export class OnnxGraphBuilder {
   }
 
   encode(graphName: string): Uint8Array {
-    const writer = new ProtobufWriter()
+    return new ProtobufWriter()
       .varint(1, 8) // ir_version
       .string(2, 'engram')
       .message(7, (graph) => {
@@ -112,10 +106,8 @@ export class OnnxGraphBuilder {
         for (const value of this.inputs) graph.message(11, (writer) => writeValueInfo(writer, value));
         for (const value of this.outputs) graph.message(12, (writer) => writeValueInfo(writer, value));
       })
-      .message(8, (opset) => opset.string(1, '').varint(2, 13));
-    if (this.nodes.some((node) => node.domain === MICROSOFT_DOMAIN))
-      writer.message(8, (opset) => opset.string(1, MICROSOFT_DOMAIN).varint(2, 1));
-    return writer.finish();
+      .message(8, (opset) => opset.string(1, '').varint(2, 13))
+      .finish();
   }
 }
 
@@ -123,7 +115,6 @@ function writeNode(writer: ProtobufWriter, node: Node): void {
   for (const input of node.inputs) writer.string(1, input);
   for (const output of node.outputs) writer.string(2, output);
   writer.string(4, node.type);
-  if (node.domain) writer.string(7, node.domain);
   for (const [name, value] of Object.entries(node.attributes)) {
     writer.message(5, (attribute) => {
       attribute.string(1, name);

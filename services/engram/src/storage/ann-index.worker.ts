@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as sqliteVec from 'sqlite-vec';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { admittedIdsSql, admittedNearest } from './admitted-nearest';
+import { canonicalModelId } from './embedding-model-id';
 import {
   annIndexPaths,
   ANN_PARAMETERS,
@@ -126,7 +127,7 @@ class IndexKeeper {
     const header = readAnnHeader(this.options.databasePath);
     const position = this.logPosition();
     if (!header) return this.build('no usable saved index');
-    if (header.model !== this.model || header.dimension !== this.dimension) {
+    if (canonicalModelId(header.model) !== this.model || header.dimension !== this.dimension) {
       return this.build(`the saved index holds ${header.model} vectors`);
     }
     if (header.epoch !== position.epoch) return this.build('the vectors were rewritten since it was saved');
@@ -341,7 +342,7 @@ class IndexKeeper {
     const setting = this.db.prepare('SELECT value FROM settings WHERE key = ?').pluck();
     const model = setting.get('embedding_model') as string | undefined;
     const dimension = Number(setting.get('embedding_dimension'));
-    return model && dimension > 0 ? { model, dimension } : undefined;
+    return model && dimension > 0 ? { model: canonicalModelId(model), dimension } : undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import { canonicalModelId } from './embedding-model-id';
 import { SettingsRepository } from './settings.repository';
 import { SqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
@@ -42,7 +43,8 @@ export function bindEmbeddingModel(
   const settings = new SettingsRepository(db);
   const vectors = new VectorIndex(db);
   db.transaction(() => {
-    const storedModel = settings.get(MODEL_KEY);
+    const recorded = settings.get(MODEL_KEY);
+    const storedModel = recorded === undefined ? undefined : canonicalModelId(recorded);
     const storedDimension = Number(settings.get(DIMENSION_KEY) ?? 0);
     const same = storedModel === model.modelId && storedDimension === model.dimension;
     if (storedModel !== undefined && !same) {
@@ -62,5 +64,7 @@ export function bindEmbeddingModel(
 export function readEmbeddingModel(db: SqliteDatabase): EmbeddingModel | undefined {
   const settings = new SettingsRepository(db);
   const modelId = settings.get(MODEL_KEY);
-  return modelId === undefined ? undefined : { modelId, dimension: Number(settings.get(DIMENSION_KEY)) };
+  return modelId === undefined
+    ? undefined
+    : { modelId: canonicalModelId(modelId), dimension: Number(settings.get(DIMENSION_KEY)) };
 }

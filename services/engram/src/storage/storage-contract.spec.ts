@@ -724,5 +724,17 @@ function contract(adapter: StorageAdapterUnderTest): void {
       store = await adapter.open({ modelId: 'other-model', dimension: 16 });
       assert.equal(await store.memories.countAllLive(), 1);
     });
+
+    it("opens a store recorded under the bundled model's former int8 id as that model's, and records it so", async () => {
+      const bundled = { modelId: 'use-lite-512@energetic-ai-0.2.0', dimension: 8 };
+      await store.close();
+      await adapter.wipe();
+      store = await adapter.open({ ...bundled, modelId: 'use-lite-512-int8@energetic-ai-0.2.0' });
+      await store.memories.insertMany([memory('made in int8', { embedding: new Float32Array(8).fill(0.5) })]);
+      await store.close();
+      store = await adapter.open(bundled);
+      assert.deepEqual(await store.settings.embeddingModel(), bundled);
+      assert.equal(await store.memories.countAllLive(), 1);
+    });
   });
 }

@@ -132,20 +132,56 @@ describe('starting the api on a database made by another embedding model', () =>
     await again.close();
   });
 
-  it('treats the local model in int8 as another model: an fp32 store is refused until reindexed', async () => {
+  it('keeps one store for both arithmetics of the local model, and opens a store recorded under the former int8 id', async () => {
     const dir = makeTempDir();
-    const fp32 = await startTestApp({}, dir);
-    assert.equal((await fp32.request('POST', '/api/memories', { body: { content: 'made in fp32' } })).status, 201);
+    const path = join(dir, 'engram.db');
+    const fp32 = await startTestApp({ ENGRAM_EMBEDDING_PRECISION: 'fp32' }, dir);
+    const body = { content: 'The lighthouse keeper repaints the railing every spring' };
+    const others = [
+      'The quarterly tax report is due on Friday',
+      'Our cat sleeps on the warm laptop',
+      'Deploys freeze in December',
+    ];
+    for (const content of [body.content, ...others]) {
+      assert.equal((await fp32.request('POST', '/api/memories', { body: { content } })).status, 201);
+    }
     await fp32.close({ keepDir: true });
+    const bundled = readStoredModel(path);
+    assert.match(bundled, /^use-lite-512@energetic-ai-/);
 
-    await assert.rejects(startTestApp({ ENGRAM_EMBEDDING_PRECISION: 'int8' }, dir), (error: Error) => {
-      assert.match(error.message, /holds embeddings of model "use-lite-512@/);
-      assert.match(error.message, /configured embedding model is "use-lite-512-int8@/);
-      assert.match(error.message, /reindex/);
-      return true;
-    });
+    // The default (int8) opens the fp32 store as is and finds its memory by meaning alone.
+    const int8 = await startTestApp({}, dir);
+    try {
+      const search = { query: 'who paints the lighthouse railing', mode: 'semantic', limit: 1 };
+      const found = await int8.request('POST', '/api/search', { body: search });
+      assert.equal(found.status, 200);
+      assert.equal(found.body.results[0].memory.content, body.content);
+    } finally {
+      await int8.close({ keepDir: true });
+    }
+    assert.equal(readStoredModel(path), bundled);
+
+    // A store recorded under the former id is the same model's: it opens, and is recorded under the current id.
+    const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    db.prepare("UPDATE settings SET value = ? WHERE key = 'embedding_model'").run(
+      bundled.replace('use-lite-512@', 'use-lite-512-int8@'),
+    );
+    db.close();
     const again = await startTestApp({}, dir);
-    assert.equal((await again.request('GET', '/api/memories')).body.total, 1);
-    await again.close();
+    try {
+      assert.equal((await again.request('GET', '/api/memories')).body.total, 4);
+    } finally {
+      await again.close({ keepDir: true });
+    }
+    assert.equal(readStoredModel(path), bundled);
   });
 });
+
+function readStoredModel(path: string): string {
+  const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+  try {
+    return db.prepare("SELECT value FROM settings WHERE key = 'embedding_model'").pluck().get() as string;
+  } finally {
+    db.close();
+  }
+}

@@ -1,3 +1,4 @@
+import { canonicalModelId } from '../embedding-model-id';
 import { EmbeddingModel } from '../embedding-model.binding';
 import { SettingsStore } from '../settings.store';
 import { PostgresDatabase } from './postgres.database';
@@ -19,6 +20,8 @@ export class PostgresSettingsStore extends SettingsStore {
     );
     const value = (key: string) => rows.find((row) => row.key === key)?.value;
     const modelId = value('embedding_model');
-    return modelId === undefined ? undefined : { modelId, dimension: Number(value('embedding_dimension')) };
+    return modelId === undefined
+      ? undefined
+      : { modelId: canonicalModelId(modelId), dimension: Number(value('embedding_dimension')) };
   }
 }

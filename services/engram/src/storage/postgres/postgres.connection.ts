@@ -1,3 +1,4 @@
+import { canonicalModelId } from '../embedding-model-id';
 import { EmbeddingModel, EmbeddingModelMismatch, ModelMismatchPolicy } from '../embedding-model.binding';
 import { applyPostgresMigrations } from './postgres.migrations';
 import { describePostgresUrl } from '../store-location';
@@ -82,7 +83,8 @@ async function bindPostgresModel(
 ): Promise<void> {
   await db.transaction(async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [BINDING_LOCK]);
-    const stored = await readSetting(client, 'embedding_model');
+    const recorded = await readSetting(client, 'embedding_model');
+    const stored = recorded === undefined ? undefined : canonicalModelId(recorded);
     const storedDimension = Number((await readSetting(client, 'embedding_dimension')) ?? 0);
     if (stored !== undefined && (stored !== model.modelId || storedDimension !== model.dimension)) {
       const [vectors] = await client.query<{ count: number }>('SELECT count(*) AS count FROM memory_embeddings');
