@@ -29,6 +29,8 @@ const SAVE_EVERY_MS = 5 * 60_000;
 const ANSWER_TIMEOUT_MS = 10_000;
 /** How long closing waits for the thread to save what changed (seconds at a million vectors). */
 const CLOSE_SAVE_TIMEOUT_MS = 30_000;
+/** How long closing waits for a load or build to reach its next step and end its thread (a step: < 1 s at 1M). */
+const CLOSE_STOP_TIMEOUT_MS = 10_000;
 
 type State = 'idle' | AnnStatus | 'closed';
 
@@ -63,6 +65,8 @@ export interface AnnCandidates {
 export class AnnIndex {
   private readonly statements: PreparedStatements;
   private readonly log: (message: string) => void;
+  /** Shared with the thread: set when closing, so a load or build ends the thread itself (AnnWorkerOptions). */
+  private readonly closing = new Int32Array(new SharedArrayBuffer(4));
   private state: State = 'idle';
   private worker: Worker | undefined;
   private indexed = 0;
@@ -144,6 +148,7 @@ export class AnnIndex {
       buildThreads: this.options.buildThreads ?? 1,
       saveEveryChanges: this.options.saveEveryChanges ?? SAVE_EVERY_CHANGES,
       saveEveryMs: SAVE_EVERY_MS,
+      closing: this.closing,
     };
     const worker = new Worker(join(__dirname, 'ann-index.worker.js'), { workerData });
     this.worker = worker;
@@ -205,12 +210,14 @@ export class AnnIndex {
     for (const answer of this.answers.values()) answer(undefined);
     this.answers.clear();
     if (!worker) return;
-    if (state === 'ready' || state === 'saving') {
-      worker.ref(); // until it has saved
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      worker.postMessage({ kind: 'close' } satisfies AnnRequest);
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, CLOSE_SAVE_TIMEOUT_MS).unref())]);
-    }
+    // The thread ends itself: after saving when ready, at its next step when loading or building (it reads
+    // no messages then). Stopped from here only if it has not ended in time.
+    worker.ref();
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    Atomics.store(this.closing, 0, 1);
+    worker.postMessage({ kind: 'close' } satisfies AnnRequest);
+    const timeoutMs = state === 'ready' || state === 'saving' ? CLOSE_SAVE_TIMEOUT_MS : CLOSE_STOP_TIMEOUT_MS;
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     await worker.terminate();
     removeTemporaryIndexes(this.options.databasePath); // a save or build cut short leaves its file
   }

@@ -28,6 +28,12 @@ export interface AnnWorkerOptions {
   buildThreads: number;
   saveEveryChanges: number;
   saveEveryMs: number;
+  /**
+   * Set to 1 by the serving thread when it closes the index: a load or build checks it between its
+   * steps and ends the thread itself. Stopping a thread inside usearch's native calls can abort the
+   * whole process (a Napi::Error thrown where nothing catches it).
+   */
+  closing: Int32Array;
 }
 
 /**
@@ -140,6 +146,7 @@ class IndexKeeper {
     } catch (error) {
       return this.build(`the saved index cannot be read (${(error as Error).message})`);
     }
+    this.exitIfClosing('load');
     if (index.dimensions() !== this.dimension) return this.build('the saved index has another dimension');
     this.log(`Vector index loaded: ${index.size()} vectors, ${position.latest - header.seq} logged changes to apply`);
     this.adopt(index, header.seq, header.epoch, false);
@@ -227,6 +234,7 @@ class IndexKeeper {
         new Uint8Array(vectors.buffer, i * this.dimension * 4, this.dimension * 4).set(row.embedding);
       });
       index.add(keys, vectors, this.options.buildThreads);
+      this.exitIfClosing('build');
       added += rows.length;
       after = rows[rows.length - 1].id;
       if (total > 0 && added / total >= nextReport) {
@@ -236,6 +244,14 @@ class IndexKeeper {
     }
     this.log(`Vector index built: ${index.size()} vectors`);
     this.adopt(index, latest, epoch, true);
+  }
+
+  /** Ends the thread between the steps of a load or build once the serving thread is closing the index. */
+  private exitIfClosing(step: 'load' | 'build'): void {
+    if (Atomics.load(this.options.closing, 0) === 0) return;
+    this.log(`Vector index: ${step} stopped, the index is closing`);
+    this.db.close();
+    process.exit(0);
   }
 
   private adopt(index: Index, seq: number, epoch: string | null, unsaved: boolean): void {
