@@ -236,8 +236,8 @@ export class BackupService {
       );
     }
     const liveModel = (await this.settings.embeddingModel())?.modelId;
-    const backupModel = manifest.embedding.model === null ? null : canonicalModelId(manifest.embedding.model);
-    if (backupModel !== null && liveModel !== undefined && backupModel !== liveModel) {
+    const backupModel = canonicalModelId(manifest.embedding.model ?? undefined);
+    if (backupModel !== undefined && liveModel !== undefined && backupModel !== liveModel) {
       throw new BackupIncompatible(
         `Backup ${manifest.id} holds vectors of embedding model "${manifest.embedding.model}" but this database uses "${liveModel}"; ` +
           'configure that model to restore it, then `engram reindex` if you want to change models',

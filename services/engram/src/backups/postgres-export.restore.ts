@@ -50,8 +50,8 @@ export async function restoreExport(
 
 function checkModel(header: ExportHeader, live: EmbeddingModel | undefined): void {
   const stored = header.embedding_model;
-  const storedId = stored ? canonicalModelId(stored.id) : undefined;
-  if (live === undefined || (storedId === live.modelId && stored?.dimension === live.dimension)) return;
+  if (live === undefined || (canonicalModelId(stored?.id) === live.modelId && stored?.dimension === live.dimension))
+    return;
   throw new BackupIncompatible(
     `The backup holds vectors of embedding model "${stored?.id}" (${stored?.dimension} dimensions) but this database ` +
       `uses "${live.modelId}" (${live.dimension}); configure that model to restore it, then run \`engram reindex\` ` +

@@ -15,7 +15,7 @@ export interface EmbeddingConfig {
    */
   localWorkers?: number;
   /**
-   * Arithmetic of the local model's per-token layers: `int8` (~1.6x the texts per second) or `fp32`
+   * Arithmetic of the local model's per-token layers: `int8` (~1.5x the texts per second) or `fp32`
    * (the TF.js graph's own vectors). The vectors are interchangeable (cosine ~0.9985), so one store
    * takes either. Absent: int8.
    */

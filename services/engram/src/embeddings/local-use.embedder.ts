@@ -33,7 +33,7 @@ export interface LocalUseEmbedderOptions {
    */
   engine?: UseLiteEngine;
   /**
-   * Arithmetic of the per-token layers on onnxruntime (default int8, ~1.6x fp32's texts per second);
+   * Arithmetic of the per-token layers on onnxruntime (default int8, ~1.5x fp32's texts per second);
    * see UseLitePrecision. The tfjs-wasm engine computes fp32 whatever this says.
    */
   precision?: UseLitePrecision;

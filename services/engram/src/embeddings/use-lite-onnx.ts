@@ -9,7 +9,7 @@ export interface UseLiteWeight {
 
 /**
  * Arithmetic of the per-token dense layers: `fp32` gives the TF.js graph's vectors; `int8` runs them
- * on onnxruntime's integer kernels (weights quantised per column, activations per token), ~1.6x the
+ * on onnxruntime's integer kernels (weights quantised per column, activations per token), ~1.5x the
  * texts per second, vectors at cosine ~0.9985 to fp32's.
  */
 export type UseLitePrecision = 'fp32' | 'int8';

@@ -43,8 +43,7 @@ export function bindEmbeddingModel(
   const settings = new SettingsRepository(db);
   const vectors = new VectorIndex(db);
   db.transaction(() => {
-    const recorded = settings.get(MODEL_KEY);
-    const storedModel = recorded === undefined ? undefined : canonicalModelId(recorded);
+    const storedModel = canonicalModelId(settings.get(MODEL_KEY));
     const storedDimension = Number(settings.get(DIMENSION_KEY) ?? 0);
     const same = storedModel === model.modelId && storedDimension === model.dimension;
     if (storedModel !== undefined && !same) {

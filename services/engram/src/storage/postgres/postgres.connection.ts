@@ -83,8 +83,7 @@ async function bindPostgresModel(
 ): Promise<void> {
   await db.transaction(async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [BINDING_LOCK]);
-    const recorded = await readSetting(client, 'embedding_model');
-    const stored = recorded === undefined ? undefined : canonicalModelId(recorded);
+    const stored = canonicalModelId(await readSetting(client, 'embedding_model'));
     const storedDimension = Number((await readSetting(client, 'embedding_dimension')) ?? 0);
     if (stored !== undefined && (stored !== model.modelId || storedDimension !== model.dimension)) {
       const [vectors] = await client.query<{ count: number }>('SELECT count(*) AS count FROM memory_embeddings');
