@@ -9,7 +9,7 @@ const FILTER_SLICE = 256;
  * otherwise SQLite walks the namespace's index and tests every row against the list).
  */
 export function admittedIdsSql(filter: MemoryFilter): SqlFragment {
-  const where = memoryFilterSql(filter, 'probe');
+  const where = memoryFilterSql(filter, 'probe', 'c.value');
   return {
     sql: `SELECT m.id FROM json_each(?) c CROSS JOIN ${PROBED_MEMORIES} ON m.id = c.value WHERE ${where.sql}`,
     params: where.params,

@@ -8,7 +8,8 @@ import { bindEmbeddingModel } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
 import { admittedIdsSql } from './admitted-nearest';
-import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
+import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
+import { fullTextWalkWhere } from './sqlite-newest-holders';
 import { SearchRepository } from './search.repository';
 import { ADJACENT_ID_REACH } from './search.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
@@ -130,6 +131,33 @@ describe('filter probes through the filter-probe index (real SQLite)', () => {
     assert.ok(
       plan.some(({ detail }) => detail.includes('USING COVERING INDEX memories_filter_probe')),
       JSON.stringify(plan),
+    );
+  });
+
+  it('looks a candidate up in the tag index before the filter-probe index, for candidate lists and full-text walks', () => {
+    const filter: MemoryFilter = { namespace: 'default', createdFromMs: NOW - 100 * DAY, tags: ['work', 'home'] };
+    const walk = fullTextWalkWhere(filter, [{ from: 1, to: MEMORIES }]);
+    const admitted = admittedIdsSql(filter);
+    const statements = [
+      { sql: admitted.sql, params: ['[1, 2, 3]', ...admitted.params] },
+      {
+        sql: `SELECT m.id FROM memories_fts CROSS JOIN ${PROBED_MEMORIES} ON m.id = memories_fts.rowid
+              WHERE memories_fts MATCH ? AND ${walk.sql} ORDER BY memories_fts.rowid DESC LIMIT 10`,
+        params: ['memory', ...walk.params],
+      },
+    ];
+    for (const { sql, params } of statements) {
+      const steps = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
+        ({ detail }) => detail,
+      );
+      const tagStep = steps.findIndex((detail) => /SEARCH t\b/.test(detail));
+      const probeStep = steps.findIndex((detail) => detail.includes('memories_filter_probe'));
+      assert.ok(tagStep >= 0 && probeStep > tagStep, JSON.stringify(steps));
+    }
+    // And the answers are the scan's (the random-filter case above holds every shape of filter).
+    assert.deepEqual(
+      [...memories.filterIds(filter, [1, 2, 3, 4, 5, 6, 7, 8])].sort((a, b) => a - b),
+      admittedByScan(filter, [1, 2, 3, 4, 5, 6, 7, 8]),
     );
   });
 });

@@ -46,8 +46,14 @@ export type FilterAccess = 'scan' | 'probe';
  */
 export const PROBED_MEMORIES = 'memories m INDEXED BY memories_filter_probe';
 
-/** A WHERE clause over `memories AS m` selecting the live memories the filter admits. */
-export function memoryFilterSql(filter: MemoryFilter, access: FilterAccess = 'scan'): SqlFragment {
+/**
+ * A WHERE clause over `memories AS m` selecting the live memories the filter admits. With `probe` access,
+ * `probedId` names the candidate's id in the statement's outer loop (the full-text rowid, a list's value):
+ * the tag look-up then refers to it alone, so SQLite makes it before the candidate's probe of `m`, which
+ * only the memories holding the tag then pay. The bench's tag admits a fifth of the memories its time
+ * window does, so a walk of full-text matches pays ~1.2 look-ups a match instead of ~1.9.
+ */
+export function memoryFilterSql(filter: MemoryFilter, access: FilterAccess = 'scan', probedId = 'm.id'): SqlFragment {
   const conditions = ['m.deleted_at IS NULL', 'm.namespace = ?'];
   const params: unknown[] = [filter.namespace];
   if (!filter.includeSuperseded) conditions.push('m.superseded_by IS NULL');
@@ -63,11 +69,14 @@ export function memoryFilterSql(filter: MemoryFilter, access: FilterAccess = 'sc
     conditions.push('m.created_at < ?');
     params.push(filter.createdBeforeMs);
   }
-  // Last: a row's own columns are checked before the tag look-up they can spare (SQLite tests in order).
+  // Last: a row's own columns are checked before the tag look-up they can spare (SQLite tests in order),
+  // unless the look-up refers to the outer loop's id (above).
   const tags = [...new Set(filter.tags ?? [])];
   if (tags.length > 0) {
     const marks = tags.map(() => '?').join(', ');
-    conditions.push(access === 'probe' ? probeTags(filter, marks, tags.length) : scanTags(filter, marks, tags.length));
+    conditions.push(
+      access === 'probe' ? probeTags(filter, marks, tags.length, probedId) : scanTags(filter, marks, tags.length),
+    );
     params.push(...tags);
   }
   return { sql: conditions.join(' AND '), params };
@@ -79,8 +88,8 @@ function scanTags(filter: MemoryFilter, marks: string, count: number): string {
     : `m.id IN (SELECT memory_id FROM memory_tags WHERE tag IN (${marks}))`;
 }
 
-function probeTags(filter: MemoryFilter, marks: string, count: number): string {
+function probeTags(filter: MemoryFilter, marks: string, count: number, id: string): string {
   return filter.tagMatch === 'all'
-    ? `(SELECT count(*) FROM memory_tags t WHERE t.memory_id = m.id AND t.tag IN (${marks})) = ${count}`
-    : `EXISTS (SELECT 1 FROM memory_tags t WHERE t.memory_id = m.id AND t.tag IN (${marks}))`;
+    ? `(SELECT count(*) FROM memory_tags t WHERE t.memory_id = ${id} AND t.tag IN (${marks})) = ${count}`
+    : `EXISTS (SELECT 1 FROM memory_tags t WHERE t.memory_id = ${id} AND t.tag IN (${marks}))`;
 }

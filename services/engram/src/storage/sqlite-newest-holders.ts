@@ -226,6 +226,6 @@ export function admittedNewestFirstSql(filter: MemoryFilter, ranges: readonly Id
  */
 export function fullTextWalkWhere(filter: MemoryFilter, ranges: readonly IdRange[]): SqlFragment {
   const inRanges = idRangesSql('memories_fts.rowid', ranges);
-  const admitted = memoryFilterSql(filter, 'probe');
+  const admitted = memoryFilterSql(filter, 'probe', 'memories_fts.rowid');
   return { sql: `${inRanges.sql} AND ${admitted.sql}`, params: [...inRanges.params, ...admitted.params] };
 }
