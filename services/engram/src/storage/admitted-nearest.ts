@@ -6,7 +6,9 @@ const FILTER_SLICE = 256;
 /**
  * The statement selecting, among candidate ids (a JSON array, its first parameter), the memories the filter
  * admits: one probe of the filter-probe index per candidate, the candidates as the outer loop (CROSS JOIN:
- * otherwise SQLite walks the namespace's index and tests every row against the list).
+ * otherwise SQLite walks the namespace's index and tests every row against the list). The tag is looked up
+ * first (memoryFilterSql's `probedId`): the index's thread has already left out candidates outside the
+ * filter's id ranges, so the time window rarely rejects one and the tag decides.
  */
 export function admittedIdsSql(filter: MemoryFilter): SqlFragment {
   const where = memoryFilterSql(filter, 'probe', 'c.value');

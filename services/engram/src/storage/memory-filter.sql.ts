@@ -50,8 +50,10 @@ export const PROBED_MEMORIES = 'memories m INDEXED BY memories_filter_probe';
  * A WHERE clause over `memories AS m` selecting the live memories the filter admits. With `probe` access,
  * `probedId` names the candidate's id in the statement's outer loop (the full-text rowid, a list's value):
  * the tag look-up then refers to it alone, so SQLite makes it before the candidate's probe of `m`, which
- * only the memories holding the tag then pay. The bench's tag admits a fifth of the memories its time
- * window does, so a walk of full-text matches pays ~1.2 look-ups a match instead of ~1.9.
+ * only the memories holding a tag then pay. For candidates already inside the filter's id ranges (the time
+ * window mostly holds), as in the bench's filter where a fifth of those hold the tag, that is ~1.2 look-ups
+ * a candidate instead of ~1.9. Without the ranges a window may reject most candidates first: `m.id` (the
+ * default) keeps the tag look-up last.
  */
 export function memoryFilterSql(filter: MemoryFilter, access: FilterAccess = 'scan', probedId = 'm.id'): SqlFragment {
   const conditions = ['m.deleted_at IS NULL', 'm.namespace = ?'];

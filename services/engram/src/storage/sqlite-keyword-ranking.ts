@@ -207,7 +207,7 @@ export class SqliteKeywordRanking {
    * walks the admitted memories and re-runs the MATCH for each (seconds at 100k memories).
    */
   private rankMatches(match: string, filter: MemoryFilter, k: number): KeywordHit[] {
-    const where = memoryFilterSql(filter, 'probe', 'memories_fts.rowid');
+    const where = memoryFilterSql(filter, 'probe');
     return this.statements
       .get(
         `SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN ${PROBED_MEMORIES} ON m.id = memories_fts.rowid
