@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { JobMode, JobsHarness, runJob, startJobsHarness } from '../testing/job-helpers';
@@ -167,6 +167,33 @@ for (const mode of ['inline', 'bullmq'] as JobMode[])
       } finally {
         rmSync(join(api.config.backups.path, id), { recursive: true });
       }
+    });
+
+    it("refuses a backup of another embedding model, and reads the bundled model's former int8 id as its own", async () => {
+      const backup = await runJob(api.request, '/api/admin/backup');
+      const source = join(api.config.backups.path, backup.result.backup_id);
+      const manifest = JSON.parse(readFileSync(join(source, 'manifest.json'), 'utf8'));
+      assert.match(manifest.embedding.model, /^use-lite-512@/);
+      const copyWithModel = (id: string, model: string) => {
+        cpSync(source, join(api.config.backups.path, id), { recursive: true });
+        const copy = { ...manifest, id, embedding: { ...manifest.embedding, model } };
+        writeFileSync(join(api.config.backups.path, id, 'manifest.json'), JSON.stringify(copy));
+      };
+      copyWithModel('backup-20000101T000000001Z', 'another-model@1');
+      const before = dumpDatabase(dbPath);
+      const refused = await runJob(api.request, '/api/admin/restore', { backup_id: 'backup-20000101T000000001Z' });
+      assert.equal(refused.state, 'failed');
+      assert.match(
+        refused.error,
+        /holds vectors of embedding model "another-model@1" but this database uses "use-lite-512@/,
+      );
+      assert.deepEqual(dumpDatabase(dbPath), before);
+      // A backup taken while int8 had an id of its own (2026-12-04) restores as the bundled model's.
+      const legacy = manifest.embedding.model.replace(/^use-lite-512@/, 'use-lite-512-int8@');
+      copyWithModel('backup-20000101T000000002Z', legacy);
+      const restored = await runJob(api.request, '/api/admin/restore', { backup_id: 'backup-20000101T000000002Z' });
+      assert.equal(restored.state, 'completed', restored.error);
+      assert.equal(restored.result.memories, manifest.counts.memories);
     });
 
     it('reports an unknown job with 404 and a malformed job id with 400', async () => {
