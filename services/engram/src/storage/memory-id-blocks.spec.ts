@@ -8,8 +8,8 @@ import { makeTempDir } from '../testing/test-app';
 import { bindEmbeddingModel } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
-import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
-import { clipRanges, idRangesSql, inRanges, joinNearest, MemoryIdBlocks } from './memory-id-blocks';
+import { MemoryFilter, memoryFilterSql, SqlFragment } from './memory-filter.sql';
+import { idRangesSql, inRanges, joinNearest, MemoryIdBlocks } from './memory-id-blocks';
 import { applyMigrations } from './migrator';
 import { MIGRATIONS } from './migrations';
 import { RECENT_MATCHES_RANKED } from './search.store';
@@ -40,25 +40,19 @@ describe('joinNearest and idRangesSql', () => {
   });
 
   it('bounds the column by the hull, and checks each range only when there are several', () => {
-    assert.deepEqual(idRangesSql('x', [{ from: 5, to: 9 }]), { sql: 'x BETWEEN ? AND ?', params: [5, 9] });
+    assert.deepEqual(idRangesSql('x', [{ from: 5, to: 9 }]), {
+      sql: 'x BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)',
+      params: [5, 9],
+    });
     const two = idRangesSql('x', [
       { from: 5, to: 9 },
       { from: 20, to: 29 },
     ]);
-    assert.equal(two.sql, 'x BETWEEN ? AND ? AND (+x BETWEEN ? AND ? OR +x BETWEEN ? AND ?)');
+    assert.equal(
+      two.sql,
+      'x BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER) AND (+x BETWEEN ? AND ? OR +x BETWEEN ? AND ?)',
+    );
     assert.deepEqual(two.params, [5, 29, 5, 9, 20, 29]);
-  });
-
-  it('clips id ranges to a slice', () => {
-    const ranges = [
-      { from: 0, to: 99 },
-      { from: 200, to: 299 },
-    ];
-    assert.deepEqual(clipRanges(ranges, 50, 250), [
-      { from: 50, to: 99 },
-      { from: 200, to: 250 },
-    ]);
-    assert.deepEqual(clipRanges(ranges, 100, 199), []);
   });
 
   it('tells whether an id lies in the ranges, both ends included', () => {
@@ -187,12 +181,28 @@ describe('keyword candidates walking only the id ranges a filter can hold (real 
     }[];
   }
 
-  it('finds exactly what a walk of every match finds, for random filters, with either scoring and either walk', () => {
-    const rankings = [
-      new SqliteKeywordRanking(db),
-      new SqliteKeywordRanking(db, { idfWalkMaxRows: 0, newestWalk: 'full-text' }),
-      new SqliteKeywordRanking(db, { idfWalkMaxRows: 0, newestWalk: 'admitted' }),
-    ];
+  it("hands FTS5 the hull as its walk's bounds: it yields no match outside them", () => {
+    // A function in the WHERE clause ahead of the rowid check counts the rows FTS5 itself yields.
+    let yielded = 0;
+    db.function('yielded', { deterministic: false }, () => ++yielded);
+    const ranges = [{ from: 2_001, to: 3_000 }];
+    const inRanges = idRangesSql('rowid', ranges);
+    const walk = (bounds: SqlFragment) => {
+      yielded = 0;
+      const rows = db
+        .prepare(`SELECT count(*) FROM memories_fts WHERE memories_fts MATCH '"note"' AND yielded() AND ${bounds.sql}`)
+        .pluck()
+        .get(...bounds.params) as number;
+      return { rows, yielded };
+    };
+    assert.deepEqual(walk(inRanges), { rows: 1_000, yielded: 1_000 });
+    // The same bounds bound as JavaScript numbers (REAL) without the cast: FTS5 walks every match.
+    const uncast = { sql: 'rowid BETWEEN ? AND ?', params: [2_001, 3_000] };
+    assert.deepEqual(walk(uncast), { rows: 1_000, yielded: MEMORIES });
+  });
+
+  it('finds exactly what a walk of every match finds, for random filters, with either scoring', () => {
+    const rankings = [new SqliteKeywordRanking(db), new SqliteKeywordRanking(db, { idfWalkMaxRows: 0 })];
     let seed = 11;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     let narrowed = 0;

@@ -53,12 +53,16 @@ export class MemoryIdBlocks {
 /**
  * A condition that a row id column lies in the ranges: the hull as a plain bound (the full-text index
  * takes it as its own start and end), each range inside it with the column behind `+`, so SQLite checks
- * them per row instead of handing the index a second, conflicting bound.
+ * them per row instead of handing the index a second, conflicting bound. The hull's bounds are cast to
+ * integers: better-sqlite3 binds a JavaScript number as a REAL, and FTS5 takes a rowid bound only when it
+ * is an INTEGER; given a REAL it walks from each term's newest match and SQLite drops the rows past the
+ * bound afterwards (at a million, ~0.07 µs for each match stepped over: ~20 ms for common words when the
+ * bound lies half-way back).
  */
 export function idRangesSql(column: string, ranges: readonly IdRange[]): SqlFragment {
   const hull = { from: ranges[0].from, to: ranges[ranges.length - 1].to };
   const params: number[] = [hull.from, hull.to];
-  let sql = `${column} BETWEEN ? AND ?`;
+  let sql = `${column} BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)`;
   if (ranges.length > 1) {
     sql += ` AND (${ranges.map(() => `+${column} BETWEEN ? AND ?`).join(' OR ')})`;
     for (const range of ranges) params.push(range.from, range.to);
@@ -70,18 +74,6 @@ export function idRangesSql(column: string, ranges: readonly IdRange[]): SqlFrag
 export function inRanges(ranges: readonly IdRange[], id: number): boolean {
   for (const range of ranges) if (id >= range.from && id <= range.to) return true;
   return false;
-}
-
-/** The parts of the ranges between two ids, both included. */
-export function clipRanges(ranges: readonly IdRange[], from: number, to: number): IdRange[] {
-  return ranges
-    .filter((range) => range.to >= from && range.from <= to)
-    .map((range) => ({ from: Math.max(range.from, from), to: Math.min(range.to, to) }));
-}
-
-/** How many ids of the ranges lie below the id. */
-export function idsBelow(ranges: readonly IdRange[], id: number): number {
-  return clipRanges(ranges, Number.MIN_SAFE_INTEGER, id - 1).reduce((sum, range) => sum + range.to - range.from + 1, 0);
 }
 
 function blockRange(first: number, last: number): IdRange {

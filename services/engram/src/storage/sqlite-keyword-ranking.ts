@@ -7,7 +7,7 @@ import { IdRange, MemoryIdBlocks } from './memory-id-blocks';
 import { PreparedStatements } from './prepared-statements';
 import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, splitByFrequency } from './search.store';
 import { SqliteDatabase } from './sqlite.connection';
-import { fullTextWalkWhere, NewestWalk, SqliteNewestHolders } from './sqlite-newest-holders';
+import { fullTextWalkWhere, newestHolders } from './sqlite-newest-holders';
 
 /** A common term's count is trusted this long, and while the store has not grown or shrunk by a twentieth. */
 const COMMON_COUNT_MAX_AGE_MS = 30 * 60_000;
@@ -23,8 +23,6 @@ const COMMON_COUNTS_KEPT = 10_000;
 
 interface CommonCount {
   rows: number;
-  /** Counted in FTS5's vocabulary, so the term is one index token. */
-  oneToken: boolean;
   documents: number;
   countedAt: number;
 }
@@ -34,12 +32,10 @@ interface Corpus {
   averageLength: number;
 }
 
-/** How to build the ranking; specs set these to hold each way of scoring and walking to the same answers. */
+/** How to build the ranking; specs set it to hold both ways of scoring to the same answers. */
 export interface KeywordRankingOptions {
   /** Past how many term holders the score is computed here (IDF_WALK_MAX_ROWS; 0: always here). */
   idfWalkMaxRows?: number;
-  /** How the newest holders of common terms are found (sqlite-newest-holders.ts). */
-  newestWalk?: NewestWalk;
 }
 
 /**
@@ -56,7 +52,6 @@ export interface KeywordRankingOptions {
 export class SqliteKeywordRanking {
   private readonly statements: PreparedStatements;
   private readonly idBlocks: MemoryIdBlocks;
-  private readonly newestHolders: SqliteNewestHolders;
   private readonly idfWalkMaxRows: number;
   private readonly commonCounts = new Map<string, CommonCount>();
 
@@ -68,7 +63,6 @@ export class SqliteKeywordRanking {
   ) {
     this.statements = new PreparedStatements(db);
     this.idBlocks = new MemoryIdBlocks(db);
-    this.newestHolders = new SqliteNewestHolders(db, options.newestWalk);
     this.idfWalkMaxRows = options.idfWalkMaxRows ?? IDF_WALK_MAX_ROWS;
   }
 
@@ -90,7 +84,7 @@ export class SqliteKeywordRanking {
     const held = counted
       .filter(({ rows }) => rows > 0)
       .map(({ term, rows }) =>
-        rows > COMMON_TERM_ROWS ? { term, ...this.commonCount(term, corpus) } : { term, rows, oneToken: false },
+        rows > COMMON_TERM_ROWS ? { term, rows: this.commonCount(term, corpus) } : { term, rows },
       );
     if (held.reduce((sum, { rows }) => sum + rows, 0) <= this.idfWalkMaxRows) {
       return rare.length > 0
@@ -99,10 +93,8 @@ export class SqliteKeywordRanking {
     }
     // Without rare terms every held term is common (each is held by more than COMMON_TERM_ROWS).
     const counter = new Fts5TermCounter(held.map(({ term }) => term));
-    const holders =
-      rare.length > 0
-        ? this.newestHolders.byFullText(rare, filter, ranges, counter)
-        : this.newestHolders.ofCommonTerms(held, filter, ranges, counter);
+    const walked = rare.length > 0 ? rare : held.map(({ term }) => term);
+    const holders = newestHolders(this.statements, walked, filter, ranges, counter);
     const idfs = held.map(({ rows }) => inverseDocumentFrequency(rows, corpus.documents));
     return holders
       .map(({ id, counts }) => ({ id, bm25: bm25(counts.frequencies, idfs, counts.length, corpus.averageLength) }))
@@ -125,23 +117,22 @@ export class SqliteKeywordRanking {
    * (a word in 300k–750k of a million memories: 7–30 ms against 15–58 ms); a word FTS5 would split into
    * several tokens is not in it, and is counted by MATCH.
    */
-  private commonCount(term: string, corpus: Corpus): { rows: number; oneToken: boolean } {
+  private commonCount(term: string, corpus: Corpus): number {
     const kept = this.commonCounts.get(term);
     const drift = kept ? Math.abs(corpus.documents - kept.documents) / Math.max(kept.documents, 1) : Infinity;
     if (kept && drift <= COMMON_COUNT_MAX_DRIFT && Date.now() - kept.countedAt < COMMON_COUNT_MAX_AGE_MS) {
-      return { rows: kept.rows, oneToken: kept.oneToken };
+      return kept.rows;
     }
     const inVocabulary = this.vocabularyCount(term);
     const counted = {
       rows: inVocabulary ?? this.countUpTo(term, Number.MAX_SAFE_INTEGER),
-      oneToken: inVocabulary !== undefined,
       documents: corpus.documents,
       countedAt: Date.now(),
     };
     this.commonCounts.delete(term);
     if (this.commonCounts.size >= COMMON_COUNTS_KEPT) this.commonCounts.delete(this.commonCounts.keys().next().value!);
     this.commonCounts.set(term, counted);
-    return { rows: counted.rows, oneToken: counted.oneToken };
+    return counted.rows;
   }
 
   private vocabularyCount(term: string): number | undefined {

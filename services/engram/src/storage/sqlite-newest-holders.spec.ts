@@ -8,19 +8,12 @@ import { bindEmbeddingModel } from './embedding-model.binding';
 import { Fts5TermCounter } from './fts5-term-counter';
 import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
-import { MemoryFilter } from './memory-filter.sql';
+import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { MemoryIdBlocks } from './memory-id-blocks';
-import { quoted } from './fts5-query';
 import { RECENT_MATCHES_RANKED } from './search.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
-import {
-  admittedNewestFirstSql,
-  admittedWalkCostUs,
-  CommonTerm,
-  fullTextWalkCostUs,
-  NewestWalk,
-  SqliteNewestHolders,
-} from './sqlite-newest-holders';
+import { newestHolders } from './sqlite-newest-holders';
+import { PreparedStatements } from './prepared-statements';
 import { VectorIndex } from './vector-index';
 
 const MEMORIES = 24_000;
@@ -30,7 +23,7 @@ const MINUTE = 60_000;
 /** Every memory of the newer half holds all of these; of the older half, all hold `alpha`, one in 50 `beta`. */
 const NEWER_TERMS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
 
-describe('the newest holders of common terms, by the full-text walk or the admitted walk (real SQLite)', () => {
+describe('the newest holders of common terms, by a walk of the full-text index (real SQLite)', () => {
   const dir = makeTempDir();
   let db: SqliteDatabase;
 
@@ -62,80 +55,52 @@ describe('the newest holders of common terms, by the full-text walk or the admit
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function commonTerms(terms: readonly string[]): CommonTerm[] {
-    const count = db.prepare('SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?').pluck();
-    return terms.map((term) => ({ term, rows: count.get(quoted(term)) as number, oneToken: true }));
+  function holders(terms: readonly string[], filter: MemoryFilter) {
+    const ranges = new MemoryIdBlocks(db).ranges(filter);
+    return newestHolders(new PreparedStatements(db), terms, filter, ranges, new Fts5TermCounter(terms));
   }
 
-  function newestHolders(walk: NewestWalk, terms: readonly string[], filter: MemoryFilter) {
-    const holders = new SqliteNewestHolders(db, walk);
-    const found = holders.ofCommonTerms(
-      commonTerms(terms),
-      filter,
-      new MemoryIdBlocks(db).ranges(filter),
-      new Fts5TermCounter(terms),
-    );
-    return { found, walks: holders.walks };
+  /** The definition: every admitted memory holding a term, newest first, read from the table. */
+  function admittedHolders(terms: readonly string[], filter: MemoryFilter): number[] {
+    const where = memoryFilterSql(filter);
+    const rows = db
+      .prepare(`SELECT m.id AS id, m.content AS content FROM memories m WHERE ${where.sql} ORDER BY m.id DESC`)
+      .all(...where.params) as { id: number; content: string }[];
+    const held = new Set(terms);
+    return rows.filter(({ content }) => content.split(' ').some((word) => held.has(word))).map(({ id }) => id);
   }
 
-  /** The older half: a window ending half-way back, so the full-text walk steps over the newer half's matches. */
+  /** The older half: a window ending half-way back, below the newer half's matches of every term. */
   const olderHalf: MemoryFilter = { namespace: 'default', createdBeforeMs: START + HALF * MINUTE };
 
-  it('takes the admitted walk when the terms are held by most admitted memories, and finds what the full-text walk finds', () => {
+  it('finds the newest admitted holders of a window far back, with their term counts', () => {
     const filter = { ...olderHalf, tags: ['even'] };
-    const cheaper = newestHolders('cheaper', NEWER_TERMS, filter);
-    const fullText = newestHolders('full-text', NEWER_TERMS, filter);
-    assert.deepEqual(cheaper.walks, { fullText: 0, admitted: 1, handedOver: 0 });
-    assert.equal(cheaper.found.length, RECENT_MATCHES_RANKED);
-    assert.deepEqual(cheaper.found, fullText.found, 'the same memories, with the same counts');
-    assert.equal(cheaper.found[0].id, HALF - 1, 'the newest even memory of the older half first');
-    assert.ok(cheaper.found.every(({ id }) => id % 2 === 1 && id <= HALF)); // ids are i + 1
+    const found = holders(NEWER_TERMS, filter);
+    assert.equal(found.length, RECENT_MATCHES_RANKED);
+    assert.deepEqual(
+      found.map(({ id }) => id),
+      admittedHolders(NEWER_TERMS, filter).slice(0, RECENT_MATCHES_RANKED),
+    );
+    assert.equal(found[0].id, HALF - 1, 'the newest even memory of the older half first'); // ids are i + 1
+    const beta = found.find(({ id }) => (id - 1) % 50 === 0)!;
+    assert.deepEqual(beta.counts.frequencies.slice(0, 2), [1, 1], 'alpha and beta, each once');
   });
 
-  it('hands over to the full-text walk when few admitted memories hold a term', () => {
+  it('finds every holder when fewer than the window hold a term', () => {
     const terms = NEWER_TERMS.filter((term) => term !== 'alpha');
-    const cheaper = newestHolders('cheaper', terms, olderHalf);
-    assert.deepEqual(cheaper.walks, { fullText: 1, admitted: 0, handedOver: 1 });
-    const forced = newestHolders('admitted', terms, olderHalf);
-    assert.deepEqual(forced.walks, { fullText: 0, admitted: 1, handedOver: 0 });
-    assert.equal(cheaper.found.length, HALF / 50, 'every holder of the older half: fewer than the window');
-    assert.deepEqual(cheaper.found, forced.found);
-    assert.deepEqual(cheaper.found, newestHolders('full-text', terms, olderHalf).found);
+    const found = holders(terms, olderHalf);
+    assert.equal(found.length, HALF / 50);
+    assert.deepEqual(
+      found.map(({ id }) => id),
+      admittedHolders(terms, olderHalf),
+    );
   });
 
-  it('goes straight to the full-text walk when the window ends at the newest memories', () => {
+  it('finds the newest holders of a window ending at the newest memories', () => {
     const recent = { namespace: 'default', createdFromMs: START + HALF * MINUTE, tags: ['even'] };
-    const cheaper = newestHolders('cheaper', NEWER_TERMS, recent);
-    assert.deepEqual(cheaper.walks, { fullText: 1, admitted: 0, handedOver: 0 });
-    assert.deepEqual(cheaper.found, newestHolders('admitted', NEWER_TERMS, recent).found);
-  });
-
-  it('projects both walks from the shares an admitted walk has seen', () => {
-    // A quarter admitted, nearly all of those holding a term: reading on is cheaper than stepping over.
-    const dense = { ids: 4_000, read: 1_000, holders: 900 };
-    assert.ok(admittedWalkCostUs(dense, 1e6) < fullTextWalkCostUs(dense, 2_000));
-    // One in fifty admitted memories holds a term: the full-text walk checks only the holders' matches.
-    const sparse = { ids: 1_000, read: 1_000, holders: 20 };
-    assert.ok(admittedWalkCostUs(sparse, 1e6) > fullTextWalkCostUs(sparse, 2_000));
-    // Nothing is left to read past the end of the ranges, and nothing once the window is full.
-    assert.equal(admittedWalkCostUs(sparse, 0), 0);
-    assert.equal(admittedWalkCostUs({ ids: 9, read: 5, holders: RECENT_MATCHES_RANKED }, 1e6), 0);
-  });
-
-  it('walks the covering filter index in id order, with no sort, however many ranges', () => {
-    for (const ranges of [
-      [{ from: 1, to: 500 }],
-      [
-        { from: 1, to: 500 },
-        { from: 900, to: 1_200 },
-      ],
-    ]) {
-      const walk = admittedNewestFirstSql({ ...olderHalf, tags: ['even'], memoryType: 'note' }, ranges);
-      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${walk.sql}`).all(...walk.params) as { detail: string }[])
-        .map(({ detail }) => detail)
-        .join(' | ');
-      assert.match(plan, /SEARCH m USING COVERING INDEX memories_filter_probe \(id>\? AND id<\?\)/);
-      assert.doesNotMatch(plan, /TEMP B-TREE/);
-    }
+    assert.deepEqual(
+      holders(NEWER_TERMS, recent).map(({ id }) => id),
+      admittedHolders(NEWER_TERMS, recent).slice(0, RECENT_MATCHES_RANKED),
+    );
   });
 });
