@@ -6,12 +6,12 @@ const FILTER_SLICE = 256;
 /**
  * The statement selecting, among candidate ids (a JSON array, its first parameter), the memories the filter
  * admits: one probe of the filter-probe index per candidate, the candidates as the outer loop (CROSS JOIN:
- * otherwise SQLite walks the namespace's index and tests every row against the list). The tag is looked up
- * first (memoryFilterSql's `probedId`): the index's thread has already left out candidates outside the
- * filter's id ranges, so the time window rarely rejects one and the tag decides.
+ * otherwise SQLite walks the namespace's index and tests every row against the list). When the caller has
+ * already left out candidates outside the filter's id ranges (`candidatesInRanges`, as the index's thread does), the
+ * time window rarely rejects one and the tag decides: it is looked up first (memoryFilterSql's `probedId`).
  */
-export function admittedIdsSql(filter: MemoryFilter): SqlFragment {
-  const where = memoryFilterSql(filter, 'probe', 'c.value');
+export function admittedIdsSql(filter: MemoryFilter, candidatesInRanges = false): SqlFragment {
+  const where = memoryFilterSql(filter, 'probe', candidatesInRanges ? 'c.value' : 'm.id');
   return {
     sql: `SELECT m.id FROM json_each(?) c CROSS JOIN ${PROBED_MEMORIES} ON m.id = c.value WHERE ${where.sql}`,
     params: where.params,

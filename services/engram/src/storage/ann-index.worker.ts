@@ -186,7 +186,7 @@ class IndexKeeper {
   private admittedNearest({ vector, count, filter, enough }: AnnSearch): AnnFound {
     const keys = this.index!.search(vector, searchBreadth(this.index!.size(), count), 1).keys.subarray(0, count);
     const nearest = Array.from(keys, Number);
-    const admitted = admittedIdsSql(filter); // one statement for every slice of this search
+    const admitted = admittedIdsSql(filter, true); // one statement for every slice of this search
     const statement = this.statements.get(admitted.sql).pluck();
     // Ids outside the ranges that can hold the filter's memories (other namespaces, other times) are
     // left out here, without a look-up each.

@@ -93,6 +93,17 @@ describe('filter probes through the filter-probe index (real SQLite)', () => {
         expected,
         JSON.stringify(filter),
       );
+      // The same statement with the tag looked up first (the index's thread, candidates inside the ranges).
+      const tagFirst = admittedIdsSql(filter, true);
+      const admitted = db
+        .prepare(tagFirst.sql)
+        .pluck()
+        .all(JSON.stringify(ids), ...tagFirst.params) as number[];
+      assert.deepEqual(
+        [...new Set(admitted)].sort((a, b) => a - b),
+        expected,
+        JSON.stringify(filter),
+      );
       if (expected.length > 0) admittedSome++;
     }
     assert.ok(admittedSome >= 40, `${admittedSome} of 80 filters admitted some candidates`);
@@ -137,7 +148,7 @@ describe('filter probes through the filter-probe index (real SQLite)', () => {
   it('looks a candidate up in the tag index before the filter-probe index, for candidate lists and full-text walks', () => {
     const filter: MemoryFilter = { namespace: 'default', createdFromMs: NOW - 100 * DAY, tags: ['work', 'home'] };
     const walk = fullTextWalkWhere(filter, [{ from: 1, to: MEMORIES }]);
-    const admitted = admittedIdsSql(filter);
+    const admitted = admittedIdsSql(filter, true);
     const statements = [
       { sql: admitted.sql, params: ['[1, 2, 3]', ...admitted.params] },
       {
