@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CliStore, openCliStore, runEngram } from './engram-cli';
+import { CliStore, DIST, openCliStore, runEngram } from './engram-cli';
 
 describe('engram export (a real process on a real SQLite file)', () => {
   let store: CliStore;
@@ -60,5 +62,19 @@ describe('engram export (a real process on a real SQLite file)', () => {
     );
     assert.equal(missing.code, 66);
     assert.equal(missing.stdout, '');
+  });
+
+  it('stops quietly (0) when its reader closes the pipe early, as `engram export | head` does', async () => {
+    const child = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), 'export'], {
+      cwd: store.dir,
+      env: { PATH: process.env.PATH ?? '', HOME: store.dir, ...store.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.destroy(); // the reader is gone before the first line: every write meets EPIPE
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const [code] = await once(child, 'close');
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Error/);
   });
 });

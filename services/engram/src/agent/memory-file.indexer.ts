@@ -2,14 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { runInContext } from '../auth/request-context';
 import { DomainError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { ListMemoriesQuery, MAX_PAGE_SIZE } from '../memories/memory.dto';
+import { ListMemoriesQuery, MAX_PAGE_SIZE, MEMORY_FILE_TYPE } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
 import { MemoryRecord } from '../storage/memory.record';
 import { AgentFileStore } from '../storage/agent-file.store';
 import { FileChangeKind } from './memory-dir/memory-functions';
 
-/** The memory type of search entries mirroring memory-directory files. */
-export const MEMORY_FILE_TYPE = 'memory_file';
+/** metadata.source of the entries this indexer writes: only such entries are its to replace or remove. */
+const ENTRY_SOURCE = 'memory_dir';
 
 /**
  * Mirrors the memory directory into search: each file is one memory of type `memory_file` whose
@@ -62,7 +62,7 @@ export class MemoryFileIndexer {
       // index entry (the FTS triggers of migration 001 fire re-index before un-index).
       if (existing) await this.memories.delete(existing.contentHash, true);
       indexed.delete(path);
-      const metadata = { path, source: 'memory_dir' };
+      const metadata = { path, source: ENTRY_SOURCE };
       const memory = await this.memories.store({
         content,
         memory_type: MEMORY_FILE_TYPE,
@@ -113,7 +113,7 @@ export class MemoryFileIndexer {
       );
       for (const memory of listing.memories) {
         const path = memory.metadata.path;
-        if (typeof path === 'string') found.set(path, memory);
+        if (typeof path === 'string' && memory.metadata.source === ENTRY_SOURCE) found.set(path, memory);
       }
       if (!listing.hasMore) return found;
     }

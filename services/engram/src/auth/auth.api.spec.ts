@@ -88,6 +88,12 @@ describe('API key auth and CORS', () => {
     assert.equal(init.status, 200);
     assert.doesNotMatch(init.text, /\/api\/memories/, 'no path of the spec in the public script');
     assert.match(init.text, /"swaggerUrl": "\/api\/docs-json"/);
+    // The same public route however its URL is spelled: still no document (decided by route, not URL text).
+    for (const spelled of ['/api/docs/swagger-ui-init.js?x=1', '/api/docs/swagger-ui-init%2ejs']) {
+      const other = await api.request('GET', spelled);
+      assert.equal(other.status, 200, spelled);
+      assert.doesNotMatch(other.text, /\/api\/memories/, spelled);
+    }
     assert.equal((await api.request('GET', '/api/docs-json')).status, 401);
     assert.equal((await api.request('GET', '/api/docs-json', { headers: { 'x-api-key': API_KEY } })).status, 200);
     assert.equal((await api.request('GET', '/api/docs-yaml')).status, 401, 'the spec in any format');

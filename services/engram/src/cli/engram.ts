@@ -41,11 +41,22 @@ function version(): string {
   return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** A reader that stops early (`engram export | head`) closes the pipe: stop quietly, as Unix tools do. */
+function isClosedPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+}
+
+process.stdout.on('error', (error) => {
+  if (isClosedPipe(error)) process.exit(0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   // Long-running commands (serve, mcp, worker) resolve only once they have shut down; exiting
   // explicitly stops idle embedding workers and timers that would otherwise keep the process alive.
   (code) => process.exit(code),
   (error: Error) => {
+    if (isClosedPipe(error)) process.exit(0);
     // Configuration found wrong only when the database opens (its key): one clear line, exit 78.
     if (error instanceof ConfigError) {
       process.stderr.write(`engram: ${error.message}\n`);

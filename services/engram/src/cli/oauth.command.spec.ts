@@ -48,11 +48,16 @@ async function storeWithConnector(): Promise<string> {
   return path;
 }
 
-async function run(argv: string[]): Promise<{ code: number; output: any }> {
+async function print(argv: string[]): Promise<{ code: number; printed: string }> {
   let code = -1;
   const printed = await captureStdout(async () => {
     code = await oauthCommand.run(argv);
   });
+  return { code, printed };
+}
+
+async function run(argv: string[]): Promise<{ code: number; output: any }> {
+  const { code, printed } = await print([...argv, '--json']);
   return { code, output: JSON.parse(printed) };
 }
 
@@ -71,5 +76,20 @@ describe('engram oauth', () => {
       output: { client_id: 'b2c1f7e0-0000-4000-8000-000000000001', revoked_tokens: 1 },
     });
     assert.equal((await run(['clients', '--db', path])).output.clients[0].active_tokens, 0);
+  });
+
+  it('prints a table for people unless --json is given', async () => {
+    const path = await storeWithConnector();
+    const listed = await print(['clients', '--db', path]);
+    assert.equal(listed.code, 0);
+    const [header, row, ...rest] = listed.printed.trimEnd().split('\n');
+    assert.match(header, /^CLIENT ID\s+NAME\s+SOURCE\s+APPROVED\s+LIVE TOKENS\s+NAMESPACES\s+LAST TOKEN$/);
+    assert.match(
+      row,
+      /^b2c1f7e0-0000-4000-8000-000000000001\s+CLI connector\s+registration\s+-\s+1\s+work\s+\d{4}-\d\d-\d\d$/,
+    );
+    assert.deepEqual(rest, []);
+    const revoked = await print(['revoke', 'b2c1f7e0-0000-4000-8000-000000000001', '--db', path]);
+    assert.deepEqual(revoked, { code: 0, printed: 'revoked 1 token(s) of b2c1f7e0-0000-4000-8000-000000000001\n' });
   });
 });

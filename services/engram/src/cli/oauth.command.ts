@@ -3,18 +3,18 @@ import { OAuthService } from '../oauth/oauth.service';
 import { openStores } from '../storage/storage.module';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, printJson, usageError } from './cli-output';
+import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
 
 const USAGE = `usage:
-  engram oauth clients             list connectors approved through OAuth, with their live tokens
-  engram oauth revoke <client id>  revoke every token of a connector (it must be approved again)
+  engram oauth clients [--json]             list connectors approved through OAuth, with their live tokens
+  engram oauth revoke <client id> [--json]  revoke every token of a connector (it must be approved again)
   ${CONFIG_USAGE}`;
 
 export const oauthCommand: CliCommand = {
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, {});
+    const args = parseCommandArgs(argv, { json: { type: 'boolean' } });
     if ('problem' in args) return usageError('oauth', args.problem, USAGE);
     const [action, id] = args.positionals;
     const count = args.positionals.length;
@@ -31,7 +31,15 @@ export const oauthCommand: CliCommand = {
     try {
       const oauth = new OAuthService(stores.oauth, config, new AuditService(stores.audit, config));
       await oauth.prune();
-      return printJson(action === 'clients' ? { clients: await oauth.listClients() } : await oauth.revokeClient(id));
+      const json = args.flags.json === true;
+      if (action === 'clients') {
+        const clients = await oauth.listClients();
+        return json ? printJson({ clients }) : printClients(clients);
+      }
+      const revoked = await oauth.revokeClient(id);
+      if (json) return printJson(revoked);
+      process.stdout.write(`revoked ${revoked.revoked_tokens} token(s) of ${revoked.client_id}\n`);
+      return 0;
     } catch (error) {
       process.stderr.write(`engram oauth: ${(error as Error).message}\n`);
       return 1;
@@ -40,3 +48,25 @@ export const oauthCommand: CliCommand = {
     }
   },
 };
+
+type ClientView = Awaited<ReturnType<OAuthService['listClients']>>[number];
+
+function printClients(clients: ClientView[]): number {
+  if (clients.length === 0) {
+    process.stderr.write('no OAuth connectors yet\n');
+    return 0;
+  }
+  const day = (iso: string | null) => iso?.slice(0, 10) ?? '-';
+  return printTable(
+    ['CLIENT ID', 'NAME', 'SOURCE', 'APPROVED', 'LIVE TOKENS', 'NAMESPACES', 'LAST TOKEN'],
+    clients.map((client) => [
+      client.client_id,
+      client.client_name ?? '-',
+      client.source,
+      day(client.approved_at),
+      String(client.active_tokens),
+      client.namespaces.join(',') || '-',
+      day(client.last_token_at),
+    ]),
+  );
+}

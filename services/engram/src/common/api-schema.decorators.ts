@@ -17,10 +17,11 @@ export function openApiSchema(schema: z.ZodType): JsonSchema {
 
 /**
  * The request body, validated by the zod schema (400 naming each problem) and documented from the same
- * schema: a route names its body schema once. `optional`: a request without a body is read as `{}`.
+ * schema: a route names its body schema once. `optional`: a request without a body is read as `{}`; a
+ * body of JSON `null` is still refused, as for any other route.
  */
 export function ZodBody(schema: z.ZodType, options: { optional?: boolean } = {}): ParameterDecorator {
-  const validated = options.optional ? z.preprocess((body) => body ?? {}, schema) : schema;
+  const validated = options.optional ? z.preprocess((body) => (body === undefined ? {} : body), schema) : schema;
   return (target, method, index) => {
     Body(new ZodValidationPipe(validated, 'body'))(target, method, index);
     const documented = ApiBody({ schema: openApiSchema(schema) as never, required: !options.optional });

@@ -218,6 +218,21 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
     assert.equal((await request('POST', '/api/consolidation/cleanup', {})).body.removed, 0, 'nothing left to remove');
   });
 
+  it('compares whole texts: memories that share a long opening are not duplicates', async () => {
+    const opening = `Quarterly plan: ${'background '.repeat(30)}`;
+    const ship = await store(`${opening}-- DECISION: ship in March.`);
+    const cancel = await store(`${opening}-- DECISION: cancel the product.`);
+    const twin = await store(`${opening.toUpperCase()}  -- decision: ship in march.`);
+    const preview = await request('POST', '/api/consolidation/cleanup', { dry_run: true });
+    assert.deepEqual(preview.body.groups, [{ kept: ship, removed: [twin] }]);
+    const cleaned = await request('POST', '/api/consolidation/cleanup');
+    assert.equal(cleaned.body.removed, 1, cleaned.text);
+    assert.equal((await request('GET', `/api/memories/${cancel}`)).status, 200, 'another decision stays');
+    assert.equal((await request('GET', `/api/memories/${twin}`)).status, 404);
+    await request('DELETE', `/api/memories/${ship}`);
+    await request('DELETE', `/api/memories/${cancel}`);
+  });
+
   it('refuses bad input with 4xx JSON naming the problem', async () => {
     const threshold = await request('POST', '/api/consolidation/trigger', { similarity_threshold: 1.5 });
     assert.equal(threshold.status, 400);

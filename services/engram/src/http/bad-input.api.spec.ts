@@ -109,6 +109,67 @@ describe('bad input of every kind', () => {
     assert.equal((await api.request('GET', '/api/memories')).body.total, 0);
   });
 
+  it('refuses nesting past 64 levels and lone surrogates in a body, and NUL in content, storing nothing', async () => {
+    const deep = (depth: number) => `{"content":"deep","metadata":{"a":${'['.repeat(depth)}1${']'.repeat(depth)}}}`;
+    await expectError(400, 'POST', '/api/memories', { rawBody: deep(20_000) }, /nested more than 64 deep/);
+    await expectError(400, 'PUT', `/api/memories/${'a'.repeat(64)}`, { rawBody: deep(100) }, /nested more than 64/);
+    await expectError(400, 'POST', '/api/memories', { rawBody: '{"content":"\\ud800"}' }, /lone UTF-16 surrogate/);
+    await expectError(
+      400,
+      'POST',
+      '/api/memories',
+      { rawBody: '{"content":"x","metadata":{"\\udc00":1}}' },
+      /surrogate/,
+    );
+    await expectError(400, 'POST', '/api/memories', { body: { content: 'a\u0000b' } }, /NUL character/);
+    const batch = { memories: [{ content: 'fine' }, { content: 'nul\u0000 inside' }] };
+    await expectError(400, 'POST', '/api/memories/batch', { body: batch }, /memories\.1/);
+    assert.equal((await api.request('GET', '/api/memories')).body.total, 0);
+    // A properly paired surrogate (an emoji spelled as escapes) is ordinary text.
+    const emoji = await api.request('POST', '/api/memories', {
+      rawBody: '{"content":"ok \\ud83d\\ude00","metadata":{"d":[[[1]]]}}',
+    });
+    assert.equal(emoji.status, 201, emoji.text);
+    assert.equal(emoji.body.memory.content, 'ok 😀');
+    assert.equal((await api.request('DELETE', `/api/memories/${emoji.body.memory.content_hash}`)).status, 200);
+  });
+
+  it('names at most 20 problems of a body, however many items are wrong', async () => {
+    const memories = Array.from({ length: 3_000 }, () => ({ content: 1 }));
+    const response = await expectError(
+      400,
+      'POST',
+      '/api/memories/batch',
+      { body: { memories } },
+      /memories\.0\.content/,
+    );
+    assert.equal(response.body.details.issues.length, 21);
+    assert.deepEqual(response.body.details.issues.at(-1), { path: '', message: 'and 2980 more problem(s)' });
+    assert.ok(response.text.length < 5_000, `${response.text.length} characters`);
+  });
+
+  it('keeps the memory_file type for the memory directory: a client cannot store or update into it', async () => {
+    const reserved = /memory_file is reserved/;
+    await expectError(400, 'POST', '/api/memories', { body: { content: 'x', memory_type: 'Memory_File' } }, reserved);
+    const batch = { memories: [{ content: 'x', memory_type: 'memory_file' }] };
+    await expectError(400, 'POST', '/api/memories/batch', { body: batch }, reserved);
+    await expectError(
+      400,
+      'PUT',
+      `/api/memories/${'a'.repeat(64)}`,
+      { body: { memory_type: 'memory_file' } },
+      reserved,
+    );
+    assert.equal((await api.request('GET', '/api/memories')).body.total, 0);
+    const listed = await api.request('GET', '/api/memories?memory_type=memory_file');
+    assert.equal(listed.status, 200, 'reading by the type stays allowed');
+  });
+
+  it('refuses a body of JSON null, also where the body may be left out', async () => {
+    await expectError(400, 'POST', '/api/consolidation/cleanup', { rawBody: 'null' }, /received null/);
+    await expectError(400, 'POST', '/api/memories', { rawBody: 'null' }, /received null/);
+  });
+
   it('answers 415 for bodies that are not JSON', async () => {
     await expectError(415, 'POST', '/api/memories', {
       rawBody: 'content=x',

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { jsonShapeProblem } from '../common/json-shape';
 
 /** A client error thrown while reading a body; fastify answers with its status code. */
 class BodyParseError extends Error {
@@ -19,7 +20,8 @@ const SCAN_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as con
  * The only body type accepted is JSON, decoded strictly: invalid UTF-8 is a 400 instead of being
  * silently replaced by U+FFFD and stored. Other content types get fastify's 415. As fastify's own
  * parser does, a `__proto__` key or a `constructor.prototype` path anywhere in the body is a 400:
- * code that merges or spreads a body can then never swap or pollute a prototype.
+ * code that merges or spreads a body can then never swap or pollute a prototype. So are nesting past
+ * MAX_JSON_DEPTH and lone surrogates (jsonShapeProblem).
  */
 export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeAllContentTypeParsers();
@@ -47,10 +49,12 @@ export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: numb
       }
       try {
         if (typeof value === 'object' && value !== null) secureJson.scan(value, SCAN_OPTIONS);
-        done(null, value);
       } catch {
         done(new BodyParseError('Request body has a "__proto__" or "constructor.prototype" key; rename the key'));
+        return;
       }
+      const problem = jsonShapeProblem(value);
+      done(problem === undefined ? null : new BodyParseError(`Request body: ${problem}`), value);
     },
   );
 }

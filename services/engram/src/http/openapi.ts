@@ -29,6 +29,11 @@ const ASK_FOR_KEY = `(() => {
   };
 })();`;
 
+/** The document's own routes (json and yaml), which need a credential; the page and its files are public. */
+function isSpecRoute(routeUrl: string): boolean {
+  return routeUrl.startsWith(`${DOCS}-`);
+}
+
 /**
  * OpenAPI document at /api/docs-json (behind the API key when one is set), and Swagger UI at /api/docs,
  * which loads that document with the key it asks for instead of embedding the document in the page.
@@ -42,8 +47,7 @@ export function setUpOpenApi(app: NestFastifyApplication, version: string): void
     .getInstance()
     .addHook('onRoute', (route) => {
       if (!route.url.startsWith(DOCS)) return;
-      const spec = route.url.startsWith(`${DOCS}-`);
-      route.config = { ...route.config, ...routeAccess(spec ? 'read' : 'public') };
+      route.config = { ...route.config, ...routeAccess(isSpecRoute(route.url) ? 'read' : 'public') };
     });
   const document = SwaggerModule.createDocument(
     app,
@@ -60,10 +64,11 @@ export function setUpOpenApi(app: NestFastifyApplication, version: string): void
     swaggerUrl: SPEC,
     customJsStr: ASK_FOR_KEY,
     customSiteTitle: 'Engram API',
-    // The public init script must not carry the document: it answers with no spec, and the page loads SPEC.
+    // Only the routes that need a credential carry the document, decided by the matched route (never the
+    // URL's text): the public init script answers with no spec, and the page loads SPEC with the key.
     patchDocumentOnRequest: <Request>(request: Request, _response: unknown, full: typeof document) =>
-      (request as { url?: string }).url?.endsWith('/swagger-ui-init.js')
-        ? (undefined as unknown as typeof document)
-        : full,
+      isSpecRoute((request as { routeOptions?: { url?: string } }).routeOptions?.url ?? '')
+        ? full
+        : (undefined as unknown as typeof document),
   });
 }

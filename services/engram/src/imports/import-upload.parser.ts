@@ -16,7 +16,8 @@ export function registerImportUploadParser(fastify: FastifyInstance, config: Imp
     throwFileSizeLimit: true,
   });
   fastify.addHook('preValidation', async (request, reply) => {
-    if (!request.isMultipart() || request.url.split('?', 1)[0] === IMPORT_UPLOAD_PATH) return;
+    // The matched route, not the URL's text (`/api/%69mport` is the import route too).
+    if (!request.isMultipart() || request.routeOptions.url === IMPORT_UPLOAD_PATH) return;
     await reply
       .status(415)
       .send({ error: 'unsupported_media_type', message: 'Unsupported Content-Type: send application/json' });

@@ -153,6 +153,25 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.equal(elsewhere.status, 415);
     const noFile = await admin('POST', '/api/import', { body: { source: 'chatgpt' } });
     assert.equal(noFile.status, 400);
+    for (const contentType of ['multipart/form-data; boundary=xyz', 'multipart/form-data']) {
+      const malformed = await fetch(`${api.url}/api/import`, {
+        method: 'POST',
+        body: 'garbage',
+        headers: { ...as(ADMIN).headers, 'content-type': contentType },
+      });
+      assert.equal(malformed.status, 400, contentType);
+      assert.match(((await malformed.json()) as { message: string }).message, /multipart body cannot be read/);
+    }
+    // The import route is the import route however its path is spelled (the check is by route, not URL text).
+    const emptyFile = new FormData();
+    emptyFile.append('file', new Blob(['']), 'spelled.md');
+    const spelled = await fetch(`${api.url}/api/%69mport`, {
+      method: 'POST',
+      body: emptyFile,
+      headers: as(ADMIN).headers,
+    });
+    assert.equal(spelled.status, 400, 'read as an upload: its file is empty');
+    assert.match(((await spelled.json()) as { message: string }).message, /spelled\.md is empty/);
   });
 
   it('requires a key with the write scope; a namespace-bound key imports into its namespace only', async () => {

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { RequireScope } from '../auth/route-access';
 import { currentNamespace } from '../auth/request-context';
 import { ApiErrors, ZodQuery } from '../common/api-schema.decorators';
-import { ContentTooLarge, InvalidInput } from '../common/domain-errors';
+import { ContentTooLarge, DomainError, InvalidInput } from '../common/domain-errors';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { JobNotFound } from '../jobs/job.errors';
@@ -174,5 +174,10 @@ function uploadError(error: unknown): unknown {
   if (code === 'FST_FILES_LIMIT') return new InvalidInput('Send one file per import');
   if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT')
     return new InvalidInput('Too many form fields; send source, target, dry_run and one file');
-  return error;
+  // Our own errors and fastify's keep their status; a failed system call (a full disk) is the server's;
+  // anything else the multipart parser raises ("Unexpected end of form", "Boundary not found") is a
+  // malformed request.
+  const { statusCode, syscall } = error as { statusCode?: unknown; syscall?: unknown };
+  if (error instanceof DomainError || typeof statusCode === 'number' || syscall !== undefined) return error;
+  return new InvalidInput(`The multipart body cannot be read: ${(error as Error).message}`);
 }

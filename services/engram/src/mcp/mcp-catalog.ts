@@ -13,6 +13,7 @@ import { ConsolidationService } from '../consolidation/consolidation.service';
 import { ExactDuplicates } from '../consolidation/exact-duplicates';
 import { HarvestService } from '../harvest/harvest.service';
 import { DomainError } from '../common/domain-errors';
+import { describeIssues } from '../common/zod-validation.pipe';
 import { isDatabaseBusy, toErrorResponse } from '../common/error-response';
 import { ENGRAM_VERSION } from '../common/version';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
@@ -177,7 +178,9 @@ export class McpCatalog {
 
   private describe(tool: string, error: unknown, outcome: Outcome): string {
     if (error instanceof ZodError) {
-      return error.issues.map((issue) => `${issue.path.join('.') || 'arguments'}: ${issue.message}`).join('; ');
+      return describeIssues(error)
+        .map((issue) => `${issue.path || 'arguments'}: ${issue.message}`)
+        .join('; ');
     }
     if (isDatabaseBusy(error)) return toErrorResponse(error).body.message;
     if (outcome !== 'error') return (error as Error).message;

@@ -21,6 +21,15 @@ export const MemoryTypeInput = z
   )
   .describe('Memory type, e.g. note, observation, decision, learning, error, pattern');
 
+/** The type of the memory directory's search entries (MemoryFileIndexer): written by Engram alone. */
+export const MEMORY_FILE_TYPE = 'memory_file';
+
+/** A type a client may give a memory it writes: any but MEMORY_FILE_TYPE. */
+export const WritableMemoryType = MemoryTypeInput.refine(
+  (type) => type !== MEMORY_FILE_TYPE,
+  `memory_type ${MEMORY_FILE_TYPE} is reserved for the memory directory's search entries`,
+);
+
 /** The latest instant a JavaScript Date holds (epoch ms); a later one has no ISO form and breaks every read. */
 export const MAX_TIMESTAMP_MS = 8.64e15;
 
@@ -50,7 +59,7 @@ const nonBlankContent = z
 export const StoreMemoryBody = z.strictObject({
   content: nonBlankContent,
   tags: TagsInput.optional(),
-  memory_type: MemoryTypeInput.optional(),
+  memory_type: WritableMemoryType.optional(),
   metadata: MetadataInput.optional(),
   created_at: TimestampInput.optional().describe('When the remembered thing happened (default: now)'),
   client_hostname: z.string().max(255).optional().describe('Recorded in metadata.client_hostname'),
@@ -69,7 +78,7 @@ export const UpdateMemoryBody = z
   .strictObject({
     content: nonBlankContent.optional().describe('New text; re-embedded, and the content_hash changes'),
     tags: TagsInput.optional().describe('Replaces the tags'),
-    memory_type: MemoryTypeInput.optional(),
+    memory_type: WritableMemoryType.optional(),
     metadata: MetadataInput.optional().describe('Replaces the metadata'),
   })
   .refine((body) => Object.keys(body).length > 0, 'give at least one of content, tags, memory_type, metadata');

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditAction } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
+import { jsonShapeProblem } from '../common/json-shape';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import {
   ContentTooLarge,
@@ -191,7 +192,7 @@ export class MemoryService {
       metadata: input.metadata === undefined ? undefined : this.checkedMetadata(input.metadata),
     };
     if (input.content !== undefined && input.content !== memory.content) {
-      this.checkContentSize(input.content);
+      this.checkContent(input.content);
       const newHash = contentHash(input.content);
       const clash =
         newHash === memory.contentHash ? undefined : await this.memories.findLiveByHash(memory.namespace, newHash);
@@ -394,7 +395,7 @@ export class MemoryService {
     now: number,
     index: number | undefined,
   ): Omit<NewMemory, 'embedding'> {
-    this.checkContentSize(input.content, index);
+    this.checkContent(input.content, index);
     const metadata = { ...input.metadata };
     if (input.client_hostname !== undefined) metadata.client_hostname = input.client_hostname;
     if (input.conversation_id !== undefined) metadata.conversation_id = input.conversation_id;
@@ -418,7 +419,13 @@ export class MemoryService {
     });
   }
 
-  private checkContentSize(content: string, index?: number): void {
+  private checkContent(content: string, index?: number): void {
+    // NUL ends text in SQLite's string functions and in FTS5; a lone surrogate has no UTF-8 form.
+    if (/\0|\p{Surrogate}/u.test(content)) {
+      throw new InvalidInput(`${where(index)}content holds a NUL character or a lone UTF-16 surrogate`, {
+        issues: [{ path: `${index === undefined ? '' : `memories.${index}.`}content`, message: 'not storable text' }],
+      });
+    }
     const bytes = Buffer.byteLength(content, 'utf8');
     const limit = this.config.limits.maxContentBytes;
     if (bytes > limit) {
@@ -429,6 +436,12 @@ export class MemoryService {
   }
 
   private checkedMetadata(metadata: Record<string, unknown>, index?: number): Record<string, unknown> {
+    const problem = jsonShapeProblem(metadata);
+    if (problem !== undefined) {
+      throw new InvalidInput(`${where(index)}metadata: ${problem}`, {
+        issues: [{ path: `${index === undefined ? '' : `memories.${index}.`}metadata`, message: problem }],
+      });
+    }
     const bytes = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
     const limit = this.config.limits.maxMetadataBytes;
     if (bytes > limit) {

@@ -1,7 +1,10 @@
 import { MemoryUsageRow, UsageSignals } from './usage.store';
 
-/** Rows read per page when walking a namespace's memories with their signals. */
-export const USAGE_PAGE = 1_000;
+/**
+ * Rows read per page when walking a namespace's memories with their signals. Each row carries its whole
+ * text (the duplicate check compares whole texts), so a page holds at most this many memory-size texts.
+ */
+export const USAGE_PAGE = 250;
 
 export interface UsageRow {
   memory_id: number;
@@ -26,7 +29,7 @@ export type UsageMemoryRow = UsageRow & {
  * memory bounded and each page one short statement). Parameters: namespace, after id, page size; `?`
  * placeholders (numbered for PostgreSQL).
  */
-export const CURRENT_MEMORIES_PAGE = `SELECT m.id AS memory_id, m.content_hash, substr(m.content, 1, 200) AS content,
+export const CURRENT_MEMORIES_PAGE = `SELECT m.id AS memory_id, m.content_hash, m.content,
     m.memory_type, m.created_at, coalesce(u.retrievals, 0) AS retrievals, coalesce(u.fetches, 0) AS fetches,
     u.last_used_at, coalesce(u.rating_sum, 0) AS rating_sum, coalesce(u.rating_count, 0) AS rating_count,
     u.last_rating, u.last_feedback

@@ -11,6 +11,7 @@ import {
   TimeFilterFields,
   UpdateMemoryBody,
   UpdateMemoryInput,
+  WritableMemoryType,
 } from '../../memories/memory.dto';
 import { TagsInput } from '../../common/request-fields';
 import { MAX_FILTER_DELETE, StoreOutcome } from '../../memories/memory.service';
@@ -81,7 +82,7 @@ export function liftTagsAndType(args: StoreMemoryInput): StoreMemoryInput {
   }
   let memoryType = args.memory_type;
   if (memoryType === undefined && metaType !== undefined) {
-    const parsed = MemoryTypeInput.safeParse(metaType);
+    const parsed = WritableMemoryType.safeParse(metaType);
     if (!parsed.success) throw new InvalidInput(`metadata.type: ${parsed.error.issues[0].message}`);
     memoryType = parsed.data;
   }
