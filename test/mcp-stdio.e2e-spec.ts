@@ -51,7 +51,7 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
         const found = await callTool(client, 'retrieve_memory', { query: `release train ${kind}`, n_results: 1 });
         assert.equal(found.structured.results[0].content_hash, hash);
         const stats = await client.readResource({ uri: 'memory://stats' });
-        assert.match(stats.contents[0].text, /"total_memories": [1-9]/);
+        assert.match(stats.contents[0].text, /"total_memories":[1-9]/);
         const invalid = await callTool(client, 'memory_get', { content_hash: 'nope' });
         assert.equal(invalid.isError, true);
         assert.match(invalid.text, /content_hash/);

@@ -34,8 +34,31 @@ export const MAX_LISTED_ISSUES = 20;
 export function describeIssues(error: z.ZodError): ValidationIssue[] {
   const listed: ValidationIssue[] = error.issues.slice(0, MAX_LISTED_ISSUES).map((issue) => ({
     path: issue.path.map(String).join('.'),
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message,
+    message: messageOf(issue),
   }));
   const more = error.issues.length - listed.length;
   return more > 0 ? [...listed, { path: '', message: `and ${more} more problem(s)` }] : listed;
+}
+
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) return unionMessage(issue.errors);
+  return issue.message;
+}
+
+/**
+ * A field that takes several forms (epoch seconds or an ISO date; a tag list or one string): the problem
+ * of the form the value was meant to take, the one whose type it has. zod's own message is only
+ * "Invalid input".
+ */
+function unionMessage(branches: readonly (readonly z.core.$ZodIssue[])[]): string {
+  const firsts = branches.map((issues) => issues[0]).filter((issue) => issue !== undefined);
+  const wrongType = (issue: z.core.$ZodIssue) => issue.code === 'invalid_type' && issue.path.length === 0;
+  const meant = firsts.filter((issue) => !wrongType(issue));
+  if (meant.length === 0) {
+    const expected = [...new Set(firsts.map((issue) => (issue.code === 'invalid_type' ? issue.expected : '')))];
+    return `Invalid input: expected ${expected.filter(Boolean).join(' or ')}`;
+  }
+  const described = meant.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ` : '') + issue.message);
+  return [...new Set(described)].join('; or ');
 }

@@ -2,7 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { DomainError } from '../common/domain-errors';
-import { toErrorResponse } from '../common/error-response';
+import { ErrorBody, toErrorResponse } from '../common/error-response';
+import { MCP_PATH } from '../mcp/mcp-http.endpoint';
 
 /** Every error raised in a Nest handler, pipe or guard leaves as `{error, message, details?}`. */
 @Catch()
@@ -23,8 +24,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
     else if (status === 503) void reply.header('Retry-After', '5');
     if (body.error === 'database_busy') this.metrics.databaseBusy.inc({ surface: 'http' });
-    void reply.status(status).send(body);
+    const mcpBodyRefused = request.routeOptions?.url === MCP_PATH && [400, 413, 415].includes(status);
+    void reply.status(status).send(mcpBodyRefused ? jsonRpcError(status, body) : body);
   }
+}
+
+/**
+ * A body /mcp cannot take (not JSON, too large, a __proto__ key) is answered as the MCP clients there
+ * read errors: a JSON-RPC error, Parse error (-32700) for a body that is not JSON, else Invalid Request.
+ */
+function jsonRpcError(status: number, body: ErrorBody) {
+  const notJson = status === 400 && /not valid JSON|not valid UTF-8|is empty/.test(body.message);
+  return { jsonrpc: '2.0', id: null, error: { code: notJson ? -32700 : -32600, message: body.message } };
 }
 
 export function describe(error: unknown): string {

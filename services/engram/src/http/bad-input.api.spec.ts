@@ -61,6 +61,15 @@ describe('bad input of every kind', () => {
     await expectError(400, 'POST', '/api/search', { body: {} }, /query/);
   });
 
+  it('names the problem of the form a field that takes two forms was given in', async () => {
+    const store = (fields: Record<string, unknown>) => ({ body: { content: 'x', ...fields } });
+    await expectError(400, 'POST', '/api/memories', store({ created_at: -5 }), /created_at: .*>=0/);
+    await expectError(400, 'POST', '/api/memories', store({ created_at: 1e20 }), /created_at: .*past the valid date/);
+    await expectError(400, 'POST', '/api/memories', store({ created_at: 'soon' }), /created_at: expected an ISO 8601/);
+    await expectError(400, 'POST', '/api/memories', store({ created_at: true }), /expected number or string/);
+    await expectError(400, 'POST', '/api/memories', store({ tags: [1, 2] }), /tags: 0: .*expected string/);
+  });
+
   it('rejects unknown fields instead of ignoring a typo', async () => {
     const response = await expectError(400, 'POST', '/api/memories', { body: { content: 'x', tgas: ['a'] } }, /tgas/);
     assert.ok(Array.isArray(response.body.details.issues));
@@ -101,7 +110,8 @@ describe('bad input of every kind', () => {
       for (const { body, key } of hostile) {
         const response = await api.request(route.method, path, { rawBody: body });
         assert.equal(response.status, 400, `${route.method} ${route.url}: ${response.status} ${response.text}`);
-        assert.match(response.body.message, key, `${route.method} ${route.url}`);
+        // /mcp answers as JSON-RPC: the message is the error's.
+        assert.match(response.body.message ?? response.body.error.message, key, `${route.method} ${route.url}`);
       }
     }
     assert.equal(({} as Record<string, unknown>).polluted, undefined);

@@ -89,11 +89,8 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
   private async serveLegacy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (request.method !== 'POST') {
       // No sessions: nothing to stream on GET, nothing to end on DELETE.
-      reply.raw.writeHead(405, { 'content-type': 'application/json', allow: 'POST' });
-      reply.raw.end(
-        JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }),
-      );
-      return;
+      reply.raw.setHeader('allow', 'POST');
+      return answerRaw(reply, 405, -32000, 'Method not allowed.');
     }
     const server = this.legacyServer();
     const transport = new (mcpNodeSdk().NodeStreamableHTTPServerTransport)({
@@ -144,9 +141,29 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     }
     reply.raw.setHeader('X-Request-Id', request.id);
     reply.hijack();
-    if (await this.isLegacy(request)) await this.serveLegacy(request, reply);
-    else await this.modernServing().serve(request.raw, reply.raw, request.body);
+    // From here on fastify no longer answers for this request: every failure is answered here.
+    let legacy: boolean;
+    try {
+      legacy = await this.isLegacy(request);
+    } catch (error) {
+      // The request does not make a web request (a Host header that makes no URL): the client's mistake.
+      return answerRaw(reply, 400, -32600, `Invalid request: ${(error as Error).message}`);
+    }
+    try {
+      if (legacy) await this.serveLegacy(request, reply);
+      else await this.modernServing().serve(request.raw, reply.raw, request.body);
+    } catch (error) {
+      this.logger.error({ msg: 'MCP request failed', error: (error as Error).stack ?? String(error) });
+      if (!reply.raw.headersSent) answerRaw(reply, 500, -32603, 'Internal error; the cause is in the server log');
+      else reply.raw.destroy();
+    }
   }
+}
+
+/** A JSON-RPC error written straight to the socket of a hijacked reply. */
+function answerRaw(reply: FastifyReply, status: number, code: number, message: string): void {
+  reply.raw.writeHead(status, { 'content-type': 'application/json' });
+  reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
 /** A progress token in the posted message (or any of a batch): that exchange must stream. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { callTool, CLIENT_KINDS, ClientKind, connectHttpClient, McpTestClient } from '../testing/mcp-client';
 import { SQLITE_DATABASE } from '../storage/storage.module';
@@ -331,7 +332,17 @@ function describeCatalog(kind: ClientKind) {
         const hash = recent.memories[0].content_hash;
         const one = JSON.parse(await readText(client, { uri: `memory://${hash}` }));
         assert.equal(one.content_hash, hash);
-        await assert.rejects(client.readResource({ uri: 'memory://recent/0' }), /n must be an integer from 1 to 100/);
+        const invalidParams = (pattern: RegExp) => (error: { code?: number; message: string }) =>
+          error.code === -32602 && pattern.test(error.message);
+        await assert.rejects(
+          client.readResource({ uri: 'memory://recent/0' }),
+          invalidParams(/n must be an integer from 1 to 100/),
+        );
+        for (const missing of [`memory://${'0'.repeat(64)}`, 'memory://nothex']) {
+          await assert.rejects(client.readResource({ uri: missing }), invalidParams(/No memory/), missing);
+        }
+        const text = await readText(client, { uri: `memory://${hash}` });
+        assert.doesNotMatch(text, /\n/, 'compact JSON: its size does not grow with the nesting of metadata');
       });
     });
 
@@ -354,6 +365,10 @@ function describeCatalog(kind: ClientKind) {
         ],
         ['memory_store', { content: 'x', metadata: { tags: 42 } }, /metadata\.tags/],
         ['search_by_tag', { tags: ['a'], operation: 'XOR' }, /operation/],
+        ['memory_store', { content: 'x', metadata: { type: 'memory_file' } }, /memory_file is reserved/],
+        ...['memory_search', 'retrieve_memory', 'recall_memory', 'search'].map(
+          (tool): [string, Record<string, unknown>, RegExp] => [tool, { query: 'q'.repeat(4001) }, /query/],
+        ),
       ];
       for (const [tool, args, message] of cases) {
         it(`${tool} ${JSON.stringify(args).slice(0, 60)} → isError naming the problem`, async () => {
@@ -421,6 +436,56 @@ describe('MCP Streamable HTTP transport, both eras', () => {
     assert.equal(response.headers.get('mcp-session-id'), null);
     assert.equal(body.id, 7);
     assert.equal(typeof body.result.structuredContent.total_memories, 'number');
+  });
+
+  it('answers a request it cannot read (a Host that makes no URL) with a JSON-RPC error, never silence', async () => {
+    for (const host of ['bad host', '[', 'a:b:c']) {
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const sent = httpRequest(
+          `${api.url}/mcp`,
+          {
+            method: 'POST',
+            setHost: false,
+            timeout: 10_000,
+            headers: {
+              host,
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              'x-api-key': API_KEY,
+            },
+          },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk) => (text += chunk));
+            response.on('end', () => resolve({ status: response.statusCode!, text }));
+          },
+        );
+        sent.on('timeout', () => sent.destroy(new Error(`no answer for Host ${host}`)));
+        sent.on('error', reject);
+        sent.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }));
+      });
+      assert.equal(answer.status, 400, `${host}: ${answer.text}`);
+      assert.equal(JSON.parse(answer.text).error.code, -32600, host);
+    }
+  });
+
+  it('answers a body it cannot take with a JSON-RPC error and the HTTP status that says why', async () => {
+    const cases: [string, string, number, number][] = [
+      ['{"jsonrpc": "2.0",', 'application/json', 400, -32700],
+      ['{"jsonrpc":"2.0","id":1,"method":"ping","params":{"__proto__":{}}}', 'application/json', 400, -32600],
+      ['ping', 'text/plain', 415, -32600],
+    ];
+    for (const [body, contentType, status, code] of cases) {
+      const response = await fetch(`${api.url}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': contentType, accept: 'application/json, text/event-stream', 'x-api-key': API_KEY },
+        body,
+      });
+      assert.equal(response.status, status, body);
+      const answer = (await response.json()) as { jsonrpc: string; id: null; error: { code: number; message: string } };
+      assert.deepEqual([answer.jsonrpc, answer.id, answer.error.code], ['2.0', null, code], body);
+      assert.ok(answer.error.message.length > 0);
+    }
   });
 
   it('answers initialize without a session: nothing about the client is kept between requests', async () => {

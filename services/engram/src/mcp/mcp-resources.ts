@@ -1,14 +1,19 @@
 import type { McpServer } from '@modelcontextprotocol/server';
-import { MemoryNotFound, InvalidInput } from '../common/domain-errors';
+import { MemoryNotFound } from '../common/domain-errors';
 import { MAX_PAGE_SIZE } from '../memories/memory.dto';
 import { toMemoryView } from '../memories/memory.view';
 import { requireScope } from './mcp-scope';
 import { mcpServerSdk } from './mcp-sdk';
 import { ToolDeps } from './tools/tool-deps';
 
+// Compact: indentation would grow with the nesting of a memory's metadata, many times its stored size.
 const json = (uri: URL, value: unknown) => ({
-  contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(value, null, 2) }],
+  contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(value) }],
 });
+
+/** A resource URI whose parameter is malformed: Invalid Params (-32602), naming the problem. */
+const invalidParams = (message: string) =>
+  new (mcpServerSdk().ProtocolError)(mcpServerSdk().ProtocolErrorCode.InvalidParams, message);
 
 /** Resources are read like read-only tools: the credential needs the `read` scope. */
 const readable = async (uri: URL, view: () => Promise<unknown>) => {
@@ -44,7 +49,7 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
       requireScope(uri.href, 'read');
       const count = Number(n);
       if (!/^\d+$/.test(String(n)) || count < 1 || count > MAX_PAGE_SIZE) {
-        throw new InvalidInput(`memory://recent/{n}: n must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+        throw invalidParams(`memory://recent/{n}: n must be an integer from 1 to ${MAX_PAGE_SIZE}`);
       }
       const page = await deps.memories.list({ page: 1, page_size: count, tag_match: 'any', order: 'newest' });
       return json(uri, { memories: page.memories.map(toMemoryView) });
@@ -58,8 +63,13 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
     async (uri, { hash }) => {
       requireScope(uri.href, 'read');
       const id = String(hash).toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(id)) throw new MemoryNotFound(String(hash));
-      return json(uri, toMemoryView(await deps.memories.get(id)));
+      const notFound = () => new (mcpServerSdk().ResourceNotFoundError)(uri.href, `No memory ${String(hash)}`);
+      if (!/^[0-9a-f]{64}$/.test(id)) throw notFound();
+      try {
+        return json(uri, toMemoryView(await deps.memories.get(id)));
+      } catch (error) {
+        throw error instanceof MemoryNotFound ? notFound() : error;
+      }
     },
   );
 }

@@ -115,9 +115,14 @@ export class MemoryService {
 
   /**
    * Stores many memories in one transaction. Duplicates (of stored memories or within the batch) are
-   * reported, not stored twice, and are never embedded.
+   * reported, not stored twice, and are never embedded. `itemName` names an input in errors, as the
+   * caller's request does (`memories.3` of a REST batch).
    */
-  async storeMany(inputs: readonly StoreMemoryInput[], extraTags: readonly string[] = []): Promise<StoreOutcome[]> {
+  async storeMany(
+    inputs: readonly StoreMemoryInput[],
+    extraTags: readonly string[] = [],
+    itemName: (index: number) => string = (index) => `memories.${index}`,
+  ): Promise<StoreOutcome[]> {
     const { maxBatchItems } = this.config.limits;
     if (inputs.length > maxBatchItems) {
       throw new ContentTooLarge(
@@ -126,7 +131,7 @@ export class MemoryService {
     }
     const now = Date.now();
     const drafts = inputs.map((input, index) =>
-      this.draft(input, extraTags, now, inputs.length > 1 ? index : undefined),
+      this.draft(input, extraTags, now, inputs.length > 1 ? itemName(index) : undefined),
     );
     const existing = new Map<string, MemoryRecord>();
     for (const draft of drafts) {
@@ -393,9 +398,9 @@ export class MemoryService {
     input: StoreMemoryInput,
     extraTags: readonly string[],
     now: number,
-    index: number | undefined,
+    item: string | undefined,
   ): Omit<NewMemory, 'embedding'> {
-    this.checkContent(input.content, index);
+    this.checkContent(input.content, item);
     const metadata = { ...input.metadata };
     if (input.client_hostname !== undefined) metadata.client_hostname = input.client_hostname;
     if (input.conversation_id !== undefined) metadata.conversation_id = input.conversation_id;
@@ -404,49 +409,49 @@ export class MemoryService {
       contentHash: contentHash(input.content),
       content: input.content,
       memoryType: input.memory_type ?? DEFAULT_MEMORY_TYPE,
-      metadata: this.checkedMetadata(metadata, index),
+      metadata: this.checkedMetadata(metadata, item),
       tags: [...new Set([...(input.tags ?? []), ...extraTags])].sort(),
-      createdAt: this.checkedTimestamp(input.created_at ?? now, index),
+      createdAt: this.checkedTimestamp(input.created_at ?? now, item),
       updatedAt: now,
     };
   }
 
   /** Every path (REST and MCP validate first; imports and internal callers may not) stops here. */
-  private checkedTimestamp(createdAt: number, index?: number): number {
+  private checkedTimestamp(createdAt: number, item?: string): number {
     if (Number.isFinite(createdAt) && Math.abs(createdAt) <= MAX_TIMESTAMP_MS) return createdAt;
-    throw new InvalidInput(`${where(index)}created_at is outside the valid date range`, {
-      issues: [{ path: `${index === undefined ? '' : `memories.${index}.`}created_at`, message: 'out of range' }],
+    throw new InvalidInput(`${where(item)}created_at is outside the valid date range`, {
+      issues: [{ path: pathOf(item, 'created_at'), message: 'out of range' }],
     });
   }
 
-  private checkContent(content: string, index?: number): void {
+  private checkContent(content: string, item?: string): void {
     // NUL ends text in SQLite's string functions and in FTS5; a lone surrogate has no UTF-8 form.
     if (/\0|\p{Surrogate}/u.test(content)) {
-      throw new InvalidInput(`${where(index)}content holds a NUL character or a lone UTF-16 surrogate`, {
-        issues: [{ path: `${index === undefined ? '' : `memories.${index}.`}content`, message: 'not storable text' }],
+      throw new InvalidInput(`${where(item)}content holds a NUL character or a lone UTF-16 surrogate`, {
+        issues: [{ path: pathOf(item, 'content'), message: 'not storable text' }],
       });
     }
     const bytes = Buffer.byteLength(content, 'utf8');
     const limit = this.config.limits.maxContentBytes;
     if (bytes > limit) {
       throw new ContentTooLarge(
-        `${where(index)}content is ${bytes} bytes; the limit is ${limit} (ENGRAM_MAX_CONTENT_BYTES)`,
+        `${where(item)}content is ${bytes} bytes; the limit is ${limit} (ENGRAM_MAX_CONTENT_BYTES)`,
       );
     }
   }
 
-  private checkedMetadata(metadata: Record<string, unknown>, index?: number): Record<string, unknown> {
+  private checkedMetadata(metadata: Record<string, unknown>, item?: string): Record<string, unknown> {
     const problem = jsonShapeProblem(metadata);
     if (problem !== undefined) {
-      throw new InvalidInput(`${where(index)}metadata: ${problem}`, {
-        issues: [{ path: `${index === undefined ? '' : `memories.${index}.`}metadata`, message: problem }],
+      throw new InvalidInput(`${where(item)}metadata: ${problem}`, {
+        issues: [{ path: pathOf(item, 'metadata'), message: problem }],
       });
     }
     const bytes = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
     const limit = this.config.limits.maxMetadataBytes;
     if (bytes > limit) {
       throw new ContentTooLarge(
-        `${where(index)}metadata is ${bytes} bytes as JSON; the limit is ${limit} (ENGRAM_MAX_METADATA_BYTES)`,
+        `${where(item)}metadata is ${bytes} bytes as JSON; the limit is ${limit} (ENGRAM_MAX_METADATA_BYTES)`,
       );
     }
     return metadata;
@@ -482,8 +487,13 @@ function liveAgain(live: MemoryRecord): DuplicateContent {
   });
 }
 
-function where(index: number | undefined): string {
-  return index === undefined ? '' : `memories.${index}: `;
+/** The prefix naming an item of a request in an error message ('' for a request of one memory). */
+function where(item: string | undefined): string {
+  return item === undefined ? '' : `${item}: `;
+}
+
+function pathOf(item: string | undefined, field: string): string {
+  return item === undefined ? field : `${item}.${field}`;
 }
 
 function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {

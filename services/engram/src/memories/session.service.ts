@@ -42,7 +42,9 @@ export class SessionService {
       memory_type: SESSION_CHUNK_TYPE,
       metadata: { ...sessionFields, session_hash: contentHash(content), turns: [from, to] },
     }));
-    const [stored, ...storedChunks] = await this.memories.storeMany([session, ...chunks], extraTags);
+    const [stored, ...storedChunks] = await this.memories.storeMany([session, ...chunks], extraTags, (index) =>
+      index === 0 ? 'session' : `turn window ${index}`,
+    );
     return { session: stored, chunks: storedChunks.map((chunk, i) => ({ ...chunk, turns: windows[i] })) };
   }
 }

@@ -75,6 +75,16 @@ describe('sessions: a conversation as a session memory plus turn-window chunks p
     assert.match(empty.text, /turns/);
   });
 
+  it('names the session, not a batch item, when its text is over the size limit (REST and MCP)', async () => {
+    const long = Array.from({ length: 30 }, (_, i) => ({ role: 'user', content: `${i} ${'word '.repeat(500)}` }));
+    const rest = await api.request('POST', '/api/sessions', { body: { turns: long, window: 4 } });
+    assert.equal(rest.status, 413, rest.text);
+    assert.match(rest.body.message, /^session: content is \d+ bytes; the limit is 65536/);
+    const tool = await callTool(mcp, 'memory_store_session', { turns: long, window: 4 });
+    assert.equal(tool.isError, true);
+    assert.match(tool.text, /^session: content is \d+ bytes/);
+  });
+
   it('memory_store_session takes the same fields and answers the chunk hashes', async () => {
     const stored = await callTool(mcp, 'memory_store_session', { session_id: 'mcp-1', turns: turns(6), window: 3 });
     assert.equal(stored.isError, undefined, stored.text);

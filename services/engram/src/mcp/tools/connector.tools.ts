@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MemoryNotFound } from '../../common/domain-errors';
 import { defineJsonTextTool, McpJsonTextTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
-import { previewOf, titleOf } from './tool-schemas';
+import { previewOf, QueryInput, titleOf } from './tool-schemas';
 
 /** Results `search` returns: deep research reads them all, then fetches the promising ones. */
 const CONNECTOR_RESULTS = 10;
@@ -22,10 +22,7 @@ export function connectorTools(deps: ToolDeps): McpJsonTextTool[] {
       description:
         'Search the memory store. Returns {"results":[{"id","title","url","text"}]}; pass an id to fetch for the full text.',
       input: z.object({
-        query: z
-          .string()
-          .max(4000)
-          .refine((query) => query.trim().length > 0, 'query must not be empty'),
+        query: QueryInput,
       }),
       async run({ query }) {
         const outcome = await deps.search.hybridSearch({

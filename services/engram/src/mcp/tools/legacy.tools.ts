@@ -8,7 +8,7 @@ import { defineTool, McpTool } from '../mcp-tool';
 import { storeAnswer, StoreInputFields } from './memory.tools';
 import { HealthOutput } from './status.tools';
 import { ToolDeps } from './tool-deps';
-import { MemoryOutput, ResultLimit } from './tool-schemas';
+import { MemoryOutput, QueryInput, ResultLimit } from './tool-schemas';
 
 /**
  * The tool names MCP Memory Service clients still call, on the same code as the unified tools. Their
@@ -78,7 +78,7 @@ export function legacyTools(deps: ToolDeps): McpTool[] {
       idempotent: true,
       legacy: true,
       input: z.object({
-        query: z.string().refine((query) => query.trim().length > 0, 'query must not be empty'),
+        query: QueryInput,
         n_results: nResults(5),
         limit: ResultLimit.optional().describe('Alias of n_results'),
         similarity_threshold: z.number().min(-1).max(1).optional(),
@@ -107,10 +107,7 @@ export function legacyTools(deps: ToolDeps): McpTool[] {
       idempotent: true,
       legacy: true,
       input: z.object({
-        query: z
-          .string()
-          .max(4000)
-          .refine((query) => query.trim().length > 0, 'query must not be empty'),
+        query: QueryInput,
         n_results: nResults(5),
         limit: ResultLimit.optional().describe('Alias of n_results'),
       }),

@@ -19,7 +19,7 @@ import { OVERLAP_MESSAGE, overlapBelowWindow, STORE_SESSION_FIELDS } from '../..
 import { toMemoryPageView, toMemoryView, toPossibleConflictsView } from '../../memories/memory.view';
 import { QualityRankingFields } from '../../quality/quality.dto';
 import { toHitView } from '../../search/search-hit.view';
-import { MAX_QUERY_LENGTH, SearchQualityFields } from '../../search/search.dto';
+import { SearchQualityFields } from '../../search/search.dto';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
 import {
@@ -27,6 +27,7 @@ import {
   PossibleConflictOutput,
   previewOf,
   RerankStatusOutput,
+  QueryInput,
   ResultLimit,
   SearchModeInput,
   SearchResultOutput,
@@ -35,11 +36,7 @@ import {
 const HashInput = ContentHashParam.describe('The memory id: its content_hash (64 hexadecimal characters)');
 const IncludeSuperseded = z.boolean().default(false).describe(INCLUDE_SUPERSEDED_DESCRIPTION);
 const TagMatch = z.enum(['any', 'all']).default('any').describe('any (default): one tag suffices; all: every tag');
-const Query = z
-  .string()
-  .max(MAX_QUERY_LENGTH)
-  .refine((query) => query.trim().length > 0, 'query must not be empty')
-  .describe('What to look for, in natural language');
+const Query = QueryInput.describe('What to look for, in natural language');
 
 /** Selection filters shared by list and delete. */
 const SelectionFields = {

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { MAX_PAGE_SIZE } from '../../memories/memory.dto';
-import { SEARCH_MODES } from '../../search/search.dto';
+import { MAX_QUERY_LENGTH, SEARCH_MODES } from '../../search/search.dto';
+
+/** A search query as every search tool takes it: not blank, at most MAX_QUERY_LENGTH characters. */
+export const QueryInput = z
+  .string()
+  .max(MAX_QUERY_LENGTH)
+  .refine((query) => query.trim().length > 0, 'query must not be empty');
 
 /** Output shapes shared by the tools: the MemoryView of the REST API, as zod for MCP output schemas. */
 export const MemoryOutput = z.object({
