@@ -267,6 +267,10 @@ for (const backend of backends()) {
       );
       await expect(put('user.md', { text: 'x' }), 400, /content/);
       await expect(put('.hidden.md', { content: 'x' }), 400, /hidden/);
+      for (const unreadable of ['notes/b.md/history', 'notes/b.md/history/2', 'notes/b.md/revert']) {
+        await expect(put(unreadable, { content: 'x' }), 400, /names a history or a revert/);
+      }
+      await expect(put('two%0Alines.md', { content: 'x' }), 400, /control character/);
       await expect(put('big.md', { content: 'x'.repeat(1024 * 1024 + 1) }), 413, /bytes/);
       const reader = await api.request('POST', '/api/admin/keys', {
         body: { name: 'reader', scopes: ['read'] },

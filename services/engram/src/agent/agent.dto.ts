@@ -33,8 +33,19 @@ export const FiltersBody = z.strictObject({
 });
 export type FiltersInput = z.output<typeof FiltersBody>;
 
-/** A memory file path from the URL (the containment rules are the memory folder's own). */
-export const MemoryFilePathParam = z.string().min(1, 'name a file').max(1024, 'a path holds at most 1024 characters');
+/**
+ * A memory file path from the URL to write (the containment rules are the memory folder's own). A path
+ * the read routes would take for a history, a version or a revert (`notes/a.md/history`) is refused:
+ * the file could never be read back.
+ */
+export const MemoryFilePathParam = z
+  .string()
+  .min(1, 'name a file')
+  .max(1024, 'a path holds at most 1024 characters')
+  .refine(
+    (path) => !/^.+\/(history(\/[^/]*)?|revert)$/.test(path),
+    'a path ending in /history, /history/{n} or /revert names a history or a revert here; choose another name',
+  );
 
 const MAX_ROUTE_CHARS = 1100;
 const VERSION_DIGITS = /^[1-9]\d{0,14}$/;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isNamespace } from '../auth/namespace';
+import { isoDateMs } from '../common/iso-date';
 import { AUDIT_ACTIONS, AuditAction, AuditQuery } from './audit-event';
 
 const MAX_PAGE = 500;
@@ -7,11 +8,8 @@ const MAX_PAGE = 500;
 const IsoTime = z
   .string()
   .max(40)
-  .refine(
-    (text) => /^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text)),
-    'expected an ISO 8601 date/time',
-  )
-  .transform((text) => Date.parse(text));
+  .refine((text) => !Number.isNaN(isoDateMs(text)), 'expected an ISO 8601 date/time (a day the calendar has)')
+  .transform(isoDateMs);
 
 /** `GET /api/admin/audit` and `engram audit`: filters and paging of the audit log. */
 const AuditQueryFields = z.strictObject({

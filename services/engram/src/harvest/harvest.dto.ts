@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MemoryTypeInput } from '../memories/memory.dto';
+import { WritableMemoryType } from '../memories/memory.dto';
 import { TagsInput } from '../common/request-fields';
 import { STORE_SESSION_FIELDS } from '../memories/session.dto';
 
@@ -25,7 +25,7 @@ export type HarvestInput = z.output<typeof HarvestBody>;
 /** One memory the model proposes; what it answers is checked item by item against this. */
 export const HarvestCandidate = z.object({
   content: z.string().trim().min(1).max(2000),
-  memory_type: MemoryTypeInput.optional(),
+  memory_type: WritableMemoryType.optional(),
   tags: TagsInput.optional(),
 });
 export type HarvestCandidateInput = z.output<typeof HarvestCandidate>;

@@ -68,6 +68,11 @@ describe('bad input of every kind', () => {
     await expectError(400, 'POST', '/api/memories', store({ created_at: 'soon' }), /created_at: expected an ISO 8601/);
     await expectError(400, 'POST', '/api/memories', store({ created_at: true }), /expected number or string/);
     await expectError(400, 'POST', '/api/memories', store({ tags: [1, 2] }), /tags: 0: .*expected string/);
+    // A day the calendar lacks is refused, not rolled over into the next month.
+    await expectError(400, 'POST', '/api/memories', store({ created_at: '2020-02-30' }), /a day the calendar has/);
+    await expectError(400, 'GET', '/api/memories?after=2023-02-29', {}, /after/);
+    await expectError(400, 'GET', '/api/admin/audit?since=2024-04-31T10:00:00Z', {}, /since/);
+    assert.equal((await api.request('GET', '/api/memories?after=2024-02-29')).status, 200);
   });
 
   it('rejects unknown fields instead of ignoring a typo', async () => {
@@ -175,6 +180,24 @@ describe('bad input of every kind', () => {
     assert.equal(listed.status, 200, 'reading by the type stays allowed');
   });
 
+  it('takes X-Agent-ID as one id: a comma, an empty or an over-long id is refused, naming the header', async () => {
+    for (const [agent, problem] of [
+      ['claude,pinned,important', /X-Agent-ID is one id/],
+      [' , ', /X-Agent-ID is one id/],
+      ['   ', /X-Agent-ID is empty/],
+      ['a'.repeat(95), /X-Agent-ID has at most 94 characters/],
+    ] as const) {
+      await expectError(
+        400,
+        'POST',
+        '/api/memories',
+        { body: { content: 'x' }, headers: { 'x-agent-id': agent } },
+        problem,
+      );
+    }
+    assert.equal((await api.request('GET', '/api/memories')).body.total, 0);
+  });
+
   it('refuses a body of JSON null, also where the body may be left out', async () => {
     await expectError(400, 'POST', '/api/consolidation/cleanup', { rawBody: 'null' }, /received null/);
     await expectError(400, 'POST', '/api/memories', { rawBody: 'null' }, /received null/);
@@ -215,6 +238,13 @@ describe('bad input of every kind', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it('answers a URL the router cannot read in the same error shape: a bad % escape, an over-long segment', async () => {
+    await expectError(400, 'GET', '/api/memories/%FF', {}, /URL path is not valid/);
+    await expectError(414, 'GET', `/api/memories/${'a'.repeat(300)}`, {}, /longer than 256 characters/);
+    const job = await api.request('GET', `/api/jobs/${'j'.repeat(200)}`);
+    assert.notEqual(job.status, 414, 'a 200-character job id reaches its route');
   });
 
   it('answers 404 JSON for unknown routes and 400 for an update with nothing to change', async () => {

@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../app.module';
 import { registerAuthHook } from '../auth/auth.hook';
@@ -43,6 +44,19 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
     genReqId: requestId,
     requestIdHeader: false,
     trustProxy: false,
+    // Path parameters up to 256 characters: the longest id a route takes (a job id) is 200.
+    routerOptions: { maxParamLength: 256 },
+    // A URL the router cannot decode (`/api/memories/%FF`) or a parameter past that length: answered in
+    // the API's own error shape, as every other client mistake is.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply.code(tooLong ? 414 : 400).send({
+        error: tooLong ? 'uri_too_long' : 'bad_request',
+        message: tooLong
+          ? 'A path segment is longer than 256 characters'
+          : 'The URL path is not valid (a bad % escape)',
+      });
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { serving: true }), adapter, {
     logger,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoDateMs } from '../common/iso-date';
 import { queryInteger, TagsInput } from '../common/request-fields';
 
 /**
@@ -44,8 +45,8 @@ export const TimestampInput = z
       .transform((seconds) => Math.round(seconds * 1000)),
     z
       .string()
-      .refine((text) => /^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text)), 'expected an ISO 8601 date')
-      .transform((text) => Date.parse(text)),
+      .refine((text) => !Number.isNaN(isoDateMs(text)), 'expected an ISO 8601 date (a day the calendar has)')
+      .transform(isoDateMs),
   ])
   .describe('Epoch seconds or an ISO 8601 date/time');
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MemoryTypeInput, MetadataInput } from './memory.dto';
+import { MetadataInput, WritableMemoryType } from './memory.dto';
 import { TagsInput } from '../common/request-fields';
 
 const SessionTurn = z.object({
@@ -20,7 +20,7 @@ export const STORE_SESSION_FIELDS = {
   turns: z.array(SessionTurn).min(1, 'turns must hold at least one turn').max(1000),
   session_id: z.string().trim().min(1).max(90).optional().describe('Adds the tag session:<id>'),
   tags: TagsInput.optional(),
-  memory_type: MemoryTypeInput.optional().describe('Default: session'),
+  memory_type: WritableMemoryType.optional().describe('Default: session'),
   metadata: MetadataInput.optional(),
   window: z
     .number()

@@ -35,12 +35,13 @@ export class EntryMissing extends Error {}
 
 /**
  * A model-given path as the memory-relative path it names (`''` is the root, `/` separators). Refuses
- * non-strings, NUL characters, absolute paths, `..` escapes, hidden segments (`.filters`, temporary
+ * non-strings, control characters (NUL, newlines), absolute paths, `..` escapes, hidden segments (`.filters`, temporary
  * files), which are not part of the memory the model browses, and over-long paths or names.
  */
 export function memoryRelativePath(given: unknown): string {
   if (typeof given !== 'string') throw new PathRefused('the path must be a string');
-  if (given.includes('\0')) throw new PathRefused('the path contains a NUL character');
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(given)) throw new PathRefused('the path contains a control character');
   const trimmed = given.trim().replace(/\\/g, '/');
   if (isAbsolute(trimmed))
     throw new PathRefused(`absolute paths are not allowed ("${given}"); use a path relative to the memory root`);
