@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, Forbidden, StoreBusy } from '../common/domain-errors';
-import { toErrorResponse } from '../common/error-response';
+import { retryAfterOf, toErrorResponse } from '../common/error-response';
 import { AppConfig } from '../config/config.types';
 import { clientAddress, TrustedProxies } from './client-address';
 import { presentedApiKey } from './api-key.verifier';
@@ -244,6 +244,8 @@ function tooManyFailures(reply: FastifyReply, retryAfter: number): void {
 
 function send(reply: FastifyReply, error: unknown): void {
   const { status, body } = toErrorResponse(error);
+  const retryAfter = retryAfterOf(error, status);
+  if (retryAfter !== undefined) void reply.header('Retry-After', retryAfter);
   void reply.status(status).send(body);
 }
 

@@ -62,6 +62,13 @@ export function toErrorResponse(error: unknown): ErrorResponse {
   return { status: 500, body: { error: 'internal_error', message: 'Internal server error' } };
 }
 
+/** The Retry-After (seconds) of an error answer: the error's own, else 5 for any 503 (busy, worth retrying). */
+export function retryAfterOf(error: unknown, status: number): string | undefined {
+  const own = error instanceof DomainError ? error.retryAfterSeconds : undefined;
+  if (own !== undefined) return String(own);
+  return status === 503 ? '5' : undefined;
+}
+
 /** SQLite gave up waiting (busy_timeout) for another connection's write lock: temporary, not a bug. */
 export function isDatabaseBusy(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;

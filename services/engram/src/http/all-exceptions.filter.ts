@@ -1,8 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EngramMetrics } from '../metrics/engram-metrics';
-import { DomainError } from '../common/domain-errors';
-import { ErrorBody, toErrorResponse } from '../common/error-response';
+import { ErrorBody, retryAfterOf, toErrorResponse } from '../common/error-response';
 import { MCP_PATH } from '../mcp/mcp-http.endpoint';
 
 /** Every error raised in a Nest handler, pipe or guard leaves as `{error, message, details?}`. */
@@ -20,9 +19,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (status === 500) {
       this.logger.error({ msg: 'unhandled error', reqId: request.id, error: describe(exception) });
     }
-    const retryAfter = exception instanceof DomainError ? exception.retryAfterSeconds : undefined;
-    if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
-    else if (status === 503) void reply.header('Retry-After', '5');
+    const retryAfter = retryAfterOf(exception, status);
+    if (retryAfter !== undefined) void reply.header('Retry-After', retryAfter);
     if (body.error === 'database_busy') this.metrics.databaseBusy.inc({ surface: 'http' });
     const mcpBodyRefused = request.routeOptions?.url === MCP_PATH && [400, 413, 415].includes(status);
     void reply.status(status).send(mcpBodyRefused ? jsonRpcError(status, body) : body);

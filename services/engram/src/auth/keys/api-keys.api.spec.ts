@@ -216,6 +216,7 @@ describe('API keys when the credential store fails', () => {
         const refused = await api.request('GET', '/api/memories', { headers: { 'x-api-key': admin.body.key } });
         assert.equal(refused.status, 503, refused.text);
         assert.equal(refused.body.error, 'store_busy');
+        assert.equal(refused.headers.get('retry-after'), '5', 'worth retrying, and says when');
         // Keyless until now: whether a key exists is a store question too, so the answer is 503, not open.
         const bare = await api.request('GET', '/api/memories');
         assert.equal(bare.status, 'MCP_API_KEY' in env ? 401 : 503, bare.text);
