@@ -19,6 +19,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return printHelp(64); // EX_USAGE
   }
   const command = await entry.load();
+  if (!SERVICES.has(name)) endQuietlyOnClosedPipe();
   if (wantsHelp(rest)) return print(process.stdout, `${entry.summary}\n\n${command.usage}`, 0);
   return command.run(rest);
 }
@@ -41,15 +42,22 @@ function version(): string {
   return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** Commands that serve until stopped: a closed stdout there is a failure for the supervisor to see. */
+const SERVICES = new Set(['serve', 'worker']);
+let closedPipeEndsQuietly = false;
+
 /** A reader that stops early (`engram export | head`) closes the pipe: stop quietly, as Unix tools do. */
-function isClosedPipe(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+function endQuietlyOnClosedPipe(): void {
+  closedPipeEndsQuietly = true;
+  process.stdout.on('error', (error) => {
+    if (isClosedPipe(error)) process.exit(0);
+    throw error;
+  });
 }
 
-process.stdout.on('error', (error) => {
-  if (isClosedPipe(error)) process.exit(0);
-  throw error;
-});
+function isClosedPipe(error: unknown): boolean {
+  return closedPipeEndsQuietly && (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+}
 
 main(process.argv.slice(2)).then(
   // Long-running commands (serve, mcp, worker) resolve only once they have shut down; exiting

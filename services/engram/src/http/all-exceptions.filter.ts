@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { ErrorBody, retryAfterOf, toErrorResponse } from '../common/error-response';
 import { MCP_PATH } from '../mcp/mcp-http.endpoint';
+import { BodyNotJson } from './json-body.parser';
 
 /** Every error raised in a Nest handler, pipe or guard leaves as `{error, message, details?}`. */
 @Catch()
@@ -23,7 +24,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (retryAfter !== undefined) void reply.header('Retry-After', retryAfter);
     if (body.error === 'database_busy') this.metrics.databaseBusy.inc({ surface: 'http' });
     const mcpBodyRefused = request.routeOptions?.url === MCP_PATH && [400, 413, 415].includes(status);
-    void reply.status(status).send(mcpBodyRefused ? jsonRpcError(status, body) : body);
+    void reply.status(status).send(mcpBodyRefused ? jsonRpcError(exception, body) : body);
   }
 }
 
@@ -31,9 +32,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
  * A body /mcp cannot take (not JSON, too large, a __proto__ key) is answered as the MCP clients there
  * read errors: a JSON-RPC error, Parse error (-32700) for a body that is not JSON, else Invalid Request.
  */
-function jsonRpcError(status: number, body: ErrorBody) {
-  const notJson = status === 400 && /not valid JSON|not valid UTF-8|is empty/.test(body.message);
-  return { jsonrpc: '2.0', id: null, error: { code: notJson ? -32700 : -32600, message: body.message } };
+function jsonRpcError(exception: unknown, body: ErrorBody) {
+  const code = exception instanceof BodyNotJson ? -32700 : -32600;
+  return { jsonrpc: '2.0', id: null, error: { code, message: body.message } };
 }
 
 export function describe(error: unknown): string {

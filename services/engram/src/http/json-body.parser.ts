@@ -12,6 +12,9 @@ class BodyParseError extends Error {
   }
 }
 
+/** A body that is not JSON at all (not UTF-8, empty, malformed): JSON-RPC calls this a Parse error. */
+export class BodyNotJson extends BodyParseError {}
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** Every object of the body is walked (keys spelled with \u escapes are caught too). */
 const SCAN_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const;
@@ -33,18 +36,18 @@ export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: numb
       try {
         text = strictUtf8.decode(body);
       } catch {
-        done(new BodyParseError('Request body is not valid UTF-8'));
+        done(new BodyNotJson('Request body is not valid UTF-8'));
         return;
       }
       if (text.trim() === '') {
-        done(new BodyParseError('Request body is empty; send a JSON object'));
+        done(new BodyNotJson('Request body is empty; send a JSON object'));
         return;
       }
       let value: unknown;
       try {
         value = JSON.parse(text);
       } catch (error) {
-        done(new BodyParseError(`Request body is not valid JSON: ${(error as Error).message}`));
+        done(new BodyNotJson(`Request body is not valid JSON: ${(error as Error).message}`));
         return;
       }
       try {

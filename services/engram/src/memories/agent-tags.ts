@@ -11,14 +11,13 @@ const AgentId = z
   .pipe(
     z
       .string()
-      .min(1, 'is empty')
       .max(MAX_TAG_LENGTH - PREFIX.length, `has at most ${MAX_TAG_LENGTH - PREFIX.length} characters`)
       .refine((id) => !id.includes(','), 'is one id: it holds no comma'),
   );
 
 /** `X-Agent-ID: claude` tags the memory `agent:claude`, as MCP Memory Service does. */
 export function agentTags(agentId: string | undefined): string[] {
-  if (agentId === undefined) return [];
+  if (agentId === undefined || agentId.trim() === '') return []; // a blank header names no agent
   const parsed = AgentId.safeParse(agentId);
   if (parsed.success) return [`${PREFIX}${parsed.data}`];
   const message = parsed.error.issues[0].message;
