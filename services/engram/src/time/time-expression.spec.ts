@@ -337,6 +337,16 @@ describe('parseTimeExpression', () => {
       UTC,
     );
 
+    it('refuses a reversed range whose end names its year: that end has no later occurrence to mean', () => {
+      for (const phrase of [
+        'between 2024-06-01 and 2024-01-01',
+        'from 3 may 2024 to 1 may 2024',
+        'between july 2024 and march 2024',
+      ]) {
+        assert.throws(() => parseTimeExpression(phrase, WEDNESDAY_IN_JANUARY, UTC), /Cannot understand/, phrase);
+      }
+    });
+
     it('leaves an open bound out of the result rather than setting it to undefined', () => {
       assert.deepEqual(Object.keys(parseTimeExpression('since yesterday', WEDNESDAY_IN_JANUARY, UTC)), ['startMs']);
       assert.deepEqual(Object.keys(parseTimeExpression('before 2024', WEDNESDAY_IN_JANUARY, UTC)), ['endMs']);

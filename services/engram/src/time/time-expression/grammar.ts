@@ -54,9 +54,12 @@ const spanBetween: PhraseRule = (ctx, at) => {
   const second = first && joined ? simplePhrase(ctx, first.next + 1) : undefined;
   const startMs = first?.range.startMs;
   const endMs = second?.range.endMs;
-  if (!second || startMs === undefined || endMs === undefined) return undefined;
+  if (!first || !second || startMs === undefined || endMs === undefined) return undefined;
   // Each side resolves to its latest occurrence, so on a Wednesday "between monday and friday" puts
-  // friday before monday: the friday meant has not come yet, and the range runs up to now.
+  // friday before monday: the friday meant has not come yet, and the range runs up to now. An end that
+  // names its year ("2024-01-01", "1 may 2023") has no later occurrence: reversed, it is a mistake.
+  const endNamesYear = ctx.words.slice(first.next + 1, second.next).some((word) => /\d{4}/.test(word));
+  if (endMs <= startMs && endNamesYear) ctx.time.reject();
   const range = endMs > startMs ? { startMs, endMs } : { startMs, endMs: ctx.time.nowMs };
   if (range.endMs <= range.startMs) ctx.time.reject();
   return { range, next: second.next };
