@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { optionalQueryInteger, queryInteger } from '../common/request-fields';
 
 const MAX_QUESTION_CHARS = 20_000;
 
@@ -87,9 +88,9 @@ export const FileRevertRoute = z
     return z.NEVER;
   });
 
-export const FileHistoryQuery = z.object({
-  cursor: z.coerce.number().int().min(1).optional().describe('next_cursor of the previous page: older versions'),
-  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Versions per page (1-100)'),
+export const FileHistoryQuery = z.strictObject({
+  cursor: optionalQueryInteger(1, Number.MAX_SAFE_INTEGER).describe('next_cursor of the previous page: older versions'),
+  limit: queryInteger(1, 100, 20).describe('Versions per page (1-100)'),
 });
 export type FileHistoryInput = z.output<typeof FileHistoryQuery>;
 

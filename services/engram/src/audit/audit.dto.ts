@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isNamespace } from '../auth/namespace';
 import { isoDateMs } from '../common/iso-date';
+import { optionalQueryInteger, queryInteger } from '../common/request-fields';
 import { AUDIT_ACTIONS, AuditAction, AuditQuery } from './audit-event';
 
 const MAX_PAGE = 500;
@@ -30,8 +31,8 @@ const AuditQueryFields = z.strictObject({
     .describe('Entries of one namespace'),
   since: IsoTime.optional().describe('Entries at or after this time (ISO 8601)'),
   until: IsoTime.optional().describe('Entries before this time (ISO 8601)'),
-  cursor: z.coerce.number().int().min(1).optional().describe('next_cursor of the previous page: older entries'),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50).describe(`Entries per page (1-${MAX_PAGE})`),
+  cursor: optionalQueryInteger(1, Number.MAX_SAFE_INTEGER).describe('next_cursor of the previous page: older entries'),
+  limit: queryInteger(1, MAX_PAGE, 50).describe(`Entries per page (1-${MAX_PAGE})`),
 });
 
 /** The fields as the repository's query: the cursor names the entries before it. */

@@ -19,11 +19,14 @@ export const TagsInput = z
   .transform((tags) => [...new Set(tags)].sort())
   .describe('Tags: an array of strings, or one comma-separated string');
 
-/** Query-string integers: digits only, so "1e3", "-1" and "abc" are refused rather than coerced. */
-export const queryInteger = (min: number, max: number, fallback: number) =>
+/** Query-string integers: digits only, so "1e3", "0x10", "-1" and "abc" are refused rather than coerced. */
+const digitsInteger = (min: number, max: number) =>
   z
     .string()
     .regex(/^\d+$/, `expected an integer from ${min} to ${max}`)
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(fallback);
+    .pipe(z.number().int().min(min).max(max));
+
+export const optionalQueryInteger = (min: number, max: number) => digitsInteger(min, max).optional();
+
+export const queryInteger = (min: number, max: number, fallback: number) => digitsInteger(min, max).default(fallback);

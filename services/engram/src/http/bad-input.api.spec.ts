@@ -82,6 +82,20 @@ describe('bad input of every kind', () => {
     await expectError(400, 'GET', '/api/memories?pagesize=3', {}, /pagesize/);
   });
 
+  it('reads query integers as digits only on every route: 1e1 and 0x10 are refused, not coerced', async () => {
+    for (const path of [
+      '/api/jobs?limit=1e1',
+      '/api/jobs?limit=0x10',
+      '/api/admin/audit?limit=1e1',
+      '/api/admin/audit?cursor=-1',
+      '/api/agent/files/user.md/history?limit=0x10',
+    ]) {
+      await expectError(400, 'GET', path, {}, /expected an integer/);
+    }
+    await expectError(400, 'GET', '/api/agent/files/user.md/history?colour=red', {}, /unknown field\(s\) colour/);
+    assert.equal((await api.request('GET', '/api/jobs?limit=10')).status, 200);
+  });
+
   it('rejects limits out of range: negative, zero, above 100, fractional', async () => {
     for (const limit of [-1, 0, 101, 2.5]) {
       await expectError(400, 'POST', '/api/search', { body: { query: 'x', limit } }, /limit/);
