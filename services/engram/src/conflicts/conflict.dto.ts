@@ -37,5 +37,9 @@ export const ResolveConflictBody = z
     if (body.action === 'supersede' && !byHashes && body.keep === undefined) {
       context.addIssue({ code: 'custom', message: 'supersede needs keep: the content_hash that stays true' });
     }
+    // keep names the winner of a supersede; with keep_both or dismiss it would be silently ignored.
+    if (body.keep !== undefined && body.action !== undefined && body.action !== 'supersede') {
+      context.addIssue({ code: 'custom', message: `keep goes with supersede, not ${body.action}` });
+    }
   });
 export type ResolveConflictInput = z.output<typeof ResolveConflictBody>;

@@ -131,6 +131,13 @@ describe('contradiction review: proposals from a scan job, decisions remembered,
       404,
     );
     assert.equal((await request('GET', '/api/conflicts?status=maybe')).status, 400);
+    const keepIgnored = await request('POST', '/api/conflicts/resolve', {
+      conflict_id: 1,
+      action: 'keep_both',
+      keep: 'a'.repeat(64),
+    });
+    assert.equal(keepIgnored.status, 400, 'keep would be silently ignored');
+    assert.match(keepIgnored.body.message, /keep goes with supersede, not keep_both/);
   });
 
   it('keeps proposals inside their namespace', async () => {

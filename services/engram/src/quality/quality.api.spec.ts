@@ -103,6 +103,12 @@ describe('usage signals and quality: recorded off the read path, blended into ra
     const onlyHigh = (await api.request('GET', '/api/quality/distribution?min_quality=0.7')).body;
     assert.equal(onlyHigh.total_memories, rest.high_quality_count);
     assert.equal((await api.request('GET', '/api/quality/distribution?min_quality=2')).status, 400);
+    const empty = await api.request('GET', '/api/quality/distribution?min_quality=0.8&max_quality=0.2');
+    assert.equal(empty.status, 400);
+    assert.match(empty.body.message, /min_quality is above max_quality/);
+    const emptyTool = await callTool(mcp, 'memory_quality', { action: 'analyze', min_quality: 0.8, max_quality: 0.2 });
+    assert.equal(emptyTool.isError, true);
+    assert.match(emptyTool.text, /min_quality is above max_quality/);
     const missingRating = await callTool(mcp, 'memory_quality', { action: 'rate', content_hash: hash });
     assert.equal(missingRating.isError, true);
   });

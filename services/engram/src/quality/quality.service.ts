@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { currentNamespace } from '../auth/request-context';
-import { MemoryNotFound } from '../common/domain-errors';
+import { InvalidInput, MemoryNotFound } from '../common/domain-errors';
 import { MemoryRecord } from '../storage/memory.record';
 import { MemoryStore } from '../storage/memory.store';
 import { NO_USE, UsageSignals, UsageStore } from '../storage/usage.store';
@@ -84,6 +84,9 @@ export class QualityService {
    * over the rows in bounded memory (counts, a sum, two lists of EXTREMES).
    */
   async distribution(range: DistributionInput): Promise<QualityDistribution> {
+    if (range.min_quality > range.max_quality) {
+      throw new InvalidInput('min_quality is above max_quality: the range holds no score');
+    }
     await this.recorder.flush();
     const now = Date.now();
     const spread = { total: 0, high: 0, medium: 0, low: 0, sum: 0, rated: 0, used: 0 };
