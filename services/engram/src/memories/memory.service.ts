@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditAction } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
-import { jsonShapeProblem } from '../common/json-shape';
+import { holdsLoneSurrogate, jsonShapeProblem } from '../common/json-shape';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import {
   ContentTooLarge,
@@ -426,7 +426,7 @@ export class MemoryService {
 
   private checkContent(content: string, item?: string): void {
     // NUL ends text in SQLite's string functions and in FTS5; a lone surrogate has no UTF-8 form.
-    if (/\0|\p{Surrogate}/u.test(content)) {
+    if (content.includes('\0') || holdsLoneSurrogate(content)) {
       throw new InvalidInput(`${where(item)}content holds a NUL character or a lone UTF-16 surrogate`, {
         issues: [{ path: pathOf(item, 'content'), message: 'not storable text' }],
       });

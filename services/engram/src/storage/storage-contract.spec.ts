@@ -372,6 +372,13 @@ function contract(adapter: StorageAdapterUnderTest): void {
       const none: MemoryUsageRow[] = [];
       for await (const row of store.usage.currentMemories('elsewhere')) none.push(row);
       assert.deepEqual(none, []);
+
+      // Whole texts: cleanup compares them, so two memories sharing a long opening stay two.
+      const long = `${'a shared opening, '.repeat(30)}then the part that differs`;
+      await store.memories.insertMany([memory(long, { namespace: 'usage-text' })]);
+      const texts: string[] = [];
+      for await (const row of store.usage.currentMemories('usage-text')) texts.push(row.content);
+      assert.deepEqual(texts, [long]);
     });
 
     it('proposes a pair once, lists by score within a namespace and status, and records decisions', async () => {
