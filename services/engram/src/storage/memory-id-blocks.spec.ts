@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { namespaceFullText } from '../testing/namespace-full-text';
 import { makeTempDir } from '../testing/test-app';
 import { bindEmbeddingModel } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
@@ -165,14 +166,18 @@ describe('keyword candidates walking only the id ranges a filter can hold (real 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** The definition: the RECENT_MATCHES_RANKED newest admitted matches, by bm25(), no ranges involved. */
+  /**
+   * The definition: the RECENT_MATCHES_RANKED newest admitted matches, no ranges involved, by bm25() over
+   * the namespace's memories alone.
+   */
   function newestRanked(terms: string[], filter: MemoryFilter, k: number) {
     const where = memoryFilterSql(filter);
+    const fts = namespaceFullText(db, filter.namespace);
     return db
       .prepare(
         `SELECT id, bm25 FROM (
-           SELECT m.id AS id, -bm25(memories_fts) AS bm25 FROM memories_fts CROSS JOIN memories m ON m.id = memories_fts.rowid
-           WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY memories_fts.rowid DESC LIMIT ?
+           SELECT m.id AS id, -bm25(${fts}) AS bm25 FROM ${fts} CROSS JOIN memories m ON m.id = ${fts}.rowid
+           WHERE ${fts} MATCH ? AND ${where.sql} ORDER BY ${fts}.rowid DESC LIMIT ?
          ) ORDER BY bm25 DESC, id DESC LIMIT ?`,
       )
       .all(terms.map((term) => `"${term}"`).join(' OR '), ...where.params, RECENT_MATCHES_RANKED, k) as {
@@ -215,7 +220,10 @@ describe('keyword candidates walking only the id ranges a filter can hold (real 
         tags: random() < 0.3 ? ['work'] : undefined,
         memoryType: random() < 0.2 ? 'fact' : undefined,
       };
-      const terms = random() < 0.5 ? ['budget'] : ['garden', 'river'];
+      // One term, or two that are common in the namespace: with a rare term (under COMMON_TERM_ROWS in the
+      // namespace) only its holders are ranked, and "the newest matches" would no longer be the definition.
+      const single = [['budget'], ['note'], ['garden']][Math.floor(random() * 3)];
+      const terms = filter.namespace === 'default' && random() < 0.5 ? ['garden', 'river'] : single;
       const expected = newestRanked(terms, filter, 25);
       for (const ranking of rankings) {
         const hits = ranking.candidates(terms, filter, 25);

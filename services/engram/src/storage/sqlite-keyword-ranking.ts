@@ -2,6 +2,7 @@ import { bm25, inverseDocumentFrequency } from './bm25';
 import { fts5Token } from './fts5-porter';
 import { anyOf, quoted } from './fts5-query';
 import { Fts5TermCounter } from './fts5-term-counter';
+import { KeptTermCounts, namespaceTermKey } from './kept-term-counts';
 import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
 import { IdRange, MemoryIdBlocks } from './memory-id-blocks';
 import { PreparedStatements } from './prepared-statements';
@@ -9,23 +10,12 @@ import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, splitByFrequency }
 import { SqliteDatabase } from './sqlite.connection';
 import { fullTextWalkWhere, newestHolders } from './sqlite-newest-holders';
 
-/** A common term's count is trusted this long, and while the store has not grown or shrunk by a twentieth. */
-const COMMON_COUNT_MAX_AGE_MS = 30 * 60_000;
-const COMMON_COUNT_MAX_DRIFT = 0.05;
 /**
  * Past this many term holders in all (summed over the query's terms) bm25()'s IDF walk costs more than
  * scoring the candidates here: measured at a million memories, bm25() took ~6 ms + 0.05 µs a holder,
  * scoring here ~10 ms whatever the terms.
  */
 const IDF_WALK_MAX_ROWS = 100_000;
-/** Common terms whose counts are kept; past it the oldest counts are forgotten. */
-const COMMON_COUNTS_KEPT = 10_000;
-
-interface CommonCount {
-  rows: number;
-  documents: number;
-  countedAt: number;
-}
 
 interface Corpus {
   documents: number;
@@ -39,21 +29,26 @@ export interface KeywordRankingOptions {
 }
 
 /**
- * Keyword ranking on SQLite: FTS5 finds the candidates and scores them by BM25 in one of two exact ways.
- * FTS5's bm25() counts every memory holding each query term, on every query, for its IDF: a walk of
- * each term's whole doclist, cheap while the terms are held by a few tens of thousands of memories, but
- * ~45 ms p50 for two or three common words at a million (against ~1 ms to read their 1,000 newest
- * matches). Past IDF_WALK_MAX_ROWS the score is computed here instead, from counts FTS5 already has or
- * that are kept: a rare term's from splitByFrequency's bounded count, a common term's counted once and
- * kept for minutes (an IDF barely moves), the corpus size and average length from FTS5's own totals,
- * and term frequencies from the candidates' text (fts5-term-counter.ts, ~3 µs a candidate). Both give
- * the same scores while the kept counts are current (a spec holds them equal, before and after growth).
+ * Keyword ranking on SQLite: FTS5 finds the candidates and scores them by BM25 over the searcher's
+ * namespace, in one of two exact ways. When the namespace holds every memory (a personal store), FTS5's
+ * own statistics are the namespace's, and FTS5's bm25() scores. It counts every memory holding each query
+ * term, on every query, for its IDF: a walk of each term's whole doclist, cheap while the terms are held
+ * by a few tens of thousands of memories, but ~45 ms p50 for two or three common words at a million
+ * (against ~1 ms to read their 1,000 newest matches). Past IDF_WALK_MAX_ROWS the score is computed here
+ * instead, from counts FTS5 already has or that are kept: a rare term's from splitByFrequency's bounded
+ * count, a common term's counted once and kept for minutes (kept-term-counts.ts), the corpus size and
+ * average length from FTS5's own totals, and term frequencies from the candidates' text
+ * (fts5-term-counter.ts, ~3 µs a candidate). Both give the same scores while the kept counts are current
+ * (a spec holds them equal, before and after growth). When other namespaces hold memories too, FTS5's
+ * statistics would let their words move this namespace's scores (and tell one tenant how many of
+ * another's memories hold a word), so the score is always computed here, from the namespace's own corpus
+ * (migration 026) and its own term counts.
  */
 export class SqliteKeywordRanking {
   private readonly statements: PreparedStatements;
   private readonly idBlocks: MemoryIdBlocks;
   private readonly idfWalkMaxRows: number;
-  private readonly commonCounts = new Map<string, CommonCount>();
+  private readonly keptCounts = new KeptTermCounts();
 
   private vocabulary: 'unknown' | 'ready' | 'unavailable' = 'unknown';
 
@@ -77,10 +72,24 @@ export class SqliteKeywordRanking {
     if (terms.length === 0) return [];
     const ranges = this.idBlocks.ranges(filter);
     if (ranges.length === 0) return [];
+    const store = this.storeCorpus();
+    const namespace = this.namespaceCorpus(filter.namespace);
+    return namespace.documents === store.documents
+      ? this.rankInStore(terms, filter, ranges, store, k)
+      : this.rankInNamespace(terms, filter, ranges, namespace, k);
+  }
+
+  /** The namespace holds every memory: FTS5's statistics are its own. */
+  private rankInStore(
+    terms: readonly string[],
+    filter: MemoryFilter,
+    ranges: readonly IdRange[],
+    corpus: Corpus,
+    k: number,
+  ): KeywordHit[] {
     const counted = terms.map((term) => ({ term, rows: this.countUpTo(term, COMMON_TERM_ROWS + 1) }));
     const { rare, common } = splitByFrequency(counted);
     if (rare.length === 0 && common.length === 0) return [];
-    const corpus = this.corpus();
     const held = counted
       .filter(({ rows }) => rows > 0)
       .map(({ term, rows }) =>
@@ -91,9 +100,42 @@ export class SqliteKeywordRanking {
         ? this.rankWithRareTerms(rare, common, filter, k)
         : this.rankNewest(common, filter, ranges, k);
     }
-    // Without rare terms every held term is common (each is held by more than COMMON_TERM_ROWS).
+    return this.scoreHere(held, rare.length > 0 ? rare : common, filter, ranges, corpus, k);
+  }
+
+  /**
+   * Other namespaces hold memories too: every count is the namespace's own. A term held by at most
+   * COMMON_TERM_ROWS memories in the whole store is counted among them; a commoner one is counted once
+   * in the namespace and kept.
+   */
+  private rankInNamespace(
+    terms: readonly string[],
+    filter: MemoryFilter,
+    ranges: readonly IdRange[],
+    corpus: Corpus,
+    k: number,
+  ): KeywordHit[] {
+    const held = terms
+      .map((term) => ({ term, rows: this.namespaceRows(term, filter.namespace, corpus) }))
+      .filter(({ rows }) => rows > 0);
+    const { rare, common } = splitByFrequency(held);
+    if (rare.length === 0 && common.length === 0) return [];
+    return this.scoreHere(held, rare.length > 0 ? rare : common, filter, ranges, corpus, k);
+  }
+
+  /**
+   * BM25 computed here over the newest holders of the walked terms (the rare ones, whose holders all fit
+   * in the walk, or else the common ones), each scored by every held term.
+   */
+  private scoreHere(
+    held: readonly { term: string; rows: number }[],
+    walked: readonly string[],
+    filter: MemoryFilter,
+    ranges: readonly IdRange[],
+    corpus: Corpus,
+    k: number,
+  ): KeywordHit[] {
     const counter = new Fts5TermCounter(held.map(({ term }) => term));
-    const walked = rare.length > 0 ? rare : held.map(({ term }) => term);
     const holders = newestHolders(this.statements, walked, filter, ranges, counter);
     const idfs = held.map(({ rows }) => inverseDocumentFrequency(rows, corpus.documents));
     return holders
@@ -110,29 +152,36 @@ export class SqliteKeywordRanking {
       .get(quoted(term), cap) as number;
   }
 
+  /** How many of the namespace's live memories hold the term (superseded ones too, as FTS5 counts). */
+  private namespaceRows(term: string, namespace: string, corpus: Corpus): number {
+    const inStore = this.countUpTo(term, COMMON_TERM_ROWS + 1);
+    if (inStore === 0) return 0;
+    const count = () =>
+      this.statements
+        .get(
+          `SELECT count(*) FROM memories_fts CROSS JOIN ${PROBED_MEMORIES} ON m.id = memories_fts.rowid
+           WHERE memories_fts MATCH ? AND m.namespace = ? AND m.deleted_at IS NULL`,
+        )
+        .pluck()
+        .get(quoted(term), namespace) as number;
+    return inStore <= COMMON_TERM_ROWS
+      ? count()
+      : this.keptCounts.rows(namespaceTermKey(namespace, term), corpus.documents, count);
+  }
+
   /**
-   * A common term's exact count: a walk of its every holder, so kept and reused until it is old or
-   * the store has changed size by more than COMMON_COUNT_MAX_DRIFT. Read from FTS5's vocabulary (the
-   * term's index token, fts5-porter.ts), which walks the doclist 2–3× faster than counting MATCH rows
-   * (a word in 300k–750k of a million memories: 7–30 ms against 15–58 ms); a word FTS5 would split into
-   * several tokens is not in it, and is counted by MATCH.
+   * A common term's exact count in the whole store: a walk of its every holder, so kept
+   * (kept-term-counts.ts). Read from FTS5's vocabulary (the term's index token, fts5-porter.ts), which
+   * walks the doclist 2–3× faster than counting MATCH rows (a word in 300k–750k of a million memories:
+   * 7–30 ms against 15–58 ms); a word FTS5 would split into several tokens is not in it, and is counted
+   * by MATCH.
    */
   private commonCount(term: string, corpus: Corpus): number {
-    const kept = this.commonCounts.get(term);
-    const drift = kept ? Math.abs(corpus.documents - kept.documents) / Math.max(kept.documents, 1) : Infinity;
-    if (kept && drift <= COMMON_COUNT_MAX_DRIFT && Date.now() - kept.countedAt < COMMON_COUNT_MAX_AGE_MS) {
-      return kept.rows;
-    }
-    const inVocabulary = this.vocabularyCount(term);
-    const counted = {
-      rows: inVocabulary ?? this.countUpTo(term, Number.MAX_SAFE_INTEGER),
-      documents: corpus.documents,
-      countedAt: Date.now(),
-    };
-    this.commonCounts.delete(term);
-    if (this.commonCounts.size >= COMMON_COUNTS_KEPT) this.commonCounts.delete(this.commonCounts.keys().next().value!);
-    this.commonCounts.set(term, counted);
-    return counted.rows;
+    return this.keptCounts.rows(
+      term,
+      corpus.documents,
+      () => this.vocabularyCount(term) ?? this.countUpTo(term, Number.MAX_SAFE_INTEGER),
+    );
   }
 
   private vocabularyCount(term: string): number | undefined {
@@ -159,12 +208,21 @@ export class SqliteKeywordRanking {
    * The index's own totals, as bm25() reads them: FTS5 keeps a record (rowid 1 of its data table) of
    * how many rows it holds and how many tokens each column holds in all, as SQLite varints.
    */
-  private corpus(): Corpus {
+  private storeCorpus(): Corpus {
     const record = this.statements.get('SELECT block FROM memories_fts_data WHERE id = 1').pluck().get() as
       Buffer | undefined;
     if (!record) return { documents: 0, averageLength: 1 };
     const [documents, tokens] = readVarints(record, 2);
     return { documents, averageLength: documents > 0 && tokens > 0 ? tokens / documents : 1 };
+  }
+
+  /** The namespace's live memories and their length in index tokens (migration 026). */
+  private namespaceCorpus(namespace: string): Corpus {
+    const row = this.statements
+      .get('SELECT documents, tokens FROM memories_keyword_corpus WHERE namespace = ?')
+      .get(namespace) as { documents: number; tokens: number } | undefined;
+    if (!row || row.documents <= 0) return { documents: 0, averageLength: 1 };
+    return { documents: row.documents, averageLength: row.tokens > 0 ? row.tokens / row.documents : 1 };
   }
 
   /**

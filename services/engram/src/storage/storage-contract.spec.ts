@@ -604,7 +604,7 @@ function contract(adapter: StorageAdapterUnderTest): void {
       );
     });
 
-    it('scores keyword matches by BM25 over every live memory, as FTS5 computes it', async () => {
+    it("scores keyword matches by BM25 over the namespace's live memories, as FTS5 computes it", async () => {
       const texts = [
         'river stone cloud',
         'river river forest lake meadow hill',
@@ -616,12 +616,13 @@ function contract(adapter: StorageAdapterUnderTest): void {
       const stored = await store.memories.insertMany(texts.map((text) => memory(text)));
       await store.memories.insertMany([
         memory('river canyon', { namespace: 'elsewhere' }),
-        memory('desert dune sand wind', { namespace: 'elsewhere' }),
+        memory('desert dune sand wind river', { namespace: 'elsewhere' }),
       ]);
       const [bothTerms, twoRivers, stone] = stored.map((outcome) => outcome.memory.id);
-      // Eight live memories of 25 words; "river" is in three of them (one elsewhere), "stone" in two.
-      const averageLength = 25 / 8;
-      const idf = (rows: number) => Math.log((8 - rows + 0.5) / (rows + 0.5));
+      // Six live memories of 19 words in the namespace; "river" is in two of them, "stone" in two.
+      // The other namespace's memories count for nothing.
+      const averageLength = 19 / 6;
+      const idf = (rows: number) => Math.log((6 - rows + 0.5) / (rows + 0.5));
       const term = (rows: number, tf: number, length: number) =>
         (idf(rows) * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * length) / averageLength));
       const hits = await store.search.keywordCandidates(['river', 'stone'], { namespace: 'default' }, 10);
@@ -630,8 +631,41 @@ function contract(adapter: StorageAdapterUnderTest): void {
         hits.map((hit) => hit.id),
         [bothTerms, stone, twoRivers],
       );
-      const expected = [term(3, 1, 3) + term(2, 1, 3), term(2, 1, 2), term(3, 2, 6)];
+      const expected = [term(2, 1, 3) + term(2, 1, 3), term(2, 1, 2), term(2, 2, 6)];
       hits.forEach((hit, i) => assert.ok(Math.abs(hit.bm25 - expected[i]) < 1e-9, `${hit.bm25} ≠ ${expected[i]}`));
+    });
+
+    it("never lets another namespace's writes move a namespace's keyword scores", async () => {
+      const texts = ['the river runs past the stone mill', 'a river of stone', 'mill pond', 'stone stone wall'];
+      const others = ['lunch was pasta', 'the train was late', 'call the bank', 'buy milk', 'read a book', 'rain'];
+      await store.memories.insertMany([...texts, ...others].map((text) => memory(text)));
+      const search = async () =>
+        (await store.search.keywordCandidates(['river', 'stone', 'mill'], { namespace: 'default' }, 10)).map((hit) => [
+          hit.id,
+          Math.round(hit.bm25 * 1e9) / 1e9,
+        ]);
+      const alone = await search();
+      assert.equal(alone.length, 4);
+      // Another tenant writes the same words, in longer and shorter memories, and an edit changes one.
+      const theirs = await store.memories.insertMany(
+        [
+          'river river river',
+          'stone',
+          'a mill by the river, built of stone, with a long history of river trade',
+          'nothing in common here',
+        ].map((text) => memory(text, { namespace: 'tenant-b' })),
+      );
+      assert.deepEqual(await search(), alone, 'their memories move nothing');
+      await store.memories.update(theirs[3].memory.id, 'tenant-b', {
+        content: 'mill mill mill',
+        contentHash: contentHash('mill mill mill'),
+        updatedAt: T0 + DAY,
+      });
+      await store.memories.softDelete(theirs[1].memory.id, T0 + DAY);
+      assert.deepEqual(await search(), alone, 'their edits and deletions move nothing');
+      await store.memories.hardDelete(theirs[0].memory.id);
+      for (const outcome of theirs.slice(2)) await store.memories.softDelete(outcome.memory.id, T0 + DAY);
+      assert.deepEqual(await search(), alone, 'nor does their leaving');
     });
 
     it('treats hostile query text as plain words: no syntax error, no injection', async () => {

@@ -16,6 +16,7 @@ import { agentFileVersionsMigration } from './022-agent-file-versions';
 import { conflictJudgeMigration } from './023-conflict-judge';
 import { memoryIdBlocksMigration } from './024-memory-id-blocks';
 import { memoryFilterProbeMigration } from './025-memory-filter-probe';
+import { namespaceKeywordCorpusMigration } from './026-namespace-keyword-corpus';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -36,4 +37,5 @@ export const MIGRATIONS: readonly Migration[] = [
   conflictJudgeMigration,
   memoryIdBlocksMigration,
   memoryFilterProbeMigration,
+  namespaceKeywordCorpusMigration,
 ];

@@ -1,5 +1,6 @@
 import { B, inverseDocumentFrequency, K1 } from '../bm25';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
+import { KeptTermCounts, namespaceTermKey } from '../kept-term-counts';
 import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, splitByFrequency } from '../search.store';
 import { numbered, PostgresDatabase } from './postgres.database';
 
@@ -7,6 +8,8 @@ import { numbered, PostgresDatabase } from './postgres.database';
 const EXACT_STATISTICS_MAX_ROWS = 10_000;
 /** Above it they are counted again at most this often: a few seconds of drift barely moves an IDF. */
 const STATISTICS_MAX_AGE_MS = 60_000;
+/** Namespaces whose statistics are kept; past it the oldest are forgotten. */
+const NAMESPACES_KEPT = 10_000;
 
 interface CorpusStatistics {
   documents: number;
@@ -26,18 +29,26 @@ interface WeightedTerm {
   rows: number;
 }
 
+/** A term's lexeme and count as the database answers: the planner's estimate, or a count stopped past the bound. */
+interface CountedTerm extends WeightedTerm {
+  estimated: boolean;
+}
+
 /**
- * Keyword ranking on PostgreSQL scored by BM25 exactly as SQLite's FTS5 scores it (same k1, b and IDF,
- * over every live memory), so hybrid fusion, whose weights were fitted on FTS5 scores, ranks alike on
- * both backends; `ts_rank_cd` has another scale and ignores how rare a term is. The tsvector's positions
- * give term frequencies (the query's lexemes picked out by setweight + ts_filter, far cheaper than
- * unnesting every lexeme of every candidate), `keyword_length` the document length (migration 11). The
- * work is bounded as on SQLite (splitByFrequency). User text reaches the database only as
- * plainto_tsquery arguments. A common word's count is the planner's estimate when it has one; counted, it
- * stops just past the bound, which overstates the word's IDF a little (FTS5 knows the exact count).
+ * Keyword ranking on PostgreSQL scored by BM25 exactly as SQLite's FTS5 scores it (same k1, b and IDF),
+ * over the searcher's namespace alone: over the whole store, another namespace's words would move its
+ * scores (and tell one tenant how many of another's memories hold a word). Hybrid fusion, whose weights
+ * were fitted on FTS5 scores, so ranks alike on both backends; `ts_rank_cd` has another scale and ignores
+ * how rare a term is. The tsvector's positions give term frequencies (the query's lexemes picked out by
+ * setweight + ts_filter, far cheaper than unnesting every lexeme of every candidate), `keyword_length` the
+ * document length (migration 11). The work is bounded as on SQLite (splitByFrequency). User text reaches
+ * the database only as plainto_tsquery arguments. A common word's count is the planner's estimate when
+ * the namespace holds every live memory and the planner has one; otherwise it is counted in the namespace
+ * once and kept (kept-term-counts.ts).
  */
 export class PostgresKeywordRanking {
-  private statistics?: CorpusStatistics;
+  private readonly statistics = new Map<string, CorpusStatistics>();
+  private readonly keptCounts = new KeptTermCounts();
 
   constructor(
     private readonly db: PostgresDatabase,
@@ -48,13 +59,13 @@ export class PostgresKeywordRanking {
   ) {}
 
   async candidates(terms: readonly string[], filter: MemoryFilter, k: number): Promise<KeywordHit[]> {
-    const counted = await this.countTerms(terms);
+    const { documents, averageLength } = await this.corpus(filter.namespace);
+    const counted = await this.countTerms(terms, filter.namespace, documents);
     const { rare, common } = splitByFrequency(
       counted.map((weighted) => ({ term: weighted, rows: weighted.rows })),
       this.bounds.commonTermRows,
     );
     if (rare.length === 0 && common.length === 0) return [];
-    const { documents, averageLength } = await this.corpus();
     const weights = [...rare, ...common].map((weighted) => ({
       lexeme: weighted.lexeme,
       idf: inverseDocumentFrequency(weighted.rows, documents),
@@ -71,26 +82,51 @@ export class PostgresKeywordRanking {
   }
 
   /**
-   * Each term's lexeme (English stemming, as the keywords column) and how many memories hold it. A word
-   * the planner's statistics (kept by autovacuum's ANALYZE) already show as common is not counted: its
-   * estimate is used, since counting a common word costs a pass over its every holder. Any other word is
-   * counted, live memories only, just past the common-term bound so the count stays bounded; a new
-   * memory's word is therefore found at once. Stop words have no lexeme: left out.
+   * Each term's lexeme (English stemming, as the keywords column) and how many of the namespace's live
+   * memories hold it. A word the planner's statistics (kept by autovacuum's ANALYZE) already show as
+   * common is not counted when no other namespace holds a live memory (the statistics are the whole
+   * table's): its estimate is used, since counting a common word costs a pass over its every holder. Any
+   * other word is counted just past the common-term bound, so a new memory's word is found at once; one
+   * held by more is counted in full once and kept. Stop words have no lexeme: left out.
    */
-  private countTerms(terms: readonly string[]): Promise<WeightedTerm[]> {
-    return this.db.query<WeightedTerm>(
+  private async countTerms(terms: readonly string[], namespace: string, documents: number): Promise<WeightedTerm[]> {
+    const counted = await this.db.query<CountedTerm>(
       `WITH planner AS (
          SELECT s.most_common_elems::text::text[] AS lexemes, s.most_common_elem_freqs AS shares, c.reltuples AS rows
          FROM pg_stats s JOIN pg_class c ON c.oid = 'memories'::regclass
-         WHERE s.schemaname = current_schema() AND s.tablename = 'memories' AND s.attname = 'keywords')
-       SELECT t.term, l.lexeme, coalesce(
-         (SELECT round(p.shares[array_position(p.lexemes, l.lexeme)] * p.rows)::integer FROM planner p
-          WHERE p.shares[array_position(p.lexemes, l.lexeme)] * p.rows > $2),
-         (SELECT count(*)::integer FROM (SELECT 1 FROM memories m
-            WHERE m.deleted_at IS NULL AND m.keywords @@ plainto_tsquery('english', t.term) LIMIT $2) held)) AS rows
-       FROM unnest($1::text[]) AS t(term), unnest(to_tsvector('english', t.term)) AS l`,
-      [terms, this.bounds.commonTermRows + 1],
+         WHERE s.schemaname = current_schema() AND s.tablename = 'memories' AND s.attname = 'keywords'
+           AND NOT EXISTS (SELECT 1 FROM memories o WHERE o.deleted_at IS NULL AND o.namespace < $3)
+           AND NOT EXISTS (SELECT 1 FROM memories o WHERE o.deleted_at IS NULL AND o.namespace > $3))
+       SELECT t.term, l.lexeme, e.rows IS NOT NULL AS estimated, coalesce(e.rows,
+         (SELECT count(*)::integer FROM (SELECT 1 FROM memories m WHERE m.deleted_at IS NULL AND m.namespace = $3
+            AND m.keywords @@ plainto_tsquery('english', t.term) LIMIT $2) held)) AS rows
+       FROM unnest($1::text[]) AS t(term)
+       CROSS JOIN LATERAL unnest(to_tsvector('english', t.term)) AS l
+       LEFT JOIN LATERAL (SELECT round(p.shares[array_position(p.lexemes, l.lexeme)] * p.rows)::integer AS rows
+         FROM planner p WHERE p.shares[array_position(p.lexemes, l.lexeme)] * p.rows > $2) e ON true`,
+      [terms, this.bounds.commonTermRows + 1, namespace],
     );
+    return Promise.all(
+      counted.map(async ({ term, lexeme, rows, estimated }) => ({
+        term,
+        lexeme,
+        rows:
+          estimated || rows <= this.bounds.commonTermRows
+            ? rows
+            : await this.keptCounts.rowsAwaited(namespaceTermKey(namespace, term), documents, () =>
+                this.countInNamespace(term, namespace),
+              ),
+      })),
+    );
+  }
+
+  private async countInNamespace(term: string, namespace: string): Promise<number> {
+    const [row] = await this.db.query<{ rows: number }>(
+      `SELECT count(*)::integer AS rows FROM memories
+       WHERE deleted_at IS NULL AND namespace = $1 AND keywords @@ plainto_tsquery('english', $2)`,
+      [namespace, term],
+    );
+    return row.rows;
   }
 
   /**
@@ -134,16 +170,20 @@ export class PostgresKeywordRanking {
     );
   }
 
-  /** How many live memories there are and their average length, in every namespace (as FTS5 counts). */
-  private async corpus(): Promise<CorpusStatistics> {
-    const cached = this.statistics;
+  /** How many live memories the namespace holds and their average length. */
+  private async corpus(namespace: string): Promise<CorpusStatistics> {
+    const cached = this.statistics.get(namespace);
     const fresh = cached && Date.now() - cached.countedAt < STATISTICS_MAX_AGE_MS;
     if (cached && fresh && cached.documents > EXACT_STATISTICS_MAX_ROWS) return cached;
     const [row] = await this.db.query<{ documents: number; average_length: number }>(
       `SELECT count(*)::integer AS documents, coalesce(avg(keyword_length), 0)::float8 AS average_length
-       FROM memories WHERE deleted_at IS NULL`,
+       FROM memories WHERE deleted_at IS NULL AND namespace = $1`,
+      [namespace],
     );
-    this.statistics = { documents: row.documents, averageLength: row.average_length, countedAt: Date.now() };
-    return this.statistics;
+    const counted = { documents: row.documents, averageLength: row.average_length, countedAt: Date.now() };
+    this.statistics.delete(namespace);
+    if (this.statistics.size >= NAMESPACES_KEPT) this.statistics.delete(this.statistics.keys().next().value!);
+    this.statistics.set(namespace, counted);
+    return counted;
   }
 }
