@@ -79,7 +79,8 @@ export function registerAuthHook(
       } catch (error) {
         return send(reply, error as DomainError);
       }
-      enter(request, { principal, namespace, clientAddress: address }, done);
+      const stillAdmitted = () => admittedAgain(authenticator, principal, secret, audienceOf(route));
+      enter(request, { principal, namespace, clientAddress: address, stillAdmitted }, done);
     };
 
     const route = request.routeOptions.url;
@@ -200,6 +201,26 @@ async function lookUpCredential(
   if (!(await authenticator.credentialsRequired())) return { required: false };
   if (secret === undefined) return { required: true };
   return { required: true, principal: await authenticator.authenticate(secret, audience) };
+}
+
+/**
+ * Whether the credential `admitted` came from would be admitted now: the same principal for the same
+ * secret, or keyless access still open for an anonymous caller. A store that fails to answer is a blip,
+ * not a refusal: the caller was admitted and nothing says otherwise.
+ */
+async function admittedAgain(
+  authenticator: Authenticator,
+  admitted: Principal,
+  secret: string | undefined,
+  audience: string,
+): Promise<boolean> {
+  try {
+    const { required, principal } = await lookUpCredential(authenticator, secret, audience);
+    if (!required) return admitted === ANONYMOUS;
+    return principal?.kind === admitted.kind && principal.id === admitted.id;
+  } catch {
+    return true;
+  }
 }
 
 /** A credential store that failed is busy or down, never a reason to let the request through: a 503. */

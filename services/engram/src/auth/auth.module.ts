@@ -3,6 +3,7 @@ import { AppConfig } from '../config/config.types';
 import { RedisKeys } from '../config/redis-keys';
 import { StorageModule } from '../storage/storage.module';
 import { Authenticator } from './authenticator';
+import { CredentialWatch } from './credential-watch';
 import { FAILURE_LIMITER, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
 import { ApiKeyService } from './keys/api-key.service';
 import { ApiKeysController } from './keys/api-keys.controller';
@@ -25,6 +26,7 @@ export class AuthModule {
       providers: [
         ApiKeyService,
         Authenticator,
+        CredentialWatch,
         {
           // With Redis, replicas count failed credentials together.
           provide: FAILURE_LIMITER,
@@ -36,7 +38,7 @@ export class AuthModule {
           },
         },
       ],
-      exports: [ApiKeyService, Authenticator, FAILURE_LIMITER],
+      exports: [ApiKeyService, Authenticator, CredentialWatch, FAILURE_LIMITER],
     };
   }
 }

@@ -21,6 +21,11 @@ export interface RequestContext {
   namespace: string;
   /** Where the request came from, through the trusted proxies (auth/client-address.ts); `local` outside HTTP. */
   clientAddress: string;
+  /**
+   * Whether the credential the request was admitted with would be admitted now (HTTP requests only): long
+   * streams ask again (credential-watch.ts). A credential store that does not answer counts as yes.
+   */
+  stillAdmitted?: () => Promise<boolean>;
 }
 
 const LOCAL: RequestContext = {

@@ -118,8 +118,11 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Follows `response` (headers already sent): the missed events first, then every new one. */
-  open(response: ServerResponse, request: StreamRequest): void {
+  /**
+   * Follows `response` (headers already sent): the missed events first, then every new one. Answers how
+   * to end it early with a last notice (its credential was refused).
+   */
+  open(response: ServerResponse, request: StreamRequest): (notice: string) => void {
     const subscriber: Subscriber = {
       request,
       connection: new SseConnection(response, this.config.events.sseClientBufferBytes, (reason) =>
@@ -130,9 +133,11 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     this.streamsPerOwner.set(request.owner, (this.streamsPerOwner.get(request.owner) ?? 0) + 1);
     this.metrics.sseClients.set(this.subscribers.size);
     subscriber.connection.write(OPENING_FRAME);
-    if (request.lastEventId === undefined) return;
-    if (this.bus.sharesHistory) void this.replayShared(subscriber, request.lastEventId);
-    else this.replay(subscriber, this.ring.after(request.lastEventId), request.lastEventId);
+    if (request.lastEventId !== undefined) {
+      if (this.bus.sharesHistory) void this.replayShared(subscriber, request.lastEventId);
+      else this.replay(subscriber, this.ring.after(request.lastEventId), request.lastEventId);
+    }
+    return (notice) => subscriber.connection.end('credential_refused', notice);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CredentialWatch } from '../auth/credential-watch';
 import { currentContext } from '../auth/request-context';
 import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ZodQuery } from '../common/api-schema.decorators';
@@ -12,6 +13,11 @@ import {
   RecentEventsQuery,
 } from './events.dto';
 import { EventStreamService } from './event-stream.service';
+import { noticeFrames } from './sse-frames';
+
+/** The last frame of a stream whose key was revoked or expired (or keyless access ended) meanwhile. */
+const CREDENTIAL_REFUSED =
+  'The credential this stream was opened with is no longer accepted (revoked, expired, or a key is now required); open it again with a valid key';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -25,7 +31,10 @@ const SSE_HEADERS = {
 @RequireScope('read')
 @Controller('api')
 export class EventsController {
-  constructor(private readonly streams: EventStreamService) {}
+  constructor(
+    private readonly streams: EventStreamService,
+    private readonly watch: CredentialWatch,
+  ) {}
 
   @Get('events/recent')
   @ApiOperation({
@@ -63,7 +72,7 @@ export class EventsController {
       reply.raw.end();
       return;
     }
-    this.streams.open(reply.raw, {
+    const end = this.streams.open(reply.raw, {
       requestId: request.id,
       owner,
       filter: {
@@ -74,6 +83,9 @@ export class EventsController {
       frames: query.frames,
       lastEventId,
     });
+    this.watch.watch(reply.raw, () =>
+      end(noticeFrames('credential_refused', { message: CREDENTIAL_REFUSED }, query.frames)),
+    );
   }
 }
 

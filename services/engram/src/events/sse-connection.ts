@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 
-export type CloseReason = 'client_closed' | 'slow_client' | 'server_shutdown';
+export type CloseReason = 'client_closed' | 'slow_client' | 'server_shutdown' | 'credential_refused';
 
 /**
  * One open SSE response with a bounded send buffer: a client that leaves more than `maxBufferedBytes`
@@ -29,11 +29,11 @@ export class SseConnection {
     return true;
   }
 
-  /** Ends the stream cleanly (server shutdown). */
-  end(): void {
+  /** Ends the stream cleanly, after `lastFrames` (a notice saying why) when given. */
+  end(reason: CloseReason = 'server_shutdown', lastFrames?: string): void {
     if (this.closed) return;
-    this.finish('server_shutdown');
-    this.response.end();
+    this.finish(reason);
+    this.response.end(lastFrames);
   }
 
   private finish(reason: CloseReason): void {

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import type { toNodeHandler } from '@modelcontextprotocol/node';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CredentialWatch } from '../auth/credential-watch';
 import { routeAccess } from '../auth/route-access';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -37,6 +38,7 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     private readonly cancellations: McpCancellations,
     private readonly feed: McpResourceFeed,
     private readonly metrics: EngramMetrics,
+    private readonly watch: CredentialWatch,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.streamsPerCredential = config.mcp.streamsPerCredential;
@@ -124,6 +126,8 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     }
     this.countStream(caller, +1);
     reply.raw.once('close', () => this.countStream(caller, -1));
+    // The SDK writes the stream: a refused credential's stream is cut, and the client's reconnect gets 401.
+    this.watch.watch(reply.raw, () => reply.raw.destroy());
     await this.handOver(request, reply);
   }
 

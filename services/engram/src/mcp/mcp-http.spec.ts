@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { callTool, CLIENT_KINDS, ClientKind, connectHttpClient, McpTestClient } from '../testing/mcp-client';
@@ -627,6 +628,27 @@ describe('MCP resource updates on subscriptions/listen (2026-07-28)', () => {
       listener.close();
     }
   });
+
+  it('cuts a listen stream once its key is revoked', async () => {
+    const created = await api.request('POST', '/api/admin/keys', {
+      headers: { 'x-api-key': API_KEY },
+      body: { name: 'listener', scopes: ['read'] },
+    });
+    assert.equal(created.status, 201, created.text);
+    const listener = await openListen(created.body.key, 'default', ['memory://stats']);
+    try {
+      const revoked = await api.request('DELETE', `/api/admin/keys/${created.body.id}`, {
+        headers: { 'x-api-key': API_KEY },
+      });
+      assert.equal(revoked.status, 200, revoked.text);
+      const cut = await Promise.race([listener.ended.then(() => true), delay(5_000, false)]);
+      assert.ok(cut, 'the stream ended within 5 s of the revocation');
+      const again = await openListen(created.body.key, 'default', ['memory://stats']);
+      assert.equal(again.status, 401);
+    } finally {
+      listener.close();
+    }
+  });
 });
 
 /** Opens a raw subscriptions/listen stream; resolves once the server acknowledged it. */
@@ -650,10 +672,17 @@ async function openListen(key: string, namespace: string, uris: string[]) {
   if (response.headers.get('content-type')?.startsWith('application/json')) {
     // Refused before any stream opened: one JSON-RPC error.
     const refusal = await response.json();
-    return { status: response.status, first: refusal, received: () => [], next: async () => refusal, close() {} };
+    return {
+      status: response.status,
+      first: refusal,
+      received: () => [],
+      next: async () => refusal,
+      ended: Promise.resolve(),
+      close() {},
+    };
   }
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  void (async () => {
+  const ended = (async () => {
     let buffer = '';
     for (;;) {
       const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
@@ -681,6 +710,8 @@ async function openListen(key: string, namespace: string, uris: string[]) {
     /** Notifications after the acknowledgement. */
     received: () => messages.slice(1),
     next: () => until(++read),
+    /** Resolves when the stream ends (the server cut it, or close()). */
+    ended,
     close: () => controller.abort(),
   };
 }

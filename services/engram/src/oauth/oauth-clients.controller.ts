@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, Param } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { CredentialWatch } from '../auth/credential-watch';
 import { RequireScope } from '../auth/route-access';
 import { ApiErrors } from '../common/api-schema.decorators';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -20,7 +21,10 @@ const ClientIdParam = z
 @RequireScope('admin')
 @Controller('api/admin/oauth/clients')
 export class OAuthClientsController {
-  constructor(private readonly oauth: OAuthService) {}
+  constructor(
+    private readonly oauth: OAuthService,
+    private readonly watch: CredentialWatch,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'OAuth clients (connectors) with their live tokens and namespaces' })
@@ -32,7 +36,9 @@ export class OAuthClientsController {
   @Delete(':id')
   @ApiOperation({ summary: 'Revoke every token of an OAuth client; it has to be approved again' })
   @ApiErrors(400, 401, 403, 404)
-  revoke(@Param('id', new ZodValidationPipe(ClientIdParam, 'path')) id: string) {
-    return this.oauth.revokeClient(id);
+  async revoke(@Param('id', new ZodValidationPipe(ClientIdParam, 'path')) id: string) {
+    const revoked = await this.oauth.revokeClient(id);
+    void this.watch.recheckNow(); // its open MCP streams end too
+    return revoked;
   }
 }

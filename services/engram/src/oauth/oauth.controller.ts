@@ -6,6 +6,7 @@ import { AuditAction, AuditOutcome } from '../audit/audit-event';
 import { AuditEntry, AuditService } from '../audit/audit.service';
 import { authorizationCredential } from '../auth/api-key.verifier';
 import { Authenticator } from '../auth/authenticator';
+import { CredentialWatch } from '../auth/credential-watch';
 import { FAILURE_LIMITER, FailureBudget, FailureLimiter } from '../auth/failure-limiter';
 import { isNamespace } from '../auth/namespace';
 import { currentContext, DEFAULT_NAMESPACE, Principal } from '../auth/request-context';
@@ -67,6 +68,7 @@ export class OAuthController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FAILURE_LIMITER) private readonly limiter: FailureLimiter,
     private readonly audit: AuditService,
+    private readonly watch: CredentialWatch,
   ) {}
 
   /**
@@ -207,6 +209,7 @@ export class OAuthController {
     await this.answer(reply, BUDGETS.clientFailures, false, async () => {
       const form = flatten((request.body ?? {}) as Form);
       await this.oauth.revoke(form.token, presentedClient(form, request.headers.authorization));
+      void this.watch.recheckNow(); // the token's open MCP streams end too
       return { status: 200, body: {} };
     });
   }

@@ -4,6 +4,7 @@ import { ApiErrors, ZodBody } from '../../common/api-schema.decorators';
 import { ZodValidationPipe } from '../../common/zod-validation.pipe';
 import { ApiKeyRecord } from '../../storage/api-key.store';
 import { Authenticator } from '../authenticator';
+import { CredentialWatch } from '../credential-watch';
 import { RequireScope } from '../route-access';
 import { ApiKeyIdParam, CreateApiKeyBody, CreateApiKeyInput } from './api-key.dto';
 import { ApiKeyService } from './api-key.service';
@@ -22,6 +23,7 @@ export class ApiKeysController {
   constructor(
     private readonly keys: ApiKeyService,
     private readonly authenticator: Authenticator,
+    private readonly watch: CredentialWatch,
   ) {}
 
   @Post()
@@ -36,6 +38,7 @@ export class ApiKeysController {
       expiresAt: body.expires_in_days === undefined ? undefined : Date.now() + body.expires_in_days * DAY_MS,
     });
     this.authenticator.keysChanged();
+    void this.watch.recheckNow(); // the first key ends keyless streams
     return { key, ...toKeyView(record), ...(locksServer ? { warning: LOCKED_WARNING } : {}) };
   }
 
@@ -50,7 +53,9 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Revoke an API key; it stops working at once' })
   @ApiErrors(400, 401, 403, 404)
   async revoke(@Param('id', new ZodValidationPipe(ApiKeyIdParam, 'path')) id: string) {
-    return toKeyView(await this.keys.revoke(id));
+    const revoked = toKeyView(await this.keys.revoke(id));
+    void this.watch.recheckNow(); // its open streams end too
+    return revoked;
   }
 }
 
