@@ -23,6 +23,7 @@ import { BackupRepository } from './backup.repository';
 import { AgentFilesArchive } from './agent-files.archive';
 import { DatabaseBackupTarget } from './database-backup.target';
 import { DatabaseSummary } from '../storage/sqlite-file/database-snapshot';
+import { SwapOutcome } from '../storage/sqlite-file/database-swap';
 
 /** Progress reporting and cancellation; callers outside a job (tests, the pre-restore backup) pass SILENT. */
 type Progress = Pick<JobContext, 'progress' | 'throwIfCancelled'>;
@@ -70,19 +71,33 @@ export class BackupService {
   }
 
   /** The backup itself; the caller holds the store lock (a backup's shared one, or a restore's own). */
-  private async writeBackup(
+  private writeBackup(reason: BackupJobData['reason'], job: Progress): Promise<BackupManifest> {
+    return this.keepBackup(reason, job, [], async (databaseCopy) => {
+      await job.progress(5, 'copying and verifying the database');
+      return this.database.writeCopy(databaseCopy);
+    });
+  }
+
+  /**
+   * A new backup whose data file `copyDatabase` writes (and summarises), completed with the memory
+   * directory's archive and a manifest. When the copy was a restore's (the state it replaced), the data
+   * has been swapped by the time anything else could fail: the staged copy is then kept, not discarded.
+   */
+  private async keepBackup(
     reason: BackupJobData['reason'],
     job: Progress,
-    keep: readonly string[] = [],
+    keep: readonly string[],
+    copyDatabase: (path: string) => Promise<DatabaseSummary>,
   ): Promise<BackupManifest> {
     const started = Date.now();
     const id = await this.unusedId();
     const staging = await this.files.stage(id);
     let manifest: BackupManifest;
+    let copied = false;
     try {
-      await job.progress(5, 'copying and verifying the database');
       const databaseCopy = join(staging, this.database.dataFile);
-      const summary = await this.database.writeCopy(databaseCopy);
+      const summary = await copyDatabase(databaseCopy);
+      copied = true;
       if (summary.integrity !== 'ok')
         throw new BackupCorrupted(`The fresh copy failed its integrity check: ${summary.integrity}`);
       await job.progress(65, 'archiving the memory directory');
@@ -105,7 +120,11 @@ export class BackupService {
       };
       await this.files.commit(staging, manifest);
     } catch (error) {
-      await this.files.discard(staging);
+      if (copied && reason === 'pre-restore') {
+        this.logger.error({ msg: 'The restore is done, but its pre-restore backup could not be completed', staging });
+      } else {
+        await this.files.discard(staging);
+      }
       throw error;
     }
     await this.prune(new Set([id, ...keep]));
@@ -180,10 +199,13 @@ export class BackupService {
     await job.progress(2, 'verifying the backup');
     const manifest = await this.verifyBackup(id);
     await this.checkCompatible(manifest);
-    await job.progress(20, 'keeping the current state as a backup');
-    const before = await this.writeBackup('pre-restore', SILENT, [manifest.id]);
-    await job.progress(55, 'swapping the data in');
-    const swap = await this.database.restore(this.files.fileOf(manifest.id, manifest.database.file));
+    await job.progress(20, 'keeping the current state as a backup and swapping the data in');
+    let swapped: SwapOutcome | undefined;
+    const before = await this.keepBackup('pre-restore', SILENT, [manifest.id], async (databaseCopy) => {
+      swapped = await this.database.restore(this.files.fileOf(manifest.id, manifest.database.file), databaseCopy);
+      return swapped.replaced;
+    });
+    const swap = swapped!;
     await job.progress(85, 'restoring the memory directory');
     const memoryDirRestored = await this.restoreMemoryDir(manifest, before);
     const outcome: RestoreOutcome = {

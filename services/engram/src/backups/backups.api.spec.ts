@@ -113,6 +113,38 @@ for (const mode of ['inline', 'bullmq'] as JobMode[])
       assert.equal(preRestore.reason, 'pre-restore');
     });
 
+    it('keeps every write acknowledged while a restore runs: live afterwards, or in the pre-restore backup', async () => {
+      const backup = await runJob(api.request, '/api/admin/backup');
+      const acknowledged: string[] = [];
+      let writing = true;
+      const writer = (async () => {
+        for (let i = 0; writing; i++) {
+          const content = `written during the restore, number ${i}`;
+          const stored = await api.request('POST', '/api/memories', { body: { content } });
+          if (stored.status === 201) acknowledged.push(content);
+        }
+      })();
+      while (acknowledged.length < 3) await new Promise((wake) => setTimeout(wake, 10));
+      const restore = await runJob(api.request, '/api/admin/restore', { backup_id: backup.result.backup_id });
+      const duringRestore = acknowledged.length;
+      writing = false;
+      await writer;
+      assert.equal(restore.state, 'completed', restore.error);
+      const contents = (path: string) => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return new Set(db.prepare('SELECT content FROM memories WHERE deleted_at IS NULL').pluck().all() as string[]);
+        } finally {
+          db.close();
+        }
+      };
+      const live = contents(dbPath);
+      const kept = contents(join(api.config.backups.path, restore.result.pre_restore_backup_id, 'engram.db'));
+      const lost = acknowledged.filter((content) => !live.has(content) && !kept.has(content));
+      assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged writes are in neither`);
+      assert.ok(duringRestore > 3, 'writes were acknowledged while the restore ran');
+    });
+
     it('refuses malformed backup ids with 400 and unknown ones with 404', async () => {
       for (const backup_id of ['../../etc/passwd', 'backup-../../x', '', 'backup-2026']) {
         const response = await api.request('POST', '/api/admin/restore', { body: { backup_id } });

@@ -18,6 +18,10 @@ export abstract class DatabaseBackupTarget {
   abstract summarise(path: string): Promise<DatabaseSummary>;
   /** The live database's schema version: a backup from a newer one is refused. */
   abstract schemaVersion(): Promise<number>;
-  /** Replaces the live contents with the data file's in one transaction: all of it, or nothing. */
-  abstract restore(path: string): Promise<SwapOutcome>;
+  /**
+   * Replaces the live contents with the data file's in one transaction: all of it, or nothing. The
+   * contents replaced are written to `keepCurrentAt` first, in the same transaction, with writers held
+   * off until the commit: no acknowledged write falls between that copy and the swap.
+   */
+  abstract restore(path: string, keepCurrentAt: string): Promise<SwapOutcome>;
 }

@@ -31,19 +31,24 @@ export class PostgresBackupTarget extends DatabaseBackupTarget {
   }
 
   async writeCopy(path: string): Promise<DatabaseSummary> {
-    const schemaVersion = await this.db.transaction(async (client) => {
+    return this.db.transaction(async (client) => {
       // One snapshot for every page: writes during the backup are either all in it or not at all.
       await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       await client.query('SET LOCAL statement_timeout = 0');
-      const pinned = pinnedTo(this.db, client);
-      const exporter = new MemoryExportService(
-        new PostgresMemoryStore(pinned),
-        new PostgresSearchStore(pinned, { iterativeScans: false }),
-        new PostgresSettingsStore(pinned),
-      );
-      await pipeline(Readable.from(exporter.lines({ vectors: true, trash: true })), createWriteStream(path));
-      return liveSchemaVersion(client);
+      return this.exportWith(client, path);
     });
+  }
+
+  /** The live contents as the client's transaction sees them, written to `path` and summarised. */
+  private async exportWith(client: Queryable, path: string): Promise<DatabaseSummary> {
+    const pinned = pinnedTo(this.db, client);
+    const exporter = new MemoryExportService(
+      new PostgresMemoryStore(pinned),
+      new PostgresSearchStore(pinned, { iterativeScans: false }),
+      new PostgresSettingsStore(pinned),
+    );
+    await pipeline(Readable.from(exporter.lines({ vectors: true, trash: true })), createWriteStream(path));
+    const schemaVersion = await liveSchemaVersion(client);
     return { ...(await this.summarise(path)), schemaVersion };
   }
 
@@ -74,20 +79,27 @@ export class PostgresBackupTarget extends DatabaseBackupTarget {
     return liveSchemaVersion(this.db);
   }
 
-  async restore(path: string): Promise<SwapOutcome> {
+  async restore(path: string, keepCurrentAt: string): Promise<SwapOutcome> {
     const started = performance.now();
-    const { memories, liveMemories } = await this.db
+    const { memories, liveMemories, replaced } = await this.db
       .transaction(async (client) => {
         await client.query('SET LOCAL statement_timeout = 0');
         // Writers wait until the commit; readers keep seeing the old memories until then.
         await client.query('LOCK TABLE memories IN SHARE ROW EXCLUSIVE MODE');
+        // The contents replaced, kept while writers wait: no acknowledged write falls outside both.
+        const current = await this.exportWith(client, keepCurrentAt);
+        if (current.integrity !== 'ok') {
+          throw new Error(
+            `The copy of the current state cannot be read back (${current.integrity}); nothing was restored`,
+          );
+        }
         const model = await new PostgresSettingsStore(pinnedTo(this.db, client)).embeddingModel();
-        return restoreExport(client, path, model);
+        return { ...(await restoreExport(client, path, model)), replaced: current };
       })
       .catch((error: unknown) => {
         throw unrestorable(error);
       });
-    return { memories, liveMemories, transactionMs: Math.round(performance.now() - started) };
+    return { memories, liveMemories, replaced, transactionMs: Math.round(performance.now() - started) };
   }
 }
 

@@ -36,10 +36,10 @@ export class SqliteBackupTarget extends DatabaseBackupTarget {
   }
 
   /** The backup file is copied beside the live database first: the swap migrates its copy, never the backup. */
-  async restore(path: string): Promise<SwapOutcome> {
+  async restore(path: string, keepCurrentAt: string): Promise<SwapOutcome> {
     const scratch = await this.files.scratchCopy(path, this.livePath);
     try {
-      return await this.sqlite.swapIn(this.livePath, scratch, this.pragmas);
+      return await this.sqlite.swapIn(this.livePath, scratch, keepCurrentAt, this.pragmas);
     } finally {
       await this.files.removeFile(scratch);
     }

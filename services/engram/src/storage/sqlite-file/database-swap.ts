@@ -1,4 +1,5 @@
 import { keyClause, keyOfFile } from '../database-key';
+import { copyLiveDatabase, DatabaseSummary, sealCopy } from './database-snapshot';
 import { openSqliteDatabase, SqliteDatabase } from '../sqlite.connection';
 import { VectorIndex } from '../vector-index';
 
@@ -7,6 +8,8 @@ export interface SwapOutcome {
   liveMemories: number;
   /** How long the write transaction held the database, the longest a writer elsewhere waits. */
   transactionMs: number;
+  /** The contents replaced, as kept at `keepCurrentAt` (the pre-restore backup's data file). */
+  replaced: DatabaseSummary;
 }
 
 /**
@@ -32,10 +35,14 @@ const REFILLED_BY_TRIGGERS = new Set(['memory_id_blocks', 'memories_keyword_corp
  * backup) in one write transaction on a connection of its own. Readers on other connections see the old
  * state until the commit and the new one after, never a mix; the keyword index follows through its
  * triggers and the quantised vector index is rebuilt from the restored vectors inside the transaction.
+ * The contents replaced are first copied to `keepCurrentAt` and checked, inside the same transaction:
+ * writers wait from the copy to the commit, so every write acknowledged before the swap is in the copy
+ * (copied earlier, writes in between were in neither). A copy that fails its check changes nothing.
  */
 export function swapInDatabase(
   livePath: string,
   sourcePath: string,
+  keepCurrentAt: string,
   pragmas: Record<string, string>,
   encryptionKey?: string,
 ): SwapOutcome {
@@ -54,12 +61,20 @@ export function swapInDatabase(
     const started = performance.now();
     const outcome = db
       .transaction(() => {
+        // This connection holds the write lock from BEGIN IMMEDIATE: the copy's read sees the last commit.
+        copyLiveDatabase(livePath, keepCurrentAt, encryptionKey);
+        const replaced = sealCopy(keepCurrentAt, encryptionKey);
+        if (replaced.integrity !== 'ok') {
+          throw new Error(
+            `The copy of the current state failed its integrity check (${replaced.integrity}); nothing was restored`,
+          );
+        }
         db.pragma('defer_foreign_keys = ON');
         for (const table of tables) db.exec(`DELETE FROM main."${table}"`);
         for (const table of tables) if (!REFILLED_BY_TRIGGERS.has(table)) copyRows(db, table);
         rebuildQuantisedVectors(db);
         VectorIndex.markRebuilt(db);
-        return checkCounts(db);
+        return { ...checkCounts(db), replaced };
       })
       .immediate();
     return { ...outcome, transactionMs: Math.round(performance.now() - started) };
@@ -112,7 +127,7 @@ function rebuildQuantisedVectors(db: SqliteDatabase): void {
 }
 
 /** A last guard inside the transaction: a short copy rolls everything back. */
-function checkCounts(db: SqliteDatabase): Omit<SwapOutcome, 'transactionMs'> {
+function checkCounts(db: SqliteDatabase): Pick<SwapOutcome, 'memories' | 'liveMemories'> {
   const count = (schema: string, where = '') =>
     db.prepare(`SELECT count(*) FROM ${schema}.memories ${where}`).pluck().get() as number;
   const memories = count('main');

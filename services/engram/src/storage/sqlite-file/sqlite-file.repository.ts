@@ -30,8 +30,13 @@ export class SqliteFileRepository {
     return runInSqliteThread('summariseDatabase', path, this.key);
   }
 
-  swapIn(livePath: string, sourcePath: string, pragmas: Record<string, string>): Promise<SwapOutcome> {
-    return runInSqliteThread('swapInDatabase', livePath, sourcePath, pragmas, this.key);
+  swapIn(
+    livePath: string,
+    sourcePath: string,
+    keepCurrentAt: string,
+    pragmas: Record<string, string>,
+  ): Promise<SwapOutcome> {
+    return runInSqliteThread('swapInDatabase', livePath, sourcePath, keepCurrentAt, pragmas, this.key);
   }
 
   switchToStagedVectors(livePath: string, pragmas: Record<string, string>): Promise<SwitchOutcome> {
