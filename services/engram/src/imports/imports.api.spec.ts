@@ -7,7 +7,7 @@ import { MemoryFunctions } from '../agent/memory-dir/memory-functions';
 import { startOpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
 import { openSse } from '../testing/sse-client';
 import { startTestApp, TestApp } from '../testing/test-app';
-import { chatGptExport, memoryGraphJsonl, zipOf } from '../testing/import-fixtures';
+import { chatGptExport, engramExport, engramExportMemory, memoryGraphJsonl, zipOf } from '../testing/import-fixtures';
 
 const ADMIN = 'import-admin-key-0123456789';
 
@@ -131,6 +131,38 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.equal(garbage.state, 'failed');
     assert.match(garbage.error, /conversations\.json is not a readable ZIP archive/);
     assert.equal((await admin('GET', '/api/memories')).body.total, before);
+  });
+
+  it('refuses memory_type memory_file as the store routes do: each such memory is a failure naming its file and line', async () => {
+    const engram = await imported(
+      'reserved.ndjson',
+      engramExport([
+        engramExportMemory('A memory the export carries'),
+        engramExportMemory('A line posing as a memory directory entry', { memory_type: 'memory_file' }),
+        engramExportMemory('The same in other letters', { memory_type: ' Memory_File' }),
+      ]),
+    );
+    assert.equal(engram.state, 'completed', engram.error);
+    assert.deepEqual([engram.result.source, engram.result.stored, engram.result.failed], ['engram', 1, 2]);
+    assert.deepEqual(
+      engram.result.failures.map((failure: { item: string }) => failure.item),
+      ['reserved.ndjson, line 3', 'reserved.ndjson, line 4'],
+    );
+    assert.match(engram.result.failures[0].reason, /memory_type memory_file is reserved/);
+    const mcp = await imported(
+      'export_memories.json',
+      JSON.stringify({
+        memories: [
+          { content: 'An MCP Memory Service memory', content_hash: 'mcp-1', memory_type: 'note' },
+          { content: 'Another posing as a memory directory entry', content_hash: 'mcp-2', memory_type: 'memory_file' },
+        ],
+      }),
+    );
+    assert.equal(mcp.state, 'completed', mcp.error);
+    assert.deepEqual([mcp.result.source, mcp.result.stored, mcp.result.failed], ['mcp-memory-service', 1, 1]);
+    assert.match(mcp.result.failures[0].item, /^export_memories\.json, memory 2 /);
+    assert.match(mcp.result.failures[0].reason, /memory_type memory_file is reserved/);
+    assert.equal((await admin('GET', '/api/memories?memory_type=memory_file')).body.total, 0);
   });
 
   it('refuses bad requests with 4xx naming the problem: an empty file, unknown fields, oversized uploads, multipart elsewhere', async () => {

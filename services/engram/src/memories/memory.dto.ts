@@ -25,11 +25,15 @@ export const MemoryTypeInput = z
 /** The type of the memory directory's search entries (MemoryFileIndexer): written by Engram alone. */
 export const MEMORY_FILE_TYPE = 'memory_file';
 
-/** A type a client may give a memory it writes: any but MEMORY_FILE_TYPE. */
-export const WritableMemoryType = MemoryTypeInput.refine(
-  (type) => type !== MEMORY_FILE_TYPE,
-  `memory_type ${MEMORY_FILE_TYPE} is reserved for the memory directory's search entries`,
-);
+export const RESERVED_MEMORY_TYPE = `memory_type ${MEMORY_FILE_TYPE} is reserved for the memory directory's search entries`;
+
+/** Whether a type names MEMORY_FILE_TYPE once read as the store reads types (trimmed, lower case). */
+export function isReservedMemoryType(type: string): boolean {
+  return type.trim().toLowerCase() === MEMORY_FILE_TYPE;
+}
+
+/** A type a client (or an import) may give a memory it writes: any but MEMORY_FILE_TYPE. */
+export const WritableMemoryType = MemoryTypeInput.refine((type) => !isReservedMemoryType(type), RESERVED_MEMORY_TYPE);
 
 /** The latest instant a JavaScript Date holds (epoch ms); a later one has no ISO form and breaks every read. */
 export const MAX_TIMESTAMP_MS = 8.64e15;

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync } from 'node:zlib';
 
 /**
@@ -255,4 +256,29 @@ export function memoryGraphJsonl(): string {
   ]
     .map((line) => JSON.stringify(line))
     .join('\n');
+}
+
+/** One memory line of an Engram export; `fields` replace the made-up defaults. */
+export function engramExportMemory(content: string, fields: Record<string, unknown> = {}) {
+  return {
+    namespace: 'default',
+    content_hash: createHash('sha256').update(content).digest('hex'),
+    content,
+    memory_type: 'note',
+    tags: ['exported'],
+    metadata: {},
+    created_at: 1715176560000,
+    updated_at: 1715176560000,
+    superseded_by: null,
+    supersedes: null,
+    valid_to: null,
+    ...fields,
+  };
+}
+
+/** An Engram export (GET /api/export) of these memory lines: header, lines, and an end line that matches them. */
+export function engramExport(memories: readonly unknown[], header = '{"format":"engram-export","version":1}'): string {
+  const lines = memories.map((memory) => `${JSON.stringify(memory)}\n`).join('');
+  const sha256 = createHash('sha256').update(lines).digest('hex');
+  return `${header}\n${lines}${JSON.stringify({ format: 'engram-export-end', memories: memories.length, sha256 })}\n`;
 }

@@ -2,19 +2,19 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { EXPORT_END, EXPORT_FORMAT, EXPORT_VERSION } from '../../export/memory-export.service';
+import { WritableMemoryType } from '../../memories/memory.dto';
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
 import { firstIssue } from './source-values';
-
-const MEMORY_TYPE = /^[a-z][a-z0-9_-]{0,63}$/;
 
 const Header = z.looseObject({ format: z.literal(EXPORT_FORMAT), version: z.number().int() });
 const End = z.looseObject({ format: z.literal(EXPORT_END), memories: z.number().int(), sha256: z.string() });
 const ExportedMemory = z.looseObject({
   content: z.string().refine((text) => text.trim() !== '', 'content is empty'),
   content_hash: z.string(),
-  memory_type: z.string().regex(MEMORY_TYPE),
+  // The store routes' rule: memory_file entries are the memory directory's, written by Engram alone.
+  memory_type: WritableMemoryType,
   tags: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
   created_at: z.number().int().positive(),

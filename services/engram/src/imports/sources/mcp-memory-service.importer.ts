@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { isReservedMemoryType, RESERVED_MEMORY_TYPE } from '../../memories/memory.dto';
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
@@ -13,7 +14,11 @@ const ExportedMemory = z.looseObject({
   content: z.string().refine((text) => text.trim() !== '', 'content is empty'),
   content_hash: z.string().nullish(),
   tags: z.union([z.array(z.string()), z.string()]).nullish(),
-  memory_type: z.string().nullish(),
+  // Any other unusable type becomes `note`; the reserved one is refused, as the store routes refuse it.
+  memory_type: z
+    .string()
+    .nullish()
+    .refine((type) => !type || !isReservedMemoryType(type), RESERVED_MEMORY_TYPE),
   metadata: z.union([z.record(z.string(), z.unknown()), z.string()]).nullish(),
   created_at: z.union([z.number(), z.string()]).nullish(),
   created_at_iso: z.string().nullish(),
