@@ -165,6 +165,36 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.equal((await admin('GET', '/api/memories?memory_type=memory_file')).body.total, 0);
   });
 
+  it('detects an Engram export by its header however it is written, and refuses a time past the date range by line', async () => {
+    const beyond = 9007199254740991;
+    const job = await imported(
+      'python-written.ndjson',
+      engramExport(
+        [
+          engramExportMemory('A memory written out by another tool'),
+          engramExportMemory('A memory created after the last valid date', { created_at: beyond }),
+          engramExportMemory('A memory updated after the last valid date', { updated_at: beyond }),
+        ],
+        '{"version": 1, "exported_at": "2026-01-02T03:04:05Z", "format": "engram-export"}',
+      ),
+    );
+    assert.equal(job.state, 'completed', job.error);
+    assert.deepEqual([job.result.source, job.result.stored, job.result.failed], ['engram', 1, 2]);
+    assert.deepEqual(
+      job.result.failures.map((failure: { item: string; reason: string }) => [failure.item, failure.reason]),
+      [
+        [
+          'python-written.ndjson, line 3',
+          'created_at: epoch milliseconds above 8640000000000000 are past the valid date range',
+        ],
+        [
+          'python-written.ndjson, line 4',
+          'updated_at: epoch milliseconds above 8640000000000000 are past the valid date range',
+        ],
+      ],
+    );
+  });
+
   it('refuses bad requests with 4xx naming the problem: an empty file, unknown fields, oversized uploads, multipart elsewhere', async () => {
     const empty = await upload('empty.json', '');
     assert.equal(empty.status, 400);

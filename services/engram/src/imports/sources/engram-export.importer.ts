@@ -2,11 +2,21 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { EXPORT_END, EXPORT_FORMAT, EXPORT_VERSION } from '../../export/memory-export.service';
-import { WritableMemoryType } from '../../memories/memory.dto';
+import { MAX_TIMESTAMP_MS, WritableMemoryType } from '../../memories/memory.dto';
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
 import { firstIssue } from './source-values';
+
+/** Detection reads the header line from the probe's first bytes; a longer first line is not a header. */
+const HEADER_MAX_BYTES = 1024;
+
+/** Epoch milliseconds a Date holds: a later time has no ISO form and would fail the whole import. */
+const ExportedTime = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_TIMESTAMP_MS, `epoch milliseconds above ${MAX_TIMESTAMP_MS} are past the valid date range`);
 
 const Header = z.looseObject({ format: z.literal(EXPORT_FORMAT), version: z.number().int() });
 const End = z.looseObject({ format: z.literal(EXPORT_END), memories: z.number().int(), sha256: z.string() });
@@ -17,8 +27,8 @@ const ExportedMemory = z.looseObject({
   memory_type: WritableMemoryType,
   tags: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
-  created_at: z.number().int().positive(),
-  updated_at: z.number().int().positive(),
+  created_at: ExportedTime,
+  updated_at: ExportedTime,
   superseded_by: z.string().nullish(),
   deleted_at: z.number().nullish(),
 });
@@ -34,7 +44,7 @@ export class EngramExportImporter implements Importer {
   readonly label = 'Engram export (NDJSON)';
 
   detect({ kind, head }: DetectProbe): boolean {
-    return kind === 'file' && /^\s*\{"format":"engram-export"/.test(head.toString('utf8', 0, 64));
+    return kind === 'file' && isExportHeader(head);
   }
 
   async *read(input: ImportInput): AsyncIterable<ImportEntry> {
@@ -93,6 +103,15 @@ export class EngramExportImporter implements Importer {
       if (!ended) yield failure(input.name, 'the export has no end line: it was cut short');
     }
   }
+}
+
+/** The first line is a JSON object whose `format` is ours, however it is spaced or its keys ordered. */
+function isExportHeader(head: Buffer): boolean {
+  const end = head.indexOf(0x0a);
+  const firstLine = head.subarray(0, end === -1 ? head.length : end);
+  if (firstLine.length > HEADER_MAX_BYTES) return false;
+  const value = parseLine(firstLine.toString('utf8'));
+  return typeof value === 'object' && value !== null && (value as { format?: unknown }).format === EXPORT_FORMAT;
 }
 
 function parseLine(text: string): unknown {
