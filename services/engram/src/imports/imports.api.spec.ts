@@ -236,6 +236,37 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.match(((await spelled.json()) as { message: string }).message, /spelled\.md is empty/);
   });
 
+  it('refuses a field or a second file after the file with 400 saying so, queues nothing and keeps no upload', async () => {
+    const send = async (parts: [string, string, string?][]) => {
+      const form = new FormData();
+      for (const [name, value, fileName] of parts) {
+        if (fileName) form.append(name, new Blob([value]), fileName);
+        else form.append(name, value);
+      }
+      const response = await fetch(`${api.url}/api/import`, { method: 'POST', body: form, headers: as(ADMIN).headers });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const memories = (await admin('GET', '/api/memories')).body.total;
+    const jobs = (await admin('GET', '/api/import?limit=100')).body.jobs.length;
+    const note = '# Late fields\n\nThis note must not be stored by a dry run.';
+    const lateField = await send([
+      ['file', note, 'late.md'],
+      ['dry_run', 'true'],
+    ]);
+    assert.equal(lateField.status, 400, JSON.stringify(lateField.body));
+    assert.match(lateField.body.message, /"dry_run" comes after the file: send the fields .* before the file part/);
+    const twoFiles = await send([
+      ['source', 'markdown'],
+      ['file', note, 'first.md'],
+      ['file', '# Second', 'second.md'],
+    ]);
+    assert.equal(twoFiles.status, 400, JSON.stringify(twoFiles.body));
+    assert.match(twoFiles.body.message, /one file per import/);
+    assert.equal((await admin('GET', '/api/import?limit=100')).body.jobs.length, jobs, 'no import queued');
+    assert.equal((await admin('GET', '/api/memories')).body.total, memories);
+    assert.deepEqual(readdirSync(join(api.dir, 'data', 'import-uploads')), [], 'no upload left behind');
+  });
+
   it('requires a key with the write scope; a namespace-bound key imports into its namespace only', async () => {
     const anonymous = await fetch(`${api.url}/api/import`, { method: 'POST', body: new FormData() });
     assert.equal(anonymous.status, 401);

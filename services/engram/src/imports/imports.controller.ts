@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { MultipartFile } from '@fastify/multipart';
+import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { RequireScope } from '../auth/route-access';
 import { currentNamespace } from '../auth/request-context';
@@ -123,48 +123,47 @@ export class ImportsController {
     return job;
   }
 
+  /**
+   * Reads the form in its order: the fields, then the file, streamed to the upload folder. Anything after
+   * the file (a field, which would have come too late to change the import, or a second file) is refused,
+   * and the upload already stored is removed.
+   */
   private async fromUpload(
     request: FastifyRequest,
     query: Record<string, unknown>,
     namespace: string,
   ): Promise<ImportJobData> {
-    let file: MultipartFile | undefined;
+    const fields: Record<string, string> = {};
+    let options: ImportUploadInput | undefined;
+    let upload: Extract<ImportJobData['input'], { kind: 'upload' }> | undefined;
     try {
-      file = await request.file();
+      for await (const part of request.parts()) {
+        if (upload) throw partAfterFile(part);
+        if (part.type === 'field') {
+          fields[part.fieldname] ??= String(part.value);
+          continue;
+        }
+        options = new ZodValidationPipe(ImportUploadFields, 'body').transform({ ...query, ...fields });
+        const saved = await this.uploads.save(part.file, part.filename || 'upload');
+        upload = { kind: 'upload', uploadId: saved.uploadId, fileName: saved.fileName };
+        if (saved.bytes === 0) throw new InvalidInput(`${saved.fileName} is empty (0 bytes)`);
+      }
     } catch (error) {
+      if (upload) await this.uploads.remove(upload);
       throw uploadError(error);
     }
-    if (!file) throw new InvalidInput('The multipart request holds no file: send the export as the "file" part');
-    const fields = { ...query, ...fieldValues(file) };
-    const options = new ZodValidationPipe(ImportUploadFields, 'body').transform(fields) as ImportUploadInput;
-    let saved;
-    try {
-      saved = await this.uploads.save(file.file, file.filename || 'upload');
-    } catch (error) {
-      throw uploadError(error);
-    }
-    if (saved.bytes === 0) {
-      await this.uploads.remove({ kind: 'upload', uploadId: saved.uploadId, fileName: saved.fileName });
-      throw new InvalidInput(`${saved.fileName} is empty (0 bytes)`);
-    }
-    return {
-      source: options.source,
-      target: options.target,
-      dryRun: options.dry_run,
-      namespace,
-      input: { kind: 'upload', uploadId: saved.uploadId, fileName: saved.fileName },
-    };
+    if (!upload || !options)
+      throw new InvalidInput('The multipart request holds no file: send the export as the "file" part');
+    return { source: options.source, target: options.target, dryRun: options.dry_run, namespace, input: upload };
   }
 }
 
-/** Form fields sent before the file part (those after it are not read: the file is streamed). */
-function fieldValues(file: MultipartFile): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const [name, field] of Object.entries(file.fields)) {
-    const first = Array.isArray(field) ? field[0] : field;
-    if (first && first.type === 'field' && name !== file.fieldname) values[name] = String(first.value);
-  }
-  return values;
+/** The file is stored as it arrives, so what follows it could not be honoured: say how to send the form. */
+function partAfterFile(part: Multipart): InvalidInput {
+  if (part.type === 'file') return new InvalidInput('Send one file per import');
+  return new InvalidInput(
+    `The form field "${part.fieldname}" comes after the file: send the fields (source, target, dry_run) before the file part`,
+  );
 }
 
 function uploadError(error: unknown): unknown {
