@@ -12,4 +12,8 @@ export class ImportsProcessor implements JobProcessor<JobName.Import> {
   async process(data: ImportJobData, job: JobContext): Promise<Record<string, unknown>> {
     return { ...(await this.imports.runImport(data, job)) };
   }
+
+  async discard(data: ImportJobData): Promise<void> {
+    await this.imports.discardUpload(data);
+  }
 }

@@ -125,6 +125,11 @@ export class ImportsService {
     }
   }
 
+  /** An import cancelled before it ran: its upload goes now, as it would have at the import's end. */
+  async discardUpload(data: ImportJobData): Promise<void> {
+    await this.uploads.remove(data.input);
+  }
+
   /** First pass: reads everything (refusing a malformed file before any write) and counts; a dry run also finds duplicates. */
   private async check(reader: ImportReader, name: string, data: ImportJobData, job: JobContext) {
     await job.progress(1, `checking ${name} (${reader.header.label})`);

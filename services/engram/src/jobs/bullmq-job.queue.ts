@@ -117,6 +117,7 @@ export class BullMqJobQueue implements JobQueue {
     const state = await this.call(() => job.getState());
     if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
       await this.call(() => job.remove());
+      await this.runner.cancelledBeforeRun({ id: job.id!, name: job.name as JobName, data: job.data as AnyJobData });
       return 'cancelled';
     }
     if (state === 'active') {

@@ -112,6 +112,7 @@ describe('InlineJobQueue', () => {
     assert.equal(cancelled!.error, 'Cancelled on request');
     assert.equal((await state(queue, waiting.id)).state, 'cancelled');
     assert.ok(published.includes(`job_failed:${running.id}`));
+    assert.ok(published.includes(`job_failed:${waiting.id}`), 'a job cancelled before it ran is announced too');
     await assert.rejects(queue.cancel(running.id), /already ended/);
     const text = await metrics.scrape();
     assert.match(text, /engram_jobs_total\{queue="engram-maintenance",name="backup",outcome="cancelled"\} 1/);

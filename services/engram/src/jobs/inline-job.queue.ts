@@ -78,7 +78,8 @@ export class InlineJobQueue implements JobQueue {
     if (!job) throw new JobNotCancellable(`No job with id ${id}`);
     if (job.view.state === 'waiting') {
       this.waiting.splice(this.waiting.indexOf(id), 1);
-      this.finish(job, 'cancelled', { error: 'Cancelled on request' });
+      this.finish(job, 'cancelled', { error: new JobCancelled().message });
+      await this.runner.cancelledBeforeRun(job.view);
       return 'cancelled';
     }
     if (job.view.state === 'active') {

@@ -25,6 +25,8 @@ export function jobLockWait(job: Pick<JobContext, 'progress' | 'throwIfCancelled
 export interface JobProcessor<N extends JobName = JobName> {
   readonly name: N;
   process(data: JobDataByName[N], context: JobContext): Promise<Record<string, unknown>>;
+  /** The clean-up process() does at its end, for a job cancelled before it ran (an import's upload). */
+  discard?(data: JobDataByName[N]): Promise<void>;
 }
 
 /**

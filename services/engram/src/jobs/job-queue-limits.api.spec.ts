@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SqliteLockRepository } from '../storage/locks/sqlite-lock.repository';
-import { StoreLocks } from '../storage/locks/store-locks';
-import { lockFolderOf } from '../storage/sqlite/sqlite.stores';
-import { JobMode, JobsHarness, runJob, startJobsHarness, waitForJob } from '../testing/job-helpers';
+import { blockJobs, JobMode, JobsHarness, runJob, startJobsHarness, waitForJob } from '../testing/job-helpers';
 
 const MAX_WAITING = 2;
 
@@ -15,29 +12,8 @@ for (const mode of ['inline', 'bullmq'] as JobMode[]) {
       harness.api.request(method, path, body === undefined ? {} : { body });
     const backupCount = async () => (await request('GET', '/api/admin/backups')).body.total_count as number;
 
-    /**
-     * Keeps queued jobs from finishing: without Redis a restore held elsewhere (the store lock) makes the
-     * running backup wait; with Redis no worker runs.
-     */
     async function block(): Promise<void> {
-      if (mode === 'bullmq') {
-        await harness.stopWorker();
-        unblock = () => harness.startWorker();
-        return;
-      }
-      const locks = new StoreLocks(new SqliteLockRepository(lockFolderOf(harness.api.config.storage.sqlitePath)));
-      let release!: () => void;
-      let held!: () => void;
-      const holding = new Promise<void>((resolve) => (held = resolve));
-      const restore = locks.restore(() => {
-        held();
-        return new Promise<void>((resolve) => (release = resolve));
-      });
-      await holding;
-      unblock = async () => {
-        release();
-        await restore;
-      };
+      unblock = await blockJobs(harness);
     }
 
     before(async () => {

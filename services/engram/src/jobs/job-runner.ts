@@ -97,6 +97,32 @@ export class JobRunner {
     }
   }
 
+  /**
+   * A job cancelled while it waited: announced and audited as a cancelled running job is (job_failed with
+   * `cancelled`), and its processor's clean-up run, since process() never will. Not counted in
+   * engram_jobs_total, which counts jobs run to an end.
+   */
+  async cancelledBeforeRun(job: Omit<RunnableJob, 'queue'>): Promise<void> {
+    const error = new JobCancelled();
+    this.audit.record(jobEndEntry(job, { error }));
+    this.events.publish(
+      'job_failed',
+      { job_id: job.id, name: job.name, error: error.message, cancelled: true },
+      jobNamespace(job.data),
+    );
+    this.logger.log({ msg: 'Job cancelled before it ran', job: job.id, name: job.name });
+    try {
+      await this.processors.get(job.name).discard?.(job.data as never);
+    } catch (cleanUpError) {
+      // The job is gone either way; what it left behind is pruned with other abandoned uploads.
+      this.logger.warn({
+        msg: 'Clean-up of a cancelled job failed',
+        job: job.id,
+        error: (cleanUpError as Error).message,
+      });
+    }
+  }
+
   private count(job: RunnableJob, outcome: 'completed' | 'failed' | 'cancelled' | 'released'): void {
     this.metrics.jobs.inc({ queue: job.queue, name: job.name, outcome });
   }

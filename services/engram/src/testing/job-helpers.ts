@@ -1,5 +1,8 @@
 import { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
+import { SqliteLockRepository } from '../storage/locks/sqlite-lock.repository';
+import { StoreLocks } from '../storage/locks/store-locks';
+import { lockFolderOf } from '../storage/sqlite/sqlite.stores';
 import { createWorkerContext } from '../worker/worker-context';
 import { startTestRedis, TestRedis } from './redis-server';
 import { startTestApp, TestApp, TestResponse } from './test-app';
@@ -63,4 +66,29 @@ export async function startJobsHarness(mode: JobMode, env: Record<string, string
 async function init(context: INestApplicationContext): Promise<INestApplicationContext> {
   await context.init();
   return context;
+}
+
+/**
+ * Keeps queued jobs from finishing until the returned function is called: without Redis a restore held
+ * elsewhere (the store lock) keeps the running job (say a backup) waiting, and the jobs queued after it
+ * wait behind it; with Redis no worker runs.
+ */
+export async function blockJobs(harness: JobsHarness): Promise<() => Promise<void>> {
+  if (harness.redis) {
+    await harness.stopWorker();
+    return () => harness.startWorker();
+  }
+  const locks = new StoreLocks(new SqliteLockRepository(lockFolderOf(harness.api.config.storage.sqlitePath)));
+  let release!: () => void;
+  let held!: () => void;
+  const holding = new Promise<void>((resolve) => (held = resolve));
+  const restore = locks.restore(() => {
+    held();
+    return new Promise<void>((resolve) => (release = resolve));
+  });
+  await holding;
+  return async () => {
+    release();
+    await restore;
+  };
 }
