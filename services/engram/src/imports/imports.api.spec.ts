@@ -133,7 +133,7 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.equal((await admin('GET', '/api/memories')).body.total, before);
   });
 
-  it('refuses memory_type memory_file as the store routes do: each such memory is a failure naming its file and line', async () => {
+  it('never stores memory_type memory_file: an Engram export skips its memory directory entries, another source reports them', async () => {
     const engram = await imported(
       'reserved.ndjson',
       engramExport([
@@ -143,12 +143,7 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
       ]),
     );
     assert.equal(engram.state, 'completed', engram.error);
-    assert.deepEqual([engram.result.source, engram.result.stored, engram.result.failed], ['engram', 1, 2]);
-    assert.deepEqual(
-      engram.result.failures.map((failure: { item: string }) => failure.item),
-      ['reserved.ndjson, line 3', 'reserved.ndjson, line 4'],
-    );
-    assert.match(engram.result.failures[0].reason, /memory_type memory_file is reserved/);
+    assert.deepEqual([engram.result.source, engram.result.stored, engram.result.failed], ['engram', 1, 0]);
     const mcp = await imported(
       'export_memories.json',
       JSON.stringify({

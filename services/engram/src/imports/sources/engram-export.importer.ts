@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { EXPORT_END, EXPORT_FORMAT, EXPORT_VERSION } from '../../export/memory-export.service';
-import { MAX_TIMESTAMP_MS, WritableMemoryType } from '../../memories/memory.dto';
+import { isReservedMemoryType, MAX_TIMESTAMP_MS, MemoryTypeInput } from '../../memories/memory.dto';
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
@@ -23,8 +23,7 @@ const End = z.looseObject({ format: z.literal(EXPORT_END), memories: z.number().
 const ExportedMemory = z.looseObject({
   content: z.string().refine((text) => text.trim() !== '', 'content is empty'),
   content_hash: z.string(),
-  // The store routes' rule: memory_file entries are the memory directory's, written by Engram alone.
-  memory_type: WritableMemoryType,
+  memory_type: MemoryTypeInput,
   tags: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
   created_at: ExportedTime,
@@ -36,7 +35,8 @@ const ExportedMemory = z.looseObject({
 /**
  * Engram's own portable export (GET /api/export, `engram export`): every current memory with its tags,
  * type, metadata and timestamps, into the importing namespace. Versions that were superseded are skipped
- * (they would come back as current), and so is a backup's trash; vectors are recomputed with this store's model. The end line's count
+ * (they would come back as current), and so are a backup's trash and the memory directory's entries
+ * (`memory_file`: Engram writes them from the agent's files alone, which an export does not carry); vectors are recomputed with this store's model. The end line's count
  * and SHA-256 are checked: a cut or altered export is reported as a failure, after what could be read.
  */
 export class EngramExportImporter implements Importer {
@@ -85,8 +85,10 @@ export class EngramExportImporter implements Importer {
           );
           continue;
         }
-        // Superseded versions would come back as current, and a backup's trash as live memories.
+        // Superseded versions would come back as current, a backup's trash as live memories, and memory
+        // directory entries as entries of files this store does not have (the store routes refuse that type).
         if (memory.data.superseded_by || memory.data.deleted_at) continue;
+        if (isReservedMemoryType(memory.data.memory_type)) continue;
         yield {
           source: this.source,
           originalId: memory.data.content_hash,
