@@ -287,6 +287,22 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await page.getByRole('alert').filter({ hasText: 'No memory with content_hash' }).waitFor();
   });
 
+  it('edits a memory on its own page and follows it to its new content_hash', async () => {
+    const stored = await call(api.url, 'POST', '/api/memories', { content: 'The spare key is under the mat' }, AUTH);
+    await page.goto(`${api.url}/#/memory/${stored.body.content_hash}`);
+    await card('The spare key is under the mat').getByRole('button', { name: /^Edit/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit memory' });
+    await dialog.getByLabel('Content').fill('The spare key is with the neighbour');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await card('The spare key is with the neighbour').waitFor();
+    const edited = await call(api.url, 'POST', '/api/search', { query: 'spare key neighbour', mode: 'keyword' }, AUTH);
+    const hash = edited.body.results[0].memory.content_hash;
+    assert.notEqual(hash, stored.body.content_hash);
+    assert.equal(new URL(page.url()).hash, `#/memory/${hash}`);
+    assert.equal(await page.getByRole('alert').count(), 0, 'no "No memory with content_hash" after the save');
+  });
+
   it('shows deleted memories in the trash, restores one, refuses a text stored again, and deletes for good', async () => {
     const store = async (content: string) =>
       (await call(api.url, 'POST', '/api/memories', { content }, AUTH)).body.content_hash as string;

@@ -166,7 +166,10 @@ export class AppShell extends LitElement {
     form.busy = true;
     try {
       if (this.editing === 'new') await this.api!.create(draft);
-      else await this.api!.update(this.editing!.content_hash, draft);
+      else {
+        const before = this.editing!.content_hash;
+        this.followEdit(before, (await this.api!.update(before, draft)).memory);
+      }
       this.editing = undefined;
       this.changes++;
     } catch (error) {
@@ -174,6 +177,13 @@ export class AppShell extends LitElement {
     } finally {
       form.busy = false;
     }
+  }
+
+  /** A memory's hash is its content's: its page moves with an edit of the text (in place, not a new step back). */
+  private followEdit(oldHash: string, memory: MemoryView): void {
+    if (this.route !== 'memory' || this.routeArgument !== oldHash || memory.content_hash === oldHash) return;
+    history.replaceState(null, '', `#/memory/${memory.content_hash}`);
+    this.routeArgument = memory.content_hash;
   }
 
   private async confirmDelete(): Promise<void> {
