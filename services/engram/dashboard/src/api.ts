@@ -9,6 +9,13 @@ export type { OverviewFigures, TrafficPoint } from '../../src/overview/overview.
 
 export class Unauthorized extends Error {}
 
+/** The request never got an answer (the server is down or the network is): the browser says only "Failed to fetch". */
+export class ServerUnreachable extends Error {
+  constructor() {
+    super('Cannot reach the Engram server');
+  }
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -440,6 +447,8 @@ export class EngramApi {
       method,
       headers,
       body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
+    }).catch(() => {
+      throw new ServerUnreachable();
     });
     if (response.status === 401) throw new Unauthorized('The API key was refused');
     const answer = await response.json().catch(() => ({}));

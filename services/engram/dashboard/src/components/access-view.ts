@@ -28,6 +28,11 @@ export class AccessView extends ReloadingView {
     this.clients = clients;
   }
 
+  protected override clearResults(): void {
+    this.keys = undefined;
+    this.clients = undefined;
+  }
+
   private async create(event: SubmitEvent): Promise<void> {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
@@ -72,7 +77,7 @@ export class AccessView extends ReloadingView {
   override render() {
     return html`<section class="view" aria-labelledby="access-title">
       <h1 id="access-title">Access</h1>
-      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${this.error && this.keys ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <form class="card key-form" @submit=${(event: SubmitEvent) => this.create(event)}>
         <h2>New API key</h2>
         <label>Name <input name="name" required maxlength="100" autocomplete="off" /></label>
@@ -106,7 +111,9 @@ export class AccessView extends ReloadingView {
         <h2>API keys</h2>
         ${
           this.keys === undefined
-            ? html`<p aria-busy="true">Loading…</p>`
+            ? this.error
+              ? html`<p class="error" role="alert">${this.error}</p>`
+              : html`<p aria-busy="true">Loading…</p>`
             : this.keys.length === 0
               ? html`<p class="empty">No stored keys.</p>`
               : html`<ul class="key-list">

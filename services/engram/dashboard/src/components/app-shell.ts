@@ -64,6 +64,8 @@ export class AppShell extends LitElement {
   declare checking: boolean;
   declare announcement: string;
   private events: LiveEvents | undefined;
+  /** The stream has been live since sign-in, so the next "live" is a reconnection. */
+  private wasLive = false;
 
   constructor() {
     super();
@@ -131,12 +133,13 @@ export class AppShell extends LitElement {
     this.api = api;
     this.activity = recent.events;
     this.events?.stop();
+    this.wasLive = false;
     this.events = new LiveEvents(
       api,
       {
         onEvent: (event) => this.onLiveEvent(event),
         onGap: () => this.changes++,
-        onState: (state) => (this.live = state),
+        onState: (state) => this.onLiveState(state),
       },
       recent.last_event_id,
     );
@@ -149,6 +152,19 @@ export class AppShell extends LitElement {
     this.api = undefined;
     this.caller = undefined;
     this.activity = [];
+  }
+
+  /**
+   * Back on the stream after losing it: the open panel reloads, since what it last asked for may have failed
+   * while the server was away (the replay brings back missed events, not failed requests).
+   */
+  private onLiveState(state: LiveState): void {
+    if (state === 'live' && this.wasLive) {
+      this.changes++;
+      this.jobChanges++;
+    }
+    if (state === 'live') this.wasLive = true;
+    this.live = state;
   }
 
   private onLiveEvent(event: EngramEvent): void {
@@ -186,14 +202,18 @@ export class AppShell extends LitElement {
     this.routeArgument = memory.content_hash;
   }
 
+  /** The dialog stays open until the delete is done, and says so there when it fails. */
   private async confirmDelete(): Promise<void> {
-    const memory = this.deleting!;
-    this.deleting = undefined;
+    const dialog = this.querySelector('confirm-dialog') as HTMLElement & { error: string; busy: boolean };
+    dialog.busy = true;
     try {
-      await this.api!.remove(memory.content_hash);
+      await this.api!.remove(this.deleting!.content_hash);
+      this.deleting = undefined;
       this.changes++;
     } catch (error) {
-      this.announcement = `Delete failed: ${errorText(error)}`;
+      dialog.error = `Not deleted: ${errorText(error)}`;
+    } finally {
+      dialog.busy = false;
     }
   }
 

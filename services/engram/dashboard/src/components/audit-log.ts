@@ -38,6 +38,11 @@ export class AuditLog extends ReloadingView {
     this.nextCursor = page.next_cursor;
   }
 
+  protected override clearResults(): void {
+    this.entries = undefined;
+    this.nextCursor = null;
+  }
+
   private query(cursor?: number): URLSearchParams {
     const query = new URLSearchParams(this.filters);
     query.set('limit', String(PAGE_SIZE));
@@ -86,7 +91,9 @@ export class AuditLog extends ReloadingView {
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${
         this.entries === undefined
-          ? html`<p aria-busy="true">Loading…</p>`
+          ? this.error
+            ? nothing
+            : html`<p aria-busy="true">Loading…</p>`
           : this.entries.length === 0
             ? html`<p class="empty">No audit entries match.</p>`
             : html`<table class="audit-table">

@@ -2,10 +2,19 @@ import { html, LitElement, nothing } from 'lit';
 
 /**
  * "Delete this memory?", "Restore this backup?": a modal alert dialog quoting what it is about. Cancel
- * has the focus, so Enter never confirms by accident.
+ * has the focus, so Enter never confirms by accident. An owner that acts only once the dialog has been
+ * confirmed may keep it open and set `error` when the action fails, so it is read where it was asked for.
  */
 export class ConfirmDialog extends LitElement {
-  static override properties = { heading: {}, text: {}, detail: {}, confirmLabel: {}, danger: { type: Boolean } };
+  static override properties = {
+    heading: {},
+    text: {},
+    detail: {},
+    confirmLabel: {},
+    danger: { type: Boolean },
+    error: {},
+    busy: { type: Boolean },
+  };
   declare heading: string;
   /** Quoted: the memory's content, the backup's name. */
   declare text: string;
@@ -13,11 +22,15 @@ export class ConfirmDialog extends LitElement {
   declare detail: string;
   declare confirmLabel: string;
   declare danger: boolean;
+  declare error: string;
+  declare busy: boolean;
 
   constructor() {
     super();
     this.detail = '';
     this.danger = true;
+    this.error = '';
+    this.busy = false;
   }
 
   override createRenderRoot() {
@@ -38,9 +51,10 @@ export class ConfirmDialog extends LitElement {
       <h2 id="confirm-title">${this.heading}</h2>
       <blockquote>${this.text}</blockquote>
       ${this.detail ? html`<p>${this.detail}</p>` : nothing}
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <div class="buttons">
         <button class="cancel" @click=${() => this.emit('cancel')}>Cancel</button>
-        <button class=${this.danger ? 'danger' : 'primary'} @click=${() => this.emit('confirm')}>
+        <button class=${this.danger ? 'danger' : 'primary'} ?disabled=${this.busy} @click=${() => this.emit('confirm')}>
           ${this.confirmLabel}
         </button>
       </div>

@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { canWrite, SearchHit } from '../api';
-import { errorText, parseTags } from '../format';
+import { parseTags } from '../format';
 import { ReloadingView } from './reloading-view';
 
 /**
@@ -13,16 +13,12 @@ export class SearchView extends ReloadingView {
   declare minScore: number | undefined;
   private request: Record<string, unknown> | undefined;
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    void this.api.status().then(
-      (report) => (this.minScore ??= report.search.default_min_score),
-      (error: unknown) => (this.error = errorText(error)),
-    );
-  }
-
-  /** A live change re-runs the last search, so deleted memories leave the results. */
+  /**
+   * The first load fetches the server's default floor (again after a failure); a live change re-runs the last
+   * search, so deleted memories leave the results.
+   */
   protected async load(): Promise<void> {
+    this.minScore ??= (await this.api.status()).search.default_min_score;
     if (!this.request) return;
     this.hits = (await this.api.search(this.request)).results;
   }
