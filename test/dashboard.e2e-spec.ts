@@ -666,6 +666,47 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     assert.deepEqual(leaked, []);
   });
 
+  it('on a keyless server, warns that the first key makes every request need one, and signs in with it there', async () => {
+    const bare = tempDir();
+    const keyless = await startEngram(
+      'serve',
+      {
+        MCP_MEMORY_SQLITE_PATH: join(bare, 'engram.db'),
+        ENGRAM_EMBEDDING_PROVIDER: 'openai',
+        MCP_EXTERNAL_EMBEDDING_URL: model.url,
+        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+      },
+      bare,
+      'Engram ready',
+    );
+    const other = await (await contextWithAxe(browser)).newPage();
+    try {
+      await other.goto(`${keyless.url}/#/access`);
+      const form = other.locator('.key-form');
+      await form.getByText('This server has no key yet').waitFor();
+      await form.getByLabel('Name', { exact: true }).fill('first key');
+      await form.getByLabel('admin').check();
+      await form.getByRole('button', { name: 'Create key' }).click();
+      const created = other.locator('.created-key');
+      await created.getByText('This server now requires a key').waitFor();
+      const secret = await created.locator('.secret').innerText();
+      await other.locator('.key-list li', { hasText: 'first key' }).waitFor();
+      await assertAccessible(other, 'first key created');
+      await shot('20-first-key', other);
+      await created.getByRole('button', { name: 'Sign in with this key' }).click();
+      await other.locator('[data-caller]', { hasText: 'signed in as first key' }).waitFor();
+      assert.equal(await other.evaluate("sessionStorage.getItem('engram.apiKey')"), secret);
+      await other.locator('.key-list li', { hasText: 'first key' }).waitFor();
+      await other.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Memories' }).click();
+      await other.locator('main .empty').first().waitFor();
+      assert.equal(await other.getByRole('alert').count(), 0, 'no panel is refused');
+      assert.ok(await other.getByRole('button', { name: 'Sign out' }).isVisible());
+    } finally {
+      await other.close();
+      await keyless.stop();
+    }
+  });
+
   it('says what to configure when the agent has no model endpoint (a second, keyless server)', async () => {
     const bare = tempDir();
     const keyless = await startEngram(

@@ -7,7 +7,9 @@ const SCOPES = ['read', 'write', 'admin'] as const;
 
 /**
  * API keys (create: the secret is shown once; revoke) and, when OAuth is on, the connectors it approved.
- * Needs an admin key not bound to a namespace; other keys see why not.
+ * Needs an admin key not bound to a namespace; other keys see why not. On a keyless server (no key: this
+ * machine only) the first key makes every request need one, this page's too, so the page offers to sign
+ * in with it.
  */
 export class AccessView extends ReloadingView {
   static override properties = {
@@ -48,10 +50,21 @@ export class AccessView extends ReloadingView {
       });
       this.formError = '';
       form.reset();
-      await this.reload();
+      // Without a key this page is now refused: list the new key from the answer rather than ask again.
+      if (this.keyless) this.keys = [...(this.keys ?? []), this.created];
+      else await this.reload();
     } catch (error) {
       this.formError = errorText(error);
     }
+  }
+
+  /** Signed in without a key: the server has none yet, and trusts this machine. */
+  private get keyless(): boolean {
+    return this.caller.kind === 'anonymous';
+  }
+
+  private signInWithCreatedKey(): void {
+    this.dispatchEvent(new CustomEvent('sign-in', { detail: this.created!.key, bubbles: true }));
   }
 
   private async revoke(key: ApiKeyView): Promise<void> {
@@ -95,6 +108,13 @@ export class AccessView extends ReloadingView {
           <input name="namespace" pattern="[a-z0-9][a-z0-9_-]{0,63}" autocomplete="off"
         /></label>
         <label>Expires after (days, optional) <input name="expires" type="number" min="1" max="3650" /></label>
+        ${
+          this.keyless
+            ? html`<p class="hint">
+                This server has no key yet. Once one exists, every request needs a key, this page's too.
+              </p>`
+            : nothing
+        }
         ${this.formError ? html`<p class="error" role="alert">${this.formError}</p>` : nothing}
         <button type="submit">Create key</button>
       </form>
@@ -104,6 +124,17 @@ export class AccessView extends ReloadingView {
               <h2>Key “${this.created.name}” created</h2>
               <p>Copy it now: it is not shown again.</p>
               <code class="secret">${this.created.key}</code>
+              ${
+                this.keyless
+                  ? html`<p class="warning">
+                        <strong>This server now requires a key.</strong> Requests without one are refused, this page's
+                        included.
+                      </p>
+                      <button class="primary" @click=${() => this.signInWithCreatedKey()}>
+                        Sign in with this key
+                      </button>`
+                  : nothing
+              }
             </div>`
           : nothing
       }

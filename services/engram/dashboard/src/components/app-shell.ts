@@ -146,6 +146,14 @@ export class AppShell extends LitElement {
     this.events.start();
   }
 
+  /** Signs in with another key (the first one created on a keyless server); every panel starts afresh with it. */
+  private async switchKey(key: string): Promise<void> {
+    this.checking = true;
+    this.signOut();
+    await this.signIn(key);
+    this.checking = false;
+  }
+
   private signOut(): void {
     this.events?.stop();
     session.clear();
@@ -232,7 +240,7 @@ export class AppShell extends LitElement {
         <span class="live live-${this.live}" role="status">${liveLabel(this.live)}</span>
         ${
           this.caller.kind === 'anonymous'
-            ? nothing
+            ? html`<button class="link" @click=${() => this.signOut()}>Sign in with a key</button>`
             : html`<button class="link" @click=${() => this.signOut()}>Sign out</button>`
         }
       </header>
@@ -249,6 +257,7 @@ export class AppShell extends LitElement {
           @memory-edit=${(event: CustomEvent<MemoryView>) => (this.editing = event.detail)}
           @memory-delete=${(event: CustomEvent<MemoryView>) => (this.deleting = event.detail)}
           @memory-new=${() => (this.editing = 'new')}
+          @sign-in=${(event: CustomEvent<string>) => this.switchKey(event.detail)}
         >
           ${this.renderRoute()}
         </main>
@@ -315,7 +324,7 @@ export class AppShell extends LitElement {
         ></agent-view>`;
       case 'access':
         return caller!.admin
-          ? html`<access-view .api=${api} .changes=${changes}></access-view>`
+          ? html`<access-view .api=${api} .caller=${caller} .changes=${changes}></access-view>`
           : html`<section class="view" aria-labelledby="access-title">
               <h1 id="access-title">Access</h1>
               <p class="card empty" data-admin-only>
