@@ -630,6 +630,11 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await nav('Overview').click();
     await page.locator('[data-stat="stat-health"]').waitFor();
+    assert.equal(
+      await page.locator('[data-stat="stat-health"] dd').innerText(),
+      'Shown to keys not bound to a namespace',
+      'readiness is not "Not ready" for a key the server does not tell',
+    );
     assert.equal(await page.locator('[data-caller]').innerText(), 'signed in as guest reader · namespace guest');
     await page.locator('.charts').waitFor();
     assert.equal(await page.locator('[data-chart="requests"]').count(), 0, 'no server-wide figures for a bound key');

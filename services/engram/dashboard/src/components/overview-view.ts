@@ -1,10 +1,13 @@
 import { html, nothing, TemplateResult } from 'lit';
-import { OverviewFigures, StatusReport, TrafficPoint } from '../api';
+import { ApiError, OverviewFigures, StatusReport, TrafficPoint } from '../api';
 import { barList, columnChart, lineChart } from '../charts';
 import { formatBytes, formatTime } from '../format';
 import { ReloadingView } from './reloading-view';
 
 /** The server samples its traffic every 15 s; the charts follow at that pace while the page is open. */
+/** Readiness covers the whole store (free disk, the queue): the server answers it to keys not bound to a namespace. */
+const READINESS_FOR_UNBOUND_KEYS = 'Shown to keys not bound to a namespace';
+
 const TRAFFIC_REFRESH_MS = 15_000;
 
 /**
@@ -22,6 +25,7 @@ export class OverviewView extends ReloadingView {
     openConflicts: { state: true },
   };
   declare report: StatusReport | undefined;
+  /** What the Health figure says. */
   declare ready: string | undefined;
   declare figures: OverviewFigures | undefined;
   /** Proposed contradictions waiting for a decision; undefined when they could not be counted. */
@@ -41,14 +45,23 @@ export class OverviewView extends ReloadingView {
   protected async load(): Promise<void> {
     const [report, ready, figures, conflicts] = await Promise.all([
       this.api.status(),
-      this.api.ready().catch(() => ({ status: 'error' })),
+      this.readiness(),
       this.api.overview(),
       this.api.conflicts('open', 1, 1).catch(() => undefined),
     ]);
     this.report = report;
-    this.ready = ready.status;
+    this.ready = ready;
     this.figures = figures;
     this.openConflicts = conflicts?.total;
+  }
+
+  private async readiness(): Promise<string> {
+    if (this.caller.bound_namespace !== null) return READINESS_FOR_UNBOUND_KEYS;
+    try {
+      return (await this.api.ready()).status === 'ok' ? 'Ready' : 'Not ready';
+    } catch (error) {
+      return error instanceof ApiError && error.status === 403 ? READINESS_FOR_UNBOUND_KEYS : 'Not ready';
+    }
   }
 
   protected override clearResults(): void {
@@ -77,7 +90,7 @@ export class OverviewView extends ReloadingView {
                         'stat-conflicts',
                       )
                 }
-                ${stat('Health', this.ready === 'ok' ? 'Ready' : 'Not ready', 'stat-health')}
+                ${stat('Health', this.ready ?? '—', 'stat-health')}
                 ${stat('Embedding model', `${report.embedding.model} (${report.embedding.dimension} dims)`, 'stat-model', true)}
               </dl>
               ${this.figures ? this.renderCharts(this.figures) : nothing}
