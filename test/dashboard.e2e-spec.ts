@@ -192,10 +192,10 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     assert.equal(await card('VPN certificate').count(), 0, 'the tag filter applies');
     assert.equal(await form.getByLabel('Min. score').inputValue(), '0.01', "the server's default floor");
     await page.getByText('What the scores mean').click();
-    assert.match(
-      await page.locator('.score-help').innerText(),
-      /cosine[\s\S]*−1 to 1[\s\S]*BM25[\s\S]*Keyword relevance/,
-    );
+    const help = await page.locator('.score-help').innerText();
+    assert.match(help, /probability, from 0 to 1[\s\S]*relevance model/, 'the default (calibrated) score');
+    assert.doesNotMatch(help, /0\.6 × cosine/, 'weighted_average is not the default');
+    assert.match(help, /cosine[\s\S]*−1 to 1[\s\S]*BM25[\s\S]*Keyword relevance/);
     await assertAccessible(page, 'search');
     await shot('5-search');
     await form.getByLabel('Tags').fill('');

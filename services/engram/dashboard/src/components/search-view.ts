@@ -85,9 +85,11 @@ export class SearchView extends ReloadingView {
         <dl>
           <dt>score</dt>
           <dd>
-            What the results are ranked by. Hybrid search fuses the two below: by default 0.6 × cosine plus 0.4 × BM25,
-            each scaled to 0–1 among the candidates (or reciprocal rank fusion, when the server is set to
-            <code>rrf</code>). Semantic search ranks by cosine alone, keyword search by BM25 alone.
+            What the results are ranked by: the probability, from 0 to 1, that the memory is what the query looks for.
+            The server's relevance model gives it from the cosine and BM25 below, the query's words and names the memory
+            shares, and its dates (semantic search: the cosine alone; keyword search: BM25 and shared words). Min. score
+            leaves out what scores lower. A server set to <code>weighted_average</code> or <code>rrf</code> fusion ranks
+            by that fused value instead, and a reranker, when configured, by its own.
           </dd>
           <dt>cosine</dt>
           <dd>How close the meaning of the memory is to the query, from −1 to 1 (higher is closer).</dd>
