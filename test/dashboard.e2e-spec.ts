@@ -604,14 +604,27 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 401);
   });
 
-  it('fits a phone screen, and every request stays on the server (no CDN)', async () => {
-    await page.setViewportSize({ width: 390, height: 844 });
+  it('fits a phone screen, long tags and the backups table included, and every request stays on the server (no CDN)', async () => {
+    const longTag = `quarterly-${'maintenance'.repeat(5)}`;
+    await call(api.url, 'POST', '/api/memories', { content: 'The gutters need clearing', tags: [longTag] }, AUTH);
+    await page.setViewportSize({ width: 375, height: 812 });
+    const assertFits = async (where: string) => {
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      assert.ok(overflow <= 0, `${where}: the page is ${overflow} px wider than the phone`);
+    };
     await nav('Memories').click();
     await card('The boiler').waitFor();
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
-    assert.ok(overflow <= 0, `the page is ${overflow} px wider than the phone`);
+    await card('The gutters need clearing').waitFor();
+    await assertFits('memories');
     assert.ok(await nav('Agent').isVisible());
     await shot('14-phone');
+    await nav('Activity').click();
+    await page.locator('.activity li', { hasText: longTag }).waitFor();
+    await assertFits('activity');
+    await nav('Jobs & backups').click();
+    await page.locator('table.backups tbody tr').first().waitFor();
+    await assertFits('jobs & backups');
+    await shot('21-phone-jobs');
     await page.setViewportSize({ width: 1280, height: 800 });
     const foreign = requested.filter((url) => !url.startsWith(api.url) && !url.startsWith('data:'));
     assert.deepEqual(foreign, []);
