@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser, BrowserContext, Page } from 'playwright-core';
+import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, ROOT, tempDir } from './process-harness';
@@ -602,6 +602,37 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await entry.getByRole('button', { name: 'Revoke ci pipeline' }).click();
     await entry.locator('.revoked').waitFor();
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 401);
+  });
+
+  it('checks namespaces and types as they are typed (valid patterns), and says what a type may be', async () => {
+    const patternErrors: string[] = [];
+    const onConsole = (message: { text(): string }) => {
+      if (message.text().includes('pattern')) patternErrors.push(message.text());
+    };
+    page.on('console', onConsole);
+    try {
+      const valid = (field: Locator) => field.evaluate((input: any) => input.validity.valid as boolean);
+      await nav('Access').click();
+      const keyNamespace = page.locator('.key-form').getByLabel(/^Namespace/);
+      const auditNamespace = page.locator('.audit-filters').getByLabel('Namespace');
+      for (const field of [keyNamespace, auditNamespace]) {
+        await field.fill('Not A Namespace');
+        assert.equal(await valid(field), false, 'an impossible namespace is refused before it is sent');
+        await field.fill('team-a_1');
+        assert.equal(await valid(field), true);
+        await field.fill('');
+      }
+      await nav('Memories').click();
+      await page.getByRole('button', { name: 'New memory' }).click();
+      const type = page.getByRole('dialog', { name: 'New memory' }).getByLabel('Type');
+      await type.fill('two words');
+      assert.equal(await valid(type), false);
+      assert.match((await type.getAttribute('title')) ?? '', /letters, digits, _ and -, starting with a letter/);
+      await page.keyboard.press('Escape');
+      assert.deepEqual(patternErrors, [], 'every pattern compiles');
+    } finally {
+      page.off('console', onConsole);
+    }
   });
 
   it('fits a phone screen, long tags and the backups table included, and every request stays on the server (no CDN)', async () => {

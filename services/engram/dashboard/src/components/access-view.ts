@@ -105,7 +105,11 @@ export class AccessView extends ReloadingView {
         </fieldset>
         <label
           >Namespace (optional: bind the key to it)
-          <input name="namespace" pattern="[a-z0-9][a-z0-9_-]{0,63}" autocomplete="off"
+          <input
+            name="namespace"
+            pattern="[a-z0-9][a-z0-9_\\-]{0,63}"
+            title="Lower-case letters, digits, _ and -, starting with a letter or digit (at most 64)"
+            autocomplete="off"
         /></label>
         <label>Expires after (days, optional) <input name="expires" type="number" min="1" max="3650" /></label>
         ${

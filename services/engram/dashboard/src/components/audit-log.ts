@@ -84,7 +84,14 @@ export class AuditLog extends ReloadingView {
           </select></label
         >
         <label>Principal id <input name="principal" autocomplete="off" maxlength="128" /></label>
-        <label>Namespace <input name="namespace" autocomplete="off" pattern="[a-z0-9][a-z0-9_-]{0,63}" /></label>
+        <label
+          >Namespace
+          <input
+            name="namespace"
+            autocomplete="off"
+            pattern="[a-z0-9][a-z0-9_\\-]{0,63}"
+            title="Lower-case letters, digits, _ and -, starting with a letter or digit (at most 64)"
+        /></label>
         <label>Since <input name="since" type="datetime-local" /></label>
         <button type="submit">Show</button>
       </form>

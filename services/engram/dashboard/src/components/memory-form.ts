@@ -66,6 +66,7 @@ export class MemoryForm extends LitElement {
           name="memory_type"
           .value=${memory?.memory_type ?? 'note'}
           pattern="[A-Za-z][A-Za-z0-9_\\-]{0,63}"
+          title="One word of letters, digits, _ and -, starting with a letter (at most 64), e.g. note or decision"
         />
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
         <div class="buttons">
