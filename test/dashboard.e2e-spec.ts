@@ -66,6 +66,11 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
   const shot = (name: string, target = page) =>
     target.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
   const card = (text: string) => page.locator('memory-card', { hasText: text });
+  /** The focused control, by its label or text. */
+  const focused = () =>
+    page.evaluate<string>(
+      "document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.trim() ?? ''",
+    );
   const nav = (label: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: label });
   const record = (target: Page) => {
     target.on('request', (request) => {
@@ -224,7 +229,9 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
       .click();
     const confirm = page.getByRole('alertdialog', { name: 'Delete this memory?' });
     await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
     assert.equal(await card('VPN certificate').count(), 1, 'cancel keeps the memory');
+    assert.match(await focused(), /^Delete “Written by curl: the VPN certificate/, 'focus is back on Delete');
     await card('VPN certificate')
       .getByRole('button', { name: /^Delete/ })
       .click();
@@ -254,6 +261,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     assert.equal(await card('typed without a mouse').count(), 0, 'Escape cancels');
+    assert.equal(await focused(), 'New memory', 'focus is back where it was');
   });
 
   it('links every listed memory to its page, which shows times, metadata and import provenance', async () => {

@@ -1,4 +1,5 @@
 import { html, LitElement, nothing } from 'lit';
+import { ReturnFocus } from './return-focus';
 
 /**
  * "Delete this memory?", "Restore this backup?": a modal alert dialog quoting what it is about. Cancel
@@ -27,6 +28,7 @@ export class ConfirmDialog extends LitElement {
 
   constructor() {
     super();
+    new ReturnFocus(this);
     this.detail = '';
     this.danger = true;
     this.error = '';

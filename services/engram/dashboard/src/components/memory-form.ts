@@ -1,6 +1,7 @@
 import { html, LitElement, nothing } from 'lit';
 import { MemoryDraft, MemoryView } from '../api';
 import { parseTags } from '../format';
+import { ReturnFocus } from './return-focus';
 
 /** Create or edit dialog: content, tags, type. A modal <dialog> traps focus and closes on Escape. */
 export class MemoryForm extends LitElement {
@@ -11,6 +12,7 @@ export class MemoryForm extends LitElement {
 
   constructor() {
     super();
+    new ReturnFocus(this);
     this.error = '';
     this.busy = false;
   }
