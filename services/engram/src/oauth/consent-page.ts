@@ -46,7 +46,7 @@ ${view.error ? `<p class="error" role="alert">${escapeHtml(view.error)}</p>` : '
   <input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
   <fieldset><legend>Access</legend>
   ${scopeBoxes}
-  <label>Namespace <input type="text" name="namespace" value="${escapeHtml(view.namespace)}" pattern="[a-z0-9][a-z0-9_-]{0,63}" required></label>
+  <label>Namespace <input type="text" name="namespace" value="${escapeHtml(view.namespace)}" pattern="[a-z0-9][a-z0-9_\\-]{0,63}" required></label>
   </fieldset>
   <label>Sign in with the operator ${view.signInWith}
     <input type="password" name="credential" autocomplete="current-password" required autofocus></label>
