@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { workerStackSizeMb } from './worker-stack';
 
 /**
  * Messages a pool worker script speaks. The worker posts `ready` once its model is loaded (with
@@ -32,6 +33,8 @@ interface Slot<Payload, Result> {
 const FAILED_WORKER_GRACE_MS = 30_000;
 /** How long close() waits for a busy worker to finish its job before stopping it anyway. */
 const CLOSE_GRACE_MS = 10_000;
+/** Sized for onnxruntime's start-up, which every model worker runs (see worker-stack.ts). */
+const STACK_SIZE_MB = workerStackSizeMb();
 
 /** `urgent` jobs (a search's query) start before every queued `normal` one (ingest batches). */
 export type JobPriority = 'urgent' | 'normal';
@@ -130,7 +133,10 @@ export class WorkerPool<Payload, Result> {
 
   private spawn(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const worker = new Worker(this.script, { workerData: this.workerData });
+      const worker = new Worker(this.script, {
+        workerData: this.workerData,
+        resourceLimits: { stackSizeMb: STACK_SIZE_MB },
+      });
       const slot: Slot<Payload, Result> = { worker };
       let ready = false;
       worker.on('message', (reply: WorkerReply<Result>) => {
