@@ -49,4 +49,24 @@ describe('engram CLI conventions (a real process)', () => {
     assert.equal(unknown.code, 64);
     assert.match(unknown.stderr, /^engram backup: unknown option --dryrun; accepted: --json, --host/);
   });
+
+  it('refuses a bridge URL holding a user name or password (64) without echoing them', async () => {
+    const secret = 'PW-s3cret';
+    const refusals: { args: string[]; env: Record<string, string>; problem: RegExp }[] = [
+      { args: ['mcp', '--url', `https://user:${secret}@127.0.0.1:9/mcp`], env: {}, problem: /--url must not hold/ },
+      {
+        args: ['mcp'],
+        env: { MCP_MEMORY_HTTP_ENDPOINT: `http://${secret}@127.0.0.1:9/api` },
+        problem: /ENDPOINT must/,
+      },
+      { args: ['mcp', '--url', `ftp://user:${secret}@127.0.0.1/mcp`], env: {}, problem: /must not hold/ },
+      { args: ['mcp', '--url', `https://user:${secret}@127.0.0.1:99999/mcp`], env: {}, problem: /is not a URL/ },
+    ];
+    for (const { args, env, problem } of refusals) {
+      const run = await runEngram(args, env, dir);
+      assert.equal(run.code, 64, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr.split('\n')[0], problem);
+      assert.ok(!run.stderr.includes(secret) && !run.stdout.includes(secret), `echoed: ${run.stderr}`);
+    }
+  });
 });

@@ -35,5 +35,10 @@ describe('engram mcp arguments', () => {
     assert.match(splitBridgeFlags(['--url', 'not a url'], {}).problem ?? '', /is not a URL/);
     assert.match(splitBridgeFlags(['--url', 'ftp://x/mcp'], {}).problem ?? '', /must be http/);
     assert.match(splitBridgeFlags(['--api-key', 'k'], {}).problem ?? '', /--api-key needs --url/);
+    const withPassword = splitBridgeFlags(['--url', 'https://me:pw@m.example.com/mcp'], {}).problem ?? '';
+    assert.equal(
+      withPassword,
+      '--url must not hold a user name or password; give the key with --api-key or MCP_MEMORY_API_KEY',
+    );
   });
 });

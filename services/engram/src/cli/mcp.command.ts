@@ -58,15 +58,28 @@ export function splitBridgeFlags(
   if (url === undefined || url === '') {
     return args.flags['api-key'] !== undefined ? { rest, problem: '--api-key needs --url' } : { rest };
   }
+  const source = typeof args.flags.url === 'string' ? '--url' : 'MCP_MEMORY_HTTP_ENDPOINT';
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return { rest, problem: `--url ${url} is not a URL; expected e.g. https://memory.example.com/mcp` };
+    return { rest, problem: `${source}${shown(url)} is not a URL; expected e.g. https://memory.example.com/mcp` };
+  }
+  // Credentials in the URL would reach every log line and error that names the remote.
+  if (parsed.username !== '' || parsed.password !== '') {
+    return {
+      rest,
+      problem: `${source} must not hold a user name or password; give the key with --api-key or MCP_MEMORY_API_KEY`,
+    };
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    return { rest, problem: `--url ${url} must be http:// or https://` };
+    return { rest, problem: `${source}${shown(url)} must be http:// or https://` };
   }
   if (/\/api\/?$/.test(parsed.pathname)) parsed.pathname = parsed.pathname.replace(/\/api\/?$/, '/mcp');
   return { bridge: { url: parsed, apiKey: apiKey || undefined }, rest };
+}
+
+/** The URL as given, for a message, unless it may hold credentials (an `@` anywhere, as typed). */
+function shown(url: string): string {
+  return url.includes('@') ? '' : ` ${url}`;
 }
