@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CliStore, DIST, openCliStore, runEngram } from './engram-cli';
@@ -77,4 +86,91 @@ describe('engram export (a real process on a real SQLite file)', () => {
     assert.equal(code, 0, stderr);
     assert.doesNotMatch(stderr, /EPIPE|Error/);
   });
+
+  it('writes through to a FIFO and to the pipe of >(…), and through a symbolic link, leaving each in place', async () => {
+    const dir = join(store.dir, 'targets');
+    mkdirSync(dir);
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let read = '';
+    reader.stdout!.on('data', (chunk) => (read += chunk));
+    const readerDone = once(reader, 'close');
+    try {
+      const toFifo = await engram(['export', '--output', fifo]);
+      assert.equal(toFifo.code, 0, toFifo.stderr);
+      assert.ok(lstatSync(fifo).isFIFO(), 'the FIFO is still a FIFO');
+      await readerDone;
+    } finally {
+      reader.kill();
+    }
+    assert.equal(linesOf(read).at(-1).memories, 3);
+
+    // bash's >(…) hands over /dev/fd/63, a pipe with no folder to put a temporary file in.
+    const piped = join(dir, 'piped.ndjson');
+    const substituted = spawn(
+      'bash',
+      ['-c', '"$0" "$1" export --output >(cat > "$2")', process.execPath, ENGRAM, piped],
+      {
+        cwd: store.dir,
+        env: { PATH: process.env.PATH ?? '', HOME: store.dir, ...store.env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    substituted.stderr!.on('data', (chunk) => (stderr += chunk));
+    const [code] = await once(substituted, 'close');
+    assert.equal(code, 0, stderr);
+    await waitFor(() => existsSync(piped) && readFileSync(piped, 'utf8').includes('"memories":3'));
+
+    const file = join(dir, 'export.ndjson');
+    writeFileSync(file, 'an older export\n');
+    const link = join(dir, 'latest.ndjson');
+    symlinkSync('export.ndjson', link);
+    const throughLink = await engram(['export', '--output', link]);
+    assert.equal(throughLink.code, 0, throughLink.stderr);
+    assert.equal(readlinkSync(link), 'export.ndjson', 'the link is still a link to the same file');
+    assert.equal(linesOf(readFileSync(file, 'utf8')).at(-1).memories, 3);
+    assert.equal(existsSync(`${file}.partial`), false);
+  });
+
+  it('refuses a folder, a missing folder and a full device with one line naming the output (73)', async () => {
+    const dir = join(store.dir, 'refused');
+    mkdirSync(dir);
+    const targets = [
+      { output: dir, problem: 'it is a directory' },
+      { output: join(dir, 'missing', 'export.ndjson'), problem: `no folder ${join(dir, 'missing')}` },
+    ];
+    // A device node of our own (as /dev/full: every write fails with ENOSPC), where we may make one.
+    const full = join(dir, 'full');
+    if (makeFullDevice(full)) targets.push({ output: full, problem: 'no space left on device (ENOSPC)' });
+    for (const { output, problem } of targets) {
+      const run = await engram(['export', '--output', output]);
+      assert.equal(run.code, 73, run.stderr);
+      assert.equal(run.stderr, `engram export: cannot write ${output}: ${problem}\n`);
+    }
+    if (existsSync(full)) assert.ok(lstatSync(full).isCharacterDevice(), 'the device node is still a device node');
+  });
 });
+
+const ENGRAM = join(DIST, 'cli', 'engram.js');
+
+/** A character device like /dev/full at `path`; false where this user may not make or open one. */
+function makeFullDevice(path: string): boolean {
+  try {
+    execFileSync('mknod', [path, 'c', '1', '7'], { stdio: 'ignore' });
+    writeFileSync(path, 'x');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') return true;
+  }
+  rmSync(path, { force: true });
+  return false;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,19 +1,20 @@
 import { NestFactory } from '@nestjs/core';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppModule } from '../app.module';
-import { ExportQuery } from '../export/export.dto';
+import { AppConfig } from '../config/config.types';
+import { ExportInput, ExportQuery } from '../export/export.dto';
 import { MemoryExportService } from '../export/memory-export.service';
 import { createLogger } from '../process/logger';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
+import { exportOutput, ExportOutputError, writeExport } from './export-output';
 
 const USAGE = `usage: engram export [--namespace <ns>] [--vectors] [--output <file>]
-  Writes the portable export (NDJSON; GET /api/export gives the same) to stdout, or to <file> once whole.
+  Writes the portable export (NDJSON; GET /api/export gives the same) to stdout, or to <file>: a regular
+  file (or a link's target) is replaced once the export is whole, a FIFO or device (>(gzip)) written through.
   ${CONFIG_USAGE}`;
 
 export const exportCommand: CliCommand = {
@@ -35,33 +36,37 @@ export const exportCommand: CliCommand = {
     if (typeof output === 'boolean' || output === '') return usageError('export', '--output needs a file name', USAGE);
     const config = configForExistingStore('export', args.configArgv);
     if (typeof config === 'number') return config;
-    const logger = createLogger({ ...config, log: { ...config.log, level: 'warn' } });
-    const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
-      logger,
-      abortOnError: false,
-    });
     try {
-      const lines = Readable.from(context.get(MemoryExportService).lines(parsed.data));
-      if (output === undefined) {
-        await pipeline(lines, stdoutKeptOpen());
-        return 0;
-      }
-      // Written beside the target and renamed once whole: an interrupted export never takes the name.
-      const partial = `${output}.partial`;
-      try {
-        await pipeline(lines, createWriteStream(partial));
-        await rename(partial, output);
-      } catch (error) {
-        await rm(partial, { force: true });
-        throw error;
-      }
-      process.stderr.write(`engram export: wrote ${output}\n`);
-      return 0;
-    } finally {
-      await context.close();
+      return await runExport(config, parsed.data, output);
+    } catch (error) {
+      if (!(error instanceof ExportOutputError)) throw error;
+      process.stderr.write(`engram export: ${error.message}\n`);
+      return 73; // EX_CANTCREAT
     }
   },
 };
+
+async function runExport(config: AppConfig, query: ExportInput, output?: string): Promise<number> {
+  // A folder or a missing folder is refused before the store is opened.
+  const target = output === undefined ? undefined : await exportOutput(output);
+  const logger = createLogger({ ...config, log: { ...config.log, level: 'warn' } });
+  const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+    logger,
+    abortOnError: false,
+  });
+  try {
+    const lines = Readable.from(context.get(MemoryExportService).lines(query));
+    if (!target) {
+      await pipeline(lines, stdoutKeptOpen());
+      return 0;
+    }
+    await writeExport(lines, target);
+    process.stderr.write(`engram export: wrote ${target.name}\n`);
+    return 0;
+  } finally {
+    await context.close();
+  }
+}
 
 /** stdout as a pipeline's end, without the pipeline closing it. */
 function stdoutKeptOpen(): Writable {
