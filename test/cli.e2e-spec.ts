@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runEngram } from './engram-cli';
@@ -39,6 +39,37 @@ describe('engram CLI conventions (a real process)', () => {
       assert.match(run.stderr, new RegExp(`no database at ${missing.replaceAll('/', '\\/')}`));
       assert.ok(!existsSync(missing), `${args.join(' ')} created ${missing}`);
     }
+  });
+
+  it('refuses a folder or an empty file as the database with one line naming it (66), changing neither', async () => {
+    const folder = join(dir, 'a-folder.db');
+    mkdirSync(folder);
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    const key = { ENGRAM_DB_ENCRYPTION_KEY: 'k'.repeat(32) };
+    const runs = [
+      ...[
+        ['list'],
+        ['keys', 'list'],
+        ['audit'],
+        ['backup'],
+        ['mcp'],
+        ['encrypt'],
+        ['reindex', '--if-model-changed'],
+      ].map((args) => ({ args: [...args, '--db', folder], problem: `${folder} is a directory, not a database` })),
+      ...[['list'], ['keys', 'list'], ['audit'], ['backup'], ['encrypt']].map((args) => ({
+        args: [...args, '--db', empty],
+        problem: `${empty} is an empty file, not a database`,
+      })),
+    ];
+    for (const { args, problem } of runs) {
+      const run = await runEngram(args, key, dir);
+      assert.equal(run.code, 66, `${args.join(' ')}: ${run.stderr}`);
+      assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
+      assert.ok(run.stderr.startsWith(`engram ${args[0]}: ${problem} (MCP_MEMORY_SQLITE_PATH or --db)`), run.stderr);
+    }
+    assert.equal(readFileSync(empty, 'utf8'), '', 'the empty file is still empty');
+    assert.deepEqual(readdirSync(folder), []);
   });
 
   it('names flag problems as typed and against the command', async () => {

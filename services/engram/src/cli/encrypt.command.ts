@@ -3,6 +3,7 @@ import { DatabaseInUse, DatabaseMissing, encryptDatabaseInPlace } from '../stora
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, usageError } from './cli-output';
+import { refuseMissingDatabase } from './existing-store';
 
 const USAGE = `usage: engram encrypt   (with ENGRAM_DB_ENCRYPTION_KEY or _FILE set; stop Engram first)
   ${CONFIG_USAGE}`;
@@ -24,6 +25,8 @@ export const encryptCommand: CliCommand = {
       process.stderr.write(`engram encrypt: an in-memory database has no file to encrypt\n`);
       return 64; // EX_USAGE
     }
+    const refused = refuseMissingDatabase('encrypt', config);
+    if (refused !== undefined) return refused;
     try {
       const outcome = encryptDatabaseInPlace(sqlitePath, encryptionKey);
       if (!outcome) {

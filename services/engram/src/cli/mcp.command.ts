@@ -2,6 +2,7 @@ import { storeIsNew, storeLocation } from '../storage/store-location';
 import { loadConfigOrReport } from '../config/config.loader';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
+import { refuseMissingDatabase } from './existing-store';
 
 const USAGE = `usage:
   engram mcp [--db <file>] [--embedding-provider …] [--env-file <file>]
@@ -30,6 +31,9 @@ export const mcpCommand: CliCommand = {
       process.stderr.write(
         `engram mcp: no database at ${storeLocation(config.storage)} yet: creating a new, empty one\n`,
       );
+    } else {
+      const refused = refuseMissingDatabase('mcp', config); // a folder, say, where the file should be
+      if (refused !== undefined) return refused;
     }
     const { runMcpStdio } = await import('./mcp-stdio.js');
     return runMcpStdio(config);
