@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CliStore, openCliStore } from './engram-cli';
+import { CliStore, DIST, openCliStore } from './engram-cli';
 
 describe('engram store, list and search (a real SQLite file)', () => {
   let store: CliStore;
@@ -42,5 +45,18 @@ describe('engram store, list and search (a real SQLite file)', () => {
     const time = await engram(['list', '--time', 'the twelfth of never']);
     assert.equal(time.code, 64);
     assert.match(time.stderr, /Cannot understand the time expression/);
+  });
+
+  it('stops quietly (0) when stdout and stderr share a pipe its reader closed, as `2>&1 | head -1` does', async () => {
+    // No match, so the one line written goes to stderr and meets the closed pipe.
+    const script = 'exec "$0" "$1" search no-such-word-anywhere --mode keyword 2>&1';
+    const child = spawn('bash', ['-c', script, process.execPath, join(DIST, 'cli', 'engram.js')], {
+      cwd: store.dir,
+      env: { PATH: process.env.PATH ?? '', HOME: store.dir, ...store.env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    child.stdout!.destroy(); // the reader is gone before the first line
+    const [code] = await once(child, 'close');
+    assert.equal(code, 0);
   });
 });

@@ -46,13 +46,18 @@ function version(): string {
 const SERVICES = new Set(['serve', 'worker']);
 let closedPipeEndsQuietly = false;
 
-/** A reader that stops early (`engram export | head`) closes the pipe: stop quietly, as Unix tools do. */
+/**
+ * A reader that stops early (`engram export | head`) closes the pipe: stop quietly, as Unix tools do.
+ * stderr too: with `2>&1 | head` both share the pipe, and whichever writes next meets the closed end.
+ */
 function endQuietlyOnClosedPipe(): void {
   closedPipeEndsQuietly = true;
-  process.stdout.on('error', (error) => {
-    if (isClosedPipe(error)) process.exit(0);
-    throw error;
-  });
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (isClosedPipe(error)) process.exit(0);
+      throw error;
+    });
+  }
 }
 
 function isClosedPipe(error: unknown): boolean {
