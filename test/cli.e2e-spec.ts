@@ -81,6 +81,32 @@ describe('engram CLI conventions (a real process)', () => {
     assert.match(unknown.stderr, /^engram backup: unknown option --dryrun; accepted: --json, --host/);
   });
 
+  it("takes integer flags as digits only: a negative, hex or exponent value is refused by the flag's rule (64)", async () => {
+    const refusals = [
+      { args: ['search', 'x', '--limit', '-1'], problem: 'search: --limit: expected an integer from 1 to 100' },
+      { args: ['search', 'x', '--limit', '1e1'], problem: 'search: --limit: expected an integer from 1 to 100' },
+      { args: ['list', '--page-size', '-5'], problem: 'list: --page-size: expected an integer from 1 to 100' },
+      {
+        args: ['keys', 'create', '--name', 'k', '--scopes', 'admin', '--expires-days', '0x10'],
+        problem: 'keys: --expires-days: expected an integer from 1 to 3650',
+      },
+      {
+        args: ['consolidate', '--stale-days', '1e1'],
+        problem: 'consolidate: --stale-days: expected an integer from 1 to 36500',
+      },
+      {
+        args: ['consolidate', '--stale-days', '-2'],
+        problem: 'consolidate: --stale-days: expected an integer from 1 to 36500',
+      },
+      { args: ['consolidate', '--apply', 'set-1', '--items', '1,0x10'], problem: 'consolidate: --items: item numbers' },
+    ];
+    for (const { args, problem } of refusals) {
+      const run = await runEngram(args, {}, dir);
+      assert.equal(run.code, 64, `${args.join(' ')}: ${run.stderr}`);
+      assert.ok(run.stderr.startsWith(`engram ${problem}`), `${args.join(' ')}: ${run.stderr}`);
+    }
+  });
+
   it('refuses a bridge URL holding a user name or password (64) without echoing them', async () => {
     const secret = 'PW-s3cret';
     const refusals: { args: string[]; env: Record<string, string>; problem: RegExp }[] = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCommandArgs, wantsHelp } from './cli-args';
+import { integerFlag, parseCommandArgs, ParsedArgs, wantsHelp } from './cli-args';
 
 const FLAGS = { name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } } as const;
 const problemOf = (argv: string[]) => {
@@ -14,6 +14,20 @@ describe('command-line arguments (util.parseArgs)', () => {
     assert.equal(problemOf(['create', '--scopes']), '--scopes needs a value');
     const dashed = parseCommandArgs(['--name=-x-'], FLAGS);
     assert.ok(!('problem' in dashed) && dashed.flags.name === '-x-', 'an inline value may start with a dash');
+  });
+
+  it("takes a negative number as a value, for the flag's own rule to judge", () => {
+    const parsed = parseCommandArgs(['--name', '-1'], FLAGS);
+    assert.ok(!('problem' in parsed) && parsed.flags.name === '-1');
+    assert.equal(problemOf(['--name', '-x']), '--name needs a value');
+  });
+
+  it('reads integer flags as digits only', () => {
+    const limit = (value: string) => integerFlag({ flags: { limit: value } } as unknown as ParsedArgs, 'limit', 1, 100);
+    assert.deepEqual(limit('42'), { value: 42 });
+    for (const refused of ['-1', '0', '101', '1e1', '0x10', '4.5', ' 7', 'ten']) {
+      assert.deepEqual(limit(refused), { problem: '--limit: expected an integer from 1 to 100' }, refused);
+    }
   });
 
   it('takes positionals before, between and after flags', () => {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { digitsInteger } from '../common/request-fields';
 
 /** A command's own flags, as `util.parseArgs` declares them (long names, without the dashes). */
 export type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
@@ -24,7 +25,8 @@ export interface ParsedArgs {
 /**
  * Parses one command's arguments with `util.parseArgs`. Problems name the flag as the user typed it: a
  * flag not this command's (listing the ones it takes), a string flag with no value (it never swallows
- * the next flag), a boolean flag given a value. Positionals may come before, between or after flags.
+ * the next flag, but takes a negative number, for the flag's own rule to refuse), a boolean flag given
+ * a value. Positionals may come before, between or after flags.
  */
 export function parseCommandArgs(
   argv: readonly string[],
@@ -47,13 +49,34 @@ export function parseCommandArgs(
       parsed.flags[token.name] = true;
       continue;
     }
-    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
+    if (token.value === undefined || (!token.inlineValue && isFlagLike(token.value))) {
       return { problem: `${token.rawName} needs a value` };
     }
     if (Object.hasOwn(own, token.name)) parsed.flags[token.name] = token.value;
     else parsed.configArgv.push(`--${token.name}=${token.value}`);
   }
   return parsed;
+}
+
+/**
+ * An integer flag's value, or the problem in the words of the REST query integers: digits only, so
+ * "-1", "1e1", "0x10" and "ten" are refused rather than read as numbers. Nothing when the flag is absent.
+ */
+export function integerFlag(
+  args: ParsedArgs,
+  name: string,
+  min: number,
+  max: number,
+): { value?: number; problem?: string } {
+  const given = args.flags[name];
+  if (given === undefined) return {};
+  const parsed = digitsInteger(min, max).safeParse(given);
+  return parsed.success ? { value: parsed.data } : { problem: `--${name}: expected an integer from ${min} to ${max}` };
+}
+
+/** A flag, not a value: `-x`, `--name`; a negative number ("-1", "-0.5") is a value. */
+function isFlagLike(value: string): boolean {
+  return value.startsWith('-') && !/^-\d/.test(value);
 }
 
 /** True when the arguments ask for help (`--help` or `-h` anywhere before `--`). */

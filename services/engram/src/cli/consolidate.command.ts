@@ -2,11 +2,11 @@ import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request
 import { isNamespace } from '../auth/namespace';
 import { DomainError } from '../common/domain-errors';
 import { describeIssues } from '../common/zod-validation.pipe';
-import { ApplyConsolidationBody, TriggerConsolidationBody } from '../consolidation/consolidation.dto';
+import { ApplyConsolidationBody, MAX_STALE_DAYS, TriggerConsolidationBody } from '../consolidation/consolidation.dto';
 import { ConsolidationService } from '../consolidation/consolidation.service';
 import { toAppliedView, toProposalSetView } from '../consolidation/consolidation.view';
 import { followJob } from '../jobs/job-waiter';
-import { parseCommandArgs } from './cli-args';
+import { integerFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, usageError } from './cli-output';
 import { withJobQueue } from './job-command';
@@ -48,14 +48,21 @@ export const consolidateCommand: CliCommand = {
     }
     const applying = flags.apply !== undefined;
     if (!applying && flags.items !== undefined) return usageError('consolidate', '--items goes with --apply', USAGE);
+    const staleDays = integerFlag(args, 'stale-days', 1, MAX_STALE_DAYS);
+    if (staleDays.problem) return usageError('consolidate', staleDays.problem, USAGE);
+    const itemIds = typeof flags.items === 'string' ? flags.items.split(',').map((id) => id.trim()) : undefined;
+    // Digits only, as every integer: Number() would read "0x10" as item 16.
+    if (itemIds?.some((id) => !/^\d+$/.test(id))) {
+      return usageError('consolidate', '--items: item numbers, digits only, separated by commas (1,2,5)', USAGE);
+    }
     const parsed = applying
       ? ApplyConsolidationBody.safeParse({
           proposal_set_id: flags.apply,
-          ...(typeof flags.items === 'string' ? { item_ids: flags.items.split(',').map(Number) } : {}),
+          ...(itemIds ? { item_ids: itemIds.map(Number) } : {}),
         })
       : TriggerConsolidationBody.safeParse({
           ...(flags.similarity !== undefined ? { similarity_threshold: Number(flags.similarity) } : {}),
-          ...(flags['stale-days'] !== undefined ? { stale_after_days: Number(flags['stale-days']) } : {}),
+          ...(staleDays.value !== undefined ? { stale_after_days: staleDays.value } : {}),
         });
     if (!parsed.success) {
       const problems = describeIssues(parsed.error).map(

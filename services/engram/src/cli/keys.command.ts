@@ -1,9 +1,9 @@
 import { AuditService } from '../audit/audit.service';
 import { LOCKED_WARNING, toKeyView } from '../auth/keys/api-keys.controller';
-import { CreateApiKeyBody } from '../auth/keys/api-key.dto';
+import { CreateApiKeyBody, MAX_KEY_EXPIRY_DAYS } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
 import { openStores } from '../storage/storage.module';
-import { parseCommandArgs } from './cli-args';
+import { integerFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
@@ -37,6 +37,8 @@ export const keysCommand: CliCommand = {
       const problem = action === undefined ? 'say what to do' : `cannot "${args.positionals.join(' ')}"`;
       return usageError('keys', problem, USAGE);
     }
+    const expiresDays = integerFlag(args, 'expires-days', 1, MAX_KEY_EXPIRY_DAYS);
+    if (expiresDays.problem) return usageError('keys', expiresDays.problem, USAGE);
     const config = configForExistingStore('keys', args.configArgv);
     if (typeof config === 'number') return config;
     const stores = await openStores(config);
@@ -54,7 +56,7 @@ export const keysCommand: CliCommand = {
         name: flags.name,
         scopes: typeof flags.scopes === 'string' ? flags.scopes.split(',').map((scope) => scope.trim()) : undefined,
         namespace: flags.namespace,
-        expires_in_days: flags['expires-days'] === undefined ? undefined : Number(flags['expires-days']),
+        expires_in_days: expiresDays.value,
       });
       if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) => `${flagOf(issue.path[0])}: ${issue.message}`);

@@ -6,14 +6,14 @@ import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request
 import { isNamespace } from '../auth/namespace';
 import { DomainError } from '../common/domain-errors';
 import { createLogger } from '../process/logger';
-import { ListMemoriesQuery, StoreMemoryBody } from '../memories/memory.dto';
+import { ListMemoriesQuery, MAX_PAGE_SIZE, StoreMemoryBody } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
 import { toMemoryPageView, toMemoryView } from '../memories/memory.view';
 import { toHitView } from '../search/search-hit.view';
 import { SearchBody } from '../search/search.dto';
 import { SearchService } from '../search/search.service';
 import { MemoryRecord } from '../storage/memory.record';
-import { FlagSpec, ParsedArgs, parseCommandArgs } from './cli-args';
+import { FlagSpec, integerFlag, ParsedArgs, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
@@ -54,15 +54,14 @@ export const searchCommand: CliCommand = {
       { ...FILTER_FLAGS, limit: { type: 'string' }, mode: { type: 'string' } },
       {
         usage: SEARCH_USAGE,
-        request: (args) => ({
-          schema: SearchBody,
-          input: {
-            query: args.positionals.join(' '),
-            limit: integer(args.flags.limit),
-            mode: args.flags.mode,
-            ...filters(args),
-          },
-        }),
+        request: (args) => {
+          const limit = integerFlag(args, 'limit', 1, MAX_PAGE_SIZE);
+          if (limit.problem) return { problem: limit.problem };
+          return {
+            schema: SearchBody,
+            input: { query: args.positionals.join(' '), limit: limit.value, mode: args.flags.mode, ...filters(args) },
+          };
+        },
         async execute(context, input, json) {
           const outcome = await context.get(SearchService).hybridSearch(input as z.output<typeof SearchBody>);
           if (json) return printJson({ results: outcome.hits.map(toHitView), search_type: outcome.mode });
@@ -126,8 +125,10 @@ export const storeCommand: CliCommand = {
 
 interface MemoryCommand {
   usage: string;
-  /** The request the arguments make, checked by the same schema as the REST route. */
-  request(args: ParsedArgs): { schema: z.ZodType; input: Record<string, unknown>; positionalsAllowed?: boolean };
+  /** The request the arguments make, checked by the same schema as the REST route, or a flag's problem. */
+  request(
+    args: ParsedArgs,
+  ): { schema: z.ZodType; input: Record<string, unknown>; positionalsAllowed?: boolean } | { problem: string };
   execute(context: INestApplicationContext, input: unknown, json: boolean): Promise<number>;
 }
 
@@ -138,7 +139,9 @@ interface MemoryCommand {
 async function runMemoryCommand(name: string, argv: readonly string[], flags: FlagSpec, command: MemoryCommand) {
   const args = parseCommandArgs(argv, flags);
   if ('problem' in args) return usageError(name, args.problem, command.usage);
-  const { schema, input, positionalsAllowed = true } = command.request(args);
+  const request = command.request(args);
+  if ('problem' in request) return usageError(name, request.problem, command.usage);
+  const { schema, input, positionalsAllowed = true } = request;
   if (!positionalsAllowed && args.positionals.length > 0) {
     return usageError(name, `unexpected "${args.positionals[0]}"`, command.usage);
   }
@@ -179,11 +182,6 @@ async function runMemoryCommand(name: string, argv: readonly string[], flags: Fl
 
 function filters(args: ParsedArgs) {
   return { tags: args.flags.tags, memory_type: args.flags.type, time_expr: args.flags.time };
-}
-
-/** A number flag as the schema expects it (a string it cannot read stays a string, and is refused). */
-function integer(value: string | boolean | undefined): unknown {
-  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
 }
 
 function withoutUndefined(input: Record<string, unknown>): Record<string, unknown> {

@@ -20,7 +20,7 @@ export const TagsInput = z
   .describe('Tags: an array of strings, or one comma-separated string');
 
 /** Query-string integers: digits only, so "1e3", "0x10", "-1" and "abc" are refused rather than coerced. */
-const digitsInteger = (min: number, max: number) =>
+export const digitsInteger = (min: number, max: number) =>
   z
     .string()
     .regex(/^\d+$/, `expected an integer from ${min} to ${max}`)

@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** MCP Memory Service's horizons: accepted and echoed, they do not change what is proposed. */
 export const TIME_HORIZONS = ['daily', 'weekly', 'monthly', 'quarterly', 'yearly'] as const;
 
+/** The longest --stale-days / stale_after_days, in days (a century). */
+export const MAX_STALE_DAYS = 36_500;
+
 export const TriggerConsolidationBody = z.strictObject({
   similarity_threshold: z
     .number()
@@ -14,7 +17,7 @@ export const TriggerConsolidationBody = z.strictObject({
     .number()
     .int()
     .min(1)
-    .max(36_500)
+    .max(MAX_STALE_DAYS)
     .optional()
     .describe('Memories older than this, never retrieved, fetched or rated, are proposed for archiving'),
   dry_run: z

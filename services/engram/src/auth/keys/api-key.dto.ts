@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { isNamespace } from '../namespace';
 import { SCOPES } from '../scopes';
 
+/** The longest a key may live, in days (ten years). */
+export const MAX_KEY_EXPIRY_DAYS = 3650;
+
 export const CreateApiKeyBody = z.strictObject({
   name: z.string().trim().min(1, 'name must not be empty').max(100).describe('Who or what uses the key'),
   scopes: z
@@ -14,7 +17,7 @@ export const CreateApiKeyBody = z.strictObject({
     .refine(isNamespace, 'namespace is 1-64 lower-case letters, digits, _ or -')
     .optional()
     .describe('Bind the key to this namespace; it can then never read or write another'),
-  expires_in_days: z.number().int().min(1).max(3650).optional().describe('Default: never expires'),
+  expires_in_days: z.number().int().min(1).max(MAX_KEY_EXPIRY_DAYS).optional().describe('Default: never expires'),
 });
 export type CreateApiKeyInput = z.output<typeof CreateApiKeyBody>;
 
