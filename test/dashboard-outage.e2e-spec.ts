@@ -79,4 +79,16 @@ describe('the dashboard while its server is away, and after it is back (chromium
     await page.locator('.key-list, main .empty').first().waitFor();
     assert.equal(await page.locator('main .error').count(), 0, 'no error is left from the outage');
   });
+
+  it('a sign-in that gets no answer keeps the saved key, and the next reload signs in without asking', async () => {
+    // The page loads, but the sign-in's first call finds no server (it went away in between).
+    await page.route('**/api/auth/whoami', (route) => route.abort('connectionrefused'));
+    await page.reload();
+    await page.getByText('Cannot reach the Engram server').first().waitFor();
+    assert.equal(await page.evaluate("sessionStorage.getItem('engram.apiKey')"), API_KEY, 'the key is kept');
+    await page.unroute('**/api/auth/whoami');
+    await page.reload();
+    await page.locator('.live', { hasText: 'Live' }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByLabel('API key').count(), 0, 'no key was asked for');
+  });
 });

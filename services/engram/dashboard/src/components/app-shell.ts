@@ -117,7 +117,8 @@ export class AppShell extends LitElement {
     try {
       await this.start(api);
     } catch (error) {
-      session.clear();
+      // Only a refused key is forgotten: a server that is away will take it again once it is back.
+      if (error instanceof Unauthorized) session.clear();
       this.loginError =
         error instanceof Unauthorized ? 'That key was refused. Check it and try again.' : errorText(error);
       return;
