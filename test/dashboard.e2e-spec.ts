@@ -723,9 +723,10 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     assert.deepEqual(leaked, []);
   });
 
-  it('on a keyless server, warns that the first key makes every request need one, and signs in with it there', async () => {
+  /** A second server, with no key, on a fresh store of its own. */
+  const startKeylessServer = () => {
     const bare = tempDir();
-    const keyless = await startEngram(
+    return startEngram(
       'serve',
       {
         MCP_MEMORY_SQLITE_PATH: join(bare, 'engram.db'),
@@ -736,6 +737,10 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
       bare,
       'Engram ready',
     );
+  };
+
+  it('on a keyless server, warns that the first key makes every request need one, and signs in with it there', async () => {
+    const keyless = await startKeylessServer();
     const other = await (await contextWithAxe(browser)).newPage();
     try {
       await other.goto(`${keyless.url}/#/access`);
@@ -765,18 +770,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
   });
 
   it('says what to configure when the agent has no model endpoint (a second, keyless server)', async () => {
-    const bare = tempDir();
-    const keyless = await startEngram(
-      'serve',
-      {
-        MCP_MEMORY_SQLITE_PATH: join(bare, 'engram.db'),
-        ENGRAM_EMBEDDING_PROVIDER: 'openai',
-        MCP_EXTERNAL_EMBEDDING_URL: model.url,
-        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-      },
-      bare,
-      'Engram ready',
-    );
+    const keyless = await startKeylessServer();
     const other = await (await contextWithAxe(browser)).newPage();
     record(other);
     try {
