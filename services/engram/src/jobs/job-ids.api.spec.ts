@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { runJob } from '../testing/job-helpers';
+import { makeTempDir, startTestApp } from '../testing/test-app';
+
+describe('in-process job ids across a restart (real api, same store)', () => {
+  it('never hands an id of the last run to a new job: an old status URL answers 404, not another job', async () => {
+    const dir = makeTempDir();
+    try {
+      const first = await startTestApp({}, dir);
+      const before = await runJob(first.request, '/api/admin/backup');
+      assert.equal(before.state, 'completed', before.error);
+      await first.close({ keepDir: true });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+
+      const second = await startTestApp({}, dir);
+      try {
+        assert.equal((await second.request('GET', `/api/jobs/${before.id}`)).status, 404);
+        const after = await runJob(second.request, '/api/admin/backup');
+        assert.equal(after.state, 'completed', after.error);
+        assert.notEqual(after.id, before.id);
+      } finally {
+        await second.close({ keepDir: true });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
