@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CliStore, DIST, openCliStore } from './engram-cli';
@@ -45,6 +46,21 @@ describe('engram store, list and search (a real SQLite file)', () => {
     const time = await engram(['list', '--time', 'the twelfth of never']);
     assert.equal(time.code, 64);
     assert.match(time.stderr, /Cannot understand the time expression/);
+  });
+
+  it('says in one line, without a stack, that a --db is not a SQLite database', async () => {
+    const garbage = join(store.dir, 'not-a-database.db');
+    writeFileSync(garbage, Buffer.alloc(8192, 7));
+    for (const command of [['list'], ['search', 'x'], ['export']]) {
+      const run = await engram([...command, '--db', garbage]);
+      assert.equal(run.code, 78, command[0]);
+      assert.equal(
+        run.stderr,
+        `engram: Invalid configuration:\n  - ${garbage} is encrypted (or not a SQLite database): ` +
+          'set ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE\n',
+        command[0],
+      );
+    }
   });
 
   it('stops quietly (0) when stdout and stderr share a pipe its reader closed, as `2>&1 | head -1` does', async () => {

@@ -49,7 +49,7 @@ export const exportCommand: CliCommand = {
 async function runExport(config: AppConfig, query: ExportInput, output?: string): Promise<number> {
   // A folder or a missing folder is refused before the store is opened.
   const target = output === undefined ? undefined : await exportOutput(output);
-  const logger = createLogger({ ...config, log: { ...config.log, level: 'warn' } });
+  const logger = createLogger({ ...config, log: { ...config.log, level: 'warn' } }, { command: true });
   const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
     logger,
     abortOnError: false,

@@ -70,10 +70,10 @@ export async function withJobQueue(
   const loaded = configForExistingStore(command, configArgv);
   if (typeof loaded === 'number') return loaded;
   const config = inProcess ? { ...loaded, redis: {} } : loaded;
-  const logger = createLogger({
-    ...config,
-    log: { ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' },
-  });
+  const logger = createLogger(
+    { ...config, log: { ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' } },
+    { command: true },
+  );
   const context = await createWorkerContext(config, 'cli', logger);
   try {
     await context.init();

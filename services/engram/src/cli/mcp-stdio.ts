@@ -16,7 +16,7 @@ import { McpResourceFeed } from '../mcp/mcp-resource-feed';
  */
 export async function runMcpStdio(config: AppConfig): Promise<number> {
   keepStdoutForProtocol();
-  const logger = createLogger(config, { stderrOnly: true });
+  const logger = createLogger(config, { stderrOnly: true, command: true });
   const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
     logger,
     abortOnError: false,

@@ -158,10 +158,10 @@ async function runMemoryCommand(name: string, argv: readonly string[], flags: Fl
   }
   const config = configForExistingStore(name, args.configArgv);
   if (typeof config === 'number') return config;
-  const logger = createLogger({
-    ...config,
-    log: { ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' },
-  });
+  const logger = createLogger(
+    { ...config, log: { ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' } },
+    { command: true },
+  );
   const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
     logger,
     abortOnError: false,

@@ -9,9 +9,11 @@ const LOG_LEVELS = {
   error: ['fatal', 'error'],
 } as const;
 
-export function createLogger(config: AppConfig, { stderrOnly = false } = {}): LoggerService {
+export function createLogger(config: AppConfig, { stderrOnly = false, command = false } = {}): LoggerService {
   const options = { json: true, logLevels: [...LOG_LEVELS[config.log.level]] };
-  return stderrOnly ? new StderrLogger('Engram', options) : new EngramLogger('Engram', options);
+  const logger = stderrOnly ? new StderrLogger('Engram', options) : new EngramLogger('Engram', options);
+  logger.commandReportsStartFailure = command;
+  return logger;
 }
 
 /**
@@ -28,6 +30,12 @@ const NEST_START_UP_CONTEXTS = new Set([
 
 /** JSON lines; while a span is active they carry its trace and span ids, so a log line leads to its trace. */
 class EngramLogger extends ConsoleLogger {
+  /**
+   * A CLI command reports a failed start itself, in one line ("engram: Invalid configuration: …"): Nest's
+   * copy of the error (context ExceptionHandler), a JSON line with its stack, would only bury it.
+   */
+  commandReportsStartFailure = false;
+
   override log(message: unknown, ...optionalParams: unknown[]): void {
     const context = optionalParams.at(-1);
     if (typeof context === 'string' && NEST_START_UP_CONTEXTS.has(context)) super.debug(message, ...optionalParams);
@@ -37,6 +45,7 @@ class EngramLogger extends ConsoleLogger {
   /** A busy port is reported by runApi as one line with what to do; Nest's stack trace would bury it. */
   override error(message: unknown, ...optionalParams: unknown[]): void {
     if (optionalParams.at(-1) === 'NestApplication' && String(message).includes('EADDRINUSE')) return;
+    if (this.commandReportsStartFailure && optionalParams.at(-1) === 'ExceptionHandler') return;
     super.error(message, ...optionalParams);
   }
 
