@@ -102,6 +102,7 @@ describe('access is declared per route and decided from the matched route', () =
       'POST /api/memories',
       'PUT /api/memories/:hash',
       'POST /api/import',
+      'DELETE /api/import/:id',
       'POST /api/agent/query',
     ]) {
       assert.ok(declaredWrites.includes(write), `${write} needs write`);

@@ -47,5 +47,49 @@ for (const mode of ['inline', 'bullmq'] as JobMode[]) {
       unblock = undefined;
       assert.equal((await waitForJob(api.request, backup.body.job_id)).state, 'completed');
     });
+
+    it('lets a write key of the namespace cancel its import, and no key of another namespace or read only', async () => {
+      const { api } = harness;
+      const key = async (name: string, scopes: string[], namespace?: string, auth?: string) => {
+        const created = await api.request('POST', '/api/admin/keys', {
+          headers: auth ? { 'x-api-key': auth } : {},
+          body: { name, scopes, ...(namespace ? { namespace } : {}) },
+        });
+        assert.equal(created.status, 201, created.text);
+        return created.body.key as string;
+      };
+      const admin = await key('admin', ['admin']);
+      const writer = await key('alice-writer', ['write'], 'alice', admin);
+      const reader = await key('alice-reader', ['read'], 'alice', admin);
+      const stranger = await key('bob-writer', ['write'], 'bob', admin);
+      unblock = await blockJobs(harness);
+      const backup = await api.request('POST', '/api/admin/backup', { headers: { 'x-api-key': admin } });
+      assert.equal(backup.status, 202, backup.text);
+      const form = new FormData();
+      form.append('file', new Blob(['# Mine\n\nAlice imports this.']), 'mine.md');
+      const response = await fetch(`${api.url}/api/import`, {
+        method: 'POST',
+        body: form,
+        headers: { 'x-api-key': writer },
+      });
+      const queued = (await response.json()) as { job_id: string };
+      assert.equal(response.status, 202, JSON.stringify(queued));
+      const cancel = (as: string) =>
+        api.request('DELETE', `/api/import/${queued.job_id}`, { headers: { 'x-api-key': as } });
+
+      assert.equal((await cancel(reader)).status, 403, 'reading is not enough');
+      assert.equal((await cancel(stranger)).status, 404, "another namespace's import is not there for it");
+      const cancelled = await cancel(writer);
+      assert.deepEqual(cancelled.body, { success: true, job_id: queued.job_id, status: 'cancelled' });
+      // Once ended it cannot be cancelled again: the inline queue remembers it (409), BullMQ removed it (404).
+      assert.equal((await cancel(writer)).status, mode === 'inline' ? 409 : 404);
+
+      await unblock();
+      unblock = undefined;
+      const asAdmin = (method: string, path: string, options: { body?: unknown } = {}) =>
+        api.request(method, path, { ...options, headers: { 'x-api-key': admin } });
+      const backupDone = await waitForJob(asAdmin, backup.body.job_id);
+      assert.equal(backupDone.state, 'completed');
+    });
   });
 }

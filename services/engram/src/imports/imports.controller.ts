@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
@@ -116,6 +116,23 @@ export class ImportsController {
   @ApiOperation({ summary: 'An import job of this namespace: state, progress, and its summary once done' })
   @ApiErrors(400, 401, 404, 503)
   async get(@Param('id', idPipe) id: string) {
+    return this.importOfCaller(id);
+  }
+
+  @Delete(':id')
+  @RequireScope('write')
+  @ApiOperation({
+    summary:
+      'Cancel an import of this namespace, as DELETE /api/jobs/:id does (which needs an admin key): waiting, it is removed; running, it stops at its next safe point',
+  })
+  @ApiErrors(400, 401, 403, 404, 409, 503)
+  async cancel(@Param('id', idPipe) id: string) {
+    await this.importOfCaller(id);
+    return { success: true, job_id: id, status: await this.queue.cancel(id) };
+  }
+
+  /** The import job `id` when it was started in the caller's namespace; 404 otherwise, as for no job. */
+  private async importOfCaller(id: string) {
     const job = await this.queue.get(id);
     if (!job || job.name !== JobName.Import || (job.data as ImportJobData).namespace !== currentNamespace()) {
       throw new JobNotFound(id);
