@@ -21,31 +21,27 @@ export class KeptTermCounts {
 
   /** The kept count for the key while current for a corpus of `documents`, else a fresh count, then kept. */
   rows(key: string, documents: number, count: () => number): number {
-    const kept = this.counts.get(key);
-    if (kept && this.current(kept, documents)) return kept.rows;
-    const rows = count();
-    this.keep(key, rows, documents);
-    return rows;
+    return this.current(key, documents) ?? this.keep(key, count(), documents);
   }
 
   /** As rows(), for a count that is awaited. */
   async rowsAwaited(key: string, documents: number, count: () => Promise<number>): Promise<number> {
+    return this.current(key, documents) ?? this.keep(key, await count(), documents);
+  }
+
+  /** The kept count while it is current for a corpus of `documents`. */
+  private current(key: string, documents: number): number | undefined {
     const kept = this.counts.get(key);
-    if (kept && this.current(kept, documents)) return kept.rows;
-    const rows = await count();
-    this.keep(key, rows, documents);
-    return rows;
-  }
-
-  private current(kept: KeptCount, documents: number): boolean {
+    if (!kept) return undefined;
     const drift = Math.abs(documents - kept.documents) / Math.max(kept.documents, 1);
-    return drift <= MAX_DRIFT && Date.now() - kept.countedAt < MAX_AGE_MS;
+    return drift <= MAX_DRIFT && Date.now() - kept.countedAt < MAX_AGE_MS ? kept.rows : undefined;
   }
 
-  private keep(key: string, rows: number, documents: number): void {
+  private keep(key: string, rows: number, documents: number): number {
     this.counts.delete(key);
     if (this.counts.size >= KEPT) this.counts.delete(this.counts.keys().next().value!);
     this.counts.set(key, { rows, documents, countedAt: Date.now() });
+    return rows;
   }
 }
 
