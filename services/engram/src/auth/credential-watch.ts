@@ -25,6 +25,7 @@ export class CredentialWatch implements OnModuleDestroy {
   private readonly watched = new Set<Watched>();
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
+  private following: Promise<void> | undefined;
 
   /**
    * Watches the current request's credential while `response` is open; `refused` ends the response.
@@ -42,9 +43,21 @@ export class CredentialWatch implements OnModuleDestroy {
     }
   }
 
-  /** Checks every watched credential now (a key was revoked or created here); one round at a time. */
+  /**
+   * Checks every watched credential now (a key was revoked or created here), one round at a time: a
+   * round under way may already have passed the credential that changed, so one more follows it.
+   */
   recheckNow(): Promise<void> {
-    this.checking ??= this.recheck().finally(() => (this.checking = undefined));
+    if (!this.checking) return this.round();
+    this.following ??= this.checking.then(() => {
+      this.following = undefined;
+      return this.round();
+    });
+    return this.following;
+  }
+
+  private round(): Promise<void> {
+    this.checking = this.recheck().finally(() => (this.checking = undefined));
     return this.checking;
   }
 
