@@ -71,8 +71,8 @@ export class ConflictService {
     const decision = winner === undefined ? action : `supersede:${winner.id}`;
     if (conflict.status !== 'open') {
       if (conflict.resolution === decision) return { pair, unchanged: true };
-      throw new StateConflict(`Conflict ${conflict.id} was already decided (${conflict.resolution})`, {
-        conflict_id: conflict.id,
+      throw new StateConflict(`Conflict ${conflict.number} was already decided (${conflict.resolution})`, {
+        conflict_id: conflict.number,
         resolution: conflict.resolution,
       });
     }
@@ -80,7 +80,7 @@ export class ConflictService {
       winner && (await this.memories.linkSupersession(otherOf(pair, winner).contentHash, winner.contentHash));
     await this.conflicts.decide(conflict.id, action === 'dismiss' ? 'dismissed' : 'resolved', decision, Date.now());
     return {
-      pair: await this.pairOf((await this.conflicts.findById(conflict.namespace, conflict.id))!),
+      pair: await this.pairOf((await this.conflicts.findByNumber(conflict.namespace, conflict.number))!),
       unchanged: false,
       supersession,
     };
@@ -89,7 +89,7 @@ export class ConflictService {
   private async proposalOf(input: ResolveConflictInput): Promise<ConflictRecord> {
     const namespace = currentNamespace();
     if (input.conflict_id !== undefined) {
-      const conflict = await this.conflicts.findById(namespace, input.conflict_id);
+      const conflict = await this.conflicts.findByNumber(namespace, input.conflict_id);
       if (!conflict) throw new NotFound(`No conflict with id ${input.conflict_id}`);
       return conflict;
     }

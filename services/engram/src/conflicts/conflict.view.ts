@@ -6,7 +6,7 @@ export function toConflictView({ conflict, older, newer }: ConflictPair) {
   const [decision, winnerId] = (conflict.resolution ?? '').split(':');
   const kept = winnerId === undefined ? undefined : [older, newer].find((memory) => String(memory.id) === winnerId);
   return {
-    id: conflict.id,
+    id: conflict.number,
     score: conflict.score,
     evidence: conflict.evidence,
     judge: conflict.judge,

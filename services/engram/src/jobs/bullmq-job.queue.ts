@@ -5,6 +5,7 @@ import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
 import { SpanKind, traced, withTraceContext } from '../tracing/spans';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
+import { newJobId } from './job-id';
 import { jobNamespace, JobRunner } from './job-runner';
 import { JobCancelled, JobNotCancellable, JobQueueFull, JobQueueUnavailable } from './job.errors';
 import {
@@ -77,7 +78,7 @@ export class BullMqJobQueue implements JobQueue {
     // A producer span whose context travels in the job data to the worker's consumer span.
     const enqueue = () =>
       this.bullQueue.add(name, withTraceContext(data), {
-        jobId: options.jobId,
+        jobId: options.jobId ?? newJobId(),
         // BullMQ's deduplication joins atomically, even when two replicas add at once.
         deduplication: options.joinKey ? { id: options.joinKey } : undefined,
         attempts: 3,

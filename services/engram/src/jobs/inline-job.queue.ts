@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { EventBus } from '../events/event-bus';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { jobNamespace, JobRunner } from './job-runner';
+import { newJobId } from './job-id';
 import { nextCronRun, scheduledJobId } from './job-schedule';
 import { JobCancelled, JobNotCancellable, JobQueueFull } from './job.errors';
 import { emptyCounts, JobCounts, JobDataByName, JobName, JobView, QueueName } from './job.types';
@@ -26,12 +27,6 @@ export class InlineJobQueue implements JobQueue {
   private readonly jobs = new Map<string, InlineJob>();
   private readonly waiting: string[] = [];
   private readonly timers = new Map<JobName, { timer: NodeJS.Timeout; next: Date }>();
-  /**
-   * Ids begin with when this process started: jobs live in its memory only, and a restart that counted
-   * from 1 again would hand an old status_url (or an audit entry's job id) to another job.
-   */
-  private readonly idPrefix = Date.now().toString(36);
-  private nextId = 1;
   private started = false;
   private closing = false;
   private draining: Promise<void> | undefined;
@@ -48,7 +43,7 @@ export class InlineJobQueue implements JobQueue {
     const existing = (options.jobId ? this.jobs.get(options.jobId) : undefined) ?? this.joinable(options.joinKey);
     if (existing) return { ...existing.view };
     if (this.waiting.length >= this.maxWaiting) throw new JobQueueFull(this.maxWaiting);
-    const id = options.jobId ?? `${this.idPrefix}-${this.nextId++}`;
+    const id = options.jobId ?? newJobId();
     const view: JobView = {
       id,
       name,

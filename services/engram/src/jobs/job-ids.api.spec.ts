@@ -20,6 +20,7 @@ describe('in-process job ids across a restart (real api, same store)', () => {
         const after = await runJob(second.request, '/api/admin/backup');
         assert.equal(after.state, 'completed', after.error);
         assert.notEqual(after.id, before.id);
+        for (const id of [before.id, after.id]) assert.match(id, /^job-[\w-]{12}$/, 'random: it counts nothing');
       } finally {
         await second.close({ keepDir: true });
       }

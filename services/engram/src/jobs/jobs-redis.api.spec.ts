@@ -15,6 +15,7 @@ describe('jobs on BullMQ when Redis goes away and comes back', () => {
     await harness.stopWorker();
     const queued = await harness.api.request('POST', '/api/admin/backup');
     assert.equal(queued.status, 202);
+    assert.match(queued.body.job_id, /^job-[\w-]{12}$/, "random, not BullMQ's counter: it counts nothing");
     const waiting = await harness.api.request('GET', `/api/jobs/${queued.body.job_id}`);
     assert.equal(waiting.body.state, 'waiting');
     await harness.startWorker();

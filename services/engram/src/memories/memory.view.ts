@@ -103,7 +103,7 @@ export function toPossibleConflictsView(conflicts: PossibleConflict[] | undefine
   if (conflicts === undefined) return {};
   return {
     possible_conflicts: conflicts.map(({ proposal, other }) => ({
-      conflict_id: proposal.id,
+      conflict_id: proposal.number,
       score: proposal.score,
       evidence: proposal.evidence,
       judge: proposal.judge,

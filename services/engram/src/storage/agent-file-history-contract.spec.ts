@@ -74,10 +74,21 @@ function contract(adapter: StorageAdapterUnderTest): void {
   it("keeps each namespace's history to itself", async () => {
     await files.write('default', 'user.md', 'mine\n', 'hand_edit');
     await files.write('other', 'user.md', 'theirs\n', 'hand_edit');
-    const [mine] = await history('user.md');
-    const [theirs] = await history('user.md', 'other');
-    assert.equal(await files.version('other', 'user.md', mine.id), undefined);
-    assert.equal((await files.version('other', 'user.md', theirs.id))?.content, 'theirs\n');
+    await files.write('other', 'user.md', 'theirs, again\n', 'hand_edit');
+    await files.write('default', 'user.md', 'mine, again\n', 'hand_edit');
+    const mine = await history('user.md');
+    const theirs = await history('user.md', 'other');
+    assert.deepEqual(
+      [mine.map((version) => version.id), theirs.map((version) => version.id)],
+      [
+        [2, 1],
+        [2, 1],
+      ],
+      "a file counts its own versions: another namespace's writes leave no gap",
+    );
+    assert.equal((await files.version('default', 'user.md', 1))?.content, 'mine\n');
+    assert.equal((await files.version('other', 'user.md', 1))?.content, 'theirs\n');
+    assert.equal(await files.version('other', 'user.md', 3), undefined);
     assert.deepEqual(await history('user.md', 'third'), []);
   });
 
@@ -101,6 +112,7 @@ function contract(adapter: StorageAdapterUnderTest): void {
     for (let i = 1; i <= KEPT_VERSIONS + 3; i++) await files.write('default', 'busy.md', `v${i}\n`, 'agent');
     const versions = await history('busy.md');
     assert.equal(versions.length, KEPT_VERSIONS);
+    assert.deepEqual([versions[0].id, versions.at(-1)!.id], [KEPT_VERSIONS + 3, 4], 'numbers go on past pruning');
     assert.equal((await files.version('default', 'busy.md', versions.at(-1)!.id))?.content, 'v4\n');
     assert.equal((await files.version('default', 'busy.md', versions[0].id))?.content, `v${KEPT_VERSIONS + 3}\n`);
     assert.equal((await history('other.md')).length, 1);

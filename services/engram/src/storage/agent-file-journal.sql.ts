@@ -2,7 +2,7 @@ import { FileActor, FileVersion, FileVersionKind, FileVersionPage } from './agen
 
 /** agent_file_versions as both engines return it (SQLite migration 022, PostgreSQL 13). */
 export interface FileVersionRow {
-  id: number;
+  version: number;
   path: string;
   at: number;
   actor: string;
@@ -11,12 +11,21 @@ export interface FileVersionRow {
   diff: string | null;
 }
 
+/**
+ * The next version number of a file, given the placeholders of its namespace and path: one past its
+ * newest, counted per file so a tenant's numbers say nothing of other files or namespaces. Appends to
+ * one file are serialised (SQLite's single writer; PostgreSQL's namespace lock in PostgresAgentFileStore).
+ */
+export function nextVersion(namespace: string, path: string): string {
+  return `(SELECT coalesce(max(version), 0) + 1 FROM agent_file_versions WHERE namespace = ${namespace} AND path = ${path})`;
+}
+
 /** The columns history lists: everything but the content. */
-export const VERSION_COLUMNS = 'id, path, at, actor, kind, size, diff';
+export const VERSION_COLUMNS = 'version, path, at, actor, kind, size, diff';
 
 export function toFileVersion(row: FileVersionRow): FileVersion {
   return {
-    id: Number(row.id),
+    id: Number(row.version),
     path: row.path,
     at: Number(row.at),
     actor: row.actor as FileActor,

@@ -16,6 +16,7 @@ export const KEPT_VERSIONS = 50;
 
 /** One journaled change of one file, as history lists it (the content is read separately). */
 export interface FileVersion {
+  /** The file's own version number, 1 for its first (never a store-wide count). */
   id: number;
   path: string;
   /** Epoch milliseconds. */

@@ -2,6 +2,7 @@ import { ConflictJudgement, ConflictRecord, ConflictStatus } from './conflict.st
 
 export interface ConflictRow {
   id: number;
+  number: number;
   namespace: string;
   first_id: number;
   second_id: number;
@@ -17,7 +18,8 @@ export interface ConflictRow {
 
 export function toConflictRecord(row: ConflictRow): ConflictRecord {
   return {
-    id: row.id,
+    id: Number(row.id),
+    number: Number(row.number),
     namespace: row.namespace,
     firstId: row.first_id,
     secondId: row.second_id,

@@ -13,7 +13,10 @@ export interface ConflictJudgement {
 
 /** A proposed contradiction between two memories; `firstId` < `secondId`. */
 export interface ConflictRecord {
+  /** The row's id, store-wide: never shown to a tenant. */
   id: number;
+  /** Its number within the namespace (1 for the first): the id REST, MCP and the CLI show. */
+  number: number;
   namespace: string;
   firstId: number;
   secondId: number;
@@ -36,7 +39,7 @@ export type NewConflict = Pick<
 export abstract class ConflictStore {
   /** Records a proposal unless the pair is known already (open or decided); answers the new record. */
   abstract propose(conflict: NewConflict): Promise<ConflictRecord | undefined>;
-  abstract findById(namespace: string, id: number): Promise<ConflictRecord | undefined>;
+  abstract findByNumber(namespace: string, number: number): Promise<ConflictRecord | undefined>;
   abstract findByPair(namespace: string, firstId: number, secondId: number): Promise<ConflictRecord | undefined>;
   /** Proposals with this status (any when undefined), highest score first. */
   abstract list(

@@ -397,15 +397,21 @@ function contract(adapter: StorageAdapterUnderTest): void {
       const low = await propose(ids[0], ids[1], 0.4);
       const high = await propose(ids[1], ids[2], 0.9);
       assert.equal(await propose(ids[0], ids[1], 0.99), undefined, 'a known pair is not proposed again');
-      await propose(ids[0], ids[3], 0.5, 'x');
+      const elsewhere = await propose(ids[0], ids[3], 0.5, 'x');
+      assert.deepEqual(
+        [low?.number, high?.number, elsewhere?.number],
+        [1, 2, 1],
+        "each namespace numbers its own proposals: another's never shows in the gaps",
+      );
       assert.deepEqual(
         (await store.conflicts.list('default', 'open', 0, 10)).map((record) => record.id),
         [high!.id, low!.id],
       );
       assert.deepEqual(await store.conflicts.findByPair('default', ids[0], ids[1]), low);
-      assert.equal(await store.conflicts.findById('x', low!.id), undefined, 'other namespaces see nothing');
+      assert.deepEqual(await store.conflicts.findByNumber('x', 1), elsewhere);
+      assert.equal(await store.conflicts.findByNumber('x', 2), undefined, 'other namespaces see nothing');
       await store.conflicts.decide(low!.id, 'dismissed', 'dismiss', T0 + 1);
-      const decided = await store.conflicts.findById('default', low!.id);
+      const decided = await store.conflicts.findByNumber('default', low!.number);
       assert.deepEqual([decided?.status, decided?.resolution, decided?.resolvedAt], ['dismissed', 'dismiss', T0 + 1]);
       assert.deepEqual(
         [await store.conflicts.count('default', 'open'), await store.conflicts.count('default', undefined)],
@@ -441,8 +447,12 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.deepEqual(judged?.judge, unavailable);
       const confirmed = { verdict: 'update' as const, model: 'judge-m', reason: 'the office moved' };
       await store.conflicts.recordJudgement(judged!.id, confirmed);
-      assert.deepEqual((await store.conflicts.findById('default', judged!.id))?.judge, confirmed);
-      assert.equal((await store.conflicts.findById('default', unjudged!.id))?.judge, null, 'only that proposal');
+      assert.deepEqual((await store.conflicts.findByNumber('default', judged!.number))?.judge, confirmed);
+      assert.equal(
+        (await store.conflicts.findByNumber('default', unjudged!.number))?.judge,
+        null,
+        'only that proposal',
+      );
     });
 
     it("hands out cancellations in order after a sequence number, keeping only each credential's newest", async () => {

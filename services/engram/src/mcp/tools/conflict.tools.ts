@@ -70,7 +70,7 @@ export function conflictTools(deps: ToolDeps): McpTool[] {
             conflict: toConflictView(outcome.pair),
             ...(outcome.supersession ? { superseded: toMemoryView(outcome.supersession.previous) } : {}),
           },
-          text: `Conflict ${outcome.pair.conflict.id}: ${outcome.pair.conflict.resolution}${outcome.unchanged ? ' (unchanged)' : ''}`,
+          text: `Conflict ${outcome.pair.conflict.number}: ${outcome.pair.conflict.resolution}${outcome.unchanged ? ' (unchanged)' : ''}`,
         };
       },
     }),

@@ -17,6 +17,7 @@ import { conflictJudgeMigration } from './023-conflict-judge';
 import { memoryIdBlocksMigration } from './024-memory-id-blocks';
 import { memoryFilterProbeMigration } from './025-memory-filter-probe';
 import { namespaceKeywordCorpusMigration } from './026-namespace-keyword-corpus';
+import { namespaceOwnNumbersMigration } from './027-namespace-own-numbers';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -38,4 +39,5 @@ export const MIGRATIONS: readonly Migration[] = [
   memoryIdBlocksMigration,
   memoryFilterProbeMigration,
   namespaceKeywordCorpusMigration,
+  namespaceOwnNumbersMigration,
 ];

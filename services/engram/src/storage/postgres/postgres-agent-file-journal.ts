@@ -1,5 +1,5 @@
 import { AgentFileJournal, FileVersion, FileVersionPage, KEPT_VERSIONS, NewFileVersion } from '../agent-file-journal';
-import { FileVersionRow, toFileVersion, toVersionPage, VERSION_COLUMNS } from '../agent-file-journal.sql';
+import { FileVersionRow, nextVersion, toFileVersion, toVersionPage, VERSION_COLUMNS } from '../agent-file-journal.sql';
 import { Queryable } from './postgres.database';
 
 /**
@@ -17,8 +17,9 @@ export class PostgresAgentFileJournal extends AgentFileJournal {
   async append(namespace: string, version: NewFileVersion): Promise<FileVersion> {
     const { path, at, actor, kind, size, diff, content, digest } = version;
     const [row] = await this.db.query<FileVersionRow>(
-      `INSERT INTO agent_file_versions (namespace, path, at, actor, kind, size, diff, content, digest)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${VERSION_COLUMNS}`,
+      `INSERT INTO agent_file_versions (namespace, path, version, at, actor, kind, size, diff, content, digest)
+       VALUES ($1, $2, ${nextVersion('$1', '$2')}, $3, $4, $5, $6, $7, $8, $9)
+       RETURNING ${VERSION_COLUMNS}`,
       [namespace, path, at, actor, kind, size, diff, content, digest],
     );
     await this.db.query(
@@ -32,7 +33,7 @@ export class PostgresAgentFileJournal extends AgentFileJournal {
   async history(namespace: string, path: string, page: { limit: number; before?: number }): Promise<FileVersionPage> {
     const rows = await this.db.query<FileVersionRow>(
       `SELECT ${VERSION_COLUMNS} FROM agent_file_versions
-        WHERE namespace = $1 AND path = $2 AND id < $3 ORDER BY id DESC LIMIT $4`,
+        WHERE namespace = $1 AND path = $2 AND version < $3 ORDER BY version DESC LIMIT $4`,
       [namespace, path, page.before ?? Number.MAX_SAFE_INTEGER, page.limit + 1],
     );
     return toVersionPage(rows, page.limit);
@@ -40,7 +41,7 @@ export class PostgresAgentFileJournal extends AgentFileJournal {
 
   async version(namespace: string, path: string, id: number) {
     const [row] = await this.db.query<FileVersionRow & { content: Buffer | null }>(
-      `SELECT ${VERSION_COLUMNS}, content FROM agent_file_versions WHERE namespace = $1 AND path = $2 AND id = $3`,
+      `SELECT ${VERSION_COLUMNS}, content FROM agent_file_versions WHERE namespace = $1 AND path = $2 AND version = $3`,
       [namespace, path, id],
     );
     return row && { version: toFileVersion(row), content: row.content };

@@ -8,28 +8,40 @@ export class PostgresConflictStore extends ConflictStore {
     super();
   }
 
+  /**
+   * Numbers the proposal within its namespace under a transaction-level lock on that namespace's
+   * numbering, so two replicas proposing at once never take the same number.
+   */
   async propose(conflict: NewConflict): Promise<ConflictRecord | undefined> {
-    const [row] = await this.db.query<ConflictRow>(
-      `INSERT INTO memory_conflicts (namespace, first_id, second_id, score, evidence, status, created_at, judge)
-       VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) ON CONFLICT (first_id, second_id) DO NOTHING RETURNING *`,
-      [
+    const row = await this.db.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('engram.memory_conflicts'), hashtext($1))", [
         conflict.namespace,
-        conflict.firstId,
-        conflict.secondId,
-        conflict.score,
-        JSON.stringify(conflict.evidence),
-        conflict.createdAt,
-        judgeColumn(conflict.judge),
-      ],
-    );
+      ]);
+      const [inserted] = await tx.query<ConflictRow>(
+        `INSERT INTO memory_conflicts (namespace, number, first_id, second_id, score, evidence, status, created_at, judge)
+         VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM memory_conflicts WHERE namespace = $1),
+                 $2, $3, $4, $5, 'open', $6, $7)
+         ON CONFLICT (first_id, second_id) DO NOTHING RETURNING *`,
+        [
+          conflict.namespace,
+          conflict.firstId,
+          conflict.secondId,
+          conflict.score,
+          JSON.stringify(conflict.evidence),
+          conflict.createdAt,
+          judgeColumn(conflict.judge),
+        ],
+      );
+      return inserted;
+    });
     return row && toConflictRecord(row);
   }
 
-  async findById(namespace: string, id: number): Promise<ConflictRecord | undefined> {
-    const [row] = await this.db.query<ConflictRow>('SELECT * FROM memory_conflicts WHERE namespace = $1 AND id = $2', [
-      namespace,
-      id,
-    ]);
+  async findByNumber(namespace: string, number: number): Promise<ConflictRecord | undefined> {
+    const [row] = await this.db.query<ConflictRow>(
+      'SELECT * FROM memory_conflicts WHERE namespace = $1 AND number = $2',
+      [namespace, number],
+    );
     return row && toConflictRecord(row);
   }
 

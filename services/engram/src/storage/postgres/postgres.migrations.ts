@@ -321,6 +321,26 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     // SQLite's 023: the LLM judge's verdict on a proposal, JSON or null.
     sql: `ALTER TABLE memory_conflicts ADD COLUMN judge text;`,
   },
+  {
+    version: 15,
+    name: 'namespace-own-numbers',
+    // SQLite's 027: a conflict's number within its namespace, a memory file's version within the file.
+    sql: `
+      ALTER TABLE memory_conflicts ADD COLUMN number bigint;
+      UPDATE memory_conflicts SET number = ranked.n
+        FROM (SELECT id, row_number() OVER (PARTITION BY namespace ORDER BY id) AS n FROM memory_conflicts) AS ranked
+       WHERE ranked.id = memory_conflicts.id;
+      ALTER TABLE memory_conflicts ALTER COLUMN number SET NOT NULL;
+      CREATE UNIQUE INDEX memory_conflicts_number ON memory_conflicts (namespace, number);
+
+      ALTER TABLE agent_file_versions ADD COLUMN version bigint;
+      UPDATE agent_file_versions SET version = ranked.n
+        FROM (SELECT id, row_number() OVER (PARTITION BY namespace, path ORDER BY id) AS n FROM agent_file_versions) AS ranked
+       WHERE ranked.id = agent_file_versions.id;
+      ALTER TABLE agent_file_versions ALTER COLUMN version SET NOT NULL;
+      CREATE UNIQUE INDEX agent_file_versions_version ON agent_file_versions (namespace, path, version);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

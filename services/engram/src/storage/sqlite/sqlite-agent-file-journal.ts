@@ -1,5 +1,5 @@
 import { AgentFileJournal, FileVersion, FileVersionPage, KEPT_VERSIONS, NewFileVersion } from '../agent-file-journal';
-import { FileVersionRow, toFileVersion, toVersionPage, VERSION_COLUMNS } from '../agent-file-journal.sql';
+import { FileVersionRow, nextVersion, toFileVersion, toVersionPage, VERSION_COLUMNS } from '../agent-file-journal.sql';
 import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
 
@@ -20,10 +20,10 @@ export class SqliteAgentFileJournal extends AgentFileJournal {
       const { path, at, actor, kind, size, diff, content, digest } = version;
       const row = this.statements
         .get(
-          `INSERT INTO agent_file_versions (namespace, path, at, actor, kind, size, diff, content, digest)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${VERSION_COLUMNS}`,
+          `INSERT INTO agent_file_versions (namespace, path, version, at, actor, kind, size, diff, content, digest)
+           VALUES (?, ?, ${nextVersion('?', '?')}, ?, ?, ?, ?, ?, ?, ?) RETURNING ${VERSION_COLUMNS}`,
         )
-        .get(namespace, path, at, actor, kind, size, diff, content, digest) as FileVersionRow;
+        .get(namespace, path, namespace, path, at, actor, kind, size, diff, content, digest) as FileVersionRow;
       this.statements
         .get(
           `DELETE FROM agent_file_versions WHERE namespace = ? AND path = ? AND id NOT IN (
@@ -38,7 +38,7 @@ export class SqliteAgentFileJournal extends AgentFileJournal {
     const rows = this.statements
       .get(
         `SELECT ${VERSION_COLUMNS} FROM agent_file_versions
-          WHERE namespace = ? AND path = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+          WHERE namespace = ? AND path = ? AND version < ? ORDER BY version DESC LIMIT ?`,
       )
       .all(namespace, path, page.before ?? Number.MAX_SAFE_INTEGER, page.limit + 1) as FileVersionRow[];
     return toVersionPage(rows, page.limit);
@@ -46,7 +46,9 @@ export class SqliteAgentFileJournal extends AgentFileJournal {
 
   async version(namespace: string, path: string, id: number) {
     const row = this.statements
-      .get(`SELECT ${VERSION_COLUMNS}, content FROM agent_file_versions WHERE namespace = ? AND path = ? AND id = ?`)
+      .get(
+        `SELECT ${VERSION_COLUMNS}, content FROM agent_file_versions WHERE namespace = ? AND path = ? AND version = ?`,
+      )
       .get(namespace, path, id) as (FileVersionRow & { content: Buffer | null }) | undefined;
     return row && { version: toFileVersion(row), content: row.content };
   }

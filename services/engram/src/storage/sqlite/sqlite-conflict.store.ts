@@ -15,10 +15,12 @@ export class SqliteConflictStore extends ConflictStore {
   async propose(conflict: NewConflict): Promise<ConflictRecord | undefined> {
     const row = this.statements
       .get(
-        `INSERT INTO memory_conflicts (namespace, first_id, second_id, score, evidence, status, created_at, judge)
-         VALUES (?, ?, ?, ?, ?, 'open', ?, ?) ON CONFLICT (first_id, second_id) DO NOTHING RETURNING *`,
+        `INSERT INTO memory_conflicts (namespace, number, first_id, second_id, score, evidence, status, created_at, judge)
+         VALUES (?, (SELECT coalesce(max(number), 0) + 1 FROM memory_conflicts WHERE namespace = ?), ?, ?, ?, ?, 'open', ?, ?)
+         ON CONFLICT (first_id, second_id) DO NOTHING RETURNING *`,
       )
       .get(
+        conflict.namespace,
         conflict.namespace,
         conflict.firstId,
         conflict.secondId,
@@ -30,10 +32,10 @@ export class SqliteConflictStore extends ConflictStore {
     return row && toConflictRecord(row);
   }
 
-  async findById(namespace: string, id: number): Promise<ConflictRecord | undefined> {
+  async findByNumber(namespace: string, number: number): Promise<ConflictRecord | undefined> {
     const row = this.statements
-      .get('SELECT * FROM memory_conflicts WHERE namespace = ? AND id = ?')
-      .get(namespace, id) as ConflictRow | undefined;
+      .get('SELECT * FROM memory_conflicts WHERE namespace = ? AND number = ?')
+      .get(namespace, number) as ConflictRow | undefined;
     return row && toConflictRecord(row);
   }
 
