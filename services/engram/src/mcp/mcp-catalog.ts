@@ -193,7 +193,7 @@ function structuredEntry(tool: McpTool): CatalogEntry {
   return {
     name: tool.name,
     config: { title: tool.title, description: tool.description, annotations: annotationsFor(tool) },
-    input: portableSchema(tool.input),
+    input: portableSchema(argumentsOf(tool)),
     output: portableSchema(tool.output),
     async call(args, call) {
       requireScope(tool.name, tool.effect === 'read' ? 'read' : 'write');
@@ -201,6 +201,16 @@ function structuredEntry(tool: McpTool): CatalogEntry {
       return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
     },
   };
+}
+
+/**
+ * Engram's own tools refuse arguments they do not take, so a misspelt or invented one (`tag` for `tags`,
+ * `dryRun`) is an error the client can correct rather than a search unfiltered or a setting silently
+ * left at its default; the schema says so (`additionalProperties: false`). The old names keep MCP Memory
+ * Service's leniency (its clients may send what it ignored).
+ */
+function argumentsOf(tool: McpTool): McpTool['input'] {
+  return tool.legacy ? tool.input : tool.input.strict();
 }
 
 function jsonTextEntry(tool: McpJsonTextTool): CatalogEntry {

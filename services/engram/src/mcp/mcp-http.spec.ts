@@ -78,6 +78,10 @@ function describeCatalog(kind: ClientKind) {
         for (const name of LEGACY) assert.match(byName.get(name)!.description!, /^Deprecated: use /);
         assert.deepEqual(byName.get('search')?.inputSchema.required, ['query']);
         assert.deepEqual(byName.get('fetch')?.inputSchema.required, ['id']);
+        for (const name of UNIFIED) {
+          assert.equal(byName.get(name)?.inputSchema.additionalProperties, false, `${name} names every argument`);
+        }
+        for (const name of LEGACY) assert.notEqual(byName.get(name)?.inputSchema.additionalProperties, false, name);
       });
     });
 
@@ -274,6 +278,11 @@ function describeCatalog(kind: ClientKind) {
         assert.equal(or.structured.total_found, 2);
       });
 
+      it('ignore arguments they do not take, as MCP Memory Service did', async () => {
+        const result = await callTool(client, 'check_database_health', { verbose: true });
+        assert.notEqual(result.isError, true, result.text);
+      });
+
       it('list_memories and check_database_health answer in their old shapes', async () => {
         const listed = await callTool(client, 'list_memories', { page: 1, page_size: 1, tag: 'alpha' });
         assert.equal(listed.structured.total_found, 2);
@@ -367,6 +376,9 @@ function describeCatalog(kind: ClientKind) {
         ['memory_store', { content: 'x', metadata: { tags: 42 } }, /metadata\.tags/],
         ['search_by_tag', { tags: ['a'], operation: 'XOR' }, /operation/],
         ['memory_store', { content: 'x', metadata: { type: 'memory_file' } }, /memory_file is reserved/],
+        // A misspelt argument is refused, never dropped: the search would run unfiltered.
+        ['memory_search', { query: 'x', tag: 'work' }, /Unrecognized key: "tag"/],
+        ['memory_consolidate', { dryRun: false }, /Unrecognized key: "dryRun"/],
         ...['memory_search', 'retrieve_memory', 'recall_memory', 'search'].map(
           (tool): [string, Record<string, unknown>, RegExp] => [tool, { query: 'q'.repeat(4001) }, /query/],
         ),
