@@ -20,6 +20,7 @@ import {
 } from './backup-manifest';
 import { BackupCorrupted, BackupIncompatible, BackupNotFound } from './backup.errors';
 import { BackupRepository } from './backup.repository';
+import { backupsToPrune } from './backup-retention';
 import { AgentFilesArchive } from './agent-files.archive';
 import { DatabaseBackupTarget } from './database-backup.target';
 import { DatabaseSummary } from '../storage/sqlite-file/database-snapshot';
@@ -28,7 +29,6 @@ import { SwapOutcome } from '../storage/sqlite-file/database-swap';
 /** Progress reporting and cancellation; callers outside a job (tests, the pre-restore backup) pass SILENT. */
 type Progress = Pick<JobContext, 'progress' | 'throwIfCancelled'>;
 const SILENT: Progress = { progress: async () => undefined, throwIfCancelled: async () => undefined };
-const DAY_MS = 24 * 60 * 60 * 1000;
 const FORMAT_NAMES: Record<BackupFormat, string> = {
   sqlite: '"sqlite" (a SQLite database file)',
   'engram-export': '"engram-export" (a portable export of a PostgreSQL store)',
@@ -222,15 +222,9 @@ export class BackupService {
     return outcome;
   }
 
-  /** Deletes backups beyond MCP_BACKUP_MAX_COUNT or older than MCP_BACKUP_RETENTION days; `keep` is never deleted. */
+  /** Deletes what the retention rules (backup-retention.ts) let go; `keep` is never deleted. */
   async prune(keep: ReadonlySet<string> = new Set()): Promise<string[]> {
-    const { maxCount, retentionDays } = this.config.backups;
-    const oldestKept = retentionDays > 0 ? Date.now() - retentionDays * DAY_MS : -Infinity;
-    const backups = await this.files.list();
-    const doomed = backups
-      .filter((backup, index) => index >= maxCount || Date.parse(backup.created_at) < oldestKept)
-      .filter((backup) => !keep.has(backup.id))
-      .map((backup) => backup.id);
+    const doomed = backupsToPrune(await this.files.list(), this.config.backups, keep);
     for (const id of doomed) await this.files.remove(id);
     return doomed;
   }

@@ -317,9 +317,12 @@ export interface AppConfig {
 export interface BackupConfig {
   /** Folder holding backups (MCP_MEMORY_BACKUPS_PATH). */
   path: string;
-  /** Backups older than this many days are pruned (MCP_BACKUP_RETENTION); 0 keeps them regardless of age. */
+  /**
+   * Backups older than this many days are pruned (MCP_BACKUP_RETENTION), but for the newest manual or
+   * scheduled one; 0 keeps them regardless of age.
+   */
   retentionDays: number;
-  /** At most this many backups are kept, newest first (MCP_BACKUP_MAX_COUNT). */
+  /** Manual and scheduled backups kept, newest first, and as many pre-restore ones (MCP_BACKUP_MAX_COUNT). */
   maxCount: number;
   /** Cron expression of scheduled backups (MCP_BACKUP_SCHEDULE); absent: on demand only. */
   schedule?: string;
