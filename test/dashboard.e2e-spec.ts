@@ -574,6 +574,19 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await shot('12-jobs');
   });
 
+  it('lists a backup whose manifest was damaged as corrupt, with its problem and no Restore button', async () => {
+    const listed = await call(api.url, 'GET', '/api/admin/backups', undefined, AUTH);
+    const id: string = listed.body.backups.at(-1).backup_id;
+    writeFileSync(join(dir, 'data', 'backups', id, 'manifest.json'), '{"id": ');
+    await nav('Memories').click();
+    await nav('Jobs & backups').click();
+    const row = page.locator(`table.backups tbody tr[data-backup="${id}"]`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /corrupt[\s\S]*manifest\.json is not valid JSON[\s\S]*cannot be restored/);
+    assert.equal(await row.getByRole('button').count(), 0);
+    await assertAccessible(page, 'a corrupt backup');
+  });
+
   it('imports a file from the form (checkbox and summary laid out) and lists it in the import history', async () => {
     const form = page.locator('.import-form');
     const checkbox = form.getByLabel('Dry run (write nothing)');

@@ -167,15 +167,27 @@ export interface MemoryDraft {
   memory_type: string;
 }
 
-export interface BackupView {
+interface ListedBackup {
   backup_id: string;
   size_bytes: number;
   created_at: string;
+}
+
+export interface SoundBackupView extends ListedBackup {
+  state: 'ok';
   reason: string;
   memories: number;
   includes_memory_dir: boolean;
   verified: boolean;
 }
+
+/** A backup whose manifest cannot be read: only its id, time, size and what is wrong are known. */
+export interface CorruptBackupView extends ListedBackup {
+  state: 'corrupt';
+  problem: string;
+}
+
+export type BackupView = SoundBackupView | CorruptBackupView;
 
 export interface JobView {
   id: string;

@@ -40,6 +40,14 @@ export const BackupManifest = z.object({
 });
 export type BackupManifest = z.infer<typeof BackupManifest>;
 
+/**
+ * A backup folder as found: sound (its manifest read and checked) or corrupt (no manifest, or one that
+ * is not valid JSON or not a backup's), kept in sight so restore refuses it and retention prunes it.
+ */
+export type StoredBackup =
+  | { id: string; state: 'ok'; manifest: BackupManifest }
+  | { id: string; state: 'corrupt'; problem: string; bytes: number };
+
 export function backupIdAt(date: Date): string {
   return `backup-${date.toISOString().replace(/[-:.]/g, '')}`;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE } from './backup-manifest';
+import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE, StoredBackup } from './backup-manifest';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
 
 const STAGING_PREFIX = '.staging-';
@@ -9,7 +9,7 @@ const STAGING_PREFIX = '.staging-';
 /**
  * Backups on disk: one folder per backup (`<backups>/<id>/`) holding the database copy, the memory
  * directory archive and the manifest. A backup is assembled in a staging folder and renamed into place
- * in one step, so a listed backup is always complete.
+ * in one step, so a backup folder without a sound manifest was damaged afterwards: it is listed as corrupt.
  */
 export class BackupRepository {
   constructor(readonly root: string) {}
@@ -32,25 +32,23 @@ export class BackupRepository {
     await rm(stagingDir, { recursive: true, force: true });
   }
 
-  /** Manifests of every complete backup, newest first; folders with a broken manifest are skipped. */
-  async list(): Promise<BackupManifest[]> {
+  /** Every backup folder, newest first: sound ones with their manifest, corrupt ones with their problem. */
+  async list(): Promise<StoredBackup[]> {
     if (!existsSync(this.root)) return [];
     const names = (await readdir(this.root)).filter((name) => BACKUP_ID_PATTERN.test(name));
-    const manifests = await Promise.all(names.map((id) => this.read(id)));
-    return manifests
-      .filter((manifest): manifest is BackupManifest => manifest !== undefined)
+    const backups = await Promise.all(names.map((id) => this.read(id)));
+    return backups
+      .filter((backup): backup is StoredBackup => backup !== undefined)
       .sort((a, b) => b.id.localeCompare(a.id));
   }
 
-  /** The manifest of a backup, or undefined when the id names no complete backup. */
-  async read(id: string): Promise<BackupManifest | undefined> {
+  /** The backup of that id, or undefined when there is no such folder (or it was just pruned). */
+  async read(id: string): Promise<StoredBackup | undefined> {
     if (!BACKUP_ID_PATTERN.test(id)) return undefined;
-    try {
-      const parsed = BackupManifest.safeParse(JSON.parse(await readFile(join(this.dirOf(id), MANIFEST_FILE), 'utf8')));
-      return parsed.success && parsed.data.id === id ? parsed.data : undefined;
-    } catch {
-      return undefined;
-    }
+    const manifest = await this.readManifest(id);
+    if (typeof manifest !== 'string') return { id, state: 'ok', manifest };
+    const bytes = await bytesUnder(this.dirOf(id));
+    return bytes === undefined ? undefined : { id, state: 'corrupt', problem: manifest, bytes };
   }
 
   async remove(id: string): Promise<void> {
@@ -110,5 +108,42 @@ export class BackupRepository {
 
   private dirOf(id: string): string {
     return join(this.root, id);
+  }
+
+  /** The backup's manifest, or what is wrong with it. */
+  private async readManifest(id: string): Promise<BackupManifest | string> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dirOf(id), MANIFEST_FILE), 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? `${MANIFEST_FILE} is missing` : `${MANIFEST_FILE} cannot be read (${code})`;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      return `${MANIFEST_FILE} is not valid JSON, truncated or altered (${(error as Error).message})`;
+    }
+    const parsed = BackupManifest.safeParse(value);
+    if (!parsed.success) {
+      const [issue] = parsed.error.issues;
+      return `${MANIFEST_FILE} does not describe a backup (${issue.path.join('.') || 'its top level'}: ${issue.message})`;
+    }
+    if (parsed.data.id !== id) return `${MANIFEST_FILE} names another backup, ${parsed.data.id}`;
+    return parsed.data;
+  }
+}
+
+/** Bytes held under a path (a folder's files summed); undefined when it is gone. */
+async function bytesUnder(path: string): Promise<number | undefined> {
+  try {
+    const info = await lstat(path);
+    if (!info.isDirectory()) return info.size;
+    const sizes = await Promise.all((await readdir(path)).map((name) => bytesUnder(join(path, name))));
+    return sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }

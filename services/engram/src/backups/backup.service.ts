@@ -17,6 +17,7 @@ import {
   BackupFormat,
   BackupManifest,
   MEMORY_ARCHIVE_FILE,
+  StoredBackup,
 } from './backup-manifest';
 import { BackupCorrupted, BackupIncompatible, BackupNotFound } from './backup.errors';
 import { BackupRepository } from './backup.repository';
@@ -144,16 +145,23 @@ export class BackupService {
     return manifest;
   }
 
-  listBackups(): Promise<BackupManifest[]> {
+  /** Every backup, newest first, corrupt ones included (they take disk until pruned). */
+  listBackups(): Promise<StoredBackup[]> {
     return this.files.list();
   }
 
-  /** The backup's manifest; 404 when the id names none. Accepts the id or its listed file name. */
+  /**
+   * The backup's manifest; 404 when the id names none, 422 when its manifest cannot be read. Accepts
+   * the id or its listed file name.
+   */
   async findBackup(idOrFilename: string): Promise<BackupManifest> {
     const id = idOrFilename.replace(/\/.*$/, '');
-    const manifest = BACKUP_ID_PATTERN.test(id) ? await this.files.read(id) : undefined;
-    if (!manifest) throw new BackupNotFound(idOrFilename);
-    return manifest;
+    const backup = BACKUP_ID_PATTERN.test(id) ? await this.files.read(id) : undefined;
+    if (!backup) throw new BackupNotFound(idOrFilename);
+    if (backup.state === 'corrupt') {
+      throw new BackupCorrupted(`Backup ${id} is corrupt and will not be restored: ${backup.problem}`);
+    }
+    return backup.manifest;
   }
 
   /** The backup's manifest when this deployment can restore its format: 404 when unknown, 409 when not. */
@@ -229,9 +237,9 @@ export class BackupService {
     return doomed;
   }
 
-  /** The newest backup's time, for engram_last_backup_timestamp_seconds. */
+  /** The newest sound backup's time, for engram_last_backup_timestamp_seconds. */
   async refreshLastBackupMetric(): Promise<void> {
-    const [newest] = await this.files.list();
+    const newest = newestSound(await this.files.list());
     if (newest) this.metrics.lastBackupTimestamp.set(Date.parse(newest.created_at) / 1000);
   }
 
@@ -306,6 +314,11 @@ function countsOf(summary: DatabaseSummary): BackupManifest['counts'] {
     tags: summary.counts.tags,
     embeddings: summary.counts.embeddings,
   };
+}
+
+/** The newest backup that has a sound manifest. */
+function newestSound(backups: readonly StoredBackup[]): BackupManifest | undefined {
+  return backups.find((backup) => backup.state === 'ok')?.manifest;
 }
 
 export function sizeOf(manifest: BackupManifest): number {

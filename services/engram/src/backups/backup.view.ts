@@ -1,16 +1,38 @@
-import { BackupManifest } from './backup-manifest';
+import { backupDate, StoredBackup } from './backup-manifest';
 import { sizeOf } from './backup.service';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** A backup as listed: MCP Memory Service's fields (filename, size_bytes, created_at, age_days) plus ours. */
-export function toBackupView(manifest: BackupManifest, now = Date.now()) {
+/**
+ * A backup as listed: MCP Memory Service's fields (filename, size_bytes, created_at, age_days) plus ours.
+ * A corrupt one (`state: "corrupt"`, with its `problem`) shows what it takes on disk and when its id says
+ * it was taken; what only its manifest could tell is null.
+ */
+export function toBackupView(backup: StoredBackup, now = Date.now()) {
+  const createdAt = backup.state === 'ok' ? backup.manifest.created_at : backupDate(backup.id).toISOString();
+  const common = {
+    backup_id: backup.id,
+    filename: backup.id,
+    created_at: createdAt,
+    age_days: Math.floor((now - Date.parse(createdAt)) / DAY_MS),
+  };
+  if (backup.state === 'corrupt') {
+    return {
+      ...common,
+      size_bytes: backup.bytes,
+      reason: null,
+      memories: null,
+      embedding_model: null,
+      includes_memory_dir: null,
+      verified: false,
+      state: backup.state,
+      problem: backup.problem,
+    };
+  }
+  const { manifest } = backup;
   return {
-    backup_id: manifest.id,
-    filename: manifest.id,
+    ...common,
     size_bytes: sizeOf(manifest),
-    created_at: manifest.created_at,
-    age_days: Math.floor((now - Date.parse(manifest.created_at)) / DAY_MS),
     reason: manifest.reason,
     memories: manifest.counts.live_memories,
     embedding_model: manifest.embedding.model,
@@ -18,5 +40,7 @@ export function toBackupView(manifest: BackupManifest, now = Date.now()) {
     // A manifest is written last, after the copy passed its integrity check and its checksums were
     // recorded; restore checks both again before it changes anything.
     verified: manifest.integrity_check === 'ok',
+    state: backup.state,
+    problem: null,
   };
 }

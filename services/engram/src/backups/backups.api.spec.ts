@@ -14,6 +14,7 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { JobMode, JobsHarness, runJob, startJobsHarness } from '../testing/job-helpers';
+import { backupDate, backupIdAt } from './backup-manifest';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 /** Every row of the tables a restore must bring back, as the file holds them (content, tags, vectors, settings). */
@@ -187,6 +188,57 @@ for (const mode of ['inline', 'bullmq'] as JobMode[])
       });
     }
 
+    it('lists a backup whose manifest is damaged or missing as corrupt, with its problem, and refuses to restore it (422)', async () => {
+      const backup = await runJob(api.request, '/api/admin/backup');
+      const source = join(api.config.backups.path, backup.result.backup_id);
+      const manifest = readFileSync(join(source, 'manifest.json'), 'utf8');
+      const { sha256: _sha256, ...unsealed } = JSON.parse(manifest).database;
+      const damages = {
+        truncated: manifest.slice(0, manifest.length / 2),
+        unsealed: JSON.stringify({ ...JSON.parse(manifest), database: unsealed }),
+        missing: undefined,
+      };
+      // Newer than the sound backup, as a damaged latest backup would be.
+      const taken = Date.parse(backup.result.created_at);
+      const damaged = Object.entries(damages).map(([damage, text], i) => {
+        const id = backupIdAt(new Date(taken + i + 1));
+        cpSync(source, join(api.config.backups.path, id), { recursive: true });
+        if (text === undefined) rmSync(join(api.config.backups.path, id, 'manifest.json'));
+        else writeFileSync(join(api.config.backups.path, id, 'manifest.json'), text);
+        return { damage, id };
+      });
+      try {
+        const listed = (await api.request('GET', '/api/admin/backups')).body.backups;
+        const entry = (id: string) => listed.find((b: { backup_id: string }) => b.backup_id === id);
+        const problems: Record<string, RegExp> = {
+          truncated: /^manifest\.json is not valid JSON, truncated or altered/,
+          unsealed: /^manifest\.json does not describe a backup \(database\.sha256: /,
+          missing: /^manifest\.json is missing$/,
+        };
+        for (const { damage, id } of damaged) {
+          const corrupt = entry(id);
+          assert.equal(corrupt?.state, 'corrupt', damage);
+          assert.match(corrupt.problem, problems[damage]);
+          assert.equal(corrupt.verified, false);
+          assert.equal(corrupt.memories, null);
+          assert.equal(corrupt.created_at, backupDate(id).toISOString());
+          assert.ok(corrupt.size_bytes >= backup.result.size_bytes, `${damage}: the bytes it takes on disk`);
+
+          const refused = await api.request('POST', '/api/admin/restore', { body: { backup_id: id } });
+          assert.equal(refused.status, 422, damage);
+          assert.equal(refused.body.error, 'backup_corrupted');
+          assert.match(refused.body.message, new RegExp(`^Backup ${id} is corrupt and will not be restored: manifest`));
+        }
+        assert.equal(entry(backup.result.backup_id).state, 'ok');
+        assert.equal(entry(backup.result.backup_id).problem, null);
+        const status = (await api.request('GET', '/api/backup/status')).body;
+        assert.equal(status.corrupt_count, 3);
+        assert.equal(status.last_backup_time, backup.result.created_at, 'the newest sound backup');
+      } finally {
+        for (const { id } of damaged) rmSync(join(api.config.backups.path, id), { recursive: true, force: true });
+      }
+    });
+
     it('records the sqlite format in new manifests, and refuses a PostgreSQL export backup with a 409 naming its format', async () => {
       const backup = await runJob(api.request, '/api/admin/backup');
       const source = join(api.config.backups.path, backup.result.backup_id, 'manifest.json');
@@ -299,6 +351,25 @@ describe('backup retention', () => {
       const first = await restore(api, old);
       const undo = await restore(api, first);
       assert.deepEqual(await listedIds(api), [undo, first, old]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('prunes a corrupt backup as one of the manual and scheduled ones, by the time in its id', async () => {
+    const api = await startTestApp({ MCP_BACKUP_MAX_COUNT: '2', MCP_BACKUP_RETENTION: '0' });
+    try {
+      const first = (await runJob(api.request, '/api/admin/backup')).result;
+      const corrupt = backupIdAt(new Date(Date.parse(first.created_at) + 1));
+      cpSync(join(api.config.backups.path, first.backup_id), join(api.config.backups.path, corrupt), {
+        recursive: true,
+      });
+      writeFileSync(join(api.config.backups.path, corrupt, 'manifest.json'), '{"id": "backup-');
+      const second = (await runJob(api.request, '/api/admin/backup')).result.backup_id;
+      assert.deepEqual(await listedIds(api), [second, corrupt]);
+      const third = (await runJob(api.request, '/api/admin/backup')).result.backup_id;
+      assert.deepEqual(await listedIds(api), [third, second]);
+      assert.equal(existsSync(join(api.config.backups.path, corrupt)), false, 'its folder is gone');
     } finally {
       await api.close();
     }

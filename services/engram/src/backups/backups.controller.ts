@@ -56,10 +56,10 @@ export class BackupsController {
   }
 
   @Get(['admin/backups', 'backup/list'])
-  @ApiOperation({ summary: 'Backups, newest first' })
+  @ApiOperation({ summary: 'Backups, newest first; a corrupt one is listed with state "corrupt" and its problem' })
   @ApiErrors(401)
   async list() {
-    const backups = (await this.backups.listBackups()).map((manifest) => toBackupView(manifest));
+    const backups = (await this.backups.listBackups()).map((backup) => toBackupView(backup));
     return {
       backups,
       total_count: backups.length,
@@ -71,7 +71,7 @@ export class BackupsController {
   @ApiOperation({ summary: 'Backup schedule, retention and the latest backup' })
   @ApiErrors(401)
   async status() {
-    const backups = await this.backups.listBackups();
+    const backups = (await this.backups.listBackups()).map((backup) => toBackupView(backup));
     const { schedule, retentionDays, maxCount, path } = this.config.backups;
     const nextRun = await this.queue.nextRun(JobName.Backup).catch(() => undefined);
     return {
@@ -81,8 +81,9 @@ export class BackupsController {
       retention_days: retentionDays,
       max_count: maxCount,
       backup_count: backups.length,
-      total_size_bytes: backups.reduce((sum, backup) => sum + toBackupView(backup).size_bytes, 0),
-      last_backup_time: backups[0]?.created_at ?? null,
+      corrupt_count: backups.filter((backup) => backup.state === 'corrupt').length,
+      total_size_bytes: backups.reduce((sum, backup) => sum + backup.size_bytes, 0),
+      last_backup_time: backups.find((backup) => backup.state === 'ok')?.created_at ?? null,
       next_backup_at: nextRun?.toISOString() ?? null,
       scheduler_running: nextRun !== undefined,
       mode: this.queue.kind,

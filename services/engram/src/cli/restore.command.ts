@@ -9,7 +9,7 @@ import { humanBytes, runJobCommand, withJobQueue } from './job-command';
 
 const USAGE = `usage:
   engram restore <backup id> [--json]   restore it (the current state is kept as a backup first)
-  engram restore --list [--json]        the backups, newest first
+  engram restore --list [--json]        the backups, newest first (a corrupt one with its problem)
   ${CONFIG_USAGE}`;
 
 const FLAGS = { list: { type: 'boolean' }, json: { type: 'boolean' } } as const;
@@ -39,20 +39,21 @@ export const restoreCommand: CliCommand = {
 
 function listBackups(configArgv: readonly string[], json: boolean): Promise<number> {
   return withJobQueue('restore', configArgv, async (_queue, context) => {
-    const backups = (await context.get(BackupService).listBackups()).map((manifest) => toBackupView(manifest));
+    const backups = (await context.get(BackupService).listBackups()).map((backup) => toBackupView(backup));
     if (json) return printJson({ backups });
     if (backups.length === 0) {
       process.stderr.write('no backups yet\n');
       return 0;
     }
     return printTable(
-      ['BACKUP', 'CREATED', 'REASON', 'MEMORIES', 'SIZE'],
+      ['BACKUP', 'CREATED', 'REASON', 'MEMORIES', 'SIZE', 'STATE'],
       backups.map((backup) => [
         backup.backup_id,
         backup.created_at,
-        backup.reason,
-        String(backup.memories),
+        backup.reason ?? '-',
+        String(backup.memories ?? '-'),
         humanBytes(backup.size_bytes),
+        backup.problem === null ? backup.state : `${backup.state}: ${backup.problem}`,
       ]),
     );
   });

@@ -1,5 +1,5 @@
 import { html, nothing } from 'lit';
-import { BackupView, canWrite, JobView } from '../api';
+import { BackupView, canWrite, CorruptBackupView, JobView, SoundBackupView } from '../api';
 import { errorText, formatBytes, formatTime } from '../format';
 import { ReloadingView } from './reloading-view';
 
@@ -26,7 +26,7 @@ export class JobsView extends ReloadingView {
   declare backups: BackupView[] | undefined;
   declare jobs: JobView[] | undefined;
   /** The backup waiting for confirmation. */
-  declare restoring: BackupView | undefined;
+  declare restoring: SoundBackupView | undefined;
   declare reindexing: boolean;
   declare notice: string;
   private poll: number | undefined;
@@ -156,30 +156,31 @@ export class JobsView extends ReloadingView {
           </tr>
         </thead>
         <tbody>
-          ${this.backups.map(
-            (backup) =>
-              html`<tr data-backup=${backup.backup_id}>
-                <td><time datetime=${backup.created_at}>${formatTime(backup.created_at)}</time></td>
-                <td>${formatBytes(backup.size_bytes)}</td>
-                <td>${backup.memories.toLocaleString()}</td>
-                <td>
-                  ${
-                    backup.verified
-                      ? html`<span
-                          class="ok"
-                          title="Integrity check passed and checksums recorded when written; checked again before a restore"
-                          >✓ verified</span
-                        >`
-                      : html`<span class="error">not verified</span>`
-                  }
-                </td>
-                <td>${backup.reason}${backup.includes_memory_dir ? ' · with memory files' : ''}</td>
-                <td>
-                  <button @click=${() => (this.restoring = backup)} aria-label="Restore ${backup.backup_id}">
-                    Restore…
-                  </button>
-                </td>
-              </tr>`,
+          ${this.backups.map((backup) =>
+            backup.state === 'corrupt'
+              ? renderCorruptBackup(backup)
+              : html`<tr data-backup=${backup.backup_id}>
+                  <td><time datetime=${backup.created_at}>${formatTime(backup.created_at)}</time></td>
+                  <td>${formatBytes(backup.size_bytes)}</td>
+                  <td>${backup.memories.toLocaleString()}</td>
+                  <td>
+                    ${
+                      backup.verified
+                        ? html`<span
+                            class="ok"
+                            title="Integrity check passed and checksums recorded when written; checked again before a restore"
+                            >✓ verified</span
+                          >`
+                        : html`<span class="error">not verified</span>`
+                    }
+                  </td>
+                  <td>${backup.reason}${backup.includes_memory_dir ? ' · with memory files' : ''}</td>
+                  <td>
+                    <button @click=${() => (this.restoring = backup)} aria-label="Restore ${backup.backup_id}">
+                      Restore…
+                    </button>
+                  </td>
+                </tr>`,
           )}
         </tbody>
       </table>
@@ -217,7 +218,7 @@ export class JobsView extends ReloadingView {
     </div>`;
   }
 
-  private renderRestoreDialog(backup: BackupView) {
+  private renderRestoreDialog(backup: SoundBackupView) {
     return html`<confirm-dialog
       .heading=${'Restore this backup?'}
       .text=${`${backup.backup_id}: ${backup.memories.toLocaleString()} memories, taken ${formatTime(backup.created_at)}`}
@@ -227,6 +228,18 @@ export class JobsView extends ReloadingView {
       @cancel=${() => (this.restoring = undefined)}
     ></confirm-dialog>`;
   }
+}
+
+/** A backup whose manifest cannot be read: no restore, and retention prunes it like the others. */
+function renderCorruptBackup(backup: CorruptBackupView) {
+  return html`<tr data-backup=${backup.backup_id} data-state="corrupt">
+    <td><time datetime=${backup.created_at}>${formatTime(backup.created_at)}</time></td>
+    <td>${formatBytes(backup.size_bytes)}</td>
+    <td>—</td>
+    <td><span class="error">corrupt</span></td>
+    <td class="outcome">${backup.problem}; it cannot be restored and is pruned as the others are</td>
+    <td></td>
+  </tr>`;
 }
 
 export function jobTitle(job: JobView): string {
