@@ -17,7 +17,7 @@ export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise
   },
   api: { summary: 'the same as serve', load: async () => (await import('./serve.command.js')).serveCommand },
   worker: {
-    summary: 'run the job worker: backups, restores and reindexing from Redis (REDIS_URL)',
+    summary: 'run the job worker (REDIS_URL): backups, restores, reindexing, imports, conflict scans, consolidation',
     load: async () => (await import('./worker.command.js')).workerCommand,
   },
   search: {
