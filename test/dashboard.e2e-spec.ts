@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +31,16 @@ const AGENT_SCENARIOS = [
     ],
   },
 ];
+
+/** Moves a key's expiry time into the past, as if its days had passed (the api reads it on every request). */
+function expireKey(dbPath: string, id: string, at: Date): void {
+  const db = new Database(dbPath);
+  try {
+    db.prepare('UPDATE api_keys SET expires_at = ? WHERE id = ?').run(at.getTime(), id);
+  } finally {
+    db.close();
+  }
+}
 
 /**
  * A browser context whose pages get axe-core before their own scripts. It is injected as an init script
@@ -623,6 +634,34 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await entry.getByRole('button', { name: 'Revoke ci pipeline' }).click();
     await entry.locator('.revoked').waitFor();
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 401);
+  });
+
+  it('shows when each key expires, and an expired key as expired, apart from a revoked one', async () => {
+    const create = (name: string, days: number) =>
+      call(api.url, 'POST', '/api/admin/keys', { name, scopes: ['read'], expires_in_days: days }, AUTH);
+    const nightly = (await create('nightly export', 30)).body;
+    const laptop = (await create('old laptop', 1)).body;
+    const expiredAt = new Date(Date.now() - 60_000);
+    expireKey(join(dir, 'engram.db'), laptop.id, expiredAt);
+    assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': laptop.key })).status, 401);
+    await nav('Overview').click();
+    await nav('Access').click();
+    const entry = (name: string) => page.locator('.key-list li', { hasText: name });
+    const shown = (iso: string) =>
+      page.evaluate<string>(
+        `new Date(${JSON.stringify(iso)}).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })`,
+      );
+
+    await entry('old laptop').locator('.expired', { hasText: 'expired' }).waitFor();
+    assert.ok((await entry('old laptop').innerText()).includes(`expired ${await shown(expiredAt.toISOString())}`));
+    assert.equal(await entry('old laptop').locator('.revoked').count(), 0, 'expired, not revoked');
+    assert.ok((await entry('nightly export').innerText()).includes(`expires ${await shown(nightly.expires_at)}`));
+    assert.equal(await entry('nightly export').locator('.expired').count(), 0);
+    const revoked = entry('ci pipeline');
+    assert.match(await revoked.innerText(), /no expiry/);
+    assert.equal(await revoked.locator('.expired').count(), 0, 'revoked, not expired');
+    await revoked.locator('.revoked').waitFor();
+    await assertAccessible(page, 'access (expiry)');
   });
 
   it('checks namespaces and types as they are typed (valid patterns), and says what a type may be', async () => {

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -18,6 +19,16 @@ async function keys(args: string[], db: string) {
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** Moves keys' expiry time into the past, as if their days had passed. */
+function expireKeys(dbPath: string, ids: string[], at: number): void {
+  const db = new Database(dbPath);
+  try {
+    for (const id of ids) db.prepare('UPDATE api_keys SET expires_at = ? WHERE id = ?').run(at, id);
+  } finally {
+    db.close();
   }
 }
 
@@ -78,6 +89,35 @@ describe('engram keys (CLI)', () => {
 
     assert.equal((await keys(['revoke', id], db)).code, 0);
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'x-api-key': key })).status, 401);
+  });
+
+  it('lists when each key expires, and an expired key as expired, apart from a revoked one', async () => {
+    const create = async (name: string, days: string) => {
+      const created = await keys(['create', '--name', name, '--scopes', 'read', '--expires-days', days, '--json'], db);
+      assert.equal(created.code, 0, created.stderr);
+      return JSON.parse(created.stdout) as { id: string; key: string; expires_at: string };
+    };
+    // The admin key before was revoked: non-admin keys need a usable admin key to exist.
+    assert.equal((await keys(['create', '--name', 'admin', '--scopes', 'read,write,admin'], db)).code, 0);
+    const monthly = await create('monthly', '30');
+    const lapsed = await create('lapsed', '1');
+    const both = await create('lapsed and revoked', '1');
+    const past = Date.now() - 60_000;
+    expireKeys(db, [lapsed.id, both.id], past);
+    assert.equal((await keys(['revoke', both.id], db)).code, 0);
+    assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'x-api-key': lapsed.key })).status, 401);
+
+    const rows = (await keys(['list'], db)).stdout.trimEnd().split('\n');
+    const row = (name: string) => rows.find((line) => line.includes(` ${name} `)) ?? '';
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    assert.match(row('monthly'), new RegExp(` ${monthly.expires_at.slice(0, 10)} +active$`));
+    assert.equal(monthly.expires_at.slice(0, 10), day(Date.now() + 30 * 86_400_000));
+    assert.match(row('lapsed'), new RegExp(` ${day(past)} +expired$`));
+    assert.match(row('lapsed and revoked'), / revoked$/, 'revoked wins: it can never come back');
+    const listed = JSON.parse((await keys(['list', '--json'], db)).stdout).keys;
+    const lapsedJson = listed.find((key: { id: string }) => key.id === lapsed.id);
+    assert.equal(lapsedJson.expires_at, new Date(past).toISOString());
+    assert.equal(lapsedJson.revoked_at, null);
   });
 
   it('names bad arguments and exits 64', async () => {

@@ -5,6 +5,16 @@ import { ReloadingView } from './reloading-view';
 
 const SCOPES = ['read', 'write', 'admin'] as const;
 
+/** Past its expiry time: the server refuses it, as it does a revoked key, but the key was never revoked. */
+function hasExpired(key: ApiKeyView): boolean {
+  return key.expires_at !== null && Date.parse(key.expires_at) <= Date.now();
+}
+
+function expiryText(key: ApiKeyView): string {
+  if (key.expires_at === null) return 'no expiry';
+  return `${hasExpired(key) ? 'expired' : 'expires'} ${formatTime(key.expires_at)}`;
+}
+
 /**
  * API keys (create: the secret is shown once; revoke) and, when OAuth is on, the connectors it approved.
  * Needs an admin key not bound to a namespace; other keys see why not. On a keyless server (no key: this
@@ -87,6 +97,28 @@ export class AccessView extends ReloadingView {
     }
   }
 
+  private renderKey(key: ApiKeyView) {
+    const expired = !key.revoked_at && hasExpired(key);
+    return html`<li data-key=${key.id}>
+      <strong>${key.name}</strong> <code>${key.prefix}…</code>
+      ${key.scopes.map((scope) => html`<span class="tag">${scope}</span>`)}
+      ${key.namespace ? html`<span class="type">${key.namespace}</span>` : nothing}
+      <span class="meta"
+        >created ${formatTime(key.created_at)} · last used ${key.last_used_at ? formatTime(key.last_used_at) : 'never'}
+        · ${expiryText(key)}</span
+      >
+      ${key.revoked_at ? html`<span class="revoked">revoked ${formatTime(key.revoked_at)}</span>` : nothing}
+      ${expired ? html`<span class="expired">expired</span>` : nothing}
+      ${
+        key.revoked_at
+          ? nothing
+          : html`<button class="danger" @click=${() => this.revoke(key)} aria-label="Revoke ${key.name}">
+              Revoke
+            </button>`
+      }
+    </li>`;
+  }
+
   override render() {
     return html`<section class="view" aria-labelledby="access-title">
       <h1 id="access-title">Access</h1>
@@ -152,29 +184,7 @@ export class AccessView extends ReloadingView {
             : this.keys.length === 0
               ? html`<p class="empty">No stored keys.</p>`
               : html`<ul class="key-list">
-                  ${this.keys.map(
-                    (key) =>
-                      html`<li data-key=${key.id}>
-                        <strong>${key.name}</strong> <code>${key.prefix}…</code>
-                        ${key.scopes.map((scope) => html`<span class="tag">${scope}</span>`)}
-                        ${key.namespace ? html`<span class="type">${key.namespace}</span>` : nothing}
-                        <span class="meta"
-                          >created ${formatTime(key.created_at)} · last used
-                          ${key.last_used_at ? formatTime(key.last_used_at) : 'never'}</span
-                        >
-                        ${
-                          key.revoked_at
-                            ? html`<span class="revoked">revoked ${formatTime(key.revoked_at)}</span>`
-                            : html`<button
-                                class="danger"
-                                @click=${() => this.revoke(key)}
-                                aria-label="Revoke ${key.name}"
-                              >
-                                Revoke
-                              </button>`
-                        }
-                      </li>`,
-                  )}
+                  ${this.keys.map((key) => this.renderKey(key))}
                 </ul>`
         }
       </div>
