@@ -10,6 +10,8 @@ import { call, ROOT, tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 const { startMemAgentTestDouble, act, answer } = serviceHelper('testing/mem-agent.test-double.js');
+const { engramExport, engramExportMemory } = serviceHelper('testing/import-fixtures.js');
+const { waitFor } = serviceHelper('testing/wait-for.js');
 
 const API_KEY = 'e2e-dashboard-key-0123456789abcdef';
 const AUTH = { 'X-API-Key': API_KEY };
@@ -776,7 +778,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
   });
 
   /** A second server, with no key, on a fresh store of its own. */
-  const startKeylessServer = () => {
+  const startKeylessServer = (env: Record<string, string> = {}) => {
     const bare = tempDir();
     return startEngram(
       'serve',
@@ -785,6 +787,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
         ENGRAM_EMBEDDING_PROVIDER: 'openai',
         MCP_EXTERNAL_EMBEDDING_URL: model.url,
         MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+        ...env,
       },
       bare,
       'Engram ready',
@@ -818,6 +821,69 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     } finally {
       await other.close();
       await keyless.stop();
+    }
+  });
+
+  it('keeps memory changes in the activity feed through long jobs: each job is one line, showing its progress, then its end', async () => {
+    // One item per stored batch: each import of 250 items reports progress 250 times.
+    const server = await startKeylessServer({ ENGRAM_MAX_BATCH_ITEMS: '1' });
+    const other = await (await contextWithAxe(browser)).newPage();
+    const importLongFile = async () => {
+      const lines = Array.from({ length: 250 }, () => engramExportMemory('One line exported 250 times'));
+      const form = new FormData();
+      form.append('file', new Blob([engramExport(lines)]), 'export.ndjson');
+      const response = await fetch(`${server.url}/api/import`, { method: 'POST', body: form });
+      const queued = (await response.json()) as { job_id: string };
+      await waitFor(
+        async () => (await call(server.url, 'GET', `/api/import/${queued.job_id}`)).body.state === 'completed',
+        'the import to complete',
+      );
+      return String(queued.job_id);
+    };
+    try {
+      await call(server.url, 'POST', '/api/memories', { content: 'Noted before the imports: the gate code is 4471' });
+      const first = await importLongFile();
+      const kept = (await call(server.url, 'GET', '/api/events/recent?limit=500')).body.events;
+      const reports = kept.filter((event: { type: string }) => event.type === 'job_progress').length;
+      assert.ok(reports > 200, `the import reported progress ${reports} times`);
+
+      await other.goto(`${server.url}/#/activity`);
+      const feed = other.locator('.activity li');
+      const note = feed.filter({ hasText: 'the gate code is 4471' });
+      await note.waitFor();
+      const firstJob = other.locator(`.activity li[data-job="${first}"]`);
+      assert.equal(await firstJob.count(), 1, 'queued, progress and end are one line');
+      assert.match(await firstJob.innerText(), /job completed\s+Import · 1 stored, 249 duplicates, 0 failed/);
+
+      // Live: what the job's line showed while a second import ran, and how many lines it had.
+      await other.evaluate(`(() => {
+        window.jobLines = { running: [], most: 0 };
+        new MutationObserver(() => {
+          const lines = [...document.querySelectorAll('.activity li[data-job]')].filter((line) => line.dataset.job !== ${JSON.stringify(first)});
+          window.jobLines.most = Math.max(window.jobLines.most, lines.length);
+          for (const line of lines) if (line.classList.contains('job-running')) window.jobLines.running.push(line.innerText);
+        }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+      })()`);
+      const second = await importLongFile();
+      const secondJob = other.locator(`.activity li[data-job="${second}"]`);
+      await secondJob.filter({ hasText: 'job completed' }).waitFor();
+      const seen = await other.evaluate<{ running: string[]; most: number }>('window.jobLines');
+      assert.equal(seen.most, 1, 'the running job stayed one line');
+      assert.ok(
+        seen.running.some((text) => /job running\s+Import · \d+% — stored \d+ of 250 memories/.test(text)),
+        `the running line showed its progress: ${seen.running.slice(-3).join(' | ')}`,
+      );
+      assert.equal(await note.count(), 1, 'the memory change is still in the feed');
+      const jobs = await other
+        .locator('.activity li[data-job]')
+        .evaluateAll((lines) => lines.map((line) => line.getAttribute('data-job')));
+      assert.deepEqual(jobs, [...new Set(jobs)], 'one line per job');
+      assert.ok((await feed.count()) < 10, `${await feed.count()} lines: no line per progress report`);
+      await assertAccessible(other, 'activity with long jobs');
+      await shot('14-activity-jobs', other);
+    } finally {
+      await other.close();
+      await server.stop();
     }
   });
 

@@ -266,8 +266,11 @@ export class EngramApi {
     return this.call('GET', '/api/overview');
   }
 
-  recentEvents(limit: number): Promise<{ events: EngramEvent[]; last_event_id: number }> {
-    return this.call('GET', `/api/events/recent?limit=${limit}`);
+  recentEvents(limit: number, types: readonly string[]): Promise<{ events: EngramEvent[]; last_event_id: number }> {
+    return this.call(
+      'GET',
+      `/api/events/recent?${new URLSearchParams({ limit: String(limit), types: types.join(',') })}`,
+    );
   }
 
   list(query: URLSearchParams): Promise<MemoryPage> {

@@ -43,7 +43,8 @@ export class EventsController {
   })
   @ApiErrors(400, 401)
   async recent(@ZodQuery(RecentEventsQuery) query: RecentEventsInput) {
-    const { events, resumeFrom } = await this.streams.recent(callerFilter(), query.limit);
+    const filter = { ...callerFilter(), types: query.types && new Set(query.types) };
+    const { events, resumeFrom } = await this.streams.recent(filter, query.limit);
     return { events, last_event_id: resumeFrom };
   }
 

@@ -47,7 +47,14 @@ export function parseLastEventIdHeader(value: string | undefined): number | unde
   });
 }
 
-export const RecentEventsQuery = z.strictObject({
-  limit: queryInteger(1, 500, 100).describe('Events to return, newest first (1-500)'),
-});
+export const RecentEventsQuery = z
+  .strictObject({
+    limit: queryInteger(1, 500, 100).describe('Events to return, newest first (1-500)'),
+    types: EventTypesInput.optional().describe('Only these event types (comma-separated); the limit counts them'),
+    type: EventTypesInput.optional().describe('Alias of types'),
+  })
+  .transform(({ types, type, ...rest }) => ({
+    ...rest,
+    types: types || type ? [...(types ?? []), ...(type ?? [])] : undefined,
+  }));
 export type RecentEventsInput = z.output<typeof RecentEventsQuery>;

@@ -51,6 +51,24 @@ describe('GET /api/events/recent: the replay window as history, and where a stre
     }
   });
 
+  it('returns only the types asked for, so a long job’s progress does not push memory changes out of the limit', async () => {
+    const bus = api.app.get(EventBus);
+    await store('Stored before the job');
+    for (let i = 1; i <= 30; i++) bus.publish('job_progress', { job_id: 'j1', name: 'import', progress: i }, 'default');
+    const everything = await api.request('GET', '/api/events/recent?limit=5');
+    assert.ok(everything.body.events.every((event: { type: string }) => event.type === 'job_progress'));
+    const changes = await api.request('GET', '/api/events/recent?limit=1&types=memory_created,job_completed');
+    assert.equal(changes.status, 200);
+    assert.deepEqual(
+      changes.body.events.map((event: { payload: { preview: string } }) => event.payload.preview),
+      ['Stored before the job'],
+    );
+    assert.equal(changes.body.last_event_id, everything.body.last_event_id, 'a stream resumes after every kept event');
+    const unknown = await api.request('GET', '/api/events/recent?types=memory_created,job_exploded');
+    assert.equal(unknown.status, 400);
+    assert.match(JSON.stringify(unknown.body), /types/);
+  });
+
   it('refuses a limit out of range', async () => {
     assert.equal((await api.request('GET', '/api/events/recent?limit=0')).status, 400);
     assert.equal((await api.request('GET', '/api/events/recent?limit=1e2')).status, 400);

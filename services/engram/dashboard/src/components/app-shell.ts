@@ -1,5 +1,6 @@
 import { html, LitElement, nothing } from 'lit';
 import { EngramEvent } from '../../../src/events/engram-event';
+import { ActivityLine, activityFrom, addToActivity, HISTORY_TYPES, MAX_ACTIVITY } from '../activity-feed';
 import { Caller, EngramApi, MemoryDraft, MemoryView, serverIsOpen, Unauthorized } from '../api';
 import { errorText } from '../format';
 import { LiveEvents, LiveState } from '../live-events';
@@ -19,7 +20,6 @@ const ROUTES = [
 /** `memory` is not in the navigation: `#/memory/<hash>` is where links to one memory land. */
 type Route = (typeof ROUTES)[number]['id'] | 'memory';
 
-const MAX_ACTIVITY = 200;
 /** Events that change what the jobs panel shows. */
 const JOB_EVENTS = new Set(['job_queued', 'job_progress', 'job_completed', 'job_failed', 'backup_created']);
 /** Events after which every memory view reloads (a restore or reindex replaces the data wholesale). */
@@ -50,8 +50,8 @@ export class AppShell extends LitElement {
   /** The memory's hash (`#/memory/<hash>`) or the agent file's path (`#/agent/files/<path>`). */
   declare routeArgument: string;
   declare live: LiveState;
-  /** Newest first: the server's kept events at sign-in, then each live one. */
-  declare activity: EngramEvent[];
+  /** Newest first, one line per job: the server's kept events at sign-in, then each live one. */
+  declare activity: ActivityLine[];
   /** Bumped on every memory event, so the views showing memories reload. */
   declare changes: number;
   /** Bumped on job events, so the jobs panel reloads. */
@@ -129,10 +129,10 @@ export class AppShell extends LitElement {
 
   /** Who the key is, the kept history of events, then the live stream from where that history ends. */
   private async start(api: EngramApi): Promise<void> {
-    const [caller, recent] = await Promise.all([api.whoami(), api.recentEvents(MAX_ACTIVITY)]);
+    const [caller, recent] = await Promise.all([api.whoami(), api.recentEvents(MAX_ACTIVITY, HISTORY_TYPES)]);
     this.caller = caller;
     this.api = api;
-    this.activity = recent.events;
+    this.activity = activityFrom(recent.events);
     this.events?.stop();
     this.wasLive = false;
     this.events = new LiveEvents(
@@ -177,7 +177,7 @@ export class AppShell extends LitElement {
   }
 
   private onLiveEvent(event: EngramEvent): void {
-    this.activity = [event, ...this.activity].slice(0, MAX_ACTIVITY);
+    this.activity = addToActivity(this.activity, event);
     if (event.type.startsWith('memory_') || WHOLESALE_EVENTS.has(event.type)) this.changes++;
     if (JOB_EVENTS.has(event.type) || WHOLESALE_EVENTS.has(event.type)) this.jobChanges++;
     if (event.type === 'job_completed' && event.payload.name === 'conflict-scan') this.scansDone++;
@@ -306,7 +306,7 @@ export class AppShell extends LitElement {
           .changes=${changes + this.scansDone}
         ></conflicts-view>`;
       case 'activity':
-        return html`<activity-view .events=${this.activity} .live=${this.live}></activity-view>`;
+        return html`<activity-view .lines=${this.activity} .live=${this.live}></activity-view>`;
       case 'jobs':
         return html`<jobs-view .api=${api} .caller=${caller} .changes=${this.jobChanges}></jobs-view>`;
       case 'memory':

@@ -242,23 +242,29 @@ function renderCorruptBackup(backup: CorruptBackupView) {
   </tr>`;
 }
 
-export function jobTitle(job: JobView): string {
-  const names: Record<JobView['name'], string> = {
-    backup: 'Backup',
-    restore: 'Restore',
-    reindex: 'Reindex',
-    import: 'Import',
-    'conflict-scan': 'Conflict scan',
-  };
-  return names[job.name] ?? job.name;
+const JOB_TITLES: Record<string, string> = {
+  backup: 'Backup',
+  restore: 'Restore',
+  reindex: 'Reindex',
+  import: 'Import',
+  'conflict-scan': 'Conflict scan',
+  consolidate: 'Consolidation',
+};
+
+export function jobTitle(job: { name: string }): string {
+  return JOB_TITLES[job.name] ?? job.name;
 }
 
 /** One line saying how a job ended, from its result or its error. */
 export function outcomeOf(job: JobView): string {
   if (job.state === 'failed' || job.state === 'cancelled') return job.error ?? job.state;
   if (RUNNING.has(job.state)) return `${job.progress}%${job.stage ? ` — ${job.stage}` : ''}`;
-  const result = job.result ?? {};
-  switch (job.name) {
+  return resultOf(job.name, job.result ?? {});
+}
+
+/** What a completed job did, from its result; empty for a job this page has no words for. */
+export function resultOf(name: string, result: Record<string, unknown>): string {
+  switch (name) {
     case 'backup':
       return `${result.backup_id}: ${formatBytes(Number(result.size_bytes ?? 0))}, ${result.memories} memories`;
     case 'restore':
@@ -269,5 +275,7 @@ export function outcomeOf(job: JobView): string {
       return `${result.stored} stored, ${result.duplicates} duplicates, ${result.failed} failed`;
     case 'conflict-scan':
       return `${result.scanned} memories reviewed, ${result.proposed} new proposals, ${result.open} open`;
+    default:
+      return '';
   }
 }
