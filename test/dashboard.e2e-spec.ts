@@ -619,6 +619,35 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await shot('13-import');
   });
 
+  it('lists a failed import under the source its file was read as, or “Unknown source”, with the reason (never “auto”)', async () => {
+    const form = page.locator('.import-form');
+    const importFile = async (name: string, buffer: Buffer) => {
+      await form
+        .getByLabel('File', { exact: true })
+        .setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
+      await form.getByRole('button', { name: 'Import' }).click();
+      await page.locator('.import-job', { hasText: /: failed/ }).waitFor();
+    };
+    const future = engramExport([engramExportMemory('From a later build')], '{"format":"engram-export","version":99}');
+    await importFile('future.ndjson', Buffer.from(future));
+    assert.match(await page.locator('.import-job').innerText(), /\(Engram export \(NDJSON\)\): failed/);
+    const read = page.locator('.import-history li', { hasText: 'future.ndjson: not an Engram export' });
+    await read.waitFor();
+    assert.match(await read.innerText(), /failed\s+Engram export \(NDJSON\)/);
+
+    await importFile('blob.bin', Buffer.from([0, 1, 2, 3, 0xff, 0xfe, 0, 0]));
+    const unknown = page.locator('.import-history li', {
+      hasText: 'blob.bin: cannot tell what kind of export this is',
+    });
+    await unknown.waitFor();
+    assert.match(await unknown.innerText(), /failed\s+Unknown source/);
+    assert.deepEqual(
+      (await page.locator('.import-history li .source').allInnerTexts()).filter((text) => /auto/i.test(text)),
+      [],
+    );
+    await assertAccessible(page, 'import history with failures');
+  });
+
   it('creates an API key (secret shown once), lists it and revokes it', async () => {
     await nav('Access').click();
     await page.getByLabel('Name', { exact: true }).fill('ci pipeline');

@@ -196,6 +196,8 @@ export interface JobView {
   progress: number;
   stage?: string;
   data: Record<string, unknown>;
+  /** What the job found out while it ran (an import: `source`, `source_label`), however it ended. */
+  details?: Record<string, unknown>;
   result?: Record<string, unknown>;
   error?: string;
   created_at: string;

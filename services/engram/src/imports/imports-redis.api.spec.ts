@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { JobsHarness, startJobsHarness } from '../testing/job-helpers';
 import { startOpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
 import { openSse } from '../testing/sse-client';
-import { chatGptExport, zipOf } from '../testing/import-fixtures';
+import { chatGptExport, engramExport, engramExportMemory, zipOf } from '../testing/import-fixtures';
 
 describe('imports on BullMQ: the api takes the upload, a worker on real Redis runs the job', () => {
   let harness: JobsHarness;
@@ -22,6 +22,21 @@ describe('imports on BullMQ: the api takes the upload, a worker on real Redis ru
     await model?.close();
   });
 
+  async function importFile(name: string, data: Buffer | string) {
+    const { api } = harness;
+    const form = new FormData();
+    form.append('file', new Blob([typeof data === 'string' ? data : new Uint8Array(data)]), name);
+    const response = await fetch(`${api.url}/api/import`, { method: 'POST', body: form });
+    const queued = (await response.json()) as any;
+    assert.equal(response.status, 202, JSON.stringify(queued));
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+      const job = (await api.request('GET', `/api/import/${queued.job_id}`)).body;
+      if (['completed', 'failed'].includes(job.state)) return job;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.fail('the import did not finish');
+  }
+
   it('stores the export from the worker, announces progress on the event stream, and re-imports nothing twice', async () => {
     const { api } = harness;
     const events = await openSse(`${api.url}/api/events/stream?frames=named&types=job_progress,job_completed`);
@@ -29,19 +44,7 @@ describe('imports on BullMQ: the api takes the upload, a worker on real Redis ru
       { name: 'conversations.json', data: JSON.stringify(chatGptExport(40)) },
       { name: 'chat.html', data: '<html></html>' },
     ]);
-    const run = async () => {
-      const form = new FormData();
-      form.append('file', new Blob([new Uint8Array(zip)]), 'export.zip');
-      const response = await fetch(`${api.url}/api/import`, { method: 'POST', body: form });
-      const queued = (await response.json()) as any;
-      assert.equal(response.status, 202, JSON.stringify(queued));
-      for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-        const job = (await api.request('GET', `/api/import/${queued.job_id}`)).body;
-        if (['completed', 'failed'].includes(job.state)) return job;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      assert.fail('the import did not finish');
-    };
+    const run = () => importFile('export.zip', zip);
     const first = await run();
     assert.equal(first.state, 'completed', first.error);
     assert.equal(first.queue, 'engram-maintenance');
@@ -58,5 +61,20 @@ describe('imports on BullMQ: the api takes the upload, a worker on real Redis ru
     const second = await run();
     assert.deepEqual([second.result.stored, second.result.duplicates], [0, 80]);
     assert.equal((await api.request('GET', '/api/memories?tag=chatgpt')).body.total, 80);
+  });
+
+  it('a failed import keeps, with the job on Redis, the source its file was read as (or "unknown")', async () => {
+    const future = await importFile(
+      'future.ndjson',
+      engramExport([engramExportMemory('From a later build')], '{"format":"engram-export","version":99}'),
+    );
+    assert.equal(future.state, 'failed');
+    assert.deepEqual(future.details, { source: 'engram', source_label: 'Engram export (NDJSON)' });
+    assert.match(future.error, /not an Engram export of a version this build reads/);
+    assert.match(future.stage, /checking future\.ndjson/, 'progress is kept beside the details');
+    const unknown = await importFile('blob.bin', Buffer.from([0, 1, 2, 3, 0xff, 0xfe, 0, 0]));
+    assert.equal(unknown.state, 'failed');
+    assert.deepEqual(unknown.details, { source: 'unknown' });
+    assert.match(unknown.error, /cannot tell what kind of export this is/);
   });
 });

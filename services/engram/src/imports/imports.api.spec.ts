@@ -133,6 +133,40 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.equal((await admin('GET', '/api/memories')).body.total, before);
   });
 
+  it('a failed import names the source its file was read as, or "unknown" when none was recognised, beside the reason', async () => {
+    const future = await imported(
+      'future.ndjson',
+      engramExport([engramExportMemory('From a later build')], '{"format":"engram-export","version":99}'),
+    );
+    assert.equal(future.state, 'failed');
+    assert.equal(future.data.source, 'auto', 'what was asked stays as asked');
+    assert.deepEqual(future.details, { source: 'engram', source_label: 'Engram export (NDJSON)' });
+    assert.match(future.error, /future\.ndjson: not an Engram export of a version this build reads/);
+
+    const elsewhere = await imported('export.ndjson', engramExport([engramExportMemory('x')]), {
+      target: 'memory-dir',
+    });
+    assert.equal(elsewhere.state, 'failed');
+    assert.equal(elsewhere.details.source, 'engram');
+    assert.match(elsewhere.error, /Engram export \(NDJSON\) cannot be written to the memory directory/);
+
+    const unreadable = await imported('backup.zip', Buffer.from([0x50, 0x4b, 0x03, 0x04, 9, 9, 9, 0, 0, 1]));
+    assert.equal(unreadable.state, 'failed');
+    assert.deepEqual(unreadable.details, { source: 'unknown' });
+    assert.match(unreadable.error, /backup\.zip is not a readable ZIP archive/);
+
+    const unknown = await imported('blob.bin', Buffer.from([0, 1, 2, 3, 0xff, 0xfe, 0, 0]));
+    assert.equal(unknown.state, 'failed');
+    assert.deepEqual(unknown.details, { source: 'unknown' });
+    assert.match(unknown.error, /blob\.bin: cannot tell what kind of export this is; name the source/);
+
+    const history = (await admin('GET', '/api/import?limit=4')).body.jobs;
+    assert.deepEqual(
+      history.map((job: { details: { source: string } }) => job.details.source),
+      ['unknown', 'unknown', 'engram', 'engram'],
+    );
+  });
+
   it('never stores memory_type memory_file: an Engram export skips its memory directory entries, another source reports them', async () => {
     const engram = await imported(
       'reserved.ndjson',

@@ -10,6 +10,7 @@ import { contentHash } from '../memories/content-hash';
 import { MemoryService } from '../memories/memory.service';
 import { AgentFileStore } from '../storage/agent-file.store';
 import { StoreLocks } from '../storage/locks/store-locks';
+import { ImportRejected } from './imports.errors';
 import { ImportSource } from './imports.types';
 import { ImportUploadRepository } from './import-upload.repository';
 import { ImportItem, ItemSettings } from './memory-items';
@@ -68,6 +69,7 @@ export class ImportsService {
   async runImport(data: ImportJobData, job: JobContext): Promise<ImportSummary> {
     const started = Date.now();
     let keepUpload = false;
+    let header: ReadHeader | undefined;
     try {
       await this.uploads.pruneOlderThan(UPLOAD_MAX_AGE_MS);
       const { location, name } = await this.uploads.locate(data.input);
@@ -80,8 +82,10 @@ export class ImportsService {
         items: this.itemSettings(),
       };
       const checking = await ImportReader.open(request);
-      const { header } = checking;
-      const counted = await this.check(checking, name, data, job).finally(() => checking.close());
+      header = checking.header;
+      const counted = await this.sourceFound(header, data, job)
+        .then(() => this.check(checking, name, data, job))
+        .finally(() => checking.close());
       const summary: ImportSummary = {
         source: header.source,
         source_label: header.label,
@@ -119,9 +123,20 @@ export class ImportsService {
       return summary;
     } catch (error) {
       keepUpload = error instanceof JobCancelled && error.released;
+      // Failed before the input was read as one source: say so, rather than leave only the "auto" asked for
+      // (a failure to record it must not hide the import's own error).
+      if (!header) await job.setDetails({ source: data.source === 'auto' ? 'unknown' : data.source }).catch(() => {});
       throw error;
     } finally {
       if (!keepUpload) await this.uploads.remove(data.input).catch(() => undefined);
+    }
+  }
+
+  /** Records the source the input is read as with the job; refused when the target cannot take it. */
+  private async sourceFound(header: ReadHeader, data: ImportJobData, job: JobContext): Promise<void> {
+    await job.setDetails({ source: header.source, source_label: header.label });
+    if (data.target === 'memory-dir' && !header.memoryDirFolder) {
+      throw new ImportRejected(`${header.label} cannot be written to the memory directory; import it as memories`);
     }
   }
 

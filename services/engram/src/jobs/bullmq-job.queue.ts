@@ -197,11 +197,15 @@ export class BullMqJobQueue implements JobQueue {
     token: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<Record<string, unknown>> {
+    // Details ride with the progress BullMQ keeps (a job has no other field a running worker may update).
+    let reported = (typeof job.progress === 'object' ? job.progress : { percent: 0, stage: '' }) as JobProgress;
+    const report = (update: Partial<JobProgress>) => job.updateProgress((reported = { ...reported, ...update }));
     try {
       return await this.runner.run(
         { id: job.id!, name: job.name as JobName, data: job.data as AnyJobData, queue: this.queue },
         {
-          saveProgress: (percent, stage) => job.updateProgress({ percent, stage } satisfies JobProgress),
+          saveProgress: (percent, stage) => report({ percent, stage }),
+          saveDetails: (details) => report({ details }),
           stopReason: async () => {
             if (this.shuttingDown) return 'released';
             const cancelled =
@@ -238,8 +242,9 @@ export class BullMqJobQueue implements JobQueue {
       queue: this.queue,
       state: cancelled ? 'cancelled' : state === 'prioritized' ? 'waiting' : (state as JobView['state']),
       progress: state === 'completed' ? 100 : Number(progress.percent ?? 0),
-      stage: progress.stage,
+      stage: progress.stage || undefined,
       data: job.data as AnyJobData,
+      details: progress.details,
       result: job.returnvalue ?? undefined,
       error: state === 'failed' ? job.failedReason : undefined,
       attempts: job.attemptsMade,

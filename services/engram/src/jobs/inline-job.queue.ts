@@ -156,6 +156,7 @@ export class InlineJobQueue implements JobQueue {
         { id: job.view.id, name: job.view.name, data: job.view.data, queue: this.queue },
         {
           saveProgress: async (percent, stage) => void Object.assign(job.view, { progress: percent, stage }),
+          saveDetails: async (details) => void (job.view.details = details),
           stopReason: async () => (this.closing ? 'released' : job.cancelRequested ? 'cancelled' : undefined),
         },
       );

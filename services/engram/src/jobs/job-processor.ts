@@ -7,6 +7,8 @@ export interface JobContext {
   readonly jobId: string;
   /** Records progress (0-100) and what is happening; announced as a job_progress event. */
   progress(percent: number, stage: string): Promise<void>;
+  /** Records what the job found out about its work, kept with it however it ends (JobView.details). */
+  setDetails(details: Record<string, unknown>): Promise<void>;
   /** Throws JobCancelled when a cancellation was requested or the process is shutting down. */
   throwIfCancelled(): Promise<void>;
 }

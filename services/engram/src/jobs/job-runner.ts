@@ -19,6 +19,7 @@ export interface RunnableJob {
 /** How an adapter persists progress and learns about cancellation; the runner adds events and metrics. */
 export interface JobHooks {
   saveProgress(percent: number, stage: string): Promise<void>;
+  saveDetails(details: Record<string, unknown>): Promise<void>;
   /** Why the job should stop at its next safe point, if it should. */
   stopReason(): Promise<'cancelled' | 'released' | undefined>;
 }
@@ -53,6 +54,7 @@ export class JobRunner {
           jobNamespace(job.data),
         );
       },
+      setDetails: (details) => hooks.saveDetails(details),
       throwIfCancelled: async () => {
         const reason = await hooks.stopReason();
         if (reason) throw new JobCancelled(reason === 'released');

@@ -86,6 +86,8 @@ export interface JobView {
   /** What the job is doing now, for people (e.g. "embedded 3,200 of 5,000"). */
   stage?: string;
   data: AnyJobData;
+  /** What the job found out about its work while it ran (an import: the source it detected), whatever its end. */
+  details?: Record<string, unknown>;
   result?: Record<string, unknown>;
   error?: string;
   attempts: number;
@@ -97,6 +99,7 @@ export interface JobView {
 export interface JobProgress {
   percent: number;
   stage: string;
+  details?: Record<string, unknown>;
 }
 
 export type JobCounts = Record<JobState, number>;

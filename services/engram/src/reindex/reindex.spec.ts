@@ -52,6 +52,7 @@ function jobContext(onProgress: (calls: number) => Promise<void> | void, stopAft
   return {
     jobId: 'test',
     progress: async () => onProgress(++progressCalls),
+    setDetails: async () => undefined,
     throwIfCancelled: async () => {
       if (++checks > stopAfterChecks) throw new JobCancelled();
     },

@@ -123,10 +123,25 @@ export class ImportView extends ReloadingView {
         </div>
       </form>
       ${this.formError ? html`<p role="alert" class="error">${this.formError}</p>` : nothing}
-      ${this.job ? renderJob(this.job) : nothing}
+      ${this.job ? renderJob(this.job, this.sourceOf(this.job)) : nothing}
       <h3>Import history</h3>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing} ${this.renderHistory()}
     </section>`;
+  }
+
+  /**
+   * What the import was read as: the detected source once known (never the "auto" it was asked for), the
+   * one named, or "Unknown source" for an import that ended before any was recognised.
+   */
+  private sourceOf(job: JobView): string {
+    const result = job.result as ImportResult | undefined;
+    const details = job.details ?? {};
+    if (result) return result.source_label;
+    if (typeof details.source_label === 'string') return details.source_label;
+    const source = String(details.source ?? job.data.source);
+    if (source === 'unknown') return 'Unknown source';
+    if (source !== 'auto') return this.sources.find((option) => option.source === source)?.label ?? source;
+    return FINISHED.has(job.state) ? 'Unknown source' : 'Detecting the source…';
   }
 
   private renderHistory() {
@@ -137,7 +152,7 @@ export class ImportView extends ReloadingView {
         const result = job.result as ImportResult | undefined;
         return html`<li data-job=${job.id}>
           <span class="badge state-${job.state}">${job.state}</span>
-          <strong>${result?.source_label ?? String(job.data.source ?? 'import')}</strong>
+          <strong class="source">${this.sourceOf(job)}</strong>
           <span class="meta">${formatTime(job.finished_at ?? job.created_at)}</span>
           <span>${outcomeOf(job)}${result?.dry_run ? ' (dry run)' : ''}</span>
         </li>`;
@@ -146,11 +161,11 @@ export class ImportView extends ReloadingView {
   }
 }
 
-function renderJob(job: JobView) {
+function renderJob(job: JobView, source: string) {
   const result = job.result as ImportResult | undefined;
   return html`<div class="import-job" aria-live="polite">
     <progress max="100" value=${job.progress} aria-label="Import progress"></progress>
-    <p class="meta">Job ${job.id}: ${job.state}${job.stage ? ` — ${job.stage}` : ''}</p>
+    <p class="meta">Job ${job.id} (${source}): ${job.state}${job.stage ? ` — ${job.stage}` : ''}</p>
     ${job.error ? html`<p role="alert" class="error">${job.error}</p>` : nothing}
     ${
       result

@@ -1,4 +1,3 @@
-import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportDocument, ImportSource, isFailure } from '../imports.types';
 import { detectImporter, importerFor } from '../importer-registry';
 import { ImportInput, ImportLimits } from '../input/import-input';
@@ -47,9 +46,6 @@ export async function openReading(
   const input = await ImportInput.open(request.location, request.name, request.limits);
   const importer =
     request.source === 'auto' ? await detectImporter(await probeOf(input)) : await importerFor(request.source);
-  if (request.target === 'memory-dir' && !importer.memoryDirFolder) {
-    throw new ImportRejected(`${importer.label} cannot be written to the memory directory; import it as memories`);
-  }
   const header: ReadHeader = {
     source: importer.source,
     label: importer.label,
