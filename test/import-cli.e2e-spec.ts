@@ -70,11 +70,15 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     assert.match(failed.stdout, /^stored 0 of 0 memories from memories\.json .*; 0 duplicates, 2 failed/);
   });
 
-  it('exits 1 naming the file for a malformed export, 66 for a missing one, 64 for bad usage', async () => {
-    writeFileSync(join(dir, 'conversations.json'), '[{"title": "x", "mapping": ');
+  it('exits 1 naming the file for a malformed export or one whose items all failed, 66 for a missing one, 64 for bad usage', async () => {
+    writeFileSync(join(dir, 'conversations.json'), '{"title": "x", "mapping": {}}');
     const broken = await engramImport(['chatgpt', 'conversations.json']);
     assert.equal(broken.code, 1);
     assert.match(broken.stderr, /engram import: failed: conversations\.json: malformed JSON at line 1/);
+    writeFileSync(join(dir, 'conversations.json'), '[{"title": "x", "mapping": ');
+    const cut = await engramImport(['chatgpt', 'conversations.json']);
+    assert.equal(cut.code, 1, 'every item failed');
+    assert.match(cut.stdout, /^stored 0 of 0 memories from conversations\.json .*; 0 duplicates, 1 failed/);
     assert.equal((await engramImport(['chatgpt', 'missing.zip'])).code, 66);
     assert.equal((await engramImport(['friendster', 'export.zip'])).code, 64);
     const nowhere = await engramImport(['chatgpt', 'export.zip', '--to', 'nowhere']);

@@ -97,11 +97,11 @@ describe('importers: every format read into documents', () => {
     );
   });
 
-  it('a conversations.json that is not JSON at all is refused with the position', async () => {
-    await assert.rejects(
-      readAll('conversations.json', '[{"mapping": {}, "title": ', 'chatgpt'),
-      /conversations\.json: malformed JSON at line 1|ends in the middle/,
-    );
+  it('a conversations.json that is not JSON at all is refused with the position; one cut short fails where it ends', async () => {
+    const cut = await readAll('conversations.json', '[{"mapping": {}, "title": ', 'chatgpt');
+    assert.deepEqual(cut.failures, [
+      { item: 'conversations.json, conversation 1 (line 1)', reason: 'the file ends inside it (truncated?)' },
+    ]);
     await assert.rejects(
       readAll('garbage.json', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]), 'claude'),
       /malformed JSON at line 1, column 1/,
@@ -274,7 +274,7 @@ describe('importers: every format read into documents', () => {
     );
   });
 
-  it('memory graph JSONL: entities with observations and relations; a malformed line is refused by number', async () => {
+  it('memory graph JSONL: entities with observations and relations; a malformed line is one failure, by number', async () => {
     const { source, documents } = await readAll('memory.jsonl', memoryGraphJsonl());
     assert.equal(source, 'memory-graph');
     assert.deepEqual(
@@ -286,10 +286,17 @@ describe('importers: every format read into documents', () => {
       'Jane Doe (person)\n- Works on the billing service\n- Prefers written updates',
     );
     assert.equal(memoryItems(documents[2], SETTINGS)[0].memory.content, 'Jane Doe works_at Acme Corp');
-    await assert.rejects(
-      readAll('memory.jsonl', `${memoryGraphJsonl()}\n{"type": "entity", oops}`),
-      /memory\.jsonl, line 4: not valid JSON/,
+    const broken = await readAll(
+      'memory.jsonl',
+      `${memoryGraphJsonl()}\n{"type": "entity", oops}\n{"type": "entity", "name": "After the bad line"}`,
     );
+    assert.deepEqual(
+      broken.documents.map((document) => document.title),
+      ['Jane Doe', 'Acme Corp', 'Jane Doe works_at Acme Corp', 'After the bad line'],
+    );
+    assert.equal(broken.failures.length, 1);
+    assert.equal(broken.failures[0].item, 'memory.jsonl, line 4');
+    assert.match(broken.failures[0].reason, /^not valid JSON: /);
   });
 
   it('an unrecognisable file is refused with the sources one can name', async () => {

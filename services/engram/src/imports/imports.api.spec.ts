@@ -121,16 +121,69 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.equal((await admin('GET', '/api/memories?tag=chatgpt')).body.total, 10);
   });
 
-  it('a malformed export fails its job with the file and position named, and stores nothing', async () => {
-    const before = (await admin('GET', '/api/memories')).body.total;
+  it('a malformed conversation is one failure naming its position; a file that cannot be read at all fails its job and stores nothing', async () => {
     const broken = `${JSON.stringify(chatGptExport(2)).slice(0, -1)},\n{"title": "x", "mapping": {"a": tru}}]`;
-    const job = await imported('conversations.json', broken, { source: 'chatgpt' });
-    assert.equal(job.state, 'failed');
-    assert.match(job.error, /conversations\.json: element 3 \(starting at line 2\) is not valid JSON/);
+    const job = await imported('conversations.json', broken, { source: 'chatgpt', dry_run: 'true' });
+    assert.equal(job.state, 'completed', job.error);
+    assert.equal(job.result.failed, 1);
+    assert.equal(job.result.failures[0].item, 'conversations.json, conversation 3 (line 2)');
+    assert.match(job.result.failures[0].reason, /^not valid JSON: /);
+    assert.ok(job.result.items_read > 0, 'the other two conversations were read');
+    const before = (await admin('GET', '/api/memories')).body.total;
     const garbage = await imported('conversations.json', Buffer.from([0x50, 0x4b, 0x03, 0x04, 9, 9, 9, 0, 0, 1]), {});
     assert.equal(garbage.state, 'failed');
     assert.match(garbage.error, /conversations\.json is not a readable ZIP archive/);
     assert.equal((await admin('GET', '/api/memories')).body.total, before);
+  });
+
+  it('an MCP Memory Service export keeps its good memories and lists each bad one with its position, as an Engram export does; a dry run reports the same and writes nothing', async () => {
+    const memory = (content: string, hash: string) =>
+      JSON.stringify({ content, content_hash: hash, tags: ['mcp-partial'], memory_type: 'note' });
+    const exported = [
+      '{"export_metadata": {"total_memories": 5}, "memories": [',
+      `${memory('The boat is moored at pier 4', 'p1')},`,
+      '{"content": "A memory with a broken value", "content_hash": tru},',
+      `${memory('The harbour master is Inês', 'p2')},`,
+      '{"content": "", "content_hash": "p3"},',
+      `${memory('Fuel is cheaper on Tuesdays', 'p4')}`,
+      ']}',
+    ].join('\n');
+    const expected = [
+      { item: 'export_memories.json, memory 2 (line 3)', reason: 'not valid JSON' },
+      { item: 'export_memories.json, memory 4 (line 5)', reason: 'content: content is empty' },
+    ];
+    const firstWords = (failures: { item: string; reason: string }[]) =>
+      failures.map(({ item, reason }) => ({ item, reason: reason.replace(/^(not valid JSON):.*/, '$1') }));
+
+    const dry = await imported('export_memories.json', exported, { dry_run: 'true' });
+    assert.equal(dry.state, 'completed', dry.error);
+    assert.deepEqual(
+      [dry.result.source, dry.result.dry_run, dry.result.items_read, dry.result.stored, dry.result.failed],
+      ['mcp-memory-service', true, 3, 0, 2],
+    );
+    assert.deepEqual(firstWords(dry.result.failures), expected);
+    assert.equal((await admin('GET', '/api/memories?tag=mcp-partial')).body.total, 0, 'a dry run writes nothing');
+
+    const job = await imported('export_memories.json', exported);
+    assert.equal(job.state, 'completed', job.error);
+    assert.deepEqual([job.result.stored, job.result.failed], [3, 2]);
+    assert.deepEqual(firstWords(job.result.failures), expected);
+    const stored = (await admin('GET', '/api/memories?tag=mcp-partial')).body.memories;
+    assert.deepEqual(stored.map((memory: { content: string }) => memory.content).sort(), [
+      'Fuel is cheaper on Tuesdays',
+      'The boat is moored at pier 4',
+      'The harbour master is Inês',
+    ]);
+
+    const cut = await imported('cut_memories.json', `[${memory('Kept before the cut', 'c1')},\n{"content": "Lost`);
+    assert.equal(cut.state, 'completed', cut.error);
+    assert.deepEqual([cut.result.stored, cut.result.failed], [1, 1]);
+    assert.deepEqual(cut.result.failures, [
+      { item: 'cut_memories.json, memory 2 (line 2)', reason: 'the file ends inside it (truncated?)' },
+    ]);
+    const unreadable = await imported('export_memories.json', '{"memories": {"content_hash": "x", "content": 1');
+    assert.equal(unreadable.state, 'failed');
+    assert.match(unreadable.error, /export_memories\.json: malformed JSON .* \(truncated\?\)/);
   });
 
   it('a failed import names the source its file was read as, or "unknown" when none was recognised, beside the reason', async () => {

@@ -47,8 +47,9 @@ export interface ImportSummary {
 }
 
 /**
- * Runs imports: finds the importer, reads the input twice — first to validate all of it (a malformed
- * file is refused before anything is written) and count it, then to store — and reports what happened.
+ * Runs imports: finds the importer, reads the input twice — first to check all of it (a file that cannot
+ * be read as its source is refused before anything is written; an item that cannot be read is a failure
+ * of its own) and count it, then to store — and reports what happened.
  * Reading (parsing, chunking) runs in a worker thread per pass (ImportReader), so no file, however
  * large or hostile, holds up the process's event loop; this side only stores what it is handed.
  * Storing deduplicates by content hash, so a re-run (after a crash, or of the same file) adds nothing

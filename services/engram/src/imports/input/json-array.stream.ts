@@ -8,6 +8,26 @@ export interface JsonArrayElement {
   line: number;
 }
 
+/**
+ * What could not be read: an element the scanner found the bounds of but could not parse (not JSON, not
+ * UTF-8, too large), the element a cut file ends inside, or, without an index, a cut between elements or
+ * after the array. Each is one failed item; the elements around it are read as usual.
+ */
+export interface UnreadableElement {
+  reason: string;
+  index?: number;
+  line?: number;
+}
+
+export function isUnreadable(element: JsonArrayElement | UnreadableElement): element is UnreadableElement {
+  return 'reason' in element;
+}
+
+/** How a failure names an element: `file, memory 3 (line 12)`, or the file for what its cut left unread. */
+export function elementName(file: string, noun: string, { index, line }: { index?: number; line?: number }): string {
+  return index === undefined ? file : `${file}, ${noun} ${index + 1} (line ${line})`;
+}
+
 export interface JsonArrayOptions {
   /** The array is the value of this key of the top-level object; absent: the top level is the array. */
   key?: string;
@@ -32,18 +52,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Streams the elements of a JSON array out of a file of any size: bytes are scanned for structure
  * (strings, nesting) and each element is parsed on its own once complete, so memory holds one element
  * at a time (at most `maxElementBytes`); values outside the array are scanned past, never kept.
- * Malformed input is refused with the file, line and column; invalid UTF-8 too.
+ * A file whose structure cannot be followed (no array, unbalanced brackets, garbage) is refused with
+ * the file, line and column. Within a well-formed array, an element that cannot be read (not JSON, not
+ * UTF-8, too large) is yielded as unreadable and the next one read; so is a cut at the end of the file.
  */
 export async function* readJsonArray(
   stream: Readable,
   label: string,
   { key, maxElementBytes = MAX_ELEMENT_BYTES }: JsonArrayOptions = {},
-): AsyncGenerator<JsonArrayElement> {
+): AsyncGenerator<JsonArrayElement | UnreadableElement> {
   const scanner = new ArrayScanner(label, key, maxElementBytes);
   for await (const chunk of stream) {
     for (const element of scanner.feed(chunk as Buffer)) yield element;
   }
-  scanner.end();
+  yield* scanner.end();
 }
 
 class ArrayScanner {
@@ -59,6 +81,8 @@ class ArrayScanner {
   private arrayClosed = false;
   private element: Buffer[] = [];
   private elementBytes = 0;
+  /** The element in progress passed the size limit: its bytes are scanned past, no longer kept. */
+  private oversized = false;
   private elementStart: { chunk: number; line: number } | undefined;
   private index = 0;
   /**
@@ -75,7 +99,7 @@ class ArrayScanner {
     private readonly maxElementBytes: number,
   ) {}
 
-  *feed(chunk: Buffer): Generator<JsonArrayElement> {
+  *feed(chunk: Buffer): Generator<JsonArrayElement | UnreadableElement> {
     let from = this.elementStart ? 0 : -1;
     const bom = !this.started && this.line === 1 && this.column === 0 && chunk[0] === 0xef && chunk[1] === 0xbb;
     for (let i = bom ? 3 : 0; i < chunk.length; i++) {
@@ -136,9 +160,17 @@ class ArrayScanner {
     if (this.elementStart !== undefined) this.keep(chunk.subarray(Math.max(0, from)));
   }
 
-  end(): void {
+  *end(): Generator<UnreadableElement> {
     if (!this.started) this.fail('the file holds no JSON');
-    if (this.depth > 0 || this.inString) this.fail('the file ends in the middle of the JSON document (truncated?)');
+    const cut = this.depth > 0 || this.inString;
+    if (cut && this.elementDepth !== undefined) {
+      // The elements before the cut were read; the cut is one failure, as a cut Engram export's is.
+      yield this.elementStart
+        ? { reason: 'the file ends inside it (truncated?)', index: this.index, line: this.elementStart.line }
+        : { reason: 'the file ends in the middle of the JSON document (truncated?)' };
+      return;
+    }
+    if (cut) this.fail('the file ends in the middle of the JSON document (truncated?)');
     if (this.elementDepth === undefined) this.fail(`the top-level object has no "${this.key}" array`);
   }
 
@@ -177,7 +209,7 @@ class ArrayScanner {
     this.depth++;
   }
 
-  private *close(chunk: Buffer, from: number, at: number): Generator<JsonArrayElement> {
+  private *close(chunk: Buffer, from: number, at: number): Generator<JsonArrayElement | UnreadableElement> {
     if (this.depth === 0) this.fail('unbalanced closing bracket');
     this.depth--;
     if (this.elementStart !== undefined && this.depth === this.elementDepth) {
@@ -191,35 +223,36 @@ class ArrayScanner {
     if (this.depth === 0) this.finished = true;
   }
 
-  private finishElement(chunk: Buffer, from: number, to: number): JsonArrayElement {
+  private finishElement(chunk: Buffer, from: number, to: number): JsonArrayElement | UnreadableElement {
     this.keep(chunk.subarray(Math.max(0, from), to));
     const bytes = Buffer.concat(this.element);
-    const line = this.elementStart!.line;
+    const oversized = this.oversized;
+    const position = { index: this.index++, line: this.elementStart!.line };
     this.element = [];
     this.elementBytes = 0;
+    this.oversized = false;
     this.elementStart = undefined;
+    if (oversized) return { reason: `larger than ${this.maxElementBytes} bytes`, ...position };
     let text: string;
     try {
       text = utf8.decode(bytes);
     } catch {
-      throw new ImportRejected(`${this.label}: element ${this.index + 1} (line ${line}) is not valid UTF-8`);
+      return { reason: 'not valid UTF-8', ...position };
     }
     try {
-      return { value: JSON.parse(text), index: this.index++, line };
+      return { value: JSON.parse(text), ...position };
     } catch (error) {
-      throw new ImportRejected(
-        `${this.label}: element ${this.index + 1} (starting at line ${line}) is not valid JSON: ${(error as Error).message}`,
-      );
+      return { reason: `not valid JSON: ${(error as Error).message}`, ...position };
     }
   }
 
   private keep(part: Buffer): void {
-    if (part.length === 0) return;
+    if (part.length === 0 || this.oversized) return;
     this.elementBytes += part.length;
     if (this.elementBytes > this.maxElementBytes) {
-      throw new ImportRejected(
-        `${this.label}: element ${this.index + 1} (line ${this.elementStart!.line}) is larger than ${this.maxElementBytes} bytes`,
-      );
+      this.oversized = true;
+      this.element = [];
+      return;
     }
     this.element.push(Buffer.from(part));
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ImportRejected } from '../imports.errors';
 import { ImportEntry } from '../imports.types';
 import { ImportInput } from '../input/import-input';
-import { readJsonArray } from '../input/json-array.stream';
+import { elementName, isUnreadable, readJsonArray } from '../input/json-array.stream';
 import { firstIssue } from './source-values';
 
 /** `conversations.json`, and the numbered parts large exports are split into. */
@@ -10,8 +10,8 @@ export const CONVERSATIONS_FILE = /(^|\/)conversations(-\d+)?\.json$/i;
 
 /**
  * Streams the conversations of a chat export (a ZIP, or its conversations.json alone): each element
- * is checked against `shape` and turned into a document by `toEntry`; an element of the wrong shape
- * becomes a failure naming the file, the conversation's number and its line.
+ * is checked against `shape` and turned into a document by `toEntry`; an element that cannot be read or
+ * is of the wrong shape becomes a failure naming the file, the conversation's number and its line.
  */
 export async function* readConversationFiles<T>(
   input: ImportInput,
@@ -24,14 +24,14 @@ export async function* readConversationFiles<T>(
     files++;
     const file = input.kind === 'file' ? input.name : entry.path;
     for await (const element of readJsonArray(await entry.open(), file)) {
+      const item = elementName(file, 'conversation', element);
+      if (isUnreadable(element)) {
+        yield { failure: { item, reason: element.reason } };
+        continue;
+      }
       const parsed = shape.safeParse(element.value);
       if (!parsed.success) {
-        yield {
-          failure: {
-            item: `${file}, conversation ${element.index + 1} (line ${element.line})`,
-            reason: `not a conversation of this export: ${firstIssue(parsed.error)}`,
-          },
-        };
+        yield { failure: { item, reason: `not a conversation of this export: ${firstIssue(parsed.error)}` } };
         continue;
       }
       yield toEntry(parsed.data, file, element.index);

@@ -4,7 +4,7 @@ import { isReservedMemoryType, RESERVED_MEMORY_TYPE } from '../../memories/memor
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
-import { readJsonArray } from '../input/json-array.stream';
+import { elementName, isUnreadable, readJsonArray } from '../input/json-array.stream';
 import { epochMs, firstIssue, textOf } from './source-values';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -54,14 +54,14 @@ export class McpMemoryServiceImporter implements Importer {
     for await (const entry of input.entries()) {
       const elements = readJsonArray(await entry.open(), input.name, firstChar === '{' ? { key: 'memories' } : {});
       for await (const element of elements) {
+        const item = elementName(input.name, 'memory', element);
+        if (isUnreadable(element)) {
+          yield { failure: { item, reason: element.reason } };
+          continue;
+        }
         const parsed = ExportedMemory.safeParse(element.value);
         if (!parsed.success) {
-          yield {
-            failure: {
-              item: `${input.name}, memory ${element.index + 1} (line ${element.line})`,
-              reason: firstIssue(parsed.error),
-            },
-          };
+          yield { failure: { item, reason: firstIssue(parsed.error) } };
           continue;
         }
         yield this.document(parsed.data, input.name, `memory ${element.index + 1}`);

@@ -44,25 +44,12 @@ export class MemoryGraphImporter implements Importer {
       for await (const line of createInterface({ input: await entry.open(), crlfDelay: Infinity })) {
         number++;
         if (line.trim() === '') continue;
-        if (line.length > MAX_LINE_CHARS)
-          throw new ImportRejected(`${input.name}, line ${number}: longer than ${MAX_LINE_CHARS} characters`);
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch (error) {
-          throw new ImportRejected(`${input.name}, line ${number}: not valid JSON: ${(error as Error).message}`);
-        }
-        const parsed = GraphLine.safeParse(value);
-        if (!parsed.success) {
-          yield {
-            failure: {
-              item: `${input.name}, line ${number}`,
-              reason: `not an entity or relation: ${firstIssue(parsed.error)}`,
-            },
-          };
+        const parsed = parseGraphLine(line);
+        if ('reason' in parsed) {
+          yield { failure: { item: `${input.name}, line ${number}`, reason: parsed.reason } };
           continue;
         }
-        yield this.document(parsed.data, input.name, number);
+        yield this.document(parsed.line, input.name, number);
       }
     }
   }
@@ -88,4 +75,17 @@ export class MemoryGraphImporter implements Importer {
       body: { kind: 'relation', from: line.from, to: line.to, relationType: line.relationType },
     };
   }
+}
+
+/** One line of the graph, or why it is not one (each line stands alone: a bad one fails by itself). */
+function parseGraphLine(text: string): { line: z.infer<typeof GraphLine> } | { reason: string } {
+  if (text.length > MAX_LINE_CHARS) return { reason: `longer than ${MAX_LINE_CHARS} characters` };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { reason: `not valid JSON: ${(error as Error).message}` };
+  }
+  const parsed = GraphLine.safeParse(value);
+  return parsed.success ? { line: parsed.data } : { reason: `not an entity or relation: ${firstIssue(parsed.error)}` };
 }
