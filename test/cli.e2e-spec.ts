@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runEngram } from './engram-cli';
-import { ROOT, tempDir } from './process-harness';
+import { runEngram, serviceHelper } from './engram-cli';
+import { freePort, ROOT, tempDir } from './process-harness';
 
 describe('engram CLI conventions (a real process)', () => {
   let dir: string;
@@ -70,6 +70,39 @@ describe('engram CLI conventions (a real process)', () => {
     }
     assert.equal(readFileSync(empty, 'utf8'), '', 'the empty file is still empty');
     assert.deepEqual(readdirSync(folder), []);
+  });
+
+  it('names an unreachable PostgreSQL or Redis in one line without its password, and exits 69', async () => {
+    const secret = 'PW-s3cret';
+    const closed = await freePort(); // nothing listens there
+    const postgres = {
+      MCP_MEMORY_STORAGE_BACKEND: 'postgres',
+      DATABASE_URL: `postgres://engram:${secret}@127.0.0.1:${closed}/memories`,
+    };
+    const database = join(dir, 'reachable.db');
+    serviceHelper('storage/sqlite.connection.js').openSqliteDatabase(database, {}).close();
+    const redis = { MCP_MEMORY_SQLITE_PATH: database, REDIS_URL: `redis://:${secret}@127.0.0.1:${closed}/0` };
+    const runs = [
+      {
+        args: ['list'],
+        env: postgres,
+        problem: `Cannot use the PostgreSQL database postgres://127.0.0.1:${closed}/memories: `,
+      },
+      {
+        args: ['keys', 'list'],
+        env: postgres,
+        problem: `Cannot use the PostgreSQL database postgres://127.0.0.1:${closed}/memories: `,
+      },
+      { args: ['backup'], env: redis, problem: `Cannot reach Redis at redis://127.0.0.1:${closed}/0 (REDIS_URL): ` },
+    ];
+    for (const { args, env, problem } of runs) {
+      const run = await runEngram(args, env, dir);
+      assert.equal(run.code, 69, `${args.join(' ')}: ${run.stderr}`);
+      assert.ok(run.stderr.startsWith(`engram: ${problem}`), `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /ECONNREFUSED/);
+      assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
+      assert.ok(!run.stderr.includes(secret), `echoed the password: ${run.stderr}`);
+    }
   });
 
   it('names flag problems as typed and against the command', async () => {

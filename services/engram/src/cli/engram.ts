@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wantsHelp } from './cli-args';
 import { ConfigError } from '../config/config.loader';
+import { ServiceUnreachable } from '../common/service-unreachable';
 import { CLI_COMMANDS } from './cli-command';
 
 /**
@@ -74,6 +75,11 @@ main(process.argv.slice(2)).then(
     if (error instanceof ConfigError) {
       process.stderr.write(`engram: ${error.message}\n`);
       process.exit(78);
+    }
+    // The database server or Redis does not answer: what and why in one line, exit 69 (EX_UNAVAILABLE).
+    if (error instanceof ServiceUnreachable) {
+      process.stderr.write(`engram: ${error.message}\n`);
+      process.exit(69);
     }
     process.stderr.write(`engram: ${error.stack ?? error.message}\n`);
     process.exit(1);

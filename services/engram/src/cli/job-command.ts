@@ -2,7 +2,9 @@ import { INestApplicationContext } from '@nestjs/common';
 import { createLogger } from '../process/logger';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { followJob } from '../jobs/job-waiter';
+import { JobQueueUnavailable } from '../jobs/job.errors';
 import { JobDataByName, JobName } from '../jobs/job.types';
+import { probeRedis } from '../jobs/redis-probe';
 import { createWorkerContext } from '../worker/worker-context';
 import { configForExistingStore } from './existing-store';
 import { printJson } from './cli-output';
@@ -70,6 +72,8 @@ export async function withJobQueue(
   const loaded = configForExistingStore(command, configArgv);
   if (typeof loaded === 'number') return loaded;
   const config = inProcess ? { ...loaded, redis: {} } : loaded;
+  // Before the store opens and the event relay starts warning: an unreachable Redis is one line, exit 69.
+  if (config.redis.url) await probeRedis(config.redis.url);
   const logger = createLogger(
     { ...config, log: { ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' } },
     { command: true },
@@ -78,6 +82,10 @@ export async function withJobQueue(
   try {
     await context.init();
     return await use(context.get<JobQueue>(JOB_QUEUE), context);
+  } catch (error) {
+    if (!(error instanceof JobQueueUnavailable)) throw error;
+    process.stderr.write(`engram ${command}: ${error.message}\n`); // Redis went away after the probe
+    return 69; // EX_UNAVAILABLE
   } finally {
     await context.close();
   }

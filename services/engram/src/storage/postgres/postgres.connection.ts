@@ -1,3 +1,4 @@
+import { ServiceUnreachable } from '../../common/service-unreachable';
 import { canonicalModelId } from '../embedding-model-id';
 import { EmbeddingModel, EmbeddingModelMismatch, ModelMismatchPolicy } from '../embedding-model.binding';
 import { applyPostgresMigrations } from './postgres.migrations';
@@ -15,7 +16,7 @@ const BINDING_LOCK = 0x656e6762; // "engb"
 export class PostgresUnsupported extends Error {}
 
 /** The server cannot be reached or refuses this login: start-up names the database and why, never the password. */
-export class PostgresUnreachable extends Error {}
+export class PostgresUnreachable extends ServiceUnreachable {}
 
 /**
  * Connects the pool, checks the server (PostgreSQL 15+, pgvector 0.7+, created here when the role may),
