@@ -69,6 +69,18 @@ describe("the worker's HTTP port", () => {
     );
   });
 
+  it('runs `engram backup` through Redis on this worker: the command waits for its connection', async () => {
+    const env = { REDIS_URL: redis.url, MCP_MEMORY_SQLITE_PATH: db, ENGRAM_EMBEDDING_PROVIDER: 'openai' };
+    const run = await runEngram(
+      ['backup', '--json'],
+      { ...env, MCP_EXTERNAL_EMBEDDING_URL: model.url, MCP_EXTERNAL_EMBEDDING_MODEL: model.model },
+      dir,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /^queued as job \S+ on Redis; waiting for a worker\n/);
+    assert.match(JSON.parse(run.stdout).backup_id, /^\S+$/);
+  });
+
   it('writes access lines naming the caller, never the key', async () => {
     await (await fetch(`${worker.url}/metrics`, { headers: { 'x-api-key': keys.operator } })).text();
     const metricsLines = (output: string) => output.split('\n').filter((line) => line.includes('"route":"/metrics"'));

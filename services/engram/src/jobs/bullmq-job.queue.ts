@@ -25,6 +25,11 @@ export interface BullMqOptions {
   keys: RedisKeys;
   /** True in the worker process: take jobs from the queue and run them. */
   consume: boolean;
+  /**
+   * True where nothing works without Redis (the worker, an operator command): start() waits for the
+   * connection, since a command sent while it is still connecting is refused at once.
+   */
+  waitForConnection: boolean;
   /** Jobs that may wait at once; enqueueing beyond is refused (checked before adding, so replicas may overshoot by a few). */
   maxWaiting: number;
   /**
@@ -159,8 +164,9 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   async start(): Promise<void> {
-    if (!this.options.consume || this.worker) return;
-    await this.connected();
+    if (this.worker) return;
+    if (this.options.waitForConnection) await this.connected();
+    if (!this.options.consume) return;
     const lockDuration = this.options.lockDurationMs ?? 30_000;
     this.worker = new Worker(this.queue, (job, token, signal) => this.process(job, token, signal), {
       connection: { url: this.options.url, maxRetriesPerRequest: null } as never,
@@ -254,7 +260,7 @@ export class BullMqJobQueue implements JobQueue {
     };
   }
 
-  /** The consumer starts once Redis answers (it may still be connecting), or fails start-up after a while. */
+  /** Start-up goes on once Redis answers (it may still be connecting), or fails after a while. */
   private async connected(timeoutMs = 10_000): Promise<void> {
     if (this.client.status === 'ready') return;
     const ready = once(this.client, 'ready', { signal: AbortSignal.timeout(timeoutMs) });

@@ -73,6 +73,8 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
                 url,
                 keys,
                 consume: role === 'worker',
+                // The api serves memories without Redis; the worker and a CLI job command need it.
+                waitForConnection: role !== 'api',
                 maxWaiting: config.jobs.maxWaiting,
                 lockDurationMs: LOCK_DURATION_MS,
               },
