@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runEngram, serviceHelper } from './engram-cli';
@@ -335,5 +335,17 @@ describe('engram migrate-storage (real processes, a real SQLite file, PostgreSQL
     );
     assert.equal(unreachable.stderr.trim().split('\n').length, 1);
     assert.doesNotMatch(unreachable.stderr, /secret|\n\s+at /);
+  });
+
+  it('says in full why a --from file is not a SQLite database', async () => {
+    const text = join(dir, 'notes.db');
+    writeFileSync(text, 'not a database, only text\n'.repeat(200));
+    const run = await engram(['migrate-storage', '--from', text, '--to', pg.url]);
+    assert.equal(run.code, 69, run.stderr);
+    assert.equal(
+      run.stderr,
+      `engram migrate-storage: cannot open ${text} (--from): ${text} is encrypted (or not a SQLite database): ` +
+        'set ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE\n',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FolderAgentFileStore } from '../agent/memory-dir/folder-agent-file.store';
-import { loadConfigOrReport } from '../config/config.loader';
+import { ConfigError, loadConfigOrReport } from '../config/config.loader';
 import { AppConfig } from '../config/config.types';
 import { EmbeddingModel, EmbeddingModelMismatch } from '../storage/embedding-model.binding';
 import {
@@ -154,10 +154,16 @@ async function open(
     );
     return { stores, agentFiles: new PostgresAgentFileStore(stores.db) };
   } catch (error) {
-    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    const message = reasonOf(error);
     process.stderr.write(`engram migrate-storage: cannot open ${describe(location)} (${flag}): ${message}\n`);
     return error instanceof EmbeddingModelMismatch ? 65 : 69; // EX_DATAERR, EX_UNAVAILABLE
   }
+}
+
+/** Why a side could not be opened, on one line: every problem of a ConfigError (a file that is not a database), else the first line. */
+function reasonOf(error: unknown): string {
+  if (error instanceof ConfigError) return error.problems.join('; ');
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
 }
 
 function printSummary(from: Location, to: Location, model: EmbeddingModel | undefined, summary: StoreSummary): void {
