@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runEngram, serviceHelper } from './engram-cli';
@@ -317,7 +317,7 @@ describe('engram migrate-storage (real processes, a real SQLite file, PostgreSQL
     }
     const missing = await engram(['migrate-storage', '--from', join(dir, 'nope.db'), '--to', pg.url]);
     assert.equal(missing.code, 66);
-    assert.match(missing.stderr, /no SQLite database at .*nope\.db/);
+    assert.match(missing.stderr, /no database at .*nope\.db \(--from\)/);
 
     const unreachable = await engram([
       'migrate-storage',
@@ -335,6 +335,22 @@ describe('engram migrate-storage (real processes, a real SQLite file, PostgreSQL
     );
     assert.equal(unreachable.stderr.trim().split('\n').length, 1);
     assert.doesNotMatch(unreachable.stderr, /secret|\n\s+at /);
+  });
+
+  it('refuses a folder or an empty file as --from (66), leaving the empty file empty', async () => {
+    const folder = join(dir, 'a-folder.db');
+    mkdirSync(folder);
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    for (const [from, problem] of [
+      [folder, `${folder} is a directory, not a database`],
+      [empty, `${empty} is an empty file, not a database`],
+    ]) {
+      const run = await engram(['migrate-storage', '--from', from, '--to', pg.url]);
+      assert.equal(run.code, 66, run.stderr);
+      assert.equal(run.stderr, `engram migrate-storage: ${problem} (--from)\n`);
+    }
+    assert.equal(statSync(empty).size, 0, 'the empty file is still empty');
   });
 
   it('says in full why a --from file is not a SQLite database', async () => {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FolderAgentFileStore } from '../agent/memory-dir/folder-agent-file.store';
 import { ConfigError, loadConfigOrReport } from '../config/config.loader';
@@ -15,7 +14,7 @@ import {
 import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
 import { openPostgresStores } from '../storage/postgres/postgres.stores';
 import { openSqliteStores } from '../storage/sqlite/sqlite.stores';
-import { describePostgresUrl } from '../storage/store-location';
+import { describePostgresUrl, missingSqliteFile } from '../storage/store-location';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printTable, usageError } from './cli-output';
@@ -30,7 +29,7 @@ const USAGE = `usage: engram migrate-storage --from <sqlite file | postgres URL>
   --memory-dir   the agent's memory folder on the SQLite side (default: MEMORY_DIR)
   Not copied: OAuth codes, tokens and pending consents (connectors sign in again), the audit log, usage
   counts, conflict suggestions, backups.
-  Exit codes: 64 bad arguments, 65 target not empty or bound to another model, 66 no SQLite source file,
+  Exit codes: 64 bad arguments, 65 target not empty or bound to another model, 66 no SQLite source database,
   69 a database could not be opened, 70 the copy does not match the source.
   ${CONFIG_USAGE}`;
 
@@ -58,8 +57,10 @@ export const migrateStorageCommand: CliCommand = {
         USAGE,
       );
     }
-    if (source.kind === 'sqlite' && !existsSync(source.path)) {
-      process.stderr.write(`engram migrate-storage: no SQLite database at ${resolve(source.path)} (--from)\n`);
+    // Nothing, a folder or an empty file: SQLite would write a new database into an empty source.
+    const missing = source.kind === 'sqlite' ? missingSqliteFile(source.path) : undefined;
+    if (missing !== undefined) {
+      process.stderr.write(`engram migrate-storage: ${missing} (--from)\n`);
       return 66; // EX_NOINPUT
     }
     const config = loadConfigOrReport(args.configArgv);

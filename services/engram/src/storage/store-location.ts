@@ -26,7 +26,12 @@ export function storeIsNew(storage: AppConfig['storage']): boolean {
  */
 export function missingDatabase(storage: AppConfig['storage']): string | undefined {
   if (storage.backend !== 'sqlite_vec' || storage.sqlitePath === ':memory:') return undefined;
-  const path = resolve(storage.sqlitePath);
+  return missingSqliteFile(storage.sqlitePath);
+}
+
+/** Why a SQLite file to read holds no database (nothing, a folder, an empty file), or undefined when it may. */
+export function missingSqliteFile(file: string): string | undefined {
+  const path = resolve(file);
   let found;
   try {
     found = statSync(path, { throwIfNoEntry: false });
