@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runEngram, serviceHelper } from './engram-cli';
@@ -102,6 +104,27 @@ describe('engram CLI conventions (a real process)', () => {
       assert.match(run.stderr, /ECONNREFUSED/);
       assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
       assert.ok(!run.stderr.includes(secret), `echoed the password: ${run.stderr}`);
+    }
+  });
+
+  it('stops `engram serve` on a port in use with one line (69) before it creates anything', async () => {
+    const busy = createServer();
+    busy.listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const { port } = busy.address() as AddressInfo;
+    const home = join(dir, 'busy-port');
+    mkdirSync(home);
+    try {
+      const run = await runEngram(['serve', '--port', String(port)], {}, home);
+      assert.equal(run.code, 69, run.stderr);
+      assert.equal(
+        run.stderr,
+        `engram: port ${port} on 127.0.0.1 is in use (another Engram?); stop it or choose another port with MCP_HTTP_PORT or --port\n`,
+      );
+      assert.equal(run.stdout, '', 'no start-up lines (a new database, the model) before the refusal');
+      assert.deepEqual(readdirSync(home), [], 'no database, no model cache');
+    } finally {
+      busy.close();
     }
   });
 

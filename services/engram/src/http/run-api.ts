@@ -1,8 +1,10 @@
+import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfigOrReport } from '../config/config.loader';
 import { decideBindAddress } from '../process/bind-address';
 import { createLogger } from '../process/logger';
 import { closeOnSignals, startupExitCode } from '../process/lifecycle';
+import { PortReservation, reservePort } from '../process/port-reservation';
 import { recordServing } from '../health/serving-record.repository';
 import { startTracing } from '../tracing/tracing';
 import { storeIsNew, storeLocation } from '../storage/store-location';
@@ -19,6 +21,12 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   const tracing = await startTracing(config.tracing, 'api');
   const bind = decideBindAddress(config);
   if (bind.warning) logger.warn(bind.warning, 'Startup');
+  let reservation: PortReservation;
+  try {
+    reservation = await reservePort(bind.host, config.http.port);
+  } catch (error) {
+    return startFailed(error, config.http.port, bind.host, logger);
+  }
   if (storeIsNew(config.storage)) {
     logger.log(
       { msg: 'No database yet: creating a new, empty one', database: storeLocation(config.storage) },
@@ -32,17 +40,12 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   let app: NestFastifyApplication;
   try {
     app = await createApp(config, logger);
+    await reservation.release();
     await app.listen({ host: bind.host, port: config.http.port });
   } catch (error) {
+    await reservation.release();
     await embedder.discard(); // when the app failed before adopting it
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
-      logger.error((error as Error).message, 'Startup');
-      return startupExitCode(error);
-    }
-    process.stderr.write(
-      `engram: port ${config.http.port} on ${bind.host} is in use (another Engram?); stop it or choose another port with MCP_HTTP_PORT or --port\n`,
-    );
-    return 69; // EX_UNAVAILABLE
+    return startFailed(error, config.http.port, bind.host, logger);
   }
   const unrecord = recordServing('api', app.getHttpServer(), logger);
   // Signal handlers before the ready line: a SIGTERM sent as soon as it appears must close, not kill.
@@ -61,6 +64,18 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     'Startup',
   );
   return stopped;
+}
+
+/** A busy port in one line with what to do (69); any other failure logged, with its exit code. */
+function startFailed(error: unknown, port: number, host: string, logger: LoggerService): number {
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+    logger.error((error as Error).message, 'Startup');
+    return startupExitCode(error);
+  }
+  process.stderr.write(
+    `engram: port ${port} on ${host} is in use (another Engram?); stop it or choose another port with MCP_HTTP_PORT or --port\n`,
+  );
+  return 69; // EX_UNAVAILABLE
 }
 
 /** The one line that says the server is up: where to go, and whether it asks for keys. */
