@@ -74,6 +74,26 @@ describe('engram CLI conventions (a real process)', () => {
     assert.deepEqual(readdirSync(folder), []);
   });
 
+  it('refuses `engram mcp --db` in a folder that does not exist (66) instead of creating the folders', async () => {
+    const file = join(dir, 'file-not-folder');
+    writeFileSync(file, 'x');
+    const runs = [
+      {
+        db: join(dir, 'mistyped', 'deeper', 'engram.db'),
+        problem: `no database at ${join(dir, 'mistyped', 'deeper', 'engram.db')}, and no folder ${join(dir, 'mistyped', 'deeper')} to create it in (--db)`,
+      },
+      { db: join(file, 'engram.db'), problem: `cannot open ${join(file, 'engram.db')}: ENOTDIR` },
+    ];
+    for (const { db, problem } of runs) {
+      const run = await runEngram(['mcp', '--db', db], {}, dir);
+      assert.equal(run.code, 66, run.stderr);
+      assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
+      assert.ok(run.stderr.startsWith(`engram mcp: ${problem}`), run.stderr);
+      assert.equal(run.stdout, '', 'stdout carries only JSON-RPC');
+    }
+    assert.ok(!existsSync(join(dir, 'mistyped')), 'the folders were created');
+  });
+
   it('names an unreachable PostgreSQL or Redis in one line without its password, and exits 69', async () => {
     const secret = 'PW-s3cret';
     const closed = await freePort(); // nothing listens there

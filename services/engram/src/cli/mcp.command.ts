@@ -1,4 +1,4 @@
-import { storeIsNew, storeLocation } from '../storage/store-location';
+import { missingFolder, storeIsNew, storeLocation } from '../storage/store-location';
 import { loadConfigOrReport } from '../config/config.loader';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
@@ -28,6 +28,14 @@ export const mcpCommand: CliCommand = {
     const config = loadConfigOrReport(rest);
     if (!config) return 78; // EX_CONFIG
     if (storeIsNew(config.storage)) {
+      // A --db typed by hand names an existing folder; only the default ./data is created.
+      const folder = rest.some((arg) => arg.startsWith('--db=')) ? missingFolder(config.storage) : undefined;
+      if (folder !== undefined) {
+        process.stderr.write(
+          `engram mcp: no database at ${storeLocation(config.storage)}, and no folder ${folder} to create it in (--db)\n`,
+        );
+        return 66; // EX_NOINPUT, as other commands answer a --db that names nothing
+      }
       process.stderr.write(
         `engram mcp: no database at ${storeLocation(config.storage)} yet: creating a new, empty one\n`,
       );

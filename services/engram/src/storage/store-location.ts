@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { AppConfig } from '../config/config.types';
 
 /** Where the store lives, for logs and messages: the SQLite file, or the PostgreSQL host and database. */
@@ -15,7 +15,12 @@ export function storeLocation(storage: AppConfig['storage']): string {
  */
 export function storeIsNew(storage: AppConfig['storage']): boolean {
   if (storage.backend !== 'sqlite_vec' || storage.sqlitePath === ':memory:') return false;
-  const found = statSync(storage.sqlitePath, { throwIfNoEntry: false });
+  let found;
+  try {
+    found = statSync(storage.sqlitePath, { throwIfNoEntry: false });
+  } catch {
+    return false; // a file where a folder of the path should be: missingDatabase names it
+  }
   return found === undefined || (found.isFile() && found.size === 0);
 }
 
@@ -43,6 +48,20 @@ export function missingSqliteFile(file: string): string | undefined {
   if (!found.isFile()) return `${path} is not a regular file, not a database`;
   if (found.size === 0) return `${path} is an empty file, not a database`;
   return undefined;
+}
+
+/**
+ * The folder a new SQLite file would be created in, when that is not an existing folder: the path is
+ * likely mistyped. Undefined when it exists (or the store is in memory or on a server).
+ */
+export function missingFolder(storage: AppConfig['storage']): string | undefined {
+  if (storage.backend !== 'sqlite_vec' || storage.sqlitePath === ':memory:') return undefined;
+  const folder = dirname(resolve(storage.sqlitePath));
+  try {
+    return statSync(folder, { throwIfNoEntry: false })?.isDirectory() ? undefined : folder;
+  } catch {
+    return folder; // a file where a folder of the path should be (ENOTDIR), or one we may not look into
+  }
 }
 
 /** The URL without credentials or options: it may hold a password, which is never logged. */
