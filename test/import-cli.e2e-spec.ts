@@ -70,6 +70,20 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     assert.match(failed.stdout, /^stored 0 of 0 memories from memories\.json .*; 0 duplicates, 2 failed/);
   });
 
+  it('says why items failed: the first five with their reasons, then how many more', async () => {
+    const items = Array.from({ length: 7 }, (_, i) => ({ text: `no content field ${i + 1}` }));
+    writeFileSync(join(dir, 'seven.json'), JSON.stringify(items));
+    const run = await engramImport(['mcp-memory-service', 'seven.json']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, /; 0 duplicates, 7 failed, /);
+    const reasons = run.stderr.split('\n').filter((line) => /^(failed:|and) /.test(line));
+    assert.equal(reasons.length, 6, run.stderr);
+    for (const [i, line] of reasons.slice(0, 5).entries()) {
+      assert.ok(line.startsWith(`failed: seven.json, memory ${i + 1} (line 1): content: `), line);
+    }
+    assert.equal(reasons[5], 'and 2 more failed (--json lists them all)');
+  });
+
   it('exits 1 naming the file for a malformed export or one whose items all failed, 66 for a missing one, 64 for bad usage', async () => {
     writeFileSync(join(dir, 'conversations.json'), '{"title": "x", "mapping": {}}');
     const broken = await engramImport(['chatgpt', 'conversations.json']);

@@ -9,7 +9,7 @@ import { runJobCommand } from './job-command';
 
 const USAGE = `usage: engram import <source> <file-or-folder> [--to memories|memory-dir] [--dry-run] [--namespace <ns>] [--json]
   source: auto, ${IMPORT_SOURCES.join(', ')}
-  exits 1 when every item failed
+  names why items failed (the first 5 on stderr; --json lists up to 50); exits 1 when every item failed
   ${CONFIG_USAGE}`;
 
 const FLAGS = {
@@ -49,6 +49,7 @@ export const importCommand: CliCommand = {
     return runJobCommand(JobName.Import, data, args.configArgv, {
       json: args.flags.json === true,
       summarize,
+      problems: failureLines,
       failed: everyItemFailed,
     });
   },
@@ -67,6 +68,19 @@ function usageProblem(positionals: string[], flags: Record<string, string | bool
     return `--namespace ${String(namespace)}: lowercase letters, digits, - and _ (at most 64)`;
   }
   return undefined;
+}
+
+/** Failed items named with their reason on a terminal; the job's result lists up to 50 (all with --json). */
+const SHOWN_FAILURES = 5;
+
+/** Why items failed, the first few, then how many more. */
+function failureLines(result: Record<string, unknown>): string[] {
+  const listed = Array.isArray(result.failures) ? (result.failures as { item: string; reason: string }[]) : [];
+  const lines = listed.slice(0, SHOWN_FAILURES).map(({ item, reason }) => `failed: ${item}: ${reason}`);
+  const more = Number(result.failed ?? 0) - lines.length;
+  const where = listed.length < Number(result.failed) ? `the first ${listed.length}` : 'them all';
+  if (more > 0) lines.push(`and ${more} more failed (--json lists ${where})`);
+  return lines;
 }
 
 /** Items that failed to read are not in items_read; items that failed to store are not stored. */

@@ -15,6 +15,8 @@ export interface JobOutput {
   json: boolean;
   /** One line for people from the job's result. */
   summarize(result: Record<string, unknown>): string;
+  /** Lines for people on stderr after the summary (why items failed); none with --json, which has them all. */
+  problems?(result: Record<string, unknown>): string[];
   /** A completed job whose result means nothing was done (an import where every item failed). */
   failed?(result: Record<string, unknown>): boolean;
 }
@@ -50,7 +52,10 @@ export async function enqueueAndFollow<N extends JobName>(
   }
   const result = job.result ?? {};
   if (output.json) printJson(result);
-  else process.stdout.write(`${output.summarize(result)}\n`);
+  else {
+    process.stdout.write(`${output.summarize(result)}\n`);
+    for (const line of output.problems?.(result) ?? []) process.stderr.write(`${line}\n`);
+  }
   return output.failed?.(result) ? 1 : 0;
 }
 
