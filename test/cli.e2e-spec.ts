@@ -183,6 +183,26 @@ describe('engram CLI conventions (a real process)', () => {
     }
   });
 
+  it("names a bad flag value in plain words, never zod's (64)", async () => {
+    const refusals = [
+      { args: ['search', 'x', '--mode', 'fuzzy'], problem: 'search: --mode: expected hybrid, semantic or keyword' },
+      { args: ['list', '--page', '0'], problem: 'list: --page: expected an integer from 1 to 1000000' },
+      { args: ['keys', 'create', '--scopes', 'read'], problem: 'keys: --name is required' },
+      { args: ['keys', 'create', '--name', 'k'], problem: 'keys: --scopes is required' },
+      {
+        args: ['keys', 'create', '--name', 'k', '--scopes', 'all'],
+        problem: 'keys: --scopes: expected read, write or admin',
+      },
+      { args: ['audit', '--limit', '0'], problem: 'audit: --limit: expected an integer from 1 to 500' },
+      { args: ['audit', '--principal', ''], problem: 'audit: --principal must not be empty' },
+    ];
+    for (const { args, problem } of refusals) {
+      const run = await runEngram(args, {}, dir);
+      assert.equal(run.code, 64, `${args.join(' ')}: ${run.stderr}`);
+      assert.equal(run.stderr.split('\n')[0], `engram ${problem}`, args.join(' '));
+    }
+  });
+
   it('refuses a bridge URL holding a user name or password (64) without echoing them', async () => {
     const secret = 'PW-s3cret';
     const refusals: { args: string[]; env: Record<string, string>; problem: RegExp }[] = [

@@ -6,6 +6,7 @@ import { FlagSpec, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
+import { describeFlagIssues } from './flag-issues';
 
 const USAGE = `usage:
   engram audit [--action <action>] [--principal <id>] [--namespace <ns>] [--since <ISO time>] [--until <ISO time>]
@@ -31,8 +32,11 @@ export const auditCommand: CliCommand = {
       ),
     );
     if (!parsed.success) {
-      const problem = parsed.error.issues.map((issue) => `--${String(issue.path[0])}: ${issue.message}`).join('; ');
-      return usageError('audit', problem, USAGE);
+      return usageError(
+        'audit',
+        describeFlagIssues(parsed.error, (field) => `--${field}`),
+        USAGE,
+      );
     }
     const config = configForExistingStore('audit', args.configArgv);
     if (typeof config === 'number') return config;

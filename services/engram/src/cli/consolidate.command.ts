@@ -1,7 +1,6 @@
 import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
 import { DomainError } from '../common/domain-errors';
-import { describeIssues } from '../common/zod-validation.pipe';
 import { ApplyConsolidationBody, MAX_STALE_DAYS, TriggerConsolidationBody } from '../consolidation/consolidation.dto';
 import { ConsolidationService } from '../consolidation/consolidation.service';
 import { toAppliedView, toProposalSetView } from '../consolidation/consolidation.view';
@@ -9,6 +8,7 @@ import { followJob } from '../jobs/job-waiter';
 import { integerFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, usageError } from './cli-output';
+import { describeFlagIssues } from './flag-issues';
 import { withJobQueue } from './job-command';
 import { progressPrinter } from './progress-bar';
 
@@ -65,10 +65,8 @@ export const consolidateCommand: CliCommand = {
           ...(staleDays.value !== undefined ? { stale_after_days: staleDays.value } : {}),
         });
     if (!parsed.success) {
-      const problems = describeIssues(parsed.error).map(
-        (issue) => `${FIELD_FLAGS[issue.path.split('.')[0]] ?? 'consolidate'}: ${issue.message}`,
-      );
-      return usageError('consolidate', problems.join('; '), USAGE);
+      const problems = describeFlagIssues(parsed.error, (field) => FIELD_FLAGS[field] ?? 'consolidate');
+      return usageError('consolidate', problems, USAGE);
     }
     const json = flags.json === true;
     return withJobQueue('consolidate', args.configArgv, (queue, context) =>

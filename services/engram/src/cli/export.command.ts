@@ -10,6 +10,7 @@ import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
+import { describeFlagIssues } from './flag-issues';
 import { exportOutput, ExportOutputError, writeExport } from './export-output';
 
 const USAGE = `usage: engram export [--namespace <ns>] [--vectors] [--output <file>]
@@ -31,7 +32,12 @@ export const exportCommand: CliCommand = {
       ...(args.flags.namespace !== undefined ? { namespace: args.flags.namespace } : {}),
       vectors: args.flags.vectors === true ? 'true' : 'false',
     });
-    if (!parsed.success) return usageError('export', `--namespace: ${parsed.error.issues[0].message}`, USAGE);
+    if (!parsed.success)
+      return usageError(
+        'export',
+        describeFlagIssues(parsed.error, (field) => `--${field}`),
+        USAGE,
+      );
     const output = args.flags.output;
     if (typeof output === 'boolean' || output === '') return usageError('export', '--output needs a file name', USAGE);
     const config = configForExistingStore('export', args.configArgv);

@@ -7,6 +7,7 @@ import { integerFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
+import { describeFlagIssues } from './flag-issues';
 
 const USAGE = `usage:
   engram keys create --name <name> --scopes read[,write][,admin] [--namespace <ns>] [--expires-days <n>] [--json]
@@ -39,6 +40,15 @@ export const keysCommand: CliCommand = {
     }
     const expiresDays = integerFlag(args, 'expires-days', 1, MAX_KEY_EXPIRY_DAYS);
     if (expiresDays.problem) return usageError('keys', expiresDays.problem, USAGE);
+    const parsed = CreateApiKeyBody.safeParse({
+      name: flags.name,
+      scopes: typeof flags.scopes === 'string' ? flags.scopes.split(',').map((scope) => scope.trim()) : undefined,
+      namespace: flags.namespace,
+      expires_in_days: expiresDays.value,
+    });
+    if (action === 'create' && !parsed.success) {
+      return usageError('keys', describeFlagIssues(parsed.error, flagOf), USAGE);
+    }
     const config = configForExistingStore('keys', args.configArgv);
     if (typeof config === 'number') return config;
     const stores = await openStores(config);
@@ -52,17 +62,7 @@ export const keysCommand: CliCommand = {
         const view = toKeyView(await keys.revoke(positionals[0]));
         return flags.json ? printJson(view) : say(`revoked ${view.name} (${view.id})`);
       }
-      const parsed = CreateApiKeyBody.safeParse({
-        name: flags.name,
-        scopes: typeof flags.scopes === 'string' ? flags.scopes.split(',').map((scope) => scope.trim()) : undefined,
-        namespace: flags.namespace,
-        expires_in_days: expiresDays.value,
-      });
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((issue) => `${flagOf(issue.path[0])}: ${issue.message}`);
-        return usageError('keys', problems.join('; '), USAGE);
-      }
-      const { name, scopes, namespace, expires_in_days } = parsed.data;
+      const { name, scopes, namespace, expires_in_days } = parsed.data!;
       const expiresAt = expires_in_days === undefined ? undefined : Date.now() + expires_in_days * 86_400_000;
       const { key, record, locksServer } = await keys.create({ name, scopes, namespace, expiresAt });
       process.stderr.write('Store this key now: it is not shown again.\n');
@@ -100,8 +100,8 @@ function printKeys(views: KeyView[]): number {
 }
 
 /** The flag a field of the request body came from. */
-function flagOf(field: PropertyKey | undefined): string {
-  return field === 'expires_in_days' ? '--expires-days' : `--${String(field)}`;
+function flagOf(field: string): string {
+  return field === 'expires_in_days' ? '--expires-days' : `--${field}`;
 }
 
 function say(line: string, stream: NodeJS.WriteStream = process.stdout): number {

@@ -17,6 +17,7 @@ import { FlagSpec, integerFlag, ParsedArgs, parseCommandArgs } from './cli-args'
 import { CliCommand } from './cli-command';
 import { CONFIG_USAGE, printJson, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
+import { describeFlagIssues } from './flag-issues';
 
 /** Flags shared by search, list and store, and the request field each one fills. */
 const COMMON_FLAGS = {
@@ -151,10 +152,11 @@ async function runMemoryCommand(name: string, argv: readonly string[], flags: Fl
   }
   const parsed = schema.safeParse(withoutUndefined(input));
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${FIELD_FLAGS[String(issue.path[0])] ?? name}: ${issue.message}`,
+    return usageError(
+      name,
+      describeFlagIssues(parsed.error, (field) => FIELD_FLAGS[field] ?? name),
+      command.usage,
     );
-    return usageError(name, problems.join('; '), command.usage);
   }
   const config = configForExistingStore(name, args.configArgv);
   if (typeof config === 'number') return config;

@@ -20,12 +20,14 @@ export const TagsInput = z
   .describe('Tags: an array of strings, or one comma-separated string');
 
 /** Query-string integers: digits only, so "1e3", "0x10", "-1" and "abc" are refused rather than coerced. */
-export const digitsInteger = (min: number, max: number) =>
-  z
+export const digitsInteger = (min: number, max: number) => {
+  const expected = `expected an integer from ${min} to ${max}`;
+  return z
     .string()
-    .regex(/^\d+$/, `expected an integer from ${min} to ${max}`)
+    .regex(/^\d+$/, expected)
     .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+    .pipe(z.number().int().min(min, expected).max(max, expected));
+};
 
 export const optionalQueryInteger = (min: number, max: number) => digitsInteger(min, max).optional();
 
