@@ -154,7 +154,29 @@ describe('engram CLI conventions (a real process)', () => {
     assert.match(swallowed.stderr, /^engram keys: --name needs a value\n/);
     const unknown = await runEngram(['backup', '--dryrun'], {}, dir);
     assert.equal(unknown.code, 64);
-    assert.match(unknown.stderr, /^engram backup: unknown option --dryrun; accepted: --json, --host/);
+    assert.match(unknown.stderr, /^engram backup: unknown option --dryrun; accepted: --json, --db, --env-file/);
+  });
+
+  it('refuses a flag the command does not read, naming it (64): serve as every other command', async () => {
+    const refusals = [
+      { args: ['serve', '--bogus'], problem: 'serve: unknown option --bogus; accepted: --db, --env-file' },
+      { args: ['worker', '--port', '9000'], problem: 'worker: unknown option --port; accepted: --db, --env-file' },
+      {
+        args: ['health', '--port', '9000'],
+        problem: 'health: unknown option --port; accepted: --ready, --timeout, --env-file',
+      },
+      { args: ['list', '--host', '0.0.0.0'], problem: 'list: unknown option --host; accepted: --tags' },
+      {
+        args: ['keys', 'list', '--embedding-provider', 'openai'],
+        problem: 'keys: unknown option --embedding-provider;',
+      },
+      { args: ['migrate-storage', '--db', 'x.db'], problem: 'migrate-storage: unknown option --db; accepted: --from' },
+    ];
+    for (const { args, problem } of refusals) {
+      const run = await runEngram(args, {}, dir);
+      assert.equal(run.code, 64, `${args.join(' ')}: ${run.stderr}`);
+      assert.ok(run.stderr.startsWith(`engram ${problem}`), `${args.join(' ')}: ${run.stderr}`);
+    }
   });
 
   it("takes integer flags as digits only: a negative, hex or exponent value is refused by the flag's rule (64)", async () => {

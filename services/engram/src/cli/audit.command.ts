@@ -2,9 +2,9 @@ import { AuditEvent } from '../audit/audit-event';
 import { AuditQueryInput } from '../audit/audit.dto';
 import { toAuditPageView } from '../audit/audit.view';
 import { openStores } from '../storage/storage.module';
-import { FlagSpec, parseCommandArgs } from './cli-args';
+import { FlagSpec, parseCommandArgs, TABLES_CONFIG } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
+import { configUsage, printJson, printTable, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
 import { describeFlagIssues } from './flag-issues';
 
@@ -12,7 +12,7 @@ const USAGE = `usage:
   engram audit [--action <action>] [--principal <id>] [--namespace <ns>] [--since <ISO time>] [--until <ISO time>]
                [--limit <1-500>] [--cursor <id>] [--json]
   newest first; --cursor takes the id the previous page ends with
-  ${CONFIG_USAGE}`;
+  ${configUsage(TABLES_CONFIG)}`;
 
 const FILTERS = ['action', 'principal', 'namespace', 'since', 'until', 'limit', 'cursor'] as const;
 const FLAGS: FlagSpec = {
@@ -23,7 +23,7 @@ const FLAGS: FlagSpec = {
 export const auditCommand: CliCommand = {
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, FLAGS);
+    const args = parseCommandArgs(argv, FLAGS, { config: TABLES_CONFIG });
     if ('problem' in args) return usageError('audit', args.problem, USAGE);
     if (args.positionals.length > 0) return usageError('audit', `unexpected "${args.positionals.join(' ')}"`, USAGE);
     const parsed = AuditQueryInput.safeParse(

@@ -1,11 +1,11 @@
 import { JobName } from '../jobs/job.types';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, usageError } from './cli-output';
+import { configUsage, usageError } from './cli-output';
 import { humanBytes, runJobCommand } from './job-command';
 
 const USAGE = `usage: engram backup [--json]
-  ${CONFIG_USAGE}`;
+  ${configUsage()}`;
 
 export const backupCommand: CliCommand = {
   usage: USAGE,

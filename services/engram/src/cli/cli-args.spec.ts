@@ -39,7 +39,7 @@ describe('command-line arguments (util.parseArgs)', () => {
 
   it("names an unknown flag as typed, against the command's own flags", () => {
     const problem = problemOf(['--Name', 'x']);
-    assert.match(problem ?? '', /^unknown option --Name; accepted: --name, --scopes, --json, --host/);
+    assert.match(problem ?? '', /^unknown option --Name; accepted: --name, --scopes, --json, --db/);
     assert.match(problemOf(['-n']) ?? '', /^unknown option -n;/);
     assert.equal(problemOf(['--json=yes']), '--json takes no value');
   });
@@ -49,8 +49,14 @@ describe('command-line arguments (util.parseArgs)', () => {
     assert.ok(!('problem' in parsed));
     assert.deepEqual(parsed.configArgv, ['--db=x.db', '--log-level=debug']);
     assert.match(problemOf(['--db']) ?? '', /--db needs a value/);
-    const bare = parseCommandArgs(['--db', 'x'], FLAGS, { config: false });
+    const bare = parseCommandArgs(['--db', 'x'], FLAGS, { config: [] });
     assert.ok('problem' in bare && /unknown option --db/.test(bare.problem));
+    const addressless = parseCommandArgs(['--port', '9000'], FLAGS);
+    assert.ok('problem' in addressless, 'a command on the store listens nowhere: --port is not its flag');
+    assert.equal(
+      addressless.problem,
+      'unknown option --port; accepted: --name, --scopes, --json, --db, --env-file, --embedding-provider, --log-level',
+    );
   });
 
   it('finds --help and -h anywhere before --', () => {

@@ -4,15 +4,24 @@ import { digitsInteger } from '../common/request-fields';
 /** A command's own flags, as `util.parseArgs` declares them (long names, without the dashes). */
 export type FlagSpec = Record<string, { type: 'string' | 'boolean' }>;
 
-/** The configuration flags every command that reads the configuration accepts (see config.loader). */
-export const CONFIG_FLAGS: FlagSpec = {
-  host: { type: 'string' },
-  port: { type: 'string' },
+/** The configuration flags (see config.loader); each command takes those it reads. */
+export const CONFIG_FLAGS = {
   db: { type: 'string' },
+  'env-file': { type: 'string' },
   'embedding-provider': { type: 'string' },
   'log-level': { type: 'string' },
-  'env-file': { type: 'string' },
-};
+  host: { type: 'string' },
+  port: { type: 'string' },
+} as const satisfies FlagSpec;
+
+export type ConfigFlag = keyof typeof CONFIG_FLAGS;
+
+/** Every configuration flag: the api, and stdio MCP (its links name the api's address). */
+export const ALL_CONFIG: readonly ConfigFlag[] = ['db', 'env-file', 'embedding-provider', 'log-level', 'host', 'port'];
+/** A command on the store: which database, the model that embeds into it, its log level; no address. */
+export const STORE_CONFIG: readonly ConfigFlag[] = ['db', 'env-file', 'embedding-provider', 'log-level'];
+/** A command that reads the store's tables without embedding or logging (keys, audit, oauth, encrypt). */
+export const TABLES_CONFIG: readonly ConfigFlag[] = ['db', 'env-file'];
 
 export interface ParsedArgs {
   /** This command's own flags: strings, or true for boolean flags given. */
@@ -24,16 +33,16 @@ export interface ParsedArgs {
 
 /**
  * Parses one command's arguments with `util.parseArgs`. Problems name the flag as the user typed it: a
- * flag not this command's (listing the ones it takes), a string flag with no value (it never swallows
+ * flag not this command's, or a configuration flag it does not read (listing the ones it takes), a string flag with no value (it never swallows
  * the next flag, but takes a negative number, for the flag's own rule to refuse), a boolean flag given
  * a value. Positionals may come before, between or after flags.
  */
 export function parseCommandArgs(
   argv: readonly string[],
   own: FlagSpec,
-  { config = true }: { config?: boolean } = {},
+  { config = STORE_CONFIG }: { config?: readonly ConfigFlag[] } = {},
 ): ParsedArgs | { problem: string } {
-  const options = config ? { ...own, ...CONFIG_FLAGS } : own;
+  const options: FlagSpec = { ...own, ...Object.fromEntries(config.map((name) => [name, CONFIG_FLAGS[name]])) };
   const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
   const parsed: ParsedArgs = { flags: {}, positionals: [], configArgv: [] };
   for (const token of tokens) {

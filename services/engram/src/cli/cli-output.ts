@@ -1,3 +1,5 @@
+import { ConfigFlag, STORE_CONFIG } from './cli-args';
+
 /** Output helpers shared by the commands: JSON for scripts (`--json`), aligned tables for people. */
 export function printJson(value: unknown): number {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -22,6 +24,16 @@ export function usageError(command: string, problem: string, usage: string): num
   return 64;
 }
 
-export const CONFIG_USAGE =
-  'configuration flags (over the environment): --db <file>, --env-file <file>, --embedding-provider <name>, ' +
-  '--log-level <level>, --host <addr>, --port <n>';
+const CONFIG_VALUES: Record<ConfigFlag, string> = {
+  db: '<file>',
+  'env-file': '<file>',
+  'embedding-provider': '<name>',
+  'log-level': '<level>',
+  host: '<addr>',
+  port: '<n>',
+};
+
+/** The usage line of the configuration flags a command takes. */
+export function configUsage(flags: readonly ConfigFlag[] = STORE_CONFIG): string {
+  return `configuration flags (over the environment): ${flags.map((flag) => `--${flag} ${CONFIG_VALUES[flag]}`).join(', ')}`;
+}

@@ -7,7 +7,7 @@ import { toAppliedView, toProposalSetView } from '../consolidation/consolidation
 import { followJob } from '../jobs/job-waiter';
 import { integerFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, printJson, usageError } from './cli-output';
+import { configUsage, printJson, usageError } from './cli-output';
 import { describeFlagIssues } from './flag-issues';
 import { withJobQueue } from './job-command';
 import { progressPrinter } from './progress-bar';
@@ -18,7 +18,7 @@ const USAGE = `usage: engram consolidate [--similarity <0.5-1>] [--stale-days <n
                    near-duplicates to merge (--similarity, default ENGRAM_CONSOLIDATION_SIMILARITY) and
                    memories older than --stale-days never used, to archive
   --apply <id>     apply a reviewed proposal set, or only the --items named
-  ${CONFIG_USAGE}`;
+  ${configUsage()}`;
 
 /** Flags named by the fields of the request they fill, for problems in the flag's own words. */
 const FIELD_FLAGS: Record<string, string> = {

@@ -1,17 +1,17 @@
 import { loadConfigOrReport } from '../config/config.loader';
 import { DatabaseInUse, DatabaseMissing, encryptDatabaseInPlace } from '../storage/database-encryption';
-import { parseCommandArgs } from './cli-args';
+import { parseCommandArgs, TABLES_CONFIG } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, usageError } from './cli-output';
+import { configUsage, usageError } from './cli-output';
 import { refuseMissingDatabase } from './existing-store';
 
 const USAGE = `usage: engram encrypt   (with ENGRAM_DB_ENCRYPTION_KEY or _FILE set; stop Engram first)
-  ${CONFIG_USAGE}`;
+  ${configUsage(TABLES_CONFIG)}`;
 
 export const encryptCommand: CliCommand = {
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, {});
+    const args = parseCommandArgs(argv, {}, { config: TABLES_CONFIG });
     if ('problem' in args) return usageError('encrypt', args.problem, USAGE);
     if (args.positionals.length > 0) return usageError('encrypt', `unexpected "${args.positionals[0]}"`, USAGE);
     const config = loadConfigOrReport(args.configArgv);

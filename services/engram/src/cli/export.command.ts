@@ -8,7 +8,7 @@ import { MemoryExportService } from '../export/memory-export.service';
 import { createLogger } from '../process/logger';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, usageError } from './cli-output';
+import { configUsage, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
 import { describeFlagIssues } from './flag-issues';
 import { exportOutput, ExportOutputError, writeExport } from './export-output';
@@ -16,7 +16,7 @@ import { exportOutput, ExportOutputError, writeExport } from './export-output';
 const USAGE = `usage: engram export [--namespace <ns>] [--vectors] [--output <file>]
   Writes the portable export (NDJSON; GET /api/export gives the same) to stdout, or to <file>: a regular
   file (or a link's target) is replaced once the export is whole, a FIFO or device (>(gzip)) written through.
-  ${CONFIG_USAGE}`;
+  ${configUsage()}`;
 
 export const exportCommand: CliCommand = {
   usage: USAGE,

@@ -1,14 +1,17 @@
 import { loadConfigOrReport } from '../config/config.loader';
 import { probeServing } from '../health/serving-probe';
 import { SERVING_ROLES, ServingRecordRepository, ServingRole } from '../health/serving-record.repository';
-import { FlagSpec, parseCommandArgs } from './cli-args';
+import { ConfigFlag, FlagSpec, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, usageError } from './cli-output';
+import { configUsage, usageError } from './cli-output';
+
+/** Only MCP_API_KEY is read (for --ready): the address is the one the server recorded when it started. */
+const CONFIG: readonly ConfigFlag[] = ['env-file'];
 
 const USAGE = `usage: engram health [api|worker] [--ready] [--timeout <seconds>]
   without a role: whichever of the api and the worker runs here; --ready: /health/ready with MCP_API_KEY
   exit 0 healthy, 1 not (or nothing runs here)
-  ${CONFIG_USAGE}`;
+  ${configUsage(CONFIG)}`;
 
 const FLAGS: FlagSpec = { ready: { type: 'boolean' }, timeout: { type: 'string' } };
 
@@ -20,7 +23,7 @@ const FLAGS: FlagSpec = { ready: { type: 'boolean' }, timeout: { type: 'string' 
 export const healthCommand: CliCommand = {
   usage: USAGE,
   async run(argv) {
-    const parsed = parseCommandArgs(argv, FLAGS);
+    const parsed = parseCommandArgs(argv, FLAGS, { config: CONFIG });
     if ('problem' in parsed) return usageError('health', parsed.problem, USAGE);
     const [role, ...extra] = parsed.positionals;
     if (extra.length > 0 || (role !== undefined && !(SERVING_ROLES as readonly string[]).includes(role))) {

@@ -4,13 +4,13 @@ import { IMPORT_SOURCES } from '../imports/imports.types';
 import { ImportJobData, JobName } from '../jobs/job.types';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, usageError } from './cli-output';
+import { configUsage, usageError } from './cli-output';
 import { runJobCommand } from './job-command';
 
 const USAGE = `usage: engram import <source> <file-or-folder> [--to memories|memory-dir] [--dry-run] [--namespace <ns>] [--json]
   source: auto, ${IMPORT_SOURCES.join(', ')}
   names why items failed (the first 5 on stderr; --json lists up to 50); exits 1 when every item failed
-  ${CONFIG_USAGE}`;
+  ${configUsage()}`;
 
 const FLAGS = {
   to: { type: 'string' },

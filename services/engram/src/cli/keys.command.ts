@@ -3,9 +3,9 @@ import { LOCKED_WARNING, toKeyView } from '../auth/keys/api-keys.controller';
 import { CreateApiKeyBody, MAX_KEY_EXPIRY_DAYS } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
 import { openStores } from '../storage/storage.module';
-import { integerFlag, parseCommandArgs } from './cli-args';
+import { integerFlag, parseCommandArgs, TABLES_CONFIG } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
+import { configUsage, printJson, printTable, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
 import { describeFlagIssues } from './flag-issues';
 
@@ -14,7 +14,7 @@ const USAGE = `usage:
       prints the secret once; the first key must be an admin key (scopes include admin, no namespace)
   engram keys list [--json]
   engram keys revoke <key id> [--json]
-  ${CONFIG_USAGE}`;
+  ${configUsage(TABLES_CONFIG)}`;
 
 const FLAGS = {
   name: { type: 'string' },
@@ -29,7 +29,7 @@ type KeyView = ReturnType<typeof toKeyView>;
 export const keysCommand: CliCommand = {
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, FLAGS);
+    const args = parseCommandArgs(argv, FLAGS, { config: TABLES_CONFIG });
     if ('problem' in args) return usageError('keys', args.problem, USAGE);
     const [action, ...positionals] = args.positionals;
     const { flags } = args;

@@ -1,6 +1,6 @@
 import { missingFolder, storeIsNew, storeLocation } from '../storage/store-location';
 import { loadConfigOrReport } from '../config/config.loader';
-import { parseCommandArgs } from './cli-args';
+import { ALL_CONFIG, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { refuseMissingDatabase } from './existing-store';
 
@@ -61,7 +61,11 @@ export function splitBridgeFlags(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): { bridge?: BridgeTarget; rest: string[]; problem?: string } {
-  const args = parseCommandArgs(argv, { url: { type: 'string' }, 'api-key': { type: 'string' } });
+  const args = parseCommandArgs(
+    argv,
+    { url: { type: 'string' }, 'api-key': { type: 'string' } },
+    { config: ALL_CONFIG },
+  );
   if ('problem' in args) return { rest: [], problem: args.problem };
   const rest = args.configArgv;
   if (args.positionals.length > 0) return { rest, problem: `unexpected "${args.positionals[0]}"` };

@@ -15,7 +15,7 @@ import { SearchService } from '../search/search.service';
 import { MemoryRecord } from '../storage/memory.record';
 import { FlagSpec, integerFlag, ParsedArgs, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, printJson, usageError } from './cli-output';
+import { configUsage, printJson, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
 import { describeFlagIssues } from './flag-issues';
 
@@ -40,11 +40,11 @@ const FIELD_FLAGS: Record<string, string> = {
 };
 
 const SEARCH_USAGE = `usage: engram search <query…> [--limit <n>] [--mode hybrid|semantic|keyword] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
-  ${CONFIG_USAGE}`;
+  ${configUsage()}`;
 const LIST_USAGE = `usage: engram list [--page <n>] [--page-size <n>] [--oldest] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
-  ${CONFIG_USAGE}`;
+  ${configUsage()}`;
 const STORE_USAGE = `usage: engram store <content…> [--tags a,b] [--type <type>] [--namespace <ns>] [--json]
-  ${CONFIG_USAGE}`;
+  ${configUsage()}`;
 
 export const searchCommand: CliCommand = {
   usage: SEARCH_USAGE,

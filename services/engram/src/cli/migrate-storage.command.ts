@@ -15,10 +15,13 @@ import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.
 import { openPostgresStores } from '../storage/postgres/postgres.stores';
 import { openSqliteStores } from '../storage/sqlite/sqlite.stores';
 import { describePostgresUrl, missingSqliteFile } from '../storage/store-location';
-import { parseCommandArgs } from './cli-args';
+import { ConfigFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, printTable, usageError } from './cli-output';
+import { configUsage, printTable, usageError } from './cli-output';
 import { progressPrinter } from './progress-bar';
+
+/** Both sides are named by --from and --to; the environment gives the key, the pragmas and MEMORY_DIR. */
+const CONFIG: readonly ConfigFlag[] = ['env-file'];
 
 const USAGE = `usage: engram migrate-storage --from <sqlite file | postgres URL> --to <postgres URL | sqlite file>
                               [--memory-dir <dir>]
@@ -31,18 +34,22 @@ const USAGE = `usage: engram migrate-storage --from <sqlite file | postgres URL>
   counts, conflict suggestions, backups.
   Exit codes: 64 bad arguments, 65 target not empty or bound to another model, 66 no SQLite source database,
   69 a database could not be opened, 70 the copy does not match the source.
-  ${CONFIG_USAGE}`;
+  ${configUsage(CONFIG)}`;
 
 type Location = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string };
 
 export const migrateStorageCommand: CliCommand = {
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      'memory-dir': { type: 'string' },
-    });
+    const args = parseCommandArgs(
+      argv,
+      {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        'memory-dir': { type: 'string' },
+      },
+      { config: CONFIG },
+    );
     if ('problem' in args) return usageError('migrate-storage', args.problem, USAGE);
     if (args.positionals.length > 0) return usageError('migrate-storage', `unexpected "${args.positionals[0]}"`, USAGE);
     const { from, to } = args.flags;

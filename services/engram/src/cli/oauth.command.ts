@@ -1,20 +1,20 @@
 import { AuditService } from '../audit/audit.service';
 import { OAuthService } from '../oauth/oauth.service';
 import { openStores } from '../storage/storage.module';
-import { parseCommandArgs } from './cli-args';
+import { parseCommandArgs, TABLES_CONFIG } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
+import { configUsage, printJson, printTable, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
 
 const USAGE = `usage:
   engram oauth clients [--json]             list connectors approved through OAuth, with their live tokens
   engram oauth revoke <client id> [--json]  revoke every token of a connector (it must be approved again)
-  ${CONFIG_USAGE}`;
+  ${configUsage(TABLES_CONFIG)}`;
 
 export const oauthCommand: CliCommand = {
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, { json: { type: 'boolean' } });
+    const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, { config: TABLES_CONFIG });
     if ('problem' in args) return usageError('oauth', args.problem, USAGE);
     const [action, id] = args.positionals;
     const count = args.positionals.length;

@@ -6,7 +6,7 @@ import { ReindexStaging } from '../reindex/reindex-staging';
 
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, usageError } from './cli-output';
+import { configUsage, usageError } from './cli-output';
 import { enqueueAndFollow, JobOutput, runJobCommand, withJobQueue } from './job-command';
 
 const USAGE = `usage: engram reindex [--if-model-changed] [--in-process] [--json]
@@ -14,7 +14,7 @@ const USAGE = `usage: engram reindex [--if-model-changed] [--in-process] [--json
                       interrupted): safe to run at every start
   --in-process        run the job here even when REDIS_URL is set (a start-up step before any worker,
                       as the Helm chart's init container does)
-  ${CONFIG_USAGE}`;
+  ${configUsage()}`;
 
 export const reindexCommand: CliCommand = {
   usage: USAGE,

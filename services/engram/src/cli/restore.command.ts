@@ -4,13 +4,13 @@ import { BackupIdInput } from '../backups/backup.dto';
 import { JobName } from '../jobs/job.types';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { CONFIG_USAGE, printJson, printTable, usageError } from './cli-output';
+import { configUsage, printJson, printTable, usageError } from './cli-output';
 import { humanBytes, runJobCommand, withJobQueue } from './job-command';
 
 const USAGE = `usage:
   engram restore <backup id> [--json]   restore it (the current state is kept as a backup first)
   engram restore --list [--json]        the backups, newest first (a corrupt one with its problem)
-  ${CONFIG_USAGE}`;
+  ${configUsage()}`;
 
 const FLAGS = { list: { type: 'boolean' }, json: { type: 'boolean' } } as const;
 
