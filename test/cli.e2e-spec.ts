@@ -179,6 +179,31 @@ describe('engram CLI conventions (a real process)', () => {
     }
   });
 
+  it('refuses a flag that the chosen action does not read instead of ignoring it (64)', async () => {
+    const db = join(dir, 'actions.db');
+    serviceHelper('storage/sqlite.connection.js').openSqliteDatabase(db, {}).close();
+    const refusals = [
+      { args: ['keys', 'list', '--name', 'ci'], problem: 'keys: --name goes with keys create, not keys list' },
+      {
+        args: ['keys', 'revoke', '00000000-0000-4000-8000-000000000000', '--scopes', 'read'],
+        problem: 'keys: --scopes goes with keys create, not keys revoke',
+      },
+      {
+        args: ['consolidate', '--apply', 'cs-1', '--similarity', '0.9'],
+        problem: 'consolidate: --similarity tunes a new run, not --apply of a reviewed set',
+      },
+      {
+        args: ['mcp', '--url', 'https://memory.example.com/mcp', '--db', db],
+        problem: 'mcp: --db configures the local server, not a bridge (--url)',
+      },
+    ];
+    for (const { args, problem } of refusals) {
+      const run = await runEngram([...args, ...(args[0] === 'mcp' ? [] : ['--db', db])], {}, dir);
+      assert.equal(run.code, 64, `${args.join(' ')}: ${run.stderr}`);
+      assert.equal(run.stderr.split('\n')[0], `engram ${problem}`, args.join(' '));
+    }
+  });
+
   it("takes integer flags as digits only: a negative, hex or exponent value is refused by the flag's rule (64)", async () => {
     const refusals = [
       { args: ['search', 'x', '--limit', '-1'], problem: 'search: --limit: expected an integer from 1 to 100' },

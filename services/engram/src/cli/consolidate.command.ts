@@ -48,6 +48,10 @@ export const consolidateCommand: CliCommand = {
     }
     const applying = flags.apply !== undefined;
     if (!applying && flags.items !== undefined) return usageError('consolidate', '--items goes with --apply', USAGE);
+    const runOnly = ['similarity', 'stale-days'].find((flag) => flags[flag] !== undefined);
+    if (applying && runOnly) {
+      return usageError('consolidate', `--${runOnly} tunes a new run, not --apply of a reviewed set`, USAGE);
+    }
     const staleDays = integerFlag(args, 'stale-days', 1, MAX_STALE_DAYS);
     if (staleDays.problem) return usageError('consolidate', staleDays.problem, USAGE);
     const itemIds = typeof flags.items === 'string' ? flags.items.split(',').map((id) => id.trim()) : undefined;

@@ -24,6 +24,9 @@ const FLAGS = {
   json: { type: 'boolean' },
 } as const;
 
+/** What only `keys create` reads; list and revoke refuse them rather than ignore them. */
+const CREATE_FLAGS = ['name', 'scopes', 'namespace', 'expires-days'] as const;
+
 type KeyView = ReturnType<typeof toKeyView>;
 
 export const keysCommand: CliCommand = {
@@ -37,6 +40,10 @@ export const keysCommand: CliCommand = {
     if (!known) {
       const problem = action === undefined ? 'say what to do' : `cannot "${args.positionals.join(' ')}"`;
       return usageError('keys', problem, USAGE);
+    }
+    const createOnly = CREATE_FLAGS.find((flag) => flags[flag] !== undefined);
+    if (action !== 'create' && createOnly) {
+      return usageError('keys', `--${createOnly} goes with keys create, not keys ${action}`, USAGE);
     }
     const expiresDays = integerFlag(args, 'expires-days', 1, MAX_KEY_EXPIRY_DAYS);
     if (expiresDays.problem) return usageError('keys', expiresDays.problem, USAGE);

@@ -35,6 +35,14 @@ describe('engram mcp arguments', () => {
     assert.match(splitBridgeFlags(['--url', 'not a url'], {}).problem ?? '', /is not a URL/);
     assert.match(splitBridgeFlags(['--url', 'ftp://x/mcp'], {}).problem ?? '', /must be http/);
     assert.match(splitBridgeFlags(['--api-key', 'k'], {}).problem ?? '', /--api-key needs --url/);
+    assert.equal(
+      splitBridgeFlags(['--url', 'https://m.example.com/mcp', '--db', 'x.db'], {}).problem,
+      '--db configures the local server, not a bridge (--url)',
+    );
+    assert.equal(
+      splitBridgeFlags(['--log-level=debug'], { MCP_MEMORY_HTTP_ENDPOINT: 'https://m.example.com/mcp' }).problem,
+      '--log-level configures the local server, not a bridge (MCP_MEMORY_HTTP_ENDPOINT)',
+    );
     const withPassword = splitBridgeFlags(['--url', 'https://me:pw@m.example.com/mcp'], {}).problem ?? '';
     assert.equal(
       withPassword,

@@ -75,6 +75,10 @@ export function splitBridgeFlags(
     return args.flags['api-key'] !== undefined ? { rest, problem: '--api-key needs --url' } : { rest };
   }
   const source = typeof args.flags.url === 'string' ? '--url' : 'MCP_MEMORY_HTTP_ENDPOINT';
+  if (rest.length > 0) {
+    // A bridge opens no database and loads no model: a configuration flag would be silently ignored.
+    return { rest, problem: `${rest[0].split('=')[0]} configures the local server, not a bridge (${source})` };
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
