@@ -204,6 +204,15 @@ describe('engram CLI conventions (a real process)', () => {
     }
   });
 
+  it('says that a malformed backup id is not one and what one looks like (64)', async () => {
+    const run = await runEngram(['restore', '../x'], {}, dir);
+    assert.equal(run.code, 64, run.stderr);
+    assert.equal(
+      run.stderr.split('\n')[0],
+      'engram restore: "../x" is not a backup id: one looks like backup-20260122T054304123Z (engram restore --list shows them)',
+    );
+  });
+
   it("takes integer flags as digits only: a negative, hex or exponent value is refused by the flag's rule (64)", async () => {
     const refusals = [
       { args: ['search', 'x', '--limit', '-1'], problem: 'search: --limit: expected an integer from 1 to 100' },

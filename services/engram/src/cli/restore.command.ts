@@ -24,9 +24,16 @@ export const restoreCommand: CliCommand = {
       if (args.positionals.length > 0) return usageError('restore', '--list takes no backup id', USAGE);
       return listBackups(args.configArgv, json);
     }
-    const parsed = BackupIdInput.safeParse(args.positionals[0] ?? '');
-    if (args.positionals.length !== 1 || !parsed.success) {
-      return usageError('restore', args.positionals.length === 0 ? 'name a backup' : 'one backup id, please', USAGE);
+    const [id, extra] = args.positionals;
+    if (id === undefined) return usageError('restore', 'name a backup (engram restore --list shows them)', USAGE);
+    if (extra !== undefined) return usageError('restore', `unexpected "${extra}": one backup id, please`, USAGE);
+    const parsed = BackupIdInput.safeParse(id);
+    if (!parsed.success) {
+      return usageError(
+        'restore',
+        `${shown(id)} is not a backup id: one looks like backup-20260122T054304123Z (engram restore --list shows them)`,
+        USAGE,
+      );
     }
     return runJobCommand(JobName.Restore, { backupId: parsed.data }, args.configArgv, {
       json,
@@ -57,4 +64,9 @@ function listBackups(configArgv: readonly string[], json: boolean): Promise<numb
       ]),
     );
   });
+}
+
+/** What was typed, quoted with control characters escaped, and cut when long. */
+function shown(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
 }
