@@ -259,6 +259,26 @@ describe('engram CLI conventions (a real process)', () => {
     }
   });
 
+  it('takes decimal flags as digits with an optional decimal point, within their range (64)', async () => {
+    const similarity = 'consolidate: --similarity: expected a number from 0.5 to 1';
+    const timeout = 'health: --timeout: expected a number above 0, at most 300';
+    const refusals = [
+      ...['', '0x1', '1e0', ' 0.9 ', '-0.9', '0.4', 'NaN'].map((value) => ({
+        args: ['consolidate', '--similarity', value],
+        problem: similarity,
+      })),
+      ...['', '0x10', '1e1', ' 5 ', '0', '301', 'Infinity'].map((value) => ({
+        args: ['health', '--timeout', value],
+        problem: timeout,
+      })),
+    ];
+    for (const { args, problem } of refusals) {
+      const run = await runEngram(args, {}, dir);
+      assert.equal(run.code, 64, `${JSON.stringify(args)}: ${run.stderr}`);
+      assert.ok(run.stderr.startsWith(`engram ${problem} (`), `${JSON.stringify(args)}: ${run.stderr}`);
+    }
+  });
+
   it('refuses a bridge URL holding a user name or password (64) without echoing them', async () => {
     const secret = 'PW-s3cret';
     const refusals: { args: string[]; env: Record<string, string>; problem: RegExp }[] = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { integerFlag, parseCommandArgs, ParsedArgs, wantsHelp } from './cli-args';
+import { decimalFlag, integerFlag, parseCommandArgs, ParsedArgs, wantsHelp } from './cli-args';
 
 const FLAGS = { name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } } as const;
 const problemOf = (argv: string[]) => {
@@ -28,6 +28,17 @@ describe('command-line arguments (util.parseArgs)', () => {
     for (const refused of ['-1', '0', '101', '1e1', '0x10', '4.5', ' 7', 'ten']) {
       assert.deepEqual(limit(refused), { problem: '--limit: expected an integer from 1 to 100' }, refused);
     }
+  });
+
+  it('reads decimal flags as digits with an optional decimal point, within their range', () => {
+    const args = (value: string) => ({ flags: { timeout: value } }) as unknown as ParsedArgs;
+    assert.deepEqual(decimalFlag(args('2.5'), 'timeout', 0, 300, { above: true }), { value: 2.5 });
+    assert.deepEqual(decimalFlag(args('300'), 'timeout', 0, 300, { above: true }), { value: 300 });
+    for (const refused of ['', '0', '0.0', '301', '1e1', '0x10', ' 5 ', '-1', '.5', '5.', 'Infinity']) {
+      const { problem } = decimalFlag(args(refused), 'timeout', 0, 300, { above: true });
+      assert.match(problem ?? '', /^--timeout: expected a number above 0, at most 300 /, refused);
+    }
+    assert.deepEqual(decimalFlag(args('0.5'), 'timeout', 0.5, 1), { value: 0.5 });
   });
 
   it('takes positionals before, between and after flags', () => {

@@ -83,6 +83,26 @@ export function integerFlag(
   return parsed.success ? { value: parsed.data } : { problem: `--${name}: expected an integer from ${min} to ${max}` };
 }
 
+/**
+ * A decimal flag's value, or the problem: digits with an optional decimal point ("0.85", "2", "2.5"), so
+ * "", " 5 ", "1e1", "0x10", "-1" and "Infinity", which Number() reads or turns into 0, are refused. Within
+ * [min, max], or (min, max] with `above`. Nothing when the flag is absent.
+ */
+export function decimalFlag(
+  args: ParsedArgs,
+  name: string,
+  min: number,
+  max: number,
+  { above = false }: { above?: boolean } = {},
+): { value?: number; problem?: string } {
+  const given = args.flags[name];
+  if (given === undefined) return {};
+  const value = typeof given === 'string' && /^\d+(\.\d+)?$/.test(given) ? Number(given) : NaN;
+  if ((above ? value > min : value >= min) && value <= max) return { value };
+  const range = above ? `above ${min}, at most ${max}` : `from ${min} to ${max}`;
+  return { problem: `--${name}: expected a number ${range} (digits, with a decimal point if need be: 0.85)` };
+}
+
 /** A flag, not a value: `-x`, `--name`; a negative number ("-1", "-0.5") is a value. */
 function isFlagLike(value: string): boolean {
   return value.startsWith('-') && !/^-\d/.test(value);

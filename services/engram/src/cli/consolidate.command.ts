@@ -1,11 +1,16 @@
 import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
 import { DomainError } from '../common/domain-errors';
-import { ApplyConsolidationBody, MAX_STALE_DAYS, TriggerConsolidationBody } from '../consolidation/consolidation.dto';
+import {
+  ApplyConsolidationBody,
+  MAX_STALE_DAYS,
+  MIN_SIMILARITY,
+  TriggerConsolidationBody,
+} from '../consolidation/consolidation.dto';
 import { ConsolidationService } from '../consolidation/consolidation.service';
 import { toAppliedView, toProposalSetView } from '../consolidation/consolidation.view';
 import { followJob } from '../jobs/job-waiter';
-import { integerFlag, parseCommandArgs } from './cli-args';
+import { decimalFlag, integerFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson, usageError } from './cli-output';
 import { describeFlagIssues } from './flag-issues';
@@ -54,6 +59,8 @@ export const consolidateCommand: CliCommand = {
     }
     const staleDays = integerFlag(args, 'stale-days', 1, MAX_STALE_DAYS);
     if (staleDays.problem) return usageError('consolidate', staleDays.problem, USAGE);
+    const similarity = decimalFlag(args, 'similarity', MIN_SIMILARITY, 1);
+    if (similarity.problem) return usageError('consolidate', similarity.problem, USAGE);
     const itemIds = typeof flags.items === 'string' ? flags.items.split(',').map((id) => id.trim()) : undefined;
     // Digits only, as every integer: Number() would read "0x10" as item 16.
     if (itemIds?.some((id) => !/^\d+$/.test(id))) {
@@ -65,7 +72,7 @@ export const consolidateCommand: CliCommand = {
           ...(itemIds ? { item_ids: itemIds.map(Number) } : {}),
         })
       : TriggerConsolidationBody.safeParse({
-          ...(flags.similarity !== undefined ? { similarity_threshold: Number(flags.similarity) } : {}),
+          ...(similarity.value !== undefined ? { similarity_threshold: similarity.value } : {}),
           ...(staleDays.value !== undefined ? { stale_after_days: staleDays.value } : {}),
         });
     if (!parsed.success) {

@@ -1,7 +1,7 @@
 import { loadConfigOrReport } from '../config/config.loader';
 import { probeServing } from '../health/serving-probe';
 import { SERVING_ROLES, ServingRecordRepository, ServingRole } from '../health/serving-record.repository';
-import { ConfigFlag, FlagSpec, parseCommandArgs } from './cli-args';
+import { ConfigFlag, decimalFlag, FlagSpec, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, usageError } from './cli-output';
 
@@ -29,9 +29,9 @@ export const healthCommand: CliCommand = {
     if (extra.length > 0 || (role !== undefined && !(SERVING_ROLES as readonly string[]).includes(role))) {
       return usageError('health', `unexpected argument "${extra[0] ?? role}"`, USAGE);
     }
-    const seconds = parsed.flags.timeout === undefined ? 4 : Number(parsed.flags.timeout);
-    if (!(seconds > 0 && seconds <= 300))
-      return usageError('health', '--timeout takes seconds above 0, at most 300', USAGE);
+    const timeout = decimalFlag(parsed, 'timeout', 0, 300, { above: true });
+    if (timeout.problem) return usageError('health', timeout.problem, USAGE);
+    const seconds = timeout.value ?? 4;
     const ready = parsed.flags.ready === true;
     const records = new ServingRecordRepository();
     const roles = role ? [role as ServingRole] : SERVING_ROLES.filter((name) => records.read(name));

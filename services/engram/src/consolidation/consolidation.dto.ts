@@ -5,12 +5,14 @@ export const TIME_HORIZONS = ['daily', 'weekly', 'monthly', 'quarterly', 'yearly
 
 /** The longest --stale-days / stale_after_days, in days (a century). */
 export const MAX_STALE_DAYS = 36_500;
+/** The lowest similarity_threshold (--similarity): a cosine similarity, at most 1. */
+export const MIN_SIMILARITY = 0.5;
 
 export const TriggerConsolidationBody = z.strictObject({
   similarity_threshold: z
     .number()
-    .min(0.5, 'similarity_threshold is a cosine similarity from 0.5 to 1')
-    .max(1, 'similarity_threshold is a cosine similarity from 0.5 to 1')
+    .min(MIN_SIMILARITY, `similarity_threshold is a cosine similarity from ${MIN_SIMILARITY} to 1`)
+    .max(1, `similarity_threshold is a cosine similarity from ${MIN_SIMILARITY} to 1`)
     .optional()
     .describe('Memories at least this similar are proposed for merging (default ENGRAM_CONSOLIDATION_SIMILARITY)'),
   stale_after_days: z
