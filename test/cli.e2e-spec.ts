@@ -127,6 +127,25 @@ describe('engram CLI conventions (a real process)', () => {
     }
   });
 
+  it('names an embedding endpoint that does not answer in one line, and exits 69', async () => {
+    const closed = await freePort();
+    const database = join(dir, 'embedded.db');
+    serviceHelper('storage/sqlite.connection.js').openSqliteDatabase(database, {}).close();
+    const env = {
+      MCP_MEMORY_SQLITE_PATH: database,
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      MCP_EXTERNAL_EMBEDDING_URL: `http://127.0.0.1:${closed}/v1`,
+      MCP_EXTERNAL_EMBEDDING_MODEL: 'absent-model',
+    };
+    const run = await runEngram(['list'], env, dir);
+    assert.equal(run.code, 69, run.stderr);
+    assert.ok(
+      run.stderr.startsWith(`engram: Embedding endpoint http://127.0.0.1:${closed}/v1/embeddings failed after `),
+      run.stderr,
+    );
+    assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
+  });
+
   it('stops `engram serve` on a port in use with one line (69) before it creates anything', async () => {
     const busy = createServer();
     busy.listen(0, '127.0.0.1');

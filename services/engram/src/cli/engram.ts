@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wantsHelp } from './cli-args';
 import { ConfigError } from '../config/config.loader';
+import { EmbeddingUnavailable } from '../common/domain-errors';
 import { ServiceUnreachable } from '../common/service-unreachable';
 import { CLI_COMMANDS } from './cli-command';
 
@@ -76,8 +77,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`engram: ${error.message}\n`);
       process.exit(78);
     }
-    // The database server or Redis does not answer: what and why in one line, exit 69 (EX_UNAVAILABLE).
-    if (error instanceof ServiceUnreachable) {
+    // The database server, Redis or the embedding endpoint does not answer (or the model does not
+    // load): what and why in one line, exit 69 (EX_UNAVAILABLE).
+    if (error instanceof ServiceUnreachable || error instanceof EmbeddingUnavailable) {
       process.stderr.write(`engram: ${error.message}\n`);
       process.exit(69);
     }
