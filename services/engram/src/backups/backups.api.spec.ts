@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { JobMode, JobsHarness, runJob, startJobsHarness } from '../testing/job-helpers';
+import { JobMode, JobsHarness, keepWriting, runJob, startJobsHarness } from '../testing/job-helpers';
 import { backupDate, backupIdAt } from './backup-manifest';
 import { startTestApp, TestApp } from '../testing/test-app';
 
@@ -126,20 +126,12 @@ for (const mode of ['inline', 'bullmq'] as JobMode[])
 
     it('keeps every write acknowledged while a restore runs: live afterwards, or in the pre-restore backup', async () => {
       const backup = await runJob(api.request, '/api/admin/backup');
-      const acknowledged: string[] = [];
-      let writing = true;
-      const writer = (async () => {
-        for (let i = 0; writing; i++) {
-          const content = `written during the restore, number ${i}`;
-          const stored = await api.request('POST', '/api/memories', { body: { content } });
-          if (stored.status === 201) acknowledged.push(content);
-        }
-      })();
+      const writer = keepWriting(api.request);
+      const { acknowledged } = writer;
       while (acknowledged.length < 3) await new Promise((wake) => setTimeout(wake, 10));
       const restore = await runJob(api.request, '/api/admin/restore', { backup_id: backup.result.backup_id });
       const duringRestore = acknowledged.length;
-      writing = false;
-      await writer;
+      await writer.stop();
       assert.equal(restore.state, 'completed', restore.error);
       const contents = (path: string) => {
         const db = new Database(path, { readonly: true });

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { runJob } from '../testing/job-helpers';
+import { keepWriting, runJob } from '../testing/job-helpers';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { startTestApp, TestApp } from '../testing/test-app';
 import { waitFor } from '../testing/wait-for';
@@ -52,21 +52,13 @@ describe('restore on PostgreSQL under a busy writer', () => {
   it('keeps every write acknowledged while a restore runs: live afterwards, or in the pre-restore backup', async () => {
     const backup = await runJob(api.request, '/api/admin/backup');
     assert.equal(backup.state, 'completed', backup.error);
-    const acknowledged: string[] = [];
-    let writing = true;
-    const writer = (async () => {
-      for (let i = 0; writing; i++) {
-        const content = `written during the restore, number ${i}`;
-        const stored = await api.request('POST', '/api/memories', { body: { content } });
-        if (stored.status === 201) acknowledged.push(content);
-      }
-    })();
+    const writer = keepWriting(api.request);
+    const { acknowledged } = writer;
     await waitFor(() => acknowledged.length >= 3, 'the writer to get going');
     const restore = await runJob(api.request, '/api/admin/restore', { backup_id: backup.result.backup_id });
     const duringRestore = acknowledged.length;
     await waitFor(() => acknowledged.length > duringRestore, 'a write acknowledged after the restore');
-    writing = false;
-    await writer;
+    await writer.stop();
     assert.equal(restore.state, 'completed', restore.error);
 
     const live = await liveContents(postgres.url);

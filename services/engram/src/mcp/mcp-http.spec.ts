@@ -158,6 +158,40 @@ function describeCatalog(kind: ClientKind) {
         assert.deepEqual(stored.structured.memory.metadata, { origin: 'chat' });
       });
 
+      it("takes MCP Memory Service's max_response_chars, fallback and preserve_timestamps", async () => {
+        const texts = ['Harbour notes: the ferry leaves at nine', 'Harbour notes: the pier closes at dusk'];
+        const hashes: string[] = [];
+        for (const content of texts)
+          hashes.push((await callTool(client, 'memory_store', { content })).structured.content_hash);
+        const query = { query: 'harbour notes', mode: 'keyword', min_score: 0, limit: 2 };
+        const all = await callTool(client, 'memory_search', { ...query, fallback: true });
+        assert.equal(all.structured.results.length, 2, all.text);
+        assert.equal(all.structured.truncated, undefined);
+        const cut = await callTool(client, 'memory_search', { ...query, max_response_chars: texts[0].length + 5 });
+        assert.deepEqual(
+          [cut.structured.results.length, cut.structured.total_found, cut.structured.truncated],
+          [1, 2, true],
+          'whole memories only, within the budget',
+        );
+        const tiny = await callTool(client, 'memory_search', { ...query, max_response_chars: 1 });
+        assert.equal(tiny.structured.results.length, 1, 'the best result is kept whatever its length');
+        assert.ok(texts.includes(tiny.structured.results[0].memory.content), 'never cut in half');
+        const kept = await callTool(client, 'memory_update', {
+          content_hash: hashes[0],
+          tags: ['harbour'],
+          preserve_timestamps: true,
+        });
+        assert.notEqual(kept.isError, true, kept.text);
+        const refused = await callTool(client, 'memory_update', {
+          content_hash: hashes[0],
+          tags: ['harbour'],
+          preserve_timestamps: false,
+        });
+        assert.equal(refused.isError, true);
+        assert.match(refused.text, /creation time never changes/);
+        for (const hash of hashes) await callTool(client, 'memory_delete', { content_hash: hash });
+      });
+
       it('lists pages with filters', async () => {
         for (let i = 0; i < 3; i++)
           await callTool(client, 'memory_store', { content: `paging note ${i}`, tags: ['paging'] });

@@ -77,9 +77,10 @@ describe('usage signals and quality: recorded off the read path, blended into ra
     assert.equal(boosted.body.results[0].memory.content_hash, last, 'the well-rated memory rises to the top');
     assert.equal(typeof boosted.body.results[0].quality_score, 'number');
     // memory_search applies the server's min_score floor unless told otherwise; REST does not.
-    const viaMcp = await callTool(mcp, 'memory_search', { ...query, limit: 3, min_score: 0, quality_boost: 0.9 });
+    const { n_results: limit, ...mcpQuery } = query; // memory_search takes limit, as MCP Memory Service's does
+    const viaMcp = await callTool(mcp, 'memory_search', { ...mcpQuery, limit, min_score: 0, quality_boost: 0.9 });
     assert.equal(viaMcp.structured.results[0].memory.content_hash, last);
-    const plainMcp = await callTool(mcp, 'memory_search', { ...query, limit: 3, min_score: 0 });
+    const plainMcp = await callTool(mcp, 'memory_search', { ...mcpQuery, limit, min_score: 0 });
     assert.deepEqual(
       plainMcp.structured.results.map((hit: any) => hit.memory.content_hash),
       plain,

@@ -28,6 +28,29 @@ export async function runJob(request: Requester, path: string, body?: unknown): 
   return waitForJob(request, queued.body.job_id);
 }
 
+/**
+ * A client storing new memories one after another until stopped: `acknowledged` holds the contents the
+ * api answered 201 for, in order. For specs that a write acknowledged during some job is never lost.
+ */
+export function keepWriting(request: Requester): { acknowledged: string[]; stop(): Promise<void> } {
+  const acknowledged: string[] = [];
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 0; writing; i++) {
+      const content = `written during the job, number ${i}`;
+      const stored = await request('POST', '/api/memories', { body: { content } });
+      if (stored.status === 201) acknowledged.push(content);
+    }
+  })();
+  return {
+    acknowledged,
+    async stop() {
+      writing = false;
+      await writer;
+    },
+  };
+}
+
 export type JobMode = 'inline' | 'bullmq';
 
 /** An api (and, with Redis, a worker context in this process on the same database) for job tests. */

@@ -145,34 +145,52 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         ...SearchQualityFields,
         ...QualityRankingFields,
         include_superseded: IncludeSuperseded,
+        max_response_chars: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000_000)
+          .optional()
+          .describe('Keep whole results, best first, while their contents total at most this; the best is always kept'),
+        fallback: z
+          .boolean()
+          .optional()
+          .describe(
+            "MCP Memory Service's keyword retry; hybrid search already adds keyword matches, so it changes nothing",
+          ),
       }),
       output: z.object({
         results: z.array(SearchResultOutput),
         total_found: z.number(),
+        truncated: z.boolean().optional().describe('Results were left out to stay within max_response_chars'),
         query: z.string(),
         search_type: z.string(),
         rerank: RerankStatusOutput,
         processing_time_ms: z.number(),
       }),
-      async run(args) {
+      async run({ max_response_chars, fallback: _keywordRetry, ...args }) {
         const outcome = await deps.search.hybridSearch({
           ...args,
           min_score: args.min_score ?? deps.config.search.minScore,
         });
-        const lines = outcome.hits.map(
+        const hits = withinChars(outcome.hits, max_response_chars);
+        const truncated = hits.length < outcome.hits.length;
+        const lines = hits.map(
           (hit, i) =>
             `${i + 1}. [${hit.score.toFixed(3)}] ${previewOf(hit.memory.content)} (${hit.memory.contentHash})`,
         );
+        const found = `${outcome.hits.length} memories found${truncated ? `, ${hits.length} within max_response_chars` : ''}`;
         return {
           structured: {
-            results: outcome.hits.map(toHitView),
+            results: hits.map(toHitView),
             total_found: outcome.hits.length,
+            ...(truncated ? { truncated } : {}),
             query: args.query,
             search_type: outcome.mode,
             rerank: outcome.rerank,
             processing_time_ms: Math.round(outcome.elapsedMs * 100) / 100,
           },
-          text: [`${outcome.hits.length} memories found`, ...lines].join('\n'),
+          text: [found, ...lines].join('\n'),
         };
       },
     }),
@@ -241,6 +259,10 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
           .boolean()
           .default(false)
           .describe('true: keep the old version as history; the new content supersedes it (content required)'),
+        preserve_timestamps: z
+          .literal(true, "preserve_timestamps can only be true: a memory's creation time never changes")
+          .optional()
+          .describe("MCP Memory Service's flag; Engram always keeps the creation time"),
       }),
       output: z.object({
         success: z.boolean(),
@@ -249,7 +271,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         memory: MemoryOutput,
         superseded: MemoryOutput.optional().describe('With versioned: the old version, now superseded'),
       }),
-      async run({ content_hash, updates, versioned, ...topLevel }) {
+      async run({ content_hash, updates, versioned, preserve_timestamps: _kept, ...topLevel }) {
         const changes: UpdateMemoryInput = Object.fromEntries(
           Object.entries({ ...updates, ...topLevel }).filter(([, value]) => value !== undefined),
         );
@@ -412,4 +434,20 @@ function hasFilter(selection: {
     selection.after !== undefined ||
     selection.before !== undefined
   );
+}
+
+/**
+ * MCP Memory Service's `max_response_chars`: whole results, best first, while their contents total at
+ * most `limit` characters (never a memory cut in half); the best one is kept whatever its length.
+ */
+export function withinChars<Hit extends { memory: { content: string } }>(hits: readonly Hit[], limit?: number): Hit[] {
+  if (limit === undefined) return [...hits];
+  let total = 0;
+  const kept: Hit[] = [];
+  for (const hit of hits) {
+    total += hit.memory.content.length;
+    if (kept.length > 0 && total > limit) break;
+    kept.push(hit);
+  }
+  return kept;
 }
