@@ -27,7 +27,14 @@ describe('engram restore --list and a corrupt backup (a real SQLite file)', () =
     assert.equal(json.backups[0].state, 'corrupt');
 
     const restore = await store.engram(['restore', id]);
-    assert.equal(restore.code, 1);
-    assert.match(restore.stderr, new RegExp(`Backup ${id} is corrupt and will not be restored: manifest\\.json`));
+    assert.equal(restore.code, 65, restore.stderr);
+    assert.match(
+      restore.stderr,
+      new RegExp(`^engram restore: Backup ${id} is corrupt and will not be restored: manifest\\.json[^\\n]*\\n$`),
+      'refused in one line before any job is queued',
+    );
+    const unknown = await store.engram(['restore', 'backup-20000101T000000000Z']);
+    assert.equal(unknown.code, 66, unknown.stderr);
+    assert.equal(unknown.stderr, 'engram restore: No backup with id backup-20000101T000000000Z\n');
   });
 });

@@ -88,7 +88,18 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     writeFileSync(join(dir, 'conversations.json'), '{"title": "x", "mapping": {}}');
     const broken = await engramImport(['chatgpt', 'conversations.json']);
     assert.equal(broken.code, 1);
-    assert.match(broken.stderr, /engram import: failed: conversations\.json: malformed JSON at line 1/);
+    assert.match(broken.stderr, /engram import: failed: conversations\.json: malformed JSON at line 1[^\n]*\n$/);
+    writeFileSync(
+      join(dir, 'v99.ndjson'),
+      '{"format":"engram-export","version":99,"exported_at":1,"namespace":"default","embedding_model":null}\n',
+    );
+    const newer = await engramImport(['auto', 'v99.ndjson']); // read by the job itself, which fails
+    assert.equal(newer.code, 1);
+    assert.match(
+      newer.stderr,
+      /engram import: failed: v99\.ndjson: not an Engram export of a version this build reads\n$/,
+    );
+    assert.doesNotMatch(newer.stdout + newer.stderr, /^\{/m, 'no log line repeats it ("Job failed" as JSON)');
     writeFileSync(join(dir, 'conversations.json'), '[{"title": "x", "mapping": ');
     const cut = await engramImport(['chatgpt', 'conversations.json']);
     assert.equal(cut.code, 1, 'every item failed');

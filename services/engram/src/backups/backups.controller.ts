@@ -96,7 +96,7 @@ export class BackupsController {
   @ApiOperation({
     summary: 'Queue a restore: verify the backup, keep the current state as a backup, swap the data in while serving',
   })
-  @ApiErrors(400, 401, 404, 409, 415, 429, 503)
+  @ApiErrors(400, 401, 404, 409, 415, 422, 429, 503)
   async restore(@ZodBody(RestoreBody) body: RestoreInput) {
     const backup = await this.backups.findRestorable(body.backup_id);
     return accepted(await this.queue.enqueue(JobName.Restore, { backupId: backup.id }));

@@ -1,11 +1,12 @@
 import { BackupService } from '../backups/backup.service';
 import { toBackupView } from '../backups/backup.view';
 import { BackupIdInput } from '../backups/backup.dto';
+import { BackupCorrupted, BackupIncompatible, BackupNotFound } from '../backups/backup.errors';
 import { JobName } from '../jobs/job.types';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson, printTable, usageError } from './cli-output';
-import { humanBytes, runJobCommand, withJobQueue } from './job-command';
+import { enqueueAndFollow, humanBytes, withJobQueue } from './job-command';
 
 const USAGE = `usage:
   engram restore <backup id> [--json]   restore it (the current state is kept as a backup first)
@@ -35,14 +36,37 @@ export const restoreCommand: CliCommand = {
         USAGE,
       );
     }
-    return runJobCommand(JobName.Restore, { backupId: parsed.data }, args.configArgv, {
+    const output = {
       json,
-      summarize: (result) =>
+      summarize: (result: Record<string, unknown>) =>
         `restored ${String(result.backup_id)}: ${Number(result.live_memories)} memories ` +
         `(the state before is backup ${String(result.pre_restore_backup_id)})`,
+    };
+    return withJobQueue('restore', args.configArgv, async (queue, context) => {
+      // Refused before it is queued, as REST does: an unknown, corrupt or foreign backup is one line.
+      const refusal = await refusalOf(() => context.get(BackupService).findRestorable(parsed.data));
+      if (refusal) {
+        process.stderr.write(`engram restore: ${refusal.message}\n`);
+        return refusal.code;
+      }
+      return enqueueAndFollow(queue, JobName.Restore, { backupId: parsed.data }, output);
     });
   },
 };
+
+/** Why a backup cannot be restored, with the exit code: 66 unknown, 65 corrupt or of another format. */
+async function refusalOf(check: () => Promise<unknown>): Promise<{ message: string; code: number } | undefined> {
+  try {
+    await check();
+    return undefined;
+  } catch (error) {
+    if (error instanceof BackupNotFound) return { message: error.message, code: 66 }; // EX_NOINPUT
+    if (error instanceof BackupCorrupted || error instanceof BackupIncompatible) {
+      return { message: error.message, code: 65 }; // EX_DATAERR
+    }
+    throw error;
+  }
+}
 
 function listBackups(configArgv: readonly string[], json: boolean): Promise<number> {
   return withJobQueue('restore', configArgv, async (_queue, context) => {

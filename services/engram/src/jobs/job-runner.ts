@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { jobEndEntry } from '../audit/job-audit';
 import { AuditService } from '../audit/audit.service';
 import { STORE_WIDE } from '../events/engram-event';
@@ -7,6 +7,7 @@ import { EngramMetrics } from '../metrics/engram-metrics';
 import { tracedJob } from '../tracing/spans';
 import { JobContext, JobProcessors } from './job-processor';
 import { JobCancelled } from './job.errors';
+import { PROCESS_ROLE, ProcessRole } from './process-role';
 import { AnyJobData, JobName, QueueName } from './job.types';
 
 export interface RunnableJob {
@@ -38,6 +39,7 @@ export class JobRunner {
     private readonly events: EventBus,
     private readonly metrics: EngramMetrics,
     private readonly audit: AuditService,
+    @Optional() @Inject(PROCESS_ROLE) private readonly role: ProcessRole = 'api',
   ) {}
 
   async run(job: RunnableJob, hooks: JobHooks): Promise<Record<string, unknown>> {
@@ -87,11 +89,10 @@ export class JobRunner {
         },
         jobNamespace(job.data),
       );
-      this.logger.warn({
-        msg: cancelled ? 'Job cancelled' : 'Job failed',
-        job: job.id,
-        error: (error as Error).message,
-      });
+      // An operator command says why its job failed in its own one line; the log would only repeat it.
+      const report = { msg: cancelled ? 'Job cancelled' : 'Job failed', job: job.id, error: (error as Error).message };
+      if (this.role === 'cli') this.logger.debug(report);
+      else this.logger.warn(report);
       throw error;
     } finally {
       stopTimer();
