@@ -12,7 +12,9 @@ export interface PortReservation {
  */
 export async function reservePort(host: string, port: number): Promise<PortReservation> {
   if (port === 0) return { release: async () => undefined }; // any free port: nothing to hold
-  const server = createServer();
+  // Nothing is served yet: a client that connects now (a browser's stream reconnecting, a health probe) is
+  // dropped at once and retries, as if refused. Left open, it would keep close() from ever finishing.
+  const server = createServer((socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, exclusive: true }, resolve);
