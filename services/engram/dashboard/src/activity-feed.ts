@@ -1,10 +1,7 @@
-import { ENGRAM_EVENT_TYPES, EngramEvent } from '../../src/events/engram-event';
+import { EngramEvent } from '../../src/events/engram-event';
 
 /** Lines the Activity feed keeps. */
 export const MAX_ACTIVITY = 200;
-
-/** What the feed asks the server's history for: progress only updates a job's line, so it is not fetched. */
-export const HISTORY_TYPES = ENGRAM_EVENT_TYPES.filter((type) => type !== 'job_progress');
 
 /**
  * One line of the feed: an event, and for a job still running the latest progress it reported. A job is

@@ -268,11 +268,8 @@ export class EngramApi {
     return this.call('GET', '/api/overview');
   }
 
-  recentEvents(limit: number, types: readonly string[]): Promise<{ events: EngramEvent[]; last_event_id: number }> {
-    return this.call(
-      'GET',
-      `/api/events/recent?${new URLSearchParams({ limit: String(limit), types: types.join(',') })}`,
-    );
+  recentEvents(limit: number): Promise<{ events: EngramEvent[]; last_event_id: number }> {
+    return this.call('GET', `/api/events/recent?limit=${limit}`);
   }
 
   list(query: URLSearchParams): Promise<MemoryPage> {

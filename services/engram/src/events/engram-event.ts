@@ -17,6 +17,15 @@ export const ENGRAM_EVENT_TYPES = [
 export type EngramEventType = (typeof ENGRAM_EVENT_TYPES)[number];
 
 /**
+ * Whether events of `type` are kept for replay (Last-Event-ID, GET /api/events/recent). Progress is only
+ * sent live: each report supersedes the one before, a job's current progress is at GET /api/jobs/:id, and
+ * a long job reports often enough to push every other event out of what is kept.
+ */
+export function keptForReplay(type: EngramEventType): boolean {
+  return type !== 'job_progress';
+}
+
+/**
  * The namespace of events about the whole store (backups, restore, reindex and their jobs), whose
  * figures cover every namespace: only streams of credentials not bound to a namespace receive them.
  * It cannot be a namespace's name.

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DomainError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
-import { EngramEvent } from './engram-event';
+import { EngramEvent, keptForReplay } from './engram-event';
 import { EventBus } from './event-bus';
 import { EventFilter, matchesFilter } from './event-filter';
 import { EventRing, Replay } from './event-ring';
@@ -187,7 +187,7 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   private broadcast(event: EngramEvent): void {
     if (event.id <= this.lastDeliveredId) return; // each event once, in order, whatever the relay does
     this.lastDeliveredId = event.id;
-    this.ring.add(event);
+    if (keptForReplay(event.type)) this.ring.add(event);
     const frames = framesOnce(event);
     for (const subscriber of this.subscribers) this.deliver(subscriber, event, frames);
   }

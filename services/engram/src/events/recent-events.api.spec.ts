@@ -51,22 +51,49 @@ describe('GET /api/events/recent: the replay window as history, and where a stre
     }
   });
 
-  it('returns only the types asked for, so a long job’s progress does not push memory changes out of the limit', async () => {
+  it('returns only the types asked for, and the limit counts only them', async () => {
     const bus = api.app.get(EventBus);
-    await store('Stored before the job');
-    for (let i = 1; i <= 30; i++) bus.publish('job_progress', { job_id: 'j1', name: 'import', progress: i }, 'default');
+    await store('Stored before the deletions');
+    for (let i = 1; i <= 30; i++) bus.publish('memory_deleted', { content_hash: `gone-${i}` }, 'default');
     const everything = await api.request('GET', '/api/events/recent?limit=5');
-    assert.ok(everything.body.events.every((event: { type: string }) => event.type === 'job_progress'));
+    assert.ok(everything.body.events.every((event: { type: string }) => event.type === 'memory_deleted'));
     const changes = await api.request('GET', '/api/events/recent?limit=1&types=memory_created,job_completed');
     assert.equal(changes.status, 200);
     assert.deepEqual(
       changes.body.events.map((event: { payload: { preview: string } }) => event.payload.preview),
-      ['Stored before the job'],
+      ['Stored before the deletions'],
     );
     assert.equal(changes.body.last_event_id, everything.body.last_event_id, 'a stream resumes after every kept event');
     const unknown = await api.request('GET', '/api/events/recent?types=memory_created,job_exploded');
     assert.equal(unknown.status, 400);
     assert.match(JSON.stringify(unknown.body), /types/);
+  });
+
+  it('sends job progress live but never keeps it, so a long job cannot push changes out of the history or replay', async () => {
+    const bus = api.app.get(EventBus);
+    const { body: before } = await api.request('GET', '/api/events/recent');
+    await store('Stored while a job runs');
+    const live = await openSse(`${api.url}/api/events/stream?frames=named&types=job_progress`);
+    try {
+      for (let i = 1; i <= 200; i++) bus.publish('job_progress', { job_id: 'j1', name: 'import', progress: i / 2 });
+      await live.waitFor((frames) => frames.length === 200);
+    } finally {
+      live.close();
+    }
+    const recent = await api.request('GET', '/api/events/recent?limit=500');
+    assert.ok(!recent.body.events.some((event: { type: string }) => event.type === 'job_progress'));
+    assert.equal(recent.body.events[0].payload.preview, 'Stored while a job runs');
+    const replay = await openSse(`${api.url}/api/events/stream?frames=named`, {
+      'Last-Event-ID': String(before.last_event_id),
+    });
+    try {
+      await replay.waitFor((frames) => frames.length >= 1);
+      const frames = replay.named();
+      assert.equal(frames[0].event, 'memory_created', 'the replay is complete: no replay_incomplete notice');
+      assert.equal(frames[0].data.payload.preview, 'Stored while a job runs');
+    } finally {
+      replay.close();
+    }
   });
 
   it('refuses a limit out of range', async () => {
@@ -103,5 +130,24 @@ describe('GET /api/events/recent with Redis: the shared replay log, filtered by 
     );
     const newest = (await recent('theirs', 1)).body.events[0];
     assert.equal(answer.body.last_event_id, newest.id, 'the answer covers the log up to its newest event');
+  });
+
+  it('publishes job progress to every stream but keeps it out of the shared log', async () => {
+    const bus = api.app.get(EventBus);
+    bus.publish('memory_created', { preview: 'before the job' }, 'jobs');
+    const live = await openSse(`${api.url}/api/events/stream?frames=named&types=job_progress`, {
+      'X-Engram-Namespace': 'jobs',
+    });
+    try {
+      for (let i = 1; i <= 100; i++) bus.publish('job_progress', { job_id: 'j2', progress: i }, 'jobs');
+      await live.waitFor((frames) => frames.length === 100);
+    } finally {
+      live.close();
+    }
+    const kept = (await recent('jobs', 500)).body.events;
+    assert.deepEqual(
+      kept.map((event: { type: string }) => event.type),
+      ['memory_created'],
+    );
   });
 });

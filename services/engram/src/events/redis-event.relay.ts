@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RedisKeys } from '../config/redis-keys';
-import { EngramEvent, EventDraft } from './engram-event';
+import { EngramEvent, EventDraft, keptForReplay } from './engram-event';
 import { EventListener, EventRelay } from './event-relay';
 import { Replay } from './event-ring';
 
@@ -12,7 +12,7 @@ import { Replay } from './event-ring';
  * order of ids is the order every subscriber receives and the log holds. `%.0f` keeps the 16-digit id
  * exact (Lua's tostring would switch to exponent notation).
  * KEYS[1] last id, KEYS[2] replay log; ARGV[1] publisher's clock in µs; ARGV[2] channel; ARGV[3] the draft
- * as JSON; ARGV[4] events the log keeps (0: no log).
+ * as JSON; ARGV[4] events the log keeps (0: this event is not logged).
  */
 const PUBLISH_SCRIPT = `
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -62,7 +62,7 @@ export class RedisEventRelay implements EventRelay {
         nowMicros,
         this.keys.eventsChannel,
         JSON.stringify(draft),
-        this.logSize,
+        keptForReplay(draft.type) ? this.logSize : 0,
       )
       .catch((error) => {
         this.logger.warn({ msg: 'event not published', type: draft.type, error: (error as Error).message });

@@ -1,6 +1,6 @@
 import { html, LitElement, nothing } from 'lit';
 import { EngramEvent } from '../../../src/events/engram-event';
-import { ActivityLine, activityFrom, addToActivity, HISTORY_TYPES, MAX_ACTIVITY } from '../activity-feed';
+import { ActivityLine, activityFrom, addToActivity, MAX_ACTIVITY } from '../activity-feed';
 import { Caller, EngramApi, MemoryDraft, MemoryView, serverIsOpen, Unauthorized } from '../api';
 import { errorText } from '../format';
 import { LiveEvents, LiveState } from '../live-events';
@@ -129,7 +129,7 @@ export class AppShell extends LitElement {
 
   /** Who the key is, the kept history of events, then the live stream from where that history ends. */
   private async start(api: EngramApi): Promise<void> {
-    const [caller, recent] = await Promise.all([api.whoami(), api.recentEvents(MAX_ACTIVITY, HISTORY_TYPES)]);
+    const [caller, recent] = await Promise.all([api.whoami(), api.recentEvents(MAX_ACTIVITY)]);
     this.caller = caller;
     this.api = api;
     this.activity = activityFrom(recent.events);
