@@ -235,6 +235,18 @@ describe('compose.yaml', () => {
     assert.equal(vllm.ports, undefined, 'reachable only inside the compose network');
   });
 
+  it('names the user of the upstream vLLM servers, which run as a uid their image has no passwd entry for', () => {
+    const services = Object.entries<any>(config(['gpu']).services).filter(([, service]) =>
+      String(service.image).startsWith('vllm/vllm-openai:'),
+    );
+    assert.deepEqual(services.map(([name]) => name).sort(), ['embeddings', 'reranker']);
+    for (const [name, service] of services) {
+      assert.equal(service.user, '10002:10002', name);
+      // torch's compile cache asks getpass.getuser(), which reads USER before /etc/passwd (KeyError there).
+      assert.equal(service.environment.USER, 'vllm', name);
+    }
+  });
+
   it('points the agent at the vLLM service when VLLM_HOST=vllm', () => {
     const result = composeConfig(['gpu'], { MCP_API_KEY: TEST_KEY, VLLM_HOST: 'vllm', VLLM_API_KEY: 'shared-key' });
     assert.equal(result.status, 0, result.stderr);

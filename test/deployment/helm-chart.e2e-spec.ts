@@ -463,6 +463,26 @@ describe('Helm chart charts/engram', () => {
     }
   });
 
+  it('names the user of every vLLM server, whose uid the upstream image has no passwd entry for', () => {
+    const objects = renderChart({
+      vllm: { enabled: true },
+      retrieval: { embedding: { enabled: true }, reranker: { enabled: true } },
+    });
+    const servers = workloads(objects).filter((w) =>
+      podSpec(w).containers.some((c: any) => c.image.startsWith('vllm/vllm-openai:')),
+    );
+    assert.deepEqual(servers.map((w) => w.metadata.name).sort(), [
+      'mem-engram-embedding',
+      'mem-engram-reranker',
+      'mem-engram-vllm',
+    ]);
+    for (const server of servers) {
+      assert.ok(podSpec(server).securityContext.runAsUser > 0, `${server.metadata.name} runs as a chosen uid`);
+      // torch's compile cache asks getpass.getuser(), which reads USER before /etc/passwd (KeyError there).
+      assert.equal(envVar(container(server, 'vllm'), 'USER')?.value, 'vllm', server.metadata.name);
+    }
+  });
+
   it('reads the API key from a Secret, never from a literal value', () => {
     const objects = render('defaults');
     const secret = only(objects, 'Secret', 'mem-engram-auth');

@@ -131,6 +131,13 @@ describe('k8s/ kustomize base and gpu overlay', () => {
       chartModel.args.filter((arg: string) => !arg.startsWith('--api-key=')),
     );
     assert.equal(model.image, chartModel.image);
+    // The upstream image has no passwd entry for the pod's uid: torch's getpass.getuser() reads USER first.
+    assert.ok(podSpec(deployment).securityContext.runAsUser > 0);
+    assert.deepEqual(
+      model.env.find((e: any) => e.name === 'USER'),
+      chartModel.env.find((e: any) => e.name === 'USER'),
+    );
+    assert.equal(model.env.find((e: any) => e.name === 'USER')?.value, 'vllm');
     assert.ok(
       podSpec(deployment).volumes.some((v: any) => v.emptyDir?.medium === 'Memory'),
       '/dev/shm',

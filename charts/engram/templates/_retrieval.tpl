@@ -145,6 +145,10 @@ spec:
                   name: {{ $r.hfTokenSecret }}
                   key: {{ $r.hfTokenSecretKey }}
             {{- end }}
+            # The upstream image has no passwd entry for this uid: torch's getpass.getuser() (its compile
+            # cache) would raise KeyError and vLLM exit at start-up; it reads USER first.
+            - name: USER
+              value: vllm
             - name: HOME
               value: /tmp
             - name: HF_HOME
