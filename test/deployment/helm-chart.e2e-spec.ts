@@ -930,6 +930,24 @@ describe('Helm chart charts/engram', () => {
     assert.equal(podSpec(api(render('defaults'))).topologySpreadConstraints, undefined, 'SQLite: one pod, no spread');
   });
 
+  it('keeps a stopping PostgreSQL api pod serving until the endpoints forget it, within its grace period', () => {
+    const rolling = container(api(render(PG_REPLICAS)), 'api');
+    // SIGTERM would close the listener while the ingress controller and kube-proxy still send requests its way.
+    assert.deepEqual(rolling.lifecycle?.preStop?.exec?.command, ['sleep', '10']);
+    assert.ok(10 < podSpec(api(render(PG_REPLICAS))).terminationGracePeriodSeconds);
+    const tuned = renderChart({ ...VALUE_SETS[PG_REPLICAS].values, api: { replicas: 3, preStopSleepSeconds: 20 } });
+    assert.deepEqual(container(api(tuned), 'api').lifecycle.preStop.exec.command, ['sleep', '20']);
+    const none = renderChart({ ...VALUE_SETS[PG_REPLICAS].values, api: { replicas: 3, preStopSleepSeconds: 0 } });
+    assert.equal(container(api(none), 'api').lifecycle, undefined);
+    // One SQLite pod: no other pod would take the requests, so a pause would only lengthen the outage.
+    assert.equal(container(api(render('defaults')), 'api').lifecycle, undefined);
+    assertRefused(
+      { ...VALUE_SETS[PG_REPLICAS].values, api: { preStopSleepSeconds: 60, terminationGracePeriodSeconds: 60 } },
+      'api.preStopSleepSeconds=60',
+      'api.terminationGracePeriodSeconds=60',
+    );
+  });
+
   it('hands Engram the database URL as a file from a Secret, never as a value, from each source', async () => {
     const { loadConfig } = serviceHelper('config/config.loader.js');
     const cases: [string, string, string][] = [
