@@ -930,6 +930,20 @@ describe('Helm chart charts/engram', () => {
     assert.equal(podSpec(api(render('defaults'))).topologySpreadConstraints, undefined, 'SQLite: one pod, no spread');
   });
 
+  it("gives the SQLite pod the worker's grace period as well as the api's, since the worker runs in it", () => {
+    assert.equal(podSpec(api(render('defaults'))).terminationGracePeriodSeconds, 300);
+    const longer = renderChart({
+      api: { terminationGracePeriodSeconds: 90 },
+      worker: { terminationGracePeriodSeconds: 30 },
+    });
+    assert.equal(podSpec(api(longer)).terminationGracePeriodSeconds, 90);
+    const noWorker = renderChart({ worker: { enabled: false }, redis: { enabled: false } });
+    assert.equal(podSpec(api(noWorker)).terminationGracePeriodSeconds, 60);
+    // On PostgreSQL each Deployment keeps its own.
+    assert.equal(podSpec(api(render(PG_REPLICAS))).terminationGracePeriodSeconds, 60);
+    assert.equal(podSpec(worker(render(PG_REPLICAS))).terminationGracePeriodSeconds, 300);
+  });
+
   it('keeps a stopping PostgreSQL api pod serving until the endpoints forget it, within its grace period', () => {
     const rolling = container(api(render(PG_REPLICAS)), 'api');
     // SIGTERM would close the listener while the ingress controller and kube-proxy still send requests its way.

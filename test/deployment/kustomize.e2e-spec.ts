@@ -65,6 +65,7 @@ describe('k8s/ kustomize base and gpu overlay', () => {
       assert.deepEqual(shape(container(deployment, name)), shape(container(chart, name)), name);
     }
     assert.deepEqual(podSpec(deployment).securityContext, podSpec(chart).securityContext);
+    assert.equal(podSpec(deployment).terminationGracePeriodSeconds, podSpec(chart).terminationGracePeriodSeconds);
     const redis = container(only(objects, 'StatefulSet', 'redis'), 'redis');
     const chartRedis = container(only(renderChart({}), 'StatefulSet', 'mem-engram-redis'), 'redis');
     assert.deepEqual(redis.securityContext, chartRedis.securityContext);
