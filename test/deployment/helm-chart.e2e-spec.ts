@@ -742,6 +742,33 @@ describe('Helm chart charts/engram', () => {
     assert.deepEqual(JSON.parse(map.data['engram.json']), JSON.parse(file));
   });
 
+  it('lets the helm test pods through NetworkPolicies that admit only the listed peers', () => {
+    const restricted = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } };
+    const objects = renderChart({
+      ...VALUE_SETS[PG_REPLICAS].values,
+      networkPolicy: { apiFrom: [restricted], metricsFrom: [restricted] },
+    });
+    const admits = (policy: K8sObject, port: string, pod: K8sObject) =>
+      policy.spec.ingress.some(
+        (rule: any) =>
+          rule.ports.some((p: any) => p.port === port) &&
+          rule.from.some(
+            (peer: any) => !peer.namespaceSelector && selects(peer.podSelector?.matchLabels ?? {}, pod.metadata.labels),
+          ),
+      );
+    const apiPolicy = only(objects, 'NetworkPolicy', 'mem-engram-api');
+    const workerPolicy = only(objects, 'NetworkPolicy', 'mem-engram-worker');
+    assert.ok(admits(apiPolicy, 'http', only(objects, 'Pod', 'mem-engram-test-health')), 'the api test');
+    assert.ok(admits(workerPolicy, 'worker-http', only(objects, 'Pod', 'mem-engram-test-worker')), 'the worker test');
+    assert.ok(
+      apiPolicy.spec.ingress[0].from.some((peer: any) => peer.namespaceSelector),
+      'the listed peers stay',
+    );
+    assert.ok(!admits(apiPolicy, 'http', api(objects)), 'nothing else of the release is added');
+    // No list: the port stays open to every peer, test pods included.
+    assert.equal(only(render(PG_REPLICAS), 'NetworkPolicy', 'mem-engram-api').spec.ingress[0].from, undefined);
+  });
+
   it('has a helm test pod that calls /api/health on the api Service', () => {
     const objects = render('defaults');
     const pod = only(objects, 'Pod');

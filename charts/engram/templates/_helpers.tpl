@@ -128,6 +128,13 @@ peers a NetworkPolicy of Redis, vLLM or a retrieval model admits. A YAML list of
 {{- end }}
 {{- end }}
 
+{{/* `helm test`'s pods (tests/), admitted beside the peers networkPolicy.apiFrom and metricsFrom list. */}}
+{{- define "engram.testPeer" -}}
+- podSelector:
+    matchLabels:
+      {{- include "engram.selectorLabels" (dict "ctx" . "component" "test") | nindent 6 }}
+{{- end }}
+
 {{/*
 topologySpreadConstraints of a component's pods: the given ones, else across nodes as evenly as the
 scheduler can. Call with (dict "ctx" $ "component" "api" "constraints" <list>).
