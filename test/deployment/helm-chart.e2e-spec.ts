@@ -893,6 +893,33 @@ describe('Helm chart charts/engram', () => {
     assertRefused({ config: { 'log-level': 'debug' } }, 'log-level');
   });
 
+  it('refuses credentials in config, which becomes a ConfigMap, and keeps settings whose names only look alike', () => {
+    for (const name of [
+      'OPENROUTER_API_KEY',
+      'ENGRAM_OAUTH_PASSWORD',
+      'ENGRAM_OAUTH_REGISTRATION_TOKEN',
+      'ENGRAM_DB_ENCRYPTION_KEY',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+      'DATABASE_URL',
+      'REDIS_URL',
+    ]) {
+      assertRefused(
+        { config: { [name]: 'a-secret-value-0123456789' } },
+        `config.${name} holds a credential`,
+        'extraEnv',
+      );
+    }
+    const settings = {
+      ENGRAM_AGENT_MAX_TOKENS: 4096,
+      ENGRAM_OAUTH_ACCESS_TOKEN_SECONDS: 600,
+      ENGRAM_DB_ENCRYPTION_KEY_FILE: '/etc/keys/db',
+      ENGRAM_CONFLICTS_JUDGE_API_KEY_FILE: '/etc/keys/judge',
+      MCP_EXTERNAL_EMBEDDING_URL: 'http://tei.ml:8080/v1',
+    };
+    const data = only(renderChart({ config: settings }), 'ConfigMap', 'mem-engram').data;
+    for (const [name, value] of Object.entries(settings)) assert.equal(data[name], String(value), name);
+  });
+
   it('keeps anonymous access possible only without an ingress, and says so in the config', () => {
     const objects = renderChart({ auth: { enabled: false } });
     assert.equal(only(objects, 'ConfigMap', 'mem-engram').data.MCP_ALLOW_ANONYMOUS_ACCESS, 'true');
