@@ -10,7 +10,9 @@ import {
   envVar,
   find,
   helm,
+  importMaxUploadBytes,
   K8sObject,
+  nginxSize,
   only,
   podSpec,
   renderChart,
@@ -546,6 +548,8 @@ describe('Helm chart charts/engram', () => {
     assert.equal(annotations['nginx.ingress.kubernetes.io/proxy-buffering'], 'off');
     assert.ok(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']) >= 600);
     assert.equal(annotations['cert-manager.io/cluster-issuer'], 'letsencrypt', 'user annotations merged in');
+    // An import upload bigger than the ingress allows would get nginx's 413 page, not Engram's answer.
+    assert.ok(nginxSize(annotations['nginx.ingress.kubernetes.io/proxy-body-size']) >= importMaxUploadBytes());
     assert.deepEqual(ingress.spec.tls, [{ secretName: 'engram-tls', hosts: ['memory.example.org'] }]);
     const [rule] = ingress.spec.rules;
     assert.equal(rule.host, 'memory.example.org');

@@ -7,8 +7,10 @@ import {
   container,
   danglingReferences,
   find,
+  importMaxUploadBytes,
   K8sObject,
   kubectl,
+  nginxSize,
   only,
   parseObjects,
   podSpec,
@@ -101,6 +103,8 @@ describe('k8s/ kustomize base and gpu overlay', () => {
     const objects = base();
     const ingress = only(objects, 'Ingress');
     assert.equal(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-buffering'], 'off');
+    const bodySize = ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size'];
+    assert.ok(nginxSize(bodySize) >= importMaxUploadBytes(), `imports upload through it (${bodySize})`);
     const [rule] = ingress.spec.rules;
     assert.deepEqual(ingress.spec.tls[0].hosts, [rule.host]);
     assert.deepEqual(

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { serviceHelper } from '../engram-cli';
 import { ROOT } from '../process-harness';
 
 /** One rendered Kubernetes object, loosely typed: tests read what they assert. */
@@ -257,4 +258,18 @@ export function danglingReferences(objects: K8sObject[], existing: string[] = []
     }
   }
   return problems;
+}
+
+/** ENGRAM_IMPORT_MAX_UPLOAD_BYTES's default, from the config loader: what a proxy in front of Engram must let through. */
+export function importMaxUploadBytes(): number {
+  const { loadConfig } = serviceHelper('config/config.loader.js');
+  return loadConfig({ env: { MCP_API_KEY: 'a-sufficiently-long-test-key' }, cwd: '/app' }).imports.maxUploadBytes;
+}
+
+/** Bytes in an nginx size (ingress-nginx's proxy-body-size, client_max_body_size): 16m, 1g, 1024k, 0 = none. */
+export function nginxSize(text: string): number {
+  const match = /^(\d+)([kmg]?)$/i.exec(String(text).trim());
+  if (!match) throw new Error(`not an nginx size: ${text}`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(match[1]) === 0 ? Infinity : Number(match[1]) * unit;
 }
