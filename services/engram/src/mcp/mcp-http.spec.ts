@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { callTool, CLIENT_KINDS, ClientKind, connectHttpClient, McpTestClient } from '../testing/mcp-client';
 import { SQLITE_DATABASE } from '../storage/storage.module';
 import { SqliteDatabase } from '../storage/sqlite.connection';
+import { consentInBrowser, oauthPost, pkcePair, startOAuthTestApp, TEST_REDIRECT } from '../testing/oauth-flow';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const API_KEY = 'mcp-test-key-0123456789';
@@ -697,6 +698,38 @@ describe('MCP resource updates on subscriptions/listen (2026-07-28)', () => {
   });
 });
 
+/** One connector registered once, as Claude's or ChatGPT's is for every user of a server. */
+async function registerConnector(base: string): Promise<string> {
+  const registered = await fetch(`${base}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'shared connector', redirect_uris: [TEST_REDIRECT] }),
+  });
+  assert.equal(registered.status, 201, await registered.clone().text());
+  return ((await registered.json()) as { client_id: string }).client_id;
+}
+
+/** The operator approves the connector for `namespace`; the access token of that grant. */
+async function connectorToken(base: string, clientId: string, namespace: string): Promise<string> {
+  const { verifier, challenge } = pkcePair();
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: TEST_REDIRECT,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const consent = await consentInBrowser(base, `${base}/oauth/authorize?${query}`, { credential: API_KEY, namespace });
+  const exchanged = await oauthPost(`${base}/oauth/token`, {
+    grant_type: 'authorization_code',
+    code: consent.params.get('code')!,
+    code_verifier: verifier,
+    client_id: clientId,
+  });
+  assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
+  return exchanged.body.access_token as string;
+}
+
 /** Opens a raw subscriptions/listen stream; resolves once the server acknowledged it. */
 async function openListen(key: string, namespace: string, uris: string[]) {
   const controller = new AbortController();
@@ -798,6 +831,37 @@ describe('MCP limits per credential (nothing one credential does can use up what
     } finally {
       streams.forEach((stream) => stream.close());
       api = previous;
+    }
+  });
+
+  it('counts one OAuth connector apart in each namespace it is approved for, so one tenant cannot fill the cap for another', async () => {
+    const shared = await startOAuthTestApp(API_KEY, {
+      ENGRAM_MCP_STREAMS_PER_CREDENTIAL: '2',
+      ENGRAM_OAUTH_OPEN_REGISTRATION: 'true',
+    });
+    const previous = api;
+    api = shared;
+    const streams = [];
+    try {
+      const clientId = await registerConnector(shared.url);
+      const tenantA = await connectorToken(shared.url, clientId, 'tenant-a');
+      const tenantB = await connectorToken(shared.url, clientId, 'tenant-b');
+      streams.push(await openListen(tenantA, 'tenant-a', ['memory://stats']));
+      streams.push(await openListen(tenantA, 'tenant-a', ['memory://stats']));
+      const third = await openListen(tenantA, 'tenant-a', ['memory://stats']);
+      streams.push(third);
+      assert.match(third.first.error.message, /already holds 2 subscriptions\/listen streams/);
+      const otherTenant = await openListen(tenantB, 'tenant-b', ['memory://stats']);
+      streams.push(otherTenant);
+      assert.equal(
+        otherTenant.first.method,
+        'notifications/subscriptions/acknowledged',
+        JSON.stringify(otherTenant.first),
+      );
+    } finally {
+      streams.forEach((stream) => stream.close());
+      api = previous;
+      await shared.close();
     }
   });
 
