@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, Forbidden, StoreBusy } from '../common/domain-errors';
 import { retryAfterOf, toErrorResponse } from '../common/error-response';
 import { AppConfig } from '../config/config.types';
-import { clientAddress, TrustedProxies } from './client-address';
+import { clientAddress, failureBudgetKey, TrustedProxies } from './client-address';
 import { presentedApiKey } from './api-key.verifier';
 import { CrossSiteRequest } from './auth.errors';
 import { Authenticator } from './authenticator';
@@ -233,7 +233,7 @@ function credentialStoreFailure(error: unknown): unknown {
 async function countFailure(limiter: FailureLimiter, address: string, secret: string): Promise<number> {
   const prefix = secretDigest(secret.slice(0, KEY_PREFIX_CHARS)).slice(0, 16);
   const counted: [FailureBudget, string][] = [
-    [CREDENTIAL_FAILURE_BUDGETS.address, address],
+    [CREDENTIAL_FAILURE_BUDGETS.address, failureBudgetKey(address)],
     [CREDENTIAL_FAILURE_BUDGETS.keyPrefix, prefix],
   ];
   const waits = await Promise.all(counted.map(([budget, key]) => limiter.retryAfterSeconds(budget, key)));

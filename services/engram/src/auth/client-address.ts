@@ -53,3 +53,30 @@ function plainAddress(address: string): string {
     ? lower.slice(MAPPED_IPV4.length)
     : address;
 }
+
+/**
+ * What failures from `address` are counted under: the address itself, or for IPv6 its /64. One host (a
+ * cloud VM, a home network) is handed a whole /64 and may send from any of its addresses, so counting
+ * each apart would give it a fresh budget per address: endless guesses at the operator's password.
+ */
+export function failureBudgetKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  return `${hextetsOf(address).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, an embedded IPv4 tail as two groups). */
+function hextetsOf(address: string): string[] {
+  const groupsOf = (part: string) =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((group) => {
+          if (!group.includes('.')) return [group];
+          const [a, b, c, d] = group.split('.').map(Number);
+          return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
+        });
+  const [head, tail] = address.split('%')[0].toLowerCase().split('::');
+  const first = groupsOf(head);
+  const last = tail === undefined ? [] : groupsOf(tail);
+  const zeros: string[] = Array(8 - first.length - last.length).fill('0');
+  return [...first, ...zeros, ...last].map((group) => parseInt(group, 16).toString(16));
+}

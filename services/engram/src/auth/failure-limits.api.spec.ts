@@ -127,4 +127,16 @@ describe("the OAuth endpoints' limiter behind a trusted proxy", () => {
     assert.equal(operator.status, 303, 'the operator signs in from their own address');
     assert.ok(operator.code);
   });
+
+  it('counts the addresses of one IPv6 /64 as one client, so wrong sign-ins cannot be spread over them', async () => {
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await authorize(`2001:db8:30:30::${i + 1}`, `wrong password ${i}`)).status, 401);
+    }
+    assert.equal(
+      (await authorize('2001:db8:30:30:ffff::99', 'one more guess')).status,
+      429,
+      'a fresh address of that /64',
+    );
+    assert.equal((await authorize('2001:db8:30:31::1')).status, 303, 'the next /64 is another client');
+  });
 });

@@ -6,6 +6,7 @@ import { AuditAction, AuditOutcome } from '../audit/audit-event';
 import { AuditEntry, AuditService } from '../audit/audit.service';
 import { authorizationCredential } from '../auth/api-key.verifier';
 import { Authenticator } from '../auth/authenticator';
+import { failureBudgetKey } from '../auth/client-address';
 import { CredentialWatch } from '../auth/credential-watch';
 import { FAILURE_LIMITER, FailureBudget, FailureLimiter } from '../auth/failure-limiter';
 import { isNamespace } from '../auth/namespace';
@@ -166,7 +167,7 @@ export class OAuthController {
       this.audit.record(consentEntry(authorization, 'denied'));
       return redirect(reply, authorization.redirectUri, { error: 'access_denied', state, iss: this.oauth.issuer });
     }
-    const address = currentContext().clientAddress;
+    const address = failureBudgetKey(currentContext().clientAddress);
     const retryAfter = await this.limiter.retryAfterSeconds(BUDGETS.signInFailures, address);
     if (retryAfter > 0) {
       return this.page(reply, 429, renderErrorPage(`Too many failed sign-ins; retry in ${retryAfter} s.`));
@@ -268,7 +269,7 @@ export class OAuthController {
     work: () => Promise<{ status: number; body: unknown }>,
   ): Promise<void> {
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
-    const address = currentContext().clientAddress;
+    const address = failureBudgetKey(currentContext().clientAddress);
     try {
       if (countEvery) await this.refuseOverBudget(budget, address);
       const { status, body } = await work();
