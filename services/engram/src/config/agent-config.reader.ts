@@ -1,5 +1,5 @@
 import { AgentConfig, AgentFallbackConfig, AgentProvider, SandboxConfig } from './config.types';
-import { EnvReader } from './env-reader';
+import { EnvReader, shownUrlSetting } from './env-reader';
 
 const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 export const DEFAULT_AGENT_MODEL = 'driaforall/mem-agent';
@@ -40,7 +40,7 @@ function readEndpoint(read: EnvReader): Pick<AgentConfig, 'baseUrl' | 'apiKey' |
     const host = vllmHost.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
     const baseUrl = `${scheme}://${/:\d+$/.test(host) ? host : `${host}:${vllmPort}`}/v1`;
     if (!URL.canParse(baseUrl))
-      read.errors.push(`VLLM_HOST=${vllmHost} is not accepted; expected a host name or address`);
+      read.errors.push(`VLLM_HOST=${shownUrlSetting(vllmHost)} is not accepted; expected a host name or address`);
     return { baseUrl, apiKey: key, provider: 'vllm' };
   }
   const openRouterKey = read.raw('OPENROUTER_API_KEY');

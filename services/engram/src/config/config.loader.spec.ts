@@ -267,6 +267,22 @@ describe('configuration', () => {
     assert.ok(!problems.join().includes('secret'));
   });
 
+  it('never shows the password or query of a URL setting it refuses', () => {
+    const problems = problemsOf({
+      ENGRAM_RERANK_URL: 'admin:hunter2@rerank.internal:8080',
+      MCP_EXTERNAL_EMBEDDING_URL: 'ftp://admin:hunter2@embed.internal/v1?api_key=sk-hunter2',
+      ENGRAM_CONFLICTS_JUDGE_URL: 'judge:hunter2@judge.internal',
+      ENGRAM_PUBLIC_URL: 'memory.example.com',
+    });
+    assert.ok(problems.some((line) => line.startsWith('ENGRAM_RERANK_URL=…@rerank.internal:8080 is not accepted')));
+    assert.ok(
+      problems.some((line) => line.startsWith('MCP_EXTERNAL_EMBEDDING_URL=ftp://…@embed.internal/v1?… is not')),
+    );
+    assert.ok(problems.some((line) => line.startsWith('ENGRAM_CONFLICTS_JUDGE_URL=…@judge.internal is not accepted')));
+    assert.ok(problems.some((line) => line.startsWith('ENGRAM_PUBLIC_URL=memory.example.com is not accepted')));
+    assert.ok(!problems.join('\n').includes('hunter2'), problems.join('\n'));
+  });
+
   it('reads the database key inline or from a file, never both, and refuses a short one', () => {
     const keyFile = join(dir, 'db.key');
     writeFileSync(keyFile, 'a passphrase of some length\n');

@@ -1,5 +1,5 @@
 import { AgentConfig, ConflictJudgeConfig } from './config.types';
-import { EnvReader } from './env-reader';
+import { EnvReader, shownUrlSetting } from './env-reader';
 
 const JUDGE = 'ENGRAM_CONFLICTS_JUDGE_URL';
 /** Settings that mean nothing without ENGRAM_CONFLICTS_JUDGE_URL. */
@@ -37,7 +37,9 @@ export function readConflictJudgeConfig(read: EnvReader, agent: AgentConfig): Co
     return { baseUrl, apiKey, provider, model: model ?? agent.model, timeoutMs, concurrency };
   }
   if (!/^https?:\/\//i.test(setting) || !URL.canParse(setting)) {
-    read.errors.push(`${JUDGE}=${setting} is not accepted; expected off, agent, or an http:// or https:// URL`);
+    read.errors.push(
+      `${JUDGE}=${shownUrlSetting(setting)} is not accepted; expected off, agent, or an http:// or https:// URL`,
+    );
     return undefined;
   }
   const baseUrl = setting.replace(/\/+$/, '');

@@ -109,7 +109,16 @@ export class EnvReader {
     } catch {
       // reported below
     }
-    this.errors.push(`${name}=${value} is not accepted; expected an http:// or https:// URL`);
+    this.errors.push(`${name}=${shownUrlSetting(value)} is not accepted; expected an http:// or https:// URL`);
     return undefined;
   }
+}
+
+/**
+ * A URL-like setting as a problem shows it: a user and password before the host, and a query (where a
+ * token can travel), left out, since start-up problems reach logs. `user:pass@host` without a scheme parses
+ * as a URL of scheme `user:`, so the part before the host is cut whatever precedes it.
+ */
+export function shownUrlSetting(value: string): string {
+  return value.replace(/^([a-z][a-z\d+.-]*:\/\/)?[^/?#]*@/i, '$1…@').replace(/\?.*$/, '?…');
 }
