@@ -22,6 +22,8 @@ describe('client metadata fetch address policy', () => {
       'fe80::1',
       'fd00::1',
       '::ffff:10.0.0.1',
+      '::7f00:1',
+      '::a9fe:a9fe',
       '::ffff:a00:1',
       '64:ff9b::a00:1',
       '2002:a00:1::',

@@ -3,7 +3,8 @@ import { BlockList, isIP } from 'node:net';
 /**
  * Address ranges a fetch on a client's behalf must never reach: this host, the private networks behind
  * it, link-local (cloud metadata at 169.254.169.254), shared and reserved space, multicast, and the IPv6
- * forms that tunnel or translate to IPv4 (NAT64, 6to4, Teredo), which could smuggle any of those.
+ * forms that embed, tunnel or translate to IPv4 (IPv4-compatible, NAT64, 6to4, Teredo), which could smuggle
+ * any of those.
  * IPv4-mapped IPv6 addresses are judged as the IPv4 address they are (`unmapped`); a `::ffff:0:0/96`
  * rule cannot be listed here, since BlockList applies it to every IPv4 address.
  */
@@ -22,8 +23,7 @@ const NOT_PUBLIC: readonly [string, number, 'ipv4' | 'ipv6'][] = [
   ['203.0.113.0', 24, 'ipv4'],
   ['224.0.0.0', 4, 'ipv4'],
   ['240.0.0.0', 4, 'ipv4'],
-  ['::', 128, 'ipv6'],
-  ['::1', 128, 'ipv6'],
+  ['::', 96, 'ipv6'], // unspecified, loopback, and the deprecated IPv4-compatible form (::7f00:1 is 127.0.0.1)
   ['64:ff9b::', 96, 'ipv6'],
   ['64:ff9b:1::', 48, 'ipv6'],
   ['100::', 64, 'ipv6'],
