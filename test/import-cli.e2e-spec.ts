@@ -79,7 +79,7 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     const reasons = run.stderr.split('\n').filter((line) => /^(failed:|and) /.test(line));
     assert.equal(reasons.length, 6, run.stderr);
     for (const [i, line] of reasons.slice(0, 5).entries()) {
-      assert.ok(line.startsWith(`failed: seven.json, memory ${i + 1} (line 1): content: `), line);
+      assert.equal(line, `failed: seven.json, memory ${i + 1} (line 1): "content" is missing, expected text`);
     }
     assert.equal(reasons[5], 'and 2 more failed (--json lists them all)');
   });

@@ -80,7 +80,7 @@ describe('importers: every format read into documents', () => {
     const read = await readAll('conversations.json', chatgpt);
     assert.equal(read.source, 'chatgpt');
     assert.equal(read.documents.length, 1);
-    assert.match(read.failures[0].item, /conversations\.json, conversation 2 \(line \d+\)/);
+    assert.match(read.failures[0].item, /conversations\.json, conversation 2 \("no mapping", line \d+\)/);
     assert.match(read.failures[0].reason, /mapping/);
     const claude = JSON.stringify([
       claudeConversation('u1', 'Garden', [
@@ -95,6 +95,55 @@ describe('importers: every format read into documents', () => {
       turns.map((turn) => turn.role),
       ['user', 'assistant'],
     );
+  });
+
+  it("names an item of the wrong shape by its title and the field by the export's own key, in plain words", async () => {
+    const chatgpt = [
+      chatGptConversation('c1', 'One', [{ role: 'user', text: 'hi' }]),
+      { title: 'Trip plans', mapping: 5 },
+      { id: 'c3', mapping: { n1: { message: { author: {}, content: { content_type: 'text' } } } } },
+    ];
+    const read = await readAll('conversations.json', JSON.stringify(chatgpt, null, 1), 'chatgpt');
+    assert.deepEqual(read.failures, [
+      {
+        item: `conversations.json, conversation 2 ("Trip plans", line ${lineOf(chatgpt, 1)})`,
+        reason: 'not a conversation of this export: "mapping" is a number, expected an object',
+      },
+      {
+        item: `conversations.json, conversation 3 ("c3", line ${lineOf(chatgpt, 2)})`,
+        reason:
+          'not a conversation of this export: "mapping" → "n1" → "message" → "author" → "role" is missing, expected text',
+      },
+    ]);
+
+    const garden = claudeConversation('u1', 'Garden', [{ role: 'user', text: 'When to plant tomatoes?' }]);
+    const claude = [{ ...garden, chat_messages: [...garden.chat_messages, { uuid: 'u1-1', sender: 7 }] }];
+    assert.deepEqual((await readAll('conversations.json', JSON.stringify(claude), 'claude')).failures, [
+      {
+        item: 'conversations.json, conversation 1 ("Garden", line 1)',
+        reason: 'not a conversation of this export: "chat_messages" → entry 2 → "sender" is a number, expected text',
+      },
+    ]);
+
+    const memories = [
+      { content: 'Kept', content_hash: 'h1' },
+      { content: 12, content_hash: 'h2' },
+      { content: 'Tagged   with\na number', tags: 3 },
+      { content: `A long memory ${'about boats '.repeat(10)}`, created_at: true },
+    ];
+    const mcp = await readAll('export.json', JSON.stringify({ memories }, null, 1), 'mcp-memory-service');
+    assert.equal(mcp.documents.length, 1);
+    assert.deepEqual(mcp.failures, [
+      { item: 'export.json, memory 2 ("h2", line 7)', reason: '"content" is a number, expected text' },
+      {
+        item: 'export.json, memory 3 ("Tagged with a number", line 11)',
+        reason: '"tags" is a number, expected a list or text',
+      },
+      {
+        item: 'export.json, memory 4 ("A long memory about boats about boats about boats about boat…", line 15)',
+        reason: '"created_at" is true, expected a number or text',
+      },
+    ]);
   });
 
   it('a conversations.json that is not JSON at all is refused with the position; one cut short fails where it ends', async () => {
@@ -267,7 +316,7 @@ describe('importers: every format read into documents', () => {
     const json = await readAll('export.json', exported);
     assert.equal(json.source, 'mcp-memory-service');
     assert.equal(json.documents[0].createdAt, 1700000000000);
-    assert.match(json.failures[0].reason, /content is empty/);
+    assert.equal(json.failures[0].reason, '"content" is empty');
     await assert.rejects(
       readAll('other.db', Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(200, 7)])),
       /not a readable SQLite database|cannot be read/,
@@ -306,3 +355,11 @@ describe('importers: every format read into documents', () => {
     );
   });
 });
+
+/** The line element `index` of `items` starts on in JSON.stringify(items, null, 1). */
+function lineOf(items: unknown[], index: number): number {
+  return (
+    2 +
+    items.slice(0, index).reduce<number>((lines, item) => lines + JSON.stringify(item, null, 1).split('\n').length, 0)
+  );
+}

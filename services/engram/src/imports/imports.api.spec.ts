@@ -150,7 +150,7 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     ].join('\n');
     const expected = [
       { item: 'export_memories.json, memory 2 (line 3)', reason: 'not valid JSON' },
-      { item: 'export_memories.json, memory 4 (line 5)', reason: 'content: content is empty' },
+      { item: 'export_memories.json, memory 4 ("p3", line 5)', reason: '"content" is empty' },
     ];
     const firstWords = (failures: { item: string; reason: string }[]) =>
       failures.map(({ item, reason }) => ({ item, reason: reason.replace(/^(not valid JSON):.*/, '$1') }));
@@ -242,8 +242,12 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     );
     assert.equal(mcp.state, 'completed', mcp.error);
     assert.deepEqual([mcp.result.source, mcp.result.stored, mcp.result.failed], ['mcp-memory-service', 1, 1]);
-    assert.match(mcp.result.failures[0].item, /^export_memories\.json, memory 2 /);
-    assert.match(mcp.result.failures[0].reason, /memory_type memory_file is reserved/);
+    assert.deepEqual(mcp.result.failures, [
+      {
+        item: 'export_memories.json, memory 2 ("Another posing as a memory directory entry", line 1)',
+        reason: '"memory_type" names memory_file, a type only Engram writes (the memory directory\'s search entries)',
+      },
+    ]);
     assert.equal((await admin('GET', '/api/memories?memory_type=memory_file')).body.total, 0);
   });
 
@@ -267,11 +271,11 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
       [
         [
           'python-written.ndjson, line 3',
-          'created_at: epoch milliseconds above 8640000000000000 are past the valid date range',
+          '"created_at" is 9007199254740991: epoch milliseconds above 8640000000000000 are past the valid date range',
         ],
         [
           'python-written.ndjson, line 4',
-          'updated_at: epoch milliseconds above 8640000000000000 are past the valid date range',
+          '"updated_at" is 9007199254740991: epoch milliseconds above 8640000000000000 are past the valid date range',
         ],
       ],
     );

@@ -23,9 +23,18 @@ export function isUnreadable(element: JsonArrayElement | UnreadableElement): ele
   return 'reason' in element;
 }
 
-/** How a failure names an element: `file, memory 3 (line 12)`, or the file for what its cut left unread. */
-export function elementName(file: string, noun: string, { index, line }: { index?: number; line?: number }): string {
-  return index === undefined ? file : `${file}, ${noun} ${index + 1} (line ${line})`;
+/**
+ * How a failure names an element: `file, memory 3 (line 12)`, with its title when it has one
+ * (`file, conversation 3 ("Trip plans", line 12)`), or the file for what its cut left unread.
+ */
+export function elementName(
+  file: string,
+  noun: string,
+  { index, line }: { index?: number; line?: number },
+  title?: string,
+): string {
+  if (index === undefined) return file;
+  return `${file}, ${noun} ${index + 1} (${title === undefined ? '' : `${JSON.stringify(title)}, `}line ${line})`;
 }
 
 export interface JsonArrayOptions {

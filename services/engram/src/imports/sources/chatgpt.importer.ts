@@ -35,6 +35,8 @@ const Conversation = z.looseObject({
 type Conversation = z.infer<typeof Conversation>;
 
 const SPOKEN_ROLES = new Set(['user', 'assistant']);
+/** What names a conversation in a failure: its title as ChatGPT shows it, else its id. */
+const TITLE_KEYS = ['title', 'conversation_id', 'id'];
 
 /** ChatGPT's data export (Settings → Data controls → Export): the ZIP, or its conversations.json. */
 export class ChatGptImporter implements Importer {
@@ -53,7 +55,7 @@ export class ChatGptImporter implements Importer {
   }
 
   read(input: ImportInput): AsyncIterable<ImportEntry> {
-    return readConversationFiles(input, Conversation, (conversation, file, index) => ({
+    return readConversationFiles(input, Conversation, TITLE_KEYS, (conversation, file, index) => ({
       source: this.source,
       originalId: conversation.conversation_id ?? conversation.id ?? `${file}#${index + 1}`,
       title: textOf(conversation.title) ?? 'Untitled conversation',

@@ -20,6 +20,9 @@ const Conversation = z.looseObject({
   chat_messages: z.array(Message),
 });
 
+/** What names a conversation in a failure: its name as Claude shows it, else its id. */
+const TITLE_KEYS = ['name', 'uuid'];
+
 /** Claude's data export (Settings → Privacy → Export data): the ZIP, or its conversations.json. */
 export class ClaudeImporter implements Importer {
   readonly source = ImportSource.Claude;
@@ -37,7 +40,7 @@ export class ClaudeImporter implements Importer {
   }
 
   read(input: ImportInput): AsyncIterable<ImportEntry> {
-    return readConversationFiles(input, Conversation, (conversation, file) => ({
+    return readConversationFiles(input, Conversation, TITLE_KEYS, (conversation, file) => ({
       source: this.source,
       originalId: conversation.uuid,
       title: textOf(conversation.name) ?? 'Untitled conversation',

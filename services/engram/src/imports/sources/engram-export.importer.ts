@@ -6,7 +6,7 @@ import { isReservedMemoryType, MAX_TIMESTAMP_MS, MemoryTypeInput } from '../../m
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
-import { firstIssue } from './source-values';
+import { fieldProblem } from './field-problem';
 
 /** Detection reads the header line from the probe's first bytes; a longer first line is not a header. */
 const HEADER_MAX_BYTES = 1024;
@@ -81,7 +81,7 @@ export class EngramExportImporter implements Importer {
         if (!memory.success) {
           yield failure(
             `${input.name}, line ${lineNumber}`,
-            value === undefined ? 'not JSON' : firstIssue(memory.error),
+            value === undefined ? 'not JSON' : fieldProblem(memory.error, value),
           );
           continue;
         }

@@ -1,14 +1,17 @@
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { isReservedMemoryType, RESERVED_MEMORY_TYPE } from '../../memories/memory.dto';
+import { isReservedMemoryType, MEMORY_FILE_TYPE } from '../../memories/memory.dto';
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
 import { elementName, isUnreadable, readJsonArray } from '../input/json-array.stream';
-import { epochMs, firstIssue, textOf } from './source-values';
+import { fieldProblem } from './field-problem';
+import { epochMs, itemTitle, textOf } from './source-values';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 const MEMORY_TYPE = /^[a-z][a-z0-9_-]{0,63}$/;
+/** What names a memory in a failure: the start of its content, else its hash (its id in MCP Memory Service). */
+const TITLE_KEYS = ['content', 'content_hash'];
 
 const ExportedMemory = z.looseObject({
   content: z.string().refine((text) => text.trim() !== '', 'content is empty'),
@@ -18,7 +21,10 @@ const ExportedMemory = z.looseObject({
   memory_type: z
     .string()
     .nullish()
-    .refine((type) => !type || !isReservedMemoryType(type), RESERVED_MEMORY_TYPE),
+    .refine(
+      (type) => !type || !isReservedMemoryType(type),
+      `names ${MEMORY_FILE_TYPE}, a type only Engram writes (the memory directory's search entries)`,
+    ),
   metadata: z.union([z.record(z.string(), z.unknown()), z.string()]).nullish(),
   created_at: z.union([z.number(), z.string()]).nullish(),
   created_at_iso: z.string().nullish(),
@@ -54,14 +60,14 @@ export class McpMemoryServiceImporter implements Importer {
     for await (const entry of input.entries()) {
       const elements = readJsonArray(await entry.open(), input.name, firstChar === '{' ? { key: 'memories' } : {});
       for await (const element of elements) {
-        const item = elementName(input.name, 'memory', element);
         if (isUnreadable(element)) {
-          yield { failure: { item, reason: element.reason } };
+          yield { failure: { item: elementName(input.name, 'memory', element), reason: element.reason } };
           continue;
         }
         const parsed = ExportedMemory.safeParse(element.value);
         if (!parsed.success) {
-          yield { failure: { item, reason: firstIssue(parsed.error) } };
+          const item = elementName(input.name, 'memory', element, itemTitle(element.value, TITLE_KEYS));
+          yield { failure: { item, reason: fieldProblem(parsed.error, element.value) } };
           continue;
         }
         yield this.document(parsed.data, input.name, `memory ${element.index + 1}`);
@@ -96,11 +102,12 @@ export class McpMemoryServiceImporter implements Importer {
         `SELECT rowid AS _row, ${selected.map((column) => `"${column}"`).join(', ')} FROM memories ${live} ORDER BY rowid`,
       );
       for (const row of rows.iterate() as Iterable<Record<string, unknown>>) {
-        const parsed = ExportedMemory.safeParse(withoutNulls(row));
+        const fields = withoutNulls(row);
+        const parsed = ExportedMemory.safeParse(fields);
         if (!parsed.success) {
-          yield {
-            failure: { item: `${input.name}, memories row ${String(row._row)}`, reason: firstIssue(parsed.error) },
-          };
+          const title = itemTitle(fields, TITLE_KEYS);
+          const item = `${input.name}, memories row ${String(row._row)}${title ? ` (${JSON.stringify(title)})` : ''}`;
+          yield { failure: { item, reason: fieldProblem(parsed.error, fields) } };
           continue;
         }
         yield this.document(parsed.data, input.name, `row ${String(row._row)}`);

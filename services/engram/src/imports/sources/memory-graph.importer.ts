@@ -4,7 +4,7 @@ import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
 import { looksBinary } from '../input/text-decoding';
-import { firstIssue } from './source-values';
+import { fieldProblem } from './field-problem';
 
 const MAX_LINE_CHARS = 16 * 1024 * 1024;
 
@@ -87,5 +87,7 @@ function parseGraphLine(text: string): { line: z.infer<typeof GraphLine> } | { r
     return { reason: `not valid JSON: ${(error as Error).message}` };
   }
   const parsed = GraphLine.safeParse(value);
-  return parsed.success ? { line: parsed.data } : { reason: `not an entity or relation: ${firstIssue(parsed.error)}` };
+  return parsed.success
+    ? { line: parsed.data }
+    : { reason: `not an entity or relation: ${fieldProblem(parsed.error, value)}` };
 }

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /** The latest instant a Date holds; a later time is as unreadable as a malformed one. */
 const MAX_EPOCH_MS = 8.64e15;
 
@@ -17,11 +15,25 @@ export function epochMs(value: unknown): number | undefined {
   return undefined;
 }
 
-/** The first problem zod found, as one readable line ("mapping: expected object"). */
-export function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return `${path}${issue.message}`;
+/** Titles in failures are cut here: enough to find the item in its export. */
+const TITLE_CHARS = 60;
+
+/**
+ * What names an item in a failure besides its position: the first of `keys` holding text (its title, its
+ * id), on one line and cut short; undefined when the item has none (or is not an object).
+ */
+export function itemTitle(item: unknown, keys: readonly string[]): string | undefined {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return undefined;
+  for (const key of keys) {
+    const value = Object.hasOwn(item, key) ? textOf((item as Record<string, unknown>)[key]) : undefined;
+    if (value === undefined) continue;
+    const line = value
+      .slice(0, TITLE_CHARS * 2)
+      .replace(/\s+/g, ' ')
+      .trim();
+    return line.length > TITLE_CHARS ? `${line.slice(0, TITLE_CHARS)}…` : line;
+  }
+  return undefined;
 }
 
 /** Trimmed text, or undefined for blanks and non-strings. */
