@@ -10,7 +10,7 @@ export function assertLinearCost(label: string, input: (scale: number) => string
   const [smallText, largeText] = [input(1), input(8)];
   let small = Infinity;
   let large = Infinity;
-  for (let round = 0; round < 7; round += 1) {
+  for (let round = 0; round < ROUNDS; round += 1) {
     small = Math.min(
       small,
       timed(() => run(smallText)),
@@ -20,6 +20,28 @@ export function assertLinearCost(label: string, input: (scale: number) => string
       timed(() => run(largeText)),
     );
   }
+  assertRatio(label, small, large);
+}
+
+/** assertLinearCost for work that completes asynchronously (a stream read to its end). */
+export async function assertLinearCostAsync(
+  label: string,
+  input: (scale: number) => string,
+  run: (text: string) => Promise<void>,
+): Promise<void> {
+  const [smallText, largeText] = [input(1), input(8)];
+  let small = Infinity;
+  let large = Infinity;
+  for (let round = 0; round < ROUNDS; round += 1) {
+    small = Math.min(small, await timedAsync(() => run(smallText)));
+    large = Math.min(large, await timedAsync(() => run(largeText)));
+  }
+  assertRatio(label, small, large);
+}
+
+const ROUNDS = 7;
+
+function assertRatio(label: string, small: number, large: number): void {
   // The 5 ms floor keeps a sub-millisecond small run (timer resolution, one pause) from setting the bar.
   assert.ok(
     large < Math.max(small, 5) * 32,
@@ -30,5 +52,11 @@ export function assertLinearCost(label: string, input: (scale: number) => string
 function timed(run: () => void): number {
   const started = performance.now();
   run();
+  return performance.now() - started;
+}
+
+async function timedAsync(run: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await run();
   return performance.now() - started;
 }
