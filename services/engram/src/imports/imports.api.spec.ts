@@ -186,6 +186,51 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.match(unreadable.error, /export_memories\.json: malformed JSON .* \(truncated\?\)/);
   });
 
+  it('a quote left unescaped inside one memory or conversation costs that item alone: the rest of an MCP Memory Service export or a ChatGPT conversations.json is stored, and the failure names the quote', async () => {
+    // As Python's json.dump(indent=2) writes it, with one quote in one memory written without its backslash.
+    const memories = ['The kayak is in shed 2', 'The ferry leaves from "pier 2 at noon', 'Tide tables are online'];
+    const exported = JSON.stringify(
+      {
+        export_metadata: { total_memories: 3 },
+        memories: memories.map((content, i) => ({ content, content_hash: `quote-${i}`, tags: ['quote-mcp'] })),
+      },
+      null,
+      2,
+    ).replace('from \\"pier', 'from "pier');
+    /** Where `marker` starts in `text`, as failures name places (1-based). */
+    const at = (text: string, marker: string) => {
+      const before = text.slice(0, text.indexOf(marker));
+      return { line: before.split('\n').length, column: before.length - before.lastIndexOf('\n') };
+    };
+    const quoteAt = (text: string, marker: string) =>
+      `line ${at(text, marker).line}, column ${at(text, marker).column}`;
+    const mcp = await imported('export_memories.json', exported);
+    assert.equal(mcp.state, 'completed', mcp.error);
+    assert.deepEqual([mcp.result.source, mcp.result.stored, mcp.result.failed], ['mcp-memory-service', 2, 1]);
+    assert.deepEqual(mcp.result.failures, [
+      {
+        item: `export_memories.json, memory 2 (line ${at(exported, '{\n      "content": "The ferry').line})`,
+        reason: `not valid JSON: a quote inside a text is not escaped (or a bracket is out of place) at ${quoteAt(exported, '"pier')}`,
+      },
+    ]);
+    const stored = (await admin('GET', '/api/memories?tag=quote-mcp')).body.memories;
+    assert.deepEqual(stored.map((memory: { content: string }) => memory.content).sort(), [
+      'The kayak is in shed 2',
+      'Tide tables are online',
+    ]);
+
+    const broken = JSON.stringify(chatGptExport(3)).replace('Split project 1 into', 'Split "project 1 into');
+    const chatgpt = await imported('conversations.json', broken, { source: 'chatgpt' });
+    assert.equal(chatgpt.state, 'completed', chatgpt.error);
+    assert.deepEqual([chatgpt.result.documents, chatgpt.result.failed], [2, 1]);
+    assert.deepEqual(chatgpt.result.failures, [
+      {
+        item: 'conversations.json, conversation 2 (line 1)',
+        reason: `not valid JSON: a quote inside a text is not escaped (or a bracket is out of place) at ${quoteAt(broken, '"project 1')}`,
+      },
+    ]);
+  });
+
   it('a failed import names the source its file was read as, or "unknown" when none was recognised, beside the reason', async () => {
     const future = await imported(
       'future.ndjson',
