@@ -54,6 +54,17 @@ describe('engram consolidate (a real SQLite file, the job in-process)', () => {
     const unknown = await engram(['consolidate', '--apply', 'cs-nope']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /No consolidation proposal set cs-nope/);
+    // The flag the user typed, never the REST field (proposal_set_id, item_ids) or route it fills.
+    const notAnId = await engram(['consolidate', '--apply', 'not an id']);
+    assert.equal(notAnId.code, 64);
+    assert.match(
+      notAnId.stderr,
+      /^engram consolidate: --apply: expected the id of a proposal set, as engram consolidate prints it\n/,
+    );
+    const set = JSON.parse((await engram(['consolidate', '--json'])).stdout);
+    const unknownItem = await engram(['consolidate', '--apply', set.id, '--items', '99']);
+    assert.equal(unknownItem.code, 64, unknownItem.stderr);
+    assert.equal(unknownItem.stderr, `engram consolidate: --items: not in proposal set ${set.id}: 99\n`);
   });
 });
 

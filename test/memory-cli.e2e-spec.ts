@@ -42,7 +42,17 @@ describe('engram store, list and search (a real SQLite file)', () => {
     assert.match(badLimit.stderr, /^engram search: --limit: /);
     const empty = await engram(['store', '--tags', 'x']);
     assert.equal(empty.code, 64);
-    assert.match(empty.stderr, /<content>: /);
+    assert.match(empty.stderr, /^engram store: <content>: must not be empty\n/);
+    for (const command of [['store', 'x'], ['search', 'x'], ['list']]) {
+      const badType = await engram([...command, '--type', 'B@d']);
+      assert.equal(badType.code, 64, badType.stderr);
+      const [line] = badType.stderr.split('\n');
+      // The flag the user typed, never the REST field (memory_type) it fills.
+      assert.equal(
+        line,
+        `engram ${command[0]}: --type: must be a word of letters, digits, _ or - (e.g. note, observation, decision)`,
+      );
+    }
     const time = await engram(['list', '--time', 'the twelfth of never']);
     assert.equal(time.code, 64);
     assert.match(time.stderr, /Cannot understand the time expression/);

@@ -5,6 +5,7 @@ import {
   ApplyConsolidationBody,
   MAX_STALE_DAYS,
   MIN_SIMILARITY,
+  ProposalSetId,
   TriggerConsolidationBody,
 } from '../consolidation/consolidation.dto';
 import { ConsolidationService } from '../consolidation/consolidation.service';
@@ -13,7 +14,7 @@ import { followJob } from '../jobs/job-waiter';
 import { decimalFlag, integerFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson, usageError } from './cli-output';
-import { describeFlagIssues } from './flag-issues';
+import { describeFlagIssues, describeRefusal } from './flag-issues';
 import { withJobQueue } from './job-command';
 import { progressPrinter } from './progress-bar';
 
@@ -52,6 +53,14 @@ export const consolidateCommand: CliCommand = {
       return usageError('consolidate', '--namespace: lowercase letters, digits, - and _ (at most 64)', USAGE);
     }
     const applying = flags.apply !== undefined;
+    // The schema's message points REST clients to GET /api/consolidation/recommendations.
+    if (applying && !ProposalSetId.safeParse(flags.apply).success) {
+      return usageError(
+        'consolidate',
+        '--apply: expected the id of a proposal set, as engram consolidate prints it',
+        USAGE,
+      );
+    }
     if (!applying && flags.items !== undefined) return usageError('consolidate', '--items goes with --apply', USAGE);
     const runOnly = ['similarity', 'stale-days'].find((flag) => flags[flag] !== undefined);
     if (applying && runOnly) {
@@ -107,7 +116,7 @@ export const consolidateCommand: CliCommand = {
           return 0;
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
-          process.stderr.write(`engram consolidate: ${error.message}\n`);
+          process.stderr.write(`engram consolidate: ${describeRefusal(error, (field) => FIELD_FLAGS[field])}\n`);
           return error.status === 400 ? 64 : 1;
         }
       }),

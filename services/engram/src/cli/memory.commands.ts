@@ -17,7 +17,7 @@ import { FlagSpec, integerFlag, ParsedArgs, parseCommandArgs } from './cli-args'
 import { CliCommand } from './cli-command';
 import { configUsage, printJson, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
-import { describeFlagIssues } from './flag-issues';
+import { describeFlagIssues, describeRefusal } from './flag-issues';
 
 /** Flags shared by search, list and store, and the request field each one fills. */
 const COMMON_FLAGS = {
@@ -175,7 +175,7 @@ async function runMemoryCommand(name: string, argv: readonly string[], flags: Fl
     );
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    process.stderr.write(`engram ${name}: ${error.message}\n`);
+    process.stderr.write(`engram ${name}: ${describeRefusal(error, (field) => FIELD_FLAGS[field])}\n`);
     return error.status === 400 ? 64 : 1;
   } finally {
     await context.close();

@@ -30,7 +30,7 @@ export const TriggerConsolidationBody = z.strictObject({
 });
 export type TriggerConsolidationInput = z.output<typeof TriggerConsolidationBody>;
 
-const ProposalSetId = z
+export const ProposalSetId = z
   .string()
   .regex(/^[\w-]{1,64}$/, 'proposal_set_id is an id from GET /api/consolidation/recommendations');
 
