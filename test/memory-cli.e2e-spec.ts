@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CliStore, DIST, openCliStore } from './engram-cli';
+import { CliStore, DIST, openCliStore, runEngram, serviceHelper } from './engram-cli';
 
 describe('engram store, list and search (a real SQLite file)', () => {
   let store: CliStore;
@@ -56,6 +56,33 @@ describe('engram store, list and search (a real SQLite file)', () => {
     const time = await engram(['list', '--time', 'the twelfth of never']);
     assert.equal(time.code, 64);
     assert.match(time.stderr, /Cannot understand the time expression/);
+  });
+
+  it('names an embedding endpoint that fails after a good start in one line, and exits 69', async () => {
+    // The same model as the store's; its first answer (the start-up probe) is good, then it fails.
+    const failing = await serviceHelper('testing/openai-embeddings.test-double.js').startOpenAiEmbeddingsTestDouble({
+      dimension: 16,
+      model: 'cli-memory-model',
+    });
+    try {
+      const env = { ...store.env, MCP_EXTERNAL_EMBEDDING_URL: failing.url };
+      const runs = [
+        { args: ['store', 'the', 'gate', 'code', 'changed'], failure: { kind: 'status', status: 500, times: 4 } },
+        { args: ['search', 'gate', 'code', '--mode', 'semantic'], failure: { kind: 'drop', times: 4 } },
+      ];
+      for (const { args, failure } of runs) {
+        failing.fail({ kind: 'answer' }, failure);
+        const run = await runEngram(args, env, store.dir);
+        assert.equal(run.code, 69, `${args[0]}: ${run.stderr}`);
+        assert.ok(
+          run.stderr.startsWith(`engram: Embedding endpoint ${failing.url}/embeddings failed after 4 attempts: `),
+          run.stderr,
+        );
+        assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
+      }
+    } finally {
+      await failing.close();
+    }
   });
 
   it('says in one line, without a stack, that a --db is not a SQLite database', async () => {

@@ -1,6 +1,6 @@
 import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
-import { DomainError } from '../common/domain-errors';
+import { DomainError, EmbeddingUnavailable } from '../common/domain-errors';
 import {
   ApplyConsolidationBody,
   MAX_STALE_DAYS,
@@ -115,7 +115,8 @@ export const consolidateCommand: CliCommand = {
           printProposals(set);
           return 0;
         } catch (error) {
-          if (!(error instanceof DomainError)) throw error;
+          // The embedding endpoint gone mid-command: one line and 69 from engram.ts, as when it is down at start.
+          if (!(error instanceof DomainError) || error instanceof EmbeddingUnavailable) throw error;
           process.stderr.write(`engram consolidate: ${describeRefusal(error, (field) => FIELD_FLAGS[field])}\n`);
           return error.status === 400 ? 64 : 1;
         }

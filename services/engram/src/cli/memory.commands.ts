@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppModule } from '../app.module';
 import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
-import { DomainError } from '../common/domain-errors';
+import { DomainError, EmbeddingUnavailable } from '../common/domain-errors';
 import { createLogger } from '../process/logger';
 import { ListMemoriesQuery, MAX_PAGE_SIZE, StoreMemoryBody } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
@@ -174,7 +174,8 @@ async function runMemoryCommand(name: string, argv: readonly string[], flags: Fl
       command.execute(context, parsed.data, args.flags.json === true),
     );
   } catch (error) {
-    if (!(error instanceof DomainError)) throw error;
+    // The embedding endpoint gone mid-command: one line and 69 from engram.ts, as when it is down at start.
+    if (!(error instanceof DomainError) || error instanceof EmbeddingUnavailable) throw error;
     process.stderr.write(`engram ${name}: ${describeRefusal(error, (field) => FIELD_FLAGS[field])}\n`);
     return error.status === 400 ? 64 : 1;
   } finally {

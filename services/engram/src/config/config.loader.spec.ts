@@ -166,6 +166,17 @@ describe('configuration', () => {
     assert.match(problemsOf({ ENGRAM_EMBEDDING_PROVIDER: 'onnx' }).join(), /ENGRAM_ONNX_MODEL_DIR is required/);
     assert.match(problemsOf({ ENGRAM_EMBEDDING_PROVIDER: 'openai' }).join(), /MCP_EXTERNAL_EMBEDDING_URL/);
     assert.match(problemsOf({ MCP_EXTERNAL_EMBEDDING_URL: 'ftp://x' }).join(), /http:\/\/ or https:\/\//);
+    // fetch refuses a URL with credentials and repeats it, password and all, in its error.
+    const withPassword = {
+      MCP_EXTERNAL_EMBEDDING_URL: 'http://bob:PW-s3cret@127.0.0.1:9/v1',
+      MCP_EXTERNAL_EMBEDDING_MODEL: 'm',
+    };
+    assert.deepEqual(problemsOf(withPassword), [
+      'MCP_EXTERNAL_EMBEDDING_URL must not hold a user name or password; give the key with MCP_EXTERNAL_EMBEDDING_API_KEY',
+    ]);
+    assert.deepEqual(problemsOf({ MCP_EXTERNAL_EMBEDDING_URL: 'http://bob:PW-s3cret@127.0.0.1:port/v1' }), [
+      'MCP_EXTERNAL_EMBEDDING_URL=http://…@127.0.0.1:port/v1 is not accepted; expected an http:// or https:// URL',
+    ]);
     const openai = loadConfig({
       env: { MCP_EXTERNAL_EMBEDDING_URL: 'http://127.0.0.1:9/v1/', MCP_EXTERNAL_EMBEDDING_MODEL: 'm' },
       cwd: dir,

@@ -222,6 +222,11 @@ function readRelevanceWeights(read: EnvReader): RelevanceWeights {
 
 function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {
   const openaiBaseUrl = read.url('MCP_EXTERNAL_EMBEDDING_URL');
+  if (openaiBaseUrl !== undefined && holdsCredentials(openaiBaseUrl)) {
+    read.errors.push(
+      'MCP_EXTERNAL_EMBEDDING_URL must not hold a user name or password; give the key with MCP_EXTERNAL_EMBEDDING_API_KEY',
+    );
+  }
   const provider = read.oneOf('ENGRAM_EMBEDDING_PROVIDER', EMBEDDING_PROVIDERS, openaiBaseUrl ? 'openai' : 'local');
   const onnxDir = read.raw('ENGRAM_ONNX_MODEL_DIR');
   const config: EmbeddingConfig = {
@@ -250,6 +255,11 @@ function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {
     );
   }
   return config;
+}
+
+function holdsCredentials(url: string): boolean {
+  const { username, password } = new URL(url);
+  return username !== '' || password !== '';
 }
 
 function readCorsOrigins(read: EnvReader, port: number): string[] {

@@ -19,7 +19,9 @@ export type ScriptedFailure =
   /** Accept the request and never answer (the client must time out). */
   | { kind: 'hang'; times?: number }
   /** Close the connection without an answer (a network error for the client). */
-  | { kind: 'drop'; times?: number };
+  | { kind: 'drop'; times?: number }
+  /** Answer normally: lets a start-up probe through before the failures queued after it. */
+  | { kind: 'answer'; times?: number };
 
 export interface OpenAiEmbeddingsTestDoubleOptions {
   dimension: number;
