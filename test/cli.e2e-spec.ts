@@ -127,6 +127,47 @@ describe('engram CLI conventions (a real process)', () => {
     }
   });
 
+  it('stops `engram serve` and `engram worker` on an unreachable PostgreSQL or Redis with one line, without its password (69)', async () => {
+    const secret = 'PW-s3cret';
+    const closed = await freePort(); // nothing listens there
+    const redis = await serviceHelper('testing/redis-server.js').startTestRedis();
+    const ports = { MCP_HTTP_PORT: '0', WORKER_HTTP_PORT: '0' };
+    const postgres = {
+      ...ports,
+      MCP_MEMORY_STORAGE_BACKEND: 'postgres',
+      DATABASE_URL: `postgres://engram:${secret}@127.0.0.1:${closed}/memories`,
+    };
+    const database = join(dir, 'served.db');
+    serviceHelper('storage/sqlite.connection.js').openSqliteDatabase(database, {}).close();
+    const noRedis = {
+      ...ports,
+      MCP_MEMORY_SQLITE_PATH: database,
+      REDIS_URL: `redis://:${secret}@127.0.0.1:${closed}/0`,
+    };
+    const cannotUse = `Cannot use the PostgreSQL database postgres://127.0.0.1:${closed}/memories: `;
+    const cannotReach = `Cannot reach Redis at redis://127.0.0.1:${closed}/0 (REDIS_URL): `;
+    const runs = [
+      { command: 'serve', env: postgres, problem: cannotUse },
+      { command: 'worker', env: { ...postgres, REDIS_URL: redis.url }, problem: cannotUse },
+      { command: 'serve', env: noRedis, problem: cannotReach },
+      { command: 'worker', env: noRedis, problem: cannotReach },
+    ];
+    try {
+      // Side by side: each waits a while for Redis, which may be starting beside it.
+      const results = await Promise.all(runs.map(({ command, env }) => runEngram([command], env, dir)));
+      runs.forEach(({ command, problem }, index) => {
+        const run = results[index];
+        assert.equal(run.code, 69, `${command}: ${run.stderr}`);
+        assert.ok(run.stderr.startsWith(`engram: ${problem}`), `${command}: ${run.stderr}`);
+        assert.match(run.stderr, /ECONNREFUSED/);
+        assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
+        assert.ok(!(run.stdout + run.stderr).includes(secret), `echoed the password: ${run.stdout}${run.stderr}`);
+      });
+    } finally {
+      await redis.close();
+    }
+  });
+
   it('names an embedding endpoint that does not answer in one line, and exits 69', async () => {
     const closed = await freePort();
     const database = join(dir, 'embedded.db');

@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wantsHelp } from './cli-args';
 import { ConfigError } from '../config/config.loader';
-import { EmbeddingUnavailable } from '../common/domain-errors';
-import { ServiceUnreachable } from '../common/service-unreachable';
+import { isUnavailable } from '../common/service-unreachable';
 import { CLI_COMMANDS } from './cli-command';
 
 /**
@@ -79,7 +78,7 @@ main(process.argv.slice(2)).then(
     }
     // The database server, Redis or the embedding endpoint does not answer (or the model does not
     // load): what and why in one line, exit 69 (EX_UNAVAILABLE).
-    if (error instanceof ServiceUnreachable || error instanceof EmbeddingUnavailable) {
+    if (isUnavailable(error)) {
       process.stderr.write(`engram: ${error.message}\n`);
       process.exit(69);
     }

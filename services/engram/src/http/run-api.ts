@@ -3,7 +3,8 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfigOrReport } from '../config/config.loader';
 import { decideBindAddress } from '../process/bind-address';
 import { createLogger } from '../process/logger';
-import { closeOnSignals, startupExitCode } from '../process/lifecycle';
+import { closeOnSignals, reportStartFailure } from '../process/lifecycle';
+import { waitForRedis } from '../jobs/redis-probe';
 import { PortReservation, reservePort } from '../process/port-reservation';
 import { recordServing } from '../health/serving-record.repository';
 import { startTracing } from '../tracing/tracing';
@@ -39,6 +40,7 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   const { Authenticator } = await import('../auth/authenticator.js');
   let app: NestFastifyApplication;
   try {
+    if (config.redis.url) await waitForRedis(config.redis.url);
     app = await createApp(config, logger);
     await reservation.release();
     await app.listen({ host: bind.host, port: config.http.port });
@@ -66,12 +68,9 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   return stopped;
 }
 
-/** A busy port in one line with what to do (69); any other failure logged, with its exit code. */
+/** A busy port in one line with what to do (69); any other failure as reportStartFailure says it. */
 function startFailed(error: unknown, port: number, host: string, logger: LoggerService): number {
-  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
-    logger.error((error as Error).message, 'Startup');
-    return startupExitCode(error);
-  }
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return reportStartFailure(error, logger);
   process.stderr.write(
     `engram: port ${port} on ${host} is in use (another Engram?); stop it or choose another port with MCP_HTTP_PORT or --port\n`,
   );

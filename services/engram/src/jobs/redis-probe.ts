@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { ServiceUnreachable } from '../common/service-unreachable';
 
@@ -30,6 +31,27 @@ export async function probeRedis(url: string, timeoutMs = PROBE_TIMEOUT_MS): Pro
     throw new RedisUnreachable(`Cannot reach Redis at ${describeRedisUrl(url)} (REDIS_URL): ${reason}`);
   } finally {
     client.disconnect();
+  }
+}
+
+/** How long a server waits at start for Redis, which may be starting beside it. */
+const SERVER_PATIENCE_MS = 10_000;
+const RETRY_DELAY_MS = 250;
+
+/**
+ * probeRedis, retried until Redis answers or `patienceMs` has passed: the api and the worker check Redis
+ * this way before they open anything, so Redis that never answers is one line (its last failure), not
+ * reconnection warnings and a job queue error.
+ */
+export async function waitForRedis(url: string, patienceMs = SERVER_PATIENCE_MS): Promise<void> {
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      return await probeRedis(url, Math.max(deadline - Date.now(), RETRY_DELAY_MS));
+    } catch (error) {
+      if (Date.now() + RETRY_DELAY_MS >= deadline) throw error;
+    }
+    await sleep(RETRY_DELAY_MS);
   }
 }
 

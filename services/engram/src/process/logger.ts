@@ -1,4 +1,5 @@
 import { ConsoleLogger, LoggerService, LogLevel } from '@nestjs/common';
+import { isUnavailable } from '../common/service-unreachable';
 import { AppConfig } from '../config/config.types';
 import { activeTraceIds } from '../tracing/spans';
 
@@ -45,7 +46,10 @@ class EngramLogger extends ConsoleLogger {
   /** A busy port is reported by runApi as one line with what to do; Nest's stack trace would bury it. */
   override error(message: unknown, ...optionalParams: unknown[]): void {
     if (optionalParams.at(-1) === 'NestApplication' && String(message).includes('EADDRINUSE')) return;
-    if (this.commandReportsStartFailure && optionalParams.at(-1) === 'ExceptionHandler') return;
+    if (optionalParams.at(-1) === 'ExceptionHandler') {
+      // reportStartFailure says an unavailable server in one line; Nest's copy, with its stack, would bury it.
+      if (this.commandReportsStartFailure || isUnavailable(message)) return;
+    }
     super.error(message, ...optionalParams);
   }
 

@@ -7,7 +7,8 @@ import { FAILURE_LIMITER } from '../auth/failure-limiter';
 import { decideBindAddress } from '../process/bind-address';
 import { createLogger } from '../process/logger';
 import { loadConfigOrReport } from '../config/config.loader';
-import { closeOnSignals, startupExitCode } from '../process/lifecycle';
+import { closeOnSignals, reportStartFailure } from '../process/lifecycle';
+import { waitForRedis } from '../jobs/redis-probe';
 import { recordServing } from '../health/serving-record.repository';
 import { JobsHealth } from '../jobs/jobs-health';
 import { startTracing } from '../tracing/tracing';
@@ -35,6 +36,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   let context: INestApplicationContext;
   let server: FastifyInstance;
   try {
+    await waitForRedis(config.redis.url);
     context = await createWorkerContext(config, 'worker', logger);
     const deps = {
       authenticator: context.get(Authenticator),
@@ -43,8 +45,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     };
     server = await startWorkerHttpServer(config, probesOf(context), deps, bind.host);
   } catch (error) {
-    logger.error((error as Error).message, 'Startup');
-    return startupExitCode(error);
+    return reportStartFailure(error, logger);
   }
   const { port } = server.server.address() as AddressInfo;
   const unrecord = recordServing('worker', server.server, logger);
