@@ -74,24 +74,39 @@ describe('engram CLI conventions (a real process)', () => {
     assert.deepEqual(readdirSync(folder), []);
   });
 
-  it('refuses `engram mcp --db` in a folder that does not exist (66) instead of creating the folders', async () => {
+  it('refuses a database path, --db or MCP_MEMORY_SQLITE_PATH, in a folder that does not exist (66) instead of creating the folders', async () => {
     const file = join(dir, 'file-not-folder');
     writeFileSync(file, 'x');
+    const mistyped = join(dir, 'mistyped', 'deeper', 'engram.db');
+    const noFolder = `no database at ${mistyped}, and no folder ${join(dir, 'mistyped', 'deeper')} to create it in`;
+    const throughFile = `cannot open ${join(file, 'engram.db')}: ENOTDIR`;
+    const asEnv = { MCP_MEMORY_SQLITE_PATH: mistyped };
+    const ports = { MCP_HTTP_PORT: '0', WORKER_HTTP_PORT: '0', REDIS_URL: 'redis://127.0.0.1:9' };
     const runs = [
-      {
-        db: join(dir, 'mistyped', 'deeper', 'engram.db'),
-        problem: `no database at ${join(dir, 'mistyped', 'deeper', 'engram.db')}, and no folder ${join(dir, 'mistyped', 'deeper')} to create it in (--db)`,
-      },
-      { db: join(file, 'engram.db'), problem: `cannot open ${join(file, 'engram.db')}: ENOTDIR` },
+      { args: ['mcp', '--db', mistyped], env: {}, line: `engram mcp: ${noFolder}` },
+      { args: ['mcp', '--db', join(file, 'engram.db')], env: {}, line: `engram mcp: ${throughFile}` },
+      // The same variable means the same to every command that creates a store (`npm start` is serve).
+      { args: ['mcp'], env: asEnv, line: `engram mcp: ${noFolder}` },
+      { args: ['serve'], env: { ...ports, ...asEnv }, line: `engram: ${noFolder}` },
+      { args: ['worker'], env: { ...ports, ...asEnv }, line: `engram: ${noFolder}` },
+      { args: ['serve', '--db', join(file, 'engram.db')], env: ports, line: `engram: ${throughFile}` },
     ];
-    for (const { db, problem } of runs) {
-      const run = await runEngram(['mcp', '--db', db], {}, dir);
-      assert.equal(run.code, 66, run.stderr);
-      assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
-      assert.ok(run.stderr.startsWith(`engram mcp: ${problem}`), run.stderr);
-      assert.equal(run.stdout, '', 'stdout carries only JSON-RPC');
+    for (const { args, env, line } of runs) {
+      const run = await runEngram(args, env, dir);
+      assert.equal(run.code, 66, `${args.join(' ')}: ${run.stderr}`);
+      assert.equal(run.stderr, `${line} (MCP_MEMORY_SQLITE_PATH or --db)\n`);
+      assert.equal(run.stdout, '', `${args.join(' ')}: stdout carries only JSON-RPC (mcp), logs nothing (servers)`);
     }
     assert.ok(!existsSync(join(dir, 'mistyped')), 'the folders were created');
+  });
+
+  it("creates the default database's folder, Engram's own data directory, for stdio mcp as for serve", async () => {
+    const home = join(dir, 'fresh-home');
+    mkdirSync(home);
+    const run = await runEngram(['mcp'], {}, home); // stdin closed: it stops once started
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /^engram mcp: no database at .* yet: creating a new, empty one\n/);
+    assert.ok(existsSync(join(home, 'data', 'engram.db')), 'no database in ./data');
   });
 
   it('names an unreachable PostgreSQL or Redis in one line without its password, and exits 69', async () => {

@@ -22,7 +22,7 @@ async function waitForJob(url: string, id: string, timeoutMs: number) {
 
 describe('the worker process with Redis', () => {
   const dir = tempDir();
-  const dbPath = join(dir, 'data', 'engram.db');
+  const dbPath = join(dir, 'engram.db');
   let redis: any;
   let modelA: any;
   let modelB: any;

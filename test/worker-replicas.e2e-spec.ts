@@ -181,7 +181,7 @@ describe('scheduled backups without Redis: two apis on one SQLite file', () => {
 
   it('runs the schedule in one api only (never engram mcp), and the other api takes it over when that one stops', async () => {
     const env = {
-      MCP_MEMORY_SQLITE_PATH: join(dir, 'data', 'engram.db'),
+      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
       ENGRAM_EMBEDDING_PROVIDER: 'openai',
       MCP_EXTERNAL_EMBEDDING_URL: model.url,
       MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
@@ -260,7 +260,7 @@ describe('graceful worker shutdown with Redis: two workers on one store', () => 
   it('hands a running reindex back to the queue on SIGTERM, and the other worker completes it', async () => {
     const env = {
       REDIS_URL: redis.url,
-      MCP_MEMORY_SQLITE_PATH: join(dir, 'data', 'engram.db'),
+      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
       ENGRAM_EMBEDDING_PROVIDER: 'openai',
       // The swap to the new model can hold the write lock a while on a loaded runner.
       MCP_MEMORY_SQLITE_PRAGMAS: 'busy_timeout=30000',

@@ -1,8 +1,7 @@
-import { missingFolder, storeIsNew, storeLocation } from '../storage/store-location';
+import { storeIsNew, storeLocation, unusableStorePath } from '../storage/store-location';
 import { loadConfigOrReport } from '../config/config.loader';
 import { ALL_CONFIG, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { refuseMissingDatabase } from './existing-store';
 
 const USAGE = `usage:
   engram mcp [--db <file>] [--embedding-provider …] [--env-file <file>]
@@ -27,21 +26,15 @@ export const mcpCommand: CliCommand = {
     }
     const config = loadConfigOrReport(rest);
     if (!config) return 78; // EX_CONFIG
+    const unusable = unusableStorePath(config.storage);
+    if (unusable !== undefined) {
+      process.stderr.write(`engram mcp: ${unusable} (MCP_MEMORY_SQLITE_PATH or --db)\n`);
+      return 66; // EX_NOINPUT, as other commands answer a --db that names nothing
+    }
     if (storeIsNew(config.storage)) {
-      // A --db typed by hand names an existing folder; only the default ./data is created.
-      const folder = rest.some((arg) => arg.startsWith('--db=')) ? missingFolder(config.storage) : undefined;
-      if (folder !== undefined) {
-        process.stderr.write(
-          `engram mcp: no database at ${storeLocation(config.storage)}, and no folder ${folder} to create it in (--db)\n`,
-        );
-        return 66; // EX_NOINPUT, as other commands answer a --db that names nothing
-      }
       process.stderr.write(
         `engram mcp: no database at ${storeLocation(config.storage)} yet: creating a new, empty one\n`,
       );
-    } else {
-      const refused = refuseMissingDatabase('mcp', config); // a folder, say, where the file should be
-      if (refused !== undefined) return refused;
     }
     const { runMcpStdio } = await import('./mcp-stdio.js');
     return runMcpStdio(config);

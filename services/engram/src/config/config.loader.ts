@@ -99,7 +99,8 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
   const { backend, postgres } = readStorageBackend(read);
   const agent = readAgentConfig(read);
   const baseDir = read.raw('MCP_MEMORY_BASE_DIR') ?? 'data';
-  const sqlitePath = read.raw('MCP_MEMORY_SQLITE_PATH', 'MCP_MEMORY_SQLITEVEC_PATH') ?? join(baseDir, 'engram.db');
+  const givenSqlitePath = read.raw('MCP_MEMORY_SQLITE_PATH', 'MCP_MEMORY_SQLITEVEC_PATH');
+  const sqlitePath = givenSqlitePath ?? join(baseDir, 'engram.db');
   const { pragmas, errors: pragmaErrors } = parseSqlitePragmas(
     read.raw('MCP_MEMORY_SQLITE_PRAGMAS'),
     'MCP_MEMORY_SQLITE_PRAGMAS',
@@ -119,6 +120,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       backend,
       postgres,
       sqlitePath: sqlitePath === ':memory:' ? sqlitePath : absolute(sqlitePath, cwd),
+      sqlitePathGiven: givenSqlitePath !== undefined,
       pragmas,
       encryptionKey,
       vectorIndex: readVectorIndex(read, backend, encryptionKey),

@@ -255,6 +255,11 @@ export interface AppConfig {
     /** Set exactly when `backend` is `postgres`. */
     postgres?: PostgresConfig;
     sqlitePath: string;
+    /**
+     * True when MCP_MEMORY_SQLITE_PATH (or --db) names the file; false for the default under
+     * MCP_MEMORY_BASE_DIR, Engram's own folder, which it creates.
+     */
+    sqlitePathGiven: boolean;
     pragmas: Record<string, string>;
     /**
      * Encrypts the database and its backups (ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE):

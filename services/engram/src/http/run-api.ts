@@ -8,16 +8,22 @@ import { waitForRedis } from '../jobs/redis-probe';
 import { PortReservation, reservePort } from '../process/port-reservation';
 import { recordServing } from '../health/serving-record.repository';
 import { startTracing } from '../tracing/tracing';
-import { storeIsNew, storeLocation } from '../storage/store-location';
+import { storeIsNew, storeLocation, unusableStorePath } from '../storage/store-location';
 import { preloadEmbedder } from '../embeddings/embedder-preload';
 
 /**
  * The api: REST, docs, health and metrics on MCP_HTTP_HOST:MCP_HTTP_PORT. Resolves with the exit code
- * once a signal has closed it (0), or at once when it cannot start (78 for configuration, else 1).
+ * once a signal has closed it (0), or at once when it cannot start: 66 for a database path with no folder,
+ * 69 for a busy port or a server it needs that does not answer, 78 for configuration, else 1.
  */
 export async function runApi(argv: readonly string[]): Promise<number> {
   const config = loadConfigOrReport(argv);
   if (!config) return 78; // EX_CONFIG
+  const unusable = unusableStorePath(config.storage);
+  if (unusable !== undefined) {
+    process.stderr.write(`engram: ${unusable} (MCP_MEMORY_SQLITE_PATH or --db)\n`);
+    return 66; // EX_NOINPUT
+  }
   const logger = createLogger(config);
   const tracing = await startTracing(config.tracing, 'api');
   const bind = decideBindAddress(config);

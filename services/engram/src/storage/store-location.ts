@@ -51,10 +51,23 @@ export function missingSqliteFile(file: string): string | undefined {
 }
 
 /**
+ * Why a command that creates the store when there is none (serve, worker, stdio mcp) may not open the
+ * configured SQLite path, or undefined when it may. A path the user gave (MCP_MEMORY_SQLITE_PATH or
+ * --db) must lead to an existing folder: a mistyped one would get a new, empty store that every client
+ * then writes to. The default under MCP_MEMORY_BASE_DIR is Engram's own folder, created as needed.
+ */
+export function unusableStorePath(storage: AppConfig['storage']): string | undefined {
+  if (!storeIsNew(storage)) return missingDatabase(storage); // a folder where the file should be, say
+  const folder = storage.sqlitePathGiven ? missingFolder(storage) : undefined;
+  if (folder === undefined) return undefined;
+  return `no database at ${storeLocation(storage)}, and no folder ${folder} to create it in`;
+}
+
+/**
  * The folder a new SQLite file would be created in, when that is not an existing folder: the path is
  * likely mistyped. Undefined when it exists (or the store is in memory or on a server).
  */
-export function missingFolder(storage: AppConfig['storage']): string | undefined {
+function missingFolder(storage: AppConfig['storage']): string | undefined {
   if (storage.backend !== 'sqlite_vec' || storage.sqlitePath === ':memory:') return undefined;
   const folder = dirname(resolve(storage.sqlitePath));
   try {

@@ -1,5 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { storeLocation } from '../storage/store-location';
+import { storeLocation, unusableStorePath } from '../storage/store-location';
 import { FastifyInstance } from 'fastify';
 import { AddressInfo } from 'node:net';
 import { Authenticator } from '../auth/authenticator';
@@ -24,6 +24,11 @@ import { startWorkerHttpServer } from './worker-http.server';
 export async function runWorker(argv: readonly string[]): Promise<number> {
   const config = loadConfigOrReport(argv);
   if (!config) return 78; // EX_CONFIG
+  const unusable = unusableStorePath(config.storage);
+  if (unusable !== undefined) {
+    process.stderr.write(`engram: ${unusable} (MCP_MEMORY_SQLITE_PATH or --db)\n`);
+    return 66; // EX_NOINPUT
+  }
   const logger = createLogger(config);
   if (!config.redis.url) {
     logger.error('The worker needs REDIS_URL; without Redis the api runs jobs itself (no worker needed)', 'Startup');
