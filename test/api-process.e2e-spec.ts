@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { call, runApiToExit, startApi, tempDir } from './process-harness';
@@ -82,6 +82,7 @@ describe('the api process (node dist/main.js)', () => {
 
   it('reads settings from a .env file in its working directory, below the environment', async () => {
     const dir = tempDir();
+    mkdirSync(join(dir, 'from-dotenv')); // a path the user gives names a folder that exists
     writeFileSync(join(dir, '.env'), 'MCP_MEMORY_SQLITE_PATH=from-dotenv/memories.db\nMCP_HTTP_PORT=1\n');
     const api = await startApi({}, dir);
     try {
