@@ -18,6 +18,7 @@ import { memoryIdBlocksMigration } from './024-memory-id-blocks';
 import { memoryFilterProbeMigration } from './025-memory-filter-probe';
 import { namespaceKeywordCorpusMigration } from './026-namespace-keyword-corpus';
 import { namespaceOwnNumbersMigration } from './027-namespace-own-numbers';
+import { foreignKeyIndexesMigration } from './028-foreign-key-indexes';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -40,4 +41,5 @@ export const MIGRATIONS: readonly Migration[] = [
   memoryFilterProbeMigration,
   namespaceKeywordCorpusMigration,
   namespaceOwnNumbersMigration,
+  foreignKeyIndexesMigration,
 ];

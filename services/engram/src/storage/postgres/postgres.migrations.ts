@@ -341,6 +341,16 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX agent_file_versions_version ON agent_file_versions (namespace, path, version);
     `,
   },
+  {
+    version: 16,
+    name: 'foreign-key-indexes',
+    // SQLite's 028: PostgreSQL too checks a deleted parent's children with a scan when no index leads
+    // with the child column, once per deleted row.
+    sql: `
+      CREATE INDEX memories_supersedes ON memories (supersedes) WHERE supersedes IS NOT NULL;
+      CREATE INDEX memory_conflicts_second ON memory_conflicts (second_id);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */
