@@ -26,16 +26,19 @@ export type UsageMemoryRow = UsageRow & {
 
 /**
  * One page of a namespace's current memories with their signals, after a memory id (keyset paging keeps
- * memory bounded and each page one short statement). Parameters: namespace, after id, page size; `?`
+ * memory bounded and each page one short statement). `memories` is the statement's `memories AS m`: an
+ * engine may name the index it walks in id order. Parameters: namespace, after id, page size; `?`
  * placeholders (numbered for PostgreSQL).
  */
-export const CURRENT_MEMORIES_PAGE = `SELECT m.id AS memory_id, m.content_hash, m.content,
+export function currentMemoriesPage(memories = 'memories m'): string {
+  return `SELECT m.id AS memory_id, m.content_hash, m.content,
     m.memory_type, m.created_at, coalesce(u.retrievals, 0) AS retrievals, coalesce(u.fetches, 0) AS fetches,
     u.last_used_at, coalesce(u.rating_sum, 0) AS rating_sum, coalesce(u.rating_count, 0) AS rating_count,
     u.last_rating, u.last_feedback
-  FROM memories m LEFT JOIN memory_usage u ON u.memory_id = m.id
+  FROM ${memories} LEFT JOIN memory_usage u ON u.memory_id = m.id
   WHERE m.namespace = ? AND m.deleted_at IS NULL AND m.superseded_by IS NULL AND m.id > ?
   ORDER BY m.id LIMIT ?`;
+}
 
 export function toSignals(row: UsageRow): UsageSignals {
   return {

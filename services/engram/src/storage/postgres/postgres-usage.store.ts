@@ -1,6 +1,8 @@
-import { CURRENT_MEMORIES_PAGE, toSignals, toUsageRow, USAGE_PAGE, UsageMemoryRow, UsageRow } from '../usage.sql';
+import { currentMemoriesPage, toSignals, toUsageRow, USAGE_PAGE, UsageMemoryRow, UsageRow } from '../usage.sql';
 import { MemoryUsageRow, NO_USE, UsageDelta, UsageSignals, UsageStore } from '../usage.store';
 import { numbered, PostgresDatabase } from './postgres.database';
+
+const CURRENT_MEMORIES_PAGE = numbered(currentMemoriesPage());
 
 /** UsageStore on PostgreSQL: upserts that add to the counts, so replicas writing at once lose nothing. */
 export class PostgresUsageStore extends UsageStore {
@@ -51,7 +53,7 @@ export class PostgresUsageStore extends UsageStore {
 
   async *currentMemories(namespace: string): AsyncGenerator<MemoryUsageRow> {
     for (let after = 0; ;) {
-      const rows = await this.db.query<UsageMemoryRow>(numbered(CURRENT_MEMORIES_PAGE), [namespace, after, USAGE_PAGE]);
+      const rows = await this.db.query<UsageMemoryRow>(CURRENT_MEMORIES_PAGE, [namespace, after, USAGE_PAGE]);
       for (const row of rows) yield toUsageRow(row);
       if (rows.length < USAGE_PAGE) return;
       after = rows[rows.length - 1].memory_id;
