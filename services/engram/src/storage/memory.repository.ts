@@ -30,6 +30,16 @@ interface MemoryRow {
   valid_to: number | null;
 }
 
+/**
+ * A page of a namespace's trash (parameters: namespace, limit, offset). Each tombstone walked looks its
+ * hash up in the trash's hash index, named because SQLite otherwise walked the namespace's whole trash by
+ * time for each one: a page cost the square of its depth, 40 s for the last page of 9,800 tombstones.
+ */
+export const TRASH_PAGE = `SELECT m.* FROM memories m WHERE m.namespace = ? AND m.deleted_at IS NOT NULL AND m.id = (
+    SELECT n.id FROM memories n INDEXED BY memories_trash_by_hash WHERE n.namespace = m.namespace
+      AND n.content_hash = m.content_hash AND n.deleted_at IS NOT NULL ORDER BY n.deleted_at DESC, n.id DESC LIMIT 1)
+  ORDER BY m.deleted_at DESC, m.id DESC LIMIT ? OFFSET ?`;
+
 /** All reads and writes of memories, their tags and their vectors. Every write is one transaction. */
 export class MemoryRepository {
   private readonly statements: PreparedStatements;
@@ -221,14 +231,7 @@ export class MemoryRepository {
    * is one entry), newest deletion first.
    */
   listDeleted(namespace: string, offset: number, limit: number): MemoryRecord[] {
-    const rows = this.statements
-      .get(
-        `SELECT m.* FROM memories m WHERE m.namespace = ? AND m.deleted_at IS NOT NULL AND m.id = (
-           SELECT n.id FROM memories n WHERE n.namespace = m.namespace AND n.content_hash = m.content_hash
-             AND n.deleted_at IS NOT NULL ORDER BY n.deleted_at DESC, n.id DESC LIMIT 1)
-         ORDER BY m.deleted_at DESC, m.id DESC LIMIT ? OFFSET ?`,
-      )
-      .all(namespace, limit, offset) as MemoryRow[];
+    const rows = this.statements.get(TRASH_PAGE).all(namespace, limit, offset) as MemoryRow[];
     return this.hydrate(rows);
   }
 
