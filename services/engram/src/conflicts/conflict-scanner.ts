@@ -64,11 +64,16 @@ export class ConflictScanner {
     const before = await this.conflicts.count(namespace, undefined);
     const judging: ScanJudging = { verdicts: {}, judged: new Set() };
     let scanned = 0;
-    for (let offset = 0; offset < total; offset += SCAN_PAGE) {
-      for (const memory of await this.memories.list({ namespace }, offset, SCAN_PAGE, 'oldest')) {
+    // In id order after the last memory read: a page at an offset cost a walk past every memory before it
+    // (quadratic: 6 s of paging alone at 100,000 memories), and skipped memories when others were deleted.
+    for (let afterId = 0; ;) {
+      const page = await this.memories.exportPage(namespace, afterId, SCAN_PAGE);
+      if (page.length === 0) break;
+      for (const memory of page.filter(({ supersededBy }) => supersededBy === null)) {
         await this.review(memory, undefined, judging);
         scanned += 1;
       }
+      afterId = page[page.length - 1].id;
       await onProgress({ scanned, total });
     }
     return {
