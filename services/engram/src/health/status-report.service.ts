@@ -55,7 +55,7 @@ export class StatusReportService {
       statistics: {
         total_memories: stats.live,
         deleted_memories: stats.deleted,
-        unique_tags: stats.tags,
+        unique_tags: (await this.memories.tags()).length,
         memory_types: stats.types,
         oldest_memory: iso(stats.oldestMs),
         newest_memory: iso(stats.newestMs),

@@ -50,10 +50,10 @@ export interface TagCount {
   count: number;
 }
 
+/** A namespace's totals; the tags in use are `tagCounts`, apart, since counting them is the costly part. */
 export interface MemoryCounts {
   live: number;
   deleted: number;
-  tags: number;
   types: { memory_type: string; count: number }[];
   oldestMs: number | null;
   newestMs: number | null;

@@ -309,7 +309,6 @@ export class MemoryRepository {
     return {
       live: totals.live ?? 0,
       deleted: totals.deleted ?? 0,
-      tags: this.tagCounts(namespace).length,
       types,
       oldestMs: totals.oldest,
       newestMs: totals.newest,

@@ -137,7 +137,6 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.deepEqual(counts, {
         live: 4,
         deleted: 0,
-        tags: 2,
         types: [
           { memory_type: 'note', count: 3 },
           { memory_type: 'decision', count: 1 },

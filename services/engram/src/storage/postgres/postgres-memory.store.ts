@@ -313,7 +313,6 @@ export class PostgresMemoryStore extends MemoryStore {
     return {
       live: totals.live,
       deleted: totals.deleted,
-      tags: (await this.tagCounts(namespace)).length,
       types,
       oldestMs: totals.oldest,
       newestMs: totals.newest,
