@@ -65,13 +65,16 @@ export class ConsolidationPlanner {
     const records = await this.recordsOf(namespace, [...pairs.keys()]);
     const contradictions = dropContradictions(pairs, records);
     const merges = this.mergeProposals(candidates, pairs, records);
-    const merged = new Set(merges.flatMap(({ members }) => members.map((member) => member.contentHash)));
-    const archives = await this.archiveProposals(namespace, candidates, settings.staleDays, now, merged);
-    const proposals = [...merges, ...archives];
+    const mergedHashes = new Set(merges.flatMap(({ members }) => members.map((member) => member.contentHash)));
+    const merged = new Set([...records.values()].filter((r) => mergedHashes.has(r.contentHash)).map((r) => r.id));
+    const stale = staleCandidates(candidates, settings.staleDays, now, merged);
+    const listedMerges = merges.slice(0, MAX_PROPOSALS);
+    const listedStale = stale.slice(0, MAX_PROPOSALS - listedMerges.length);
+    const archives = await this.archiveProposals(namespace, listedStale, settings.staleDays, now);
     return {
       scanned: candidates.size,
-      proposals: proposals.slice(0, MAX_PROPOSALS),
-      leftOut: Math.max(0, proposals.length - MAX_PROPOSALS),
+      proposals: [...listedMerges, ...archives],
+      leftOut: Math.max(0, merges.length + stale.length - MAX_PROPOSALS),
       contradictions,
     };
   }
@@ -145,28 +148,32 @@ export class ConsolidationPlanner {
     });
   }
 
+  /**
+   * The proposals to archive the given stale memories, oldest first. Only those a set can hold are
+   * read with their text: in an imported namespace nearly every memory may be stale.
+   */
   private async archiveProposals(
     namespace: string,
-    candidates: Map<number, Candidate>,
+    stale: Candidate[],
     staleDays: number,
     now: number,
-    merged: Set<string>,
   ): Promise<ArchiveProposal[]> {
-    const before = now - staleDays * MS_PER_DAY;
-    const stale = [...candidates.values()].filter((candidate) => !candidate.used && candidate.createdAt < before);
     const records = await this.recordsOf(
       namespace,
       stale.map((candidate) => candidate.id),
     );
-    return stale
-      .sort((a, b) => a.createdAt - b.createdAt || a.id - b.id)
-      .map((candidate) => records.get(candidate.id))
-      .filter((record) => record !== undefined && !merged.has(record.contentHash))
-      .map((record) => ({
-        kind: 'archive' as const,
-        member: memberOf(record!, candidates.get(record!.id)!),
-        reason: `stored ${Math.floor((now - record!.createdAt) / MS_PER_DAY)} days ago, never retrieved, fetched or rated (older than ${staleDays} days)`,
-      }));
+    return stale.flatMap((candidate) => {
+      const record = records.get(candidate.id);
+      if (!record) return [];
+      const days = Math.floor((now - record.createdAt) / MS_PER_DAY);
+      return [
+        {
+          kind: 'archive' as const,
+          member: memberOf(record, candidate),
+          reason: `stored ${days} days ago, never retrieved, fetched or rated (older than ${staleDays} days)`,
+        },
+      ];
+    });
   }
 
   private async recordsOf(namespace: string, ids: readonly number[]): Promise<Map<number, MemoryRecord>> {
@@ -200,6 +207,19 @@ function dropContradictions(pairs: Map<number, Map<number, number>>, records: Ma
   }
   for (const [id, others] of pairs) if (others.size === 0) pairs.delete(id);
   return dropped;
+}
+
+/** Memories older than `staleDays` never used, oldest first, leaving out those proposed for a merge. */
+function staleCandidates(
+  candidates: Map<number, Candidate>,
+  staleDays: number,
+  now: number,
+  merged: Set<number>,
+): Candidate[] {
+  const before = now - staleDays * MS_PER_DAY;
+  return [...candidates.values()]
+    .filter((candidate) => !candidate.used && candidate.createdAt < before && !merged.has(candidate.id))
+    .sort((a, b) => a.createdAt - b.createdAt || a.id - b.id);
 }
 
 function candidateOf(row: MemoryUsageRow): Candidate {
