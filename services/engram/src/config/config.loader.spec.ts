@@ -464,6 +464,7 @@ describe('configuration', () => {
       sseClientBufferBytes: 1024 * 1024,
       sseMaxClients: 1000,
       sseMaxClientsPerCredential: 20,
+      sseMaxClientsPerNamespace: 250,
     });
     const tuned = loadConfig({
       env: { ENGRAM_EVENTS_RING_SIZE: '0', ENGRAM_EVENTS_INCLUDE_CONTENT: 'yes', ENGRAM_SSE_HEARTBEAT_SECONDS: '5' },
@@ -479,6 +480,18 @@ describe('configuration', () => {
     });
     assert.equal(problems.length, 3);
     assert.match(problems.join('\n'), /ENGRAM_SSE_CLIENT_BUFFER_BYTES=100 .* from 4096/);
+  });
+
+  it("keeps a namespace's share of event streams below the process's: a quarter by default, never more than all", () => {
+    const small = loadConfig({ env: { ENGRAM_SSE_MAX_CLIENTS: '40' }, cwd: dir }).events;
+    assert.equal(small.sseMaxClientsPerNamespace, 10);
+    assert.equal(loadConfig({ env: { ENGRAM_SSE_MAX_CLIENTS: '2' }, cwd: dir }).events.sseMaxClientsPerNamespace, 1);
+    const tuned = loadConfig({ env: { ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE: '1000' }, cwd: dir }).events;
+    assert.equal(tuned.sseMaxClientsPerNamespace, 1000);
+    assert.deepEqual(problemsOf({ ENGRAM_SSE_MAX_CLIENTS: '40', ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE: '41' }), [
+      'ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE=41 is not accepted; expected an integer from 1 to 40',
+    ]);
+    assert.equal(problemsOf({ ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE: '0' }).length, 1);
   });
 
   it('reads trusted proxies as addresses and CIDR ranges, naming each entry that is neither', () => {

@@ -19,6 +19,7 @@ import {
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { readConflictJudgeConfig } from './conflict-judge-config.reader';
+import { readEventsConfig } from './events-config.reader';
 import { EnvReader } from './env-reader';
 import { parseCidr, parseCidrList } from './cidr-list';
 import { readPostgresConfig } from './postgres-config.reader';
@@ -151,14 +152,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     },
     worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
     jobs: { maxWaiting: read.integer('ENGRAM_JOBS_MAX_WAITING', 100, 1, 100_000) },
-    events: {
-      ringSize: read.integer('ENGRAM_EVENTS_RING_SIZE', 1000, 0, 100_000),
-      includeContent: read.boolean('ENGRAM_EVENTS_INCLUDE_CONTENT', false),
-      sseHeartbeatSeconds: read.integer('ENGRAM_SSE_HEARTBEAT_SECONDS', 15, 1, 3600),
-      sseClientBufferBytes: read.integer('ENGRAM_SSE_CLIENT_BUFFER_BYTES', MIB, 4096, 64 * MIB),
-      sseMaxClients: read.integer('ENGRAM_SSE_MAX_CLIENTS', 1000, 1, 100_000),
-      sseMaxClientsPerCredential: read.integer('ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL', 20, 1, 100_000),
-    },
+    events: readEventsConfig(read),
     oauth: readOAuthConfig(read),
     mcp: {
       legacyTools: read.oneOf('ENGRAM_MCP_LEGACY_TOOLS', ['listed', 'unlisted'] as const, 'listed'),

@@ -128,6 +128,8 @@ export interface EventsConfig {
   sseMaxClients: number;
   /** Open SSE streams one credential may hold in one process; more are refused with 429. */
   sseMaxClientsPerCredential: number;
+  /** Open SSE streams the credentials bound to one namespace may hold in one process together (429 past it). */
+  sseMaxClientsPerNamespace: number;
 }
 
 /** `none`: no endpoint configured, the agent answers 503. */

@@ -10,6 +10,7 @@ import { EventFilter, matchesFilter } from './event-filter';
 import { EventRing, Replay } from './event-ring';
 import { CloseReason, SseConnection } from './sse-connection';
 import { eventFrames, FrameStyle, HEARTBEAT_FRAME, noticeFrames, OPENING_FRAME } from './sse-frames';
+import { StreamTally } from './stream-tally';
 
 /** Events read from the shared log per round trip for the recent-events history. */
 const RECENT_PAGE = 200;
@@ -34,8 +35,8 @@ export class TooManyStreams extends DomainError {
   readonly code = 'too_many_streams';
 }
 
-/** One credential holds its share of streams already; others are not starved by it. */
-export class TooManyStreamsForCredential extends DomainError {
+/** One credential, or one namespace's credentials together, hold their share of streams already. */
+export class TooManyStreamsForCaller extends DomainError {
   readonly status = 429;
   readonly code = 'too_many_streams';
 }
@@ -45,6 +46,11 @@ export interface StreamRequest {
   requestId: string;
   /** Whose stream it is (principal kind and id): streams are capped per credential too. */
   owner: string;
+  /**
+   * The namespace its credential is bound to: a tenant's streams are capped together, however many keys
+   * it holds. Unbound credentials (the operator's, which may pick any namespace) count only as themselves.
+   */
+  boundNamespace?: string;
   filter: EventFilter;
   frames: FrameStyle;
   /** Replay the kept events after this id first (Last-Event-ID). */
@@ -67,7 +73,8 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Events');
   private readonly ring: EventRing;
   private readonly subscribers = new Set<Subscriber>();
-  private readonly streamsPerOwner = new Map<string, number>();
+  private readonly streamsPerOwner = new StreamTally();
+  private readonly streamsPerNamespace = new StreamTally();
   private lastDeliveredId = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -102,19 +109,24 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Refuses a stream beyond ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL for its owner (429) or
-   * ENGRAM_SSE_MAX_CLIENTS in all (503), before anything is written to the response.
+   * Refuses a stream beyond ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL for its owner or
+   * ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE for its bound namespace (429), or ENGRAM_SSE_MAX_CLIENTS in all
+   * (503), before anything is written to the response. Each message tells the caller its own share only.
    */
-  admit(owner: string): void {
-    const perOwner = this.config.events.sseMaxClientsPerCredential;
-    if ((this.streamsPerOwner.get(owner) ?? 0) >= perOwner) {
-      throw new TooManyStreamsForCredential(
-        `This credential already holds ${perOwner} event streams (ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL); close one first`,
+  admit({ owner, boundNamespace }: Pick<StreamRequest, 'owner' | 'boundNamespace'>): void {
+    const { sseMaxClients, sseMaxClientsPerCredential, sseMaxClientsPerNamespace } = this.config.events;
+    if (this.streamsPerOwner.of(owner) >= sseMaxClientsPerCredential) {
+      throw new TooManyStreamsForCaller(
+        `This credential already holds ${sseMaxClientsPerCredential} event streams (ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL); close one first`,
       );
     }
-    const max = this.config.events.sseMaxClients;
-    if (this.subscribers.size >= max) {
-      throw new TooManyStreams(`This server already serves ${max} event streams (ENGRAM_SSE_MAX_CLIENTS)`);
+    if (boundNamespace !== undefined && this.streamsPerNamespace.of(boundNamespace) >= sseMaxClientsPerNamespace) {
+      throw new TooManyStreamsForCaller(
+        `The keys of this namespace already hold ${sseMaxClientsPerNamespace} event streams (ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE); close one first`,
+      );
+    }
+    if (this.subscribers.size >= sseMaxClients) {
+      throw new TooManyStreams(`This server already serves ${sseMaxClients} event streams (ENGRAM_SSE_MAX_CLIENTS)`);
     }
   }
 
@@ -130,7 +142,8 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
       ),
     };
     this.subscribers.add(subscriber);
-    this.streamsPerOwner.set(request.owner, (this.streamsPerOwner.get(request.owner) ?? 0) + 1);
+    this.streamsPerOwner.add(request.owner);
+    if (request.boundNamespace !== undefined) this.streamsPerNamespace.add(request.boundNamespace);
     this.metrics.sseClients.set(this.subscribers.size);
     subscriber.connection.write(OPENING_FRAME);
     if (request.lastEventId !== undefined) {
@@ -227,10 +240,9 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
 
   private detach(subscriber: Subscriber, reason: CloseReason): void {
     if (!this.subscribers.delete(subscriber)) return;
-    const owner = subscriber.request.owner;
-    const left = (this.streamsPerOwner.get(owner) ?? 1) - 1;
-    if (left === 0) this.streamsPerOwner.delete(owner);
-    else this.streamsPerOwner.set(owner, left);
+    const { owner, boundNamespace } = subscriber.request;
+    this.streamsPerOwner.remove(owner);
+    if (boundNamespace !== undefined) this.streamsPerNamespace.remove(boundNamespace);
     this.metrics.sseClients.set(this.subscribers.size);
     if (reason === 'slow_client') {
       this.metrics.sseClientsDropped.inc();

@@ -64,7 +64,8 @@ export class EventsController {
     const lastEventId = parseLastEventIdHeader(lastEventIdHeader) ?? query.last_event_id;
     const { principal } = currentContext();
     const owner = `${principal.kind}:${principal.id}`;
-    this.streams.admit(owner);
+    const { boundNamespace } = principal;
+    this.streams.admit({ owner, boundNamespace });
     reply.hijack();
     // Headers fastify's hooks set (CORS) would be lost with the hijack; carry them over.
     const carried = Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined);
@@ -76,6 +77,7 @@ export class EventsController {
     const end = this.streams.open(reply.raw, {
       requestId: request.id,
       owner,
+      boundNamespace,
       filter: {
         ...callerFilter(),
         types: query.types && new Set(query.types),

@@ -127,6 +127,59 @@ describe('event streams per credential (ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL)',
   });
 });
 
+describe('event streams per namespace (ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE)', () => {
+  it("caps the streams of one namespace's keys together, so a tenant with many keys cannot fill the server", async () => {
+    const api = await startTestApp({
+      MCP_API_KEY: BOOTSTRAP,
+      ENGRAM_SSE_MAX_CLIENTS: '6',
+      ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL: '2',
+      ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE: '3',
+    });
+    const streams: SseClient[] = [];
+    try {
+      const key = async (name: string, namespace?: string) =>
+        (
+          await api.request('POST', '/api/admin/keys', {
+            headers: { 'x-api-key': BOOTSTRAP },
+            body: { name, scopes: ['read'], ...(namespace ? { namespace } : {}) },
+          })
+        ).body.key as string;
+      const [tenantA1, tenantA2, tenantA3] = [
+        await key('a1', 'tenant-a'),
+        await key('a2', 'tenant-a'),
+        await key('a3', 'tenant-a'),
+      ];
+      const tenantB = await key('b', 'tenant-b');
+      const operator = await key('operator');
+      const open = async (secret: string, namespace?: string) => {
+        const headers = { 'x-api-key': secret, ...(namespace ? { 'x-engram-namespace': namespace } : {}) };
+        const stream = await openSse(`${api.url}/api/events/stream`, headers);
+        streams.push(stream);
+        return stream;
+      };
+      for (const secret of [tenantA1, tenantA1, tenantA2]) assert.equal((await open(secret)).status, 200);
+      const fourth = await open(tenantA3);
+      assert.equal(fourth.status, 429, 'a fresh key of the same namespace shares its streams');
+      await fourth.ended;
+      const refusal = JSON.parse(fourth.body);
+      assert.equal(refusal.error, 'too_many_streams');
+      assert.equal(
+        refusal.message,
+        'The keys of this namespace already hold 3 event streams (ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE); close one first',
+      );
+      assert.equal((await open(tenantB)).status, 200, 'another namespace still gets a stream');
+      // Unbound keys are the operator's: they may follow any namespace and are not counted in it.
+      assert.equal((await open(operator, 'tenant-a')).status, 200);
+      streams[0].close();
+      await streams[0].ended;
+      assert.equal(await waitForStatus(() => open(tenantA3), 200), 200, "a closed stream frees its namespace's slot");
+    } finally {
+      for (const stream of streams) stream.close();
+      await api.close();
+    }
+  });
+});
+
 /** The server notices a closed stream when the socket closes; retry until it has. */
 async function waitForStatus(open: () => Promise<SseClient>, wanted: number): Promise<number> {
   const deadline = Date.now() + 5000;
