@@ -151,7 +151,7 @@ export class OAuthController {
         iss: this.oauth.issuer,
       });
     }
-    const consent = await this.consents.open(authorization);
+    const consent = await this.consents.open(authorization, callerKey());
     return this.page(reply, 200, this.consentPage(authorization, consent), authorization.redirectUri);
   }
 
@@ -167,7 +167,7 @@ export class OAuthController {
       this.audit.record(consentEntry(authorization, 'denied'));
       return redirect(reply, authorization.redirectUri, { error: 'access_denied', state, iss: this.oauth.issuer });
     }
-    const address = failureBudgetKey(currentContext().clientAddress);
+    const address = callerKey();
     const retryAfter = await this.limiter.retryAfterSeconds(BUDGETS.signInFailures, address);
     if (retryAfter > 0) {
       return this.page(reply, 429, renderErrorPage(`Too many failed sign-ins; retry in ${retryAfter} s.`));
@@ -178,7 +178,7 @@ export class OAuthController {
     const namespace = (single(form.namespace) ?? DEFAULT_NAMESPACE).trim();
     const again = async (error: string, status: number) => {
       if (!(await this.consents.take(consent))) return this.consentExpired(reply);
-      const fresh = await this.consents.open(authorization);
+      const fresh = await this.consents.open(authorization, callerKey());
       return this.page(reply, status, this.consentPage(authorization, fresh, error), authorization.redirectUri);
     };
     const operator = await this.signedInOperator(single(form.credential) ?? '');
@@ -269,7 +269,7 @@ export class OAuthController {
     work: () => Promise<{ status: number; body: unknown }>,
   ): Promise<void> {
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
-    const address = failureBudgetKey(currentContext().clientAddress);
+    const address = callerKey();
     try {
       if (countEvery) await this.refuseOverBudget(budget, address);
       const { status, body } = await work();
@@ -355,4 +355,9 @@ function consentEntry(
     details: { client_name: authorization.client.metadata.client_name ?? null, scopes: approval?.scopes },
     actor: approval && { principal: approval.operator, clientAddress: currentContext().clientAddress },
   };
+}
+
+/** Who is asking, as failure budgets and pending consents count it: the client address (an IPv6 /64). */
+function callerKey(): string {
+  return failureBudgetKey(currentContext().clientAddress);
 }

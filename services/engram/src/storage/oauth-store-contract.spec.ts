@@ -79,6 +79,7 @@ function consent(fields: Partial<PendingConsentRecord> = {}): PendingConsentReco
     csrfHash: `csrf-digest-${n}`,
     request: JSON.stringify({ redirectUri: 'https://connector.example.com/callback', n }),
     expiresAt: T0 + 600_000,
+    source: '203.0.113.7',
     ...fields,
   };
 }
@@ -366,6 +367,31 @@ function contract(adapter: StorageAdapterUnderTest): void {
         live.map((request) => request !== undefined),
         [false, false, true, true, true],
       );
+    });
+
+    it("when full, the source holding the most loses its oldest: a flood pushes out its own consents, never another's", async () => {
+      let at = T0 + 600_000;
+      const from = (source: string) => consent({ source, expiresAt: (at += 1) });
+      const operator = from('198.51.100.4');
+      const flooder = from('203.0.113.66');
+      await replica.oauth.openConsent(flooder, T0, 3);
+      await other.oauth.openConsent(operator, T0, 3);
+      const flood = Array.from({ length: 5 }, () => from('203.0.113.66'));
+      for (const pending of flood) await replica.oauth.openConsent(pending, T0, 3);
+      const live = async (pending: PendingConsentRecord) =>
+        (await other.oauth.findConsent(pending.requestId, pending.csrfHash, T0)) !== undefined;
+      assert.equal(await live(operator), true, "the flood pushed out another source's consent");
+      assert.deepEqual(
+        await Promise.all([flooder, ...flood].map(live)),
+        [false, false, false, false, true, true],
+        "the flood's newest two are kept",
+      );
+      // Sources holding as many: the oldest consent of them goes, as before.
+      const second = from('192.0.2.9');
+      await replica.oauth.openConsent(second, T0, 3);
+      await replica.oauth.openConsent(from('192.0.2.10'), T0, 3);
+      assert.equal(await live(operator), false);
+      assert.equal(await live(second), true);
     });
   });
 }

@@ -69,12 +69,15 @@ export const OAUTH_SQL = {
     'UPDATE oauth_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL AND expires_at > ?',
   pruneCodes: 'DELETE FROM oauth_codes WHERE expires_at < ?',
   pruneTokens: 'DELETE FROM oauth_tokens WHERE expires_at < ?',
-  openConsent: `INSERT INTO oauth_pending_consents (request_id, csrf_hash, authorization_request, expires_at)
-    VALUES (?, ?, ?, ?)`,
+  openConsent: `INSERT INTO oauth_pending_consents (request_id, csrf_hash, authorization_request, expires_at, source)
+    VALUES (?, ?, ?, ?, ?)`,
   pruneConsents: 'DELETE FROM oauth_pending_consents WHERE expires_at <= ?',
-  /** Keeps the newest `keep` consents (the parameter is `keep`). */
-  capConsents: `DELETE FROM oauth_pending_consents WHERE expires_at <= (
-    SELECT expires_at FROM oauth_pending_consents ORDER BY expires_at DESC LIMIT 1 OFFSET ?)`,
+  countConsents: 'SELECT count(*) AS pending FROM oauth_pending_consents',
+  /** The oldest consent of the source holding the most: a flood pushes out its own, not others'. */
+  evictConsent: `DELETE FROM oauth_pending_consents WHERE request_id = (
+    SELECT request_id FROM oauth_pending_consents WHERE source = (
+      SELECT source FROM oauth_pending_consents GROUP BY source ORDER BY count(*) DESC, min(expires_at) LIMIT 1)
+    ORDER BY expires_at LIMIT 1)`,
   findConsent: `SELECT authorization_request FROM oauth_pending_consents
     WHERE request_id = ? AND csrf_hash = ? AND expires_at > ?`,
   takeConsent: `DELETE FROM oauth_pending_consents WHERE request_id = ? AND csrf_hash = ? AND expires_at > ?

@@ -77,6 +77,8 @@ export interface PendingConsentRecord {
   /** The authorization request, as JSON: any replica can show and approve it. */
   request: string;
   expiresAt: number;
+  /** Who asked: the client address (an IPv6 /64), so a flood of consents pushes out only its own. */
+  source: string;
 }
 
 /**
@@ -130,7 +132,10 @@ export abstract class OAuthStore {
   /** Drops codes and tokens expired for a day. */
   abstract pruneExpired(now: number): Promise<void>;
 
-  /** Stores a pending consent; expired ones are dropped, and the oldest beyond `keep` live ones. */
+  /**
+   * Stores a pending consent; expired ones are dropped. Beyond `keep` live ones, the oldest of the source
+   * holding the most goes (of sources holding as many, the one with the oldest consent).
+   */
   abstract openConsent(consent: PendingConsentRecord, now: number, keep: number): Promise<void>;
   /** The consent's request while it is live and `csrfHash` is its CSRF digest; it stays pending. */
   abstract findConsent(requestId: string, csrfHash: string, now: number): Promise<string | undefined>;

@@ -19,6 +19,7 @@ import { memoryFilterProbeMigration } from './025-memory-filter-probe';
 import { namespaceKeywordCorpusMigration } from './026-namespace-keyword-corpus';
 import { namespaceOwnNumbersMigration } from './027-namespace-own-numbers';
 import { foreignKeyIndexesMigration } from './028-foreign-key-indexes';
+import { consentSourcesMigration } from './029-consent-sources';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -42,4 +43,5 @@ export const MIGRATIONS: readonly Migration[] = [
   namespaceKeywordCorpusMigration,
   namespaceOwnNumbersMigration,
   foreignKeyIndexesMigration,
+  consentSourcesMigration,
 ];

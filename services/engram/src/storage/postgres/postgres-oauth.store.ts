@@ -148,12 +148,14 @@ export class PostgresOAuthStore extends OAuthStore {
   async openConsent(consent: PendingConsentRecord, now: number, keep: number): Promise<void> {
     await this.db.transaction(async (connection) => {
       await connection.query(SQL.pruneConsents, [now]);
-      await connection.query(SQL.capConsents, [keep - 1]);
+      const [{ pending }] = await connection.query<{ pending: string }>(SQL.countConsents);
+      for (let over = Number(pending) - keep; over >= 0; over--) await connection.query(SQL.evictConsent);
       await connection.query(SQL.openConsent, [
         consent.requestId,
         consent.csrfHash,
         consent.request,
         consent.expiresAt,
+        consent.source,
       ]);
     });
   }

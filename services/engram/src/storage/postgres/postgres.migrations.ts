@@ -351,6 +351,15 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX memory_conflicts_second ON memory_conflicts (second_id);
     `,
   },
+  {
+    version: 17,
+    name: 'consent-sources',
+    // SQLite's 029: who asked for each pending consent, so a flood pushes out its own consents only.
+    sql: `
+      ALTER TABLE oauth_pending_consents ADD COLUMN source text NOT NULL DEFAULT '';
+      CREATE INDEX oauth_pending_consents_source ON oauth_pending_consents (source, expires_at);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

@@ -146,10 +146,11 @@ export class SqliteOAuthStore extends OAuthStore {
   async openConsent(consent: PendingConsentRecord, now: number, keep: number): Promise<void> {
     this.immediate(() => {
       this.statements.get(OAUTH_SQL.pruneConsents).run(now);
-      this.statements.get(OAUTH_SQL.capConsents).run(keep - 1);
+      const pending = this.statements.get(OAUTH_SQL.countConsents).pluck().get() as number;
+      for (let over = pending - keep; over >= 0; over--) this.statements.get(OAUTH_SQL.evictConsent).run();
       this.statements
         .get(OAUTH_SQL.openConsent)
-        .run(consent.requestId, consent.csrfHash, consent.request, consent.expiresAt);
+        .run(consent.requestId, consent.csrfHash, consent.request, consent.expiresAt, consent.source);
     });
   }
 
