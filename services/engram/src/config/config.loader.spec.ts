@@ -482,6 +482,17 @@ describe('configuration', () => {
     assert.match(problems.join('\n'), /ENGRAM_SSE_CLIENT_BUFFER_BYTES=100 .* from 4096/);
   });
 
+  it("keeps a namespace's share of waiting jobs within the queue's: a quarter by default, never more than all", () => {
+    assert.deepEqual(loadConfig({ env: {}, cwd: dir }).jobs, { maxWaiting: 100, maxWaitingPerNamespace: 25 });
+    assert.deepEqual(loadConfig({ env: { ENGRAM_JOBS_MAX_WAITING: '3' }, cwd: dir }).jobs, {
+      maxWaiting: 3,
+      maxWaitingPerNamespace: 1,
+    });
+    assert.deepEqual(problemsOf({ ENGRAM_JOBS_MAX_WAITING: '10', ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE: '11' }), [
+      'ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE=11 is not accepted; expected an integer from 1 to 10',
+    ]);
+  });
+
   it("keeps a namespace's share of event streams below the process's: a quarter by default, never more than all", () => {
     const small = loadConfig({ env: { ENGRAM_SSE_MAX_CLIENTS: '40' }, cwd: dir }).events;
     assert.equal(small.sseMaxClientsPerNamespace, 10);

@@ -7,6 +7,7 @@ import {
   BackupConfig,
   EmbeddingConfig,
   ImportConfig,
+  JobsConfig,
   EmbeddingProviderName,
   HybridFusionMethod,
   OAuthConfig,
@@ -151,7 +152,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       staleDays: read.integer('ENGRAM_CONSOLIDATION_STALE_DAYS', 180, 1, 36_500),
     },
     worker: { httpPort: read.integer('WORKER_HTTP_PORT', 8001, 0, 65535) },
-    jobs: { maxWaiting: read.integer('ENGRAM_JOBS_MAX_WAITING', 100, 1, 100_000) },
+    jobs: readJobsConfig(read),
     events: readEventsConfig(read),
     oauth: readOAuthConfig(read),
     mcp: {
@@ -516,4 +517,14 @@ function absolute(path: string, cwd: string): string {
 /** True when the configured host is reachable only from this machine. */
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+}
+
+/** A namespace's share of the waiting jobs: a quarter by default, never more than all of them. */
+function readJobsConfig(read: EnvReader): JobsConfig {
+  const maxWaiting = read.integer('ENGRAM_JOBS_MAX_WAITING', 100, 1, 100_000);
+  const share = Math.max(1, Math.floor(maxWaiting / 4));
+  return {
+    maxWaiting,
+    maxWaitingPerNamespace: read.integer('ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE', share, 1, maxWaiting),
+  };
 }

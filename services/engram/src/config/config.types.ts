@@ -115,6 +115,13 @@ export interface McpConfig {
   streamsPerCredential: number;
 }
 
+export interface JobsConfig {
+  /** Jobs that may wait at once; more are refused with 429. */
+  maxWaiting: number;
+  /** Jobs of one namespace (imports, conflict scans, consolidation runs) that may wait at once (429 past it). */
+  maxWaitingPerNamespace: number;
+}
+
 export interface EventsConfig {
   /** Events each api process keeps for Last-Event-ID replay. */
   ringSize: number;
@@ -307,7 +314,7 @@ export interface AppConfig {
   /** The job worker process (`engram worker`): health and metrics on this port. */
   worker: { httpPort: number };
   /** Jobs that may wait in the queue at once (ENGRAM_JOBS_MAX_WAITING); more are refused with 429. */
-  jobs: { maxWaiting: number };
+  jobs: JobsConfig;
   events: EventsConfig;
   metrics: { public: boolean };
   health: { minFreeDiskBytes: number };

@@ -86,7 +86,7 @@ export class ImportsController {
       },
     },
   })
-  @ApiErrors(400, 401, 403, 404, 413, 415, 503)
+  @ApiErrors(400, 401, 403, 404, 413, 415, 429, 503)
   async startImport(@Req() request: FastifyRequest, @Query() query: Record<string, unknown>) {
     const namespace = currentNamespace();
     let data: ImportJobData;

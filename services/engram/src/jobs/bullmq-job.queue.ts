@@ -5,9 +5,10 @@ import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
 import { SpanKind, traced, withTraceContext } from '../tracing/spans';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
+import { admitJob, WaitingLimits } from './job-admission';
 import { newJobId } from './job-id';
 import { jobNamespace, JobRunner } from './job-runner';
-import { JobCancelled, JobNotCancellable, JobQueueFull, JobQueueUnavailable } from './job.errors';
+import { JobCancelled, JobNotCancellable, JobQueueUnavailable } from './job.errors';
 import {
   AnyJobData,
   emptyCounts,
@@ -30,8 +31,8 @@ export interface BullMqOptions {
    * connection, since a command sent while it is still connecting is refused at once.
    */
   waitForConnection: boolean;
-  /** Jobs that may wait at once; enqueueing beyond is refused (checked before adding, so replicas may overshoot by a few). */
-  maxWaiting: number;
+  /** Jobs that may wait at once, in all and per namespace; enqueueing beyond is refused (job-admission.ts). */
+  limits: WaitingLimits;
   /**
    * How long a job stays claimed without a lock renewal. A killed worker's job returns to the queue
    * after this (plus the stalled-check interval) and is run again, from where it had got to.
@@ -40,6 +41,8 @@ export interface BullMqOptions {
 }
 
 const CANCELLED_REASON = new JobCancelled().message;
+/** Jobs not yet taken by a worker: what the bounds on waiting jobs count. */
+const WAITING_STATES = ['waiting', 'prioritized', 'delayed'] as const;
 /** How long a consuming worker waits at start for its Redis connection before going on (and failing). */
 const KEEP_FINISHED = { count: 200 };
 
@@ -76,10 +79,17 @@ export class BullMqJobQueue implements JobQueue {
   async enqueue<N extends JobName>(name: N, data: JobDataByName[N], options: EnqueueOptions = {}): Promise<JobView> {
     const joined = await this.joinable(options.joinKey);
     if (joined) return this.view(joined);
-    const counts = await this.call(() => this.bullQueue.getJobCounts('waiting', 'prioritized', 'delayed'));
-    if (counts.waiting + counts.prioritized + counts.delayed >= this.options.maxWaiting) {
-      throw new JobQueueFull(this.options.maxWaiting);
-    }
+    await admitJob(data, this.options.limits, {
+      total: async () => {
+        const counts = await this.call(() => this.bullQueue.getJobCounts(...WAITING_STATES));
+        return counts.waiting + counts.prioritized + counts.delayed;
+      },
+      // Every replica's: read from Redis, at most ENGRAM_JOBS_MAX_WAITING jobs (a few more after races).
+      inNamespace: async (namespace) => {
+        const waiting = (await this.call(() => this.bullQueue.getJobs([...WAITING_STATES]))) as Job[];
+        return waiting.filter((job) => job && jobNamespace(job.data) === namespace).length;
+      },
+    });
     // A producer span whose context travels in the job data to the worker's consumer span.
     const enqueue = () =>
       this.bullQueue.add(name, withTraceContext(data), {

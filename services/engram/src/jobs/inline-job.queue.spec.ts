@@ -38,7 +38,10 @@ function queueWithControlledBackups() {
   const audit = new AuditService(new SqliteAuditRepository(openSqliteDatabase(':memory:', {})), {
     audit: { retentionDays: 365 },
   } as AppConfig);
-  const queue = new InlineJobQueue(new JobRunner(processors, events, metrics, audit), events, 100);
+  const queue = new InlineJobQueue(new JobRunner(processors, events, metrics, audit), events, {
+    maxWaiting: 100,
+    maxWaitingPerNamespace: 100,
+  });
   return { queue, order, releases, published, metrics };
 }
 

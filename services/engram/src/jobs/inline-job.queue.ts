@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { EventBus } from '../events/event-bus';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
+import { admitJob, WaitingJobs, WaitingLimits } from './job-admission';
 import { jobNamespace, JobRunner } from './job-runner';
 import { newJobId } from './job-id';
 import { nextCronRun, scheduledJobId } from './job-schedule';
-import { JobCancelled, JobNotCancellable, JobQueueFull } from './job.errors';
+import { JobCancelled, JobNotCancellable } from './job.errors';
 import { emptyCounts, JobCounts, JobDataByName, JobName, JobView, QueueName } from './job.types';
 
 /** Finished jobs remembered for GET /api/jobs; older ones are forgotten. */
@@ -36,13 +37,19 @@ export class InlineJobQueue implements JobQueue {
   constructor(
     private readonly runner: JobRunner,
     private readonly events: EventBus,
-    private readonly maxWaiting: number,
+    private readonly limits: WaitingLimits,
   ) {}
+
+  private readonly waitingJobs: WaitingJobs = {
+    total: async () => this.waiting.length,
+    inNamespace: async (namespace) =>
+      this.waiting.filter((id) => jobNamespace(this.jobs.get(id)!.view.data) === namespace).length,
+  };
 
   async enqueue<N extends JobName>(name: N, data: JobDataByName[N], options: EnqueueOptions = {}): Promise<JobView> {
     const existing = (options.jobId ? this.jobs.get(options.jobId) : undefined) ?? this.joinable(options.joinKey);
     if (existing) return { ...existing.view };
-    if (this.waiting.length >= this.maxWaiting) throw new JobQueueFull(this.maxWaiting);
+    await admitJob(data, this.limits, this.waitingJobs);
     const id = options.jobId ?? newJobId();
     const view: JobView = {
       id,

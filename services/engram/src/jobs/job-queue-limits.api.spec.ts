@@ -69,3 +69,55 @@ for (const mode of ['inline', 'bullmq'] as JobMode[]) {
     });
   });
 }
+
+for (const mode of ['inline', 'bullmq'] as JobMode[]) {
+  describe(`the share of waiting jobs one namespace may hold (${mode} queue, real api)`, () => {
+    let harness: JobsHarness;
+    let unblock: (() => Promise<void>) | undefined;
+
+    before(async () => {
+      harness = await startJobsHarness(mode, {
+        ENGRAM_JOBS_MAX_WAITING: '4',
+        ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE: '2',
+      });
+    });
+    after(async () => {
+      await unblock?.();
+      await harness.close();
+    });
+
+    it("refuses a namespace's jobs past its share with 429, while another namespace's still get in", async () => {
+      const request = (method: string, path: string) => harness.api.request(method, path);
+      const scan = (namespace: string) =>
+        harness.api.request('POST', '/api/conflicts/scan', { headers: { 'x-engram-namespace': namespace } });
+      unblock = await blockJobs(harness);
+      // Without Redis the backup holds the queue (it waits for the restore lock); with Redis no worker runs.
+      const blocker = (await request('POST', '/api/admin/backup')).body.job_id;
+      const accepted: string[] = [];
+      let refused;
+      for (let i = 0; i < 4 && !refused; i++) {
+        const answer = await scan('tenant-a');
+        if (answer.status === 202) accepted.push(answer.body.job_id);
+        else refused = answer;
+      }
+      assert.ok(refused, `tenant-a queued ${accepted.length} scans, none refused`);
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.error, 'queue_full');
+      assert.equal(
+        refused.body.message,
+        'This namespace already has 2 jobs waiting (ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE); retry once some have run',
+      );
+      assert.equal(refused.headers.get('retry-after'), '30');
+      assert.equal(accepted.length, 2);
+      const other = await scan('tenant-b');
+      assert.equal(other.status, 202, 'another namespace still gets its job in');
+
+      await unblock();
+      unblock = undefined;
+      for (const id of [blocker, ...accepted, other.body.job_id]) {
+        assert.equal((await waitForJob(request, id)).state, 'completed');
+      }
+      assert.equal((await scan('tenant-a')).status, 202, 'jobs that ran free their share');
+    });
+  });
+}

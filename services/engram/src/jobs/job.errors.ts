@@ -33,6 +33,19 @@ export class JobQueueFull extends DomainError {
   }
 }
 
+/** The caller's namespace has its share of waiting jobs already; other namespaces' jobs still get in. */
+export class NamespaceJobsFull extends DomainError {
+  readonly status = 429;
+  readonly code = 'queue_full';
+  override readonly retryAfterSeconds = 30;
+
+  constructor(maxWaiting: number) {
+    super(
+      `This namespace already has ${maxWaiting} jobs waiting (ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE); retry once some have run`,
+    );
+  }
+}
+
 export class JobNotCancellable extends DomainError {
   readonly status = 409;
   readonly code = 'not_cancellable';

@@ -64,7 +64,7 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
             if (!url) {
               if (role === 'worker')
                 throw new Error('The worker needs REDIS_URL; without Redis, jobs run inside the api');
-              return new AuditedJobQueue(new InlineJobQueue(runner, events, config.jobs.maxWaiting), audit);
+              return new AuditedJobQueue(new InlineJobQueue(runner, events, config.jobs), audit);
             }
             // Loaded only with Redis: BullMQ and ioredis are a tenth of start-up without it.
             const { BullMqJobQueue } = await import('./bullmq-job.queue.js');
@@ -75,7 +75,7 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
                 consume: role === 'worker',
                 // The api serves memories without Redis; the worker and a CLI job command need it.
                 waitForConnection: role !== 'api',
-                maxWaiting: config.jobs.maxWaiting,
+                limits: config.jobs,
                 lockDurationMs: LOCK_DURATION_MS,
               },
               runner,
