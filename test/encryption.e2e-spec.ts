@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { DIST, RunningEngram as Running, serviceHelper, startEngram } from './engram-cli';
+import { DIST, RunningEngram as Running, runEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, freePort, runApiToExit, tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
@@ -108,7 +108,10 @@ describe('encryption at rest (real api processes and CLI on a SQLCipher-format d
     const base = { ...embeddingEnv(), MCP_MEMORY_SQLITE_PATH: database };
     const wrong = await runApiToExit({ ...base, ENGRAM_DB_ENCRYPTION_KEY: `${PASSPHRASE}!` }, dir);
     assert.equal(wrong.code, 78, wrong.stdout + wrong.stderr);
-    assert.match(wrong.stdout + wrong.stderr, /cannot be decrypted with ENGRAM_DB_ENCRYPTION_KEY: the key is wrong/);
+    assert.match(
+      wrong.stdout + wrong.stderr,
+      /cannot be decrypted with ENGRAM_DB_ENCRYPTION_KEY \(or ENGRAM_DB_ENCRYPTION_KEY_FILE\): the key is wrong/,
+    );
     assert.ok(!(wrong.stdout + wrong.stderr).includes(PASSPHRASE), 'the key is never printed');
     const missing = await runApiToExit(base, dir);
     assert.equal(missing.code, 78);
@@ -130,6 +133,45 @@ describe('encryption at rest (real api processes and CLI on a SQLCipher-format d
     );
     assert.equal(plain.code, 78);
     assert.match(plain.stdout + plain.stderr, /is not encrypted .* run `engram encrypt`/);
+  });
+
+  it('says a wrong key at serve, worker and stdio mcp in one plain line naming the setting, never the key (78)', async () => {
+    const dir = tempDir();
+    const database = join(dir, 'data', 'engram.db');
+    await serve(dir, { ENGRAM_DB_ENCRYPTION_KEY: PASSPHRASE });
+    await stop();
+    const keyFile = join(dir, 'wrong.key');
+    writeFileSync(keyFile, `${PASSPHRASE}!\n`);
+    const redis = await serviceHelper('testing/redis-server.js').startTestRedis();
+    const env = {
+      ...embeddingEnv(),
+      MCP_MEMORY_SQLITE_PATH: database,
+      MCP_HTTP_PORT: '0',
+      WORKER_HTTP_PORT: '0',
+      REDIS_URL: redis.url,
+    };
+    const runs = [
+      { command: 'serve', env: { ...env, ENGRAM_DB_ENCRYPTION_KEY: `${PASSPHRASE}!` } },
+      { command: 'worker', env: { ...env, ENGRAM_DB_ENCRYPTION_KEY_FILE: keyFile } },
+      { command: 'mcp', env: { ...env, ENGRAM_DB_ENCRYPTION_KEY: `${PASSPHRASE}!` } },
+    ];
+    const problem =
+      `engram: ${database} cannot be decrypted with ENGRAM_DB_ENCRYPTION_KEY (or ENGRAM_DB_ENCRYPTION_KEY_FILE): ` +
+      'the key is wrong (or the file is not a database)';
+    try {
+      for (const { command, env } of runs) {
+        const run = await runEngram([command], env, dir);
+        assert.equal(run.code, 78, `${command}: ${run.stderr}`);
+        // stdio mcp logs to stderr (stdout is the protocol's): its problem is the last line there.
+        const lines = run.stderr.trimEnd().split('\n');
+        assert.equal(lines.at(-1), problem, `${command}: ${run.stderr}`);
+        if (command !== 'mcp') assert.equal(lines.length, 1, `${command}, one line: ${run.stderr}`);
+        assert.doesNotMatch(run.stdout + run.stderr, /"level":"error"|Invalid configuration|\bat unlockDatabase\b/);
+        assert.ok(!(run.stdout + run.stderr).includes(PASSPHRASE), `${command} printed the key`);
+      }
+    } finally {
+      await redis.close();
+    }
   });
 
   it('engram encrypt refuses while the api runs, then encrypts in place; the store and its old backups still serve', async () => {

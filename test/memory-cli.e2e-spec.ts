@@ -93,7 +93,7 @@ describe('engram store, list and search (a real SQLite file)', () => {
       assert.equal(run.code, 78, command[0]);
       assert.equal(
         run.stderr,
-        `engram: Invalid configuration:\n  - ${garbage} is encrypted (or not a SQLite database): ` +
+        `engram: ${garbage} is encrypted (or not a SQLite database): ` +
           'set ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE\n',
         command[0],
       );

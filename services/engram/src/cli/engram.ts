@@ -2,8 +2,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wantsHelp } from './cli-args';
-import { ConfigError } from '../config/config.loader';
-import { isUnavailable } from '../common/service-unreachable';
+import { plainFailure } from '../process/plain-failure';
 import { CLI_COMMANDS } from './cli-command';
 
 /**
@@ -71,16 +70,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: Error) => {
     if (isClosedPipe(error)) process.exit(0);
-    // Configuration found wrong only when the database opens (its key): one clear line, exit 78.
-    if (error instanceof ConfigError) {
-      process.stderr.write(`engram: ${error.message}\n`);
-      process.exit(78);
-    }
-    // The database server, Redis or the embedding endpoint does not answer (or the model does not
-    // load): what and why in one line, exit 69 (EX_UNAVAILABLE).
-    if (isUnavailable(error)) {
-      process.stderr.write(`engram: ${error.message}\n`);
-      process.exit(69);
+    // A wrong database key (78), a server that does not answer (69): what and why in one line.
+    const plain = plainFailure(error);
+    if (plain) {
+      process.stderr.write(`engram: ${plain.line}\n`);
+      process.exit(plain.exitCode);
     }
     process.stderr.write(`engram: ${error.stack ?? error.message}\n`);
     process.exit(1);

@@ -1,20 +1,19 @@
 import { LoggerService } from '@nestjs/common';
-import { isUnavailable } from '../common/service-unreachable';
-import { ConfigError } from '../config/config.loader';
+import { plainFailure } from './plain-failure';
 
 /**
- * Says why the api or the worker could not start and answers its exit code. A server it needs that does
- * not answer (PostgreSQL, Redis, the embedding endpoint) is one plain line on stderr without a password,
- * 69 (EX_UNAVAILABLE), as every other command says it; configuration found wrong late (a wrong database
- * key) is logged, 78 (EX_CONFIG); anything else is logged, 1.
+ * Says why the api or the worker could not start and answers its exit code. What plainFailure knows (a
+ * server it needs that does not answer, 69; a wrong database key, 78) is one plain line on stderr, as
+ * every other command says it; anything else is logged, 1.
  */
 export function reportStartFailure(error: unknown, logger: LoggerService): number {
-  if (isUnavailable(error)) {
-    process.stderr.write(`engram: ${(error as Error).message}\n`);
-    return 69;
+  const plain = plainFailure(error);
+  if (plain) {
+    process.stderr.write(`engram: ${plain.line}\n`);
+    return plain.exitCode;
   }
   logger.error((error as Error).message, 'Startup');
-  return error instanceof ConfigError ? 78 : 1;
+  return 1;
 }
 
 /**

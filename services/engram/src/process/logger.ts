@@ -1,7 +1,7 @@
 import { ConsoleLogger, LoggerService, LogLevel } from '@nestjs/common';
-import { isUnavailable } from '../common/service-unreachable';
 import { AppConfig } from '../config/config.types';
 import { activeTraceIds } from '../tracing/spans';
+import { plainFailure } from './plain-failure';
 
 const LOG_LEVELS = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug'],
@@ -32,7 +32,7 @@ const NEST_START_UP_CONTEXTS = new Set([
 /** JSON lines; while a span is active they carry its trace and span ids, so a log line leads to its trace. */
 class EngramLogger extends ConsoleLogger {
   /**
-   * A CLI command reports a failed start itself, in one line ("engram: Invalid configuration: …"): Nest's
+   * A CLI command reports a failed start itself, in one line ("engram: … cannot be decrypted …"): Nest's
    * copy of the error (context ExceptionHandler), a JSON line with its stack, would only bury it.
    */
   commandReportsStartFailure = false;
@@ -47,8 +47,8 @@ class EngramLogger extends ConsoleLogger {
   override error(message: unknown, ...optionalParams: unknown[]): void {
     if (optionalParams.at(-1) === 'NestApplication' && String(message).includes('EADDRINUSE')) return;
     if (optionalParams.at(-1) === 'ExceptionHandler') {
-      // reportStartFailure says an unavailable server in one line; Nest's copy, with its stack, would bury it.
-      if (this.commandReportsStartFailure || isUnavailable(message)) return;
+      // reportStartFailure says these in one line (a wrong key, a server down); Nest's copy, with its stack, would bury it.
+      if (this.commandReportsStartFailure || plainFailure(message)) return;
     }
     super.error(message, ...optionalParams);
   }

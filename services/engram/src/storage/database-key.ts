@@ -73,7 +73,7 @@ export function unlockDatabase(db: Database, path: string, key: string | undefin
     throw new ConfigError([
       key === undefined
         ? `${path} is encrypted (or not a SQLite database): set ENGRAM_DB_ENCRYPTION_KEY or ENGRAM_DB_ENCRYPTION_KEY_FILE`
-        : `${path} cannot be decrypted with ENGRAM_DB_ENCRYPTION_KEY: the key is wrong (or the file is not a database)`,
+        : `${path} cannot be decrypted with ENGRAM_DB_ENCRYPTION_KEY (or ENGRAM_DB_ENCRYPTION_KEY_FILE): the key is wrong (or the file is not a database)`,
     ]);
   }
 }
