@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { CliStore, openCliStore, RunningStack, startApiAndWorker } from './engram-cli';
+import { CliStore, openCliStore, runEngram, RunningStack, serviceHelper, startApiAndWorker } from './engram-cli';
 import { call, tempDir } from './process-harness';
 
 /** Two rewordings (cosine 0.93 with the test double's 16-dimension vectors) and an unrelated note. */
@@ -65,6 +65,33 @@ describe('engram consolidate (a real SQLite file, the job in-process)', () => {
     const unknownItem = await engram(['consolidate', '--apply', set.id, '--items', '99']);
     assert.equal(unknownItem.code, 64, unknownItem.stderr);
     assert.equal(unknownItem.stderr, `engram consolidate: --items: not in proposal set ${set.id}: 99\n`);
+  });
+
+  it('says a store another writer holds (as a restore does) in one line, to try again, and exits 75', async () => {
+    const set = JSON.parse((await engram(['consolidate', '--json'])).stdout);
+    const writer = serviceHelper('storage/sqlite.connection.js').openSqliteDatabase(
+      store.env.MCP_MEMORY_SQLITE_PATH,
+      {},
+    );
+    writer.exec('BEGIN IMMEDIATE');
+    const impatient = { ...store.env, MCP_MEMORY_SQLITE_PRAGMAS: 'busy_timeout=200' };
+    const busy =
+      'engram: The database is locked by a long write elsewhere (a restore or reindex switch); retry shortly\n';
+    try {
+      const commands = [['consolidate', '--apply', set.id], ['store', 'a new note'], ['list'], ['backup']];
+      // keys and oauth open the store without writing: they meet the lock at their first write.
+      const keys = ['keys', 'create', '--name', 'ops', '--scopes', 'read,write,admin'];
+      for (const args of [...commands, keys, ['oauth', 'clients']]) {
+        const run = await runEngram(args, impatient, store.dir);
+        assert.equal(run.code, 75, `${args.join(' ')}: ${run.stderr}`);
+        assert.equal(run.stderr, busy, args.join(' '));
+      }
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+    const applied = await engram(['consolidate', '--apply', set.id]);
+    assert.equal(applied.code, 0, `once the writer is done: ${applied.stderr}`);
   });
 });
 

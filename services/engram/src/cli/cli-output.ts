@@ -1,4 +1,7 @@
+import { DomainError } from '../common/domain-errors';
+import { plainFailure } from '../process/plain-failure';
 import { ConfigFlag, STORE_CONFIG } from './cli-args';
+import { describeRefusal } from './flag-issues';
 
 /** Output helpers shared by the commands: JSON for scripts (`--json`), aligned tables for people. */
 export function printJson(value: unknown): number {
@@ -22,6 +25,18 @@ export function printTable(header: readonly string[], rows: readonly (readonly s
 export function usageError(command: string, problem: string, usage: string): number {
   process.stderr.write(`engram ${command}: ${problem}\n${usage}\n`);
   return 64;
+}
+
+/**
+ * A service's refusal of the command's request, in one line after the flag it is about (flagOf names the
+ * flag that fills a request field); 64 (EX_USAGE) for input it refused (400), else 1. Anything else is
+ * rethrown for engram.ts to say: what plainFailure knows (the embedding endpoint gone mid-command, 69; a
+ * store busy with a restore or another writer, 75) in one line, a bug with its stack.
+ */
+export function refusal(command: string, error: unknown, flagOf: (field: string) => string | undefined): number {
+  if (!(error instanceof DomainError) || plainFailure(error)) throw error;
+  process.stderr.write(`engram ${command}: ${describeRefusal(error, flagOf)}\n`);
+  return error.status === 400 ? 64 : 1;
 }
 
 const CONFIG_VALUES: Record<ConfigFlag, string> = {

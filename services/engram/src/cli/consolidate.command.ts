@@ -1,6 +1,5 @@
 import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
-import { DomainError, EmbeddingUnavailable } from '../common/domain-errors';
 import {
   ApplyConsolidationBody,
   MAX_STALE_DAYS,
@@ -13,8 +12,8 @@ import { toAppliedView, toProposalSetView } from '../consolidation/consolidation
 import { followJob } from '../jobs/job-waiter';
 import { decimalFlag, integerFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { configUsage, printJson, usageError } from './cli-output';
-import { describeFlagIssues, describeRefusal } from './flag-issues';
+import { configUsage, printJson, refusal, usageError } from './cli-output';
+import { describeFlagIssues } from './flag-issues';
 import { withJobQueue } from './job-command';
 import { progressPrinter } from './progress-bar';
 
@@ -115,10 +114,7 @@ export const consolidateCommand: CliCommand = {
           printProposals(set);
           return 0;
         } catch (error) {
-          // The embedding endpoint gone mid-command: one line and 69 from engram.ts, as when it is down at start.
-          if (!(error instanceof DomainError) || error instanceof EmbeddingUnavailable) throw error;
-          process.stderr.write(`engram consolidate: ${describeRefusal(error, (field) => FIELD_FLAGS[field])}\n`);
-          return error.status === 400 ? 64 : 1;
+          return refusal('consolidate', error, (field) => FIELD_FLAGS[field]);
         }
       }),
     );

@@ -70,7 +70,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: Error) => {
     if (isClosedPipe(error)) process.exit(0);
-    // A wrong database key (78), a server that does not answer (69): what and why in one line.
+    // A wrong database key (78), a server that does not answer (69), a busy store (75): one line.
     const plain = plainFailure(error);
     if (plain) {
       process.stderr.write(`engram: ${plain.line}\n`);

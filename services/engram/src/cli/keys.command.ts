@@ -3,6 +3,7 @@ import { LOCKED_WARNING, toKeyView } from '../auth/keys/api-keys.controller';
 import { CreateApiKeyBody, MAX_KEY_EXPIRY_DAYS } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
 import { openStores } from '../storage/storage.module';
+import { plainFailure } from '../process/plain-failure';
 import { integerFlag, parseCommandArgs, TABLES_CONFIG } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson, printTable, usageError } from './cli-output';
@@ -78,6 +79,7 @@ export const keysCommand: CliCommand = {
       process.stdout.write(`${key}\n`);
       return say(`created ${record.name} (${record.id}), scopes ${record.scopes.join(',')}`, process.stderr);
     } catch (error) {
+      if (plainFailure(error)) throw error; // engram.ts says it in one line, with its own code (a busy store: 75)
       process.stderr.write(`engram keys: ${(error as Error).message}\n`);
       return 1;
     } finally {

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { AppModule } from '../app.module';
 import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
-import { DomainError, EmbeddingUnavailable } from '../common/domain-errors';
 import { createLogger } from '../process/logger';
 import { ListMemoriesQuery, MAX_PAGE_SIZE, StoreMemoryBody } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
@@ -15,9 +14,9 @@ import { SearchService } from '../search/search.service';
 import { MemoryRecord } from '../storage/memory.record';
 import { FlagSpec, integerFlag, ParsedArgs, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { configUsage, printJson, usageError } from './cli-output';
+import { configUsage, printJson, refusal, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
-import { describeFlagIssues, describeRefusal } from './flag-issues';
+import { describeFlagIssues } from './flag-issues';
 
 /** Flags shared by search, list and store, and the request field each one fills. */
 const COMMON_FLAGS = {
@@ -174,10 +173,7 @@ async function runMemoryCommand(name: string, argv: readonly string[], flags: Fl
       command.execute(context, parsed.data, args.flags.json === true),
     );
   } catch (error) {
-    // The embedding endpoint gone mid-command: one line and 69 from engram.ts, as when it is down at start.
-    if (!(error instanceof DomainError) || error instanceof EmbeddingUnavailable) throw error;
-    process.stderr.write(`engram ${name}: ${describeRefusal(error, (field) => FIELD_FLAGS[field])}\n`);
-    return error.status === 400 ? 64 : 1;
+    return refusal(name, error, (field) => FIELD_FLAGS[field]);
   } finally {
     await context.close();
   }

@@ -1,6 +1,7 @@
 import { AuditService } from '../audit/audit.service';
 import { OAuthService } from '../oauth/oauth.service';
 import { openStores } from '../storage/storage.module';
+import { plainFailure } from '../process/plain-failure';
 import { parseCommandArgs, TABLES_CONFIG } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson, printTable, usageError } from './cli-output';
@@ -41,6 +42,7 @@ export const oauthCommand: CliCommand = {
       process.stdout.write(`revoked ${revoked.revoked_tokens} token(s) of ${revoked.client_id}\n`);
       return 0;
     } catch (error) {
+      if (plainFailure(error)) throw error; // engram.ts says it in one line, with its own code (a busy store: 75)
       process.stderr.write(`engram oauth: ${(error as Error).message}\n`);
       return 1;
     } finally {

@@ -55,7 +55,7 @@ export function toErrorResponse(error: unknown): ErrorResponse {
       status: 503,
       body: {
         error: 'database_busy',
-        message: 'The database is locked by a long write elsewhere (a restore or reindex switch); retry shortly',
+        message: DATABASE_BUSY_MESSAGE,
       },
     };
   }
@@ -68,6 +68,9 @@ export function retryAfterOf(error: unknown, status: number): string | undefined
   if (own !== undefined) return String(own);
   return status === 503 ? '5' : undefined;
 }
+
+export const DATABASE_BUSY_MESSAGE =
+  'The database is locked by a long write elsewhere (a restore or reindex switch); retry shortly';
 
 /** SQLite gave up waiting (busy_timeout) for another connection's write lock: temporary, not a bug. */
 export function isDatabaseBusy(error: unknown): boolean {
