@@ -51,9 +51,6 @@ describe('engram consolidate (a real SQLite file, the job in-process)', () => {
     const items = await engram(['consolidate', '--items', '1']);
     assert.equal(items.code, 64);
     assert.match(items.stderr, /--items goes with --apply/);
-    const unknown = await engram(['consolidate', '--apply', 'cs-nope']);
-    assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /No consolidation proposal set cs-nope/);
     // The flag the user typed, never the REST field (proposal_set_id, item_ids) or route it fills.
     const notAnId = await engram(['consolidate', '--apply', 'not an id']);
     assert.equal(notAnId.code, 64);
@@ -62,6 +59,22 @@ describe('engram consolidate (a real SQLite file, the job in-process)', () => {
       /^engram consolidate: --apply: expected the id of a proposal set, as engram consolidate prints it\n/,
     );
     const set = JSON.parse((await engram(['consolidate', '--json'])).stdout);
+    // A set that is not there: what was given, and the newest set the namespace holds (or that it has none).
+    const unknown = await engram(['consolidate', '--apply', 'cs-nope']);
+    assert.equal(unknown.code, 64, unknown.stderr);
+    const made = set.created_at_iso.slice(0, 16).replace('T', ' ');
+    assert.equal(
+      unknown.stderr,
+      `engram consolidate: --apply: no proposal set "cs-nope" in namespace "default"; the newest there is ${set.id}, ` +
+        `made ${made} UTC\n`,
+    );
+    const elsewhere = await engram(['consolidate', '--apply', set.id, '--namespace', 'work']);
+    assert.equal(elsewhere.code, 64, elsewhere.stderr);
+    assert.equal(
+      elsewhere.stderr,
+      `engram consolidate: --apply: no proposal set "${set.id}" in namespace "work", which has none yet ` +
+        '(engram consolidate makes one)\n',
+    );
     const unknownItem = await engram(['consolidate', '--apply', set.id, '--items', '99']);
     assert.equal(unknownItem.code, 64, unknownItem.stderr);
     assert.equal(unknownItem.stderr, `engram consolidate: --items: not in proposal set ${set.id}: 99\n`);

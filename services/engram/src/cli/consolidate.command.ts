@@ -1,5 +1,6 @@
 import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
+import { NotFound } from '../common/domain-errors';
 import {
   ApplyConsolidationBody,
   MAX_STALE_DAYS,
@@ -94,6 +95,11 @@ export const consolidateCommand: CliCommand = {
         try {
           if (applying) {
             const input = parsed.data as { proposal_set_id: string; item_ids?: number[] };
+            const unknown = await unknownSet(consolidation, input.proposal_set_id, namespace);
+            if (unknown !== undefined) {
+              process.stderr.write(`engram consolidate: ${unknown}\n`);
+              return 64; // EX_USAGE, as --items naming items the set lacks
+            }
             const applied = toAppliedView(input.proposal_set_id, await consolidation.apply(input));
             if (json) return printJson(applied);
             printApplied(applied);
@@ -120,6 +126,27 @@ export const consolidateCommand: CliCommand = {
     );
   },
 };
+
+/**
+ * Why --apply names no proposal set of the namespace, with what the namespace does hold (its newest
+ * set, the one engram consolidate last printed), or undefined when the set is there.
+ */
+async function unknownSet(
+  consolidation: ConsolidationService,
+  id: string,
+  namespace: string,
+): Promise<string | undefined> {
+  try {
+    await consolidation.proposalSet(id);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof NotFound)) throw error;
+  }
+  const given = `--apply: no proposal set ${JSON.stringify(id)} in namespace ${JSON.stringify(namespace)}`;
+  const newest = await consolidation.proposalSet(undefined);
+  if (!newest) return `${given}, which has none yet (engram consolidate makes one)`;
+  return `${given}; the newest there is ${newest.id}, made ${minute(newest.createdAt)} UTC`;
+}
 
 function printProposals(set: ReturnType<typeof toProposalSetView>): void {
   const merges = set.items.filter((item) => item.kind === 'merge').length;
@@ -156,6 +183,7 @@ function printApplied(applied: ReturnType<typeof toAppliedView>): void {
 }
 
 const short = (hash: string) => hash.slice(0, 12);
+const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
