@@ -7,7 +7,7 @@ import { DetectProbe, ImportDocument, ImportEntry, ImportFailure, isFailure } fr
 import { detectImporter } from './importer-registry';
 import { IMPORTERS } from './importers';
 import { ImportInput } from './input/import-input';
-import { assertLinearCost } from '../testing/linear-cost';
+import { assertLinearCost, assertLinearCostAsync } from '../testing/linear-cost';
 import { memoryItems } from './memory-items';
 import { htmlTitle } from './sources/documents.importer';
 import {
@@ -33,7 +33,9 @@ describe('importers: every format read into documents', () => {
     writeFileSync(path, data);
     const input = await ImportInput.open(path, name, LIMITS);
     const probe: DetectProbe = { name, kind: input.kind, paths: input.paths, head: input.head };
-    const importer = source ? IMPORTERS.find((candidate) => candidate.source === source)! : await detectImporter(probe);
+    const importer = source
+      ? IMPORTERS.find((candidate) => candidate.source === source)!
+      : await detectImporter(probe, input);
     const entries: ImportEntry[] = [];
     for await (const entry of importer.read(input)) entries.push(entry);
     return {
@@ -321,6 +323,79 @@ describe('importers: every format read into documents', () => {
       readAll('other.db', Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(200, 7)])),
       /not a readable SQLite database|cannot be read/,
     );
+  });
+
+  it('MCP Memory Service: a JSON export is told by its memories wherever their hash lies, and a stray quote costs one memory', async () => {
+    // Longer than the 4 KiB head, and its hash comes after its text, as export_memories.py writes them.
+    const first = { content: 'A long first memory. '.repeat(300).trim(), content_hash: 'h1', tags: ['x'] };
+    const memories = [
+      first,
+      { content: 'he said hi to me', content_hash: 'h2' },
+      { content: 'Third', content_hash: 'h3' },
+    ];
+    const stray = (json: string) => json.replace('he said hi', 'he said "hi');
+    const wrapped = stray(JSON.stringify({ export_metadata: { total_memories: 3 }, memories }, null, 2));
+    const bare = stray(JSON.stringify(memories, null, 1));
+    for (const [name, text] of [
+      ['export.json', wrapped],
+      ['memories.json', bare],
+      ['export.txt', wrapped],
+      ['export', wrapped],
+    ]) {
+      assert.ok(!text.slice(0, 4096).includes('content_hash'), 'the head shows no hash');
+      const read = await readAll(name, text);
+      assert.equal(read.source, 'mcp-memory-service', name);
+      assert.deepEqual(
+        read.documents.map((document) => document.originalId),
+        ['h1', 'h3'],
+        name,
+      );
+      assert.equal(read.failures.length, 1, name);
+      assert.match(read.failures[0].item, new RegExp(`^${name}, memory 2 \\(line \\d+\\)$`));
+      assert.match(read.failures[0].reason, /a quote inside a text is not escaped/);
+    }
+    // The first memory broken too: the next readable one decides.
+    const brokenFirst = wrapped.replace('A long first memory.', 'A "long first memory.');
+    assert.deepEqual(
+      (await readAll('export.json', brokenFirst)).documents.map((document) => document.originalId),
+      ['h3'],
+    );
+    // A JSON array of something else is still a document.
+    const other = JSON.stringify([{ content: 'x'.repeat(5000), author: 'me' }]);
+    assert.equal((await readAll('notes.json', other)).source, 'documents');
+  });
+
+  it('MCP Memory Service: telling a hostile JSON export is linear in its size (broken or hashless memories first)', async () => {
+    const good = '{"content": "ok", "content_hash": "h"}';
+    const hostile: [string, (n: number) => string][] = [
+      [
+        'a break in every memory before the good one',
+        (n) => `{"memories": [${'{"content": 1 2}, '.repeat(n)}${good}]}`,
+      ],
+      [
+        'stray quotes cutting memories short of their hash',
+        (n) => `[${'{"content": "he said "hi to me"}, '.repeat(n)}${good}]`,
+      ],
+      [
+        'a first memory full of stray quotes',
+        (n) => `[{"content": "${'a "b '.repeat(n)}", "content_hash": "h1"}, ${good}]`,
+      ],
+      ['one long first memory', (n) => `[{"content": "${'x'.repeat(n * 20)}", "content_hash": "h"}]`],
+    ];
+    let files = 0;
+    const written = (text: string) => {
+      const path = join(dir, `hostile-${files++}.json`);
+      writeFileSync(path, text);
+      return path;
+    };
+    const detect = async (path: string) => {
+      const input = await ImportInput.open(path, 'hostile.json', LIMITS);
+      const probe: DetectProbe = { name: 'hostile.json', kind: input.kind, paths: input.paths, head: input.head };
+      assert.equal((await detectImporter(probe, input)).source, 'mcp-memory-service');
+    };
+    for (const [label, build] of hostile) {
+      await assertLinearCostAsync(label, (scale) => written(build(2_000 * scale)), detect);
+    }
   });
 
   it('memory graph JSONL: entities with observations and relations; a malformed line is one failure, by number', async () => {

@@ -97,5 +97,15 @@ export interface Importer {
   /** Folder under `entities/` in the memory directory; absent: not offered as a memory-dir import. */
   readonly memoryDirFolder?: string;
   detect(probe: DetectProbe): boolean;
+  /**
+   * Takes any file of its extensions (documents, markdown notes): a file it recognises by name is first
+   * offered to the formats that look past the head (detectInFile).
+   */
+  readonly generic?: boolean;
+  /**
+   * For a format whose mark may lie past the head: reads into a single file (streaming, linear in its
+   * size) to tell. Asked only of a file that no format but a generic one recognised by its head.
+   */
+  detectInFile?(input: ImportInput): Promise<boolean>;
   read(input: ImportInput): AsyncIterable<ImportEntry>;
 }

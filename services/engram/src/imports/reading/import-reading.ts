@@ -45,7 +45,7 @@ export async function openReading(
 ): Promise<{ header: ReadHeader; units: AsyncIterable<ReadUnit> }> {
   const input = await ImportInput.open(request.location, request.name, request.limits);
   const importer =
-    request.source === 'auto' ? await detectImporter(await probeOf(input)) : await importerFor(request.source);
+    request.source === 'auto' ? await detectImporter(await probeOf(input), input) : await importerFor(request.source);
   const header: ReadHeader = {
     source: importer.source,
     label: importer.label,

@@ -18,6 +18,7 @@ export class DocumentsImporter implements Importer {
   readonly source = ImportSource.Documents;
   readonly label = 'Documents (PDF, text, markdown, HTML, JSON, CSV)';
   readonly memoryDirFolder = 'documents';
+  readonly generic = true;
 
   detect({ paths }: DetectProbe): boolean {
     return paths.some((path) => DOCUMENT_FILE.test(path));

@@ -13,6 +13,7 @@ export class MarkdownImporter implements Importer {
   readonly source = ImportSource.Markdown;
   readonly label = 'Markdown or Obsidian notes';
   readonly memoryDirFolder = 'notes';
+  readonly generic = true;
 
   /** Notes only: a mix with PDFs or HTML is a documents import. */
   detect({ paths }: DetectProbe): boolean {

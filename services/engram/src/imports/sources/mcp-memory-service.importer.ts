@@ -4,7 +4,13 @@ import { isReservedMemoryType, MEMORY_FILE_TYPE } from '../../memories/memory.dt
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
-import { elementName, isUnreadable, readJsonArray } from '../input/json-array.stream';
+import {
+  elementName,
+  isUnreadable,
+  JsonArrayElement,
+  readJsonArray,
+  UnreadableElement,
+} from '../input/json-array.stream';
 import { fieldProblem } from './field-problem';
 import { epochMs, itemTitle, textOf } from './source-values';
 
@@ -56,23 +62,41 @@ export class McpMemoryServiceImporter implements Importer {
       yield* this.readDatabase(input);
       return;
     }
-    const firstChar = input.head.toString('utf8').trimStart()[0];
-    for await (const entry of input.entries()) {
-      const elements = readJsonArray(await entry.open(), input.name, firstChar === '{' ? { key: 'memories' } : {});
-      for await (const element of elements) {
-        if (isUnreadable(element)) {
-          yield { failure: { item: elementName(input.name, 'memory', element), reason: element.reason } };
-          continue;
-        }
-        const parsed = ExportedMemory.safeParse(element.value);
-        if (!parsed.success) {
-          const item = elementName(input.name, 'memory', element, itemTitle(element.value, TITLE_KEYS));
-          yield { failure: { item, reason: fieldProblem(parsed.error, element.value) } };
-          continue;
-        }
-        yield this.document(parsed.data, input.name, `memory ${element.index + 1}`);
+    for await (const element of exportedElements(input)) {
+      if (isUnreadable(element)) {
+        yield { failure: { item: elementName(input.name, 'memory', element), reason: element.reason } };
+        continue;
       }
+      const parsed = ExportedMemory.safeParse(element.value);
+      if (!parsed.success) {
+        const item = elementName(input.name, 'memory', element, itemTitle(element.value, TITLE_KEYS));
+        yield { failure: { item, reason: fieldProblem(parsed.error, element.value) } };
+        continue;
+      }
+      yield this.document(parsed.data, input.name, `memory ${element.index + 1}`);
     }
+  }
+
+  /**
+   * The JSON export whose head does not show a memory's keys (a first memory longer than the head, a
+   * large export_metadata): its memories are read as an import reads them, and the first one decides.
+   * A memory that cannot be read is passed over, as its import would pass it; so is one with content but
+   * no hash, which a stray quote may have cut short. Linear in the file, as reading it is.
+   */
+  async detectInFile(input: ImportInput): Promise<boolean> {
+    if (input.kind !== 'file' || !JSON_START.has(firstCharacter(input.head) ?? '')) return false;
+    try {
+      for await (const element of exportedElements(input)) {
+        if (isUnreadable(element)) continue;
+        const memory = element.value as Record<string, unknown> | null;
+        if (typeof memory !== 'object' || memory === null || typeof memory.content !== 'string') return false;
+        if ('content_hash' in memory) return true;
+      }
+    } catch (error) {
+      if (error instanceof ImportRejected) return false; // no array of memories where the export has one
+      throw error;
+    }
+    return false;
   }
 
   private *readDatabase(input: ImportInput): Iterable<ImportEntry> {
@@ -154,6 +178,18 @@ export class McpMemoryServiceImporter implements Importer {
       body: { kind: 'record', text: memory.content },
     };
   }
+}
+
+const JSON_START = new Set(['{', '[']);
+
+function firstCharacter(head: Buffer): string | undefined {
+  return head.toString('utf8').trimStart()[0];
+}
+
+/** The export's memories: `{export_metadata, memories: [...]}`, or a bare array. */
+async function* exportedElements(input: ImportInput): AsyncGenerator<JsonArrayElement | UnreadableElement> {
+  const options = firstCharacter(input.head) === '{' ? { key: 'memories' } : {};
+  for await (const entry of input.entries()) yield* readJsonArray(await entry.open(), input.name, options);
 }
 
 function parseMetadata(metadata: ExportedMemory['metadata']): Record<string, unknown> {
