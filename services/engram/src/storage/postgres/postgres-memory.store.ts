@@ -38,6 +38,16 @@ const SELECT_MEMORY = `SELECT m.id, m.namespace, m.content_hash, m.content, m.me
   FROM memories m`;
 
 /**
+ * The memories of a page chosen by `pageIds` (a statement answering ids, with its LIMIT and OFFSET), in
+ * `sort` order. A row's tags and links are looked up for the page's rows only: selected in one statement
+ * with the page, they were looked up for every row the OFFSET skipped too (PostgreSQL projects a row before
+ * the Limit node counts it off), so a deep page cost a tag look-up per memory before it.
+ */
+function pageOfMemories(pageIds: string, sort: string): string {
+  return `${SELECT_MEMORY} WHERE m.id IN (${pageIds}) ${sort}`;
+}
+
+/**
  * MemoryStore on PostgreSQL. Dedup rests on the partial unique index: concurrent stores of one text from
  * any number of replicas leave one live row, and the losers get it back as `created: false`.
  */
@@ -110,11 +120,13 @@ export class PostgresMemoryStore extends MemoryStore {
     order: ListOrder = 'newest',
   ): Promise<MemoryRecord[]> {
     const where = memoryFilterSql(filter);
-    const direction = order === 'newest' ? 'DESC' : 'ASC';
+    const sort = `ORDER BY m.created_at ${order === 'newest' ? 'DESC' : 'ASC'}, m.id ${order === 'newest' ? 'DESC' : 'ASC'}`;
     const next = where.params.length + 1;
     const rows = await this.db.query<MemoryRow>(
-      `${SELECT_MEMORY} WHERE ${numbered(where.sql)}
-       ORDER BY m.created_at ${direction}, m.id ${direction} LIMIT $${next} OFFSET $${next + 1}`,
+      pageOfMemories(
+        `SELECT m.id FROM memories m WHERE ${numbered(where.sql)} ${sort} LIMIT $${next} OFFSET $${next + 1}`,
+        sort,
+      ),
       [...where.params, limit, offset],
     );
     return rows.map(toRecord);
@@ -219,11 +231,14 @@ export class PostgresMemoryStore extends MemoryStore {
   }
 
   async listDeleted(namespace: string, offset: number, limit: number): Promise<MemoryRecord[]> {
+    const sort = 'ORDER BY m.deleted_at DESC, m.id DESC';
     const rows = await this.db.query<MemoryRow>(
-      `${SELECT_MEMORY} WHERE m.id IN (
-         SELECT DISTINCT ON (content_hash) id FROM memories
-         WHERE namespace = $1 AND deleted_at IS NOT NULL ORDER BY content_hash, deleted_at DESC, id DESC)
-       ORDER BY m.deleted_at DESC, m.id DESC LIMIT $2 OFFSET $3`,
+      pageOfMemories(
+        `SELECT m.id FROM (SELECT DISTINCT ON (content_hash) id, deleted_at FROM memories
+           WHERE namespace = $1 AND deleted_at IS NOT NULL ORDER BY content_hash, deleted_at DESC, id DESC) m
+         ${sort} LIMIT $2 OFFSET $3`,
+        sort,
+      ),
       [namespace, limit, offset],
     );
     return rows.map(toRecord);
