@@ -27,17 +27,24 @@ export type UsageMemoryRow = UsageRow & {
 /**
  * One page of a namespace's current memories with their signals, after a memory id (keyset paging keeps
  * memory bounded and each page one short statement). `memories` is the statement's `memories AS m`: an
- * engine may name the index it walks in id order. Parameters: namespace, after id, page size; `?`
- * placeholders (numbered for PostgreSQL).
+ * engine may name the index it walks in id order. The usage rows are bounded below by the same id:
+ * PostgreSQL merges the page with memory_usage in id order, and without the bound read every usage row
+ * before the page for each page (a walk quadratic in the memories used). `?` placeholders (numbered for
+ * PostgreSQL); parameters from currentMemoriesPageParams.
  */
 export function currentMemoriesPage(memories = 'memories m'): string {
   return `SELECT m.id AS memory_id, m.content_hash, m.content,
     m.memory_type, m.created_at, coalesce(u.retrievals, 0) AS retrievals, coalesce(u.fetches, 0) AS fetches,
     u.last_used_at, coalesce(u.rating_sum, 0) AS rating_sum, coalesce(u.rating_count, 0) AS rating_count,
     u.last_rating, u.last_feedback
-  FROM ${memories} LEFT JOIN memory_usage u ON u.memory_id = m.id
+  FROM ${memories} LEFT JOIN memory_usage u ON u.memory_id = m.id AND u.memory_id > ?
   WHERE m.namespace = ? AND m.deleted_at IS NULL AND m.superseded_by IS NULL AND m.id > ?
   ORDER BY m.id LIMIT ?`;
+}
+
+/** The parameters of currentMemoriesPage for the page after memory `afterId`. */
+export function currentMemoriesPageParams(namespace: string, afterId: number): [number, string, number, number] {
+  return [afterId, namespace, afterId, USAGE_PAGE];
 }
 
 export function toSignals(row: UsageRow): UsageSignals {

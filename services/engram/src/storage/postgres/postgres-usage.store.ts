@@ -1,4 +1,12 @@
-import { currentMemoriesPage, toSignals, toUsageRow, USAGE_PAGE, UsageMemoryRow, UsageRow } from '../usage.sql';
+import {
+  currentMemoriesPage,
+  currentMemoriesPageParams,
+  toSignals,
+  toUsageRow,
+  USAGE_PAGE,
+  UsageMemoryRow,
+  UsageRow,
+} from '../usage.sql';
 import { MemoryUsageRow, NO_USE, UsageDelta, UsageSignals, UsageStore } from '../usage.store';
 import { numbered, PostgresDatabase } from './postgres.database';
 
@@ -53,7 +61,10 @@ export class PostgresUsageStore extends UsageStore {
 
   async *currentMemories(namespace: string): AsyncGenerator<MemoryUsageRow> {
     for (let after = 0; ;) {
-      const rows = await this.db.query<UsageMemoryRow>(CURRENT_MEMORIES_PAGE, [namespace, after, USAGE_PAGE]);
+      const rows = await this.db.query<UsageMemoryRow>(
+        CURRENT_MEMORIES_PAGE,
+        currentMemoriesPageParams(namespace, after),
+      );
       for (const row of rows) yield toUsageRow(row);
       if (rows.length < USAGE_PAGE) return;
       after = rows[rows.length - 1].memory_id;

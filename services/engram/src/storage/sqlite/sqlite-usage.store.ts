@@ -2,7 +2,15 @@ import { PROBED_MEMORIES } from '../memory-filter.sql';
 import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
 import { MemoryUsageRow, NO_USE, UsageDelta, UsageSignals, UsageStore } from '../usage.store';
-import { currentMemoriesPage, toSignals, toUsageRow, USAGE_PAGE, UsageMemoryRow, UsageRow } from '../usage.sql';
+import {
+  currentMemoriesPage,
+  currentMemoriesPageParams,
+  toSignals,
+  toUsageRow,
+  USAGE_PAGE,
+  UsageMemoryRow,
+  UsageRow,
+} from '../usage.sql';
 
 /**
  * A page of a namespace's current memories, walked in id order through the filter-probe index (migration
@@ -57,7 +65,7 @@ export class SqliteUsageStore extends UsageStore {
   async *currentMemories(namespace: string): AsyncGenerator<MemoryUsageRow> {
     const page = this.statements.get(SQLITE_CURRENT_MEMORIES_PAGE);
     for (let after = 0; ;) {
-      const rows = page.all(namespace, after, USAGE_PAGE) as UsageMemoryRow[];
+      const rows = page.all(...currentMemoriesPageParams(namespace, after)) as UsageMemoryRow[];
       for (const row of rows) yield toUsageRow(row);
       if (rows.length < USAGE_PAGE) return;
       after = rows[rows.length - 1].memory_id;
