@@ -12,6 +12,7 @@ export interface PlanNode {
   'Node Type': string;
   'Parent Relationship'?: string;
   'Relation Name'?: string;
+  Alias?: string;
   'Index Name'?: string;
   'Index Cond'?: string;
   Plans?: PlanNode[];

@@ -360,6 +360,15 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX oauth_pending_consents_source ON oauth_pending_consents (source, expires_at);
     `,
   },
+  {
+    version: 18,
+    name: 'namespace-id-order',
+    // PostgreSQL only: each namespace's memories in id order, for the walks that page through one namespace
+    // after the last id read (export, the conflict scan, quality distribution, consolidation). Without it a
+    // page of a namespace among others intersected that namespace's whole index with every id after the
+    // page, so a walk cost its pages times the store. SQLite's walks read its filter-probe index by id.
+    sql: `CREATE INDEX memories_namespace_id ON memories (namespace, id);`,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */
