@@ -133,7 +133,7 @@ export class OAuthController {
     const query = request.query as Record<string, unknown>;
     let target: AuthorizationTarget;
     try {
-      target = await this.oauth.authorizationTarget(query);
+      target = await this.oauth.authorizationTarget(query, callerKey());
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       return this.page(reply, 400, renderErrorPage(error.message));
@@ -357,7 +357,10 @@ function consentEntry(
   };
 }
 
-/** Who is asking, as failure budgets and pending consents count it: the client address (an IPv6 /64). */
+/**
+ * Who is asking, as failure budgets, pending consents and metadata document fetches count it: the client
+ * address (an IPv6 /64).
+ */
 function callerKey(): string {
   return failureBudgetKey(currentContext().clientAddress);
 }

@@ -145,10 +145,15 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
    * The client and redirect URI of an authorization request: a client ID metadata document (fetched, or
    * from the cache) for an https client_id, else a registered client. Errors here are shown to the user,
    * never redirected: an unverified redirect URI must not receive anything (RFC 6749 §4.1.2.1).
+   * `requester` (the caller's failureBudgetKey) is who a document fetch counts against.
    */
-  async authorizationTarget(query: Record<string, unknown>, now = Date.now()): Promise<AuthorizationTarget> {
+  async authorizationTarget(
+    query: Record<string, unknown>,
+    requester: string,
+    now = Date.now(),
+  ): Promise<AuthorizationTarget> {
     const clientId = text(query, 'client_id');
-    const client = clientId ? await this.clientForAuthorization(clientId, now) : undefined;
+    const client = clientId ? await this.clientForAuthorization(clientId, requester, now) : undefined;
     if (!client) throw new OAuthError('invalid_client', 'client_id is missing or unknown; register the client first');
     const registered = client.metadata.redirect_uris;
     const redirectUri = text(query, 'redirect_uri') ?? (registered.length === 1 ? registered[0] : undefined);
@@ -316,10 +321,14 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
     return resource === this.resource || resource === this.issuer;
   }
 
-  private async clientForAuthorization(clientId: string, now: number): Promise<ClientRecord | undefined> {
+  private async clientForAuthorization(
+    clientId: string,
+    requester: string,
+    now: number,
+  ): Promise<ClientRecord | undefined> {
     if (!isMetadataDocumentUrl(clientId)) return this.store.findClient(clientId);
     if (!this.documents) return undefined;
-    const metadata = await this.documents.resolve(clientId, now);
+    const metadata = await this.documents.resolve(clientId, requester, now);
     const approved = await this.store.findClient(clientId);
     return {
       clientId,
