@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { currentContext, Principal } from '../auth/request-context';
+import { contextIfAny, Principal } from '../auth/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { AuditAction, AuditOutcome, AuditPage, AuditQuery } from './audit-event';
 import { AUDIT_REPOSITORY, AuditRepository } from './audit.repository';
 
 const DAY_MS = 86_400_000;
+
+/** An action recorded outside any request, job or command (a timer of the server's own): the server acted. */
+const UNATTRIBUTED = { principal: { kind: 'local', id: 'server', scopes: [] } as Principal, clientAddress: 'local' };
 
 /** What a service says happened; who, from where and when come from the request context. */
 export interface AuditEntry {
@@ -37,15 +40,15 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   record(entry: AuditEntry): void {
-    const context = currentContext();
-    const { principal, clientAddress } = entry.actor ?? context;
+    const context = contextIfAny();
+    const { principal, clientAddress } = entry.actor ?? context ?? UNATTRIBUTED;
     this.repository
       .append({
         at: Date.now(),
         action: entry.action,
         outcome: entry.outcome,
         principal: { kind: principal.kind, id: principal.id, name: principal.name ?? null },
-        namespace: entry.namespace === undefined ? context.namespace : entry.namespace,
+        namespace: entry.namespace === undefined ? (context?.namespace ?? null) : entry.namespace,
         clientAddress,
         target: entry.target ?? null,
         details: entry.details ?? {},

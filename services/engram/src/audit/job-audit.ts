@@ -14,7 +14,7 @@ const ACTIONS: Record<JobName, AuditAction> = {
 };
 
 /** Who finishes jobs: the process running them, whoever asked (the request is its own entry). */
-const JOB_RUNNER: Principal = { kind: 'local', id: 'job-runner', scopes: ['admin'] };
+export const JOB_RUNNER: Principal = { kind: 'local', id: 'job-runner', scopes: ['admin'] };
 
 /** The entry of a job's end: the job id links it to the entry of its request. */
 export function jobEndEntry(

@@ -28,7 +28,8 @@ export interface RequestContext {
   stillAdmitted?: () => Promise<boolean>;
 }
 
-const LOCAL: RequestContext = {
+/** The database file's owner: the CLI's commands and stdio MCP act as it, and jobs in their namespace. */
+export const LOCAL_OWNER: RequestContext = {
   principal: { kind: 'local', id: 'local', scopes: ['admin'] },
   namespace: DEFAULT_NAMESPACE,
   clientAddress: 'local',
@@ -36,14 +37,43 @@ const LOCAL: RequestContext = {
 
 const storage = new AsyncLocalStorage<RequestContext>();
 
+/** What code outside any request acts as: nobody, unless the process is the local owner's (a CLI command). */
+let outsideRequests: RequestContext | undefined;
+
+/**
+ * Code reached with no request context is a bug that would otherwise act on the default namespace with
+ * every right: it fails instead (a 500 to the request that lost it, a failed job).
+ */
+export class NoRequestContext extends Error {
+  constructor() {
+    super('No request context: this code ran outside a request, job or command that names its caller');
+    this.name = 'NoRequestContext';
+  }
+}
+
+/**
+ * Makes this process the local owner's outside requests: the CLI's commands and stdio MCP, which run
+ * with the database file's owner's rights. Never called by `serve` or `worker`, which serve others.
+ */
+export function actAsLocalOwnerOutsideRequests(): void {
+  outsideRequests = LOCAL_OWNER;
+}
+
 /** Runs `fn` (and everything it starts) as `context`: services read the namespace from here. */
 export function runInContext<T>(context: RequestContext, fn: () => T): T {
   return storage.run(context, fn);
 }
 
-/** The caller of the current request; outside a request (stdio, worker, CLI) the local owner. */
+/** The caller of the current request, job or command; throws NoRequestContext when there is none. */
 export function currentContext(): RequestContext {
-  return storage.getStore() ?? LOCAL;
+  const context = storage.getStore() ?? outsideRequests;
+  if (context === undefined) throw new NoRequestContext();
+  return context;
+}
+
+/** The caller, when there is one: for records (the audit log) that must never fail the action they record. */
+export function contextIfAny(): RequestContext | undefined {
+  return storage.getStore() ?? outsideRequests;
 }
 
 /** The namespace every memory read and write of the current request is confined to. */

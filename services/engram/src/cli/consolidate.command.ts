@@ -1,4 +1,4 @@
-import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
+import { DEFAULT_NAMESPACE, LOCAL_OWNER, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
 import { NotFound } from '../common/domain-errors';
 import {
@@ -90,7 +90,7 @@ export const consolidateCommand: CliCommand = {
     }
     const json = flags.json === true;
     return withJobQueue('consolidate', args.configArgv, (queue, context) =>
-      runInContext({ ...currentContext(), namespace }, async () => {
+      runInContext({ ...LOCAL_OWNER, namespace }, async () => {
         const consolidation = context.get(ConsolidationService, { strict: false });
         try {
           if (applying) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { wantsHelp } from './cli-args';
 import { plainFailure } from '../process/plain-failure';
 import { CLI_COMMANDS } from './cli-command';
+import { actAsLocalOwnerOutsideRequests } from '../auth/request-context';
 
 /**
  * `engram <command> [options]`: the one executable behind `npm start`, `npm run mcp` and the image.
@@ -19,7 +20,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return printHelp(64); // EX_USAGE
   }
   const command = await entry.load();
-  if (!SERVICES.has(name)) endQuietlyOnClosedPipe();
+  if (!SERVICES.has(name)) {
+    endQuietlyOnClosedPipe();
+    actAsLocalOwnerOutsideRequests();
+  }
   if (wantsHelp(rest)) return print(process.stdout, `${entry.summary}\n\n${command.usage}`, 0);
   return command.run(rest);
 }

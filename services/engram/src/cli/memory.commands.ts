@@ -2,7 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { z } from 'zod';
 import { AppModule } from '../app.module';
-import { currentContext, DEFAULT_NAMESPACE, runInContext } from '../auth/request-context';
+import { DEFAULT_NAMESPACE, LOCAL_OWNER, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
 import { createLogger } from '../process/logger';
 import { ListMemoriesQuery, MAX_PAGE_SIZE, StoreMemoryBody } from '../memories/memory.dto';
@@ -168,8 +168,7 @@ async function runMemoryCommand(name: string, argv: readonly string[], flags: Fl
     abortOnError: false,
   });
   try {
-    const local = currentContext();
-    return await runInContext({ ...local, namespace }, () =>
+    return await runInContext({ ...LOCAL_OWNER, namespace }, () =>
       command.execute(context, parsed.data, args.flags.json === true),
     );
   } catch (error) {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { jobEndEntry } from '../audit/job-audit';
+import { JOB_RUNNER, jobEndEntry } from '../audit/job-audit';
+import { runInContext } from '../auth/request-context';
 import { AuditService } from '../audit/audit.service';
 import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
@@ -64,7 +65,10 @@ export class JobRunner {
     };
     this.logger.log({ msg: 'Job started', job: job.id, name: job.name });
     try {
-      const result = await tracedJob(job, () => this.processors.get(job.name).process(job.data as never, context));
+      const processor = this.processors.get(job.name);
+      const result = await tracedJob(job, () =>
+        inJobContext(job.data, () => processor.process(job.data as never, context)),
+      );
       this.count(job, 'completed');
       this.events.publish('job_completed', { job_id: job.id, name: job.name, result }, jobNamespace(job.data));
       this.audit.record(jobEndEntry(job, { result }));
@@ -129,6 +133,17 @@ export class JobRunner {
   private count(job: RunnableJob, outcome: 'completed' | 'failed' | 'cancelled' | 'released'): void {
     this.metrics.jobs.inc({ queue: job.queue, name: job.name, outcome });
   }
+}
+
+/**
+ * A namespace's job (an import, a scan) acts in that namespace with the rights it was admitted with when
+ * asked for; a whole-store job (backup, restore, reindex) acts in none, so code of it asking for a
+ * namespace fails rather than acting on the default one.
+ */
+function inJobContext<T>(data: unknown, work: () => Promise<T>): Promise<T> {
+  const namespace = (data as { namespace?: unknown } | undefined)?.namespace;
+  if (typeof namespace !== 'string') return work();
+  return runInContext({ principal: JOB_RUNNER, namespace, clientAddress: 'local' }, work);
 }
 
 /** Jobs a namespace asked for (imports) report to that namespace's streams; whole-store jobs to unbound ones. */
