@@ -14,6 +14,7 @@ export interface PlanNode {
   'Relation Name'?: string;
   Alias?: string;
   'Index Name'?: string;
+  'Scan Direction'?: 'Forward' | 'Backward' | 'NoMovement';
   'Index Cond'?: string;
   Plans?: PlanNode[];
 }

@@ -230,12 +230,19 @@ export class PostgresMemoryStore extends MemoryStore {
     await this.db.query('DELETE FROM memories WHERE id = $1', [id]);
   }
 
+  /**
+   * A text's newest deletion is its tombstone that no later deletion of the text follows (ties by id), an
+   * anti-join the page's walk down memories_trash_by_time checks row by row in memories_deleted, so a page
+   * stops at its last row; a deep page hashes the trash instead. Picked with DISTINCT ON, the tombstones
+   * came out in hash order and the whole trash was sorted for every page.
+   */
   async listDeleted(namespace: string, offset: number, limit: number): Promise<MemoryRecord[]> {
     const sort = 'ORDER BY m.deleted_at DESC, m.id DESC';
     const rows = await this.db.query<MemoryRow>(
       pageOfMemories(
-        `SELECT m.id FROM (SELECT DISTINCT ON (content_hash) id, deleted_at FROM memories
-           WHERE namespace = $1 AND deleted_at IS NOT NULL ORDER BY content_hash, deleted_at DESC, id DESC) m
+        `SELECT m.id FROM memories m WHERE m.namespace = $1 AND m.deleted_at IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM memories n WHERE n.namespace = $1 AND n.content_hash = m.content_hash
+             AND n.deleted_at IS NOT NULL AND (n.deleted_at, n.id) > (m.deleted_at, m.id))
          ${sort} LIMIT $2 OFFSET $3`,
         sort,
       ),

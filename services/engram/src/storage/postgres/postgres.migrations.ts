@@ -369,6 +369,24 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     // page, so a walk cost its pages times the store. SQLite's walks read its filter-probe index by id.
     sql: `CREATE INDEX memories_namespace_id ON memories (namespace, id);`,
   },
+  {
+    version: 19,
+    name: 'list-order-indexes',
+    // PostgreSQL's forms of SQLite's memories_live_created and 014's memories_trash_by_time, whose rowid
+    // ends every SQLite index: a page of the list or of the trash, ordered with ties by id, is then read in
+    // index order and stops at its last row, where PostgreSQL sorted the namespace's memories or its whole
+    // trash for every page. The live index keeps superseded memories (a list that includes them reads it
+    // too) and holds superseded_by, which the default list checks, as the trash index holds the hash that
+    // picks each text's newest deletion: once vacuumed, the rows a deep page skips are read from the index
+    // alone. It replaces the (namespace, created_at) index it extends.
+    sql: `
+      DROP INDEX memories_live_created;
+      CREATE INDEX memories_live_created_id ON memories (namespace, created_at, id) INCLUDE (superseded_by)
+        WHERE deleted_at IS NULL;
+      CREATE INDEX memories_trash_by_time ON memories (namespace, deleted_at, id) INCLUDE (content_hash)
+        WHERE deleted_at IS NOT NULL;
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

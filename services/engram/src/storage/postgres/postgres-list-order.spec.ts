@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { nodesOf, planOf, PlanNode, statementsOf } from '../../testing/postgres-plans';
+import { startTestPostgres, TestPostgres } from '../../testing/postgres-test-server';
+import { MigratedLink, MigratedMemory } from '../memory.record';
+import { openPostgresStores, PostgresStores } from './postgres.stores';
+
+/** Enough memories for the planner to choose as at scale (written through the import's bulk path). */
+const MEMORIES = 20_000;
+const PAGE = 10;
+
+/**
+ * One memory in ten deleted, each deleted text twice: its two tombstones often share a deletion time, so
+ * ties go by id, and now and then the higher id is the earlier deletion. One live memory in fifty is
+ * superseded by the next.
+ */
+function memory(i: number): MigratedMemory {
+  const deleted = i % 10 === 0;
+  return {
+    id: i + 1,
+    namespace: 'default',
+    contentHash: deleted ? `trashed ${Math.floor(i / 20)}` : `h${i}`,
+    content: `memory ${i}`,
+    memoryType: 'note',
+    metadata: {},
+    tags: [],
+    createdAt: 1_000 + i,
+    updatedAt: 1_000 + i,
+    deletedAt: deleted ? 2_000_000 + Math.floor(((i * 7) % MEMORIES) / 100) : null,
+  };
+}
+
+function supersessions(): MigratedLink[] {
+  const links: MigratedLink[] = [];
+  for (let i = 1; i + 2 < MEMORIES; i += 50) {
+    links.push({ id: i + 1, supersededBy: i + 2, supersedes: null, validTo: 3_000_000 });
+    links.push({ id: i + 2, supersededBy: null, supersedes: i + 1, validTo: null });
+  }
+  return links;
+}
+
+/** What the Limit that counts the page off reads: its scans of an index and any sort below it. */
+function pageReading(plan: PlanNode) {
+  const limits = nodesOf(plan).filter((node) => node['Node Type'] === 'Limit');
+  assert.equal(limits.length, 1, JSON.stringify(plan));
+  const below = nodesOf(limits[0]);
+  return {
+    sorts: below.filter((node) => node['Node Type'].endsWith('Sort')).map((node) => node['Node Type']),
+    indexScans: below
+      .filter((node) => node['Index Name'] !== undefined)
+      .map((node) => `${node['Index Name']} ${node['Scan Direction']}`),
+  };
+}
+
+/**
+ * The first page of GET /api/memories (either order) and of the trash is read in an index's order and
+ * stops at its tenth row, with no sort. Without an index ending in id, PostgreSQL sorted what it read: the
+ * first list page's memories by id within each creation time, a deep page the namespace's every live
+ * memory, and any trash page the namespace's whole trash.
+ */
+describe('pages of memories and of the trash in index order (PostgreSQL, PGlite over the wire)', () => {
+  let server: TestPostgres;
+  let stores: PostgresStores;
+
+  before(async () => {
+    server = await startTestPostgres();
+    stores = await openPostgresStores(
+      { url: server.url, poolSize: 4, statementTimeoutMs: 30_000 },
+      { modelId: 'test-8', dimension: 8 },
+    );
+    await stores.memories.importMemories(Array.from({ length: MEMORIES }, (_, i) => memory(i)));
+    await stores.memories.importLinks(supersessions());
+    await stores.db.query('ANALYZE');
+  });
+  after(async () => {
+    await stores.close();
+    await server.close();
+  });
+
+  async function firstPageReading(read: () => Promise<unknown>) {
+    const [statement] = await statementsOf(stores.db, read);
+    return pageReading(await planOf(stores.db, statement));
+  }
+
+  it('reads the first page of the list, newest or oldest first, superseded or not, in index order', async () => {
+    const cases = [
+      { order: 'newest', includeSuperseded: false, scan: 'memories_live_created_id Backward' },
+      { order: 'oldest', includeSuperseded: false, scan: 'memories_live_created_id Forward' },
+      { order: 'newest', includeSuperseded: true, scan: 'memories_live_created_id Backward' },
+    ] as const;
+    for (const { order, includeSuperseded, scan } of cases) {
+      const reading = await firstPageReading(() =>
+        stores.memories.list({ namespace: 'default', includeSuperseded }, 0, PAGE, order),
+      );
+      assert.deepEqual(reading, { sorts: [], indexScans: [scan] }, `${order}, superseded ${includeSuperseded}`);
+    }
+  });
+
+  it("reads the first trash page in deletion order, checking each tombstone is its text's newest", async () => {
+    const reading = await firstPageReading(() => stores.memories.listDeleted('default', 0, PAGE));
+    assert.deepEqual(reading.sorts, []);
+    assert.deepEqual(reading.indexScans, ['memories_trash_by_time Backward', 'memories_deleted Forward']);
+  });
+
+  it("lists each text's newest deletion, ties by id, on the first and the last trash page", async () => {
+    const newest = await stores.db.query<{ id: number }>(
+      `SELECT id FROM (SELECT DISTINCT ON (content_hash) id, deleted_at FROM memories
+         WHERE namespace = 'default' AND deleted_at IS NOT NULL ORDER BY content_hash, deleted_at DESC, id DESC) t
+       ORDER BY deleted_at DESC, id DESC`,
+    );
+    const last = newest.length - PAGE;
+    for (const offset of [0, last]) {
+      const page = await stores.memories.listDeleted('default', offset, PAGE);
+      assert.deepEqual(
+        page.map(({ id }) => id),
+        newest.slice(offset, offset + PAGE).map(({ id }) => id),
+      );
+    }
+  });
+});
