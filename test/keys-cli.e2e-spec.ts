@@ -126,7 +126,7 @@ describe('engram keys (CLI)', () => {
     assert.match(bad.stderr, /--scopes/);
     assert.equal((await keys(['explode'], db)).code, 64);
     const unknown = await keys(['revoke', '00000000-0000-4000-8000-000000000000'], db);
-    assert.equal(unknown.code, 1);
+    assert.equal(unknown.code, 66);
     assert.match(unknown.stderr, /No API key with id/);
     const typed = await keys(['create', '--name', '--scopes', 'read'], db);
     assert.equal(typed.code, 64);

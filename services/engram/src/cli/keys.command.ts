@@ -2,6 +2,7 @@ import { AuditService } from '../audit/audit.service';
 import { LOCKED_WARNING, toKeyView } from '../auth/keys/api-keys.controller';
 import { CreateApiKeyBody, MAX_KEY_EXPIRY_DAYS } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
+import { NotFound } from '../common/domain-errors';
 import { openStores } from '../storage/storage.module';
 import { plainFailure } from '../process/plain-failure';
 import { integerFlag, parseCommandArgs, TABLES_CONFIG } from './cli-args';
@@ -81,7 +82,7 @@ export const keysCommand: CliCommand = {
     } catch (error) {
       if (plainFailure(error)) throw error; // engram.ts says it in one line, with its own code (a busy store: 75)
       process.stderr.write(`engram keys: ${(error as Error).message}\n`);
-      return 1;
+      return error instanceof NotFound ? 66 : 1; // EX_NOINPUT: no key or client with that id
     } finally {
       await stores.close();
     }

@@ -92,4 +92,10 @@ describe('engram oauth', () => {
     const revoked = await print(['revoke', 'b2c1f7e0-0000-4000-8000-000000000001', '--db', path]);
     assert.deepEqual(revoked, { code: 0, printed: 'revoked 1 token(s) of b2c1f7e0-0000-4000-8000-000000000001\n' });
   });
+
+  it('says an unknown client id is unknown, exit 66', async () => {
+    const path = await storeWithConnector();
+    const unknown = await print(['revoke', '00000000-0000-4000-8000-000000000000', '--db', path]);
+    assert.deepEqual(unknown, { code: 66, printed: '' });
+  });
 });

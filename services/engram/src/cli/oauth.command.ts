@@ -1,5 +1,6 @@
 import { AuditService } from '../audit/audit.service';
 import { OAuthService } from '../oauth/oauth.service';
+import { NotFound } from '../common/domain-errors';
 import { openStores } from '../storage/storage.module';
 import { plainFailure } from '../process/plain-failure';
 import { parseCommandArgs, TABLES_CONFIG } from './cli-args';
@@ -44,7 +45,7 @@ export const oauthCommand: CliCommand = {
     } catch (error) {
       if (plainFailure(error)) throw error; // engram.ts says it in one line, with its own code (a busy store: 75)
       process.stderr.write(`engram oauth: ${(error as Error).message}\n`);
-      return 1;
+      return error instanceof NotFound ? 66 : 1; // EX_NOINPUT: no key or client with that id
     } finally {
       await stores.close();
     }
