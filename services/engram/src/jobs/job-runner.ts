@@ -136,13 +136,13 @@ export class JobRunner {
 }
 
 /**
- * A namespace's job (an import, a scan) acts in that namespace with the rights it was admitted with when
- * asked for; a whole-store job (backup, restore, reindex) acts in none, so code of it asking for a
+ * A namespace's job (an import, a scan) runs in that namespace, as the job runner (it was admitted when
+ * asked for); a whole-store job (backup, restore, reindex) runs in none, so code of it asking for a
  * namespace fails rather than acting on the default one.
  */
 function inJobContext<T>(data: unknown, work: () => Promise<T>): Promise<T> {
-  const namespace = (data as { namespace?: unknown } | undefined)?.namespace;
-  if (typeof namespace !== 'string') return work();
+  const namespace = jobNamespace(data);
+  if (namespace === STORE_WIDE) return work();
   return runInContext({ principal: JOB_RUNNER, namespace, clientAddress: 'local' }, work);
 }
 
