@@ -3,13 +3,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
-import { nodesOf, planOf, statementsOf } from '../testing/postgres-plans';
-import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
+import { nodesOf, openPlannedStores, planOf, statementsOf } from '../testing/postgres-plans';
 import { makeTempDir } from '../testing/test-app';
 import { bindEmbeddingModel } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
 import { MemoryRepository } from './memory.repository';
-import { openPostgresStores, PostgresStores } from './postgres/postgres.stores';
+import { PostgresStores } from './postgres/postgres.stores';
 import { SQLITE_CURRENT_MEMORIES_PAGE, SqliteUsageStore } from './sqlite/sqlite-usage.store';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { currentMemoriesPageParams, USAGE_PAGE } from './usage.sql';
@@ -87,15 +86,10 @@ describe("a walk over a namespace's current memories (real SQLite)", () => {
 });
 
 describe("a walk over a namespace's current memories (PostgreSQL, PGlite over the wire)", () => {
-  let server: TestPostgres;
   let stores: PostgresStores;
 
   before(async () => {
-    server = await startTestPostgres();
-    stores = await openPostgresStores(
-      { url: server.url, poolSize: 4, statementTimeoutMs: 30_000 },
-      { modelId: 'test-8', dimension: 8 },
-    );
+    stores = await openPlannedStores();
     // Enough memories (an import's bulk path writes them quickly) for the planner to choose as at scale.
     await stores.memories.importMemories(
       Array.from({ length: PLANNED_MEMORIES }, (_, i) => ({ ...memory(i), id: i + 1, deletedAt: null })),
@@ -108,7 +102,6 @@ describe("a walk over a namespace's current memories (PostgreSQL, PGlite over th
   });
   after(async () => {
     await stores.close();
-    await server.close();
   });
 
   it('yields every live, current memory of the namespace once, in id order, with its signals', async () => {

@@ -1,5 +1,8 @@
 import type { QueryResultRow } from 'pg';
+import { EmbeddingModel } from '../storage/embedding-model.binding';
 import { PostgresDatabase, Queryable } from '../storage/postgres/postgres.database';
+import { openPostgresStores, PostgresStores } from '../storage/postgres/postgres.stores';
+import { startTestPostgres } from './postgres-test-server';
 
 /** One statement as an adapter issued it. */
 export interface IssuedStatement {
@@ -56,4 +59,19 @@ export async function planOf(db: Queryable, statement: IssuedStatement): Promise
 /** The node and every node below it, depth first (subplans included). */
 export function nodesOf(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodesOf)];
+}
+
+/** The PostgreSQL stores on a fresh PGlite server, as a plan spec reads them; `close` ends both. */
+export async function openPlannedStores(
+  model: EmbeddingModel = { modelId: 'test-8', dimension: 8 },
+): Promise<PostgresStores> {
+  const server = await startTestPostgres();
+  const stores = await openPostgresStores({ url: server.url, poolSize: 4, statementTimeoutMs: 30_000 }, model);
+  return {
+    ...stores,
+    close: async () => {
+      await stores.close();
+      await server.close();
+    },
+  };
 }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { contentHash } from '../../memories/content-hash';
-import { startTestPostgres, TestPostgres } from '../../testing/postgres-test-server';
-import { nodesOf, planOf, PlanNode, statementsOf } from '../../testing/postgres-plans';
+import { nodesOf, openPlannedStores, planOf, PlanNode, statementsOf } from '../../testing/postgres-plans';
 import { NewMemory } from '../memory.record';
-import { openPostgresStores, PostgresStores } from './postgres.stores';
+import { PostgresStores } from './postgres.stores';
 
 const MODEL = { modelId: 'pg-model', dimension: 8 };
 const MEMORIES = 120;
@@ -38,11 +37,9 @@ function subplansUnderLimit(plan: PlanNode): { limits: number; subplans: number 
  * selected beside the page's ids, the last page of 100,000 memories looked up 100,000 memories' tags.
  */
 describe('deep pages of memories and of the trash (PostgreSQL, PGlite over the wire)', () => {
-  let server: TestPostgres;
   let stores: PostgresStores;
   before(async () => {
-    server = await startTestPostgres();
-    stores = await openPostgresStores({ url: server.url, poolSize: 4, statementTimeoutMs: 30_000 }, MODEL);
+    stores = await openPlannedStores(MODEL);
     const stored = await stores.memories.insertMany(Array.from({ length: MEMORIES }, (_, i) => memory(i)));
     // A third deleted; a third of those stored and deleted again, so their older tombstones are not listed.
     let at = 10_000;
@@ -58,7 +55,6 @@ describe('deep pages of memories and of the trash (PostgreSQL, PGlite over the w
   });
   after(async () => {
     await stores.close();
-    await server.close();
   });
 
   it('lists every memory once, newest first, with its tags, across every page', async () => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { nodesOf, planOf, PlanNode, statementsOf } from '../../testing/postgres-plans';
-import { startTestPostgres, TestPostgres } from '../../testing/postgres-test-server';
+import { nodesOf, openPlannedStores, planOf, PlanNode, statementsOf } from '../../testing/postgres-plans';
 import { MigratedLink, MigratedMemory } from '../memory.record';
-import { openPostgresStores, PostgresStores } from './postgres.stores';
+import { PostgresStores } from './postgres.stores';
 
 /** Enough memories for the planner to choose as at scale (written through the import's bulk path). */
 const MEMORIES = 20_000;
@@ -59,22 +58,16 @@ function pageReading(plan: PlanNode) {
  * memory, and any trash page the namespace's whole trash.
  */
 describe('pages of memories and of the trash in index order (PostgreSQL, PGlite over the wire)', () => {
-  let server: TestPostgres;
   let stores: PostgresStores;
 
   before(async () => {
-    server = await startTestPostgres();
-    stores = await openPostgresStores(
-      { url: server.url, poolSize: 4, statementTimeoutMs: 30_000 },
-      { modelId: 'test-8', dimension: 8 },
-    );
+    stores = await openPlannedStores();
     await stores.memories.importMemories(Array.from({ length: MEMORIES }, (_, i) => memory(i)));
     await stores.memories.importLinks(supersessions());
     await stores.db.query('ANALYZE');
   });
   after(async () => {
     await stores.close();
-    await server.close();
   });
 
   async function firstPageReading(read: () => Promise<unknown>) {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { nodesOf, planOf, statementsOf } from '../../testing/postgres-plans';
-import { startTestPostgres, TestPostgres } from '../../testing/postgres-test-server';
+import { nodesOf, openPlannedStores, planOf, statementsOf } from '../../testing/postgres-plans';
 import { MigratedMemory } from '../memory.record';
-import { openPostgresStores, PostgresStores } from './postgres.stores';
+import { PostgresStores } from './postgres.stores';
 
 /**
  * Enough memories for the planner to choose as at scale (an import's bulk path writes them quickly; no
@@ -36,21 +35,15 @@ function memory(i: number): MigratedMemory {
  * the page, so a walk cost its pages times the store.
  */
 describe("walks through one namespace's memories in id order (PostgreSQL, PGlite over the wire)", () => {
-  let server: TestPostgres;
   let stores: PostgresStores;
 
   before(async () => {
-    server = await startTestPostgres();
-    stores = await openPostgresStores(
-      { url: server.url, poolSize: 4, statementTimeoutMs: 30_000 },
-      { modelId: 'test-8', dimension: 8 },
-    );
+    stores = await openPlannedStores();
     await stores.memories.importMemories(Array.from({ length: MEMORIES }, (_, i) => memory(i)));
     await stores.db.query('ANALYZE');
   });
   after(async () => {
     await stores.close();
-    await server.close();
   });
 
   /** The one scan of `memories` in the plan of the last statement `walk` issues (its deepest page). */
