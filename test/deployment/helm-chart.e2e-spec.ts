@@ -264,6 +264,17 @@ describe('Helm chart charts/engram', () => {
     assert.ok(mount, 'the worker writes backups to their own volume');
   });
 
+  it("lets running agent questions reply within the api's grace period, after the preStop pause", () => {
+    const grace = (objects: K8sObject[]) =>
+      Number(only(objects, 'ConfigMap', 'mem-engram').data.ENGRAM_AGENT_SHUTDOWN_GRACE_SECONDS);
+    // api.terminationGracePeriodSeconds is 60. SQLite: SIGTERM at once, 15 s kept to stop the rest.
+    assert.equal(grace(render('defaults')), 60 - 15);
+    // PostgreSQL: the preStop pause (10 s) comes out of the same period.
+    assert.equal(grace(render(PG_URL)), 60 - 10 - 15);
+    assert.equal(grace(renderChart({ api: { terminationGracePeriodSeconds: 300 } })), 300 - 15);
+    assert.equal(grace(renderChart({ api: { terminationGracePeriodSeconds: 10 } })), 0, 'never negative');
+  });
+
   it('sets only variables Engram reads (or the agent issue declares) in the Engram containers', () => {
     const known = new Set([...engramConfigVariables(), ...AGENT_VARIABLES_PENDING]);
     for (const name of ['defaults', 'GPU enabled', 'everything on', PG_REPLICAS, PG_URL]) {

@@ -17,3 +17,10 @@ export class AgentIncomplete extends DomainError {
   readonly status = 502;
   readonly code = 'agent_incomplete';
 }
+
+/** The server began shutting down before the agent replied: what it wrote is kept; ask again. */
+export class AgentInterrupted extends DomainError {
+  readonly status = 503;
+  readonly code = 'agent_interrupted';
+  override readonly retryAfterSeconds = 5;
+}

@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
 import { AuditAction } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
@@ -10,7 +17,7 @@ import { AgentFileStore, AgentFileWorkspace } from '../storage/agent-file.store'
 import { StoreLocks } from '../storage/locks/store-locks';
 import { runAgentLoop } from './agent-loop';
 import { agentSystemPrompt } from './agent-prompt';
-import { AgentIncomplete, AgentModelFailed, AgentUnavailable } from './agent.errors';
+import { AgentIncomplete, AgentInterrupted, AgentModelFailed, AgentUnavailable } from './agent.errors';
 import { ChatCompletionsRepository, ChatMessage, ModelEndpointError } from './chat-completions.repository';
 import { unifiedDiff } from '../common/file-diff';
 import { MemoryDirectoryRepository } from './memory-dir/memory-directory.repository';
@@ -47,6 +54,8 @@ export interface AgentRunHooks {
 }
 
 const KEPT_TRANSCRIPTS = 20;
+const INTERRUPTED =
+  'The server began shutting down before the memory agent replied; what it wrote so far is kept. Ask again.';
 const UNCONFIGURED =
   'The memory agent has no model endpoint. Set VLLM_HOST (and VLLM_PORT, default 8000) for a vLLM server, ' +
   'ENGRAM_AGENT_BASE_URL (and ENGRAM_AGENT_API_KEY) for any OpenAI-compatible endpoint, or OPENROUTER_API_KEY.';
@@ -63,10 +72,15 @@ interface EndpointDescription {
  * files announced (SSE) and mirrored into search.
  */
 @Injectable()
-export class AgentService implements OnApplicationBootstrap {
+export class AgentService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('MemoryAgent');
   private readonly model: ChatCompletionsRepository;
   private readonly transcripts: { at: string; namespace: string; messages: ChatMessage[] }[] = [];
+  /** Questions being answered: a stopping server waits for them, within its grace. */
+  private readonly running = new Set<Promise<unknown>>();
+  private stopping = false;
+  /** Aborted when the grace has passed: what is still running stops at once and says so. */
+  private readonly interruption = new AbortController();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -92,6 +106,26 @@ export class AgentService implements OnApplicationBootstrap {
     void this.indexAllNamespaces().catch((error: Error) =>
       this.logger.warn({ msg: 'memory directory indexing failed', error: error.message }),
     );
+  }
+
+  /**
+   * A stopping server takes no new question and gives the running ones ENGRAM_AGENT_SHUTDOWN_GRACE_SECONDS
+   * to reply, then interrupts them: each caller gets a 503 naming what its run kept, not a connection
+   * cut by the process manager's kill when a question (up to ENGRAM_AGENT_DEADLINE_SECONDS) outlasts it.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.running.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise((resolve) => (timer = setTimeout(resolve, this.config.agent.shutdownGraceMs))),
+    ]);
+    clearTimeout(timer);
+    if (this.running.size === 0) return;
+    this.logger.warn({ msg: 'Interrupting memory agent questions at shutdown', questions: this.running.size });
+    this.interruption.abort(new Error('the server is shutting down'));
+    await Promise.allSettled([...this.running]);
   }
 
   /** What /health/ready and the status tools show: never the key. */
@@ -132,13 +166,27 @@ export class AgentService implements OnApplicationBootstrap {
           `(${isolation.problems.join('; ')}). See docs/agent.md, "Sandbox".`,
       );
     }
+    if (this.stopping) throw new AgentInterrupted('The server is shutting down and takes no new questions; ask again.');
     const namespace = currentNamespace();
+    const signal = hooks.signal ? AbortSignal.any([hooks.signal, this.interruption.signal]) : this.interruption.signal;
     // One writer per folder across every process (api replicas, the worker's imports, stdio MCP); a
     // restore or a backup's archive step keeps it waiting, within the run's own time budget.
-    return this.locks.writeMemoryDir(namespace, () => this.answer(namespace, query, hooks), {
-      timeoutMs: this.config.agent.deadlineMs,
-      signal: hooks.signal,
-    });
+    const run = this.locks
+      .writeMemoryDir(namespace, () => this.answer(namespace, query, { ...hooks, signal }), {
+        timeoutMs: this.config.agent.deadlineMs,
+        signal,
+      })
+      .catch((error: unknown) => {
+        if (!this.interruption.signal.aborted || error instanceof AgentInterrupted) throw error;
+        // Interrupted while waiting for the folder: nothing ran.
+        throw new AgentInterrupted(INTERRUPTED, { files_changed: [] });
+      });
+    this.running.add(run);
+    try {
+      return await run;
+    } finally {
+      this.running.delete(run);
+    }
   }
 
   /** The run works on a local folder (the memory's own, or a private copy saved back when the run ends). */
@@ -167,7 +215,7 @@ export class AgentService implements OnApplicationBootstrap {
         questionWithFilters(query.question, rules),
         {
           complete: (messages, signal) => this.model.complete(messages, signal),
-          runCode: (code) => this.runCode(directory.root, code, functions),
+          runCode: (code) => this.runCode(directory.root, code, functions, hooks.signal),
           onModelCall: (call, maxCalls) =>
             hooks.onProgress?.(
               call - 1,
@@ -195,6 +243,10 @@ export class AgentService implements OnApplicationBootstrap {
       return { reply, turns: outcome.turns, files_changed: await changesOf(directory, functions), redactions };
     } catch (error) {
       if (error instanceof AgentIncomplete) throw error;
+      if (this.interruption.signal.aborted) {
+        this.metrics?.agentRuns.inc({ outcome: 'interrupted' });
+        throw new AgentInterrupted(INTERRUPTED, { files_changed: await changesOf(directory, functions) });
+      }
       this.metrics?.agentRuns.inc({
         outcome: hooks.signal?.aborted ? 'cancelled' : error instanceof ModelEndpointError ? 'model_error' : 'error',
       });
@@ -211,12 +263,17 @@ export class AgentService implements OnApplicationBootstrap {
     }
   }
 
-  private async runCode(root: string, code: string, functions: MemoryFunctions): Promise<string> {
+  private async runCode(root: string, code: string, functions: MemoryFunctions, signal?: AbortSignal): Promise<string> {
     const maxChars = this.config.agent.toolOutputChars;
-    const outcome = await this.sandbox.run(root, code, maxChars, async (fn, args) =>
-      functions.isKnown(fn)
-        ? functions.call(fn, args)
-        : { raise: { type: 'NameError', message: `name '${fn}' is not defined` } },
+    const outcome = await this.sandbox.run(
+      root,
+      code,
+      maxChars,
+      async (fn, args) =>
+        functions.isKnown(fn)
+          ? functions.call(fn, args)
+          : { raise: { type: 'NameError', message: `name '${fn}' is not defined` } },
+      signal,
     );
     return outcome.kind === 'ok'
       ? successObservation(outcome.result, maxChars)

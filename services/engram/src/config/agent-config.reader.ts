@@ -22,6 +22,7 @@ export function readAgentConfig(read: EnvReader): AgentConfig {
     maxToolTurns: read.integer('ENGRAM_AGENT_MAX_TOOL_TURNS', 20, 1, 50),
     toolOutputChars: read.integer('ENGRAM_AGENT_TOOL_OUTPUT_CHARS', 20_000, 500, 1_000_000),
     deadlineMs: read.integer('ENGRAM_AGENT_DEADLINE_SECONDS', 600, 5, 3600) * 1000,
+    shutdownGraceMs: read.integer('ENGRAM_AGENT_SHUTDOWN_GRACE_SECONDS', 30, 0, 3600) * 1000,
     tokenBudget: read.integer('ENGRAM_AGENT_TOKEN_BUDGET', 500_000, 1000, 10_000_000),
     keepTranscripts: read.boolean('ENGRAM_AGENT_KEEP_TRANSCRIPTS', false),
     redactPatterns: readRedactPatterns(read),

@@ -163,6 +163,8 @@ export interface AgentConfig {
   toolOutputChars: number;
   /** Wall-clock limit of one question, all turns together. */
   deadlineMs: number;
+  /** How long a stopping server lets running questions finish before it interrupts them. */
+  shutdownGraceMs: number;
   /** Prompt plus completion tokens one question may spend. */
   tokenBudget: number;
   /** Keep each run's transcript in memory for debugging (returned on request, never logged at info). */

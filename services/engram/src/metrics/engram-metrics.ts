@@ -202,7 +202,7 @@ export class EngramMetrics {
 
   readonly agentRuns = new Counter({
     name: 'engram_agent_runs_total',
-    help: 'Memory agent questions by outcome (replied, budget_exhausted, deadline, model_error, cancelled, error)',
+    help: 'Memory agent questions by outcome (replied, budget_exhausted, deadline, model_error, cancelled, interrupted, error)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

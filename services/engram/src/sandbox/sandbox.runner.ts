@@ -43,6 +43,8 @@ interface RunRequest {
   limits: SandboxLimits;
   onCall: CallHandler;
   probe?: boolean;
+  /** Stops the run (its process group killed) when the question ends early. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -84,6 +86,7 @@ export class SandboxRunner {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        request.signal?.removeEventListener('abort', stop);
         killGroup(child);
         channelReader.stop();
         channel.destroy();
@@ -111,6 +114,10 @@ export class SandboxRunner {
           .idle()
           .then(() => fail(`the code stopped without a result (${cause})`, memory ? 'memory' : 'crash'));
       });
+      // A cancelled or interrupted question does not wait out its code (up to the wall-clock limit).
+      const stop = () => fail('the run was stopped: the question ended');
+      request.signal?.addEventListener('abort', stop, { once: true });
+      if (request.signal?.aborted) stop();
 
       const handleLine = async (line: string): Promise<void> => {
         const message = parseMessage(line);

@@ -39,7 +39,14 @@ export class SandboxService {
     return this.isolation;
   }
 
-  async run(hostMemoryRoot: string, code: string, maxValueChars: number, onCall: CallHandler): Promise<SandboxOutcome> {
+  /** `signal`: the question was cancelled or interrupted; the run is stopped at once. */
+  async run(
+    hostMemoryRoot: string,
+    code: string,
+    maxValueChars: number,
+    onCall: CallHandler,
+    signal?: AbortSignal,
+  ): Promise<SandboxOutcome> {
     const isolation = await this.detect();
     if (!isolation.available) {
       throw new SandboxUnavailable(`no sandbox isolation is available: ${isolation.problems.join('; ')}`);
@@ -53,6 +60,7 @@ export class SandboxService {
         code,
         limits: { timeoutMs, memoryBytes, maxValueChars },
         onCall,
+        signal,
       });
     const outcome = await traced('sandbox.run', { 'engram.sandbox.mode': isolation.mode }, async (span) => {
       const result = await run();

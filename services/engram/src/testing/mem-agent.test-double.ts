@@ -92,7 +92,17 @@ export async function startMemAgentTestDouble(
       const entry = scenario.turns[Math.min(call, scenario.turns.length - 1)];
       const scripted = typeof entry === 'function' ? entry(body.messages) : entry;
       const completion = typeof scripted === 'string' ? { content: scripted } : scripted;
-      if (completion.delayMs) await new Promise((resolve) => setTimeout(resolve, completion.delayMs));
+      if (completion.delayMs) {
+        // A client that hangs up (a cancelled or interrupted question) ends the wait: nothing is left pending.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, completion.delayMs);
+          response.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        if (response.destroyed) return;
+      }
       const promptTokens = Math.ceil(body.messages.reduce((sum, message) => sum + message.content.length, 0) / 4);
       const completionTokens = Math.ceil(completion.content.length / 4);
       sendJson(response, 200, {
