@@ -140,3 +140,37 @@ describe("the OAuth endpoints' limiter behind a trusted proxy", () => {
     assert.equal((await authorize('2001:db8:30:31::1')).status, 303, 'the next /64 is another client');
   });
 });
+
+describe('the operator password, guessed from many addresses', () => {
+  const PASSWORD = 'correct horse battery staple';
+  let api: TestApp;
+
+  before(async () => {
+    api = await startOAuthTestApp(API_KEY, {
+      ENGRAM_TRUSTED_PROXIES: INGRESS,
+      ENGRAM_OAUTH_OPEN_REGISTRATION: 'true',
+      ENGRAM_OAUTH_PASSWORD: PASSWORD,
+    });
+  });
+  after(() => api.close());
+
+  const authorize = (address: string, credential: string) => registerAndConsent(api.url, credential, from(address));
+
+  it('stops comparing the password after 100 wrong ones from all addresses in an hour; an admin key still signs in', async () => {
+    assert.equal((await authorize('198.51.100.40', PASSWORD)).status, 303, 'the password signs in');
+    assert.equal((await authorize('198.51.100.41', API_KEY)).status, 303, 'so does an admin key');
+    // 25 addresses, 4 guesses each: every one stays within its own budget of 10 a minute.
+    for (let i = 0; i < 100; i++) {
+      const guess = await authorize(`203.0.113.${100 + (i % 25)}`, `guess number ${i}`);
+      assert.equal(guess.status, 401, `guess ${i}`);
+      assert.match(guess.html, /not right/);
+    }
+    const paused = await authorize('198.51.100.42', PASSWORD);
+    assert.equal(paused.status, 401, 'the right password is not compared now');
+    assert.equal(paused.code, null);
+    assert.match(paused.html, /from all addresses in the last hour/);
+    const key = await authorize('198.51.100.43', API_KEY);
+    assert.equal(key.status, 303, 'the operator signs in with an admin key meanwhile');
+    assert.ok(key.code);
+  });
+});

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditAction, AuditOutcome } from '../audit/audit-event';
@@ -46,14 +46,24 @@ export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource/mcp
  * Per client address and minute: open registrations (each stores a client), refused registration,
  * token and revocation calls, and wrong operator sign-ins. A call that succeeds is never refused because
  * others failed; only the sign-in is checked before the password, because a password can be guessed.
+ * Wrong passwords are also counted from every address together, so that many addresses cannot guess
+ * what one may not: past that budget the password is not compared for an hour, and only admin keys
+ * (which cannot be guessed) sign in.
  */
-const BUDGETS: Record<'registrations' | 'clientFailures' | 'signInFailures', FailureBudget> = {
+const BUDGETS: Record<'registrations' | 'clientFailures' | 'signInFailures' | 'passwordFailures', FailureBudget> = {
   registrations: { name: 'oauth-registrations', limit: 60, windowMs: 60_000 },
   clientFailures: { name: 'oauth-client-failures', limit: 60, windowMs: 60_000 },
   signInFailures: { name: 'oauth-sign-in-failures', limit: 10, windowMs: 60_000 },
+  passwordFailures: { name: 'oauth-password-failures', limit: 100, windowMs: 3_600_000 },
 };
+/** The key of the count kept for every address together. */
+const EVERY_ADDRESS = 'all';
 
 type Form = Record<string, string | string[] | undefined>;
+
+const PASSWORD_PAUSED =
+  'Too many wrong passwords were tried from all addresses in the last hour, so the password is not checked ' +
+  'for now: sign in with an admin API key, or try the password again later.';
 
 /** The operator, as the audit log names them, when they signed in with ENGRAM_OAUTH_PASSWORD. */
 const PASSWORD_OPERATOR: Principal = { kind: 'bootstrap', id: 'ENGRAM_OAUTH_PASSWORD', scopes: ['admin'] };
@@ -62,6 +72,8 @@ const PASSWORD_OPERATOR: Principal = { kind: 'bootstrap', id: 'ENGRAM_OAUTH_PASS
 @PublicRoute() // discovery, registration, consent and tokens are how a client gets a credential
 @Controller()
 export class OAuthController {
+  private readonly logger = new Logger('OAuth');
+
   constructor(
     private readonly oauth: OAuthService,
     private readonly consents: PendingConsents,
@@ -181,10 +193,18 @@ export class OAuthController {
       const fresh = await this.consents.open(authorization, callerKey());
       return this.page(reply, status, this.consentPage(authorization, fresh, error), authorization.redirectUri);
     };
-    const operator = await this.signedInOperator(single(form.credential) ?? '');
+    const passwordSet = this.config.oauth.password !== undefined;
+    const passwordOpen =
+      passwordSet && (await this.limiter.retryAfterSeconds(BUDGETS.passwordFailures, EVERY_ADDRESS)) === 0;
+    const operator = await this.signedInOperator(single(form.credential) ?? '', passwordOpen);
     if (!operator) {
       await this.limiter.recordFailure(BUDGETS.signInFailures, address);
+      if (passwordOpen) await this.limiter.recordFailure(BUDGETS.passwordFailures, EVERY_ADDRESS);
       this.audit.record(consentEntry(authorization, 'failure'));
+      if (passwordSet && !passwordOpen) {
+        this.logger.warn({ msg: 'Operator password sign-in paused: too many wrong passwords from all addresses' });
+        return again(PASSWORD_PAUSED, 401);
+      }
       return again('That password or admin key is not right.', 401);
     }
     if (scopes.length === 0) return again('Choose at least one kind of access.', 400);
@@ -248,10 +268,11 @@ export class OAuthController {
   }
 
   /** Who signed in: the configured operator password, or an admin credential not bound to a namespace. */
-  private async signedInOperator(credential: string): Promise<Principal | undefined> {
+  /** The operator: the password (when set, and while it may be tried), else an admin key on the whole store. */
+  private async signedInOperator(credential: string, passwordOpen: boolean): Promise<Principal | undefined> {
     if (credential === '') return undefined;
     const password = this.config.oauth.password;
-    if (password !== undefined) return sameSecret(credential, password) ? PASSWORD_OPERATOR : undefined;
+    if (password !== undefined && passwordOpen && sameSecret(credential, password)) return PASSWORD_OPERATOR;
     const principal = await this.authenticator.authenticate(credential, '');
     const admin =
       !!principal && principal.kind !== 'oauth' && grants(principal.scopes, 'admin') && !principal.boundNamespace;

@@ -94,7 +94,7 @@ export async function registerAndConsent(
   base: string,
   credential: string,
   headers: Record<string, string> = {},
-): Promise<{ clientId: string; verifier: string; code: string | null; status: number }> {
+): Promise<{ clientId: string; verifier: string; code: string | null; status: number; html: string }> {
   const registered = await fetch(`${base}/oauth/register`, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json' },
@@ -121,5 +121,5 @@ export async function registerAndConsent(
     scopes: ['read'],
     headers,
   });
-  return { clientId, verifier, code: consent.params.get('code'), status: consent.status };
+  return { clientId, verifier, code: consent.params.get('code'), status: consent.status, html: consent.html };
 }
