@@ -459,6 +459,7 @@ describe('configuration', () => {
   it('reads the event stream settings, and names bad values', () => {
     assert.deepEqual(loadConfig({ env: {}, cwd: dir }).events, {
       ringSize: 1000,
+      ringTotal: 20_000,
       includeContent: false,
       sseHeartbeatSeconds: 15,
       sseClientBufferBytes: 1024 * 1024,
@@ -480,6 +481,14 @@ describe('configuration', () => {
     });
     assert.equal(problems.length, 3);
     assert.match(problems.join('\n'), /ENGRAM_SSE_CLIENT_BUFFER_BYTES=100 .* from 4096/);
+  });
+
+  it('bounds the replay windows of every namespace together, never below one window', () => {
+    assert.equal(loadConfig({ env: { ENGRAM_EVENTS_RING_SIZE: '50000' }, cwd: dir }).events.ringTotal, 50_000);
+    assert.equal(loadConfig({ env: { ENGRAM_EVENTS_RING_TOTAL: '5000' }, cwd: dir }).events.ringTotal, 5000);
+    assert.deepEqual(problemsOf({ ENGRAM_EVENTS_RING_SIZE: '100', ENGRAM_EVENTS_RING_TOTAL: '99' }), [
+      'ENGRAM_EVENTS_RING_TOTAL=99 is not accepted; expected an integer from 100 to 10000000',
+    ]);
   });
 
   it("keeps a namespace's share of waiting jobs within the queue's: a quarter by default, never more than all", () => {

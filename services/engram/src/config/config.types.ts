@@ -123,8 +123,10 @@ export interface JobsConfig {
 }
 
 export interface EventsConfig {
-  /** Events each api process keeps for Last-Event-ID replay. */
+  /** Events kept per namespace for Last-Event-ID replay (by each api process, and with Redis by all). */
   ringSize: number;
+  /** Events kept for replay across every namespace; past it the windows of the namespaces idle longest go. */
+  ringTotal: number;
   /** Put full memory content in memory events (default: a preview only). */
   includeContent: boolean;
   /** Seconds between SSE heartbeat comments, which keep proxies from closing idle streams. */

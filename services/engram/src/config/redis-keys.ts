@@ -16,9 +16,34 @@ export class RedisKeys {
     return `${this.prefix}:events:last-id`;
   }
 
-  /** The capped stream of recent events every api replica replays from (Last-Event-ID). */
-  get eventsLog(): string {
-    return `${this.prefix}:events:log`;
+  /** One namespace's replay window: the capped stream of its recent events every api replica replays from. */
+  eventsLog(namespace: string): string {
+    return `${this.eventsLogPrefix}${namespace}`;
+  }
+
+  /** What every namespace's window key starts with (the publish script drops idle windows by name). */
+  get eventsLogPrefix(): string {
+    return `${this.prefix}:events:log:`;
+  }
+
+  /** The namespaces with a replay window, scored by their newest event id (the least recently active first). */
+  get eventsWindows(): string {
+    return `${this.prefix}:events:windows`;
+  }
+
+  /** Events kept across every window (a small one counting as SMALLEST_WINDOW), held against ENGRAM_EVENTS_RING_TOTAL. */
+  get eventsKept(): string {
+    return `${this.prefix}:events:kept`;
+  }
+
+  /** Namespaces whose window was dropped whole, scored by the newest id it held. */
+  get eventsDropped(): string {
+    return `${this.prefix}:events:dropped`;
+  }
+
+  /** The newest id of a dropped window no longer remembered in eventsDropped. */
+  get eventsForgotten(): string {
+    return `${this.prefix}:events:forgotten`;
   }
 
   /** Set while a running job is asked to stop. */

@@ -42,19 +42,19 @@ export class EventBus implements OnApplicationShutdown {
     await this.listening;
   }
 
-  /** True when the relay keeps a replay log every process shares (Redis). */
+  /** True when the relay keeps replay windows every process shares (Redis). */
   get sharesHistory(): boolean {
     return this.relay.history !== undefined;
   }
 
-  /** The shared replay log's events after `lastId`, when the relay keeps one (see EventRelay.history). */
-  history(lastId: number): Promise<Replay | undefined> {
-    return this.relay.history?.(lastId) ?? Promise.resolve(undefined);
+  /** The shared windows' events of `namespaces` after `lastId`, when the relay keeps them (see EventRelay.history). */
+  history(namespaces: readonly string[], lastId: number): Promise<Replay | undefined> {
+    return this.relay.history?.(namespaces, lastId) ?? Promise.resolve(undefined);
   }
 
-  /** The shared replay log's newest events, when the relay keeps one (see EventRelay.newest). */
-  newest(count: number, beforeId?: number): Promise<EngramEvent[] | undefined> {
-    return this.relay.newest?.(count, beforeId) ?? Promise.resolve(undefined);
+  /** The shared windows' newest events of `namespaces`, when the relay keeps them (see EventRelay.newest). */
+  newest(namespaces: readonly string[], count: number, beforeId?: number): Promise<EngramEvent[] | undefined> {
+    return this.relay.newest?.(namespaces, count, beforeId) ?? Promise.resolve(undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {

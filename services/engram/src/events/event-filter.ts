@@ -3,7 +3,7 @@ import { EngramEvent, EngramEventType, STORE_WIDE } from './engram-event';
 /** What one SSE client asked to receive; an absent part lets everything through. */
 export interface EventFilter {
   /** The caller's namespace: a stream never carries another namespace's events. */
-  namespace?: string;
+  namespace: string;
   /** Whether the caller may see events about the whole store (a credential not bound to a namespace). */
   wholeStore?: boolean;
   types?: ReadonlySet<EngramEventType>;
@@ -14,9 +14,18 @@ export interface EventFilter {
 export function matchesFilter(event: EngramEvent, filter: EventFilter): boolean {
   if (event.namespace === STORE_WIDE) {
     if (!filter.wholeStore) return false;
-  } else if (filter.namespace !== undefined && event.namespace !== filter.namespace) return false;
+  } else if (event.namespace !== filter.namespace) return false;
   if (filter.types && !filter.types.has(event.type)) return false;
   if (!filter.tags) return true;
   const tags = event.payload.tags;
   return Array.isArray(tags) && tags.some((tag) => filter.tags!.has(tag as string));
+}
+
+/**
+ * The replay windows a stream with `filter` reads: its namespace's, and the store-wide one when it may see
+ * the whole store (a credential bound to no namespace), merged in id order. Never another namespace's, so
+ * what a replay reveals (its events, `replay_incomplete`, `oldest_kept_id`) is the caller's own.
+ */
+export function replayedNamespaces(filter: EventFilter): string[] {
+  return filter.wholeStore ? [filter.namespace, STORE_WIDE] : [filter.namespace];
 }

@@ -14,15 +14,16 @@ export interface EventRelay {
   listen(listener: EventListener): void | Promise<void>;
   close(): Promise<void>;
   /**
-   * The events after `lastId` that every process can replay (a log shared by all replicas), oldest first;
-   * undefined when this relay keeps none or cannot answer now, and each process replays from its own ring.
+   * The events of `namespaces` after `lastId` that every process can replay (windows shared by all
+   * replicas, one per namespace), oldest first, complete when none of theirs was lost; undefined when this
+   * relay keeps none or cannot answer now, and each process replays from its own windows.
    */
-  history?(lastId: number): Promise<Replay | undefined>;
+  history?(namespaces: readonly string[], lastId: number): Promise<Replay | undefined>;
   /**
-   * Up to `count` events of the shared log, newest first, older than `beforeId` when given; undefined
+   * Up to `count` kept events of `namespaces`, newest first, older than `beforeId` when given; undefined
    * when this relay keeps none or cannot answer now.
    */
-  newest?(count: number, beforeId?: number): Promise<EngramEvent[] | undefined>;
+  newest?(namespaces: readonly string[], count: number, beforeId?: number): Promise<EngramEvent[] | undefined>;
 }
 
 export const EVENT_RELAY = Symbol('EVENT_RELAY');

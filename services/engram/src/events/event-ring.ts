@@ -6,15 +6,20 @@ export interface Replay {
   complete: boolean;
 }
 
-/** The newest `capacity` events in id order, for Last-Event-ID replay; older ones are forgotten. */
+/**
+ * The newest `capacity` events in id order, for Last-Event-ID replay; older ones are forgotten. Its slots
+ * grow with what it holds, so a namespace with three events costs three, however large the capacity.
+ */
 export class EventRing {
-  private readonly slots: (EngramEvent | undefined)[];
+  private readonly slots: EngramEvent[] = [];
   private start = 0;
-  private size = 0;
-  private lastEvictedId = 0;
+  /** The newest id forgotten: a replay from an older id misses events. */
+  lastEvictedId = 0;
 
-  constructor(private readonly capacity: number) {
-    this.slots = new Array<EngramEvent | undefined>(capacity);
+  constructor(private readonly capacity: number) {}
+
+  get size(): number {
+    return this.slots.length;
   }
 
   /** Events must arrive in increasing id order (the bus guarantees it). */
@@ -23,13 +28,13 @@ export class EventRing {
       this.lastEvictedId = event.id;
       return;
     }
-    if (this.size === this.capacity) {
-      this.lastEvictedId = this.at(0).id;
-      this.start = (this.start + 1) % this.capacity;
-      this.size--;
+    if (this.slots.length < this.capacity) {
+      this.slots.push(event);
+      return;
     }
-    this.slots[(this.start + this.size) % this.capacity] = event;
-    this.size++;
+    this.lastEvictedId = this.slots[this.start].id;
+    this.slots[this.start] = event;
+    this.start = (this.start + 1) % this.capacity;
   }
 
   /** Every kept event with an id above `lastId`, oldest first. */
@@ -46,7 +51,12 @@ export class EventRing {
     return { events, complete: lastId >= this.lastEvictedId };
   }
 
+  /** The newest id kept (0 when none is). */
+  get newestId(): number {
+    return this.size === 0 ? 0 : this.at(this.size - 1).id;
+  }
+
   private at(index: number): EngramEvent {
-    return this.slots[(this.start + index) % this.capacity]!;
+    return this.slots[(this.start + index) % this.slots.length];
   }
 }

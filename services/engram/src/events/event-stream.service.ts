@@ -6,13 +6,14 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { EngramEvent, keptForReplay } from './engram-event';
 import { EventBus } from './event-bus';
-import { EventFilter, matchesFilter } from './event-filter';
-import { EventRing, Replay } from './event-ring';
+import { EventFilter, matchesFilter, replayedNamespaces } from './event-filter';
+import { Replay } from './event-ring';
+import { replayBounds, ReplayWindows } from './replay-windows';
 import { CloseReason, SseConnection } from './sse-connection';
 import { eventFrames, FrameStyle, HEARTBEAT_FRAME, noticeFrames, OPENING_FRAME } from './sse-frames';
 import { StreamTally } from './stream-tally';
 
-/** Events read from the shared log per round trip for the recent-events history. */
+/** Events read from the shared windows per round trip for the recent-events history. */
 const RECENT_PAGE = 200;
 
 /** How long start-up waits for the Redis subscription before serving without it. */
@@ -60,18 +61,18 @@ export interface StreamRequest {
 interface Subscriber {
   request: StreamRequest;
   connection: SseConnection;
-  /** Live events held back while the stream's replay is read from the shared log. */
+  /** Live events held back while the stream's replay is read from the shared windows. */
   held?: EngramEvent[];
 }
 
 /**
- * The SSE side of the bus in this api process: keeps the newest events for replay and writes each event
- * once to every open stream whose filter admits it, in id order.
+ * The SSE side of the bus in this api process: keeps each namespace's newest events for replay and writes
+ * each event once to every open stream whose filter admits it, in id order.
  */
 @Injectable()
 export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Events');
-  private readonly ring: EventRing;
+  private readonly windows: ReplayWindows;
   private readonly subscribers = new Set<Subscriber>();
   private readonly streamsPerOwner = new StreamTally();
   private readonly streamsPerNamespace = new StreamTally();
@@ -84,7 +85,7 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.ring = new EventRing(config.events.ringSize);
+    this.windows = new ReplayWindows(replayBounds(config));
   }
 
   async onModuleInit(): Promise<void> {
@@ -147,34 +148,37 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     this.metrics.sseClients.set(this.subscribers.size);
     subscriber.connection.write(OPENING_FRAME);
     if (request.lastEventId !== undefined) {
-      if (this.bus.sharesHistory) void this.replayShared(subscriber, request.lastEventId);
-      else this.replay(subscriber, this.ring.after(request.lastEventId), request.lastEventId);
+      const namespaces = replayedNamespaces(request.filter);
+      if (this.bus.sharesHistory) void this.replayShared(subscriber, namespaces, request.lastEventId);
+      else this.replay(subscriber, this.windows.after(namespaces, request.lastEventId), request.lastEventId);
     }
     return (notice) => subscriber.connection.end('credential_refused', notice);
   }
 
   /**
    * The kept events a stream with `filter` would be sent, newest first (at most `limit`), and the id to
-   * resume a stream from so that nothing between this answer and the stream is missed.
+   * resume a stream from so that nothing between this answer and the stream is missed: the newest of its
+   * own namespaces', never another namespace's.
    */
   async recent(filter: EventFilter, limit: number): Promise<{ events: EngramEvent[]; resumeFrom: number }> {
     return (await this.recentShared(filter, limit)) ?? this.recentKept(filter, limit);
   }
 
   /**
-   * From the log every replica shares (Redis), so each replica shows the same history, also one started
-   * after the events: pages back from the newest until `limit` events pass the filter or the log is read.
-   * Undefined without a shared log or an answer from it.
+   * From the windows every replica shares (Redis), so each replica shows the same history, also one
+   * started after the events: pages back from the newest until `limit` events pass the filter or the
+   * windows are read. Undefined without shared windows or an answer from them.
    */
   private async recentShared(filter: EventFilter, limit: number) {
     if (!this.bus.sharesHistory) return undefined;
+    const namespaces = replayedNamespaces(filter);
     const admitted: EngramEvent[] = [];
     let resumeFrom = 0;
     let before: number | undefined;
-    for (let read = 0; read < this.config.events.ringSize && admitted.length < limit;) {
-      const page = await this.bus.newest(RECENT_PAGE, before);
+    for (let read = 0; read < this.config.events.ringSize * namespaces.length && admitted.length < limit;) {
+      const page = await this.bus.newest(namespaces, RECENT_PAGE, before);
       if (page === undefined) return undefined;
-      // The answer covers the log up to its newest entry: a stream resuming there misses nothing after it.
+      // The answer covers the windows up to their newest entry: a stream resuming there misses nothing after it.
       resumeFrom ||= page[0]?.id ?? 0;
       for (const event of page) if (admitted.length < limit && matchesFilter(event, filter)) admitted.push(event);
       if (page.length < RECENT_PAGE) break;
@@ -185,12 +189,13 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   }
 
   private recentKept(filter: EventFilter, limit: number): { events: EngramEvent[]; resumeFrom: number } {
-    const { events } = this.ring.after(0);
+    const namespaces = replayedNamespaces(filter);
+    const { events } = this.windows.after(namespaces, 0);
     const admitted: EngramEvent[] = [];
     for (let i = events.length - 1; i >= 0 && admitted.length < limit; i--) {
       if (matchesFilter(events[i], filter)) admitted.push(events[i]);
     }
-    return { events: admitted, resumeFrom: this.lastDeliveredId };
+    return { events: admitted, resumeFrom: this.windows.newestId(namespaces) };
   }
 
   get openStreams(): number {
@@ -200,21 +205,21 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   private broadcast(event: EngramEvent): void {
     if (event.id <= this.lastDeliveredId) return; // each event once, in order, whatever the relay does
     this.lastDeliveredId = event.id;
-    if (keptForReplay(event.type)) this.ring.add(event);
+    if (keptForReplay(event.type)) this.windows.add(event);
     const frames = framesOnce(event);
     for (const subscriber of this.subscribers) this.deliver(subscriber, event, frames);
   }
 
   /**
-   * Replays from the log every replica shares, so a client that reconnects to another replica gets what
-   * it missed there too. Live events arriving meanwhile are held and follow the replay, each once, in
-   * order. Without an answer from the log, this process's ring serves as it does without Redis.
+   * Replays from the windows every replica shares, so a client that reconnects to another replica gets
+   * what it missed there too. Live events arriving meanwhile are held and follow the replay, each once, in
+   * order. Without an answer from Redis, this process's windows serve as they do without Redis.
    */
-  private async replayShared(subscriber: Subscriber, lastEventId: number): Promise<void> {
+  private async replayShared(subscriber: Subscriber, namespaces: string[], lastEventId: number): Promise<void> {
     subscriber.held = [];
-    const shared = await this.bus.history(lastEventId);
+    const shared = await this.bus.history(namespaces, lastEventId);
     if (!this.subscribers.has(subscriber)) return;
-    const replay = shared ?? this.ring.after(lastEventId);
+    const replay = shared ?? this.windows.after(namespaces, lastEventId);
     const replayedUpTo = replay.events.at(-1)?.id ?? lastEventId;
     const held = subscriber.held.filter((event) => event.id > replayedUpTo);
     subscriber.held = undefined;

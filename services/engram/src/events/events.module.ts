@@ -6,6 +6,7 @@ import { EventBus } from './event-bus';
 import { EVENT_RELAY, EventRelay } from './event-relay';
 import { LocalEventRelay } from './local-event.relay';
 import { MemoryEvents } from './memory-events';
+import { replayBounds } from './replay-windows';
 
 /**
  * The event bus, available to every module (memories, MCP, jobs, agent) and every process (api, worker)
@@ -21,7 +22,7 @@ import { MemoryEvents } from './memory-events';
       useFactory: async (config: AppConfig, keys: RedisKeys): Promise<EventRelay> => {
         if (!config.redis.url) return new LocalEventRelay();
         const { RedisEventRelay } = await import('./redis-event.relay.js'); // ioredis, only with Redis
-        return new RedisEventRelay(config.redis.url, keys, config.events.ringSize);
+        return new RedisEventRelay(config.redis.url, keys, replayBounds(config));
       },
     },
     EventBus,

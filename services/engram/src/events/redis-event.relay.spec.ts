@@ -6,12 +6,15 @@ import { startTestRedis, TestRedis } from '../testing/redis-server';
 import { EngramEvent } from './engram-event';
 import { EventBus } from './event-bus';
 import { RedisEventRelay } from './redis-event.relay';
+import { droppedRemembered, SMALLEST_WINDOW } from './replay-windows';
 
 const KEYS = new RedisKeys('engram-test');
+/** Replay windows of `perNamespace` events each, ten times that in all. */
+const windowsOf = (perNamespace: number) => ({ perNamespace, total: perNamespace * 10 });
 
 /** One process's view: its bus on the shared Redis, and every event it has received. */
-async function processOn(url: string, keys = KEYS) {
-  const bus = new EventBus(new RedisEventRelay(url, keys, 100));
+async function processOn(url: string, keys = KEYS, bounds = windowsOf(100)) {
+  const bus = new EventBus(new RedisEventRelay(url, keys, bounds));
   const received: EngramEvent[] = [];
   bus.subscribe((event) => received.push(event));
   await bus.ready();
@@ -105,7 +108,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
   it('subscribes once Redis answers, and again after Redis restarts', async () => {
     await redis.stop();
-    const bus = new EventBus(new RedisEventRelay(redis.url, KEYS, 100));
+    const bus = new EventBus(new RedisEventRelay(redis.url, KEYS, windowsOf(100)));
     const received: EngramEvent[] = [];
     bus.subscribe((event) => received.push(event));
     try {
@@ -130,9 +133,9 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     }
   });
 
-  it('catches up from the shared log on what was published while its subscription was cut: each once, in order', async () => {
+  it("catches up from every namespace's window on what was published while its subscription was cut: each once, in order", async () => {
     const api = await processOn(redis.url);
-    const writer = new EventBus(new RedisEventRelay(redis.url, KEYS, 100));
+    const writer = new EventBus(new RedisEventRelay(redis.url, KEYS, windowsOf(100)));
     const admin = new Redis(redis.url);
     try {
       writer.publish('memory_created', { content_hash: 'before the cut' });
@@ -142,7 +145,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       await admin.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]);
       // The subscriber reconnects only after a retry delay: these are published while it is away.
       writer.publish('memory_created', { content_hash: 'missed one' });
-      writer.publish('memory_created', { content_hash: 'missed two' });
+      writer.publish('memory_created', { content_hash: 'missed two' }, 'elsewhere');
       await waitFor(() => api.received.length >= 3, 10_000);
       await waitFor(() => subscribed(redis.url, 1), 10_000);
       writer.publish('memory_created', { content_hash: 'live again' });
@@ -161,7 +164,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
   it('a publishing-only process (a worker without listeners) opens no subscription', async () => {
     const listener = await processOn(redis.url);
-    const publisher = new EventBus(new RedisEventRelay(redis.url, KEYS, 100));
+    const publisher = new EventBus(new RedisEventRelay(redis.url, KEYS, windowsOf(100)));
     try {
       publisher.publish('backup_created', { name: 'nightly' });
       await waitFor(() => listener.received.length === 1);
@@ -203,17 +206,17 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     }
   });
 
-  it('keeps a capped replay log every process reads: the events after an id, in order, and whether any were trimmed', async () => {
+  it("keeps a capped replay window every process reads: a namespace's events after an id, in order, and whether any were trimmed", async () => {
     const keys = new RedisKeys('engram-log');
-    const writer = new EventBus(new RedisEventRelay(redis.url, keys, 10));
+    const writer = new EventBus(new RedisEventRelay(redis.url, keys, windowsOf(10)));
     const listener = await processOn(redis.url, keys);
     // A process that started later and received none of them itself.
-    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, 10));
+    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, windowsOf(10)));
     try {
       for (let i = 0; i < 5; i++) writer.publish('memory_created', { content_hash: `early-${i}` });
       await waitFor(() => listener.received.length === 5);
       const [, second] = listener.received;
-      const missed = await latecomer.history(second.id);
+      const missed = await latecomer.history(['default'], second.id);
       assert.ok(missed);
       assert.deepEqual(
         missed.events.map((event) => event.payload.content_hash),
@@ -228,12 +231,12 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
       for (let i = 0; i < 300; i++) writer.publish('memory_created', { content_hash: `late-${i}` });
       await waitFor(() => listener.received.length === 305);
-      const behind = await latecomer.history(second.id);
+      const behind = await latecomer.history(['default'], second.id);
       assert.ok(behind);
-      assert.equal(behind.complete, false, 'events the client missed were trimmed from the log');
+      assert.equal(behind.complete, false, 'events the client missed were trimmed from the window');
       assert.equal(behind.events.at(-1)?.payload.content_hash, 'late-299');
-      assert.ok(behind.events.length >= 10, 'the log keeps at least its size');
-      const current = await latecomer.history(listener.received[304].id);
+      assert.equal(behind.events.length, 10, 'the window keeps its size');
+      const current = await latecomer.history(['default'], listener.received[304].id);
       assert.deepEqual(current, { events: [], complete: true });
     } finally {
       await writer.onApplicationShutdown();
@@ -242,19 +245,19 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     }
   });
 
-  it("reads the log's newest events back in pages, newest first, from any process", async () => {
+  it("reads a window's newest events back in pages, newest first, from any process", async () => {
     const keys = new RedisKeys('engram-newest');
     const writer = await processOn(redis.url, keys);
-    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, 100));
+    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, windowsOf(100)));
     try {
       for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { content_hash: `n-${i}` });
       await waitFor(() => writer.received.length === 5);
-      const first = await latecomer.newest(2);
+      const first = await latecomer.newest(['default'], 2);
       assert.deepEqual(
         first?.map((event) => event.payload.content_hash),
         ['n-4', 'n-3'],
       );
-      const next = await latecomer.newest(10, first!.at(-1)!.id);
+      const next = await latecomer.newest(['default'], 10, first!.at(-1)!.id);
       assert.deepEqual(
         next?.map((event) => event.id),
         writer.received
@@ -268,15 +271,95 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     }
   });
 
-  it('keeps no log when its size is 0, and replays from each process then', async () => {
-    const bus = new EventBus(new RedisEventRelay(redis.url, new RedisKeys('engram-nolog'), 0));
+  it("keeps each namespace's window apart, every process reading it: a burst elsewhere trims none of it", async () => {
+    const keys = new RedisKeys('engram-apart');
+    const writer = await processOn(redis.url, keys, windowsOf(5));
+    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, windowsOf(5)));
+    try {
+      writer.bus.publish('memory_created', { content_hash: 'quiet-seen' }, 'quiet');
+      writer.bus.publish('memory_created', { content_hash: 'quiet-missed' }, 'quiet');
+      for (let i = 0; i < 30; i++) writer.bus.publish('memory_created', { content_hash: `busy-${i}` }, 'busy');
+      await waitFor(() => writer.received.length === 32);
+      const [seen, missed] = writer.received;
+      assert.deepEqual(await latecomer.history(['quiet'], seen.id), { events: [missed], complete: true });
+      const busy = await latecomer.history(['busy'], seen.id);
+      assert.equal(busy?.complete, false);
+      assert.deepEqual(
+        busy?.events.map((event) => event.payload.content_hash),
+        ['busy-25', 'busy-26', 'busy-27', 'busy-28', 'busy-29'],
+      );
+      const newest = await latecomer.newest(['quiet', 'busy'], 2);
+      assert.deepEqual(
+        newest?.map((event) => event.payload.content_hash),
+        ['busy-29', 'busy-28'],
+      );
+    } finally {
+      await latecomer.onApplicationShutdown();
+      await writer.bus.onApplicationShutdown();
+    }
+  });
+
+  it('holds every window together within the total in Redis, a small one counting as ten, dropping the idlest whole', async () => {
+    const keys = new RedisKeys('engram-total');
+    const bounds = { perNamespace: 5, total: 20 };
+    const writer = await processOn(redis.url, keys, bounds);
+    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, bounds));
+    const admin = new Redis(redis.url);
+    try {
+      const start = Number(await admin.get(keys.lastEventId));
+      for (let n = 0; n < 40; n++) {
+        for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { i }, `ns-${n}`);
+      }
+      await waitFor(() => writer.received.length === 200);
+      const windows = await admin.keys(`${keys.eventsLogPrefix}*`);
+      const lengths = await Promise.all(windows.map((window) => admin.xlen(window)));
+      assert.deepEqual(lengths, [5, 5]);
+      assert.equal(Number(await admin.get(keys.eventsKept)), 2 * SMALLEST_WINDOW);
+      assert.deepEqual(await admin.zrange(keys.eventsWindows, '0', '-1'), ['ns-38', 'ns-39']);
+      assert.equal(await admin.zcard(keys.eventsDropped), 38);
+      assert.deepEqual(await latecomer.history(['ns-0'], start), { events: [], complete: false });
+      const kept = await latecomer.history(['ns-39'], start);
+      assert.equal(kept?.complete, true);
+      assert.equal(kept?.events.length, 5);
+      assert.deepEqual(await latecomer.history(['never-seen'], start), { events: [], complete: true });
+    } finally {
+      admin.disconnect();
+      await latecomer.onApplicationShutdown();
+      await writer.bus.onApplicationShutdown();
+    }
+  });
+
+  it('forgets the oldest dropped windows past their bound, and still calls a replay from before them incomplete', async () => {
+    const keys = new RedisKeys('engram-forget');
+    const bounds = { perNamespace: 1, total: 1 };
+    const writer = await processOn(redis.url, keys, bounds);
+    const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, bounds));
+    const admin = new Redis(redis.url);
+    try {
+      const start = Number(await admin.get(keys.lastEventId));
+      const namespaces = droppedRemembered(bounds) + 10;
+      for (let n = 0; n < namespaces; n++) writer.bus.publish('memory_created', {}, `ns-${n}`);
+      await waitFor(() => writer.received.length === namespaces, 10_000);
+      assert.equal(await admin.zcard(keys.eventsDropped), droppedRemembered(bounds));
+      assert.equal(Number(await admin.get(keys.eventsForgotten)), writer.received[8].id, 'ns-8 was the last forgotten');
+      assert.equal((await latecomer.history(['ns-0'], start))?.complete, false);
+      assert.equal((await latecomer.history(['ns-0'], writer.received[8].id))?.complete, true);
+    } finally {
+      admin.disconnect();
+      await latecomer.onApplicationShutdown();
+      await writer.bus.onApplicationShutdown();
+    }
+  });
+
+  it('keeps no window when its size is 0, and replays from each process then', async () => {
+    const bus = new EventBus(new RedisEventRelay(redis.url, new RedisKeys('engram-nolog'), windowsOf(0)));
     const admin = new Redis(redis.url);
     try {
       bus.publish('memory_created', { content_hash: 'x' });
       await waitFor(async () => (await admin.get('engram-nolog:events:last-id')) !== null);
-      assert.equal(await admin.exists('engram-nolog:events:log'), 0);
-      assert.equal(await bus.history(0), undefined);
-      assert.equal(await bus.newest(10), undefined);
+      assert.equal(await admin.exists('engram-nolog:events:log:default'), 0);
+      assert.equal(await bus.history(['default'], 0), undefined);
+      assert.equal(await bus.newest(['default'], 10), undefined);
     } finally {
       admin.disconnect();
       await bus.onApplicationShutdown();

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestRedis, TestRedis } from '../testing/redis-server';
+import { openSse, SseClient } from '../testing/sse-client';
+import { startTestApp, TestApp } from '../testing/test-app';
+import { EngramEventType, STORE_WIDE } from './engram-event';
+import { EventBus } from './event-bus';
+
+const API_KEY = 'replay-windows-key-0123456789';
+const OWNER = { 'X-API-Key': API_KEY };
+const WINDOW = 5;
+
+for (const shared of [false, true]) {
+  describe(`replay windows per namespace (${shared ? 'shared through a real redis-server' : 'in process'})`, () => {
+    let redis: TestRedis | undefined;
+    let api: TestApp;
+    let bus: EventBus;
+    const keyOf: Record<string, Record<string, string>> = {};
+    const open: SseClient[] = [];
+
+    const connect = async (headers: Record<string, string>, lastEventId?: string) => {
+      const client = await openSse(`${api.url}/api/events/stream?frames=named`, {
+        ...headers,
+        ...(lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId }),
+      });
+      open.push(client);
+      assert.equal(client.status, 200, client.body);
+      return client;
+    };
+    const publish = (namespace: string, preview: string, type: EngramEventType = 'memory_created') =>
+      bus.publish(type, { preview }, namespace);
+    /** Publishes `count` events in `namespace` and waits until a stream of it received the last. */
+    const burst = async (namespace: string, count: number) => {
+      const watcher = await connect(keyOf[namespace]);
+      for (let i = 0; i < count; i++) publish(namespace, `${namespace} burst ${i}`);
+      await watcher.waitFor((frames) => frames.length === count);
+      watcher.close();
+    };
+    /** The id of a first event seen live by a client of `headers`, which then goes away. */
+    const seenThenGone = async (headers: Record<string, string>, namespace: string) => {
+      const client = await connect(headers);
+      publish(namespace, `${namespace} seen`);
+      const [seen] = await client.waitFor((frames) => frames.length >= 1);
+      client.close();
+      return seen.id!;
+    };
+    /** What a reconnecting client receives, up to and including a live event published after it opened. */
+    const reconnect = async (headers: Record<string, string>, namespace: string, lastEventId: string) => {
+      const client = await connect(headers, lastEventId);
+      publish(namespace, 'live marker');
+      await client.waitFor((frames) => frames.some((frame) => frame.data.includes('live marker')));
+      client.close();
+      return client.named().slice(0, -1);
+    };
+
+    before(async () => {
+      redis = shared ? await startTestRedis() : undefined;
+      api = await startTestApp({
+        MCP_API_KEY: API_KEY,
+        ENGRAM_EVENTS_RING_SIZE: String(WINDOW),
+        ENGRAM_EVENTS_RING_TOTAL: '100',
+        ...(redis ? { REDIS_URL: redis.url } : {}),
+      });
+      bus = api.app.get(EventBus);
+      await bus.ready();
+      for (const namespace of ['tenant-a', 'tenant-b', 'tenant-c']) {
+        const created = await api.request('POST', '/api/admin/keys', {
+          body: { name: namespace, scopes: ['write'], namespace },
+          headers: OWNER,
+        });
+        assert.equal(created.status, 201, created.text);
+        keyOf[namespace] = { 'X-API-Key': created.body.key };
+      }
+    });
+    after(async () => {
+      for (const client of open) client.close();
+      await api.close();
+      await redis?.close();
+    });
+
+    it("a burst in one namespace costs another namespace's reconnecting client none of its replay", async () => {
+      const seen = await seenThenGone(keyOf['tenant-b'], 'tenant-b');
+      publish('tenant-b', 'tenant-b missed');
+      await burst('tenant-a', 40);
+      const replayed = await reconnect(keyOf['tenant-b'], 'tenant-b', seen);
+      assert.deepEqual(
+        replayed.map((frame) => [frame.event, frame.data.payload?.preview]),
+        [['memory_created', 'tenant-b missed']],
+        'no replay_incomplete notice, nothing of tenant-a',
+      );
+    });
+
+    it("tells a client that lost events only of its own namespace's: oldest_kept_id is its own", async () => {
+      const seen = await seenThenGone(keyOf['tenant-c'], 'tenant-c');
+      const watcher = await connect(keyOf['tenant-a']);
+      // Enough of tenant-a's that a log shared by both namespaces would have let its oldest events go.
+      for (let i = 0; i < 8; i++) {
+        publish('tenant-c', `tenant-c missed ${i}`);
+        for (let j = 0; j < 20; j++) publish('tenant-a', `tenant-a between ${i}.${j}`);
+      }
+      await watcher.waitFor((frames) => frames.length === 160);
+      const aIds = new Set(watcher.named().map((frame) => frame.id));
+      const [notice, ...replayed] = await reconnect(keyOf['tenant-c'], 'tenant-c', seen);
+      assert.equal(notice.event, 'replay_incomplete');
+      assert.ok(!aIds.has(String(notice.data.oldest_kept_id)), "the oldest kept id is not one of tenant-a's");
+      assert.equal(String(notice.data.oldest_kept_id), replayed[0].id);
+      assert.deepEqual(
+        replayed.map((frame) => frame.data.payload.preview),
+        [3, 4, 5, 6, 7].map((i) => `tenant-c missed ${i}`),
+        "the namespace's own newest events, as many as its window keeps",
+      );
+    });
+
+    it('replays to a credential bound to no namespace its namespace and the whole store, merged in order', async () => {
+      const seen = await seenThenGone(OWNER, 'default');
+      publish(STORE_WIDE, 'nightly', 'backup_created');
+      publish('default', 'default missed');
+      publish(STORE_WIDE, 'restored', 'restore_completed');
+      await burst('tenant-a', 40);
+      const replayed = await reconnect(OWNER, 'default', seen);
+      assert.deepEqual(
+        replayed.map((frame) => [frame.event, frame.data.payload?.preview]),
+        [
+          ['backup_created', 'nightly'],
+          ['memory_created', 'default missed'],
+          ['restore_completed', 'restored'],
+        ],
+      );
+      const ids = replayed.map((frame) => Number(frame.id));
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+        'ids rise across the two windows',
+      );
+      const bound = await reconnect(keyOf['tenant-b'], 'tenant-b', seen);
+      assert.ok(
+        bound.every((frame) => frame.event === 'memory_created' && frame.data.namespace === 'tenant-b'),
+        'a bound credential replays nothing of the whole store',
+      );
+    });
+
+    it('drops the windows of the namespaces idle longest past the total, and tells their clients so', async () => {
+      const idle = { ...OWNER, 'X-Engram-Namespace': 'idle-first' };
+      const seen = await seenThenGone(idle, 'idle-first');
+      publish('idle-first', 'idle-first missed');
+      const watcher = await connect({ ...OWNER, 'X-Engram-Namespace': 'busy-11' });
+      for (let n = 0; n < 12; n++) for (let i = 0; i < WINDOW; i++) publish(`busy-${n}`, `busy-${n} ${i}`);
+      await watcher.waitFor((frames) => frames.length === WINDOW);
+      watcher.close();
+      const busiest = await connect({ ...OWNER, 'X-Engram-Namespace': 'busy-11' }, seen);
+      await busiest.waitFor((frames) => frames.length === WINDOW);
+      busiest.close();
+      assert.ok(!busiest.named().some((frame) => frame.event === 'replay_incomplete'));
+      const dropped = await reconnect(idle, 'idle-first', seen);
+      assert.deepEqual(
+        dropped.map((frame) => [frame.event, frame.data.oldest_kept_id]),
+        [['replay_incomplete', null]],
+        'its window went whole: it is told, and shown nothing kept',
+      );
+    });
+  });
+}
