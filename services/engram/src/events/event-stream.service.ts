@@ -63,6 +63,11 @@ interface Subscriber {
   connection: SseConnection;
   /** Live events held back while the stream's replay is read from the shared windows. */
   held?: EngramEvent[];
+  /**
+   * The newest id this stream was sent or skipped: pub/sub can deliver live an event that the replay from
+   * the shared windows already sent (it lags them), and the stream must not send it twice.
+   */
+  sentUpTo: number;
 }
 
 /**
@@ -138,6 +143,7 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   open(response: ServerResponse, request: StreamRequest): (notice: string) => void {
     const subscriber: Subscriber = {
       request,
+      sentUpTo: request.lastEventId ?? 0,
       connection: new SseConnection(response, this.config.events.sseClientBufferBytes, (reason) =>
         this.detach(subscriber, reason),
       ),
@@ -220,8 +226,7 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     const shared = await this.bus.history(namespaces, lastEventId);
     if (!this.subscribers.has(subscriber)) return;
     const replay = shared ?? this.windows.after(namespaces, lastEventId);
-    const replayedUpTo = replay.events.at(-1)?.id ?? lastEventId;
-    const held = subscriber.held.filter((event) => event.id > replayedUpTo);
+    const held = subscriber.held;
     subscriber.held = undefined;
     this.replay(subscriber, { events: [...replay.events, ...held], complete: replay.complete }, lastEventId);
   }
@@ -234,9 +239,15 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     for (const event of events) this.deliver(subscriber, event, framesOnce(event));
   }
 
-  private deliver({ request, connection, held }: Subscriber, event: EngramEvent, frames: FramesOf): void {
-    if (held) held.push(event);
-    else if (matchesFilter(event, request.filter)) connection.write(frames(request.frames));
+  private deliver(subscriber: Subscriber, event: EngramEvent, frames: FramesOf): void {
+    const { request, connection, held } = subscriber;
+    if (held) {
+      held.push(event);
+      return;
+    }
+    if (event.id <= subscriber.sentUpTo) return;
+    subscriber.sentUpTo = event.id;
+    if (matchesFilter(event, request.filter)) connection.write(frames(request.frames));
   }
 
   private beat(): void {
