@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { runInContext } from '../auth/request-context';
 import { DomainError } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { ListMemoriesQuery, MAX_PAGE_SIZE, MEMORY_FILE_TYPE } from '../memories/memory.dto';
+import { MEMORY_FILE_TYPE } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
 import { MemoryRecord } from '../storage/memory.record';
 import { AgentFileStore } from '../storage/agent-file.store';
@@ -103,20 +103,11 @@ export class MemoryFileIndexer {
 
   private async indexedFiles(): Promise<Map<string, MemoryRecord>> {
     const found = new Map<string, MemoryRecord>();
-    for (let page = 1; ; page += 1) {
-      const listing = await this.memories.list(
-        ListMemoriesQuery.parse({
-          memory_type: MEMORY_FILE_TYPE,
-          page: String(page),
-          page_size: String(MAX_PAGE_SIZE),
-        }),
-      );
-      for (const memory of listing.memories) {
-        const path = memory.metadata.path;
-        if (typeof path === 'string' && memory.metadata.source === ENTRY_SOURCE) found.set(path, memory);
-      }
-      if (!listing.hasMore) return found;
+    for await (const memory of this.memories.walk({ memory_type: MEMORY_FILE_TYPE })) {
+      const path = memory.metadata.path;
+      if (typeof path === 'string' && memory.metadata.source === ENTRY_SOURCE) found.set(path, memory);
     }
+    return found;
   }
 
   private inNamespace<T>(namespace: string, work: () => Promise<T>): Promise<T> {

@@ -20,11 +20,11 @@ import { MS_PER_DAY } from '../time/time-expression/civil-date';
 import { ZonedCalendar } from '../time/time-expression/zoned-calendar';
 import { resolveTimeFilter } from '../time/time-filter';
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../storage/memory.record';
-import { SupersedeRefusal } from '../storage/memory.store';
+import { MemoryPosition, SupersedeRefusal } from '../storage/memory.store';
 import { MemoryFilter } from '../storage/memory-filter.sql';
 import { MemoryStore } from '../storage/memory.store';
 import { contentHash } from './content-hash';
-import { ListMemoriesInput, MAX_TIMESTAMP_MS, StoreMemoryInput, UpdateMemoryInput } from './memory.dto';
+import { ListMemoriesInput, MAX_PAGE_SIZE, MAX_TIMESTAMP_MS, StoreMemoryInput, UpdateMemoryInput } from './memory.dto';
 import { toMemoryView } from './memory.view';
 
 export { DEFAULT_NAMESPACE } from '../auth/request-context';
@@ -185,6 +185,21 @@ export class MemoryService {
       hasMore: offset + memories.length < total,
       totalPages: Math.ceil(total / input.page_size),
     };
+  }
+
+  /**
+   * Every live memory the selection admits, oldest first, fetched `pageSize` at a time after the last
+   * one given: each memory is read once, where paging through `list` passes over all before each page.
+   */
+  async *walk(input: MemorySelection, pageSize = MAX_PAGE_SIZE): AsyncGenerator<MemoryRecord> {
+    const filter = this.filterFor(input);
+    let after: MemoryPosition | undefined;
+    for (;;) {
+      const page = await this.memories.listAfter(filter, after, pageSize);
+      yield* page;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1];
+    }
   }
 
   /** Edits a memory; new content is re-embedded and gives the memory a new content_hash. */

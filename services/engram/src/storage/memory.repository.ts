@@ -10,7 +10,7 @@ import {
 } from './memory.record';
 import { admittedIdsSql } from './admitted-nearest';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
-import { InsertOutcome, ListOrder, RestoreOutcome, SupersedeRefusal } from './memory.store';
+import { InsertOutcome, ListOrder, MemoryPosition, RestoreOutcome, SupersedeRefusal, WALK_START } from './memory.store';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
@@ -122,6 +122,19 @@ export class MemoryRepository {
         `SELECT m.* FROM memories m WHERE ${where.sql} ORDER BY m.created_at ${direction}, m.id ${direction} LIMIT ? OFFSET ?`,
       )
       .all(...where.params, limit, offset) as MemoryRow[];
+    return this.hydrate(rows);
+  }
+
+  listAfter(filter: MemoryFilter, after: MemoryPosition | undefined, limit: number): MemoryRecord[] {
+    const where = memoryFilterSql(filter);
+    const from = after ?? WALK_START;
+    // The bare `created_at >=` is what the index range starts at; the OR only drops the ties already given.
+    const rows = this.statements
+      .get(
+        `SELECT m.* FROM memories m WHERE ${where.sql} AND m.created_at >= ? AND (m.created_at > ? OR m.id > ?)
+         ORDER BY m.created_at, m.id LIMIT ?`,
+      )
+      .all(...where.params, from.createdAt, from.createdAt, from.id, limit) as MemoryRow[];
     return this.hydrate(rows);
   }
 

@@ -14,6 +14,15 @@ export type InsertOutcome = { created: true; memory: MemoryRecord } | { created:
 
 export type ListOrder = 'newest' | 'oldest';
 
+/** Where a walk in creation order stands: the creation time and id of the last memory it was given. */
+export interface MemoryPosition {
+  createdAt: number;
+  id: number;
+}
+
+/** Before every memory in creation order: where a walk without a position starts. */
+export const WALK_START: MemoryPosition = { createdAt: Number.MIN_SAFE_INTEGER, id: 0 };
+
 /** Why a supersession was not recorded. */
 export type SupersedeRefusal =
   | { refused: 'duplicate'; memory: MemoryRecord }
@@ -49,6 +58,12 @@ export abstract class MemoryStore {
     withTrash?: boolean,
   ): Promise<MemoryRecord[]>;
   abstract list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]>;
+  /**
+   * A page of the live memories the filter admits, oldest first (creation time, then id), after the
+   * position `after` (from the first when undefined): for walks over a whole filter, where each page of
+   * `list` would pass over every memory before it again.
+   */
+  abstract listAfter(filter: MemoryFilter, after: MemoryPosition | undefined, limit: number): Promise<MemoryRecord[]>;
   abstract count(filter: MemoryFilter): Promise<number>;
   /** Ids of live memories matching the filter among the given candidates, in no particular order. */
   abstract filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>>;

@@ -240,6 +240,50 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.equal(old.supersededBy, e5.contentHash);
     });
 
+    it('walks the memories a filter admits oldest first after a position, ties by id, within its namespace', async () => {
+      assert.deepEqual(await store.memories.listAfter({ namespace: 'a' }, undefined, 10), [], 'an empty namespace');
+      // Stored out of time order, three of them created at the same instant, beside another namespace's.
+      const stored = await store.memories.insertMany([
+        memory('w-late', { namespace: 'a', createdAt: T0 + 2 * DAY }),
+        memory('w-tie1', { namespace: 'a', createdAt: T0 + DAY }),
+        memory('other', { namespace: 'b', createdAt: T0 + DAY }),
+        memory('w-tie2', { namespace: 'a', createdAt: T0 + DAY }),
+        memory('w-early', { namespace: 'a', createdAt: T0 }),
+        memory('w-tie3', { namespace: 'a', createdAt: T0 + DAY }),
+        memory('w-note', { namespace: 'a', createdAt: T0 + DAY, memoryType: 'decision' }),
+      ]);
+      const gone = stored.find((outcome) => outcome.memory.content === 'w-tie2')!.memory;
+      const walk = async (filter: MemoryFilter, pageSize: number) => {
+        const pages: string[][] = [];
+        for (let page = await store.memories.listAfter(filter, undefined, pageSize); page.length > 0;) {
+          pages.push(page.map((m) => m.content));
+          page = await store.memories.listAfter(filter, page[page.length - 1], pageSize);
+        }
+        return pages;
+      };
+      const all = ['w-early', 'w-tie1', 'w-tie2', 'w-tie3', 'w-note', 'w-late'];
+      assert.deepEqual((await walk({ namespace: 'a' }, 10)).flat(), all);
+      // Pages ending inside the tie neither repeat nor skip one of the tied memories; the last is short.
+      assert.deepEqual(await walk({ namespace: 'a' }, 2), [all.slice(0, 2), all.slice(2, 4), all.slice(4)]);
+      assert.deepEqual(await walk({ namespace: 'a' }, 4), [all.slice(0, 4), all.slice(4)]);
+      assert.deepEqual(await walk({ namespace: 'a', memoryType: 'note' }, 1), [
+        ['w-early'],
+        ['w-tie1'],
+        ['w-tie2'],
+        ['w-tie3'],
+        ['w-late'],
+      ]);
+      assert.deepEqual(await walk({ namespace: 'b' }, 1), [['other']]);
+      const last = stored.find((outcome) => outcome.memory.content === 'w-late')!.memory;
+      assert.deepEqual(await store.memories.listAfter({ namespace: 'a' }, last, 10), [], 'after the last');
+
+      await store.memories.softDelete(gone.id, T0 + 3 * DAY);
+      assert.deepEqual((await walk({ namespace: 'a' }, 2)).flat(), ['w-early', 'w-tie1', 'w-tie3', 'w-note', 'w-late']);
+      const [afterGone] = await store.memories.listAfter({ namespace: 'a' }, gone, 1);
+      assert.equal(afterGone.content, 'w-tie3', 'a position stays valid when its memory is deleted');
+      assert.deepEqual(afterGone, await store.memories.findLiveByHash('a', afterGone.contentHash), 'whole records');
+    });
+
     it('hard-deletes a memory with its tags and vector', async () => {
       const [{ memory: stored }] = await store.memories.insertMany([memory('gone soon', { tags: ['t'] })]);
       await store.memories.hardDelete(stored.id);

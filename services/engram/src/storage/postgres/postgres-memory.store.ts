@@ -9,7 +9,15 @@ import {
   TagCount,
 } from '../memory.record';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
-import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome, SupersedeRefusal } from '../memory.store';
+import {
+  InsertOutcome,
+  ListOrder,
+  MemoryPosition,
+  MemoryStore,
+  RestoreOutcome,
+  SupersedeRefusal,
+  WALK_START,
+} from '../memory.store';
 import { PostgresModelGuard } from './postgres-model.guard';
 import { isUniqueViolation, numbered, PostgresDatabase, Queryable, vectorLiteral } from './postgres.database';
 
@@ -128,6 +136,23 @@ export class PostgresMemoryStore extends MemoryStore {
         sort,
       ),
       [...where.params, limit, offset],
+    );
+    return rows.map(toRecord);
+  }
+
+  async listAfter(filter: MemoryFilter, after: MemoryPosition | undefined, limit: number): Promise<MemoryRecord[]> {
+    const where = memoryFilterSql(filter);
+    const from = after ?? WALK_START;
+    const next = where.params.length + 1;
+    const sort = 'ORDER BY m.created_at, m.id';
+    // The bare `created_at >=` is what the index range starts at; the OR only drops the ties already given.
+    const rows = await this.db.query<MemoryRow>(
+      pageOfMemories(
+        `SELECT m.id FROM memories m WHERE ${numbered(where.sql)} AND m.created_at >= $${next}
+         AND (m.created_at > $${next} OR m.id > $${next + 1}) ${sort} LIMIT $${next + 2}`,
+        sort,
+      ),
+      [...where.params, from.createdAt, from.id, limit],
     );
     return rows.map(toRecord);
   }

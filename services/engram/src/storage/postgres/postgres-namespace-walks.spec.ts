@@ -32,7 +32,8 @@ function memory(i: number): MigratedMemory {
  * The walks through one namespace after the last id read (export, the conflict scan, quality distribution,
  * consolidation) read each page as a range of that namespace's ids. Without an index in namespace and id
  * order, a page of one namespace among others intersected the namespace's whole index with every id after
- * the page, so a walk cost its pages times the store.
+ * the page, so a walk cost its pages times the store. The walk in creation order (the memory-file indexer's)
+ * reads each page as a range of the namespace's creation times likewise.
  */
 describe("walks through one namespace's memories in id order (PostgreSQL, PGlite over the wire)", () => {
   let stores: PostgresStores;
@@ -89,6 +90,16 @@ describe("walks through one namespace's memories in id order (PostgreSQL, PGlite
       const [scan] = nodesOf(plan).filter((node) => node['Relation Name'] === 'memories' && node.Alias === 'm');
       assert.equal(scan['Index Name'], 'memories_namespace_id', JSON.stringify(scan));
       assert.match(scan['Index Cond'] ?? '', /namespace = 'team'.*id > /, JSON.stringify(scan));
+    }
+  });
+
+  it("reads a page of a walk in creation order (the memory-file indexer's) as a range of the namespace's creation times", async () => {
+    const position = { createdAt: 1_000 + MEMORIES / 2, id: MEMORIES / 2 + 1 };
+    for (const filter of [{ namespace: 'team' }, { namespace: 'team', memoryType: 'note' }]) {
+      const [statement] = await statementsOf(stores.db, () => stores.memories.listAfter(filter, position, 100));
+      const scans = nodesOf(await planOf(stores.db, statement)).filter((node) => node['Relation Name'] === 'memories');
+      const range = scans.find((node) => /namespace = 'team'.*created_at >= /.test(node['Index Cond'] ?? ''));
+      assert.match(range?.['Index Name'] ?? '', /^memories_live_(created_id|type)$/, JSON.stringify(scans));
     }
   });
 });

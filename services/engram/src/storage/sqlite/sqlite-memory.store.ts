@@ -10,7 +10,14 @@ import {
 } from '../memory.record';
 import { MemoryFilter } from '../memory-filter.sql';
 import { MemoryRepository } from '../memory.repository';
-import { InsertOutcome, ListOrder, MemoryStore, RestoreOutcome, SupersedeRefusal } from '../memory.store';
+import {
+  InsertOutcome,
+  ListOrder,
+  MemoryPosition,
+  MemoryStore,
+  RestoreOutcome,
+  SupersedeRefusal,
+} from '../memory.store';
 
 /**
  * MemoryStore on SQLite: the synchronous MemoryRepository behind the async port. better-sqlite3 runs
@@ -53,6 +60,10 @@ export class SqliteMemoryStore extends MemoryStore {
 
   async list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]> {
     return this.memories.list(filter, offset, limit, order);
+  }
+
+  async listAfter(filter: MemoryFilter, after: MemoryPosition | undefined, limit: number): Promise<MemoryRecord[]> {
+    return this.memories.listAfter(filter, after, limit);
   }
 
   async count(filter: MemoryFilter): Promise<number> {
