@@ -21,11 +21,13 @@ export async function evaluateJudge(judged, judge) {
     model: judge.model,
     timeoutMs: judge.timeoutMs,
     concurrency: judge.concurrency,
+    // Every pair waits at once, all of one namespace: none may give way to a later one.
+    maxWaitingPerNamespace: judged.length,
   };
   const service = new ConflictJudgeService({ conflicts: { judge: settings } }, new EngramMetrics());
   const started = performance.now();
   // The service bounds concurrency itself; every pair is handed over at once.
-  const verdicts = await Promise.all(judged.map((pair) => service.judge(pair.older, pair.newer)));
+  const verdicts = await Promise.all(judged.map((pair) => service.judge('eval', pair.older, pair.newer)));
   const judgeMs = performance.now() - started;
 
   const confirms = (verdict) => POSITIVE_KINDS.has(verdict);

@@ -199,6 +199,8 @@ export interface ConflictJudgeConfig {
   timeoutMs: number;
   /** Judge requests in flight at once, per process. */
   concurrency: number;
+  /** Judge requests of one namespace waiting for a slot at once, per process; past it the oldest gives way. */
+  maxWaitingPerNamespace: number;
 }
 
 export interface SandboxConfig {

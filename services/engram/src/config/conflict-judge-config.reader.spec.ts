@@ -24,7 +24,7 @@ describe('the conflict judge settings (ENGRAM_CONFLICTS_JUDGE_*)', () => {
     assert.equal(judgeOf({ ENGRAM_CONFLICTS_JUDGE_URL: 'off' }), undefined);
   });
 
-  it('takes a URL with its model, key, timeout and concurrency', () => {
+  it('takes a URL with its model, key, timeout, concurrency and waits per namespace', () => {
     assert.deepEqual(
       judgeOf({
         ENGRAM_CONFLICTS_JUDGE_URL: 'http://judge.internal:8080/v1/',
@@ -32,6 +32,7 @@ describe('the conflict judge settings (ENGRAM_CONFLICTS_JUDGE_*)', () => {
         ENGRAM_CONFLICTS_JUDGE_API_KEY: 'judge-secret',
         ENGRAM_CONFLICTS_JUDGE_TIMEOUT_MS: '4000',
         ENGRAM_CONFLICTS_JUDGE_CONCURRENCY: '3',
+        ENGRAM_CONFLICTS_JUDGE_MAX_WAITING_PER_NAMESPACE: '40',
       }),
       {
         baseUrl: 'http://judge.internal:8080/v1',
@@ -40,6 +41,7 @@ describe('the conflict judge settings (ENGRAM_CONFLICTS_JUDGE_*)', () => {
         model: 'qwen3-8b',
         timeoutMs: 4000,
         concurrency: 3,
+        maxWaitingPerNamespace: 40,
       },
     );
   });
@@ -58,8 +60,15 @@ describe('the conflict judge settings (ENGRAM_CONFLICTS_JUDGE_*)', () => {
     const agentEnv = { ENGRAM_AGENT_BASE_URL: 'http://vllm:8000/v1', ENGRAM_AGENT_API_KEY: 'agent-key' };
     const judge = judgeOf({ ...agentEnv, ENGRAM_CONFLICTS_JUDGE_URL: 'agent' });
     assert.deepEqual(
-      [judge?.baseUrl, judge?.apiKey, judge?.model, judge?.timeoutMs, judge?.concurrency],
-      ['http://vllm:8000/v1', 'agent-key', 'driaforall/mem-agent', 15_000, 2],
+      [
+        judge?.baseUrl,
+        judge?.apiKey,
+        judge?.model,
+        judge?.timeoutMs,
+        judge?.concurrency,
+        judge?.maxWaitingPerNamespace,
+      ],
+      ['http://vllm:8000/v1', 'agent-key', 'driaforall/mem-agent', 15_000, 2, 16],
     );
     assert.equal(
       judgeOf({ ...agentEnv, ENGRAM_CONFLICTS_JUDGE_URL: 'AGENT', ENGRAM_CONFLICTS_JUDGE_MODEL: 'other' })?.model,

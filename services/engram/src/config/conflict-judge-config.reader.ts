@@ -3,9 +3,14 @@ import { EnvReader, shownUrlSetting } from './env-reader';
 
 const JUDGE = 'ENGRAM_CONFLICTS_JUDGE_URL';
 /** Settings that mean nothing without ENGRAM_CONFLICTS_JUDGE_URL. */
-const DEPENDENT = ['_MODEL', '_API_KEY', '_API_KEY_FILE', '_TIMEOUT_MS', '_CONCURRENCY'].map(
-  (suffix) => `ENGRAM_CONFLICTS_JUDGE${suffix}`,
-);
+const DEPENDENT = [
+  '_MODEL',
+  '_API_KEY',
+  '_API_KEY_FILE',
+  '_TIMEOUT_MS',
+  '_CONCURRENCY',
+  '_MAX_WAITING_PER_NAMESPACE',
+].map((suffix) => `ENGRAM_CONFLICTS_JUDGE${suffix}`);
 
 /**
  * The optional LLM judge of contradiction review: ENGRAM_CONFLICTS_JUDGE_URL is an OpenAI-compatible base
@@ -16,6 +21,7 @@ export function readConflictJudgeConfig(read: EnvReader, agent: AgentConfig): Co
   const setting = read.raw('ENGRAM_CONFLICTS_JUDGE_URL');
   const timeoutMs = read.integer('ENGRAM_CONFLICTS_JUDGE_TIMEOUT_MS', 15_000, 100, 600_000);
   const concurrency = read.integer('ENGRAM_CONFLICTS_JUDGE_CONCURRENCY', 2, 1, 32);
+  const maxWaitingPerNamespace = read.integer('ENGRAM_CONFLICTS_JUDGE_MAX_WAITING_PER_NAMESPACE', 16, 1, 10_000);
   const model = read.raw('ENGRAM_CONFLICTS_JUDGE_MODEL');
   const key = read.secret('ENGRAM_CONFLICTS_JUDGE_API_KEY');
   if (setting === undefined || setting.toLowerCase() === 'off') {
@@ -34,7 +40,7 @@ export function readConflictJudgeConfig(read: EnvReader, agent: AgentConfig): Co
       read.errors.push(`${JUDGE}=agent uses the agent's API key; unset ENGRAM_CONFLICTS_JUDGE_API_KEY(_FILE)`);
     }
     const { baseUrl, apiKey, provider } = agent;
-    return { baseUrl, apiKey, provider, model: model ?? agent.model, timeoutMs, concurrency };
+    return { baseUrl, apiKey, provider, model: model ?? agent.model, timeoutMs, concurrency, maxWaitingPerNamespace };
   }
   if (!/^https?:\/\//i.test(setting) || !URL.canParse(setting)) {
     read.errors.push(
@@ -47,5 +53,13 @@ export function readConflictJudgeConfig(read: EnvReader, agent: AgentConfig): Co
     read.errors.push(`${JUDGE} needs ENGRAM_CONFLICTS_JUDGE_MODEL: the model name the endpoint serves`);
     return undefined;
   }
-  return { baseUrl, apiKey: key.value, provider: 'openai_compatible', model, timeoutMs, concurrency };
+  return {
+    baseUrl,
+    apiKey: key.value,
+    provider: 'openai_compatible',
+    model,
+    timeoutMs,
+    concurrency,
+    maxWaitingPerNamespace,
+  };
 }

@@ -170,6 +170,8 @@ describe('the LLM judge of contradiction review (a scripted OpenAI-compatible ch
     assert.match(metrics, /^engram_conflict_judge_verdicts_total\{verdict="compatible"\} 1$/m);
     assert.match(metrics, /^engram_conflict_judge_verdicts_total\{verdict="contradiction"\} 2$/m);
     assert.match(metrics, /^engram_conflict_judge_duration_seconds_count\{outcome="unavailable"\} [1-9]/m);
+    assert.match(metrics, /^engram_conflict_judge_waiting 0$/m);
+    assert.match(metrics, /^engram_conflict_judge_gave_way_total 0$/m);
     assert.ok(!metrics.includes(JUDGE_KEY), 'the key appears nowhere');
   });
 });

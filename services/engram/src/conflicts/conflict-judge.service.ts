@@ -16,7 +16,8 @@ export const CONFIRMING_VERDICTS: ReadonlySet<ConflictJudgement['verdict']> = ne
  * The optional LLM judge (ENGRAM_CONFLICTS_JUDGE_URL): asks a chat model whether the CPU detector's pair
  * really cannot both hold. It never fails and never hangs: a timeout, an error or an answer without a
  * verdict is the verdict `unavailable` with the reason, and the CPU proposal then stands as it would
- * without a judge. One request at a time per pair, no retries, at most `concurrency` in flight.
+ * without a judge. One request at a time per pair, no retries, at most `concurrency` in flight, the
+ * waiting ones served namespace by namespace in turn.
  */
 @Injectable()
 export class ConflictJudgeService {
@@ -30,7 +31,13 @@ export class ConflictJudgeService {
     private readonly metrics: EngramMetrics,
   ) {
     this.settings = config.conflicts.judge;
-    this.slots = new JudgeSlots(this.settings?.concurrency ?? 1);
+    this.slots = new JudgeSlots(
+      { size: this.settings?.concurrency ?? 1, maxWaitingPerNamespace: this.settings?.maxWaitingPerNamespace ?? 1 },
+      {
+        waitingChanged: (waiting) => metrics.conflictJudgeWaiting.set(waiting),
+        gaveWay: () => metrics.conflictJudgeGaveWay.inc(),
+      },
+    );
     this.model = this.settings && judgeClient(this.settings);
   }
 
@@ -44,17 +51,22 @@ export class ConflictJudgeService {
   }
 
   /**
-   * The verdict on two statements (older first). `signal` ends the wait for a slot and the request
-   * early; the answer is then `unavailable` too.
+   * The verdict on two statements of a namespace (older first), once the namespace's turn for a slot
+   * comes (JudgeSlots). `signal` ends the wait for a slot and the request early; the answer is then
+   * `unavailable` too, as it is when a newer judgement of the namespace made this one give way.
    */
-  async judge(older: string, newer: string, signal?: AbortSignal): Promise<ConflictJudgement> {
+  async judge(namespace: string, older: string, newer: string, signal?: AbortSignal): Promise<ConflictJudgement> {
     const chat = this.model;
     if (!chat || !this.settings) throw new Error('No conflict judge is configured');
     const model = this.settings.model;
     const stop = this.metrics.conflictJudgeDuration.startTimer();
     let judgement: ConflictJudgement;
     try {
-      const { text } = await this.slots.run(() => chat.complete(judgeMessages(older, newer), signal), signal);
+      const { text } = await this.slots.run(
+        namespace,
+        () => chat.complete(judgeMessages(older, newer), signal),
+        signal,
+      );
       const answer = parseJudgeAnswer(text);
       judgement = answer
         ? { ...answer, model }

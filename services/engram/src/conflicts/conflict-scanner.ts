@@ -145,7 +145,7 @@ export class ConflictScanner {
     if (!this.needsJudgement(proposal) || judging?.judged.has(proposal.id)) return proposal;
     judging?.judged.add(proposal.id);
     const [older, newer] = olderFirst(memory, other);
-    const judgement = await this.judge.judge(older.content, newer.content, deadline);
+    const judgement = await this.judge.judge(memory.namespace, older.content, newer.content, deadline);
     if (judging) judging.verdicts[judgement.verdict] = (judging.verdicts[judgement.verdict] ?? 0) + 1;
     return this.recordJudgement(proposal, judgement);
   }

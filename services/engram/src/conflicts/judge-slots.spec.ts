@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JudgeSlots } from './judge-slots';
+import { JudgeSlotEvents, JudgeSlots, JudgeWaitGaveWay } from './judge-slots';
 
 /** A task that runs until its release is called. */
 function heldTask() {
@@ -9,41 +9,99 @@ function heldTask() {
   return { run: () => done, release };
 }
 
+/** Slots whose tasks each hold their slot until released, recording which started, in order. */
+function heldSlots(size: number, maxWaitingPerNamespace = 100) {
+  const waitingSeen: number[] = [];
+  let gaveWay = 0;
+  const events: JudgeSlotEvents = { waitingChanged: (waiting) => waitingSeen.push(waiting), gaveWay: () => gaveWay++ };
+  const slots = new JudgeSlots({ size, maxWaitingPerNamespace }, events);
+  const started: string[] = [];
+  const held = new Map<string, () => void>();
+  const run = (namespace: string, name: string) =>
+    slots.run(namespace, async () => {
+      started.push(name);
+      const task = heldTask();
+      held.set(name, task.release);
+      await task.run();
+    });
+  /** Ends the named running task and lets the slot it frees be handed on. */
+  const finish = async (name: string) => {
+    held.get(name)!();
+    await new Promise(setImmediate);
+  };
+  return { slots, run, started, finish, waitingSeen, gaveWay: () => gaveWay };
+}
+
 describe('JudgeSlots', () => {
   it('runs at most `size` tasks at once, the others in order as slots free', async () => {
-    const slots = new JudgeSlots(2);
-    const started: number[] = [];
-    const tasks = [0, 1, 2, 3].map(() => heldTask());
-    const runs = tasks.map((task, i) =>
-      slots.run(async () => {
-        started.push(i);
-        await task.run();
-      }),
-    );
+    const { run, started, finish } = heldSlots(2);
+    const runs = ['t0', 't1', 't2', 't3'].map((name) => run('team', name));
     await new Promise(setImmediate);
-    assert.deepEqual(started, [0, 1]);
-    tasks[1].release();
-    await runs[1];
-    await new Promise(setImmediate);
-    assert.deepEqual(started, [0, 1, 2]);
-    for (const task of tasks) task.release();
+    assert.deepEqual(started, ['t0', 't1']);
+    await finish('t1');
+    assert.deepEqual(started, ['t0', 't1', 't2']);
+    for (const name of ['t0', 't2', 't3']) await finish(name);
     await Promise.all(runs);
-    assert.deepEqual(started, [0, 1, 2, 3]);
+    assert.deepEqual(started, ['t0', 't1', 't2', 't3']);
+  });
+
+  it("gives a namespace's single judgement the next turn after a burst of another namespace's, not the last", async () => {
+    const { run, started, finish } = heldSlots(1);
+    const burst = Array.from({ length: 10 }, (_, i) => run('bulk', `bulk${i}`));
+    await new Promise(setImmediate);
+    const single = run('team', 'team0');
+    await finish('bulk0');
+    assert.deepEqual(started, ['bulk0', 'bulk1'], "bulk's oldest waiting had the turn before team's came");
+    await finish('bulk1');
+    assert.deepEqual(started, ['bulk0', 'bulk1', 'team0']);
+    for (let i = 2; i < 10; i++) await finish(started.at(-1)!);
+    await finish('bulk9');
+    await Promise.all([...burst, single]);
+    assert.deepEqual(started, ['bulk0', 'bulk1', 'team0', ...Array.from({ length: 8 }, (_, i) => `bulk${i + 2}`)]);
+  });
+
+  it('takes the namespaces waiting in turn, each its oldest first', async () => {
+    const { run, started, finish } = heldSlots(1);
+    const runs = [run('a', 'a0'), run('a', 'a1'), run('a', 'a2'), run('b', 'b1'), run('b', 'b2'), run('c', 'c1')];
+    await new Promise(setImmediate);
+    for (const name of ['a0', 'a1', 'b1', 'c1', 'a2', 'b2']) await finish(name);
+    await Promise.all(runs);
+    assert.deepEqual(started, ['a0', 'a1', 'b1', 'c1', 'a2', 'b2']);
+  });
+
+  it("makes a namespace's oldest waiting judgement give way past its share, never another namespace's", async () => {
+    const { run, started, finish, waitingSeen, gaveWay } = heldSlots(1, 3);
+    const holder = run('bulk', 'holder');
+    await new Promise(setImmediate);
+    const other = run('team', 'team0');
+    const burst = Array.from({ length: 6 }, (_, i) => run('bulk', `bulk${i}`));
+    const outcomes = await Promise.allSettled(burst.slice(0, 3));
+    for (const outcome of outcomes) {
+      assert.equal(outcome.status, 'rejected');
+      assert.ok(outcome.reason instanceof JudgeWaitGaveWay);
+      assert.match(outcome.reason.message, /ENGRAM_CONFLICTS_JUDGE_MAX_WAITING_PER_NAMESPACE/);
+    }
+    assert.equal(gaveWay(), 3);
+    assert.equal(Math.max(...waitingSeen), 4, "team's one and bulk's share of three");
+    for (const name of ['holder', 'team0', 'bulk3', 'bulk4', 'bulk5']) await finish(name);
+    await Promise.all([holder, other, ...burst.slice(3)]);
+    assert.deepEqual(started, ['holder', 'team0', 'bulk3', 'bulk4', 'bulk5']);
+    assert.equal(waitingSeen.at(-1), 0);
   });
 
   it('ends a wait when its signal aborts, without losing the slot for the others', async () => {
-    const slots = new JudgeSlots(1);
+    const slots = new JudgeSlots({ size: 1, maxWaitingPerNamespace: 2 });
     const holder = heldTask();
-    const first = slots.run(holder.run);
+    const first = slots.run('team', holder.run);
     const controller = new AbortController();
-    const abandoned = slots.run(async () => 'never', controller.signal);
+    const abandoned = slots.run('team', async () => 'never', controller.signal);
     controller.abort(new Error('deadline'));
     await assert.rejects(abandoned, /deadline/);
     holder.release();
     await first;
-    assert.equal(await slots.run(async () => 'next'), 'next');
+    assert.equal(await slots.run('team', async () => 'next'), 'next');
     await assert.rejects(
-      slots.run(async () => 'late', controller.signal),
+      slots.run('team', async () => 'late', controller.signal),
       /deadline/,
     );
   });

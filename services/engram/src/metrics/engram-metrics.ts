@@ -61,6 +61,18 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly conflictJudgeWaiting = new Gauge({
+    name: 'engram_conflict_judge_waiting',
+    help: 'Judgements waiting for a slot of the LLM judge in this process, all namespaces together',
+    registers: [this.registry],
+  });
+
+  readonly conflictJudgeGaveWay = new Counter({
+    name: 'engram_conflict_judge_gave_way_total',
+    help: 'Judgements that gave up their wait for the LLM judge because a newer one of the same namespace came while ENGRAM_CONFLICTS_JUDGE_MAX_WAITING_PER_NAMESPACE waited (their proposals stand unjudged)',
+    registers: [this.registry],
+  });
+
   readonly embeddingDuration = new Histogram({
     name: 'engram_embedding_duration_seconds',
     help: 'Duration of one embedding call (one batch of texts) by provider',
