@@ -27,7 +27,7 @@ const memory = (content: string) => noteWithVector(content, OLD.dimension);
 
 /** Stages, for the new model, every memory still pending; answers how many. */
 async function stagePending(staging: PostgresReindexStaging): Promise<number> {
-  const pending = await staging.pending(1_000);
+  const pending = await staging.pending(0, 1_000);
   await staging.stage(
     pending.map((m) => ({ memoryId: m.id, contentHash: m.contentHash, embedding: vectorOf(m.content, NEW.dimension) })),
   );

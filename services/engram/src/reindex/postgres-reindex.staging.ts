@@ -51,10 +51,10 @@ export class PostgresReindexStaging extends ReindexStaging {
     });
   }
 
-  pending(limit: number): Promise<PendingMemory[]> {
+  pending(afterId: number, limit: number): Promise<PendingMemory[]> {
     return this.db.query<PendingMemory>(
-      `SELECT m.id, m.content, m.content_hash AS "contentHash" FROM ${PENDING} ORDER BY m.id LIMIT $1`,
-      [limit],
+      `SELECT m.id, m.content, m.content_hash AS "contentHash" FROM ${PENDING} AND m.id > $1 ORDER BY m.id LIMIT $2`,
+      [afterId, limit],
     );
   }
 

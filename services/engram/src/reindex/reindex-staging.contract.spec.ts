@@ -99,7 +99,7 @@ const memory = (content: string) => noteWithVector(content, OLD.dimension);
 
 /** Stages, for the new model, the first `limit` memories still pending. */
 async function stagePending(staging: ReindexStaging, limit = 1_000): Promise<number> {
-  const pending = await staging.pending(limit);
+  const pending = await staging.pending(0, limit);
   await staging.stage(
     pending.map((m) => ({ memoryId: m.id, contentHash: m.contentHash, embedding: vectorOf(m.content, NEW.dimension) })),
   );
@@ -151,7 +151,15 @@ for (const adapter of [sqlite(), postgres()]) {
       await api.memories.softDelete((await byContent('note 39 on topic 4')).id, 3);
       assert.equal(await worker.staging.countLive(), MEMORIES - 1);
       assert.equal(await worker.staging.countPending(), MEMORIES - 15); // one more, one fewer
-      assert.ok((await worker.staging.pending(1)).some((m) => m.content === content));
+      assert.ok((await worker.staging.pending(0, 1)).some((m) => m.content === content));
+      const all = (await worker.staging.pending(0, MEMORIES)).map((m) => m.id);
+      const middle = all[Math.floor(all.length / 2)];
+      assert.deepEqual(
+        (await worker.staging.pending(middle, 5)).map((m) => m.id),
+        all.filter((id) => id > middle).slice(0, 5),
+        'after an id: the next pending memories past it, in id order',
+      );
+      assert.deepEqual(await worker.staging.pending(all[all.length - 1], MEMORIES), [], 'after the last');
     });
 
     it('refuses to switch while a memory stored after staging has no staged vector, changing nothing', async () => {

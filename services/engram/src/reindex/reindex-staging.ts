@@ -30,8 +30,11 @@ export abstract class ReindexStaging {
    * Vectors staged for another model are discarded.
    */
   abstract begin(model: string, dimension: number): Promise<{ resumed: boolean }>;
-  /** Live memories without a staged vector of their current content, oldest id first. */
-  abstract pending(limit: number): Promise<PendingMemory[]>;
+  /**
+   * Live memories without a staged vector of their current content, in id order after `afterId` (0 for
+   * the first): a walk reads on from the last batch instead of passing every staged memory again.
+   */
+  abstract pending(afterId: number, limit: number): Promise<PendingMemory[]>;
   abstract countPending(): Promise<number>;
   abstract countLive(): Promise<number>;
   /** One transaction per batch: a crash loses at most the batch being embedded. */

@@ -74,15 +74,24 @@ export class ReindexService {
     );
   }
 
-  /** Embeds and stages every pending memory, batch by batch, checking for cancellation between batches. */
+  /**
+   * Embeds and stages every pending memory, batch by batch in id order after the last batch, checking for
+   * cancellation between batches.
+   */
   private async embedPending(job: JobContext): Promise<number> {
     let embedded = 0;
     const live = await this.staging.countLive();
     const alreadyStaged = live - (await this.staging.countPending());
-    for (;;) {
+    for (let afterId = 0; ;) {
       await job.throwIfCancelled();
-      const batch = await this.staging.pending(BATCH);
-      if (batch.length === 0) return embedded;
+      const batch = await this.staging.pending(afterId, BATCH);
+      if (batch.length === 0) {
+        // Done once a walk from the first memory finds none: one edited behind this walk is pending again.
+        if (afterId === 0) return embedded;
+        afterId = 0;
+        continue;
+      }
+      afterId = batch[batch.length - 1].id;
       const vectors = await this.embeddings.embedMany(batch.map((memory) => memory.content));
       await this.staging.stage(
         batch.map((memory, i) => ({ memoryId: memory.id, contentHash: memory.contentHash, embedding: vectors[i] })),

@@ -41,13 +41,13 @@ export class SqliteReindexStaging extends ReindexStaging {
       string | undefined;
   }
 
-  async pending(limit: number): Promise<PendingMemory[]> {
+  async pending(afterId: number, limit: number): Promise<PendingMemory[]> {
     return this.statements
       .get(
         `SELECT m.id AS id, m.content AS content, m.content_hash AS contentHash FROM ${PENDING_FROM}
-         WHERE ${PENDING_WHERE} ORDER BY m.id LIMIT ?`,
+         WHERE ${PENDING_WHERE} AND m.id > ? ORDER BY m.id LIMIT ?`,
       )
-      .all(limit) as PendingMemory[];
+      .all(afterId, limit) as PendingMemory[];
   }
 
   async countPending(): Promise<number> {
