@@ -14,6 +14,8 @@ import {
   chatGptConversation,
   chatGptExport,
   claudeConversation,
+  engramExport,
+  engramExportMemory,
   mcpMemoryServiceDatabase,
   memoryGraphJsonl,
   pdfOf,
@@ -43,6 +45,14 @@ describe('importers: every format read into documents', () => {
       documents: entries.filter((entry): entry is ImportDocument => !isFailure(entry)),
       failures: entries.filter(isFailure).map((entry: ImportFailure) => entry.failure),
     };
+  }
+
+  /** The source detection picks for a file, without reading it. */
+  async function detectedAs(name: string, data: string): Promise<string> {
+    const path = join(dir, name);
+    writeFileSync(path, data);
+    const input = await ImportInput.open(path, name, LIMITS);
+    return (await detectImporter({ name, kind: input.kind, paths: input.paths, head: input.head }, input)).source;
   }
 
   it('ChatGPT: the ZIP is detected, the visible branch of each conversation read, provenance kept', async () => {
@@ -97,6 +107,79 @@ describe('importers: every format read into documents', () => {
       turns.map((turn) => turn.role),
       ['user', 'assistant'],
     );
+  });
+
+  it("detection reads each format's marks at their own depth: a message quoting another format's JSON changes nothing", async () => {
+    // What each format's detection once looked for anywhere in the head, quoted as text and as real JSON keys.
+    const mcpMemory = { content: 'The boiler is serviced in October', content_hash: 'h-boiler', tags: ['home'] };
+    const chatGptKeys = { mapping: { n1: { id: 'n1', children: [] } }, current_node: 'n1' };
+    const quoted = [mcpMemory, chatGptKeys, { chat_messages: [] }, { type: 'entity', name: 'x' }]
+      .map((value) => JSON.stringify(value))
+      .join('\n');
+    const claudeQuoting = (extra: Record<string, unknown>) => {
+      const conversation = claudeConversation('u1', 'Memory tools', [
+        { role: 'user', text: `Store these:\n${quoted}` },
+        { role: 'assistant', text: 'Stored.' },
+      ]);
+      // A tool call's input is real JSON in Claude's export, not text: the keys show unescaped.
+      conversation.chat_messages[1].content.push({ type: 'tool_use', input: extra } as never);
+      return JSON.stringify([conversation], null, 1);
+    };
+    const chatGpt = chatGptConversation('c1', 'Memory tools', [
+      { role: 'user', text: `Store these:\n${quoted}` },
+      { role: 'assistant', text: 'Stored.' },
+    ]);
+    // ChatGPT keeps tool and attachment details as JSON in a message's metadata.
+    (chatGpt.mapping['c1-m0'] as { message: { metadata: unknown } }).message.metadata = {
+      attachments: [{ content_hash: 'h-boiler', chat_messages: 1 }],
+    };
+    const mcpExport = JSON.stringify({
+      export_metadata: { total_memories: 1 },
+      memories: [{ ...mcpMemory, content: `Quoted:\n${quoted}`, metadata: { ...chatGptKeys, chat_messages: [] } }],
+    });
+    const graph = [
+      { type: 'entity', name: 'content', entityType: 'field', observations: ['content_hash', 'chat_messages', quoted] },
+      { type: 'relation', from: 'content', to: 'content_hash', relationType: 'names' },
+    ]
+      .map((line) => JSON.stringify(line))
+      .join('\n');
+    const cases: [string, string, string][] = [
+      ['claude.json', claudeQuoting(mcpMemory), 'claude'],
+      ['conversations.json', claudeQuoting(chatGptKeys), 'claude'],
+      ['conversations.json', JSON.stringify([chatGpt], null, 2), 'chatgpt'],
+      ['export.json', mcpExport, 'mcp-memory-service'],
+      ['memory.jsonl', graph, 'memory-graph'],
+      ['export.ndjson', engramExport([engramExportMemory(`Quoted:\n${quoted}`, { metadata: chatGptKeys })]), 'engram'],
+      ['notes.md', `# MCP export format\n\n\`\`\`json\n[${JSON.stringify(mcpMemory)}]\n\`\`\`\n`, 'markdown'],
+      [
+        'claude-format.txt',
+        `A Claude conversation looks like this:\n[{"uuid": "u", "chat_messages": []}]\n`,
+        'documents',
+      ],
+    ];
+    const detected: string[] = [];
+    for (const [name, text] of cases) {
+      assert.ok(text.length < 4096, `${name}: the whole file is in the head`);
+      detected.push(`${name}: ${await detectedAs(name, text)}`);
+    }
+    assert.deepEqual(
+      detected,
+      cases.map(([name, , source]) => `${name}: ${source}`),
+    );
+  });
+
+  it('ChatGPT: a bare conversations.json is detected when its first conversation is longer than the head', async () => {
+    // The export writes current_node after the whole mapping: past the head, its message nodes show instead.
+    const long = chatGptConversation(
+      'c1',
+      'Long',
+      Array.from({ length: 40 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', text: `Turn ${i} of a long talk.` })),
+    );
+    const text = JSON.stringify([long], null, 2);
+    assert.ok(text.indexOf('"current_node"') > 4096, 'the head does not show current_node');
+    const read = await readAll('conversations.json', text);
+    assert.equal(read.source, 'chatgpt');
+    assert.equal(read.documents.length, 1);
   });
 
   it("names an item of the wrong shape by its title and the field by the export's own key, in plain words", async () => {

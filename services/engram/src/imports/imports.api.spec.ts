@@ -181,7 +181,10 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.deepEqual(cut.result.failures, [
       { item: 'cut_memories.json, memory 2 (line 2)', reason: 'the file ends inside it (truncated?)' },
     ]);
-    const unreadable = await imported('export_memories.json', '{"memories": {"content_hash": "x", "content": 1');
+    // Named: with no array of memories it does not look like an export (detection takes it for a document).
+    const unreadable = await imported('export_memories.json', '{"memories": {"content_hash": "x", "content": 1', {
+      source: 'mcp-memory-service',
+    });
     assert.equal(unreadable.state, 'failed');
     assert.match(unreadable.error, /export_memories\.json: malformed JSON .* \(truncated\?\)/);
   });

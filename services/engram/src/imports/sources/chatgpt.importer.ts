@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConversationTurn, DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
+import { ANY_KEY, ELEMENT, JsonHead } from '../input/json-head';
 import { CONVERSATIONS_FILE, readConversationFiles } from './conversation-files';
 import { epochMs, textOf } from './source-values';
 
@@ -51,7 +52,13 @@ export class ChatGptImporter implements Importer {
         paths.some((path) => /(^|\/)(chat\.html|message_feedback\.json|user\.json)$/.test(path))
       );
     }
-    return head.includes('"mapping"') && head.includes('"current_node"');
+    // A conversation's own keys: its `current_node` comes after the whole mapping, often past the head,
+    // whose message nodes show instead. Quoted in a message, the keys are deeper or inside a string.
+    const json = JsonHead.of(head);
+    return (
+      json.has([ELEMENT], 'mapping') &&
+      (json.has([ELEMENT], 'current_node') || json.has([ELEMENT, 'mapping', ANY_KEY], 'children'))
+    );
   }
 
   read(input: ImportInput): AsyncIterable<ImportEntry> {

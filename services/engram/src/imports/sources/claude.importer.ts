@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConversationTurn, DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
+import { ELEMENT, JsonHead } from '../input/json-head';
 import { CONVERSATIONS_FILE, readConversationFiles } from './conversation-files';
 import { epochMs, textOf } from './source-values';
 
@@ -36,7 +37,8 @@ export class ClaudeImporter implements Importer {
         paths.some((path) => /(^|\/)(users|projects)\.json$/.test(path))
       );
     }
-    return head.includes('"chat_messages"');
+    // A conversation's own key, not the name quoted in a message (deeper, or inside a string).
+    return JsonHead.of(head).has([ELEMENT], 'chat_messages');
   }
 
   read(input: ImportInput): AsyncIterable<ImportEntry> {

@@ -4,6 +4,7 @@ import { isReservedMemoryType, MEMORY_FILE_TYPE } from '../../memories/memory.dt
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
+import { ELEMENT, JsonHead, PathPattern } from '../input/json-head';
 import {
   elementName,
   isUnreadable,
@@ -50,9 +51,11 @@ export class McpMemoryServiceImporter implements Importer {
 
   detect({ kind, head }: DetectProbe): boolean {
     if (kind !== 'file') return false;
-    return (
-      head.subarray(0, 16).equals(SQLITE_HEADER) || (head.includes('"content_hash"') && head.includes('"content"'))
-    );
+    if (head.subarray(0, 16).equals(SQLITE_HEADER)) return true;
+    // A memory's own keys, in the bare array or the export's `memories`: a conversation quoting one in a
+    // message (a tool call's input) shows them deeper, or inside a string.
+    const json = JsonHead.of(head);
+    return MEMORY_PATHS.some((path) => json.has(path, 'content_hash') && json.has(path, 'content'));
   }
 
   async *read(input: ImportInput): AsyncIterable<ImportEntry> {
@@ -181,6 +184,8 @@ export class McpMemoryServiceImporter implements Importer {
 }
 
 const JSON_START = new Set(['{', '[']);
+/** Where an export's memories sit: a bare array's elements, or those of `memories`. */
+const MEMORY_PATHS: readonly PathPattern[] = [[ELEMENT], ['memories', ELEMENT]];
 
 function firstCharacter(head: Buffer): string | undefined {
   return head.toString('utf8').trimStart()[0];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput } from '../input/import-input';
+import { JsonHead } from '../input/json-head';
 import { looksBinary } from '../input/text-decoding';
 import { fieldProblem } from './field-problem';
 
@@ -32,8 +33,11 @@ export class MemoryGraphImporter implements Importer {
   readonly memoryDirFolder = 'memory_graph';
 
   detect({ kind, head }: DetectProbe): boolean {
-    const firstLine = head.toString('utf8').split('\n', 1)[0];
-    return kind === 'file' && /^\s*\{.*"type"\s*:\s*"(entity|relation)"/.test(firstLine);
+    if (kind !== 'file') return false;
+    // The first line's own `type`, not one an observation quotes.
+    const newline = head.indexOf(0x0a);
+    const firstLine = JsonHead.of(newline === -1 ? head : head.subarray(0, newline));
+    return firstLine.has([], 'type', 'entity') || firstLine.has([], 'type', 'relation');
   }
 
   async *read(input: ImportInput): AsyncIterable<ImportEntry> {
