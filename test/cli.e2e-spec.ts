@@ -142,6 +142,26 @@ describe('engram CLI conventions (a real process)', () => {
     }
   });
 
+  it('names a PostgreSQL login the server refuses in one line without its password, and exits 78 (configuration)', async () => {
+    const server = await serviceHelper('testing/native-postgres-server.js').startNativePostgres();
+    try {
+      const secret = 'PW-s3cret';
+      const env = {
+        MCP_MEMORY_STORAGE_BACKEND: 'postgres',
+        DATABASE_URL: server.url.replace('postgres:postgres@', `postgres:${secret}@`),
+      };
+      const run = await runEngram(['keys', 'list'], env, dir);
+      assert.equal(run.code, 78, run.stderr);
+      assert.equal(
+        run.stderr,
+        `engram: The PostgreSQL database postgres://${new URL(server.url).host}/postgres refused the login: ` +
+          'password authentication failed for user "postgres" (check the user, password and database in DATABASE_URL)\n',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it('stops `engram serve` and `engram worker` on an unreachable PostgreSQL or Redis with one line, without its password (69)', async () => {
     const secret = 'PW-s3cret';
     const closed = await freePort(); // nothing listens there

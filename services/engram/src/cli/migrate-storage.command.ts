@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { FolderAgentFileStore } from '../agent/memory-dir/folder-agent-file.store';
-import { ConfigError, loadConfigOrReport } from '../config/config.loader';
+import { loadConfigOrReport } from '../config/config.loader';
 import { AppConfig } from '../config/config.types';
 import { EmbeddingModel, EmbeddingModelMismatch } from '../storage/embedding-model.binding';
 import {
@@ -11,7 +11,9 @@ import {
   StoreSummary,
   summarise,
 } from '../storage/migration/storage-migration';
+import { PlainFailure, plainFailure } from '../process/plain-failure';
 import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
+import { PostgresLoginRefused, PostgresUnreachable } from '../storage/postgres/postgres.connection';
 import { openPostgresStores } from '../storage/postgres/postgres.stores';
 import { openSqliteStores } from '../storage/sqlite/sqlite.stores';
 import { describePostgresUrl, missingSqliteFile } from '../storage/store-location';
@@ -33,7 +35,9 @@ const USAGE = `usage: engram migrate-storage --from <sqlite file | postgres URL>
   Not copied: OAuth codes, tokens and pending consents (connectors sign in again), the audit log, usage
   counts, conflict suggestions, backups.
   Exit codes: 64 bad arguments, 65 target not empty or bound to another model, 66 no SQLite source database,
-  69 a database could not be opened, 70 the copy does not match the source.
+  69 a database could not be opened (a server that does not answer), 70 the copy does not match the source,
+  75 a database busy (held by a restore or another writer; retry shortly), 78 a login refused or a file that
+  does not open with ENGRAM_DB_ENCRYPTION_KEY.
   ${configUsage(CONFIG)}`;
 
 type Location = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string };
@@ -88,29 +92,57 @@ async function migrate(config: AppConfig, from: Location, to: Location, memoryDi
     const model = await source.stores.settings.embeddingModel();
     target = await open('--to', config, to, memoryDir, model);
     if (typeof target === 'number') return target;
-    const before = await summarise(source);
-    const printProgress = progressPrinter(process.stderr);
-    await migrateStorage(source, target, before.memories, ({ copied, total }) =>
-      printProgress({
-        progress: total === 0 ? 100 : Math.floor((copied / total) * 100),
-        stage: `copied ${copied.toLocaleString('en')} of ${total.toLocaleString('en')} memories`,
-        state: copied === total ? 'completed' : 'active',
-      }),
-    );
-    const after = await summarise(target);
-    printSummary(from, to, model, before);
-    const mismatches = differences(before, after);
-    if (mismatches.length > 0) {
-      process.stderr.write(
-        `engram migrate-storage: the copy does not match the source:\n${mismatches.map((line) => `  ${line}\n`).join('')}`,
-      );
-      return 70; // EX_SOFTWARE
-    }
-    process.stdout.write('verified: counts and checksums match on both sides\n');
-    return 0;
+    const opened = target;
+    return await stoppedWhenBusy(to, () => copyAndVerify(source, opened, { from, to, model }));
   } finally {
     if (typeof target === 'object') await target.stores.close();
     await source.stores.close();
+  }
+}
+
+/** Copies every page with progress, then compares both sides; the exit code. */
+async function copyAndVerify(
+  source: MigrationSide,
+  target: MigrationSide,
+  { from, to, model }: { from: Location; to: Location; model: EmbeddingModel | undefined },
+): Promise<number> {
+  const before = await summarise(source);
+  const printProgress = progressPrinter(process.stderr);
+  await migrateStorage(source, target, before.memories, ({ copied, total }) =>
+    printProgress({
+      progress: total === 0 ? 100 : Math.floor((copied / total) * 100),
+      stage: `copied ${copied.toLocaleString('en')} of ${total.toLocaleString('en')} memories`,
+      state: copied === total ? 'completed' : 'active',
+    }),
+  );
+  const after = await summarise(target);
+  printSummary(from, to, model, before);
+  const mismatches = differences(before, after);
+  if (mismatches.length > 0) {
+    process.stderr.write(
+      `engram migrate-storage: the copy does not match the source:\n${mismatches.map((line) => `  ${line}\n`).join('')}`,
+    );
+    return 70; // EX_SOFTWARE
+  }
+  process.stdout.write('verified: counts and checksums match on both sides\n');
+  return 0;
+}
+
+/**
+ * The copy's exit code, or 75 after one line when a side turns busy part-way (a writer took the target
+ * after it opened): the target may then hold part of the copy, which a second run would refuse.
+ */
+async function stoppedWhenBusy(to: Location, copy: () => Promise<number>): Promise<number> {
+  try {
+    return await copy();
+  } catch (error) {
+    const plain = plainFailure(error);
+    if (plain?.exitCode !== 75) throw error;
+    process.stderr.write(
+      `engram migrate-storage: the copy into ${describe(to)} stopped part-way: ${lowerFirst(plain.line)}, ` +
+        'into an empty target (this one may hold part of the copy)\n',
+    );
+    return 75; // EX_TEMPFAIL
   }
 }
 
@@ -162,16 +194,43 @@ async function open(
     );
     return { stores, agentFiles: new PostgresAgentFileStore(stores.db) };
   } catch (error) {
-    const message = reasonOf(error);
-    process.stderr.write(`engram migrate-storage: cannot open ${describe(location)} (${flag}): ${message}\n`);
-    return error instanceof EmbeddingModelMismatch ? 65 : 69; // EX_DATAERR, EX_UNAVAILABLE
+    const { line, exitCode } = openingFailure(`${describe(location)} (${flag})`, error);
+    process.stderr.write(`engram migrate-storage: ${line}\n`);
+    return exitCode;
   }
 }
 
-/** Why a side could not be opened, on one line: every problem of a ConfigError (a file that is not a database), else the first line. */
-function reasonOf(error: unknown): string {
-  if (error instanceof ConfigError) return error.problems.join('; ');
+/**
+ * Why a side did not open, on one line naming it, with the exit code: a side that is merely busy (held by
+ * a restore or another writer) is 75 like every command's busy store, since the same run succeeds once it
+ * is free; a server that does not answer 69; a refused login or a file that does not open with the key 78
+ * (configuration, not worth retrying as is); another model's database 65; anything else 69.
+ */
+function openingFailure(side: string, error: unknown): PlainFailure {
+  if (error instanceof EmbeddingModelMismatch) {
+    return { line: `cannot open ${side}: ${firstLine(error)}`, exitCode: 65 };
+  }
+  if (error instanceof PostgresUnreachable) {
+    return { line: `cannot reach ${side}: ${error.reason}; check the URL and that the server runs`, exitCode: 69 };
+  }
+  if (error instanceof PostgresLoginRefused) {
+    return {
+      line: `${side} refused the login: ${error.reason}; check the user, password and database in the URL`,
+      exitCode: 78,
+    };
+  }
+  const plain = plainFailure(error);
+  if (plain?.exitCode === 75) return { line: `cannot open ${side} now: ${lowerFirst(plain.line)}`, exitCode: 75 };
+  if (plain) return { line: `cannot open ${side}: ${plain.line}`, exitCode: plain.exitCode };
+  return { line: `cannot open ${side}: ${firstLine(error)}`, exitCode: 69 }; // EX_UNAVAILABLE
+}
+
+function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function printSummary(from: Location, to: Location, model: EmbeddingModel | undefined, summary: StoreSummary): void {

@@ -1,4 +1,6 @@
+import { StoreBusy } from '../../common/domain-errors';
 import { ServiceUnreachable } from '../../common/service-unreachable';
+import { ConfigError } from '../../config/config.loader';
 import { canonicalModelId } from '../embedding-model-id';
 import { EmbeddingModel, EmbeddingModelMismatch, ModelMismatchPolicy } from '../embedding-model.binding';
 import { applyPostgresMigrations } from './postgres.migrations';
@@ -15,8 +17,36 @@ const BINDING_LOCK = 0x656e6762; // "engb"
 /** A PostgreSQL server this adapter cannot use; the message names what to run or change. */
 export class PostgresUnsupported extends Error {}
 
-/** The server cannot be reached or refuses this login: start-up names the database and why, never the password. */
-export class PostgresUnreachable extends ServiceUnreachable {}
+/** The server cannot be reached: start-up names the database and why, never the password (exit 69). */
+export class PostgresUnreachable extends ServiceUnreachable {
+  constructor(
+    readonly label: string,
+    /** The driver's words (connect ECONNREFUSED …), for a caller that names the database its own way. */
+    readonly reason: string,
+  ) {
+    super(`Cannot use the PostgreSQL database ${label}: ${reason} (check DATABASE_URL and that the server runs)`);
+  }
+}
+
+/**
+ * The server answers but refuses this login (a wrong user or password, a database that does not exist):
+ * configuration found wrong only when the database opens, as a wrong encryption key is (exit 78).
+ */
+export class PostgresLoginRefused extends ConfigError {
+  constructor(
+    readonly label: string,
+    readonly reason: string,
+  ) {
+    super([
+      `The PostgreSQL database ${label} refused the login: ${reason} (check the user, password and database in DATABASE_URL)`,
+    ]);
+  }
+}
+
+/** SQLSTATEs of a refused login: invalid_password, invalid_authorization_specification, invalid_catalog_name. */
+const LOGIN_REFUSED = new Set(['28P01', '28000', '3D000']);
+/** too_many_connections: the server is up and full, which frees up (exit 75, not 69). */
+const SERVER_FULL = '53300';
 
 /**
  * Connects the pool, checks the server (PostgreSQL 15+, pgvector 0.7+, created here when the role may),
@@ -44,11 +74,13 @@ export async function openPostgresDatabase(
 async function checkServer(db: PostgresDatabase, label: string): Promise<void> {
   let version: string;
   try {
-    [{ version }] = await db.query<{ version: string }>("SELECT current_setting('server_version_num') AS version");
-  } catch (error) {
-    throw new PostgresUnreachable(
-      `Cannot use the PostgreSQL database ${label}: ${(error as Error).message} (check DATABASE_URL and that the server runs)`,
+    // The pool itself, not db.query: a first connection that times out is a server not answering, not a busy pool.
+    const { rows } = await db.pool.query<{ version: string }>(
+      "SELECT current_setting('server_version_num') AS version",
     );
+    [{ version }] = rows;
+  } catch (error) {
+    throw firstContactFailure(error, label);
   }
   if (Number(version) < MIN_SERVER_VERSION) {
     throw new PostgresUnsupported(`PostgreSQL ${version} is too old: Engram needs PostgreSQL 15 or newer`);
@@ -69,6 +101,16 @@ async function checkServer(db: PostgresDatabase, label: string): Promise<void> {
       `pgvector ${extversion} is too old: Engram needs 0.7 or newer (run \`ALTER EXTENSION vector UPDATE;\`)`,
     );
   }
+}
+
+/** Why the first statement failed, as the error its exit code follows from. */
+function firstContactFailure(error: unknown, label: string): Error {
+  const reason = (error as Error).message;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && LOGIN_REFUSED.has(code)) return new PostgresLoginRefused(label, reason);
+  if (code === SERVER_FULL)
+    return new StoreBusy(`The PostgreSQL server ${label} has no connection free (${reason}); retry shortly`);
+  return new PostgresUnreachable(label, reason);
 }
 
 /**
