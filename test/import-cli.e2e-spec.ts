@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,17 +85,17 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     assert.equal(reasons[5], 'and 2 more failed (--json lists them all)');
   });
 
-  it('exits 1 naming the file for a malformed export or one whose items all failed, 66 for a missing one, 64 for bad usage', async () => {
+  it('exits 65 naming the file for a malformed export, 1 for one whose items all failed, 66 for a missing one, 64 for bad usage', async () => {
     writeFileSync(join(dir, 'conversations.json'), '{"title": "x", "mapping": {}}');
     const broken = await engramImport(['chatgpt', 'conversations.json']);
-    assert.equal(broken.code, 1);
+    assert.equal(broken.code, 65, broken.stderr);
     assert.match(broken.stderr, /engram import: failed: conversations\.json: malformed JSON at line 1[^\n]*\n$/);
     writeFileSync(
       join(dir, 'v99.ndjson'),
       '{"format":"engram-export","version":99,"exported_at":1,"namespace":"default","embedding_model":null}\n',
     );
     const newer = await engramImport(['auto', 'v99.ndjson']); // read by the job itself, which fails
-    assert.equal(newer.code, 1);
+    assert.equal(newer.code, 65, newer.stderr);
     assert.match(
       newer.stderr,
       /engram import: failed: v99\.ndjson: not an Engram export of a version this build reads\n$/,
@@ -109,5 +110,33 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     const nowhere = await engramImport(['chatgpt', 'export.zip', '--to', 'nowhere']);
     assert.equal(nowhere.code, 64);
     assert.match(nowhere.stderr, /^engram import: --to nowhere: expected memories or memory-dir\n/);
+  });
+
+  it('exits 75 saying to retry shortly when the store turns busy part-way (another writer holds it)', async () => {
+    writeFileSync(join(dir, 'tides.md'), '# Tides\n\nThe tide tables for the harbour are online.\n');
+    // The import has read the file and waits for its vectors; a writer takes the database meanwhile.
+    const held = model.hold((texts: readonly string[]) => texts.some((text) => text.includes('tide tables')));
+    const running = runEngram(
+      ['import', 'auto', 'tides.md'],
+      { ...env, MCP_MEMORY_SQLITE_PRAGMAS: 'busy_timeout=200' },
+      dir,
+    );
+    await held.arrived;
+    const writer = new Database(env.MCP_MEMORY_SQLITE_PATH);
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      held.release();
+      const run = await running;
+      assert.equal(run.code, 75, run.stderr);
+      assert.match(
+        run.stderr,
+        /^engram import: failed: The database is locked by a long write elsewhere \(a restore or reindex switch\); retry shortly\n$/m,
+      );
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+    const again = await engramImport(['auto', 'tides.md']);
+    assert.equal(again.code, 0, again.stderr);
   });
 });

@@ -15,7 +15,7 @@ import { decimalFlag, integerFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson, refusal, usageError } from './cli-output';
 import { describeFlagIssues } from './flag-issues';
-import { withJobQueue } from './job-command';
+import { unfinished, withJobQueue } from './job-command';
 import { progressPrinter } from './progress-bar';
 
 const USAGE = `usage: engram consolidate [--similarity <0.5-1>] [--stale-days <n>] [--namespace <ns>] [--json]
@@ -109,12 +109,7 @@ export const consolidateCommand: CliCommand = {
           if (queue.kind === 'bullmq')
             process.stderr.write(`queued as job ${queued.id} on Redis; waiting for a worker\n`);
           const job = await followJob(queue, queued.id, { onUpdate: progressPrinter() });
-          if (job?.state !== 'completed') {
-            process.stderr.write(
-              `engram consolidate: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`,
-            );
-            return 1;
-          }
+          if (job?.state !== 'completed') return unfinished('consolidate', job);
           const set = toProposalSetView((await consolidation.proposalSet(String(job.result!.proposal_set_id)))!);
           if (json) return printJson(set);
           printProposals(set);

@@ -1,9 +1,10 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { createLogger } from '../process/logger';
+import { failedJobExitCode } from '../process/plain-failure';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { followJob } from '../jobs/job-waiter';
 import { JobQueueUnavailable } from '../jobs/job.errors';
-import { JobDataByName, JobName } from '../jobs/job.types';
+import { JobDataByName, JobName, JobView } from '../jobs/job.types';
 import { probeRedis } from '../jobs/redis-probe';
 import { createWorkerContext } from '../worker/worker-context';
 import { configForExistingStore } from './existing-store';
@@ -46,10 +47,7 @@ export async function enqueueAndFollow<N extends JobName>(
   const queued = await queue.enqueue(name, data);
   if (queue.kind === 'bullmq') process.stderr.write(`queued as job ${queued.id} on Redis; waiting for a worker\n`);
   const job = await followJob(queue, queued.id, { onUpdate: progressPrinter() });
-  if (job?.state !== 'completed') {
-    process.stderr.write(`engram ${name}: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`);
-    return 1;
-  }
+  if (job?.state !== 'completed') return unfinished(name, job);
   const result = job.result ?? {};
   if (output.json) printJson(result);
   else {
@@ -57,6 +55,15 @@ export async function enqueueAndFollow<N extends JobName>(
     for (const line of output.problems?.(result) ?? []) process.stderr.write(`${line}\n`);
   }
   return output.failed?.(result) ? 1 : 0;
+}
+
+/**
+ * Says in one line why a followed job did not complete, and answers the exit code: a failure's by its kind,
+ * as if the command had met it itself (75 for a store that turned busy part-way); 1 when cancelled or lost.
+ */
+export function unfinished(command: string, job: JobView | undefined): number {
+  process.stderr.write(`engram ${command}: ${job?.state ?? 'lost'}: ${job?.error ?? 'the job disappeared'}\n`);
+  return job?.state === 'failed' ? failedJobExitCode(job.error_code) : 1;
 }
 
 export interface JobQueueOptions {

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { once } from 'node:events';
 import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
+import { failureCode } from '../process/plain-failure';
 import { SpanKind, traced, withTraceContext } from '../tracing/spans';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { admitJob, WaitingLimits } from './job-admission';
@@ -216,6 +217,8 @@ export class BullMqJobQueue implements JobQueue {
     // Details ride with the progress BullMQ keeps (a job has no other field a running worker may update).
     let reported = (typeof job.progress === 'object' ? job.progress : { percent: 0, stage: '' }) as JobProgress;
     const report = (update: Partial<JobProgress>) => job.updateProgress((reported = { ...reported, ...update }));
+    // An earlier attempt's failure must not be read as this one's (a retry that stalls has no code).
+    if (reported.error_code !== undefined) await report({ error_code: undefined });
     try {
       return await this.runner.run(
         { id: job.id!, name: job.name as JobName, data: job.data as AnyJobData, queue: this.queue },
@@ -235,6 +238,8 @@ export class BullMqJobQueue implements JobQueue {
         await job.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
+      // Kept where the view reads it: BullMQ keeps only the message of a failure. Undefined clears it.
+      if (!(error instanceof JobCancelled)) await report({ error_code: failureCode(error) }).catch(() => undefined);
       // A cancelled job, or one whose input is wrong, must not be retried.
       if (error instanceof JobCancelled || (error as { status?: number }).status !== undefined) {
         throw new UnrecoverableError((error as Error).message);
@@ -263,6 +268,7 @@ export class BullMqJobQueue implements JobQueue {
       details: progress.details,
       result: job.returnvalue ?? undefined,
       error: state === 'failed' ? job.failedReason : undefined,
+      error_code: state === 'failed' && !cancelled ? progress.error_code : undefined,
       attempts: job.attemptsMade,
       created_at: new Date(job.timestamp).toISOString(),
       started_at: job.processedOn ? new Date(job.processedOn).toISOString() : undefined,

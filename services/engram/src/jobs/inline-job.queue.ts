@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { EventBus } from '../events/event-bus';
+import { failureCode } from '../process/plain-failure';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { admitJob, WaitingJobs, WaitingLimits } from './job-admission';
 import { jobNamespace, JobRunner } from './job-runner';
@@ -169,8 +170,10 @@ export class InlineJobQueue implements JobQueue {
       );
       this.finish(job, 'completed', { result, progress: 100 });
     } catch (error) {
-      // The runner has logged and announced the failure; here it only becomes the job's state.
-      this.finish(job, error instanceof JobCancelled ? 'cancelled' : 'failed', { error: (error as Error).message });
+      // The runner has logged and announced the failure; here it only becomes the job's state (and its kind).
+      if (error instanceof JobCancelled) return this.finish(job, 'cancelled', { error: error.message });
+      const code = failureCode(error);
+      this.finish(job, 'failed', { error: (error as Error).message, ...(code && { error_code: code }) });
     }
   }
 

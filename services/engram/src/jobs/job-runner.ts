@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { JOB_RUNNER, jobEndEntry } from '../audit/job-audit';
 import { runInContext } from '../auth/request-context';
 import { AuditService } from '../audit/audit.service';
+import { DATABASE_BUSY_MESSAGE, isDatabaseBusy } from '../common/error-response';
 import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -74,7 +75,8 @@ export class JobRunner {
       this.audit.record(jobEndEntry(job, { result }));
       this.logger.log({ msg: 'Job completed', job: job.id, name: job.name });
       return result;
-    } catch (error) {
+    } catch (thrown) {
+      const error = inPlainWords(thrown);
       if (error instanceof JobCancelled && error.released) {
         this.count(job, 'released');
         this.logger.log({ msg: 'Job released at shutdown', job: job.id, name: job.name });
@@ -133,6 +135,15 @@ export class JobRunner {
   private count(job: RunnableJob, outcome: 'completed' | 'failed' | 'cancelled' | 'released'): void {
     this.metrics.jobs.inc({ queue: job.queue, name: job.name, outcome });
   }
+}
+
+/**
+ * SQLite's busy timeout in the words REST answers it with ("…; retry shortly", not "database is locked"),
+ * its code kept: a job's failure is read by people (the job view, `engram import`) and by code (error_code).
+ */
+function inPlainWords(error: unknown): unknown {
+  if (!isDatabaseBusy(error)) return error;
+  return Object.assign(new Error(DATABASE_BUSY_MESSAGE), { code: (error as { code: string }).code });
 }
 
 /**

@@ -90,6 +90,11 @@ export interface JobView {
   details?: Record<string, unknown>;
   result?: Record<string, unknown>;
   error?: string;
+  /**
+   * Why a failed job failed, as a stable code beside `error`'s words (failureCode: `store_busy`,
+   * `database_busy`, `backup_corrupted`, `import_rejected`, …); absent for a failure of no known kind.
+   */
+  error_code?: string;
   attempts: number;
   created_at: string;
   started_at?: string;
@@ -100,6 +105,8 @@ export interface JobProgress {
   percent: number;
   stage: string;
   details?: Record<string, unknown>;
+  /** BullMQ: the code of the last attempt's failure (a running worker may update nothing but the progress). */
+  error_code?: string;
 }
 
 export type JobCounts = Record<JobState, number>;

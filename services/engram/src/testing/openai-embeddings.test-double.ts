@@ -45,7 +45,19 @@ export interface OpenAiEmbeddingsTestDouble {
   readonly lastAuthorization: string | undefined;
   /** Queues more failures after those already scripted. */
   fail(...failures: ScriptedFailure[]): void;
+  /**
+   * Holds the answer to the first request whose texts `match` until released, so a test can act while
+   * the client waits for it (take a lock the client's next write meets).
+   */
+  hold(match: (texts: readonly string[]) => boolean): HeldRequest;
   close(): Promise<void>;
+}
+
+export interface HeldRequest {
+  /** Resolves once the matching request has arrived (and waits). */
+  arrived: Promise<void>;
+  /** Answers it, normally. */
+  release(): void;
 }
 
 /**
@@ -60,13 +72,14 @@ export async function startOpenAiEmbeddingsTestDouble(
   const inputs: string[] = [];
   let requests = 0;
   let lastAuthorization: string | undefined;
+  const holds: { match: (texts: readonly string[]) => boolean; arrive: () => void; released: Promise<void> }[] = [];
   const enqueue = (failures: ScriptedFailure[]) => {
     for (const failure of failures) for (let i = 0; i < (failure.times ?? 1); i++) pending.push(failure);
   };
   enqueue(options.failures ?? []);
 
   const server = createServer((request, response) => {
-    void readBody(request).then((body) => {
+    void readBody(request).then(async (body) => {
       if (request.method !== 'POST' || request.url !== '/v1/embeddings') {
         return sendError(response, 404, `No route ${request.method} ${request.url}`);
       }
@@ -94,6 +107,12 @@ export async function startOpenAiEmbeddingsTestDouble(
       const texts = typeof parsed.input === 'string' ? [parsed.input] : parsed.input;
       if (!Array.isArray(texts) || texts.length === 0 || !texts.every((text) => typeof text === 'string')) {
         return sendError(response, 400, "'input' must be a string or a non-empty array of strings");
+      }
+      const held = holds.findIndex((hold) => hold.match(texts));
+      if (held !== -1) {
+        const [{ arrive, released }] = holds.splice(held, 1);
+        arrive();
+        await released;
       }
       inputs.push(...texts);
       const dimension = options.dimension + (failure?.kind === 'wrong-dimension' ? 1 : 0);
@@ -127,6 +146,13 @@ export async function startOpenAiEmbeddingsTestDouble(
       return lastAuthorization;
     },
     fail: (...failures) => enqueue(failures),
+    hold(match) {
+      let arrive!: () => void;
+      let release!: () => void;
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      holds.push({ match, arrive, released: new Promise<void>((resolve) => (release = resolve)) });
+      return { arrived, release };
+    },
     close,
   };
 }
