@@ -1,6 +1,6 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -8,9 +8,10 @@ import { freePort } from './redis-server';
 
 /**
  * The machine's own PostgreSQL server (Debian's postgresql-15 binaries), started on a new cluster in a
- * temporary folder on a free loopback port. It has no pgvector, so the storage adapters are tested on
- * PGlite; this one proves what PGlite cannot, being one session underneath: locks between real
- * sessions (advisory locks, row locks), as many separate backends as a deployment has.
+ * temporary folder on a free loopback port. It proves what PGlite cannot, being one session underneath:
+ * locks between real sessions (advisory locks, row locks), as many separate backends as a deployment
+ * has. Debian ships no pgvector for it; once pgvector is built and installed into these binaries
+ * (docs/development.md), `CREATE EXTENSION vector` works here and whole stores can open on it.
  */
 export interface NativePostgres {
   url: string;
@@ -18,6 +19,11 @@ export interface NativePostgres {
 }
 
 const BIN = '/usr/lib/postgresql/15/bin';
+
+/** True when pgvector is installed for these binaries, so stores (not only tables without vectors) can open. */
+export function nativePgvectorInstalled(): boolean {
+  return existsSync('/usr/share/postgresql/15/extension/vector.control');
+}
 
 export async function startNativePostgres(): Promise<NativePostgres> {
   const folder = mkdtempSync(join(tmpdir(), 'engram-pg-'));
@@ -58,6 +64,9 @@ export async function startNativePostgres(): Promise<NativePostgres> {
     'listen_addresses=127.0.0.1',
     '-c',
     'fsync=off',
+    // Every spec file's stores, several pools each, when a whole suite runs against this one server.
+    '-c',
+    'max_connections=400',
   ]);
   const server: ChildProcess = spawn(postgres, serverArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
