@@ -13,6 +13,8 @@ const MIN_SERVER_VERSION = 150000;
 const MIN_PGVECTOR = [0, 7];
 /** Serialises model binding across replicas starting together (migrations have their own lock). */
 const BINDING_LOCK = 0x656e6762; // "engb"
+/** Serialises creating pgvector: two sessions creating it at once collide in the catalog. */
+const EXTENSION_LOCK = 0x656e6778; // "engx"
 
 /** A PostgreSQL server this adapter cannot use; the message names what to run or change. */
 export class PostgresUnsupported extends Error {}
@@ -86,7 +88,7 @@ async function checkServer(db: PostgresDatabase, label: string): Promise<void> {
     throw new PostgresUnsupported(`PostgreSQL ${version} is too old: Engram needs PostgreSQL 15 or newer`);
   }
   try {
-    await db.query('CREATE EXTENSION IF NOT EXISTS vector');
+    await createPgvector(db);
   } catch (error) {
     throw new PostgresUnsupported(
       `The pgvector extension is missing and this role may not create it (${(error as Error).message}): ` +
@@ -111,6 +113,18 @@ function firstContactFailure(error: unknown, label: string): Error {
   if (code === SERVER_FULL)
     return new StoreBusy(`The PostgreSQL server ${label} has no connection free (${reason}); retry shortly`);
   return new PostgresUnreachable(label, reason);
+}
+
+/**
+ * CREATE EXTENSION IF NOT EXISTS is not safe against itself: replicas starting together on a new database
+ * both find no pgvector, and the second to insert it into pg_extension fails with a unique violation. Under
+ * a lock, the second waits and then finds it there.
+ */
+async function createPgvector(db: PostgresDatabase): Promise<void> {
+  await db.transaction(async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [EXTENSION_LOCK]);
+    await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+  });
 }
 
 /**
