@@ -145,8 +145,14 @@ export class PostgresOAuthStore extends OAuthStore {
     await this.db.query(SQL.pruneTokens, [expiredHorizon(now)]);
   }
 
+  /**
+   * The cap counts the whole table, so opens are taken one at a time (a transaction-level lock): racing
+   * opens each counted the others' rows as absent and went past the cap, then each evicted for the
+   * overshoot it saw, together emptying it of other sources' consents.
+   */
   async openConsent(consent: PendingConsentRecord, now: number, keep: number): Promise<void> {
     await this.db.transaction(async (connection) => {
+      await connection.query("SELECT pg_advisory_xact_lock(hashtext('engram.oauth_pending_consents'))");
       await connection.query(SQL.pruneConsents, [now]);
       const [{ pending }] = await connection.query<{ pending: string }>(SQL.countConsents);
       for (let over = Number(pending) - keep; over >= 0; over--) await connection.query(SQL.evictConsent);
