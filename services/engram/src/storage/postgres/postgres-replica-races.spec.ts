@@ -70,5 +70,31 @@ if (realPostgresAvailable()) {
         assert.equal(await b.oauth.findConsent('operator-form', 'csrf-operator-form', now), '{}', `round ${round}`);
       }
     });
+
+    it('counts every use when both flush overlapping batches in different orders, past 10,000 memories', async () => {
+      const [a, b] = await Promise.all([openReplica(), openReplica()]);
+      // At this size the planner looks each batch entry up by id in the batch's order (a nested loop).
+      await a.db.query(
+        `INSERT INTO memories (namespace, content_hash, content, memory_type, created_at, updated_at)
+         SELECT 'default', md5(i::text), 'memory ' || i, 'note', i, i FROM generate_series(1, 12000) i`,
+      );
+      await a.db.query('ANALYZE memories');
+      const hot = (await a.db.query<{ id: number }>('SELECT id FROM memories ORDER BY id LIMIT 40')).map(
+        (row) => row.id,
+      );
+      const flushes = Array.from({ length: 60 }, (_, flush) => {
+        // Each flush lists the hot memories in its own first-use order.
+        const order = [...hot.slice(flush % hot.length), ...hot.slice(0, flush % hot.length)];
+        if (flush % 2) order.reverse();
+        const batch = order.map((memoryId) => ({ memoryId, retrievals: 1, fetches: 0, lastUsedAt: flush }));
+        return (flush % 2 ? a : b).usage.addUses(batch);
+      });
+      const failed = (await Promise.allSettled(flushes)).filter((outcome) => outcome.status === 'rejected');
+      assert.equal(failed.length, 0);
+      const [{ retrievals }] = await a.db.query<{ retrievals: number }>(
+        'SELECT sum(retrievals)::integer AS retrievals FROM memory_usage',
+      );
+      assert.equal(retrievals, 60 * hot.length);
+    });
   });
 }
