@@ -67,11 +67,18 @@ export class PostgresMemoryStore extends MemoryStore {
     super();
   }
 
+  /**
+   * A batch takes its ids in its own order but writes its texts in hash order: two replicas storing
+   * batches with texts in common then wait for each other's rows in one order. Written in each batch's
+   * order, each waited on a row the other had written and they deadlocked, one answering 503.
+   */
   insertMany(memories: readonly NewMemory[]): Promise<InsertOutcome[]> {
     return this.db.transaction(async (client) => {
       await this.model.check(client);
+      const ids = memories.length > 1 ? await reserveIds(client, memories.length) : [null];
       const outcomes: InsertOutcome[] = [];
-      for (const memory of memories) outcomes.push(await this.insertOne(client, memory));
+      for (const index of inHashOrder(memories))
+        outcomes[index] = await this.insertOne(client, memories[index], ids[index]);
       return outcomes;
     });
   }
@@ -205,7 +212,7 @@ export class PostgresMemoryStore extends MemoryStore {
       await this.model.check(client);
       const refusal = await supersedeRefusal(client, replacement.namespace, oldId);
       if (refusal) return refusal;
-      const outcome = await this.insertOne(client, replacement);
+      const outcome = await this.insertOne(client, replacement, null);
       if (!outcome.created) return { refused: 'duplicate' as const, memory: outcome.memory };
       await link(client, oldId, outcome.memory.id, at);
       return (await findById(client, outcome.memory.id))!;
@@ -432,10 +439,12 @@ export class PostgresMemoryStore extends MemoryStore {
     });
   }
 
-  private async insertOne(client: Queryable, memory: NewMemory): Promise<InsertOutcome> {
+  /** `id`: one reserved for it (reserveIds), or null for the next of the sequence. */
+  private async insertOne(client: Queryable, memory: NewMemory, id: number | null): Promise<InsertOutcome> {
     const rows = await client.query<{ id: number }>(
-      `INSERT INTO memories (namespace, content_hash, content, memory_type, metadata, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO memories (id, namespace, content_hash, content, memory_type, metadata, created_at, updated_at)
+       OVERRIDING SYSTEM VALUE
+       VALUES (coalesce($8::bigint, nextval(pg_get_serial_sequence('memories', 'id'))), $1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (namespace, content_hash) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
       [
         memory.namespace,
@@ -445,19 +454,38 @@ export class PostgresMemoryStore extends MemoryStore {
         JSON.stringify(memory.metadata),
         memory.createdAt,
         memory.updatedAt,
+        id,
       ],
     );
     if (rows.length === 0)
       return { created: false, memory: (await findLive(client, memory.namespace, memory.contentHash))! };
-    const id = rows[0].id;
-    await replaceTags(client, id, memory.tags);
-    await putVector(client, id, memory.embedding);
-    const { embedding: _embedding, ...stored } = memory;
+    const stored = rows[0].id;
+    await replaceTags(client, stored, memory.tags);
+    await putVector(client, stored, memory.embedding);
+    const { embedding: _embedding, ...fields } = memory;
     return {
       created: true,
-      memory: { ...stored, id, deletedAt: null, supersededBy: null, supersedes: null, validTo: null },
+      memory: { ...fields, id: stored, deletedAt: null, supersededBy: null, supersedes: null, validTo: null },
     };
   }
+}
+
+/** `count` ids from the memories' sequence, ascending: a batch's memories keep its order in their ids. */
+async function reserveIds(client: Queryable, count: number): Promise<number[]> {
+  const rows = await client.query<{ id: number }>(
+    "SELECT nextval(pg_get_serial_sequence('memories', 'id')) AS id FROM generate_series(1, $1) ORDER BY id",
+    [count],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** The batch's positions ordered by namespace and hash (first position first among equal texts). */
+function inHashOrder(memories: readonly NewMemory[]): number[] {
+  const key = (memory: NewMemory) => `${memory.namespace}\u0000${memory.contentHash}`;
+  return memories
+    .map((memory, index) => ({ key: key(memory), index }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.index - b.index))
+    .map((entry) => entry.index);
 }
 
 async function findLive(db: Queryable, namespace: string, contentHash: string): Promise<MemoryRecord | undefined> {

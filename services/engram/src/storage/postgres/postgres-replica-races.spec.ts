@@ -2,10 +2,26 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { realPostgresAvailable, startRealPostgres } from '../../testing/real-postgres';
 import type { TestPostgres } from '../../testing/postgres-test-server';
+import { contentHash } from '../../memories/content-hash';
+import { NewMemory } from '../memory.record';
 import { openPostgresStores, PostgresStores } from './postgres.stores';
 
 const MODEL = { modelId: 'race-model', dimension: 4 };
 const KEEP_CONSENTS = 20;
+
+function note(content: string): NewMemory {
+  return {
+    namespace: 'default',
+    contentHash: contentHash(content),
+    content,
+    memoryType: 'note',
+    metadata: {},
+    tags: [],
+    createdAt: 1,
+    updatedAt: 1,
+    embedding: new Float32Array([1, 0, 0, 0]),
+  };
+}
 
 /**
  * Races between replicas: two stores opened on one database, two pools, as two api processes have. PGlite
@@ -95,6 +111,35 @@ if (realPostgresAvailable()) {
         'SELECT sum(retrievals)::integer AS retrievals FROM memory_usage',
       );
       assert.equal(retrievals, 60 * hot.length);
+    });
+
+    it("stores batches with texts in common from both at once, each text once, ids in each batch's order", async () => {
+      const [a, b] = await Promise.all([openReplica(), openReplica()]);
+      for (let round = 0; round < 10; round++) {
+        const texts = Array.from({ length: 12 }, (_, index) => note(`round ${round} text ${index}`));
+        const [first, second] = await Promise.all([
+          a.memories.insertMany(texts),
+          b.memories.insertMany([...texts].reverse()),
+        ]);
+        for (const outcomes of [first, second]) {
+          const created = outcomes.filter((outcome) => outcome.created).map((outcome) => outcome.memory.id);
+          assert.deepEqual(
+            created,
+            [...created].sort((x, y) => x - y),
+            `round ${round}: ids in the batch's order`,
+          );
+        }
+        assert.deepEqual(
+          second.map((outcome) => outcome.memory.contentHash).reverse(),
+          first.map((outcome) => outcome.memory.contentHash),
+          `round ${round}: each outcome in its batch's place`,
+        );
+        assert.equal(
+          first.filter((outcome) => outcome.created).length + second.filter((outcome) => outcome.created).length,
+          texts.length,
+          `round ${round}: each text stored once`,
+        );
+      }
     });
   });
 }
