@@ -226,6 +226,12 @@ export class PostgresMemoryStore extends MemoryStore {
     at: number,
   ): Promise<MemoryRecord | SupersedeRefusal> {
     return this.db.transaction(async (client) => {
+      // Both rows locked at once, in id order: linking a to b while another replica links b to a, each
+      // locking its old row first, deadlocked (one answered 503 instead of "already superseded").
+      await client.query(
+        'SELECT 1 FROM memories WHERE id = ANY($1::bigint[]) AND namespace = $2 ORDER BY id FOR UPDATE',
+        [[oldId, newId], namespace],
+      );
       const refusal =
         (await supersedeRefusal(client, namespace, oldId)) ?? (await supersedeRefusal(client, namespace, newId));
       if (refusal) return refusal;

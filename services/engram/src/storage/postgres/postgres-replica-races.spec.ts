@@ -141,5 +141,20 @@ if (realPostgresAvailable()) {
         );
       }
     });
+
+    it('links one of two memories to the other when both link them in opposite directions at once', async () => {
+      const [a, b] = await Promise.all([openReplica(), openReplica()]);
+      for (let round = 0; round < 10; round++) {
+        const [x, y] = (await a.memories.insertMany([note(`older ${round}`), note(`newer ${round}`)])).map(
+          (outcome) => outcome.memory,
+        );
+        const outcomes = await Promise.all([
+          a.memories.linkSupersession('default', x.id, y.id, 1),
+          b.memories.linkSupersession('default', y.id, x.id, 2),
+        ]);
+        const refusals = outcomes.map((outcome) => ('refused' in outcome ? outcome.refused : 'linked')).sort();
+        assert.deepEqual(refusals, ['already_superseded', 'linked'], `round ${round}`);
+      }
+    });
   });
 }
