@@ -8,8 +8,12 @@ export class PostgresConsolidationStore extends ConsolidationStore {
     super();
   }
 
+  /** One namespace's saves at a time, so racing saves cannot each trim without the others' sets. */
   async save(set: NewProposalSet, keep = KEPT_PROPOSAL_SETS): Promise<void> {
     await this.db.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('engram.consolidation_sets'), hashtext($1))", [
+        set.namespace,
+      ]);
       await client.query(
         `INSERT INTO consolidation_sets (id, namespace, job_id, created_at, settings, summary)
          VALUES ($1, $2, $3, $4, $5, $6)`,

@@ -1,7 +1,11 @@
 import { CANCELLATION_KEEP_MS, McpCancellationStore, RecordedCancellation } from '../mcp-cancellation.store';
 import { PostgresDatabase } from './postgres.database';
 
-/** McpCancellationStore on PostgreSQL: the insert and both trims in one transaction. */
+/**
+ * McpCancellationStore on PostgreSQL: the insert and both trims in one transaction, one credential's at a
+ * time (a transaction-level lock), so racing records cannot each trim without the others' rows and
+ * together keep more than the bound.
+ */
 export class PostgresMcpCancellationStore extends McpCancellationStore {
   constructor(private readonly db: PostgresDatabase) {
     super();
@@ -15,6 +19,9 @@ export class PostgresMcpCancellationStore extends McpCancellationStore {
     perCredential: number,
   ): Promise<void> {
     await this.db.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('engram.mcp_cancellations'), hashtext($1))", [
+        credential,
+      ]);
       await client.query(
         'INSERT INTO mcp_cancellations (credential, caller, request_id, requested_at) VALUES ($1, $2, $3, $4)',
         [credential, caller, requestId, nowMs],

@@ -8,6 +8,7 @@ import { openPostgresStores, PostgresStores } from './postgres.stores';
 
 const MODEL = { modelId: 'race-model', dimension: 4 };
 const KEEP_CONSENTS = 20;
+const KEEP_RECENT = 5;
 
 function note(content: string): NewMemory {
   return {
@@ -155,6 +156,27 @@ if (realPostgresAvailable()) {
         const refusals = outcomes.map((outcome) => ('refused' in outcome ? outcome.refused : 'linked')).sort();
         assert.deepEqual(refusals, ['already_superseded', 'linked'], `round ${round}`);
       }
+    });
+
+    it('keeps no more cancellations per credential, nor proposal sets per namespace, than their bounds', async () => {
+      const [a, b] = await Promise.all([openReplica(), openReplica()]);
+      const racing = (write: (replica: PostgresStores, index: number) => Promise<void>) =>
+        Promise.all(Array.from({ length: 40 }, (_, index) => write(index % 2 ? a : b, index)));
+      await racing((replica, index) =>
+        replica.cancellations.record('credential', 'caller', `request-${index}`, Date.now(), KEEP_RECENT),
+      );
+      const proposals = { jobId: 'job', settings: {}, summary: {}, items: [] };
+      await racing((replica, index) =>
+        replica.consolidation.save(
+          { ...proposals, id: `set-${index}`, namespace: 'default', createdAt: index },
+          KEEP_RECENT,
+        ),
+      );
+      const [{ cancellations, sets }] = await a.db.query<{ cancellations: number; sets: number }>(
+        `SELECT (SELECT count(*) FROM mcp_cancellations) AS cancellations,
+                (SELECT count(*) FROM consolidation_sets) AS sets`,
+      );
+      assert.deepEqual({ cancellations, sets }, { cancellations: KEEP_RECENT, sets: KEEP_RECENT });
     });
   });
 }
