@@ -1,3 +1,4 @@
+import { StoreBusy } from '../../common/domain-errors';
 import {
   MemoryChanges,
   MemoryCounts,
@@ -54,6 +55,9 @@ const SELECT_MEMORY = `SELECT m.id, m.namespace, m.content_hash, m.content, m.me
 function pageOfMemories(pageIds: string, sort: string): string {
   return `${SELECT_MEMORY} WHERE m.id IN (${pageIds}) ${sort}`;
 }
+
+/** Tries at storing a text that replicas keep storing and deleting at the same moment, before a 503. */
+const MAX_INSERT_ATTEMPTS = 3;
 
 /**
  * MemoryStore on PostgreSQL. Dedup rests on the partial unique index: concurrent stores of one text from
@@ -445,8 +449,23 @@ export class PostgresMemoryStore extends MemoryStore {
     });
   }
 
-  /** `id`: one reserved for it (reserveIds), or null for the next of the sequence. */
+  /**
+   * `id`: one reserved for it (reserveIds), or null for the next of the sequence. The live text it clashed
+   * with may be deleted by another replica before it is read back: the insert is then tried again, as the
+   * text is free once more.
+   */
   private async insertOne(client: Queryable, memory: NewMemory, id: number | null): Promise<InsertOutcome> {
+    for (let attempt = 1; ; attempt += 1) {
+      const inserted = await this.tryInsert(client, memory, id);
+      if (inserted) return inserted;
+      const live = await findLive(client, memory.namespace, memory.contentHash);
+      if (live) return { created: false, memory: live };
+      if (attempt === MAX_INSERT_ATTEMPTS) throw new StoreBusy('the text was stored and deleted elsewhere meanwhile');
+    }
+  }
+
+  /** The memory inserted, or undefined when its text is live in the namespace already. */
+  private async tryInsert(client: Queryable, memory: NewMemory, id: number | null): Promise<InsertOutcome | undefined> {
     const rows = await client.query<{ id: number }>(
       `INSERT INTO memories (id, namespace, content_hash, content, memory_type, metadata, created_at, updated_at)
        OVERRIDING SYSTEM VALUE
@@ -463,8 +482,7 @@ export class PostgresMemoryStore extends MemoryStore {
         id,
       ],
     );
-    if (rows.length === 0)
-      return { created: false, memory: (await findLive(client, memory.namespace, memory.contentHash))! };
+    if (rows.length === 0) return undefined;
     const stored = rows[0].id;
     await replaceTags(client, stored, memory.tags);
     await putVector(client, stored, memory.embedding);

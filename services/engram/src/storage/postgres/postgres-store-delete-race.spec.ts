@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { QueryResultRow } from 'pg';
+import { contentHash } from '../../memories/content-hash';
+import { openPlannedStores } from '../../testing/postgres-plans';
+import { NewMemory } from '../memory.record';
+import { Queryable } from './postgres.database';
+import { PostgresStores } from './postgres.stores';
+
+const MODEL = { modelId: 'pg-model', dimension: 8 };
+
+function memory(content: string): NewMemory {
+  return {
+    namespace: 'default',
+    contentHash: contentHash(content),
+    content,
+    memoryType: 'note',
+    metadata: {},
+    tags: ['race'],
+    createdAt: 1_000,
+    updatedAt: 1_000,
+    embedding: new Float32Array(MODEL.dimension).fill(1),
+  };
+}
+
+/**
+ * A store whose text is live, and deleted by another replica between the insert that met it and the read
+ * of it (READ COMMITTED: the delete is seen by the next statement). The interleaving is forced here by
+ * running the other replica's delete, as committed, right after the insert that met the text.
+ */
+describe('storing a text another replica deletes at that moment (PostgreSQL)', () => {
+  let stores: PostgresStores;
+  before(async () => {
+    stores = await openPlannedStores(MODEL);
+  });
+  after(async () => {
+    await stores.close();
+  });
+
+  /** Runs `meanwhile` on the transaction's connection after the first insert that met a live text. */
+  function afterFirstClash(meanwhile: (client: Queryable) => Promise<void>): () => void {
+    const db = stores.db;
+    const { transaction } = db;
+    let done = false;
+    db.transaction = <T>(inside: (client: Queryable) => Promise<T>) =>
+      transaction.call(db, (client) =>
+        inside({
+          query: async <Row extends QueryResultRow>(sql: string, params: readonly unknown[] = []) => {
+            const rows = await client.query<Row>(sql, params);
+            if (!done && /^INSERT INTO memories /.test(sql.trim()) && rows.length === 0) {
+              done = true;
+              await meanwhile(client);
+            }
+            return rows;
+          },
+        }),
+      ) as Promise<T>;
+    return () => (db.transaction = transaction);
+  }
+
+  it('stores it anew instead of failing on a memory that is gone', async () => {
+    const text = memory('the text deleted while it is stored again');
+    const [first] = await stores.memories.insertMany([text]);
+    assert.equal(first.created, true);
+    const restore = afterFirstClash(async (client) => {
+      await client.query('UPDATE memories SET deleted_at = 2000 WHERE id = $1', [first.memory.id]);
+    });
+    let again;
+    try {
+      [again] = await stores.memories.insertMany([text]);
+    } finally {
+      restore();
+    }
+    assert.equal(again.created, true, 'the text was free again');
+    assert.notEqual(again.memory.id, first.memory.id);
+    const live = await stores.memories.findLiveByHash('default', text.contentHash);
+    assert.equal(live?.id, again.memory.id);
+    assert.deepEqual(live?.tags, ['race']);
+  });
+});
