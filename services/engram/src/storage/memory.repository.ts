@@ -10,6 +10,7 @@ import {
 } from './memory.record';
 import { admittedIdsSql } from './admitted-nearest';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
+import { TallyRow, totalOf } from './memory-tallies';
 import { InsertOutcome, ListOrder, MemoryPosition, RestoreOutcome, SupersedeRefusal, WALK_START } from './memory.store';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
@@ -298,39 +299,41 @@ export class MemoryRepository {
   tagCounts(namespace: string): TagCount[] {
     return this.statements
       .get(
-        `SELECT t.tag AS tag, count(*) AS count FROM memory_tags t JOIN memories m ON m.id = t.memory_id
-         WHERE m.namespace = ? AND m.deleted_at IS NULL GROUP BY t.tag ORDER BY count DESC, t.tag`,
+        `SELECT key AS tag, n AS count FROM memory_tallies WHERE namespace = ? AND facet = 'tag' AND n <> 0
+         ORDER BY n DESC, key`,
       )
       .all(namespace) as TagCount[];
   }
 
   counts(namespace: string): MemoryCounts {
-    const totals = this.statements
+    const tallies = this.statements
       .get(
-        `SELECT sum(deleted_at IS NULL) AS live, sum(deleted_at IS NOT NULL) AS deleted,
-                min(CASE WHEN deleted_at IS NULL THEN created_at END) AS oldest,
-                max(CASE WHEN deleted_at IS NULL THEN created_at END) AS newest
-         FROM memories WHERE namespace = ?`,
+        `SELECT facet, key, n FROM memory_tallies WHERE namespace = ? AND facet IN ('live', 'deleted', 'type')
+         AND n <> 0 ORDER BY n DESC, key`,
       )
-      .get(namespace) as { live: number | null; deleted: number | null; oldest: number | null; newest: number | null };
-    const types = this.statements
+      .all(namespace) as TallyRow[];
+    // The ends of memories_live_created: two index probes.
+    const span = this.statements
       .get(
-        `SELECT memory_type, count(*) AS count FROM memories WHERE namespace = ? AND deleted_at IS NULL
-         GROUP BY memory_type ORDER BY count DESC, memory_type`,
+        `SELECT (SELECT min(created_at) FROM memories WHERE namespace = ? AND deleted_at IS NULL) AS oldest,
+                (SELECT max(created_at) FROM memories WHERE namespace = ? AND deleted_at IS NULL) AS newest`,
       )
-      .all(namespace) as { memory_type: string; count: number }[];
+      .get(namespace, namespace) as { oldest: number | null; newest: number | null };
     return {
-      live: totals.live ?? 0,
-      deleted: totals.deleted ?? 0,
-      types,
-      oldestMs: totals.oldest,
-      newestMs: totals.newest,
+      live: totalOf(tallies, 'live'),
+      deleted: totalOf(tallies, 'deleted'),
+      types: tallies.filter((row) => row.facet === 'type').map(({ key, n }) => ({ memory_type: key, count: n })),
+      oldestMs: span.oldest,
+      newestMs: span.newest,
     };
   }
 
   /** Live memories across every namespace, for the gauge. */
   countAllLive(): number {
-    return this.statements.get('SELECT count(*) FROM memories WHERE deleted_at IS NULL').pluck().get() as number;
+    return this.statements
+      .get("SELECT coalesce(sum(n), 0) FROM memory_tallies WHERE facet = 'live' AND key = ''")
+      .pluck()
+      .get() as number;
   }
 
   /** Memories as another store holds them, ids kept; the FTS trigger indexes only the live ones. */

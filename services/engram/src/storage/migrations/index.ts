@@ -20,6 +20,7 @@ import { namespaceKeywordCorpusMigration } from './026-namespace-keyword-corpus'
 import { namespaceOwnNumbersMigration } from './027-namespace-own-numbers';
 import { foreignKeyIndexesMigration } from './028-foreign-key-indexes';
 import { consentSourcesMigration } from './029-consent-sources';
+import { memoryTalliesMigration } from './030-memory-tallies';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -44,4 +45,5 @@ export const MIGRATIONS: readonly Migration[] = [
   namespaceOwnNumbersMigration,
   foreignKeyIndexesMigration,
   consentSourcesMigration,
+  memoryTalliesMigration,
 ];

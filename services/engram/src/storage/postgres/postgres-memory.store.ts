@@ -10,6 +10,7 @@ import {
   TagCount,
 } from '../memory.record';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
+import { totalOf } from '../memory-tallies';
 import {
   InsertOutcome,
   ListOrder,
@@ -19,6 +20,7 @@ import {
   SupersedeRefusal,
   WALK_START,
 } from '../memory.store';
+import { namespaceTallies, storeTotal } from './postgres-memory-tallies';
 import { PostgresModelGuard } from './postgres-model.guard';
 import { isUniqueViolation, numbered, PostgresDatabase, Queryable, vectorLiteral } from './postgres.database';
 
@@ -349,45 +351,29 @@ export class PostgresMemoryStore extends MemoryStore {
   }
 
   async tagCounts(namespace: string): Promise<TagCount[]> {
-    return this.db.query<TagCount>(
-      `SELECT t.tag AS tag, count(*) AS count FROM memory_tags t JOIN memories m ON m.id = t.memory_id
-       WHERE m.namespace = $1 AND m.deleted_at IS NULL GROUP BY t.tag ORDER BY count DESC, t.tag COLLATE "C"`,
-      [namespace],
-    );
+    const tags = await namespaceTallies(this.db, namespace, ['tag'], 'COLLATE "C"');
+    return tags.map(({ key, n }) => ({ tag: key, count: n }));
   }
 
   async counts(namespace: string): Promise<MemoryCounts> {
-    const [totals] = await this.db.query<{
-      live: number;
-      deleted: number;
-      oldest: number | null;
-      newest: number | null;
-    }>(
-      `SELECT count(*) FILTER (WHERE deleted_at IS NULL) AS live, count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
-              min(created_at) FILTER (WHERE deleted_at IS NULL) AS oldest,
-              max(created_at) FILTER (WHERE deleted_at IS NULL) AS newest
-       FROM memories WHERE namespace = $1`,
-      [namespace],
-    );
-    const types = await this.db.query<{ memory_type: string; count: number }>(
-      `SELECT memory_type, count(*) AS count FROM memories WHERE namespace = $1 AND deleted_at IS NULL
-       GROUP BY memory_type ORDER BY count DESC, memory_type`,
+    const tallies = await namespaceTallies(this.db, namespace, ['live', 'deleted', 'type']);
+    // The ends of memories_live_created_id: two index probes.
+    const [span] = await this.db.query<{ oldest: number | null; newest: number | null }>(
+      `SELECT (SELECT min(created_at) FROM memories WHERE namespace = $1 AND deleted_at IS NULL) AS oldest,
+              (SELECT max(created_at) FROM memories WHERE namespace = $1 AND deleted_at IS NULL) AS newest`,
       [namespace],
     );
     return {
-      live: totals.live,
-      deleted: totals.deleted,
-      types,
-      oldestMs: totals.oldest,
-      newestMs: totals.newest,
+      live: totalOf(tallies, 'live'),
+      deleted: totalOf(tallies, 'deleted'),
+      types: tallies.filter((row) => row.facet === 'type').map(({ key, n }) => ({ memory_type: key, count: n })),
+      oldestMs: span.oldest,
+      newestMs: span.newest,
     };
   }
 
   async countAllLive(): Promise<number> {
-    const [row] = await this.db.query<{ count: number }>(
-      'SELECT count(*) AS count FROM memories WHERE deleted_at IS NULL',
-    );
-    return row.count;
+    return storeTotal(this.db, 'live');
   }
 
   /** Three statements for the lot (rows, tags, vectors); the id sequence then continues past the kept ids. */

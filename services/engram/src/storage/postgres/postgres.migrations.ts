@@ -1,4 +1,5 @@
 import { Migration } from '../migrations/migration';
+import { POSTGRES_MEMORY_TALLIES } from './postgres-memory-tallies';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
 /**
@@ -386,6 +387,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX memories_trash_by_time ON memories (namespace, deleted_at, id) INCLUDE (content_hash)
         WHERE deleted_at IS NOT NULL;
     `,
+  },
+  {
+    version: 20,
+    name: 'memory-tallies',
+    // What a namespace holds, kept by triggers in the transaction of every write (postgres-memory-tallies.ts).
+    sql: POSTGRES_MEMORY_TALLIES,
   },
 ];
 

@@ -28,7 +28,7 @@ const NOT_COPIED = new Set([
   'store_identity', // still this deployment: its Redis prefix must not change
 ]);
 /** Tables emptied with the rest but not copied: triggers fill them again as the memories are copied. */
-const REFILLED_BY_TRIGGERS = new Set(['memory_id_blocks', 'memories_keyword_corpus']);
+const REFILLED_BY_TRIGGERS = new Set(['memory_id_blocks', 'memories_keyword_corpus', 'memory_tallies']);
 
 /**
  * Replaces the contents of the live database with those of `sourcePath` (a verified, migrated copy of a

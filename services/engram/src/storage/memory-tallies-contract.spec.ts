@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PostgresBackupTarget } from '../backups/postgres-backup.target';
+import { AppConfig } from '../config/config.types';
+import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { contentHash } from '../memories/content-hash';
+import { PostgresReindexStaging } from '../reindex/postgres-reindex.staging';
+import { ReindexStaging } from '../reindex/reindex-staging';
+import { SqliteReindexStaging } from '../reindex/sqlite-reindex.staging';
+import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
+import { makeTempDir } from '../testing/test-app';
+import { MemoryCounts, MemoryRecord, NewMemory, TagCount } from './memory.record';
+import { MemoryStore } from './memory.store';
+import { openPostgresStores } from './postgres/postgres.stores';
+import { copyLiveDatabase } from './sqlite-file/database-snapshot';
+import { swapInDatabase } from './sqlite-file/database-swap';
+import { SqliteFileRepository } from './sqlite-file/sqlite-file.repository';
+import { openSqliteStores } from './sqlite/sqlite.stores';
+
+const MODEL = { modelId: 'tally-model', dimension: 8 };
+const REINDEXED = { modelId: 'tally-model-2', dimension: 16 };
+const T0 = Date.UTC(2026, 0, 1);
+
+/** A store on one engine, with the writes that go around the memory port: a backup's restore, a reindex. */
+interface EngineUnderTest {
+  name: string;
+  open(): Promise<{ memories: MemoryStore; close(): Promise<void> }>;
+  /** Copies the store as a backup does; `restore` then puts that copy back as the live contents. */
+  backup(): Promise<{ restore(): Promise<void> }>;
+  reindexing(): ReindexStaging;
+}
+
+function sqlite(): EngineUnderTest {
+  const folder = makeTempDir();
+  const path = join(folder, 'engram.db');
+  let opened: ReturnType<typeof openSqliteStores>;
+  return {
+    name: 'SQLite',
+    async open() {
+      opened = openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model: MODEL });
+      return opened;
+    },
+    async backup() {
+      const copy = join(folder, `backup-${Date.now()}.db`);
+      copyLiveDatabase(path, copy);
+      return {
+        restore: async () => void swapInDatabase(path, copy, join(folder, 'replaced.db'), DEFAULT_PRAGMAS),
+      };
+    },
+    reindexing: () =>
+      new SqliteReindexStaging(opened.db, new SqliteFileRepository({ storage: {} } as AppConfig), {
+        path,
+        pragmas: { ...DEFAULT_PRAGMAS },
+      }),
+  };
+}
+
+function postgres(): EngineUnderTest {
+  const folder = makeTempDir();
+  let server: TestPostgres;
+  let opened: Awaited<ReturnType<typeof openPostgresStores>>;
+  return {
+    name: 'PostgreSQL (PGlite over the wire)',
+    async open() {
+      server = await startTestPostgres();
+      opened = await openPostgresStores({ url: server.url, poolSize: 4, statementTimeoutMs: 30_000 }, MODEL);
+      return {
+        memories: opened.memories,
+        close: async () => {
+          await opened.close();
+          await server.close();
+        },
+      };
+    },
+    async backup() {
+      const target = new PostgresBackupTarget(opened.db);
+      const copy = join(folder, `backup-${Date.now()}.ndjson`);
+      await target.writeCopy(copy);
+      return { restore: async () => void (await target.restore(copy, join(folder, 'replaced.ndjson'))) };
+    },
+    reindexing: () => new PostgresReindexStaging(opened.db),
+  };
+}
+
+function vector(seed: number, dimension = MODEL.dimension): Float32Array {
+  return Float32Array.from({ length: dimension }, (_, i) => Math.cos(seed + i));
+}
+
+let written = 0;
+function memory(content: string, fields: Partial<NewMemory> = {}): NewMemory {
+  written += 1;
+  return {
+    namespace: 'default',
+    contentHash: contentHash(content),
+    content,
+    memoryType: 'note',
+    metadata: {},
+    tags: [],
+    createdAt: T0 + written * 1000,
+    updatedAt: T0 + written * 1000,
+    embedding: vector(written),
+    ...fields,
+  };
+}
+
+/** Every memory of every namespace, tombstones included, read a page at a time. */
+async function everyMemory(memories: MemoryStore): Promise<MemoryRecord[]> {
+  const all: MemoryRecord[] = [];
+  for (let afterId = 0; ;) {
+    const page = await memories.exportPage(undefined, afterId, 500, true);
+    if (page.length === 0) return all;
+    all.push(...page);
+    afterId = page[page.length - 1].id;
+  }
+}
+
+/** Largest count first, ties by name: the order the port answers in. */
+function ranked(counts: Map<string, number>): [string, number][] {
+  return [...counts].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function add(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/** What a fresh count of the memories gives for one namespace. */
+function recount(all: readonly MemoryRecord[], namespace: string): { counts: MemoryCounts; tags: TagCount[] } {
+  const mine = all.filter((memory) => memory.namespace === namespace);
+  const live = mine.filter((memory) => memory.deletedAt === null);
+  const types = new Map<string, number>();
+  const tags = new Map<string, number>();
+  for (const memory of live) {
+    add(types, memory.memoryType);
+    for (const tag of memory.tags) add(tags, tag);
+  }
+  const created = live.map((memory) => memory.createdAt);
+  return {
+    counts: {
+      live: live.length,
+      deleted: mine.length - live.length,
+      types: ranked(types).map(([memory_type, count]) => ({ memory_type, count })),
+      oldestMs: created.length > 0 ? Math.min(...created) : null,
+      newestMs: created.length > 0 ? Math.max(...created) : null,
+    },
+    tags: ranked(tags).map(([tag, count]) => ({ tag, count })),
+  };
+}
+
+/**
+ * The namespace figures the overview and the tag list read (kept as tallies in the transaction of every
+ * write, memory-tallies.ts) equal a fresh count of the memories after every kind of write, on both engines:
+ * through the memory port, a backup's restore and a reindex.
+ */
+for (const engine of [sqlite(), postgres()]) {
+  describe(`namespace figures equal a recount after every kind of write: ${engine.name}`, () => {
+    let store: Awaited<ReturnType<EngineUnderTest['open']>>;
+    let memories: MemoryStore;
+    before(async () => {
+      store = await engine.open();
+      memories = store.memories;
+    });
+    after(() => store.close());
+
+    async function assertRecounted(step: string): Promise<void> {
+      const all = await everyMemory(memories);
+      const namespaces = new Set(['default', 'team', 'nobody', ...all.map((memory) => memory.namespace)]);
+      for (const namespace of namespaces) {
+        const expected = recount(all, namespace);
+        assert.deepEqual(await memories.counts(namespace), expected.counts, `${step}: counts of ${namespace}`);
+        assert.deepEqual(await memories.tagCounts(namespace), expected.tags, `${step}: tags of ${namespace}`);
+      }
+      const live = all.filter((memory) => memory.deletedAt === null).length;
+      assert.equal(await memories.countAllLive(), live, `${step}: live memories of the store`);
+    }
+
+    async function stored(draft: NewMemory): Promise<MemoryRecord> {
+      const [outcome] = await memories.insertMany([draft]);
+      return outcome.memory;
+    }
+
+    it('counts every write: stores, edits, trash, supersession, deletes, imports, restores and a reindex', async () => {
+      await assertRecounted('empty');
+
+      const trip = await stored(memory('Trip to Lisbon in May', { tags: ['travel', 'family'] }));
+      const budget = await stored(memory('Budget for the trip', { tags: ['finance', 'travel'], memoryType: 'fact' }));
+      const draft = memory('Standup moved to 9:30', { tags: ['work'] });
+      await memories.insertMany([draft, draft, memory('Dentist on Friday', { tags: ['health'] })]);
+      await memories.insertMany([
+        memory('Team offsite in June', { namespace: 'team', tags: ['travel', 'work'] }),
+        memory('Quarterly goals', { namespace: 'team', tags: ['work'], memoryType: 'decision' }),
+      ]);
+      await assertRecounted('stored');
+
+      await memories.update(trip.id, 'default', { tags: ['travel', 'photos'], updatedAt: T0 });
+      await memories.update(budget.id, 'default', { memoryType: 'decision', updatedAt: T0 });
+      const text = 'Budget for the trip, revised';
+      await memories.update(budget.id, 'default', {
+        content: text,
+        contentHash: contentHash(text),
+        embedding: vector(99),
+        updatedAt: T0,
+      });
+      await assertRecounted('edited');
+
+      await memories.softDelete(trip.id, T0 + 1);
+      const again = await stored(memory('Trip to Lisbon in May', { tags: ['travel'] }));
+      await memories.softDelete(again.id, T0 + 2);
+      await assertRecounted('deleted to the trash, one text twice');
+
+      const restored = await memories.restoreDeleted(trip.id, 'default', vector(1), T0 + 3);
+      assert.ok(typeof restored === 'object' && 'restored' in restored);
+      await assertRecounted('restored from the trash');
+
+      const newer = await memories.insertSuperseding(
+        budget.id,
+        memory('Budget for the trip, final', { tags: ['finance', 'travel', 'final'] }),
+        T0 + 4,
+      );
+      assert.ok('id' in newer);
+      const standup = (await memories.findLiveByHash('default', draft.contentHash))!;
+      const dentist = (await memories.findLiveByHash('default', contentHash('Dentist on Friday')))!;
+      await memories.linkSupersession('default', standup.id, dentist.id, T0 + 5);
+      await assertRecounted('superseded');
+
+      // The old budget holds again once the memory that superseded it is gone for good.
+      await memories.hardDelete(newer.id);
+      await memories.hardDelete(dentist.id);
+      await assertRecounted('deleted for good, live and superseding');
+
+      await memories.purgeDeleted('default', contentHash('Trip to Lisbon in May'));
+      await assertRecounted('purged from the trash');
+
+      const highest = Math.max(...(await everyMemory(memories)).map((memory) => memory.id));
+      const imported = (id: number, fields: Partial<NewMemory>, deletedAt: number | null = null) => {
+        const { embedding, ...rest } = memory(`Imported ${id}`, fields);
+        return { ...rest, id, deletedAt, embedding: deletedAt === null ? embedding : undefined };
+      };
+      await memories.importMemories([
+        imported(highest + 1, { tags: ['imported', 'work'] }),
+        imported(highest + 2, { tags: ['imported'], namespace: 'team', memoryType: 'event' }),
+        imported(highest + 3, { tags: ['imported', 'travel'] }, T0 + 6),
+        imported(highest + 4, { tags: ['imported'] }),
+      ]);
+      await memories.importLinks([
+        { id: highest + 1, supersededBy: highest + 4, supersedes: null, validTo: T0 + 7 },
+        { id: highest + 4, supersededBy: null, supersedes: highest + 1, validTo: null },
+      ]);
+      await assertRecounted('imported from another store');
+
+      // Many small writes, as a busy namespace sees them (on PostgreSQL: several folds of the changes).
+      for (let i = 0; i < 80; i++) {
+        const note = await stored(memory(`Busy note ${i}`, { tags: [`busy-${i % 3}`, 'busy'] }));
+        if (i % 4 === 0) await memories.softDelete(note.id, T0 + 10 + i);
+      }
+      await assertRecounted('many small writes');
+
+      const backup = await engine.backup();
+      await stored(memory('Written after the backup', { tags: ['later', 'travel'] }));
+      await memories.softDelete(restored.restored.id, T0 + 100);
+      await assertRecounted('written after the backup');
+      await backup.restore();
+      await assertRecounted('backup restored');
+
+      const staging = engine.reindexing();
+      await staging.begin(REINDEXED.modelId, REINDEXED.dimension);
+      const pending = await staging.pending(0, 1_000);
+      await staging.stage(
+        pending.map((row) => ({
+          memoryId: row.id,
+          contentHash: row.contentHash,
+          embedding: vector(row.id, REINDEXED.dimension),
+        })),
+      );
+      assert.equal((await staging.switchToStaged()).switched, true);
+      await assertRecounted('reindexed');
+    });
+  });
+}

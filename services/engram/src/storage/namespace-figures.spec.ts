@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { makeTempDir } from '../testing/test-app';
+import { bindEmbeddingModel } from './embedding-model.binding';
+import { MemoryRepository } from './memory.repository';
+import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
+import { VectorIndex } from './vector-index';
+
+const TAGS = ['work', 'travel', 'health', 'family', 'finance'];
+
+/**
+ * The statements `work` prepares on the connection, each with its query plan's steps. (Statements are
+ * prepared once and cached: `work` runs on a repository of its own.)
+ */
+function plansOf(db: SqliteDatabase, work: () => unknown): string[][] {
+  const prepared: string[] = [];
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    prepared.push(sql);
+    return prepare(sql);
+  }) as typeof db.prepare;
+  try {
+    work();
+  } finally {
+    db.prepare = prepare as typeof db.prepare;
+  }
+  return prepared.map((sql) => {
+    const params = Array.from(sql.matchAll(/\?/g), () => 'default');
+    return (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((row) => row.detail);
+  });
+}
+
+/**
+ * On SQLite too the namespace's figures are read from memory_tallies (migration 030) instead of counted: at
+ * 100,000 memories the tag counts joined every live memory with its tags (0.56 s) and the totals and
+ * types read every memory of the namespace (59 ms).
+ */
+describe("a namespace's figures are read, not counted (SQLite)", () => {
+  let db: SqliteDatabase;
+  const repository = () => new MemoryRepository(db, new VectorIndex(db));
+
+  before(() => {
+    const path = join(makeTempDir(), 'engram.db');
+    db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    bindEmbeddingModel(db, path, { modelId: 'test-8', dimension: 8 });
+    repository().insertMany(
+      Array.from({ length: 500 }, (_, i) => ({
+        namespace: 'default',
+        contentHash: `h${i}`,
+        content: `memory ${i}`,
+        memoryType: i % 3 === 0 ? 'fact' : 'note',
+        metadata: {},
+        tags: [TAGS[i % TAGS.length]],
+        createdAt: 1_000 + i,
+        updatedAt: 1_000 + i,
+        embedding: new Float32Array(8).fill(1),
+      })),
+    );
+  });
+  after(() => db.close());
+
+  it('reads the tag counts and the live-memories gauge without a tag row or a memory row', () => {
+    for (const read of [(r: MemoryRepository) => r.tagCounts('default'), (r: MemoryRepository) => r.countAllLive()]) {
+      const memories = repository();
+      const steps = plansOf(db, () => read(memories)).flat();
+      assert.ok(steps.length > 0);
+      for (const step of steps) assert.doesNotMatch(step, /\bmemor(ies|y_tags)\b/, steps.join('; '));
+    }
+  });
+
+  it('reads the totals and types from the tallies, the oldest and newest as the ends of an index', () => {
+    const memories = repository();
+    const steps = plansOf(db, () => memories.counts('default')).flat();
+    const reads = steps.filter((step) => /\bmemor(ies|y_tags)\b/.test(step));
+    assert.equal(reads.length, 2, steps.join('; '));
+    for (const step of reads)
+      assert.match(step, /^SEARCH memories USING (COVERING )?INDEX memories_live_created \(namespace=\?\)$/, step);
+    assert.equal(memories.counts('default').live, 500);
+  });
+});
