@@ -375,8 +375,14 @@ export class MemoryService {
         .slice(0, days)
         .map((start, i) => this.memories.count({ namespace, createdFromMs: start, createdBeforeMs: starts[i + 1] })),
     );
+    // The namespace's total is a tally: the memories before the window are the total less the window's
+    // (and later ones'), which stays as cheap as the window however large the namespace grows.
+    const [total, since] = await Promise.all([
+      this.memories.count({ namespace }),
+      this.memories.count({ namespace, createdFromMs: starts[0] }),
+    ]);
     return {
-      before: await this.memories.count({ namespace, createdBeforeMs: starts[0] }),
+      before: total - since,
       days: created.map((count, i) => ({
         day: new Date((today - days + 1 + i) * MS_PER_DAY).toISOString().slice(0, 10),
         created: count,

@@ -148,8 +148,8 @@ function recount(all: readonly MemoryRecord[], namespace: string): { counts: Mem
 }
 
 /**
- * The namespace figures the overview and the tag list read (kept as tallies in the transaction of every
- * write, memory-tallies.ts) equal a fresh count of the memories after every kind of write, on both engines:
+ * The namespace figures the overview, the tag list and a page's total read (kept as tallies in the
+ * transaction of every write, memory-tallies.ts) equal a fresh count of the memories after every kind of write, on both engines:
  * through the memory port, a backup's restore and a reindex.
  */
 for (const engine of [sqlite(), postgres()]) {
@@ -169,6 +169,13 @@ for (const engine of [sqlite(), postgres()]) {
         const expected = recount(all, namespace);
         assert.deepEqual(await memories.counts(namespace), expected.counts, `${step}: counts of ${namespace}`);
         assert.deepEqual(await memories.tagCounts(namespace), expected.tags, `${step}: tags of ${namespace}`);
+        const current = all.filter((m) => m.namespace === namespace && m.deletedAt === null && m.supersededBy === null);
+        assert.equal(await memories.count({ namespace }), current.length, `${step}: current memories of ${namespace}`);
+        assert.equal(
+          await memories.count({ namespace, includeSuperseded: true }),
+          expected.counts.live,
+          `${step}: live memories of ${namespace}, superseded included`,
+        );
       }
       const live = all.filter((memory) => memory.deletedAt === null).length;
       assert.equal(await memories.countAllLive(), live, `${step}: live memories of the store`);

@@ -1,3 +1,5 @@
+import { isNarrowing, MemoryFilter } from './memory-filter.sql';
+
 /**
  * What `memory_tallies` counts for each namespace, kept by both engines' triggers in the transaction of
  * every write (SQLite migration 030, PostgreSQL 20), so the namespace's figures are read, not recounted:
@@ -12,6 +14,15 @@ export interface TallyRow {
   facet: TallyFacet;
   key: string;
   n: number;
+}
+
+/**
+ * The tally that is the filter's count, when one is: a list or a search over the whole namespace
+ * (superseded versions left out or not); undefined when the filter narrows and its rows must be counted.
+ */
+export function tallyOfFilter(filter: MemoryFilter): TallyFacet | undefined {
+  if (isNarrowing(filter)) return undefined;
+  return filter.includeSuperseded ? 'live' : 'current';
 }
 
 /** The total of one facet among the rows ('' key), 0 when absent. */

@@ -10,7 +10,7 @@ import {
 } from './memory.record';
 import { admittedIdsSql } from './admitted-nearest';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
-import { TallyRow, totalOf } from './memory-tallies';
+import { tallyOfFilter, TallyRow, totalOf } from './memory-tallies';
 import { InsertOutcome, ListOrder, MemoryPosition, RestoreOutcome, SupersedeRefusal, WALK_START } from './memory.store';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
@@ -139,7 +139,15 @@ export class MemoryRepository {
     return this.hydrate(rows);
   }
 
+  /** The namespace's tally when the filter is the whole namespace; otherwise the admitted rows, counted. */
   count(filter: MemoryFilter): number {
+    const tally = tallyOfFilter(filter);
+    if (tally) {
+      return this.statements
+        .get("SELECT coalesce(sum(n), 0) FROM memory_tallies WHERE namespace = ? AND facet = ? AND key = ''")
+        .pluck()
+        .get(filter.namespace, tally) as number;
+    }
     const where = memoryFilterSql(filter);
     return this.statements
       .get(`SELECT count(*) FROM memories m WHERE ${where.sql}`)

@@ -10,7 +10,7 @@ import {
   TagCount,
 } from '../memory.record';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
-import { totalOf } from '../memory-tallies';
+import { tallyOfFilter, totalOf } from '../memory-tallies';
 import {
   InsertOutcome,
   ListOrder,
@@ -170,7 +170,10 @@ export class PostgresMemoryStore extends MemoryStore {
     return rows.map(toRecord);
   }
 
+  /** The namespace's tally when the filter is the whole namespace; otherwise the admitted rows, counted. */
   async count(filter: MemoryFilter): Promise<number> {
+    const tally = tallyOfFilter(filter);
+    if (tally) return totalOf(await namespaceTallies(this.db, filter.namespace, [tally]), tally);
     const where = memoryFilterSql(filter);
     const [row] = await this.db.query<{ count: number }>(
       `SELECT count(*) AS count FROM memories m WHERE ${numbered(where.sql)}`,

@@ -34,9 +34,9 @@ async function scansOf(stores: PostgresStores, work: () => Promise<unknown>): Pr
 }
 
 /**
- * The namespace's figures (the overview's totals and types, the tag list, the live-memories gauge) are read
- * from memory_tallies, kept in the transaction of every write, instead of counting the namespace's memories
- * and joining them with their tags for every request.
+ * The namespace's figures (the overview's totals and types, the tag list, the live-memories gauge, the
+ * total of an unfiltered page) are read from memory_tallies, kept in the transaction of every write,
+ * instead of counting the namespace's memories (and joining them with their tags) for every request.
  */
 describe("a namespace's figures are read, not counted (PostgreSQL, PGlite over the wire)", () => {
   let stores: PostgresStores;
@@ -63,6 +63,14 @@ describe("a namespace's figures are read, not counted (PostgreSQL, PGlite over t
       assert.equal(scan['Index Name'], 'memories_live_created_id', JSON.stringify(scan));
     }
     assert.equal((await stores.memories.counts('default')).live, MEMORIES - MEMORIES / 10);
+  });
+
+  it("reads a page's total over the whole namespace from the tallies, superseded memories left out or not", async () => {
+    for (const includeSuperseded of [false, true]) {
+      const total = () => stores.memories.count({ namespace: 'default', includeSuperseded });
+      assert.deepEqual(await scansOf(stores, total), []);
+      assert.equal(await total(), MEMORIES - MEMORIES / 10);
+    }
   });
 
   it('reads the store-wide live count from the tallies', async () => {
