@@ -29,3 +29,49 @@ export function tallyOfFilter(filter: MemoryFilter): TallyFacet | undefined {
 export function totalOf(rows: readonly TallyRow[], facet: TallyFacet): number {
   return rows.find((row) => row.facet === facet && row.key === '')?.n ?? 0;
 }
+
+/** How many memories a filter admits at least and at most, as far as the tallies tell. */
+export interface AdmittedBounds {
+  atLeast: number;
+  atMost: number;
+}
+
+/** The tallies admittedBounds reads: the namespace's totals and the filter's type and tags. */
+export function talliesForBounds(filter: MemoryFilter): { facet: TallyFacet; key: string }[] {
+  return [
+    { facet: 'live', key: '' },
+    { facet: 'current', key: '' },
+    ...(filter.memoryType === undefined ? [] : [{ facet: 'type' as const, key: filter.memoryType }]),
+    ...[...new Set(filter.tags ?? [])].map((tag) => ({ facet: 'tag' as const, key: tag })),
+  ];
+}
+
+/**
+ * Bounds on the memories `filter` admits from the namespace's tallies (talliesForBounds): exact without a
+ * narrowing filter; a type or tags alone are known but for the superseded memories they may count (the
+ * type and tag tallies count them, a filter leaves them out unless asked); with more conditions than one
+ * of those, only the smallest tally bounds the count from above.
+ */
+export function admittedBounds(
+  filter: MemoryFilter,
+  tally: (facet: TallyFacet, key?: string) => number,
+): AdmittedBounds {
+  const live = tally('live');
+  const namespace = filter.includeSuperseded ? live : tally('current');
+  const superseded = filter.includeSuperseded ? 0 : live - namespace;
+  const tags = [...new Set(filter.tags ?? [])].map((tag) => tally('tag', tag));
+  const timed = filter.createdFromMs !== undefined || filter.createdBeforeMs !== undefined;
+  const typed = filter.memoryType !== undefined;
+  let atMost = namespace;
+  let atLeast = isNarrowing(filter) ? 0 : namespace;
+  if (typed) atMost = Math.min(atMost, tally('type', filter.memoryType));
+  if (tags.length > 0) {
+    const all = filter.tagMatch === 'all';
+    atMost = Math.min(atMost, all ? Math.min(...tags) : tags.reduce((sum, count) => sum + count, 0));
+  }
+  if (!timed && typed && tags.length === 0) atLeast = tally('type', filter.memoryType) - superseded;
+  if (!timed && !typed && tags.length > 0 && (filter.tagMatch !== 'all' || tags.length === 1)) {
+    atLeast = Math.max(...tags) - superseded;
+  }
+  return { atLeast: Math.max(0, atLeast), atMost };
+}

@@ -154,3 +154,23 @@ export async function storeTotal(db: Queryable, facet: TallyFacet): Promise<numb
   );
   return row.n;
 }
+
+/** The namespace's tallies of the given facets and keys (0 for those it has none of), folded or not. */
+export async function talliesOf(
+  db: Queryable,
+  namespace: string,
+  wanted: readonly { facet: TallyFacet; key: string }[],
+): Promise<(facet: TallyFacet, key?: string) => number> {
+  const rows = await db.query<TallyRow>(
+    `SELECT facet, key, sum(n)::bigint AS n FROM (
+       SELECT facet, key, n FROM memory_tallies
+       WHERE namespace = $1 AND (facet, key) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+       UNION ALL
+       SELECT facet, key, n FROM memory_tally_changes
+       WHERE namespace = $1 AND (facet, key) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+     ) t GROUP BY facet, key`,
+    [namespace, wanted.map((want) => want.facet), wanted.map((want) => want.key)],
+  );
+  const counts = new Map(rows.map((row) => [`${row.facet}\u0000${row.key}`, row.n]));
+  return (facet, key = '') => counts.get(`${facet}\u0000${key}`) ?? 0;
+}

@@ -1,5 +1,7 @@
 import { PostgresModelGuard } from './postgres-model.guard';
 import { memoryFilterSql, MemoryFilter } from '../memory-filter.sql';
+import { admittedBounds, talliesForBounds } from '../memory-tallies';
+import { talliesOf } from './postgres-memory-tallies';
 import { ADJACENT_ID_REACH, KeywordHit, ScoredId, SearchStore } from '../search.store';
 import { KeywordBounds, PostgresKeywordRanking } from './postgres-keyword-ranking';
 import { numbered, PostgresDatabase, vectorLiteral } from './postgres.database';
@@ -60,7 +62,7 @@ export class PostgresSearchStore extends SearchStore {
   async vectorCandidates(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
     await this.model.check(this.db);
     const where = memoryFilterSql(filter);
-    const admitted = await this.countUpTo(filter, this.exactScanMaxRows + 1);
+    const admitted = await this.admittedUpTo(filter, this.exactScanMaxRows + 1);
     if (admitted === 0) return [];
     const select = `SELECT m.id, e.embedding <=> $1 AS distance FROM memories m
        JOIN memory_embeddings e ON e.memory_id = m.id WHERE ${numbered(where.sql, 2)}`;
@@ -102,6 +104,20 @@ export class PostgresSearchStore extends SearchStore {
       [ids, ...memoryFilterSql(filter).params],
     );
     return new Map(rows.map((row) => [row.id, [row.previous, row.next].filter((id): id is number => id !== null)]));
+  }
+
+  /**
+   * How many memories the filter admits, up to `cap`, enough to choose between an exact scan and the index.
+   * The namespace's tallies settle it for a whole namespace, and most often for a type or tags alone (at
+   * most `cap - 1` by the tallies: the exact scan; at least `cap`: the index). Otherwise the admitted rows
+   * are counted, up to `cap`: counting every memory with a common tag cost 50-108 ms at 100,000 memories.
+   */
+  private async admittedUpTo(filter: MemoryFilter, cap: number): Promise<number> {
+    const tally = await talliesOf(this.db, filter.namespace, talliesForBounds(filter));
+    const { atLeast, atMost } = admittedBounds(filter, tally);
+    if (atMost < cap) return atMost;
+    if (atLeast >= cap) return cap;
+    return this.countUpTo(filter, cap);
   }
 
   private async countUpTo(filter: MemoryFilter, cap: number): Promise<number> {
