@@ -2,27 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { realPostgresAvailable, startRealPostgres } from '../../testing/real-postgres';
 import type { TestPostgres } from '../../testing/postgres-test-server';
-import { contentHash } from '../../memories/content-hash';
-import { NewMemory } from '../memory.record';
+import { noteWithVector } from '../../testing/text-vectors';
 import { openPostgresStores, PostgresStores } from './postgres.stores';
 
 const MODEL = { modelId: 'race-model', dimension: 4 };
 const KEEP_CONSENTS = 20;
 const KEEP_RECENT = 5;
 
-function note(content: string): NewMemory {
-  return {
-    namespace: 'default',
-    contentHash: contentHash(content),
-    content,
-    memoryType: 'note',
-    metadata: {},
-    tags: [],
-    createdAt: 1,
-    updatedAt: 1,
-    embedding: new Float32Array([1, 0, 0, 0]),
-  };
-}
+const note = (content: string) => noteWithVector(content, MODEL.dimension);
 
 /**
  * Races between replicas: two stores opened on one database, two pools, as two api processes have. PGlite

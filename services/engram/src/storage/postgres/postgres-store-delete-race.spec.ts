@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { QueryResultRow } from 'pg';
-import { contentHash } from '../../memories/content-hash';
 import { openPlannedStores } from '../../testing/postgres-plans';
-import { NewMemory } from '../memory.record';
+import { noteWithVector } from '../../testing/text-vectors';
 import { Queryable } from './postgres.database';
 import { PostgresStores } from './postgres.stores';
 
 const MODEL = { modelId: 'pg-model', dimension: 8 };
 
-function memory(content: string): NewMemory {
-  return {
-    namespace: 'default',
-    contentHash: contentHash(content),
-    content,
-    memoryType: 'note',
-    metadata: {},
-    tags: ['race'],
-    createdAt: 1_000,
-    updatedAt: 1_000,
-    embedding: new Float32Array(MODEL.dimension).fill(1),
-  };
-}
+const memory = (content: string) => ({ ...noteWithVector(content, MODEL.dimension), tags: ['race'] });
 
 /**
  * A store whose text is live, and deleted by another replica between the insert that met it and the read
