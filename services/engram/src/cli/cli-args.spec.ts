@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decimalFlag, integerFlag, parseCommandArgs, ParsedArgs, wantsHelp } from './cli-args';
+import { decimalFlag, integerFlag, nearestFlag, parseCommandArgs, ParsedArgs, wantsHelp } from './cli-args';
 
 const FLAGS = { name: { type: 'string' }, scopes: { type: 'string' }, json: { type: 'boolean' } } as const;
 const problemOf = (argv: string[]) => {
@@ -50,9 +50,30 @@ describe('command-line arguments (util.parseArgs)', () => {
 
   it("names an unknown flag as typed, against the command's own flags", () => {
     const problem = problemOf(['--Name', 'x']);
-    assert.match(problem ?? '', /^unknown option --Name; accepted: --name, --scopes, --json, --db/);
+    assert.match(
+      problem ?? '',
+      /^unknown option --Name \(did you mean --name\?\); accepted: --name, --scopes, --json, --db/,
+    );
     assert.match(problemOf(['-n']) ?? '', /^unknown option -n;/);
     assert.equal(problemOf(['--json=yes']), '--json takes no value');
+  });
+
+  it('suggests the flag a mistyped one most likely meant, and none when no flag is clearly nearest', () => {
+    const search = ['tags', 'type', 'namespace', 'json', 'time', 'limit', 'mode', 'db', 'env-file'];
+    assert.equal(nearestFlag('tag', search), 'tags', 'a prefix of one flag');
+    assert.equal(nearestFlag('namespaces', search), 'namespace', 'one flag is a prefix of it');
+    assert.equal(nearestFlag('limt', search), 'limit', 'one edit away');
+    assert.equal(nearestFlag('envfile', search), 'env-file');
+    assert.equal(nearestFlag('tme', search), undefined, 'three letters: prefixes only');
+    assert.equal(nearestFlag('tyme', search), undefined, 'as near to --type as to --time');
+    assert.equal(nearestFlag('format', search), undefined);
+    assert.equal(nearestFlag('port', ['db', 'host']), undefined, 'two edits from --host, but a short name');
+    assert.equal(nearestFlag('namspace', search), 'namespace');
+    assert.equal(nearestFlag('t'.repeat(10_000), search), undefined, 'a long argument is not compared');
+    assert.match(
+      problemOf(['--scope', 'read']) ?? '',
+      /^unknown option --scope \(did you mean --scopes\?\); accepted:/,
+    );
   });
 
   it('hands the configuration flags to the configuration loader', () => {

@@ -52,7 +52,11 @@ export function parseCommandArgs(
       continue;
     }
     const spec = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
-    if (!spec) return { problem: `unknown option ${token.rawName}; accepted: ${flagList(options)}` };
+    if (!spec) {
+      const near = nearestFlag(token.name, Object.keys(options));
+      const hint = near ? ` (did you mean --${near}?)` : '';
+      return { problem: `unknown option ${token.rawName}${hint}; accepted: ${flagList(options)}` };
+    }
     if (spec.type === 'boolean') {
       if (token.value !== undefined) return { problem: `${token.rawName} takes no value` };
       parsed.flags[token.name] = true;
@@ -101,6 +105,38 @@ export function decimalFlag(
   if ((above ? value > min : value >= min) && value <= max) return { value };
   const range = above ? `above ${min}, at most ${max}` : `from ${min} to ${max}`;
   return { problem: `--${name}: expected a number ${range} (digits, with a decimal point if need be: 0.85)` };
+}
+
+/**
+ * The accepted flag a mistyped one most likely meant: the only one it is a prefix of or that is a prefix of
+ * it (--tag, --namespaces), else the nearest within one edit for a name of four letters or more (two from
+ * seven letters). Names longer than any flag by far are not compared, so a long argument costs nothing.
+ */
+export function nearestFlag(name: string, accepted: readonly string[]): string | undefined {
+  if (name.length < 3 || name.length > 40) return undefined;
+  const prefixed = accepted.filter((flag) => flag.startsWith(name) || name.startsWith(flag));
+  if (prefixed.length === 1) return prefixed[0];
+  if (name.length < 4) return undefined;
+  // Two edits turn --port into --host: only a longer name may be that far off.
+  const allowed = name.length >= 7 ? 2 : 1;
+  const scored = accepted
+    .map((flag) => ({ flag, distance: editDistance(name, flag) }))
+    .filter(({ distance }) => distance <= allowed)
+    .sort((a, b) => a.distance - b.distance);
+  return scored.length > 0 && scored[0].distance < (scored[1]?.distance ?? Infinity) ? scored[0].flag : undefined;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), two rows at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 /** A flag, not a value: `-x`, `--name`; a negative number ("-1", "-0.5") is a value. */
