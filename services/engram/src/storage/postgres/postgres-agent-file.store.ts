@@ -14,7 +14,7 @@ import { AgentFileInfo, AgentFileStore, AgentFileWorkspace } from '../agent-file
 import { StoreBusy } from '../../common/domain-errors';
 import { FileChange, MaterialisedWorkspace } from '../materialised-workspace';
 import { PostgresAgentFileJournal } from './postgres-agent-file-journal';
-import { PostgresDatabase, Queryable } from './postgres.database';
+import { lockKeyForTransaction, PostgresDatabase, Queryable } from './postgres.database';
 
 /** One stored file of any namespace, as backups carry them. */
 export interface StoredAgentFile {
@@ -207,9 +207,9 @@ function sameContent(a: Buffer | undefined, b: Buffer | undefined): boolean {
   return a === undefined || b === undefined ? a === b : a.equals(b);
 }
 
-/** Writers of one namespace's files take turns (the key pair keeps clear of the migration lock's key). */
-async function lockNamespace(tx: Queryable, namespace: string): Promise<void> {
-  await tx.query("SELECT pg_advisory_xact_lock(hashtext('engram.agent_files'), hashtext($1))", [namespace]);
+/** Writers of one namespace's files take turns. */
+function lockNamespace(tx: Queryable, namespace: string): Promise<void> {
+  return lockKeyForTransaction(tx, 'agent_files', namespace);
 }
 
 async function contentIn(db: Queryable, namespace: string, relative: string): Promise<Buffer | undefined> {

@@ -1,6 +1,6 @@
 import { ConflictRow, judgeColumn, toConflictRecord } from '../conflict.sql';
 import { ConflictJudgement, ConflictRecord, ConflictStatus, ConflictStore, NewConflict } from '../conflict.store';
-import { PostgresDatabase } from './postgres.database';
+import { lockKeyForTransaction, PostgresDatabase } from './postgres.database';
 
 /** ConflictStore on PostgreSQL: a pair is proposed once, whichever replica's scan finds it first. */
 export class PostgresConflictStore extends ConflictStore {
@@ -14,9 +14,7 @@ export class PostgresConflictStore extends ConflictStore {
    */
   async propose(conflict: NewConflict): Promise<ConflictRecord | undefined> {
     const row = await this.db.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext('engram.memory_conflicts'), hashtext($1))", [
-        conflict.namespace,
-      ]);
+      await lockKeyForTransaction(tx, 'memory_conflicts', conflict.namespace);
       const [inserted] = await tx.query<ConflictRow>(
         `INSERT INTO memory_conflicts (namespace, number, first_id, second_id, score, evidence, status, created_at, judge)
          VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM memory_conflicts WHERE namespace = $1),

@@ -1,6 +1,6 @@
 import { KEPT_PROPOSAL_SETS, ProposalItemRow, ProposalSetRow, toProposalSetRecord } from '../consolidation.sql';
 import { ConsolidationStore, NewProposalSet, ProposalSetRecord } from '../consolidation.store';
-import { PostgresDatabase } from './postgres.database';
+import { lockKeyForTransaction, PostgresDatabase } from './postgres.database';
 
 /** ConsolidationStore on PostgreSQL: an item is marked applied once, whichever replica applies it first. */
 export class PostgresConsolidationStore extends ConsolidationStore {
@@ -11,9 +11,7 @@ export class PostgresConsolidationStore extends ConsolidationStore {
   /** One namespace's saves at a time, so racing saves cannot each trim without the others' sets. */
   async save(set: NewProposalSet, keep = KEPT_PROPOSAL_SETS): Promise<void> {
     await this.db.transaction(async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('engram.consolidation_sets'), hashtext($1))", [
-        set.namespace,
-      ]);
+      await lockKeyForTransaction(client, 'consolidation_sets', set.namespace);
       await client.query(
         `INSERT INTO consolidation_sets (id, namespace, job_id, created_at, settings, summary)
          VALUES ($1, $2, $3, $4, $5, $6)`,

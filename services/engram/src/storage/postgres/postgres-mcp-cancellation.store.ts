@@ -1,5 +1,5 @@
 import { CANCELLATION_KEEP_MS, McpCancellationStore, RecordedCancellation } from '../mcp-cancellation.store';
-import { PostgresDatabase } from './postgres.database';
+import { lockKeyForTransaction, PostgresDatabase } from './postgres.database';
 
 /**
  * McpCancellationStore on PostgreSQL: the insert and both trims in one transaction, one credential's at a
@@ -19,9 +19,7 @@ export class PostgresMcpCancellationStore extends McpCancellationStore {
     perCredential: number,
   ): Promise<void> {
     await this.db.transaction(async (client) => {
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('engram.mcp_cancellations'), hashtext($1))", [
-        credential,
-      ]);
+      await lockKeyForTransaction(client, 'mcp_cancellations', credential);
       await client.query(
         'INSERT INTO mcp_cancellations (credential, caller, request_id, requested_at) VALUES ($1, $2, $3, $4)',
         [credential, caller, requestId, nowMs],

@@ -84,6 +84,14 @@ export class PostgresDatabase implements Queryable {
   }
 }
 
+/**
+ * Holds the lock `name` for `key` (a namespace, a credential) until the transaction ends, so writers of one
+ * key take turns across replicas; the key pair keeps clear of the single-number locks (migrations).
+ */
+export async function lockKeyForTransaction(tx: Queryable, name: string, key: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [`engram.${name}`, key]);
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === UNIQUE_VIOLATION;
 }
