@@ -229,6 +229,7 @@ function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {
   const config: EmbeddingConfig = {
     provider,
     batchSize: read.integer('ENGRAM_EMBEDDING_BATCH_SIZE', 32, 1, 1024),
+    localWorkers: read.integer('ENGRAM_EMBEDDING_WORKERS', 1, 1, 64),
     localPrecision: read.oneOf('ENGRAM_EMBEDDING_PRECISION', ['fp32', 'int8'] as const, 'int8'),
     requestTimeoutMs: read.integer('ENGRAM_EMBEDDING_TIMEOUT_MS', 30_000, 100, 600_000),
     onnxModelDir: onnxDir ? absolute(onnxDir, cwd) : undefined,
@@ -238,9 +239,6 @@ function readEmbeddingConfig(read: EnvReader, cwd: string): EmbeddingConfig {
     // Not trimmed: a prefix usually ends in a space or a newline the model was trained with.
     queryPrefix: read.verbatim('ENGRAM_EMBEDDING_QUERY_PREFIX') ?? '',
   };
-  if (read.raw('ENGRAM_EMBEDDING_WORKERS') !== undefined) {
-    config.localWorkers = read.integer('ENGRAM_EMBEDDING_WORKERS', 1, 1, 64);
-  }
   const dimension = read.raw('ENGRAM_EMBEDDING_DIMENSION');
   if (dimension !== undefined) config.openaiDimension = read.integer('ENGRAM_EMBEDDING_DIMENSION', 0, 1, 65536);
   if (provider === 'onnx' && !config.onnxModelDir) {
