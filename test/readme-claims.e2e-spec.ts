@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { declaredMetrics, seriesLabels } from './deployment/declared-metrics';
 import { serviceHelper } from './engram-cli';
 import { ROOT } from './process-harness';
 
@@ -15,6 +16,8 @@ const DOCUMENTS = [
   'docs/architecture.md',
 ];
 const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+/** Metrics the docs name as gone, so a reader of an older setup knows what replaced them. */
+const RETIRED_METRICS = ['engram_mcp_sessions'];
 const scripts: Record<string, string> = JSON.parse(text('package.json')).scripts;
 
 describe('what the README and docs show exists', () => {
@@ -52,5 +55,32 @@ describe('what the README and docs show exists', () => {
         assert.ok(existsSync(join(ROOT, path.replace(/\/$/, ''))), `${document}: ${path}`);
       }
     }
+  });
+
+  it('names only metrics Engram declares, with labels they carry', () => {
+    const declared = declaredMetrics();
+    const documents = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md'))];
+    let seen = 0;
+    const wrong = documents.flatMap((document) => {
+      const body = text(document === 'README.md' ? document : `docs/${document}`);
+      // `engram_x`, `engram_x{label}`, `engram_x{label="value"}`; not engram_sandbox.py or engram_test_<random>.
+      return [...body.matchAll(/\b((?:engram|http_request)_\w+)(?![\w.<])(?:\{([^}]*)\})?/g)].flatMap(
+        ([, name, inner]) => {
+          seen++;
+          if (RETIRED_METRICS.includes(name))
+            return declared.has(name) ? [`${document}: ${name} is declared again`] : [];
+          const labels = seriesLabels(name, declared);
+          if (!labels) return [`${document}: ${name} is not declared`];
+          const named = [...(inner ?? '').replace(/"[^"]*"/g, '""').matchAll(/(\w+)\s*(?:=~|!~|!=|=|,|$)/g)].map(
+            ([, label]) => label,
+          );
+          return named
+            .filter((label) => !labels.has(label))
+            .map((label) => `${document}: ${name} has no label ${label}`);
+        },
+      );
+    });
+    assert.deepEqual(wrong, []);
+    assert.ok(seen >= 15, `found ${seen} metrics`);
   });
 });
