@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ts from 'typescript';
 import { describe, it } from 'node:test';
 import { declaredMetrics, seriesLabels } from './deployment/declared-metrics';
 import { serviceHelper } from './engram-cli';
@@ -16,6 +17,35 @@ const DOCUMENTS = [
   'docs/architecture.md',
 ];
 const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+const EVERY_DOCUMENT = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
+const SOURCES = join(ROOT, 'services', 'engram', 'src');
+
+/** The sysexits codes (64-78) the commands return: numbers in code, not in strings or comments. */
+function exitCodesReturned(): Set<number> {
+  const files = [
+    ...['cli', 'process'].flatMap((folder) =>
+      readdirSync(join(SOURCES, folder))
+        .filter((name) => name.endsWith('.ts') && !name.endsWith('.spec.ts'))
+        .map((name) => join(SOURCES, folder, name)),
+    ),
+    join(SOURCES, 'http', 'run-api.ts'),
+    join(SOURCES, 'worker', 'run-worker.ts'),
+  ];
+  const codes = new Set<number>();
+  for (const file of files) {
+    const visit = (node: ts.Node): void => {
+      if (ts.isNumericLiteral(node) && Number(node.text) >= 64 && Number(node.text) <= 78) codes.add(Number(node.text));
+      node.forEachChild(visit);
+    };
+    visit(ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022));
+  }
+  return codes;
+}
 /** Metrics the docs name as gone, so a reader of an older setup knows what replaced them. */
 const RETIRED_METRICS = ['engram_mcp_sessions'];
 const scripts: Record<string, string> = JSON.parse(text('package.json')).scripts;
@@ -59,10 +89,9 @@ describe('what the README and docs show exists', () => {
 
   it('names only metrics Engram declares, with labels they carry', () => {
     const declared = declaredMetrics();
-    const documents = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md'))];
     let seen = 0;
-    const wrong = documents.flatMap((document) => {
-      const body = text(document === 'README.md' ? document : `docs/${document}`);
+    const wrong = EVERY_DOCUMENT.flatMap((document) => {
+      const body = text(document);
       // `engram_x`, `engram_x{label}`, `engram_x{label="value"}`; not engram_sandbox.py or engram_test_<random>.
       return [...body.matchAll(/\b((?:engram|http_request)_\w+)(?![\w.<])(?:\{([^}]*)\})?/g)].flatMap(
         ([, name, inner]) => {
@@ -82,5 +111,21 @@ describe('what the README and docs show exists', () => {
     });
     assert.deepEqual(wrong, []);
     assert.ok(seen >= 15, `found ${seen} metrics`);
+  });
+
+  it('tells of every exit code the commands return, and of no other', () => {
+    const told = new Set<number>();
+    for (const document of EVERY_DOCUMENT) {
+      for (const sentence of text(document)
+        .replace(/\n/g, ' ')
+        .split(/(?<=[.;])\s+(?=[A-Z`(])/)) {
+        if (!/\bexit/i.test(sentence)) continue;
+        for (const [code] of sentence.matchAll(/\b(?:6[4-9]|7[0-8])\b/g)) told.add(Number(code));
+      }
+    }
+    const returned = exitCodesReturned();
+    assert.ok(returned.size >= 7, `${[...returned]} returned`);
+    assert.deepEqual([...returned].filter((code) => !told.has(code)).sort(), [], 'exit codes no document tells of');
+    assert.deepEqual([...told].filter((code) => !returned.has(code)).sort(), [], 'exit codes told of but not returned');
   });
 });
