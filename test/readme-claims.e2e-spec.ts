@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, it } from 'node:test';
 import { declaredMetrics, seriesLabels } from './deployment/declared-metrics';
-import { serviceHelper } from './engram-cli';
-import { ROOT } from './process-harness';
+import { runEngram, serviceHelper } from './engram-cli';
+import { ROOT, tempDir } from './process-harness';
 
 const { CLI_COMMANDS } = serviceHelper('cli/cli-command.js');
 const DOCUMENTS = [
@@ -26,6 +26,14 @@ const EVERY_DOCUMENT = [
 const SOURCES = join(ROOT, 'services', 'engram', 'src');
 
 /** The sysexits codes (64-78) the commands return: numbers in code, not in strings or comments. */
+/** The flags `engram <command>` accepts, as its refusal of an unknown one lists them. */
+async function acceptedFlags(command: string): Promise<Set<string>> {
+  const { code, stderr } = await runEngram([command, '--not-a-flag'], {}, tempDir());
+  const listed = /accepted: (.*)/.exec(stderr)?.[1];
+  assert.ok(code === 64 && listed, `engram ${command} --not-a-flag: ${code} ${stderr}`);
+  return new Set(['--help', ...listed.split(', ')]);
+}
+
 function exitCodesReturned(): Set<number> {
   const files = [
     ...['cli', 'process'].flatMap((folder) =>
@@ -127,5 +135,29 @@ describe('what the README and docs show exists', () => {
     assert.ok(returned.size >= 7, `${[...returned]} returned`);
     assert.deepEqual([...returned].filter((code) => !told.has(code)).sort(), [], 'exit codes no document tells of');
     assert.deepEqual([...told].filter((code) => !returned.has(code)).sort(), [], 'exit codes told of but not returned');
+  });
+
+  it('gives each engram command only flags it accepts', async () => {
+    const uses: { where: string; command: string; flag: string }[] = [];
+    for (const document of EVERY_DOCUMENT) {
+      text(document)
+        .split('\n')
+        .forEach((line, index) => {
+          // The command as typed, up to the end of its code span, a shell comment or a table cell.
+          for (const [, command, rest] of line.matchAll(/(?:npx |`|-- |^)engram ([a-z][\w-]*)([^`#|]*)/g)) {
+            for (const [flag] of rest.matchAll(/--[a-z][\w-]*/g)) {
+              uses.push({ where: `${document}:${index + 1}`, command, flag });
+            }
+          }
+        });
+    }
+    const commands = [...new Set(uses.map((use) => use.command))].filter((command) => command in CLI_COMMANDS);
+    const accepted = new Map(await Promise.all(commands.map(async (c) => [c, await acceptedFlags(c)] as const)));
+    const refused = uses.filter(({ command, flag }) => accepted.has(command) && !accepted.get(command)!.has(flag));
+    assert.deepEqual(
+      refused.map(({ where, command, flag }) => `${where}: engram ${command} ${flag}`),
+      [],
+    );
+    assert.ok(uses.length > 40, `found ${uses.length} flags`);
   });
 });
