@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startOAuthTestApp } from '../testing/oauth-flow';
+import { TestApp } from '../testing/test-app';
+import { routesOf } from './create-app';
+
+const DOCS = join(__dirname, '..', '..', '..', '..', 'docs');
+const API_DOC = readFileSync(join(DOCS, 'api.md'), 'utf8');
+/** `/mcp` is documented with its transport in docs/mcp.md. */
+const MCP_DOC = readFileSync(join(DOCS, 'mcp.md'), 'utf8');
+/** The Swagger UI page's own files, served with it (docs/api.md: "the Swagger UI page and its files"). */
+const SWAGGER_FILES = /^\/api\/docs\/(?:\*|LICENSE|index\.html|swagger-ui-init\.js|docs\/.*)?$/;
+
+/** A path with its parameters made alike: `:hash`, `<path>` and `{path}` are one parameter. */
+const shape = (path: string) => path.replace(/:\w+|<[^>]+>|\{[^}]+\}/g, ':p');
+
+/** The `METHOD /path` routes of the first column of docs/api.md's route table. */
+function tableRoutes(): { method: string; path: string }[] {
+  return API_DOC.split('\n')
+    .filter((line) => /^\| `(GET|POST|PUT|DELETE|PATCH) \//.test(line))
+    .flatMap((line) => [...line.split('|')[1].matchAll(/`(GET|POST|PUT|DELETE|PATCH) (\/[^`\s]*)`/g)])
+    .map(([, method, path]) => ({ method, path }));
+}
+
+describe('docs/api.md and the routes the api serves', () => {
+  let api: TestApp;
+  let served: { method: string; path: string }[];
+
+  before(async () => {
+    api = await startOAuthTestApp('bootstrap-key-0123456789abcdef');
+    served = routesOf(api.app)
+      .filter((route) => route.method !== 'HEAD' && route.method !== 'OPTIONS')
+      .map(({ method, url }) => ({ method, path: url }));
+  });
+  after(() => api.close());
+
+  it('lists in its route table only routes the api serves, with their method', () => {
+    const serves = ({ method, path }: { method: string; path: string }) =>
+      served.some(
+        (route) =>
+          route.method === method &&
+          (shape(route.path) === shape(path) ||
+            // The agent's files are one wildcard route: `<path>`, `<path>/history`, `.filters` are its paths.
+            (route.path.endsWith('/*') && path.startsWith(route.path.slice(0, -1)))),
+      );
+    const table = tableRoutes();
+    assert.ok(table.length > 80, `${table.length} routes in the table`);
+    assert.deepEqual(
+      table.filter((route) => !serves(route)).map(({ method, path }) => `${method} ${path}`),
+      [],
+    );
+  });
+
+  it('names every route the api serves', () => {
+    const named = [...API_DOC.matchAll(/`(?:[A-Z]+ )?(…)?(\/[^`\s]*)`/g), ...MCP_DOC.matchAll(/`()(\/mcp)`/g)].map(
+      ([, ellipsis, path]) => ({ path: shape(path.replace(/\?.*$/, '')), tail: !!ellipsis }),
+    );
+    // An alias may be given by its tail (`…/mcp`, `/recommendations/:time_horizon`): it names the route it ends.
+    const names = (path: string) =>
+      named.some(
+        (doc) => path === doc.path || ((doc.tail || doc.path.split('/').length > 2) && path.endsWith(doc.path)),
+      );
+    const unnamed = served
+      .filter(({ path }) => !SWAGGER_FILES.test(path))
+      .map(({ path }) => shape(path).replace(/\*$/, ':p'))
+      .filter((path) => !names(path));
+    assert.deepEqual([...new Set(unnamed)], [], 'routes docs/api.md does not name');
+  });
+});
