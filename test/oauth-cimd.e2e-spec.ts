@@ -68,7 +68,8 @@ function makeCertificates(dir: string): { ca: string; key: string; cert: string 
 
 /**
  * Where client metadata documents live: an https server on loopback with a valid document and the
- * hostile ones, counting requests per path.
+ * hostile ones, counting requests per path. Any path under /flood/ is a valid document of its own; one
+ * under /slow/ is never answered.
  */
 class DocumentHost {
   readonly hits = new Map<string, number>();
@@ -127,6 +128,8 @@ class DocumentHost {
       case '/slow.json':
         return; // headers never come
       default:
+        if (path.startsWith('/slow/')) return;
+        if (path.startsWith('/flood/')) return json(this.document(path));
         response.writeHead(404).end();
     }
   }
@@ -349,3 +352,108 @@ describe('OAuth with client ID metadata documents (real process, https documents
     assert.match(answer.text, /no complete answer within 5 s/);
   });
 });
+
+describe('client metadata documents while many addresses flood /oauth/authorize (real process, https documents)', () => {
+  let dir: string;
+  let tls: ReturnType<typeof makeCertificates>;
+  let env: Record<string, string>;
+  let api: RunningApi;
+  const host = new DocumentHost();
+  const OPERATOR = '192.0.2.10';
+  /** Distinct client addresses, as the trusted proxy (loopback) reports them in X-Forwarded-For. */
+  const addresses = (count: number) => Array.from({ length: count }, (_, n) => `198.18.${n >> 8}.${n & 255}`);
+
+  before(async () => {
+    dir = tempDir();
+    tls = makeCertificates(dir);
+    await host.start(tls);
+    const port = String(await freePort());
+    env = {
+      MCP_HTTP_PORT: port,
+      MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
+      MCP_API_KEY: ADMIN_KEY,
+      ENGRAM_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ENGRAM_OAUTH_ENABLED: 'true',
+      ENGRAM_OAUTH_METADATA_PRIVATE_HOSTS: '127.0.0.1',
+      ENGRAM_TRUSTED_PROXIES: '127.0.0.1',
+      NODE_EXTRA_CA_CERTS: tls.ca,
+    };
+    api = await startApi(env, dir);
+  });
+  after(async () => {
+    host.stop();
+    await api?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const authorizationUrl = (path: string) => {
+    const url = new URL('/oauth/authorize', api.url);
+    url.search = new URLSearchParams({
+      client_id: `${host.base}${path}`,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
+      code_challenge_method: 'S256',
+    }).toString();
+    return url;
+  };
+  const authorizeFrom = async (address: string, path: string) => {
+    const response = await fetch(authorizationUrl(path), { headers: { 'x-forwarded-for': address } });
+    return { status: response.status, text: await response.text() };
+  };
+  const floodFetches = (prefix: string) =>
+    [...host.hits].filter(([path]) => path.startsWith(prefix)).reduce((sum, [, count]) => sum + count, 0);
+
+  it("keeps an approved connector's document cached while 600 addresses each name a fresh one", async () => {
+    const page = await authorizeFrom(OPERATOR, '/client.json');
+    const form = new URLSearchParams({
+      request_id: /name="request_id" value="([^"]+)"/.exec(page.text)![1],
+      csrf: /name="csrf" value="([^"]+)"/.exec(page.text)![1],
+      action: 'approve',
+      credential: ADMIN_KEY,
+      namespace: 'default',
+      scope: 'read',
+    });
+    const approved = await fetch(`${api.url}/oauth/authorize`, {
+      method: 'POST',
+      body: form,
+      redirect: 'manual',
+      headers: { 'x-forwarded-for': OPERATOR },
+    });
+    assert.equal(approved.status, 303, await approved.text());
+
+    const flood = addresses(600);
+    for (let start = 0; start < flood.length; start += 10) {
+      await Promise.all(
+        flood.slice(start, start + 10).map((address, n) => authorizeFrom(address, `/flood/${start + n}.json`)),
+      );
+    }
+    const again = await authorizeFrom(OPERATOR, '/client.json');
+    assert.equal(again.status, 200, again.text);
+    assert.equal(host.hits.get('/client.json'), 1, 'served from the cache');
+    assert.ok(floodFetches('/flood/') <= 60, `new documents fetched in the minute: ${floodFetches('/flood/')}`);
+  });
+
+  it('fetches the approved connector on a restarted api while 250 addresses hold every fetch slot', async () => {
+    await api.stop();
+    api = await startApi(env, dir); // nothing cached, nothing counted: the approval is in the store
+    const flood = addresses(250).map((address, n) => authorizeFrom(address, `/slow/${n}.json`));
+    await waitForHits(() => floodFetches('/slow/') >= 16);
+    const refusedNew = await authorizeFrom(OPERATOR, '/flood/new.json');
+    assert.match(refusedNew.text, /too many client metadata documents are being fetched/, 'every slot is taken');
+    const connector = await authorizeFrom(OPERATOR, '/client.json');
+    assert.equal(connector.status, 200, connector.text);
+    assert.match(connector.text, /CIMD e2e client/);
+    assert.equal(host.hits.get('/client.json'), 2, 'fetched again by the new process');
+    host.stop(); // the slow documents' connections end, and with them the flood's requests
+    await Promise.all(flood);
+  });
+});
+
+async function waitForHits(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('the document host was not asked in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

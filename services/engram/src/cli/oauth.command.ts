@@ -1,4 +1,5 @@
 import { AuditService } from '../audit/audit.service';
+import { InMemoryFailureLimiter } from '../auth/failure-limiter';
 import { OAuthService } from '../oauth/oauth.service';
 import { NotFound } from '../common/domain-errors';
 import { openStores } from '../storage/storage.module';
@@ -31,7 +32,9 @@ export const oauthCommand: CliCommand = {
     if (typeof config === 'number') return config;
     const stores = await openStores(config);
     try {
-      const oauth = new OAuthService(stores.oauth, config, new AuditService(stores.audit, config));
+      // Listing and revoking fetch no metadata document: the limiter its fetches count against is never used.
+      const audit = new AuditService(stores.audit, config);
+      const oauth = new OAuthService(stores.oauth, config, audit, new InMemoryFailureLimiter());
       await oauth.prune();
       const json = args.flags.json === true;
       if (action === 'clients') {

@@ -4,12 +4,13 @@ import {
   metadataDocumentUrl,
   validateMetadataDocument,
 } from './client-metadata-document';
+import { ClientMetadataCache } from './client-metadata-cache';
 import { ClientMetadataRepository, MetadataFetchError } from './client-metadata.repository';
 import { OAuthError } from './oauth.errors';
+import { FailureBudget, FailureLimiter } from '../auth/failure-limiter';
 import { RegisteredMetadata } from '../storage/oauth.store';
 
-const MAX_CACHED = 500;
-/** Distinct documents fetched at once; beyond that an authorization request is refused for now. */
+/** Distinct documents of unapproved clients fetched at once; beyond that a request is refused for now. */
 const MAX_IN_FLIGHT = 16;
 /**
  * Of those, what one requester (a client address, an IPv6 /64) may start: anyone may open
@@ -17,66 +18,116 @@ const MAX_IN_FLIGHT = 16;
  * connectors are not told to retry. A browser opens a handful of authorizations at once at most.
  */
 const MAX_IN_FLIGHT_PER_REQUESTER = 4;
+/**
+ * Documents of unapproved clients fetched a minute, by every replica together (the limiter counts in
+ * Redis when there is one), and by one requester: enough for operators adding connectors, whose
+ * documents are then cached, while a flood from many addresses cannot make the server fetch without end.
+ */
+export const NEW_DOCUMENT_BUDGETS: Record<'everyone' | 'requester', FailureBudget> = {
+  everyone: { name: 'oauth-metadata-fetches', limit: 60, windowMs: 60_000 },
+  requester: { name: 'oauth-metadata-fetches-per-address', limit: 10, windowMs: 60_000 },
+};
+/** The key of the count kept for every requester together. */
+const EVERYONE = 'all';
+
+const BUSY = 'too many client metadata documents are being fetched; retry in a moment';
 
 /** Where documents come from: ClientMetadataRepository, behind its address policy. */
 export type DocumentSource = Pick<ClientMetadataRepository, 'fetchDocument'>;
 
-interface Cached {
-  outcome: RegisteredMetadata | OAuthError;
-  expiresAt: number;
-  /** The requester whose authorization request fetched it. */
-  fetchedFor: string;
-  /** A fetched document served again from the cache: a connector in use, not a one-off URL. */
-  usedAgain: boolean;
+/** Who asks for a document: `requester` (the caller's failureBudgetKey), for a client approved before or not. */
+export interface DocumentRequest {
+  requester: string;
+  /** The operator approved this client once (the store says so): its document is never a flood's. */
+  approved: boolean;
 }
 
 /**
  * Client ID metadata documents by URL: fetched (through the repository's SSRF protections), validated,
  * and kept for their cache lifetime. Failures are kept for the minimum lifetime too, and concurrent
- * requests for one URL share one fetch, so a burst of authorization requests costs one fetch. The
- * slots and the cache are this process's (they bound its outbound fetches), shared fairly among
- * requesters: one cannot hold more than its share of the slots, nor push out another's documents.
+ * requests for one URL share one fetch, so a burst of authorization requests costs one fetch.
+ *
+ * Anyone may make the server fetch a document of a client never approved, so those fetches are bounded:
+ * this process's slots, shared fairly among requesters, and a rate over every replica, with each
+ * requester's share of it. Documents of clients the operator approved are fetched outside those bounds
+ * (one fetch at a time per client, and only an operator adds clients) and cached apart, so a flood from
+ * any number of addresses can neither push them out nor keep them from being fetched again.
  */
 export class ClientMetadataDocuments {
-  /** Least recently used first. */
-  private readonly cache = new Map<string, Cached>();
+  private readonly cache = new ClientMetadataCache();
   private readonly inFlight = new Map<string, Promise<RegisteredMetadata>>();
-  private readonly fetchesBy = new Map<string, number>();
+  private readonly slotsBy = new Map<string, number>();
+  private slotsInUse = 0;
 
-  constructor(private readonly source: DocumentSource) {}
+  constructor(
+    private readonly source: DocumentSource,
+    private readonly limiter: FailureLimiter,
+  ) {}
 
-  /** The client's metadata, for an authorization request from `requester` (its failureBudgetKey). */
-  async resolve(clientId: string, requester: string, now = Date.now()): Promise<RegisteredMetadata> {
+  /** The client's metadata, for an authorization request. */
+  async resolve(clientId: string, request: DocumentRequest, now = Date.now()): Promise<RegisteredMetadata> {
     const url = metadataDocumentUrl(clientId);
-    const cached = this.cache.get(clientId);
-    if (cached && cached.expiresAt > now) {
-      // Moved to the end: the cache is kept least recently used first.
-      this.cache.delete(clientId);
-      this.cache.set(clientId, { ...cached, usedAgain: !(cached.outcome instanceof OAuthError) });
+    const cached = this.cache.use(clientId, request.approved, now);
+    if (cached) {
       if (cached.outcome instanceof OAuthError) throw cached.outcome;
       return cached.outcome;
     }
-    return this.inFlight.get(clientId) ?? this.startFetch(url, requester, now);
+    const joined = this.inFlight.get(clientId);
+    if (joined) return joined;
+    if (request.approved) return this.track(url, this.fetchAndValidate(url, request, now));
+    return this.fetchNew(url, request, now);
   }
 
-  private startFetch(url: URL, requester: string, now: number): Promise<RegisteredMetadata> {
-    const started = this.fetchesBy.get(requester) ?? 0;
-    // One refusal whichever bound is reached: it names nothing about other requesters.
-    if (this.inFlight.size >= MAX_IN_FLIGHT || started >= MAX_IN_FLIGHT_PER_REQUESTER) {
-      throw new OAuthError('invalid_client', 'too many client metadata documents are being fetched; retry in a moment');
+  /**
+   * A document of a client never approved: within the slots and the rate, or refused for now. The fetch
+   * is shared from the start, so requests for the same URL arriving meanwhile join it and take no slot.
+   */
+  private fetchNew(url: URL, request: DocumentRequest, now: number): Promise<RegisteredMetadata> {
+    this.takeSlot(request.requester);
+    const fetching = this.chargeNewDocument(request.requester)
+      .then(() => this.fetchAndValidate(url, request, now))
+      .finally(() => this.releaseSlot(request.requester));
+    return this.track(url, fetching);
+  }
+
+  // One refusal whichever bound is reached: it names nothing about other requesters.
+  private takeSlot(requester: string): void {
+    const taken = this.slotsBy.get(requester) ?? 0;
+    if (this.slotsInUse >= MAX_IN_FLIGHT || taken >= MAX_IN_FLIGHT_PER_REQUESTER) {
+      throw new OAuthError('invalid_client', BUSY);
     }
-    this.fetchesBy.set(requester, started + 1);
-    const pending = this.fetchAndValidate(url, requester, now).finally(() => {
-      this.inFlight.delete(url.href);
-      const left = (this.fetchesBy.get(requester) ?? 1) - 1;
-      if (left > 0) this.fetchesBy.set(requester, left);
-      else this.fetchesBy.delete(requester);
-    });
-    this.inFlight.set(url.href, pending);
-    return pending;
+    this.slotsBy.set(requester, taken + 1);
+    this.slotsInUse++;
   }
 
-  private async fetchAndValidate(url: URL, requester: string, now: number): Promise<RegisteredMetadata> {
+  private releaseSlot(requester: string): void {
+    this.slotsInUse--;
+    const left = (this.slotsBy.get(requester) ?? 1) - 1;
+    if (left > 0) this.slotsBy.set(requester, left);
+    else this.slotsBy.delete(requester);
+  }
+
+  /**
+   * Counts the fetch against the requester's share and everyone's budget, unless either is spent. Checked,
+   * then counted: fetches racing past the check together are at most the slots in flight on each replica.
+   */
+  private async chargeNewDocument(requester: string): Promise<void> {
+    const { everyone, requester: own } = NEW_DOCUMENT_BUDGETS;
+    const waits = await Promise.all([
+      this.limiter.retryAfterSeconds(own, requester),
+      this.limiter.retryAfterSeconds(everyone, EVERYONE),
+    ]);
+    if (waits.some((seconds) => seconds > 0)) throw new OAuthError('invalid_client', BUSY);
+    await Promise.all([this.limiter.recordFailure(own, requester), this.limiter.recordFailure(everyone, EVERYONE)]);
+  }
+
+  private track(url: URL, fetching: Promise<RegisteredMetadata>): Promise<RegisteredMetadata> {
+    const shared = fetching.finally(() => this.inFlight.delete(url.href));
+    this.inFlight.set(url.href, shared);
+    return shared;
+  }
+
+  private async fetchAndValidate(url: URL, request: DocumentRequest, now: number): Promise<RegisteredMetadata> {
     let outcome: RegisteredMetadata | OAuthError;
     let lifetime = CACHE_BOUNDS_MS.min;
     try {
@@ -90,36 +141,9 @@ export class ClientMetadataDocuments {
           ? error
           : new OAuthError('invalid_client', `client metadata document ${url.href}: ${error.message}`);
     }
-    this.remember(url.href, { outcome, expiresAt: now + lifetime, fetchedFor: requester, usedAgain: false }, now);
+    const entry = { outcome, expiresAt: now + lifetime, fetchedFor: request.requester, usedAgain: false };
+    this.cache.put(url.href, entry, request.approved, now);
     if (outcome instanceof OAuthError) throw outcome;
     return outcome;
-  }
-
-  private remember(clientId: string, entry: Cached, now: number): void {
-    this.cache.delete(clientId);
-    this.cache.set(clientId, entry);
-    if (this.cache.size > MAX_CACHED) this.cache.delete(this.evictionVictim(clientId, now));
-  }
-
-  /**
-   * The entry to drop from a full cache for the one just `added`: an expired one, else one of the
-   * requester holding the most, its one-off documents (and failures) before those used again, least
-   * recently used first. Counting by requester is what keeps a flood of fresh URLs, from one address,
-   * from pushing out the connectors others use: it pushes out its own. Keeping documents used again
-   * alone would not do, since a flooder can name each of its URLs twice; it still decides within one
-   * requester's share, so a caller's own one-off URLs go before the connector it uses.
-   */
-  private evictionVictim(added: string, now: number): string {
-    const held = new Map<string, number>();
-    for (const entry of this.cache.values()) held.set(entry.fetchedFor, (held.get(entry.fetchedFor) ?? 0) + 1);
-    let victim = '';
-    let victimRank = -1;
-    for (const [clientId, entry] of this.cache) {
-      if (clientId === added) continue;
-      if (entry.expiresAt <= now) return clientId;
-      const rank = held.get(entry.fetchedFor)! * 2 + (entry.usedAgain ? 0 : 1);
-      if (rank > victimRank) [victim, victimRank] = [clientId, rank];
-    }
-    return victim;
   }
 }

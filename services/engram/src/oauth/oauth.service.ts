@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AuditAction } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { AccessTokenResolver } from '../auth/authenticator';
+import { FAILURE_LIMITER, FailureLimiter } from '../auth/failure-limiter';
 import { isNamespace } from '../auth/namespace';
 import { Principal } from '../auth/request-context';
 import { Scope } from '../auth/scopes';
@@ -83,10 +84,11 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
     private readonly store: OAuthStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
+    @Inject(FAILURE_LIMITER) limiter: FailureLimiter,
   ) {
     if (config.oauth.metadataDocuments) {
       const policy = new AddressPolicy(config.oauth.metadataPrivateHosts);
-      this.documents = new ClientMetadataDocuments(new ClientMetadataRepository(policy));
+      this.documents = new ClientMetadataDocuments(new ClientMetadataRepository(policy), limiter);
     }
     this.issuer = config.publicUrl;
     this.resource = `${config.publicUrl}/mcp`;
@@ -328,8 +330,13 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
   ): Promise<ClientRecord | undefined> {
     if (!isMetadataDocumentUrl(clientId)) return this.store.findClient(clientId);
     if (!this.documents) return undefined;
-    const metadata = await this.documents.resolve(clientId, requester, now);
+    // Read first: a client the operator approved is fetched outside the bounds a flood can reach.
     const approved = await this.store.findClient(clientId);
+    const metadata = await this.documents.resolve(
+      clientId,
+      { requester, approved: approved !== undefined && approved.grantedAt !== null },
+      now,
+    );
     return {
       clientId,
       secretHash: null,
