@@ -164,11 +164,15 @@ describe('the operator password, guessed from many addresses', () => {
       const guess = await authorize(`203.0.113.${100 + (i % 25)}`, `guess number ${i}`);
       assert.equal(guess.status, 401, `guess ${i}`);
       assert.match(guess.html, /not right/);
+      // The page names what signs in now: both, until this guess was the 100th.
+      const signsIn = i < 99 ? 'Operator password or admin API key' : 'Admin API key';
+      assert.match(guess.html, new RegExp(`<label>${signsIn}\\s*<input`), `guess ${i}`);
     }
     const paused = await authorize('198.51.100.42', PASSWORD);
     assert.equal(paused.status, 401, 'the right password is not compared now');
     assert.equal(paused.code, null);
     assert.match(paused.html, /from all addresses in the last hour/);
+    assert.match(paused.html, /<label>Admin API key\s*<input/, 'the page asks for what signs in now');
     const key = await authorize('198.51.100.43', API_KEY);
     assert.equal(key.status, 303, 'the operator signs in with an admin key meanwhile');
     assert.ok(key.code);

@@ -7,9 +7,26 @@ export interface ConsentView {
   redirectUri: string;
   scopes: readonly string[];
   namespace: string;
-  signInWith: 'password' | 'admin key';
+  /** Whether the operator password signs in: none is set, it does, or it is paused after wrong guesses. */
+  password: PasswordSignIn;
   error?: string;
 }
+
+/** An unbound admin key always signs in; the operator password only when set and not paused. */
+export type PasswordSignIn = 'none' | 'accepted' | 'paused';
+
+const ADMIN_KEY = 'an admin API key that is not bound to a namespace';
+const SIGN_IN: Record<PasswordSignIn, { label: string; help: string }> = {
+  accepted: {
+    label: 'Operator password or admin API key',
+    help: `Sign in with the operator password, or with ${ADMIN_KEY}.`,
+  },
+  none: { label: 'Admin API key', help: `Sign in with ${ADMIN_KEY}.` },
+  paused: {
+    label: 'Admin API key',
+    help: `The operator password is not checked for now, after too many wrong ones: sign in with ${ADMIN_KEY}.`,
+  },
+};
 
 const SCOPE_WORDS: Record<string, string> = {
   read: 'read and search memories',
@@ -32,7 +49,7 @@ export function renderConsentPage(view: ConsentView): string {
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 34rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
   fieldset { border: 1px solid #ccc; border-radius: 6px; margin: 1rem 0; } label { display: block; margin: .4rem 0; }
   input[type=text], input[type=password] { width: 100%; padding: .4rem; box-sizing: border-box; }
-  .error { color: #a00; } .origin { background: #f4f4f4; padding: .6rem; border-radius: 6px; } .buttons { display: flex; gap: 1rem; } button { padding: .5rem 1.2rem; }
+  .error { color: #a00; } .help { margin-top: 0; color: #555; font-size: .9rem; } .origin { background: #f4f4f4; padding: .6rem; border-radius: 6px; } .buttons { display: flex; gap: 1rem; } button { padding: .5rem 1.2rem; }
   code { word-break: break-all; }
 </style></head>
 <body>
@@ -48,8 +65,9 @@ ${view.error ? `<p class="error" role="alert">${escapeHtml(view.error)}</p>` : '
   ${scopeBoxes}
   <label>Namespace <input type="text" name="namespace" value="${escapeHtml(view.namespace)}" pattern="[a-z0-9][a-z0-9_\\-]{0,63}" required></label>
   </fieldset>
-  <label>Sign in with the operator ${view.signInWith}
-    <input type="password" name="credential" autocomplete="current-password" required autofocus></label>
+  <label>${SIGN_IN[view.password].label}
+    <input type="password" name="credential" autocomplete="current-password" required autofocus aria-describedby="credential-help"></label>
+  <p id="credential-help" class="help">${SIGN_IN[view.password].help}</p>
   <p class="buttons"><button type="submit" name="action" value="approve">Allow</button>
   <button type="submit" name="action" value="deny" formnovalidate>Deny</button></p>
 </form>

@@ -289,6 +289,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
     assert.equal(wrong.status, 401);
     assert.equal(wrong.params.get('code'), null);
     assert.match(wrong.html, /not right/);
+    assert.match(wrong.html, /<label>Admin API key\s*<input type="password"/, 'with no password set, a key signs in');
 
     const forged = await fetch(`${base}/oauth/authorize`, {
       method: 'POST',

@@ -15,7 +15,7 @@ import { PublicRoute } from '../auth/route-access';
 import { grants, Scope } from '../auth/scopes';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { presentedClient } from './client-credentials';
-import { renderConsentPage, renderErrorPage } from './consent-page';
+import { PasswordSignIn, renderConsentPage, renderErrorPage } from './consent-page';
 import { OAuthError } from './oauth.errors';
 import { OAUTH_SCOPES } from './oauth-scopes';
 import { AuthorizationRequest, AuthorizationTarget, OAuthService } from './oauth.service';
@@ -164,7 +164,8 @@ export class OAuthController {
       });
     }
     const consent = await this.consents.open(authorization, callerKey());
-    return this.page(reply, 200, this.consentPage(authorization, consent), authorization.redirectUri);
+    const html = this.consentPage(authorization, consent, await this.passwordSignIn());
+    return this.page(reply, 200, html, authorization.redirectUri);
   }
 
   @Post('oauth/authorize')
@@ -191,17 +192,17 @@ export class OAuthController {
     const again = async (error: string, status: number) => {
       if (!(await this.consents.take(consent))) return this.consentExpired(reply);
       const fresh = await this.consents.open(authorization, callerKey());
-      return this.page(reply, status, this.consentPage(authorization, fresh, error), authorization.redirectUri);
+      const html = this.consentPage(authorization, fresh, await this.passwordSignIn(), error);
+      return this.page(reply, status, html, authorization.redirectUri);
     };
-    const passwordSet = this.config.oauth.password !== undefined;
-    const passwordOpen =
-      passwordSet && (await this.limiter.retryAfterSeconds(BUDGETS.passwordFailures, EVERY_ADDRESS)) === 0;
+    const password = await this.passwordSignIn();
+    const passwordOpen = password === 'accepted';
     const operator = await this.signedInOperator(single(form.credential) ?? '', passwordOpen);
     if (!operator) {
       await this.limiter.recordFailure(BUDGETS.signInFailures, address);
       if (passwordOpen) await this.limiter.recordFailure(BUDGETS.passwordFailures, EVERY_ADDRESS);
       this.audit.record(consentEntry(authorization, 'failure'));
-      if (passwordSet && !passwordOpen) {
+      if (password === 'paused') {
         this.logger.warn({ msg: 'Operator password sign-in paused: too many wrong passwords from all addresses' });
         return again(PASSWORD_PAUSED, 401);
       }
@@ -245,7 +246,12 @@ export class OAuthController {
     };
   }
 
-  private consentPage(authorization: AuthorizationRequest, { requestId, csrf }: ConsentForm, error?: string): string {
+  private consentPage(
+    authorization: AuthorizationRequest,
+    { requestId, csrf }: ConsentForm,
+    password: PasswordSignIn,
+    error?: string,
+  ): string {
     return renderConsentPage({
       requestId,
       csrf,
@@ -254,7 +260,7 @@ export class OAuthController {
       redirectUri: authorization.redirectUri,
       scopes: authorization.scopes,
       namespace: DEFAULT_NAMESPACE,
-      signInWith: this.config.oauth.password ? 'password' : 'admin key',
+      password,
       error,
     });
   }
@@ -267,7 +273,13 @@ export class OAuthController {
     );
   }
 
-  /** Who signed in: the configured operator password, or an admin credential not bound to a namespace. */
+  /** Whether the operator password signs in now: it is set, and not paused by wrong ones from all addresses. */
+  private async passwordSignIn(): Promise<PasswordSignIn> {
+    if (this.config.oauth.password === undefined) return 'none';
+    const paused = (await this.limiter.retryAfterSeconds(BUDGETS.passwordFailures, EVERY_ADDRESS)) > 0;
+    return paused ? 'paused' : 'accepted';
+  }
+
   /** The operator: the password (when set, and while it may be tried), else an admin key on the whole store. */
   private async signedInOperator(credential: string, passwordOpen: boolean): Promise<Principal | undefined> {
     if (credential === '') return undefined;
