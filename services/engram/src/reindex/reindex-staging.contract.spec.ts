@@ -76,7 +76,7 @@ function sqlite(): AdapterUnderTest {
 function postgres(): AdapterUnderTest {
   let server: TestPostgres;
   return {
-    name: 'PostgreSQL (PGlite over the wire)',
+    name: 'PostgreSQL',
     start: async () => {
       server = await startTestPostgres();
     },

@@ -85,7 +85,7 @@ describe("a walk over a namespace's current memories (real SQLite)", () => {
   });
 });
 
-describe("a walk over a namespace's current memories (PostgreSQL, PGlite over the wire)", () => {
+describe("a walk over a namespace's current memories (PostgreSQL)", () => {
   let stores: PostgresStores;
 
   before(async () => {

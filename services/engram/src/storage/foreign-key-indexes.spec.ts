@@ -32,7 +32,7 @@ describe('every foreign key has an index behind its child column', () => {
     db.close();
   });
 
-  describe('PostgreSQL (PGlite over the wire)', () => {
+  describe('PostgreSQL', () => {
     let server: TestPostgres;
     before(async () => {
       server = await startTestPostgres();

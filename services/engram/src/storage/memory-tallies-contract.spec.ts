@@ -61,7 +61,7 @@ function postgres(): EngineUnderTest {
   let server: TestPostgres;
   let opened: Awaited<ReturnType<typeof openPostgresStores>>;
   return {
-    name: 'PostgreSQL (PGlite over the wire)',
+    name: 'PostgreSQL',
     async open() {
       server = await startTestPostgres();
       opened = await openPostgresStores({ url: server.url, poolSize: 4, statementTimeoutMs: 30_000 }, MODEL);

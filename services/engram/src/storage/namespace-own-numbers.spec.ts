@@ -77,7 +77,7 @@ describe('namespace-own numbers on upgrade', () => {
     }
   });
 
-  describe('PostgreSQL (PGlite over the wire)', () => {
+  describe('PostgreSQL', () => {
     let server: TestPostgres;
     before(async () => {
       server = await startTestPostgres();

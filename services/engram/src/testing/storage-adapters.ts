@@ -53,7 +53,7 @@ export function sqliteAdapter(): StorageAdapterUnderTest {
 export function postgresAdapter(): StorageAdapterUnderTest {
   let server: TestPostgres | undefined;
   return {
-    name: 'PostgreSQL (PGlite over the wire)',
+    name: 'PostgreSQL',
     async start() {
       server = await startTestPostgres();
     },

@@ -36,7 +36,7 @@ function subplansUnderLimit(plan: PlanNode): { limits: number; subplans: number 
  * tag look-up for each of them: PostgreSQL projects every row an OFFSET skips, so with the tags and links
  * selected beside the page's ids, the last page of 100,000 memories looked up 100,000 memories' tags.
  */
-describe('deep pages of memories and of the trash (PostgreSQL, PGlite over the wire)', () => {
+describe('deep pages of memories and of the trash (PostgreSQL)', () => {
   let stores: PostgresStores;
   before(async () => {
     stores = await openPlannedStores(MODEL);

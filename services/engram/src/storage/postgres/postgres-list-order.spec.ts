@@ -57,7 +57,7 @@ function pageReading(plan: PlanNode) {
  * first list page's memories by id within each creation time, a deep page the namespace's every live
  * memory, and any trash page the namespace's whole trash.
  */
-describe('pages of memories and of the trash in index order (PostgreSQL, PGlite over the wire)', () => {
+describe('pages of memories and of the trash in index order (PostgreSQL)', () => {
   let stores: PostgresStores;
 
   before(async () => {

@@ -38,7 +38,7 @@ async function scansOf(stores: PostgresStores, work: () => Promise<unknown>): Pr
  * total of an unfiltered page) are read from memory_tallies, kept in the transaction of every write,
  * instead of counting the namespace's memories (and joining them with their tags) for every request.
  */
-describe("a namespace's figures are read, not counted (PostgreSQL, PGlite over the wire)", () => {
+describe("a namespace's figures are read, not counted (PostgreSQL)", () => {
   let stores: PostgresStores;
 
   before(async () => {

@@ -35,7 +35,7 @@ function memory(i: number): MigratedMemory {
  * the page, so a walk cost its pages times the store. The walk in creation order (the memory-file indexer's)
  * reads each page as a range of the namespace's creation times likewise.
  */
-describe("walks through one namespace's memories in id order (PostgreSQL, PGlite over the wire)", () => {
+describe("walks through one namespace's memories in id order (PostgreSQL)", () => {
   let stores: PostgresStores;
 
   before(async () => {

@@ -73,7 +73,7 @@ const TALLIED = [
  * type alone: counting every memory with a common tag cost 50-108 ms at 100,000 memories (PGlite). The
  * choice stays the one an exact count gives.
  */
-describe('filtered vector search chooses its path from the tallies (PostgreSQL, PGlite over the wire)', () => {
+describe('filtered vector search chooses its path from the tallies (PostgreSQL)', () => {
   let stores: PostgresStores;
   let search: PostgresSearchStore;
   const query = Float32Array.from({ length: 8 }, (_, d) => Math.cos(d));
