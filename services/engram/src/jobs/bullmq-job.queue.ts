@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { once } from 'node:events';
 import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
-import { failureCode } from '../process/plain-failure';
+import { failureCode, isStoreBusy } from '../process/plain-failure';
 import { SpanKind, traced, withTraceContext } from '../tracing/spans';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { admitJob, WaitingLimits } from './job-admission';
@@ -240,8 +240,12 @@ export class BullMqJobQueue implements JobQueue {
       }
       // Kept where the view reads it: BullMQ keeps only the message of a failure. Undefined clears it.
       if (!(error instanceof JobCancelled)) await report({ error_code: failureCode(error) }).catch(() => undefined);
-      // A cancelled job, or one whose input is wrong, must not be retried.
-      if (error instanceof JobCancelled || (error as { status?: number }).status !== undefined) {
+      // Not retried, as the inline queue never retries: a cancelled job; one whose input is wrong (a domain
+      // error, with its HTTP status); one that met a busy store, SQLite's busy timeout included. That work
+      // already waited as long as it may for the holder (a restore's swap, a reindex switch, another
+      // writer), and starting it over 5 s later would hold the command that follows it for three attempts
+      // while the holder may still hold the store; it fails at once with its code (75 to a command).
+      if (error instanceof JobCancelled || (error as { status?: number }).status !== undefined || isStoreBusy(error)) {
         throw new UnrecoverableError((error as Error).message);
       }
       throw error;

@@ -64,7 +64,7 @@ async function failedJobs(queue: JobQueue, count: number): Promise<JobView[]> {
 
 const LIMITS = { maxWaiting: 100, maxWaitingPerNamespace: 100 };
 
-describe("a failed job keeps its failure's kind beside its message (error_code), on both queues", () => {
+describe("a failed job keeps its failure's kind beside its message (error_code), on both queues, and a busy store ends it at its first attempt", () => {
   let redis: TestRedis;
   before(async () => {
     redis = await startTestRedis();
@@ -103,12 +103,18 @@ describe("a failed job keeps its failure's kind beside its message (error_code),
       [75, 75, 65, 1],
       'what a command that ran the job exits with',
     );
+    assert.deepEqual(
+      views.map((view) => view.attempts),
+      [1, 1, 1, 1],
+      'no failure is tried again',
+    );
   });
 
   it('BullMQ: the code travels through Redis with the job to whichever process reads it', async () => {
-    // Errors with an HTTP status are not retried, so each job fails at its first attempt.
+    // Each fails at its first attempt, SQLite's busy timeout too: a retry would take the next failure.
     const failures = [
       () => new StoreBusy('Waited too long for a restore to finish; retry shortly'),
+      sqliteBusy,
       () => new BackupCorrupted('The backup failed its integrity check'),
     ];
     const runner = runnerFailingWith(failures);
@@ -125,12 +131,18 @@ describe("a failed job keeps its failure's kind beside its message (error_code),
     );
     await queue.start();
     try {
-      const views = await failedJobs(queue, 2);
+      const views = await failedJobs(queue, 3);
       assert.deepEqual(
-        views.map((view) => [view.state, view.error_code, view.error]),
+        views.map((view) => [view.state, view.error_code, view.error, view.attempts]),
         [
-          ['failed', 'store_busy', 'Waited too long for a restore to finish; retry shortly'],
-          ['failed', 'backup_corrupted', 'The backup failed its integrity check'],
+          ['failed', 'store_busy', 'Waited too long for a restore to finish; retry shortly', 1],
+          [
+            'failed',
+            'database_busy',
+            'The database is locked by a long write elsewhere (a restore or reindex switch); retry shortly',
+            1,
+          ],
+          ['failed', 'backup_corrupted', 'The backup failed its integrity check', 1],
         ],
       );
     } finally {

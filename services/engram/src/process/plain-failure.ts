@@ -41,6 +41,14 @@ const PLAIN_EXIT_CODES: Readonly<Record<string, number>> = {
 };
 
 /**
+ * A store held busy past the wait the work was allowed (StoreBusy, SQLite's busy timeout): the same work
+ * succeeds once the holder is done, which nothing here can hasten.
+ */
+export function isStoreBusy(error: unknown): boolean {
+  return PLAIN_EXIT_CODES[failureCode(error) ?? ''] === 75;
+}
+
+/**
  * What a job that failed with a code of its own says to the command that ran it, beyond the plain
  * failures: the input it names is gone (a backup deleted meanwhile) 66 (EX_NOINPUT), as `engram restore`
  * answers an unknown backup before queueing; the input cannot be read as asked (a corrupt or foreign
