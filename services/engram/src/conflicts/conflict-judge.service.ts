@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ChatCompletionsRepository } from '../agent/chat-completions.repository';
 import { APP_CONFIG, AppConfig, ConflictJudgeConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { ConflictJudgement } from '../storage/conflict.store';
 import { judgeMessages, parseJudgeAnswer } from './conflict-judge.prompt';
-import { JudgeSlots } from './judge-slots';
+import { GaveWayWarnings } from './gave-way-warnings';
+import { JudgeSlots, JudgeWaitGaveWay } from './judge-slots';
 
 /** Room for a thinking model's thoughts before the verdict; the timeout bounds the cost anyway. */
 const JUDGE_MAX_TOKENS = 2048;
@@ -20,11 +21,20 @@ export const CONFIRMING_VERDICTS: ReadonlySet<ConflictJudgement['verdict']> = ne
  * waiting ones served namespace by namespace in turn.
  */
 @Injectable()
-export class ConflictJudgeService {
+export class ConflictJudgeService implements OnModuleDestroy {
   private readonly logger = new Logger('ConflictJudge');
   private readonly settings: ConflictJudgeConfig | undefined;
   private readonly model: ChatCompletionsRepository | undefined;
   private readonly slots: JudgeSlots;
+  /** A burst gives way by the thousand: told once a minute per namespace, not once per judgement. */
+  private readonly gaveWay = new GaveWayWarnings((namespace, count) =>
+    this.logger.warn({
+      msg: 'Conflict judgements gave way; their CPU proposals stand unjudged',
+      namespace,
+      count,
+      reason: 'each was the oldest of ENGRAM_CONFLICTS_JUDGE_MAX_WAITING_PER_NAMESPACE waiting when a newer one came',
+    }),
+  );
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -39,6 +49,10 @@ export class ConflictJudgeService {
       },
     );
     this.model = this.settings && judgeClient(this.settings);
+  }
+
+  onModuleDestroy(): void {
+    this.gaveWay.close();
   }
 
   get configured(): boolean {
@@ -73,7 +87,8 @@ export class ConflictJudgeService {
         : { verdict: 'unavailable', model, reason: 'the judge answered without a known verdict' };
     } catch (error) {
       judgement = { verdict: 'unavailable', model, reason: unavailableReason(error, signal) };
-      this.logger.warn(`the CPU proposal stands unjudged: ${judgement.reason}`);
+      if (error instanceof JudgeWaitGaveWay) this.gaveWay.note(namespace);
+      else this.logger.warn(`the CPU proposal stands unjudged: ${judgement.reason}`);
     }
     stop({ outcome: judgement.verdict === 'unavailable' ? 'unavailable' : 'ok' });
     this.metrics.conflictJudgeVerdicts.inc({ verdict: judgement.verdict });
