@@ -156,8 +156,16 @@ export interface EngramRun {
   stderr: string;
 }
 
-/** Runs `engram <args>` to its exit, in `cwd` with only PATH, HOME and `env` set. */
-export async function runEngram(args: string[], env: Record<string, string>, cwd: string): Promise<EngramRun> {
+/**
+ * Runs `engram <args>` to its exit, in `cwd` with only PATH, HOME and `env` set; `onStderr` sees stderr so
+ * far as it grows (to act once the command has said something).
+ */
+export async function runEngram(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  onStderr?: (stderr: string) => void,
+): Promise<EngramRun> {
   const child = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
@@ -166,7 +174,10 @@ export async function runEngram(args: string[], env: Record<string, string>, cwd
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+    onStderr?.(stderr);
+  });
   const [code] = await once(child, 'close');
   return { code: code as number, stdout, stderr };
 }

@@ -112,30 +112,41 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     assert.match(nowhere.stderr, /^engram import: --to nowhere: expected memories or memory-dir\n/);
   });
 
-  it('exits 75 saying to retry shortly when the store turns busy part-way (another writer holds it)', async () => {
+  it('exits 75 saying to retry shortly when the store turns busy part-way (another writer holds it), and audits the failure once the store allows', async () => {
     writeFileSync(join(dir, 'tides.md'), '# Tides\n\nThe tide tables for the harbour are online.\n');
     // The import has read the file and waits for its vectors; a writer takes the database meanwhile.
     const held = model.hold((texts: readonly string[]) => texts.some((text) => text.includes('tide tables')));
+    const busy =
+      'engram import: failed: The database is locked by a long write elsewhere (a restore or reindex switch); retry shortly\n';
+    const writer = new Database(env.MCP_MEMORY_SQLITE_PATH);
+    const letGo = () => {
+      if (!writer.inTransaction) return;
+      writer.exec('ROLLBACK');
+      writer.close();
+    };
+    // The writer lets go once the command has said it failed: the job's end is then audited before it exits.
     const running = runEngram(
       ['import', 'auto', 'tides.md'],
       { ...env, MCP_MEMORY_SQLITE_PRAGMAS: 'busy_timeout=200' },
       dir,
+      (stderr) => stderr.includes(busy) && letGo(),
     );
     await held.arrived;
-    const writer = new Database(env.MCP_MEMORY_SQLITE_PATH);
     writer.exec('BEGIN IMMEDIATE');
     try {
       held.release();
       const run = await running;
       assert.equal(run.code, 75, run.stderr);
-      assert.match(
-        run.stderr,
-        /^engram import: failed: The database is locked by a long write elsewhere \(a restore or reindex switch\); retry shortly\n$/m,
-      );
+      assert.equal(run.stderr.replace(/^\d+% .*\n/gm, ''), busy, 'the one line, no log line before or after it');
     } finally {
-      writer.exec('ROLLBACK');
-      writer.close();
+      letGo();
     }
+    const audit = await runEngram(['audit', '--action', 'import', '--json'], env, dir);
+    assert.equal(audit.code, 0, audit.stderr);
+    const busyFailures = JSON.parse(audit.stdout).events.filter(
+      (event: any) => event.outcome === 'failure' && /^The database is locked/.test(event.details.error),
+    );
+    assert.equal(busyFailures.length, 1, audit.stdout);
     const again = await engramImport(['auto', 'tides.md']);
     assert.equal(again.code, 0, again.stderr);
   });

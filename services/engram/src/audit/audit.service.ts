@@ -1,7 +1,9 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { contextIfAny, Principal } from '../auth/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
-import { AuditAction, AuditOutcome, AuditPage, AuditQuery } from './audit-event';
+import { isStoreBusy } from '../process/plain-failure';
+import { AuditBacklog } from './audit-backlog';
+import { AuditAction, AuditOutcome, AuditPage, AuditQuery, NewAuditEvent } from './audit-event';
 import { AUDIT_REPOSITORY, AuditRepository } from './audit.repository';
 
 const DAY_MS = 86_400_000;
@@ -27,12 +29,19 @@ export interface AuditEntry {
  * The audit log of security-relevant actions: key changes, OAuth approvals and sign-in failures,
  * backups, restores, reindexing, imports, deletes by filter and agent runs that changed files. Services
  * call `record` where the action happens; the entry is written before the call returns, and a failure
- * to write it is logged, never thrown into the action that already happened.
+ * to write it is logged, never thrown into the action that already happened. An entry a busy store
+ * refuses is written again once the store allows (AuditBacklog), with the time the action happened.
  */
 @Injectable()
-export class AuditService implements OnModuleInit, OnModuleDestroy {
+export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger('Audit');
   private pruning: NodeJS.Timeout | undefined;
+  private readonly backlog = new AuditBacklog({
+    write: (event) => this.repository.append(event),
+    lost: (events, reason) => {
+      for (const event of events) this.reportLost(event, reason);
+    },
+  });
 
   constructor(
     @Inject(AUDIT_REPOSITORY) private readonly repository: AuditRepository,
@@ -42,20 +51,22 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
   record(entry: AuditEntry): void {
     const context = contextIfAny();
     const { principal, clientAddress } = entry.actor ?? context ?? UNATTRIBUTED;
-    this.repository
-      .append({
-        at: Date.now(),
-        action: entry.action,
-        outcome: entry.outcome,
-        principal: { kind: principal.kind, id: principal.id, name: principal.name ?? null },
-        namespace: entry.namespace === undefined ? (context?.namespace ?? null) : entry.namespace,
-        clientAddress,
-        target: entry.target ?? null,
-        details: entry.details ?? {},
-      })
-      .catch((error: Error) =>
-        this.logger.error({ msg: 'audit entry not stored', action: entry.action, error: error.message }),
-      );
+    const event: NewAuditEvent = {
+      at: Date.now(),
+      action: entry.action,
+      outcome: entry.outcome,
+      principal: { kind: principal.kind, id: principal.id, name: principal.name ?? null },
+      namespace: entry.namespace === undefined ? (context?.namespace ?? null) : entry.namespace,
+      clientAddress,
+      target: entry.target ?? null,
+      details: entry.details ?? {},
+    };
+    this.repository.append(event).catch((error: Error) => {
+      if (!isStoreBusy(error)) return this.reportLost(event, error.message);
+      // Not an error yet: the store takes it once its holder is done (a stopping process says if it never did).
+      if (!this.backlog.add(event)) return this.reportLost(event, error.message);
+      this.logger.debug({ msg: 'audit entry deferred: the store is busy', action: event.action });
+    });
   }
 
   find(query: AuditQuery): Promise<AuditPage> {
@@ -80,5 +91,14 @@ export class AuditService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.pruning);
+  }
+
+  /** Before the store closes: the entries a busy store refused get their last chance. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.backlog.flush();
+  }
+
+  private reportLost(event: NewAuditEvent, reason: string): void {
+    this.logger.error({ msg: 'audit entry not stored', action: event.action, at: event.at, error: reason });
   }
 }
