@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runEngram, serviceHelper } from './engram-cli';
+import { Client as PgClient } from 'pg';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { DIST, runEngram, serviceHelper, startEngram } from './engram-cli';
 import { tempDir } from './process-harness';
 
 const { openSqliteStores } = serviceHelper('storage/sqlite/sqlite.stores.js');
@@ -14,6 +17,76 @@ const { DEFAULT_PRAGMAS } = serviceHelper('config/sqlite-pragmas.js');
 const { startTestPostgres } = serviceHelper('testing/postgres-test-server.js');
 const { startNativePostgres } = serviceHelper('testing/native-postgres-server.js');
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+const { realPostgresAvailable, startRealPostgres } = serviceHelper('testing/real-postgres.js');
+const { lockFolderOf } = serviceHelper('storage/sqlite/sqlite.stores.js');
+const { StoreLocks } = serviceHelper('storage/locks/store-locks.js');
+const { SqliteLockRepository } = serviceHelper('storage/locks/sqlite-lock.repository.js');
+const { PostgresLockRepository } = serviceHelper('storage/locks/postgres-lock.repository.js');
+
+/** Where a store's locks are: lock files beside a SQLite file, or advisory locks in a PostgreSQL database. */
+type LockPlace = { sqlite: string } | { postgres: string };
+
+/** The store's locks, as every Engram process of that store builds them. */
+function locksOf(place: LockPlace): any {
+  return 'sqlite' in place
+    ? new SqliteLockRepository(lockFolderOf(place.sqlite))
+    : new PostgresLockRepository({ url: place.postgres, poolSize: 1, statementTimeoutMs: 10_000 });
+}
+
+/** Another process holding a store's locks as a running job does (`restore`, `reindex`, `storeWork`: a backup or an import). */
+async function runningJob(place: LockPlace, work: 'restore' | 'reindex' | 'storeWork') {
+  const script = `
+    const { StoreLocks } = require(${JSON.stringify(join(DIST, 'storage/locks/store-locks.js'))});
+    const { SqliteLockRepository } = require(${JSON.stringify(join(DIST, 'storage/locks/sqlite-lock.repository.js'))});
+    const { PostgresLockRepository } = require(${JSON.stringify(join(DIST, 'storage/locks/postgres-lock.repository.js'))});
+    const place = ${JSON.stringify('sqlite' in place ? { folder: lockFolderOf(place.sqlite) } : place)};
+    const locks = new StoreLocks(place.folder
+      ? new SqliteLockRepository(place.folder)
+      : new PostgresLockRepository({ url: place.postgres, poolSize: 1, statementTimeoutMs: 10000 }));
+    // Held until killed: the timer keeps the process and the way to end the work (so the held locks) alive.
+    let release;
+    const running = new Promise((resolve) => (release = resolve));
+    locks[${JSON.stringify(work)}](() => (console.log('held'), running));
+    setInterval(() => release, 60000);
+  `;
+  const child: ChildProcess = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => String(chunk).includes('held') && resolve());
+    child.once('exit', (code) => reject(new Error(`the job holding the store exited with ${code}`)));
+  });
+  return {
+    async stop() {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Resolves once something else holds the store exclusively (migrate-storage's claim), asking as a backup would. */
+async function heldExclusively(place: LockPlace): Promise<void> {
+  const locks = locksOf(place);
+  for (const deadline = Date.now() + 20_000; ;) {
+    const shared = await locks.tryAcquire('store', 'shared');
+    if (!shared) return;
+    await shared.release();
+    assert.ok(Date.now() < deadline, 'the store was not claimed within 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A job that starts on `place` while migrate-storage copies: it waits for the copy, then runs `work`. */
+function jobStartedMeanwhile(place: LockPlace, work: () => Promise<number>) {
+  const events: string[] = [];
+  const done = new StoreLocks(locksOf(place)).storeWork(
+    async () => {
+      events.push('ran');
+      return work();
+    },
+    { whileWaiting: async () => void events.push('waiting') },
+  );
+  return { events, done };
+}
 
 const MODEL = { modelId: 'openai:migrate-e2e-model', dimension: 16 };
 const T0 = Date.UTC(2026, 2, 1);
@@ -21,6 +94,13 @@ const T0 = Date.UTC(2026, 2, 1);
 /** A fixed, irregular vector per seed: a copy that re-embedded or rounded would not equal it. */
 function vector(seed: number): Float32Array {
   return Float32Array.from({ length: MODEL.dimension }, (_, i) => Math.sin(seed * 7.3 + i * 1.7) / (1 + i / 3));
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 20_000; !condition();) {
+    assert.ok(Date.now() < deadline, 'condition not met within 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 function memory(namespace: string, content: string, seed: number, fields: Record<string, unknown> = {}) {
@@ -302,6 +382,178 @@ describe('engram migrate-storage (real processes, a real SQLite file, PostgreSQL
     }
     assert.equal(embeddings.requests, 0);
   });
+
+  it('refuses a SQLite side a running job or api holds, in one line naming it (75), leaving the target as it was', async () => {
+    const target = join(dir, 'held-by-a-job.db');
+    const cases = [
+      {
+        place: { sqlite: sourcePath },
+        work: 'reindex' as const,
+        args: ['--from', sourcePath, '--to', pg.url],
+        line: `${sourcePath} (--from) is in use by a reindex; retry once it has finished`,
+      },
+      {
+        place: { sqlite: target },
+        work: 'storeWork' as const,
+        args: ['--from', pg.url, '--to', target],
+        line: `${target} (--to) is in use by a backup, an import or an agent run; retry once it has finished`,
+      },
+      {
+        place: { sqlite: target },
+        work: 'restore' as const,
+        args: ['--from', pg.url, '--to', target],
+        line: `${target} (--to) is in use by a restore (or another engram migrate-storage); retry once it has finished`,
+      },
+    ];
+    for (const { place, work, args, line } of cases) {
+      const job = await runningJob(place, work);
+      try {
+        const run = await engram(['migrate-storage', ...args, '--memory-dir', join(dir, 'j')]);
+        assert.equal(run.code, 75, run.stderr);
+        assert.equal(run.stderr, `engram migrate-storage: ${line}\n`);
+      } finally {
+        await job.stop();
+      }
+    }
+    const refused = openSqliteStores({ path: target, pragmas: DEFAULT_PRAGMAS });
+    try {
+      assert.equal(await refused.settings.embeddingModel(), undefined, 'not bound to the source model');
+      assert.deepEqual(await refused.memories.exportPage(undefined, 0, 10, true), []);
+    } finally {
+      await refused.close();
+    }
+
+    // An api on the source that runs the backup schedule (no Redis) holds its schedule lock while it runs.
+    const api = await startEngram(
+      'serve',
+      { ...env, MCP_MEMORY_SQLITE_PATH: sourcePath, MCP_BACKUP_SCHEDULE: '0 3 * * *' },
+      dir,
+      'Engram ready',
+    );
+    try {
+      const run = await engram(['migrate-storage', '--from', sourcePath, '--to', pg.url]);
+      assert.equal(run.code, 75, run.stderr);
+      assert.equal(
+        run.stderr,
+        `engram migrate-storage: ${sourcePath} (--from) is in use by a running api (it runs the backup schedule); stop it first\n`,
+      );
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it('holds a SQLite target for the whole copy: a job started meanwhile waits, then finds the copy done', async () => {
+    const target = join(dir, 'held-for-the-copy.db');
+    await openSqliteStores({ path: target, pragmas: DEFAULT_PRAGMAS }).close();
+    // Another writer makes the copy wait at its first write, after migrate-storage claimed the target.
+    const writer = new Database(target);
+    writer.exec('BEGIN IMMEDIATE');
+    const running = runEngram(
+      ['migrate-storage', '--from', pg.url, '--to', target, '--memory-dir', join(dir, 'held-files')],
+      { ...env, MCP_MEMORY_SQLITE_PRAGMAS: 'busy_timeout=30000' },
+      dir,
+    );
+    try {
+      await heldExclusively({ sqlite: target });
+      const job = jobStartedMeanwhile({ sqlite: target }, async () => {
+        const stores = openSqliteStores({ path: target, pragmas: DEFAULT_PRAGMAS, model: MODEL });
+        try {
+          return (await stores.memories.exportPage(undefined, 0, 100, true)).length;
+        } finally {
+          await stores.close();
+        }
+      });
+      await until(() => job.events.includes('waiting'));
+      writer.exec('ROLLBACK');
+      const run = await running;
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(await job.done, original.memories.length, 'the job ran on the whole copy');
+      assert.deepEqual(job.events.slice(-1), ['ran']);
+      assert.ok(!job.events.slice(0, -1).includes('ran'));
+    } finally {
+      if (writer.inTransaction) writer.exec('ROLLBACK');
+      writer.close();
+      await running;
+    }
+  });
+
+  if (realPostgresAvailable()) {
+    it('refuses a PostgreSQL side a running job holds, and holds a PostgreSQL target for the whole copy (real server)', async () => {
+      const server = await startRealPostgres();
+      try {
+        const place = { postgres: server.url };
+        const shown = `postgres://${new URL(server.url).host}${new URL(server.url).pathname}`;
+        const restoring = await runningJob(place, 'restore');
+        try {
+          const run = await engram([
+            'migrate-storage',
+            '--from',
+            sourcePath,
+            '--to',
+            server.url,
+            '--memory-dir',
+            sourceFiles,
+          ]);
+          assert.equal(run.code, 75, run.stderr);
+          assert.equal(
+            run.stderr,
+            `engram migrate-storage: ${shown} (--to) is in use by a restore (or another engram migrate-storage); ` +
+              'retry once it has finished\n',
+          );
+        } finally {
+          await restoring.stop();
+        }
+        const reindexing = await runningJob(place, 'reindex');
+        try {
+          const run = await engram(['migrate-storage', '--from', server.url, '--to', join(dir, 'from-held-pg.db')]);
+          assert.equal(run.code, 75, run.stderr);
+          assert.equal(
+            run.stderr,
+            `engram migrate-storage: ${shown} (--from) is in use by a reindex; retry once it has finished\n`,
+          );
+        } finally {
+          await reindexing.stop();
+        }
+
+        // The copy's first insert of memories waits for another session's lock, after the target was claimed.
+        const blocker = new PgClient({ connectionString: server.url });
+        await blocker.connect();
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE memories IN EXCLUSIVE MODE');
+        const running = engram([
+          'migrate-storage',
+          '--from',
+          sourcePath,
+          '--to',
+          server.url,
+          '--memory-dir',
+          sourceFiles,
+        ]);
+        try {
+          await heldExclusively(place);
+          const job = jobStartedMeanwhile(place, async () => {
+            const stores = await openPostgresStores({ url: server.url, poolSize: 1, statementTimeoutMs: 30_000 });
+            try {
+              return (await stores.memories.exportPage(undefined, 0, 100, true)).length;
+            } finally {
+              await stores.close();
+            }
+          });
+          await until(() => job.events.includes('waiting'));
+          await blocker.query('COMMIT');
+          const run = await running;
+          assert.equal(run.code, 0, run.stderr);
+          assert.equal(await job.done, original.memories.length, 'the job ran on the whole copy');
+          assert.ok(!job.events.slice(0, -1).includes('ran'));
+        } finally {
+          await blocker.end();
+          await running;
+        }
+      } finally {
+        await server.close();
+      }
+    });
+  }
 
   it('answers bad arguments with 64 and a reason, and an unreachable database with one line (69)', async () => {
     const cases: [string[], RegExp][] = [

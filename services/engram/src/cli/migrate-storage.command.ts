@@ -11,7 +11,10 @@ import {
   StoreSummary,
   summarise,
 } from '../storage/migration/storage-migration';
+import { schedulesOwnedElsewhere } from '../jobs/schedule-owner';
 import { PlainFailure, plainFailure } from '../process/plain-failure';
+import { HeldLock, LockRepository } from '../storage/locks/lock.repository';
+import { StoreInUse, StoreLocks } from '../storage/locks/store-locks';
 import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
 import { PostgresLoginRefused, PostgresUnreachable } from '../storage/postgres/postgres.connection';
 import { openPostgresStores } from '../storage/postgres/postgres.stores';
@@ -30,14 +33,16 @@ const USAGE = `usage: engram migrate-storage --from <sqlite file | postgres URL>
   Copies one store into another of the other backend: every memory of every namespace (deleted ones and
   supersession links included) with its vectors as stored, API keys, OAuth client registrations and the
   agent's memory files, then checks counts and checksums per namespace on both sides. A postgres:// or
-  postgresql:// argument is a database, anything else a SQLite file. The target must be empty.
+  postgresql:// argument is a database, anything else a SQLite file. The target must be empty. Both sides
+  are held as a restore holds a store: refused while a restore, backup, reindex, import or agent run holds
+  either, and jobs started meanwhile wait for the copy. Stop the api and worker first.
   --memory-dir   the agent's memory folder on the SQLite side (default: MEMORY_DIR)
   Not copied: OAuth codes, tokens and pending consents (connectors sign in again), the audit log, usage
   counts, conflict suggestions, backups.
   Exit codes: 64 bad arguments, 65 target not empty or bound to another model, 66 no SQLite source database,
   69 a database could not be opened (a server that does not answer), 70 the copy does not match the source,
-  75 a database busy (held by a restore or another writer; retry shortly), 78 a login refused or a file that
-  does not open with ENGRAM_DB_ENCRYPTION_KEY.
+  75 a database busy or in use (held by a job, an api running the backup schedule or another writer),
+  78 a login refused or a file that does not open with ENGRAM_DB_ENCRYPTION_KEY.
   ${configUsage(CONFIG)}`;
 
 type Location = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string };
@@ -85,9 +90,12 @@ export const migrateStorageCommand: CliCommand = {
 async function migrate(config: AppConfig, from: Location, to: Location, memoryDir: string): Promise<number> {
   const source = await open('--from', config, from, memoryDir, undefined);
   if (typeof source === 'number') return source;
+  const claims: HeldLock[] = [];
   let target: MigrationSide | number | undefined;
   try {
-    const refusal = await refuseUnlessEmpty(config, to, memoryDir);
+    const refusal =
+      (await claim('--from', from, source.stores.locks, claims)) ??
+      (await refuseUnlessEmpty(config, to, memoryDir, claims));
     if (refusal !== undefined) return refusal;
     const model = await source.stores.settings.embeddingModel();
     target = await open('--to', config, to, memoryDir, model);
@@ -97,6 +105,42 @@ async function migrate(config: AppConfig, from: Location, to: Location, memoryDi
   } finally {
     if (typeof target === 'object') await target.stores.close();
     await source.stores.close();
+    for (const held of claims.reverse()) await held.release();
+  }
+}
+
+/**
+ * Holds one side for the whole copy, as a restore holds a store (StoreLocks.claimWholeStore: backups,
+ * imports, reindexing, restores and agent runs started meanwhile wait), its lock added to `claims`. Answers
+ * 75 after one line naming what holds the side instead: a running job, or an api whose presence the
+ * store's locks show (one that runs the backup schedule without Redis; any other api is not seen, hence
+ * the docs' "stop the api first").
+ */
+async function claim(
+  flag: string,
+  location: Location,
+  locks: LockRepository,
+  claims: HeldLock[],
+): Promise<number | undefined> {
+  const side = `${describe(location)} (${flag})`;
+  try {
+    if (await schedulesOwnedElsewhere(locks)) {
+      process.stderr.write(
+        `engram migrate-storage: ${side} is in use by a running api (it runs the backup schedule); stop it first\n`,
+      );
+      return 75; // EX_TEMPFAIL
+    }
+    claims.push(await new StoreLocks(locks).claimWholeStore());
+    return undefined;
+  } catch (error) {
+    const plain = plainFailure(error);
+    if (plain?.exitCode !== 75) throw error;
+    const why =
+      error instanceof StoreInUse
+        ? `is in use by ${error.holder}; retry once it has finished`
+        : `cannot be held now: ${lowerFirst(plain.line)}`;
+    process.stderr.write(`engram migrate-storage: ${side} ${why}\n`);
+    return 75; // EX_TEMPFAIL
   }
 }
 
@@ -147,13 +191,20 @@ async function stoppedWhenBusy(to: Location, copy: () => Promise<number>): Promi
 }
 
 /**
- * Looks into the target before binding it to the source's model, so a refused target is left as it was;
- * answers the exit code when it holds anything.
+ * Claims the target and looks into it before binding it to the source's model, so a refused target is left
+ * as it was; answers the exit code when it is in use or holds anything.
  */
-async function refuseUnlessEmpty(config: AppConfig, to: Location, memoryDir: string): Promise<number | undefined> {
+async function refuseUnlessEmpty(
+  config: AppConfig,
+  to: Location,
+  memoryDir: string,
+  claims: HeldLock[],
+): Promise<number | undefined> {
   const probe = await open('--to', config, to, memoryDir, undefined);
   if (typeof probe === 'number') return probe;
   try {
+    const inUse = await claim('--to', to, probe.stores.locks, claims);
+    if (inUse !== undefined) return inUse;
     const held = await contentsOf(probe);
     if (held.length === 0) return undefined;
     process.stderr.write(

@@ -53,3 +53,14 @@ export class ScheduleOwner {
     this.held = undefined;
   }
 }
+
+/**
+ * Whether a running process owns this store's in-process schedules: an `engram serve` without Redis
+ * with a backup schedule, the one api whose presence its store's locks record. Takes the lock and lets
+ * it go at once, so a process that wants it meanwhile gets it at its next try.
+ */
+export async function schedulesOwnedElsewhere(locks: LockRepository): Promise<boolean> {
+  const lock = await locks.tryAcquire(SCHEDULE_LOCK, 'exclusive');
+  await lock?.release();
+  return lock === undefined;
+}

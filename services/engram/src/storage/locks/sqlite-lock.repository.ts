@@ -7,7 +7,7 @@ import { HeldLock, LockMode, LockRepository } from './lock.repository';
 const LOCK_NAME = /^[a-z0-9][a-z0-9_.-]{0,127}$/;
 
 /**
- * Locks as SQLite transactions on small lock files beside the database (`<data>/engram-locks/*.lock`):
+ * Locks as SQLite transactions on small lock files beside the database (`<database>-locks/*.lock`):
  * a shared lock is an open read transaction, an exclusive one a `BEGIN EXCLUSIVE`, each on a connection
  * of its own. These are the same POSIX byte-range locks SQLite itself relies on, so they work wherever
  * the database does (processes of one machine, containers sharing a volume), are released by the

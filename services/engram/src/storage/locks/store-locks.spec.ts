@@ -204,6 +204,36 @@ function lockContract(backend: LockBackend): void {
     assert.deepEqual(order.started, ['restore', 'import after the restore']);
   });
 
+  it('a whole-store claim (migrate-storage) is refused naming what holds the store, and holds off every job while held', async () => {
+    const place = await backend.place();
+    const locks = new StoreLocks(repositoryOf(place));
+    for (const [work, holder] of [
+      ['reindex', 'a reindex'],
+      ['storeWork', 'a backup, an import or an agent run'],
+      ['writeMemoryDir', 'a backup, an import or an agent run'],
+      ['restore', 'a restore (or another engram migrate-storage)'],
+    ] as const) {
+      const running = spawnHolder(place, work);
+      await running.held;
+      await assert.rejects(locks.claimWholeStore(), { name: 'StoreInUse', code: 'store_busy', holder });
+      await running.kill();
+    }
+    const claim = await locks.claimWholeStore();
+    const waits: string[] = [];
+    for (const job of ['restore', 'reindex', 'storeWork'] as const) {
+      await assert.rejects(
+        locks[job](async () => undefined, { timeoutMs: 150, whileWaiting: async (what) => void waits.push(what) }),
+        { code: 'store_busy' },
+      );
+    }
+    assert.match(waits[0], /migrate-storage/, 'a waiting job names it');
+    await assert.rejects(new StoreLocks(repositoryOf(place)).claimWholeStore(), {
+      holder: 'a restore (or another engram migrate-storage)',
+    });
+    await claim.release();
+    await locks.storeWork(async () => undefined, { timeoutMs: 5000 });
+  });
+
   it('a backup archives the memory directory only when no agent run or import writes it', async () => {
     const place = await backend.place();
     const agentRun = spawnHolder(place, 'writeMemoryDir');

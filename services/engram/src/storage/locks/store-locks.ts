@@ -20,15 +20,26 @@ interface LockStep {
   heldBy: string;
 }
 
-const STORE_SHARED: LockStep = { name: 'store', mode: 'shared', heldBy: 'a restore' };
+const STORE_SHARED: LockStep = { name: 'store', mode: 'shared', heldBy: 'a restore (or engram migrate-storage)' };
 const POLL_FIRST_MS = 20;
 const POLL_MAX_MS = 500;
 const REPORT_EVERY_MS = 1000;
+/** Tries of a claim of the whole store, POLL_FIRST_MS apart, before it is refused. */
+const CLAIM_ATTEMPTS = 5;
+
+/** The store is held by other work, so a copy of it (`engram migrate-storage`) does not start. */
+export class StoreInUse extends StoreBusy {
+  constructor(readonly holder: string) {
+    super(`The store is in use by ${holder}; retry once it has finished`);
+  }
+}
 
 /**
  * What may run at the same time as what, across every process of the deployment:
  *
  * - a restore excludes everything else (it waits for running work; new work waits for it);
+ * - so does a copy of the whole store to the other backend (`engram migrate-storage`, on both sides),
+ *   which never waits: it is refused while anything else holds the store;
  * - reindexing runs one at a time;
  * - a backup excludes writers of the memory directory while it archives the directory;
  * - agent runs and memory-directory imports write one namespace's folder at a time.
@@ -73,14 +84,55 @@ export class StoreLocks {
 
   restore<T>(work: () => Promise<T>, wait: LockWait = {}): Promise<T> {
     return this.holding(
-      [{ name: 'store', mode: 'exclusive', heldBy: 'running backups, imports, reindexing and agent runs' }],
+      [
+        {
+          name: 'store',
+          mode: 'exclusive',
+          heldBy: 'running backups, imports, reindexing and agent runs (or engram migrate-storage)',
+        },
+      ],
       work,
       wait,
     );
   }
 
+  /**
+   * The whole store, exclusively as a restore holds it, for a copy to or from it (`engram migrate-storage`)
+   * until released: work that starts meanwhile waits for it. Taken within a moment or refused with
+   * StoreInUse naming what holds the store, as far as the locks tell: an operator moving a store should
+   * hear what to wait for (or stop), not queue behind a restore of unknown length. It never waits for a
+   * holder, so it needs no turnstile to keep its place.
+   */
+  async claimWholeStore(): Promise<HeldLock> {
+    for (let attempt = 1; ; attempt++) {
+      const claimed = await this.locks.tryAcquire('store', 'exclusive');
+      if (claimed) return claimed;
+      if (attempt === CLAIM_ATTEMPTS) throw new StoreInUse(await this.holderOfStore());
+      // A holder of a moment (another process asking what holds the store) is not worth a refusal.
+      await new Promise((resolve) => setTimeout(resolve, POLL_FIRST_MS));
+    }
+  }
+
   reindex<T>(work: () => Promise<T>, wait: LockWait = {}): Promise<T> {
     return this.holding([STORE_SHARED, { name: 'reindex', mode: 'exclusive', heldBy: 'another reindex' }], work, wait);
+  }
+
+  /**
+   * What holds the store, from the locks the holders take: the store's exclusive lock is a restore's (or
+   * another copy's); a shared holder running a reindex holds the reindex lock too; any other shared holder
+   * is a backup, an import or an agent run, which take the store alone.
+   */
+  private async holderOfStore(): Promise<string> {
+    const shared = await this.locks.tryAcquire('store', 'shared');
+    if (!shared) return 'a restore (or another engram migrate-storage)';
+    try {
+      const reindex = await this.locks.tryAcquire('reindex', 'exclusive');
+      if (!reindex) return 'a reindex';
+      await reindex.release();
+      return 'a backup, an import or an agent run';
+    } finally {
+      await shared.release();
+    }
   }
 
   private async holding<T>(steps: readonly LockStep[], work: () => Promise<T>, wait: LockWait): Promise<T> {
