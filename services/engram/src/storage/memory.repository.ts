@@ -11,7 +11,17 @@ import {
 import { admittedIdsSql } from './admitted-nearest';
 import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
 import { tallyOfFilter, TallyRow, totalOf } from './memory-tallies';
-import { InsertOutcome, ListOrder, MemoryPosition, RestoreOutcome, SupersedeRefusal, WALK_START } from './memory.store';
+import { keysetAfter } from './keyset.sql';
+import {
+  InsertOutcome,
+  ListOrder,
+  MemoryPosition,
+  RestoreOutcome,
+  SupersedeRefusal,
+  TRASH_START,
+  TrashPosition,
+  walkStart,
+} from './memory.store';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
@@ -126,16 +136,22 @@ export class MemoryRepository {
     return this.hydrate(rows);
   }
 
-  listAfter(filter: MemoryFilter, after: MemoryPosition | undefined, limit: number): MemoryRecord[] {
+  listAfter(
+    filter: MemoryFilter,
+    after: MemoryPosition | undefined,
+    limit: number,
+    order: ListOrder = 'oldest',
+  ): MemoryRecord[] {
     const where = memoryFilterSql(filter);
-    const from = after ?? WALK_START;
-    // The bare `created_at >=` is what the index range starts at; the OR only drops the ties already given.
+    const from = after ?? walkStart(order);
+    const position = keysetAfter('created_at', { at: from.createdAt, id: from.id }, order === 'newest');
+    const direction = order === 'newest' ? 'DESC' : 'ASC';
     const rows = this.statements
       .get(
-        `SELECT m.* FROM memories m WHERE ${where.sql} AND m.created_at >= ? AND (m.created_at > ? OR m.id > ?)
-         ORDER BY m.created_at, m.id LIMIT ?`,
+        `SELECT m.* FROM memories m WHERE ${where.sql} AND ${position.sql}
+         ORDER BY m.created_at ${direction}, m.id ${direction} LIMIT ?`,
       )
-      .all(...where.params, from.createdAt, from.createdAt, from.id, limit) as MemoryRow[];
+      .all(...where.params, ...position.params, limit) as MemoryRow[];
     return this.hydrate(rows);
   }
 
@@ -254,6 +270,25 @@ export class MemoryRepository {
    */
   listDeleted(namespace: string, offset: number, limit: number): MemoryRecord[] {
     const rows = this.statements.get(TRASH_PAGE).all(namespace, limit, offset) as MemoryRow[];
+    return this.hydrate(rows);
+  }
+
+  /**
+   * listDeleted after a position instead of an offset: a range of memories_trash_by_time, however deep the
+   * page. A tombstone is its text's newest when no later deletion of the text follows it (ties by id), as
+   * on PostgreSQL: written as TRASH_PAGE's equality with the newest one's id, the plan sorts what it reads.
+   */
+  listDeletedAfter(namespace: string, after: TrashPosition | undefined, limit: number): MemoryRecord[] {
+    const from = after ?? TRASH_START;
+    const position = keysetAfter('deleted_at', { at: from.deletedAt, id: from.id }, true);
+    const rows = this.statements
+      .get(
+        `SELECT m.* FROM memories m WHERE m.namespace = ? AND m.deleted_at IS NOT NULL AND ${position.sql}
+         AND NOT EXISTS (SELECT 1 FROM memories n INDEXED BY memories_trash_by_hash WHERE n.namespace = m.namespace
+           AND n.content_hash = m.content_hash AND n.deleted_at IS NOT NULL AND (n.deleted_at, n.id) > (m.deleted_at, m.id))
+         ORDER BY m.deleted_at DESC, m.id DESC LIMIT ?`,
+      )
+      .all(namespace, ...position.params, limit) as MemoryRow[];
     return this.hydrate(rows);
   }
 

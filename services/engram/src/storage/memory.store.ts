@@ -20,8 +20,21 @@ export interface MemoryPosition {
   id: number;
 }
 
-/** Before every memory in creation order: where a walk without a position starts. */
-export const WALK_START: MemoryPosition = { createdAt: Number.MIN_SAFE_INTEGER, id: 0 };
+/** Where a walk through a namespace's trash stands: the deletion time and id of the last tombstone given. */
+export interface TrashPosition {
+  deletedAt: number;
+  id: number;
+}
+
+/** Before every memory in the order: where a walk without a position starts. */
+export function walkStart(order: ListOrder): MemoryPosition {
+  return order === 'oldest'
+    ? { createdAt: Number.MIN_SAFE_INTEGER, id: 0 }
+    : { createdAt: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
+}
+
+/** Before every tombstone, newest deletion first: where a walk through the trash starts. */
+export const TRASH_START: TrashPosition = { deletedAt: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
 
 /** Why a supersession was not recorded. */
 export type SupersedeRefusal =
@@ -59,11 +72,16 @@ export abstract class MemoryStore {
   ): Promise<MemoryRecord[]>;
   abstract list(filter: MemoryFilter, offset: number, limit: number, order?: ListOrder): Promise<MemoryRecord[]>;
   /**
-   * A page of the live memories the filter admits, oldest first (creation time, then id), after the
-   * position `after` (from the first when undefined): for walks over a whole filter, where each page of
-   * `list` would pass over every memory before it again.
+   * A page of the live memories the filter admits in `order` (creation time, then id; oldest first unless
+   * asked), after the position `after` (from the first when undefined): for walks over a whole filter and
+   * the list's cursor, where each page of `list` would pass over every memory before it again.
    */
-  abstract listAfter(filter: MemoryFilter, after: MemoryPosition | undefined, limit: number): Promise<MemoryRecord[]>;
+  abstract listAfter(
+    filter: MemoryFilter,
+    after: MemoryPosition | undefined,
+    limit: number,
+    order?: ListOrder,
+  ): Promise<MemoryRecord[]>;
   abstract count(filter: MemoryFilter): Promise<number>;
   /** Ids of live memories matching the filter among the given candidates, in no particular order. */
   abstract filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>>;
@@ -95,6 +113,12 @@ export abstract class MemoryStore {
   abstract hardDelete(id: number): Promise<void>;
   /** Per content hash its most recently deleted tombstone, newest deletion first. */
   abstract listDeleted(namespace: string, offset: number, limit: number): Promise<MemoryRecord[]>;
+  /** listDeleted from after the position `after` (from the first when undefined) instead of an offset. */
+  abstract listDeletedAfter(
+    namespace: string,
+    after: TrashPosition | undefined,
+    limit: number,
+  ): Promise<MemoryRecord[]>;
   /** Distinct content hashes in a namespace's trash. */
   abstract countDeleted(namespace: string): Promise<number>;
   abstract findDeletedByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined>;

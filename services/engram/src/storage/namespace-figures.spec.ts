@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { plansOf, tablesRead } from '../testing/sqlite-plans';
 import { makeTempDir } from '../testing/test-app';
 import { bindEmbeddingModel } from './embedding-model.binding';
 import { MemoryRepository } from './memory.repository';
@@ -9,33 +10,6 @@ import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
 
 const TAGS = ['work', 'travel', 'health', 'family', 'finance'];
-
-/** The tables (or their aliases) a plan's steps read: `SCAN x …`, `SEARCH x …`. */
-function tablesRead(steps: readonly string[]): string[] {
-  return steps.flatMap((step) => /^(?:SCAN|SEARCH) (\S+)/.exec(step)?.[1] ?? []);
-}
-
-/**
- * The statements `work` prepares on the connection, each with its query plan's steps. (Statements are
- * prepared once and cached: `work` runs on a repository of its own.)
- */
-function plansOf(db: SqliteDatabase, work: () => unknown): string[][] {
-  const prepared: string[] = [];
-  const prepare = db.prepare.bind(db);
-  db.prepare = ((sql: string) => {
-    prepared.push(sql);
-    return prepare(sql);
-  }) as typeof db.prepare;
-  try {
-    work();
-  } finally {
-    db.prepare = prepare as typeof db.prepare;
-  }
-  return prepared.map((sql) => {
-    const params = Array.from(sql.matchAll(/\?/g), () => 'default');
-    return (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((row) => row.detail);
-  });
-}
 
 /**
  * On SQLite too the namespace's figures are read from memory_tallies (migration 030) instead of counted: at

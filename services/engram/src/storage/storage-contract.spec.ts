@@ -4,7 +4,7 @@ import { keywordTerms } from '../search/keyword-terms';
 import { OpenedStorage, postgresAdapter, sqliteAdapter, StorageAdapterUnderTest } from '../testing/storage-adapters';
 import { contentHash } from '../memories/content-hash';
 import { EmbeddingModelMismatch } from './embedding-model.binding';
-import { NewMemory } from './memory.record';
+import { MemoryRecord, NewMemory } from './memory.record';
 import { AuditAction, NewAuditEvent } from '../audit/audit-event';
 import { MemoryFilter } from './memory-filter.sql';
 import { MemoryUsageRow } from './usage.store';
@@ -21,6 +21,19 @@ function direction(axis: number, tilt = 0): Float32Array {
   vector[(axis + 1) % MODEL.dimension] = tilt;
   const norm = Math.hypot(...vector);
   return vector.map((value) => value / norm);
+}
+
+/** More pages than any walk in this suite takes: a walk that does not end fails instead of hanging. */
+const MAX_PAGES = 100;
+
+/** Every page `read` gives, each after the last record of the one before, until one comes back short. */
+async function pagesAfterPositions<T>(pageSize: number, read: (last: T | undefined) => Promise<T[]>): Promise<T[][]> {
+  const pages = [await read(undefined)];
+  while (pages.at(-1)!.length === pageSize) {
+    assert.ok(pages.length < MAX_PAGES, 'the walk ends');
+    pages.push(await read(pages.at(-1)!.at(-1)));
+  }
+  return pages;
 }
 
 let created = 0;
@@ -282,6 +295,166 @@ function contract(adapter: StorageAdapterUnderTest): void {
       const [afterGone] = await store.memories.listAfter({ namespace: 'a' }, gone, 1);
       assert.equal(afterGone.content, 'w-tie3', 'a position stays valid when its memory is deleted');
       assert.deepEqual(afterGone, await store.memories.findLiveByHash('a', afterGone.contentHash), 'whole records');
+    });
+
+    it('pages what a filter admits after a position, newest or oldest first, as a list orders it, ties by id', async () => {
+      // Four memories share one creation time; tags, types, a superseded version, a deleted memory and
+      // another namespace's memory at the same instant test each filter's edges.
+      const at = (day: number) => T0 + day * DAY;
+      const stored = await store.memories.insertMany([
+        memory('k-1', { tags: ['a'], createdAt: at(1) }),
+        memory('k-2', { tags: ['a', 'b'], createdAt: at(2), memoryType: 'decision' }),
+        memory('k-tie1', { tags: ['b'], createdAt: at(3) }),
+        memory('k-tie2', { tags: ['a', 'b'], createdAt: at(3) }),
+        memory('k-tie3', { createdAt: at(3), memoryType: 'decision' }),
+        memory('k-tie4', { tags: ['a'], createdAt: at(3) }),
+        memory('k-gone', { tags: ['a'], createdAt: at(3) }),
+        memory('k-old', { tags: ['b'], createdAt: at(4) }),
+        memory('k-5', { tags: ['a', 'c'], createdAt: at(5) }),
+        memory('k-6', { createdAt: at(6) }),
+        memory('k-other', { namespace: 'elsewhere', tags: ['a'], createdAt: at(3) }),
+      ]);
+      const byContent = (content: string) => stored.find((outcome) => outcome.memory.content === content)!.memory;
+      await store.memories.softDelete(byContent('k-gone').id, at(7));
+      assert.ok(
+        'id' in
+          (await store.memories.insertSuperseding(byContent('k-old').id, memory('k-new', { createdAt: at(3) }), at(7))),
+      );
+      const filters: MemoryFilter[] = [
+        { namespace: 'default' },
+        { namespace: 'default', includeSuperseded: true },
+        { namespace: 'default', tags: ['a', 'b'] },
+        { namespace: 'default', tags: ['a', 'b'], tagMatch: 'all' },
+        { namespace: 'default', memoryType: 'decision' },
+        { namespace: 'default', createdFromMs: at(2), createdBeforeMs: at(5) },
+        { namespace: 'default', tags: ['b'], includeSuperseded: true, createdFromMs: at(3) },
+        { namespace: 'elsewhere' },
+        { namespace: 'nobody' },
+      ];
+      for (const filter of filters) {
+        for (const order of ['newest', 'oldest'] as const) {
+          const listed = (await store.memories.list(filter, 0, 100, order)).map((m) => m.content);
+          for (const pageSize of [1, 2, 3]) {
+            const pages = await pagesAfterPositions(pageSize, (last: MemoryRecord | undefined) =>
+              store.memories.listAfter(filter, last, pageSize, order),
+            );
+            const where = `${JSON.stringify(filter)}, ${order}, pages of ${pageSize}`;
+            assert.deepEqual(
+              pages.flat().map((m) => m.content),
+              listed,
+              where,
+            );
+            assert.ok(
+              pages.slice(0, -1).every((full) => full.length === pageSize),
+              where,
+            );
+          }
+        }
+      }
+      const [first] = await store.memories.listAfter({ namespace: 'default' }, undefined, 1, 'newest');
+      assert.deepEqual(first, await store.memories.findLiveByHash('default', first.contentHash), 'whole records');
+    });
+
+    it('walks past memories stored and deleted between pages: none of those there throughout skipped or repeated', async () => {
+      for (const order of ['newest', 'oldest'] as const) {
+        const namespace = `walk-${order}`;
+        const at = (day: number) => T0 + day * DAY;
+        // Pairs of memories sharing each day, so pages end inside ties.
+        const initial = await store.memories.insertMany(
+          Array.from({ length: 12 }, (_, i) =>
+            memory(`${namespace} ${i}`, { namespace, createdAt: at(Math.floor(i / 2)) }),
+          ),
+        );
+        const ids = initial.map((outcome) => outcome.memory.id);
+        const removedAhead = new Set<number>();
+        const removedBehind = new Set<number>();
+        const walked: number[] = [];
+        let page = await store.memories.listAfter({ namespace }, undefined, 3, order);
+        for (let turn = 0; page.length > 0; turn++) {
+          assert.ok(turn < MAX_PAGES, 'the walk ends');
+          walked.push(...page.map((m) => m.id));
+          const last = page.at(-1)!;
+          // Between the first pages (later ones would chase the memories stored ahead of the walk): memories
+          // stored at the last one's instant and beyond both ends of the walk; while enough are left, two not
+          // yet walked deleted (one for good), and one walked deleted.
+          if (turn < 3) {
+            await store.memories.insertMany([
+              memory(`${namespace} tie ${turn}`, { namespace, createdAt: last.createdAt }),
+              memory(`${namespace} early ${turn}`, { namespace, createdAt: at(-1 - turn) }),
+              memory(`${namespace} late ${turn}`, { namespace, createdAt: at(20 + turn) }),
+            ]);
+          }
+          const ahead = ids.filter((id) => !walked.includes(id) && !removedAhead.has(id));
+          if (ahead.length >= 4) {
+            // The next one the walk would give, and the last.
+            const [soft, hard] = order === 'oldest' ? [ahead[0], ahead.at(-1)!] : [ahead.at(-1)!, ahead[0]];
+            await store.memories.softDelete(soft, at(30));
+            await store.memories.hardDelete(hard);
+            removedAhead.add(soft).add(hard);
+            const behind = walked.find((id) => ids.includes(id) && !removedBehind.has(id))!;
+            await store.memories.softDelete(behind, at(30));
+            removedBehind.add(behind);
+          }
+          page = await store.memories.listAfter({ namespace }, last, 3, order);
+        }
+        assert.equal(new Set(walked).size, walked.length, `${order}: no memory given twice`);
+        assert.ok(removedAhead.size >= 4, `${order}: memories were removed ahead of the walk`);
+        assert.deepEqual(
+          walked.filter((id) => ids.includes(id)),
+          ids.filter((id) => !removedAhead.has(id)).sort((a, b) => (order === 'oldest' ? a - b : b - a)),
+          `${order}: every memory there throughout, in order, and none removed before its page`,
+        );
+      }
+    });
+
+    it("pages the trash after a position: each text's newest deletion once, ties by id, as the offset pages list it", async () => {
+      const texts = Array.from({ length: 9 }, (_, i) => `trashed ${i}`);
+      const stored = await store.memories.insertMany(texts.map((text) => memory(text)));
+      // Deleted three at a time at the same instant; two texts stored and deleted again later.
+      for (const [i, { memory: deleted }] of stored.entries())
+        await store.memories.softDelete(deleted.id, T0 + Math.floor(i / 3) * DAY);
+      for (const text of [texts[0], texts[4]]) {
+        const [{ memory: again }] = await store.memories.insertMany([memory(text)]);
+        await store.memories.softDelete(again.id, T0 + 5 * DAY);
+      }
+      await store.memories.insertMany([memory('elsewhere', { namespace: 'b' })]);
+      const walk = async (pageSize: number, between?: (turn: number) => Promise<void>) => {
+        const walked: number[] = [];
+        let page = await store.memories.listDeletedAfter('default', undefined, pageSize);
+        for (let turn = 0; page.length > 0; turn++) {
+          assert.ok(turn < MAX_PAGES, 'the walk ends');
+          walked.push(...page.map((m) => m.id));
+          await between?.(turn);
+          const last = page.at(-1)!;
+          page = await store.memories.listDeletedAfter(
+            'default',
+            { deletedAt: last.deletedAt!, id: last.id },
+            pageSize,
+          );
+        }
+        return walked;
+      };
+      const listed = (await store.memories.listDeleted('default', 0, 100)).map((m) => m.id);
+      assert.equal(listed.length, 9);
+      for (const pageSize of [1, 2, 4]) assert.deepEqual(await walk(pageSize), listed, `pages of ${pageSize}`);
+      assert.deepEqual(await store.memories.listDeletedAfter('b', undefined, 10), []);
+
+      // Between pages: a text restored, one purged, one deleted again (its newest deletion moves first).
+      const tombstoneOf = (text: string) => store.memories.findDeletedByHash('default', contentHash(text));
+      const changed = new Set<number>();
+      const walked = await walk(2, async (turn) => {
+        if (turn !== 0) return;
+        for (const text of [texts[1], texts[2], texts[6]]) changed.add((await tombstoneOf(text))!.id);
+        await store.memories.restoreDeleted((await tombstoneOf(texts[1]))!.id, 'default', direction(1), T0 + 6 * DAY);
+        await store.memories.purgeDeleted('default', contentHash(texts[2]));
+        const [{ memory: again }] = await store.memories.insertMany([memory(texts[6])]);
+        await store.memories.softDelete(again.id, T0 + 7 * DAY);
+      });
+      assert.equal(new Set(walked).size, walked.length, 'no tombstone given twice');
+      assert.deepEqual(
+        walked.filter((id) => !changed.has(id)),
+        listed.filter((id) => !changed.has(id)),
+      );
     });
 
     it('hard-deletes a memory with its tags and vector', async () => {

@@ -110,4 +110,33 @@ describe('pages of memories and of the trash in index order (PostgreSQL)', () =>
       );
     }
   });
+
+  it('reads a page after a position deep in the list, newest or oldest first, through filters, in index order', async () => {
+    const position = { createdAt: 1_000 + MEMORIES / 2, id: MEMORIES / 2 + 1 };
+    const cases = [
+      { filter: {}, order: 'newest', scan: 'memories_live_created_id Backward' },
+      { filter: {}, order: 'oldest', scan: 'memories_live_created_id Forward' },
+      { filter: { includeSuperseded: true }, order: 'newest', scan: 'memories_live_created_id Backward' },
+      {
+        filter: { createdFromMs: 1_000, createdBeforeMs: 1_000 + MEMORIES },
+        order: 'newest',
+        scan: 'memories_live_created_id Backward',
+      },
+    ] as const;
+    for (const { filter, order, scan } of cases) {
+      const reading = await firstPageReading(() =>
+        stores.memories.listAfter({ namespace: 'default', ...filter }, position, PAGE, order),
+      );
+      assert.deepEqual(reading, { sorts: [], indexScans: [scan] }, `${JSON.stringify(filter)}, ${order}`);
+    }
+  });
+
+  it("reads a trash page after a position deep in the trash in deletion order, checking each tombstone is its text's newest", async () => {
+    const position = { deletedAt: 2_000_000 + MEMORIES / 200, id: MEMORIES / 2 + 1 };
+    const reading = await firstPageReading(() => stores.memories.listDeletedAfter('default', position, PAGE));
+    assert.deepEqual(reading, {
+      sorts: [],
+      indexScans: ['memories_trash_by_time Backward', 'memories_deleted Forward'],
+    });
+  });
 });

@@ -18,8 +18,11 @@ import {
   MemoryStore,
   RestoreOutcome,
   SupersedeRefusal,
-  WALK_START,
+  TRASH_START,
+  TrashPosition,
+  walkStart,
 } from '../memory.store';
+import { keysetAfter } from '../keyset.sql';
 import { namespaceTallies, storeTotal } from './postgres-memory-tallies';
 import { PostgresModelGuard } from './postgres-model.guard';
 import { isUniqueViolation, numbered, PostgresDatabase, Queryable, vectorLiteral } from './postgres.database';
@@ -57,6 +60,12 @@ const SELECT_MEMORY = `SELECT m.id, m.namespace, m.content_hash, m.content, m.me
 function pageOfMemories(pageIds: string, sort: string): string {
   return `${SELECT_MEMORY} WHERE m.id IN (${pageIds}) ${sort}`;
 }
+
+/** The ids of a namespace's trash ($1): each text's newest tombstone, for a page to sort and limit. */
+const TRASH_PAGE_IDS = `SELECT m.id FROM memories m WHERE m.namespace = $1 AND m.deleted_at IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM memories n WHERE n.namespace = $1 AND n.content_hash = m.content_hash
+      AND n.deleted_at IS NOT NULL AND (n.deleted_at, n.id) > (m.deleted_at, m.id))`;
+const TRASH_SORT = 'ORDER BY m.deleted_at DESC, m.id DESC';
 
 /** Tries at storing a text that replicas keep storing and deleting at the same moment, before a 503. */
 const MAX_INSERT_ATTEMPTS = 3;
@@ -153,19 +162,24 @@ export class PostgresMemoryStore extends MemoryStore {
     return rows.map(toRecord);
   }
 
-  async listAfter(filter: MemoryFilter, after: MemoryPosition | undefined, limit: number): Promise<MemoryRecord[]> {
+  async listAfter(
+    filter: MemoryFilter,
+    after: MemoryPosition | undefined,
+    limit: number,
+    order: ListOrder = 'oldest',
+  ): Promise<MemoryRecord[]> {
     const where = memoryFilterSql(filter);
-    const from = after ?? WALK_START;
-    const next = where.params.length + 1;
-    const sort = 'ORDER BY m.created_at, m.id';
-    // The bare `created_at >=` is what the index range starts at; the OR only drops the ties already given.
+    const from = after ?? walkStart(order);
+    const position = keysetAfter('created_at', { at: from.createdAt, id: from.id }, order === 'newest');
+    const direction = order === 'newest' ? 'DESC' : 'ASC';
+    const sort = `ORDER BY m.created_at ${direction}, m.id ${direction}`;
     const rows = await this.db.query<MemoryRow>(
       pageOfMemories(
-        `SELECT m.id FROM memories m WHERE ${numbered(where.sql)} AND m.created_at >= $${next}
-         AND (m.created_at > $${next} OR m.id > $${next + 1}) ${sort} LIMIT $${next + 2}`,
+        `SELECT m.id FROM memories m WHERE ${numbered(`${where.sql} AND ${position.sql}`)} ${sort}
+         LIMIT $${where.params.length + position.params.length + 1}`,
         sort,
       ),
-      [...where.params, from.createdAt, from.id, limit],
+      [...where.params, ...position.params, limit],
     );
     return rows.map(toRecord);
   }
@@ -284,16 +298,23 @@ export class PostgresMemoryStore extends MemoryStore {
    * came out in hash order and the whole trash was sorted for every page.
    */
   async listDeleted(namespace: string, offset: number, limit: number): Promise<MemoryRecord[]> {
-    const sort = 'ORDER BY m.deleted_at DESC, m.id DESC';
+    const rows = await this.db.query<MemoryRow>(
+      pageOfMemories(`${TRASH_PAGE_IDS} ${TRASH_SORT} LIMIT $2 OFFSET $3`, TRASH_SORT),
+      [namespace, limit, offset],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** listDeleted after a position: a range of memories_trash_by_time, however deep the page. */
+  async listDeletedAfter(namespace: string, after: TrashPosition | undefined, limit: number): Promise<MemoryRecord[]> {
+    const from = after ?? TRASH_START;
+    const position = keysetAfter('deleted_at', { at: from.deletedAt, id: from.id }, true);
     const rows = await this.db.query<MemoryRow>(
       pageOfMemories(
-        `SELECT m.id FROM memories m WHERE m.namespace = $1 AND m.deleted_at IS NOT NULL AND NOT EXISTS (
-           SELECT 1 FROM memories n WHERE n.namespace = $1 AND n.content_hash = m.content_hash
-             AND n.deleted_at IS NOT NULL AND (n.deleted_at, n.id) > (m.deleted_at, m.id))
-         ${sort} LIMIT $2 OFFSET $3`,
-        sort,
+        `${TRASH_PAGE_IDS} AND ${numbered(position.sql, 2)} ${TRASH_SORT} LIMIT $${position.params.length + 2}`,
+        TRASH_SORT,
       ),
-      [namespace, limit, offset],
+      [namespace, ...position.params, limit],
     );
     return rows.map(toRecord);
   }

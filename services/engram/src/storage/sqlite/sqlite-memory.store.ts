@@ -17,6 +17,7 @@ import {
   MemoryStore,
   RestoreOutcome,
   SupersedeRefusal,
+  TrashPosition,
 } from '../memory.store';
 
 /**
@@ -62,8 +63,13 @@ export class SqliteMemoryStore extends MemoryStore {
     return this.memories.list(filter, offset, limit, order);
   }
 
-  async listAfter(filter: MemoryFilter, after: MemoryPosition | undefined, limit: number): Promise<MemoryRecord[]> {
-    return this.memories.listAfter(filter, after, limit);
+  async listAfter(
+    filter: MemoryFilter,
+    after: MemoryPosition | undefined,
+    limit: number,
+    order?: ListOrder,
+  ): Promise<MemoryRecord[]> {
+    return this.memories.listAfter(filter, after, limit, order);
   }
 
   async count(filter: MemoryFilter): Promise<number> {
@@ -105,6 +111,10 @@ export class SqliteMemoryStore extends MemoryStore {
 
   async listDeleted(namespace: string, offset: number, limit: number): Promise<MemoryRecord[]> {
     return this.memories.listDeleted(namespace, offset, limit);
+  }
+
+  async listDeletedAfter(namespace: string, after: TrashPosition | undefined, limit: number): Promise<MemoryRecord[]> {
+    return this.memories.listDeletedAfter(namespace, after, limit);
   }
 
   async countDeleted(namespace: string): Promise<number> {
