@@ -28,6 +28,17 @@ describe('engram store, list and search (a real SQLite file)', () => {
     assert.match(listed.stdout, /fact {2}[0-9a-f]{12}\n {4}the car needs new tyres\n/);
     assert.match(listed.stderr, /page 1 of 1, 2 memories/);
     assert.equal(JSON.parse((await engram(['list', '--json', '--tags', 'home'])).stdout).total, 1);
+    // One memory a page: the first names the cursor of the second, which gives the older memory and no cursor.
+    const firstPage = await engram(['list', '--page-size', '1']);
+    const cursor = /; next: --cursor (\S+)\n$/.exec(firstPage.stderr)?.[1];
+    assert.ok(cursor, firstPage.stderr);
+    const nextPage = await engram(['list', '--page-size', '1', '--cursor', cursor, '--json']);
+    assert.equal(nextPage.code, 0, nextPage.stderr);
+    const { memories, next_cursor } = JSON.parse(nextPage.stdout);
+    assert.deepEqual([memories[0].content, next_cursor], ['the boiler is serviced in October', null]);
+    const both = await engram(['list', '--page', '2', '--cursor', cursor]);
+    assert.equal(both.code, 64);
+    assert.match(both.stderr, /give page or cursor, not both/);
 
     const found = await engram(['search', 'boiler', 'October', '--limit', '1']);
     assert.equal(found.code, 0, found.stderr);

@@ -36,11 +36,12 @@ const FIELD_FLAGS: Record<string, string> = {
   time_expr: '--time',
   page: '--page',
   page_size: '--page-size',
+  cursor: '--cursor',
 };
 
 const SEARCH_USAGE = `usage: engram search <query…> [--limit <n>] [--mode hybrid|semantic|keyword] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
   ${configUsage()}`;
-const LIST_USAGE = `usage: engram list [--page <n>] [--page-size <n>] [--oldest] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
+const LIST_USAGE = `usage: engram list [--page <n> | --cursor <next cursor>] [--page-size <n>] [--oldest] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
   ${configUsage()}`;
 const STORE_USAGE = `usage: engram store <content…> [--tags a,b] [--type <type>] [--namespace <ns>] [--json]
   ${configUsage()}`;
@@ -81,7 +82,13 @@ export const listCommand: CliCommand = {
     runMemoryCommand(
       'list',
       argv,
-      { ...FILTER_FLAGS, page: { type: 'string' }, 'page-size': { type: 'string' }, oldest: { type: 'boolean' } },
+      {
+        ...FILTER_FLAGS,
+        page: { type: 'string' },
+        cursor: { type: 'string' },
+        'page-size': { type: 'string' },
+        oldest: { type: 'boolean' },
+      },
       {
         usage: LIST_USAGE,
         request: (args) => ({
@@ -89,6 +96,7 @@ export const listCommand: CliCommand = {
           positionalsAllowed: false,
           input: {
             page: args.flags.page,
+            cursor: args.flags.cursor,
             page_size: args.flags['page-size'],
             order: args.flags.oldest ? 'oldest' : undefined,
             ...filters(args),
@@ -98,7 +106,11 @@ export const listCommand: CliCommand = {
           const page = await context.get(MemoryService).list(input as z.output<typeof ListMemoriesQuery>);
           if (json) return printJson(toMemoryPageView(page));
           for (const memory of page.memories) printMemory(memory);
-          process.stderr.write(`page ${page.page} of ${Math.max(page.totalPages, 1)}, ${page.total} memories\n`);
+          const where =
+            page.page === null ? 'after the cursor' : `page ${page.page} of ${Math.max(page.totalPages!, 1)}`;
+          const total = page.total === null ? '' : `, ${page.total} memories`;
+          const next = page.nextCursor === null ? '' : `; next: --cursor ${page.nextCursor}`;
+          process.stderr.write(`${where}${total}${next}\n`);
           return 0;
         },
       },

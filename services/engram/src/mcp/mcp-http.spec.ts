@@ -204,6 +204,43 @@ function describeCatalog(kind: ClientKind) {
         assert.equal(page.structured.memories[0].content, 'paging note 2');
       });
 
+      it('walks a list by cursor, and refuses a cursor for other filters or beside a page', async () => {
+        for (let i = 0; i < 5; i++)
+          await callTool(client, 'memory_store', { content: `cursor note ${i}`, tags: ['cursor'] });
+        const first = await callTool(client, 'memory_list', { page_size: 2, tags: ['cursor'], order: 'oldest' });
+        const contents = first.structured.memories.map((m: { content: string }) => m.content);
+        let next: string | null = first.structured.next_cursor;
+        for (let turns = 0; next !== null; turns++) {
+          assert.ok(turns < 10, 'the walk ends');
+          const page = await callTool(client, 'memory_list', {
+            page_size: 2,
+            tags: ['cursor'],
+            order: 'oldest',
+            cursor: next,
+          });
+          assert.notEqual(page.isError, true, page.text);
+          assert.equal(page.structured.page, null);
+          assert.equal(page.structured.total, null, 'a filtered total is not counted again after a cursor');
+          contents.push(...page.structured.memories.map((m: { content: string }) => m.content));
+          next = page.structured.next_cursor;
+        }
+        assert.deepEqual(
+          contents,
+          [0, 1, 2, 3, 4].map((i) => `cursor note ${i}`),
+        );
+
+        const cursor = first.structured.next_cursor;
+        const newest = await callTool(client, 'memory_list', { page_size: 2, tags: ['cursor'], cursor });
+        assert.equal(newest.isError, true);
+        assert.match(newest.text, /cursor was made for another order/);
+        const both = await callTool(client, 'memory_list', { page: 2, tags: ['cursor'], order: 'oldest', cursor });
+        assert.equal(both.isError, true);
+        assert.match(both.text, /give page or cursor, not both/);
+        const damaged = await callTool(client, 'memory_list', { cursor: 'x'.repeat(40) });
+        assert.equal(damaged.isError, true);
+        assert.match(damaged.text, /cursor is not one this service returned/);
+      });
+
       it('deletes by filter only with an explicit dry_run, and refuses a filterless delete', async () => {
         for (let i = 0; i < 3; i++)
           await callTool(client, 'memory_store', { content: `scratch ${i}`, tags: ['scratch'] });

@@ -228,6 +228,101 @@ describe('listing memories: pagination and filters', () => {
     );
   });
 
+  type Page = {
+    memories: { content: string }[];
+    total: number | null;
+    page: number | null;
+    has_more: boolean;
+    total_pages: number | null;
+    next_cursor: string | null;
+  };
+  const list = async (query: string) => {
+    const response = await api.request('GET', `/api/memories?${query}`);
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    return response.body as Page;
+  };
+  /** Every page from `query`'s first on, each asked for with the cursor the one before returned. */
+  const walk = async (query: string) => {
+    const pages = [await list(query)];
+    for (let next = pages[0].next_cursor; next !== null; next = pages.at(-1)!.next_cursor) {
+      assert.ok(pages.length < 30, 'the walk ends');
+      pages.push(await list(`${query}&cursor=${next}`));
+    }
+    return pages;
+  };
+  const contents = (pages: Page[]) => pages.flatMap((page) => page.memories.map((memory) => memory.content));
+
+  it("walks every page by cursor: the numbered pages' memories, each once, next_cursor on all but the last", async () => {
+    const numbered = [];
+    for (let page = 1; page <= 7; page++) numbered.push(await list(`page=${page}&page_size=4`));
+    const pages = await walk('page_size=4');
+    assert.deepEqual(contents(pages), contents(numbered));
+    assert.equal(pages.length, 7);
+    assert.deepEqual(
+      pages.map((page) => [page.page, page.has_more, page.next_cursor !== null]),
+      [[1, true, true], ...Array.from({ length: 5 }, () => [null, true, true]), [null, false, false]],
+    );
+    // Without a filter the total is the namespace's running count: still given after a cursor.
+    assert.ok(pages.every((page) => page.total === 25 && page.total_pages === 7));
+    assert.equal(numbered[6].next_cursor, null);
+    assert.equal(typeof numbered[2].next_cursor, 'string', 'a numbered page gives a cursor to go on from');
+    const fromThird = await list(`page_size=4&cursor=${numbered[2].next_cursor}`);
+    assert.deepEqual(fromThird.memories, numbered[3].memories);
+  });
+
+  it('walks by cursor through tags, a type, a time range and the oldest order, as one page of all lists them', async () => {
+    const queries = [
+      'tag=even,all&tag_match=all',
+      'tags=odd&order=oldest',
+      'memory_type=note&after=2024-01-05T00:00:00Z&before=2024-01-20T00:00:00Z',
+      'include_superseded=true&order=oldest',
+    ];
+    for (const query of queries) {
+      const pages = await walk(`${query}&page_size=3`);
+      assert.deepEqual(contents(pages), contents([await list(`${query}&page_size=100`)]), query);
+      const narrowing = !query.startsWith('include_superseded');
+      // A filter's total is counted: not on every page of a walk, where it would make the walk quadratic.
+      assert.ok(
+        pages.slice(1).every((page) => (page.total === null) === narrowing),
+        query,
+      );
+    }
+  });
+
+  it('refuses a cursor with a page, for other filters or order, from the trash, or damaged, naming the problem', async () => {
+    const { next_cursor: cursor } = await list('tag=even&page_size=2');
+    const versionOnly = Buffer.from('{"v":1}').toString('base64url');
+    const edited = JSON.parse(Buffer.from(cursor!, 'base64url').toString());
+    const refusals: [string, RegExp][] = [
+      [`tag=even&page=2&cursor=${cursor}`, /give page or cursor, not both/],
+      [`tag=odd&cursor=${cursor}`, /cursor was made for another tags/],
+      [`tag=even&order=oldest&cursor=${cursor}`, /cursor was made for another order/],
+      [`tag=even&memory_type=note&include_superseded=true&cursor=${cursor}`, /another include_superseded, memory_type/],
+      [`cursor=${cursor}`, /cursor was made for another tags/],
+      [`tag=even&cursor=${cursor!.slice(0, -3)}`, /cursor is (not one this service returned|damaged or was edited)/],
+      [`tag=even&cursor=${versionOnly}`, /cursor is not one this service returned/],
+      [`tag=even&cursor=${encodeURIComponent('not a cursor!')}`, /cursor is not one this service returned/],
+      [`tag=even&cursor=${'A'.repeat(1001)}`, /cursor/],
+      [
+        `tag=even&cursor=${Buffer.from(JSON.stringify({ ...edited, id: edited.id + 1 })).toString('base64url')}`,
+        /cursor is damaged or was edited/,
+      ],
+      [
+        `tag=even&cursor=${Buffer.from(JSON.stringify({ ...edited, at: 'soon' })).toString('base64url')}`,
+        /cursor is not one this service returned/,
+      ],
+    ];
+    for (const [query, message] of refusals) {
+      const response = await api.request('GET', `/api/memories?${query}`);
+      assert.equal(response.status, 400, query);
+      assert.equal(response.body.error, 'validation_error', query);
+      assert.match(response.body.message, message, query);
+    }
+    const trashPage = await api.request('GET', `/api/memories/trash?cursor=${cursor}`);
+    assert.equal(trashPage.status, 400);
+    assert.match(trashPage.body.message, /cursor continues the memory list, not the trash/);
+  });
+
   it('refuses an empty time range with 422', async () => {
     const response = await api.request('GET', '/api/memories?after=2024-02-01T00:00:00Z&before=2024-01-01T00:00:00Z');
     assert.equal(response.status, 422);

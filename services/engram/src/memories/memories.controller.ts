@@ -96,7 +96,7 @@ export class MemoriesController {
   })
   @ApiErrors(400, 401)
   async trash(@ZodQuery(TrashQuery) query: TrashInput) {
-    return toMemoryPageView(await this.memories.trash(query.page, query.page_size), toDeletedMemoryView);
+    return toMemoryPageView(await this.memories.trash(query), toDeletedMemoryView);
   }
 
   @Get('trash/:hash')

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isoDateMs } from '../common/iso-date';
-import { queryInteger, TagsInput } from '../common/request-fields';
+import { optionalQueryInteger, queryInteger, TagsInput } from '../common/request-fields';
+import { MAX_CURSOR_LENGTH } from './list-cursor';
 
 /**
  * The shapes clients send, defined once: they validate REST input, feed the OpenAPI document, and the
@@ -111,8 +112,34 @@ const queryTimestamp = z
   .transform((text) => (/^\d+(\.\d+)?$/.test(text) ? Number(text) : text))
   .pipe(TimestampInput);
 
+/** A page number, left out (default 1) when a cursor continues the walk instead. */
+export const PageNumberInput = z
+  .number()
+  .int()
+  .min(1)
+  .max(1_000_000)
+  .describe(
+    'Page number, from 1 (default 1): the page_size memories after (page - 1) * page_size others; not with cursor',
+  );
+
+/** The next_cursor of the page before: the page after its last row, however deep, without an offset. */
+export const ListCursorInput = z
+  .string()
+  .min(1)
+  .max(MAX_CURSOR_LENGTH)
+  .describe(
+    'next_cursor of the page before: the page after its last memory (give the same filters and order; not with page)',
+  );
+
+export const PAGE_TOTAL_DESCRIPTION =
+  "Memories the filters admit; on a page reached by cursor only when the namespace's running counts give it " +
+  '(no filter but include_superseded), else null';
+
+const queryPage = optionalQueryInteger(1, 1_000_000).describe(PageNumberInput.description!);
+
 export const ListMemoriesQuery = z.strictObject({
-  page: queryInteger(1, 1_000_000, 1),
+  page: queryPage,
+  cursor: ListCursorInput.optional(),
   page_size: queryInteger(1, MAX_PAGE_SIZE, 10),
   tag: TagsInput.optional().describe('Comma-separated tags (alias: tags)'),
   tags: TagsInput.optional(),
@@ -127,7 +154,8 @@ export const ListMemoriesQuery = z.strictObject({
 export type ListMemoriesInput = z.output<typeof ListMemoriesQuery>;
 
 export const TrashQuery = z.strictObject({
-  page: queryInteger(1, 1_000_000, 1),
+  page: queryPage,
+  cursor: ListCursorInput.optional(),
   page_size: queryInteger(1, MAX_PAGE_SIZE, 10),
 });
 export type TrashInput = z.output<typeof TrashQuery>;

@@ -20,11 +20,19 @@ import { MS_PER_DAY } from '../time/time-expression/civil-date';
 import { ZonedCalendar } from '../time/time-expression/zoned-calendar';
 import { resolveTimeFilter } from '../time/time-filter';
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../storage/memory.record';
-import { MemoryPosition, SupersedeRefusal } from '../storage/memory.store';
-import { MemoryFilter } from '../storage/memory-filter.sql';
+import { ListOrder, MemoryPosition, SupersedeRefusal } from '../storage/memory.store';
+import { isNarrowing, MemoryFilter } from '../storage/memory-filter.sql';
 import { MemoryStore } from '../storage/memory.store';
 import { contentHash } from './content-hash';
-import { ListMemoriesInput, MAX_PAGE_SIZE, MAX_TIMESTAMP_MS, StoreMemoryInput, UpdateMemoryInput } from './memory.dto';
+import { decodeCursor, encodeCursor } from './list-cursor';
+import {
+  ListMemoriesInput,
+  MAX_PAGE_SIZE,
+  MAX_TIMESTAMP_MS,
+  StoreMemoryInput,
+  TrashInput,
+  UpdateMemoryInput,
+} from './memory.dto';
 import { toMemoryView } from './memory.view';
 
 export { DEFAULT_NAMESPACE } from '../auth/request-context';
@@ -65,12 +73,25 @@ export interface FilterDeleteOutcome {
   remaining: number;
 }
 
+/**
+ * A page of a list. A page reached by cursor has no number, and its total only when the namespace's
+ * tallies give it without counting (a list with no filter but superseded-or-not): null otherwise.
+ */
 export interface MemoryPage {
   memories: MemoryRecord[];
-  total: number;
-  page: number;
+  total: number | null;
+  page: number | null;
   pageSize: number;
   hasMore: boolean;
+  totalPages: number | null;
+  /** Continues after this page's last row; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** A page asked for by number (no cursor): its number and total are known. */
+export interface NumberedPage extends MemoryPage {
+  total: number;
+  page: number;
   totalPages: number;
 }
 
@@ -172,17 +193,50 @@ export class MemoryService {
     return memory;
   }
 
+  /** A page of the list by number (an offset) or after a cursor (a position), each with the next cursor. */
+  async list(input: ListMemoriesInput & { cursor?: undefined }): Promise<NumberedPage>;
+  async list(input: ListMemoriesInput): Promise<MemoryPage>;
   async list(input: ListMemoriesInput): Promise<MemoryPage> {
-    const filter = this.filterFor({ ...input, tags: [...(input.tag ?? []), ...(input.tags ?? [])] });
+    const selection = { ...input, tags: [...(input.tag ?? []), ...(input.tags ?? [])] };
+    const filter = this.filterFor(selection);
+    const fields = listCursorFields(filter.namespace, selection, input.order);
+    const cursorAfter = (last: MemoryRecord) => encodeCursor('memories', { at: last.createdAt, id: last.id }, fields);
+    if (input.cursor === undefined) {
+      const numbered = await this.numberedPage(filter, input);
+      return { ...numbered, nextCursor: numbered.hasMore ? cursorAfter(numbered.memories.at(-1)!) : null };
+    }
+    const position = decodeCursor(pageOrCursor(input.page, input.cursor), 'memories', fields);
+    const after = { createdAt: position.at, id: position.id };
+    const read = await this.memories.listAfter(filter, after, input.page_size + 1, input.order);
+    const memories = read.slice(0, input.page_size);
+    const hasMore = read.length > input.page_size;
+    // The total only where it costs nothing: counting a filter for every page would make a walk quadratic.
+    const total = isNarrowing(filter) ? null : await this.memories.count(filter);
+    return {
+      memories,
+      total,
+      page: null,
+      pageSize: input.page_size,
+      hasMore,
+      totalPages: total === null ? null : Math.ceil(total / input.page_size),
+      nextCursor: hasMore ? cursorAfter(memories.at(-1)!) : null,
+    };
+  }
+
+  private async numberedPage(
+    filter: MemoryFilter,
+    input: ListMemoriesInput,
+  ): Promise<Omit<NumberedPage, 'nextCursor'>> {
+    const page = input.page ?? 1;
     const total = await this.memories.count(filter);
-    const offset = (input.page - 1) * input.page_size;
+    const offset = (page - 1) * input.page_size;
     const memories = offset < total ? await this.memories.list(filter, offset, input.page_size, input.order) : [];
     return {
       memories,
       total,
-      page: input.page,
+      page,
       pageSize: input.page_size,
-      hasMore: offset + memories.length < total,
+      hasMore: offset + memories.length < total && memories.length > 0,
       totalPages: Math.ceil(total / input.page_size),
     };
   }
@@ -293,19 +347,43 @@ export class MemoryService {
     return memory;
   }
 
-  /** The namespace's trash, a page at a time: each deleted text once, most recently deleted first. */
-  async trash(page: number, pageSize: number): Promise<MemoryPage> {
+  /**
+   * The namespace's trash, a page at a time by number or after a cursor: each deleted text once, most
+   * recently deleted first. A page by cursor has no total (the trash's distinct texts are counted).
+   */
+  async trash(input: TrashInput): Promise<MemoryPage> {
     const namespace = currentNamespace();
-    const total = await this.memories.countDeleted(namespace);
-    const offset = (page - 1) * pageSize;
-    const memories = offset < total ? await this.memories.listDeleted(namespace, offset, pageSize) : [];
+    const fields = { namespace };
+    const cursorAfter = (last: MemoryRecord) => encodeCursor('trash', { at: last.deletedAt!, id: last.id }, fields);
+    if (input.cursor === undefined) {
+      const page = input.page ?? 1;
+      const total = await this.memories.countDeleted(namespace);
+      const offset = (page - 1) * input.page_size;
+      const memories = offset < total ? await this.memories.listDeleted(namespace, offset, input.page_size) : [];
+      const hasMore = offset + memories.length < total && memories.length > 0;
+      return {
+        memories,
+        total,
+        page,
+        pageSize: input.page_size,
+        hasMore,
+        totalPages: Math.ceil(total / input.page_size),
+        nextCursor: hasMore ? cursorAfter(memories.at(-1)!) : null,
+      };
+    }
+    const position = decodeCursor(pageOrCursor(input.page, input.cursor), 'trash', fields);
+    const after = { deletedAt: position.at, id: position.id };
+    const read = await this.memories.listDeletedAfter(namespace, after, input.page_size + 1);
+    const memories = read.slice(0, input.page_size);
+    const hasMore = read.length > input.page_size;
     return {
       memories,
-      total,
-      page,
-      pageSize,
-      hasMore: offset + memories.length < total,
-      totalPages: Math.ceil(total / pageSize),
+      total: null,
+      page: null,
+      pageSize: input.page_size,
+      hasMore,
+      totalPages: null,
+      nextCursor: hasMore ? cursorAfter(memories.at(-1)!) : null,
     };
   }
 
@@ -521,4 +599,28 @@ function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
   const unique = new Map<string, T>();
   for (const item of items) if (!unique.has(key(item))) unique.set(key(item), item);
   return [...unique.values()];
+}
+
+/** The cursor itself, when the request gives no page number beside it (a page and a cursor contradict). */
+function pageOrCursor(page: number | undefined, cursor: string): string {
+  if (page !== undefined) {
+    throw new InvalidInput('give page or cursor, not both: a cursor continues after the page that returned it');
+  }
+  return cursor;
+}
+
+/** What a list's cursor must be used with again: the namespace, every filter as given, and the order. */
+function listCursorFields(namespace: string, selection: MemorySelection, order: ListOrder) {
+  const tags = [...new Set(selection.tags ?? [])].sort();
+  return {
+    namespace,
+    order,
+    tags: tags.length > 0 ? tags : undefined,
+    tag_match: tags.length > 1 ? (selection.tag_match ?? 'any') : undefined,
+    memory_type: selection.memory_type,
+    time_expr: selection.time_expr,
+    after: selection.after,
+    before: selection.before,
+    include_superseded: selection.include_superseded === true,
+  };
 }

@@ -75,6 +75,7 @@ export function toMemoryPageView(page: MemoryPage, view: (record: MemoryRecord) 
     page_size: page.pageSize,
     has_more: page.hasMore,
     total_pages: page.totalPages,
+    next_cursor: page.nextCursor,
   };
 }
 

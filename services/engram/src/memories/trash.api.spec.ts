@@ -102,4 +102,26 @@ describe('the trash: soft-deleted memories listed, restored and purged (REST)', 
     const restore = await api.request('POST', `/api/memories/${memory.content_hash}/restore`, { headers: other });
     assert.equal(restore.status, 404);
   });
+
+  it('walks the trash by cursor: each text once, as the numbered pages list it, with no total after a cursor', async () => {
+    for (let i = 0; i < 7; i++) await remove((await store(`Walked trash ${i}`)).content_hash);
+    const hashes = (page: { memories: { content_hash: string }[] }) => page.memories.map((m) => m.content_hash);
+    const all = await trash('?page_size=100');
+    const pages = [await trash('?page_size=3')];
+    for (let next = pages[0].next_cursor; next !== null; next = pages.at(-1).next_cursor) {
+      assert.ok(pages.length < 30, 'the walk ends');
+      pages.push(await trash(`?page_size=3&cursor=${next}`));
+    }
+    assert.deepEqual(pages.flatMap(hashes), hashes(all));
+    assert.ok(pages.slice(1).every((page) => page.total === null && page.page === null && page.total_pages === null));
+    assert.equal(pages.at(-1).has_more, false);
+    const both = await api.request('GET', `/api/memories/trash?page=1&cursor=${pages[0].next_cursor}`);
+    assert.equal(both.status, 400);
+    assert.match(both.body.message, /give page or cursor, not both/);
+    const elsewhere = await api.request('GET', `/api/memories/trash?cursor=${pages[0].next_cursor}`, {
+      headers: { 'X-Engram-Namespace': 'other' },
+    });
+    assert.equal(elsewhere.status, 400);
+    assert.match(elsewhere.body.message, /cursor was made for another namespace/);
+  });
 });

@@ -3,9 +3,12 @@ import { InvalidInput } from '../../common/domain-errors';
 import {
   ContentHashParam,
   INCLUDE_SUPERSEDED_DESCRIPTION,
+  ListCursorInput,
   MAX_PAGE_SIZE,
   MemoryTypeInput,
   MetadataInput,
+  PAGE_TOTAL_DESCRIPTION,
+  PageNumberInput,
   StoreMemoryBody,
   StoreMemoryInput,
   TimeFilterFields,
@@ -198,11 +201,14 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
     defineTool({
       name: 'memory_list',
       title: 'List memories',
-      description: 'Browse memories newest first, a page at a time, optionally filtered by tags, type and time.',
+      description:
+        'Browse memories newest first, a page at a time, optionally filtered by tags, type and time. To walk a ' +
+        "long list, pass each answer's next_cursor as cursor (with the same filters and order) instead of a page.",
       effect: 'read',
       idempotent: true,
       input: z.object({
-        page: z.number().int().min(1).max(1_000_000).default(1).describe('Page number, from 1'),
+        page: PageNumberInput.optional(),
+        cursor: ListCursorInput.optional(),
         page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).default(20).describe('Memories per page'),
         ...SelectionFields,
         order: z.enum(['newest', 'oldest']).default('newest').describe('By creation time'),
@@ -210,17 +216,20 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       }),
       output: z.object({
         memories: z.array(MemoryOutput),
-        total: z.number(),
-        page: z.number(),
+        total: z.number().nullable().describe(PAGE_TOTAL_DESCRIPTION),
+        page: z.number().nullable().describe('The page number; null for a page reached by cursor'),
         page_size: z.number(),
         has_more: z.boolean(),
-        total_pages: z.number(),
+        total_pages: z.number().nullable(),
+        next_cursor: z.string().nullable().describe('Pass as cursor for the next page; null on the last page'),
       }),
       async run(args) {
         const page = await deps.memories.list(args);
+        const where = page.page === null ? 'After the cursor' : `Page ${page.page} of ${page.totalPages}`;
+        const of = page.total === null ? '' : ` of ${page.total}`;
         return {
           structured: toMemoryPageView(page),
-          text: `Page ${page.page} of ${page.totalPages}: ${page.memories.length} of ${page.total} memories`,
+          text: `${where}: ${page.memories.length}${of} memories${page.nextCursor ? `; next_cursor ${page.nextCursor}` : ''}`,
         };
       },
     }),
