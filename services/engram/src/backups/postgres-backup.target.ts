@@ -7,6 +7,7 @@ import { PostgresMemoryStore } from '../storage/postgres/postgres-memory.store';
 import { pinnedTo } from '../storage/postgres/postgres-pinned';
 import { PostgresSearchStore } from '../storage/postgres/postgres-search.store';
 import { PostgresSettingsStore } from '../storage/postgres/postgres-settings.store';
+import { withTalliesRecounted } from '../storage/postgres/postgres-tally-recount';
 import { BackupFormat, EXPORT_FILE } from './backup-manifest';
 import { BackupCorrupted } from './backup.errors';
 import { DatabaseBackupTarget } from './database-backup.target';
@@ -94,7 +95,9 @@ export class PostgresBackupTarget extends DatabaseBackupTarget {
           );
         }
         const model = await new PostgresSettingsStore(pinnedTo(this.db, client)).embeddingModel();
-        return { ...(await restoreExport(client, path, model)), replaced: current };
+        // Loaded with the tally triggers set aside (a trigger per memory), then counted once.
+        const restored = await withTalliesRecounted(client, () => restoreExport(client, path, model));
+        return { ...restored, replaced: current };
       })
       .catch((error: unknown) => {
         throw unrestorable(error);

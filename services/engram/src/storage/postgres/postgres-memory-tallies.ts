@@ -8,7 +8,7 @@ import { Queryable } from './postgres.database';
 const FOLD_EVERY = 64;
 
 /** The facets (memory-tallies.ts) of each memory row of `rows`, its tags read from memory_tags; signed. */
-function facetsOf(rows: string, sign: string, withTags = true): string {
+export function facetsOf(rows: string, sign: string, withTags = true): string {
   const facets = `SELECT r.namespace, f.facet, f.key, ${sign} AS n FROM ${rows} r CROSS JOIN LATERAL (
       SELECT 'live', '' WHERE r.deleted_at IS NULL
       UNION ALL SELECT 'current', '' WHERE r.deleted_at IS NULL AND r.superseded_by IS NULL

@@ -1,5 +1,6 @@
 import { Migration } from '../migrations/migration';
 import { POSTGRES_MEMORY_TALLIES } from './postgres-memory-tallies';
+import { POSTGRES_DEFERRABLE_TALLIES } from './postgres-tally-recount';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
 /**
@@ -393,6 +394,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     name: 'memory-tallies',
     // What a namespace holds, kept by triggers in the transaction of every write (postgres-memory-tallies.ts).
     sql: POSTGRES_MEMORY_TALLIES,
+  },
+  {
+    version: 21,
+    name: 'deferrable-tallies',
+    // A rewrite of the whole store sets the tally triggers aside and recounts once (postgres-tally-recount.ts).
+    sql: POSTGRES_DEFERRABLE_TALLIES,
   },
 ];
 

@@ -2,6 +2,7 @@ import { keyClause, keyOfFile } from '../database-key';
 import { copyLiveDatabase, DatabaseSummary, sealCopy } from './database-snapshot';
 import { openSqliteDatabase, SqliteDatabase } from '../sqlite.connection';
 import { VectorIndex } from '../vector-index';
+import { withTalliesRecounted } from './tally-recount';
 
 export interface SwapOutcome {
   memories: number;
@@ -27,8 +28,11 @@ const NOT_COPIED = new Set([
   'audit_events', // a restore does not rewrite history, and is itself in it
   'store_identity', // still this deployment: its Redis prefix must not change
 ]);
-/** Tables emptied with the rest but not copied: triggers fill them again as the memories are copied. */
-const REFILLED_BY_TRIGGERS = new Set(['memory_id_blocks', 'memories_keyword_corpus', 'memory_tallies']);
+/**
+ * Tables emptied with the rest but not copied: triggers fill them again as the memories are copied, but
+ * memory_tallies, counted once after the copy (tally-recount.ts).
+ */
+const REFILLED = new Set(['memory_id_blocks', 'memories_keyword_corpus', 'memory_tallies']);
 
 /**
  * Replaces the contents of the live database with those of `sourcePath` (a verified, migrated copy of a
@@ -70,8 +74,10 @@ export function swapInDatabase(
           );
         }
         db.pragma('defer_foreign_keys = ON');
-        for (const table of tables) db.exec(`DELETE FROM main."${table}"`);
-        for (const table of tables) if (!REFILLED_BY_TRIGGERS.has(table)) copyRows(db, table);
+        withTalliesRecounted(db, () => {
+          for (const table of tables) db.exec(`DELETE FROM main."${table}"`);
+          for (const table of tables) if (!REFILLED.has(table)) copyRows(db, table);
+        });
         rebuildQuantisedVectors(db);
         VectorIndex.markRebuilt(db);
         return { ...checkCounts(db), replaced };
