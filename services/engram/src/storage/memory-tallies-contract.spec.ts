@@ -189,6 +189,14 @@ for (const engine of [sqlite(), postgres()]) {
         const expected = recount(all, namespace);
         assert.deepEqual(await memories.counts(namespace), expected.counts, `${step}: counts of ${namespace}`);
         assert.deepEqual(await memories.tagCounts(namespace), expected.tags, `${step}: tags of ${namespace}`);
+        const trashed = new Set(
+          all.filter((m) => m.namespace === namespace && m.deletedAt !== null).map((m) => m.contentHash),
+        );
+        assert.equal(
+          await memories.countDeleted(namespace),
+          trashed.size,
+          `${step}: texts in the trash of ${namespace}`,
+        );
         const current = all.filter((m) => m.namespace === namespace && m.deletedAt === null && m.supersededBy === null);
         assert.equal(await memories.count({ namespace }), current.length, `${step}: current memories of ${namespace}`);
         assert.equal(

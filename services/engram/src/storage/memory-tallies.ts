@@ -4,10 +4,11 @@ import { isNarrowing, MemoryFilter } from './memory-filter.sql';
  * What `memory_tallies` counts for each namespace, kept by both engines' triggers in the transaction of
  * every write (SQLite migration 030, PostgreSQL 20), so the namespace's figures are read, not recounted:
  * - `live`: memories not deleted (superseded versions included), `current`: live and not superseded;
- * - `deleted`: tombstones, each deletion once;
+ * - `deleted`: tombstones, each deletion once; `trash`: texts in the trash, a text deleted twice once (the
+ *   trash's entries; SQLite migration 031, PostgreSQL 22);
  * - `type` and `tag`, keyed by the type or the tag: live memories of that type, live memories carrying it.
  */
-export type TallyFacet = 'live' | 'current' | 'deleted' | 'type' | 'tag';
+export type TallyFacet = 'live' | 'current' | 'deleted' | 'trash' | 'type' | 'tag';
 
 /** One tally: the facet, its key ('' for the totals) and the count. */
 export interface TallyRow {

@@ -292,10 +292,10 @@ export class MemoryRepository {
     return this.hydrate(rows);
   }
 
-  /** Distinct content hashes in a namespace's trash. */
+  /** Distinct content hashes in a namespace's trash: its `trash` tally (migration 031). */
   countDeleted(namespace: string): number {
     return this.statements
-      .get('SELECT count(DISTINCT content_hash) FROM memories WHERE namespace = ? AND deleted_at IS NOT NULL')
+      .get("SELECT coalesce(sum(n), 0) FROM memory_tallies WHERE namespace = ? AND facet = 'trash' AND key = ''")
       .pluck()
       .get(namespace) as number;
   }

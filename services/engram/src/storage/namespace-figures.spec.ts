@@ -59,6 +59,13 @@ describe("a namespace's figures are read, not counted (SQLite)", () => {
     }
   });
 
+  it("reads the trash's total (texts deleted, each once) from the tallies", () => {
+    const memories = repository();
+    const steps = plansOf(db, () => memories.countDeleted('default')).flat();
+    assert.ok(steps.length > 0);
+    assert.deepEqual([...new Set(tablesRead(steps))], ['memory_tallies'], steps.join('; '));
+  });
+
   it('reads the totals and types from the tallies, the oldest and newest as the ends of an index', () => {
     const memories = repository();
     const steps = plansOf(db, () => memories.counts('default')).flat();

@@ -21,6 +21,7 @@ import { namespaceOwnNumbersMigration } from './027-namespace-own-numbers';
 import { foreignKeyIndexesMigration } from './028-foreign-key-indexes';
 import { consentSourcesMigration } from './029-consent-sources';
 import { memoryTalliesMigration } from './030-memory-tallies';
+import { trashTallyMigration } from './031-trash-tally';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -46,4 +47,5 @@ export const MIGRATIONS: readonly Migration[] = [
   foreignKeyIndexesMigration,
   consentSourcesMigration,
   memoryTalliesMigration,
+  trashTallyMigration,
 ];

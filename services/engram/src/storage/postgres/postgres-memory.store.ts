@@ -319,12 +319,9 @@ export class PostgresMemoryStore extends MemoryStore {
     return rows.map(toRecord);
   }
 
+  /** The namespace's `trash` tally (migration 22), folded or not. */
   async countDeleted(namespace: string): Promise<number> {
-    const [row] = await this.db.query<{ count: number }>(
-      'SELECT count(DISTINCT content_hash) AS count FROM memories WHERE namespace = $1 AND deleted_at IS NOT NULL',
-      [namespace],
-    );
-    return row.count;
+    return totalOf(await namespaceTallies(this.db, namespace, ['trash']), 'trash');
   }
 
   async findDeletedByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined> {

@@ -73,6 +73,11 @@ describe("a namespace's figures are read, not counted (PostgreSQL)", () => {
     }
   });
 
+  it("reads the trash's total (texts deleted, each once) from the tallies", async () => {
+    assert.deepEqual(await scansOf(stores, () => stores.memories.countDeleted('default')), []);
+    assert.equal(await stores.memories.countDeleted('default'), MEMORIES / 10);
+  });
+
   it('reads the store-wide live count from the tallies', async () => {
     assert.deepEqual(await scansOf(stores, () => stores.memories.countAllLive()), []);
   });

@@ -5,7 +5,7 @@ import { Queryable } from './postgres.database';
 const DEFERRED = 'engram.tallies_deferred';
 
 /** The triggers' condition: they count unless their transaction deferred its tallies. */
-const COUNTING = `current_setting('${DEFERRED}', true) IS DISTINCT FROM 'on'`;
+export const COUNTING = `current_setting('${DEFERRED}', true) IS DISTINCT FROM 'on'`;
 
 /** Migration 20's trigger `name`, created again as it was but for `COUNTING` in its WHEN. */
 function counting(name: string, table: string, fires: string, run: string, when = COUNTING): string {

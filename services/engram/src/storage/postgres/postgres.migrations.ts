@@ -1,6 +1,7 @@
 import { Migration } from '../migrations/migration';
 import { POSTGRES_MEMORY_TALLIES } from './postgres-memory-tallies';
 import { POSTGRES_DEFERRABLE_TALLIES } from './postgres-tally-recount';
+import { POSTGRES_TRASH_TALLY } from './postgres-trash-tally';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
 /**
@@ -400,6 +401,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     name: 'deferrable-tallies',
     // A rewrite of the whole store sets the tally triggers aside and recounts once (postgres-tally-recount.ts).
     sql: POSTGRES_DEFERRABLE_TALLIES,
+  },
+  {
+    version: 22,
+    name: 'trash-tally',
+    // The texts in each namespace's trash, the trash page's total (postgres-trash-tally.ts).
+    sql: POSTGRES_TRASH_TALLY,
   },
 ];
 

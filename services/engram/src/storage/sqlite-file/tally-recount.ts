@@ -1,6 +1,6 @@
 import { SqliteDatabase } from '../sqlite.connection';
 
-/** Migration 030's triggers: they keep memory_tallies row by row as memories and tags are written. */
+/** Migrations 030's and 031's triggers: they keep memory_tallies row by row as memories and tags are written. */
 const TALLY_TRIGGERS = [
   'memories_tally_insert',
   'memories_tally_update',
@@ -8,6 +8,9 @@ const TALLY_TRIGGERS = [
   'memory_tags_tally_insert',
   'memory_tags_tally_delete',
   'memory_tags_tally_update',
+  'memories_trash_tally_insert',
+  'memories_trash_tally_update',
+  'memories_trash_tally_delete',
 ];
 
 /** Every tally (memory-tallies.ts) of every namespace, counted from the memories and their tags. */
@@ -17,6 +20,8 @@ const RECOUNT = `
     UNION ALL SELECT namespace, 'current', '', count(*) FROM main.memories
       WHERE deleted_at IS NULL AND superseded_by IS NULL GROUP BY namespace
     UNION ALL SELECT namespace, 'deleted', '', count(*) FROM main.memories WHERE deleted_at IS NOT NULL GROUP BY namespace
+    UNION ALL SELECT namespace, 'trash', '', count(DISTINCT content_hash) FROM main.memories
+      WHERE deleted_at IS NOT NULL GROUP BY namespace
     UNION ALL SELECT namespace, 'type', memory_type, count(*) FROM main.memories
       WHERE deleted_at IS NULL GROUP BY namespace, memory_type
     UNION ALL SELECT m.namespace, 'tag', t.tag, count(*) FROM main.memory_tags t JOIN main.memories m ON m.id = t.memory_id
