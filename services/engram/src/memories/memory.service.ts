@@ -349,7 +349,7 @@ export class MemoryService {
 
   /**
    * The namespace's trash, a page at a time by number or after a cursor: each deleted text once, most
-   * recently deleted first. A page by cursor has no total (the trash's distinct texts are counted).
+   * recently deleted first. Its total is the namespace's `trash` tally, so a page by cursor has it too.
    */
   async trash(input: TrashInput): Promise<MemoryPage> {
     const namespace = currentNamespace();
@@ -376,13 +376,14 @@ export class MemoryService {
     const read = await this.memories.listDeletedAfter(namespace, after, input.page_size + 1);
     const memories = read.slice(0, input.page_size);
     const hasMore = read.length > input.page_size;
+    const total = await this.memories.countDeleted(namespace);
     return {
       memories,
-      total: null,
+      total,
       page: null,
       pageSize: input.page_size,
       hasMore,
-      totalPages: null,
+      totalPages: Math.ceil(total / input.page_size),
       nextCursor: hasMore ? cursorAfter(memories.at(-1)!) : null,
     };
   }
