@@ -31,6 +31,8 @@ export class ModelEndpointError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    /** The endpoint did not answer within requestTimeoutMs (the conflict judge logs timeouts apart). */
+    readonly timedOut = false,
   ) {
     super(message);
   }
@@ -107,7 +109,7 @@ export class ChatCompletionsRepository {
       } catch (error) {
         if (signal?.aborted) throw error;
         const retry = error instanceof RetryableError && attempt < this.config.maxRetries;
-        if (!retry) throw error instanceof RetryableError ? new ModelEndpointError(error.message, error.status) : error;
+        if (!retry) throw error instanceof RetryableError ? endpointError(error) : error;
         await this.sleep(error.retryAfterMs ?? Math.min(500 * 2 ** attempt, MAX_BACKOFF_MS), signal);
       }
     }
@@ -260,6 +262,11 @@ class RetryableError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A retryable failure past its retries, as callers see it (a timeout still said to be one). */
+function endpointError({ message, status, fallbackReason }: RetryableError): ModelEndpointError {
+  return new ModelEndpointError(message, status, fallbackReason === 'timeout');
 }
 
 /** Both endpoints failed: one error naming both, retried (on the primary first) when the fallback's is. */

@@ -1,17 +1,28 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { ChatCompletionsRepository } from '../agent/chat-completions.repository';
+import { ChatCompletionsRepository, ModelEndpointError } from '../agent/chat-completions.repository';
 import { APP_CONFIG, AppConfig, ConflictJudgeConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { ConflictJudgement } from '../storage/conflict.store';
 import { judgeMessages, parseJudgeAnswer } from './conflict-judge.prompt';
-import { GaveWayWarnings } from './gave-way-warnings';
 import { JudgeSlots, JudgeWaitGaveWay } from './judge-slots';
+import { UnjudgedCause, UnjudgedWarnings } from './unjudged-warnings';
 
 /** Room for a thinking model's thoughts before the verdict; the timeout bounds the cost anyway. */
 const JUDGE_MAX_TOKENS = 2048;
 
 /** Verdicts by which the judge confirms a proposal; the others reject it. */
 export const CONFIRMING_VERDICTS: ReadonlySet<ConflictJudgement['verdict']> = new Set(['contradiction', 'update']);
+
+/** The reason an answer without a known verdict gives. */
+const NO_VERDICT = 'the judge answered without a known verdict';
+
+/** What the log says of judgements that stood unjudged, by cause. */
+const UNJUDGED_MESSAGES: Record<UnjudgedCause, string> = {
+  gave_way: 'Conflict judgements gave way; their CPU proposals stand unjudged',
+  timeout: 'Conflict judgements timed out; their CPU proposals stand unjudged',
+  failed: 'Conflict judge requests failed; their CPU proposals stand unjudged',
+  no_verdict: 'The conflict judge answered without a verdict; its CPU proposals stand unjudged',
+};
 
 /**
  * The optional LLM judge (ENGRAM_CONFLICTS_JUDGE_URL): asks a chat model whether the CPU detector's pair
@@ -26,14 +37,9 @@ export class ConflictJudgeService implements OnModuleDestroy {
   private readonly settings: ConflictJudgeConfig | undefined;
   private readonly model: ChatCompletionsRepository | undefined;
   private readonly slots: JudgeSlots;
-  /** A burst gives way by the thousand: told once a minute per namespace, not once per judgement. */
-  private readonly gaveWay = new GaveWayWarnings((namespace, count) =>
-    this.logger.warn({
-      msg: 'Conflict judgements gave way; their CPU proposals stand unjudged',
-      namespace,
-      count,
-      reason: 'each was the oldest of ENGRAM_CONFLICTS_JUDGE_MAX_WAITING_PER_NAMESPACE waiting when a newer one came',
-    }),
+  /** A judge down during a bulk import fails by the thousand: told once a minute per cause and namespace. */
+  private readonly unjudged = new UnjudgedWarnings(({ cause, namespace, count, reason }) =>
+    this.logger.warn({ msg: UNJUDGED_MESSAGES[cause], namespace, count, reason }),
   );
 
   constructor(
@@ -52,7 +58,7 @@ export class ConflictJudgeService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.gaveWay.close();
+    this.unjudged.close();
   }
 
   get configured(): boolean {
@@ -82,13 +88,12 @@ export class ConflictJudgeService implements OnModuleDestroy {
         signal,
       );
       const answer = parseJudgeAnswer(text);
-      judgement = answer
-        ? { ...answer, model }
-        : { verdict: 'unavailable', model, reason: 'the judge answered without a known verdict' };
+      judgement = answer ? { ...answer, model } : { verdict: 'unavailable', model, reason: NO_VERDICT };
+      if (!answer) this.unjudged.note('no_verdict', namespace, NO_VERDICT);
     } catch (error) {
-      judgement = { verdict: 'unavailable', model, reason: unavailableReason(error, signal) };
-      if (error instanceof JudgeWaitGaveWay) this.gaveWay.note(namespace);
-      else this.logger.warn(`the CPU proposal stands unjudged: ${judgement.reason}`);
+      const reason = unavailableReason(error, signal);
+      judgement = { verdict: 'unavailable', model, reason };
+      this.unjudged.note(unjudgedCause(error, signal), namespace, reason);
     }
     stop({ outcome: judgement.verdict === 'unavailable' ? 'unavailable' : 'ok' });
     this.metrics.conflictJudgeVerdicts.inc({ verdict: judgement.verdict });
@@ -108,6 +113,12 @@ function judgeClient({ baseUrl, apiKey, provider, model, timeoutMs }: ConflictJu
     maxTokens: JUDGE_MAX_TOKENS,
     temperature: 0,
   });
+}
+
+function unjudgedCause(error: unknown, signal: AbortSignal | undefined): UnjudgedCause {
+  if (error instanceof JudgeWaitGaveWay) return 'gave_way';
+  if (signal?.aborted || (error instanceof ModelEndpointError && error.timedOut)) return 'timeout';
+  return 'failed';
 }
 
 function unavailableReason(error: unknown, signal: AbortSignal | undefined): string {
