@@ -353,38 +353,31 @@ export class MemoryService {
    */
   async trash(input: TrashInput): Promise<MemoryPage> {
     const namespace = currentNamespace();
-    const fields = { namespace };
-    const cursorAfter = (last: MemoryRecord) => encodeCursor('trash', { at: last.deletedAt!, id: last.id }, fields);
-    if (input.cursor === undefined) {
-      const page = input.page ?? 1;
-      const total = await this.memories.countDeleted(namespace);
-      const offset = (page - 1) * input.page_size;
-      const memories = offset < total ? await this.memories.listDeleted(namespace, offset, input.page_size) : [];
-      const hasMore = offset + memories.length < total && memories.length > 0;
-      return {
-        memories,
-        total,
-        page,
-        pageSize: input.page_size,
-        hasMore,
-        totalPages: Math.ceil(total / input.page_size),
-        nextCursor: hasMore ? cursorAfter(memories.at(-1)!) : null,
-      };
-    }
-    const position = decodeCursor(pageOrCursor(input.page, input.cursor), 'trash', fields);
-    const after = { deletedAt: position.at, id: position.id };
-    const read = await this.memories.listDeletedAfter(namespace, after, input.page_size + 1);
-    const memories = read.slice(0, input.page_size);
-    const hasMore = read.length > input.page_size;
     const total = await this.memories.countDeleted(namespace);
+    let page: number | null = null;
+    let memories: MemoryRecord[];
+    let hasMore: boolean;
+    if (input.cursor === undefined) {
+      page = input.page ?? 1;
+      const offset = (page - 1) * input.page_size;
+      memories = offset < total ? await this.memories.listDeleted(namespace, offset, input.page_size) : [];
+      hasMore = offset + memories.length < total && memories.length > 0;
+    } else {
+      const position = decodeCursor(pageOrCursor(input.page, input.cursor), 'trash', { namespace });
+      const after = { deletedAt: position.at, id: position.id };
+      const read = await this.memories.listDeletedAfter(namespace, after, input.page_size + 1);
+      memories = read.slice(0, input.page_size);
+      hasMore = read.length > input.page_size;
+    }
+    const last = memories.at(-1);
     return {
       memories,
       total,
-      page: null,
+      page,
       pageSize: input.page_size,
       hasMore,
       totalPages: Math.ceil(total / input.page_size),
-      nextCursor: hasMore ? cursorAfter(memories.at(-1)!) : null,
+      nextCursor: hasMore && last ? encodeCursor('trash', { at: last.deletedAt!, id: last.id }, { namespace }) : null,
     };
   }
 
