@@ -11,6 +11,32 @@ const KEEP_RECENT = 5;
 
 const note = (content: string) => noteWithVector(content, MODEL.dimension);
 
+/** Every tally as memory_tallies and its unfolded changes give it, and as a recount of the memories gives it. */
+const TALLIED = `SELECT namespace, facet, key, sum(n)::bigint AS n FROM (
+    SELECT namespace, facet, key, n FROM memory_tallies UNION ALL SELECT namespace, facet, key, n FROM memory_tally_changes
+  ) t GROUP BY namespace, facet, key HAVING sum(n) <> 0 ORDER BY namespace, facet, key`;
+const RECOUNTED = `SELECT namespace, facet, key, n FROM (
+    SELECT namespace, 'live' AS facet, '' AS key, count(*) AS n FROM memories WHERE deleted_at IS NULL GROUP BY namespace
+    UNION ALL SELECT namespace, 'current', '', count(*) FROM memories WHERE deleted_at IS NULL AND superseded_by IS NULL
+      GROUP BY namespace
+    UNION ALL SELECT namespace, 'deleted', '', count(*) FROM memories WHERE deleted_at IS NOT NULL GROUP BY namespace
+    UNION ALL SELECT namespace, 'trash', '', count(DISTINCT content_hash) FROM memories WHERE deleted_at IS NOT NULL
+      GROUP BY namespace
+    UNION ALL SELECT namespace, 'type', memory_type, count(*) FROM memories WHERE deleted_at IS NULL
+      GROUP BY namespace, memory_type
+    UNION ALL SELECT m.namespace, 'tag', t.tag, count(*) FROM memory_tags t JOIN memories m ON m.id = t.memory_id
+      WHERE m.deleted_at IS NULL GROUP BY m.namespace, t.tag
+  ) c ORDER BY namespace, facet, key`;
+
+/** A deterministic sequence in [0, 1) per seed, so a failing run can be told apart from another. */
+function randomFrom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
 /**
  * Races between replicas: two stores opened on one database, two pools, as two api processes have. PGlite
  * runs one transaction at a time, so these need a real server with pgvector; without one the file
@@ -143,6 +169,58 @@ if (realPostgresAvailable()) {
         const refusals = outcomes.map((outcome) => ('refused' in outcome ? outcome.refused : 'linked')).sort();
         assert.deepEqual(refusals, ['already_superseded', 'linked'], `round ${round}`);
       }
+    });
+
+    it('keeps every tally equal to a recount while three replicas write two namespaces at once, across many folds', async () => {
+      const replicas = await Promise.all([openReplica(), openReplica(), openReplica()]);
+      const namespaces = ['default', 'team'];
+      const tags = ['work', 'travel', 'home', 'urgent'];
+      // Few texts, so writers keep meeting on the same memories, tombstones and tags.
+      const texts = Array.from({ length: 10 }, (_, index) => `shared text ${index}`);
+      const writer = async (seed: number): Promise<number> => {
+        const random = randomFrom(seed);
+        const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+        const { memories } = replicas[seed % replicas.length];
+        let failures = 0;
+        for (let step = 0; step < 150; step++) {
+          const namespace = pick(namespaces);
+          const text = pick(texts);
+          const draft = { ...note(text), namespace, tags: tags.filter(() => random() < 0.4) };
+          const live = () => memories.findLiveByHash(namespace, draft.contentHash);
+          const op = pick(['store', 'store', 'delete', 'restore', 'purge', 'supersede', 'retag']);
+          try {
+            if (op === 'store') await memories.insertMany([draft]);
+            const found = op === 'store' || op === 'purge' || op === 'restore' ? undefined : await live();
+            if (op === 'delete' && found) await memories.softDelete(found.id, Date.now());
+            if (op === 'retag' && found) await memories.update(found.id, namespace, { tags: draft.tags, updatedAt: 2 });
+            if (op === 'supersede' && found) {
+              const next = { ...note(pick(texts)), namespace, tags: draft.tags, memoryType: pick(['note', 'fact']) };
+              await memories.insertSuperseding(found.id, next, Date.now());
+            }
+            if (op === 'purge') await memories.purgeDeleted(namespace, draft.contentHash);
+            const tombstone = op === 'restore' && (await memories.findDeletedByHash(namespace, draft.contentHash));
+            if (tombstone) await memories.restoreDeleted(tombstone.id, namespace, draft.embedding!, Date.now());
+          } catch {
+            // A write that fails rolls back whole, its tally changes with it: the race here is the tallies'.
+            failures += 1;
+          }
+        }
+        return failures;
+      };
+      const tallyWrites = async () =>
+        (await replicas[0].db.query<{ n: number }>('SELECT last_value AS n FROM memory_tally_writes'))[0].n;
+      const first = await tallyWrites();
+      // Four rounds of 16 writers (2,400 writes each), compared after each: a fold loses or double-counts
+      // only when a commit falls inside it, so more folds make a faulty one show.
+      for (let round = 0; round < 4; round++) {
+        const failures = await Promise.all(Array.from({ length: 16 }, (_, worker) => writer(round * 100 + worker + 1)));
+        const failed = failures.reduce((sum, n) => sum + n, 0);
+        assert.ok(failed < 24, `round ${round}: ${failed} of 2,400 writes failed`);
+        assert.deepEqual(await replicas[1].db.query(TALLIED), await replicas[1].db.query(RECOUNTED), `round ${round}`);
+      }
+      // One statement in 64 that changes a tally folds (postgres-memory-tallies.ts).
+      const writes = (await tallyWrites()) - first;
+      assert.ok(writes >= 64 * 40, `${writes} statements changed tallies`);
     });
 
     it('keeps no more cancellations per credential, nor proposal sets per namespace, than their bounds', async () => {
