@@ -264,6 +264,9 @@ for (const engine of [sqlite(), postgres()]) {
       await assertRecounted('deleted for good, live and superseding');
 
       await memories.purgeDeleted('default', contentHash('Trip to Lisbon in May'));
+      for (let copy = 0; copy < 2; copy++) await memories.softDelete((await stored(memory('Lunch order'))).id, T0 + 5);
+      await assertRecounted('one text deleted twice');
+      await memories.purgeDeleted('default', contentHash('Lunch order'));
       await assertRecounted('purged from the trash');
 
       const highest = Math.max(...(await everyMemory(memories)).map((memory) => memory.id));

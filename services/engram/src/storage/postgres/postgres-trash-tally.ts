@@ -3,7 +3,9 @@ import { COUNTING } from './postgres-tally-recount';
 
 /** The texts (namespace, content hash) of the tombstones among `rows`, each once. */
 const trashedTexts = (rows: readonly string[]) =>
-  rows.map((r) => `SELECT namespace, content_hash FROM ${r} WHERE deleted_at IS NOT NULL`).join(' UNION ');
+  `SELECT DISTINCT namespace, content_hash FROM (${rows
+    .map((r) => `SELECT namespace, content_hash FROM ${r} WHERE deleted_at IS NOT NULL`)
+    .join(' UNION ALL ')}) r`;
 
 /** Whether the text `t` has a tombstone among memories as this statement sees them, `but` ids aside. */
 const inTrash = (but = '') => `EXISTS (SELECT 1 FROM memories m WHERE m.namespace = t.namespace
