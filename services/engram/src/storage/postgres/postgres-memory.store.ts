@@ -67,7 +67,7 @@ const TRASH_PAGE_IDS = `SELECT m.id FROM memories m WHERE m.namespace = $1 AND m
       AND n.deleted_at IS NOT NULL AND (n.deleted_at, n.id) > (m.deleted_at, m.id))`;
 const TRASH_SORT = 'ORDER BY m.deleted_at DESC, m.id DESC';
 
-/** Tries at storing a text that replicas keep storing and deleting at the same moment, before a 503. */
+/** Tries at storing or restoring a text that replicas keep storing and deleting at the same moment, before a 503. */
 const MAX_INSERT_ATTEMPTS = 3;
 
 /**
@@ -333,33 +333,41 @@ export class PostgresMemoryStore extends MemoryStore {
     return rows.map(toRecord)[0];
   }
 
+  /**
+   * The text may go live on another connection between the check and the update (a unique violation), and
+   * that copy be deleted again before it is read back: the text is free once more and the restore is tried
+   * again, as a store is (insertOne).
+   */
   async restoreDeleted(
     id: number,
     namespace: string,
     embedding: Float32Array,
     updatedAt: number,
   ): Promise<RestoreOutcome> {
-    try {
-      return await this.db.transaction(async (client) => {
-        const rows = await client.query<MemoryRow>(
-          'SELECT content_hash FROM memories WHERE id = $1 AND namespace = $2 FOR UPDATE',
-          [id, namespace],
-        );
-        if (rows.length === 0) return 'gone';
-        const clash = await findLive(client, namespace, rows[0].content_hash);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.db.transaction(async (client) => {
+          const rows = await client.query<MemoryRow>(
+            'SELECT content_hash FROM memories WHERE id = $1 AND namespace = $2 FOR UPDATE',
+            [id, namespace],
+          );
+          if (rows.length === 0) return 'gone';
+          const clash = await findLive(client, namespace, rows[0].content_hash);
+          if (clash) return { clash };
+          await client.query('UPDATE memories SET deleted_at = NULL, updated_at = $1 WHERE id = $2', [updatedAt, id]);
+          await this.model.check(client);
+          await putVector(client, id, embedding);
+          return { restored: (await findById(client, id))! };
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        const tombstone = await findById(this.db, id);
+        const clash = tombstone && (await findLive(this.db, namespace, tombstone.contentHash));
         if (clash) return { clash };
-        await client.query('UPDATE memories SET deleted_at = NULL, updated_at = $1 WHERE id = $2', [updatedAt, id]);
-        await this.model.check(client);
-        await putVector(client, id, embedding);
-        return { restored: (await findById(client, id))! };
-      });
-    } catch (error) {
-      // The same text went live on another connection between the check and the update.
-      if (!isUniqueViolation(error)) throw error;
-      const tombstone = await findById(this.db, id);
-      const clash = tombstone && (await findLive(this.db, namespace, tombstone.contentHash));
-      if (!clash) throw error;
-      return { clash };
+        if (attempt === MAX_INSERT_ATTEMPTS) {
+          throw new StoreBusy('the text was stored and deleted elsewhere meanwhile');
+        }
+      }
     }
   }
 

@@ -64,4 +64,45 @@ describe('storing a text another replica deletes at that moment (PostgreSQL)', (
     assert.equal(live?.id, again.memory.id);
     assert.deepEqual(live?.tags, ['race']);
   });
+
+  /**
+   * Restoring from the trash a text another replica stores and deletes at that moment: its copy goes live
+   * between the restore's check and its update (a unique violation) and is gone before the restore looks
+   * for it. Forced here by a live copy written on the restore's own connection just before its update: the
+   * update fails on it, and the rollback takes the copy away, as the other replica's delete would.
+   */
+  it('restores it on a second try instead of failing on a copy that is gone', async () => {
+    const text = memory('the text restored while a copy comes and goes');
+    const [first] = await stores.memories.insertMany([text]);
+    await stores.memories.softDelete(first.memory.id, 1000);
+    const { transaction } = stores.db;
+    let copies = 0;
+    stores.db.transaction = <T>(inside: (client: Queryable) => Promise<T>) =>
+      transaction.call(stores.db, (client) =>
+        inside({
+          query: async <Row extends QueryResultRow>(sql: string, params: readonly unknown[] = []) => {
+            if (copies === 0 && /^UPDATE memories SET deleted_at = NULL/.test(sql.trim())) {
+              copies += 1;
+              await client.query(
+                `INSERT INTO memories (namespace, content_hash, content, memory_type, metadata, created_at, updated_at)
+                 VALUES ('default', $1, $2, 'note', '{}', 1500, 1500)`,
+                [text.contentHash, text.content],
+              );
+            }
+            return client.query<Row>(sql, params);
+          },
+        }),
+      ) as Promise<T>;
+    let outcome;
+    try {
+      outcome = await stores.memories.restoreDeleted(first.memory.id, 'default', text.embedding, 2000);
+    } finally {
+      stores.db.transaction = transaction;
+    }
+    assert.equal(copies, 1, 'the copy was written once');
+    assert.ok(typeof outcome === 'object' && 'restored' in outcome, 'restored on the second try');
+    assert.equal(outcome.restored.id, first.memory.id);
+    const live = await stores.memories.findLiveByHash('default', text.contentHash);
+    assert.equal(live?.id, first.memory.id);
+  });
 });
