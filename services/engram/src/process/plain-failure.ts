@@ -45,7 +45,8 @@ const PLAIN_EXIT_CODES: Readonly<Record<string, number>> = {
  * succeeds once the holder is done, which nothing here can hasten.
  */
 export function isStoreBusy(error: unknown): boolean {
-  return PLAIN_EXIT_CODES[failureCode(error) ?? ''] === 75;
+  const code = failureCode(error);
+  return code === 'store_busy' || code === 'database_busy';
 }
 
 /**

@@ -9,6 +9,7 @@ import { PostgresReindexStaging } from '../reindex/postgres-reindex.staging';
 import { ReindexStaging } from '../reindex/reindex-staging';
 import { SqliteReindexStaging } from '../reindex/sqlite-reindex.staging';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
+import { noteWithVector } from '../testing/text-vectors';
 import { makeTempDir } from '../testing/test-app';
 import { MemoryCounts, MemoryRecord, NewMemory, TagCount } from './memory.record';
 import { MemoryStore } from './memory.store';
@@ -110,18 +111,8 @@ function vector(seed: number, dimension = MODEL.dimension): Float32Array {
 let written = 0;
 function memory(content: string, fields: Partial<NewMemory> = {}): NewMemory {
   written += 1;
-  return {
-    namespace: 'default',
-    contentHash: contentHash(content),
-    content,
-    memoryType: 'note',
-    metadata: {},
-    tags: [],
-    createdAt: T0 + written * 1000,
-    updatedAt: T0 + written * 1000,
-    embedding: vector(written),
-    ...fields,
-  };
+  const at = T0 + written * 1000;
+  return { ...noteWithVector(content, MODEL.dimension), createdAt: at, updatedAt: at, ...fields };
 }
 
 /** Every memory of every namespace, tombstones included, read a page at a time. */
