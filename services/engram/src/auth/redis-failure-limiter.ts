@@ -1,5 +1,5 @@
 import { Logger, OnModuleDestroy } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../config/redis-keys';
@@ -47,6 +47,11 @@ export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
   private readonly client: Redis;
   private readonly fallback = new InMemoryFailureLimiter();
   private degraded = false;
+  /**
+   * Sets this limiter's failures apart from other replicas' in the same millisecond: a process id is not
+   * enough, as every container's api may be pid 1 (and tests run two limiters in one process).
+   */
+  private readonly instance = randomBytes(6).toString('hex');
   private sequence = 0;
   /** Settles once the first connection is up or has failed to come up in time. */
   private readonly firstConnection: Promise<unknown>;
@@ -77,7 +82,7 @@ export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
   }
 
   async recordFailure(budget: FailureBudget, key: string): Promise<void> {
-    const member = `${process.pid}.${this.sequence++}`;
+    const member = `${this.instance}.${this.sequence++}`;
     const recorded = await this.shared(
       () =>
         this.client.eval(
