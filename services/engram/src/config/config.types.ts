@@ -197,7 +197,7 @@ export interface ConflictJudgeConfig {
   model: string;
   /** One judgement; on a store, the whole review waits at most this long for the judge. */
   timeoutMs: number;
-  /** Judge requests in flight at once, per process. */
+  /** Judge requests in flight at once, shared by every process through Redis or PostgreSQL (SQLite alone: this process). */
   concurrency: number;
   /** Judge requests of one namespace waiting for a slot at once, per process; past it the oldest gives way. */
   maxWaitingPerNamespace: number;

@@ -56,6 +56,15 @@ export class RedisKeys {
     return `${this.prefix}:auth-failures:${budget}:${keyDigest}`;
   }
 
+  /**
+   * One shared semaphore (conflicts/redis-slot-leases.ts): its line of tickets scored by place, the same
+   * tickets scored by when their lease runs out, and the last place handed out.
+   */
+  slotLeases(semaphore: string): { line: string; leases: string; places: string } {
+    const base = `${this.prefix}:slots:${semaphore}`;
+    return { line: `${base}:line`, leases: `${base}:leases`, places: `${base}:places` };
+  }
+
   /** BullMQ's key prefix: its queues live under `<prefix>:bull:<queue>:…`. */
   get bullPrefix(): string {
     return `${this.prefix}:bull`;

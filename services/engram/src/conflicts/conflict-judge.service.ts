@@ -1,10 +1,12 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { ChatCompletionsRepository, ModelEndpointError } from '../agent/chat-completions.repository';
 import { APP_CONFIG, AppConfig, ConflictJudgeConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { ConflictJudgement } from '../storage/conflict.store';
+import { SlotLeases } from '../storage/slot-leases';
 import { judgeMessages, parseJudgeAnswer } from './conflict-judge.prompt';
 import { JudgeSlots, JudgeWaitGaveWay } from './judge-slots';
+import { LeasedSlotGate } from './leased-slot-gate';
 import { UnjudgedCause, UnjudgedWarnings } from './unjudged-warnings';
 
 /** Room for a thinking model's thoughts before the verdict; the timeout bounds the cost anyway. */
@@ -12,6 +14,12 @@ const JUDGE_MAX_TOKENS = 2048;
 
 /** Verdicts by which the judge confirms a proposal; the others reject it. */
 export const CONFIRMING_VERDICTS: ReadonlySet<ConflictJudgement['verdict']> = new Set(['contradiction', 'update']);
+
+/** Nest injection token: the judge slots' SlotLeases, undefined where this process judges alone. */
+export const JUDGE_SLOT_LEASES = Symbol('JUDGE_SLOT_LEASES');
+
+/** The judge's semaphore among the shared ones. */
+const JUDGE_SEMAPHORE = 'conflict-judge';
 
 /** The reason an answer without a known verdict gives. */
 const NO_VERDICT = 'the judge answered without a known verdict';
@@ -28,8 +36,8 @@ const UNJUDGED_MESSAGES: Record<UnjudgedCause, string> = {
  * The optional LLM judge (ENGRAM_CONFLICTS_JUDGE_URL): asks a chat model whether the CPU detector's pair
  * really cannot both hold. It never fails and never hangs: a timeout, an error or an answer without a
  * verdict is the verdict `unavailable` with the reason, and the CPU proposal then stands as it would
- * without a judge. One request at a time per pair, no retries, at most `concurrency` in flight, the
- * waiting ones served namespace by namespace in turn.
+ * without a judge. One request at a time per pair, no retries, at most `concurrency` in flight (across
+ * every replica, with shared slots), the waiting ones served namespace by namespace in turn.
  */
 @Injectable()
 export class ConflictJudgeService implements OnModuleDestroy {
@@ -45,14 +53,17 @@ export class ConflictJudgeService implements OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: EngramMetrics,
+    @Optional() @Inject(JUDGE_SLOT_LEASES) sharedSlots?: SlotLeases,
   ) {
     this.settings = config.conflicts.judge;
+    const size = this.settings?.concurrency ?? 1;
     this.slots = new JudgeSlots(
-      { size: this.settings?.concurrency ?? 1, maxWaitingPerNamespace: this.settings?.maxWaitingPerNamespace ?? 1 },
+      { size, maxWaitingPerNamespace: this.settings?.maxWaitingPerNamespace ?? 1 },
       {
         waitingChanged: (waiting) => metrics.conflictJudgeWaiting.set(waiting),
         gaveWay: () => metrics.conflictJudgeGaveWay.inc(),
       },
+      sharedSlots && new LeasedSlotGate(sharedSlots, JUDGE_SEMAPHORE, size),
     );
     this.model = this.settings && judgeClient(this.settings);
   }

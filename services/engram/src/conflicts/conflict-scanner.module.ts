@@ -1,12 +1,30 @@
 import { Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
+import { RedisKeys } from '../config/redis-keys';
+import { DATABASE_SLOT_LEASES, SlotLeases } from '../storage/slot-leases';
 import { StorageModule } from '../storage/storage.module';
-import { ConflictJudgeService } from './conflict-judge.service';
+import { ConflictJudgeService, JUDGE_SLOT_LEASES } from './conflict-judge.service';
 import { ConflictScanner } from './conflict-scanner';
 
 /** The scanner (and its optional LLM judge) alone, so that storing a memory can ask for possible conflicts without the review routes. */
 @Module({
   imports: [StorageModule],
-  providers: [ConflictJudgeService, ConflictScanner],
+  providers: [
+    {
+      // Replicas share the judge's slots: in Redis when there is one, else in PostgreSQL. SQLite without
+      // Redis runs its jobs in the api, so one process judges and counts its own slots.
+      provide: JUDGE_SLOT_LEASES,
+      inject: [APP_CONFIG, RedisKeys, DATABASE_SLOT_LEASES],
+      useFactory: async (config: AppConfig, keys: RedisKeys, database?: SlotLeases) => {
+        if (!config.conflicts.judge) return undefined;
+        if (!config.redis.url) return database;
+        const { RedisSlotLeases } = await import('./redis-slot-leases.js'); // ioredis, only with Redis
+        return new RedisSlotLeases(config.redis.url, keys);
+      },
+    },
+    ConflictJudgeService,
+    ConflictScanner,
+  ],
   exports: [ConflictScanner],
 })
 export class ConflictScannerModule {}

@@ -1,3 +1,5 @@
+import { LocalSlotGate, Slot, SlotGate } from './slot-gate';
+
 /** A wait for a judge slot ended because its namespace had its share waiting and a newer one came. */
 export class JudgeWaitGaveWay extends Error {
   constructor(maxWaitingPerNamespace: number) {
@@ -22,47 +24,47 @@ export interface JudgeSlotEvents {
 }
 
 interface Turn {
-  grant(): void;
+  grant(slot: Slot): void;
   refuse(reason: unknown): void;
 }
 
 /**
- * At most `size` judge requests in flight per process. The others wait in a queue per namespace, and a
- * freed slot goes to the namespaces in turn (round-robin), each namespace's oldest first: a namespace
- * storing in bulk waits behind its own reviews, while another's review waits at most one turn of each
- * namespace waiting. A namespace holds at most `maxWaitingPerNamespace` waits; past it its oldest gives
- * way, being the nearest its deadline (a store's review waits one judge timeout in all), so a burst costs
- * its own namespace the judgements that would have timed out first, never another's. A wait also ends
- * early when its signal aborts, so no caller waits past its own limit.
+ * At most `size` judge requests in flight: per process with the default LocalSlotGate, across every
+ * replica with a LeasedSlotGate. The others wait in a queue per namespace, and a slot coming free goes to
+ * the namespaces in turn (round-robin), each namespace's oldest first: a namespace storing in bulk waits
+ * behind its own reviews, while another's review waits at most one turn of each namespace waiting. A
+ * namespace holds at most `maxWaitingPerNamespace` waits; past it its oldest gives way, being the nearest
+ * its deadline (a store's review waits one judge timeout in all), so a burst costs its own namespace the
+ * judgements that would have timed out first, never another's. A wait also ends early when its signal
+ * aborts, so no caller waits past its own limit. The waits stay in this process even when the slots are
+ * shared: a waiting judgement is a store's request held open here, which no other replica could answer.
  */
 export class JudgeSlots {
-  private free: number;
   /** Waiting turns by namespace, oldest first; the map's order is the order namespaces get slots in. */
   private readonly waiting = new Map<string, Turn[]>();
   private waitingCount = 0;
+  /** Whether a loop is asking the gate for slots for the waiting turns. */
+  private handingOut = false;
 
   constructor(
     private readonly limits: JudgeSlotLimits,
     private readonly events?: JudgeSlotEvents,
-  ) {
-    this.free = limits.size;
-  }
+    private readonly gate: SlotGate = new LocalSlotGate(limits.size),
+  ) {}
 
   async run<T>(namespace: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    await this.acquire(namespace, signal);
+    const slot = await this.acquire(namespace, signal);
     try {
       return await task();
     } finally {
-      this.release();
+      slot.giveBack();
     }
   }
 
-  private acquire(namespace: string, signal?: AbortSignal): Promise<void> {
+  private acquire(namespace: string, signal?: AbortSignal): Promise<Slot> {
     signal?.throwIfAborted();
-    if (this.free > 0) {
-      this.free -= 1;
-      return Promise.resolve();
-    }
+    const free = this.waitingCount === 0 ? this.gate.takeNow() : undefined;
+    if (free) return Promise.resolve(free);
     return new Promise((resolve, reject) => {
       const turn: Turn = { grant: resolve, refuse: reject };
       const queue = this.waiting.get(namespace);
@@ -76,22 +78,48 @@ export class JudgeSlots {
       else this.waiting.set(namespace, [turn]);
       this.countWaiting(1);
       signal?.addEventListener('abort', () => this.remove(namespace, turn) && reject(signal.reason), { once: true });
+      void this.handOut();
     });
   }
 
-  private release(): void {
-    const [namespace] = this.waiting.keys();
-    if (namespace === undefined) {
-      this.free += 1;
-      return;
+  /** Takes slots from the gate one at a time while turns wait, each to the next turn of the round. */
+  private async handOut(): Promise<void> {
+    if (this.handingOut) return;
+    this.handingOut = true;
+    try {
+      while (this.waitingCount > 0) {
+        const slot = await this.gate.take(() => this.waitingCount > 0);
+        if (!slot) continue;
+        const next = this.nextTurn();
+        if (next) next.grant(slot);
+        else slot.giveBack();
+      }
+    } catch (error) {
+      this.refuseAll(error);
+    } finally {
+      this.handingOut = false;
     }
+  }
+
+  /** The next namespace's oldest turn, out of the queue; that namespace goes to the back of the round. */
+  private nextTurn(): Turn | undefined {
+    const [namespace] = this.waiting.keys();
+    if (namespace === undefined) return undefined;
     const queue = this.waiting.get(namespace)!;
     const next = queue.shift()!;
     // To the back of the round: the namespaces waiting behind this one get the next slots first.
     this.waiting.delete(namespace);
     if (queue.length > 0) this.waiting.set(namespace, queue);
     this.countWaiting(-1);
-    next.grant();
+    return next;
+  }
+
+  /** No slot can be had (the shared slots did not answer): every wait ends with the reason. */
+  private refuseAll(reason: unknown): void {
+    const turns = [...this.waiting.values()].flat();
+    this.waiting.clear();
+    this.countWaiting(-turns.length);
+    for (const turn of turns) turn.refuse(reason);
   }
 
   /** Takes a waiting turn out (and its namespace out of the round once none of its turns wait). */

@@ -15,9 +15,11 @@ import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryStore } from './memory.store';
 import { OAuthStore } from './oauth.store';
 import { PostgresAgentFileStore } from './postgres/postgres-agent-file.store';
+import { PostgresSlotLeases } from './postgres/postgres-slot-leases';
 import { openPostgresStores, PostgresStores } from './postgres/postgres.stores';
 import { SearchStore } from './search.store';
 import { SettingsStore } from './settings.store';
+import { DATABASE_SLOT_LEASES } from './slot-leases';
 import { SqliteDatabase } from './sqlite.connection';
 import { openSqliteStores, SqliteStores } from './sqlite/sqlite.stores';
 import { StorageInfoRepository } from './storage-info.repository';
@@ -86,6 +88,10 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     part(DATABASE_AGENT_FILE_STORE, (stores) =>
       stores.backend === 'postgres' ? new PostgresAgentFileStore(stores.db) : undefined,
     ),
+    // Semaphores the replicas share: in the database on PostgreSQL; SQLite serves one node.
+    part(DATABASE_SLOT_LEASES, (stores) =>
+      stores.backend === 'postgres' ? new PostgresSlotLeases(stores.db) : undefined,
+    ),
     part(StorageInfoRepository, (stores) => stores.info),
     part(StoreLocks, (stores) => new StoreLocks(stores.locks)),
     {
@@ -112,6 +118,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     ApiKeyStore,
     OAuthStore,
     DATABASE_AGENT_FILE_STORE,
+    DATABASE_SLOT_LEASES,
     AgentFileJournal,
   ],
 })

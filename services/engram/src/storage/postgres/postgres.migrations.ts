@@ -408,6 +408,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     // The texts in each namespace's trash, the trash page's total (postgres-trash-tally.ts).
     sql: POSTGRES_TRASH_TALLY,
   },
+  {
+    version: 23,
+    name: 'slot-leases',
+    // PostgreSQL only: semaphores every replica shares, such as the conflict judge's slots
+    // (postgres-slot-leases.ts). One node on SQLite counts its slots in its own process.
+    sql: `
+      CREATE TABLE slot_leases (
+        semaphore  text        NOT NULL,
+        ticket     text        NOT NULL,
+        place      bigint      GENERATED ALWAYS AS IDENTITY,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (semaphore, ticket)
+      );
+      CREATE INDEX slot_leases_line ON slot_leases (semaphore, place);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

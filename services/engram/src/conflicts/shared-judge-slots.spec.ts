@@ -1,0 +1,278 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AppConfig, PostgresConfig } from '../config/config.types';
+import { RedisKeys } from '../config/redis-keys';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { PostgresSlotLeases } from '../storage/postgres/postgres-slot-leases';
+import { openPostgresDatabase } from '../storage/postgres/postgres.connection';
+import { PostgresDatabase } from '../storage/postgres/postgres.database';
+import { SlotLeases } from '../storage/slot-leases';
+import { readBody } from '../testing/test-double-http';
+import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
+import { startTestRedis, TestRedis } from '../testing/redis-server';
+import { waitFor } from '../testing/wait-for';
+import { ConflictJudgeService } from './conflict-judge.service';
+import { JudgeSlots } from './judge-slots';
+import { LeasedSlotGate } from './leased-slot-gate';
+import { RedisSlotLeases } from './redis-slot-leases';
+
+const SIZE = 2;
+const VERDICT = JSON.stringify({ choices: [{ message: { content: '{"verdict": "contradiction", "reason": "r"}' } }] });
+
+/**
+ * An OpenAI-compatible judge on loopback that records how many requests it has in flight at once and the
+ * order they came in (by the newer statement). It answers after `answerAfterMs`, except requests whose
+ * statement starts with "hold", which it holds until their client goes away.
+ */
+async function startJudge(answerAfterMs = 100) {
+  const arrivals: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = createServer(async (request, response) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    let ended = false;
+    response.once('close', () => {
+      if (!ended) inFlight -= 1;
+      ended = true;
+    });
+    const body = JSON.parse(await readBody(request)) as { messages: { content: string }[] };
+    const statement = /Newer: (.*)/.exec(body.messages.at(-1)!.content)?.[1] ?? body.messages.at(-1)!.content;
+    arrivals.push(statement);
+    if (statement.startsWith('hold')) return;
+    setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end(VERDICT), answerAfterMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    arrivals,
+    inFlight: () => inFlight,
+    maxInFlight: () => maxInFlight,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const replicas: ConflictJudgeService[] = [];
+
+/** A replica's judge: ENGRAM_CONFLICTS_JUDGE_CONCURRENCY of 2, its slots shared through `leases`. */
+function judgeReplica(url: string, leases: SlotLeases): ConflictJudgeService {
+  const judge = {
+    baseUrl: url,
+    provider: 'openai_compatible',
+    model: 'judge',
+    timeoutMs: 60_000,
+    concurrency: SIZE,
+    maxWaitingPerNamespace: 100,
+  };
+  const replica = new ConflictJudgeService(
+    { conflicts: { judge } } as unknown as AppConfig,
+    new EngramMetrics(),
+    leases,
+  );
+  replicas.push(replica);
+  return replica;
+}
+
+/** One judge request, as a bare JudgeSlots task: the statement in the shape judgeMessages gives it. */
+async function ask(url: string, statement: string): Promise<void> {
+  const body = JSON.stringify({ messages: [{ role: 'user', content: `Older: x\nNewer: ${statement}` }] });
+  const response = await fetch(`${url}/chat/completions`, { method: 'POST', body });
+  await response.text();
+}
+
+/** Counts the claims `leases` refused: proof that a replica asked and found every slot held. */
+function countingRefusals(leases: SlotLeases) {
+  const counted = {
+    refused: 0,
+    claim: async (...args: Parameters<SlotLeases['claim']>) => {
+      const held = await leases.claim(...args);
+      if (!held) counted.refused += 1;
+      return held;
+    },
+    renew: (...args: Parameters<SlotLeases['renew']>) => leases.renew(...args),
+    release: (...args: Parameters<SlotLeases['release']>) => leases.release(...args),
+  };
+  return counted;
+}
+
+/** Where the shared slots live, as this process and a child process each build their SlotLeases. */
+type SharedPlace = { kind: 'redis'; url: string; prefix: string } | { kind: 'postgres'; settings: PostgresConfig };
+
+/**
+ * A replica in a process of its own (plain node, loading the built code) that sends `SIZE` judgements
+ * the judge holds, with leases of `leaseMs`; killed with SIGKILL, it never gives its slots back.
+ */
+function dyingReplica(place: SharedPlace, judgeUrl: string, leaseMs: number) {
+  const dist = (path: string) => JSON.stringify(join(__dirname, '..', path));
+  const script = `
+    const { JudgeSlots } = require(${dist('conflicts/judge-slots.js')});
+    const { LeasedSlotGate } = require(${dist('conflicts/leased-slot-gate.js')});
+    const place = ${JSON.stringify(place)};
+    let leases;
+    if (place.kind === 'redis') {
+      const { RedisSlotLeases } = require(${dist('conflicts/redis-slot-leases.js')});
+      const { RedisKeys } = require(${dist('config/redis-keys.js')});
+      leases = new RedisSlotLeases(place.url, new RedisKeys(place.prefix));
+    } else {
+      const { PostgresSlotLeases } = require(${dist('storage/postgres/postgres-slot-leases.js')});
+      const { PostgresDatabase } = require(${dist('storage/postgres/postgres.database.js')});
+      leases = new PostgresSlotLeases(new PostgresDatabase(place.settings));
+    }
+    const gate = new LeasedSlotGate(leases, 'conflict-judge', ${SIZE}, { leaseMs: ${leaseMs}, pollMs: 50 });
+    const slots = new JudgeSlots({ size: ${SIZE}, maxWaitingPerNamespace: 100 }, undefined, gate);
+    for (let i = 0; i < ${SIZE}; i++) {
+      const body = JSON.stringify({ messages: [{ role: 'user', content: 'Older: x\\nNewer: hold dying ' + i }] });
+      slots.run('dying', () => fetch(${JSON.stringify(judgeUrl)} + '/chat/completions', { method: 'POST', body }));
+    }
+  `;
+  const child: ChildProcess = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return {
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** The cases every shared store must pass: `open` gives one replica's own connection to it. */
+function sharedSlotCases(open: () => SlotLeases, place: () => SharedPlace, closeAll: () => Promise<void>) {
+  after(async () => {
+    for (const replica of replicas.splice(0)) replica.onModuleDestroy();
+    await closeAll();
+  });
+
+  it('two replicas bursting at once never have more than ENGRAM_CONFLICTS_JUDGE_CONCURRENCY requests at the judge', async () => {
+    const judge = await startJudge();
+    try {
+      const [a, b] = [judgeReplica(judge.url, open()), judgeReplica(judge.url, open())];
+      const judgements = ['a', 'b'].flatMap((replica) =>
+        Array.from({ length: 12 }, (_, i) =>
+          (replica === 'a' ? a : b).judge(`${replica}-ns${i % 3}`, 'older', `${replica} ${i}`),
+        ),
+      );
+      const verdicts = await Promise.all(judgements);
+      assert.deepEqual(new Set(verdicts.map(({ verdict }) => verdict)), new Set(['contradiction']));
+      assert.equal(judge.arrivals.length, 24);
+      assert.equal(judge.maxInFlight(), SIZE, `at most ${SIZE} in flight across both replicas, and both slots used`);
+    } finally {
+      await judge.stop();
+    }
+  });
+
+  it("a burst of one namespace on one replica delays another replica's judgement by a turn, not the burst", async () => {
+    const judge = await startJudge();
+    try {
+      const [bulk, team] = [judgeReplica(judge.url, open()), judgeReplica(judge.url, open())];
+      const burst = Array.from({ length: 16 }, (_, i) => bulk.judge('bulk', 'older', `bulk ${i}`));
+      await waitFor(() => judge.inFlight() === SIZE, 'the burst to take both slots');
+      const single = await team.judge('team', 'older', 'team 0');
+      assert.equal(single.verdict, 'contradiction');
+      await Promise.all(burst);
+      const before = judge.arrivals.indexOf('team 0');
+      assert.ok(before <= SIZE + 2, `team's judgement came after ${before} of the burst's: ${judge.arrivals}`);
+      assert.equal(judge.maxInFlight(), SIZE);
+    } finally {
+      await judge.stop();
+    }
+  });
+
+  it('a replica that dies holding slots gives them back once their leases run out', async () => {
+    const judge = await startJudge();
+    const dying = dyingReplica(place(), judge.url, 1500);
+    try {
+      await waitFor(() => judge.inFlight() === SIZE, "the dying replica's judgements to hold both slots");
+      const leases = countingRefusals(open());
+      const gate = new LeasedSlotGate(leases, 'conflict-judge', SIZE, { leaseMs: 1500, pollMs: 50 });
+      const survivor = new JudgeSlots({ size: SIZE, maxWaitingPerNamespace: 100 }, undefined, gate);
+      const judgement = survivor.run('team', () => ask(judge.url, 'survivor 0'));
+      await waitFor(
+        () => leases.refused >= 2 || judge.arrivals.includes('survivor 0'),
+        'the survivor to find the slots held',
+      );
+      assert.ok(!judge.arrivals.includes('survivor 0'), 'no third request while the other replica holds both slots');
+
+      await dying.kill();
+      await judgement;
+      assert.deepEqual(judge.arrivals.slice(0, SIZE).sort(), ['hold dying 0', 'hold dying 1']);
+      assert.equal(judge.arrivals[SIZE], 'survivor 0', 'the survivor judged once the dead replica stopped renewing');
+      assert.equal(judge.maxInFlight(), SIZE);
+    } finally {
+      await dying.kill();
+      await judge.stop();
+    }
+  });
+}
+
+describe('judge slots shared by replicas through a real redis-server', () => {
+  let redis: TestRedis;
+  const opened: RedisSlotLeases[] = [];
+  const keys = new RedisKeys('engram:judge-slots-test');
+  before(async () => {
+    redis = await startTestRedis();
+  });
+  const open = () => {
+    const leases = new RedisSlotLeases(redis.url, keys);
+    opened.push(leases);
+    return leases;
+  };
+  sharedSlotCases(
+    open,
+    () => ({ kind: 'redis', url: redis.url, prefix: keys.prefix }),
+    async () => {
+      await Promise.all(opened.map((leases) => leases.onModuleDestroy()));
+      await redis.close();
+    },
+  );
+
+  it('ends the waits unjudged, never hanging, while Redis does not answer', async () => {
+    const judge = await startJudge();
+    try {
+      const replica = judgeReplica(judge.url, open());
+      Logger.overrideLogger(false); // the failed judgements' warning is unjudged-warnings.spec's
+      await redis.stop();
+      const verdicts = await Promise.all([1, 2, 3].map((i) => replica.judge('team', 'older', `team ${i}`)));
+      for (const { verdict, reason } of verdicts) {
+        assert.equal(verdict, 'unavailable');
+        assert.match(reason!, /judge slots the replicas share could not be reached/);
+      }
+      assert.equal(judge.arrivals.length, 0);
+    } finally {
+      Logger.overrideLogger(new ConsoleLogger());
+      await redis.start();
+      await judge.stop();
+    }
+  });
+});
+
+describe('judge slots shared by replicas through PostgreSQL (PGlite over the wire)', () => {
+  let server: TestPostgres;
+  let settings: PostgresConfig;
+  const opened: PostgresDatabase[] = [];
+  before(async () => {
+    server = await startTestPostgres();
+    settings = { url: server.url, poolSize: 2, statementTimeoutMs: 10_000 };
+    opened.push(await openPostgresDatabase(settings));
+  });
+  sharedSlotCases(
+    () => {
+      const db = new PostgresDatabase(settings);
+      opened.push(db);
+      return new PostgresSlotLeases(db);
+    },
+    () => ({ kind: 'postgres', settings }),
+    async () => {
+      await Promise.all(opened.map((db) => db.close()));
+      await server.close();
+    },
+  );
+});
