@@ -38,6 +38,20 @@ describe('RedisFailureLimiter (a real redis-server, two limiters as two replicas
     assert.equal(await replicaB.retryAfterSeconds({ ...BUDGET, name: 'key-prefix' }, '203.0.113.7'), 0);
   });
 
+  it('counts the failures two replicas record for one client in the same millisecond', async () => {
+    // Both replicas read one frozen clock, as two containers (each pid 1) may read the same millisecond.
+    const at = Date.now();
+    const [first, second] = [0, 1].map(() => new RedisFailureLimiter(redis.url, keys, () => at));
+    const pair: FailureBudget = { name: 'same-millisecond', limit: 2, windowMs: 60_000 };
+    try {
+      await first.recordFailure(pair, '203.0.113.77');
+      await second.recordFailure(pair, '203.0.113.77');
+      assert.equal(await first.retryAfterSeconds(pair, '203.0.113.77'), 60, 'two failures spend a budget of two');
+    } finally {
+      await Promise.all([first.onModuleDestroy(), second.onModuleDestroy()]);
+    }
+  });
+
   it('keeps at most the budget per client in Redis, under a hashed key with the deployment prefix', async () => {
     const hostile = `${'x'.repeat(10_000)}\u0000:*`;
     for (let i = 0; i < 20; i++) await replicaA.recordFailure(BUDGET, hostile);

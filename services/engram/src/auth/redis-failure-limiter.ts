@@ -6,28 +6,35 @@ import { RedisKeys } from '../config/redis-keys';
 import { FailureBudget, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
 
 /**
- * Records one failure at Redis's clock: a sorted set of failure times per key, trimmed to the window and
- * to the last `limit` entries (all an answer needs), expiring with the window. KEYS[1] the set; ARGV: window
- * in ms, limit, a member suffix that keeps two failures in the same millisecond apart.
+ * The time the scripts count at, in ms: ARGV[1] when the limiter was given a clock, else Redis's own, so
+ * replicas whose clocks differ still agree on every window.
  */
-const RECORD_SCRIPT = `
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
-redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[2]) + 1))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+const NOW = `
+local now = tonumber(ARGV[1])
+if not now then
+  local t = redis.call('TIME')
+  now = t[1] * 1000 + math.floor(t[2] / 1000)
+end`;
+
+/**
+ * Records one failure: a sorted set of failure times per key, trimmed to the window and to the last
+ * `limit` entries (all an answer needs), expiring with the window. KEYS[1] the set; ARGV: the time, the
+ * window in ms, the limit, a member suffix that keeps two failures in the same millisecond apart.
+ */
+const RECORD_SCRIPT = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[4])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 0`;
 
 /**
  * Milliseconds until the key is within its budget again (0 when it is): the oldest of the last `limit`
- * failures leaves the window then. KEYS[1] the set; ARGV: window in ms, limit.
+ * failures leaves the window then. KEYS[1] the set; ARGV: the time, the window in ms, the limit.
  */
-const RETRY_SCRIPT = `
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local window = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
+const RETRY_SCRIPT = `${NOW}
+local window = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < limit then return 0 end
 local oldest = redis.call('ZRANGE', KEYS[1], -limit, -limit, 'WITHSCORES')
@@ -56,9 +63,14 @@ export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
   /** Settles once the first connection is up or has failed to come up in time. */
   private readonly firstConnection: Promise<unknown>;
 
+  /**
+   * `clock` replaces Redis's clock (tests use it to put two replicas' failures in one millisecond); every
+   * replica of a deployment must count with the same clock.
+   */
   constructor(
     url: string,
     private readonly keys: RedisKeys,
+    private readonly clock?: () => number,
   ) {
     this.client = new Redis(url, {
       connectionName: 'engram-failure-limiter',
@@ -73,9 +85,8 @@ export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
   }
 
   async retryAfterSeconds(budget: FailureBudget, key: string): Promise<number> {
-    const shared = await this.shared(
-      () =>
-        this.client.eval(RETRY_SCRIPT, 1, this.keyOf(budget, key), budget.windowMs, budget.limit) as Promise<number>,
+    const shared = await this.shared(() =>
+      this.run(RETRY_SCRIPT, this.keyOf(budget, key), budget.windowMs, budget.limit),
     );
     if (shared === undefined) return this.fallback.retryAfterSeconds(budget, key);
     return shared <= 0 ? 0 : Math.max(1, Math.ceil(shared / 1000));
@@ -83,16 +94,8 @@ export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
 
   async recordFailure(budget: FailureBudget, key: string): Promise<void> {
     const member = `${this.instance}.${this.sequence++}`;
-    const recorded = await this.shared(
-      () =>
-        this.client.eval(
-          RECORD_SCRIPT,
-          1,
-          this.keyOf(budget, key),
-          budget.windowMs,
-          budget.limit,
-          member,
-        ) as Promise<number>,
+    const recorded = await this.shared(() =>
+      this.run(RECORD_SCRIPT, this.keyOf(budget, key), budget.windowMs, budget.limit, member),
     );
     if (recorded === undefined) await this.fallback.recordFailure(budget, key);
   }
@@ -106,6 +109,11 @@ export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
   private keyOf(budget: FailureBudget, key: string): string {
     const digest = createHash('sha256').update(key).digest('hex').slice(0, 32);
     return this.keys.authFailures(budget.name, digest);
+  }
+
+  /** Runs a script on one set with the time first in ARGV ('' for Redis's own); every script answers a number. */
+  private run(script: string, set: string, ...args: (string | number)[]): Promise<number> {
+    return this.client.eval(script, 1, set, this.clock?.() ?? '', ...args) as Promise<number>;
   }
 
   private async shared<T>(call: () => Promise<T>): Promise<T | undefined> {
