@@ -5,23 +5,55 @@ export interface FailureBudget {
   windowMs: number;
 }
 
+/** One budget and the key (a client address, a key prefix, everyone's) it is counted under. */
+export interface BudgetPlace {
+  budget: FailureBudget;
+  key: string;
+}
+
+/** What `reserve` answers: places taken in every budget asked for, or in none of them. */
+export interface Reservation {
+  /** 0 when the places are taken; else the seconds until every budget has room again (nothing was taken). */
+  retryAfterSeconds: number;
+  /** Gives the places back, for an attempt that did not fail after all; does nothing when none were taken. */
+  release(): Promise<void>;
+}
+
 /**
- * Counts failures (wrong credentials, failed sign-ins) per key — a client address, a presented key's
- * prefix — in a sliding window. A port: this process keeps the counts in memory; a shared store can
- * take its place so that replicas count together.
+ * Counts failures (wrong credentials, failed sign-ins) and attempts (metadata documents fetched) per key
+ * — a client address, a presented key's prefix — in a sliding window. A port: this process keeps the
+ * counts in memory; a shared store can take its place so that replicas count together.
  */
 export interface FailureLimiter {
   /** Seconds until `key` is within its budget again; 0 when it is within it now. */
   retryAfterSeconds(budget: FailureBudget, key: string): Promise<number>;
+  /** Counts a failure that has happened, whether or not its budget was spent (the caller answers after). */
   recordFailure(budget: FailureBudget, key: string): Promise<void>;
+  /**
+   * Takes a place in each budget for its key if every one has room, in one step: however many callers
+   * on however many replicas ask at once, a budget never gives out more than its limit. For attempts
+   * that must be refused before they are made (a fetch, a password compared).
+   */
+  reserve(places: readonly BudgetPlace[]): Promise<Reservation>;
 }
 
 /** Nest injection token for the FailureLimiter. */
 export const FAILURE_LIMITER = Symbol('FAILURE_LIMITER');
 
+/** A reservation with nothing to give back: refused (the seconds to wait), or one that needed no place (0). */
+export function emptyReservation(retryAfterSeconds: number): Reservation {
+  return { retryAfterSeconds, release: async () => undefined };
+}
+
+/** Milliseconds until an entry leaves the window, as whole seconds a client is told to wait (at least 1). */
+export function waitInSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
 /**
  * The in-process FailureLimiter. Bounded: at most `maxKeys` keys are tracked, the stalest dropped
- * first, so a flood of distinct addresses cannot grow it without limit.
+ * first, so a flood of distinct addresses cannot grow it without limit. Each method runs without
+ * awaiting, so a reservation's check and take are one step.
  */
 export class InMemoryFailureLimiter implements FailureLimiter {
   private readonly failures = new Map<string, number[]>();
@@ -32,16 +64,35 @@ export class InMemoryFailureLimiter implements FailureLimiter {
   ) {}
 
   async retryAfterSeconds(budget: FailureBudget, key: string): Promise<number> {
-    const now = this.now();
-    const recent = this.recent(budget, key, now);
-    if (recent.length < budget.limit) return 0;
-    return Math.max(1, Math.ceil((recent[recent.length - budget.limit] + budget.windowMs - now) / 1000));
+    const waitMs = this.waitMs(budget, key, this.now());
+    return waitMs === 0 ? 0 : waitInSeconds(waitMs);
   }
 
   async recordFailure(budget: FailureBudget, key: string): Promise<void> {
+    this.add(budget, key, this.now());
+  }
+
+  async reserve(places: readonly BudgetPlace[]): Promise<Reservation> {
     const now = this.now();
+    const waitMs = Math.max(0, ...places.map(({ budget, key }) => this.waitMs(budget, key, now)));
+    if (waitMs > 0) return emptyReservation(waitInSeconds(waitMs));
+    for (const { budget, key } of places) this.add(budget, key, now);
+    return {
+      retryAfterSeconds: 0,
+      release: async () => places.forEach(({ budget, key }) => this.remove(budget, key, now)),
+    };
+  }
+
+  /** 0 while `key` has room in its budget; else the milliseconds until its oldest counted entry leaves. */
+  private waitMs(budget: FailureBudget, key: string, now: number): number {
     const recent = this.recent(budget, key, now);
-    recent.push(now);
+    if (recent.length < budget.limit) return 0;
+    return Math.max(1, recent[recent.length - budget.limit] + budget.windowMs - now);
+  }
+
+  private add(budget: FailureBudget, key: string, at: number): void {
+    const recent = this.recent(budget, key, at);
+    recent.push(at);
     // Keep no more than the budget needs to answer, so one key's flood costs constant memory.
     if (recent.length > budget.limit) recent.splice(0, recent.length - budget.limit);
     const id = idOf(budget, key);
@@ -51,6 +102,13 @@ export class InMemoryFailureLimiter implements FailureLimiter {
       const [stalest] = this.failures.keys();
       this.failures.delete(stalest);
     }
+  }
+
+  // Entries of one time are alike, so giving back any of them gives back the place taken then.
+  private remove(budget: FailureBudget, key: string, at: number): void {
+    const recent = this.failures.get(idOf(budget, key));
+    const index = recent?.lastIndexOf(at) ?? -1;
+    if (index >= 0) recent!.splice(index, 1);
   }
 
   private recent(budget: FailureBudget, key: string, now: number): number[] {

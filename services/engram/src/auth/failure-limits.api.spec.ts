@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { registerAndConsent, startOAuthTestApp, TEST_REDIRECT } from '../testing/oauth-flow';
+import { after, afterEach, before, describe, it } from 'node:test';
+import {
+  loadConsentPage,
+  postConsent,
+  registerAndConsent,
+  registerConnector,
+  startOAuthTestApp,
+  TEST_REDIRECT,
+} from '../testing/oauth-flow';
+import { startTestRedis, TestRedis } from '../testing/redis-server';
 import { startTestApp, TestApp } from '../testing/test-app';
 
 const API_KEY = 'limits-bootstrap-key-0123456789';
@@ -176,5 +184,53 @@ describe('the operator password, guessed from many addresses', () => {
     const key = await authorize('198.51.100.43', API_KEY);
     assert.equal(key.status, 303, 'the operator signs in with an admin key meanwhile');
     assert.ok(key.code);
+  });
+});
+
+describe('sign-ins sent at once, counted in Redis (REDIS_URL)', () => {
+  const PASSWORD = 'correct horse battery staple';
+  let redis: TestRedis;
+  let api: TestApp;
+
+  before(async () => (redis = await startTestRedis()));
+  after(() => redis.close());
+
+  /** Each case has an api of its own (and so its own Redis prefix), with open registration and the operator password. */
+  const startApi = async () =>
+    (api = await startOAuthTestApp(API_KEY, {
+      ENGRAM_TRUSTED_PROXIES: INGRESS,
+      ENGRAM_OAUTH_OPEN_REGISTRATION: 'true',
+      ENGRAM_OAUTH_PASSWORD: PASSWORD,
+      REDIS_URL: redis.url,
+    }));
+  afterEach(() => api.close());
+
+  /** `count` consent forms, the nth loaded from `addressOf(n)`; then all posted at once, each with its own wrong guess. */
+  const guessAtOnce = async (count: number, addressOf: (n: number) => string) => {
+    const { authorizationUrl } = await registerConnector(api.url, from(addressOf(0)));
+    const forms = [];
+    for (let n = 0; n < count; n++) forms.push(await loadConsentPage(authorizationUrl, from(addressOf(n))));
+    return Promise.all(
+      forms.map(async (consent, n) => {
+        const answer = await postConsent(api.url, consent, { credential: `guess ${n}`, headers: from(addressOf(n)) });
+        return { status: answer.status, html: await answer.text() };
+      }),
+    );
+  };
+
+  it("compares a burst of sign-ins from one address no more often than the address's budget", async () => {
+    await startApi();
+    const answers = await guessAtOnce(30, () => '203.0.113.31');
+    const statuses = answers.map((answer) => answer.status);
+    assert.equal(statuses.filter((status) => status === 401).length, 10, `10 compared, the rest refused: ${statuses}`);
+    assert.equal(statuses.filter((status) => status === 429).length, 20);
+  });
+
+  it('compares a burst of wrong passwords from many addresses no more often than the budget of them all', async () => {
+    await startApi();
+    const answers = await guessAtOnce(110, (n) => `198.51.100.${n}`);
+    const compared = answers.filter((answer) => /not right/.test(answer.html)).length;
+    const paused = answers.filter((answer) => /from all addresses in the last hour/.test(answer.html)).length;
+    assert.deepEqual({ compared, paused }, { compared: 100, paused: 10 });
   });
 });

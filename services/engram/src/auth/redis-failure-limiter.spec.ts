@@ -38,15 +38,21 @@ describe('RedisFailureLimiter (a real redis-server, two limiters as two replicas
     assert.equal(await replicaB.retryAfterSeconds({ ...BUDGET, name: 'key-prefix' }, '203.0.113.7'), 0);
   });
 
-  it('counts the failures two replicas record for one client in the same millisecond', async () => {
+  it('counts failures and reservations two replicas make for one client in the same millisecond', async () => {
     // Both replicas read one frozen clock, as two containers (each pid 1) may read the same millisecond.
     const at = Date.now();
     const [first, second] = [0, 1].map(() => new RedisFailureLimiter(redis.url, keys, () => at));
     const pair: FailureBudget = { name: 'same-millisecond', limit: 2, windowMs: 60_000 };
+    const place = { budget: pair, key: '203.0.113.77' };
     try {
-      await first.recordFailure(pair, '203.0.113.77');
-      await second.recordFailure(pair, '203.0.113.77');
-      assert.equal(await first.retryAfterSeconds(pair, '203.0.113.77'), 60, 'two failures spend a budget of two');
+      await first.recordFailure(pair, place.key);
+      await second.recordFailure(pair, place.key);
+      assert.equal(await first.retryAfterSeconds(pair, place.key), 60, 'two failures spend a budget of two');
+
+      const other = { ...place, key: '203.0.113.78' };
+      assert.equal((await first.reserve([other])).retryAfterSeconds, 0);
+      assert.equal((await second.reserve([other])).retryAfterSeconds, 0);
+      assert.equal((await first.reserve([other])).retryAfterSeconds, 60, 'two places taken of two');
     } finally {
       await Promise.all([first.onModuleDestroy(), second.onModuleDestroy()]);
     }
@@ -89,6 +95,10 @@ describe('RedisFailureLimiter (a real redis-server, two limiters as two replicas
     try {
       for (let i = 0; i < BUDGET.limit; i++) await replicaA.recordFailure(BUDGET, '192.0.2.50');
       assert.ok((await replicaA.retryAfterSeconds(BUDGET, '192.0.2.50')) > 0, 'still limited without Redis');
+      const places = await Promise.all(
+        Array.from({ length: 10 }, () => replicaA.reserve([{ budget: BUDGET, key: '192.0.2.51' }])),
+      );
+      assert.equal(places.filter((place) => place.retryAfterSeconds === 0).length, BUDGET.limit, 'reserved here');
     } finally {
       await redis.start();
     }

@@ -3,7 +3,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../config/redis-keys';
-import { FailureBudget, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
+import {
+  BudgetPlace,
+  emptyReservation,
+  FailureBudget,
+  FailureLimiter,
+  InMemoryFailureLimiter,
+  Reservation,
+  waitInSeconds,
+} from './failure-limiter';
 
 /**
  * The time the scripts count at, in ms: ARGV[1] when the limiter was given a clock, else Redis's own, so
@@ -19,11 +27,11 @@ end`;
 /**
  * Records one failure: a sorted set of failure times per key, trimmed to the window and to the last
  * `limit` entries (all an answer needs), expiring with the window. KEYS[1] the set; ARGV: the time, the
- * window in ms, the limit, a member suffix that keeps two failures in the same millisecond apart.
+ * window in ms, the limit, a member no other failure of any replica has.
  */
 const RECORD_SCRIPT = `${NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
-redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[4])
+redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 0`;
@@ -38,7 +46,35 @@ local limit = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < limit then return 0 end
 local oldest = redis.call('ZRANGE', KEYS[1], -limit, -limit, 'WITHSCORES')
-return tonumber(oldest[2]) + window - now`;
+return math.max(1, tonumber(oldest[2]) + window - now)`;
+
+/**
+ * Takes a place in every set if each has room, else none: trimmed, counted and added in one script, so
+ * no other replica's call runs between the count and the add. KEYS: one set per budget; ARGV: the time,
+ * the member, then each set's window in ms and limit. Answers 0, or the ms until every set has room.
+ */
+const RESERVE_SCRIPT = `${NOW}
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[1 + 2 * i])
+  local limit = tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= limit then
+    local oldest = redis.call('ZRANGE', key, -limit, -limit, 'WITHSCORES')
+    wait = math.max(wait, tonumber(oldest[2]) + window - now, 1)
+  end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[2])
+  redis.call('PEXPIRE', key, ARGV[1 + 2 * i])
+end
+return 0`;
+
+/** Gives a reservation's places back. KEYS: its sets; ARGV: the time (unused), its member. */
+const RELEASE_SCRIPT = `
+for _, key in ipairs(KEYS) do redis.call('ZREM', key, ARGV[2]) end
+return 0`;
 
 /** How long requests at start-up wait for Redis before counting in this process. */
 const FIRST_CONNECTION_MS = 2000;
@@ -54,10 +90,7 @@ export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
   private readonly client: Redis;
   private readonly fallback = new InMemoryFailureLimiter();
   private degraded = false;
-  /**
-   * Sets this limiter's failures apart from other replicas' in the same millisecond: a process id is not
-   * enough, as every container's api may be pid 1 (and tests run two limiters in one process).
-   */
+  /** Sets this limiter's entries apart from every other replica's (see nextMember). */
   private readonly instance = randomBytes(6).toString('hex');
   private sequence = 0;
   /** Settles once the first connection is up or has failed to come up in time. */
@@ -85,19 +118,30 @@ export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
   }
 
   async retryAfterSeconds(budget: FailureBudget, key: string): Promise<number> {
-    const shared = await this.shared(() =>
-      this.run(RETRY_SCRIPT, this.keyOf(budget, key), budget.windowMs, budget.limit),
+    const waitMs = await this.shared(() =>
+      this.run(RETRY_SCRIPT, [this.keyOf(budget, key)], budget.windowMs, budget.limit),
     );
-    if (shared === undefined) return this.fallback.retryAfterSeconds(budget, key);
-    return shared <= 0 ? 0 : Math.max(1, Math.ceil(shared / 1000));
+    if (waitMs === undefined) return this.fallback.retryAfterSeconds(budget, key);
+    return waitMs === 0 ? 0 : waitInSeconds(waitMs);
   }
 
   async recordFailure(budget: FailureBudget, key: string): Promise<void> {
-    const member = `${this.instance}.${this.sequence++}`;
+    const set = this.keyOf(budget, key);
     const recorded = await this.shared(() =>
-      this.run(RECORD_SCRIPT, this.keyOf(budget, key), budget.windowMs, budget.limit, member),
+      this.run(RECORD_SCRIPT, [set], budget.windowMs, budget.limit, this.nextMember()),
     );
     if (recorded === undefined) await this.fallback.recordFailure(budget, key);
+  }
+
+  async reserve(places: readonly BudgetPlace[]): Promise<Reservation> {
+    const sets = places.map(({ budget, key }) => this.keyOf(budget, key));
+    const member = this.nextMember();
+    const limits = places.flatMap(({ budget }) => [budget.windowMs, budget.limit]);
+    const waitMs = await this.shared(() => this.run(RESERVE_SCRIPT, sets, member, ...limits));
+    if (waitMs === undefined) return this.fallback.reserve(places);
+    if (waitMs > 0) return emptyReservation(waitInSeconds(waitMs));
+    const release = async () => void (await this.shared(() => this.run(RELEASE_SCRIPT, sets, member)));
+    return { retryAfterSeconds: 0, release };
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -111,9 +155,17 @@ export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
     return this.keys.authFailures(budget.name, digest);
   }
 
-  /** Runs a script on one set with the time first in ARGV ('' for Redis's own); every script answers a number. */
-  private run(script: string, set: string, ...args: (string | number)[]): Promise<number> {
-    return this.client.eval(script, 1, set, this.clock?.() ?? '', ...args) as Promise<number>;
+  /**
+   * A member no other entry has, on any replica: a process id is not enough, as every container's api
+   * may be pid 1 (and tests run two limiters in one process).
+   */
+  private nextMember(): string {
+    return `${this.instance}.${this.sequence++}`;
+  }
+
+  /** Runs a script with the time first in ARGV ('' for Redis's own); every script answers a number. */
+  private run(script: string, sets: string[], ...args: (string | number)[]): Promise<number> {
+    return this.client.eval(script, sets.length, ...sets, this.clock?.() ?? '', ...args) as Promise<number>;
   }
 
   private async shared<T>(call: () => Promise<T>): Promise<T | undefined> {

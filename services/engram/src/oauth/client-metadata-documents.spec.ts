@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, ServerResponse } from 'node:http';
 import { createServer, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { FailureLimiter, InMemoryFailureLimiter } from '../auth/failure-limiter';
+import { emptyReservation, FailureLimiter, InMemoryFailureLimiter } from '../auth/failure-limiter';
 import { RedisFailureLimiter } from '../auth/redis-failure-limiter';
 import { RedisKeys } from '../config/redis-keys';
 import { startTestRedis, TestRedis } from '../testing/redis-server';
@@ -18,7 +18,11 @@ const from = (requester: string) => ({ requester, approved: false });
 /** One for a client the operator approved once. */
 const approvedFrom = (requester: string) => ({ requester, approved: true });
 /** For the cache's own specs: no rate refuses a fetch, so a flood really reaches the cache. */
-const ADMIT_ALL: FailureLimiter = { retryAfterSeconds: async () => 0, recordFailure: async () => {} };
+const ADMIT_ALL: FailureLimiter = {
+  retryAfterSeconds: async () => 0,
+  recordFailure: async () => {},
+  reserve: async () => emptyReservation(0),
+};
 
 /**
  * A local HTTP server standing in for connectors' hosts, and a source reading `https://connector.test/…`
@@ -251,6 +255,28 @@ describe('client metadata documents under a flood from many addresses', () => {
         assert.equal(await attempt(0, '/new.json', 'a new address'), false, 'a new client waits for the minute');
       } finally {
         host.close();
+      }
+    });
+
+    it('fetches documents asked for at once on two replicas no more often than the minute allows', async () => {
+      const host = await documentHost();
+      const own = [0, 1].map(() => new RedisFailureLimiter(redis.url, new RedisKeys('engram:metadata-burst-test')));
+      const replicas = own.map((limiter) => new ClientMetadataDocuments(host.source, limiter));
+      try {
+        // Waves of 16 at once on each replica (all its fetch slots), from 32 addresses, past the minute's 60.
+        for (let wave = 0; wave < 3; wave++) {
+          await Promise.all(
+            addresses(32).map((address, n) =>
+              replicas[n % 2].resolve(host.url(`/burst/${wave}/${n}`), from(address)).catch((error: Error) => {
+                assert.equal(error.message, BUSY);
+              }),
+            ),
+          );
+        }
+        assert.equal(host.fetched(), NEW_DOCUMENT_BUDGETS.everyone.limit, 'documents fetched by both replicas');
+      } finally {
+        host.close();
+        await Promise.all(own.map((limiter) => limiter.onModuleDestroy()));
       }
     });
   });

@@ -108,17 +108,16 @@ export class ClientMetadataDocuments {
   }
 
   /**
-   * Counts the fetch against the requester's share and everyone's budget, unless either is spent. Checked,
-   * then counted: fetches racing past the check together are at most the slots in flight on each replica.
+   * Takes a place for the fetch in the requester's share and in everyone's budget, in one step with the
+   * check, unless either is spent: so replicas fetching at once never fetch more than the budgets allow.
    */
   private async chargeNewDocument(requester: string): Promise<void> {
     const { everyone, requester: own } = NEW_DOCUMENT_BUDGETS;
-    const waits = await Promise.all([
-      this.limiter.retryAfterSeconds(own, requester),
-      this.limiter.retryAfterSeconds(everyone, EVERYONE),
+    const charged = await this.limiter.reserve([
+      { budget: own, key: requester },
+      { budget: everyone, key: EVERYONE },
     ]);
-    if (waits.some((seconds) => seconds > 0)) throw new OAuthError('invalid_client', BUSY);
-    await Promise.all([this.limiter.recordFailure(own, requester), this.limiter.recordFailure(everyone, EVERYONE)]);
+    if (charged.retryAfterSeconds > 0) throw new OAuthError('invalid_client', BUSY);
   }
 
   private track(url: URL, fetching: Promise<RegisteredMetadata>): Promise<RegisteredMetadata> {

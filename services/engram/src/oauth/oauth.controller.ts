@@ -8,7 +8,7 @@ import { authorizationCredential } from '../auth/api-key.verifier';
 import { Authenticator } from '../auth/authenticator';
 import { failureBudgetKey } from '../auth/client-address';
 import { CredentialWatch } from '../auth/credential-watch';
-import { FAILURE_LIMITER, FailureBudget, FailureLimiter } from '../auth/failure-limiter';
+import { emptyReservation, FAILURE_LIMITER, FailureBudget, FailureLimiter, Reservation } from '../auth/failure-limiter';
 import { isNamespace } from '../auth/namespace';
 import { currentContext, DEFAULT_NAMESPACE, Principal } from '../auth/request-context';
 import { PublicRoute } from '../auth/route-access';
@@ -180,10 +180,12 @@ export class OAuthController {
       this.audit.record(consentEntry(authorization, 'denied'));
       return redirect(reply, authorization.redirectUri, { error: 'access_denied', state, iss: this.oauth.issuer });
     }
-    const address = callerKey();
-    const retryAfter = await this.limiter.retryAfterSeconds(BUDGETS.signInFailures, address);
-    if (retryAfter > 0) {
-      return this.page(reply, 429, renderErrorPage(`Too many failed sign-ins; retry in ${retryAfter} s.`));
+    // A place in the address's budget is taken before the credential is compared, so a burst of
+    // sign-ins at once is compared no more often than one after another; a sign-in that succeeds gives it back.
+    const signIn = await this.limiter.reserve([{ budget: BUDGETS.signInFailures, key: callerKey() }]);
+    if (signIn.retryAfterSeconds > 0) {
+      const wait = `Too many failed sign-ins; retry in ${signIn.retryAfterSeconds} s.`;
+      return this.page(reply, 429, renderErrorPage(wait));
     }
     const scopes = [form.scope ?? []]
       .flat()
@@ -195,12 +197,9 @@ export class OAuthController {
       const html = this.consentPage(authorization, fresh, await this.passwordSignIn(), error);
       return this.page(reply, status, html, authorization.redirectUri);
     };
-    const password = await this.passwordSignIn();
-    const passwordOpen = password === 'accepted';
-    const operator = await this.signedInOperator(single(form.credential) ?? '', passwordOpen);
+    const { password, guess } = await this.passwordGuess();
+    const operator = await this.signedInOperator(single(form.credential) ?? '', password === 'accepted');
     if (!operator) {
-      await this.limiter.recordFailure(BUDGETS.signInFailures, address);
-      if (passwordOpen) await this.limiter.recordFailure(BUDGETS.passwordFailures, EVERY_ADDRESS);
       this.audit.record(consentEntry(authorization, 'failure'));
       if (password === 'paused') {
         this.logger.warn({ msg: 'Operator password sign-in paused: too many wrong passwords from all addresses' });
@@ -208,6 +207,7 @@ export class OAuthController {
       }
       return again('That password or admin key is not right.', 401);
     }
+    await Promise.all([signIn.release(), guess.release()]);
     if (scopes.length === 0) return again('Choose at least one kind of access.', 400);
     if (!isNamespace(namespace)) return again('The namespace is 1-64 lower-case letters, digits, _ or -.', 400);
     // Taken, not just checked: a form posted twice (or to two replicas at once) approves once.
@@ -273,7 +273,18 @@ export class OAuthController {
     );
   }
 
-  /** Whether the operator password signs in now: it is set, and not paused by wrong ones from all addresses. */
+  /**
+   * Whether this sign-in may compare the password: it is set, and a place is left in the budget of wrong
+   * ones from all addresses. The place is taken now, so a burst from many addresses at once is compared no
+   * more often than the budget allows; a sign-in that succeeds gives it back.
+   */
+  private async passwordGuess(): Promise<{ password: PasswordSignIn; guess: Reservation }> {
+    if (this.config.oauth.password === undefined) return { password: 'none', guess: emptyReservation(0) };
+    const guess = await this.limiter.reserve([{ budget: BUDGETS.passwordFailures, key: EVERY_ADDRESS }]);
+    return { password: guess.retryAfterSeconds > 0 ? 'paused' : 'accepted', guess };
+  }
+
+  /** What the consent page offers now: the password when it is set and not paused by wrong ones from all addresses. */
   private async passwordSignIn(): Promise<PasswordSignIn> {
     if (this.config.oauth.password === undefined) return 'none';
     const paused = (await this.limiter.retryAfterSeconds(BUDGETS.passwordFailures, EVERY_ADDRESS)) > 0;
@@ -293,7 +304,8 @@ export class OAuthController {
 
   /**
    * Runs an endpoint's work and answers in OAuth's error format. Refused calls count against `budget`
-   * for the client address (every call does when `countEvery`, checked first); past it the answer is 429.
+   * for the client address (every call that succeeds does when `countEvery`, checked first); past it the
+   * answer is 429.
    */
   private async answer(
     reply: FastifyReply,
@@ -304,9 +316,7 @@ export class OAuthController {
     void reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     const address = callerKey();
     try {
-      if (countEvery) await this.refuseOverBudget(budget, address);
-      const { status, body } = await work();
-      if (countEvery) await this.limiter.recordFailure(budget, address);
+      const { status, body } = countEvery ? await this.withinBudget(budget, address, work) : await work();
       await reply.status(status).send(body);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
@@ -326,9 +336,24 @@ export class OAuthController {
     }
   }
 
+  /**
+   * Runs `work` holding a place in the address's budget, taken in one step with the check, so calls at
+   * once on any replica succeed no more often than the budget allows; a call that fails gives it back.
+   */
+  private async withinBudget<T>(budget: FailureBudget, address: string, work: () => Promise<T>): Promise<T> {
+    const place = await this.limiter.reserve([{ budget, key: address }]);
+    if (place.retryAfterSeconds > 0) throw slowDown(place.retryAfterSeconds);
+    try {
+      return await work();
+    } catch (error) {
+      await place.release();
+      throw error;
+    }
+  }
+
   private async refuseOverBudget(budget: FailureBudget, address: string): Promise<void> {
     const retryAfter = await this.limiter.retryAfterSeconds(budget, address);
-    if (retryAfter > 0) throw new OAuthError('slow_down', `too many requests; retry in ${retryAfter} s`, 429);
+    if (retryAfter > 0) throw slowDown(retryAfter);
   }
 
   private async page(reply: FastifyReply, status: number, html: string, redirectUri?: string): Promise<void> {
@@ -354,6 +379,11 @@ async function redirect(reply: FastifyReply, uri: string, params: Record<string,
     if (typeof value === 'string' && value !== '') url.searchParams.set(name, value);
   }
   await reply.header('Cache-Control', 'no-store').redirect(url.toString(), 303);
+}
+
+/** RFC 8628's name for "slow down", which OAuth clients know; with the seconds to wait. */
+function slowDown(retryAfter: number): OAuthError {
+  return new OAuthError('slow_down', `too many requests; retry in ${retryAfter} s`, 429);
 }
 
 function formTarget(uri: string): string {

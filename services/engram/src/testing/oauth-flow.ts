@@ -50,20 +50,8 @@ export async function consentInBrowser(
   authorizationUrl: URL | string,
   choices: ConsentChoices,
 ): Promise<ConsentOutcome> {
-  const headers = choices.headers ?? {};
-  const page = await fetch(authorizationUrl, { redirect: 'manual', headers });
-  const html = await page.text();
-  assert.equal(page.status, 200, html);
-  assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
-  const form = new URLSearchParams({
-    request_id: /name="request_id" value="([^"]+)"/.exec(html)![1],
-    csrf: /name="csrf" value="([^"]+)"/.exec(html)![1],
-    action: choices.action ?? 'approve',
-    credential: choices.credential,
-    namespace: choices.namespace ?? 'default',
-  });
-  for (const scope of choices.scopes ?? ['read', 'write']) form.append('scope', scope);
-  const answer = await fetch(`${base}/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual', headers });
+  const consent = await loadConsentPage(authorizationUrl, choices.headers);
+  const answer = await postConsent(base, consent, choices);
   const location = answer.headers.get('location') ?? undefined;
   return {
     status: answer.status,
@@ -71,6 +59,38 @@ export async function consentInBrowser(
     params: location ? new URL(location).searchParams : new URLSearchParams(),
     html: await answer.text(),
   };
+}
+
+/** Loads the consent page as a browser does: the request id and CSRF token its form carries. */
+export async function loadConsentPage(
+  authorizationUrl: URL | string,
+  headers: Record<string, string> = {},
+): Promise<{ requestId: string; csrf: string }> {
+  const page = await fetch(authorizationUrl, { redirect: 'manual', headers });
+  const html = await page.text();
+  assert.equal(page.status, 200, html);
+  assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  return {
+    requestId: /name="request_id" value="([^"]+)"/.exec(html)![1],
+    csrf: /name="csrf" value="([^"]+)"/.exec(html)![1],
+  };
+}
+
+/** Posts a loaded consent form: signs in with `choices.credential` and approves (or denies). */
+export function postConsent(
+  base: string,
+  { requestId, csrf }: { requestId: string; csrf: string },
+  choices: ConsentChoices,
+): Promise<Response> {
+  const form = new URLSearchParams({
+    request_id: requestId,
+    csrf,
+    action: choices.action ?? 'approve',
+    credential: choices.credential,
+    namespace: choices.namespace ?? 'default',
+  });
+  for (const scope of choices.scopes ?? ['read', 'write']) form.append('scope', scope);
+  return fetch(`${base}/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual', headers: choices.headers });
 }
 
 /** A form POST to an OAuth endpoint (token, revoke): status, headers and the parsed JSON body. */
@@ -95,6 +115,19 @@ export async function registerAndConsent(
   credential: string,
   headers: Record<string, string> = {},
 ): Promise<{ clientId: string; verifier: string; code: string | null; status: number; html: string }> {
+  const { clientId, verifier, authorizationUrl } = await registerConnector(base, headers);
+  const consent = await consentInBrowser(base, authorizationUrl, { credential, scopes: ['read'], headers });
+  return { clientId, verifier, code: consent.params.get('code'), status: consent.status, html: consent.html };
+}
+
+/**
+ * A connector's dynamic registration (the server needs ENGRAM_OAUTH_OPEN_REGISTRATION), every request sent
+ * with `headers`, and the authorization URL it sends the operator's browser to, for scope read.
+ */
+export async function registerConnector(
+  base: string,
+  headers: Record<string, string> = {},
+): Promise<{ clientId: string; verifier: string; authorizationUrl: string }> {
   const registered = await fetch(`${base}/oauth/register`, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json' },
@@ -116,10 +149,5 @@ export async function registerAndConsent(
     state: 's',
     scope: 'read',
   });
-  const consent = await consentInBrowser(base, `${base}/oauth/authorize?${query}`, {
-    credential,
-    scopes: ['read'],
-    headers,
-  });
-  return { clientId, verifier, code: consent.params.get('code'), status: consent.status, html: consent.html };
+  return { clientId, verifier, authorizationUrl: `${base}/oauth/authorize?${query}` };
 }
