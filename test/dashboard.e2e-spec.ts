@@ -853,6 +853,33 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     }
   });
 
+  it('on a keyless server, the form as it starts makes the first key an admin key, and the sign-in page says where keys come from', async () => {
+    const keyless = await startKeylessServer();
+    const context = await contextWithAxe(browser);
+    const other = await context.newPage();
+    try {
+      await other.goto(`${keyless.url}/#/access`);
+      const form = other.locator('.key-form');
+      await form.getByText('the first key must be an admin key bound to no namespace').waitFor();
+      // A new user types a name and nothing else: the server takes only an admin key as its first.
+      await form.getByLabel('Name', { exact: true }).fill('me');
+      await form.getByRole('button', { name: 'Create key' }).click();
+      await other.locator('.created-key, .key-form .error').first().waitFor();
+      assert.equal(await form.locator('.error').count(), 0, 'the first key is refused');
+      const listed = other.locator('.key-list li', { hasText: 'me' });
+      assert.deepEqual(await listed.locator('.tag').allInnerTexts(), ['read', 'write', 'admin']);
+
+      const fresh = await context.newPage();
+      await fresh.goto(keyless.url);
+      await fresh.locator('#api-key').waitFor();
+      assert.match(await fresh.locator('.login').innerText(), /Access page or with engram keys create/);
+      await fresh.close();
+    } finally {
+      await other.close();
+      await keyless.stop();
+    }
+  });
+
   it('keeps memory changes in the activity feed through long jobs: each job is one line, showing its progress, then its end', async () => {
     // One item per stored batch: each import of 250 items reports progress 250 times.
     const server = await startKeylessServer({ ENGRAM_MAX_BATCH_ITEMS: '1' });

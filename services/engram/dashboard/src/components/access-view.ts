@@ -73,6 +73,14 @@ export class AccessView extends ReloadingView {
     return this.caller.kind === 'anonymous';
   }
 
+  /**
+   * The key about to be made is the server's first: the server refuses any but an admin key bound to no
+   * namespace then (it would lock everyone out), so the form starts with every scope ticked.
+   */
+  private get makingFirstKey(): boolean {
+    return this.keyless && this.keys?.length === 0;
+  }
+
   private signInWithCreatedKey(): void {
     this.dispatchEvent(new CustomEvent('sign-in', { detail: this.created!.key, bubbles: true }));
   }
@@ -131,7 +139,13 @@ export class AccessView extends ReloadingView {
           ${SCOPES.map(
             (scope) =>
               html`<label class="inline"
-                ><input type="checkbox" name="scope" value=${scope} ?checked=${scope === 'read'} /> ${scope}</label
+                ><input
+                  type="checkbox"
+                  name="scope"
+                  value=${scope}
+                  ?checked=${scope === 'read' || this.makingFirstKey}
+                />
+                ${scope}</label
               >`,
           )}
         </fieldset>
@@ -148,6 +162,7 @@ export class AccessView extends ReloadingView {
           this.keyless
             ? html`<p class="hint">
                 This server has no key yet. Once one exists, every request needs a key, this page's too.
+                ${this.makingFirstKey ? 'So the first key must be an admin key bound to no namespace.' : nothing}
               </p>`
             : nothing
         }

@@ -25,7 +25,10 @@ export class KeyPrompt extends LitElement {
     return html`<main class="login">
       <form class="card" @submit=${this.submit}>
         <h1>Engram</h1>
-        <p>Enter the server's API key (<code>MCP_API_KEY</code>). It is kept in this browser tab only.</p>
+        <p>
+          Enter an API key: the server's <code>MCP_API_KEY</code>, or a key made on the Access page or with
+          <code>engram keys create</code>. It is kept in this browser tab only.
+        </p>
         <label for="api-key">API key</label>
         <input
           id="api-key"
