@@ -63,14 +63,23 @@ describe('engram mcp --url: the stdio bridge to a remote Engram, both protocol e
     }
   });
 
-  it('bridge with a wrong key fails the handshake: a 2025-era client is told which server refused', async () => {
+  it('bridge with a wrong key or none fails the handshake: a 2025-era client is told which server refused and what to set', async () => {
+    const mcpUrl = `${fixture.api.url}/mcp`;
     await assert.rejects(
-      stdioClient(fixture, 'sdk-v1', ['--url', `${fixture.api.url}/mcp`, '--api-key', 'wrong-key-0123456789']),
-      /unreachable or refused|401/,
+      stdioClient(fixture, 'sdk-v1', ['--url', mcpUrl, '--api-key', 'wrong-key-0123456789']),
+      (error: Error) => {
+        assert.match(error.message, /refused the API key \(HTTP 401\): set MCP_MEMORY_API_KEY \(or --api-key\)/);
+        assert.ok(error.message.includes(mcpUrl), error.message);
+        return true;
+      },
+    );
+    await assert.rejects(
+      stdioClient(fixture, 'sdk-v1', ['--url', mcpUrl]),
+      /needs an API key \(HTTP 401\): set MCP_MEMORY_API_KEY \(or --api-key\) in the client's configuration/,
     );
     // A 2026-07-28 client's probe is refused the same way, so it finds no modern server to pin to.
     await assert.rejects(
-      stdioClient(fixture, 'v2-modern', ['--url', `${fixture.api.url}/mcp`, '--api-key', 'wrong-key-0123456789']),
+      stdioClient(fixture, 'v2-modern', ['--url', mcpUrl, '--api-key', 'wrong-key-0123456789']),
       /negotiation failed/i,
     );
   });

@@ -45,12 +45,9 @@ export async function runMcpBridge({ url, apiKey, log }: BridgeOptions): Promise
 
   const unreachable = (request: JSONRPCRequest) => (error: Error) => {
     modernRequests.delete(request.id);
-    log(`cannot reach ${url.href}: ${error.message}`);
-    void local.send({
-      jsonrpc: '2.0',
-      id: request.id,
-      error: { code: -32000, message: `Engram at ${url.href} is unreachable or refused the request: ${error.message}` },
-    });
+    const problem = remoteProblem(url, error, apiKey !== undefined);
+    log(problem);
+    void local.send({ jsonrpc: '2.0', id: request.id, error: { code: -32000, message: problem } });
   };
 
   local.onmessage = (message: JSONRPCMessage) => {
@@ -64,7 +61,7 @@ export async function runMcpBridge({ url, apiKey, log }: BridgeOptions): Promise
       modernRequests.delete(requestId);
       return;
     }
-    remote.send(message).catch((error: Error) => log(`cannot reach ${url.href}: ${error.message}`));
+    remote.send(message).catch((error: Error) => log(remoteProblem(url, error, apiKey !== undefined)));
   };
 
   function relayRequest(request: JSONRPCRequest): void {
@@ -90,4 +87,17 @@ export async function runMcpBridge({ url, apiKey, log }: BridgeOptions): Promise
   await remote.close().catch(() => undefined);
   await local.close().catch(() => undefined);
   return 0;
+}
+
+/**
+ * Why a request to the remote failed, in the bridge user's terms. A refused key is theirs to set in the
+ * client's configuration: the remote's own answer speaks of request headers, which the bridge sends.
+ */
+function remoteProblem(url: URL, error: Error, keyGiven: boolean): string {
+  if ((error as { status?: unknown }).status !== 401) {
+    return `Engram at ${url.href} is unreachable or refused the request: ${error.message}`;
+  }
+  return keyGiven
+    ? `Engram at ${url.href} refused the API key (HTTP 401): set MCP_MEMORY_API_KEY (or --api-key) to a key it accepts`
+    : `Engram at ${url.href} needs an API key (HTTP 401): set MCP_MEMORY_API_KEY (or --api-key) in the client's configuration`;
 }
