@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   API_KEY,
@@ -15,7 +17,20 @@ import {
   stdioClient,
   waitFor,
 } from './mcp-fixture';
-import { call } from './process-harness';
+import { call, ROOT, tempDir } from './process-harness';
+
+/** docs/mcp.md's claude_desktop_config.json for a local Engram, its placeholder paths put here. */
+function documentedClaudeDesktopServer(dataDir: string): {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+} {
+  const doc = readFileSync(join(ROOT, 'docs', 'mcp.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('### Claude Desktop, local (stdio)'));
+  const json = /```json\n([\s\S]*?)```/.exec(section)![1];
+  const here = (text: string) => text.replaceAll('/path/to/engram/data', dataDir).replaceAll('/path/to/engram', ROOT);
+  return JSON.parse(here(json)).mcpServers.engram;
+}
 
 describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's end of input)", () => {
   let fixture: McpFixture;
@@ -134,6 +149,31 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
       }
     });
   }
+
+  it('started as docs/mcp.md configures Claude Desktop, from a folder of the client’s choosing, keeps its files beside the database', async () => {
+    const dataDir = tempDir();
+    const clientFolder = tempDir();
+    const server = documentedClaudeDesktopServer(dataDir);
+    const { client } = await mcpClients.connectStdioClient('sdk-v1', {
+      ...server,
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOME: tempDir(), ...server.env },
+      cwd: clientFolder,
+    });
+    try {
+      const stored = await callTool(client, 'memory_store', {
+        content: 'Stored by a desktop client from its own folder',
+      });
+      assert.equal(stored.structured.created, true);
+    } finally {
+      await client.close();
+    }
+    assert.ok(existsSync(join(dataDir, 'engram.db')));
+    assert.ok(
+      existsSync(join(dataDir, 'memory')),
+      'the memory directory is beside the database, where the api keeps it',
+    );
+    assert.deepEqual(readdirSync(clientFolder), [], 'nothing is written into the folder the client started it in');
+  });
 
   it('serves 50 concurrent HTTP tool calls of both eras while a stdio process writes the same database', async () => {
     const before = (

@@ -71,10 +71,10 @@ async function connectHttp(
   return { ...(await connectV2(options.kind, transport)), transport };
 }
 
-/** A client of `kind` that starts `command args` and speaks stdio with it. */
+/** A client of `kind` that starts `command args` (in `cwd`, else this process's folder) and speaks stdio with it. */
 export async function connectStdioClient(
   kind: ClientKind,
-  params: { command: string; args: string[]; env: Record<string, string>; stderr?: 'pipe' | 'ignore' },
+  params: { command: string; args: string[]; env: Record<string, string>; stderr?: 'pipe' | 'ignore'; cwd?: string },
 ): Promise<ConnectedClient> {
   const stdio = { stderr: 'pipe' as const, ...params };
   if (kind === 'sdk-v1') return connectV1(new StdioClientTransport(stdio));
