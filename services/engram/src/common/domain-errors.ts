@@ -51,12 +51,23 @@ export class UnprocessableRequest extends DomainError {
   readonly code = 'unprocessable';
 }
 
+/** Phrases every caller can copy from the refusal of one that does not parse (each parses). */
+const TIME_EXPRESSION_EXAMPLES = [
+  'yesterday',
+  'last 7 days',
+  'last week',
+  'this month',
+  'since 2024-01-01',
+  'between march and may',
+];
+
 export class InvalidTimeExpression extends DomainError {
   readonly status = 400;
   readonly code = 'invalid_time_expression';
 
   constructor(readonly expression: string) {
-    super(`Cannot understand the time expression "${expression}"`);
+    const examples = TIME_EXPRESSION_EXAMPLES.map((example) => `"${example}"`).join(', ');
+    super(`Cannot understand the time expression "${expression}": try one like ${examples}`);
   }
 }
 

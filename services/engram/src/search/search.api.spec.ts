@@ -228,13 +228,20 @@ describe('search with natural-language time expressions', () => {
     assert.equal(ranked.body.total_found, 2);
   });
 
-  it('answers 400 naming the phrase when a time expression does not parse, or is too long', async () => {
+  it('answers 400 naming the phrase when a time expression does not parse, or is too long, with examples that do', async () => {
     const response = await api.request('POST', '/api/search', {
       body: { query: 'garden', time_expr: 'the day the music died' },
     });
     assert.equal(response.status, 400);
     assert.equal(response.body.error, 'invalid_time_expression');
     assert.match(response.body.message, /the day the music died/);
+    const [, offered] = /: try one like (.*)$/.exec(response.body.message) ?? [];
+    const examples = [...(offered ?? '').matchAll(/"([^"]+)"/g)].map(([, example]) => example);
+    assert.ok(examples.length >= 3, response.body.message);
+    for (const example of examples) {
+      const tried = await api.request('POST', '/api/search', { body: { query: 'garden', time_expr: example } });
+      assert.equal(tried.status, 200, `${example}: ${tried.body.message}`);
+    }
     const byTime = await api.request('POST', '/api/search/by-time', { body: { query: 'whenever' } });
     assert.equal(byTime.status, 400);
     const long = await api.request('POST', '/api/search', { body: { query: 'garden', time_expr: 'x'.repeat(501) } });
