@@ -28,6 +28,10 @@ describe('engram store, list and search (a real SQLite file)', () => {
     assert.match(listed.stdout, /fact {2}[0-9a-f]{12}\n {4}the car needs new tyres\n/);
     assert.match(listed.stderr, /page 1 of 1, 2 memories/);
     assert.equal(JSON.parse((await engram(['list', '--json', '--tags', 'home'])).stdout).total, 1);
+    // The README's `engram list --page 2` on a store of one page lists nothing, and says why.
+    const pastTheEnd = await engram(['list', '--page', '2']);
+    assert.deepEqual([pastTheEnd.code, pastTheEnd.stdout], [0, '']);
+    assert.equal(pastTheEnd.stderr, 'page 2 is past the last page (1), 2 memories\n');
     // One memory a page: the first names the cursor of the second, which gives the older memory and no cursor.
     const firstPage = await engram(['list', '--page-size', '1']);
     const cursor = /; next: --cursor (\S+)\n$/.exec(firstPage.stderr)?.[1];

@@ -106,8 +106,7 @@ export const listCommand: CliCommand = {
           const page = await context.get(MemoryService).list(input as z.output<typeof ListMemoriesQuery>);
           if (json) return printJson(toMemoryPageView(page));
           for (const memory of page.memories) printMemory(memory);
-          const where =
-            page.page === null ? 'after the cursor' : `page ${page.page} of ${Math.max(page.totalPages!, 1)}`;
+          const where = page.page === null ? 'after the cursor' : pageOfPages(page.page, page.totalPages!);
           const total = page.total === null ? '' : `, ${page.total} memories`;
           const next = page.nextCursor === null ? '' : `; next: --cursor ${page.nextCursor}`;
           process.stderr.write(`${where}${total}${next}\n`);
@@ -116,6 +115,12 @@ export const listCommand: CliCommand = {
       },
     ),
 };
+
+/** "page 2 of 5"; a page past the end says so, since it lists nothing (the README's `--page 2` on a new store). */
+function pageOfPages(page: number, totalPages: number): string {
+  const last = Math.max(totalPages, 1);
+  return page > last ? `page ${page} is past the last page (${last})` : `page ${page} of ${last}`;
+}
 
 export const storeCommand: CliCommand = {
   usage: STORE_USAGE,
