@@ -284,7 +284,7 @@ export class EngramApi {
     return this.call('GET', '/api/types');
   }
 
-  search(body: Record<string, unknown>): Promise<{ results: SearchHit[] }> {
+  search(body: Record<string, unknown>): Promise<{ results: SearchHit[]; below_floor: number }> {
     return this.call('POST', '/api/search', body);
   }
 

@@ -126,11 +126,15 @@ describe('search (real embeddings, real SQLite FTS5 and sqlite-vec)', () => {
   it('applies min_score only when asked (REST keeps every result by default)', async () => {
     const all = await search({ query: 'tuning violin strings with rosin on the bow', limit: 5 });
     assert.equal(all.body.results.length, 5);
+    assert.equal(all.body.below_floor, 0);
     const floored = await search({ query: 'tuning violin strings with rosin on the bow', limit: 5, min_score: 0.01 });
     assert.deepEqual(floored.body.results, []);
+    assert.equal(floored.body.below_floor, 5, 'the results the floor left out are counted');
     const kept = await search({ query: 'lasagna recipe with ricotta', limit: 5, min_score: 0.01 });
     assert.equal(top(kept), CORPUS[4].content);
     assert.ok(kept.body.results.every((hit: { score: number }) => hit.score >= 0.01));
+    assert.equal(kept.body.below_floor, 5 - kept.body.results.length);
+    assert.ok(kept.body.below_floor > 0);
     const bad = await search({ query: 'lasagna', min_score: 2 });
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(bad.body), /min_score/);

@@ -32,6 +32,7 @@ export class SearchController {
     return {
       results: outcome.hits.map(toHitView),
       total_found: outcome.hits.length,
+      below_floor: outcome.belowFloor,
       query: body.query,
       search_type: outcome.mode,
       rerank: outcome.rerank,

@@ -27,9 +27,16 @@ describe('MCP search tools and the default relevance floor', () => {
     try {
       const unrelated = await callTool(client, 'memory_search', { query: UNRELATED });
       assert.deepEqual(unrelated.structured.results, []);
-      assert.match(unrelated.text, /^0 memories found/);
+      // The floor's effect is said, with the way past it, so an agent is not left with a bare "0 found".
+      assert.equal(unrelated.structured.below_floor, MEMORIES.length);
+      assert.equal(
+        unrelated.text,
+        `0 memories found; ${MEMORIES.length} more below min_score ${api.config.search.minScore} (pass min_score 0 to include them)`,
+      );
       const everything = await callTool(client, 'memory_search', { query: UNRELATED, min_score: 0 });
       assert.equal(everything.structured.results.length, MEMORIES.length);
+      assert.equal(everything.structured.below_floor, 0);
+      assert.match(everything.text, /^4 memories found\n1\. /);
       const related = await callTool(client, 'memory_search', { query: 'which database handles billing' });
       assert.equal(related.structured.results[0].memory.content, MEMORIES[0]);
       for (const hit of related.structured.results) assert.ok(hit.score >= api.config.search.minScore);

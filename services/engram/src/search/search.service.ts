@@ -23,6 +23,8 @@ export interface SearchOutcome {
   mode: SearchMode;
   range: CreatedRange;
   rerank: RerankStatus;
+  /** Results within the limit that `min_score` or `similarity_threshold` left out: a floor's effect, made visible. */
+  belowFloor: number;
   elapsedMs: number;
 }
 
@@ -68,10 +70,11 @@ export class SearchService {
       qualityWeight > 0
         ? (await this.blendQuality(reranked.hits.filter(admitted), qualityWeight)).slice(0, input.limit)
         : reranked.hits.slice(0, input.limit).filter(admitted);
+    const belowFloor = Math.min(input.limit, reranked.hits.length) - hits.length;
     this.usage.retrieved(hits.map((hit) => hit.memory.id));
     const elapsedMs = performance.now() - started;
     this.metrics.searchDuration.observe({ mode: input.mode }, elapsedMs / 1000);
-    return { hits, mode: input.mode, range, rerank: reranked.status, elapsedMs };
+    return { hits, mode: input.mode, range, rerank: reranked.status, belowFloor, elapsedMs };
   }
 
   /** Memories carrying the tags (any or all), newest first. */

@@ -8,8 +8,15 @@ import { ReloadingView } from './reloading-view';
  * Results under the minimum score are left out; the field starts at the server's default floor.
  */
 export class SearchView extends ReloadingView {
-  static override properties = { ...ReloadingView.properties, hits: { state: true }, minScore: { state: true } };
+  static override properties = {
+    ...ReloadingView.properties,
+    hits: { state: true },
+    belowFloor: { state: true },
+    minScore: { state: true },
+  };
   declare hits: SearchHit[] | undefined;
+  /** Results the minimum score left out, offered with a way to see them. */
+  declare belowFloor: number | undefined;
   declare minScore: number | undefined;
   private request: Record<string, unknown> | undefined;
 
@@ -20,7 +27,9 @@ export class SearchView extends ReloadingView {
   protected async load(): Promise<void> {
     this.minScore ??= (await this.api.status()).search.default_min_score;
     if (!this.request) return;
-    this.hits = (await this.api.search(this.request)).results;
+    const answer = await this.api.search(this.request);
+    this.hits = answer.results;
+    this.belowFloor = answer.below_floor;
   }
 
   protected override clearResults(): void {
@@ -39,6 +48,22 @@ export class SearchView extends ReloadingView {
     if (text('min_score')) request.min_score = this.minScore = Number(text('min_score'));
     this.request = request;
     await this.reload();
+  }
+
+  /** Runs the last search again without the minimum score, so the matches it left out show. */
+  private async showWeaker(): Promise<void> {
+    if (!this.request) return;
+    this.request = { ...this.request, min_score: (this.minScore = 0) };
+    await this.reload();
+  }
+
+  private belowFloorNote() {
+    if (!this.belowFloor || !this.request?.min_score) return nothing;
+    const matches = this.belowFloor === 1 ? '1 weaker match' : `${this.belowFloor} weaker matches`;
+    return html`<p class="floor-note">
+      ${matches} scored below ${String(this.request.min_score)}.
+      <button type="button" @click=${this.showWeaker}>Show ${this.belowFloor === 1 ? 'it' : 'them'}</button>
+    </p>`;
   }
 
   override render() {
@@ -106,20 +131,23 @@ export class SearchView extends ReloadingView {
           ? nothing
           : this.hits.length === 0
             ? html`<p class="empty card">
-                Nothing found${this.request?.min_score ? html` scoring ${String(this.request.min_score)} or more` : ''}.
-              </p>`
+                  Nothing
+                  found${this.request?.min_score ? html` scoring ${String(this.request.min_score)} or more` : ''}.
+                </p>
+                ${this.belowFloorNote()}`
             : html`<ol class="memory-list" aria-label="Search results, best first">
-                ${this.hits.map(
-                  (hit) =>
-                    html`<li>
-                      <memory-card
-                        .memory=${hit.memory}
-                        .scores=${hit}
-                        .canWrite=${canWrite(this.caller)}
-                      ></memory-card>
-                    </li>`,
-                )}
-              </ol>`
+                  ${this.hits.map(
+                    (hit) =>
+                      html`<li>
+                        <memory-card
+                          .memory=${hit.memory}
+                          .scores=${hit}
+                          .canWrite=${canWrite(this.caller)}
+                        ></memory-card>
+                      </li>`,
+                  )}
+                </ol>
+                ${this.belowFloorNote()}`
       }
     </section>`;
   }

@@ -165,6 +165,9 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       output: z.object({
         results: z.array(SearchResultOutput),
         total_found: z.number(),
+        below_floor: z
+          .number()
+          .describe('Results within the limit left out for scoring below min_score (or similarity_threshold)'),
         truncated: z.boolean().optional().describe('Results were left out to stay within max_response_chars'),
         query: z.string(),
         search_type: z.string(),
@@ -172,10 +175,8 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         processing_time_ms: z.number(),
       }),
       async run({ max_response_chars, fallback: _keywordRetry, ...args }) {
-        const outcome = await deps.search.hybridSearch({
-          ...args,
-          min_score: args.min_score ?? deps.config.search.minScore,
-        });
+        const minScore = args.min_score ?? deps.config.search.minScore;
+        const outcome = await deps.search.hybridSearch({ ...args, min_score: minScore });
         const hits = withinChars(outcome.hits, max_response_chars);
         const truncated = hits.length < outcome.hits.length;
         const lines = hits.map(
@@ -187,13 +188,14 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
           structured: {
             results: hits.map(toHitView),
             total_found: outcome.hits.length,
+            below_floor: outcome.belowFloor,
             ...(truncated ? { truncated } : {}),
             query: args.query,
             search_type: outcome.mode,
             rerank: outcome.rerank,
             processing_time_ms: Math.round(outcome.elapsedMs * 100) / 100,
           },
-          text: [found, ...lines].join('\n'),
+          text: [found + belowFloorNote(outcome.belowFloor, minScore, args.similarity_threshold), ...lines].join('\n'),
         };
       },
     }),
@@ -459,4 +461,13 @@ export function withinChars<Hit extends { memory: { content: string } }>(hits: r
     kept.push(hit);
   }
   return kept;
+}
+
+/** Says how many results the floors left out and how to see them, so "0 memories found" is never a dead end. */
+function belowFloorNote(count: number, minScore: number | undefined, similarityThreshold: number | undefined): string {
+  if (count === 0) return '';
+  const floors: string[] = [];
+  if (minScore) floors.push(`min_score ${minScore} (pass min_score 0 to include them)`);
+  if (similarityThreshold !== undefined) floors.push(`similarity_threshold ${similarityThreshold}`);
+  return `; ${count} more below ${floors.join(' or ')}`;
 }
