@@ -74,6 +74,7 @@ describe('engram keys (CLI)', () => {
     const second = await keys(['create', '--name', 'alice', '--scopes', 'read', '--namespace', 'alice'], db);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /^egk_\S+\n$/, 'the secret alone on stdout, for scripts');
+    assert.match(second.stderr, /created alice \(\S+\), scopes read, namespace alice, never expires\n/);
     assert.doesNotMatch(second.stderr, /WARNING/, 'the warning is for the key that locks the server');
 
     const listed = await keys(['list'], db);
@@ -98,7 +99,15 @@ describe('engram keys (CLI)', () => {
       return JSON.parse(created.stdout) as { id: string; key: string; expires_at: string };
     };
     // The admin key before was revoked: non-admin keys need a usable admin key to exist.
-    assert.equal((await keys(['create', '--name', 'admin', '--scopes', 'read,write,admin'], db)).code, 0);
+    const admin = await keys(['create', '--name', 'admin', '--scopes', 'read,write,admin'], db);
+    assert.equal(admin.code, 0);
+    assert.match(admin.stderr, /created admin \(\S+\), scopes read,write,admin, every namespace, never expires\n/);
+    const weekly = await keys(['create', '--name', 'weekly', '--scopes', 'read', '--expires-days', '7'], db);
+    const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    assert.match(
+      weekly.stderr,
+      new RegExp(`created weekly \\(\\S+\\), scopes read, every namespace, expires ${inAWeek}T`),
+    );
     const monthly = await create('monthly', '30');
     const lapsed = await create('lapsed', '1');
     const both = await create('lapsed and revoked', '1');

@@ -78,7 +78,7 @@ export const keysCommand: CliCommand = {
       if (locksServer) process.stderr.write(`\nWARNING: ${LOCKED_WARNING}\n\n`);
       if (flags.json) return printJson({ key, ...toKeyView(record) });
       process.stdout.write(`${key}\n`);
-      return say(`created ${record.name} (${record.id}), scopes ${record.scopes.join(',')}`, process.stderr);
+      return say(createdLine(toKeyView(record)), process.stderr);
     } catch (error) {
       if (plainFailure(error)) throw error; // engram.ts says it in one line, with its own code (a busy store: 75)
       process.stderr.write(`engram keys: ${(error as Error).message}\n`);
@@ -88,6 +88,13 @@ export const keysCommand: CliCommand = {
     }
   },
 };
+
+/** What was made, said back in full: a namespace or expiry mistyped shows here, not at the first refusal. */
+function createdLine(view: KeyView): string {
+  const namespace = view.namespace === null ? 'every namespace' : `namespace ${view.namespace}`;
+  const expires = view.expires_at === null ? 'never expires' : `expires ${view.expires_at}`;
+  return `created ${view.name} (${view.id}), scopes ${view.scopes.join(',')}, ${namespace}, ${expires}`;
+}
 
 function printKeys(views: KeyView[]): number {
   if (views.length === 0)
