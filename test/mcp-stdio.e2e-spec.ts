@@ -70,6 +70,10 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
         const invalid = await callTool(client, 'memory_get', { content_hash: 'nope' });
         assert.equal(invalid.isError, true);
         assert.match(invalid.text, /content_hash/);
+        // Held to the rule of an HTTP body: a NUL reached PostgreSQL as a tag and failed on the server.
+        const nul = await callTool(client, 'memory_store', { content: `NUL by ${kind}`, tags: ['a\u0000b'] });
+        assert.equal(nul.isError, true);
+        assert.match(nul.text, /^arguments: tags\.0 holds a NUL character/);
       } finally {
         await client.close();
       }

@@ -163,6 +163,44 @@ describe('bad input of every kind', () => {
     assert.equal((await api.request('DELETE', `/api/memories/${emoji.body.memory.content_hash}`)).status, 200);
   });
 
+  it('refuses a NUL character in a body, a query string or a path, naming where it is, on every backend', async () => {
+    // PostgreSQL text cannot hold a NUL: these reached it as a tag, a key name or a lookup and were 500s there.
+    const nul = /holds a NUL character/;
+    await expectError(
+      400,
+      'POST',
+      '/api/memories',
+      { body: { content: 'x', tags: ['a\u0000b'] } },
+      /tags\.0 holds a NUL/,
+    );
+    await expectError(400, 'POST', '/api/memories', { body: { content: 'x', tags: 'ok,a\u0000b' } }, /tags holds/);
+    await expectError(
+      400,
+      'POST',
+      '/api/memories',
+      { body: { content: 'x', metadata: { k: ['\u0000'] } } },
+      /metadata\.k\.0/,
+    );
+    await expectError(
+      400,
+      'POST',
+      '/api/memories',
+      { body: { content: 'x', metadata: { 'k\u0000': 1 } } },
+      /a key of metadata/,
+    );
+    const session = { turns: [{ role: 'user', content: 'hi' }], session_id: 's\u0000' };
+    await expectError(400, 'POST', '/api/sessions', { body: session }, /session_id holds a NUL/);
+    await expectError(400, 'POST', '/api/admin/keys', { body: { name: 'a\u0000', scopes: ['read'] } }, /name holds/);
+    await expectError(400, 'PUT', '/api/agent/files/notes.md', { body: { content: 'a\u0000b' } }, /content holds/);
+    await expectError(400, 'GET', '/api/memories?tag=a%00b', {}, /Query parameter tag holds a NUL/);
+    await expectError(400, 'GET', '/api/memories?tags=ok&tags=%00', {}, /Query parameter tags holds a NUL/);
+    await expectError(400, 'GET', '/api/admin/audit?principal=%00', {}, /Query parameter principal holds a NUL/);
+    await expectError(400, 'GET', `/api/memories/${'a'.repeat(63)}%00`, {}, /Path parameter hash holds a NUL/);
+    await expectError(400, 'GET', '/api/memories?%00=1', {}, nul);
+    assert.equal((await api.request('GET', '/api/memories')).body.total, 0);
+    assert.equal((await api.request('GET', '/api/admin/keys')).body.keys.length, 0);
+  });
+
   it('names at most 20 problems of a body, however many items are wrong', async () => {
     const memories = Array.from({ length: 3_000 }, () => ({ content: 1 }));
     const response = await expectError(

@@ -18,6 +18,7 @@ import { MCP_PATH, McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
 import { registerJsonBodyParser } from './json-body.parser';
 import { setUpOpenApi } from './openapi';
 import { registerRequestObserver } from './request-observer.hook';
+import { registerRequestTextCheck } from './request-text.hook';
 import { requestId } from './request-id';
 import { ENGRAM_VERSION } from '../common/version';
 import { registerRequestTracing } from '../tracing/request-tracing.hook';
@@ -85,6 +86,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   if (dashboard.length === 0) logger.warn('The dashboard is not built: / will answer 404 (npm run build builds it)');
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
   registerRequestTracing(fastify);
+  registerRequestTextCheck(fastify);
   registerAuthHook(fastify, config, app.get(Authenticator), app.get(FAILURE_LIMITER), {
     tokenRoute: MCP_PATH,
     unauthorized: config.oauth.enabled

@@ -12,7 +12,8 @@ import { ConflictService } from '../conflicts/conflict.service';
 import { ConsolidationService } from '../consolidation/consolidation.service';
 import { ExactDuplicates } from '../consolidation/exact-duplicates';
 import { HarvestService } from '../harvest/harvest.service';
-import { DomainError } from '../common/domain-errors';
+import { DomainError, InvalidInput } from '../common/domain-errors';
+import { jsonShapeProblem } from '../common/json-shape';
 import { describeIssues } from '../common/zod-validation.pipe';
 import { isDatabaseBusy, toErrorResponse } from '../common/error-response';
 import { ENGRAM_VERSION } from '../common/version';
@@ -139,9 +140,9 @@ export class McpCatalog {
         (args: unknown, ctx: ServerContext) => {
           const tracked = calls?.track(ctx.mcpReq.id, ctx.mcpReq.signal);
           const signal = tracked?.signal ?? ctx.mcpReq.signal;
-          return this.observe(entry.name, signal, () => entry.call(args, callContext(ctx, signal))).finally(() =>
-            tracked?.release(),
-          );
+          return this.observe(entry.name, signal, () =>
+            entry.call(storableArguments(args), callContext(ctx, signal)),
+          ).finally(() => tracked?.release());
         },
       );
     }
@@ -187,6 +188,16 @@ export class McpCatalog {
     this.logger.error({ msg: 'MCP tool failed', tool, error: (error as Error).stack ?? String(error) });
     return `${tool} failed on the server; the error is in the server log`;
   }
+}
+
+/**
+ * Arguments held to the rule of an HTTP body (jsonShapeProblem): over HTTP the body parser already
+ * refused them; over stdio a NUL in a tag reached PostgreSQL and the tool failed on the server.
+ */
+function storableArguments(args: unknown): unknown {
+  const problem = jsonShapeProblem(args);
+  if (problem) throw new InvalidInput(`arguments: ${problem}`);
+  return args;
 }
 
 function structuredEntry(tool: McpTool): CatalogEntry {

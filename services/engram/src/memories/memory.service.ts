@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditAction } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { currentNamespace } from '../auth/request-context';
-import { holdsLoneSurrogate, jsonShapeProblem } from '../common/json-shape';
+import { jsonShapeProblem } from '../common/json-shape';
+import { holdsLoneSurrogate } from '../common/request-text';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import {
   ContentTooLarge,

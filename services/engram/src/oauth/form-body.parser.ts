@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { valuesProblem } from '../common/request-text';
 
 const MAX_FORM_BYTES = 64 * 1024;
 
@@ -22,6 +23,9 @@ export function registerFormBodyParser(fastify: FastifyInstance, prefixes: reado
         const existing = form[name];
         form[name] = existing === undefined ? value : [existing, value].flat();
       }
+      // As for a query string: a NUL in a client id or token failed PostgreSQL's lookup with a 500.
+      const problem = valuesProblem('Form field', form);
+      if (problem) return done(Object.assign(new Error(problem), { statusCode: 400 }), undefined);
       done(null, form);
     },
   );
