@@ -12,8 +12,9 @@ describe('client credentials (RFC 6749 §2.3.1)', () => {
     });
   });
 
-  it('refuses malformed Basic credentials as invalid_client (401)', () => {
-    for (const header of [basic('client:%E0%A4%A'), basic('no-colon'), 'not*base64']) {
+  it('refuses malformed Basic credentials, and a NUL in either half, as invalid_client (401)', () => {
+    const nul = [basic('%00:secret'), basic('client:s%00'), basic('cli\u0000ent:secret')];
+    for (const header of [basic('client:%E0%A4%A'), basic('no-colon'), 'not*base64', ...nul]) {
       assert.throws(
         () => decodeBasicCredentials(header),
         (error: any) => error.error === 'invalid_client' && error.status === 401,

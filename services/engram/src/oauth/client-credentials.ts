@@ -1,3 +1,4 @@
+import { textProblem } from '../common/request-text';
 import { OAuthError } from './oauth.errors';
 import { RegisteredMetadata } from '../storage/oauth.store';
 
@@ -44,11 +45,15 @@ export function decodeBasicCredentials(encoded: string): { clientId: string; sec
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw malformed;
+  let credentials: { clientId: string; secret: string };
   try {
-    return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+    credentials = { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   } catch {
     throw malformed;
   }
+  // `%00` decodes to a NUL, which no client id or secret holds (and PostgreSQL's lookup failed on, a 500).
+  if (textProblem(credentials.clientId) || textProblem(credentials.secret)) throw malformed;
+  return credentials;
 }
 
 function formDecode(value: string): string {
