@@ -204,6 +204,29 @@ describe('OAuth conformance (open registration)', () => {
     }
   });
 
+  it('RFC 6749 §3.2: token and revocation take a form or a JSON object of strings; any other body is invalid_request', async () => {
+    const confidential = await register({
+      redirect_uris: [WEB_REDIRECT],
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    const client = { client_id: confidential.client_id };
+    for (const path of ['/oauth/token', '/oauth/revoke']) {
+      for (const body of [
+        // A JSON string was spread into a field per character: 4 MB took 17 s to refuse.
+        'm'.repeat(1 << 20),
+        ['grant_type', 'refresh_token'],
+        42,
+        { grant_type: 'refresh_token', refresh_token: 'egr_x', ...client, client_secret: { a: 1 } },
+        { token: { a: 1 }, ...client, client_secret: confidential.client_secret },
+      ]) {
+        const answer = await api.request('POST', path, { body });
+        assert.equal(answer.status, 400, `${path}: ${answer.text.slice(0, 200)}`);
+        assert.equal(answer.body.error, 'invalid_request');
+        assert.match(answer.body.error_description, /application\/x-www-form-urlencoded form|must be a string/);
+      }
+    }
+  });
+
   it('RFC 7591 §2: a client authenticates only by its registered token_endpoint_auth_method', async () => {
     const postClient = await register({
       redirect_uris: [WEB_REDIRECT],

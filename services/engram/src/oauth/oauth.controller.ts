@@ -220,7 +220,7 @@ export class OAuthController {
   @Post('oauth/token')
   async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.answer(reply, BUDGETS.clientFailures, false, async () => {
-      const form = flatten((request.body ?? {}) as Form);
+      const form = formFields(request.body);
       const presented = presentedClient(form, request.headers.authorization);
       return { status: 200, body: await this.oauth.token(form, presented) };
     });
@@ -229,7 +229,7 @@ export class OAuthController {
   @Post('oauth/revoke')
   async revoke(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.answer(reply, BUDGETS.clientFailures, false, async () => {
-      const form = flatten((request.body ?? {}) as Form);
+      const form = formFields(request.body);
       await this.oauth.revoke(form.token, presentedClient(form, request.headers.authorization));
       void this.watch.recheckNow(); // the token's open MCP streams end too
       return { status: 200, body: {} };
@@ -395,8 +395,25 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function flatten(form: Form): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(form).map(([name, value]) => [name, single(value)]));
+/**
+ * The parameters of a token or revocation request: a form (RFC 6749 §3.2), or a JSON object of strings.
+ * Any other body is invalid_request: a JSON string was spread into one field per character, quadratic
+ * work (4 MB took 17 s to refuse), and a value that is not a string reached code that reads strings.
+ */
+function formFields(body: unknown): Record<string, string | undefined> {
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OAuthError('invalid_request', 'send the parameters as an application/x-www-form-urlencoded form');
+  }
+  const fields: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(body as Form)) {
+    const first = single(value);
+    if (first !== undefined && typeof first !== 'string') {
+      throw new OAuthError('invalid_request', `${name} must be a string`);
+    }
+    fields[name] = first;
+  }
+  return fields;
 }
 
 function sameSecret(presented: string, expected: string): boolean {
