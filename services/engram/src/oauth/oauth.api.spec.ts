@@ -304,6 +304,12 @@ describe('OAuth 2.1 for MCP connectors', () => {
     });
     assert.equal(forged.status, 400);
     assert.equal(forged.headers.get('location'), null);
+    // Not a form the page sent: fields holding objects or numbers (they reached the consent lookup: a 500).
+    for (const body of [{ request_id: { a: 1 }, csrf: { b: 2 } }, { request_id: ['x', 1], csrf: 5 }, ['x'], 'text']) {
+      const odd = await api.request('POST', '/oauth/authorize', { body });
+      assert.equal(odd.status, 400, JSON.stringify(body));
+      assert.match(odd.text, /This consent form expired or was not issued by this server/);
+    }
 
     const denied = await consent(provider.authorizationUrl!, { action: 'deny' });
     assert.equal(denied.params.get('error'), 'access_denied');

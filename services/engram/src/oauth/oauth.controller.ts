@@ -170,6 +170,8 @@ export class OAuthController {
 
   @Post('oauth/authorize')
   async approve(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    // The consent page posts a form; any other body (a JSON object holding an object) was not sent by it.
+    if (!isForm(request.body ?? {})) return this.consentExpired(reply);
     const form = (request.body ?? {}) as Form;
     const consent = { requestId: single(form.request_id) ?? '', csrf: single(form.csrf) ?? '' };
     const authorization = await this.consents.check(consent);
@@ -389,6 +391,12 @@ function slowDown(retryAfter: number): OAuthError {
 function formTarget(uri: string): string {
   const url = new URL(uri);
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol;
+}
+
+/** Fields whose values are strings, or lists of strings: what a form (or a JSON object of strings) holds. */
+function isForm(body: unknown): body is Form {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  return Object.values(body).every((value) => [value].flat().every((one) => typeof one === 'string'));
 }
 
 function single(value: string | string[] | undefined): string | undefined {
