@@ -1,0 +1,211 @@
+/**
+ * The malformed inputs of the input fuzz (input-fuzz.e2e-spec.ts): fixed catalogues, sampled with a
+ * seeded generator so every run sends the same requests, and valid values built from a JSON schema so a
+ * field's bad value reaches past the fields around it.
+ */
+
+/** mulberry32: a small seeded generator; the same seed gives the same cases on every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` entries of `list` in a seeded order (all of it when count is larger). */
+export function sample<T>(list: readonly T[], count: number, random: () => number): T[] {
+  const shuffled = [...list];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+  }
+  return shuffled.slice(0, count);
+}
+
+const MIB = 1024 * 1024;
+export const HUGE_STRING = 'm'.repeat(MIB);
+
+/** `[[[…1…]]]` nested `depth` deep, as JSON text (JSON.stringify itself overflows far below 10,000). */
+export const deepArrayText = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+export const deepObjectText = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+/** A field value: JSON to encode, or `raw` text spliced into the body as is (NaN, 1e309, \ud800…). */
+export type FieldValue = { json: unknown } | { raw: string };
+
+/** Every field gets these: a value of the wrong type, and a 1 MiB string. */
+export const CORE_FIELD_VALUES: readonly FieldValue[] = [{ json: { a: { b: [] } } }, { json: HUGE_STRING }];
+
+/** Values of the wrong type, the wrong size or the wrong shape for any field, of which each field gets a few. */
+export const FIELD_VALUES: readonly FieldValue[] = [
+  ...[42, -1, 0, 1.5, true, false, null, '', ' ', 'fuzz', [], {}, [null], [1, 'a']].map((json) => ({
+    json,
+  })),
+  { json: 'a\u0000b' },
+  { json: ['a\u0000b'] },
+  { json: { 'k\u0000': 'v' } },
+  { json: '\u202e\u0001\n\t' },
+  { json: '😀'.repeat(1000) },
+  { json: '../../../etc/passwd' },
+  { json: [HUGE_STRING] },
+  { json: Array.from({ length: 10_000 }, (_, i) => `t${i}`) },
+  { raw: deepArrayText(60) },
+  { raw: deepArrayText(10_000) },
+  { raw: deepObjectText(10_000) },
+  ...['NaN', 'Infinity', '-Infinity', '1e309', '-1e309', '9007199254740993', '-0', '1e-400'].map((raw) => ({ raw })),
+  ...['"\\ud800"', '"x\\udfff"', '"a\\u0000b"', '"\\u0000"'].map((raw) => ({ raw })),
+];
+
+/** Whole bodies: not JSON, empty, the wrong JSON type, nested 10,000 deep, not UTF-8. */
+export const RAW_BODIES: readonly (string | Buffer)[] = [
+  '',
+  ' ',
+  '{',
+  '{"a":1,}',
+  "{'a':1}",
+  'null',
+  'true',
+  '42',
+  '"text"',
+  '[]',
+  '[{}]',
+  'NaN',
+  '{"a":1e309}',
+  '\ufeff{}',
+  deepArrayText(10_000),
+  deepObjectText(10_000),
+  JSON.stringify(HUGE_STRING),
+  Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+  Buffer.from('{"a":"\xed\xa0\x80"}', 'latin1'),
+];
+
+/**
+ * An 8 MiB JSON string: for routes that read their body by hand (no schema), where a body spread field by
+ * field would take minutes and show as a hang.
+ */
+export const LARGE_STRING_BODY = JSON.stringify('m'.repeat(8 * MIB));
+
+/** Basic credentials a client could send the OAuth endpoints: a NUL in each half, not base64, oversized. */
+export const BASIC_CREDENTIALS: readonly string[] = [
+  `Basic ${Buffer.from('%00:%00').toString('base64')}`,
+  'Basic !!!',
+  `Basic ${Buffer.from(`${'a'.repeat(4000)}:x`).toString('base64')}`,
+  'Basic',
+];
+
+/** Bodies every parser refuses before a handler runs: sent to routes that take no body (nothing is queued). */
+export const REFUSED_BODIES: readonly (string | Buffer)[] = ['{', deepArrayText(10_000), RAW_BODIES.at(-2)!];
+
+export const CONTENT_TYPES: readonly (string | undefined)[] = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=fuzz',
+  'multipart/form-data',
+  'application/xml',
+  'application/json; charset=latin1',
+  'application/json-patch+json',
+  undefined,
+];
+
+/** Path segments: not an id, too long, encoded NUL, invalid UTF-8, a lone surrogate, unicode, traversal. */
+export const PATH_SEGMENTS: readonly string[] = [
+  'x',
+  '-1',
+  '1e309',
+  'NaN',
+  '9007199254740993',
+  'null',
+  'A'.repeat(64),
+  'a'.repeat(256),
+  'a'.repeat(300),
+  '%00',
+  '%FF',
+  '%ED%A0%80',
+  '%F0%9F%98%80',
+  '%E2%80%AE',
+  '%20',
+  '..%2F..%2Fetc%2Fpasswd',
+];
+
+/** Values of one query parameter (already URL-encoded). */
+export const QUERY_VALUES: readonly string[] = [
+  '',
+  '-1',
+  '0',
+  'NaN',
+  '1e309',
+  '9007199254740993',
+  'true',
+  'x'.repeat(8000),
+  '%00',
+  '%FF',
+  '%ED%A0%80',
+  '%F0%9F%98%80',
+  'a,b,,c',
+];
+
+/** Ways to spell one query parameter `name` wrongly: repeated, as an array or object, bare. */
+export const queryShapes = (name: string): string[] => [
+  `${name}=1&${name}=2`,
+  `${name}[]=1`,
+  `${name}[a]=1`,
+  name,
+  `${name}=1&${name}`,
+  `__proto__=1&${name}=1`,
+  `${name}[__proto__]=1`,
+];
+
+export interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+  pattern?: string;
+  minimum?: number;
+  minItems?: number;
+}
+
+/**
+ * A valid value for `schema` (required properties only): the first choice of a union or enum, the
+ * minimum of a number, `hash` for a content hash, and a text no earlier call made, so a store is never
+ * refused as a duplicate before the field under test is read.
+ */
+export function validValue(schema: JsonSchema | undefined, hash: string, unique: () => string): unknown {
+  if (!schema) return unique();
+  const choice = schema.anyOf?.[0] ?? schema.oneOf?.[0];
+  if (choice) return validValue(choice, hash, unique);
+  if (schema.enum) return schema.enum[0];
+  if (schema.const !== undefined) return schema.const;
+  switch ([schema.type].flat()[0]) {
+    case 'string':
+      if (schema.pattern === '^[0-9a-f]{64}$') return hash;
+      return schema.pattern ? 'fuzz-1' : unique();
+    case 'integer':
+    case 'number':
+      return schema.minimum ?? 1;
+    case 'boolean':
+      return false;
+    case 'array':
+      return Array.from({ length: schema.minItems ?? 1 }, () => validValue(schema.items, hash, unique));
+    case 'object':
+      return Object.fromEntries(
+        (schema.required ?? []).map((key) => [key, validValue(schema.properties?.[key], hash, unique)]),
+      );
+    default:
+      return unique();
+  }
+}
+
+/** `base` as JSON text with `field` set to `value` (raw values spliced in after encoding). */
+export function bodyWith(base: object, field: string, value: FieldValue): string {
+  if ('json' in value) return JSON.stringify({ ...base, [field]: value.json });
+  const placeholder = '\u0001raw\u0001';
+  return JSON.stringify({ ...base, [field]: placeholder }).replace(JSON.stringify(placeholder), () => value.raw);
+}
