@@ -1,5 +1,6 @@
 import { canonicalModelId } from '../storage/embedding-model-id';
 import { EmbeddingModel } from '../storage/embedding-model.binding';
+import { INSERT_TAGS } from '../storage/postgres/postgres-tag-list-order';
 import { Queryable, vectorLiteral } from '../storage/postgres/postgres.database';
 import { BackupIncompatible } from './backup.errors';
 import { ExportedMemory, ExportHeader, readExportFile } from './export-file.reader';
@@ -93,10 +94,7 @@ async function insertBatch(client: Queryable, batch: readonly ExportedMemory[]):
     ],
   );
   const tagged = batch.flatMap((memory, i) => memory.tags.map((tag) => [ids[i], tag] as const));
-  await client.query(
-    'INSERT INTO memory_tags (memory_id, tag) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING',
-    [tagged.map(([id]) => id), tagged.map(([, tag]) => tag)],
-  );
+  await client.query(INSERT_TAGS, [tagged.map(([id]) => id), tagged.map(([, tag]) => tag)]);
   const embedded = batch.flatMap((memory, i) =>
     memory.embedding ? [[ids[i], vectorLiteral(Float32Array.from(memory.embedding))] as const] : [],
   );

@@ -76,3 +76,32 @@ export function admittedBounds(
   }
   return { atLeast: Math.max(0, atLeast), atMost };
 }
+
+/** The tag of a filter that narrows by one tag and nothing else: its tally nearly counts the filter. */
+export function soleTagOf(filter: MemoryFilter): string | undefined {
+  const tags = [...new Set(filter.tags ?? [])];
+  const alone =
+    filter.memoryType === undefined && filter.createdFromMs === undefined && filter.createdBeforeMs === undefined;
+  return alone && tags.length === 1 ? tags[0] : undefined;
+}
+
+/** What the tallies say about a filter of one tag alone (soleTagOf). */
+export interface SoleTagFigures {
+  /** The tag's tally: its live memories, superseded ones included. */
+  tagged: number;
+  /** The namespace's superseded memories (live less current). */
+  superseded: number;
+  /** The store's superseded memories, all namespaces: what looking them up one by one costs. */
+  storeSuperseded: number;
+}
+
+/**
+ * How a filter of one tag alone is counted, so a numbered page's total does not cost the tag's size: the
+ * tag's tally as it is (`tally`) when the filter admits superseded memories or the namespace has none; the
+ * tally less the superseded memories carrying the tag (`less_superseded`), looked up one by one, when the
+ * store holds fewer superseded memories than the tag holds memories; otherwise the tag's range is counted.
+ */
+export function soleTagCount(filter: MemoryFilter, figures: SoleTagFigures): 'tally' | 'less_superseded' | 'range' {
+  if (filter.includeSuperseded || figures.superseded === 0) return 'tally';
+  return figures.storeSuperseded < figures.tagged ? 'less_superseded' : 'range';
+}

@@ -9,9 +9,18 @@ import {
   TagCount,
 } from './memory.record';
 import { admittedIdsSql } from './admitted-nearest';
-import { MemoryFilter, memoryFilterSql } from './memory-filter.sql';
-import { tallyOfFilter, TallyRow, totalOf } from './memory-tallies';
-import { keysetAfter } from './keyset.sql';
+import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
+import { soleTagCount, soleTagOf, tallyOfFilter, TallyRow, totalOf } from './memory-tallies';
+import { BY_CREATION, BY_DELETION, keysetAfter } from './keyset.sql';
+import {
+  PageStart,
+  supersededCarryingTagSql,
+  taggedCountSql,
+  TaggedReading,
+  taggedPageSql,
+  tagsOf,
+  tagsToWeigh,
+} from './tagged-page.sql';
 import {
   InsertOutcome,
   ListOrder,
@@ -126,6 +135,7 @@ export class MemoryRepository {
   }
 
   list(filter: MemoryFilter, offset: number, limit: number, order: ListOrder = 'newest'): MemoryRecord[] {
+    if (tagsOf(filter).length > 0) return this.taggedPage(filter, order, { offset }, limit);
     const where = memoryFilterSql(filter);
     const direction = order === 'newest' ? 'DESC' : 'ASC';
     const rows = this.statements
@@ -142,9 +152,11 @@ export class MemoryRepository {
     limit: number,
     order: ListOrder = 'oldest',
   ): MemoryRecord[] {
-    const where = memoryFilterSql(filter);
     const from = after ?? walkStart(order);
-    const position = keysetAfter('created_at', { at: from.createdAt, id: from.id }, order === 'newest');
+    if (tagsOf(filter).length > 0)
+      return this.taggedPage(filter, order, { after: { at: from.createdAt, id: from.id } }, limit);
+    const where = memoryFilterSql(filter);
+    const position = keysetAfter(BY_CREATION, { at: from.createdAt, id: from.id }, order === 'newest');
     const direction = order === 'newest' ? 'DESC' : 'ASC';
     const rows = this.statements
       .get(
@@ -163,6 +175,18 @@ export class MemoryRepository {
         .get("SELECT coalesce(sum(n), 0) FROM memory_tallies WHERE namespace = ? AND facet = ? AND key = ''")
         .pluck()
         .get(filter.namespace, tally) as number;
+    }
+    const tag = soleTagOf(filter);
+    if (tag !== undefined) {
+      const counted = this.countFromTagTally(filter, tag);
+      if (counted !== undefined) return counted;
+    }
+    if (tagsOf(filter).length > 0) {
+      const counted = taggedCountSql(filter, this.taggedReading(filter));
+      return this.statements
+        .get(counted.sql)
+        .pluck()
+        .get(...counted.params) as number;
     }
     const where = memoryFilterSql(filter);
     return this.statements
@@ -280,7 +304,7 @@ export class MemoryRepository {
    */
   listDeletedAfter(namespace: string, after: TrashPosition | undefined, limit: number): MemoryRecord[] {
     const from = after ?? TRASH_START;
-    const position = keysetAfter('deleted_at', { at: from.deletedAt, id: from.id }, true);
+    const position = keysetAfter(BY_DELETION, { at: from.deletedAt, id: from.id }, true);
     const rows = this.statements
       .get(
         `SELECT m.* FROM memories m WHERE m.namespace = ? AND m.deleted_at IS NOT NULL AND ${position.sql}
@@ -413,6 +437,61 @@ export class MemoryRepository {
     });
   }
 
+  /** A page of a list filtered by tags, read along a tag's range of memory_tags_live_created (tagged-page.sql.ts). */
+  private taggedPage(filter: MemoryFilter, order: ListOrder, start: PageStart, limit: number): MemoryRecord[] {
+    const page = taggedPageSql(filter, order, start, limit, 'm.*', this.taggedReading(filter));
+    return this.hydrate(this.statements.get(page.sql).all(...page.params) as MemoryRow[]);
+  }
+
+  /**
+   * Each tag row's memory checked in the filter index, which holds every column a filter checks: the rows
+   * a count or an offset passes over are not read (a page's own are, for their columns).
+   */
+  private taggedReading(filter: MemoryFilter): TaggedReading {
+    return {
+      join: 'CROSS JOIN',
+      memories: PROBED_MEMORIES,
+      tagCount: this.tagTallies(filter.namespace, tagsToWeigh(filter)),
+    };
+  }
+
+  /** A filter of one tag alone counted from the tallies, where soleTagCount says they settle it. */
+  private countFromTagTally(filter: MemoryFilter, tag: string): number | undefined {
+    const tallies = this.statements
+      .get(
+        `SELECT facet, key, n FROM memory_tallies WHERE namespace = ?
+         AND (facet IN ('live', 'current') AND key = '' OR facet = 'tag' AND key = ?)`,
+      )
+      .all(filter.namespace, tag) as TallyRow[];
+    const storeSuperseded = this.statements
+      .get(
+        `SELECT coalesce(sum(CASE facet WHEN 'live' THEN n ELSE -n END), 0) FROM memory_tallies
+         WHERE facet IN ('live', 'current') AND key = ''`,
+      )
+      .pluck()
+      .get() as number;
+    const tagged = tallies.find((row) => row.facet === 'tag')?.n ?? 0;
+    const superseded = totalOf(tallies, 'live') - totalOf(tallies, 'current');
+    const plan = soleTagCount(filter, { tagged, superseded, storeSuperseded });
+    if (plan === 'range') return undefined;
+    if (plan === 'tally') return tagged;
+    const carrying = supersededCarryingTagSql('memories m INDEXED BY memories_superseded_by');
+    return tagged - (this.statements.get(carrying).pluck().get(filter.namespace, tag) as number);
+  }
+
+  /** How many live memories of the namespace carry each of the tags (their tallies); undefined for none. */
+  private tagTallies(namespace: string, tags: readonly string[]): ((tag: string) => number) | undefined {
+    if (tags.length === 0) return undefined;
+    const rows = this.statements
+      .get(
+        `SELECT key, n FROM memory_tallies WHERE namespace = ? AND facet = 'tag'
+         AND key IN (SELECT value FROM json_each(?))`,
+      )
+      .all(namespace, JSON.stringify(tags)) as { key: string; n: number }[];
+    const counts = new Map(rows.map((row) => [row.key, row.n]));
+    return (tag) => counts.get(tag) ?? 0;
+  }
+
   /** One write transaction; on rollback the in-memory vector mirror may hold its changes, so it is dropped. */
   private inTransaction<T>(write: () => T): T {
     try {
@@ -467,8 +546,12 @@ export class MemoryRepository {
 
   private replaceTags(id: number, tags: readonly string[]): void {
     this.statements.get('DELETE FROM memory_tags WHERE memory_id = ?').run(id);
-    const insert = this.statements.get('INSERT OR IGNORE INTO memory_tags (memory_id, tag) VALUES (?, ?)');
-    for (const tag of tags) insert.run(id, tag);
+    // Each tag row holds copies of its memory's namespace and times (migration 032).
+    const insert = this.statements.get(
+      `INSERT OR IGNORE INTO memory_tags (memory_id, tag, namespace, created_at, deleted_at)
+       SELECT id, ?, namespace, created_at, deleted_at FROM memories WHERE id = ?`,
+    );
+    for (const tag of tags) insert.run(tag, id);
   }
 
   /** Rows to records, with every row's tags loaded in one query; keeps the rows' order. */

@@ -355,6 +355,100 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.deepEqual(first, await store.memories.findLiveByHash('default', first.contentHash), 'whole records');
     });
 
+    it('lists, pages and counts by tag as the memories stand after deletes, restores, retags and supersession', async () => {
+      // Thirty memories, two to a creation time; `c` is rare. Each write below moves memories in or out of
+      // a tag's list: what every page gives must be what the live records themselves say.
+      const at = (i: number) => T0 + Math.floor(i / 2) * DAY;
+      const tagsAt = (i: number) => [
+        ...(i % 2 === 0 ? ['a'] : []),
+        ...(i % 3 === 0 ? ['b'] : []),
+        ...(i === 5 || i === 17 ? ['c'] : []),
+      ];
+      const stored = await store.memories.insertMany([
+        ...Array.from({ length: 30 }, (_, i) =>
+          memory(`t-${i}`, { tags: tagsAt(i), createdAt: at(i), memoryType: i % 4 === 0 ? 'decision' : 'note' }),
+        ),
+        memory('t-elsewhere', { namespace: 'elsewhere', tags: ['a', 'c'], createdAt: at(8) }),
+      ]);
+      const id = (i: number) => stored[i].memory.id;
+      await store.memories.softDelete(id(4), at(40));
+      await store.memories.softDelete(id(9), at(40));
+      const restored = await store.memories.restoreDeleted(id(4), 'default', direction(1), at(41));
+      assert.ok(typeof restored === 'object' && 'restored' in restored);
+      const retag = (i: number, tags: string[]) => store.memories.update(id(i), 'default', { tags, updatedAt: at(42) });
+      await retag(7, ['a', 'c']);
+      await retag(6, ['b']);
+      assert.ok('id' in (await store.memories.insertSuperseding(id(12), memory('t-new', { tags: ['a'] }), at(43))));
+      await store.memories.hardDelete(id(15));
+
+      const live: MemoryRecord[] = [];
+      for (let page = await store.memories.exportPage(undefined, 0, 100); page.length > 0;) {
+        live.push(...page);
+        page = await store.memories.exportPage(undefined, page.at(-1)!.id, 100);
+      }
+      const admitted = (filter: MemoryFilter, order: 'newest' | 'oldest') => {
+        const tags = filter.tags ?? [];
+        const tagged = (m: MemoryRecord) =>
+          filter.tagMatch === 'all'
+            ? tags.every((tag) => m.tags.includes(tag))
+            : tags.some((tag) => m.tags.includes(tag));
+        const sign = order === 'oldest' ? 1 : -1;
+        return live
+          .filter(
+            (m) =>
+              m.namespace === filter.namespace &&
+              tagged(m) &&
+              (filter.includeSuperseded || m.supersededBy === null) &&
+              (filter.memoryType === undefined || m.memoryType === filter.memoryType) &&
+              m.createdAt >= (filter.createdFromMs ?? -Infinity) &&
+              m.createdAt < (filter.createdBeforeMs ?? Infinity),
+          )
+          .sort((x, y) => sign * (x.createdAt - y.createdAt || x.id - y.id))
+          .map((m) => m.content);
+      };
+      const filters: MemoryFilter[] = [
+        { namespace: 'default', tags: ['a'] },
+        { namespace: 'default', tags: ['c'] },
+        { namespace: 'default', tags: ['a', 'a'] },
+        { namespace: 'default', tags: ['a'], includeSuperseded: true },
+        { namespace: 'default', tags: ['b'], memoryType: 'decision' },
+        { namespace: 'default', tags: ['a', 'b'], tagMatch: 'all' },
+        { namespace: 'default', tags: ['b', 'a', 'c'], tagMatch: 'all' },
+        { namespace: 'default', tags: ['a', 'c'], tagMatch: 'all' },
+        { namespace: 'default', tags: ['c', 'b'] },
+        { namespace: 'default', tags: ['a', 'b'], createdFromMs: at(6), createdBeforeMs: at(20) },
+        { namespace: 'default', tags: ['nobody'] },
+        { namespace: 'elsewhere', tags: ['c', 'a'], tagMatch: 'all' },
+      ];
+      for (const filter of filters) {
+        for (const order of ['newest', 'oldest'] as const) {
+          const where = `${JSON.stringify(filter)}, ${order}`;
+          const expected = admitted(filter, order);
+          assert.deepEqual(
+            (await store.memories.list(filter, 0, 100, order)).map((m) => m.content),
+            expected,
+            where,
+          );
+          assert.equal(await store.memories.count(filter), expected.length, where);
+          const byOffset: string[] = [];
+          for (let offset = 0; offset < expected.length + 4; offset += 4) {
+            byOffset.push(...(await store.memories.list(filter, offset, 4, order)).map((m) => m.content));
+          }
+          assert.deepEqual(byOffset, expected, `${where}, pages of 4 by offset`);
+          const byPosition = await pagesAfterPositions(4, (last: MemoryRecord | undefined) =>
+            store.memories.listAfter(filter, last, 4, order),
+          );
+          assert.deepEqual(
+            byPosition.flat().map((m) => m.content),
+            expected,
+            `${where}, pages of 4 after positions`,
+          );
+        }
+      }
+      assert.ok(admitted(filters[0], 'newest').includes('t-4'), 'the restored memory is listed by its tag');
+      assert.ok(!admitted(filters[0], 'newest').includes('t-6'), 'a tag taken off no longer lists its memory');
+    });
+
     it('walks past memories stored and deleted between pages: none of those there throughout skipped or repeated', async () => {
       for (const order of ['newest', 'oldest'] as const) {
         const namespace = `walk-${order}`;

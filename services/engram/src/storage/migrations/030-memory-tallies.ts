@@ -15,7 +15,7 @@ function countMemory(row: 'new' | 'old', sign: 1 | -1): string {
 }
 
 /** Adds `sign` to the tag tally of the tag row `row` when its memory is live. */
-function countTag(row: 'new' | 'old', sign: 1 | -1): string {
+export function countTag(row: 'new' | 'old', sign: 1 | -1): string {
   return `
     INSERT INTO memory_tallies (namespace, facet, key, n)
       SELECT m.namespace, 'tag', ${row}.tag, ${sign} FROM memories m WHERE m.id = ${row}.memory_id AND m.deleted_at IS NULL

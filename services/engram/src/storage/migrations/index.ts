@@ -22,6 +22,7 @@ import { foreignKeyIndexesMigration } from './028-foreign-key-indexes';
 import { consentSourcesMigration } from './029-consent-sources';
 import { memoryTalliesMigration } from './030-memory-tallies';
 import { trashTallyMigration } from './031-trash-tally';
+import { tagListOrderMigration } from './032-tag-list-order';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -48,4 +49,5 @@ export const MIGRATIONS: readonly Migration[] = [
   consentSourcesMigration,
   memoryTalliesMigration,
   trashTallyMigration,
+  tagListOrderMigration,
 ];

@@ -9,7 +9,7 @@ const MEMORIES = 20_000;
 const PAGE = 10;
 
 /**
- * One memory in ten deleted, each deleted text twice: its two tombstones often share a deletion time, so
+ * `common` on one memory in five, `second` on one in three, `rare` on 50. One memory in ten deleted, each deleted text twice: its two tombstones often share a deletion time, so
  * ties go by id, and now and then the higher id is the earlier deletion. One live memory in fifty is
  * superseded by the next.
  */
@@ -22,7 +22,7 @@ function memory(i: number): MigratedMemory {
     content: `memory ${i}`,
     memoryType: 'note',
     metadata: {},
-    tags: [],
+    tags: [...(i % 5 === 0 ? ['common'] : []), ...(i % 3 === 0 ? ['second'] : []), ...(i % 400 === 7 ? ['rare'] : [])],
     createdAt: 1_000 + i,
     updatedAt: 1_000 + i,
     deletedAt: deleted ? 2_000_000 + Math.floor(((i * 7) % MEMORIES) / 100) : null,
@@ -138,5 +138,68 @@ describe('pages of memories and of the trash in index order (PostgreSQL)', () =>
       sorts: [],
       indexScans: ['memories_trash_by_time Backward', 'memories_deleted Forward'],
     });
+  });
+
+  /** The plan of the statement that walks a tag's range, of those `read` issues. */
+  async function tagWalkPlan(read: () => Promise<unknown>): Promise<PlanNode> {
+    const walks = (await statementsOf(stores.db, read)).filter((statement) =>
+      statement.sql.includes('FROM memory_tags tagged'),
+    );
+    assert.equal(walks.length, 1, JSON.stringify(walks));
+    return planOf(stores.db, walks[0]);
+  }
+
+  it("reads a tag's page, the first, after a position deep in or a few pages in, as a range of its index in order", async () => {
+    const filter = { namespace: 'default', tags: ['common'] };
+    const position = { createdAt: 1_000 + MEMORIES / 2, id: MEMORIES / 2 + 1 };
+    for (const order of ['newest', 'oldest'] as const) {
+      const reads = {
+        first: () => stores.memories.listAfter(filter, undefined, PAGE, order),
+        after: () => stores.memories.listAfter(filter, position, PAGE, order),
+        // Near the start: deeper, an offset page reads the rows before it either way, and the planner may
+        // hash the tag's memories and sort them instead, when that costs it less.
+        offset: () => stores.memories.list(filter, 100, PAGE, order),
+      };
+      for (const [start, read] of Object.entries(reads)) {
+        const reading = pageReading(await tagWalkPlan(read));
+        const where = `${order}, ${start}: ${JSON.stringify(reading)}`;
+        assert.deepEqual(reading.sorts, [], where);
+        assert.equal(
+          reading.indexScans[0],
+          `memory_tags_live_created ${order === 'newest' ? 'Backward' : 'Forward'}`,
+          where,
+        );
+      }
+    }
+  });
+
+  it("walks all of several tags along the rarest one's range, by the tag tallies", async () => {
+    const plan = await tagWalkPlan(() =>
+      stores.memories.listAfter(
+        { namespace: 'default', tags: ['common', 'rare', 'second'], tagMatch: 'all' },
+        undefined,
+        PAGE,
+        'newest',
+      ),
+    );
+    assert.deepEqual(pageReading(plan).sorts, []);
+    const [range] = nodesOf(plan).filter((node) => node['Index Name'] === 'memory_tags_live_created');
+    assert.match(range['Index Cond'] ?? '', /tag = 'rare'::text/);
+  });
+
+  it("takes a deleted memory's tags out of the tag's range and puts a restored one's back (the copies' trigger)", async () => {
+    const inRange = async () =>
+      (
+        await stores.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM memory_tags WHERE namespace = 'default' AND tag = 'rare' AND deleted_at IS NULL`,
+        )
+      )[0].n;
+    const live = await inRange();
+    assert.equal(live, await stores.memories.count({ namespace: 'default', tags: ['rare'], includeSuperseded: true }));
+    const [rare] = await stores.memories.list({ namespace: 'default', tags: ['rare'] }, 0, 1);
+    await stores.memories.softDelete(rare.id, 9_000_000);
+    assert.equal(await inRange(), live - 1);
+    await stores.memories.restoreDeleted(rare.id, 'default', new Float32Array(8).fill(1), 9_000_001);
+    assert.equal(await inRange(), live);
   });
 });

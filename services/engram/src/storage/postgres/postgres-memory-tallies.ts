@@ -155,6 +155,16 @@ export async function storeTotal(db: Queryable, facet: TallyFacet): Promise<numb
   return row.n;
 }
 
+/** Superseded memories across every namespace (live less current), folded or not, in one read. */
+export async function storeSuperseded(db: Queryable): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
+    `SELECT coalesce(sum(CASE facet WHEN 'live' THEN n ELSE -n END), 0)::bigint AS n FROM (
+       SELECT facet, n FROM memory_tallies WHERE facet IN ('live', 'current') AND key = ''
+       UNION ALL SELECT facet, n FROM memory_tally_changes WHERE facet IN ('live', 'current') AND key = '') t`,
+  );
+  return row.n;
+}
+
 /** The namespace's tallies of the given facets and keys (0 for those it has none of), folded or not. */
 export async function talliesOf(
   db: Queryable,

@@ -10,7 +10,7 @@ import {
   TagCount,
 } from '../memory.record';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
-import { tallyOfFilter, totalOf } from '../memory-tallies';
+import { soleTagCount, soleTagOf, tallyOfFilter, totalOf } from '../memory-tallies';
 import {
   InsertOutcome,
   ListOrder,
@@ -22,8 +22,17 @@ import {
   TrashPosition,
   walkStart,
 } from '../memory.store';
-import { keysetAfter } from '../keyset.sql';
-import { namespaceTallies, storeTotal } from './postgres-memory-tallies';
+import { BY_CREATION, BY_DELETION, keysetAfter } from '../keyset.sql';
+import {
+  PageStart,
+  supersededCarryingTagSql,
+  TaggedReading,
+  taggedPageSql,
+  tagsOf,
+  tagsToWeigh,
+} from '../tagged-page.sql';
+import { namespaceTallies, storeSuperseded, storeTotal, talliesOf } from './postgres-memory-tallies';
+import { INSERT_TAGS } from './postgres-tag-list-order';
 import { PostgresModelGuard } from './postgres-model.guard';
 import { isUniqueViolation, numbered, PostgresDatabase, Queryable, vectorLiteral } from './postgres.database';
 
@@ -149,6 +158,7 @@ export class PostgresMemoryStore extends MemoryStore {
     limit: number,
     order: ListOrder = 'newest',
   ): Promise<MemoryRecord[]> {
+    if (tagsOf(filter).length > 0) return this.taggedPage(filter, order, { offset }, limit);
     const where = memoryFilterSql(filter);
     const sort = `ORDER BY m.created_at ${order === 'newest' ? 'DESC' : 'ASC'}, m.id ${order === 'newest' ? 'DESC' : 'ASC'}`;
     const next = where.params.length + 1;
@@ -168,9 +178,12 @@ export class PostgresMemoryStore extends MemoryStore {
     limit: number,
     order: ListOrder = 'oldest',
   ): Promise<MemoryRecord[]> {
-    const where = memoryFilterSql(filter);
     const from = after ?? walkStart(order);
-    const position = keysetAfter('created_at', { at: from.createdAt, id: from.id }, order === 'newest');
+    if (tagsOf(filter).length > 0) {
+      return this.taggedPage(filter, order, { after: { at: from.createdAt, id: from.id } }, limit);
+    }
+    const where = memoryFilterSql(filter);
+    const position = keysetAfter(BY_CREATION, { at: from.createdAt, id: from.id }, order === 'newest');
     const direction = order === 'newest' ? 'DESC' : 'ASC';
     const sort = `ORDER BY m.created_at ${direction}, m.id ${direction}`;
     const rows = await this.db.query<MemoryRow>(
@@ -188,6 +201,13 @@ export class PostgresMemoryStore extends MemoryStore {
   async count(filter: MemoryFilter): Promise<number> {
     const tally = tallyOfFilter(filter);
     if (tally) return totalOf(await namespaceTallies(this.db, filter.namespace, [tally]), tally);
+    const tag = soleTagOf(filter);
+    if (tag !== undefined) {
+      const counted = await this.countFromTagTally(filter, tag);
+      if (counted !== undefined) return counted;
+    }
+    // Other tag filters are counted as before: along the tags' ranges PostgreSQL hashed the memories all the
+    // same, and probing all of several tags per row cost more (100,000 memories on PGlite: 81 against 62 ms).
     const where = memoryFilterSql(filter);
     const [row] = await this.db.query<{ count: number }>(
       `SELECT count(*) AS count FROM memories m WHERE ${numbered(where.sql)}`,
@@ -308,7 +328,7 @@ export class PostgresMemoryStore extends MemoryStore {
   /** listDeleted after a position: a range of memories_trash_by_time, however deep the page. */
   async listDeletedAfter(namespace: string, after: TrashPosition | undefined, limit: number): Promise<MemoryRecord[]> {
     const from = after ?? TRASH_START;
-    const position = keysetAfter('deleted_at', { at: from.deletedAt, id: from.id }, true);
+    const position = keysetAfter(BY_DELETION, { at: from.deletedAt, id: from.id }, true);
     const rows = await this.db.query<MemoryRow>(
       pageOfMemories(
         `${TRASH_PAGE_IDS} AND ${numbered(position.sql, 2)} ${TRASH_SORT} LIMIT $${position.params.length + 2}`,
@@ -432,10 +452,7 @@ export class PostgresMemoryStore extends MemoryStore {
         ],
       );
       const tagged = memories.flatMap((memory) => memory.tags.map((tag) => [memory.id, tag] as const));
-      await client.query(
-        'INSERT INTO memory_tags (memory_id, tag) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT DO NOTHING',
-        [tagged.map(([id]) => id), tagged.map(([, tag]) => tag)],
-      );
+      await client.query(INSERT_TAGS, [tagged.map(([id]) => id), tagged.map(([, tag]) => tag)]);
       const embedded = memories.flatMap((memory) =>
         memory.embedding ? [[memory.id, vectorLiteral(memory.embedding)] as const] : [],
       );
@@ -462,6 +479,53 @@ export class PostgresMemoryStore extends MemoryStore {
         ],
       );
     });
+  }
+
+  /** A page of a list filtered by tags, read along a tag's range of memory_tags_live_created (tagged-page.sql.ts). */
+  private async taggedPage(
+    filter: MemoryFilter,
+    order: ListOrder,
+    start: PageStart,
+    limit: number,
+  ): Promise<MemoryRecord[]> {
+    const page = taggedPageSql(filter, order, start, limit, 'm.id', await this.taggedReading(filter));
+    const direction = order === 'newest' ? 'DESC' : 'ASC';
+    const rows = await this.db.query<MemoryRow>(
+      pageOfMemories(numbered(page.sql), `ORDER BY m.created_at ${direction}, m.id ${direction}`),
+      page.params,
+    );
+    return rows.map(toRecord);
+  }
+
+  /** A filter of one tag alone counted from the tallies, where soleTagCount says they settle it. */
+  private async countFromTagTally(filter: MemoryFilter, tag: string): Promise<number | undefined> {
+    const tally = await talliesOf(this.db, filter.namespace, [
+      { facet: 'live', key: '' },
+      { facet: 'current', key: '' },
+      { facet: 'tag', key: tag },
+    ]);
+    const tagged = tally('tag', tag);
+    const superseded = tally('live') - tally('current');
+    const plan = soleTagCount(filter, { tagged, superseded, storeSuperseded: await storeSuperseded(this.db) });
+    if (plan === 'range') return undefined;
+    if (plan === 'tally') return tagged;
+    const [row] = await this.db.query<{ count: number }>(numbered(supersededCarryingTagSql('memories m')), [
+      filter.namespace,
+      tag,
+    ]);
+    return tagged - row.count;
+  }
+
+  /** The tag tallies the filter's plan weighs (all of several tags are walked from the rarest). */
+  private async taggedReading(filter: MemoryFilter): Promise<TaggedReading> {
+    const weighed = tagsToWeigh(filter);
+    if (weighed.length === 0) return { join: 'JOIN', memories: 'memories m' };
+    const tally = await talliesOf(
+      this.db,
+      filter.namespace,
+      weighed.map((tag) => ({ facet: 'tag' as const, key: tag })),
+    );
+    return { join: 'JOIN', memories: 'memories m', tagCount: (tag) => tally('tag', tag) };
   }
 
   /**
@@ -563,10 +627,7 @@ async function link(client: Queryable, oldId: number, newId: number, at: number)
 async function replaceTags(client: Queryable, id: number, tags: readonly string[]): Promise<void> {
   await client.query('DELETE FROM memory_tags WHERE memory_id = $1', [id]);
   if (tags.length === 0) return;
-  await client.query('INSERT INTO memory_tags (memory_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
-    id,
-    [...tags],
-  ]);
+  await client.query(INSERT_TAGS, [tags.map(() => id), [...tags]]);
 }
 
 async function putVector(client: Queryable, id: number, vector: Float32Array): Promise<void> {

@@ -1,6 +1,7 @@
 import { Migration } from '../migrations/migration';
 import { POSTGRES_MEMORY_TALLIES } from './postgres-memory-tallies';
 import { POSTGRES_DEFERRABLE_TALLIES } from './postgres-tally-recount';
+import { POSTGRES_TAG_LIST_ORDER } from './postgres-tag-list-order';
 import { POSTGRES_TRASH_TALLY } from './postgres-trash-tally';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
@@ -423,6 +424,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX slot_leases_line ON slot_leases (semaphore, place);
     `,
+  },
+  {
+    version: 24,
+    name: 'tag-list-order',
+    // A tag's live memories in creation order, for pages of a list filtered by tag (postgres-tag-list-order.ts).
+    sql: POSTGRES_TAG_LIST_ORDER,
   },
 ];
 
