@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { Browser, Locator, Page } from 'playwright-core';
+import { assertAccessible, contextWithAxe } from './accessibility';
 import { launchChromium } from './browser';
 import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, ROOT, tempDir } from './process-harness';
@@ -16,7 +17,6 @@ const { waitFor } = serviceHelper('testing/wait-for.js');
 const API_KEY = 'e2e-dashboard-key-0123456789abcdef';
 const AUTH = { 'X-API-Key': API_KEY };
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const USER_MD =
   '# User Information\n- name: Alex Rivera\n- city: Lisbon\n\n## Relationships\n- **Employer**: Acme Corp [[entities/acme_corp.md]]\n';
@@ -42,27 +42,6 @@ function expireKey(dbPath: string, id: string, at: Date): void {
   } finally {
     db.close();
   }
-}
-
-/**
- * A browser context whose pages get axe-core before their own scripts. It is injected as an init script
- * (over the DevTools protocol), which the page's content security policy does not apply to; the page
- * itself still runs under its policy.
- */
-async function contextWithAxe(browser: Browser): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript({ content: AXE_SOURCE });
-  return context;
-}
-
-/** Runs axe-core in the page: no serious or critical violation of WCAG 2.x A/AA rules and best practices. */
-async function assertAccessible(page: Page, where: string): Promise<void> {
-  const violations = await page.evaluate<{ id: string; impact: string; nodes: string[] }[]>(
-    `axe.run(document, { resultTypes: ['violations'] }).then((result) => result.violations.map((violation) => ({
-      id: violation.id, impact: violation.impact, nodes: violation.nodes.map((node) => node.target.join(' ')) })))`,
-  );
-  const serious = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-  assert.deepEqual(serious, [], `${where}: accessibility violations`);
 }
 
 describe('the dashboard in a real browser (chromium, real api process)', () => {

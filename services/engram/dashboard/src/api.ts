@@ -79,13 +79,16 @@ export interface ConflictPage {
 export type ConflictDecision =
   { conflict_id: number; action: 'supersede'; keep: string } | { conflict_id: number; action: 'keep_both' | 'dismiss' };
 
+/** A page of GET /api/memories or its trash; a page reached by cursor has no number, and a total only where counted cheaply. */
 export interface MemoryPage<T extends MemoryView = MemoryView> {
   memories: T[];
-  total: number;
-  page: number;
+  total: number | null;
+  page: number | null;
   page_size: number;
   has_more: boolean;
-  total_pages: number;
+  total_pages: number | null;
+  /** Pass back as `cursor` (with the same filters) for the page after this one; null on the last page. */
+  next_cursor: string | null;
 }
 
 export interface SearchHit {
@@ -304,8 +307,11 @@ export class EngramApi {
     return this.call('GET', `/api/memories/${encodeURIComponent(hash)}`);
   }
 
-  trash(page: number, pageSize: number): Promise<MemoryPage<DeletedMemoryView>> {
-    return this.call('GET', `/api/memories/trash?page=${page}&page_size=${pageSize}`);
+  /** The first page of the trash, or the page after `cursor` (a page's next_cursor). */
+  trash(cursor: string | undefined, pageSize: number): Promise<MemoryPage<DeletedMemoryView>> {
+    const query = new URLSearchParams({ page_size: String(pageSize) });
+    if (cursor !== undefined) query.set('cursor', cursor);
+    return this.call('GET', `/api/memories/trash?${query}`);
   }
 
   /** The memory in the trash, or undefined when it is not there either. */

@@ -223,7 +223,6 @@ export class ConflictsView extends ReloadingView {
     const data = this.data;
     if (data === undefined) return this.error ? nothing : html`<p aria-busy="true">Loading…</p>`;
     if (data.conflicts.length === 0) return this.renderEmpty(writable);
-    const total_pages = Math.ceil(data.total / data.page_size);
     return html`<p class="meta">
         ${data.total.toLocaleString()}
         ${this.status === 'all' ? '' : `${this.status} `}${data.total === 1 ? 'conflict' : 'conflicts'}
@@ -231,7 +230,11 @@ export class ConflictsView extends ReloadingView {
       <ol class="memory-list conflict-list" aria-label="Conflicts, highest score first">
         ${data.conflicts.map((conflict) => html`<li>${this.renderConflict(conflict, writable)}</li>`)}
       </ol>
-      ${pager({ page: data.page, has_more: data.has_more, total_pages }, (page) => this.go(page))}`;
+      ${pager(
+        { page: data.page, pages: Math.ceil(data.total / data.page_size), hasNext: data.has_more },
+        () => this.go(data.page - 1),
+        () => this.go(data.page + 1),
+      )}`;
   }
 
   private renderEmpty(writable: boolean) {

@@ -1,31 +1,30 @@
 import { html, nothing } from 'lit';
 import { canWrite, MemoryPage } from '../api';
+import { CursorTrail, pagesKnown, shownRange } from '../cursor-trail';
 import { pager } from './pager';
 import { ReloadingView } from './reloading-view';
 
 const PAGE_SIZE = 20;
 
-/** Browse: newest first, filtered by tag and type, paginated; the list follows live changes. */
+/** Browse: newest first, filtered by tag and type, a page at a time by cursor; the list follows live changes. */
 export class MemoriesView extends ReloadingView {
   static override properties = {
     ...ReloadingView.properties,
     data: { state: true },
-    page: { state: true },
     tag: { state: true },
     type: { state: true },
     tags: { state: true },
     types: { state: true },
   };
   declare data: MemoryPage | undefined;
-  declare page: number;
   declare tag: string;
   declare type: string;
   declare tags: string[];
   declare types: string[];
+  private readonly trail = new CursorTrail();
 
   constructor() {
     super();
-    this.page = 1;
     this.tag = '';
     this.type = '';
     this.tags = [];
@@ -33,14 +32,10 @@ export class MemoriesView extends ReloadingView {
   }
 
   protected async load(): Promise<void> {
-    const query = new URLSearchParams({ page: String(this.page), page_size: String(PAGE_SIZE) });
-    if (this.tag) query.set('tag', this.tag);
-    if (this.type) query.set('memory_type', this.type);
+    const query = this.query();
     const [data, tags, types] = await Promise.all([this.api.list(query), this.api.tags(), this.api.types()]);
-    if (data.memories.length === 0 && this.page > 1 && data.total > 0) {
-      this.page = data.total_pages; // the last page emptied (deletes): show the new last page
-      return this.load();
-    }
+    if (query.toString() !== this.query().toString()) return; // another page or filter was asked for meanwhile
+    if (data.memories.length === 0 && this.trail.back()) return this.load(); // this page emptied (deletes)
     this.data = data;
     this.tags = tags.tags.map((entry) => entry.tag);
     this.types = types.types.map((entry) => entry.memory_type);
@@ -50,17 +45,31 @@ export class MemoriesView extends ReloadingView {
     this.data = undefined;
   }
 
+  /** The page shown: the first needs no cursor; the filters go with every page, as its cursor was made for them. */
+  private query(): URLSearchParams {
+    const query = new URLSearchParams({ page_size: String(PAGE_SIZE) });
+    if (this.trail.cursor !== undefined) query.set('cursor', this.trail.cursor);
+    if (this.tag) query.set('tag', this.tag);
+    if (this.type) query.set('memory_type', this.type);
+    return query;
+  }
+
   private filter(event: Event): void {
     const select = event.target as HTMLSelectElement;
     if (select.name === 'tag') this.tag = select.value;
     else this.type = select.value;
-    this.page = 1;
+    this.trail.restart();
     void this.reload();
   }
 
-  private go(page: number): void {
-    this.page = page;
+  private next(): void {
+    if (!this.data?.next_cursor) return;
+    this.trail.forward(this.data.next_cursor);
     void this.reload();
+  }
+
+  private previous(): void {
+    if (this.trail.back()) void this.reload();
   }
 
   override render() {
@@ -103,14 +112,18 @@ export class MemoriesView extends ReloadingView {
             : html`<p aria-busy="true">Loading…</p>`
           : data.memories.length === 0
             ? html`<p class="empty card">No memories${this.tag || this.type ? ' match these filters' : ' yet'}.</p>`
-            : html`<p class="meta">${data.total.toLocaleString()} ${data.total === 1 ? 'memory' : 'memories'}</p>
+            : html`<p class="meta">${shownRange('Memories', this.trail, data)}</p>
                 <ol class="memory-list" aria-label="Memories, newest first">
                   ${data.memories.map(
                     (memory) =>
                       html`<li><memory-card .memory=${memory} .canWrite=${canWrite(this.caller)}></memory-card></li>`,
                   )}
                 </ol>
-                ${pager(data, (page) => this.go(page))}`
+                ${pager(
+                  { page: this.trail.page, pages: pagesKnown(this.trail, data), hasNext: data.next_cursor !== null },
+                  () => this.previous(),
+                  () => this.next(),
+                )}`
       }
     </section>`;
   }

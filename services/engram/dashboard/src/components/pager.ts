@@ -1,11 +1,19 @@
 import { html } from 'lit';
-import { MemoryPage } from '../api';
 
-/** Previous / "Page n of m" / Next under a paged list; `go` loads the page asked for. */
-export function pager(data: Pick<MemoryPage, 'page' | 'total_pages' | 'has_more'>, go: (page: number) => void) {
+/** Where a paged list is: the page shown (1 for the first), how many there are when known, and whether one follows. */
+export interface PagerPosition {
+  page: number;
+  /** Null when the server could not count them cheaply (a filtered page reached by cursor). */
+  pages: number | null;
+  hasNext: boolean;
+}
+
+/** Previous / "Page n of m" (or "Page n") / Next under a paged list. */
+export function pager(position: PagerPosition, previous: () => void, next: () => void) {
+  const of = position.pages === null ? '' : ` of ${Math.max(1, position.pages)}`;
   return html`<nav class="pager" aria-label="Pages">
-    <button ?disabled=${data.page <= 1} @click=${() => go(data.page - 1)}>Previous</button>
-    <span>Page ${data.page} of ${Math.max(1, data.total_pages)}</span>
-    <button ?disabled=${!data.has_more} @click=${() => go(data.page + 1)}>Next</button>
+    <button ?disabled=${position.page <= 1} @click=${previous}>Previous</button>
+    <span>Page ${position.page}${of}</span>
+    <button ?disabled=${!position.hasNext} @click=${next}>Next</button>
   </nav>`;
 }

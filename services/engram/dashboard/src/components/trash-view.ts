@@ -1,5 +1,6 @@
 import { html, nothing } from 'lit';
 import { ApiError, canWrite, DeletedMemoryView, MemoryPage, MemoryView } from '../api';
+import { CursorTrail, pagesKnown, shownRange } from '../cursor-trail';
 import { errorText, formatTime } from '../format';
 import { pager } from './pager';
 import { ReloadingView } from './reloading-view';
@@ -8,32 +9,26 @@ const PAGE_SIZE = 20;
 
 /**
  * Deleted memories (soft deletes), most recently deleted first: restore one, or delete it for good
- * after a confirmation. Restoring text that is live again points at the live memory instead.
+ * after a confirmation. Restoring text that is live again points at the live memory instead. Paged by
+ * cursor, like the memory list.
  */
 export class TrashView extends ReloadingView {
   static override properties = {
     ...ReloadingView.properties,
     data: { state: true },
-    page: { state: true },
     purging: { state: true },
     notice: { state: true },
   };
   declare data: MemoryPage<DeletedMemoryView> | undefined;
-  declare page: number;
   declare purging: DeletedMemoryView | undefined;
   declare notice: { text: string; live?: string } | undefined;
-
-  constructor() {
-    super();
-    this.page = 1;
-  }
+  private readonly trail = new CursorTrail();
 
   protected async load(): Promise<void> {
-    const data = await this.api.trash(this.page, PAGE_SIZE);
-    if (data.memories.length === 0 && this.page > 1 && data.total > 0) {
-      this.page = data.total_pages;
-      return this.load();
-    }
+    const cursor = this.trail.cursor;
+    const data = await this.api.trash(cursor, PAGE_SIZE);
+    if (cursor !== this.trail.cursor) return; // another page was asked for meanwhile
+    if (data.memories.length === 0 && this.trail.back()) return this.load(); // this page emptied (restores, purges)
     this.data = data;
   }
 
@@ -66,9 +61,14 @@ export class TrashView extends ReloadingView {
     }
   }
 
-  private go(page: number): void {
-    this.page = page;
+  private next(): void {
+    if (!this.data?.next_cursor) return;
+    this.trail.forward(this.data.next_cursor);
     void this.reload();
+  }
+
+  private previous(): void {
+    if (this.trail.back()) void this.reload();
   }
 
   override render() {
@@ -95,11 +95,15 @@ export class TrashView extends ReloadingView {
             : html`<p aria-busy="true">Loading…</p>`
           : data.memories.length === 0
             ? html`<p class="empty card">The trash is empty.</p>`
-            : html`<p class="meta">${data.total.toLocaleString()} deleted</p>
+            : html`<p class="meta">${shownRange('Deleted memories', this.trail, data)}</p>
                 <ol class="memory-list" aria-label="Deleted memories, most recently deleted first">
                   ${data.memories.map((memory) => this.renderEntry(memory, writable))}
                 </ol>
-                ${pager(data, (page) => this.go(page))}`
+                ${pager(
+                  { page: this.trail.page, pages: pagesKnown(this.trail, data), hasNext: data.next_cursor !== null },
+                  () => this.previous(),
+                  () => this.next(),
+                )}`
       }
       ${
         this.purging

@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Browser, Page } from 'playwright-core';
+import { assertAccessible, contextWithAxe } from './accessibility';
+import { launchChromium } from './browser';
+import { e2eStorages } from './e2e-storage';
+import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
+import { call, tempDir } from './process-harness';
+
+const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+
+const API_KEY = 'e2e-paging-key-0123456789abcdef';
+const AUTH = { 'X-API-Key': API_KEY };
+/** Three pages of the dashboard's 20: 45–26, 25–6 and 5–1, newest (or most recently deleted) first. */
+const NOTES = 45;
+const MEMORIES = '/api/memories';
+const TRASH = '/api/memories/trash';
+
+/** "Paging note 07": numbered in the order stored, so newest first counts down. */
+const note = (prefix: string, n: number) => `${prefix} ${String(n).padStart(2, '0')}`;
+/** The numbers from `from` down to `to` that `keep` admits. */
+const countdown = (from: number, to: number, keep = (n: number) => n > 0) =>
+  Array.from({ length: from - to + 1 }, (_, i) => from - i).filter(keep);
+const odd = (n: number) => n % 2 === 1;
+
+for (const storage of e2eStorages()) {
+  describe(`the dashboard pages its memory list and trash by cursor (chromium, real api, ${storage.name})`, () => {
+    const dir = tempDir();
+    let model: any;
+    let api: RunningEngram;
+    let browser: Browser;
+    let page: Page;
+    const hashes = new Map<string, string>();
+    /** Every list request the page made, by path. */
+    const requests: Record<string, URL[]> = { [MEMORIES]: [], [TRASH]: [] };
+    const lastRequest = (path: string) => requests[path].at(-1)!;
+    const pages = () => page.getByRole('navigation', { name: 'Pages' });
+    const pagerButton = (name: 'Previous' | 'Next') => pages().getByRole('button', { name, exact: true });
+    const nav = (label: string) =>
+      page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: label });
+
+    const store = async (content: string, tags: string[] = []) => {
+      const stored = await call(api.url, 'POST', MEMORIES, { content, tags }, AUTH);
+      assert.equal(stored.status, 201, JSON.stringify(stored.body));
+      hashes.set(content, stored.body.content_hash);
+    };
+    const remove = async (content: string) =>
+      assert.equal((await call(api.url, 'DELETE', `${MEMORIES}/${hashes.get(content)}`, undefined, AUTH)).status, 200);
+
+    /** Once the count line reads `range` and the pager `pageLabel`: the numbers of the notes shown, in order. */
+    async function shown(prefix: string, range: string, pageLabel: string): Promise<number[]> {
+      await page.locator('p.meta').getByText(range, { exact: true }).waitFor();
+      await pages().getByText(pageLabel, { exact: true }).waitFor();
+      const texts = await page.locator('.memory-list .content').allInnerTexts();
+      return texts.map((text) => {
+        const number = new RegExp(`^${prefix} (\\d+)$`).exec(text.trim());
+        assert.ok(number, `unexpected row: ${text}`);
+        return Number(number[1]);
+      });
+    }
+
+    /** The cursor the page's last request for `path` carried; a page number it must never carry. */
+    function cursorSent(path: string): string | null {
+      const url = lastRequest(path);
+      assert.equal(url.searchParams.get('page'), null, `${url}: paged by number`);
+      return url.searchParams.get('cursor');
+    }
+
+    async function nextCursorOfFirstPage(path: string, query = ''): Promise<string> {
+      const first = await call(api.url, 'GET', `${path}?page_size=20${query}`, undefined, AUTH);
+      return first.body.next_cursor;
+    }
+
+    async function assertEnds(previous: boolean, next: boolean): Promise<void> {
+      assert.equal(await pagerButton('Previous').isDisabled(), !previous, 'Previous enabled');
+      assert.equal(await pagerButton('Next').isDisabled(), !next, 'Next enabled');
+    }
+
+    before(async () => {
+      model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'paging-model' });
+      const storeEnv = await storage.start(dir);
+      api = await startEngram(
+        'serve',
+        {
+          ...storeEnv,
+          MCP_API_KEY: API_KEY,
+          ENGRAM_EMBEDDING_PROVIDER: 'openai',
+          MCP_EXTERNAL_EMBEDDING_URL: model.url,
+          MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+        },
+        dir,
+        'Engram ready',
+      );
+      // Deleted one after another, so the trash lists them most recently deleted first: 45 down to 1.
+      for (let n = 1; n <= NOTES; n++) await store(note('Trash note', n));
+      for (let n = 1; n <= NOTES; n++) await remove(note('Trash note', n));
+      for (let n = 1; n <= NOTES; n++) await store(note('Paging note', n), odd(n) ? ['odd'] : []);
+      browser = await launchChromium();
+      page = await (await contextWithAxe(browser)).newPage();
+      page.on('request', (request) => {
+        const url = new URL(request.url());
+        requests[url.pathname]?.push(url);
+      });
+      await page.goto(api.url);
+      await page.getByLabel('API key').fill(API_KEY);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('.live', { hasText: 'Live' }).waitFor();
+    });
+    after(async () => {
+      await browser?.close();
+      await api?.stop();
+      await model?.close();
+      await storage.stop();
+    });
+
+    it('walks the memory list forward and back by cursor: every memory once, in order, Previous and Next disabled at the ends', async () => {
+      await nav('Memories').click();
+      const first = await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3');
+      assert.deepEqual(first, countdown(45, 26));
+      assert.equal(cursorSent(MEMORIES), null, 'the first page needs no cursor');
+      await assertEnds(false, true);
+      await assertAccessible(page, 'memory list, first page');
+
+      await pagerButton('Next').click();
+      const second = await shown('Paging note', 'Memories 21–40 of 45', 'Page 2 of 3');
+      assert.equal(cursorSent(MEMORIES), await nextCursorOfFirstPage(MEMORIES));
+      await assertEnds(true, true);
+      await pagerButton('Next').click();
+      const third = await shown('Paging note', 'Memories 41–45 of 45', 'Page 3 of 3');
+      assert.notEqual(cursorSent(MEMORIES), null);
+      await assertEnds(true, false);
+      await assertAccessible(page, 'memory list, last page');
+      assert.deepEqual([...first, ...second, ...third], countdown(45, 1), 'no memory repeated or left out');
+
+      await pagerButton('Previous').click();
+      assert.deepEqual(await shown('Paging note', 'Memories 21–40 of 45', 'Page 2 of 3'), second);
+      assert.equal(cursorSent(MEMORIES), await nextCursorOfFirstPage(MEMORIES));
+      await pagerButton('Previous').click();
+      assert.deepEqual(await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3'), first);
+      assert.equal(cursorSent(MEMORIES), null);
+      await assertEnds(false, true);
+    });
+
+    it('starts again at the first page when a filter changes, and a filtered page reached by cursor shows no total', async () => {
+      await pagerButton('Next').click();
+      await shown('Paging note', 'Memories 21–40 of 45', 'Page 2 of 3');
+      await page.getByLabel('Tag').selectOption('odd');
+      assert.deepEqual(await shown('Paging note', 'Memories 1–20 of 23', 'Page 1 of 2'), countdown(45, 7, odd));
+      assert.equal(cursorSent(MEMORIES), null, 'a new filter starts without cursor');
+      assert.equal(lastRequest(MEMORIES).searchParams.get('tag'), 'odd');
+      await assertEnds(false, true);
+
+      await pagerButton('Next').click();
+      // The server counts a filter on the first page only: counting it on every page would cost what offsets did.
+      assert.deepEqual(await shown('Paging note', 'Memories 21–23', 'Page 2'), [5, 3, 1]);
+      assert.equal(cursorSent(MEMORIES), await nextCursorOfFirstPage(MEMORIES, '&tag=odd'));
+      assert.equal(lastRequest(MEMORIES).searchParams.get('tag'), 'odd', 'the filter goes with its cursor');
+      await assertEnds(true, false);
+
+      await page.getByLabel('Tag').selectOption('');
+      assert.deepEqual(await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3'), countdown(45, 26));
+      assert.equal(cursorSent(MEMORIES), null);
+    });
+
+    it('stays on the page when one of its memories is deleted, and goes back a page when its last one is', async () => {
+      const card = (n: number) => page.locator('memory-card', { hasText: note('Paging note', n) });
+      const deleteInDashboard = async (n: number) => {
+        await card(n)
+          .getByRole('button', { name: /^Delete/ })
+          .click();
+        await page
+          .getByRole('alertdialog', { name: 'Delete this memory?' })
+          .getByRole('button', { name: 'Delete' })
+          .click();
+      };
+      await pagerButton('Next').click();
+      await shown('Paging note', 'Memories 21–40 of 45', 'Page 2 of 3');
+      await deleteInDashboard(20);
+      const pulledUp = countdown(25, 5, (n) => n !== 20);
+      assert.deepEqual(await shown('Paging note', 'Memories 21–40 of 44', 'Page 2 of 3'), pulledUp);
+
+      await pagerButton('Next').click();
+      assert.deepEqual(await shown('Paging note', 'Memories 41–44 of 44', 'Page 3 of 3'), [4, 3, 2, 1]);
+      for (const n of [4, 3, 2]) await remove(note('Paging note', n)); // another client: the list follows live
+      assert.deepEqual(await shown('Paging note', 'Memories 41 of 41', 'Page 3 of 3'), [1]);
+      await deleteInDashboard(1);
+      assert.deepEqual(await shown('Paging note', 'Memories 21–40 of 40', 'Page 2 of 2'), pulledUp);
+      await assertEnds(true, false);
+    });
+
+    it('walks the trash forward and back by cursor, stays on a page when a row is restored, and goes back a page when its last row is deleted for good', async () => {
+      const entry = (n: number) => page.locator('.memory', { hasText: note('Trash note', n) });
+      const purge = async (content: string) =>
+        assert.equal((await call(api.url, 'DELETE', `${TRASH}/${hashes.get(content)}`, undefined, AUTH)).status, 200);
+      // The memory list's deletes above went to the trash too: it is to hold the trash notes only.
+      for (const n of [20, 4, 3, 2, 1]) await purge(note('Paging note', n));
+      await nav('Trash').click();
+      const first = await shown('Trash note', 'Deleted memories 1–20 of 45', 'Page 1 of 3');
+      assert.deepEqual(first, countdown(45, 26));
+      assert.equal(cursorSent(TRASH), null);
+      await assertEnds(false, true);
+      await pagerButton('Next').click();
+      const second = await shown('Trash note', 'Deleted memories 21–40 of 45', 'Page 2 of 3');
+      assert.equal(cursorSent(TRASH), await nextCursorOfFirstPage(TRASH));
+      await pagerButton('Next').click();
+      const third = await shown('Trash note', 'Deleted memories 41–45 of 45', 'Page 3 of 3');
+      assert.notEqual(cursorSent(TRASH), null);
+      await assertEnds(true, false);
+      await assertAccessible(page, 'trash, last page');
+      assert.deepEqual([...first, ...second, ...third], countdown(45, 1), 'no deleted memory repeated or left out');
+      await pagerButton('Previous').click();
+      assert.deepEqual(await shown('Trash note', 'Deleted memories 21–40 of 45', 'Page 2 of 3'), second);
+
+      await entry(20)
+        .getByRole('button', { name: /^Restore/ })
+        .click();
+      const pulledUp = countdown(25, 5, (n) => n !== 20);
+      assert.deepEqual(await shown('Trash note', 'Deleted memories 21–40 of 44', 'Page 2 of 3'), pulledUp);
+      await pagerButton('Next').click();
+      assert.deepEqual(await shown('Trash note', 'Deleted memories 41–44 of 44', 'Page 3 of 3'), [4, 3, 2, 1]);
+      for (const n of [4, 3, 2]) await purge(note('Trash note', n)); // another client: the trash follows live
+      assert.deepEqual(await shown('Trash note', 'Deleted memories 41 of 41', 'Page 3 of 3'), [1]);
+      await entry(1)
+        .getByRole('button', { name: /^Delete for good/ })
+        .click();
+      await page
+        .getByRole('alertdialog', { name: 'Delete for good?' })
+        .getByRole('button', { name: 'Delete for good' })
+        .click();
+      assert.deepEqual(await shown('Trash note', 'Deleted memories 21–40 of 40', 'Page 2 of 2'), pulledUp);
+      await assertEnds(true, false);
+    });
+
+    it('never asked for a list page by number', () => {
+      const numbered = [...requests[MEMORIES], ...requests[TRASH]].filter((url) => url.searchParams.has('page'));
+      assert.deepEqual(numbered.map(String), []);
+      assert.ok(requests[MEMORIES].filter((url) => url.searchParams.has('cursor')).length >= 5);
+      assert.ok(requests[TRASH].filter((url) => url.searchParams.has('cursor')).length >= 4);
+    });
+  });
+}
