@@ -1,4 +1,4 @@
-import { Browser, chromium } from 'playwright-core';
+import { Browser, chromium, Page } from 'playwright-core';
 
 /** Debian's chromium (TOOLING.md): never a downloaded browser. */
 export function launchChromium(): Promise<Browser> {
@@ -15,4 +15,12 @@ export function launchChromium(): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+/** Opens the dashboard at `url` and signs in with `key`; settles once the live stream is up. */
+export async function signInToDashboard(page: Page, url: string, key: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.live', { hasText: 'Live' }).waitFor();
 }

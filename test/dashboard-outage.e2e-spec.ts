@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser';
+import { launchChromium, signInToDashboard } from './browser';
 import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, freePort, tempDir } from './process-harness';
 
@@ -37,10 +37,7 @@ describe('the dashboard while its server is away, and after it is back (chromium
     await call(api.url, 'POST', '/api/memories', { content: 'The gate code is 4711' }, AUTH);
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    await page.goto(api.url);
-    await page.getByLabel('API key').fill(API_KEY);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('.live', { hasText: 'Live' }).waitFor();
+    await signInToDashboard(page, api.url, API_KEY);
   });
   after(async () => {
     await browser?.close();

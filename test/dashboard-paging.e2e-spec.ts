@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Browser, Page } from 'playwright-core';
 import { assertAccessible, contextWithAxe } from './accessibility';
-import { launchChromium } from './browser';
+import { launchChromium, signInToDashboard } from './browser';
 import { e2eStorages } from './e2e-storage';
 import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, tempDir } from './process-harness';
@@ -101,10 +101,7 @@ for (const storage of e2eStorages()) {
         const url = new URL(request.url());
         requests[url.pathname]?.push(url);
       });
-      await page.goto(api.url);
-      await page.getByLabel('API key').fill(API_KEY);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.locator('.live', { hasText: 'Live' }).waitFor();
+      await signInToDashboard(page, api.url, API_KEY);
     });
     after(async () => {
       await browser?.close();
