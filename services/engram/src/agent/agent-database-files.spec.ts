@@ -46,6 +46,17 @@ const SCENARIOS = [
       act('Keep listing.', 'tree = list_files()'),
     ],
   },
+  {
+    question: 'Keep these raw bytes',
+    turns: [
+      act(
+        'Write what the tool gave me, NUL and all.',
+        'raw = create_file("notes/raw.md", "# Raw\\nbefore\\x00after\\n")',
+      ),
+      act('Now change a word after the NUL.', 'changed = update_file("notes/raw.md", "after", "later")'),
+      answer('Done.', 'Kept the raw bytes.'),
+    ],
+  },
 ];
 
 /**
@@ -194,5 +205,32 @@ describe('memory agent with the markdown memory in PostgreSQL (real sandbox; the
       async () => JSON.stringify(await indexedPaths()) === JSON.stringify(expected),
       'the index to match the database',
     );
+  });
+
+  it('a run writing a file that holds a NUL keeps its bytes, journals both changes (NUL shown as ␀) and indexes it', async () => {
+    // PostgreSQL text cannot hold a NUL: the version's diff made the run's write-back fail, and a
+    // file stored that way (its diff too large to keep) then failed every later change.
+    const reply = await ask({ question: 'Keep these raw bytes' });
+    assert.equal(reply.reply, 'Kept the raw bytes.');
+    assert.equal(await store.read('default', 'notes/raw.md'), '# Raw\nbefore\u0000later\n');
+    const { versions } = await store.history('default', 'notes/raw.md', { limit: 10 });
+    assert.deepEqual(
+      versions.map(({ actor, kind }) => ({ actor, kind })),
+      [{ actor: 'agent', kind: 'created' }],
+      'one run, one version',
+    );
+    assert.match(versions[0].diff!, /\n\+before\u2400later\n$/);
+    assert.equal(
+      (await store.version('default', 'notes/raw.md', versions[0].id))?.content,
+      '# Raw\nbefore\u0000later\n',
+    );
+    const listed = await api.request('GET', '/api/memories?memory_type=memory_file&page_size=100');
+    const entry = listed.body.memories.find(
+      (memory: { metadata: { path: string } }) => memory.metadata.path === 'notes/raw.md',
+    );
+    assert.equal(entry?.content, 'notes/raw.md\n\n# Raw\nbefore\u2400later\n', 'indexed, the NUL shown as ␀');
+
+    await store.write('default', 'notes/raw.md', '# Raw\nclean\n', 'hand_edit');
+    assert.equal((await store.history('default', 'notes/raw.md', { limit: 10 })).versions.length, 2);
   });
 });

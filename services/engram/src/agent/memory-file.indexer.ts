@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { runInContext } from '../auth/request-context';
 import { DomainError } from '../common/domain-errors';
+import { withNulsShown } from '../common/visible-nul';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { MEMORY_FILE_TYPE } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
@@ -89,10 +90,13 @@ export class MemoryFileIndexer {
     }
   }
 
-  /** Path first (so searches can name files), then as much of the text as a memory may hold. */
+  /**
+   * Path first (so searches can name files), then as much of the text as a memory may hold. A NUL,
+   * which a memory's content may not hold, is shown as ␀: the file is still found by its words.
+   */
   private entryContent(path: string, text: string): string {
     const limit = this.config.limits.maxContentBytes;
-    const full = `${path}\n\n${text}`;
+    const full = `${path}\n\n${withNulsShown(text)}`;
     if (Buffer.byteLength(full, 'utf8') <= limit) return full;
     const cut = Buffer.from(full, 'utf8')
       .subarray(0, limit - 16)

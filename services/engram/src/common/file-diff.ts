@@ -1,9 +1,12 @@
+import { withNulsShown } from './visible-nul';
+
 /**
  * Unified diffs of memory files (what an agent run changed; each version the file history keeps),
  * computed with bounded work: the common head and tail are skipped in linear time, and Myers's
  * O((N+M)·D) algorithm runs on what is left while the edit distance D stays within `maxEdits` (memory
  * O(D²)) and its line comparisons within `maxWork`. Beyond either bound, or when the diff text would
- * exceed MAX_DIFF_CHARS, there is no diff (null): never slow work.
+ * exceed MAX_DIFF_CHARS, there is no diff (null): never slow work. A NUL in a line is shown as ␀
+ * (visible-nul.ts), so a diff can be stored as text on either backend.
  */
 export interface DiffLimits {
   maxEdits: number;
@@ -24,7 +27,7 @@ export function unifiedDiff(path: string, before: string | null, after: string |
   const hunks = renderHunks(ops);
   if (hunks === '') return '';
   const text = `--- ${before === null ? '/dev/null' : `a/${path}`}\n+++ ${after === null ? '/dev/null' : `b/${path}`}\n${hunks}`;
-  return text.length > MAX_DIFF_CHARS ? null : text;
+  return text.length > MAX_DIFF_CHARS ? null : withNulsShown(text);
 }
 
 function linesOf(text: string | null): string[] {

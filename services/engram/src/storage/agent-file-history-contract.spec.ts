@@ -71,6 +71,20 @@ function contract(adapter: StorageAdapterUnderTest): void {
     assert.deepEqual(await history('never.md'), []);
   });
 
+  it('journals a file holding a NUL: its bytes kept whole, the NUL shown as ␀ in the diffs, later writes too', async () => {
+    // A file the agent's sandbox wrote: PostgreSQL text (the diff) cannot hold a NUL, and once such a
+    // file was stored, every later change's diff held it too.
+    await files.write('default', 'raw.md', 'before\u0000after\n', 'agent');
+    await files.write('default', 'raw.md', 'before\u0000later\n', 'agent');
+    await files.write('default', 'raw.md', 'clean\n', 'hand_edit');
+    const [clean, later, first] = await history('raw.md');
+    assert.match(first.diff!, /\n\+before\u2400after\n$/);
+    assert.match(later.diff!, /\n-before\u2400after\n\+before\u2400later\n$/);
+    assert.match(clean.diff!, /\n-before\u2400later\n\+clean\n$/);
+    assert.equal((await files.version('default', 'raw.md', later.id))?.content, 'before\u0000later\n');
+    assert.equal(later.size, 13);
+  });
+
   it("keeps each namespace's history to itself", async () => {
     await files.write('default', 'user.md', 'mine\n', 'hand_edit');
     await files.write('other', 'user.md', 'theirs\n', 'hand_edit');
