@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import {
   API_KEY,
   assertAgentProgress,
   callTool,
   cancelledRuns,
+  CLI,
   CLIENT_KINDS,
   McpFixture,
   SLOW,
@@ -82,5 +85,32 @@ describe('engram mcp --url: the stdio bridge to a remote Engram, both protocol e
       stdioClient(fixture, 'v2-modern', ['--url', mcpUrl, '--api-key', 'wrong-key-0123456789']),
       /negotiation failed/i,
     );
+  });
+
+  it("bridge refused by the remote writes only its own advice on stderr (the client's MCP log), once per request", async () => {
+    const mcpUrl = `${fixture.api.url}/mcp`;
+    const stderrOf = async (args: string[]) => {
+      const bridge = spawn(process.execPath, [CLI, 'mcp', '--url', mcpUrl, ...args], {
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...fixture.env },
+      });
+      let stderr = '';
+      bridge.stderr.on('data', (chunk) => (stderr += chunk));
+      const initialize = {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'stderr-check', version: '1' } },
+      };
+      bridge.stdin.end(`${JSON.stringify(initialize)}\n`);
+      await once(bridge, 'close');
+      return stderr.split('\n').filter((line) => line !== '' && !line.startsWith('engram mcp: bridging stdio to '));
+    };
+    // Before, the SDK's line came first: "remote …: Error POSTing to endpoint: {…send it as \"Authorization: Bearer <key>\"…}".
+    assert.deepEqual(await stderrOf(['--api-key', 'wrong-key-0123456789']), [
+      `engram mcp: Engram at ${mcpUrl} refused the API key (HTTP 401): set MCP_MEMORY_API_KEY (or --api-key) to a key it accepts`,
+    ]);
+    assert.deepEqual(await stderrOf([]), [
+      `engram mcp: Engram at ${mcpUrl} needs an API key (HTTP 401): set MCP_MEMORY_API_KEY (or --api-key) in the client's configuration`,
+    ]);
   });
 });

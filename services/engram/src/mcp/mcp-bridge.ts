@@ -41,7 +41,11 @@ export async function runMcpBridge({ url, apiKey, log }: BridgeOptions): Promise
     }
     void local.send(message);
   };
-  remote.onerror = (error) => log(`remote ${url.origin}: ${error.message}`);
+  remote.onerror = (error) => {
+    // A refused key is told once, in the bridge user's terms, when its request is answered (remoteProblem);
+    // the SDK's own line would first quote the remote's advice to send an Authorization header.
+    if (!isUnauthorized(error)) log(`remote ${url.origin}: ${error.message}`);
+  };
 
   const unreachable = (request: JSONRPCRequest) => (error: Error) => {
     modernRequests.delete(request.id);
@@ -94,10 +98,15 @@ export async function runMcpBridge({ url, apiKey, log }: BridgeOptions): Promise
  * client's configuration: the remote's own answer speaks of request headers, which the bridge sends.
  */
 function remoteProblem(url: URL, error: Error, keyGiven: boolean): string {
-  if ((error as { status?: unknown }).status !== 401) {
+  if (!isUnauthorized(error)) {
     return `Engram at ${url.href} is unreachable or refused the request: ${error.message}`;
   }
   return keyGiven
     ? `Engram at ${url.href} refused the API key (HTTP 401): set MCP_MEMORY_API_KEY (or --api-key) to a key it accepts`
     : `Engram at ${url.href} needs an API key (HTTP 401): set MCP_MEMORY_API_KEY (or --api-key) in the client's configuration`;
+}
+
+/** The remote answered HTTP 401: the key is missing or not one it accepts. */
+function isUnauthorized(error: Error): boolean {
+  return (error as { status?: unknown }).status === 401;
 }
