@@ -74,6 +74,24 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
         const nul = await callTool(client, 'memory_store', { content: `NUL by ${kind}`, tags: ['a\u0000b'] });
         assert.equal(nul.isError, true);
         assert.match(nul.text, /^arguments: tags\.0 holds a NUL character/);
+        // A resource URI too: read as a URL, a NUL at either end was dropped and the stats were read.
+        for (const uri of ['memory://stats\u0000', '\u0000memory://tags', 'memory://recent/\u00005']) {
+          await assert.rejects(client.readResource({ uri }), (error: { code: number; message: string }) => {
+            assert.equal(error.code, -32602, `${JSON.stringify(uri)}: ${error.message}`);
+            assert.match(error.message, /uri holds a NUL character/);
+            return true;
+          });
+        }
+        // Over HTTP the body parser refuses the request (400, a JSON-RPC error naming params.uri).
+        const viaHttp = await mcpClients.connectHttpClient(fixture.api.url, API_KEY, kind);
+        try {
+          await assert.rejects(
+            viaHttp.client.readResource({ uri: 'memory://stats\u0000' }),
+            /-32600.*Request body: params\.uri holds a NUL character/,
+          );
+        } finally {
+          await viaHttp.client.close();
+        }
       } finally {
         await client.close();
       }

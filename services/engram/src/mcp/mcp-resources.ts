@@ -1,5 +1,6 @@
-import type { McpServer } from '@modelcontextprotocol/server';
+import type { McpServer, RegisteredResource, RegisteredResourceTemplate } from '@modelcontextprotocol/server';
 import { MemoryNotFound } from '../common/domain-errors';
+import { textProblem } from '../common/request-text';
 import { MAX_PAGE_SIZE } from '../memories/memory.dto';
 import { toMemoryView } from '../memories/memory.view';
 import { requireScope } from './mcp-scope';
@@ -23,21 +24,21 @@ const readable = async (uri: URL, view: () => Promise<unknown>) => {
 
 /** Read-only views of the store for clients that browse resources: stats, tags, recent memories, one memory. */
 export function registerMemoryResources(server: McpServer, deps: ToolDeps): void {
-  server.registerResource(
+  const stats = server.registerResource(
     'stats',
     'memory://stats',
     { title: 'Memory statistics', description: 'Counts, storage and embedding model', mimeType: 'application/json' },
     (uri) => readable(uri, () => deps.status.report()),
   );
 
-  server.registerResource(
+  const tags = server.registerResource(
     'tags',
     'memory://tags',
     { title: 'Tags', description: 'Every tag with the number of memories carrying it', mimeType: 'application/json' },
     (uri) => readable(uri, async () => ({ tags: await deps.memories.tags() })),
   );
 
-  server.registerResource(
+  const recent = server.registerResource(
     'recent',
     new (mcpServerSdk().ResourceTemplate)('memory://recent/{n}', { list: undefined }),
     {
@@ -56,7 +57,7 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
     },
   );
 
-  server.registerResource(
+  const memory = server.registerResource(
     'memory',
     new (mcpServerSdk().ResourceTemplate)('memory://{hash}', { list: undefined }),
     { title: 'A memory', description: 'One memory by its content_hash', mimeType: 'application/json' },
@@ -72,4 +73,43 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
       }
     },
   );
+  readCheckedUris(
+    server,
+    new Map([
+      ['memory://stats', stats],
+      ['memory://tags', tags],
+    ]),
+    [recent, memory],
+  );
+}
+
+/**
+ * resources/read as the SDK serves it (a fixed URI, else the first template matching), with the URI held
+ * first to the rule of every request string (textProblem). The SDK reads it as a URL, which drops a NUL
+ * at either end: over stdio `memory://stats\u0000` read the stats. Over HTTP the body parser refuses
+ * it before it gets here.
+ */
+function readCheckedUris(
+  server: McpServer,
+  fixed: ReadonlyMap<string, RegisteredResource>,
+  templates: readonly RegisteredResourceTemplate[],
+): void {
+  server.server.setRequestHandler('resources/read', async (request, ctx) => {
+    const given = request.params.uri;
+    const problem = textProblem(given);
+    if (problem) throw invalidParams(`uri ${problem}`);
+    let uri: URL;
+    try {
+      uri = new URL(given);
+    } catch {
+      throw invalidParams(`Resource URI ${given} is invalid`);
+    }
+    const resource = fixed.get(uri.href);
+    if (resource) return resource.readCallback(uri, ctx);
+    for (const template of templates) {
+      const variables = template.resourceTemplate.uriTemplate.match(uri.href);
+      if (variables) return template.readCallback(uri, variables, ctx);
+    }
+    throw new (mcpServerSdk().ResourceNotFoundError)(given);
+  });
 }
