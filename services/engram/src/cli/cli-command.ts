@@ -29,6 +29,14 @@ export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise
     load: async () => (await import('./memory.commands.js')).listCommand,
   },
   store: { summary: 'store one memory', load: async () => (await import('./memory.commands.js')).storeCommand },
+  get: {
+    summary: 'print one memory by its hash, or the start of it as list and search print it',
+    load: async () => (await import('./memory.commands.js')).getCommand,
+  },
+  delete: {
+    summary: 'delete one memory by its hash (or its start) to the trash, or for good with --hard',
+    load: async () => (await import('./memory.commands.js')).deleteCommand,
+  },
   import: {
     summary: 'import an export or documents (ChatGPT, Claude, Notion, markdown, PDFs, MCP Memory Service, …)',
     load: async () => (await import('./import.command.js')).importCommand,

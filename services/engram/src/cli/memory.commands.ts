@@ -2,10 +2,16 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { z } from 'zod';
 import { AppModule } from '../app.module';
-import { DEFAULT_NAMESPACE, LOCAL_OWNER, runInContext } from '../auth/request-context';
+import { currentNamespace, DEFAULT_NAMESPACE, LOCAL_OWNER, runInContext } from '../auth/request-context';
 import { isNamespace } from '../auth/namespace';
 import { createLogger } from '../process/logger';
-import { ListMemoriesQuery, MAX_PAGE_SIZE, StoreMemoryBody } from '../memories/memory.dto';
+import {
+  HashPrefixArg,
+  ListMemoriesQuery,
+  MAX_PAGE_SIZE,
+  MIN_HASH_PREFIX,
+  StoreMemoryBody,
+} from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
 import { toMemoryPageView, toMemoryView } from '../memories/memory.view';
 import { toHitView } from '../search/search-hit.view';
@@ -17,6 +23,7 @@ import { CliCommand } from './cli-command';
 import { configUsage, printJson, refusal, usageError } from './cli-output';
 import { configForExistingStore } from './existing-store';
 import { describeFlagIssues } from './flag-issues';
+import { printWholeMemory, withMemoryByHash } from './memory-by-hash';
 
 /** Flags shared by search, list and store, and the request field each one fills. */
 const COMMON_FLAGS = {
@@ -37,6 +44,7 @@ const FIELD_FLAGS: Record<string, string> = {
   page: '--page',
   page_size: '--page-size',
   cursor: '--cursor',
+  content_hash: '<hash>',
 };
 
 const SEARCH_USAGE = `usage: engram search <query…> [--limit <n>] [--mode hybrid|semantic|keyword] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
@@ -44,6 +52,14 @@ const SEARCH_USAGE = `usage: engram search <query…> [--limit <n>] [--mode hybr
 const LIST_USAGE = `usage: engram list [--page <n> | --cursor <next cursor>] [--page-size <n>] [--oldest] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
   ${configUsage()}`;
 const STORE_USAGE = `usage: engram store <content…> [--tags a,b] [--type <type>] [--namespace <ns>] [--json]
+  ${configUsage()}`;
+const HASH_HELP = `<hash> is a memory's content hash, or its start as list and search print it (at least ${MIN_HASH_PREFIX} characters).
+  Exit codes: 64 bad arguments, 65 several memories' hashes start so (they are listed), 66 no memory's does.`;
+const GET_USAGE = `usage: engram get <hash> [--namespace <ns>] [--json]
+  ${HASH_HELP}
+  ${configUsage()}`;
+const DELETE_USAGE = `usage: engram delete <hash> [--hard] [--namespace <ns>] [--json]
+  To the trash (restorable) unless --hard, which deletes for good. ${HASH_HELP}
   ${configUsage()}`;
 
 export const searchCommand: CliCommand = {
@@ -140,13 +156,73 @@ export const storeCommand: CliCommand = {
     }),
 };
 
+/** A memory's hash, whole or its start, as the one positional argument. */
+const HashArgs = z.object({ content_hash: HashPrefixArg });
+
+function hashRequest(args: ParsedArgs) {
+  if (args.positionals.length > 1) return { problem: `one <hash> only, not "${args.positionals.join(' ')}"` };
+  return { schema: HashArgs, input: { content_hash: args.positionals[0] } };
+}
+
+export const getCommand: CliCommand = {
+  usage: GET_USAGE,
+  run: (argv) =>
+    runMemoryCommand(
+      'get',
+      argv,
+      { namespace: { type: 'string' }, json: { type: 'boolean' } },
+      {
+        usage: GET_USAGE,
+        request: hashRequest,
+        execute: (context, input, json) =>
+          withMemoryByHash(context, 'get', hashTarget(input), async ({ contentHash }) => {
+            // Read as GET /api/memories/:hash reads it: a fetch, counted as a use.
+            const memory = await context.get(MemoryService).read(contentHash);
+            if (json) return printJson(toMemoryView(memory));
+            printWholeMemory(memory);
+            return 0;
+          }),
+      },
+    ),
+};
+
+export const deleteCommand: CliCommand = {
+  usage: DELETE_USAGE,
+  run: (argv) =>
+    runMemoryCommand(
+      'delete',
+      argv,
+      { namespace: { type: 'string' }, json: { type: 'boolean' }, hard: { type: 'boolean' } },
+      {
+        usage: DELETE_USAGE,
+        request: hashRequest,
+        execute: (context, input, json, args) =>
+          withMemoryByHash(context, 'delete', hashTarget(input), async ({ contentHash }) => {
+            const hard = args.flags.hard === true;
+            // DELETE /api/memories/:hash's own path: the tombstone (or the purge) and the memory_deleted event.
+            const memory = await context.get(MemoryService).delete(contentHash, hard);
+            const message = hard ? 'Memory deleted for good' : 'Memory deleted';
+            if (json) return printJson({ success: true, message, content_hash: memory.contentHash });
+            const where = hard ? 'for good' : 'to the trash';
+            process.stdout.write(`deleted ${memory.contentHash} (${describe(memory)}) ${where}\n`);
+            return 0;
+          }),
+      },
+    ),
+};
+
+/** The validated hash and the namespace the command runs in. */
+function hashTarget(input: unknown): { prefix: string; namespace: string } {
+  return { prefix: (input as z.output<typeof HashArgs>).content_hash, namespace: currentNamespace() };
+}
+
 interface MemoryCommand {
   usage: string;
   /** The request the arguments make, checked by the same schema as the REST route, or a flag's problem. */
   request(
     args: ParsedArgs,
   ): { schema: z.ZodType; input: Record<string, unknown>; positionalsAllowed?: boolean } | { problem: string };
-  execute(context: INestApplicationContext, input: unknown, json: boolean): Promise<number>;
+  execute(context: INestApplicationContext, input: unknown, json: boolean, args: ParsedArgs): Promise<number>;
 }
 
 /**
@@ -186,7 +262,7 @@ async function runMemoryCommand(name: string, argv: readonly string[], flags: Fl
   });
   try {
     return await runInContext({ ...LOCAL_OWNER, namespace }, () =>
-      command.execute(context, parsed.data, args.flags.json === true),
+      command.execute(context, parsed.data, args.flags.json === true, args),
     );
   } catch (error) {
     return refusal(name, error, (field) => FIELD_FLAGS[field]);

@@ -95,6 +95,16 @@ export const ContentHashParam = z
   .regex(/^[0-9a-f]{64}$/i, 'content_hash is 64 hexadecimal characters')
   .transform((hash) => hash.toLowerCase());
 
+/** The hash of a memory as the CLI prints it (12 characters) or whole: at least 8 hex, so a few rows share it. */
+export const MIN_HASH_PREFIX = 8;
+export const HashPrefixArg = z
+  .string()
+  .regex(
+    new RegExp(`^[0-9a-f]{${MIN_HASH_PREFIX},64}$`, 'i'),
+    `content_hash is ${MIN_HASH_PREFIX} to 64 hexadecimal characters (the start of a memory's hash, or all of it)`,
+  )
+  .transform((hash) => hash.toLowerCase());
+
 const queryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 export const INCLUDE_SUPERSEDED_DESCRIPTION =

@@ -187,6 +187,14 @@ export class MemoryService {
     return memory;
   }
 
+  /**
+   * The live memories whose hash starts with `prefix` (lowercase hex), at most `limit`, in hash order: what a
+   * shortened hash, as the CLI prints them, may name (a whole hash names one memory or none).
+   */
+  async matchHashPrefix(prefix: string, limit: number): Promise<MemoryRecord[]> {
+    return this.memories.findLiveByHashPrefix(currentNamespace(), prefix, limit);
+  }
+
   /** A client reading one memory: counted as a use (a fetch). */
   async read(hash: string): Promise<MemoryRecord> {
     const memory = await this.get(hash);

@@ -31,6 +31,7 @@ import {
   TrashPosition,
   walkStart,
 } from './memory.store';
+import { hashPrefixRange } from './hash-prefix';
 import { PreparedStatements } from './prepared-statements';
 import { SqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
@@ -81,6 +82,18 @@ export class MemoryRepository {
       .get('SELECT * FROM memories WHERE namespace = ? AND content_hash = ? AND deleted_at IS NULL')
       .get(namespace, contentHash) as MemoryRow | undefined;
     return row ? this.hydrate([row])[0] : undefined;
+  }
+
+  /** Live memories whose hash starts with the prefix: a range of memories_live_hash (hashPrefixRange). */
+  findLiveByHashPrefix(namespace: string, prefix: string, limit: number): MemoryRecord[] {
+    const [from, below] = hashPrefixRange(prefix);
+    const rows = this.statements
+      .get(
+        `SELECT * FROM memories INDEXED BY memories_live_hash WHERE namespace = ? AND content_hash >= ?
+         AND content_hash < ? AND deleted_at IS NULL ORDER BY content_hash LIMIT ?`,
+      )
+      .all(namespace, from, below, limit) as MemoryRow[];
+    return this.hydrate(rows);
   }
 
   /**

@@ -53,6 +53,11 @@ export abstract class MemoryStore {
   /** Stores each memory unless a live one with the same hash exists; one transaction for the lot. */
   abstract insertMany(memories: readonly NewMemory[]): Promise<InsertOutcome[]>;
   abstract findLiveByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined>;
+  /**
+   * The live memories of the namespace whose hash starts with `prefix` (lowercase hex), in hash order, at
+   * most `limit`: a range of the live-hash index, so a short prefix reads its first rows, never the namespace.
+   */
+  abstract findLiveByHashPrefix(namespace: string, prefix: string, limit: number): Promise<MemoryRecord[]>;
   /** The live memories of the namespace among the given ids, in no particular order. */
   abstract findLiveByIds(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]>;
   /** findLiveByIds reading only each memory's text and creation time: search's candidates, hundreds a query. */

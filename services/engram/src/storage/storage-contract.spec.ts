@@ -109,6 +109,33 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.deepEqual(await store.memories.findLiveTexts('default', []), []);
     });
 
+    it('finds live memories by the start of their hash: a few, in hash order, of the namespace only', async () => {
+      // Two texts whose hashes share their first 8 characters (42f58c3e), found by a birthday search.
+      const twins = ['note 53529', 'note 75183'].map((text) => memory(text));
+      const [first, second] = (await store.memories.insertMany([...twins, memory('a third text')]))
+        .map((outcome) => outcome.memory)
+        .slice(0, 2)
+        .sort((a, b) => (a.contentHash < b.contentHash ? -1 : 1));
+      await store.memories.insertMany([memory('note 53529', { namespace: 'team-b' })]);
+      const hashesOf = async (prefix: string, limit = 5, namespace = 'default') =>
+        (await store.memories.findLiveByHashPrefix(namespace, prefix, limit)).map((found) => found.contentHash);
+
+      const shared = first.contentHash.slice(0, 8);
+      assert.equal(second.contentHash.slice(0, 8), shared);
+      assert.deepEqual(await hashesOf(shared), [first.contentHash, second.contentHash]);
+      assert.deepEqual(await hashesOf(shared, 1), [first.contentHash]);
+      assert.deepEqual(await hashesOf(second.contentHash.slice(0, 12)), [second.contentHash]);
+      assert.deepEqual(await hashesOf(shared, 5, 'team-b'), [contentHash('note 53529')]);
+      assert.deepEqual(await hashesOf(shared, 5, 'team-c'), []);
+      // Hex digits sort before letters, and the range ends with the prefix: nothing just past it.
+      const next = (Number.parseInt(shared, 16) + 1).toString(16).padStart(8, '0');
+      assert.deepEqual(await hashesOf(next), []);
+      assert.deepEqual(await store.memories.findLiveByHashPrefix('default', first.contentHash, 5), [first]);
+
+      await store.memories.softDelete(first.id, T0 + DAY);
+      assert.deepEqual(await hashesOf(shared), [second.contentHash], 'a tombstone is not found');
+    });
+
     it('keeps namespaces apart: the same text twice, and no reads across', async () => {
       const [a] = await store.memories.insertMany([memory('shared text', { namespace: 'team-a' })]);
       const [b] = await store.memories.insertMany([memory('shared text', { namespace: 'team-b' })]);

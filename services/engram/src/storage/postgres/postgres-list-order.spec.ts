@@ -89,6 +89,28 @@ describe('pages of memories and of the trash in index order (PostgreSQL)', () =>
     }
   });
 
+  it('finds memories by the start of their hash along the live-hash index, stopping after a few rows', async () => {
+    const [statement] = await statementsOf(stores.db, () => stores.memories.findLiveByHashPrefix('default', 'h123', 6));
+    const plan = await planOf(stores.db, statement);
+    // The Limit reads the index range itself, in its order: no sort, and no other scan of the memories
+    // (the subplans below read each found memory's tags and links).
+    const limit = nodesOf(plan).find((node) => node['Node Type'] === 'Limit');
+    const driving = limit?.Plans?.[0];
+    assert.deepEqual(
+      [driving?.['Node Type'], driving?.['Index Name'], driving?.['Scan Direction']],
+      ['Index Scan', 'memories_live_hash', 'Forward'],
+      JSON.stringify(plan),
+    );
+    // Bounded on both sides by the index itself, not the namespace's hashes read from the first and filtered.
+    assert.match(driving?.['Index Cond'] ?? '', /content_hash >= .*content_hash < /, JSON.stringify(driving));
+    // Memory 1230 is deleted (and holds another text): after h123 come h12301 on.
+    const found = await stores.memories.findLiveByHashPrefix('default', 'h123', 6);
+    assert.deepEqual(
+      found.map((memory) => memory.contentHash),
+      ['h123', 'h12301', 'h12302', 'h12303', 'h12304', 'h12305'],
+    );
+  });
+
   it("reads the first trash page in deletion order, checking each tombstone is its text's newest", async () => {
     const reading = await firstPageReading(() => stores.memories.listDeleted('default', 0, PAGE));
     assert.deepEqual(reading.sorts, []);

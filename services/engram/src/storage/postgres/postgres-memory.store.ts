@@ -34,6 +34,7 @@ import {
 import { namespaceTallies, storeSuperseded, storeTotal, talliesOf } from './postgres-memory-tallies';
 import { INSERT_TAGS } from './postgres-tag-list-order';
 import { PostgresModelGuard } from './postgres-model.guard';
+import { hashPrefixRange } from '../hash-prefix';
 import { isUniqueViolation, numbered, PostgresDatabase, Queryable, vectorLiteral } from './postgres.database';
 
 interface MemoryRow {
@@ -109,6 +110,17 @@ export class PostgresMemoryStore extends MemoryStore {
 
   async findLiveByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined> {
     return findLive(this.db, namespace, contentHash);
+  }
+
+  /** A range of memories_live_hash (hashPrefixRange), in its order. */
+  async findLiveByHashPrefix(namespace: string, prefix: string, limit: number): Promise<MemoryRecord[]> {
+    const [from, below] = hashPrefixRange(prefix);
+    const rows = await this.db.query<MemoryRow>(
+      `${SELECT_MEMORY} WHERE m.namespace = $1 AND m.content_hash >= $2 AND m.content_hash < $3
+       AND m.deleted_at IS NULL ORDER BY m.content_hash LIMIT $4`,
+      [namespace, from, below, limit],
+    );
+    return rows.map(toRecord);
   }
 
   async findLiveByIds(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {

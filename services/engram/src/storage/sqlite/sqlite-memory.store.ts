@@ -38,6 +38,10 @@ export class SqliteMemoryStore extends MemoryStore {
     return this.memories.findLiveByHash(namespace, contentHash);
   }
 
+  async findLiveByHashPrefix(namespace: string, prefix: string, limit: number): Promise<MemoryRecord[]> {
+    return this.memories.findLiveByHashPrefix(namespace, prefix, limit);
+  }
+
   async findLiveByIds(namespace: string, ids: readonly number[]): Promise<MemoryRecord[]> {
     return this.memories.findLiveByIds(namespace, ids);
   }
