@@ -1,9 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AgentModule } from './agent/agent.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
+import { UnreadBodyGuard } from './http/unread-body.guard';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
 import { EventStreamModule } from './events/event-stream.module';
@@ -43,7 +44,10 @@ export class AppModule {
         ExportModule,
         ...jobModules('api', { schedules: serving }),
       ],
-      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_GUARD, useClass: UnreadBodyGuard },
+      ],
     };
   }
 }

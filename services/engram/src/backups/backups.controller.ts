@@ -34,7 +34,7 @@ export class BackupsController {
     summary:
       'Queue a backup (database + memory directory), or join the one already waiting or running; follow it at /api/jobs/{id}',
   })
-  @ApiErrors(401, 429, 503)
+  @ApiErrors(400, 401, 429, 503)
   async queueBackup() {
     return accepted(await this.queue.enqueue(JobName.Backup, { reason: 'manual' }, MANUAL_BACKUP));
   }

@@ -36,7 +36,7 @@ export class ConflictsController {
   @RequireScope('write')
   @HttpCode(202)
   @ApiOperation({ summary: 'Scan this namespace for contradictions as a job; proposals appear in GET /api/conflicts' })
-  @ApiErrors(401, 429, 503)
+  @ApiErrors(400, 401, 429, 503)
   async scan() {
     const job = await this.conflicts.requestScan();
     return { success: true, job_id: job.id, status_url: `/api/conflicts/scan/${job.id}`, job };

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
+import { markEmptyJsonBody } from '../common/empty-json-body';
 import { jsonShapeProblem } from '../common/json-shape';
 
 /** A client error thrown while reading a body; fastify answers with its status code. */
@@ -24,14 +25,15 @@ const SCAN_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as con
  * silently replaced by U+FFFD and stored. Other content types get fastify's 415. As fastify's own
  * parser does, a `__proto__` key or a `constructor.prototype` path anywhere in the body is a 400:
  * code that merges or spreads a body can then never swap or pollute a prototype. So are nesting past
- * MAX_JSON_DEPTH and lone surrogates (jsonShapeProblem).
+ * MAX_JSON_DEPTH and lone surrogates (jsonShapeProblem). An empty body is left undefined for its reader
+ * to refuse or accept (sentEmptyJsonBody).
  */
 export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(
     'application/json',
     { parseAs: 'buffer', bodyLimit },
-    (_request: FastifyRequest, body: Buffer, done: (error: Error | null, value?: unknown) => void) => {
+    (request: FastifyRequest, body: Buffer, done: (error: Error | null, value?: unknown) => void) => {
       let text: string;
       try {
         text = strictUtf8.decode(body);
@@ -40,7 +42,8 @@ export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: numb
         return;
       }
       if (text.trim() === '') {
-        done(new BodyNotJson('Request body is empty; send a JSON object'));
+        markEmptyJsonBody(request);
+        done(null, undefined);
         return;
       }
       let value: unknown;

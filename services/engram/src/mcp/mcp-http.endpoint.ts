@@ -4,6 +4,7 @@ import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CredentialWatch } from '../auth/credential-watch';
 import { routeAccess } from '../auth/route-access';
+import { EMPTY_BODY_MESSAGE, sentEmptyJsonBody } from '../common/empty-json-body';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { McpCall, mcpCallOf } from './mcp-call';
@@ -75,6 +76,11 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
   }
 
   private async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (sentEmptyJsonBody(request)) {
+      // As a body that is not JSON is answered (http/all-exceptions.filter.ts): a Parse error.
+      const error = { code: -32700, message: EMPTY_BODY_MESSAGE };
+      return void reply.code(400).send({ jsonrpc: '2.0', id: null, error });
+    }
     const call = mcpCallOf(request.body);
     if (call) this.metrics.mcpRequests.inc({ era: call.era });
     if (call?.era === 'legacy' && call.method === 'notifications/cancelled') return this.cancel(call, reply);

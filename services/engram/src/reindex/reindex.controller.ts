@@ -19,7 +19,7 @@ export class ReindexController {
     summary:
       'Queue a reindex: re-embed every memory with the configured model; search uses the old vectors until the switch',
   })
-  @ApiErrors(401, 429, 503)
+  @ApiErrors(400, 401, 429, 503)
   async queueReindex() {
     // One reindex at a time: a second request while one waits or runs returns that job.
     return accepted(await this.queue.enqueue(JobName.Reindex, {}, { joinKey: 'reindex' }));

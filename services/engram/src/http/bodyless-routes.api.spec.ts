@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { waitForJob } from '../testing/job-helpers';
+import { startOAuthTestApp } from '../testing/oauth-flow';
+import { RequestOptions, TestApp } from '../testing/test-app';
+
+const ADMIN_KEY = 'bodyless-admin-key-0123456789abcdef';
+
+/** What a client may send, believing it an option, to a route that reads none: each is refused. */
+const REFUSED_BODIES: unknown[] = [{ namespace: 'work' }, { hard: true }, { '': 1 }, [], null, 'yes', 0, false];
+
+/** What carries nothing, and many clients send on every POST: each is served as if no body came. */
+const NOTHING_SENT: { label: string; options: RequestOptions }[] = [
+  { label: 'no body', options: {} },
+  { label: 'an empty body with the JSON content type', options: { rawBody: '' } },
+  { label: '{}', options: { body: {} } },
+];
+
+interface Target {
+  path: string;
+  /** What the route changes, read before and after a request; the same twice when it changes nothing. */
+  state(): Promise<unknown>;
+}
+
+interface BodylessRoute {
+  /** How the OpenAPI document names it (`{hash}`), so the list is checked against the server's routes. */
+  route: string;
+  /** Something for one request to act on. */
+  prepare(): Promise<Target>;
+  /** What the route answers when served; `changes`: its state then differs (else nothing could change). */
+  served: { status: number; changes: boolean };
+}
+
+describe('routes that read no body refuse one instead of ignoring it', () => {
+  let api: TestApp;
+  const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+  const send = (method: string, path: string, options: RequestOptions = {}) =>
+    api.request(method, path, { ...options, headers: { ...admin, ...options.headers } });
+  const get = async (path: string) => {
+    const response = await send('GET', path);
+    return { status: response.status, body: response.body };
+  };
+
+  let stored = 0;
+  const storeMemory = async () => {
+    const response = await send('POST', '/api/memories', { body: { content: `bodyless route note ${++stored}` } });
+    assert.equal(response.status, 201, response.text);
+    return response.body.content_hash as string;
+  };
+  const trashedMemory = async () => {
+    const hash = await storeMemory();
+    assert.equal((await send('DELETE', `/api/memories/${hash}`)).status, 200);
+    return hash;
+  };
+  /** The ids of the recent jobs, once none is still running (a job joined or queued shows as a new id). */
+  const settledJobs = async () => {
+    const { jobs } = (await get('/api/jobs?limit=100')).body as { jobs: { id: string; state: string }[] };
+    const running = jobs.filter((job) => !['completed', 'failed', 'cancelled'].includes(job.state));
+    for (const job of running) await waitForJob(send, job.id);
+    return (await get('/api/jobs?limit=100')).body.jobs.map((job: { id: string }) => job.id);
+  };
+  const endedJob = async () => {
+    const backup = await send('POST', '/api/backup/now');
+    assert.equal(backup.status, 200, backup.text);
+    return backup.body.job_id as string;
+  };
+  const jobRoute = (route: string, status: number): BodylessRoute => ({
+    route,
+    prepare: async () => ({ path: route.split(' ')[1], state: settledJobs }),
+    served: { status, changes: true },
+  });
+
+  const ROUTES: BodylessRoute[] = [
+    {
+      route: 'POST /api/memories/{hash}/restore',
+      prepare: async () => {
+        const hash = await trashedMemory();
+        return { path: `/api/memories/${hash}/restore`, state: () => get(`/api/memories/${hash}`) };
+      },
+      served: { status: 200, changes: true },
+    },
+    {
+      route: 'DELETE /api/memories/{hash}',
+      prepare: async () => {
+        const hash = await storeMemory();
+        return { path: `/api/memories/${hash}`, state: () => get(`/api/memories/${hash}`) };
+      },
+      served: { status: 200, changes: true },
+    },
+    {
+      route: 'DELETE /api/memories/trash/{hash}',
+      prepare: async () => {
+        const hash = await trashedMemory();
+        return { path: `/api/memories/trash/${hash}`, state: () => get(`/api/memories/trash/${hash}`) };
+      },
+      served: { status: 200, changes: true },
+    },
+    {
+      route: 'DELETE /api/admin/keys/{id}',
+      prepare: async () => {
+        const created = await send('POST', '/api/admin/keys', { body: { name: 'victim', scopes: ['read'] } });
+        const id = created.body.id as string;
+        const revokedAt = async () =>
+          (await get('/api/admin/keys')).body.keys.find((key: { id: string }) => key.id === id).revoked_at;
+        return { path: `/api/admin/keys/${id}`, state: revokedAt };
+      },
+      served: { status: 200, changes: true },
+    },
+    {
+      // A client without tokens: revoking them changes nothing to see, so the answer shows it was served.
+      route: 'DELETE /api/admin/oauth/clients/{id}',
+      prepare: async () => {
+        const registered = await api.request('POST', '/oauth/register', {
+          body: { client_name: 'victim', redirect_uris: ['http://127.0.0.1:9/cb'] },
+        });
+        assert.equal(registered.status, 201, registered.text);
+        const path = `/api/admin/oauth/clients/${registered.body.client_id}`;
+        return { path, state: async () => (await get('/api/admin/oauth/clients')).body };
+      },
+      served: { status: 200, changes: false },
+    },
+    {
+      // Jobs run inline here and end at once: cancelling an ended one answers 409 not_cancellable.
+      route: 'DELETE /api/jobs/{id}',
+      prepare: async () => {
+        const id = await endedJob();
+        return { path: `/api/jobs/${id}`, state: () => get(`/api/jobs/${id}`) };
+      },
+      served: { status: 409, changes: false },
+    },
+    {
+      route: 'DELETE /api/import/{id}',
+      prepare: async () => {
+        const form = new FormData();
+        form.append('source', 'markdown');
+        form.append('file', new Blob(['# Imported\n\nA note to import.']), 'note.md');
+        const started = await fetch(`${api.url}/api/import`, { method: 'POST', headers: admin, body: form });
+        assert.equal(started.status, 202);
+        const id = ((await started.json()) as { job_id: string }).job_id;
+        await waitForJob(send, id);
+        return { path: `/api/import/${id}`, state: () => get(`/api/import/${id}`) };
+      },
+      served: { status: 409, changes: false },
+    },
+    jobRoute('POST /api/admin/backup', 202),
+    jobRoute('POST /api/backup/now', 200),
+    jobRoute('POST /api/admin/reindex', 202),
+    jobRoute('POST /api/conflicts/scan', 202),
+  ];
+
+  before(async () => {
+    api = await startOAuthTestApp(ADMIN_KEY, { ENGRAM_OAUTH_OPEN_REGISTRATION: 'true' });
+  });
+  after(() => api.close());
+
+  it('lists every route without a request body in the OpenAPI document (so a new one gets a case here)', async () => {
+    const document = (await get('/api/docs-json')).body as {
+      paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+    };
+    const bodyless = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([method, operation]) => method !== 'get' && operation.requestBody === undefined)
+        .map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, operation })),
+    );
+    assert.deepEqual(bodyless.map(({ route }) => route).sort(), ROUTES.map(({ route }) => route).sort());
+    for (const { route, operation } of bodyless) assert.ok(operation.responses['400'], `${route} documents its 400`);
+  });
+
+  for (const { route, prepare, served } of ROUTES) {
+    const method = route.split(' ')[0];
+
+    it(`${route}: a body is 400 naming the route, and changes nothing`, async () => {
+      const target = await prepare();
+      const before = await target.state();
+      for (const body of REFUSED_BODIES) {
+        const refused = await send(method, target.path, { rawBody: JSON.stringify(body) });
+        const sent = JSON.stringify(body);
+        assert.equal(refused.status, 400, `${sent}: ${refused.text}`);
+        assert.equal(refused.body.error, 'validation_error', sent);
+        assert.match(refused.body.message, /takes no request body/, sent);
+        assert.ok(refused.body.message.startsWith(`${method} /api/`), refused.body.message);
+      }
+      assert.deepEqual(await target.state(), before);
+    });
+
+    it(`${route}: served with no body, an empty one or {}`, async () => {
+      for (const { label, options } of NOTHING_SENT) {
+        const target = await prepare();
+        const before = await target.state();
+        const answer = await send(method, target.path, options);
+        assert.equal(answer.status, served.status, `${label}: ${answer.text}`);
+        if (served.changes) assert.notDeepEqual(await target.state(), before, label);
+      }
+    });
+  }
+
+  it('names the fields it refused, and where the options of a route with a query go', async () => {
+    const hash = await storeMemory();
+    const refused = await send('DELETE', `/api/memories/${hash}`, { body: { hard: true, namespace: 'work' } });
+    assert.equal(
+      refused.body.message,
+      'DELETE /api/memories/:hash takes no request body (its options go in the query string), but got field(s) hard, namespace; send no body or {}',
+    );
+    const restore = await send('POST', `/api/memories/${await trashedMemory()}/restore`, { body: ['x'] });
+    assert.equal(
+      restore.body.message,
+      'POST /api/memories/:hash/restore takes no request body, but got an array; send no body or {}',
+    );
+    assert.equal((await send('DELETE', `/api/memories/${hash}?hard=true`)).status, 200);
+    assert.equal((await get(`/api/memories/trash/${hash}`)).status, 404, 'the query option was honoured');
+  });
+
+  it('still reads the body where a handler reads it: JSON, forms, uploads, MCP; and refuses an empty one there', async () => {
+    const register = await api.request('POST', '/oauth/register', {
+      body: { client_name: 'reader', redirect_uris: ['http://127.0.0.1:9/cb'] },
+    });
+    assert.equal(register.status, 201, register.text);
+    const token = await fetch(`${api.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=refresh_token&refresh_token=unknown&client_id=${register.body.client_id}`,
+    });
+    assert.equal(token.status, 400);
+    assert.equal(((await token.json()) as { error: string }).error, 'invalid_grant', 'the form was read');
+    const importPath = await send('POST', '/api/import', { body: { path: '../outside.md', source: 'markdown' } });
+    assert.match(importPath.body.message, /outside\.md|ENGRAM_IMPORT_DIR/, importPath.text);
+    const optional = await send('POST', '/api/consolidation/cleanup', { body: { dry_run: true } });
+    assert.equal(optional.status, 200, optional.text);
+    assert.equal(optional.body.dry_run, true);
+    const ping = await send('POST', '/mcp', {
+      body: { jsonrpc: '2.0', id: 1, method: 'ping' },
+      headers: { accept: 'application/json, text/event-stream' },
+    });
+    assert.equal(ping.status, 200, ping.text);
+
+    for (const path of ['/api/memories', '/api/consolidation/cleanup', '/oauth/register', '/api/import']) {
+      const empty = await send('POST', path, { rawBody: '' });
+      assert.equal(empty.status, 400, `${path}: ${empty.text}`);
+      assert.equal(empty.body.message, 'Request body is empty; send a JSON object', path);
+    }
+    const mcp = await send('POST', '/mcp', { rawBody: '', headers: { accept: 'application/json, text/event-stream' } });
+    assert.equal(mcp.status, 400, mcp.text);
+    assert.deepEqual(mcp.body, {
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32700, message: 'Request body is empty; send a JSON object' },
+    });
+  });
+});
