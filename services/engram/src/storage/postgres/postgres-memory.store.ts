@@ -112,7 +112,10 @@ export class PostgresMemoryStore extends MemoryStore {
     return findLive(this.db, namespace, contentHash);
   }
 
-  /** A range of memories_live_hash (hashPrefixRange), in its order. */
+  /**
+   * A range of memories_live_hash (hashPrefixRange), in its order. The ORDER BY also keeps a table without
+   * statistics on that index: without it the planner walked the namespace in creation order and filtered.
+   */
   async findLiveByHashPrefix(namespace: string, prefix: string, limit: number): Promise<MemoryRecord[]> {
     const [from, below] = hashPrefixRange(prefix);
     const rows = await this.db.query<MemoryRow>(
