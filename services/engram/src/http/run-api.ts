@@ -1,3 +1,4 @@
+import { AddressInfo } from 'node:net';
 import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfigOrReport } from '../config/config.loader';
@@ -10,6 +11,7 @@ import { recordServing } from '../health/serving-record.repository';
 import { startTracing } from '../tracing/tracing';
 import { storeIsNew, storeLocation, unusableStorePath } from '../storage/store-location';
 import { preloadEmbedder } from '../embeddings/embedder-preload';
+import { readyLine } from './ready-line';
 
 /**
  * The api: REST, docs, health and metrics on MCP_HTTP_HOST:MCP_HTTP_PORT. Resolves with the exit code
@@ -68,7 +70,11 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     logger,
   );
   logger.log(
-    readyLine(await app.getUrl(), await app.get(Authenticator).credentialsRequired(), storeLocation(config.storage)),
+    readyLine(app.getHttpServer().address() as AddressInfo, {
+      keyed: await app.get(Authenticator).credentialsRequired(),
+      anonymous: config.auth.allowAnonymous,
+      database: storeLocation(config.storage),
+    }),
     'Startup',
   );
   return stopped;
@@ -81,19 +87,4 @@ function startFailed(error: unknown, port: number, host: string, logger: LoggerS
     `engram: port ${port} on ${host} is in use (another Engram?); stop it or choose another port with MCP_HTTP_PORT or --port\n`,
   );
   return 69; // EX_UNAVAILABLE
-}
-
-/** The one line that says the server is up: where to go, and whether it asks for keys. */
-function readyLine(url: string, keyed: boolean, database: string) {
-  const base = url.replace('://[::1]', '://localhost').replace('://127.0.0.1', '://localhost');
-  return {
-    msg: 'Engram ready',
-    mode: keyed
-      ? 'keyed: every request needs an API key'
-      : 'keyless: loopback only, no key needed until the first key is created',
-    dashboard: `${base}/`,
-    mcp: `${base}/mcp`,
-    api_docs: `${base}/api/docs`,
-    database,
-  };
 }
