@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { seededRandom } from '../testing/seeded-random';
 import { makeTempDir } from '../testing/test-app';
 import { NewMemory } from '../storage/memory.record';
 import { openSqliteStores, SqliteStores } from '../storage/sqlite/sqlite.stores';
@@ -16,12 +17,8 @@ const DUPLICATE_PAIRS = 3;
 
 /** Deterministic unit vectors far apart from each other (random directions in 64 dimensions). */
 function vector(seed: number): Float32Array {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state / 2 ** 32) * 2 - 1;
-  };
-  const out = Float32Array.from({ length: DIMENSION }, next);
+  const random = seededRandom(seed);
+  const out = Float32Array.from({ length: DIMENSION }, () => random() * 2 - 1);
   const norm = Math.hypot(...out);
   return out.map((x) => x / norm);
 }

@@ -4,17 +4,12 @@ import { contextOf, CONTEXT_WINDOW_MS } from './candidate-ranker';
 import { Candidate, HybridRelevance } from './hybrid-relevance';
 import { DEFAULT_RELEVANCE_WEIGHTS } from '../config/relevance-model';
 import { queryFacts } from './relevance-signals';
+import { seededRandom } from '../testing/seeded-random';
 
 const WRITTEN = Date.UTC(2024, 2, 10, 12);
 
 function candidate(id: number, content: string, similarity: number, bm25: number | null = null): Candidate {
   return { id, content, similarity, bm25, createdAtMs: WRITTEN };
-}
-
-/** Pseudo-random numbers for the specs' choices, repeatable from a seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 function relevanceFor(query: string, pool: Candidate[]): HybridRelevance {
@@ -151,7 +146,7 @@ describe('hybrid relevance', () => {
   });
 
   it('ranks and scores the same when only the leaders have their time phrases resolved', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
     const clock = { now: new Date(Date.UTC(2024, 11, 1)), timeZone: 'Europe/Berlin' };
     const queries = [

@@ -11,6 +11,7 @@ import {
   seededMemory,
   seededVector,
 } from '../testing/ann-store';
+import { seededRandom } from '../testing/seeded-random';
 import { makeTempDir } from '../testing/test-app';
 import { waitFor } from '../testing/wait-for';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
@@ -52,12 +53,6 @@ function insert(store: AnnTestStore, memories: NewMemory[]): StoredRow[] {
   return store.memories.insertMany(memories).map((outcome, i) => ({ ...memories[i], id: outcome.memory.id }));
 }
 
-/** Pseudo-random numbers for the specs' choices, repeatable from a seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
-}
-
 /** Records the candidate count, and the admitted count asked for, of every index search until `stop`. */
 function recordPools(ann: AnnIndex): { pools: number[]; enoughs: number[]; stop: () => void } {
   const pools: number[] = [];
@@ -80,7 +75,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
 
     before(async () => {
       store = openAnnTestStore(dir);
-      const pick = random(7);
+      const pick = seededRandom(7);
       const main = Array.from({ length: 9_000 }, (_, i) =>
         seededMemory(i, 'main', {
           tags: TAGS.filter(() => pick() < 0.35),
@@ -115,7 +110,7 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
     });
 
     it('answers random filters with only admitted memories, close to an exact scan of them', async () => {
-      const pick = random(11);
+      const pick = seededRandom(11);
       const recalls: number[] = [];
       for (let q = 0; q < 60; q++) {
         const filter: MemoryFilter = { namespace: pick() < 0.8 ? 'main' : 'other' };

@@ -7,6 +7,7 @@ import { MemoryRepository } from '../storage/memory.repository';
 import { SearchRepository } from '../storage/search.repository';
 import { openSqliteDatabase, SqliteDatabase } from '../storage/sqlite.connection';
 import { VectorIndex } from '../storage/vector-index';
+import { seededRandom } from './seeded-random';
 
 /** The dimension of the ANN specs' vectors: small, so tens of thousands of rows insert in seconds. */
 export const ANN_TEST_DIMENSION = 32;
@@ -59,15 +60,8 @@ export function openAnnTestStore(
 
 /** A deterministic unit vector for a seed (the same seed always gives the same vector). */
 export function seededVector(seed: number, dimension = ANN_TEST_DIMENSION): Float32Array {
-  let state = (seed * 2654435761) >>> 0 || 1;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-  const vector = Float32Array.from({ length: dimension }, next);
+  const random = seededRandom((seed * 2654435761) >>> 0 || 1);
+  const vector = Float32Array.from({ length: dimension }, () => random() - 0.5);
   const norm = Math.hypot(...vector);
   return vector.map((value) => value / norm);
 }

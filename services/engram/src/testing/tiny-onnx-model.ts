@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ProtobufWriter } from '../embeddings/protobuf-writer';
+import { seededRandom } from './seeded-random';
 
 /**
  * Builds a tiny but real BERT-shaped ONNX model folder for tests, since no ONNX sentence model can
@@ -55,14 +56,7 @@ export async function buildTinyOnnxModel(
 /** Seeded table, one row per token; special tokens are zero so they add nothing to a mean. */
 function embeddingTable(vocabulary: readonly string[], dimension: number): Float32Array {
   const table = new Float32Array(vocabulary.length * dimension);
-  let seed = 0x9e3779b9;
-  const random = () => {
-    // mulberry32: small, deterministic, good enough spread for test vectors
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(0x9e3779b9);
   vocabulary.forEach((token, row) => {
     if (SPECIAL_TOKENS.includes(token) && token !== '[UNK]') return;
     for (let column = 0; column < dimension; column++) table[row * dimension + column] = random() * 2 - 1;
