@@ -3,6 +3,7 @@
  * vocabulary of common words plus generated proper names, so FTS sees a realistic mix of very common
  * and rare terms rather than a uniform bag.
  */
+import { fromDist } from './dist.mjs';
 
 const TOPIC_WORDS = (
   'coffee tea breakfast lunch dinner recipe pasta curry salad bread kitchen garden balcony tomatoes basil ' +
@@ -44,17 +45,8 @@ const TEMPLATES = [
 
 const TIMES = 'yesterday|last week|on monday|this morning|next friday|in march|at the weekend|tonight'.split('|');
 
-/** Small, fast, seedable PRNG (mulberry32). */
-export function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small, fast, seedable PRNG (the service's test-data generator, mulberry32). */
+export const random = (seed) => fromDist('testing/seeded-random.js').seededRandom(seed);
 
 /** Index 0..n-1 with probability ∝ 1/(i+1): a few words are everywhere, most are rare. */
 function zipf(next, n) {
