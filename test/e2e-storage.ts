@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import { Client as PgClient } from 'pg';
 import { serviceHelper } from './engram-cli';
 
 const { startTestPostgres } = serviceHelper('testing/postgres-test-server.js');
+const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 
 /**
  * A storage backend for whole-process suites that run once per backend: the SQLite file (the embedded
@@ -31,4 +33,38 @@ export function e2eStorages(): E2eStorage[] {
       stop: async () => postgres?.close(),
     },
   ];
+}
+
+/**
+ * Each row holding a content hash, live or in the trash, read from the database itself: PostgreSQL when
+ * `env` (as start answered it) names a DATABASE_URL, else its SQLite file.
+ */
+export function memoryRowsIn(env: Record<string, string>): (hash: string) => Promise<{ deleted: boolean }[]> {
+  const url = env.DATABASE_URL;
+  const read = url === undefined ? sqliteDeletedAt(env.MCP_MEMORY_SQLITE_PATH) : postgresDeletedAt(url);
+  return async (hash) => (await read(hash)).map((deletedAt) => ({ deleted: deletedAt !== null }));
+}
+
+function sqliteDeletedAt(path: string) {
+  return async (hash: string): Promise<(number | null)[]> => {
+    const db = openSqliteDatabase(path, {});
+    try {
+      return db.prepare('SELECT deleted_at FROM memories WHERE content_hash = ?').pluck().all(hash);
+    } finally {
+      db.close();
+    }
+  };
+}
+
+function postgresDeletedAt(url: string) {
+  return async (hash: string): Promise<(string | null)[]> => {
+    const client = new PgClient({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT deleted_at FROM memories WHERE content_hash = $1', [hash]);
+      return rows.map((row) => row.deleted_at);
+    } finally {
+      await client.end();
+    }
+  };
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client as PgClient } from 'pg';
-import { e2eStorages } from './e2e-storage';
+import { e2eStorages, memoryRowsIn } from './e2e-storage';
 import { CliStore, openCliStore, runEngram, serviceHelper } from './engram-cli';
 
 const { contentHash } = serviceHelper('memories/content-hash.js');
@@ -21,10 +20,10 @@ for (const storage of e2eStorages()) {
     before(async () => {
       store = await openCliStore('cli-hash-model');
       env = { ...store.env, ...(await storage.start(store.dir)) };
-      const sqlite = storage.name === 'SQLite';
       // Commands other than serve open only an existing SQLite file: make the one the backend names.
-      if (sqlite) openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
-      rowsOf = sqlite ? sqliteRows(env.MCP_MEMORY_SQLITE_PATH) : postgresRows(env.DATABASE_URL);
+      if (storage.name === 'SQLite') openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
+      const rows = memoryRowsIn(env);
+      rowsOf = (text) => rows(contentHash(text));
     });
     after(async () => {
       await storage.stop();
@@ -125,31 +124,4 @@ for (const storage of e2eStorages()) {
       }
     });
   });
-}
-
-function sqliteRows(path: string) {
-  return async (text: string) => {
-    const db = openSqliteDatabase(path, {});
-    try {
-      const rows = db.prepare('SELECT deleted_at FROM memories WHERE content_hash = ?').all(contentHash(text));
-      return rows.map((row: { deleted_at: number | null }) => ({ deleted: row.deleted_at !== null }));
-    } finally {
-      db.close();
-    }
-  };
-}
-
-function postgresRows(url: string) {
-  return async (text: string) => {
-    const client = new PgClient({ connectionString: url });
-    await client.connect();
-    try {
-      const { rows } = await client.query('SELECT deleted_at FROM memories WHERE content_hash = $1', [
-        contentHash(text),
-      ]);
-      return rows.map((row) => ({ deleted: row.deleted_at !== null }));
-    } finally {
-      await client.end();
-    }
-  };
 }

@@ -37,6 +37,10 @@ export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise
     summary: 'delete one memory by its hash (or its start) to the trash, or for good with --hard',
     load: async () => (await import('./memory.commands.js')).deleteCommand,
   },
+  trash: {
+    summary: 'list the deleted memories, show one, restore one, or purge one for good',
+    load: async () => (await import('./trash.command.js')).trashCommand,
+  },
   import: {
     summary: 'import an export or documents (ChatGPT, Claude, Notion, markdown, PDFs, MCP Memory Service, …)',
     load: async () => (await import('./import.command.js')).importCommand,

@@ -1,31 +1,18 @@
-import { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { z } from 'zod';
-import { AppModule } from '../app.module';
-import { currentNamespace, DEFAULT_NAMESPACE, LOCAL_OWNER, runInContext } from '../auth/request-context';
-import { isNamespace } from '../auth/namespace';
-import { createLogger } from '../process/logger';
-import {
-  HashPrefixArg,
-  ListMemoriesQuery,
-  MAX_PAGE_SIZE,
-  MIN_HASH_PREFIX,
-  StoreMemoryBody,
-} from '../memories/memory.dto';
+import { ListMemoriesQuery, MAX_PAGE_SIZE, MIN_HASH_PREFIX, StoreMemoryBody } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
 import { toMemoryPageView, toMemoryView } from '../memories/memory.view';
 import { toHitView } from '../search/search-hit.view';
 import { SearchBody } from '../search/search.dto';
 import { SearchService } from '../search/search.service';
-import { MemoryRecord } from '../storage/memory.record';
-import { FlagSpec, integerFlag, ParsedArgs, parseCommandArgs } from './cli-args';
+import { integerFlag, ParsedArgs } from './cli-args';
 import { CliCommand } from './cli-command';
-import { configUsage, printJson, refusal, usageError } from './cli-output';
-import { configForExistingStore } from './existing-store';
-import { describeFlagIssues } from './flag-issues';
+import { configUsage, printJson } from './cli-output';
 import { printWholeMemory, withMemoryByHash } from './memory-by-hash';
+import { hashRequest, hashTarget, runMemoryCommand } from './memory-command';
+import { describe, pageOfPages, printMemory } from './memory-lines';
 
-/** Flags shared by search, list and store, and the request field each one fills. */
+/** Flags shared by search, list and store. */
 const COMMON_FLAGS = {
   tags: { type: 'string' },
   type: { type: 'string' },
@@ -33,19 +20,6 @@ const COMMON_FLAGS = {
   json: { type: 'boolean' },
 } as const;
 const FILTER_FLAGS = { ...COMMON_FLAGS, time: { type: 'string' } } as const;
-const FIELD_FLAGS: Record<string, string> = {
-  query: '<query>',
-  content: '<content>',
-  limit: '--limit',
-  mode: '--mode',
-  tags: '--tags',
-  memory_type: '--type',
-  time_expr: '--time',
-  page: '--page',
-  page_size: '--page-size',
-  cursor: '--cursor',
-  content_hash: '<hash>',
-};
 
 const SEARCH_USAGE = `usage: engram search <query…> [--limit <n>] [--mode hybrid|semantic|keyword] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
   ${configUsage()}`;
@@ -82,7 +56,7 @@ export const searchCommand: CliCommand = {
         async execute(context, input, json) {
           const outcome = await context.get(SearchService).hybridSearch(input as z.output<typeof SearchBody>);
           if (json) return printJson({ results: outcome.hits.map(toHitView), search_type: outcome.mode });
-          for (const hit of outcome.hits) printMemory(hit.memory, hit.score.toFixed(3));
+          for (const hit of outcome.hits) printMemory(hit.memory, { score: hit.score.toFixed(3) });
           process.stderr.write(
             `${outcome.hits.length} results (${outcome.mode}, ${Math.round(outcome.elapsedMs)} ms)\n`,
           );
@@ -132,12 +106,6 @@ export const listCommand: CliCommand = {
     ),
 };
 
-/** "page 2 of 5"; a page past the end says so, since it lists nothing (the README's `--page 2` on a new store). */
-function pageOfPages(page: number, totalPages: number): string {
-  const last = Math.max(totalPages, 1);
-  return page > last ? `page ${page} is past the last page (${last})` : `page ${page} of ${last}`;
-}
-
 export const storeCommand: CliCommand = {
   usage: STORE_USAGE,
   run: (argv) =>
@@ -156,14 +124,6 @@ export const storeCommand: CliCommand = {
     }),
 };
 
-/** A memory's hash, whole or its start, as the one positional argument. */
-const HashArgs = z.object({ content_hash: HashPrefixArg });
-
-function hashRequest(args: ParsedArgs) {
-  if (args.positionals.length > 1) return { problem: `one <hash> only, not "${args.positionals.join(' ')}"` };
-  return { schema: HashArgs, input: { content_hash: args.positionals[0] } };
-}
-
 export const getCommand: CliCommand = {
   usage: GET_USAGE,
   run: (argv) =>
@@ -173,7 +133,7 @@ export const getCommand: CliCommand = {
       { namespace: { type: 'string' }, json: { type: 'boolean' } },
       {
         usage: GET_USAGE,
-        request: hashRequest,
+        request: (args) => hashRequest(args.positionals),
         execute: (context, input, json) =>
           withMemoryByHash(context, 'get', hashTarget(input), async ({ contentHash }) => {
             // Read as GET /api/memories/:hash reads it: a fetch, counted as a use.
@@ -195,7 +155,7 @@ export const deleteCommand: CliCommand = {
       { namespace: { type: 'string' }, json: { type: 'boolean' }, hard: { type: 'boolean' } },
       {
         usage: DELETE_USAGE,
-        request: hashRequest,
+        request: (args) => hashRequest(args.positionals),
         execute: (context, input, json, args) =>
           withMemoryByHash(context, 'delete', hashTarget(input), async ({ contentHash }) => {
             const hard = args.flags.hard === true;
@@ -211,82 +171,6 @@ export const deleteCommand: CliCommand = {
     ),
 };
 
-/** The validated hash and the namespace the command runs in. */
-function hashTarget(input: unknown): { prefix: string; namespace: string } {
-  return { prefix: (input as z.output<typeof HashArgs>).content_hash, namespace: currentNamespace() };
-}
-
-interface MemoryCommand {
-  usage: string;
-  /** The request the arguments make, checked by the same schema as the REST route, or a flag's problem. */
-  request(
-    args: ParsedArgs,
-  ): { schema: z.ZodType; input: Record<string, unknown>; positionalsAllowed?: boolean } | { problem: string };
-  execute(context: INestApplicationContext, input: unknown, json: boolean, args: ParsedArgs): Promise<number>;
-}
-
-/**
- * Parses and validates the arguments, opens the application on the existing store, and runs the
- * command in the chosen namespace with the rights of the database file's owner (as stdio MCP does).
- */
-async function runMemoryCommand(name: string, argv: readonly string[], flags: FlagSpec, command: MemoryCommand) {
-  const args = parseCommandArgs(argv, flags);
-  if ('problem' in args) return usageError(name, args.problem, command.usage);
-  const request = command.request(args);
-  if ('problem' in request) return usageError(name, request.problem, command.usage);
-  const { schema, input, positionalsAllowed = true } = request;
-  if (!positionalsAllowed && args.positionals.length > 0) {
-    return usageError(name, `unexpected "${args.positionals[0]}"`, command.usage);
-  }
-  const namespace = args.flags.namespace ?? DEFAULT_NAMESPACE;
-  if (typeof namespace !== 'string' || !isNamespace(namespace)) {
-    return usageError(name, '--namespace: lowercase letters, digits, - and _ (at most 64)', command.usage);
-  }
-  const parsed = schema.safeParse(withoutUndefined(input));
-  if (!parsed.success) {
-    return usageError(
-      name,
-      describeFlagIssues(parsed.error, (field) => FIELD_FLAGS[field] ?? name),
-      command.usage,
-    );
-  }
-  const config = configForExistingStore(name, args.configArgv);
-  if (typeof config === 'number') return config;
-  const logger = createLogger(
-    { ...config, log: { ...config.log, level: config.log.level === 'debug' ? 'debug' : 'warn' } },
-    { command: true },
-  );
-  const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
-    logger,
-    abortOnError: false,
-  });
-  try {
-    return await runInContext({ ...LOCAL_OWNER, namespace }, () =>
-      command.execute(context, parsed.data, args.flags.json === true, args),
-    );
-  } catch (error) {
-    return refusal(name, error, (field) => FIELD_FLAGS[field]);
-  } finally {
-    await context.close();
-  }
-}
-
 function filters(args: ParsedArgs) {
   return { tags: args.flags.tags, memory_type: args.flags.type, time_expr: args.flags.time };
-}
-
-function withoutUndefined(input: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
-}
-
-/** Two lines per memory: when, type, tags and hash (with the score for search), then the text on one line. */
-function printMemory(memory: MemoryRecord, score?: string): void {
-  const text = memory.content.replace(/\s+/g, ' ').trim();
-  const shown = text.length > 200 ? `${text.slice(0, 199)}…` : text;
-  const head = [score, new Date(memory.createdAt).toISOString().slice(0, 16).replace('T', ' '), describe(memory)];
-  process.stdout.write(`${head.filter(Boolean).join('  ')}  ${memory.contentHash.slice(0, 12)}\n    ${shown}\n`);
-}
-
-function describe(memory: MemoryRecord): string {
-  return memory.tags.length > 0 ? `${memory.memoryType}, tags ${memory.tags.join(',')}` : memory.memoryType;
 }

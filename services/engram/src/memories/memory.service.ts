@@ -390,6 +390,11 @@ export class MemoryService {
     };
   }
 
+  /** matchHashPrefix for the trash: each deleted text whose hash starts with `prefix`, as getDeleted reads it. */
+  async matchTrashHashPrefix(prefix: string, limit: number): Promise<MemoryRecord[]> {
+    return this.memories.findDeletedByHashPrefix(currentNamespace(), prefix, limit);
+  }
+
   async getDeleted(hash: string): Promise<MemoryRecord> {
     const memory = await this.memories.findDeletedByHash(currentNamespace(), hash);
     if (!memory) throw new NotFound(`No deleted memory with content_hash ${hash} in the trash`);

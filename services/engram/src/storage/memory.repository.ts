@@ -61,6 +61,18 @@ export const TRASH_PAGE = `SELECT m.* FROM memories m WHERE m.namespace = ? AND 
       AND n.content_hash = m.content_hash AND n.deleted_at IS NOT NULL ORDER BY n.deleted_at DESC, n.id DESC LIMIT 1)
   ORDER BY m.deleted_at DESC, m.id DESC LIMIT ? OFFSET ?`;
 
+/**
+ * The texts in a namespace's trash whose hashes lie in a range (parameters: namespace, from, below, limit), each
+ * as its newest tombstone: a range of memories_trash_by_hash (hashPrefixRange) in its order, a row kept when no
+ * later deletion of its text follows it, as listDeletedAfter keeps one (TRASH_PAGE's equality with the newest
+ * one's id made SQLite sort the whole range before its LIMIT).
+ */
+export const TRASH_BY_HASH_PREFIX = `SELECT m.* FROM memories m INDEXED BY memories_trash_by_hash WHERE m.namespace = ?
+  AND m.content_hash >= ? AND m.content_hash < ? AND m.deleted_at IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM memories n INDEXED BY memories_trash_by_hash WHERE n.namespace = m.namespace
+    AND n.content_hash = m.content_hash AND n.deleted_at IS NOT NULL AND (n.deleted_at, n.id) > (m.deleted_at, m.id))
+  ORDER BY m.content_hash LIMIT ?`;
+
 /** All reads and writes of memories, their tags and their vectors. Every write is one transaction. */
 export class MemoryRepository {
   private readonly statements: PreparedStatements;
@@ -346,6 +358,13 @@ export class MemoryRepository {
       )
       .get(namespace, contentHash) as MemoryRow | undefined;
     return row ? this.hydrate([row])[0] : undefined;
+  }
+
+  /** Each text in the trash whose hash starts with the prefix, as its newest tombstone (TRASH_BY_HASH_PREFIX). */
+  findDeletedByHashPrefix(namespace: string, prefix: string, limit: number): MemoryRecord[] {
+    const [from, below] = hashPrefixRange(prefix);
+    const rows = this.statements.get(TRASH_BY_HASH_PREFIX).all(namespace, from, below, limit) as MemoryRow[];
+    return this.hydrate(rows);
   }
 
   /**

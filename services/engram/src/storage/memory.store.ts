@@ -128,6 +128,11 @@ export abstract class MemoryStore {
   abstract countDeleted(namespace: string): Promise<number>;
   abstract findDeletedByHash(namespace: string, contentHash: string): Promise<MemoryRecord | undefined>;
   /**
+   * findLiveByHashPrefix for the trash: per content hash starting with `prefix`, its most recently deleted
+   * tombstone (as findDeletedByHash), in hash order, at most `limit`; a range of the trash's hash index.
+   */
+  abstract findDeletedByHashPrefix(namespace: string, prefix: string, limit: number): Promise<MemoryRecord[]>;
+  /**
    * Makes a tombstone live again with a fresh vector; refused (with the live memory) when a live memory
    * with the same content exists by then; `gone` when it was purged meanwhile.
    */

@@ -136,6 +136,45 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.deepEqual(await hashesOf(shared), [second.contentHash], 'a tombstone is not found');
     });
 
+    it('finds the trash by the start of a hash: each text once (its latest deletion), in hash order', async () => {
+      const [a, b] = ['note 53529', 'note 75183'].map((text) => contentHash(text)).sort();
+      const textOf = (hash: string) => (hash === contentHash('note 53529') ? 'note 53529' : 'note 75183');
+      // The text of `a` deleted twice, the later deletion on the older row: the latest deletion wins, not the id.
+      const [{ memory: older }] = await store.memories.insertMany([memory(textOf(a))]);
+      await store.memories.softDelete(older.id, T0 + 3 * DAY);
+      const [{ memory: newer }] = await store.memories.insertMany([memory(textOf(a))]);
+      await store.memories.softDelete(newer.id, T0 + 2 * DAY);
+      const [{ memory: other }, { memory: live }] = await store.memories.insertMany([
+        memory(textOf(b)),
+        memory('a third text'),
+      ]);
+      await store.memories.softDelete(other.id, T0 + DAY);
+      const [{ memory: elsewhere }] = await store.memories.insertMany([memory(textOf(a), { namespace: 'team-b' })]);
+      await store.memories.softDelete(elsewhere.id, T0 + DAY);
+      const found = (prefix: string, limit = 5, namespace = 'default') =>
+        store.memories.findDeletedByHashPrefix(namespace, prefix, limit);
+      const hashesOf = async (prefix: string, limit?: number, namespace?: string) =>
+        (await found(prefix, limit, namespace)).map((tombstone) => tombstone.contentHash);
+
+      const shared = a.slice(0, 8);
+      assert.deepEqual(await hashesOf(shared), [a, b]);
+      assert.deepEqual(
+        (await found(shared)).map((tombstone) => [tombstone.id, tombstone.deletedAt]),
+        [
+          [older.id, T0 + 3 * DAY],
+          [other.id, T0 + DAY],
+        ],
+      );
+      assert.deepEqual(await found(a, 5), [await store.memories.findDeletedByHash('default', a)]);
+      assert.deepEqual(await hashesOf(shared, 1), [a]);
+      assert.deepEqual(await hashesOf(b.slice(0, 12)), [b]);
+      assert.deepEqual(await hashesOf(shared, 5, 'team-b'), [elsewhere.contentHash]);
+      assert.deepEqual(await hashesOf(shared, 5, 'team-c'), []);
+      const next = (Number.parseInt(shared, 16) + 1).toString(16).padStart(8, '0');
+      assert.deepEqual(await hashesOf(next), []);
+      assert.deepEqual(await hashesOf(live.contentHash), [], 'a live memory is not in the trash');
+    });
+
     it('keeps namespaces apart: the same text twice, and no reads across', async () => {
       const [a] = await store.memories.insertMany([memory('shared text', { namespace: 'team-a' })]);
       const [b] = await store.memories.insertMany([memory('shared text', { namespace: 'team-b' })]);

@@ -6,7 +6,7 @@ import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
 import { makeTempDir } from '../testing/test-app';
 import { bindEmbeddingModel } from './embedding-model.binding';
 import { NewMemory } from './memory.record';
-import { MemoryRepository, TRASH_PAGE } from './memory.repository';
+import { MemoryRepository, TRASH_BY_HASH_PREFIX, TRASH_PAGE } from './memory.repository';
 import { openSqliteDatabase, SqliteDatabase } from './sqlite.connection';
 import { VectorIndex } from './vector-index';
 
@@ -91,5 +91,26 @@ describe('trash pages (real SQLite)', () => {
       ),
       JSON.stringify(plan),
     );
+  });
+
+  it('finds texts in the trash by the start of their hash in hash order, each as its newest deletion', () => {
+    const found = memories.findDeletedByHashPrefix('default', 'h1', 6);
+    assert.deepEqual(
+      found.map(({ contentHash }) => contentHash),
+      ['h1', 'h10', 'h100', 'h101', 'h102', 'h103'],
+    );
+    assert.ok(
+      found.every(({ id }) => expected.includes(id)),
+      'h102 was deleted twice: its newer tombstone',
+    );
+    // A range of the trash's hash index read in its order: no sort of the range before the LIMIT.
+    const plan = (
+      db.prepare(`EXPLAIN QUERY PLAN ${TRASH_BY_HASH_PREFIX}`).all('default', 'h1', 'h1g', 6) as { detail: string }[]
+    ).map(({ detail }) => detail);
+    assert.match(
+      plan[0],
+      /^SEARCH m USING INDEX memories_trash_by_hash \(namespace=\? AND content_hash>\? AND content_hash<\?\)/,
+    );
+    assert.ok(!plan.some((detail) => detail.includes('TEMP B-TREE')), JSON.stringify(plan));
   });
 });

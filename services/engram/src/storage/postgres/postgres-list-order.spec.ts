@@ -111,6 +111,24 @@ describe('pages of memories and of the trash in index order (PostgreSQL)', () =>
     );
   });
 
+  it('finds the trash by the start of a hash along its hash index, each text once, with no sort', async () => {
+    const find = () => stores.memories.findDeletedByHashPrefix('default', 'trashed 1', 6);
+    const [statement] = await statementsOf(stores.db, find);
+    const plan = await planOf(stores.db, statement);
+    const reading = pageReading(plan);
+    assert.deepEqual([reading.sorts, reading.indexScans[0]], [[], 'memories_deleted Forward'], JSON.stringify(plan));
+    const range = nodesOf(plan).find((node) => node['Index Name'] === 'memories_deleted');
+    assert.match(range?.['Index Cond'] ?? '', /content_hash >= .*content_hash < /, JSON.stringify(range));
+    const found = await find();
+    assert.deepEqual(
+      found.map((memory) => memory.contentHash),
+      ['trashed 1', 'trashed 10', 'trashed 100', 'trashed 101', 'trashed 102', 'trashed 103'],
+    );
+    for (const tombstone of found) {
+      assert.deepEqual(tombstone, await stores.memories.findDeletedByHash('default', tombstone.contentHash));
+    }
+  });
+
   it("reads the first trash page in deletion order, checking each tombstone is its text's newest", async () => {
     const reading = await firstPageReading(() => stores.memories.listDeleted('default', 0, PAGE));
     assert.deepEqual(reading.sorts, []);

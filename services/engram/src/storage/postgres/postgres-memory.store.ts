@@ -76,6 +76,7 @@ const TRASH_PAGE_IDS = `SELECT m.id FROM memories m WHERE m.namespace = $1 AND m
     SELECT 1 FROM memories n WHERE n.namespace = $1 AND n.content_hash = m.content_hash
       AND n.deleted_at IS NOT NULL AND (n.deleted_at, n.id) > (m.deleted_at, m.id))`;
 const TRASH_SORT = 'ORDER BY m.deleted_at DESC, m.id DESC';
+const HASH_SORT = 'ORDER BY m.content_hash';
 
 /** Tries at storing or restoring a text that replicas keep storing and deleting at the same moment, before a 503. */
 const MAX_INSERT_ATTEMPTS = 3;
@@ -366,6 +367,19 @@ export class PostgresMemoryStore extends MemoryStore {
       [namespace, contentHash],
     );
     return rows.map(toRecord)[0];
+  }
+
+  /** Each text's newest tombstone (TRASH_PAGE_IDS) in a range of memories_deleted (hashPrefixRange), in its order. */
+  async findDeletedByHashPrefix(namespace: string, prefix: string, limit: number): Promise<MemoryRecord[]> {
+    const [from, below] = hashPrefixRange(prefix);
+    const rows = await this.db.query<MemoryRow>(
+      pageOfMemories(
+        `${TRASH_PAGE_IDS} AND m.content_hash >= $2 AND m.content_hash < $3 ${HASH_SORT} LIMIT $4`,
+        HASH_SORT,
+      ),
+      [namespace, from, below, limit],
+    );
+    return rows.map(toRecord);
   }
 
   /**

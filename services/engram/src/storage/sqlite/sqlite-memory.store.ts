@@ -129,6 +129,10 @@ export class SqliteMemoryStore extends MemoryStore {
     return this.memories.findDeletedByHash(namespace, contentHash);
   }
 
+  async findDeletedByHashPrefix(namespace: string, prefix: string, limit: number): Promise<MemoryRecord[]> {
+    return this.memories.findDeletedByHashPrefix(namespace, prefix, limit);
+  }
+
   async restoreDeleted(
     id: number,
     namespace: string,
