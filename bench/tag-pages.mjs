@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * Pages of GET /api/memories filtered by tag, as the memory service asks the store for them: a walk of
- * every page by cursor (listAfter, one row more than the page to know there is a next; the quickest of
- * three walks) and by number (the count, then list at the offset), the first page and one halfway down
- * either way (the least of five), for one common tag, a rare one, all of two and any of two. The store
+ * every page by cursor (listAfter, one row more than the page to know there is a next, and the total the
+ * tallies give, countFromTallies; the quickest of three walks) and by number (the count, then list at the
+ * offset), the first page and one halfway down either way, and a cursor page's total alone (the least of
+ * five each), for one common tag, a rare one, all of two and any of two. The store
  * holds 100,000 memories in one namespace: `common` on 20,000 of them (500 of those in the trash and 500
  * superseded, so 19,000 listed), `second` on a third (6,667 with both), `rare` on 50. Figures go to stdout
  * as JSON.
@@ -107,6 +108,7 @@ async function walkOnceByCursor(memories, filter) {
     let rows = 0;
     for (;;) {
       const read = await memories.listAfter(filter, after, PAGE + 1, 'newest');
+      await memories.countFromTallies(filter);
       const page = read.slice(0, PAGE);
       pages += 1;
       rows += page.length;
@@ -178,6 +180,10 @@ async function main() {
       figures[name].firstPage = {
         byNumberMs: await least(() => numberedPage(memories, filter, 0)),
         byCursorMs: await least(() => memories.listAfter(filter, undefined, PAGE + 1, 'newest')),
+      };
+      figures[name].cursorTotal = {
+        total: (await memories.countFromTallies(filter)) ?? null,
+        ms: await least(() => memories.countFromTallies(filter)),
       };
     }
     const load = (await import('node:os')).loadavg().map((value) => Math.round(value * 10) / 10);

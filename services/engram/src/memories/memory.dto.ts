@@ -143,7 +143,7 @@ export const ListCursorInput = z
 
 export const PAGE_TOTAL_DESCRIPTION =
   "Memories the filters admit; on a page reached by cursor only when the namespace's running counts give it " +
-  '(no filter but include_superseded), else null';
+  '(no filter but include_superseded, or one tag alone), else null';
 
 const queryPage = optionalQueryInteger(1, 1_000_000).describe(PageNumberInput.description!);
 

@@ -22,7 +22,7 @@ import { ZonedCalendar } from '../time/time-expression/zoned-calendar';
 import { resolveTimeFilter } from '../time/time-filter';
 import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '../storage/memory.record';
 import { ListOrder, MemoryPosition, SupersedeRefusal } from '../storage/memory.store';
-import { isNarrowing, MemoryFilter } from '../storage/memory-filter.sql';
+import { MemoryFilter } from '../storage/memory-filter.sql';
 import { MemoryStore } from '../storage/memory.store';
 import { contentHash } from './content-hash';
 import { decodeCursor, encodeCursor } from './list-cursor';
@@ -76,7 +76,8 @@ export interface FilterDeleteOutcome {
 
 /**
  * A page of a list. A page reached by cursor has no number, and its total only when the namespace's
- * tallies give it without counting (a list with no filter but superseded-or-not): null otherwise.
+ * tallies give it without counting (MemoryStore.countFromTallies: no filter but superseded-or-not, or one
+ * tag alone): null otherwise.
  */
 export interface MemoryPage {
   memories: MemoryRecord[];
@@ -219,8 +220,8 @@ export class MemoryService {
     const read = await this.memories.listAfter(filter, after, input.page_size + 1, input.order);
     const memories = read.slice(0, input.page_size);
     const hasMore = read.length > input.page_size;
-    // The total only where it costs nothing: counting a filter for every page would make a walk quadratic.
-    const total = isNarrowing(filter) ? null : await this.memories.count(filter);
+    // The total only where the tallies give it: counting a filter for every page would make a walk quadratic.
+    const total = (await this.memories.countFromTallies(filter)) ?? null;
     return {
       memories,
       total,

@@ -96,12 +96,26 @@ export interface SoleTagFigures {
 }
 
 /**
- * How a filter of one tag alone is counted, so a numbered page's total does not cost the tag's size: the
- * tag's tally as it is (`tally`) when the filter admits superseded memories or the namespace has none; the
- * tally less the superseded memories carrying the tag (`less_superseded`), looked up one by one, when the
- * store holds fewer superseded memories than the tag holds memories; otherwise the tag's range is counted.
+ * The most superseded memories a page reached by cursor looks up one by one for its total: each page of a
+ * walk pays for them again. On SQLite, with a tag on 19,000 of 100,000 memories and pages of 100, the look-ups
+ * took 1.0 ms a page for 500 superseded memories and 6.8 ms for 5,000, against 0.6 ms for the page's own
+ * rows (a walk of the tag 4.2 s with them, 0.2 s without). A numbered page passes over its offset anyway.
  */
-export function soleTagCount(filter: MemoryFilter, figures: SoleTagFigures): 'tally' | 'less_superseded' | 'range' {
-  if (filter.includeSuperseded || figures.superseded === 0) return 'tally';
-  return figures.storeSuperseded < figures.tagged ? 'less_superseded' : 'range';
+export const CURSOR_TOTAL_MAX_LOOKUPS = 1_000;
+
+/**
+ * How a filter of one tag alone is counted, so a page's total does not cost the tag's size: the tag's tally
+ * as it is (`tally`) when the filter admits superseded memories, the namespace has none or no live memory
+ * carries the tag; the tally less the superseded memories carrying the tag (`less_superseded`), looked up
+ * one by one, when the store holds fewer superseded memories than the tag holds memories and no more than
+ * `maxLookups`; otherwise the tag's range is counted (`range`: a numbered page only, one by cursor goes without).
+ */
+export function soleTagCount(
+  filter: MemoryFilter,
+  figures: SoleTagFigures,
+  maxLookups = Infinity,
+): 'tally' | 'less_superseded' | 'range' {
+  if (filter.includeSuperseded || figures.superseded === 0 || figures.tagged === 0) return 'tally';
+  const lookups = figures.storeSuperseded;
+  return lookups < figures.tagged && lookups <= maxLookups ? 'less_superseded' : 'range';
 }

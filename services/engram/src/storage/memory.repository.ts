@@ -10,7 +10,7 @@ import {
 } from './memory.record';
 import { admittedIdsSql } from './admitted-nearest';
 import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
-import { soleTagCount, soleTagOf, tallyOfFilter, TallyRow, totalOf } from './memory-tallies';
+import { CURSOR_TOTAL_MAX_LOOKUPS, soleTagCount, soleTagOf, tallyOfFilter, TallyRow, totalOf } from './memory-tallies';
 import { BY_CREATION, BY_DELETION, keysetAfter } from './keyset.sql';
 import {
   PageStart,
@@ -192,20 +192,10 @@ export class MemoryRepository {
     return this.hydrate(rows);
   }
 
-  /** The namespace's tally when the filter is the whole namespace; otherwise the admitted rows, counted. */
+  /** The filter's count from the tallies where they settle it (countFromTallies); otherwise its rows, counted. */
   count(filter: MemoryFilter): number {
-    const tally = tallyOfFilter(filter);
-    if (tally) {
-      return this.statements
-        .get("SELECT coalesce(sum(n), 0) FROM memory_tallies WHERE namespace = ? AND facet = ? AND key = ''")
-        .pluck()
-        .get(filter.namespace, tally) as number;
-    }
-    const tag = soleTagOf(filter);
-    if (tag !== undefined) {
-      const counted = this.countFromTagTally(filter, tag);
-      if (counted !== undefined) return counted;
-    }
+    const tallied = this.talliedCount(filter, Infinity);
+    if (tallied !== undefined) return tallied;
     if (tagsOf(filter).length > 0) {
       const counted = taggedCountSql(filter, this.taggedReading(filter));
       return this.statements
@@ -218,6 +208,24 @@ export class MemoryRepository {
       .get(`SELECT count(*) FROM memories m WHERE ${where.sql}`)
       .pluck()
       .get(...where.params) as number;
+  }
+
+  /** The namespace's tally when the filter is the whole namespace, one tag alone's where soleTagCount allows. */
+  countFromTallies(filter: MemoryFilter): number | undefined {
+    return this.talliedCount(filter, CURSOR_TOTAL_MAX_LOOKUPS);
+  }
+
+  /** countFromTallies, looking up at most `maxLookups` superseded memories for one tag alone. */
+  private talliedCount(filter: MemoryFilter, maxLookups: number): number | undefined {
+    const tally = tallyOfFilter(filter);
+    if (tally) {
+      return this.statements
+        .get("SELECT coalesce(sum(n), 0) FROM memory_tallies WHERE namespace = ? AND facet = ? AND key = ''")
+        .pluck()
+        .get(filter.namespace, tally) as number;
+    }
+    const tag = soleTagOf(filter);
+    return tag === undefined ? undefined : this.countFromTagTally(filter, tag, maxLookups);
   }
 
   /** Ids of live memories matching the filter among the given candidates, in no particular order. */
@@ -488,7 +496,7 @@ export class MemoryRepository {
   }
 
   /** A filter of one tag alone counted from the tallies, where soleTagCount says they settle it. */
-  private countFromTagTally(filter: MemoryFilter, tag: string): number | undefined {
+  private countFromTagTally(filter: MemoryFilter, tag: string, maxLookups: number): number | undefined {
     const tallies = this.statements
       .get(
         `SELECT facet, key, n FROM memory_tallies WHERE namespace = ?
@@ -504,7 +512,7 @@ export class MemoryRepository {
       .get() as number;
     const tagged = tallies.find((row) => row.facet === 'tag')?.n ?? 0;
     const superseded = totalOf(tallies, 'live') - totalOf(tallies, 'current');
-    const plan = soleTagCount(filter, { tagged, superseded, storeSuperseded });
+    const plan = soleTagCount(filter, { tagged, superseded, storeSuperseded }, maxLookups);
     if (plan === 'range') return undefined;
     if (plan === 'tally') return tagged;
     const carrying = supersededCarryingTagSql('memories m INDEXED BY memories_superseded_by');

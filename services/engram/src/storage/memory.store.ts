@@ -88,6 +88,13 @@ export abstract class MemoryStore {
     order?: ListOrder,
   ): Promise<MemoryRecord[]>;
   abstract count(filter: MemoryFilter): Promise<number>;
+  /**
+   * count(filter) where the namespace's tallies settle it without counting the filter's rows, as count
+   * itself takes it: no filter but superseded-or-not, or one tag alone (soleTagCount, looking up at most
+   * CURSOR_TOTAL_MAX_LOOKUPS superseded memories); undefined otherwise. What a page reached by cursor gives
+   * as its total, where counting would make a walk quadratic.
+   */
+  abstract countFromTallies(filter: MemoryFilter): Promise<number | undefined>;
   /** Ids of live memories matching the filter among the given candidates, in no particular order. */
   abstract filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>>;
   abstract update(id: number, namespace: string, changes: MemoryChanges): Promise<MemoryRecord>;

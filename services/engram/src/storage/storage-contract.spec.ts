@@ -36,6 +36,30 @@ async function pagesAfterPositions<T>(pageSize: number, read: (last: T | undefin
   return pages;
 }
 
+/** Every live memory of every namespace, superseded versions included, as their full records say. */
+async function everyLiveMemory(store: OpenedStorage): Promise<MemoryRecord[]> {
+  const live: MemoryRecord[] = [];
+  for (let page = await store.memories.exportPage(undefined, 0, 100); page.length > 0;) {
+    live.push(...page);
+    page = await store.memories.exportPage(undefined, page.at(-1)!.id, 100);
+  }
+  return live;
+}
+
+/** Whether a filter admits a live memory, worked out from its record alone. */
+function admittedBy(filter: MemoryFilter): (m: MemoryRecord) => boolean {
+  const tags = filter.tags ?? [];
+  const tagged = (m: MemoryRecord) =>
+    filter.tagMatch === 'all' ? tags.every((tag) => m.tags.includes(tag)) : tags.some((tag) => m.tags.includes(tag));
+  return (m) =>
+    m.namespace === filter.namespace &&
+    (tags.length === 0 || tagged(m)) &&
+    (filter.includeSuperseded || m.supersededBy === null) &&
+    (filter.memoryType === undefined || m.memoryType === filter.memoryType) &&
+    m.createdAt >= (filter.createdFromMs ?? -Infinity) &&
+    m.createdAt < (filter.createdBeforeMs ?? Infinity);
+}
+
 let created = 0;
 function memory(content: string, fields: Partial<NewMemory> = {}): NewMemory {
   created += 1;
@@ -447,28 +471,11 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.ok('id' in (await store.memories.insertSuperseding(id(12), memory('t-new', { tags: ['a'] }), at(43))));
       await store.memories.hardDelete(id(15));
 
-      const live: MemoryRecord[] = [];
-      for (let page = await store.memories.exportPage(undefined, 0, 100); page.length > 0;) {
-        live.push(...page);
-        page = await store.memories.exportPage(undefined, page.at(-1)!.id, 100);
-      }
+      const live = await everyLiveMemory(store);
       const admitted = (filter: MemoryFilter, order: 'newest' | 'oldest') => {
-        const tags = filter.tags ?? [];
-        const tagged = (m: MemoryRecord) =>
-          filter.tagMatch === 'all'
-            ? tags.every((tag) => m.tags.includes(tag))
-            : tags.some((tag) => m.tags.includes(tag));
         const sign = order === 'oldest' ? 1 : -1;
         return live
-          .filter(
-            (m) =>
-              m.namespace === filter.namespace &&
-              tagged(m) &&
-              (filter.includeSuperseded || m.supersededBy === null) &&
-              (filter.memoryType === undefined || m.memoryType === filter.memoryType) &&
-              m.createdAt >= (filter.createdFromMs ?? -Infinity) &&
-              m.createdAt < (filter.createdBeforeMs ?? Infinity),
-          )
+          .filter(admittedBy(filter))
           .sort((x, y) => sign * (x.createdAt - y.createdAt || x.id - y.id))
           .map((m) => m.content);
       };
@@ -513,6 +520,75 @@ function contract(adapter: StorageAdapterUnderTest): void {
       }
       assert.ok(admitted(filters[0], 'newest').includes('t-4'), 'the restored memory is listed by its tag');
       assert.ok(!admitted(filters[0], 'newest').includes('t-6'), 'a tag taken off no longer lists its memory');
+    });
+
+    it('counts from the tallies alone what a cursor page gives as its total, as count does, after deletes, supersedes and restores', async () => {
+      const stored = await store.memories.insertMany([
+        ...Array.from({ length: 12 }, (_, i) =>
+          memory(`x-${i}`, { tags: i % 3 === 0 ? ['x', 'y'] : ['x'], memoryType: i % 2 === 0 ? 'decision' : 'note' }),
+        ),
+        memory('rare', { tags: ['rare'] }),
+        memory('x-elsewhere', { namespace: 'elsewhere', tags: ['x'] }),
+      ]);
+      const id = (i: number) => stored[i].memory.id;
+      // The whole namespace and one tag alone: a numbered page's total is their tallies (less the superseded
+      // memories carrying the tag), and a cursor page's is the same figure.
+      const tallied: MemoryFilter[] = [
+        { namespace: 'default' },
+        { namespace: 'default', includeSuperseded: true },
+        { namespace: 'default', tags: ['x'] },
+        { namespace: 'default', tags: ['x', 'x'], tagMatch: 'all' },
+        { namespace: 'default', tags: ['x'], includeSuperseded: true },
+        { namespace: 'default', tags: ['y'] },
+        { namespace: 'default', tags: ['nobody'] },
+        { namespace: 'elsewhere', tags: ['x'] },
+      ];
+      // Filters whose numbered page counts its rows: a cursor page goes without a total.
+      const counted: MemoryFilter[] = [
+        { namespace: 'default', memoryType: 'note' },
+        { namespace: 'default', tags: ['x'], memoryType: 'note' },
+        { namespace: 'default', tags: ['x'], createdFromMs: T0 },
+        { namespace: 'default', tags: ['x', 'y'] },
+        { namespace: 'default', tags: ['x', 'y'], tagMatch: 'all' },
+      ];
+      const rare: MemoryFilter = { namespace: 'default', tags: ['rare'] };
+      /** `rareTallied`: whether the rare tag is counted from its tally (no more superseded memories than it has). */
+      const check = async (step: string, rareTallied: boolean) => {
+        const live = await everyLiveMemory(store);
+        for (const filter of rareTallied ? [...tallied, rare] : tallied) {
+          const where = `${step}: ${JSON.stringify(filter)}`;
+          const expected = live.filter(admittedBy(filter)).length;
+          assert.equal(await store.memories.countFromTallies(filter), expected, where);
+          assert.equal(await store.memories.count(filter), expected, where);
+        }
+        for (const filter of rareTallied ? counted : [...counted, rare]) {
+          assert.equal(await store.memories.countFromTallies(filter), undefined, `${step}: ${JSON.stringify(filter)}`);
+          assert.equal(await store.memories.count(filter), live.filter(admittedBy(filter)).length);
+        }
+      };
+      await check('as stored', true);
+
+      await store.memories.softDelete(id(1), T0 + DAY);
+      await store.memories.softDelete(id(3), T0 + DAY);
+      await check('after deletes', true);
+
+      const replacement = await store.memories.insertSuperseding(id(6), memory('x-6 v2', { tags: ['x', 'y'] }), T0);
+      assert.ok('id' in replacement);
+      assert.ok('id' in (await store.memories.linkSupersession('default', id(4), id(5), T0)));
+      // Two superseded memories in the store, more than the rare tag has: its count is its range's.
+      await check('after supersedes', false);
+
+      await store.memories.softDelete(id(4), T0 + 2 * DAY);
+      await check('after deleting a superseded memory', false);
+      for (const i of [1, 4]) {
+        const outcome = await store.memories.restoreDeleted(id(i), 'default', direction(i), T0 + 3 * DAY);
+        assert.ok(typeof outcome === 'object' && 'restored' in outcome);
+      }
+      await check('after restores', false);
+
+      await store.memories.hardDelete(id(6));
+      await store.memories.hardDelete(id(4));
+      await check('after deleting the superseded memories for good', true);
     });
 
     it('walks past memories stored and deleted between pages: none of those there throughout skipped or repeated', async () => {

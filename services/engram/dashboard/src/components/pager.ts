@@ -3,7 +3,7 @@ import { html } from 'lit';
 /** Where a paged list is: the page shown (1 for the first), how many there are when known, and whether one follows. */
 export interface PagerPosition {
   page: number;
-  /** Null when the server could not count them cheaply (a filtered page reached by cursor). */
+  /** Null when the server could not count them cheaply (a page reached by cursor filtered by type, say). */
   pages: number | null;
   hasNext: boolean;
 }

@@ -10,7 +10,7 @@ import {
   TagCount,
 } from '../memory.record';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
-import { soleTagCount, soleTagOf, tallyOfFilter, totalOf } from '../memory-tallies';
+import { CURSOR_TOTAL_MAX_LOOKUPS, soleTagCount, soleTagOf, tallyOfFilter, totalOf } from '../memory-tallies';
 import {
   InsertOutcome,
   ListOrder,
@@ -213,15 +213,10 @@ export class PostgresMemoryStore extends MemoryStore {
     return rows.map(toRecord);
   }
 
-  /** The namespace's tally when the filter is the whole namespace; otherwise the admitted rows, counted. */
+  /** The filter's count from the tallies where they settle it (countFromTallies); otherwise its rows, counted. */
   async count(filter: MemoryFilter): Promise<number> {
-    const tally = tallyOfFilter(filter);
-    if (tally) return totalOf(await namespaceTallies(this.db, filter.namespace, [tally]), tally);
-    const tag = soleTagOf(filter);
-    if (tag !== undefined) {
-      const counted = await this.countFromTagTally(filter, tag);
-      if (counted !== undefined) return counted;
-    }
+    const tallied = await this.talliedCount(filter, Infinity);
+    if (tallied !== undefined) return tallied;
     // Other tag filters are counted as before: along the tags' ranges PostgreSQL hashed the memories all the
     // same, and probing all of several tags per row cost more (100,000 memories on PGlite: 81 against 62 ms).
     const where = memoryFilterSql(filter);
@@ -230,6 +225,19 @@ export class PostgresMemoryStore extends MemoryStore {
       where.params,
     );
     return row.count;
+  }
+
+  /** The namespace's tally when the filter is the whole namespace, one tag alone's where soleTagCount allows. */
+  async countFromTallies(filter: MemoryFilter): Promise<number | undefined> {
+    return this.talliedCount(filter, CURSOR_TOTAL_MAX_LOOKUPS);
+  }
+
+  /** countFromTallies, looking up at most `maxLookups` superseded memories for one tag alone. */
+  private async talliedCount(filter: MemoryFilter, maxLookups: number): Promise<number | undefined> {
+    const tally = tallyOfFilter(filter);
+    if (tally) return totalOf(await namespaceTallies(this.db, filter.namespace, [tally]), tally);
+    const tag = soleTagOf(filter);
+    return tag === undefined ? undefined : this.countFromTagTally(filter, tag, maxLookups);
   }
 
   async filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>> {
@@ -527,7 +535,7 @@ export class PostgresMemoryStore extends MemoryStore {
   }
 
   /** A filter of one tag alone counted from the tallies, where soleTagCount says they settle it. */
-  private async countFromTagTally(filter: MemoryFilter, tag: string): Promise<number | undefined> {
+  private async countFromTagTally(filter: MemoryFilter, tag: string, maxLookups: number): Promise<number | undefined> {
     const tally = await talliesOf(this.db, filter.namespace, [
       { facet: 'live', key: '' },
       { facet: 'current', key: '' },
@@ -535,7 +543,8 @@ export class PostgresMemoryStore extends MemoryStore {
     ]);
     const tagged = tally('tag', tag);
     const superseded = tally('live') - tally('current');
-    const plan = soleTagCount(filter, { tagged, superseded, storeSuperseded: await storeSuperseded(this.db) });
+    const figures = { tagged, superseded, storeSuperseded: await storeSuperseded(this.db) };
+    const plan = soleTagCount(filter, figures, maxLookups);
     if (plan === 'range') return undefined;
     if (plan === 'tally') return tagged;
     const [row] = await this.db.query<{ count: number }>(numbered(supersededCarryingTagSql('memories m')), [

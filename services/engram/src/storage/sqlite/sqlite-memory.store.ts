@@ -80,6 +80,10 @@ export class SqliteMemoryStore extends MemoryStore {
     return this.memories.count(filter);
   }
 
+  async countFromTallies(filter: MemoryFilter): Promise<number | undefined> {
+    return this.memories.countFromTallies(filter);
+  }
+
   async filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>> {
     return this.memories.filterIds(filter, candidateIds);
   }
