@@ -71,6 +71,34 @@ for (const storage of e2eStorages()) {
       return first.body.next_cursor;
     }
 
+    /**
+     * Until the dashboard sends it, `refused` stands in for the server's next_cursor in every answer for the
+     * first page of `path`: a cursor the server refuses, as it does one edited, made for another list or
+     * filter, or by a server whose cursors changed since. Every other answer is the server's own.
+     */
+    async function handOutRefusedCursor(path: string, refused: string): Promise<void> {
+      let sent = false;
+      await page.route(
+        (url) => url.pathname === path,
+        async (route) => {
+          const cursor = new URL(route.request().url()).searchParams.get('cursor');
+          if (cursor === refused) sent = true;
+          if (sent || cursor !== null) return route.fallback();
+          const response = await route.fetch();
+          await route.fulfill({ response, json: { ...(await response.json()), next_cursor: refused } });
+        },
+      );
+    }
+
+    /** The cursors of the requests for `path` from the last one carrying `refused` on. */
+    const cursorsFrom = (path: string, refused: string) => {
+      const cursors = requests[path].map((url) => url.searchParams.get('cursor'));
+      return cursors.slice(cursors.lastIndexOf(refused));
+    };
+
+    /** The note the list shows after going back to its first page on its own. */
+    const restartNote = () => page.getByRole('status').filter({ hasText: 'Back to the first page' });
+
     async function assertEnds(previous: boolean, next: boolean): Promise<void> {
       assert.equal(await pagerButton('Previous').isDisabled(), !previous, 'Previous enabled');
       assert.equal(await pagerButton('Next').isDisabled(), !next, 'Next enabled');
@@ -167,6 +195,35 @@ for (const storage of e2eStorages()) {
       assert.equal(cursorSent(MEMORIES), null);
     });
 
+    it('goes back to the first page of the same filter, saying why, when the server refuses a cursor, and pages on from there', async () => {
+      // A cursor of the unfiltered list, which the server refuses for the tag's list.
+      const refusedCursor = await nextCursorOfFirstPage(MEMORIES);
+      await handOutRefusedCursor(MEMORIES, refusedCursor);
+      await page.getByLabel('Tag').selectOption('odd');
+      await shown('Paging note', 'Memories 1–20 of 23', 'Page 1 of 2');
+      await pagerButton('Next').click();
+      await restartNote().getByText('cursor was made for another tags').waitFor();
+      assert.deepEqual(await shown('Paging note', 'Memories 1–20 of 23', 'Page 1 of 2'), countdown(45, 7, odd));
+      assert.deepEqual(cursorsFrom(MEMORIES, refusedCursor), [refusedCursor, null], 'then the first page again');
+      assert.equal(lastRequest(MEMORIES).searchParams.get('tag'), 'odd', 'of the same filter');
+      assert.equal(await page.getByRole('alert').count(), 0, 'no error shown');
+      await assertEnds(false, true);
+      await assertAccessible(page, 'memory list, back at the first page after a refused cursor');
+
+      await pagerButton('Next').click();
+      assert.deepEqual(await shown('Paging note', 'Memories 21–23 of 23', 'Page 2 of 2'), [5, 3, 1]);
+      assert.equal(cursorSent(MEMORIES), await nextCursorOfFirstPage(MEMORIES, '&tag=odd'));
+      assert.equal(await restartNote().count(), 0, 'the note goes once the user pages');
+      await assertEnds(true, false);
+      await pagerButton('Previous').click();
+      assert.deepEqual(await shown('Paging note', 'Memories 1–20 of 23', 'Page 1 of 2'), countdown(45, 7, odd));
+      assert.equal(cursorSent(MEMORIES), null);
+      await assertEnds(false, true);
+
+      await page.getByLabel('Tag').selectOption('');
+      await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3');
+    });
+
     it('stays on the page when one of its memories is deleted, and goes back a page when its last one is', async () => {
       const card = (n: number) => page.locator('memory-card', { hasText: note('Paging note', n) });
       const deleteInDashboard = async (n: number) => {
@@ -234,6 +291,32 @@ for (const storage of e2eStorages()) {
         .click();
       assert.deepEqual(await shown('Trash note', 'Deleted memories 21–40 of 40', 'Page 2 of 2'), pulledUp);
       await assertEnds(true, false);
+    });
+
+    it('goes back to the first page of the trash, saying why, when the server refuses a cursor, and pages on from there', async () => {
+      // A cursor of the memory list, which the server refuses for the trash.
+      const refusedCursor = await nextCursorOfFirstPage(MEMORIES);
+      await handOutRefusedCursor(TRASH, refusedCursor);
+      await pagerButton('Previous').click();
+      const first = await shown('Trash note', 'Deleted memories 1–20 of 40', 'Page 1 of 2');
+      await pagerButton('Next').click();
+      await restartNote().getByText('cursor continues the memory list, not the trash').waitFor();
+      assert.deepEqual(await shown('Trash note', 'Deleted memories 1–20 of 40', 'Page 1 of 2'), first);
+      assert.deepEqual(cursorsFrom(TRASH, refusedCursor), [refusedCursor, null], 'then the first page again');
+      assert.equal(await page.getByRole('alert').count(), 0, 'no error shown');
+      await assertEnds(false, true);
+
+      await pagerButton('Next').click();
+      assert.deepEqual(
+        await shown('Trash note', 'Deleted memories 21–40 of 40', 'Page 2 of 2'),
+        countdown(25, 5, (n) => n !== 20),
+      );
+      assert.equal(cursorSent(TRASH), await nextCursorOfFirstPage(TRASH));
+      assert.equal(await restartNote().count(), 0);
+      await pagerButton('Previous').click();
+      assert.deepEqual(await shown('Trash note', 'Deleted memories 1–20 of 40', 'Page 1 of 2'), first);
+      assert.equal(cursorSent(TRASH), null);
+      await assertEnds(false, true);
     });
 
     it('never asked for a list page by number', () => {

@@ -1,4 +1,11 @@
-import type { MemoryPage, MemoryView } from './api';
+import { ApiError, type MemoryPage, type MemoryView } from './api';
+
+/** A page as the trail fetched it: the cursor it was asked for with, and why the trail started again, if it did. */
+export interface FollowedPage<T> {
+  page: T;
+  cursor: string | undefined;
+  restartNote?: string;
+}
 
 /**
  * The cursors of the pages a list walked through to reach the one shown, so Previous can go back although
@@ -30,6 +37,32 @@ export class CursorTrail {
 
   restart(): void {
     this.cursors.length = 0;
+  }
+
+  /**
+   * The page shown, fetched with its cursor. When the server refuses that cursor (400: one it did not write
+   * or that was edited, or one made for other filters, as a server whose cursors changed in an upgrade
+   * answers), the trail starts again at the first page, which needs none, and says why: a cursor leads only
+   * forward from where it was made, so no page before it is sure to be accepted either. Any other failure,
+   * or one after the trail moved on meanwhile, is thrown.
+   */
+  async follow<T>(fetchPage: (cursor: string | undefined) => Promise<T>): Promise<FollowedPage<T>> {
+    const cursor = this.cursor;
+    try {
+      return { page: await fetchPage(cursor), cursor };
+    } catch (error) {
+      const refused =
+        cursor !== undefined && cursor === this.cursor && error instanceof ApiError && error.status === 400;
+      if (!refused) throw error;
+      this.restart();
+      // The server's reason up to its advice to API clients, as in "cursor was made for another tags".
+      const reason = error.message.split(':')[0];
+      return {
+        page: await fetchPage(undefined),
+        cursor: undefined,
+        restartNote: `Back to the first page: the server would not go on from the page before (${reason}).`,
+      };
+    }
   }
 }
 

@@ -15,12 +15,15 @@ export class MemoriesView extends ReloadingView {
     type: { state: true },
     tags: { state: true },
     types: { state: true },
+    restartNote: { state: true },
   };
   declare data: MemoryPage | undefined;
   declare tag: string;
   declare type: string;
   declare tags: string[];
   declare types: string[];
+  /** Why the list went back to its first page on its own (the server refused a cursor); cleared by paging. */
+  declare restartNote: string;
   private readonly trail = new CursorTrail();
 
   constructor() {
@@ -29,13 +32,20 @@ export class MemoriesView extends ReloadingView {
     this.type = '';
     this.tags = [];
     this.types = [];
+    this.restartNote = '';
   }
 
   protected async load(): Promise<void> {
-    const query = this.query();
-    const [data, tags, types] = await Promise.all([this.api.list(query), this.api.tags(), this.api.types()]);
-    if (query.toString() !== this.query().toString()) return; // another page or filter was asked for meanwhile
+    let query = this.query(this.trail.cursor);
+    const [followed, tags, types] = await Promise.all([
+      this.trail.follow((cursor) => this.api.list((query = this.query(cursor)))),
+      this.api.tags(),
+      this.api.types(),
+    ]);
+    if (query.toString() !== this.query(this.trail.cursor).toString()) return; // another page or filter asked for
+    const data = followed.page;
     if (data.memories.length === 0 && this.trail.back()) return this.load(); // this page emptied (deletes)
+    if (followed.restartNote) this.restartNote = followed.restartNote;
     this.data = data;
     this.tags = tags.tags.map((entry) => entry.tag);
     this.types = types.types.map((entry) => entry.memory_type);
@@ -45,10 +55,10 @@ export class MemoriesView extends ReloadingView {
     this.data = undefined;
   }
 
-  /** The page shown: the first needs no cursor; the filters go with every page, as its cursor was made for them. */
-  private query(): URLSearchParams {
+  /** A page of the list: the first needs no cursor; the filters go with every page, as its cursor was made for them. */
+  private query(cursor: string | undefined): URLSearchParams {
     const query = new URLSearchParams({ page_size: String(PAGE_SIZE) });
-    if (this.trail.cursor !== undefined) query.set('cursor', this.trail.cursor);
+    if (cursor !== undefined) query.set('cursor', cursor);
     if (this.tag) query.set('tag', this.tag);
     if (this.type) query.set('memory_type', this.type);
     return query;
@@ -59,17 +69,21 @@ export class MemoriesView extends ReloadingView {
     if (select.name === 'tag') this.tag = select.value;
     else this.type = select.value;
     this.trail.restart();
+    this.restartNote = '';
     void this.reload();
   }
 
   private next(): void {
     if (!this.data?.next_cursor) return;
     this.trail.forward(this.data.next_cursor);
+    this.restartNote = '';
     void this.reload();
   }
 
   private previous(): void {
-    if (this.trail.back()) void this.reload();
+    if (!this.trail.back()) return;
+    this.restartNote = '';
+    void this.reload();
   }
 
   override render() {
@@ -105,6 +119,7 @@ export class MemoriesView extends ReloadingView {
         >
       </form>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${this.restartNote ? html`<p role="status" class="notice">${this.restartNote}</p>` : nothing}
       ${
         data === undefined
           ? this.error

@@ -18,17 +18,26 @@ export class TrashView extends ReloadingView {
     data: { state: true },
     purging: { state: true },
     notice: { state: true },
+    restartNote: { state: true },
   };
   declare data: MemoryPage<DeletedMemoryView> | undefined;
   declare purging: DeletedMemoryView | undefined;
   declare notice: { text: string; live?: string } | undefined;
+  /** Why the trash went back to its first page on its own (the server refused a cursor); cleared by paging. */
+  declare restartNote: string;
   private readonly trail = new CursorTrail();
 
+  constructor() {
+    super();
+    this.restartNote = '';
+  }
+
   protected async load(): Promise<void> {
-    const cursor = this.trail.cursor;
-    const data = await this.api.trash(cursor, PAGE_SIZE);
-    if (cursor !== this.trail.cursor) return; // another page was asked for meanwhile
+    const followed = await this.trail.follow((cursor) => this.api.trash(cursor, PAGE_SIZE));
+    if (followed.cursor !== this.trail.cursor) return; // another page was asked for meanwhile
+    const data = followed.page;
     if (data.memories.length === 0 && this.trail.back()) return this.load(); // this page emptied (restores, purges)
+    if (followed.restartNote) this.restartNote = followed.restartNote;
     this.data = data;
   }
 
@@ -64,11 +73,14 @@ export class TrashView extends ReloadingView {
   private next(): void {
     if (!this.data?.next_cursor) return;
     this.trail.forward(this.data.next_cursor);
+    this.restartNote = '';
     void this.reload();
   }
 
   private previous(): void {
-    if (this.trail.back()) void this.reload();
+    if (!this.trail.back()) return;
+    this.restartNote = '';
+    void this.reload();
   }
 
   override render() {
@@ -80,6 +92,7 @@ export class TrashView extends ReloadingView {
         Deleted memories stay here until deleted for good. Restoring one makes it searchable again (it is re-embedded).
       </p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${this.restartNote ? html`<p role="status" class="notice">${this.restartNote}</p>` : nothing}
       ${
         this.notice
           ? html`<p role="status" class="notice">
