@@ -47,8 +47,12 @@ for (const storage of e2eStorages()) {
     const remove = async (content: string) =>
       assert.equal((await call(api.url, 'DELETE', `${MEMORIES}/${hashes.get(content)}`, undefined, AUTH)).status, 200);
 
-    /** Once the count line reads `range` and the pager `pageLabel`: the numbers of the notes shown, in order. */
+    /**
+     * Once the page asked for has come (until then the count line and the pager already speak of it above the
+     * rows before) and they read `range` and `pageLabel`: the numbers of the notes shown, in order.
+     */
     async function shown(prefix: string, range: string, pageLabel: string): Promise<number[]> {
+      await page.locator('.memory-list:not([aria-busy="true"])').waitFor();
       await page.locator('p.meta').getByText(range, { exact: true }).waitFor();
       await pages().getByText(pageLabel, { exact: true }).waitFor();
       const texts = await page.locator('.memory-list .content').allInnerTexts();

@@ -128,7 +128,11 @@ export class MemoriesView extends ReloadingView {
           : data.memories.length === 0
             ? html`<p class="empty card">No memories${this.tag || this.type ? ' match these filters' : ' yet'}.</p>`
             : html`<p class="meta">${shownRange('Memories', this.trail, data)}</p>
-                <ol class="memory-list" aria-label="Memories, newest first">
+                <ol
+                  class="memory-list"
+                  aria-busy=${this.loading ? 'true' : 'false'}
+                  aria-label="Memories, newest first"
+                >
                   ${data.memories.map(
                     (memory) =>
                       html`<li><memory-card .memory=${memory} .canWrite=${canWrite(this.caller)}></memory-card></li>`,

@@ -109,7 +109,11 @@ export class TrashView extends ReloadingView {
           : data.memories.length === 0
             ? html`<p class="empty card">The trash is empty.</p>`
             : html`<p class="meta">${shownRange('Deleted memories', this.trail, data)}</p>
-                <ol class="memory-list" aria-label="Deleted memories, most recently deleted first">
+                <ol
+                  class="memory-list"
+                  aria-busy=${this.loading ? 'true' : 'false'}
+                  aria-label="Deleted memories, most recently deleted first"
+                >
                   ${data.memories.map((memory) => this.renderEntry(memory, writable))}
                 </ol>
                 ${pager(
