@@ -58,11 +58,18 @@ export class RedisKeys {
 
   /**
    * One shared semaphore (conflicts/redis-slot-leases.ts): its line of tickets scored by place, the same
-   * tickets scored by when their lease runs out, and the last place handed out.
+   * tickets scored by when their lease runs out, the last place handed out, its members (processes)
+   * scored by when their lease runs out, and each member's limit.
    */
-  slotLeases(semaphore: string): { line: string; leases: string; places: string } {
+  slotLeases(semaphore: string): { line: string; leases: string; places: string; members: string; limits: string } {
     const base = `${this.prefix}:slots:${semaphore}`;
-    return { line: `${base}:line`, leases: `${base}:leases`, places: `${base}:places` };
+    return {
+      line: `${base}:line`,
+      leases: `${base}:leases`,
+      places: `${base}:places`,
+      members: `${base}:members`,
+      limits: `${base}:limits`,
+    };
   }
 
   /** BullMQ's key prefix: its queues live under `<prefix>:bull:<queue>:…`. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { ChatCompletionsRepository, ModelEndpointError } from '../agent/chat-completions.repository';
 import { APP_CONFIG, AppConfig, ConflictJudgeConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -6,7 +6,7 @@ import { ConflictJudgement } from '../storage/conflict.store';
 import { SlotLeases } from '../storage/slot-leases';
 import { judgeMessages, parseJudgeAnswer } from './conflict-judge.prompt';
 import { JudgeSlots, JudgeWaitGaveWay } from './judge-slots';
-import { LeasedSlotGate } from './leased-slot-gate';
+import { JUDGE_LEASE_TIMING, LeasedSlotGate } from './leased-slot-gate';
 import { UnjudgedCause, UnjudgedWarnings } from './unjudged-warnings';
 
 /** Room for a thinking model's thoughts before the verdict; the timeout bounds the cost anyway. */
@@ -15,7 +15,7 @@ const JUDGE_MAX_TOKENS = 2048;
 /** Verdicts by which the judge confirms a proposal; the others reject it. */
 export const CONFIRMING_VERDICTS: ReadonlySet<ConflictJudgement['verdict']> = new Set(['contradiction', 'update']);
 
-/** Nest injection token: the judge slots' SlotLeases, undefined where this process judges alone. */
+/** Nest injection token: the judge slots' SlotLeases, undefined without a judge. */
 export const JUDGE_SLOT_LEASES = Symbol('JUDGE_SLOT_LEASES');
 
 /** The judge's semaphore among the shared ones. */
@@ -36,15 +36,17 @@ const UNJUDGED_MESSAGES: Record<UnjudgedCause, string> = {
  * The optional LLM judge (ENGRAM_CONFLICTS_JUDGE_URL): asks a chat model whether the CPU detector's pair
  * really cannot both hold. It never fails and never hangs: a timeout, an error or an answer without a
  * verdict is the verdict `unavailable` with the reason, and the CPU proposal then stands as it would
- * without a judge. One request at a time per pair, no retries, at most `concurrency` in flight (across
- * every replica, with shared slots), the waiting ones served namespace by namespace in turn.
+ * without a judge. One request at a time per pair, no retries, at most `concurrency` in flight across
+ * every process sharing the slots (the smallest `concurrency` among them), the waiting ones served
+ * namespace by namespace in turn.
  */
 @Injectable()
-export class ConflictJudgeService implements OnModuleDestroy {
+export class ConflictJudgeService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ConflictJudge');
   private readonly settings: ConflictJudgeConfig | undefined;
   private readonly model: ChatCompletionsRepository | undefined;
   private readonly slots: JudgeSlots;
+  private readonly sharedGate: LeasedSlotGate | undefined;
   /** A judge down during a bulk import fails by the thousand: told once a minute per cause and namespace. */
   private readonly unjudged = new UnjudgedWarnings(({ cause, namespace, count, reason }) =>
     this.logger.warn({ msg: UNJUDGED_MESSAGES[cause], namespace, count, reason }),
@@ -57,19 +59,35 @@ export class ConflictJudgeService implements OnModuleDestroy {
   ) {
     this.settings = config.conflicts.judge;
     const size = this.settings?.concurrency ?? 1;
+    this.sharedGate =
+      sharedSlots &&
+      new LeasedSlotGate(sharedSlots, JUDGE_SEMAPHORE, size, JUDGE_LEASE_TIMING, {
+        smallerSize: (agreed, limit) =>
+          this.logger.warn({
+            msg: `Another process judges with a smaller ENGRAM_CONFLICTS_JUDGE_CONCURRENCY: at most ${agreed} judge requests at once, not this process's ${limit}`,
+            agreed,
+            limit,
+          }),
+      });
     this.slots = new JudgeSlots(
       { size, maxWaitingPerNamespace: this.settings?.maxWaitingPerNamespace ?? 1 },
       {
         waitingChanged: (waiting) => metrics.conflictJudgeWaiting.set(waiting),
         gaveWay: () => metrics.conflictJudgeGaveWay.inc(),
       },
-      sharedSlots && new LeasedSlotGate(sharedSlots, JUDGE_SEMAPHORE, size),
+      this.sharedGate,
     );
     this.model = this.settings && judgeClient(this.settings);
   }
 
-  onModuleDestroy(): void {
+  /** Counts this process's limit among the processes sharing the slots, idle or not, while it runs. */
+  async onModuleInit(): Promise<void> {
+    await this.sharedGate?.join();
+  }
+
+  async onModuleDestroy(): Promise<void> {
     this.unjudged.close();
+    await this.sharedGate?.leave();
   }
 
   get configured(): boolean {

@@ -11,8 +11,8 @@ import { ConflictScanner } from './conflict-scanner';
   imports: [StorageModule],
   providers: [
     {
-      // Replicas share the judge's slots: in Redis when there is one, else in PostgreSQL. SQLite without
-      // Redis runs its jobs in the api, so one process judges and counts its own slots.
+      // Every process shares the judge's slots: in Redis when there is one, else in the database (the
+      // PostgreSQL database, or the SQLite file that `engram serve` and `engram mcp` may both open).
       provide: JUDGE_SLOT_LEASES,
       inject: [APP_CONFIG, RedisKeys, DATABASE_SLOT_LEASES],
       useFactory: async (config: AppConfig, keys: RedisKeys, database?: SlotLeases) => {

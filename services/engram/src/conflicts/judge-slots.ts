@@ -30,7 +30,7 @@ interface Turn {
 
 /**
  * At most `size` judge requests in flight: per process with the default LocalSlotGate, across every
- * replica with a LeasedSlotGate. The others wait in a queue per namespace, and a slot coming free goes to
+ * process with a LeasedSlotGate. The others wait in a queue per namespace, and a slot coming free goes to
  * the namespaces in turn (round-robin), each namespace's oldest first: a namespace storing in bulk waits
  * behind its own reviews, while another's review waits at most one turn of each namespace waiting. A
  * namespace holds at most `maxWaitingPerNamespace` waits; past it its oldest gives way, being the nearest

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { SlotLeases } from '../storage/slot-leases';
+import { SlotLeases, SlotMember } from '../storage/slot-leases';
 import { Slot, SlotGate } from './slot-gate';
 
 export interface LeaseTiming {
-  /** A ticket's lease: how long a replica that died keeps its slots, renewed every third of it while held. */
+  /**
+   * A ticket's lease and a process's: how long a process that died keeps its slots and its say in their
+   * number, renewed every third of it while it lives.
+   */
   leaseMs: number;
   /** How often a process whose ticket waits in line asks again (sooner when one of its own slots frees). */
   pollMs: number;
@@ -19,25 +22,58 @@ export class SharedSlotsUnreachable extends Error {
   }
 }
 
+/** What a gate tells its owner. */
+export interface LeasedSlotEvents {
+  /** The processes agree on fewer slots than this one's limit: told once for each such size. */
+  smallerSize(size: number, limit: number): void;
+}
+
 /**
- * Slots every replica shares (SlotLeases in Redis or PostgreSQL), so the judge gets at most `size`
- * requests from the whole deployment. A process puts one ticket at a time in the shared line, whatever
- * number of its judgements wait, and a new one at the back once that ticket holds a slot: replicas take
- * the freed slots in turn, so a burst on one replica waits behind one turn of each other replica, as a
- * namespace's burst waits behind the other namespaces in JudgeSlots. Which of its judgements gets the
- * slot each process decides itself (JudgeSlots' round of namespaces), so waits stay in memory.
+ * Slots every process shares (SlotLeases in Redis, PostgreSQL or the SQLite file), so the judge gets at
+ * most `size` requests from the whole deployment, `size` being the smallest limit among the live processes
+ * (each attends with its own limit from `join` to `leave`, so one configured lower holds the others to
+ * it while it lives, and stops counting a lease after it dies). A process puts one ticket at a time in the
+ * shared line, whatever number of its judgements wait, and a new one at the back once that ticket holds a
+ * slot: processes take the freed slots in turn, so a burst on one waits behind one turn of each other
+ * process, as a namespace's burst waits behind the other namespaces in JudgeSlots. Which of its judgements
+ * gets the slot each process decides itself (JudgeSlots' round of namespaces), so waits stay in memory.
  */
 export class LeasedSlotGate implements SlotGate {
   private wake: (() => void) | undefined;
   /** Slots this process has given back: one given back during a claim makes the next try come at once. */
   private givenBack = 0;
+  private readonly member: SlotMember;
+  private attendance: NodeJS.Timeout | undefined;
+  private readonly smallerSizesTold = new Set<number>();
 
   constructor(
     private readonly leases: SlotLeases,
     private readonly semaphore: string,
-    private readonly size: number,
+    limit: number,
     private readonly timing: LeaseTiming = JUDGE_LEASE_TIMING,
-  ) {}
+    private readonly events?: LeasedSlotEvents,
+  ) {
+    this.member = { id: randomUUID(), limit };
+  }
+
+  /**
+   * Counts this process's limit from now until `leave` (or a lease after it dies), so the others hold
+   * to it even while it judges nothing. A store that does not answer is asked again a third of a lease
+   * later; the claims report their own errors.
+   */
+  async join(): Promise<void> {
+    if (this.attendance) return;
+    this.attendance = setInterval(() => void this.attend(), this.timing.leaseMs / 3);
+    this.attendance.unref();
+    await this.attend();
+  }
+
+  /** Stops counting this process's limit at once: the others go back to theirs. */
+  async leave(): Promise<void> {
+    clearInterval(this.attendance);
+    this.attendance = undefined;
+    await this.leases.leave(this.semaphore, this.member.id).catch(() => undefined); // else it lapses
+  }
 
   /** Never at once: only the shared line knows whether a slot is free. */
   takeNow(): undefined {
@@ -49,7 +85,9 @@ export class LeasedSlotGate implements SlotGate {
     try {
       for (;;) {
         const givenBack = this.givenBack;
-        if (await this.leases.claim(this.semaphore, ticket, this.size, this.timing.leaseMs)) break;
+        const { held, size } = await this.leases.claim(this.semaphore, this.member, ticket, this.timing.leaseMs);
+        this.noteSize(size);
+        if (held) break;
         await this.nextTry(givenBack);
         if (!wanted()) {
           await this.leases.release(this.semaphore, ticket);
@@ -61,6 +99,20 @@ export class LeasedSlotGate implements SlotGate {
       throw new SharedSlotsUnreachable(error);
     }
     return this.held(ticket);
+  }
+
+  private async attend(): Promise<void> {
+    try {
+      this.noteSize(await this.leases.attend(this.semaphore, this.member, this.timing.leaseMs));
+    } catch {
+      // Tried again at the next attendance; a claim meanwhile attends too, and reports the failure.
+    }
+  }
+
+  private noteSize(size: number): void {
+    if (size >= this.member.limit || this.smallerSizesTold.has(size)) return;
+    this.smallerSizesTold.add(size);
+    this.events?.smallerSize(size, this.member.limit);
   }
 
   private held(ticket: string): Slot {

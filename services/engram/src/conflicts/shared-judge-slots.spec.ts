@@ -1,18 +1,23 @@
 import { ConsoleLogger, Logger } from '@nestjs/common';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { createInterface } from 'node:readline';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { AppConfig, PostgresConfig } from '../config/config.types';
 import { RedisKeys } from '../config/redis-keys';
+import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { PostgresSlotLeases } from '../storage/postgres/postgres-slot-leases';
 import { openPostgresDatabase } from '../storage/postgres/postgres.connection';
 import { PostgresDatabase } from '../storage/postgres/postgres.database';
 import { SlotLeases } from '../storage/slot-leases';
+import { openSqliteStores, SqliteStores } from '../storage/sqlite/sqlite.stores';
 import { readBody } from '../testing/test-double-http';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { startTestRedis, TestRedis } from '../testing/redis-server';
@@ -63,14 +68,17 @@ async function startJudge(answerAfterMs = 100) {
 
 const replicas: ConflictJudgeService[] = [];
 
-/** A replica's judge: ENGRAM_CONFLICTS_JUDGE_CONCURRENCY of 2, its slots shared through `leases`. */
-function judgeReplica(url: string, leases: SlotLeases): ConflictJudgeService {
+/**
+ * A replica's judge, started as Nest starts it: ENGRAM_CONFLICTS_JUDGE_CONCURRENCY of `concurrency`, its
+ * slots shared through `leases`.
+ */
+async function judgeReplica(url: string, leases: SlotLeases, concurrency = SIZE): Promise<ConflictJudgeService> {
   const judge = {
     baseUrl: url,
     provider: 'openai_compatible',
     model: 'judge',
     timeoutMs: 60_000,
-    concurrency: SIZE,
+    concurrency,
     maxWaitingPerNamespace: 100,
   };
   const replica = new ConflictJudgeService(
@@ -79,7 +87,22 @@ function judgeReplica(url: string, leases: SlotLeases): ConflictJudgeService {
     leases,
   );
   replicas.push(replica);
+  await replica.onModuleInit();
   return replica;
+}
+
+/** Every warning any Nest logger writes, as the objects they were given, until `stop`. */
+function captureWarnings() {
+  const warnings: Record<string, unknown>[] = [];
+  const quiet = () => undefined;
+  Logger.overrideLogger({
+    log: quiet,
+    error: quiet,
+    debug: quiet,
+    verbose: quiet,
+    warn: (message: unknown) => void warnings.push(message as Record<string, unknown>),
+  });
+  return { warnings, stop: () => Logger.overrideLogger(new ConsoleLogger()) };
 }
 
 /** One judge request, as a bare JudgeSlots task: the statement in the shape judgeMessages gives it. */
@@ -94,10 +117,12 @@ function countingRefusals(leases: SlotLeases) {
   const counted = {
     refused: 0,
     claim: async (...args: Parameters<SlotLeases['claim']>) => {
-      const held = await leases.claim(...args);
-      if (!held) counted.refused += 1;
-      return held;
+      const claim = await leases.claim(...args);
+      if (!claim.held) counted.refused += 1;
+      return claim;
     },
+    attend: (...args: Parameters<SlotLeases['attend']>) => leases.attend(...args),
+    leave: (...args: Parameters<SlotLeases['leave']>) => leases.leave(...args),
     renew: (...args: Parameters<SlotLeases['renew']>) => leases.renew(...args),
     release: (...args: Parameters<SlotLeases['release']>) => leases.release(...args),
   };
@@ -105,13 +130,25 @@ function countingRefusals(leases: SlotLeases) {
 }
 
 /** Where the shared slots live, as this process and a child process each build their SlotLeases. */
-type SharedPlace = { kind: 'redis'; url: string; prefix: string } | { kind: 'postgres'; settings: PostgresConfig };
+type SharedPlace =
+  | { kind: 'redis'; url: string; prefix: string }
+  | { kind: 'postgres'; settings: PostgresConfig }
+  | { kind: 'sqlite'; path: string };
+
+interface DyingReplica {
+  /** Its limit (ENGRAM_CONFLICTS_JUDGE_CONCURRENCY). */
+  limit: number;
+  /** Judgements it sends, which the judge holds. */
+  holding: number;
+  leaseMs: number;
+}
 
 /**
- * A replica in a process of its own (plain node, loading the built code) that sends `SIZE` judgements
- * the judge holds, with leases of `leaseMs`; killed with SIGKILL, it never gives its slots back.
+ * A replica in a process of its own (plain node, loading the built code) that joins the shared slots
+ * with its limit and sends judgements the judge holds; started once it has joined. Killed with SIGKILL,
+ * it never gives its slots back nor leaves.
  */
-function dyingReplica(place: SharedPlace, judgeUrl: string, leaseMs: number) {
+async function dyingReplica(place: SharedPlace, judgeUrl: string, { limit, holding, leaseMs }: DyingReplica) {
   const dist = (path: string) => JSON.stringify(join(__dirname, '..', path));
   const script = `
     const { JudgeSlots } = require(${dist('conflicts/judge-slots.js')});
@@ -122,19 +159,28 @@ function dyingReplica(place: SharedPlace, judgeUrl: string, leaseMs: number) {
       const { RedisSlotLeases } = require(${dist('conflicts/redis-slot-leases.js')});
       const { RedisKeys } = require(${dist('config/redis-keys.js')});
       leases = new RedisSlotLeases(place.url, new RedisKeys(place.prefix));
-    } else {
+    } else if (place.kind === 'postgres') {
       const { PostgresSlotLeases } = require(${dist('storage/postgres/postgres-slot-leases.js')});
       const { PostgresDatabase } = require(${dist('storage/postgres/postgres.database.js')});
       leases = new PostgresSlotLeases(new PostgresDatabase(place.settings));
+    } else {
+      const { openSqliteStores } = require(${dist('storage/sqlite/sqlite.stores.js')});
+      const { DEFAULT_PRAGMAS } = require(${dist('config/sqlite-pragmas.js')});
+      leases = openSqliteStores({ path: place.path, pragmas: DEFAULT_PRAGMAS }).slotLeases;
     }
-    const gate = new LeasedSlotGate(leases, 'conflict-judge', ${SIZE}, { leaseMs: ${leaseMs}, pollMs: 50 });
-    const slots = new JudgeSlots({ size: ${SIZE}, maxWaitingPerNamespace: 100 }, undefined, gate);
-    for (let i = 0; i < ${SIZE}; i++) {
-      const body = JSON.stringify({ messages: [{ role: 'user', content: 'Older: x\\nNewer: hold dying ' + i }] });
-      slots.run('dying', () => fetch(${JSON.stringify(judgeUrl)} + '/chat/completions', { method: 'POST', body }));
-    }
+    const gate = new LeasedSlotGate(leases, 'conflict-judge', ${limit}, { leaseMs: ${leaseMs}, pollMs: 50 });
+    const slots = new JudgeSlots({ size: ${limit}, maxWaitingPerNamespace: 100 }, undefined, gate);
+    gate.join().then(() => {
+      console.log('joined');
+      for (let i = 0; i < ${holding}; i++) {
+        const body = JSON.stringify({ messages: [{ role: 'user', content: 'Older: x\\nNewer: hold dying ' + i }] });
+        slots.run('dying', () => fetch(${JSON.stringify(judgeUrl)} + '/chat/completions', { method: 'POST', body }));
+      }
+      setInterval(() => undefined, 60_000); // alive until killed, holding or not
+    });
   `;
-  const child: ChildProcess = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  for await (const line of createInterface({ input: child.stdout })) if (line === 'joined') break;
   return {
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -146,15 +192,16 @@ function dyingReplica(place: SharedPlace, judgeUrl: string, leaseMs: number) {
 
 /** The cases every shared store must pass: `open` gives one replica's own connection to it. */
 function sharedSlotCases(open: () => SlotLeases, place: () => SharedPlace, closeAll: () => Promise<void>) {
-  after(async () => {
-    for (const replica of replicas.splice(0)) replica.onModuleDestroy();
-    await closeAll();
+  // A replica left joined would hold the next case's replicas to its limit.
+  afterEach(async () => {
+    await Promise.all(replicas.splice(0).map((replica) => replica.onModuleDestroy()));
   });
+  after(closeAll);
 
   it('two replicas bursting at once never have more than ENGRAM_CONFLICTS_JUDGE_CONCURRENCY requests at the judge', async () => {
     const judge = await startJudge();
     try {
-      const [a, b] = [judgeReplica(judge.url, open()), judgeReplica(judge.url, open())];
+      const [a, b] = [await judgeReplica(judge.url, open()), await judgeReplica(judge.url, open())];
       const judgements = ['a', 'b'].flatMap((replica) =>
         Array.from({ length: 12 }, (_, i) =>
           (replica === 'a' ? a : b).judge(`${replica}-ns${i % 3}`, 'older', `${replica} ${i}`),
@@ -172,7 +219,7 @@ function sharedSlotCases(open: () => SlotLeases, place: () => SharedPlace, close
   it("a burst of one namespace on one replica delays another replica's judgement by a turn, not the burst", async () => {
     const judge = await startJudge();
     try {
-      const [bulk, team] = [judgeReplica(judge.url, open()), judgeReplica(judge.url, open())];
+      const [bulk, team] = [await judgeReplica(judge.url, open()), await judgeReplica(judge.url, open())];
       const burst = Array.from({ length: 16 }, (_, i) => bulk.judge('bulk', 'older', `bulk ${i}`));
       await waitFor(() => judge.inFlight() === SIZE, 'the burst to take both slots');
       const single = await team.judge('team', 'older', 'team 0');
@@ -188,11 +235,11 @@ function sharedSlotCases(open: () => SlotLeases, place: () => SharedPlace, close
 
   it('a replica that dies holding slots gives them back once their leases run out', async () => {
     const judge = await startJudge();
-    const dying = dyingReplica(place(), judge.url, 1500);
+    const dying = await dyingReplica(place(), judge.url, { limit: SIZE, holding: SIZE, leaseMs: 1500 });
+    const leases = countingRefusals(open());
+    const gate = new LeasedSlotGate(leases, 'conflict-judge', SIZE, { leaseMs: 1500, pollMs: 50 });
     try {
       await waitFor(() => judge.inFlight() === SIZE, "the dying replica's judgements to hold both slots");
-      const leases = countingRefusals(open());
-      const gate = new LeasedSlotGate(leases, 'conflict-judge', SIZE, { leaseMs: 1500, pollMs: 50 });
       const survivor = new JudgeSlots({ size: SIZE, maxWaitingPerNamespace: 100 }, undefined, gate);
       const judgement = survivor.run('team', () => ask(judge.url, 'survivor 0'));
       await waitFor(
@@ -207,7 +254,54 @@ function sharedSlotCases(open: () => SlotLeases, place: () => SharedPlace, close
       assert.equal(judge.arrivals[SIZE], 'survivor 0', 'the survivor judged once the dead replica stopped renewing');
       assert.equal(judge.maxInFlight(), SIZE);
     } finally {
+      await gate.leave();
       await dying.kill();
+      await judge.stop();
+    }
+  });
+
+  it('replicas configured with limits 2 and 4 never have more than 2 requests at the judge, and the other one says so once', async () => {
+    const judge = await startJudge();
+    const { warnings, stop } = captureWarnings();
+    try {
+      const [small, large] = [await judgeReplica(judge.url, open(), 2), await judgeReplica(judge.url, open(), 4)];
+      // The large one alone bursts while the small one judges nothing, then both judge.
+      const burst = Array.from({ length: 12 }, (_, i) => large.judge(`large-ns${i % 3}`, 'older', `large ${i}`));
+      await waitFor(() => judge.arrivals.length >= 4, 'part of the burst to be judged');
+      const few = Array.from({ length: 4 }, (_, i) => small.judge('small', 'older', `small ${i}`));
+      const verdicts = await Promise.all([...burst, ...few]);
+      assert.deepEqual(new Set(verdicts.map(({ verdict }) => verdict)), new Set(['contradiction']));
+      assert.equal(judge.maxInFlight(), 2, 'the smallest limit of the live replicas holds for all of them');
+      assert.deepEqual(
+        warnings.map(({ agreed, limit }) => ({ agreed, limit })),
+        [{ agreed: 2, limit: 4 }],
+        'the large replica told once that it judges with fewer slots than its own',
+      );
+    } finally {
+      stop();
+      await judge.stop();
+    }
+  });
+
+  it('a replica with a smaller limit that dies stops holding the others to it once its lease runs out', async () => {
+    const judge = await startJudge();
+    const small = await dyingReplica(place(), judge.url, { limit: 2, holding: 0, leaseMs: 1500 });
+    const leases = countingRefusals(open());
+    const gate = new LeasedSlotGate(leases, 'conflict-judge', 4, { leaseMs: 1500, pollMs: 50 });
+    const large = new JudgeSlots({ size: 4, maxWaitingPerNamespace: 100 }, undefined, gate);
+    try {
+      await gate.join();
+      for (let i = 0; i < 4; i++)
+        void large.run('team', () => ask(judge.url, `hold large ${i}`)).catch(() => undefined);
+      await waitFor(() => leases.refused >= 2 || judge.inFlight() > 2, 'the large replica to find its slots held');
+      assert.equal(judge.inFlight(), 2, 'two requests while the replica with a limit of 2 lives');
+
+      await small.kill();
+      await waitFor(() => judge.inFlight() === 4, 'the large replica to take its own 4 slots');
+      assert.equal(judge.maxInFlight(), 4);
+    } finally {
+      await gate.leave();
+      await small.kill();
       await judge.stop();
     }
   });
@@ -229,7 +323,7 @@ describe('judge slots shared by replicas through a real redis-server', () => {
     open,
     () => ({ kind: 'redis', url: redis.url, prefix: keys.prefix }),
     async () => {
-      await Promise.all(opened.map((leases) => leases.onModuleDestroy()));
+      await Promise.all(opened.map((leases) => leases.onApplicationShutdown()));
       await redis.close();
     },
   );
@@ -237,7 +331,7 @@ describe('judge slots shared by replicas through a real redis-server', () => {
   it('ends the waits unjudged, never hanging, while Redis does not answer', async () => {
     const judge = await startJudge();
     try {
-      const replica = judgeReplica(judge.url, open());
+      const replica = await judgeReplica(judge.url, open());
       Logger.overrideLogger(false); // the failed judgements' warning is unjudged-warnings.spec's
       await redis.stop();
       const verdicts = await Promise.all([1, 2, 3].map((i) => replica.judge('team', 'older', `team ${i}`)));
@@ -273,6 +367,25 @@ describe('judge slots shared by replicas through PostgreSQL (PGlite over the wir
     async () => {
       await Promise.all(opened.map((db) => db.close()));
       await server.close();
+    },
+  );
+});
+
+describe('judge slots shared by the processes opening one SQLite file', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'engram-judge-slots-'));
+  const path = join(folder, 'engram.db');
+  const opened: SqliteStores[] = [];
+  sharedSlotCases(
+    () => {
+      // Each replica opens the file itself, as `engram serve` and `engram mcp` each do.
+      const stores = openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS });
+      opened.push(stores);
+      return stores.slotLeases;
+    },
+    () => ({ kind: 'sqlite', path }),
+    async () => {
+      await Promise.all(opened.map((stores) => stores.close()));
+      rmSync(folder, { recursive: true, force: true });
     },
   );
 });

@@ -4,7 +4,7 @@ export interface Slot {
 }
 
 /**
- * Where JudgeSlots gets its slots: this process's own count (LocalSlotGate), or leases every replica
+ * Where JudgeSlots gets its slots: this process's own count (LocalSlotGate), or leases every process
  * shares (LeasedSlotGate). JudgeSlots asks for one slot at a time and decides who gets it.
  */
 export interface SlotGate {
@@ -17,7 +17,7 @@ export interface SlotGate {
   take(wanted: () => boolean): Promise<Slot | undefined>;
 }
 
-/** `size` slots counted in this process: one node (SQLite without Redis) judges from one process. */
+/** `size` slots counted in this process alone (JudgeSlots' own, for a process that judges alone). */
 export class LocalSlotGate implements SlotGate {
   private free: number;
   private wake: (() => void) | undefined;

@@ -15,7 +15,6 @@ import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryStore } from './memory.store';
 import { OAuthStore } from './oauth.store';
 import { PostgresAgentFileStore } from './postgres/postgres-agent-file.store';
-import { PostgresSlotLeases } from './postgres/postgres-slot-leases';
 import { openPostgresStores, PostgresStores } from './postgres/postgres.stores';
 import { SearchStore } from './search.store';
 import { SettingsStore } from './settings.store';
@@ -88,10 +87,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     part(DATABASE_AGENT_FILE_STORE, (stores) =>
       stores.backend === 'postgres' ? new PostgresAgentFileStore(stores.db) : undefined,
     ),
-    // Semaphores the replicas share: in the database on PostgreSQL; SQLite serves one node.
-    part(DATABASE_SLOT_LEASES, (stores) =>
-      stores.backend === 'postgres' ? new PostgresSlotLeases(stores.db) : undefined,
-    ),
+    part(DATABASE_SLOT_LEASES, (stores) => stores.slotLeases),
     part(StorageInfoRepository, (stores) => stores.info),
     part(StoreLocks, (stores) => new StoreLocks(stores.locks)),
     {

@@ -10,6 +10,7 @@ import { MemoryStore } from './memory.store';
 import { OAuthStore } from './oauth.store';
 import { SearchStore } from './search.store';
 import { SettingsStore } from './settings.store';
+import { SlotLeases } from './slot-leases';
 import { StorageInfoRepository } from './storage-info.repository';
 import { UsageStore } from './usage.store';
 
@@ -34,5 +35,7 @@ export interface Stores {
   info: StorageInfoRepository;
   /** Locks that hold across every process of the deployment. */
   locks: LockRepository;
+  /** Semaphores every process of the deployment shares (the conflict judge's slots without Redis). */
+  slotLeases: SlotLeases;
   close(): Promise<void>;
 }

@@ -23,6 +23,7 @@ import { consentSourcesMigration } from './029-consent-sources';
 import { memoryTalliesMigration } from './030-memory-tallies';
 import { trashTallyMigration } from './031-trash-tally';
 import { tagListOrderMigration } from './032-tag-list-order';
+import { slotLeasesMigration } from './033-slot-leases';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -50,4 +51,5 @@ export const MIGRATIONS: readonly Migration[] = [
   memoryTalliesMigration,
   trashTallyMigration,
   tagListOrderMigration,
+  slotLeasesMigration,
 ];

@@ -412,8 +412,8 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   {
     version: 23,
     name: 'slot-leases',
-    // PostgreSQL only: semaphores every replica shares, such as the conflict judge's slots
-    // (postgres-slot-leases.ts). One node on SQLite counts its slots in its own process.
+    // Semaphores every replica shares, such as the conflict judge's slots (postgres-slot-leases.ts);
+    // SQLite's slot_leases came with its migration 33.
     sql: `
       CREATE TABLE slot_leases (
         semaphore  text        NOT NULL,
@@ -430,6 +430,21 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     name: 'tag-list-order',
     // A tag's live memories in creation order, for pages of a list filtered by tag (postgres-tag-list-order.ts).
     sql: POSTGRES_TAG_LIST_ORDER,
+  },
+  {
+    version: 25,
+    name: 'slot-members',
+    // The processes using each shared semaphore, with their own limit and lease: the slots are the
+    // smallest limit among the live ones (postgres-slot-leases.ts), so replicas configured differently agree.
+    sql: `
+      CREATE TABLE slot_members (
+        semaphore  text        NOT NULL,
+        member     text        NOT NULL,
+        slot_limit integer     NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (semaphore, member)
+      );
+    `,
   },
 ];
 

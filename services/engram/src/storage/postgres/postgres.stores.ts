@@ -14,6 +14,7 @@ import { PostgresMemoryStore } from './postgres-memory.store';
 import { PostgresSearchStore } from './postgres-search.store';
 import { PostgresSettingsStore } from './postgres-settings.store';
 import { PostgresStorageInfo } from './postgres-storage-info';
+import { PostgresSlotLeases } from './postgres-slot-leases';
 import { PostgresUsageStore } from './postgres-usage.store';
 import { hasIterativeScans, openPostgresDatabase } from './postgres.connection';
 import { PostgresDatabase } from './postgres.database';
@@ -50,6 +51,7 @@ export async function openPostgresStores(
     fileJournal: new PostgresAgentFileJournal(db),
     info: new PostgresStorageInfo(db),
     locks: new PostgresLockRepository(settings),
+    slotLeases: new PostgresSlotLeases(db),
     close: () => db.close(),
   };
 }

@@ -22,6 +22,7 @@ import { SqliteMcpCancellationStore } from './sqlite-mcp-cancellation.store';
 import { SqliteMemoryStore } from './sqlite-memory.store';
 import { SqliteSearchStore } from './sqlite-search.store';
 import { SqliteSettingsStore } from './sqlite-settings.store';
+import { SqliteSlotLeases } from './sqlite-slot-leases';
 import { SqliteStorageInfo } from './sqlite-storage-info';
 import { SqliteUsageStore } from './sqlite-usage.store';
 
@@ -76,6 +77,7 @@ export function openSqliteStores(options: SqliteStoreOptions): SqliteStores {
     fileJournal: new SqliteAgentFileJournal(db),
     info: new SqliteStorageInfo(db, options.path),
     locks: new SqliteLockRepository(lockFolderOf(options.path)),
+    slotLeases: new SqliteSlotLeases(db),
     close: async () => {
       await ann?.close();
       if (db.open) db.close();
