@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SlotLeases } from '../storage/slot-leases';
+import { waitFor } from '../testing/wait-for';
 import { JudgeSlotEvents, JudgeSlots, JudgeWaitGaveWay } from './judge-slots';
+import { LeasedSlotGate } from './leased-slot-gate';
 
 /** A task that runs until its release is called. */
 function heldTask() {
@@ -87,6 +90,38 @@ describe('JudgeSlots', () => {
     await Promise.all([holder, other, ...burst.slice(3)]);
     assert.deepEqual(started, ['holder', 'team0', 'bulk3', 'bulk4', 'bulk5']);
     assert.equal(waitingSeen.at(-1), 0);
+  });
+
+  it('counts a judgement as waiting once the shared slots were found held, not while one is asked for', async () => {
+    const answers: ((held: boolean) => void)[] = [];
+    const leases: SlotLeases = {
+      attend: async () => 1,
+      leave: async () => undefined,
+      claim: () => new Promise((resolve) => answers.push((held) => resolve({ held, size: 1 }))),
+      renew: async () => undefined,
+      release: async () => undefined,
+    };
+    const waitingSeen: number[] = [];
+    const events: JudgeSlotEvents = { waitingChanged: (waiting) => waitingSeen.push(waiting), gaveWay: () => 0 };
+    const gate = new LeasedSlotGate(leases, 'conflict-judge', 1, { leaseMs: 60_000, pollMs: 10 });
+    const slots = new JudgeSlots({ size: 1, maxWaitingPerNamespace: 100 }, events, gate);
+    const holder = heldTask();
+    const first = slots.run('team', holder.run);
+    await waitFor(() => answers.length === 1, 'the first claim');
+    assert.deepEqual(waitingSeen, [], 'asking for a slot is not waiting for one');
+    answers.shift()!(true);
+    const second = slots.run('team', async () => 'second');
+    await waitFor(() => answers.length === 1, 'the second claim');
+    assert.deepEqual(waitingSeen, []);
+    answers.shift()!(false);
+    await waitFor(() => waitingSeen.length > 0, 'the gauge to move');
+    assert.deepEqual(waitingSeen, [1], 'every slot was held: the second waits for one to come free');
+    holder.release();
+    await first;
+    await waitFor(() => answers.length === 1, 'the claim after the slot came free');
+    answers.shift()!(true);
+    assert.equal(await second, 'second');
+    assert.deepEqual(waitingSeen, [1, 0]);
   });
 
   it('ends a wait when its signal aborts, without losing the slot for the others', async () => {

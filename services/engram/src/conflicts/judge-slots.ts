@@ -19,6 +19,7 @@ export interface JudgeSlotLimits {
 
 /** What the slots tell their owner, for metrics. */
 export interface JudgeSlotEvents {
+  /** Judgements waiting for a slot to come free: not those whose slot is still being asked for. */
   waitingChanged(waiting: number): void;
   gaveWay(): void;
 }
@@ -26,6 +27,8 @@ export interface JudgeSlotEvents {
 interface Turn {
   grant(slot: Slot): void;
   refuse(reason: unknown): void;
+  /** Queued since every slot was found held: it waits for one to come free. */
+  blocked?: boolean;
 }
 
 /**
@@ -43,6 +46,10 @@ export class JudgeSlots {
   /** Waiting turns by namespace, oldest first; the map's order is the order namespaces get slots in. */
   private readonly waiting = new Map<string, Turn[]>();
   private waitingCount = 0;
+  /** The turns waiting for a slot to come free (the gauge): not those queued while a slot is asked for. */
+  private blockedCount = 0;
+  /** Whether the gate's last answer was that every slot is held. */
+  private full = false;
   /** Whether a loop is asking the gate for slots for the waiting turns. */
   private handingOut = false;
 
@@ -70,13 +77,14 @@ export class JudgeSlots {
       const queue = this.waiting.get(namespace);
       if (queue && queue.length >= this.limits.maxWaitingPerNamespace) {
         const oldest = queue.shift()!;
-        this.countWaiting(-1);
+        this.dequeued(oldest);
         oldest.refuse(new JudgeWaitGaveWay(this.limits.maxWaitingPerNamespace));
         this.events?.gaveWay();
       }
       if (queue) queue.push(turn);
       else this.waiting.set(namespace, [turn]);
-      this.countWaiting(1);
+      this.waitingCount += 1;
+      if (this.full) this.block(turn);
       signal?.addEventListener('abort', () => this.remove(namespace, turn) && reject(signal.reason), { once: true });
       void this.handOut();
     });
@@ -88,7 +96,8 @@ export class JudgeSlots {
     this.handingOut = true;
     try {
       while (this.waitingCount > 0) {
-        const slot = await this.gate.take(() => this.waitingCount > 0);
+        const slot = await this.gate.take({ wanted: () => this.waitingCount > 0, refused: () => this.blockAll() });
+        this.full = false;
         if (!slot) continue;
         const next = this.nextTurn();
         if (next) next.grant(slot);
@@ -98,6 +107,7 @@ export class JudgeSlots {
       this.refuseAll(error);
     } finally {
       this.handingOut = false;
+      this.full = false;
     }
   }
 
@@ -110,7 +120,7 @@ export class JudgeSlots {
     // To the back of the round: the namespaces waiting behind this one get the next slots first.
     this.waiting.delete(namespace);
     if (queue.length > 0) this.waiting.set(namespace, queue);
-    this.countWaiting(-1);
+    this.dequeued(next);
     return next;
   }
 
@@ -118,7 +128,7 @@ export class JudgeSlots {
   private refuseAll(reason: unknown): void {
     const turns = [...this.waiting.values()].flat();
     this.waiting.clear();
-    this.countWaiting(-turns.length);
+    for (const turn of turns) this.dequeued(turn);
     for (const turn of turns) turn.refuse(reason);
   }
 
@@ -129,12 +139,27 @@ export class JudgeSlots {
     if (!queue || index < 0) return false;
     queue.splice(index, 1);
     if (queue.length === 0) this.waiting.delete(namespace);
-    this.countWaiting(-1);
+    this.dequeued(turn);
     return true;
   }
 
-  private countWaiting(change: number): void {
-    this.waitingCount += change;
-    this.events?.waitingChanged(this.waitingCount);
+  /** Every slot was found held: each turn waiting now, and each queued until a slot is had, waits for one. */
+  private blockAll(): void {
+    this.full = true;
+    for (const turn of [...this.waiting.values()].flat()) this.block(turn);
+  }
+
+  private block(turn: Turn): void {
+    if (turn.blocked) return;
+    turn.blocked = true;
+    this.blockedCount += 1;
+    this.events?.waitingChanged(this.blockedCount);
+  }
+
+  private dequeued(turn: Turn): void {
+    this.waitingCount -= 1;
+    if (!turn.blocked) return;
+    this.blockedCount -= 1;
+    this.events?.waitingChanged(this.blockedCount);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SlotLeases, SlotMember } from '../storage/slot-leases';
-import { Slot, SlotGate } from './slot-gate';
+import { Slot, SlotGate, SlotWait } from './slot-gate';
 
 export interface LeaseTiming {
   /**
@@ -80,7 +80,7 @@ export class LeasedSlotGate implements SlotGate {
     return undefined;
   }
 
-  async take(wanted: () => boolean): Promise<Slot | undefined> {
+  async take(wait: SlotWait): Promise<Slot | undefined> {
     const ticket = randomUUID();
     try {
       for (;;) {
@@ -88,8 +88,9 @@ export class LeasedSlotGate implements SlotGate {
         const { held, size } = await this.leases.claim(this.semaphore, this.member, ticket, this.timing.leaseMs);
         this.noteSize(size);
         if (held) break;
+        wait.refused();
         await this.nextTry(givenBack);
-        if (!wanted()) {
+        if (!wait.wanted()) {
           await this.leases.release(this.semaphore, ticket);
           return undefined;
         }

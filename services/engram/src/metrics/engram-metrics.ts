@@ -63,7 +63,7 @@ export class EngramMetrics {
 
   readonly conflictJudgeWaiting = new Gauge({
     name: 'engram_conflict_judge_waiting',
-    help: 'Judgements waiting for a slot of the LLM judge in this process, all namespaces together',
+    help: 'Judgements in this process waiting for a slot of the LLM judge to come free (not while one is asked for), all namespaces together',
     registers: [this.registry],
   });
 
