@@ -17,6 +17,8 @@ import { PostgresSlotLeases } from '../storage/postgres/postgres-slot-leases';
 import { openPostgresDatabase } from '../storage/postgres/postgres.connection';
 import { PostgresDatabase } from '../storage/postgres/postgres.database';
 import { SlotLeases } from '../storage/slot-leases';
+import { copyLiveDatabase } from '../storage/sqlite-file/database-snapshot';
+import { swapInDatabase } from '../storage/sqlite-file/database-swap';
 import { openSqliteStores, SqliteStores } from '../storage/sqlite/sqlite.stores';
 import { readBody } from '../testing/test-double-http';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
@@ -388,4 +390,18 @@ describe('judge slots shared by the processes opening one SQLite file', () => {
       rmSync(folder, { recursive: true, force: true });
     },
   );
+
+  it("a restore of the file leaves the running processes' slots and limits as they are", async () => {
+    const stores = openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS });
+    opened.push(stores);
+    const backup = join(folder, 'backup.db');
+    copyLiveDatabase(path, backup);
+    const running = { id: 'running', limit: 1 };
+    assert.equal((await stores.slotLeases.claim('restore-test', running, 'held', 60_000)).held, true);
+
+    swapInDatabase(path, backup, join(folder, 'replaced.db'), DEFAULT_PRAGMAS);
+    const other = { id: 'other', limit: 2 };
+    const claim = await stores.slotLeases.claim('restore-test', other, 'waiting', 60_000);
+    assert.deepEqual(claim, { held: false, size: 1 }, 'the slot is still held, by the limit of 1 still counted');
+  });
 });

@@ -27,6 +27,8 @@ const NOT_COPIED = new Set([
   'vector_changes', // the restored vectors are a new epoch: every process's mirror reloads
   'audit_events', // a restore does not rewrite history, and is itself in it
   'store_identity', // still this deployment: its Redis prefix must not change
+  'slot_leases', // the slots the processes running now hold and wait for, not the backup's
+  'slot_members', // and the limits those processes agree on
 ]);
 /**
  * Tables emptied with the rest but not copied: triggers fill them again as the memories are copied, but
