@@ -110,7 +110,7 @@ export class AgentFileHistoryService {
     );
     if (made !== 'unchanged') {
       this.events.publish('memory_file_changed', { path, change: made }, namespace);
-      this.audit.record({
+      await this.audit.record({
         action: AuditAction.AgentFilesChange,
         outcome: 'success',
         namespace,

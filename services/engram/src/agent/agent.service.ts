@@ -291,7 +291,12 @@ export class AgentService implements OnApplicationBootstrap, BeforeApplicationSh
     // Paths and kinds only: the diffs the caller gets hold memory content.
     const files = [...functions.changes].map(([path, change]) => ({ path, change }));
     if (files.length > 0)
-      this.audit.record({ action: AuditAction.AgentFilesChange, outcome: 'success', namespace, details: { files } });
+      await this.audit.record({
+        action: AuditAction.AgentFilesChange,
+        outcome: 'success',
+        namespace,
+        details: { files },
+      });
     await this.indexer
       .apply(namespace, functions.changes)
       .catch((error: Error) => this.logger.warn({ msg: 'memory directory indexing failed', error: error.message }));

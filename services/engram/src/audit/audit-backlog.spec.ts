@@ -35,21 +35,17 @@ function store() {
   return { state, backlog };
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 10_000; !condition();) {
-    assert.ok(Date.now() < deadline, 'condition not met within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('AuditBacklog: audit entries a busy store refused', () => {
   it('are written once the store allows, oldest first, with the time the action happened', async () => {
     const { state, backlog } = store();
     const pending = backlog();
-    pending.add(entry(1));
-    pending.add(entry(2));
+    let settled = 0;
+    const waits = [pending.add(entry(1), sqliteBusy()), pending.add(entry(2), sqliteBusy())];
+    for (const wait of waits) void wait.then(() => settled++);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, 0, 'an action waits while its entry is only held in memory');
     state.busy = false;
-    await until(() => state.written.length === 2);
+    await Promise.all(waits);
     assert.deepEqual(
       state.written.map((event) => event.at),
       [1, 2],
@@ -60,11 +56,11 @@ describe('AuditBacklog: audit entries a busy store refused', () => {
   it('are tried again by a stopping process until the store allows', async () => {
     const { state, backlog } = store();
     const pending = backlog(5_000);
-    pending.add(entry(1));
+    const stored = pending.add(entry(1), sqliteBusy());
     const flushed = pending.flush();
     await new Promise((resolve) => setTimeout(resolve, 50));
     state.busy = false;
-    await flushed;
+    await Promise.all([flushed, stored]);
     assert.deepEqual(
       state.written.map((event) => event.at),
       [1],
@@ -72,20 +68,25 @@ describe('AuditBacklog: audit entries a busy store refused', () => {
     assert.deepEqual(state.lost, []);
   });
 
-  it('are reported lost, with why, when the store stays busy past the flush, or refuses one for another reason', async () => {
+  it('are reported lost, with why, and fail their action, when the store stays busy past the flush, or refuses one for another reason', async () => {
     const { state, backlog } = store();
     const stuck = backlog(100);
-    stuck.add(entry(1));
+    const busy = sqliteBusy();
+    const first = stuck.add(entry(1), busy);
     await stuck.flush();
+    await assert.rejects(first, (error) => error === busy);
     assert.deepEqual(state.lost, [[1, 'the store stayed busy until this process stopped']]);
-    assert.equal(stuck.add(entry(2)), false, 'nothing is kept once flushed');
+    await assert.rejects(stuck.add(entry(2), busy), (error) => error === busy, 'nothing is kept once flushed');
+    assert.deepEqual(state.lost[1], [2, 'database is locked']);
 
     state.busy = false;
     const refusing = backlog(100);
-    refusing.add({ ...entry(3), target: 'job-refused' });
-    refusing.add(entry(4));
+    const refused = refusing.add({ ...entry(3), target: 'job-refused' }, busy);
+    const taken = refusing.add(entry(4), busy);
     await refusing.flush();
-    assert.deepEqual(state.lost.slice(1), [[3, 'CHECK constraint failed']]);
+    await assert.rejects(refused, /CHECK constraint failed/);
+    await taken;
+    assert.deepEqual(state.lost.slice(2), [[3, 'CHECK constraint failed']]);
     assert.deepEqual(
       state.written.map((event) => event.at),
       [4],
@@ -102,8 +103,9 @@ describe('AuditBacklog: audit entries a busy store refused', () => {
       },
       lost: () => assert.fail('nothing is lost'),
     });
-    pending.add(entry(1));
+    const stored = pending.add(entry(1), new StoreBusy('The database is busy'));
     await pending.flush();
+    await stored;
     assert.equal(written.length, 1);
   });
 });

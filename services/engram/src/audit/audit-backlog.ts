@@ -18,16 +18,26 @@ export interface AuditBacklogOptions {
   flushMs?: number;
 }
 
+/** An entry waiting for the store, and the action waiting for it to be stored. */
+interface PendingEntry {
+  event: NewAuditEvent;
+  /** What the action answers if the entry is never stored: the store's own refusal. */
+  refusal: Error;
+  stored(): void;
+  lost(error: Error): void;
+}
+
 /**
  * Audit entries the store refused because it was busy (a restore's swap, a reindex switch, another writer
  * holding SQLite past busy_timeout, a PostgreSQL lock or statement timeout), written again once it
  * allows, oldest first, with the time the action happened: the action did happen, and the log must say
- * so. A stopping process (an operator command whose job met that busy store, exiting 75) keeps trying for
- * a few seconds, as the holder is usually about done; only what the store still refuses then is lost,
- * and said to be.
+ * so. They are held in memory only, so the action waits for its entry (add resolves once it is stored)
+ * and never answers success for an entry a crash could still take. A stopping process (an operator
+ * command whose job met that busy store, exiting 75) keeps trying for a few seconds, as the holder is
+ * usually about done; only what the store still refuses then is lost, said to be, and its action fails.
  */
 export class AuditBacklog {
-  private readonly pending: NewAuditEvent[] = [];
+  private readonly pending: PendingEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private retryMs = FIRST_RETRY_MS;
   private draining: Promise<boolean> | undefined;
@@ -35,12 +45,20 @@ export class AuditBacklog {
 
   constructor(private readonly options: AuditBacklogOptions) {}
 
-  /** Keeps `event` for a later write; false when the backlog is full or flushed (the caller reports it lost). */
-  add(event: NewAuditEvent): boolean {
-    if (this.stopping || this.pending.length >= MAX_PENDING) return false;
-    this.pending.push(event);
-    this.schedule();
-    return true;
+  /**
+   * Keeps `event`, which the store refused with `refusal`, for a later write. Resolves once it is
+   * stored; rejects (with `refusal`, or the store's later error) once it never will be: the backlog is
+   * full or flushed, or the store refused it for another reason.
+   */
+  add(event: NewAuditEvent, refusal: Error): Promise<void> {
+    if (this.stopping || this.pending.length >= MAX_PENDING) {
+      this.options.lost([event], refusal.message);
+      return Promise.reject(refusal);
+    }
+    return new Promise((stored, lost) => {
+      this.pending.push({ event, refusal, stored, lost });
+      this.schedule();
+    });
   }
 
   /** Tries until every entry is stored or the flush time is up; reports what is left as lost. */
@@ -53,7 +71,12 @@ export class AuditBacklog {
       await new Promise((resolve) => setTimeout(resolve, FLUSH_POLL_MS));
     }
     if (this.pending.length === 0) return;
-    this.options.lost(this.pending.splice(0), 'the store stayed busy until this process stopped');
+    const left = this.pending.splice(0);
+    this.options.lost(
+      left.map((entry) => entry.event),
+      'the store stayed busy until this process stopped',
+    );
+    for (const entry of left) entry.lost(entry.refusal);
   }
 
   private schedule(): void {
@@ -65,7 +88,7 @@ export class AuditBacklog {
         if (!done) this.schedule();
       });
     }, this.retryMs);
-    this.timer.unref();
+    // Not unref'd: an action waits for its entry, and a command must not exit before it is stored.
   }
 
   /** Writes the pending entries, oldest first, until the store refuses one as busy; true once none is left. */
@@ -76,11 +99,14 @@ export class AuditBacklog {
 
   private async writePending(): Promise<boolean> {
     while (this.pending.length > 0) {
+      const entry = this.pending[0];
       try {
-        await this.options.write(this.pending[0]);
+        await this.options.write(entry.event);
+        entry.stored();
       } catch (error) {
         if (isStoreBusy(error)) return false;
-        this.options.lost([this.pending[0]], (error as Error).message);
+        this.options.lost([entry.event], (error as Error).message);
+        entry.lost(error as Error);
       }
       this.pending.shift();
     }

@@ -28,9 +28,10 @@ export interface AuditEntry {
 /**
  * The audit log of security-relevant actions: key changes, OAuth approvals and sign-in failures,
  * backups, restores, reindexing, imports, deletes by filter and agent runs that changed files. Services
- * call `record` where the action happens; the entry is written before the call returns, and a failure
- * to write it is logged, never thrown into the action that already happened. An entry a busy store
- * refuses is written again once the store allows (AuditBacklog), with the time the action happened.
+ * call and await `record` where the action happens, before they answer: the answer waits until the entry
+ * is stored. An entry a busy store refuses is written again once the store allows (AuditBacklog), with
+ * the time the action happened, and the action waits for that too; an entry that is never stored is
+ * logged, and its action answers the store's error (a busy store's 503) instead of a success.
  */
 @Injectable()
 export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
@@ -48,25 +49,25 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  record(entry: AuditEntry): void {
-    const context = contextIfAny();
-    const { principal, clientAddress } = entry.actor ?? context ?? UNATTRIBUTED;
-    const event: NewAuditEvent = {
-      at: Date.now(),
-      action: entry.action,
-      outcome: entry.outcome,
-      principal: { kind: principal.kind, id: principal.id, name: principal.name ?? null },
-      namespace: entry.namespace === undefined ? (context?.namespace ?? null) : entry.namespace,
-      clientAddress,
-      target: entry.target ?? null,
-      details: entry.details ?? {},
-    };
-    this.repository.append(event).catch((error: Error) => {
-      if (!isStoreBusy(error)) return this.reportLost(event, error.message);
-      // Not an error yet: the store takes it once its holder is done (a stopping process says if it never did).
-      if (!this.backlog.add(event)) return this.reportLost(event, error.message);
+  /**
+   * Stores the entry; resolves once it is stored, so the action can answer success only then (a crash
+   * after the answer cannot take it). An entry a busy store refused waits in the backlog until the store
+   * takes it. Rejects, after logging the entry as not stored, when it never will be: the action then
+   * answers the store's error rather than a success the log does not show.
+   */
+  async record(entry: AuditEntry): Promise<void> {
+    const event = this.eventFor(entry);
+    try {
+      await this.repository.append(event);
+    } catch (error) {
+      if (!isStoreBusy(error)) {
+        this.reportLost(event, (error as Error).message);
+        throw error;
+      }
+      // Not an error yet: the store takes it once its holder is done, and the action waits for that.
       this.logger.debug({ msg: 'audit entry deferred: the store is busy', action: event.action });
-    });
+      await this.backlog.add(event, error as Error);
+    }
   }
 
   find(query: AuditQuery): Promise<AuditPage> {
@@ -96,6 +97,21 @@ export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplic
   /** Before the store closes: the entries a busy store refused get their last chance. */
   beforeApplicationShutdown(): Promise<void> {
     return this.backlog.flush();
+  }
+
+  private eventFor(entry: AuditEntry): NewAuditEvent {
+    const context = contextIfAny();
+    const { principal, clientAddress } = entry.actor ?? context ?? UNATTRIBUTED;
+    return {
+      at: Date.now(),
+      action: entry.action,
+      outcome: entry.outcome,
+      principal: { kind: principal.kind, id: principal.id, name: principal.name ?? null },
+      namespace: entry.namespace === undefined ? (context?.namespace ?? null) : entry.namespace,
+      clientAddress,
+      target: entry.target ?? null,
+      details: entry.details ?? {},
+    };
   }
 
   private reportLost(event: NewAuditEvent, reason: string): void {

@@ -50,7 +50,7 @@ export class AuditedJobQueue implements JobQueue {
 
   async enqueue<N extends JobName>(name: N, data: JobDataByName[N], options?: EnqueueOptions): Promise<JobView> {
     const job = await this.inner.enqueue(name, data, options);
-    this.audit.record({
+    await this.audit.record({
       action: ACTIONS[name],
       outcome: 'requested',
       target: job.id,

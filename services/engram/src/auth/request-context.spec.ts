@@ -83,8 +83,8 @@ describe('request context: fails closed outside requests', () => {
 
   it('records an action with no caller to name as the server’s, on the whole store, never failing it', async () => {
     const { audit } = queueReportingNamespaces();
-    audit.record({ action: AuditAction.Backup, outcome: 'requested', target: 'outside' });
-    runInContext({ ...LOCAL_OWNER, namespace: 'team' }, () =>
+    await audit.record({ action: AuditAction.Backup, outcome: 'requested', target: 'outside' });
+    await runInContext({ ...LOCAL_OWNER, namespace: 'team' }, () =>
       audit.record({ action: AuditAction.Backup, outcome: 'requested', target: 'inside' }),
     );
     const { events } = await audit.find({ limit: 10 });

@@ -143,7 +143,7 @@ export class ConsolidationService {
       const first = await this.store.markApplied(set.namespace, set.id, item.itemId, outcome, Date.now());
       results.push({ itemId: item.itemId, outcome, alreadyApplied: !first });
     }
-    this.audit.record({
+    await this.audit.record({
       action: AuditAction.ConsolidationApply,
       outcome: 'success',
       target: set.id,

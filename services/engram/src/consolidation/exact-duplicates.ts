@@ -46,7 +46,7 @@ export class ExactDuplicates {
     const removed = groups.flatMap((group) => group.removed);
     if (!dryRun && removed.length > 0) {
       for (const hash of removed) await this.memories.delete(hash, false);
-      this.audit.record({
+      await this.audit.record({
         action: AuditAction.ConsolidationCleanup,
         outcome: 'success',
         details: { removed: removed.length, groups: groups.length },

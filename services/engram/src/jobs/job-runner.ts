@@ -72,7 +72,7 @@ export class JobRunner {
       );
       this.count(job, 'completed');
       this.events.publish('job_completed', { job_id: job.id, name: job.name, result }, jobNamespace(job.data));
-      this.audit.record(jobEndEntry(job, { result }));
+      await this.recordEnd(job, { result });
       this.logger.log({ msg: 'Job completed', job: job.id, name: job.name });
       return result;
     } catch (thrown) {
@@ -84,7 +84,7 @@ export class JobRunner {
       }
       const cancelled = error instanceof JobCancelled;
       this.count(job, cancelled ? 'cancelled' : 'failed');
-      this.audit.record(jobEndEntry(job, { error: error as Error }));
+      await this.recordEnd(job, { error: error as Error });
       this.events.publish(
         'job_failed',
         {
@@ -113,7 +113,7 @@ export class JobRunner {
    */
   async cancelledBeforeRun(job: Omit<RunnableJob, 'queue'>): Promise<void> {
     const error = new JobCancelled();
-    this.audit.record(jobEndEntry(job, { error }));
+    await this.recordEnd(job, { error });
     this.events.publish(
       'job_failed',
       { job_id: job.id, name: job.name, error: error.message, cancelled: true },
@@ -130,6 +130,14 @@ export class JobRunner {
         error: (cleanUpError as Error).message,
       });
     }
+  }
+
+  /**
+   * The job's end in the audit log, stored before the job is reported ended. An entry the store never
+   * takes is logged as not stored by the audit service; the job's own outcome stands, as its work is done.
+   */
+  private async recordEnd(job: Omit<RunnableJob, 'queue'>, end: Parameters<typeof jobEndEntry>[1]): Promise<void> {
+    await this.audit.record(jobEndEntry(job, end)).catch(() => undefined);
   }
 
   private count(job: RunnableJob, outcome: 'completed' | 'failed' | 'cancelled' | 'released'): void {

@@ -437,7 +437,7 @@ export class MemoryService {
     const selected = await this.memories.list(filter, 0, MAX_FILTER_DELETE, 'oldest');
     if (!dryRun) for (const memory of selected) await this.delete(memory.contentHash, false);
     if (!dryRun)
-      this.audit.record({
+      await this.audit.record({
         action: AuditAction.MemoriesDeleteByFilter,
         outcome: 'success',
         details: { filter: input, deleted: selected.length, matched },

@@ -179,7 +179,7 @@ export class OAuthController {
     const state = authorization.state;
     if (single(form.action) !== 'approve') {
       if (!(await this.consents.take(consent))) return this.consentExpired(reply);
-      this.audit.record(consentEntry(authorization, 'denied'));
+      await this.audit.record(consentEntry(authorization, 'denied'));
       return redirect(reply, authorization.redirectUri, { error: 'access_denied', state, iss: this.oauth.issuer });
     }
     // A place in the address's budget is taken before the credential is compared, so a burst of
@@ -202,7 +202,7 @@ export class OAuthController {
     const { password, guess } = await this.passwordGuess();
     const operator = await this.signedInOperator(single(form.credential) ?? '', password === 'accepted');
     if (!operator) {
-      this.audit.record(consentEntry(authorization, 'failure'));
+      await this.audit.record(consentEntry(authorization, 'failure'));
       if (password === 'paused') {
         this.logger.warn({ msg: 'Operator password sign-in paused: too many wrong passwords from all addresses' });
         return again(PASSWORD_PAUSED, 401);
@@ -215,7 +215,7 @@ export class OAuthController {
     // Taken, not just checked: a form posted twice (or to two replicas at once) approves once.
     if (!(await this.consents.take(consent))) return this.consentExpired(reply);
     const code = await this.oauth.issueCode(authorization, scopes, namespace);
-    this.audit.record(consentEntry(authorization, 'success', { operator, scopes, namespace }));
+    await this.audit.record(consentEntry(authorization, 'success', { operator, scopes, namespace }));
     return redirect(reply, authorization.redirectUri, { code, state, iss: this.oauth.issuer });
   }
 

@@ -296,7 +296,7 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
   async revokeClient(clientId: string, now = Date.now()): Promise<{ client_id: string; revoked_tokens: number }> {
     if (!(await this.store.findClient(clientId))) throw new NotFound(`No OAuth client with id ${clientId}`);
     const revoked = { client_id: clientId, revoked_tokens: await this.store.revokeClientTokens(clientId, now) };
-    this.audit.record({
+    await this.audit.record({
       action: AuditAction.OAuthRevoke,
       outcome: 'success',
       target: clientId,

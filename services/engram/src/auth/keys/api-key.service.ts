@@ -62,7 +62,7 @@ export class ApiKeyService {
       revokedAt: null,
     };
     await this.keys.insert(record, secretDigest(key));
-    this.audit.record(keyEntry(AuditAction.KeyCreate, record));
+    await this.audit.record(keyEntry(AuditAction.KeyCreate, record));
     return { key, record, locksServer };
   }
 
@@ -74,7 +74,7 @@ export class ApiKeyService {
     const record = await this.keys.findById(id);
     if (!record) throw new NotFound(`No API key with id ${id}`);
     await this.keys.revoke(id, now);
-    this.audit.record(keyEntry(AuditAction.KeyRevoke, record));
+    await this.audit.record(keyEntry(AuditAction.KeyRevoke, record));
     return { ...record, revokedAt: record.revokedAt ?? now };
   }
 
