@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client as PgClient } from 'pg';
+import { e2eStorages } from './e2e-storage';
 import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, tempDir } from './process-harness';
 
@@ -95,3 +96,89 @@ describe('acknowledged writes survive a SIGKILL of the api right after the answe
     }
   });
 });
+
+for (const storage of e2eStorages()) {
+  describe(`jobs answered 202 survive a SIGKILL of the api without Redis (${storage.name})`, () => {
+    const dir = tempDir();
+    let model: any;
+    let env: Record<string, string>;
+    const serve = () => startEngram('serve', env, dir, 'Engram ready');
+
+    before(async () => {
+      model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'acknowledged-jobs-model' });
+      env = {
+        MCP_API_KEY: API_KEY,
+        ENGRAM_EMBEDDING_PROVIDER: 'openai',
+        MCP_EXTERNAL_EMBEDDING_URL: model.url,
+        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+        ...(await storage.start(dir)),
+      };
+    });
+    after(async () => {
+      await storage.stop();
+      await model?.close();
+    });
+
+    it('a running and a waiting job are listed as interrupted after the restart, never unknown', async () => {
+      // The import's embedding is held, so the import is running and the backup waits behind it when the api dies.
+      const held = model.hold((texts: readonly string[]) =>
+        texts.some((text) => text.includes('being embedded when the api is killed')),
+      );
+      let api: RunningEngram | undefined = await serve();
+      try {
+        const form = new FormData();
+        form.append('file', new Blob(['# Cut off\n\nThis note is being embedded when the api is killed.']), 'cut.md');
+        const upload = await fetch(`${api.url}/api/import`, { method: 'POST', body: form, headers: admin });
+        const imported = (await upload.json()) as { job_id: string };
+        assert.equal(upload.status, 202, JSON.stringify(imported));
+        await held.arrived;
+        const backup = await call(api.url, 'POST', '/api/admin/backup', undefined, admin);
+        assert.equal(backup.status, 202, JSON.stringify(backup.body));
+        await api.stop('SIGKILL');
+        held.release();
+
+        api = await serve();
+        const importJob = await call(api.url, 'GET', `/api/jobs/${imported.job_id}`, undefined, admin);
+        const backupJob = await call(api.url, 'GET', `/api/jobs/${backup.body.job_id}`, undefined, admin);
+        assert.deepEqual(
+          [importJob.status, importJob.body.state, importJob.body.error_code],
+          [200, 'failed', 'interrupted'],
+          JSON.stringify(importJob.body),
+        );
+        assert.match(importJob.body.error, /while this job was running; request it again/);
+        assert.deepEqual(
+          [backupJob.status, backupJob.body.state, backupJob.body.error_code],
+          [200, 'failed', 'interrupted'],
+          JSON.stringify(backupJob.body),
+        );
+        assert.match(backupJob.body.error, /while this job was waiting/);
+        const listed = await call(api.url, 'GET', '/api/jobs', undefined, admin);
+        assert.deepEqual(
+          listed.body.jobs.map((job: { id: string }) => job.id),
+          [backup.body.job_id, imported.job_id],
+        );
+        const audit = await call(api.url, 'GET', '/api/admin/audit?action=import', undefined, admin);
+        assert.deepEqual(
+          audit.body.events.map((event: { outcome: string; target: string }) => [event.outcome, event.target]),
+          [
+            ['failure', imported.job_id],
+            ['requested', imported.job_id],
+          ],
+        );
+
+        // The restarted api runs and keeps new jobs as before.
+        const again = await call(api.url, 'POST', '/api/admin/backup', undefined, admin);
+        assert.equal(again.status, 202);
+        await waitFor(
+          async () =>
+            (await call(api!.url, 'GET', `/api/jobs/${again.body.job_id}`, undefined, admin)).body.state ===
+            'completed',
+          'the new backup to complete',
+        );
+      } finally {
+        held.release();
+        await api?.stop();
+      }
+    });
+  });
+}

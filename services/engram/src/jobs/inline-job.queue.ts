@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { EventBus } from '../events/event-bus';
 import { failureCode } from '../process/plain-failure';
+import { HeldLock, LockRepository } from '../storage/locks/lock.repository';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
+import { JobRecordStore } from './job-record.store';
 import { admitJob, WaitingJobs, WaitingLimits } from './job-admission';
 import { jobNamespace, JobRunner } from './job-runner';
 import { newJobId } from './job-id';
@@ -11,6 +13,20 @@ import { emptyCounts, JobCounts, JobDataByName, JobName, JobView, QueueName } fr
 
 /** Finished jobs remembered for GET /api/jobs; older ones are forgotten. */
 const HISTORY = 200;
+/**
+ * Held shared by the process keeping its jobs in the store for its lifetime; one that gets it exclusive
+ * at start knows no such process is alive, so a job stored as waiting or running was cut off by a crash.
+ */
+const RECORDS_LOCK = 'inline-job-records';
+/** Why a job accepted before a crash of the api never ended; `interrupted` is its error_code. */
+const INTERRUPTED = (state: string) =>
+  `Interrupted: the api stopped (a crash, a kill or a restart) while this job was ${state === 'active' ? 'running' : 'waiting'}; request it again`;
+
+/** Where a serving api keeps its jobs so that one answered 202 outlives a crash, and the lock that guards them. */
+export interface InlineJobRecords {
+  store: JobRecordStore;
+  locks: LockRepository;
+}
 
 interface InlineJob {
   view: JobView;
@@ -19,9 +35,13 @@ interface InlineJob {
 }
 
 /**
- * The in-process adapter (no Redis): jobs run one at a time in this process, in arrival order. Jobs
- * live in memory, so a restart forgets waiting ones; the reindex stages its progress in the database
- * and continues where it stopped when started again.
+ * The in-process adapter (no Redis): jobs run one at a time in this process, in arrival order. With
+ * `records` (the serving api), every job is stored before it is answered and again as it starts and ends,
+ * so after a crash and a restart a job that never ended is listed as failed (`interrupted`), never gone;
+ * it is not run again by itself (a restore or an import half done is for its requester to look at). The
+ * reindex stages its progress in the database and continues where it stopped when requested again.
+ * Without `records` (operator commands, `engram mcp`, whose caller lives and dies with the process) jobs
+ * live in memory only.
  */
 export class InlineJobQueue implements JobQueue {
   readonly kind = 'inline';
@@ -32,6 +52,7 @@ export class InlineJobQueue implements JobQueue {
   private started = false;
   private closing = false;
   private draining: Promise<void> | undefined;
+  private recordsHeld: HeldLock | undefined;
 
   private readonly logger = new Logger('Jobs');
 
@@ -39,6 +60,7 @@ export class InlineJobQueue implements JobQueue {
     private readonly runner: JobRunner,
     private readonly events: EventBus,
     private readonly limits: WaitingLimits,
+    private readonly records?: InlineJobRecords,
   ) {}
 
   private readonly waitingJobs: WaitingJobs = {
@@ -62,6 +84,8 @@ export class InlineJobQueue implements JobQueue {
       attempts: 0,
       created_at: new Date().toISOString(),
     };
+    // Stored before it is answered: a 202 names a job a crash cannot make unknown.
+    await this.records?.store.save(view);
     this.jobs.set(id, { view, cancelRequested: false, joinKey: options.joinKey });
     this.waiting.push(id);
     this.events.publish('job_queued', { job_id: id, name }, jobNamespace(data));
@@ -86,7 +110,7 @@ export class InlineJobQueue implements JobQueue {
     if (!job) throw new JobNotCancellable(`No job with id ${id}`);
     if (job.view.state === 'waiting') {
       this.waiting.splice(this.waiting.indexOf(id), 1);
-      this.finish(job, 'cancelled', { error: new JobCancelled().message });
+      await this.finish(job, 'cancelled', { error: new JobCancelled().message });
       await this.runner.cancelledBeforeRun(job.view);
       return 'cancelled';
     }
@@ -126,6 +150,7 @@ export class InlineJobQueue implements JobQueue {
   }
 
   async start(): Promise<void> {
+    await this.recoverRecords();
     this.started = true;
     this.drain();
   }
@@ -136,6 +161,7 @@ export class InlineJobQueue implements JobQueue {
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await this.draining;
+    await this.recordsHeld?.release();
   }
 
   async ping(): Promise<void> {}
@@ -157,8 +183,35 @@ export class InlineJobQueue implements JobQueue {
     });
   }
 
+  /**
+   * Lists the stored jobs again after a restart. Those stored as waiting or running were cut off by a
+   * crash when no other process keeps jobs in this store: they are stored and audited as failed. Then this
+   * process holds the records lock shared for its lifetime, saying that its own are not cut off.
+   */
+  private async recoverRecords(): Promise<void> {
+    if (!this.records) return;
+    const alone = await this.records.locks.tryAcquire(RECORDS_LOCK, 'exclusive');
+    for (const view of await this.records.store.recent(HISTORY)) {
+      const unended = view.state === 'waiting' || view.state === 'active';
+      if (unended && !alone) continue;
+      if (unended) await this.markInterrupted(view);
+      this.jobs.set(view.id, { view, cancelRequested: false });
+    }
+    await alone?.release();
+    this.recordsHeld = await this.records.locks.tryAcquire(RECORDS_LOCK, 'shared');
+  }
+
+  private async markInterrupted(view: JobView): Promise<void> {
+    const error = INTERRUPTED(view.state);
+    Object.assign(view, { state: 'failed', error, error_code: 'interrupted', finished_at: new Date().toISOString() });
+    await this.records!.store.save(view);
+    await this.runner.interrupted(view, new Error(error));
+    this.logger.warn({ msg: 'Job interrupted by a stop of the api', job: view.id, name: view.name });
+  }
+
   private async runOne(job: InlineJob): Promise<void> {
     Object.assign(job.view, { state: 'active', started_at: new Date().toISOString(), attempts: job.view.attempts + 1 });
+    await this.store(job.view);
     try {
       const result = await this.runner.run(
         { id: job.view.id, name: job.view.name, data: job.view.data, queue: this.queue },
@@ -168,18 +221,39 @@ export class InlineJobQueue implements JobQueue {
           stopReason: async () => (this.closing ? 'released' : job.cancelRequested ? 'cancelled' : undefined),
         },
       );
-      this.finish(job, 'completed', { result, progress: 100 });
+      await this.finish(job, 'completed', { result, progress: 100 });
     } catch (error) {
       // The runner has logged and announced the failure; here it only becomes the job's state (and its kind).
       if (error instanceof JobCancelled) return this.finish(job, 'cancelled', { error: error.message });
       const code = failureCode(error);
-      this.finish(job, 'failed', { error: (error as Error).message, ...(code && { error_code: code }) });
+      await this.finish(job, 'failed', { error: (error as Error).message, ...(code && { error_code: code }) });
     }
   }
 
-  private finish(job: InlineJob, state: JobView['state'], fields: Partial<JobView>): void {
+  private async finish(job: InlineJob, state: JobView['state'], fields: Partial<JobView>): Promise<void> {
     Object.assign(job.view, { ...fields, state, finished_at: new Date().toISOString() });
     const finished = [...this.jobs.values()].filter((entry) => !['waiting', 'active'].includes(entry.view.state));
     for (const old of finished.slice(0, Math.max(0, finished.length - HISTORY))) this.jobs.delete(old.view.id);
+    await this.store(job.view);
+  }
+
+  /**
+   * Stores a job's start or end (and forgets the oldest ended ones). A store that refuses it (busy) is
+   * logged, not thrown: the job runs or has ended either way; after a crash it would be listed as
+   * interrupted, which this line explains.
+   */
+  private async store(view: JobView): Promise<void> {
+    if (!this.records) return;
+    try {
+      await this.records.store.save({ ...view });
+      if (view.state !== 'active') await this.records.store.pruneEnded(HISTORY);
+    } catch (error) {
+      this.logger.warn({
+        msg: 'Job state not stored',
+        job: view.id,
+        state: view.state,
+        error: (error as Error).message,
+      });
+    }
   }
 }

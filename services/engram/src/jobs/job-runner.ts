@@ -132,6 +132,11 @@ export class JobRunner {
     }
   }
 
+  /** A job accepted before a crash of the process and never ended, found at its restart: audited as failed. */
+  async interrupted(job: Omit<RunnableJob, 'queue'>, error: Error): Promise<void> {
+    await this.recordEnd(job, { error });
+  }
+
   /**
    * The job's end in the audit log, stored before the job is reported ended. An entry the store never
    * takes is logged as not stored by the audit service; the job's own outcome stands, as its work is done.

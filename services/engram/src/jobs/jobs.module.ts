@@ -52,19 +52,23 @@ export class JobsModule implements OnApplicationBootstrap, BeforeApplicationShut
         JobsHealth,
         {
           provide: JOB_QUEUE,
-          inject: [APP_CONFIG, JobRunner, EventBus, AuditService, RedisKeys],
+          inject: [APP_CONFIG, JobRunner, EventBus, AuditService, RedisKeys, STORES],
           useFactory: async (
             config: AppConfig,
             runner: JobRunner,
             events: EventBus,
             audit: AuditService,
             keys: RedisKeys,
+            stores: Stores,
           ): Promise<JobQueue> => {
             const url = config.redis.url;
             if (!url) {
               if (role === 'worker')
                 throw new Error('The worker needs REDIS_URL; without Redis, jobs run inside the api');
-              return new AuditedJobQueue(new InlineJobQueue(runner, events, config.jobs), audit);
+              // The serving api answers 202 for jobs it runs itself: it keeps them in the store (see InlineJobQueue).
+              const records =
+                role === 'api' && schedules ? { store: stores.jobRecords, locks: stores.locks } : undefined;
+              return new AuditedJobQueue(new InlineJobQueue(runner, events, config.jobs, records), audit);
             }
             // Loaded only with Redis: BullMQ and ioredis are a tenth of start-up without it.
             const { BullMqJobQueue } = await import('./bullmq-job.queue.js');

@@ -4,6 +4,7 @@ import { AgentFileJournal } from './agent-file-journal';
 import { ApiKeyStore } from './api-key.store';
 import { ConflictStore } from './conflict.store';
 import { ConsolidationStore } from './consolidation.store';
+import { JobRecordStore } from '../jobs/job-record.store';
 import { LockRepository } from './locks/lock.repository';
 import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryStore } from './memory.store';
@@ -32,6 +33,8 @@ export interface Stores {
   oauth: OAuthStore;
   /** The history of the agent's memory files (the files themselves: AgentFileStore). */
   fileJournal: AgentFileJournal;
+  /** The api's in-process jobs (no Redis). */
+  jobRecords: JobRecordStore;
   info: StorageInfoRepository;
   /** Locks that hold across every process of the deployment. */
   locks: LockRepository;

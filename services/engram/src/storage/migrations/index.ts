@@ -24,6 +24,7 @@ import { memoryTalliesMigration } from './030-memory-tallies';
 import { trashTallyMigration } from './031-trash-tally';
 import { tagListOrderMigration } from './032-tag-list-order';
 import { slotLeasesMigration } from './033-slot-leases';
+import { inlineJobsMigration } from './034-inline-jobs';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -52,4 +53,5 @@ export const MIGRATIONS: readonly Migration[] = [
   trashTallyMigration,
   tagListOrderMigration,
   slotLeasesMigration,
+  inlineJobsMigration,
 ];

@@ -446,6 +446,19 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 26,
+    name: 'inline-jobs',
+    // The api's in-process jobs, so one answered 202 outlives a crash (JobRecordStore), as SQLite's 034.
+    sql: `
+      CREATE TABLE inline_jobs (
+        seq   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id    text NOT NULL UNIQUE,
+        state text NOT NULL,
+        view  text NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

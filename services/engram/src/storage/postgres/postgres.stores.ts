@@ -8,6 +8,7 @@ import { PostgresApiKeyStore } from './postgres-api-key.store';
 import { PostgresAuditRepository } from './postgres-audit.repository';
 import { PostgresConflictStore } from './postgres-conflict.store';
 import { PostgresConsolidationStore } from './postgres-consolidation.store';
+import { PostgresJobRecordStore } from './postgres-job-record.store';
 import { PostgresMcpCancellationStore } from './postgres-mcp-cancellation.store';
 import { PostgresModelGuard } from './postgres-model.guard';
 import { PostgresMemoryStore } from './postgres-memory.store';
@@ -49,6 +50,7 @@ export async function openPostgresStores(
     oauth: new PostgresOAuthStore(db),
     apiKeys: new PostgresApiKeyStore(db),
     fileJournal: new PostgresAgentFileJournal(db),
+    jobRecords: new PostgresJobRecordStore(db),
     info: new PostgresStorageInfo(db),
     locks: new PostgresLockRepository(settings),
     slotLeases: new PostgresSlotLeases(db),

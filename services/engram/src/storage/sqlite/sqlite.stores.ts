@@ -18,6 +18,7 @@ import { SqliteAgentFileJournal } from './sqlite-agent-file-journal';
 import { SqliteApiKeyStore } from './sqlite-api-key.store';
 import { SqliteConflictStore } from './sqlite-conflict.store';
 import { SqliteConsolidationStore } from './sqlite-consolidation.store';
+import { SqliteJobRecordStore } from './sqlite-job-record.store';
 import { SqliteMcpCancellationStore } from './sqlite-mcp-cancellation.store';
 import { SqliteMemoryStore } from './sqlite-memory.store';
 import { SqliteSearchStore } from './sqlite-search.store';
@@ -75,6 +76,7 @@ export function openSqliteStores(options: SqliteStoreOptions): SqliteStores {
     oauth: new SqliteOAuthStore(db),
     apiKeys: new SqliteApiKeyStore(db),
     fileJournal: new SqliteAgentFileJournal(db),
+    jobRecords: new SqliteJobRecordStore(db),
     info: new SqliteStorageInfo(db, options.path),
     locks: new SqliteLockRepository(lockFolderOf(options.path)),
     slotLeases: new SqliteSlotLeases(db),
