@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE, StoredBackup } from './backup-manifest';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
@@ -22,10 +22,19 @@ export class BackupRepository {
     return dir;
   }
 
-  /** Writes the manifest last, then renames the staging folder to its final name. */
+  /**
+   * Writes the manifest last, then renames the staging folder to its final name. Every file, the folder
+   * and then the rename are on disk (fsync) before this resolves: the backup is reported done and older
+   * ones are pruned next, so a power cut must not leave a named backup whose bytes were still in memory.
+   */
   async commit(stagingDir: string, manifest: BackupManifest): Promise<void> {
     await writeFile(join(stagingDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    for (const entry of await readdir(stagingDir, { withFileTypes: true })) {
+      if (entry.isFile()) await flushToDisk(join(stagingDir, entry.name));
+    }
+    await flushToDisk(stagingDir);
     await rename(stagingDir, this.dirOf(manifest.id));
+    await flushToDisk(this.root);
   }
 
   async discard(stagingDir: string): Promise<void> {
@@ -145,5 +154,15 @@ async function bytesUnder(path: string): Promise<number | undefined> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+}
+
+/** fsync: the file's bytes, or a folder's entries, reach the disk, not only the page cache. */
+async function flushToDisk(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
