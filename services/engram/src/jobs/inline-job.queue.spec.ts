@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AuditService } from '../audit/audit.service';
 import { SqliteAuditRepository } from '../audit/sqlite-audit.repository';
 import { AppConfig } from '../config/config.types';
+import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
 import { EventBus } from '../events/event-bus';
 import { LocalEventRelay } from '../events/local-event.relay';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
-import { InlineJobQueue } from './inline-job.queue';
+import { openSqliteStores } from '../storage/sqlite/sqlite.stores';
+import { makeTempDir } from '../testing/test-app';
+import { InlineJobQueue, InlineJobRecords } from './inline-job.queue';
 import { JobContext, JobProcessors } from './job-processor';
 import { JobRunner } from './job-runner';
 import { JobName, JobView } from './job.types';
 
 /** A backup processor that runs until released, checking for cancellation every few milliseconds. */
-function queueWithControlledBackups() {
+function queueWithControlledBackups(records?: InlineJobRecords) {
   const order: string[] = [];
   const releases: (() => void)[] = [];
   const processors = new JobProcessors();
@@ -38,10 +42,12 @@ function queueWithControlledBackups() {
   const audit = new AuditService(new SqliteAuditRepository(openSqliteDatabase(':memory:', {})), {
     audit: { retentionDays: 365 },
   } as AppConfig);
-  const queue = new InlineJobQueue(new JobRunner(processors, events, metrics, audit), events, {
-    maxWaiting: 100,
-    maxWaitingPerNamespace: 100,
-  });
+  const queue = new InlineJobQueue(
+    new JobRunner(processors, events, metrics, audit),
+    events,
+    { maxWaiting: 100, maxWaitingPerNamespace: 100 },
+    records,
+  );
   return { queue, order, releases, published, metrics };
 }
 
@@ -144,6 +150,51 @@ describe('InlineJobQueue', () => {
       (counts) => counts.active === 0,
     );
     await queue.close();
+  });
+
+  it('marks stored jobs interrupted only when it starts alone, never those of a process still running them', async () => {
+    const path = join(makeTempDir(), 'engram.db');
+    const open = () => openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model: { modelId: 'm', dimension: 4 } });
+    const [storesA, storesB] = [open(), open()];
+    const recordsOf = (stores: typeof storesA) => ({ store: stores.jobRecords, locks: stores.locks });
+    const a = queueWithControlledBackups(recordsOf(storesA));
+    const b = queueWithControlledBackups(recordsOf(storesB));
+    try {
+      await a.queue.start();
+      const running = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
+      await until(
+        () => a.queue.get(running.id),
+        (job) => job?.state === 'active',
+      );
+
+      await b.queue.start();
+      assert.equal(await b.queue.get(running.id), undefined, 'not listed by another process as its own');
+      assert.deepEqual(
+        (await storesB.jobRecords.recent(10)).map((job) => job.state),
+        ['active'],
+      );
+      a.releases[0]();
+      await until(
+        () => a.queue.get(running.id),
+        (job) => job?.state === 'completed',
+      );
+      assert.deepEqual(
+        (await storesB.jobRecords.recent(10)).map((job) => job.state),
+        ['completed'],
+      );
+
+      // A job stored as running whose process died, found by a process starting alone.
+      await storesB.jobRecords.save({ ...running, id: 'job-cut-off-01', state: 'active' });
+      await Promise.all([a.queue.close(), b.queue.close()]);
+      const c = queueWithControlledBackups(recordsOf(storesB));
+      await c.queue.start();
+      const cutOff = await c.queue.get('job-cut-off-01');
+      assert.deepEqual([cutOff?.state, cutOff?.error_code], ['failed', 'interrupted']);
+      assert.equal((await c.queue.get(running.id))?.state, 'completed');
+      await c.queue.close();
+    } finally {
+      await Promise.all([storesA.close(), storesB.close()]);
+    }
   });
 
   it('refuses to start with a job name that has no processor', () => {
