@@ -132,17 +132,27 @@ export class JobRunner {
     }
   }
 
-  /** A job accepted before a crash of the process and never ended, found at its restart: audited as failed. */
+  /**
+   * A job accepted before a crash of the process and never ended, found at its restart: audited as
+   * failed before the restarted process serves.
+   */
   async interrupted(job: Omit<RunnableJob, 'queue'>, error: Error): Promise<void> {
-    await this.recordEnd(job, { error });
+    await this.recordEnd(job, { error }, { wait: true });
   }
 
   /**
-   * The job's end in the audit log, stored before the job is reported ended. An entry the store never
-   * takes is logged as not stored by the audit service; the job's own outcome stands, as its work is done.
+   * The job's end in the audit log. A completed job is reported ended only once its entry is stored: its
+   * success is an acknowledgment a crash must not outrun. A failed or cancelled one does not wait for a busy
+   * store, which would hold back the very failure it reports; its entry is written once the store allows.
+   * An entry never stored is logged by the audit service; the job's own outcome stands, as its work is done.
    */
-  private async recordEnd(job: Omit<RunnableJob, 'queue'>, end: Parameters<typeof jobEndEntry>[1]): Promise<void> {
-    await this.audit.record(jobEndEntry(job, end)).catch(() => undefined);
+  private async recordEnd(
+    job: Omit<RunnableJob, 'queue'>,
+    end: Parameters<typeof jobEndEntry>[1],
+    { wait = 'result' in end } = {},
+  ): Promise<void> {
+    const stored = this.audit.record(jobEndEntry(job, end)).catch(() => undefined);
+    if (wait) await stored;
   }
 
   private count(job: RunnableJob, outcome: 'completed' | 'failed' | 'cancelled' | 'released'): void {
