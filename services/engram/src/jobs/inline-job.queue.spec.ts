@@ -161,26 +161,38 @@ describe('InlineJobQueue', () => {
     const b = queueWithControlledBackups(recordsOf(storesB));
     try {
       await a.queue.start();
+      const finished = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
+      await until(
+        async () => a.releases.length,
+        (started) => started === 1,
+      );
+      a.releases[0]();
+      await until(
+        () => a.queue.get(finished.id),
+        (job) => job?.state === 'completed',
+      );
       const running = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
       await until(
-        () => a.queue.get(running.id),
-        (job) => job?.state === 'active',
+        async () => a.releases.length,
+        (started) => started === 2,
       );
 
       await b.queue.start();
       assert.equal(await b.queue.get(running.id), undefined, 'not listed by another process as its own');
+      // Nor its finished ones: the two apis' lists together would hold them twice.
+      assert.equal(await b.queue.get(finished.id), undefined, 'a running process keeps its finished jobs');
       assert.deepEqual(
         (await storesB.jobRecords.recent(10)).map((job) => job.state),
-        ['active'],
+        ['completed', 'active'],
       );
-      a.releases[0]();
+      a.releases[1]();
       await until(
         () => a.queue.get(running.id),
         (job) => job?.state === 'completed',
       );
       assert.deepEqual(
         (await storesB.jobRecords.recent(10)).map((job) => job.state),
-        ['completed'],
+        ['completed', 'completed'],
       );
 
       // A job stored as running whose process died, found by a process starting alone.

@@ -184,20 +184,22 @@ export class InlineJobQueue implements JobQueue {
   }
 
   /**
-   * Lists the stored jobs again after a restart. Those stored as waiting or running were cut off by a
-   * crash when no other process keeps jobs in this store: they are stored and audited as failed. Then this
-   * process holds the records lock shared for its lifetime, saying that its own are not cut off.
+   * Lists the stored jobs again after a restart, when no other process keeps jobs in this store: those
+   * stored as waiting or running were cut off by a crash, so they are stored and audited as failed. An api
+   * starting beside a running one takes none of them: they are that api's, listed and ended there (taking
+   * its finished ones would list them twice across the two, and its running ones frozen). Then this process
+   * holds the records lock shared for its lifetime, saying that its own are not cut off.
    */
   private async recoverRecords(): Promise<void> {
     if (!this.records) return;
     const alone = await this.records.locks.tryAcquire(RECORDS_LOCK, 'exclusive');
-    for (const view of await this.records.store.recent(HISTORY)) {
-      const unended = view.state === 'waiting' || view.state === 'active';
-      if (unended && !alone) continue;
-      if (unended) await this.markInterrupted(view);
-      this.jobs.set(view.id, { view, cancelRequested: false });
+    if (alone) {
+      for (const view of await this.records.store.recent(HISTORY)) {
+        if (view.state === 'waiting' || view.state === 'active') await this.markInterrupted(view);
+        this.jobs.set(view.id, { view, cancelRequested: false });
+      }
+      await alone.release();
     }
-    await alone?.release();
     this.recordsHeld = await this.records.locks.tryAcquire(RECORDS_LOCK, 'shared');
   }
 
