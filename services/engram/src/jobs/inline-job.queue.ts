@@ -3,7 +3,7 @@ import { EventBus } from '../events/event-bus';
 import { failureCode } from '../process/plain-failure';
 import { HeldLock, LockRepository } from '../storage/locks/lock.repository';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
-import { JobRecordStore } from './job-record.store';
+import { JobRecordStore } from '../storage/job-record.store';
 import { admitJob, WaitingJobs, WaitingLimits } from './job-admission';
 import { jobNamespace, JobRunner } from './job-runner';
 import { newJobId } from './job-id';

@@ -4,7 +4,7 @@ import { AgentFileJournal } from './agent-file-journal';
 import { ApiKeyStore } from './api-key.store';
 import { ConflictStore } from './conflict.store';
 import { ConsolidationStore } from './consolidation.store';
-import { JobRecordStore } from '../jobs/job-record.store';
+import { JobRecordStore } from './job-record.store';
 import { LockRepository } from './locks/lock.repository';
 import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryStore } from './memory.store';

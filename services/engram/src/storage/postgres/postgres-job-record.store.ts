@@ -1,4 +1,4 @@
-import { JobRecordStore } from '../../jobs/job-record.store';
+import { JobRecordStore } from '../job-record.store';
 import { JobView } from '../../jobs/job.types';
 import { PostgresDatabase } from './postgres.database';
 

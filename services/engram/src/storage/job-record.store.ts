@@ -1,4 +1,4 @@
-import { JobView } from './job.types';
+import { JobView } from '../jobs/job.types';
 
 /**
  * The api's in-process jobs (no Redis), kept in the store so a job answered 202 outlives a crash of the
