@@ -23,9 +23,10 @@ export class EventBus implements OnApplicationShutdown {
 
   /**
    * Announces a change. Ids are handed out by the relay (at once in process, by Redis across processes),
-   * which is why nothing is returned: subscribers see the event with its id.
+   * which is why nothing is returned: subscribers see the event with its id. The namespace is always
+   * named (STORE_WIDE for the whole store's): a default would hand an event to the default namespace's streams.
    */
-  publish(type: EngramEventType, payload: Record<string, unknown>, namespace = 'default'): void {
+  publish(type: EngramEventType, payload: Record<string, unknown>, namespace: string): void {
     this.metrics?.eventsPublished.inc({ type });
     this.relay.send({ type, timestamp: new Date().toISOString(), namespace, payload });
   }

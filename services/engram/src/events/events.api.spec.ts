@@ -232,14 +232,14 @@ describe('event stream protection and shutdown', () => {
       const streams = api.app.get(EventStreamService);
       assert.equal(streams.openStreams, 2);
       while (streams.openStreams > 1 && published < 2000) {
-        bus.publish('job_progress', { job_id: `job-${published}`, note: filler });
+        bus.publish('job_progress', { job_id: `job-${published}`, note: filler }, 'default');
         published++;
         await healthy.waitFor((frames) => frames.length === published);
       }
       assert.equal(streams.openStreams, 1, `the stalled client was never dropped after ${published} events`);
       stalled.resume(); // it drains what was sent before the drop, then sees the connection end
       await stalled.closed;
-      bus.publish('job_completed', { job_id: 'last' });
+      bus.publish('job_completed', { job_id: 'last' }, 'default');
       await healthy.waitFor((frames) => frames.length === published + 1);
       assert.equal(healthy.frames.at(-1)!.event, 'job_completed', 'the reading client got every event');
       const metrics = await api.request('GET', '/metrics', { headers: AUTH });

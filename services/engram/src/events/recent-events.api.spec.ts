@@ -75,7 +75,8 @@ describe('GET /api/events/recent: the replay window as history, and where a stre
     await store('Stored while a job runs');
     const live = await openSse(`${api.url}/api/events/stream?frames=named&types=job_progress`);
     try {
-      for (let i = 1; i <= 200; i++) bus.publish('job_progress', { job_id: 'j1', name: 'import', progress: i / 2 });
+      for (let i = 1; i <= 200; i++)
+        bus.publish('job_progress', { job_id: 'j1', name: 'import', progress: i / 2 }, 'default');
       await live.waitFor((frames) => frames.length === 200);
     } finally {
       live.close();

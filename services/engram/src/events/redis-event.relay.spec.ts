@@ -64,8 +64,8 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     const worker = await processOn(redis.url);
     try {
       for (let i = 0; i < 50; i++) {
-        api.bus.publish('memory_created', { content_hash: `api-${i}`, tags: [] });
-        worker.bus.publish('job_progress', { job_id: `job-${i}` });
+        api.bus.publish('memory_created', { content_hash: `api-${i}`, tags: [] }, 'default');
+        worker.bus.publish('job_progress', { job_id: `job-${i}` }, 'default');
       }
       await waitFor(() => api.received.length >= 100 && worker.received.length >= 100);
       await new Promise((resolve) => setTimeout(resolve, 50)); // a duplicate would arrive by now
@@ -93,12 +93,12 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
   it('keeps ids rising for a new subscriber after a restart of the publishers', async () => {
     const first = await processOn(redis.url);
-    first.bus.publish('memory_deleted', { content_hash: 'before' });
+    first.bus.publish('memory_deleted', { content_hash: 'before' }, 'default');
     await waitFor(() => first.received.length === 1);
     await first.bus.onApplicationShutdown();
     const second = await processOn(redis.url);
     try {
-      second.bus.publish('memory_deleted', { content_hash: 'after' });
+      second.bus.publish('memory_deleted', { content_hash: 'after' }, 'default');
       await waitFor(() => second.received.length === 1);
       assert.ok(second.received[0].id > first.received[0].id);
     } finally {
@@ -118,13 +118,13 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       assert.equal(ready, false, 'no subscription without Redis');
       await redis.start();
       await bus.ready();
-      bus.publish('memory_created', { content_hash: 'first' });
+      bus.publish('memory_created', { content_hash: 'first' }, 'default');
       await waitFor(() => received.length === 1);
       await redis.stop();
       await redis.start();
       // The publisher queues while disconnected; the subscriber resubscribes on reconnection.
       await waitFor(() => subscribed(redis.url, 1), 10_000);
-      bus.publish('memory_created', { content_hash: 'after restart' });
+      bus.publish('memory_created', { content_hash: 'after restart' }, 'default');
       await waitFor(() => received.length === 2, 10_000);
       assert.equal(received[1].payload.content_hash, 'after restart');
       assert.ok(received[1].id > received[0].id, 'ids keep rising after Redis lost its counter');
@@ -138,17 +138,17 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     const writer = new EventBus(new RedisEventRelay(redis.url, KEYS, windowsOf(100)));
     const admin = new Redis(redis.url);
     try {
-      writer.publish('memory_created', { content_hash: 'before the cut' });
+      writer.publish('memory_created', { content_hash: 'before the cut' }, 'default');
       await waitFor(() => api.received.length === 1);
       const clients = (await admin.client('LIST')) as string;
       const line = clients.split('\n').find((entry) => entry.includes('name=engram-events-subscriber'))!;
       await admin.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]);
       // The subscriber reconnects only after a retry delay: these are published while it is away.
-      writer.publish('memory_created', { content_hash: 'missed one' });
+      writer.publish('memory_created', { content_hash: 'missed one' }, 'default');
       writer.publish('memory_created', { content_hash: 'missed two' }, 'elsewhere');
       await waitFor(() => api.received.length >= 3, 10_000);
       await waitFor(() => subscribed(redis.url, 1), 10_000);
-      writer.publish('memory_created', { content_hash: 'live again' });
+      writer.publish('memory_created', { content_hash: 'live again' }, 'default');
       await waitFor(() => api.received.length >= 4, 10_000);
       await new Promise((resolve) => setTimeout(resolve, 50)); // a duplicate would arrive by now
       assert.deepEqual(
@@ -166,7 +166,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     const listener = await processOn(redis.url);
     const publisher = new EventBus(new RedisEventRelay(redis.url, KEYS, windowsOf(100)));
     try {
-      publisher.publish('backup_created', { name: 'nightly' });
+      publisher.publish('backup_created', { name: 'nightly' }, 'default');
       await waitFor(() => listener.received.length === 1);
       assert.equal(await subscriberConnections(redis.url), 1, 'only the listening process subscribed');
       assert.equal(listener.received[0].type, 'backup_created');
@@ -182,12 +182,12 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     const green = await processOn(redis.url, new RedisKeys('engram-green'));
     const admin = new Redis(redis.url);
     try {
-      blue.bus.publish('memory_created', { content_hash: 'blue-1' });
-      green.bus.publish('memory_created', { content_hash: 'green-1' });
-      blue.bus.publish('memory_created', { content_hash: 'blue-2' });
+      blue.bus.publish('memory_created', { content_hash: 'blue-1' }, 'default');
+      green.bus.publish('memory_created', { content_hash: 'green-1' }, 'default');
+      blue.bus.publish('memory_created', { content_hash: 'blue-2' }, 'default');
       await waitFor(() => blue.received.length === 2 && green.received.length === 1);
       // A later event of each proves nothing of the other's was still on its way.
-      green.bus.publish('memory_created', { content_hash: 'green-2' });
+      green.bus.publish('memory_created', { content_hash: 'green-2' }, 'default');
       await waitFor(() => green.received.length === 2);
       assert.deepEqual(
         blue.received.map((event) => event.payload.content_hash),
@@ -213,7 +213,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     // A process that started later and received none of them itself.
     const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, windowsOf(10)));
     try {
-      for (let i = 0; i < 5; i++) writer.publish('memory_created', { content_hash: `early-${i}` });
+      for (let i = 0; i < 5; i++) writer.publish('memory_created', { content_hash: `early-${i}` }, 'default');
       await waitFor(() => listener.received.length === 5);
       const [, second] = listener.received;
       const missed = await latecomer.history(['default'], second.id);
@@ -229,7 +229,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       );
       assert.equal(missed.complete, true);
 
-      for (let i = 0; i < 300; i++) writer.publish('memory_created', { content_hash: `late-${i}` });
+      for (let i = 0; i < 300; i++) writer.publish('memory_created', { content_hash: `late-${i}` }, 'default');
       await waitFor(() => listener.received.length === 305);
       const behind = await latecomer.history(['default'], second.id);
       assert.ok(behind);
@@ -250,7 +250,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     const writer = await processOn(redis.url, keys);
     const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, windowsOf(100)));
     try {
-      for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { content_hash: `n-${i}` });
+      for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { content_hash: `n-${i}` }, 'default');
       await waitFor(() => writer.received.length === 5);
       const first = await latecomer.newest(['default'], 2);
       assert.deepEqual(
@@ -355,7 +355,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     const bus = new EventBus(new RedisEventRelay(redis.url, new RedisKeys('engram-nolog'), windowsOf(0)));
     const admin = new Redis(redis.url);
     try {
-      bus.publish('memory_created', { content_hash: 'x' });
+      bus.publish('memory_created', { content_hash: 'x' }, 'default');
       await waitFor(async () => (await admin.get('engram-nolog:events:last-id')) !== null);
       assert.equal(await admin.exists('engram-nolog:events:log:default'), 0);
       assert.equal(await bus.history(['default'], 0), undefined);
