@@ -68,9 +68,9 @@ export class CursorTrail {
 
 /**
  * "Memories 21–40 of 45", or "Memories 21–40" when the server gave no total (a page reached by cursor whose
- * filter it keeps no running count of, such as a type). Rows are numbered from the pages walked; rows stored
- * or deleted before the page since can make that count drift, so it is kept within what the total leaves
- * room for, and the last page ends at the total.
+ * filter it keeps no running count of, such as several tags). Rows are numbered from the pages walked; rows
+ * stored or deleted before the page since can make that count drift, so it is kept within what the total
+ * leaves room for, and the last page ends at the total.
  */
 export function shownRange<T extends MemoryView>(noun: string, trail: CursorTrail, data: MemoryPage<T>): string {
   const shown = data.memories.length;

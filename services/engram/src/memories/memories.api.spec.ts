@@ -271,19 +271,21 @@ describe('listing memories: pagination and filters', () => {
   });
 
   it('walks by cursor through tags, a type, a time range and the oldest order, as one page of all lists them', async () => {
-    const queries = [
-      'tag=even,all&tag_match=all',
-      'tags=odd&order=oldest',
-      'memory_type=note&after=2024-01-05T00:00:00Z&before=2024-01-20T00:00:00Z',
-      'include_superseded=true&order=oldest',
+    // One tag alone, one type alone and the whole namespace are totalled from the running counts: every
+    // page of a walk gives the first page's total. Other filters' totals are counted: not on every page of a
+    // walk, where that would make the walk quadratic.
+    const queries: [string, boolean][] = [
+      ['tag=even,all&tag_match=all', false],
+      ['tags=odd&order=oldest', true],
+      ['memory_type=note', true],
+      ['memory_type=decision&include_superseded=true&order=oldest', true],
+      ['memory_type=note&tag=even', false],
+      ['memory_type=note&after=2024-01-05T00:00:00Z&before=2024-01-20T00:00:00Z', false],
+      ['include_superseded=true&order=oldest', true],
     ];
-    for (const query of queries) {
+    for (const [query, tallied] of queries) {
       const pages = await walk(`${query}&page_size=3`);
       assert.deepEqual(contents(pages), contents([await list(`${query}&page_size=100`)]), query);
-      // One tag alone and the whole namespace are totalled from the running counts: every page of a walk
-      // gives the first page's total. Other filters' totals are counted: not on every page of a walk, where
-      // that would make the walk quadratic.
-      const tallied = query.startsWith('tags=odd') || query.startsWith('include_superseded');
       assert.ok(pages[0].total! > 3, query);
       assert.deepEqual(
         pages.slice(1).map((page) => [page.total, page.total_pages]),
@@ -330,5 +332,55 @@ describe('listing memories: pagination and filters', () => {
   it('refuses an empty time range with 422', async () => {
     const response = await api.request('GET', '/api/memories?after=2024-02-01T00:00:00Z&before=2024-01-01T00:00:00Z');
     assert.equal(response.status, 422);
+  });
+});
+
+describe("a cursor page's total for one type or one tag, superseded versions left out", () => {
+  let api: TestApp;
+  before(async () => {
+    api = await startTestApp();
+    const memories = Array.from({ length: 12 }, (_, i) => ({
+      content: `Decision or note ${i}`,
+      tags: i % 3 === 0 ? ['project-x'] : ['project-y'],
+      memory_type: i % 2 === 0 ? 'decision' : 'note',
+    }));
+    const response = await api.request('POST', '/api/memories/batch', { body: { memories } });
+    assert.equal(response.body.stored, 12);
+    for (const i of [0, 2, 3]) {
+      const hash = contentHash(`Decision or note ${i}`);
+      const superseded = await api.request('POST', `/api/memories/${hash}/supersede`, {
+        body: { content: `Decision or note ${i}, revised` },
+      });
+      assert.equal(superseded.status, 201, JSON.stringify(superseded.body));
+    }
+  });
+  after(async () => {
+    await api.close();
+  });
+
+  it('gives on every page of a walk the count a numbered page gives, which is the memories the walk lists', async () => {
+    for (const query of [
+      'memory_type=decision',
+      'memory_type=decision&include_superseded=true',
+      'tags=project-x',
+      'tags=project-x&include_superseded=true',
+    ]) {
+      const all = await api.request('GET', `/api/memories?${query}&page_size=100`);
+      const listed = all.body.memories.length;
+      assert.equal(all.body.total, listed, query);
+      const totals: (number | null)[] = [all.body.total];
+      for (let cursor = (await api.request('GET', `/api/memories?${query}&page_size=1`)).body.next_cursor; cursor;) {
+        const page = await api.request('GET', `/api/memories?${query}&page_size=1&cursor=${cursor}`);
+        assert.equal(page.status, 200, JSON.stringify(page.body));
+        totals.push(page.body.total);
+        cursor = page.body.next_cursor;
+      }
+      assert.ok(totals.length > 2, `${query}: a walk of several pages`);
+      assert.deepEqual(
+        totals,
+        totals.map(() => listed),
+        query,
+      );
+    }
   });
 });

@@ -76,8 +76,8 @@ export interface FilterDeleteOutcome {
 
 /**
  * A page of a list. A page reached by cursor has no number, and its total only when the namespace's
- * tallies give it without counting (MemoryStore.countFromTallies: no filter but superseded-or-not, or one
- * tag alone): null otherwise.
+ * tallies give it without counting (MemoryStore.countFromTallies: the whole namespace, one type or one tag):
+ * null otherwise.
  */
 export interface MemoryPage {
   memories: MemoryRecord[];

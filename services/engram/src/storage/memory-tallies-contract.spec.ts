@@ -11,6 +11,7 @@ import { SqliteReindexStaging } from '../reindex/sqlite-reindex.staging';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { noteWithVector } from '../testing/text-vectors';
 import { makeTempDir } from '../testing/test-app';
+import { MemoryFilter } from './memory-filter.sql';
 import { MemoryCounts, MemoryRecord, NewMemory, TagCount } from './memory.record';
 import { MemoryStore } from './memory.store';
 import { openPostgresStores } from './postgres/postgres.stores';
@@ -32,6 +33,8 @@ interface EngineUnderTest {
   /** Makes any tally a trigger writes fail the write, until the function returned is called. */
   refuseTriggeredTallies(): Promise<() => Promise<void>>;
   reindexing(): ReindexStaging;
+  /** Moves a memory to another namespace as SQL would: no path of the port does. */
+  moveMemory(id: number, namespace: string): Promise<void>;
 }
 
 function sqlite(): EngineUnderTest {
@@ -57,6 +60,8 @@ function sqlite(): EngineUnderTest {
                         SELECT RAISE(ABORT, 'a tally written by a trigger'); END`);
       return async () => void opened.db.exec('DROP TRIGGER refuse_triggered_tallies');
     },
+    moveMemory: async (id, namespace) =>
+      void opened.db.prepare('UPDATE memories SET namespace = ? WHERE id = ?').run(namespace, id),
     reindexing: () =>
       new SqliteReindexStaging(opened.db, new SqliteFileRepository({ storage: {} } as AppConfig), {
         path,
@@ -100,6 +105,8 @@ function postgres(): EngineUnderTest {
           'DROP TRIGGER refuse_triggered_tallies ON memory_tally_changes; DROP FUNCTION refuse_triggered_tallies()',
         ));
     },
+    moveMemory: async (id, namespace) =>
+      void (await opened.db.query('UPDATE memories SET namespace = $1 WHERE id = $2', [namespace, id])),
     reindexing: () => new PostgresReindexStaging(opened.db),
   };
 }
@@ -198,6 +205,45 @@ for (const engine of [sqlite(), postgres()]) {
       }
       const live = all.filter((memory) => memory.deletedAt === null).length;
       assert.equal(await memories.countAllLive(), live, `${step}: live memories of the store`);
+      await assertTypeAndTagTotals(step);
+    }
+
+    const typesSeen = new Set(['absent']);
+    const tagsSeen = new Set(['absent']);
+
+    /**
+     * A page's total for each type and each tag of the namespace (and one it has none of), superseded
+     * versions left out or not, read from the tallies (countFromTallies, what a page by cursor gives) and by
+     * count, equals the memories a fresh look at every memory admits.
+     */
+    async function assertTypeAndTagTotals(step: string): Promise<void> {
+      const all = await everyMemory(memories);
+      // Every type and tag seen at any step: those of memories deleted for good must count none.
+      for (const memory of all) {
+        typesSeen.add(memory.memoryType);
+        for (const tag of memory.tags) tagsSeen.add(tag);
+      }
+      for (const namespace of new Set(['default', 'team', 'later', ...all.map((memory) => memory.namespace)])) {
+        const mine = all.filter((memory) => memory.namespace === namespace);
+        for (const includeSuperseded of [false, true]) {
+          const admitted = mine.filter((m) => m.deletedAt === null && (includeSuperseded || m.supersededBy === null));
+          const filters: [MemoryFilter, number][] = [
+            ...[...typesSeen].map((memoryType): [MemoryFilter, number] => [
+              { namespace, memoryType, includeSuperseded },
+              admitted.filter((memory) => memory.memoryType === memoryType).length,
+            ]),
+            ...[...tagsSeen].map((tag): [MemoryFilter, number] => [
+              { namespace, tags: [tag], includeSuperseded },
+              admitted.filter((memory) => memory.tags.includes(tag)).length,
+            ]),
+          ];
+          for (const [filter, expected] of filters) {
+            const where = `${step}: total of ${JSON.stringify(filter)}`;
+            assert.equal(await memories.countFromTallies(filter), expected, where);
+            assert.equal(await memories.count(filter), expected, where);
+          }
+        }
+      }
     }
 
     async function stored(draft: NewMemory): Promise<MemoryRecord> {
@@ -249,10 +295,21 @@ for (const engine of [sqlite(), postgres()]) {
       await memories.linkSupersession('default', standup.id, dentist.id, T0 + 5);
       await assertRecounted('superseded');
 
+      await engine.moveMemory(budget.id, 'team');
+      await engine.moveMemory(trip.id, 'team');
+      await assertRecounted('moved to another namespace, one superseded');
+      await engine.moveMemory(budget.id, 'default');
+      await engine.moveMemory(trip.id, 'default');
+      await assertRecounted('moved back');
+
       // The old budget holds again once the memory that superseded it is gone for good.
       await memories.hardDelete(newer.id);
       await memories.hardDelete(dentist.id);
       await assertRecounted('deleted for good, live and superseding');
+      const stale = await stored(memory('Gym on Tuesdays', { tags: ['health'], memoryType: 'habit' }));
+      assert.ok('id' in (await memories.insertSuperseding(stale.id, memory('Gym on Thursdays'), T0 + 5)));
+      await memories.hardDelete(stale.id);
+      await assertRecounted('deleted for good, superseded');
 
       await memories.purgeDeleted('default', contentHash('Trip to Lisbon in May'));
       for (let copy = 0; copy < 2; copy++) await memories.softDelete((await stored(memory('Lunch order'))).id, T0 + 5);

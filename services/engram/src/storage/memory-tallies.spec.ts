@@ -1,24 +1,69 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CURSOR_TOTAL_MAX_LOOKUPS, soleTagCount } from './memory-tallies';
+import { MemoryFilter } from './memory-filter.sql';
+import { admittedBounds, tallyOfFilter } from './memory-tallies';
 
-describe('soleTagCount: how a filter of one tag alone is counted', () => {
-  const tag = { namespace: 'default', tags: ['work'] };
+const namespace = 'default';
 
-  it("takes the tag's tally as it is when no superseded memory can be among its memories", () => {
-    const busy = { tagged: 20_000, superseded: 5_000, storeSuperseded: 5_000 };
-    assert.equal(soleTagCount({ ...tag, includeSuperseded: true }, busy), 'tally');
-    assert.equal(soleTagCount(tag, { ...busy, superseded: 0 }), 'tally');
-    assert.equal(soleTagCount(tag, { ...busy, tagged: 0 }), 'tally', 'a tag on no live memory admits none');
+describe('tallyOfFilter: the tally that is a filter’s count', () => {
+  it('reads the current tallies unless superseded versions are admitted, for the namespace, a type or a tag', () => {
+    assert.deepEqual(tallyOfFilter({ namespace }), { facet: 'current', key: '' });
+    assert.deepEqual(tallyOfFilter({ namespace, includeSuperseded: true }), { facet: 'live', key: '' });
+    assert.deepEqual(tallyOfFilter({ namespace, memoryType: 'decision' }), { facet: 'current_type', key: 'decision' });
+    assert.deepEqual(tallyOfFilter({ namespace, memoryType: 'decision', includeSuperseded: true }), {
+      facet: 'type',
+      key: 'decision',
+    });
+    assert.deepEqual(tallyOfFilter({ namespace, tags: ['work'] }), { facet: 'current_tag', key: 'work' });
+    assert.deepEqual(tallyOfFilter({ namespace, tags: ['work', 'work'], tagMatch: 'all', includeSuperseded: true }), {
+      facet: 'tag',
+      key: 'work',
+    });
   });
 
-  it('looks the superseded memories up when they are fewer than the tag has, a page by cursor only a few', () => {
-    const few = { tagged: 20_000, superseded: 500, storeSuperseded: 500 };
-    assert.equal(soleTagCount(tag, few), 'less_superseded');
-    assert.equal(soleTagCount(tag, few, CURSOR_TOTAL_MAX_LOOKUPS), 'less_superseded');
-    const many = { ...few, storeSuperseded: CURSOR_TOTAL_MAX_LOOKUPS + 1 };
-    assert.equal(soleTagCount(tag, many), 'less_superseded', 'a numbered page, which passes over its offset anyway');
-    assert.equal(soleTagCount(tag, many, CURSOR_TOTAL_MAX_LOOKUPS), 'range', 'a page by cursor goes without');
-    assert.equal(soleTagCount(tag, { ...few, tagged: 500 }), 'range', 'the range is the cheaper count');
+  it('has none for a time window, several tags or a type with a tag: their rows are counted', () => {
+    const counted: MemoryFilter[] = [
+      { namespace, createdFromMs: 0 },
+      { namespace, memoryType: 'decision', createdBeforeMs: 1 },
+      { namespace, tags: ['work'], createdFromMs: 0 },
+      { namespace, tags: ['work', 'home'] },
+      { namespace, tags: ['work', 'home'], tagMatch: 'all' },
+      { namespace, tags: ['work'], memoryType: 'decision' },
+    ];
+    for (const filter of counted) assert.equal(tallyOfFilter(filter), undefined, JSON.stringify(filter));
+  });
+});
+
+describe('admittedBounds: how many memories a filter admits, by the tallies', () => {
+  const tallies = new Map([
+    ['current/', 100],
+    ['live/', 120],
+    ['current_type/decision', 10],
+    ['type/decision', 15],
+    ['current_tag/work', 40],
+    ['current_tag/home', 30],
+  ]);
+  const tally = (facet: string, key = '') => tallies.get(`${facet}/${key}`) ?? 0;
+
+  it("is exact where one tally is the filter's count", () => {
+    assert.deepEqual(admittedBounds({ namespace, memoryType: 'decision' }, tally), { atLeast: 10, atMost: 10 });
+    assert.deepEqual(admittedBounds({ namespace, memoryType: 'decision', includeSuperseded: true }, tally), {
+      atLeast: 15,
+      atMost: 15,
+    });
+    assert.deepEqual(admittedBounds({ namespace, tags: ['work'] }, tally), { atLeast: 40, atMost: 40 });
+  });
+
+  it('bounds any of several tags by the most common and the sum, other filters from above only', () => {
+    assert.deepEqual(admittedBounds({ namespace, tags: ['work', 'home'] }, tally), { atLeast: 40, atMost: 70 });
+    assert.deepEqual(admittedBounds({ namespace, tags: ['work', 'home'], tagMatch: 'all' }, tally), {
+      atLeast: 0,
+      atMost: 30,
+    });
+    assert.deepEqual(admittedBounds({ namespace, tags: ['work'], memoryType: 'decision' }, tally), {
+      atLeast: 0,
+      atMost: 10,
+    });
+    assert.deepEqual(admittedBounds({ namespace, createdFromMs: 0 }, tally), { atLeast: 0, atMost: 100 });
   });
 });

@@ -10,17 +10,9 @@ import {
 } from './memory.record';
 import { admittedIdsSql } from './admitted-nearest';
 import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
-import { CURSOR_TOTAL_MAX_LOOKUPS, soleTagCount, soleTagOf, tallyOfFilter, TallyRow, totalOf } from './memory-tallies';
+import { tallyOfFilter, TallyRow, totalOf } from './memory-tallies';
 import { BY_CREATION, BY_DELETION, keysetAfter } from './keyset.sql';
-import {
-  PageStart,
-  supersededCarryingTagSql,
-  taggedCountSql,
-  TaggedReading,
-  taggedPageSql,
-  tagsOf,
-  tagsToWeigh,
-} from './tagged-page.sql';
+import { PageStart, taggedCountSql, TaggedReading, taggedPageSql, tagsOf, tagsToWeigh } from './tagged-page.sql';
 import {
   InsertOutcome,
   ListOrder,
@@ -194,7 +186,7 @@ export class MemoryRepository {
 
   /** The filter's count from the tallies where they settle it (countFromTallies); otherwise its rows, counted. */
   count(filter: MemoryFilter): number {
-    const tallied = this.talliedCount(filter, Infinity);
+    const tallied = this.countFromTallies(filter);
     if (tallied !== undefined) return tallied;
     if (tagsOf(filter).length > 0) {
       const counted = taggedCountSql(filter, this.taggedReading(filter));
@@ -210,22 +202,14 @@ export class MemoryRepository {
       .get(...where.params) as number;
   }
 
-  /** The namespace's tally when the filter is the whole namespace, one tag alone's where soleTagCount allows. */
+  /** The tally that is the filter's count (tallyOfFilter), read; undefined when none is. */
   countFromTallies(filter: MemoryFilter): number | undefined {
-    return this.talliedCount(filter, CURSOR_TOTAL_MAX_LOOKUPS);
-  }
-
-  /** countFromTallies, looking up at most `maxLookups` superseded memories for one tag alone. */
-  private talliedCount(filter: MemoryFilter, maxLookups: number): number | undefined {
     const tally = tallyOfFilter(filter);
-    if (tally) {
-      return this.statements
-        .get("SELECT coalesce(sum(n), 0) FROM memory_tallies WHERE namespace = ? AND facet = ? AND key = ''")
-        .pluck()
-        .get(filter.namespace, tally) as number;
-    }
-    const tag = soleTagOf(filter);
-    return tag === undefined ? undefined : this.countFromTagTally(filter, tag, maxLookups);
+    if (!tally) return undefined;
+    return this.statements
+      .get('SELECT coalesce(sum(n), 0) FROM memory_tallies WHERE namespace = ? AND facet = ? AND key = ?')
+      .pluck()
+      .get(filter.namespace, tally.facet, tally.key) as number;
   }
 
   /** Ids of live memories matching the filter among the given candidates, in no particular order. */
@@ -493,30 +477,6 @@ export class MemoryRepository {
       memories: PROBED_MEMORIES,
       tagCount: this.tagTallies(filter.namespace, tagsToWeigh(filter)),
     };
-  }
-
-  /** A filter of one tag alone counted from the tallies, where soleTagCount says they settle it. */
-  private countFromTagTally(filter: MemoryFilter, tag: string, maxLookups: number): number | undefined {
-    const tallies = this.statements
-      .get(
-        `SELECT facet, key, n FROM memory_tallies WHERE namespace = ?
-         AND (facet IN ('live', 'current') AND key = '' OR facet = 'tag' AND key = ?)`,
-      )
-      .all(filter.namespace, tag) as TallyRow[];
-    const storeSuperseded = this.statements
-      .get(
-        `SELECT coalesce(sum(CASE facet WHEN 'live' THEN n ELSE -n END), 0) FROM memory_tallies
-         WHERE facet IN ('live', 'current') AND key = ''`,
-      )
-      .pluck()
-      .get() as number;
-    const tagged = tallies.find((row) => row.facet === 'tag')?.n ?? 0;
-    const superseded = totalOf(tallies, 'live') - totalOf(tallies, 'current');
-    const plan = soleTagCount(filter, { tagged, superseded, storeSuperseded }, maxLookups);
-    if (plan === 'range') return undefined;
-    if (plan === 'tally') return tagged;
-    const carrying = supersededCarryingTagSql('memories m INDEXED BY memories_superseded_by');
-    return tagged - (this.statements.get(carrying).pluck().get(filter.namespace, tag) as number);
   }
 
   /** How many live memories of the namespace carry each of the tags (their tallies); undefined for none. */

@@ -89,10 +89,9 @@ export abstract class MemoryStore {
   ): Promise<MemoryRecord[]>;
   abstract count(filter: MemoryFilter): Promise<number>;
   /**
-   * count(filter) where the namespace's tallies settle it without counting the filter's rows, as count
-   * itself takes it: no filter but superseded-or-not, or one tag alone (soleTagCount, looking up at most
-   * CURSOR_TOTAL_MAX_LOOKUPS superseded memories); undefined otherwise. What a page reached by cursor gives
-   * as its total, where counting would make a walk quadratic.
+   * count(filter) where one of the namespace's tallies is the filter's count, as count itself takes it:
+   * the whole namespace, one type or one tag, superseded versions left out or not (tallyOfFilter); undefined
+   * otherwise. What a page reached by cursor gives as its total, where counting would make a walk quadratic.
    */
   abstract countFromTallies(filter: MemoryFilter): Promise<number | undefined>;
   /** Ids of live memories matching the filter among the given candidates, in no particular order. */

@@ -76,17 +76,6 @@ export function taggedCountSql(filter: MemoryFilter, reading: TaggedReading): Sq
   return tagRange(filter, tags, [], 'oldest', undefined, { columns: 'count(DISTINCT tagged.memory_id)' }, reading);
 }
 
-/**
- * The live superseded memories of a namespace (parameter 1) carrying a tag (parameter 2), found through
- * memories_superseded_by (named in `memories` on SQLite, whose planner would walk the namespace instead):
- * one look-up per superseded memory of the store (soleTagCount). The tag is looked up per memory in a
- * subquery PostgreSQL cannot turn into a join: as EXISTS it hashed every row of the tag.
- */
-export function supersededCarryingTagSql(memories: string): string {
-  return `SELECT count(*) FROM ${memories} WHERE m.superseded_by IS NOT NULL AND m.deleted_at IS NULL
-    AND m.namespace = ? AND (SELECT count(*) FROM memory_tags t WHERE t.memory_id = m.id AND t.tag = ?) > 0`;
-}
-
 /** The tags, the one on the fewest memories first (ties in the given order); as given without counts. */
 function byRarity(tags: readonly string[], tagCount: ((tag: string) => number) | undefined): string[] {
   if (!tagCount) return [...tags];

@@ -25,6 +25,7 @@ import { trashTallyMigration } from './031-trash-tally';
 import { tagListOrderMigration } from './032-tag-list-order';
 import { slotLeasesMigration } from './033-slot-leases';
 import { inlineJobsMigration } from './034-inline-jobs';
+import { currentTalliesMigration } from './035-current-tallies';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -54,4 +55,5 @@ export const MIGRATIONS: readonly Migration[] = [
   tagListOrderMigration,
   slotLeasesMigration,
   inlineJobsMigration,
+  currentTalliesMigration,
 ];

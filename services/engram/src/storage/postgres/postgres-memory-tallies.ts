@@ -20,13 +20,13 @@ export function facetsOf(rows: string, sign: string, withTags = true): string {
 }
 
 /** Each tag row of `rows` whose memory is live, signed, in its memory's namespace. */
-const liveTagsOf = (rows: string, sign: string) =>
+export const liveTagsOf = (rows: string, sign: string) =>
   `SELECT m.namespace, 'tag', r.tag, ${sign} FROM ${rows} r JOIN memories m ON m.id = r.memory_id
      WHERE m.deleted_at IS NULL`;
 
-/** A trigger function adding the summed `changes` (namespace, facet, key, n) as change rows. */
-function tallyTrigger(name: string, changes: string): string {
-  return `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+/** A trigger function adding the summed `changes` (namespace, facet, key, n) as change rows; replaced if there. */
+export function tallyTrigger(name: string, changes: string): string {
+  return `CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE changed bigint;
     BEGIN
       INSERT INTO memory_tally_changes (namespace, facet, key, n)
@@ -151,16 +151,6 @@ export async function storeTotal(db: Queryable, facet: TallyFacet): Promise<numb
        SELECT n FROM memory_tallies WHERE facet = $1 AND key = ''
        UNION ALL SELECT n FROM memory_tally_changes WHERE facet = $1 AND key = '') t`,
     [facet],
-  );
-  return row.n;
-}
-
-/** Superseded memories across every namespace (live less current), folded or not, in one read. */
-export async function storeSuperseded(db: Queryable): Promise<number> {
-  const [row] = await db.query<{ n: number }>(
-    `SELECT coalesce(sum(CASE facet WHEN 'live' THEN n ELSE -n END), 0)::bigint AS n FROM (
-       SELECT facet, n FROM memory_tallies WHERE facet IN ('live', 'current') AND key = ''
-       UNION ALL SELECT facet, n FROM memory_tally_changes WHERE facet IN ('live', 'current') AND key = '') t`,
   );
   return row.n;
 }

@@ -10,7 +10,7 @@ import {
   TagCount,
 } from '../memory.record';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
-import { CURSOR_TOTAL_MAX_LOOKUPS, soleTagCount, soleTagOf, tallyOfFilter, totalOf } from '../memory-tallies';
+import { tallyOfFilter, totalOf } from '../memory-tallies';
 import {
   InsertOutcome,
   ListOrder,
@@ -23,15 +23,8 @@ import {
   walkStart,
 } from '../memory.store';
 import { BY_CREATION, BY_DELETION, keysetAfter } from '../keyset.sql';
-import {
-  PageStart,
-  supersededCarryingTagSql,
-  TaggedReading,
-  taggedPageSql,
-  tagsOf,
-  tagsToWeigh,
-} from '../tagged-page.sql';
-import { namespaceTallies, storeSuperseded, storeTotal, talliesOf } from './postgres-memory-tallies';
+import { PageStart, TaggedReading, taggedPageSql, tagsOf, tagsToWeigh } from '../tagged-page.sql';
+import { namespaceTallies, storeTotal, talliesOf } from './postgres-memory-tallies';
 import { INSERT_TAGS } from './postgres-tag-list-order';
 import { PostgresModelGuard } from './postgres-model.guard';
 import { hashPrefixRange } from '../hash-prefix';
@@ -215,7 +208,7 @@ export class PostgresMemoryStore extends MemoryStore {
 
   /** The filter's count from the tallies where they settle it (countFromTallies); otherwise its rows, counted. */
   async count(filter: MemoryFilter): Promise<number> {
-    const tallied = await this.talliedCount(filter, Infinity);
+    const tallied = await this.countFromTallies(filter);
     if (tallied !== undefined) return tallied;
     // Other tag filters are counted as before: along the tags' ranges PostgreSQL hashed the memories all the
     // same, and probing all of several tags per row cost more (100,000 memories on PGlite: 81 against 62 ms).
@@ -227,17 +220,11 @@ export class PostgresMemoryStore extends MemoryStore {
     return row.count;
   }
 
-  /** The namespace's tally when the filter is the whole namespace, one tag alone's where soleTagCount allows. */
+  /** The tally that is the filter's count (tallyOfFilter), read; undefined when none is. */
   async countFromTallies(filter: MemoryFilter): Promise<number | undefined> {
-    return this.talliedCount(filter, CURSOR_TOTAL_MAX_LOOKUPS);
-  }
-
-  /** countFromTallies, looking up at most `maxLookups` superseded memories for one tag alone. */
-  private async talliedCount(filter: MemoryFilter, maxLookups: number): Promise<number | undefined> {
     const tally = tallyOfFilter(filter);
-    if (tally) return totalOf(await namespaceTallies(this.db, filter.namespace, [tally]), tally);
-    const tag = soleTagOf(filter);
-    return tag === undefined ? undefined : this.countFromTagTally(filter, tag, maxLookups);
+    if (!tally) return undefined;
+    return (await talliesOf(this.db, filter.namespace, [tally]))(tally.facet, tally.key);
   }
 
   async filterIds(filter: MemoryFilter, candidateIds: readonly number[]): Promise<Set<number>> {
@@ -532,26 +519,6 @@ export class PostgresMemoryStore extends MemoryStore {
       page.params,
     );
     return rows.map(toRecord);
-  }
-
-  /** A filter of one tag alone counted from the tallies, where soleTagCount says they settle it. */
-  private async countFromTagTally(filter: MemoryFilter, tag: string, maxLookups: number): Promise<number | undefined> {
-    const tally = await talliesOf(this.db, filter.namespace, [
-      { facet: 'live', key: '' },
-      { facet: 'current', key: '' },
-      { facet: 'tag', key: tag },
-    ]);
-    const tagged = tally('tag', tag);
-    const superseded = tally('live') - tally('current');
-    const figures = { tagged, superseded, storeSuperseded: await storeSuperseded(this.db) };
-    const plan = soleTagCount(filter, figures, maxLookups);
-    if (plan === 'range') return undefined;
-    if (plan === 'tally') return tagged;
-    const [row] = await this.db.query<{ count: number }>(numbered(supersededCarryingTagSql('memories m')), [
-      filter.namespace,
-      tag,
-    ]);
-    return tagged - row.count;
   }
 
   /** The tag tallies the filter's plan weighs (all of several tags are walked from the rarest). */

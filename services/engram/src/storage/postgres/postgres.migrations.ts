@@ -1,4 +1,5 @@
 import { Migration } from '../migrations/migration';
+import { POSTGRES_CURRENT_TALLIES } from './postgres-current-tallies';
 import { POSTGRES_MEMORY_TALLIES } from './postgres-memory-tallies';
 import { POSTGRES_DEFERRABLE_TALLIES } from './postgres-tally-recount';
 import { POSTGRES_TAG_LIST_ORDER } from './postgres-tag-list-order';
@@ -458,6 +459,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         view  text NOT NULL
       );
     `,
+  },
+  {
+    version: 27,
+    name: 'current-tallies',
+    // Live memories not superseded, by type and by tag: a page's total for either (postgres-current-tallies.ts).
+    sql: POSTGRES_CURRENT_TALLIES,
   },
 ];
 

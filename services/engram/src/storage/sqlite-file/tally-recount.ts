@@ -1,6 +1,6 @@
 import { SqliteDatabase } from '../sqlite.connection';
 
-/** Migrations 030's and 031's triggers: they keep memory_tallies row by row as memories and tags are written. */
+/** Migrations 030's, 031's and 035's triggers: they keep memory_tallies row by row as memories and tags are written. */
 const TALLY_TRIGGERS = [
   'memories_tally_insert',
   'memories_tally_update',
@@ -11,6 +11,12 @@ const TALLY_TRIGGERS = [
   'memories_trash_tally_insert',
   'memories_trash_tally_update',
   'memories_trash_tally_delete',
+  'memories_current_tally_insert',
+  'memories_current_tally_update',
+  'memories_current_tally_delete',
+  'memory_tags_current_tally_insert',
+  'memory_tags_current_tally_delete',
+  'memory_tags_current_tally_update',
 ];
 
 /** Every tally (memory-tallies.ts) of every namespace, counted from the memories and their tags. */
@@ -25,7 +31,11 @@ const RECOUNT = `
     UNION ALL SELECT namespace, 'type', memory_type, count(*) FROM main.memories
       WHERE deleted_at IS NULL GROUP BY namespace, memory_type
     UNION ALL SELECT m.namespace, 'tag', t.tag, count(*) FROM main.memory_tags t JOIN main.memories m ON m.id = t.memory_id
-      WHERE m.deleted_at IS NULL GROUP BY m.namespace, t.tag`;
+      WHERE m.deleted_at IS NULL GROUP BY m.namespace, t.tag
+    UNION ALL SELECT namespace, 'current_type', memory_type, count(*) FROM main.memories
+      WHERE deleted_at IS NULL AND superseded_by IS NULL GROUP BY namespace, memory_type
+    UNION ALL SELECT m.namespace, 'current_tag', t.tag, count(*) FROM main.memory_tags t JOIN main.memories m
+      ON m.id = t.memory_id WHERE m.deleted_at IS NULL AND m.superseded_by IS NULL GROUP BY m.namespace, t.tag`;
 
 /**
  * Runs `rewrite`, which replaces every memory inside the caller's write transaction, without the tally
