@@ -9,6 +9,7 @@ import {
   OpenAiEmbeddingsTestDouble,
   startOpenAiEmbeddingsTestDouble,
 } from '../testing/openai-embeddings.test-double';
+import { callTool, connectHttpClient } from '../testing/mcp-client';
 import { makeTempDir, startTestApp, TestApp } from '../testing/test-app';
 
 const DIMENSION = 16;
@@ -95,5 +96,84 @@ describe("search hydrates only memories of the caller's namespace", () => {
       headers: { 'x-engram-namespace': 'mallory' },
     });
     assert.equal(response.body.results[0]?.memory.content, SECRET);
+  });
+});
+
+describe('tenants whose keys are bound to their namespaces learn nothing of each other', () => {
+  const BOOTSTRAP = 'isolation-bootstrap-key-0123456789';
+  let api: TestApp;
+  let tenantA: string;
+  let tenantB: string;
+  const as = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+  const createKey = async (namespace: string) =>
+    (
+      await api.request('POST', '/api/admin/keys', {
+        ...as(BOOTSTRAP),
+        body: { name: namespace, scopes: ['write'], namespace },
+      })
+    ).body.key as string;
+  const store = async (key: string, content: string, tags: string[] = []) => {
+    const stored = await api.request('POST', '/api/memories', { ...as(key), body: { content, tags } });
+    assert.equal(stored.status, 201, stored.text);
+    return stored.body.content_hash as string;
+  };
+  const supersede = async (key: string, hash: string, content: string) => {
+    const answer = await api.request('POST', `/api/memories/${hash}/supersede`, { ...as(key), body: { content } });
+    assert.equal(answer.status, 201, answer.text);
+  };
+  /** The total of tenant B's probe tag on the page after its first, reached by cursor. */
+  const probeTotalAfterCursor = async () => {
+    const first = await api.request('GET', '/api/memories?tag=probe&page_size=1', as(tenantB));
+    const next = await api.request(
+      'GET',
+      `/api/memories?tag=probe&page_size=1&cursor=${first.body.next_cursor}`,
+      as(tenantB),
+    );
+    assert.equal(next.status, 200, next.text);
+    return next.body.total as number | null;
+  };
+
+  before(async () => {
+    api = await startTestApp({ MCP_API_KEY: BOOTSTRAP });
+    tenantA = await createKey('tenant-a');
+    tenantB = await createKey('tenant-b');
+    for (const i of [1, 2, 3]) await store(tenantB, `b probe ${i}`, ['probe']);
+    // One superseded memory of B's own, so the tag's total needs the superseded memories looked up.
+    await supersede(tenantB, await store(tenantB, 'b draft'), 'b final');
+  });
+  after(() => api.close());
+
+  it("gives a cursor page's total whatever another namespace supersedes", async () => {
+    assert.equal(await probeTotalAfterCursor(), 3);
+    // Tenant A supersedes more memories than B's tag has: the store's count of them passes B's tag.
+    for (const i of [1, 2, 3, 4]) await supersede(tenantA, await store(tenantA, `a draft ${i}`), `a final ${i}`);
+    assert.equal(await probeTotalAfterCursor(), 3);
+  });
+
+  it("answers another namespace's hash as unknown, live or in the trash, and stores its text as new", async () => {
+    const text = 'tenant a keeps its release key in the vault';
+    const live = await store(tenantA, text);
+    const trashed = await store(tenantA, 'tenant a deleted this note');
+    assert.equal((await api.request('DELETE', `/api/memories/${trashed}`, as(tenantA))).status, 200);
+    for (const [method, path] of [
+      ['GET', `/api/memories/${live}`],
+      ['GET', `/api/memories/${live}/history`],
+      ['GET', `/api/memories/trash/${trashed}`],
+      ['POST', `/api/memories/${trashed}/restore`],
+      ['DELETE', `/api/memories/trash/${trashed}`],
+    ]) {
+      assert.equal((await api.request(method, path, as(tenantB))).status, 404, `${method} ${path}`);
+    }
+    const { client } = await connectHttpClient(api.url, tenantB);
+    try {
+      const fetched = await callTool(client, 'fetch', { id: live });
+      assert.equal(fetched.isError, true);
+      assert.doesNotMatch(fetched.text, /vault/);
+    } finally {
+      await client.close();
+    }
+    // Duplicate detection is the namespace's own: a 409 here would tell B that A holds the text (store wants 201).
+    await store(tenantB, text);
+    assert.equal((await api.request('GET', `/api/memories/trash/${trashed}`, as(tenantA))).status, 200);
   });
 });
