@@ -592,6 +592,27 @@ function contract(adapter: StorageAdapterUnderTest): void {
       await check('after deleting the superseded memories for good');
     });
 
+    it("counts a type's or tag's cursor total from its own namespace, whatever other namespaces supersede", async () => {
+      const stored = await store.memories.insertMany([
+        ...[1, 2, 3].map((i) => memory(`tagged ${i}`, { tags: ['probe'], memoryType: 'probe-type' })),
+        memory('draft', { tags: ['probe'], memoryType: 'probe-type' }),
+        ...[1, 2, 3, 4].map((i) =>
+          memory(`elsewhere draft ${i}`, { namespace: 'elsewhere', tags: ['probe'], memoryType: 'probe-type' }),
+        ),
+      ]);
+      const filters: MemoryFilter[] = [
+        { namespace: 'default', tags: ['probe'] },
+        { namespace: 'default', memoryType: 'probe-type' },
+      ];
+      assert.ok('id' in (await store.memories.insertSuperseding(stored[3].memory.id, memory('final'), T0)));
+      for (const filter of filters) assert.equal(await store.memories.countFromTallies(filter), 3);
+      for (const outcome of stored.slice(4)) {
+        const replacement = memory(`${outcome.memory.content} final`, { namespace: 'elsewhere' });
+        assert.ok('id' in (await store.memories.insertSuperseding(outcome.memory.id, replacement, T0)));
+      }
+      for (const filter of filters) assert.equal(await store.memories.countFromTallies(filter), 3);
+    });
+
     it('walks past memories stored and deleted between pages: none of those there throughout skipped or repeated', async () => {
       for (const order of ['newest', 'oldest'] as const) {
         const namespace = `walk-${order}`;
