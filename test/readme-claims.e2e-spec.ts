@@ -25,15 +25,21 @@ const EVERY_DOCUMENT = [
 ];
 const SOURCES = join(ROOT, 'services', 'engram', 'src');
 
-/** The sysexits codes (64-78) the commands return: numbers in code, not in strings or comments. */
-/** The flags `engram <command>` accepts, as its refusal of an unknown one lists them. */
-async function acceptedFlags(command: string): Promise<Set<string>> {
+/** The flags `engram <command>` accepts, as its refusal of an unknown one lists them (asked once per command). */
+const flagsAsked = new Map<string, Promise<Set<string>>>();
+function acceptedFlags(command: string): Promise<Set<string>> {
+  if (!flagsAsked.has(command)) flagsAsked.set(command, askAcceptedFlags(command));
+  return flagsAsked.get(command)!;
+}
+
+async function askAcceptedFlags(command: string): Promise<Set<string>> {
   const { code, stderr } = await runEngram([command, '--not-a-flag'], {}, tempDir());
   const listed = /accepted: (.*)/.exec(stderr)?.[1];
   assert.ok(code === 64 && listed, `engram ${command} --not-a-flag: ${code} ${stderr}`);
   return new Set(['--help', ...listed.split(', ')]);
 }
 
+/** The sysexits codes (64-78) the commands return: numbers in code, not in strings or comments. */
 function exitCodesReturned(): Set<number> {
   const files = [
     ...['cli', 'process'].flatMap((folder) =>
@@ -54,6 +60,46 @@ function exitCodesReturned(): Set<number> {
   }
   return codes;
 }
+/**
+ * Flags README.md's "Command line" tells of for every command that takes them, so a command's own passages
+ * need not repeat them: --help, --json, the configuration flags and --namespace.
+ */
+const FLAGS_TOLD_IN_GENERAL = [
+  '--help',
+  '--json',
+  '--db',
+  '--env-file',
+  '--embedding-provider',
+  '--log-level',
+  '--host',
+  '--port',
+  '--namespace',
+];
+
+/**
+ * The passages of a document that tell of a command together with its flags: a paragraph (a list counts as
+ * one), or one line of a code block, where each line is a command of its own.
+ */
+function passages(body: string): string[] {
+  const found: string[] = [];
+  let paragraph: string[] = [];
+  let inCode = false;
+  const endParagraph = () => {
+    if (paragraph.length > 0) found.push(paragraph.join('\n'));
+    paragraph = [];
+  };
+  for (const line of body.split('\n')) {
+    if (line.startsWith('```')) {
+      endParagraph();
+      inCode = !inCode;
+    } else if (inCode) found.push(line);
+    else if (line.trim() === '') endParagraph();
+    else paragraph.push(line);
+  }
+  endParagraph();
+  return found;
+}
+
 /** Metrics the docs name as gone, so a reader of an older setup knows what replaced them. */
 const RETIRED_METRICS = ['engram_mcp_sessions'];
 const scripts: Record<string, string> = JSON.parse(text('package.json')).scripts;
@@ -135,6 +181,41 @@ describe('what the README and docs show exists', () => {
     assert.ok(returned.size >= 7, `${[...returned]} returned`);
     assert.deepEqual([...returned].filter((code) => !told.has(code)).sort(), [], 'exit codes no document tells of');
     assert.deepEqual([...told].filter((code) => !returned.has(code)).sort(), [], 'exit codes told of but not returned');
+  });
+
+  it('tells of every command engram --help lists, and beside it of every flag the command accepts', async () => {
+    const commands = Object.keys(CLI_COMMANDS);
+    const named = new Set<string>();
+    const told = new Map(commands.map((command) => [command, new Set<string>()]));
+    for (const document of EVERY_DOCUMENT) {
+      for (const passage of passages(text(document))) {
+        const flags = [...passage.matchAll(/--[a-z][\w-]*/g)].map(([flag]) => flag);
+        for (const [, command] of passage.matchAll(/(?:npx |`|-- |^)engram ([a-z][\w-]*)/gm)) {
+          named.add(command);
+          for (const flag of flags) told.get(command)?.add(flag);
+        }
+      }
+    }
+    assert.deepEqual(
+      commands.filter((command) => !named.has(command)),
+      [],
+      'commands no document names',
+    );
+    const accepted = await Promise.all(
+      commands.map(async (command) => [command, await acceptedFlags(command)] as const),
+    );
+    const untold = accepted.flatMap(([command, flags]) =>
+      [...flags]
+        .filter((flag) => !FLAGS_TOLD_IN_GENERAL.includes(flag) && !told.get(command)!.has(flag))
+        .map((flag) => `engram ${command} ${flag}`),
+    );
+    assert.deepEqual(untold, [], 'flags no passage naming their command tells of');
+    const everything = EVERY_DOCUMENT.map(text).join('\n');
+    assert.deepEqual(
+      FLAGS_TOLD_IN_GENERAL.filter((flag) => !new RegExp(`${flag}(?![\\w-])`).test(everything)),
+      [],
+      'general flags no document names',
+    );
   });
 
   it('gives each engram command only flags it accepts', async () => {
