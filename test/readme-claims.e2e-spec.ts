@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, it } from 'node:test';
 import { declaredMetrics, seriesLabels } from './deployment/declared-metrics';
+import { serviceSourceFiles } from './deployment/engram-variables';
 import { runEngram, serviceHelper } from './engram-cli';
 import { ROOT, tempDir } from './process-harness';
 
@@ -60,6 +61,38 @@ function exitCodesReturned(): Set<number> {
   }
   return codes;
 }
+/**
+ * The codes of the api's error answers: a domain error's `code = '…'` and an answer's `error: '…'` (either
+ * side of a `?:` too), as written in the sources.
+ */
+function errorCodesAnswered(): Set<string> {
+  const codes = new Set<string>();
+  for (const file of serviceSourceFiles()) {
+    const visit = (node: ts.Node): void => {
+      const value = codeOrErrorValue(node);
+      if (value) for (const code of stringLiterals(value)) codes.add(code);
+      node.forEachChild(visit);
+    };
+    visit(ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022));
+  }
+  return codes;
+}
+
+/** What a class's `code = …` or an object's `error: …` is set to. */
+function codeOrErrorValue(node: ts.Node): ts.Expression | undefined {
+  if (ts.isPropertyDeclaration(node) && ts.isIdentifier(node.name) && node.name.text === 'code')
+    return node.initializer;
+  if (ts.isPropertyAssignment(node) && ts.isIdentifier(node.name) && node.name.text === 'error')
+    return node.initializer;
+  return undefined;
+}
+
+function stringLiterals(node: ts.Expression): string[] {
+  if (ts.isStringLiteral(node)) return [node.text];
+  if (ts.isConditionalExpression(node)) return [...stringLiterals(node.whenTrue), ...stringLiterals(node.whenFalse)];
+  return [];
+}
+
 /**
  * Flags README.md's "Command line" tells of for every command that takes them, so a command's own passages
  * need not repeat them: --help, --json, the configuration flags and --namespace.
@@ -181,6 +214,27 @@ describe('what the README and docs show exists', () => {
     assert.ok(returned.size >= 7, `${[...returned]} returned`);
     assert.deepEqual([...returned].filter((code) => !told.has(code)).sort(), [], 'exit codes no document tells of');
     assert.deepEqual([...told].filter((code) => !returned.has(code)).sort(), [], 'exit codes told of but not returned');
+  });
+
+  it('names in docs/api.md every error code the api answers with, and lists in its codes no other', () => {
+    const answered = errorCodesAnswered();
+    assert.ok(answered.size >= 25, `${answered.size} error codes found`);
+    const apiDoc = text('docs/api.md');
+    const named = new Set([...apiDoc.matchAll(/`([a-z]+(?:_[a-z]+)*)`/g)].map(([, code]) => code));
+    assert.deepEqual(
+      [...answered].filter((code) => !named.has(code)),
+      [],
+      'error codes docs/api.md does not name',
+    );
+    // The list of codes is the paragraph that opens "Errors:".
+    const errors = /^Errors: [^]*?(?=\n\n)/m.exec(apiDoc)?.[0] ?? '';
+    const listed = [...errors.matchAll(/`([a-z]+(?:_[a-z]+)*)`/g)].map(([, code]) => code);
+    assert.ok(listed.length >= 25, `${listed.length} codes in the Errors paragraph`);
+    assert.deepEqual(
+      listed.filter((code) => !answered.has(code)),
+      [],
+      'codes the Errors paragraph lists that the api never answers',
+    );
   });
 
   it('tells of every command engram --help lists, and beside it of every flag the command accepts', async () => {

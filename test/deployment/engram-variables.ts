@@ -8,10 +8,11 @@ import { ROOT } from '../process-harness';
  */
 export const AGENT_VARIABLES_PENDING: string[] = [];
 
-function sources(dir: string): string[] {
+/** The service's source files, its specs and test support left out. */
+export function serviceSourceFiles(dir = join(ROOT, 'services', 'engram', 'src')): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'testing' ? [] : sources(path);
+    if (statSync(path).isDirectory()) return name === 'testing' ? [] : serviceSourceFiles(path);
     return name.endsWith('.ts') && !name.endsWith('.spec.ts') ? [path] : [];
   });
 }
@@ -23,7 +24,7 @@ function sources(dir: string): string[] {
  */
 export function engramConfigVariables(): Set<string> {
   const names = new Set<string>();
-  for (const file of sources(join(ROOT, 'services', 'engram', 'src'))) {
+  for (const file of serviceSourceFiles()) {
     for (const match of readFileSync(file, 'utf8').matchAll(/\bread\.(\w+)\(\s*'([A-Z][A-Z0-9_]*)'/g)) {
       names.add(match[2]);
       // `read.secret('NAME')` reads NAME or NAME_FILE.
