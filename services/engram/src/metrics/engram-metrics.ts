@@ -229,7 +229,7 @@ export class EngramMetrics {
 
   readonly sandboxViolations = new Counter({
     name: 'engram_sandbox_violations_total',
-    help: 'Sandboxed runs stopped or refused by a limit (timeout, memory, denied, import, path, channel, crash)',
+    help: 'Sandboxed runs stopped or refused by a limit (timeout, memory, denied, import, path, limit, channel, crash)',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
