@@ -181,4 +181,88 @@ for (const storage of e2eStorages()) {
       }
     });
   });
+
+  // With PGlite (npm test) every connection shares one session, where advisory locks re-enter, so this shows
+  // the survivor's part only; `npm run test:postgres` runs it on a real server, where the live api's lock holds.
+  describe(`jobs of an api killed beside another api without Redis (${storage.name})`, () => {
+    const dir = tempDir();
+    let model: any;
+    let env: Record<string, string>;
+    const serve = () => startEngram('serve', env, dir, 'Engram ready');
+
+    before(async () => {
+      model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'survivor-jobs-model' });
+      env = {
+        MCP_API_KEY: API_KEY,
+        ENGRAM_EMBEDDING_PROVIDER: 'openai',
+        MCP_EXTERNAL_EMBEDDING_URL: model.url,
+        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+        ...(await storage.start(dir)),
+      };
+    });
+    after(async () => {
+      await storage.stop();
+      await model?.close();
+    });
+
+    it('the surviving api answers for them, then ends them as interrupted and audits each once', async () => {
+      const held = model.hold((texts: readonly string[]) =>
+        texts.some((text) => text.includes('being embedded when its api is killed')),
+      );
+      const [dying, survivor] = [await serve(), await serve()];
+      const jobOn = (api: RunningEngram, id: string) => call(api.url, 'GET', `/api/jobs/${id}`, undefined, admin);
+      try {
+        const form = new FormData();
+        form.append('file', new Blob(['# Cut off\n\nThis note is being embedded when its api is killed.']), 'cut.md');
+        const upload = await fetch(`${dying.url}/api/import`, { method: 'POST', body: form, headers: admin });
+        const imported = (await upload.json()) as { job_id: string };
+        assert.equal(upload.status, 202, JSON.stringify(imported));
+        await held.arrived;
+        const backup = await call(dying.url, 'POST', '/api/admin/backup', undefined, admin);
+        assert.equal(backup.status, 202, JSON.stringify(backup.body));
+
+        const running = await jobOn(survivor, imported.job_id);
+        assert.deepEqual([running.status, running.body.state], [200, 'active'], 'the other api answers for it');
+        await dying.stop('SIGKILL');
+        held.release();
+
+        await waitFor(
+          async () => (await jobOn(survivor, imported.job_id)).body.state !== 'active',
+          'the survivor to end the killed api’s running job',
+        );
+        const importJob = await jobOn(survivor, imported.job_id);
+        assert.deepEqual(
+          [importJob.status, importJob.body.state, importJob.body.error_code],
+          [200, 'failed', 'interrupted'],
+          JSON.stringify(importJob.body),
+        );
+        assert.match(importJob.body.error, /while this job was running; request it again/);
+        const backupJob = await jobOn(survivor, backup.body.job_id);
+        assert.deepEqual(
+          [backupJob.body.state, backupJob.body.error_code],
+          ['failed', 'interrupted'],
+          JSON.stringify(backupJob.body),
+        );
+        assert.match(backupJob.body.error, /while this job was waiting/);
+        const listed = await call(survivor.url, 'GET', '/api/jobs', undefined, admin);
+        assert.deepEqual(
+          listed.body.jobs.map((job: { id: string }) => job.id),
+          [backup.body.job_id, imported.job_id],
+          'listed by the survivor that took them over',
+        );
+        const audit = await call(survivor.url, 'GET', '/api/admin/audit?action=import', undefined, admin);
+        assert.deepEqual(
+          audit.body.events.map((event: { outcome: string; target: string }) => [event.outcome, event.target]),
+          [
+            ['failure', imported.job_id],
+            ['requested', imported.job_id],
+          ],
+        );
+      } finally {
+        held.release();
+        await dying.stop('SIGKILL');
+        await survivor.stop();
+      }
+    });
+  });
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AuditService } from '../audit/audit.service';
@@ -11,13 +12,14 @@ import { EngramMetrics } from '../metrics/engram-metrics';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
 import { openSqliteStores } from '../storage/sqlite/sqlite.stores';
 import { makeTempDir } from '../testing/test-app';
-import { InlineJobQueue, InlineJobRecords } from './inline-job.queue';
+import { InlineJobRecords } from './inline-job-owners';
+import { InlineJobQueue } from './inline-job.queue';
 import { JobContext, JobProcessors } from './job-processor';
 import { JobRunner } from './job-runner';
 import { JobName, JobView } from './job.types';
 
 /** A backup processor that runs until released, checking for cancellation every few milliseconds. */
-function queueWithControlledBackups(records?: InlineJobRecords) {
+function queueWithControlledBackups(records?: InlineJobRecords, auditDb = openSqliteDatabase(':memory:', {})) {
   const order: string[] = [];
   const releases: (() => void)[] = [];
   const processors = new JobProcessors();
@@ -39,7 +41,7 @@ function queueWithControlledBackups(records?: InlineJobRecords) {
   const events = new EventBus(new LocalEventRelay(), metrics);
   const published: string[] = [];
   events.subscribe((event) => published.push(`${event.type}:${event.payload.job_id}`));
-  const audit = new AuditService(new SqliteAuditRepository(openSqliteDatabase(':memory:', {})), {
+  const audit = new AuditService(new SqliteAuditRepository(auditDb), {
     audit: { retentionDays: 365 },
   } as AppConfig);
   const queue = new InlineJobQueue(
@@ -152,7 +154,7 @@ describe('InlineJobQueue', () => {
     await queue.close();
   });
 
-  it('marks stored jobs interrupted only when it starts alone, never those of a process still running them', async () => {
+  it('neither lists as its own nor ends the jobs of a process still running them; a later start ends those of one that died', async () => {
     const path = join(makeTempDir(), 'engram.db');
     const open = () => openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model: { modelId: 'm', dimension: 4 } });
     const [storesA, storesB] = [open(), open()];
@@ -178,9 +180,10 @@ describe('InlineJobQueue', () => {
       );
 
       await b.queue.start();
-      assert.equal(await b.queue.get(running.id), undefined, 'not listed by another process as its own');
-      // Nor its finished ones: the two apis' lists together would hold them twice.
-      assert.equal(await b.queue.get(finished.id), undefined, 'a running process keeps its finished jobs');
+      assert.deepEqual(await b.queue.list(10), [], 'not listed by another process as its own');
+      // Nor its finished ones: the two apis' lists together would hold them twice. Both are answered by id.
+      assert.equal((await b.queue.get(running.id))?.state, 'active', 'answered by id as stored');
+      assert.equal((await b.queue.get(finished.id))?.state, 'completed');
       assert.deepEqual(
         (await storesB.jobRecords.recent(10)).map((job) => job.state),
         ['completed', 'active'],
@@ -196,15 +199,84 @@ describe('InlineJobQueue', () => {
       );
 
       // A job stored as running whose process died, found by a process starting alone.
-      await storesB.jobRecords.save({ ...running, id: 'job-cut-off-01', state: 'active' });
+      await storesB.jobRecords.save({ ...running, id: 'job-cut-off-01', state: 'active' }, 'dead0000api00000');
+      // And one stored with no owner, as a build before owners (migration 036) stores it: ended only by a
+      // start alone, as an api of that build may still be running it.
+      const legacy = { ...running, id: 'job-no-owner-01', state: 'active' };
+      storesB.db
+        .prepare("INSERT INTO inline_jobs (id, state, view) VALUES (?, 'active', ?)")
+        .run(legacy.id, JSON.stringify(legacy));
       await Promise.all([a.queue.close(), b.queue.close()]);
       const c = queueWithControlledBackups(recordsOf(storesB));
       await c.queue.start();
       const cutOff = await c.queue.get('job-cut-off-01');
       assert.deepEqual([cutOff?.state, cutOff?.error_code], ['failed', 'interrupted']);
+      const noOwner = await c.queue.get(legacy.id);
+      assert.deepEqual([noOwner?.state, noOwner?.error_code], ['failed', 'interrupted']);
+      assert.deepEqual(
+        (await c.queue.list(10)).map((job) => job.id).sort(),
+        [legacy.id, 'job-cut-off-01', running.id, finished.id].sort(),
+        'listed by the api that took them over',
+      );
       assert.equal((await c.queue.get(running.id))?.state, 'completed');
       await c.queue.close();
     } finally {
+      await Promise.all([storesA.close(), storesB.close()]);
+    }
+  });
+
+  it("ends the jobs of an api that died while others run, once, and never a live api's", async () => {
+    const path = join(makeTempDir(), 'engram.db');
+    const open = () => openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model: { modelId: 'm', dimension: 4 } });
+    const [storesA, storesB] = [open(), open()];
+    const recordsOf = (stores: typeof storesA) => ({ store: stores.jobRecords, locks: stores.locks, sweepEveryMs: 20 });
+    // One audit log for both, as on one store.
+    const auditDb = openSqliteDatabase(':memory:', {});
+    const a = queueWithControlledBackups(recordsOf(storesA), auditDb);
+    const b = queueWithControlledBackups(recordsOf(storesB), auditDb);
+    try {
+      await Promise.all([a.queue.start(), b.queue.start()]);
+      const running = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
+      await until(
+        async () => a.releases.length,
+        (started) => started === 1,
+      );
+      // An api that died with a job running: its owner id's lock is held by no process.
+      const dead = { ...running, id: 'job-of-a-dead-api', state: 'active' as const };
+      await storesB.jobRecords.save(dead, 'dead1111api11111');
+      const ended = await until(
+        () => storesB.jobRecords.find(dead.id),
+        (job) => job?.state === 'failed',
+      );
+      assert.equal(ended!.error_code, 'interrupted');
+      assert.match(ended!.error!, /while this job was running/);
+      // Audited once its taker lists it: by one of the two, once.
+      const audited = await until(
+        async () => auditDb.prepare('SELECT outcome FROM audit_events WHERE target = ?').pluck().all(dead.id),
+        (outcomes) => outcomes.length > 0,
+      );
+      assert.deepEqual(audited, ['failure'], 'audited once');
+      const listing = await Promise.all(
+        [a, b].map(async ({ queue }) => (await queue.list(10)).some((job) => job.id === dead.id)),
+      );
+      assert.equal(listing.filter(Boolean).length, 1, 'listed by the api that took it over only');
+      assert.equal((await a.queue.get(dead.id))?.error_code, 'interrupted');
+      assert.equal((await b.queue.get(dead.id))?.error_code, 'interrupted');
+
+      // The live api's running job, tried by the other's sweeps all along, is untouched.
+      assert.equal((await storesB.jobRecords.find(running.id))?.state, 'active');
+      await assert.rejects(b.queue.cancel(running.id), /runs in another api process/);
+      a.releases[0]();
+      await until(
+        () => b.queue.get(running.id),
+        (job) => job?.state === 'completed',
+      );
+      await Promise.all([a.queue.close(), b.queue.close()]);
+      const ownerLocks = readdirSync(`${path}-locks`).filter((name) => name.startsWith('inline-job-owner-'));
+      assert.deepEqual(ownerLocks, [], 'no lock file left per api that ever ran');
+    } finally {
+      for (const release of a.releases) release(); // a failed check must not leave close waiting for the job
+      await Promise.all([a.queue.close(), b.queue.close()]);
       await Promise.all([storesA.close(), storesB.close()]);
     }
   });

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { EventBus } from '../events/event-bus';
 import { failureCode } from '../process/plain-failure';
-import { HeldLock, LockRepository } from '../storage/locks/lock.repository';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
-import { JobRecordStore } from '../storage/job-record.store';
+import { isUnended, TakenJobs } from '../storage/job-record.store';
+import { InlineJobOwners, InlineJobRecords } from './inline-job-owners';
 import { admitJob, WaitingJobs, WaitingLimits } from './job-admission';
 import { jobNamespace, JobRunner } from './job-runner';
 import { newJobId } from './job-id';
@@ -13,20 +13,6 @@ import { emptyCounts, JobCounts, JobDataByName, JobName, JobView, QueueName } fr
 
 /** Finished jobs remembered for GET /api/jobs; older ones are forgotten. */
 const HISTORY = 200;
-/**
- * Held shared by the process keeping its jobs in the store for its lifetime; one that gets it exclusive
- * at start knows no such process is alive, so a job stored as waiting or running was cut off by a crash.
- */
-const RECORDS_LOCK = 'inline-job-records';
-/** Why a job accepted before a crash of the api never ended; `interrupted` is its error_code. */
-const INTERRUPTED = (state: string) =>
-  `Interrupted: the api stopped (a crash, a kill or a restart) while this job was ${state === 'active' ? 'running' : 'waiting'}; request it again`;
-
-/** Where a serving api keeps its jobs so that one answered 202 outlives a crash, and the lock that guards them. */
-export interface InlineJobRecords {
-  store: JobRecordStore;
-  locks: LockRepository;
-}
 
 interface InlineJob {
   view: JobView;
@@ -37,11 +23,12 @@ interface InlineJob {
 /**
  * The in-process adapter (no Redis): jobs run one at a time in this process, in arrival order. With
  * `records` (the serving api), every job is stored before it is answered and again as it starts and ends,
- * so after a crash and a restart a job that never ended is listed as failed (`interrupted`), never gone;
- * it is not run again by itself (a restore or an import half done is for its requester to look at). The
- * reindex stages its progress in the database and continues where it stopped when requested again.
- * Without `records` (operator commands, `engram mcp`, whose caller lives and dies with the process) jobs
- * live in memory only.
+ * so when the api dies a job it never ended is found by another api on the store within seconds, or at
+ * the api's restart, and listed there as failed (`interrupted`), never gone (InlineJobOwners); it is not
+ * run again by itself (a restore or an import half done is for its requester to look at). The reindex
+ * stages its progress in the database and continues where it stopped when requested again. Each api lists
+ * its own jobs and those it took over, and answers for any stored job by id. Without `records` (operator
+ * commands, `engram mcp`, whose caller lives and dies with the process) jobs live in memory only.
  */
 export class InlineJobQueue implements JobQueue {
   readonly kind = 'inline';
@@ -52,7 +39,7 @@ export class InlineJobQueue implements JobQueue {
   private started = false;
   private closing = false;
   private draining: Promise<void> | undefined;
-  private recordsHeld: HeldLock | undefined;
+  private readonly owners: InlineJobOwners | undefined;
 
   private readonly logger = new Logger('Jobs');
 
@@ -61,7 +48,9 @@ export class InlineJobQueue implements JobQueue {
     private readonly events: EventBus,
     private readonly limits: WaitingLimits,
     private readonly records?: InlineJobRecords,
-  ) {}
+  ) {
+    this.owners = records && new InlineJobOwners(records, (taken) => this.adopt(taken));
+  }
 
   private readonly waitingJobs: WaitingJobs = {
     total: async () => this.waiting.length,
@@ -85,7 +74,7 @@ export class InlineJobQueue implements JobQueue {
       created_at: new Date().toISOString(),
     };
     // Stored before it is answered: a 202 names a job a crash cannot make unknown.
-    await this.records?.store.save(view);
+    await this.owners?.save(view);
     this.jobs.set(id, { view, cancelRequested: false, joinKey: options.joinKey });
     this.waiting.push(id);
     this.events.publish('job_queued', { job_id: id, name }, jobNamespace(data));
@@ -93,21 +82,24 @@ export class InlineJobQueue implements JobQueue {
     return { ...view };
   }
 
+  /** This api's job, else one another api keeps in the store (as last stored: its state, not its progress). */
   async get(id: string): Promise<JobView | undefined> {
     const job = this.jobs.get(id);
-    return job ? { ...job.view } : undefined;
+    return job ? { ...job.view } : this.records?.store.find(id);
   }
 
+  /** Newest first; jobs taken over from a stopped api fall in by the time they were accepted. */
   async list(limit: number): Promise<JobView[]> {
     return [...this.jobs.values()]
       .map((job) => ({ ...job.view }))
       .reverse()
+      .sort((a, b) => b.created_at.localeCompare(a.created_at))
       .slice(0, limit);
   }
 
   async cancel(id: string): Promise<CancelOutcome> {
     const job = this.jobs.get(id);
-    if (!job) throw new JobNotCancellable(`No job with id ${id}`);
+    if (!job) throw await this.notCancellableHere(id);
     if (job.view.state === 'waiting') {
       this.waiting.splice(this.waiting.indexOf(id), 1);
       await this.finish(job, 'cancelled', { error: new JobCancelled().message });
@@ -150,7 +142,7 @@ export class InlineJobQueue implements JobQueue {
   }
 
   async start(): Promise<void> {
-    await this.recoverRecords();
+    await this.owners?.start();
     this.started = true;
     this.drain();
   }
@@ -161,7 +153,7 @@ export class InlineJobQueue implements JobQueue {
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await this.draining;
-    await this.recordsHeld?.release();
+    await this.owners?.stop();
   }
 
   async ping(): Promise<void> {}
@@ -184,31 +176,23 @@ export class InlineJobQueue implements JobQueue {
   }
 
   /**
-   * Lists the stored jobs again after a restart, when no other process keeps jobs in this store: those
-   * stored as waiting or running were cut off by a crash, so they are stored and audited as failed. An api
-   * starting beside a running one takes none of them: they are that api's, listed and ended there (taking
-   * its finished ones would list them twice across the two, and its running ones frozen). Then this process
-   * holds the records lock shared for its lifetime, saying that its own are not cut off.
+   * Lists the jobs taken over from an api that stopped, and audits those it left unended, now failed
+   * (`interrupted`), before this api serves when found at its start.
    */
-  private async recoverRecords(): Promise<void> {
-    if (!this.records) return;
-    const alone = await this.records.locks.tryAcquire(RECORDS_LOCK, 'exclusive');
-    if (alone) {
-      for (const view of await this.records.store.recent(HISTORY)) {
-        if (view.state === 'waiting' || view.state === 'active') await this.markInterrupted(view);
-        this.jobs.set(view.id, { view, cancelRequested: false });
-      }
-      await alone.release();
+  private async adopt(taken: TakenJobs): Promise<void> {
+    for (const view of taken.jobs) this.jobs.set(view.id, { view, cancelRequested: false });
+    for (const view of taken.interrupted) {
+      await this.runner.interrupted(view, new Error(view.error));
+      this.logger.warn({ msg: 'Job interrupted by a stop of the api', job: view.id, name: view.name });
     }
-    this.recordsHeld = await this.records.locks.tryAcquire(RECORDS_LOCK, 'shared');
   }
 
-  private async markInterrupted(view: JobView): Promise<void> {
-    const error = INTERRUPTED(view.state);
-    Object.assign(view, { state: 'failed', error, error_code: 'interrupted', finished_at: new Date().toISOString() });
-    await this.records!.store.save(view);
-    await this.runner.interrupted(view, new Error(error));
-    this.logger.warn({ msg: 'Job interrupted by a stop of the api', job: view.id, name: view.name });
+  /** Why `cancel` cannot act on a job this api does not run. */
+  private async notCancellableHere(id: string): Promise<JobNotCancellable> {
+    const stored = await this.records?.store.find(id);
+    if (!stored) return new JobNotCancellable(`No job with id ${id}`);
+    if (!isUnended(stored)) return new JobNotCancellable(`Job ${id} already ended (${stored.state})`);
+    return new JobNotCancellable(`Job ${id} runs in another api process; only that process can cancel it`);
   }
 
   private async runOne(job: InlineJob): Promise<void> {
@@ -245,9 +229,9 @@ export class InlineJobQueue implements JobQueue {
    * interrupted, which this line explains.
    */
   private async store(view: JobView): Promise<void> {
-    if (!this.records) return;
+    if (!this.records || !this.owners) return;
     try {
-      await this.records.store.save({ ...view });
+      await this.owners.save({ ...view });
       if (view.state !== 'active') await this.records.store.pruneEnded(HISTORY);
     } catch (error) {
       this.logger.warn({

@@ -4,6 +4,7 @@ import { JobName, JobView, QueueName } from '../jobs/job.types';
 import { OpenedStorage, postgresAdapter, sqliteAdapter } from '../testing/storage-adapters';
 
 const MODEL = { modelId: 'job-record-contract-model', dimension: 4 };
+const OWNER = 'api-a';
 
 function job(id: string, state: JobView['state'], fields: Partial<JobView> = {}): JobView {
   return {
@@ -31,9 +32,9 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
     afterEach(() => store.close());
 
     it('keeps each job as last saved, in the order first saved, read again by another connection', async () => {
-      await store.jobRecords.save(job('job-a', 'waiting'));
-      await store.jobRecords.save(job('job-b', 'waiting'));
-      await store.jobRecords.save(job('job-a', 'completed', { progress: 100, result: { bytes: 42 } }));
+      await store.jobRecords.save(job('job-a', 'waiting'), OWNER);
+      await store.jobRecords.save(job('job-b', 'waiting'), OWNER);
+      await store.jobRecords.save(job('job-a', 'completed', { progress: 100, result: { bytes: 42 } }), OWNER);
       const reopened = await adapter.open(MODEL);
       try {
         assert.deepEqual(await reopened.jobRecords.recent(10), [
@@ -51,14 +52,65 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
     });
 
     it('forgets ended jobs but the newest it keeps, never a waiting or running one', async () => {
-      await store.jobRecords.save(job('job-waiting', 'waiting'));
-      for (const id of ['job-1', 'job-2', 'job-3']) await store.jobRecords.save(job(id, 'failed'));
-      await store.jobRecords.save(job('job-active', 'active'));
+      await store.jobRecords.save(job('job-waiting', 'waiting'), OWNER);
+      for (const id of ['job-1', 'job-2', 'job-3']) await store.jobRecords.save(job(id, 'failed'), OWNER);
+      await store.jobRecords.save(job('job-active', 'active'), OWNER);
       await store.jobRecords.pruneEnded(2);
       assert.deepEqual(
         (await store.jobRecords.recent(10)).map((view) => view.id),
         ['job-waiting', 'job-2', 'job-3', 'job-active'],
       );
+    });
+
+    it('answers a job by id and the owners that have jobs, whichever connection stored them', async () => {
+      await store.jobRecords.save(job('job-a', 'active'), 'api-a');
+      await store.jobRecords.save(job('job-b', 'completed'), 'api-b');
+      const other = await adapter.open(MODEL);
+      try {
+        assert.deepEqual(await other.jobRecords.find('job-b'), job('job-b', 'completed'));
+        assert.equal(await other.jobRecords.find('job-none'), undefined);
+        assert.deepEqual((await other.jobRecords.owners()).sort(), ['api-a', 'api-b']);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("takes over a stopped owner's jobs once: its unended ones ended, a taker racing for them gets none", async () => {
+      await store.jobRecords.save(job('job-done', 'completed'), 'api-dead');
+      await store.jobRecords.save(job('job-running', 'active'), 'api-dead');
+      await store.jobRecords.save(job('job-alive', 'active'), 'api-alive');
+      await store.jobRecords.save(job('job-waiting', 'waiting'), 'api-dead');
+      const interrupt = (taker: string) => (view: JobView) =>
+        ({ ...view, state: 'failed', error_code: 'interrupted', error: `ended by ${taker}` }) as JobView;
+      const racer = await adapter.open(MODEL);
+      try {
+        const outcomes = await Promise.all([
+          store.jobRecords.takeOver('api-dead', 'api-one', interrupt('api-one')),
+          racer.jobRecords.takeOver('api-dead', 'api-two', interrupt('api-two')),
+        ]);
+        const [winner, loser] = outcomes[0].jobs.length > 0 ? outcomes : [outcomes[1], outcomes[0]];
+        assert.deepEqual(loser, { jobs: [], interrupted: [] }, 'the second taker finds them taken');
+        const taker = winner.interrupted[0]?.error?.slice('ended by '.length);
+        const ended = (id: string) => job(id, 'failed', { error_code: 'interrupted', error: `ended by ${taker}` });
+        assert.deepEqual(winner.jobs, [job('job-done', 'completed'), ended('job-running'), ended('job-waiting')]);
+        assert.deepEqual(
+          winner.interrupted.map((view) => view.id),
+          ['job-running', 'job-waiting'],
+        );
+        assert.deepEqual(
+          (await racer.jobRecords.recent(10)).map((view) => [view.id, view.state]),
+          [
+            ['job-done', 'completed'],
+            ['job-running', 'failed'],
+            ['job-alive', 'active'],
+            ['job-waiting', 'failed'],
+          ],
+          'stored as ended, in their places; another owner untouched',
+        );
+        assert.deepEqual((await racer.jobRecords.owners()).sort(), [taker, 'api-alive'].sort());
+      } finally {
+        await racer.close();
+      }
     });
   });
 }

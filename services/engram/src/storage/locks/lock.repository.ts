@@ -16,4 +16,9 @@ export interface HeldLock {
 export interface LockRepository {
   /** Takes the lock at once, or answers undefined when a conflicting holder has it. Never waits. */
   tryAcquire(name: string, mode: LockMode): Promise<HeldLock | undefined>;
+  /**
+   * Removes what a lock leaves behind (SQLite's lock file), for a lock named once and never taken again
+   * once its holder is gone, such as a process's own. Called while holding it exclusive.
+   */
+  forget(name: string): Promise<void>;
 }

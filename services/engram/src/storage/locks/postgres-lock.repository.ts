@@ -43,6 +43,9 @@ export class PostgresLockRepository implements LockRepository {
     await client.end().catch(() => undefined);
     return undefined;
   }
+
+  /** An advisory lock is a key, not a thing: nothing stays behind. */
+  async forget(): Promise<void> {}
 }
 
 /**

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDatabaseBusy } from '../../common/error-response';
 import { HeldLock, LockMode, LockRepository } from './lock.repository';
@@ -20,9 +20,8 @@ export class SqliteLockRepository implements LockRepository {
   }
 
   async tryAcquire(name: string, mode: LockMode): Promise<HeldLock | undefined> {
-    if (!LOCK_NAME.test(name)) throw new Error(`Not a lock name: ${name}`);
     // busy_timeout 0: a conflict answers at once instead of blocking the event loop.
-    const connection = new Database(join(this.folder, `${name}.lock`), { timeout: 0 });
+    const connection = new Database(this.fileOf(name), { timeout: 0 });
     try {
       if (mode === 'exclusive') connection.exec('BEGIN EXCLUSIVE');
       else {
@@ -40,5 +39,15 @@ export class SqliteLockRepository implements LockRepository {
         if (connection.open) connection.close(); // closing ends the transaction and drops the lock
       },
     };
+  }
+
+  /** Unlinked while held: a process opening the name later makes a new file, which only the same use takes. */
+  async forget(name: string): Promise<void> {
+    rmSync(this.fileOf(name), { force: true });
+  }
+
+  private fileOf(name: string): string {
+    if (!LOCK_NAME.test(name)) throw new Error(`Not a lock name: ${name}`);
+    return join(this.folder, `${name}.lock`);
   }
 }

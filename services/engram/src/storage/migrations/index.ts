@@ -26,6 +26,7 @@ import { tagListOrderMigration } from './032-tag-list-order';
 import { slotLeasesMigration } from './033-slot-leases';
 import { inlineJobsMigration } from './034-inline-jobs';
 import { currentTalliesMigration } from './035-current-tallies';
+import { inlineJobOwnersMigration } from './036-inline-job-owners';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -56,4 +57,5 @@ export const MIGRATIONS: readonly Migration[] = [
   slotLeasesMigration,
   inlineJobsMigration,
   currentTalliesMigration,
+  inlineJobOwnersMigration,
 ];

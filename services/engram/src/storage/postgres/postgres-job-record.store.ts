@@ -1,17 +1,13 @@
-import { JobRecordStore } from '../job-record.store';
+import { isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
 import { JobView } from '../../jobs/job.types';
-import { PostgresDatabase } from './postgres.database';
+import { PostgresDatabase, Queryable } from './postgres.database';
 
-/** JobRecordStore on PostgreSQL (migration 26), the same rows as on SQLite. */
+/** JobRecordStore on PostgreSQL (migrations 26, 27), the same rows as on SQLite. */
 export class PostgresJobRecordStore implements JobRecordStore {
   constructor(private readonly db: PostgresDatabase) {}
 
-  async save(job: JobView): Promise<void> {
-    await this.db.query(
-      `INSERT INTO inline_jobs (id, state, view) VALUES ($1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET state = excluded.state, view = excluded.view`,
-      [job.id, job.state, JSON.stringify(job)],
-    );
+  async save(job: JobView, owner: string): Promise<void> {
+    await write(this.db, job, owner);
   }
 
   async recent(limit: number): Promise<JobView[]> {
@@ -21,6 +17,37 @@ export class PostgresJobRecordStore implements JobRecordStore {
     return rows.reverse().map((row) => JSON.parse(row.view) as JobView);
   }
 
+  async find(id: string): Promise<JobView | undefined> {
+    const [row] = await this.db.query<{ view: string }>('SELECT view FROM inline_jobs WHERE id = $1', [id]);
+    return row ? (JSON.parse(row.view) as JobView) : undefined;
+  }
+
+  async owners(): Promise<string[]> {
+    const rows = await this.db.query<{ owner: string }>(
+      'SELECT DISTINCT owner FROM inline_jobs WHERE owner IS NOT NULL',
+    );
+    return rows.map((row) => row.owner);
+  }
+
+  async takeOver(from: string | null, to: string, interrupt: (job: JobView) => JobView): Promise<TakenJobs> {
+    return this.db.transaction(async (client) => {
+      // FOR UPDATE: a second api taking the same owner's jobs waits on these rows, then finds them no
+      // longer that owner's (the condition is checked again on the committed rows) and takes none.
+      const rows = await client.query<{ view: string }>(
+        'SELECT view FROM inline_jobs WHERE owner IS NOT DISTINCT FROM $1 ORDER BY seq FOR UPDATE',
+        [from],
+      );
+      const taken: TakenJobs = { jobs: [], interrupted: [] };
+      for (const stored of rows.map((row) => JSON.parse(row.view) as JobView)) {
+        const job = isUnended(stored) ? interrupt(stored) : stored;
+        await write(client, job, to);
+        taken.jobs.push(job);
+        if (job !== stored) taken.interrupted.push(job);
+      }
+      return taken;
+    });
+  }
+
   async pruneEnded(keep: number): Promise<void> {
     await this.db.query(
       `DELETE FROM inline_jobs WHERE state NOT IN ('waiting', 'active') AND seq < (
@@ -28,4 +55,12 @@ export class PostgresJobRecordStore implements JobRecordStore {
       [keep - 1],
     );
   }
+}
+
+function write(db: Queryable, job: JobView, owner: string): Promise<unknown> {
+  return db.query(
+    `INSERT INTO inline_jobs (id, state, view, owner) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET state = excluded.state, view = excluded.view, owner = excluded.owner`,
+    [job.id, job.state, JSON.stringify(job), owner],
+  );
 }

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { realPostgresAvailable, startRealPostgres } from '../../testing/real-postgres';
 import type { TestPostgres } from '../../testing/postgres-test-server';
 import { noteWithVector } from '../../testing/text-vectors';
+import { JobName, JobView, QueueName } from '../../jobs/job.types';
 import { openPostgresStores, PostgresStores } from './postgres.stores';
 
 const MODEL = { modelId: 'race-model', dimension: 4 };
@@ -242,6 +243,25 @@ if (realPostgresAvailable()) {
                 (SELECT count(*) FROM consolidation_sets) AS sets`,
       );
       assert.deepEqual({ cancellations, sets }, { cancellations: KEEP_RECENT, sets: KEEP_RECENT });
+    });
+
+    it('ends each job of a dead api once when both replicas take its jobs over at once', async () => {
+      const [a, b] = await Promise.all([openReplica(), openReplica()]);
+      const interrupt = (job: JobView): JobView => ({ ...job, state: 'failed', error_code: 'interrupted' });
+      for (let round = 0; round < 50; round++) {
+        const ids = Array.from({ length: 4 }, (_, index) => `job-${round}-${index}`);
+        for (const [index, id] of ids.entries()) {
+          const job = { id, name: JobName.Backup, queue: QueueName.Maintenance, progress: 0, attempts: 0 };
+          const state = index % 2 ? 'active' : 'waiting';
+          await a.jobRecords.save({ ...job, state, data: { reason: 'manual' }, created_at: '' }, `dead-${round}`);
+        }
+        const taken = await Promise.all([
+          a.jobRecords.takeOver(`dead-${round}`, 'replica-a', interrupt),
+          b.jobRecords.takeOver(`dead-${round}`, 'replica-b', interrupt),
+        ]);
+        const ended = taken.flatMap((outcome) => outcome.interrupted.map((job) => job.id));
+        assert.deepEqual(ended.sort(), ids, `round ${round}: each ended by one replica`);
+      }
     });
   });
 }

@@ -466,6 +466,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     // Live memories not superseded, by type and by tag: a page's total for either (postgres-current-tallies.ts).
     sql: POSTGRES_CURRENT_TALLIES,
   },
+  {
+    version: 28,
+    name: 'inline-job-owners',
+    // The api process keeping each in-process job, so survivors end a dead one's jobs, as SQLite's 036.
+    sql: `
+      ALTER TABLE inline_jobs ADD COLUMN owner text;
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

@@ -26,7 +26,7 @@ const NOT_COPIED = new Set([
   'oauth_pending_consents', // a sign-in under way now, not the backup's
   'vector_changes', // the restored vectors are a new epoch: every process's mirror reloads
   'audit_events', // a restore does not rewrite history, and is itself in it
-  'inline_jobs', // this api's jobs, the restore among them; the backup's would be stale
+  'inline_jobs', // the apis' jobs, the restore among them; the backup's would be stale
   'store_identity', // still this deployment: its Redis prefix must not change
   'slot_leases', // the slots the processes running now hold and wait for, not the backup's
   'slot_members', // and the limits those processes agree on

@@ -1,23 +1,21 @@
-import { JobRecordStore } from '../job-record.store';
+import { isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
 import { JobView } from '../../jobs/job.types';
 import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
 
-/** JobRecordStore on SQLite (migration 034): one row per job, the view as JSON, in the order accepted. */
+/**
+ * JobRecordStore on SQLite (migrations 034, 036): one row per job, the view as JSON and its owner, in the
+ * order accepted.
+ */
 export class SqliteJobRecordStore implements JobRecordStore {
   private readonly statements: PreparedStatements;
 
-  constructor(db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase) {
     this.statements = new PreparedStatements(db);
   }
 
-  async save(job: JobView): Promise<void> {
-    this.statements
-      .get(
-        `INSERT INTO inline_jobs (id, state, view) VALUES (?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET state = excluded.state, view = excluded.view`,
-      )
-      .run(job.id, job.state, JSON.stringify(job));
+  async save(job: JobView, owner: string): Promise<void> {
+    this.write(job, owner);
   }
 
   async recent(limit: number): Promise<JobView[]> {
@@ -28,6 +26,38 @@ export class SqliteJobRecordStore implements JobRecordStore {
     return views.reverse().map((view) => JSON.parse(view) as JobView);
   }
 
+  async find(id: string): Promise<JobView | undefined> {
+    const view = this.statements.get('SELECT view FROM inline_jobs WHERE id = ?').pluck().get(id) as string | undefined;
+    return view === undefined ? undefined : (JSON.parse(view) as JobView);
+  }
+
+  async owners(): Promise<string[]> {
+    return this.statements
+      .get('SELECT DISTINCT owner FROM inline_jobs WHERE owner IS NOT NULL')
+      .pluck()
+      .all() as string[];
+  }
+
+  async takeOver(from: string | null, to: string, interrupt: (job: JobView) => JobView): Promise<TakenJobs> {
+    // Immediate: a second api taking the same owner's jobs waits for this one, then finds none left.
+    return this.db
+      .transaction(() => {
+        const views = this.statements
+          .get('SELECT view FROM inline_jobs WHERE owner IS ? ORDER BY seq')
+          .pluck()
+          .all(from) as string[];
+        const taken: TakenJobs = { jobs: [], interrupted: [] };
+        for (const stored of views.map((view) => JSON.parse(view) as JobView)) {
+          const job = isUnended(stored) ? interrupt(stored) : stored;
+          this.write(job, to);
+          taken.jobs.push(job);
+          if (job !== stored) taken.interrupted.push(job);
+        }
+        return taken;
+      })
+      .immediate();
+  }
+
   async pruneEnded(keep: number): Promise<void> {
     this.statements
       .get(
@@ -35,5 +65,14 @@ export class SqliteJobRecordStore implements JobRecordStore {
            SELECT seq FROM inline_jobs WHERE state NOT IN ('waiting', 'active') ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
       )
       .run(keep - 1);
+  }
+
+  private write(job: JobView, owner: string): void {
+    this.statements
+      .get(
+        `INSERT INTO inline_jobs (id, state, view, owner) VALUES (?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET state = excluded.state, view = excluded.view, owner = excluded.owner`,
+      )
+      .run(job.id, job.state, JSON.stringify(job), owner);
   }
 }
