@@ -12,6 +12,8 @@ const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 const TWINS = ['note 53529', 'note 75183'];
 /** A trash entry as `engram trash list` prints it: deletion time, type, tags and short hash, then the text. */
 const ENTRY = /^deleted \d{4}-\d\d-\d\d \d\d:\d\d {2}note {2}([0-9a-f]{12})\n {4}(.*)$/gm;
+/** Who the commands act as: the database file's owner. */
+const LOCAL = { kind: 'local', id: 'local', name: null };
 
 for (const storage of e2eStorages()) {
   describe(`engram trash: list, show, restore and purge (${storage.name})`, () => {
@@ -29,6 +31,13 @@ for (const storage of e2eStorages()) {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       return { status: response.status, body: await response.json() };
+    }
+
+    /** The audit log's entries of `action` on `hash`, newest first (keyless, the api's caller is an admin). */
+    async function audited(action: string, hash: string): Promise<any[]> {
+      const log = await rest('GET', `/api/admin/audit?action=${action}&limit=500`);
+      assert.equal(log.status, 200);
+      return log.body.events.filter((entry: { target: string }) => entry.target === hash);
     }
 
     /** Stores each text through the api, then deletes each to the trash, in order. */
@@ -125,6 +134,12 @@ for (const storage of e2eStorages()) {
       assert.equal(found.body.results[0]?.memory.content_hash, hash, 'its vector is back');
       assert.equal((await rest('GET', '/api/memories/trash')).body.total, trashBefore - 1);
       assert.equal((await rest('GET', `/api/memories/trash/${hash}`)).status, 404);
+      const [entry, ...more] = await audited('memories.restore', hash);
+      assert.deepEqual(more, [], 'one entry for one restore');
+      assert.deepEqual(
+        [entry.outcome, entry.principal, entry.namespace, entry.client_address],
+        ['success', LOCAL, 'default', 'local'],
+      );
 
       // As JSON, what POST /api/memories/:hash/restore answers.
       const other = 'the dentist is closed on Fridays';
@@ -149,9 +164,10 @@ for (const storage of e2eStorages()) {
         'engram trash restore: A live memory already has this content; it was not restored\n',
       );
       assert.deepEqual((await rowsOf(text)).map((row) => row.deleted).sort(), [false, true]);
+      assert.deepEqual(await audited('memories.restore', contentHash(text)), [], 'a refused restore is not audited');
     });
 
-    it('purges a memory for good: every deletion of its text', async () => {
+    it('purges a memory for good: every deletion of its text, audited', async () => {
       const text = 'the old alarm code was 4321';
       await storeAndDelete([text]);
       await storeAndDelete([text]);
@@ -161,6 +177,12 @@ for (const storage of e2eStorages()) {
       assert.equal(purged.stdout, `deleted ${contentHash(text)} (note) for good\n`);
       assert.deepEqual(await rowsOf(text), []);
       assert.equal((await rest('GET', `/api/memories/trash/${contentHash(text)}`)).status, 404);
+      const [entry, ...more] = await audited('memories.purge', contentHash(text));
+      assert.deepEqual(more, [], 'one entry for one purge');
+      assert.deepEqual(
+        [entry.outcome, entry.principal, entry.namespace, entry.details],
+        ['success', LOCAL, 'default', { deletions: 2 }],
+      );
 
       // As JSON, what DELETE /api/memories/trash/:hash answers.
       const other = 'the old gate code was 1234';

@@ -14,6 +14,8 @@ export enum AuditAction {
   ConsolidationApply = 'consolidation.apply',
   ConsolidationCleanup = 'consolidation.cleanup',
   MemoriesDeleteByFilter = 'memories.delete_by_filter',
+  MemoryRestore = 'memories.restore',
+  MemoryPurge = 'memories.purge',
   AgentFilesChange = 'agent.files_change',
 }
 

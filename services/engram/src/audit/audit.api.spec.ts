@@ -199,6 +199,54 @@ describe('the audit log (GET /api/admin/audit)', () => {
     assert.deepEqual(deletion.details.filter.tags, ['obsolete']);
   });
 
+  it('records restores and purges from the trash (REST, MCP) by content hash in their namespace, not refusals', async () => {
+    const content = 'the locker code is 2468';
+    const memories = (method: string, path: string, address?: string) =>
+      api.request(method, `/api/memories${path}`, { headers: as(writer.key, address) });
+    const stored = await api.request('POST', '/api/memories', { headers: as(writer.key), body: { content } });
+    assert.equal(stored.status, 201, stored.text);
+    const hash: string = stored.body.memory.content_hash;
+    const byWriter = { kind: 'api_key', id: writer.id, name: 'team a writer' };
+
+    assert.equal((await memories('DELETE', `/${hash}`)).status, 200);
+    assert.equal((await memories('POST', `/${hash}/restore`, '203.0.113.21')).status, 200);
+    assert.equal((await memories('DELETE', `/${hash}`)).status, 200);
+    const { client } = await connectHttpClient(api.url, writer.key);
+    try {
+      assert.equal((await callTool(client, 'memory_restore', { content_hash: hash })).structured.success, true);
+    } finally {
+      await client.close();
+    }
+    const restores = await find('memories.restore', hash);
+    assert.equal(restores.length, 2, 'one entry for each restore, by REST then by MCP');
+    for (const entry of restores) {
+      assert.deepEqual([entry.outcome, entry.principal, entry.namespace], ['success', byWriter, 'team-a']);
+    }
+    assert.equal(restores[1].client_address, '203.0.113.21');
+
+    // A restore refused (the text is live again) or of a hash not in the trash changes nothing: no entry.
+    assert.equal((await memories('DELETE', `/${hash}`)).status, 200);
+    assert.equal(
+      (await api.request('POST', '/api/memories', { headers: as(writer.key), body: { content } })).status,
+      201,
+    );
+    assert.equal((await memories('POST', `/${hash}/restore`)).status, 409);
+    assert.equal((await memories('POST', `/${'b'.repeat(64)}/restore`)).status, 404);
+    assert.equal((await find('memories.restore', hash)).length, 2);
+
+    assert.equal((await memories('DELETE', `/${hash}`)).status, 200);
+    assert.equal((await memories('DELETE', `/trash/${hash}`, '203.0.113.22')).status, 200);
+    assert.equal((await memories('DELETE', `/trash/${hash}`)).status, 404, 'nothing left to purge');
+    const purges = await find('memories.purge', hash);
+    assert.equal(purges.length, 1);
+    assert.deepEqual(
+      [purges[0].outcome, purges[0].principal, purges[0].namespace, purges[0].client_address],
+      ['success', byWriter, 'team-a', '203.0.113.22'],
+    );
+    assert.deepEqual(purges[0].details, { deletions: 2 }, 'both deletions of the text went');
+    assert.ok(!JSON.stringify([...restores, ...purges]).includes('locker'), 'memory content is in the audit log');
+  });
+
   it('records agent runs that changed files, and only those', async () => {
     const changed = await api.request('POST', '/api/agent/query', {
       headers: as(ops.key, '198.51.100.12'),

@@ -414,6 +414,12 @@ export class MemoryService {
     const outcome = await this.memories.restoreDeleted(tombstone.id, tombstone.namespace, embedding, Date.now());
     if (outcome === 'gone') throw new NotFound(`No deleted memory with content_hash ${hash} in the trash`);
     if ('clash' in outcome) throw liveAgain(outcome.clash);
+    await this.audit.record({
+      action: AuditAction.MemoryRestore,
+      outcome: 'success',
+      target: tombstone.contentHash,
+      namespace: tombstone.namespace,
+    });
     this.events.created(outcome.restored, { restored: true });
     return outcome.restored;
   }
@@ -421,7 +427,14 @@ export class MemoryService {
   /** Deletes a memory in the trash for good (every deletion of that text). */
   async purge(hash: string): Promise<MemoryRecord> {
     const tombstone = await this.getDeleted(hash);
-    await this.memories.purgeDeleted(tombstone.namespace, hash);
+    const deletions = await this.memories.purgeDeleted(tombstone.namespace, hash);
+    await this.audit.record({
+      action: AuditAction.MemoryPurge,
+      outcome: 'success',
+      target: tombstone.contentHash,
+      namespace: tombstone.namespace,
+      details: { deletions },
+    });
     this.events.deleted(tombstone, true);
     return tombstone;
   }

@@ -14,6 +14,8 @@ const ACTIONS = [
   'reindex',
   'import',
   'memories.delete_by_filter',
+  'memories.restore',
+  'memories.purge',
   'agent.files_change',
 ];
 const PAGE_SIZE = 50;
