@@ -13,6 +13,7 @@ export const REQUIRED_PACKAGES = {
   openssl: 'openssl', // the OAuth metadata-document suite makes a test CA and serves documents over https
   promtool: 'prometheus', // the alert rules are checked and unit-tested with `promtool`
   'systemd-analyze': 'systemd', // the systemd units are checked with `systemd-analyze verify` and `security`
+  script: 'bsdutils', // a CLI prompt is answered on a real pseudo-terminal made by util-linux `script`
   // Cross-process locks on the PostgreSQL backend are checked on a real server (PGlite is one session).
   '/usr/lib/postgresql/15/bin/postgres': 'postgresql-15',
 };

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { e2eStorages, memoryRowsIn } from './e2e-storage';
-import { CliStore, openCliStore, runEngram, RunningEngram, serviceHelper, startEngram } from './engram-cli';
+import {
+  CliStore,
+  openCliStore,
+  runEngram,
+  runEngramOnTerminal,
+  RunningEngram,
+  serviceHelper,
+  startEngram,
+} from './engram-cli';
 import { tempDir } from './process-harness';
 
 const { contentHash } = serviceHelper('memories/content-hash.js');
@@ -167,12 +175,12 @@ for (const storage of e2eStorages()) {
       assert.deepEqual(await audited('memories.restore', contentHash(text)), [], 'a refused restore is not audited');
     });
 
-    it('purges a memory for good: every deletion of its text, audited', async () => {
+    it('purges a memory for good with --yes: every deletion of its text, audited', async () => {
       const text = 'the old alarm code was 4321';
       await storeAndDelete([text]);
       await storeAndDelete([text]);
       assert.equal((await rowsOf(text)).length, 2);
-      const purged = await engram(['trash', 'purge', contentHash(text).slice(0, 12)]);
+      const purged = await engram(['trash', 'purge', contentHash(text).slice(0, 12), '--yes']);
       assert.equal(purged.code, 0, purged.stderr);
       assert.equal(purged.stdout, `deleted ${contentHash(text)} (note) for good\n`);
       assert.deepEqual(await rowsOf(text), []);
@@ -187,16 +195,50 @@ for (const storage of e2eStorages()) {
       // As JSON, what DELETE /api/memories/trash/:hash answers.
       const other = 'the old gate code was 1234';
       await storeAndDelete([other]);
-      const json = JSON.parse((await engram(['trash', 'purge', contentHash(other), '--json'])).stdout);
+      const json = JSON.parse((await engram(['trash', 'purge', contentHash(other), '--json', '--yes'])).stdout);
       assert.deepEqual(json, { success: true, message: 'Memory deleted for good', content_hash: contentHash(other) });
       assert.deepEqual(await rowsOf(other), []);
+    });
+
+    it('asks before it purges on a terminal: only y or yes goes ahead', async () => {
+      const text = 'the safe combination is 31-7-12';
+      await storeAndDelete([text], ['home']);
+      const hash = contentHash(text);
+      const question = `Purge ${hash.slice(0, 12)} "${text}" (note, tags home) from namespace default for good? [y/N] `;
+      const answering = (keys: string) => (shown: string) => (shown.includes(question) ? keys : undefined);
+
+      // Enter takes the default, no; Ctrl-C answers no rather than leaving the command waiting.
+      for (const no of ['\r', '\x03']) {
+        const declined = await runEngramOnTerminal(
+          ['trash', 'purge', hash.slice(0, 12)],
+          env,
+          store.dir,
+          answering(no),
+        );
+        assert.equal(declined.code, 1, declined.shown);
+        assert.match(declined.shown, /engram trash purge: not confirmed; nothing changed\r?\n/);
+        assert.doesNotMatch(declined.shown, /for good\r?\n/);
+      }
+      assert.deepEqual(await rowsOf(text), [{ deleted: true }]);
+      assert.deepEqual(await audited('memories.purge', hash), []);
+
+      const confirmed = await runEngramOnTerminal(
+        ['trash', 'purge', hash.slice(0, 12)],
+        env,
+        store.dir,
+        answering('yes\r'),
+      );
+      assert.equal(confirmed.code, 0, confirmed.shown);
+      assert.match(confirmed.shown, new RegExp(`deleted ${hash} \\(note, tags home\\) for good\r?\n`));
+      assert.deepEqual(await rowsOf(text), []);
+      assert.equal((await audited('memories.purge', hash)).length, 1);
     });
 
     it('refuses a start several hashes in the trash share (65, listing them) and changes nothing', async () => {
       await storeAndDelete(TWINS);
       const [first, second] = TWINS.map((text) => contentHash(text)).sort();
       for (const action of ['show', 'restore', 'purge']) {
-        const run = await engram(['trash', action, first.slice(0, 8)]);
+        const run = await engram(['trash', action, first.slice(0, 8), ...(action === 'purge' ? ['--yes'] : [])]);
         assert.equal(run.code, 65, run.stderr);
         assert.equal(run.stdout, '');
         const lines = run.stderr.split('\n');
@@ -224,8 +266,14 @@ describe('engram trash: bad arguments', () => {
       [['trash', 'show'], 'engram trash show: <hash> is required'],
       [['trash', 'restore', '42f58c3'], 'engram trash restore: <hash>: must be 8 to 64 hexadecimal characters'],
       [['trash', 'purge', '42f58c3e', '42f58c3f'], 'engram trash purge: one <hash> only'],
+      // No terminal to ask on (stdin is /dev/null here), so a purge without --yes goes no further.
+      [
+        ['trash', 'purge', '42f58c3e'],
+        'engram trash purge: asks before it deletes for good, and stdin is not a terminal: add --yes to go ahead without asking\n',
+      ],
       [['trash', 'show', '42f58c3e', '--page', '2'], 'engram trash show: unknown option --page'],
       [['trash', 'list', 'everything'], 'engram trash list: unexpected "everything"'],
+      [['trash', 'list', '--yes'], 'engram trash list: unknown option --yes'],
       [['trash', 'list', '--page-size', '101'], 'engram trash list: --page-size: '],
     ] as const;
     try {

@@ -182,6 +182,44 @@ export async function runEngram(
   return { code: code as number, stdout, stderr };
 }
 
+/**
+ * Runs `engram <args>` on a terminal of its own, as someone at a shell would: a pseudo-terminal made by
+ * util-linux `script`, so the command's stdin, stdout and stderr are all that terminal. `typeWhen` sees
+ * what the terminal has shown so far (stdout and stderr together, with what was typed echoed) and answers
+ * what to type once it should, else undefined; stdin stays open until the command exits.
+ */
+export async function runEngramOnTerminal(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  typeWhen: (shown: string) => string | undefined,
+): Promise<{ code: number; shown: string }> {
+  const command = [process.execPath, join(DIST, 'cli', 'engram.js'), ...args].map(shellQuoted).join(' ');
+  const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: cwd, SHELL: '/bin/sh', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let shown = '';
+  let typed = false;
+  const onOutput = (chunk: Buffer) => {
+    shown += chunk;
+    const keys = typed ? undefined : typeWhen(shown);
+    if (keys === undefined) return;
+    typed = true;
+    child.stdin!.write(keys);
+  };
+  child.stdout!.on('data', onOutput);
+  child.stderr!.on('data', onOutput);
+  child.once('exit', () => child.stdin!.end());
+  const [code] = await once(child, 'close');
+  return { code: code as number, shown };
+}
+
+function shellQuoted(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 export interface CliStore {
   dir: string;
   env: Record<string, string>;

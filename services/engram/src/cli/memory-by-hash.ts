@@ -2,6 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { DomainError } from '../common/domain-errors';
 import { MemoryService } from '../memories/memory.service';
 import { MemoryRecord } from '../storage/memory.record';
+import { oneLine } from './memory-lines';
 
 /** Candidates an ambiguous hash lists; one more is read to know there are more. */
 const CANDIDATES_SHOWN = 5;
@@ -49,11 +50,6 @@ export async function withMemoryByHash(
     `engram ${command}: no memory${where} with a hash starting ${prefix} in namespace ${namespace}\n`,
   );
   return 66; // EX_NOINPUT
-}
-
-function oneLine(memory: MemoryRecord): string {
-  const text = memory.content.replace(/\s+/g, ' ').trim();
-  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 /** One memory in full for people: a field a line, then the content as stored. */

@@ -8,6 +8,7 @@ import { HashPrefixArg } from '../memories/memory.dto';
 import { createLogger } from '../process/logger';
 import { FlagSpec, ParsedArgs, parseCommandArgs } from './cli-args';
 import { refusal, usageError } from './cli-output';
+import { consentProblem } from './confirm';
 import { configForExistingStore } from './existing-store';
 import { describeFlagIssues } from './flag-issues';
 
@@ -34,11 +35,14 @@ export interface MemoryCommand {
     args: ParsedArgs,
   ): { schema: z.ZodType; input: Record<string, unknown>; positionalsAllowed?: boolean } | { problem: string };
   execute(context: INestApplicationContext, input: unknown, json: boolean, args: ParsedArgs): Promise<number>;
+  /** True when this run deletes for good: it then needs --yes or a terminal to ask on (see confirm.ts). */
+  asksFirst?(args: ParsedArgs): boolean;
 }
 
 /**
- * Parses and validates the arguments, opens the application on the existing store, and runs the
- * command in the chosen namespace with the rights of the database file's owner (as stdio MCP does).
+ * Parses and validates the arguments (a run that deletes for good without --yes needs a terminal), opens
+ * the application on the existing store, and runs the command in the chosen namespace with the rights of
+ * the database file's owner (as stdio MCP does).
  * `name` is the command as messages name it ("get", "trash restore").
  */
 export async function runMemoryCommand(
@@ -67,6 +71,8 @@ export async function runMemoryCommand(
       command.usage,
     );
   }
+  const noConsent = command.asksFirst?.(args) ? consentProblem(args) : undefined;
+  if (noConsent) return usageError(name, noConsent, command.usage);
   const config = configForExistingStore(name, args.configArgv);
   if (typeof config === 'number') return config;
   const logger = createLogger(

@@ -20,6 +20,12 @@ export function describe(memory: MemoryRecord): string {
   return memory.tags.length > 0 ? `${memory.memoryType}, tags ${memory.tags.join(',')}` : memory.memoryType;
 }
 
+/** The start of the text on one line (60 characters at most), to tell one memory from another. */
+export function oneLine(memory: MemoryRecord): string {
+  const text = memory.content.replace(/\s+/g, ' ').trim();
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+}
+
 /** "page 2 of 5"; a page past the end says so, since it lists nothing (the README's `--page 2` on a new store). */
 export function pageOfPages(page: number, totalPages: number): string {
   const last = Math.max(totalPages, 1);
