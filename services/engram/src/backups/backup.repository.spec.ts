@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { promises as fsPromises, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it, mock } from 'node:test';
+import { recordDiskCalls } from '../testing/disk-calls';
 import { makeTempDir } from '../testing/test-app';
 import { BackupManifest, MEMORY_ARCHIVE_FILE } from './backup-manifest';
 import { BackupRepository } from './backup.repository';
@@ -25,27 +26,6 @@ function manifest(): BackupManifest {
   };
 }
 
-/** Records, in order, every fsync (with its path) and rename the repository makes. */
-function recordDiskCalls(): string[] {
-  const calls: string[] = [];
-  const open = fsPromises.open;
-  mock.method(fsPromises, 'open', async (path: string, ...rest: [string?]) => {
-    const handle = await open(path, ...rest);
-    const sync = handle.sync.bind(handle);
-    handle.sync = async () => {
-      calls.push(`fsync ${path}`);
-      await sync();
-    };
-    return handle;
-  });
-  const rename = fsPromises.rename;
-  mock.method(fsPromises, 'rename', async (from: string, to: string) => {
-    calls.push(`rename ${from}`);
-    await rename(from, to);
-  });
-  return calls;
-}
-
 describe('BackupRepository.commit', () => {
   afterEach(() => mock.restoreAll());
 
@@ -57,7 +37,7 @@ describe('BackupRepository.commit', () => {
     writeFileSync(join(staging, MEMORY_ARCHIVE_FILE), 'tar!');
     const calls = recordDiskCalls();
     await files.commit(staging, manifest());
-    const renamed = calls.indexOf(`rename ${staging}`);
+    const renamed = calls.indexOf(`rename ${staging} -> ${join(root, ID)}`);
     assert.ok(renamed > 0, calls.join('\n'));
     assert.deepEqual(
       calls.slice(0, renamed).sort(),
@@ -70,5 +50,38 @@ describe('BackupRepository.commit', () => {
     );
     assert.deepEqual(calls.slice(renamed + 1), [`fsync ${root}`]);
     assert.equal((await files.read(ID))?.state, 'ok');
+  });
+});
+
+describe('BackupRepository.replaceDirectory', () => {
+  afterEach(() => mock.restoreAll());
+
+  it('puts every restored file and folder on disk before the restored folder takes the live one’s name', async () => {
+    const root = makeTempDir();
+    const files = new BackupRepository(join(root, 'backups'));
+    const source = join(root, 'source');
+    mkdirSync(join(source, 'main', 'people'), { recursive: true });
+    writeFileSync(join(source, 'main', 'people', 'alice.md'), 'Alice');
+    const archive = join(root, 'memory.tar.gz');
+    await files.archiveDirectory(source, archive);
+    const live = join(root, 'memory');
+    mkdirSync(live);
+    const calls = recordDiskCalls();
+    await files.replaceDirectory(live, archive);
+    const swapped = calls.findIndex((call) => call.startsWith('rename ') && call.endsWith(` -> ${live}`));
+    assert.ok(swapped > 0, calls.join('\n'));
+    const incoming = calls[swapped].split(' ')[1];
+    const synced = calls.slice(0, swapped).filter((call) => call.startsWith('fsync '));
+    assert.deepEqual(
+      synced.sort(),
+      [
+        `fsync ${incoming}`,
+        `fsync ${join(incoming, 'main')}`,
+        `fsync ${join(incoming, 'main', 'people')}`,
+        `fsync ${join(incoming, 'main', 'people', 'alice.md')}`,
+      ].sort(),
+    );
+    assert.deepEqual(calls.slice(swapped + 1), [`fsync ${root}`]);
+    assert.equal(readFileSync(join(live, 'main', 'people', 'alice.md'), 'utf8'), 'Alice');
   });
 });

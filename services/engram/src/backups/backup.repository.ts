@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { cp, lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { syncToDisk, syncTreeToDisk } from '../common/durable-file';
 import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE, StoredBackup } from './backup-manifest';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
 
@@ -29,12 +30,9 @@ export class BackupRepository {
    */
   async commit(stagingDir: string, manifest: BackupManifest): Promise<void> {
     await writeFile(join(stagingDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    for (const entry of await readdir(stagingDir, { withFileTypes: true })) {
-      if (entry.isFile()) await flushToDisk(join(stagingDir, entry.name));
-    }
-    await flushToDisk(stagingDir);
+    await syncTreeToDisk(stagingDir);
     await rename(stagingDir, this.dirOf(manifest.id));
-    await flushToDisk(this.root);
+    await syncToDisk(this.root);
   }
 
   async discard(stagingDir: string): Promise<void> {
@@ -84,8 +82,9 @@ export class BackupRepository {
   }
 
   /**
-   * Replaces a directory by the contents of an archive: extracted beside it first, then swapped in by
-   * two renames, so the directory is never half-extracted. Without an archive the directory is emptied.
+   * Replaces a directory by the contents of an archive: extracted beside it first and put on disk (fsync),
+   * then swapped in by two renames, so the directory is never half-extracted, and a restore reported done
+   * keeps its files through a power cut. Without an archive the directory is emptied.
    */
   async replaceDirectory(targetDir: string, archivePath: string | undefined): Promise<void> {
     const stamp = Date.now();
@@ -94,8 +93,10 @@ export class BackupRepository {
     await mkdir(incoming, { recursive: true });
     try {
       if (archivePath) await (await import('tar')).extract({ file: archivePath, cwd: incoming, strict: true });
+      await syncTreeToDisk(incoming);
       if (existsSync(targetDir)) await rename(targetDir, outgoing);
       await rename(incoming, targetDir);
+      await syncToDisk(dirname(targetDir));
     } catch (error) {
       await rm(incoming, { recursive: true, force: true });
       throw error;
@@ -154,15 +155,5 @@ async function bytesUnder(path: string): Promise<number | undefined> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
-  }
-}
-
-/** fsync: the file's bytes, or a folder's entries, reach the disk, not only the page cache. */
-async function flushToDisk(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { Dirent } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { makeDirectoryDurably, removeFileDurably, writeFileDurably } from '../../common/durable-file';
 import {
   checkWriteLimits,
   DEFAULT_MEMORY_LIMITS,
@@ -18,8 +18,9 @@ export type EntryKind = 'file' | 'dir';
 /**
  * All file-system I/O of one markdown memory folder: a namespace's own in MEMORY_DIR, or the private copy
  * an agent run works on when the memory lives in the database (AgentFileStore). Every write checks the three size limits
- * and lands atomically (a hidden temporary file in the same folder, then rename), so a reader or a
- * crash never sees half a file. Callers serialise writers (NamespaceLock).
+ * and lands atomically and durably (writeFileDurably: a hidden temporary file in the same folder, fsync,
+ * rename, fsync of the folder), so a reader or a crash never sees half a file, and a write, removal or new
+ * folder that was acknowledged survives a power cut. Callers serialise writers (NamespaceLock).
  */
 export class MemoryDirectoryRepository {
   constructor(
@@ -28,7 +29,7 @@ export class MemoryDirectoryRepository {
   ) {}
 
   async ensureRoot(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await makeDirectoryDurably(this.root);
   }
 
   /** A namespace that never had a memory file has no folder yet. */
@@ -69,27 +70,20 @@ export class MemoryDirectoryRepository {
     if (kind === 'dir') throw new EntryMissing(`"${path.relative}" is a folder, not a file`);
     await this.refuseFileAncestor(path.relative);
     checkWriteLimits(await this.memoryFiles(), path.relative, Buffer.byteLength(content, 'utf8'), this.limits);
-    await mkdir(dirname(path.absolute), { recursive: true });
-    const temporary = join(dirname(path.absolute), `.${basename(path.absolute)}.${randomBytes(6).toString('hex')}.tmp`);
-    try {
-      await writeFile(temporary, content, { encoding: 'utf8', flag: 'wx' });
-      await rename(temporary, path.absolute);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    await makeDirectoryDurably(dirname(path.absolute));
+    await writeFileDurably(path.absolute, content);
     return { created: kind === undefined };
   }
 
   async removeFile(path: MemoryPath): Promise<void> {
     const kind = await this.kindOf(path);
     if (kind !== 'file') throw new EntryMissing(`file "${path.relative}" does not exist`);
-    await unlink(path.absolute);
+    await removeFileDurably(path.absolute);
   }
 
   async makeDir(path: MemoryPath): Promise<void> {
     if ((await this.kindOf(path)) === 'file') throw new EntryMissing(`"${path.relative}" is a file`);
-    await mkdir(path.absolute, { recursive: true });
+    await makeDirectoryDurably(path.absolute);
   }
 
   /** Bytes of a file, or of every file under a folder. */
