@@ -1,8 +1,9 @@
 import { createWriteStream } from 'node:fs';
-import { lstat, readlink, rename, rm, stat } from 'node:fs/promises';
+import { lstat, readlink, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { publishFileDurably } from '../common/durable-file';
 
 /** Where `engram export --output <name>` writes, and how. */
 export interface ExportOutput {
@@ -35,15 +36,16 @@ export async function exportOutput(name: string): Promise<ExportOutput> {
 }
 
 /**
- * Writes the lines. A regular file is written beside the target and renamed once whole, so an
- * interrupted export never takes the name; the partial file is removed on failure.
+ * Writes the lines. A regular file is written beside the target and renamed once whole and on disk
+ * (publishFileDurably), so an interrupted export never takes the name and one reported written survives
+ * a power cut; the partial file is removed on failure.
  */
 export async function writeExport(lines: Readable, output: ExportOutput): Promise<void> {
   if (output.writeThrough) return writeTo(lines, output.path, output.name);
   const partial = `${output.path}.partial`;
   try {
     await writeTo(lines, partial, output.name);
-    await rename(partial, output.path).catch((error: NodeJS.ErrnoException) => {
+    await publishFileDurably(partial, output.path).catch((error: NodeJS.ErrnoException) => {
       throw new ExportOutputError(`cannot write ${output.name}: ${reason(error)}`);
     });
   } catch (error) {

@@ -25,7 +25,10 @@ export interface ServingRecord {
 export class ServingRecordRepository {
   constructor(private readonly dir = join(tmpdir(), `engram-${process.getuid?.() ?? 'user'}`)) {}
 
-  /** Records `role` as served at `address` by this process; written to a temporary name, then renamed. */
+  /**
+   * Records `role` as served at `address` by this process; written to a temporary name, then renamed.
+   * Not fsynced: every start writes it anew, and after a power cut no process serves what it said.
+   */
   record(role: ServingRole, address: AddressInfo): ServingRecord {
     const record: ServingRecord = { role, pid: process.pid, url: `http://${loopbackFor(address)}:${address.port}` };
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });

@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isWithin } from '../agent/memory-dir/memory-path';
+import { makeDirectoryDurably, syncTreeToDisk } from '../common/durable-file';
 import { ContentTooLarge } from '../common/domain-errors';
 import { ImportConfig } from '../config/config.types';
 import { ImportJobData } from '../jobs/job.types';
@@ -32,12 +33,16 @@ export class ImportUploadRepository {
     private readonly shelf?: UploadShelf,
   ) {}
 
-  /** Streams an upload to disk; more than the upload limit is refused and nothing is kept. */
+  /**
+   * Streams an upload to disk; more than the upload limit is refused and nothing is kept. A kept upload
+   * is on disk (fsync) before its import is queued: a queue in Redis outlives a power cut, its job must
+   * not then read a file cut short.
+   */
   async save(stream: Readable, fileName: string): Promise<{ uploadId: string; fileName: string; bytes: number }> {
     const uploadId = randomUUID();
     const safeName = safeFileName(fileName);
     const folder = join(this.config.uploadDir, uploadId);
-    await mkdir(folder, { recursive: true });
+    await makeDirectoryDurably(folder);
     let bytes = 0;
     const limit = this.config.maxUploadBytes;
     const counter = async function* (source: AsyncIterable<Buffer>) {
@@ -53,7 +58,8 @@ export class ImportUploadRepository {
       if ((stream as Readable & { truncated?: boolean }).truncated) {
         throw new ContentTooLarge(`The upload is larger than ${limit} bytes (ENGRAM_IMPORT_MAX_UPLOAD_BYTES)`);
       }
-      await this.shelf?.put(uploadId, join(folder, safeName));
+      if (this.shelf) await this.shelf.put(uploadId, join(folder, safeName));
+      else await syncTreeToDisk(folder);
     } catch (error) {
       await rm(folder, { recursive: true, force: true });
       throw error;

@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { syncToDiskNow } from '../common/durable-file';
 
 /** How the HNSW graph is built; a saved index built otherwise is rebuilt rather than loaded. */
 export const ANN_PARAMETERS = {
@@ -73,7 +74,11 @@ export function readAnnHeader(databasePath: string): AnnIndexHeader | undefined 
 
 /**
  * Moves a fully written index file into place, then writes its header (temp file + rename each): a crash
- * between the two leaves a header describing another file, which readAnnHeader rejects.
+ * between the two leaves a header describing another file, which readAnnHeader rejects. The index is a
+ * cache, so neither rename nor the header is made durable (after a power cut, a lost one costs a
+ * rebuild), but the index's bytes are put on disk (fsync, on the index's own thread) before a header can
+ * vouch for them: the header checks the file's inode and size, not its contents, and a file of the right
+ * size whose pages never reached the disk would be loaded as a graph.
  */
 export function publishAnnIndex(
   databasePath: string,
@@ -81,6 +86,7 @@ export function publishAnnIndex(
   header: Omit<AnnIndexHeader, 'file' | 'format' | 'parameters'>,
 ): void {
   const paths = annIndexPaths(databasePath);
+  syncToDiskNow(writtenIndex);
   renameSync(writtenIndex, paths.index);
   const stat = statSync(paths.index);
   const complete: AnnIndexHeader = {

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { syncToDiskNow } from '../common/durable-file';
 import { isDatabaseBusy } from '../common/error-response';
 import { isPlaintextDatabase, rekeyDatabase, unlockDatabase } from './database-key';
 
@@ -44,8 +45,10 @@ export function encryptDatabaseInPlace(path: string, key: string): EncryptionOut
       encrypting.close();
     }
     const counts = verifyCopy(source, copy, key);
+    // VACUUM INTO does not fsync its output: the copy must be on disk before it replaces the original.
+    syncToDiskNow(copy);
     renameSync(copy, path);
-    syncDirectory(dirname(path));
+    syncToDiskNow(dirname(path));
     return {
       database: path,
       tables: counts.size,
@@ -103,16 +106,6 @@ function tableCounts(db: Database.Database): Map<string, number> {
     .pluck()
     .all() as string[];
   return new Map(tables.map((table) => [table, db.prepare(`SELECT count(*) FROM "${table}"`).pluck().get() as number]));
-}
-
-/** The rename survives a power loss only once the directory entry is on disk. */
-function syncDirectory(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** An encrypted file that does not open with the key is a configuration problem (ConfigError, 78). */
