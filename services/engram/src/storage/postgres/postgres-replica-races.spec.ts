@@ -27,6 +27,10 @@ const RECOUNTED = `SELECT namespace, facet, key, n FROM (
       GROUP BY namespace, memory_type
     UNION ALL SELECT m.namespace, 'tag', t.tag, count(*) FROM memory_tags t JOIN memories m ON m.id = t.memory_id
       WHERE m.deleted_at IS NULL GROUP BY m.namespace, t.tag
+    UNION ALL SELECT namespace, 'current_type', memory_type, count(*) FROM memories
+      WHERE deleted_at IS NULL AND superseded_by IS NULL GROUP BY namespace, memory_type
+    UNION ALL SELECT m.namespace, 'current_tag', t.tag, count(*) FROM memory_tags t JOIN memories m ON m.id = t.memory_id
+      WHERE m.deleted_at IS NULL AND m.superseded_by IS NULL GROUP BY m.namespace, t.tag
   ) c ORDER BY namespace, facet, key`;
 
 /** A deterministic sequence in [0, 1) per seed, so a failing run can be told apart from another. */
