@@ -63,8 +63,8 @@ export class AuditedJobQueue implements JobQueue {
   get(id: string): Promise<JobView | undefined> {
     return this.inner.get(id);
   }
-  list(limit: number): Promise<JobView[]> {
-    return this.inner.list(limit);
+  list(limit: number, namespace?: string): Promise<JobView[]> {
+    return this.inner.list(limit, namespace);
   }
   cancel(id: string): Promise<CancelOutcome> {
     return this.inner.cancel(id);

@@ -34,6 +34,7 @@ function queueReportingNamespaces() {
   const queue = new InlineJobQueue(new JobRunner(processors, events, metrics, audit), events, {
     maxWaiting: 10,
     maxWaitingPerNamespace: 10,
+    keepFinishedPerNamespace: 200,
   });
   return { queue, audit };
 }

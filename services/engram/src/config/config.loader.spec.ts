@@ -492,13 +492,26 @@ describe('configuration', () => {
   });
 
   it("keeps a namespace's share of waiting jobs within the queue's: a quarter by default, never more than all", () => {
-    assert.deepEqual(loadConfig({ env: {}, cwd: dir }).jobs, { maxWaiting: 100, maxWaitingPerNamespace: 25 });
+    assert.deepEqual(loadConfig({ env: {}, cwd: dir }).jobs, {
+      maxWaiting: 100,
+      maxWaitingPerNamespace: 25,
+      keepFinishedPerNamespace: 200,
+    });
     assert.deepEqual(loadConfig({ env: { ENGRAM_JOBS_MAX_WAITING: '3' }, cwd: dir }).jobs, {
       maxWaiting: 3,
       maxWaitingPerNamespace: 1,
+      keepFinishedPerNamespace: 200,
     });
     assert.deepEqual(problemsOf({ ENGRAM_JOBS_MAX_WAITING: '10', ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE: '11' }), [
       'ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE=11 is not accepted; expected an integer from 1 to 10',
+    ]);
+  });
+
+  it('reads how many finished jobs each namespace keeps, from 1 to 10,000', () => {
+    const tuned = loadConfig({ env: { ENGRAM_JOBS_KEEP_FINISHED: '3' }, cwd: dir }).jobs;
+    assert.equal(tuned.keepFinishedPerNamespace, 3);
+    assert.deepEqual(problemsOf({ ENGRAM_JOBS_KEEP_FINISHED: '0' }), [
+      'ENGRAM_JOBS_KEEP_FINISHED=0 is not accepted; expected an integer from 1 to 10000',
     ]);
   });
 

@@ -524,5 +524,6 @@ function readJobsConfig(read: EnvReader): JobsConfig {
   return {
     maxWaiting,
     maxWaitingPerNamespace: read.integer('ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE', share, 1, maxWaiting),
+    keepFinishedPerNamespace: read.integer('ENGRAM_JOBS_KEEP_FINISHED', 200, 1, 10_000),
   };
 }

@@ -120,6 +120,11 @@ export interface JobsConfig {
   maxWaiting: number;
   /** Jobs of one namespace (imports, conflict scans, consolidation runs) that may wait at once (429 past it). */
   maxWaitingPerNamespace: number;
+  /**
+   * Finished jobs kept to be read again (GET /api/jobs/:id, the import history, a scan's status), per
+   * namespace, and as many whole-store ones: one namespace's jobs never push another's out.
+   */
+  keepFinishedPerNamespace: number;
 }
 
 export interface EventsConfig {

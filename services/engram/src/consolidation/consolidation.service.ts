@@ -157,12 +157,10 @@ export class ConsolidationService {
     return results;
   }
 
-  /** The caller's namespace's consolidation jobs among the queue's recent ones, newest first. */
+  /** The caller's namespace's consolidation jobs among its own recent jobs, newest first. */
   async recentJobs(): Promise<JobView[]> {
     const namespace = currentNamespace();
-    return (await this.queue.list(STATUS_HISTORY)).filter(
-      (job) => job.name === JobName.Consolidate && (job.data as ConsolidateJobData).namespace === namespace,
-    );
+    return (await this.queue.list(STATUS_HISTORY, namespace)).filter((job) => job.name === JobName.Consolidate);
   }
 
   /** Current memories of the caller's namespace. */

@@ -55,13 +55,13 @@ export class ImportsController {
 
   @Get()
   @ApiOperation({
-    summary: `Import history of this namespace: its import jobs among the ${IMPORT_HISTORY_SCAN} most recent jobs, newest first`,
+    summary: `Import history of this namespace: its import jobs among its own ${IMPORT_HISTORY_SCAN} most recent jobs, newest first`,
   })
   @ApiErrors(400, 401, 503)
   async history(@ZodQuery(ImportHistoryQuery) query: ImportHistoryInput) {
     const namespace = currentNamespace();
-    const jobs = (await this.queue.list(IMPORT_HISTORY_SCAN))
-      .filter((job) => job.name === JobName.Import && (job.data as ImportJobData).namespace === namespace)
+    const jobs = (await this.queue.list(IMPORT_HISTORY_SCAN, namespace))
+      .filter((job) => job.name === JobName.Import)
       .slice(0, query.limit);
     return { jobs };
   }

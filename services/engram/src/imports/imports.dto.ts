@@ -34,7 +34,7 @@ export type ImportPathInput = z.output<typeof ImportPathBody>;
 
 export const ImportJobIdParam = z.string().regex(/^[\w:.-]{1,200}$/, 'a job id');
 
-/** How many of the most recent jobs the import history looks through. */
+/** How many of the namespace's own most recent jobs the import history looks through. */
 export const IMPORT_HISTORY_SCAN = 200;
 
 export const ImportHistoryQuery = z.strictObject({

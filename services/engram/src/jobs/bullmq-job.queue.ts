@@ -8,7 +8,7 @@ import { SpanKind, traced, withTraceContext } from '../tracing/spans';
 import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { admitJob, WaitingLimits } from './job-admission';
 import { newJobId } from './job-id';
-import { jobNamespace, JobRunner } from './job-runner';
+import { JobRunner } from './job-runner';
 import { JobCancelled, JobNotCancellable, JobQueueUnavailable } from './job.errors';
 import {
   AnyJobData,
@@ -16,6 +16,7 @@ import {
   JobCounts,
   JobDataByName,
   JobName,
+  jobNamespace,
   JobProgress,
   JobView,
   QueueName,

@@ -47,7 +47,7 @@ function queueWithControlledBackups(records?: InlineJobRecords, auditDb = openSq
   const queue = new InlineJobQueue(
     new JobRunner(processors, events, metrics, audit),
     events,
-    { maxWaiting: 100, maxWaitingPerNamespace: 100 },
+    { maxWaiting: 100, maxWaitingPerNamespace: 100, keepFinishedPerNamespace: 200 },
     records,
   );
   return { queue, order, releases, published, metrics };
@@ -185,7 +185,7 @@ describe('InlineJobQueue', () => {
       assert.equal((await b.queue.get(running.id))?.state, 'active', 'answered by id as stored');
       assert.equal((await b.queue.get(finished.id))?.state, 'completed');
       assert.deepEqual(
-        (await storesB.jobRecords.recent(10)).map((job) => job.state),
+        (await storesB.jobRecords.all()).map((job) => job.state),
         ['completed', 'active'],
       );
       a.releases[1]();
@@ -194,7 +194,7 @@ describe('InlineJobQueue', () => {
         (job) => job?.state === 'completed',
       );
       assert.deepEqual(
-        (await storesB.jobRecords.recent(10)).map((job) => job.state),
+        (await storesB.jobRecords.all()).map((job) => job.state),
         ['completed', 'completed'],
       );
 

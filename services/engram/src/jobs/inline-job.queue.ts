@@ -5,14 +5,12 @@ import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
 import { isUnended, TakenJobs } from '../storage/job-record.store';
 import { InlineJobOwners, InlineJobRecords } from './inline-job-owners';
 import { admitJob, WaitingJobs, WaitingLimits } from './job-admission';
-import { jobNamespace, JobRunner } from './job-runner';
+import { JobsConfig } from '../config/config.types';
+import { JobRunner } from './job-runner';
 import { newJobId } from './job-id';
 import { nextCronRun, scheduledJobId } from './job-schedule';
 import { JobCancelled, JobNotCancellable } from './job.errors';
-import { emptyCounts, JobCounts, JobDataByName, JobName, JobView, QueueName } from './job.types';
-
-/** Finished jobs remembered for GET /api/jobs; older ones are forgotten. */
-const HISTORY = 200;
+import { emptyCounts, JobCounts, JobDataByName, JobName, jobNamespace, JobView, QueueName } from './job.types';
 
 interface InlineJob {
   view: JobView;
@@ -46,7 +44,7 @@ export class InlineJobQueue implements JobQueue {
   constructor(
     private readonly runner: JobRunner,
     private readonly events: EventBus,
-    private readonly limits: WaitingLimits,
+    private readonly limits: WaitingLimits & Pick<JobsConfig, 'keepFinishedPerNamespace'>,
     private readonly records?: InlineJobRecords,
   ) {
     this.owners = records && new InlineJobOwners(records, (taken) => this.adopt(taken));
@@ -88,9 +86,13 @@ export class InlineJobQueue implements JobQueue {
     return job ? { ...job.view } : this.records?.store.find(id);
   }
 
-  /** Newest first; jobs taken over from a stopped api fall in by the time they were accepted. */
-  async list(limit: number): Promise<JobView[]> {
+  /**
+   * Newest first; with `namespace`, only that namespace's. Jobs taken over from a stopped api fall in by
+   * the time they were accepted.
+   */
+  async list(limit: number, namespace?: string): Promise<JobView[]> {
     return [...this.jobs.values()]
+      .filter((job) => namespace === undefined || jobNamespace(job.view.data) === namespace)
       .map((job) => ({ ...job.view }))
       .reverse()
       .sort((a, b) => b.created_at.localeCompare(a.created_at))
@@ -181,6 +183,10 @@ export class InlineJobQueue implements JobQueue {
    */
   private async adopt(taken: TakenJobs): Promise<void> {
     for (const view of taken.jobs) this.jobs.set(view.id, { view, cancelRequested: false });
+    // A taken job keeps its namespace, and counts among that namespace's ended jobs kept here.
+    for (const namespace of new Set(taken.jobs.map((view) => jobNamespace(view.data)))) {
+      this.forgetEndedBeyondKept(namespace);
+    }
     for (const view of taken.interrupted) {
       await this.runner.interrupted(view, new Error(view.error));
       this.logger.warn({ msg: 'Job interrupted by a stop of the api', job: view.id, name: view.name });
@@ -218,13 +224,24 @@ export class InlineJobQueue implements JobQueue {
 
   private async finish(job: InlineJob, state: JobView['state'], fields: Partial<JobView>): Promise<void> {
     Object.assign(job.view, { ...fields, state, finished_at: new Date().toISOString() });
-    const finished = [...this.jobs.values()].filter((entry) => !['waiting', 'active'].includes(entry.view.state));
-    for (const old of finished.slice(0, Math.max(0, finished.length - HISTORY))) this.jobs.delete(old.view.id);
+    this.forgetEndedBeyondKept(jobNamespace(job.view.data));
     await this.store(job.view);
   }
 
   /**
-   * Stores a job's start or end (and forgets the oldest ended ones). A store that refuses it (busy) is
+   * Forgets the namespace's oldest ended jobs past those kept; other namespaces' are not its business.
+   * Oldest by acceptance, as the store prunes: jobs taken over from a stopped api join the map last.
+   */
+  private forgetEndedBeyondKept(namespace: string): void {
+    const ended = [...this.jobs.values()]
+      .filter((entry) => !isUnended(entry.view) && jobNamespace(entry.view.data) === namespace)
+      .sort((a, b) => a.view.created_at.localeCompare(b.view.created_at));
+    const excess = ended.length - this.limits.keepFinishedPerNamespace;
+    for (const old of ended.slice(0, Math.max(0, excess))) this.jobs.delete(old.view.id);
+  }
+
+  /**
+   * Stores a job's start or end (and forgets its namespace's oldest ended ones). A store that refuses it (busy) is
    * logged, not thrown: the job runs or has ended either way; after a crash it would be listed as
    * interrupted, which this line explains.
    */
@@ -232,7 +249,9 @@ export class InlineJobQueue implements JobQueue {
     if (!this.records || !this.owners) return;
     try {
       await this.owners.save({ ...view });
-      if (view.state !== 'active') await this.records.store.pruneEnded(HISTORY);
+      if (view.state !== 'active') {
+        await this.records.store.pruneEnded(jobNamespace(view.data), this.limits.keepFinishedPerNamespace);
+      }
     } catch (error) {
       this.logger.warn({
         msg: 'Job state not stored',

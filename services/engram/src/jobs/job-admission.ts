@@ -1,6 +1,6 @@
 import { STORE_WIDE } from '../events/engram-event';
-import { jobNamespace } from './job-runner';
 import { JobQueueFull, NamespaceJobsFull } from './job.errors';
+import { jobNamespace } from './job.types';
 
 /** Jobs that may wait at once: in all, and of one namespace, so one tenant cannot fill the queue for others. */
 export interface WaitingLimits {

@@ -62,7 +62,7 @@ async function failedJobs(queue: JobQueue, count: number): Promise<JobView[]> {
   return views;
 }
 
-const LIMITS = { maxWaiting: 100, maxWaitingPerNamespace: 100 };
+const LIMITS = { maxWaiting: 100, maxWaitingPerNamespace: 100, keepFinishedPerNamespace: 200 };
 
 describe("a failed job keeps its failure's kind beside its message (error_code), on both queues, and a busy store ends it at its first attempt", () => {
   let redis: TestRedis;

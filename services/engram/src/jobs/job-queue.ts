@@ -24,8 +24,11 @@ export interface JobQueue {
   enqueue<N extends JobName>(name: N, data: JobDataByName[N], options?: EnqueueOptions): Promise<JobView>;
   /** Undefined when no such job exists (or it aged out of the history). */
   get(id: string): Promise<JobView | undefined>;
-  /** Most recent first. */
-  list(limit: number): Promise<JobView[]>;
+  /**
+   * Most recent first; with `namespace`, only that namespace's jobs (jobNamespace), so a tenant's own
+   * history is read whole, however many jobs other namespaces run.
+   */
+  list(limit: number, namespace?: string): Promise<JobView[]>;
   /** Waiting jobs are removed; an active job is asked to stop at its next safe point. */
   cancel(id: string): Promise<CancelOutcome>;
   counts(): Promise<JobCounts>;

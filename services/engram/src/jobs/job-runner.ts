@@ -9,6 +9,7 @@ import { EngramMetrics } from '../metrics/engram-metrics';
 import { tracedJob } from '../tracing/spans';
 import { JobContext, JobProcessors } from './job-processor';
 import { JobCancelled } from './job.errors';
+import { jobNamespace } from './job.types';
 import { PROCESS_ROLE, ProcessRole } from './process-role';
 import { AnyJobData, JobName, QueueName } from './job.types';
 
@@ -178,10 +179,4 @@ function inJobContext<T>(data: unknown, work: () => Promise<T>): Promise<T> {
   const namespace = jobNamespace(data);
   if (namespace === STORE_WIDE) return work();
   return runInContext({ principal: JOB_RUNNER, namespace, clientAddress: 'local' }, work);
-}
-
-/** Jobs a namespace asked for (imports) report to that namespace's streams; whole-store jobs to unbound ones. */
-export function jobNamespace(data: unknown): string {
-  const namespace = (data as { namespace?: unknown } | undefined)?.namespace;
-  return typeof namespace === 'string' ? namespace : STORE_WIDE;
 }

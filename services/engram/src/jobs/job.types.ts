@@ -1,3 +1,5 @@
+import { STORE_WIDE } from '../events/engram-event';
+
 /** Every kind of job Engram runs; each maps to exactly one processor (checked at start-up). */
 export enum JobName {
   Backup = 'backup',
@@ -113,4 +115,14 @@ export type JobCounts = Record<JobState, number>;
 
 export function emptyCounts(): JobCounts {
   return Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as JobCounts;
+}
+
+/**
+ * The namespace a job belongs to: the one that asked for it (imports, scans, consolidation), or STORE_WIDE
+ * for whole-store jobs (backups, restores, reindexing). Its events go to that namespace's streams, and its
+ * end counts against that namespace's finished jobs kept (ENGRAM_JOBS_KEEP_FINISHED), no other's.
+ */
+export function jobNamespace(data: unknown): string {
+  const namespace = (data as { namespace?: unknown } | undefined)?.namespace;
+  return typeof namespace === 'string' ? namespace : STORE_WIDE;
 }

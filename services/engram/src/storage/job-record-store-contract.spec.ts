@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { STORE_WIDE } from '../events/engram-event';
 import { JobName, JobView, QueueName } from '../jobs/job.types';
 import { OpenedStorage, postgresAdapter, sqliteAdapter } from '../testing/storage-adapters';
 
@@ -37,15 +38,10 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
       await store.jobRecords.save(job('job-a', 'completed', { progress: 100, result: { bytes: 42 } }), OWNER);
       const reopened = await adapter.open(MODEL);
       try {
-        assert.deepEqual(await reopened.jobRecords.recent(10), [
+        assert.deepEqual(await reopened.jobRecords.all(), [
           job('job-a', 'completed', { progress: 100, result: { bytes: 42 } }),
           job('job-b', 'waiting'),
         ]);
-        assert.deepEqual(
-          (await reopened.jobRecords.recent(1)).map((view) => view.id),
-          ['job-b'],
-          'the newest, oldest first',
-        );
       } finally {
         await reopened.close();
       }
@@ -55,9 +51,9 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
       await store.jobRecords.save(job('job-waiting', 'waiting'), OWNER);
       for (const id of ['job-1', 'job-2', 'job-3']) await store.jobRecords.save(job(id, 'failed'), OWNER);
       await store.jobRecords.save(job('job-active', 'active'), OWNER);
-      await store.jobRecords.pruneEnded(2);
+      await store.jobRecords.pruneEnded(STORE_WIDE, 2);
       assert.deepEqual(
-        (await store.jobRecords.recent(10)).map((view) => view.id),
+        (await store.jobRecords.all()).map((view) => view.id),
         ['job-waiting', 'job-2', 'job-3', 'job-active'],
       );
     });
@@ -98,7 +94,7 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
           ['job-running', 'job-waiting'],
         );
         assert.deepEqual(
-          (await racer.jobRecords.recent(10)).map((view) => [view.id, view.state]),
+          (await racer.jobRecords.all()).map((view) => [view.id, view.state]),
           [
             ['job-done', 'completed'],
             ['job-running', 'failed'],
@@ -111,6 +107,48 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
       } finally {
         await racer.close();
       }
+    });
+
+    it("keeps each namespace's newest ended jobs: another namespace's many never push them out", async () => {
+      const scan = (id: string, namespace: string) =>
+        job(id, 'completed', { name: JobName.ConflictScan, data: { namespace } });
+      await store.jobRecords.save(scan('job-b-1', 'tenant-b'), OWNER);
+      await store.jobRecords.save(job('job-backup', 'completed'), OWNER);
+      for (const n of [1, 2, 3, 4]) {
+        await store.jobRecords.save(scan(`job-a-${n}`, 'tenant-a'), OWNER);
+        await store.jobRecords.pruneEnded('tenant-a', 2);
+      }
+      assert.deepEqual(
+        (await store.jobRecords.all()).map((view) => view.id),
+        ['job-b-1', 'job-backup', 'job-a-3', 'job-a-4'],
+      );
+      await store.jobRecords.save(scan('job-b-2', 'tenant-b'), OWNER);
+      await store.jobRecords.pruneEnded('tenant-b', 1);
+      assert.deepEqual(
+        (await store.jobRecords.all()).map((view) => view.id),
+        ['job-backup', 'job-a-3', 'job-a-4', 'job-b-2'],
+      );
+    });
+
+    it("prunes a namespace's ended jobs whichever api keeps them, and a job taken over keeps its namespace", async () => {
+      const scan = (id: string, state: JobView['state']) =>
+        job(id, state, { name: JobName.ConflictScan, data: { namespace: 'tenant-a' } });
+      await store.jobRecords.save(scan('job-a-running', 'active'), 'api-dead');
+      await store.jobRecords.save(job('job-backup', 'completed'), 'api-dead');
+      await store.jobRecords.save(scan('job-a-1', 'completed'), 'api-live');
+      await store.jobRecords.takeOver('api-dead', 'api-live', (view) => ({ ...view, state: 'failed' }));
+      await store.jobRecords.save(scan('job-a-waiting', 'waiting'), 'api-other');
+      await store.jobRecords.save(scan('job-a-2', 'completed'), 'api-other');
+      await store.jobRecords.pruneEnded('tenant-a', 1);
+      assert.deepEqual(
+        (await store.jobRecords.all()).map((view) => [view.id, view.state]),
+        [
+          ['job-backup', 'completed'],
+          ['job-a-waiting', 'waiting'],
+          ['job-a-2', 'completed'],
+        ],
+        "the ended one taken over counted in tenant-a's, another api's waiting one kept, the whole-store one untouched",
+      );
     });
   });
 }

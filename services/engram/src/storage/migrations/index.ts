@@ -27,6 +27,7 @@ import { slotLeasesMigration } from './033-slot-leases';
 import { inlineJobsMigration } from './034-inline-jobs';
 import { currentTalliesMigration } from './035-current-tallies';
 import { inlineJobOwnersMigration } from './036-inline-job-owners';
+import { inlineJobsNamespaceMigration } from './037-inline-jobs-namespace';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -58,4 +59,5 @@ export const MIGRATIONS: readonly Migration[] = [
   inlineJobsMigration,
   currentTalliesMigration,
   inlineJobOwnersMigration,
+  inlineJobsNamespaceMigration,
 ];

@@ -1,8 +1,8 @@
 import { isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
-import { JobView } from '../../jobs/job.types';
+import { jobNamespace, JobView } from '../../jobs/job.types';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
-/** JobRecordStore on PostgreSQL (migrations 26, 27), the same rows as on SQLite. */
+/** JobRecordStore on PostgreSQL (migrations 26, 28, 29), the same rows as on SQLite. */
 export class PostgresJobRecordStore implements JobRecordStore {
   constructor(private readonly db: PostgresDatabase) {}
 
@@ -10,11 +10,9 @@ export class PostgresJobRecordStore implements JobRecordStore {
     await write(this.db, job, owner);
   }
 
-  async recent(limit: number): Promise<JobView[]> {
-    const rows = await this.db.query<{ view: string }>('SELECT view FROM inline_jobs ORDER BY seq DESC LIMIT $1', [
-      limit,
-    ]);
-    return rows.reverse().map((row) => JSON.parse(row.view) as JobView);
+  async all(): Promise<JobView[]> {
+    const rows = await this.db.query<{ view: string }>('SELECT view FROM inline_jobs ORDER BY seq');
+    return rows.map((row) => JSON.parse(row.view) as JobView);
   }
 
   async find(id: string): Promise<JobView | undefined> {
@@ -48,19 +46,21 @@ export class PostgresJobRecordStore implements JobRecordStore {
     });
   }
 
-  async pruneEnded(keep: number): Promise<void> {
+  async pruneEnded(namespace: string, keep: number): Promise<void> {
     await this.db.query(
-      `DELETE FROM inline_jobs WHERE state NOT IN ('waiting', 'active') AND seq < (
-         SELECT seq FROM inline_jobs WHERE state NOT IN ('waiting', 'active') ORDER BY seq DESC LIMIT 1 OFFSET $1)`,
-      [keep - 1],
+      `DELETE FROM inline_jobs WHERE namespace = $1 AND state NOT IN ('waiting', 'active') AND seq < (
+         SELECT seq FROM inline_jobs WHERE namespace = $1 AND state NOT IN ('waiting', 'active')
+         ORDER BY seq DESC LIMIT 1 OFFSET $2)`,
+      [namespace, keep - 1],
     );
   }
 }
 
+/** A job's namespace never changes (it is in its data), so a new owner keeps the row under the same one. */
 function write(db: Queryable, job: JobView, owner: string): Promise<unknown> {
   return db.query(
-    `INSERT INTO inline_jobs (id, state, view, owner) VALUES ($1, $2, $3, $4)
+    `INSERT INTO inline_jobs (id, namespace, state, view, owner) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (id) DO UPDATE SET state = excluded.state, view = excluded.view, owner = excluded.owner`,
-    [job.id, job.state, JSON.stringify(job), owner],
+    [job.id, jobNamespace(job.data), job.state, JSON.stringify(job), owner],
   );
 }

@@ -474,6 +474,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE inline_jobs ADD COLUMN owner text;
     `,
   },
+  {
+    version: 29,
+    name: 'inline-jobs-namespace',
+    // Each in-process job filed under its namespace, pruned one namespace at a time, as SQLite's 037.
+    sql: `
+      ALTER TABLE inline_jobs ADD COLUMN namespace text NOT NULL DEFAULT '*';
+      UPDATE inline_jobs SET namespace = view::jsonb -> 'data' ->> 'namespace'
+        WHERE jsonb_typeof(view::jsonb -> 'data' -> 'namespace') = 'string';
+      CREATE INDEX inline_jobs_ended_in_namespace ON inline_jobs (namespace, seq)
+        WHERE state NOT IN ('waiting', 'active');
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

@@ -1,11 +1,11 @@
 import { isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
-import { JobView } from '../../jobs/job.types';
+import { jobNamespace, JobView } from '../../jobs/job.types';
 import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
 
 /**
- * JobRecordStore on SQLite (migrations 034, 036): one row per job, the view as JSON and its owner, in the
- * order accepted.
+ * JobRecordStore on SQLite (migrations 034, 036, 037): one row per job, the view as JSON, its owner and
+ * its namespace, in the order accepted.
  */
 export class SqliteJobRecordStore implements JobRecordStore {
   private readonly statements: PreparedStatements;
@@ -18,12 +18,9 @@ export class SqliteJobRecordStore implements JobRecordStore {
     this.write(job, owner);
   }
 
-  async recent(limit: number): Promise<JobView[]> {
-    const views = this.statements
-      .get('SELECT view FROM inline_jobs ORDER BY seq DESC LIMIT ?')
-      .pluck()
-      .all(limit) as string[];
-    return views.reverse().map((view) => JSON.parse(view) as JobView);
+  async all(): Promise<JobView[]> {
+    const views = this.statements.get('SELECT view FROM inline_jobs ORDER BY seq').pluck().all() as string[];
+    return views.map((view) => JSON.parse(view) as JobView);
   }
 
   async find(id: string): Promise<JobView | undefined> {
@@ -58,21 +55,23 @@ export class SqliteJobRecordStore implements JobRecordStore {
       .immediate();
   }
 
-  async pruneEnded(keep: number): Promise<void> {
+  async pruneEnded(namespace: string, keep: number): Promise<void> {
     this.statements
       .get(
-        `DELETE FROM inline_jobs WHERE state NOT IN ('waiting', 'active') AND seq < (
-           SELECT seq FROM inline_jobs WHERE state NOT IN ('waiting', 'active') ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+        `DELETE FROM inline_jobs WHERE namespace = @namespace AND state NOT IN ('waiting', 'active') AND seq < (
+           SELECT seq FROM inline_jobs WHERE namespace = @namespace AND state NOT IN ('waiting', 'active')
+           ORDER BY seq DESC LIMIT 1 OFFSET @newerKept)`,
       )
-      .run(keep - 1);
+      .run({ namespace, newerKept: keep - 1 });
   }
 
+  /** A job's namespace never changes (it is in its data), so a new owner keeps the row under the same one. */
   private write(job: JobView, owner: string): void {
     this.statements
       .get(
-        `INSERT INTO inline_jobs (id, state, view, owner) VALUES (?, ?, ?, ?)
+        `INSERT INTO inline_jobs (id, namespace, state, view, owner) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET state = excluded.state, view = excluded.view, owner = excluded.owner`,
       )
-      .run(job.id, job.state, JSON.stringify(job), owner);
+      .run(job.id, jobNamespace(job.data), job.state, JSON.stringify(job), owner);
   }
 }
