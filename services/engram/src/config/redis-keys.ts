@@ -51,6 +51,11 @@ export class RedisKeys {
     return `${this.prefix}:job-cancel:${jobId}`;
   }
 
+  /** One namespace's finished jobs kept (`*`: whole-store jobs), scored by when they ended (jobs/finished-job-index.ts). */
+  finishedJobs(namespace: string): string {
+    return `${this.prefix}:jobs:finished:${namespace}`;
+  }
+
   /** Recent failed-credential times of one budget and one hashed client key (auth/redis-failure-limiter.ts). */
   authFailures(budget: string, keyDigest: string): string {
     return `${this.prefix}:auth-failures:${budget}:${keyDigest}`;

@@ -5,8 +5,9 @@ import { RedisKeys } from '../config/redis-keys';
 import { EventBus } from '../events/event-bus';
 import { failureCode, isStoreBusy } from '../process/plain-failure';
 import { SpanKind, traced, withTraceContext } from '../tracing/spans';
-import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
-import { admitJob, WaitingLimits } from './job-admission';
+import { CancelOutcome, EnqueueOptions, JobQueue, JobQueueLimits } from './job-queue';
+import { admitJob } from './job-admission';
+import { FinishedJobIndex } from './finished-job-index';
 import { newJobId } from './job-id';
 import { JobRunner } from './job-runner';
 import { JobCancelled, JobNotCancellable, JobQueueUnavailable } from './job.errors';
@@ -33,8 +34,11 @@ export interface BullMqOptions {
    * connection, since a command sent while it is still connecting is refused at once.
    */
   waitForConnection: boolean;
-  /** Jobs that may wait at once, in all and per namespace; enqueueing beyond is refused (job-admission.ts). */
-  limits: WaitingLimits;
+  /**
+   * Jobs that may wait at once, in all and per namespace (enqueueing beyond is refused, job-admission.ts),
+   * and finished jobs each namespace keeps (finished-job-index.ts).
+   */
+  limits: JobQueueLimits;
   /**
    * How long a job stays claimed without a lock renewal. A killed worker's job returns to the queue
    * after this (plus the stalled-check interval) and is run again, from where it had got to.
@@ -45,8 +49,6 @@ export interface BullMqOptions {
 const CANCELLED_REASON = new JobCancelled().message;
 /** Jobs not yet taken by a worker: what the bounds on waiting jobs count. */
 const WAITING_STATES = ['waiting', 'prioritized', 'delayed'] as const;
-/** How long a consuming worker waits at start for its Redis connection before going on (and failing). */
-const KEEP_FINISHED = { count: 200 };
 
 /**
  * The Redis adapter: jobs persist in Redis and a separate worker process (`engram worker`) runs them.
@@ -58,6 +60,7 @@ export class BullMqJobQueue implements JobQueue {
   readonly queue = QueueName.Maintenance;
   private readonly client: Redis;
   private readonly bullQueue: Queue;
+  private readonly finished: FinishedJobIndex;
   private worker: Worker | undefined;
   private shuttingDown = false;
 
@@ -76,6 +79,12 @@ export class BullMqJobQueue implements JobQueue {
     this.client.on('error', () => undefined);
     this.bullQueue = new Queue(this.queue, { connection: this.client, prefix: options.keys.bullPrefix });
     this.bullQueue.on('error', () => undefined);
+    this.finished = new FinishedJobIndex(
+      this.client,
+      options.keys,
+      this.bullQueue,
+      options.limits.keepFinishedPerNamespace,
+    );
   }
 
   async enqueue<N extends JobName>(name: N, data: JobDataByName[N], options: EnqueueOptions = {}): Promise<JobView> {
@@ -100,8 +109,9 @@ export class BullMqJobQueue implements JobQueue {
         deduplication: options.joinKey ? { id: options.joinKey } : undefined,
         attempts: 3,
         backoff: { type: 'exponential', delay: 5000 },
-        removeOnComplete: KEEP_FINISHED,
-        removeOnFail: KEEP_FINISHED,
+        // Kept until their namespace's newer finished jobs push them out (FinishedJobIndex), not by count.
+        removeOnComplete: false,
+        removeOnFail: false,
       });
     const job = await this.call(() =>
       traced(`enqueue ${name}`, { 'engram.job.name': name }, enqueue, SpanKind.PRODUCER),
@@ -122,11 +132,23 @@ export class BullMqJobQueue implements JobQueue {
     return job ? this.view(job as Job) : undefined;
   }
 
-  async list(limit: number): Promise<JobView[]> {
-    const states = ['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'] as const;
-    const jobs = (await this.call(() => this.bullQueue.getJobs([...states], 0, limit - 1, false))) as Job[];
+  async list(limit: number, namespace?: string): Promise<JobView[]> {
+    const jobs = namespace === undefined ? await this.recentJobs(limit) : await this.namespaceJobs(limit, namespace);
     const views = await Promise.all(jobs.filter(Boolean).map((job) => this.view(job)));
     return views.sort((a, b) => b.created_at.localeCompare(a.created_at)).slice(0, limit);
+  }
+
+  private async recentJobs(limit: number): Promise<Job[]> {
+    const states = ['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'] as const;
+    return (await this.call(() => this.bullQueue.getJobs([...states], 0, limit - 1, false))) as Job[];
+  }
+
+  /** Its unfinished jobs (as many as may wait, and those running) and its own newest finished ones. */
+  private async namespaceJobs(limit: number, namespace: string): Promise<Job[]> {
+    const unfinished = (await this.call(() => this.bullQueue.getJobs(['active', ...WAITING_STATES]))) as Job[];
+    const finishedIds = await this.call(() => this.finished.newest(namespace, limit));
+    const finished = await Promise.all(finishedIds.map((id) => this.call(() => this.bullQueue.getJob(id))));
+    return [...unfinished.filter((job) => job && jobNamespace(job.data) === namespace), ...(finished as Job[])];
   }
 
   async cancel(id: string): Promise<CancelOutcome> {
@@ -165,7 +187,7 @@ export class BullMqJobQueue implements JobQueue {
       this.bullQueue.upsertJobScheduler(
         name,
         { pattern: cron, tz: 'UTC' },
-        { name, data, opts: { removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED } },
+        { name, data, opts: { removeOnComplete: false, removeOnFail: false } },
       ),
     );
   }
@@ -191,6 +213,9 @@ export class BullMqJobQueue implements JobQueue {
       maxStalledCount: 3,
     });
     this.worker.on('error', () => undefined);
+    // A failed attempt to be retried has no finishedOn yet; only a job's last end is filed.
+    this.worker.on('completed', (job) => void this.finished.add(job));
+    this.worker.on('failed', (job) => void (job?.finishedOn && this.finished.add(job)));
     void this.worker.run();
   }
 

@@ -1,11 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { EventBus } from '../events/event-bus';
 import { failureCode } from '../process/plain-failure';
-import { CancelOutcome, EnqueueOptions, JobQueue } from './job-queue';
+import { CancelOutcome, EnqueueOptions, JobQueue, JobQueueLimits } from './job-queue';
 import { isUnended, TakenJobs } from '../storage/job-record.store';
 import { InlineJobOwners, InlineJobRecords } from './inline-job-owners';
-import { admitJob, WaitingJobs, WaitingLimits } from './job-admission';
-import { JobsConfig } from '../config/config.types';
+import { admitJob, WaitingJobs } from './job-admission';
 import { JobRunner } from './job-runner';
 import { newJobId } from './job-id';
 import { nextCronRun, scheduledJobId } from './job-schedule';
@@ -44,7 +43,7 @@ export class InlineJobQueue implements JobQueue {
   constructor(
     private readonly runner: JobRunner,
     private readonly events: EventBus,
-    private readonly limits: WaitingLimits & Pick<JobsConfig, 'keepFinishedPerNamespace'>,
+    private readonly limits: JobQueueLimits,
     private readonly records?: InlineJobRecords,
   ) {
     this.owners = records && new InlineJobOwners(records, (taken) => this.adopt(taken));

@@ -1,4 +1,9 @@
+import { JobsConfig } from '../config/config.types';
+import { WaitingLimits } from './job-admission';
 import { JobCounts, JobDataByName, JobName, JobView, QueueName } from './job.types';
+
+/** The bounds a queue keeps: jobs waiting (job-admission.ts), and finished jobs kept per namespace. */
+export type JobQueueLimits = WaitingLimits & Pick<JobsConfig, 'keepFinishedPerNamespace'>;
 
 export interface EnqueueOptions {
   /** A deterministic id makes enqueueing idempotent: a second add with the same id returns the first job. */
