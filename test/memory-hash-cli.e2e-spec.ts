@@ -17,6 +17,13 @@ for (const storage of e2eStorages()) {
     /** Each row holding the text, live or in the trash, as the database has it. */
     let rowsOf: (text: string) => Promise<{ deleted: boolean }[]>;
 
+    /** The audit log's memories.delete entries on the memory holding `text`, as `engram audit --json` reads them. */
+    async function deletesOf(text: string): Promise<any[]> {
+      const log = await engram(['audit', '--action', 'memories.delete', '--limit', '500', '--json']);
+      assert.equal(log.code, 0, log.stderr);
+      return JSON.parse(log.stdout).events.filter((entry: { target: string }) => entry.target === contentHash(text));
+    }
+
     before(async () => {
       store = await openCliStore('cli-hash-model');
       env = { ...store.env, ...(await storage.start(store.dir)) };
@@ -76,12 +83,24 @@ for (const storage of e2eStorages()) {
       });
       assert.deepEqual(await rowsOf('the car needs new tyres'), []);
 
-      // What is in the trash is no longer found by get or delete.
+      // One entry for each, by the database file's owner, with hard only for the delete for good.
+      const local = { kind: 'local', id: 'local', name: null };
+      const entries = [...(await deletesOf('the gate code changed')), ...(await deletesOf('the car needs new tyres'))];
+      assert.deepEqual(
+        entries.map((entry) => [entry.outcome, entry.principal, entry.namespace, entry.client_address, entry.details]),
+        [
+          ['success', local, 'default', 'local', {}],
+          ['success', local, 'default', 'local', { hard: true }],
+        ],
+      );
+
+      // What is in the trash is no longer found by get or delete, and a delete that finds nothing is not audited.
       for (const command of ['get', 'delete']) {
         const gone = await engram([command, contentHash('the gate code changed')]);
         assert.equal(gone.code, 66, gone.stderr);
         assert.match(gone.stderr, new RegExp(`^engram ${command}: no memory with a hash starting [0-9a-f]{64} in`));
       }
+      assert.equal((await deletesOf('the gate code changed')).length, 1);
     });
 
     it('refuses a start several hashes share (65, listing them) and deletes nothing', async () => {
@@ -103,6 +122,7 @@ for (const storage of e2eStorages()) {
         );
       }
       for (const text of TWINS) assert.deepEqual(await rowsOf(text), [{ deleted: false }]);
+      for (const text of TWINS) assert.deepEqual(await deletesOf(text), [], 'a refused delete is audited');
       const unique = await engram(['get', first.slice(0, 10), '--json']);
       assert.equal(JSON.parse(unique.stdout).content_hash, first);
     });

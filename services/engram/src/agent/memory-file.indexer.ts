@@ -53,7 +53,7 @@ export class MemoryFileIndexer {
     const existing = indexed.get(path);
     try {
       if (text === undefined) {
-        if (existing) await this.memories.delete(existing.contentHash, true);
+        if (existing) await this.memories.deleteUnaudited(existing.contentHash, true);
         indexed.delete(path);
         return;
       }
@@ -61,7 +61,7 @@ export class MemoryFileIndexer {
       if (existing?.content === content) return;
       // Replaced rather than updated: an in-place content update currently loses the row's keyword
       // index entry (the FTS triggers of migration 001 fire re-index before un-index).
-      if (existing) await this.memories.delete(existing.contentHash, true);
+      if (existing) await this.memories.deleteUnaudited(existing.contentHash, true);
       indexed.delete(path);
       const metadata = { path, source: ENTRY_SOURCE };
       const memory = await this.memories.store({

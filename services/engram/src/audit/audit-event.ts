@@ -13,6 +13,7 @@ export enum AuditAction {
   Consolidate = 'consolidation.run',
   ConsolidationApply = 'consolidation.apply',
   ConsolidationCleanup = 'consolidation.cleanup',
+  MemoryDelete = 'memories.delete',
   MemoriesDeleteByFilter = 'memories.delete_by_filter',
   MemoryRestore = 'memories.restore',
   MemoryPurge = 'memories.purge',

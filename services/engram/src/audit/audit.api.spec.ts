@@ -197,6 +197,71 @@ describe('the audit log (GET /api/admin/audit)', () => {
     assert.equal(deletion.principal.name, 'team a writer');
     assert.equal(deletion.details.deleted, 1);
     assert.deepEqual(deletion.details.filter.tags, ['obsolete']);
+    const dropped = stored.body.memory.content_hash;
+    assert.equal(
+      (await find('memories.delete', dropped)).length,
+      0,
+      'a filter delete is one entry, not one per memory',
+    );
+  });
+
+  it('records each delete of one memory by hash (REST soft and hard, MCP, legacy MCP) in its namespace, not refusals', async () => {
+    const store = async (content: string, tags: string[] = []) => {
+      const stored = await api.request('POST', '/api/memories', { headers: as(writer.key), body: { content, tags } });
+      assert.equal(stored.status, 201, stored.text);
+      return stored.body.memory.content_hash as string;
+    };
+    const [soft, hard, byTool, byLegacyTool] = [
+      await store('the shed key is under the blue pot'),
+      await store('the wifi password is on the fridge'),
+      await store('the bike lock code is 9753'),
+      await store('the spare fuse is in the hall cupboard'),
+    ];
+    const remove = (path: string, address?: string) =>
+      api.request('DELETE', `/api/memories/${path}`, { headers: as(writer.key, address) });
+
+    assert.equal((await remove(soft, '203.0.113.31')).status, 200);
+    assert.equal((await remove(`${hard}?hard=true`, '203.0.113.32')).status, 200);
+    const { client } = await connectHttpClient(api.url, writer.key);
+    try {
+      assert.equal((await callTool(client, 'memory_delete', { content_hash: byTool })).structured.deleted, 1);
+      assert.equal((await callTool(client, 'delete_memory', { content_hash: byLegacyTool })).structured.success, true);
+      // A dry run by hash changes nothing: no entry.
+      const kept = await store('the gate code is 1357');
+      assert.equal(
+        (await callTool(client, 'memory_delete', { content_hash: kept, dry_run: true })).structured.deleted,
+        0,
+      );
+      assert.equal((await find('memories.delete', kept)).length, 0, 'a dry run is recorded');
+    } finally {
+      await client.close();
+    }
+
+    const byWriter = { kind: 'api_key', id: writer.id, name: 'team a writer' };
+    const entries = [];
+    for (const hash of [soft, hard, byTool, byLegacyTool]) {
+      const found = await find('memories.delete', hash);
+      assert.equal(found.length, 1, `one entry for the delete of ${hash}`);
+      assert.deepEqual([found[0].outcome, found[0].principal, found[0].namespace], ['success', byWriter, 'team-a']);
+      entries.push(found[0]);
+    }
+    assert.deepEqual(
+      entries.map((entry) => [entry.client_address, entry.details]),
+      [
+        ['203.0.113.31', {}],
+        ['203.0.113.32', { hard: true }],
+        ['127.0.0.1', {}],
+        ['127.0.0.1', {}],
+      ],
+      'only the delete for good says hard (the MCP client connects from loopback, without a proxy header)',
+    );
+
+    // Deleting what is gone (404) changes nothing: no entry.
+    assert.equal((await remove(soft)).status, 404);
+    assert.equal((await remove('c'.repeat(64))).status, 404);
+    assert.equal((await find('memories.delete', soft)).length, 1);
+    assert.equal((await find('memories.delete', 'c'.repeat(64))).length, 0);
+    assert.ok(!JSON.stringify(entries).match(/shed|wifi|bike|fuse/), 'memory content is in the audit log');
   });
 
   it('records restores and purges from the trash (REST, MCP) by content hash in their namespace, not refusals', async () => {

@@ -27,12 +27,12 @@ export interface AuditEntry {
 
 /**
  * The audit log of security-relevant actions: key changes, OAuth approvals and sign-in failures,
- * backups, restores, reindexing, imports, deletes by filter, restores and purges from the trash, and agent
- * runs that changed files. Services call and await `record` where the action happens, before they answer:
- * the answer waits until the entry is stored. An entry a busy store refuses is written again once the
- * store allows (AuditBacklog), with the time the action happened, and the action waits for that too; an
- * entry that is never stored is logged, and its action answers the store's error (a busy store's 503)
- * instead of a success.
+ * backups, restores, reindexing, imports, deletes (one memory by hash, or by filter), restores and purges
+ * from the trash, and agent runs that changed files. Services call and await `record` where the action
+ * happens, before they answer: the answer waits until the entry is stored. An entry a busy store refuses is
+ * written again once the store allows (AuditBacklog), with the time the action happened, and the action
+ * waits for that too; an entry that is never stored is logged, and its action answers the store's error (a
+ * busy store's 503) instead of a success.
  */
 @Injectable()
 export class AuditService implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {

@@ -71,7 +71,7 @@ export class ConsolidationApplier {
     if (signals && (signals.retrievals + signals.fetches > 0 || signals.ratingCount > 0)) {
       return { status: 'skipped', reason: 'used since the proposal' };
     }
-    await this.memories.delete(memory.contentHash, false);
+    await this.memories.deleteUnaudited(memory.contentHash, false);
     return { status: 'archived', memory: memory.contentHash };
   }
 }

@@ -45,7 +45,7 @@ export class ExactDuplicates {
       });
     const removed = groups.flatMap((group) => group.removed);
     if (!dryRun && removed.length > 0) {
-      for (const hash of removed) await this.memories.delete(hash, false);
+      for (const hash of removed) await this.memories.deleteUnaudited(hash, false);
       await this.audit.record({
         action: AuditAction.ConsolidationCleanup,
         outcome: 'success',

@@ -349,7 +349,24 @@ export class MemoryService {
     return this.memories.history(memory.namespace, memory.id);
   }
 
+  /** A caller's delete of one memory by hash (REST, MCP, CLI): soft (to the trash) or for good, audited. */
   async delete(hash: string, hard: boolean): Promise<MemoryRecord> {
+    const memory = await this.deleteUnaudited(hash, hard);
+    await this.audit.record({
+      action: AuditAction.MemoryDelete,
+      outcome: 'success',
+      target: memory.contentHash,
+      namespace: memory.namespace,
+      ...(hard ? { details: { hard: true } } : {}),
+    });
+    return memory;
+  }
+
+  /**
+   * Deletes one memory without an audit entry of its own: for actions that audit themselves as a whole
+   * (a filter delete, consolidation) and for the memory-file index's bookkeeping.
+   */
+  async deleteUnaudited(hash: string, hard: boolean): Promise<MemoryRecord> {
     const memory = await this.get(hash);
     if (hard) await this.memories.hardDelete(memory.id);
     else await this.memories.softDelete(memory.id, Date.now());
@@ -448,7 +465,7 @@ export class MemoryService {
     const filter = this.filterFor({ ...input, include_superseded: true });
     const matched = await this.memories.count(filter);
     const selected = await this.memories.list(filter, 0, MAX_FILTER_DELETE, 'oldest');
-    if (!dryRun) for (const memory of selected) await this.delete(memory.contentHash, false);
+    if (!dryRun) for (const memory of selected) await this.deleteUnaudited(memory.contentHash, false);
     if (!dryRun)
       await this.audit.record({
         action: AuditAction.MemoriesDeleteByFilter,
