@@ -13,6 +13,7 @@ const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embedd
 const { startMemAgentTestDouble, act, answer } = serviceHelper('testing/mem-agent.test-double.js');
 const { engramExport, engramExportMemory } = serviceHelper('testing/import-fixtures.js');
 const { waitFor } = serviceHelper('testing/wait-for.js');
+const { AUDIT_ACTIONS } = serviceHelper('audit/audit-event.js');
 
 const API_KEY = 'e2e-dashboard-key-0123456789abcdef';
 const AUTH = { 'X-API-Key': API_KEY };
@@ -676,6 +677,24 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     assert.equal(await revoked.locator('.expired').count(), 0, 'revoked, not expired');
     await revoked.locator('.revoked').waitFor();
     await assertAccessible(page, 'access (expiry)');
+  });
+
+  it('offers every action the api records in the audit filter, and finds the memory deleted here by it', async () => {
+    await nav('Access').click();
+    const action = page.locator('.audit-filters').getByLabel('Action');
+    const offered = await action
+      .locator('option')
+      .evaluateAll((options) => options.map((option) => option.getAttribute('value') ?? ''));
+    assert.deepEqual(offered, ['', ...AUDIT_ACTIONS], 'any, then each action the audit log records');
+
+    await action.selectOption('memories.delete');
+    await page.locator('.audit-filters').getByRole('button', { name: 'Show' }).click();
+    // The unfiltered page may still be showing: wait for the filtered one, which holds only deletes.
+    const listed = () => page.locator('audit-log .audit-table tbody td:nth-child(2)').allInnerTexts();
+    await waitFor(async () => {
+      const actions = await listed();
+      return actions.length > 0 && actions.every((shown) => shown === 'memories.delete');
+    }, 'the memory deleted from the Memories panel, listed under memories.delete alone');
   });
 
   it('checks namespaces and types as they are typed (valid patterns), and says what a type may be', async () => {

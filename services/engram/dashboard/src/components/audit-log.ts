@@ -1,23 +1,9 @@
 import { html, nothing } from 'lit';
+import { AUDIT_ACTIONS } from '../../../src/audit/audit-event';
 import { AuditEntryView } from '../api';
 import { errorText, formatTime } from '../format';
 import { ReloadingView } from './reloading-view';
 
-/** The actions the server records (GET /api/admin/audit filters by one). */
-const ACTIONS = [
-  'key.create',
-  'key.revoke',
-  'oauth.approve',
-  'oauth.revoke',
-  'backup',
-  'restore',
-  'reindex',
-  'import',
-  'memories.delete_by_filter',
-  'memories.restore',
-  'memories.purge',
-  'agent.files_change',
-];
 const PAGE_SIZE = 50;
 
 /**
@@ -82,7 +68,7 @@ export class AuditLog extends ReloadingView {
           >Action
           <select name="action">
             <option value="">any</option>
-            ${ACTIONS.map((action) => html`<option value=${action}>${action}</option>`)}
+            ${AUDIT_ACTIONS.map((action) => html`<option value=${action}>${action}</option>`)}
           </select></label
         >
         <label>Principal id <input name="principal" autocomplete="off" maxlength="128" /></label>
