@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { e2eStorages, memoryRowsIn } from './e2e-storage';
-import { CliStore, openCliStore, runEngram, serviceHelper } from './engram-cli';
+import { CliStore, openCliStore, runEngram, runEngramOnTerminal, serviceHelper } from './engram-cli';
 
 const { contentHash } = serviceHelper('memories/content-hash.js');
 const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
@@ -74,7 +74,13 @@ for (const storage of e2eStorages()) {
       assert.equal(soft.stdout, `deleted ${contentHash('the gate code changed')} (note) to the trash\n`);
       assert.deepEqual(await rowsOf('the gate code changed'), [{ deleted: true }]);
 
-      const hard = await engram(['delete', contentHash('the car needs new tyres').slice(0, 9), '--hard', '--json']);
+      const hard = await engram([
+        'delete',
+        contentHash('the car needs new tyres').slice(0, 9),
+        '--hard',
+        '--yes',
+        '--json',
+      ]);
       assert.equal(hard.code, 0, hard.stderr);
       assert.deepEqual(JSON.parse(hard.stdout), {
         success: true,
@@ -101,6 +107,40 @@ for (const storage of e2eStorages()) {
         assert.match(gone.stderr, new RegExp(`^engram ${command}: no memory with a hash starting [0-9a-f]{64} in`));
       }
       assert.equal((await deletesOf('the gate code changed')).length, 1);
+    });
+
+    it('asks before it deletes for good on a terminal: only y or yes goes ahead', async () => {
+      const text = 'the spare key is with the neighbours';
+      assert.equal((await engram(['store', text, '--tags', 'home'])).code, 0);
+      const hash = contentHash(text);
+      const question = `Delete ${hash.slice(0, 12)} "${text}" (note, tags home) from namespace default for good? [y/N] `;
+      const answering = (keys: string) => (shown: string) => (shown.includes(question) ? keys : undefined);
+      const deleteHard = (keys: string) =>
+        runEngramOnTerminal(['delete', hash.slice(0, 12), '--hard'], env, store.dir, answering(keys));
+
+      // Enter takes the default, no; Ctrl-C answers no rather than leaving the command waiting.
+      for (const no of ['\r', '\x03']) {
+        const declined = await deleteHard(no);
+        assert.equal(declined.code, 1, declined.shown);
+        assert.match(declined.shown, /engram delete: not confirmed; nothing changed\r?\n/);
+      }
+      // Without a terminal to ask on, --hard needs --yes: a usage error, nothing deleted.
+      const unasked = await engram(['delete', hash.slice(0, 12), '--hard']);
+      assert.equal(unasked.code, 64, unasked.stderr);
+      assert.ok(
+        unasked.stderr.startsWith(
+          'engram delete: asks before it deletes for good, and stdin is not a terminal: add --yes to go ahead without asking\n',
+        ),
+        unasked.stderr,
+      );
+      assert.deepEqual(await rowsOf(text), [{ deleted: false }]);
+      assert.deepEqual(await deletesOf(text), []);
+
+      const confirmed = await deleteHard('yes\r');
+      assert.equal(confirmed.code, 0, confirmed.shown);
+      assert.match(confirmed.shown, new RegExp(`deleted ${hash} \\(note, tags home\\) for good\r?\n`));
+      assert.deepEqual(await rowsOf(text), []);
+      assert.equal((await deletesOf(text)).length, 1);
     });
 
     it('refuses a start several hashes share (65, listing them) and deletes nothing', async () => {

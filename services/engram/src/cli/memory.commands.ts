@@ -8,9 +8,10 @@ import { SearchService } from '../search/search.service';
 import { integerFlag, ParsedArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson } from './cli-output';
+import { confirmed, declined, YES_FLAG } from './confirm';
 import { printWholeMemory, withMemoryByHash } from './memory-by-hash';
 import { hashRequest, hashTarget, runMemoryCommand } from './memory-command';
-import { describe, pageOfPages, printMemory } from './memory-lines';
+import { describe, oneLine, pageOfPages, printMemory } from './memory-lines';
 
 /** Flags shared by search, list and store. */
 const COMMON_FLAGS = {
@@ -32,8 +33,11 @@ const HASH_HELP = `<hash> is a memory's content hash, or its start as list and s
 const GET_USAGE = `usage: engram get <hash> [--namespace <ns>] [--json]
   ${HASH_HELP}
   ${configUsage()}`;
-const DELETE_USAGE = `usage: engram delete <hash> [--hard] [--namespace <ns>] [--json]
-  To the trash (restorable) unless --hard, which deletes for good. ${HASH_HELP}
+const DELETE_USAGE = `usage: engram delete <hash> [--hard [--yes]] [--namespace <ns>] [--json]
+  To the trash (restorable) unless --hard, which deletes for good: on a terminal it asks first (only y or
+  yes goes ahead; anything else exits 1, nothing changed), --yes answers for you, and without a terminal to
+  ask on (as in scripts) --hard needs --yes (exit 64 otherwise).
+  ${HASH_HELP}
   ${configUsage()}`;
 
 export const searchCommand: CliCommand = {
@@ -152,13 +156,18 @@ export const deleteCommand: CliCommand = {
     runMemoryCommand(
       'delete',
       argv,
-      { namespace: { type: 'string' }, json: { type: 'boolean' }, hard: { type: 'boolean' } },
+      { namespace: { type: 'string' }, json: { type: 'boolean' }, hard: { type: 'boolean' }, ...YES_FLAG },
       {
         usage: DELETE_USAGE,
         request: (args) => hashRequest(args.positionals),
         execute: (context, input, json, args) =>
-          withMemoryByHash(context, 'delete', hashTarget(input), async ({ contentHash }) => {
+          withMemoryByHash(context, 'delete', hashTarget(input), async (found) => {
+            const { contentHash, namespace } = found;
             const hard = args.flags.hard === true;
+            const which = `${contentHash.slice(0, 12)} "${oneLine(found)}" (${describe(found)})`;
+            if (hard && !(await confirmed(`Delete ${which} from namespace ${namespace} for good?`, args))) {
+              return declined('delete');
+            }
             // DELETE /api/memories/:hash's own path: the tombstone (or the purge) and the memory_deleted event.
             const memory = await context.get(MemoryService).delete(contentHash, hard);
             const message = hard ? 'Memory deleted for good' : 'Memory deleted';
@@ -167,6 +176,7 @@ export const deleteCommand: CliCommand = {
             process.stdout.write(`deleted ${memory.contentHash} (${describe(memory)}) ${where}\n`);
             return 0;
           }),
+        asksFirst: (args) => args.flags.hard === true,
       },
     ),
 };
