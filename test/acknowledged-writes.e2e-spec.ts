@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client as PgClient } from 'pg';
-import { e2eStorages } from './e2e-storage';
+import { E2eStorage, e2eStorages } from './e2e-storage';
 import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, tempDir } from './process-harness';
 
@@ -99,32 +99,14 @@ describe('acknowledged writes survive a SIGKILL of the api right after the answe
 
 for (const storage of e2eStorages()) {
   describe(`jobs answered 202 survive a SIGKILL of the api without Redis (${storage.name})`, () => {
-    const dir = tempDir();
-    let model: any;
-    let env: Record<string, string>;
-    const serve = () => startEngram('serve', env, dir, 'Engram ready');
-
-    before(async () => {
-      model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'acknowledged-jobs-model' });
-      env = {
-        MCP_API_KEY: API_KEY,
-        ENGRAM_EMBEDDING_PROVIDER: 'openai',
-        MCP_EXTERNAL_EMBEDDING_URL: model.url,
-        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-        ...(await storage.start(dir)),
-      };
-    });
-    after(async () => {
-      await storage.stop();
-      await model?.close();
-    });
+    const apis = apisWithHeldModel(storage, 'acknowledged-jobs-model');
 
     it('a running and a waiting job are listed as interrupted after the restart, never unknown', async () => {
       // The import's embedding is held, so the import is running and the backup waits behind it when the api dies.
-      const held = model.hold((texts: readonly string[]) =>
+      const held = apis.model.hold((texts: readonly string[]) =>
         texts.some((text) => text.includes('being embedded when the api is killed')),
       );
-      let api: RunningEngram | undefined = await serve();
+      let api: RunningEngram | undefined = await apis.serve();
       try {
         const form = new FormData();
         form.append('file', new Blob(['# Cut off\n\nThis note is being embedded when the api is killed.']), 'cut.md');
@@ -137,7 +119,7 @@ for (const storage of e2eStorages()) {
         await api.stop('SIGKILL');
         held.release();
 
-        api = await serve();
+        api = await apis.serve();
         const importJob = await call(api.url, 'GET', `/api/jobs/${imported.job_id}`, undefined, admin);
         const backupJob = await call(api.url, 'GET', `/api/jobs/${backup.body.job_id}`, undefined, admin);
         assert.deepEqual(
@@ -185,31 +167,13 @@ for (const storage of e2eStorages()) {
   // With PGlite (npm test) every connection shares one session, where advisory locks re-enter, so this shows
   // the survivor's part only; `npm run test:postgres` runs it on a real server, where the live api's lock holds.
   describe(`jobs of an api killed beside another api without Redis (${storage.name})`, () => {
-    const dir = tempDir();
-    let model: any;
-    let env: Record<string, string>;
-    const serve = () => startEngram('serve', env, dir, 'Engram ready');
-
-    before(async () => {
-      model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'survivor-jobs-model' });
-      env = {
-        MCP_API_KEY: API_KEY,
-        ENGRAM_EMBEDDING_PROVIDER: 'openai',
-        MCP_EXTERNAL_EMBEDDING_URL: model.url,
-        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-        ...(await storage.start(dir)),
-      };
-    });
-    after(async () => {
-      await storage.stop();
-      await model?.close();
-    });
+    const apis = apisWithHeldModel(storage, 'survivor-jobs-model');
 
     it('the surviving api answers for them, then ends them as interrupted and audits each once', async () => {
-      const held = model.hold((texts: readonly string[]) =>
+      const held = apis.model.hold((texts: readonly string[]) =>
         texts.some((text) => text.includes('being embedded when its api is killed')),
       );
-      const [dying, survivor] = [await serve(), await serve()];
+      const [dying, survivor] = [await apis.serve(), await apis.serve()];
       const jobOn = (api: RunningEngram, id: string) => call(api.url, 'GET', `/api/jobs/${id}`, undefined, admin);
       try {
         const form = new FormData();
@@ -265,4 +229,26 @@ for (const storage of e2eStorages()) {
       }
     });
   });
+}
+
+/** Registers a store and an embeddings test double for the describe around it; serve() starts an api on them. */
+function apisWithHeldModel(storage: E2eStorage, modelName: string) {
+  const dir = tempDir();
+  let env: Record<string, string>;
+  const apis = { model: undefined as any, serve: () => startEngram('serve', env, dir, 'Engram ready') };
+  before(async () => {
+    apis.model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: modelName });
+    env = {
+      MCP_API_KEY: API_KEY,
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      MCP_EXTERNAL_EMBEDDING_URL: apis.model.url,
+      MCP_EXTERNAL_EMBEDDING_MODEL: apis.model.model,
+      ...(await storage.start(dir)),
+    };
+  });
+  after(async () => {
+    await storage.stop();
+    await apis.model?.close();
+  });
+  return apis;
 }
