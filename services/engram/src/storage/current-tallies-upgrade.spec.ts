@@ -3,12 +3,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { postgresBeforeMigration } from '../testing/postgres-before-migration';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { makeTempDir } from '../testing/test-app';
 import { applyMigrations } from './migrator';
 import { MIGRATIONS } from './migrations';
-import { PostgresDatabase } from './postgres/postgres.database';
-import { applyPostgresMigrations, POSTGRES_MIGRATIONS } from './postgres/postgres.migrations';
+import { applyPostgresMigrations } from './postgres/postgres.migrations';
 
 /** Memories written before the upgrade: one superseded (by the next), one deleted, two namespaces. */
 const MEMORIES = [
@@ -78,13 +78,8 @@ describe('current tallies on upgrade', () => {
     after(() => server.close());
 
     it('counts the current memories of each type and tag stored before migration 27', async () => {
-      const db = new PostgresDatabase({ url: server.url, poolSize: 2, statementTimeoutMs: 30_000 });
+      const db = await postgresBeforeMigration(server.url, 27);
       try {
-        await db.query('CREATE EXTENSION IF NOT EXISTS vector');
-        await applyPostgresMigrations(
-          db,
-          POSTGRES_MIGRATIONS.filter((migration) => migration.version < 27),
-        );
         for (const m of MEMORIES) {
           await db.query(
             `INSERT INTO memories (id, namespace, content_hash, content, memory_type, created_at, updated_at, deleted_at)

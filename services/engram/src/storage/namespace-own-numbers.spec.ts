@@ -3,12 +3,12 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { postgresBeforeMigration } from '../testing/postgres-before-migration';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { makeTempDir } from '../testing/test-app';
 import { applyMigrations } from './migrator';
 import { MIGRATIONS } from './migrations';
-import { PostgresDatabase } from './postgres/postgres.database';
-import { applyPostgresMigrations, POSTGRES_MIGRATIONS } from './postgres/postgres.migrations';
+import { applyPostgresMigrations } from './postgres/postgres.migrations';
 
 /**
  * Rows written before the upgrade, interleaved across namespaces and files as a shared store has them:
@@ -85,13 +85,8 @@ describe('namespace-own numbers on upgrade', () => {
     after(() => server.close());
 
     it('numbers existing conflicts per namespace and file versions per file, in id order', async () => {
-      const db = new PostgresDatabase({ url: server.url, poolSize: 2, statementTimeoutMs: 30_000 });
+      const db = await postgresBeforeMigration(server.url, 15);
       try {
-        await db.query('CREATE EXTENSION IF NOT EXISTS vector');
-        await applyPostgresMigrations(
-          db,
-          POSTGRES_MIGRATIONS.filter((migration) => migration.version < 15),
-        );
         for (const [id, namespace, hash] of MEMORIES) {
           await db.query(
             `INSERT INTO memories (id, namespace, content_hash, content, memory_type, created_at, updated_at)
