@@ -271,7 +271,7 @@ export class EngramApi {
     return this.call('GET', '/api/overview');
   }
 
-  recentEvents(limit: number): Promise<{ events: EngramEvent[]; last_event_id: number }> {
+  recentEvents(limit: number): Promise<{ events: EngramEvent[]; last_event_id: number | string }> {
     return this.call('GET', `/api/events/recent?limit=${limit}`);
   }
 
@@ -448,10 +448,10 @@ export class EngramApi {
    * The live event stream, read with fetch so the key travels in a header: URLs end up in proxy and
    * ingress access logs, headers do not. `lastEventId` resumes after the last event seen.
    */
-  openEventStream(lastEventId: number | undefined, signal: AbortSignal): Promise<Response> {
+  openEventStream(lastEventId: string | undefined, signal: AbortSignal): Promise<Response> {
     const headers = this.headers();
     headers.Accept = 'text/event-stream';
-    if (lastEventId !== undefined) headers['Last-Event-ID'] = String(lastEventId);
+    if (lastEventId !== undefined) headers['Last-Event-ID'] = lastEventId;
     return fetch('/api/events/stream?frames=named', { headers, signal, cache: 'no-store' });
   }
 

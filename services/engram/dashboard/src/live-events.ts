@@ -35,8 +35,11 @@ export class LiveEvents {
   constructor(
     private readonly api: EngramApi,
     private readonly handlers: LiveHandlers,
-    /** Resume after this id (where the history the page loaded ends). */
-    private lastEventId: number | undefined,
+    /**
+     * Resume from this position (where the history the page loaded ends): opaque text, two ids joined by
+     * '-' for a key bound to no namespace.
+     */
+    private lastEventId: string | undefined,
   ) {}
 
   start(): void {
@@ -79,7 +82,7 @@ export class LiveEvents {
     }
     if (message.event === 'replay_incomplete') return this.handlers.onGap();
     if (!EVENT_TYPES.has(message.event)) return;
-    if (message.id !== undefined) this.lastEventId = Number(message.id);
+    if (message.id !== undefined) this.lastEventId = message.id;
     this.handlers.onEvent(JSON.parse(message.data) as EngramEvent);
   }
 }

@@ -11,9 +11,17 @@ export class RedisKeys {
     return `${this.prefix}:events`;
   }
 
-  /** The last event id handed out (see events/event-ids.ts). */
-  get lastEventId(): string {
-    return `${this.prefix}:events:last-id`;
+  /**
+   * The deployment's publish order: the last place handed out (max(last + 1, now in µs)), never shown to
+   * clients, by which a process cut off from pub/sub finds what it missed.
+   */
+  get eventsOrder(): string {
+    return `${this.prefix}:events:order`;
+  }
+
+  /** The last event id handed out in one namespace (each numbers its own events: see events/event-ids.ts). */
+  lastEventId(namespace: string): string {
+    return `${this.prefix}:events:last-id:${namespace}`;
   }
 
   /** One namespace's replay window: the capped stream of its recent events every api replica replays from. */
@@ -26,7 +34,7 @@ export class RedisKeys {
     return `${this.prefix}:events:log:`;
   }
 
-  /** The namespaces with a replay window, scored by their newest event id (the least recently active first). */
+  /** The namespaces with a replay window, scored by their newest event's place in eventsOrder (the least recently active first). */
   get eventsWindows(): string {
     return `${this.prefix}:events:windows`;
   }

@@ -35,8 +35,8 @@ export const STORE_WIDE = '*';
 /** One announced change: small by design (hash, preview, tags, type), never full memory content. */
 export interface EngramEvent {
   /**
-   * Monotonically increasing across the whole deployment (see event-ids.ts); SSE clients resume from it
-   * with Last-Event-ID.
+   * Monotonically increasing within its namespace across the whole deployment, each namespace numbering its
+   * own (see event-ids.ts); SSE clients resume from it with Last-Event-ID (see StreamCursor).
    */
   id: number;
   type: EngramEventType;

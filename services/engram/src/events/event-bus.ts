@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { EngramEvent, EngramEventType } from './engram-event';
+import { LastSeen } from './event-cursor';
 import { EVENT_RELAY, EventListener, EventRelay } from './event-relay';
 import { Replay } from './event-ring';
 
@@ -48,9 +49,9 @@ export class EventBus implements OnApplicationShutdown {
     return this.relay.history !== undefined;
   }
 
-  /** The shared windows' events of `namespaces` after `lastId`, when the relay keeps them (see EventRelay.history). */
-  history(namespaces: readonly string[], lastId: number): Promise<Replay | undefined> {
-    return this.relay.history?.(namespaces, lastId) ?? Promise.resolve(undefined);
+  /** The shared windows' events after what a client has `seen`, when the relay keeps them (see EventRelay.history). */
+  history(seen: LastSeen): Promise<Replay | undefined> {
+    return this.relay.history?.(seen) ?? Promise.resolve(undefined);
   }
 
   /** The shared windows' newest events of `namespaces`, when the relay keeps them (see EventRelay.newest). */

@@ -51,7 +51,7 @@ describe('event stream service', () => {
         owner: 'api_key:k1',
         filter: { namespace: 'default' },
         frames: 'named',
-        lastEventId: 0,
+        lastEventId: [0],
       });
       relay.answer({ events: [event(1), event(2)], complete: true });
       await new Promise((resolve) => setImmediate(resolve));

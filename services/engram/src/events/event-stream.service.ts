@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { EngramEvent, keptForReplay } from './engram-event';
 import { EventBus } from './event-bus';
+import { seenUpTo, StreamCursor } from './event-cursor';
 import { EventFilter, matchesFilter, replayedNamespaces } from './event-filter';
 import { Replay } from './event-ring';
 import { replayBounds, ReplayWindows } from './replay-windows';
@@ -19,14 +20,15 @@ const RECENT_PAGE = 200;
 /** How long start-up waits for the Redis subscription before serving without it. */
 const SUBSCRIBE_WAIT_MS = 5000;
 
-type FramesOf = (style: FrameStyle) => string;
+type FramesOf = (style: FrameStyle, streamId: string) => string;
 
-/** An event's frames, serialised once per style however many streams receive it. */
+/** An event's frames, serialised once per style and stream position however many streams receive it. */
 function framesOnce(event: EngramEvent): FramesOf {
-  const cache = new Map<FrameStyle, string>();
-  return (style) => {
-    let frames = cache.get(style);
-    if (frames === undefined) cache.set(style, (frames = eventFrames(event, style)));
+  const cache = new Map<string, string>();
+  return (style, streamId) => {
+    const key = `${style} ${streamId}`;
+    let frames = cache.get(key);
+    if (frames === undefined) cache.set(key, (frames = eventFrames(event, style, streamId)));
     return frames;
   };
 }
@@ -54,8 +56,8 @@ export interface StreamRequest {
   boundNamespace?: string;
   filter: EventFilter;
   frames: FrameStyle;
-  /** Replay the kept events after this id first (Last-Event-ID). */
-  lastEventId?: number;
+  /** Replay the kept events after this position first (Last-Event-ID, parsed: see StreamCursor). */
+  lastEventId?: number[];
 }
 
 interface Subscriber {
@@ -64,10 +66,11 @@ interface Subscriber {
   /** Live events held back while the stream's replay is read from the shared windows. */
   held?: EngramEvent[];
   /**
-   * The newest id this stream was sent or skipped: pub/sub can deliver live an event that the replay from
-   * the shared windows already sent (it lags them), and the stream must not send it twice.
+   * The newest id this stream was sent or skipped in each namespace it reads: pub/sub can deliver live an
+   * event that the replay from the shared windows already sent (it lags them), and the stream must not send
+   * it twice. Its text is the stream's `id:` line.
    */
-  sentUpTo: number;
+  cursor: StreamCursor;
 }
 
 /**
@@ -81,7 +84,6 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   private readonly subscribers = new Set<Subscriber>();
   private readonly streamsPerOwner = new StreamTally();
   private readonly streamsPerNamespace = new StreamTally();
-  private lastDeliveredId = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -141,9 +143,13 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
    * to end it early with a last notice (its credential was refused).
    */
   open(response: ServerResponse, request: StreamRequest): (notice: string) => void {
+    const namespaces = replayedNamespaces(request.filter);
+    // A new stream stands after what this process has seen of its namespaces: a client that goes away
+    // before an event of one of them arrives resumes there, not from before the stream opened.
+    const seenHere = namespaces.map((namespace) => this.windows.newestId(namespace));
     const subscriber: Subscriber = {
       request,
-      sentUpTo: request.lastEventId ?? 0,
+      cursor: new StreamCursor(namespaces, request.lastEventId ?? seenHere),
       connection: new SseConnection(response, this.config.events.sseClientBufferBytes, (reason) =>
         this.detach(subscriber, reason),
       ),
@@ -154,19 +160,19 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     this.metrics.sseClients.set(this.subscribers.size);
     subscriber.connection.write(OPENING_FRAME);
     if (request.lastEventId !== undefined) {
-      const namespaces = replayedNamespaces(request.filter);
-      if (this.bus.sharesHistory) void this.replayShared(subscriber, namespaces, request.lastEventId);
-      else this.replay(subscriber, this.windows.after(namespaces, request.lastEventId), request.lastEventId);
+      const resumedFrom = new StreamCursor(namespaces, request.lastEventId);
+      if (this.bus.sharesHistory) void this.replayShared(subscriber, resumedFrom);
+      else this.replay(subscriber, this.windows.after(resumedFrom.lastSeen), resumedFrom);
     }
     return (notice) => subscriber.connection.end('credential_refused', notice);
   }
 
   /**
-   * The kept events a stream with `filter` would be sent, newest first (at most `limit`), and the id to
-   * resume a stream from so that nothing between this answer and the stream is missed: the newest of its
-   * own namespaces', never another namespace's.
+   * The kept events a stream with `filter` would be sent, newest first (at most `limit`), and where to
+   * resume a stream from so that nothing between this answer and the stream is missed: the newest id of each
+   * of its own namespaces, never another namespace's.
    */
-  async recent(filter: EventFilter, limit: number): Promise<{ events: EngramEvent[]; resumeFrom: number }> {
+  async recent(filter: EventFilter, limit: number): Promise<{ events: EngramEvent[]; resumeFrom: StreamCursor }> {
     return (await this.recentShared(filter, limit)) ?? this.recentKept(filter, limit);
   }
 
@@ -179,38 +185,39 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     if (!this.bus.sharesHistory) return undefined;
     const namespaces = replayedNamespaces(filter);
     const admitted: EngramEvent[] = [];
-    let resumeFrom = 0;
+    let resumeFrom: StreamCursor | undefined;
     let before: number | undefined;
     for (let read = 0; read < this.config.events.ringSize * namespaces.length && admitted.length < limit;) {
-      const page = await this.bus.newest(namespaces, RECENT_PAGE, before);
-      if (page === undefined) return undefined;
-      // The answer covers the windows up to their newest entry: a stream resuming there misses nothing after it.
-      resumeFrom ||= page[0]?.id ?? 0;
+      const answer = await this.bus.newest(namespaces, RECENT_PAGE, before);
+      if (answer === undefined) return undefined;
+      // The answer covers the windows up to their newest entries: a stream resuming there misses nothing after.
+      resumeFrom ??= newestOfEach(namespaces, answer);
+      const page = answer.slice(0, RECENT_PAGE);
       for (const event of page) if (admitted.length < limit && matchesFilter(event, filter)) admitted.push(event);
       if (page.length < RECENT_PAGE) break;
       read += page.length;
       before = page.at(-1)!.id;
     }
-    return { events: admitted, resumeFrom };
+    return { events: admitted, resumeFrom: resumeFrom ?? new StreamCursor(namespaces) };
   }
 
-  private recentKept(filter: EventFilter, limit: number): { events: EngramEvent[]; resumeFrom: number } {
+  private recentKept(filter: EventFilter, limit: number): { events: EngramEvent[]; resumeFrom: StreamCursor } {
     const namespaces = replayedNamespaces(filter);
-    const { events } = this.windows.after(namespaces, 0);
+    const { events } = this.windows.after(seenUpTo(0, namespaces));
     const admitted: EngramEvent[] = [];
     for (let i = events.length - 1; i >= 0 && admitted.length < limit; i--) {
       if (matchesFilter(events[i], filter)) admitted.push(events[i]);
     }
-    return { events: admitted, resumeFrom: this.windows.newestId(namespaces) };
+    const newest = namespaces.map((namespace) => this.windows.newestId(namespace));
+    return { events: admitted, resumeFrom: new StreamCursor(namespaces, newest) };
   }
 
   get openStreams(): number {
     return this.subscribers.size;
   }
 
+  /** The relay delivers each event once, in the order published (EventRelay.listen). */
   private broadcast(event: EngramEvent): void {
-    if (event.id <= this.lastDeliveredId) return; // each event once, in order, whatever the relay does
-    this.lastDeliveredId = event.id;
     if (keptForReplay(event.type)) this.windows.add(event);
     const frames = framesOnce(event);
     for (const subscriber of this.subscribers) this.deliver(subscriber, event, frames);
@@ -221,33 +228,32 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
    * what it missed there too. Live events arriving meanwhile are held and follow the replay, each once, in
    * order. Without an answer from Redis, this process's windows serve as they do without Redis.
    */
-  private async replayShared(subscriber: Subscriber, namespaces: string[], lastEventId: number): Promise<void> {
+  private async replayShared(subscriber: Subscriber, resumedFrom: StreamCursor): Promise<void> {
     subscriber.held = [];
-    const shared = await this.bus.history(namespaces, lastEventId);
+    const shared = await this.bus.history(resumedFrom.lastSeen);
     if (!this.subscribers.has(subscriber)) return;
-    const replay = shared ?? this.windows.after(namespaces, lastEventId);
+    const replay = shared ?? this.windows.after(resumedFrom.lastSeen);
     const held = subscriber.held;
     subscriber.held = undefined;
-    this.replay(subscriber, { events: [...replay.events, ...held], complete: replay.complete }, lastEventId);
+    this.replay(subscriber, { events: [...replay.events, ...held], complete: replay.complete }, resumedFrom);
   }
 
-  private replay(subscriber: Subscriber, { events, complete }: Replay, lastEventId: number): void {
+  private replay(subscriber: Subscriber, { events, complete }: Replay, resumedFrom: StreamCursor): void {
     if (!complete) {
-      const notice = { last_event_id: lastEventId, oldest_kept_id: events[0]?.id ?? null };
+      const notice = { last_event_id: resumedFrom.value, oldest_kept_id: events[0]?.id ?? null };
       subscriber.connection.write(noticeFrames('replay_incomplete', notice, subscriber.request.frames));
     }
     for (const event of events) this.deliver(subscriber, event, framesOnce(event));
   }
 
   private deliver(subscriber: Subscriber, event: EngramEvent, frames: FramesOf): void {
-    const { request, connection, held } = subscriber;
+    const { request, connection, held, cursor } = subscriber;
     if (held) {
       held.push(event);
       return;
     }
-    if (event.id <= subscriber.sentUpTo) return;
-    subscriber.sentUpTo = event.id;
-    if (matchesFilter(event, request.filter)) connection.write(frames(request.frames));
+    if (!cursor.advance(event)) return;
+    if (matchesFilter(event, request.filter)) connection.write(frames(request.frames, cursor.toString()));
   }
 
   private beat(): void {
@@ -269,4 +275,10 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
       });
     }
   }
+}
+
+/** Where a stream of `namespaces` resumes after `page` (newest first, up to a page of each namespace). */
+function newestOfEach(namespaces: readonly string[], page: readonly EngramEvent[]): StreamCursor {
+  const newest = namespaces.map((namespace) => page.find((event) => event.namespace === namespace)?.id ?? 0);
+  return new StreamCursor(namespaces, newest);
 }

@@ -58,10 +58,16 @@ describe('event stream /api/events/stream (real server, real HTTP client)', () =
       'onmessage users get every event too, the type inside data',
     );
     assert.deepEqual(
-      plain.map((data) => String(data.id)),
+      client.frames.filter((frame) => frame.event === undefined).map((frame) => frame.id),
       named.map((frame) => frame.id),
+      'both frames of an event carry the same id line',
     );
-    const ids = named.map((frame) => Number(frame.id));
+    // A key bound to no namespace: where the stream stands in its namespace, then in the store-wide events.
+    assert.deepEqual(
+      named.map((frame) => frame.id!.split('-')[0]),
+      plain.map((data) => String(data.id)),
+    );
+    const ids = named.map((frame) => frame.data.id);
     assert.ok(ids[0] < ids[1] && ids[1] < ids[2], `ids increase: ${ids}`);
 
     const created = named[0].data;
@@ -192,6 +198,7 @@ describe('event stream /api/events/stream (real server, real HTTP client)', () =
       ['?types=memory_exploded', AUTH],
       ['?frames=xml', AUTH],
       ['?last_event_id=-3', AUTH],
+      ['?last_event_id=1-2-3', AUTH],
       ['', { ...AUTH, 'Last-Event-ID': 'yesterday' }],
       ['?unknown=1', AUTH],
     ] as const) {

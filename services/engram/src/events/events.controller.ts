@@ -45,7 +45,7 @@ export class EventsController {
   async recent(@ZodQuery(RecentEventsQuery) query: RecentEventsInput) {
     const filter = { ...callerFilter(), types: query.types && new Set(query.types) };
     const { events, resumeFrom } = await this.streams.recent(filter, query.limit);
-    return { events, last_event_id: resumeFrom };
+    return { events, last_event_id: resumeFrom.value };
   }
 
   @Get(['events/stream', 'events'])

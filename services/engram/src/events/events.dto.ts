@@ -4,12 +4,15 @@ import { queryInteger, TagsInput } from '../common/request-fields';
 import { ENGRAM_EVENT_TYPES } from './engram-event';
 import { FRAME_STYLES } from './sse-frames';
 
-/** An event id as sent in `id:` lines: digits only. */
+/**
+ * A stream's position as sent in its `id:` lines (see StreamCursor): an event id (digits), or for a
+ * credential bound to no namespace two joined by '-' (its namespace's, then the store-wide one's).
+ */
 export const EventIdInput = z
   .string()
   .trim()
-  .regex(/^\d{1,16}$/, 'an event id is a whole number of at most 16 digits')
-  .transform(Number);
+  .regex(/^\d{1,16}(-\d{1,16})?$/, 'an event id is a whole number of at most 16 digits, or two joined by "-"')
+  .transform((text) => text.split('-').map(Number));
 
 const EventTypesInput = z
   .union([z.array(z.string()), z.string()])
@@ -38,7 +41,7 @@ export const EventStreamQuery = z
 export type EventStreamInput = z.output<typeof EventStreamQuery>;
 
 /** The Last-Event-ID header EventSource sends on reconnection; a malformed one is a 400 naming it. */
-export function parseLastEventIdHeader(value: string | undefined): number | undefined {
+export function parseLastEventIdHeader(value: string | undefined): number[] | undefined {
   if (value === undefined) return undefined;
   const parsed = EventIdInput.safeParse(value);
   if (parsed.success) return parsed.data;

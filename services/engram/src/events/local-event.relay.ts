@@ -1,15 +1,14 @@
 import { EngramEvent, EventDraft } from './engram-event';
-import { nextEventId } from './event-ids';
+import { NamespaceSequences } from './event-ids';
 import { EventListener, EventRelay } from './event-relay';
 
 /** The embedded mode (no REDIS_URL): ids from this process, delivery synchronous, nothing leaves it. */
 export class LocalEventRelay implements EventRelay {
-  private lastId = 0;
+  private readonly sequences = new NamespaceSequences();
   private listener: EventListener | undefined;
 
   send(draft: EventDraft): void {
-    this.lastId = nextEventId(this.lastId);
-    const event: EngramEvent = { id: this.lastId, ...draft };
+    const event: EngramEvent = { id: this.sequences.next(draft.namespace), ...draft };
     this.listener?.(event);
   }
 

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { RedisKeys } from '../config/redis-keys';
 import { startTestRedis, TestRedis } from '../testing/redis-server';
 import { EngramEvent } from './engram-event';
+import { seenUpTo } from './event-cursor';
 import { EventBus } from './event-bus';
 import { RedisEventRelay } from './redis-event.relay';
 import { droppedRemembered, SMALLEST_WINDOW } from './replay-windows';
@@ -197,8 +198,9 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
         green.received.map((event) => event.payload.content_hash),
         ['green-1', 'green-2'],
       );
-      assert.equal(await admin.get('engram-blue:events:last-id'), String(blue.received[1].id));
-      assert.equal(await admin.get('engram-green:events:last-id'), String(green.received[1].id));
+      assert.equal(await admin.get('engram-blue:events:last-id:default'), String(blue.received[1].id));
+      assert.equal(await admin.get('engram-green:events:last-id:default'), String(green.received[1].id));
+      assert.ok((await admin.pttl('engram-blue:events:last-id:default')) > 0, "a namespace's last id expires");
     } finally {
       admin.disconnect();
       await blue.bus.onApplicationShutdown();
@@ -216,7 +218,7 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       for (let i = 0; i < 5; i++) writer.publish('memory_created', { content_hash: `early-${i}` }, 'default');
       await waitFor(() => listener.received.length === 5);
       const [, second] = listener.received;
-      const missed = await latecomer.history(['default'], second.id);
+      const missed = await latecomer.history(seenUpTo(second.id, ['default']));
       assert.ok(missed);
       assert.deepEqual(
         missed.events.map((event) => event.payload.content_hash),
@@ -231,12 +233,12 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
 
       for (let i = 0; i < 300; i++) writer.publish('memory_created', { content_hash: `late-${i}` }, 'default');
       await waitFor(() => listener.received.length === 305);
-      const behind = await latecomer.history(['default'], second.id);
+      const behind = await latecomer.history(seenUpTo(second.id, ['default']));
       assert.ok(behind);
       assert.equal(behind.complete, false, 'events the client missed were trimmed from the window');
       assert.equal(behind.events.at(-1)?.payload.content_hash, 'late-299');
       assert.equal(behind.events.length, 10, 'the window keeps its size');
-      const current = await latecomer.history(['default'], listener.received[304].id);
+      const current = await latecomer.history(seenUpTo(listener.received[304].id, ['default']));
       assert.deepEqual(current, { events: [], complete: true });
     } finally {
       await writer.onApplicationShutdown();
@@ -281,8 +283,8 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       for (let i = 0; i < 30; i++) writer.bus.publish('memory_created', { content_hash: `busy-${i}` }, 'busy');
       await waitFor(() => writer.received.length === 32);
       const [seen, missed] = writer.received;
-      assert.deepEqual(await latecomer.history(['quiet'], seen.id), { events: [missed], complete: true });
-      const busy = await latecomer.history(['busy'], seen.id);
+      assert.deepEqual(await latecomer.history(seenUpTo(seen.id, ['quiet'])), { events: [missed], complete: true });
+      const busy = await latecomer.history(seenUpTo(0, ['busy']));
       assert.equal(busy?.complete, false);
       assert.deepEqual(
         busy?.events.map((event) => event.payload.content_hash),
@@ -291,7 +293,8 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       const newest = await latecomer.newest(['quiet', 'busy'], 2);
       assert.deepEqual(
         newest?.map((event) => event.payload.content_hash),
-        ['busy-29', 'busy-28'],
+        ['busy-29', 'busy-28', 'quiet-missed', 'quiet-seen'],
+        'the newest of each namespace',
       );
     } finally {
       await latecomer.onApplicationShutdown();
@@ -306,7 +309,6 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, bounds));
     const admin = new Redis(redis.url);
     try {
-      const start = Number(await admin.get(keys.lastEventId));
       for (let n = 0; n < 40; n++) {
         for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { i }, `ns-${n}`);
       }
@@ -317,11 +319,11 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       assert.equal(Number(await admin.get(keys.eventsKept)), 2 * SMALLEST_WINDOW);
       assert.deepEqual(await admin.zrange(keys.eventsWindows, '0', '-1'), ['ns-38', 'ns-39']);
       assert.equal(await admin.zcard(keys.eventsDropped), 38);
-      assert.deepEqual(await latecomer.history(['ns-0'], start), { events: [], complete: false });
-      const kept = await latecomer.history(['ns-39'], start);
+      assert.deepEqual(await latecomer.history(seenUpTo(0, ['ns-0'])), { events: [], complete: false });
+      const kept = await latecomer.history(seenUpTo(0, ['ns-39']));
       assert.equal(kept?.complete, true);
       assert.equal(kept?.events.length, 5);
-      assert.deepEqual(await latecomer.history(['never-seen'], start), { events: [], complete: true });
+      assert.deepEqual(await latecomer.history(seenUpTo(0, ['never-seen'])), { events: [], complete: true });
     } finally {
       admin.disconnect();
       await latecomer.onApplicationShutdown();
@@ -336,14 +338,13 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     const latecomer = new EventBus(new RedisEventRelay(redis.url, keys, bounds));
     const admin = new Redis(redis.url);
     try {
-      const start = Number(await admin.get(keys.lastEventId));
       const namespaces = droppedRemembered(bounds) + 10;
       for (let n = 0; n < namespaces; n++) writer.bus.publish('memory_created', {}, `ns-${n}`);
       await waitFor(() => writer.received.length === namespaces, 10_000);
       assert.equal(await admin.zcard(keys.eventsDropped), droppedRemembered(bounds));
       assert.equal(Number(await admin.get(keys.eventsForgotten)), writer.received[8].id, 'ns-8 was the last forgotten');
-      assert.equal((await latecomer.history(['ns-0'], start))?.complete, false);
-      assert.equal((await latecomer.history(['ns-0'], writer.received[8].id))?.complete, true);
+      assert.equal((await latecomer.history(seenUpTo(0, ['ns-0'])))?.complete, false);
+      assert.equal((await latecomer.history(seenUpTo(writer.received[8].id, ['ns-0'])))?.complete, true);
     } finally {
       admin.disconnect();
       await latecomer.onApplicationShutdown();
@@ -356,9 +357,9 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     const admin = new Redis(redis.url);
     try {
       bus.publish('memory_created', { content_hash: 'x' }, 'default');
-      await waitFor(async () => (await admin.get('engram-nolog:events:last-id')) !== null);
+      await waitFor(async () => (await admin.get('engram-nolog:events:last-id:default')) !== null);
       assert.equal(await admin.exists('engram-nolog:events:log:default'), 0);
-      assert.equal(await bus.history(['default'], 0), undefined);
+      assert.equal(await bus.history(seenUpTo(0, ['default'])), undefined);
       assert.equal(await bus.newest(['default'], 10), undefined);
     } finally {
       admin.disconnect();

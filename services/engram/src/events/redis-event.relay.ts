@@ -3,23 +3,29 @@ import { Redis } from 'ioredis';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RedisKeys } from '../config/redis-keys';
 import { EngramEvent, EventDraft, keptForReplay } from './engram-event';
+import { LastSeen } from './event-cursor';
 import { EventListener, EventRelay } from './event-relay';
 import { Replay } from './event-ring';
 import { droppedRemembered, mergeReplays, ReplayBounds, SMALLEST_WINDOW } from './replay-windows';
 
 /**
- * Hands out the next id (the rule of event-ids.ts: max(last + 1, now in µs), and past every kept event),
- * appends the event to its namespace's capped replay window and publishes it, in one atomic step, so the
- * order of ids is the order every subscriber receives and every window holds. Past the total the windows
- * may keep, those of the namespaces idle longest are dropped whole and remembered with the newest id they
- * held (the oldest records forgotten past ARGV[8], the newest forgotten id kept). `%.0f` keeps the
- * 16-digit id exact (Lua's tostring would switch to exponent notation). The windows dropped are named from
- * ARGV[7]: they share the deployment's prefix, so a `{tag}` in it keeps them in the script's cluster slot.
- * KEYS[1] last id, KEYS[2] this namespace's window, KEYS[3] windows by activity, KEYS[4] events kept,
- * KEYS[5] dropped windows, KEYS[6] newest forgotten id; ARGV[1] publisher's clock in µs; ARGV[2] channel;
- * ARGV[3] the draft as JSON; ARGV[4] events a window keeps (0: this event is not kept); ARGV[5] events
- * kept in all; ARGV[6] the namespace; ARGV[7] window key prefix; ARGV[8] dropped windows remembered;
- * ARGV[9] what a smaller window counts as (see windowCharge).
+ * Hands out the event's id in its namespace (the rule of event-ids.ts: max(last + 1, now in µs) over that
+ * namespace's own sequence, and past every event of it kept or dropped) and its place in the deployment's
+ * publish order (the same rule over every event, never shown to clients: by it a process cut off from
+ * pub/sub finds what it missed), appends the event to its namespace's capped replay window and publishes
+ * it, in one atomic step, so the order of ids is the order every subscriber receives and every window holds.
+ * A namespace's last id expires once every replica's clock has passed it (by ARGV[10] ms): it no longer holds
+ * back the next id then, so Redis keeps one only for the namespaces active lately. Past the total the
+ * windows may keep, those of the namespaces idle longest are dropped whole and remembered with the newest id
+ * they held (the oldest records forgotten past ARGV[8], the newest forgotten id kept). `%.0f` keeps the
+ * 16-digit numbers exact (Lua's tostring would switch to exponent notation). The windows dropped are named
+ * from ARGV[7]: they share the deployment's prefix, so a `{tag}` in it keeps them in the script's cluster
+ * slot. KEYS[1] publish order, KEYS[2] this namespace's window, KEYS[3] windows by activity (scored by
+ * place), KEYS[4] events kept, KEYS[5] dropped windows, KEYS[6] newest forgotten id, KEYS[7] this
+ * namespace's last id; ARGV[1] publisher's clock in µs; ARGV[2] channel; ARGV[3] the draft as JSON; ARGV[4]
+ * events a window keeps (0: this event is not kept); ARGV[5] events kept in all; ARGV[6] the namespace;
+ * ARGV[7] window key prefix; ARGV[8] dropped windows remembered; ARGV[9] what a smaller window counts as
+ * (see windowCharge); ARGV[10] how long a last id outlives the clock, in ms.
  */
 const PUBLISH_SCRIPT = `
 local function charge(window)
@@ -27,40 +33,55 @@ local function charge(window)
   if size == 0 then return 0 end
   return math.max(size, tonumber(ARGV[9]))
 end
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local function newestId(window)
+  local newest = redis.call('XREVRANGE', window, '+', '-', 'COUNT', 1)[1]
+  if newest then return tonumber(string.match(newest[1], '^%d+')) end
+  return 0
+end
+local now = tonumber(ARGV[1])
+local order = tonumber(redis.call('GET', KEYS[1]) or '0')
 local busiest = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')[2]
-if busiest then last = math.max(last, tonumber(busiest)) end
-local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
-if newest then last = math.max(last, tonumber(string.match(newest[1], '^%d+'))) end
-local id = math.max(last + 1, tonumber(ARGV[1]))
+if busiest then order = math.max(order, tonumber(busiest)) end
+local place = string.format('%.0f', math.max(order + 1, now))
+local last = math.max(tonumber(redis.call('GET', KEYS[7]) or '0'), newestId(KEYS[2]))
+last = math.max(last, tonumber(redis.call('ZSCORE', KEYS[5], ARGV[6]) or '0'))
+local id = math.max(last + 1, now)
 local text = string.format('%.0f', id)
-redis.call('SET', KEYS[1], text)
+redis.call('SET', KEYS[1], place)
+redis.call('SET', KEYS[7], text, 'PX', string.format('%.0f', math.floor((id - now) / 1000) + tonumber(ARGV[10])))
 if tonumber(ARGV[4]) > 0 then
   local before = charge(KEYS[2])
-  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], text .. '-0', 'e', ARGV[3])
-  redis.call('ZADD', KEYS[3], text, ARGV[6])
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], text .. '-0', 'e', ARGV[3], 'o', place)
+  redis.call('ZADD', KEYS[3], place, ARGV[6])
   local kept = redis.call('INCRBY', KEYS[4], charge(KEYS[2]) - before)
   while kept > tonumber(ARGV[5]) do
-    local idle = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-    if idle[1] == ARGV[6] then
+    local idle = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+    if idle == ARGV[6] then
       -- only this window is left: the count had drifted (keys removed by hand)
       redis.call('SET', KEYS[4], charge(KEYS[2]))
       break
     end
-    local window = ARGV[7] .. idle[1]
+    local window = ARGV[7] .. idle
+    local held = newestId(window)
     kept = redis.call('DECRBY', KEYS[4], charge(window))
     redis.call('DEL', window)
-    redis.call('ZREM', KEYS[3], idle[1])
-    redis.call('ZADD', KEYS[5], idle[2], idle[1])
+    redis.call('ZREM', KEYS[3], idle)
+    redis.call('ZADD', KEYS[5], string.format('%.0f', held), idle)
   end
   while redis.call('ZCARD', KEYS[5]) > tonumber(ARGV[8]) do
     local forgotten = redis.call('ZPOPMIN', KEYS[5])[2]
     if tonumber(forgotten) > tonumber(redis.call('GET', KEYS[6]) or '0') then redis.call('SET', KEYS[6], forgotten) end
   end
 end
-redis.call('PUBLISH', ARGV[2], text .. ' ' .. ARGV[3])
+redis.call('PUBLISH', ARGV[2], place .. ' ' .. text .. ' ' .. ARGV[3])
 return text
 `;
+
+/**
+ * How long Redis keeps a namespace's last id once the publishers' clock has passed it: a replica whose clock
+ * lags by less still never hands out an id twice, and Redis holds last ids only of namespaces active lately.
+ */
+const LAST_ID_KEPT_PAST_CLOCK_MS = 60 * 60 * 1000;
 
 /** How long a replay waits for the shared windows before the process's own windows serve it. */
 const HISTORY_WAIT_MS = 1000;
@@ -90,13 +111,14 @@ export class RedisEventRelay implements EventRelay {
     this.publisher
       .eval(
         PUBLISH_SCRIPT,
-        6,
-        this.keys.lastEventId,
+        7,
+        this.keys.eventsOrder,
         this.keys.eventsLog(draft.namespace),
         this.keys.eventsWindows,
         this.keys.eventsKept,
         this.keys.eventsDropped,
         this.keys.eventsForgotten,
+        this.keys.lastEventId(draft.namespace),
         nowMicros,
         this.keys.eventsChannel,
         JSON.stringify(draft),
@@ -106,6 +128,7 @@ export class RedisEventRelay implements EventRelay {
         this.keys.eventsLogPrefix,
         droppedRemembered(this.bounds),
         SMALLEST_WINDOW,
+        LAST_ID_KEPT_PAST_CLOCK_MS,
       )
       .catch((error) => {
         this.logger.warn({ msg: 'event not published', type: draft.type, error: (error as Error).message });
@@ -114,31 +137,31 @@ export class RedisEventRelay implements EventRelay {
 
   /**
    * Resolves once the subscription is active: from then on every published event reaches `listener`, once
-   * and in id order. While Redis is unreachable it waits (no retry limit); after each reconnection it
-   * subscribes again and first delivers, from the shared windows, what was published while it was cut off.
+   * and in the publish order. While Redis is unreachable it waits (no retry limit); after each reconnection
+   * it subscribes again and first delivers, from the shared windows, what was published while it was cut off.
    */
   async listen(listener: EventListener): Promise<void> {
     const subscriber = this.connect('subscriber', null);
     this.subscriber = subscriber;
     let lastDelivered = 0;
-    let catchingUp: EngramEvent[] | undefined;
-    const deliver = (event: EngramEvent) => {
-      if (event.id <= lastDelivered) return; // already delivered, live or from the windows
-      lastDelivered = event.id;
+    let catchingUp: Published[] | undefined;
+    const deliver = ({ place, event }: Published) => {
+      if (place <= lastDelivered) return; // already delivered, live or from the windows
+      lastDelivered = place;
       listener(event);
     };
     subscriber.on('message', (_channel: string, message: string) => {
-      const event = parseMessage(message);
-      if (!event) this.logger.warn({ msg: 'malformed event message ignored', channel: this.keys.eventsChannel });
-      else if (catchingUp) catchingUp.push(event);
-      else deliver(event);
+      const published = parseMessage(message);
+      if (!published) this.logger.warn({ msg: 'malformed event message ignored', channel: this.keys.eventsChannel });
+      else if (catchingUp) catchingUp.push(published);
+      else deliver(published);
     });
     await subscriber.subscribe(this.keys.eventsChannel);
-    // Where a catch-up starts if nothing was delivered before the first outage: the last id handed out then.
-    const subscribedAt = Number(await this.publisher.get(this.keys.lastEventId).catch(() => null));
+    // Where a catch-up starts if nothing was delivered before the first outage: the last place handed out then.
+    const subscribedAt = Number(await this.publisher.get(this.keys.eventsOrder).catch(() => null));
     subscriber.on('ready', () => {
       if (catchingUp) return;
-      const held: EngramEvent[] = (catchingUp = []);
+      const held: Published[] = (catchingUp = []);
       // Subscribed again before reading the windows, so nothing falls between the two.
       void subscriber
         .subscribe(this.keys.eventsChannel)
@@ -146,23 +169,26 @@ export class RedisEventRelay implements EventRelay {
         .catch(() => undefined)
         .then((missed) => {
           catchingUp = undefined;
-          for (const event of [...(missed ?? []), ...held].sort((a, b) => a.id - b.id)) deliver(event);
+          for (const published of [...(missed ?? []), ...held].sort((a, b) => a.place - b.place)) deliver(published);
         });
     });
   }
 
   /**
-   * The windows' events of `namespaces` after `lastId`, oldest first, read in one transaction. Complete when
-   * nothing of theirs the client has not seen is gone: each window still reaches back to `lastId` (or never
-   * dropped an entry), and no window of theirs dropped whole held anything newer. Undefined when Redis does
-   * not answer in time.
+   * The windows' events after what the client has `seen` in each of its namespaces, oldest first, read in
+   * one transaction. Complete when nothing of theirs the client has not seen is gone: each window still
+   * reaches back to its last id (or never dropped an entry), and no window of theirs dropped whole held
+   * anything newer. Undefined when Redis does not answer in time.
    */
-  async history(namespaces: readonly string[], lastId: number): Promise<Replay | undefined> {
+  async history(seen: LastSeen): Promise<Replay | undefined> {
     if (this.bounds.perNamespace === 0) return undefined;
-    return this.readWindows(() => this.readHistory(namespaces, lastId));
+    return this.readWindows(() => this.readHistory(seen));
   }
 
-  /** The newest kept events of `namespaces` (older than `beforeId` when given); undefined when Redis does not answer in time. */
+  /**
+   * The newest kept events of each of `namespaces` (older than `beforeId` when given), newest first;
+   * undefined when Redis does not answer in time.
+   */
   async newest(namespaces: readonly string[], count: number, beforeId?: number): Promise<EngramEvent[] | undefined> {
     if (this.bounds.perNamespace === 0) return undefined;
     const end = beforeId === undefined ? '+' : `(${beforeId}-0`;
@@ -173,38 +199,46 @@ export class RedisEventRelay implements EventRelay {
         if (error) throw error;
         return eventsOf(entries as LogEntry[]);
       });
-      return pages
-        .flat()
-        .sort((a, b) => b.id - a.id)
-        .slice(0, count);
+      return pages.flat().sort((a, b) => b.id - a.id);
     });
   }
 
-  /** Every kept event after `lastId`, whatever its namespace, oldest first: what a process cut off missed. */
-  private async keptSince(lastId: number): Promise<EngramEvent[] | undefined> {
+  /**
+   * Every kept event published after place `afterPlace`, whatever its namespace: what a process cut off
+   * missed. Only at a reconnection, so the windows active since are read whole.
+   */
+  private async keptSince(afterPlace: number): Promise<Published[] | undefined> {
     if (this.bounds.perNamespace === 0) return undefined;
     return this.readWindows(async () => {
-      const active = await this.publisher.zrangebyscore(this.keys.eventsWindows, `(${lastId}`, '+inf');
-      return (await this.readHistory(active, lastId)).events;
+      const active = await this.publisher.zrangebyscore(this.keys.eventsWindows, `(${afterPlace}`, '+inf');
+      const read = this.publisher.pipeline();
+      for (const namespace of active) read.xrange(this.keys.eventsLog(namespace), '-', '+');
+      const windows = (await read.exec())!.map(([error, entries]) => {
+        if (error) throw error;
+        return (entries as LogEntry[]).flatMap((entry) => parseEntry(entry) ?? []);
+      });
+      return windows.flat().filter(({ place }) => place > afterPlace);
     });
   }
 
-  private async readHistory(namespaces: readonly string[], lastId: number): Promise<Replay> {
+  private async readHistory(seen: LastSeen): Promise<Replay> {
     const read = this.publisher.multi().get(this.keys.eventsForgotten);
-    for (const namespace of namespaces) {
+    for (const [namespace, lastId] of seen) {
       const window = this.keys.eventsLog(namespace);
       read.xrange(window, `(${lastId}-0`, '+').xinfo('STREAM', window).zscore(this.keys.eventsDropped, namespace);
     }
     const [[, forgotten], ...answers] = (await read.exec())!;
-    return mergeReplays(
-      namespaces.map((_, i) => {
-        const [[, entries], [noWindow, info], [, dropped]] = answers.slice(i * 3, i * 3 + 3);
-        const lostUpTo = Number(dropped ?? forgotten ?? 0);
-        // XINFO answers an error for a window that does not exist, which trimmed nothing.
-        const reaches = noWindow !== null || reachesBack(info as unknown[], lastId);
-        return { events: eventsOf(entries as LogEntry[]), complete: reaches && lastId >= lostUpTo };
-      }),
-    );
+    const places = new Map<EngramEvent, number>();
+    const replays = [...seen.values()].map((lastId, i) => {
+      const [[, entries], [noWindow, info], [, dropped]] = answers.slice(i * 3, i * 3 + 3);
+      const lostUpTo = Number(dropped ?? forgotten ?? 0);
+      // XINFO answers an error for a window that does not exist, which trimmed nothing.
+      const reaches = noWindow !== null || reachesBack(info as unknown[], lastId);
+      const published = (entries as LogEntry[]).flatMap((entry) => parseEntry(entry) ?? []);
+      for (const { event, place } of published) places.set(event, place);
+      return { events: published.map(({ event }) => event), complete: reaches && lastId >= lostUpTo };
+    });
+    return mergeReplays(replays, (event) => places.get(event)!);
   }
 
   /** A read of the shared windows, or undefined when Redis does not answer within HISTORY_WAIT_MS. */
@@ -235,20 +269,40 @@ export class RedisEventRelay implements EventRelay {
   }
 }
 
-/** An entry of a replay window as XRANGE answers it: the stream id (`<event id>-0`) and its fields. */
-type LogEntry = [string, string[]];
-
-function eventsOf(entries: LogEntry[]): EngramEvent[] {
-  return entries.flatMap(([id, fields]) => parseMessage(`${id.split('-')[0]} ${fields[1]}`) ?? []);
+/** An event with its place in the deployment's publish order, which stays between the processes. */
+interface Published {
+  place: number;
+  event: EngramEvent;
 }
 
-function parseMessage(message: string): EngramEvent | undefined {
-  const space = message.indexOf(' ');
-  const id = Number(message.slice(0, space));
-  if (space < 1 || !Number.isSafeInteger(id)) return undefined;
+/**
+ * An entry of a replay window as XRANGE answers it: the stream id (`<event id>-0`) and its fields, `e` the
+ * draft and `o` its place (absent from entries written when one sequence numbered every event, whose id
+ * was its place).
+ */
+type LogEntry = [string, string[]];
+
+function parseEntry([entryId, fields]: LogEntry): Published | undefined {
+  const id = entryId.split('-')[0];
+  return parsePublished(fields[2] === 'o' ? fields[3] : id, id, fields[1]);
+}
+
+function eventsOf(entries: LogEntry[]): EngramEvent[] {
+  return entries.flatMap((entry) => parseEntry(entry)?.event ?? []);
+}
+
+/** A pub/sub message: `<place> <id> <draft as JSON>`. */
+function parseMessage(message: string): Published | undefined {
+  const [place, id] = message.split(' ', 2);
+  if (id === undefined) return undefined;
+  return parsePublished(place, id, message.slice(place.length + id.length + 2));
+}
+
+function parsePublished(place: string, id: string, json: string): Published | undefined {
+  if (!/^\d{1,16}$/.test(place) || !/^\d{1,16}$/.test(id)) return undefined;
   try {
-    const draft = JSON.parse(message.slice(space + 1)) as EventDraft;
-    return typeof draft.type === 'string' ? { id, ...draft } : undefined;
+    const draft = JSON.parse(json) as EventDraft;
+    return typeof draft.type === 'string' ? { place: Number(place), event: { id: Number(id), ...draft } } : undefined;
   } catch {
     return undefined;
   }

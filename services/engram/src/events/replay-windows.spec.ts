@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EngramEvent } from './engram-event';
+import { seenUpTo } from './event-cursor';
 import { droppedRemembered, ReplayWindows, SMALLEST_WINDOW } from './replay-windows';
 
 let lastId = 0;
@@ -19,22 +20,22 @@ describe('replay windows per namespace', () => {
     const mine = [event('mine'), event('mine')];
     for (const kept of mine) windows.add(kept);
     for (let i = 0; i < 50; i++) windows.add(event('theirs'));
-    assert.deepEqual(windows.after(['mine'], 0), { events: mine, complete: true });
-    assert.equal(windows.after(['theirs'], 0).events.length, 3);
-    assert.equal(windows.after(['theirs'], 0).complete, false);
-    assert.equal(windows.newestId(['mine']), mine[1].id);
-    assert.equal(windows.newestId(['nobody']), 0);
+    assert.deepEqual(windows.after(seenUpTo(0, ['mine'])), { events: mine, complete: true });
+    assert.equal(windows.after(seenUpTo(0, ['theirs'])).events.length, 3);
+    assert.equal(windows.after(seenUpTo(0, ['theirs'])).complete, false);
+    assert.equal(windows.newestId('mine'), mine[1].id);
+    assert.equal(windows.newestId('nobody'), 0);
   });
 
   it('merges the windows read together in id order, complete only when each is', () => {
     const windows = new ReplayWindows({ perNamespace: 2, total: 100 });
     const sent = ['a', '*', 'a', 'b', '*'].map(event);
     for (const kept of sent) windows.add(kept);
-    assert.deepEqual(ids(windows.after(['a', '*'], 0).events), ids([sent[0], sent[1], sent[2], sent[4]]));
-    assert.equal(windows.newestId(['a', '*']), sent[4].id);
+    assert.deepEqual(ids(windows.after(seenUpTo(0, ['a', '*'])).events), ids([sent[0], sent[1], sent[2], sent[4]]));
+    assert.equal(windows.newestId('*'), sent[4].id);
     windows.add(event('*'));
-    assert.equal(windows.after(['a', '*'], sent[0].id).complete, false, 'the store-wide window lost one');
-    assert.equal(windows.after(['a'], sent[0].id).complete, true);
+    assert.equal(windows.after(seenUpTo(sent[0].id, ['a', '*'])).complete, false, 'the store-wide window lost one');
+    assert.equal(windows.after(seenUpTo(sent[0].id, ['a'])).complete, true);
   });
 
   it('drops whole windows, the least recently active first, to stay within the total; their replays are incomplete', () => {
@@ -50,15 +51,15 @@ describe('replay windows per namespace', () => {
       { events: 13, windows: 2, dropped: 2 },
       'second (idle longest) went for the third, first for the fourth: each small window counts as ten',
     );
-    assert.deepEqual(windows.after(['second'], before), { events: [], complete: false });
-    assert.deepEqual(windows.after(['first'], before), { events: [], complete: false });
-    assert.equal(windows.after(['third'], before).events.length, 12);
-    assert.equal(windows.after(['third'], before).complete, true);
-    assert.equal(windows.after(['never-seen'], before).complete, true);
+    assert.deepEqual(windows.after(seenUpTo(before, ['second'])), { events: [], complete: false });
+    assert.deepEqual(windows.after(seenUpTo(before, ['first'])), { events: [], complete: false });
+    assert.equal(windows.after(seenUpTo(before, ['third'])).events.length, 12);
+    assert.equal(windows.after(seenUpTo(before, ['third'])).complete, true);
+    assert.equal(windows.after(seenUpTo(before, ['never-seen'])).complete, true);
     const returned = event('first');
     windows.add(returned);
-    assert.deepEqual(windows.after(['first'], before), { events: [returned], complete: false });
-    assert.deepEqual(windows.after(['first'], returned.id - 1), { events: [returned], complete: true });
+    assert.deepEqual(windows.after(seenUpTo(before, ['first'])), { events: [returned], complete: false });
+    assert.deepEqual(windows.after(seenUpTo(returned.id - 1, ['first'])), { events: [returned], complete: true });
   });
 
   it('holds memory within its bounds however many namespaces publish', () => {
@@ -82,9 +83,9 @@ describe('replay windows per namespace', () => {
       windows: 1000 / SMALLEST_WINDOW,
       dropped: droppedRemembered(bounds),
     });
-    assert.equal(windows.after(['ns-1'], start).complete, false, 'a forgotten drop still counts as lost');
-    assert.equal(windows.after(['ns-19998'], lastId - 2).complete, true);
-    assert.equal(windows.after(['ns-busy'], start).events.length, 5, 'the busiest namespace kept its window');
+    assert.equal(windows.after(seenUpTo(start, ['ns-1'])).complete, false, 'a forgotten drop still counts as lost');
+    assert.equal(windows.after(seenUpTo(lastId - 2, ['ns-19998'])).complete, true);
+    assert.equal(windows.after(seenUpTo(start, ['ns-busy'])).events.length, 5, 'the busiest namespace kept its window');
   });
 
   it('keeps nothing with a window of 0, and tells each namespace only of its own missed events', () => {
@@ -92,8 +93,8 @@ describe('replay windows per namespace', () => {
     const mine = event('mine');
     windows.add(mine);
     windows.add(event('theirs'));
-    assert.deepEqual(windows.after(['mine'], mine.id - 1), { events: [], complete: false });
-    assert.deepEqual(windows.after(['mine'], mine.id), { events: [], complete: true });
+    assert.deepEqual(windows.after(seenUpTo(mine.id - 1, ['mine'])), { events: [], complete: false });
+    assert.deepEqual(windows.after(seenUpTo(mine.id, ['mine'])), { events: [], complete: true });
     assert.equal(windows.footprint.events, 0);
   });
 });

@@ -1,5 +1,6 @@
 import { AppConfig } from '../config/config.types';
 import { EngramEvent } from './engram-event';
+import { LastSeen } from './event-cursor';
 import { EventRing, Replay } from './event-ring';
 
 /** What the replay windows keep (ENGRAM_EVENTS_RING_SIZE, ENGRAM_EVENTS_RING_TOTAL). */
@@ -36,10 +37,13 @@ export function droppedRemembered({ total }: ReplayBounds): number {
   return Math.max(total, 1000);
 }
 
-/** The replays of several namespaces as one: their events in id order, complete when every one is. */
-export function mergeReplays(replays: Replay[]): Replay {
+/**
+ * The replays of several namespaces as one, complete when every one is: their events in the order they
+ * were published (`placeOf`), which their ids, each namespace numbering its own, do not give.
+ */
+export function mergeReplays(replays: Replay[], placeOf: (event: EngramEvent) => number): Replay {
   return {
-    events: replays.flatMap((replay) => replay.events).sort((a, b) => a.id - b.id),
+    events: replays.flatMap((replay) => replay.events).sort((a, b) => placeOf(a) - placeOf(b)),
     complete: replays.every((replay) => replay.complete),
   };
 }
@@ -60,6 +64,9 @@ export class ReplayWindows {
   /** The newest id of a dropped window no longer remembered: a namespace with no record lost nothing newer. */
   private forgottenUpTo = 0;
   private keptEvents = 0;
+  /** The order kept events arrived in, which is the order they were published (see mergeReplays). */
+  private readonly arrivals = new WeakMap<EngramEvent, number>();
+  private arrived = 0;
   /** What the windows count as against the total (see windowCharge). */
   private charged = 0;
 
@@ -79,20 +86,25 @@ export class ReplayWindows {
     this.windows.set(namespace, window);
     this.keptEvents -= window.size;
     this.charged -= windowCharge(window.size);
+    this.arrivals.set(event, ++this.arrived);
     window.add(event);
     this.keptEvents += window.size;
     this.charged += windowCharge(window.size);
     this.dropIdle(namespace);
   }
 
-  /** The kept events of `namespaces` after `lastId`, oldest first; complete when none of theirs was lost. */
-  after(namespaces: readonly string[], lastId: number): Replay {
-    return mergeReplays(namespaces.map((namespace) => this.replayOf(namespace, lastId)));
+  /** The kept events of each namespace of `seen` after its id there, oldest first; complete when none of theirs was lost. */
+  after(seen: LastSeen): Replay {
+    const replays = [...seen].map(([namespace, lastId]) => this.replayOf(namespace, lastId));
+    return mergeReplays(replays, (event) => this.arrivals.get(event)!);
   }
 
-  /** The newest id kept of `namespaces` (0 for none): a replay from it misses nothing of theirs kept since. */
-  newestId(namespaces: readonly string[]): number {
-    return Math.max(0, ...namespaces.map((namespace) => this.windows.get(namespace)?.newestId ?? 0));
+  /**
+   * The newest id of `namespace` kept, or held by its dropped window (0 for none known): a replay from it
+   * misses nothing of its kept since, and tells of no loss before.
+   */
+  newestId(namespace: string): number {
+    return this.windows.get(namespace)?.newestId ?? this.dropped.get(namespace) ?? 0;
   }
 
   private replayOf(namespace: string, lastId: number): Replay {

@@ -15,9 +15,12 @@ export const RETRY_MS = 2000;
 export const OPENING_FRAME = `retry: ${RETRY_MS}\n: engram event stream\n\n`;
 export const HEARTBEAT_FRAME = ': heartbeat\n\n';
 
-/** The frames of one event; `data` is the whole event, its type included, as one JSON line. */
-export function eventFrames(event: EngramEvent, style: FrameStyle): string {
-  return messageFrames(String(event.id), event.type, JSON.stringify(event), style);
+/**
+ * The frames of one event; `data` is the whole event, its type included, as one JSON line. The `id:` line
+ * is where the stream stands after it (see StreamCursor): the event's id for a stream of one namespace.
+ */
+export function eventFrames(event: EngramEvent, style: FrameStyle, streamId = String(event.id)): string {
+  return messageFrames(streamId, event.type, JSON.stringify(event), style);
 }
 
 /** A stream notice (not a change): e.g. `replay_incomplete` when missed events left the ring. */

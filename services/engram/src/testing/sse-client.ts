@@ -109,3 +109,16 @@ function parseBlock(block: string, frames: SseFrame[], comments: string[]): void
   frame.data = data.join('\n');
   frames.push(frame);
 }
+
+/**
+ * Whether a stream's `id:` lines (its position: one id per namespace it reads, joined by '-') each move
+ * exactly one part forward and keep the others, as each event advances only its own namespace's.
+ */
+export function positionsRise(ids: readonly string[]): boolean {
+  const positions = ids.map((id) => id.split('-').map(Number));
+  return positions.every((position, i) => {
+    if (i === 0) return true;
+    const moved = position.filter((part, n) => part !== positions[i - 1][n]);
+    return moved.length === 1 && position.every((part, n) => part >= positions[i - 1][n]);
+  });
+}

@@ -142,7 +142,7 @@ export class AppShell extends LitElement {
         onGap: () => this.changes++,
         onState: (state) => this.onLiveState(state),
       },
-      recent.last_event_id,
+      String(recent.last_event_id),
     );
     this.events.start();
   }
