@@ -94,3 +94,46 @@ describe("the worker's HTTP port", () => {
     assert.ok(!worker.output().includes(keys.operator), 'the key is in the worker log');
   });
 });
+
+describe('a worker that starts first, on a database not made yet', () => {
+  const dir = tempDir();
+  let redis: any;
+  let model: any;
+
+  before(async () => {
+    redis = await startTestRedis();
+    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'first-start-model' });
+  });
+  after(async () => {
+    await model?.close();
+    await redis?.close();
+  });
+
+  /** The start-up line a server logs about the new database it creates, or undefined when it logs none. */
+  async function newDatabaseLine(command: 'serve' | 'worker', database: string) {
+    const ready = command === 'worker' ? 'Engram worker ready' : 'Engram ready';
+    const env = {
+      REDIS_URL: redis.url,
+      MCP_MEMORY_SQLITE_PATH: database,
+      ENGRAM_EMBEDDING_PROVIDER: 'openai',
+      MCP_EXTERNAL_EMBEDDING_URL: model.url,
+      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+    };
+    const started = await startEngram(command, env, dir, ready);
+    assert.equal(await started.stop(), 0, started.output());
+    const line = started
+      .output()
+      .split('\n')
+      .find((text) => text.includes('No database yet'));
+    return line === undefined ? undefined : (JSON.parse(line).message as { msg: string; database: string });
+  }
+
+  it('says it creates a new, empty database in the line serve says it in', async () => {
+    const byWorker = await newDatabaseLine('worker', join(dir, 'worker-first.db'));
+    assert.ok(byWorker, 'engram worker created a database without a word');
+    assert.equal(byWorker.database, join(dir, 'worker-first.db'));
+    const byApi = await newDatabaseLine('serve', join(dir, 'api-first.db'));
+    assert.equal(byWorker.msg, byApi?.msg);
+    assert.equal(await newDatabaseLine('worker', join(dir, 'worker-first.db')), undefined, 'said again at a restart');
+  });
+});

@@ -9,7 +9,7 @@ import { waitForRedis } from '../jobs/redis-probe';
 import { PortReservation, reservePort } from '../process/port-reservation';
 import { recordServing } from '../health/serving-record.repository';
 import { startTracing } from '../tracing/tracing';
-import { storeIsNew, storeLocation, unusableStorePath } from '../storage/store-location';
+import { announceNewStore, storeLocation, unusableStorePath } from '../storage/store-location';
 import { preloadEmbedder } from '../embeddings/embedder-preload';
 import { readyLine } from './ready-line';
 
@@ -36,12 +36,7 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   } catch (error) {
     return startFailed(error, config.http.port, bind.host, logger);
   }
-  if (storeIsNew(config.storage)) {
-    logger.log(
-      { msg: 'No database yet: creating a new, empty one', database: storeLocation(config.storage) },
-      'Startup',
-    );
-  }
+  announceNewStore(config.storage, logger);
   // The model loads on its own threads while the app's modules load on this one.
   const embedder = preloadEmbedder(config.embedding);
   const { createApp } = await import('./create-app.js');

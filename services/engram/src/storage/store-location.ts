@@ -1,3 +1,4 @@
+import { LoggerService } from '@nestjs/common';
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AppConfig } from '../config/config.types';
@@ -22,6 +23,15 @@ export function storeIsNew(storage: AppConfig['storage']): boolean {
     return false; // a file where a folder of the path should be: missingDatabase names it
   }
   return found === undefined || (found.isFile() && found.size === 0);
+}
+
+/**
+ * The start-up line of a server (serve, worker) about to create a new, empty SQLite store, so whoever
+ * reads its log sees where a first start, or a mistyped or unmounted path, put the data. Nothing otherwise.
+ */
+export function announceNewStore(storage: AppConfig['storage'], logger: LoggerService): void {
+  if (!storeIsNew(storage)) return;
+  logger.log({ msg: 'No database yet: creating a new, empty one', database: storeLocation(storage) }, 'Startup');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
-import { storeLocation, unusableStorePath } from '../storage/store-location';
+import { announceNewStore, storeLocation, unusableStorePath } from '../storage/store-location';
 import { FastifyInstance } from 'fastify';
 import { AddressInfo } from 'node:net';
 import { Authenticator } from '../auth/authenticator';
@@ -38,6 +38,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   // The same rule as the api's: without a credential the worker's port stays on loopback.
   const bind = decideBindAddress(config);
   if (bind.warning) logger.warn(bind.warning, 'Startup');
+  announceNewStore(config.storage, logger);
   let context: INestApplicationContext;
   let server: FastifyInstance;
   try {
