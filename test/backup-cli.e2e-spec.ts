@@ -26,14 +26,14 @@ describe('engram restore --list and a corrupt backup (a real SQLite file)', () =
     const json = JSON.parse((await store.engram(['restore', '--list', '--json'])).stdout);
     assert.equal(json.backups[0].state, 'corrupt');
 
-    const restore = await store.engram(['restore', id]);
+    const restore = await store.engram(['restore', id, '--yes']);
     assert.equal(restore.code, 65, restore.stderr);
     assert.match(
       restore.stderr,
       new RegExp(`^engram restore: Backup ${id} is corrupt and will not be restored: manifest\\.json[^\\n]*\\n$`),
       'refused in one line before any job is queued',
     );
-    const unknown = await store.engram(['restore', 'backup-20000101T000000000Z']);
+    const unknown = await store.engram(['restore', 'backup-20000101T000000000Z', '--yes']);
     assert.equal(unknown.code, 66, unknown.stderr);
     assert.equal(unknown.stderr, 'engram restore: No backup with id backup-20000101T000000000Z\n');
   });

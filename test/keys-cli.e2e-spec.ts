@@ -88,7 +88,7 @@ describe('engram keys (CLI)', () => {
     assert.match(rows[1], / alice +egk_\S+ +read +alice /);
     assert.equal(JSON.parse((await keys(['list', '--json'], db)).stdout).keys[0].name, 'laptop');
 
-    assert.equal((await keys(['revoke', id], db)).code, 0);
+    assert.equal((await keys(['revoke', id, '--yes'], db)).code, 0);
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'x-api-key': key })).status, 401);
   });
 
@@ -113,7 +113,7 @@ describe('engram keys (CLI)', () => {
     const both = await create('lapsed and revoked', '1');
     const past = Date.now() - 60_000;
     expireKeys(db, [lapsed.id, both.id], past);
-    assert.equal((await keys(['revoke', both.id], db)).code, 0);
+    assert.equal((await keys(['revoke', both.id, '--yes'], db)).code, 0);
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'x-api-key': lapsed.key })).status, 401);
 
     const rows = (await keys(['list'], db)).stdout.trimEnd().split('\n');
@@ -134,7 +134,7 @@ describe('engram keys (CLI)', () => {
     assert.equal(bad.code, 64);
     assert.match(bad.stderr, /--scopes/);
     assert.equal((await keys(['explode'], db)).code, 64);
-    const unknown = await keys(['revoke', '00000000-0000-4000-8000-000000000000'], db);
+    const unknown = await keys(['revoke', '00000000-0000-4000-8000-000000000000', '--yes'], db);
     assert.equal(unknown.code, 66);
     assert.match(unknown.stderr, /No API key with id/);
     const typed = await keys(['create', '--name', '--scopes', 'read'], db);

@@ -169,7 +169,7 @@ describe('api replicas and a worker on PostgreSQL and Redis (real processes)', (
     assert.equal(own.body.results.length, 2, 'both writes, from either replica, in its namespace');
     const outside = await call(apiA.url, 'POST', '/api/search', { query: 'written by ci-bot', mode: 'keyword' }, ADMIN);
     assert.equal(outside.body.results.length, 0, 'not in the default namespace');
-    await cli(['revoke', id]);
+    await cli(['revoke', id, '--yes']);
     for (const api of [apiA, apiB]) {
       assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': key })).status, 401);
     }

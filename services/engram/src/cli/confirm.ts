@@ -1,17 +1,18 @@
 import { createInterface } from 'node:readline';
 import { FlagSpec, ParsedArgs } from './cli-args';
 
-/** The flag of a command that destroys data for good: the user's yes given ahead, for scripts. */
+/** The flag of a command that destroys or replaces data: the user's yes given ahead, for scripts. */
 export const YES_FLAG = { yes: { type: 'boolean' } } as const satisfies FlagSpec;
 
 /**
- * Why a run that destroys data for good cannot go ahead, or undefined when it can: with --yes it need
+ * Why a run that destroys or replaces data cannot go ahead, or undefined when it can: with --yes it need
  * not ask; on a terminal it asks (see `confirmed`). Anything else (a pipe, cron, CI) has nobody to ask,
- * and a script that did not say --yes must not destroy data on a missing answer.
+ * and a script that did not say --yes must not destroy data on a missing answer. `what` is what the run
+ * does, after "asks before it".
  */
-export function consentProblem(args: ParsedArgs): string | undefined {
+export function consentProblem(args: ParsedArgs, what = 'deletes for good'): string | undefined {
   if (args.flags.yes === true || process.stdin.isTTY) return undefined;
-  return 'asks before it deletes for good, and stdin is not a terminal: add --yes to go ahead without asking';
+  return `asks before it ${what}, and stdin is not a terminal: add --yes to go ahead without asking`;
 }
 
 /**

@@ -5,9 +5,10 @@ import { ApiKeyService } from '../auth/keys/api-key.service';
 import { NotFound } from '../common/domain-errors';
 import { openStores } from '../storage/storage.module';
 import { plainFailure } from '../process/plain-failure';
-import { integerFlag, parseCommandArgs, TABLES_CONFIG } from './cli-args';
+import { integerFlag, ParsedArgs, parseCommandArgs, TABLES_CONFIG } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson, printTable, usageError } from './cli-output';
+import { confirmed, consentProblem, declined, YES_FLAG } from './confirm';
 import { configForExistingStore } from './existing-store';
 import { describeFlagIssues } from './flag-issues';
 
@@ -15,7 +16,10 @@ const USAGE = `usage:
   engram keys create --name <name> --scopes read[,write][,admin] [--namespace <ns>] [--expires-days <n>] [--json]
       prints the secret once; the first key must be an admin key (scopes include admin, no namespace)
   engram keys list [--json]
-  engram keys revoke <key id> [--json]
+  engram keys revoke <key id> [--yes] [--json]
+      for good: clients using the key are refused from then on. On a terminal it asks first (only y or
+      yes goes ahead; anything else exits 1, nothing changed); --yes does not ask, and without a terminal
+      to ask on (as in scripts) revoke needs --yes (exit 64 otherwise). An unknown id exits 66.
   ${configUsage(TABLES_CONFIG)}`;
 
 const FLAGS = {
@@ -24,6 +28,7 @@ const FLAGS = {
   namespace: { type: 'string' },
   'expires-days': { type: 'string' },
   json: { type: 'boolean' },
+  ...YES_FLAG,
 } as const;
 
 /** What only `keys create` reads; list and revoke refuse them rather than ignore them. */
@@ -47,6 +52,10 @@ export const keysCommand: CliCommand = {
     if (action !== 'create' && createOnly) {
       return usageError('keys', `--${createOnly} goes with keys create, not keys ${action}`, USAGE);
     }
+    if (action !== 'revoke' && flags.yes)
+      return usageError('keys', `--yes goes with keys revoke, not keys ${action}`, USAGE);
+    const noConsent = action === 'revoke' ? consentProblem(args, 'revokes a key for good') : undefined;
+    if (noConsent) return usageError('keys', noConsent, USAGE);
     const expiresDays = integerFlag(args, 'expires-days', 1, MAX_KEY_EXPIRY_DAYS);
     if (expiresDays.problem) return usageError('keys', expiresDays.problem, USAGE);
     const parsed = CreateApiKeyBody.safeParse({
@@ -67,10 +76,7 @@ export const keysCommand: CliCommand = {
         const views = (await keys.list()).map(toKeyView);
         return flags.json ? printJson({ keys: views }) : printKeys(views);
       }
-      if (action === 'revoke') {
-        const view = toKeyView(await keys.revoke(positionals[0]));
-        return flags.json ? printJson(view) : say(`revoked ${view.name} (${view.id})`);
-      }
+      if (action === 'revoke') return await revokeKey(keys, positionals[0], args);
       const { name, scopes, namespace, expires_in_days } = parsed.data!;
       const expiresAt = expires_in_days === undefined ? undefined : Date.now() + expires_in_days * 86_400_000;
       const { key, record, locksServer } = await keys.create({ name, scopes, namespace, expiresAt });
@@ -89,11 +95,27 @@ export const keysCommand: CliCommand = {
   },
 };
 
+/**
+ * Revokes the key `id` once the user said yes (see confirm.ts). An id no key has is not asked about: the
+ * service's NotFound says it (66).
+ */
+async function revokeKey(keys: ApiKeyService, id: string, args: ParsedArgs): Promise<number> {
+  const key = (await keys.list()).map(toKeyView).find((view) => view.id === id);
+  if (key && !(await confirmed(`Revoke key ${keyLine(key)} for good?`, args))) return declined('keys revoke');
+  const view = toKeyView(await keys.revoke(id));
+  return args.flags.json ? printJson(view) : say(`revoked ${view.name} (${view.id})`);
+}
+
 /** What was made, said back in full: a namespace or expiry mistyped shows here, not at the first refusal. */
 function createdLine(view: KeyView): string {
+  return `created ${keyLine(view)}`;
+}
+
+/** A key in full, in the words of `keys create`'s answer: what the user made, or is about to revoke. */
+function keyLine(view: KeyView): string {
   const namespace = view.namespace === null ? 'every namespace' : `namespace ${view.namespace}`;
   const expires = view.expires_at === null ? 'never expires' : `expires ${view.expires_at}`;
-  return `created ${view.name} (${view.id}), scopes ${view.scopes.join(',')}, ${namespace}, ${expires}`;
+  return `${view.name} (${view.id}), scopes ${view.scopes.join(',')}, ${namespace}, ${expires}`;
 }
 
 function printKeys(views: KeyView[]): number {

@@ -70,7 +70,7 @@ describe('engram oauth', () => {
       listed.output.clients.map((client: any) => [client.client_name, client.active_tokens, client.namespaces]),
       [['CLI connector', 1, ['work']]],
     );
-    const revoked = await run(['revoke', 'b2c1f7e0-0000-4000-8000-000000000001', '--db', path]);
+    const revoked = await run(['revoke', 'b2c1f7e0-0000-4000-8000-000000000001', '--yes', '--db', path]);
     assert.deepEqual(revoked, {
       code: 0,
       output: { client_id: 'b2c1f7e0-0000-4000-8000-000000000001', revoked_tokens: 1 },
@@ -89,13 +89,13 @@ describe('engram oauth', () => {
       /^b2c1f7e0-0000-4000-8000-000000000001\s+CLI connector\s+registration\s+-\s+1\s+work\s+\d{4}-\d\d-\d\d$/,
     );
     assert.deepEqual(rest, []);
-    const revoked = await print(['revoke', 'b2c1f7e0-0000-4000-8000-000000000001', '--db', path]);
+    const revoked = await print(['revoke', 'b2c1f7e0-0000-4000-8000-000000000001', '--yes', '--db', path]);
     assert.deepEqual(revoked, { code: 0, printed: 'revoked 1 token(s) of b2c1f7e0-0000-4000-8000-000000000001\n' });
   });
 
   it('says an unknown client id is unknown, exit 66', async () => {
     const path = await storeWithConnector();
-    const unknown = await print(['revoke', '00000000-0000-4000-8000-000000000000', '--db', path]);
+    const unknown = await print(['revoke', '00000000-0000-4000-8000-000000000000', '--yes', '--db', path]);
     assert.deepEqual(unknown, { code: 66, printed: '' });
   });
 });

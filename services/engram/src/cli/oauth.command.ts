@@ -4,20 +4,24 @@ import { OAuthService } from '../oauth/oauth.service';
 import { NotFound } from '../common/domain-errors';
 import { openStores } from '../storage/storage.module';
 import { plainFailure } from '../process/plain-failure';
-import { parseCommandArgs, TABLES_CONFIG } from './cli-args';
+import { ParsedArgs, parseCommandArgs, TABLES_CONFIG } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson, printTable, usageError } from './cli-output';
+import { confirmed, consentProblem, declined, YES_FLAG } from './confirm';
 import { configForExistingStore } from './existing-store';
 
 const USAGE = `usage:
-  engram oauth clients [--json]             list connectors approved through OAuth, with their live tokens
-  engram oauth revoke <client id> [--json]  revoke every token of a connector (it must be approved again)
+  engram oauth clients [--json]                   list connectors approved through OAuth, with their live tokens
+  engram oauth revoke <client id> [--yes] [--json]
+      revoke every token of a connector (it must be approved again). On a terminal it asks first (only y
+      or yes goes ahead; anything else exits 1, nothing changed); --yes does not ask, and without a
+      terminal to ask on (as in scripts) revoke needs --yes (exit 64 otherwise). An unknown id exits 66.
   ${configUsage(TABLES_CONFIG)}`;
 
 export const oauthCommand: CliCommand = {
   usage: USAGE,
   async run(argv) {
-    const args = parseCommandArgs(argv, { json: { type: 'boolean' } }, { config: TABLES_CONFIG });
+    const args = parseCommandArgs(argv, { json: { type: 'boolean' }, ...YES_FLAG }, { config: TABLES_CONFIG });
     if ('problem' in args) return usageError('oauth', args.problem, USAGE);
     const [action, id] = args.positionals;
     const count = args.positionals.length;
@@ -28,6 +32,9 @@ export const oauthCommand: CliCommand = {
         USAGE,
       );
     }
+    if (action === 'clients' && args.flags.yes) return usageError('oauth', '--yes goes with oauth revoke', USAGE);
+    const noConsent = action === 'revoke' ? consentProblem(args, "revokes a connector's tokens") : undefined;
+    if (noConsent) return usageError('oauth', noConsent, USAGE);
     const config = configForExistingStore('oauth', args.configArgv);
     if (typeof config === 'number') return config;
     const stores = await openStores(config);
@@ -41,10 +48,7 @@ export const oauthCommand: CliCommand = {
         const clients = await oauth.listClients();
         return json ? printJson({ clients }) : printClients(clients);
       }
-      const revoked = await oauth.revokeClient(id);
-      if (json) return printJson(revoked);
-      process.stdout.write(`revoked ${revoked.revoked_tokens} token(s) of ${revoked.client_id}\n`);
-      return 0;
+      return await revokeClient(oauth, id, args);
     } catch (error) {
       if (plainFailure(error)) throw error; // engram.ts says it in one line, with its own code (a busy store: 75)
       process.stderr.write(`engram oauth: ${(error as Error).message}\n`);
@@ -56,6 +60,23 @@ export const oauthCommand: CliCommand = {
 };
 
 type ClientView = Awaited<ReturnType<OAuthService['listClients']>>[number];
+
+/**
+ * Revokes every token of the connector `id` once the user said yes (see confirm.ts). An id no connector
+ * has is not asked about: the service's NotFound says it (66).
+ */
+async function revokeClient(oauth: OAuthService, id: string, args: ParsedArgs): Promise<number> {
+  const client = (await oauth.listClients()).find((candidate) => candidate.client_id === id);
+  if (client) {
+    const which = `${client.client_name ?? client.client_id} (${client.client_id}, ${client.active_tokens} live token(s))`;
+    const question = `Revoke every token of ${which}? It must be approved again to connect.`;
+    if (!(await confirmed(question, args))) return declined('oauth revoke');
+  }
+  const revoked = await oauth.revokeClient(id);
+  if (args.flags.json === true) return printJson(revoked);
+  process.stdout.write(`revoked ${revoked.revoked_tokens} token(s) of ${revoked.client_id}\n`);
+  return 0;
+}
 
 function printClients(clients: ClientView[]): number {
   if (clients.length === 0) {

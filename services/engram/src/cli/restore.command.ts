@@ -1,19 +1,24 @@
 import { BackupService } from '../backups/backup.service';
 import { toBackupView } from '../backups/backup.view';
 import { BackupIdInput } from '../backups/backup.dto';
+import { BackupManifest } from '../backups/backup-manifest';
 import { BackupCorrupted, BackupIncompatible, BackupNotFound } from '../backups/backup.errors';
 import { JobName } from '../jobs/job.types';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson, printTable, usageError } from './cli-output';
+import { confirmed, consentProblem, declined, YES_FLAG } from './confirm';
 import { enqueueAndFollow, humanBytes, withJobQueue } from './job-command';
 
 const USAGE = `usage:
-  engram restore <backup id> [--json]   restore it (the current state is kept as a backup first)
-  engram restore --list [--json]        the backups, newest first (a corrupt one with its problem)
+  engram restore <backup id> [--yes] [--json]   restore it (the current state is kept as a backup first)
+  engram restore --list [--json]                the backups, newest first (a corrupt one with its problem)
+  A restore replaces every memory of the store: on a terminal it asks first (only y or yes goes ahead;
+  anything else exits 1, nothing changed), --yes does not ask, and without a terminal to ask on (as in
+  scripts) a restore needs --yes (exit 64 otherwise). Exit codes: 65 a corrupt or foreign backup, 66 no such backup.
   ${configUsage()}`;
 
-const FLAGS = { list: { type: 'boolean' }, json: { type: 'boolean' } } as const;
+const FLAGS = { list: { type: 'boolean' }, json: { type: 'boolean' }, ...YES_FLAG } as const;
 
 export const restoreCommand: CliCommand = {
   usage: USAGE,
@@ -23,6 +28,7 @@ export const restoreCommand: CliCommand = {
     const json = args.flags.json === true;
     if (args.flags.list) {
       if (args.positionals.length > 0) return usageError('restore', '--list takes no backup id', USAGE);
+      if (args.flags.yes) return usageError('restore', '--yes goes with a restore, not --list', USAGE);
       return listBackups(args.configArgv, json);
     }
     const [id, extra] = args.positionals;
@@ -36,6 +42,8 @@ export const restoreCommand: CliCommand = {
         USAGE,
       );
     }
+    const noConsent = consentProblem(args, 'replaces the store with a backup');
+    if (noConsent) return usageError('restore', noConsent, USAGE);
     const output = {
       json,
       summarize: (result: Record<string, unknown>) =>
@@ -44,28 +52,39 @@ export const restoreCommand: CliCommand = {
     };
     return withJobQueue('restore', args.configArgv, async (queue, context) => {
       // Refused before it is queued, as REST does: an unknown, corrupt or foreign backup is one line.
-      const refusal = await refusalOf(() => context.get(BackupService).findRestorable(parsed.data));
-      if (refusal) {
-        process.stderr.write(`engram restore: ${refusal.message}\n`);
-        return refusal.code;
+      const found = await restorable(context.get(BackupService), parsed.data);
+      if ('refusal' in found) {
+        process.stderr.write(`engram restore: ${found.refusal.message}\n`);
+        return found.refusal.code;
       }
+      if (!(await confirmed(restoreQuestion(found.backup), args))) return declined('restore');
       return enqueueAndFollow(queue, JobName.Restore, { backupId: parsed.data }, output);
     });
   },
 };
 
-/** Why a backup cannot be restored, with the exit code: 66 unknown, 65 corrupt or of another format. */
-async function refusalOf(check: () => Promise<unknown>): Promise<{ message: string; code: number } | undefined> {
+/** The backup `id` to restore, or why it cannot be, with the exit code: 66 unknown, 65 corrupt or of another format. */
+async function restorable(
+  backups: BackupService,
+  id: string,
+): Promise<{ backup: BackupManifest } | { refusal: { message: string; code: number } }> {
   try {
-    await check();
-    return undefined;
+    return { backup: await backups.findRestorable(id) };
   } catch (error) {
-    if (error instanceof BackupNotFound) return { message: error.message, code: 66 }; // EX_NOINPUT
+    if (error instanceof BackupNotFound) return { refusal: { message: error.message, code: 66 } }; // EX_NOINPUT
     if (error instanceof BackupCorrupted || error instanceof BackupIncompatible) {
-      return { message: error.message, code: 65 }; // EX_DATAERR
+      return { refusal: { message: error.message, code: 65 } }; // EX_DATAERR
     }
     throw error;
   }
+}
+
+/** What the restore replaces with what, asked before anything is queued. */
+function restoreQuestion(backup: BackupManifest): string {
+  return (
+    `Restore ${backup.id} (${backup.created_at}, ${backup.counts.live_memories} memories) over the current ` +
+    'store? Every memory now in it is replaced (kept in a backup first).'
+  );
 }
 
 function listBackups(configArgv: readonly string[], json: boolean): Promise<number> {
