@@ -257,8 +257,8 @@ describe('engram CLI conventions (a real process)', () => {
       { args: ['serve', '--bogus'], problem: 'serve: unknown option --bogus; accepted: --db, --env-file' },
       { args: ['worker', '--port', '9000'], problem: 'worker: unknown option --port; accepted: --db, --env-file' },
       {
-        args: ['health', '--port', '9000'],
-        problem: 'health: unknown option --port; accepted: --ready, --timeout, --env-file',
+        args: ['health', '--host', '0.0.0.0'],
+        problem: 'health: unknown option --host; accepted: --ready, --timeout, --db, --env-file, --port',
       },
       { args: ['list', '--host', '0.0.0.0'], problem: 'list: unknown option --host; accepted: --tags' },
       {

@@ -1,15 +1,28 @@
 import { loadConfigOrReport } from '../config/config.loader';
+import { AppConfig } from '../config/config.types';
 import { probeServing } from '../health/serving-probe';
-import { SERVING_ROLES, ServingRecordRepository, ServingRole } from '../health/serving-record.repository';
+import {
+  SERVING_ROLES,
+  servingInstance,
+  ServingRecordRepository,
+  ServingRole,
+} from '../health/serving-record.repository';
+import { storeLocation } from '../storage/store-location';
 import { ConfigFlag, decimalFlag, FlagSpec, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, usageError } from './cli-output';
 
-/** Only MCP_API_KEY is read (for --ready): the address is the one the server recorded when it started. */
-const CONFIG: readonly ConfigFlag[] = ['env-file'];
+/**
+ * Which server to check: the one of this database and configured port (--port for the api,
+ * WORKER_HTTP_PORT for the worker), as the environment gives them to a container's health check. The
+ * address probed is the one the server recorded when it started; MCP_API_KEY is read for --ready.
+ */
+const CONFIG: readonly ConfigFlag[] = ['db', 'env-file', 'port'];
 
 const USAGE = `usage: engram health [api|worker] [--ready] [--timeout <seconds>]
   without a role: whichever of the api and the worker runs here; --ready: /health/ready with MCP_API_KEY
+  the api or worker of the configured database and port (--db, --port for the api, WORKER_HTTP_PORT for
+  the worker, or the environment, as the server was given them), on the address it recorded when it started
   exit 0 healthy, 1 not (or nothing runs here)
   ${configUsage(CONFIG)}`;
 
@@ -33,16 +46,18 @@ export const healthCommand: CliCommand = {
     if (timeout.problem) return usageError('health', timeout.problem, USAGE);
     const seconds = timeout.value ?? 4;
     const ready = parsed.flags.ready === true;
+    const config = loadConfigOrReport(parsed.configArgv);
+    if (!config) return 78; // EX_CONFIG
     const records = new ServingRecordRepository();
-    const roles = role ? [role as ServingRole] : SERVING_ROLES.filter((name) => records.read(name));
-    if (roles.length === 0) {
-      process.stderr.write('engram health: no Engram api or worker has started listening here\n');
-      return 1;
-    }
-    const apiKey = ready ? loadConfigOrReport(parsed.configArgv)?.auth.apiKey : undefined;
+    const instances = role
+      ? [servingInstance(role as ServingRole, config)]
+      : SERVING_ROLES.map((name) => servingInstance(name, config)).filter((instance) => records.read(instance));
+    if (instances.length === 0) return nothingListening(config);
+    const apiKey = ready ? config.auth.apiKey : undefined;
     let healthy = true;
-    for (const name of roles) {
-      const record = records.read(name);
+    for (const instance of instances) {
+      const { role: name } = instance;
+      const record = records.read(instance);
       const result = record
         ? await probeServing(record, { ready, apiKey, timeoutMs: seconds * 1000 })
         : { healthy: false, summary: 'not listening (it has not started, or it stopped)' };
@@ -53,3 +68,12 @@ export const healthCommand: CliCommand = {
     return healthy ? 0 : 1;
   },
 };
+
+/** No record for this configuration: one line naming the database and ports looked for; exit 1. */
+function nothingListening(config: AppConfig): number {
+  const ports = `api port ${config.http.port}, worker port ${config.worker.httpPort}`;
+  process.stderr.write(
+    `engram health: no Engram api or worker has started listening here for ${storeLocation(config.storage)} (${ports})\n`,
+  );
+  return 1;
+}

@@ -52,7 +52,7 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     await embedder.discard(); // when the app failed before adopting it
     return startFailed(error, config.http.port, bind.host, logger);
   }
-  const unrecord = recordServing('api', app.getHttpServer(), logger);
+  const unrecord = recordServing('api', config, app.getHttpServer(), logger);
   // Signal handlers before the ready line: a SIGTERM sent as soon as it appears must close, not kill.
   const stopped = closeOnSignals(
     {

@@ -54,7 +54,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     return reportStartFailure(error, logger);
   }
   const { port } = server.server.address() as AddressInfo;
-  const unrecord = recordServing('worker', server.server, logger);
+  const unrecord = recordServing('worker', config, server.server, logger);
   // Signal handlers before the ready line: a SIGTERM sent as soon as it appears must close, not kill.
   const stopped = closeOnSignals(
     {
