@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startOAuthTestApp } from '../testing/oauth-flow';
-import { API_DOC, tableRoutes } from '../testing/api-doc-table';
+import { API_DOC, requestFields, tableRoutes } from '../testing/api-doc-table';
 import { TestApp } from '../testing/test-app';
 import { routesOf } from './create-app';
 
@@ -46,6 +46,34 @@ describe('docs/api.md and the routes the api serves', () => {
     );
   });
 
+  it('names in each route\'s "Body / query" column exactly the fields the schema of its route validates', async () => {
+    const openApi = (await api.request('GET', '/api/docs-json', { headers: { authorization: `Bearer ${ADMIN_KEY}` } }))
+      .body as OpenApiDocument;
+    // Rows of one operation share its schema: the agent's files, `<path>`, `<path>/history` and the rest.
+    const told = new Map<string, Set<string>>();
+    const table = tableRoutes();
+    for (const route of table) {
+      const operation = operationOf(openApi, route);
+      if (!operation) continue; // OAuth, /metrics and the dashboard's files are not in the document
+      const name = `${route.method} ${operation.path}`;
+      told.set(name, new Set([...(told.get(name) ?? []), ...requestFields(route, table)]));
+    }
+    assert.ok(told.size >= 60, `${told.size} operations checked`);
+    const wrong: string[] = [];
+    for (const [name, fields] of told) {
+      const validated = validatedFields(openApi, name);
+      wrong.push(
+        ...[...validated]
+          .filter((field) => !fields.has(field))
+          .map((field) => `${name}: ${field} validated, not named`),
+        ...[...fields]
+          .filter((field) => !validated.has(field))
+          .map((field) => `${name}: ${field} named, not validated`),
+      );
+    }
+    assert.deepEqual(wrong, []);
+  });
+
   it('names every route the api serves', () => {
     const named = [...API_DOC.matchAll(/`(?:[A-Z]+ )?(…)?(\/[^`\s]*)`/g), ...MCP_DOC.matchAll(/`()(\/mcp)`/g)].map(
       ([, ellipsis, path]) => ({ path: shape(path.replace(/\?.*$/, '')), tail: !!ellipsis }),
@@ -62,3 +90,34 @@ describe('docs/api.md and the routes the api serves', () => {
     assert.deepEqual([...new Set(unnamed)], [], 'routes docs/api.md does not name');
   });
 });
+
+interface OpenApiSchema {
+  $ref?: string;
+  properties?: Record<string, unknown>;
+}
+interface OpenApiOperation {
+  parameters?: { name: string; in: string }[];
+  requestBody?: { content: Record<string, { schema: OpenApiSchema }> };
+}
+interface OpenApiDocument {
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: { schemas: Record<string, OpenApiSchema> };
+}
+
+/** The document's operation for a table route: `:hash` is `{hash}`, the agent's `<path>…` one `{path}`. */
+function operationOf(openApi: OpenApiDocument, { method, path }: { method: string; path: string }) {
+  for (const candidate of [path.replace(/:(\w+)/g, '{$1}'), path.replace(/<.*$/, '{path}')])
+    if (openApi.paths[candidate]?.[method.toLowerCase()]) return { path: candidate };
+  return undefined;
+}
+
+/** The query parameters and body fields (any content type) the operation `METHOD /path` declares. */
+function validatedFields(openApi: OpenApiDocument, name: string): Set<string> {
+  const [method, path] = name.split(' ');
+  const operation = openApi.paths[path][method.toLowerCase()];
+  const query = (operation.parameters ?? []).filter((parameter) => parameter.in === 'query');
+  const bodies = Object.values(operation.requestBody?.content ?? {}).map(({ schema }) =>
+    schema.$ref ? openApi.components.schemas[schema.$ref.split('/').pop()!] : schema,
+  );
+  return new Set([...query.map(({ name }) => name), ...bodies.flatMap((body) => Object.keys(body.properties ?? {}))]);
+}

@@ -134,18 +134,25 @@ export function fieldMismatches(documented: DocumentedObject, value: unknown, at
 }
 
 /**
- * The request fields a "Body / query" column names outside its notes in parentheses: each `field`,
- * `{field, …}` and `?field=value`; headers (`X-Agent-ID`) and values (`note`) are not fields.
+ * The request fields a route's "Body / query" column names outside its notes in parentheses: each
+ * `field`, `{field, …}` and `?field=value`, the part for its method alone when the row serves several
+ * (`PUT: {content}`), another route's with "as `POST /api/memories`". Headers (`X-Agent-ID`), values
+ * (`note`) and settings (`ENGRAM_IMPORT_DIR`) are not fields.
  */
-export function requestFields(request: string): string[] {
+export function requestFields({ method, request }: DocumentedRoute, table = tableRoutes()): string[] {
+  const [, asMethod, asPath] = /^as `(\w+) ([^`]+)`/.exec(request) ?? [];
+  const same = asMethod && table.find((route) => route.method === asMethod && route.path === asPath);
+  if (same) return requestFields(same, table);
+  const perMethod = /\b(?:GET|POST|PUT|DELETE|PATCH): /.test(request);
+  const own = perMethod ? (new RegExp(`\\b${method}: ([^;]*)`).exec(request)?.[1] ?? '') : request;
   const fields: string[] = [];
   let depth = 0;
-  request.split('`').forEach((piece, index) => {
+  own.split('`').forEach((piece, index) => {
     if (index % 2 === 0) {
       for (const char of piece) depth += char === '(' ? 1 : char === ')' ? -1 : 0;
       return;
     }
-    if (depth > 0) return;
+    if (depth > 0 || /^[A-Z0-9_]+$/.test(piece)) return;
     if (/^\w+$/.test(piece)) fields.push(piece);
     else if (piece.startsWith('{')) fields.push(...parseObject(piece).fields.keys());
     else fields.push(...(/^\?(\w+)=/.exec(piece)?.slice(1) ?? []));
