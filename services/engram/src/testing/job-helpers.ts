@@ -1,5 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
+import { PostgresLockRepository } from '../storage/locks/postgres-lock.repository';
 import { SqliteLockRepository } from '../storage/locks/sqlite-lock.repository';
 import { StoreLocks } from '../storage/locks/store-locks';
 import { lockFolderOf } from '../storage/sqlite/sqlite.stores';
@@ -93,7 +94,7 @@ async function init(context: INestApplicationContext): Promise<INestApplicationC
 
 /**
  * Keeps queued jobs from finishing until the returned function is called: without Redis a restore held
- * elsewhere (the store lock) keeps the running job (say a backup) waiting, and the jobs queued after it
+ * elsewhere (the store lock, in the api's own backend) keeps the running job (say a backup) waiting, and the jobs queued after it
  * wait behind it; with Redis no worker runs.
  */
 export async function blockJobs(harness: JobsHarness): Promise<() => Promise<void>> {
@@ -101,7 +102,12 @@ export async function blockJobs(harness: JobsHarness): Promise<() => Promise<voi
     await harness.stopWorker();
     return () => harness.startWorker();
   }
-  const locks = new StoreLocks(new SqliteLockRepository(lockFolderOf(harness.api.config.storage.sqlitePath)));
+  const { storage } = harness.api.config;
+  const locks = new StoreLocks(
+    storage.postgres
+      ? new PostgresLockRepository(storage.postgres)
+      : new SqliteLockRepository(lockFolderOf(storage.sqlitePath)),
+  );
   let release!: () => void;
   let held!: () => void;
   const holding = new Promise<void>((resolve) => (held = resolve));
