@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { e2eStorages, E2eStorage } from './e2e-storage';
@@ -23,7 +23,7 @@ import {
   validValue,
 } from './fuzz-inputs';
 import { mcpClients } from './mcp-fixture';
-import { freePort, ROOT, RunningApi, startApi, tempDir } from './process-harness';
+import { freePort, RunningApi, startApi, tempDir } from './process-harness';
 
 /**
  * An input audit of the whole api process: every route docs/api.md lists (the table api-reference.api.spec
@@ -41,7 +41,7 @@ const SAMPLED = { field: 2, argument: 2, rawArgument: 1, body: 6, contentType: 2
 
 const { startMemAgentTestDouble, answer } = serviceHelper('testing/mem-agent.test-double.js');
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
-const API_DOC = readFileSync(join(ROOT, 'docs', 'api.md'), 'utf8');
+const { tableRoutes } = serviceHelper('testing/api-doc-table.js');
 
 interface Route {
   method: string;
@@ -52,17 +52,13 @@ interface Route {
 
 /** The `METHOD /path` routes of docs/api.md's route table, and /mcp (docs/mcp.md). */
 function documentedRoutes(): Route[] {
-  const routes = API_DOC.split('\n')
-    .filter((line) => /^\| `(GET|POST|PUT|DELETE) \//.test(line))
-    .flatMap((line) => {
-      const [, paths, fields] = line.split('|');
-      const named = [...fields.matchAll(/`([a-z][a-z_]*)(?:=[^`]*)?`/g)].map(([, name]) => name);
-      return [...paths.matchAll(/`(GET|POST|PUT|DELETE) (\/[^`\s]*)`/g)].map(([, method, path]) => ({
-        method,
-        path,
-        documentedFields: [...new Set(named)],
-      }));
-    });
+  const routes = (tableRoutes() as { method: string; path: string; request: string }[]).map(
+    ({ method, path, request }) => ({
+      method,
+      path,
+      documentedFields: [...new Set([...request.matchAll(/`([a-z][a-z_]*)(?:=[^`]*)?`/g)].map(([, name]) => name))],
+    }),
+  );
   return [...routes, { method: 'POST', path: '/mcp', documentedFields: [] }];
 }
 
