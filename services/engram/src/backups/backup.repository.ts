@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { syncToDisk, syncTreeToDisk } from '../common/durable-file';
+import { isDurableTemporary, syncToDisk, syncTreeToDisk } from '../common/durable-file';
 import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE, StoredBackup } from './backup-manifest';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
 
@@ -73,11 +73,16 @@ export class BackupRepository {
     return runInSqliteThread('fileDigest', path);
   }
 
-  /** Archives a directory's contents (gzip tar), or returns false when the directory does not exist. */
+  /**
+   * Archives a directory's contents (gzip tar), or returns false when the directory does not exist. The
+   * temporary files of durable writes are left out, whether a write in flight or a crash's leftover: never
+   * a file of the memory, they would otherwise be restored as stray files.
+   */
   async archiveDirectory(sourceDir: string, archivePath: string): Promise<boolean> {
     if (!existsSync(sourceDir)) return false;
     const tar = await import('tar'); // loaded with the first backup, not at start-up
-    await tar.create({ gzip: true, file: archivePath, cwd: sourceDir, portable: true }, ['.']);
+    const filter = (path: string) => !isDurableTemporary(basename(path));
+    await tar.create({ gzip: true, file: archivePath, cwd: sourceDir, portable: true, filter }, ['.']);
     return true;
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /**
@@ -9,7 +9,8 @@ import { basename, dirname, join, resolve } from 'node:path';
  * the folder is put on disk too, since the rename is only an entry of the folder: no reader, crash or
  * power cut ever finds half a file under the real name, and once this resolves the write is kept.
  * Leftover temporaries (`.<name>.<random>.tmp`, from a crash mid-write) are hidden names, which readers
- * of a folder skip.
+ * of a folder skip, archives leave out (isDurableTemporary) and the folder's owner removes once abandoned
+ * (removeAbandonedTemporaries).
  */
 export async function writeFileDurably(path: string, data: string | Uint8Array): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -27,6 +28,49 @@ export async function writeFileDurably(path: string, data: string | Uint8Array):
     throw error;
   }
   await syncToDisk(dirname(path));
+}
+
+/** writeFileDurably's temporary names: `.<name>.<12 hex digits>.tmp`. */
+const DURABLE_TEMPORARY = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/** Whether a file name is one of writeFileDurably's temporaries: a write in flight, or a crash's leftover. */
+export function isDurableTemporary(name: string): boolean {
+  return DURABLE_TEMPORARY.test(name);
+}
+
+/**
+ * A temporary untouched for this long is a crash's leftover, never a write in flight. Its writer may be
+ * another process (the worker beside the api, a command) or another node sharing the folder, whose ids
+ * mean nothing here, so its age is the only safe sign; a write lasts well under a second, and the margin
+ * covers clocks of nodes sharing a network folder that disagree by minutes.
+ */
+export const TEMPORARY_ABANDONED_AFTER_MS = 15 * 60_000;
+
+/**
+ * Removes writeFileDurably's temporaries under `root` (all its folders) untouched for `abandonedAfterMs`,
+ * and answers their paths. Younger ones may be another process's writes in flight and are left alone.
+ */
+export async function removeAbandonedTemporaries(
+  root: string,
+  abandonedAfterMs = TEMPORARY_ABANDONED_AFTER_MS,
+): Promise<string[]> {
+  const entries = await readdir(root, { withFileTypes: true, recursive: true }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    },
+  );
+  const removed: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile() || !isDurableTemporary(entry.name)) continue;
+    const path = join(entry.parentPath, entry.name);
+    // Gone already (renamed into place, or removed by another process's sweep): nothing to do.
+    const info = await lstat(path).catch(() => undefined);
+    if (!info || Date.now() - info.mtimeMs < abandonedAfterMs) continue;
+    await rm(path, { force: true });
+    removed.push(path);
+  }
+  return removed;
 }
 
 /** Puts a file written some other way (a stream) in place under `path` as writeFileDurably does. */

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isNamespace } from '../../auth/namespace';
+import { removeAbandonedTemporaries } from '../../common/durable-file';
 import {
   AgentFileJournal,
   contentDigest,
@@ -117,6 +118,11 @@ export class FolderAgentFileStore extends AgentFileStore {
     const directory = this.directory(namespace);
     await directory.ensureRoot();
     return directory.writeText(directory.rootFile(name), content);
+  }
+
+  /** Removes the temporary files writers that crashed mid-write left in any namespace; answers how many. */
+  async removeCrashLeftovers(): Promise<number> {
+    return (await removeAbandonedTemporaries(this.memoryDir)).length;
   }
 
   async openWorkspace(namespace: string, actor: FileActor): Promise<AgentFileWorkspace> {

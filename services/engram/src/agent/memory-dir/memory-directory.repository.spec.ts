@@ -1,41 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it, mock } from 'node:test';
 import { recordDiskCalls } from '../../testing/disk-calls';
 import { LARGE_FILE_LIMITS, memoryFileVersion } from '../../testing/memory-file-writer.child';
+import { killDuringWrite } from '../../testing/memory-file-writer';
 import { seededRandom } from '../../testing/seeded-random';
 import { makeTempDir } from '../../testing/test-app';
 import { MemoryDirectoryRepository } from './memory-directory.repository';
-
-const WRITER = join(__dirname, '..', '..', 'testing', 'memory-file-writer.child.js');
-
-/**
- * Runs the writer until it started its `writes`-th write, kills it with SIGKILL `delayMs` later (a write
- * takes tens of milliseconds: the kill lands in its checks, its write, its rename or between writes), and
- * returns the last version it acknowledged.
- */
-function killDuringWrite(dir: string, first: number, writes: number, delayMs: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const writer = spawn(process.execPath, [WRITER, dir, String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let errors = '';
-    let killing: NodeJS.Timeout | undefined;
-    writer.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (!killing && (output.match(/^writing /gm)?.length ?? 0) >= writes)
-        killing = setTimeout(() => writer.kill('SIGKILL'), delayMs);
-    });
-    writer.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    writer.on('error', reject);
-    writer.on('exit', (code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`the writer exited (${code}) before it was killed: ${errors}`));
-      const acks = [...output.matchAll(/^ack (\d+)$/gm)].map((match) => Number(match[1]));
-      resolve(acks.at(-1) ?? first - 1);
-    });
-  });
-}
 
 describe('MemoryDirectoryRepository', () => {
   afterEach(() => mock.restoreAll());

@@ -15,7 +15,8 @@ export const SETTLE_MS = 200;
  * Hand edits in MEMORY_DIR reach the history and search without a restart: the folder is watched
  * (recursively), and a namespace with changes is compared with its journal between agent runs and
  * imports (which the watcher also sees, and finds already journaled). At start-up every namespace is
- * compared once, for edits made while the service was down. Only for the folder store: on PostgreSQL
+ * compared once, for edits made while the service was down, after the temporary files of writes a crash
+ * cut short are removed (those untouched for 15 minutes: younger ones may be another process's writes). Only for the folder store: on PostgreSQL
  * the files are in the database and change only through the service.
  */
 @Injectable()
@@ -50,8 +51,8 @@ export class MemoryFolderWatcher implements OnApplicationBootstrap, OnApplicatio
       // A folder that cannot be watched (read-only, out of inotify watches) leaves hand edits to the next start.
       this.logger.warn({ msg: 'memory folder not watched', error: (error as Error).message });
     }
-    this.work = folder
-      .namespaces()
+    this.work = this.removeCrashLeftovers(folder)
+      .then(() => folder.namespaces())
       .then((namespaces) => this.recordHandEdits(folder, namespaces))
       .catch((error: Error) => this.logger.warn({ msg: 'memory folder check failed', error: error.message }));
   }
@@ -61,6 +62,16 @@ export class MemoryFolderWatcher implements OnApplicationBootstrap, OnApplicatio
     clearTimeout(this.timer);
     this.stopping.abort();
     await this.work;
+  }
+
+  /** Temporary files of writes cut short by a crash (of any process on the folder), once surely abandoned. */
+  private async removeCrashLeftovers(folder: FolderAgentFileStore): Promise<void> {
+    try {
+      const removed = await folder.removeCrashLeftovers();
+      if (removed > 0) this.logger.log({ msg: 'removed temporary files left by writes a crash cut short', removed });
+    } catch (error) {
+      this.logger.warn({ msg: 'memory folder leftovers not removed', error: (error as Error).message });
+    }
   }
 
   /** `filename` is relative to MEMORY_DIR: its first segment names the namespace. */
