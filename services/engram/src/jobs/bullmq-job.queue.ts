@@ -47,6 +47,12 @@ export interface BullMqOptions {
 }
 
 const CANCELLED_REASON = new JobCancelled().message;
+/** Stalls (the worker running the job stopped: a crash, a kill) BullMQ lets a job through; the next fails it. */
+const MAX_STALLED = 3;
+/** BullMQ's failedReason for a job failed by its stalled-job check. */
+const STALLED_REASON = 'job stalled more than allowable limit';
+/** What such a job's view and audit entry say instead, with `interrupted` as its error_code. */
+const STALLED_IN_WORDS = `Interrupted: the worker running this job stopped (a crash or a kill) each of the ${MAX_STALLED + 1} times it was taken; request it again`;
 /** Jobs not yet taken by a worker: what the bounds on waiting jobs count. */
 const WAITING_STATES = ['waiting', 'prioritized', 'delayed'] as const;
 
@@ -210,13 +216,26 @@ export class BullMqJobQueue implements JobQueue {
       lockDuration,
       stalledInterval: Math.max(1000, Math.round(lockDuration / 2)),
       // A job killed with its worker comes back; only repeated kills of the same job fail it.
-      maxStalledCount: 3,
+      maxStalledCount: MAX_STALLED,
     });
     this.worker.on('error', () => undefined);
-    // A failed attempt to be retried has no finishedOn yet; only a job's last end is filed.
     this.worker.on('completed', (job) => void this.finished.add(job));
-    this.worker.on('failed', (job) => void (job?.finishedOn && this.finished.add(job)));
+    this.worker.on('failed', (job) => void (job && this.failed(job)));
     void this.worker.run();
+  }
+
+  /**
+   * Files a job's last failure (a failed attempt to be retried has no finishedOn yet). One failed by the
+   * stalled-job check never reached process(), so the runner did not end it: it is ended here, audited and
+   * announced as any failure, before it is filed.
+   */
+  private async failed(job: Job): Promise<void> {
+    if (!job.finishedOn) return;
+    if (failedAsStalled(job)) {
+      const runnable = { id: job.id!, name: job.name as JobName, data: job.data as AnyJobData, queue: this.queue };
+      await this.runner.abandoned(runnable, new Error(STALLED_IN_WORDS));
+    }
+    await this.finished.add(job);
   }
 
   /**
@@ -287,6 +306,7 @@ export class BullMqJobQueue implements JobQueue {
       typeof job.progress === 'object' ? job.progress : { percent: job.progress }
     ) as Partial<JobProgress>;
     const cancelled = state === 'failed' && job.failedReason === CANCELLED_REASON;
+    const stalled = state === 'failed' && failedAsStalled(job);
     return {
       id: job.id!,
       name: job.name as JobName,
@@ -297,8 +317,8 @@ export class BullMqJobQueue implements JobQueue {
       data: job.data as AnyJobData,
       details: progress.details,
       result: job.returnvalue ?? undefined,
-      error: state === 'failed' ? job.failedReason : undefined,
-      error_code: state === 'failed' && !cancelled ? progress.error_code : undefined,
+      error: stalled ? STALLED_IN_WORDS : state === 'failed' ? job.failedReason : undefined,
+      error_code: stalled ? 'interrupted' : state === 'failed' && !cancelled ? progress.error_code : undefined,
       attempts: job.attemptsMade,
       created_at: new Date(job.timestamp).toISOString(),
       started_at: job.processedOn ? new Date(job.processedOn).toISOString() : undefined,
@@ -327,4 +347,9 @@ export class BullMqJobQueue implements JobQueue {
       throw new JobQueueUnavailable((error as Error).message);
     }
   }
+}
+
+/** Whether BullMQ's stalled-job check failed the job: its worker stopped while running it too many times. */
+function failedAsStalled(job: Job): boolean {
+  return job.failedReason === STALLED_REASON;
 }

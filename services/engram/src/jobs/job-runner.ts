@@ -86,16 +86,7 @@ export class JobRunner {
       const cancelled = error instanceof JobCancelled;
       this.count(job, cancelled ? 'cancelled' : 'failed');
       await this.recordEnd(job, { error: error as Error });
-      this.events.publish(
-        'job_failed',
-        {
-          job_id: job.id,
-          name: job.name,
-          error: (error as Error).message,
-          cancelled,
-        },
-        jobNamespace(job.data),
-      );
+      this.announceFailure(job, error as Error, cancelled);
       // An operator command says why its job failed in its own one line; the log would only repeat it.
       const report = { msg: cancelled ? 'Job cancelled' : 'Job failed', job: job.id, error: (error as Error).message };
       if (this.role === 'cli') this.logger.debug(report);
@@ -115,11 +106,7 @@ export class JobRunner {
   async cancelledBeforeRun(job: Omit<RunnableJob, 'queue'>): Promise<void> {
     const error = new JobCancelled();
     await this.recordEnd(job, { error });
-    this.events.publish(
-      'job_failed',
-      { job_id: job.id, name: job.name, error: error.message, cancelled: true },
-      jobNamespace(job.data),
-    );
+    this.announceFailure(job, error, true);
     this.logger.log({ msg: 'Job cancelled before it ran', job: job.id, name: job.name });
     try {
       await this.processors.get(job.name).discard?.(job.data as never);
@@ -139,6 +126,25 @@ export class JobRunner {
    */
   async interrupted(job: Omit<RunnableJob, 'queue'>, error: Error): Promise<void> {
     await this.recordEnd(job, { error }, { wait: true });
+  }
+
+  /**
+   * A job failed without reaching run() because the worker running it stopped (a crash, a kill) every time it
+   * took it, so often that BullMQ's stalled-job check ended it: audited, announced and counted as any failure.
+   */
+  async abandoned(job: RunnableJob, error: Error): Promise<void> {
+    this.count(job, 'failed');
+    await this.recordEnd(job, { error });
+    this.announceFailure(job, error, false);
+    this.logger.warn({ msg: 'Job failed: its worker stopped while running it', job: job.id, name: job.name });
+  }
+
+  private announceFailure(job: Omit<RunnableJob, 'queue'>, error: Error, cancelled: boolean): void {
+    this.events.publish(
+      'job_failed',
+      { job_id: job.id, name: job.name, error: error.message, cancelled },
+      jobNamespace(job.data),
+    );
   }
 
   /**

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { RedisKeys } from '../config/redis-keys';
+import { JobsHarness, runJob, startJobsHarness, waitForJob } from '../testing/job-helpers';
+import { openSse } from '../testing/sse-client';
+
+const DYING_WORKER = join(__dirname, '..', 'testing', 'dying-worker.child.js');
+/** Stalls BullMQ lets a job through (the worker's maxStalledCount); the one after fails it. */
+const STALLS_ALLOWED = 3;
+
+/** Starts a worker that takes the job and kills it with SIGKILL while it runs it. */
+function killWhileRunning(redisUrl: string, prefix: string, jobId: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = spawn(process.execPath, [DYING_WORKER, redisUrl, prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let errors = '';
+    worker.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(`running ${jobId}\n`)) worker.kill('SIGKILL');
+    });
+    worker.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    worker.on('error', reject);
+    worker.on('exit', (code, signal) =>
+      signal === 'SIGKILL'
+        ? resolve()
+        : reject(new Error(`the worker exited (${code}) before it was killed: ${errors}`)),
+    );
+  });
+}
+
+describe('a job whose worker is killed every time it runs it (BullMQ)', () => {
+  let harness: JobsHarness;
+  before(async () => {
+    harness = await startJobsHarness('bullmq', { ENGRAM_JOBS_KEEP_FINISHED: '1' });
+  });
+  after(() => harness.close());
+
+  it('ends failed as interrupted once stalled too often: audited, filed among its namespace’s finished jobs and trimmed like them', async () => {
+    await harness.stopWorker();
+    const queued = await harness.api.request('POST', '/api/conflicts/scan');
+    assert.equal(queued.status, 202, queued.text);
+    const id = queued.body.job_id as string;
+    const prefix = harness.api.app.get(RedisKeys).prefix;
+    for (let kill = 0; kill <= STALLS_ALLOWED; kill++) await killWhileRunning(harness.redis!.url, prefix, id);
+
+    // The next worker's stalled-job check finds the job's lock gone once more and fails it.
+    const stream = await openSse(`${harness.api.url}/api/events/stream?frames=named`);
+    await harness.startWorker();
+    const failed = await waitForJob(harness.api.request, id);
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.error_code, 'interrupted');
+    assert.match(failed.error, /^Interrupted: the worker running this job stopped/);
+    const announced = (event: { event: string; data: any }) =>
+      event.event === 'job_failed' && event.data.payload.job_id === id;
+    try {
+      await stream.waitFor(() => stream.named().some(announced));
+    } finally {
+      stream.close();
+    }
+
+    const audited = await harness.api.request('GET', '/api/admin/audit?action=conflicts.scan&limit=50');
+    assert.equal(audited.status, 200, audited.text);
+    const ends = audited.body.events.filter((entry: any) => entry.target === id && entry.outcome !== 'requested');
+    assert.deepEqual(
+      ends.map((entry: any) => [entry.outcome, entry.namespace]),
+      [['failure', 'default']],
+    );
+
+    // One finished job kept per namespace: the next scan's end trims the failed one away, as any other.
+    const next = await runJob(harness.api.request, '/api/conflicts/scan');
+    assert.equal(next.state, 'completed', next.error);
+    const deadline = Date.now() + 10_000;
+    while ((await harness.api.request('GET', `/api/jobs/${id}`)).status !== 404) {
+      assert.ok(Date.now() < deadline, 'the failed job is still kept past ENGRAM_JOBS_KEEP_FINISHED');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  });
+});
