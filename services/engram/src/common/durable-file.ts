@@ -41,28 +41,38 @@ export function isDurableTemporary(name: string): boolean {
 /**
  * A temporary untouched for this long is a crash's leftover, never a write in flight. Its writer may be
  * another process (the worker beside the api, a command) or another node sharing the folder, whose ids
- * mean nothing here, so its age is the only safe sign; a write lasts well under a second, and the margin
- * covers clocks of nodes sharing a network folder that disagree by minutes.
+ * mean nothing here, so its age is the only safe sign; a write lasts seconds at most (a memory file well
+ * under one, a large vector index a few), and the margin covers clocks of nodes sharing a network folder
+ * that disagree by minutes.
  */
 export const TEMPORARY_ABANDONED_AFTER_MS = 15 * 60_000;
 
+/** Which temporary files a sweep looks for: by default writeFileDurably's, in every folder under the root. */
+export interface TemporarySweep {
+  isTemporary?: (name: string) => boolean;
+  recursive?: boolean;
+  abandonedAfterMs?: number;
+}
+
 /**
- * Removes writeFileDurably's temporaries under `root` (all its folders) untouched for `abandonedAfterMs`,
- * and answers their paths. Younger ones may be another process's writes in flight and are left alone.
+ * Removes the temporaries under `root` untouched for TEMPORARY_ABANDONED_AFTER_MS, and answers their paths.
+ * Younger ones may be another process's writes in flight and are left alone.
  */
 export async function removeAbandonedTemporaries(
   root: string,
-  abandonedAfterMs = TEMPORARY_ABANDONED_AFTER_MS,
+  {
+    isTemporary = isDurableTemporary,
+    recursive = true,
+    abandonedAfterMs = TEMPORARY_ABANDONED_AFTER_MS,
+  }: TemporarySweep = {},
 ): Promise<string[]> {
-  const entries = await readdir(root, { withFileTypes: true, recursive: true }).catch(
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [];
-      throw error;
-    },
-  );
+  const entries = await readdir(root, { withFileTypes: true, recursive }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
   const removed: string[] = [];
   for (const entry of entries) {
-    if (!entry.isFile() || !isDurableTemporary(entry.name)) continue;
+    if (!entry.isFile() || !isTemporary(entry.name)) continue;
     const path = join(entry.parentPath, entry.name);
     // Gone already (renamed into place, or removed by another process's sweep): nothing to do.
     const info = await lstat(path).catch(() => undefined);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -14,6 +14,7 @@ import {
 import { seededRandom } from '../testing/seeded-random';
 import { makeTempDir } from '../testing/test-app';
 import { waitFor } from '../testing/wait-for';
+import { TEMPORARY_ABANDONED_AFTER_MS } from '../common/durable-file';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
 import { AnnIndex } from './ann-index';
 import { annIndexPaths } from './ann-index-file';
@@ -562,6 +563,40 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
       });
     }
 
+    /** Runs the writer and kills it with SIGKILL as soon as it starts saving; the temporary file it left, if any. */
+    function killWhileSaving(firstSeed: number): Promise<string | undefined> {
+      return new Promise((resolve, reject) => {
+        const writer = spawn(process.execPath, [child, dir, String(firstSeed)], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        const saving = `engram.db.usearch.${writer.pid}.`;
+        const seen = new Set<string>();
+        const watcher = watch(dir, (_event, name) => {
+          if (!name?.startsWith(saving) || !name.endsWith('.tmp')) return;
+          seen.add(name);
+          writer.kill('SIGKILL');
+        });
+        let errors = '';
+        writer.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+        writer.on('error', reject);
+        writer.on('exit', (code, signal) => {
+          watcher.close();
+          if (signal !== 'SIGKILL')
+            return reject(new Error(`the writer exited (${code}) before it was killed: ${errors}`));
+          resolve([...seen].map((name) => join(dir, name)).find((path) => existsSync(path)));
+        });
+      });
+    }
+
+    /** Kills the writer while it saves until a kill leaves its temporary index file behind. */
+    async function leftoverOfKilledSave(firstSeed: number): Promise<string> {
+      for (let attempt = 0; attempt < 30; attempt++) {
+        const left = await killWhileSaving(firstSeed + attempt * 10_000);
+        if (left) return left;
+      }
+      throw new Error('30 kills while saving left no temporary index file');
+    }
+
     for (const [round, acks] of [
       [1, 37],
       [2, 211],
@@ -618,5 +653,22 @@ describe('AnnIndex: an HNSW index of the SQLite store, beside the file', () => {
         }
       });
     }
+
+    it('removes a temporary index file a kill while saving left once abandoned, when the index next starts', async () => {
+      const abandoned = await leftoverOfKilledSave(4_000_000);
+      const longAgo = (Date.now() - TEMPORARY_ABANDONED_AFTER_MS - 60_000) / 1000;
+      utimesSync(abandoned, longAgo, longAgo);
+      // Another process's save, for all this one can tell: its writer might still be at work.
+      const recent = await leftoverOfKilledSave(5_000_000);
+      const store = openAnnTestStore(dir);
+      try {
+        store.ann!.start();
+        await waitFor(() => !existsSync(abandoned), 'the abandoned temporary index file to be removed');
+        await store.ann!.whenReady();
+        assert.ok(existsSync(recent), 'the recent temporary index file is kept');
+      } finally {
+        await store.close();
+      }
+    });
   });
 });

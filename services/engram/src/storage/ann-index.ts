@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { removeAbandonedTemporaries } from '../common/durable-file';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { annIndexPaths, LOG_POSITION_SQL, LogPosition, removeQuietly } from './ann-index-file';
@@ -143,6 +144,9 @@ export class AnnIndex {
   start(): void {
     if (this.state !== 'idle') return;
     this.enter('loading');
+    removeAbandonedIndexFiles(this.options.databasePath).catch((error: Error) =>
+      this.log(`Vector index: temporary files left by a crash not removed (${error.message})`),
+    );
     const workerData: AnnWorkerOptions = {
       databasePath: this.options.databasePath,
       buildThreads: this.options.buildThreads ?? 1,
@@ -310,6 +314,20 @@ export class AnnIndex {
 /** Whether the log still continues an index at this position: same epoch, nothing after it pruned. */
 function follows(position: LogPosition, seq: number, epoch: string | null): boolean {
   return position.epoch === epoch && (position.oldest === null || position.oldest <= seq + 1);
+}
+
+/**
+ * Removes the temporary index and header files a process killed while it saved left beside the database,
+ * any process's once abandoned (see removeAbandonedTemporaries: the worker or a command may be saving the
+ * same index right now, and process ids mean nothing across containers).
+ */
+function removeAbandonedIndexFiles(databasePath: string): Promise<string[]> {
+  const index = annIndexPaths(databasePath).index;
+  const prefix = `${basename(index)}.`;
+  return removeAbandonedTemporaries(dirname(index), {
+    isTemporary: (name) => name.startsWith(prefix) && name.endsWith('.tmp'),
+    recursive: false,
+  });
 }
 
 /** Removes this process's temporary index files beside the database (see temporaryIndexPath). */
