@@ -2,19 +2,12 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, ROOT, tempDir } from './process-harness';
+import { DIST, freePort, serviceHelper, tempDir } from './process-harness';
 
-/** The build under test (ENGRAM_E2E_DIST lets a developer point at a private build). */
-export const DIST = process.env.ENGRAM_E2E_DIST ?? join(ROOT, 'services', 'engram', 'dist');
+export { DIST, serviceHelper };
 
 /** How long stop() waits for the process to exit after its signal before it kills it. */
 const STOP_WAIT_MS = 30_000;
-
-/** A helper module of the service build (testing/…), loaded at run time from DIST. */
-export function serviceHelper(path: string): any {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(join(DIST, path));
-}
 
 export interface RunningEngram {
   url: string;

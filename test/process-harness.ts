@@ -1,12 +1,18 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
 export const API_ENTRYPOINT = join(ROOT, 'services', 'engram', 'dist', 'main.js');
+/** The build under test (ENGRAM_E2E_DIST lets a developer point at a private build). */
+export const DIST = process.env.ENGRAM_E2E_DIST ?? join(ROOT, 'services', 'engram', 'dist');
+
+/** A helper module of the service build (testing/…), loaded at run time from DIST. */
+export function serviceHelper(path: string): any {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(join(DIST, path));
+}
 
 export interface RunningApi {
   url: string;
@@ -15,8 +21,9 @@ export interface RunningApi {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'engram-e2e-'));
+/** A new folder under TMPDIR, removed when this test process exits (the service's testing/temp-dir). */
+export function tempDir(prefix = 'engram-e2e-'): string {
+  return serviceHelper('testing/temp-dir.js').makeTempDir(prefix);
 }
 
 export async function freePort(): Promise<number> {

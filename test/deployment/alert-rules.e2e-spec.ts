@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { ROOT } from '../process-harness';
+import { ROOT, tempDir } from '../process-harness';
 import { CHART_DIR, helm } from './manifests';
 
 const COMPOSE_RULES = join(ROOT, 'services', 'prometheus', 'engram-alerts.yml');
@@ -285,7 +284,7 @@ function withoutAnnotations(groups: any[]): any[] {
 }
 
 function writeRules(groups: any[]): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'engram-rules-')), 'rules.yml');
+  const file = join(tempDir('engram-rules-'), 'rules.yml');
   writeFileSync(file, stringify({ groups }));
   return file;
 }
@@ -305,7 +304,7 @@ describe('alert rules (chart PrometheusRule and the Compose rules file)', () => 
   });
 
   it('fire on a series that should fire each alert and stay silent on one that should not (`promtool test rules`)', () => {
-    const testFile = join(mkdtempSync(join(tmpdir(), 'engram-rule-tests-')), 'tests.yml');
+    const testFile = join(tempDir('engram-rule-tests-'), 'tests.yml');
     writeFileSync(testFile, promtoolTests(writeRules(withoutAnnotations(composeGroups)), CASES));
     const { status, output } = promtool(['test', 'rules', testFile]);
     assert.equal(status, 0, output);
@@ -322,7 +321,7 @@ describe('alert rules (chart PrometheusRule and the Compose rules file)', () => 
     const rule = alertsOf(broken).find((r) => r.alert === 'EngramDiskNearlyFull');
     rule.expr = rule.expr.replace('< 0.1', '< 0.01');
     const rulesFile = writeRules(broken);
-    const testFile = join(mkdtempSync(join(tmpdir(), 'engram-rule-tests-')), 'tests.yml');
+    const testFile = join(tempDir('engram-rule-tests-'), 'tests.yml');
     writeFileSync(
       testFile,
       promtoolTests(

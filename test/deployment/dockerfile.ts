@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../process-harness';
+import { ROOT, tempDir } from '../process-harness';
 
 export interface Instruction {
   keyword: string;
@@ -58,7 +57,7 @@ export function entrypointScript(file: Instruction[]): string {
  * the arguments it was started with, one per line.
  */
 export function runVllmEntrypoint(env: Record<string, string>, extraArgs: string[] = []) {
-  const bin = mkdtempSync(join(tmpdir(), 'engram-vllm-'));
+  const bin = tempDir('engram-vllm-');
   writeFileSync(join(bin, 'vllm'), '#!/bin/sh\nfor arg in "$@"; do printf "%s\\n" "$arg"; done\n');
   chmodSync(join(bin, 'vllm'), 0o755);
   const script = entrypointScript(parseDockerfile('Dockerfile.vllm'));

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -22,6 +21,7 @@ import {
   workloads,
 } from './manifests';
 import { serviceHelper } from '../engram-cli';
+import { tempDir } from '../process-harness';
 import { AGENT_VARIABLES_PENDING, engramConfigVariables } from './engram-variables';
 
 interface ValueSet {
@@ -1054,7 +1054,7 @@ describe('Helm chart charts/engram', () => {
         }
       }
       // Engram accepts what the chart passes: the ConfigMap, with the mounted file at hand.
-      const dir = mkdtempSync(join(tmpdir(), 'engram-db-url-'));
+      const dir = tempDir('engram-db-url-');
       writeFileSync(join(dir, 'url'), 'postgres://engram:pw@db:5432/engram\n');
       const loaded = loadConfig({
         env: { ...config, DATABASE_URL_FILE: join(dir, 'url'), MCP_API_KEY: 'a-sufficiently-long-test-key' },

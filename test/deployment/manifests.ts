@@ -1,10 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { serviceHelper } from '../engram-cli';
-import { ROOT } from '../process-harness';
+import { ROOT, tempDir } from '../process-harness';
 
 /** One rendered Kubernetes object, loosely typed: tests read what they assert. */
 export interface K8sObject {
@@ -36,7 +35,7 @@ export interface ToolResult {
   stderr: string;
 }
 
-const helmHome = mkdtempSync(join(tmpdir(), 'engram-helm-'));
+const helmHome = tempDir('engram-helm-');
 
 export function helm(args: string[]): ToolResult {
   const result = spawnSync(k8sTools().helm, args, {
@@ -59,7 +58,7 @@ export function kubectl(args: string[]): ToolResult {
 
 /** Writes a values object as a YAML file helm can read with -f. */
 export function valuesFile(values: object): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'engram-values-')), 'values.yaml');
+  const file = join(tempDir('engram-values-'), 'values.yaml');
   writeFileSync(file, stringify(values));
   return file;
 }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT } from '../process-harness';
+import { ROOT, tempDir } from '../process-harness';
 
 const UNITS = ['engram.service', 'engram-worker.service'];
 /** systemd-analyze's exposure score (0 safest … 10), times ten, that a unit must stay under. */
@@ -19,7 +18,7 @@ function unitText(name: string): string {
  * /usr/bin/node becomes this test's own node when it lives elsewhere. Nothing else changes.
  */
 function checkable(name: string, text = unitText(name)): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'engram-systemd-')), name);
+  const file = join(tempDir('engram-systemd-'), name);
   writeFileSync(file, text.replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${process.execPath} `));
   return file;
 }

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SqliteLockRepository } from '../storage/locks/sqlite-lock.repository';
+import { makeTempDir } from '../testing/temp-dir';
 import { SCHEDULE_LOCK, ScheduleOwner } from './schedule-owner';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('ScheduleOwner', () => {
-  const locks = () => new SqliteLockRepository(mkdtempSync(join(tmpdir(), 'engram-schedule-owner-')));
+  const locks = () => new SqliteLockRepository(makeTempDir('engram-schedule-owner-'));
 
   it('starts the schedules in one owner only; another starts them once the first releases', async () => {
     const repository = locks();

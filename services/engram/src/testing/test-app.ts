@@ -1,10 +1,12 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/config.loader';
 import { AppConfig } from '../config/config.types';
 import { createApp } from '../http/create-app';
+import { makeTempDir } from './temp-dir';
+
+export { makeTempDir };
 
 export interface TestResponse<T = any> {
   status: number;
@@ -50,10 +52,6 @@ export async function startTestApp(env: Record<string, string> = {}, dir = makeT
       if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-export function makeTempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'engram-test-'));
 }
 
 export async function sendRequest<T>(
