@@ -6,6 +6,7 @@ import { Embedder, EmbeddingPriority, unitRows } from './embedder';
 import { QueryLane } from './query-lane';
 import type { LocalUseWorkerData, UseLiteEngine } from './local-use.worker';
 import type { UseLitePrecision } from './use-lite-onnx';
+import { disableOnnxruntimeTelemetry } from './onnxruntime-telemetry';
 import { JobPriority, WorkerPool } from './worker-pool';
 
 const USE_LITE_DIMENSION = 512;
@@ -105,6 +106,7 @@ export class LocalUseEmbedder implements Embedder {
       threadsPerWorker: this.threadsPerWorker,
       precision: this.precision,
     };
+    disableOnnxruntimeTelemetry();
     const pool = new WorkerPool<string[], Float32Array>(
       join(__dirname, 'local-use.worker.js'),
       this.workers,

@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { EmbeddingUnavailable } from '../common/domain-errors';
 import { Embedder, EmbeddingPriority, unitRows } from './embedder';
 import type { OnnxWorkerData, OnnxWorkerInfo } from './onnx.worker';
+import { disableOnnxruntimeTelemetry } from './onnxruntime-telemetry';
 import { QueryLane } from './query-lane';
 import { JobPriority, WorkerPool } from './worker-pool';
 
@@ -44,6 +45,7 @@ export class OnnxEmbedder implements Embedder {
     if (this.pool) return;
     const modelDir = resolve(this.options.modelDir);
     const workerData: OnnxWorkerData = { modelDir, subfolder: await modelSubfolder(modelDir) };
+    disableOnnxruntimeTelemetry();
     const pool = new WorkerPool<string[], Float32Array>(join(__dirname, 'onnx.worker.js'), 1, workerData);
     try {
       await pool.start();
