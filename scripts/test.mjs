@@ -1,11 +1,14 @@
 // `npm test`: installs what the suites need, builds, then runs with node's test runner every unit and
 // integration spec (services/engram/src/**/*.spec.ts), every whole-stack spec (test/**/*.e2e-spec.ts) and
-// the benchmark tools' own tests (bench/**/*.test.mjs).
-import { execFileSync, spawnSync } from 'node:child_process';
+// the benchmark tools' own tests (bench/**/*.test.mjs). The run gets a temporary folder of its own (TMPDIR),
+// and fails if the specs leave anything in it (scripts/test-leftovers.mjs).
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSystemPackages } from './system-packages.mjs';
+import { makeRunTmpdir, reportLeftovers } from './test-leftovers.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -45,8 +48,15 @@ if (specs.length === 0) {
   process.exit(1);
 }
 
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...specs], {
+const runTmp = makeRunTmpdir();
+const tests = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...specs], {
   stdio: 'inherit',
   cwd: root,
+  env: { ...process.env, TMPDIR: runTmp },
 });
-process.exit(result.status ?? 1);
+// Ctrl-C reaches the specs too (one process group); a signal sent to this process alone is passed on.
+// Either way the run ends through the check below, so its folder never outlives it.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => tests.kill(signal));
+const [status] = await once(tests, 'exit');
+const leftOver = reportLeftovers(runTmp);
+process.exit(leftOver ? 1 : (status ?? 1));

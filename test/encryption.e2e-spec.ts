@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DIST, RunningEngram as Running, runEngram, serviceHelper, startEngram } from './engram-cli';
-import { call, freePort, runApiToExit, tempDir } from './process-harness';
+import { call, freePort, inheritedEnv, runApiToExit, tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 const run = promisify(execFile);
@@ -19,7 +19,7 @@ async function engram(args: string[], env: Record<string, string>, cwd: string) 
   try {
     const { stdout, stderr } = await run(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
+      env: { ...inheritedEnv(), HOME: cwd, ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

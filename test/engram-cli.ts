@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIST, freePort, serviceHelper, tempDir } from './process-harness';
+import { DIST, freePort, inheritedEnv, serviceHelper, tempDir } from './process-harness';
 
 export { DIST, serviceHelper };
 
@@ -36,7 +36,7 @@ export async function startEngram(
   const child: ChildProcess = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), command], {
     cwd: dir,
     env: {
-      PATH: process.env.PATH ?? '',
+      ...inheritedEnv(),
       HOME: dir,
       LOG_LEVEL: 'info',
       MCP_HTTP_PORT: port,
@@ -161,7 +161,7 @@ export async function runEngram(
 ): Promise<EngramRun> {
   const child = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
+    env: { ...inheritedEnv(), HOME: cwd, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -190,7 +190,7 @@ export async function runEngramOnTerminal(
   const command = [process.execPath, join(DIST, 'cli', 'engram.js'), ...args].map(shellQuoted).join(' ');
   const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: cwd, SHELL: '/bin/sh', ...env },
+    env: { ...inheritedEnv(), HOME: cwd, SHELL: '/bin/sh', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let shown = '';

@@ -14,6 +14,7 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CliStore, DIST, openCliStore, runEngram } from './engram-cli';
+import { inheritedEnv } from './process-harness';
 
 describe('engram export (a real process on a real SQLite file)', () => {
   let store: CliStore;
@@ -76,7 +77,7 @@ describe('engram export (a real process on a real SQLite file)', () => {
   it('stops quietly (0) when its reader closes the pipe early, as `engram export | head` does', async () => {
     const child = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), 'export'], {
       cwd: store.dir,
-      env: { PATH: process.env.PATH ?? '', HOME: store.dir, ...store.env },
+      env: { ...inheritedEnv(), HOME: store.dir, ...store.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.destroy(); // the reader is gone before the first line: every write meets EPIPE
@@ -113,7 +114,7 @@ describe('engram export (a real process on a real SQLite file)', () => {
       ['-c', '"$0" "$1" export --output >(cat > "$2")', process.execPath, ENGRAM, piped],
       {
         cwd: store.dir,
-        env: { PATH: process.env.PATH ?? '', HOME: store.dir, ...store.env },
+        env: { ...inheritedEnv(), HOME: store.dir, ...store.env },
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );

@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runEngram, serviceHelper } from './engram-cli';
-import { tempDir } from './process-harness';
+import { inheritedEnv, tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 const { chatGptExport, zipOf } = serviceHelper('testing/import-fixtures.js');
@@ -21,7 +21,7 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     dir = tempDir();
     model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'cli-import-model' });
     env = {
-      PATH: process.env.PATH ?? '',
+      ...inheritedEnv(),
       HOME: dir,
       MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
       ENGRAM_EMBEDDING_PROVIDER: 'openai',

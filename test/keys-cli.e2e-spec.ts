@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { call, ROOT, RunningApi, startApi, tempDir } from './process-harness';
+import { call, inheritedEnv, ROOT, RunningApi, startApi, tempDir } from './process-harness';
 
 const CLI = join(ROOT, 'services', 'engram', 'dist', 'cli', 'engram.js');
 const run = promisify(execFile);
@@ -13,7 +13,7 @@ const run = promisify(execFile);
 async function keys(args: string[], db: string) {
   try {
     const { stdout, stderr } = await run(process.execPath, [CLI, 'keys', ...args, '--db', db], {
-      env: { PATH: process.env.PATH },
+      env: inheritedEnv(),
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

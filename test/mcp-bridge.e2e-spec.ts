@@ -15,6 +15,7 @@ import {
   stdioClient,
   waitFor,
 } from './mcp-fixture';
+import { inheritedEnv } from './process-harness';
 
 describe('engram mcp --url: the stdio bridge to a remote Engram, both protocol eras', () => {
   let fixture: McpFixture;
@@ -91,7 +92,7 @@ describe('engram mcp --url: the stdio bridge to a remote Engram, both protocol e
     const mcpUrl = `${fixture.api.url}/mcp`;
     const stderrOf = async (args: string[]) => {
       const bridge = spawn(process.execPath, [CLI, 'mcp', '--url', mcpUrl, ...args], {
-        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...fixture.env },
+        env: { ...inheritedEnv(), LOG_LEVEL: 'warn', ...fixture.env },
       });
       let stderr = '';
       bridge.stderr.on('data', (chunk) => (stderr += chunk));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { serviceHelper } from './engram-cli';
-import { ROOT, RunningApi, startApi, tempDir } from './process-harness';
+import { inheritedEnv, ROOT, RunningApi, startApi, tempDir } from './process-harness';
 
 /** Shared by the MCP e2e suites: the SDK clients, the model double and one api process on a temp store. */
 export const mcpClients = serviceHelper('testing/mcp-client.js');
@@ -71,7 +71,7 @@ export const stdioClient = (
   mcpClients.connectStdioClient(kind, {
     command: process.execPath,
     args: [CLI, 'mcp', ...args],
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...fixture.env, ...extra },
+    env: { ...inheritedEnv(), LOG_LEVEL: 'warn', ...fixture.env, ...extra },
   });
 
 /**

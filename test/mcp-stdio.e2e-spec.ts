@@ -17,7 +17,7 @@ import {
   stdioClient,
   waitFor,
 } from './mcp-fixture';
-import { call, ROOT, tempDir } from './process-harness';
+import { call, inheritedEnv, ROOT, tempDir } from './process-harness';
 
 /** docs/mcp.md's claude_desktop_config.json for a local Engram, its placeholder paths put here. */
 function documentedClaudeDesktopServer(dataDir: string): {
@@ -155,7 +155,7 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
         [modernBatch, [1, 2, 3]],
       ] as const) {
         const args = stdio ? [CLI, 'mcp', '--url', `${fixture.api.url}/mcp`, '--api-key', API_KEY] : [CLI, 'mcp'];
-        const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...fixture.env } });
+        const child = spawn(process.execPath, args, { env: { ...inheritedEnv(), ...fixture.env } });
         let stdout = '';
         child.stdout.on('data', (chunk) => (stdout += chunk));
         child.stdin.end(messages.map((message) => JSON.stringify(message)).join('\n') + '\n');
@@ -178,7 +178,7 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
     const server = documentedClaudeDesktopServer(dataDir);
     const { client } = await mcpClients.connectStdioClient('sdk-v1', {
       ...server,
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOME: tempDir(), ...server.env },
+      env: { ...inheritedEnv(), LOG_LEVEL: 'warn', HOME: tempDir(), ...server.env },
       cwd: clientFolder,
     });
     try {

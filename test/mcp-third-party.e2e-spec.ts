@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT } from './process-harness';
+import { inheritedEnv, ROOT } from './process-harness';
 import { after, before, describe, it } from 'node:test';
 import { API_KEY, assertAgentProgress, callTool, CLI, mcpClients, McpFixture, startMcpFixture } from './mcp-fixture';
 
@@ -110,7 +110,7 @@ describe('Third-party MCP clients: the MCP Inspector CLI and mcp-remote, both pr
           '--protocol',
           protocol,
         ],
-        env: { PATH: process.env.PATH ?? '', HOME: fixture.dir, BROWSER: 'false' },
+        env: { ...inheritedEnv(), HOME: fixture.dir, BROWSER: 'false' },
       });
       try {
         const stored = await callTool(connected.client, 'memory_store', {

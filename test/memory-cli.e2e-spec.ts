@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CliStore, DIST, openCliStore, runEngram, serviceHelper } from './engram-cli';
+import { inheritedEnv } from './process-harness';
 
 describe('engram store, list and search (a real SQLite file)', () => {
   let store: CliStore;
@@ -120,7 +121,7 @@ describe('engram store, list and search (a real SQLite file)', () => {
     const script = 'exec "$0" "$1" search no-such-word-anywhere --mode keyword 2>&1';
     const child = spawn('bash', ['-c', script, process.execPath, join(DIST, 'cli', 'engram.js')], {
       cwd: store.dir,
-      env: { PATH: process.env.PATH ?? '', HOME: store.dir, ...store.env },
+      env: { ...inheritedEnv(), HOME: store.dir, ...store.env },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     child.stdout!.destroy(); // the reader is gone before the first line

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { DIST, RunningEngram as Running, serviceHelper, startEngram } from './engram-cli';
-import { call, tempDir } from './process-harness';
+import { call, inheritedEnv, tempDir } from './process-harness';
 import { join } from 'node:path';
 
 const { startTestPostgres } = serviceHelper('testing/postgres-test-server.js');
@@ -137,7 +137,7 @@ describe('api replicas and a worker on PostgreSQL and Redis (real processes)', (
     const cli = (args: string[]) =>
       run(process.execPath, [join(DIST, 'cli', 'engram.js'), 'keys', ...args], {
         env: {
-          PATH: process.env.PATH,
+          ...inheritedEnv(),
           MCP_MEMORY_STORAGE_BACKEND: 'postgres',
           DATABASE_URL: postgres.url,
           MCP_API_KEY: BOOTSTRAP,

@@ -26,6 +26,19 @@ export function tempDir(prefix = 'engram-e2e-'): string {
   return serviceHelper('testing/temp-dir.js').makeTempDir(prefix);
 }
 
+let spawnedTmpdir: string | undefined;
+
+/**
+ * What every process a test starts gets from the test's own environment: PATH to find its tools, and a
+ * TMPDIR of this spec process's own inside the run's, shared by the processes it starts as a host's /tmp
+ * is, and removed when the spec exits with what they left in it (the serving records `engram health`
+ * reads, the scratch folders of a process killed mid-task).
+ */
+export function inheritedEnv(): Record<string, string> {
+  spawnedTmpdir ??= tempDir('engram-spawned-');
+  return { PATH: process.env.PATH ?? '', TMPDIR: spawnedTmpdir };
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -41,7 +54,7 @@ export async function startApi(env: Record<string, string>, cwd: string): Promis
   const port = env.MCP_HTTP_PORT ?? String(await freePort());
   const child = spawn(process.execPath, [API_ENTRYPOINT], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: cwd, MCP_HTTP_PORT: port, ...env },
+    env: { ...inheritedEnv(), HOME: cwd, MCP_HTTP_PORT: port, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -71,7 +84,7 @@ export async function startApi(env: Record<string, string>, cwd: string): Promis
 export async function runApiToExit(env: Record<string, string>, cwd: string, args: string[] = []) {
   const child = spawn(process.execPath, [API_ENTRYPOINT, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
+    env: { ...inheritedEnv(), HOME: cwd, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runEngram, serviceHelper } from './engram-cli';
-import { call, startApi, tempDir } from './process-harness';
+import { call, inheritedEnv, startApi, tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 
@@ -14,7 +14,7 @@ describe('engram reindex --if-model-changed --in-process (the chart’s start-up
   let modelA: any;
   let modelB: any;
   const envFor = (model: any) => ({
-    PATH: process.env.PATH ?? '',
+    ...inheritedEnv(),
     HOME: dir,
     MCP_MEMORY_SQLITE_PATH: join(dir, 'engram.db'),
     ENGRAM_EMBEDDING_PROVIDER: 'openai',

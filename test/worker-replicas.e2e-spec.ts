@@ -5,7 +5,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { e2eStorages } from './e2e-storage';
 import { DIST, RunningEngram, serviceHelper, startEngram } from './engram-cli';
-import { call, freePort, tempDir } from './process-harness';
+import { call, freePort, inheritedEnv, tempDir } from './process-harness';
 
 const { startTestRedis } = serviceHelper('testing/redis-server.js');
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
@@ -191,7 +191,7 @@ describe('scheduled backups without Redis: two apis on one SQLite file', () => {
     // `engram mcp` on the same file, with the same settings and started first: it must schedule nothing.
     mcp = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), 'mcp'], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: dir, LOG_LEVEL: 'info', ...env },
+      env: { ...inheritedEnv(), HOME: dir, LOG_LEVEL: 'info', ...env },
       stdio: ['pipe', 'ignore', 'pipe'],
     });
     let mcpLog = '';
