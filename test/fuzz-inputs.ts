@@ -209,3 +209,139 @@ export function bodyWith(base: object, field: string, value: FieldValue): string
   const placeholder = '\u0001raw\u0001';
   return JSON.stringify({ ...base, [field]: placeholder }).replace(JSON.stringify(placeholder), () => value.raw);
 }
+
+/** The MCP revision whose requests carry their version, client and capabilities in `_meta`. */
+const MODERN_REVISION = '2026-07-28';
+const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
+  'io.modelcontextprotocol/clientInfo': { name: 'fuzz', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/** One malformed JSON-RPC exchange posted to /mcp: its body and the headers beside it. */
+export interface RpcCase {
+  label: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Methods a client may name: the ones Engram serves, ones it does not, and none at all. */
+const RPC_METHODS = [
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'server/discover',
+  'subscriptions/listen',
+  'logging/setLevel',
+  'completion/complete',
+  'prompts/get',
+  'zz/unknown',
+];
+
+/** Params of the wrong type or shape for those methods (never a valid subscription: it would stay open). */
+const RPC_PARAMS: readonly unknown[] = [
+  null,
+  [],
+  'x',
+  1,
+  { cursor: 1 },
+  { uri: 1 },
+  { uri: 'memory://zz' },
+  { name: 1, arguments: [] },
+  { name: 'memory_stats', arguments: null },
+  { protocolVersion: 1, capabilities: 'x', clientInfo: null },
+  { level: 'zz' },
+  { ref: 1, argument: 'x' },
+  { notifications: 1 },
+  { _meta: null },
+  { _meta: { progressToken: {} } },
+];
+
+/** Bad params values each method gets, on top of none at all (`{}`). */
+const SAMPLED_PARAMS = 4;
+
+/** Envelopes JSON-RPC does not allow, or allows only barely: ids, versions, methods of the wrong type. */
+const RPC_ENVELOPES: readonly Record<string, unknown>[] = [
+  ...[null, {}, [], true, 1.5, -1, 2 ** 53, '', 'x'.repeat(10_000)].map((id) => ({ id })),
+  ...[undefined, '1.0', 2, null].map((jsonrpc) => ({ jsonrpc })),
+  ...[1, null, {}, '', 'x'.repeat(10_000)].map((method) => ({ method })),
+];
+
+/**
+ * Malformed JSON-RPC for /mcp, in each protocol era (a 2026-07-28 request names its revision in `_meta`
+ * and its method in the Mcp-Method header): every method given no params and a few bad values `pick`
+ * draws, envelopes of the
+ * wrong shape, responses and notifications posted as requests, batches empty, oversized or mixed, and
+ * revision headers that disagree with the body.
+ */
+export function malformedJsonRpc(pick: <T>(list: readonly T[], count: number) => T[]): RpcCase[] {
+  const cases: RpcCase[] = [];
+  for (const era of ['2025', MODERN_REVISION]) {
+    const modern = era === MODERN_REVISION;
+    const headers = (method: unknown): Record<string, string> =>
+      modern ? { 'mcp-protocol-version': MODERN_REVISION, 'mcp-method': String(method) } : {};
+    const request = (method: unknown, params?: unknown, id: unknown = 1) => {
+      const withMeta = modern && (params === undefined || isPlainObject(params));
+      const sent = withMeta ? { ...(params as object), _meta: MODERN_META } : params;
+      return { jsonrpc: '2.0', id, method, ...(sent !== undefined && { params: sent }) };
+    };
+    const add = (label: string, body: unknown, method: unknown) =>
+      cases.push({ label: `${era} ${label}`, body: JSON.stringify(body), headers: headers(method) });
+    for (const method of RPC_METHODS) {
+      for (const params of [{}, ...pick(RPC_PARAMS, SAMPLED_PARAMS)]) {
+        add(`${method} params ${describeJson(params)}`, request(method, params), method);
+      }
+    }
+    for (const envelope of RPC_ENVELOPES) {
+      add(`envelope ${describeJson(envelope)}`, { ...request('tools/list'), ...envelope }, 'tools/list');
+    }
+    add('a result posted', { jsonrpc: '2.0', id: 1, result: {} }, 'tools/list');
+    add('an error posted', { jsonrpc: '2.0', id: 1, error: { code: 'x' } }, 'tools/list');
+    add('an unknown notification', { jsonrpc: '2.0', method: 'zz/unknown' }, 'zz/unknown');
+    add(
+      'a cancellation naming nothing',
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: {} } },
+      'x',
+    );
+    add('a 1 MiB cursor', request('tools/list', { cursor: HUGE_STRING }), 'tools/list');
+    add('an empty batch', [], 'ping');
+    add('a batch of junk', [1, 'a', null], 'ping');
+    add('a nested batch', [[request('ping')]], 'ping');
+    add(
+      'a batch of 101',
+      Array.from({ length: 101 }, (_, i) => request('ping', undefined, i)),
+      'ping',
+    );
+    add('a batch with bad params', [request('ping'), request('resources/read', { uri: 1 }, 2)], 'ping');
+    add('a batch repeating an id', [request('ping'), request('tools/list')], 'ping');
+  }
+  const listTools = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: MODERN_META } };
+  for (const version of ['', 'x', `${MODERN_REVISION},2025-06-18`, '2025-06-18', 'x'.repeat(8000)]) {
+    cases.push({
+      label: `Mcp-Protocol-Version ${version.slice(0, 24)}`,
+      body: JSON.stringify(listTools),
+      headers: { 'mcp-protocol-version': version, 'mcp-method': 'tools/list' },
+    });
+  }
+  for (const value of [null, 1, 'x', '1999-01-01']) {
+    const meta = { ...MODERN_META, 'io.modelcontextprotocol/protocolVersion': value };
+    cases.push({
+      label: `_meta protocol version ${JSON.stringify(value)}`,
+      body: JSON.stringify({ ...listTools, params: { _meta: meta } }),
+      headers: { 'mcp-protocol-version': MODERN_REVISION, 'mcp-method': 'tools/list' },
+    });
+  }
+  return cases;
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeJson(value: unknown): string {
+  return (JSON.stringify(value) ?? 'undefined').slice(0, 40);
+}

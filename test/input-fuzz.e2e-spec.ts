@@ -13,6 +13,7 @@ import {
   FieldValue,
   JsonSchema,
   LARGE_STRING_BODY,
+  malformedJsonRpc,
   PATH_SEGMENTS,
   QUERY_VALUES,
   queryShapes,
@@ -27,10 +28,11 @@ import { freePort, RunningApi, startApi, tempDir } from './process-harness';
 
 /**
  * An input audit of the whole api process: every route docs/api.md lists (the table api-reference.api.spec
- * holds to the router) and every tool tools/list gives, sent malformed input of every kind. Each answer
- * must be below 500 and, when a refusal, JSON naming the problem (an MCP refusal: isError or a JSON-RPC
- * error); no request may go unanswered. Cases are drawn from fixed catalogues (fuzz-inputs.ts) with a fixed
- * seed: every run sends the same requests.
+ * holds to the router) and every other operation of the OpenAPI document the api serves, every tool
+ * tools/list gives, and malformed JSON-RPC in both MCP eras, sent malformed input of every kind. Each
+ * answer must be below 500 and, when a refusal, JSON naming the problem (an MCP refusal: isError or a
+ * JSON-RPC error other than Internal error); no request may go unanswered. Cases are drawn from fixed
+ * catalogues (fuzz-inputs.ts) with a fixed seed: every run sends the same requests.
  */
 const SEED = 20261206;
 const API_KEY = 'fuzz-admin-key-0123456789abcdef';
@@ -59,8 +61,10 @@ function documentedRoutes(): Route[] {
       documentedFields: [...new Set([...request.matchAll(/`([a-z][a-z_]*)(?:=[^`]*)?`/g)].map(([, name]) => name))],
     }),
   );
-  return [...routes, { method: 'POST', path: '/mcp', documentedFields: [] }];
+  return [...routes, MCP_ROUTE];
 }
+
+const MCP_ROUTE: Route = { method: 'POST', path: '/mcp', documentedFields: [] };
 
 interface Answer {
   status: number;
@@ -224,10 +228,34 @@ interface OpenApiOperation {
   requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
 }
 
-/** The route's operation in the OpenAPI document (`:hash` is `{hash}`, an agent file path `{path}`). */
+/** The route's path in the OpenAPI document: `:hash` is `{hash}`, an agent file path `{path}`. */
+function openApiPath(route: Route): string {
+  return route.path.replace(/:(\w+)/g, '{$1}').replace(/<path>.*/, '{path}');
+}
+
 function operationOf(document: any, route: Route): OpenApiOperation | undefined {
-  const path = route.path.replace(/:(\w+)/g, '{$1}').replace(/<path>.*/, '{path}');
-  return document.paths[path]?.[route.method.toLowerCase()];
+  return document.paths[openApiPath(route)]?.[route.method.toLowerCase()];
+}
+
+const HTTP_METHODS = new Set(['get', 'post', 'put', 'delete']);
+
+/**
+ * The routes of docs/api.md's table, then every operation of the served OpenAPI document the table's
+ * first column leaves out (aliases it names only in prose): nothing the api documents goes unfuzzed.
+ */
+function routesToFuzz(document: any): Route[] {
+  const routes = documentedRoutes();
+  const listed = new Set(routes.map((route) => `${route.method} ${openApiPath(route)}`));
+  const unlisted = Object.entries<Record<string, unknown>>(document.paths).flatMap(([path, operations]) =>
+    Object.keys(operations)
+      .filter((method) => HTTP_METHODS.has(method) && !listed.has(`${method.toUpperCase()} ${path}`))
+      .map((method) => ({
+        method: method.toUpperCase(),
+        path: path.replace(/\{(\w+)\}/g, ':$1'),
+        documentedFields: [],
+      })),
+  );
+  return [...routes, ...unlisted];
 }
 
 /** The memory the routes act on, stored again whenever a case changes or deletes it. */
@@ -386,7 +414,7 @@ async function fuzzTools(fuzzer: Fuzzer, url: string, hash: string): Promise<num
           const args = bodyWith(valid(), field, value);
           const body = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"${tool.name}","arguments":${args}}}`;
           await fuzzer.check(
-            { method: 'POST', path: '/mcp', documentedFields: [] },
+            MCP_ROUTE,
             `${tool.name} ${field}=${describeValue(value)}`,
             '/mcp',
             body,
@@ -419,7 +447,7 @@ async function toolCallProblem(client: any, name: string, args: Record<string, u
 const EVERY_BACKEND_AT_ONCE = { concurrency: 2 };
 
 describe(
-  'malformed input to every REST route and MCP tool: a 4xx naming the problem, never a 500 or a hang',
+  'malformed input to every REST route, MCP tool and JSON-RPC message: a 4xx naming the problem, never a 500 or a hang',
   EVERY_BACKEND_AT_ONCE,
   () => {
     for (const storage of e2eStorages()) {
@@ -430,7 +458,7 @@ describe(
         });
         after(() => target.stop());
 
-        it('answers every route of docs/api.md below 500, with a JSON message for each refusal', async () => {
+        it('answers every route of docs/api.md and the OpenAPI document below 500, with a JSON message for each refusal', async () => {
           const fuzzer = new Fuzzer(target.api.url);
           const document = JSON.parse((await fuzzer.send('GET', '/api/docs-json')).text);
           const ids = { hash: await storeAnchor(fuzzer) };
@@ -441,7 +469,7 @@ describe(
             'application/json',
           );
           assert.equal(file.status, 200, file.text);
-          const routes = documentedRoutes();
+          const routes = routesToFuzz(document);
           assert.ok(routes.length > 80, `${routes.length} routes`);
           for (const route of routes) await fuzzRoute(fuzzer, route, operationOf(document, route), ids);
           assert.ok(fuzzer.sent > 1500, `${fuzzer.sent} requests`);
@@ -452,6 +480,15 @@ describe(
           const fuzzer = new Fuzzer(target.api.url);
           const tools = await fuzzTools(fuzzer, target.api.url, await storeAnchor(fuzzer));
           assert.ok(tools >= 25, `${tools} tools`);
+          assert.deepEqual(fuzzer.problems.slice(0, 30), [], `${fuzzer.problems.length} of ${fuzzer.sent} answers`);
+        });
+
+        it('answers malformed JSON-RPC at /mcp with a JSON-RPC error other than Internal error', async () => {
+          const fuzzer = new Fuzzer(target.api.url);
+          for (const rpc of malformedJsonRpc((list, count) => fuzzer.pick(list, count))) {
+            await fuzzer.check(MCP_ROUTE, rpc.label, '/mcp', rpc.body, 'application/json', rpc.headers);
+          }
+          assert.ok(fuzzer.sent > 150, `${fuzzer.sent} requests`);
           assert.deepEqual(fuzzer.problems.slice(0, 30), [], `${fuzzer.problems.length} of ${fuzzer.sent} answers`);
         });
 

@@ -11,6 +11,7 @@ import { McpCall, mcpCallOf } from './mcp-call';
 import { credentialKey } from './mcp-caller';
 import { McpCancellations } from './mcp-cancellations';
 import { McpCatalog } from './mcp-catalog';
+import { INVALID_PARAMS, invalidParamsOf } from './mcp-request-params';
 import { McpResourceFeed } from './mcp-resource-feed';
 import { mcpNodeSdk, mcpServerSdk } from './mcp-sdk';
 
@@ -83,6 +84,7 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     }
     const call = mcpCallOf(request.body);
     if (call) this.metrics.mcpRequests.inc({ era: call.era });
+    if (refusedParams(request.body, reply)) return;
     if (call?.era === 'legacy' && call.method === 'notifications/cancelled') return this.cancel(call, reply);
     if (call?.method === 'subscriptions/listen' && call.id !== undefined) return this.listen(call.id, request, reply);
     await this.handOver(request, reply);
@@ -174,6 +176,27 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
 function answerRaw(reply: FastifyReply, status: number, code: number, message: string): void {
   reply.raw.writeHead(status, { 'content-type': 'application/json' });
   reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
+
+/**
+ * A request whose params its method cannot take (invalidParamsOf) is answered here, before the SDK would
+ * call it an Internal error: alone, as Invalid params; in a batch, the batch as an Invalid Request, as the
+ * SDK refuses a batch holding any message it cannot take.
+ */
+function refusedParams(body: unknown, reply: FastifyReply): boolean {
+  if (!Array.isArray(body)) {
+    const problem = invalidParamsOf(body);
+    if (problem)
+      void reply
+        .code(200)
+        .send({ jsonrpc: '2.0', id: mcpCallOf(body)!.id, error: { code: INVALID_PARAMS, message: problem } });
+    return problem !== undefined;
+  }
+  const index = body.findIndex((message) => invalidParamsOf(message) !== undefined);
+  if (index < 0) return false;
+  const message = `Invalid Request: message ${index + 1} of the batch: ${invalidParamsOf(body[index])}`;
+  void reply.code(400).send({ jsonrpc: '2.0', id: null, error: { code: -32600, message } });
+  return true;
 }
 
 /** A progress token in the posted message (or any of a batch): that exchange must stream. */

@@ -656,6 +656,34 @@ describe('MCP Streamable HTTP transport, both eras', () => {
     assert.match(missing.body.error.message, /Mcp-Method/i);
   });
 
+  it('answers params a method cannot take with Invalid params naming the field, never Internal error', async () => {
+    const modernHeaders = (method: string) => ({ 'mcp-protocol-version': MODERN, 'mcp-method': method });
+    const asked = [
+      { method: 'resources/read', params: {}, field: 'params.uri', era: 'legacy' },
+      { method: 'tools/list', params: { cursor: 1 }, field: 'params.cursor', era: 'legacy' },
+      { method: 'initialize', params: { protocolVersion: 1 }, field: 'params.protocolVersion', era: 'legacy' },
+      { method: 'resources/read', params: { uri: 1 }, field: 'params.uri', era: 'modern' },
+      { method: 'resources/templates/list', params: { cursor: [] }, field: 'params.cursor', era: 'modern' },
+    ];
+    for (const { method, params, field, era } of asked) {
+      const { response, body } =
+        era === 'modern'
+          ? await post(modernBody(8, method, params), modernHeaders(method))
+          : await post({ jsonrpc: '2.0', id: 8, method, params });
+      assert.equal(response.status, 200, `${era} ${method}`);
+      assert.equal(body.id, 8);
+      assert.equal(body.error.code, -32602, `${era} ${method}: ${body.error.message}`);
+      assert.ok(body.error.message.startsWith(`Invalid params for ${method}: ${field}: `), body.error.message);
+    }
+    const batch = await post([
+      { jsonrpc: '2.0', id: 1, method: 'ping' },
+      { jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 1 } },
+    ]);
+    assert.equal(batch.response.status, 400);
+    assert.equal(batch.body.error.code, -32600);
+    assert.match(batch.body.error.message, /message 2 of the batch: Invalid params for resources\/read: params\.uri/);
+  });
+
   it('answers a revision it does not speak with the list of those it does', async () => {
     const { response, body } = await post(modernBody(6, 'tools/list', {}, '2031-01-01'), {
       'mcp-protocol-version': '2031-01-01',
