@@ -9,6 +9,7 @@ import { IMPORTERS } from './importers';
 import { ImportInput } from './input/import-input';
 import { assertLinearCost, assertLinearCostAsync } from '../testing/linear-cost';
 import { memoryItems } from './memory-items';
+import { nestsTooDeep } from './sources/html-nesting';
 import { htmlTitle } from './sources/documents.importer';
 import {
   chatGptConversation,
@@ -340,6 +341,27 @@ describe('importers: every format read into documents', () => {
       ['<title x', (n) => '<title x'.repeat(n)],
     ];
     for (const [label, build] of hostile) assertLinearCost(label, (scale) => build(40_000 * scale), htmlTitle);
+  });
+
+  it('documents: HTML nested past 256 levels is refused naming the file; long unclosed lists still convert', async () => {
+    await assert.rejects(
+      readAll('deep.html', '<div>'.repeat(257)),
+      /deep\.html: its HTML elements nest more than 256 deep/,
+    );
+    await assert.rejects(readAll('bold.html', `${'<b x="1">'.repeat(300)}text`), /bold\.html: .* more than 256 deep/);
+    const balanced = await readAll('balanced.html', `${'<div>'.repeat(256)}deep text${'</div>'.repeat(256)}`);
+    assert.ok(balanced.documents[0].body.kind === 'text' && balanced.documents[0].body.text.includes('deep text'));
+    const list = await readAll('list.html', `<ul>${'<li>item'.repeat(2000)}</ul>${'<p>para'.repeat(2000)}`);
+    assert.ok(list.documents[0].body.kind === 'text' && list.documents[0].body.text.includes('item'));
+    const closedAgain = `${'<span>x</span><div>'.repeat(200)}${'</div>'.repeat(200)}`.repeat(2);
+    assert.equal(nestsTooDeep(closedAgain), false);
+    const hostile: [string, (n: number) => string][] = [
+      ['unclosed <div>', (n) => '<div>'.repeat(n)],
+      ['tags without >', (n) => '<div x'.repeat(n)],
+      ['closing tags only', (n) => '</div>'.repeat(n)],
+      ['balanced', (n) => `<i>${'<b>x</b>'.repeat(n)}</i>`],
+    ];
+    for (const [label, build] of hostile) assertLinearCost(label, (scale) => build(20_000 * scale), nestsTooDeep);
   });
 
   it('documents: binary garbage, an unknown type and a broken PDF are refused naming the file', async () => {

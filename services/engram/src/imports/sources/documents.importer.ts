@@ -5,6 +5,7 @@ import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput, InputEntry, readEntryBytes } from '../input/import-input';
 import { decodeText } from '../input/text-decoding';
+import { MAX_HTML_NESTING, nestsTooDeep } from './html-nesting';
 import { baseName, noteDocument } from './note-file';
 import { pdfText } from './pdf-text';
 
@@ -59,6 +60,9 @@ export class DocumentsImporter implements Importer {
       yield this.document(entry.path, baseName(entry.path), { kind: 'text', text, pages }, { pages: pages.length });
     } else if (extension === 'html' || extension === 'htm') {
       const html = decodeText(bytes, entry.path);
+      if (nestsTooDeep(html)) {
+        throw new ImportRejected(`${entry.path}: its HTML elements nest more than ${MAX_HTML_NESTING} deep`);
+      }
       const title = htmlTitle(html);
       const text = NodeHtmlMarkdown.translate(html).trim();
       yield this.document(entry.path, title || baseName(entry.path), { kind: 'text', text });
