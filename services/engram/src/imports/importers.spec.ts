@@ -528,6 +528,22 @@ describe('importers: every format read into documents', () => {
     assert.match(broken.failures[0].reason, /^not valid JSON: /);
   });
 
+  it('JSON nested past 64 levels is refused naming it: a document whole, an exported memory by itself', async () => {
+    const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    await assert.rejects(
+      readAll('deep.json', `[${deep(50_000)}]`, 'documents'),
+      /deep\.json: objects and arrays are nested more than 64 deep/,
+    );
+    const exported = `[{"content":"kept memory","content_hash":"a1"},{"content":"deep","metadata":${deep(50_000)}}]`;
+    const memories = await readAll('export.json', exported, 'mcp-memory-service');
+    assert.deepEqual(
+      memories.documents.map((document) => document.title),
+      ['kept memory'],
+    );
+    assert.equal(memories.failures.length, 1);
+    assert.match(memories.failures[0].reason, /nested more than 64 deep/);
+  });
+
   it('an unrecognisable file is refused with the sources one can name', async () => {
     await assert.rejects(
       readAll('mystery.bin', Buffer.from([9, 9, 9])),

@@ -1,4 +1,5 @@
 import { ImportRejected } from '../imports.errors';
+import { jsonShapeProblem } from '../../common/json-shape';
 import type { JsonArrayElement, UnreadableElement } from './json-array.stream';
 import { ElementResync, ResyncStep } from './json-resync';
 
@@ -627,7 +628,10 @@ function parseElement(
     return { reason: 'not valid UTF-8', ...position };
   }
   try {
-    return { value: JSON.parse(text), ...position };
+    const value: unknown = JSON.parse(text);
+    // Nesting past MAX_JSON_DEPTH overflows the recursive walks an importer makes of the element.
+    const problem = jsonShapeProblem(value);
+    return problem === undefined ? { value, ...position } : { reason: problem, ...position };
   } catch (error) {
     return {
       reason: strayQuote ? strayQuoteReason(strayQuote) : `not valid JSON: ${(error as Error).message}`,

@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
 import { NodeHtmlMarkdown } from 'node-html-markdown';
+import { jsonShapeProblem } from '../../common/json-shape';
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput, InputEntry, readEntryBytes } from '../input/import-input';
@@ -84,6 +85,9 @@ export class DocumentsImporter implements Importer {
     } catch (error) {
       throw new ImportRejected(`${path}: not valid JSON: ${(error as Error).message}`);
     }
+    // Nesting past MAX_JSON_DEPTH would overflow the stack of the JSON.stringify that makes the text.
+    const problem = jsonShapeProblem(value);
+    if (problem) throw new ImportRejected(`${path}: ${problem}`);
     if (!Array.isArray(value)) {
       yield this.document(path, baseName(path), { kind: 'text', text: JSON.stringify(value, null, 2) });
       return;
