@@ -172,6 +172,49 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
     });
   }
 
+  it('answers params a method cannot take with Invalid params naming the field, over stdio as over HTTP', async () => {
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'printf', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const messages = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { capabilities: {} } },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'printf', version: '1' } },
+      },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 3, method: 'resources/read', params: {} },
+      { jsonrpc: '2.0', id: 4, method: 'tools/list', params: { cursor: 1 } },
+      { jsonrpc: '2.0', id: 5, method: 'resources/read', params: { uri: 1, _meta: meta } },
+    ];
+    const child = spawn(process.execPath, [CLI, 'mcp'], { env: { PATH: process.env.PATH ?? '', ...fixture.env } });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stdin.end(messages.map((message) => JSON.stringify(message)).join('\n') + '\n');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+    const errors = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((message) => message.id !== 2)
+      .map((message) => [message.id, message.error?.code, message.error?.message.replace(/: Invalid input.*/, '')]);
+    assert.deepEqual(
+      errors.sort(([a], [b]) => a - b),
+      [
+        [1, -32602, 'Invalid params for initialize: params.protocolVersion'],
+        [3, -32602, 'Invalid params for resources/read: params.uri'],
+        [4, -32602, 'Invalid params for tools/list: params.cursor'],
+        [5, -32602, 'Invalid params for resources/read: params.uri'],
+      ],
+      stdout,
+    );
+  });
+
   it('started as docs/mcp.md configures Claude Desktop, from a folder of the client’s choosing, keeps its files beside the database', async () => {
     const dataDir = tempDir();
     const clientFolder = tempDir();

@@ -2,6 +2,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import type { JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
 import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import { invalidParamsAnswer, invalidParamsOf } from './mcp-request-params';
 
 type RequestId = string | number;
 
@@ -35,7 +36,10 @@ export class AnsweringStdioTransport implements Transport {
   async start(): Promise<void> {
     this.inner.onmessage = (message) => {
       this.noteInbound(message);
-      this.onmessage?.(message);
+      // Answered here, as at /mcp: the SDK would call such params an Internal error (mcp-request-params.ts).
+      const problem = invalidParamsOf(message);
+      if (problem === undefined) this.onmessage?.(message);
+      else void this.send(invalidParamsAnswer(message, problem)).catch((error) => this.onerror?.(error));
     };
     this.inner.onerror = (error) => this.onerror?.(error);
     this.inner.onclose = () => {

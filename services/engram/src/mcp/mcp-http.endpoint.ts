@@ -11,7 +11,7 @@ import { McpCall, mcpCallOf } from './mcp-call';
 import { credentialKey } from './mcp-caller';
 import { McpCancellations } from './mcp-cancellations';
 import { McpCatalog } from './mcp-catalog';
-import { INVALID_PARAMS, invalidParamsOf } from './mcp-request-params';
+import { invalidParamsAnswer, invalidParamsOf } from './mcp-request-params';
 import { McpResourceFeed } from './mcp-resource-feed';
 import { mcpNodeSdk, mcpServerSdk } from './mcp-sdk';
 
@@ -186,10 +186,7 @@ function answerRaw(reply: FastifyReply, status: number, code: number, message: s
 function refusedParams(body: unknown, reply: FastifyReply): boolean {
   if (!Array.isArray(body)) {
     const problem = invalidParamsOf(body);
-    if (problem)
-      void reply
-        .code(200)
-        .send({ jsonrpc: '2.0', id: mcpCallOf(body)!.id, error: { code: INVALID_PARAMS, message: problem } });
+    if (problem) void reply.code(200).send(invalidParamsAnswer(body, problem));
     return problem !== undefined;
   }
   const index = body.findIndex((message) => invalidParamsOf(message) !== undefined);

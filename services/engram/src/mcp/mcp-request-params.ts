@@ -51,3 +51,10 @@ function describeIssue(issue: Issue): string {
   const path = (issue.path ?? []).map((key) => String(typeof key === 'object' ? key.key : key)).join('.');
   return path ? `${path}: ${issue.message}` : issue.message;
 }
+
+/** The JSON-RPC answer to a request invalidParamsOf found `problem` in. */
+export function invalidParamsAnswer(request: unknown, problem: string) {
+  // invalidParamsOf finds problems in requests only, and a request carries an id.
+  const id = mcpCallOf(request)!.id!;
+  return { jsonrpc: '2.0' as const, id, error: { code: INVALID_PARAMS, message: problem } };
+}
