@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startTestRedis, TestRedis } from '../testing/redis-server';
-import { openSse, positionsRise, SseClient } from '../testing/sse-client';
-import { startTestApp, TestApp } from '../testing/test-app';
-import { EngramEventType, STORE_WIDE } from './engram-event';
-import { EventBus } from './event-bus';
+import { describe, it } from 'node:test';
+import { positionsRise } from '../testing/sse-client';
+import { TenantStreams } from '../testing/tenant-streams';
+import { STORE_WIDE } from './engram-event';
 
 const API_KEY = 'event-ids-key-0123456789abcdef';
 const OWNER = { 'X-API-Key': API_KEY };
@@ -13,59 +11,13 @@ const BETWEEN = 5;
 
 for (const shared of [false, true]) {
   describe(`event ids per namespace over real HTTP (${shared ? 'through a real redis-server' : 'in process'})`, () => {
-    let redis: TestRedis | undefined;
-    let api: TestApp;
-    let bus: EventBus;
-    const keyOf: Record<string, Record<string, string>> = {};
-    const open: SseClient[] = [];
-
-    const connect = async (headers: Record<string, string>, lastEventId?: string) => {
-      const client = await openSse(`${api.url}/api/events/stream?frames=named`, {
-        ...headers,
-        ...(lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId }),
-      });
-      open.push(client);
-      assert.equal(client.status, 200, client.body);
-      return client;
-    };
-    // Straight onto the bus, as every write path does, so that a burst falls within one millisecond:
-    // only there did another namespace's events show in a tenant's ids (+1 each).
-    const publish = (namespace: string, preview: string, type: EngramEventType = 'memory_created') =>
-      bus.publish(type, { preview }, namespace);
-    let markers = 0;
-    /** The frames a client resuming from `lastEventId` receives before a live event published after it opened. */
-    const resume = async (headers: Record<string, string>, namespace: string, lastEventId: string) => {
-      const client = await connect(headers, lastEventId);
-      const marker = `live marker ${++markers}`;
-      publish(namespace, marker);
-      await client.waitFor((frames) => frames.some((frame) => frame.data.includes(marker)));
-      client.close();
-      return client.named().slice(0, -1);
-    };
-
-    before(async () => {
-      redis = shared ? await startTestRedis() : undefined;
-      api = await startTestApp({
-        MCP_API_KEY: API_KEY,
-        ENGRAM_EVENTS_RING_SIZE: '1000',
-        ...(redis ? { REDIS_URL: redis.url } : {}),
-      });
-      bus = api.app.get(EventBus);
-      await bus.ready();
-      for (const namespace of ['tenant-a', 'tenant-b']) {
-        const created = await api.request('POST', '/api/admin/keys', {
-          body: { name: namespace, scopes: ['write'], namespace },
-          headers: OWNER,
-        });
-        assert.equal(created.status, 201, created.text);
-        keyOf[namespace] = { 'X-API-Key': created.body.key };
-      }
+    const streams = new TenantStreams({
+      ownerKey: API_KEY,
+      namespaces: ['tenant-a', 'tenant-b'],
+      shared,
+      env: { ENGRAM_EVENTS_RING_SIZE: '1000' },
     });
-    after(async () => {
-      for (const client of open) client.close();
-      await api.close();
-      await redis?.close();
-    });
+    const { keyOf, connect, publish, resume } = streams;
 
     it("a tenant's ids count only its own events: another's published between two of them never show", async () => {
       const watchA = await connect(keyOf['tenant-a']);
@@ -149,7 +101,7 @@ for (const shared of [false, true]) {
         partly.map((frame) => [frame.event, frame.data.payload.preview]),
         [
           ['memory_created', 'default missed'],
-          ['memory_created', `live marker ${markers - 1}`],
+          ['memory_created', `live marker ${streams.markersSent - 1}`],
         ],
         'the store-wide events already seen are not sent again',
       );

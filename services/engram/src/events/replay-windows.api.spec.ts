@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startTestRedis, TestRedis } from '../testing/redis-server';
-import { openSse, positionsRise, SseClient } from '../testing/sse-client';
-import { startTestApp, TestApp } from '../testing/test-app';
-import { EngramEventType, STORE_WIDE } from './engram-event';
-import { EventBus } from './event-bus';
+import { describe, it } from 'node:test';
+import { positionsRise } from '../testing/sse-client';
+import { TenantStreams } from '../testing/tenant-streams';
+import { STORE_WIDE } from './engram-event';
 
 const API_KEY = 'replay-windows-key-0123456789';
 const OWNER = { 'X-API-Key': API_KEY };
@@ -12,23 +10,13 @@ const WINDOW = 5;
 
 for (const shared of [false, true]) {
   describe(`replay windows per namespace (${shared ? 'shared through a real redis-server' : 'in process'})`, () => {
-    let redis: TestRedis | undefined;
-    let api: TestApp;
-    let bus: EventBus;
-    const keyOf: Record<string, Record<string, string>> = {};
-    const open: SseClient[] = [];
-
-    const connect = async (headers: Record<string, string>, lastEventId?: string) => {
-      const client = await openSse(`${api.url}/api/events/stream?frames=named`, {
-        ...headers,
-        ...(lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId }),
-      });
-      open.push(client);
-      assert.equal(client.status, 200, client.body);
-      return client;
-    };
-    const publish = (namespace: string, preview: string, type: EngramEventType = 'memory_created') =>
-      bus.publish(type, { preview }, namespace);
+    const streams = new TenantStreams({
+      ownerKey: API_KEY,
+      namespaces: ['tenant-a', 'tenant-b', 'tenant-c'],
+      shared,
+      env: { ENGRAM_EVENTS_RING_SIZE: String(WINDOW), ENGRAM_EVENTS_RING_TOTAL: '100' },
+    });
+    const { keyOf, connect, publish, resume: reconnect } = streams;
     /** Publishes `count` events in `namespace` and waits until a stream of it received the last. */
     const burst = async (namespace: string, count: number) => {
       const watcher = await connect(keyOf[namespace]);
@@ -44,39 +32,6 @@ for (const shared of [false, true]) {
       client.close();
       return seen.id!;
     };
-    /** What a reconnecting client receives, up to and including a live event published after it opened. */
-    const reconnect = async (headers: Record<string, string>, namespace: string, lastEventId: string) => {
-      const client = await connect(headers, lastEventId);
-      publish(namespace, 'live marker');
-      await client.waitFor((frames) => frames.some((frame) => frame.data.includes('live marker')));
-      client.close();
-      return client.named().slice(0, -1);
-    };
-
-    before(async () => {
-      redis = shared ? await startTestRedis() : undefined;
-      api = await startTestApp({
-        MCP_API_KEY: API_KEY,
-        ENGRAM_EVENTS_RING_SIZE: String(WINDOW),
-        ENGRAM_EVENTS_RING_TOTAL: '100',
-        ...(redis ? { REDIS_URL: redis.url } : {}),
-      });
-      bus = api.app.get(EventBus);
-      await bus.ready();
-      for (const namespace of ['tenant-a', 'tenant-b', 'tenant-c']) {
-        const created = await api.request('POST', '/api/admin/keys', {
-          body: { name: namespace, scopes: ['write'], namespace },
-          headers: OWNER,
-        });
-        assert.equal(created.status, 201, created.text);
-        keyOf[namespace] = { 'X-API-Key': created.body.key };
-      }
-    });
-    after(async () => {
-      for (const client of open) client.close();
-      await api.close();
-      await redis?.close();
-    });
 
     it("a burst in one namespace costs another namespace's reconnecting client none of its replay", async () => {
       const seen = await seenThenGone(keyOf['tenant-b'], 'tenant-b');
