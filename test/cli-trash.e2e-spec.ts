@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { e2eStorages, memoryRowsIn } from './e2e-storage';
+import { e2eStorages, memoryRowsIn, startCliStorage } from './e2e-storage';
 import {
   CliStore,
   openCliStore,
@@ -14,7 +14,6 @@ import {
 import { tempDir } from './process-harness';
 
 const { contentHash } = serviceHelper('memories/content-hash.js');
-const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 
 // Two texts whose hashes share their first 8 characters (42f58c3e), found by a birthday search.
 const TWINS = ['note 53529', 'note 75183'];
@@ -56,12 +55,9 @@ for (const storage of e2eStorages()) {
 
     before(async () => {
       store = await openCliStore('cli-trash-model');
-      env = { ...store.env, ...(await storage.start(store.dir)) };
-      // Commands other than serve open only an existing SQLite file: make the one the backend names.
-      if (storage.name === 'SQLite') openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
+      env = await startCliStorage(storage, store);
       api = await startEngram('serve', env, store.dir, 'Engram ready');
-      const rows = memoryRowsIn(env);
-      rowsOf = (text) => rows(contentHash(text));
+      rowsOf = memoryRowsIn(env);
     });
     after(async () => {
       await api?.stop();

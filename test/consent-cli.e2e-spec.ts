@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { e2eStorages, memoryRowsIn } from './e2e-storage';
+import { e2eStorages, memoryRowsIn, startCliStorage } from './e2e-storage';
 import { CliStore, EngramRun, openCliStore, runEngram, runEngramOnTerminal, serviceHelper } from './engram-cli';
 
-const { contentHash } = serviceHelper('memories/content-hash.js');
-const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 const { loadConfig } = serviceHelper('config/config.loader.js');
 const { openStores } = serviceHelper('storage/storage.module.js');
-
-const CLIENT_ID = 'b2c1f7e0-0000-4000-8000-000000000001';
-const HOUR = 3_600_000;
+const { addConnectorWithToken: writeConnector, CONNECTOR_CLIENT_ID: CLIENT_ID } =
+  serviceHelper('testing/oauth-connector.js');
 
 /**
  * The commands that destroy or replace what cannot be had back by undoing them: a restore (every memory
@@ -31,10 +28,8 @@ for (const storage of e2eStorages()) {
 
     before(async () => {
       store = await openCliStore('cli-consent-model');
-      env = { ...store.env, ...(await storage.start(store.dir)) };
-      if (storage.name === 'SQLite') openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
-      const rows = memoryRowsIn(env);
-      rowsOf = (text) => rows(contentHash(text));
+      env = await startCliStorage(storage, store);
+      rowsOf = memoryRowsIn(env);
     });
     after(async () => {
       await storage.stop();
@@ -163,39 +158,11 @@ describe('--yes on commands that destroy nothing', () => {
   });
 });
 
-/** An approved connector (CLI connector) holding one live access token, written through the store's own port. */
+/** An approved connector holding one live access token, written through the store's own port. */
 async function addConnectorWithToken(env: Record<string, string>, cwd: string): Promise<void> {
   const stores = await openStores(loadConfig({ env, cwd }));
-  const now = Date.now();
   try {
-    await stores.oauth.insertClient({
-      clientId: CLIENT_ID,
-      secretHash: null,
-      metadata: {
-        redirect_uris: ['https://connector.example.com/callback'],
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        client_name: 'CLI connector',
-      },
-      createdAt: now,
-      source: 'registration',
-      grantedAt: now,
-    });
-    await stores.oauth.insertToken({
-      tokenHash: 'digest',
-      kind: 'access',
-      clientId: CLIENT_ID,
-      familyId: 'family',
-      scopes: ['read'],
-      namespace: 'work',
-      audience: 'http://127.0.0.1/mcp',
-      createdAt: now,
-      grantedAt: now,
-      expiresAt: now + HOUR,
-      rotatedAt: null,
-      revokedAt: null,
-    });
+    await writeConnector(stores.oauth);
   } finally {
     await stores.close();
   }

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
-import { serviceHelper } from './engram-cli';
+import { CliStore, serviceHelper } from './engram-cli';
 
 const { startTestPostgres } = serviceHelper('testing/postgres-test-server.js');
 const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
+const { contentHash } = serviceHelper('memories/content-hash.js');
 
 /**
  * A storage backend for whole-process suites that run once per backend: the SQLite file (the embedded
@@ -36,13 +37,23 @@ export function e2eStorages(): E2eStorage[] {
 }
 
 /**
- * Each row holding a content hash, live or in the trash, read from the database itself: PostgreSQL when
- * `env` (as start answered it) names a DATABASE_URL, else its SQLite file.
+ * Starts `storage` for a suite of CLI commands run in `store`: the env of `store` pointed at one new store
+ * of the backend. Commands other than serve open only an existing SQLite file, so the one it names is made.
  */
-export function memoryRowsIn(env: Record<string, string>): (hash: string) => Promise<{ deleted: boolean }[]> {
+export async function startCliStorage(storage: E2eStorage, store: CliStore): Promise<Record<string, string>> {
+  const env = { ...store.env, ...(await storage.start(store.dir)) };
+  if (storage.name === 'SQLite') openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
+  return env;
+}
+
+/**
+ * Each row holding a text, live or in the trash, read from the database itself: PostgreSQL when `env` (as
+ * start answered it) names a DATABASE_URL, else its SQLite file.
+ */
+export function memoryRowsIn(env: Record<string, string>): (text: string) => Promise<{ deleted: boolean }[]> {
   const url = env.DATABASE_URL;
   const read = url === undefined ? sqliteDeletedAt(env.MCP_MEMORY_SQLITE_PATH) : postgresDeletedAt(url);
-  return async (hash) => (await read(hash)).map((deletedAt) => ({ deleted: deletedAt !== null }));
+  return async (text) => (await read(contentHash(text))).map((deletedAt) => ({ deleted: deletedAt !== null }));
 }
 
 function sqliteDeletedAt(path: string) {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { e2eStorages, memoryRowsIn } from './e2e-storage';
+import { e2eStorages, memoryRowsIn, startCliStorage } from './e2e-storage';
 import { CliStore, openCliStore, runEngram, runEngramOnTerminal, serviceHelper } from './engram-cli';
 
 const { contentHash } = serviceHelper('memories/content-hash.js');
-const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 
 // Two texts whose hashes share their first 8 characters (42f58c3e), found by a birthday search.
 const TWINS = ['note 53529', 'note 75183'];
@@ -26,11 +25,8 @@ for (const storage of e2eStorages()) {
 
     before(async () => {
       store = await openCliStore('cli-hash-model');
-      env = { ...store.env, ...(await storage.start(store.dir)) };
-      // Commands other than serve open only an existing SQLite file: make the one the backend names.
-      if (storage.name === 'SQLite') openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
-      const rows = memoryRowsIn(env);
-      rowsOf = (text) => rows(contentHash(text));
+      env = await startCliStorage(storage, store);
+      rowsOf = memoryRowsIn(env);
     });
     after(async () => {
       await storage.stop();

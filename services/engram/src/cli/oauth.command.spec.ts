@@ -4,46 +4,16 @@ import { describe, it } from 'node:test';
 import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
 import { openSqliteDatabase } from '../storage/sqlite.connection';
 import { SqliteOAuthStore } from '../storage/sqlite/sqlite-oauth.store';
+import { addConnectorWithToken, CONNECTOR_CLIENT_ID } from '../testing/oauth-connector';
 import { captureStdout } from '../testing/stdout-capture';
 import { makeTempDir } from '../testing/test-app';
 import { oauthCommand } from './oauth.command';
-
-const HOUR = 3_600_000;
 
 /** A store holding one approved connector with a live access token. */
 async function storeWithConnector(): Promise<string> {
   const path = join(makeTempDir(), 'engram.db');
   const db = openSqliteDatabase(path, DEFAULT_PRAGMAS);
-  const store = new SqliteOAuthStore(db);
-  const now = Date.now();
-  await store.insertClient({
-    clientId: 'b2c1f7e0-0000-4000-8000-000000000001',
-    secretHash: null,
-    metadata: {
-      redirect_uris: ['https://connector.example.com/callback'],
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      client_name: 'CLI connector',
-    },
-    createdAt: now,
-    source: 'registration',
-    grantedAt: now,
-  });
-  await store.insertToken({
-    tokenHash: 'digest',
-    kind: 'access',
-    clientId: 'b2c1f7e0-0000-4000-8000-000000000001',
-    familyId: 'family',
-    scopes: ['read'],
-    namespace: 'work',
-    audience: 'http://127.0.0.1/mcp',
-    createdAt: now,
-    grantedAt: now,
-    expiresAt: now + HOUR,
-    rotatedAt: null,
-    revokedAt: null,
-  });
+  await addConnectorWithToken(new SqliteOAuthStore(db));
   db.close();
   return path;
 }
@@ -70,10 +40,10 @@ describe('engram oauth', () => {
       listed.output.clients.map((client: any) => [client.client_name, client.active_tokens, client.namespaces]),
       [['CLI connector', 1, ['work']]],
     );
-    const revoked = await run(['revoke', 'b2c1f7e0-0000-4000-8000-000000000001', '--yes', '--db', path]);
+    const revoked = await run(['revoke', CONNECTOR_CLIENT_ID, '--yes', '--db', path]);
     assert.deepEqual(revoked, {
       code: 0,
-      output: { client_id: 'b2c1f7e0-0000-4000-8000-000000000001', revoked_tokens: 1 },
+      output: { client_id: CONNECTOR_CLIENT_ID, revoked_tokens: 1 },
     });
     assert.equal((await run(['clients', '--db', path])).output.clients[0].active_tokens, 0);
   });
@@ -89,7 +59,7 @@ describe('engram oauth', () => {
       /^b2c1f7e0-0000-4000-8000-000000000001\s+CLI connector\s+registration\s+-\s+1\s+work\s+\d{4}-\d\d-\d\d$/,
     );
     assert.deepEqual(rest, []);
-    const revoked = await print(['revoke', 'b2c1f7e0-0000-4000-8000-000000000001', '--yes', '--db', path]);
+    const revoked = await print(['revoke', CONNECTOR_CLIENT_ID, '--yes', '--db', path]);
     assert.deepEqual(revoked, { code: 0, printed: 'revoked 1 token(s) of b2c1f7e0-0000-4000-8000-000000000001\n' });
   });
 
