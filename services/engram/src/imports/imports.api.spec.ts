@@ -401,6 +401,39 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.deepEqual(readdirSync(join(api.dir, 'data', 'import-uploads')), [], 'no upload left behind');
   });
 
+  it('refuses a field given twice, in the form, the query string or both, with 400 naming it, queuing nothing', async () => {
+    /** `fields` in URL-encoded form, sent as form fields before the file. */
+    const send = async (fields: string, query = '') => {
+      const form = new FormData();
+      for (const [name, value] of new URLSearchParams(fields)) form.append(name, value);
+      form.append('file', new Blob(['# Twice\n\nThis note must not be stored.']), 'twice.md');
+      const response = await fetch(`${api.url}/api/import${query}`, {
+        method: 'POST',
+        body: form,
+        headers: as(ADMIN).headers,
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const memories = (await admin('GET', '/api/memories')).body.total;
+    const jobs = (await admin('GET', '/api/import?limit=100')).body.jobs.length;
+    const cases: [fields: string, query: string, message: RegExp][] = [
+      ['source=markdown&source=chatgpt', '', /"source" is given twice in the form/],
+      ['target=memories&dry_run=true&target=memory-dir', '', /"target" is given twice in the form/],
+      ['dry_run=true&dry_run=false', '', /"dry_run" is given twice in the form/],
+      ['dry_run=false', '?dry_run=true', /"dry_run" is given in the query string and in the form/],
+      ['', '?source=markdown&source=chatgpt', /"source" is given twice in the query string/],
+    ];
+    for (const [fields, query, message] of cases) {
+      const refused = await send(fields, query);
+      assert.equal(refused.status, 400, `${fields} ${query}: ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error, 'validation_error');
+      assert.match(refused.body.message, message);
+    }
+    assert.equal((await admin('GET', '/api/import?limit=100')).body.jobs.length, jobs, 'no import queued');
+    assert.equal((await admin('GET', '/api/memories')).body.total, memories);
+    assert.deepEqual(readdirSync(join(api.dir, 'data', 'import-uploads')), [], 'no upload left behind');
+  });
+
   it('requires a key with the write scope; a namespace-bound key imports into its namespace only', async () => {
     const anonymous = await fetch(`${api.url}/api/import`, { method: 'POST', body: new FormData() });
     assert.equal(anonymous.status, 401);

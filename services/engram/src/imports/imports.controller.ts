@@ -143,24 +143,25 @@ export class ImportsController {
   /**
    * Reads the form in its order: the fields, then the file, streamed to the upload folder. Anything after
    * the file (a field, which would have come too late to change the import, or a second file) is refused,
-   * and the upload already stored is removed.
+   * and the upload already stored is removed; so is a field given twice, whose values would contradict.
    */
   private async fromUpload(
     request: FastifyRequest,
     query: Record<string, unknown>,
     namespace: string,
   ): Promise<ImportJobData> {
-    const fields: Record<string, string> = {};
+    const fields = new Map<string, string>();
     let options: ImportUploadInput | undefined;
     let upload: Extract<ImportJobData['input'], { kind: 'upload' }> | undefined;
     try {
       for await (const part of request.parts()) {
         if (upload) throw partAfterFile(part);
         if (part.type === 'field') {
-          fields[part.fieldname] ??= String(part.value);
+          if (fields.has(part.fieldname)) throw fieldGivenTwice(part.fieldname, 'twice in the form');
+          fields.set(part.fieldname, String(part.value));
           continue;
         }
-        options = new ZodValidationPipe(ImportUploadFields, 'body').transform({ ...query, ...fields });
+        options = new ZodValidationPipe(ImportUploadFields, 'body').transform(uploadFields(query, fields));
         const saved = await this.uploads.save(part.file, part.filename || 'upload');
         upload = { kind: 'upload', uploadId: saved.uploadId, fileName: saved.fileName };
         if (saved.bytes === 0) throw new InvalidInput(`${saved.fileName} is empty (0 bytes)`);
@@ -181,6 +182,22 @@ function partAfterFile(part: Multipart): InvalidInput {
   return new InvalidInput(
     `The form field "${part.fieldname}" comes after the file: send the fields (source, target, dry_run) before the file part`,
   );
+}
+
+/**
+ * The form's fields and the query string's as one set: a field given in both would have one value
+ * silently win, so it is refused as a repeated form field is (and one repeated in the query string).
+ */
+function uploadFields(query: Record<string, unknown>, fields: Map<string, string>): Record<string, unknown> {
+  const repeated = Object.keys(query).find((name) => Array.isArray(query[name]));
+  if (repeated !== undefined) throw fieldGivenTwice(repeated, 'twice in the query string');
+  const inBoth = [...fields.keys()].find((name) => Object.hasOwn(query, name));
+  if (inBoth !== undefined) throw fieldGivenTwice(inBoth, 'in the query string and in the form');
+  return { ...query, ...Object.fromEntries(fields) };
+}
+
+function fieldGivenTwice(name: string, where: string): InvalidInput {
+  return new InvalidInput(`The field "${name}" is given ${where}: send each of source, target and dry_run once`);
 }
 
 function uploadError(error: unknown): unknown {
