@@ -15,6 +15,7 @@ import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MCP_PATH, McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
+import { answerClientError } from './client-error.handler';
 import { registerJsonBodyParser } from './json-body.parser';
 import { setUpOpenApi } from './openapi';
 import { registerRequestObserver } from './request-observer.hook';
@@ -47,6 +48,9 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
     trustProxy: false,
     // Path parameters up to 256 characters: the longest id a route takes (a job id) is 200.
     routerOptions: { maxParamLength: 256 },
+    // A request Node's parser refuses (headers over its limit, a malformed request line): answered in the
+    // API's error shape, never inside a response already under way on the connection.
+    clientErrorHandler: answerClientError,
     // A URL the router cannot decode (`/api/memories/%FF`) or a parameter past that length: answered in
     // the API's own error shape, as every other client mistake is.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
