@@ -487,6 +487,26 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.equal((await admin('POST', '/api/import', { body: { path: 'missing.md' } })).status, 404);
   });
 
+  it('refuses a query string on an import by path, whose options come from its JSON body alone, importing nothing', async () => {
+    writeFileSync(join(importDir, 'query.md'), '# Query\n\nA note a dry run must not store.');
+    const memories = (await admin('GET', '/api/memories')).body.total;
+    const jobs = (await admin('GET', '/api/import?limit=100')).body.jobs.length;
+    for (const [query, named] of [
+      ['?dry_run=true', 'dry_run'],
+      ['?target=memory-dir&source=markdown', 'target, source'],
+    ]) {
+      const refused = await admin('POST', `/api/import${query}`, { body: { path: 'query.md' } });
+      assert.equal(refused.status, 400, `${query}: ${refused.text}`);
+      assert.equal(refused.body.error, 'validation_error');
+      assert.ok(
+        refused.body.message.startsWith(`The query string (${named}) is read only with a multipart upload`),
+        refused.body.message,
+      );
+    }
+    assert.equal((await admin('GET', '/api/import?limit=100')).body.jobs.length, jobs, 'no import queued');
+    assert.equal((await admin('GET', '/api/memories')).body.total, memories);
+  });
+
   it('writes the memory directory in the layout the agent reads, through its own functions', async () => {
     const conversations = await imported('chatgpt-export.zip', chatgptZip, { target: 'agent' });
     assert.equal(conversations.state, 'completed', conversations.error);

@@ -93,6 +93,7 @@ export class ImportsController {
     if (request.isMultipart()) {
       data = await this.fromUpload(request, query, namespace);
     } else {
+      refuseQueryString(query);
       const body = new ZodValidationPipe(ImportPathBody, 'body').transform(request.body) as ImportPathInput;
       await this.uploads.resolveAllowedPath(body.path);
       data = {
@@ -181,6 +182,15 @@ function partAfterFile(part: Multipart): InvalidInput {
   if (part.type === 'file') return new InvalidInput('Send one file per import');
   return new InvalidInput(
     `The form field "${part.fieldname}" comes after the file: send the fields (source, target, dry_run) before the file part`,
+  );
+}
+
+/** An import by path reads its options from the JSON body alone: a query string beside it would be ignored. */
+function refuseQueryString(query: Record<string, unknown>): void {
+  const names = Object.keys(query);
+  if (names.length === 0) return;
+  throw new InvalidInput(
+    `The query string (${names.join(', ')}) is read only with a multipart upload: put source, target and dry_run in the JSON body`,
   );
 }
 
