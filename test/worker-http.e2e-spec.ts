@@ -7,6 +7,7 @@ import { call, tempDir } from './process-harness';
 const { startTestRedis } = serviceHelper('testing/redis-server.js');
 const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+const { rawAnswer, rawExchange } = serviceHelper('testing/raw-request.js');
 
 describe("the worker's HTTP port", () => {
   const dir = tempDir();
@@ -67,6 +68,20 @@ describe("the worker's HTTP port", () => {
       (await call(worker.url, 'GET', '/api/memories', undefined, { 'x-api-key': keys.operator })).status,
       404,
     );
+  });
+
+  it("answers headers over Node's limit and a malformed request line in the API's JSON error shape", async () => {
+    const oversized = rawAnswer(
+      await rawExchange(
+        worker.url,
+        `GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+      ),
+    );
+    assert.deepEqual([oversized.status, oversized.body.error], [431, 'header_too_large']);
+    const garbage = rawAnswer(await rawExchange(worker.url, 'GARBAGE\r\n\r\n'));
+    assert.deepEqual([garbage.status, garbage.body.error], [400, 'bad_request']);
+    assert.match(garbage.body.message, /not valid HTTP/);
+    assert.deepEqual((await call(worker.url, 'GET', '/health/live')).body, { status: 'ok' });
   });
 
   it('runs `engram backup` through Redis on this worker: the command waits for its connection', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { maxHeaderSize } from 'node:http';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { rawAnswer, rawExchange } from '../testing/raw-request';
 import { startTestApp, TestApp } from '../testing/test-app';
 import { routesOf } from './create-app';
 
@@ -300,35 +300,6 @@ describe('bad input of every kind', () => {
     assert.notEqual(job.status, 414, 'a 200-character job id reaches its route');
   });
 
-  /** Writes `request` on a new connection to the api, calls `then` with what came back so far, and resolves once closed. */
-  const rawExchange = (request: string, then?: (received: string) => string | undefined) =>
-    new Promise<string>((resolve) => {
-      const socket = connect(Number(new URL(api.url).port), '127.0.0.1');
-      let received = '';
-      socket.on('data', (chunk) => {
-        received += chunk.toString('latin1');
-        const next = then?.(received);
-        if (next !== undefined) socket.write(next);
-      });
-      // The api closes the connection while a long request is still arriving: that reset is expected.
-      socket.on('error', () => undefined);
-      socket.on('close', () => resolve(received));
-      socket.write(request);
-    });
-
-  const rawAnswer = (received: string) => {
-    const [head, body] = received.split('\r\n\r\n', 2);
-    const [statusLine, ...headers] = head.split('\r\n');
-    const header = (name: string) =>
-      headers.find((line) => line.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1);
-    return {
-      status: Number(statusLine.split(' ')[1]),
-      type: header('content-type'),
-      connection: header('connection'),
-      body: JSON.parse(body),
-    };
-  };
-
   it('answers a request Node cannot parse (headers over its limit, a malformed request line or header) in the same JSON shape, closing the connection', async () => {
     const cases: [request: string, status: number, error: string, message: RegExp][] = [
       [
@@ -346,24 +317,28 @@ describe('bad input of every kind', () => {
       ],
     ];
     for (const [request, status, error, message] of cases) {
-      const answer = rawAnswer(await rawExchange(request));
+      const answer = rawAnswer(await rawExchange(api.url, request));
       assert.equal(answer.status, status, request.slice(0, 40));
-      assert.match(answer.type ?? '', /^\s*application\/json/);
+      assert.match(answer.header('content-type') ?? '', /^application\/json/);
       assert.equal(answer.body.error, error);
       assert.match(answer.body.message, message);
-      assert.equal(answer.connection?.trim(), 'close');
+      assert.equal(answer.header('connection'), 'close');
     }
     assert.equal((await api.request('GET', '/api/health')).status, 200, 'the api still serves');
   });
 
   it('never writes an error into a response already under way on the connection: it closes the connection instead', async () => {
     let sent = false;
-    const received = await rawExchange('GET /api/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', (soFar) => {
-      // Once the event stream has begun, a malformed request pipelined behind it.
-      if (sent || !soFar.includes('engram event stream')) return undefined;
-      sent = true;
-      return 'GARBAGE\r\n\r\n';
-    });
+    const received = await rawExchange(
+      api.url,
+      'GET /api/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+      (soFar) => {
+        // Once the event stream has begun, a malformed request pipelined behind it.
+        if (sent || !soFar.includes('engram event stream')) return undefined;
+        sent = true;
+        return 'GARBAGE\r\n\r\n';
+      },
+    );
     assert.ok(sent, received);
     assert.match(received, /^HTTP\/1\.1 200 OK\r\n[^]*text\/event-stream/);
     assert.equal(received.split('HTTP/1.1 ').length, 2, `one response only: ${JSON.stringify(received)}`);

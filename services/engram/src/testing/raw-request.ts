@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -37,4 +38,42 @@ export function rawRequest(
     request.once('error', reject);
     request.end(body);
   });
+}
+
+/**
+ * `request` written byte for byte on a new TCP connection (a malformed request line, headers over the
+ * server's limit: what no HTTP client sends), resolving with everything received once the server closes
+ * it. `then` sees what has come back so far and may return more bytes to write on the same connection.
+ */
+export function rawExchange(
+  baseUrl: string,
+  request: string,
+  then?: (received: string) => string | undefined,
+): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      const next = then?.(received);
+      if (next !== undefined) socket.write(next);
+    });
+    // A server closing the connection while a long request still arrives resets it: that is expected.
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(received));
+    socket.write(request);
+  });
+}
+
+/** The one HTTP/1.1 response `received` holds, with its JSON body parsed. */
+export function rawAnswer(received: string): { status: number; header(name: string): string | undefined; body: any } {
+  const [head, body] = received.split('\r\n\r\n', 2);
+  const [statusLine, ...lines] = head.split('\r\n');
+  const header = (name: string) =>
+    lines
+      .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+      ?.slice(name.length + 1)
+      .trim();
+  return { status: Number(statusLine.split(' ')[1]), header, body: JSON.parse(body) };
 }

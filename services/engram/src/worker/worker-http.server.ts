@@ -4,6 +4,7 @@ import { Authenticator } from '../auth/authenticator';
 import { FailureLimiter } from '../auth/failure-limiter';
 import { routeAccess } from '../auth/route-access';
 import { AppConfig } from '../config/config.types';
+import { answerClientError } from '../http/client-error.handler';
 import { requestId } from '../http/request-id';
 import { registerRequestObserver } from '../http/request-observer.hook';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -32,7 +33,12 @@ export async function startWorkerHttpServer(
   deps: WorkerHttpDeps,
   host: string,
 ): Promise<FastifyInstance> {
-  const fastify = Fastify({ genReqId: requestId, requestIdHeader: false, trustProxy: false });
+  const fastify = Fastify({
+    genReqId: requestId,
+    requestIdHeader: false,
+    trustProxy: false,
+    clientErrorHandler: answerClientError,
+  });
   registerAuthHook(fastify, config, deps.authenticator, deps.limiter);
   registerRequestObserver(fastify, config, deps.metrics);
   fastify.setNotFoundHandler((request, reply) =>
