@@ -82,7 +82,7 @@ describe('agent evaluation scoring', () => {
 
 describe('npm run eval:agent end to end (the scripted model test double stands in for the GPU)', () => {
   it('runs samples through the real agent and prints per-category scores', async (t) => {
-    const { existsSync, mkdtempSync, readFileSync } = await import('node:fs');
+    const { existsSync, mkdtempSync, readFileSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const { execFile } = await import('node:child_process');
@@ -98,7 +98,8 @@ describe('npm run eval:agent end to end (the scripted model test double stands i
         turns: [act('Read user.md.', 'user_md = read_file("user.md")'), answer('Done.', 'Sam works at Lumen Studio.')],
       },
     ]);
-    const out = join(mkdtempSync(join(tmpdir(), 'agent-eval-')), 'result.json');
+    const dir = mkdtempSync(join(tmpdir(), 'agent-eval-'));
+    const out = join(dir, 'result.json');
     try {
       const { stdout } = await promisify(execFile)(
         process.execPath,
@@ -113,6 +114,7 @@ describe('npm run eval:agent end to end (the scripted model test double stands i
       assert.equal(model.requests.length, 4);
     } finally {
       await model.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
