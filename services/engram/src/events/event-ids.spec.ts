@@ -28,4 +28,11 @@ describe('event ids, a sequence per namespace', () => {
     assert.ok(sequences.next('kept', MS) > kept);
     assert.ok(sequences.next('forgotten', MS) > forgotten);
   });
+
+  it("gives no other namespace's count to a namespace publishing after the clock stepped back", () => {
+    const sequences = new NamespaceSequences();
+    for (let i = 0; i < 5; i++) sequences.next('b', MS + 10);
+    sequences.next('c', MS + 11);
+    assert.equal(sequences.next('a', MS) % 1000, 0, "a clock reading, not b's last id + 1");
+  });
 });

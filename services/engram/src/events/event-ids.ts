@@ -17,16 +17,18 @@ export function nextEventId(previousId: number, nowMs = Date.now()): number {
 /**
  * The last id of each namespace's sequence in this process. A sequence the clock has passed no longer holds
  * back its next id, so it is forgotten: what is kept is bounded by the namespaces that published within the
- * last microseconds, not by every namespace ever seen. The newest id forgotten stays as a floor, so a clock
- * stepping back never hands out an id twice.
+ * last microseconds, not by every namespace ever seen. The latest clock reading stays as a floor, so a clock
+ * stepping back never hands out an id twice: every id forgotten was below a reading. A reading and not the
+ * newest id forgotten, which would give another namespace's count to the next namespace to publish.
  */
 export class NamespaceSequences {
   /** By last use, the least recent first (a Map keeps the order of insertion). */
   private readonly lastIds = new Map<string, number>();
-  private forgottenUpTo = 0;
+  /** The latest clock reading in µs. */
+  private clockFloor = 0;
 
   next(namespace: string, nowMs = Date.now()): number {
-    const id = nextEventId(this.lastIds.get(namespace) ?? this.forgottenUpTo, nowMs);
+    const id = nextEventId(this.lastIds.get(namespace) ?? this.clockFloor - 1, nowMs);
     this.lastIds.delete(namespace);
     this.lastIds.set(namespace, id);
     this.forgetPassed(nowMs);
@@ -40,10 +42,10 @@ export class NamespaceSequences {
 
   private forgetPassed(nowMs: number): void {
     const now = Math.floor(nowMs) * 1000;
+    this.clockFloor = Math.max(this.clockFloor, now);
     for (const [namespace, lastId] of this.lastIds) {
       if (lastId >= now) return;
       this.lastIds.delete(namespace);
-      this.forgottenUpTo = Math.max(this.forgottenUpTo, lastId);
     }
   }
 }
