@@ -55,8 +55,8 @@ export class EventBus implements OnApplicationShutdown {
   }
 
   /** The shared windows' newest events of `namespaces`, when the relay keeps them (see EventRelay.newest). */
-  newest(namespaces: readonly string[], count: number, beforeId?: number): Promise<EngramEvent[] | undefined> {
-    return this.relay.newest?.(namespaces, count, beforeId) ?? Promise.resolve(undefined);
+  newest(namespaces: readonly string[], count: number, before?: LastSeen): Promise<EngramEvent[] | undefined> {
+    return this.relay.newest?.(namespaces, count, before) ?? Promise.resolve(undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {

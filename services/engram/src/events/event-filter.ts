@@ -23,7 +23,7 @@ export function matchesFilter(event: EngramEvent, filter: EventFilter): boolean 
 
 /**
  * The replay windows a stream with `filter` reads: its namespace's, and the store-wide one when it may see
- * the whole store (a credential bound to no namespace), merged in id order. Never another namespace's, so
+ * the whole store (a credential bound to no namespace), merged in the order published. Never another's, so
  * what a replay reveals (its events, `replay_incomplete`, `oldest_kept_id`) is the caller's own.
  */
 export function replayedNamespaces(filter: EventFilter): string[] {

@@ -25,10 +25,10 @@ export interface EventRelay {
    */
   history?(seen: LastSeen): Promise<Replay | undefined>;
   /**
-   * Up to `count` kept events of each of `namespaces`, newest first, older than `beforeId` when given;
-   * undefined when this relay keeps none or cannot answer now.
+   * Up to `count` kept events of each of `namespaces`, older than its id in `before` when given, newest first
+   * in the order published; undefined when this relay keeps none or cannot answer now.
    */
-  newest?(namespaces: readonly string[], count: number, beforeId?: number): Promise<EngramEvent[] | undefined>;
+  newest?(namespaces: readonly string[], count: number, before?: LastSeen): Promise<EngramEvent[] | undefined>;
 }
 
 export const EVENT_RELAY = Symbol('EVENT_RELAY');

@@ -6,7 +6,7 @@ import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { EngramEvent, keptForReplay } from './engram-event';
 import { EventBus } from './event-bus';
-import { seenUpTo, StreamCursor } from './event-cursor';
+import { LastSeen, seenUpTo, StreamCursor } from './event-cursor';
 import { EventFilter, matchesFilter, replayedNamespaces } from './event-filter';
 import { Replay } from './event-ring';
 import { replayBounds, ReplayWindows } from './replay-windows';
@@ -168,9 +168,9 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The kept events a stream with `filter` would be sent, newest first (at most `limit`), and where to
-   * resume a stream from so that nothing between this answer and the stream is missed: the newest id of each
-   * of its own namespaces, never another namespace's.
+   * The kept events a stream with `filter` would be sent, newest first in the order they were published (at
+   * most `limit`), and where to resume a stream from so that nothing between this answer and the stream is
+   * missed: the newest id of each of its own namespaces, never another namespace's.
    */
   async recent(filter: EventFilter, limit: number): Promise<{ events: EngramEvent[]; resumeFrom: StreamCursor }> {
     return (await this.recentShared(filter, limit)) ?? this.recentKept(filter, limit);
@@ -186,7 +186,7 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     const namespaces = replayedNamespaces(filter);
     const admitted: EngramEvent[] = [];
     let resumeFrom: StreamCursor | undefined;
-    let before: number | undefined;
+    let before: LastSeen | undefined;
     for (let read = 0; read < this.config.events.ringSize * namespaces.length && admitted.length < limit;) {
       const answer = await this.bus.newest(namespaces, RECENT_PAGE, before);
       if (answer === undefined) return undefined;
@@ -196,7 +196,7 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
       for (const event of page) if (admitted.length < limit && matchesFilter(event, filter)) admitted.push(event);
       if (page.length < RECENT_PAGE) break;
       read += page.length;
-      before = page.at(-1)!.id;
+      before = oldestOfEach(page, before);
     }
     return { events: admitted, resumeFrom: resumeFrom ?? new StreamCursor(namespaces) };
   }
@@ -275,6 +275,16 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
       });
     }
   }
+}
+
+/**
+ * Where the next page of the recent events ends in each namespace: its oldest event in `page` (newest first),
+ * or where the last page ended when `page` has none of it. Per namespace, because their ids are independent.
+ */
+function oldestOfEach(page: readonly EngramEvent[], before: LastSeen = new Map()): LastSeen {
+  const oldest = new Map(before);
+  for (const event of page) oldest.set(event.namespace, event.id);
+  return oldest;
 }
 
 /** Where a stream of `namespaces` resumes after `page` (newest first, up to a page of each namespace). */

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { RedisKeys } from '../config/redis-keys';
 import { startTestRedis, TestRedis } from '../testing/redis-server';
 import { openSse } from '../testing/sse-client';
 import { startTestApp, TestApp } from '../testing/test-app';
 import { waitFor } from '../testing/wait-for';
+import { STORE_WIDE } from './engram-event';
 import { EventBus } from './event-bus';
+import { RedisEventRelay } from './redis-event.relay';
 
 describe('GET /api/events/recent: the replay window as history, and where a stream resumes', () => {
   let api: TestApp;
@@ -153,5 +156,39 @@ describe("GET /api/events/recent with Redis: the shared replay windows, each nam
       kept.map((event: { type: string }) => event.type),
       ['memory_created'],
     );
+  });
+
+  it('answers a key bound to no namespace in the order published, page after page, though its two namespaces number their events apart', async () => {
+    const bus = api.app.get(EventBus);
+    // Another replica whose clock runs a minute ahead: its ids in `paged` lead the store-wide ones by a minute.
+    const ahead = new EventBus(
+      new RedisEventRelay(
+        redis.url,
+        api.app.get(RedisKeys),
+        { perNamespace: 1000, total: 20_000 },
+        () => Date.now() + 60_000,
+      ),
+    );
+    try {
+      for (let i = 0; i < 150; i++) ahead.publish('memory_created', { preview: `paged ${i}` }, 'paged');
+      await waitFor(async () => (await recent('paged', 1)).body.events[0]?.payload.preview === 'paged 149');
+      for (let i = 0; i < 150; i++) bus.publish('backup_created', { preview: `store-wide ${i}` }, STORE_WIDE);
+      bus.publish('memory_created', { preview: 'paged last' }, 'paged');
+      await waitFor(async () => (await recent('paged', 1)).body.events[0]?.payload.preview === 'paged last');
+      const answer = await recent('paged', 500);
+      const newestFirst = (prefix: string) => Array.from({ length: 150 }, (_, i) => `${prefix} ${149 - i}`);
+      assert.deepEqual(
+        answer.body.events.slice(0, 301).map((event: { payload: { preview: string } }) => event.payload.preview),
+        ['paged last', ...newestFirst('store-wide'), ...newestFirst('paged')],
+      );
+      assert.equal(
+        new Set(answer.body.events.map((event: { id: number; namespace: string }) => `${event.namespace} ${event.id}`))
+          .size,
+        answer.body.events.length,
+        'none twice',
+      );
+    } finally {
+      await ahead.onApplicationShutdown();
+    }
   });
 });

@@ -102,12 +102,14 @@ export class RedisEventRelay implements EventRelay {
     private readonly keys: RedisKeys,
     /** What the shared replay windows keep (ENGRAM_EVENTS_RING_SIZE per namespace, ENGRAM_EVENTS_RING_TOTAL). */
     private readonly bounds: ReplayBounds,
+    /** This replica's clock in ms, the floor of the ids it publishes: replicas' clocks differ. */
+    private readonly clock: () => number = Date.now,
   ) {
     this.publisher = this.connect('publisher');
   }
 
   send(draft: EventDraft): void {
-    const nowMicros = String(Date.now() * 1000);
+    const nowMicros = String(this.clock() * 1000);
     this.publisher
       .eval(
         PUBLISH_SCRIPT,
@@ -186,20 +188,27 @@ export class RedisEventRelay implements EventRelay {
   }
 
   /**
-   * The newest kept events of each of `namespaces` (older than `beforeId` when given), newest first;
+   * The newest kept events of each of `namespaces` (older than its id in `before` when given), newest first
+   * in the order they were published, which their ids, each namespace numbering its own, do not give;
    * undefined when Redis does not answer in time.
    */
-  async newest(namespaces: readonly string[], count: number, beforeId?: number): Promise<EngramEvent[] | undefined> {
+  async newest(namespaces: readonly string[], count: number, before?: LastSeen): Promise<EngramEvent[] | undefined> {
     if (this.bounds.perNamespace === 0) return undefined;
-    const end = beforeId === undefined ? '+' : `(${beforeId}-0`;
     return this.readWindows(async () => {
       const read = this.publisher.pipeline();
-      for (const namespace of namespaces) read.xrevrange(this.keys.eventsLog(namespace), end, '-', 'COUNT', count);
+      for (const namespace of namespaces) {
+        const beforeId = before?.get(namespace);
+        const end = beforeId === undefined ? '+' : `(${beforeId}-0`;
+        read.xrevrange(this.keys.eventsLog(namespace), end, '-', 'COUNT', count);
+      }
       const pages = (await read.exec())!.map(([error, entries]) => {
         if (error) throw error;
-        return eventsOf(entries as LogEntry[]);
+        return (entries as LogEntry[]).flatMap((entry) => parseEntry(entry) ?? []);
       });
-      return pages.flat().sort((a, b) => b.id - a.id);
+      return pages
+        .flat()
+        .sort((a, b) => b.place - a.place)
+        .map(({ event }) => event);
     });
   }
 
@@ -285,10 +294,6 @@ type LogEntry = [string, string[]];
 function parseEntry([entryId, fields]: LogEntry): Published | undefined {
   const id = entryId.split('-')[0];
   return parsePublished(fields[2] === 'o' ? fields[3] : id, id, fields[1]);
-}
-
-function eventsOf(entries: LogEntry[]): EngramEvent[] {
-  return entries.flatMap((entry) => parseEntry(entry)?.event ?? []);
 }
 
 /** A pub/sub message: `<place> <id> <draft as JSON>`. */
