@@ -461,6 +461,7 @@ describe('configuration', () => {
       ringSize: 1000,
       ringTotal: 20_000,
       includeContent: false,
+      legacyChannel: true,
       sseHeartbeatSeconds: 15,
       sseClientBufferBytes: 1024 * 1024,
       sseMaxClients: 1000,
@@ -468,11 +469,17 @@ describe('configuration', () => {
       sseMaxClientsPerNamespace: 250,
     });
     const tuned = loadConfig({
-      env: { ENGRAM_EVENTS_RING_SIZE: '0', ENGRAM_EVENTS_INCLUDE_CONTENT: 'yes', ENGRAM_SSE_HEARTBEAT_SECONDS: '5' },
+      env: {
+        ENGRAM_EVENTS_RING_SIZE: '0',
+        ENGRAM_EVENTS_INCLUDE_CONTENT: 'yes',
+        ENGRAM_EVENTS_LEGACY_CHANNEL: 'false',
+        ENGRAM_SSE_HEARTBEAT_SECONDS: '5',
+      },
       cwd: dir,
     }).events;
     assert.equal(tuned.ringSize, 0);
     assert.equal(tuned.includeContent, true);
+    assert.equal(tuned.legacyChannel, false);
     assert.equal(tuned.sseHeartbeatSeconds, 5);
     const problems = problemsOf({
       ENGRAM_SSE_HEARTBEAT_SECONDS: '0',

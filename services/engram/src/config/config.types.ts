@@ -134,6 +134,11 @@ export interface EventsConfig {
   ringTotal: number;
   /** Put full memory content in memory events (default: a preview only). */
   includeContent: boolean;
+  /**
+   * With Redis, also publish each event on the channel of the builds with one id sequence, in their message,
+   * so that their replicas deliver it during a rolling upgrade (see RedisKeys.legacyEventsChannel).
+   */
+  legacyChannel: boolean;
   /** Seconds between SSE heartbeat comments, which keep proxies from closing idle streams. */
   sseHeartbeatSeconds: number;
   /** Bytes an SSE client may leave unread before it is dropped (it reconnects and replays). */

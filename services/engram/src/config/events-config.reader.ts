@@ -19,6 +19,7 @@ export function readEventsConfig(read: EnvReader): EventsConfig {
     ringSize,
     ringTotal: read.integer('ENGRAM_EVENTS_RING_TOTAL', Math.max(DEFAULT_RING_TOTAL, ringSize), ringSize, 10_000_000),
     includeContent: read.boolean('ENGRAM_EVENTS_INCLUDE_CONTENT', false),
+    legacyChannel: read.boolean('ENGRAM_EVENTS_LEGACY_CHANNEL', true),
     sseHeartbeatSeconds: read.integer('ENGRAM_SSE_HEARTBEAT_SECONDS', 15, 1, 3600),
     sseClientBufferBytes: read.integer('ENGRAM_SSE_CLIENT_BUFFER_BYTES', MIB, 4096, 64 * MIB),
     sseMaxClients,

@@ -6,9 +6,34 @@
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
-  /** Pub/sub channel every process publishes events to and listens on. */
+  /**
+   * Pub/sub channel every process publishes events to and listens on, messages `<place> <id> <draft>`. Not
+   * legacyEventsChannel, where replicas of the builds before would take them for malformed.
+   */
   get eventsChannel(): string {
+    return `${this.prefix}:events:v2`;
+  }
+
+  /**
+   * The channel of the builds with one event id sequence (before ids were per namespace), messages
+   * `<id> <draft>`: read, so that this build delivers what their replicas publish during a rolling upgrade,
+   * and written to while ENGRAM_EVENTS_LEGACY_CHANNEL is on, so that theirs deliver what it publishes.
+   */
+  get legacyEventsChannel(): string {
     return `${this.prefix}:events`;
+  }
+
+  /**
+   * The one id sequence of those builds. Their ids are places in eventsOrder: this build keeps the two level
+   * while ENGRAM_EVENTS_LEGACY_CHANNEL is on, so both builds' events fall in one publish order.
+   */
+  get legacyLastEventId(): string {
+    return `${this.prefix}:events:last-id`;
+  }
+
+  /** The newest id a replica of those builds handed out, which every namespace's next id goes past. */
+  get legacyIdFloor(): string {
+    return `${this.prefix}:events:legacy-floor`;
   }
 
   /**

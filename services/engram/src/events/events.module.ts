@@ -22,7 +22,9 @@ import { replayBounds } from './replay-windows';
       useFactory: async (config: AppConfig, keys: RedisKeys): Promise<EventRelay> => {
         if (!config.redis.url) return new LocalEventRelay();
         const { RedisEventRelay } = await import('./redis-event.relay.js'); // ioredis, only with Redis
-        return new RedisEventRelay(config.redis.url, keys, replayBounds(config));
+        return new RedisEventRelay(config.redis.url, keys, replayBounds(config), {
+          legacyChannel: config.events.legacyChannel,
+        });
       },
     },
     EventBus,

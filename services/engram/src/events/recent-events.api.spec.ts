@@ -166,7 +166,7 @@ describe("GET /api/events/recent with Redis: the shared replay windows, each nam
         redis.url,
         api.app.get(RedisKeys),
         { perNamespace: 1000, total: 20_000 },
-        () => Date.now() + 60_000,
+        { clock: () => Date.now() + 60_000 },
       ),
     );
     try {

@@ -22,10 +22,18 @@ import { droppedRemembered, mergeReplays, ReplayBounds, SMALLEST_WINDOW } from '
  * from ARGV[7]: they share the deployment's prefix, so a `{tag}` in it keeps them in the script's cluster
  * slot. KEYS[1] publish order, KEYS[2] this namespace's window, KEYS[3] windows by activity (scored by
  * place), KEYS[4] events kept, KEYS[5] dropped windows, KEYS[6] newest forgotten id, KEYS[7] this
- * namespace's last id; ARGV[1] publisher's clock in µs; ARGV[2] channel; ARGV[3] the draft as JSON; ARGV[4]
- * events a window keeps (0: this event is not kept); ARGV[5] events kept in all; ARGV[6] the namespace;
- * ARGV[7] window key prefix; ARGV[8] dropped windows remembered; ARGV[9] what a smaller window counts as
- * (see windowCharge); ARGV[10] how long a last id outlives the clock, in ms.
+ * namespace's last id, KEYS[8] the one-sequence builds' last id, KEYS[9] their floor; ARGV[1] publisher's
+ * clock in µs; ARGV[2] channel; ARGV[3] the draft as JSON; ARGV[4] events a window keeps (0: this event is
+ * not kept); ARGV[5] events kept in all; ARGV[6] the namespace; ARGV[7] window key prefix; ARGV[8] dropped
+ * windows remembered; ARGV[9] what a smaller window counts as (see windowCharge); ARGV[10] how long a last
+ * id outlives the clock, in ms; ARGV[11] the one-sequence builds' channel, or '' (see below).
+ *
+ * Beside replicas of the builds with one id sequence (a rolling upgrade), whose ids are places in the same
+ * order: their last id (KEYS[8]) past the last place here means one of them published since, and its id
+ * becomes a floor (KEYS[9]) every namespace's next id goes past, so an event of theirs delivered under its
+ * own id is never followed by a lower one in its namespace. With ARGV[11], their channel, the place is also
+ * their last id, so their next id comes after this event, and the event is published there in their
+ * message, `<id> <draft>`, its place as the id (their replicas deliver ids of one sequence).
  */
 const PUBLISH_SCRIPT = `
 local function charge(window)
@@ -39,16 +47,26 @@ local function newestId(window)
   return 0
 end
 local now = tonumber(ARGV[1])
-local order = tonumber(redis.call('GET', KEYS[1]) or '0')
+local function keptFor(id)
+  return math.floor((id - now) / 1000) + tonumber(ARGV[10])
+end
+local placed = tonumber(redis.call('GET', KEYS[1]) or '0')
+local legacy = tonumber(redis.call('GET', KEYS[8]) or '0')
+if legacy > placed and keptFor(legacy) > 0 then
+  redis.call('SET', KEYS[9], string.format('%.0f', legacy), 'PX', string.format('%.0f', keptFor(legacy)))
+end
+local order = math.max(placed, legacy)
 local busiest = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')[2]
 if busiest then order = math.max(order, tonumber(busiest)) end
 local place = string.format('%.0f', math.max(order + 1, now))
 local last = math.max(tonumber(redis.call('GET', KEYS[7]) or '0'), newestId(KEYS[2]))
 last = math.max(last, tonumber(redis.call('ZSCORE', KEYS[5], ARGV[6]) or '0'))
+last = math.max(last, tonumber(redis.call('GET', KEYS[9]) or '0'))
 local id = math.max(last + 1, now)
 local text = string.format('%.0f', id)
 redis.call('SET', KEYS[1], place)
-redis.call('SET', KEYS[7], text, 'PX', string.format('%.0f', math.floor((id - now) / 1000) + tonumber(ARGV[10])))
+if ARGV[11] ~= '' then redis.call('SET', KEYS[8], place) end
+redis.call('SET', KEYS[7], text, 'PX', string.format('%.0f', keptFor(id)))
 if tonumber(ARGV[4]) > 0 then
   local before = charge(KEYS[2])
   redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], text .. '-0', 'e', ARGV[3], 'o', place)
@@ -74,6 +92,7 @@ if tonumber(ARGV[4]) > 0 then
   end
 end
 redis.call('PUBLISH', ARGV[2], place .. ' ' .. text .. ' ' .. ARGV[3])
+if ARGV[11] ~= '' then redis.call('PUBLISH', ARGV[11], place .. ' ' .. ARGV[3]) end
 return text
 `;
 
@@ -102,18 +121,18 @@ export class RedisEventRelay implements EventRelay {
     private readonly keys: RedisKeys,
     /** What the shared replay windows keep (ENGRAM_EVENTS_RING_SIZE per namespace, ENGRAM_EVENTS_RING_TOTAL). */
     private readonly bounds: ReplayBounds,
-    /** This replica's clock in ms, the floor of the ids it publishes: replicas' clocks differ. */
-    private readonly clock: () => number = Date.now,
+    private readonly options: RedisRelayOptions = {},
   ) {
     this.publisher = this.connect('publisher');
   }
 
   send(draft: EventDraft): void {
-    const nowMicros = String(this.clock() * 1000);
+    const { clock = Date.now, legacyChannel = true } = this.options;
+    const nowMicros = String(clock() * 1000);
     this.publisher
       .eval(
         PUBLISH_SCRIPT,
-        7,
+        9,
         this.keys.eventsOrder,
         this.keys.eventsLog(draft.namespace),
         this.keys.eventsWindows,
@@ -121,6 +140,8 @@ export class RedisEventRelay implements EventRelay {
         this.keys.eventsDropped,
         this.keys.eventsForgotten,
         this.keys.lastEventId(draft.namespace),
+        this.keys.legacyLastEventId,
+        this.keys.legacyIdFloor,
         nowMicros,
         this.keys.eventsChannel,
         JSON.stringify(draft),
@@ -131,6 +152,7 @@ export class RedisEventRelay implements EventRelay {
         droppedRemembered(this.bounds),
         SMALLEST_WINDOW,
         LAST_ID_KEPT_PAST_CLOCK_MS,
+        legacyChannel ? this.keys.legacyEventsChannel : '',
       )
       .catch((error) => {
         this.logger.warn({ msg: 'event not published', type: draft.type, error: (error as Error).message });
@@ -152,21 +174,23 @@ export class RedisEventRelay implements EventRelay {
       lastDelivered = place;
       listener(event);
     };
-    subscriber.on('message', (_channel: string, message: string) => {
-      const published = parseMessage(message);
-      if (!published) this.logger.warn({ msg: 'malformed event message ignored', channel: this.keys.eventsChannel });
+    const channels = [this.keys.eventsChannel, this.keys.legacyEventsChannel];
+    subscriber.on('message', (channel: string, message: string) => {
+      // An event of this build comes on both channels (ENGRAM_EVENTS_LEGACY_CHANNEL), one place: `deliver` keeps the first.
+      const published = channel === this.keys.eventsChannel ? parseMessage(message) : parseLegacyMessage(message);
+      if (!published) this.logger.warn({ msg: 'malformed event message ignored', channel });
       else if (catchingUp) catchingUp.push(published);
       else deliver(published);
     });
-    await subscriber.subscribe(this.keys.eventsChannel);
+    await subscriber.subscribe(...channels);
     // Where a catch-up starts if nothing was delivered before the first outage: the last place handed out then.
-    const subscribedAt = Number(await this.publisher.get(this.keys.eventsOrder).catch(() => null));
+    const subscribedAt = await this.lastPlace();
     subscriber.on('ready', () => {
       if (catchingUp) return;
       const held: Published[] = (catchingUp = []);
       // Subscribed again before reading the windows, so nothing falls between the two.
       void subscriber
-        .subscribe(this.keys.eventsChannel)
+        .subscribe(...channels)
         .then(() => this.keptSince(Math.max(lastDelivered, subscribedAt)))
         .catch(() => undefined)
         .then((missed) => {
@@ -210,6 +234,12 @@ export class RedisEventRelay implements EventRelay {
         .sort((a, b) => b.place - a.place)
         .map(({ event }) => event);
     });
+  }
+
+  /** The last place handed out, by this build or by a replica of the one-sequence builds (0 when unknown). */
+  private async lastPlace(): Promise<number> {
+    const places = await this.publisher.mget(this.keys.eventsOrder, this.keys.legacyLastEventId).catch(() => []);
+    return Math.max(0, ...places.map(Number).filter(Number.isSafeInteger));
   }
 
   /**
@@ -278,6 +308,13 @@ export class RedisEventRelay implements EventRelay {
   }
 }
 
+export interface RedisRelayOptions {
+  /** Also publish on the one-sequence builds' channel, in their message (ENGRAM_EVENTS_LEGACY_CHANNEL; default on). */
+  legacyChannel?: boolean;
+  /** This replica's clock in ms, the floor of the ids it publishes: replicas' clocks differ. */
+  clock?: () => number;
+}
+
 /** An event with its place in the deployment's publish order, which stays between the processes. */
 interface Published {
   place: number;
@@ -301,6 +338,16 @@ function parseMessage(message: string): Published | undefined {
   const [place, id] = message.split(' ', 2);
   if (id === undefined) return undefined;
   return parsePublished(place, id, message.slice(place.length + id.length + 2));
+}
+
+/**
+ * A message of the builds with one id sequence: `<id> <draft as JSON>`. That id is the event's place, and
+ * also its id here: above every id its namespace had (each at most its place) and equal to its window
+ * entry's, so live delivery and replay agree.
+ */
+function parseLegacyMessage(message: string): Published | undefined {
+  const [id] = message.split(' ', 1);
+  return parsePublished(id, id, message.slice(id.length + 1));
 }
 
 function parsePublished(place: string, id: string, json: string): Published | undefined {

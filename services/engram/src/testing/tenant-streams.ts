@@ -39,6 +39,12 @@ export class TenantStreams {
     return this.app;
   }
 
+  /** The redis-server's URL (a `shared` suite's only). */
+  get redisUrl(): string {
+    assert.ok(this.redis, 'a shared suite starts a redis-server before the tests');
+    return this.redis.url;
+  }
+
   get bus(): EventBus {
     assert.ok(this.eventBus, 'the api starts before the tests');
     return this.eventBus;
