@@ -114,6 +114,31 @@ describe('OAuth conformance (open registration)', () => {
     }
   });
 
+  it('RFC 7591 §2: registration metadata is bounded: an oversized redirect URI or type list stores nothing and is quoted in part only', async () => {
+    const stored = async () =>
+      (await api.request('GET', '/api/admin/oauth/clients', { headers: { authorization: `Bearer ${ADMIN_KEY}` } })).body
+        .clients.length;
+    const before = await stored();
+    const oversized: [Record<string, unknown>, string][] = [
+      [{ redirect_uris: [`https://connector.example.com/${'a'.repeat(100_000)}`] }, 'invalid_redirect_uri'],
+      [
+        { redirect_uris: [WEB_REDIRECT], grant_types: Array(10_000).fill('authorization_code') },
+        'invalid_client_metadata',
+      ],
+      [
+        { redirect_uris: [WEB_REDIRECT], grant_types: ['authorization_code', 'x'.repeat(100_000)] },
+        'invalid_client_metadata',
+      ],
+    ];
+    for (const [metadata, error] of oversized) {
+      const response = await api.request('POST', '/oauth/register', { body: metadata });
+      assert.equal(response.status, 400, response.text.slice(0, 200));
+      assert.equal(response.body.error, error);
+      assert.ok(response.text.length < 1000, `an answer of ${response.text.length} characters`);
+    }
+    assert.equal(await stored(), before, 'no client was stored');
+  });
+
   it('RFC 9207 §2: error redirects carry iss, as codes do', async () => {
     const { client } = await grant();
     const response = await fetch(authorizeUrl(client.client_id, WEB_REDIRECT), { redirect: 'manual' });

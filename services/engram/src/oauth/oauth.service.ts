@@ -33,11 +33,17 @@ const DAY_MS = 86_400_000;
 /** A registration nobody approved within a day is deleted: open registration cannot pile up rows. */
 const UNGRANTED_CLIENT_TTL_MS = DAY_MS;
 
+/**
+ * Names from a closed set (each checked against it below), bounded in number and length: the registration
+ * is stored and echoed, and an unsupported name is quoted in the error.
+ */
+const typeNames = z.array(z.string().max(64)).max(10);
+
 const ClientMetadata = z.object({
   redirect_uris: z.array(z.string()).min(1, 'redirect_uris must hold at least one URI').max(20),
   token_endpoint_auth_method: z.enum(['none', 'client_secret_post', 'client_secret_basic']).default('none'),
-  grant_types: z.array(z.string()).default(['authorization_code', 'refresh_token']),
-  response_types: z.array(z.string()).default(['code']),
+  grant_types: typeNames.default(['authorization_code', 'refresh_token']),
+  response_types: typeNames.default(['code']),
   client_name: z.string().max(200).optional(),
   client_uri: z.string().max(2000).optional(),
   scope: z.string().max(200).optional(),

@@ -1,4 +1,6 @@
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+/** Real clients' redirect URIs are a few dozen characters; the bound keeps a stored client small. */
+const MAX_REDIRECT_URI_LENGTH = 2000;
 
 /**
  * Schemes a browser runs, reads locally or treats as a document of its own: a redirect there would run
@@ -19,9 +21,13 @@ const DANGEROUS_SCHEMES = new Set([
  * Redirect URIs a client may register: https, http on a loopback address (native apps, RFC 8252 §7.3),
  * or a private-use scheme (RFC 8252 §7.1, e.g. `cursor://anysphere.cursor-mcp/oauth/callback` or
  * `com.example.app:/callback`; the reverse-domain form is recommended there, not required). Never a
- * fragment, never a scheme a browser would run or read itself. Returns the problem, or undefined.
+ * fragment, never a scheme a browser would run or read itself, never longer than MAX_REDIRECT_URI_LENGTH.
+ * Returns the problem, or undefined.
  */
 export function redirectUriProblem(uri: string): string | undefined {
+  if (uri.length > MAX_REDIRECT_URI_LENGTH) {
+    return `${uri.slice(0, 60)}… is longer than ${MAX_REDIRECT_URI_LENGTH} characters`;
+  }
   let parsed: URL;
   try {
     parsed = new URL(uri);
