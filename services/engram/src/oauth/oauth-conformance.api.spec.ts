@@ -196,6 +196,24 @@ describe('OAuth conformance (open registration)', () => {
     assert.equal(again.status, 200, 'a refused refresh does not use the token up');
   });
 
+  it('RFC 8707 §2.2: a refresh for another resource is invalid_target, and the refresh token still works for this one', async () => {
+    const { client, tokens } = await grant();
+    const refresh = (resource: string) =>
+      token({
+        grant_type: 'refresh_token',
+        refresh_token: tokens.body.refresh_token,
+        client_id: client.client_id,
+        resource,
+      });
+    const foreign = await refresh('https://other.example.com/mcp');
+    assert.equal(foreign.status, 400, JSON.stringify(foreign.body));
+    assert.equal(foreign.body.error, 'invalid_target');
+    assert.equal(foreign.body.access_token, undefined);
+    const ours = await refresh(`${base}/mcp`);
+    assert.equal(ours.status, 200, 'a refused refresh does not use the token up');
+    assert.equal(await mcpStatus(ours.body.access_token), 200);
+  });
+
   it('RFC 6749 §2.3.1: client_secret_basic credentials are form-urlencoded before base64', async () => {
     const registered = await register({
       redirect_uris: [WEB_REDIRECT],

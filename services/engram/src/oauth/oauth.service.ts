@@ -459,7 +459,7 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
       secretDigest(body.refresh_token),
       client.clientId,
       now,
-      (record) => this.rotation(client, record, body.scope, now),
+      (record) => this.rotation(client, record, body, now),
     );
     if (redemption.status === 'unknown') throw new OAuthError('invalid_grant', 'unknown refresh token');
     if (redemption.status === 'replayed') {
@@ -474,13 +474,17 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
   private rotation(
     client: ClientRecord,
     record: TokenRecord,
-    scope: string | undefined,
+    { scope, resource }: Record<string, string | undefined>,
     now: number,
   ): Issuance<TokenResponse | OAuthError> {
     if (record.expiresAt <= now)
       return refused(new OAuthError('invalid_grant', 'refresh token expired; sign in again'));
     if (record.grantedAt + this.config.oauth.grantMaxDays * DAY_MS <= now) {
       return refused(new OAuthError('invalid_grant', 'this approval reached its maximum age; sign in again'));
+    }
+    // RFC 8707 §2.2: a token asked for another resource is refused, not issued for /mcp as if it had not been asked.
+    if (resource !== undefined && !this.isOurResource(resource)) {
+      return refused(new OAuthError('invalid_target', `resource must be ${this.resource}`));
     }
     const granted = record.scopes as Scope[];
     const narrowed = narrowScopes(granted, scope);
