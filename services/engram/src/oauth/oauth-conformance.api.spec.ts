@@ -214,6 +214,39 @@ describe('OAuth conformance (open registration)', () => {
     assert.equal(await mcpStatus(ours.body.access_token), 200);
   });
 
+  it('RFC 6749 §3.1 / RFC 8707: a parameter given twice is refused, never read as absent or as its first value', async () => {
+    const client = await register({ redirect_uris: [WEB_REDIRECT] });
+    const { challenge } = pkcePair();
+    for (const [name, values, shown] of [
+      ['resource', ['https://other.example.com/a', 'https://other.example.com/b'], 'resource is given more than once'],
+      ['scope', ['read', 'read'], 'scope is given more than once'],
+      ['client_id', [client.client_id, client.client_id], 'client_id is given more than once'],
+    ] as const) {
+      const url = authorizeUrl(client.client_id, WEB_REDIRECT, { code_challenge: challenge });
+      url.searchParams.delete(name);
+      for (const value of values) url.searchParams.append(name, value);
+      const page = await fetch(url, { redirect: 'manual' });
+      assert.equal(page.status, 400, name);
+      assert.equal(page.headers.get('location'), null);
+      assert.match(await page.text(), new RegExp(shown));
+    }
+    const { client: approved, tokens } = await grant();
+    const refresh = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: tokens.body.refresh_token,
+      client_id: approved.client_id,
+    });
+    refresh.append('resource', `${base}/mcp`);
+    refresh.append('resource', 'https://other.example.com/mcp');
+    const twice = await fetch(`${base}/oauth/token`, { method: 'POST', body: refresh });
+    const answer = (await twice.json()) as { error: string; access_token?: string };
+    assert.equal(twice.status, 400, JSON.stringify(answer));
+    assert.equal(answer.error, 'invalid_target');
+    assert.equal(answer.access_token, undefined);
+    refresh.delete('resource');
+    assert.equal((await fetch(`${base}/oauth/token`, { method: 'POST', body: refresh })).status, 200);
+  });
+
   it('RFC 6749 §2.3.1: client_secret_basic credentials are form-urlencoded before base64', async () => {
     const registered = await register({
       redirect_uris: [WEB_REDIRECT],

@@ -16,7 +16,7 @@ import { grants, Scope } from '../auth/scopes';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { presentedClient } from './client-credentials';
 import { PasswordSignIn, renderConsentPage, renderErrorPage } from './consent-page';
-import { OAuthError } from './oauth.errors';
+import { OAuthError, repeatedParameter } from './oauth.errors';
 import { OAUTH_SCOPES } from './oauth-scopes';
 import { AuthorizationRequest, AuthorizationTarget, OAuthService } from './oauth.service';
 import { ConsentForm, PendingConsents } from './pending-consents';
@@ -406,7 +406,8 @@ function single(value: string | string[] | undefined): string | undefined {
 /**
  * The parameters of a token or revocation request: a form (RFC 6749 §3.2), or a JSON object of strings.
  * Any other body is invalid_request: a JSON string was spread into one field per character, quadratic
- * work (4 MB took 17 s to refuse), and a value that is not a string reached code that reads strings.
+ * work (4 MB took 17 s to refuse), and a value that is not a string reached code that reads strings. A
+ * field given twice is refused too (RFC 6749 §3.1), rather than read as its first value.
  */
 function formFields(body: unknown): Record<string, string | undefined> {
   if (body === undefined) return {};
@@ -415,11 +416,11 @@ function formFields(body: unknown): Record<string, string | undefined> {
   }
   const fields: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(body as Form)) {
-    const first = single(value);
-    if (first !== undefined && typeof first !== 'string') {
+    if (Array.isArray(value)) throw repeatedParameter(name);
+    if (value !== undefined && typeof value !== 'string') {
       throw new OAuthError('invalid_request', `${name} must be a string`);
     }
-    fields[name] = first;
+    fields[name] = value;
   }
   return fields;
 }

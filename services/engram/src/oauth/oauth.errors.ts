@@ -19,3 +19,11 @@ export class OAuthError extends Error {
     super(description);
   }
 }
+
+/** RFC 6749 §3.1: a parameter given more than once is refused, never read as absent or as its first value. */
+export function repeatedParameter(name: string): OAuthError {
+  // RFC 8707 lets a client name several resources; tokens here are for one, so that is the resource's error.
+  return name === 'resource'
+    ? new OAuthError('invalid_target', 'resource is given more than once; tokens here are for one resource')
+    : new OAuthError('invalid_request', `${name} is given more than once`);
+}

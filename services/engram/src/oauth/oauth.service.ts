@@ -24,7 +24,7 @@ import { ClientMetadataDocuments } from './client-metadata-documents';
 import { isMetadataDocumentUrl, SUPPORTED_GRANT_TYPES } from './client-metadata-document';
 import { ClientMetadataRepository } from './client-metadata.repository';
 import { PresentedClient } from './client-credentials';
-import { OAuthError } from './oauth.errors';
+import { OAuthError, repeatedParameter } from './oauth.errors';
 import { OAUTH_SCOPES } from './oauth-scopes';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uri';
 
@@ -558,5 +558,6 @@ function refused(error: OAuthError): Issuance<OAuthError> {
 
 function text(query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name];
+  if (Array.isArray(value)) throw repeatedParameter(name);
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
