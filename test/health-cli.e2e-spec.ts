@@ -127,21 +127,29 @@ describe('engram health with several apis of one user on one machine (one $TMPDI
   const configs: Record<string, string>[] = [];
   const apis: RunningEngram[] = [];
 
-  before(async () => {
-    const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
-    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'health-model' });
-    for (const name of ['notes', 'work', 'notes']) {
-      const config = { MCP_MEMORY_SQLITE_PATH: join(dir, `${name}.db`), MCP_HTTP_PORT: String(await freePort()) };
-      configs.push(config);
-      const env = {
+  /** Starts an api of `config` among the others, in the one $TMPDIR they share. */
+  const startApi = (config: Record<string, string>) =>
+    startEngram(
+      'serve',
+      {
         ...config,
         MCP_API_KEY: KEY,
         TMPDIR: sharedTmp,
         ENGRAM_EMBEDDING_PROVIDER: 'openai',
         MCP_EXTERNAL_EMBEDDING_URL: model.url,
         MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-      };
-      apis.push(await startEngram('serve', env, dir, 'Engram ready'));
+      },
+      dir,
+      'Engram ready',
+    );
+
+  before(async () => {
+    const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'health-model' });
+    for (const name of ['notes', 'work', 'notes']) {
+      const config = { MCP_MEMORY_SQLITE_PATH: join(dir, `${name}.db`), MCP_HTTP_PORT: String(await freePort()) };
+      configs.push(config);
+      apis.push(await startApi(config));
     }
   });
 
@@ -150,25 +158,41 @@ describe('engram health with several apis of one user on one machine (one $TMPDI
     await model?.close();
   });
 
-  /** The port `engram health api`, given one api's configuration, asked; fails unless it answered healthy. */
-  async function portChecked(config: Record<string, string>): Promise<string> {
+  /** The ports `engram health api`, given one api's configuration, asked; fails unless each answered healthy. */
+  async function portsChecked(config: Record<string, string>): Promise<string[]> {
     const { code, output } = await health(sharedTmp, ['api'], config);
     assert.equal(code, 0, output);
-    return (
-      /engram api: healthy: GET http:\/\/127\.0\.0\.1:(\d+)\/health\/live answered 200/.exec(output)?.[1] ?? output
+    const lines = output.trim().split('\n');
+    return lines.map(
+      (line) =>
+        /^engram api: healthy: GET http:\/\/127\.0\.0\.1:(\d+)\/health\/live answered 200/.exec(line)?.[1] ?? line,
     );
   }
-
   it('checks the api of the database and port it is given, not the one that started last', async () => {
-    for (const config of configs) assert.equal(await portChecked(config), config.MCP_HTTP_PORT);
+    for (const config of configs) assert.deepEqual(await portsChecked(config), [config.MCP_HTTP_PORT]);
   });
 
   it("keeps an api's record when another api of the same user stops", async () => {
     assert.equal(await apis[2].stop(), 0);
     assert.equal(await apis[1].stop(), 0);
-    assert.equal(await portChecked(configs[0]), configs[0].MCP_HTTP_PORT);
+    assert.deepEqual(await portsChecked(configs[0]), [configs[0].MCP_HTTP_PORT]);
     const gone = await health(sharedTmp, ['api'], configs[1]);
     assert.equal(gone.code, 1);
     assert.match(gone.output, /engram api: unhealthy: not listening/);
+  });
+
+  it('checks each api of a database configured with port 0 on the port it bound, and forgets one that stopped', async () => {
+    const config = { MCP_MEMORY_SQLITE_PATH: join(dir, 'notes.db'), MCP_HTTP_PORT: '0' };
+    const first = await startApi(config);
+    const second = await startApi(config);
+    try {
+      const bound = [first, second].map((api) => /"listening":"127\.0\.0\.1:(\d+)"/.exec(api.output())?.[1]);
+      assert.deepEqual((await portsChecked(config)).sort(), [...bound].sort());
+      assert.equal(await first.stop(), 0);
+      assert.deepEqual(await portsChecked(config), [bound[1]]);
+    } finally {
+      await first.stop();
+      await second.stop();
+    }
   });
 });

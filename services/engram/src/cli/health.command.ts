@@ -1,6 +1,6 @@
 import { loadConfigOrReport } from '../config/config.loader';
 import { AppConfig } from '../config/config.types';
-import { probeServing } from '../health/serving-probe';
+import { ProbeResult, probeServing } from '../health/serving-probe';
 import {
   SERVING_ROLES,
   servingInstance,
@@ -14,15 +14,17 @@ import { configUsage, usageError } from './cli-output';
 
 /**
  * Which server to check: the one of this database and configured port (--port for the api,
- * WORKER_HTTP_PORT for the worker), as the environment gives them to a container's health check. The
- * address probed is the one the server recorded when it started; MCP_API_KEY is read for --ready.
+ * WORKER_HTTP_PORT for the worker), as the environment gives them to a container's health check; with
+ * port 0, every live one of that database configured so. The address probed is the one the server
+ * recorded when it started; MCP_API_KEY is read for --ready.
  */
 const CONFIG: readonly ConfigFlag[] = ['db', 'env-file', 'port'];
 
 const USAGE = `usage: engram health [api|worker] [--ready] [--timeout <seconds>]
   without a role: whichever of the api and the worker runs here; --ready: /health/ready with MCP_API_KEY
   the api or worker of the configured database and port (--db, --port for the api, WORKER_HTTP_PORT for
-  the worker, or the environment, as the server was given them), on the address it recorded when it started
+  the worker, or the environment, as the server was given them), on the address it recorded when it started;
+  with port 0, each running server of that database given port 0
   exit 0 healthy, 1 not (or nothing runs here)
   ${configUsage(CONFIG)}`;
 
@@ -49,25 +51,30 @@ export const healthCommand: CliCommand = {
     const config = loadConfigOrReport(parsed.configArgv);
     if (!config) return 78; // EX_CONFIG
     const records = new ServingRecordRepository();
-    const instances = role
-      ? [servingInstance(role as ServingRole, config)]
-      : SERVING_ROLES.map((name) => servingInstance(name, config)).filter((instance) => records.read(instance));
-    if (instances.length === 0) return nothingListening(config);
-    const apiKey = ready ? config.auth.apiKey : undefined;
+    const served = (role ? [role as ServingRole] : SERVING_ROLES)
+      .map((name) => ({ name, found: records.find(servingInstance(name, config)) }))
+      .filter(({ found }) => role !== undefined || found.length > 0);
+    if (served.length === 0) return nothingListening(config);
+    const options = { ready, apiKey: ready ? config.auth.apiKey : undefined, timeoutMs: seconds * 1000 };
     let healthy = true;
-    for (const instance of instances) {
-      const { role: name } = instance;
-      const record = records.read(instance);
-      const result = record
-        ? await probeServing(record, { ready, apiKey, timeoutMs: seconds * 1000 })
-        : { healthy: false, summary: 'not listening (it has not started, or it stopped)' };
-      healthy &&= result.healthy;
-      const line = `engram ${name}: ${result.healthy ? 'healthy' : 'unhealthy'}: ${result.summary}\n`;
-      (result.healthy ? process.stdout : process.stderr).write(line);
+    for (const { name, found } of served) {
+      const results =
+        found.length > 0
+          ? await Promise.all(found.map((record) => probeServing(record, options)))
+          : [{ healthy: false, summary: 'not listening (it has not started, or it stopped)' }];
+      for (const result of results) healthy = reportProbe(name, result) && healthy;
     }
     return healthy ? 0 : 1;
   },
 };
+
+/** One line for one server: healthy on stdout, unhealthy on stderr; returns whether it is healthy. */
+function reportProbe(role: ServingRole, { healthy, summary }: ProbeResult): boolean {
+  (healthy ? process.stdout : process.stderr).write(
+    `engram ${role}: ${healthy ? 'healthy' : 'unhealthy'}: ${summary}\n`,
+  );
+  return healthy;
+}
 
 /** No record for this configuration: one line naming the database and ports looked for; exit 1. */
 function nothingListening(config: AppConfig): number {
