@@ -149,7 +149,10 @@ for (const backend of ['SQLite', 'PostgreSQL'])
       });
       // Nearly the same text: a merge for consolidation to propose.
       await call('POST /api/memories', '/api/memories', { content: 'Ana prefers the window seats' });
-      await call('POST /api/consolidation/cleanup', '/api/consolidation/cleanup', { dry_run: true });
+      // The same text but for whitespace (another content hash): a group for cleanup to find.
+      await call('POST /api/memories', '/api/memories', { content: 'Ana prefers  the window seats' });
+      const cleanup = await call('POST /api/consolidation/cleanup', '/api/consolidation/cleanup', { dry_run: true });
+      assert.equal(cleanup.groups.length, 1, 'a group whose fields the table is checked against');
       const run = await call('POST /api/consolidation/trigger', '/api/consolidation/trigger', { dry_run: true });
       const { proposal_set_id } = (await finished(run.job_id)).result;
       await call('POST /api/consolidation/apply', '/api/consolidation/apply', { proposal_set_id });
