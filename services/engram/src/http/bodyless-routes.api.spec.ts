@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { routesOf } from './create-app';
 import { waitForJob } from '../testing/job-helpers';
 import { startOAuthTestApp } from '../testing/oauth-flow';
+import { rawRequest } from '../testing/raw-request';
 import { RequestOptions, TestApp } from '../testing/test-app';
 
 const ADMIN_KEY = 'bodyless-admin-key-0123456789abcdef';
@@ -208,6 +210,74 @@ describe('routes that read no body refuse one instead of ignoring it', () => {
     );
     assert.equal((await send('DELETE', `/api/memories/${hash}?hard=true`)).status, 200);
     assert.equal((await get(`/api/memories/trash/${hash}`)).status, 404, 'the query option was honoured');
+  });
+
+  /** A GET or HEAD as a client that puts its options in a body sends it (fetch cannot: it refuses). */
+  const withBody = (method: string, path: string, body: string, headers: Record<string, string> = {}) =>
+    rawRequest(api.url, method, path, {
+      headers: { ...admin, 'content-type': 'application/json', ...headers },
+      body,
+    });
+  const sized = (body: string) => ({ 'content-length': String(Buffer.byteLength(body)) });
+
+  it('GET /api/memories with its filters as a body is 400, not the unfiltered list', async () => {
+    await send('POST', '/api/memories', {
+      body: { content: 'a note tagged for the GET body case', tags: ['get-body'] },
+    });
+    await storeMemory();
+    const filters = JSON.stringify({ namespace: 'elsewhere', tags: ['get-body'] });
+    const message = 'GET /api/memories takes no request body: put its parameters in the query string and send no body';
+    for (const headers of [sized(filters), { 'transfer-encoding': 'chunked' }]) {
+      const refused = await withBody('GET', '/api/memories', filters, headers);
+      assert.equal(refused.status, 400, refused.text);
+      assert.deepEqual(refused.body, { error: 'validation_error', message });
+    }
+    const head = await withBody('HEAD', '/api/memories', filters, sized(filters));
+    assert.equal(head.status, 400);
+    const filtered = await get('/api/memories?tags=get-body');
+    assert.deepEqual(
+      filtered.body.memories.map((memory: { tags: string[] }) => memory.tags),
+      [['get-body']],
+      'the same filters in the query string',
+    );
+  });
+
+  it('every GET and HEAD route refuses a body, whatever it serves (/mcp as a JSON-RPC error)', async () => {
+    const routes = routesOf(api.app).filter((route) => route.method === 'GET' || route.method === 'HEAD');
+    assert.ok(routes.length > 80, `${routes.length} routes`);
+    const body = '{"namespace":"work"}';
+    for (const { method, url } of routes) {
+      const path = url.replace(/:\w+/g, 'x').replace(/\*$/, 'notes/x.md');
+      const refused = await withBody(method, path, body, sized(body));
+      assert.equal(refused.status, 400, `${method} ${url}: ${refused.text}`);
+      if (method === 'HEAD') continue;
+      const message = url === '/mcp' ? refused.body.error?.message : refused.body.message;
+      assert.match(message, /takes no request body/, `${method} ${url}: ${refused.text}`);
+    }
+  });
+
+  it('serves a GET or HEAD with no body, Content-Length: 0, a Content-Type alone or an empty chunked body', async () => {
+    const bodiless: Record<string, string>[] = [
+      {},
+      { 'content-length': '0' },
+      { 'content-type': 'application/json' },
+      { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+    ];
+    const served: [string, string, number][] = [
+      ['GET', '/api/memories', 200],
+      ['HEAD', '/api/memories', 200],
+      ['GET', '/.well-known/oauth-authorization-server', 200],
+      // Stateless MCP: no stream to open on GET (the SDK clients expect the 405 and go on).
+      ['GET', '/mcp', 405],
+    ];
+    for (const headers of bodiless) {
+      for (const [method, path, status] of served) {
+        const answer = await rawRequest(api.url, method, path, {
+          headers: { ...admin, accept: 'application/json, text/event-stream', ...headers },
+        });
+        assert.equal(answer.status, status, `${method} ${path} with ${JSON.stringify(headers)}: ${answer.text}`);
+      }
+    }
   });
 
   it('still reads the body where a handler reads it: JSON, forms, uploads, MCP; and refuses an empty one there', async () => {

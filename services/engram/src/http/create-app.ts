@@ -15,6 +15,7 @@ import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MCP_PATH, McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
+import { registerBodylessMethodCheck } from './bodyless-method.hook';
 import { answerClientError } from './client-error.handler';
 import { registerJsonBodyParser } from './json-body.parser';
 import { setUpOpenApi } from './openapi';
@@ -91,6 +92,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
   registerRequestTracing(fastify);
   registerRequestTextCheck(fastify);
+  registerBodylessMethodCheck(fastify);
   registerAuthHook(fastify, config, app.get(Authenticator), app.get(FAILURE_LIMITER), {
     tokenRoute: MCP_PATH,
     unauthorized: config.oauth.enabled

@@ -16,16 +16,21 @@ export function rawRequest(
   baseUrl: string,
   method: string,
   path: string,
-  { headers = {}, body }: { headers?: Record<string, string>; body?: string | Buffer } = {},
+  {
+    headers = {},
+    body,
+    signal,
+  }: { headers?: Record<string, string>; body?: string | Buffer; signal?: AbortSignal } = {},
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ hostname, port, method, path, headers }, (response) => {
+    const request = httpRequest({ hostname, port, method, path, headers, signal }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const json = response.headers['content-type']?.includes('application/json');
+        // An answer to HEAD has the JSON content type and no body.
+        const json = response.headers['content-type']?.includes('application/json') && text !== '';
         resolve({
           status: response.statusCode ?? 0,
           headers: response.headers,
