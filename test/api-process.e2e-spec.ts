@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { call, runApiToExit, startApi, tempDir } from './process-harness';
+import { call, runApiToExit, serviceHelper, startApi, tempDir } from './process-harness';
+
+const { rawAnswer, slowHeaderParts, trickledExchange } = serviceHelper('testing/raw-request.js');
 
 describe('the api process (node dist/main.js)', () => {
   it('starts on embedded defaults, serves REST, and stops cleanly on SIGTERM', async () => {
@@ -69,15 +71,49 @@ describe('the api process (node dist/main.js)', () => {
         MCP_HTTP_PORT: 'eighty',
         MCP_MEMORY_STORAGE_BACKEND: 'milvus',
         MCP_MEMORY_SQLITE_PRAGMAS: 'journal_mode=DELETE',
+        ENGRAM_HTTP_HEADERS_TIMEOUT_MS: '500',
       },
       dir,
     );
     assert.equal(result.code, 78);
     const lines = result.stderr.split('\n').filter((line) => line.startsWith('  - '));
-    assert.equal(lines.length, 3, result.stderr);
+    assert.equal(lines.length, 4, result.stderr);
+    assert.match(result.stderr, /ENGRAM_HTTP_HEADERS_TIMEOUT_MS=500 is not accepted; expected an integer from 1000/);
     assert.match(result.stderr, /MCP_HTTP_PORT=eighty/);
     assert.match(result.stderr, /MCP_MEMORY_STORAGE_BACKEND=milvus is not supported; accepted values: sqlite_vec/);
     assert.match(result.stderr, /journal_mode=DELETE/);
+  });
+
+  it('answers 408 request_timeout to a client whose headers or body trickle in past the HTTP timeouts', async () => {
+    const dir = tempDir();
+    const api = await startApi({ ENGRAM_HTTP_HEADERS_TIMEOUT_MS: '1000', ENGRAM_HTTP_REQUEST_TIMEOUT_MS: '2000' }, dir);
+    const timedOut = {
+      status: 408,
+      body: { error: 'request_timeout', message: 'The request did not arrive in full in time' },
+      connection: 'close',
+    };
+    try {
+      const slowHead = rawAnswer(await trickledExchange(api.url, slowHeaderParts('/api/health'), 200));
+      assert.deepEqual(
+        { status: slowHead.status, body: slowHead.body, connection: slowHead.header('connection') },
+        timedOut,
+      );
+      // The headers at once, then the body a character every 200 ms: 8 s for the whole request.
+      const body = JSON.stringify({ content: 'a memory whose body trickles in' });
+      const head =
+        'POST /api/memories HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+        `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+      const slowBody = rawAnswer(await trickledExchange(api.url, [head, ...body], 200));
+      assert.deepEqual(
+        { status: slowBody.status, body: slowBody.body, connection: slowBody.header('connection') },
+        timedOut,
+      );
+      assert.equal((await call(api.url, 'GET', '/api/memories')).body.total, 0, 'nothing stored');
+      assert.equal((await call(api.url, 'GET', '/api/health')).status, 200, 'still serving');
+    } finally {
+      await api.stop();
+    }
+    assert.doesNotMatch(api.output(), /unhandled error/);
   });
 
   it('reads settings from a .env file in its working directory, below the environment', async () => {

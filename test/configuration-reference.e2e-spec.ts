@@ -62,6 +62,8 @@ const BESIDE: Record<string, Record<string, string>> = {
   // A refresh token may not outlive its approval: each end of one range is tried with room in the other.
   ENGRAM_OAUTH_REFRESH_TOKEN_DAYS: { ENGRAM_OAUTH_GRANT_MAX_DAYS: '3650' },
   ENGRAM_OAUTH_GRANT_MAX_DAYS: { ENGRAM_OAUTH_REFRESH_TOKEN_DAYS: '1' },
+  // A whole request may not take less time than its headers: the low end is tried with the shortest headers'.
+  ENGRAM_HTTP_REQUEST_TIMEOUT_MS: { ENGRAM_HTTP_HEADERS_TIMEOUT_MS: '1000' },
 };
 
 const cwd = tempDir();

@@ -7,7 +7,7 @@ import { call, tempDir } from './process-harness';
 const { startTestRedis } = serviceHelper('testing/redis-server.js');
 const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
-const { rawAnswer, rawExchange } = serviceHelper('testing/raw-request.js');
+const { rawAnswer, rawExchange, slowHeaderParts, trickledExchange } = serviceHelper('testing/raw-request.js');
 
 describe("the worker's HTTP port", () => {
   const dir = tempDir();
@@ -39,6 +39,7 @@ describe("the worker's HTTP port", () => {
         ENGRAM_EMBEDDING_PROVIDER: 'openai',
         MCP_EXTERNAL_EMBEDDING_URL: model.url,
         MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+        ENGRAM_HTTP_HEADERS_TIMEOUT_MS: '1000',
       },
       dir,
       'Engram worker ready',
@@ -81,6 +82,12 @@ describe("the worker's HTTP port", () => {
     const garbage = rawAnswer(await rawExchange(worker.url, 'GARBAGE\r\n\r\n'));
     assert.deepEqual([garbage.status, garbage.body.error], [400, 'bad_request']);
     assert.match(garbage.body.message, /not valid HTTP/);
+    assert.deepEqual((await call(worker.url, 'GET', '/health/live')).body, { status: 'ok' });
+  });
+
+  it('answers 408 request_timeout to a client whose headers trickle in past ENGRAM_HTTP_HEADERS_TIMEOUT_MS', async () => {
+    const slow = rawAnswer(await trickledExchange(worker.url, slowHeaderParts('/health/live'), 200));
+    assert.deepEqual([slow.status, slow.body.error, slow.header('connection')], [408, 'request_timeout', 'close']);
     assert.deepEqual((await call(worker.url, 'GET', '/health/live')).body, { status: 'ok' });
   });
 

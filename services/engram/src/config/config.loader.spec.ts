@@ -552,6 +552,26 @@ describe('configuration', () => {
     }
   });
 
+  it("reads the HTTP timeouts (Node's 60 s for headers, no limit for a whole request), and names bad ones", () => {
+    assert.deepEqual(loadConfig({ env: {}, cwd: dir }).http.timeouts, { headersMs: 60_000, requestMs: 0 });
+    const set = loadConfig({
+      env: { ENGRAM_HTTP_HEADERS_TIMEOUT_MS: '5000', ENGRAM_HTTP_REQUEST_TIMEOUT_MS: '120000' },
+      cwd: dir,
+    });
+    assert.deepEqual(set.http.timeouts, { headersMs: 5000, requestMs: 120_000 });
+    assert.deepEqual(problemsOf({ ENGRAM_HTTP_HEADERS_TIMEOUT_MS: '5s', ENGRAM_HTTP_REQUEST_TIMEOUT_MS: '-1' }), [
+      'ENGRAM_HTTP_HEADERS_TIMEOUT_MS=5s is not accepted; expected an integer from 1000 to 600000',
+      'ENGRAM_HTTP_REQUEST_TIMEOUT_MS=-1 is not accepted; expected an integer from 0 to 86400000',
+    ]);
+    assert.deepEqual(problemsOf({ ENGRAM_HTTP_HEADERS_TIMEOUT_MS: '999' }), [
+      'ENGRAM_HTTP_HEADERS_TIMEOUT_MS=999 is not accepted; expected an integer from 1000 to 600000',
+    ]);
+    assert.deepEqual(problemsOf({ ENGRAM_HTTP_REQUEST_TIMEOUT_MS: '30000' }), [
+      'ENGRAM_HTTP_REQUEST_TIMEOUT_MS=30000 is shorter than ENGRAM_HTTP_HEADERS_TIMEOUT_MS=60000, and the whole ' +
+        'request includes its headers; raise it, or set 0 for no limit',
+    ]);
+  });
+
   it('reads the access log level, the audit retention and the per-credential stream cap', () => {
     const defaults = loadConfig({ env: {}, cwd: dir });
     assert.equal(defaults.log.accessLevel, 'info');

@@ -9,6 +9,7 @@ import {
   ImportConfig,
   JobsConfig,
   EmbeddingProviderName,
+  HttpTimeouts,
   HybridFusionMethod,
   OAuthConfig,
   LogLevel,
@@ -116,6 +117,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
       port,
       corsOrigins: readCorsOrigins(read, port),
       trustedProxies: parseCidrList(read.raw('ENGRAM_TRUSTED_PROXIES'), 'ENGRAM_TRUSTED_PROXIES', read.errors),
+      timeouts: readHttpTimeouts(read),
     },
     auth: { apiKey, allowAnonymous: read.boolean('MCP_ALLOW_ANONYMOUS_ACCESS', false) },
     storage: {
@@ -270,6 +272,23 @@ function readCorsOrigins(read: EnvReader, port: number): string[] {
     }
   }
   return origins;
+}
+
+/**
+ * Node's 60 s for the headers; no limit for the whole request by default (fastify's), since an upload of
+ * ENGRAM_IMPORT_MAX_UPLOAD_BYTES may take longer than any fixed bound. A limit on the whole request shorter
+ * than the one on its headers could never be met (Node refuses to start with it).
+ */
+function readHttpTimeouts(read: EnvReader): HttpTimeouts {
+  const headersMs = read.integer('ENGRAM_HTTP_HEADERS_TIMEOUT_MS', 60_000, 1000, 600_000);
+  const requestMs = read.integer('ENGRAM_HTTP_REQUEST_TIMEOUT_MS', 0, 0, 86_400_000);
+  if (requestMs > 0 && requestMs < headersMs) {
+    read.errors.push(
+      `ENGRAM_HTTP_REQUEST_TIMEOUT_MS=${requestMs} is shorter than ENGRAM_HTTP_HEADERS_TIMEOUT_MS=${headersMs}, ` +
+        'and the whole request includes its headers; raise it, or set 0 for no limit',
+    );
+  }
+  return { headersMs, requestMs };
 }
 
 function readOAuthConfig(read: EnvReader): OAuthConfig {

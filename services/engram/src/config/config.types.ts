@@ -260,6 +260,17 @@ export interface PostgresConfig {
 /** How the SQLite store finds vector candidates in large sets: an HNSW index, or the 1-bit Hamming scan. */
 export type VectorIndexMode = 'ann' | 'scan';
 
+/**
+ * How long a client may take to send a request on the api's and the worker's HTTP ports before it is
+ * answered 408 `request_timeout` and its connection closed (a slow-header client holds a connection).
+ */
+export interface HttpTimeouts {
+  /** The request line and headers (ENGRAM_HTTP_HEADERS_TIMEOUT_MS). */
+  headersMs: number;
+  /** The whole request, body included (ENGRAM_HTTP_REQUEST_TIMEOUT_MS); 0: no limit, as uploads can be long. */
+  requestMs: number;
+}
+
 export interface AppConfig {
   http: {
     host: string;
@@ -270,6 +281,7 @@ export interface AppConfig {
      * client address used by the failed-credential limiter, the audit log and the access log.
      */
     trustedProxies: Cidr[];
+    timeouts: HttpTimeouts;
   };
   auth: {
     apiKey?: string;

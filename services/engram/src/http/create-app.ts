@@ -19,6 +19,7 @@ import { registerBodylessMethodCheck } from './bodyless-method.hook';
 import { answerClientError } from './client-error.handler';
 import { registerJsonBodyParser } from './json-body.parser';
 import { setUpOpenApi } from './openapi';
+import { serverTimeoutOptions } from './server-timeouts';
 import { registerRequestObserver } from './request-observer.hook';
 import { registerRequestTextCheck } from './request-text.hook';
 import { requestId } from './request-id';
@@ -44,6 +45,7 @@ export function routesOf(app: NestFastifyApplication): RegisteredRoute[] {
 export async function createApp(config: AppConfig, logger = createLogger(config)): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.limits.maxBodyBytes,
+    ...serverTimeoutOptions(config.http.timeouts),
     genReqId: requestId,
     requestIdHeader: false,
     trustProxy: false,

@@ -71,6 +71,43 @@ export function rawExchange(
   });
 }
 
+/**
+ * A request written a part at a time, `gapMs` apart, on a new TCP connection (a slow client, or one holding
+ * connections open on purpose), resolving with everything received once the server closes it; parts left
+ * when it does are never sent. End the request with `Connection: close`, or a server that answers it keeps
+ * the connection open.
+ */
+export function trickledExchange(baseUrl: string, parts: readonly string[], gapMs: number): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    let sent = 0;
+    const writeNext = () => {
+      if (sent < parts.length && socket.writable) socket.write(parts[sent++]);
+      else clearInterval(trickle);
+    };
+    const trickle = setInterval(writeNext, gapMs);
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(trickle);
+      resolve(received);
+    });
+    writeNext();
+  });
+}
+
+/**
+ * A GET as 42 parts, its request line then one header line a part: sent 200 ms apart (trickledExchange),
+ * it takes 8 s, well within Node's default 60 s for headers (then it is served, and the connection closed)
+ * and well past a headers timeout of a few seconds.
+ */
+export function slowHeaderParts(path: string): string[] {
+  const lines = Array.from({ length: 40 }, (_, i) => `X-Slow-${i}: ${i}\r\n`);
+  return [`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n`, ...lines, '\r\n'];
+}
+
 /** The one HTTP/1.1 response `received` holds, with its JSON body parsed. */
 export function rawAnswer(received: string): { status: number; header(name: string): string | undefined; body: any } {
   const [head, body] = received.split('\r\n\r\n', 2);

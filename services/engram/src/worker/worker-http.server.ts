@@ -7,6 +7,7 @@ import { AppConfig } from '../config/config.types';
 import { answerClientError } from '../http/client-error.handler';
 import { requestId } from '../http/request-id';
 import { registerRequestObserver } from '../http/request-observer.hook';
+import { serverTimeoutOptions } from '../http/server-timeouts';
 import { EngramMetrics } from '../metrics/engram-metrics';
 
 export interface WorkerProbes {
@@ -38,6 +39,7 @@ export async function startWorkerHttpServer(
     requestIdHeader: false,
     trustProxy: false,
     clientErrorHandler: answerClientError,
+    ...serverTimeoutOptions(config.http.timeouts),
   });
   registerAuthHook(fastify, config, deps.authenticator, deps.limiter);
   registerRequestObserver(fastify, config, deps.metrics);
