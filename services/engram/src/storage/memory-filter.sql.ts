@@ -34,9 +34,12 @@ export function isNarrowing(filter: MemoryFilter): boolean {
  *   drive from the tag index;
  * - `probe`: rows come from elsewhere (a candidate list, the full-text index) and each is checked; tags
  *   as a correlated look-up per row, where the IN form would first build the tag's whole id list (~4 ms
- *   for a tag on 20k memories, however few the candidates).
+ *   for a tag on 20k memories, however few the candidates);
+ * - `intersect`: as `scan`, but all of several tags as one IN per tag, which PostgreSQL's planner merges
+ *   over the tag index (each tag's ids in order) instead of grouping every row of every tag by memory: at
+ *   29,000 memories, work and travel's 1,512 shared memories in 10 ms instead of 67 (EXPLAIN ANALYZE).
  */
-export type FilterAccess = 'scan' | 'probe';
+export type FilterAccess = 'scan' | 'probe' | 'intersect';
 
 /**
  * `memories AS m` (SQLite) for a statement that probes candidate ids against memoryFilterSql(filter, 'probe'):
@@ -77,7 +80,11 @@ export function memoryFilterSql(filter: MemoryFilter, access: FilterAccess = 'sc
   if (tags.length > 0) {
     const marks = tags.map(() => '?').join(', ');
     conditions.push(
-      access === 'probe' ? probeTags(filter, marks, tags.length, probedId) : scanTags(filter, marks, tags.length),
+      access === 'probe'
+        ? probeTags(filter, marks, tags.length, probedId)
+        : access === 'intersect' && filter.tagMatch === 'all'
+          ? tags.map(() => 'm.id IN (SELECT memory_id FROM memory_tags WHERE tag = ?)').join(' AND ')
+          : scanTags(filter, marks, tags.length),
     );
     params.push(...tags);
   }

@@ -1042,6 +1042,60 @@ function contract(adapter: StorageAdapterUnderTest): void {
       assert.ok(Math.abs(distances.find((hit) => hit.id === far)!.distance - 1) < 1e-6);
     });
 
+    it('ranks the memories holding all of several tags, or a type and a tag, as an exact scan of them does', async () => {
+      const labels = ['red', 'green', 'blue'];
+      const stored = await store.memories.insertMany(
+        Array.from({ length: 48 }, (_, i) =>
+          memory(`labelled ${i}`, {
+            namespace: i % 12 === 3 ? 'elsewhere' : 'default',
+            memoryType: i % 3 === 0 ? 'decision' : 'note',
+            tags: labels.filter((_, bit) => (i >> bit) % 2 === 1 || (i % 7 === bit && i % 2 === 0)),
+            embedding: direction(i % MODEL.dimension, (i % 11) / 10 + 0.05),
+          }),
+        ),
+      );
+      await store.memories.insertSuperseding(
+        stored[7].memory.id,
+        memory('labelled 7, replaced', { tags: ['red', 'green'], embedding: direction(3, 0.5) }),
+        T0 + DAY,
+      );
+      // Off every axis, so no two memories lie at the same distance.
+      const query = Float32Array.from({ length: MODEL.dimension }, (_, d) => (d + 1) / Math.sqrt(204));
+      const live = await everyLiveMemory(store);
+      const vectors = await store.search.embeddingsOf(live.map((record) => record.id));
+      const cosineDistance = (record: MemoryRecord) =>
+        1 - vectors.get(record.id)!.reduce((sum, x, d) => sum + x * query[d], 0);
+      const filters: MemoryFilter[] = [
+        { namespace: 'default', tags: ['red', 'green'], tagMatch: 'all' },
+        { namespace: 'default', tags: ['red', 'green', 'blue'], tagMatch: 'all' },
+        { namespace: 'default', tags: ['green', 'red'], tagMatch: 'all', includeSuperseded: true },
+        { namespace: 'default', memoryType: 'decision', tags: ['blue'] },
+        { namespace: 'default', memoryType: 'note', tags: ['red', 'blue'], tagMatch: 'all' },
+        { namespace: 'elsewhere', tags: ['red', 'green'], tagMatch: 'all' },
+      ];
+      for (const filter of filters) {
+        const exact = live
+          .filter(admittedBy(filter))
+          .map((record) => ({ id: record.id, distance: cosineDistance(record) }))
+          .sort((a, b) => a.distance - b.distance || a.id - b.id)
+          .slice(0, 5);
+        assert.ok(exact.length > 0, `${JSON.stringify(filter)} admits memories`);
+        const hits = await store.search.vectorCandidates(query, filter, 5);
+        assert.deepEqual(
+          hits.map((hit) => hit.id),
+          exact.map((hit) => hit.id),
+          JSON.stringify(filter),
+        );
+        const admitted = live.filter(admittedBy(filter)).map((record) => record.id);
+        const words = await store.search.keywordCandidates(['labelled'], filter, 100);
+        assert.deepEqual(
+          words.map((hit) => hit.id).sort((a, b) => a - b),
+          admitted.sort((a, b) => a - b),
+          `keywords: ${JSON.stringify(filter)}`,
+        );
+      }
+    });
+
     it('names the admitted memories stored right before and after each id, skipping other namespaces', async () => {
       const ids = (
         await store.memories.insertMany([

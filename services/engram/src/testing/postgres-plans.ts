@@ -19,6 +19,7 @@ export interface PlanNode {
   'Index Name'?: string;
   'Scan Direction'?: 'Forward' | 'Backward' | 'NoMovement';
   'Index Cond'?: string;
+  'Group Key'?: string[];
   Plans?: PlanNode[];
 }
 

@@ -141,7 +141,7 @@ export class PostgresKeywordRanking {
     filter: MemoryFilter,
     k: number,
   ): Promise<KeywordHit[]> {
-    const where = memoryFilterSql(filter);
+    const where = memoryFilterSql(filter, 'intersect');
     const query = matching.map((_, i) => `plainto_tsquery('english', $${i + 1})`).join(' || ');
     let next = matching.length + 1;
     const filterSql = numbered(where.sql, next);

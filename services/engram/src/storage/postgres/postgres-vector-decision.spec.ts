@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { openPlannedStores, statementsOf } from '../../testing/postgres-plans';
+import { nodesOf, openPlannedStores, planOf, statementsOf } from '../../testing/postgres-plans';
 import { MigratedMemory } from '../memory.record';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
 import { hasIterativeScans } from './postgres.connection';
@@ -57,6 +57,9 @@ const FILTERS: Record<string, Omit<MemoryFilter, 'namespace'>> = {
   'a time window': { createdBeforeMs: 1_000_000 + 150 * 1_000 },
 };
 
+/** Filters the tallies leave open: the admitted memories are counted, up to the limit. */
+const COUNTED = ['all of two tags', 'a type and a tag', 'a common tag in a time window', 'a time window'];
+
 /** Filters the tallies alone decide, without counting the memories they admit. */
 const TALLIED = [
   'the whole namespace',
@@ -108,12 +111,16 @@ describe('filtered vector search chooses its path from the tallies (PostgreSQL)'
     return row.count;
   }
 
-  /** The path a search with `filter` took, and whether it counted the admitted memories to choose it. */
+  /**
+   * The path a search with `filter` took, whether it counted the admitted memories to choose it, and how
+   * many of its statements read the memories.
+   */
   async function pathOf(filter: MemoryFilter) {
     const statements = await statementsOf(stores.db, () => search.vectorCandidates(query, filter, 10));
     return {
       path: statements.some(({ sql }) => /hnsw\.ef_search/.test(sql)) ? 'index' : 'exact scan',
-      counted: statements.some(({ sql }) => /SELECT count\(\*\) AS count FROM \(SELECT 1 FROM memories m/.test(sql)),
+      counted: statements.some(({ sql }) => /count\(\*\)/.test(sql) && /FROM memories m/.test(sql)),
+      readingMemories: statements.filter(({ sql }) => /FROM memories m/.test(sql)),
     };
   }
 
@@ -129,9 +136,35 @@ describe('filtered vector search chooses its path from the tallies (PostgreSQL)'
     for (const name of TALLIED) {
       assert.equal((await pathOf({ namespace: 'default', ...FILTERS[name] })).counted, false, name);
     }
-    // The tallies leave a time window open (they only bound it, here on both sides of the limit): it is counted.
-    for (const name of ['a time window', 'a common tag in a time window']) {
+    // The tallies leave these open (they only bound them, here on both sides of the limit): they are counted.
+    for (const name of COUNTED) {
       assert.equal((await pathOf({ namespace: 'default', ...FILTERS[name] })).counted, true, name);
+    }
+  });
+
+  it('counts and ranks the memories a filter the tallies leave open admits in one statement, when few', async () => {
+    const exactlyScanned = [];
+    for (const name of COUNTED) {
+      const { path, readingMemories } = await pathOf({ namespace: 'default', ...FILTERS[name] });
+      if (path === 'exact scan') exactlyScanned.push(name);
+      // An exact scan reads the admitted memories once; a search the index answers also counted them first.
+      assert.equal(readingMemories.length, path === 'exact scan' ? 1 : 2, name);
+    }
+    assert.ok(exactlyScanned.length >= 2, `${exactlyScanned.join(', ')} take the exact scan`);
+  });
+
+  it("looks all of several tags up as one range of the tag index each, never grouping every tag's memories", async () => {
+    const filter = { namespace: 'default', ...FILTERS['all of two tags'] };
+    const statements = await statementsOf(stores.db, async () => {
+      await search.vectorCandidates(query, filter, 10);
+      await search.vectorCandidates(query, { ...filter, tags: ['mid', 'edge'] }, 10);
+      await search.keywordCandidates(['memory'], filter, 10);
+    });
+    const reading = statements.filter(({ sql }) => /FROM memories m/.test(sql));
+    assert.ok(reading.length >= 3, 'the vector and keyword legs read the memories');
+    for (const statement of reading) {
+      const grouped = nodesOf(await planOf(stores.db, statement)).filter((node) => node['Group Key'] !== undefined);
+      assert.deepEqual(grouped, [], statement.sql);
     }
   });
 });
