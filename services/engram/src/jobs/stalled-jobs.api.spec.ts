@@ -1,8 +1,17 @@
+import { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Authenticator } from '../auth/authenticator';
+import { FAILURE_LIMITER } from '../auth/failure-limiter';
+import { AppConfig } from '../config/config.types';
 import { RedisKeys } from '../config/redis-keys';
+import { EngramMetrics } from '../metrics/engram-metrics';
+import { workerProbes } from '../worker/run-worker';
+import { startWorkerHttpServer } from '../worker/worker-http.server';
+import { JobName } from './job.types';
 import { JobsHarness, runJob, startJobsHarness, waitForJob } from '../testing/job-helpers';
 import { openSse } from '../testing/sse-client';
 
@@ -30,6 +39,34 @@ function killWhileRunning(redisUrl: string, prefix: string, jobId: string): Prom
   });
 }
 
+/** engram_jobs_total's failed conflict scans, as the worker's GET /metrics answers on its own port (loopback). */
+async function failedScansCounted(worker: INestApplicationContext, config: AppConfig): Promise<number> {
+  const deps = {
+    authenticator: worker.get(Authenticator),
+    limiter: worker.get(FAILURE_LIMITER),
+    metrics: worker.get(EngramMetrics),
+  };
+  const port0 = { ...config, worker: { httpPort: 0 } };
+  const server = await startWorkerHttpServer(port0, workerProbes(worker), deps, '127.0.0.1');
+  try {
+    const { port } = server.server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    const counted = text
+      .split('\n')
+      .find(
+        (line) =>
+          line.startsWith('engram_jobs_total{') &&
+          line.includes(`name="${JobName.ConflictScan}"`) &&
+          line.includes('outcome="failed"'),
+      );
+    return counted === undefined ? 0 : Number(counted.slice(counted.lastIndexOf(' ') + 1));
+  } finally {
+    await server.close();
+  }
+}
+
 describe('a job whose worker is killed every time it runs it (BullMQ)', () => {
   let harness: JobsHarness;
   before(async () => {
@@ -37,7 +74,7 @@ describe('a job whose worker is killed every time it runs it (BullMQ)', () => {
   });
   after(() => harness.close());
 
-  it('ends failed as interrupted once stalled too often: audited, filed among its namespace’s finished jobs and trimmed like them', async () => {
+  it('ends failed as interrupted once stalled too often: audited, counted on /metrics, filed among its namespace’s finished jobs and trimmed like them', async () => {
     await harness.stopWorker();
     const queued = await harness.api.request('POST', '/api/conflicts/scan');
     assert.equal(queued.status, 202, queued.text);
@@ -59,6 +96,8 @@ describe('a job whose worker is killed every time it runs it (BullMQ)', () => {
     } finally {
       stream.close();
     }
+    // Counted by the worker that failed it (announced after counting, so the count is in by now).
+    assert.equal(await failedScansCounted(harness.worker!, harness.api.config), 1);
 
     const audited = await harness.api.request('GET', '/api/admin/audit?action=conflicts.scan&limit=50');
     assert.equal(audited.status, 200, audited.text);

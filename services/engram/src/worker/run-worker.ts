@@ -49,7 +49,7 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
       limiter: context.get(FAILURE_LIMITER),
       metrics: context.get(EngramMetrics),
     };
-    server = await startWorkerHttpServer(config, probesOf(context), deps, bind.host);
+    server = await startWorkerHttpServer(config, workerProbes(context), deps, bind.host);
   } catch (error) {
     return reportStartFailure(error, logger);
   }
@@ -71,7 +71,8 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   return stopped;
 }
 
-function probesOf(context: INestApplicationContext) {
+/** What the worker's /health/ready and /metrics answer, read from its application context. */
+export function workerProbes(context: INestApplicationContext) {
   const jobs = context.get(JobsHealth);
   const storage = context.get(StorageInfoRepository);
   const metrics = context.get(EngramMetrics);
