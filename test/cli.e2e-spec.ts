@@ -249,7 +249,7 @@ describe('engram CLI conventions (a real process)', () => {
     assert.match(swallowed.stderr, /^engram keys: --name needs a value\n/);
     const unknown = await runEngram(['backup', '--dryrun'], {}, dir);
     assert.equal(unknown.code, 64);
-    assert.match(unknown.stderr, /^engram backup: unknown option --dryrun; accepted: --json, --db, --env-file/);
+    assert.match(unknown.stderr, /^engram backup: unknown option --dryrun; accepted: --json, --yes, --db, --env-file/);
   });
 
   it('refuses a flag the command does not read, naming it (64): serve as every other command', async () => {

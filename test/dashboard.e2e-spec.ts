@@ -584,6 +584,22 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await assertAccessible(page, 'a corrupt backup');
   });
 
+  it('lists what a crash left of a backup as incomplete, with its name and what it may hold', async () => {
+    const name = '.staging-backup-20260101T000000000Z-pre-restore'; // a restore's backup cut short by a crash
+    mkdirSync(join(dir, 'data', 'backups', name), { recursive: true });
+    writeFileSync(join(dir, 'data', 'backups', name, 'engram.db'), Buffer.alloc(2048));
+    await nav('Memories').click();
+    await nav('Jobs & backups').click();
+    const row = page.locator(`table.backups tbody tr[data-incomplete="${name}"]`);
+    await row.waitFor();
+    assert.match(
+      await row.innerText(),
+      /2\.0 KB[\s\S]*incomplete[\s\S]*pre-restore backup cut short: it may hold the only copy/,
+    );
+    assert.equal(await row.getByRole('button').count(), 0);
+    await assertAccessible(page, 'an incomplete backup');
+  });
+
   it('imports a file from the form (checkbox and summary laid out) and lists it in the import history', async () => {
     const form = page.locator('.import-form');
     const checkbox = form.getByLabel('Dry run (write nothing)');

@@ -192,6 +192,17 @@ export interface CorruptBackupView extends ListedBackup {
 
 export type BackupView = SoundBackupView | CorruptBackupView;
 
+/** What a crash left of a backup or a restore: listed apart, by the name it is deleted by. */
+export interface IncompleteBackupView {
+  name: string;
+  kind: 'staging' | 'restoring-memory-dir' | 'replaced-memory-dir';
+  size_bytes: number;
+  modified_at: string;
+  may_hold_only_copy: boolean;
+  state: 'incomplete';
+  problem: string;
+}
+
 export interface JobView {
   id: string;
   name: 'backup' | 'restore' | 'reindex' | 'import' | 'conflict-scan';
@@ -333,7 +344,7 @@ export class EngramApi {
     return this.call('DELETE', `/api/memories/trash/${hash}`);
   }
 
-  backups(): Promise<{ backups: BackupView[] }> {
+  backups(): Promise<{ backups: BackupView[]; incomplete: IncompleteBackupView[] }> {
     return this.call('GET', '/api/admin/backups');
   }
 

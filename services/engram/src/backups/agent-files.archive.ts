@@ -2,6 +2,7 @@ import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { PostgresAgentFileStore, StoredAgentFile } from '../storage/postgres/postgres-agent-file.store';
+import { BackupLeftover } from './backup-leftovers';
 import { BackupRepository } from './backup.repository';
 
 /**
@@ -13,6 +14,8 @@ export abstract class AgentFilesArchive {
   abstract archive(archivePath: string): Promise<boolean>;
   /** Makes the archive's files every namespace's files (all of them, or none); without one, empties them. */
   abstract replace(archivePath: string | undefined): Promise<void>;
+  /** What a restore cut short left of its swap (none where the swap is one transaction). */
+  abstract leftovers(): Promise<BackupLeftover[]>;
 }
 
 /** MEMORY_DIR on local disk (SQLite deployments): archived as it is, swapped back by renames. */
@@ -30,6 +33,10 @@ export class FolderAgentFilesArchive extends AgentFilesArchive {
 
   replace(archivePath: string | undefined): Promise<void> {
     return this.files.replaceDirectory(this.memoryDir, archivePath);
+  }
+
+  leftovers(): Promise<BackupLeftover[]> {
+    return this.files.directoryLeftovers(this.memoryDir);
   }
 }
 
@@ -67,6 +74,11 @@ export class DatabaseAgentFilesArchive extends AgentFilesArchive {
       }
       await this.store.replaceAll(files);
     });
+  }
+
+  /** Replaced in one transaction: a restore cut short leaves nothing of it (its private folder is temporary). */
+  async leftovers(): Promise<BackupLeftover[]> {
+    return [];
   }
 
   private async throughFolder<T>(work: (folder: string) => Promise<T>): Promise<T> {

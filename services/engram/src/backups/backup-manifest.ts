@@ -15,13 +15,16 @@ export const EXPORT_FILE = 'memories.ndjson';
 export const MEMORY_ARCHIVE_FILE = 'memory.tar.gz';
 export const MANIFEST_FILE = 'manifest.json';
 
+export const BACKUP_REASONS = ['manual', 'scheduled', 'pre-restore'] as const;
+export type BackupReason = (typeof BACKUP_REASONS)[number];
+
 const FileEntry = z.object({ file: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string() });
 
 /** What a backup holds and how to check it; written last, so a backup without one never completed. */
 export const BackupManifest = z.object({
   id: z.string().regex(BACKUP_ID_PATTERN),
   created_at: z.string(),
-  reason: z.enum(['manual', 'scheduled', 'pre-restore']),
+  reason: z.enum(BACKUP_REASONS),
   engram_version: z.string(),
   // Manifests written before PostgreSQL backups existed describe SQLite copies.
   format: z.enum(BACKUP_FORMATS).default('sqlite'),

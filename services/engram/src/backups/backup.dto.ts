@@ -23,3 +23,12 @@ export const BackupNowQuery = z.strictObject({
     .transform((value) => value === 'true')
     .describe('Wait for the backup to finish (default), or answer 202 with the job at once'),
 });
+
+/** What DELETE /api/admin/backups/:name takes: a backup's id or an incomplete backup's name, as listed. */
+export const BackupNameParam = z
+  .string()
+  .regex(
+    /^[\w.-]{1,255}$/,
+    'name must be a backup id or an incomplete backup’s name, as GET /api/admin/backups lists them',
+  )
+  .refine((name) => name !== '.' && name !== '..', 'name must name a backup, not a folder');

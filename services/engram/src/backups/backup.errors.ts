@@ -4,8 +4,8 @@ export class BackupNotFound extends DomainError {
   readonly status = 404;
   readonly code = 'not_found';
 
-  constructor(id: string) {
-    super(`No backup with id ${id}`);
+  constructor(id: string, message = `No backup with id ${id}`) {
+    super(message);
   }
 }
 
@@ -19,4 +19,10 @@ export class BackupCorrupted extends DomainError {
 export class BackupIncompatible extends DomainError {
   readonly status = 409;
   readonly code = 'backup_incompatible';
+}
+
+/** What is asked for is being written by a backup now (its staging folder): it is left alone. */
+export class BackupInUse extends DomainError {
+  readonly status = 409;
+  readonly code = 'backup_in_use';
 }

@@ -32,7 +32,7 @@ describe('BackupRepository.commit', () => {
   it('puts every file and the folder on disk before the backup is renamed into place, and the rename after', async () => {
     const root = makeTempDir();
     const files = new BackupRepository(root);
-    const staging = await files.stage(ID);
+    const staging = await files.stage(ID, 'manual');
     writeFileSync(join(staging, 'engram.db'), 'copy');
     writeFileSync(join(staging, MEMORY_ARCHIVE_FILE), 'tar!');
     const calls = recordDiskCalls();

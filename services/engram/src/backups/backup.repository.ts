@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isDurableTemporary, syncToDisk, syncTreeToDisk } from '../common/durable-file';
-import { BACKUP_ID_PATTERN, BackupManifest, MANIFEST_FILE, StoredBackup } from './backup-manifest';
+import { BACKUP_ID_PATTERN, BackupManifest, BackupReason, MANIFEST_FILE, StoredBackup } from './backup-manifest';
+import { BackupLeftover, memoryDirCopyKind, parseStagingName, stagingName } from './backup-leftovers';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
-
-const STAGING_PREFIX = '.staging-';
 
 /**
  * Backups on disk: one folder per backup (`<backups>/<id>/`) holding the database copy, the memory
@@ -15,9 +14,12 @@ const STAGING_PREFIX = '.staging-';
 export class BackupRepository {
   constructor(readonly root: string) {}
 
-  /** A fresh, empty staging folder for the backup (removed with `discard` if anything fails). */
-  async stage(id: string): Promise<string> {
-    const dir = join(this.root, `${STAGING_PREFIX}${id}`);
+  /**
+   * A fresh, empty staging folder for the backup (removed with `discard` if anything fails), named with
+   * why it is taken: a crash's leftover then tells whether it may hold a restore's replaced state.
+   */
+  async stage(id: string, reason: BackupReason): Promise<string> {
+    const dir = join(this.root, stagingName(id, reason));
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     return dir;
@@ -54,13 +56,43 @@ export class BackupRepository {
     if (!BACKUP_ID_PATTERN.test(id)) return undefined;
     const manifest = await this.readManifest(id);
     if (typeof manifest !== 'string') return { id, state: 'ok', manifest };
-    const bytes = await bytesUnder(this.dirOf(id));
-    return bytes === undefined ? undefined : { id, state: 'corrupt', problem: manifest, bytes };
+    const found = await footprint(this.dirOf(id));
+    return found === undefined ? undefined : { id, state: 'corrupt', problem: manifest, bytes: found.bytes };
   }
 
   async remove(id: string): Promise<void> {
     if (!BACKUP_ID_PATTERN.test(id)) throw new Error(`Not a backup id: ${id}`);
     await rm(this.dirOf(id), { recursive: true, force: true });
+  }
+
+  /** The staging folders in the backups folder, each a backup cut short unless one is being written now. */
+  async stagingLeftovers(): Promise<BackupLeftover[]> {
+    const found = await Promise.all(
+      (await namesIn(this.root)).map(async (name) => {
+        const staging = parseStagingName(name);
+        if (!staging) return undefined;
+        return leftoverAt(join(this.root, name), { kind: 'staging', ...staging });
+      }),
+    );
+    return found.filter((leftover) => leftover !== undefined);
+  }
+
+  /** The copies of `dir` a restore's swap (replaceDirectory) left beside it when it stopped half-way. */
+  async directoryLeftovers(dir: string): Promise<BackupLeftover[]> {
+    const found = await Promise.all(
+      (await namesIn(dirname(dir))).map(async (name) => {
+        const kind = memoryDirCopyKind(name, basename(dir));
+        if (!kind) return undefined;
+        return leftoverAt(join(dirname(dir), name), { kind, backupId: null, reason: null });
+      }),
+    );
+    return found.filter((leftover) => leftover !== undefined);
+  }
+
+  /** Deletes a leftover found by stagingLeftovers or directoryLeftovers (never any other path). */
+  async removeLeftover(leftover: BackupLeftover): Promise<void> {
+    await rm(leftover.path, { recursive: true, force: true });
+    await syncToDisk(dirname(leftover.path));
   }
 
   /** Path of a file inside a backup. */
@@ -150,15 +182,38 @@ export class BackupRepository {
   }
 }
 
-/** Bytes held under a path (a folder's files summed); undefined when it is gone. */
-async function bytesUnder(path: string): Promise<number | undefined> {
+/**
+ * Bytes held under a path (a folder's files summed) and the newest change to anything there; undefined
+ * when it is gone.
+ */
+async function footprint(path: string): Promise<{ bytes: number; modifiedAt: number } | undefined> {
   try {
     const info = await lstat(path);
-    if (!info.isDirectory()) return info.size;
-    const sizes = await Promise.all((await readdir(path)).map((name) => bytesUnder(join(path, name))));
-    return sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
+    if (!info.isDirectory()) return { bytes: info.size, modifiedAt: info.mtimeMs };
+    const inside = await Promise.all((await readdir(path)).map((name) => footprint(join(path, name))));
+    return inside.reduce<{ bytes: number; modifiedAt: number }>(
+      (sum, each) => ({
+        bytes: sum.bytes + (each?.bytes ?? 0),
+        modifiedAt: Math.max(sum.modifiedAt, each?.modifiedAt ?? 0),
+      }),
+      { bytes: 0, modifiedAt: info.mtimeMs },
+    );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** The names in a folder; none when the folder does not exist. */
+async function namesIn(dir: string): Promise<string[]> {
+  return existsSync(dir) ? readdir(dir) : [];
+}
+
+/** The leftover at `path` with its size and age, or undefined when it went meanwhile (committed, removed). */
+async function leftoverAt(
+  path: string,
+  found: Pick<BackupLeftover, 'kind' | 'backupId' | 'reason'>,
+): Promise<BackupLeftover | undefined> {
+  const size = await footprint(path);
+  return size && { name: basename(path), path, ...found, ...size };
 }

@@ -16,10 +16,12 @@ import {
   backupIdAt,
   BackupFormat,
   BackupManifest,
+  BackupReason,
   MEMORY_ARCHIVE_FILE,
   StoredBackup,
 } from './backup-manifest';
-import { BackupCorrupted, BackupIncompatible, BackupNotFound } from './backup.errors';
+import { BackupCorrupted, BackupIncompatible, BackupInUse, BackupNotFound } from './backup.errors';
+import { abandonedStagings, BackupLeftover } from './backup-leftovers';
 import { BackupRepository } from './backup.repository';
 import { backupsToPrune } from './backup-retention';
 import { AgentFilesArchive } from './agent-files.archive';
@@ -30,6 +32,8 @@ import { SwapOutcome } from '../storage/sqlite-file/database-swap';
 /** Progress reporting and cancellation; callers outside a job (tests, the pre-restore backup) pass SILENT. */
 type Progress = Pick<JobContext, 'progress' | 'throwIfCancelled'>;
 const SILENT: Progress = { progress: async () => undefined, throwIfCancelled: async () => undefined };
+/** A deletion waits this long for a restore reading the backups (or swapping the memory directory). */
+const DELETE_LOCK_WAIT = { timeoutMs: 10_000 };
 const FORMAT_NAMES: Record<BackupFormat, string> = {
   sqlite: '"sqlite" (a SQLite database file)',
   'engram-export': '"engram-export" (a portable export of a PostgreSQL store)',
@@ -92,43 +96,11 @@ export class BackupService {
   ): Promise<BackupManifest> {
     const started = Date.now();
     const id = await this.unusedId();
-    const staging = await this.files.stage(id);
-    let manifest: BackupManifest;
-    let copied = false;
-    try {
-      const databaseCopy = join(staging, this.database.dataFile);
-      const summary = await copyDatabase(databaseCopy);
-      copied = true;
-      if (summary.integrity !== 'ok')
-        throw new BackupCorrupted(`The fresh copy failed its integrity check: ${summary.integrity}`);
-      await job.progress(65, 'archiving the memory directory');
-      const archive = join(staging, MEMORY_ARCHIVE_FILE);
-      const archived = await this.locks.archiveMemoryDir(() => this.agentFiles.archive(archive), jobLockWait(job, 65));
-      await job.progress(85, 'recording checksums');
-      manifest = {
-        id,
-        created_at: backupDate(id).toISOString(),
-        reason,
-        engram_version: ENGRAM_VERSION,
-        format: this.database.format,
-        schema_version: summary.schemaVersion,
-        embedding: { model: summary.embeddingModel, dimension: summary.embeddingDimension },
-        database: await this.fileEntry(databaseCopy),
-        memory_dir: archived ? await this.fileEntry(archive) : null,
-        counts: countsOf(summary),
-        integrity_check: 'ok',
-        duration_ms: Date.now() - started,
-      };
-      await this.files.commit(staging, manifest);
-    } catch (error) {
-      if (copied && reason === 'pre-restore') {
-        this.logger.error({ msg: 'The restore is done, but its pre-restore backup could not be completed', staging });
-      } else {
-        await this.files.discard(staging);
-      }
-      throw error;
-    }
+    const manifest = await this.locks.writeStaging(id, () =>
+      this.assembleBackup({ id, reason, started }, job, copyDatabase),
+    );
     await this.prune(new Set([id, ...keep]));
+    await this.removeAbandonedStagings();
     this.metrics.lastBackupTimestamp.set(Date.parse(manifest.created_at) / 1000);
     this.events.publish(
       'backup_created',
@@ -145,9 +117,113 @@ export class BackupService {
     return manifest;
   }
 
+  /** The backup's files in its staging folder, verified and renamed into place under its id. */
+  private async assembleBackup(
+    { id, reason, started }: { id: string; reason: BackupReason; started: number },
+    job: Progress,
+    copyDatabase: (path: string) => Promise<DatabaseSummary>,
+  ): Promise<BackupManifest> {
+    const staging = await this.files.stage(id, reason);
+    let copied = false;
+    try {
+      const databaseCopy = join(staging, this.database.dataFile);
+      const summary = await copyDatabase(databaseCopy);
+      copied = true;
+      if (summary.integrity !== 'ok')
+        throw new BackupCorrupted(`The fresh copy failed its integrity check: ${summary.integrity}`);
+      await job.progress(65, 'archiving the memory directory');
+      const archive = join(staging, MEMORY_ARCHIVE_FILE);
+      const archived = await this.locks.archiveMemoryDir(() => this.agentFiles.archive(archive), jobLockWait(job, 65));
+      await job.progress(85, 'recording checksums');
+      const manifest: BackupManifest = {
+        id,
+        created_at: backupDate(id).toISOString(),
+        reason,
+        engram_version: ENGRAM_VERSION,
+        format: this.database.format,
+        schema_version: summary.schemaVersion,
+        embedding: { model: summary.embeddingModel, dimension: summary.embeddingDimension },
+        database: await this.fileEntry(databaseCopy),
+        memory_dir: archived ? await this.fileEntry(archive) : null,
+        counts: countsOf(summary),
+        integrity_check: 'ok',
+        duration_ms: Date.now() - started,
+      };
+      await this.files.commit(staging, manifest);
+      return manifest;
+    } catch (error) {
+      if (copied && reason === 'pre-restore') {
+        this.logger.error({ msg: 'The restore is done, but its pre-restore backup could not be completed', staging });
+      } else {
+        await this.files.discard(staging);
+      }
+      throw error;
+    }
+  }
+
   /** Every backup, newest first, corrupt ones included (they take disk until pruned). */
   listBackups(): Promise<StoredBackup[]> {
     return this.files.list();
+  }
+
+  /**
+   * What crashes left of backups and restores, newest first: staging folders no process writes (one being
+   * written is a backup under way, not a leftover) and the memory directory's copies a restore swaps.
+   */
+  async listLeftovers(): Promise<BackupLeftover[]> {
+    const found = await this.leftoversOnDisk();
+    const written = await Promise.all(
+      found.map((leftover) => leftover.kind === 'staging' && this.locks.stagingBeingWritten(leftover.backupId!)),
+    );
+    return found.filter((_, index) => !written[index]).sort((a, b) => b.modifiedAt - a.modifiedAt);
+  }
+
+  /**
+   * Deletes a listed backup (by id) or a leftover (by name), and answers what it took on disk. 404 when
+   * nothing listed has that name, 409 for a staging folder a backup is writing. A restore reading a backup
+   * or swapping the memory directory is waited for (503 store_busy when it takes too long).
+   */
+  async deleteBackup(name: string): Promise<{ name: string; bytes: number }> {
+    return this.locks.storeWork(async () => {
+      if (BACKUP_ID_PATTERN.test(name)) {
+        const backup = await this.files.read(name);
+        if (!backup) throw new BackupNotFound(name);
+        await this.files.remove(name);
+        return { name, bytes: backup.state === 'ok' ? sizeOf(backup.manifest) : backup.bytes };
+      }
+      // Staging folders being written are looked at too: deleting one is refused, not unknown.
+      const leftover = (await this.leftoversOnDisk()).find((found) => found.name === name);
+      if (!leftover) throw new BackupNotFound(name, `No backup or incomplete backup named ${name}`);
+      const removeIt = () => this.files.removeLeftover(leftover);
+      if (leftover.kind !== 'staging') await removeIt();
+      else if (!(await this.locks.whileStagingAbandoned(leftover.backupId!, removeIt))) {
+        throw new BackupInUse(`${name} is the staging folder of a backup being written now; it is not deleted`);
+      }
+      this.logger.log({ msg: 'Incomplete backup deleted', name, kind: leftover.kind, bytes: leftover.bytes });
+      return { name, bytes: leftover.bytes };
+    }, DELETE_LOCK_WAIT);
+  }
+
+  /** Every staging folder in the backups folder, and the memory directory's copies a restore left. */
+  private async leftoversOnDisk(): Promise<BackupLeftover[]> {
+    return [...(await this.files.stagingLeftovers()), ...(await this.agentFiles.leftovers())];
+  }
+
+  /**
+   * Removes the staging folders of manual and scheduled backups cut short (abandonedStagings) that no
+   * process writes. Never fails the backup that runs it: what stays is removed by the next one.
+   */
+  private async removeAbandonedStagings(): Promise<void> {
+    try {
+      for (const leftover of abandonedStagings(await this.files.stagingLeftovers())) {
+        const removed = await this.locks.whileStagingAbandoned(leftover.backupId!, () =>
+          this.files.removeLeftover(leftover),
+        );
+        if (removed) this.logger.log({ msg: 'Abandoned backup staging folder removed', name: leftover.name });
+      }
+    } catch (error) {
+      this.logger.warn({ msg: 'Abandoned backup staging folders not removed', error: (error as Error).message });
+    }
   }
 
   /**

@@ -1,3 +1,4 @@
+import { BackupLeftover, describeLeftover, mayHoldOnlyCopy } from './backup-leftovers';
 import { backupDate, StoredBackup } from './backup-manifest';
 import { sizeOf } from './backup.service';
 
@@ -42,5 +43,26 @@ export function toBackupView(backup: StoredBackup, now = Date.now()) {
     verified: manifest.integrity_check === 'ok',
     state: backup.state,
     problem: null,
+  };
+}
+
+/**
+ * What a crash left of a backup or a restore (`state: "incomplete"`), listed apart from the backups: its
+ * name (what DELETE /api/admin/backups/:name takes), what kind of leftover it is, what it takes on disk and
+ * since when it is untouched, and whether it may hold the only copy of a state a restore replaced.
+ */
+export function toLeftoverView(leftover: BackupLeftover, now = Date.now()) {
+  return {
+    name: leftover.name,
+    path: leftover.path,
+    kind: leftover.kind,
+    backup_id: leftover.backupId,
+    reason: leftover.reason,
+    size_bytes: leftover.bytes,
+    modified_at: new Date(leftover.modifiedAt).toISOString(),
+    age_days: Math.floor((now - leftover.modifiedAt) / DAY_MS),
+    may_hold_only_copy: mayHoldOnlyCopy(leftover),
+    state: 'incomplete' as const,
+    problem: describeLeftover(leftover),
   };
 }

@@ -1,15 +1,16 @@
-import { Controller, Get, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ZodBody, ZodQuery } from '../common/api-schema.decorators';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { followJob } from '../jobs/job-waiter';
 import { JobName, JobView } from '../jobs/job.types';
-import { BackupNowQuery, RestoreBody, RestoreInput } from './backup.dto';
+import { BackupNameParam, BackupNowQuery, RestoreBody, RestoreInput } from './backup.dto';
 import { BackupService } from './backup.service';
-import { toBackupView } from './backup.view';
+import { toBackupView, toLeftoverView } from './backup.view';
 
 /** `POST /api/backup/now` waits this long for its job before answering 202 with the job instead. */
 const BACKUP_NOW_WAIT_MS = 120_000;
@@ -56,22 +57,38 @@ export class BackupsController {
   }
 
   @Get(['admin/backups', 'backup/list'])
-  @ApiOperation({ summary: 'Backups, newest first; a corrupt one is listed with state "corrupt" and its problem' })
+  @ApiOperation({
+    summary:
+      'Backups, newest first (a corrupt one with state "corrupt" and its problem), and what crashes left of backups and restores (state "incomplete")',
+  })
   @ApiErrors(401)
   async list() {
-    const backups = (await this.backups.listBackups()).map((backup) => toBackupView(backup));
+    const { backups, incomplete, bytes } = await this.listed();
     return {
       backups,
+      incomplete,
       total_count: backups.length,
-      total_size_bytes: backups.reduce((sum, backup) => sum + backup.size_bytes, 0),
+      incomplete_count: incomplete.length,
+      total_size_bytes: bytes,
     };
+  }
+
+  @Delete('admin/backups/:name')
+  @ApiOperation({
+    summary:
+      'Delete a backup (by id) or an incomplete one (by name), as listed; 409 for a staging folder a backup is writing now',
+  })
+  @ApiErrors(400, 401, 404, 409, 503)
+  async delete(@Param('name', new ZodValidationPipe(BackupNameParam, 'path')) name: string) {
+    const deleted = await this.backups.deleteBackup(name);
+    return { success: true, deleted: deleted.name, size_bytes: deleted.bytes };
   }
 
   @Get('backup/status')
   @ApiOperation({ summary: 'Backup schedule, retention and the latest backup' })
   @ApiErrors(401)
   async status() {
-    const backups = (await this.backups.listBackups()).map((backup) => toBackupView(backup));
+    const { backups, incomplete, bytes } = await this.listed();
     const { schedule, retentionDays, maxCount, path } = this.config.backups;
     const nextRun = await this.queue.nextRun(JobName.Backup).catch(() => undefined);
     return {
@@ -82,7 +99,8 @@ export class BackupsController {
       max_count: maxCount,
       backup_count: backups.length,
       corrupt_count: backups.filter((backup) => backup.state === 'corrupt').length,
-      total_size_bytes: backups.reduce((sum, backup) => sum + backup.size_bytes, 0),
+      incomplete_count: incomplete.length,
+      total_size_bytes: bytes,
       last_backup_time: backups.find((backup) => backup.state === 'ok')?.created_at ?? null,
       next_backup_at: nextRun?.toISOString() ?? null,
       scheduler_running: nextRun !== undefined,
@@ -100,6 +118,15 @@ export class BackupsController {
   async restore(@ZodBody(RestoreBody) body: RestoreInput) {
     const backup = await this.backups.findRestorable(body.backup_id);
     return accepted(await this.queue.enqueue(JobName.Restore, { backupId: backup.id }));
+  }
+
+  /** Backups and leftovers as listed, and the bytes they take together on disk. */
+  private async listed() {
+    const [stored, leftovers] = await Promise.all([this.backups.listBackups(), this.backups.listLeftovers()]);
+    const backups = stored.map((backup) => toBackupView(backup));
+    const incomplete = leftovers.map((leftover) => toLeftoverView(leftover));
+    const bytes = [...backups, ...incomplete].reduce((sum, entry) => sum + entry.size_bytes, 0);
+    return { backups, incomplete, bytes };
   }
 }
 

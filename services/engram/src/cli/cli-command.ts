@@ -50,7 +50,8 @@ export const CLI_COMMANDS: Record<string, { summary: string; load: () => Promise
     load: async () => (await import('./export.command.js')).exportCommand,
   },
   backup: {
-    summary: 'back up the database and memory directory now (verified, into MCP_MEMORY_BACKUPS_PATH)',
+    summary:
+      'back up the database and memory directory now (verified, into MCP_MEMORY_BACKUPS_PATH), or delete a backup or what a crash left of one',
     load: async () => (await import('./backup.command.js')).backupCommand,
   },
   restore: {

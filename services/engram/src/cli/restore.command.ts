@@ -1,5 +1,5 @@
 import { BackupService } from '../backups/backup.service';
-import { toBackupView } from '../backups/backup.view';
+import { toBackupView, toLeftoverView } from '../backups/backup.view';
 import { BackupIdInput } from '../backups/backup.dto';
 import { BackupManifest } from '../backups/backup-manifest';
 import { BackupCorrupted, BackupIncompatible, BackupNotFound } from '../backups/backup.errors';
@@ -12,7 +12,8 @@ import { enqueueAndFollow, humanBytes, withJobQueue } from './job-command';
 
 const USAGE = `usage:
   engram restore <backup id> [--yes] [--json]   restore it (the current state is kept as a backup first)
-  engram restore --list [--json]                the backups, newest first (a corrupt one with its problem)
+  engram restore --list [--json]                the backups, newest first (a corrupt one with its problem),
+                                                then what crashes left of backups and restores (incomplete)
   A restore replaces every memory of the store: on a terminal it asks first (only y or yes goes ahead;
   anything else exits 1, nothing changed), --yes does not ask, and without a terminal to ask on (as in
   scripts) a restore needs --yes (exit 64 otherwise). Exit codes: 65 a corrupt or foreign backup, 66 no such backup.
@@ -89,22 +90,35 @@ function restoreQuestion(backup: BackupManifest): string {
 
 function listBackups(configArgv: readonly string[], json: boolean): Promise<number> {
   return withJobQueue('restore', configArgv, async (_queue, context) => {
-    const backups = (await context.get(BackupService).listBackups()).map((backup) => toBackupView(backup));
-    if (json) return printJson({ backups });
-    if (backups.length === 0) {
+    const service = context.get(BackupService);
+    const backups = (await service.listBackups()).map((backup) => toBackupView(backup));
+    const incomplete = (await service.listLeftovers()).map((leftover) => toLeftoverView(leftover));
+    if (json) return printJson({ backups, incomplete });
+    if (backups.length + incomplete.length === 0) {
       process.stderr.write('no backups yet\n');
       return 0;
     }
     return printTable(
       ['BACKUP', 'CREATED', 'REASON', 'MEMORIES', 'SIZE', 'STATE'],
-      backups.map((backup) => [
-        backup.backup_id,
-        backup.created_at,
-        backup.reason ?? '-',
-        String(backup.memories ?? '-'),
-        humanBytes(backup.size_bytes),
-        backup.problem === null ? backup.state : `${backup.state}: ${backup.problem}`,
-      ]),
+      [
+        ...backups.map((backup) => [
+          backup.backup_id,
+          backup.created_at,
+          backup.reason ?? '-',
+          String(backup.memories ?? '-'),
+          humanBytes(backup.size_bytes),
+          backup.problem === null ? backup.state : `${backup.state}: ${backup.problem}`,
+        ]),
+        // What crashes left, by the name `engram backup delete` takes, with the time it was last touched.
+        ...incomplete.map((leftover) => [
+          leftover.name,
+          leftover.modified_at,
+          leftover.reason ?? '-',
+          '-',
+          humanBytes(leftover.size_bytes),
+          `${leftover.state} ${leftover.kind}: ${leftover.problem}`,
+        ]),
+      ],
     );
   });
 }

@@ -160,11 +160,12 @@ for (const backend of ['SQLite', 'PostgreSQL'])
 
     async function jobs() {
       const backup = await call('POST /api/admin/backup', '/api/admin/backup');
-      await finished(backup.job_id);
+      const taken = await finished(backup.job_id);
       await call('GET /api/jobs/:id', `/api/jobs/${backup.job_id}`);
       // Restoring the backup just taken leaves the store as it was.
       const { backup_id } = await call('POST /api/backup/now', '/api/backup/now');
       await finished((await call('POST /api/admin/restore', '/api/admin/restore', { backup_id })).job_id);
+      await call('DELETE /api/admin/backups/:name', `/api/admin/backups/${taken.result.backup_id}`);
       const imported = await upload('# Trip\n\nThe offsite is in Lisbon.');
       await finished(imported.job_id);
       await call('GET /api/import/:id', `/api/import/${imported.job_id}`);

@@ -1,5 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import assert from 'node:assert/strict';
+import { AppConfig } from '../config/config.types';
 import { PostgresLockRepository } from '../storage/locks/postgres-lock.repository';
 import { SqliteLockRepository } from '../storage/locks/sqlite-lock.repository';
 import { StoreLocks } from '../storage/locks/store-locks';
@@ -92,6 +93,15 @@ async function init(context: INestApplicationContext): Promise<INestApplicationC
   return context;
 }
 
+/** The deployment's locks as another process takes them: its own connections, the api's backend. */
+export function storeLocksOf({ storage }: AppConfig): StoreLocks {
+  return new StoreLocks(
+    storage.postgres
+      ? new PostgresLockRepository(storage.postgres)
+      : new SqliteLockRepository(lockFolderOf(storage.sqlitePath)),
+  );
+}
+
 /**
  * Keeps queued jobs from finishing until the returned function is called: without Redis a restore held
  * elsewhere (the store lock, in the api's own backend) keeps the running job (say a backup) waiting, and the jobs queued after it
@@ -102,12 +112,7 @@ export async function blockJobs(harness: JobsHarness): Promise<() => Promise<voi
     await harness.stopWorker();
     return () => harness.startWorker();
   }
-  const { storage } = harness.api.config;
-  const locks = new StoreLocks(
-    storage.postgres
-      ? new PostgresLockRepository(storage.postgres)
-      : new SqliteLockRepository(lockFolderOf(storage.sqlitePath)),
-  );
+  const locks = storeLocksOf(harness.api.config);
   let release!: () => void;
   let held!: () => void;
   const holding = new Promise<void>((resolve) => (held = resolve));

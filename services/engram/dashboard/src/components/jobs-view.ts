@@ -1,5 +1,5 @@
 import { html, nothing } from 'lit';
-import { BackupView, canWrite, CorruptBackupView, JobView, SoundBackupView } from '../api';
+import { BackupView, canWrite, CorruptBackupView, IncompleteBackupView, JobView, SoundBackupView } from '../api';
 import { errorText, formatBytes, formatTime } from '../format';
 import { ReloadingView } from './reloading-view';
 
@@ -18,12 +18,15 @@ export class JobsView extends ReloadingView {
   static override properties = {
     ...ReloadingView.properties,
     backups: { state: true },
+    incomplete: { state: true },
     jobs: { state: true },
     restoring: { state: true },
     reindexing: { state: true },
     notice: { state: true },
   };
   declare backups: BackupView[] | undefined;
+  /** What crashes left of backups and restores, shown below the backups. */
+  declare incomplete: IncompleteBackupView[];
   declare jobs: JobView[] | undefined;
   /** The backup waiting for confirmation. */
   declare restoring: SoundBackupView | undefined;
@@ -35,6 +38,7 @@ export class JobsView extends ReloadingView {
     super();
     this.reindexing = false;
     this.notice = '';
+    this.incomplete = [];
   }
 
   override disconnectedCallback(): void {
@@ -46,6 +50,7 @@ export class JobsView extends ReloadingView {
     if (!this.caller.admin) return;
     const [backups, jobs] = await Promise.all([this.api.backups(), this.api.jobs(HISTORY_SIZE)]);
     this.backups = backups.backups;
+    this.incomplete = backups.incomplete;
     this.jobs = jobs.jobs;
     window.clearTimeout(this.poll);
     if (this.jobs.some((job) => RUNNING.has(job.state))) {
@@ -139,7 +144,7 @@ export class JobsView extends ReloadingView {
 
   private renderBackups() {
     if (this.backups === undefined) return this.error ? nothing : html`<p aria-busy="true">Loading…</p>`;
-    if (this.backups.length === 0) return html`<p class="empty">No backups yet.</p>`;
+    if (this.backups.length + this.incomplete.length === 0) return html`<p class="empty">No backups yet.</p>`;
     return html`<div class="table-wrap">
       <table class="backups">
         <caption class="visually-hidden">
@@ -182,6 +187,7 @@ export class JobsView extends ReloadingView {
                   </td>
                 </tr>`,
           )}
+          ${this.incomplete.map(renderIncompleteBackup)}
         </tbody>
       </table>
     </div>`;
@@ -238,6 +244,18 @@ function renderCorruptBackup(backup: CorruptBackupView) {
     <td>—</td>
     <td><span class="error">corrupt</span></td>
     <td class="outcome">${backup.problem}; it cannot be restored and is pruned as the others are</td>
+    <td></td>
+  </tr>`;
+}
+
+/** Deleted by hand (`engram backup delete <name>`) or, when safe, by the next backup: nothing to do here. */
+function renderIncompleteBackup(leftover: IncompleteBackupView) {
+  return html`<tr data-incomplete=${leftover.name} data-state="incomplete">
+    <td><time datetime=${leftover.modified_at} title="Last touched">${formatTime(leftover.modified_at)}</time></td>
+    <td>${formatBytes(leftover.size_bytes)}</td>
+    <td>—</td>
+    <td><span class="error">incomplete</span></td>
+    <td class="outcome"><code>${leftover.name}</code>: ${leftover.problem}</td>
     <td></td>
   </tr>`;
 }

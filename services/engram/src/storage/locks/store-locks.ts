@@ -27,6 +27,9 @@ const REPORT_EVERY_MS = 1000;
 /** Tries of a claim of the whole store, POLL_FIRST_MS apart, before it is refused. */
 const CLAIM_ATTEMPTS = 5;
 
+/** Lock names are lower case; a backup id's T and Z are not. */
+const stagingLock = (backupId: string) => `backup-staging-${backupId.toLowerCase()}`;
+
 /** The store is held by other work, so a copy of it (`engram migrate-storage`) does not start. */
 export class StoreInUse extends StoreBusy {
   constructor(readonly holder: string) {
@@ -111,6 +114,47 @@ export class StoreLocks {
       // A holder of a moment (another process asking what holds the store) is not worth a refusal.
       await new Promise((resolve) => setTimeout(resolve, POLL_FIRST_MS));
     }
+  }
+
+  /**
+   * Held by the process writing a backup's staging folder for as long as it does: a staging folder whose
+   * lock is free was left by a process that stopped (or by a build that took no such lock). The lock is
+   * one backup's, so taking it never waits; its name is forgotten once the writing ends.
+   */
+  async writeStaging<T>(backupId: string, work: () => Promise<T>): Promise<T> {
+    const name = stagingLock(backupId);
+    const held = await this.locks.tryAcquire(name, 'exclusive');
+    if (!held) throw new StoreBusy(`Backup ${backupId} is already being written; retry shortly`);
+    try {
+      return await work();
+    } finally {
+      await this.locks.forget(name);
+      await held.release();
+    }
+  }
+
+  /** Whether a process writes that backup's staging folder now. */
+  async stagingBeingWritten(backupId: string): Promise<boolean> {
+    const held = await this.locks.tryAcquire(stagingLock(backupId), 'exclusive');
+    await held?.release();
+    return held === undefined;
+  }
+
+  /**
+   * Runs `work` (removing a backup's staging folder) only while no process writes that folder, holding its
+   * lock meanwhile; answers false, without running it, when one does.
+   */
+  async whileStagingAbandoned(backupId: string, work: () => Promise<void>): Promise<boolean> {
+    const name = stagingLock(backupId);
+    const held = await this.locks.tryAcquire(name, 'exclusive');
+    if (!held) return false;
+    try {
+      await work();
+      await this.locks.forget(name);
+    } finally {
+      await held.release();
+    }
+    return true;
   }
 
   reindex<T>(work: () => Promise<T>, wait: LockWait = {}): Promise<T> {
