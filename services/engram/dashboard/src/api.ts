@@ -195,7 +195,7 @@ export type BackupView = SoundBackupView | CorruptBackupView;
 /** What a crash left of a backup or a restore: listed apart, by the name it is deleted by. */
 export interface IncompleteBackupView {
   name: string;
-  kind: 'staging' | 'restoring-memory-dir' | 'replaced-memory-dir';
+  kind: 'staging' | 'restoring-memory-dir' | 'replaced-memory-dir' | 'restore-scratch';
   size_bytes: number;
   modified_at: string;
   may_hold_only_copy: boolean;

@@ -187,25 +187,39 @@ for (const backend of ['sqlite', 'postgres'] as const)
     });
 
     if (backend === 'sqlite')
-      it('lists the memory directory’s copies a restore cut short left, and never removes them itself', async () => {
+      it('lists what a restore cut short left beside the database and the memory directory, and never removes it itself', async () => {
         const memoryDir = api.config.memoryDir;
-        const replaced = `${basename(memoryDir)}.replaced-${Date.now() - 2 * HOUR_MS}`;
-        const restoring = `${basename(memoryDir)}.restoring-${Date.now() - 2 * HOUR_MS}`;
+        const stopped = Date.now() - 2 * HOUR_MS;
+        const replaced = `${basename(memoryDir)}.replaced-${stopped}`;
+        const restoring = `${basename(memoryDir)}.restoring-${stopped}`;
         leaveFolder(join(dirname(memoryDir), replaced), 'user.md', 300, 2 * HOUR_MS);
         leaveFolder(join(dirname(memoryDir), restoring), 'user.md', 200, 2 * HOUR_MS);
+        // The copy of the backup's database the swap reads, with its write-ahead log, beside the live one.
+        const scratch = `.restore-${stopped}-engram.db`;
+        const databaseDir = dirname(api.config.storage.sqlitePath);
+        writeFileSync(join(databaseDir, scratch), Buffer.alloc(1000, 7));
+        writeFileSync(join(databaseDir, `${scratch}-wal`), Buffer.alloc(500, 7));
 
         assert.equal((await runJob(api.request, '/api/admin/backup')).state, 'completed');
         const entries = new Map<string, any>((await listed()).incomplete.map((entry: any) => [entry.name, entry]));
         assert.deepEqual(
-          [replaced, restoring].map((name) => [entries.get(name)?.kind, entries.get(name)?.may_hold_only_copy]),
+          [replaced, restoring, scratch].map((name) => [
+            entries.get(name)?.kind,
+            entries.get(name)?.may_hold_only_copy,
+            entries.get(name)?.size_bytes,
+          ]),
           [
-            ['replaced-memory-dir', true],
-            ['restoring-memory-dir', false],
+            ['replaced-memory-dir', true, 300],
+            ['restoring-memory-dir', false, 200],
+            ['restore-scratch', false, 1500],
           ],
         );
-        assert.equal(entries.get(replaced).size_bytes, 300);
-        const deleted = await api.request('DELETE', `/api/admin/backups/${replaced}`);
-        assert.equal(deleted.status, 200, deleted.text);
+        assert.equal(entries.has(`${scratch}-wal`), false, 'a side file goes with its database');
+        for (const name of [replaced, scratch]) {
+          const deleted = await api.request('DELETE', `/api/admin/backups/${name}`);
+          assert.equal(deleted.status, 200, deleted.text);
+        }
         assert.equal(existsSync(join(dirname(memoryDir), replaced)), false);
+        assert.equal(existsSync(join(databaseDir, scratch)) || existsSync(join(databaseDir, `${scratch}-wal`)), false);
       });
   });

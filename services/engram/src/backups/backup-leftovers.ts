@@ -6,10 +6,11 @@ export const ABANDONED_AFTER_MS = 15 * 60 * 1000;
 /**
  * What a crash leaves of a backup or a restore, found on disk: a backup's staging folder
  * (`.staging-<id>-<reason>` in the backups folder; `.staging-<id>` from builds before the reason was in the
- * name), or the memory directory's copies a restore swaps by renames (`<dir>.restoring-<ms>`, the backup's
- * files being put in place; `<dir>.replaced-<ms>`, the files it replaced).
+ * name), the memory directory's copies a restore swaps by renames (`<dir>.restoring-<ms>`, the backup's
+ * files being put in place; `<dir>.replaced-<ms>`, the files it replaced), or, on SQLite, the copy of the
+ * backup's database a restore swaps in from (`.restore-<ms>-<file>` beside the live database).
  */
-export type LeftoverKind = 'staging' | 'restoring-memory-dir' | 'replaced-memory-dir';
+export type LeftoverKind = 'staging' | 'restoring-memory-dir' | 'replaced-memory-dir' | 'restore-scratch';
 
 export interface BackupLeftover {
   /** The folder's own name: what an operator deletes it by. */
@@ -48,6 +49,11 @@ export function memoryDirCopyKind(name: string, dirName: string): LeftoverKind |
   return undefined;
 }
 
+/** Whether `name` is a restore's scratch copy of a backup's database (its -wal, -shm, -journal go with it). */
+export function isRestoreScratch(name: string): boolean {
+  return /^\.restore-\d+-.+$/.test(name) && !/-(wal|shm|journal)$/.test(name);
+}
+
 /**
  * Whether it may hold the only copy of a state a restore replaced: a pre-restore backup's staging folder
  * (it holds the replaced database once the swap is done), one whose reason is not known, and the memory
@@ -73,6 +79,9 @@ export function abandonedStagings(leftovers: readonly BackupLeftover[], now = Da
 
 /** What is left and what to do about it, in an operator's words (the listing's `problem`). */
 export function describeLeftover(leftover: BackupLeftover): string {
+  if (leftover.kind === 'restore-scratch') {
+    return 'the copy of a backup’s database a restore was swapping in when it stopped; the backup still holds it';
+  }
   if (leftover.kind === 'restoring-memory-dir') {
     return 'the backup’s memory files a restore was putting in place when it stopped; the backup still holds them';
   }

@@ -3,7 +3,7 @@ import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node
 import { basename, dirname, join } from 'node:path';
 import { isDurableTemporary, syncToDisk, syncTreeToDisk } from '../common/durable-file';
 import { BACKUP_ID_PATTERN, BackupManifest, BackupReason, MANIFEST_FILE, StoredBackup } from './backup-manifest';
-import { BackupLeftover, memoryDirCopyKind, parseStagingName, stagingName } from './backup-leftovers';
+import { BackupLeftover, isRestoreScratch, memoryDirCopyKind, parseStagingName, stagingName } from './backup-leftovers';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
 
 /**
@@ -89,9 +89,34 @@ export class BackupRepository {
     return found.filter((leftover) => leftover !== undefined);
   }
 
-  /** Deletes a leftover found by stagingLeftovers or directoryLeftovers (never any other path). */
+  /** The scratch copies (scratchCopy) beside `nearPath` a restore stopped before removing, with their side files. */
+  async scratchLeftovers(nearPath: string): Promise<BackupLeftover[]> {
+    const dir = dirname(nearPath);
+    const names = await namesIn(dir);
+    const found = await Promise.all(
+      names.filter(isRestoreScratch).map(async (name) => {
+        const parts = await Promise.all(
+          names.filter((other) => other.startsWith(name)).map((other) => footprint(join(dir, other))),
+        );
+        if (parts.every((part) => part === undefined)) return undefined;
+        return {
+          name,
+          path: join(dir, name),
+          kind: 'restore-scratch' as const,
+          backupId: null,
+          reason: null,
+          bytes: parts.reduce((sum, part) => sum + (part?.bytes ?? 0), 0),
+          modifiedAt: Math.max(...parts.map((part) => part?.modifiedAt ?? 0)),
+        };
+      }),
+    );
+    return found.filter((leftover) => leftover !== undefined);
+  }
+
+  /** Deletes a leftover found by the listings above (never any other path). */
   async removeLeftover(leftover: BackupLeftover): Promise<void> {
-    await rm(leftover.path, { recursive: true, force: true });
+    if (leftover.kind === 'restore-scratch') await this.removeFile(leftover.path);
+    else await rm(leftover.path, { recursive: true, force: true });
     await syncToDisk(dirname(leftover.path));
   }
 

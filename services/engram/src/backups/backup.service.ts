@@ -204,9 +204,13 @@ export class BackupService {
     }, DELETE_LOCK_WAIT);
   }
 
-  /** Every staging folder in the backups folder, and the memory directory's copies a restore left. */
+  /** Every staging folder in the backups folder, and the copies a restore left of the data and the memory files. */
   private async leftoversOnDisk(): Promise<BackupLeftover[]> {
-    return [...(await this.files.stagingLeftovers()), ...(await this.agentFiles.leftovers())];
+    return [
+      ...(await this.files.stagingLeftovers()),
+      ...(await this.database.leftovers()),
+      ...(await this.agentFiles.leftovers()),
+    ];
   }
 
   /**

@@ -1,3 +1,4 @@
+import { BackupLeftover } from './backup-leftovers';
 import { BackupFormat } from './backup-manifest';
 import { DatabaseSummary } from '../storage/sqlite-file/database-snapshot';
 import { SwapOutcome } from '../storage/sqlite-file/database-swap';
@@ -24,4 +25,6 @@ export abstract class DatabaseBackupTarget {
    * off until the commit: no acknowledged write falls between that copy and the swap.
    */
   abstract restore(path: string, keepCurrentAt: string): Promise<SwapOutcome>;
+  /** What a restore cut short left of its data side (none where it reads the backup in place). */
+  abstract leftovers(): Promise<BackupLeftover[]>;
 }

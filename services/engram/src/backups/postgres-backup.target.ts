@@ -15,6 +15,7 @@ import { DatabaseSummary, emptySummary } from '../storage/sqlite-file/database-s
 import { SwapOutcome } from '../storage/sqlite-file/database-swap';
 import { ExportFileInvalid, readExportFile } from './export-file.reader';
 import { restoreExport } from './postgres-export.restore';
+import { BackupLeftover } from './backup-leftovers';
 
 /**
  * Backups of a PostgreSQL store: Engram's portable export of every memory of every namespace (superseded
@@ -103,6 +104,11 @@ export class PostgresBackupTarget extends DatabaseBackupTarget {
         throw unrestorable(error);
       });
     return { memories, liveMemories, replaced, transactionMs: Math.round(performance.now() - started) };
+  }
+
+  /** The export is read where the backup keeps it, in one transaction: a restore cut short leaves nothing. */
+  async leftovers(): Promise<BackupLeftover[]> {
+    return [];
   }
 }
 

@@ -1,4 +1,5 @@
 import { StorageInfoRepository } from '../storage/storage-info.repository';
+import { BackupLeftover } from './backup-leftovers';
 import { BackupFormat, DATABASE_FILE } from './backup-manifest';
 import { BackupRepository } from './backup.repository';
 import { DatabaseBackupTarget } from './database-backup.target';
@@ -43,5 +44,10 @@ export class SqliteBackupTarget extends DatabaseBackupTarget {
     } finally {
       await this.files.removeFile(scratch);
     }
+  }
+
+  /** The scratch copies a restore killed part-way left beside the live database, each the size of a backup. */
+  leftovers(): Promise<BackupLeftover[]> {
+    return this.files.scratchLeftovers(this.livePath);
   }
 }
