@@ -29,6 +29,7 @@ const ADMIN_ROUTES = [
   'POST /api/admin/backup',
   'POST /api/backup/now',
   'GET /api/admin/backups',
+  'DELETE /api/admin/backups/:name',
   'GET /api/backup/list',
   'GET /api/backup/status',
   'POST /api/admin/restore',
@@ -135,6 +136,7 @@ describe('access is declared per route and decided from the matched route', () =
       '/api/jobs/:id': backup.body.job_id,
       '/api/admin/keys/:id': victim.id,
       '/api/admin/oauth/clients/:id': client.body.client_id,
+      '/api/admin/backups/:name': backup.body.backup_id,
     };
     const bodies: Record<string, string> = {
       '/api/admin/restore': JSON.stringify({ backup_id: backup.body.backup_id }),
@@ -144,7 +146,7 @@ describe('access is declared per route and decided from the matched route', () =
     // The list the first test proves equal to the server's admin routes.
     for (const [method, url] of ADMIN_ROUTES.map((route) => route.split(' '))) {
       const route = { method, url };
-      const path = route.url.replace(/\/:id$/, `/${ids[route.url]}`);
+      const path = route.url.replace(/\/:(id|name)$/, `/${ids[route.url]}`);
       for (const variant of hostileVariants(path)) {
         for (const [caller, key] of Object.entries(callers)) {
           const body = bodies[route.url] ?? (route.method === 'POST' ? '{}' : undefined);
@@ -166,6 +168,11 @@ describe('access is declared per route and decided from the matched route', () =
     assert.equal(jobsAfter.body.total, jobsBefore, 'no backup, restore or reindex was queued');
     const keys = (await api.request('GET', '/api/admin/keys', { headers: as(BOOTSTRAP) })).body.keys;
     assert.equal(keys.find((key: { id: string }) => key.id === victim.id).revoked_at, null, 'the key still works');
+    const backups = (await api.request('GET', '/api/admin/backups', { headers: as(BOOTSTRAP) })).body.backups;
+    assert.ok(
+      backups.some((listed: { backup_id: string }) => listed.backup_id === backup.body.backup_id),
+      'the backup is still there',
+    );
   });
 });
 
