@@ -122,6 +122,19 @@ describe('routes that read no body refuse one instead of ignoring it', () => {
       served: { status: 200, changes: false },
     },
     {
+      route: 'DELETE /api/admin/backups/{name}',
+      prepare: async () => {
+        const id = (await send('POST', '/api/backup/now')).body.backup_id as string;
+        const listed = async () =>
+          (await get('/api/admin/backups')).body.backups.some(
+            (backup: { backup_id: string }) => backup.backup_id === id,
+          );
+        assert.equal(await listed(), true, 'the backup to delete is listed');
+        return { path: `/api/admin/backups/${id}`, state: listed };
+      },
+      served: { status: 200, changes: true },
+    },
+    {
       // Jobs run inline here and end at once: cancelling an ended one answers 409 not_cancellable.
       route: 'DELETE /api/jobs/{id}',
       prepare: async () => {
