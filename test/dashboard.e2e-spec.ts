@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Browser, Locator, Page } from 'playwright-core';
@@ -14,6 +14,9 @@ const { startMemAgentTestDouble, act, answer } = serviceHelper('testing/mem-agen
 const { engramExport, engramExportMemory } = serviceHelper('testing/import-fixtures.js');
 const { waitFor } = serviceHelper('testing/wait-for.js');
 const { AUDIT_ACTIONS } = serviceHelper('audit/audit-event.js');
+const { StoreLocks } = serviceHelper('storage/locks/store-locks.js');
+const { SqliteLockRepository } = serviceHelper('storage/locks/sqlite-lock.repository.js');
+const { lockFolderOf } = serviceHelper('storage/sqlite/sqlite.stores.js');
 
 const API_KEY = 'e2e-dashboard-key-0123456789abcdef';
 const AUTH = { 'X-API-Key': API_KEY };
@@ -65,6 +68,21 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
       "document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.trim() ?? ''",
     );
   const nav = (label: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: label });
+  const backupsDir = () => join(dir, 'data', 'backups');
+  /** The Jobs panel, read again (through another panel, as a visit does). */
+  const openJobs = async () => {
+    await nav('Memories').click();
+    await nav('Jobs & backups').click();
+  };
+  /** A backup's staging folder as a crash leaves it: 2 KB of database copy, under the backup's name and reason. */
+  const leaveStaging = (time: string, reason: string) => {
+    const name = `.staging-backup-${time}-${reason}`;
+    mkdirSync(join(backupsDir(), name), { recursive: true });
+    writeFileSync(join(backupsDir(), name, 'engram.db'), Buffer.alloc(2048));
+    return name;
+  };
+  /** The locks of the api's store, taken from this process as another process of the deployment takes them. */
+  const stagingLocks = () => new StoreLocks(new SqliteLockRepository(lockFolderOf(join(dir, 'engram.db'))));
   const record = (target: Page) => {
     target.on('request', (request) => {
       requested.push(request.url());
@@ -571,7 +589,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await shot('12-jobs');
   });
 
-  it('lists a backup whose manifest was damaged as corrupt, with its problem and no Restore button', async () => {
+  it('lists a backup whose manifest was damaged as corrupt, with its problem, no Restore button and a Delete one', async () => {
     const listed = await call(api.url, 'GET', '/api/admin/backups', undefined, AUTH);
     const id: string = listed.body.backups.at(-1).backup_id;
     writeFileSync(join(dir, 'data', 'backups', id, 'manifest.json'), '{"id": ');
@@ -580,24 +598,138 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     const row = page.locator(`table.backups tbody tr[data-backup="${id}"]`);
     await row.waitFor();
     assert.match(await row.innerText(), /corrupt[\s\S]*manifest\.json is not valid JSON[\s\S]*cannot be restored/);
-    assert.equal(await row.getByRole('button').count(), 0);
+    assert.deepEqual(await row.getByRole('button').allInnerTexts(), ['Delete…']);
     await assertAccessible(page, 'a corrupt backup');
   });
 
   it('lists what a crash left of a backup as incomplete, with its name and what it may hold', async () => {
-    const name = '.staging-backup-20260101T000000000Z-pre-restore'; // a restore's backup cut short by a crash
-    mkdirSync(join(dir, 'data', 'backups', name), { recursive: true });
-    writeFileSync(join(dir, 'data', 'backups', name, 'engram.db'), Buffer.alloc(2048));
-    await nav('Memories').click();
-    await nav('Jobs & backups').click();
+    const name = leaveStaging('20260101T000000000Z', 'pre-restore'); // a restore's backup cut short by a crash
+    await openJobs();
     const row = page.locator(`table.backups tbody tr[data-incomplete="${name}"]`);
     await row.waitFor();
     assert.match(
       await row.innerText(),
       /2\.0 KB[\s\S]*incomplete[\s\S]*pre-restore backup cut short: it may hold the only copy/,
     );
-    assert.equal(await row.getByRole('button').count(), 0);
+    assert.deepEqual(await row.getByRole('button').allInnerTexts(), ['Delete…']);
     await assertAccessible(page, 'an incomplete backup');
+  });
+
+  it('deletes an incomplete backup after a confirmation saying it may hold the only copy; Cancel keeps it', async () => {
+    const name = '.staging-backup-20260101T000000000Z-pre-restore'; // listed by the test before
+    const row = page.locator(`table.backups tbody tr[data-incomplete="${name}"]`);
+    await page.getByRole('button', { name: `Delete ${name}` }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Delete this incomplete backup?' });
+    const text = await confirm.innerText();
+    assert.ok(text.includes(`${name}: 2.0 KB`), text);
+    assert.match(text, /may hold the only copy of the state a restore replaced/);
+    assert.equal(await focused(), 'Cancel');
+    await assertAccessible(page, 'delete an incomplete backup');
+    await shot('22-delete-incomplete');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    assert.ok(existsSync(join(backupsDir(), name)), 'kept on Cancel');
+    assert.equal(await row.count(), 1);
+
+    await page.getByRole('button', { name: `Delete ${name}` }).click();
+    await confirm.getByRole('button', { name: 'Delete for good' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await row.waitFor({ state: 'detached' });
+    assert.equal(existsSync(join(backupsDir(), name)), false);
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Deleted ${name} (2.0 KB).` })
+      .waitFor();
+    const listed = await call(api.url, 'GET', '/api/admin/backups', undefined, AUTH);
+    assert.equal(listed.body.incomplete_count, 0);
+
+    const manual = leaveStaging('20260102T000000000Z', 'manual');
+    await openJobs();
+    await page.getByRole('button', { name: `Delete ${manual}` }).click();
+    const manualText = await confirm.innerText();
+    assert.match(manualText, /What it holds is lost: a manual backup cut short/);
+    assert.doesNotMatch(manualText, /only copy/);
+    await confirm.getByRole('button', { name: 'Delete for good' }).click();
+    await page.locator(`table.backups tbody tr[data-incomplete="${manual}"]`).waitFor({ state: 'detached' });
+    assert.equal(existsSync(join(backupsDir(), manual)), false);
+  });
+
+  it('deletes a backup after a confirmation saying what can no longer be restored; Cancel keeps it', async () => {
+    const taken = await call(api.url, 'POST', '/api/backup/now', undefined, AUTH);
+    assert.equal(taken.body.success, true, JSON.stringify(taken.body));
+    const id: string = taken.body.backup_id;
+    await openJobs();
+    const row = page.locator(`table.backups tbody tr[data-backup="${id}"]`);
+    await row.waitFor();
+    await row.getByRole('button', { name: `Delete ${id}` }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Delete this backup?' });
+    assert.match(
+      await confirm.innerText(),
+      /\d+ memories[\s\S]*Its \d+ memories and its memory files as of then can no longer be restored/,
+    );
+    await assertAccessible(page, 'delete a backup');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    assert.ok(existsSync(join(backupsDir(), id)), 'kept on Cancel');
+
+    await row.getByRole('button', { name: `Delete ${id}` }).click();
+    await confirm.getByRole('button', { name: 'Delete for good' }).click();
+    await row.waitFor({ state: 'detached' });
+    const listed = await call(api.url, 'GET', '/api/admin/backups', undefined, AUTH);
+    assert.equal(
+      listed.body.backups.some((backup: { backup_id: string }) => backup.backup_id === id),
+      false,
+    );
+    assert.equal(existsSync(join(backupsDir(), id)), false);
+    assert.ok(listed.body.backups.length > 0, 'the other backups are still there');
+  });
+
+  it('shows the api’s refusal in the confirmation: 409 for a staging folder a backup writes now, 404 for one gone', async () => {
+    const written = leaveStaging('20260103T000000000Z', 'manual');
+    const gone = leaveStaging('20260104T000000000Z', 'manual');
+    await openJobs();
+    await page.locator(`table.backups tbody tr[data-incomplete="${written}"]`).waitFor();
+    await page.locator(`table.backups tbody tr[data-incomplete="${gone}"]`).waitFor();
+    // Another process starts writing it, as a backup does: it holds the folder's own lock.
+    let finish!: () => void;
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const writer = stagingLocks().writeStaging(written.slice(9, 35), () => {
+      holding();
+      return new Promise<void>((resolve) => (finish = resolve));
+    });
+    await held;
+    const confirm = page.getByRole('alertdialog', { name: 'Delete this incomplete backup?' });
+    try {
+      await page.getByRole('button', { name: `Delete ${written}` }).click();
+      await confirm.getByRole('button', { name: 'Delete for good' }).click();
+      await confirm
+        .getByRole('alert')
+        .filter({ hasText: `Not deleted: ${written} is the staging folder of a backup being written now` })
+        .waitFor();
+      assert.ok(existsSync(join(backupsDir(), written)));
+      // Read again: a folder being written is not listed.
+      await page.locator(`table.backups tbody tr[data-incomplete="${written}"]`).waitFor({ state: 'detached' });
+      await assertAccessible(page, 'a refused deletion');
+      await shot('23-delete-refused');
+      await confirm.getByRole('button', { name: 'Cancel' }).click();
+      await confirm.waitFor({ state: 'detached' });
+    } finally {
+      finish();
+      await writer;
+    }
+
+    rmSync(join(backupsDir(), gone), { recursive: true });
+    await page.getByRole('button', { name: `Delete ${gone}` }).click();
+    await confirm.getByRole('button', { name: 'Delete for good' }).click();
+    await confirm
+      .getByRole('alert')
+      .filter({ hasText: `Not deleted: No backup or incomplete backup named ${gone}` })
+      .waitFor();
+    await page.locator(`table.backups tbody tr[data-incomplete="${gone}"]`).waitFor({ state: 'detached' });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    rmSync(join(backupsDir(), written), { recursive: true });
   });
 
   it('imports a file from the form (checkbox and summary laid out) and lists it in the import history', async () => {

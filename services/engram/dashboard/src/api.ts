@@ -195,6 +195,8 @@ export type BackupView = SoundBackupView | CorruptBackupView;
 /** What a crash left of a backup or a restore: listed apart, by the name it is deleted by. */
 export interface IncompleteBackupView {
   name: string;
+  /** Where it is on the server's disk, to check before deleting it. */
+  path: string;
   kind: 'staging' | 'restoring-memory-dir' | 'replaced-memory-dir' | 'restore-scratch';
   size_bytes: number;
   modified_at: string;
@@ -346,6 +348,11 @@ export class EngramApi {
 
   backups(): Promise<{ backups: BackupView[]; incomplete: IncompleteBackupView[] }> {
     return this.call('GET', '/api/admin/backups');
+  }
+
+  /** A backup by its id, or an incomplete one by its name: 404 when unknown, 409 for a staging folder being written. */
+  deleteBackup(name: string): Promise<{ deleted: string; size_bytes: number }> {
+    return this.call('DELETE', `/api/admin/backups/${encodeURIComponent(name)}`);
   }
 
   backUpNow(): Promise<{ job: JobView }> {

@@ -1,6 +1,7 @@
-import { html, nothing } from 'lit';
+import { html, nothing, TemplateResult } from 'lit';
 import { BackupView, canWrite, CorruptBackupView, IncompleteBackupView, JobView, SoundBackupView } from '../api';
 import { errorText, formatBytes, formatTime } from '../format';
+import { BackupDeletion, backupDeletion, leftoverDeletion } from './backup-deletion';
 import { ReloadingView } from './reloading-view';
 
 const HISTORY_SIZE = 50;
@@ -9,7 +10,7 @@ const RUNNING_POLL_MS = 2000;
 const RUNNING = new Set(['waiting', 'active', 'delayed']);
 
 /**
- * Backups (list, back up now, restore after a confirmation), reindexing, and the job history with
+ * Backups (list, back up now, restore or delete after a confirmation), reindexing, and the job history with
  * outcomes — for administrators (an admin key not bound to a namespace). Job events from the live
  * stream reload the lists, so progress moves as the jobs report it. Imports, which any key with the
  * write scope may start, are below, in their own component.
@@ -22,6 +23,9 @@ export class JobsView extends ReloadingView {
     jobs: { state: true },
     restoring: { state: true },
     reindexing: { state: true },
+    deleting: { state: true },
+    deleteError: { state: true },
+    deleteBusy: { state: true },
     notice: { state: true },
   };
   declare backups: BackupView[] | undefined;
@@ -31,6 +35,11 @@ export class JobsView extends ReloadingView {
   /** The backup waiting for confirmation. */
   declare restoring: SoundBackupView | undefined;
   declare reindexing: boolean;
+  /** The backup or leftover waiting for confirmation of its deletion. */
+  declare deleting: BackupDeletion | undefined;
+  /** Why the deletion asked for was refused, read in its dialog. */
+  declare deleteError: string;
+  declare deleteBusy: boolean;
   declare notice: string;
   private poll: number | undefined;
 
@@ -39,6 +48,8 @@ export class JobsView extends ReloadingView {
     this.reindexing = false;
     this.notice = '';
     this.incomplete = [];
+    this.deleteError = '';
+    this.deleteBusy = false;
   }
 
   override disconnectedCallback(): void {
@@ -79,6 +90,27 @@ export class JobsView extends ReloadingView {
     void this.start(() => this.api.restoreBackup(backup.backup_id), `Restore of ${backup.backup_id}`);
   }
 
+  private askToDelete(deletion: BackupDeletion): void {
+    this.deleteError = '';
+    this.deleting = deletion;
+  }
+
+  /** The dialog stays open until the backup is gone, and says there why not (404, 409); the table is read again either way. */
+  private async confirmDelete(): Promise<void> {
+    const { name } = this.deleting!;
+    this.deleteBusy = true;
+    try {
+      const deleted = await this.api.deleteBackup(name);
+      this.deleting = undefined;
+      this.notice = `Deleted ${deleted.deleted} (${formatBytes(deleted.size_bytes)}).`;
+    } catch (error) {
+      this.deleteError = `Not deleted: ${errorText(error)}`;
+    } finally {
+      this.deleteBusy = false;
+    }
+    await this.reload();
+  }
+
   private confirmReindex(): void {
     this.reindexing = false;
     void this.start(() => this.api.reindex(), 'Reindex');
@@ -90,6 +122,7 @@ export class JobsView extends ReloadingView {
       ${this.caller.admin ? this.renderAdmin() : this.renderNotAdmin()}
       ${canWrite(this.caller) ? html`<import-view .api=${this.api} .changes=${this.changes}></import-view>` : nothing}
       ${this.restoring ? this.renderRestoreDialog(this.restoring) : nothing}
+      ${this.deleting ? this.renderDeleteDialog(this.deleting) : nothing}
       ${
         this.reindexing
           ? html`<confirm-dialog
@@ -145,6 +178,11 @@ export class JobsView extends ReloadingView {
   private renderBackups() {
     if (this.backups === undefined) return this.error ? nothing : html`<p aria-busy="true">Loading…</p>`;
     if (this.backups.length + this.incomplete.length === 0) return html`<p class="empty">No backups yet.</p>`;
+    const restorable = this.backups.filter((backup) => backup.state === 'ok').length;
+    const deleteButton = (label: string, deletion: BackupDeletion) =>
+      html`<button class="danger" @click=${() => this.askToDelete(deletion)} aria-label="Delete ${label}">
+        Delete…
+      </button>`;
     return html`<div class="table-wrap">
       <table class="backups">
         <caption class="visually-hidden">
@@ -163,7 +201,7 @@ export class JobsView extends ReloadingView {
         <tbody>
           ${this.backups.map((backup) =>
             backup.state === 'corrupt'
-              ? renderCorruptBackup(backup)
+              ? renderCorruptBackup(backup, deleteButton(backup.backup_id, backupDeletion(backup, restorable)))
               : html`<tr data-backup=${backup.backup_id}>
                   <td><time datetime=${backup.created_at}>${formatTime(backup.created_at)}</time></td>
                   <td>${formatBytes(backup.size_bytes)}</td>
@@ -180,14 +218,17 @@ export class JobsView extends ReloadingView {
                     }
                   </td>
                   <td>${backup.reason}${backup.includes_memory_dir ? ' · with memory files' : ''}</td>
-                  <td>
+                  <td class="actions">
                     <button @click=${() => (this.restoring = backup)} aria-label="Restore ${backup.backup_id}">
                       Restore…
                     </button>
+                    ${deleteButton(backup.backup_id, backupDeletion(backup, restorable))}
                   </td>
                 </tr>`,
           )}
-          ${this.incomplete.map(renderIncompleteBackup)}
+          ${this.incomplete.map((leftover) =>
+            renderIncompleteBackup(leftover, deleteButton(leftover.name, leftoverDeletion(leftover))),
+          )}
         </tbody>
       </table>
     </div>`;
@@ -234,29 +275,42 @@ export class JobsView extends ReloadingView {
       @cancel=${() => (this.restoring = undefined)}
     ></confirm-dialog>`;
   }
+
+  private renderDeleteDialog(deletion: BackupDeletion) {
+    return html`<confirm-dialog
+      .heading=${deletion.heading}
+      .text=${deletion.text}
+      .detail=${deletion.detail}
+      .confirmLabel=${'Delete for good'}
+      .error=${this.deleteError}
+      .busy=${this.deleteBusy}
+      @confirm=${() => this.confirmDelete()}
+      @cancel=${() => (this.deleting = undefined)}
+    ></confirm-dialog>`;
+  }
 }
 
 /** A backup whose manifest cannot be read: no restore, and retention prunes it like the others. */
-function renderCorruptBackup(backup: CorruptBackupView) {
+function renderCorruptBackup(backup: CorruptBackupView, deleteButton: TemplateResult) {
   return html`<tr data-backup=${backup.backup_id} data-state="corrupt">
     <td><time datetime=${backup.created_at}>${formatTime(backup.created_at)}</time></td>
     <td>${formatBytes(backup.size_bytes)}</td>
     <td>—</td>
     <td><span class="error">corrupt</span></td>
     <td class="outcome">${backup.problem}; it cannot be restored and is pruned as the others are</td>
-    <td></td>
+    <td class="actions">${deleteButton}</td>
   </tr>`;
 }
 
-/** Deleted by hand (`engram backup delete <name>`) or, when safe, by the next backup: nothing to do here. */
-function renderIncompleteBackup(leftover: IncompleteBackupView) {
+/** Deleted here or by hand (`engram backup delete <name>`), or, when safe, by the next backup. */
+function renderIncompleteBackup(leftover: IncompleteBackupView, deleteButton: TemplateResult) {
   return html`<tr data-incomplete=${leftover.name} data-state="incomplete">
     <td><time datetime=${leftover.modified_at} title="Last touched">${formatTime(leftover.modified_at)}</time></td>
     <td>${formatBytes(leftover.size_bytes)}</td>
     <td>—</td>
     <td><span class="error">incomplete</span></td>
     <td class="outcome"><code>${leftover.name}</code>: ${leftover.problem}</td>
-    <td></td>
+    <td class="actions">${deleteButton}</td>
   </tr>`;
 }
 
