@@ -663,10 +663,9 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await row.waitFor();
     await row.getByRole('button', { name: `Delete ${id}` }).click();
     const confirm = page.getByRole('alertdialog', { name: 'Delete this backup?' });
-    assert.match(
-      await confirm.innerText(),
-      /\d+ memories[\s\S]*Its \d+ memories and its memory files as of then can no longer be restored/,
-    );
+    const text = await confirm.innerText();
+    assert.match(text, /\d+ memories[\s\S]*Its \d+ memories and its memory files as of then can no longer be restored/);
+    assert.doesNotMatch(text, /only backup/, 'the restore’s pre-restore backup can be restored too');
     await assertAccessible(page, 'delete a backup');
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'detached' });
@@ -681,7 +680,14 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
       false,
     );
     assert.equal(existsSync(join(backupsDir(), id)), false);
-    assert.ok(listed.body.backups.length > 0, 'the other backups are still there');
+
+    // Left: the restore's pre-restore backup, the only one that can be restored (the first was damaged above).
+    const restorable = listed.body.backups.filter((backup: { state: string }) => backup.state === 'ok');
+    assert.equal(restorable.length, 1);
+    await page.getByRole('button', { name: `Delete ${restorable[0].backup_id}` }).click();
+    assert.match(await confirm.innerText(), /It is the only backup that can be restored\./);
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
   });
 
   it('shows the api’s refusal in the confirmation: 409 for a staging folder a backup writes now, 404 for one gone', async () => {
