@@ -475,6 +475,7 @@ export class MemoryRepository {
     return {
       join: 'CROSS JOIN',
       memories: PROBED_MEMORIES,
+      probe: 'probe-each',
       tagCount: this.tagTallies(filter.namespace, tagsToWeigh(filter)),
     };
   }

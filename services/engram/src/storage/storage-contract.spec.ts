@@ -453,12 +453,13 @@ function contract(adapter: StorageAdapterUnderTest): void {
         ...(i % 2 === 0 ? ['a'] : []),
         ...(i % 3 === 0 ? ['b'] : []),
         ...(i === 5 || i === 17 ? ['c'] : []),
+        ...(i % 4 === 0 || i % 9 === 0 ? ['d'] : []),
       ];
       const stored = await store.memories.insertMany([
         ...Array.from({ length: 30 }, (_, i) =>
           memory(`t-${i}`, { tags: tagsAt(i), createdAt: at(i), memoryType: i % 4 === 0 ? 'decision' : 'note' }),
         ),
-        memory('t-elsewhere', { namespace: 'elsewhere', tags: ['a', 'c'], createdAt: at(8) }),
+        memory('t-elsewhere', { namespace: 'elsewhere', tags: ['a', 'b', 'c', 'd'], createdAt: at(8) }),
       ]);
       const id = (i: number) => stored[i].memory.id;
       await store.memories.softDelete(id(4), at(40));
@@ -488,6 +489,8 @@ function contract(adapter: StorageAdapterUnderTest): void {
         { namespace: 'default', tags: ['a', 'b'], tagMatch: 'all' },
         { namespace: 'default', tags: ['b', 'a', 'c'], tagMatch: 'all' },
         { namespace: 'default', tags: ['a', 'c'], tagMatch: 'all' },
+        { namespace: 'default', tags: ['d', 'b', 'a'], tagMatch: 'all' },
+        { namespace: 'default', tags: ['a', 'd', 'b'], tagMatch: 'all', includeSuperseded: true },
         { namespace: 'default', tags: ['c', 'b'] },
         { namespace: 'default', tags: ['a', 'b'], createdFromMs: at(6), createdBeforeMs: at(20) },
         { namespace: 'default', tags: ['nobody'] },
@@ -518,6 +521,10 @@ function contract(adapter: StorageAdapterUnderTest): void {
           );
         }
       }
+      // All of three tags, worked out by hand: a, b and d are on t-0, t-12, t-18 and t-24 of the default
+      // namespace (t-6 has no d and lost its a), and t-12 is superseded.
+      assert.deepEqual(admitted(filters[8], 'oldest'), ['t-0', 't-18', 't-24']);
+      assert.deepEqual(admitted(filters[9], 'oldest'), ['t-0', 't-12', 't-18', 't-24']);
       assert.ok(admitted(filters[0], 'newest').includes('t-4'), 'the restored memory is listed by its tag');
       assert.ok(!admitted(filters[0], 'newest').includes('t-6'), 'a tag taken off no longer lists its memory');
     });

@@ -1,5 +1,5 @@
 import { keysetAfter, KeysetColumns, KeysetPosition } from './keyset.sql';
-import { MemoryFilter, memoryFilterSql, SqlFragment } from './memory-filter.sql';
+import { FilterAccess, MemoryFilter, memoryFilterSql, SqlFragment } from './memory-filter.sql';
 import { ListOrder } from './memory.store';
 
 /** Where a page of a list starts: after a position (a cursor, a walk), or past an offset (a numbered page). */
@@ -27,6 +27,8 @@ export interface TaggedReading {
   memories: string;
   /** The tag tallies of tagsToWeigh(filter): all of several tags are walked from the rarest. */
   tagCount?: (tag: string) => number;
+  /** How the other tags of all of several are looked up per row (memoryFilterSql's access). */
+  probe: Extract<FilterAccess, 'probe' | 'probe-each'>;
 }
 
 /**
@@ -120,7 +122,7 @@ function tagRange(
   }
   const rest = memoryFilterSql(
     { ...filter, tags: others, tagMatch: 'all', createdFromMs: undefined, createdBeforeMs: undefined },
-    'probe',
+    reading.probe,
     'tagged.memory_id',
   );
   const from = `SELECT ${page.columns} FROM memory_tags tagged ${reading.join} ${reading.memories}

@@ -227,6 +227,18 @@ describe('pages of memories and of the trash in index order (PostgreSQL)', () =>
     assert.match(range['Index Cond'] ?? '', /tag = 'rare'::text/);
   });
 
+  it("counts all of several tags as one look-up of the tag index each, never grouping every tag's memories", async () => {
+    for (const tags of [
+      ['common', 'rare'],
+      ['common', 'second', 'rare'],
+    ]) {
+      const filter = { namespace: 'default', tags, tagMatch: 'all' as const };
+      const [statement] = await statementsOf(stores.db, () => stores.memories.count(filter));
+      const grouped = nodesOf(await planOf(stores.db, statement)).filter((node) => node['Group Key'] !== undefined);
+      assert.deepEqual(grouped, [], statement.sql);
+    }
+  });
+
   it("takes a deleted memory's tags out of the tag's range and puts a restored one's back (the copies' trigger)", async () => {
     const inRange = async () =>
       (
