@@ -6,6 +6,7 @@ export enum AuditAction {
   OAuthApprove = 'oauth.approve',
   OAuthRevoke = 'oauth.revoke',
   Backup = 'backup',
+  BackupDelete = 'backup.delete',
   Restore = 'restore',
   Reindex = 'reindex',
   Import = 'import',

@@ -174,6 +174,17 @@ for (const backend of ['sqlite', 'postgres'] as const)
         false,
       );
 
+      const audited = await api.request('GET', '/api/admin/audit?action=backup.delete&limit=50');
+      assert.equal(audited.status, 200, audited.text);
+      assert.deepEqual(
+        audited.body.events.map((entry: any) => [entry.target, entry.outcome, entry.namespace, entry.details]),
+        [
+          [oldest.backup_id, 'success', null, { kind: 'backup', size_bytes: oldest.size_bytes }],
+          [preRestore.name, 'success', null, { kind: 'staging', size_bytes: 8192 }],
+        ],
+        'each deletion audited once, newest first',
+      );
+
       const unknown = await api.request('DELETE', `/api/admin/backups/${preRestore.name}`);
       assert.equal(unknown.status, 404, unknown.text);
       assert.equal(unknown.body.error, 'not_found');
@@ -184,6 +195,8 @@ for (const backend of ['sqlite', 'postgres'] as const)
         `/api/admin/backups/${encodeURIComponent(basename(dirname(backupsPath())))}`,
       );
       assert.equal(outside.status, 404, 'a folder beside the backups is no backup');
+      const after = await api.request('GET', '/api/admin/audit?action=backup.delete&limit=50');
+      assert.equal(after.body.events.length, 2, 'refusals are not audited');
     });
 
     if (backend === 'sqlite')

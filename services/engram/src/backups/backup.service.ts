@@ -1,3 +1,5 @@
+import { AuditAction } from '../audit/audit-event';
+import { AuditService } from '../audit/audit.service';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { ENGRAM_VERSION } from '../common/version';
@@ -65,6 +67,7 @@ export class BackupService {
     private readonly metrics: EngramMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly locks: StoreLocks,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -184,12 +187,12 @@ export class BackupService {
    * or swapping the memory directory is waited for (503 store_busy when it takes too long).
    */
   async deleteBackup(name: string): Promise<{ name: string; bytes: number }> {
-    return this.locks.storeWork(async () => {
+    const deleted = await this.locks.storeWork(async () => {
       if (BACKUP_ID_PATTERN.test(name)) {
         const backup = await this.files.read(name);
         if (!backup) throw new BackupNotFound(name);
         await this.files.remove(name);
-        return { name, bytes: backup.state === 'ok' ? sizeOf(backup.manifest) : backup.bytes };
+        return { name, bytes: backup.state === 'ok' ? sizeOf(backup.manifest) : backup.bytes, kind: 'backup' };
       }
       // Staging folders being written are looked at too: deleting one is refused, not unknown.
       const leftover = (await this.leftoversOnDisk()).find((found) => found.name === name);
@@ -200,8 +203,16 @@ export class BackupService {
         throw new BackupInUse(`${name} is the staging folder of a backup being written now; it is not deleted`);
       }
       this.logger.log({ msg: 'Incomplete backup deleted', name, kind: leftover.kind, bytes: leftover.bytes });
-      return { name, bytes: leftover.bytes };
+      return { name, bytes: leftover.bytes, kind: leftover.kind };
     }, DELETE_LOCK_WAIT);
+    await this.audit.record({
+      action: AuditAction.BackupDelete,
+      outcome: 'success',
+      target: deleted.name,
+      namespace: null,
+      details: { kind: deleted.kind, size_bytes: deleted.bytes },
+    });
+    return { name: deleted.name, bytes: deleted.bytes };
   }
 
   /** Every staging folder in the backups folder, and the copies a restore left of the data and the memory files. */

@@ -1,3 +1,5 @@
+import { AuditService } from '../audit/audit.service';
+import { PostgresAuditRepository } from '../storage/postgres/postgres-audit.repository';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -116,6 +118,7 @@ describe('backups and restore on PostgreSQL', () => {
       new EngramMetrics(),
       config,
       new StoreLocks(new SqliteLockRepository(join(dir, 'locks'))),
+      new AuditService(new PostgresAuditRepository(db), config),
     );
     await memories.insertMany([
       ...Array.from({ length: 12 }, (_, i) => memory(`note ${i} about gardening`, 'default', i % 3 ? ['garden'] : [])),
