@@ -12,6 +12,7 @@ import { ConflictService } from '../conflicts/conflict.service';
 import { ConsolidationService } from '../consolidation/consolidation.service';
 import { ExactDuplicates } from '../consolidation/exact-duplicates';
 import { HarvestService } from '../harvest/harvest.service';
+import { Scope } from '../auth/scopes';
 import { DomainError, InvalidInput } from '../common/domain-errors';
 import { jsonShapeProblem } from '../common/json-shape';
 import { describeIssues } from '../common/zod-validation.pipe';
@@ -28,7 +29,7 @@ import { annotationsFor, McpJsonTextTool, McpTool, ToolCallContext } from './mcp
 import { registerMemoryResources } from './mcp-resources';
 import { mcpServerSdk } from './mcp-sdk';
 import { portableSchema } from './portable-schema';
-import { requireScope } from './mcp-scope';
+import { requireScope, scopeChallenge } from './mcp-scope';
 import { agentTools } from './tools/agent.tools';
 import { conflictTools } from './tools/conflict.tools';
 import { consolidationTools } from './tools/consolidation.tools';
@@ -69,6 +70,8 @@ export interface ServerOptions {
 /** One tool as the SDK is given it: schemas wrapped once per process (see portable-schema.ts). */
 interface CatalogEntry {
   name: string;
+  /** What the credential must hold to call it: checked as a step-up challenge, then by the call itself. */
+  scope: Scope;
   config: { title: string; description: string; annotations: ReturnType<typeof annotationsFor> };
   input: StandardSchemaWithJSON;
   output?: StandardSchemaWithJSON;
@@ -136,7 +139,12 @@ export class McpCatalog {
     for (const entry of this.entries) {
       server.registerTool(
         entry.name,
-        { ...entry.config, inputSchema: entry.input, outputSchema: entry.output },
+        {
+          ...entry.config,
+          inputSchema: entry.input,
+          outputSchema: entry.output,
+          scopeChallenge: scopeChallenge(entry.name, entry.scope),
+        },
         (args: unknown, ctx: ServerContext) => {
           const tracked = calls?.track(ctx.mcpReq.id, ctx.mcpReq.signal);
           const signal = tracked?.signal ?? ctx.mcpReq.signal;
@@ -201,13 +209,15 @@ function storableArguments(args: unknown): unknown {
 }
 
 function structuredEntry(tool: McpTool): CatalogEntry {
+  const scope: Scope = tool.effect === 'read' ? 'read' : 'write';
   return {
     name: tool.name,
+    scope,
     config: { title: tool.title, description: tool.description, annotations: annotationsFor(tool) },
     input: portableSchema(argumentsOf(tool)),
     output: portableSchema(tool.output),
     async call(args, call) {
-      requireScope(tool.name, tool.effect === 'read' ? 'read' : 'write');
+      requireScope(tool.name, scope);
       const answer = await tool.run(args as never, call);
       return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
     },
@@ -227,6 +237,7 @@ function argumentsOf(tool: McpTool): McpTool['input'] {
 function jsonTextEntry(tool: McpJsonTextTool): CatalogEntry {
   return {
     name: tool.name,
+    scope: 'read',
     config: {
       title: tool.title,
       description: tool.description,

@@ -1,18 +1,22 @@
+import type { IncomingMessage } from 'node:http';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { toNodeHandler } from '@modelcontextprotocol/node';
-import type { McpHttpHandler } from '@modelcontextprotocol/server';
+import type { AuthInfo, McpHttpHandler } from '@modelcontextprotocol/server';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CredentialWatch } from '../auth/credential-watch';
+import { currentContext } from '../auth/request-context';
 import { routeAccess } from '../auth/route-access';
 import { EMPTY_BODY_MESSAGE, sentEmptyJsonBody } from '../common/empty-json-body';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
+import { RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
 import { McpCall, mcpCallOf } from './mcp-call';
 import { credentialKey } from './mcp-caller';
 import { McpCancellations } from './mcp-cancellations';
 import { McpCatalog } from './mcp-catalog';
 import { invalidParamsAnswer, invalidParamsOf } from './mcp-request-params';
 import { McpResourceFeed } from './mcp-resource-feed';
+import { stepUpAuthInfo } from './mcp-scope';
 import { mcpNodeSdk, mcpServerSdk } from './mcp-sdk';
 
 export const MCP_PATH = '/mcp';
@@ -34,6 +38,8 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
   private readonly legacyServer: () => ReturnType<McpCatalog['createServer']>;
   private readonly openStreams = new Map<string, number>();
   private readonly streamsPerCredential: number;
+  /** Named in the 403 scope challenge to OAuth tokens, as in the 401 (http/create-app.ts). */
+  private readonly resourceMetadataUrl: string;
 
   constructor(
     private readonly catalog: McpCatalog,
@@ -44,6 +50,7 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.streamsPerCredential = config.mcp.streamsPerCredential;
+    this.resourceMetadataUrl = `${config.publicUrl}${RESOURCE_METADATA_PATH}`;
     this.legacyServer = () => catalog.createServer({ era: 'legacy', calls: cancellations });
   }
 
@@ -152,6 +159,9 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
       if (value !== undefined) reply.raw.setHeader(name, value);
     }
     reply.raw.setHeader('X-Request-Id', request.id);
+    // An OAuth token lacking a tool's scope is answered 403 insufficient_scope by the SDK (mcp-scope.ts).
+    const raw = request.raw as IncomingMessage & { auth?: AuthInfo };
+    raw.auth = stepUpAuthInfo(currentContext().principal, this.resourceMetadataUrl);
     reply.hijack();
     // From here on fastify no longer answers for this request: every failure is answered here.
     let legacy: boolean;

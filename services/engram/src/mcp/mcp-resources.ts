@@ -3,7 +3,7 @@ import { MemoryNotFound } from '../common/domain-errors';
 import { textProblem } from '../common/request-text';
 import { MAX_PAGE_SIZE } from '../memories/memory.dto';
 import { toMemoryView } from '../memories/memory.view';
-import { requireScope } from './mcp-scope';
+import { requireScope, scopeChallenge } from './mcp-scope';
 import { mcpServerSdk } from './mcp-sdk';
 import { ToolDeps } from './tools/tool-deps';
 
@@ -16,7 +16,10 @@ const json = (uri: URL, value: unknown) => ({
 const invalidParams = (message: string) =>
   new (mcpServerSdk().ProtocolError)(mcpServerSdk().ProtocolErrorCode.InvalidParams, message);
 
-/** Resources are read like read-only tools: the credential needs the `read` scope. */
+/**
+ * Resources are read like read-only tools: the credential needs the `read` scope (an OAuth token without
+ * it is challenged to step up before the read, see mcp-scope.ts).
+ */
 const readable = async (uri: URL, view: () => Promise<unknown>) => {
   requireScope(uri.href, 'read');
   return json(uri, await view());
@@ -27,14 +30,24 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
   const stats = server.registerResource(
     'stats',
     'memory://stats',
-    { title: 'Memory statistics', description: 'Counts, storage and embedding model', mimeType: 'application/json' },
+    {
+      title: 'Memory statistics',
+      description: 'Counts, storage and embedding model',
+      mimeType: 'application/json',
+      scopeChallenge: scopeChallenge('memory://stats', 'read'),
+    },
     (uri) => readable(uri, () => deps.status.report()),
   );
 
   const tags = server.registerResource(
     'tags',
     'memory://tags',
-    { title: 'Tags', description: 'Every tag with the number of memories carrying it', mimeType: 'application/json' },
+    {
+      title: 'Tags',
+      description: 'Every tag with the number of memories carrying it',
+      mimeType: 'application/json',
+      scopeChallenge: scopeChallenge('memory://tags', 'read'),
+    },
     (uri) => readable(uri, async () => ({ tags: await deps.memories.tags() })),
   );
 
@@ -45,6 +58,7 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
       title: 'Recent memories',
       description: `The n newest memories (1-${MAX_PAGE_SIZE})`,
       mimeType: 'application/json',
+      scopeChallenge: scopeChallenge('memory://recent/{n}', 'read'),
     },
     async (uri, { n }) => {
       requireScope(uri.href, 'read');
@@ -60,7 +74,12 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
   const memory = server.registerResource(
     'memory',
     new (mcpServerSdk().ResourceTemplate)('memory://{hash}', { list: undefined }),
-    { title: 'A memory', description: 'One memory by its content_hash', mimeType: 'application/json' },
+    {
+      title: 'A memory',
+      description: 'One memory by its content_hash',
+      mimeType: 'application/json',
+      scopeChallenge: scopeChallenge('memory://{hash}', 'read'),
+    },
     async (uri, { hash }) => {
       requireScope(uri.href, 'read');
       const id = String(hash).toLowerCase();

@@ -474,10 +474,11 @@ describe('OAuth conformance (open registration)', () => {
       }),
     );
     try {
-      await assert.rejects(mcp.readResource({ uri: 'memory://stats' }), /needs the "read" scope/);
-      await assert.rejects(mcp.readResource({ uri: 'memory://recent/5' }), /needs the "read" scope/);
-      const search = await callTool(mcp, 'memory_search', { query: 'anything' });
-      assert.equal(search.isError, true);
+      // Refused before they run with a step-up challenge (403 insufficient_scope naming read).
+      const challenged = (what: string) => new RegExp(`insufficient_scope.*${what} needs the read scope`);
+      await assert.rejects(mcp.readResource({ uri: 'memory://stats' }), challenged('memory://stats'));
+      await assert.rejects(mcp.readResource({ uri: 'memory://recent/5' }), challenged('memory://recent/\\{n\\}'));
+      await assert.rejects(callTool(mcp, 'memory_search', { query: 'anything' }), challenged('memory_search'));
     } finally {
       await mcp.close();
     }

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  Client,
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthClientProvider,
+  OAuthDiscoveryState,
+  OAuthTokens,
+  StreamableHTTPClientTransport,
+  UnauthorizedError,
+} from '@modelcontextprotocol/client';
+import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { consentInBrowser, startOAuthTestApp } from '../testing/oauth-flow';
+import { TestApp } from '../testing/test-app';
+
+const ADMIN_KEY = 'operator-admin-key-0123456789';
+const REDIRECT = 'http://127.0.0.1:9/callback';
+const NAMESPACE = 'step-up';
+
+/** The v2 SDK's client-side OAuth, with the browser step done by the test (`consent`). */
+class TestConnector implements OAuthClientProvider {
+  client?: OAuthClientInformationMixed;
+  saved?: OAuthTokens;
+  verifier = '';
+  authorizationUrl?: URL;
+  discovery?: OAuthDiscoveryState;
+
+  get redirectUrl() {
+    return REDIRECT;
+  }
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: 'Step-up connector',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+  clientInformation() {
+    return this.client;
+  }
+  saveClientInformation(info: OAuthClientInformationMixed) {
+    this.client = info;
+  }
+  tokens() {
+    return this.saved;
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+  saveDiscoveryState(state: OAuthDiscoveryState) {
+    this.discovery = state;
+  }
+  discoveryState() {
+    return this.discovery;
+  }
+}
+
+describe('MCP step-up authorization (403 insufficient_scope)', () => {
+  let api: TestApp;
+  let base: string;
+  let metadataUrl: string;
+
+  before(async () => {
+    api = await startOAuthTestApp(ADMIN_KEY, { ENGRAM_OAUTH_OPEN_REGISTRATION: 'true' });
+    base = api.url;
+    metadataUrl = `${base}/.well-known/oauth-protected-resource/mcp`;
+  });
+  after(() => api.close());
+
+  const mcpUrl = () => new URL('/mcp', base);
+
+  /** The operator approves what the client asked for, with `scopes` ticked, for NAMESPACE. */
+  async function approve(provider: TestConnector, transport: StreamableHTTPClientTransport, scopes: string[]) {
+    assert.ok(provider.authorizationUrl, 'the SDK sent the user to the authorization endpoint');
+    const { status, params } = await consentInBrowser(base, provider.authorizationUrl, {
+      credential: ADMIN_KEY,
+      scopes,
+      namespace: NAMESPACE,
+    });
+    assert.equal(status, 303);
+    provider.authorizationUrl = undefined;
+    await transport.finishAuth(params);
+  }
+
+  /** A v2 SDK client holding a token approved for `read` only. */
+  async function readOnlyConnector(): Promise<{
+    provider: TestConnector;
+    client: Client;
+    transport: StreamableHTTPClientTransport;
+  }> {
+    const provider = new TestConnector();
+    const first = new StreamableHTTPClientTransport(mcpUrl(), { authProvider: provider });
+    await assert.rejects(new Client({ name: 'connector', version: '1' }).connect(first), UnauthorizedError);
+    await approve(provider, first, ['read']);
+    assert.equal(provider.saved?.scope, 'read');
+    const transport = new StreamableHTTPClientTransport(mcpUrl(), { authProvider: provider });
+    const client = new Client({ name: 'connector', version: '1' });
+    await client.connect(transport);
+    return { provider, client, transport };
+  }
+
+  const storedInNamespace = async () => {
+    const listed = await api.request('GET', '/api/memories', {
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'x-engram-namespace': NAMESPACE },
+    });
+    return (listed.body.memories as { content: string }[]).map((memory) => memory.content);
+  };
+
+  const postMcp = (token: string, message: object, headers: Record<string, string> = {}) =>
+    fetch(mcpUrl(), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...headers,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, ...message }),
+    });
+
+  it('answers a read-only token calling a write tool with 403 insufficient_scope naming "write", in both eras', async () => {
+    const { provider, client } = await readOnlyConnector();
+    await client.close();
+    const token = provider.saved!.access_token;
+    const store = { name: 'memory_store', arguments: { content: 'written with a read-only token' } };
+    const challenge =
+      `Bearer error="insufficient_scope", error_description="memory_store needs the write scope", ` +
+      `scope="write", resource_metadata="${metadataUrl}"`;
+
+    const legacy = await postMcp(token, { method: 'tools/call', params: store });
+    assert.equal(legacy.status, 403);
+    assert.equal(legacy.headers.get('www-authenticate'), challenge);
+    assert.equal(((await legacy.json()) as { error: string }).error, 'insufficient_scope');
+
+    const version = '2026-07-28';
+    const modern = await postMcp(
+      token,
+      {
+        method: 'tools/call',
+        params: {
+          ...store,
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': version,
+            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      },
+      { 'mcp-protocol-version': version, 'mcp-method': 'tools/call', 'mcp-name': 'memory_store' },
+    );
+    assert.equal(modern.status, 403);
+    assert.equal(modern.headers.get('www-authenticate'), challenge);
+
+    const search = await postMcp(token, {
+      method: 'tools/call',
+      params: { name: 'memory_search', arguments: { query: 'x' } },
+    });
+    assert.equal(search.status, 200, 'a tool within the token’s scope is served');
+    assert.ok(!(await storedInNamespace()).includes(store.arguments.content));
+  });
+
+  it('lets the SDK client step up: it asks the user for write, and the call it retries stores the memory', async () => {
+    const { provider, client, transport } = await readOnlyConnector();
+    try {
+      const listed = await client.listTools();
+      assert.ok(
+        listed.tools.some((tool) => tool.name === 'memory_store'),
+        'write tools stay listed for a read token, so a client can ask to use them',
+      );
+      const content = 'stored after stepping up';
+      await assert.rejects(client.callTool({ name: 'memory_store', arguments: { content } }), UnauthorizedError);
+      const asked = provider.authorizationUrl?.searchParams.get('scope')?.split(' ') ?? [];
+      assert.ok(asked.includes('write'), `the client asks for write (asked: ${asked.join(' ')})`);
+      await approve(provider, transport, ['read', 'write']);
+      assert.deepEqual(provider.saved?.scope?.split(' ').sort(), ['read', 'write']);
+
+      const stored = await client.callTool({ name: 'memory_store', arguments: { content } });
+      assert.equal(stored.isError, undefined, JSON.stringify(stored.content));
+      assert.ok((await storedInNamespace()).includes(content));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('keeps the tool error for an API key without the scope: a key cannot step up', async () => {
+    const created = await api.request('POST', '/api/admin/keys', {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      body: { name: 'read-only', scopes: ['read'], namespace: NAMESPACE },
+    });
+    assert.equal(created.status, 201);
+    const key = created.body.key as string;
+    const raw = await postMcp(key, {
+      method: 'tools/call',
+      params: { name: 'memory_store', arguments: { content: 'k' } },
+    });
+    assert.equal(raw.status, 200);
+    assert.equal(raw.headers.get('www-authenticate'), null);
+
+    const { client } = await connectHttpClient(base, key, 'v2-legacy');
+    try {
+      const refused = await callTool(client, 'memory_store', { content: 'written with a read-only key' });
+      assert.equal(refused.isError, true);
+      assert.match(refused.text, /memory_store needs the "write" scope; the credential has: read/);
+    } finally {
+      await client.close();
+    }
+    assert.ok(!(await storedInNamespace()).includes('written with a read-only key'));
+  });
+});
