@@ -94,8 +94,8 @@ describe('MCP step-up authorization (403 insufficient_scope)', () => {
     await transport.finishAuth(params);
   }
 
-  /** A v2 SDK client holding a token approved for `read` only. */
-  async function readOnlyConnector(): Promise<{
+  /** A v2 SDK client holding a token approved for `read` only, speaking 2025-11-25 or pinned to 2026-07-28. */
+  async function readOnlyConnector(era: 'legacy' | 'modern' = 'legacy'): Promise<{
     provider: TestConnector;
     client: Client;
     transport: StreamableHTTPClientTransport;
@@ -106,8 +106,10 @@ describe('MCP step-up authorization (403 insufficient_scope)', () => {
     await approve(provider, first, ['read']);
     assert.equal(provider.saved?.scope, 'read');
     const transport = new StreamableHTTPClientTransport(mcpUrl(), { authProvider: provider });
-    const client = new Client({ name: 'connector', version: '1' });
+    const pin = era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' as const } } } : undefined;
+    const client = new Client({ name: 'connector', version: '1' }, pin);
     await client.connect(transport);
+    assert.equal(client.getProtocolEra() ?? 'legacy', era);
     return { provider, client, transport };
   }
 
@@ -171,28 +173,30 @@ describe('MCP step-up authorization (403 insufficient_scope)', () => {
     assert.ok(!(await storedInNamespace()).includes(store.arguments.content));
   });
 
-  it('lets the SDK client step up: it asks the user for write, and the call it retries stores the memory', async () => {
-    const { provider, client, transport } = await readOnlyConnector();
-    try {
-      const listed = await client.listTools();
-      assert.ok(
-        listed.tools.some((tool) => tool.name === 'memory_store'),
-        'write tools stay listed for a read token, so a client can ask to use them',
-      );
-      const content = 'stored after stepping up';
-      await assert.rejects(client.callTool({ name: 'memory_store', arguments: { content } }), UnauthorizedError);
-      const asked = provider.authorizationUrl?.searchParams.get('scope')?.split(' ') ?? [];
-      assert.ok(asked.includes('write'), `the client asks for write (asked: ${asked.join(' ')})`);
-      await approve(provider, transport, ['read', 'write']);
-      assert.deepEqual(provider.saved?.scope?.split(' ').sort(), ['read', 'write']);
+  for (const era of ['legacy', 'modern'] as const) {
+    it(`lets the SDK client (${era} era) step up: it asks the user for write, and the call it retries stores the memory`, async () => {
+      const { provider, client, transport } = await readOnlyConnector(era);
+      try {
+        const listed = await client.listTools();
+        assert.ok(
+          listed.tools.some((tool) => tool.name === 'memory_store'),
+          'write tools stay listed for a read token, so a client can ask to use them',
+        );
+        const content = `stored after stepping up (${era})`;
+        await assert.rejects(client.callTool({ name: 'memory_store', arguments: { content } }), UnauthorizedError);
+        const asked = provider.authorizationUrl?.searchParams.get('scope')?.split(' ') ?? [];
+        assert.ok(asked.includes('write'), `the client asks for write (asked: ${asked.join(' ')})`);
+        await approve(provider, transport, ['read', 'write']);
+        assert.deepEqual(provider.saved?.scope?.split(' ').sort(), ['read', 'write']);
 
-      const stored = await client.callTool({ name: 'memory_store', arguments: { content } });
-      assert.equal(stored.isError, undefined, JSON.stringify(stored.content));
-      assert.ok((await storedInNamespace()).includes(content));
-    } finally {
-      await client.close();
-    }
-  });
+        const stored = await client.callTool({ name: 'memory_store', arguments: { content } });
+        assert.equal(stored.isError, undefined, JSON.stringify(stored.content));
+        assert.ok((await storedInNamespace()).includes(content));
+      } finally {
+        await client.close();
+      }
+    });
+  }
 
   it('keeps the tool error for an API key without the scope: a key cannot step up', async () => {
     const created = await api.request('POST', '/api/admin/keys', {
