@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ZodBody, ZodQuery } from '../common/api-schema.decorators';
+import { LargeBody } from '../common/request-body-size';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import {
   FileHistoryInput,
@@ -50,6 +51,7 @@ export class AgentFilesController {
 
   @Put('.filters')
   @RequireScope('write')
+  @LargeBody()
   @ApiOperation({
     summary: 'Replace the privacy rules file (one "- rule" per line); the agent applies it to every answer',
   })
@@ -78,6 +80,7 @@ export class AgentFilesController {
 
   @Put('*')
   @RequireScope('write')
+  @LargeBody()
   @ApiOperation({
     summary: 'Write a whole memory file by hand: journaled as a hand edit, searchable at once',
   })

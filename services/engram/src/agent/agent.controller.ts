@@ -3,6 +3,7 @@ import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ZodBody } from '../common/api-schema.decorators';
+import { LargeBody } from '../common/request-body-size';
 import { SandboxService } from '../sandbox/sandbox.service';
 import { AgentQueryBody, AgentQueryInput } from './agent.dto';
 import { AgentAnswer, AgentService } from './agent.service';
@@ -19,6 +20,7 @@ export class AgentController {
 
   @Post('query')
   @RequireScope('write') // the agent may change memory files
+  @LargeBody()
   @HttpCode(200)
   @ApiOperation({
     summary:

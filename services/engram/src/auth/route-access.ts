@@ -1,6 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants';
-import { RouteConfig } from '@nestjs/platform-fastify';
+import { AddRouteConfig } from '../common/request-body-size';
 import { Scope } from './scopes';
 
 /**
@@ -74,7 +74,7 @@ function changesState(handler: object): boolean {
 }
 
 function declare(config: AccessRouteConfig): ClassDecorator & MethodDecorator {
-  const onHandler = RouteConfig(config);
+  const onHandler = AddRouteConfig(config);
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     if (descriptor) {
       // Method decorators run before the class decorator: mark the handler so the class does not overwrite it.

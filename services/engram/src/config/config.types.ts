@@ -83,7 +83,7 @@ export interface LimitsConfig {
   maxContentBytes: number;
   /** Largest accepted metadata object, serialised as JSON, in bytes. */
   maxMetadataBytes: number;
-  /** Largest accepted request body, in bytes (413 above it). */
+  /** Largest request body, in bytes, of the routes that declare @LargeBody (413 above it); others read 64 KiB. */
   maxBodyBytes: number;
   /** Most memories accepted by one batch-store request. */
   maxBatchItems: number;

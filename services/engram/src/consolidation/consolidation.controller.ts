@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ZodBody, ZodQuery } from '../common/api-schema.decorators';
+import { LargeBody } from '../common/request-body-size';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import {
   ApplyConsolidationBody,
@@ -80,6 +81,7 @@ export class ConsolidationController {
 
   @Post('apply')
   @RequireScope('write')
+  @LargeBody()
   @HttpCode(200)
   @ApiOperation({
     summary:

@@ -2,6 +2,7 @@ import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ZodBody } from '../common/api-schema.decorators';
+import { LargeBody } from '../common/request-body-size';
 import { HarvestBody, HarvestInput } from './harvest.dto';
 import { HarvestService } from './harvest.service';
 import { toHarvestView } from './harvest.view';
@@ -14,6 +15,7 @@ export class HarvestController {
 
   @Post()
   @RequireScope('write')
+  @LargeBody()
   @HttpCode(200)
   @ApiOperation({
     summary:

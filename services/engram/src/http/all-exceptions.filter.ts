@@ -1,8 +1,10 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Inject, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { ErrorBody, retryAfterOf, toErrorResponse } from '../common/error-response';
 import { MCP_PATH } from '../mcp/mcp-http.endpoint';
+import { bodyTooLargeMessage, drainsRefusedBody, isBodyTooLarge } from './body-limits';
 import { BodyNotJson } from './json-body.parser';
 
 /** Every error raised in a Nest handler, pipe or guard leaves as `{error, message, details?}`. */
@@ -10,13 +12,19 @@ import { BodyNotJson } from './json-body.parser';
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly metrics: EngramMetrics) {}
+  constructor(
+    private readonly metrics: EngramMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    const { status, body } = toErrorResponse(exception);
+    const { status, body: answer } = toErrorResponse(exception);
+    const tooLarge = isBodyTooLarge(exception);
+    const body = tooLarge ? { ...answer, message: bodyTooLargeMessage(request) } : answer;
+    if (tooLarge && drainsRefusedBody(request, this.config.limits)) void reply.removeHeader('connection');
     if (status === 500) {
       this.logger.error({ msg: 'unhandled error', reqId: request.id, error: describe(exception) });
     }

@@ -15,6 +15,7 @@ import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MCP_PATH, McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
+import { registerBodyLimits, smallBodyBytes } from './body-limits';
 import { registerBodylessMethodCheck } from './bodyless-method.hook';
 import { answerClientError } from './client-error.handler';
 import { registerJsonBodyParser } from './json-body.parser';
@@ -32,6 +33,8 @@ export interface RegisteredRoute {
   url: string;
   /** What the route declared it needs (auth/route-access.ts); undefined only for CORS preflights. */
   access?: RouteAccess;
+  /** The route's own body limit; undefined for a route that reads the small default (body-limits.ts). */
+  bodyLimit?: number;
 }
 
 const registeredRoutes = new WeakMap<object, RegisteredRoute[]>();
@@ -44,7 +47,8 @@ export function routesOf(app: NestFastifyApplication): RegisteredRoute[] {
 /** Builds the api application (not yet listening): every module, hook, parser and document wired. */
 export async function createApp(config: AppConfig, logger = createLogger(config)): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    bodyLimit: config.limits.maxBodyBytes,
+    // Every route reads a small body unless it declares a large one (body-limits.ts).
+    bodyLimit: smallBodyBytes(config.limits),
     ...serverTimeoutOptions(config.http.timeouts),
     genReqId: requestId,
     requestIdHeader: false,
@@ -82,12 +86,16 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
         get access() {
           return route.config?.access;
         },
+        get bodyLimit() {
+          return route.bodyLimit;
+        },
       });
     }
   });
   registeredRoutes.set(app, routes);
 
-  registerJsonBodyParser(fastify, config.limits.maxBodyBytes);
+  registerBodyLimits(fastify, config.limits);
+  registerJsonBodyParser(fastify);
   registerImportUploadParser(fastify, config.imports);
   const dashboard = loadDashboardAssets();
   if (dashboard.length === 0) logger.warn('The dashboard is not built: / will answer 404 (npm run build builds it)');

@@ -26,13 +26,13 @@ const SCAN_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as con
  * parser does, a `__proto__` key or a `constructor.prototype` path anywhere in the body is a 400:
  * code that merges or spreads a body can then never swap or pollute a prototype. So are nesting past
  * MAX_JSON_DEPTH and lone surrogates (jsonShapeProblem). An empty body is left undefined for its reader
- * to refuse or accept (sentEmptyJsonBody).
+ * to refuse or accept (sentEmptyJsonBody). The size limit is the route's (body-limits.ts).
  */
-export function registerJsonBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
+export function registerJsonBodyParser(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(
     'application/json',
-    { parseAs: 'buffer', bodyLimit },
+    { parseAs: 'buffer' },
     (request: FastifyRequest, body: Buffer, done: (error: Error | null, value?: unknown) => void) => {
       let text: string;
       try {

@@ -121,6 +121,14 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.equal((await admin('GET', '/api/memories?tag=chatgpt')).body.total, 10);
   });
 
+  it('reads an upload past the 64 KiB body limit of small routes whole: the import route limits uploads by ENGRAM_IMPORT_MAX_UPLOAD_BYTES', async () => {
+    const large = JSON.stringify(chatGptExport(100));
+    assert.ok(large.length > 2 * 64 * 1024, `${large.length} bytes`);
+    const job = await imported('conversations.json', large, { source: 'chatgpt', dry_run: 'true' });
+    assert.equal(job.state, 'completed', job.error);
+    assert.deepEqual([job.result.documents, job.result.items_read, job.result.failed], [100, 200, 0]);
+  });
+
   it('a malformed conversation is one failure naming its position; a file that cannot be read at all fails its job and stores nothing', async () => {
     const broken = `${JSON.stringify(chatGptExport(2)).slice(0, -1)},\n{"title": "x", "mapping": {"a": tru}}]`;
     const job = await imported('conversations.json', broken, { source: 'chatgpt', dry_run: 'true' });

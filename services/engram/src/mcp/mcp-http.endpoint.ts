@@ -7,6 +7,7 @@ import { CredentialWatch } from '../auth/credential-watch';
 import { currentContext } from '../auth/request-context';
 import { routeAccess } from '../auth/route-access';
 import { EMPTY_BODY_MESSAGE, sentEmptyJsonBody } from '../common/empty-json-body';
+import { LARGE_BODY_ROUTE_CONFIG } from '../common/request-body-size';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
@@ -73,7 +74,8 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     fastify.route({
       method: ['GET', 'POST', 'DELETE'],
       url: MCP_PATH,
-      config: routeAccess('credential'),
+      // Tool calls carry memory content, batches and sessions.
+      config: { ...routeAccess('credential'), ...LARGE_BODY_ROUTE_CONFIG },
       handler: (request, reply) => this.serve(request, reply),
     });
   }

@@ -2,6 +2,7 @@ import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Put } from '@n
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ZodBody, ZodQuery } from '../common/api-schema.decorators';
+import { LargeBody } from '../common/request-body-size';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import {
   BatchStoreBody,
@@ -40,6 +41,7 @@ export class MemoriesController {
 
   @Post()
   @RequireScope('write')
+  @LargeBody()
   @ApiOperation({ summary: 'Store a memory (exact duplicate content answers 409 with the existing memory)' })
   @ApiHeader({ name: 'X-Agent-ID', required: false, description: 'Adds the tag agent:<id>' })
   @ApiCreatedResponse({
@@ -60,6 +62,7 @@ export class MemoriesController {
 
   @Post('batch')
   @RequireScope('write')
+  @LargeBody()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Store many memories in one transaction (bulk ingest); duplicates are reported, not stored',
@@ -134,6 +137,7 @@ export class MemoriesController {
 
   @Post(':hash/supersede')
   @RequireScope('write')
+  @LargeBody()
   @ApiOperation({
     summary:
       'Replace a memory by a newer one (body as for store; tags, type and metadata left out are carried over): ' +
@@ -176,6 +180,7 @@ export class MemoriesController {
 
   @Put(':hash')
   @RequireScope('write')
+  @LargeBody()
   @ApiOperation({ summary: 'Edit tags, type, metadata or content (new content is re-embedded and re-hashed)' })
   @ApiErrors(400, 401, 404, 409, 413, 415, 503)
   async update(@Param('hash', hashPipe) hash: string, @ZodBody(UpdateMemoryBody) body: UpdateMemoryInput) {

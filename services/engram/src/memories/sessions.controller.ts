@@ -2,6 +2,7 @@ import { Controller, Headers, Post } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequireScope } from '../auth/route-access';
 import { ApiErrors, ZodBody } from '../common/api-schema.decorators';
+import { LargeBody } from '../common/request-body-size';
 import { agentTags } from './agent-tags';
 import { toMemoryView } from './memory.view';
 import { StoreSessionBody, StoreSessionInput } from './session.dto';
@@ -15,6 +16,7 @@ export class SessionsController {
 
   @Post()
   @RequireScope('write')
+  @LargeBody()
   @ApiOperation({
     summary:
       'Store a conversation: the session as one memory, and overlapping windows of turns as session_chunk ' +

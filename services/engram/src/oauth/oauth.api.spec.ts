@@ -265,6 +265,22 @@ describe('OAuth 2.1 for MCP connectors', () => {
     assert.match(await noPkce.text(), /PKCE is required/);
   });
 
+  it('answers a 100 KiB registration from anyone 413 naming the limit, registering nothing', async () => {
+    const response = await fetch(`${base}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'n'.repeat(100 * 1024) }),
+    });
+    assert.equal(response.status, 413);
+    const body = (await response.json()) as any;
+    assert.equal(body.error, 'payload_too_large');
+    assert.match(body.message, /larger than 65536 bytes, the limit of POST \/oauth\/register/);
+    const listed = await fetch(`${base}/api/admin/oauth/clients`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    assert.equal((await listed.text()).includes('nnnnnnnn'), false, 'no client was registered');
+  });
+
   it('refuses registrations with unsafe redirect URIs', async () => {
     for (const uri of [
       'http://connector.example.com/callback',

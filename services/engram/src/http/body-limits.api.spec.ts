@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SMALL_BODY_BYTES } from '../common/request-body-size';
+import { API_DOC } from '../testing/api-doc-table';
+import { connectHttpClient } from '../testing/mcp-client';
+import { oauthPost, startOAuthTestApp } from '../testing/oauth-flow';
+import { rawRequest } from '../testing/raw-request';
+import { TestApp } from '../testing/test-app';
+import { routesOf } from './create-app';
+
+const ADMIN_KEY = 'body-limits-admin-key-0123456789';
+const OVER_SMALL = 100 * 1024;
+
+/** The `METHOD /path` routes docs/api.md's "Body sizes" paragraph gives ENGRAM_MAX_BODY_BYTES. */
+function documentedLargeBodyRoutes(): string[] {
+  const paragraph = API_DOC.split('\n\n').find((text) => text.startsWith('Body sizes:'));
+  assert.ok(paragraph, 'docs/api.md has a "Body sizes:" paragraph');
+  return [...paragraph.matchAll(/`((?:POST|PUT) \/[^`\s]*)`/g)].map(([, route]) => route.replace('<path>', '*'));
+}
+
+describe('request body limits per route (real api on loopback)', () => {
+  let api: TestApp;
+  const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+
+  before(async () => {
+    api = await startOAuthTestApp(ADMIN_KEY, { ENGRAM_OAUTH_OPEN_REGISTRATION: 'true' });
+  });
+  after(() => api.close());
+
+  it('answers a body over 64 KiB on a small route 413 naming the limit and the route, creating nothing', async () => {
+    const key = await api.request('POST', '/api/admin/keys', {
+      body: { name: 'k'.repeat(OVER_SMALL), scopes: ['read'] },
+      headers: admin,
+    });
+    assert.equal(key.status, 413, key.text);
+    assert.equal(key.body.error, 'payload_too_large');
+    assert.match(
+      key.body.message,
+      new RegExp(`larger than ${SMALL_BODY_BYTES} bytes, the limit of POST /api/admin/keys`),
+    );
+    const keys = await api.request('GET', '/api/admin/keys', { headers: admin });
+    assert.equal(keys.status, 200);
+    assert.equal(JSON.stringify(keys.body).includes('kkkkkkkk'), false, 'no key was created');
+
+    const search = await api.request('POST', '/api/search', {
+      body: { query: 'q'.repeat(OVER_SMALL) },
+      headers: admin,
+    });
+    assert.equal(search.status, 413, search.text);
+    const token = await oauthPost(`${api.url}/oauth/token`, { grant_type: 'x'.repeat(OVER_SMALL) });
+    assert.equal(token.status, 413);
+    assert.match(token.body.message, /limit of POST \/oauth\/token/);
+  });
+
+  it('reads a refused body of at most ENGRAM_MAX_BODY_BYTES to its end, keeping the connection, so a client still sending reads the 413', async () => {
+    const refused = await rawRequest(api.url, 'POST', '/oauth/revoke', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify('m'.repeat(4 * 1024 * 1024)),
+    });
+    assert.equal(refused.status, 413);
+    assert.notEqual(refused.headers.connection, 'close');
+  });
+
+  it('reads bodies past 64 KiB on the routes that carry memory content: escaped text, a batch, an MCP call', async () => {
+    // 30,000 × é is 60,000 bytes of content; a client escaping non-ASCII (Python's json.dumps) sends 180,000.
+    const escaped = `{"content": "${'\\u00e9'.repeat(30_000)}", "tags": ["escaped"]}`;
+    assert.ok(Buffer.byteLength(escaped) > 2 * SMALL_BODY_BYTES);
+    const stored = await api.request('POST', '/api/memories', {
+      rawBody: escaped,
+      headers: { ...admin, 'content-type': 'application/json' },
+    });
+    assert.equal(stored.status, 201, stored.text);
+    assert.equal(stored.body.memory.content, 'é'.repeat(30_000));
+
+    const memories = [1, 2, 3].map((n) => ({ content: `batch ${n} ${'b'.repeat(40_000)}` }));
+    const batch = await api.request('POST', '/api/memories/batch', { body: { memories }, headers: admin });
+    assert.equal(batch.status, 200, batch.text);
+    assert.equal(batch.body.stored, 3);
+
+    const { client } = await connectHttpClient(api.url, ADMIN_KEY);
+    try {
+      // 60,000 bytes of content, 72,000 in JSON: every newline is sent as `\n`.
+      const content = 'memo\n'.repeat(12_000);
+      const result = await client.callTool({ name: 'memory_store', arguments: { content } });
+      assert.notEqual(result.isError, true, JSON.stringify(result));
+    } finally {
+      await client.close();
+    }
+    const listed = await api.request('GET', '/api/memories?page_size=10', { headers: admin });
+    assert.equal(listed.body.total, 5);
+  });
+
+  it('gives ENGRAM_MAX_BODY_BYTES to exactly the routes docs/api.md lists, and 64 KiB to every other route', () => {
+    const served = routesOf(api.app).filter((route) => route.method === 'POST' || route.method === 'PUT');
+    assert.ok(served.length > 30, `${served.length} POST and PUT routes`);
+    const large = served.filter((route) => route.bodyLimit !== undefined);
+    assert.deepEqual(
+      large.filter((route) => route.bodyLimit !== api.config.limits.maxBodyBytes),
+      [],
+      'a route with its own limit has the configured one',
+    );
+    assert.deepEqual(large.map(({ method, url }) => `${method} ${url}`).sort(), documentedLargeBodyRoutes().sort());
+    assert.equal(api.app.getHttpAdapter().getInstance().initialConfig.bodyLimit, SMALL_BODY_BYTES);
+  });
+});
