@@ -281,6 +281,24 @@ describe('OAuth 2.1 for MCP connectors', () => {
     assert.equal((await listed.text()).includes('nnnnnnnn'), false, 'no client was registered');
   });
 
+  it('coverage: refuses code_challenge_method=plain with the error page, never a redirect', async () => {
+    const registered: any = await (
+      await fetch(`${base}/oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: ['https://plain.example.com/callback'] }),
+      })
+    ).json();
+    // A plain challenge is the verifier itself: a valid-looking 43-character one, refused for its method alone.
+    const plain = await fetch(
+      `${base}/oauth/authorize?client_id=${registered.client_id}&redirect_uri=${encodeURIComponent('https://plain.example.com/callback')}&response_type=code&state=s2&code_challenge=${'v'.repeat(43)}&code_challenge_method=plain`,
+      { redirect: 'manual' },
+    );
+    assert.equal(plain.status, 400);
+    assert.equal(plain.headers.get('location'), null);
+    assert.match(await plain.text(), /code_challenge_method=S256/);
+  });
+
   it('refuses registrations with unsafe redirect URIs', async () => {
     for (const uri of [
       'http://connector.example.com/callback',
