@@ -7,17 +7,10 @@ import type { ServerResponse } from 'node:http';
 import { createServer, Server } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  Client,
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthClientProvider,
-  OAuthDiscoveryState,
-  OAuthTokens,
-  StreamableHTTPClientTransport,
-  UnauthorizedError,
-} from '@modelcontextprotocol/client';
-import { freePort, RunningApi, startApi, tempDir } from './process-harness';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import { freePort, RunningApi, serviceHelper, startApi, tempDir } from './process-harness';
+
+const { TestConnector } = serviceHelper('testing/test-connector.js');
 
 const ADMIN_KEY = 'cimd-e2e-admin-key-0123456789';
 const REDIRECT = 'http://127.0.0.1:9/cimd-callback';
@@ -135,51 +128,6 @@ class DocumentHost {
   }
 }
 
-/** The v2 SDK's client-side OAuth with a client ID metadata document; the browser step is the test's. */
-class MetadataDocumentConnector implements OAuthClientProvider {
-  client?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
-  verifier = '';
-  authorizationUrl?: URL;
-  discovery?: OAuthDiscoveryState;
-
-  constructor(readonly clientMetadataUrl: string) {}
-
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'CIMD e2e client', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' };
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-  saveDiscoveryState(state: OAuthDiscoveryState) {
-    this.discovery = state;
-  }
-  discoveryState() {
-    return this.discovery;
-  }
-}
-
 describe('OAuth with client ID metadata documents (real process, https documents on loopback)', () => {
   let dir: string;
   let api: RunningApi;
@@ -249,7 +197,10 @@ describe('OAuth with client ID metadata documents (real process, https documents
 
   it('runs the v2 SDK client flow end to end with an https client_id, shows its host, and caches the document', async () => {
     const clientId = `${host.base}/client.json`;
-    const provider = new MetadataDocumentConnector(clientId);
+    const provider = new TestConnector(
+      { client_name: 'CIMD e2e client', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' },
+      clientId,
+    );
     const mcpUrl = new URL('/mcp', api.url);
     await assert.rejects(
       new Client({ name: 'cimd-e2e', version: '1.0.0' }).connect(

@@ -1,71 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  Client,
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthClientProvider,
-  OAuthDiscoveryState,
-  OAuthTokens,
-  StreamableHTTPClientTransport,
-  UnauthorizedError,
-} from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
 import { callTool, connectHttpClient } from '../testing/mcp-client';
 import { consentInBrowser, startOAuthTestApp } from '../testing/oauth-flow';
+import { publicClient, TestConnector } from '../testing/test-connector';
 import { TestApp } from '../testing/test-app';
 
 const ADMIN_KEY = 'operator-admin-key-0123456789';
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const NAMESPACE = 'step-up';
-
-/** The v2 SDK's client-side OAuth, with the browser step done by the test (`consent`). */
-class TestConnector implements OAuthClientProvider {
-  client?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
-  verifier = '';
-  authorizationUrl?: URL;
-  discovery?: OAuthDiscoveryState;
-
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'Step-up connector',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-  saveDiscoveryState(state: OAuthDiscoveryState) {
-    this.discovery = state;
-  }
-  discoveryState() {
-    return this.discovery;
-  }
-}
 
 describe('MCP step-up authorization (403 insufficient_scope)', () => {
   let api: TestApp;
@@ -100,7 +43,7 @@ describe('MCP step-up authorization (403 insufficient_scope)', () => {
     client: Client;
     transport: StreamableHTTPClientTransport;
   }> {
-    const provider = new TestConnector();
+    const provider = new TestConnector(publicClient('Step-up connector', REDIRECT));
     const first = new StreamableHTTPClientTransport(mcpUrl(), { authProvider: provider });
     await assert.rejects(new Client({ name: 'connector', version: '1' }).connect(first), UnauthorizedError);
     await approve(provider, first, ['read']);

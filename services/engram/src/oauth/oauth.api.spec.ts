@@ -1,63 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { OAuthClientProvider, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js';
 import { callTool } from '../testing/mcp-client';
 import { consentInBrowser, oauthPost, startOAuthTestApp } from '../testing/oauth-flow';
 import { OAuthService } from './oauth.service';
+import { publicClient, TestConnector } from '../testing/test-connector';
 import { TestApp } from '../testing/test-app';
 
 const ADMIN_KEY = 'operator-admin-key-0123456789';
 const REDIRECT = 'http://127.0.0.1:9/callback';
-
-/** The SDK's client-side OAuth, with the browser step done by the test (see `consent`). */
-class TestConnector implements OAuthClientProvider {
-  client?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
-  verifier = '';
-  authorizationUrl?: URL;
-
-  get redirectUrl() {
-    return REDIRECT;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'Test connector',
-      redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-}
+const connector = () => new TestConnector(publicClient('Test connector', REDIRECT));
 
 describe('OAuth 2.1 for MCP connectors', () => {
   let api: TestApp;
@@ -111,7 +66,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
   });
 
   it('runs the whole flow with the SDK client: register, authorize with PKCE, token, tools, refresh, revoke', async () => {
-    const provider = new TestConnector();
+    const provider = connector();
     const client = await connectWithOAuth(provider);
     assert.ok(provider.client?.client_id, 'registered dynamically');
     const stored = await callTool(client, 'memory_store', { content: 'stored by an OAuth connector' });
@@ -145,7 +100,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
   });
 
   it('revokes the whole family when a rotated refresh token is used again', async () => {
-    const provider = new TestConnector();
+    const provider = connector();
     (await connectWithOAuth(provider)).close();
     const clientId = provider.client!.client_id;
     const first = await tokenRequest({
@@ -175,7 +130,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
   });
 
   it('refuses a wrong PKCE verifier, a reused code, and a refresh that adds scopes', async () => {
-    const provider = new TestConnector();
+    const provider = connector();
     const transport = new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: provider });
     await assert.rejects(new Client({ name: 'c', version: '1' }).connect(transport), UnauthorizedError);
     const { params } = await consent(provider.authorizationUrl!, { scopes: ['read'] });
@@ -195,7 +150,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
     assert.match(wrong.body.error_description, /already used|code_verifier/);
 
     // A fresh code: exchange it once, then again.
-    const second = new TestConnector();
+    const second = connector();
     second.client = provider.client;
     const t2 = new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: second });
     await assert.rejects(new Client({ name: 'c', version: '1' }).connect(t2), UnauthorizedError);
@@ -316,7 +271,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
   });
 
   it('needs the operator credential and the form’s CSRF token to approve', async () => {
-    const provider = new TestConnector();
+    const provider = connector();
     const transport = new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: provider });
     await assert.rejects(new Client({ name: 'c', version: '1' }).connect(transport), UnauthorizedError);
     const wrong = await consent(provider.authorizationUrl!, { credential: 'not-the-admin-key-000' });
@@ -350,7 +305,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
   });
 
   it('lets the operator list connectors and cut one off', async () => {
-    const provider = new TestConnector();
+    const provider = connector();
     (await connectWithOAuth(provider)).close();
     const clientId = provider.client!.client_id;
     const admin = { headers: { authorization: `Bearer ${ADMIN_KEY}` } };
@@ -377,7 +332,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
   });
 
   it('offers only the scopes the client asked for, ignoring ones it does not define', async () => {
-    const provider = new TestConnector();
+    const provider = connector();
     const transport = new StreamableHTTPClientTransport(new URL('/mcp', base), { authProvider: provider });
     await assert.rejects(new Client({ name: 'c', version: '1' }).connect(transport), UnauthorizedError);
     const url = new URL(provider.authorizationUrl!);
@@ -401,7 +356,7 @@ describe('OAuth 2.1 for MCP connectors', () => {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
       body: { content: 'a default-namespace secret' },
     });
-    const provider = new TestConnector();
+    const provider = connector();
     const client = await connectWithOAuth(provider, { namespace: 'connector-x', scopes: ['read'] });
     try {
       const search = await callTool(client, 'memory_search', { query: 'default-namespace secret' });
