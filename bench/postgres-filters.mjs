@@ -12,11 +12,11 @@ import { Corpus } from './lib/corpus.mjs';
 import { composedMemories, embeddedSentences, startEmbedder } from './lib/dataset.mjs';
 import { fromDist } from './lib/dist.mjs';
 import { summarise } from './lib/stats.mjs';
-import { writePostgresDatabase } from './lib/postgres-storage-bench.mjs';
-import { HYBRID_KEYWORD_POOL, HYBRID_VECTOR_POOL, RECALL_K } from './lib/storage-bench.mjs';
+import { recall, writePostgresDatabase } from './lib/postgres-storage-bench.mjs';
+import { HYBRID_KEYWORD_POOL, HYBRID_VECTOR_POOL } from './lib/storage-bench.mjs';
 
 const { openPostgresStores } = fromDist('storage/postgres/postgres.stores.js');
-const { numbered, vectorLiteral } = fromDist('storage/postgres/postgres.database.js');
+const { numbered } = fromDist('storage/postgres/postgres.database.js');
 const { keywordTerms } = fromDist('search/keyword-terms.js');
 const { memoryFilterSql } = fromDist('storage/memory-filter.sql.js');
 
@@ -72,7 +72,12 @@ try {
         stores.search.keywordCandidates(q.terms, filter, HYBRID_KEYWORD_POOL),
       ]),
     );
-    const figures = { admitted: await admitted(filter), vector, hybrid, recallAt10: await recall(filter) };
+    const figures = {
+      admitted: await admitted(filter),
+      vector,
+      hybrid,
+      recallAt10: await recall(stores, cases.slice(0, 30), filter),
+    };
     process.stdout.write(`${JSON.stringify({ filter: name, ...figures })}\n`);
   }
 } finally {
@@ -96,21 +101,4 @@ async function admitted(filter) {
   const sql = `SELECT count(*)::int AS count FROM memories m WHERE ${numbered(where.sql)}`;
   const [row] = await stores.db.query(sql, where.params);
   return row.count;
-}
-
-/** Mean fraction of the exact top-10 (every admitted row's distance, sorted) that vectorCandidates finds. */
-async function recall(filter) {
-  const where = memoryFilterSql(filter);
-  const exact = `SELECT m.id, e.embedding <=> $1 AS distance FROM memories m
-     JOIN memory_embeddings e ON e.memory_id = m.id WHERE ${numbered(where.sql, 2)}
-     ORDER BY distance, m.id LIMIT ${RECALL_K}`;
-  let found = 0;
-  let wanted = 0;
-  for (const { vector } of cases.slice(0, 30)) {
-    const truth = (await stores.db.query(exact, [vectorLiteral(vector), ...where.params])).map((row) => row.id);
-    const got = new Set((await stores.search.vectorCandidates(vector, filter, RECALL_K)).map((hit) => hit.id));
-    found += truth.filter((id) => got.has(id)).length;
-    wanted += truth.length;
-  }
-  return Math.round((found / wanted) * 1000) / 1000;
 }

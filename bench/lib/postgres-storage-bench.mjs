@@ -68,7 +68,7 @@ export async function benchPostgresStorage(settings, model, queries, memories) {
 }
 
 /** Mean fraction of the exact top-10 (every admitted row's cosine distance, sorted) that the HNSW path finds. */
-async function recall(stores, cases, filter) {
+export async function recall(stores, cases, filter) {
   const where = memoryFilterSql(filter);
   // Ordering by the computed column keeps the planner off the HNSW index: a full, exact scan.
   const exact = `SELECT m.id, e.embedding <=> $1 AS distance FROM memories m
