@@ -84,8 +84,9 @@ export class PostgresSearchStore extends SearchStore {
 
   /**
    * Every admitted memory's distance, nearest first: exact. The admitted ids are gathered first, so only
-   * they pay a distance (a vector is read from TOAST: ~2 kB at 512 dimensions), however the planner would
-   * otherwise order the joins (it put the distance before a type check, reading 2.3x the vectors).
+   * they pay a distance (each reads a ~2 kB vector at 512 dimensions, from TOAST in a store made before
+   * STORAGE MAIN: postgres-vector-table.ts), however the planner would otherwise order the joins (it put
+   * the distance before a type check, reading 2.3x the vectors).
    */
   private exactScan(vector: Float32Array, filter: MemoryFilter, k: number): Promise<ScoredId[]> {
     const where = memoryFilterSql(filter, 'intersect');
