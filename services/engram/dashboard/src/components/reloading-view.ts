@@ -22,6 +22,9 @@ export abstract class ReloadingView extends LitElement {
   declare error: string;
   declare loading: boolean;
   private reloadTimer: number | undefined;
+  /** The load under way, and whether something asked for a reload since it started. */
+  private running: Promise<void> | undefined;
+  private stale = false;
 
   constructor() {
     super();
@@ -47,14 +50,33 @@ export abstract class ReloadingView extends LitElement {
     }
   }
 
-  protected async reload(): Promise<void> {
+  /**
+   * Loads again, one load at a time: a reload asked for while one runs waits for it and then loads once more
+   * (however many were asked for), so an answer read for an earlier filter or page never lands after the
+   * answer for the one shown now. The promise settles once the view shows what was current when it was asked.
+   */
+  protected reload(): Promise<void> {
+    if (this.running) {
+      this.stale = true;
+      return this.running;
+    }
+    this.running = this.loadUntilCurrent().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async loadUntilCurrent(): Promise<void> {
     this.loading = true;
     try {
-      await this.load();
-      this.error = '';
-    } catch (error) {
-      this.error = errorText(error);
-      this.clearResults();
+      do {
+        this.stale = false;
+        try {
+          await this.load();
+          this.error = '';
+        } catch (error) {
+          this.error = errorText(error);
+          this.clearResults();
+        }
+      } while (this.stale);
     } finally {
       this.loading = false;
     }
