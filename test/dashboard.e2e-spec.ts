@@ -552,6 +552,26 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await file.locator('.backlinks').getByRole('link', { name: 'user.md' }).waitFor();
     await assertAccessible(page, 'agent files');
     await shot('11-agent-files');
+
+    // A file chosen, then another before the first answered: the page ends on the second.
+    const files = page.getByRole('navigation', { name: 'Memory files' });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/api\/agent\/files\/user\.md$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    const lateAnswer = page.waitForResponse(/\/api\/agent\/files\/user\.md$/);
+    await files.getByRole('link', { name: 'user.md' }).click();
+    const secondAnswer = page.waitForResponse(/\/api\/agent\/files\/entities\/acme_corp\.md$/);
+    await files.getByRole('link', { name: 'entities/acme_corp.md' }).click();
+    await (await secondAnswer).finished();
+    release();
+    await (await lateAnswer).finished();
+    await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
+    await file.getByRole('heading', { name: 'entities/acme_corp.md' }).waitFor();
+    assert.equal(await file.getByRole('heading', { name: 'user.md' }).count(), 0, 'the late answer is not shown');
+    await page.unroute(/\/api\/agent\/files\/user\.md$/);
   });
 
   it('edits .filters and shows the kept transcripts', async () => {

@@ -84,15 +84,18 @@ export class AgentView extends ReloadingView {
 
   private async openFile(): Promise<void> {
     this.fileError = '';
-    if (!this.file) {
+    const file = this.file;
+    if (!file) {
       this.opened = undefined;
       return;
     }
     try {
-      this.opened = await this.api.agentFile(this.file);
+      const opened = await this.api.agentFile(file);
+      if (file === this.file) this.opened = opened; // else another file was chosen meanwhile: its answer shows
     } catch (error) {
+      if (file !== this.file) return;
       this.opened = undefined;
-      this.fileError = error instanceof ApiError && error.status === 404 ? `No file “${this.file}”.` : errorText(error);
+      this.fileError = error instanceof ApiError && error.status === 404 ? `No file “${file}”.` : errorText(error);
     }
   }
 
