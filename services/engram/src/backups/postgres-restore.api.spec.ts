@@ -29,7 +29,7 @@ async function backedUpContents(path: string): Promise<Set<string>> {
 }
 
 /**
- * The PostgreSQL twin of the SQLite spec in backups.api.spec.ts, over HTTP with inline jobs. PGlite runs
+ * The PostgreSQL twin of the SQLite cases in testing/backups-and-restore.cases.ts, over HTTP with inline jobs. PGlite runs
  * one transaction at a time, so here writers queue behind the restore's transaction rather than wait on
  * its table lock; what this proves is the order (copy of the current state and swap in one transaction).
  */

@@ -1,0 +1,3 @@
+import { describeBackupsAndRestore } from '../testing/backups-and-restore.cases';
+
+describeBackupsAndRestore('bullmq');
