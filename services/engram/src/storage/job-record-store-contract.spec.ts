@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { STORE_WIDE } from '../events/engram-event';
 import { JobName, JobView, QueueName } from '../jobs/job.types';
+import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
+import { makeTempDir } from '../testing/temp-dir';
 import { OpenedStorage, postgresAdapter, sqliteAdapter } from '../testing/storage-adapters';
+import { openSqliteDatabase } from './sqlite.connection';
+import { openSqliteStores } from './sqlite/sqlite.stores';
 
 const MODEL = { modelId: 'job-record-contract-model', dimension: 4 };
 const OWNER = 'api-a';
@@ -109,6 +114,70 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
       }
     });
 
+    it('records a cancel of a waiting or running job through any connection, read by its owner until it ends', async () => {
+      await store.jobRecords.save(job('job-waiting', 'waiting'), 'api-a');
+      await store.jobRecords.save(job('job-running', 'active'), 'api-a');
+      await store.jobRecords.save(job('job-done', 'completed'), 'api-a');
+      await store.jobRecords.save(job('job-elsewhere', 'active'), 'api-b');
+      const other = await adapter.open(MODEL);
+      try {
+        assert.deepEqual(await other.jobRecords.requestCancel('job-running'), job('job-running', 'active'));
+        assert.deepEqual(await other.jobRecords.requestCancel('job-waiting'), job('job-waiting', 'waiting'));
+        assert.deepEqual(await other.jobRecords.requestCancel('job-done'), job('job-done', 'completed'));
+        assert.equal(await other.jobRecords.requestCancel('job-none'), undefined);
+      } finally {
+        await other.close();
+      }
+      // The owner's own writes as the job advances keep the request.
+      await store.jobRecords.saveProgress(job('job-running', 'active', { progress: 30 }));
+      await store.jobRecords.save(job('job-running', 'active', { progress: 40 }), 'api-a');
+      assert.deepEqual((await store.jobRecords.cancelsRequested('api-a')).sort(), ['job-running', 'job-waiting']);
+      assert.deepEqual(await store.jobRecords.cancelsRequested('api-b'), [], "another api's job untouched");
+      await store.jobRecords.save(job('job-running', 'cancelled'), 'api-a');
+      assert.deepEqual(
+        await store.jobRecords.cancelsRequested('api-a'),
+        ['job-waiting'],
+        'an ended job is not read again',
+      );
+    });
+
+    it('starts a waiting job unless its cancel was recorded first, which then leaves it waiting', async () => {
+      await store.jobRecords.save(job('job-go', 'waiting'), OWNER);
+      await store.jobRecords.save(job('job-stop', 'waiting'), OWNER);
+      await store.jobRecords.requestCancel('job-stop');
+      const started = (id: string) => job(id, 'active', { attempts: 1, started_at: '2026-01-01T00:00:01.000Z' });
+      assert.equal(await store.jobRecords.startUnlessCancelled(started('job-go')), true);
+      assert.equal(await store.jobRecords.startUnlessCancelled(started('job-stop')), false);
+      assert.deepEqual(await store.jobRecords.find('job-go'), started('job-go'));
+      assert.deepEqual(await store.jobRecords.find('job-stop'), job('job-stop', 'waiting'));
+      assert.deepEqual(await store.jobRecords.cancelsRequested(OWNER), ['job-stop']);
+    });
+
+    it("stores a running job's progress for every connection, and never over its end", async () => {
+      await store.jobRecords.save(job('job-a', 'active'), OWNER);
+      assert.equal(
+        await store.jobRecords.saveProgress(job('job-a', 'active', { progress: 40, stage: 'embedded 40 of 100' })),
+        true,
+      );
+      const other = await adapter.open(MODEL);
+      try {
+        assert.deepEqual(
+          await other.jobRecords.find('job-a'),
+          job('job-a', 'active', { progress: 40, stage: 'embedded 40 of 100' }),
+        );
+        await store.jobRecords.save(job('job-a', 'completed', { progress: 100 }), OWNER);
+        await store.jobRecords.saveProgress(job('job-a', 'active', { progress: 60 }));
+        assert.deepEqual(await other.jobRecords.find('job-a'), job('job-a', 'completed', { progress: 100 }));
+        assert.deepEqual(
+          (await other.jobRecords.all()).map((view) => view.state),
+          ['completed'],
+          'a late progress write brings back no running job',
+        );
+      } finally {
+        await other.close();
+      }
+    });
+
     it("keeps each namespace's newest ended jobs: another namespace's many never push them out", async () => {
       const scan = (id: string, namespace: string) =>
         job(id, 'completed', { name: JobName.ConflictScan, data: { namespace } });
@@ -152,3 +221,23 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
     });
   });
 }
+
+describe('Job record store on SQLite: progress writes', () => {
+  it('never wait for the file: refused at once while another connection writes, other writes still wait', async () => {
+    const path = join(makeTempDir(), 'engram.db');
+    const stores = openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model: MODEL });
+    const writer = openSqliteDatabase(path, {});
+    try {
+      await stores.jobRecords.save(job('job-a', 'active'), OWNER);
+      writer.exec('BEGIN IMMEDIATE');
+      assert.equal(await stores.jobRecords.saveProgress(job('job-a', 'active', { progress: 10 })), false);
+      assert.equal(stores.db.pragma('busy_timeout', { simple: true }), Number(DEFAULT_PRAGMAS.busy_timeout));
+      writer.exec('COMMIT');
+      assert.equal(await stores.jobRecords.saveProgress(job('job-a', 'active', { progress: 20 })), true);
+      assert.equal((await stores.jobRecords.find('job-a'))?.progress, 20);
+    } finally {
+      writer.close();
+      await stores.close();
+    }
+  });
+});

@@ -8,6 +8,8 @@ import { JobView } from '../jobs/job.types';
  * STORE_WIDE for whole-store jobs), whose ended jobs are pruned alone, whichever api keeps them. A port
  * with no driver types; the adapters are storage/sqlite/sqlite-job-record.store.ts and
  * storage/postgres/postgres-job-record.store.ts (table `inline_jobs`). Writes are durable once they resolve.
+ * A cancel may be asked through any api: it is recorded on the job (requestCancel) and the api running the
+ * job acts on it (cancelsRequested, startUnlessCancelled), so no request depends on reaching that one process.
  */
 export interface JobRecordStore {
   /**
@@ -15,6 +17,24 @@ export interface JobRecordStore {
    * in the order.
    */
   save(job: JobView, owner: string): Promise<void>;
+  /**
+   * Stores a waiting job as started, its view as it stands now, unless a cancel was requested for it: false
+   * then, and nothing is stored, so a job whose cancel was recorded while it waited never runs.
+   */
+  startUnlessCancelled(job: JobView): Promise<boolean>;
+  /**
+   * Stores a running job's view as it advances (progress, stage, details), so any api reads it; nothing once
+   * the job is stored as ended, so a late write never brings back an ended job. False when the store was too
+   * busy to take it at once: a progress write never waits (the caller writes a newer one soon).
+   */
+  saveProgress(job: JobView): Promise<boolean>;
+  /**
+   * Records a request to cancel the job if it is waiting or running, whichever api keeps it; answers the job
+   * as stored (its state says whether the request was recorded), or undefined when there is none.
+   */
+  requestCancel(id: string): Promise<JobView | undefined>;
+  /** The ids of `owner`'s waiting and running jobs whose cancel was requested, in no order. */
+  cancelsRequested(owner: string): Promise<string[]>;
   /** Every stored job, oldest first: at most `keep` ended ones per namespace, and those waiting or running. */
   all(): Promise<JobView[]>;
   /** The job stored with this id, whichever api keeps it. */

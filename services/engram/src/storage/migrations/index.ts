@@ -28,6 +28,7 @@ import { inlineJobsMigration } from './034-inline-jobs';
 import { currentTalliesMigration } from './035-current-tallies';
 import { inlineJobOwnersMigration } from './036-inline-job-owners';
 import { inlineJobsNamespaceMigration } from './037-inline-jobs-namespace';
+import { inlineJobCancelsMigration } from './038-inline-job-cancels';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -60,4 +61,5 @@ export const MIGRATIONS: readonly Migration[] = [
   currentTalliesMigration,
   inlineJobOwnersMigration,
   inlineJobsNamespaceMigration,
+  inlineJobCancelsMigration,
 ];

@@ -2,12 +2,45 @@ import { isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
 import { jobNamespace, JobView } from '../../jobs/job.types';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
-/** JobRecordStore on PostgreSQL (migrations 26, 28, 29), the same rows as on SQLite. */
+/** JobRecordStore on PostgreSQL (migrations 26, 28, 29, 30), the same rows as on SQLite. */
 export class PostgresJobRecordStore implements JobRecordStore {
   constructor(private readonly db: PostgresDatabase) {}
 
   async save(job: JobView, owner: string): Promise<void> {
     await write(this.db, job, owner);
+  }
+
+  async startUnlessCancelled(job: JobView): Promise<boolean> {
+    const stored = await this.db.query(
+      'UPDATE inline_jobs SET state = $1, view = $2 WHERE id = $3 AND NOT cancel_requested RETURNING id',
+      [job.state, JSON.stringify(job), job.id],
+    );
+    return stored.length === 1;
+  }
+
+  /** Never refused as busy: a wait on the row is a wait of this call, not of the event loop. */
+  async saveProgress(job: JobView): Promise<boolean> {
+    await this.db.query("UPDATE inline_jobs SET view = $1 WHERE id = $2 AND state = 'active'", [
+      JSON.stringify(job),
+      job.id,
+    ]);
+    return true;
+  }
+
+  async requestCancel(id: string): Promise<JobView | undefined> {
+    const [requested] = await this.db.query<{ view: string }>(
+      `UPDATE inline_jobs SET cancel_requested = true WHERE id = $1 AND state IN ('waiting', 'active') RETURNING view`,
+      [id],
+    );
+    return requested ? (JSON.parse(requested.view) as JobView) : this.find(id);
+  }
+
+  async cancelsRequested(owner: string): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM inline_jobs WHERE owner = $1 AND cancel_requested AND state IN ('waiting', 'active')`,
+      [owner],
+    );
+    return rows.map((row) => row.id);
   }
 
   async all(): Promise<JobView[]> {

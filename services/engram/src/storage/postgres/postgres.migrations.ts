@@ -486,6 +486,16 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         WHERE state NOT IN ('waiting', 'active');
     `,
   },
+  {
+    version: 30,
+    name: 'inline-job-cancels',
+    // A cancel asked of an in-process job through any api, read by the api running it, as SQLite's 038.
+    sql: `
+      ALTER TABLE inline_jobs ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false;
+      CREATE INDEX inline_jobs_cancel_requested ON inline_jobs (owner)
+        WHERE cancel_requested AND state IN ('waiting', 'active');
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

@@ -1,11 +1,12 @@
+import { isDatabaseBusy } from '../../common/error-response';
 import { isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
 import { jobNamespace, JobView } from '../../jobs/job.types';
 import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
 
 /**
- * JobRecordStore on SQLite (migrations 034, 036, 037): one row per job, the view as JSON, its owner and
- * its namespace, in the order accepted.
+ * JobRecordStore on SQLite (migrations 034, 036, 037, 038): one row per job, the view as JSON, its owner,
+ * its namespace and whether its cancel was requested, in the order accepted.
  */
 export class SqliteJobRecordStore implements JobRecordStore {
   private readonly statements: PreparedStatements;
@@ -16,6 +17,48 @@ export class SqliteJobRecordStore implements JobRecordStore {
 
   async save(job: JobView, owner: string): Promise<void> {
     this.write(job, owner);
+  }
+
+  async startUnlessCancelled(job: JobView): Promise<boolean> {
+    const stored = this.statements
+      .get('UPDATE inline_jobs SET state = ?, view = ? WHERE id = ? AND cancel_requested = 0')
+      .run(job.state, JSON.stringify(job), job.id);
+    return stored.changes === 1;
+  }
+
+  /**
+   * Without waiting for the file: SQLite waits for a lock by blocking the thread, and a restore's swap or a
+   * reindex switch (in a worker thread) holds the file for seconds, the event loop stalled all that time.
+   */
+  async saveProgress(job: JobView): Promise<boolean> {
+    const waitMs = this.db.pragma('busy_timeout', { simple: true }) as number;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.statements
+        .get("UPDATE inline_jobs SET view = ? WHERE id = ? AND state = 'active'")
+        .run(JSON.stringify(job), job.id);
+      return true;
+    } catch (error) {
+      if (isDatabaseBusy(error)) return false;
+      throw error;
+    } finally {
+      this.db.pragma(`busy_timeout = ${waitMs}`);
+    }
+  }
+
+  async requestCancel(id: string): Promise<JobView | undefined> {
+    const requested = this.statements
+      .get(`UPDATE inline_jobs SET cancel_requested = 1 WHERE id = ? AND state IN ('waiting', 'active') RETURNING view`)
+      .pluck()
+      .get(id) as string | undefined;
+    return requested === undefined ? this.find(id) : (JSON.parse(requested) as JobView);
+  }
+
+  async cancelsRequested(owner: string): Promise<string[]> {
+    return this.statements
+      .get(`SELECT id FROM inline_jobs WHERE owner = ? AND cancel_requested = 1 AND state IN ('waiting', 'active')`)
+      .pluck()
+      .all(owner) as string[];
   }
 
   async all(): Promise<JobView[]> {
