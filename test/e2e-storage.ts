@@ -3,6 +3,7 @@ import { Client as PgClient } from 'pg';
 import { CliStore, serviceHelper } from './engram-cli';
 
 const { startTestPostgres } = serviceHelper('testing/postgres-test-server.js');
+const { realPostgresAvailable, startRealPostgres } = serviceHelper('testing/real-postgres.js');
 const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 const { contentHash } = serviceHelper('memories/content-hash.js');
 
@@ -29,6 +30,29 @@ export function e2eStorages(): E2eStorage[] {
       name: 'PostgreSQL',
       async start() {
         postgres = await startTestPostgres();
+        return { MCP_MEMORY_STORAGE_BACKEND: 'postgres', DATABASE_URL: postgres!.url };
+      },
+      stop: async () => postgres?.close(),
+    },
+  ];
+}
+
+/**
+ * The backends for suites whose processes must each have sessions of their own, as replicas do: a process's
+ * advisory locks (the inline jobs' owner locks) are its session's, and PGlite serves every connection on one
+ * session. PostgreSQL is a real server (ENGRAM_TEST_POSTGRES_URL, else a cluster on this machine's
+ * postgresql-15 with pgvector), and is left out where there is none (docs/development.md).
+ */
+export function e2eStoragesWithSessions(): E2eStorage[] {
+  const [sqlite] = e2eStorages();
+  if (!realPostgresAvailable()) return [sqlite];
+  let postgres: { url: string; close(): Promise<void> } | undefined;
+  return [
+    sqlite,
+    {
+      name: 'PostgreSQL',
+      async start() {
+        postgres = await startRealPostgres();
         return { MCP_MEMORY_STORAGE_BACKEND: 'postgres', DATABASE_URL: postgres!.url };
       },
       stop: async () => postgres?.close(),

@@ -53,8 +53,8 @@ function queueWithControlledBackups(records?: InlineJobRecords, auditDb = openSq
   return { queue, order, releases, published, metrics };
 }
 
-async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 500; i++) {
+async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, tries = 500): Promise<T> {
+  for (let i = 0; i < tries; i++) {
     const value = await read();
     if (accept(value)) return value;
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -265,7 +265,6 @@ describe('InlineJobQueue', () => {
 
       // The live api's running job, tried by the other's sweeps all along, is untouched.
       assert.equal((await storesB.jobRecords.find(running.id))?.state, 'active');
-      await assert.rejects(b.queue.cancel(running.id), /runs in another api process/);
       a.releases[0]();
       await until(
         () => b.queue.get(running.id),
@@ -276,6 +275,54 @@ describe('InlineJobQueue', () => {
       assert.deepEqual(ownerLocks, [], 'no lock file left per api that ever ran');
     } finally {
       for (const release of a.releases) release(); // a failed check must not leave close waiting for the job
+      await Promise.all([a.queue.close(), b.queue.close()]);
+      await Promise.all([storesA.close(), storesB.close()]);
+    }
+  });
+
+  it('ends a job another api keeps when cancelled through this one: running at its next safe point, waiting before it runs', async () => {
+    const path = join(makeTempDir(), 'engram.db');
+    const open = () => openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model: { modelId: 'm', dimension: 4 } });
+    const [storesA, storesB] = [open(), open()];
+    const recordsOf = (stores: typeof storesA) => ({ store: stores.jobRecords, locks: stores.locks });
+    const a = queueWithControlledBackups(recordsOf(storesA));
+    const b = queueWithControlledBackups(recordsOf(storesB));
+    // Cancels are read about once a second: allow a few.
+    const soon = <T>(read: () => Promise<T>, accept: (value: T) => boolean) => until(read, accept, 2_000);
+    try {
+      // Cancelled through B before A starts: A never runs it.
+      const early = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
+      assert.equal(await b.queue.cancel(early.id), 'cancelling');
+      await Promise.all([a.queue.start(), b.queue.start()]);
+      const running = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
+      const waiting = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
+      await until(
+        async () => a.order.length,
+        (started) => started === 1,
+      );
+      const progress = await soon(
+        () => b.queue.get(running.id),
+        (job) => job?.progress === 50,
+      );
+      assert.deepEqual([progress?.state, progress?.stage], ['active', 'working'], 'its progress read through B');
+
+      assert.equal(await b.queue.cancel(waiting.id), 'cancelling');
+      assert.equal(await b.queue.cancel(running.id), 'cancelling');
+      for (const id of [early.id, running.id, waiting.id]) {
+        const ended = await soon(
+          () => b.queue.get(id),
+          (job) => job?.state === 'cancelled',
+        );
+        assert.equal(ended?.error, 'Cancelled on request');
+        assert.equal((await a.queue.get(id))?.state, 'cancelled', 'the same through A');
+        assert.ok(a.published.includes(`job_failed:${id}`), 'announced as a cancel through A is');
+      }
+      assert.deepEqual(a.order, [running.id], 'the jobs cancelled while they waited never ran');
+      assert.equal((await b.queue.get(waiting.id))?.started_at, undefined);
+      assert.match(await a.metrics.scrape(), /engram_jobs_total\{[^}]*name="backup",outcome="cancelled"\} 1/);
+      await assert.rejects(b.queue.cancel(running.id), /already ended \(cancelled\)/);
+    } finally {
+      for (const release of a.releases) release();
       await Promise.all([a.queue.close(), b.queue.close()]);
       await Promise.all([storesA.close(), storesB.close()]);
     }

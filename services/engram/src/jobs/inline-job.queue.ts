@@ -8,8 +8,13 @@ import { admitJob, WaitingJobs } from './job-admission';
 import { JobRunner } from './job-runner';
 import { newJobId } from './job-id';
 import { nextCronRun, scheduledJobId } from './job-schedule';
+import { StoredCancels } from './stored-cancels';
+import { ThrottledSave } from './throttled-save';
 import { JobCancelled, JobNotCancellable } from './job.errors';
 import { emptyCounts, JobCounts, JobDataByName, JobName, jobNamespace, JobView, QueueName } from './job.types';
+
+/** How often a running job's progress is stored, for the other apis on the store to answer it. */
+const PROGRESS_STORED_EVERY_MS = 1_000;
 
 interface InlineJob {
   view: JobView;
@@ -24,8 +29,10 @@ interface InlineJob {
  * the api's restart, and listed there as failed (`interrupted`), never gone (InlineJobOwners); it is not
  * run again by itself (a restore or an import half done is for its requester to look at). The reindex
  * stages its progress in the database and continues where it stopped when requested again. Each api lists
- * its own jobs and those it took over, and answers for any stored job by id. Without `records` (operator
- * commands, `engram mcp`, whose caller lives and dies with the process) jobs live in memory only.
+ * its own jobs and those it took over, and answers for any stored job by id, a running one's progress
+ * stored at most a second ago; a cancel asked through any api is recorded on the stored job and ended by
+ * the api running it (StoredCancels). Without `records` (operator commands, `engram mcp`, whose caller
+ * lives and dies with the process) jobs live in memory only.
  */
 export class InlineJobQueue implements JobQueue {
   readonly kind = 'inline';
@@ -37,6 +44,7 @@ export class InlineJobQueue implements JobQueue {
   private closing = false;
   private draining: Promise<void> | undefined;
   private readonly owners: InlineJobOwners | undefined;
+  private readonly storedCancels: StoredCancels | undefined;
 
   private readonly logger = new Logger('Jobs');
 
@@ -46,7 +54,14 @@ export class InlineJobQueue implements JobQueue {
     private readonly limits: JobQueueLimits,
     private readonly records?: InlineJobRecords,
   ) {
-    this.owners = records && new InlineJobOwners(records, (taken) => this.adopt(taken));
+    if (!records) return;
+    this.owners = new InlineJobOwners(records, (taken) => this.adopt(taken));
+    this.storedCancels = new StoredCancels(
+      records.store,
+      this.owners.id,
+      () => this.waiting.length > 0 || this.draining !== undefined,
+      (ids) => this.cancelAskedElsewhere(ids),
+    );
   }
 
   private readonly waitingJobs: WaitingJobs = {
@@ -79,7 +94,7 @@ export class InlineJobQueue implements JobQueue {
     return { ...view };
   }
 
-  /** This api's job, else one another api keeps in the store (as last stored: its state, not its progress). */
+  /** This api's job, else one another api keeps in the store (as last stored: a running one's progress within a second). */
   async get(id: string): Promise<JobView | undefined> {
     const job = this.jobs.get(id);
     return job ? { ...job.view } : this.records?.store.find(id);
@@ -100,11 +115,9 @@ export class InlineJobQueue implements JobQueue {
 
   async cancel(id: string): Promise<CancelOutcome> {
     const job = this.jobs.get(id);
-    if (!job) throw await this.notCancellableHere(id);
+    if (!job) return this.cancelElsewhere(id);
     if (job.view.state === 'waiting') {
-      this.waiting.splice(this.waiting.indexOf(id), 1);
-      await this.finish(job, 'cancelled', { error: new JobCancelled().message });
-      await this.runner.cancelledBeforeRun(job.view);
+      await this.cancelWaiting(job);
       return 'cancelled';
     }
     if (job.view.state === 'active') {
@@ -144,6 +157,7 @@ export class InlineJobQueue implements JobQueue {
 
   async start(): Promise<void> {
     await this.owners?.start();
+    this.storedCancels?.start();
     this.started = true;
     this.drain();
   }
@@ -154,6 +168,7 @@ export class InlineJobQueue implements JobQueue {
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await this.draining;
+    await this.storedCancels?.stop();
     await this.owners?.stop();
   }
 
@@ -192,26 +207,49 @@ export class InlineJobQueue implements JobQueue {
     }
   }
 
-  /** Why `cancel` cannot act on a job this api does not run. */
-  private async notCancellableHere(id: string): Promise<JobNotCancellable> {
-    const stored = await this.records?.store.find(id);
-    if (!stored) return new JobNotCancellable(`No job with id ${id}`);
-    if (!isUnended(stored)) return new JobNotCancellable(`Job ${id} already ended (${stored.state})`);
-    return new JobNotCancellable(`Job ${id} runs in another api process; only that process can cancel it`);
+  /**
+   * A job another api keeps: the cancel is recorded on the stored job, which that api reads within about a
+   * second (StoredCancels) and ends it, at its next safe point if it runs, before it starts if it waits.
+   */
+  private async cancelElsewhere(id: string): Promise<CancelOutcome> {
+    const stored = await this.records?.store.requestCancel(id);
+    if (!stored) throw new JobNotCancellable(`No job with id ${id}`);
+    if (!isUnended(stored)) throw new JobNotCancellable(`Job ${id} already ended (${stored.state})`);
+    return 'cancelling';
+  }
+
+  /** Cancels asked of this api's jobs through other apis, as if asked here. */
+  private async cancelAskedElsewhere(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const job = this.jobs.get(id);
+      if (job?.view.state === 'waiting') {
+        await this.cancelWaiting(job);
+      } else if (job?.view.state === 'active' && !job.cancelRequested) {
+        job.cancelRequested = true;
+        this.logger.log({ msg: 'Job cancel asked through another api', job: id, name: job.view.name });
+      }
+    }
+  }
+
+  private async cancelWaiting(job: InlineJob): Promise<void> {
+    this.waiting.splice(this.waiting.indexOf(job.view.id), 1);
+    await this.endCancelledBeforeRun(job);
+  }
+
+  private async endCancelledBeforeRun(job: InlineJob): Promise<void> {
+    await this.finish(job, 'cancelled', { error: new JobCancelled().message });
+    await this.runner.cancelledBeforeRun(job.view);
   }
 
   private async runOne(job: InlineJob): Promise<void> {
+    const waiting = { ...job.view };
     Object.assign(job.view, { state: 'active', started_at: new Date().toISOString(), attempts: job.view.attempts + 1 });
-    await this.store(job.view);
+    if (!(await this.storeStart(job.view))) {
+      job.view = waiting;
+      return this.endCancelledBeforeRun(job);
+    }
     try {
-      const result = await this.runner.run(
-        { id: job.view.id, name: job.view.name, data: job.view.data, queue: this.queue },
-        {
-          saveProgress: async (percent, stage) => void Object.assign(job.view, { progress: percent, stage }),
-          saveDetails: async (details) => void (job.view.details = details),
-          stopReason: async () => (this.closing ? 'released' : job.cancelRequested ? 'cancelled' : undefined),
-        },
-      );
+      const result = await this.execute(job);
       await this.finish(job, 'completed', { result, progress: 100 });
     } catch (error) {
       // The runner has logged and announced the failure; here it only becomes the job's state (and its kind).
@@ -221,10 +259,33 @@ export class InlineJobQueue implements JobQueue {
     }
   }
 
+  /** Runs the started job, its progress stored for other apis as it advances. */
+  private async execute(job: InlineJob): Promise<Record<string, unknown>> {
+    const progress = this.records && new ThrottledSave(() => this.storeProgress(job.view), PROGRESS_STORED_EVERY_MS);
+    try {
+      return await this.runner.run(
+        { id: job.view.id, name: job.view.name, data: job.view.data, queue: this.queue },
+        {
+          saveProgress: async (percent, stage) => {
+            Object.assign(job.view, { progress: percent, stage });
+            progress?.changed();
+          },
+          saveDetails: async (details) => {
+            job.view.details = details;
+            progress?.changed();
+          },
+          stopReason: async () => (this.closing ? 'released' : job.cancelRequested ? 'cancelled' : undefined),
+        },
+      );
+    } finally {
+      progress?.stop();
+    }
+  }
+
   private async finish(job: InlineJob, state: JobView['state'], fields: Partial<JobView>): Promise<void> {
     Object.assign(job.view, { ...fields, state, finished_at: new Date().toISOString() });
     this.forgetEndedBeyondKept(jobNamespace(job.view.data));
-    await this.store(job.view);
+    await this.storeEnd(job.view);
   }
 
   /**
@@ -240,24 +301,45 @@ export class InlineJobQueue implements JobQueue {
   }
 
   /**
-   * Stores a job's start or end (and forgets its namespace's oldest ended ones). A store that refuses it (busy) is
-   * logged, not thrown: the job runs or has ended either way; after a crash it would be listed as
-   * interrupted, which this line explains.
+   * Stores a job's end (and forgets its namespace's oldest ended ones). A store that refuses it (busy) is
+   * logged, not thrown: the job has ended either way; after a crash it would be listed as interrupted,
+   * which this line explains.
    */
-  private async store(view: JobView): Promise<void> {
+  private async storeEnd(view: JobView): Promise<void> {
     if (!this.records || !this.owners) return;
     try {
       await this.owners.save({ ...view });
-      if (view.state !== 'active') {
-        await this.records.store.pruneEnded(jobNamespace(view.data), this.limits.keepFinishedPerNamespace);
-      }
+      await this.records.store.pruneEnded(jobNamespace(view.data), this.limits.keepFinishedPerNamespace);
     } catch (error) {
-      this.logger.warn({
-        msg: 'Job state not stored',
-        job: view.id,
-        state: view.state,
-        error: (error as Error).message,
-      });
+      this.notStored(view, error);
     }
+  }
+
+  /**
+   * Stores the job's start; false when a cancel asked through another api came first. A store that refuses
+   * the write is logged and the job runs: a cancel asked meanwhile is read at the next check.
+   */
+  private async storeStart(view: JobView): Promise<boolean> {
+    if (!this.records) return true;
+    try {
+      return await this.records.store.startUnlessCancelled({ ...view });
+    } catch (error) {
+      this.notStored(view, error);
+      return true;
+    }
+  }
+
+  /** False when the store was busy: the throttle tries again. A failure of another kind is logged, not retried. */
+  private async storeProgress(view: JobView): Promise<boolean> {
+    try {
+      return (await this.records?.store.saveProgress({ ...view })) ?? true;
+    } catch (error) {
+      this.notStored(view, error);
+      return true;
+    }
+  }
+
+  private notStored(view: JobView, error: unknown): void {
+    this.logger.warn({ msg: 'Job state not stored', job: view.id, state: view.state, error: (error as Error).message });
   }
 }

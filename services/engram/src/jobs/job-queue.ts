@@ -34,7 +34,10 @@ export interface JobQueue {
    * history is read whole, however many jobs other namespaces run.
    */
   list(limit: number, namespace?: string): Promise<JobView[]>;
-  /** Waiting jobs are removed; an active job is asked to stop at its next safe point. */
+  /**
+   * Waiting jobs are removed; an active job is asked to stop at its next safe point. Inline, a job another
+   * api on the store keeps is asked through the store and answered `cancelling`: that api ends it.
+   */
   cancel(id: string): Promise<CancelOutcome>;
   counts(): Promise<JobCounts>;
   /** Runs the job on a cron schedule (replacing an earlier schedule of the same name); undefined removes it. */
