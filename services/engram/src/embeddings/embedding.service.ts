@@ -8,10 +8,17 @@ import { EMBEDDER, Embedder, EmbeddingPriority } from './embedder';
 /** Recent search queries whose vectors are kept: an agent often repeats a query within a session. */
 const QUERY_CACHE_ENTRIES = 256;
 
+/**
+ * A cached query's key names its namespace: shared, a tenant's search answered from the cache (no call to
+ * the embedding endpoint, a lower processing_time_ms) would tell it that another namespace had just asked
+ * the same question.
+ */
+const queryKey = (namespace: string, text: string) => JSON.stringify([namespace, text]);
+
 /** What services call to embed text: the configured provider, measured. */
 @Injectable()
 export class EmbeddingService {
-  /** Query text → vector, least recently used first (a Map iterates in insertion order). */
+  /** Namespace and query text → vector, least recently used first (a Map iterates in insertion order). */
   private readonly recentQueries = new RecentlyUsed<string, Float32Array>(QUERY_CACHE_ENTRIES);
 
   constructor(
@@ -62,15 +69,16 @@ export class EmbeddingService {
 
   /**
    * A search query's vector: the query after the configured prefix (ENGRAM_EMBEDDING_QUERY_PREFIX), from
-   * the recent-query cache or embedded ahead of queued bulk work. The vector is shared with later hits of
-   * the cache, so callers must not modify it.
+   * the recent queries of the namespace searched or embedded ahead of queued bulk work. The vector is
+   * shared with later hits of the cache, so callers must not modify it.
    */
-  async embedQuery(query: string): Promise<Float32Array> {
+  async embedQuery(query: string, namespace: string): Promise<Float32Array> {
     const text = `${this.config.embedding.queryPrefix}${query}`;
-    const cached = this.recentQueries.get(text);
+    const key = queryKey(namespace, text);
+    const cached = this.recentQueries.get(key);
     if (cached) return cached;
     const [vector] = await this.embedMany([text], 'query');
-    this.recentQueries.set(text, vector);
+    this.recentQueries.set(key, vector);
     return vector;
   }
 }

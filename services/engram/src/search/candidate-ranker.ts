@@ -64,7 +64,8 @@ export class CandidateRanker {
 
   async rank(query: string, mode: SearchMode, filter: MemoryFilter, limit: number): Promise<SearchHit[]> {
     if (mode === 'keyword') return this.keywordRank(query, filter, limit);
-    if (mode === 'semantic') return this.semanticRank(await this.embeddings.embedQuery(query), filter, limit);
+    if (mode === 'semantic')
+      return this.semanticRank(await this.embeddings.embedQuery(query, filter.namespace), filter, limit);
     if (!this.calibrated) return this.fusedHybrid(filter, limit, (await this.pool(query, filter, limit)).pool);
     const facts = queryFacts(query, { now: new Date(), timeZone: this.config.search.timeZone });
     const texts = new CandidateTexts(this.memories, filter.namespace, facts);
@@ -217,7 +218,7 @@ export class CandidateRanker {
   ): Promise<{ pool: CandidatePool; vector: Float32Array }> {
     const keywordSize = Math.max(HYBRID_MIN_CANDIDATES, limit * HYBRID_CANDIDATES_PER_RESULT);
     const vectorSize = Math.ceil(keywordSize * HYBRID_VECTOR_SHARE);
-    const embedding = observed(this.embeddings.embedQuery(query));
+    const embedding = observed(this.embeddings.embedQuery(query, filter.namespace));
     const keywordLeg = () =>
       traced('search.keyword', { 'engram.search.limit': keywordSize }, () =>
         this.search.keywordCandidates(keywordTerms(query), filter, keywordSize),

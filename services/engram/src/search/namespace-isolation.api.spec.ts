@@ -90,6 +90,25 @@ describe("search hydrates only memories of the caller's namespace", () => {
     });
   }
 
+  it("never answers a search from the query vector another namespace's search embedded", async () => {
+    const question = 'who was at the board meeting on friday';
+    const search = async (namespace: string) => {
+      const response = await api.request('POST', '/api/search', {
+        body: { query: question, mode: 'semantic' },
+        headers: { 'x-engram-namespace': namespace },
+      });
+      assert.equal(response.status, 200, response.text);
+    };
+    await search('mallory');
+    const embedded = model.requests;
+    // Answered from a cache shared by every namespace, alice's search would come back sooner (its
+    // processing_time_ms shows it) and tell alice that another namespace had just asked the same.
+    await search('alice');
+    assert.equal(model.requests, embedded + 1, "alice's query was embedded for alice");
+    await search('alice');
+    assert.equal(model.requests, embedded + 1, "alice's repeated query comes from alice's own recent queries");
+  });
+
   it('the owner still finds it', async () => {
     const response = await api.request('POST', '/api/search', {
       body: { query: SECRET, mode: 'keyword', limit: 1 },
