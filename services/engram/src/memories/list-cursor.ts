@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidInput } from '../common/domain-errors';
 
@@ -23,19 +23,24 @@ export const MAX_CURSOR_LENGTH = 1_000;
 
 const AGAIN = 'pass next_cursor exactly as it was returned, or start again without cursor';
 
+/** Version 2 seals the row id (`p`); version 1 carried it as it was. */
 const CursorBody = z.strictObject({
-  v: z.literal(1),
+  v: z.literal(2),
   k: z.enum(['memories', 'trash']),
   at: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
-  id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  p: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
   f: z.record(z.string(), z.string()),
   c: z.string(),
 });
 type CursorBody = z.output<typeof CursorBody>;
 
-/** The cursor of the page after `position`: opaque to clients (base64url of a small JSON body). */
-export function encodeCursor(kind: CursorKind, position: CursorPosition, fields: CursorFields): string {
-  const body = { v: 1 as const, k: kind, at: position.at, id: position.id, f: fieldDigests(fields) };
+/**
+ * The cursor of the page after `position`: base64url of a small JSON body, the row id in it sealed with
+ * the store's cursor key (SettingsStore.cursorKey). Row ids count the whole store: shown as they were, the
+ * gap between two of a tenant's own told it how many memories other namespaces stored meanwhile.
+ */
+export function encodeCursor(kind: CursorKind, position: CursorPosition, fields: CursorFields, key: Buffer): string {
+  const body = { v: 2 as const, k: kind, at: position.at, p: sealId(position.id, key), f: fieldDigests(fields) };
   return Buffer.from(JSON.stringify({ ...body, c: checksum(body) })).toString('base64url');
 }
 
@@ -44,10 +49,11 @@ export function encodeCursor(kind: CursorKind, position: CursorPosition, fields:
  * this kind with these fields; otherwise an InvalidInput (400) naming the problem: not a cursor, damaged
  * or edited, of the other list, or made for other filters (named).
  */
-export function decodeCursor(cursor: string, kind: CursorKind, fields: CursorFields): CursorPosition {
+export function decodeCursor(cursor: string, kind: CursorKind, fields: CursorFields, key: Buffer): CursorPosition {
   const body = parsedBody(cursor);
   const { c, ...signed } = body;
-  if (c !== checksum(signed)) throw new InvalidInput(`cursor is damaged or was edited: ${AGAIN}`);
+  const id = openId(body.p, key);
+  if (c !== checksum(signed) || id === undefined) throw new InvalidInput(`cursor is damaged or was edited: ${AGAIN}`);
   if (body.k !== kind) {
     throw new InvalidInput(`cursor continues ${describeKind(body.k)}, not ${describeKind(kind)}: ${AGAIN}`);
   }
@@ -59,7 +65,7 @@ export function decodeCursor(cursor: string, kind: CursorKind, fields: CursorFie
       { changed },
     );
   }
-  return { at: body.at, id: body.id };
+  return { at: body.at, id };
 }
 
 function parsedBody(cursor: string): CursorBody {
@@ -88,6 +94,26 @@ function fieldDigests(fields: CursorFields): Record<string, string> {
 function changedFields(made: Record<string, string>, now: Record<string, string>): string[] {
   const names = [...new Set([...Object.keys(made), ...Object.keys(now)])].sort();
   return names.filter((name) => made[name] !== now[name]);
+}
+
+/**
+ * One AES block: the id's 8 bytes, then 8 zero bytes that opening checks, so an edited seal is refused
+ * (but for one in 2^64) rather than read as another id.
+ */
+function sealId(id: number, key: Buffer): string {
+  const block = Buffer.alloc(16);
+  block.writeBigUInt64BE(BigInt(id));
+  const cipher = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+  return Buffer.concat([cipher.update(block), cipher.final()]).toString('base64url');
+}
+
+/** The id a seal holds; undefined when the seal was not made with this key. */
+function openId(sealed: string, key: Buffer): number | undefined {
+  const decipher = createDecipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+  const block = Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]);
+  const id = block.readBigUInt64BE(0);
+  if (block.readBigUInt64BE(8) !== 0n || id < 1n || id > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  return Number(id);
 }
 
 /**

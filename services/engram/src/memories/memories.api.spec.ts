@@ -310,7 +310,7 @@ describe('listing memories: pagination and filters', () => {
       [`tag=even&cursor=${encodeURIComponent('not a cursor!')}`, /cursor is not one this service returned/],
       [`tag=even&cursor=${'A'.repeat(1001)}`, /cursor/],
       [
-        `tag=even&cursor=${Buffer.from(JSON.stringify({ ...edited, id: edited.id + 1 })).toString('base64url')}`,
+        `tag=even&cursor=${Buffer.from(JSON.stringify({ ...edited, p: `${edited.p.slice(0, -1)}${edited.p.endsWith('A') ? 'B' : 'A'}` })).toString('base64url')}`,
         /cursor is damaged or was edited/,
       ],
       [

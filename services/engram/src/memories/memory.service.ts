@@ -24,6 +24,7 @@ import { MemoryChanges, MemoryCounts, MemoryRecord, NewMemory, TagCount } from '
 import { ListOrder, MemoryPosition, SupersedeRefusal } from '../storage/memory.store';
 import { MemoryFilter } from '../storage/memory-filter.sql';
 import { MemoryStore } from '../storage/memory.store';
+import { LIST_CURSOR_KEY } from '../storage/storage.module';
 import { contentHash } from './content-hash';
 import { decodeCursor, encodeCursor } from './list-cursor';
 import {
@@ -108,6 +109,7 @@ export class MemoryService {
     private readonly audit: AuditService,
     private readonly usage: UsageRecorder,
     private readonly conflicts: ConflictScanner,
+    @Inject(LIST_CURSOR_KEY) private readonly cursorKey: Buffer,
   ) {}
 
   /** Stores one memory; exact duplicate content is refused with the existing memory in the error. */
@@ -210,12 +212,13 @@ export class MemoryService {
     const selection = { ...input, tags: [...(input.tag ?? []), ...(input.tags ?? [])] };
     const filter = this.filterFor(selection);
     const fields = listCursorFields(filter.namespace, selection, input.order);
-    const cursorAfter = (last: MemoryRecord) => encodeCursor('memories', { at: last.createdAt, id: last.id }, fields);
+    const cursorAfter = (last: MemoryRecord) =>
+      encodeCursor('memories', { at: last.createdAt, id: last.id }, fields, this.cursorKey);
     if (input.cursor === undefined) {
       const numbered = await this.numberedPage(filter, input);
       return { ...numbered, nextCursor: numbered.hasMore ? cursorAfter(numbered.memories.at(-1)!) : null };
     }
-    const position = decodeCursor(pageOrCursor(input.page, input.cursor), 'memories', fields);
+    const position = decodeCursor(pageOrCursor(input.page, input.cursor), 'memories', fields, this.cursorKey);
     const after = { createdAt: position.at, id: position.id };
     const read = await this.memories.listAfter(filter, after, input.page_size + 1, input.order);
     const memories = read.slice(0, input.page_size);
@@ -390,7 +393,7 @@ export class MemoryService {
       memories = offset < total ? await this.memories.listDeleted(namespace, offset, input.page_size) : [];
       hasMore = offset + memories.length < total && memories.length > 0;
     } else {
-      const position = decodeCursor(pageOrCursor(input.page, input.cursor), 'trash', { namespace });
+      const position = decodeCursor(pageOrCursor(input.page, input.cursor), 'trash', { namespace }, this.cursorKey);
       const after = { deletedAt: position.at, id: position.id };
       const read = await this.memories.listDeletedAfter(namespace, after, input.page_size + 1);
       memories = read.slice(0, input.page_size);
@@ -404,7 +407,10 @@ export class MemoryService {
       pageSize: input.page_size,
       hasMore,
       totalPages: Math.ceil(total / input.page_size),
-      nextCursor: hasMore && last ? encodeCursor('trash', { at: last.deletedAt!, id: last.id }, { namespace }) : null,
+      nextCursor:
+        hasMore && last
+          ? encodeCursor('trash', { at: last.deletedAt!, id: last.id }, { namespace }, this.cursorKey)
+          : null,
     };
   }
 

@@ -10,6 +10,7 @@ import {
   startOpenAiEmbeddingsTestDouble,
 } from '../testing/openai-embeddings.test-double';
 import { callTool, connectHttpClient } from '../testing/mcp-client';
+import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { makeTempDir, startTestApp, TestApp } from '../testing/test-app';
 
 const DIMENSION = 16;
@@ -118,81 +119,124 @@ describe("search hydrates only memories of the caller's namespace", () => {
   });
 });
 
-describe('tenants whose keys are bound to their namespaces learn nothing of each other', () => {
-  const BOOTSTRAP = 'isolation-bootstrap-key-0123456789';
-  let api: TestApp;
-  let tenantA: string;
-  let tenantB: string;
-  const as = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
-  const createKey = async (namespace: string) =>
-    (
-      await api.request('POST', '/api/admin/keys', {
-        ...as(BOOTSTRAP),
-        body: { name: namespace, scopes: ['write'], namespace },
-      })
-    ).body.key as string;
-  const store = async (key: string, content: string, tags: string[] = []) => {
-    const stored = await api.request('POST', '/api/memories', { ...as(key), body: { content, tags } });
-    assert.equal(stored.status, 201, stored.text);
-    return stored.body.content_hash as string;
-  };
-  const supersede = async (key: string, hash: string, content: string) => {
-    const answer = await api.request('POST', `/api/memories/${hash}/supersede`, { ...as(key), body: { content } });
-    assert.equal(answer.status, 201, answer.text);
-  };
-  /** The total of tenant B's probe tag on the page after its first, reached by cursor. */
-  const probeTotalAfterCursor = async () => {
-    const first = await api.request('GET', '/api/memories?tag=probe&page_size=1', as(tenantB));
-    const next = await api.request(
-      'GET',
-      `/api/memories?tag=probe&page_size=1&cursor=${first.body.next_cursor}`,
-      as(tenantB),
-    );
-    assert.equal(next.status, 200, next.text);
-    return next.body.total as number | null;
-  };
+for (const backend of ['SQLite', 'PostgreSQL'])
+  describe(`tenants whose keys are bound to their namespaces learn nothing of each other (${backend})`, () => {
+    const BOOTSTRAP = 'isolation-bootstrap-key-0123456789';
+    let api: TestApp;
+    let postgres: TestPostgres | undefined;
+    let tenantA: string;
+    let tenantB: string;
+    const as = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+    const createKey = async (namespace: string) =>
+      (
+        await api.request('POST', '/api/admin/keys', {
+          ...as(BOOTSTRAP),
+          body: { name: namespace, scopes: ['write'], namespace },
+        })
+      ).body.key as string;
+    const store = async (key: string, content: string, tags: string[] = []) => {
+      const stored = await api.request('POST', '/api/memories', { ...as(key), body: { content, tags } });
+      assert.equal(stored.status, 201, stored.text);
+      return stored.body.content_hash as string;
+    };
+    const supersede = async (key: string, hash: string, content: string) => {
+      const answer = await api.request('POST', `/api/memories/${hash}/supersede`, { ...as(key), body: { content } });
+      assert.equal(answer.status, 201, answer.text);
+    };
+    /** The total of tenant B's probe tag on the page after its first, reached by cursor. */
+    const probeTotalAfterCursor = async () => {
+      const first = await api.request('GET', '/api/memories?tag=probe&page_size=1', as(tenantB));
+      const next = await api.request(
+        'GET',
+        `/api/memories?tag=probe&page_size=1&cursor=${first.body.next_cursor}`,
+        as(tenantB),
+      );
+      assert.equal(next.status, 200, next.text);
+      return next.body.total as number | null;
+    };
 
-  before(async () => {
-    api = await startTestApp({ MCP_API_KEY: BOOTSTRAP });
-    tenantA = await createKey('tenant-a');
-    tenantB = await createKey('tenant-b');
-    for (const i of [1, 2, 3]) await store(tenantB, `b probe ${i}`, ['probe']);
-    // One superseded memory of B's own, so the tag's total needs the superseded memories looked up.
-    await supersede(tenantB, await store(tenantB, 'b draft'), 'b final');
-  });
-  after(() => api.close());
+    before(async () => {
+      postgres = backend === 'PostgreSQL' ? await startTestPostgres() : undefined;
+      api = await startTestApp({
+        MCP_API_KEY: BOOTSTRAP,
+        ...(postgres && { MCP_MEMORY_STORAGE_BACKEND: 'postgres', DATABASE_URL: postgres.url }),
+      });
+      tenantA = await createKey('tenant-a');
+      tenantB = await createKey('tenant-b');
+      for (const i of [1, 2, 3]) await store(tenantB, `b probe ${i}`, ['probe']);
+      // One superseded memory of B's own, so the tag's total needs the superseded memories looked up.
+      await supersede(tenantB, await store(tenantB, 'b draft'), 'b final');
+    });
+    after(async () => {
+      await api.close();
+      await postgres?.close();
+    });
 
-  it("gives a cursor page's total whatever another namespace supersedes", async () => {
-    assert.equal(await probeTotalAfterCursor(), 3);
-    // Tenant A supersedes more memories than B's tag has: the store's count of them passes B's tag.
-    for (const i of [1, 2, 3, 4]) await supersede(tenantA, await store(tenantA, `a draft ${i}`), `a final ${i}`);
-    assert.equal(await probeTotalAfterCursor(), 3);
-  });
+    it("gives a cursor page's total whatever another namespace supersedes", async () => {
+      assert.equal(await probeTotalAfterCursor(), 3);
+      // Tenant A supersedes more memories than B's tag has: the store's count of them passes B's tag.
+      for (const i of [1, 2, 3, 4]) await supersede(tenantA, await store(tenantA, `a draft ${i}`), `a final ${i}`);
+      assert.equal(await probeTotalAfterCursor(), 3);
+    });
 
-  it("answers another namespace's hash as unknown, live or in the trash, and stores its text as new", async () => {
-    const text = 'tenant a keeps its release key in the vault';
-    const live = await store(tenantA, text);
-    const trashed = await store(tenantA, 'tenant a deleted this note');
-    assert.equal((await api.request('DELETE', `/api/memories/${trashed}`, as(tenantA))).status, 200);
-    for (const [method, path] of [
-      ['GET', `/api/memories/${live}`],
-      ['GET', `/api/memories/${live}/history`],
-      ['GET', `/api/memories/trash/${trashed}`],
-      ['POST', `/api/memories/${trashed}/restore`],
-      ['DELETE', `/api/memories/trash/${trashed}`],
-    ]) {
-      assert.equal((await api.request(method, path, as(tenantB))).status, 404, `${method} ${path}`);
-    }
-    const { client } = await connectHttpClient(api.url, tenantB);
-    try {
-      const fetched = await callTool(client, 'fetch', { id: live });
-      assert.equal(fetched.isError, true);
-      assert.doesNotMatch(fetched.text, /vault/);
-    } finally {
-      await client.close();
-    }
-    // Duplicate detection is the namespace's own: a 409 here would tell B that A holds the text (store wants 201).
-    await store(tenantB, text);
-    assert.equal((await api.request('GET', `/api/memories/trash/${trashed}`, as(tenantA))).status, 200);
+    it('hands out list and trash cursors that hold no number but the time of its own memory', async () => {
+      /** The numbers any client can read in a cursor (base64url JSON), but its format version. */
+      const numbersIn = (cursor: string) => {
+        const found: number[] = [];
+        JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'), (key, value) => {
+          if (typeof value === 'number' && key !== 'v') found.push(value);
+          return value;
+        });
+        return found;
+      };
+      // Tenant A stores between B's memories: a row id counting the whole store would show B how many.
+      const between = async (round: string) => {
+        for (const i of [1, 2, 3]) await store(tenantA, `a between ${round} ${i}`);
+      };
+      await store(tenantB, 'b walk one', ['walk']);
+      await between('walks');
+      await store(tenantB, 'b walk two', ['walk']);
+      for (const text of ['b bin one', 'b bin two']) {
+        const hash = await store(tenantB, text);
+        await between(text);
+        assert.equal((await api.request('DELETE', `/api/memories/${hash}`, as(tenantB))).status, 200);
+      }
+
+      const list = await api.request('GET', '/api/memories?tag=walk&order=oldest&page_size=1', as(tenantB));
+      const trash = await api.request('GET', '/api/memories/trash?page_size=1', as(tenantB));
+      for (const [page, at] of [
+        [list.body, list.body.memories[0].created_at],
+        [trash.body, trash.body.memories[0].deleted_at],
+      ]) {
+        assert.ok(page.next_cursor, JSON.stringify(page));
+        assert.deepEqual(numbersIn(page.next_cursor), [Math.round(at * 1000)]);
+      }
+    });
+
+    it("answers another namespace's hash as unknown, live or in the trash, and stores its text as new", async () => {
+      const text = 'tenant a keeps its release key in the vault';
+      const live = await store(tenantA, text);
+      const trashed = await store(tenantA, 'tenant a deleted this note');
+      assert.equal((await api.request('DELETE', `/api/memories/${trashed}`, as(tenantA))).status, 200);
+      for (const [method, path] of [
+        ['GET', `/api/memories/${live}`],
+        ['GET', `/api/memories/${live}/history`],
+        ['GET', `/api/memories/trash/${trashed}`],
+        ['POST', `/api/memories/${trashed}/restore`],
+        ['DELETE', `/api/memories/trash/${trashed}`],
+      ]) {
+        assert.equal((await api.request(method, path, as(tenantB))).status, 404, `${method} ${path}`);
+      }
+      const { client } = await connectHttpClient(api.url, tenantB);
+      try {
+        const fetched = await callTool(client, 'fetch', { id: live });
+        assert.equal(fetched.isError, true);
+        assert.doesNotMatch(fetched.text, /vault/);
+      } finally {
+        await client.close();
+      }
+      // Duplicate detection is the namespace's own: a 409 here would tell B that A holds the text (store wants 201).
+      await store(tenantB, text);
+      assert.equal((await api.request('GET', `/api/memories/trash/${trashed}`, as(tenantA))).status, 200);
+    });
   });
-});

@@ -21,4 +21,9 @@ export class SettingsRepository {
   storeId(): string {
     return this.statements.get('SELECT store_id FROM store_identity').pluck().get() as string;
   }
+
+  /** The secret list cursors are sealed with (migration 038), as hex; a restore keeps it. */
+  cursorKey(): string {
+    return this.statements.get('SELECT cursor_key FROM store_identity').pluck().get() as string;
+  }
 }

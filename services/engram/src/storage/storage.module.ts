@@ -28,6 +28,8 @@ import { UsageStore } from './usage.store';
 export const STORES = Symbol('STORES');
 /** The SQLite handle, for specs that inspect the file; undefined on PostgreSQL. */
 export const SQLITE_DATABASE = Symbol('SQLITE_DATABASE');
+/** The store's cursor key (SettingsStore.cursorKey), read once: it never changes, restores keep it. */
+export const LIST_CURSOR_KEY = Symbol('LIST_CURSOR_KEY');
 /** Optional ModelMismatchPolicy; the worker and CLI provide `keep-stored` so they can reindex. */
 export const MODEL_MISMATCH_POLICY = Symbol('MODEL_MISMATCH_POLICY');
 
@@ -91,6 +93,11 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     part(StorageInfoRepository, (stores) => stores.info),
     part(StoreLocks, (stores) => new StoreLocks(stores.locks)),
     {
+      provide: LIST_CURSOR_KEY,
+      inject: [SettingsStore],
+      useFactory: (settings: SettingsStore) => settings.cursorKey(),
+    },
+    {
       provide: RedisKeys,
       inject: [APP_CONFIG, SettingsStore],
       useFactory: async (config: AppConfig, settings: SettingsStore) =>
@@ -103,6 +110,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     MemoryStore,
     SearchStore,
     SettingsStore,
+    LIST_CURSOR_KEY,
     AUDIT_REPOSITORY,
     StorageInfoRepository,
     UsageStore,

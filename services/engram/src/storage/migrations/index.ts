@@ -29,6 +29,7 @@ import { currentTalliesMigration } from './035-current-tallies';
 import { inlineJobOwnersMigration } from './036-inline-job-owners';
 import { inlineJobsNamespaceMigration } from './037-inline-jobs-namespace';
 import { inlineJobCancelsMigration } from './038-inline-job-cancels';
+import { listCursorKeyMigration } from './039-list-cursor-key';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -62,4 +63,5 @@ export const MIGRATIONS: readonly Migration[] = [
   inlineJobOwnersMigration,
   inlineJobsNamespaceMigration,
   inlineJobCancelsMigration,
+  listCursorKeyMigration,
 ];

@@ -14,6 +14,11 @@ export class PostgresSettingsStore extends SettingsStore {
     return row.store_id;
   }
 
+  async cursorKey(): Promise<Buffer> {
+    const [row] = await this.db.query<{ cursor_key: string }>('SELECT cursor_key FROM store_identity');
+    return Buffer.from(row.cursor_key, 'hex');
+  }
+
   async embeddingModel(): Promise<EmbeddingModel | undefined> {
     const rows = await this.db.query<{ key: string; value: string }>(
       "SELECT key, value FROM settings WHERE key IN ('embedding_model', 'embedding_dimension')",

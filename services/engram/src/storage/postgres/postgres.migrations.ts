@@ -496,6 +496,16 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         WHERE cancel_requested AND state IN ('waiting', 'active');
     `,
   },
+  {
+    version: 31,
+    name: 'list-cursor-key',
+    // The secret list cursors seal their row ids with, kept by restores, as SQLite's 039 (64 hex digits,
+    // 244 of them random: gen_random_uuid draws from the server's strong random source).
+    sql: `
+      ALTER TABLE store_identity ADD COLUMN cursor_key text NOT NULL DEFAULT '';
+      UPDATE store_identity SET cursor_key = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

@@ -16,6 +16,10 @@ export class SqliteSettingsStore extends SettingsStore {
     return this.settings.storeId();
   }
 
+  async cursorKey(): Promise<Buffer> {
+    return Buffer.from(this.settings.cursorKey(), 'hex');
+  }
+
   async embeddingModel(): Promise<EmbeddingModel | undefined> {
     return readEmbeddingModel(this.db);
   }
