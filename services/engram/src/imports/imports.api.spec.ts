@@ -493,6 +493,22 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
       assert.equal(refused.body.error, 'import_path_refused');
     }
     assert.equal((await admin('POST', '/api/import', { body: { path: 'missing.md' } })).status, 404);
+
+    // The folder is every namespace's: a bound key neither imports from it nor learns which files it holds.
+    const bound = (
+      await admin('POST', '/api/admin/keys', { body: { name: 'tenant', scopes: ['write'], namespace: 'tenant' } })
+    ).body.key;
+    const answers = [];
+    for (const path of ['vault', 'missing.md']) {
+      const refused = await api.request('POST', '/api/import', { ...as(bound), body: { path } });
+      assert.equal(refused.status, 403, `${path}: ${refused.text}`);
+      answers.push(refused.body);
+    }
+    assert.equal(answers[0].error, 'import_path_refused');
+    assert.match(answers[0].message, /not bound to a namespace: upload the file instead/);
+    assert.deepEqual(answers[1], answers[0]);
+    assert.deepEqual((await api.request('GET', '/api/import', as(bound))).body.jobs, []);
+    assert.equal((await api.request('GET', '/api/memories', as(bound))).body.total, 0);
   });
 
   it('refuses a query string on an import by path, whose options come from its JSON body alone, importing nothing', async () => {

@@ -3,7 +3,7 @@ import { ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestj
 import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { RequireScope } from '../auth/route-access';
-import { currentNamespace } from '../auth/request-context';
+import { currentContext, currentNamespace } from '../auth/request-context';
 import { ApiErrors, ZodQuery } from '../common/api-schema.decorators';
 import { ContentTooLarge, DomainError, InvalidInput } from '../common/domain-errors';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -21,6 +21,7 @@ import {
   ImportUploadInput,
 } from './imports.dto';
 import { ImportUploadRepository } from './import-upload.repository';
+import { ImportPathRefused } from './imports.errors';
 import { loadImporters } from './importer-registry';
 
 const idPipe = new ZodValidationPipe(ImportJobIdParam, 'path');
@@ -95,6 +96,7 @@ export class ImportsController {
     } else {
       refuseQueryString(query);
       const body = new ZodValidationPipe(ImportPathBody, 'body').transform(request.body) as ImportPathInput;
+      refuseBoundCredential();
       await this.uploads.resolveAllowedPath(body.path);
       data = {
         source: body.source,
@@ -182,6 +184,18 @@ function partAfterFile(part: Multipart): InvalidInput {
   if (part.type === 'file') return new InvalidInput('Send one file per import');
   return new InvalidInput(
     `The form field "${part.fieldname}" comes after the file: send the fields (source, target, dry_run) before the file part`,
+  );
+}
+
+/**
+ * ENGRAM_IMPORT_DIR is one folder for every namespace, where the operator may put any tenant's files: a
+ * credential bound to a namespace could otherwise import another's export, or learn which files exist
+ * there (404 against 202). Refused before the path is looked at, so the answer is the same for any path.
+ */
+function refuseBoundCredential(): void {
+  if (currentContext().principal.boundNamespace === undefined) return;
+  throw new ImportPathRefused(
+    'Imports by path read the server folder every namespace shares (ENGRAM_IMPORT_DIR), which needs a key not bound to a namespace: upload the file instead',
   );
 }
 
