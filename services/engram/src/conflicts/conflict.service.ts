@@ -9,6 +9,7 @@ import { ConflictRecord, ConflictStatus, ConflictStore } from '../storage/confli
 import { MemoryRecord } from '../storage/memory.record';
 import { MemoryStore } from '../storage/memory.store';
 import { ListConflictsInput, ResolveConflictInput } from './conflict.dto';
+import { describeDecision, shownDecision } from './conflict-decision';
 
 /** A proposal with its two memories, older first. */
 export interface ConflictPair {
@@ -71,9 +72,10 @@ export class ConflictService {
     const decision = winner === undefined ? action : `supersede:${winner.id}`;
     if (conflict.status !== 'open') {
       if (conflict.resolution === decision) return { pair, unchanged: true };
-      throw new StateConflict(`Conflict ${conflict.number} was already decided (${conflict.resolution})`, {
+      const decided = shownDecision(pair);
+      throw new StateConflict(`Conflict ${conflict.number} was already decided (${describeDecision(decided)})`, {
         conflict_id: conflict.number,
-        resolution: conflict.resolution,
+        ...decided,
       });
     }
     const supersession =

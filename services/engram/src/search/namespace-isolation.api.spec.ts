@@ -9,6 +9,7 @@ import {
   OpenAiEmbeddingsTestDouble,
   startOpenAiEmbeddingsTestDouble,
 } from '../testing/openai-embeddings.test-double';
+import { waitForJob } from '../testing/job-helpers';
 import { callTool, connectHttpClient } from '../testing/mcp-client';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { makeTempDir, startTestApp, TestApp } from '../testing/test-app';
@@ -210,6 +211,34 @@ for (const backend of ['SQLite', 'PostgreSQL'])
       ]) {
         assert.ok(page.next_cursor, JSON.stringify(page));
         assert.deepEqual(numbersIn(page.next_cursor), [Math.round(at * 1000)]);
+      }
+    });
+
+    it('names the memory a conflict decision kept by its hash, never by its row id', async () => {
+      const older = await store(tenantB, 'The office kettle is on the third floor');
+      const newer = await store(tenantB, 'The office kettle is not on the third floor');
+      const scan = await api.request('POST', '/api/conflicts/scan', as(tenantB));
+      assert.equal(scan.status, 202, scan.text);
+      await waitForJob((method, path) => api.request(method, path, as(BOOTSTRAP)), scan.body.job_id);
+      const listed = await api.request('GET', '/api/conflicts?page_size=100', as(tenantB));
+      const { id } = listed.body.conflicts.find(
+        (conflict: { older: { content_hash: string }; newer: { content_hash: string } }) =>
+          conflict.older.content_hash === older && conflict.newer.content_hash === newer,
+      );
+      const decide = (body: Record<string, unknown>) =>
+        api.request('POST', '/api/conflicts/resolve', { ...as(tenantB), body: { conflict_id: id, ...body } });
+      assert.equal((await decide({ action: 'supersede', keep: newer })).status, 200);
+      // A row id counts every namespace's memories: shown, it would tell B how many others stored.
+      const refused = await decide({ action: 'dismiss' });
+      assert.equal(refused.status, 409, refused.text);
+      assert.deepEqual(refused.body.details, { conflict_id: id, resolution: 'supersede', kept: newer });
+      assert.equal(refused.body.message, `Conflict ${id} was already decided (supersede, keeping ${newer})`);
+      const { client } = await connectHttpClient(api.url, tenantB);
+      try {
+        const again = await callTool(client, 'memory_resolve', { conflict_id: id, action: 'supersede', keep: newer });
+        assert.equal(again.text, `Conflict ${id}: supersede, keeping ${newer} (unchanged)`);
+      } finally {
+        await client.close();
       }
     });
 

@@ -367,7 +367,7 @@ function decisionOf(conflict: ConflictView): string {
   return conflict.resolution === 'keep_both' ? 'kept both' : 'dismissed';
 }
 
-/** The decision a 409 names (`supersede:<id>`, `keep_both`, `dismiss`), in words. */
+/** The decision a 409 names (`supersede` with the hash kept, `keep_both`, `dismiss`), in words. */
 function decidedAs(error: ApiError): string {
   const resolution = String((error.details as { resolution?: string } | undefined)?.resolution ?? '');
   if (resolution.startsWith('supersede')) return 'one memory was kept';

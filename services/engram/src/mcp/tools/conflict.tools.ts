@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONFLICT_STATUSES, RESOLUTIONS, ResolveConflictBody } from '../../conflicts/conflict.dto';
+import { describeDecision, shownDecision } from '../../conflicts/conflict-decision';
 import { toConflictView } from '../../conflicts/conflict.view';
 import { MAX_PAGE_SIZE } from '../../memories/memory.dto';
 import { toMemoryView } from '../../memories/memory.view';
@@ -70,7 +71,7 @@ export function conflictTools(deps: ToolDeps): McpTool[] {
             conflict: toConflictView(outcome.pair),
             ...(outcome.supersession ? { superseded: toMemoryView(outcome.supersession.previous) } : {}),
           },
-          text: `Conflict ${outcome.pair.conflict.number}: ${outcome.pair.conflict.resolution}${outcome.unchanged ? ' (unchanged)' : ''}`,
+          text: `Conflict ${outcome.pair.conflict.number}: ${describeDecision(shownDecision(outcome.pair))}${outcome.unchanged ? ' (unchanged)' : ''}`,
         };
       },
     }),
