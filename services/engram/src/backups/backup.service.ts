@@ -226,15 +226,17 @@ export class BackupService {
 
   /**
    * Removes the staging folders of manual and scheduled backups cut short (abandonedStagings) that no
-   * process writes. Never fails the backup that runs it: what stays is removed by the next one.
+   * process writes: after each backup, and in the background when an api or a worker starts. Never fails
+   * (nor the backup that runs it): what stays is removed the next time.
    */
-  private async removeAbandonedStagings(): Promise<void> {
+  async removeAbandonedStagings(): Promise<void> {
     try {
       for (const leftover of abandonedStagings(await this.files.stagingLeftovers())) {
         const removed = await this.locks.whileStagingAbandoned(leftover.backupId!, () =>
           this.files.removeLeftover(leftover),
         );
         if (removed) this.logger.log({ msg: 'Abandoned backup staging folder removed', name: leftover.name });
+        else this.logger.log({ msg: 'Backup staging folder kept: a process is writing it', name: leftover.name });
       }
     } catch (error) {
       this.logger.warn({ msg: 'Abandoned backup staging folders not removed', error: (error as Error).message });

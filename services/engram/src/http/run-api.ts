@@ -72,6 +72,9 @@ export async function runApi(argv: readonly string[]): Promise<number> {
     }),
     'Startup',
   );
+  const { BackupService } = await import('../backups/backup.service.js');
+  // What a crash left of earlier backups goes now, not with the next one (hours away on a daily schedule).
+  void app.get(BackupService).removeAbandonedStagings();
   return stopped;
 }
 

@@ -3,6 +3,7 @@ import { announceNewStore, storeLocation, unusableStorePath } from '../storage/s
 import { FastifyInstance } from 'fastify';
 import { AddressInfo } from 'node:net';
 import { Authenticator } from '../auth/authenticator';
+import { BackupService } from '../backups/backup.service';
 import { FAILURE_LIMITER } from '../auth/failure-limiter';
 import { decideBindAddress } from '../process/bind-address';
 import { createLogger } from '../process/logger';
@@ -68,6 +69,8 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     logger,
   );
   logger.log({ msg: 'Engram worker ready', port, database: storeLocation(config.storage) }, 'Startup');
+  // What a crash left of earlier backups goes now, not with the next one (hours away on a daily schedule).
+  void context.get(BackupService).removeAbandonedStagings();
   return stopped;
 }
 

@@ -302,7 +302,7 @@ function renderCorruptBackup(backup: CorruptBackupView, deleteButton: TemplateRe
   </tr>`;
 }
 
-/** Deleted here or by hand (`engram backup delete <name>`), or, when safe, by the next backup. */
+/** Deleted here or by hand (`engram backup delete <name>`), or, when safe, at an api or worker start or the next backup. */
 function renderIncompleteBackup(leftover: IncompleteBackupView, deleteButton: TemplateResult) {
   return html`<tr data-incomplete=${leftover.name} data-state="incomplete">
     <td><time datetime=${leftover.modified_at} title="Last touched">${formatTime(leftover.modified_at)}</time></td>

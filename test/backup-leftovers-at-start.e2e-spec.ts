@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CliStore, DIST, openCliStore, RunningEngram, serviceHelper, startEngram } from './engram-cli';
+import { freePort, inheritedEnv } from './process-harness';
+
+const HOUR_MS = 60 * 60 * 1000;
+const { backupIdAt } = serviceHelper('backups/backup-manifest.js');
+const { startTestPostgres } = serviceHelper('testing/postgres-test-server.js');
+const { realPostgresAvailable, startRealPostgres } = serviceHelper('testing/real-postgres.js');
+const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
+const { SqliteLockRepository } = serviceHelper('storage/locks/sqlite-lock.repository.js');
+const { PostgresLockRepository } = serviceHelper('storage/locks/postgres-lock.repository.js');
+const { lockFolderOf } = serviceHelper('storage/sqlite/sqlite.stores.js');
+
+/** Makes a folder and everything in it look untouched for `ms`, as when the crash was that long ago. */
+function untouchedFor(path: string, ms: number): void {
+  const then = new Date(Date.now() - ms);
+  for (const name of readdirSync(path, { recursive: true }) as string[]) utimesSync(join(path, name), then, then);
+  utimesSync(path, then, then);
+}
+
+/** A staging folder as a crash leaves it, `ageMs` ago, for a backup taken `minutesAgo` for `reason`. */
+function leaveStaging(backups: string, minutesAgo: number, reason: string | undefined, ageMs: number): string {
+  const name = `.staging-${backupIdAt(new Date(Date.now() - minutesAgo * 60_000))}${reason ? `-${reason}` : ''}`;
+  mkdirSync(join(backups, name), { recursive: true });
+  writeFileSync(join(backups, name, 'engram.db'), Buffer.alloc(2048, 7));
+  untouchedFor(join(backups, name), ageMs);
+  return name;
+}
+
+/** The staging folders in the backups folder. */
+function stagingsIn(backups: string): string[] {
+  return existsSync(backups) ? readdirSync(backups).filter((name) => name.startsWith('.staging-')) : [];
+}
+
+/** Whether the log holds a line saying `what` about the folder `name`. */
+const logged = (output: string, what: string, name: string) =>
+  output.split('\n').some((line) => line.includes(what) && line.includes(name));
+
+for (const backend of ['SQLite', 'PostgreSQL'] as const)
+  describe(`backups cut short by a crash, cleaned when a process starts (${backend})`, () => {
+    // Locks held by other processes need sessions of their own: PGlite multiplexes every connection onto one.
+    const crossProcessLocks = backend === 'SQLite' || realPostgresAvailable();
+    let store: CliStore;
+    let postgres: { url: string; close(): Promise<void> } | undefined;
+    let env: Record<string, string>;
+    let backups: string;
+    const running: RunningEngram[] = [];
+
+    before(async () => {
+      store = await openCliStore('leftovers-at-start-model');
+      backups = join(store.dir, 'backups');
+      env = { ...store.env, MCP_MEMORY_BACKUPS_PATH: backups };
+      if (backend === 'PostgreSQL') {
+        postgres = realPostgresAvailable() ? await startRealPostgres() : await startTestPostgres();
+        env = { ...env, MCP_MEMORY_STORAGE_BACKEND: 'postgres', DATABASE_URL: postgres!.url };
+      } else {
+        openSqliteDatabase(env.MCP_MEMORY_SQLITE_PATH, {}).close();
+      }
+      const stored = await runEngram(['store', 'kept by every backup']).ended;
+      assert.equal(stored.code, 0, stored.stderr);
+    });
+    after(async () => {
+      await Promise.all(running.map((process) => process.stop('SIGKILL')));
+      await postgres?.close();
+      await store?.close();
+    });
+
+    /** Starts `engram <args>` on this store, with `tmp` as its OS temporary folder; `ended` is its exit. */
+    function runEngram(args: string[], { tmp, onStderr }: { tmp?: string; onStderr?: (stderr: string) => void } = {}) {
+      const child = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args], {
+        cwd: store.dir,
+        env: { ...inheritedEnv(), HOME: store.dir, ...env, ...(tmp ? { TMPDIR: tmp } : {}) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (chunk) => (stdout += chunk));
+      child.stderr!.on('data', (chunk) => {
+        stderr += chunk;
+        onStderr?.(stderr);
+      });
+      const ended = once(child, 'close').then(([code, signal]) => ({
+        code: code as number | null,
+        signal,
+        stdout,
+        stderr,
+      }));
+      return { ended, kill: () => child.kill('SIGKILL') };
+    }
+
+    /** Holds what an agent run holds (as far as the locks tell), so a backup waits at its archive step. */
+    const holdAgentRun = () => {
+      const locks = postgres
+        ? new PostgresLockRepository({ url: postgres.url, statementTimeoutMs: 30_000 })
+        : new SqliteLockRepository(lockFolderOf(env.MCP_MEMORY_SQLITE_PATH));
+      return locks.tryAcquire('memory-dir', 'shared');
+    };
+
+    const start = async (command: 'serve' | 'worker', extra: Record<string, string> = {}) => {
+      const port = String(await freePort());
+      const started = await startEngram(
+        command,
+        { ...env, ...extra, MCP_HTTP_PORT: port, WORKER_HTTP_PORT: port },
+        store.dir,
+        command === 'serve' ? 'Engram ready' : 'Engram worker ready',
+      );
+      running.push(started);
+      return started;
+    };
+
+    it('an api that starts removes the manual and scheduled stagings a crash left, keeping pre-restore, unknown, fresh and live ones', async () => {
+      const manual = leaveStaging(backups, 120, 'manual', 2 * HOUR_MS);
+      const scheduled = leaveStaging(backups, 90, 'scheduled', 2 * HOUR_MS);
+      const preRestore = leaveStaging(backups, 100, 'pre-restore', 2 * HOUR_MS);
+      const olderBuild = leaveStaging(backups, 110, undefined, 2 * HOUR_MS);
+      const fresh = leaveStaging(backups, 1, 'manual', 0);
+      const crashed = [manual, scheduled, preRestore, olderBuild, fresh];
+
+      // A backup under way in another process, its staging folder untouched for long: only its lock says so.
+      let live: string | undefined;
+      let liveBackup: ReturnType<typeof runEngram> | undefined;
+      const agentRun = crossProcessLocks ? await holdAgentRun() : undefined;
+      try {
+        if (agentRun) {
+          let waiting!: () => void;
+          const atArchiveStep = new Promise<void>((resolve) => (waiting = resolve));
+          liveBackup = runEngram(['backup'], {
+            onStderr: (stderr) => stderr.includes('waiting for agent runs and imports') && waiting(),
+          });
+          await atArchiveStep;
+          [live] = stagingsIn(backups).filter((name) => !crashed.includes(name));
+          untouchedFor(join(backups, live), 2 * HOUR_MS);
+        }
+
+        const api = await start('serve');
+        await api.waitForOutput(
+          (output) =>
+            logged(output, 'Abandoned backup staging folder removed', manual) &&
+            logged(output, 'Abandoned backup staging folder removed', scheduled) &&
+            (live === undefined || logged(output, 'Backup staging folder kept: a process is writing it', live)),
+        );
+        assert.deepEqual(
+          stagingsIn(backups).sort(),
+          [preRestore, olderBuild, fresh, ...(live ? [live] : [])].sort(),
+          'the ones that may hold the only copy of a replaced state, a fresh one and the live one stay',
+        );
+        assert.equal(await api.stop(), 0);
+      } finally {
+        await agentRun?.release();
+      }
+      if (liveBackup) assert.equal((await liveBackup.ended).code, 0, 'the live backup completes');
+    });
+  });
