@@ -4,13 +4,16 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Client as PgClient } from 'pg';
 import { CliStore, DIST, openCliStore, RunningEngram, serviceHelper, startEngram } from './engram-cli';
-import { freePort, inheritedEnv } from './process-harness';
+import { freePort, inheritedEnv, tempDir } from './process-harness';
 
 const HOUR_MS = 60 * 60 * 1000;
 const { backupIdAt } = serviceHelper('backups/backup-manifest.js');
+const { waitFor } = serviceHelper('testing/wait-for.js');
 const { startTestPostgres } = serviceHelper('testing/postgres-test-server.js');
 const { realPostgresAvailable, startRealPostgres } = serviceHelper('testing/real-postgres.js');
+const { startTestRedis } = serviceHelper('testing/redis-server.js');
 const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 const { SqliteLockRepository } = serviceHelper('storage/locks/sqlite-lock.repository.js');
 const { PostgresLockRepository } = serviceHelper('storage/locks/postgres-lock.repository.js');
@@ -93,6 +96,12 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const)
       return { ended, kill: () => child.kill('SIGKILL') };
     }
 
+    const incomplete = async (): Promise<any[]> => {
+      const listed = await runEngram(['restore', '--list', '--json']).ended;
+      assert.equal(listed.code, 0, listed.stderr);
+      return JSON.parse(listed.stdout).incomplete;
+    };
+
     /** Holds what an agent run holds (as far as the locks tell), so a backup waits at its archive step. */
     const holdAgentRun = () => {
       const locks = postgres
@@ -113,13 +122,59 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const)
       return started;
     };
 
+    if (backend === 'PostgreSQL')
+      it('a backup killed while it writes out the memory files leaves them in its staging folder, not the OS temp folder; the next worker start removes it', async () => {
+        // Enough files that writing them out and archiving them takes a while: the kill lands meanwhile.
+        const client = new PgClient({ connectionString: postgres!.url });
+        await client.connect();
+        try {
+          await client.query(
+            `INSERT INTO agent_files (namespace, path, content, modified_at)
+             SELECT 'ns' || (i % 4), 'notes/note-' || i || '.md', convert_to(repeat('a line of notes ', 100), 'UTF8'), 0
+               FROM generate_series(1, 4000) AS i`,
+          );
+        } finally {
+          await client.end();
+        }
+        const tmp = tempDir('engram-backup-tmp-');
+        const writingOut = () =>
+          readdirSync(tmp).some((name) => name.startsWith('engram-agent-files-')) ||
+          stagingsIn(backups).some((name) => existsSync(join(backups, name, 'agent-files')));
+        const backup = runEngram(['backup'], { tmp });
+        await waitFor(writingOut, 'the backup to write out the memory files', 60_000).catch((error: Error) => {
+          backup.kill();
+          throw error;
+        });
+        backup.kill();
+        const ended = await backup.ended;
+        assert.equal(ended.signal, 'SIGKILL', `engram backup ended by itself: ${ended.stderr}`);
+
+        assert.deepEqual(readdirSync(tmp), [], 'nothing of the backup in the OS temporary folder');
+        // Its lock goes with its session, which the server ends once it sees the connection closed.
+        await waitFor(async () => (await incomplete()).length === 1, 'the killed backup to be listed');
+        const [left] = await incomplete();
+        assert.deepEqual([left.kind, left.reason, left.may_hold_only_copy], ['staging', 'manual', false]);
+        assert.ok(existsSync(join(left.path, 'agent-files')), 'the memory files it was writing out, in it');
+
+        untouchedFor(left.path, HOUR_MS);
+        const redis = await startTestRedis();
+        try {
+          const worker = await start('worker', { REDIS_URL: redis.url });
+          await worker.waitForOutput((output) => logged(output, 'Abandoned backup staging folder removed', left.name));
+          assert.equal(existsSync(left.path), false);
+          assert.equal(await worker.stop(), 0);
+        } finally {
+          await redis.close();
+        }
+        assert.deepEqual(await incomplete(), []);
+      });
+
     it('an api that starts removes the manual and scheduled stagings a crash left, keeping pre-restore, unknown, fresh and live ones', async () => {
       const manual = leaveStaging(backups, 120, 'manual', 2 * HOUR_MS);
       const scheduled = leaveStaging(backups, 90, 'scheduled', 2 * HOUR_MS);
       const preRestore = leaveStaging(backups, 100, 'pre-restore', 2 * HOUR_MS);
       const olderBuild = leaveStaging(backups, 110, undefined, 2 * HOUR_MS);
       const fresh = leaveStaging(backups, 1, 'manual', 0);
-      const crashed = [manual, scheduled, preRestore, olderBuild, fresh];
 
       // A backup under way in another process, its staging folder untouched for long: only its lock says so.
       let live: string | undefined;
@@ -127,13 +182,15 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const)
       const agentRun = crossProcessLocks ? await holdAgentRun() : undefined;
       try {
         if (agentRun) {
+          const earlier = stagingsIn(backups);
           let waiting!: () => void;
           const atArchiveStep = new Promise<void>((resolve) => (waiting = resolve));
           liveBackup = runEngram(['backup'], {
             onStderr: (stderr) => stderr.includes('waiting for agent runs and imports') && waiting(),
           });
-          await atArchiveStep;
-          [live] = stagingsIn(backups).filter((name) => !crashed.includes(name));
+          const endedEarly = liveBackup.ended.then(({ stderr }) => `it ended before its archive step: ${stderr}`);
+          assert.equal(await Promise.race([atArchiveStep.then(() => undefined), endedEarly]), undefined);
+          [live] = stagingsIn(backups).filter((name) => !earlier.includes(name));
           untouchedFor(join(backups, live), 2 * HOUR_MS);
         }
 
@@ -144,9 +201,10 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const)
             logged(output, 'Abandoned backup staging folder removed', scheduled) &&
             (live === undefined || logged(output, 'Backup staging folder kept: a process is writing it', live)),
         );
+        const kept = [preRestore, olderBuild, fresh, ...(live ? [live] : [])];
         assert.deepEqual(
-          stagingsIn(backups).sort(),
-          [preRestore, olderBuild, fresh, ...(live ? [live] : [])].sort(),
+          [manual, scheduled, ...kept].filter((name) => existsSync(join(backups, name))),
+          kept,
           'the ones that may hold the only copy of a replaced state, a fresh one and the live one stay',
         );
         assert.equal(await api.stop(), 0);

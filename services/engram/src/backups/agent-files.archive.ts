@@ -1,6 +1,5 @@
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { PostgresAgentFileStore, StoredAgentFile } from '../storage/postgres/postgres-agent-file.store';
 import { BackupLeftover } from './backup-leftovers';
 import { BackupRepository } from './backup.repository';
@@ -40,7 +39,15 @@ export class FolderAgentFilesArchive extends AgentFilesArchive {
   }
 }
 
-/** The `agent_files` table (PostgreSQL): written out through a private folder, replaced in one transaction. */
+/** The folder, in a backup's staging folder, the files are written to for archiving (gone before it is committed). */
+const AGENT_FILES_FOLDER = 'agent-files';
+
+/**
+ * The `agent_files` table (PostgreSQL): archived through a folder written beside the archive, inside the
+ * backup's staging folder, and replaced in one transaction from the archive read in memory. Nothing goes to
+ * the OS temporary folder: a process killed mid-backup leaves the files in its staging folder, listed and
+ * removed as any staging folder is (backup-leftovers.ts), and a restore leaves nothing on disk.
+ */
 export class DatabaseAgentFilesArchive extends AgentFilesArchive {
   constructor(
     private readonly store: PostgresAgentFileStore,
@@ -52,46 +59,33 @@ export class DatabaseAgentFilesArchive extends AgentFilesArchive {
   async archive(archivePath: string): Promise<boolean> {
     const stored = await this.store.allFiles();
     if (stored.length === 0) return false;
-    return this.throughFolder(async (folder) => {
+    const folder = join(dirname(archivePath), AGENT_FILES_FOLDER);
+    await rm(folder, { recursive: true, force: true });
+    try {
       for (const file of stored) {
         const target = join(folder, file.namespace, ...file.path.split('/'));
         await mkdir(dirname(target), { recursive: true });
         await writeFile(target, file.content);
       }
-      return this.files.archiveDirectory(folder, archivePath);
-    });
-  }
-
-  async replace(archivePath: string | undefined): Promise<void> {
-    if (archivePath === undefined) return this.store.replaceAll([]);
-    await this.throughFolder(async (folder) => {
-      await (await import('tar')).extract({ file: archivePath, cwd: folder, strict: true });
-      const files: StoredAgentFile[] = [];
-      for (const path of await filesUnder(folder)) {
-        const [namespace, ...parts] = relative(folder, path).split(sep);
-        if (parts.length === 0) continue; // a stray file beside the namespaces belongs to none
-        files.push({ namespace, path: parts.join('/'), content: await readFile(path) });
-      }
-      await this.store.replaceAll(files);
-    });
-  }
-
-  /** Replaced in one transaction: a restore cut short leaves nothing of it (its private folder is temporary). */
-  async leftovers(): Promise<BackupLeftover[]> {
-    return [];
-  }
-
-  private async throughFolder<T>(work: (folder: string) => Promise<T>): Promise<T> {
-    const folder = await mkdtemp(join(tmpdir(), 'engram-agent-files-'));
-    try {
-      return await work(folder);
+      return await this.files.archiveDirectory(folder, archivePath);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
   }
-}
 
-async function filesUnder(folder: string): Promise<string[]> {
-  const entries = await readdir(folder, { withFileTypes: true, recursive: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+  async replace(archivePath: string | undefined): Promise<void> {
+    if (archivePath === undefined) return this.store.replaceAll([]);
+    const files: StoredAgentFile[] = [];
+    for (const [path, content] of await this.files.readArchive(archivePath)) {
+      const [namespace, ...parts] = path.split('/');
+      if (parts.length === 0) continue; // a stray file beside the namespaces belongs to none
+      files.push({ namespace, path: parts.join('/'), content });
+    }
+    await this.store.replaceAll(files);
+  }
+
+  /** Replaced in one transaction: a restore cut short leaves nothing of it. */
+  async leftovers(): Promise<BackupLeftover[]> {
+    return [];
+  }
 }

@@ -68,7 +68,7 @@ export function mayHoldOnlyCopy(leftover: BackupLeftover): boolean {
  * The leftovers that may be removed without asking, once no process writes them (checked by the caller,
  * by the lock their backup holds): staging folders of manual and scheduled backups untouched for
  * ABANDONED_AFTER_MS. Such a backup is taken again by the next schedule or request; nothing else is only
- * in it.
+ * in it (on PostgreSQL that includes the memory files a backup writes out there to archive them).
  */
 export function abandonedStagings(leftovers: readonly BackupLeftover[], now = Date.now()): BackupLeftover[] {
   return leftovers.filter(

@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { isDurableTemporary, syncToDisk, syncTreeToDisk } from '../common/durable-file';
 import { BACKUP_ID_PATTERN, BackupManifest, BackupReason, MANIFEST_FILE, StoredBackup } from './backup-manifest';
+import { BackupCorrupted } from './backup.errors';
 import { BackupLeftover, isRestoreScratch, memoryDirCopyKind, parseStagingName, stagingName } from './backup-leftovers';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
+
+/** The tar entry types that are a file's bytes (links and folders are not). */
+const FILE_ENTRY_TYPES: ReadonlySet<string> = new Set(['File', 'OldFile', 'ContiguousFile']);
 
 /**
  * Backups on disk: one folder per backup (`<backups>/<id>/`) holding the database copy, the memory
@@ -141,6 +145,30 @@ export class BackupRepository {
     const filter = (path: string) => !isDurableTemporary(basename(path));
     await tar.create({ gzip: true, file: archivePath, cwd: sourceDir, portable: true, filter }, ['.']);
     return true;
+  }
+
+  /**
+   * The regular files of an archive (archiveDirectory's) by their path in it, read into memory, for a store
+   * that keeps them in its database: nothing is extracted to disk. Corrupt when a path climbs out of the
+   * archive, as extracting it would refuse.
+   */
+  async readArchive(archivePath: string): Promise<Map<string, Buffer>> {
+    const files = new Map<string, Buffer>();
+    let outside: string | undefined;
+    const tar = await import('tar');
+    await tar.list({
+      file: archivePath,
+      strict: true,
+      onReadEntry: (entry) => {
+        if (posix.isAbsolute(entry.path) || entry.path.split('/').includes('..')) outside ??= entry.path;
+        if (!FILE_ENTRY_TYPES.has(entry.type)) return;
+        const chunks: Buffer[] = [];
+        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+        entry.on('end', () => files.set(posix.normalize(entry.path), Buffer.concat(chunks)));
+      },
+    });
+    if (outside !== undefined) throw new BackupCorrupted(`The memory archive holds a path outside it: ${outside}`);
+    return files;
   }
 
   /**

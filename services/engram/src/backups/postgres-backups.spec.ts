@@ -2,7 +2,8 @@ import { AuditService } from '../audit/audit.service';
 import { PostgresAuditRepository } from '../storage/postgres/postgres-audit.repository';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../config/config.loader';
@@ -20,6 +21,7 @@ import { PostgresSearchStore } from '../storage/postgres/postgres-search.store';
 import { PostgresSettingsStore } from '../storage/postgres/postgres-settings.store';
 import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
 import { makeTempDir } from '../testing/test-app';
+import { waitFor } from '../testing/wait-for';
 import { ImportInput } from '../imports/input/import-input';
 import { EngramExportImporter } from '../imports/sources/engram-export.importer';
 import { BackupManifest, EXPORT_FILE, MANIFEST_FILE } from './backup-manifest';
@@ -32,6 +34,27 @@ import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.
 import { PostgresBackupTarget } from './postgres-backup.target';
 
 const MODEL = { modelId: 'pg-backup-model', dimension: 8 };
+
+/** The names `work` creates in the OS temporary folder (TMPDIR points at a watched folder meanwhile). */
+async function createdInTmpdir(work: () => Promise<unknown>): Promise<string[]> {
+  const folder = makeTempDir('engram-os-tmp-');
+  const created = new Set<string>();
+  const watcher = watch(folder, (_event, name) => name && created.add(name));
+  const tmpdir = process.env.TMPDIR;
+  process.env.TMPDIR = folder;
+  try {
+    await work();
+  } finally {
+    if (tmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmpdir;
+  }
+  // Changes are reported in order: once a file made now is seen, whatever the work made has been.
+  await writeFile(join(folder, 'marker'), '');
+  await waitFor(() => created.has('marker'), 'the marker to be seen');
+  watcher.close();
+  created.delete('marker');
+  return [...created];
+}
 
 function vectorOf(text: string): Float32Array {
   const seed = [...text].reduce((sum, char, i) => sum + char.charCodeAt(0) * (i + 1), 0);
@@ -233,6 +256,23 @@ describe('backups and restore on PostgreSQL', () => {
       (error) => error instanceof BackupCorrupted && /twice in a namespace/.test(error.message),
     );
     assert.deepEqual(await stateOf(db), before);
+  });
+
+  it('puts nothing in the OS temporary folder as it backs up and restores the memory files, where a crash would leave it', async () => {
+    await agentFiles.write('default', 'user.md', '# User\n- likes tomatoes and basil\n', 'hand_edit');
+    const created = await createdInTmpdir(async () => {
+      const taken = await backups.createBackup('manual');
+      await agentFiles.write('default', 'user.md', '# User\n- changed after the backup\n', 'hand_edit');
+      assert.equal((await backups.restoreBackup(taken.id)).memory_dir_restored, true);
+    });
+    assert.deepEqual(created, []);
+    assert.equal(await agentFiles.read('default', 'user.md'), '# User\n- likes tomatoes and basil\n');
+    assert.deepEqual(
+      await readdir(backupsDir, { recursive: true }).then((names) =>
+        names.filter((name) => name.includes('agent-files')),
+      ),
+      [],
+    );
   });
 
   it('refuses a SQLite backup with a 409 that names its format', async () => {
