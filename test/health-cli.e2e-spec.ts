@@ -73,6 +73,27 @@ describe('engram health: the container health check of the api and the worker', 
     assert.match(wrongKey.output, /engram api: unhealthy: .* answered 401/);
   });
 
+  it('says which key to set when readiness refuses the credential', async () => {
+    const noKey = await health(apiTmp, ['api', '--ready'], { ...containerEnv, MCP_API_KEY: '' });
+    assert.equal(noKey.code, 1, noKey.output);
+    assert.match(noKey.output, /answered 401 in \d+ ms: set MCP_API_KEY to a read key bound to no namespace/);
+    const wrongKey = await health(apiTmp, ['api', '--ready'], {
+      ...containerEnv,
+      MCP_API_KEY: 'not-the-key-0123456789',
+    });
+    assert.match(wrongKey.output, /answered 401 in \d+ ms: the server does not accept MCP_API_KEY/);
+    const created = await runEngram(
+      ['keys', 'create', '--name', 'tenant', '--scopes', 'read', '--namespace', 'tenant', '--json'],
+      { MCP_MEMORY_SQLITE_PATH: containerEnv.MCP_MEMORY_SQLITE_PATH, MCP_API_KEY: KEY },
+      dir,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const boundKey = JSON.parse(created.stdout).key as string;
+    const bound = await health(apiTmp, ['api', '--ready'], { ...containerEnv, MCP_API_KEY: boundKey });
+    assert.equal(bound.code, 1, bound.output);
+    assert.match(bound.output, /answered 403 in \d+ ms: MCP_API_KEY is bound to a namespace/);
+  });
+
   it('is unhealthy when the named role does not run here, or nothing does', async () => {
     const missing = await health(apiTmp, ['worker'], containerEnv);
     assert.equal(missing.code, 1);

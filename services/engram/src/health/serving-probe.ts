@@ -22,9 +22,22 @@ export async function probeServing(record: ServingRecord, options: ProbeOptions)
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs) });
     await response.arrayBuffer();
     const ms = Math.round(performance.now() - started);
-    return { healthy: response.status === 200, summary: `GET ${url} answered ${response.status} in ${ms} ms` };
+    const summary = `GET ${url} answered ${response.status} in ${ms} ms${keyAdvice(response.status, options)}`;
+    return { healthy: response.status === 200, summary };
   } catch (error) {
     const reason = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
     return { healthy: false, summary: `GET ${url} failed: ${reason}` };
   }
+}
+
+/**
+ * What to set when readiness refused the credential: a 401 or 403 says nothing of the server's health, only
+ * that MCP_API_KEY is missing, wrong, or a key bound to a namespace (readiness figures cover the whole store).
+ */
+function keyAdvice(status: number, options: ProbeOptions): string {
+  if (!options.ready) return '';
+  if (status === 401 && !options.apiKey) return ': set MCP_API_KEY to a read key bound to no namespace';
+  if (status === 401) return ': the server does not accept MCP_API_KEY; set it to a read key bound to no namespace';
+  if (status === 403) return ': MCP_API_KEY is bound to a namespace; readiness needs a read key bound to none';
+  return '';
 }
