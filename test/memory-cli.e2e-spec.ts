@@ -52,6 +52,42 @@ describe('engram store, list and search (a real SQLite file)', () => {
     assert.equal(json.results[0].memory.content, 'the car needs new tyres');
   });
 
+  it('leaves out results under ENGRAM_SEARCH_MIN_SCORE, as MCP and the dashboard do, and says how to see them', async () => {
+    const search = (args: string[], env: Record<string, string> = {}) =>
+      runEngram(['search', 'boiler', 'tyres', ...args], { ...store.env, ...env }, store.dir);
+    const every = await search(['--min-score', '0', '--json']);
+    assert.equal(every.code, 0, every.stderr);
+    const scores: number[] = JSON.parse(every.stdout).results.map((result: { score: number }) => result.score);
+    assert.ok(scores.length >= 2 && scores[0] > scores.at(-1)!, `scores ${scores}`);
+    // A floor between the best and the worst score: the weaker results must go, and be counted.
+    const floor = ((scores[0] + scores.at(-1)!) / 2).toFixed(6);
+    const kept = scores.filter((score) => score >= Number(floor));
+    const left = scores.length - kept.length;
+
+    const floored = await search(['--json'], { ENGRAM_SEARCH_MIN_SCORE: floor });
+    const answer = JSON.parse(floored.stdout);
+    assert.deepEqual(
+      [answer.results.map((result: { score: number }) => result.score), answer.below_floor],
+      [kept, left],
+    );
+    const forPeople = await search([], { ENGRAM_SEARCH_MIN_SCORE: floor });
+    assert.equal(forPeople.code, 0, forPeople.stderr);
+    assert.match(
+      forPeople.stderr,
+      new RegExp(
+        `^${kept.length} results? \\(hybrid, \\d+ ms\\); ${left} more below --min-score ${Number(floor)} \\(--min-score 0 shows them\\)\\n$`,
+      ),
+    );
+    // The flag overrides the configured floor.
+    const overridden = JSON.parse(
+      (await search(['--min-score', '0', '--json'], { ENGRAM_SEARCH_MIN_SCORE: floor })).stdout,
+    );
+    assert.equal(overridden.results.length, scores.length);
+    const outOfRange = await search(['--min-score', '1.5']);
+    assert.equal(outOfRange.code, 64);
+    assert.match(outOfRange.stderr, /^engram search: --min-score: expected a number from 0 to 1/);
+  });
+
   it('names bad input with the flag the user typed and exits 64', async () => {
     const badLimit = await engram(['search', 'x', '--limit', 'ten']);
     assert.equal(badLimit.code, 64);

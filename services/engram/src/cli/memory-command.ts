@@ -18,6 +18,7 @@ const FIELD_FLAGS: Record<string, string> = {
   content: '<content>',
   limit: '--limit',
   mode: '--mode',
+  min_score: '--min-score',
   tags: '--tags',
   memory_type: '--type',
   time_expr: '--time',

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { ListMemoriesQuery, MAX_PAGE_SIZE, MIN_HASH_PREFIX, StoreMemoryBody } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
 import { toMemoryPageView, toMemoryView } from '../memories/memory.view';
 import { toHitView } from '../search/search-hit.view';
 import { SearchBody } from '../search/search.dto';
 import { SearchService } from '../search/search.service';
-import { integerFlag, ParsedArgs } from './cli-args';
+import { decimalFlag, integerFlag, ParsedArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printJson } from './cli-output';
 import { confirmed, declined, YES_FLAG } from './confirm';
@@ -22,7 +23,9 @@ const COMMON_FLAGS = {
 } as const;
 const FILTER_FLAGS = { ...COMMON_FLAGS, time: { type: 'string' } } as const;
 
-const SEARCH_USAGE = `usage: engram search <query…> [--limit <n>] [--mode hybrid|semantic|keyword] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
+const SEARCH_USAGE = `usage: engram search <query…> [--limit <n>] [--mode hybrid|semantic|keyword] [--min-score <0-1>] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
+  --min-score  leave out results less likely than this to be relevant (default ENGRAM_SEARCH_MIN_SCORE,
+               0.01, as MCP and the dashboard do; 0 keeps every result)
   ${configUsage()}`;
 const LIST_USAGE = `usage: engram list [--page <n> | --cursor <next cursor>] [--page-size <n>] [--oldest] [--tags a,b] [--type <type>] [--time <expression>] [--namespace <ns>] [--json]
   ${configUsage()}`;
@@ -46,23 +49,33 @@ export const searchCommand: CliCommand = {
     runMemoryCommand(
       'search',
       argv,
-      { ...FILTER_FLAGS, limit: { type: 'string' }, mode: { type: 'string' } },
+      { ...FILTER_FLAGS, limit: { type: 'string' }, mode: { type: 'string' }, 'min-score': { type: 'string' } },
       {
         usage: SEARCH_USAGE,
         request: (args) => {
           const limit = integerFlag(args, 'limit', 1, MAX_PAGE_SIZE);
           if (limit.problem) return { problem: limit.problem };
+          const minScore = decimalFlag(args, 'min-score', 0, 1);
+          if (minScore.problem) return { problem: minScore.problem };
+          const query = args.positionals.join(' ');
           return {
             schema: SearchBody,
-            input: { query: args.positionals.join(' '), limit: limit.value, mode: args.flags.mode, ...filters(args) },
+            input: { query, limit: limit.value, mode: args.flags.mode, min_score: minScore.value, ...filters(args) },
           };
         },
         async execute(context, input, json) {
-          const outcome = await context.get(SearchService).hybridSearch(input as z.output<typeof SearchBody>);
-          if (json) return printJson({ results: outcome.hits.map(toHitView), search_type: outcome.mode });
+          // A person reads these results, as on the dashboard: the same floor keeps unrelated memories out.
+          const query = input as z.output<typeof SearchBody>;
+          const minScore = query.min_score ?? context.get<AppConfig>(APP_CONFIG).search.minScore;
+          const outcome = await context.get(SearchService).hybridSearch({ ...query, min_score: minScore });
+          if (json) {
+            const results = outcome.hits.map(toHitView);
+            return printJson({ results, search_type: outcome.mode, below_floor: outcome.belowFloor });
+          }
           for (const hit of outcome.hits) printMemory(hit.memory, { score: hit.score.toFixed(3) });
+          const elapsed = `${outcome.mode}, ${Math.round(outcome.elapsedMs)} ms`;
           process.stderr.write(
-            `${outcome.hits.length} results (${outcome.mode}, ${Math.round(outcome.elapsedMs)} ms)\n`,
+            `${outcome.hits.length} result${outcome.hits.length === 1 ? '' : 's'} (${elapsed})${belowFloorNote(outcome.belowFloor, minScore)}\n`,
           );
           return 0;
         },
@@ -183,4 +196,9 @@ export const deleteCommand: CliCommand = {
 
 function filters(args: ParsedArgs) {
   return { tags: args.flags.tags, memory_type: args.flags.type, time_expr: args.flags.time };
+}
+
+/** How many results the floor left out and how to see them, so an empty answer is never a dead end. */
+function belowFloorNote(count: number, minScore: number): string {
+  return count === 0 ? '' : `; ${count} more below --min-score ${minScore} (--min-score 0 shows them)`;
 }
