@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { describe, it } from 'node:test';
 import { declaredMetrics, seriesLabels } from './deployment/declared-metrics';
@@ -133,6 +133,48 @@ function passages(body: string): string[] {
   return found;
 }
 
+/** The anchors GitHub gives a document's headings: lower-cased, punctuation dropped, spaces as -, repeats -1, -2 … */
+function headingAnchors(body: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  let inCode = false;
+  for (const line of body.split('\n')) {
+    if (line.startsWith('```')) inCode = !inCode;
+    const heading = inCode ? null : /^#{1,6}\s+(.+?)\s*#*$/.exec(line);
+    if (!heading) continue;
+    const text = heading[1].replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
+    const slug = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}_\- ]/gu, '')
+      .replace(/ /g, '-');
+    const repeats = seen.get(slug) ?? 0;
+    seen.set(slug, repeats + 1);
+    anchors.add(repeats === 0 ? slug : `${slug}-${repeats}`);
+  }
+  return anchors;
+}
+
+/**
+ * Where a document points inside the repository: its markdown links (`[text](docs/x.md#part)`, `(#part)`) and
+ * the `docs/x.md#part` it names in prose, each as the file (from the repository's root) and the anchor.
+ */
+function pointers(document: string): { target: string; file: string; anchor?: string }[] {
+  const body = text(document);
+  const links = [...body.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map(([, target]) => target)
+    .filter((target) => !/^[a-z]+:/.test(target))
+    .map((target) => {
+      const [path, anchor] = target.split('#');
+      return { target, file: path ? join(dirname(document), path) : document, anchor };
+    });
+  const named = [...body.matchAll(/\b((?:docs\/)?[\w-]+\.md)#([\w-]+)/g)].map(([target, path, anchor]) => ({
+    target,
+    file: path.includes('/') || path === 'README.md' ? path : join(dirname(document), path),
+    anchor,
+  }));
+  return [...links, ...named];
+}
+
 /** Metrics the docs name as gone, so a reader of an older setup knows what replaced them. */
 const RETIRED_METRICS = ['engram_mcp_sessions'];
 const scripts: Record<string, string> = JSON.parse(text('package.json')).scripts;
@@ -172,6 +214,22 @@ describe('what the README and docs show exists', () => {
         assert.ok(existsSync(join(ROOT, path.replace(/\/$/, ''))), `${document}: ${path}`);
       }
     }
+  });
+
+  it('links only to files that exist and to headings those files have', () => {
+    const anchorsOf = new Map<string, Set<string>>();
+    let seen = 0;
+    const broken = EVERY_DOCUMENT.flatMap((document) =>
+      pointers(document).flatMap(({ target, file, anchor }) => {
+        seen++;
+        if (!existsSync(join(ROOT, file))) return [`${document}: ${target} (no ${file})`];
+        if (anchor === undefined || !file.endsWith('.md')) return [];
+        if (!anchorsOf.has(file)) anchorsOf.set(file, headingAnchors(text(file)));
+        return anchorsOf.get(file)!.has(anchor) ? [] : [`${document}: ${target} (no such heading in ${file})`];
+      }),
+    );
+    assert.deepEqual(broken, []);
+    assert.ok(seen >= 30, `found ${seen} links`);
   });
 
   it('names only metrics Engram declares, with labels they carry', () => {
