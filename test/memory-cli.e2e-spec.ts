@@ -29,6 +29,7 @@ describe('engram store, list and search (a real SQLite file)', () => {
     assert.match(listed.stdout, /fact {2}[0-9a-f]{12}\n {4}the car needs new tyres\n/);
     assert.match(listed.stderr, /page 1 of 1, 2 memories/);
     assert.equal(JSON.parse((await engram(['list', '--json', '--tags', 'home'])).stdout).total, 1);
+    assert.equal((await engram(['list', '--tags', 'home'])).stderr, 'page 1 of 1, 1 memory\n');
     // The README's `engram list --page 2` on a store of one page lists nothing, and says why.
     const pastTheEnd = await engram(['list', '--page', '2']);
     assert.deepEqual([pastTheEnd.code, pastTheEnd.stdout], [0, '']);

@@ -12,7 +12,7 @@ import { configUsage, printJson } from './cli-output';
 import { confirmed, declined, YES_FLAG } from './confirm';
 import { printWholeMemory, withMemoryByHash } from './memory-by-hash';
 import { hashRequest, hashTarget, runMemoryCommand } from './memory-command';
-import { describe, oneLine, pageOfPages, printMemory } from './memory-lines';
+import { counted, describe, oneLine, pageOfPages, printMemory } from './memory-lines';
 
 /** Flags shared by search, list and store. */
 const COMMON_FLAGS = {
@@ -75,7 +75,7 @@ export const searchCommand: CliCommand = {
           for (const hit of outcome.hits) printMemory(hit.memory, { score: hit.score.toFixed(3) });
           const elapsed = `${outcome.mode}, ${Math.round(outcome.elapsedMs)} ms`;
           process.stderr.write(
-            `${outcome.hits.length} result${outcome.hits.length === 1 ? '' : 's'} (${elapsed})${belowFloorNote(outcome.belowFloor, minScore)}\n`,
+            `${counted(outcome.hits.length, 'result', 'results')} (${elapsed})${belowFloorNote(outcome.belowFloor, minScore)}\n`,
           );
           return 0;
         },
@@ -114,7 +114,7 @@ export const listCommand: CliCommand = {
           if (json) return printJson(toMemoryPageView(page));
           for (const memory of page.memories) printMemory(memory);
           const where = page.page === null ? 'after the cursor' : pageOfPages(page.page, page.totalPages!);
-          const total = page.total === null ? '' : `, ${page.total} memories`;
+          const total = page.total === null ? '' : `, ${counted(page.total, 'memory', 'memories')}`;
           const next = page.nextCursor === null ? '' : `; next: --cursor ${page.nextCursor}`;
           process.stderr.write(`${where}${total}${next}\n`);
           return 0;
