@@ -7,7 +7,8 @@ import { call, tempDir } from './process-harness';
 const { startTestRedis } = serviceHelper('testing/redis-server.js');
 const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
-const { rawAnswer, rawExchange, slowHeaderParts, trickledExchange } = serviceHelper('testing/raw-request.js');
+const { rawAnswer, rawExchange, rawRequest, slowHeaderParts, trickledExchange } =
+  serviceHelper('testing/raw-request.js');
 
 describe("the worker's HTTP port", () => {
   const dir = tempDir();
@@ -40,6 +41,7 @@ describe("the worker's HTTP port", () => {
         MCP_EXTERNAL_EMBEDDING_URL: model.url,
         MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
         ENGRAM_HTTP_HEADERS_TIMEOUT_MS: '1000',
+        ENGRAM_HTTP_REQUEST_TIMEOUT_MS: '2000',
       },
       dir,
       'Engram worker ready',
@@ -85,9 +87,95 @@ describe("the worker's HTTP port", () => {
     assert.deepEqual((await call(worker.url, 'GET', '/health/live')).body, { status: 'ok' });
   });
 
-  it('answers 408 request_timeout to a client whose headers trickle in past ENGRAM_HTTP_HEADERS_TIMEOUT_MS', async () => {
+  /**
+   * A request as a client that puts options in a body sends it (fetch refuses a GET or HEAD with one), its
+   * body sized unless `headers` make it chunked (Node sends a GET's body unframed otherwise).
+   */
+  const send = (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
+    const sized: Record<string, string> =
+      body === undefined || headers['transfer-encoding'] ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    return rawRequest(worker.url, method, path, {
+      headers: { 'x-api-key': keys.operator, 'content-type': 'application/json', ...sized, ...headers },
+      body,
+    });
+  };
+
+  it("refuses a GET or HEAD with a body on each of its routes, as the api does (docs/api.md's validation rules)", async () => {
+    const body = '{"namespace":"work"}';
+    for (const path of ['/health/live', '/health/ready', '/metrics']) {
+      const refused = await send('GET', path, body);
+      assert.equal(refused.status, 400, `GET ${path}: ${refused.text}`);
+      assert.deepEqual(refused.body, {
+        error: 'validation_error',
+        message: `GET ${path} takes no request body: put its parameters in the query string and send no body`,
+      });
+      assert.equal((await send('HEAD', path, body)).status, 400, `HEAD ${path}`);
+      const chunked = await send('GET', path, body, { 'transfer-encoding': 'chunked' });
+      assert.equal(chunked.status, 400, `chunked GET ${path}: ${chunked.text}`);
+    }
+    const bodiless: Record<string, string>[] = [{ 'content-length': '0' }, { 'transfer-encoding': 'chunked' }];
+    for (const headers of bodiless) {
+      const served = await send('GET', '/health/ready', undefined, headers);
+      assert.equal(served.status, 200, `${JSON.stringify(headers)}: ${served.text}`);
+    }
+  });
+
+  it("answers a body it cannot read in the api's JSON error shape: not JSON, over 64 KiB, on any method or route", async () => {
+    const notJson = await send('OPTIONS', '/health/live', '{not json');
+    assert.equal(notJson.status, 400, notJson.text);
+    assert.equal(notJson.body.error, 'bad_request');
+    assert.match(notJson.body.message, /^Request body is not valid JSON/);
+    for (const [method, path] of [
+      ['POST', '/health/live'],
+      ['OPTIONS', '/metrics'],
+      ['PUT', '/elsewhere'],
+    ]) {
+      const large = await send(method, path, JSON.stringify({ note: 'x'.repeat(100_000) }));
+      assert.equal(large.status, 413, `${method} ${path}: ${large.text}`);
+      assert.equal(large.body.error, 'payload_too_large');
+      assert.match(large.body.message, /larger than 65536 bytes/);
+    }
+    const noRoute = await send('POST', '/health/live', '{}');
+    assert.deepEqual([noRoute.status, noRoute.body.error], [404, 'not_found']);
+  });
+
+  it("answers a bad % escape and a NUL in the query string in the api's JSON error shape, naming the request", async () => {
+    const escape = await send('GET', '/health/live%FF');
+    assert.deepEqual(
+      [escape.status, escape.body],
+      [400, { error: 'bad_request', message: 'The URL path is not valid (a bad % escape)' }],
+    );
+    const nul = await send('GET', '/health/ready?check=%00');
+    assert.deepEqual([nul.status, nul.body.error], [400, 'bad_request']);
+    assert.match(nul.body.message, /^Query parameter check holds a NUL character/);
+    const live = await send('GET', '/health/live', undefined, { 'x-request-id': 'probe-7' });
+    assert.equal(live.headers['x-request-id'], 'probe-7', 'the answer names its request, as the access log does');
+  });
+
+  it('answers an unknown route or method, and OPTIONS (no CORS here), 404 in JSON, an empty JSON body included', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/memories'],
+      ['DELETE', '/metrics'],
+      ['PATCH', '/health/live'],
+      ['OPTIONS', '/health/live'],
+    ]) {
+      // An empty body with the JSON content type, as many clients send: read as no body, as the api does.
+      const answer = await send(method, path, '', { origin: 'https://app.example.com' });
+      assert.deepEqual([answer.status, answer.body.error], [404, 'not_found'], `${method} ${path}`);
+      assert.equal(answer.headers['access-control-allow-origin'], undefined);
+    }
+  });
+
+  it('answers 408 request_timeout to a client whose headers or body trickle in past the HTTP timeouts', async () => {
     const slow = rawAnswer(await trickledExchange(worker.url, slowHeaderParts('/health/live'), 200));
     assert.deepEqual([slow.status, slow.body.error, slow.header('connection')], [408, 'request_timeout', 'close']);
+    // The headers at once, with a key (else the 401 needs no body), then the body a character every 200 ms.
+    const body = JSON.stringify({ note: 'a slow body' });
+    const head =
+      `POST /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${keys.operator}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    const slowBody = rawAnswer(await trickledExchange(worker.url, [head, ...body], 200));
+    assert.deepEqual([slowBody.status, slowBody.body.error], [408, 'request_timeout']);
     assert.deepEqual((await call(worker.url, 'GET', '/health/live')).body, { status: 'ok' });
   });
 

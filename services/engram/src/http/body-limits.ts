@@ -23,10 +23,12 @@ export function isBodyTooLarge(error: unknown): boolean {
 
 /** The 413's message names the limit of the route the body was sent to. */
 export function bodyTooLargeMessage(request: FastifyRequest): string {
-  const { bodyLimit, config } = request.routeOptions;
+  const { bodyLimit, config, url } = request.routeOptions;
+  // A request no route matched has no route to name.
+  const route = url === undefined ? 'this server' : `${request.method} ${url}`;
   return config?.largeBody
     ? `Request body is larger than ${bodyLimit} bytes, the configured limit (ENGRAM_MAX_BODY_BYTES)`
-    : `Request body is larger than ${bodyLimit} bytes, the limit of ${request.method} ${request.routeOptions.url ?? 'this route'} (only routes that carry memory content, files or MCP calls take up to ENGRAM_MAX_BODY_BYTES)`;
+    : `Request body is larger than ${bodyLimit} bytes, the limit of ${route} (only routes that carry memory content, files or MCP calls take up to ENGRAM_MAX_BODY_BYTES)`;
 }
 
 /**

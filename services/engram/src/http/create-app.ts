@@ -1,5 +1,4 @@
 import { NestFactory } from '@nestjs/core';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../app.module';
 import { registerAuthHook } from '../auth/auth.hook';
@@ -15,15 +14,12 @@ import { AppConfig } from '../config/config.types';
 import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-assets';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MCP_PATH, McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
-import { registerBodyLimits, smallBodyBytes } from './body-limits';
-import { registerBodylessMethodCheck } from './bodyless-method.hook';
-import { answerClientError } from './client-error.handler';
+import { registerBodyLimits } from './body-limits';
 import { registerJsonBodyParser } from './json-body.parser';
+import { registerRequestChecks, registerRequestIdHeader } from './request-checks';
+import { serverOptions } from './server-options';
 import { setUpOpenApi } from './openapi';
-import { serverTimeoutOptions } from './server-timeouts';
 import { registerRequestObserver } from './request-observer.hook';
-import { registerRequestTextCheck } from './request-text.hook';
-import { requestId } from './request-id';
 import { ENGRAM_VERSION } from '../common/version';
 import { registerRequestTracing } from '../tracing/request-tracing.hook';
 import { createLogger } from '../process/logger';
@@ -46,30 +42,7 @@ export function routesOf(app: NestFastifyApplication): RegisteredRoute[] {
 
 /** Builds the api application (not yet listening): every module, hook, parser and document wired. */
 export async function createApp(config: AppConfig, logger = createLogger(config)): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
-    // Every route reads a small body unless it declares a large one (body-limits.ts).
-    bodyLimit: smallBodyBytes(config.limits),
-    ...serverTimeoutOptions(config.http.timeouts),
-    genReqId: requestId,
-    requestIdHeader: false,
-    trustProxy: false,
-    // Path parameters up to 256 characters: the longest id a route takes (a job id) is 200.
-    routerOptions: { maxParamLength: 256 },
-    // A request Node's parser refuses (headers over its limit, a malformed request line): answered in the
-    // API's error shape, never inside a response already under way on the connection.
-    clientErrorHandler: answerClientError,
-    // A URL the router cannot decode (`/api/memories/%FF`) or a parameter past that length: answered in
-    // the API's own error shape, as every other client mistake is.
-    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
-      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      void reply.code(tooLong ? 414 : 400).send({
-        error: tooLong ? 'uri_too_long' : 'bad_request',
-        message: tooLong
-          ? 'A path segment is longer than 256 characters'
-          : 'The URL path is not valid (a bad % escape)',
-      });
-    },
-  });
+  const adapter = new FastifyAdapter(serverOptions(config));
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, { serving: true }), adapter, {
     logger,
     bodyParser: false,
@@ -101,8 +74,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   if (dashboard.length === 0) logger.warn('The dashboard is not built: / will answer 404 (npm run build builds it)');
   if (config.oauth.enabled) registerFormBodyParser(fastify, ['/oauth/']);
   registerRequestTracing(fastify);
-  registerRequestTextCheck(fastify);
-  registerBodylessMethodCheck(fastify);
+  registerRequestChecks(fastify);
   registerAuthHook(fastify, config, app.get(Authenticator), app.get(FAILURE_LIMITER), {
     tokenRoute: MCP_PATH,
     unauthorized: config.oauth.enabled
@@ -114,9 +86,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   registerDashboard(fastify, dashboard);
   registerRequestObserver(fastify, config, app.get(EngramMetrics));
   app.get(McpHttpEndpoint).register(fastify);
-  fastify.addHook('onSend', async (request, reply) => {
-    reply.header('X-Request-Id', request.id);
-  });
+  registerRequestIdHeader(fastify);
 
   const wildcard = config.http.corsOrigins.includes('*');
   app.enableCors({

@@ -4,10 +4,11 @@ import { Authenticator } from '../auth/authenticator';
 import { FailureLimiter } from '../auth/failure-limiter';
 import { routeAccess } from '../auth/route-access';
 import { AppConfig } from '../config/config.types';
-import { answerClientError } from '../http/client-error.handler';
-import { requestId } from '../http/request-id';
+import { prepareErrorReply } from '../http/error-reply';
+import { registerJsonBodyParser } from '../http/json-body.parser';
+import { registerRequestChecks, registerRequestIdHeader } from '../http/request-checks';
 import { registerRequestObserver } from '../http/request-observer.hook';
-import { serverTimeoutOptions } from '../http/server-timeouts';
+import { serverOptions } from '../http/server-options';
 import { EngramMetrics } from '../metrics/engram-metrics';
 
 export interface WorkerProbes {
@@ -26,7 +27,8 @@ export interface WorkerHttpDeps {
  * The worker's small HTTP face: /health/live (open), /health/ready and /metrics, authenticated exactly
  * as the api is (the same hook: MCP_API_KEY and stored keys, the failure limiter, trusted proxies, the
  * access log). Both answer figures about the whole store, so they need a credential not bound to a
- * namespace; /metrics is open with METRICS_PUBLIC. Nothing else is served.
+ * namespace; /metrics is open with METRICS_PUBLIC. Nothing else is served. A request meets the api's
+ * rules (server-options.ts, request-checks.ts): its limits, timeouts, body checks and error answers.
  */
 export async function startWorkerHttpServer(
   config: AppConfig,
@@ -34,15 +36,15 @@ export async function startWorkerHttpServer(
   deps: WorkerHttpDeps,
   host: string,
 ): Promise<FastifyInstance> {
-  const fastify = Fastify({
-    genReqId: requestId,
-    requestIdHeader: false,
-    trustProxy: false,
-    clientErrorHandler: answerClientError,
-    ...serverTimeoutOptions(config.http.timeouts),
-  });
+  const fastify = Fastify(serverOptions(config));
+  registerJsonBodyParser(fastify);
+  registerRequestChecks(fastify);
   registerAuthHook(fastify, config, deps.authenticator, deps.limiter);
   registerRequestObserver(fastify, config, deps.metrics);
+  registerRequestIdHeader(fastify);
+  fastify.setErrorHandler((error, request, reply) =>
+    reply.send(prepareErrorReply(error, request, reply, config.limits).body),
+  );
   fastify.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: 'not_found', message: `No route ${request.method} ${request.url.slice(0, 200)}` }),
   );

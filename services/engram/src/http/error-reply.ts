@@ -1,0 +1,33 @@
+import { Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorResponse, retryAfterOf, toErrorResponse } from '../common/error-response';
+import { LimitsConfig } from '../config/config.types';
+import { bodyTooLargeMessage, drainsRefusedBody, isBodyTooLarge } from './body-limits';
+
+const logger = new Logger('Errors');
+
+/**
+ * Readies `reply` to answer anything thrown while serving `request` (status, Retry-After, whether a
+ * refused body is drained) and returns the answer `{error, message, details?}` for the caller to send:
+ * the api's exception filter and the worker's error handler both answer through it. A 500 says nothing
+ * more to the client; its cause goes to the log with the request id.
+ */
+export function prepareErrorReply(
+  exception: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  limits: LimitsConfig,
+): ErrorResponse {
+  const { status, body } = toErrorResponse(exception);
+  if (status === 500) logger.error({ msg: 'unhandled error', reqId: request.id, error: describe(exception) });
+  const retryAfter = retryAfterOf(exception, status);
+  if (retryAfter !== undefined) void reply.header('Retry-After', retryAfter);
+  void reply.status(status);
+  if (!isBodyTooLarge(exception)) return { status, body };
+  if (drainsRefusedBody(request, limits)) void reply.removeHeader('connection');
+  return { status, body: { ...body, message: bodyTooLargeMessage(request) } };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
