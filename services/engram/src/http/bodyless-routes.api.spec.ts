@@ -293,6 +293,28 @@ describe('routes that read no body refuse one instead of ignoring it', () => {
     }
   });
 
+  it('answers an OPTIONS that is not a CORS preflight as a method no route serves: 404 in JSON, its body checked', async () => {
+    const origin = `http://localhost:${api.config.http.port}`;
+    const notPreflights: Record<string, string>[] = [{}, { origin }, { 'access-control-request-method': 'POST' }];
+    for (const headers of notPreflights) {
+      const answer = await rawRequest(api.url, 'OPTIONS', '/api/memories', { headers });
+      assert.equal(answer.status, 404, `${JSON.stringify(headers)}: ${answer.text}`);
+      assert.deepEqual(answer.body, { error: 'not_found', message: 'Cannot OPTIONS /api/memories' });
+    }
+    const notJson = await withBody('OPTIONS', '/api/memories', '{not json', sized('{not json'));
+    assert.deepEqual([notJson.status, notJson.body.error], [400, 'bad_request'], notJson.text);
+    const large = JSON.stringify({ note: 'x'.repeat(100_000) });
+    const tooLarge = await withBody('OPTIONS', '/api/memories', large, sized(large));
+    assert.deepEqual([tooLarge.status, tooLarge.body.error], [413, 'payload_too_large'], tooLarge.text);
+    // A preflight is answered before its body is read (browsers send none), and never needs a credential.
+    const preflight = await rawRequest(api.url, 'OPTIONS', '/mcp', {
+      headers: { origin, 'access-control-request-method': 'POST', 'content-type': 'application/json', ...sized('{}') },
+      body: '{}',
+    });
+    assert.equal(preflight.status, 204, preflight.text);
+    assert.equal(preflight.headers['access-control-allow-origin'], origin);
+  });
+
   it('still reads the body where a handler reads it: JSON, forms, uploads, MCP; and refuses an empty one there', async () => {
     const register = await api.request('POST', '/oauth/register', {
       body: { client_name: 'reader', redirect_uris: ['http://127.0.0.1:9/cb'] },

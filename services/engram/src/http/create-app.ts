@@ -15,6 +15,7 @@ import { loadDashboardAssets, registerDashboard } from '../dashboard/dashboard-a
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { MCP_PATH, McpHttpEndpoint } from '../mcp/mcp-http.endpoint';
 import { registerBodyLimits } from './body-limits';
+import { corsOptions } from './cors';
 import { registerJsonBodyParser } from './json-body.parser';
 import { registerRequestChecks, registerRequestIdHeader } from './request-checks';
 import { serverOptions } from './server-options';
@@ -88,25 +89,7 @@ export async function createApp(config: AppConfig, logger = createLogger(config)
   app.get(McpHttpEndpoint).register(fastify);
   registerRequestIdHeader(fastify);
 
-  const wildcard = config.http.corsOrigins.includes('*');
-  app.enableCors({
-    origin: wildcard ? '*' : config.http.corsOrigins,
-    credentials: !wildcard,
-    allowedHeaders: [
-      'Authorization',
-      'X-API-Key',
-      'Content-Type',
-      'X-Agent-ID',
-      'X-Request-Id',
-      'Last-Event-ID',
-      'Mcp-Protocol-Version',
-      'Mcp-Method',
-      'Mcp-Name',
-      'X-Engram-Namespace',
-    ],
-    exposedHeaders: ['X-Request-Id'],
-    methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-  });
+  app.enableCors(corsOptions(config));
   setUpOpenApi(app, ENGRAM_VERSION);
   return app;
 }

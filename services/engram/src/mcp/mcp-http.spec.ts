@@ -710,6 +710,22 @@ describe('MCP Streamable HTTP transport, both eras', () => {
     }
   });
 
+  it("lets a browser client of an allowed origin read a 401's WWW-Authenticate, where OAuth discovery starts", async () => {
+    const origin = `http://localhost:${api.config.http.port}`;
+    const response = await fetch(`${api.url}/mcp`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer /);
+    assert.equal(response.headers.get('access-control-allow-origin'), origin);
+    const exposed = (response.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/,\s*/);
+    for (const header of ['www-authenticate', 'retry-after', 'x-request-id']) {
+      assert.ok(exposed.includes(header), `${header} is not exposed: ${exposed.join(', ')}`);
+    }
+  });
+
   it('counts tool calls by tool and outcome, and requests by era, in /metrics', async () => {
     const modern = await connectHttpClient(api.url, API_KEY, 'v2-modern');
     await callTool(modern.client, 'memory_get', { content_hash: 'f'.repeat(64) });

@@ -1,0 +1,43 @@
+import type { FastifyRequest } from 'fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppConfig } from '../config/config.types';
+
+/** @fastify/cors's options, as Nest passes them on. */
+type CorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[0]>;
+
+/**
+ * CORS for the browser origins of MCP_CORS_ORIGINS (`*`: any, without credentials). Only a preflight — an
+ * OPTIONS with Origin and Access-Control-Request-Method — is answered as one (204, before authentication); any
+ * other OPTIONS is routed as a method no route serves (404 `not_found`, its body checked as any body is), where
+ * @fastify/cors answered a text/plain 400. WWW-Authenticate is readable so a browser MCP client finds the
+ * OAuth metadata on a 401 and the scope to step up to on a 403; Retry-After so it knows when to retry.
+ */
+export function corsOptions(config: AppConfig): CorsOptions {
+  const wildcard = config.http.corsOrigins.includes('*');
+  const options: CorsOptions = {
+    origin: wildcard ? '*' : config.http.corsOrigins,
+    credentials: !wildcard,
+    allowedHeaders: [
+      'Authorization',
+      'X-API-Key',
+      'Content-Type',
+      'X-Agent-ID',
+      'X-Request-Id',
+      'Last-Event-ID',
+      'Mcp-Protocol-Version',
+      'Mcp-Method',
+      'Mcp-Name',
+      'X-Engram-Namespace',
+    ],
+    exposedHeaders: ['X-Request-Id', 'WWW-Authenticate', 'Retry-After'],
+    methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+  };
+  return {
+    delegator: (request: FastifyRequest, callback: (error: Error | null, options: CorsOptions) => void) =>
+      callback(null, { ...options, preflight: isPreflight(request) }),
+  };
+}
+
+function isPreflight(request: FastifyRequest): boolean {
+  return request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined;
+}
