@@ -73,7 +73,7 @@ describe("the worker's HTTP port", () => {
     );
   });
 
-  it("answers headers over Node's limit and a malformed request line in the API's JSON error shape", async () => {
+  it("answers headers over Node's limit, a malformed request line and a CONNECT in the API's JSON error shape", async () => {
     const oversized = rawAnswer(
       await rawExchange(
         worker.url,
@@ -84,6 +84,13 @@ describe("the worker's HTTP port", () => {
     const garbage = rawAnswer(await rawExchange(worker.url, 'GARBAGE\r\n\r\n'));
     assert.deepEqual([garbage.status, garbage.body.error], [400, 'bad_request']);
     assert.match(garbage.body.message, /not valid HTTP/);
+    const tunnel = rawAnswer(
+      await rawExchange(worker.url, 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n'),
+    );
+    assert.deepEqual(
+      [tunnel.status, tunnel.body.error, tunnel.header('connection')],
+      [405, 'method_not_allowed', 'close'],
+    );
     assert.deepEqual((await call(worker.url, 'GET', '/health/live')).body, { status: 'ok' });
   });
 

@@ -309,6 +309,7 @@ describe('bad input of every kind', () => {
         new RegExp(`request line and headers are larger than ${maxHeaderSize} bytes`),
       ],
       ['GARBAGE\r\n\r\n', 400, 'bad_request', /not valid HTTP \(Invalid method encountered\)/],
+      ['CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n', 405, 'method_not_allowed', /not a proxy/],
       [
         'GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Bad: a\u0001b\r\n\r\n',
         400,

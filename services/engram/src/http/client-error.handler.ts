@@ -1,4 +1,5 @@
-import { maxHeaderSize, ServerResponse, STATUS_CODES } from 'node:http';
+import { IncomingMessage, maxHeaderSize, ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { ErrorResponse } from '../common/error-response';
 
@@ -20,6 +21,16 @@ export function answerClientError(error: ClientError, socket: Socket): void {
   // The client reset or closed the connection: there is no one to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   if (socket.writable && !responseUnderWay(socket)) socket.write(rawResponse(clientErrorResponse(error)));
+  socket.destroy();
+}
+
+/**
+ * Answers a CONNECT (a proxy tunnel request), which Node hands to no route: without this its connection was
+ * closed without a word. Engram is no proxy, so it is 405 in the API's error shape, and the connection closes.
+ */
+export function answerTunnelRequest(_request: IncomingMessage, socket: Duplex): void {
+  const message = 'CONNECT is not served: Engram is not a proxy';
+  if (socket.writable) socket.write(rawResponse({ status: 405, body: { error: 'method_not_allowed', message } }));
   socket.destroy();
 }
 
