@@ -4,8 +4,8 @@ import { SMALL_BODY_BYTES } from '../common/request-body-size';
 import { API_DOC } from '../testing/api-doc-table';
 import { connectHttpClient } from '../testing/mcp-client';
 import { oauthPost, startOAuthTestApp } from '../testing/oauth-flow';
-import { rawRequest } from '../testing/raw-request';
-import { TestApp } from '../testing/test-app';
+import { endlessUpload, rawAnswer, rawRequest, uploadAfterAnswer } from '../testing/raw-request';
+import { startTestApp, TestApp } from '../testing/test-app';
 import { routesOf } from './create-app';
 
 const ADMIN_KEY = 'body-limits-admin-key-0123456789';
@@ -101,5 +101,60 @@ describe('request body limits per route (real api on loopback)', () => {
     );
     assert.deepEqual(large.map(({ method, url }) => `${method} ${url}`).sort(), documentedLargeBodyRoutes().sort());
     assert.equal(api.app.getHttpAdapter().getInstance().initialConfig.bodyLimit, SMALL_BODY_BYTES);
+  });
+});
+
+describe('a body far over ENGRAM_MAX_BODY_BYTES on the routes that take large bodies (raw sockets)', () => {
+  let api: TestApp;
+  let limit: number;
+  const headers = {
+    authorization: `Bearer ${ADMIN_KEY}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+  };
+
+  before(async () => {
+    api = await startTestApp({ MCP_API_KEY: ADMIN_KEY });
+    limit = api.config.limits.maxBodyBytes;
+  });
+  after(() => api.close());
+
+  /** The 413 `received` holds names the configured limit, in the route's error shape, and closes. */
+  function assertRefused(received: string, path: string): void {
+    const answer = rawAnswer(received);
+    assert.equal(answer.status, 413, `${path}: ${received.slice(0, 200) || 'nothing received'}`);
+    assert.equal(answer.header('connection'), 'close', path);
+    const message = path === '/mcp' ? answer.body.error.message : answer.body.message;
+    assert.match(message, new RegExp(`larger than ${limit} bytes, the configured limit \\(ENGRAM_MAX_BODY_BYTES\\)`));
+  }
+
+  it('answers bodies declared five times the limit with a 413 each client reads while still sending, holding none of them', async () => {
+    const before = process.memoryUsage().rss;
+    for (const path of ['/api/memories/batch', '/mcp']) {
+      const uploads = [1, 2, 3].map(() => endlessUpload(api.url, path, headers, { contentLength: 5 * limit }));
+      for (const upload of await Promise.all(uploads)) assertRefused(upload.received, path);
+    }
+    const grown = process.memoryUsage().rss - before;
+    assert.ok(grown < 5 * limit, `the api grew by ${grown} bytes, as much as one of the bodies`);
+  });
+
+  it('answers an endless chunked body with a 413 and closes it, serving other clients meanwhile', async () => {
+    for (const path of ['/api/memories/batch', '/mcp']) {
+      const uploads = [1, 2, 3].map(() => endlessUpload(api.url, path, headers, 'chunked'));
+      const health = await api.request('GET', '/api/health', { headers });
+      assert.equal(health.status, 200, 'another client is served while the uploads go on');
+      for (const upload of await Promise.all(uploads)) assertRefused(upload.received, path);
+    }
+    const stored = await api.request('GET', '/api/memories', { headers });
+    assert.equal(stored.body.total, 0);
+  });
+
+  it('reads and drops what a client still sends after the 413 until it closes its side, so no reset can erase the answer', async () => {
+    for (const path of ['/api/memories/batch', '/mcp']) {
+      const upload = await uploadAfterAnswer(api.url, path, headers, 5 * limit, 1024 * 1024);
+      assertRefused(upload.received, path);
+      assert.equal(upload.reset, false, `${path}: the server reset the connection after ${upload.sent} bytes`);
+      assert.equal(upload.sent, 1024 * 1024);
+    }
   });
 });

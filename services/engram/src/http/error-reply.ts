@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorResponse, retryAfterOf, toErrorResponse } from '../common/error-response';
 import { LimitsConfig } from '../config/config.types';
 import { bodyTooLargeMessage, drainsRefusedBody, isBodyTooLarge } from './body-limits';
+import { closeAfterAnswer } from './lingering-close';
 
 const logger = new Logger('Errors');
 
@@ -24,7 +25,9 @@ export function prepareErrorReply(
   if (retryAfter !== undefined) void reply.header('Retry-After', retryAfter);
   void reply.status(status);
   if (!isBodyTooLarge(exception)) return { status, body };
+  // A body over its limit is read to its end when that is bounded, else its connection closes after the 413.
   if (drainsRefusedBody(request, limits)) void reply.removeHeader('connection');
+  else closeAfterAnswer(request.raw);
   return { status, body: { ...body, message: bodyTooLargeMessage(request) } };
 }
 

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -118,4 +118,101 @@ export function rawAnswer(received: string): { status: number; header(name: stri
       ?.slice(name.length + 1)
       .trim();
   return { status: Number(statusLine.split(' ')[1]), header, body: JSON.parse(body) };
+}
+
+export interface UploadOutcome {
+  /** Everything the server sent before the connection closed. */
+  received: string;
+  /** Body bytes the client got written before it closed. */
+  sent: number;
+  /** Whether the connection ended in a reset (ECONNRESET, EPIPE) rather than a close. */
+  reset: boolean;
+}
+
+/**
+ * A POST whose body never ends (`Content-Length: declared`, never reached, or chunked), written as fast as
+ * the connection takes it until the server closes it. The client keeps sending after the server's FIN, as
+ * an uploader that reads its answer only at the end does; `rawAnswer` reads what it received.
+ */
+export function endlessUpload(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string>,
+  framing: { contentLength: number } | 'chunked',
+): Promise<UploadOutcome> {
+  const head = {
+    ...headers,
+    ...(framing === 'chunked'
+      ? { 'transfer-encoding': 'chunked' }
+      : { 'content-length': String(framing.contentLength) }),
+  };
+  const part = Buffer.alloc(64 * 1024, 'a');
+  const frame = framing === 'chunked' ? Buffer.concat([Buffer.from('10000\r\n'), part, Buffer.from('\r\n')]) : part;
+  return upload(baseUrl, path, head, (socket, written) => {
+    const sendMore = () => {
+      while (socket.writable && socket.write(frame)) written(part.length);
+    };
+    socket.on('drain', sendMore);
+    sendMore();
+  });
+}
+
+/**
+ * A POST declaring `declared` bytes of body and sending none until the server's answer has arrived in full
+ * (`Content-Length` bytes of it); then `more` bytes of the body, and the end of its side of the connection.
+ */
+export function uploadAfterAnswer(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string>,
+  declared: number,
+  more: number,
+): Promise<UploadOutcome> {
+  return upload(baseUrl, path, { ...headers, 'content-length': String(declared) }, (socket, written, answered) => {
+    void answered.then(async () => {
+      const part = Buffer.alloc(64 * 1024, 'a');
+      for (let sent = 0; sent < more && socket.writable; sent += part.length) {
+        await new Promise((resolve) => socket.write(part, resolve));
+        written(part.length);
+      }
+      socket.end();
+    });
+  });
+}
+
+function upload(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string>,
+  sendBody: (socket: Socket, written: (bytes: number) => void, answered: Promise<void>) => void,
+): Promise<UploadOutcome> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true });
+    let received = '';
+    let sent = 0;
+    let reset = false;
+    let answer: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (answerIsComplete(received)) answer();
+    });
+    socket.on(
+      'error',
+      (error: NodeJS.ErrnoException) => (reset ||= ['ECONNRESET', 'EPIPE'].includes(error.code ?? '')),
+    );
+    socket.on('close', () => resolve({ received, sent, reset }));
+    const lines = Object.entries({ host: hostname, ...headers }).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.write(`POST ${path} HTTP/1.1\r\n${lines.join('')}\r\n`);
+    sendBody(socket, (bytes) => (sent += bytes), answered);
+  });
+}
+
+/** Whether `received` holds a response's head and all the body its Content-Length announces. */
+function answerIsComplete(received: string): boolean {
+  const end = received.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(received.slice(0, end))?.[1];
+  return length !== undefined && received.length - end - 4 >= Number(length);
 }
