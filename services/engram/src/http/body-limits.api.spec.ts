@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SMALL_BODY_BYTES } from '../common/request-body-size';
+import { IMPORT_UPLOAD_PATH } from '../imports/import-upload.parser';
 import { API_DOC } from '../testing/api-doc-table';
+import { chatGptExport } from '../testing/import-fixtures';
 import { connectHttpClient } from '../testing/mcp-client';
 import { oauthPost, startOAuthTestApp } from '../testing/oauth-flow';
 import { endlessUpload, rawAnswer, rawRequest, uploadAfterAnswer } from '../testing/raw-request';
@@ -156,5 +158,70 @@ describe('a body far over ENGRAM_MAX_BODY_BYTES on the routes that take large bo
       assert.equal(upload.reset, false, `${path}: the server reset the connection after ${upload.sent} bytes`);
       assert.equal(upload.sent, 1024 * 1024);
     }
+  });
+});
+
+describe('ENGRAM_MAX_BODY_BYTES below 64 KiB (real api on loopback)', () => {
+  const LIMIT = 16 * 1024;
+  let api: TestApp;
+  const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+  const configured = new RegExp(`larger than ${LIMIT} bytes, the configured limit \\(ENGRAM_MAX_BODY_BYTES\\)`);
+
+  before(async () => {
+    api = await startOAuthTestApp(ADMIN_KEY, { ENGRAM_MAX_BODY_BYTES: String(LIMIT) });
+  });
+  after(() => api.close());
+
+  it('is the limit of every route, large or small, but the import upload, which keeps its own', async () => {
+    const serverLimit = api.app.getHttpAdapter().getInstance().initialConfig.bodyLimit;
+    const routes = routesOf(api.app).filter((route) => route.method === 'POST' || route.method === 'PUT');
+    assert.deepEqual(
+      routes.filter((route) => (route.bodyLimit ?? serverLimit) !== LIMIT).map(({ method, url }) => `${method} ${url}`),
+      [],
+    );
+    // Multipart is streamed to disk, never parsed in memory: ENGRAM_IMPORT_MAX_UPLOAD_BYTES alone bounds it.
+    const file = JSON.stringify(chatGptExport(40));
+    assert.ok(file.length > 2 * LIMIT);
+    const form = new FormData();
+    form.append('dry_run', 'true');
+    form.append('file', new Blob([file]), 'conversations.json');
+    const upload = await fetch(`${api.url}${IMPORT_UPLOAD_PATH}`, { method: 'POST', body: form, headers: admin });
+    assert.equal(upload.status, 202, await upload.text());
+  });
+
+  it('refuses a body over it on small routes, large routes, the token endpoint and /mcp with a 413 naming the setting', async () => {
+    const over = 'x'.repeat(LIMIT + 1);
+    const refused = [
+      await api.request('POST', '/api/search', { body: { query: over }, headers: admin }),
+      await api.request('POST', '/api/admin/keys', { body: { name: over, scopes: ['read'] }, headers: admin }),
+      await api.request('POST', '/api/memories', { body: { content: over }, headers: admin }),
+      await api.request('POST', '/api/memories/batch', { body: { memories: [{ content: over }] }, headers: admin }),
+    ];
+    for (const answer of refused) {
+      assert.equal(answer.status, 413, answer.text);
+      assert.match(answer.body.message, configured);
+    }
+    const token = await oauthPost(`${api.url}/oauth/token`, { grant_type: over });
+    assert.equal(token.status, 413);
+    assert.match(token.body.message, configured);
+    const mcp = await api.request('POST', '/mcp', {
+      body: {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'memory_store', arguments: { content: over } },
+      },
+      headers: { ...admin, accept: 'application/json, text/event-stream' },
+    });
+    assert.equal(mcp.status, 413);
+    assert.match(mcp.body.error.message, configured);
+
+    const stored = await api.request('POST', '/api/memories', {
+      body: { content: 'y'.repeat(LIMIT / 2) },
+      headers: admin,
+    });
+    assert.equal(stored.status, 201, 'a body within the limit is read');
+    const listed = await api.request('GET', '/api/memories', { headers: admin });
+    assert.equal(listed.body.total, 1, 'no refused body was stored');
   });
 });

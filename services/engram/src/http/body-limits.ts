@@ -21,12 +21,15 @@ export function isBodyTooLarge(error: unknown): boolean {
   return (fastifyError as { code?: unknown })?.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
 }
 
-/** The 413's message names the limit of the route the body was sent to. */
-export function bodyTooLargeMessage(request: FastifyRequest): string {
+/**
+ * The 413's message names the limit of the route the body was sent to, or ENGRAM_MAX_BODY_BYTES when that
+ * is what set it (set below 64 KiB, it is every route's limit).
+ */
+export function bodyTooLargeMessage(request: FastifyRequest, limits: LimitsConfig): string {
   const { bodyLimit, config, url } = request.routeOptions;
   // A request no route matched has no route to name.
   const route = url === undefined ? 'this server' : `${request.method} ${url}`;
-  return config?.largeBody
+  return config?.largeBody || bodyLimit === limits.maxBodyBytes
     ? `Request body is larger than ${bodyLimit} bytes, the configured limit (ENGRAM_MAX_BODY_BYTES)`
     : `Request body is larger than ${bodyLimit} bytes, the limit of ${route} (only routes that carry memory content, files or MCP calls take up to ENGRAM_MAX_BODY_BYTES)`;
 }

@@ -28,7 +28,7 @@ export function prepareErrorReply(
   // A body over its limit is read to its end when that is bounded, else its connection closes after the 413.
   if (drainsRefusedBody(request, limits)) void reply.removeHeader('connection');
   else closeAfterAnswer(request.raw);
-  return { status, body: { ...body, message: bodyTooLargeMessage(request) } };
+  return { status, body: { ...body, message: bodyTooLargeMessage(request, limits) } };
 }
 
 function describe(error: unknown): string {
