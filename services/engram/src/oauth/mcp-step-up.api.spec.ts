@@ -141,6 +141,108 @@ describe('MCP step-up authorization (403 insufficient_scope)', () => {
     });
   }
 
+  /** How many times `tool` has been called over MCP, as /metrics counts them. */
+  const callsOf = async (tool: string) => {
+    const metrics = await api.request('GET', '/metrics', { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const counted = [
+      ...metrics.text.matchAll(new RegExp(`^engram_mcp_tool_calls_total\\{tool="${tool}",[^}]*\\} (\\d+)`, 'gm')),
+    ];
+    return counted.reduce((sum, [, value]) => sum + Number(value), 0);
+  };
+
+  it('refuses a 2025-03-26 batch holding one call the token lacks the scope for with 403, before any call in it runs', async () => {
+    const { provider, client } = await readOnlyConnector();
+    await client.close();
+    const token = provider.saved!.access_token;
+    const content = 'stored by a batch with a read-only token';
+    const search = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'memory_search', arguments: { query: 'batch' } },
+    };
+    const store = {
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'memory_store', arguments: { content } },
+    };
+    const postBatch = (batch: object[]) =>
+      fetch(mcpUrl(), {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-03-26',
+        },
+        body: JSON.stringify(batch),
+      });
+    const searches = await callsOf('memory_search');
+    for (const batch of [
+      [search, store],
+      [store, search],
+    ]) {
+      const refused = await postBatch(batch);
+      assert.equal(refused.status, 403);
+      assert.equal(
+        refused.headers.get('www-authenticate'),
+        `Bearer error="insufficient_scope", error_description="memory_store needs the write scope", ` +
+          `scope="write", resource_metadata="${metadataUrl}"`,
+      );
+    }
+    assert.equal(await callsOf('memory_search'), searches, 'the call the token may make did not run either');
+    assert.ok(!(await storedInNamespace()).includes(content));
+
+    const allowed = await postBatch([search, { ...search, id: 3 }]);
+    assert.equal(allowed.status, 200, 'a batch within the token’s scope is served');
+    const answers = (await allowed.json()) as { id: number; result?: unknown }[];
+    assert.deepEqual(answers.map((answer) => [answer.id, answer.result !== undefined]).sort(), [
+      [1, true],
+      [3, true],
+    ]);
+    assert.equal(await callsOf('memory_search'), searches + 2, 'the counter the refusals left alone counts these');
+  });
+
+  it('lets the SDK transport step up on a refused batch and send it again whole, every call in it then served', async () => {
+    const { provider, client, transport } = await readOnlyConnector();
+    await client.close();
+    const retried = new StreamableHTTPClientTransport(mcpUrl(), { authProvider: provider });
+    const answered: { id?: unknown; result?: unknown }[] = [];
+    retried.onmessage = (message) => answered.push(message as { id?: unknown; result?: unknown });
+    await retried.start();
+    retried.setProtocolVersion('2025-03-26');
+    const content = 'stored by a batch after stepping up';
+    const batch = [
+      {
+        jsonrpc: '2.0' as const,
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'memory_search', arguments: { query: 'step' } },
+      },
+      {
+        jsonrpc: '2.0' as const,
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'memory_store', arguments: { content } },
+      },
+    ];
+    try {
+      await assert.rejects(retried.send(batch), UnauthorizedError);
+      assert.equal(answered.length, 0, 'nothing of the batch was answered');
+      assert.ok(provider.authorizationUrl?.searchParams.get('scope')?.split(' ').includes('write'));
+      await approve(provider, transport, ['read', 'write']);
+      await retried.send(batch);
+      assert.deepEqual(answered.map((answer) => [answer.id, answer.result !== undefined]).sort(), [
+        [1, true],
+        [2, true],
+      ]);
+      assert.equal((await storedInNamespace()).filter((stored) => stored === content).length, 1);
+    } finally {
+      await retried.close();
+    }
+  });
+
   it('keeps the tool error for an API key without the scope: a key cannot step up', async () => {
     const created = await api.request('POST', '/api/admin/keys', {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
