@@ -335,7 +335,38 @@ export function malformedJsonRpc(pick: <T>(list: readonly T[], count: number) =>
       headers: { 'mcp-protocol-version': MODERN_REVISION, 'mcp-method': 'tools/list' },
     });
   }
-  return cases;
+  return [...cases, ...eraMixes(listTools)];
+}
+
+/** Requests of one protocol era carrying a header or field of the other. */
+function eraMixes(listTools: object): RpcCase[] {
+  const modern = { 'mcp-protocol-version': MODERN_REVISION, 'mcp-method': 'tools/list' };
+  const legacyList = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+  const initialize = { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'fuzz', version: '1' } };
+  const staleSession = { 'mcp-session-id': 'from-a-stateful-server' };
+  const mixes: [string, unknown, Record<string, string>][] = [
+    [
+      'a 2025 initialize with 2026-07-28 headers',
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: initialize },
+      { ...modern, 'mcp-method': 'initialize' },
+    ],
+    [
+      'an initialize in a 2026-07-28 envelope',
+      { ...listTools, method: 'initialize', params: { ...initialize, _meta: MODERN_META } },
+      { ...modern, 'mcp-method': 'initialize' },
+    ],
+    ['a 2025 batch with 2026-07-28 headers', [legacyList, { ...legacyList, id: 2 }], modern],
+    ['a mixed-era batch', [legacyList, { ...listTools, id: 2 }], {}],
+    ['a 2026-07-28 request with a 2025 header', listTools, { ...modern, 'mcp-protocol-version': '2025-11-25' }],
+    ['a 2025 request with a session id', legacyList, staleSession],
+    ['a 2026-07-28 request with a session id', listTools, { ...modern, ...staleSession }],
+    [
+      'a 2025 progress request with 2026-07-28 headers',
+      { ...legacyList, params: { _meta: { progressToken: 1 } } },
+      modern,
+    ],
+  ];
+  return mixes.map(([label, body, headers]) => ({ label: `era mix: ${label}`, body: JSON.stringify(body), headers }));
 }
 
 function isPlainObject(value: unknown): boolean {

@@ -11,6 +11,7 @@ import { LARGE_BODY_ROUTE_CONFIG } from '../common/request-body-size';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { RESOURCE_METADATA_PATH } from '../oauth/oauth.controller';
+import { batchEraMismatch } from './mcp-batch-era';
 import { McpCall, mcpCallOf } from './mcp-call';
 import { credentialKey } from './mcp-caller';
 import { McpCancellations } from './mcp-cancellations';
@@ -91,6 +92,8 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
       const error = { code: -32700, message: EMPTY_BODY_MESSAGE };
       return void reply.code(400).send({ jsonrpc: '2.0', id: null, error });
     }
+    const mismatch = batchEraMismatch(request.body, request.headers['mcp-protocol-version']);
+    if (mismatch) return void reply.code(400).send({ jsonrpc: '2.0', id: null, error: mismatch });
     const call = mcpCallOf(request.body);
     if (call) this.metrics.mcpRequests.inc({ era: call.era });
     if (refusedParams(request.body, reply)) return;

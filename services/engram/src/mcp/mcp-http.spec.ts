@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { Client as SdkV1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as SdkV1HttpTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { callTool, CLIENT_KINDS, ClientKind, connectHttpClient, McpTestClient } from '../testing/mcp-client';
 import { SQLITE_DATABASE } from '../storage/storage.module';
 import { SqliteDatabase } from '../storage/sqlite.connection';
@@ -692,6 +694,124 @@ describe('MCP Streamable HTTP transport, both eras', () => {
     assert.equal(response.status, 400);
     assert.equal(body.error.code, -32022);
     assert.deepEqual(body.error.data, { supported: [MODERN], requested: '2031-01-01' });
+  });
+
+  it('answers a request mixing the two eras with a 400 (404 for a method 2026-07-28 lacks) naming the mismatch, never a 500', async () => {
+    const modernHeaders = (method: string) => ({ 'mcp-protocol-version': MODERN, 'mcp-method': method });
+    const initialize = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    };
+    const list = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/list' });
+    const cases: [string, unknown, Record<string, string>, number, number, RegExp][] = [
+      [
+        'a 2025 initialize with a 2026-07-28 header',
+        initialize,
+        modernHeaders('initialize'),
+        400,
+        -32020,
+        /initialize request \(legacy handshake\) was sent with a modern MCP-Protocol-Version header/,
+      ],
+      [
+        'a 2025 request with 2026-07-28 headers',
+        list(2),
+        modernHeaders('tools/list'),
+        400,
+        -32602,
+        /header names protocol revision 2026-07-28, but the request is missing the required per-request envelope key\(s\): _meta/,
+      ],
+      [
+        'a 2025 batch with a 2026-07-28 header',
+        [list(3), list(4)],
+        modernHeaders('tools/list'),
+        400,
+        -32020,
+        /headers and body disagree: a JSON-RPC batch \(2025-era.*\) was sent with a modern MCP-Protocol-Version header/,
+      ],
+      [
+        'a batch of 2026-07-28 requests',
+        [modernBody(5, 'tools/list'), modernBody(6, 'tools/list')],
+        modernHeaders('tools/list'),
+        400,
+        -32600,
+        /batches may not contain requests for protocol revision 2026-07-28/,
+      ],
+      [
+        'a 2026-07-28 request with a 2025 header',
+        modernBody(7, 'tools/list'),
+        { 'mcp-protocol-version': '2025-11-25', 'mcp-method': 'tools/list' },
+        400,
+        -32020,
+        /body envelope names protocol version 2026-07-28 but the MCP-Protocol-Version header names 2025-11-25/,
+      ],
+      [
+        'a 2026-07-28 request without its headers',
+        modernBody(8, 'tools/list'),
+        {},
+        400,
+        -32020,
+        /names protocol version 2026-07-28 but the required MCP-Protocol-Version header is absent/,
+      ],
+      [
+        'an envelope naming a 2025 revision',
+        modernBody(9, 'tools/list', {}, '2025-11-25'),
+        { 'mcp-protocol-version': '2025-11-25', 'mcp-method': 'tools/list' },
+        400,
+        -32022,
+        /Unsupported protocol version: 2025-11-25/,
+      ],
+      [
+        'an initialize inside a 2026-07-28 envelope',
+        modernBody(10, 'initialize', initialize.params),
+        modernHeaders('initialize'),
+        404,
+        -32601,
+        /Method not found/,
+      ],
+    ];
+    for (const [label, sent, headers, status, code, message] of cases) {
+      const { response, body } = await post(sent, headers);
+      assert.equal(response.status, status, `${label}: ${JSON.stringify(body)}`);
+      assert.equal(body.error.code, code, label);
+      assert.match(body.error.message, message, label);
+    }
+
+    const v1 = new SdkV1Client({ name: 'v1-behind-a-proxy', version: '1' });
+    const headers = { 'x-api-key': API_KEY, 'MCP-Protocol-Version': MODERN };
+    await assert.rejects(
+      v1.connect(new SdkV1HttpTransport(new URL('/mcp', api.url), { requestInit: { headers } })),
+      /HTTP 400|headers and body disagree/,
+    );
+  });
+
+  it('ignores an Mcp-Session-Id from either era, as the 2026-07-28 transport asks of a server without sessions', async () => {
+    const stale = { 'mcp-session-id': 'issued-by-the-stateful-server-before-the-upgrade' };
+    const legacy = await post({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, stale);
+    assert.equal(legacy.response.status, 200);
+    assert.equal(legacy.response.headers.get('mcp-session-id'), null);
+    const modern = await post(modernBody(2, 'tools/list'), {
+      ...stale,
+      'mcp-protocol-version': MODERN,
+      'mcp-method': 'tools/list',
+    });
+    assert.equal(modern.response.status, 200);
+    assert.equal(modern.response.headers.get('mcp-session-id'), null);
+
+    // A 2025-era client still holding the session id the server gave it before it went stateless.
+    const v1 = new SdkV1Client({ name: 'v1-with-old-session', version: '1' });
+    const transport = new SdkV1HttpTransport(new URL('/mcp', api.url), {
+      sessionId: stale['mcp-session-id'],
+      requestInit: { headers: { 'x-api-key': API_KEY } },
+    });
+    await v1.connect(transport);
+    try {
+      const stats = await v1.callTool({ name: 'memory_stats', arguments: {} });
+      assert.notEqual(stats.isError, true, JSON.stringify(stats));
+    } finally {
+      await v1.close();
+    }
   });
 
   it('answers a CORS preflight for an allowed origin with the MCP headers of both eras', async () => {
