@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client as PgClient } from 'pg';
-import { CliStore, DIST, openCliStore, RunningEngram, serviceHelper, startEngram } from './engram-cli';
-import { freePort, inheritedEnv, tempDir } from './process-harness';
+import { CliStore, openCliStore, RunningEngram, serviceHelper, spawnEngram, startEngram } from './engram-cli';
+import { freePort, tempDir } from './process-harness';
 
 const HOUR_MS = 60 * 60 * 1000;
 const { backupIdAt } = serviceHelper('backups/backup-manifest.js');
@@ -74,27 +72,8 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const)
     });
 
     /** Starts `engram <args>` on this store, with `tmp` as its OS temporary folder; `ended` is its exit. */
-    function runEngram(args: string[], { tmp, onStderr }: { tmp?: string; onStderr?: (stderr: string) => void } = {}) {
-      const child = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args], {
-        cwd: store.dir,
-        env: { ...inheritedEnv(), HOME: store.dir, ...env, ...(tmp ? { TMPDIR: tmp } : {}) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (chunk) => (stdout += chunk));
-      child.stderr!.on('data', (chunk) => {
-        stderr += chunk;
-        onStderr?.(stderr);
-      });
-      const ended = once(child, 'close').then(([code, signal]) => ({
-        code: code as number | null,
-        signal,
-        stdout,
-        stderr,
-      }));
-      return { ended, kill: () => child.kill('SIGKILL') };
-    }
+    const runEngram = (args: string[], { tmp, onStderr }: { tmp?: string; onStderr?: (stderr: string) => void } = {}) =>
+      spawnEngram(args, { ...env, ...(tmp ? { TMPDIR: tmp } : {}) }, store.dir, onStderr);
 
     const incomplete = async (): Promise<any[]> => {
       const listed = await runEngram(['restore', '--list', '--json']).ended;

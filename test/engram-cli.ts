@@ -149,16 +149,22 @@ export interface EngramRun {
   stderr: string;
 }
 
+/** A started `engram <args>`: `ended` is how it exited and what it wrote; `kill` ends it at once (SIGKILL). */
+export interface EngramProcess {
+  ended: Promise<EngramRun & { signal: NodeJS.Signals | null }>;
+  kill(): void;
+}
+
 /**
- * Runs `engram <args>` to its exit, in `cwd` with only PATH, HOME and `env` set; `onStderr` sees stderr so
- * far as it grows (to act once the command has said something).
+ * Starts `engram <args>` in `cwd` with only PATH, HOME and `env` set; `onStderr` sees stderr so far as it
+ * grows (to act once the command has said something).
  */
-export async function runEngram(
+export function spawnEngram(
   args: string[],
   env: Record<string, string>,
   cwd: string,
   onStderr?: (stderr: string) => void,
-): Promise<EngramRun> {
+): EngramProcess {
   const child = spawn(process.execPath, [join(DIST, 'cli', 'engram.js'), ...args], {
     cwd,
     env: { ...inheritedEnv(), HOME: cwd, ...env },
@@ -171,8 +177,24 @@ export async function runEngram(
     stderr += chunk;
     onStderr?.(stderr);
   });
-  const [code] = await once(child, 'close');
-  return { code: code as number, stdout, stderr };
+  const ended = once(child, 'close').then(([code, signal]) => ({
+    code: code as number,
+    signal: signal as NodeJS.Signals | null,
+    stdout,
+    stderr,
+  }));
+  return { ended, kill: () => child.kill('SIGKILL') };
+}
+
+/** Runs `engram <args>` to its exit, as spawnEngram starts it. */
+export async function runEngram(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  onStderr?: (stderr: string) => void,
+): Promise<EngramRun> {
+  const { code, stdout, stderr } = await spawnEngram(args, env, cwd, onStderr).ended;
+  return { code, stdout, stderr };
 }
 
 /**

@@ -53,6 +53,19 @@ function queueWithControlledBackups(records?: InlineJobRecords, auditDb = openSq
   return { queue, order, releases, published, metrics };
 }
 
+/** Two apis' stores on one SQLite file (at `path`), and the job records a queue of either takes (with `options`). */
+function storesOfTwoApis(options: Pick<InlineJobRecords, 'sweepEveryMs'> = {}) {
+  const path = join(makeTempDir(), 'engram.db');
+  const open = () => openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model: { modelId: 'm', dimension: 4 } });
+  const [storesA, storesB] = [open(), open()];
+  const recordsOf = (stores: typeof storesA): InlineJobRecords => ({
+    store: stores.jobRecords,
+    locks: stores.locks,
+    ...options,
+  });
+  return { path, storesA, storesB, recordsOf };
+}
+
 async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, tries = 500): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const value = await read();
@@ -155,10 +168,7 @@ describe('InlineJobQueue', () => {
   });
 
   it('neither lists as its own nor ends the jobs of a process still running them; a later start ends those of one that died', async () => {
-    const path = join(makeTempDir(), 'engram.db');
-    const open = () => openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model: { modelId: 'm', dimension: 4 } });
-    const [storesA, storesB] = [open(), open()];
-    const recordsOf = (stores: typeof storesA) => ({ store: stores.jobRecords, locks: stores.locks });
+    const { storesA, storesB, recordsOf } = storesOfTwoApis();
     const a = queueWithControlledBackups(recordsOf(storesA));
     const b = queueWithControlledBackups(recordsOf(storesB));
     try {
@@ -226,10 +236,7 @@ describe('InlineJobQueue', () => {
   });
 
   it("ends the jobs of an api that died while others run, once, and never a live api's", async () => {
-    const path = join(makeTempDir(), 'engram.db');
-    const open = () => openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model: { modelId: 'm', dimension: 4 } });
-    const [storesA, storesB] = [open(), open()];
-    const recordsOf = (stores: typeof storesA) => ({ store: stores.jobRecords, locks: stores.locks, sweepEveryMs: 20 });
+    const { path, storesA, storesB, recordsOf } = storesOfTwoApis({ sweepEveryMs: 20 });
     // One audit log for both, as on one store.
     const auditDb = openSqliteDatabase(':memory:', {});
     const a = queueWithControlledBackups(recordsOf(storesA), auditDb);
@@ -281,10 +288,7 @@ describe('InlineJobQueue', () => {
   });
 
   it('ends a job another api keeps when cancelled through this one: running at its next safe point, waiting before it runs', async () => {
-    const path = join(makeTempDir(), 'engram.db');
-    const open = () => openSqliteStores({ path, pragmas: DEFAULT_PRAGMAS, model: { modelId: 'm', dimension: 4 } });
-    const [storesA, storesB] = [open(), open()];
-    const recordsOf = (stores: typeof storesA) => ({ store: stores.jobRecords, locks: stores.locks });
+    const { storesA, storesB, recordsOf } = storesOfTwoApis();
     const a = queueWithControlledBackups(recordsOf(storesA));
     const b = queueWithControlledBackups(recordsOf(storesB));
     // Cancels are read about once a second: allow a few.

@@ -63,7 +63,8 @@ describe('MCP step-up authorization (403 insufficient_scope)', () => {
     return (listed.body.memories as { content: string }[]).map((memory) => memory.content);
   };
 
-  const postMcp = (token: string, message: object, headers: Record<string, string> = {}) =>
+  /** POSTs `body` (one JSON-RPC message or a batch) to /mcp with `token`, as a Streamable HTTP client does. */
+  const postToMcp = (token: string, body: object, headers: Record<string, string> = {}) =>
     fetch(mcpUrl(), {
       method: 'POST',
       headers: {
@@ -72,8 +73,10 @@ describe('MCP step-up authorization (403 insufficient_scope)', () => {
         accept: 'application/json, text/event-stream',
         ...headers,
       },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, ...message }),
+      body: JSON.stringify(body),
     });
+  const postMcp = (token: string, message: object, headers: Record<string, string> = {}) =>
+    postToMcp(token, { jsonrpc: '2.0', id: 1, ...message }, headers);
 
   it('answers a read-only token calling a write tool with 403 insufficient_scope naming "write", in both eras', async () => {
     const { provider, client } = await readOnlyConnector();
@@ -167,17 +170,7 @@ describe('MCP step-up authorization (403 insufficient_scope)', () => {
       method: 'tools/call',
       params: { name: 'memory_store', arguments: { content } },
     };
-    const postBatch = (batch: object[]) =>
-      fetch(mcpUrl(), {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2025-03-26',
-        },
-        body: JSON.stringify(batch),
-      });
+    const postBatch = (batch: object[]) => postToMcp(token, batch, { 'mcp-protocol-version': '2025-03-26' });
     const searches = await callsOf('memory_search');
     for (const batch of [
       [search, store],
