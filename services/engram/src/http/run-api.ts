@@ -11,6 +11,7 @@ import { recordServing } from '../health/serving-record.repository';
 import { startTracing } from '../tracing/tracing';
 import { announceNewStore, storeLocation, unusableStorePath } from '../storage/store-location';
 import { preloadEmbedder } from '../embeddings/embedder-preload';
+import { WorkspaceFolderSweeper } from '../storage/workspace-folder.sweeper';
 import { readyLine } from './ready-line';
 
 /**
@@ -75,6 +76,8 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   const { BackupService } = await import('../backups/backup.service.js');
   // What a crash left of earlier backups goes now, not with the next one (hours away on a daily schedule).
   void app.get(BackupService).removeAbandonedStagings();
+  // And what a killed agent run or import left in the OS temporary folder (PostgreSQL's workspaces).
+  app.get(WorkspaceFolderSweeper).start();
   return stopped;
 }
 

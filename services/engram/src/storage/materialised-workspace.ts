@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { byPath, memoryFilePath, rootFileName } from './agent-file.rules';
 import { AgentFileWorkspace } from './agent-file.store';
 import { visibleFilesUnder } from './memory-folder.files';
+import { newWorkspaceFolder } from './workspace-folders';
 
 /** One file the run changed, compared by content: `before` undefined when created, `after` when deleted. */
 export interface FileChange {
@@ -13,11 +13,12 @@ export interface FileChange {
 }
 
 /**
- * A store's files copied into a new private folder (mode 0700, under the OS temporary folder) for one
- * agent run, for stores that keep no local folder. `save` compares the folder with the copy it started
- * from and hands the differences to `persist` (the store writes them in one transaction, all or none);
- * files the run left alone, or rewrote unchanged, are not written. Hidden root files (`.filters`) are copied for the run to read, never saved:
- * the memory functions cannot change them.
+ * A store's files copied into a new private folder (mode 0700, in this process's folder of workspaces in
+ * the OS temporary folder: workspace-folders.ts) for one agent run, for stores that keep no local folder.
+ * `save` compares the folder with the copy it started from and hands the differences to `persist` (the
+ * store writes them in one transaction, all or none); files the run left alone, or rewrote unchanged, are
+ * not written. A run killed before `save` leaves the store as it was. Hidden root files (`.filters`) are
+ * copied for the run to read, never saved: the memory functions cannot change them.
  */
 export class MaterialisedWorkspace implements AgentFileWorkspace {
   private constructor(
@@ -30,7 +31,7 @@ export class MaterialisedWorkspace implements AgentFileWorkspace {
     files: ReadonlyMap<string, Buffer>,
     persist: (changes: FileChange[]) => Promise<void>,
   ): Promise<MaterialisedWorkspace> {
-    const root = await mkdtemp(join(tmpdir(), 'engram-memory-'));
+    const root = await newWorkspaceFolder();
     try {
       for (const [path, content] of files) {
         // Stored paths passed these rules when written; checked again so no row can lead out of the folder.

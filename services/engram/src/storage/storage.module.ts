@@ -23,6 +23,7 @@ import { SqliteDatabase } from './sqlite.connection';
 import { openSqliteStores, SqliteStores } from './sqlite/sqlite.stores';
 import { StorageInfoRepository } from './storage-info.repository';
 import { UsageStore } from './usage.store';
+import { WorkspaceFolderSweeper } from './workspace-folder.sweeper';
 
 /** Every port of the store this process opened (SQLite or PostgreSQL, by MCP_MEMORY_STORAGE_BACKEND). */
 export const STORES = Symbol('STORES');
@@ -103,6 +104,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
       useFactory: async (config: AppConfig, settings: SettingsStore) =>
         new RedisKeys(config.redis.prefix ?? defaultRedisPrefix(await settings.storeId())),
     },
+    WorkspaceFolderSweeper,
   ],
   exports: [
     STORES,
@@ -124,6 +126,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     DATABASE_AGENT_FILE_STORE,
     DATABASE_SLOT_LEASES,
     AgentFileJournal,
+    WorkspaceFolderSweeper,
   ],
 })
 export class StorageModule implements OnApplicationShutdown {

@@ -16,6 +16,8 @@ export interface ScriptedCompletion {
   reasoning?: string;
   /** Milliseconds to wait before answering (to make concurrent runs overlap). */
   delayMs?: number;
+  /** Answered only once this settles: the run waits for its model there, as long as the test wants. */
+  heldUntil?: Promise<unknown>;
 }
 
 /** What the double answers for one conversation, chosen by a phrase of the question. */
@@ -92,10 +94,12 @@ export async function startMemAgentTestDouble(
       const entry = scenario.turns[Math.min(call, scenario.turns.length - 1)];
       const scripted = typeof entry === 'function' ? entry(body.messages) : entry;
       const completion = typeof scripted === 'string' ? { content: scripted } : scripted;
-      if (completion.delayMs) {
-        // A client that hangs up (a cancelled or interrupted question) ends the wait: nothing is left pending.
+      if (completion.delayMs || completion.heldUntil) {
+        // A client that hangs up (a cancelled or interrupted question, a killed api) ends the wait: nothing is
+        // left pending.
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, completion.delayMs);
+          const timer = completion.delayMs ? setTimeout(resolve, completion.delayMs) : undefined;
+          void completion.heldUntil?.then(() => resolve());
           response.once('close', () => {
             clearTimeout(timer);
             resolve();

@@ -15,6 +15,7 @@ import { JobsHealth } from '../jobs/jobs-health';
 import { startTracing } from '../tracing/tracing';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
+import { WorkspaceFolderSweeper } from '../storage/workspace-folder.sweeper';
 import { createWorkerContext } from './worker-context';
 import { startWorkerHttpServer } from './worker-http.server';
 
@@ -71,6 +72,8 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   logger.log({ msg: 'Engram worker ready', port, database: storeLocation(config.storage) }, 'Startup');
   // What a crash left of earlier backups goes now, not with the next one (hours away on a daily schedule).
   void context.get(BackupService).removeAbandonedStagings();
+  // And what a killed agent run or import left in the OS temporary folder (PostgreSQL's workspaces).
+  context.get(WorkspaceFolderSweeper).start();
   return stopped;
 }
 
