@@ -330,6 +330,19 @@ describe('what the README and docs show exists', () => {
     );
   });
 
+  it("lists in each command's --help every flag the command accepts, so the help tells what the README does", async () => {
+    const unlisted = await Promise.all(
+      Object.keys(CLI_COMMANDS).map(async (command) => {
+        const help = await runEngram([command, '--help'], {}, tempDir());
+        assert.equal(help.code, 0, `engram ${command} --help: ${help.stderr}`);
+        return [...(await acceptedFlags(command))]
+          .filter((flag) => flag !== '--help' && !new RegExp(`${flag}(?![\\w-])`).test(help.stdout))
+          .map((flag) => `engram ${command} ${flag}`);
+      }),
+    );
+    assert.deepEqual(unlisted.flat(), [], 'flags a command takes that its --help does not list');
+  });
+
   it('gives each engram command only flags it accepts', async () => {
     const uses: { where: string; command: string; flag: string }[] = [];
     for (const document of EVERY_DOCUMENT) {

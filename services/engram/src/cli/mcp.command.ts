@@ -2,14 +2,16 @@ import { storeIsNew, storeLocation, unusableStorePath } from '../storage/store-l
 import { loadConfigOrReport } from '../config/config.loader';
 import { ALL_CONFIG, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
+import { configUsage } from './cli-output';
 
 const USAGE = `usage:
-  engram mcp [--db <file>] [--embedding-provider …] [--env-file <file>]
-      serve the MCP tools over stdio on the local database
+  engram mcp [configuration flags]
+      serve the MCP tools over stdio on the local database (--host and --port: the api's address its links name)
   engram mcp --url <https://host/mcp> [--api-key <key>]
-      bridge stdio to a remote Engram over Streamable HTTP
+      bridge stdio to a remote Engram over Streamable HTTP, taking no configuration flag
       (or MCP_MEMORY_HTTP_ENDPOINT and MCP_MEMORY_API_KEY in the environment)
-  stdout carries only JSON-RPC; messages go to stderr`;
+  stdout carries only JSON-RPC; messages go to stderr
+  ${configUsage(ALL_CONFIG)}`;
 
 export const mcpCommand: CliCommand = {
   usage: USAGE,
