@@ -2,6 +2,7 @@ import { BackupNameParam } from '../backups/backup.dto';
 import { BackupInUse, BackupNotFound } from '../backups/backup.errors';
 import { BackupService } from '../backups/backup.service';
 import { toBackupView, toLeftoverView } from '../backups/backup.view';
+import { counted } from '../common/counted';
 import { JobName } from '../jobs/job.types';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
@@ -55,7 +56,7 @@ function takeBackup(configArgv: readonly string[], json: boolean): Promise<numbe
   return runJobCommand(JobName.Backup, { reason: 'manual' }, configArgv, {
     json,
     summarize: (result) =>
-      `backed up ${Number(result.memories)} memories to ${String(result.backup_id)} ` +
+      `backed up ${counted(Number(result.memories), 'memory', 'memories')} to ${String(result.backup_id)} ` +
       `(${humanBytes(Number(result.size_bytes))}, ${Number(result.duration_seconds).toFixed(1)} s, verified)`,
   });
 }
@@ -66,7 +67,8 @@ async function deletionQuestion(backups: BackupService, name: string): Promise<s
     .map((found) => toBackupView(found))
     .find((found) => found.backup_id === name);
   if (backup) {
-    const what = backup.state === 'ok' ? `${backup.reason}, ${backup.memories} memories` : backup.state;
+    const what =
+      backup.state === 'ok' ? `${backup.reason}, ${counted(backup.memories, 'memory', 'memories')}` : backup.state;
     return `Delete backup ${name} (${backup.created_at}, ${what}, ${humanBytes(backup.size_bytes)}) for good?`;
   }
   const leftover = (await backups.listLeftovers())

@@ -32,11 +32,6 @@ export function pageOfPages(page: number, totalPages: number): string {
   return page > last ? `page ${page} is past the last page (${last})` : `page ${page} of ${last}`;
 }
 
-/** "1 memory", "2 memories": a count as people write it. */
-export function counted(count: number, one: string, many: string): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
-
 function minutes(ms: number): string {
   return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { counted } from '../common/counted';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { ListMemoriesQuery, MAX_PAGE_SIZE, MIN_HASH_PREFIX, StoreMemoryBody } from '../memories/memory.dto';
 import { MemoryService } from '../memories/memory.service';
@@ -12,7 +13,7 @@ import { configUsage, printJson } from './cli-output';
 import { confirmed, declined, YES_FLAG } from './confirm';
 import { printWholeMemory, withMemoryByHash } from './memory-by-hash';
 import { hashRequest, hashTarget, runMemoryCommand } from './memory-command';
-import { counted, describe, oneLine, pageOfPages, printMemory } from './memory-lines';
+import { describe, oneLine, pageOfPages, printMemory } from './memory-lines';
 
 /** Flags shared by search, list and store. */
 const COMMON_FLAGS = {

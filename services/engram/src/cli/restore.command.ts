@@ -3,6 +3,7 @@ import { toBackupView, toLeftoverView } from '../backups/backup.view';
 import { BackupIdInput } from '../backups/backup.dto';
 import { BackupManifest } from '../backups/backup-manifest';
 import { BackupCorrupted, BackupIncompatible, BackupNotFound } from '../backups/backup.errors';
+import { counted } from '../common/counted';
 import { JobName } from '../jobs/job.types';
 import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
@@ -48,7 +49,7 @@ export const restoreCommand: CliCommand = {
     const output = {
       json,
       summarize: (result: Record<string, unknown>) =>
-        `restored ${String(result.backup_id)}: ${Number(result.live_memories)} memories ` +
+        `restored ${String(result.backup_id)}: ${counted(Number(result.live_memories), 'memory', 'memories')} ` +
         `(the state before is backup ${String(result.pre_restore_backup_id)})`,
     };
     return withJobQueue('restore', args.configArgv, async (queue, context) => {
@@ -83,7 +84,7 @@ async function restorable(
 /** What the restore replaces with what, asked before anything is queued. */
 function restoreQuestion(backup: BackupManifest): string {
   return (
-    `Restore ${backup.id} (${backup.created_at}, ${backup.counts.live_memories} memories) over the current ` +
+    `Restore ${backup.id} (${backup.created_at}, ${counted(backup.counts.live_memories, 'memory', 'memories')}) over the current ` +
     'store? Every memory now in it is replaced (kept in a backup first).'
   );
 }

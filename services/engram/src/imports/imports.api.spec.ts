@@ -104,6 +104,34 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     assert.deepEqual(readdirSync(join(api.dir, 'data', 'import-uploads')), [], 'the upload is removed once imported');
   });
 
+  it('words its progress for one document as people write it: 1 document, 1 memory, 1 file', async () => {
+    const stages = await importStages('first-note.md', '# First\n\nThe first note of a new user.');
+    assert.ok(stages.includes('checked 1 document (1 memory)'), stages.join(' | '));
+    assert.ok(stages.includes('stored 1 of 1 memory (0 duplicates)'), stages.join(' | '));
+    const again = await importStages('first-note.md', '# First\n\nThe first note of a new user.');
+    assert.ok(again.includes('stored 0 of 1 memory (1 duplicate)'), again.join(' | '));
+    const written = await importStages('agent-note.md', '# Agent\n\nA note for the agent.', { target: 'memory-dir' });
+    assert.ok(written.includes('wrote 1 of 1 file'), written.join(' | '));
+  });
+
+  /** The stages the import of one upload announces in its job_progress events, in order. */
+  async function importStages(name: string, data: string, fields: Record<string, string> = {}): Promise<string[]> {
+    const stream = await openSse(`${api.url}/api/events/stream?frames=named&types=job_progress,job_completed`, {
+      authorization: `Bearer ${ADMIN}`,
+    });
+    try {
+      const job = await imported(name, data, fields);
+      assert.equal(job.state, 'completed', job.error);
+      const ofJob = () => stream.named().filter((frame) => frame.data.payload.job_id === job.id);
+      await stream.waitFor(() => ofJob().some((frame) => frame.event === 'job_completed'));
+      return ofJob()
+        .filter((frame) => frame.event === 'job_progress')
+        .map((frame) => frame.data.payload.stage as string);
+    } finally {
+      stream.close();
+    }
+  }
+
   it('re-importing the same file stores nothing twice', async () => {
     const job = await imported('chatgpt-export.zip', chatgptZip);
     assert.equal(job.result.stored, 0);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
 import { runInContext } from '../auth/request-context';
+import { counted } from '../common/counted';
 import { DomainError, MemoryNotFound } from '../common/domain-errors';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { JobContext, jobLockWait } from '../jobs/job-processor';
@@ -168,7 +169,10 @@ export class ImportsService {
       }
       if (progress()) {
         await job.throwIfCancelled();
-        await job.progress(2, `checked ${counts.documents} documents (${counts.items} memories)`);
+        await job.progress(
+          2,
+          `checked ${counted(counts.documents, 'document', 'documents')} (${counted(counts.items, 'memory', 'memories')})`,
+        );
       }
     }
     return counts;
@@ -217,7 +221,7 @@ export class ImportsService {
       batch = [];
       await job.progress(
         3 + (96 * done) / Math.max(1, total),
-        `stored ${summary.stored} of ${total} memories (${summary.duplicates} duplicates)`,
+        `stored ${summary.stored} of ${counted(total, 'memory', 'memories')} (${counted(summary.duplicates, 'duplicate', 'duplicates')})`,
       );
     };
     const batchSize = Math.min(BATCH_ITEMS, this.config.limits.maxBatchItems);
@@ -310,7 +314,7 @@ export class ImportsService {
         await job.throwIfCancelled();
         await job.progress(
           3 + (96 * done) / Math.max(1, summary.documents),
-          `wrote ${done} of ${summary.documents} files`,
+          `wrote ${done} of ${counted(summary.documents, 'file', 'files')}`,
         );
       }
     }

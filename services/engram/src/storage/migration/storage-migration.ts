@@ -1,4 +1,5 @@
 import { createHash, Hash } from 'node:crypto';
+import { counted } from '../../common/counted';
 import { AgentFileStore } from '../agent-file.store';
 import { MemoryRecord, MigratedLink, MigratedMemory } from '../memory.record';
 import { Stores } from '../stores';
@@ -42,11 +43,12 @@ export async function contentsOf(side: MigrationSide): Promise<string[]> {
   const memories = (await side.stores.memories.exportPage(undefined, 0, 1, true)).length;
   if (memories > 0) held.push('memories');
   const keys = await side.stores.apiKeys.countAll();
-  if (keys > 0) held.push(plural(keys, 'API key'));
+  if (keys > 0) held.push(counted(keys, 'API key', 'API keys'));
   const clients = (await side.stores.oauth.listClients(Date.now())).length;
-  if (clients > 0) held.push(plural(clients, 'OAuth client'));
+  if (clients > 0) held.push(counted(clients, 'OAuth client', 'OAuth clients'));
   const namespaces = await side.agentFiles.namespaces();
-  if (namespaces.length > 0) held.push(`agent memory files in ${plural(namespaces.length, 'namespace')}`);
+  if (namespaces.length > 0)
+    held.push(`agent memory files in ${counted(namespaces.length, 'namespace', 'namespaces')}`);
   return held;
 }
 
@@ -226,10 +228,6 @@ function canonical(value: unknown): unknown {
 
 function describe(summary: NamespaceSummary | undefined): string {
   return summary ? `${summary.live} live and ${summary.deleted} deleted` : 'nothing';
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function key(namespace: string, contentHash: string): string {
