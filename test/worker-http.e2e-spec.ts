@@ -210,6 +210,40 @@ describe("the worker's HTTP port", () => {
     );
     assert.ok(!worker.output().includes(keys.operator), 'the key is in the worker log');
   });
+
+  /** Asks /health/ready until `seen` holds for its answer (at most 20 s), and returns that answer. */
+  async function readyUntil(seen: (status: number) => boolean) {
+    for (const deadline = Date.now() + 20_000; ;) {
+      const response = await fetch(`${worker.url}/health/ready`, { headers: { 'x-api-key': keys.operator } });
+      const answer = {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: (await response.json()) as any,
+      };
+      if (seen(answer.status)) return answer;
+      assert.ok(Date.now() < deadline, `still ${answer.status}: ${JSON.stringify(answer.body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  it("is not ready while Redis is gone, answering the api's 503 shape, and ready again once it is back", async () => {
+    await redis.stop();
+    try {
+      const down = await readyUntil((status) => status !== 200);
+      assert.equal(down.status, 503, JSON.stringify(down.body));
+      assert.deepEqual(Object.keys(down.body).sort(), ['details', 'error', 'message']);
+      assert.deepEqual([down.body.error, down.body.message], ['service_unavailable', 'Not ready']);
+      assert.equal(down.body.details.queue.status, 'down');
+      assert.match(down.body.details.queue.message, /^Redis unreachable/);
+      assert.equal(down.body.details.database.status, 'up');
+      assert.equal(down.retryAfter, '5', 'the Retry-After every 503 of the api carries');
+    } finally {
+      await redis.start();
+    }
+    const up = await readyUntil((status) => status === 200);
+    assert.equal(up.body.status, 'ok');
+    assert.equal(up.body.details.queue.status, 'up');
+  });
 });
 
 describe('a worker that starts first, on a database not made yet', () => {

@@ -39,7 +39,7 @@ export function toErrorResponse(error: unknown): ErrorResponse {
   if (error instanceof HttpException) {
     const status = error.getStatus();
     if (status === 503) {
-      // Terminus reports a failed health check this way; its per-indicator report is the useful part.
+      // Terminus reports a failed health check this way (the worker too); its per-check report is the useful part.
       return { status, body: { error: 'service_unavailable', message: 'Not ready', details: error.getResponse() } };
     }
     const message = STATUS_MESSAGES[status] ?? httpExceptionMessage(error);

@@ -30,6 +30,8 @@ describe('health, readiness, detailed health and metrics', () => {
       const ready = await starved.request('GET', '/health/ready');
       assert.equal(ready.status, 503);
       assert.equal(ready.body.error, 'service_unavailable');
+      assert.equal(ready.body.message, 'Not ready', "the worker's readiness answers the same (docs/operations.md)");
+      assert.equal(ready.headers.get('retry-after'), '5');
       assert.equal(ready.body.details.error.disk.status, 'down');
       const metrics = (await starved.request('GET', '/metrics')).text;
       assert.match(metrics, /^engram_ready\{check="disk"\} 0$/m, 'the alert rules see it too');

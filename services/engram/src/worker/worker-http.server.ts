@@ -1,3 +1,4 @@
+import { ServiceUnavailableException } from '@nestjs/common';
 import Fastify, { FastifyInstance } from 'fastify';
 import { registerAuthHook } from '../auth/auth.hook';
 import { Authenticator } from '../auth/authenticator';
@@ -50,9 +51,11 @@ export async function startWorkerHttpServer(
   );
 
   fastify.get('/health/live', { config: routeAccess('public') }, async () => ({ status: 'ok' }));
-  fastify.get('/health/ready', { config: routeAccess('read', { wholeStore: true }) }, async (_request, reply) => {
+  fastify.get('/health/ready', { config: routeAccess('read', { wholeStore: true }) }, async () => {
     const { ok, details } = await probes.ready();
-    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'error', details });
+    // Thrown as terminus throws it in the api, so the one error mapping answers both alike (Retry-After too).
+    if (!ok) throw new ServiceUnavailableException(details);
+    return { status: 'ok', details };
   });
   const metricsAccess = routeAccess(config.metrics.public ? 'public' : 'read', { wholeStore: true });
   fastify.get('/metrics', { config: metricsAccess }, async (_request, reply) => {
