@@ -6,6 +6,13 @@ import { AppConfig } from '../config/config.types';
 type CorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[0]>;
 
 /**
+ * How long a browser may reuse a preflight's answer (Access-Control-Max-Age, seconds): without it a browser
+ * (Chromium) keeps it 5 s and repeats the OPTIONS before nearly every POST to /mcp. Ten minutes, not the
+ * hours browsers would allow, so a changed MCP_CORS_ORIGINS reaches an open page soon.
+ */
+export const PREFLIGHT_MAX_AGE_SECONDS = 600;
+
+/**
  * CORS for the browser origins of MCP_CORS_ORIGINS (`*`: any, without credentials). Only a preflight — an
  * OPTIONS with Origin and Access-Control-Request-Method — is answered as one (204, before authentication); any
  * other OPTIONS is routed as a method no route serves (404 `not_found`, its body checked as any body is), where
@@ -31,6 +38,7 @@ export function corsOptions(config: AppConfig): CorsOptions {
     ],
     exposedHeaders: ['X-Request-Id', 'WWW-Authenticate', 'Retry-After'],
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   };
   return {
     delegator: (request: FastifyRequest, callback: (error: Error | null, options: CorsOptions) => void) =>
