@@ -49,7 +49,7 @@ describe('engram keys (CLI)', () => {
 
   it('refuses a first key that would leave no admin key, naming how to create one', async () => {
     const refused = await keys(['create', '--name', 'alice', '--scopes', 'read,write', '--namespace', 'alice'], db);
-    assert.equal(refused.code, 1);
+    assert.equal(refused.code, 64, 'EX_USAGE: other flags would do, as the message says');
     assert.match(
       refused.stderr,
       /Create an admin key first .*engram keys create --name admin --scopes read,write,admin/,

@@ -2,7 +2,7 @@ import { AuditService } from '../audit/audit.service';
 import { LOCKED_WARNING, toKeyView } from '../auth/keys/api-keys.controller';
 import { CreateApiKeyBody, MAX_KEY_EXPIRY_DAYS } from '../auth/keys/api-key.dto';
 import { ApiKeyService } from '../auth/keys/api-key.service';
-import { NotFound } from '../common/domain-errors';
+import { NotFound, UnprocessableRequest } from '../common/domain-errors';
 import { openStores } from '../storage/storage.module';
 import { plainFailure } from '../process/plain-failure';
 import { integerFlag, ParsedArgs, parseCommandArgs, TABLES_CONFIG } from './cli-args';
@@ -14,7 +14,8 @@ import { describeFlagIssues } from './flag-issues';
 
 const USAGE = `usage:
   engram keys create --name <name> --scopes read[,write][,admin] [--namespace <ns>] [--expires-days <n>] [--json]
-      prints the secret once; the first key must be an admin key (scopes include admin, no namespace)
+      prints the secret once; the first key must be an admin key (scopes include admin, no namespace):
+      another is refused (exit 64, nothing stored)
   engram keys list [--json]
   engram keys revoke <key id> [--yes] [--json]
       for good: clients using the key are refused from then on. On a terminal it asks first (only y or
@@ -88,12 +89,21 @@ export const keysCommand: CliCommand = {
     } catch (error) {
       if (plainFailure(error)) throw error; // engram.ts says it in one line, with its own code (a busy store: 75)
       process.stderr.write(`engram keys: ${(error as Error).message}\n`);
-      return error instanceof NotFound ? 66 : 1; // EX_NOINPUT: no key or client with that id
+      return exitCodeOf(error);
     } finally {
       await stores.close();
     }
   },
 };
+
+/**
+ * 66 (EX_NOINPUT) for an id no key has; 64 (EX_USAGE) for a key the flags describe that may not be created
+ * (a first key that is not a whole-store admin key: other flags would do); 1 otherwise.
+ */
+function exitCodeOf(error: unknown): number {
+  if (error instanceof NotFound) return 66;
+  return error instanceof UnprocessableRequest ? 64 : 1;
+}
 
 /**
  * Revokes the key `id` once the user said yes (see confirm.ts). An id no key has is not asked about: the
