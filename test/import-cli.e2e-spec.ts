@@ -64,6 +64,16 @@ describe('engram import (CLI, a real process on a real SQLite file)', () => {
     );
   });
 
+  it('counts one note as people write it: 1 memory, then 1 duplicate on a second run', async () => {
+    writeFileSync(join(dir, 'first-note.md'), '# First\n\nThe first note of a new user.');
+    const first = await engramImport(['markdown', 'first-note.md']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^stored 1 of 1 memory from first-note\.md \([^)]*\); 0 duplicates, 0 failed, /);
+    const again = await engramImport(['markdown', 'first-note.md']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^stored 0 of 1 memory from first-note\.md \([^)]*\); 1 duplicate, 0 failed, /);
+  });
+
   it('exits 1 when every item failed, after the summary', async () => {
     writeFileSync(join(dir, 'memories.json'), JSON.stringify([{ text: 'no content field' }, { tags: 3 }]));
     const failed = await engramImport(['mcp-memory-service', 'memories.json']);

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { counted } from '../common/counted';
 import { IMPORT_SOURCES } from '../imports/imports.types';
 import { ImportJobData, JobName } from '../jobs/job.types';
 import { parseCommandArgs } from './cli-args';
@@ -94,12 +95,14 @@ function everyItemFailed(result: Record<string, unknown>): boolean {
 function summarize(result: Record<string, unknown>): string {
   const n = (field: string) => Number(result[field] ?? 0);
   const from = `from ${String(result.file)} (${String(result.source_label ?? result.source)})`;
-  const rest = `${n('duplicates')} duplicates, ${n('failed')} failed, ${n('duration_seconds').toFixed(1)} s`;
+  const duplicates = counted(n('duplicates'), 'duplicate', 'duplicates');
+  const rest = `${duplicates}, ${n('failed')} failed, ${n('duration_seconds').toFixed(1)} s`;
   if (result.target === 'memory-dir') {
-    const files = Array.isArray(result.files_written) ? result.files_written.length : 0;
-    return `${result.dry_run ? 'dry run: would write' : 'wrote'} ${files} files to the memory directory ${from}; ${rest}`;
+    const files = counted(Array.isArray(result.files_written) ? result.files_written.length : 0, 'file', 'files');
+    return `${result.dry_run ? 'dry run: would write' : 'wrote'} ${files} to the memory directory ${from}; ${rest}`;
   }
+  const read = counted(n('items_read'), 'memory', 'memories');
   if (result.dry_run)
-    return `dry run: would store ${n('items_read') - n('duplicates') - n('failed')} of ${n('items_read')} memories ${from}; ${rest}`;
-  return `stored ${n('stored')} of ${n('items_read')} memories ${from}; ${rest}`;
+    return `dry run: would store ${n('items_read') - n('duplicates') - n('failed')} of ${read} ${from}; ${rest}`;
+  return `stored ${n('stored')} of ${read} ${from}; ${rest}`;
 }
