@@ -34,3 +34,8 @@ export function parseTags(text: string): string[] {
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** "1 memory", "2 memories": a count as people write it. */
+export function counted(count: unknown, one: string, many: string): string {
+  return `${count} ${Number(count) === 1 ? one : many}`;
+}

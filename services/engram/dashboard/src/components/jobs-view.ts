@@ -1,6 +1,6 @@
 import { html, nothing, TemplateResult } from 'lit';
 import { BackupView, canWrite, CorruptBackupView, IncompleteBackupView, JobView, SoundBackupView } from '../api';
-import { errorText, formatBytes, formatTime } from '../format';
+import { counted, errorText, formatBytes, formatTime } from '../format';
 import { BackupDeletion, backupDeletion, leftoverDeletion } from './backup-deletion';
 import { ReloadingView } from './reloading-view';
 
@@ -338,15 +338,15 @@ export function outcomeOf(job: JobView): string {
 export function resultOf(name: string, result: Record<string, unknown>): string {
   switch (name) {
     case 'backup':
-      return `${result.backup_id}: ${formatBytes(Number(result.size_bytes ?? 0))}, ${result.memories} memories`;
+      return `${result.backup_id}: ${formatBytes(Number(result.size_bytes ?? 0))}, ${counted(result.memories, 'memory', 'memories')}`;
     case 'restore':
-      return `Restored ${result.backup_id} (${result.live_memories} memories); the state before is ${result.pre_restore_backup_id}`;
+      return `Restored ${result.backup_id} (${counted(result.live_memories, 'memory', 'memories')}); the state before is ${result.pre_restore_backup_id}`;
     case 'reindex':
-      return `${result.embedded} memories embedded with ${result.model}`;
+      return `${counted(result.embedded, 'memory', 'memories')} embedded with ${result.model}`;
     case 'import':
-      return `${result.stored} stored, ${result.duplicates} duplicates, ${result.failed} failed`;
+      return `${result.stored} stored, ${counted(result.duplicates, 'duplicate', 'duplicates')}, ${result.failed} failed`;
     case 'conflict-scan':
-      return `${result.scanned} memories reviewed, ${result.proposed} new proposals, ${result.open} open`;
+      return `${counted(result.scanned, 'memory', 'memories')} reviewed, ${counted(result.proposed, 'new proposal', 'new proposals')}, ${result.open} open`;
     default:
       return '';
   }
