@@ -24,9 +24,12 @@ function builtAt() {
 }
 
 const sources = [join(service, 'src'), join(service, 'tsconfig.json'), join(service, 'package.json')];
-if (Math.max(...sources.map(newestMtime)) > builtAt()) {
+const lastBuild = builtAt();
+if (Math.max(...sources.map(newestMtime)) > lastBuild) {
   process.stderr.write(
-    'Building the service (its sources changed since the last build; the first build takes a while)…\n',
+    lastBuild === 0
+      ? 'Building the service for the first time (a minute or two; later starts build only what changed)…\n'
+      : 'Building the service (its sources changed since the last build)…\n',
   );
   execFileSync(
     process.execPath,
