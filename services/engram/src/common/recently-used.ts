@@ -4,6 +4,10 @@ export class RecentlyUsed<K, V> {
 
   constructor(private readonly capacity: number) {}
 
+  get size(): number {
+    return this.entries.size;
+  }
+
   get(key: K): V | undefined {
     const value = this.entries.get(key);
     if (value !== undefined) {
@@ -16,6 +20,11 @@ export class RecentlyUsed<K, V> {
   set(key: K, value: V): void {
     this.entries.delete(key);
     this.entries.set(key, value);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    if (this.entries.size > this.capacity) this.forgetLeastRecent();
+  }
+
+  forgetLeastRecent(): void {
+    const oldest = this.entries.keys().next();
+    if (!oldest.done) this.entries.delete(oldest.value);
   }
 }

@@ -1,25 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RecentlyUsed } from '../common/recently-used';
+import { RecentlyUsedByNamespace } from '../common/recently-used-by-namespace';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { SpanKind, traced } from '../tracing/spans';
 import { EMBEDDER, Embedder, EmbeddingPriority } from './embedder';
 
-/** Recent search queries whose vectors are kept: an agent often repeats a query within a session. */
-const QUERY_CACHE_ENTRIES = 256;
-
 /**
- * A cached query's key names its namespace: shared, a tenant's search answered from the cache (no call to
- * the embedding endpoint, a lower processing_time_ms) would tell it that another namespace had just asked
- * the same question.
+ * Recent search queries whose vectors are kept (an agent often repeats a query within a session), each
+ * namespace its own: answered from another namespace's query, a tenant's search would come back sooner
+ * (no call to the embedding endpoint, a lower processing_time_ms) and tell it that someone else had just
+ * asked the same; in one LRU for all, one tenant's distinct queries pushed out everyone else's. A namespace
+ * keeps its 256 most recent, the process four namespaces' worth (2 MB of vectors at 512 dimensions).
  */
-const queryKey = (namespace: string, text: string) => JSON.stringify([namespace, text]);
+const QUERY_CACHE_BOUNDS = { perNamespace: 256, total: 1024 };
 
 /** What services call to embed text: the configured provider, measured. */
 @Injectable()
 export class EmbeddingService {
-  /** Namespace and query text → vector, least recently used first (a Map iterates in insertion order). */
-  private readonly recentQueries = new RecentlyUsed<string, Float32Array>(QUERY_CACHE_ENTRIES);
+  /** Query text → vector, in the namespace searched. */
+  private readonly recentQueries = new RecentlyUsedByNamespace<string, Float32Array>(QUERY_CACHE_BOUNDS);
 
   constructor(
     @Inject(EMBEDDER) private readonly embedder: Embedder,
@@ -74,11 +73,10 @@ export class EmbeddingService {
    */
   async embedQuery(query: string, namespace: string): Promise<Float32Array> {
     const text = `${this.config.embedding.queryPrefix}${query}`;
-    const key = queryKey(namespace, text);
-    const cached = this.recentQueries.get(key);
+    const cached = this.recentQueries.get(namespace, text);
     if (cached) return cached;
     const [vector] = await this.embedMany([text], 'query');
-    this.recentQueries.set(key, vector);
+    this.recentQueries.set(namespace, text, vector);
     return vector;
   }
 }
