@@ -32,4 +32,16 @@ describe('AdmittedShares: the share of index candidates recent filters admitted'
     assert.equal(shares.get({ namespace: 'n', memoryType: 't5' }), 0.5);
     assert.equal(shares.get({ namespace: 'n', memoryType: 'new' }), 0.9);
   });
+
+  it("keeps each namespace's filters however many distinct ones another namespace searches", () => {
+    const shares = new AdmittedShares();
+    shares.set({ namespace: 'alice', tags: ['work'] }, 0.3);
+    // One LRU for every namespace let mallory's filters push alice's out: her next filtered search took
+    // the narrow first search again, slower, and mallory could time when others searched.
+    for (let i = 0; i < 300; i++) shares.set({ namespace: 'mallory', memoryType: `t${i}` }, 0.1);
+    assert.equal(shares.get({ namespace: 'alice', tags: ['work'] }), 0.3);
+    assert.equal(shares.get({ namespace: 'mallory', memoryType: 't299' }), 0.1);
+    assert.equal(shares.get({ namespace: 'mallory', memoryType: 't43' }), undefined, 'mallory keeps her newest 256');
+    assert.equal(shares.get({ namespace: 'mallory', memoryType: 't44' }), 0.1);
+  });
 });

@@ -2,7 +2,7 @@ import { bm25, inverseDocumentFrequency } from './bm25';
 import { fts5Token } from './fts5-porter';
 import { anyOf, quoted } from './fts5-query';
 import { Fts5TermCounter } from './fts5-term-counter';
-import { KeptTermCounts, namespaceTermKey } from './kept-term-counts';
+import { KeptTermCounts } from './kept-term-counts';
 import { MemoryFilter, memoryFilterSql, PROBED_MEMORIES } from './memory-filter.sql';
 import { IdRange, MemoryIdBlocks } from './memory-id-blocks';
 import { PreparedStatements } from './prepared-statements';
@@ -93,7 +93,7 @@ export class SqliteKeywordRanking {
     const held = counted
       .filter(({ rows }) => rows > 0)
       .map(({ term, rows }) =>
-        rows > COMMON_TERM_ROWS ? { term, rows: this.commonCount(term, corpus) } : { term, rows },
+        rows > COMMON_TERM_ROWS ? { term, rows: this.commonCount(term, filter.namespace, corpus) } : { term, rows },
       );
     if (held.reduce((sum, { rows }) => sum + rows, 0) <= this.idfWalkMaxRows) {
       return rare.length > 0
@@ -164,9 +164,7 @@ export class SqliteKeywordRanking {
         )
         .pluck()
         .get(quoted(term), namespace) as number;
-    return inStore <= COMMON_TERM_ROWS
-      ? count()
-      : this.keptCounts.rows(namespaceTermKey(namespace, term), corpus.documents, count);
+    return inStore <= COMMON_TERM_ROWS ? count() : this.keptCounts.rows(namespace, term, corpus.documents, count);
   }
 
   /**
@@ -174,10 +172,12 @@ export class SqliteKeywordRanking {
    * (kept-term-counts.ts). Read from FTS5's vocabulary (the term's index token, fts5-porter.ts), which
    * walks the doclist 2–3× faster than counting MATCH rows (a word in 300k–750k of a million memories:
    * 7–30 ms against 15–58 ms); a word FTS5 would split into several tokens is not in it, and is counted
-   * by MATCH.
+   * by MATCH. The namespace searched holds every live memory (the keyword index holds no other), so this
+   * is its own count, kept in its share as namespaceRows' would be.
    */
-  private commonCount(term: string, corpus: Corpus): number {
+  private commonCount(term: string, namespace: string, corpus: Corpus): number {
     return this.keptCounts.rows(
+      namespace,
       term,
       corpus.documents,
       () => this.vocabularyCount(term) ?? this.countUpTo(term, Number.MAX_SAFE_INTEGER),

@@ -1,6 +1,6 @@
 import { B, inverseDocumentFrequency, K1 } from '../bm25';
 import { MemoryFilter, memoryFilterSql } from '../memory-filter.sql';
-import { KeptTermCounts, namespaceTermKey } from '../kept-term-counts';
+import { KeptTermCounts } from '../kept-term-counts';
 import { COMMON_TERM_ROWS, KeywordHit, RECENT_MATCHES_RANKED, splitByFrequency } from '../search.store';
 import { numbered, PostgresDatabase } from './postgres.database';
 
@@ -113,7 +113,7 @@ export class PostgresKeywordRanking {
         rows:
           estimated || rows <= this.bounds.commonTermRows
             ? rows
-            : await this.keptCounts.rowsAwaited(namespaceTermKey(namespace, term), documents, () =>
+            : await this.keptCounts.rowsAwaited(namespace, term, documents, () =>
                 this.countInNamespace(term, namespace),
               ),
       })),
