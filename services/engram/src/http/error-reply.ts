@@ -24,11 +24,24 @@ export function prepareErrorReply(
   const retryAfter = retryAfterOf(exception, status);
   if (retryAfter !== undefined) void reply.header('Retry-After', retryAfter);
   void reply.status(status);
-  if (!isBodyTooLarge(exception)) return { status, body };
+  if (!isBodyTooLarge(exception)) {
+    if (status === 413 && !request.raw.complete) closeUploadAfterAnswer(request, reply);
+    return { status, body };
+  }
   // A body over its limit is read to its end when that is bounded, else its connection closes after the 413.
   if (drainsRefusedBody(request, limits)) void reply.removeHeader('connection');
   else closeAfterAnswer(request.raw);
   return { status, body: { ...body, message: bodyTooLargeMessage(request, limits) } };
+}
+
+/**
+ * A body refused part way through (a multipart upload over ENGRAM_IMPORT_MAX_UPLOAD_BYTES, found so only once
+ * that much of it is read) leaves the client still sending: its connection closes as a body over the route's
+ * limit does, after the 413 and what is in flight, so the client reads the answer rather than a reset.
+ */
+function closeUploadAfterAnswer(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('connection', 'close');
+  closeAfterAnswer(request.raw);
 }
 
 function describe(error: unknown): string {

@@ -20,6 +20,8 @@ export function closeAfterAnswer(request: IncomingMessage): void {
     dropped += chunk.length;
     if (dropped > LINGER_BYTES) socket.destroy();
   });
+  // A body a parser stopped reading part way (an upload over its limit) was paused when it was unpiped.
+  request.resume();
   socket.destroySoon = () => {
     socket.end();
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);

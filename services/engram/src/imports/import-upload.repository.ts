@@ -6,11 +6,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isWithin } from '../agent/memory-dir/memory-path';
 import { makeDirectoryDurably, syncTreeToDisk } from '../common/durable-file';
-import { ContentTooLarge } from '../common/domain-errors';
 import { ImportConfig } from '../config/config.types';
 import { ImportJobData } from '../jobs/job.types';
 import { UploadShelf } from '../storage/upload-shelf';
-import { ImportInputMissing, ImportPathRefused } from './imports.errors';
+import { ImportInputMissing, ImportPathRefused, UploadTooLarge } from './imports.errors';
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -48,16 +47,16 @@ export class ImportUploadRepository {
     const counter = async function* (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         bytes += chunk.length;
-        if (bytes > limit)
-          throw new ContentTooLarge(`The upload is larger than ${limit} bytes (ENGRAM_IMPORT_MAX_UPLOAD_BYTES)`);
+        if (bytes > limit) throw new UploadTooLarge(limit);
         yield chunk;
       }
     };
+    // The multipart parser stops passing a file on at the limit but reads the rest of it unseen to its end,
+    // however large: refused at the limit instead, the rest of the request is left to the error answer.
+    stream.once('limit', () => stream.destroy(new UploadTooLarge(limit)));
     try {
       await pipeline(stream, counter, createWriteStream(join(folder, safeName), { flags: 'wx' }));
-      if ((stream as Readable & { truncated?: boolean }).truncated) {
-        throw new ContentTooLarge(`The upload is larger than ${limit} bytes (ENGRAM_IMPORT_MAX_UPLOAD_BYTES)`);
-      }
+      if ((stream as Readable & { truncated?: boolean }).truncated) throw new UploadTooLarge(limit);
       if (this.shelf) await this.shelf.put(uploadId, join(folder, safeName));
       else await syncTreeToDisk(folder);
     } catch (error) {
@@ -67,6 +66,11 @@ export class ImportUploadRepository {
     // Shelved: the worker that runs the import fetches it wherever it is; nothing stays on this disk.
     if (this.shelf) await rm(folder, { recursive: true, force: true });
     return { uploadId, fileName: safeName, bytes };
+  }
+
+  /** ENGRAM_IMPORT_MAX_UPLOAD_BYTES, which the multipart parser enforces too. */
+  get maxUploadBytes(): number {
+    return this.config.maxUploadBytes;
   }
 
   async locate(input: ImportJobData['input']): Promise<LocatedInput> {

@@ -5,11 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
 import { MemoryFunctions } from '../agent/memory-dir/memory-functions';
 import { startOpenAiEmbeddingsTestDouble } from '../testing/openai-embeddings.test-double';
+import { endlessUpload, rawAnswer, uploadAfterAnswer } from '../testing/raw-request';
 import { openSse } from '../testing/sse-client';
 import { startTestApp, TestApp } from '../testing/test-app';
 import { chatGptExport, engramExport, engramExportMemory, memoryGraphJsonl, zipOf } from '../testing/import-fixtures';
 
 const ADMIN = 'import-admin-key-0123456789';
+const UPLOAD_LIMIT = 256 * 1024;
 
 describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', () => {
   let api: TestApp;
@@ -54,7 +56,7 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
       ENGRAM_EMBEDDING_PROVIDER: 'openai',
       MCP_EXTERNAL_EMBEDDING_URL: model.url,
       MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-      ENGRAM_IMPORT_MAX_UPLOAD_BYTES: String(256 * 1024),
+      ENGRAM_IMPORT_MAX_UPLOAD_BYTES: String(UPLOAD_LIMIT),
     });
     importDir = join(api.dir, 'imports');
     mkdirSync(importDir);
@@ -66,7 +68,7 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
         ENGRAM_EMBEDDING_PROVIDER: 'openai',
         MCP_EXTERNAL_EMBEDDING_URL: model.url,
         MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-        ENGRAM_IMPORT_MAX_UPLOAD_BYTES: String(256 * 1024),
+        ENGRAM_IMPORT_MAX_UPLOAD_BYTES: String(UPLOAD_LIMIT),
         ENGRAM_IMPORT_DIR: importDir,
       },
       api.dir,
@@ -404,6 +406,35 @@ describe('POST /api/import (real api on loopback, inline jobs, real SQLite)', ()
     });
     assert.equal(spelled.status, 400, 'read as an upload: its file is empty');
     assert.match(((await spelled.json()) as { message: string }).message, /spelled\.md is empty/);
+  });
+
+  it('answers an upload still streaming far past ENGRAM_IMPORT_MAX_UPLOAD_BYTES with the 413 naming the limit, never a reset', async () => {
+    const boundary = 'engram-oversized-upload';
+    const opening = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.txt"\r\n\r\n`,
+    );
+    const headers = { ...as(ADMIN).headers, 'content-type': `multipart/form-data; boundary=${boundary}` };
+    for (const framing of [{ contentLength: 64 * UPLOAD_LIMIT }, 'chunked'] as const) {
+      const uploads = [1, 2, 3].map(() => endlessUpload(api.url, '/api/import', headers, framing, opening));
+      for (const { received, sent, reset } of await Promise.all(uploads)) {
+        const what = `${JSON.stringify(framing)}: after ${sent} bytes sent, ${reset ? 'a reset' : 'a close'}`;
+        assert.match(received, /^HTTP\/1\.1 413 /, `${what} and ${received.slice(0, 80) || 'no answer'}`);
+        const answer = rawAnswer(received);
+        assert.equal(answer.body.error, 'payload_too_large');
+        assert.equal(
+          answer.body.message,
+          `The upload is larger than ${UPLOAD_LIMIT} bytes (ENGRAM_IMPORT_MAX_UPLOAD_BYTES)`,
+        );
+      }
+    }
+    // A client that reads the 413 before it sends the rest must not then meet a reset that wipes it out.
+    const overLimit = Buffer.concat([opening, Buffer.alloc(UPLOAD_LIMIT + 64 * 1024, 'a')]);
+    const late = await uploadAfterAnswer(api.url, '/api/import', headers, 64 * UPLOAD_LIMIT, 1024 * 1024, overLimit);
+    assert.match(late.received, /^HTTP\/1\.1 413 /);
+    assert.equal(late.reset, false, `the server reset the connection after ${late.sent} bytes`);
+    assert.equal(late.sent, overLimit.length + 1024 * 1024);
+    assert.deepEqual(readdirSync(join(api.dir, 'data', 'import-uploads')), [], 'no upload left behind');
+    assert.equal((await admin('GET', '/api/health')).status, 200, 'the api serves on');
   });
 
   it('refuses a field or a second file after the file with 400 saying so, queues nothing and keeps no upload', async () => {

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { RequireScope } from '../auth/route-access';
 import { currentContext, currentNamespace } from '../auth/request-context';
 import { ApiErrors, ZodQuery } from '../common/api-schema.decorators';
-import { ContentTooLarge, DomainError, InvalidInput } from '../common/domain-errors';
+import { DomainError, InvalidInput } from '../common/domain-errors';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
 import { JobNotFound } from '../jobs/job.errors';
@@ -21,7 +21,7 @@ import {
   ImportUploadInput,
 } from './imports.dto';
 import { ImportUploadRepository } from './import-upload.repository';
-import { ImportPathRefused } from './imports.errors';
+import { ImportPathRefused, UploadTooLarge } from './imports.errors';
 import { loadImporters } from './importer-registry';
 
 const idPipe = new ZodValidationPipe(ImportJobIdParam, 'path');
@@ -171,7 +171,7 @@ export class ImportsController {
       }
     } catch (error) {
       if (upload) await this.uploads.remove(upload);
-      throw uploadError(error);
+      throw uploadError(error, this.uploads.maxUploadBytes);
     }
     if (!upload || !options)
       throw new InvalidInput('The multipart request holds no file: send the export as the "file" part');
@@ -224,10 +224,9 @@ function fieldGivenTwice(name: string, where: string): InvalidInput {
   return new InvalidInput(`The field "${name}" is given ${where}: send each of source, target and dry_run once`);
 }
 
-function uploadError(error: unknown): unknown {
+function uploadError(error: unknown, maxUploadBytes: number): unknown {
   const code = (error as { code?: string }).code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE')
-    return new ContentTooLarge('The upload is larger than ENGRAM_IMPORT_MAX_UPLOAD_BYTES');
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new UploadTooLarge(maxUploadBytes);
   if (code === 'FST_FILES_LIMIT') return new InvalidInput('Send one file per import');
   if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT')
     return new InvalidInput('Too many form fields; send source, target, dry_run and one file');

@@ -1,4 +1,4 @@
-import { DomainError, NotFound } from '../common/domain-errors';
+import { ContentTooLarge, DomainError, NotFound } from '../common/domain-errors';
 
 /**
  * The file cannot be imported as asked: malformed, hostile, of an unknown kind, over a limit. The
@@ -16,3 +16,10 @@ export class ImportPathRefused extends DomainError {
 }
 
 export class ImportInputMissing extends NotFound {}
+
+/** An upload over ENGRAM_IMPORT_MAX_UPLOAD_BYTES: the 413 names the limit, in bytes and by its setting. */
+export class UploadTooLarge extends ContentTooLarge {
+  constructor(limit: number) {
+    super(`The upload is larger than ${limit} bytes (ENGRAM_IMPORT_MAX_UPLOAD_BYTES)`);
+  }
+}

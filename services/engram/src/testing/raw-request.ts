@@ -131,14 +131,16 @@ export interface UploadOutcome {
 
 /**
  * A POST whose body never ends (`Content-Length: declared`, never reached, or chunked), written as fast as
- * the connection takes it until the server closes it. The client keeps sending after the server's FIN, as
- * an uploader that reads its answer only at the end does; `rawAnswer` reads what it received.
+ * the connection takes it until the server closes it: `opening` (a multipart form's head, say), then `a`s.
+ * The client keeps sending after the server's FIN, as an uploader that reads its answer only at the end
+ * does; `rawAnswer` reads what it received.
  */
 export function endlessUpload(
   baseUrl: string,
   path: string,
   headers: Record<string, string>,
   framing: { contentLength: number } | 'chunked',
+  opening = Buffer.alloc(0),
 ): Promise<UploadOutcome> {
   const head = {
     ...headers,
@@ -147,8 +149,13 @@ export function endlessUpload(
       : { 'content-length': String(framing.contentLength) }),
   };
   const part = Buffer.alloc(64 * 1024, 'a');
-  const frame = framing === 'chunked' ? Buffer.concat([Buffer.from('10000\r\n'), part, Buffer.from('\r\n')]) : part;
+  const chunk = (data: Buffer) =>
+    framing === 'chunked'
+      ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')])
+      : data;
+  const frame = chunk(part);
   return upload(baseUrl, path, head, (socket, written) => {
+    if (opening.length > 0) socket.write(chunk(opening));
     const sendMore = () => {
       while (socket.writable && socket.write(frame)) written(part.length);
     };
@@ -158,8 +165,9 @@ export function endlessUpload(
 }
 
 /**
- * A POST declaring `declared` bytes of body and sending none until the server's answer has arrived in full
- * (`Content-Length` bytes of it); then `more` bytes of the body, and the end of its side of the connection.
+ * A POST declaring `declared` bytes of body and sending only `first` of it (none by default) until the
+ * server's answer has arrived in full (`Content-Length` bytes of it); then `more` bytes of the body, and the
+ * end of its side of the connection.
  */
 export function uploadAfterAnswer(
   baseUrl: string,
@@ -167,8 +175,10 @@ export function uploadAfterAnswer(
   headers: Record<string, string>,
   declared: number,
   more: number,
+  first = Buffer.alloc(0),
 ): Promise<UploadOutcome> {
   return upload(baseUrl, path, { ...headers, 'content-length': String(declared) }, (socket, written, answered) => {
+    if (first.length > 0) socket.write(first, () => written(first.length));
     void answered.then(async () => {
       const part = Buffer.alloc(64 * 1024, 'a');
       for (let sent = 0; sent < more && socket.writable; sent += part.length) {
