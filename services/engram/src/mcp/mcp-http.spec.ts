@@ -728,7 +728,7 @@ describe('MCP Streamable HTTP transport, both eras', () => {
         modernHeaders('tools/list'),
         400,
         -32020,
-        /headers and body disagree: a JSON-RPC batch \(2025-era.*\) was sent with a modern MCP-Protocol-Version header/,
+        /Bad Request: the request headers and body disagree: a JSON-RPC batch \(protocol revision 2025-03-26 and earlier.*\) was sent with the MCP-Protocol-Version header of a later revision/,
       ],
       [
         'a batch of 2026-07-28 requests',
@@ -784,6 +784,32 @@ describe('MCP Streamable HTTP transport, both eras', () => {
       v1.connect(new SdkV1HttpTransport(new URL('/mcp', api.url), { requestInit: { headers } })),
       /HTTP 400|headers and body disagree/,
     );
+  });
+
+  it('serves a JSON-RPC batch only to the revision that has batches (2025-03-26, the one assumed without the header) and refuses it with 400 under a later one', async () => {
+    const batch = [
+      { jsonrpc: '2.0', id: 1, method: 'ping' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+    ];
+    for (const headers of [{}, { 'mcp-protocol-version': '2025-03-26' }] as Record<string, string>[]) {
+      const { response, body } = await post(batch, headers);
+      assert.equal(response.status, 200, `${JSON.stringify(headers)}: ${JSON.stringify(body).slice(0, 300)}`);
+      assert.deepEqual(body.map((answer: { id: number }) => answer.id).sort(), [1, 2]);
+    }
+    const unanswerable = [{ jsonrpc: '2.0', method: 'notifications/initialized' }];
+    for (const [version, sent, code] of [
+      ['2025-06-18', batch, -32600],
+      ['2025-11-25', batch, -32600],
+      ['2025-11-25', unanswerable, -32600],
+      [MODERN, unanswerable, -32020],
+    ] as const) {
+      const { response, body } = await post(sent, { 'mcp-protocol-version': version });
+      const label = `${version}, ${sent.length} messages: ${JSON.stringify(body).slice(0, 300)}`;
+      assert.equal(response.status, 400, label);
+      assert.equal(body.error.code, code, label);
+      assert.match(body.error.message, /headers and body disagree: a JSON-RPC batch \(protocol revision 2025-03-26/);
+      assert.equal(body.error.data.mismatch.header, version);
+    }
   });
 
   it('ignores an Mcp-Session-Id from either era, as the 2026-07-28 transport asks of a server without sessions', async () => {
