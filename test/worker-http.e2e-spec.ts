@@ -211,10 +211,10 @@ describe("the worker's HTTP port", () => {
     assert.ok(!worker.output().includes(keys.operator), 'the key is in the worker log');
   });
 
-  /** Asks /health/ready until `seen` holds for its answer (at most 20 s), and returns that answer. */
-  async function readyUntil(seen: (status: number) => boolean) {
+  /** Asks `url`'s /health/ready until `seen` holds for its answer (at most 20 s), and returns that answer. */
+  async function readyUntil(seen: (status: number) => boolean, url = worker.url) {
     for (const deadline = Date.now() + 20_000; ;) {
-      const response = await fetch(`${worker.url}/health/ready`, { headers: { 'x-api-key': keys.operator } });
+      const response = await fetch(`${url}/health/ready`, { headers: { 'x-api-key': keys.operator } });
       const answer = {
         status: response.status,
         retryAfter: response.headers.get('retry-after'),
@@ -226,17 +226,57 @@ describe("the worker's HTTP port", () => {
     }
   }
 
-  it("is not ready while Redis is gone, answering the api's 503 shape, and ready again once it is back", async () => {
+  /** What a probe or script reads of a readiness answer: its keys, and those of the report it carries. */
+  const shapeOf = ({ status, body }: { status: number; body: any }) => ({
+    status,
+    answer: Object.keys(body).sort(),
+    report: Object.keys(status === 200 ? body : body.details).sort(),
+  });
+
+  /** An api on the worker's database and Redis: ready, or never (free disk below an unreachable minimum). */
+  const startApi = (ready: boolean) =>
+    startEngram(
+      'serve',
+      {
+        REDIS_URL: redis.url,
+        MCP_MEMORY_SQLITE_PATH: db,
+        ENGRAM_EMBEDDING_PROVIDER: 'openai',
+        MCP_EXTERNAL_EMBEDDING_URL: model.url,
+        MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
+        ...(ready ? {} : { ENGRAM_MIN_FREE_DISK_BYTES: String(Number.MAX_SAFE_INTEGER) }),
+      },
+      dir,
+      'Engram ready',
+    );
+
+  it("answers readiness in the api's shape, 200 and 503 alike: not ready while Redis is gone, ready once it is back", async () => {
+    const [api, starvedApi] = await Promise.all([startApi(true), startApi(false)]);
+    let apiReady: Awaited<ReturnType<typeof readyUntil>>;
+    let apiNotReady: typeof apiReady;
+    try {
+      apiReady = await readyUntil((status) => status === 200, api.url);
+      apiNotReady = await readyUntil((status) => status === 503, starvedApi.url);
+    } finally {
+      await Promise.all([api.stop(), starvedApi.stop()]);
+    }
+    const ready = await readyUntil((status) => status === 200);
+    assert.deepEqual(shapeOf(ready), shapeOf(apiReady), JSON.stringify([ready.body, apiReady.body]));
+    assert.deepEqual(ready.body.info, ready.body.details, 'every check up');
+    assert.deepEqual(Object.keys(ready.body.details).sort(), ['database', 'queue']);
+
     await redis.stop();
     try {
       const down = await readyUntil((status) => status !== 200);
       assert.equal(down.status, 503, JSON.stringify(down.body));
-      assert.deepEqual(Object.keys(down.body).sort(), ['details', 'error', 'message']);
+      assert.deepEqual(shapeOf(down), shapeOf(apiNotReady), JSON.stringify([down.body, apiNotReady.body]));
       assert.deepEqual([down.body.error, down.body.message], ['service_unavailable', 'Not ready']);
-      assert.equal(down.body.details.queue.status, 'down');
-      assert.match(down.body.details.queue.message, /^Redis unreachable/);
-      assert.equal(down.body.details.database.status, 'up');
+      assert.equal(down.body.details.status, 'error');
+      assert.equal(down.body.details.error.queue.status, 'down');
+      assert.match(down.body.details.error.queue.message, /^Redis unreachable/);
+      assert.equal(down.body.details.info.database.status, 'up');
+      assert.deepEqual(Object.keys(down.body.details.details).sort(), ['database', 'queue']);
       assert.equal(down.retryAfter, '5', 'the Retry-After every 503 of the api carries');
+      assert.equal(down.retryAfter, apiNotReady.retryAfter);
     } finally {
       await redis.start();
     }

@@ -3,6 +3,7 @@ import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus'
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { EmbeddingService } from '../embeddings/embedding.service';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
+import { databaseWritable } from './database-writable.check';
 
 /** What "ready" means: the database accepts writes, its disk has room, the embedding model is loaded. */
 @Injectable()
@@ -14,14 +15,8 @@ export class ReadinessIndicators {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async databaseWritable(): Promise<HealthIndicatorResult> {
-    const check = this.health.check('database');
-    try {
-      await this.storage.checkWritable();
-      return check.up();
-    } catch (error) {
-      return check.down({ message: `database is not writable: ${(error as Error).message}` });
-    }
+  databaseWritable(): Promise<HealthIndicatorResult> {
+    return databaseWritable(this.health, this.storage);
   }
 
   diskSpace(): HealthIndicatorResult {

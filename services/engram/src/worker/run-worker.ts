@@ -1,4 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
+import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { announceNewStore, storeLocation, unusableStorePath } from '../storage/store-location';
 import { FastifyInstance } from 'fastify';
 import { AddressInfo } from 'node:net';
@@ -12,12 +13,13 @@ import { closeOnSignals, reportStartFailure } from '../process/lifecycle';
 import { waitForRedis } from '../jobs/redis-probe';
 import { recordServing } from '../health/serving-record.repository';
 import { JobsHealth } from '../jobs/jobs-health';
+import { databaseWritable } from '../health/database-writable.check';
 import { startTracing } from '../tracing/tracing';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { StorageInfoRepository } from '../storage/storage-info.repository';
 import { WorkspaceFolderSweeper } from '../storage/workspace-folder.sweeper';
 import { createWorkerContext } from './worker-context';
-import { startWorkerHttpServer } from './worker-http.server';
+import { startWorkerHttpServer, WorkerProbes } from './worker-http.server';
 
 /**
  * The worker (`engram worker`, `npm run worker`): runs BullMQ jobs from REDIS_URL, with health and
@@ -78,20 +80,16 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
 }
 
 /** What the worker's /health/ready and /metrics answer, read from its application context. */
-export function workerProbes(context: INestApplicationContext) {
+export function workerProbes(context: INestApplicationContext): WorkerProbes {
   const jobs = context.get(JobsHealth);
   const storage = context.get(StorageInfoRepository);
   const metrics = context.get(EngramMetrics);
+  // Terminus, as the api's /health/ready runs it, so both answer in one shape.
+  const health = context.get(HealthCheckService, { strict: false });
+  const indicator = context.get(HealthIndicatorService, { strict: false });
   return {
-    async ready() {
-      const queue = (await jobs.check()).queue;
-      let database: Record<string, unknown> = { status: 'up' };
-      try {
-        await storage.checkWritable();
-      } catch (error) {
-        database = { status: 'down', message: `database is not writable: ${(error as Error).message}` };
-      }
-      return { ok: queue.status === 'up' && database.status === 'up', details: { queue, database } };
+    ready() {
+      return health.check([() => databaseWritable(indicator, storage), () => jobs.check()]);
     },
     async metrics() {
       return { contentType: metrics.registry.contentType, body: await metrics.scrape() };

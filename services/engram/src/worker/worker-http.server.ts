@@ -1,4 +1,4 @@
-import { ServiceUnavailableException } from '@nestjs/common';
+import type { HealthCheckResult } from '@nestjs/terminus';
 import Fastify, { FastifyInstance } from 'fastify';
 import { registerAuthHook } from '../auth/auth.hook';
 import { Authenticator } from '../auth/authenticator';
@@ -13,8 +13,11 @@ import { serverOptions } from '../http/server-options';
 import { EngramMetrics } from '../metrics/engram-metrics';
 
 export interface WorkerProbes {
-  /** Readiness checks by name: each resolves with its details, or rejects with what is wrong. */
-  ready(): Promise<{ ok: boolean; details: Record<string, unknown> }>;
+  /**
+   * Terminus's report of the readiness checks (database, queue) when all are up; when one is down, the
+   * ServiceUnavailableException terminus throws with the same report, as the api's /health/ready does.
+   */
+  ready(): Promise<HealthCheckResult>;
   metrics(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -51,12 +54,8 @@ export async function startWorkerHttpServer(
   );
 
   fastify.get('/health/live', { config: routeAccess('public') }, async () => ({ status: 'ok' }));
-  fastify.get('/health/ready', { config: routeAccess('read', { wholeStore: true }) }, async () => {
-    const { ok, details } = await probes.ready();
-    // Thrown as terminus throws it in the api, so the one error mapping answers both alike (Retry-After too).
-    if (!ok) throw new ServiceUnavailableException(details);
-    return { status: 'ok', details };
-  });
+  // A failed check is thrown as terminus throws it in the api: the one error mapping answers both alike.
+  fastify.get('/health/ready', { config: routeAccess('read', { wholeStore: true }) }, () => probes.ready());
   const metricsAccess = routeAccess(config.metrics.public ? 'public' : 'read', { wholeStore: true });
   fastify.get('/metrics', { config: metricsAccess }, async (_request, reply) => {
     const { contentType, body } = await probes.metrics();
