@@ -801,7 +801,7 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     await form.getByRole('button', { name: 'Import' }).click();
     const summary = page.locator('.import-summary');
     await summary.waitFor();
-    assert.match(await summary.innerText(), /Stored\s+1/);
+    assert.match(await summary.innerText(), /Read\s+1 document, 1 memory\s+Stored\s+1/);
     await page.locator('.import-history li', { hasText: '1 stored' }).waitFor();
     await assertAccessible(page, 'import');
     await shot('13-import');

@@ -35,7 +35,5 @@ export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** "1 memory", "2 memories": a count as people write it. */
-export function counted(count: unknown, one: string, many: string): string {
-  return `${count} ${Number(count) === 1 ? one : many}`;
-}
+// The server's own wording of counts ("1 memory", "2 memories"), so the page and the CLI never differ.
+export { counted, nounFor } from '../../src/common/counted';

@@ -2,6 +2,7 @@ import { ChatMessage, Completion } from './chat-completions.repository';
 import { parseAgentTurn, trimAfterLastTag } from './agent-response.parser';
 import { formatErrorObservation } from './observation';
 import { traced } from '../tracing/spans';
+import { counted } from '../common/counted';
 
 export interface AgentLoopSteps {
   complete(messages: readonly ChatMessage[], signal: AbortSignal): Promise<Completion>;
@@ -53,7 +54,11 @@ export async function runAgentLoop(
     const outcome = await traced('agent.turn', { 'engram.agent.turn': call }, () => takeTurn(call));
     if (outcome) return outcome;
   }
-  return ended('budget_exhausted', `turn budget exhausted: ${maxCalls} model calls without a reply`, maxCalls);
+  return ended(
+    'budget_exhausted',
+    `turn budget exhausted: ${counted(maxCalls, 'model call', 'model calls')} without a reply`,
+    maxCalls,
+  );
 
   /** One turn; resolves with the outcome when the question ends here. */
   async function takeTurn(call: number): Promise<AgentLoopOutcome | undefined> {

@@ -4,6 +4,7 @@ import { INSERT_TAGS } from '../storage/postgres/postgres-tag-list-order';
 import { Queryable, vectorLiteral } from '../storage/postgres/postgres.database';
 import { BackupIncompatible } from './backup.errors';
 import { ExportedMemory, ExportHeader, readExportFile } from './export-file.reader';
+import { counted } from '../common/counted';
 
 /** Memories inserted per round of statements: bounded memory whatever the backup's size. */
 const BATCH = 500;
@@ -45,7 +46,8 @@ export async function restoreExport(
   await flush();
   await restoreLinks(client, linked, ids);
   const [row] = await client.query<{ count: number }>('SELECT count(*) AS count FROM memories');
-  if (row.count !== memories) throw new Error(`Restore stored ${row.count} memories of ${memories}; rolled back`);
+  if (row.count !== memories)
+    throw new Error(`Restore stored ${row.count} of ${counted(memories, 'memory', 'memories')}; rolled back`);
   return { memories, liveMemories };
 }
 

@@ -17,6 +17,7 @@ import { configUsage, printJson, refusal, usageError } from './cli-output';
 import { describeFlagIssues } from './flag-issues';
 import { unfinished, withJobQueue } from './job-command';
 import { progressPrinter } from './progress-bar';
+import { counted } from '../common/counted';
 
 const USAGE = `usage: engram consolidate [--similarity <0.5-1>] [--stale-days <n>] [--namespace <ns>] [--json]
        engram consolidate --apply <proposal-set-id> [--items 1,2,…] [--namespace <ns>] [--json]
@@ -146,8 +147,8 @@ async function unknownSet(
 function printProposals(set: ReturnType<typeof toProposalSetView>): void {
   const merges = set.items.filter((item) => item.kind === 'merge').length;
   const lines = [
-    `proposal set ${set.id} (${String(set.summary.scanned)} memories compared): ${merges} merges, ` +
-      `${set.items.length - merges} archives`,
+    `proposal set ${set.id} (${counted(Number(set.summary.scanned), 'memory', 'memories')} compared): ${counted(merges, 'merge', 'merges')}, ` +
+      counted(set.items.length - merges, 'archive', 'archives'),
   ];
   for (const item of set.items) {
     const [first] = item.members;

@@ -24,6 +24,7 @@ import { ConfigFlag, parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, printTable, usageError } from './cli-output';
 import { progressPrinter } from './progress-bar';
+import { nounFor } from '../common/counted';
 
 /** Both sides are named by --from and --to; the environment gives the key, the pragmas and MEMORY_DIR. */
 const CONFIG: readonly ConfigFlag[] = ['env-file'];
@@ -155,7 +156,7 @@ async function copyAndVerify(
   await migrateStorage(source, target, before.memories, ({ copied, total }) =>
     printProgress({
       progress: total === 0 ? 100 : Math.floor((copied / total) * 100),
-      stage: `copied ${copied.toLocaleString('en')} of ${total.toLocaleString('en')} memories`,
+      stage: `copied ${copied.toLocaleString('en')} of ${total.toLocaleString('en')} ${nounFor(total, 'memory', 'memories')}`,
       state: copied === total ? 'completed' : 'active',
     }),
   );

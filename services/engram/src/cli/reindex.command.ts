@@ -8,6 +8,7 @@ import { parseCommandArgs } from './cli-args';
 import { CliCommand } from './cli-command';
 import { configUsage, usageError } from './cli-output';
 import { enqueueAndFollow, JobOutput, runJobCommand, withJobQueue } from './job-command';
+import { counted } from '../common/counted';
 
 const USAGE = `usage: engram reindex [--if-model-changed] [--in-process] [--json]
   --if-model-changed  re-embed only when the stored vectors are another model's (or a reindex was
@@ -30,7 +31,7 @@ export const reindexCommand: CliCommand = {
     const output: JobOutput = {
       json: args.flags.json === true,
       summarize: (result) =>
-        `reindexed ${Number(result.vectors)} memories with ${String(result.model)} ` +
+        `reindexed ${counted(Number(result.vectors), 'memory', 'memories')} with ${String(result.model)} ` +
         `(${Number(result.embedded)} embedded, ${Number(result.duration_seconds).toFixed(1)} s)`,
     };
     if (args.flags['if-model-changed'] !== true)

@@ -316,6 +316,7 @@ describe('consolidation over MCP (memory_consolidate, memory_cleanup) and withou
     const job = await waitForRun(run.structured.result.job_id);
     assert.equal(job.result.merge_proposals, 1, 'only the rewordings reach ENGRAM_CONSOLIDATION_SIMILARITY=0.95');
     const advice = await callTool(mcp, 'memory_consolidate', { action: 'recommend' });
+    assert.deepEqual(advice.structured.result.reasons, ['1 group of near-duplicates could be merged']);
     const set = advice.structured.result.proposal_set;
     assert.equal(set.items[0].keep.length, 64);
     const refused = await callTool(mcp, 'memory_consolidate', { action: 'apply' });
@@ -332,13 +333,14 @@ describe('consolidation over MCP (memory_consolidate, memory_cleanup) and withou
     const run = await callTool(mcp, 'memory_consolidate', { dry_run: false, similarity_threshold: 0.8 });
     const job = await waitForRun(run.structured.result.job_id);
     assert.deepEqual([job.result.merge_proposals, job.result.compressed], [1, 2], 'the boiler notes, both superseded');
+    assert.equal(job.stage, 'applying 1 proposal', 'the stage the job ended in, counted as people write it');
   });
 
   it('removes exact duplicates with memory_cleanup', async () => {
     const cleaned = await callTool(mcp, 'memory_cleanup', {});
     assert.equal(cleaned.isError, undefined, cleaned.text);
     assert.equal(cleaned.structured.removed, 1);
-    assert.match(cleaned.text, /Removed 1 exact duplicates/);
+    assert.match(cleaned.text, /^Removed 1 exact duplicate \(to the trash, restorable\)/);
     const bad = await callTool(mcp, 'memory_consolidate', { similarity_threshold: 2 });
     assert.equal(bad.isError, true);
   });

@@ -15,6 +15,7 @@ import { MemoryStore } from '../storage/memory.store';
 import { ConsolidationApplier, ItemOutcome } from './consolidation-applier';
 import { ConsolidationPlanner } from './consolidation-planner';
 import { ApplyConsolidationInput, TriggerConsolidationInput } from './consolidation.dto';
+import { counted } from '../common/counted';
 
 /** Jobs looked at for the status: the queue's recent history, not every job ever run. */
 const STATUS_HISTORY = 200;
@@ -65,7 +66,10 @@ export class ConsolidationService {
       started,
       async (scanned, total) => {
         await job.throwIfCancelled();
-        await job.progress(Math.floor((scanned / Math.max(total, 1)) * 90), `compared ${scanned} of ${total} memories`);
+        await job.progress(
+          Math.floor((scanned / Math.max(total, 1)) * 90),
+          `compared ${scanned} of ${counted(total, 'memory', 'memories')}`,
+        );
       },
     );
     const id = `cs-${randomUUID()}`;
@@ -84,7 +88,7 @@ export class ConsolidationService {
     const merges = plan.proposals.filter((proposal) => proposal.kind === 'merge');
     let applied: AppliedItem[] = [];
     if (!data.dryRun) {
-      await job.progress(90, `applying ${plan.proposals.length} proposals`);
+      await job.progress(90, `applying ${counted(plan.proposals.length, 'proposal', 'proposals')}`);
       applied = await runInContext(
         {
           principal: { kind: 'local', id: 'consolidation', scopes: ['write'] },

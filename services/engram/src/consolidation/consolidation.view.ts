@@ -1,6 +1,7 @@
 import { JobView } from '../jobs/job.types';
 import { ProposalItemRecord, ProposalSetRecord, ProposedMember } from '../storage/consolidation.store';
 import { AppliedItem } from './consolidation.service';
+import { counted } from '../common/counted';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -55,8 +56,8 @@ export function toRecommendationsView(set: ProposalSetRecord | undefined, memory
   const merges = open.filter((item) => item.proposal.kind === 'merge').length;
   const archives = open.length - merges;
   const reasons = [
-    ...(merges > 0 ? [`${merges} groups of near-duplicates could be merged`] : []),
-    ...(archives > 0 ? [`${archives} memories were never used and could be archived`] : []),
+    ...(merges > 0 ? [`${counted(merges, 'group', 'groups')} of near-duplicates could be merged`] : []),
+    ...(archives > 0 ? [`${counted(archives, 'memory was', 'memories were')} never used and could be archived`] : []),
   ];
   return {
     recommendation: !set
@@ -127,7 +128,7 @@ export function toCleanupView(outcome: {
     duplicates_found: outcome.removed,
     groups: outcome.groups,
     message: outcome.dryRun
-      ? `${outcome.removed} exact duplicates found; nothing removed (dry run)`
-      : `Removed ${outcome.removed} exact duplicates (to the trash, restorable)`,
+      ? `${counted(outcome.removed, 'exact duplicate', 'exact duplicates')} found; nothing removed (dry run)`
+      : `Removed ${counted(outcome.removed, 'exact duplicate', 'exact duplicates')} (to the trash, restorable)`,
   };
 }

@@ -13,6 +13,7 @@ import { replayBounds, ReplayWindows } from './replay-windows';
 import { CloseReason, SseConnection } from './sse-connection';
 import { eventFrames, FrameStyle, HEARTBEAT_FRAME, noticeFrames, OPENING_FRAME } from './sse-frames';
 import { StreamTally } from './stream-tally';
+import { counted } from '../common/counted';
 
 /** Events read from the shared windows per round trip for the recent-events history. */
 const RECENT_PAGE = 200;
@@ -125,16 +126,18 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     const { sseMaxClients, sseMaxClientsPerCredential, sseMaxClientsPerNamespace } = this.config.events;
     if (this.streamsPerOwner.of(owner) >= sseMaxClientsPerCredential) {
       throw new TooManyStreamsForCaller(
-        `This credential already holds ${sseMaxClientsPerCredential} event streams (ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL); close one first`,
+        `This credential already holds ${counted(sseMaxClientsPerCredential, 'event stream', 'event streams')} (ENGRAM_SSE_MAX_CLIENTS_PER_CREDENTIAL); close one first`,
       );
     }
     if (boundNamespace !== undefined && this.streamsPerNamespace.of(boundNamespace) >= sseMaxClientsPerNamespace) {
       throw new TooManyStreamsForCaller(
-        `The keys of this namespace already hold ${sseMaxClientsPerNamespace} event streams (ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE); close one first`,
+        `The keys of this namespace already hold ${counted(sseMaxClientsPerNamespace, 'event stream', 'event streams')} (ENGRAM_SSE_MAX_CLIENTS_PER_NAMESPACE); close one first`,
       );
     }
     if (this.subscribers.size >= sseMaxClients) {
-      throw new TooManyStreams(`This server already serves ${sseMaxClients} event streams (ENGRAM_SSE_MAX_CLIENTS)`);
+      throw new TooManyStreams(
+        `This server already serves ${counted(sseMaxClients, 'event stream', 'event streams')} (ENGRAM_SSE_MAX_CLIENTS)`,
+      );
     }
   }
 

@@ -1,4 +1,5 @@
 import { DomainError } from '../common/domain-errors';
+import { counted } from '../common/counted';
 
 export class JobNotFound extends DomainError {
   readonly status = 404;
@@ -29,7 +30,9 @@ export class JobQueueFull extends DomainError {
   override readonly retryAfterSeconds = 30;
 
   constructor(maxWaiting: number) {
-    super(`${maxWaiting} jobs are already waiting (ENGRAM_JOBS_MAX_WAITING); retry once some have run`);
+    super(
+      `${counted(maxWaiting, 'job is', 'jobs are')} already waiting (ENGRAM_JOBS_MAX_WAITING); retry once some have run`,
+    );
   }
 }
 
@@ -41,7 +44,7 @@ export class NamespaceJobsFull extends DomainError {
 
   constructor(maxWaiting: number) {
     super(
-      `This namespace already has ${maxWaiting} jobs waiting (ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE); retry once some have run`,
+      `This namespace already has ${counted(maxWaiting, 'job', 'jobs')} waiting (ENGRAM_JOBS_MAX_WAITING_PER_NAMESPACE); retry once some have run`,
     );
   }
 }

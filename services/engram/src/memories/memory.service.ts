@@ -36,6 +36,7 @@ import {
   UpdateMemoryInput,
 } from './memory.dto';
 import { toMemoryView } from './memory.view';
+import { counted } from '../common/counted';
 
 export { DEFAULT_NAMESPACE } from '../auth/request-context';
 export const DEFAULT_MEMORY_TYPE = 'note';
@@ -151,7 +152,7 @@ export class MemoryService {
     const { maxBatchItems } = this.config.limits;
     if (inputs.length > maxBatchItems) {
       throw new ContentTooLarge(
-        `A batch holds at most ${maxBatchItems} memories (ENGRAM_MAX_BATCH_ITEMS); got ${inputs.length}`,
+        `A batch holds at most ${counted(maxBatchItems, 'memory', 'memories')} (ENGRAM_MAX_BATCH_ITEMS); got ${inputs.length}`,
       );
     }
     const now = Date.now();

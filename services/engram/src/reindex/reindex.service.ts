@@ -5,6 +5,7 @@ import { EventBus } from '../events/event-bus';
 import { JobContext, jobLockWait } from '../jobs/job-processor';
 import { StoreLocks } from '../storage/locks/store-locks';
 import { ReindexStaging } from './reindex-staging';
+import { counted } from '../common/counted';
 
 /** Memories embedded and staged per round: one embedding call series and one short write transaction. */
 const BATCH = 256;
@@ -99,7 +100,7 @@ export class ReindexService {
       embedded += batch.length;
       // Counted, not re-queried: counting pending memories is a scan of the whole table.
       const done = Math.min(live, alreadyStaged + embedded);
-      await job.progress((done / Math.max(1, live)) * 98, `embedded ${done} of ${live} memories`);
+      await job.progress((done / Math.max(1, live)) * 98, `embedded ${done} of ${counted(live, 'memory', 'memories')}`);
     }
   }
 }

@@ -9,7 +9,7 @@ import {
   MemoryFileView,
   Transcript,
 } from '../api';
-import { errorText, formatBytes, formatTime } from '../format';
+import { counted, errorText, formatBytes, formatTime } from '../format';
 import { ReloadingView } from './reloading-view';
 
 const WIKI_LINK = /\[\[[^[\]\n]{1,300}\]\]/g;
@@ -249,7 +249,8 @@ export class AgentView extends ReloadingView {
                   html`<li>
                     <details>
                       <summary>
-                        ${formatTime(transcript.at)} · ${transcript.namespace} · ${transcript.messages.length} messages
+                        ${formatTime(transcript.at)} · ${transcript.namespace} ·
+                        ${counted(transcript.messages.length, 'message', 'messages')}
                       </summary>
                       ${transcript.messages.map(
                         (message) =>

@@ -1,5 +1,5 @@
 import { BackupView, IncompleteBackupView } from '../api';
-import { formatBytes, formatTime } from '../format';
+import { formatBytes, formatTime, nounFor } from '../format';
 
 /** What the confirmation before deleting a backup or a leftover says: what it is and what is lost with it. */
 export interface BackupDeletion {
@@ -22,12 +22,13 @@ export function backupDeletion(backup: BackupView, restorable: number): BackupDe
     };
   }
   const files = backup.includes_memory_dir ? ' and its memory files' : '';
+  const memories = `${backup.memories.toLocaleString()} ${nounFor(backup.memories, 'memory', 'memories')}`;
   const last = restorable === 1 ? ' It is the only backup that can be restored.' : '';
   return {
     name: backup.backup_id,
     heading: 'Delete this backup?',
-    text: `${backup.backup_id}: ${backup.memories.toLocaleString()} memories, ${taken}`,
-    detail: `Its ${backup.memories.toLocaleString()} memories${files} as of then can no longer be restored; the live data and the other backups are not touched.${last}`,
+    text: `${backup.backup_id}: ${memories}, ${taken}`,
+    detail: `Its ${memories}${files} as of then can no longer be restored; the live data and the other backups are not touched.${last}`,
   };
 }
 

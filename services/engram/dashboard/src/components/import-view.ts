@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { ImportResult, ImportSource, JobView } from '../api';
-import { errorText, formatTime } from '../format';
+import { counted, errorText, formatTime } from '../format';
 import { outcomeOf } from './jobs-view';
 import { ReloadingView } from './reloading-view';
 
@@ -173,7 +173,10 @@ function renderJob(job: JobView, source: string) {
               <dt>Source</dt>
               <dd>${result.source_label}${result.dry_run ? ' (dry run)' : ''}</dd>
               <dt>Read</dt>
-              <dd>${result.documents} documents, ${result.items_read} memories</dd>
+              <dd>
+                ${counted(result.documents, 'document', 'documents')},
+                ${counted(result.items_read, 'memory', 'memories')}
+              </dd>
               <dt>Stored</dt>
               <dd>${result.stored}</dd>
               <dt>Duplicates skipped</dt>

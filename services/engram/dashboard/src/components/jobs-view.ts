@@ -1,6 +1,6 @@
 import { html, nothing, TemplateResult } from 'lit';
 import { BackupView, canWrite, CorruptBackupView, IncompleteBackupView, JobView, SoundBackupView } from '../api';
-import { counted, errorText, formatBytes, formatTime } from '../format';
+import { counted, errorText, formatBytes, formatTime, nounFor } from '../format';
 import { BackupDeletion, backupDeletion, leftoverDeletion } from './backup-deletion';
 import { ReloadingView } from './reloading-view';
 
@@ -268,7 +268,7 @@ export class JobsView extends ReloadingView {
   private renderRestoreDialog(backup: SoundBackupView) {
     return html`<confirm-dialog
       .heading=${'Restore this backup?'}
-      .text=${`${backup.backup_id}: ${backup.memories.toLocaleString()} memories, taken ${formatTime(backup.created_at)}`}
+      .text=${`${backup.backup_id}: ${backup.memories.toLocaleString()} ${nounFor(backup.memories, 'memory', 'memories')}, taken ${formatTime(backup.created_at)}`}
       .detail=${'Every namespace returns to this state. The current state is kept as a backup first, so this can be undone. API keys are not touched.'}
       .confirmLabel=${'Restore'}
       @confirm=${() => this.confirmRestore()}
@@ -338,15 +338,15 @@ export function outcomeOf(job: JobView): string {
 export function resultOf(name: string, result: Record<string, unknown>): string {
   switch (name) {
     case 'backup':
-      return `${result.backup_id}: ${formatBytes(Number(result.size_bytes ?? 0))}, ${counted(result.memories, 'memory', 'memories')}`;
+      return `${result.backup_id}: ${formatBytes(Number(result.size_bytes ?? 0))}, ${counted(Number(result.memories), 'memory', 'memories')}`;
     case 'restore':
-      return `Restored ${result.backup_id} (${counted(result.live_memories, 'memory', 'memories')}); the state before is ${result.pre_restore_backup_id}`;
+      return `Restored ${result.backup_id} (${counted(Number(result.live_memories), 'memory', 'memories')}); the state before is ${result.pre_restore_backup_id}`;
     case 'reindex':
-      return `${counted(result.embedded, 'memory', 'memories')} embedded with ${result.model}`;
+      return `${counted(Number(result.embedded), 'memory', 'memories')} embedded with ${result.model}`;
     case 'import':
-      return `${result.stored} stored, ${counted(result.duplicates, 'duplicate', 'duplicates')}, ${result.failed} failed`;
+      return `${result.stored} stored, ${counted(Number(result.duplicates), 'duplicate', 'duplicates')}, ${result.failed} failed`;
     case 'conflict-scan':
-      return `${counted(result.scanned, 'memory', 'memories')} reviewed, ${counted(result.proposed, 'new proposal', 'new proposals')}, ${result.open} open`;
+      return `${counted(Number(result.scanned), 'memory', 'memories')} reviewed, ${counted(Number(result.proposed), 'new proposal', 'new proposals')}, ${result.open} open`;
     default:
       return '';
   }

@@ -4,6 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { ImportRejected } from '../imports.errors';
 import { ZipArchive } from './zip-archive';
+import { counted } from '../../common/counted';
 
 export interface ImportLimits {
   /** All entries together, unpacked (archives) or on disk (folders). */
@@ -127,7 +128,9 @@ async function walkFolder(root: string, name: string, limits: ImportLimits) {
         total += (await lstat(absolute)).size;
         paths.push(path);
         if (paths.length > limits.maxEntries) {
-          throw new ImportRejected(`${name} holds more than ${limits.maxEntries} files (ENGRAM_IMPORT_MAX_ENTRIES)`);
+          throw new ImportRejected(
+            `${name} holds more than ${counted(limits.maxEntries, 'file', 'files')} (ENGRAM_IMPORT_MAX_ENTRIES)`,
+          );
         }
         if (total > limits.maxUnpackedBytes) {
           throw new ImportRejected(

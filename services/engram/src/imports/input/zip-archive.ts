@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
 import { ImportRejected } from '../imports.errors';
 import { ImportLimits, InputEntry } from './import-input';
+import { counted } from '../../common/counted';
 
 /**
  * Text compresses 5-20x; far beyond this an entry is built to blow up on unpacking. Every entry is
@@ -87,7 +88,7 @@ export class ZipArchive {
     try {
       if (zip.entryCount > this.limits.maxEntries) {
         throw new ImportRejected(
-          `${this.label}: the archive holds ${zip.entryCount} entries; at most ${this.limits.maxEntries} are accepted (ENGRAM_IMPORT_MAX_ENTRIES)`,
+          `${this.label}: the archive holds ${counted(zip.entryCount, 'entry', 'entries')}; at most ${this.limits.maxEntries} are accepted (ENGRAM_IMPORT_MAX_ENTRIES)`,
         );
       }
       for (let entry = await nextEntry(zip, this.label); entry; entry = await nextEntry(zip, this.label)) {

@@ -7,6 +7,7 @@ import { toMemoryView } from '../../memories/memory.view';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
 import { ConflictOutput, MemoryOutput } from './tool-schemas';
+import { counted } from '../../common/counted';
 
 /** Contradiction review over MCP: list (or scan for) proposals, and decide them. */
 export function conflictTools(deps: ToolDeps): McpTool[] {
@@ -41,7 +42,7 @@ export function conflictTools(deps: ToolDeps): McpTool[] {
             total: page.total,
             ...(job ? { scan_job_id: job.id } : {}),
           },
-          text: `${page.total} ${query.status} conflicts${job ? `; scan job ${job.id} started` : ''}`,
+          text: `${counted(page.total, `${query.status} conflict`, `${query.status} conflicts`)}${job ? `; scan job ${job.id} started` : ''}`,
         };
       },
     }),

@@ -3,6 +3,7 @@ import { HarvestToolInput } from '../../harvest/harvest.dto';
 import { toHarvestView } from '../../harvest/harvest.view';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
+import { counted } from '../../common/counted';
 
 /** MCP Memory Service's `memory_harvest`: candidate memories from a transcript, as POST /api/harvest. */
 export function harvestTools(deps: ToolDeps): McpTool[] {
@@ -34,7 +35,10 @@ export function harvestTools(deps: ToolDeps): McpTool[] {
       }),
       async run(args, call) {
         const view = toHarvestView(await deps.harvest.harvest(args, call.signal));
-        return { structured: view, text: `${view.total} candidate memories; ${view.stored} stored` };
+        return {
+          structured: view,
+          text: `${counted(view.total, 'candidate memory', 'candidate memories')}; ${view.stored} stored`,
+        };
       },
     }),
   ];

@@ -9,6 +9,7 @@ import { storeAnswer, StoreInputFields } from './memory.tools';
 import { HealthOutput } from './status.tools';
 import { ToolDeps } from './tool-deps';
 import { MemoryOutput, QueryInput, ResultLimit } from './tool-schemas';
+import { counted } from '../../common/counted';
 
 /**
  * The tool names MCP Memory Service clients still call, on the same code as the unified tools. Their
@@ -43,7 +44,10 @@ function legacyResult(memory: MemoryRecord, similarity: number | null = null): z
 function resultsAnswer(results: z.input<typeof LegacyResult>[]) {
   return {
     structured: { results, total_found: results.length },
-    text: [`${results.length} memories found`, ...results.map((r, i) => `${i + 1}. ${r.content}`)].join('\n'),
+    text: [
+      `${counted(results.length, 'memory', 'memories')} found`,
+      ...results.map((r, i) => `${i + 1}. ${r.content}`),
+    ].join('\n'),
   };
 }
 
@@ -222,7 +226,7 @@ export function legacyTools(deps: ToolDeps): McpTool[] {
             page_size: result.pageSize,
             total_found: result.total,
           },
-          text: `Page ${result.page}: ${result.memories.length} of ${result.total} memories`,
+          text: `Page ${result.page}: ${result.memories.length} of ${counted(result.total, 'memory', 'memories')}`,
         };
       },
     }),
@@ -238,7 +242,10 @@ export function legacyTools(deps: ToolDeps): McpTool[] {
       output: HealthOutput.pick({ status: true, statistics: true }),
       async run() {
         const { status, statistics } = await deps.status.report();
-        return { structured: { status, statistics }, text: `${status}: ${statistics.total_memories} memories` };
+        return {
+          structured: { status, statistics },
+          text: `${status}: ${counted(statistics.total_memories, 'memory', 'memories')}`,
+        };
       },
     }),
   ];

@@ -35,6 +35,7 @@ import {
   SearchModeInput,
   SearchResultOutput,
 } from './tool-schemas';
+import { counted } from '../../common/counted';
 
 const HashInput = ContentHashParam.describe('The memory id: its content_hash (64 hexadecimal characters)');
 const IncludeSuperseded = z.boolean().default(false).describe(INCLUDE_SUPERSEDED_DESCRIPTION);
@@ -107,7 +108,9 @@ async function storeAnswerOf(deps: ToolDeps, { memory, created }: StoreOutcome) 
       ...conflicts,
     },
     text: `${message} (content_hash ${memory.contentHash})${
-      conflicts.possible_conflicts?.length ? `; ${conflicts.possible_conflicts.length} possible conflicts` : ''
+      conflicts.possible_conflicts?.length
+        ? `; ${counted(conflicts.possible_conflicts.length, 'possible conflict', 'possible conflicts')}`
+        : ''
     }`,
   };
 }
@@ -183,7 +186,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
           (hit, i) =>
             `${i + 1}. [${hit.score.toFixed(3)}] ${previewOf(hit.memory.content)} (${hit.memory.contentHash})`,
         );
-        const found = `${outcome.hits.length} memories found${truncated ? `, ${hits.length} within max_response_chars` : ''}`;
+        const found = `${counted(outcome.hits.length, 'memory', 'memories')} found${truncated ? `, ${hits.length} within max_response_chars` : ''}`;
         return {
           structured: {
             results: hits.map(toHitView),
@@ -228,10 +231,13 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
       async run(args) {
         const page = await deps.memories.list(args);
         const where = page.page === null ? 'After the cursor' : `Page ${page.page} of ${page.totalPages}`;
-        const of = page.total === null ? '' : ` of ${page.total}`;
+        const shown =
+          page.total === null
+            ? counted(page.memories.length, 'memory', 'memories')
+            : `${page.memories.length} of ${counted(page.total, 'memory', 'memories')}`;
         return {
           structured: toMemoryPageView(page),
-          text: `${where}: ${page.memories.length}${of} memories${page.nextCursor ? `; next_cursor ${page.nextCursor}` : ''}`,
+          text: `${where}: ${shown}${page.nextCursor ? `; next_cursor ${page.nextCursor}` : ''}`,
         };
       },
     }),
@@ -362,8 +368,8 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
             remaining: dry_run ? outcome.matched : outcome.remaining,
           },
           text: dry_run
-            ? `Would delete ${count} of ${outcome.matched} matching memories`
-            : `Deleted ${count} memories; ${outcome.remaining} matching remain`,
+            ? `Would delete ${count} of ${counted(outcome.matched, 'matching memory', 'matching memories')}`
+            : `Deleted ${counted(count, 'memory', 'memories')}; ${counted(outcome.remaining, 'matching remains', 'matching remain')}`,
         };
       },
     }),
@@ -406,7 +412,7 @@ export function memoryTools(deps: ToolDeps): McpTool[] {
         const answer = await storeAnswerOf(deps, session);
         return {
           structured: { ...answer.structured, chunk_hashes: chunks.map((chunk) => chunk.memory.contentHash) },
-          text: `${answer.text}; ${chunks.length} chunks`,
+          text: `${answer.text}; ${counted(chunks.length, 'chunk', 'chunks')}`,
         };
       },
     }),

@@ -5,6 +5,7 @@ import { RateMemoryBody } from '../../quality/quality.dto';
 import { toDistributionView, toQualityView, toRatingView } from '../../quality/quality.view';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
+import { counted } from '../../common/counted';
 
 /** MCP Memory Service's `memory_quality`: rate a memory, read its quality, or see the spread. */
 export function qualityTools(deps: ToolDeps): McpTool[] {
@@ -40,7 +41,7 @@ export function qualityTools(deps: ToolDeps): McpTool[] {
           });
           return {
             structured: { action, result: view },
-            text: `${view.total_memories} memories: ${view.high_quality_count} high, ${view.medium_quality_count} medium, ${view.low_quality_count} low quality`,
+            text: `${counted(view.total_memories, 'memory', 'memories')}: ${view.high_quality_count} high, ${view.medium_quality_count} medium, ${view.low_quality_count} low quality`,
           };
         }
         if (content_hash === undefined) throw new InvalidInput(`action "${action}" needs content_hash`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineTool, McpTool } from '../mcp-tool';
 import { ToolDeps } from './tool-deps';
+import { counted } from '../../common/counted';
 
 const Statistics = z.object({
   total_memories: z.number(),
@@ -53,7 +54,7 @@ export function statusTools(deps: ToolDeps): McpTool[] {
         const report = await deps.status.report();
         return {
           structured: report,
-          text: `healthy: ${report.statistics.total_memories} memories, model ${report.embedding.model}`,
+          text: `healthy: ${counted(report.statistics.total_memories, 'memory', 'memories')}, model ${report.embedding.model}`,
         };
       },
     }),
@@ -74,7 +75,7 @@ export function statusTools(deps: ToolDeps): McpTool[] {
         const topTags = (await deps.memories.tags()).slice(0, TOP_TAGS).map(({ tag, count }) => ({ tag, count }));
         return {
           structured: { ...statistics, database_size_bytes: storage.database_size_bytes, top_tags: topTags },
-          text: `${statistics.total_memories} memories, ${statistics.unique_tags} tags`,
+          text: `${counted(statistics.total_memories, 'memory', 'memories')}, ${counted(statistics.unique_tags, 'tag', 'tags')}`,
         };
       },
     }),

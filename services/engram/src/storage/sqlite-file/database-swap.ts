@@ -3,6 +3,7 @@ import { copyLiveDatabase, DatabaseSummary, sealCopy } from './database-snapshot
 import { openSqliteDatabase, SqliteDatabase } from '../sqlite.connection';
 import { VectorIndex } from '../vector-index';
 import { withTalliesRecounted } from './tally-recount';
+import { counted } from '../../common/counted';
 
 export interface SwapOutcome {
   memories: number;
@@ -141,7 +142,7 @@ function checkCounts(db: SqliteDatabase): Pick<SwapOutcome, 'memories' | 'liveMe
     db.prepare(`SELECT count(*) FROM ${schema}.memories ${where}`).pluck().get() as number;
   const memories = count('main');
   if (memories !== count('source')) {
-    throw new Error(`Restore copied ${memories} memories of ${count('source')}; rolled back`);
+    throw new Error(`Restore copied ${memories} of ${counted(count('source'), 'memory', 'memories')}; rolled back`);
   }
   return { memories, liveMemories: count('main', 'WHERE deleted_at IS NULL') };
 }
