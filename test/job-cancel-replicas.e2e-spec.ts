@@ -4,7 +4,9 @@ import { E2eStorage, e2eStoragesWithSessions } from './e2e-storage';
 import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
 import { call, tempDir } from './process-harness';
 
-const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
+const { startOpenAiEmbeddingsTestDouble, heldEmbeddingsEnv } = serviceHelper(
+  'testing/openai-embeddings.test-double.js',
+);
 const { engramExport, engramExportMemory } = serviceHelper('testing/import-fixtures.js');
 const { openSse } = serviceHelper('testing/sse-client.js');
 
@@ -34,11 +36,7 @@ function cancelAcrossApis(storage: E2eStorage): void {
     const env = {
       ...(await storage.start(dir)),
       MCP_API_KEY: BOOTSTRAP,
-      ENGRAM_EMBEDDING_PROVIDER: 'openai',
-      MCP_EXTERNAL_EMBEDDING_URL: model.url,
-      MCP_EXTERNAL_EMBEDDING_MODEL: model.model,
-      // The held embedding must outlast the steps taken meanwhile, however slow the machine: no retry lets it by.
-      ENGRAM_EMBEDDING_TIMEOUT_MS: '300000',
+      ...heldEmbeddingsEnv(model),
     };
     runner = await startEngram('serve', env, dir, 'Engram ready');
     other = await startEngram('serve', env, dir, 'Engram ready');

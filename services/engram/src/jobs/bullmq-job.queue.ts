@@ -47,6 +47,10 @@ export interface BullMqOptions {
 }
 
 const CANCELLED_REASON = new JobCancelled().message;
+/** A job's cancel key holds this once a cancel was asked. */
+const CANCEL_ASKED = '1';
+/** How long a cancel key outlives its job's last use of it. */
+const CANCEL_KEY_SECONDS = 86_400;
 /** Stalls (the worker running the job stopped: a crash, a kill) BullMQ lets a job through; the next fails it. */
 const MAX_STALLED = 3;
 /** BullMQ's failedReason for a job failed by its stalled-job check. */
@@ -168,7 +172,8 @@ export class BullMqJobQueue implements JobQueue {
     }
     if (state === 'active') {
       // The worker checks this key between batches and stops at that safe point.
-      await this.call(() => this.client.set(this.options.keys.jobCancel(id), '1', 'EX', 86_400));
+      const key = this.options.keys.jobCancel(id);
+      await this.call(() => this.client.set(key, CANCEL_ASKED, 'EX', CANCEL_KEY_SECONDS));
       return 'cancelling';
     }
     throw new JobNotCancellable(`Job ${id} already ended (${state})`);
@@ -264,20 +269,21 @@ export class BullMqJobQueue implements JobQueue {
     const report = (update: Partial<JobProgress>) => job.updateProgress((reported = { ...reported, ...update }));
     // An earlier attempt's failure must not be read as this one's (a retry that stalls has no code).
     if (reported.error_code !== undefined) await report({ error_code: undefined });
+    const runnable = { id: job.id!, name: job.name as JobName, data: job.data as AnyJobData, queue: this.queue };
+    if (await this.cancelAsked(job.id!)) {
+      // Cancelled while a worker that then died ran it: it ends as the requester was told, not run again.
+      await this.runner.cancelledBeforeRun(runnable);
+      throw new UnrecoverableError(CANCELLED_REASON);
+    }
     try {
-      return await this.runner.run(
-        { id: job.id!, name: job.name as JobName, data: job.data as AnyJobData, queue: this.queue },
-        {
-          saveProgress: (percent, stage) => report({ percent, stage }),
-          saveDetails: (details) => report({ details }),
-          stopReason: async () => {
-            if (this.shuttingDown) return 'released';
-            const cancelled =
-              signal?.aborted === true || (await this.client.exists(this.options.keys.jobCancel(job.id!))) > 0;
-            return cancelled ? 'cancelled' : undefined;
-          },
+      return await this.runner.run(runnable, {
+        saveProgress: (percent, stage) => report({ percent, stage }),
+        saveDetails: (details) => report({ details }),
+        stopReason: async () => {
+          if (this.shuttingDown) return 'released';
+          return signal?.aborted === true || (await this.cancelAsked(job.id!)) ? 'cancelled' : undefined;
         },
-      );
+      });
     } catch (error) {
       if (error instanceof JobCancelled && error.released) {
         await job.moveToDelayed(Date.now(), token);
@@ -295,6 +301,10 @@ export class BullMqJobQueue implements JobQueue {
       }
       throw error;
     }
+  }
+
+  private async cancelAsked(id: string): Promise<boolean> {
+    return (await this.client.get(this.options.keys.jobCancel(id))) === CANCEL_ASKED;
   }
 
   private async view(read: Job): Promise<JobView> {

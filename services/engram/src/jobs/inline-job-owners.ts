@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { JobRecordStore, TakenJobs } from '../storage/job-record.store';
 import { HeldLock, LockRepository } from '../storage/locks/lock.repository';
+import { JobCancelled } from './job.errors';
 import { JobView } from './job.types';
 
 /** How often an api looks for apis that stopped with jobs; a dead api's jobs are ended within about this. */
@@ -29,9 +30,9 @@ export interface InlineJobRecords {
  * Which api keeps which stored job. Each api stores its jobs under an owner id of its own and holds that
  * id's lock for its lifetime; the lock dies with the process (kernel file locks, PostgreSQL sessions). At
  * start and then every 10 seconds, each api tries the lock of every other owner with stored jobs: taking it
- * means that api is gone, so its jobs are taken over, the unended ones ended as interrupted, in one
- * transaction that a second api racing for them finds already done. `onTaken` receives what this api took,
- * to list it and to audit the jobs it ended (each by exactly one api).
+ * means that api is gone, so its jobs are taken over, the unended ones ended (interrupted, or cancelled when
+ * a cancel was recorded), in one transaction that a second api racing for them finds already done. `onTaken`
+ * receives what this api took, to list it and to audit the jobs it ended (each by exactly one api).
  */
 export class InlineJobOwners {
   readonly id = randomBytes(8).toString('hex');
@@ -99,17 +100,17 @@ export class InlineJobOwners {
   }
 
   private async takeOver(owner: string | null): Promise<void> {
-    const taken = await this.records.store.takeOver(owner, this.id, interrupted);
+    const taken = await this.records.store.takeOver(owner, this.id, endUnended);
     if (taken.jobs.length > 0) await this.onTaken(taken);
   }
 }
 
-function interrupted(job: JobView): JobView {
-  return {
-    ...job,
-    state: 'failed',
-    error: INTERRUPTED(job.state),
-    error_code: 'interrupted',
-    finished_at: new Date().toISOString(),
-  };
+/**
+ * A job its api left unended: cancelled when its cancel was recorded (asked through any api, answered
+ * `cancelling`: the requester was told it would stop, and it did), else failed as interrupted.
+ */
+function endUnended(job: JobView, cancelRequested: boolean): JobView {
+  const finished_at = new Date().toISOString();
+  if (cancelRequested) return { ...job, state: 'cancelled', error: new JobCancelled().message, finished_at };
+  return { ...job, state: 'failed', error: INTERRUPTED(job.state), error_code: 'interrupted', finished_at };
 }

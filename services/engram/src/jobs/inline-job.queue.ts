@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { EventBus } from '../events/event-bus';
 import { failureCode } from '../process/plain-failure';
 import { CancelOutcome, EnqueueOptions, JobQueue, JobQueueLimits } from './job-queue';
-import { isUnended, TakenJobs } from '../storage/job-record.store';
+import { CancelRequest, isUnended, TakenJobs } from '../storage/job-record.store';
 import { InlineJobOwners, InlineJobRecords } from './inline-job-owners';
 import { admitJob, WaitingJobs } from './job-admission';
 import { JobRunner } from './job-runner';
@@ -121,6 +121,8 @@ export class InlineJobQueue implements JobQueue {
       return 'cancelled';
     }
     if (job.view.state === 'active') {
+      // Recorded before it is answered: if this api dies before the job stops, it is ended as cancelled.
+      if (this.records) acceptedCancel(id, await this.records.store.requestCancel(id));
       job.cancelRequested = true;
       return 'cancelling';
     }
@@ -201,9 +203,11 @@ export class InlineJobQueue implements JobQueue {
     for (const namespace of new Set(taken.jobs.map((view) => jobNamespace(view.data)))) {
       this.forgetEndedBeyondKept(namespace);
     }
-    for (const view of taken.interrupted) {
+    for (const view of taken.ended) {
       await this.runner.interrupted(view, new Error(view.error));
-      this.logger.warn({ msg: 'Job interrupted by a stop of the api', job: view.id, name: view.name });
+      const msg =
+        view.state === 'cancelled' ? 'Job cancelled, its api stopped' : 'Job interrupted by a stop of the api';
+      this.logger.warn({ msg, job: view.id, name: view.name });
     }
   }
 
@@ -212,9 +216,7 @@ export class InlineJobQueue implements JobQueue {
    * second (StoredCancels) and ends it, at its next safe point if it runs, before it starts if it waits.
    */
   private async cancelElsewhere(id: string): Promise<CancelOutcome> {
-    const stored = await this.records?.store.requestCancel(id);
-    if (!stored) throw new JobNotCancellable(`No job with id ${id}`);
-    if (!isUnended(stored)) throw new JobNotCancellable(`Job ${id} already ended (${stored.state})`);
+    acceptedCancel(id, await this.records?.store.requestCancel(id));
     return 'cancelling';
   }
 
@@ -342,4 +344,11 @@ export class InlineJobQueue implements JobQueue {
   private notStored(view: JobView, error: unknown): void {
     this.logger.warn({ msg: 'Job state not stored', job: view.id, state: view.state, error: (error as Error).message });
   }
+}
+
+/** Throws the refusal a cancel request met in the store; returns when it was recorded. */
+function acceptedCancel(id: string, request: CancelRequest | undefined): void {
+  if (!request) throw new JobNotCancellable(`No job with id ${id}`);
+  if (request.recorded) return;
+  throw new JobNotCancellable(`Job ${id} already ended (${request.job.state})`);
 }

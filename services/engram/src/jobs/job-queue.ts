@@ -35,8 +35,9 @@ export interface JobQueue {
    */
   list(limit: number, namespace?: string): Promise<JobView[]>;
   /**
-   * Waiting jobs are removed; an active job is asked to stop at its next safe point. Inline, a job another
-   * api on the store keeps is asked through the store and answered `cancelling`: that api ends it.
+   * Waiting jobs are removed; an active job is asked to stop at its next safe point, the request recorded
+   * (in the store, or Redis) before `cancelling` is answered, so it outlives the process running the job.
+   * Inline, a job another api on the store keeps is asked through the store: that api ends it.
    */
   cancel(id: string): Promise<CancelOutcome>;
   counts(): Promise<JobCounts>;

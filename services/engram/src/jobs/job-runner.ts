@@ -122,7 +122,8 @@ export class JobRunner {
 
   /**
    * A job accepted before a crash of the process and never ended, found at its restart: audited as
-   * failed before the restarted process serves.
+   * failed before the restarted process serves (its error says interrupted, or cancelled when its cancel
+   * had been recorded).
    */
   async interrupted(job: Omit<RunnableJob, 'queue'>, error: Error): Promise<void> {
     await this.recordEnd(job, { error }, { wait: true });

@@ -19,15 +19,29 @@ const DYING_WORKER = join(__dirname, '..', 'testing', 'dying-worker.child.js');
 /** Stalls BullMQ lets a job through (the worker's maxStalledCount); the one after fails it. */
 const STALLS_ALLOWED = 3;
 
-/** Starts a worker that takes the job and kills it with SIGKILL while it runs it. */
-function killWhileRunning(redisUrl: string, prefix: string, jobId: string): Promise<void> {
+/** Starts a worker that takes the job and kills it with SIGKILL while it runs it, once `meanwhile` has run. */
+function killWhileRunning(
+  redisUrl: string,
+  prefix: string,
+  jobId: string,
+  meanwhile: () => Promise<void> = async () => undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const worker = spawn(process.execPath, [DYING_WORKER, redisUrl, prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let errors = '';
+    let running = false;
     worker.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes(`running ${jobId}\n`)) worker.kill('SIGKILL');
+      if (running || !output.includes(`running ${jobId}\n`)) return;
+      running = true;
+      meanwhile().then(
+        () => worker.kill('SIGKILL'),
+        (error) => {
+          worker.kill('SIGKILL');
+          reject(error);
+        },
+      );
     });
     worker.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     worker.on('error', reject);
@@ -74,12 +88,16 @@ describe('a job whose worker is killed every time it runs it (BullMQ)', () => {
   });
   after(() => harness.close());
 
-  it('ends failed as interrupted once stalled too often: audited, counted on /metrics, filed among its namespace’s finished jobs and trimmed like them', async () => {
+  /** A conflict scan queued while no worker runs, and the deployment's key prefix. */
+  async function scanWithoutWorker(): Promise<{ id: string; prefix: string }> {
     await harness.stopWorker();
     const queued = await harness.api.request('POST', '/api/conflicts/scan');
     assert.equal(queued.status, 202, queued.text);
-    const id = queued.body.job_id as string;
-    const prefix = harness.api.app.get(RedisKeys).prefix;
+    return { id: queued.body.job_id as string, prefix: harness.api.app.get(RedisKeys).prefix };
+  }
+
+  it('ends failed as interrupted once stalled too often: audited, counted on /metrics, filed among its namespace’s finished jobs and trimmed like them', async () => {
+    const { id, prefix } = await scanWithoutWorker();
     for (let kill = 0; kill <= STALLS_ALLOWED; kill++) await killWhileRunning(harness.redis!.url, prefix, id);
 
     // The next worker's stalled-job check finds the job's lock gone once more and fails it.
@@ -115,5 +133,24 @@ describe('a job whose worker is killed every time it runs it (BullMQ)', () => {
       assert.ok(Date.now() < deadline, 'the failed job is still kept past ENGRAM_JOBS_KEEP_FINISHED');
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
+  });
+
+  it('ends a job cancelled while its worker ran it, the worker then killed, as cancelled without running it again', async () => {
+    const { id, prefix } = await scanWithoutWorker();
+    await killWhileRunning(harness.redis!.url, prefix, id, async () => {
+      const cancel = await harness.api.request('DELETE', `/api/jobs/${id}`);
+      assert.deepEqual([cancel.status, cancel.body.status], [200, 'cancelling'], cancel.text);
+    });
+
+    // Its scan of an empty namespace has no safe point: run again, it would complete.
+    await harness.startWorker();
+    const ended = await waitForJob(harness.api.request, id);
+    assert.deepEqual([ended.state, ended.error, ended.error_code], ['cancelled', 'Cancelled on request', undefined]);
+    const audited = await harness.api.request('GET', '/api/admin/audit?action=conflicts.scan&limit=50');
+    const ends = audited.body.events.filter((entry: any) => entry.target === id && entry.outcome !== 'requested');
+    assert.deepEqual(
+      ends.map((entry: any) => [entry.outcome, entry.details.error]),
+      [['failure', 'Cancelled on request']],
+    );
   });
 });

@@ -90,12 +90,12 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
           racer.jobRecords.takeOver('api-dead', 'api-two', interrupt('api-two')),
         ]);
         const [winner, loser] = outcomes[0].jobs.length > 0 ? outcomes : [outcomes[1], outcomes[0]];
-        assert.deepEqual(loser, { jobs: [], interrupted: [] }, 'the second taker finds them taken');
-        const taker = winner.interrupted[0]?.error?.slice('ended by '.length);
+        assert.deepEqual(loser, { jobs: [], ended: [] }, 'the second taker finds them taken');
+        const taker = winner.ended[0]?.error?.slice('ended by '.length);
         const ended = (id: string) => job(id, 'failed', { error_code: 'interrupted', error: `ended by ${taker}` });
         assert.deepEqual(winner.jobs, [job('job-done', 'completed'), ended('job-running'), ended('job-waiting')]);
         assert.deepEqual(
-          winner.interrupted.map((view) => view.id),
+          winner.ended.map((view) => view.id),
           ['job-running', 'job-waiting'],
         );
         assert.deepEqual(
@@ -121,9 +121,13 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
       await store.jobRecords.save(job('job-elsewhere', 'active'), 'api-b');
       const other = await adapter.open(MODEL);
       try {
-        assert.deepEqual(await other.jobRecords.requestCancel('job-running'), job('job-running', 'active'));
-        assert.deepEqual(await other.jobRecords.requestCancel('job-waiting'), job('job-waiting', 'waiting'));
-        assert.deepEqual(await other.jobRecords.requestCancel('job-done'), job('job-done', 'completed'));
+        const recorded = (view: JobView) => ({ job: view, recorded: true });
+        assert.deepEqual(await other.jobRecords.requestCancel('job-running'), recorded(job('job-running', 'active')));
+        assert.deepEqual(await other.jobRecords.requestCancel('job-waiting'), recorded(job('job-waiting', 'waiting')));
+        assert.deepEqual(await other.jobRecords.requestCancel('job-done'), {
+          job: job('job-done', 'completed'),
+          recorded: false,
+        });
         assert.equal(await other.jobRecords.requestCancel('job-none'), undefined);
       } finally {
         await other.close();
@@ -138,6 +142,29 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
         await store.jobRecords.cancelsRequested('api-a'),
         ['job-waiting'],
         'an ended job is not read again',
+      );
+    });
+
+    it("ends a stopped owner's unended jobs told which had their cancel recorded", async () => {
+      await store.jobRecords.save(job('job-cancelled', 'active'), 'api-dead');
+      await store.jobRecords.save(job('job-cut-off', 'active'), 'api-dead');
+      await store.jobRecords.save(job('job-cancelled-waiting', 'waiting'), 'api-dead');
+      await store.jobRecords.requestCancel('job-cancelled');
+      await store.jobRecords.requestCancel('job-cancelled-waiting');
+      const end = (view: JobView, cancelRequested: boolean) =>
+        ({ ...view, state: cancelRequested ? 'cancelled' : 'failed' }) as JobView;
+      const taken = await store.jobRecords.takeOver('api-dead', 'api-one', end);
+      assert.deepEqual(
+        taken.ended.map((view) => [view.id, view.state]),
+        [
+          ['job-cancelled', 'cancelled'],
+          ['job-cut-off', 'failed'],
+          ['job-cancelled-waiting', 'cancelled'],
+        ],
+      );
+      assert.deepEqual(
+        (await store.jobRecords.all()).map((view) => view.state),
+        ['cancelled', 'failed', 'cancelled'],
       );
     });
 

@@ -30,9 +30,9 @@ export interface JobRecordStore {
   saveProgress(job: JobView): Promise<boolean>;
   /**
    * Records a request to cancel the job if it is waiting or running, whichever api keeps it; answers the job
-   * as stored (its state says whether the request was recorded), or undefined when there is none.
+   * as stored and whether the request was recorded, or undefined when there is none.
    */
-  requestCancel(id: string): Promise<JobView | undefined>;
+  requestCancel(id: string): Promise<CancelRequest | undefined>;
   /** The ids of `owner`'s waiting and running jobs whose cancel was requested, in no order. */
   cancelsRequested(owner: string): Promise<string[]>;
   /** Every stored job, oldest first: at most `keep` ended ones per namespace, and those waiting or running. */
@@ -43,11 +43,11 @@ export interface JobRecordStore {
   owners(): Promise<string[]>;
   /**
    * Gives every job of `from` (null: the jobs stored without an owner) to `to` in one transaction, each
-   * waiting or running one stored as `interrupt` makes it, under its own namespace still. Answers the jobs
-   * taken, oldest first, and those it ended: a job taken by a concurrent caller first is in neither, so
-   * each is ended exactly once.
+   * waiting or running one stored as `end` makes it (told whether its cancel was requested), under its own
+   * namespace still. Answers the jobs taken, oldest first, and those it ended: a job taken by a concurrent
+   * caller first is in neither, so each is ended exactly once.
    */
-  takeOver(from: string | null, to: string, interrupt: (job: JobView) => JobView): Promise<TakenJobs>;
+  takeOver(from: string | null, to: string, end: EndUnended): Promise<TakenJobs>;
   /**
    * Forgets the namespace's ended jobs but its newest `keep`, whichever api keeps them; waiting and running
    * ones always stay, and other namespaces' jobs are left alone, however many there are.
@@ -57,7 +57,16 @@ export interface JobRecordStore {
 
 export interface TakenJobs {
   jobs: JobView[];
-  interrupted: JobView[];
+  ended: JobView[];
+}
+
+/** How a job its api left waiting or running is ended when taken over; `cancelRequested` as stored. */
+export type EndUnended = (job: JobView, cancelRequested: boolean) => JobView;
+
+/** A cancel request as the store answered it: the job as stored, and whether the request was recorded. */
+export interface CancelRequest {
+  job: JobView;
+  recorded: boolean;
 }
 
 /** Whether a stored job may still be running somewhere (its owner alive) or is over. */

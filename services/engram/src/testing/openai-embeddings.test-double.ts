@@ -61,6 +61,20 @@ export interface HeldRequest {
 }
 
 /**
+ * The env pointing an engram process at `double`, whose held requests (hold) it waits for as long as a spec
+ * needs: the steps a spec takes meanwhile must not outlast its timeout on a slow machine, as no retry lets
+ * a held request by.
+ */
+export function heldEmbeddingsEnv(double: Pick<OpenAiEmbeddingsTestDouble, 'url' | 'model'>): Record<string, string> {
+  return {
+    ENGRAM_EMBEDDING_PROVIDER: 'openai',
+    MCP_EXTERNAL_EMBEDDING_URL: double.url,
+    MCP_EXTERNAL_EMBEDDING_MODEL: double.model,
+    ENGRAM_EMBEDDING_TIMEOUT_MS: '300000',
+  };
+}
+
+/**
  * A real HTTP server on 127.0.0.1 speaking the OpenAI embeddings wire format, with deterministic
  * vectors (hashedBagOfWords) and scriptable failures, for tests that need an external endpoint.
  */

@@ -1,4 +1,4 @@
-import { isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
+import { CancelRequest, EndUnended, isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
 import { jobNamespace, JobView } from '../../jobs/job.types';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
@@ -27,12 +27,14 @@ export class PostgresJobRecordStore implements JobRecordStore {
     return true;
   }
 
-  async requestCancel(id: string): Promise<JobView | undefined> {
+  async requestCancel(id: string): Promise<CancelRequest | undefined> {
     const [requested] = await this.db.query<{ view: string }>(
       `UPDATE inline_jobs SET cancel_requested = true WHERE id = $1 AND state IN ('waiting', 'active') RETURNING view`,
       [id],
     );
-    return requested ? (JSON.parse(requested.view) as JobView) : this.find(id);
+    if (requested) return { job: JSON.parse(requested.view) as JobView, recorded: true };
+    const stored = await this.find(id);
+    return stored && { job: stored, recorded: false };
   }
 
   async cancelsRequested(owner: string): Promise<string[]> {
@@ -60,20 +62,21 @@ export class PostgresJobRecordStore implements JobRecordStore {
     return rows.map((row) => row.owner);
   }
 
-  async takeOver(from: string | null, to: string, interrupt: (job: JobView) => JobView): Promise<TakenJobs> {
+  async takeOver(from: string | null, to: string, end: EndUnended): Promise<TakenJobs> {
     return this.db.transaction(async (client) => {
       // FOR UPDATE: a second api taking the same owner's jobs waits on these rows, then finds them no
       // longer that owner's (the condition is checked again on the committed rows) and takes none.
-      const rows = await client.query<{ view: string }>(
-        'SELECT view FROM inline_jobs WHERE owner IS NOT DISTINCT FROM $1 ORDER BY seq FOR UPDATE',
+      const rows = await client.query<{ view: string; cancel_requested: boolean }>(
+        'SELECT view, cancel_requested FROM inline_jobs WHERE owner IS NOT DISTINCT FROM $1 ORDER BY seq FOR UPDATE',
         [from],
       );
-      const taken: TakenJobs = { jobs: [], interrupted: [] };
-      for (const stored of rows.map((row) => JSON.parse(row.view) as JobView)) {
-        const job = isUnended(stored) ? interrupt(stored) : stored;
+      const taken: TakenJobs = { jobs: [], ended: [] };
+      for (const row of rows) {
+        const stored = JSON.parse(row.view) as JobView;
+        const job = isUnended(stored) ? end(stored, row.cancel_requested) : stored;
         await write(client, job, to);
         taken.jobs.push(job);
-        if (job !== stored) taken.interrupted.push(job);
+        if (job !== stored) taken.ended.push(job);
       }
       return taken;
     });

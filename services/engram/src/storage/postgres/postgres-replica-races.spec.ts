@@ -263,7 +263,7 @@ if (realPostgresAvailable()) {
           a.jobRecords.takeOver(`dead-${round}`, 'replica-a', interrupt),
           b.jobRecords.takeOver(`dead-${round}`, 'replica-b', interrupt),
         ]);
-        const ended = taken.flatMap((outcome) => outcome.interrupted.map((job) => job.id));
+        const ended = taken.flatMap((outcome) => outcome.ended.map((job) => job.id));
         assert.deepEqual(ended.sort(), ids, `round ${round}: each ended by one replica`);
       }
     });

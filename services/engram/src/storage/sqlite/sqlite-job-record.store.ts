@@ -1,5 +1,5 @@
 import { isDatabaseBusy } from '../../common/error-response';
-import { isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
+import { CancelRequest, EndUnended, isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
 import { jobNamespace, JobView } from '../../jobs/job.types';
 import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
@@ -46,12 +46,14 @@ export class SqliteJobRecordStore implements JobRecordStore {
     }
   }
 
-  async requestCancel(id: string): Promise<JobView | undefined> {
+  async requestCancel(id: string): Promise<CancelRequest | undefined> {
     const requested = this.statements
       .get(`UPDATE inline_jobs SET cancel_requested = 1 WHERE id = ? AND state IN ('waiting', 'active') RETURNING view`)
       .pluck()
       .get(id) as string | undefined;
-    return requested === undefined ? this.find(id) : (JSON.parse(requested) as JobView);
+    if (requested !== undefined) return { job: JSON.parse(requested) as JobView, recorded: true };
+    const stored = await this.find(id);
+    return stored && { job: stored, recorded: false };
   }
 
   async cancelsRequested(owner: string): Promise<string[]> {
@@ -78,20 +80,20 @@ export class SqliteJobRecordStore implements JobRecordStore {
       .all() as string[];
   }
 
-  async takeOver(from: string | null, to: string, interrupt: (job: JobView) => JobView): Promise<TakenJobs> {
+  async takeOver(from: string | null, to: string, end: EndUnended): Promise<TakenJobs> {
     // Immediate: a second api taking the same owner's jobs waits for this one, then finds none left.
     return this.db
       .transaction(() => {
-        const views = this.statements
-          .get('SELECT view FROM inline_jobs WHERE owner IS ? ORDER BY seq')
-          .pluck()
-          .all(from) as string[];
-        const taken: TakenJobs = { jobs: [], interrupted: [] };
-        for (const stored of views.map((view) => JSON.parse(view) as JobView)) {
-          const job = isUnended(stored) ? interrupt(stored) : stored;
+        const rows = this.statements
+          .get('SELECT view, cancel_requested FROM inline_jobs WHERE owner IS ? ORDER BY seq')
+          .all(from) as { view: string; cancel_requested: number }[];
+        const taken: TakenJobs = { jobs: [], ended: [] };
+        for (const row of rows) {
+          const stored = JSON.parse(row.view) as JobView;
+          const job = isUnended(stored) ? end(stored, row.cancel_requested === 1) : stored;
           this.write(job, to);
           taken.jobs.push(job);
-          if (job !== stored) taken.interrupted.push(job);
+          if (job !== stored) taken.ended.push(job);
         }
         return taken;
       })
