@@ -32,8 +32,14 @@ import { DatabaseSummary } from '../storage/sqlite-file/database-snapshot';
 import { SwapOutcome } from '../storage/sqlite-file/database-swap';
 
 /** Progress reporting and cancellation; callers outside a job (tests, the pre-restore backup) pass SILENT. */
-type Progress = Pick<JobContext, 'progress' | 'throwIfCancelled'>;
-const SILENT: Progress = { progress: async () => undefined, throwIfCancelled: async () => undefined };
+type Progress = Pick<JobContext, 'progress' | 'throwIfCancelled' | 'enterFinalStep'>;
+const SILENT: Progress = {
+  progress: async () => undefined,
+  throwIfCancelled: async () => undefined,
+  enterFinalStep: async () => undefined,
+};
+/** Why a restore past its checks refuses a cancel: the swap it has begun must run to its end. */
+const RESTORE_SWAPPING = 'the restore is swapping the backup into the store and must finish';
 /** A deletion waits this long for a restore reading the backups (or swapping the memory directory). */
 const DELETE_LOCK_WAIT = { timeoutMs: 10_000 };
 const FORMAT_NAMES: Record<BackupFormat, string> = {
@@ -300,6 +306,8 @@ export class BackupService {
     await job.progress(2, 'verifying the backup');
     const manifest = await this.verifyBackup(id);
     await this.checkCompatible(manifest);
+    // A cancel asked from here on is refused: a swap cut short would leave a restore half done.
+    await job.enterFinalStep(RESTORE_SWAPPING);
     await job.progress(20, 'keeping the current state as a backup and swapping the data in');
     let swapped: SwapOutcome | undefined;
     const before = await this.keepBackup('pre-restore', SILENT, [manifest.id], async (databaseCopy) => {

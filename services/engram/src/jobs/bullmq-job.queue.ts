@@ -10,7 +10,7 @@ import { admitJob } from './job-admission';
 import { FinishedJobIndex } from './finished-job-index';
 import { newJobId } from './job-id';
 import { JobRunner } from './job-runner';
-import { JobCancelled, JobNotCancellable, JobQueueUnavailable } from './job.errors';
+import { JobCancelled, JobNotCancellable, JobPastCancelling, JobQueueUnavailable } from './job.errors';
 import {
   AnyJobData,
   emptyCounts,
@@ -47,7 +47,10 @@ export interface BullMqOptions {
 }
 
 const CANCELLED_REASON = new JobCancelled().message;
-/** A job's cancel key holds this once a cancel was asked. */
+/**
+ * A job's cancel key holds this once a cancel was asked; else, once set, why the job can no longer be
+ * cancelled (JobContext.enterFinalStep). Set only if absent: whichever comes first, the cancel or the step, wins.
+ */
 const CANCEL_ASKED = '1';
 /** How long a cancel key outlives its job's last use of it. */
 const CANCEL_KEY_SECONDS = 86_400;
@@ -173,7 +176,9 @@ export class BullMqJobQueue implements JobQueue {
     if (state === 'active') {
       // The worker checks this key between batches and stops at that safe point.
       const key = this.options.keys.jobCancel(id);
-      await this.call(() => this.client.set(key, CANCEL_ASKED, 'EX', CANCEL_KEY_SECONDS));
+      const asked = await this.call(() => this.client.set(key, CANCEL_ASKED, 'EX', CANCEL_KEY_SECONDS, 'NX'));
+      const mark = asked === 'OK' ? CANCEL_ASKED : await this.call(() => this.client.get(key));
+      if (mark !== null && mark !== CANCEL_ASKED) throw new JobPastCancelling(id, mark);
       return 'cancelling';
     }
     throw new JobNotCancellable(`Job ${id} already ended (${state})`);
@@ -283,6 +288,7 @@ export class BullMqJobQueue implements JobQueue {
           if (this.shuttingDown) return 'released';
           return signal?.aborted === true || (await this.cancelAsked(job.id!)) ? 'cancelled' : undefined;
         },
+        becomeUncancellable: (reason) => this.enterFinalStep(job.id!, reason),
       });
     } catch (error) {
       if (error instanceof JobCancelled && error.released) {
@@ -305,6 +311,13 @@ export class BullMqJobQueue implements JobQueue {
 
   private async cancelAsked(id: string): Promise<boolean> {
     return (await this.client.get(this.options.keys.jobCancel(id))) === CANCEL_ASKED;
+  }
+
+  /** False when a cancel was asked first; true when the step was entered now or by an earlier attempt. */
+  private async enterFinalStep(id: string, reason: string): Promise<boolean> {
+    const key = this.options.keys.jobCancel(id);
+    if ((await this.client.set(key, reason, 'EX', CANCEL_KEY_SECONDS, 'NX')) === 'OK') return true;
+    return (await this.client.get(key)) !== CANCEL_ASKED;
   }
 
   private async view(read: Job): Promise<JobView> {

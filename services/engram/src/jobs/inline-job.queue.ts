@@ -10,7 +10,7 @@ import { newJobId } from './job-id';
 import { nextCronRun, scheduledJobId } from './job-schedule';
 import { StoredCancels } from './stored-cancels';
 import { ThrottledSave } from './throttled-save';
-import { JobCancelled, JobNotCancellable } from './job.errors';
+import { JobCancelled, JobNotCancellable, JobPastCancelling } from './job.errors';
 import { emptyCounts, JobCounts, JobDataByName, JobName, jobNamespace, JobView, QueueName } from './job.types';
 
 /** How often a running job's progress is stored, for the other apis on the store to answer it. */
@@ -19,6 +19,8 @@ const PROGRESS_STORED_EVERY_MS = 1_000;
 interface InlineJob {
   view: JobView;
   cancelRequested: boolean;
+  /** Why the running job can no longer be cancelled: it has entered a step it must finish. */
+  uncancellable?: string;
   joinKey?: string;
 }
 
@@ -121,6 +123,7 @@ export class InlineJobQueue implements JobQueue {
       return 'cancelled';
     }
     if (job.view.state === 'active') {
+      if (job.uncancellable) throw new JobPastCancelling(id, job.uncancellable);
       // Recorded before it is answered: if this api dies before the job stops, it is ended as cancelled.
       if (this.records) acceptedCancel(id, await this.records.store.requestCancel(id));
       job.cancelRequested = true;
@@ -277,11 +280,23 @@ export class InlineJobQueue implements JobQueue {
             progress?.changed();
           },
           stopReason: async () => (this.closing ? 'released' : job.cancelRequested ? 'cancelled' : undefined),
+          becomeUncancellable: (reason) => this.enterFinalStep(job, reason),
         },
       );
     } finally {
       progress?.stop();
     }
+  }
+
+  /**
+   * The running job enters a step it must finish, unless a cancel came first (false). The store decides
+   * between a cancel asked through any api and this step, so a cancel is either honoured or refused (409).
+   */
+  private async enterFinalStep(job: InlineJob, reason: string): Promise<boolean> {
+    if (job.cancelRequested) return false;
+    if (this.records && !(await this.records.store.markUncancellable(job.view.id, reason))) return false;
+    job.uncancellable = reason;
+    return true;
   }
 
   private async finish(job: InlineJob, state: JobView['state'], fields: Partial<JobView>): Promise<void> {
@@ -350,5 +365,6 @@ export class InlineJobQueue implements JobQueue {
 function acceptedCancel(id: string, request: CancelRequest | undefined): void {
   if (!request) throw new JobNotCancellable(`No job with id ${id}`);
   if (request.recorded) return;
+  if (request.uncancellable) throw new JobPastCancelling(id, request.uncancellable);
   throw new JobNotCancellable(`Job ${id} already ended (${request.job.state})`);
 }

@@ -11,6 +11,12 @@ export interface JobContext {
   setDetails(details: Record<string, unknown>): Promise<void>;
   /** Throws JobCancelled when a cancellation was requested or the process is shutting down. */
   throwIfCancelled(): Promise<void>;
+  /**
+   * The last safe point before a step the job must finish once begun (a restore's swap): throws JobCancelled
+   * as throwIfCancelled does, else from then on a cancel, through any api, is refused (409) with `reason`
+   * rather than answered `cancelling` and left unhonoured.
+   */
+  enterFinalStep(reason: string): Promise<void>;
 }
 
 /** How a job waits for a lock: the wait shows as its stage, and a cancellation ends it. */

@@ -37,7 +37,8 @@ export interface JobQueue {
   /**
    * Waiting jobs are removed; an active job is asked to stop at its next safe point, the request recorded
    * (in the store, or Redis) before `cancelling` is answered, so it outlives the process running the job.
-   * Inline, a job another api on the store keeps is asked through the store: that api ends it.
+   * Inline, a job another api on the store keeps is asked through the store: that api ends it. A job that
+   * has entered a step it must finish (JobContext.enterFinalStep) is refused: JobPastCancelling (409).
    */
   cancel(id: string): Promise<CancelOutcome>;
   counts(): Promise<JobCounts>;

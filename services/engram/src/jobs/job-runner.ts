@@ -26,6 +26,11 @@ export interface JobHooks {
   saveDetails(details: Record<string, unknown>): Promise<void>;
   /** Why the job should stop at its next safe point, if it should. */
   stopReason(): Promise<'cancelled' | 'released' | undefined>;
+  /**
+   * Records that the job has entered a step it must finish, so cancels are refused from now on with
+   * `reason`; false when a cancel was recorded first (the job then stops as cancelled).
+   */
+  becomeUncancellable(reason: string): Promise<boolean>;
 }
 
 /**
@@ -63,6 +68,10 @@ export class JobRunner {
       throwIfCancelled: async () => {
         const reason = await hooks.stopReason();
         if (reason) throw new JobCancelled(reason === 'released');
+      },
+      enterFinalStep: async (reason) => {
+        await context.throwIfCancelled();
+        if (!(await hooks.becomeUncancellable(reason))) throw new JobCancelled();
       },
     };
     this.logger.log({ msg: 'Job started', job: job.id, name: job.name });

@@ -54,6 +54,13 @@ export class JobNotCancellable extends DomainError {
   readonly code = 'not_cancellable';
 }
 
+/** A running job that has entered a step it must finish (JobContext.enterFinalStep): `reason` says which. */
+export class JobPastCancelling extends JobNotCancellable {
+  constructor(id: string, reason: string) {
+    super(`Job ${id} can no longer be cancelled: ${reason}`);
+  }
+}
+
 /**
  * The processor stopped at a safe point: cancelled on request, or released because the process is
  * shutting down (the job goes back to the queue and continues elsewhere).

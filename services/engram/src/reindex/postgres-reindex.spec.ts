@@ -166,6 +166,7 @@ describe('ReindexService on the PostgreSQL port', () => {
     const job: JobContext = {
       jobId: 'test',
       throwIfCancelled: async () => undefined,
+      enterFinalStep: async () => undefined,
       setDetails: async () => undefined,
       progress: async (_percent, stage) => {
         if (stage.startsWith('switching') && ++switches === 1) await memories.insertMany([memory(late)]);

@@ -69,6 +69,7 @@ function reindexWith(staging: ReindexStaging): Promise<unknown> {
     progress: async () => undefined,
     setDetails: async () => undefined,
     throwIfCancelled: async () => undefined,
+    enterFinalStep: async () => undefined,
   };
   return new ReindexService(staging, embeddings, events, locks).reindex(job);
 }

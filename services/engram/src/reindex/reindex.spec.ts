@@ -56,6 +56,7 @@ function jobContext(onProgress: (calls: number) => Promise<void> | void, stopAft
     throwIfCancelled: async () => {
       if (++checks > stopAfterChecks) throw new JobCancelled();
     },
+    enterFinalStep: async () => undefined,
   };
 }
 

@@ -127,6 +127,7 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
         assert.deepEqual(await other.jobRecords.requestCancel('job-done'), {
           job: job('job-done', 'completed'),
           recorded: false,
+          uncancellable: undefined,
         });
         assert.equal(await other.jobRecords.requestCancel('job-none'), undefined);
       } finally {
@@ -166,6 +167,26 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
         (await store.jobRecords.all()).map((view) => view.state),
         ['cancelled', 'failed', 'cancelled'],
       );
+    });
+
+    it('lets a running job enter its final step or be cancelled, whichever comes first; refused cancels write nothing', async () => {
+      await store.jobRecords.save(job('job-swapping', 'active'), OWNER);
+      await store.jobRecords.save(job('job-cancelled', 'active'), OWNER);
+      const reason = 'the restore is swapping the backup into the store and must finish';
+      assert.equal(await store.jobRecords.markUncancellable('job-swapping', reason), true);
+      await store.jobRecords.requestCancel('job-cancelled');
+      assert.equal(await store.jobRecords.markUncancellable('job-cancelled', reason), false, 'the cancel came first');
+      const other = await adapter.open(MODEL);
+      try {
+        assert.deepEqual(await other.jobRecords.requestCancel('job-swapping'), {
+          job: job('job-swapping', 'active'),
+          recorded: false,
+          uncancellable: reason,
+        });
+        assert.deepEqual(await store.jobRecords.cancelsRequested(OWNER), ['job-cancelled'], 'no cancel recorded');
+      } finally {
+        await other.close();
+      }
     });
 
     it('starts a waiting job unless its cancel was recorded first, which then leaves it waiting', async () => {

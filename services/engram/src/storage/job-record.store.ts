@@ -29,10 +29,17 @@ export interface JobRecordStore {
    */
   saveProgress(job: JobView): Promise<boolean>;
   /**
-   * Records a request to cancel the job if it is waiting or running, whichever api keeps it; answers the job
-   * as stored and whether the request was recorded, or undefined when there is none.
+   * Records a request to cancel the job if it is waiting or running and has not entered a step it must
+   * finish (markUncancellable), whichever api keeps it; answers the job as stored and whether the request
+   * was recorded, or undefined when there is none. A job past cancelling is answered from a read alone,
+   * without waiting for a write lock its final step may hold.
    */
   requestCancel(id: string): Promise<CancelRequest | undefined>;
+  /**
+   * Stores that the running job has entered a step it must finish, and why (`reason`), unless a cancel was
+   * requested first: false then, and nothing is stored, so a cancel is either honoured or refused, never both.
+   */
+  markUncancellable(id: string, reason: string): Promise<boolean>;
   /** The ids of `owner`'s waiting and running jobs whose cancel was requested, in no order. */
   cancelsRequested(owner: string): Promise<string[]>;
   /** Every stored job, oldest first: at most `keep` ended ones per namespace, and those waiting or running. */
@@ -63,10 +70,14 @@ export interface TakenJobs {
 /** How a job its api left waiting or running is ended when taken over; `cancelRequested` as stored. */
 export type EndUnended = (job: JobView, cancelRequested: boolean) => JobView;
 
-/** A cancel request as the store answered it: the job as stored, and whether the request was recorded. */
+/**
+ * A cancel request as the store answered it: the job as stored, whether the request was recorded, and, for
+ * a running job that has entered a step it must finish, why it can no longer be cancelled.
+ */
 export interface CancelRequest {
   job: JobView;
   recorded: boolean;
+  uncancellable?: string;
 }
 
 /** Whether a stored job may still be running somewhere (its owner alive) or is over. */

@@ -30,6 +30,7 @@ import { inlineJobOwnersMigration } from './036-inline-job-owners';
 import { inlineJobsNamespaceMigration } from './037-inline-jobs-namespace';
 import { inlineJobCancelsMigration } from './038-inline-job-cancels';
 import { listCursorKeyMigration } from './039-list-cursor-key';
+import { inlineJobFinalStepsMigration } from './040-inline-job-final-steps';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -64,4 +65,5 @@ export const MIGRATIONS: readonly Migration[] = [
   inlineJobsNamespaceMigration,
   inlineJobCancelsMigration,
   listCursorKeyMigration,
+  inlineJobFinalStepsMigration,
 ];

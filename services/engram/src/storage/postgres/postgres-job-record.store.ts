@@ -2,7 +2,7 @@ import { CancelRequest, EndUnended, isUnended, JobRecordStore, TakenJobs } from 
 import { jobNamespace, JobView } from '../../jobs/job.types';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
-/** JobRecordStore on PostgreSQL (migrations 26, 28, 29, 30), the same rows as on SQLite. */
+/** JobRecordStore on PostgreSQL (migrations 26, 28, 29, 30, 32), the same rows as on SQLite. */
 export class PostgresJobRecordStore implements JobRecordStore {
   constructor(private readonly db: PostgresDatabase) {}
 
@@ -29,12 +29,25 @@ export class PostgresJobRecordStore implements JobRecordStore {
 
   async requestCancel(id: string): Promise<CancelRequest | undefined> {
     const [requested] = await this.db.query<{ view: string }>(
-      `UPDATE inline_jobs SET cancel_requested = true WHERE id = $1 AND state IN ('waiting', 'active') RETURNING view`,
+      `UPDATE inline_jobs SET cancel_requested = true
+         WHERE id = $1 AND state IN ('waiting', 'active') AND uncancellable IS NULL RETURNING view`,
       [id],
     );
     if (requested) return { job: JSON.parse(requested.view) as JobView, recorded: true };
-    const stored = await this.find(id);
-    return stored && { job: stored, recorded: false };
+    const [row] = await this.db.query<{ view: string; uncancellable: string | null }>(
+      'SELECT view, uncancellable FROM inline_jobs WHERE id = $1',
+      [id],
+    );
+    if (!row) return undefined;
+    return { job: JSON.parse(row.view) as JobView, recorded: false, uncancellable: row.uncancellable ?? undefined };
+  }
+
+  async markUncancellable(id: string, reason: string): Promise<boolean> {
+    const marked = await this.db.query(
+      'UPDATE inline_jobs SET uncancellable = $1 WHERE id = $2 AND NOT cancel_requested RETURNING id',
+      [reason, id],
+    );
+    return marked.length === 1;
   }
 
   async cancelsRequested(owner: string): Promise<string[]> {

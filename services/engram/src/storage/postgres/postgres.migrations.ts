@@ -506,6 +506,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       UPDATE store_identity SET cursor_key = replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
     `,
   },
+  {
+    version: 32,
+    name: 'inline-job-final-steps',
+    // Why an in-process job can no longer be cancelled (a restore's swap), refused from a read, as SQLite's 040.
+    sql: `
+      ALTER TABLE inline_jobs ADD COLUMN uncancellable text;
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

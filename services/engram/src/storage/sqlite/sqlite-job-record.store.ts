@@ -5,8 +5,8 @@ import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
 
 /**
- * JobRecordStore on SQLite (migrations 034, 036, 037, 038): one row per job, the view as JSON, its owner,
- * its namespace and whether its cancel was requested, in the order accepted.
+ * JobRecordStore on SQLite (migrations 034, 036, 037, 038, 040): one row per job, the view as JSON, its owner,
+ * its namespace, whether its cancel was requested and why it can no longer be, in the order accepted.
  */
 export class SqliteJobRecordStore implements JobRecordStore {
   private readonly statements: PreparedStatements;
@@ -47,13 +47,24 @@ export class SqliteJobRecordStore implements JobRecordStore {
   }
 
   async requestCancel(id: string): Promise<CancelRequest | undefined> {
+    // Read first: a job past cancelling is refused without a write, which would wait for its step's lock.
+    const before = this.cancelState(id);
+    if (!before || !isUnended(before.job) || before.uncancellable) return before;
     const requested = this.statements
-      .get(`UPDATE inline_jobs SET cancel_requested = 1 WHERE id = ? AND state IN ('waiting', 'active') RETURNING view`)
+      .get(
+        `UPDATE inline_jobs SET cancel_requested = 1
+           WHERE id = ? AND state IN ('waiting', 'active') AND uncancellable IS NULL RETURNING view`,
+      )
       .pluck()
       .get(id) as string | undefined;
-    if (requested !== undefined) return { job: JSON.parse(requested) as JobView, recorded: true };
-    const stored = await this.find(id);
-    return stored && { job: stored, recorded: false };
+    return requested === undefined ? this.cancelState(id) : { job: JSON.parse(requested) as JobView, recorded: true };
+  }
+
+  async markUncancellable(id: string, reason: string): Promise<boolean> {
+    const marked = this.statements
+      .get('UPDATE inline_jobs SET uncancellable = ? WHERE id = ? AND cancel_requested = 0')
+      .run(reason, id);
+    return marked.changes === 1;
   }
 
   async cancelsRequested(owner: string): Promise<string[]> {
@@ -108,6 +119,13 @@ export class SqliteJobRecordStore implements JobRecordStore {
            ORDER BY seq DESC LIMIT 1 OFFSET @newerKept)`,
       )
       .run({ namespace, newerKept: keep - 1 });
+  }
+
+  private cancelState(id: string): CancelRequest | undefined {
+    const row = this.statements.get('SELECT view, uncancellable FROM inline_jobs WHERE id = ?').get(id) as
+      { view: string; uncancellable: string | null } | undefined;
+    if (!row) return undefined;
+    return { job: JSON.parse(row.view) as JobView, recorded: false, uncancellable: row.uncancellable ?? undefined };
   }
 
   /** A job's namespace never changes (it is in its data), so a new owner keeps the row under the same one. */
