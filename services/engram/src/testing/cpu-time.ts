@@ -1,0 +1,11 @@
+/**
+ * The CPU time this process spends while `work` runs, in milliseconds. Unlike wall-clock time or event-loop
+ * lag it does not grow while other processes hold the machine's cores, so a bound on it tests the code's
+ * own cost on a loaded machine too.
+ */
+export async function cpuTimeOf(work: () => Promise<unknown>): Promise<number> {
+  const before = process.cpuUsage();
+  await work();
+  const { user, system } = process.cpuUsage(before);
+  return (user + system) / 1000;
+}
