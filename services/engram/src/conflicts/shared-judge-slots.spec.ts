@@ -35,10 +35,12 @@ const VERDICT = JSON.stringify({ choices: [{ message: { content: '{"verdict": "c
 /**
  * An OpenAI-compatible judge on loopback that records how many requests it has in flight at once and the
  * order they came in (by the newer statement). It answers after `answerAfterMs`, except requests whose
- * statement starts with "hold", which it holds until their client goes away.
+ * statement starts with "hold", which it holds until their client goes away, and, once `answerOnCue` is
+ * called, every request until `answerNext` answers the oldest held one (`answerAll` ends the cue).
  */
 async function startJudge(answerAfterMs = 100) {
   const arrivals: string[] = [];
+  let cued: (() => void)[] | undefined;
   let inFlight = 0;
   let maxInFlight = 0;
   const server = createServer(async (request, response) => {
@@ -53,7 +55,9 @@ async function startJudge(answerAfterMs = 100) {
     const statement = /Newer: (.*)/.exec(body.messages.at(-1)!.content)?.[1] ?? body.messages.at(-1)!.content;
     arrivals.push(statement);
     if (statement.startsWith('hold')) return;
-    setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end(VERDICT), answerAfterMs);
+    const answer = () => response.writeHead(200, { 'content-type': 'application/json' }).end(VERDICT);
+    if (cued) cued.push(answer);
+    else setTimeout(answer, answerAfterMs);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -61,6 +65,12 @@ async function startJudge(answerAfterMs = 100) {
     arrivals,
     inFlight: () => inFlight,
     maxInFlight: () => maxInFlight,
+    answerOnCue: () => void (cued ??= []),
+    answerNext: () => cued?.shift()?.(),
+    answerAll() {
+      for (const answer of cued?.splice(0) ?? []) answer();
+      cued = undefined;
+    },
     async stop() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -204,11 +214,14 @@ function sharedSlotCases(open: () => SlotLeases, place: () => SharedPlace, close
     const judge = await startJudge();
     try {
       const [a, b] = [await judgeReplica(judge.url, open()), await judgeReplica(judge.url, open())];
+      judge.answerOnCue(); // until both slots are taken: answered on a timer, a loaded machine may never overlap two
       const judgements = ['a', 'b'].flatMap((replica) =>
         Array.from({ length: 12 }, (_, i) =>
           (replica === 'a' ? a : b).judge(`${replica}-ns${i % 3}`, 'older', `${replica} ${i}`),
         ),
       );
+      await waitFor(() => judge.inFlight() >= SIZE, 'the judgements to take both slots');
+      judge.answerAll();
       const verdicts = await Promise.all(judgements);
       assert.deepEqual(new Set(verdicts.map(({ verdict }) => verdict)), new Set(['contradiction']));
       assert.equal(judge.arrivals.length, 24);
@@ -221,11 +234,24 @@ function sharedSlotCases(open: () => SlotLeases, place: () => SharedPlace, close
   it("a burst of one namespace on one replica delays another replica's judgement by a turn, not the burst", async () => {
     const judge = await startJudge();
     try {
-      const [bulk, team] = [await judgeReplica(judge.url, open()), await judgeReplica(judge.url, open())];
+      const teamLeases = countingRefusals(open());
+      const [bulk, team] = [await judgeReplica(judge.url, open()), await judgeReplica(judge.url, teamLeases)];
+      // Slots free only when the judge is told to answer, and the next one is not answered before the freed
+      // slot's request arrived: the arrivals' order is the order the slots were given in, however slowly a
+      // loaded machine carries each request to the judge (answering on a timer, the team's first request
+      // once arrived after five of the burst's while its slot was given third).
+      judge.answerOnCue();
       const burst = Array.from({ length: 16 }, (_, i) => bulk.judge('bulk', 'older', `bulk ${i}`));
       await waitFor(() => judge.inFlight() === SIZE, 'the burst to take both slots');
-      const single = await team.judge('team', 'older', 'team 0');
-      assert.equal(single.verdict, 'contradiction');
+      const single = team.judge('team', 'older', 'team 0');
+      await waitFor(() => teamLeases.refused >= 1, 'the team replica to wait in line');
+      while (!judge.arrivals.includes('team 0') && judge.arrivals.length < 16) {
+        const arrived = judge.arrivals.length;
+        judge.answerNext();
+        await waitFor(() => judge.arrivals.length > arrived, 'the freed slot to be taken');
+      }
+      judge.answerAll();
+      assert.equal((await single).verdict, 'contradiction');
       await Promise.all(burst);
       const before = judge.arrivals.indexOf('team 0');
       assert.ok(before <= SIZE + 2, `team's judgement came after ${before} of the burst's: ${judge.arrivals}`);
@@ -268,7 +294,10 @@ function sharedSlotCases(open: () => SlotLeases, place: () => SharedPlace, close
     try {
       const [small, large] = [await judgeReplica(judge.url, open(), 2), await judgeReplica(judge.url, open(), 4)];
       // The large one alone bursts while the small one judges nothing, then both judge.
+      judge.answerOnCue(); // until two slots are taken: answered on a timer, a loaded machine may never overlap two
       const burst = Array.from({ length: 12 }, (_, i) => large.judge(`large-ns${i % 3}`, 'older', `large ${i}`));
+      await waitFor(() => judge.inFlight() >= 2, 'the burst to take two slots');
+      judge.answerAll();
       await waitFor(() => judge.arrivals.length >= 4, 'part of the burst to be judged');
       const few = Array.from({ length: 4 }, (_, i) => small.judge('small', 'older', `small ${i}`));
       const verdicts = await Promise.all([...burst, ...few]);
