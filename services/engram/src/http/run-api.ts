@@ -76,7 +76,8 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   const { BackupService } = await import('../backups/backup.service.js');
   // What a crash left of earlier backups goes now, not with the next one (hours away on a daily schedule).
   void app.get(BackupService).removeAbandonedStagings();
-  // And what a killed agent run or import left in the OS temporary folder (PostgreSQL's workspaces).
+  // And what a killed agent run or import left in the OS temporary folder (PostgreSQL's workspaces, older
+  // builds' folders).
   app.get(WorkspaceFolderSweeper).start();
   return stopped;
 }

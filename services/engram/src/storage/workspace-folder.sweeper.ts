@@ -1,13 +1,15 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { removeAbandonedWorkspaceFolders } from './workspace-folders';
+import { removeOldBuildTempFolders } from './old-build-temp-folders';
+import { removeAbandonedWorkspaceFolders, WorkspaceSweep } from './workspace-folders';
 
-/** How often a running api or worker looks again: a process beside it on the host may die meanwhile. */
+/** How often a running process looks again: a process beside it on the host may die meanwhile. */
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
 /**
- * Removes the agent workspace folders of processes that are gone (removeAbandonedWorkspaceFolders): once
- * when an api or a worker starts, in the background after its ready line, then every 10 minutes. Never
- * fails the process: a folder not removed now is removed by the next look.
+ * Removes what killed processes left in the OS temporary folder: the agent workspace folders of processes
+ * that are gone (removeAbandonedWorkspaceFolders) and older builds' folders untouched for a day
+ * (removeOldBuildTempFolders): once when an api or a worker starts, in the background after its ready line,
+ * then every 10 minutes. Never fails the process: a folder not removed now is removed by the next look.
  */
 @Injectable()
 export class WorkspaceFolderSweeper implements OnApplicationShutdown {
@@ -27,14 +29,17 @@ export class WorkspaceFolderSweeper implements OnApplicationShutdown {
   }
 
   private async sweep(): Promise<void> {
+    await this.removeLogged('Abandoned agent workspace folder', removeAbandonedWorkspaceFolders);
+    await this.removeLogged("Older build's abandoned temporary folder", removeOldBuildTempFolders);
+  }
+
+  private async removeLogged(what: string, remove: () => Promise<WorkspaceSweep>): Promise<void> {
     try {
-      const { removed, failed } = await removeAbandonedWorkspaceFolders();
-      for (const path of removed) this.logger.log({ msg: 'Abandoned agent workspace folder removed', path });
-      for (const { path, error } of failed) {
-        this.logger.warn({ msg: 'Abandoned agent workspace folder not removed', path, error });
-      }
+      const { removed, failed } = await remove();
+      for (const path of removed) this.logger.log({ msg: `${what} removed`, path });
+      for (const { path, error } of failed) this.logger.warn({ msg: `${what} not removed`, path, error });
     } catch (error) {
-      this.logger.warn({ msg: 'Abandoned agent workspace folders not removed', error: (error as Error).message });
+      this.logger.warn({ msg: `${what}s not removed`, error: (error as Error).message });
     }
   }
 }

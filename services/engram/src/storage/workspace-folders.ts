@@ -109,7 +109,7 @@ async function removeIfAbandoned(path: string): Promise<boolean> {
 }
 
 /** A folder of this process's user (another user's is not ours to judge, nor to remove). */
-async function isOwnDirectory(path: string): Promise<boolean> {
+export async function isOwnDirectory(path: string): Promise<boolean> {
   const info = await lstat(path).catch(() => undefined);
   return info !== undefined && info.isDirectory() && info.uid === process.getuid?.();
 }

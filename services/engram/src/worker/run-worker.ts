@@ -74,7 +74,8 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
   logger.log({ msg: 'Engram worker ready', port, database: storeLocation(config.storage) }, 'Startup');
   // What a crash left of earlier backups goes now, not with the next one (hours away on a daily schedule).
   void context.get(BackupService).removeAbandonedStagings();
-  // And what a killed agent run or import left in the OS temporary folder (PostgreSQL's workspaces).
+  // And what a killed agent run or import left in the OS temporary folder (PostgreSQL's workspaces, older
+  // builds' folders).
   context.get(WorkspaceFolderSweeper).start();
   return stopped;
 }
