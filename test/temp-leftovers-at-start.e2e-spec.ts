@@ -1,13 +1,35 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CliStore, openCliStore, RunningEngram, serviceHelper, startEngram } from './engram-cli';
-import { tempDir } from './process-harness';
+import { CliStore, DIST, openCliStore, runEngram, RunningEngram, serviceHelper, startEngram } from './engram-cli';
+import { inheritedEnv, tempDir } from './process-harness';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 const { waitFor } = serviceHelper('testing/wait-for.js');
+const { connectStdioClient } = serviceHelper('testing/mcp-client.js');
+
+/**
+ * The workspace folder of a real process of this build that made one (as an agent run on PostgreSQL does)
+ * and was then killed (SIGKILL): its owner lock is free, its folder left in `tmp`.
+ */
+async function killedProcessWorkspaceFolder(tmp: string): Promise<string> {
+  const script = `require(${JSON.stringify(join(DIST, 'storage', 'workspace-folders.js'))})
+    .newWorkspaceFolder().then((folder) => { console.log(folder); setInterval(() => {}, 1000); });`;
+  const child = spawn(process.execPath, ['-e', script], {
+    env: { ...inheritedEnv(), TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  const folder = dirname(line.toString().trim());
+  assert.ok(existsSync(folder), 'the killed process left its folder');
+  return folder;
+}
 
 /** A folder as an older build's process killed mid-task left it in the temporary folder `ageMs` ago. */
 function leaveOldBuildFolder(tmp: string, name: string, ageMs: number): void {
@@ -59,5 +81,38 @@ describe('what killed processes left in the OS temporary folder, removed when a 
     );
     assert.ok(logged(output, 'abandoned temporary folder removed', 'engram-memory-Old123'), output);
     assert.equal(await api.stop(), 0);
+  });
+
+  it('`engram mcp` on stdio removes what killed processes left when it starts, with no api on the host', async () => {
+    const tmp = tempDir('engram-host-tmp-');
+    const killed = await killedProcessWorkspaceFolder(tmp);
+    leaveOldBuildFolder(tmp, 'engram-memory-Old789', 2 * DAY_MS);
+
+    const connected = await connectStdioClient('sdk-v1', {
+      command: process.execPath,
+      args: [join(DIST, 'cli', 'engram.js'), 'mcp'],
+      env: { ...inheritedEnv(), HOME: store.dir, LOG_LEVEL: 'info', ...store.env, TMPDIR: tmp },
+      cwd: store.dir,
+    });
+    try {
+      await waitFor(
+        () => !existsSync(killed) && !existsSync(join(tmp, 'engram-memory-Old789')),
+        "the killed process's workspace folder and the older build's folder removed",
+        60_000,
+      );
+      // Its logs went to stderr: the protocol on stdout still answers.
+      const tools = (await connected.client.listTools()).tools.map((tool: { name: string }) => tool.name);
+      assert.ok(tools.includes('use_memory_agent'));
+    } finally {
+      await connected.client.close();
+    }
+  });
+
+  it('a command that runs jobs in its own process (engram backup) removes them before it exits', async () => {
+    const tmp = tempDir('engram-host-tmp-');
+    const killed = await killedProcessWorkspaceFolder(tmp);
+    const backup = await runEngram(['backup'], { ...store.env, TMPDIR: tmp }, store.dir);
+    assert.equal(backup.code, 0, backup.stderr);
+    assert.equal(existsSync(killed), false, "the killed process's workspace folder is gone");
   });
 });

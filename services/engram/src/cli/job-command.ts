@@ -6,6 +6,7 @@ import { followJob } from '../jobs/job-waiter';
 import { JobQueueUnavailable } from '../jobs/job.errors';
 import { JobDataByName, JobName, JobView } from '../jobs/job.types';
 import { probeRedis } from '../jobs/redis-probe';
+import { WorkspaceFolderSweeper } from '../storage/workspace-folder.sweeper';
 import { createWorkerContext } from '../worker/worker-context';
 import { configForExistingStore } from './existing-store';
 import { printJson } from './cli-output';
@@ -93,6 +94,9 @@ export async function withJobQueue(
   const context = await createWorkerContext(config, 'cli', logger);
   try {
     await context.init();
+    // Jobs run here without Redis (imports, agent work on PostgreSQL): what a killed command left goes, as at an
+    // api's start, on hosts where none runs. Its shutdown waits for the sweep.
+    context.get(WorkspaceFolderSweeper).start();
     return await use(context.get<JobQueue>(JOB_QUEUE), context);
   } catch (error) {
     if (!(error instanceof JobQueueUnavailable)) throw error;

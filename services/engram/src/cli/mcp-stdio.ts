@@ -7,6 +7,7 @@ import { createLogger } from '../process/logger';
 import { AnsweringStdioTransport } from '../mcp/answering-stdio.transport';
 import { McpCatalog } from '../mcp/mcp-catalog';
 import { McpResourceFeed } from '../mcp/mcp-resource-feed';
+import { WorkspaceFolderSweeper } from '../storage/workspace-folder.sweeper';
 
 /**
  * `engram mcp`: the tool catalog over stdio against the local database, without the HTTP server, for
@@ -43,6 +44,9 @@ export async function runMcpStdio(config: AppConfig): Promise<number> {
     { transport, onerror: (error) => logger.warn({ msg: 'MCP stdio error', error: error.message }, 'Mcp') },
   );
   logger.log({ msg: 'Engram MCP server on stdio', database: storeLocation(config.storage) }, 'Startup');
+  // Its agent runs keep workspaces in the OS temporary folder too: a host with only stdio clients (no api or
+  // worker) must still lose what a killed one left.
+  context.get(WorkspaceFolderSweeper).start();
   const signalled = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

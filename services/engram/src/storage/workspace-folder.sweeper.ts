@@ -8,8 +8,11 @@ const SWEEP_EVERY_MS = 10 * 60 * 1000;
 /**
  * Removes what killed processes left in the OS temporary folder: the agent workspace folders of processes
  * that are gone (removeAbandonedWorkspaceFolders) and older builds' folders untouched for a day
- * (removeOldBuildTempFolders): once when an api or a worker starts, in the background after its ready line,
- * then every 10 minutes. Never fails the process: a folder not removed now is removed by the next look.
+ * (removeOldBuildTempFolders). Started by every process that can make workspace folders, so a host with no
+ * api or worker loses them too: an api or worker in the background after its ready line, `engram mcp` once
+ * it serves, a command running jobs once its context is up (withJobQueue); once at start, then every 10
+ * minutes while the process runs, and a shutdown waits for a sweep under way. Never fails the process: a
+ * folder not removed now is removed by the next look.
  */
 @Injectable()
 export class WorkspaceFolderSweeper implements OnApplicationShutdown {
