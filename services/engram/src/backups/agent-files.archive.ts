@@ -44,9 +44,10 @@ const AGENT_FILES_FOLDER = 'agent-files';
 
 /**
  * The `agent_files` table (PostgreSQL): archived through a folder written beside the archive, inside the
- * backup's staging folder, and replaced in one transaction from the archive read in memory. Nothing goes to
- * the OS temporary folder: a process killed mid-backup leaves the files in its staging folder, listed and
- * removed as any staging folder is (backup-leftovers.ts), and a restore leaves nothing on disk.
+ * backup's staging folder, and replaced in one transaction from the archive read file by file, so a restore's
+ * memory does not grow with the archive. Nothing goes to the OS temporary folder: a process killed mid-backup
+ * leaves the files in its staging folder, listed and removed as any staging folder is (backup-leftovers.ts),
+ * and a restore leaves nothing on disk.
  */
 export class DatabaseAgentFilesArchive extends AgentFilesArchive {
   constructor(
@@ -73,15 +74,17 @@ export class DatabaseAgentFilesArchive extends AgentFilesArchive {
     }
   }
 
-  async replace(archivePath: string | undefined): Promise<void> {
-    if (archivePath === undefined) return this.store.replaceAll([]);
-    const files: StoredAgentFile[] = [];
-    for (const [path, content] of await this.files.readArchive(archivePath)) {
+  replace(archivePath: string | undefined): Promise<void> {
+    return this.store.replaceAll(archivePath === undefined ? [] : this.storedFiles(archivePath));
+  }
+
+  /** The archive's files as stored, one at a time as the store takes them (never the whole archive at once). */
+  private async *storedFiles(archivePath: string): AsyncGenerator<StoredAgentFile> {
+    for await (const { path, content } of this.files.archivedFiles(archivePath)) {
       const [namespace, ...parts] = path.split('/');
       if (parts.length === 0) continue; // a stray file beside the namespaces belongs to none
-      files.push({ namespace, path: parts.join('/'), content });
+      yield { namespace, path: parts.join('/'), content };
     }
-    await this.store.replaceAll(files);
   }
 
   /** Replaced in one transaction: a restore cut short leaves nothing of it. */

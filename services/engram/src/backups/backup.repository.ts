@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { on } from 'node:events';
+import { createReadStream, existsSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { isDurableTemporary, syncToDisk, syncTreeToDisk } from '../common/durable-file';
@@ -6,9 +7,22 @@ import { BACKUP_ID_PATTERN, BackupManifest, BackupReason, MANIFEST_FILE, StoredB
 import { BackupCorrupted } from './backup.errors';
 import { BackupLeftover, isRestoreScratch, memoryDirCopyKind, parseStagingName, stagingName } from './backup-leftovers';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
+import type { ReadEntry } from 'tar';
 
 /** The tar entry types that are a file's bytes (links and folders are not). */
 const FILE_ENTRY_TYPES: ReadonlySet<string> = new Set(['File', 'OldFile', 'ContiguousFile']);
+/**
+ * How much of a compressed archive is read at a time (tar's default is 16 MiB). A read is decompressed and
+ * parsed whole before the parser can pause, so this bounds what a restore holds at once beyond the file it
+ * hands over: a few times this for text, at most 1000 times, past which tar refuses the archive as a bomb.
+ */
+const ARCHIVE_READ_BYTES = 16 * 1024;
+
+/** One regular file of an archive: its path in it and its bytes. */
+export interface ArchivedFile {
+  path: string;
+  content: Buffer;
+}
 
 /**
  * Backups on disk: one folder per backup (`<backups>/<id>/`) holding the database copy, the memory
@@ -148,27 +162,33 @@ export class BackupRepository {
   }
 
   /**
-   * The regular files of an archive (archiveDirectory's) by their path in it, read into memory, for a store
-   * that keeps them in its database: nothing is extracted to disk. Corrupt when a path climbs out of the
-   * archive, as extracting it would refuse.
+   * The regular files of an archive (archiveDirectory's) one at a time, by their path in it, for a store
+   * that keeps them in its database: nothing is extracted to disk, and memory holds the file handed over
+   * and a small read-ahead, never the whole archive (the parser hands out the next file only once this one
+   * was read, and the file is read on only as the parser takes it). Corrupt when a path climbs out of the
+   * archive, as extracting it would refuse: the files handed out before it must not be kept.
    */
-  async readArchive(archivePath: string): Promise<Map<string, Buffer>> {
-    const files = new Map<string, Buffer>();
-    let outside: string | undefined;
-    const tar = await import('tar');
-    await tar.list({
-      file: archivePath,
-      strict: true,
-      onReadEntry: (entry) => {
-        if (posix.isAbsolute(entry.path) || entry.path.split('/').includes('..')) outside ??= entry.path;
-        if (!FILE_ENTRY_TYPES.has(entry.type)) return;
-        const chunks: Buffer[] = [];
-        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
-        entry.on('end', () => files.set(posix.normalize(entry.path), Buffer.concat(chunks)));
-      },
-    });
-    if (outside !== undefined) throw new BackupCorrupted(`The memory archive holds a path outside it: ${outside}`);
-    return files;
+  async *archivedFiles(archivePath: string): AsyncGenerator<ArchivedFile> {
+    const { Parser } = await import('tar');
+    const parser = new Parser({ strict: true });
+    const source = createReadStream(archivePath, { highWaterMark: ARCHIVE_READ_BYTES });
+    source.on('error', (error) => parser.emit('error', error));
+    const entries = on(parser, 'entry', { close: ['end'] }) as AsyncIterableIterator<[ReadEntry]>;
+    source.pipe(parser);
+    try {
+      for await (const [entry] of entries) {
+        if (posix.isAbsolute(entry.path) || entry.path.split('/').includes('..')) {
+          throw new BackupCorrupted(`The memory archive holds a path outside it: ${entry.path}`);
+        }
+        if (!FILE_ENTRY_TYPES.has(entry.type)) {
+          entry.resume();
+          continue;
+        }
+        yield { path: posix.normalize(entry.path), content: await entry.concat() };
+      }
+    } finally {
+      source.destroy();
+    }
   }
 
   /**
@@ -182,7 +202,10 @@ export class BackupRepository {
     const outgoing = `${targetDir}.replaced-${stamp}`;
     await mkdir(incoming, { recursive: true });
     try {
-      if (archivePath) await (await import('tar')).extract({ file: archivePath, cwd: incoming, strict: true });
+      if (archivePath) {
+        const tar = await import('tar');
+        await tar.extract({ file: archivePath, cwd: incoming, strict: true, maxReadSize: ARCHIVE_READ_BYTES });
+      }
       await syncTreeToDisk(incoming);
       if (existsSync(targetDir)) await rename(targetDir, outgoing);
       await rename(incoming, targetDir);

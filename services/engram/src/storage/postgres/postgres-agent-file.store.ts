@@ -104,18 +104,29 @@ export class PostgresAgentFileStore extends AgentFileStore {
     return this.db.query<StoredAgentFile>('SELECT namespace, path, content FROM agent_files ORDER BY namespace, path');
   }
 
-  /** Makes `files` every namespace's files, in one transaction: what a restore does (journaled as `restore`). */
-  replaceAll(files: readonly StoredAgentFile[]): Promise<void> {
+  /**
+   * Makes `files` every namespace's files, in one transaction: what a restore does (journaled as `restore`).
+   * They are taken one at a time, each written before the next is asked for, and the files they replace are
+   * read one at a time too, so memory holds one file whatever the size of the memory; the transaction
+   * undoes every write if `files` fails part-way (a corrupt archive).
+   */
+  replaceAll(files: AsyncIterable<StoredAgentFile> | Iterable<StoredAgentFile>): Promise<void> {
     return this.db.transaction(async (tx) => {
-      const before = await tx.query<StoredAgentFile>('DELETE FROM agent_files RETURNING namespace, path, content');
       const now = Date.now();
-      for (const file of files) await upsert(tx, file.namespace, file.path, file.content, now);
-      const key = (file: StoredAgentFile) => JSON.stringify([file.namespace, file.path]);
-      const after = new Map(files.map((file) => [key(file), file]));
-      const previous = new Map(before.map((file) => [key(file), file]));
-      for (const [id, file] of new Map([...previous, ...after])) {
-        if (file.path.startsWith('.')) continue;
-        await journal(tx, file.namespace, file.path, previous.get(id)?.content, after.get(id)?.content, 'restore', now);
+      const restored = new Set<string>();
+      for await (const { namespace, path, content } of files) {
+        const before = await contentIn(tx, namespace, path);
+        await upsert(tx, namespace, path, content, now);
+        restored.add(fileKey(namespace, path));
+        if (!path.startsWith('.')) await journal(tx, namespace, path, before, content, 'restore', now);
+      }
+      const present = await tx.query<{ namespace: string; path: string }>('SELECT namespace, path FROM agent_files');
+      for (const { namespace, path } of present.filter((file) => !restored.has(fileKey(file.namespace, file.path)))) {
+        const [gone] = await tx.query<{ content: Buffer }>(
+          'DELETE FROM agent_files WHERE namespace = $1 AND path = $2 RETURNING content',
+          [namespace, path],
+        );
+        if (!path.startsWith('.')) await journal(tx, namespace, path, gone.content, undefined, 'restore', now);
       }
     });
   }
@@ -201,6 +212,10 @@ function refuseFolderClash(files: readonly StoredSize[], relative: string): void
   for (let folder = parentOf(relative); folder !== ''; folder = parentOf(folder)) {
     if (paths.has(folder)) throw new EntryMissing(`"${folder}" is a file, not a folder`);
   }
+}
+
+function fileKey(namespace: string, path: string): string {
+  return JSON.stringify([namespace, path]);
 }
 
 function sameContent(a: Buffer | undefined, b: Buffer | undefined): boolean {

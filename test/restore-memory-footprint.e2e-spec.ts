@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client as PgClient } from 'pg';
+import { CliStore, openCliStore } from './engram-cli';
+import { e2eStorages, startCliStorage } from './e2e-storage';
+import { runEngram } from './engram-cli';
+
+const MIB = 1024 * 1024;
+/** The agent's memory the large backup holds: 192 files of 1 MiB. */
+const LARGE_FILES = 192;
+/**
+ * How much more a restore of the large backup may peak at than one of a small backup. With the archive read
+ * into memory whole, twice its files' bytes more (387 MiB on PostgreSQL); read file by file, some 15 MiB on
+ * SQLite and 50 on PostgreSQL, what the garbage collector lets pile up between its runs whatever the size.
+ */
+const MAX_EXTRA_PEAK_BYTES = 128 * MIB;
+
+/**
+ * Loaded with every command the spec runs: writes the process's peak resident memory where it is told, at
+ * exit. VmHWM (Linux) is this program's own peak since it started; getrusage's maxrss is not, as it keeps the
+ * peak of the process it was forked from (this spec's, which holds the test data and, on PGlite, the database).
+ */
+const PEAK_REPORTER = `process.on('exit', () => {
+  const fs = require('node:fs');
+  const kib = /^VmHWM:\\s+(\\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1];
+  fs.writeFileSync(process.env.ENGRAM_TEST_PEAK_RSS_FILE, String(Number(kib) * 1024));
+});`;
+
+/** The agent's memory files, by namespace and path, as one backend keeps them. */
+interface MemoryFiles {
+  put(files: { namespace: string; path: string; content: Buffer }[]): Promise<void>;
+  clear(): Promise<void>;
+  /** How many files there are and their bytes together. */
+  tally(): Promise<{ files: number; bytes: number }>;
+}
+
+function folderFiles(memoryDir: string): MemoryFiles {
+  const filesUnder = () =>
+    (readdirSync(memoryDir, { recursive: true }) as string[])
+      .map((name) => statSync(join(memoryDir, name)))
+      .filter((info) => info.isFile());
+  return {
+    async put(files) {
+      for (const { namespace, path, content } of files) {
+        mkdirSync(join(memoryDir, namespace, 'notes'), { recursive: true });
+        writeFileSync(join(memoryDir, namespace, path), content);
+      }
+    },
+    async clear() {
+      rmSync(memoryDir, { recursive: true, force: true });
+      mkdirSync(memoryDir);
+    },
+    async tally() {
+      const files = filesUnder();
+      return { files: files.length, bytes: files.reduce((sum, info) => sum + info.size, 0) };
+    },
+  };
+}
+
+function databaseFiles(url: string): MemoryFiles {
+  const withClient = async <T>(use: (client: PgClient) => Promise<T>): Promise<T> => {
+    const client = new PgClient({ connectionString: url });
+    await client.connect();
+    try {
+      return await use(client);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    put: (files) =>
+      withClient(async (client) => {
+        for (const { namespace, path, content } of files) {
+          await client.query('INSERT INTO agent_files (namespace, path, content, modified_at) VALUES ($1, $2, $3, 0)', [
+            namespace,
+            path,
+            content,
+          ]);
+        }
+      }),
+    clear: () => withClient(async (client) => void (await client.query('DELETE FROM agent_files'))),
+    tally: () =>
+      withClient(async (client) => {
+        const { rows } = await client.query(
+          'SELECT count(*)::int AS files, coalesce(sum(octet_length(content)), 0)::bigint AS bytes FROM agent_files',
+        );
+        return { files: rows[0].files, bytes: Number(rows[0].bytes) };
+      }),
+  };
+}
+
+/**
+ * 1 MiB of text unlike any other file's, compressed quickly and some 50 times (a random 16 KiB repeated): the
+ * archive is quick to write and read, and far from the 1000 times past which tar refuses an archive.
+ */
+function distinctMebibyte(): Buffer {
+  return Buffer.from(
+    randomBytes(12 * 1024)
+      .toString('base64')
+      .repeat(64),
+  );
+}
+
+for (const storage of e2eStorages())
+  describe(`a restore's memory does not grow with the agent's memory it restores (${storage.name})`, () => {
+    let store: CliStore;
+    let env: Record<string, string>;
+    let files: MemoryFiles;
+    let peakFile: string;
+
+    before(async () => {
+      store = await openCliStore('restore-footprint-model');
+      const memoryDir = join(store.dir, 'memory');
+      mkdirSync(memoryDir);
+      const reporter = join(store.dir, 'peak-rss.js');
+      writeFileSync(reporter, PEAK_REPORTER);
+      peakFile = join(store.dir, 'peak-rss');
+      env = {
+        ...(await startCliStorage(storage, store)),
+        MEMORY_DIR: memoryDir,
+        MCP_MEMORY_BACKUPS_PATH: join(store.dir, 'backups'),
+        NODE_OPTIONS: `--require ${reporter}`,
+        ENGRAM_TEST_PEAK_RSS_FILE: peakFile,
+      };
+      files = env.DATABASE_URL ? databaseFiles(env.DATABASE_URL) : folderFiles(memoryDir);
+    });
+    after(async () => {
+      await storage.stop();
+      await store.close();
+    });
+
+    const engram = async (args: string[]) => {
+      const run = await runEngram(args, env, store.dir);
+      assert.equal(run.code, 0, `engram ${args.join(' ')}: ${run.stderr}`);
+      return run;
+    };
+    const backup = async () => JSON.parse((await engram(['backup', '--json'])).stdout).backup_id as string;
+    /** Restores `id` and answers the restoring process's peak resident memory. */
+    const restore = async (id: string) => {
+      rmSync(peakFile, { force: true });
+      await engram(['restore', id, '--yes']);
+      return Number(readFileSync(peakFile, 'utf8'));
+    };
+
+    it('restores 192 MiB of memory files peaking at no more than a small restore does, plus a little', async (t) => {
+      await engram(['store', 'kept by every backup']);
+      await files.put([{ namespace: 'default', path: 'user.md', content: Buffer.from('# User\n') }]);
+      const small = await backup();
+      await files.clear();
+      await files.put(
+        Array.from({ length: LARGE_FILES }, (_, i) => ({
+          namespace: `ns${i % 4}`,
+          path: `notes/note-${i}.md`,
+          content: distinctMebibyte(),
+        })),
+      );
+      const large = await backup();
+      // Emptied first, so neither restore's own pre-restore backup has much to archive.
+      await files.clear();
+
+      const smallPeak = await restore(small);
+      assert.deepEqual(await files.tally(), { files: 1, bytes: 7 });
+      const largePeak = await restore(large);
+      assert.deepEqual(await files.tally(), { files: LARGE_FILES, bytes: LARGE_FILES * MIB });
+      const extra = largePeak - smallPeak;
+      t.diagnostic(
+        `peak resident memory: ${smallPeak / MIB} MiB restoring one file, ${largePeak / MIB} MiB restoring them all`,
+      );
+      assert.ok(
+        extra < MAX_EXTRA_PEAK_BYTES,
+        `restoring ${LARGE_FILES} MiB of files peaked ${(extra / MIB).toFixed(0)} MiB above restoring one small file ` +
+          `(${(smallPeak / MIB).toFixed(0)} MiB)`,
+      );
+    });
+  });
