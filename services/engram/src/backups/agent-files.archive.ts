@@ -58,17 +58,17 @@ export class DatabaseAgentFilesArchive extends AgentFilesArchive {
   }
 
   async archive(archivePath: string): Promise<boolean> {
-    const stored = await this.store.allFiles();
-    if (stored.length === 0) return false;
     const folder = join(dirname(archivePath), AGENT_FILES_FOLDER);
     await rm(folder, { recursive: true, force: true });
     try {
-      for (const file of stored) {
+      let written = 0;
+      for await (const file of this.store.allFiles()) {
         const target = join(folder, file.namespace, ...file.path.split('/'));
         await mkdir(dirname(target), { recursive: true });
         await writeFile(target, file.content);
+        written++;
       }
-      return await this.files.archiveDirectory(folder, archivePath);
+      return written > 0 && (await this.files.archiveDirectory(folder, archivePath));
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

@@ -23,6 +23,9 @@ export interface StoredAgentFile {
   content: Buffer;
 }
 
+/** Files read at once for a backup: 4 MiB with the default limit of 1 MiB on a file. */
+const FILES_PER_PAGE = 4;
+
 interface StoredSize {
   path: string;
   size: number;
@@ -99,9 +102,22 @@ export class PostgresAgentFileStore extends AgentFileStore {
     return this.writeChecked(namespace, rootFileName(name), content, undefined);
   }
 
-  /** Every namespace's files, root files included: what a backup archives. */
-  allFiles(): Promise<StoredAgentFile[]> {
-    return this.db.query<StoredAgentFile>('SELECT namespace, path, content FROM agent_files ORDER BY namespace, path');
+  /**
+   * Every namespace's files, root files included: what a backup archives. Read a page at a time in (namespace,
+   * path) order, so a backup holds a few files, not the memory (the backup's lock keeps them from changing).
+   */
+  async *allFiles(): AsyncGenerator<StoredAgentFile> {
+    let after = ['', ''];
+    for (;;) {
+      const page = await this.db.query<StoredAgentFile>(
+        `SELECT namespace, path, content FROM agent_files WHERE (namespace, path) > ($1, $2)
+          ORDER BY namespace, path LIMIT ${FILES_PER_PAGE}`,
+        after,
+      );
+      yield* page;
+      if (page.length < FILES_PER_PAGE) return;
+      after = [page[page.length - 1].namespace, page[page.length - 1].path];
+    }
   }
 
   /**
