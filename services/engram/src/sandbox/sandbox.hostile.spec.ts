@@ -314,6 +314,15 @@ del roots, caught, _reach, gc, sys, loop`,
     check: (o) => failed(o, /malformed message/),
   },
   {
+    name: 'a channel message of millions of members is refused unparsed (parsing it held the event loop for seconds)',
+    code: () =>
+      'import os\nos.write(3, b\'{"op": "call", "fn": "get_size", "args": [\' + b\'[],\' * (5 * 1024 * 1024) + b\'[]]}\\n\')\nwhile True:\n    pass',
+    check: (o) => {
+      failed(o, /sent a message of more than 1000 members/);
+      assert.equal(o.kind === 'error' && o.violation, 'channel');
+    },
+  },
+  {
     name: 'exit without a result',
     code: () => 'import os\nos._exit(0)',
     check: (o) => failed(o, /stopped without a result/),

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
+import { MAX_MESSAGE_MEMBERS, parseChannelMessage } from './channel-message';
 import { buildCommand, SandboxCommand, SandboxMode } from './sandbox-command';
 
 /** One call of a memory function from inside the sandbox, and its answer. */
@@ -120,8 +121,14 @@ export class SandboxRunner {
       if (request.signal?.aborted) stop();
 
       const handleLine = async (line: string): Promise<void> => {
-        const message = parseMessage(line);
-        if (!message) return fail('the sandbox sent a malformed message', 'channel');
+        const message = parseChannelMessage(line);
+        if (message === 'too many members') {
+          return fail(
+            `the sandbox sent a message of more than ${MAX_MESSAGE_MEMBERS} members; the run was stopped`,
+            'channel',
+          );
+        }
+        if (message === 'malformed') return fail('the sandbox sent a malformed message', 'channel');
         switch (message.op) {
           case 'call': {
             if (typeof message.fn !== 'string' || !Array.isArray(message.args)) {
@@ -241,17 +248,6 @@ class ChannelReader {
   private violate(problem: string): void {
     this.stop();
     this.onViolation(problem);
-  }
-}
-
-function parseMessage(line: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
   }
 }
 
