@@ -245,12 +245,20 @@ describe('configuration', () => {
     const defaults = loadConfig({ env: {}, cwd: dir }).imports;
     assert.equal(defaults.allowedDir, undefined);
     assert.equal(defaults.uploadDir, join(dir, 'data', 'import-uploads'));
-    assert.deepEqual([defaults.chunkChars, defaults.chunkOverlapChars], [2000, 200]);
+    assert.deepEqual([defaults.chunkChars, defaults.chunkOverlapChars, defaults.readTimeoutMs], [2000, 200, 300_000]);
     const set = loadConfig({
-      env: { ENGRAM_IMPORT_DIR: 'in', ENGRAM_IMPORT_MAX_UPLOAD_BYTES: '2048', ENGRAM_IMPORT_CHUNK_CHARS: '500' },
+      env: {
+        ENGRAM_IMPORT_DIR: 'in',
+        ENGRAM_IMPORT_MAX_UPLOAD_BYTES: '2048',
+        ENGRAM_IMPORT_CHUNK_CHARS: '500',
+        ENGRAM_IMPORT_READ_TIMEOUT_SECONDS: '20',
+      },
       cwd: dir,
     }).imports;
-    assert.deepEqual([set.allowedDir, set.maxUploadBytes, set.chunkChars], [join(dir, 'in'), 2048, 500]);
+    assert.deepEqual(
+      [set.allowedDir, set.maxUploadBytes, set.chunkChars, set.readTimeoutMs],
+      [join(dir, 'in'), 2048, 500, 20_000],
+    );
     assert.match(
       problemsOf({ ENGRAM_IMPORT_CHUNK_CHARS: '300', ENGRAM_IMPORT_CHUNK_OVERLAP: '200' }).join(),
       /ENGRAM_IMPORT_CHUNK_OVERLAP must be at most half/,

@@ -473,6 +473,7 @@ function readImportConfig(read: EnvReader, baseDir: string, cwd: string): Import
     maxEntries: read.integer('ENGRAM_IMPORT_MAX_ENTRIES', 100_000, 1, 10_000_000),
     chunkChars: read.integer('ENGRAM_IMPORT_CHUNK_CHARS', 2000, 200, 60_000),
     chunkOverlapChars: read.integer('ENGRAM_IMPORT_CHUNK_OVERLAP', 200, 0, 10_000),
+    readTimeoutMs: read.integer('ENGRAM_IMPORT_READ_TIMEOUT_SECONDS', 300, 1, 86_400) * 1000,
   };
   if (config.chunkOverlapChars * 2 > config.chunkChars) {
     read.errors.push('ENGRAM_IMPORT_CHUNK_OVERLAP must be at most half of ENGRAM_IMPORT_CHUNK_CHARS');

@@ -385,6 +385,11 @@ export interface ImportConfig {
   chunkChars: number;
   /** Characters repeated from the end of one chunk at the start of the next. */
   chunkOverlapChars: number;
+  /**
+   * Longest a reading pass may work without handing anything over (opening the input, or the next
+   * batch); past it the pass is stopped and the import refused (ENGRAM_IMPORT_READ_TIMEOUT_SECONDS).
+   */
+  readTimeoutMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -20,6 +20,7 @@ describe('ImportUploadRepository.save', () => {
       maxEntries: 10,
       chunkChars: 2000,
       chunkOverlapChars: 200,
+      readTimeoutMs: 300_000,
     };
     const calls = recordDiskCalls();
     const saved = await new ImportUploadRepository(config).save(Readable.from([Buffer.from('# Notes\n')]), 'notes.md');

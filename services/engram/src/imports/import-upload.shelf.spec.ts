@@ -24,6 +24,7 @@ function node(shelf: PostgresUploadShelf, maxUploadBytes = 16 * 1024 * 1024): Im
     maxEntries: 1000,
     chunkChars: 2000,
     chunkOverlapChars: 200,
+    readTimeoutMs: 300_000,
   };
   const uploads = new ImportUploadRepository(config, shelf);
   folders.set(uploads, config.uploadDir);

@@ -82,6 +82,7 @@ export class ImportsService {
         source: data.source as ImportSource | 'auto',
         target: data.target,
         items: this.itemSettings(),
+        stepTimeoutMs: this.config.imports.readTimeoutMs,
       };
       const checking = await ImportReader.open(request);
       header = checking.header;

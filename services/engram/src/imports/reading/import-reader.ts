@@ -21,6 +21,10 @@ const WORKER_SCRIPT = join(__dirname, 'import-reading.worker.js');
  * One reading pass over an import's input, run in its own worker thread (see the worker's header).
  * `open` resolves once the input is opened and its importer known; `units` then pulls what it holds,
  * one bounded unit at a time. Leaving the loop early (cancelled, failed), or `close`, stops the thread.
+ * A step (opening, or the next unit) that takes longer than the request's `stepTimeoutMs` ends the
+ * thread and refuses the import: the parsers a file goes through (HTML, PDF, CSV, YAML…) have slow
+ * paths of their own that no check made beforehand can know all of, and a file built for one must
+ * not hold an import, and a core, for ever.
  */
 export class ImportReader {
   private stopped = false;
@@ -38,7 +42,7 @@ export class ImportReader {
       resourceLimits: { maxOldGenerationSizeMb: READER_HEAP_MB },
     });
     worker.unref(); // a reading pass never keeps a stopping process alive
-    const inbox = new Inbox(worker, request.name);
+    const inbox = new Inbox(worker, request.name, request.stepTimeoutMs);
     const first = await inbox.next();
     if (first.type !== 'opened') {
       await worker.terminate();
@@ -79,13 +83,20 @@ export class ImportReader {
   }
 }
 
-/** Messages from the worker in order; a thread that dies becomes an error naming the file. */
+/**
+ * Messages from the worker in order; a thread that dies becomes an error naming the file, and so does
+ * one that sends nothing for `stepTimeoutMs` while a message is awaited (it is ended then).
+ */
 class Inbox {
   private readonly queue: ReaderMessage[] = [];
   private waiting: ((message: ReaderMessage) => void) | undefined;
   private ended: ReaderMessage | undefined;
 
-  constructor(worker: Worker, name: string) {
+  constructor(
+    private readonly worker: Worker,
+    private readonly name: string,
+    private readonly stepTimeoutMs: number,
+  ) {
     worker.on('message', (message: ReaderMessage) => this.deliver(message));
     worker.on('error', (error: Error & { code?: string }) => {
       const message =
@@ -100,7 +111,23 @@ class Inbox {
   next(): Promise<ReaderMessage> {
     const queued = this.queue.shift() ?? this.ended;
     if (queued) return Promise.resolve(queued);
-    return new Promise((resolve) => (this.waiting = resolve));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.stopSlowStep(), this.stepTimeoutMs);
+      timer.unref();
+      this.waiting = (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      };
+    });
+  }
+
+  private stopSlowStep(): void {
+    const seconds = this.stepTimeoutMs / 1000;
+    this.end({
+      type: 'rejected',
+      message: `reading ${this.name} took more than ${seconds} s without progress (ENGRAM_IMPORT_READ_TIMEOUT_SECONDS): a file in it is built, or too large, to be read in time; split it or remove that file`,
+    });
+    void this.worker.terminate();
   }
 
   private deliver(message: ReaderMessage): void {

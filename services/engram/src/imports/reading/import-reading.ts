@@ -13,6 +13,8 @@ export interface ReadRequest {
   /** Memories: documents arrive cut into items; memory directory: documents arrive whole (bounded). */
   target: 'memories' | 'memory-dir';
   items: ItemSettings;
+  /** How long the pass may work on one step (opening, or the next unit) before it is stopped. */
+  stepTimeoutMs: number;
 }
 
 /** What the input turned out to be, known before its first document. */

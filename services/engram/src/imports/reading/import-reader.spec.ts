@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { makeTempDir } from '../../testing/temp-dir';
+import { ImportSource } from '../imports.types';
+import { ImportReader } from './import-reader';
+import { ReadRequest } from './import-reading';
+
+const SETTINGS = { chunkChars: 400, overlapChars: 80, maxContentBytes: 65536 };
+/** Far past the step limit of the hostile reads below, far short of what they take without it (hours). */
+const DEADLINE_MS = 120_000;
+
+describe('import reading passes: a file built to be slow to read is refused in bounded time', () => {
+  const dir = makeTempDir('engram-import-reader-');
+
+  function request(name: string, data: string, stepTimeoutMs: number): ReadRequest {
+    writeFileSync(join(dir, name), data);
+    return {
+      location: join(dir, name),
+      name,
+      limits: { maxUnpackedBytes: 50 * 1024 * 1024, maxEntries: 1000 },
+      source: ImportSource.Documents,
+      target: 'memories',
+      items: SETTINGS,
+      stepTimeoutMs,
+    };
+  }
+
+  /** Reads the whole pass: the number of items, or the pass's error; a pass still reading at DEADLINE_MS fails. */
+  async function readWhole(read: ReadRequest): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`still reading after ${DEADLINE_MS / 1000} s`)), DEADLINE_MS);
+    });
+    const whole = (async () => {
+      const reader = await ImportReader.open(read);
+      let items = 0;
+      for await (const unit of reader.units()) items += unit.kind === 'items' ? unit.items.length : 0;
+      return items;
+    })();
+    try {
+      return await Promise.race([whole, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  it('stops a pass whose HTML makes the converter work for hours, naming the file and the setting', async () => {
+    // Both pass the nesting check, which cannot know every slow path of the HTML parser: closing tags
+    // that do not close the open element (it nests one level deeper each time), and comments never
+    // closed (each one is searched to the end of the page).
+    const hostile: [string, string][] = [
+      ['mismatched.html', '<span><em></span>x'.repeat(4000)],
+      ['comments.html', '<!--'.repeat(300_000)],
+    ];
+    for (const [name, html] of hostile) {
+      await assert.rejects(
+        readWhole(request(name, html, 2000)),
+        new RegExp(
+          `reading ${name.replace('.', '\\.')} took more than 2 s without progress \\(ENGRAM_IMPORT_READ_TIMEOUT_SECONDS\\)`,
+        ),
+      );
+    }
+  });
+
+  it('reads an ordinary page whole under the same kind of limit', async () => {
+    const page = `<html><head><title>Plans</title></head><body>${'<p>A plan for the <b>week</b>.</p>'.repeat(2000)}</body></html>`;
+    assert.ok((await readWhole(request('page.html', page, 60_000))) > 0);
+  });
+});
