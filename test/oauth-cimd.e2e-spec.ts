@@ -118,6 +118,14 @@ class DocumentHost {
         response.writeHead(200, { 'content-type': 'application/json' });
         for (let i = 0; i < 64; i++) response.write(' '.repeat(1024));
         return void response.end(JSON.stringify(this.document(path)));
+      case '/as-json-subtype.json':
+        return json(this.document(path), { 'content-type': 'Application/Client-Metadata+JSON; charset=utf-8' });
+      case '/as-html.json':
+        return json(this.document(path), { 'content-type': 'text/html; charset=utf-8' });
+      case '/as-text.json':
+        return json(this.document(path), { 'content-type': 'text/plain' });
+      case '/as-nothing.json':
+        return void response.writeHead(200).end(JSON.stringify(this.document(path)));
       case '/slow.json':
         return; // headers never come
       default:
@@ -354,6 +362,25 @@ describe('client metadata documents while many addresses flood /oauth/authorize 
   };
   const floodFetches = (prefix: string) =>
     [...host.hits].filter(([path]) => path.startsWith(prefix)).reduce((sum, [, count]) => sum + count, 0);
+
+  it('takes a document only when served as JSON: a page, a text file or a body of no type is refused', async () => {
+    // An address of its own: the first suite's requester has spent its share of fetches.
+    const requester = '203.0.113.7';
+    assert.equal((await authorizeFrom(requester, '/as-json-subtype.json')).status, 200);
+    for (const [path, shown] of [
+      ['/as-html.json', '&#34;text/html; charset=utf-8&#34;'],
+      ['/as-text.json', '&#34;text/plain&#34;'],
+      ['/as-nothing.json', 'no content type'],
+    ]) {
+      const answer = await authorizeFrom(requester, path);
+      assert.equal(answer.status, 400, path);
+      assert.match(
+        answer.text,
+        new RegExp(`is served as ${shown}; a client metadata document is served as application/json`),
+        path,
+      );
+    }
+  });
 
   it("keeps an approved connector's document cached while 600 addresses each name a fresh one", async () => {
     const page = await authorizeFrom(OPERATOR, '/client.json');

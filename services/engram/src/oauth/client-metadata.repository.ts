@@ -105,6 +105,12 @@ export class ClientMetadataRepository {
       throw new MetadataFetchError(`answered with a redirect (HTTP ${status}); the document must be served directly`);
     }
     if (status !== 200) throw new MetadataFetchError(`answered HTTP ${status}`);
+    const type = response.headers['content-type'];
+    if (!isJsonMediaType(type)) {
+      throw new MetadataFetchError(
+        `is served as ${type ? `"${type}"` : 'no content type'}; a client metadata document is served as application/json`,
+      );
+    }
     const tooLarge = new MetadataFetchError(`the document is larger than ${this.limits.maxBytes} bytes`);
     if (Number(response.headers['content-length'] ?? 0) > this.limits.maxBytes) throw tooLarge;
     const chunks: Buffer[] = [];
@@ -120,6 +126,16 @@ export class ClientMetadataRepository {
       throw new MetadataFetchError('the document is not JSON');
     }
   }
+}
+
+/**
+ * `application/json` or a more specific `application/…+json`, parameters aside: the draft has anything
+ * else treated as an error, so a page, a text file or an upload that a site serves under its own name
+ * (its user content, its error pages) cannot pass for a client that site vouches for.
+ */
+function isJsonMediaType(contentType: string | undefined): boolean {
+  const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return media === 'application/json' || /^application\/[a-z0-9!#$&^_.-]+\+json$/.test(media);
 }
 
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
