@@ -11,6 +11,8 @@ import { counted } from '../common/counted';
 const BATCH = 256;
 /** Catch-up rounds for memories written while staging, before giving up on a busy database. */
 const MAX_SWITCH_ATTEMPTS = 5;
+/** Why a reindex that has begun to switch refuses a cancel. */
+const REINDEX_SWITCHING = 'the reindex is switching to the new vectors and must finish';
 
 export interface ReindexOutcome {
   model: string;
@@ -52,6 +54,12 @@ export class ReindexService {
     let embedded = 0;
     for (let attempt = 0; attempt < MAX_SWITCH_ATTEMPTS; attempt++) {
       embedded += await this.embedPending(job);
+      // The switch holds the store's write lock (SQLite) until it commits, so a cancel recorded then would
+      // wait for it: from here a cancel is refused at once (409). A switch refused for memories written
+      // meanwhile goes back to embed just those, still in this step: the staging is whole but for them and
+      // the catch-up bounded (MAX_SWITCH_ATTEMPTS), and a cancel refused as "no longer" possible must not be
+      // accepted a moment later. Entering it again on a later attempt changes nothing.
+      await job.enterFinalStep(REINDEX_SWITCHING);
       await job.progress(99, 'switching to the new vectors');
       const outcome = await this.staging.switchToStaged();
       if (!outcome.switched) continue;
