@@ -118,10 +118,7 @@ export class InlineJobQueue implements JobQueue {
   async cancel(id: string): Promise<CancelOutcome> {
     const job = this.jobs.get(id);
     if (!job) return this.cancelElsewhere(id);
-    if (job.view.state === 'waiting') {
-      await this.cancelWaiting(job);
-      return 'cancelled';
-    }
+    if (job.view.state === 'waiting') return this.cancelOwnWaiting(job);
     if (job.view.state === 'active') {
       if (job.uncancellable) throw new JobPastCancelling(id, job.uncancellable);
       // Recorded before it is answered: if this api dies before the job stops, it is ended as cancelled.
@@ -234,6 +231,23 @@ export class InlineJobQueue implements JobQueue {
         this.logger.log({ msg: 'Job cancel asked through another api', job: id, name: job.view.name });
       }
     }
+  }
+
+  /**
+   * Recorded before it is answered, as a running job's cancel is: a store too busy to take it fails the
+   * request (503, the job still waiting) rather than answering `cancelled` for an end never stored. Once
+   * recorded the job never starts (startUnlessCancelled), and is ended `cancelled` after a crash even if
+   * storing its end below fails.
+   */
+  private async cancelOwnWaiting(job: InlineJob): Promise<CancelOutcome> {
+    if (this.records) acceptedCancel(job.view.id, await this.records.store.requestCancel(job.view.id));
+    // The queue may have taken the job meanwhile: it then stops before it runs, or at its next safe point.
+    if (job.view.state !== 'waiting') {
+      job.cancelRequested = true;
+      return 'cancelling';
+    }
+    await this.cancelWaiting(job);
+    return 'cancelled';
   }
 
   private async cancelWaiting(job: InlineJob): Promise<void> {
