@@ -172,6 +172,47 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
     });
   }
 
+  for (const bridge of [false, true]) {
+    it(`answers a JSON-RPC batch line with Invalid Request for each request in it, and keeps serving (${bridge ? 'bridge' : 'stdio'})`, async () => {
+      const messages = [
+        {
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'printf', version: '1' } },
+        },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        [
+          { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+          { jsonrpc: '2.0', id: 'two', method: 'ping' },
+        ],
+        [],
+        { jsonrpc: '2.0', id: 3, method: 'ping' },
+      ];
+      const args = bridge ? [CLI, 'mcp', '--url', `${fixture.api.url}/mcp`, '--api-key', API_KEY] : [CLI, 'mcp'];
+      const child = spawn(process.execPath, args, { env: { ...inheritedEnv(), ...fixture.env } });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stdin.end(messages.map((message) => JSON.stringify(message)).join('\n') + '\n');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+      const answers = new Map(
+        stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line))
+          .map((message) => [message.id, message]),
+      );
+      // Before, the SDK dropped the batch line with a warning on stderr: no answer for 1 or 'two'.
+      for (const id of [1, 'two', null]) {
+        assert.equal(answers.get(id)?.error?.code, -32600, `${id}: ${stdout}`);
+        assert.match(answers.get(id).error.message, /^Invalid Request: JSON-RPC batches are not supported over stdio/);
+      }
+      assert.deepEqual(answers.get(3)?.result, {}, stdout);
+      assert.deepEqual([...answers.keys()].sort(), [0, 1, 3, null, 'two'].sort(), stdout);
+    });
+  }
+
   it('answers params a method cannot take with Invalid params naming the field, over stdio as over HTTP', async () => {
     const meta = {
       'io.modelcontextprotocol/protocolVersion': '2026-07-28',

@@ -3,6 +3,7 @@ import type { JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextp
 import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { invalidParamsAnswer, invalidParamsOf } from './mcp-request-params';
+import { BatchRefusingLines } from './stdio-batch-refusal';
 
 type RequestId = string | number;
 
@@ -21,6 +22,7 @@ export class AnsweringStdioTransport implements Transport {
 
   private readonly inner: StdioServerTransport;
   private readonly gate = new PassThrough();
+  private readonly lines = new BatchRefusingLines((answers) => this.refuseBatch(answers));
   private readonly unanswered = new Set<string>();
   private inputEnded = false;
   private markClosed!: () => void;
@@ -47,8 +49,8 @@ export class AnsweringStdioTransport implements Transport {
       this.onclose?.();
     };
     await this.inner.start();
-    this.input.pipe(this.gate, { end: false });
-    this.input.once('end', () => {
+    this.input.pipe(this.lines).pipe(this.gate, { end: false });
+    this.lines.once('end', () => {
       this.inputEnded = true;
       // After the lines still passing through the gate have reached the SDK transport as requests.
       setImmediate(() => this.endWhenAnswered());
@@ -64,8 +66,17 @@ export class AnsweringStdioTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.input.unpipe(this.gate);
+    this.input.unpipe(this.lines);
+    this.lines.unpipe(this.gate);
     await this.inner.close();
+  }
+
+  /** Answered before end of input is let through: each refused request counts as unanswered until then. */
+  private refuseBatch(answers: JSONRPCMessage[]): void {
+    for (const answer of answers) {
+      if ('id' in answer && answer.id !== null && answer.id !== undefined) this.unanswered.add(keyOf(answer.id));
+      void this.send(answer).catch((error) => this.onerror?.(error));
+    }
   }
 
   private noteInbound(message: JSONRPCMessage): void {
