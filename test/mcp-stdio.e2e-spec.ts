@@ -39,6 +39,29 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
   });
   after(() => fixture.stop());
 
+  /**
+   * Runs `engram mcp` (with `bridge`, a bridge to the fixture's api) on these messages, a line each, until it
+   * exits at the end of its input; wants exit 0 and answers what it wrote, parsed.
+   */
+  async function printfTo(
+    bridge: boolean,
+    messages: readonly unknown[],
+    env: NodeJS.ProcessEnv = { ...inheritedEnv(), ...fixture.env },
+  ): Promise<{ stdout: string; answers: any[] }> {
+    const args = bridge ? [CLI, 'mcp', '--url', `${fixture.api.url}/mcp`, '--api-key', API_KEY] : [CLI, 'mcp'];
+    const child = spawn(process.execPath, args, { env });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stdin.end(messages.map((message) => JSON.stringify(message)).join('\n') + '\n');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+    const answers = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    return { stdout, answers };
+  }
+
   for (const kind of CLIENT_KINDS) {
     it(`serves the catalog over stdio to a ${kind} client on the database the api also uses`, async () => {
       const { client, era } = await stdioClient(fixture, kind, []);
@@ -154,18 +177,8 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
         [legacy, [0, 1, 2, 3]],
         [modernBatch, [1, 2, 3]],
       ] as const) {
-        const args = stdio ? [CLI, 'mcp', '--url', `${fixture.api.url}/mcp`, '--api-key', API_KEY] : [CLI, 'mcp'];
-        const child = spawn(process.execPath, args, { env: { ...inheritedEnv(), ...fixture.env } });
-        let stdout = '';
-        child.stdout.on('data', (chunk) => (stdout += chunk));
-        child.stdin.end(messages.map((message) => JSON.stringify(message)).join('\n') + '\n');
-        const [code] = await once(child, 'exit');
-        assert.equal(code, 0);
-        const answered = stdout
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line))
-          .filter((message) => 'id' in message);
+        const { stdout, answers } = await printfTo(stdio, messages);
+        const answered = answers.filter((message) => 'id' in message);
         assert.deepEqual(answered.map((message) => message.id).sort(), [...expected], stdout);
         for (const message of answered) assert.equal(message.error, undefined, JSON.stringify(message));
       }
@@ -189,20 +202,8 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
         [],
         { jsonrpc: '2.0', id: 3, method: 'ping' },
       ];
-      const args = bridge ? [CLI, 'mcp', '--url', `${fixture.api.url}/mcp`, '--api-key', API_KEY] : [CLI, 'mcp'];
-      const child = spawn(process.execPath, args, { env: { ...inheritedEnv(), ...fixture.env } });
-      let stdout = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stdin.end(messages.map((message) => JSON.stringify(message)).join('\n') + '\n');
-      const [code] = await once(child, 'exit');
-      assert.equal(code, 0);
-      const answers = new Map(
-        stdout
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line))
-          .map((message) => [message.id, message]),
-      );
+      const { stdout, answers: lines } = await printfTo(bridge, messages);
+      const answers = new Map(lines.map((message) => [message.id, message]));
       // Before, the SDK dropped the batch line with a warning on stderr: no answer for 1 or 'two'.
       for (const id of [1, 'two', null]) {
         assert.equal(answers.get(id)?.error?.code, -32600, `${id}: ${stdout}`);
@@ -232,16 +233,8 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
       { jsonrpc: '2.0', id: 4, method: 'tools/list', params: { cursor: 1 } },
       { jsonrpc: '2.0', id: 5, method: 'resources/read', params: { uri: 1, _meta: meta } },
     ];
-    const child = spawn(process.execPath, [CLI, 'mcp'], { env: { PATH: process.env.PATH ?? '', ...fixture.env } });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stdin.end(messages.map((message) => JSON.stringify(message)).join('\n') + '\n');
-    const [code] = await once(child, 'exit');
-    assert.equal(code, 0);
-    const errors = stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
+    const { stdout, answers } = await printfTo(false, messages, { PATH: process.env.PATH ?? '', ...fixture.env });
+    const errors = answers
       .filter((message) => message.id !== 2)
       .map((message) => [message.id, message.error?.code, message.error?.message.replace(/: Invalid input.*/, '')]);
     assert.deepEqual(
