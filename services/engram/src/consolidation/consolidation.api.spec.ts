@@ -27,8 +27,8 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
   const request = (method: string, path: string, body?: unknown, headers = auth) =>
     api.request(method, path, { headers, body });
   const hashes = new Map<string, string>();
-  const store = async (content: string, fields: Record<string, unknown> = {}) => {
-    const stored = await request('POST', '/api/memories', { content, ...fields });
+  const store = async (content: string, fields: Record<string, unknown> = {}, headers = auth) => {
+    const stored = await request('POST', '/api/memories', { content, ...fields }, headers);
     assert.equal(stored.status, 201, stored.text);
     hashes.set(content, stored.body.content_hash);
     return stored.body.content_hash as string;
@@ -182,22 +182,44 @@ describe('consolidation as reviewable jobs (REST): proposals first, applied only
     assert.equal((await request('GET', '/api/memories/trash')).body.total, 0, 'nothing deleted');
   });
 
-  it('archives a memory out of default search into the trash, and a restore brings it back', async () => {
-    const archive = archiveOf((await recommendations()).proposal_set, PRINTER);
-    const applied = await request('POST', '/api/consolidation/apply', {
-      proposal_set_id: setId,
-      item_ids: [archive.id],
+  it('archives an unused memory into the trash, out of default search, skips one used since the proposal, and a restore brings the archived one back', async () => {
+    // A namespace of its own, where no other case's search counts as a use of these memories.
+    const key = await request('POST', '/api/admin/keys', {
+      name: 'archives',
+      scopes: ['write'],
+      namespace: 'archives',
     });
-    assert.deepEqual([applied.body.archived, applied.body.items[0].memory], [1, hash(PRINTER)]);
-    assert.equal((await request('GET', `/api/memories/${hash(PRINTER)}`)).status, 404);
-    const found = (await request('POST', '/api/search', { query: 'printer toner cartridges', n_results: 10 })).body;
-    assert.ok(!found.results.some((hit: any) => hit.memory.content_hash === hash(PRINTER)));
-    assert.equal((await request('GET', `/api/memories/trash/${hash(PRINTER)}`)).status, 200);
-    const restored = await request('POST', `/api/memories/${hash(PRINTER)}/restore`);
+    const archives = { authorization: `Bearer ${key.body.key}` };
+    const longAgo = Math.floor(Date.now() / 1000) - 2 * YEAR_S;
+    const unused = await store(PRINTER, { created_at: longAgo }, archives);
+    const used = await store(PARKING, { created_at: longAgo }, archives);
+    const { result } = await consolidate({}, archives);
+    assert.equal(result.archive_proposals, 2, 'both old and never used');
+    const set = (await recommendations('', archives)).proposal_set;
+    // Read after the proposal and applied at once: the use counts whether or not it has been written yet.
+    assert.equal((await request('GET', `/api/memories/${used}`, undefined, archives)).status, 200);
+    const applied = await request('POST', '/api/consolidation/apply', { proposal_set_id: set.id }, archives);
+    assert.equal(applied.status, 200, applied.text);
+    assert.deepEqual([applied.body.archived, applied.body.skipped], [1, 1], applied.text);
+    const outcomeOf = (content: string) =>
+      applied.body.items.find((item: any) => item.id === archiveOf(set, content).id);
+    assert.deepEqual([outcomeOf(PRINTER).status, outcomeOf(PRINTER).memory], ['archived', unused]);
+    assert.deepEqual([outcomeOf(PARKING).status, outcomeOf(PARKING).reason], ['skipped', 'used since the proposal']);
+    assert.equal(
+      (await request('GET', `/api/memories/${used}`, undefined, archives)).status,
+      200,
+      'the used one stays',
+    );
+
+    assert.equal((await request('GET', `/api/memories/${unused}`, undefined, archives)).status, 404);
+    const search = async () =>
+      (await request('POST', '/api/search', { query: 'printer toner cartridges', n_results: 10 }, archives)).body;
+    assert.ok(!(await search()).results.some((hit: any) => hit.memory.content_hash === unused));
+    assert.equal((await request('GET', `/api/memories/trash/${unused}`, undefined, archives)).status, 200);
+    const restored = await request('POST', `/api/memories/${unused}/restore`, undefined, archives);
     assert.equal(restored.status, 200, restored.text);
-    const back = (await request('POST', '/api/search', { query: 'printer toner cartridges', n_results: 10 })).body;
-    assert.ok(back.results.some((hit: any) => hit.memory.content_hash === hash(PRINTER)));
-    const advice = await recommendations();
+    assert.ok((await search()).results.some((hit: any) => hit.memory.content_hash === unused));
+    const advice = await recommendations('', archives);
     assert.equal(advice.recommendation, 'NO_CONSOLIDATION_NEEDED', 'every item of the set was applied');
   });
 
@@ -360,12 +382,15 @@ describe('consolidation on PostgreSQL: the same run, review and apply', () => {
     await server.close();
   });
 
-  it('proposes, applies a merge with provenance and an archive, and restores the archived memory', async () => {
+  it('proposes, applies a merge with provenance and an archive, skips an archive used since, and restores the archived memory', async () => {
     const longAgo = Math.floor(Date.now() / 1000) - 2 * YEAR_S;
-    const [kept, source, old] = await Promise.all(
-      [{ content: STANDUP }, { content: STANDUP_AGAIN }, { content: PRINTER, created_at: longAgo }].map(
-        async (body) => (await post('/api/memories', body)).body.content_hash as string,
-      ),
+    const [kept, source, old, oldButUsed] = await Promise.all(
+      [
+        { content: STANDUP },
+        { content: STANDUP_AGAIN },
+        { content: PRINTER, created_at: longAgo },
+        { content: PARKING, created_at: longAgo },
+      ].map(async (body) => (await post('/api/memories', body)).body.content_hash as string),
     );
     const queued = await post('/api/consolidation/trigger');
     assert.equal(queued.status, 202, queued.text);
@@ -378,10 +403,15 @@ describe('consolidation on PostgreSQL: the same run, review and apply', () => {
     const set = (await api.request('GET', '/api/consolidation/recommendations')).body.proposal_set;
     assert.deepEqual(
       set.items.map((item: any) => item.kind),
-      ['merge', 'archive'],
+      ['merge', 'archive', 'archive'],
     );
+    // Used after the proposal, at once before the apply: skipped whether or not the use has been written yet.
+    assert.equal((await api.request('GET', `/api/memories/${oldButUsed}`)).status, 200);
     const applied = await post('/api/consolidation/apply', { proposal_set_id: set.id });
-    assert.deepEqual([applied.body.merged, applied.body.archived], [1, 1], applied.text);
+    assert.deepEqual([applied.body.merged, applied.body.archived, applied.body.skipped], [1, 1, 1], applied.text);
+    const skipped = applied.body.items.find((item: any) => item.status === 'skipped');
+    assert.equal(skipped.reason, 'used since the proposal');
+    assert.equal((await api.request('GET', `/api/memories/${oldButUsed}`)).status, 200);
     assert.deepEqual((await api.request('GET', `/api/memories/${kept}`)).body.metadata.consolidated_from, [source]);
     assert.equal((await api.request('GET', `/api/memories/${source}`)).body.superseded_by, kept);
     assert.equal((await api.request('GET', `/api/memories/${old}`)).status, 404);

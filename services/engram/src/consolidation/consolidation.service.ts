@@ -46,8 +46,7 @@ export class ConsolidationService {
   ) {}
 
   async trigger(input: TriggerConsolidationInput): Promise<JobView> {
-    // Uses counted in this process but not yet written must count: an archive proposal rests on them.
-    await this.usage.flush();
+    await this.writePendingUses();
     return this.queue.enqueue(JobName.Consolidate, {
       namespace: currentNamespace(),
       similarity: input.similarity_threshold ?? this.config.consolidation.similarity,
@@ -137,6 +136,7 @@ export class ConsolidationService {
       });
     }
     const wanted = new Set(input.item_ids ?? known);
+    await this.writePendingUses();
     const results: AppliedItem[] = [];
     for (const item of set.items.filter((candidate) => wanted.has(candidate.itemId))) {
       if (item.appliedAt !== null) {
@@ -159,6 +159,14 @@ export class ConsolidationService {
       },
     });
     return results;
+  }
+
+  /**
+   * Uses counted in this process but not yet written must count: an archive is proposed for a memory nobody
+   * used, and skipped when applied if it was used since, however soon after the use either happens.
+   */
+  private writePendingUses(): Promise<void> {
+    return this.usage.flush();
   }
 
   /** The caller's namespace's consolidation jobs among its own recent jobs, newest first. */
