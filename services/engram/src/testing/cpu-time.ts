@@ -6,6 +6,17 @@
 export async function cpuTimeOf(work: () => Promise<unknown>): Promise<number> {
   const before = process.cpuUsage();
   await work();
+  return millisecondsSince(before);
+}
+
+/** cpuTimeOf for work that completes synchronously. */
+export function cpuTimeOfSync(work: () => unknown): number {
+  const before = process.cpuUsage();
+  work();
+  return millisecondsSince(before);
+}
+
+function millisecondsSince(before: NodeJS.CpuUsage): number {
   const { user, system } = process.cpuUsage(before);
   return (user + system) / 1000;
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { cpuTimeOf, cpuTimeOfSync } from './cpu-time';
 
 /**
  * Asserts that eight times the input costs about eight times as much (linear), never about 64 times
- * (quadratic): a ratio rather than a wall-clock limit, so it holds whatever else the machine is doing.
- * Small and large runs alternate, seven rounds, and the fastest of each counts: both see the same load,
- * and a pause in one run does not count as the code's own work. A measurement over the bar is taken again
- * (ATTEMPTS).
+ * (quadratic): a ratio of the CPU time this process spends on each run (testing/cpu-time.ts), not of
+ * wall-clock time, so the time other processes hold the cores is not counted as the code's own work.
+ * Small and large runs alternate, seven rounds, and the cheapest of each counts, so a garbage collection
+ * in one run does not set the bar. A measurement over the bar is taken again (ATTEMPTS).
  */
 export function assertLinearCost(label: string, input: (scale: number) => string, run: (text: string) => void): void {
   const [smallText, largeText] = [input(1), input(8)];
@@ -15,11 +16,11 @@ export function assertLinearCost(label: string, input: (scale: number) => string
     for (let round = 0; round < ROUNDS; round += 1) {
       small = Math.min(
         small,
-        timed(() => run(smallText)),
+        cpuTimeOfSync(() => run(smallText)),
       );
       large = Math.min(
         large,
-        timed(() => run(largeText)),
+        cpuTimeOfSync(() => run(largeText)),
       );
     }
     return { small, large };
@@ -40,8 +41,8 @@ export async function assertLinearCostAsync(
     let small = Infinity;
     let large = Infinity;
     for (let round = 0; round < ROUNDS; round += 1) {
-      small = Math.min(small, await timedAsync(() => run(smallText)));
-      large = Math.min(large, await timedAsync(() => run(largeText)));
+      small = Math.min(small, await cpuTimeOf(() => run(smallText)));
+      large = Math.min(large, await cpuTimeOf(() => run(largeText)));
     }
     return { small, large };
   };
@@ -53,9 +54,8 @@ export async function assertLinearCostAsync(
 const ROUNDS = 7;
 /**
  * A measurement that looks super-linear is taken again, up to this many in all: quadratic work is about 64
- * times as slow at 8x in every attempt, while a machine loaded by other processes for seconds (seen in CI
- * running beside other test suites: 534 ms against 16 ms where a quiet run took 46 against 6) is not
- * loaded the same way three times over.
+ * times as costly at 8x in every attempt, while what a loaded machine still adds to a run's CPU time (caches
+ * and a core's shared units taken by other processes) does not do so three times over.
  */
 const ATTEMPTS = 3;
 
@@ -65,25 +65,13 @@ interface Costs {
 }
 
 function isLinear({ small, large }: Costs): boolean {
-  // The 5 ms floor keeps a sub-millisecond small run (timer resolution, one pause) from setting the bar.
+  // The 5 ms floor keeps a sub-millisecond small run (clock resolution, one pause) from setting the bar.
   return large < Math.max(small, 5) * 32;
 }
 
 function assertRatio(label: string, costs: Costs): void {
   assert.ok(
     isLinear(costs),
-    `${label}: 8x the input took ${costs.large.toFixed(1)} ms vs ${costs.small.toFixed(1)} ms (${ATTEMPTS} attempts)`,
+    `${label}: 8x the input took ${costs.large.toFixed(1)} ms of CPU vs ${costs.small.toFixed(1)} ms (${ATTEMPTS} attempts)`,
   );
-}
-
-function timed(run: () => void): number {
-  const started = performance.now();
-  run();
-  return performance.now() - started;
-}
-
-async function timedAsync(run: () => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return performance.now() - started;
 }
