@@ -22,7 +22,7 @@ describe('engram consolidate (a real SQLite file, the job in-process)', () => {
   it('prints the proposals of a dry run, changing nothing, then applies the reviewed set', async () => {
     const run = await engram(['consolidate', '--similarity', '0.9']);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^proposal set (cs-[\w-]+) \(3 memories compared\): 1 merges, 0 archives\n/);
+    assert.match(run.stdout, /^proposal set (cs-[\w-]+) \(3 memories compared\): 1 merge, 0 archives\n/);
     assert.match(
       run.stdout,
       /merge {4}[0-9a-f]{12} ← [0-9a-f]{12} {2}similarity 0\.9\d+\n {5}The team stand-up is at 9:30 every weekday/,
