@@ -30,7 +30,7 @@ function expireKey(dbPath: string, id: string, at: Date): void {
  */
 describe('the dashboard’s backups, imports and keys in a real browser (chromium, real api process)', () => {
   const session = dashboardSession();
-  const { dir, shot, focused, nav, openJobs, jobShown } = session;
+  const { dir, shot, focused, nav, openJobs, jobShown, foreignRequests, urlsWithKey } = session;
   let api: RunningEngram;
   let page: Page;
   before(async () => {
@@ -329,5 +329,11 @@ describe('the dashboard’s backups, imports and keys in a real browser (chromiu
     assert.equal(await revoked.locator('.expired').count(), 0, 'revoked, not expired');
     await revoked.locator('.revoked').waitFor();
     await assertAccessible(page, 'access (expiry)');
+  });
+
+  it('keeps every request of these panels on the server (no CDN) and never puts the key in a URL', () => {
+    assert.ok(session.requested.length > 0, 'the page was recorded');
+    assert.deepEqual(foreignRequests(), []);
+    assert.deepEqual(urlsWithKey(), []);
   });
 });

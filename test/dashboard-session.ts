@@ -75,6 +75,11 @@ export function dashboardSession() {
         .catch(async (error) => {
           throw new Error(`${error.message}\njob history:\n${await session.page.locator('table.jobs').innerText()}`);
         }),
+    /** The recorded requests that left the api's server (a CDN, a font host): there should be none. */
+    foreignRequests: () =>
+      session.requested.filter((url) => !url.startsWith(session.api.url) && !url.startsWith('data:')),
+    /** The recorded request URLs that carry a key: there should be none (keys go in headers). */
+    urlsWithKey: () => session.requested.filter((url) => url.includes('api_key') || url.includes(API_KEY)),
     record: (target: Page) => {
       target.on('request', (request) => {
         session.requested.push(request.url());
