@@ -13,28 +13,30 @@ export const STDIO_BATCH_REFUSED =
  * leaving the client waiting for answers that never came. Every other line passes unchanged.
  */
 export class BatchRefusingLines extends Transform {
-  private partial = Buffer.alloc(0);
+  /** A line not yet ended, as its chunks came: joined once at its newline, so a long line costs its length. */
+  private partial: Buffer[] = [];
 
   constructor(private readonly refuse: (answers: JSONRPCMessage[]) => void) {
     super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    let rest = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
-    for (let end = rest.indexOf(NEWLINE); end !== -1; end = rest.indexOf(NEWLINE)) {
-      const line = rest.subarray(0, end + 1);
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      const line = Buffer.concat([...this.partial, chunk.subarray(start, end + 1)]);
+      this.partial = [];
       const answers = batchRefusals(line);
       if (answers) this.refuse(answers);
       else this.push(line);
-      rest = rest.subarray(end + 1);
+      start = end + 1;
     }
-    this.partial = Buffer.from(rest);
+    if (start < chunk.length) this.partial.push(chunk.subarray(start));
     done();
   }
 
   override _flush(done: TransformCallback): void {
     // An unended last line is the SDK's, as before (it reads only whole lines).
-    if (this.partial.length > 0) this.push(this.partial);
+    if (this.partial.length > 0) this.push(Buffer.concat(this.partial));
     done();
   }
 }
