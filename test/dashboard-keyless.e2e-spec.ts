@@ -60,7 +60,11 @@ describe('the dashboard on a keyless server (chromium, real api processes)', () 
       const form = other.locator('.key-form');
       await form.getByText('This server has no key yet').waitFor();
       await form.getByLabel('Name', { exact: true }).fill('first key');
-      await form.getByLabel('admin').check();
+      // The form checks admin itself once it knows the server is keyless (the next case holds that); a click
+      // racing that render could be undone by it, so the case waits for the settled form instead of clicking.
+      await other.waitForFunction(
+        "document.querySelector('.key-form input[name=scope][value=admin]')?.checked === true",
+      );
       await form.getByRole('button', { name: 'Create key' }).click();
       const created = other.locator('.created-key');
       await created.getByText('This server now requires a key').waitFor();
