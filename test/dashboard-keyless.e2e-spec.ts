@@ -60,11 +60,9 @@ describe('the dashboard on a keyless server (chromium, real api processes)', () 
       const form = other.locator('.key-form');
       await form.getByText('This server has no key yet').waitFor();
       await form.getByLabel('Name', { exact: true }).fill('first key');
-      // The form checks admin itself once it knows the server is keyless (the next case holds that); a click
-      // racing that render could be undone by it, so the case waits for the settled form instead of clicking.
-      await other.waitForFunction(
-        "document.querySelector('.key-form input[name=scope][value=admin]')?.checked === true",
-      );
+      // The scopes take no click until the form knows the key is the server's first (a later case holds that);
+      // then admin is already ticked, and checking it is what a person who wants an admin key does.
+      await form.getByLabel('admin', { exact: true }).check();
       await form.getByRole('button', { name: 'Create key' }).click();
       const created = other.locator('.created-key');
       await created.getByText('This server now requires a key').waitFor();
@@ -107,6 +105,77 @@ describe('the dashboard on a keyless server (chromium, real api processes)', () 
       await fresh.locator('#api-key').waitFor();
       assert.match(await fresh.locator('.login').innerText(), /Access page or with engram keys create/);
       await fresh.close();
+    } finally {
+      await other.close();
+      await keyless.stop();
+    }
+  });
+
+  it('on a keyless server, the key form takes no scopes until the key list says the key is the first, and keeps the choice made then', async () => {
+    const keyless = await startKeylessServer();
+    const other = await (await contextWithAxe(browser)).newPage();
+    const form = other.locator('.key-form');
+    const box = (scope: string) => form.getByLabel(scope, { exact: true });
+    const ticked = async () => {
+      const scopes = [];
+      for (const scope of ['read', 'write', 'admin']) if (await box(scope).isChecked()) scopes.push(scope);
+      return scopes;
+    };
+    // The key list is held back until the case lets it through, and the one read after that fails.
+    let listAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (listAsked = resolve));
+    let letListThrough!: () => void;
+    const released = new Promise<void>((resolve) => (letListThrough = resolve));
+    let lists = 0;
+    await other.route('**/api/admin/keys', async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      lists++;
+      if (lists === 2) {
+        return route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: '{"message":"Key list held back"}',
+        });
+      }
+      listAsked();
+      await released;
+      return route.continue();
+    });
+    try {
+      await other.goto(`${keyless.url}/#/access`);
+      await asked;
+      await form.getByLabel('Name', { exact: true }).fill('first key');
+      for (const scope of ['read', 'write', 'admin']) assert.ok(await box(scope).isDisabled(), `${scope} waits`);
+      assert.ok(await form.getByRole('button', { name: 'Create key' }).isDisabled(), 'nothing can be created yet');
+      assert.ok(await form.locator('[aria-busy="true"]', { hasText: 'Loading…' }).isVisible());
+      await box('admin').click({ force: true }); // a click while the list is on its way changes nothing
+      assert.deepEqual(await ticked(), ['read']);
+
+      letListThrough();
+      await waitFor(() => box('admin').isEnabled(), 'the scopes to open');
+      assert.deepEqual(await ticked(), ['read', 'write', 'admin'], 'the first key starts as an admin key');
+      assert.equal(await form.locator('[aria-busy="true"]').count(), 0);
+      await box('write').uncheck();
+
+      // A memory change reloads the panel; that read of the key list fails, and the choice stays as it was.
+      await other.locator('.live', { hasText: 'Live' }).waitFor({ timeout: 15_000 });
+      await call(keyless.url, 'POST', '/api/memories', { content: 'Stored while the key form was filled in' });
+      await other.locator('.card .error', { hasText: 'Key list held back' }).waitFor();
+      assert.deepEqual(await ticked(), ['read', 'admin'], 'the failed reload ticked nothing anew');
+      assert.ok(await box('admin').isEnabled(), 'the form stays usable');
+
+      // A refused key leaves the choice too; then the key is made as chosen.
+      await form.getByLabel(/^Namespace/).fill('team');
+      await form.getByRole('button', { name: 'Create key' }).click();
+      await form.locator('.error', { hasText: 'first stored key' }).waitFor();
+      assert.deepEqual(await ticked(), ['read', 'admin'], 'the refusal ticked nothing anew');
+      await form.getByLabel(/^Namespace/).fill('');
+      await form.getByRole('button', { name: 'Create key' }).click();
+      const listed = other.locator('.key-list li', { hasText: 'first key' });
+      await listed.waitFor();
+      assert.deepEqual(await listed.locator('.tag').allInnerTexts(), ['read', 'admin']);
+      assert.deepEqual(await ticked(), ['read'], 'the form starts the next key with read alone');
+      await assertAccessible(other, 'key form after a failed reload');
     } finally {
       await other.close();
       await keyless.stop();

@@ -1,9 +1,11 @@
-import { html, nothing } from 'lit';
+import { html, nothing, PropertyValues } from 'lit';
 import { ApiKeyView, OAuthClientView } from '../api';
 import { errorText, formatTime } from '../format';
 import { ReloadingView } from './reloading-view';
 
 const SCOPES = ['read', 'write', 'admin'] as const;
+const READ_ONLY: ReadonlySet<string> = new Set(['read']);
+const EVERY_SCOPE: ReadonlySet<string> = new Set(SCOPES);
 
 /** Past its expiry time: the server refuses it, as it does a revoked key, but the key was never revoked. */
 function hasExpired(key: ApiKeyView): boolean {
@@ -28,11 +30,23 @@ export class AccessView extends ReloadingView {
     clients: { state: true },
     created: { state: true },
     formError: { state: true },
+    startingScopes: { state: true },
   };
   declare keys: ApiKeyView[] | undefined;
   declare clients: OAuthClientView[] | undefined;
   declare created: (ApiKeyView & { key: string }) | undefined;
   declare formError: string;
+  /**
+   * The scopes the form starts with, undefined (scopes and Create disabled) until the view knows whether the key is the
+   * server's first. Decided then and again when the form is reset after a key is made, never on a reload (a
+   * revoke's, a failed one's): ticking the boxes anew would undo a user's choice, or a click landing as it renders.
+   */
+  declare startingScopes: ReadonlySet<string> | undefined;
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    this.startingScopes ??= this.scopesForNextKey();
+    super.willUpdate(changed);
+  }
 
   protected async load(): Promise<void> {
     const [keys, clients] = await Promise.all([this.api.keys(), this.api.oauthClients()]);
@@ -60,6 +74,7 @@ export class AccessView extends ReloadingView {
       });
       this.formError = '';
       form.reset();
+      this.startingScopes = undefined; // the next key is not the first: decided again from the list
       // Without a key this page is now refused: list the new key from the answer rather than ask again.
       if (this.keyless) this.keys = [...(this.keys ?? []), this.created];
       else await this.reload();
@@ -79,6 +94,13 @@ export class AccessView extends ReloadingView {
    */
   private get makingFirstKey(): boolean {
     return this.keyless && this.keys?.length === 0;
+  }
+
+  /** Read alone, or every scope for the server's first key; undefined while a keyless page awaits its key list. */
+  private scopesForNextKey(): ReadonlySet<string> | undefined {
+    if (!this.keyless) return READ_ONLY;
+    if (this.keys === undefined) return undefined;
+    return this.makingFirstKey ? EVERY_SCOPE : READ_ONLY;
   }
 
   private signInWithCreatedKey(): void {
@@ -127,14 +149,22 @@ export class AccessView extends ReloadingView {
     </li>`;
   }
 
+  /** Why the scopes cannot be chosen yet: on a keyless server they wait for the key list. */
+  private renderScopesPending() {
+    return this.error
+      ? html`<p class="hint">The scopes can be chosen once the key list loads.</p>`
+      : html`<p class="hint" aria-busy="true">Loading…</p>`;
+  }
+
   override render() {
+    const starting = this.startingScopes;
     return html`<section class="view" aria-labelledby="access-title">
       <h1 id="access-title">Access</h1>
       ${this.error && this.keys ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <form class="card key-form" @submit=${(event: SubmitEvent) => this.create(event)}>
         <h2>New API key</h2>
         <label>Name <input name="name" required maxlength="100" autocomplete="off" /></label>
-        <fieldset>
+        <fieldset ?disabled=${starting === undefined}>
           <legend>Scopes</legend>
           ${SCOPES.map(
             (scope) =>
@@ -143,11 +173,12 @@ export class AccessView extends ReloadingView {
                   type="checkbox"
                   name="scope"
                   value=${scope}
-                  ?checked=${scope === 'read' || this.makingFirstKey}
+                  ?checked=${starting?.has(scope) ?? scope === 'read'}
                 />
                 ${scope}</label
               >`,
           )}
+          ${starting === undefined ? this.renderScopesPending() : nothing}
         </fieldset>
         <label
           >Namespace (optional: bind the key to it)
@@ -167,7 +198,7 @@ export class AccessView extends ReloadingView {
             : nothing
         }
         ${this.formError ? html`<p class="error" role="alert">${this.formError}</p>` : nothing}
-        <button type="submit">Create key</button>
+        <button type="submit" ?disabled=${starting === undefined}>Create key</button>
       </form>
       ${
         this.created
