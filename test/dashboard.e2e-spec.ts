@@ -129,6 +129,42 @@ describe('the dashboard in a real browser (chromium, real api process)', () => {
     assert.equal(await card('The boiler').count(), 0, 'no stale results under the error');
   });
 
+  it("search takes no minimum score and runs no search until it has the server's floor, then keeps the one typed", async () => {
+    await nav('Memories').click();
+    // The server's floor (its detailed status) is held back until the case lets it through.
+    let statusAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (statusAsked = resolve));
+    let letStatusThrough!: () => void;
+    const released = new Promise<void>((resolve) => (letStatusThrough = resolve));
+    await page.route('**/api/health/detailed', async (route) => {
+      statusAsked();
+      await released;
+      await route.continue();
+    });
+    try {
+      await nav('Search').click();
+      await asked;
+      const form = page.getByRole('search');
+      await form.getByLabel('Query').fill('boiler October'); // the query may be typed meanwhile
+      assert.ok(await form.getByLabel('Min. score').isDisabled(), 'the minimum score waits for the floor');
+      assert.ok(await form.getByRole('button', { name: 'Search' }).isDisabled(), 'a search now would have no floor');
+      assert.ok(await form.locator('[aria-busy="true"]', { hasText: 'Loading…' }).isVisible());
+
+      letStatusThrough();
+      await waitFor(() => form.getByLabel('Min. score').isEnabled(), 'the minimum score to open');
+      assert.equal(await form.getByLabel('Min. score').inputValue(), '0.01', "the server's default floor");
+      await form.getByLabel('Min. score').fill('0.05');
+      const searched = page.waitForRequest((request) => request.url().endsWith('/api/search'));
+      await form.getByRole('button', { name: 'Search' }).click();
+      assert.equal(JSON.parse((await searched).postData() ?? '{}').min_score, 0.05, 'the typed floor is sent');
+      await page.locator('search-view .memory-list, search-view .empty').first().waitFor();
+      assert.equal(await form.getByLabel('Min. score').inputValue(), '0.05', 'and still shown');
+      assert.equal(await form.locator('[aria-busy="true"]').count(), 0);
+    } finally {
+      await page.unroute('**/api/health/detailed');
+    }
+  });
+
   it('edits tags and deletes a memory after confirmation', async () => {
     await nav('Memories').click();
     await card('VPN certificate').getByRole('button', { name: /^Edit/ }).click();

@@ -5,7 +5,8 @@ import { ReloadingView } from './reloading-view';
 
 /**
  * Hybrid (or semantic / keyword) search with tag, type and time filters; every hit shows its scores.
- * Results under the minimum score are left out; the field starts at the server's default floor.
+ * Results under the minimum score are left out; the field starts at the server's default floor, and it and
+ * Search wait for it.
  */
 export class SearchView extends ReloadingView {
   static override properties = {
@@ -67,6 +68,8 @@ export class SearchView extends ReloadingView {
   }
 
   override render() {
+    // Until the server's floor is known, a search would run without it, and the answer would overwrite a typed one.
+    const floorKnown = this.minScore !== undefined;
     return html`<section class="view" aria-labelledby="search-title">
       <h1 id="search-title">Search</h1>
       <form class="search card" role="search" @submit=${this.submit}>
@@ -92,7 +95,8 @@ export class SearchView extends ReloadingView {
             min="0"
             max="1"
             step="0.01"
-            .value=${this.minScore === undefined ? '' : String(this.minScore)}
+            .value=${floorKnown ? String(this.minScore) : ''}
+            ?disabled=${!floorKnown}
             title="Results scoring lower (a 0-1 probability of relevance) are left out"
         /></label>
         <label
@@ -103,7 +107,8 @@ export class SearchView extends ReloadingView {
             <option>50</option>
           </select></label
         >
-        <button type="submit" class="primary">Search</button>
+        <button type="submit" class="primary" ?disabled=${!floorKnown}>Search</button>
+        ${floorKnown || this.error ? nothing : html`<p class="hint" aria-busy="true">Loading…</p>`}
       </form>
       <details class="score-help">
         <summary>What the scores mean</summary>
