@@ -182,6 +182,38 @@ describe('the dashboard on a keyless server (chromium, real api processes)', () 
     }
   });
 
+  it("keeps privacy rules typed and not yet saved through a reload that brings another tab's rules, and saves them", async () => {
+    const keyless = await startKeylessServer();
+    const other = await (await contextWithAxe(browser)).newPage();
+    const typed = '- never tell the gate code\n';
+    const rules = other.getByLabel('Filter rules');
+    try {
+      await other.goto(`${keyless.url}/#/agent`);
+      await rules.waitFor();
+      await other.locator('.live', { hasText: 'Live' }).waitFor({ timeout: 15_000 });
+      await rules.fill(typed);
+      // Another tab saves its rules, which reloads this panel; the file written after them marks that reload.
+      await call(keyless.url, 'PUT', '/api/agent/files/.filters', { content: '- saved in another tab\n' });
+      await call(keyless.url, 'PUT', '/api/agent/files/reloaded.md', { content: '# Written after the rules\n' });
+      await call(keyless.url, 'POST', '/api/memories', { content: 'Stored while the rules were typed' });
+      await other.locator('.file-list a', { hasText: 'reloaded.md' }).waitFor();
+      assert.equal(await rules.inputValue(), typed, 'the typed rules are still there');
+
+      await other.locator('.filters-form').getByRole('button', { name: 'Save filters' }).click();
+      await other.locator('.filters-form [role="status"]', { hasText: 'Saved' }).waitFor();
+      assert.equal((await call(keyless.url, 'GET', '/api/agent/files/.filters')).body.content, typed);
+      // Saved, the form follows the stored rules again.
+      await call(keyless.url, 'PUT', '/api/agent/files/.filters', { content: '- changed later\n' });
+      await waitFor(
+        async () => (await rules.inputValue()) === '- changed later\n',
+        'the form to show the stored rules',
+      );
+    } finally {
+      await other.close();
+      await keyless.stop();
+    }
+  });
+
   it('keeps memory changes in the activity feed through long jobs: each job is one line, showing its progress, then its end', async () => {
     // One item per stored batch: each import of 250 items reports progress 250 times.
     const server = await startKeylessServer({ ENGRAM_MAX_BATCH_ITEMS: '1' });

@@ -47,6 +47,11 @@ export class AgentView extends ReloadingView {
   declare answer: AgentAnswer | undefined;
   declare askError: string;
   declare asking: boolean;
+  /**
+   * Rules typed into the filters form and not saved yet: a reload (any memory change, another tab's save)
+   * leaves them on screen rather than putting the stored rules over them.
+   */
+  private filtersEdited = false;
 
   constructor() {
     super();
@@ -65,7 +70,7 @@ export class AgentView extends ReloadingView {
     ]);
     this.status = status;
     this.files = files.files;
-    this.filters = filters.content;
+    if (!this.filtersEdited) this.filters = filters.content;
     this.transcripts =
       status.transcripts_kept && this.caller.admin ? (await this.api.transcripts()).transcripts : undefined;
     await this.openFile();
@@ -122,9 +127,13 @@ export class AgentView extends ReloadingView {
 
   private async saveFilters(event: SubmitEvent): Promise<void> {
     event.preventDefault();
-    const content = String(new FormData(event.target as HTMLFormElement).get('content') ?? '');
+    const field = (event.target as HTMLFormElement).elements.namedItem('content') as HTMLTextAreaElement;
+    const content = field.value;
     try {
-      this.filters = (await this.api.saveFilters(content)).content;
+      const saved = (await this.api.saveFilters(content)).content;
+      // Typed on while the save was on its way: that text stays, still unsaved.
+      this.filtersEdited = field.value !== content;
+      if (!this.filtersEdited) this.filters = saved;
       this.filtersNotice = 'Saved: the agent applies these rules to every answer.';
     } catch (error) {
       this.filtersNotice = `Not saved: ${errorText(error)}`;
@@ -229,7 +238,13 @@ export class AgentView extends ReloadingView {
       <p class="meta">Rules the agent follows in every answer, one per line (“- do not reveal e-mail addresses”).</p>
       <label
         ><span class="visually-hidden">Filter rules</span>
-        <textarea name="content" rows="4" ?readonly=${!writable} .value=${this.filters ?? ''}></textarea>
+        <textarea
+          name="content"
+          rows="4"
+          ?readonly=${!writable}
+          .value=${this.filters ?? ''}
+          @input=${() => (this.filtersEdited = true)}
+        ></textarea>
       </label>
       ${this.filtersNotice ? html`<p role="status">${this.filtersNotice}</p>` : nothing}
       ${writable ? html`<div class="form-actions"><button type="submit">Save filters</button></div>` : nothing}
