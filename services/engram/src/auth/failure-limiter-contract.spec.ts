@@ -2,11 +2,17 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { RedisKeys } from '../config/redis-keys';
+import { openPostgresDatabase } from '../storage/postgres/postgres.connection';
+import { PostgresFailureLimiter } from '../storage/postgres/postgres-failure-limiter';
+import { startTestPostgres } from '../testing/postgres-test-server';
 import { startTestRedis, TestRedis } from '../testing/redis-server';
 import { BudgetPlace, FailureBudget, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
 import { RedisFailureLimiter } from './redis-failure-limiter';
 
-/** Two replicas' limiters counting together: one shared limiter twice in process, two clients of one Redis. */
+/**
+ * Two replicas' limiters counting together: one shared limiter twice in process, two clients of one Redis,
+ * two pools on one PostgreSQL database.
+ */
 interface LimiterForm {
   name: string;
   open(): Promise<{ replicas: [FailureLimiter, FailureLimiter]; close(): Promise<void> }>;
@@ -39,6 +45,22 @@ const inRedis: LimiterForm = {
   },
 };
 
+const inPostgres: LimiterForm = {
+  name: 'PostgreSQL (two pools on one database as two replicas)',
+  open: async () => {
+    const server = await startTestPostgres();
+    const settings = { url: server.url, poolSize: 8, statementTimeoutMs: 60_000 };
+    const databases = [await openPostgresDatabase(settings), await openPostgresDatabase(settings)];
+    return {
+      replicas: [new PostgresFailureLimiter(databases[0]), new PostgresFailureLimiter(databases[1])],
+      close: async () => {
+        await Promise.all(databases.map((database) => database.close()));
+        await server.close();
+      },
+    };
+  },
+};
+
 /** A budget no other case counts against. */
 const budget = (limit: number): FailureBudget => ({
   name: `budget-${randomBytes(4).toString('hex')}`,
@@ -46,7 +68,7 @@ const budget = (limit: number): FailureBudget => ({
   windowMs: 60_000,
 });
 
-for (const form of [inProcess, inRedis]) {
+for (const form of [inProcess, inRedis, inPostgres]) {
   describe(`FailureLimiter reservations: ${form.name}`, () => {
     let replicas: [FailureLimiter, FailureLimiter];
     let close: () => Promise<void>;
@@ -64,10 +86,13 @@ for (const form of [inProcess, inRedis]) {
 
     it('gives out no more places than the budget to reservations made at once on two replicas', async () => {
       const fetches = budget(25);
+      const started = Date.now();
       const taken = await reserveAtOnce(400, () => [{ budget: fetches, key: 'all' }]);
       assert.equal(taken.filter(Boolean).length, fetches.limit, 'places taken of 400 asked for at once');
       const wait = await replicas[1].retryAfterSeconds(fetches, 'all');
-      assert.ok(wait >= 59 && wait <= 60, `the budget is spent for the window: ${wait}`);
+      // The places were taken while the 400 ran, which a busy machine stretches past a second.
+      const earliest = 59 - Math.floor((Date.now() - started) / 1000);
+      assert.ok(wait >= earliest && wait <= 60, `the budget is spent for the window: ${wait}`);
     });
 
     it('takes a place in each of two budgets, or in neither, for reservations made at once', async () => {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** At most `limit` failures in any `windowMs`, counted per key; `name` keeps budgets apart. */
 export interface FailureBudget {
   name: string;
@@ -39,10 +41,17 @@ export interface FailureLimiter {
 
 /** Nest injection token for the FailureLimiter. */
 export const FAILURE_LIMITER = Symbol('FAILURE_LIMITER');
+/** Nest injection token: the store's own FailureLimiter (in the PostgreSQL database), undefined on SQLite. */
+export const DATABASE_FAILURE_LIMITER = Symbol('DATABASE_FAILURE_LIMITER');
 
 /** A reservation with nothing to give back: refused (the seconds to wait), or one that needed no place (0). */
 export function emptyReservation(retryAfterSeconds: number): Reservation {
   return { retryAfterSeconds, release: async () => undefined };
+}
+
+/** Keys are attacker-chosen text: a shared store keeps each as a digest of one short, fixed shape. */
+export function keyDigest(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 32);
 }
 
 /** Milliseconds until an entry leaves the window, as whole seconds a client is told to wait (at least 1). */

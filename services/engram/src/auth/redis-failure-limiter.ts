@@ -1,5 +1,5 @@
 import { Logger, OnModuleDestroy } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../config/redis-keys';
@@ -9,6 +9,7 @@ import {
   FailureBudget,
   FailureLimiter,
   InMemoryFailureLimiter,
+  keyDigest,
   Reservation,
   waitInSeconds,
 } from './failure-limiter';
@@ -149,10 +150,8 @@ export class RedisFailureLimiter implements FailureLimiter, OnModuleDestroy {
     else this.client.disconnect();
   }
 
-  /** Keys are attacker-chosen text: hashed, so every Redis key has one short, fixed shape. */
   private keyOf(budget: FailureBudget, key: string): string {
-    const digest = createHash('sha256').update(key).digest('hex').slice(0, 32);
-    return this.keys.authFailures(budget.name, digest);
+    return this.keys.authFailures(budget.name, keyDigest(key));
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AUDIT_REPOSITORY } from '../audit/audit.repository';
+import { DATABASE_FAILURE_LIMITER } from '../auth/failure-limiter';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
@@ -15,6 +16,7 @@ import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryStore } from './memory.store';
 import { OAuthStore } from './oauth.store';
 import { PostgresAgentFileStore } from './postgres/postgres-agent-file.store';
+import { PostgresFailureLimiter } from './postgres/postgres-failure-limiter';
 import { openPostgresStores, PostgresStores } from './postgres/postgres.stores';
 import { SearchStore } from './search.store';
 import { SettingsStore } from './settings.store';
@@ -91,6 +93,10 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
       stores.backend === 'postgres' ? new PostgresAgentFileStore(stores.db) : undefined,
     ),
     part(DATABASE_SLOT_LEASES, (stores) => stores.slotLeases),
+    // Failed credentials counted in the database every replica shares; SQLite's processes count their own.
+    part(DATABASE_FAILURE_LIMITER, (stores) =>
+      stores.backend === 'postgres' ? new PostgresFailureLimiter(stores.db) : undefined,
+    ),
     part(StorageInfoRepository, (stores) => stores.info),
     part(StoreLocks, (stores) => new StoreLocks(stores.locks)),
     {
@@ -125,6 +131,7 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     OAuthStore,
     DATABASE_AGENT_FILE_STORE,
     DATABASE_SLOT_LEASES,
+    DATABASE_FAILURE_LIMITER,
     AgentFileJournal,
     WorkspaceFolderSweeper,
   ],

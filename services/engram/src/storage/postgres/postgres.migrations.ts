@@ -514,6 +514,23 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE inline_jobs ADD COLUMN uncancellable text;
     `,
   },
+  {
+    version: 33,
+    name: 'failure-limit-entries',
+    // Failed credentials and metadata fetches every replica counts together without Redis
+    // (postgres-failure-limiter.ts): a row per entry, its key hashed; lapsed rows are swept by expires_at.
+    sql: `
+      CREATE TABLE failure_limit_entries (
+        id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        budget     text   NOT NULL,
+        key_digest text   NOT NULL,
+        counted_at bigint NOT NULL, -- epoch milliseconds, the server's clock
+        expires_at bigint NOT NULL  -- counted_at + the budget's window
+      );
+      CREATE INDEX failure_limit_entries_key ON failure_limit_entries (budget, key_digest, counted_at);
+      CREATE INDEX failure_limit_entries_expiry ON failure_limit_entries (expires_at);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */
