@@ -53,6 +53,16 @@ describe('PostgresFailureLimiter (two pools on one database as two replicas)', (
     assert.equal(await replicaA.retryAfterSeconds(BUDGET, hostile), 60);
   });
 
+  it('records failures flooding one client on both replicas at once, and keeps no more than the budget of them', async () => {
+    await Promise.all(Array.from({ length: 60 }, (_, n) => [replicaA, replicaB][n % 2].recordFailure(BUDGET, 'flood')));
+    await replicaA.recordFailure(BUDGET, 'flood');
+    assert.deepEqual(
+      (await rows()).map(({ count }) => count),
+      [BUDGET.limit],
+    );
+    assert.equal(await replicaB.retryAfterSeconds(BUDGET, 'flood'), 60);
+  });
+
   it('deletes the lapsed entries of other clients as it writes, so a flood of addresses leaves no rows behind', async () => {
     const short: FailureBudget = { name: 'short', limit: 5, windowMs: 1000 };
     for (let i = 0; i < 100; i++) await replicaA.recordFailure(short, `198.51.100.${i}`);

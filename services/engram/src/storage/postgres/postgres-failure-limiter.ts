@@ -49,7 +49,8 @@ const RESERVE = `WITH ${CLOCK}, ${PLACES}, ${WAIT},
 /**
  * Counts one failure whatever the budget holds, keeping the newest `limit` of its key (all an answer needs),
  * so one key's flood costs a constant number of rows. The statement does not see its own insert: the
- * older entries past the newest `limit - 1` go.
+ * older entries past the newest `limit - 1` go. It takes no lock: rows another write holds are skipped,
+ * left for the next failure to trim, so failures flooding one key never queue behind each other.
  */
 const RECORD = `WITH ${CLOCK}, ${PLACES},
   added AS (
@@ -59,7 +60,8 @@ const RECORD = `WITH ${CLOCK}, ${PLACES},
     DELETE FROM failure_limit_entries WHERE id IN (
       SELECT e.id FROM failure_limit_entries e, places
        WHERE e.budget = places.budget AND e.key_digest = places.key_digest
-       ORDER BY e.counted_at DESC, e.id DESC OFFSET (SELECT max_count FROM places) - 1)),
+       ORDER BY e.counted_at DESC, e.id DESC OFFSET (SELECT max_count FROM places) - 1
+       FOR UPDATE OF e SKIP LOCKED)),
   ${SWEEP}
   SELECT 0`;
 
@@ -67,9 +69,9 @@ const RETRY = `WITH ${CLOCK}, ${PLACES}, ${WAIT} SELECT ms AS wait_ms FROM wait`
 
 /**
  * The FailureLimiter every replica on one PostgreSQL database shares without Redis: a row per failure or
- * place taken (migration 33), under the key's digest. Every write to a budget's key holds a
- * transaction-level lock on it, taken in one order, so a reservation's count and add are one step across
- * replicas and two reservations cannot deadlock; reads take no lock. Windows run on the server's clock.
+ * place taken (migration 33), under the key's digest. A reservation holds a transaction-level lock on each
+ * budget's key, taken in one order, so its count and add are one step across replicas and two reservations
+ * cannot deadlock; failures recorded after the fact and reads take no lock. Windows run on the server's clock.
  */
 export class PostgresFailureLimiter implements FailureLimiter {
   /** `clock` replaces the server's (tests put two replicas' entries in one millisecond with it). */
@@ -84,7 +86,7 @@ export class PostgresFailureLimiter implements FailureLimiter {
   }
 
   async recordFailure(budget: FailureBudget, key: string): Promise<void> {
-    await this.underLocks([{ budget, key }], (tx) => tx.query(RECORD, this.params([{ budget, key }])));
+    await this.db.query(RECORD, this.params([{ budget, key }]));
   }
 
   async reserve(places: readonly BudgetPlace[]): Promise<Reservation> {
