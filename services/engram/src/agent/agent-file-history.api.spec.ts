@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { memoryGraphJsonl } from '../testing/import-fixtures';
-import { act, answer, MemAgentTestDouble, startMemAgentTestDouble } from '../testing/mem-agent.test-double';
-import { startTestPostgres, TestPostgres } from '../testing/postgres-test-server';
-import { startTestApp, TestApp } from '../testing/test-app';
+import { apiBackends, scriptedAgentApi } from '../testing/api-backends';
+import { act, answer } from '../testing/mem-agent.test-double';
 import { waitFor } from '../testing/wait-for';
 
 const ADMIN_KEY = 'file-history-admin-key-0123456789';
@@ -25,27 +24,6 @@ const SCENARIOS = [
   },
 ];
 
-interface Backend {
-  name: string;
-  env(): Promise<Record<string, string>>;
-  stop(): Promise<void>;
-}
-
-function backends(): Backend[] {
-  let postgres: TestPostgres | undefined;
-  return [
-    { name: 'SQLite (MEMORY_DIR folder)', env: async () => ({}), stop: async () => undefined },
-    {
-      name: 'PostgreSQL (files in the database)',
-      async env() {
-        postgres = await startTestPostgres();
-        return { MCP_MEMORY_STORAGE_BACKEND: 'postgres', DATABASE_URL: postgres.url };
-      },
-      stop: async () => postgres?.close(),
-    },
-  ];
-}
-
 interface Version {
   version: number;
   actor: string;
@@ -59,39 +37,26 @@ interface Version {
  * import, hand edit through the API, revert) is journaled with its actor and diff, reverts bring back
  * content (a deleted file too) and search follows at once, and a namespace sees only its own history.
  */
-for (const backend of backends()) {
+for (const backend of apiBackends()) {
   describe(`memory file history over REST: ${backend.name} (real api, real sandbox; scripted model)`, () => {
-    let api: TestApp;
-    let model: MemAgentTestDouble;
+    const session = scriptedAgentApi(backend, SCENARIOS, {
+      MCP_API_KEY: ADMIN_KEY,
+      ENGRAM_AGENT_MAX_TOOL_TURNS: '4',
+    });
     const admin = { 'X-API-Key': ADMIN_KEY };
 
-    before(async () => {
-      model = await startMemAgentTestDouble(SCENARIOS);
-      api = await startTestApp({
-        MCP_API_KEY: ADMIN_KEY,
-        ENGRAM_AGENT_BASE_URL: model.url,
-        ENGRAM_AGENT_MAX_TOOL_TURNS: '4',
-        ...(await backend.env()),
-      });
-    });
-    after(async () => {
-      await api.close();
-      await model.close();
-      await backend.stop();
-    });
-
-    const get = (path: string, headers = admin) => api.request('GET', path, { headers });
+    const get = (path: string, headers = admin) => session.api.request('GET', path, { headers });
     const put = (path: string, body: unknown, headers = admin) =>
-      api.request('PUT', `/api/agent/files/${path}`, { body, headers });
+      session.api.request('PUT', `/api/agent/files/${path}`, { body, headers });
     const revert = (path: string, body: unknown, headers = admin) =>
-      api.request('POST', `/api/agent/files/${path}/revert`, { body, headers });
+      session.api.request('POST', `/api/agent/files/${path}/revert`, { body, headers });
     const versions = async (path: string): Promise<Version[]> => {
       const response = await get(`/api/agent/files/${path}/history?limit=100`);
       assert.equal(response.status, 200, response.text);
       return response.body.versions;
     };
     const searchHits = async (query: string): Promise<{ path: string; content: string }[]> => {
-      const response = await api.request('POST', '/api/search', {
+      const response = await session.api.request('POST', '/api/search', {
         body: { query, memory_type: 'memory_file', limit: 10 },
         headers: admin,
       });
@@ -124,7 +89,7 @@ for (const backend of backends()) {
     });
 
     it('an agent run is journaled as agent: each changed file with its diff, a deletion included', async () => {
-      const run = await api.request('POST', '/api/agent/query', {
+      const run = await session.api.request('POST', '/api/agent/query', {
         body: { question: 'I moved to Porto; drop the old note.' },
         headers: admin,
       });
@@ -184,7 +149,7 @@ for (const backend of backends()) {
       const form = new FormData();
       form.append('target', 'memory-dir');
       form.append('file', new Blob([memoryGraphJsonl()]), 'memory.jsonl');
-      const queued = await fetch(`${api.url}/api/import`, { method: 'POST', body: form, headers: admin });
+      const queued = await fetch(`${session.api.url}/api/import`, { method: 'POST', body: form, headers: admin });
       const { job_id: jobId } = (await queued.json()) as { job_id: string };
       assert.equal(queued.status, 202, jobId);
       let job: { state: string; error?: string } = { state: 'queued' };
@@ -223,7 +188,7 @@ for (const backend of backends()) {
     });
 
     it("keeps to the caller's namespace: another namespace's key finds no history, version or revert", async () => {
-      const created = await api.request('POST', '/api/admin/keys', {
+      const created = await session.api.request('POST', '/api/admin/keys', {
         body: { name: 'other', scopes: ['write'], namespace: 'other' },
         headers: admin,
       });
@@ -261,7 +226,7 @@ for (const backend of backends()) {
       await expect(revert('user.md', { version: 1, extra: true }), 400, /unknown field\(s\) extra/);
       await expect(revert('user.md', { version: 999999 }), 404, /No version 999999/);
       await expect(
-        api.request('POST', '/api/agent/files/user.md', { body: { version: 1 }, headers: admin }),
+        session.api.request('POST', '/api/agent/files/user.md', { body: { version: 1 }, headers: admin }),
         400,
         /revert/,
       );
@@ -272,7 +237,7 @@ for (const backend of backends()) {
       }
       await expect(put('two%0Alines.md', { content: 'x' }), 400, /control character/);
       await expect(put('big.md', { content: 'x'.repeat(1024 * 1024 + 1) }), 413, /bytes/);
-      const reader = await api.request('POST', '/api/admin/keys', {
+      const reader = await session.api.request('POST', '/api/admin/keys', {
         body: { name: 'reader', scopes: ['read'] },
         headers: admin,
       });

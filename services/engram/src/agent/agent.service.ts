@@ -205,7 +205,7 @@ export class AgentService implements OnApplicationBootstrap, BeforeApplicationSh
     query: AgentQuery,
     hooks: AgentRunHooks,
   ): Promise<AgentAnswer> {
-    const directory = new MemoryDirectoryRepository(workspace.root);
+    const directory = new MemoryDirectoryRepository(workspace.root, workspace.limits);
     const rules = [...(await readFiltersFile(directory.root)), ...(query.filters ?? [])];
     const functions = new MemoryFunctions(directory);
     const { agent, sandbox } = this.config;

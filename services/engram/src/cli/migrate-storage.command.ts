@@ -16,6 +16,7 @@ import { PlainFailure, plainFailure } from '../process/plain-failure';
 import { HeldLock, LockRepository } from '../storage/locks/lock.repository';
 import { StoreInUse, StoreLocks } from '../storage/locks/store-locks';
 import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
+import { memoryLimitsWithEntries } from '../storage/agent-file.rules';
 import { PostgresLoginRefused, PostgresUnreachable } from '../storage/postgres/postgres.connection';
 import { openPostgresStores } from '../storage/postgres/postgres.stores';
 import { openSqliteStores } from '../storage/sqlite/sqlite.stores';
@@ -226,6 +227,7 @@ async function open(
   memoryDir: string,
   model: EmbeddingModel | undefined,
 ): Promise<MigrationSide | number> {
+  const limits = memoryLimitsWithEntries(config.memoryMaxEntries);
   try {
     if (location.kind === 'sqlite') {
       const stores = openSqliteStores({
@@ -234,7 +236,7 @@ async function open(
         encryptionKey: config.storage.encryptionKey,
         model,
       });
-      return { stores, agentFiles: new FolderAgentFileStore(memoryDir, stores.fileJournal) };
+      return { stores, agentFiles: new FolderAgentFileStore(memoryDir, stores.fileJournal, limits) };
     }
     const stores = await openPostgresStores(
       {
@@ -244,7 +246,7 @@ async function open(
       },
       model,
     );
-    return { stores, agentFiles: new PostgresAgentFileStore(stores.db) };
+    return { stores, agentFiles: new PostgresAgentFileStore(stores.db, limits) };
   } catch (error) {
     const { line, exitCode } = openingFailure(`${describe(location)} (${flag})`, error);
     process.stderr.write(`engram migrate-storage: ${line}\n`);

@@ -241,6 +241,12 @@ describe('configuration', () => {
     assert.match(problemsOf({ MCP_BACKUP_MAX_COUNT: '0' }).join(), /MCP_BACKUP_MAX_COUNT=0 is not accepted/);
   });
 
+  it('caps a memory at 10,000 files and folders unless ENGRAM_MEMORY_MAX_ENTRIES says otherwise', () => {
+    assert.equal(loadConfig({ env: {}, cwd: dir }).memoryMaxEntries, 10_000);
+    assert.equal(loadConfig({ env: { ENGRAM_MEMORY_MAX_ENTRIES: '250000' }, cwd: dir }).memoryMaxEntries, 250_000);
+    assert.match(problemsOf({ ENGRAM_MEMORY_MAX_ENTRIES: '0' }).join(), /ENGRAM_MEMORY_MAX_ENTRIES=0 is not accepted/);
+  });
+
   it('keeps path imports off unless ENGRAM_IMPORT_DIR is set, and reads the import limits and chunk sizes', () => {
     const defaults = loadConfig({ env: {}, cwd: dir }).imports;
     assert.equal(defaults.allowedDir, undefined);

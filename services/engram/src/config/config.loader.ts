@@ -18,6 +18,7 @@ import {
   PostgresConfig,
   StorageBackend,
   VectorIndexMode,
+  DEFAULT_MEMORY_MAX_ENTRIES,
 } from './config.types';
 import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { readConflictJudgeConfig } from './conflict-judge-config.reader';
@@ -141,6 +142,7 @@ function buildConfig(read: EnvReader, cwd: string): AppConfig {
     publicUrl: (read.url('ENGRAM_PUBLIC_URL') ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, ''),
     redis: { url: readRedisUrl(read), prefix: readRedisPrefix(read) },
     memoryDir: absolute(read.raw('MEMORY_DIR') ?? join(baseDir, 'memory'), cwd),
+    memoryMaxEntries: read.integer('ENGRAM_MEMORY_MAX_ENTRIES', DEFAULT_MEMORY_MAX_ENTRIES, 1, 10_000_000),
     agent,
     sandbox: readSandboxConfig(read),
     backups: readBackupConfig(read, baseDir, cwd),

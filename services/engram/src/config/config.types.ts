@@ -324,6 +324,8 @@ export interface AppConfig {
   redis: { url?: string; prefix?: string };
   /** The agent's markdown memory directory (MEMORY_DIR); backed up and restored with the database. */
   memoryDir: string;
+  /** Files and folders one namespace's markdown memory may hold (ENGRAM_MEMORY_MAX_ENTRIES), wherever it lives. */
+  memoryMaxEntries: number;
   /** The memory agent: model endpoint, loop budgets, redaction (agent/). */
   agent: AgentConfig;
   /** Where model-written code runs (sandbox/). */
@@ -397,3 +399,6 @@ export type AccessLogLevel = 'off' | 'debug' | 'info';
 
 /** Nest injection token for the AppConfig object. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** ENGRAM_MEMORY_MAX_ENTRIES when unset; also the limit of stores built without the config (tests, tools). */
+export const DEFAULT_MEMORY_MAX_ENTRIES = 10_000;

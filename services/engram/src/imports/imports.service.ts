@@ -9,7 +9,7 @@ import { JobCancelled } from '../jobs/job.errors';
 import { ImportJobData } from '../jobs/job.types';
 import { contentHash } from '../memories/content-hash';
 import { MemoryService } from '../memories/memory.service';
-import { AgentFileStore } from '../storage/agent-file.store';
+import { AgentFileStore, AgentFileWorkspace } from '../storage/agent-file.store';
 import { StoreLocks } from '../storage/locks/store-locks';
 import { ImportRejected } from './imports.errors';
 import { ImportSource } from './imports.types';
@@ -280,7 +280,7 @@ export class ImportsService {
         // The agent's memory as a local folder, as an agent run gets it; a dry run reads it and saves nothing.
         const workspace = await this.files.openWorkspace(data.namespace, 'import');
         try {
-          await this.writeFiles(workspace.root, request, header, data, job, summary);
+          await this.writeFiles(workspace, request, header, data, job, summary);
           if (!data.dryRun) await workspace.save();
         } finally {
           await workspace.close();
@@ -290,9 +290,9 @@ export class ImportsService {
     );
   }
 
-  /** One import's documents as markdown files under the agent memory folder at `root`. */
+  /** One import's documents as markdown files in the agent memory folder of `workspace`, within its limits. */
   private async writeFiles(
-    root: string,
+    workspace: AgentFileWorkspace,
     request: ReadRequest,
     header: ReadHeader,
     data: ImportJobData,
@@ -300,7 +300,7 @@ export class ImportsService {
     summary: ImportSummary,
   ) {
     const target = new MemoryDirTarget(
-      new MemoryDirectoryRepository(root),
+      new MemoryDirectoryRepository(workspace.root, workspace.limits),
       { label: header.label, memoryDirFolder: header.memoryDirFolder! },
       data.dryRun,
     );

@@ -483,6 +483,44 @@ describe('sandbox: hostile snippets fail safely in every isolation mode that wor
       assert.equal(channel?.value, 2);
     });
 
+    it(`${mode}: a flood of empty folders and files stops at the memory's entry limit; the memory stays editable`, async (t) => {
+      if (!modes.includes(mode)) return t.skip(`${mode} isolation is not available here`);
+      const root = join(ctx.base, `flood-${mode}`);
+      mkdirSync(root);
+      writeFileSync(join(root, 'user.md'), '# User\n');
+      const functions = new MemoryFunctions(
+        new MemoryDirectoryRepository(root, {
+          fileBytes: 1 << 20,
+          directoryBytes: 10 << 20,
+          memoryBytes: 100 << 20,
+          entries: 40,
+        }),
+      );
+      const flood = [
+        'folders = 0',
+        'while folders < 1000 and create_dir(f"flood/d{folders}"):',
+        '    folders += 1',
+        'files = 0',
+        'while files < 1000 and create_file(f"f{files}.md", ""):',
+        '    files += 1',
+        'edited = create_file("user.md", "# User\\n- name: Ana\\n")',
+      ].join('\n');
+      const outcome = await runner.run({
+        mode,
+        python: PYTHON,
+        hostMemoryRoot: root,
+        code: flood,
+        limits: { timeoutMs: 10_000, memoryBytes: 256 << 20, maxValueChars: 1000 },
+        onCall: (fn, args) => functions.call(fn as never, args),
+      });
+      // user.md, flood/ and 38 folders in it make the 40 entries; no file fits after them.
+      assert.equal(result(outcome), "{'folders': 38, 'files': 0, 'edited': True}");
+      assert.equal(readdirSync(join(root, 'flood')).length, 38);
+      assert.deepEqual(readdirSync(root).sort(), ['flood', 'user.md']);
+      assert.equal(readFileSync(join(root, 'user.md'), 'utf8'), '# User\n- name: Ana\n');
+      assert.equal(functions.refusals.limit, 2);
+    });
+
     it(`${mode}: every snippet fails safely, nothing leaks, nothing is written outside, nothing connects`, async (t) => {
       if (!modes.includes(mode)) return t.skip(`${mode} isolation is not available here`);
       const functions = new MemoryFunctions(
@@ -490,6 +528,7 @@ describe('sandbox: hostile snippets fail safely in every isolation mode that wor
           fileBytes: 1 << 20,
           directoryBytes: 10 << 20,
           memoryBytes: 100 << 20,
+          entries: 10_000,
         }),
       );
       const outcomes = await inParallel(HOSTILE, 4, (hostile) =>

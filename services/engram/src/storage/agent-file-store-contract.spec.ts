@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { OpenedStorage, postgresAdapter, sqliteAdapter, StorageAdapterUnderTest } from '../testing/storage-adapters';
 import { waitFor } from '../testing/wait-for';
-import { EntryMissing, LimitExceeded, MemoryLimits, PathRefused } from './agent-file.rules';
+import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.repository';
+import { DEFAULT_MEMORY_LIMITS, EntryMissing, LimitExceeded, MemoryLimits, PathRefused } from './agent-file.rules';
 import { AgentFileStore } from './agent-file.store';
 
 const MODEL = { modelId: 'contract-model', dimension: 8 };
-const SMALL: MemoryLimits = { fileBytes: 100, directoryBytes: 250, memoryBytes: 400 };
+const SMALL: MemoryLimits = { fileBytes: 100, directoryBytes: 250, memoryBytes: 400, entries: 100 };
+const FOUR_ENTRIES: MemoryLimits = { ...DEFAULT_MEMORY_LIMITS, entries: 4 };
 
 /**
  * The agent file store's contract, run against every adapter: the memory folder on local disk (beside
@@ -173,6 +175,45 @@ function contract(adapter: StorageAdapterUnderTest): void {
       350,
     );
     await assert.rejects(() => small.read('default', 'notes/c.md'), EntryMissing);
+  });
+
+  it('caps the files and folders of each memory, folders its paths make included; a full memory can still be edited', async () => {
+    const capped = storage.agentFiles(FOUR_ENTRIES);
+    await capped.write('default', 'user.md', '', 'hand_edit');
+    await capped.write('default', 'notes/a.md', 'a', 'hand_edit');
+    await capped.writeRootFile('default', '.filters', '- no ages\n');
+    for (const path of ['b.md', 'notes/deeper/c.md']) {
+      await refusal(
+        () => capped.write('default', path, '', 'hand_edit'),
+        LimitExceeded,
+        /^the memory would hold (5|6) files and folders; it holds at most 4$/,
+      );
+    }
+    await capped.write('default', 'notes/a.md', 'A', 'hand_edit');
+    await capped.write('other', 'b.md', 'b', 'hand_edit');
+    await capped.delete('default', 'user.md', 'hand_edit');
+    await capped.write('default', 'notes/b.md', 'b', 'hand_edit');
+    assert.deepEqual(
+      (await capped.list('default')).map((file) => file.path),
+      ['notes/a.md', 'notes/b.md'],
+    );
+  });
+
+  it("an agent run's folder keeps to the store's limits: what the store refuses, the run cannot save", async () => {
+    const capped = storage.agentFiles(FOUR_ENTRIES);
+    await capped.write('default', 'user.md', '', 'hand_edit');
+    await capped.write('default', 'notes/a.md', 'a', 'hand_edit');
+    const workspace = await capped.openWorkspace('default', 'agent');
+    const run = new MemoryDirectoryRepository(workspace.root, workspace.limits);
+    await run.writeText(run.resolve('b.md'), 'b');
+    await assert.rejects(() => run.makeDir(run.resolve('empty')), LimitExceeded);
+    await assert.rejects(() => run.writeText(run.resolve('c.md'), 'c'), LimitExceeded);
+    await workspace.save();
+    await workspace.close();
+    assert.deepEqual(
+      (await capped.list('default')).map((file) => file.path),
+      ['b.md', 'notes/a.md', 'user.md'],
+    );
   });
 
   it('keeps each namespace to itself', async () => {

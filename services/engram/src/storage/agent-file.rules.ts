@@ -1,5 +1,6 @@
 import { isAbsolute, normalize, posix, sep } from 'node:path';
 import { withoutTrailingSlashes } from '../common/trailing-slashes';
+import { DEFAULT_MEMORY_MAX_ENTRIES } from '../config/config.types';
 
 /**
  * The rules every AgentFileStore applies, whatever holds the files: which paths name a memory file, and
@@ -9,16 +10,31 @@ import { withoutTrailingSlashes } from '../common/trailing-slashes';
 
 const MIB = 1024 * 1024;
 
-/** Size limits of one namespace's memory, in bytes (the reference's 1 MiB / 10 MiB / 100 MiB). */
+/** Limits of one namespace's memory: sizes in bytes (the reference's 1 MiB / 10 MiB / 100 MiB) and entries. */
 export interface MemoryLimits {
   fileBytes: number;
   /** Files directly inside one folder, together. */
   directoryBytes: number;
   /** The whole memory, every folder included. */
   memoryBytes: number;
+  /**
+   * Files and folders of the whole memory (ENGRAM_MEMORY_MAX_ENTRIES): empty files and folders cost no
+   * bytes, yet millions of them cost inodes, and every listing, backup and copy of the memory walks them.
+   */
+  entries: number;
 }
 
-export const DEFAULT_MEMORY_LIMITS: MemoryLimits = { fileBytes: MIB, directoryBytes: 10 * MIB, memoryBytes: 100 * MIB };
+export const DEFAULT_MEMORY_LIMITS: MemoryLimits = {
+  fileBytes: MIB,
+  directoryBytes: 10 * MIB,
+  memoryBytes: 100 * MIB,
+  entries: DEFAULT_MEMORY_MAX_ENTRIES,
+};
+
+/** The default limits with the configured number of entries. */
+export function memoryLimitsWithEntries(entries: number): MemoryLimits {
+  return { ...DEFAULT_MEMORY_LIMITS, entries };
+}
 
 /** Longest path and path segment, in UTF-8 bytes: a folder's file names stop at 255, and a database key must stay small. */
 export const MAX_PATH_BYTES = 1024;
@@ -109,6 +125,33 @@ export function checkWriteLimits(
   }
   if (totalBytes > memoryBytes) {
     throw new LimitExceeded(`the memory would hold ${totalBytes} bytes; it holds at most ${memoryBytes} bytes`);
+  }
+}
+
+/**
+ * Every entry of a memory as a path: its files (hidden root files included), the folders they are in, and
+ * `folders` that hold no file (a local folder can have empty ones; the database has none).
+ */
+export function memoryEntries(filePaths: Iterable<string>, folders: Iterable<string> = []): Set<string> {
+  const entries = new Set(folders);
+  for (const path of filePaths) {
+    for (let entry = path; entry !== '' && !entries.has(entry); entry = parentOf(entry)) entries.add(entry);
+  }
+  return entries;
+}
+
+/**
+ * Refuses adding `path` (a file or a folder), with the folders it needs that are missing, when the memory
+ * would then hold more than `limits.entries` files and folders. `entries` are what memoryEntries() answers;
+ * replacing a file or making a folder that exists adds nothing, so a full memory can still be edited.
+ */
+export function checkEntryLimit(entries: ReadonlySet<string>, path: string, limits: MemoryLimits): void {
+  let added = 0;
+  for (let entry = path; entry !== '' && !entries.has(entry); entry = parentOf(entry)) added += 1;
+  if (added > 0 && entries.size + added > limits.entries) {
+    throw new LimitExceeded(
+      `the memory would hold ${entries.size + added} files and folders; it holds at most ${limits.entries}`,
+    );
   }
 }
 

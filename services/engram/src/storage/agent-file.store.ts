@@ -1,4 +1,5 @@
 import { FileActor, FileVersion, FileVersionPage } from './agent-file-journal';
+import { MemoryLimits } from './agent-file.rules';
 
 /** One visible file of a namespace's markdown memory. */
 export interface AgentFileInfo {
@@ -12,10 +13,12 @@ export interface AgentFileInfo {
  * A local folder holding one namespace's memory for one agent run (or import): the sandbox mounts `root`
  * and the ten memory functions work on it. `save` makes what the run changed the memory's content and
  * journals each changed file under the workspace's actor; `close` gives the folder up (always called,
- * also after a failure).
+ * also after a failure). Writes in the folder keep to `limits`, the store's own, so the run cannot give the
+ * memory what a write through the store would refuse.
  */
 export interface AgentFileWorkspace {
   readonly root: string;
+  readonly limits: MemoryLimits;
   save(): Promise<void>;
   close(): Promise<void>;
 }

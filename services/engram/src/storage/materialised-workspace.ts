@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { byPath, memoryFilePath, rootFileName } from './agent-file.rules';
+import { byPath, MemoryLimits, memoryFilePath, rootFileName } from './agent-file.rules';
 import { AgentFileWorkspace } from './agent-file.store';
 import { visibleFilesUnder } from './memory-folder.files';
 import { newWorkspaceFolder } from './workspace-folders';
@@ -23,12 +23,14 @@ export interface FileChange {
 export class MaterialisedWorkspace implements AgentFileWorkspace {
   private constructor(
     readonly root: string,
+    readonly limits: MemoryLimits,
     private readonly original: ReadonlyMap<string, Buffer>,
     private readonly persist: (changes: FileChange[]) => Promise<void>,
   ) {}
 
   static async create(
     files: ReadonlyMap<string, Buffer>,
+    limits: MemoryLimits,
     persist: (changes: FileChange[]) => Promise<void>,
   ): Promise<MaterialisedWorkspace> {
     const root = await newWorkspaceFolder();
@@ -43,7 +45,7 @@ export class MaterialisedWorkspace implements AgentFileWorkspace {
       await rm(root, { recursive: true, force: true });
       throw error;
     }
-    return new MaterialisedWorkspace(root, files, persist);
+    return new MaterialisedWorkspace(root, limits, files, persist);
   }
 
   /** What the run changed, sorted by path. */

@@ -6,6 +6,7 @@ import { defaultRedisPrefix, RedisKeys } from '../config/redis-keys';
 import { EMBEDDER, Embedder } from '../embeddings/embedder';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { AgentFileJournal } from './agent-file-journal';
+import { memoryLimitsWithEntries } from './agent-file.rules';
 import { DATABASE_AGENT_FILE_STORE } from './agent-file.store';
 import { ApiKeyStore } from './api-key.store';
 import { ConflictStore } from './conflict.store';
@@ -89,9 +90,14 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
     part(OAuthStore, (stores) => stores.oauth),
     part(AgentFileJournal, (stores) => stores.fileJournal),
     // The agent's markdown memory: in the database on PostgreSQL; on SQLite the agent keeps its folder.
-    part(DATABASE_AGENT_FILE_STORE, (stores) =>
-      stores.backend === 'postgres' ? new PostgresAgentFileStore(stores.db) : undefined,
-    ),
+    {
+      provide: DATABASE_AGENT_FILE_STORE,
+      inject: [STORES, APP_CONFIG],
+      useFactory: (stores: OpenedStores, config: AppConfig) =>
+        stores.backend === 'postgres'
+          ? new PostgresAgentFileStore(stores.db, memoryLimitsWithEntries(config.memoryMaxEntries))
+          : undefined,
+    },
     part(DATABASE_SLOT_LEASES, (stores) => stores.slotLeases),
     // Failed credentials counted in the database every replica shares; SQLite's processes count their own.
     part(DATABASE_FAILURE_LIMITER, (stores) =>

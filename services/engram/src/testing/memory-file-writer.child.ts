@@ -9,7 +9,12 @@ import { MemoryDirectoryRepository } from '../agent/memory-dir/memory-directory.
 
 const MIB = 1024 * 1024;
 /** Limits raised for the large file; what a write does is the same as under the default ones. */
-export const LARGE_FILE_LIMITS = { fileBytes: 8 * MIB, directoryBytes: 8 * MIB, memoryBytes: 8 * MIB };
+export const LARGE_FILE_LIMITS = {
+  fileBytes: 8 * MIB,
+  directoryBytes: 8 * MIB,
+  memoryBytes: 8 * MIB,
+  entries: 10_000,
+};
 
 /** Version `n` of the file: its number first, then enough text (~4 MiB) that a write takes a while. */
 export function memoryFileVersion(n: number): string {

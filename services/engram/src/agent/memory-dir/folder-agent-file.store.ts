@@ -136,7 +136,7 @@ export class FolderAgentFileStore extends AgentFileStore {
         await this.record(namespace, path, before, after, actor);
       }
     };
-    return { root: directory.root, save, close: async () => undefined };
+    return { root: directory.root, limits: this.limits, save, close: async () => undefined };
   }
 
   private async record(

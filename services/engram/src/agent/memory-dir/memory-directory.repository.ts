@@ -3,14 +3,16 @@ import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { makeDirectoryDurably, removeFileDurably, writeFileDurably } from '../../common/durable-file';
 import {
+  checkEntryLimit,
   checkWriteLimits,
   DEFAULT_MEMORY_LIMITS,
   EntryMissing,
+  memoryEntries,
   MemoryLimits,
   parentOf,
   PathRefused,
 } from '../../storage/agent-file.rules';
-import { visibleFilesUnder } from '../../storage/memory-folder.files';
+import { visibleContentsOf, visibleFilesUnder } from '../../storage/memory-folder.files';
 import { MemoryPath, resolveMemoryPath, resolveRootFile } from './memory-path';
 
 export type EntryKind = 'file' | 'dir';
@@ -18,7 +20,7 @@ export type EntryKind = 'file' | 'dir';
 /**
  * All file-system I/O of one markdown memory folder: a namespace's own in MEMORY_DIR, or the private copy
  * an agent run works on when the memory lives in the database (AgentFileStore). Every write checks the three size limits
- * and lands atomically and durably (writeFileDurably: a hidden temporary file in the same folder, fsync,
+ * and the number of entries (a new folder too), and lands atomically and durably (writeFileDurably: a hidden temporary file in the same folder, fsync,
  * rename, fsync of the folder), so a reader or a crash never sees half a file, and a write, removal or new
  * folder that was acknowledged survives a power cut. Callers serialise writers (NamespaceLock).
  */
@@ -69,7 +71,9 @@ export class MemoryDirectoryRepository {
     const kind = await this.kindOf(path);
     if (kind === 'dir') throw new EntryMissing(`"${path.relative}" is a folder, not a file`);
     await this.refuseFileAncestor(path.relative);
-    checkWriteLimits(await this.memoryFiles(), path.relative, Buffer.byteLength(content, 'utf8'), this.limits);
+    const { files, entries } = await this.contents();
+    checkWriteLimits(files, path.relative, Buffer.byteLength(content, 'utf8'), this.limits);
+    checkEntryLimit(entries, path.relative, this.limits);
     await makeDirectoryDurably(dirname(path.absolute));
     await writeFileDurably(path.absolute, content);
     return { created: kind === undefined };
@@ -82,7 +86,9 @@ export class MemoryDirectoryRepository {
   }
 
   async makeDir(path: MemoryPath): Promise<void> {
-    if ((await this.kindOf(path)) === 'file') throw new EntryMissing(`"${path.relative}" is a file`);
+    const kind = await this.kindOf(path);
+    if (kind === 'file') throw new EntryMissing(`"${path.relative}" is a file`);
+    if (kind === undefined) checkEntryLimit((await this.contents()).entries, path.relative, this.limits);
     await makeDirectoryDurably(path.absolute);
   }
 
@@ -117,14 +123,24 @@ export class MemoryDirectoryRepository {
     }
   }
 
-  /** What the limits count: the visible files and the root's own hidden files (`.filters`). */
-  private async memoryFiles(): Promise<{ path: string; size: number }[]> {
-    const files: { path: string; size: number }[] = await visibleFilesUnder(this.root);
+  /**
+   * What the limits count: the visible files and the root's own hidden files (`.filters`), and as entries
+   * those files and every visible folder, empty ones included.
+   */
+  private async contents(): Promise<{ files: { path: string; size: number }[]; entries: Set<string> }> {
+    const visible = await visibleContentsOf(this.root);
+    const files: { path: string; size: number }[] = visible.files;
     for (const entry of await readdir(this.root, { withFileTypes: true })) {
       if (entry.isFile() && entry.name.startsWith('.') && !entry.name.endsWith('.tmp')) {
         files.push({ path: entry.name, size: (await lstat(join(this.root, entry.name))).size });
       }
     }
-    return files;
+    return {
+      files,
+      entries: memoryEntries(
+        files.map((file) => file.path),
+        visible.folders,
+      ),
+    };
   }
 }

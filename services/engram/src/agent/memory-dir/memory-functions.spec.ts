@@ -163,7 +163,7 @@ describe('memory functions (the ten trained names on a real folder)', () => {
   });
 
   it('enforces the file, folder and memory limits on create_file and update_file', async () => {
-    const small = freshMemory({ fileBytes: 100, directoryBytes: 150, memoryBytes: 250 });
+    const small = freshMemory({ fileBytes: 100, directoryBytes: 150, memoryBytes: 250, entries: 100 });
     assert.equal(value(await small.call('create_file', 'a.md', 'x'.repeat(101))), false);
     assert.equal(value(await small.call('create_file', 'a.md', 'x'.repeat(100))), true);
     assert.equal(value(await small.call('create_file', 'b.md', 'x'.repeat(60))), false, 'folder limit');
@@ -183,11 +183,34 @@ describe('memory functions (the ten trained names on a real folder)', () => {
     assert.equal(readFileSync(join(small.root, 'g.md'), 'utf8'), 'abc');
   });
 
+  it('caps the files and folders of the memory, empty ones included, and still lets a full memory be edited', async () => {
+    const capped = freshMemory({ fileBytes: 100, directoryBytes: 1000, memoryBytes: 1000, entries: 5 });
+    mkdirSync(join(capped.root, 'left_empty'));
+    writeFileSync(join(capped.root, '.filters'), '- no ages\n');
+    assert.equal(value(await capped.call('create_dir', 'people/friends')), true, 'two folders: 4 of 5');
+    assert.equal(value(await capped.call('create_dir', 'places/cities')), false, 'two more would make 6');
+    assert.equal(value(await capped.call('create_file', 'user.md', '')), true, 'an empty file is an entry: 5 of 5');
+    assert.equal(value(await capped.call('create_dir', 'places')), false);
+    assert.equal(value(await capped.call('create_file', 'people/ana.md', '')), false);
+    assert.match(
+      String(value(await capped.call('update_file', 'missing.md', 'a', 'b'))),
+      /^Error: file "missing.md" does not exist/,
+    );
+    assert.equal(capped.functions.refusals.limit, 3);
+    assert.deepEqual(readdirSync(capped.root).sort(), ['.filters', 'left_empty', 'people', 'user.md']);
+    assert.deepEqual(readdirSync(join(capped.root, 'people')), ['friends']);
+    assert.equal(value(await capped.call('create_dir', 'people/friends')), true, 'an existing folder adds nothing');
+    assert.equal(value(await capped.call('create_file', 'user.md', '# User\n')), true, 'replacing adds nothing');
+    assert.equal(value(await capped.call('update_file', 'user.md', '# User', '# Ana')), true);
+    assert.equal(value(await capped.call('delete_file', 'user.md')), true);
+    assert.equal(value(await capped.call('create_file', 'people/friends/ana.md', 'Ana')), true, 'room again');
+  });
+
   it('writes atomically: no temporary file remains and a failed write leaves the old content', async () => {
     await memory.call('create_file', 'user.md', 'old');
     await memory.call('create_file', 'user.md', 'new');
     assert.deepEqual(readdirSync(memory.root), ['user.md']);
-    const limited = freshMemory({ fileBytes: 5, directoryBytes: 100, memoryBytes: 100 });
+    const limited = freshMemory({ fileBytes: 5, directoryBytes: 100, memoryBytes: 100, entries: 100 });
     await limited.call('create_file', 'user.md', 'old');
     assert.equal(value(await limited.call('create_file', 'user.md', 'too long')), false);
     assert.equal(readFileSync(join(limited.root, 'user.md'), 'utf8'), 'old');

@@ -1,8 +1,10 @@
 import {
   byPath,
+  checkEntryLimit,
   checkWriteLimits,
   DEFAULT_MEMORY_LIMITS,
   EntryMissing,
+  memoryEntries,
   memoryFilePath,
   memoryRelativePath,
   MemoryLimits,
@@ -33,7 +35,8 @@ interface StoredSize {
 
 /**
  * AgentFileStore on PostgreSQL (`agent_files`, migration 8), so replicas on different nodes share one
- * memory. Contents are bytes, exactly as written. A write checks the limits and the folder shape inside
+ * memory. Contents are bytes, exactly as written; folders are only the paths of files. A write checks the
+ * limits (sizes, and entries: files and the folders their paths make) and the folder shape inside
  * a transaction holding the namespace's advisory lock, so racing writers cannot together exceed them. An
  * agent run gets the files copied into a private temporary folder and its changes written back in one
  * transaction. Each change of a visible file is journaled (agent_file_versions) in the transaction that
@@ -153,7 +156,7 @@ export class PostgresAgentFileStore extends AgentFileStore {
       [namespace],
     );
     const files = new Map(rows.map((row) => [row.path, row.content]));
-    return MaterialisedWorkspace.create(files, (changes) => this.writeBack(namespace, changes, actor));
+    return MaterialisedWorkspace.create(files, this.limits, (changes) => this.writeBack(namespace, changes, actor));
   }
 
   /**
@@ -198,6 +201,7 @@ export class PostgresAgentFileStore extends AgentFileStore {
       );
       refuseFolderClash(files, relative);
       checkWriteLimits(files, relative, bytes.length, this.limits);
+      checkEntryLimit(memoryEntries(files.map((file) => file.path)), relative, this.limits);
       const before = actor && (await contentIn(tx, namespace, relative));
       const now = Date.now();
       await upsert(tx, namespace, relative, bytes, now);
