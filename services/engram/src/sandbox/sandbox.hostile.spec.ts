@@ -258,6 +258,22 @@ del roots, caught, _reach, gc, sys, loop`,
     check: (o) => failed(o),
   },
   {
+    name: 'hard links, to a file outside the memory or inside it, cannot be made',
+    code: (c) =>
+      [
+        'import os',
+        'x = []',
+        `for source, name in ((${JSON.stringify(join(c.outside, 'secret.txt'))}, 'hard.md'), ('user.md', 'twin.md')):`,
+        '    try:',
+        '        os.link(source, name)',
+        "        x.append('made')",
+        '    except OSError as error:',
+        '        x.append(error.errno)',
+        'del source, name',
+      ].join('\n'),
+    check: (o) => assert.equal(result(o), "{'x': [1, 1]}"),
+  },
+  {
     name: 'a symlink planted in the memory that leads outside',
     code: () =>
       "x = read_file('link_out/secret.txt')\ny = go_to_link('[[link_out/secret.txt]]')\nz = open('link_out/secret.txt').read()",
