@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { setTimeout as delay } from 'node:timers/promises';
 import { RedisKeys } from '../config/redis-keys';
 import { EngramEvent, EventDraft, keptForReplay } from './engram-event';
 import { LastSeen } from './event-cursor';
 import { EventListener, EventRelay } from './event-relay';
 import { Replay } from './event-ring';
+import { readSharedWindows } from './shared-windows-read';
+import { parseMessage, parsePublished, Published } from './published-event';
 import { droppedRemembered, mergeReplays, ReplayBounds, SMALLEST_WINDOW } from './replay-windows';
 
 /**
@@ -101,9 +102,6 @@ return text
  * lags by less still never hands out an id twice, and Redis holds last ids only of namespaces active lately.
  */
 const LAST_ID_KEPT_PAST_CLOCK_MS = 60 * 60 * 1000;
-
-/** How long a replay waits for the shared windows before the process's own windows serve it. */
-const HISTORY_WAIT_MS = 1000;
 
 /**
  * Cross-process events through Redis pub/sub (REDIS_URL): every process publishes here, and each process
@@ -208,7 +206,7 @@ export class RedisEventRelay implements EventRelay {
    */
   async history(seen: LastSeen): Promise<Replay | undefined> {
     if (this.bounds.perNamespace === 0) return undefined;
-    return this.readWindows(() => this.readHistory(seen));
+    return readSharedWindows(() => this.readHistory(seen), this.logger);
   }
 
   /**
@@ -218,7 +216,7 @@ export class RedisEventRelay implements EventRelay {
    */
   async newest(namespaces: readonly string[], count: number, before?: LastSeen): Promise<EngramEvent[] | undefined> {
     if (this.bounds.perNamespace === 0) return undefined;
-    return this.readWindows(async () => {
+    return readSharedWindows(async () => {
       const read = this.publisher.pipeline();
       for (const namespace of namespaces) {
         const beforeId = before?.get(namespace);
@@ -233,7 +231,7 @@ export class RedisEventRelay implements EventRelay {
         .flat()
         .sort((a, b) => b.place - a.place)
         .map(({ event }) => event);
-    });
+    }, this.logger);
   }
 
   /** The last place handed out, by this build or by a replica of the one-sequence builds (0 when unknown). */
@@ -248,7 +246,7 @@ export class RedisEventRelay implements EventRelay {
    */
   private async keptSince(afterPlace: number): Promise<Published[] | undefined> {
     if (this.bounds.perNamespace === 0) return undefined;
-    return this.readWindows(async () => {
+    return readSharedWindows(async () => {
       const active = await this.publisher.zrangebyscore(this.keys.eventsWindows, `(${afterPlace}`, '+inf');
       const read = this.publisher.pipeline();
       for (const namespace of active) read.xrange(this.keys.eventsLog(namespace), '-', '+');
@@ -257,7 +255,7 @@ export class RedisEventRelay implements EventRelay {
         return (entries as LogEntry[]).flatMap((entry) => parseEntry(entry) ?? []);
       });
       return windows.flat().filter(({ place }) => place > afterPlace);
-    });
+    }, this.logger);
   }
 
   private async readHistory(seen: LastSeen): Promise<Replay> {
@@ -278,17 +276,6 @@ export class RedisEventRelay implements EventRelay {
       return { events: published.map(({ event }) => event), complete: reaches && lastId >= lostUpTo };
     });
     return mergeReplays(replays, (event) => places.get(event)!);
-  }
-
-  /** A read of the shared windows, or undefined when Redis does not answer within HISTORY_WAIT_MS. */
-  private readWindows<T>(read: () => Promise<T>): Promise<T | undefined> {
-    return Promise.race([read(), delay(HISTORY_WAIT_MS, undefined, { ref: false })]).catch((error: Error) => {
-      this.logger.warn({
-        msg: 'replay windows unreadable; this process serves from its own events',
-        error: error.message,
-      });
-      return undefined;
-    });
   }
 
   async close(): Promise<void> {
@@ -315,12 +302,6 @@ export interface RedisRelayOptions {
   clock?: () => number;
 }
 
-/** An event with its place in the deployment's publish order, which stays between the processes. */
-interface Published {
-  place: number;
-  event: EngramEvent;
-}
-
 /**
  * An entry of a replay window as XRANGE answers it: the stream id (`<event id>-0`) and its fields, `e` the
  * draft and `o` its place (absent from entries written when one sequence numbered every event, whose id
@@ -333,13 +314,6 @@ function parseEntry([entryId, fields]: LogEntry): Published | undefined {
   return parsePublished(fields[2] === 'o' ? fields[3] : id, id, fields[1]);
 }
 
-/** A pub/sub message: `<place> <id> <draft as JSON>`. */
-function parseMessage(message: string): Published | undefined {
-  const [place, id] = message.split(' ', 2);
-  if (id === undefined) return undefined;
-  return parsePublished(place, id, message.slice(place.length + id.length + 2));
-}
-
 /**
  * A message of the builds with one id sequence: `<id> <draft as JSON>`. That id is the event's place, and
  * also its id here: above every id its namespace had (each at most its place) and equal to its window
@@ -348,16 +322,6 @@ function parseMessage(message: string): Published | undefined {
 function parseLegacyMessage(message: string): Published | undefined {
   const [id] = message.split(' ', 1);
   return parsePublished(id, id, message.slice(id.length + 1));
-}
-
-function parsePublished(place: string, id: string, json: string): Published | undefined {
-  if (!/^\d{1,16}$/.test(place) || !/^\d{1,16}$/.test(id)) return undefined;
-  try {
-    const draft = JSON.parse(json) as EventDraft;
-    return typeof draft.type === 'string' ? { place: Number(place), event: { id: Number(id), ...draft } } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** From XINFO STREAM's answer: whether every entry after `lastId` the window ever held is still in it. */

@@ -531,6 +531,50 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX failure_limit_entries_expiry ON failure_limit_entries (expires_at);
     `,
   },
+  {
+    version: 34,
+    name: 'events',
+    // Live events and their replay windows, shared by every replica without Redis (postgres-event.relay.ts).
+    // Every publish updates event_order's one row first: the row lock hands out places (and each namespace's
+    // ids) in commit order, so a process reading places past its last misses none still to commit.
+    sql: `
+      CREATE TABLE event_order (
+        singleton       integer PRIMARY KEY CHECK (singleton = 1),
+        last_place      bigint  NOT NULL DEFAULT 0,
+        clock_floor     bigint  NOT NULL DEFAULT 0, -- the latest publisher clock, µs
+        charged         bigint  NOT NULL DEFAULT 0, -- what the windows count as against the total
+        forgotten_up_to bigint  NOT NULL DEFAULT 0  -- the newest id of a dropped window no longer remembered
+      );
+      INSERT INTO event_order (singleton) VALUES (1);
+      CREATE TABLE event_sequences (
+        namespace text   PRIMARY KEY,
+        last_id   bigint NOT NULL
+      );
+      CREATE INDEX event_sequences_by_last_id ON event_sequences (last_id);
+      CREATE TABLE events (
+        place     bigint  PRIMARY KEY,
+        namespace text    NOT NULL,
+        id        bigint  NOT NULL,
+        kept      boolean NOT NULL, -- in its namespace's replay window; the others pass through
+        draft     text    NOT NULL  -- the event as JSON, without its id
+      );
+      CREATE INDEX events_kept ON events (namespace, id) WHERE kept;
+      CREATE INDEX events_passing ON events (place) WHERE NOT kept;
+      CREATE TABLE event_windows (
+        namespace     text    PRIMARY KEY,
+        size          integer NOT NULL,
+        newest_id     bigint  NOT NULL,
+        last_place    bigint  NOT NULL,
+        trimmed_up_to bigint  NOT NULL DEFAULT 0
+      );
+      CREATE INDEX event_windows_by_activity ON event_windows (last_place);
+      CREATE TABLE event_windows_dropped (
+        namespace  text   PRIMARY KEY,
+        held_up_to bigint NOT NULL
+      );
+      CREATE INDEX event_windows_dropped_by_held ON event_windows_dropped (held_up_to);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { PostgresConfig } from '../config/config.types';
+import { openPostgresDatabase } from '../storage/postgres/postgres.connection';
+import { PostgresDatabase } from '../storage/postgres/postgres.database';
+import type { TestPostgres } from '../testing/postgres-test-server';
+import { createTestDatabase } from '../testing/postgres-test-database';
+import { realPostgresAvailable, startRealPostgres } from '../testing/real-postgres';
+import { waitFor } from '../testing/wait-for';
+import { EngramEvent } from './engram-event';
+import { EventBus } from './event-bus';
+import { seenUpTo } from './event-cursor';
+import { PostgresEventRelay, PostgresRelayOptions } from './postgres-event.relay';
+import { droppedRemembered, ReplayBounds, SMALLEST_WINDOW } from './replay-windows';
+
+/** Replay windows of `perNamespace` events each, ten times that in all. */
+const windowsOf = (perNamespace: number) => ({ perNamespace, total: perNamespace * 10 });
+
+const settingsOf = (url: string): PostgresConfig => ({ url, poolSize: 4, statementTimeoutMs: 30_000 });
+
+/** One process's view of a store: its pool, its bus on the relay, and every event it has received. */
+interface EngramProcess {
+  db: PostgresDatabase;
+  bus: EventBus;
+  received: EngramEvent[];
+  close(): Promise<void>;
+}
+
+/** Nothing is waited on in these: a duplicate or a stray event would have arrived by the later one awaited. */
+const received = (process: EngramProcess) => process.received.map((event) => event.payload.n);
+
+/**
+ * Events across processes through one real PostgreSQL (concurrent sessions, as replicas have; PGlite serves
+ * every connection on one session, so a notification never reaches another). Each case has its own
+ * database, as each deployment has its own store.
+ */
+if (realPostgresAvailable()) {
+  describe('events across processes through PostgreSQL LISTEN/NOTIFY (real server, no Redis)', () => {
+    let server: TestPostgres;
+    const stores: TestPostgres[] = [];
+    const processes: EngramProcess[] = [];
+
+    const newStore = async () => {
+      const store = await createTestDatabase(server.url);
+      stores.push(store);
+      return store.url;
+    };
+
+    async function processOn(
+      url: string,
+      bounds: ReplayBounds = windowsOf(100),
+      options: PostgresRelayOptions & { listening?: boolean; relayUrl?: string } = {},
+    ): Promise<EngramProcess> {
+      const db = await openPostgresDatabase(settingsOf(url));
+      const bus = new EventBus(new PostgresEventRelay(settingsOf(options.relayUrl ?? url), db, bounds, options));
+      const events: EngramEvent[] = [];
+      if (options.listening !== false) {
+        bus.subscribe((event) => events.push(event));
+        await bus.ready();
+      }
+      const process: EngramProcess = {
+        db,
+        bus,
+        received: events,
+        close: async () => {
+          if (processes.includes(process)) processes.splice(processes.indexOf(process), 1);
+          await bus.onApplicationShutdown();
+          await db.close();
+        },
+      };
+      processes.push(process);
+      return process;
+    }
+
+    before(async () => {
+      server = await startRealPostgres();
+    });
+    after(async () => {
+      await Promise.all(processes.map((process) => process.close()));
+      for (const store of stores) await store.close();
+      await server?.close();
+    });
+
+    it('delivers every event of every process exactly once to each, ids increasing in the same order everywhere', async () => {
+      const url = await newStore();
+      const api = await processOn(url);
+      const worker = await processOn(url);
+      for (let i = 0; i < 50; i++) {
+        api.bus.publish('memory_created', { n: `api-${i}` }, 'default');
+        worker.bus.publish('job_progress', { n: `job-${i}` }, 'default');
+      }
+      await waitFor(() => api.received.length >= 100 && worker.received.length >= 100, 'every event everywhere');
+      api.bus.publish('memory_created', { n: 'marker' }, 'default');
+      await waitFor(() => api.received.length === 101 && worker.received.length === 101, 'the marker');
+      for (const { received: events } of [api, worker]) {
+        const ids = events.map((event) => event.id);
+        assert.ok(
+          ids.every((id, i) => i === 0 || id > ids[i - 1]),
+          'ids increase in delivery order',
+        );
+        assert.equal(new Set(events.map((event) => event.payload.n)).size, 101, 'no duplicates');
+      }
+      assert.deepEqual(api.received, worker.received, 'both processes saw the same events, ids and order');
+      assert.deepEqual(
+        received(api).filter((n) => String(n).startsWith('api-')),
+        Array.from({ length: 50 }, (_, i) => `api-${i}`),
+        "one process's events keep their order",
+      );
+    });
+
+    it("numbers each namespace's events itself, and keeps ids rising for the next run of the publishers", async () => {
+      const url = await newStore();
+      const first = await processOn(url);
+      for (let i = 0; i < 20; i++) first.bus.publish('memory_created', { n: i }, i % 2 ? 'odd' : 'even');
+      await waitFor(() => first.received.length === 20, 'the first run');
+      const odd = first.received.filter((event) => event.namespace === 'odd');
+      assert.ok(
+        odd.every((event, i) => i === 0 || event.id > odd[i - 1].id),
+        'ids rise within a namespace',
+      );
+      await first.close();
+      // A publisher whose clock is an hour behind: ids still rise past every one handed out in its namespace.
+      const behind = await processOn(url, windowsOf(100), { clock: () => Date.now() - 3_600_000 });
+      behind.bus.publish('memory_deleted', { n: 'after' }, 'odd');
+      await waitFor(() => behind.received.length === 1, 'the second run');
+      assert.ok(behind.received[0].id > odd.at(-1)!.id);
+      // One two hours ahead: the others' last ids fall an hour behind its clock and are forgotten, and they
+      // start again above the latest clock reading, past every id they had.
+      const ahead = await processOn(url, windowsOf(100), { clock: () => Date.now() + 7_200_000 });
+      ahead.bus.publish('memory_deleted', { n: 'ahead' }, 'elsewhere');
+      await waitFor(() => behind.received.length === 2, 'the event from ahead');
+      const [{ remembered }] = await ahead.db.query<{ remembered: number }>(
+        'SELECT count(*) AS remembered FROM event_sequences',
+      );
+      assert.equal(remembered, 1, 'only the namespace active within the hour');
+      behind.bus.publish('memory_deleted', { n: 'forgotten and back' }, 'even');
+      await waitFor(() => behind.received.length === 3, 'the event of a forgotten namespace');
+      assert.ok(behind.received[2].id >= behind.received[1].id, 'from the latest clock reading on');
+      assert.ok(behind.received[2].id > Math.max(...first.received.map((event) => event.id)));
+    });
+
+    it('catches up on what was published while its connection was cut: each once, in order', async () => {
+      const url = await newStore();
+      // The listener connects as a role of its own, so it alone can be kept out while the others publish.
+      const role = `engram_listener_${randomBytes(4).toString('hex')}`;
+      const store = new pg.Client({ connectionString: url });
+      await store.connect();
+      try {
+        const writer = await processOn(url);
+        await store.query(`CREATE ROLE ${role} LOGIN PASSWORD 'listener'`);
+        await store.query(`GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}`);
+        const asRole = new URL(url);
+        asRole.username = role;
+        asRole.password = 'listener';
+        const listener = await processOn(url, windowsOf(100), {
+          relayUrl: asRole.toString(),
+          connectionName: 'engram-cut',
+        });
+        writer.bus.publish('memory_created', { n: 'before the cut' }, 'default');
+        await waitFor(() => listener.received.length === 1, 'the first event');
+        await store.query(`ALTER ROLE ${role} CONNECTION LIMIT 0`);
+        await store.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'engram-cut'",
+        );
+        writer.bus.publish('memory_created', { n: 'missed one' }, 'default');
+        writer.bus.publish('job_progress', { n: 'missed progress' }, 'default');
+        writer.bus.publish('memory_created', { n: 'missed two' }, 'elsewhere');
+        await waitFor(() => writer.received.length === 4, 'the writer saw its events');
+        assert.equal(listener.received.length, 1, 'nothing reached the listener while it was cut off');
+        await store.query(`ALTER ROLE ${role} CONNECTION LIMIT -1`);
+        await waitFor(() => listener.received.length >= 4, 'the catch-up');
+        writer.bus.publish('memory_created', { n: 'live again' }, 'default');
+        await waitFor(() => listener.received.length >= 5, 'a live event');
+        writer.bus.publish('memory_created', { n: 'marker' }, 'default');
+        await waitFor(() => listener.received.length >= 6, 'the marker');
+        assert.deepEqual(received(listener), [
+          'before the cut',
+          'missed one',
+          'missed progress',
+          'missed two',
+          'live again',
+          'marker',
+        ]);
+        assert.deepEqual(listener.received, writer.received, 'the same ids');
+      } finally {
+        await store.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
+        await store.end();
+      }
+    });
+
+    it('hands over an event too large for a notification from the table, in its place', async () => {
+      const url = await newStore();
+      const writer = await processOn(url, windowsOf(100), { listening: false });
+      const listener = await processOn(url);
+      writer.bus.publish('memory_created', { n: 'small' }, 'default');
+      writer.bus.publish('memory_created', { n: 'large', content: 'x'.repeat(20_000) }, 'default');
+      writer.bus.publish('job_progress', { n: 'large progress', content: 'y'.repeat(20_000) }, 'default');
+      writer.bus.publish('memory_created', { n: 'after' }, 'default');
+      await waitFor(() => listener.received.length >= 4, 'four events');
+      writer.bus.publish('memory_created', { n: 'marker' }, 'default');
+      await waitFor(() => listener.received.length >= 5, 'the marker');
+      assert.deepEqual(received(listener), ['small', 'large', 'large progress', 'after', 'marker']);
+      assert.equal(String(listener.received[1].payload.content).length, 20_000);
+    });
+
+    it("keeps a capped replay window every process reads: a namespace's events after an id, in order, and whether any were trimmed", async () => {
+      const url = await newStore();
+      const writer = await processOn(url, windowsOf(10), { listening: false });
+      const listener = await processOn(url, windowsOf(10));
+      // A process that started later and received none of them itself.
+      const latecomer = await processOn(url, windowsOf(10), { listening: false });
+      for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { n: `early-${i}` }, 'default');
+      await waitFor(() => listener.received.length === 5, 'five events');
+      const [, second] = listener.received;
+      const missed = await latecomer.bus.history(seenUpTo(second.id, ['default']));
+      assert.deepEqual(missed, { events: listener.received.slice(2), complete: true }, 'the ids every listener saw');
+
+      for (let i = 0; i < 300; i++) writer.bus.publish('memory_created', { n: `late-${i}` }, 'default');
+      await waitFor(() => listener.received.length === 305, 'the burst');
+      const behind = await latecomer.bus.history(seenUpTo(second.id, ['default']));
+      assert.equal(behind?.complete, false, 'events the client missed were trimmed from the window');
+      assert.deepEqual(behind?.events, listener.received.slice(-10), 'the window keeps its size');
+      const current = await latecomer.bus.history(seenUpTo(listener.received[304].id, ['default']));
+      assert.deepEqual(current, { events: [], complete: true });
+      assert.equal((await latecomer.bus.history(seenUpTo(listener.received[294].id, ['default'])))?.complete, true);
+    });
+
+    it("reads a window's newest events back in pages, newest first, from any process", async () => {
+      const url = await newStore();
+      const writer = await processOn(url);
+      const latecomer = await processOn(url, windowsOf(100), { listening: false });
+      for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { n: `n-${i}` }, 'default');
+      await waitFor(() => writer.received.length === 5, 'five events');
+      const first = await latecomer.bus.newest(['default'], 2);
+      assert.deepEqual(
+        first?.map((event) => event.payload.n),
+        ['n-4', 'n-3'],
+      );
+      const next = await latecomer.bus.newest(['default'], 10, seenUpTo(first!.at(-1)!.id, ['default']));
+      assert.deepEqual(next, writer.received.slice(0, 3).reverse());
+    });
+
+    it("keeps each namespace's window apart, every process reading it: a burst elsewhere trims none of it", async () => {
+      const url = await newStore();
+      const writer = await processOn(url, windowsOf(5));
+      const latecomer = await processOn(url, windowsOf(5), { listening: false });
+      writer.bus.publish('memory_created', { n: 'quiet-seen' }, 'quiet');
+      writer.bus.publish('memory_created', { n: 'quiet-missed' }, 'quiet');
+      for (let i = 0; i < 30; i++) writer.bus.publish('memory_created', { n: `busy-${i}` }, 'busy');
+      await waitFor(() => writer.received.length === 32, 'every event');
+      const [seen, missed] = writer.received;
+      assert.deepEqual(await latecomer.bus.history(seenUpTo(seen.id, ['quiet'])), { events: [missed], complete: true });
+      const busy = await latecomer.bus.history(seenUpTo(0, ['busy']));
+      assert.equal(busy?.complete, false);
+      assert.deepEqual(
+        busy?.events.map((event) => event.payload.n),
+        ['busy-25', 'busy-26', 'busy-27', 'busy-28', 'busy-29'],
+      );
+      const both = await latecomer.bus.history(
+        new Map([
+          ['quiet', seen.id],
+          ['busy', writer.received[29].id],
+        ]),
+      );
+      assert.deepEqual(
+        both?.events.map((event) => event.payload.n),
+        ['quiet-missed', 'busy-28', 'busy-29'],
+        'the events of both, in the order published; one after trimmed ids is complete',
+      );
+      assert.equal(both?.complete, true);
+      const newest = await latecomer.bus.newest(['quiet', 'busy'], 2);
+      assert.deepEqual(
+        newest?.map((event) => event.payload.n),
+        ['busy-29', 'busy-28', 'quiet-missed', 'quiet-seen'],
+        'the newest of each namespace',
+      );
+    });
+
+    it('holds every window together within the total, a small one counting as ten, dropping the idlest whole', async () => {
+      const url = await newStore();
+      const bounds = { perNamespace: 5, total: 20 };
+      const writer = await processOn(url, bounds);
+      const latecomer = await processOn(url, bounds, { listening: false });
+      for (let n = 0; n < 40; n++) {
+        for (let i = 0; i < 5; i++) writer.bus.publish('memory_created', { n: i }, `ns-${n}`);
+      }
+      await waitFor(() => writer.received.length === 200, 'every event');
+      const windows = await writer.db.query<{ namespace: string; size: number }>(
+        'SELECT namespace, size FROM event_windows ORDER BY namespace',
+      );
+      assert.deepEqual(windows, [
+        { namespace: 'ns-38', size: 5 },
+        { namespace: 'ns-39', size: 5 },
+      ]);
+      const [{ kept }] = await writer.db.query<{ kept: number }>('SELECT count(*) AS kept FROM events WHERE kept');
+      assert.equal(kept, 10);
+      const [{ charged }] = await writer.db.query<{ charged: number }>('SELECT charged FROM event_order');
+      assert.equal(charged, 2 * SMALLEST_WINDOW);
+      const [{ dropped }] = await writer.db.query<{ dropped: number }>(
+        'SELECT count(*) AS dropped FROM event_windows_dropped',
+      );
+      assert.equal(dropped, 38);
+      assert.deepEqual(await latecomer.bus.history(seenUpTo(0, ['ns-0'])), { events: [], complete: false });
+      assert.equal((await latecomer.bus.history(seenUpTo(writer.received[4].id, ['ns-0'])))?.complete, true);
+      const kept39 = await latecomer.bus.history(seenUpTo(0, ['ns-39']));
+      assert.equal(kept39?.complete, true);
+      assert.equal(kept39?.events.length, 5);
+      assert.deepEqual(await latecomer.bus.history(seenUpTo(0, ['never-seen'])), { events: [], complete: true });
+    });
+
+    it('forgets the oldest dropped windows past their bound, and still calls a replay from before them incomplete', async () => {
+      const url = await newStore();
+      const bounds = { perNamespace: 1, total: 1 };
+      const writer = await processOn(url, bounds);
+      const latecomer = await processOn(url, bounds, { listening: false });
+      const namespaces = droppedRemembered(bounds) + 10;
+      for (let n = 0; n < namespaces; n++) writer.bus.publish('memory_created', {}, `ns-${n}`);
+      await waitFor(() => writer.received.length === namespaces, 'every event', 60_000);
+      const [{ dropped }] = await writer.db.query<{ dropped: number }>(
+        'SELECT count(*) AS dropped FROM event_windows_dropped',
+      );
+      assert.equal(dropped, droppedRemembered(bounds));
+      const [{ forgotten }] = await writer.db.query<{ forgotten: number }>(
+        'SELECT forgotten_up_to AS forgotten FROM event_order',
+      );
+      assert.equal(forgotten, writer.received[8].id, 'ns-8 was the last forgotten');
+      assert.equal((await latecomer.bus.history(seenUpTo(0, ['ns-0'])))?.complete, false);
+      assert.equal((await latecomer.bus.history(seenUpTo(writer.received[8].id, ['ns-0'])))?.complete, true);
+    });
+
+    it('keeps no window when its size is 0, and lets job progress pass without keeping it long', async () => {
+      const url = await newStore();
+      const bus = await processOn(url, windowsOf(0));
+      bus.bus.publish('memory_created', { n: 'x' }, 'default');
+      await waitFor(() => bus.received.length === 1, 'the event');
+      assert.equal(await bus.bus.history(seenUpTo(0, ['default'])), undefined);
+      assert.equal(await bus.bus.newest(['default'], 10), undefined);
+      const progress = await processOn(url, windowsOf(10));
+      for (let i = 0; i < 1100; i++) progress.bus.publish('job_progress', { n: i }, 'default');
+      await waitFor(() => progress.received.length === 1100, 'the progress', 60_000);
+      const [{ stored }] = await bus.db.query<{ stored: number }>('SELECT count(*) AS stored FROM events');
+      assert.ok(stored <= 1000, `${stored} events stored`);
+      assert.deepEqual(await progress.bus.newest(['default'], 10), [], 'progress is never replayed');
+    });
+  });
+}

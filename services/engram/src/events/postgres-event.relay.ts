@@ -1,0 +1,241 @@
+import { Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { Client, Notification } from 'pg';
+import { setTimeout as delay } from 'node:timers/promises';
+import { PostgresConfig } from '../config/config.types';
+import { pgDriver } from '../storage/postgres/pg-driver';
+import { PostgresDatabase, Queryable } from '../storage/postgres/postgres.database';
+import { EngramEvent, EventDraft } from './engram-event';
+import { LastSeen } from './event-cursor';
+import { EventListener, EventRelay } from './event-relay';
+import { Replay } from './event-ring';
+import { EVENTS_CHANNEL, PostgresEventLog } from './postgres-event-log';
+import { parseMessage, Published } from './published-event';
+import { ReplayBounds } from './replay-windows';
+import { readSharedWindows } from './shared-windows-read';
+
+/** Waits between attempts to reconnect, doubling up to the last. */
+const FIRST_RETRY_MS = 100;
+const LAST_RETRY_MS = 2000;
+
+/** A notification: the event, or only its place when it was too large to carry (then read from the table). */
+type Notice = Published | { place: number; event?: undefined };
+
+/**
+ * Cross-process events through PostgreSQL, for deployments without Redis (PostgreSQL migration 34): each
+ * event is stored with its place in the publish order and its id in its namespace (postgres-event-log.ts),
+ * and NOTIFY hands it to every process on commit, in commit order, which is the order of places. Each process
+ * holds one connection of its own, not the pool's: its publishes, queued so they commit in the order sent,
+ * and its LISTEN. A notification out of turn (one was missed) or too large to carry, and every reconnection,
+ * make it read the events after the last place it delivered from the table: each event reaches each
+ * listener once and in order, unless its window trimmed it meanwhile (or it was job progress, kept only
+ * briefly). History and the newest events are read from the windows every replica shares.
+ */
+export class PostgresEventRelay implements EventRelay {
+  private readonly logger = new Logger('Events');
+  private readonly log: PostgresEventLog;
+  private client: Client | undefined;
+  /** The connection's work, one task at a time: a publish's transaction never interleaves with a read. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private listener: EventListener | undefined;
+  private lastDelivered = 0;
+  /** Whether the first LISTEN took: later ones catch up from the last place delivered. */
+  private following = false;
+  /** Notifications arriving while the table is read; delivered after what it answered. */
+  private held: Notice[] | undefined;
+  private reported = false;
+  private readonly closing = new AbortController();
+
+  constructor(
+    private readonly settings: PostgresConfig,
+    /** The store's pool, which reads the windows for replays. */
+    private readonly db: PostgresDatabase,
+    private readonly bounds: ReplayBounds,
+    private readonly options: PostgresRelayOptions = {},
+  ) {
+    this.log = new PostgresEventLog(bounds);
+  }
+
+  send(draft: EventDraft): void {
+    const { clock = Date.now } = this.options;
+    const nowMicros = Math.floor(clock()) * 1000;
+    this.run((client) => inTransaction(client, (tx) => this.log.append(tx, draft, nowMicros))).catch((error) => {
+      this.logger.warn({ msg: 'event not published', type: draft.type, error: (error as Error).message });
+    });
+  }
+
+  /**
+   * Resolves once this process LISTENs: from then on every published event reaches `listener`, once and in
+   * the publish order. While PostgreSQL is unreachable it waits; after each reconnection it first delivers,
+   * from the table, what was published while it was cut off.
+   */
+  async listen(listener: EventListener): Promise<void> {
+    this.listener = listener;
+    await this.run(async () => undefined);
+  }
+
+  async history(seen: LastSeen): Promise<Replay | undefined> {
+    if (this.bounds.perNamespace === 0) return undefined;
+    return readSharedWindows(() => this.log.history(this.db, seen), this.logger);
+  }
+
+  async newest(namespaces: readonly string[], count: number, before?: LastSeen): Promise<EngramEvent[] | undefined> {
+    if (this.bounds.perNamespace === 0) return undefined;
+    return readSharedWindows(() => this.log.newest(this.db, namespaces, count, before), this.logger);
+  }
+
+  /** Commits what was sent, then ends the connection (the store's pool is the store's to close). */
+  async close(): Promise<void> {
+    // Sends queued on a live connection commit; none waits for one that is gone.
+    this.closing.abort();
+    await this.tail;
+    this.listener = undefined;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  /** Runs `task` on the connection after every task before it, connecting (and catching up) first if need be. */
+  private run<T>(task: (client: Client) => Promise<T>): Promise<T> {
+    const result = this.tail.then(async () => task(await this.connected()));
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async connected(): Promise<Client> {
+    for (let wait = FIRST_RETRY_MS; !this.client; wait = Math.min(wait * 2, LAST_RETRY_MS)) {
+      if (this.closing.signal.aborted) throw new Error('the event relay is closed');
+      try {
+        await this.connect();
+      } catch (error) {
+        this.reportOutage(error as Error);
+        await delay(wait, undefined, { signal: this.closing.signal, ref: false }).catch(() => undefined);
+      }
+    }
+    return this.client;
+  }
+
+  private async connect(): Promise<void> {
+    const client = new (pgDriver().Client)({
+      connectionString: this.settings.url,
+      connectionTimeoutMillis: this.settings.statementTimeoutMs,
+      statement_timeout: this.settings.statementTimeoutMs,
+      keepAlive: true,
+      application_name: this.options.connectionName ?? 'engram-events',
+    });
+    client.on('error', () => this.lose(client));
+    client.on('end', () => this.lose(client));
+    client.on('notification', (notification) => this.notified(notification));
+    try {
+      await client.connect();
+      if (this.listener) await this.follow(client);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.client = client;
+    this.reported = false;
+  }
+
+  /** LISTENs, then delivers what the table holds past the last place delivered (on the first call: nothing). */
+  private async follow(client: Client): Promise<void> {
+    this.held ??= [];
+    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    const q = queryable(client);
+    if (!this.following) this.lastDelivered = await this.log.lastPlace(q);
+    this.following = true;
+    await this.catchUp(q);
+  }
+
+  /**
+   * Delivers the events after the last place delivered, then those notified meanwhile. A notified event too
+   * large to carry that committed after the read needs another read.
+   */
+  private async catchUp(q: Queryable): Promise<void> {
+    this.held ??= [];
+    for (;;) {
+      for (const notice of await this.log.since(q, this.lastDelivered)) this.deliver(notice);
+      const pending = this.held.filter((notice) => notice.place > this.lastDelivered);
+      if (pending.some((notice) => notice.event === undefined)) continue;
+      this.held = undefined;
+      for (const notice of pending.sort((a, b) => a.place - b.place)) this.deliver(notice);
+      return;
+    }
+  }
+
+  private notified({ channel, payload }: Notification): void {
+    if (channel !== EVENTS_CHANNEL || payload === undefined) return;
+    const notice: Notice | undefined = /^\d{1,16}$/.test(payload) ? { place: Number(payload) } : parseMessage(payload);
+    if (!notice) {
+      this.logger.warn({ msg: 'malformed event notification ignored' });
+      return;
+    }
+    if (this.held) {
+      this.held.push(notice);
+      return;
+    }
+    if (notice.place <= this.lastDelivered) return;
+    if (notice.place === this.lastDelivered + 1 && notice.event) return this.deliver(notice);
+    // One was missed, or this one is in the table only: read them there.
+    this.held = [notice];
+    this.run((client) => this.catchUp(queryable(client))).catch((error) => this.dropConnection(error as Error));
+  }
+
+  private deliver(notice: Notice): void {
+    if (notice.place <= this.lastDelivered) return;
+    this.lastDelivered = notice.place;
+    if (notice.event) this.listener?.(notice.event);
+  }
+
+  /** A catch-up that failed is retried on a new connection, which catches up first; nothing held is lost. */
+  private dropConnection(error: Error): void {
+    this.reportOutage(error);
+    const client = this.client;
+    if (client) this.lose(client);
+    void client?.end().catch(() => undefined);
+  }
+
+  /** The connection is gone: a listening process reconnects at once (and catches up); a publisher on its next send. */
+  private lose(client: Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    if (this.listener && !this.closing.signal.aborted) void this.run(async () => undefined).catch(() => undefined);
+  }
+
+  private reportOutage(error: Error): void {
+    if (this.reported) return; // one line per outage, not one per attempt
+    this.reported = true;
+    this.logger.warn({ msg: 'PostgreSQL unreachable for events', error: error.message });
+  }
+}
+
+export interface PostgresRelayOptions {
+  /** This replica's clock in ms, the floor of the ids it publishes: replicas' clocks differ. */
+  clock?: () => number;
+  /** The connection's application_name (pg_stat_activity); default engram-events. */
+  connectionName?: string;
+}
+
+/** Statements by name, so the server plans each once per connection rather than at every publish. */
+function queryable(client: Client): Queryable {
+  return {
+    query: async (sql, params = []) =>
+      (await client.query({ name: statementName(sql), text: sql, values: params as unknown[] })).rows,
+  };
+}
+
+function statementName(sql: string): string {
+  return `engram-events-${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+}
+
+async function inTransaction<T>(client: Client, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work(queryable(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
