@@ -4,7 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { RunningEngram as Running, serviceHelper, startEngram } from './engram-cli';
 import { E2eStorage, e2eStorages } from './e2e-storage';
-import { call, tempDir } from './process-harness';
+import { call, namespaceKey, tempDir } from './process-harness';
 
 const { startTestRedis } = serviceHelper('testing/redis-server.js');
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
@@ -155,17 +155,7 @@ function eventsAcrossProcesses(storage: E2eStorage): void {
     }
   });
   it("shows every replica's recent events on a replica started after them, each namespace only its own", async () => {
-    const keyFor = async (namespace: string) => {
-      const created = await call(
-        apiA.url,
-        'POST',
-        '/api/admin/keys',
-        { name: namespace, scopes: ['write'], namespace },
-        AUTH,
-      );
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      return { 'X-API-Key': created.body.key as string };
-    };
+    const keyFor = (namespace: string) => namespaceKey(apiA.url, namespace, AUTH);
     const [red, blue] = [await keyFor('team-red'), await keyFor('team-blue')];
     assert.equal((await call(apiA.url, 'POST', '/api/memories', { content: 'red plan' }, red)).status, 201);
     assert.equal((await call(apiB.url, 'POST', '/api/memories', { content: 'blue plan' }, blue)).status, 201);

@@ -110,3 +110,15 @@ export async function call(
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
+
+/** A new write key bound to `namespace`, made through the api at `url` as `admin`; answered as its headers. */
+export async function namespaceKey(
+  url: string,
+  namespace: string,
+  admin: Record<string, string>,
+): Promise<Record<string, string>> {
+  const created = await call(url, 'POST', '/api/admin/keys', { name: namespace, scopes: ['write'], namespace }, admin);
+  if (created.status !== 201)
+    throw new Error(`no key for ${namespace}: ${created.status} ${JSON.stringify(created.body)}`);
+  return { 'X-API-Key': created.body.key as string };
+}

@@ -9,7 +9,7 @@ export type { EventListener } from './event-relay';
 
 /**
  * Where every write path announces its changes, once per change. Listeners (the SSE stream) receive the
- * events of every process when Redis is configured, of this one otherwise; a listener that throws never
+ * events of every process when the relay carries them between processes (Redis, PostgreSQL), of this one otherwise; a listener that throws never
  * affects the writer or the other listeners.
  */
 @Injectable()
@@ -39,12 +39,12 @@ export class EventBus implements OnApplicationShutdown {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves once subscribers receive every process's events (the Redis subscription is active). */
+  /** Resolves once subscribers receive every process's events (the relay's subscription or LISTEN is active). */
   async ready(): Promise<void> {
     await this.listening;
   }
 
-  /** True when the relay keeps replay windows every process shares (Redis). */
+  /** True when the relay keeps replay windows every process shares (Redis, PostgreSQL). */
   get sharesHistory(): boolean {
     return this.relay.history !== undefined;
   }

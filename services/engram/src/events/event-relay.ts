@@ -6,7 +6,7 @@ export type EventListener = (event: EngramEvent) => void;
 
 /**
  * How events travel from where they are raised to every listener: in this process alone, or through
- * Redis to every process. The relay hands out the ids (each namespace's own sequence, see event-ids.ts), so
+ * Redis or PostgreSQL to every process. The relay hands out the ids (each namespace's own sequence, see event-ids.ts), so
  * each namespace's ids follow the order listeners see.
  */
 export interface EventRelay {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Client, Notification } from 'pg';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PostgresConfig } from '../config/config.types';
@@ -216,16 +216,26 @@ export interface PostgresRelayOptions {
   connectionName?: string;
 }
 
-/** Statements by name, so the server plans each once per connection rather than at every publish. */
-function queryable(client: Client): Queryable {
-  return {
-    query: async (sql, params = []) =>
-      (await client.query({ name: statementName(sql), text: sql, values: params as unknown[] })).rows,
-  };
-}
+/** Each connection's statements, named by a prefix of its own (see queryable). */
+const connections = new WeakMap<Client, Queryable>();
 
-function statementName(sql: string): string {
-  return `engram-events-${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+/**
+ * Statements by name, so the server plans each once per connection rather than at every publish. The names
+ * are the connection's own: a server that serves several connections on one session (PGlite) must not find
+ * one prepared twice.
+ */
+function queryable(client: Client): Queryable {
+  let q = connections.get(client);
+  if (!q) {
+    const prefix = `engram-events-${randomBytes(6).toString('hex')}`;
+    const name = (sql: string) => `${prefix}-${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+    q = {
+      query: async (sql, params = []) =>
+        (await client.query({ name: name(sql), text: sql, values: params as unknown[] })).rows,
+    };
+    connections.set(client, q);
+  }
+  return q;
 }
 
 async function inTransaction<T>(client: Client, work: (tx: Queryable) => Promise<T>): Promise<T> {
