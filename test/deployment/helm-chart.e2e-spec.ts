@@ -1211,6 +1211,21 @@ describe('Helm chart charts/engram', () => {
     assert.equal(find(objects, 'StatefulSet').length, 0);
   });
 
+  it('runs several api replicas on PostgreSQL without Redis, events and limits shared through the database', () => {
+    for (const apiValues of [{ replicas: 3 }, { autoscaling: { enabled: true } }]) {
+      const objects = renderChart({
+        storage: { backend: 'postgres' },
+        postgresql: { existingSecret: 'engram-db' },
+        api: apiValues,
+        worker: { enabled: false },
+        redis: { enabled: false },
+      });
+      assert.equal(envVar(container(api(objects), 'api'), 'REDIS_URL'), undefined);
+      assert.equal(find(objects, 'StatefulSet').length, 0);
+      assert.equal(only(objects, 'PodDisruptionBudget', 'mem-engram').spec.maxUnavailable, 1);
+    }
+  });
+
   it('tells what runs and where the database is in the release notes, and tests the workers with helm test', () => {
     for (const [name, expected] of [
       [
@@ -1269,14 +1284,6 @@ describe('Helm chart charts/engram', () => {
       { ...pg, postgresql: { url: 'postgres://u:p@h/db', cnpg: { enabled: true } } },
       'postgresql.url and postgresql.cnpg.enabled',
       'choose one',
-    );
-    assertRefused(
-      { ...db, api: { replicas: 2 }, redis: { enabled: false }, worker: { enabled: false } },
-      '2 api replicas without Redis',
-    );
-    assertRefused(
-      { ...db, api: { autoscaling: { enabled: true } }, redis: { enabled: false }, worker: { enabled: false } },
-      '6 api replicas without Redis',
     );
     assertRefused({ ...db, worker: { replicas: 3 }, redis: { enabled: false } }, 'worker.enabled=true needs Redis');
     assertRefused({ ...db, encryption: { enabled: true } }, 'encryption.enabled=true encrypts a SQLite file');
