@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { E2eStorage, e2eStoragesWithSessions } from './e2e-storage';
-import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
-import { call, tempDir } from './process-harness';
-
-const { startOpenAiEmbeddingsTestDouble, heldEmbeddingsEnv } = serviceHelper(
-  'testing/openai-embeddings.test-double.js',
-);
-const { engramExport, engramExportMemory } = serviceHelper('testing/import-fixtures.js');
+import { RunningEngram } from './engram-cli';
+import { killedApiSession } from './killed-api-session';
+import { call } from './process-harness';
 
 const BOOTSTRAP = 'e2e-job-cancel-crash-bootstrap-key-0123456789';
 const ADMIN = { 'X-API-Key': BOOTSTRAP };
-/** Memories in an import: batches of 64, the one holding HELD stays at the model until the api is killed. */
-const MEMORIES = 200;
-const HELD = 100;
 
 for (const storage of e2eStoragesWithSessions()) {
   describe(`a job whose cancel was answered, its api killed before the job stopped (${storage.name}, real processes)`, () =>
@@ -21,47 +14,7 @@ for (const storage of e2eStoragesWithSessions()) {
 }
 
 function cancelThenKill(storage: E2eStorage): void {
-  const dir = tempDir();
-  let model: any;
-  let env: Record<string, string>;
-  const apis: RunningEngram[] = [];
-  const holds: { release(): void }[] = [];
-
-  before(async () => {
-    model = await startOpenAiEmbeddingsTestDouble({ dimension: 16, model: 'job-cancel-crash-model' });
-    env = {
-      ...(await storage.start(dir)),
-      MCP_API_KEY: BOOTSTRAP,
-      ...heldEmbeddingsEnv(model),
-    };
-  });
-  after(async () => {
-    for (const hold of holds) hold.release();
-    await Promise.all(apis.map((api) => api.stop()));
-    await model?.close();
-    await storage.stop();
-  });
-
-  async function serve(): Promise<RunningEngram> {
-    const api = await startEngram('serve', env, dir, 'Engram ready');
-    apis.push(api);
-    return api;
-  }
-
-  /** An import through `api`, running and held at the model, so it cannot reach its next safe point. */
-  async function heldImport(api: RunningEngram, label: string): Promise<string> {
-    const content = (i: number) => `${label} memory number ${i}`;
-    const hold = model.hold((texts: readonly string[]) => texts.some((text) => text.includes(content(HELD))));
-    holds.push(hold);
-    const form = new FormData();
-    const memories = Array.from({ length: MEMORIES }, (_, i) => engramExportMemory(content(i)));
-    form.append('file', new Blob([engramExport(memories)]), `${label}.ndjson`);
-    const response = await fetch(`${api.url}/api/import`, { method: 'POST', body: form, headers: ADMIN });
-    const body = (await response.json()) as { job_id: string };
-    assert.equal(response.status, 202, JSON.stringify(body));
-    await hold.arrived;
-    return body.job_id;
-  }
+  const { apis, serve, kill, heldImport } = killedApiSession(storage, BOOTSTRAP);
 
   async function cancel(api: RunningEngram, id: string): Promise<void> {
     const answered = await call(api.url, 'DELETE', `/api/jobs/${id}`, undefined, ADMIN);
@@ -77,11 +30,6 @@ function cancelThenKill(storage: E2eStorage): void {
       assert.ok(Date.now() < deadline, `job ${id} still ${JSON.stringify(job)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  }
-
-  async function kill(api: RunningEngram): Promise<void> {
-    await api.stop('SIGKILL');
-    apis.splice(apis.indexOf(api), 1);
   }
 
   function assertCancelled(job: any): void {

@@ -194,8 +194,8 @@ export class InlineJobQueue implements JobQueue {
   }
 
   /**
-   * Lists the jobs taken over from an api that stopped, and audits those it left unended, now failed
-   * (`interrupted`), before this api serves when found at its start.
+   * Lists the jobs taken over from an api that stopped, and audits and announces those it left unended, now
+   * failed (`interrupted`) or cancelled, before this api serves when found at its start.
    */
   private async adopt(taken: TakenJobs): Promise<void> {
     for (const view of taken.jobs) this.jobs.set(view.id, { view, cancelRequested: false });
@@ -204,7 +204,7 @@ export class InlineJobQueue implements JobQueue {
       this.forgetEndedBeyondKept(namespace);
     }
     for (const view of taken.ended) {
-      await this.runner.interrupted(view, new Error(view.error));
+      await this.runner.interrupted(view, new Error(view.error), view.state === 'cancelled');
       const msg =
         view.state === 'cancelled' ? 'Job cancelled, its api stopped' : 'Job interrupted by a stop of the api';
       this.logger.warn({ msg, job: view.id, name: view.name });

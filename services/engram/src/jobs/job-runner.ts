@@ -130,12 +130,14 @@ export class JobRunner {
   }
 
   /**
-   * A job accepted before a crash of the process and never ended, found at its restart: audited as
-   * failed before the restarted process serves (its error says interrupted, or cancelled when its cancel
-   * had been recorded).
+   * A job its api never ended (a crash, a kill), ended by the api that took its jobs over (another api on
+   * the store, or its own restart, before the restarted api serves): audited, then announced as a job that
+   * fails or is cancelled while it runs is (job_failed, `cancelled` when its cancel had been recorded), so a
+   * client following the events learns it ended.
    */
-  async interrupted(job: Omit<RunnableJob, 'queue'>, error: Error): Promise<void> {
+  async interrupted(job: Omit<RunnableJob, 'queue'>, error: Error, cancelled: boolean): Promise<void> {
     await this.recordEnd(job, { error }, { wait: true });
+    this.announceFailure(job, error, cancelled);
   }
 
   /**
