@@ -10,6 +10,7 @@ import { newJobId } from './job-id';
 import { nextCronRun, scheduledJobId } from './job-schedule';
 import { StoredCancels } from './stored-cancels';
 import { ThrottledSave } from './throttled-save';
+import { UnstoredJobEnds } from './unstored-job-ends';
 import { JobCancelled, JobNotCancellable, JobPastCancelling } from './job.errors';
 import { emptyCounts, JobCounts, JobDataByName, JobName, jobNamespace, JobView, QueueName } from './job.types';
 
@@ -47,6 +48,7 @@ export class InlineJobQueue implements JobQueue {
   private draining: Promise<void> | undefined;
   private readonly owners: InlineJobOwners | undefined;
   private readonly storedCancels: StoredCancels | undefined;
+  private readonly unstoredEnds: UnstoredJobEnds | undefined;
 
   private readonly logger = new Logger('Jobs');
 
@@ -63,6 +65,16 @@ export class InlineJobQueue implements JobQueue {
       this.owners.id,
       () => this.waiting.length > 0 || this.draining !== undefined,
       (ids) => this.cancelAskedElsewhere(ids),
+    );
+    this.unstoredEnds = new UnstoredJobEnds(
+      (view) => this.writeEnd(view),
+      (view, error) =>
+        this.logger.error({
+          msg: 'Job end not stored',
+          job: view.id,
+          state: view.state,
+          error: (error as Error).message,
+        }),
     );
   }
 
@@ -171,6 +183,7 @@ export class InlineJobQueue implements JobQueue {
     this.timers.clear();
     await this.draining;
     await this.storedCancels?.stop();
+    await this.unstoredEnds?.flush();
     await this.owners?.stop();
   }
 
@@ -236,8 +249,8 @@ export class InlineJobQueue implements JobQueue {
   /**
    * Recorded before it is answered, as a running job's cancel is: a store too busy to take it fails the
    * request (503, the job still waiting) rather than answering `cancelled` for an end never stored. Once
-   * recorded the job never starts (startUnlessCancelled), and is ended `cancelled` after a crash even if
-   * storing its end below fails.
+   * recorded the job never starts (startUnlessCancelled); if storing its end below fails, the end is stored
+   * again (UnstoredJobEnds), and a crash meanwhile ends it `cancelled` all the same.
    */
   private async cancelOwnWaiting(job: InlineJob): Promise<CancelOutcome> {
     if (this.records) acceptedCancel(job.view.id, await this.records.store.requestCancel(job.view.id));
@@ -333,17 +346,23 @@ export class InlineJobQueue implements JobQueue {
 
   /**
    * Stores a job's end (and forgets its namespace's oldest ended ones). A store that refuses it (busy) is
-   * logged, not thrown: the job has ended either way; after a crash it would be listed as interrupted,
-   * which this line explains.
+   * logged, not thrown: the job has ended either way. The end is stored again with backoff (UnstoredJobEnds),
+   * so the other apis see it ended; after a crash meanwhile it would be listed as interrupted (cancelled,
+   * when its cancel was recorded), which this line explains.
    */
   private async storeEnd(view: JobView): Promise<void> {
-    if (!this.records || !this.owners) return;
     try {
-      await this.owners.save({ ...view });
-      await this.records.store.pruneEnded(jobNamespace(view.data), this.limits.keepFinishedPerNamespace);
+      await this.writeEnd(view);
     } catch (error) {
       this.notStored(view, error);
+      this.unstoredEnds?.add(view);
     }
+  }
+
+  private async writeEnd(view: JobView): Promise<void> {
+    if (!this.records || !this.owners) return;
+    await this.owners.save({ ...view });
+    await this.records.store.pruneEnded(jobNamespace(view.data), this.limits.keepFinishedPerNamespace);
   }
 
   /**
