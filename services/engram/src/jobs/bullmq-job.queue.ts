@@ -54,6 +54,8 @@ const CANCELLED_REASON = new JobCancelled().message;
 const CANCEL_ASKED = '1';
 /** How long a cancel key outlives its job's last use of it. */
 const CANCEL_KEY_SECONDS = 86_400;
+/** Deletes a cancel key (KEYS[1]) unless it holds a cancel (ARGV[1]), in one step with the read. */
+const FORGET_FINAL_STEP = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then redis.call('DEL', KEYS[1]) end return 0`;
 /** Stalls (the worker running the job stopped: a crash, a kill) BullMQ lets a job through; the next fails it. */
 const MAX_STALLED = 3;
 /** BullMQ's failedReason for a job failed by its stalled-job check. */
@@ -275,6 +277,7 @@ export class BullMqJobQueue implements JobQueue {
     // An earlier attempt's failure must not be read as this one's (a retry that stalls has no code).
     if (reported.error_code !== undefined) await report({ error_code: undefined });
     const runnable = { id: job.id!, name: job.name as JobName, data: job.data as AnyJobData, queue: this.queue };
+    await this.forgetFinalStep(job.id!);
     if (await this.cancelAsked(job.id!)) {
       // Cancelled while a worker that then died ran it: it ends as the requester was told, not run again.
       await this.runner.cancelledBeforeRun(runnable);
@@ -313,7 +316,16 @@ export class BullMqJobQueue implements JobQueue {
     return (await this.client.get(this.options.keys.jobCancel(id))) === CANCEL_ASKED;
   }
 
-  /** False when a cancel was asked first; true when the step was entered now or by an earlier attempt. */
+  /**
+   * Each attempt runs the job from its start (a retry after a failure, or after its worker was killed), so a
+   * final step an earlier attempt entered is not entered yet: cancels are taken again until this attempt
+   * enters it. A cancel asked stands.
+   */
+  private async forgetFinalStep(id: string): Promise<void> {
+    await this.client.eval(FORGET_FINAL_STEP, 1, this.options.keys.jobCancel(id), CANCEL_ASKED);
+  }
+
+  /** False when a cancel was asked first; true when the step was entered now or earlier in this attempt. */
   private async enterFinalStep(id: string, reason: string): Promise<boolean> {
     const key = this.options.keys.jobCancel(id);
     if ((await this.client.set(key, reason, 'EX', CANCEL_KEY_SECONDS, 'NX')) === 'OK') return true;

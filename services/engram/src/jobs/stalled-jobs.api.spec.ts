@@ -12,22 +12,29 @@ import { EngramMetrics } from '../metrics/engram-metrics';
 import { workerProbes } from '../worker/run-worker';
 import { startWorkerHttpServer } from '../worker/worker-http.server';
 import { JobName } from './job.types';
-import { JobsHarness, runJob, startJobsHarness, waitForJob } from '../testing/job-helpers';
+import { holdRestoreLock, JobsHarness, runJob, startJobsHarness, waitForJob } from '../testing/job-helpers';
 import { openSse } from '../testing/sse-client';
+import { waitFor } from '../testing/wait-for';
 
 const DYING_WORKER = join(__dirname, '..', 'testing', 'dying-worker.child.js');
 /** Stalls BullMQ lets a job through (the worker's maxStalledCount); the one after fails it. */
 const STALLS_ALLOWED = 3;
+/** Why a reindex that has begun to switch refuses a cancel (the reindex's own words). */
+const REINDEX_SWITCHING = 'the reindex is switching to the new vectors and must finish';
 
-/** Starts a worker that takes the job and kills it with SIGKILL while it runs it, once `meanwhile` has run. */
+/**
+ * Starts a worker that takes the job (and, given `finalStep`, enters that step) and kills it with SIGKILL while
+ * it runs it, once `meanwhile` has run.
+ */
 function killWhileRunning(
   redisUrl: string,
   prefix: string,
   jobId: string,
-  meanwhile: () => Promise<void> = async () => undefined,
+  { meanwhile = async () => undefined, finalStep }: { meanwhile?: () => Promise<void>; finalStep?: string } = {},
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = spawn(process.execPath, [DYING_WORKER, redisUrl, prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [DYING_WORKER, redisUrl, prefix, ...(finalStep === undefined ? [] : [finalStep])];
+    const worker = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let errors = '';
     let running = false;
@@ -137,9 +144,11 @@ describe('a job whose worker is killed every time it runs it (BullMQ)', () => {
 
   it('ends a job cancelled while its worker ran it, the worker then killed, as cancelled without running it again', async () => {
     const { id, prefix } = await scanWithoutWorker();
-    await killWhileRunning(harness.redis!.url, prefix, id, async () => {
-      const cancel = await harness.api.request('DELETE', `/api/jobs/${id}`);
-      assert.deepEqual([cancel.status, cancel.body.status], [200, 'cancelling'], cancel.text);
+    await killWhileRunning(harness.redis!.url, prefix, id, {
+      meanwhile: async () => {
+        const cancel = await harness.api.request('DELETE', `/api/jobs/${id}`);
+        assert.deepEqual([cancel.status, cancel.body.status], [200, 'cancelling'], cancel.text);
+      },
     });
 
     // Its scan of an empty namespace has no safe point: run again, it would complete.
@@ -152,5 +161,31 @@ describe('a job whose worker is killed every time it runs it (BullMQ)', () => {
       ends.map((entry: any) => [entry.outcome, entry.details.error]),
       [['failure', 'Cancelled on request']],
     );
+  });
+  it('a reindex whose worker was killed in its final step is cancellable again when retried, until it reaches that step', async () => {
+    await harness.stopWorker();
+    const stored = await harness.api.request('POST', '/api/memories', { body: { content: 'to embed again' } });
+    assert.equal(stored.status, 201, stored.text);
+    const queued = await harness.api.request('POST', '/api/admin/reindex');
+    assert.equal(queued.status, 202, queued.text);
+    const id = queued.body.job_id as string;
+    await killWhileRunning(harness.redis!.url, harness.api.app.get(RedisKeys).prefix, id, {
+      finalStep: REINDEX_SWITCHING,
+    });
+
+    // The retry starts from the start, and waits at a safe point for the store held as a restore holds it.
+    const release = await holdRestoreLock(harness.api.config);
+    try {
+      await harness.startWorker();
+      const stage = async () => (await harness.api.request('GET', `/api/jobs/${id}`)).body.stage as string | undefined;
+      await waitFor(async () => /^waiting for /.test((await stage()) ?? ''), 'the retried reindex to wait', 60_000);
+      // Before, the killed attempt's step still refused it: 409 "the reindex is switching … and must finish".
+      const cancel = await harness.api.request('DELETE', `/api/jobs/${id}`);
+      assert.deepEqual([cancel.status, cancel.body.status], [200, 'cancelling'], cancel.text);
+    } finally {
+      await release();
+    }
+    const ended = await waitForJob(harness.api.request, id);
+    assert.deepEqual([ended.state, ended.error], ['cancelled', 'Cancelled on request']);
   });
 });

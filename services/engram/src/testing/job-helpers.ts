@@ -112,11 +112,18 @@ export async function blockJobs(harness: JobsHarness): Promise<() => Promise<voi
     await harness.stopWorker();
     return () => harness.startWorker();
   }
-  const locks = storeLocksOf(harness.api.config);
+  return holdRestoreLock(harness.api.config);
+}
+
+/**
+ * Holds the store as a restore does, from another process's locks, until the returned function is called:
+ * the jobs that take the store (backups, imports, reindexing) wait for it at their safe points meanwhile.
+ */
+export async function holdRestoreLock(config: AppConfig): Promise<() => Promise<void>> {
   let release!: () => void;
   let held!: () => void;
   const holding = new Promise<void>((resolve) => (held = resolve));
-  const restore = locks.restore(() => {
+  const restore = storeLocksOf(config).restore(() => {
     held();
     return new Promise<void>((resolve) => (release = resolve));
   });
