@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, TestContext } from 'node:test';
-import { Client as PgClient } from 'pg';
+import { MemoryFiles, memoryFilesOf } from './agent-memory-files';
 import { CliStore, openCliStore } from './engram-cli';
 import { e2eStorages, startCliStorage } from './e2e-storage';
 import { runEngram } from './engram-cli';
@@ -29,69 +29,6 @@ const PEAK_REPORTER = `process.on('exit', () => {
   const kib = /^VmHWM:\\s+(\\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1];
   fs.writeFileSync(process.env.ENGRAM_TEST_PEAK_RSS_FILE, String(Number(kib) * 1024));
 });`;
-
-/** The agent's memory files, by namespace and path, as one backend keeps them. */
-interface MemoryFiles {
-  put(files: { namespace: string; path: string; content: Buffer }[]): Promise<void>;
-  clear(): Promise<void>;
-  /** How many files there are and their bytes together. */
-  tally(): Promise<{ files: number; bytes: number }>;
-}
-
-function folderFiles(memoryDir: string): MemoryFiles {
-  const filesUnder = () =>
-    (readdirSync(memoryDir, { recursive: true }) as string[])
-      .map((name) => statSync(join(memoryDir, name)))
-      .filter((info) => info.isFile());
-  return {
-    async put(files) {
-      for (const { namespace, path, content } of files) {
-        mkdirSync(join(memoryDir, namespace, 'notes'), { recursive: true });
-        writeFileSync(join(memoryDir, namespace, path), content);
-      }
-    },
-    async clear() {
-      rmSync(memoryDir, { recursive: true, force: true });
-      mkdirSync(memoryDir);
-    },
-    async tally() {
-      const files = filesUnder();
-      return { files: files.length, bytes: files.reduce((sum, info) => sum + info.size, 0) };
-    },
-  };
-}
-
-function databaseFiles(url: string): MemoryFiles {
-  const withClient = async <T>(use: (client: PgClient) => Promise<T>): Promise<T> => {
-    const client = new PgClient({ connectionString: url });
-    await client.connect();
-    try {
-      return await use(client);
-    } finally {
-      await client.end();
-    }
-  };
-  return {
-    put: (files) =>
-      withClient(async (client) => {
-        for (const { namespace, path, content } of files) {
-          await client.query('INSERT INTO agent_files (namespace, path, content, modified_at) VALUES ($1, $2, $3, 0)', [
-            namespace,
-            path,
-            content,
-          ]);
-        }
-      }),
-    clear: () => withClient(async (client) => void (await client.query('DELETE FROM agent_files'))),
-    tally: () =>
-      withClient(async (client) => {
-        const { rows } = await client.query(
-          'SELECT count(*)::int AS files, coalesce(sum(octet_length(content)), 0)::bigint AS bytes FROM agent_files',
-        );
-        return { files: rows[0].files, bytes: Number(rows[0].bytes) };
-      }),
-  };
-}
 
 /**
  * 1 MiB of text unlike any other file's, compressed quickly and some 50 times (a random 16 KiB repeated): the
@@ -126,7 +63,7 @@ for (const storage of e2eStorages())
         NODE_OPTIONS: `--require ${reporter}`,
         ENGRAM_TEST_PEAK_RSS_FILE: peakFile,
       };
-      files = env.DATABASE_URL ? databaseFiles(env.DATABASE_URL) : folderFiles(memoryDir);
+      files = memoryFilesOf(env, memoryDir);
     });
     after(async () => {
       await storage.stop();

@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { DEFAULT_MEMORY_LIMITS } from '../storage/agent-file.rules';
 import { PostgresAgentFileStore, StoredAgentFile } from '../storage/postgres/postgres-agent-file.store';
 import { BackupLeftover } from './backup-leftovers';
 import { BackupRepository } from './backup.repository';
@@ -9,6 +10,8 @@ import { BackupRepository } from './backup.repository';
  * keeps them, so a backup reads the same either way.
  */
 export abstract class AgentFilesArchive {
+  /** The largest file the memory holds (agent-file.rules.ts): a restore refuses an archive holding a larger one. */
+  abstract readonly maxFileBytes: number;
   /** Archives every namespace's files into `archivePath`; false when there is nothing to archive. */
   abstract archive(archivePath: string): Promise<boolean>;
   /** Makes the archive's files every namespace's files (all of them, or none); without one, empties them. */
@@ -22,6 +25,7 @@ export class FolderAgentFilesArchive extends AgentFilesArchive {
   constructor(
     private readonly files: BackupRepository,
     private readonly memoryDir: string,
+    readonly maxFileBytes = DEFAULT_MEMORY_LIMITS.fileBytes,
   ) {
     super();
   }
@@ -31,7 +35,7 @@ export class FolderAgentFilesArchive extends AgentFilesArchive {
   }
 
   replace(archivePath: string | undefined): Promise<void> {
-    return this.files.replaceDirectory(this.memoryDir, archivePath);
+    return this.files.replaceDirectory(this.memoryDir, archivePath, this.maxFileBytes);
   }
 
   leftovers(): Promise<BackupLeftover[]> {
@@ -50,11 +54,14 @@ const AGENT_FILES_FOLDER = 'agent-files';
  * and a restore leaves nothing on disk.
  */
 export class DatabaseAgentFilesArchive extends AgentFilesArchive {
+  readonly maxFileBytes: number;
+
   constructor(
     private readonly store: PostgresAgentFileStore,
     private readonly files: BackupRepository,
   ) {
     super();
+    this.maxFileBytes = store.limits.fileBytes;
   }
 
   async archive(archivePath: string): Promise<boolean> {
@@ -78,9 +85,13 @@ export class DatabaseAgentFilesArchive extends AgentFilesArchive {
     return this.store.replaceAll(archivePath === undefined ? [] : this.storedFiles(archivePath));
   }
 
-  /** The archive's files as stored, one at a time as the store takes them (never the whole archive at once). */
+  /**
+   * The archive's files as stored, one at a time as the store takes them (never the whole archive at once).
+   * Each is held whole, as the store writes and journals it in one piece: at most the limit on a file, which
+   * a larger one is refused by before it is read.
+   */
   private async *storedFiles(archivePath: string): AsyncGenerator<StoredAgentFile> {
-    for await (const { path, content } of this.files.archivedFiles(archivePath)) {
+    for await (const { path, content } of this.files.archivedFiles(archivePath, this.maxFileBytes)) {
       const [namespace, ...parts] = path.split('/');
       if (parts.length === 0) continue; // a stray file beside the namespaces belongs to none
       yield { namespace, path: parts.join('/'), content };

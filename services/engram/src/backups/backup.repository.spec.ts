@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it, mock } from 'node:test';
 import { recordDiskCalls } from '../testing/disk-calls';
 import { makeTempDir } from '../testing/test-app';
 import { BackupManifest, MEMORY_ARCHIVE_FILE } from './backup-manifest';
+import { AgentFileTooLarge } from './backup.errors';
 import { BackupRepository } from './backup.repository';
 
 const ID = 'backup-20260101T000000000Z';
@@ -67,7 +68,7 @@ describe('BackupRepository.replaceDirectory', () => {
     const live = join(root, 'memory');
     mkdirSync(live);
     const calls = recordDiskCalls();
-    await files.replaceDirectory(live, archive);
+    await files.replaceDirectory(live, archive, 1024);
     const swapped = calls.findIndex((call) => call.startsWith('rename ') && call.endsWith(` -> ${live}`));
     assert.ok(swapped > 0, calls.join('\n'));
     const incoming = calls[swapped].split(' ')[1];
@@ -83,5 +84,48 @@ describe('BackupRepository.replaceDirectory', () => {
     );
     assert.deepEqual(calls.slice(swapped + 1), [`fsync ${root}`]);
     assert.equal(readFileSync(join(live, 'main', 'people', 'alice.md'), 'utf8'), 'Alice');
+  });
+});
+
+describe('BackupRepository: files over the limit on a memory file', () => {
+  /** An archive of a namespace holding a file of 100 bytes and one of `largeBytes`, and its repository. */
+  async function archiveWith(largeBytes: number) {
+    const root = makeTempDir();
+    const files = new BackupRepository(join(root, 'backups'));
+    const source = join(root, 'source');
+    mkdirSync(join(source, 'main', 'notes'), { recursive: true });
+    writeFileSync(join(source, 'main', 'a-small.md'), 'x'.repeat(100));
+    writeFileSync(join(source, 'main', 'notes', 'large.md'), 'y'.repeat(largeBytes));
+    const archive = join(root, 'memory.tar.gz');
+    await files.archiveDirectory(source, archive);
+    return { root, files, archive };
+  }
+  const refused = (error: unknown) =>
+    error instanceof AgentFileTooLarge &&
+    /"main\/notes\/large\.md" of 4097 bytes, over .* limit of 4096 bytes/.test(error.message);
+
+  it('finds a file over the limit from the headers, and none when every file is within it', async () => {
+    const { files, archive } = await archiveWith(4097);
+    assert.deepEqual(await files.archivedFileOver(archive, 4096), { path: 'main/notes/large.md', bytes: 4097 });
+    assert.equal(await files.archivedFileOver(archive, 4097), undefined);
+  });
+
+  it('refuses a file over the limit as it reads the archive file by file, before handing it out', async () => {
+    const { files, archive } = await archiveWith(4097);
+    const handedOut: string[] = [];
+    await assert.rejects(async () => {
+      for await (const file of files.archivedFiles(archive, 4096)) handedOut.push(file.path);
+    }, refused);
+    assert.ok(!handedOut.includes('main/notes/large.md'), handedOut.join());
+  });
+
+  it('refuses to replace a folder with an archive holding a file over the limit, leaving it and nothing beside it', async () => {
+    const { root, files, archive } = await archiveWith(4097);
+    const live = join(root, 'memory');
+    mkdirSync(live);
+    writeFileSync(join(live, 'kept.md'), 'kept');
+    await assert.rejects(() => files.replaceDirectory(live, archive, 4096), refused);
+    assert.deepEqual(readdirSync(live), ['kept.md']);
+    assert.deepEqual(readdirSync(root).sort(), ['memory', 'memory.tar.gz', 'source']);
   });
 });

@@ -4,7 +4,7 @@ import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node
 import { basename, dirname, join, posix } from 'node:path';
 import { isDurableTemporary, syncToDisk, syncTreeToDisk } from '../common/durable-file';
 import { BACKUP_ID_PATTERN, BackupManifest, BackupReason, MANIFEST_FILE, StoredBackup } from './backup-manifest';
-import { BackupCorrupted } from './backup.errors';
+import { AgentFileTooLarge, ArchivedFileSize, BackupCorrupted } from './backup.errors';
 import { BackupLeftover, isRestoreScratch, memoryDirCopyKind, parseStagingName, stagingName } from './backup-leftovers';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
 import type { ReadEntry } from 'tar';
@@ -162,13 +162,32 @@ export class BackupRepository {
   }
 
   /**
+   * The first regular file of an archive larger than `maxBytes`, read from the entries' headers (no file's
+   * bytes are kept, the archive is read in small pieces); undefined when every file fits.
+   */
+  async archivedFileOver(archivePath: string, maxBytes: number): Promise<ArchivedFileSize | undefined> {
+    const tar = await import('tar');
+    let found: ArchivedFileSize | undefined;
+    await tar.list({
+      file: archivePath,
+      strict: true,
+      maxReadSize: ARCHIVE_READ_BYTES,
+      onReadEntry: (entry) => {
+        found ??= oversized(entry, maxBytes);
+      },
+    });
+    return found;
+  }
+
+  /**
    * The regular files of an archive (archiveDirectory's) one at a time, by their path in it, for a store
    * that keeps them in its database: nothing is extracted to disk, and memory holds the file handed over
    * and a small read-ahead, never the whole archive (the parser hands out the next file only once this one
    * was read, and the file is read on only as the parser takes it). Corrupt when a path climbs out of the
-   * archive, as extracting it would refuse: the files handed out before it must not be kept.
+   * archive, as extracting it would refuse: the files handed out before it must not be kept. A file over
+   * `maxFileBytes` is refused by its header, before its bytes are read.
    */
-  async *archivedFiles(archivePath: string): AsyncGenerator<ArchivedFile> {
+  async *archivedFiles(archivePath: string, maxFileBytes: number): AsyncGenerator<ArchivedFile> {
     const { Parser } = await import('tar');
     const parser = new Parser({ strict: true });
     const source = createReadStream(archivePath, { highWaterMark: ARCHIVE_READ_BYTES });
@@ -184,6 +203,8 @@ export class BackupRepository {
           entry.resume();
           continue;
         }
+        const tooLarge = oversized(entry, maxFileBytes);
+        if (tooLarge) throw new AgentFileTooLarge(tooLarge, maxFileBytes);
         yield { path: posix.normalize(entry.path), content: await entry.concat() };
       }
     } finally {
@@ -194,18 +215,16 @@ export class BackupRepository {
   /**
    * Replaces a directory by the contents of an archive: extracted beside it first and put on disk (fsync),
    * then swapped in by two renames, so the directory is never half-extracted, and a restore reported done
-   * keeps its files through a power cut. Without an archive the directory is emptied.
+   * keeps its files through a power cut. Without an archive the directory is emptied. A file over
+   * `maxFileBytes` is not written (its header tells) and fails the whole replacement.
    */
-  async replaceDirectory(targetDir: string, archivePath: string | undefined): Promise<void> {
+  async replaceDirectory(targetDir: string, archivePath: string | undefined, maxFileBytes: number): Promise<void> {
     const stamp = Date.now();
     const incoming = `${targetDir}.restoring-${stamp}`;
     const outgoing = `${targetDir}.replaced-${stamp}`;
     await mkdir(incoming, { recursive: true });
     try {
-      if (archivePath) {
-        const tar = await import('tar');
-        await tar.extract({ file: archivePath, cwd: incoming, strict: true, maxReadSize: ARCHIVE_READ_BYTES });
-      }
+      if (archivePath) await extractWithin(archivePath, incoming, maxFileBytes);
       await syncTreeToDisk(incoming);
       if (existsSync(targetDir)) await rename(targetDir, outgoing);
       await rename(incoming, targetDir);
@@ -278,6 +297,33 @@ async function footprint(path: string): Promise<{ bytes: number; modifiedAt: num
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** The archive's files written under `dir`; throws AgentFileTooLarge, once it is read, when one is over `maxFileBytes`. */
+async function extractWithin(archivePath: string, dir: string, maxFileBytes: number): Promise<void> {
+  const tar = await import('tar');
+  let tooLarge: ArchivedFileSize | undefined;
+  await tar.extract({
+    file: archivePath,
+    cwd: dir,
+    strict: true,
+    maxReadSize: ARCHIVE_READ_BYTES,
+    // Extracting reads entries, never files on disk, so the Stats of the filter's type never comes.
+    filter: (_path, entry) => {
+      tooLarge ??= oversized(entry as EntryHeader, maxFileBytes);
+      return tooLarge === undefined;
+    },
+  });
+  if (tooLarge) throw new AgentFileTooLarge(tooLarge, maxFileBytes);
+}
+
+/** What an archive entry's header tells of it. */
+type EntryHeader = Pick<ReadEntry, 'type' | 'size' | 'path'>;
+
+/** The entry as a file over `maxBytes`, from its header; undefined for one within it, or no regular file. */
+function oversized(entry: EntryHeader, maxBytes: number): ArchivedFileSize | undefined {
+  if (!FILE_ENTRY_TYPES.has(entry.type) || entry.size <= maxBytes) return undefined;
+  return { path: posix.normalize(entry.path), bytes: entry.size };
 }
 
 /** The names in a folder; none when the folder does not exist. */

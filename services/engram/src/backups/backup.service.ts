@@ -22,7 +22,7 @@ import {
   MEMORY_ARCHIVE_FILE,
   StoredBackup,
 } from './backup-manifest';
-import { BackupCorrupted, BackupIncompatible, BackupInUse, BackupNotFound } from './backup.errors';
+import { AgentFileTooLarge, BackupCorrupted, BackupIncompatible, BackupInUse, BackupNotFound } from './backup.errors';
 import { abandonedStagings, BackupLeftover } from './backup-leftovers';
 import { BackupRepository } from './backup.repository';
 import { backupsToPrune } from './backup-retention';
@@ -368,6 +368,20 @@ export class BackupService {
           'configure that model to restore it, then `engram reindex` if you want to change models',
       );
     }
+    await this.checkAgentFileSizes(manifest);
+  }
+
+  /**
+   * Refuses a backup whose memory archive holds a file larger than the memory holds (one made by hand, or by a
+   * deployment with a larger limit), before anything is swapped: read from the archive's headers, so such a
+   * file is never held in memory.
+   */
+  private async checkAgentFileSizes(manifest: BackupManifest): Promise<void> {
+    if (!manifest.memory_dir) return;
+    const maxBytes = this.agentFiles.maxFileBytes;
+    const archive = this.files.fileOf(manifest.id, MEMORY_ARCHIVE_FILE);
+    const tooLarge = await this.files.archivedFileOver(archive, maxBytes);
+    if (tooLarge) throw new AgentFileTooLarge(tooLarge, maxBytes, manifest.id);
   }
 
   private async restoreMemoryDir(manifest: BackupManifest, before: BackupManifest): Promise<boolean> {

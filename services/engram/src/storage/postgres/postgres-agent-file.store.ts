@@ -45,7 +45,7 @@ interface StoredSize {
 export class PostgresAgentFileStore extends AgentFileStore {
   constructor(
     private readonly db: PostgresDatabase,
-    private readonly limits: MemoryLimits = DEFAULT_MEMORY_LIMITS,
+    readonly limits: MemoryLimits = DEFAULT_MEMORY_LIMITS,
   ) {
     super();
   }
