@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client as PgClient } from 'pg';
 import { CliStore, openCliStore, RunningEngram, serviceHelper, spawnEngram, startEngram } from './engram-cli';
 import { freePort, tempDir } from './process-harness';
+import { leaveStaging, stagingsIn, untouchedFor } from './staging-leftovers';
 
 const HOUR_MS = 60 * 60 * 1000;
-const { backupIdAt } = serviceHelper('backups/backup-manifest.js');
 const { waitFor } = serviceHelper('testing/wait-for.js');
 const { startTestPostgres } = serviceHelper('testing/postgres-test-server.js');
 const { realPostgresAvailable, startRealPostgres } = serviceHelper('testing/real-postgres.js');
@@ -16,27 +16,6 @@ const { openSqliteDatabase } = serviceHelper('storage/sqlite.connection.js');
 const { SqliteLockRepository } = serviceHelper('storage/locks/sqlite-lock.repository.js');
 const { PostgresLockRepository } = serviceHelper('storage/locks/postgres-lock.repository.js');
 const { lockFolderOf } = serviceHelper('storage/sqlite/sqlite.stores.js');
-
-/** Makes a folder and everything in it look untouched for `ms`, as when the crash was that long ago. */
-function untouchedFor(path: string, ms: number): void {
-  const then = new Date(Date.now() - ms);
-  for (const name of readdirSync(path, { recursive: true }) as string[]) utimesSync(join(path, name), then, then);
-  utimesSync(path, then, then);
-}
-
-/** A staging folder as a crash leaves it, `ageMs` ago, for a backup taken `minutesAgo` for `reason`. */
-function leaveStaging(backups: string, minutesAgo: number, reason: string | undefined, ageMs: number): string {
-  const name = `.staging-${backupIdAt(new Date(Date.now() - minutesAgo * 60_000))}${reason ? `-${reason}` : ''}`;
-  mkdirSync(join(backups, name), { recursive: true });
-  writeFileSync(join(backups, name, 'engram.db'), Buffer.alloc(2048, 7));
-  untouchedFor(join(backups, name), ageMs);
-  return name;
-}
-
-/** The staging folders in the backups folder. */
-function stagingsIn(backups: string): string[] {
-  return existsSync(backups) ? readdirSync(backups).filter((name) => name.startsWith('.staging-')) : [];
-}
 
 /** Whether the log holds a line saying `what` about the folder `name`. */
 const logged = (output: string, what: string, name: string) =>
@@ -149,13 +128,8 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const)
       });
 
     it('an api that starts removes the manual and scheduled stagings a crash left, keeping pre-restore, unknown, fresh and live ones', async () => {
-      const manual = leaveStaging(backups, 120, 'manual', 2 * HOUR_MS);
-      const scheduled = leaveStaging(backups, 90, 'scheduled', 2 * HOUR_MS);
-      const preRestore = leaveStaging(backups, 100, 'pre-restore', 2 * HOUR_MS);
-      const olderBuild = leaveStaging(backups, 110, undefined, 2 * HOUR_MS);
-      const fresh = leaveStaging(backups, 1, 'manual', 0);
-
       // A backup under way in another process, its staging folder untouched for long: only its lock says so.
+      // Started before the crash's stagings are left, as a job command removes them as it starts.
       let live: string | undefined;
       let liveBackup: ReturnType<typeof runEngram> | undefined;
       const agentRun = crossProcessLocks ? await holdAgentRun() : undefined;
@@ -172,6 +146,11 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const)
           [live] = stagingsIn(backups).filter((name) => !earlier.includes(name));
           untouchedFor(join(backups, live), 2 * HOUR_MS);
         }
+        const manual = leaveStaging(backups, 120, 'manual', 2 * HOUR_MS);
+        const scheduled = leaveStaging(backups, 90, 'scheduled', 2 * HOUR_MS);
+        const preRestore = leaveStaging(backups, 100, 'pre-restore', 2 * HOUR_MS);
+        const olderBuild = leaveStaging(backups, 110, undefined, 2 * HOUR_MS);
+        const fresh = leaveStaging(backups, 1, 'manual', 0);
 
         const api = await start('serve');
         await api.waitForOutput(

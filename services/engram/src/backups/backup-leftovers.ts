@@ -92,5 +92,5 @@ export function describeLeftover(leftover: BackupLeftover): string {
     const what = leftover.reason ? `${leftover.reason} backup` : 'backup of unknown reason (perhaps pre-restore)';
     return `a ${what} cut short: it may hold the only copy of the state a restore replaced; check before deleting`;
   }
-  return `a ${leftover.reason} backup cut short; removed when an api or worker starts and after each backup, once no process writes it and it is untouched for 15 minutes`;
+  return `a ${leftover.reason} backup cut short; removed when an api, a worker, \`engram mcp\` or a job command (backup, restore, import, reindex, consolidate) starts and after each backup, once no process writes it and it is untouched for 15 minutes`;
 }

@@ -232,8 +232,9 @@ export class BackupService {
 
   /**
    * Removes the staging folders of manual and scheduled backups cut short (abandonedStagings) that no
-   * process writes: after each backup, and in the background when an api or a worker starts. Never fails
-   * (nor the backup that runs it): what stays is removed the next time.
+   * process writes: after each backup, in the background when an api, a worker or `engram mcp` starts, and as a
+   * job command starts (cli/job-command.ts). Never fails (nor the backup or command that runs it): what stays is
+   * removed the next time.
    */
   async removeAbandonedStagings(): Promise<void> {
     try {

@@ -1,4 +1,5 @@
 import { INestApplicationContext } from '@nestjs/common';
+import { BackupService } from '../backups/backup.service';
 import { createLogger } from '../process/logger';
 import { failedJobExitCode } from '../process/plain-failure';
 import { JOB_QUEUE, JobQueue } from '../jobs/job-queue';
@@ -97,6 +98,9 @@ export async function withJobQueue(
     // Jobs run here without Redis (imports, agent work on PostgreSQL): what a killed command left goes, as at an
     // api's start, on hosts where none runs. Its shutdown waits for the sweep.
     context.get(WorkspaceFolderSweeper).start();
+    // So do the stagings of backups cut short, before the command lists, deletes or backs up anything: it sees
+    // what stays (never one a process writes, one untouched for less than 15 minutes or one that may hold the only copy).
+    await context.get(BackupService).removeAbandonedStagings();
     return await use(context.get<JobQueue>(JOB_QUEUE), context);
   } catch (error) {
     if (!(error instanceof JobQueueUnavailable)) throw error;

@@ -3,6 +3,7 @@ import { storeLocation } from '../storage/store-location';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { AppModule } from '../app.module';
 import { AppConfig } from '../config/config.types';
+import { BackupService } from '../backups/backup.service';
 import { createLogger } from '../process/logger';
 import { AnsweringStdioTransport } from '../mcp/answering-stdio.transport';
 import { McpCatalog } from '../mcp/mcp-catalog';
@@ -45,14 +46,16 @@ export async function runMcpStdio(config: AppConfig): Promise<number> {
   );
   logger.log({ msg: 'Engram MCP server on stdio', database: storeLocation(config.storage) }, 'Startup');
   // Its agent runs keep workspaces in the OS temporary folder too: a host with only stdio clients (no api or
-  // worker) must still lose what a killed one left.
+  // worker) must still lose what a killed one left, and the stagings of backups cut short, as an api does.
   context.get(WorkspaceFolderSweeper).start();
+  const stagingsSwept = context.get(BackupService).removeAbandonedStagings();
   const signalled = new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
   await Promise.race([transport.closed, signalled]);
   await handle.close().catch(() => undefined);
+  await stagingsSwept; // never fails; the store it checks locks on must stay open until it is done
   await context.close();
   return 0;
 }
