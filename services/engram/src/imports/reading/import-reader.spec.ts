@@ -47,25 +47,20 @@ describe('import reading passes: a file built to be slow to read is refused in b
   }
 
   it('stops a pass whose HTML makes the converter work for hours, naming the file and the setting', async () => {
-    // Both pass the nesting check, which cannot know every slow path of the HTML parser: closing tags
-    // that do not close the open element (it nests one level deeper each time), and comments never
-    // closed (each one is searched to the end of the page).
-    const hostile: [string, string][] = [
-      ['mismatched.html', '<span><em></span>x'.repeat(4000)],
-      ['comments.html', '<!--'.repeat(300_000)],
-    ];
-    for (const [name, html] of hostile) {
-      await assert.rejects(
-        readWhole(request(name, html, 2000)),
-        new RegExp(
-          `reading ${name.replace('.', '\\.')} took more than 2 s without progress \\(ENGRAM_IMPORT_READ_TIMEOUT_SECONDS\\)`,
-        ),
-      );
-    }
+    // The converter's list items still cost time in the square of their longest word (node-html-markdown
+    // trims each line's end with a pattern that backtracks over it): 160 KB took 18 s, this one minutes.
+    const name = 'long-word.html';
+    await assert.rejects(
+      readWhole(request(name, `<ul><li>${'x'.repeat(400_000)}</li></ul>`, 2000)),
+      /reading long-word\.html took more than 2 s without progress \(ENGRAM_IMPORT_READ_TIMEOUT_SECONDS\)/,
+    );
   });
 
-  it('reads an ordinary page whole under the same kind of limit', async () => {
+  it('reads an ordinary page whole under the same kind of limit, and the broken pages that took hours', async () => {
     const page = `<html><head><title>Plans</title></head><body>${'<p>A plan for the <b>week</b>.</p>'.repeat(2000)}</body></html>`;
     assert.ok((await readWhole(request('page.html', page, 60_000))) > 0);
+    // Mis-nested tags and unclosed comments: hours in the converter before HTML was rewritten well-formed.
+    assert.ok((await readWhole(request('mismatched.html', '<span><em></span>x'.repeat(4000), 60_000))) > 0);
+    assert.ok((await readWhole(request('comments.html', `text${'<!--'.repeat(300_000)}`, 60_000))) > 0);
   });
 });

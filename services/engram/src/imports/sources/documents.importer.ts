@@ -1,12 +1,12 @@
 import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
-import { NodeHtmlMarkdown } from 'node-html-markdown';
 import { jsonShapeProblem } from '../../common/json-shape';
 import { ImportRejected } from '../imports.errors';
 import { DetectProbe, Importer, ImportDocument, ImportEntry, ImportSource } from '../imports.types';
 import { ImportInput, InputEntry, readEntryBytes } from '../input/import-input';
 import { decodeText } from '../input/text-decoding';
-import { MAX_HTML_NESTING, nestsTooDeep } from './html-nesting';
+import { MAX_HTML_NESTING } from './html-element-rules';
+import { htmlMarkdown } from './html-markdown';
 import { baseName, noteDocument } from './note-file';
 import { pdfText } from './pdf-text';
 
@@ -61,11 +61,11 @@ export class DocumentsImporter implements Importer {
       yield this.document(entry.path, baseName(entry.path), { kind: 'text', text, pages }, { pages: pages.length });
     } else if (extension === 'html' || extension === 'htm') {
       const html = decodeText(bytes, entry.path);
-      if (nestsTooDeep(html)) {
+      const text = htmlMarkdown(html);
+      if (text === undefined) {
         throw new ImportRejected(`${entry.path}: its HTML elements nest more than ${MAX_HTML_NESTING} deep`);
       }
       const title = htmlTitle(html);
-      const text = NodeHtmlMarkdown.translate(html).trim();
       yield this.document(entry.path, title || baseName(entry.path), { kind: 'text', text });
     } else if (extension === 'json') {
       yield* this.jsonDocument(entry.path, decodeText(bytes, entry.path));
