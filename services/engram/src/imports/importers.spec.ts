@@ -372,6 +372,12 @@ describe('importers: every format read into documents', () => {
     for (const [html, wellFormed] of cases) assert.deepEqual(wellFormedHtmlPieces(html), [wellFormed], html);
   });
 
+  it('documents: a code block too long for one piece of HTML is cut at a line end', () => {
+    const pieces = wellFormedHtmlPieces(`<pre>x<i>y</i>${'<span>let</span> a = 1;\n'.repeat(3000)}</pre>`)!;
+    assert.ok(pieces.length > 1);
+    for (const piece of pieces.slice(0, -1)) assert.ok(piece.endsWith(';\n</pre>'), piece.slice(-40));
+  });
+
   it('documents: an HTML page costs time in proportion to its length, however it is broken', async () => {
     // Each took the old importer time growing with the square or cube of its length (the first two hours
     // at a few hundred kilobytes): mis-nested and unclosed tags, comments and quotes never closed, and

@@ -51,6 +51,8 @@ export function wellFormedHtmlPieces(html: string): string[] | undefined {
 class HtmlRewrite {
   private readonly open: OpenElement[] = [];
   private shapingOpen = 0;
+  private preformattedOpen = 0;
+  private atLineStart = true;
   private readonly finished: string[] = [];
   private parts: string[] = [];
   private pieceChars = 0;
@@ -65,10 +67,10 @@ class HtmlRewrite {
     while (at < html.length && !this.tooDeep) {
       const markupAt = html.indexOf('<', at);
       if (markupAt === -1) {
-        this.write(html.slice(at));
+        this.writeText(html.slice(at));
         break;
       }
-      this.write(html.slice(at, markupAt));
+      this.writeText(html.slice(at, markupAt));
       at = this.markup(markupAt);
     }
     if (this.tooDeep) return undefined;
@@ -128,6 +130,7 @@ class HtmlRewrite {
     }
     this.open.push({ name, startTag });
     if (SHAPING_ELEMENTS.has(name)) this.shapingOpen += 1;
+    if (name === 'pre') this.preformattedOpen += 1;
     if (this.open.length > MAX_HTML_NESTING) this.tooDeep = true;
     this.write(startTag);
   }
@@ -166,13 +169,17 @@ class HtmlRewrite {
     while (this.open.length > depth) {
       const { name } = this.open.pop()!;
       if (SHAPING_ELEMENTS.has(name)) this.shapingOpen -= 1;
+      if (name === 'pre') this.preformattedOpen -= 1;
       this.write(`</${name}>`);
     }
   }
 
   /** Ends the piece here, when it is long enough and this is a place to cut: closes what is open, reopens it. */
   private cutIfDue(besideBlock: boolean): void {
-    const forced = this.pieceChars >= FORCED_CUT_CHARS || this.pieceNodes >= FORCED_CUT_NODES;
+    const past = (times: number) =>
+      this.pieceChars >= times * FORCED_CUT_CHARS || this.pieceNodes >= times * FORCED_CUT_NODES;
+    // In preformatted text a forced cut waits for a line's end, for at most as long again.
+    const forced = past(1) && (this.preformattedOpen === 0 || this.atLineStart || past(2));
     if (!forced && !(besideBlock && this.shapingOpen === 0 && this.pieceChars >= PIECE_CHARS)) return;
     const reopen = this.open.map(({ name, startTag }) =>
       startTag.length <= REOPENED_TAG_CHARS ? startTag : `<${name}>`,
@@ -182,6 +189,12 @@ class HtmlRewrite {
     this.parts = reopen;
     this.pieceChars = 0;
     this.pieceNodes = 0;
+  }
+
+  private writeText(text: string): void {
+    if (text === '') return;
+    this.write(text);
+    this.atLineStart = text.endsWith('\n');
   }
 
   private writeGap(): void {
