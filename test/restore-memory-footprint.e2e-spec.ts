@@ -9,7 +9,10 @@ import { e2eStorages, startCliStorage } from './e2e-storage';
 import { runEngram } from './engram-cli';
 
 const MIB = 1024 * 1024;
-/** The agent's memory the large backup holds: 192 files of 1 MiB. */
+/**
+ * The agent's memory the large backup holds: 192 files of 1 MiB, 48 MiB in each of 4 namespaces, 8 MiB in each
+ * folder, within the limits a restore holds a memory to (docs/agent.md).
+ */
 const LARGE_FILES = 192;
 /**
  * How much more backing up or restoring the large memory may peak at than doing it for one small file. Read
@@ -106,7 +109,7 @@ for (const storage of e2eStorages())
       await files.put(
         Array.from({ length: LARGE_FILES }, (_, i) => ({
           namespace: `ns${i % 4}`,
-          path: `notes/note-${i}.md`,
+          path: `notes/part-${Math.floor(i / 32)}/note-${i}.md`,
           content: distinctMebibyte(),
         })),
       );

@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DEFAULT_MEMORY_LIMITS } from '../storage/agent-file.rules';
+import { DEFAULT_MEMORY_LIMITS, MemoryLimits } from '../storage/agent-file.rules';
 import { PostgresAgentFileStore, StoredAgentFile } from '../storage/postgres/postgres-agent-file.store';
 import { BackupLeftover } from './backup-leftovers';
 import { BackupRepository } from './backup.repository';
@@ -10,8 +10,8 @@ import { BackupRepository } from './backup.repository';
  * keeps them, so a backup reads the same either way.
  */
 export abstract class AgentFilesArchive {
-  /** The largest file the memory holds (agent-file.rules.ts): a restore refuses an archive holding a larger one. */
-  abstract readonly maxFileBytes: number;
+  /** The limits of the memory restored into (agent-file.rules.ts): a restore refuses an archive over them. */
+  abstract readonly limits: MemoryLimits;
   /** Archives every namespace's files into `archivePath`; false when there is nothing to archive. */
   abstract archive(archivePath: string): Promise<boolean>;
   /** Makes the archive's files every namespace's files (all of them, or none); without one, empties them. */
@@ -25,7 +25,7 @@ export class FolderAgentFilesArchive extends AgentFilesArchive {
   constructor(
     private readonly files: BackupRepository,
     private readonly memoryDir: string,
-    readonly maxFileBytes = DEFAULT_MEMORY_LIMITS.fileBytes,
+    readonly limits: MemoryLimits = DEFAULT_MEMORY_LIMITS,
   ) {
     super();
   }
@@ -35,7 +35,7 @@ export class FolderAgentFilesArchive extends AgentFilesArchive {
   }
 
   replace(archivePath: string | undefined): Promise<void> {
-    return this.files.replaceDirectory(this.memoryDir, archivePath, this.maxFileBytes);
+    return this.files.replaceDirectory(this.memoryDir, archivePath, this.limits.fileBytes);
   }
 
   leftovers(): Promise<BackupLeftover[]> {
@@ -54,14 +54,14 @@ const AGENT_FILES_FOLDER = 'agent-files';
  * and a restore leaves nothing on disk.
  */
 export class DatabaseAgentFilesArchive extends AgentFilesArchive {
-  readonly maxFileBytes: number;
+  readonly limits: MemoryLimits;
 
   constructor(
     private readonly store: PostgresAgentFileStore,
     private readonly files: BackupRepository,
   ) {
     super();
-    this.maxFileBytes = store.limits.fileBytes;
+    this.limits = store.limits;
   }
 
   async archive(archivePath: string): Promise<boolean> {
@@ -91,7 +91,7 @@ export class DatabaseAgentFilesArchive extends AgentFilesArchive {
    * a larger one is refused by before it is read.
    */
   private async *storedFiles(archivePath: string): AsyncGenerator<StoredAgentFile> {
-    for await (const { path, content } of this.files.archivedFiles(archivePath, this.maxFileBytes)) {
+    for await (const { path, content } of this.files.archivedFiles(archivePath, this.limits.fileBytes)) {
       const [namespace, ...parts] = path.split('/');
       if (parts.length === 0) continue; // a stray file beside the namespaces belongs to none
       yield { namespace, path: parts.join('/'), content };

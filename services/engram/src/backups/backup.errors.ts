@@ -47,3 +47,35 @@ export class AgentFileTooLarge extends BackupIncompatible {
     );
   }
 }
+
+/** What keeps a backup's memory archive from being restored (BackupRepository.archivedMemoryProblem). */
+export type ArchivedMemoryProblem =
+  | { kind: 'outside'; path: string }
+  | { kind: 'not-a-file'; path: string; type: string }
+  | { kind: 'file-too-large'; file: ArchivedFileSize; maxBytes: number }
+  | { kind: 'over-limits'; reason: string };
+
+/**
+ * A memory archive refused before a restore changes anything: corrupt when extracting it would refuse an
+ * entry (a path out of it, a link), incompatible when its memory is over the limits of the memory agent.
+ */
+export function archivedMemoryRefused(
+  problem: ArchivedMemoryProblem,
+  backupId: string,
+): BackupCorrupted | BackupIncompatible {
+  const refused = `Backup ${backupId} is not restored: its memory archive`;
+  switch (problem.kind) {
+    case 'outside':
+      return new BackupCorrupted(`${refused} holds "${problem.path}", a path outside it`);
+    case 'not-a-file':
+      return new BackupCorrupted(
+        `${refused} holds "${problem.path}" of type ${problem.type}; a memory holds only files and folders`,
+      );
+    case 'file-too-large':
+      return new AgentFileTooLarge(problem.file, problem.maxBytes, backupId);
+    case 'over-limits':
+      return new BackupIncompatible(
+        `${refused} is over the memory agent's limits: ${problem.reason} (docs/agent.md, "The memory functions")`,
+      );
+  }
+}

@@ -6,6 +6,9 @@ import { recordDiskCalls } from '../testing/disk-calls';
 import { makeTempDir } from '../testing/test-app';
 import { BackupManifest, MEMORY_ARCHIVE_FILE } from './backup-manifest';
 import { AgentFileTooLarge } from './backup.errors';
+import { DEFAULT_MEMORY_LIMITS, MemoryLimits } from '../storage/agent-file.rules';
+import { Header } from 'tar';
+import { gzipSync } from 'node:zlib';
 import { BackupRepository } from './backup.repository';
 
 const ID = 'backup-20260101T000000000Z';
@@ -106,8 +109,12 @@ describe('BackupRepository: files over the limit on a memory file', () => {
 
   it('finds a file over the limit from the headers, and none when every file is within it', async () => {
     const { files, archive } = await archiveWith(4097);
-    assert.deepEqual(await files.archivedFileOver(archive, 4096), { path: 'main/notes/large.md', bytes: 4097 });
-    assert.equal(await files.archivedFileOver(archive, 4097), undefined);
+    assert.deepEqual(await files.archivedMemoryProblem(archive, { ...DEFAULT_MEMORY_LIMITS, fileBytes: 4096 }), {
+      kind: 'file-too-large',
+      file: { path: 'main/notes/large.md', bytes: 4097 },
+      maxBytes: 4096,
+    });
+    assert.equal(await files.archivedMemoryProblem(archive, { ...DEFAULT_MEMORY_LIMITS, fileBytes: 4097 }), undefined);
   });
 
   it('refuses a file over the limit as it reads the archive file by file, before handing it out', async () => {
@@ -127,5 +134,122 @@ describe('BackupRepository: files over the limit on a memory file', () => {
     await assert.rejects(() => files.replaceDirectory(live, archive, 4096), refused);
     assert.deepEqual(readdirSync(live), ['kept.md']);
     assert.deepEqual(readdirSync(root).sort(), ['memory', 'memory.tar.gz', 'source']);
+  });
+});
+
+/** One entry of a hand-made archive: a file of `size` bytes (zeros), a folder or a link. */
+interface HandMadeEntry {
+  path: string;
+  type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link';
+  size?: number;
+  linkpath?: string;
+}
+
+/** A gzip tar of `entries`, written block by block as any tar could write it (no check of what they name). */
+function handMadeArchive(dir: string, entries: HandMadeEntry[]): string {
+  const blocks = entries.flatMap(({ path, type = 'File', size = 0, linkpath }) => {
+    const header = new Header({
+      path,
+      type,
+      size,
+      linkpath,
+      mode: type === 'Directory' ? 0o755 : 0o644,
+      mtime: new Date(0),
+    });
+    header.encode();
+    return [header.block!, Buffer.alloc(Math.ceil(size / 512) * 512)];
+  });
+  const archive = join(dir, 'memory.tar.gz');
+  writeFileSync(archive, gzipSync(Buffer.concat([...blocks, Buffer.alloc(1024)])));
+  return archive;
+}
+
+describe('BackupRepository.archivedMemoryProblem: what a restore refuses before it changes anything', () => {
+  const limits: MemoryLimits = { fileBytes: 100, directoryBytes: 250, memoryBytes: 400, entries: 6 };
+  const problemOf = (entries: HandMadeEntry[]) =>
+    new BackupRepository(makeTempDir()).archivedMemoryProblem(handMadeArchive(makeTempDir(), entries), limits);
+
+  it('refuses a path that climbs out of the archive, through .. or from the root', async () => {
+    assert.deepEqual(
+      await problemOf([
+        { path: './main/a.md', size: 10 },
+        { path: 'main/../../escaped.md', size: 5 },
+      ]),
+      {
+        kind: 'outside',
+        path: 'main/../../escaped.md',
+      },
+    );
+    assert.deepEqual(await problemOf([{ path: '/etc/cron.d/job', size: 5 }]), {
+      kind: 'outside',
+      path: '/etc/cron.d/job',
+    });
+  });
+
+  it('refuses a symbolic or a hard link, which a memory never holds', async () => {
+    assert.deepEqual(await problemOf([{ path: 'main/passwd.md', type: 'SymbolicLink', linkpath: '/etc/passwd' }]), {
+      kind: 'not-a-file',
+      path: 'main/passwd.md',
+      type: 'SymbolicLink',
+    });
+    assert.deepEqual(
+      await problemOf([
+        { path: 'main/a.md', size: 5 },
+        { path: 'main/b.md', type: 'Link', linkpath: 'main/a.md' },
+      ]),
+      { kind: 'not-a-file', path: 'main/b.md', type: 'Link' },
+    );
+  });
+
+  it('refuses a folder whose files together are over the per-folder limit, naming the folder', async () => {
+    const files = [90, 90, 71].map((size, i) => ({ path: `./main/notes/${i}.md`, size }));
+    assert.deepEqual(await problemOf([{ path: './main/top.md', size: 90 }, ...files]), {
+      kind: 'over-limits',
+      reason: 'the folder "main/notes" would hold 251 bytes; a folder holds at most 250 bytes',
+    });
+  });
+
+  it('refuses a namespace whose memory is over the total limit, each folder within its own', async () => {
+    const files = [
+      { path: 'main/a.md', size: 100 },
+      { path: 'main/x/c.md', size: 100 },
+      { path: 'main/b.md', size: 100 },
+      { path: 'main/x/d.md', size: 100 },
+      { path: 'main/e.md', size: 10 },
+    ];
+    assert.deepEqual(await problemOf(files), {
+      kind: 'over-limits',
+      reason: 'the memory "main" would hold 410 bytes; it holds at most 400 bytes',
+    });
+  });
+
+  it('refuses a namespace over the limit on entries, counting its folders and empty ones', async () => {
+    const entries: HandMadeEntry[] = [
+      { path: 'main/', type: 'Directory' },
+      { path: 'main/empty/', type: 'Directory' },
+      { path: 'main/notes/a.md' },
+      { path: 'main/notes/b.md' },
+      { path: 'main/.filters', size: 2 },
+      { path: 'main/c.md' },
+      { path: 'main/d.md' },
+    ];
+    assert.deepEqual(await problemOf(entries), {
+      kind: 'over-limits',
+      reason: 'the memory "main" would hold 7 files and folders; it holds at most 6',
+    });
+  });
+
+  it('takes a memory at its limits, each namespace counted on its own and a file given twice counted once', async () => {
+    const namespace = (name: string): HandMadeEntry[] => [
+      { path: `${name}/notes/a.md`, size: 100 },
+      { path: `${name}/notes/b.md`, size: 100 },
+      { path: `${name}/notes/b.md`, size: 50 },
+      { path: `${name}/more/c.md`, size: 100 },
+      { path: `${name}/more/d.md`, size: 100 },
+    ];
+    assert.equal(
+      await problemOf([{ path: './', type: 'Directory' }, ...namespace('main'), ...namespace('other')]),
+      undefined,
+    );
   });
 });

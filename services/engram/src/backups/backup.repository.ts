@@ -4,7 +4,9 @@ import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node
 import { basename, dirname, join, posix } from 'node:path';
 import { isDurableTemporary, syncToDisk, syncTreeToDisk } from '../common/durable-file';
 import { BACKUP_ID_PATTERN, BackupManifest, BackupReason, MANIFEST_FILE, StoredBackup } from './backup-manifest';
-import { AgentFileTooLarge, ArchivedFileSize, BackupCorrupted } from './backup.errors';
+import { AgentFileTooLarge, ArchivedFileSize, ArchivedMemoryProblem, BackupCorrupted } from './backup.errors';
+import { LimitExceeded, MemoryLimits, MemoryTally } from '../storage/agent-file.rules';
+import { withoutTrailingSlashes } from '../common/trailing-slashes';
 import { BackupLeftover, isRestoreScratch, memoryDirCopyKind, parseStagingName, stagingName } from './backup-leftovers';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
 import type { ReadEntry } from 'tar';
@@ -162,18 +164,21 @@ export class BackupRepository {
   }
 
   /**
-   * The first regular file of an archive larger than `maxBytes`, read from the entries' headers (no file's
-   * bytes are kept, the archive is read in small pieces); undefined when every file fits.
+   * What keeps an archive of every namespace's memory (`<namespace>/<path>`) from being restored, read in one
+   * pass over its entries' headers (no file's bytes are kept, the archive is read in small pieces): a path
+   * that climbs out of it or a link, which extracting it refuses, a file over the per-file limit, or a
+   * namespace's memory over the limits every write is held to (MemoryTally). Undefined when it may be restored.
    */
-  async archivedFileOver(archivePath: string, maxBytes: number): Promise<ArchivedFileSize | undefined> {
+  async archivedMemoryProblem(archivePath: string, limits: MemoryLimits): Promise<ArchivedMemoryProblem | undefined> {
     const tar = await import('tar');
-    let found: ArchivedFileSize | undefined;
+    const tallies = new Map<string, MemoryTally>();
+    let found: ArchivedMemoryProblem | undefined;
     await tar.list({
       file: archivePath,
       strict: true,
       maxReadSize: ARCHIVE_READ_BYTES,
       onReadEntry: (entry) => {
-        found ??= oversized(entry, maxBytes);
+        found ??= entryProblem(entry, limits, tallies);
       },
     });
     return found;
@@ -196,7 +201,7 @@ export class BackupRepository {
     source.pipe(parser);
     try {
       for await (const [entry] of entries) {
-        if (posix.isAbsolute(entry.path) || entry.path.split('/').includes('..')) {
+        if (climbsOut(entry.path)) {
           throw new BackupCorrupted(`The memory archive holds a path outside it: ${entry.path}`);
         }
         if (!FILE_ENTRY_TYPES.has(entry.type)) {
@@ -324,6 +329,36 @@ type EntryHeader = Pick<ReadEntry, 'type' | 'size' | 'path'>;
 function oversized(entry: EntryHeader, maxBytes: number): ArchivedFileSize | undefined {
   if (!FILE_ENTRY_TYPES.has(entry.type) || entry.size <= maxBytes) return undefined;
   return { path: posix.normalize(entry.path), bytes: entry.size };
+}
+
+/** An archive path extracting it would refuse: absolute, or through `..`. */
+function climbsOut(path: string): boolean {
+  return posix.isAbsolute(path) || path.split('/').includes('..');
+}
+
+/** What of `entry` keeps the archive from being restored, counting it in its namespace's tally. */
+function entryProblem(
+  entry: EntryHeader,
+  limits: MemoryLimits,
+  tallies: Map<string, MemoryTally>,
+): ArchivedMemoryProblem | undefined {
+  if (climbsOut(entry.path)) return { kind: 'outside', path: entry.path };
+  const isFile = FILE_ENTRY_TYPES.has(entry.type);
+  if (!isFile && entry.type !== 'Directory') return { kind: 'not-a-file', path: entry.path, type: entry.type };
+  const tooLarge = oversized(entry, limits.fileBytes);
+  if (tooLarge) return { kind: 'file-too-large', file: tooLarge, maxBytes: limits.fileBytes };
+  const [namespace, ...parts] = withoutTrailingSlashes(posix.normalize(entry.path)).split('/');
+  if (namespace === '.' || (isFile && parts.length === 0)) return undefined; // the root, or a stray file beside the namespaces
+  const tally = tallies.get(namespace) ?? new MemoryTally(limits, namespace);
+  tallies.set(namespace, tally);
+  try {
+    if (isFile) tally.addFile(parts.join('/'), entry.size);
+    else if (parts.length > 0) tally.addFolder(parts.join('/'));
+  } catch (error) {
+    if (error instanceof LimitExceeded) return { kind: 'over-limits', reason: error.message };
+    throw error;
+  }
+  return undefined;
 }
 
 /** The names in a folder; none when the folder does not exist. */

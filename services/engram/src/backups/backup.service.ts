@@ -22,7 +22,13 @@ import {
   MEMORY_ARCHIVE_FILE,
   StoredBackup,
 } from './backup-manifest';
-import { AgentFileTooLarge, BackupCorrupted, BackupIncompatible, BackupInUse, BackupNotFound } from './backup.errors';
+import {
+  archivedMemoryRefused,
+  BackupCorrupted,
+  BackupIncompatible,
+  BackupInUse,
+  BackupNotFound,
+} from './backup.errors';
 import { abandonedStagings, BackupLeftover } from './backup-leftovers';
 import { BackupRepository } from './backup.repository';
 import { backupsToPrune } from './backup-retention';
@@ -369,20 +375,19 @@ export class BackupService {
           'configure that model to restore it, then `engram reindex` if you want to change models',
       );
     }
-    await this.checkAgentFileSizes(manifest);
+    await this.checkMemoryArchive(manifest);
   }
 
   /**
-   * Refuses a backup whose memory archive holds a file larger than the memory holds (one made by hand, or by a
-   * deployment with a larger limit), before anything is swapped: read from the archive's headers, so such a
-   * file is never held in memory.
+   * Refuses, before anything is swapped, a backup whose memory archive its extraction would refuse part-way
+   * (a path out of it, a link) or whose memory is over the limits of the store it restores into (one made by
+   * hand, or by a deployment with larger limits): read from the archive's headers, so no file is held in memory.
    */
-  private async checkAgentFileSizes(manifest: BackupManifest): Promise<void> {
+  private async checkMemoryArchive(manifest: BackupManifest): Promise<void> {
     if (!manifest.memory_dir) return;
-    const maxBytes = this.agentFiles.maxFileBytes;
     const archive = this.files.fileOf(manifest.id, MEMORY_ARCHIVE_FILE);
-    const tooLarge = await this.files.archivedFileOver(archive, maxBytes);
-    if (tooLarge) throw new AgentFileTooLarge(tooLarge, maxBytes, manifest.id);
+    const problem = await this.files.archivedMemoryProblem(archive, this.agentFiles.limits);
+    if (problem) throw archivedMemoryRefused(problem, manifest.id);
   }
 
   private async restoreMemoryDir(manifest: BackupManifest, before: BackupManifest): Promise<boolean> {

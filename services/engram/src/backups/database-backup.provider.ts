@@ -2,6 +2,7 @@ import { Provider } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { OpenedStores, STORES } from '../storage/storage.module';
 import { DATABASE_AGENT_FILE_STORE } from '../storage/agent-file.store';
+import { memoryLimitsWithEntries } from '../storage/agent-file.rules';
 import { PostgresAgentFileStore } from '../storage/postgres/postgres-agent-file.store';
 import { AgentFilesArchive, DatabaseAgentFilesArchive, FolderAgentFilesArchive } from './agent-files.archive';
 import { BackupRepository } from './backup.repository';
@@ -34,5 +35,5 @@ export const AGENT_FILES_ARCHIVE_PROVIDER: Provider = {
   useFactory: (config: AppConfig, files: BackupRepository, inDatabase?: PostgresAgentFileStore): AgentFilesArchive =>
     inDatabase
       ? new DatabaseAgentFilesArchive(inDatabase, files)
-      : new FolderAgentFilesArchive(files, config.memoryDir),
+      : new FolderAgentFilesArchive(files, config.memoryDir, memoryLimitsWithEntries(config.memoryMaxEntries)),
 };

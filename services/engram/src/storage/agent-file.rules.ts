@@ -106,10 +106,7 @@ export function checkWriteLimits(
   newBytes: number,
   limits: MemoryLimits,
 ): void {
-  const { fileBytes, directoryBytes, memoryBytes } = limits;
-  if (newBytes > fileBytes) {
-    throw new LimitExceeded(`the content is ${newBytes} bytes; a file holds at most ${fileBytes} bytes`);
-  }
+  refuseFileOver(newBytes, limits, 'the content');
   const folder = parentOf(path);
   let folderBytes = newBytes;
   let totalBytes = newBytes;
@@ -118,13 +115,75 @@ export function checkWriteLimits(
     totalBytes += file.size;
     if (parentOf(file.path) === folder) folderBytes += file.size;
   }
-  if (folderBytes > directoryBytes) {
+  refuseFolderOver(folderBytes, limits, 'the folder');
+  refuseMemoryOver(totalBytes, limits, 'the memory');
+}
+
+/** The three size limits, each naming what is over it (`subject`); shared by a write and a restore's tally. */
+function refuseFileOver(bytes: number, limits: MemoryLimits, subject: string): void {
+  if (bytes > limits.fileBytes) {
+    throw new LimitExceeded(`${subject} is ${bytes} bytes; a file holds at most ${limits.fileBytes} bytes`);
+  }
+}
+
+function refuseFolderOver(bytes: number, limits: MemoryLimits, subject: string): void {
+  if (bytes > limits.directoryBytes) {
     throw new LimitExceeded(
-      `the folder would hold ${folderBytes} bytes; a folder holds at most ${directoryBytes} bytes`,
+      `${subject} would hold ${bytes} bytes; a folder holds at most ${limits.directoryBytes} bytes`,
     );
   }
-  if (totalBytes > memoryBytes) {
-    throw new LimitExceeded(`the memory would hold ${totalBytes} bytes; it holds at most ${memoryBytes} bytes`);
+}
+
+function refuseMemoryOver(bytes: number, limits: MemoryLimits, subject: string): void {
+  if (bytes > limits.memoryBytes) {
+    throw new LimitExceeded(`${subject} would hold ${bytes} bytes; it holds at most ${limits.memoryBytes} bytes`);
+  }
+}
+
+function refuseEntriesOver(count: number, limits: MemoryLimits, subject: string): void {
+  if (count > limits.entries) {
+    throw new LimitExceeded(`${subject} would hold ${count} files and folders; it holds at most ${limits.entries}`);
+  }
+}
+
+/**
+ * A whole memory checked against the limits as it is read a file and a folder at a time (a restore's
+ * archive), with the rules a write is held to: what it keeps grows with its entries, which past the limit
+ * on entries it refuses. A path given again replaces what it held, as extracting it would.
+ */
+export class MemoryTally {
+  private readonly fileSizes = new Map<string, number>();
+  private readonly folderBytes = new Map<string, number>();
+  private readonly entries = new Set<string>();
+  private totalBytes = 0;
+
+  constructor(
+    private readonly limits: MemoryLimits,
+    /** How the memory is named in a refusal (its namespace), and its paths after it (`default/notes`). */
+    private readonly name: string,
+  ) {}
+
+  addFile(path: string, bytes: number): void {
+    refuseFileOver(bytes, this.limits, `"${this.name}/${path}"`);
+    const change = bytes - (this.fileSizes.get(path) ?? 0);
+    const folder = parentOf(path);
+    const folderBytes = (this.folderBytes.get(folder) ?? 0) + change;
+    refuseFolderOver(folderBytes, this.limits, `the folder "${posix.join(this.name, folder)}"`);
+    refuseMemoryOver(this.totalBytes + change, this.limits, `the memory "${this.name}"`);
+    this.addEntry(path);
+    this.fileSizes.set(path, bytes);
+    this.folderBytes.set(folder, folderBytes);
+    this.totalBytes += change;
+  }
+
+  addFolder(path: string): void {
+    this.addEntry(path);
+  }
+
+  /** The entry and the folders it is in, refused when the memory would then hold more than the limit. */
+  private addEntry(path: string): void {
+    refuseEntriesOver(this.entries.size + missingEntries(this.entries, path), this.limits, `the memory "${this.name}"`);
+    for (let entry = path; entry !== '' && !this.entries.has(entry); entry = parentOf(entry)) this.entries.add(entry);
   }
 }
 
@@ -146,13 +205,15 @@ export function memoryEntries(filePaths: Iterable<string>, folders: Iterable<str
  * replacing a file or making a folder that exists adds nothing, so a full memory can still be edited.
  */
 export function checkEntryLimit(entries: ReadonlySet<string>, path: string, limits: MemoryLimits): void {
+  const added = missingEntries(entries, path);
+  if (added > 0) refuseEntriesOver(entries.size + added, limits, 'the memory');
+}
+
+/** How many entries `path` adds: itself and the folders it is in that `entries` lacks. */
+function missingEntries(entries: ReadonlySet<string>, path: string): number {
   let added = 0;
   for (let entry = path; entry !== '' && !entries.has(entry); entry = parentOf(entry)) added += 1;
-  if (added > 0 && entries.size + added > limits.entries) {
-    throw new LimitExceeded(
-      `the memory would hold ${entries.size + added} files and folders; it holds at most ${limits.entries}`,
-    );
-  }
+  return added;
 }
 
 /** Files listed in path order (UTF-16 code units, as the folder has always sorted them). */
