@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-// The test helpers that hand out a PostgreSQL server; a spec reaching one of them, through any import, runs.
-const SERVER_HELPERS = /postgres-test-server|native-postgres-server/;
+// The test helpers that hand out a PostgreSQL server; a spec reaching one of them, through any import or by
+// name (an end-to-end spec loads them with serviceHelper('testing/real-postgres.js'), which no require shows), runs.
+const SERVER_HELPERS = /postgres-test-server|native-postgres-server|real-postgres/;
 
 function findFiles(dir, suffix) {
   return readdirSync(dir).flatMap((name) => {
