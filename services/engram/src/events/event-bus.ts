@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown, Optional } from '@nestjs/com
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { EngramEvent, EngramEventType } from './engram-event';
 import { LastSeen } from './event-cursor';
-import { EVENT_RELAY, EventListener, EventRelay } from './event-relay';
+import { EVENT_RELAY, EventListener, EventRelay, LossListener } from './event-relay';
 import { Replay } from './event-ring';
 
 export type { EventListener } from './event-relay';
@@ -15,6 +15,7 @@ export type { EventListener } from './event-relay';
 @Injectable()
 export class EventBus implements OnApplicationShutdown {
   private readonly listeners = new Set<EventListener>();
+  private readonly lossListeners = new Set<LossListener>();
   private listening: Promise<void> | undefined;
 
   constructor(
@@ -32,11 +33,23 @@ export class EventBus implements OnApplicationShutdown {
     this.relay.send({ type, timestamp: new Date().toISOString(), namespace, payload });
   }
 
-  /** Returns the function that unsubscribes. */
-  subscribe(listener: EventListener): () => void {
+  /**
+   * Returns the function that unsubscribes. `onLost` learns where events were dropped unpublished (see
+   * LostEvents), for listeners that must tell their clients.
+   */
+  subscribe(listener: EventListener, onLost?: LossListener): () => void {
     this.listeners.add(listener);
-    this.listening ??= Promise.resolve(this.relay.listen((event) => this.deliver(event)));
-    return () => this.listeners.delete(listener);
+    if (onLost) this.lossListeners.add(onLost);
+    this.listening ??= Promise.resolve(
+      this.relay.listen(
+        (event) => callEach(this.listeners, event),
+        (lost) => callEach(this.lossListeners, lost),
+      ),
+    );
+    return () => {
+      this.listeners.delete(listener);
+      if (onLost) this.lossListeners.delete(onLost);
+    };
   }
 
   /** Resolves once subscribers receive every process's events (the relay's subscription or LISTEN is active). */
@@ -62,14 +75,15 @@ export class EventBus implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.relay.close();
   }
+}
 
-  private deliver(event: EngramEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A broken subscriber must not fail the write that raised the event.
-      }
+/** Calls each listener with `value`: a broken subscriber must not fail the write that raised it, nor starve the others. */
+function callEach<T>(listeners: Iterable<(value: T) => void>, value: T): void {
+  for (const listener of listeners) {
+    try {
+      listener(value);
+    } catch {
+      // Swallowed on purpose (see above); the listener's own logs say what broke.
     }
   }
 }

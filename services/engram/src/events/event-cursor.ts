@@ -30,8 +30,11 @@ export class StreamCursor {
     return new Map(this.namespaces.map((namespace, i) => [namespace, this.ids[i]]));
   }
 
-  /** Moves past `event` when it is of one of the stream's namespaces and newer than seen there; false otherwise. */
-  advance(event: EngramEvent): boolean {
+  /**
+   * Moves past `event` (or a loss told at an id, see LostEvents) when it is of one of the stream's namespaces
+   * and newer than seen there; false otherwise.
+   */
+  advance(event: Pick<EngramEvent, 'namespace' | 'id'>): boolean {
     const i = this.namespaces.indexOf(event.namespace);
     if (i < 0 || event.id <= this.ids[i]) return false;
     this.ids[i] = event.id;

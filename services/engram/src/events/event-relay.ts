@@ -5,6 +5,19 @@ import { Replay } from './event-ring';
 export type EventListener = (event: EngramEvent) => void;
 
 /**
+ * Events of `namespace` a relay dropped before they were published (its queue of sends overflowed while
+ * its store was unreachable): `count` of them, told at `id`, an id of that namespace's sequence handed out
+ * in their stead, after every event published before them and before every one after.
+ */
+export interface LostEvents {
+  namespace: string;
+  id: number;
+  count: number;
+}
+
+export type LossListener = (lost: LostEvents) => void;
+
+/**
  * How events travel from where they are raised to every listener: in this process alone, or through
  * Redis or PostgreSQL to every process. The relay hands out the ids (each namespace's own sequence, see event-ids.ts), so
  * each namespace's ids follow the order listeners see.
@@ -13,10 +26,11 @@ export interface EventRelay {
   /** Delivers the draft (now, or once the relay has ordered it) to every listener of every process. */
   send(draft: EventDraft): void;
   /**
-   * Starts delivering events to `listener` (it must never throw), each once and in the order published;
+   * Starts delivering events to `listener` (it must never throw), each once and in the order published, and
+   * to `onLost` where events were dropped unpublished (a relay that never drops one never calls it);
    * resolves once delivery is live.
    */
-  listen(listener: EventListener): void | Promise<void>;
+  listen(listener: EventListener, onLost?: LossListener): void | Promise<void>;
   close(): Promise<void>;
   /**
    * The events of each namespace of `seen` after its id there that every process can replay (windows shared

@@ -8,6 +8,7 @@ import { EngramEvent, keptForReplay } from './engram-event';
 import { EventBus } from './event-bus';
 import { LastSeen, seenUpTo, StreamCursor } from './event-cursor';
 import { EventFilter, matchesFilter, replayedNamespaces } from './event-filter';
+import { LostEvents } from './event-relay';
 import { Replay } from './event-ring';
 import { replayBounds, ReplayWindows } from './replay-windows';
 import { CloseReason, SseConnection } from './sse-connection';
@@ -66,6 +67,8 @@ interface Subscriber {
   connection: SseConnection;
   /** Live events held back while the stream's replay is read from the shared windows. */
   held?: EngramEvent[];
+  /** Events of its namespaces were lost while its replay was read: the replay is then incomplete. */
+  lostWhileHeld?: boolean;
   /**
    * The newest id this stream was sent or skipped in each namespace it reads: pub/sub can deliver live an
    * event that the replay from the shared windows already sent (it lags them), and the stream must not send
@@ -97,7 +100,10 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    this.unsubscribe = this.bus.subscribe((event) => this.broadcast(event));
+    this.unsubscribe = this.bus.subscribe(
+      (event) => this.broadcast(event),
+      (lost) => this.tellLoss(lost),
+    );
     const subscribed = await Promise.race([
       this.bus.ready().then(() => true),
       delay(SUBSCRIBE_WAIT_MS, false, { ref: false }),
@@ -227,6 +233,26 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Events were dropped unpublished (see LostEvents): every stream reading their namespace is told where,
+   * as a replay missing events is told, with `replay_incomplete` (nothing replayed: `oldest_kept_id` null),
+   * and so is a replay from before it.
+   */
+  private tellLoss(lost: LostEvents): void {
+    this.windows.markLost(lost.namespace, lost.id);
+    for (const subscriber of this.subscribers) {
+      const { connection, cursor, held, request } = subscriber;
+      if (held) {
+        subscriber.lostWhileHeld ||= cursor.lastSeen.has(lost.namespace);
+        continue;
+      }
+      const lastEventId = cursor.value;
+      if (!cursor.advance(lost)) continue;
+      const notice = { last_event_id: lastEventId, oldest_kept_id: null };
+      connection.write(noticeFrames('replay_incomplete', notice, request.frames));
+    }
+  }
+
+  /**
    * Replays from the windows every replica shares, so a client that reconnects to another replica gets
    * what it missed there too. Live events arriving meanwhile are held and follow the replay, each once, in
    * order. Without an answer from Redis, this process's windows serve as they do without Redis.
@@ -238,7 +264,8 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
     const replay = shared ?? this.windows.after(resumedFrom.lastSeen);
     const held = subscriber.held;
     subscriber.held = undefined;
-    this.replay(subscriber, { events: [...replay.events, ...held], complete: replay.complete }, resumedFrom);
+    const complete = replay.complete && !subscriber.lostWhileHeld;
+    this.replay(subscriber, { events: [...replay.events, ...held], complete }, resumedFrom);
   }
 
   private replay(subscriber: Subscriber, { events, complete }: Replay, resumedFrom: StreamCursor): void {

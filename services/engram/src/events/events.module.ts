@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config.types';
 import { RedisKeys } from '../config/redis-keys';
+import { EngramMetrics } from '../metrics/engram-metrics';
 import { OpenedStores, StorageModule, STORES } from '../storage/storage.module';
 import { EventBus } from './event-bus';
 import { EVENT_RELAY, EventRelay } from './event-relay';
@@ -20,8 +21,13 @@ import { replayBounds } from './replay-windows';
   providers: [
     {
       provide: EVENT_RELAY,
-      inject: [APP_CONFIG, RedisKeys, STORES],
-      useFactory: async (config: AppConfig, keys: RedisKeys, stores: OpenedStores): Promise<EventRelay> => {
+      inject: [APP_CONFIG, RedisKeys, STORES, { token: EngramMetrics, optional: true }],
+      useFactory: async (
+        config: AppConfig,
+        keys: RedisKeys,
+        stores: OpenedStores,
+        metrics?: EngramMetrics,
+      ): Promise<EventRelay> => {
         if (config.redis.url) {
           const { RedisEventRelay } = await import('./redis-event.relay.js'); // ioredis, only with Redis
           return new RedisEventRelay(config.redis.url, keys, replayBounds(config), {
@@ -29,7 +35,7 @@ import { replayBounds } from './replay-windows';
           });
         }
         if (stores.backend === 'postgres')
-          return new PostgresEventRelay(config.storage.postgres!, stores.db, replayBounds(config));
+          return new PostgresEventRelay(config.storage.postgres!, stores.db, replayBounds(config), { metrics });
         return new LocalEventRelay();
       },
     },

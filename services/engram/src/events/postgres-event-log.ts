@@ -1,8 +1,9 @@
 import { PostgresDatabase, Queryable } from '../storage/postgres/postgres.database';
 import { EngramEvent, EventDraft, keptForReplay } from './engram-event';
 import { LastSeen } from './event-cursor';
+import { LostEvents } from './event-relay';
 import { Replay } from './event-ring';
-import { parsePublished, Published } from './published-event';
+import { messageParts, parsePlaced, parsePublished, Published } from './published-event';
 import { droppedRemembered, ReplayBounds, SMALLEST_WINDOW, windowCharge } from './replay-windows';
 
 /** The channel every process LISTENs on; PostgreSQL scopes it to the database, so to one store. */
@@ -73,6 +74,14 @@ const KEEP = `
   UPDATE event_order SET charged = charged + (SELECT ${chargeOf('after')} - ${chargeOf('before')} FROM sizes)
   WHERE singleton = 1 RETURNING charged`;
 
+/**
+ * A loss (`$1`, `$2` the id told in its stead) counts as a dropped window of its namespace holding up to that
+ * id: a replay from before it is incomplete, as for a window that was dropped.
+ */
+const REMEMBER_LOSS = `
+  INSERT INTO event_windows_dropped AS d (namespace, held_up_to) VALUES ($1, $2)
+  ON CONFLICT (namespace) DO UPDATE SET held_up_to = greatest(d.held_up_to, excluded.held_up_to)`;
+
 const CHARGE = 'UPDATE event_order SET charged = charged + $1 WHERE singleton = 1 RETURNING charged';
 
 /** Drops the window idle longest but `$1`'s whole, remembering the newest id it held; answers its size. */
@@ -128,9 +137,20 @@ interface EventRow {
   draft: string;
 }
 
+/** Events dropped unpublished, at their place in the publish order (see LostEvents). */
+export interface PlacedLoss {
+  place: number;
+  lost: LostEvents;
+  event?: undefined;
+}
+
+/** What the table holds at a place: an event, or where events were lost. */
+export type LogEntry = Published | PlacedLoss;
+
 /**
- * The events tables (PostgreSQL migration 34): every event in the publish order, each namespace's capped
- * replay window within it, and what the windows lost, with the same bounds and answers as the Redis
+ * The events tables (PostgreSQL migration 34): every event in the publish order (and every loss of events
+ * a relay dropped unpublished, in their place), each namespace's capped replay window within it, and what
+ * the windows lost, with the same bounds and answers as the Redis
  * relay's streams (replay-windows.ts). Trims go by index: a window's oldest, the idlest window, the
  * passing events by place.
  */
@@ -140,15 +160,7 @@ export class PostgresEventLog {
   /** Stores and announces `draft`; run in a transaction, which holds every publisher's turn until it commits. */
   async append(tx: Queryable, draft: EventDraft, nowMicros: number): Promise<void> {
     const kept = keptForReplay(draft.type) && this.bounds.perNamespace > 0;
-    const [row] = await tx.query<{ place: string; id: string; clock_floor: string }>(APPEND, [
-      draft.namespace,
-      nowMicros,
-      kept,
-      JSON.stringify(draft),
-      EVENTS_CHANNEL,
-    ]);
-    const place = Number(row.place);
-    const pruned = [place - PASSING_EVENTS_KEPT, Number(row.clock_floor) - LAST_ID_KEPT_PAST_CLOCK_US];
+    const { place, id, pruned } = await this.takeTurn(tx, draft.namespace, nowMicros, kept, JSON.stringify(draft));
     if (!kept) {
       await tx.query(PRUNE, pruned);
       return;
@@ -156,19 +168,38 @@ export class PostgresEventLog {
     const [{ charged }] = await tx.query<{ charged: string }>(KEEP, [
       ...pruned,
       draft.namespace,
-      Number(row.id),
+      id,
       place,
       this.bounds.perNamespace,
     ]);
     if (Number(charged) > this.bounds.total) await this.dropIdle(tx, draft.namespace, Number(charged));
   }
 
-  /** Every stored event after `afterPlace`, in order: what a process that missed notifications catches up on. */
-  async since(q: Queryable, afterPlace: number): Promise<Published[]> {
+  /**
+   * Stores and announces that `count` events of `namespace` were dropped unpublished, at their place: an id
+   * of its sequence and a place of the order, passing like job progress (never replayed), and remembered as
+   * a dropped window is, so replays from before it are incomplete. Its draft has no `type`, so builds that
+   * know no losses skip it as malformed. Run in a transaction, as `append`.
+   */
+  async appendLoss(tx: Queryable, namespace: string, count: number, nowMicros: number): Promise<void> {
+    const { id, pruned } = await this.takeTurn(
+      tx,
+      namespace,
+      nowMicros,
+      false,
+      JSON.stringify({ lost: count, namespace }),
+    );
+    await tx.query(PRUNE, pruned);
+    await tx.query(REMEMBER_LOSS, [namespace, id]);
+    await tx.query(FORGET_DROPPED, [droppedRemembered(this.bounds)]);
+  }
+
+  /** Every stored event and loss after `afterPlace`, in order: what a process that missed notifications catches up on. */
+  async since(q: Queryable, afterPlace: number): Promise<LogEntry[]> {
     const rows = await q.query<EventRow>('SELECT place, id, draft FROM events WHERE place > $1 ORDER BY place', [
       afterPlace,
     ]);
-    return published(rows);
+    return rows.flatMap((row) => parseEntry(String(row.place), String(row.id), row.draft) ?? []);
   }
 
   async lastPlace(q: Queryable): Promise<number> {
@@ -192,6 +223,20 @@ export class PostgresEventLog {
     const beforeIds = namespaces.map((namespace) => before?.get(namespace) ?? Number.MAX_SAFE_INTEGER);
     const rows = await q.query<EventRow>(NEWEST, [namespaces, beforeIds, count]);
     return published(rows).map(({ event }) => event);
+  }
+
+  /** Hands out the next place and `namespace`'s next id, stores the entry there and notifies every listener. */
+  private async takeTurn(tx: Queryable, namespace: string, nowMicros: number, kept: boolean, json: string) {
+    const [row] = await tx.query<{ place: string; id: string; clock_floor: string }>(APPEND, [
+      namespace,
+      nowMicros,
+      kept,
+      json,
+      EVENTS_CHANNEL,
+    ]);
+    const place = Number(row.place);
+    const pruned = [place - PASSING_EVENTS_KEPT, Number(row.clock_floor) - LAST_ID_KEPT_PAST_CLOCK_US];
+    return { place, id: Number(row.id), pruned };
   }
 
   /** Past the total, the windows idle longest go whole; never the one just written to. */
@@ -218,4 +263,22 @@ export class PostgresEventLog {
 
 function published(rows: EventRow[]): Published[] {
   return rows.flatMap((row) => parsePublished(String(row.place), String(row.id), row.draft) ?? []);
+}
+
+/** A notification's message (`<place> <id> <draft>`, see APPEND): an event or a loss; undefined when malformed. */
+export function parseLogMessage(message: string): LogEntry | undefined {
+  const parts = messageParts(message);
+  return parts && parseEntry(...parts);
+}
+
+function parseEntry(place: string, id: string, json: string): LogEntry | undefined {
+  return parsePublished(place, id, json) ?? parseLoss(place, id, json);
+}
+
+/** A loss's draft: `{lost, namespace}` (see appendLoss). */
+function parseLoss(place: string, id: string, json: string): PlacedLoss | undefined {
+  const entry = parsePlaced(place, id, json);
+  const { lost: count, namespace } = (entry?.body ?? {}) as { lost?: unknown; namespace?: unknown };
+  if (!entry || !Number.isSafeInteger(count) || typeof namespace !== 'string') return undefined;
+  return { place: entry.place, lost: { namespace, id: entry.id, count: count as number } };
 }

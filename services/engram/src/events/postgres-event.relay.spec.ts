@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PostgresConfig } from '../config/config.types';
 import { openPostgresDatabase } from '../storage/postgres/postgres.connection';
+import { EngramMetrics } from '../metrics/engram-metrics';
 import { PostgresDatabase } from '../storage/postgres/postgres.database';
 import type { TestPostgres } from '../testing/postgres-test-server';
 import { createTestDatabase } from '../testing/postgres-test-database';
@@ -12,6 +13,7 @@ import { waitFor } from '../testing/wait-for';
 import { EngramEvent } from './engram-event';
 import { EventBus } from './event-bus';
 import { seenUpTo } from './event-cursor';
+import { LostEvents } from './event-relay';
 import { PostgresEventRelay, PostgresRelayOptions } from './postgres-event.relay';
 import { droppedRemembered, ReplayBounds, SMALLEST_WINDOW } from './replay-windows';
 
@@ -20,12 +22,54 @@ const windowsOf = (perNamespace: number) => ({ perNamespace, total: perNamespace
 
 const settingsOf = (url: string): PostgresConfig => ({ url, poolSize: 4, statementTimeoutMs: 30_000 });
 
-/** One process's view of a store: its pool, its bus on the relay, and every event it has received. */
+/** One process's view of a store: its pool, its bus on the relay, every event it has received and every loss. */
 interface EngramProcess {
   db: PostgresDatabase;
+  relay: PostgresEventRelay;
   bus: EventBus;
   received: EngramEvent[];
+  lost: LostEvents[];
   close(): Promise<void>;
+}
+
+/**
+ * Runs `work` with a login role of its own for one process's relay connection on the store at `url` (its
+ * tables made), so that connection alone can be kept out of the server (`cut`: no new sessions, its session
+ * ended) while every other process goes on; the role goes afterwards.
+ */
+async function withRelayRole(url: string, work: (role: RelayRole) => Promise<void>): Promise<void> {
+  const store = new pg.Client({ connectionString: url });
+  await store.connect();
+  let role: RelayRole | undefined;
+  try {
+    role = await relayRole(store, url);
+    await work(role);
+  } finally {
+    await role?.drop();
+    await store.end();
+  }
+}
+
+type RelayRole = Awaited<ReturnType<typeof relayRole>>;
+
+async function relayRole(store: pg.Client, url: string) {
+  const role = `engram_relay_${randomBytes(4).toString('hex')}`;
+  await store.query(`CREATE ROLE ${role} LOGIN PASSWORD 'relay'`);
+  await store.query(`GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}`);
+  const asRole = new URL(url);
+  asRole.username = role;
+  asRole.password = 'relay';
+  return {
+    url: asRole.toString(),
+    async cut(connectionName: string) {
+      await store.query(`ALTER ROLE ${role} CONNECTION LIMIT 0`);
+      await store.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+        connectionName,
+      ]);
+    },
+    readmit: () => store.query(`ALTER ROLE ${role} CONNECTION LIMIT -1`),
+    drop: () => store.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined),
+  };
 }
 
 /** Nothing is waited on in these: a duplicate or a stray event would have arrived by the later one awaited. */
@@ -54,16 +98,23 @@ if (realPostgresAvailable()) {
       options: PostgresRelayOptions & { listening?: boolean; relayUrl?: string } = {},
     ): Promise<EngramProcess> {
       const db = await openPostgresDatabase(settingsOf(url));
-      const bus = new EventBus(new PostgresEventRelay(settingsOf(options.relayUrl ?? url), db, bounds, options));
+      const relay = new PostgresEventRelay(settingsOf(options.relayUrl ?? url), db, bounds, options);
+      const bus = new EventBus(relay);
       const events: EngramEvent[] = [];
+      const lost: LostEvents[] = [];
       if (options.listening !== false) {
-        bus.subscribe((event) => events.push(event));
+        bus.subscribe(
+          (event) => events.push(event),
+          (loss) => lost.push(loss),
+        );
         await bus.ready();
       }
       const process: EngramProcess = {
         db,
+        relay,
         bus,
         received: events,
+        lost,
         close: async () => {
           if (processes.includes(process)) processes.splice(processes.indexOf(process), 1);
           await bus.onApplicationShutdown();
@@ -78,7 +129,8 @@ if (realPostgresAvailable()) {
       server = await startRealPostgres();
     });
     after(async () => {
-      await Promise.all(processes.map((process) => process.close()));
+      // A copy: each close takes its process out of the list.
+      await Promise.all([...processes].map((process) => process.close()));
       for (const store of stores) await store.close();
       await server?.close();
     });
@@ -143,33 +195,19 @@ if (realPostgresAvailable()) {
 
     it('catches up on what was published while its connection was cut: each once, in order', async () => {
       const url = await newStore();
+      const writer = await processOn(url);
       // The listener connects as a role of its own, so it alone can be kept out while the others publish.
-      const role = `engram_listener_${randomBytes(4).toString('hex')}`;
-      const store = new pg.Client({ connectionString: url });
-      await store.connect();
-      try {
-        const writer = await processOn(url);
-        await store.query(`CREATE ROLE ${role} LOGIN PASSWORD 'listener'`);
-        await store.query(`GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}`);
-        const asRole = new URL(url);
-        asRole.username = role;
-        asRole.password = 'listener';
-        const listener = await processOn(url, windowsOf(100), {
-          relayUrl: asRole.toString(),
-          connectionName: 'engram-cut',
-        });
+      await withRelayRole(url, async (role) => {
+        const listener = await processOn(url, windowsOf(100), { relayUrl: role.url, connectionName: 'engram-cut' });
         writer.bus.publish('memory_created', { n: 'before the cut' }, 'default');
         await waitFor(() => listener.received.length === 1, 'the first event');
-        await store.query(`ALTER ROLE ${role} CONNECTION LIMIT 0`);
-        await store.query(
-          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'engram-cut'",
-        );
+        await role.cut('engram-cut');
         writer.bus.publish('memory_created', { n: 'missed one' }, 'default');
         writer.bus.publish('job_progress', { n: 'missed progress' }, 'default');
         writer.bus.publish('memory_created', { n: 'missed two' }, 'elsewhere');
         await waitFor(() => writer.received.length === 4, 'the writer saw its events');
         assert.equal(listener.received.length, 1, 'nothing reached the listener while it was cut off');
-        await store.query(`ALTER ROLE ${role} CONNECTION LIMIT -1`);
+        await role.readmit();
         await waitFor(() => listener.received.length >= 4, 'the catch-up');
         writer.bus.publish('memory_created', { n: 'live again' }, 'default');
         await waitFor(() => listener.received.length >= 5, 'a live event');
@@ -184,10 +222,62 @@ if (realPostgresAvailable()) {
           'marker',
         ]);
         assert.deepEqual(listener.received, writer.received, 'the same ids');
-      } finally {
-        await store.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`).catch(() => undefined);
-        await store.end();
-      }
+      });
+    });
+
+    it('keeps at most its queue limit of sends while PostgreSQL is unreachable, drops the oldest, and tells every listener where', async () => {
+      const url = await newStore();
+      const listener = await processOn(url);
+      const latecomer = await processOn(url, windowsOf(100), { listening: false });
+      await withRelayRole(url, async (role) => {
+        const metrics = new EngramMetrics();
+        const writer = await processOn(url, windowsOf(100), {
+          relayUrl: role.url,
+          connectionName: 'engram-cut-writer',
+          queueLimit: 10,
+          metrics,
+          listening: false,
+        });
+        writer.bus.publish('memory_created', { n: 'before the cut' }, 'even');
+        await waitFor(() => listener.received.length === 1, 'the first event');
+        await role.cut('engram-cut-writer');
+        // 25 sends while the writer's relay cannot connect: the oldest 15 (8 even, 7 odd) go.
+        for (let i = 0; i < 25; i++) writer.bus.publish('memory_created', { n: `sent-${i}` }, i % 2 ? 'odd' : 'even');
+        assert.equal(writer.relay.queuedSends, 10, 'the queue holds its limit, not every send');
+        const [{ value: dropped }] = (await metrics.eventsDropped.get()).values;
+        assert.equal(dropped, 15);
+        await role.readmit();
+        await waitFor(
+          () => listener.received.length >= 11 && listener.lost.length >= 2,
+          'the sends kept and the losses',
+        );
+        writer.bus.publish('memory_created', { n: 'marker' }, 'even');
+        await waitFor(() => listener.received.length >= 12, 'the marker');
+        assert.deepEqual(received(listener), [
+          'before the cut',
+          ...Array.from({ length: 10 }, (_, i) => `sent-${15 + i}`),
+          'marker',
+        ]);
+        assert.deepEqual(
+          listener.lost.map(({ namespace, count }) => ({ namespace, count })),
+          [
+            { namespace: 'even', count: 8 },
+            { namespace: 'odd', count: 7 },
+          ],
+        );
+        const [before, firstOdd, firstEven] = [listener.received[0], listener.received[1], listener.received[2]];
+        const [evenLoss, oddLoss] = listener.lost;
+        assert.ok(before.id < evenLoss.id && evenLoss.id < firstEven.id, 'the even loss told where it happened');
+        assert.ok(oddLoss.id < firstOdd.id, 'the odd loss before the odd events kept');
+        const fromBefore = await latecomer.bus.history(seenUpTo(before.id, ['even']));
+        assert.equal(fromBefore?.complete, false, 'a replay from before the loss is incomplete');
+        assert.deepEqual(
+          fromBefore?.events.map((event) => event.payload.n),
+          ['sent-16', 'sent-18', 'sent-20', 'sent-22', 'sent-24', 'marker'],
+          'and replays what was kept, never the loss itself',
+        );
+        assert.equal((await latecomer.bus.history(seenUpTo(evenLoss.id, ['even'])))?.complete, true);
+      });
     });
 
     it('hands over an event too large for a notification from the table, in its place', async () => {

@@ -3,14 +3,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Client, Notification } from 'pg';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PostgresConfig } from '../config/config.types';
+import { EngramMetrics } from '../metrics/engram-metrics';
 import { pgDriver } from '../storage/postgres/pg-driver';
 import { PostgresDatabase, Queryable } from '../storage/postgres/postgres.database';
 import { EngramEvent, EventDraft } from './engram-event';
 import { LastSeen } from './event-cursor';
-import { EventListener, EventRelay } from './event-relay';
+import { EventListener, EventRelay, LossListener } from './event-relay';
 import { Replay } from './event-ring';
-import { EVENTS_CHANNEL, PostgresEventLog } from './postgres-event-log';
-import { parseMessage, Published } from './published-event';
+import { EVENTS_CHANNEL, LogEntry, parseLogMessage, PostgresEventLog } from './postgres-event-log';
 import { ReplayBounds } from './replay-windows';
 import { readSharedWindows } from './shared-windows-read';
 
@@ -18,15 +18,35 @@ import { readSharedWindows } from './shared-windows-read';
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 2000;
 
-/** A notification: the event, or only its place when it was too large to carry (then read from the table). */
-type Notice = Published | { place: number; event?: undefined };
+/**
+ * Sends this process keeps while PostgreSQL does not answer (or commits slower than they come): about 3 MB
+ * of preview-sized events, a minute of an outage at 80 events a second. Past it the oldest go, since live
+ * events are best-effort and a stream told of the loss reloads; an unbounded queue grew the process's memory
+ * by every event published for as long as the outage lasted.
+ */
+export const SEND_QUEUE_LIMIT = 5000;
+
+/** A send waiting its turn: the draft, and the publisher's clock when it was sent (the floor of its id). */
+interface QueuedSend {
+  draft: EventDraft;
+  nowMicros: number;
+}
+
+/**
+ * A notification: the event or a loss, or only its place when it was too large to carry (then read from
+ * the table).
+ */
+type Notice = LogEntry | { place: number; event?: undefined; lost?: undefined };
+
+const onlyPlace = (notice: Notice) => notice.event === undefined && notice.lost === undefined;
 
 /**
  * Cross-process events through PostgreSQL, for deployments without Redis (PostgreSQL migration 34): each
  * event is stored with its place in the publish order and its id in its namespace (postgres-event-log.ts),
  * and NOTIFY hands it to every process on commit, in commit order, which is the order of places. Each process
- * holds one connection of its own, not the pool's: its publishes, queued so they commit in the order sent,
- * and its LISTEN. A notification out of turn (one was missed) or too large to carry, and every reconnection,
+ * holds one connection of its own, not the pool's: its publishes, queued so they commit in the order sent
+ * (up to SEND_QUEUE_LIMIT; past it the oldest are dropped and a loss is stored in their place, which tells
+ * every listener), and its LISTEN. A notification out of turn (one was missed) or too large to carry, and every reconnection,
  * make it read the events after the last place it delivered from the table: each event reaches each
  * listener once and in order, unless its window trimmed it meanwhile (or it was job progress, kept only
  * briefly). History and the newest events are read from the windows every replica shares.
@@ -38,6 +58,13 @@ export class PostgresEventRelay implements EventRelay {
   /** The connection's work, one task at a time: a publish's transaction never interleaves with a read. */
   private tail: Promise<unknown> = Promise.resolve();
   private listener: EventListener | undefined;
+  private onLost: LossListener | undefined;
+  /** Sends not yet committed, oldest first, at most the queue limit; `publishing` while a task drains them. */
+  private readonly queue: QueuedSend[] = [];
+  private publishing = false;
+  /** Sends dropped from the queue, by namespace, until their loss is stored in their place. */
+  private readonly dropped = new Map<string, number>();
+  private overflowReported = false;
   private lastDelivered = 0;
   /** Whether the first LISTEN took: later ones catch up from the last place delivered. */
   private following = false;
@@ -56,22 +83,31 @@ export class PostgresEventRelay implements EventRelay {
     this.log = new PostgresEventLog(bounds);
   }
 
+  /**
+   * Queues `draft`: queued sends commit in the order sent, once PostgreSQL answers. Past the queue's limit
+   * the oldest is dropped, and where it would have been every listening process is told of the loss.
+   */
   send(draft: EventDraft): void {
-    const { clock = Date.now } = this.options;
-    const nowMicros = Math.floor(clock()) * 1000;
-    this.run((client) => inTransaction(client, (tx) => this.log.append(tx, draft, nowMicros))).catch((error) => {
-      this.logger.warn({ msg: 'event not published', type: draft.type, error: (error as Error).message });
-    });
+    const { clock = Date.now, queueLimit = SEND_QUEUE_LIMIT } = this.options;
+    this.queue.push({ draft, nowMicros: Math.floor(clock()) * 1000 });
+    if (this.queue.length > queueLimit) this.dropOldest(queueLimit);
+    this.publishSoon();
   }
 
   /**
    * Resolves once this process LISTENs: from then on every published event reaches `listener`, once and in
-   * the publish order. While PostgreSQL is unreachable it waits; after each reconnection it first delivers,
-   * from the table, what was published while it was cut off.
+   * the publish order, and every loss `onLost`. While PostgreSQL is unreachable it waits; after each
+   * reconnection it first delivers, from the table, what was published while it was cut off.
    */
-  async listen(listener: EventListener): Promise<void> {
+  async listen(listener: EventListener, onLost?: LossListener): Promise<void> {
     this.listener = listener;
+    this.onLost = onLost;
     await this.run(async () => undefined);
+  }
+
+  /** Sends waiting to be committed (never more than the queue's limit). */
+  get queuedSends(): number {
+    return this.queue.length;
   }
 
   async history(seen: LastSeen): Promise<Replay | undefined> {
@@ -88,11 +124,90 @@ export class PostgresEventRelay implements EventRelay {
   async close(): Promise<void> {
     // Sends queued on a live connection commit; none waits for one that is gone.
     this.closing.abort();
-    await this.tail;
+    // A publishing task queues the next before it ends: wait for the last.
+    for (let tail = this.tail; ; tail = this.tail) {
+      await tail;
+      if (tail === this.tail) break;
+    }
     this.listener = undefined;
+    this.onLost = undefined;
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
+  }
+
+  private dropOldest(queueLimit: number): void {
+    const { draft } = this.queue.shift()!;
+    this.countDrop(draft.namespace, 1);
+    this.options.metrics?.eventsDropped.inc();
+    if (this.overflowReported) return; // one line until the losses are stored, not one per event
+    this.overflowReported = true;
+    this.logger.warn({
+      msg: 'events dropped: too many sends wait for PostgreSQL; the oldest go, and their streams are told',
+      queueLimit,
+    });
+  }
+
+  private countDrop(namespace: string, count: number): void {
+    this.dropped.set(namespace, (this.dropped.get(namespace) ?? 0) + count);
+  }
+
+  /** Commits the queue in a task of its own, unless one is under way. */
+  private publishSoon(): void {
+    if (this.publishing) return;
+    this.publishing = true;
+    this.run((client) => this.publishQueued(client)).catch((error) => {
+      // Only a closed relay refuses the task (connecting is retried until then): nothing queued will commit.
+      this.publishing = false;
+      const lost = this.queue.splice(0).length;
+      this.logger.warn({ msg: 'events not published', count: lost, error: (error as Error).message });
+    });
+  }
+
+  /**
+   * Commits the losses and the sends queued when it started, oldest first, then queues a task for any sent
+   * since, so reads of the table take their turn between. A send that fails is not retried (it may have
+   * committed); a loss that fails is, on a new connection, before the next send.
+   */
+  private async publishQueued(client: Client): Promise<void> {
+    try {
+      for (let count = this.queue.length; count > 0 && this.queue.length > 0; count--) {
+        if (!(await this.storeLosses(client))) return;
+        const { draft, nowMicros } = this.queue.shift()!;
+        try {
+          await inTransaction(client, (tx) => this.log.append(tx, draft, nowMicros));
+        } catch (error) {
+          this.logger.warn({ msg: 'event not published', type: draft.type, error: (error as Error).message });
+          return; // on the next task's connection, which replaces this one if it is gone
+        }
+      }
+      await this.storeLosses(client);
+    } finally {
+      this.publishing = false;
+      if (this.queue.length > 0 || this.dropped.size > 0) this.publishSoon();
+    }
+  }
+
+  /**
+   * Stores every loss not yet stored, in its place: before every send still queued. False when that failed:
+   * the losses wait for a new connection.
+   */
+  private async storeLosses(client: Client): Promise<boolean> {
+    if (this.dropped.size === 0) return true;
+    const losses = [...this.dropped];
+    this.dropped.clear();
+    const nowMicros = Math.floor((this.options.clock ?? Date.now)()) * 1000;
+    try {
+      await inTransaction(client, async (tx) => {
+        for (const [namespace, count] of losses) await this.log.appendLoss(tx, namespace, count, nowMicros);
+      });
+    } catch (error) {
+      for (const [namespace, count] of losses) this.countDrop(namespace, count);
+      this.dropConnection(error as Error);
+      return false;
+    }
+    this.overflowReported = false;
+    return true;
   }
 
   /** Runs `task` on the connection after every task before it, connecting (and catching up) first if need be. */
@@ -156,7 +271,7 @@ export class PostgresEventRelay implements EventRelay {
     for (;;) {
       for (const notice of await this.log.since(q, this.lastDelivered)) this.deliver(notice);
       const pending = this.held.filter((notice) => notice.place > this.lastDelivered);
-      if (pending.some((notice) => notice.event === undefined)) continue;
+      if (pending.some(onlyPlace)) continue;
       this.held = undefined;
       for (const notice of pending.sort((a, b) => a.place - b.place)) this.deliver(notice);
       return;
@@ -165,7 +280,9 @@ export class PostgresEventRelay implements EventRelay {
 
   private notified({ channel, payload }: Notification): void {
     if (channel !== EVENTS_CHANNEL || payload === undefined) return;
-    const notice: Notice | undefined = /^\d{1,16}$/.test(payload) ? { place: Number(payload) } : parseMessage(payload);
+    const notice: Notice | undefined = /^\d{1,16}$/.test(payload)
+      ? { place: Number(payload) }
+      : parseLogMessage(payload);
     if (!notice) {
       this.logger.warn({ msg: 'malformed event notification ignored' });
       return;
@@ -175,7 +292,7 @@ export class PostgresEventRelay implements EventRelay {
       return;
     }
     if (notice.place <= this.lastDelivered) return;
-    if (notice.place === this.lastDelivered + 1 && notice.event) return this.deliver(notice);
+    if (notice.place === this.lastDelivered + 1 && !onlyPlace(notice)) return this.deliver(notice);
     // One was missed, or this one is in the table only: read them there.
     this.held = [notice];
     this.run((client) => this.catchUp(queryable(client))).catch((error) => this.dropConnection(error as Error));
@@ -185,6 +302,7 @@ export class PostgresEventRelay implements EventRelay {
     if (notice.place <= this.lastDelivered) return;
     this.lastDelivered = notice.place;
     if (notice.event) this.listener?.(notice.event);
+    else if (notice.lost) this.onLost?.(notice.lost);
   }
 
   /** A catch-up that failed is retried on a new connection, which catches up first; nothing held is lost. */
@@ -214,6 +332,10 @@ export interface PostgresRelayOptions {
   clock?: () => number;
   /** The connection's application_name (pg_stat_activity); default engram-events. */
   connectionName?: string;
+  /** Sends kept while PostgreSQL does not answer; default SEND_QUEUE_LIMIT. */
+  queueLimit?: number;
+  /** Counts the sends dropped past that limit (engram_events_dropped_total). */
+  metrics?: EngramMetrics;
 }
 
 /** Each connection's statements, named by a prefix of its own (see queryable). */

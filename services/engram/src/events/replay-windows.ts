@@ -93,6 +93,11 @@ export class ReplayWindows {
     this.dropIdle(namespace);
   }
 
+  /** Events of `namespace` were lost where `id` was handed out (see LostEvents): a replay from before it is incomplete. */
+  markLost(namespace: string, id: number): void {
+    this.remember(namespace, Math.max(id, this.dropped.get(namespace) ?? 0));
+  }
+
   /** The kept events of each namespace of `seen` after its id there, oldest first; complete when none of theirs was lost. */
   after(seen: LastSeen): Replay {
     const replays = [...seen].map(([namespace, lastId]) => this.replayOf(namespace, lastId));

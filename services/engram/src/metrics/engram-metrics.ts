@@ -170,6 +170,12 @@ export class EngramMetrics {
     registers: [this.registry],
   });
 
+  readonly eventsDropped = new Counter({
+    name: 'engram_events_dropped_total',
+    help: 'Events this process dropped unpublished: more sends waited for PostgreSQL than the event relay keeps (their streams are told)',
+    registers: [this.registry],
+  });
+
   readonly llmRequestDuration = new Histogram({
     name: 'engram_llm_request_duration_seconds',
     help: 'Duration of one chat-completions request to the memory agent model, by provider and outcome (ok, error)',
