@@ -323,6 +323,54 @@ for (const storage of e2eStorages()) {
       await assertEnds(false, true);
     });
 
+    it('keeps a chosen tag and type shown, marked as gone, while their last memory is deleted, and plain again once it is back', async () => {
+      const content = 'Fading note';
+      const stored = await call(
+        api.url,
+        'POST',
+        MEMORIES,
+        { content, tags: ['fading'], memory_type: 'fleeting' },
+        AUTH,
+      );
+      assert.equal(stored.status, 201, JSON.stringify(stored.body));
+      hashes.set(content, stored.body.content_hash);
+      const tag = page.getByLabel('Tag');
+      const type = page.getByLabel('Type');
+      const shownChoice = async (select: typeof tag) => [
+        await select.inputValue(),
+        await select.evaluate((element: any) => element.selectedOptions[0].text),
+      ];
+      /** The list once it shows `range` of the note alone. */
+      const listedAlone = async (range: string) => {
+        await page.locator('.memory-list:not([aria-busy="true"])').waitFor();
+        await page.locator('p.meta').getByText(range, { exact: true }).waitFor();
+        assert.deepEqual(await page.locator('.memory-list .content').allInnerTexts(), [content]);
+      };
+      await nav('Memories').click();
+      await tag.selectOption('fading');
+      await listedAlone('Memories 1 of 1');
+      await type.selectOption('fleeting');
+      await listedAlone('Memories 1 of 1');
+
+      await remove(content); // by another client: the live reload drops the tag and type from the offered ones
+      await page.getByText('No memories match these filters.').waitFor();
+      // The offered tags and types come with the list, in the same answer to the same reload.
+      assert.deepEqual(await shownChoice(tag), ['fading', 'fading (no memories now)']);
+      assert.deepEqual(await shownChoice(type), ['fleeting', 'fleeting (no memories now)']);
+      assert.equal(lastRequest(MEMORIES).searchParams.get('tag'), 'fading', 'the list is still filtered by it');
+      await assertAccessible(page, 'memory list filtered by a tag and type no memory has now');
+
+      const restored = await call(api.url, 'POST', `${MEMORIES}/${hashes.get(content)}/restore`, undefined, AUTH);
+      assert.equal(restored.status, 200, JSON.stringify(restored.body));
+      await listedAlone('Memories 1 of 1');
+      assert.deepEqual(await shownChoice(tag), ['fading', 'fading']);
+      assert.deepEqual(await shownChoice(type), ['fleeting', 'fleeting']);
+      await type.selectOption('');
+      await tag.selectOption('');
+      await page.locator('p.meta').getByText('Memories 1–20 of 42', { exact: true }).waitFor();
+      assert.deepEqual(await shownChoice(tag), ['', 'Any tag']);
+    });
+
     it('never asked for a list page by number', () => {
       const numbered = [...requests[MEMORIES], ...requests[TRASH]].filter((url) => url.searchParams.has('page'));
       assert.deepEqual(numbered.map(String), []);

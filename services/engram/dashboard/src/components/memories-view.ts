@@ -1,6 +1,7 @@
 import { html, nothing } from 'lit';
 import { canWrite, MemoryPage } from '../api';
 import { CursorTrail, pagesKnown, shownRange } from '../cursor-trail';
+import { filterSelect } from './filter-select';
 import { pager } from './pager';
 import { ReloadingView } from './reloading-view';
 
@@ -103,20 +104,8 @@ export class MemoriesView extends ReloadingView {
         }
       </div>
       <form class="filters" @change=${this.filter} @submit=${(event: Event) => event.preventDefault()}>
-        <label
-          >Tag
-          <select name="tag">
-            <option value="">Any tag</option>
-            ${this.tags.map((tag) => html`<option ?selected=${tag === this.tag}>${tag}</option>`)}
-          </select></label
-        >
-        <label
-          >Type
-          <select name="type">
-            <option value="">Any type</option>
-            ${this.types.map((type) => html`<option ?selected=${type === this.type}>${type}</option>`)}
-          </select></label
-        >
+        ${filterSelect({ name: 'tag', label: 'Tag', anyLabel: 'Any tag', values: this.tags, selected: this.tag })}
+        ${filterSelect({ name: 'type', label: 'Type', anyLabel: 'Any type', values: this.types, selected: this.type })}
       </form>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${this.restartNote ? html`<p role="status" class="notice">${this.restartNote}</p>` : nothing}
