@@ -19,6 +19,8 @@ const ROUTES = [
 ] as const;
 /** `memory` is not in the navigation: `#/memory/<hash>` is where links to one memory land. */
 type Route = (typeof ROUTES)[number]['id'] | 'memory';
+/** Routes whose view keeps what it was asked for in the address (`#/search?query=…`, address-query.ts). */
+const ADDRESSED_ROUTES = new Set<Route>(['memories', 'search']);
 
 /** Events that change what the jobs panel shows. */
 const JOB_EVENTS = new Set(['job_queued', 'job_progress', 'job_completed', 'job_failed', 'backup_created']);
@@ -47,7 +49,10 @@ export class AppShell extends LitElement {
   declare api: EngramApi | undefined;
   declare caller: Caller | undefined;
   declare route: Route;
-  /** The memory's hash (`#/memory/<hash>`) or the agent file's path (`#/agent/files/<path>`). */
+  /**
+   * The memory's hash (`#/memory/<hash>`), the agent file's path (`#/agent/files/<path>`), or what the memory
+   * list or search was asked for (`#/memories?tag=…`, `#/search?query=…`).
+   */
   declare routeArgument: string;
   declare live: LiveState;
   /** Newest first, one line per job: the server's kept events at sign-in, then each live one. */
@@ -294,9 +299,19 @@ export class AppShell extends LitElement {
       case 'overview':
         return html`<overview-view .api=${api} .caller=${caller} .changes=${changes}></overview-view>`;
       case 'memories':
-        return html`<memories-view .api=${api} .caller=${caller} .changes=${changes}></memories-view>`;
+        return html`<memories-view
+          .api=${api}
+          .caller=${caller}
+          .changes=${changes}
+          .address=${this.routeArgument}
+        ></memories-view>`;
       case 'search':
-        return html`<search-view .api=${api} .caller=${caller} .changes=${changes}></search-view>`;
+        return html`<search-view
+          .api=${api}
+          .caller=${caller}
+          .changes=${changes}
+          .address=${this.routeArgument}
+        ></search-view>`;
       case 'trash':
         return html`<trash-view .api=${api} .caller=${caller} .changes=${changes}></trash-view>`;
       case 'conflicts':
@@ -343,7 +358,15 @@ function routeFromHash(): [Route, string] {
   if (memory) return ['memory', memory[1].toLowerCase()];
   const file = /^agent\/files\/(.+)$/.exec(path);
   if (file) return ['agent', decodedPath(file[1])];
-  return [ROUTES.find((route) => route.id === path)?.id ?? 'overview', ''];
+  const [id, query] = splitAtQuery(path);
+  const route = ROUTES.find((known) => known.id === id)?.id ?? 'overview';
+  return [route, ADDRESSED_ROUTES.has(route) ? query : ''];
+}
+
+/** `search?query=x` → ['search', 'query=x']. */
+function splitAtQuery(path: string): [string, string] {
+  const at = path.indexOf('?');
+  return at === -1 ? [path, ''] : [path.slice(0, at), path.slice(at + 1)];
 }
 
 /** A path from the address bar; one a person mistyped (a stray %) is taken as written. */

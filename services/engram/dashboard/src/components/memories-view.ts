@@ -1,4 +1,5 @@
-import { html, nothing } from 'lit';
+import { html, nothing, PropertyValues } from 'lit';
+import { keepInAddress } from '../address-query';
 import { canWrite, MemoryPage } from '../api';
 import { CursorTrail, pagesKnown, shownRange } from '../cursor-trail';
 import { filterSelect } from './filter-select';
@@ -11,6 +12,7 @@ const PAGE_SIZE = 20;
 export class MemoriesView extends ReloadingView {
   static override properties = {
     ...ReloadingView.properties,
+    address: { attribute: false },
     data: { state: true },
     tag: { state: true },
     type: { state: true },
@@ -18,6 +20,8 @@ export class MemoriesView extends ReloadingView {
     types: { state: true },
     restartNote: { state: true },
   };
+  /** The filters kept in the address (`#/memories?tag=…&type=…`), so Back, Forward and a reload keep them. */
+  declare address: string;
   declare data: MemoryPage | undefined;
   declare tag: string;
   declare type: string;
@@ -29,6 +33,7 @@ export class MemoriesView extends ReloadingView {
 
   constructor() {
     super();
+    this.address = '';
     this.tag = '';
     this.type = '';
     this.tags = [];
@@ -65,10 +70,28 @@ export class MemoriesView extends ReloadingView {
     return query;
   }
 
+  /** The filters the address brought (Back, Forward, a reload), from the first page. */
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!changed.has('address')) return;
+    const filters = new URLSearchParams(this.address);
+    this.tag = filters.get('tag') ?? '';
+    this.type = filters.get('type') ?? '';
+    this.trail.restart();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    if (changed.has('address') && changed.get('address') !== undefined) void this.reload();
+  }
+
   private filter(event: Event): void {
     const select = event.target as HTMLSelectElement;
     if (select.name === 'tag') this.tag = select.value;
     else this.type = select.value;
+    const filters = new URLSearchParams();
+    if (this.tag) filters.set('tag', this.tag);
+    if (this.type) filters.set('type', this.type);
+    keepInAddress('memories', filters);
     this.trail.restart();
     this.restartNote = '';
     void this.reload();

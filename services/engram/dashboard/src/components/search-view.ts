@@ -1,7 +1,22 @@
-import { html, nothing } from 'lit';
+import { html, nothing, PropertyValues } from 'lit';
 import { canWrite, SearchHit } from '../api';
+import { keepInAddress } from '../address-query';
 import { parseTags } from '../format';
 import { ReloadingView } from './reloading-view';
+
+/** The API's search request for the form's fields (tags comma-separated, as typed). */
+function searchRequest(fields: URLSearchParams): Record<string, unknown> {
+  const request: Record<string, unknown> = {
+    query: fields.get('query'),
+    mode: fields.get('mode') ?? 'hybrid',
+    limit: Number(fields.get('limit') ?? 10),
+  };
+  const tags = parseTags(fields.get('tags') ?? '');
+  if (tags.length > 0) request.tags = tags;
+  for (const name of ['memory_type', 'time_expr']) if (fields.has(name)) request[name] = fields.get(name);
+  if (fields.has('min_score')) request.min_score = Number(fields.get('min_score'));
+  return request;
+}
 
 /**
  * Hybrid (or semantic / keyword) search with tag, type and time filters; every hit shows its scores.
@@ -11,15 +26,27 @@ import { ReloadingView } from './reloading-view';
 export class SearchView extends ReloadingView {
   static override properties = {
     ...ReloadingView.properties,
+    address: { attribute: false },
+    fields: { state: true },
     hits: { state: true },
     belowFloor: { state: true },
     minScore: { state: true },
   };
+  /** The search kept in the address (`#/search?query=…`): the form's fields, as submitted. */
+  declare address: string;
+  /** The fields of the search shown, filled in the form. */
+  declare fields: URLSearchParams;
   declare hits: SearchHit[] | undefined;
   /** Results the minimum score left out, offered with a way to see them. */
   declare belowFloor: number | undefined;
   declare minScore: number | undefined;
   private request: Record<string, unknown> | undefined;
+
+  constructor() {
+    super();
+    this.address = '';
+    this.fields = new URLSearchParams();
+  }
 
   /**
    * The first load fetches the server's default floor (again after a failure); a live change re-runs the last
@@ -37,25 +64,46 @@ export class SearchView extends ReloadingView {
     this.hits = undefined;
   }
 
+  /** Back, Forward or a reload brought a search in the address: it is run again as it was submitted. */
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('address')) this.show(new URLSearchParams(this.address));
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    if (changed.has('address') && changed.get('address') !== undefined) void this.reload();
+  }
+
   private async submit(event: SubmitEvent): Promise<void> {
     event.preventDefault();
-    const data = new FormData(event.target as HTMLFormElement);
-    const text = (name: string) => String(data.get(name) ?? '').trim();
-    const request: Record<string, unknown> = { query: text('query'), mode: text('mode'), limit: Number(text('limit')) };
-    const tags = parseTags(text('tags'));
-    if (tags.length > 0) request.tags = tags;
-    if (text('memory_type')) request.memory_type = text('memory_type');
-    if (text('time_expr')) request.time_expr = text('time_expr');
-    if (text('min_score')) request.min_score = this.minScore = Number(text('min_score'));
-    this.request = request;
-    await this.reload();
+    const fields = new URLSearchParams();
+    for (const [name, value] of new FormData(event.target as HTMLFormElement)) {
+      const text = String(value).trim();
+      if (text) fields.set(name, text);
+    }
+    await this.search(fields);
   }
 
   /** Runs the last search again without the minimum score, so the matches it left out show. */
   private async showWeaker(): Promise<void> {
     if (!this.request) return;
-    this.request = { ...this.request, min_score: (this.minScore = 0) };
+    const fields = new URLSearchParams(this.fields);
+    fields.set('min_score', '0');
+    await this.search(fields);
+  }
+
+  private async search(fields: URLSearchParams): Promise<void> {
+    keepInAddress('search', fields);
+    this.show(fields);
     await this.reload();
+  }
+
+  /** Fills the form with `fields` and makes them the search to run; no query, no search. */
+  private show(fields: URLSearchParams): void {
+    this.fields = fields;
+    this.request = fields.get('query') ? searchRequest(fields) : undefined;
+    if (this.request?.min_score !== undefined) this.minScore = this.request.min_score as number;
+    if (!this.request) this.hits = undefined;
   }
 
   private belowFloorNote() {
@@ -74,19 +122,33 @@ export class SearchView extends ReloadingView {
       <h1 id="search-title">Search</h1>
       <form class="search card" role="search" @submit=${this.submit}>
         <label class="wide"
-          >Query <input name="query" type="search" required placeholder="which database did we pick?"
+          >Query
+          <input
+            name="query"
+            type="search"
+            required
+            placeholder="which database did we pick?"
+            .value=${this.fields.get('query') ?? ''}
         /></label>
         <label
           >Mode
-          <select name="mode">
-            <option value="hybrid" selected>Hybrid</option>
+          <select name="mode" .value=${this.fields.get('mode') ?? 'hybrid'}>
+            <option value="hybrid">Hybrid</option>
             <option value="semantic">Semantic</option>
             <option value="keyword">Keyword</option>
           </select></label
         >
-        <label>Tags <input name="tags" placeholder="work, decision" /></label>
-        <label>Type <input name="memory_type" placeholder="note" /></label>
-        <label>When <input name="time_expr" placeholder="last 30 days, yesterday, march" /></label>
+        <label>Tags <input name="tags" placeholder="work, decision" .value=${this.fields.get('tags') ?? ''} /></label>
+        <label
+          >Type <input name="memory_type" placeholder="note" .value=${this.fields.get('memory_type') ?? ''}
+        /></label>
+        <label
+          >When
+          <input
+            name="time_expr"
+            placeholder="last 30 days, yesterday, march"
+            .value=${this.fields.get('time_expr') ?? ''}
+        /></label>
         <label
           >Min. score
           <input
@@ -101,7 +163,7 @@ export class SearchView extends ReloadingView {
         /></label>
         <label
           >Results
-          <select name="limit">
+          <select name="limit" .value=${this.fields.get('limit') ?? '10'}>
             <option>10</option>
             <option>25</option>
             <option>50</option>

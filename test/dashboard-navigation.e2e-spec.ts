@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { Page } from 'playwright-core';
+import { assertAccessible } from './accessibility';
+import { AUTH, dashboardSession } from './dashboard-session';
+import { RunningEngram } from './engram-cli';
+import { call } from './process-harness';
+
+/** Back, Forward and a reload, as a person uses them between the lists and a memory's page. */
+describe('the dashboard keeps what a list was asked for through Back, Forward and a reload (chromium, real api)', () => {
+  const session = dashboardSession();
+  const { nav } = session;
+  let api: RunningEngram;
+  let page: Page;
+  const shownContents = () => page.locator('memory-card .content').allInnerTexts();
+
+  before(async () => {
+    ({ api, page } = session);
+    for (const [content, tags] of [
+      ['The boiler is serviced every October', ['home']],
+      ['The VPN certificate expires in May', ['it']],
+      ['The boiler manual is in the garage', ['home', 'manuals']],
+    ] as const) {
+      const stored = await call(api.url, 'POST', '/api/memories', { content, tags }, AUTH);
+      assert.equal(stored.status, 201, JSON.stringify(stored.body));
+    }
+    await session.signIn();
+  });
+
+  it("comes back to a search, its fields and its results, by Back from a result's page, by Forward and after a reload", async () => {
+    const form = page.getByRole('search');
+    /** Once the search's results are in: the form's query, tags and mode, and the results' texts. */
+    const searchShown = async () => {
+      await page.locator('search-view .memory-list').waitFor();
+      return {
+        fields: [
+          await form.getByLabel('Query').inputValue(),
+          await form.getByLabel('Tags').inputValue(),
+          await form.getByLabel('Mode').inputValue(),
+        ],
+        results: await shownContents(),
+      };
+    };
+    await nav('Search').click();
+    await form.getByLabel('Query').fill('boiler October');
+    await form.getByLabel('Tags').fill('home');
+    await form.getByLabel('Mode').selectOption('keyword');
+    await form.getByRole('button', { name: 'Search' }).click();
+    const searched = await searchShown();
+    assert.deepEqual(searched.fields, ['boiler October', 'home', 'keyword']);
+    assert.ok(searched.results.includes('The boiler is serviced every October'), JSON.stringify(searched.results));
+    assert.ok(!searched.results.includes('The VPN certificate expires in May'), 'the tag filter applies');
+
+    await page
+      .locator('memory-card', { hasText: 'The boiler is serviced every October' })
+      .getByRole('link', { name: /^Open/ })
+      .click();
+    await page.getByRole('heading', { name: 'Memory', exact: true }).waitFor();
+    await page.goBack();
+    assert.deepEqual(await searchShown(), searched, 'Back from the result');
+    await assertAccessible(page, 'search, come back to by Back');
+    await page.goForward();
+    await page.getByRole('heading', { name: 'Memory', exact: true }).waitFor();
+    await page.goBack();
+    assert.deepEqual(await searchShown(), searched, 'Back after Forward');
+    await page.reload();
+    assert.deepEqual(await searchShown(), searched, 'after a reload');
+  });
+
+  it("comes back to the memory list's tag and type filters by Back from a memory's page and after a reload", async () => {
+    const tag = page.locator('select[name="tag"]');
+    const type = page.locator('select[name="type"]');
+    await nav('Memories').click();
+    await tag.selectOption('manuals');
+    await type.selectOption('note');
+    await page.locator('p.meta').getByText('Memories 1 of 1', { exact: true }).waitFor();
+    assert.deepEqual(await shownContents(), ['The boiler manual is in the garage']);
+
+    await page.getByRole('link', { name: 'Open “The boiler manual is in the garage”' }).click();
+    await page.getByRole('heading', { name: 'Memory', exact: true }).waitFor();
+    await page.goBack();
+    await page.locator('p.meta').getByText('Memories 1 of 1', { exact: true }).waitFor();
+    assert.deepEqual([await tag.inputValue(), await type.inputValue()], ['manuals', 'note'], 'Back');
+    assert.deepEqual(await shownContents(), ['The boiler manual is in the garage']);
+    await page.reload();
+    await page.locator('p.meta').getByText('Memories 1 of 1', { exact: true }).waitFor();
+    assert.deepEqual([await tag.inputValue(), await type.inputValue()], ['manuals', 'note'], 'after a reload');
+    assert.deepEqual(await shownContents(), ['The boiler manual is in the garage']);
+
+    await tag.selectOption('');
+    await type.selectOption('');
+    await page.waitForURL((url) => url.hash === '#/memories');
+    await page.reload();
+    await page.locator('memory-card', { hasText: 'The VPN certificate expires in May' }).waitFor();
+    assert.deepEqual(
+      [await tag.inputValue(), await type.inputValue()],
+      ['', ''],
+      'no filter once both are back to Any',
+    );
+  });
+});
