@@ -13,6 +13,7 @@ const { engramExport, engramExportMemory } = serviceHelper('testing/import-fixtu
 const { StoreLocks } = serviceHelper('storage/locks/store-locks.js');
 const { SqliteLockRepository } = serviceHelper('storage/locks/sqlite-lock.repository.js');
 const { lockFolderOf } = serviceHelper('storage/sqlite/sqlite.stores.js');
+const { waitFor } = serviceHelper('testing/wait-for.js');
 
 /** Moves a key's expiry time into the past, as if its days had passed (the api reads it on every request). */
 function expireKey(dbPath: string, id: string, at: Date): void {
@@ -301,6 +302,42 @@ describe('the dashboard’s backups, imports and keys in a real browser (chromiu
     await entry.getByRole('button', { name: 'Revoke ci pipeline' }).click();
     await entry.locator('.revoked').waitFor();
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 401);
+  });
+
+  it('makes one key, and shows its secret, when Create key is pressed again before the server answers', async () => {
+    // The server's answer is held until the second press and the Enter have been given their chance.
+    const creations: string[] = [];
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    await page.route('**/api/admin/keys', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      creations.push(route.request().postData() ?? '');
+      await answered;
+      await route.fallback();
+    });
+    try {
+      await nav('Overview').click();
+      await nav('Access').click();
+      const name = page.getByLabel('Name', { exact: true });
+      await name.fill('pressed twice');
+      const create = page.getByRole('button', { name: 'Create key' });
+      await create.click();
+      await waitFor(async () => creations.length === 1, 'the first creation to reach the server');
+      await create.dispatchEvent('click'); // as an impatient second click lands, enabled or not
+      await name.press('Enter');
+      answer();
+      const secret = await page.locator('.created-key .secret').innerText();
+      await page.locator('.key-list li', { hasText: 'pressed twice' }).first().waitFor();
+      await create.waitFor({ state: 'visible' });
+      assert.ok(await create.isEnabled(), 'Create key is offered again once the key is made');
+      assert.equal(creations.length, 1, 'one creation sent');
+      const keys = (await call(api.url, 'GET', '/api/admin/keys', undefined, AUTH)).body.keys;
+      const made = keys.filter((key: { name: string }) => key.name === 'pressed twice');
+      assert.equal(made.length, 1, 'one key made');
+      assert.ok(secret.startsWith(made[0].prefix), 'the secret shown is that key’s');
+    } finally {
+      await page.unroute('**/api/admin/keys');
+    }
   });
 
   it('shows when each key expires, and an expired key as expired, apart from a revoked one', async () => {

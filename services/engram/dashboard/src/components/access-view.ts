@@ -31,11 +31,14 @@ export class AccessView extends ReloadingView {
     created: { state: true },
     formError: { state: true },
     startingScopes: { state: true },
+    creating: { state: true },
   };
   declare keys: ApiKeyView[] | undefined;
   declare clients: OAuthClientView[] | undefined;
   declare created: (ApiKeyView & { key: string }) | undefined;
   declare formError: string;
+  /** A key is being made: a second press of Create key (or Enter) would make a second key, whose secret hides the first's. */
+  declare creating: boolean;
   /**
    * The scopes the form starts with, undefined (scopes and Create disabled) until the view knows whether the key is the
    * server's first. Decided then and again when the form is reset after a key is made, never on a reload (a
@@ -61,10 +64,12 @@ export class AccessView extends ReloadingView {
 
   private async create(event: SubmitEvent): Promise<void> {
     event.preventDefault();
+    if (this.creating) return;
     const form = event.target as HTMLFormElement;
     const data = new FormData(form);
     const namespace = String(data.get('namespace') ?? '').trim();
     const days = String(data.get('expires') ?? '').trim();
+    this.creating = true;
     try {
       this.created = await this.api.createKey({
         name: String(data.get('name') ?? '').trim(),
@@ -80,6 +85,8 @@ export class AccessView extends ReloadingView {
       else await this.reload();
     } catch (error) {
       this.formError = errorText(error);
+    } finally {
+      this.creating = false;
     }
   }
 
@@ -198,7 +205,7 @@ export class AccessView extends ReloadingView {
             : nothing
         }
         ${this.formError ? html`<p class="error" role="alert">${this.formError}</p>` : nothing}
-        <button type="submit" ?disabled=${starting === undefined}>Create key</button>
+        <button type="submit" ?disabled=${starting === undefined || this.creating}>Create key</button>
       </form>
       ${
         this.created
