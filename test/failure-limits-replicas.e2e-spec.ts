@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { E2eStorage, e2eStorages } from './e2e-storage';
 import { call, freePort, RunningApi, serviceHelper, startApi, tempDir } from './process-harness';
 
-const { startTestPostgres } = serviceHelper('testing/postgres-test-server.js');
 const { registerAndConsent } = serviceHelper('testing/oauth-flow.js');
 
 const ADMIN_KEY = 'e2e-limits-bootstrap-key-0123456789';
@@ -13,20 +13,23 @@ const from = (address: string, key?: string): Record<string, string> => ({
 });
 
 /**
- * Two api replicas on one PostgreSQL database and no Redis, behind a proxy that spreads one client's
- * requests over both: the failed-credential limits are the database's, so the client meets one budget.
+ * Two api replicas on one store (a PostgreSQL database, or one SQLite file on a shared volume) and no Redis,
+ * behind a proxy that spreads one client's requests over both: the failed-credential limits are the
+ * database's, so the client meets one budget.
  */
-describe('failed credentials counted together by api replicas on PostgreSQL without Redis (real processes)', () => {
+for (const storage of e2eStorages()) {
+  describe(`failed credentials counted together by api replicas on ${storage.name} without Redis (real processes)`, () =>
+    countedTogether(storage));
+}
+
+function countedTogether(storage: E2eStorage): void {
   const dir = tempDir();
-  let postgres: any;
   let replicas: RunningApi[];
 
   before(async () => {
-    postgres = await startTestPostgres();
     const port = String(await freePort());
     const env = {
-      MCP_MEMORY_STORAGE_BACKEND: 'postgres',
-      DATABASE_URL: postgres.url,
+      ...(await storage.start(dir)),
       MCP_API_KEY: ADMIN_KEY,
       MEMORY_DIR: join(dir, 'memory'),
       // The test plays the ingress in front of both replicas, which reports each client's address.
@@ -40,7 +43,7 @@ describe('failed credentials counted together by api replicas on PostgreSQL with
   });
   after(async () => {
     await Promise.all((replicas ?? []).map((replica) => replica.stop()));
-    await postgres?.close();
+    await storage.stop();
   });
 
   it("answers 429 on either replica once one address's wrong keys spread over both pass the budget of 30", async () => {
@@ -69,4 +72,4 @@ describe('failed credentials counted together by api replicas on PostgreSQL with
     for (const n of [0, 1]) assert.equal((await signIn(n, ADMIN_KEY)).status, 429, `replica ${n} waits too`);
     assert.equal((await registerAndConsent(replicas[1].url, ADMIN_KEY, from('198.51.100.6'))).status, 303);
   });
-});
+}

@@ -4,7 +4,7 @@ import { RedisKeys } from '../config/redis-keys';
 import { StorageModule } from '../storage/storage.module';
 import { Authenticator } from './authenticator';
 import { CredentialWatch } from './credential-watch';
-import { DATABASE_FAILURE_LIMITER, FAILURE_LIMITER, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
+import { DATABASE_FAILURE_LIMITER, FAILURE_LIMITER, FailureLimiter } from './failure-limiter';
 import { ApiKeyService } from './keys/api-key.service';
 import { ApiKeysController } from './keys/api-keys.controller';
 import { WhoamiController } from './whoami.controller';
@@ -28,11 +28,11 @@ export class AuthModule {
         Authenticator,
         CredentialWatch,
         {
-          // Replicas count failed credentials together in Redis, else in PostgreSQL; SQLite's process alone.
+          // Every process counts failed credentials together: in Redis, else in the database they share.
           provide: FAILURE_LIMITER,
-          inject: [RedisKeys, { token: DATABASE_FAILURE_LIMITER, optional: true }],
-          useFactory: async (keys: RedisKeys, database?: FailureLimiter): Promise<FailureLimiter> => {
-            if (!config.redis.url) return database ?? new InMemoryFailureLimiter();
+          inject: [RedisKeys, DATABASE_FAILURE_LIMITER],
+          useFactory: async (keys: RedisKeys, database: FailureLimiter): Promise<FailureLimiter> => {
+            if (!config.redis.url) return database;
             const { RedisFailureLimiter } = await import('./redis-failure-limiter.js'); // ioredis, only with Redis
             return new RedisFailureLimiter(config.redis.url, keys);
           },

@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RedisKeys } from '../config/redis-keys';
+import { DEFAULT_PRAGMAS } from '../config/sqlite-pragmas';
 import { openPostgresDatabase } from '../storage/postgres/postgres.connection';
 import { PostgresFailureLimiter } from '../storage/postgres/postgres-failure-limiter';
+import { openSqliteDatabase } from '../storage/sqlite.connection';
+import { SqliteFailureLimiter } from '../storage/sqlite/sqlite-failure-limiter';
 import { startTestPostgres } from '../testing/postgres-test-server';
 import { startTestRedis, TestRedis } from '../testing/redis-server';
+import { makeTempDir } from '../testing/temp-dir';
 import { BudgetPlace, FailureBudget, FailureLimiter, InMemoryFailureLimiter } from './failure-limiter';
 import { RedisFailureLimiter } from './redis-failure-limiter';
 
 /**
  * Two replicas' limiters counting together: one shared limiter twice in process, two clients of one Redis,
- * two pools on one PostgreSQL database.
+ * two pools on one PostgreSQL database, two connections to one SQLite file.
  */
 interface LimiterForm {
   name: string;
@@ -61,6 +66,18 @@ const inPostgres: LimiterForm = {
   },
 };
 
+const inSqlite: LimiterForm = {
+  name: 'SQLite (two connections to one file as two processes)',
+  open: async () => {
+    const path = join(makeTempDir('engram-limiter-contract-'), 'engram.db');
+    const databases = [openSqliteDatabase(path, DEFAULT_PRAGMAS), openSqliteDatabase(path, DEFAULT_PRAGMAS)];
+    return {
+      replicas: [new SqliteFailureLimiter(databases[0]), new SqliteFailureLimiter(databases[1])],
+      close: async () => databases.forEach((database) => database.close()),
+    };
+  },
+};
+
 /** A budget no other case counts against. */
 const budget = (limit: number): FailureBudget => ({
   name: `budget-${randomBytes(4).toString('hex')}`,
@@ -68,7 +85,7 @@ const budget = (limit: number): FailureBudget => ({
   windowMs: 60_000,
 });
 
-for (const form of [inProcess, inRedis, inPostgres]) {
+for (const form of [inProcess, inRedis, inPostgres, inSqlite]) {
   describe(`FailureLimiter reservations: ${form.name}`, () => {
     let replicas: [FailureLimiter, FailureLimiter];
     let close: () => Promise<void>;

@@ -41,7 +41,7 @@ export interface FailureLimiter {
 
 /** Nest injection token for the FailureLimiter. */
 export const FAILURE_LIMITER = Symbol('FAILURE_LIMITER');
-/** Nest injection token: the store's own FailureLimiter (in the PostgreSQL database), undefined on SQLite. */
+/** Nest injection token: the store's own FailureLimiter (in the SQLite file or the PostgreSQL database). */
 export const DATABASE_FAILURE_LIMITER = Symbol('DATABASE_FAILURE_LIMITER');
 
 /** A reservation with nothing to give back: refused (the seconds to wait), or one that needed no place (0). */

@@ -1,5 +1,4 @@
 import { AuditService } from '../audit/audit.service';
-import { InMemoryFailureLimiter } from '../auth/failure-limiter';
 import { OAuthService } from '../oauth/oauth.service';
 import { NotFound } from '../common/domain-errors';
 import { openStores } from '../storage/storage.module';
@@ -39,9 +38,9 @@ export const oauthCommand: CliCommand = {
     if (typeof config === 'number') return config;
     const stores = await openStores(config);
     try {
-      // Listing and revoking fetch no metadata document: the limiter its fetches count against is never used.
+      // Listing and revoking fetch no metadata document; were one fetched, it would count with the servers'.
       const audit = new AuditService(stores.audit, config);
-      const oauth = new OAuthService(stores.oauth, config, audit, new InMemoryFailureLimiter());
+      const oauth = new OAuthService(stores.oauth, config, audit, stores.failureLimiter);
       await oauth.prune();
       const json = args.flags.json === true;
       if (action === 'clients') {

@@ -17,7 +17,6 @@ import { McpCancellationStore } from './mcp-cancellation.store';
 import { MemoryStore } from './memory.store';
 import { OAuthStore } from './oauth.store';
 import { PostgresAgentFileStore } from './postgres/postgres-agent-file.store';
-import { PostgresFailureLimiter } from './postgres/postgres-failure-limiter';
 import { openPostgresStores, PostgresStores } from './postgres/postgres.stores';
 import { SearchStore } from './search.store';
 import { SettingsStore } from './settings.store';
@@ -99,10 +98,8 @@ function part<T>(token: unknown, pick: (stores: OpenedStores) => T) {
           : undefined,
     },
     part(DATABASE_SLOT_LEASES, (stores) => stores.slotLeases),
-    // Failed credentials counted in the database every replica shares; SQLite's processes count their own.
-    part(DATABASE_FAILURE_LIMITER, (stores) =>
-      stores.backend === 'postgres' ? new PostgresFailureLimiter(stores.db) : undefined,
-    ),
+    // Failed credentials counted in the database every process on it shares (the SQLite file or PostgreSQL).
+    part(DATABASE_FAILURE_LIMITER, (stores) => stores.failureLimiter),
     part(StorageInfoRepository, (stores) => stores.info),
     part(StoreLocks, (stores) => new StoreLocks(stores.locks)),
     {

@@ -1,4 +1,5 @@
 import { AuditRepository } from '../audit/audit.repository';
+import { FailureLimiter } from '../auth/failure-limiter';
 import { StorageBackend } from '../config/config.types';
 import { AgentFileJournal } from './agent-file-journal';
 import { ApiKeyStore } from './api-key.store';
@@ -40,5 +41,7 @@ export interface Stores {
   locks: LockRepository;
   /** Semaphores every process of the deployment shares (the conflict judge's slots without Redis). */
   slotLeases: SlotLeases;
+  /** Failed credentials every process of the deployment counts together without Redis. */
+  failureLimiter: FailureLimiter;
   close(): Promise<void>;
 }

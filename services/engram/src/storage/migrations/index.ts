@@ -31,6 +31,7 @@ import { inlineJobsNamespaceMigration } from './037-inline-jobs-namespace';
 import { inlineJobCancelsMigration } from './038-inline-job-cancels';
 import { listCursorKeyMigration } from './039-list-cursor-key';
 import { inlineJobFinalStepsMigration } from './040-inline-job-final-steps';
+import { failureLimitEntriesMigration } from './041-failure-limit-entries';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -66,4 +67,5 @@ export const MIGRATIONS: readonly Migration[] = [
   inlineJobCancelsMigration,
   listCursorKeyMigration,
   inlineJobFinalStepsMigration,
+  failureLimitEntriesMigration,
 ];

@@ -8,6 +8,7 @@ import { PostgresApiKeyStore } from './postgres-api-key.store';
 import { PostgresAuditRepository } from './postgres-audit.repository';
 import { PostgresConflictStore } from './postgres-conflict.store';
 import { PostgresConsolidationStore } from './postgres-consolidation.store';
+import { PostgresFailureLimiter } from './postgres-failure-limiter';
 import { PostgresJobRecordStore } from './postgres-job-record.store';
 import { PostgresMcpCancellationStore } from './postgres-mcp-cancellation.store';
 import { PostgresModelGuard } from './postgres-model.guard';
@@ -54,6 +55,7 @@ export async function openPostgresStores(
     info: new PostgresStorageInfo(db),
     locks: new PostgresLockRepository(settings),
     slotLeases: new PostgresSlotLeases(db),
+    failureLimiter: new PostgresFailureLimiter(db),
     close: () => db.close(),
   };
 }

@@ -31,6 +31,7 @@ const NOT_COPIED = new Set([
   'store_identity', // still this deployment: its Redis prefix must not change
   'slot_leases', // the slots the processes running now hold and wait for, not the backup's
   'slot_members', // and the limits those processes agree on
+  'failure_limit_entries', // the failures counted now: a restore must not give an attacker a fresh budget
 ]);
 /**
  * Tables emptied with the rest but not copied: triggers fill them again as the memories are copied, but

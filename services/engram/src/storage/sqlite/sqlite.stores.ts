@@ -18,6 +18,7 @@ import { SqliteAgentFileJournal } from './sqlite-agent-file-journal';
 import { SqliteApiKeyStore } from './sqlite-api-key.store';
 import { SqliteConflictStore } from './sqlite-conflict.store';
 import { SqliteConsolidationStore } from './sqlite-consolidation.store';
+import { SqliteFailureLimiter } from './sqlite-failure-limiter';
 import { SqliteJobRecordStore } from './sqlite-job-record.store';
 import { SqliteMcpCancellationStore } from './sqlite-mcp-cancellation.store';
 import { SqliteMemoryStore } from './sqlite-memory.store';
@@ -80,6 +81,7 @@ export function openSqliteStores(options: SqliteStoreOptions): SqliteStores {
     info: new SqliteStorageInfo(db, options.path),
     locks: new SqliteLockRepository(lockFolderOf(options.path)),
     slotLeases: new SqliteSlotLeases(db),
+    failureLimiter: new SqliteFailureLimiter(db),
     close: async () => {
       await ann?.close();
       if (db.open) db.close();

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { FailureBudget } from '../../auth/failure-limiter';
+import { DEFAULT_PRAGMAS } from '../../config/sqlite-pragmas';
+import { makeTempDir } from '../../testing/temp-dir';
+import { copyLiveDatabase } from '../sqlite-file/database-snapshot';
+import { swapInDatabase } from '../sqlite-file/database-swap';
+import { openSqliteDatabase, SqliteDatabase } from '../sqlite.connection';
+import { SqliteFailureLimiter } from './sqlite-failure-limiter';
+
+const BUDGET: FailureBudget = { name: 'address', limit: 3, windowMs: 60_000 };
+
+/**
+ * A process of its own (plain node, loading the built limiter) on the file: once told `go` on its input it
+ * makes `attempts` reservations of one place in a budget of `limit` and prints how many it took.
+ */
+async function reservingProcess(path: string, limit: number, attempts: number) {
+  const dist = (file: string) => JSON.stringify(join(__dirname, '..', '..', file));
+  const script = `
+    const { SqliteFailureLimiter } = require(${dist('storage/sqlite/sqlite-failure-limiter.js')});
+    const { openSqliteDatabase } = require(${dist('storage/sqlite.connection.js')});
+    const { DEFAULT_PRAGMAS } = require(${dist('config/sqlite-pragmas.js')});
+    const limiter = new SqliteFailureLimiter(openSqliteDatabase(${JSON.stringify(path)}, DEFAULT_PRAGMAS));
+    const budget = { name: 'burst', limit: ${limit}, windowMs: 60000 };
+    console.log('ready');
+    process.stdin.once('data', async () => {
+      let taken = 0;
+      for (let i = 0; i < ${attempts}; i++) {
+        if ((await limiter.reserve([{ budget, key: 'all' }])).retryAfterSeconds === 0) taken++;
+      }
+      console.log('taken ' + taken);
+      process.exit(0);
+    });
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  assert.equal((await lines.next()).value, 'ready');
+  return {
+    go: () => child.stdin!.write('go\n'),
+    taken: async () => {
+      const { value } = await lines.next();
+      await once(child, 'exit');
+      return Number(/^taken (\d+)$/.exec(String(value))?.[1]);
+    },
+  };
+}
+
+describe('SqliteFailureLimiter (two connections to one file as two processes)', () => {
+  const folder = makeTempDir('engram-sqlite-limiter-');
+  const path = join(folder, 'engram.db');
+  let databases: SqliteDatabase[];
+  /** The time both count at, moved by the cases. */
+  let now: number;
+  let processA: SqliteFailureLimiter;
+  let processB: SqliteFailureLimiter;
+
+  before(() => {
+    databases = [openSqliteDatabase(path, DEFAULT_PRAGMAS), openSqliteDatabase(path, DEFAULT_PRAGMAS)];
+    [processA, processB] = databases.map((database) => new SqliteFailureLimiter(database, () => now));
+  });
+  beforeEach(() => {
+    now = Date.now();
+    databases[0].exec('DELETE FROM failure_limit_entries');
+  });
+  after(() => databases.forEach((database) => database.close()));
+
+  const rows = () =>
+    databases[0]
+      .prepare(
+        'SELECT budget, key_digest, count(*) AS count FROM failure_limit_entries GROUP BY budget, key_digest ORDER BY 1, 2',
+      )
+      .all() as { budget: string; key_digest: string; count: number }[];
+
+  it('counts entries two processes make for one client in the same millisecond', async () => {
+    await processA.recordFailure(BUDGET, '203.0.113.77');
+    await processB.recordFailure(BUDGET, '203.0.113.77');
+    assert.equal((await processA.reserve([{ budget: BUDGET, key: '203.0.113.77' }])).retryAfterSeconds, 0);
+    assert.equal(await processB.retryAfterSeconds(BUDGET, '203.0.113.77'), 60, 'three entries spend a budget of three');
+  });
+
+  it('keeps at most the budget per client, under a digest of one fixed shape', async () => {
+    const hostile = `${'x'.repeat(10_000)}\u0000:*`;
+    for (let i = 0; i < 20; i++) await (i % 2 ? processA : processB).recordFailure(BUDGET, hostile);
+    const stored = rows();
+    assert.equal(stored.length, 1);
+    assert.match(stored[0].key_digest, /^[0-9a-f]{32}$/);
+    assert.equal(stored[0].count, BUDGET.limit, 'entries kept for one client');
+    assert.equal(await processA.retryAfterSeconds(BUDGET, hostile), 60);
+  });
+
+  it('deletes the lapsed entries of other clients as it writes, so a flood of addresses leaves no rows behind', async () => {
+    const short: FailureBudget = { name: 'short', limit: 5, windowMs: 1000 };
+    for (let i = 0; i < 100; i++) await processA.recordFailure(short, `198.51.100.${i}`);
+    assert.equal(rows().length, 100);
+    now += short.windowMs;
+    await processB.recordFailure(BUDGET, '192.0.2.1');
+    await processA.reserve([{ budget: BUDGET, key: '192.0.2.2' }]);
+    assert.deepEqual(
+      rows().map(({ budget, count }) => ({ budget, count })),
+      [
+        { budget: 'address', count: 1 },
+        { budget: 'address', count: 1 },
+      ],
+      'only the two live entries are left',
+    );
+  });
+
+  it('lets a client back in once its entries leave the window, telling it the seconds until then', async () => {
+    for (let i = 0; i < BUDGET.limit; i++) await processA.recordFailure(BUDGET, 'client');
+    now += BUDGET.windowMs - 1500;
+    assert.equal(await processB.retryAfterSeconds(BUDGET, 'client'), 2, 'whole seconds, rounded up');
+    assert.ok((await processB.reserve([{ budget: BUDGET, key: 'client' }])).retryAfterSeconds > 0);
+    now += 1500;
+    assert.equal(await processB.retryAfterSeconds(BUDGET, 'client'), 0);
+    assert.equal((await processB.reserve([{ budget: BUDGET, key: 'client' }])).retryAfterSeconds, 0);
+  });
+
+  it('gives out no more places than the budget to two real processes reserving at once', async () => {
+    // A budget larger than either process reaches first, so both are taking places while the other does.
+    const processes = await Promise.all([0, 1].map(() => reservingProcess(path, 200, 300)));
+    processes.forEach((each) => each.go());
+    const taken = await Promise.all(processes.map((each) => each.taken()));
+    assert.equal(taken[0] + taken[1], 200, `places taken by each process: ${taken.join(' and ')}`);
+  });
+
+  it('keeps counting, without waiting out busy_timeout, while another connection holds the file', async () => {
+    const patient = openSqliteDatabase(path, { ...DEFAULT_PRAGMAS, busy_timeout: '60000' });
+    const holder = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    try {
+      const limiter = new SqliteFailureLimiter(patient);
+      const budget: FailureBudget = { name: 'held', limit: 30, windowMs: 60_000 };
+      holder.exec('BEGIN IMMEDIATE'); // as a restore's swap holds it
+      const started = performance.now();
+      for (let i = 0; i < budget.limit; i++) await limiter.recordFailure(budget, '203.0.113.9');
+      const waited = performance.now() - started;
+      assert.ok(
+        waited < 30_000,
+        `${budget.limit} failures took ${Math.round(waited)} ms against a busy_timeout of 60 s`,
+      );
+      assert.ok((await limiter.retryAfterSeconds(budget, '203.0.113.9')) > 0, 'counted in the process meanwhile');
+      const refused = await limiter.reserve([{ budget, key: '203.0.113.9' }]);
+      assert.ok(refused.retryAfterSeconds > 0, 'and refused');
+      assert.equal(patient.pragma('busy_timeout', { simple: true }), 60_000, "the connection's own wait is back");
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+      patient.close();
+    }
+  });
+
+  it('keeps the failures counted now across a restore of the file', async () => {
+    const backup = join(folder, 'backup.db');
+    copyLiveDatabase(path, backup);
+    for (let i = 0; i < BUDGET.limit; i++) await processA.recordFailure(BUDGET, 'restoring');
+    swapInDatabase(path, backup, join(folder, 'replaced.db'), DEFAULT_PRAGMAS);
+    assert.equal(await processB.retryAfterSeconds(BUDGET, 'restoring'), 60, 'the restore gave no fresh budget');
+  });
+});

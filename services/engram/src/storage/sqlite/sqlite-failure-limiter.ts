@@ -1,0 +1,155 @@
+import { Logger } from '@nestjs/common';
+import {
+  BudgetPlace,
+  emptyReservation,
+  FailureBudget,
+  FailureLimiter,
+  InMemoryFailureLimiter,
+  keyDigest,
+  Reservation,
+  waitInSeconds,
+} from '../../auth/failure-limiter';
+import { isDatabaseBusy } from '../../common/error-response';
+import { PreparedStatements } from '../prepared-statements';
+import { SqliteDatabase } from '../sqlite.connection';
+
+/**
+ * How long a write waits for another connection's write lock. SQLite waits by blocking the thread, so a
+ * wrong credential must not hold the event loop for the whole busy_timeout behind a restore's swap.
+ */
+const WRITE_WAIT_MS = 100;
+/** After a write found the file held past WRITE_WAIT_MS: how long this process counts on its own, waiting for nothing. */
+const OWN_COUNT_MS = 5_000;
+
+/** The newest `limit`-th entry of a key still in its window; the place is full until it leaves. */
+const NTH_NEWEST = `SELECT counted_at FROM failure_limit_entries
+  WHERE budget = ? AND key_digest = ? AND counted_at > ? ORDER BY counted_at DESC LIMIT 1 OFFSET ?`;
+const ADD = 'INSERT INTO failure_limit_entries (budget, key_digest, counted_at, expires_at) VALUES (?, ?, ?, ?)';
+/** Keeps a key's newest `limit` entries, all an answer needs, so one key's flood costs constant rows. */
+const TRIM = `DELETE FROM failure_limit_entries WHERE id IN (
+  SELECT id FROM failure_limit_entries WHERE budget = ? AND key_digest = ?
+   ORDER BY counted_at DESC, id DESC LIMIT -1 OFFSET ?)`;
+/** Up to 64 lapsed entries of any key, more than a write adds: a flood of addresses leaves no more rows than its windows hold. */
+const SWEEP = `DELETE FROM failure_limit_entries WHERE id IN (
+  SELECT id FROM failure_limit_entries WHERE expires_at <= ? ORDER BY expires_at LIMIT 64)`;
+
+/** A write transaction (BEGIN IMMEDIATE) that runs the work it is given. */
+type ImmediateTransaction = { immediate<T>(work: () => T): T };
+
+/**
+ * The FailureLimiter every process opening one SQLite file shares without Redis (`engram serve` replicas on
+ * one volume, the CLI): a row per failure or place taken (migration 41) under the key's digest, as
+ * PostgresFailureLimiter. A reservation checks and takes in one BEGIN IMMEDIATE transaction, which holds the
+ * file's write lock from its first read, so no other process counts between them. Reads take no lock (WAL),
+ * and a budget already spent is refused by a read alone. Windows run on the machine's clock, the one clock
+ * processes sharing a file have. While another connection holds the file past WRITE_WAIT_MS (a restore's
+ * swap, a reindex switch) this process counts what it cannot write in memory, as the Redis limiter does while
+ * Redis is away, and checks both.
+ */
+export class SqliteFailureLimiter implements FailureLimiter {
+  private readonly logger = new Logger('FailureLimiter');
+  private readonly statements: PreparedStatements;
+  /** One transaction that runs the work it is given, made once: making one costs about what a small write does. */
+  private readonly inTransaction: ImmediateTransaction;
+  private readonly ownCount = new InMemoryFailureLimiter();
+  /** performance.now() until which writes are not tried; undefined while the file takes them. */
+  private ownCountUntil: number | undefined;
+  private readonly now: () => number;
+
+  /** `clock` replaces the machine's (tests put two processes' entries in one millisecond with it). */
+  constructor(db: SqliteDatabase, clock?: () => number) {
+    this.statements = new PreparedStatements(db);
+    this.inTransaction = db.transaction((work: () => unknown) => work()) as ImmediateTransaction;
+    this.now = clock ?? Date.now;
+  }
+
+  async retryAfterSeconds(budget: FailureBudget, key: string): Promise<number> {
+    return this.waitSeconds([{ budget, key }]);
+  }
+
+  async recordFailure(budget: FailureBudget, key: string): Promise<void> {
+    const recorded = this.write(() => {
+      const now = this.now();
+      const digest = keyDigest(key);
+      this.statements.get(ADD).run(budget.name, digest, now, now + budget.windowMs);
+      this.statements.get(TRIM).run(budget.name, digest, budget.limit);
+      this.statements.get(SWEEP).run(now);
+      return true;
+    });
+    if (!recorded) await this.ownCount.recordFailure(budget, key);
+  }
+
+  async reserve(places: readonly BudgetPlace[]): Promise<Reservation> {
+    const spent = await this.waitSeconds(places);
+    if (spent > 0) return emptyReservation(spent);
+    const taken = this.write(() => {
+      const now = this.now();
+      const waitMs = this.waitMs(places, now);
+      if (waitMs > 0) return { waitMs, ids: [] };
+      const ids = places.map(({ budget, key }) =>
+        Number(this.statements.get(ADD).run(budget.name, keyDigest(key), now, now + budget.windowMs).lastInsertRowid),
+      );
+      this.statements.get(SWEEP).run(now);
+      return { waitMs: 0, ids };
+    });
+    if (taken === undefined) return this.ownCount.reserve(places);
+    if (taken.waitMs > 0) return emptyReservation(waitInSeconds(taken.waitMs));
+    // A place the file cannot take back now stays counted until it leaves its window.
+    const release = async () =>
+      void this.write(() => {
+        for (const id of taken.ids) this.statements.get('DELETE FROM failure_limit_entries WHERE id = ?').run(id);
+        return true;
+      });
+    return { retryAfterSeconds: 0, release };
+  }
+
+  /** The seconds until every place has room, in the file and in what this process counted on its own. */
+  private async waitSeconds(places: readonly BudgetPlace[]): Promise<number> {
+    const sharedMs = this.waitMs(places, this.now());
+    const own = await Promise.all(places.map(({ budget, key }) => this.ownCount.retryAfterSeconds(budget, key)));
+    return Math.max(sharedMs === 0 ? 0 : waitInSeconds(sharedMs), ...own);
+  }
+
+  /** 0 when every place has room in the file; else the ms until all have. */
+  private waitMs(places: readonly BudgetPlace[], now: number): number {
+    let waitMs = 0;
+    for (const { budget, key } of places) {
+      const nth = this.statements
+        .get(NTH_NEWEST)
+        .pluck()
+        .get(budget.name, keyDigest(key), now - budget.windowMs, budget.limit - 1) as number | undefined;
+      if (nth !== undefined) waitMs = Math.max(waitMs, nth + budget.windowMs - now, 1);
+    }
+    return waitMs;
+  }
+
+  /**
+   * Runs `work` in a BEGIN IMMEDIATE transaction, waiting at most WRITE_WAIT_MS for the file; undefined when
+   * the file was held longer, then and for OWN_COUNT_MS after, so a long lock elsewhere stalls one request.
+   */
+  private write<T>(work: () => T): T | undefined {
+    if (this.ownCountUntil !== undefined && performance.now() < this.ownCountUntil) return undefined;
+    // Prepared once each: db.pragma() prepares its statement on every call.
+    const busyTimeout = this.statements.get('PRAGMA busy_timeout').pluck().get() as number;
+    this.statements.get(`PRAGMA busy_timeout = ${Math.min(busyTimeout, WRITE_WAIT_MS)}`).run();
+    try {
+      const result = this.inTransaction.immediate(work);
+      if (this.ownCountUntil !== undefined) {
+        this.logger.log('The database takes writes again: failed credentials are counted with every process on it');
+      }
+      this.ownCountUntil = undefined;
+      return result;
+    } catch (error) {
+      if (!isDatabaseBusy(error)) throw error;
+      if (this.ownCountUntil === undefined) {
+        this.logger.warn(
+          'The database is held by a long write elsewhere: failed credentials are counted in this process too until it is free',
+        );
+      }
+      this.ownCountUntil = performance.now() + OWN_COUNT_MS;
+      return undefined;
+    } finally {
+      this.statements.get(`PRAGMA busy_timeout = ${busyTimeout}`).run();
+    }
+  }
+}
