@@ -46,6 +46,16 @@ function announcedAtTakeOver(storage: E2eStorage): void {
       .map((event: any) => event.data);
   }
 
+  /** `api`'s engram_jobs_total of imports ended with `outcome`, as its GET /metrics answers it (0 when absent). */
+  async function importsCounted(api: RunningEngram, outcome: string): Promise<number> {
+    const scraped = await fetch(`${api.url}/metrics`, { headers: ADMIN });
+    const text = await scraped.text();
+    assert.equal(scraped.status, 200, text);
+    const series = `engram_jobs_total{queue="engram-maintenance",name="import",outcome="${outcome}"} `;
+    const line = text.split('\n').find((candidate) => candidate.startsWith(series));
+    return line === undefined ? 0 : Number(line.slice(series.length));
+  }
+
   /** Waits until `events` has `id`'s job_failed, and answers its payload, the event's namespace checked. */
   async function announced(events: any, id: string, namespace: string): Promise<any> {
     await events.waitFor(() => failures(events, id).length > 0, EVENT_WAIT_MS);
@@ -89,6 +99,7 @@ function announcedAtTakeOver(storage: E2eStorage): void {
     assert.match(payload.error, /^Interrupted: the api stopped .* while this job was running/);
     const job = (await call(restarted.url, 'GET', `/api/jobs/${id}`, undefined, ADMIN)).body;
     assert.deepEqual([job.state, job.error_code, job.error], ['failed', 'interrupted', payload.error]);
+    assert.equal(await importsCounted(restarted, 'failed'), 1, 'counted failed by the api that ended it');
   });
 
   it('a job cancelled through another api, the api running it killed: the other api announces it cancelled to its namespace only, once', async () => {
@@ -107,6 +118,7 @@ function announcedAtTakeOver(storage: E2eStorage): void {
     const payload = await announced(aliceEvents, id, 'alice-2');
     assert.deepEqual(payload, { job_id: id, name: 'import', error: 'Cancelled on request', cancelled: true });
     assert.equal((await call(other.url, 'GET', `/api/jobs/${id}`, undefined, ADMIN)).body.state, 'cancelled');
+    assert.equal(await importsCounted(other, 'cancelled'), 1, 'counted cancelled by the api that ended it');
 
     await storedAndStreamed(other, bob, bobEvents, 'stored by bob after the take-over');
     assert.deepEqual(failures(bobEvents, id), [], "another namespace's stream is not told");

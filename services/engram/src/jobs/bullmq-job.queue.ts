@@ -280,7 +280,7 @@ export class BullMqJobQueue implements JobQueue {
     await this.forgetFinalStep(job.id!);
     if (await this.cancelAsked(job.id!)) {
       // Cancelled while a worker that then died ran it: it ends as the requester was told, not run again.
-      await this.runner.cancelledBeforeRun(runnable);
+      await this.runner.cancelledBetweenAttempts(runnable);
       throw new UnrecoverableError(CANCELLED_REASON);
     }
     try {

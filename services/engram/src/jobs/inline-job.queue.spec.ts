@@ -16,7 +16,7 @@ import { InlineJobRecords } from './inline-job-owners';
 import { InlineJobQueue } from './inline-job.queue';
 import { JobContext, JobProcessors } from './job-processor';
 import { JobRunner } from './job-runner';
-import { JobName, JobView } from './job.types';
+import { JobName, JobView, QueueName } from './job.types';
 
 /** A backup processor that runs until released, checking for cancellation every few milliseconds. */
 function queueWithControlledBackups(records?: InlineJobRecords, auditDb = openSqliteDatabase(':memory:', {})) {
@@ -283,6 +283,49 @@ describe('InlineJobQueue', () => {
     } finally {
       for (const release of a.releases) release(); // a failed check must not leave close waiting for the job
       await Promise.all([a.queue.close(), b.queue.close()]);
+      await Promise.all([storesA.close(), storesB.close()]);
+    }
+  });
+
+  it('counts the jobs it ends for an api that died in engram_jobs_total: failed, or cancelled once they had started', async () => {
+    const { storesA, storesB, recordsOf } = storesOfTwoApis();
+    const dead = 'dead2222api22222';
+    const job = (id: string, started: boolean): JobView => ({
+      id,
+      name: JobName.Backup,
+      queue: QueueName.Maintenance,
+      state: started ? 'active' : 'waiting',
+      progress: 0,
+      data: { reason: 'manual' },
+      attempts: started ? 1 : 0,
+      created_at: new Date().toISOString(),
+      ...(started && { started_at: new Date().toISOString() }),
+    });
+    for (const [id, started] of [
+      ['running', true],
+      ['waiting', false],
+      ['running-cancelled', true],
+      ['waiting-cancelled', false],
+    ] as const) {
+      await storesA.jobRecords.save(job(id, started), dead);
+      if (id.endsWith('-cancelled')) assert.equal((await storesA.jobRecords.requestCancel(id))?.recorded, true);
+    }
+    const a = queueWithControlledBackups(recordsOf(storesA));
+    try {
+      await a.queue.start();
+      const ends = await Promise.all(
+        ['running', 'waiting', 'running-cancelled', 'waiting-cancelled'].map(
+          async (id) => (await a.queue.get(id))?.state,
+        ),
+      );
+      assert.deepEqual(ends, ['failed', 'failed', 'cancelled', 'cancelled']);
+      // Interrupted ones fail, whether running or waiting; a cancel ending one that never ran is not counted,
+      // as a job cancelled while it waits never is.
+      const scraped = await a.metrics.scrape();
+      assert.match(scraped, /engram_jobs_total\{queue="engram-maintenance",name="backup",outcome="failed"\} 2\n/);
+      assert.match(scraped, /engram_jobs_total\{queue="engram-maintenance",name="backup",outcome="cancelled"\} 1\n/);
+    } finally {
+      await a.queue.close();
       await Promise.all([storesA.close(), storesB.close()]);
     }
   });

@@ -110,13 +110,27 @@ export class JobRunner {
   /**
    * A job cancelled while it waited: announced and audited as a cancelled running job is (job_failed with
    * `cancelled`), and its processor's clean-up run, since process() never will. Not counted in
-   * engram_jobs_total, which counts jobs run to an end.
+   * engram_jobs_total: it never ran.
    */
   async cancelledBeforeRun(job: Omit<RunnableJob, 'queue'>): Promise<void> {
+    await this.endCancelledUnrun(job, 'Job cancelled before it ran');
+  }
+
+  /**
+   * A job whose cancel was asked while an earlier attempt ran it, that attempt ended otherwise (its worker
+   * killed or stopped, a failure retried), ended by the worker taking it next without running it again: as
+   * cancelledBeforeRun, and counted cancelled, as a run stopped by its cancel is.
+   */
+  async cancelledBetweenAttempts(job: RunnableJob): Promise<void> {
+    this.count(job, 'cancelled');
+    await this.endCancelledUnrun(job, 'Job cancelled, the attempt running it ended first');
+  }
+
+  private async endCancelledUnrun(job: Omit<RunnableJob, 'queue'>, msg: string): Promise<void> {
     const error = new JobCancelled();
     await this.recordEnd(job, { error });
     this.announceFailure(job, error, true);
-    this.logger.log({ msg: 'Job cancelled before it ran', job: job.id, name: job.name });
+    this.logger.log({ msg, job: job.id, name: job.name });
     try {
       await this.processors.get(job.name).discard?.(job.data as never);
     } catch (cleanUpError) {
@@ -133,9 +147,11 @@ export class JobRunner {
    * A job its api never ended (a crash, a kill), ended by the api that took its jobs over (another api on
    * the store, or its own restart, before the restarted api serves): audited, then announced as a job that
    * fails or is cancelled while it runs is (job_failed, `cancelled` when its cancel had been recorded), so a
-   * client following the events learns it ended.
+   * client following the events learns it ended. Counted in engram_jobs_total as failed (as BullMQ's stalled
+   * failures are) or cancelled; one cancelled before it ever started is not, as cancelledBeforeRun's is not.
    */
-  async interrupted(job: Omit<RunnableJob, 'queue'>, error: Error, cancelled: boolean): Promise<void> {
+  async interrupted(job: RunnableJob & { started_at?: string }, error: Error, cancelled: boolean): Promise<void> {
+    if (!cancelled || job.started_at !== undefined) this.count(job, cancelled ? 'cancelled' : 'failed');
     await this.recordEnd(job, { error }, { wait: true });
     this.announceFailure(job, error, cancelled);
   }

@@ -60,8 +60,8 @@ function killWhileRunning(
   });
 }
 
-/** engram_jobs_total's failed conflict scans, as the worker's GET /metrics answers on its own port (loopback). */
-async function failedScansCounted(worker: INestApplicationContext, config: AppConfig): Promise<number> {
+/** engram_jobs_total's conflict scans ended with `outcome`, as the worker's GET /metrics answers on its own port (loopback). */
+async function scansCounted(worker: INestApplicationContext, config: AppConfig, outcome: string): Promise<number> {
   const deps = {
     authenticator: worker.get(Authenticator),
     limiter: worker.get(FAILURE_LIMITER),
@@ -80,7 +80,7 @@ async function failedScansCounted(worker: INestApplicationContext, config: AppCo
         (line) =>
           line.startsWith('engram_jobs_total{') &&
           line.includes(`name="${JobName.ConflictScan}"`) &&
-          line.includes('outcome="failed"'),
+          line.includes(`outcome="${outcome}"`),
       );
     return counted === undefined ? 0 : Number(counted.slice(counted.lastIndexOf(' ') + 1));
   } finally {
@@ -122,7 +122,7 @@ describe('a job whose worker is killed every time it runs it (BullMQ)', () => {
       stream.close();
     }
     // Counted by the worker that failed it (announced after counting, so the count is in by now).
-    assert.equal(await failedScansCounted(harness.worker!, harness.api.config), 1);
+    assert.equal(await scansCounted(harness.worker!, harness.api.config, 'failed'), 1);
 
     const audited = await harness.api.request('GET', '/api/admin/audit?action=conflicts.scan&limit=50');
     assert.equal(audited.status, 200, audited.text);
@@ -155,6 +155,8 @@ describe('a job whose worker is killed every time it runs it (BullMQ)', () => {
     await harness.startWorker();
     const ended = await waitForJob(harness.api.request, id);
     assert.deepEqual([ended.state, ended.error, ended.error_code], ['cancelled', 'Cancelled on request', undefined]);
+    // Counted by the worker that ended it, as a run stopped by its cancel is (announced after counting).
+    assert.equal(await scansCounted(harness.worker!, harness.api.config, 'cancelled'), 1);
     const audited = await harness.api.request('GET', '/api/admin/audit?action=conflicts.scan&limit=50');
     const ends = audited.body.events.filter((entry: any) => entry.target === id && entry.outcome !== 'requested');
     assert.deepEqual(

@@ -96,7 +96,7 @@ export class EngramMetrics {
 
   readonly jobs = new Counter({
     name: 'engram_jobs_total',
-    help: 'Jobs run to an end, by queue, job name and outcome (completed, failed, cancelled)',
+    help: 'Jobs run to an end or ended after the process holding them died, by queue, job name and outcome (completed, failed, cancelled, released)',
     labelNames: ['queue', 'name', 'outcome'] as const,
     registers: [this.registry],
   });
