@@ -15,8 +15,8 @@ const HELD = 100;
 
 /**
  * Api processes without Redis on one store of `storage`, keyed with `bootstrapKey`, embedding through a model
- * double that holds an import where a spec wants it, so the spec can kill (SIGKILL) the api running it
- * mid-job; started and stopped by the before and after hooks it registers in the describe that calls it.
+ * double that holds an import where a spec wants it, so the spec can kill (SIGKILL) or stop (SIGTERM) the
+ * api running it mid-job; started and stopped by the before and after hooks it registers in the describe that calls it.
  */
 export function killedApiSession(storage: E2eStorage, bootstrapKey: string) {
   const dir = tempDir();
@@ -46,6 +46,19 @@ export function killedApiSession(storage: E2eStorage, bootstrapKey: string) {
       const api = await startEngram('serve', env, dir, 'Engram ready');
       apis.push(api);
       return api;
+    },
+
+    /**
+     * Stops `api` as an orchestrator does (SIGTERM): once it is releasing its running job, lets the held
+     * import go on to its next safe point, where it stops. Answers the exit code.
+     */
+    async stopReleasing(api: RunningEngram): Promise<number | null> {
+      const exited = api.stop('SIGTERM');
+      await api.waitForOutput((output) => output.includes('Releasing the running job'), 60_000);
+      for (const hold of holds) hold.release();
+      const code = await exited;
+      apis.splice(apis.indexOf(api), 1);
+      return code;
     },
 
     async kill(api: RunningEngram): Promise<void> {

@@ -28,7 +28,8 @@ interface InlineJob {
 /**
  * The in-process adapter (no Redis): jobs run one at a time in this process, in arrival order. With
  * `records` (the serving api), every job is stored before it is answered and again as it starts and ends,
- * so when the api dies a job it never ended is found by another api on the store within seconds, or at
+ * so when the api dies, or stops with a job running (released at its next safe point, left unended), a job
+ * it never ended is found by another api on the store within seconds, or at
  * the api's restart, and listed there as failed (`interrupted`), never gone (InlineJobOwners); it is not
  * run again by itself (a restore or an import half done is for its requester to look at). The reindex
  * stages its progress in the database and continues where it stopped when requested again. Each api lists
@@ -176,9 +177,14 @@ export class InlineJobQueue implements JobQueue {
     this.drain();
   }
 
-  /** Stops the schedule, asks the running job to stop at its next safe point, and waits for it. */
+  /**
+   * Stops the schedule, asks the running job to stop at its next safe point (released: left unended for the
+   * take-over, as are the waiting ones), and waits for it.
+   */
   async close(): Promise<void> {
     this.closing = true;
+    const running = [...this.jobs.values()].find((job) => job.view.state === 'active');
+    if (running) this.logger.log({ msg: 'Releasing the running job at its next safe point', job: running.view.id });
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await this.draining;
@@ -284,11 +290,22 @@ export class InlineJobQueue implements JobQueue {
       const result = await this.execute(job);
       await this.finish(job, 'completed', { result, progress: 100 });
     } catch (error) {
+      if (error instanceof JobCancelled && error.released) return this.leaveUnended(job);
       // The runner has logged and announced the failure; here it only becomes the job's state (and its kind).
       if (error instanceof JobCancelled) return this.finish(job, 'cancelled', { error: error.message });
       const code = failureCode(error);
       await this.finish(job, 'failed', { error: (error as Error).message, ...(code && { error_code: code }) });
     }
+  }
+
+  /**
+   * A job stopped at a safe point because this api is shutting down is left running in the store, its
+   * progress as it stands: nobody cancelled it, so it is not ended here. Once this api has let go of its
+   * lock, another api on the store (or this one restarted) takes it over as it takes over a crashed api's,
+   * ending it `interrupted` (`cancelled` if its cancel was recorded), audited, announced and counted there.
+   */
+  private async leaveUnended(job: InlineJob): Promise<void> {
+    await this.storeProgress(job.view);
   }
 
   /** Runs the started job, its progress stored for other apis as it advances. */

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { E2eStorage, e2eStoragesWithSessions } from './e2e-storage';
+import { RunningEngram } from './engram-cli';
+import { killedApiSession } from './killed-api-session';
+import { call } from './process-harness';
+
+const BOOTSTRAP = 'e2e-job-release-at-shutdown-bootstrap-key-0123456789';
+const ADMIN = { 'X-API-Key': BOOTSTRAP };
+/** How long a job may stay running on another api: a take-over comes within about 10 s, slower on a busy machine. */
+const TAKE_OVER_WAIT_MS = 60_000;
+
+for (const storage of e2eStoragesWithSessions()) {
+  describe(`a job running when its api is stopped (SIGTERM) is taken over, not cancelled (${storage.name}, real processes)`, () =>
+    releasedAtShutdown(storage));
+}
+
+function releasedAtShutdown(storage: E2eStorage): void {
+  const { serve, stopReleasing, heldImport } = killedApiSession(storage, BOOTSTRAP);
+
+  /** The job as `api` answers it once it no longer runs (or as it stands when the wait is over). */
+  async function ended(api: RunningEngram, id: string): Promise<any> {
+    const deadline = Date.now() + TAKE_OVER_WAIT_MS;
+    for (;;) {
+      const job = (await call(api.url, 'GET', `/api/jobs/${id}`, undefined, ADMIN)).body;
+      if (job.state !== 'active' || Date.now() > deadline) return job;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** `api`'s engram_jobs_total of imports ended with `outcome` (0 when absent). */
+  async function importsCounted(api: RunningEngram, outcome: string): Promise<number> {
+    const text = await (await fetch(`${api.url}/metrics`, { headers: ADMIN })).text();
+    const series = `engram_jobs_total{queue="engram-maintenance",name="import",outcome="${outcome}"} `;
+    const line = text.split('\n').find((candidate) => candidate.startsWith(series));
+    return line === undefined ? 0 : Number(line.slice(series.length));
+  }
+
+  function assertInterrupted(job: any): void {
+    assert.deepEqual([job.state, job.error_code], ['failed', 'interrupted'], JSON.stringify(job));
+    assert.match(job.error, /^Interrupted: the api stopped .* while this job was running/);
+  }
+
+  it('another api on the store takes it over as interrupted, never cancelled, and counts it failed', async () => {
+    const stopping = await serve();
+    const other = await serve();
+    const id = await heldImport(stopping, 'other');
+    assert.equal(await stopReleasing(stopping), 0);
+    assert.match(stopping.output(), /Job released at shutdown/);
+    assert.doesNotMatch(stopping.output(), /"msg":"Job (failed|cancelled)"/);
+
+    assertInterrupted(await ended(other, id));
+    assert.equal(await importsCounted(other, 'failed'), 1, 'counted failed by the api that ended it');
+    assert.equal(await importsCounted(other, 'cancelled'), 0, 'nobody cancelled it');
+    // The next case wants no api left to take its job over.
+    assert.equal(await other.stop(), 0);
+  });
+
+  it('the only api, restarted, lists it interrupted as it starts', async () => {
+    const api = await serve();
+    const id = await heldImport(api, 'restart');
+    assert.equal(await stopReleasing(api), 0);
+
+    const restarted = await serve();
+    assertInterrupted((await call(restarted.url, 'GET', `/api/jobs/${id}`, undefined, ADMIN)).body);
+    assert.equal(await importsCounted(restarted, 'failed'), 1, 'counted failed by the restarted api');
+  });
+}
