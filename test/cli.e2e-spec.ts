@@ -243,6 +243,27 @@ describe('engram CLI conventions (a real process)', () => {
     }
   });
 
+  it('stops `engram serve` on a host that is no address here with one line naming MCP_HTTP_HOST (78)', async () => {
+    const port = await freePort();
+    const choices = '127.0.0.1 for this machine only, 0.0.0.0 (or ::) for every interface, or one of its own addresses';
+    const cases = [
+      // 192.0.2.0/24 is TEST-NET-1: documentation only, never an address of this machine.
+      { host: '192.0.2.1', line: '192.0.2.1 is not an address of this machine, so nothing can listen on it' },
+      { host: 'no-such-host.invalid', line: 'no-such-host.invalid is not a host name this machine can resolve' },
+    ];
+    for (const { host, line } of cases) {
+      const home = join(dir, `no-address-${host}`);
+      mkdirSync(home);
+      // With a key the server binds where it is told (without one it stays on loopback whatever the host).
+      const env = { MCP_API_KEY: 'k'.repeat(32) };
+      const run = await runEngram(['serve', '--host', host, '--port', String(port)], env, home);
+      assert.equal(run.code, 78, run.stderr);
+      assert.equal(run.stderr, `engram: ${line}; set MCP_HTTP_HOST (or --host) to ${choices}\n`);
+      assert.equal(run.stdout, '', 'no start-up lines before the refusal');
+      assert.deepEqual(readdirSync(home), [], 'no database, no model cache');
+    }
+  });
+
   it('names flag problems as typed and against the command', async () => {
     const swallowed = await runEngram(['keys', 'create', '--name', '--scopes', 'read'], {}, dir);
     assert.equal(swallowed.code, 64);

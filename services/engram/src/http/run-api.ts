@@ -1,5 +1,4 @@
 import { AddressInfo } from 'node:net';
-import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfigOrReport } from '../config/config.loader';
 import { decideBindAddress } from '../process/bind-address';
@@ -17,7 +16,8 @@ import { readyLine } from './ready-line';
 /**
  * The api: REST, docs, health and metrics on MCP_HTTP_HOST:MCP_HTTP_PORT. Resolves with the exit code
  * once a signal has closed it (0), or at once when it cannot start: 66 for a database path with no folder,
- * 69 for a busy port or a server it needs that does not answer, 78 for configuration, else 1.
+ * 69 for a busy port or a server it needs that does not answer, 77 for a port it may not bind, 78 for
+ * configuration (a host that is no address here included), else 1.
  */
 export async function runApi(argv: readonly string[]): Promise<number> {
   const config = loadConfigOrReport(argv);
@@ -31,11 +31,12 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   const tracing = await startTracing(config.tracing, 'api');
   const bind = decideBindAddress(config);
   if (bind.warning) logger.warn(bind.warning, 'Startup');
+  const listenTarget = { host: bind.host, port: config.http.port, portSetting: 'MCP_HTTP_PORT or --port' };
   let reservation: PortReservation;
   try {
     reservation = await reservePort(bind.host, config.http.port);
   } catch (error) {
-    return startFailed(error, config.http.port, bind.host, logger);
+    return reportStartFailure(error, logger, listenTarget);
   }
   announceNewStore(config.storage, logger);
   // The model loads on its own threads while the app's modules load on this one.
@@ -51,7 +52,7 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   } catch (error) {
     await reservation.release();
     await embedder.discard(); // when the app failed before adopting it
-    return startFailed(error, config.http.port, bind.host, logger);
+    return reportStartFailure(error, logger, listenTarget);
   }
   const unrecord = recordServing('api', config, app.getHttpServer(), logger);
   // Signal handlers before the ready line: a SIGTERM sent as soon as it appears must close, not kill.
@@ -80,13 +81,4 @@ export async function runApi(argv: readonly string[]): Promise<number> {
   // builds' folders).
   app.get(WorkspaceFolderSweeper).start();
   return stopped;
-}
-
-/** A busy port in one line with what to do (69); any other failure as reportStartFailure says it. */
-function startFailed(error: unknown, port: number, host: string, logger: LoggerService): number {
-  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') return reportStartFailure(error, logger);
-  process.stderr.write(
-    `engram: port ${port} on ${host} is in use (another Engram?); stop it or choose another port with MCP_HTTP_PORT or --port\n`,
-  );
-  return 69; // EX_UNAVAILABLE
 }

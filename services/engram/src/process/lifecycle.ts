@@ -1,13 +1,15 @@
 import { LoggerService } from '@nestjs/common';
+import { ListenTarget, listenFailure } from './listen-failure';
 import { plainFailure } from './plain-failure';
 
 /**
  * Says why the api or the worker could not start and answers its exit code. What plainFailure knows (a
- * server it needs that does not answer, 69; a store held by a restore, 75; a wrong database key, 78) is
- * one plain line on stderr, as every other command says it; anything else is logged, 1.
+ * server it needs that does not answer, 69; a store held by a restore, 75; a wrong database key, 78), and a
+ * listen refused for where it was asked to listen (listenFailure, given the target), is one plain line on
+ * stderr, as every other command says it; anything else is logged, 1.
  */
-export function reportStartFailure(error: unknown, logger: LoggerService): number {
-  const plain = plainFailure(error);
+export function reportStartFailure(error: unknown, logger: LoggerService, listen?: ListenTarget): number {
+  const plain = (listen && listenFailure(error, listen)) ?? plainFailure(error);
   if (plain) {
     process.stderr.write(`engram: ${plain.line}\n`);
     return plain.exitCode;

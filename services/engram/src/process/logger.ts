@@ -2,6 +2,7 @@ import { ConsoleLogger, LoggerService, LogLevel } from '@nestjs/common';
 import { AppConfig } from '../config/config.types';
 import { activeTraceIds } from '../tracing/spans';
 import { plainFailure } from './plain-failure';
+import { LISTEN_ERROR_CODES } from './listen-failure';
 
 const LOG_LEVELS = {
   debug: ['fatal', 'error', 'warn', 'log', 'debug'],
@@ -43,9 +44,14 @@ class EngramLogger extends ConsoleLogger {
     else super.log(message, ...optionalParams);
   }
 
-  /** A busy port is reported by runApi as one line with what to do; Nest's stack trace would bury it. */
+  /** A refused listen (a busy port, a host not here) is said by runApi in one line; Nest's stack would bury it. */
   override error(message: unknown, ...optionalParams: unknown[]): void {
-    if (optionalParams.at(-1) === 'NestApplication' && String(message).includes('EADDRINUSE')) return;
+    if (
+      optionalParams.at(-1) === 'NestApplication' &&
+      LISTEN_ERROR_CODES.some((code) => String(message).includes(code))
+    ) {
+      return;
+    }
     if (optionalParams.at(-1) === 'ExceptionHandler') {
       // reportStartFailure says these in one line (a wrong key, a server down); Nest's copy, with its stack, would bury it.
       if (this.commandReportsStartFailure || plainFailure(message)) return;

@@ -55,7 +55,11 @@ export async function runWorker(argv: readonly string[]): Promise<number> {
     };
     server = await startWorkerHttpServer(config, workerProbes(context), deps, bind.host);
   } catch (error) {
-    return reportStartFailure(error, logger);
+    return reportStartFailure(error, logger, {
+      host: bind.host,
+      port: config.worker.httpPort,
+      portSetting: 'WORKER_HTTP_PORT',
+    });
   }
   const { port } = server.server.address() as AddressInfo;
   const unrecord = recordServing('worker', config, server.server, logger);
