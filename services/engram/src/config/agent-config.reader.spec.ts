@@ -95,8 +95,15 @@ describe('memory agent and sandbox configuration', () => {
       ...problemsOf({ VLLM_HOST: 'vllm', ENGRAM_AGENT_FALLBACK_BASE_URL: 'llm.local' }),
     ].join('\n');
     assert.match(problems, /ENGRAM_AGENT_FALLBACK_BASE_URL needs a primary endpoint/);
-    const withoutUrl = /ENGRAM_AGENT_FALLBACK_API_KEY or _MODEL is set but ENGRAM_AGENT_FALLBACK_BASE_URL is not/g;
-    assert.equal(problems.match(withoutUrl)?.length, 2, problems);
+    // Each problem names the variable that is set in full, as every other configuration problem does.
+    assert.match(problems, /^ENGRAM_AGENT_FALLBACK_API_KEY is set but ENGRAM_AGENT_FALLBACK_BASE_URL is not$/m);
+    assert.match(problems, /^ENGRAM_AGENT_FALLBACK_MODEL is set but ENGRAM_AGENT_FALLBACK_BASE_URL is not$/m);
+    assert.deepEqual(
+      problemsOf({ ENGRAM_AGENT_FALLBACK_API_KEY: 'fallback-secret', ENGRAM_AGENT_FALLBACK_MODEL: 'm' }),
+      [
+        'ENGRAM_AGENT_FALLBACK_API_KEY and ENGRAM_AGENT_FALLBACK_MODEL are set but ENGRAM_AGENT_FALLBACK_BASE_URL is not',
+      ],
+    );
     assert.match(problems, /=openrouter needs ENGRAM_AGENT_FALLBACK_API_KEY or OPENROUTER_API_KEY/);
     assert.match(problems, /ENGRAM_AGENT_FALLBACK_BASE_URL=llm.local is not accepted/);
     assert.ok(!problems.includes('fallback-secret'));

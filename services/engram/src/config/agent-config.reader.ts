@@ -59,8 +59,14 @@ function readFallback(read: EnvReader, primary: AgentProvider, model: string): A
   const namedModel = read.raw('ENGRAM_AGENT_FALLBACK_MODEL');
   const fallbackModel = namedModel ?? model;
   if (raw === undefined) {
-    if (apiKey !== undefined || namedModel !== undefined)
-      read.errors.push('ENGRAM_AGENT_FALLBACK_API_KEY or _MODEL is set but ENGRAM_AGENT_FALLBACK_BASE_URL is not');
+    const set = [
+      ...(apiKey === undefined ? [] : ['ENGRAM_AGENT_FALLBACK_API_KEY']),
+      ...(namedModel === undefined ? [] : ['ENGRAM_AGENT_FALLBACK_MODEL']),
+    ];
+    if (set.length > 0)
+      read.errors.push(
+        `${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set but ENGRAM_AGENT_FALLBACK_BASE_URL is not`,
+      );
     return undefined;
   }
   if (primary === 'none') {

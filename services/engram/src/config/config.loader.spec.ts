@@ -320,7 +320,13 @@ describe('configuration', () => {
       problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'x'.repeat(20), ENGRAM_DB_ENCRYPTION_KEY_FILE: 'db.key' }).join(),
       /not both/,
     );
-    assert.match(problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'k3y!' }).join(), /too short/);
+    // The problem names the variable to fix, as every configuration problem does.
+    assert.match(problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'k3y!' }).join(), /^ENGRAM_DB_ENCRYPTION_KEY is too short; /);
+    writeFileSync(join(dir, 'short.key'), 'k3y!\n');
+    assert.match(
+      problemsOf({ ENGRAM_DB_ENCRYPTION_KEY_FILE: 'short.key' }).join(),
+      /^The key in ENGRAM_DB_ENCRYPTION_KEY_FILE=short\.key is too short; /,
+    );
     assert.match(problemsOf({ ENGRAM_DB_ENCRYPTION_KEY_FILE: 'missing.key' }).join(), /cannot be read: ENOENT/);
     assert.ok(!problemsOf({ ENGRAM_DB_ENCRYPTION_KEY: 'k3y!' }).join().includes('k3y!'), 'the key is never shown');
   });

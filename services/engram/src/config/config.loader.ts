@@ -385,8 +385,10 @@ function readEncryptionKey(read: EnvReader, backend: StorageBackend): string | u
   }
   const { value: key } = read.secret('ENGRAM_DB_ENCRYPTION_KEY');
   if (key !== undefined && key.length < 16) {
+    // Named as set (inline or as a file) so the operator knows which to fix; never the key itself.
+    const name = file === undefined ? 'ENGRAM_DB_ENCRYPTION_KEY' : `The key in ENGRAM_DB_ENCRYPTION_KEY_FILE=${file}`;
     read.errors.push(
-      'The database encryption key is too short; use at least 16 characters, or 64 hex digits for a raw key (`openssl rand -hex 32`)',
+      `${name} is too short; use at least 16 characters, or 64 hex digits for a raw key (\`openssl rand -hex 32\`)`,
     );
     return undefined;
   }
