@@ -65,9 +65,17 @@ export class InvalidTimeExpression extends DomainError {
   readonly status = 400;
   readonly code = 'invalid_time_expression';
 
-  constructor(readonly expression: string) {
+  /** @param problem what is wrong with an expression that parsed (a reversed range); else examples that parse */
+  constructor(
+    readonly expression: string,
+    problem?: string,
+  ) {
     const examples = TIME_EXPRESSION_EXAMPLES.map((example) => `"${example}"`).join(', ');
-    super(`Cannot understand the time expression "${expression}": try one like ${examples}`);
+    super(
+      problem === undefined
+        ? `Cannot understand the time expression "${expression}": try one like ${examples}`
+        : `The time expression "${expression}" ${problem}`,
+    );
   }
 }
 

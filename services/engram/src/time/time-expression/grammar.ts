@@ -44,6 +44,9 @@ const simplePhrase: PhraseRule = (ctx, at) => {
 
 const RANGE_END_WORDS = new Set(['to', 'until', 'till', 'through', 'thru']);
 
+/** Said of a range whose dated end comes first: the phrase was understood, so examples would not help. */
+const REVERSED_RANGE = 'ends before it starts: put the earlier date first';
+
 /** "between X and Y", "from X to Y": from the start of X to the end of Y. */
 const spanBetween: PhraseRule = (ctx, at) => {
   const opener = ctx.words[at];
@@ -59,7 +62,7 @@ const spanBetween: PhraseRule = (ctx, at) => {
   // friday before monday: the friday meant has not come yet, and the range runs up to now. An end that
   // names its year ("2024-01-01", "1 may 2023") has no later occurrence: reversed, it is a mistake.
   const endNamesYear = ctx.words.slice(first.next + 1, second.next).some((word) => /\d{4}/.test(word));
-  if (endMs <= startMs && endNamesYear) ctx.time.reject();
+  if (endMs <= startMs && endNamesYear) ctx.time.reject(REVERSED_RANGE);
   const range = endMs > startMs ? { startMs, endMs } : { startMs, endMs: ctx.time.nowMs };
   if (range.endMs <= range.startMs) ctx.time.reject();
   return { range, next: second.next };

@@ -45,7 +45,8 @@ export class TimeContext {
     return this.zone.hourStart(epochMs);
   }
 
-  reject(): never {
-    throw new InvalidTimeExpression(this.phrase);
+  /** @param problem what is wrong, when the phrase was understood; without it the refusal offers examples */
+  reject(problem?: string): never {
+    throw new InvalidTimeExpression(this.phrase, problem);
   }
 }
