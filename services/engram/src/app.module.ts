@@ -5,6 +5,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { UnreadBodyGuard } from './http/unread-body.guard';
+import { UnreadQueryGuard } from './http/unread-query.guard';
 import { ConfigModule } from './config/config.module';
 import { AppConfig } from './config/config.types';
 import { EventStreamModule } from './events/event-stream.module';
@@ -47,6 +48,7 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_GUARD, useClass: UnreadBodyGuard },
+        { provide: APP_GUARD, useClass: UnreadQueryGuard },
       ],
     };
   }

@@ -256,6 +256,40 @@ describe('bad input of every kind', () => {
     await expectError(400, 'POST', '/api/memories', { rawBody: 'null' }, /received null/);
   });
 
+  it('refuses query parameters on a route that reads none, instead of serving as if they were taken', async () => {
+    const stored = await api.request('POST', '/api/memories', { body: { content: 'a note about the query guard' } });
+    assert.equal(stored.status, 201, stored.text);
+    const hash = stored.body.content_hash as string;
+    await expectError(
+      400,
+      'POST',
+      '/api/search?limit=2',
+      { body: { query: 'query guard' } },
+      /^POST \/api\/search takes no query parameters \(its options go in the request body\), but got limit; send none$/,
+    );
+    await expectError(
+      400,
+      'GET',
+      '/api/tags?limit=5',
+      {},
+      /^GET \/api\/tags takes no query parameters, but got limit; send none$/,
+    );
+    await expectError(
+      400,
+      'GET',
+      `/api/memories/${hash}?a=1&b&c=3&d=4&e=5&f=6`,
+      {},
+      /but got a, b, c, d, e and 1 more;/,
+    );
+    // Nothing was done: the refused store left no memory behind.
+    await expectError(400, 'POST', '/api/memories?hard=true', { body: { content: 'refused for its query' } });
+    assert.equal((await api.request('GET', '/api/memories?page_size=100')).body.total, 1);
+    // A bare "?" carries no parameter, and a route that reads its query string still names unknown ones.
+    assert.equal((await api.request('GET', '/api/tags?')).status, 200);
+    await expectError(400, 'GET', '/api/memories?limit=5', {}, /unknown field\(s\) limit/);
+    assert.equal((await api.request('DELETE', `/api/memories/${hash}?hard=true`)).status, 200);
+  });
+
   it('answers 415 for bodies that are not JSON', async () => {
     await expectError(415, 'POST', '/api/memories', {
       rawBody: 'content=x',

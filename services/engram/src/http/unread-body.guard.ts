@@ -1,20 +1,9 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
-import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { FastifyRequest } from 'fastify';
 import { InvalidInput } from '../common/domain-errors';
 import { EMPTY_BODY_MESSAGE, sentEmptyJsonBody } from '../common/empty-json-body';
+import { HandlerInputsReader } from './handler-inputs';
 import { BodyNotJson } from './json-body.parser';
-
-/** How a handler reads its request, from the parameters it declares. */
-interface HandlerInputs {
-  /** @Body (ZodBody), the raw body, the whole request (OAuth forms, uploads), or a custom decorator. */
-  readsBody: boolean;
-  readsQuery: boolean;
-}
-
-/** Parameters through which a handler can see the body; a custom decorator might read anything. */
-const BODY_READERS = new Set<number>([RouteParamtypes.BODY, RouteParamtypes.RAW_BODY, RouteParamtypes.REQUEST]);
 
 /**
  * Refuses a body the matched handler would never read: DELETE /api/memories/:hash given `{"hard": true}`,
@@ -26,12 +15,12 @@ const BODY_READERS = new Set<number>([RouteParamtypes.BODY, RouteParamtypes.RAW_
  */
 @Injectable()
 export class UnreadBodyGuard implements CanActivate {
-  private readonly inputs = new WeakMap<object, HandlerInputs>();
+  private readonly inputs = new HandlerInputsReader();
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const inputs = this.inputsOf(context);
+    const inputs = this.inputs.of(context);
     if (inputs.readsBody) {
       if (sentEmptyJsonBody(request)) throw new BodyNotJson(EMPTY_BODY_MESSAGE);
       return true;
@@ -41,22 +30,6 @@ export class UnreadBodyGuard implements CanActivate {
     throw new InvalidInput(
       `${request.method} ${request.routeOptions.url} takes no request body${options}, but got ${described(request.body)}; send no body or {}`,
     );
-  }
-
-  private inputsOf(context: ExecutionContext): HandlerInputs {
-    const handler = context.getHandler();
-    let inputs = this.inputs.get(handler);
-    if (!inputs) {
-      const declared = Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handler.name) ?? {};
-      // Keys are `<type>:<index>`; a custom decorator's type is not a number.
-      const types = Object.keys(declared).map((key) => Number(key.split(':')[0]));
-      inputs = {
-        readsBody: types.some((type) => Number.isNaN(type) || BODY_READERS.has(type)),
-        readsQuery: types.includes(RouteParamtypes.QUERY),
-      };
-      this.inputs.set(handler, inputs);
-    }
-    return inputs;
   }
 }
 
