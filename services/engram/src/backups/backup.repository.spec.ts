@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterEach, describe, it, mock } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { createGzip } from 'node:zlib';
 import { recordDiskCalls } from '../testing/disk-calls';
 import { makeTempDir } from '../testing/test-app';
 import { BackupManifest, MEMORY_ARCHIVE_FILE } from './backup-manifest';
 import { AgentFileTooLarge } from './backup.errors';
 import { DEFAULT_MEMORY_LIMITS, MemoryLimits } from '../storage/agent-file.rules';
-import { Header } from 'tar';
+import { Header, Pax } from 'tar';
 import { gzipSync } from 'node:zlib';
 import { BackupRepository } from './backup.repository';
 
@@ -145,22 +149,35 @@ interface HandMadeEntry {
   linkpath?: string;
 }
 
-/** A gzip tar of `entries`, written block by block as any tar could write it (no check of what they name). */
-function handMadeArchive(dir: string, entries: HandMadeEntry[]): string {
-  const blocks = entries.flatMap(({ path, type = 'File', size = 0, linkpath }) => {
-    const header = new Header({
-      path,
-      type,
-      size,
-      linkpath,
-      mode: type === 'Directory' ? 0o755 : 0o644,
-      mtime: new Date(0),
-    });
-    header.encode();
-    return [header.block!, Buffer.alloc(Math.ceil(size / 512) * 512)];
+/** The tar blocks of one entry, written as any tar could write it (no check of what it names); a long path in a PAX header. */
+function entryBlocks({ path, type = 'File', size = 0, linkpath }: HandMadeEntry): Buffer[] {
+  const header = new Header({
+    path,
+    type,
+    size,
+    linkpath,
+    mode: type === 'Directory' ? 0o755 : 0o644,
+    mtime: new Date(0),
   });
+  const needsPax = header.encode();
+  return [...(needsPax ? [new Pax({ path }).encode()] : []), header.block!, Buffer.alloc(Math.ceil(size / 512) * 512)];
+}
+
+/** A gzip tar of `entries`. */
+function handMadeArchive(dir: string, entries: HandMadeEntry[]): string {
   const archive = join(dir, 'memory.tar.gz');
-  writeFileSync(archive, gzipSync(Buffer.concat([...blocks, Buffer.alloc(1024)])));
+  writeFileSync(archive, gzipSync(Buffer.concat([...entries.flatMap(entryBlocks), Buffer.alloc(1024)])));
+  return archive;
+}
+
+/** A gzip tar of `entries` written as they come, for an archive too large to build in memory. */
+async function streamedArchive(dir: string, entries: Iterable<HandMadeEntry>): Promise<string> {
+  const archive = join(dir, 'memory.tar.gz');
+  const blocks = function* () {
+    for (const entry of entries) yield Buffer.concat(entryBlocks(entry));
+    yield Buffer.alloc(1024);
+  };
+  await pipeline(Readable.from(blocks()), createGzip({ level: 1 }), createWriteStream(archive));
   return archive;
 }
 
@@ -251,5 +268,78 @@ describe('BackupRepository.archivedMemoryProblem: what a restore refuses before 
       await problemOf([{ path: './', type: 'Directory' }, ...namespace('main'), ...namespace('other')]),
       undefined,
     );
+  });
+});
+
+describe('BackupRepository.archivedMemoryProblem: an archive of many namespaces', () => {
+  /** Each namespace's files, `files` of them, one namespace after another as tar interleaves them (file 0 of each, then file 1…). */
+  function* namespaces(
+    count: number,
+    files: number,
+    path = (file: number) => `notes/${file}.md`,
+  ): Generator<HandMadeEntry> {
+    for (let file = 0; file < files; file++) {
+      for (let namespace = 0; namespace < count; namespace++) yield { path: `ns-${namespace}/${path(file)}`, size: 10 };
+    }
+  }
+  /** A path of 236 bytes, as long as a plain tar header holds (a longer one takes an extended header, slower to read). */
+  const longPath = (file: number) => `${'a'.repeat(140)}/${String(file).padStart(95, 'f')}`;
+
+  /**
+   * archivedMemoryProblem in a worker thread whose heap is capped at 40 MiB, with a tally budget of 12 MiB: a
+   * scan holding every namespace's tally at once (about 55 MiB here) dies there with ERR_WORKER_OUT_OF_MEMORY.
+   */
+  function scanInSmallHeap(archive: string, limits: MemoryLimits): Promise<unknown> {
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { BackupRepository } = require(workerData.module);
+      new BackupRepository(workerData.root, 12 * 1024 * 1024)
+        .archivedMemoryProblem(workerData.archive, workerData.limits)
+        .then((problem) => parentPort.postMessage({ problem }));`;
+    const worker = new Worker(code, {
+      eval: true,
+      workerData: { module: require.resolve('./backup.repository'), root: makeTempDir(), archive, limits },
+      resourceLimits: { maxOldGenerationSizeMb: 40, maxYoungGenerationSizeMb: 8 },
+    });
+    return new Promise((resolve, reject) => {
+      worker.once('message', (result) => {
+        resolve(result);
+        void worker.terminate();
+      });
+      worker.once('error', reject);
+    });
+  }
+
+  it('holds about its budget, not every namespace at once: 108,000 long paths of 3,000 namespaces scanned in a 40 MiB heap', async () => {
+    const archive = await streamedArchive(makeTempDir(), namespaces(3000, 36, longPath));
+    assert.deepEqual(await scanInSmallHeap(archive, DEFAULT_MEMORY_LIMITS), { problem: undefined });
+  });
+
+  it('still finds the one namespace over its limits when its namespaces are tallied over several reads', async () => {
+    const limits: MemoryLimits = { ...DEFAULT_MEMORY_LIMITS, entries: 4 };
+    const files = new BackupRepository(makeTempDir(), 40_000);
+    const within = [...namespaces(300, 3)];
+    assert.equal(await files.archivedMemoryProblem(handMadeArchive(makeTempDir(), within), limits), undefined);
+    const over = [...within.slice(0, 450), { path: 'ns-77/notes/extra.md' }, ...within.slice(450)];
+    assert.deepEqual(await files.archivedMemoryProblem(handMadeArchive(makeTempDir(), over), limits), {
+      kind: 'over-limits',
+      reason: 'the memory "ns-77" would hold 5 files and folders; it holds at most 4',
+    });
+  });
+
+  it('refuses a path longer than a write takes, or a name longer than a folder holds', async () => {
+    const files = new BackupRepository(makeTempDir());
+    const problemOf = (path: string) =>
+      files.archivedMemoryProblem(handMadeArchive(makeTempDir(), [{ path, size: 1 }]), DEFAULT_MEMORY_LIMITS);
+    const path = `${['a', 'b', 'c', 'd', 'e'].map((c) => c.repeat(250)).join('/')}/f.md`;
+    assert.deepEqual(await problemOf(`main/${path}`), {
+      kind: 'over-limits',
+      reason: `"main/${path}" is a path of 1259 bytes; a memory path is at most 1024`,
+    });
+    const name = `${'n'.repeat(253)}.md`;
+    assert.deepEqual(await problemOf(`main/notes/${name}`), {
+      kind: 'over-limits',
+      reason: `"main/notes/${name}" holds a name longer than 255 bytes`,
+    });
   });
 });

@@ -5,14 +5,19 @@ import { basename, dirname, join, posix } from 'node:path';
 import { isDurableTemporary, syncToDisk, syncTreeToDisk } from '../common/durable-file';
 import { BACKUP_ID_PATTERN, BackupManifest, BackupReason, MANIFEST_FILE, StoredBackup } from './backup-manifest';
 import { AgentFileTooLarge, ArchivedFileSize, ArchivedMemoryProblem, BackupCorrupted } from './backup.errors';
-import { LimitExceeded, MemoryLimits, MemoryTally } from '../storage/agent-file.rules';
-import { withoutTrailingSlashes } from '../common/trailing-slashes';
+import { MemoryLimits } from '../storage/agent-file.rules';
+import {
+  climbsOut,
+  EntryHeader,
+  FILE_ENTRY_TYPES,
+  oversized,
+  scanArchivedMemory,
+  TALLY_BUDGET_BYTES,
+} from './archived-memory-scan';
 import { BackupLeftover, isRestoreScratch, memoryDirCopyKind, parseStagingName, stagingName } from './backup-leftovers';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
 import type { ReadEntry } from 'tar';
 
-/** The tar entry types that are a file's bytes (links and folders are not). */
-const FILE_ENTRY_TYPES: ReadonlySet<string> = new Set(['File', 'OldFile', 'ContiguousFile']);
 /**
  * How much of a compressed archive is read at a time (tar's default is 16 MiB). A read is decompressed and
  * parsed whole before the parser can pause, so this bounds what a restore holds at once beyond the file it
@@ -32,7 +37,11 @@ export interface ArchivedFile {
  * in one step, so a backup folder without a sound manifest was damaged afterwards: it is listed as corrupt.
  */
 export class BackupRepository {
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    /** About how much a restore's scan of a memory archive holds at once (scanArchivedMemory). */
+    private readonly tallyBudgetBytes = TALLY_BUDGET_BYTES,
+  ) {}
 
   /**
    * A fresh, empty staging folder for the backup (removed with `discard` if anything fails), named with
@@ -164,24 +173,16 @@ export class BackupRepository {
   }
 
   /**
-   * What keeps an archive of every namespace's memory (`<namespace>/<path>`) from being restored, read in one
-   * pass over its entries' headers (no file's bytes are kept, the archive is read in small pieces): a path
-   * that climbs out of it or a link, which extracting it refuses, a file over the per-file limit, or a
-   * namespace's memory over the limits every write is held to (MemoryTally). Undefined when it may be restored.
+   * What keeps an archive of every namespace's memory (`<namespace>/<path>`) from being restored
+   * (scanArchivedMemory), read from its entries' headers: no file's bytes are kept, the archive is read in
+   * small pieces, and again when its namespaces' tallies would together hold more than the budget.
+   * Undefined when it may be restored.
    */
   async archivedMemoryProblem(archivePath: string, limits: MemoryLimits): Promise<ArchivedMemoryProblem | undefined> {
     const tar = await import('tar');
-    const tallies = new Map<string, MemoryTally>();
-    let found: ArchivedMemoryProblem | undefined;
-    await tar.list({
-      file: archivePath,
-      strict: true,
-      maxReadSize: ARCHIVE_READ_BYTES,
-      onReadEntry: (entry) => {
-        found ??= entryProblem(entry, limits, tallies);
-      },
-    });
-    return found;
+    const read = async (onReadEntry: (entry: EntryHeader) => void) =>
+      tar.list({ file: archivePath, strict: true, maxReadSize: ARCHIVE_READ_BYTES, onReadEntry });
+    return scanArchivedMemory(read, limits, this.tallyBudgetBytes);
   }
 
   /**
@@ -320,45 +321,6 @@ async function extractWithin(archivePath: string, dir: string, maxFileBytes: num
     },
   });
   if (tooLarge) throw new AgentFileTooLarge(tooLarge, maxFileBytes);
-}
-
-/** What an archive entry's header tells of it. */
-type EntryHeader = Pick<ReadEntry, 'type' | 'size' | 'path'>;
-
-/** The entry as a file over `maxBytes`, from its header; undefined for one within it, or no regular file. */
-function oversized(entry: EntryHeader, maxBytes: number): ArchivedFileSize | undefined {
-  if (!FILE_ENTRY_TYPES.has(entry.type) || entry.size <= maxBytes) return undefined;
-  return { path: posix.normalize(entry.path), bytes: entry.size };
-}
-
-/** An archive path extracting it would refuse: absolute, or through `..`. */
-function climbsOut(path: string): boolean {
-  return posix.isAbsolute(path) || path.split('/').includes('..');
-}
-
-/** What of `entry` keeps the archive from being restored, counting it in its namespace's tally. */
-function entryProblem(
-  entry: EntryHeader,
-  limits: MemoryLimits,
-  tallies: Map<string, MemoryTally>,
-): ArchivedMemoryProblem | undefined {
-  if (climbsOut(entry.path)) return { kind: 'outside', path: entry.path };
-  const isFile = FILE_ENTRY_TYPES.has(entry.type);
-  if (!isFile && entry.type !== 'Directory') return { kind: 'not-a-file', path: entry.path, type: entry.type };
-  const tooLarge = oversized(entry, limits.fileBytes);
-  if (tooLarge) return { kind: 'file-too-large', file: tooLarge, maxBytes: limits.fileBytes };
-  const [namespace, ...parts] = withoutTrailingSlashes(posix.normalize(entry.path)).split('/');
-  if (namespace === '.' || (isFile && parts.length === 0)) return undefined; // the root, or a stray file beside the namespaces
-  const tally = tallies.get(namespace) ?? new MemoryTally(limits, namespace);
-  tallies.set(namespace, tally);
-  try {
-    if (isFile) tally.addFile(parts.join('/'), entry.size);
-    else if (parts.length > 0) tally.addFolder(parts.join('/'));
-  } catch (error) {
-    if (error instanceof LimitExceeded) return { kind: 'over-limits', reason: error.message };
-    throw error;
-  }
-  return undefined;
 }
 
 /** The names in a folder; none when the folder does not exist. */

@@ -146,16 +146,22 @@ function refuseEntriesOver(count: number, limits: MemoryLimits, subject: string)
   }
 }
 
+/** What a tally keeps for one entry beside its path's characters (a set slot, a size, a folder's sum), about. */
+const TALLIED_ENTRY_BYTES = 100;
+
 /**
  * A whole memory checked against the limits as it is read a file and a folder at a time (a restore's
  * archive), with the rules a write is held to: what it keeps grows with its entries, which past the limit
- * on entries it refuses. A path given again replaces what it held, as extracting it would.
+ * on entries it refuses, and with their paths, refused past the lengths a write allows. A path given again
+ * replaces what it held, as extracting it would.
  */
 export class MemoryTally {
   private readonly fileSizes = new Map<string, number>();
   private readonly folderBytes = new Map<string, number>();
   private readonly entries = new Set<string>();
   private totalBytes = 0;
+  /** About how much memory the tally holds (its paths' characters, each entry's slots); it bounds a restore's scan. */
+  heldBytes = 0;
 
   constructor(
     private readonly limits: MemoryLimits,
@@ -164,6 +170,7 @@ export class MemoryTally {
   ) {}
 
   addFile(path: string, bytes: number): void {
+    this.refuseLongPath(path);
     refuseFileOver(bytes, this.limits, `"${this.name}/${path}"`);
     const change = bytes - (this.fileSizes.get(path) ?? 0);
     const folder = parentOf(path);
@@ -177,13 +184,29 @@ export class MemoryTally {
   }
 
   addFolder(path: string): void {
+    this.refuseLongPath(path);
     this.addEntry(path);
+  }
+
+  /** A path no write could have made (memoryRelativePath's lengths): it would be held whatever its length. */
+  private refuseLongPath(path: string): void {
+    const subject = `"${this.name}/${path}"`;
+    const bytes = Buffer.byteLength(path, 'utf8');
+    if (bytes > MAX_PATH_BYTES) {
+      throw new LimitExceeded(`${subject} is a path of ${bytes} bytes; a memory path is at most ${MAX_PATH_BYTES}`);
+    }
+    if (path.split('/').some((name) => Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES)) {
+      throw new LimitExceeded(`${subject} holds a name longer than ${MAX_NAME_BYTES} bytes`);
+    }
   }
 
   /** The entry and the folders it is in, refused when the memory would then hold more than the limit. */
   private addEntry(path: string): void {
     refuseEntriesOver(this.entries.size + missingEntries(this.entries, path), this.limits, `the memory "${this.name}"`);
-    for (let entry = path; entry !== '' && !this.entries.has(entry); entry = parentOf(entry)) this.entries.add(entry);
+    for (let entry = path; entry !== '' && !this.entries.has(entry); entry = parentOf(entry)) {
+      this.entries.add(entry);
+      this.heldBytes += entry.length + TALLIED_ENTRY_BYTES;
+    }
   }
 }
 
