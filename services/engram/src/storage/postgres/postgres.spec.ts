@@ -8,6 +8,7 @@ import { freePort } from '../../testing/redis-server';
 import { PostgresMemoryStore } from './postgres-memory.store';
 import { PostgresSearchStore } from './postgres-search.store';
 import { POSTGRES_MIGRATIONS } from './postgres.migrations';
+import { PostgresDatabase } from './postgres.database';
 import { PostgresConfig } from '../../config/config.types';
 import { NewMemory } from '../memory.record';
 
@@ -26,6 +27,18 @@ function note(content: string, at: number, embedding: Float32Array, tags: string
     updatedAt: at,
     embedding,
   };
+}
+
+/** Makes the pool's first connection, again until one is made in time (a loaded machine can take longer). */
+async function connectedOnce(db: PostgresDatabase): Promise<void> {
+  for (;;) {
+    try {
+      await db.query('SELECT 1');
+      return;
+    } catch (error) {
+      if (!(error instanceof StoreBusy)) throw error;
+    }
+  }
 }
 
 /** What only the PostgreSQL adapter does; shared behaviour is in storage-contract.spec.ts. */
@@ -152,9 +165,19 @@ describe('PostgreSQL adapter', () => {
   });
 
   it('answers StoreBusy (503), not an internal error, when every connection stays taken', async () => {
-    const db = await openPostgresDatabase({ ...settings, poolSize: 1, statementTimeoutMs: 300 }, MODEL);
+    // One connection and a short wait for it, so the refused query gives up soon. The connection is made
+    // first, however long a loaded machine takes, and then taken: only the wait for it is timed.
+    const db = new PostgresDatabase({ ...settings, poolSize: 1, statementTimeoutMs: 1000 });
+    await connectedOnce(db);
     let release!: () => void;
-    const held = db.transaction(() => new Promise<void>((resolve) => (release = resolve)));
+    let held!: Promise<void>;
+    await new Promise<void>((taken, failed) => {
+      held = db.transaction(() => {
+        taken();
+        return new Promise<void>((resolve) => (release = resolve));
+      });
+      held.catch(failed);
+    });
     await assert.rejects(
       () => db.query('SELECT 1'),
       (error) => error instanceof StoreBusy && error.status === 503,
