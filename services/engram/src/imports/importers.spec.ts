@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { NodeHtmlMarkdown } from 'node-html-markdown';
 import { DetectProbe, ImportDocument, ImportEntry, ImportFailure, isFailure } from './imports.types';
 import { detectImporter } from './importer-registry';
 import { IMPORTERS } from './importers';
@@ -10,6 +11,7 @@ import { ImportInput } from './input/import-input';
 import { assertLinearCost, assertLinearCostAsync } from '../testing/linear-cost';
 import { memoryItems } from './memory-items';
 import { wellFormedHtmlPieces } from './sources/well-formed-html';
+import { htmlMarkdown } from './sources/html-markdown';
 import { htmlTitle } from './sources/documents.importer';
 import {
   chatGptConversation,
@@ -399,6 +401,42 @@ describe('importers: every format read into documents', () => {
         (scale) => build(2_000 * scale),
         async (html) => void (await readAll('hostile.html', html)),
       );
+    }
+  });
+
+  it('documents: a long run of one character in HTML costs time in proportion to its length, wherever it stands', async () => {
+    // node-html-markdown's stock rules read such a run again from each of its characters: a word in a list
+    // item (160 KB took 18 s), digits in any text, blank lines of a code block in a list item, a quote or a
+    // table cell, spaces in a table's text.
+    const hostile: [string, (n: number) => string][] = [
+      ['a word in a list item', (n) => `<ul><li>${'x'.repeat(3 * n)}</li></ul>`],
+      ['underscores in a numbered list item', (n) => `<ol><li>${'_'.repeat(n)}</li></ol>`],
+      ['a code block of blank lines in a list item', (n) => `<ul><li><pre>a${' \n'.repeat(2 * n)}-</pre></li></ul>`],
+      ['digits', (n) => `<p>${'1'.repeat(3 * n)}</p>`],
+      ['blank lines in a quote', (n) => `<blockquote><pre>a${'\n'.repeat(3 * n)}b</pre></blockquote>`],
+      ['blank lines in a table cell', (n) => `<table><tr><td><pre>a${'\n'.repeat(3 * n)}b</pre></td></tr></table>`],
+      ['spaces in a table outside its cells', (n) => `<table><pre>a${' '.repeat(3 * n)}b</pre></table>`],
+    ];
+    for (const [label, build] of hostile) {
+      await assertLinearCostAsync(
+        label,
+        (scale) => build(2_000 * scale),
+        async (html) => void (await readAll('hostile.html', html)),
+      );
+    }
+  });
+
+  it("documents: HTML's Markdown is the stock converter's, list items, quotes, tables and escapes alike", () => {
+    const pages = [
+      '<ul><li>one  <b>bold</b>   </li><li>two<br>lines<br>- not a list</li><li><p>para</p><ul><li>nested<br>3. x</li></ul></li></ul>',
+      '<ol><li>first</li><li>   </li><li>third<pre>code\n\n  - dash\n| pipe\n12. twelve</pre>after</li></ol>',
+      '<blockquote><p>quoted</p><blockquote>inner<pre>\n\nline\n\n</pre></blockquote></blockquote><blockquote></blockquote>',
+      '<table><caption>Cap</caption><tr><th>a|b</th><td><pre>\n1\n\n2\n</pre></td></tr><tr><td>x</td><td></td></tr></table>',
+      '<table><tr><td>a</td></tr>text |  <pre>| x |\u2028 |  \n|</pre><tr><td>b</td><td>c</td></tr></table><table></table>',
+      '<p>1999. A year</p><p>+ plus # hash > gt - dash = eq 12345. 6789.x</p><pre>  + kept\n\n\n\n  # also</pre>',
+    ];
+    for (const page of pages) {
+      assert.equal(htmlMarkdown(page), new NodeHtmlMarkdown().translate(wellFormedHtmlPieces(page)!.join('')), page);
     }
   });
 

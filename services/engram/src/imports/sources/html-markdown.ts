@@ -1,18 +1,32 @@
 import { NodeHtmlMarkdown } from 'node-html-markdown';
+import { blockQuote, LINE_START_ESCAPE, listItem, tableCell } from './linear-markdown-rules';
+import { table } from './linear-table-rule';
 import { wellFormedHtmlPieces } from './well-formed-html';
 
 /**
  * An HTML page's Markdown, or undefined when its elements nest more than MAX_HTML_NESTING deep. The
  * converter is given the page rewritten well-formed, piece by piece (well-formed-html.ts), so its time
- * grows with the page's length, not with its square or cube.
+ * grows with the page's length, not with its square or cube, and the stock rules that read a long run of
+ * one character once per character are replaced by their linear equivalents (linear-markdown-rules.ts).
  */
 export function htmlMarkdown(html: string): string | undefined {
   const pieces = wellFormedHtmlPieces(html);
   if (!pieces) return undefined;
-  const converter = new NodeHtmlMarkdown();
+  const converter = linearConverter();
   return pieces
     .map((piece) => converter.translate(piece))
     .filter((markdown) => markdown.trim() !== '')
     .join('\n\n')
     .trim();
+}
+
+function linearConverter(): NodeHtmlMarkdown {
+  const converter = new NodeHtmlMarkdown(
+    { lineStartEscape: LINE_START_ESCAPE },
+    { li: listItem, blockquote: blockQuote, table },
+  );
+  // Table cells have their own collections, which the constructor fills from the stock rules.
+  converter.tableTranslators.set('th,td', tableCell, true);
+  converter.tableRowTranslators.set('th,td', tableCell, true);
+  return converter;
 }
