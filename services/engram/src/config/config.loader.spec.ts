@@ -133,6 +133,15 @@ describe('configuration', () => {
     rmSync(join(dir, '.env'));
   });
 
+  it('names the flag or variable that named a missing env file, and asks nothing of a missing ./.env', () => {
+    const missing = join(dir, 'absent.env');
+    assert.deepEqual(problemsOf({ ENGRAM_ENV_FILE: missing }), [`ENGRAM_ENV_FILE: env file ${missing} does not exist`]);
+    assert.deepEqual(problemsOf({ ENGRAM_ENV_FILE: join(dir, 'other.env') }, ['--env-file', missing]), [
+      `--env-file: env file ${missing} does not exist`,
+    ]);
+    assert.deepEqual(problemsOf({}), []);
+  });
+
   it('reports every invalid setting at once, one line each, naming the variable and accepted values', () => {
     const problems = problemsOf({
       MCP_HTTP_PORT: '80000',

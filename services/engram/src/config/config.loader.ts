@@ -69,7 +69,9 @@ export function loadConfig({ env, argv = [], cwd = process.cwd() }: ConfigSource
   const problems: string[] = [];
   const flags = parseFlags(argv, problems);
   const envFile = flags['--env-file'] ?? env.ENGRAM_ENV_FILE ?? join(cwd, '.env');
-  const fileVars = readEnvFile(resolve(cwd, envFile), problems, '--env-file' in flags || !!env.ENGRAM_ENV_FILE);
+  // Who named the file, so a problem with it names the flag or variable to fix; ./.env is optional.
+  const namedBy = '--env-file' in flags ? '--env-file' : env.ENGRAM_ENV_FILE ? 'ENGRAM_ENV_FILE' : undefined;
+  const fileVars = readEnvFile(resolve(cwd, envFile), problems, namedBy);
   const cliVars = Object.fromEntries(
     Object.entries(flags)
       .filter(([flag]) => CLI_FLAGS[flag])
@@ -519,15 +521,16 @@ function parseFlags(argv: readonly string[], problems: string[]): Record<string,
   return flags;
 }
 
-function readEnvFile(path: string, problems: string[], required: boolean): Record<string, string> {
+function readEnvFile(path: string, problems: string[], namedBy: string | undefined): Record<string, string> {
+  const what = namedBy ? `${namedBy}: env file ${path}` : `env file ${path}`;
   if (!existsSync(path)) {
-    if (required) problems.push(`env file ${path} does not exist`);
+    if (namedBy) problems.push(`${what} does not exist`);
     return {};
   }
   try {
     return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
   } catch (error) {
-    problems.push(`env file ${path} cannot be read: ${(error as Error).message}`);
+    problems.push(`${what} cannot be read: ${(error as Error).message}`);
     return {};
   }
 }
