@@ -98,4 +98,19 @@ describe('the dashboard keeps what a list was asked for through Back, Forward an
       'no filter once both are back to Any',
     );
   });
+
+  it('shows the Overview for an address of no view, its own address in the bar in place of the wrong one', async () => {
+    for (const wrong of ['#/nonsense', '#/memory/not-a-hash', '#/settings?tab=keys']) {
+      await nav('Trash').click();
+      await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
+      await page.evaluate(`location.hash = ${JSON.stringify(wrong)}`);
+      await page.waitForURL((url) => url.hash === '#/overview');
+      await page.getByRole('heading', { name: 'Overview', exact: true }).waitFor();
+      assert.equal(await nav('Overview').getAttribute('aria-current'), 'page', wrong);
+      // The wrong address was replaced, not kept in the history: Back leaves for the view before it.
+      await page.goBack();
+      await page.waitForURL((url) => url.hash === '#/trash');
+      await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
+    }
+  });
 });

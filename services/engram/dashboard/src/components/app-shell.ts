@@ -359,7 +359,12 @@ function routeFromHash(): [Route, string] {
   const file = /^agent\/files\/(.+)$/.exec(path);
   if (file) return ['agent', decodedPath(file[1])];
   const [id, query] = splitAtQuery(path);
-  const route = ROUTES.find((known) => known.id === id)?.id ?? 'overview';
+  const route = ROUTES.find((known) => known.id === id)?.id;
+  if (!route) {
+    // An address of no view (mistyped, or from an older version) shows the Overview; the address says so too.
+    if (path !== '') history.replaceState(history.state, '', '#/overview');
+    return ['overview', ''];
+  }
   return [route, ADDRESSED_ROUTES.has(route) ? query : ''];
 }
 
