@@ -22,11 +22,15 @@ export const TagsInput = z
 /** Query-string integers: digits only, so "1e3", "0x10", "-1" and "abc" are refused rather than coerced. */
 export const digitsInteger = (min: number, max: number) => {
   const expected = `expected an integer from ${min} to ${max}`;
-  return z
-    .string()
-    .regex(/^\d+$/, expected)
-    .transform(Number)
-    .pipe(z.number().int().min(min, expected).max(max, expected));
+  return (
+    z
+      .string()
+      .regex(/^\d+$/, { message: expected, abort: true })
+      // More digits than `max` has is past it; the digits are an integer, so no .int() adds a second line to a huge one.
+      .refine((digits) => digits.replace(/^0+/, '').length <= String(max).length, { message: expected, abort: true })
+      .transform(Number)
+      .pipe(z.number().min(min, expected).max(max, expected))
+  );
 };
 
 export const optionalQueryInteger = (min: number, max: number) => digitsInteger(min, max).optional();

@@ -211,6 +211,18 @@ describe('listing memories: pagination and filters', () => {
     }
   });
 
+  it('refuses a page number past every integer with the one line a page number too big gets', async () => {
+    for (const page of ['1000001', '99999999999999999999', '9'.repeat(400)]) {
+      const response = await api.request('GET', `/api/memories?page=${page}`);
+      assert.equal(response.status, 400, page);
+      assert.equal(
+        response.body.message,
+        'Invalid request query: page: expected an integer from 1 to 1000000',
+        page.slice(0, 30),
+      );
+    }
+  });
+
   it('filters by tag (any / all), type and time range', async () => {
     const any = await api.request('GET', '/api/memories?tag=even,odd&page_size=100');
     assert.equal(any.body.total, 25);
