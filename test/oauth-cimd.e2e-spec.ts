@@ -321,6 +321,8 @@ describe('client metadata documents while many addresses flood /oauth/authorize 
   const OPERATOR = '192.0.2.10';
   /** Distinct client addresses, as the trusted proxy (loopback) reports them in X-Forwarded-For. */
   const addresses = (count: number) => Array.from({ length: count }, (_, n) => `198.18.${n >> 8}.${n & 255}`);
+  /** When the flood of fresh documents spent the minute's budget. */
+  let floodEndedAt = 0;
 
   before(async () => {
     dir = tempDir();
@@ -406,6 +408,7 @@ describe('client metadata documents while many addresses flood /oauth/authorize 
         flood.slice(start, start + 10).map((address, n) => authorizeFrom(address, `/flood/${start + n}.json`)),
       );
     }
+    floodEndedAt = Date.now();
     const again = await authorizeFrom(OPERATOR, '/client.json');
     assert.equal(again.status, 200, again.text);
     assert.equal(host.hits.get('/client.json'), 1, 'served from the cache');
@@ -414,7 +417,13 @@ describe('client metadata documents while many addresses flood /oauth/authorize 
 
   it('fetches the approved connector on a restarted api while 250 addresses hold every fetch slot', async () => {
     await api.stop();
-    api = await startApi(env, dir); // nothing cached, nothing counted: the approval is in the store
+    api = await startApi(env, dir); // nothing cached: the approval is in the store
+    // The minute's fetches the flood spent are counted in the store, so a restart does not give them back ...
+    const refusedSpent = await authorizeFrom('203.0.113.99', '/flood/after-restart.json');
+    assert.match(refusedSpent.text, /too many client metadata documents are being fetched/, 'the budget is spent');
+    assert.equal(floodFetches('/flood/after-restart'), 0);
+    // ... until its window has passed; then the slow flood below can take every slot.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, floodEndedAt + 61_000 - Date.now())));
     const flood = addresses(250).map((address, n) => authorizeFrom(address, `/slow/${n}.json`));
     await waitForHits(() => floodFetches('/slow/') >= 16);
     const refusedNew = await authorizeFrom(OPERATOR, '/flood/new.json');
