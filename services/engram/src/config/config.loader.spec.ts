@@ -142,6 +142,15 @@ describe('configuration', () => {
     assert.deepEqual(problemsOf({}), []);
   });
 
+  it('refuses an env file with a line that is not NAME=value, naming the file and the line', () => {
+    const file = join(dir, 'broken.env');
+    writeFileSync(file, 'MCP_HTTP_PORT=9001\nstray words\nMCP_API_KEY=key-from-dotenv-file-123\n');
+    assert.deepEqual(problemsOf({ ENGRAM_ENV_FILE: file }), [
+      `ENGRAM_ENV_FILE: env file ${file} line 2 is not NAME=value (a name of letters, digits and _, then =)`,
+    ]);
+    rmSync(file);
+  });
+
   it('reports every invalid setting at once, one line each, naming the variable and accepted values', () => {
     const problems = problemsOf({
       MCP_HTTP_PORT: '80000',

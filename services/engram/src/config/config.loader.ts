@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseEnv } from 'node:util';
 import { CronExpressionParser } from 'cron-parser';
 import {
   AppConfig,
@@ -24,6 +23,7 @@ import { readAgentConfig, readSandboxConfig } from './agent-config.reader';
 import { readConflictJudgeConfig } from './conflict-judge-config.reader';
 import { readEventsConfig } from './events-config.reader';
 import { EnvReader } from './env-reader';
+import { parseEnvFile } from './env-file';
 import { parseCidr, parseCidrList } from './cidr-list';
 import { readPostgresConfig } from './postgres-config.reader';
 import { parseSqlitePragmas } from './sqlite-pragmas';
@@ -527,12 +527,16 @@ function readEnvFile(path: string, problems: string[], namedBy: string | undefin
     if (namedBy) problems.push(`${what} does not exist`);
     return {};
   }
+  let text: string;
   try {
-    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     problems.push(`${what} cannot be read: ${(error as Error).message}`);
     return {};
   }
+  const contents = parseEnvFile(text);
+  problems.push(...contents.problems.map((problem) => `${what} ${problem}`));
+  return contents.values;
 }
 
 function absolute(path: string, cwd: string): string {
