@@ -52,7 +52,9 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
     const child = spawn(process.execPath, args, { env });
     let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stdin.end(messages.map((message) => JSON.stringify(message)).join('\n') + '\n');
+    // A string is sent as the line it is (for lines that are not JSON-RPC); anything else as its JSON.
+    const lines = messages.map((message) => (typeof message === 'string' ? message : JSON.stringify(message)));
+    child.stdin.end(lines.join('\n') + '\n');
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
     const answers = stdout
@@ -213,6 +215,57 @@ describe("MCP over stdio for both protocol eras (engram mcp, and the bridge's en
       assert.deepEqual([...answers.keys()].sort(), [0, 1, 3, null, 'two'].sort(), stdout);
     });
   }
+
+  for (const bridge of [false, true]) {
+    it(`answers a line it cannot read instead of skipping it, and keeps serving (${bridge ? 'bridge' : 'stdio'})`, async () => {
+      const initialize = {
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'printf', version: '1' } },
+      };
+      const messages = [
+        initialize,
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        'tools/list please',
+        { id: 1, method: 'ping' },
+        { jsonrpc: '2.0', id: 2, method: 'ping' },
+      ];
+      const { stdout, answers } = await printfTo(bridge, messages);
+      // Before, the SDK skipped both lines in silence: no answer at all, and none for id 1.
+      assert.deepEqual(
+        answers.filter((answer) => answer.error).map((answer) => [answer.id, answer.error.code]),
+        [
+          [null, -32700],
+          [1, -32600],
+        ],
+        stdout,
+      );
+      assert.deepEqual(answers.find((answer) => answer.id === 2)?.result, {}, stdout);
+    });
+  }
+
+  it('answers a line over ENGRAM_MAX_BODY_BYTES with its id, unread, and keeps serving', async () => {
+    const initialize = {
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'printf', version: '1' } },
+    };
+    const content = `too long to store ${'x'.repeat(4096)}`;
+    const messages = [
+      initialize,
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'memory_store', arguments: { content } } },
+      { jsonrpc: '2.0', id: 2, method: 'ping' },
+    ];
+    const env = { ...inheritedEnv(), ...fixture.env, ENGRAM_MAX_BODY_BYTES: '2048' };
+    const { stdout, answers } = await printfTo(false, messages, env);
+    const refused = answers.find((answer) => answer.id === 1);
+    assert.equal(refused?.error?.code, -32600, stdout);
+    assert.match(refused.error.message, /over 2048 bytes was skipped unread/);
+    assert.deepEqual(answers.find((answer) => answer.id === 2)?.result, {}, stdout);
+  });
 
   it('answers params a method cannot take with Invalid params naming the field, over stdio as over HTTP', async () => {
     const meta = {

@@ -25,7 +25,7 @@ export async function runMcpStdio(config: AppConfig): Promise<number> {
   });
   const catalog = context.get(McpCatalog);
   const feed = context.get(McpResourceFeed);
-  const transport = new AnsweringStdioTransport();
+  const transport = new AnsweringStdioTransport(process.stdin, process.stdout, config.limits.maxBodyBytes);
   const handle = serveStdio(
     ({ era }) => {
       const server = catalog.createServer({ era });

@@ -3,7 +3,7 @@ import type { JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextp
 import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { invalidParamsAnswer, invalidParamsOf } from './mcp-request-params';
-import { BatchRefusingLines } from './stdio-batch-refusal';
+import { DEFAULT_STDIO_LINE_BYTES, StdioLineGuard } from './stdio-line-guard';
 
 type RequestId = string | number;
 
@@ -22,7 +22,7 @@ export class AnsweringStdioTransport implements Transport {
 
   private readonly inner: StdioServerTransport;
   private readonly gate = new PassThrough();
-  private readonly lines = new BatchRefusingLines((answers) => this.refuseBatch(answers));
+  private readonly lines: StdioLineGuard;
   private readonly unanswered = new Set<string>();
   private inputEnded = false;
   private markClosed!: () => void;
@@ -30,8 +30,11 @@ export class AnsweringStdioTransport implements Transport {
   constructor(
     private readonly input: Readable = process.stdin,
     output: Writable = process.stdout,
+    maxLineBytes = DEFAULT_STDIO_LINE_BYTES,
   ) {
-    this.inner = new StdioServerTransport(this.gate, output);
+    this.lines = new StdioLineGuard(maxLineBytes, (answers) => this.answerHere(answers));
+    // Every line reaching it is at most the limit and its newline, however large the SDK's default.
+    this.inner = new StdioServerTransport(this.gate, output, { maxBufferSize: maxLineBytes + 1 });
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
   }
 
@@ -72,7 +75,7 @@ export class AnsweringStdioTransport implements Transport {
   }
 
   /** Answered before end of input is let through: each refused request counts as unanswered until then. */
-  private refuseBatch(answers: JSONRPCMessage[]): void {
+  private answerHere(answers: JSONRPCMessage[]): void {
     for (const answer of answers) {
       if ('id' in answer && answer.id !== null && answer.id !== undefined) this.unanswered.add(keyOf(answer.id));
       void this.send(answer).catch((error) => this.onerror?.(error));
