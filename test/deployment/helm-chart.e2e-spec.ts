@@ -935,6 +935,39 @@ describe('Helm chart charts/engram', () => {
     for (const [name, value] of Object.entries(settings)) assert.equal(data[name], String(value), name);
   });
 
+  it('refuses a config entry naming a variable the chart sets itself, naming the value to set instead', () => {
+    // In the ConfigMap already: a second key, which strict YAML readers refuse and others resolve either way.
+    assertRefused(
+      { config: { MCP_BACKUP_SCHEDULE: '0 4 * * *' } },
+      'config.MCP_BACKUP_SCHEDULE: the chart sets MCP_BACKUP_SCHEDULE itself (from backups.schedule)',
+    );
+    assertRefused({ config: { MCP_MEMORY_STORAGE_BACKEND: 'postgres' } }, 'from storage.backend');
+    assertRefused({ config: { MEMORY_DIR: '/data/agent' } }, 'from agent.memoryDir');
+    assertRefused(
+      { ingress: { enabled: true }, config: { ENGRAM_TRUSTED_PROXIES: '10.42.0.0/16' } },
+      'from ingress.trustedProxies',
+    );
+    // In the containers' env, which wins over the ConfigMap: the entry would be ignored without a word.
+    assertRefused(
+      { vllm: { enabled: true }, config: { AGENT_MODEL: 'another/model' } },
+      "config.AGENT_MODEL would be ignored: the chart sets AGENT_MODEL in the containers' environment",
+      'vllm.servedModelName or agent.external.model',
+    );
+    assertRefused(
+      { retrieval: { embedding: { enabled: true } }, config: { ENGRAM_EMBEDDING_DIMENSION: '768' } },
+      'from retrieval.embedding.dimension',
+    );
+    // The same names are the user's to set where the chart leaves them unset.
+    const own = {
+      ENGRAM_TRUSTED_PROXIES: '10.42.0.0/16',
+      AGENT_MODEL: 'another/model',
+      ENGRAM_EMBEDDING_DIMENSION: '768',
+      MCP_BACKUP_ENABLED: 'false',
+    };
+    const data = only(renderChart({ config: own }), 'ConfigMap', 'mem-engram').data;
+    for (const [name, value] of Object.entries(own)) assert.equal(data[name], value, name);
+  });
+
   it('keeps anonymous access possible only without an ingress, and says so in the config', () => {
     const objects = renderChart({ auth: { enabled: false } });
     assert.equal(only(objects, 'ConfigMap', 'mem-engram').data.MCP_ALLOW_ANONYMOUS_ACCESS, 'true');

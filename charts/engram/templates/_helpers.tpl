@@ -205,7 +205,7 @@ keep it), else a random one. Call with (dict "ctx" $ "name" <secret> "key" <key>
 {{- end }}
 
 {{/* Environment shared by the api and the worker containers. */}}
-{{- define "engram.env" -}}
+{{- define "engram.chartEnv" -}}
 {{- with .Values.tracing.headersSecret.name }}
 # Exporter headers (e.g. a collector token) stay in a Secret.
 - name: OTEL_EXPORTER_OTLP_HEADERS
@@ -284,6 +284,11 @@ keep it), else a random one. Call with (dict "ctx" $ "name" <secret> "key" <key>
 {{- end }}
 {{- end }}
 {{- include "engram.retrievalEnv" . }}
+{{- end }}
+
+{{/* The Engram containers' environment: the chart's own variables, then extraEnv. */}}
+{{- define "engram.env" -}}
+{{- include "engram.chartEnv" . }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
