@@ -39,6 +39,9 @@ export const WritableMemoryType = MemoryTypeInput.refine((type) => !isReservedMe
 /** The latest instant a JavaScript Date holds (epoch ms); a later one has no ISO form and breaks every read. */
 export const MAX_TIMESTAMP_MS = 8.64e15;
 
+/** How far ahead of the server's clock a created_at may be: a client's clock running a little fast, no more. */
+export const MAX_CREATED_AT_SKEW_MS = 5 * 60 * 1000;
+
 /** Epoch seconds (as MCP Memory Service returns them) or an ISO 8601 string; becomes epoch milliseconds. */
 export const TimestampInput = z
   .union([
@@ -67,7 +70,9 @@ export const StoreMemoryBody = z.strictObject({
   tags: TagsInput.optional(),
   memory_type: WritableMemoryType.optional(),
   metadata: MetadataInput.optional(),
-  created_at: TimestampInput.optional().describe('When the remembered thing happened (default: now)'),
+  created_at: TimestampInput.optional().describe(
+    `When the remembered thing happened (default: now); at most ${MAX_CREATED_AT_SKEW_MS / 60_000} minutes ahead of the server's clock`,
+  ),
   client_hostname: z.string().max(255).optional().describe('Recorded in metadata.client_hostname'),
   conversation_id: z.string().max(255).optional().describe('Recorded in metadata.conversation_id'),
 });

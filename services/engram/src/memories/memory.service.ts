@@ -30,6 +30,7 @@ import { decodeCursor, encodeCursor } from './list-cursor';
 import {
   ListMemoriesInput,
   MAX_PAGE_SIZE,
+  MAX_CREATED_AT_SKEW_MS,
   MAX_TIMESTAMP_MS,
   StoreMemoryInput,
   TrashInput,
@@ -556,17 +557,27 @@ export class MemoryService {
       memoryType: input.memory_type ?? DEFAULT_MEMORY_TYPE,
       metadata: this.checkedMetadata(metadata, item),
       tags: [...new Set([...(input.tags ?? []), ...extraTags])].sort(),
-      createdAt: this.checkedTimestamp(input.created_at ?? now, item),
+      createdAt: this.checkedTimestamp(input.created_at ?? now, now, item),
       updatedAt: now,
     };
   }
 
-  /** Every path (REST and MCP validate first; imports and internal callers may not) stops here. */
-  private checkedTimestamp(createdAt: number, item?: string): number {
-    if (Number.isFinite(createdAt) && Math.abs(createdAt) <= MAX_TIMESTAMP_MS) return createdAt;
-    throw new InvalidInput(`${where(item)}created_at is outside the valid date range`, {
-      issues: [{ path: pathOf(item, 'created_at'), message: 'out of range' }],
-    });
+  /**
+   * Every path (REST and MCP validate the form first; imports and internal callers may not) stops here. A time
+   * ahead of the clock would sort first in every newest-first list and match "today" for days to come.
+   */
+  private checkedTimestamp(createdAt: number, now: number, item?: string): number {
+    if (!Number.isFinite(createdAt) || Math.abs(createdAt) > MAX_TIMESTAMP_MS) {
+      throw new InvalidInput(`${where(item)}created_at is outside the valid date range`, {
+        issues: [{ path: pathOf(item, 'created_at'), message: 'out of range' }],
+      });
+    }
+    if (createdAt <= now + MAX_CREATED_AT_SKEW_MS) return createdAt;
+    const ahead = `more than ${MAX_CREATED_AT_SKEW_MS / 60_000} minutes ahead of the server's clock`;
+    throw new InvalidInput(
+      `${where(item)}created_at ${new Date(createdAt).toISOString()} is in the future (${ahead}, ${new Date(now).toISOString()})`,
+      { issues: [{ path: pathOf(item, 'created_at'), message: `in the future (${ahead})` }] },
+    );
   }
 
   private checkContent(content: string, item?: string): void {
