@@ -892,6 +892,32 @@ describe('Helm chart charts/engram', () => {
     assert.equal(defaults.ENGRAM_REDIS_PREFIX, undefined, 'by default the prefix comes from the store id');
   });
 
+  it('renders settings Engram accepts at the top of every range the schema allows, and refuses values past them', () => {
+    const { loadConfig } = serviceHelper('config/config.loader.js');
+    const values = {
+      api: { terminationGracePeriodSeconds: 7200 },
+      backups: { maxCount: 10000, retentionDays: 36500 },
+      retrieval: { embedding: { enabled: true, dimension: 65536 } },
+    };
+    const objects = renderChart(values);
+    const literalEnv = Object.fromEntries(
+      container(api(objects), 'api')
+        .env.filter((e: any) => e.value !== undefined)
+        .map((e: any) => [e.name, e.value.replace('$(REDIS_PASSWORD)', 'redis-password')]),
+    );
+    const env = {
+      ...only(objects, 'ConfigMap', 'mem-engram').data,
+      ...literalEnv,
+      MCP_API_KEY: 'a-sufficiently-long-test-key',
+    };
+    // Every problem of the configuration at once, as a pod started with it would report them (exit 78).
+    const config = loadConfig({ env, cwd: '/app' });
+    assert.equal(config.agent.shutdownGraceMs, 3600 * 1000, 'the longest grace Engram takes');
+    assertRefused({ backups: { maxCount: 10001 } }, 'maxCount');
+    assertRefused({ backups: { retentionDays: 36501 } }, 'retentionDays');
+    assertRefused({ retrieval: { embedding: { dimension: 65537 } } }, 'dimension');
+  });
+
   it('rejects misspelled and mistyped values through values.schema.json', () => {
     assertRefused({ redis: { keyPrefix: 'engram prod:' } }, 'keyPrefix');
     assertRefused({ api: { replica: 1 } }, "additional properties 'replica' not allowed");

@@ -26,9 +26,10 @@ MCP_BACKUP_MAX_COUNT: {{ .Values.backups.maxCount | quote }}
 MCP_BACKUP_RETENTION: {{ .Values.backups.retentionDays | quote }}
 MEMORY_DIR: {{ .Values.agent.memoryDir | quote }}
 # A stopping api lets running agent questions reply for what its grace period leaves after the preStop
-# pause and 15 s to stop the rest, then interrupts them with a 503 (docs/agent.md).
+# pause and 15 s to stop the rest, then interrupts them with a 503 (docs/agent.md); Engram takes at most
+# 3600 s, the longest a question may run (ENGRAM_AGENT_DEADLINE_SECONDS).
 {{- $pause := ternary (int .Values.api.preStopSleepSeconds) 0 (eq (include "engram.postgres" .) "true") }}
-ENGRAM_AGENT_SHUTDOWN_GRACE_SECONDS: {{ max 0 (sub (int .Values.api.terminationGracePeriodSeconds) (add $pause 15)) | quote }}
+ENGRAM_AGENT_SHUTDOWN_GRACE_SECONDS: {{ min 3600 (max 0 (sub (int .Values.api.terminationGracePeriodSeconds) (add $pause 15))) | quote }}
 {{- with .Values.redis.keyPrefix }}
 ENGRAM_REDIS_PREFIX: {{ . | quote }}
 {{- end }}
