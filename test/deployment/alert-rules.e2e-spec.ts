@@ -74,8 +74,14 @@ const CASES: AlertCase[] = [
     at: '25m',
     fires: latency('/api/search', '10'),
     labels: { severity: 'warning' },
-    // As slow, but on the event stream, which is open for as long as the client listens.
-    quiet: [...latency('/api/events/stream', '10'), ...latency('/api/search', '0.1')],
+    // As slow, but on the event stream, which is open for as long as the client listens, on a harvest, which
+    // waits for the model to read a whole transcript, and on an export, which streams the whole store.
+    quiet: [
+      ...latency('/api/events/stream', '10'),
+      ...latency('/api/harvest', '10'),
+      ...latency('/api/export', '10'),
+      ...latency('/api/search', '0.1'),
+    ],
   },
   {
     alert: 'EngramSseClientsDropped',
