@@ -99,6 +99,49 @@ describe('the dashboard keeps what a list was asked for through Back, Forward an
     );
   });
 
+  it('offers "Skip to main content" as the first stop of Tab, shown when focused, which focuses the panel and keeps the address', async () => {
+    await nav('Trash').click();
+    await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await session.focused(), 'Skip to main content');
+    const box = await page.getByRole('link', { name: 'Skip to main content' }).boundingBox();
+    assert.ok(box && box.y >= 0 && box.height > 0, `the focused link is on screen: ${JSON.stringify(box)}`);
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'main');
+    assert.equal(new URL(page.url()).hash, '#/trash');
+    await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
+  });
+
+  it("takes the focus to the new view's heading when a link, Back or Forward changes the view", async () => {
+    /** Waits for the focus to reach the heading `name`; the focused element is named when it does not. */
+    const headingFocused = (name: string, how: string) =>
+      page
+        .waitForFunction(
+          `document.activeElement?.tagName === 'H1' && document.activeElement.textContent === ${JSON.stringify(name)}`,
+          undefined,
+          { timeout: 10_000 },
+        )
+        .catch(async () => {
+          const focused = await page.evaluate('document.activeElement?.outerHTML.slice(0, 80)');
+          assert.fail(`${how}: the focus is on ${focused}, not the ${name} heading`);
+        });
+    await nav('Memories').click();
+    await page.getByRole('heading', { name: 'Memories', exact: true }).waitFor();
+    await headingFocused('Memories', 'a link');
+    await nav('Trash').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.hash === '#/trash');
+    await headingFocused('Trash', 'a link followed by keyboard');
+    await page.goBack();
+    await page.waitForURL((url) => url.hash === '#/memories');
+    await headingFocused('Memories', 'Back');
+    await page.goForward();
+    await page.waitForURL((url) => url.hash === '#/trash');
+    await headingFocused('Trash', 'Forward');
+  });
+
   it('shows the Overview for an address of no view, its own address in the bar in place of the wrong one', async () => {
     for (const wrong of ['#/nonsense', '#/memory/not-a-hash', '#/settings?tab=keys']) {
       await nav('Trash').click();

@@ -101,9 +101,25 @@ export class AppShell extends LitElement {
     super.disconnectedCallback();
   }
 
-  private onHashChange = () => {
+  /**
+   * Another view (a link, Back or Forward) takes the focus to its heading, as a page load would take a screen
+   * reader to the top: the control that had it is gone or belongs to the view left. Another file of the agent's
+   * opens in place beside its link, which keeps the focus.
+   */
+  private onHashChange = async () => {
+    const before = this.route;
     [this.route, this.routeArgument] = routeFromHash();
+    if (this.route === before && this.route !== 'memory') return;
+    await this.updateComplete;
+    await (this.querySelector('main > *') as Partial<LitElement> | null)?.updateComplete;
+    focusHeadingOf(this.querySelector('main'));
   };
+
+  /** The skip link: the address keeps its route (a `#main` would be read as a route of no view). */
+  private skipToMain(event: Event): void {
+    event.preventDefault();
+    this.querySelector<HTMLElement>('main')!.focus();
+  }
 
   private async restoreSession(): Promise<void> {
     try {
@@ -240,6 +256,7 @@ export class AppShell extends LitElement {
       ></key-prompt>`;
     }
     return html`
+      <a class="skip-link" href="#main" @click=${this.skipToMain}>Skip to main content</a>
       <header class="topbar">
         <a class="brand" href="#/overview">Engram</a>
         <span class="signed-in" data-caller>${signedInAs(this.caller)}</span>
@@ -260,6 +277,8 @@ export class AppShell extends LitElement {
           )}
         </nav>
         <main
+          id="main"
+          tabindex="-1"
           @memory-edit=${(event: CustomEvent<MemoryView>) => (this.editing = event.detail)}
           @memory-delete=${(event: CustomEvent<MemoryView>) => (this.deleting = event.detail)}
           @memory-new=${() => (this.editing = 'new')}
@@ -350,6 +369,14 @@ export class AppShell extends LitElement {
             </section>`;
     }
   }
+}
+
+/** Focuses the view's heading (focusable by script only), so a screen reader reads where the user now is. */
+function focusHeadingOf(view: Element | null): void {
+  const heading = view?.querySelector<HTMLElement>('h1');
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus();
 }
 
 function routeFromHash(): [Route, string] {
