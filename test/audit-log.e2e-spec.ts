@@ -91,8 +91,8 @@ describe('the audit log from the CLI and the dashboard (real processes, real bro
     assert.match(await rows.first().innerText(), /key\.create[\s\S]*success[\s\S]*MCP_API_KEY/);
 
     const entry = page.locator('.key-list li', { hasText: 'from the api' });
-    page.once('dialog', (dialog) => void dialog.accept());
     await entry.getByRole('button', { name: 'Revoke from the api' }).click();
+    await page.getByRole('alertdialog', { name: 'Revoke this key?' }).getByRole('button', { name: 'Revoke' }).click();
     await entry.locator('.revoked').waitFor();
     await page.getByLabel('Action').selectOption('key.revoke');
     await page.getByRole('button', { name: 'Show' }).click();

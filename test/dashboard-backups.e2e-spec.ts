@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { Page } from 'playwright-core';
+import { Dialog, Page } from 'playwright-core';
 import { assertAccessible } from './accessibility';
 import { dashboardSession, AUTH } from './dashboard-session';
 import { RunningEngram, serviceHelper } from './engram-cli';
@@ -298,10 +298,39 @@ describe('the dashboard’s backups, imports and keys in a real browser (chromiu
     assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 200);
     await assertAccessible(page, 'access');
     await shot('9-access');
-    page.once('dialog', (dialog) => void dialog.accept());
-    await entry.getByRole('button', { name: 'Revoke ci pipeline' }).click();
-    await entry.locator('.revoked').waitFor();
-    assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 401);
+    const nativeDialogs: string[] = [];
+    const recordNative = (dialog: Dialog) => {
+      nativeDialogs.push(dialog.message());
+      void dialog.dismiss();
+    };
+    page.on('dialog', recordNative);
+    try {
+      const revoke = entry.getByRole('button', { name: 'Revoke ci pipeline' });
+      const confirm = page.getByRole('alertdialog', { name: 'Revoke this key?' });
+      await revoke.click();
+      await confirm.waitFor();
+      assert.match(await confirm.innerText(), /ci pipeline \(egk_[\s\S]*stop working at once/);
+      assert.equal(await focused(), 'Cancel', 'Cancel has the focus, so Enter never revokes by accident');
+      await assertAccessible(page, 'revoke confirmation');
+      for (const key of ['Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab']) {
+        await page.keyboard.press(key);
+        const inDialog = await page.evaluate("document.activeElement?.closest('[role=alertdialog]') != null");
+        assert.ok(inDialog, `${key} keeps the focus in the dialog, not on ${await focused()}`);
+      }
+      await page.keyboard.press('Escape');
+      await confirm.waitFor({ state: 'detached' });
+      assert.equal(await focused(), 'Revoke ci pipeline', 'Escape returns the focus to the Revoke button');
+      assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 200);
+
+      await revoke.click();
+      await confirm.getByRole('button', { name: 'Revoke' }).click();
+      await confirm.waitFor({ state: 'detached' });
+      await entry.locator('.revoked').waitFor();
+      assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 401);
+      assert.deepEqual(nativeDialogs, [], 'no browser confirm()');
+    } finally {
+      page.off('dialog', recordNative);
+    }
   });
 
   it('makes one key, and shows its secret, when Create key is pressed again before the server answers', async () => {

@@ -12,6 +12,15 @@ function hasExpired(key: ApiKeyView): boolean {
   return key.expires_at !== null && Date.parse(key.expires_at) <= Date.now();
 }
 
+/** What a revoke's confirmation says, and the revoke it confirms. */
+interface Revocation {
+  heading: string;
+  /** Quoted: the key's or connector's name. */
+  text: string;
+  detail: string;
+  revoke: () => Promise<unknown>;
+}
+
 function expiryText(key: ApiKeyView): string {
   if (key.expires_at === null) return 'no expiry';
   return `${hasExpired(key) ? 'expired' : 'expires'} ${formatTime(key.expires_at)}`;
@@ -32,6 +41,9 @@ export class AccessView extends ReloadingView {
     formError: { state: true },
     startingScopes: { state: true },
     creating: { state: true },
+    revoking: { state: true },
+    revokeError: { state: true },
+    revokeBusy: { state: true },
   };
   declare keys: ApiKeyView[] | undefined;
   declare clients: OAuthClientView[] | undefined;
@@ -45,6 +57,10 @@ export class AccessView extends ReloadingView {
    * revoke's, a failed one's): ticking the boxes anew would undo a user's choice, or a click landing as it renders.
    */
   declare startingScopes: ReadonlySet<string> | undefined;
+  /** The revoke being confirmed; its dialog stays open until it is done, and says there why when it fails. */
+  declare revoking: Revocation | undefined;
+  declare revokeError: string;
+  declare revokeBusy: boolean;
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     this.startingScopes ??= this.scopesForNextKey();
@@ -114,24 +130,54 @@ export class AccessView extends ReloadingView {
     this.dispatchEvent(new CustomEvent('sign-in', { detail: this.created!.key, bubbles: true }));
   }
 
-  private async revoke(key: ApiKeyView): Promise<void> {
-    if (!window.confirm(`Revoke the key “${key.name}”? Clients using it stop working at once.`)) return;
-    await this.act(() => this.api.revokeKey(key.id));
+  private askToRevokeKey(key: ApiKeyView): void {
+    this.revoking = {
+      heading: 'Revoke this key?',
+      text: `${key.name} (${key.prefix}…)`,
+      detail: 'Clients using it stop working at once. A revoked key cannot be used again.',
+      revoke: () => this.api.revokeKey(key.id),
+    };
   }
 
-  private async revokeClient(client: OAuthClientView): Promise<void> {
-    const name = client.client_name ?? client.client_id;
-    if (!window.confirm(`Cut off “${name}”? Its tokens stop working; it must be approved again.`)) return;
-    await this.act(() => this.api.revokeOAuthClient(client.client_id));
+  private askToRevokeClient(client: OAuthClientView): void {
+    this.revoking = {
+      heading: 'Cut off this connector?',
+      text: client.client_name ?? client.client_id,
+      detail: 'Its tokens stop working at once; it must be approved again.',
+      revoke: () => this.api.revokeOAuthClient(client.client_id),
+    };
   }
 
-  private async act(action: () => Promise<unknown>): Promise<void> {
+  private async confirmRevoke(): Promise<void> {
+    this.revokeBusy = true;
     try {
-      await action();
-      await this.reload();
+      await this.revoking!.revoke();
     } catch (error) {
-      this.error = errorText(error);
+      this.revokeError = `Not revoked: ${errorText(error)}`;
+      return;
+    } finally {
+      this.revokeBusy = false;
     }
+    this.closeRevoke();
+    await this.reload();
+  }
+
+  private closeRevoke(): void {
+    this.revoking = undefined;
+    this.revokeError = '';
+  }
+
+  private renderRevokeDialog(revocation: Revocation) {
+    return html`<confirm-dialog
+      .heading=${revocation.heading}
+      .text=${revocation.text}
+      .detail=${revocation.detail}
+      .confirmLabel=${'Revoke'}
+      .error=${this.revokeError}
+      .busy=${this.revokeBusy}
+      @confirm=${() => this.confirmRevoke()}
+      @cancel=${() => this.closeRevoke()}
+    ></confirm-dialog>`;
   }
 
   private renderKey(key: ApiKeyView) {
@@ -149,7 +195,7 @@ export class AccessView extends ReloadingView {
       ${
         key.revoked_at
           ? nothing
-          : html`<button class="danger" @click=${() => this.revoke(key)} aria-label="Revoke ${key.name}">
+          : html`<button class="danger" @click=${() => this.askToRevokeKey(key)} aria-label="Revoke ${key.name}">
               Revoke
             </button>`
       }
@@ -258,7 +304,7 @@ export class AccessView extends ReloadingView {
                               >${client.active_tokens} live token(s) ·
                               ${client.namespaces.join(', ') || 'no grant'}</span
                             >
-                            <button class="danger" @click=${() => this.revokeClient(client)}>Revoke</button>
+                            <button class="danger" @click=${() => this.askToRevokeClient(client)}>Revoke</button>
                           </li>`,
                       )}
                     </ul>`
@@ -266,6 +312,7 @@ export class AccessView extends ReloadingView {
             </div>`
       }
       <audit-log .api=${this.api} .changes=${this.changes}></audit-log>
+      ${this.revoking ? this.renderRevokeDialog(this.revoking) : nothing}
     </section>`;
   }
 }

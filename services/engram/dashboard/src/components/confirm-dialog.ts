@@ -1,4 +1,5 @@
 import { html, LitElement, nothing } from 'lit';
+import { keepTabWithin } from './keep-tab-within';
 import { ReturnFocus } from './return-focus';
 
 /**
@@ -49,7 +50,12 @@ export class ConfirmDialog extends LitElement {
   }
 
   override render() {
-    return html`<dialog role="alertdialog" aria-labelledby="confirm-title" @cancel=${() => this.emit('cancel')}>
+    return html`<dialog
+      role="alertdialog"
+      aria-labelledby="confirm-title"
+      @cancel=${() => this.emit('cancel')}
+      @keydown=${keepTabWithin}
+    >
       <h2 id="confirm-title">${this.heading}</h2>
       <blockquote>${this.text}</blockquote>
       ${this.detail ? html`<p>${this.detail}</p>` : nothing}

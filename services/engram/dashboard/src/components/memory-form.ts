@@ -1,9 +1,10 @@
 import { html, LitElement, nothing } from 'lit';
 import { MemoryDraft, MemoryView } from '../api';
 import { parseTags } from '../format';
+import { keepTabWithin } from './keep-tab-within';
 import { ReturnFocus } from './return-focus';
 
-/** Create or edit dialog: content, tags, type. A modal <dialog> traps focus and closes on Escape. */
+/** Create or edit dialog: content, tags, type. Modal: the focus stays in it (keepTabWithin); Escape closes it. */
 export class MemoryForm extends LitElement {
   static override properties = { memory: { attribute: false }, error: {}, busy: {} };
   declare memory: MemoryView | undefined;
@@ -48,7 +49,7 @@ export class MemoryForm extends LitElement {
   override render() {
     const memory = this.memory;
     const title = memory ? 'Edit memory' : 'New memory';
-    return html`<dialog aria-labelledby="memory-form-title" @cancel=${this.cancel}>
+    return html`<dialog aria-labelledby="memory-form-title" @cancel=${this.cancel} @keydown=${keepTabWithin}>
       <form @submit=${this.submit}>
         <h2 id="memory-form-title">${title}</h2>
         <label for="memory-content">Content</label>
