@@ -99,6 +99,27 @@ describe('the dashboard keeps what a list was asked for through Back, Forward an
     );
   });
 
+  it('runs a search whose address names no mode or result count the form offers with the defaults, and corrects the address', async () => {
+    const form = page.getByRole('search');
+    await nav('Trash').click();
+    await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
+    await page.evaluate(`location.hash = '#/search?query=boiler&mode=fuzzy&limit=7&tags=home'`);
+    await page.waitForURL((url) => url.hash === '#/search?query=boiler&tags=home');
+    await page.locator('search-view .memory-list').waitFor();
+    assert.deepEqual(
+      [await form.getByLabel('Query').inputValue(), await form.getByLabel('Mode').inputValue()],
+      ['boiler', 'hybrid'],
+    );
+    assert.equal(await form.getByLabel('Results').inputValue(), '10');
+    assert.equal(await page.locator('search-view .error').count(), 0);
+    const shown = await shownContents();
+    assert.ok(shown.includes('The boiler manual is in the garage'), JSON.stringify(shown));
+    assert.ok(!shown.includes('The VPN certificate expires in May'), 'the tags kept apply');
+    // Replaced, not kept in the history: Back leaves for the view before it.
+    await page.goBack();
+    await page.waitForURL((url) => url.hash === '#/trash');
+  });
+
   it('offers "Skip to main content" as the first stop of Tab, shown when focused, which focuses the panel and keeps the address', async () => {
     await nav('Trash').click();
     await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();

@@ -4,12 +4,32 @@ import { keepInAddress } from '../address-query';
 import { parseTags } from '../format';
 import { ReloadingView } from './reloading-view';
 
+const MODES = [
+  { value: 'hybrid', label: 'Hybrid' },
+  { value: 'semantic', label: 'Semantic' },
+  { value: 'keyword', label: 'Keyword' },
+];
+const LIMITS = ['10', '25', '50'];
+/** The fields chosen from a list, and what each may be; the first is the default. */
+const CHOICES: Record<string, string[]> = { mode: MODES.map((mode) => mode.value), limit: LIMITS };
+
+/**
+ * Drops a listed field whose value is none of its choices (an address mistyped, or from an older version): the
+ * search runs with the default, which the form shows, rather than asking the server for what it refuses.
+ * True when one was dropped.
+ */
+function dropUnknownChoices(fields: URLSearchParams): boolean {
+  const unknown = Object.keys(CHOICES).filter((name) => fields.has(name) && !CHOICES[name].includes(fields.get(name)!));
+  for (const name of unknown) fields.delete(name);
+  return unknown.length > 0;
+}
+
 /** The API's search request for the form's fields (tags comma-separated, as typed). */
 function searchRequest(fields: URLSearchParams): Record<string, unknown> {
   const request: Record<string, unknown> = {
     query: fields.get('query'),
-    mode: fields.get('mode') ?? 'hybrid',
-    limit: Number(fields.get('limit') ?? 10),
+    mode: fields.get('mode') ?? CHOICES.mode[0],
+    limit: Number(fields.get('limit') ?? CHOICES.limit[0]),
   };
   const tags = parseTags(fields.get('tags') ?? '');
   if (tags.length > 0) request.tags = tags;
@@ -64,9 +84,15 @@ export class SearchView extends ReloadingView {
     this.hits = undefined;
   }
 
-  /** Back, Forward or a reload brought a search in the address: it is run again as it was submitted. */
+  /**
+   * Back, Forward or a reload brought a search in the address: it is run again as it was submitted, but for a
+   * mode or result count the form has no choice for, which gives way to the default in the address too.
+   */
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('address')) this.show(new URLSearchParams(this.address));
+    if (!changed.has('address')) return;
+    const fields = new URLSearchParams(this.address);
+    if (dropUnknownChoices(fields)) keepInAddress('search', fields);
+    this.show(fields);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -106,6 +132,11 @@ export class SearchView extends ReloadingView {
     if (!this.request) this.hits = undefined;
   }
 
+  /** The choice shown for a listed field (set on each option: the list is rendered after the select's own value). */
+  private chosen(name: keyof typeof CHOICES): string {
+    return this.fields.get(name) ?? CHOICES[name][0];
+  }
+
   private belowFloorNote() {
     if (!this.belowFloor || !this.request?.min_score) return nothing;
     const matches = this.belowFloor === 1 ? '1 weaker match' : `${this.belowFloor} weaker matches`;
@@ -132,10 +163,13 @@ export class SearchView extends ReloadingView {
         /></label>
         <label
           >Mode
-          <select name="mode" .value=${this.fields.get('mode') ?? 'hybrid'}>
-            <option value="hybrid">Hybrid</option>
-            <option value="semantic">Semantic</option>
-            <option value="keyword">Keyword</option>
+          <select name="mode">
+            ${MODES.map(
+              (mode) =>
+                html`<option value=${mode.value} .selected=${this.chosen('mode') === mode.value}>
+                  ${mode.label}
+                </option>`,
+            )}
           </select></label
         >
         <label>Tags <input name="tags" placeholder="work, decision" .value=${this.fields.get('tags') ?? ''} /></label>
@@ -163,10 +197,8 @@ export class SearchView extends ReloadingView {
         /></label>
         <label
           >Results
-          <select name="limit" .value=${this.fields.get('limit') ?? '10'}>
-            <option>10</option>
-            <option>25</option>
-            <option>50</option>
+          <select name="limit">
+            ${LIMITS.map((limit) => html`<option .selected=${this.chosen('limit') === limit}>${limit}</option>`)}
           </select></label
         >
         <button type="submit" class="primary" ?disabled=${!floorKnown}>Search</button>
