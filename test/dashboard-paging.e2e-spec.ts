@@ -228,6 +228,48 @@ for (const storage of e2eStorages()) {
       await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3');
     });
 
+    it('keeps the page in the address for a reload or a link, reached by cursor; a page that is none opens the first, one past the end the last, the address corrected', async () => {
+      const hashIs = (hash: string) => page.waitForURL((url) => url.hash === hash);
+      await pagerButton('Next').click();
+      const second = await shown('Paging note', 'Memories 21–40 of 45', 'Page 2 of 3');
+      await hashIs('#/memories?page=2');
+      await page.reload();
+      assert.deepEqual(await shown('Paging note', 'Memories 21–40 of 45', 'Page 2 of 3'), second, 'after a reload');
+      assert.equal(cursorSent(MEMORIES), await nextCursorOfFirstPage(MEMORIES), 'reached by cursor');
+      await assertEnds(true, true);
+      await pagerButton('Previous').click();
+      await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3');
+      await hashIs('#/memories');
+
+      await page.evaluate(`location.hash = '#/memories?tag=odd&page=2'`);
+      assert.deepEqual(await shown('Paging note', 'Memories 21–23 of 23', 'Page 2 of 2'), [5, 3, 1], 'a link');
+      assert.equal(await page.getByLabel('Tag').inputValue(), 'odd');
+      await pagerButton('Previous').click();
+      await shown('Paging note', 'Memories 1–20 of 23', 'Page 1 of 2');
+      await hashIs('#/memories?tag=odd');
+
+      const firstPage = ['#/memories', 'Memories 1–20 of 45', 'Page 1 of 3'];
+      for (const [wrong, [corrected, range, pageLabel]] of [
+        ['page=0', firstPage],
+        ['page=two', firstPage],
+        ['page=-2', firstPage],
+        ['page=1.5', firstPage],
+        ['page=99999999999', firstPage],
+        ['page=9', ['#/memories?page=3', 'Memories 41–45 of 45', 'Page 3 of 3']],
+      ] as const) {
+        await nav('Trash').click();
+        await page.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
+        await page.evaluate(`location.hash = '#/memories?${wrong}'`);
+        await shown('Paging note', range, pageLabel);
+        await hashIs(corrected);
+        // Replaced, not kept in the history: Back leaves for the view before it.
+        await page.goBack();
+        await hashIs('#/trash');
+      }
+      await nav('Memories').click();
+      await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3');
+    });
+
     it('stays on the page when one of its memories is deleted, and goes back a page when its last one is', async () => {
       const card = (n: number) => page.locator('memory-card', { hasText: note('Paging note', n) });
       const deleteInDashboard = async (n: number) => {

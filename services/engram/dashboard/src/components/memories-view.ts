@@ -7,6 +7,15 @@ import { pager } from './pager';
 import { ReloadingView } from './reloading-view';
 
 const PAGE_SIZE = 20;
+/** The most pages an address may name: the server's own bound on a page number. */
+const MAX_PAGE = 1_000_000;
+
+/** The page an address names (`page=3`); 1 without one, and for one that is no page number (`0`, `two`, `1.5`). */
+function pageFromAddress(value: string | null): number {
+  if (value === null || !/^[1-9][0-9]*$/.test(value)) return 1;
+  const page = Number(value);
+  return page <= MAX_PAGE ? page : 1;
+}
 
 /** Browse: newest first, filtered by tag and type, a page at a time by cursor; the list follows live changes. */
 export class MemoriesView extends ReloadingView {
@@ -20,7 +29,10 @@ export class MemoriesView extends ReloadingView {
     types: { state: true },
     restartNote: { state: true },
   };
-  /** The filters kept in the address (`#/memories?tag=…&type=…`), so Back, Forward and a reload keep them. */
+  /**
+   * The filters and the page kept in the address (`#/memories?tag=…&type=…&page=3`), so Back, Forward, a reload
+   * and a shared link keep them.
+   */
   declare address: string;
   declare data: MemoryPage | undefined;
   declare tag: string;
@@ -30,6 +42,8 @@ export class MemoriesView extends ReloadingView {
   /** Why the list went back to its first page on its own (the server refused a cursor); cleared by paging. */
   declare restartNote: string;
   private readonly trail = new CursorTrail();
+  /** The page the address asked for, walked to from the first by cursor; 1 once there (or at the last page). */
+  private wantedPage = 1;
 
   constructor() {
     super();
@@ -42,6 +56,7 @@ export class MemoriesView extends ReloadingView {
   }
 
   protected async load(): Promise<void> {
+    await this.walkToWantedPage();
     let query = this.query(this.trail.cursor);
     const [followed, tags, types] = await Promise.all([
       this.trail.follow((cursor) => this.api.list((query = this.query(cursor)))),
@@ -55,6 +70,24 @@ export class MemoriesView extends ReloadingView {
     this.data = data;
     this.tags = tags.tags.map((entry) => entry.tag);
     this.types = types.types.map((entry) => entry.memory_type);
+    // The page shown is the one the address names: the one asked for, or where paging or the server led.
+    if (this.isConnected) keepInAddress('memories', this.filtersWithPage(this.trail.page));
+  }
+
+  /**
+   * Next after Next, from the first page, to the page the address named, as a person would (a cursor leads
+   * only forward, and the list never asks for a page by number); it stops at the last page if the list is
+   * shorter, and gives up when a filter is chosen meanwhile (it starts again from the first page).
+   */
+  private async walkToWantedPage(): Promise<void> {
+    const filters = this.filtersWithPage(1).toString();
+    while (this.trail.page < this.wantedPage) {
+      const page = await this.api.list(this.query(this.trail.cursor));
+      if (this.filtersWithPage(1).toString() !== filters) return;
+      if (page.next_cursor === null) break;
+      this.trail.forward(page.next_cursor);
+    }
+    this.wantedPage = 1;
   }
 
   protected override clearResults(): void {
@@ -70,13 +103,24 @@ export class MemoriesView extends ReloadingView {
     return query;
   }
 
-  /** The filters the address brought (Back, Forward, a reload), from the first page. */
+  /** The filters and the page the address brought (Back, Forward, a reload, a link); a page that is none is the first. */
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (!changed.has('address')) return;
     const filters = new URLSearchParams(this.address);
     this.tag = filters.get('tag') ?? '';
     this.type = filters.get('type') ?? '';
     this.trail.restart();
+    this.wantedPage = pageFromAddress(filters.get('page'));
+    if (filters.has('page') && this.wantedPage === 1) keepInAddress('memories', this.filtersWithPage(1));
+  }
+
+  /** What the address keeps: the filters chosen and the page, when past the first. */
+  private filtersWithPage(page: number): URLSearchParams {
+    const kept = new URLSearchParams();
+    if (this.tag) kept.set('tag', this.tag);
+    if (this.type) kept.set('type', this.type);
+    if (page > 1) kept.set('page', String(page));
+    return kept;
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -88,11 +132,9 @@ export class MemoriesView extends ReloadingView {
     const select = event.target as HTMLSelectElement;
     if (select.name === 'tag') this.tag = select.value;
     else this.type = select.value;
-    const filters = new URLSearchParams();
-    if (this.tag) filters.set('tag', this.tag);
-    if (this.type) filters.set('type', this.type);
-    keepInAddress('memories', filters);
+    keepInAddress('memories', this.filtersWithPage(1));
     this.trail.restart();
+    this.wantedPage = 1;
     this.restartNote = '';
     void this.reload();
   }
