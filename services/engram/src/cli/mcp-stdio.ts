@@ -34,10 +34,13 @@ export async function runMcpStdio(config: AppConfig): Promise<number> {
       if (era === 'modern') {
         // The entry also builds a modern instance for a discovery probe and drops it unconnected when the
         // client falls back to 2025: that one's first failed send unsubscribes it.
-        const stop = feed.subscribe((event) => {
-          if (event.kind !== 'resource_updated') return;
-          server.server.sendResourceUpdated({ uri: event.uri }).catch(() => stop());
-        });
+        const stop = feed.subscribe(
+          (event) => {
+            if (event.kind === 'resource_updated') server.server.sendResourceUpdated({ uri: event.uri }).catch(stop);
+            if (event.kind === 'resources_list_changed') server.server.sendResourceListChanged().catch(stop);
+          },
+          () => transport.listens.uris(),
+        );
         server.server.onclose = stop;
       }
       return server;

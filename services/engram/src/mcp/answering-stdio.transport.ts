@@ -2,8 +2,10 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import type { JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
 import { isJSONRPCErrorResponse, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import { requestIdKey } from './mcp-call';
 import { invalidParamsAnswer, invalidParamsOf } from './mcp-request-params';
 import { DEFAULT_STDIO_LINE_BYTES, StdioLineGuard } from './stdio-line-guard';
+import { StdioListens } from './stdio-listens';
 
 type RequestId = string | number;
 
@@ -19,6 +21,8 @@ export class AnsweringStdioTransport implements Transport {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   /** Resolves once the connection is over (input ended and everything answered, or closed). */
   readonly closed: Promise<void>;
+  /** The connection's listen subscriptions, which the resource feed names when events were lost. */
+  readonly listens = new StdioListens();
 
   private readonly inner: StdioServerTransport;
   private readonly gate = new PassThrough();
@@ -41,6 +45,7 @@ export class AnsweringStdioTransport implements Transport {
   async start(): Promise<void> {
     this.inner.onmessage = (message) => {
       this.noteInbound(message);
+      this.listens.noteInbound(message);
       // Answered here, as at /mcp: the SDK would call such params an Internal error (mcp-request-params.ts).
       const problem = invalidParamsOf(message);
       if (problem === undefined) this.onmessage?.(message);
@@ -62,8 +67,9 @@ export class AnsweringStdioTransport implements Transport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     await this.inner.send(message);
+    this.listens.noteOutbound(message);
     if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id !== undefined) {
-      this.unanswered.delete(keyOf(message.id));
+      this.unanswered.delete(requestIdKey(message.id));
       this.endWhenAnswered();
     }
   }
@@ -77,17 +83,17 @@ export class AnsweringStdioTransport implements Transport {
   /** Answered before end of input is let through: each refused request counts as unanswered until then. */
   private answerHere(answers: JSONRPCMessage[]): void {
     for (const answer of answers) {
-      if ('id' in answer && answer.id !== null && answer.id !== undefined) this.unanswered.add(keyOf(answer.id));
+      if ('id' in answer && answer.id !== null && answer.id !== undefined) this.unanswered.add(requestIdKey(answer.id));
       void this.send(answer).catch((error) => this.onerror?.(error));
     }
   }
 
   private noteInbound(message: JSONRPCMessage): void {
     if (!('method' in message)) return;
-    if ('id' in message) this.unanswered.add(keyOf(message.id));
+    if ('id' in message) this.unanswered.add(requestIdKey(message.id));
     else if (message.method === 'notifications/cancelled') {
       const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
-      if (requestId !== undefined) this.unanswered.delete(keyOf(requestId));
+      if (requestId !== undefined) this.unanswered.delete(requestIdKey(requestId));
       this.endWhenAnswered();
     }
   }
@@ -95,8 +101,4 @@ export class AnsweringStdioTransport implements Transport {
   private endWhenAnswered(): void {
     if (this.inputEnded && this.unanswered.size === 0 && !this.gate.writableEnded) this.gate.end();
   }
-}
-
-function keyOf(id: RequestId): string {
-  return JSON.stringify(id);
 }

@@ -36,3 +36,8 @@ export function mcpCallOf(body: unknown): McpCall | undefined {
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** A JSON-RPC id as a map key: the number 1 and the string "1" are different requests. */
+export function requestIdKey(id: string | number): string {
+  return JSON.stringify(id);
+}

@@ -130,8 +130,9 @@ export class McpCatalog {
         capabilities: {
           tools: { listChanged: false },
           // Resource updates reach 2026-07-28 clients through subscriptions/listen; a 2025-era client
-          // served per request has no stream to receive them on.
-          resources: era === 'modern' ? { subscribe: true, listChanged: false } : { listChanged: false },
+          // served per request has no stream to receive them on. The list itself never changes: a
+          // list_changed is sent only where events were lost, so that a client re-reads what it holds.
+          resources: era === 'modern' ? { subscribe: true, listChanged: true } : { listChanged: false },
         },
         instructions: INSTRUCTIONS,
       },

@@ -17,7 +17,7 @@ import { credentialKey } from './mcp-caller';
 import { McpCancellations } from './mcp-cancellations';
 import { McpCatalog } from './mcp-catalog';
 import { invalidParamsAnswer, invalidParamsOf } from './mcp-request-params';
-import { McpResourceFeed } from './mcp-resource-feed';
+import { listenedResourceUris, McpResourceFeed } from './mcp-resource-feed';
 import { stepUpAuthInfo } from './mcp-scope';
 import { mcpNodeSdk, mcpServerSdk } from './mcp-sdk';
 
@@ -98,7 +98,8 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     if (call) this.metrics.mcpRequests.inc({ era: call.era });
     if (refusedParams(request.body, reply)) return;
     if (call?.era === 'legacy' && call.method === 'notifications/cancelled') return this.cancel(call, reply);
-    if (call?.method === 'subscriptions/listen' && call.id !== undefined) return this.listen(call.id, request, reply);
+    if (call?.method === 'subscriptions/listen' && call.id !== undefined)
+      return this.listen(call.id, call.params, request, reply);
     await this.handOver(request, reply);
   }
 
@@ -134,8 +135,16 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     void reply.code(202).send();
   }
 
-  /** A long-lived stream: one credential may hold only a few, so it cannot take the server's whole share. */
-  private async listen(id: string | number, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /**
+   * A long-lived stream: one credential may hold only a few, so it cannot take the server's whole share. The
+   * feed is told the resources it names, which it announces again where events were lost.
+   */
+  private async listen(
+    id: string | number,
+    params: McpCall['params'],
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
     const caller = credentialKey();
     const open = this.openStreams.get(caller) ?? 0;
     if (open >= this.streamsPerCredential) {
@@ -148,7 +157,7 @@ export class McpHttpEndpoint implements BeforeApplicationShutdown {
     reply.raw.once('close', () => this.countStream(caller, -1));
     // The SDK writes the stream: a refused credential's stream is cut, and the client's reconnect gets 401.
     this.watch.watch(reply.raw, () => reply.raw.destroy());
-    await this.handOver(request, reply);
+    await this.feed.whileOpening(listenedResourceUris(params), () => this.handOver(request, reply));
   }
 
   private countStream(caller: string, change: number): void {

@@ -121,3 +121,41 @@ export function textOf(result: { content: { type: string; text?: string }[] }): 
     .map((item) => item.text)
     .join('\n');
 }
+
+/** A change notification a listen subscription delivered: its method, and the URI of a resource update. */
+export interface ChangeNote {
+  method: string;
+  uri?: string;
+}
+
+/** A 2026-07-28 client's open `subscriptions/listen` subscription and every change it has delivered, in order. */
+export interface ResourceListener {
+  notes: ChangeNote[];
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a listen subscription on a v2-modern `connected` client for `filter` (the SDK's own `listen()`),
+ * collecting the resource change notifications it delivers; close ends the subscription and the client.
+ */
+export async function listenForResourceChanges(
+  connected: ConnectedClient,
+  filter: { resourcesListChanged?: boolean; resourceSubscriptions?: string[] },
+): Promise<ResourceListener> {
+  const client = connected.client as ModernClient;
+  const notes: ChangeNote[] = [];
+  client.setNotificationHandler('notifications/resources/updated', ({ params }) => {
+    notes.push({ method: 'notifications/resources/updated', uri: params.uri });
+  });
+  client.setNotificationHandler('notifications/resources/list_changed', () => {
+    notes.push({ method: 'notifications/resources/list_changed' });
+  });
+  const subscription = await client.listen(filter);
+  return {
+    notes,
+    async close() {
+      await subscription.close();
+      await client.close();
+    },
+  };
+}
