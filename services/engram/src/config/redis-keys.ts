@@ -69,7 +69,10 @@ export class RedisKeys {
     return `${this.prefix}:events:kept`;
   }
 
-  /** Namespaces whose window was dropped whole, scored by the newest id it held. */
+  /**
+   * Namespaces whose window was dropped whole, scored by the newest id it held, or which lost events dropped
+   * unpublished, scored by the id told in their stead.
+   */
   get eventsDropped(): string {
     return `${this.prefix}:events:dropped`;
   }
@@ -77,6 +80,14 @@ export class RedisKeys {
   /** The newest id of a dropped window no longer remembered in eventsDropped. */
   get eventsForgotten(): string {
     return `${this.prefix}:events:forgotten`;
+  }
+
+  /**
+   * The newest losses of events dropped unpublished (a relay's queue overflowed while Redis was away), a capped
+   * stream by place, each `i` the id told and `e` its draft: a process cut off from pub/sub catches up on them.
+   */
+  get eventsLosses(): string {
+    return `${this.prefix}:events:losses`;
   }
 
   /** Set while a running job is asked to stop. */

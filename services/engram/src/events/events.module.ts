@@ -32,6 +32,7 @@ import { replayBounds } from './replay-windows';
           const { RedisEventRelay } = await import('./redis-event.relay.js'); // ioredis, only with Redis
           return new RedisEventRelay(config.redis.url, keys, replayBounds(config), {
             legacyChannel: config.events.legacyChannel,
+            metrics,
           });
         }
         if (stores.backend === 'postgres')

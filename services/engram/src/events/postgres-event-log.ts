@@ -1,9 +1,8 @@
 import { PostgresDatabase, Queryable } from '../storage/postgres/postgres.database';
 import { EngramEvent, EventDraft, keptForReplay } from './engram-event';
 import { LastSeen } from './event-cursor';
-import { LostEvents } from './event-relay';
 import { Replay } from './event-ring';
-import { messageParts, parsePlaced, parsePublished, Published } from './published-event';
+import { LogEntry, lossDraft, parseLogEntry, parsePublished, Published } from './published-event';
 import { droppedRemembered, ReplayBounds, SMALLEST_WINDOW, windowCharge } from './replay-windows';
 
 /** The channel every process LISTENs on; PostgreSQL scopes it to the database, so to one store. */
@@ -137,16 +136,6 @@ interface EventRow {
   draft: string;
 }
 
-/** Events dropped unpublished, at their place in the publish order (see LostEvents). */
-export interface PlacedLoss {
-  place: number;
-  lost: LostEvents;
-  event?: undefined;
-}
-
-/** What the table holds at a place: an event, or where events were lost. */
-export type LogEntry = Published | PlacedLoss;
-
 /**
  * The events tables (PostgreSQL migration 34): every event in the publish order (and every loss of events
  * a relay dropped unpublished, in their place), each namespace's capped replay window within it, and what
@@ -182,13 +171,7 @@ export class PostgresEventLog {
    * know no losses skip it as malformed. Run in a transaction, as `append`.
    */
   async appendLoss(tx: Queryable, namespace: string, count: number, nowMicros: number): Promise<void> {
-    const { id, pruned } = await this.takeTurn(
-      tx,
-      namespace,
-      nowMicros,
-      false,
-      JSON.stringify({ lost: count, namespace }),
-    );
+    const { id, pruned } = await this.takeTurn(tx, namespace, nowMicros, false, lossDraft(namespace, count));
     await tx.query(PRUNE, pruned);
     await tx.query(REMEMBER_LOSS, [namespace, id]);
     await tx.query(FORGET_DROPPED, [droppedRemembered(this.bounds)]);
@@ -199,7 +182,7 @@ export class PostgresEventLog {
     const rows = await q.query<EventRow>('SELECT place, id, draft FROM events WHERE place > $1 ORDER BY place', [
       afterPlace,
     ]);
-    return rows.flatMap((row) => parseEntry(String(row.place), String(row.id), row.draft) ?? []);
+    return rows.flatMap((row) => parseLogEntry(String(row.place), String(row.id), row.draft) ?? []);
   }
 
   async lastPlace(q: Queryable): Promise<number> {
@@ -263,22 +246,4 @@ export class PostgresEventLog {
 
 function published(rows: EventRow[]): Published[] {
   return rows.flatMap((row) => parsePublished(String(row.place), String(row.id), row.draft) ?? []);
-}
-
-/** A notification's message (`<place> <id> <draft>`, see APPEND): an event or a loss; undefined when malformed. */
-export function parseLogMessage(message: string): LogEntry | undefined {
-  const parts = messageParts(message);
-  return parts && parseEntry(...parts);
-}
-
-function parseEntry(place: string, id: string, json: string): LogEntry | undefined {
-  return parsePublished(place, id, json) ?? parseLoss(place, id, json);
-}
-
-/** A loss's draft: `{lost, namespace}` (see appendLoss). */
-function parseLoss(place: string, id: string, json: string): PlacedLoss | undefined {
-  const entry = parsePlaced(place, id, json);
-  const { lost: count, namespace } = (entry?.body ?? {}) as { lost?: unknown; namespace?: unknown };
-  if (!entry || !Number.isSafeInteger(count) || typeof namespace !== 'string') return undefined;
-  return { place: entry.place, lost: { namespace, id: entry.id, count: count as number } };
 }

@@ -10,27 +10,15 @@ import { EngramEvent, EventDraft } from './engram-event';
 import { LastSeen } from './event-cursor';
 import { EventListener, EventRelay, LossListener } from './event-relay';
 import { Replay } from './event-ring';
-import { EVENTS_CHANNEL, LogEntry, parseLogMessage, PostgresEventLog } from './postgres-event-log';
+import { EVENTS_CHANNEL, PostgresEventLog } from './postgres-event-log';
+import { LogEntry, parseLogMessage } from './published-event';
 import { ReplayBounds } from './replay-windows';
+import { SEND_QUEUE_LIMIT, SendQueue } from './send-queue';
 import { readSharedWindows } from './shared-windows-read';
 
 /** Waits between attempts to reconnect, doubling up to the last. */
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 2000;
-
-/**
- * Sends this process keeps while PostgreSQL does not answer (or commits slower than they come): about 3 MB
- * of preview-sized events, a minute of an outage at 80 events a second. Past it the oldest go, since live
- * events are best-effort and a stream told of the loss reloads; an unbounded queue grew the process's memory
- * by every event published for as long as the outage lasted.
- */
-export const SEND_QUEUE_LIMIT = 5000;
-
-/** A send waiting its turn: the draft, and the publisher's clock when it was sent (the floor of its id). */
-interface QueuedSend {
-  draft: EventDraft;
-  nowMicros: number;
-}
 
 /**
  * A notification: the event or a loss, or only its place when it was too large to carry (then read from
@@ -60,11 +48,8 @@ export class PostgresEventRelay implements EventRelay {
   private listener: EventListener | undefined;
   private onLost: LossListener | undefined;
   /** Sends not yet committed, oldest first, at most the queue limit; `publishing` while a task drains them. */
-  private readonly queue: QueuedSend[] = [];
+  private readonly queue: SendQueue;
   private publishing = false;
-  /** Sends dropped from the queue, by namespace, until their loss is stored in their place. */
-  private readonly dropped = new Map<string, number>();
-  private overflowReported = false;
   private lastDelivered = 0;
   /** Whether the first LISTEN took: later ones catch up from the last place delivered. */
   private following = false;
@@ -81,6 +66,7 @@ export class PostgresEventRelay implements EventRelay {
     private readonly options: PostgresRelayOptions = {},
   ) {
     this.log = new PostgresEventLog(bounds);
+    this.queue = new SendQueue('PostgreSQL', options.queueLimit ?? SEND_QUEUE_LIMIT, options.metrics);
   }
 
   /**
@@ -88,9 +74,8 @@ export class PostgresEventRelay implements EventRelay {
    * the oldest is dropped, and where it would have been every listening process is told of the loss.
    */
   send(draft: EventDraft): void {
-    const { clock = Date.now, queueLimit = SEND_QUEUE_LIMIT } = this.options;
+    const { clock = Date.now } = this.options;
     this.queue.push({ draft, nowMicros: Math.floor(clock()) * 1000 });
-    if (this.queue.length > queueLimit) this.dropOldest(queueLimit);
     this.publishSoon();
   }
 
@@ -136,22 +121,6 @@ export class PostgresEventRelay implements EventRelay {
     await client?.end().catch(() => undefined);
   }
 
-  private dropOldest(queueLimit: number): void {
-    const { draft } = this.queue.shift()!;
-    this.countDrop(draft.namespace, 1);
-    this.options.metrics?.eventsDropped.inc();
-    if (this.overflowReported) return; // one line until the losses are stored, not one per event
-    this.overflowReported = true;
-    this.logger.warn({
-      msg: 'events dropped: too many sends wait for PostgreSQL; the oldest go, and their streams are told',
-      queueLimit,
-    });
-  }
-
-  private countDrop(namespace: string, count: number): void {
-    this.dropped.set(namespace, (this.dropped.get(namespace) ?? 0) + count);
-  }
-
   /** Commits the queue in a task of its own, unless one is under way. */
   private publishSoon(): void {
     if (this.publishing) return;
@@ -159,7 +128,7 @@ export class PostgresEventRelay implements EventRelay {
     this.run((client) => this.publishQueued(client)).catch((error) => {
       // Only a closed relay refuses the task (connecting is retried until then): nothing queued will commit.
       this.publishing = false;
-      const lost = this.queue.splice(0).length;
+      const lost = this.queue.clear();
       this.logger.warn({ msg: 'events not published', count: lost, error: (error as Error).message });
     });
   }
@@ -184,7 +153,7 @@ export class PostgresEventRelay implements EventRelay {
       await this.storeLosses(client);
     } finally {
       this.publishing = false;
-      if (this.queue.length > 0 || this.dropped.size > 0) this.publishSoon();
+      if (this.queue.length > 0 || this.queue.hasLosses) this.publishSoon();
     }
   }
 
@@ -193,20 +162,19 @@ export class PostgresEventRelay implements EventRelay {
    * the losses wait for a new connection.
    */
   private async storeLosses(client: Client): Promise<boolean> {
-    if (this.dropped.size === 0) return true;
-    const losses = [...this.dropped];
-    this.dropped.clear();
+    if (!this.queue.hasLosses) return true;
+    const losses = this.queue.takeLosses();
     const nowMicros = Math.floor((this.options.clock ?? Date.now)()) * 1000;
     try {
       await inTransaction(client, async (tx) => {
         for (const [namespace, count] of losses) await this.log.appendLoss(tx, namespace, count, nowMicros);
       });
     } catch (error) {
-      for (const [namespace, count] of losses) this.countDrop(namespace, count);
+      this.queue.restoreLosses(losses);
       this.dropConnection(error as Error);
       return false;
     }
-    this.overflowReported = false;
+    this.queue.lossesStored();
     return true;
   }
 

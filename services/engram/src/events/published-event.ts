@@ -1,15 +1,10 @@
 import { EngramEvent, EventDraft } from './engram-event';
+import { LostEvents } from './event-relay';
 
 /** An event with its place in the deployment's publish order, which stays between the processes. */
 export interface Published {
   place: number;
   event: EngramEvent;
-}
-
-/** A message of the relays that carry events between processes: `<place> <id> <draft as JSON>`. */
-export function parseMessage(message: string): Published | undefined {
-  const parts = messageParts(message);
-  return parts && parsePublished(...parts);
 }
 
 /** A message's place, id and the JSON after them, as text; undefined when it has fewer parts. */
@@ -19,7 +14,7 @@ export function messageParts(message: string): [place: string, id: string, json:
   return [place, id, message.slice(place.length + id.length + 2)];
 }
 
-/** The message `parseMessage` reads. */
+/** The message of the relays that carry events between processes, which `parseLogMessage` reads. */
 export function publishedMessage(place: number, id: number, draftJson: string): string {
   return `${place} ${id} ${draftJson}`;
 }
@@ -43,4 +38,38 @@ export function parsePlaced(
   } catch {
     return undefined;
   }
+}
+
+/** Events dropped unpublished, at their place in the publish order (see LostEvents). */
+export interface PlacedLoss {
+  place: number;
+  lost: LostEvents;
+  event?: undefined;
+}
+
+/** What a relay carries at a place: an event, or where events were lost. */
+export type LogEntry = Published | PlacedLoss;
+
+/**
+ * A loss's draft: `{lost, namespace}`, without a `type`, so builds that know no losses skip it as malformed.
+ */
+export function lossDraft(namespace: string, count: number): string {
+  return JSON.stringify({ lost: count, namespace });
+}
+
+/** A message `<place> <id> <draft>`: an event or a loss; undefined when malformed. */
+export function parseLogMessage(message: string): LogEntry | undefined {
+  const parts = messageParts(message);
+  return parts && parseLogEntry(...parts);
+}
+
+export function parseLogEntry(place: string, id: string, json: string): LogEntry | undefined {
+  return parsePublished(place, id, json) ?? parseLoss(place, id, json);
+}
+
+function parseLoss(place: string, id: string, json: string): PlacedLoss | undefined {
+  const entry = parsePlaced(place, id, json);
+  const { lost: count, namespace } = (entry?.body ?? {}) as { lost?: unknown; namespace?: unknown };
+  if (!entry || !Number.isSafeInteger(count) || typeof namespace !== 'string') return undefined;
+  return { place: entry.place, lost: { namespace, id: entry.id, count: count as number } };
 }

@@ -6,7 +6,9 @@ import { startTestRedis, TestRedis } from '../testing/redis-server';
 import { EngramEvent } from './engram-event';
 import { seenUpTo } from './event-cursor';
 import { EventBus } from './event-bus';
+import { LostEvents } from './event-relay';
 import { RedisEventRelay } from './redis-event.relay';
+import { EngramMetrics } from '../metrics/engram-metrics';
 import { droppedRemembered, SMALLEST_WINDOW } from './replay-windows';
 
 const KEYS = new RedisKeys('engram-test');
@@ -49,6 +51,43 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A Redis user of its own for one process, whose connections can be cut: `cut` disables the user and ends its
+ * connections, so each reconnection is refused (as Redis being away is, to that process alone), `readmit` lets it in.
+ */
+async function redisUser(url: string, name: string) {
+  const admin = new Redis(url);
+  await admin.acl('SETUSER', name, 'reset', 'on', '>secret', '~*', '&*', '+@all');
+  const { port } = new URL(url);
+  return {
+    url: `redis://${name}:secret@127.0.0.1:${port}`,
+    async cut() {
+      await admin.acl('SETUSER', name, 'off');
+      await admin.client('KILL', 'USER', name);
+    },
+    async readmit() {
+      await admin.acl('SETUSER', name, 'on');
+    },
+    async remove() {
+      await admin.acl('DELUSER', name);
+      admin.disconnect();
+    },
+  };
+}
+
+/** A listening process that also records the losses it is told of. */
+async function listenerOn(url: string, keys: RedisKeys) {
+  const bus = new EventBus(new RedisEventRelay(url, keys, windowsOf(100)));
+  const received: EngramEvent[] = [];
+  const lost: LostEvents[] = [];
+  bus.subscribe(
+    (event) => received.push(event),
+    (loss) => lost.push(loss),
+  );
+  await bus.ready();
+  return { bus, received, lost };
 }
 
 describe('events across processes through Redis pub/sub (real redis-server)', () => {
@@ -364,6 +403,69 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
     } finally {
       admin.disconnect();
       await bus.onApplicationShutdown();
+    }
+  });
+
+  it('keeps at most its queue limit of sends while Redis is away, drops the oldest, and tells every process where once it is back', async () => {
+    const keys = new RedisKeys('engram-lossy');
+    const writerUser = await redisUser(redis.url, 'engram-cut-writer');
+    const lateUser = await redisUser(redis.url, 'engram-late-listener');
+    const live = await listenerOn(redis.url, keys);
+    const late = await listenerOn(lateUser.url, keys);
+    const metrics = new EngramMetrics();
+    const relay = new RedisEventRelay(writerUser.url, keys, windowsOf(100), { queueLimit: 10, metrics });
+    const writer = new EventBus(relay);
+    const names = (events: EngramEvent[]) => events.map((event) => event.payload.n);
+    try {
+      writer.publish('memory_created', { n: 'before the cut' }, 'even');
+      await waitFor(() => live.received.length === 1 && late.received.length === 1);
+      await lateUser.cut();
+      await writerUser.cut();
+      await waitFor(() => relay['publisher'].status !== 'ready');
+      // 25 sends while the writer cannot reach Redis: the oldest 15 (8 even, 7 odd) go.
+      for (let i = 0; i < 25; i++) writer.publish('memory_created', { n: `sent-${i}` }, i % 2 ? 'odd' : 'even');
+      assert.equal(relay.queuedSends, 10, 'the queue holds its limit, not every send');
+      const [{ value: dropped }] = (await metrics.eventsDropped.get()).values;
+      assert.equal(dropped, 15);
+      await writerUser.readmit();
+      await waitFor(() => live.received.length >= 11 && live.lost.length >= 2, 15_000);
+      // The late process was cut off while the losses were published: it catches up on them.
+      await lateUser.readmit();
+      await waitFor(() => late.received.length >= 11 && late.lost.length >= 2, 15_000);
+      writer.publish('memory_created', { n: 'marker' }, 'even');
+      await waitFor(() => live.received.length >= 12 && late.received.length >= 12);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a duplicate would arrive by now
+      const expected = ['before the cut', ...Array.from({ length: 10 }, (_, i) => `sent-${15 + i}`), 'marker'];
+      for (const process of [live, late]) {
+        assert.deepEqual(names(process.received), expected);
+        assert.deepEqual(
+          process.lost.map(({ namespace, count }) => ({ namespace, count })),
+          [
+            { namespace: 'even', count: 8 },
+            { namespace: 'odd', count: 7 },
+          ],
+        );
+      }
+      assert.deepEqual(late.received, live.received, 'the same ids');
+      assert.deepEqual(late.lost, live.lost);
+      const [before, firstOdd, firstEven] = live.received;
+      const [evenLoss, oddLoss] = live.lost;
+      assert.ok(before.id < evenLoss.id && evenLoss.id < firstEven.id, 'the even loss told where it happened');
+      assert.ok(oddLoss.id < firstOdd.id, 'the odd loss before the odd events kept');
+      const fromBefore = await live.bus.history(seenUpTo(before.id, ['even']));
+      assert.equal(fromBefore?.complete, false, 'a replay from before the loss is incomplete');
+      assert.deepEqual(
+        names(fromBefore!.events),
+        ['sent-16', 'sent-18', 'sent-20', 'sent-22', 'sent-24', 'marker'],
+        'and replays what was kept, never the loss itself',
+      );
+      assert.equal((await live.bus.history(seenUpTo(evenLoss.id, ['even'])))?.complete, true);
+    } finally {
+      await writer.onApplicationShutdown();
+      await late.bus.onApplicationShutdown();
+      await live.bus.onApplicationShutdown();
+      await writerUser.remove();
+      await lateUser.remove();
     }
   });
 });

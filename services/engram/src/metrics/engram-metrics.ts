@@ -172,7 +172,7 @@ export class EngramMetrics {
 
   readonly eventsDropped = new Counter({
     name: 'engram_events_dropped_total',
-    help: 'Events this process dropped unpublished: more sends waited for PostgreSQL than the event relay keeps (their streams are told)',
+    help: 'Events this process dropped unpublished: more sends waited for Redis or PostgreSQL than the event relay keeps (their streams are told)',
     registers: [this.registry],
   });
 
