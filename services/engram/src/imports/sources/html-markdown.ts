@@ -1,6 +1,7 @@
 import { NodeHtmlMarkdown } from 'node-html-markdown';
 import { blockQuote, LINE_START_ESCAPE, listItem, tableCell } from './linear-markdown-rules';
 import { table } from './linear-table-rule';
+import { OrderedListNumbering } from './ordered-list-numbering';
 import { wellFormedHtmlPieces } from './well-formed-html';
 
 /**
@@ -12,7 +13,7 @@ import { wellFormedHtmlPieces } from './well-formed-html';
 export function htmlMarkdown(html: string): string | undefined {
   const pieces = wellFormedHtmlPieces(html);
   if (!pieces) return undefined;
-  const converter = linearConverter();
+  const converter = linearConverter(new OrderedListNumbering());
   return pieces
     .map((piece) => converter.translate(piece))
     .filter((markdown) => markdown.trim() !== '')
@@ -20,10 +21,11 @@ export function htmlMarkdown(html: string): string | undefined {
     .trim();
 }
 
-function linearConverter(): NodeHtmlMarkdown {
+/** The converter for one page: its ordered lists are numbered across the page's pieces. */
+function linearConverter(numbering: OrderedListNumbering): NodeHtmlMarkdown {
   const converter = new NodeHtmlMarkdown(
     { lineStartEscape: LINE_START_ESCAPE },
-    { li: listItem, blockquote: blockQuote, table },
+    { li: listItem, ol: numbering.orderedList, blockquote: blockQuote, table },
   );
   // Table cells have their own collections, which the constructor fills from the stock rules.
   converter.tableTranslators.set('th,td', tableCell, true);

@@ -1,3 +1,5 @@
+import { RESERVED_ATTRIBUTE_PREFIX } from './piece-cut-marks';
+
 /** One start or end tag read from an HTML page, its attributes rewritten so that no parser can misread them. */
 export interface HtmlTag {
   name: string;
@@ -43,7 +45,7 @@ export function readTag(html: string, at: number): HtmlTag | NotATag {
     if (html[index] === '/') return { name, closing, attributes, selfClosing: true, end: index + 2 };
     const attribute = readAttribute(html, index);
     if (attribute === 'unended') return 'unended';
-    if (KEPT_ATTRIBUTE_NAME.test(attribute.name)) {
+    if (KEPT_ATTRIBUTE_NAME.test(attribute.name) && !attribute.name.startsWith(RESERVED_ATTRIBUTE_PREFIX)) {
       attributes +=
         attribute.value === undefined
           ? ` ${attribute.name}`

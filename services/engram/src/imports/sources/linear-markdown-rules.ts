@@ -4,6 +4,7 @@ import {
   TranslatorConfig,
   TranslatorConfigFactory,
 } from 'node-html-markdown';
+import { listItemStart } from './ordered-list-numbering';
 
 /*
  * node-html-markdown's own rules, written to cost time in proportion to the text they read. Its stock patterns
@@ -24,15 +25,21 @@ export const LINE_START_ESCAPE: NodeHtmlMarkdownOptions['lineStartEscape'] = [
   '$1$3\\$2$4',
 ];
 
-/** A list item: its marker, then its text with each line break written `  \n` and indented, as the stock one. */
-export const listItem: TranslatorConfigFactory = ({ options, indentLevel, listKind, listItemNumber }) => {
-  const indentation = options.indent.repeat(+(indentLevel || 0));
-  const marker = listKind === 'OL' && listItemNumber !== undefined ? `${listItemNumber}. ` : `${options.bulletMarker} `;
+/**
+ * A list item: its marker (ordered-list-numbering.ts), then its text with each line break written `  \n` and
+ * indented, as the stock one.
+ */
+export const listItem: TranslatorConfigFactory = (context) => {
+  const indentation = context.options.indent.repeat(+(context.indentLevel || 0));
+  const start = listItemStart(context);
   return {
-    prefix: indentation + marker,
+    prefix: indentation + start.marker,
     surroundingNewlines: 1,
-    postprocess: ({ content }) =>
-      isWhiteSpaceOnly(content) ? PostProcessResult.RemoveNode : markLineEnds(breakLines(content.trim(), indentation)),
+    postprocess: ({ content }) => {
+      const written = !isWhiteSpaceOnly(content);
+      start.ended(written);
+      return written ? markLineEnds(breakLines(content.trim(), indentation)) : PostProcessResult.RemoveNode;
+    },
   };
 };
 

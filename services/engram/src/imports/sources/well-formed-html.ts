@@ -9,6 +9,7 @@ import {
   VOID_ELEMENTS,
 } from './html-element-rules';
 import { readTag } from './html-tags';
+import { CONTINUED_ITEM_ATTRIBUTE, CUT_LIST_ATTRIBUTE } from './piece-cut-marks';
 
 /**
  * The converter's cost grows with the square of what it is given (each element re-reads the Markdown written
@@ -31,6 +32,10 @@ const GAP = '<!---->';
 interface OpenElement {
   name: string;
   startTag: string;
+  /** Where its start tag is among the parts of the piece being written: marked there if the piece is cut. */
+  part: number;
+  /** An ordered list's name once a cut falls inside it, written on its start tag in every piece it spans. */
+  cutListId?: number;
 }
 
 /**
@@ -58,6 +63,7 @@ class HtmlRewrite {
   private pieceChars = 0;
   private pieceNodes = 0;
   private tooDeep = false;
+  private listsCut = 0;
 
   constructor(private readonly html: string) {}
 
@@ -128,7 +134,7 @@ class HtmlRewrite {
       this.write(`${startTag}</${name}>`);
       return;
     }
-    this.open.push({ name, startTag });
+    this.open.push({ name, startTag, part: this.parts.length });
     if (SHAPING_ELEMENTS.has(name)) this.shapingOpen += 1;
     if (name === 'pre') this.preformattedOpen += 1;
     if (this.open.length > MAX_HTML_NESTING) this.tooDeep = true;
@@ -181,14 +187,32 @@ class HtmlRewrite {
     // In preformatted text a forced cut waits for a line's end, for at most as long again.
     const forced = past(1) && (this.preformattedOpen === 0 || this.atLineStart || past(2));
     if (!forced && !(besideBlock && this.shapingOpen === 0 && this.pieceChars >= PIECE_CHARS)) return;
-    const reopen = this.open.map(({ name, startTag }) =>
-      startTag.length <= REOPENED_TAG_CHARS ? startTag : `<${name}>`,
-    );
+    const reopen = this.open.map((element) => this.reopenedTag(element));
     for (let index = this.open.length - 1; index >= 0; index -= 1) this.parts.push(`</${this.open[index].name}>`);
     this.finished.push(this.parts.join(''));
     this.parts = reopen;
+    this.open.forEach((element, depth) => (element.part = depth));
     this.pieceChars = 0;
     this.pieceNodes = 0;
+  }
+
+  /**
+   * The start tag that reopens an element in the next piece. The converter numbers an ordered list's items
+   * from 1 in each piece, so an ordered list cut here is named on both sides (its start tag in this piece
+   * marked now) and an item open here is marked as going on, for the converter to count on (ordered-list-
+   * numbering.ts).
+   */
+  private reopenedTag(element: OpenElement): string {
+    const { name, startTag } = element;
+    if (name === 'li') return `<li ${CONTINUED_ITEM_ATTRIBUTE}>`;
+    const reopened = startTag.length <= REOPENED_TAG_CHARS ? startTag : `<${name}>`;
+    if (name !== 'ol') return reopened;
+    const named = (tag: string) => `${tag.slice(0, -1)} ${CUT_LIST_ATTRIBUTE}="${element.cutListId}">`;
+    if (element.cutListId === undefined) {
+      element.cutListId = this.listsCut++;
+      this.parts[element.part] = named(this.parts[element.part]);
+    }
+    return named(reopened);
   }
 
   private writeText(text: string): void {

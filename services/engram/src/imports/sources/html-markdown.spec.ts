@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { htmlMarkdown } from './html-markdown';
+import { wellFormedHtmlPieces } from './well-formed-html';
+
+const ITEMS = 3000;
+
+/** An ordered list long enough to be cut into several pieces, its items numbered in their text. */
+function longOrderedList(item: (number: number) => string, start = ''): string {
+  const items = Array.from({ length: ITEMS }, (_, index) => `<li>${item(index + 1)}</li>`).join('\n');
+  return `<p>Steps:</p><ol${start}>${items}</ol><p>Done.</p>`;
+}
+
+function lines(markdown: string): string[] {
+  return markdown.split('\n').filter((line) => line.trim() !== '');
+}
+
+describe('HTML import: Markdown of a page converted in pieces', () => {
+  it('an ordered list cut between pieces goes on counting where the cut fell', () => {
+    const page = longOrderedList((number) => `item ${number}`);
+    assert.ok(wellFormedHtmlPieces(page)!.length > 2, 'the list is cut more than once');
+    const items = Array.from({ length: ITEMS }, (_, index) => `${index + 1}. item ${index + 1}`);
+    assert.deepEqual(lines(htmlMarkdown(page)!), ['Steps:', ...items, 'Done.']);
+
+    const fromHundred = lines(htmlMarkdown(longOrderedList((number) => `item ${number}`, ' start="100"'))!);
+    assert.deepEqual(
+      fromHundred.slice(1, -1),
+      items.map((line, index) => line.replace(/^\d+/, `${index + 100}`)),
+    );
+  });
+
+  it('an item cut in two goes on under its own number, and an item left empty by a cut takes none', () => {
+    // Cuts fall at the next tag: inside an item (before its <b>), or right after an item's start tag (its
+    // part before the cut holds no text and is left out).
+    for (const item of [(n: number) => `item <b>${n}</b>`, (n: number) => `<a href="#${n}">${n}</a><br>`]) {
+      const page = longOrderedList(item);
+      assert.ok(wellFormedHtmlPieces(page)!.length > 2, 'the list is cut more than once');
+      const markdown = lines(htmlMarkdown(page)!).slice(1, -1);
+      const numbers = markdown.filter((line) => /^\d+\. /.test(line)).map((line) => Number(line.split('.')[0]));
+      assert.deepEqual(
+        numbers,
+        Array.from({ length: ITEMS }, (_, index) => index + 1),
+      );
+      // The part of an item after a cut is indented under it, as a paragraph of the same item.
+      markdown.forEach((line, index) => {
+        if (/^\d+\. /.test(line)) return;
+        const number = markdown[index - 1].split('.')[0];
+        assert.equal(line, `${' '.repeat(`${number}. `.length)}**${number}**`, markdown[index - 1]);
+      });
+    }
+  });
+
+  it("an ordered list's start attribute sets its first number, as a browser reads it", () => {
+    const cases: [string, string][] = [
+      ['<ol start="7"><li>a</li><li>b</li></ol>', '7. a\n8. b'],
+      ['<ol start="0"><li>a</li><li> </li><li>b</li></ol>', '0. a\n1. b'],
+      ['<ol start=" +3rd"><li>a</li></ol>', '3. a'],
+      [
+        '<ol start="-2"><li>a</li></ol><ol start="1000000000"><li>b</li></ol><ol start="x"><li>c</li></ol>',
+        '1. a\n1. b\n1. c',
+      ],
+      ['<ol start="4"><li>a<ol><li>x</li><li>y</li></ol></li><li>b</li></ol>', '4. a\n  1. x\n  2. y\n5. b'],
+      ['<ul><li>a</li></ul><ol start="2"><li>b<ul><li>c</li></ul></li></ol>', '* a\n2. b\n  * c'],
+    ];
+    for (const [html, markdown] of cases) assert.equal(htmlMarkdown(html), markdown, html);
+  });
+
+  it("a page's own attributes cannot pass for the marks a cut leaves", () => {
+    const forged = '<ol data-engram-list="0"><li>a</li><li>b</li></ol><ol data-engram-list="0">';
+    assert.deepEqual(wellFormedHtmlPieces(`${forged}<li data-engram-continued>c</ol>`), [
+      '<ol><li>a</li><li>b</li></ol><ol><li>c</li></ol>',
+    ]);
+  });
+});
