@@ -71,4 +71,33 @@ describe('HTML import: Markdown of a page converted in pieces', () => {
       '<ol><li>a</li><li>b</li></ol><ol><li>c</li></ol>',
     ]);
   });
+
+  it('a table with one huge cell over many rows gives Markdown in proportion to the page, still a table', () => {
+    // node-html-markdown pads every cell to its column's widest: a 60 KB cell over 200 rows made 9.5 MB.
+    const table = (rows: number, hugeChars: number) => {
+      const huge = `<tr><td>name 0</td><td>${'word '.repeat(hugeChars / 5)}</td></tr>`;
+      const small = Array.from({ length: rows }, (_, row) => `<tr><td>name ${row + 1}</td><td>v</td></tr>`);
+      return `<table><tr><th>Name</th><th>Value</th></tr>${huge}${small.join('')}</table>`;
+    };
+    const page = table(200, 50_000);
+    const markdown = htmlMarkdown(page)!;
+    assert.equal(markdown.split('\n').length, 203, 'one table: a header, its separator and 201 rows');
+    assert.ok(markdown.length < page.length, `${markdown.length} characters of Markdown from ${page.length}`);
+    const [header, separator, first, second] = markdown.split('\n');
+    // The names stay padded to their widest; the column of the huge cell is not padded.
+    assert.equal(header, '| Name     | Value |');
+    assert.equal(separator, '| -------- | --- |');
+    assert.ok(first.startsWith('| name 0   | word word') && first.endsWith('word |'));
+    assert.equal(second, '| name 1   | v |');
+    // Cut into pieces, it still gives Markdown in proportion to the page (padding at most quadruples a column).
+    const larger = table(1600, 400_000);
+    assert.ok(htmlMarkdown(larger)!.length < 4 * larger.length);
+    // A column no wider than a line, or whose padding adds no more than thrice its text, is padded as before.
+    assert.equal(
+      htmlMarkdown(
+        `<table><tr><th>a</th><th>b</th></tr><tr><td>${'x'.repeat(80)}</td><td>${'y'.repeat(90)}</td></tr></table>`,
+      ),
+      `| a${' '.repeat(79)} | b${' '.repeat(89)} |\n| ${'-'.repeat(80)} | ${'-'.repeat(90)} |\n| ${'x'.repeat(80)} | ${'y'.repeat(90)} |`,
+    );
+  });
 });

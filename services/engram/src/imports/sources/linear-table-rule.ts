@@ -1,9 +1,19 @@
 import { PostProcessResult, TranslatorConfigFactory } from 'node-html-markdown';
 
+/** A column whose widest cell is at most this long is padded to it, as the stock rule pads every column… */
+const ALWAYS_PADDED_WIDTH = 80;
+/**
+ * …and a wider one only if that at most multiplies its cells' text by this: the stock rule writes one long
+ * cell's width again on every row of its column (a 60 KB cell over 200 short rows: 9.5 MB, most of it spaces).
+ */
+const PADDED_TEXT_FACTOR = 4;
+
 /**
  * A table as node-html-markdown's stock rule writes it (an optional caption line, each row's cells padded to
- * their column's widest, a separator row after the first), with each row's outer pipes removed in one pass:
- * the stock pattern `^(?:\|)?(.+)\s*\|\s*$` read the whitespace after each of a row's characters again.
+ * their column's widest, a separator row after the first), with each row's outer pipes removed in one pass
+ * (the stock pattern `^(?:\|)?(.+)\s*\|\s*$` read the whitespace after each of a row's characters again), and
+ * a column left unpadded, its separator `---`, where padding would make the Markdown grow past the page's
+ * length times a constant.
  */
 export const table: TranslatorConfigFactory = ({ visitor }) => ({
   surroundingNewlines: 2,
@@ -15,14 +25,12 @@ export const table: TranslatorConfigFactory = ({ visitor }) => ({
       .filter((row) => row !== '')
       .map((row) => row.split(' |').map((cell) => cell.trim()));
     if (rows.length === 0) return PostProcessResult.RemoveNode;
-    const widths: number[] = [];
-    for (const cells of rows)
-      cells.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)));
+    const widths = paddedWidths(rows);
     const caption = nodeMetadata.get(node)?.tableMeta?.caption;
     const lines = rows.map(
-      (cells) => `| ${widths.map((width, index) => (cells[index] ?? '').padEnd(width)).join(' | ')} |`,
+      (cells) => `| ${widths.map((width, index) => (cells[index] ?? '').padEnd(width ?? 0)).join(' | ')} |`,
     );
-    lines.splice(1, 0, `|${widths.map((width) => ` ${'-'.repeat(width)} |`).join('')}`);
+    lines.splice(1, 0, `|${widths.map((width) => ` ${width === undefined ? '---' : '-'.repeat(width)} |`).join('')}`);
     return `${caption ? `${caption}\n` : ''}${lines.join('\n')}\n`;
   },
 });
@@ -43,4 +51,19 @@ export function rowBetweenPipes(row: string): string {
   const end = pipe <= lineEnd ? pipe : spaceFrom <= lineEnd ? lineEnd : -1;
   for (const start of row.startsWith('|') ? [1, 0] : [0]) if (end >= start + 1) return row.slice(start, end);
   return row;
+}
+
+/** Each column's padded width, or undefined for a column left unpadded (ALWAYS_PADDED_WIDTH, PADDED_TEXT_FACTOR). */
+function paddedWidths(rows: string[][]): (number | undefined)[] {
+  const widest: number[] = [];
+  const text: number[] = [];
+  for (const cells of rows) {
+    cells.forEach((cell, index) => {
+      widest[index] = Math.max(widest[index] ?? 0, cell.length);
+      text[index] = (text[index] ?? 0) + cell.length;
+    });
+  }
+  return widest.map((width, index) =>
+    width <= ALWAYS_PADDED_WIDTH || rows.length * width <= PADDED_TEXT_FACTOR * text[index] ? width : undefined,
+  );
 }
