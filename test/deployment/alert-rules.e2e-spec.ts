@@ -110,7 +110,26 @@ const CASES: AlertCase[] = [
     at: '15m',
     fires: [['engram_jobs_total', { ...API, queue: 'engram', name: 'backup', outcome: 'failed' }, '0x10 1x20']],
     labels: { severity: 'warning', name: 'backup' },
-    quiet: [['engram_jobs_total', { ...API, queue: 'engram', name: 'backup', outcome: 'completed' }, '0+1x30']],
+    // Jobs its api stopped under (a deploy's restart) are interrupted, not failed: EngramJobsInterrupted's.
+    quiet: [
+      ['engram_jobs_total', { ...API, queue: 'engram', name: 'backup', outcome: 'completed' }, '0+1x30'],
+      ['engram_jobs_total', { ...API, queue: 'engram', name: 'import', outcome: 'interrupted' }, '0x10 2x20'],
+    ],
+  },
+  {
+    alert: 'EngramJobsInterrupted',
+    at: '50m',
+    // An interruption every five minutes: the apis keep stopping (a crash loop, OOM kills).
+    fires: [
+      ['engram_jobs_total', { ...API, queue: 'engram', name: 'import', outcome: 'interrupted' }, '0+0.2x60'],
+      ['engram_jobs_total', { ...API, queue: 'engram', name: 'backup', outcome: 'interrupted' }, '0+0.1x60'],
+    ],
+    labels: { severity: 'warning' },
+    // One deploy's worth (three jobs caught by a rolling restart), and failures, which are EngramJobsFailing's.
+    quiet: [
+      ['engram_jobs_total', { ...API, queue: 'engram', name: 'import', outcome: 'interrupted' }, '0x20 3x40'],
+      ['engram_jobs_total', { ...API, queue: 'engram', name: 'import', outcome: 'failed' }, '0+1x60'],
+    ],
   },
   {
     alert: 'EngramBackupTooOld',
@@ -353,11 +372,13 @@ describe('alert rules (chart PrometheusRule and the Compose rules file)', () => 
       'metrics.prometheusRule.thresholds.errorRatio': '0.2',
       'metrics.prometheusRule.thresholds.diskFreeRatio': '0.25',
       'metrics.prometheusRule.thresholds.backupMaxAgeHours': '170',
+      'metrics.prometheusRule.thresholds.jobsInterruptedPerHour': '20',
     });
     const expr = (alert: string) => alertsOf(groups).find((rule) => rule.alert === alert).expr;
     assert.match(expr('EngramHighErrorRatio'), /> 0\.2$/);
     assert.match(expr('EngramDiskNearlyFull'), /< 0\.25$/);
     assert.match(expr('EngramBackupTooOld'), /> 612000$/);
+    assert.match(expr('EngramJobsInterrupted'), /\[1h\]\)\) > 20$/);
     assert.match(expr('EngramApiDown'), /up\{job="engram",namespace="default",component="api"\}/);
     assert.match(expr('VllmDown'), /up\{job="engram-vllm",namespace="default"\}/);
     const { status, output } = promtool(['check', 'rules', writeRules(groups)]);

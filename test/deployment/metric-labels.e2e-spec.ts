@@ -3,8 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { serviceHelper } from '../engram-cli';
 import { ROOT } from '../process-harness';
 import { declaredMetrics, seriesLabels } from './declared-metrics';
+
+const { JOB_OUTCOMES } = serviceHelper('metrics/engram-metrics.js');
 
 const DASHBOARD = join(ROOT, 'charts', 'engram', 'dashboards', 'engram.json');
 const ALERT_RULES = join(ROOT, 'services', 'prometheus', 'engram-alerts.yml');
@@ -81,6 +84,29 @@ describe('labels the dashboard and the alert rules rely on', () => {
     );
     assert.deepEqual(unknown, []);
     assert.ok(checked >= 20, `${checked} queries`);
+  });
+
+  it('selects engram_jobs_total only by outcomes Engram counts, and a panel listing outcomes lists them all', () => {
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8'));
+    const rules = parse(readFileSync(ALERT_RULES, 'utf8')).groups.flatMap((group: any) => group.rules);
+    const exprs: string[] = [
+      ...dashboard.panels.flatMap((panel: any) => (panel.targets ?? []).map((target: any) => target.expr)),
+      ...rules.map((rule: { expr: string }) => rule.expr),
+    ];
+    const selections = exprs.flatMap((expr) =>
+      [...expr.matchAll(/engram_jobs_total\{[^}]*\boutcome\s*(=~|=)\s*"([^"]*)"/g)].map(([, op, value]) => ({
+        op,
+        outcomes: op === '=' ? [value] : value.split('|'),
+      })),
+    );
+    assert.ok(
+      selections.some(({ op }) => op === '=~'),
+      'a panel draws the outcomes side by side',
+    );
+    for (const { op, outcomes } of selections) {
+      for (const outcome of outcomes) assert.ok(JOB_OUTCOMES.includes(outcome), `${outcome} is an outcome counted`);
+      if (op === '=~') assert.deepEqual([...outcomes].sort(), [...JOB_OUTCOMES].sort(), 'every outcome drawn');
+    }
   });
 
   it('alerts only on labels the metrics declare', () => {

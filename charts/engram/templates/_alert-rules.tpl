@@ -111,6 +111,14 @@ test/deployment/alert-rules.e2e-spec.ts.
         summary: Engram {{ "{{ $labels.name }}" }} jobs fail
         description: '{{ "{{ $value | humanize }}" }} {{ "{{ $labels.name }}" }} jobs failed in the last 30 minutes.'
         runbook_url: {{ $runbook }}#engramjobsfailing
+    - alert: EngramJobsInterrupted
+      expr: sum(increase(engram_jobs_total{ {{- $s -}} ,outcome="interrupted"}[1h])) > {{ $t.jobsInterruptedPerHour }}
+      labels:
+        severity: warning
+      annotations:
+        summary: Engram's apis keep stopping under running jobs
+        description: '{{ "{{ $value | humanize }}" }} jobs were ended as interrupted in the last hour because the api running or holding them stopped (a restart, a kill, a crash).'
+        runbook_url: {{ $runbook }}#engramjobsinterrupted
     {{- if gt (int $t.backupMaxAgeHours) 0 }}
     - alert: EngramBackupTooOld
       expr: time() - max(engram_last_backup_timestamp_seconds{ {{- $s -}} }) > {{ mul $t.backupMaxAgeHours 3600 }}

@@ -287,7 +287,7 @@ describe('InlineJobQueue', () => {
     }
   });
 
-  it('counts the jobs it ends for an api that died in engram_jobs_total: failed, or cancelled once they had started', async () => {
+  it('counts the jobs it ends for an api that died in engram_jobs_total: interrupted, or cancelled once they had started', async () => {
     const { storesA, storesB, recordsOf } = storesOfTwoApis();
     const dead = 'dead2222api22222';
     const job = (id: string, started: boolean): JobView => ({
@@ -319,10 +319,11 @@ describe('InlineJobQueue', () => {
         ),
       );
       assert.deepEqual(ends, ['failed', 'failed', 'cancelled', 'cancelled']);
-      // Interrupted ones fail, whether running or waiting; a cancel ending one that never ran is not counted,
-      // as a job cancelled while it waits never is.
+      // Interrupted ones are counted so, running or waiting, never as failed (their own work did not fail); a
+      // cancel ending one that never ran is not counted, as a job cancelled while it waits never is.
       const scraped = await a.metrics.scrape();
-      assert.match(scraped, /engram_jobs_total\{queue="engram-maintenance",name="backup",outcome="failed"\} 2\n/);
+      assert.match(scraped, /engram_jobs_total\{queue="engram-maintenance",name="backup",outcome="interrupted"\} 2\n/);
+      assert.doesNotMatch(scraped, /outcome="failed"/);
       assert.match(scraped, /engram_jobs_total\{queue="engram-maintenance",name="backup",outcome="cancelled"\} 1\n/);
     } finally {
       await a.queue.close();

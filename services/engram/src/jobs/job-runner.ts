@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { DATABASE_BUSY_MESSAGE, isDatabaseBusy } from '../common/error-response';
 import { STORE_WIDE } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
-import { EngramMetrics } from '../metrics/engram-metrics';
+import { EngramMetrics, JobOutcome } from '../metrics/engram-metrics';
 import { tracedJob } from '../tracing/spans';
 import { JobContext, JobProcessors } from './job-processor';
 import { JobCancelled } from './job.errors';
@@ -147,18 +147,21 @@ export class JobRunner {
    * A job its api never ended (a crash, a kill), ended by the api that took its jobs over (another api on
    * the store, or its own restart, before the restarted api serves): audited, then announced as a job that
    * fails or is cancelled while it runs is (job_failed, `cancelled` when its cancel had been recorded), so a
-   * client following the events learns it ended. Counted in engram_jobs_total as failed (as BullMQ's stalled
-   * failures are) or cancelled; one cancelled before it ever started is not, as cancelledBeforeRun's is not.
+   * client following the events learns it ended. Counted in engram_jobs_total as interrupted, not failed: its
+   * own work did not fail, and a routine restart catching a job must not read as one that did; or cancelled,
+   * except one cancelled before it ever started, as cancelledBeforeRun's is not.
    */
   async interrupted(job: RunnableJob & { started_at?: string }, error: Error, cancelled: boolean): Promise<void> {
-    if (!cancelled || job.started_at !== undefined) this.count(job, cancelled ? 'cancelled' : 'failed');
+    if (!cancelled || job.started_at !== undefined) this.count(job, cancelled ? 'cancelled' : 'interrupted');
     await this.recordEnd(job, { error }, { wait: true });
     this.announceFailure(job, error, cancelled);
   }
 
   /**
    * A job failed without reaching run() because the worker running it stopped (a crash, a kill) every time it
-   * took it, so often that BullMQ's stalled-job check ended it: audited, announced and counted as any failure.
+   * took it, so often that BullMQ's stalled-job check ended it: audited, announced and counted as any failure
+   * (failed, not interrupted: a worker stopped normally hands its job back, so four deaths in a row under
+   * one job point at the job).
    */
   async abandoned(job: RunnableJob, error: Error): Promise<void> {
     this.count(job, 'failed');
@@ -190,7 +193,7 @@ export class JobRunner {
     if (wait) await stored;
   }
 
-  private count(job: RunnableJob, outcome: 'completed' | 'failed' | 'cancelled' | 'released'): void {
+  private count(job: RunnableJob, outcome: JobOutcome): void {
     this.metrics.jobs.inc({ queue: job.queue, name: job.name, outcome });
   }
 }

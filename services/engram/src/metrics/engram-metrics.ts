@@ -2,6 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
+ * How a job ends in engram_jobs_total. `failed` is a job whose own work failed (or whose worker died each
+ * time it ran it); `interrupted` one its api stopped or died under (a restart, a kill), ended by the api
+ * that took its jobs over, which a routine deploy causes and EngramJobsFailing must not page for;
+ * `released` a running job handed back at shutdown by the process stopping.
+ */
+export const JOB_OUTCOMES = ['completed', 'failed', 'cancelled', 'released', 'interrupted'] as const;
+export type JobOutcome = (typeof JOB_OUTCOMES)[number];
+
+/**
  * Every metric Engram exports, declared in this one place. Label values are bounded: route patterns,
  * methods, status codes, search modes, provider names; never ids or query text.
  */
@@ -96,7 +105,7 @@ export class EngramMetrics {
 
   readonly jobs = new Counter({
     name: 'engram_jobs_total',
-    help: 'Jobs run to an end or ended after the process holding them died, by queue, job name and outcome (completed, failed, cancelled, released)',
+    help: `Jobs run to an end or ended after the process holding them stopped or died, by queue, job name and outcome (${JOB_OUTCOMES.join(', ')})`,
     labelNames: ['queue', 'name', 'outcome'] as const,
     registers: [this.registry],
   });
