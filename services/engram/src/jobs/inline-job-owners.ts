@@ -67,10 +67,14 @@ export class InlineJobOwners {
     return this.records.store.save(job, this.id);
   }
 
-  /** Lets go of this api's locks: its jobs left unended (released at shutdown) are then taken over as interrupted. */
+  /**
+   * Ends this api's jobs left unended (released at shutdown, or waiting) in the store, then lets go of its
+   * locks, so another api (or this one restarted) takes them over and reports them.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.sweeping;
+    if (this.held) await this.endOwnJobs();
     await this.recordsHeld?.release();
     if (!this.held) return;
     await this.records.locks.forget(ownerLock(this.id));
@@ -96,6 +100,20 @@ export class InlineJobOwners {
       } finally {
         await gone.release();
       }
+    }
+  }
+
+  /**
+   * Ends them as the take-over would, but now: every api reads them ended as soon as this one stops, rather
+   * than running until another's sweep. Their end is still audited, counted and announced by the api that
+   * takes them over, which lives on to be scraped and to reach its own event streams. A store that refuses
+   * (busy) leaves them to that take-over to end.
+   */
+  private async endOwnJobs(): Promise<void> {
+    try {
+      await this.records.store.endAtStop(this.id, endUnended);
+    } catch (error) {
+      this.logger.warn({ msg: 'Jobs left to the take-over to end', error: (error as Error).message });
     }
   }
 

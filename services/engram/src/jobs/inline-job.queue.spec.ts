@@ -66,6 +66,26 @@ function storesOfTwoApis(options: Pick<InlineJobRecords, 'sweepEveryMs'> = {}) {
   return { path, storesA, storesB, recordsOf };
 }
 
+/** Two apis' queues on one SQLite file, writing one audit log, as on one store. */
+function twoApisOnOneStore(options: Pick<InlineJobRecords, 'sweepEveryMs'> = {}) {
+  const stores = storesOfTwoApis(options);
+  const auditDb = openSqliteDatabase(':memory:', {});
+  const a = queueWithControlledBackups(stores.recordsOf(stores.storesA), auditDb);
+  const b = queueWithControlledBackups(stores.recordsOf(stores.storesB), auditDb);
+  return { ...stores, auditDb, a, b };
+}
+
+/** Two backups queued on `api`'s queue, once the first runs and the second waits behind it. */
+async function runningAndWaiting(api: ReturnType<typeof queueWithControlledBackups>) {
+  const running = await api.queue.enqueue(JobName.Backup, { reason: 'manual' });
+  const waiting = await api.queue.enqueue(JobName.Backup, { reason: 'manual' });
+  await until(
+    async () => api.order.length,
+    (started) => started === 1,
+  );
+  return { running, waiting };
+}
+
 async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, tries = 500): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const value = await read();
@@ -236,11 +256,7 @@ describe('InlineJobQueue', () => {
   });
 
   it("ends the jobs of an api that died while others run, once, and never a live api's", async () => {
-    const { path, storesA, storesB, recordsOf } = storesOfTwoApis({ sweepEveryMs: 20 });
-    // One audit log for both, as on one store.
-    const auditDb = openSqliteDatabase(':memory:', {});
-    const a = queueWithControlledBackups(recordsOf(storesA), auditDb);
-    const b = queueWithControlledBackups(recordsOf(storesB), auditDb);
+    const { path, storesA, storesB, auditDb, a, b } = twoApisOnOneStore({ sweepEveryMs: 20 });
     try {
       await Promise.all([a.queue.start(), b.queue.start()]);
       const running = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
@@ -331,6 +347,49 @@ describe('InlineJobQueue', () => {
     }
   });
 
+  it('a stopping api ends its running and waiting jobs where every api reads them at once; the api taking them over reports them once', async () => {
+    // B looks for stopped apis at its start only: what it reads below is what the stopping api stored.
+    const { storesB, storesA, recordsOf, auditDb, a, b } = twoApisOnOneStore({ sweepEveryMs: 3_600_000 });
+    try {
+      await Promise.all([a.queue.start(), b.queue.start()]);
+      const { running, waiting } = await runningAndWaiting(a);
+      await a.queue.close();
+
+      for (const id of [running.id, waiting.id]) {
+        const job = await b.queue.get(id);
+        assert.deepEqual([job?.state, job?.error_code], ['failed', 'interrupted'], `${id} read through B at once`);
+      }
+      assert.match((await b.queue.get(running.id))!.error!, /while this job was running/);
+      assert.match((await b.queue.get(waiting.id))!.error!, /while this job was waiting/);
+      assert.deepEqual(
+        a.published.filter((event) => event.startsWith('job_failed')),
+        [],
+        'not reported by A',
+      );
+      assert.equal(auditDb.prepare('SELECT count(*) FROM audit_events').pluck().get(), 0);
+
+      // An api that takes A's jobs over (here one starting on the store) reports them: once, counted interrupted.
+      const c = queueWithControlledBackups(recordsOf(storesB), auditDb);
+      await c.queue.start();
+      await b.queue.close();
+      await c.queue.close();
+      for (const id of [running.id, waiting.id]) {
+        assert.ok(c.published.includes(`job_failed:${id}`), `${id} announced by the api taking it over`);
+        assert.deepEqual(
+          auditDb.prepare('SELECT outcome FROM audit_events WHERE target = ?').pluck().all(id),
+          ['failure'],
+          `${id} audited once`,
+        );
+      }
+      assert.match(await c.metrics.scrape(), /engram_jobs_total\{[^}]*name="backup",outcome="interrupted"\} 2\n/);
+      assert.doesNotMatch(await b.metrics.scrape(), /engram_jobs_total\{/, 'B, which took none, counts none');
+    } finally {
+      for (const release of a.releases) release();
+      await Promise.all([a.queue.close(), b.queue.close()]);
+      await Promise.all([storesA.close(), storesB.close()]);
+    }
+  });
+
   it('ends a job another api keeps when cancelled through this one: running at its next safe point, waiting before it runs', async () => {
     const { storesA, storesB, recordsOf } = storesOfTwoApis();
     const a = queueWithControlledBackups(recordsOf(storesA));
@@ -342,12 +401,7 @@ describe('InlineJobQueue', () => {
       const early = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
       assert.equal(await b.queue.cancel(early.id), 'cancelling');
       await Promise.all([a.queue.start(), b.queue.start()]);
-      const running = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
-      const waiting = await a.queue.enqueue(JobName.Backup, { reason: 'manual' });
-      await until(
-        async () => a.order.length,
-        (started) => started === 1,
-      );
+      const { running, waiting } = await runningAndWaiting(a);
       const progress = await soon(
         () => b.queue.get(running.id),
         (job) => job?.progress === 50,

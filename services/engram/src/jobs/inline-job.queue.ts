@@ -28,10 +28,10 @@ interface InlineJob {
 /**
  * The in-process adapter (no Redis): jobs run one at a time in this process, in arrival order. With
  * `records` (the serving api), every job is stored before it is answered and again as it starts and ends,
- * so when the api dies, or stops with a job running (released at its next safe point, left unended), a job
- * it never ended is found by another api on the store within seconds, or at
- * the api's restart, and listed there as failed (`interrupted`), never gone (InlineJobOwners); it is not
- * run again by itself (a restore or an import half done is for its requester to look at). The reindex
+ * so when the api dies, or stops with a job running (released at its next safe point) or waiting, a job
+ * it never ran to its end is listed as failed (`interrupted`), never gone (InlineJobOwners): stored so by
+ * the api as it stops, or after a crash by another api on the store within seconds, or at the api's
+ * restart, and reported by the api taking it over; it is not run again by itself (a restore or an import half done is for its requester to look at). The reindex
  * stages its progress in the database and continues where it stopped when requested again. Each api lists
  * its own jobs and those it took over, and answers for any stored job by id, a running one's progress
  * stored at most a second ago; a cancel asked through any api is recorded on the stored job and ended by
@@ -178,8 +178,8 @@ export class InlineJobQueue implements JobQueue {
   }
 
   /**
-   * Stops the schedule, asks the running job to stop at its next safe point (released: left unended for the
-   * take-over, as are the waiting ones), and waits for it.
+   * Stops the schedule, asks the running job to stop at its next safe point (released), waits for it, and
+   * ends it and the waiting ones in the store for the take-over to report (InlineJobOwners.stop).
    */
   async close(): Promise<void> {
     this.closing = true;
@@ -213,8 +213,9 @@ export class InlineJobQueue implements JobQueue {
   }
 
   /**
-   * Lists the jobs taken over from an api that stopped, and audits and announces those it left unended, now
-   * failed (`interrupted`) or cancelled, before this api serves when found at its start.
+   * Lists the jobs taken over from an api that stopped, and audits, announces and counts those it left
+   * unended (or ended as it stopped), now failed (`interrupted`) or cancelled, before this api serves when
+   * found at its start.
    */
   private async adopt(taken: TakenJobs): Promise<void> {
     for (const view of taken.jobs) this.jobs.set(view.id, { view, cancelRequested: false });
@@ -299,10 +300,10 @@ export class InlineJobQueue implements JobQueue {
   }
 
   /**
-   * A job stopped at a safe point because this api is shutting down is left running in the store, its
-   * progress as it stands: nobody cancelled it, so it is not ended here. Once this api has let go of its
-   * lock, another api on the store (or this one restarted) takes it over as it takes over a crashed api's,
-   * ending it `interrupted` (`cancelled` if its cancel was recorded), audited, announced and counted there.
+   * A job stopped at a safe point because this api is shutting down keeps its progress as it stands: nobody
+   * cancelled it, so it does not end as cancelled. The stopping api then stores it ended `interrupted`
+   * (`cancelled` if its cancel was recorded) with its waiting jobs, and once it has let go of its lock,
+   * another api on the store (or this one restarted) takes it over and audits, announces and counts it.
    */
   private async leaveUnended(job: InlineJob): Promise<void> {
     await this.storeProgress(job.view);

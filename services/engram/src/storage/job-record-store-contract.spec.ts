@@ -169,6 +169,58 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
       );
     });
 
+    it("ends a stopping owner's unended jobs for every connection at once, reported by the one taking them over", async () => {
+      await store.jobRecords.save(job('job-done', 'completed'), 'api-stopping');
+      await store.jobRecords.save(job('job-running', 'active', { progress: 40 }), 'api-stopping');
+      await store.jobRecords.save(job('job-waiting', 'waiting'), 'api-stopping');
+      await store.jobRecords.save(job('job-cancelled', 'active'), 'api-stopping');
+      await store.jobRecords.save(job('job-alive', 'active'), 'api-alive');
+      await store.jobRecords.requestCancel('job-cancelled');
+      const end = (view: JobView, cancelRequested: boolean) =>
+        ({ ...view, state: cancelRequested ? 'cancelled' : 'failed', error_code: 'interrupted' }) as JobView;
+      const ended = (id: string, state: JobView['state'], fields: Partial<JobView> = {}) =>
+        job(id, state, { error_code: 'interrupted', ...fields });
+      assert.deepEqual(await store.jobRecords.endAtStop('api-stopping', end), [
+        ended('job-running', 'failed', { progress: 40 }),
+        ended('job-waiting', 'failed'),
+        ended('job-cancelled', 'cancelled'),
+      ]);
+      const other = await adapter.open(MODEL);
+      try {
+        assert.deepEqual(await other.jobRecords.find('job-running'), ended('job-running', 'failed', { progress: 40 }));
+        assert.equal((await other.jobRecords.find('job-alive'))?.state, 'active', "another owner's job untouched");
+        assert.deepEqual(await other.jobRecords.cancelsRequested('api-stopping'), [], 'nothing left to cancel');
+        // Kept while unreported, however few ended jobs the namespace keeps.
+        await other.jobRecords.pruneEnded(STORE_WIDE, 1);
+        assert.deepEqual(
+          (await other.jobRecords.all()).map((view) => view.id),
+          ['job-running', 'job-waiting', 'job-cancelled', 'job-alive'],
+        );
+        const never = () => assert.fail('no job is ended twice');
+        const taken = await other.jobRecords.takeOver('api-stopping', 'api-taker', never);
+        assert.deepEqual(
+          taken.ended.map((view) => [view.id, view.state]),
+          [
+            ['job-running', 'failed'],
+            ['job-waiting', 'failed'],
+            ['job-cancelled', 'cancelled'],
+          ],
+          'reported by the api taking them over',
+        );
+        await store.jobRecords.save(job('job-later', 'completed'), 'api-stopping');
+        const again = await store.jobRecords.takeOver('api-stopping', 'api-second', never);
+        assert.deepEqual(again.ended, [], 'reported once');
+        await other.jobRecords.pruneEnded(STORE_WIDE, 1);
+        assert.deepEqual(
+          (await other.jobRecords.all()).map((view) => view.id),
+          ['job-alive', 'job-later'],
+          'pruned as any ended job once reported',
+        );
+      } finally {
+        await other.close();
+      }
+    });
+
     it('lets a running job enter its final step or be cancelled, whichever comes first; refused cancels write nothing', async () => {
       await store.jobRecords.save(job('job-swapping', 'active'), OWNER);
       await store.jobRecords.save(job('job-cancelled', 'active'), OWNER);

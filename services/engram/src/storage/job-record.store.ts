@@ -51,13 +51,22 @@ export interface JobRecordStore {
   /**
    * Gives every job of `from` (null: the jobs stored without an owner) to `to` in one transaction, each
    * waiting or running one stored as `end` makes it (told whether its cancel was requested), under its own
-   * namespace still. Answers the jobs taken, oldest first, and those it ended: a job taken by a concurrent
-   * caller first is in neither, so each is ended exactly once.
+   * namespace still. Answers the jobs taken, oldest first, and those it ended, among them those `from` ended
+   * at its stop (endAtStop), whose end is reported by the api taking them: a job taken by a concurrent caller
+   * first is in neither, so each end is reported exactly once.
    */
   takeOver(from: string | null, to: string, end: EndUnended): Promise<TakenJobs>;
   /**
+   * Stores every waiting or running job of `owner` as `end` makes it (told whether its cancel was requested),
+   * in one transaction, its end left for the api that takes `owner`'s jobs over to report (takeOver answers it
+   * among those it ended): an api stopping ends its jobs where every api reads them at once, and one living
+   * on audits, counts and announces them. Answers the jobs it ended, oldest first.
+   */
+  endAtStop(owner: string, end: EndUnended): Promise<JobView[]>;
+  /**
    * Forgets the namespace's ended jobs but its newest `keep`, whichever api keeps them; waiting and running
-   * ones always stay, and other namespaces' jobs are left alone, however many there are.
+   * ones always stay, as do ended ones whose end is still to be reported (endAtStop), and other namespaces'
+   * jobs are left alone, however many there are.
    */
   pruneEnded(namespace: string, keep: number): Promise<void>;
 }

@@ -32,6 +32,7 @@ import { inlineJobCancelsMigration } from './038-inline-job-cancels';
 import { listCursorKeyMigration } from './039-list-cursor-key';
 import { inlineJobFinalStepsMigration } from './040-inline-job-final-steps';
 import { failureLimitEntriesMigration } from './041-failure-limit-entries';
+import { inlineJobUnreportedEndsMigration } from './042-inline-job-unreported-ends';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -68,4 +69,5 @@ export const MIGRATIONS: readonly Migration[] = [
   listCursorKeyMigration,
   inlineJobFinalStepsMigration,
   failureLimitEntriesMigration,
+  inlineJobUnreportedEndsMigration,
 ];

@@ -2,7 +2,7 @@ import { CancelRequest, EndUnended, isUnended, JobRecordStore, TakenJobs } from 
 import { jobNamespace, JobView } from '../../jobs/job.types';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
-/** JobRecordStore on PostgreSQL (migrations 26, 28, 29, 30, 32), the same rows as on SQLite. */
+/** JobRecordStore on PostgreSQL (migrations 26, 28, 29, 30, 32, 35), the same rows as on SQLite. */
 export class PostgresJobRecordStore implements JobRecordStore {
   constructor(private readonly db: PostgresDatabase) {}
 
@@ -79,8 +79,9 @@ export class PostgresJobRecordStore implements JobRecordStore {
     return this.db.transaction(async (client) => {
       // FOR UPDATE: a second api taking the same owner's jobs waits on these rows, then finds them no
       // longer that owner's (the condition is checked again on the committed rows) and takes none.
-      const rows = await client.query<{ view: string; cancel_requested: boolean }>(
-        'SELECT view, cancel_requested FROM inline_jobs WHERE owner IS NOT DISTINCT FROM $1 ORDER BY seq FOR UPDATE',
+      const rows = await client.query<{ view: string; cancel_requested: boolean; end_unreported: boolean }>(
+        `SELECT view, cancel_requested, end_unreported FROM inline_jobs
+           WHERE owner IS NOT DISTINCT FROM $1 ORDER BY seq FOR UPDATE`,
         [from],
       );
       const taken: TakenJobs = { jobs: [], ended: [] };
@@ -89,15 +90,36 @@ export class PostgresJobRecordStore implements JobRecordStore {
         const job = isUnended(stored) ? end(stored, row.cancel_requested) : stored;
         await write(client, job, to);
         taken.jobs.push(job);
-        if (job !== stored) taken.ended.push(job);
+        if (job !== stored || row.end_unreported) taken.ended.push(job);
       }
       return taken;
     });
   }
 
+  async endAtStop(owner: string, end: EndUnended): Promise<JobView[]> {
+    return this.db.transaction(async (client) => {
+      // FOR UPDATE: a cancel recorded meanwhile waits, then finds the job ended (409), or comes first and is read.
+      const rows = await client.query<{ view: string; cancel_requested: boolean }>(
+        `SELECT view, cancel_requested FROM inline_jobs
+           WHERE owner = $1 AND state IN ('waiting', 'active') ORDER BY seq FOR UPDATE`,
+        [owner],
+      );
+      const ended = rows.map((row) => end(JSON.parse(row.view) as JobView, row.cancel_requested));
+      for (const job of ended) {
+        await client.query('UPDATE inline_jobs SET state = $1, view = $2, end_unreported = true WHERE id = $3', [
+          job.state,
+          JSON.stringify(job),
+          job.id,
+        ]);
+      }
+      return ended;
+    });
+  }
+
   async pruneEnded(namespace: string, keep: number): Promise<void> {
     await this.db.query(
-      `DELETE FROM inline_jobs WHERE namespace = $1 AND state NOT IN ('waiting', 'active') AND seq < (
+      `DELETE FROM inline_jobs WHERE namespace = $1 AND state NOT IN ('waiting', 'active') AND NOT end_unreported
+         AND seq < (
          SELECT seq FROM inline_jobs WHERE namespace = $1 AND state NOT IN ('waiting', 'active')
          ORDER BY seq DESC LIMIT 1 OFFSET $2)`,
       [namespace, keep - 1],
@@ -105,11 +127,15 @@ export class PostgresJobRecordStore implements JobRecordStore {
   }
 }
 
-/** A job's namespace never changes (it is in its data), so a new owner keeps the row under the same one. */
+/**
+ * A job's namespace never changes (it is in its data), so a new owner keeps the row under the same one. A write
+ * is a live api's: any end it stores is reported by that api.
+ */
 function write(db: Queryable, job: JobView, owner: string): Promise<unknown> {
   return db.query(
     `INSERT INTO inline_jobs (id, namespace, state, view, owner) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (id) DO UPDATE SET state = excluded.state, view = excluded.view, owner = excluded.owner`,
+       ON CONFLICT (id) DO UPDATE SET state = excluded.state, view = excluded.view, owner = excluded.owner,
+         end_unreported = false`,
     [job.id, jobNamespace(job.data), job.state, JSON.stringify(job), owner],
   );
 }

@@ -575,6 +575,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX event_windows_dropped_by_held ON event_windows_dropped (held_up_to);
     `,
   },
+  {
+    version: 35,
+    name: 'inline-job-unreported-ends',
+    // An in-process job ended by its api as it stopped, to be reported by the api taking it over, as SQLite's 042.
+    sql: `
+      ALTER TABLE inline_jobs ADD COLUMN end_unreported boolean NOT NULL DEFAULT false;
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

@@ -5,8 +5,9 @@ import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
 
 /**
- * JobRecordStore on SQLite (migrations 034, 036, 037, 038, 040): one row per job, the view as JSON, its owner,
- * its namespace, whether its cancel was requested and why it can no longer be, in the order accepted.
+ * JobRecordStore on SQLite (migrations 034, 036, 037, 038, 040, 042): one row per job, the view as JSON, its
+ * owner, its namespace, whether its cancel was requested and why it can no longer be, whether its end is still to
+ * be reported, in the order accepted.
  */
 export class SqliteJobRecordStore implements JobRecordStore {
   private readonly statements: PreparedStatements;
@@ -96,17 +97,37 @@ export class SqliteJobRecordStore implements JobRecordStore {
     return this.db
       .transaction(() => {
         const rows = this.statements
-          .get('SELECT view, cancel_requested FROM inline_jobs WHERE owner IS ? ORDER BY seq')
-          .all(from) as { view: string; cancel_requested: number }[];
+          .get('SELECT view, cancel_requested, end_unreported FROM inline_jobs WHERE owner IS ? ORDER BY seq')
+          .all(from) as { view: string; cancel_requested: number; end_unreported: number }[];
         const taken: TakenJobs = { jobs: [], ended: [] };
         for (const row of rows) {
           const stored = JSON.parse(row.view) as JobView;
           const job = isUnended(stored) ? end(stored, row.cancel_requested === 1) : stored;
           this.write(job, to);
           taken.jobs.push(job);
-          if (job !== stored) taken.ended.push(job);
+          if (job !== stored || row.end_unreported === 1) taken.ended.push(job);
         }
         return taken;
+      })
+      .immediate();
+  }
+
+  async endAtStop(owner: string, end: EndUnended): Promise<JobView[]> {
+    return this.db
+      .transaction(() => {
+        const rows = this.statements
+          .get(
+            `SELECT view, cancel_requested FROM inline_jobs
+               WHERE owner = ? AND state IN ('waiting', 'active') ORDER BY seq`,
+          )
+          .all(owner) as { view: string; cancel_requested: number }[];
+        const ended = rows.map((row) => end(JSON.parse(row.view) as JobView, row.cancel_requested === 1));
+        for (const job of ended) {
+          this.statements
+            .get('UPDATE inline_jobs SET state = ?, view = ?, end_unreported = 1 WHERE id = ?')
+            .run(job.state, JSON.stringify(job), job.id);
+        }
+        return ended;
       })
       .immediate();
   }
@@ -114,7 +135,8 @@ export class SqliteJobRecordStore implements JobRecordStore {
   async pruneEnded(namespace: string, keep: number): Promise<void> {
     this.statements
       .get(
-        `DELETE FROM inline_jobs WHERE namespace = @namespace AND state NOT IN ('waiting', 'active') AND seq < (
+        `DELETE FROM inline_jobs WHERE namespace = @namespace AND state NOT IN ('waiting', 'active')
+           AND end_unreported = 0 AND seq < (
            SELECT seq FROM inline_jobs WHERE namespace = @namespace AND state NOT IN ('waiting', 'active')
            ORDER BY seq DESC LIMIT 1 OFFSET @newerKept)`,
       )
@@ -128,12 +150,16 @@ export class SqliteJobRecordStore implements JobRecordStore {
     return { job: JSON.parse(row.view) as JobView, recorded: false, uncancellable: row.uncancellable ?? undefined };
   }
 
-  /** A job's namespace never changes (it is in its data), so a new owner keeps the row under the same one. */
+  /**
+   * A job's namespace never changes (it is in its data), so a new owner keeps the row under the same one. A
+   * write is a live api's: any end it stores is reported by that api.
+   */
   private write(job: JobView, owner: string): void {
     this.statements
       .get(
         `INSERT INTO inline_jobs (id, namespace, state, view, owner) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET state = excluded.state, view = excluded.view, owner = excluded.owner`,
+           ON CONFLICT (id) DO UPDATE SET state = excluded.state, view = excluded.view, owner = excluded.owner,
+             end_unreported = 0`,
       )
       .run(job.id, jobNamespace(job.data), job.state, JSON.stringify(job), owner);
   }
