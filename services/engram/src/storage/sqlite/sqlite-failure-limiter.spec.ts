@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { FailureBudget } from '../../auth/failure-limiter';
 import { DEFAULT_PRAGMAS } from '../../config/sqlite-pragmas';
+import { LimiterPlan, LimiterPlanOutcome } from '../../testing/failure-limiter.child';
 import { makeTempDir } from '../../testing/temp-dir';
 import { copyLiveDatabase } from '../sqlite-file/database-snapshot';
 import { swapInDatabase } from '../sqlite-file/database-swap';
@@ -14,39 +15,36 @@ import { SqliteFailureLimiter } from './sqlite-failure-limiter';
 
 const BUDGET: FailureBudget = { name: 'address', limit: 3, windowMs: 60_000 };
 
+const CHILD = join(__dirname, '..', '..', 'testing', 'failure-limiter.child.js');
+
 /**
- * A process of its own (plain node, loading the built limiter) on the file: once told `go` on its input it
- * makes `attempts` reservations of one place in a budget of `limit` and prints how many it took.
+ * Runs one real process per plan on the file (failure-limiter.child.ts), all started and ready before any
+ * is told to go, so they count at once: what each got, per key.
  */
-async function reservingProcess(path: string, limit: number, attempts: number) {
-  const dist = (file: string) => JSON.stringify(join(__dirname, '..', '..', file));
-  const script = `
-    const { SqliteFailureLimiter } = require(${dist('storage/sqlite/sqlite-failure-limiter.js')});
-    const { openSqliteDatabase } = require(${dist('storage/sqlite.connection.js')});
-    const { DEFAULT_PRAGMAS } = require(${dist('config/sqlite-pragmas.js')});
-    const limiter = new SqliteFailureLimiter(openSqliteDatabase(${JSON.stringify(path)}, DEFAULT_PRAGMAS));
-    const budget = { name: 'burst', limit: ${limit}, windowMs: 60000 };
-    console.log('ready');
-    process.stdin.once('data', async () => {
-      let taken = 0;
-      for (let i = 0; i < ${attempts}; i++) {
-        if ((await limiter.reserve([{ budget, key: 'all' }])).retryAfterSeconds === 0) taken++;
-      }
-      console.log('taken ' + taken);
-      process.exit(0);
-    });
-  `;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  assert.equal((await lines.next()).value, 'ready');
-  return {
-    go: () => child.stdin!.write('go\n'),
-    taken: async () => {
-      const { value } = await lines.next();
+async function limiterProcesses(path: string, plans: LimiterPlan[]): Promise<LimiterPlanOutcome[]> {
+  const children = plans.map((plan) => {
+    const child = spawn(process.execPath, [CHILD, path, JSON.stringify(plan)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    return { child, lines: createInterface({ input: child.stdout! })[Symbol.asyncIterator]() };
+  });
+  for (const { lines } of children) assert.equal(await protocolLine(lines), 'ready');
+  children.forEach(({ child }) => child.stdin!.write('go\n'));
+  return Promise.all(
+    children.map(async ({ child, lines }) => {
+      const outcome = await protocolLine(lines);
       await once(child, 'exit');
-      return Number(/^taken (\d+)$/.exec(String(value))?.[1]);
-    },
-  };
+      if (!outcome?.startsWith('outcome ')) assert.fail('a process ended before it ran its plan');
+      return JSON.parse(outcome.slice('outcome '.length)) as LimiterPlanOutcome;
+    }),
+  );
+}
+
+/** The child's next line saying how it is doing; lines of its log (a warning the file was held) go to stderr. */
+async function protocolLine(lines: AsyncIterator<string>): Promise<string | undefined> {
+  for (let line = await lines.next(); !line.done; line = await lines.next()) {
+    if (line.value === 'ready' || line.value.startsWith('outcome ')) return line.value;
+    process.stderr.write(`${line.value}\n`);
+  }
+  return undefined;
 }
 
 describe('SqliteFailureLimiter (two connections to one file as two processes)', () => {
@@ -121,10 +119,67 @@ describe('SqliteFailureLimiter (two connections to one file as two processes)', 
 
   it('gives out no more places than the budget to two real processes reserving at once', async () => {
     // A budget larger than either process reaches first, so both are taking places while the other does.
-    const processes = await Promise.all([0, 1].map(() => reservingProcess(path, 200, 300)));
-    processes.forEach((each) => each.go());
-    const taken = await Promise.all(processes.map((each) => each.taken()));
+    const plan: LimiterPlan = { action: 'reserve', budget: { ...BUDGET, limit: 200 }, keys: ['all'], attempts: 300 };
+    const taken = (await limiterProcesses(path, [plan, plan])).map((outcome) => outcome.all);
     assert.equal(taken[0] + taken[1], 200, `places taken by each process: ${taken.join(' and ')}`);
+  });
+
+  it("gives out exactly each client's budget to two real processes reserving for many clients at once", async () => {
+    // Small budgets taken in the same order: the two reach each one's last place together, again and again
+    // (one that falls behind catches up, as a spent budget is refused by a read alone).
+    const keys = Array.from({ length: 500 }, (_, n) => `client-${n}`);
+    const plan: LimiterPlan = { action: 'reserve', budget: BUDGET, keys, attempts: BUDGET.limit + 1 };
+    const [first, second] = await limiterProcesses(path, [plan, plan]);
+    const wrong = keys.filter((key) => first[key] + second[key] !== BUDGET.limit);
+    assert.deepEqual(
+      wrong.map((key) => `${key}: ${first[key]} + ${second[key]}`),
+      [],
+      `clients given other than ${BUDGET.limit} places`,
+    );
+    assert.deepEqual(new Set(rows().map(({ count }) => count)), new Set([BUDGET.limit]), 'places counted per client');
+    assert.equal(rows().length, keys.length);
+  });
+
+  it('counts every failure two real processes record for one client at once, once', async () => {
+    const failures = 150;
+    const budget: FailureBudget = { ...BUDGET, limit: 2 * failures + 1 };
+    const plan: LimiterPlan = { action: 'record', budget, keys: ['client'], attempts: failures };
+    await limiterProcesses(path, [plan, plan]);
+    assert.deepEqual(
+      rows().map(({ count }) => count),
+      [2 * failures],
+    );
+    // One place is left of the budget, whichever process asks.
+    now = Date.now();
+    assert.equal((await processA.reserve([{ budget, key: 'client' }])).retryAfterSeconds, 0, 'the last place');
+    assert.ok((await processB.retryAfterSeconds(budget, 'client')) > 0, 'and then none');
+  });
+
+  it('waits for a write held elsewhere with the event loop free, then counts in the file', async () => {
+    const single: FailureBudget = { name: 'single', limit: 1, windowMs: 60_000 };
+    const holder = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    try {
+      holder.exec('BEGIN IMMEDIATE'); // another process's write, as one counting at the same moment
+      const reserving = processA.reserve([{ budget: single, key: 'client' }]);
+      const recording = processA.recordFailure(BUDGET, 'client');
+      // Both have found the file held; the holder commits once the event loop turns, as a process would.
+      await new Promise(setImmediate);
+      holder.exec('COMMIT');
+      assert.equal((await reserving).retryAfterSeconds, 0, 'the place taken');
+      await recording;
+    } finally {
+      if (holder.inTransaction) holder.exec('ROLLBACK');
+      holder.close();
+    }
+    assert.ok((await processB.reserve([{ budget: single, key: 'client' }])).retryAfterSeconds > 0, 'no second place');
+    assert.deepEqual(
+      rows().map(({ budget, count }) => ({ budget, count })),
+      [
+        { budget: 'address', count: 1 },
+        { budget: 'single', count: 1 },
+      ],
+      'both counted in the file',
+    );
   });
 
   it('keeps counting, without waiting out busy_timeout, while another connection holds the file', async () => {

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BudgetPlace,
   emptyReservation,
@@ -14,11 +15,16 @@ import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
 
 /**
- * How long a write waits for another connection's write lock. SQLite waits by blocking the thread, so a
- * wrong credential must not hold the event loop for the whole busy_timeout behind a restore's swap.
+ * How long a write keeps trying for another connection's write lock before this process counts on its own.
+ * SQLite waits by blocking the thread, so each try takes the lock or answers at once, and the tries are
+ * spaced out by timers: the event loop serves other requests meanwhile. Long enough that processes counting
+ * at once on a busy machine never give up on each other, short enough that a wrong credential behind a
+ * restore's swap is answered soon.
  */
-const WRITE_WAIT_MS = 100;
-/** After a write found the file held past WRITE_WAIT_MS: how long this process counts on its own, waiting for nothing. */
+const WRITE_PATIENCE_MS = 2_000;
+/** The longest pause between two tries; the first is 1 ms, each one after twice the last. */
+const MAX_PAUSE_MS = 50;
+/** After a write found the file held past WRITE_PATIENCE_MS: how long this process counts on its own, trying nothing. */
 const OWN_COUNT_MS = 5_000;
 
 /** The newest `limit`-th entry of a key still in its window; the place is full until it leaves. */
@@ -42,9 +48,9 @@ type ImmediateTransaction = { immediate<T>(work: () => T): T };
  * PostgresFailureLimiter. A reservation checks and takes in one BEGIN IMMEDIATE transaction, which holds the
  * file's write lock from its first read, so no other process counts between them. Reads take no lock (WAL),
  * and a budget already spent is refused by a read alone. Windows run on the machine's clock, the one clock
- * processes sharing a file have. While another connection holds the file past WRITE_WAIT_MS (a restore's
+ * processes sharing a file have. While another connection holds the file past WRITE_PATIENCE_MS (a restore's
  * swap, a reindex switch) this process counts what it cannot write in memory, as the Redis limiter does while
- * Redis is away, and checks both.
+ * Redis is away, and checks both; what it counted so stays in this process, unseen by the others.
  */
 export class SqliteFailureLimiter implements FailureLimiter {
   private readonly logger = new Logger('FailureLimiter');
@@ -68,7 +74,7 @@ export class SqliteFailureLimiter implements FailureLimiter {
   }
 
   async recordFailure(budget: FailureBudget, key: string): Promise<void> {
-    const recorded = this.write(() => {
+    const recorded = await this.write(() => {
       const now = this.now();
       const digest = keyDigest(key);
       this.statements.get(ADD).run(budget.name, digest, now, now + budget.windowMs);
@@ -82,7 +88,7 @@ export class SqliteFailureLimiter implements FailureLimiter {
   async reserve(places: readonly BudgetPlace[]): Promise<Reservation> {
     const spent = await this.waitSeconds(places);
     if (spent > 0) return emptyReservation(spent);
-    const taken = this.write(() => {
+    const taken = await this.write(() => {
       const now = this.now();
       const waitMs = this.waitMs(places, now);
       if (waitMs > 0) return { waitMs, ids: [] };
@@ -96,10 +102,10 @@ export class SqliteFailureLimiter implements FailureLimiter {
     if (taken.waitMs > 0) return emptyReservation(waitInSeconds(taken.waitMs));
     // A place the file cannot take back now stays counted until it leaves its window.
     const release = async () =>
-      void this.write(() => {
+      void (await this.write(() => {
         for (const id of taken.ids) this.statements.get('DELETE FROM failure_limit_entries WHERE id = ?').run(id);
         return true;
-      });
+      }));
     return { retryAfterSeconds: 0, release };
   }
 
@@ -124,30 +130,44 @@ export class SqliteFailureLimiter implements FailureLimiter {
   }
 
   /**
-   * Runs `work` in a BEGIN IMMEDIATE transaction, waiting at most WRITE_WAIT_MS for the file; undefined when
-   * the file was held longer, then and for OWN_COUNT_MS after, so a long lock elsewhere stalls one request.
+   * Runs `work` in a BEGIN IMMEDIATE transaction once the file's write lock is free, trying for up to
+   * WRITE_PATIENCE_MS; undefined when it was held longer, then and for OWN_COUNT_MS after, so a long lock
+   * elsewhere delays one request's answer, and no request holds the event loop.
    */
-  private write<T>(work: () => T): T | undefined {
+  private async write<T>(work: () => T): Promise<T | undefined> {
     if (this.ownCountUntil !== undefined && performance.now() < this.ownCountUntil) return undefined;
+    const giveUpAt = performance.now() + WRITE_PATIENCE_MS;
+    for (let pause = 1; ; pause = Math.min(2 * pause, MAX_PAUSE_MS)) {
+      const tried = this.tryWrite(work);
+      if (tried.written) {
+        if (this.ownCountUntil !== undefined) {
+          this.logger.log('The database takes writes again: failed credentials are counted with every process on it');
+        }
+        this.ownCountUntil = undefined;
+        return tried.result;
+      }
+      if (performance.now() + pause > giveUpAt) break;
+      await sleep(pause);
+    }
+    if (this.ownCountUntil === undefined) {
+      this.logger.warn(
+        'The database is held by a long write elsewhere: failed credentials are counted in this process too until it is free',
+      );
+    }
+    this.ownCountUntil = performance.now() + OWN_COUNT_MS;
+    return undefined;
+  }
+
+  /** One try: `work` in a write transaction if no other connection holds the lock, without waiting for it. */
+  private tryWrite<T>(work: () => T): { written: true; result: T } | { written: false } {
     // Prepared once each: db.pragma() prepares its statement on every call.
     const busyTimeout = this.statements.get('PRAGMA busy_timeout').pluck().get() as number;
-    this.statements.get(`PRAGMA busy_timeout = ${Math.min(busyTimeout, WRITE_WAIT_MS)}`).run();
+    this.statements.get('PRAGMA busy_timeout = 0').run();
     try {
-      const result = this.inTransaction.immediate(work);
-      if (this.ownCountUntil !== undefined) {
-        this.logger.log('The database takes writes again: failed credentials are counted with every process on it');
-      }
-      this.ownCountUntil = undefined;
-      return result;
+      return { written: true, result: this.inTransaction.immediate(work) };
     } catch (error) {
       if (!isDatabaseBusy(error)) throw error;
-      if (this.ownCountUntil === undefined) {
-        this.logger.warn(
-          'The database is held by a long write elsewhere: failed credentials are counted in this process too until it is free',
-        );
-      }
-      this.ownCountUntil = performance.now() + OWN_COUNT_MS;
-      return undefined;
+      return { written: false };
     } finally {
       this.statements.get(`PRAGMA busy_timeout = ${busyTimeout}`).run();
     }
