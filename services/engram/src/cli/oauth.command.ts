@@ -38,7 +38,8 @@ export const oauthCommand: CliCommand = {
     if (typeof config === 'number') return config;
     const stores = await openStores(config);
     try {
-      // Listing and revoking fetch no metadata document; were one fetched, it would count with the servers'.
+      // Listing and revoking fetch no metadata document, so the limiter (the store's, which the servers use
+      // only without Redis) is never asked.
       const audit = new AuditService(stores.audit, config);
       const oauth = new OAuthService(stores.oauth, config, audit, stores.failureLimiter);
       await oauth.prune();
