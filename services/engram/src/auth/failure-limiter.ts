@@ -92,6 +92,11 @@ export class InMemoryFailureLimiter implements FailureLimiter {
     };
   }
 
+  /** The times counted for `key` still in its window, oldest first: at most the budget's limit of them. */
+  countedTimes(budget: FailureBudget, key: string): readonly number[] {
+    return [...this.recent(budget, key, this.now())];
+  }
+
   /** 0 while `key` has room in its budget; else the milliseconds until its oldest counted entry leaves. */
   private waitMs(budget: FailureBudget, key: string, now: number): number {
     const recent = this.recent(budget, key, now);

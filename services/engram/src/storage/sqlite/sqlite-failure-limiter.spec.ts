@@ -207,6 +207,26 @@ describe('SqliteFailureLimiter (two connections to one file as two processes)', 
     }
   });
 
+  it('adds what it counted on its own while the file was held to what the file holds', async () => {
+    const database = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    const holder = openSqliteDatabase(path, DEFAULT_PRAGMAS);
+    try {
+      const limiter = new SqliteFailureLimiter(database);
+      const budget: FailureBudget = { name: 'split', limit: 4, windowMs: 60_000 };
+      for (let i = 0; i < 2; i++) await limiter.recordFailure(budget, 'client');
+      holder.exec('BEGIN IMMEDIATE'); // held past the limiter's patience: the next two are its own
+      for (let i = 0; i < 2; i++) await limiter.recordFailure(budget, 'client');
+      holder.exec('ROLLBACK');
+      assert.ok((await limiter.retryAfterSeconds(budget, 'client')) > 0, 'two in the file and two of its own');
+      assert.ok((await limiter.reserve([{ budget, key: 'client' }])).retryAfterSeconds > 0, 'refused');
+      assert.equal(await processB.retryAfterSeconds(budget, 'client'), 0, "another process sees the file's two");
+    } finally {
+      if (holder.inTransaction) holder.exec('ROLLBACK');
+      holder.close();
+      database.close();
+    }
+  });
+
   it('keeps the failures counted now across a restore of the file', async () => {
     const backup = join(folder, 'backup.db');
     copyLiveDatabase(path, backup);

@@ -30,6 +30,9 @@ const OWN_COUNT_MS = 5_000;
 /** The newest `limit`-th entry of a key still in its window; the place is full until it leaves. */
 const NTH_NEWEST = `SELECT counted_at FROM failure_limit_entries
   WHERE budget = ? AND key_digest = ? AND counted_at > ? ORDER BY counted_at DESC LIMIT 1 OFFSET ?`;
+/** A key's newest `limit` entries still in their window, newest first. */
+const NEWEST = `SELECT counted_at FROM failure_limit_entries
+  WHERE budget = ? AND key_digest = ? AND counted_at > ? ORDER BY counted_at DESC LIMIT ?`;
 const ADD = 'INSERT INTO failure_limit_entries (budget, key_digest, counted_at, expires_at) VALUES (?, ?, ?, ?)';
 /** Keeps a key's newest `limit` entries, all an answer needs, so one key's flood costs constant rows. */
 const TRIM = `DELETE FROM failure_limit_entries WHERE id IN (
@@ -50,14 +53,15 @@ type ImmediateTransaction = { immediate<T>(work: () => T): T };
  * and a budget already spent is refused by a read alone. Windows run on the machine's clock, the one clock
  * processes sharing a file have. While another connection holds the file past WRITE_PATIENCE_MS (a restore's
  * swap, a reindex switch) this process counts what it cannot write in memory, as the Redis limiter does while
- * Redis is away, and checks both; what it counted so stays in this process, unseen by the others.
+ * Redis is away, and adds that count to the file's; what it counted so stays in this process, unseen by the others.
  */
 export class SqliteFailureLimiter implements FailureLimiter {
   private readonly logger = new Logger('FailureLimiter');
   private readonly statements: PreparedStatements;
   /** One transaction that runs the work it is given, made once: making one costs about what a small write does. */
   private readonly inTransaction: ImmediateTransaction;
-  private readonly ownCount = new InMemoryFailureLimiter();
+  /** What this process counted while the file was held: not in the file, so added to its count. */
+  private readonly ownCount: InMemoryFailureLimiter;
   /** performance.now() until which writes are not tried; undefined while the file takes them. */
   private ownCountUntil: number | undefined;
   private readonly now: () => number;
@@ -67,10 +71,11 @@ export class SqliteFailureLimiter implements FailureLimiter {
     this.statements = new PreparedStatements(db);
     this.inTransaction = db.transaction((work: () => unknown) => work()) as ImmediateTransaction;
     this.now = clock ?? Date.now;
+    this.ownCount = new InMemoryFailureLimiter(undefined, this.now);
   }
 
   async retryAfterSeconds(budget: FailureBudget, key: string): Promise<number> {
-    return this.waitSeconds([{ budget, key }]);
+    return this.waitSeconds([{ budget, key }], this.now());
   }
 
   async recordFailure(budget: FailureBudget, key: string): Promise<void> {
@@ -86,7 +91,7 @@ export class SqliteFailureLimiter implements FailureLimiter {
   }
 
   async reserve(places: readonly BudgetPlace[]): Promise<Reservation> {
-    const spent = await this.waitSeconds(places);
+    const spent = this.waitSeconds(places, this.now());
     if (spent > 0) return emptyReservation(spent);
     const taken = await this.write(() => {
       const now = this.now();
@@ -98,7 +103,11 @@ export class SqliteFailureLimiter implements FailureLimiter {
       this.statements.get(SWEEP).run(now);
       return { waitMs: 0, ids };
     });
-    if (taken === undefined) return this.ownCount.reserve(places);
+    if (taken === undefined) {
+      // Checked again with what this process counted on its own, in one step with taking it there.
+      const spentNow = this.waitSeconds(places, this.now());
+      return spentNow > 0 ? emptyReservation(spentNow) : this.ownCount.reserve(places);
+    }
     if (taken.waitMs > 0) return emptyReservation(waitInSeconds(taken.waitMs));
     // A place the file cannot take back now stays counted until it leaves its window.
     const release = async () =>
@@ -109,24 +118,37 @@ export class SqliteFailureLimiter implements FailureLimiter {
     return { retryAfterSeconds: 0, release };
   }
 
-  /** The seconds until every place has room, in the file and in what this process counted on its own. */
-  private async waitSeconds(places: readonly BudgetPlace[]): Promise<number> {
-    const sharedMs = this.waitMs(places, this.now());
-    const own = await Promise.all(places.map(({ budget, key }) => this.ownCount.retryAfterSeconds(budget, key)));
-    return Math.max(sharedMs === 0 ? 0 : waitInSeconds(sharedMs), ...own);
+  /** The seconds until every place has room, counting the file and what this process counted on its own. */
+  private waitSeconds(places: readonly BudgetPlace[], now: number): number {
+    const waitMs = this.waitMs(places, now);
+    return waitMs === 0 ? 0 : waitInSeconds(waitMs);
   }
 
-  /** 0 when every place has room in the file; else the ms until all have. */
+  /** 0 when every place has room; else the ms until all have. */
   private waitMs(places: readonly BudgetPlace[], now: number): number {
     let waitMs = 0;
-    for (const { budget, key } of places) {
-      const nth = this.statements
-        .get(NTH_NEWEST)
-        .pluck()
-        .get(budget.name, keyDigest(key), now - budget.windowMs, budget.limit - 1) as number | undefined;
-      if (nth !== undefined) waitMs = Math.max(waitMs, nth + budget.windowMs - now, 1);
+    for (const place of places) {
+      const nth = this.nthNewest(place, now);
+      if (nth !== undefined) waitMs = Math.max(waitMs, nth + place.budget.windowMs - now, 1);
     }
     return waitMs;
+  }
+
+  /** The newest `limit`-th entry of the place's key in its window, of the file's and this process's own. */
+  private nthNewest({ budget, key }: BudgetPlace, now: number): number | undefined {
+    const inWindow = [budget.name, keyDigest(key), now - budget.windowMs];
+    const own = this.ownCount.countedTimes(budget, key);
+    if (own.length === 0) {
+      return this.statements
+        .get(NTH_NEWEST)
+        .pluck()
+        .get(...inWindow, budget.limit - 1) as number | undefined;
+    }
+    const shared = this.statements
+      .get(NEWEST)
+      .pluck()
+      .all(...inWindow, budget.limit) as number[];
+    return [...shared, ...own].sort((a, b) => b - a)[budget.limit - 1];
   }
 
   /**
