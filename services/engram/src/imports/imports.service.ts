@@ -166,7 +166,7 @@ export class ImportsService {
       } else {
         counts.documents += unit.documents;
         counts.items += unit.items.length;
-        if (data.dryRun) counts.duplicates += await this.countDuplicates(unit.items, seen, data.namespace);
+        if (data.dryRun) await this.dryRunItems(unit.items, seen, data.namespace, counts);
       }
       if (progress()) {
         await job.throwIfCancelled();
@@ -179,14 +179,31 @@ export class ImportsService {
     return counts;
   }
 
-  private async countDuplicates(items: ImportItem[], seen: Set<string>, namespace: string): Promise<number> {
-    let duplicates = 0;
-    for (const { memory } of items) {
+  /**
+   * What storing `items` would do, for a dry run: each item the store would refuse (the checks every write
+   * passes: size, metadata, a created_at ahead of the clock) counted a failure as the real import lists it,
+   * each other one already stored or earlier in the input counted a duplicate.
+   */
+  private async dryRunItems(
+    items: ImportItem[],
+    seen: Set<string>,
+    namespace: string,
+    counts: { duplicates: number; failed: number; failures: ImportSummary['failures'] },
+  ): Promise<void> {
+    for (const { memory, label } of items) {
+      try {
+        this.inNamespace(namespace, () => this.memories.checkNew(memory));
+      } catch (error) {
+        if (!isItemError(error)) throw error;
+        counts.failed++;
+        if (counts.failures.length < LISTED_FAILURES)
+          counts.failures.push({ item: label, reason: (error as Error).message });
+        continue;
+      }
       const hash = contentHash(memory.content);
-      if (seen.has(hash) || (await this.isStored(hash, namespace))) duplicates++;
+      if (seen.has(hash) || (await this.isStored(hash, namespace))) counts.duplicates++;
       seen.add(hash);
     }
-    return duplicates;
   }
 
   private async isStored(hash: string, namespace: string): Promise<boolean> {

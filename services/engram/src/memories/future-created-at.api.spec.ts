@@ -89,29 +89,40 @@ for (const backend of apiBackends()) {
       assert.equal(await total(), before);
     });
 
-    it('an import stores the other items and reports the future one as a failure of its own', async () => {
-      const future = Date.now() + 60 * MINUTE_MS;
+    /** Imports `file` (an Engram export) and waits for the job's end. */
+    async function importJob(file: string, dryRun: boolean): Promise<{ state: string; result?: any; error?: string }> {
       const form = new FormData();
-      const exported = engramExport([
-        engramExportMemory('imported from the past'),
-        engramExportMemory('imported from the future', { created_at: future, updated_at: future }),
-      ]);
-      form.append('file', new Blob([exported]), 'engram-export.ndjson');
+      form.append('dry_run', String(dryRun));
+      form.append('file', new Blob([file]), 'engram-export.ndjson');
       const queued = await fetch(`${api.url}/api/import`, { method: 'POST', body: form });
       assert.equal(queued.status, 202, await queued.clone().text());
       const { job_id: id } = (await queued.json()) as { job_id: string };
       let job: { state: string; result?: any; error?: string };
       for (const deadline = Date.now() + 60_000; ;) {
         job = (await api.request('GET', `/api/import/${id}`)).body;
-        if (['completed', 'failed'].includes(job.state) || Date.now() > deadline) break;
+        if (['completed', 'failed'].includes(job.state) || Date.now() > deadline) return job;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      assert.equal(job.state, 'completed', job.error);
-      assert.equal(job.result.stored, 1);
-      assert.equal(job.result.failed, 1);
-      assert.equal(job.result.failures.length, 1);
-      assert.match(job.result.failures[0].item, /imported from the future/);
-      assert.match(job.result.failures[0].reason, AHEAD);
+    }
+
+    it('an import stores the other items and reports the future one as a failure of its own, as its dry run foretold', async () => {
+      const future = Date.now() + 60 * MINUTE_MS;
+      const exported = engramExport([
+        engramExportMemory('imported from the past'),
+        engramExportMemory('imported from the future', { created_at: future, updated_at: future }),
+      ]);
+      const before = await total();
+      for (const dryRun of [true, false]) {
+        const job = await importJob(exported, dryRun);
+        assert.equal(job.state, 'completed', job.error);
+        assert.equal(job.result.dry_run, dryRun);
+        assert.equal(job.result.stored, dryRun ? 0 : 1);
+        assert.equal(job.result.failed, 1, `dry run ${dryRun}`);
+        assert.equal(job.result.failures.length, 1);
+        assert.match(job.result.failures[0].item, /imported from the future/);
+        assert.match(job.result.failures[0].reason, AHEAD);
+        if (dryRun) assert.equal(await total(), before);
+      }
       const listed = await api.request('GET', '/api/memories?page_size=100');
       const contents = listed.body.memories.map((memory: { content: string }) => memory.content);
       assert.ok(contents.includes('imported from the past'));

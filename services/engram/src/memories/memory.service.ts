@@ -140,6 +140,11 @@ export class MemoryService {
     return this.config.conflicts.onWrite === 'suggest' ? await this.conflicts.reviewMemory(memory) : undefined;
   }
 
+  /** Throws what storing `input` in the current namespace would be refused for (a dry run's check), storing nothing. */
+  checkNew(input: StoreMemoryInput): void {
+    this.draft(input, [], Date.now(), undefined);
+  }
+
   /**
    * Stores many memories in one transaction. Duplicates (of stored memories or within the batch) are
    * reported, not stored twice, and are never embedded. `itemName` names an input in errors, as the
