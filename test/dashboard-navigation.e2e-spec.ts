@@ -65,6 +65,22 @@ describe('the dashboard keeps what a list was asked for through Back, Forward an
     assert.deepEqual(await searchShown(), searched, 'Back after Forward');
     await page.reload();
     assert.deepEqual(await searchShown(), searched, 'after a reload');
+
+    // The Search link starts a new search (before, it changed the address only and left the one sent shown).
+    await nav('Search').click();
+    await page.waitForURL((url) => url.hash === '#/search');
+    await form.getByLabel('Query').fill('VPN certificate');
+    await form.getByLabel('Tags').fill('');
+    await form.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL((url) => url.hash.startsWith('#/search?query=VPN'));
+    await page.locator('search-view memory-card', { hasText: 'The VPN certificate expires in May' }).waitFor();
+    await nav('Search').click();
+    await page.waitForURL((url) => url.hash === '#/search');
+    await page.locator('search-view .memory-list').waitFor({ state: 'detached' });
+    assert.deepEqual(
+      [await form.getByLabel('Query').inputValue(), await form.getByLabel('Tags').inputValue()],
+      ['', ''],
+    );
   });
 
   it("comes back to the memory list's tag and type filters by Back from a memory's page and after a reload", async () => {

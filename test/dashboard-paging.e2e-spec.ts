@@ -270,6 +270,31 @@ for (const storage of e2eStorages()) {
       await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3');
     });
 
+    it('starts over from the Memories link while the list shows a later page or a filter', async () => {
+      const hashIs = (hash: string) => page.waitForURL((url) => url.hash === hash);
+      await pagerButton('Next').click();
+      await shown('Paging note', 'Memories 21–40 of 45', 'Page 2 of 3');
+      await hashIs('#/memories?page=2');
+      // Before, the link changed the address only: the list stayed on page 2 (and on the filter below).
+      await nav('Memories').click();
+      await hashIs('#/memories');
+      assert.deepEqual(await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3'), countdown(45, 26));
+
+      await page.getByLabel('Tag').selectOption('odd');
+      await shown('Paging note', 'Memories 1–20 of 23', 'Page 1 of 2');
+      await hashIs('#/memories?tag=odd');
+      await nav('Memories').click();
+      await hashIs('#/memories');
+      await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3');
+      assert.equal(await page.getByLabel('Tag').inputValue(), '');
+      // Back returns to the filter the link left.
+      await page.goBack();
+      await shown('Paging note', 'Memories 1–20 of 23', 'Page 1 of 2');
+      assert.equal(await page.getByLabel('Tag').inputValue(), 'odd');
+      await page.getByLabel('Tag').selectOption('');
+      await shown('Paging note', 'Memories 1–20 of 45', 'Page 1 of 3');
+    });
+
     it('stays on the page when one of its memories is deleted, and goes back a page when its last one is', async () => {
       const card = (n: number) => page.locator('memory-card', { hasText: note('Paging note', n) });
       const deleteInDashboard = async (n: number) => {

@@ -34,6 +34,7 @@ export class AppShell extends LitElement {
     caller: { state: true },
     route: { state: true },
     routeArgument: { state: true },
+    visit: { state: true },
     live: { state: true },
     activity: { state: true },
     changes: { state: true },
@@ -54,6 +55,8 @@ export class AppShell extends LitElement {
    * list or search was asked for (`#/memories?tag=…`, `#/search?query=…`).
    */
   declare routeArgument: string;
+  /** Bumped on every change of the address, so a view shown again from its link starts over (addressArrived). */
+  declare visit: number;
   declare live: LiveState;
   /** Newest first, one line per job: the server's kept events at sign-in, then each live one. */
   declare activity: ActivityLine[];
@@ -75,6 +78,7 @@ export class AppShell extends LitElement {
   constructor() {
     super();
     [this.route, this.routeArgument] = routeFromHash();
+    this.visit = 0;
     this.live = 'offline';
     this.activity = [];
     this.changes = 0;
@@ -109,6 +113,7 @@ export class AppShell extends LitElement {
   private onHashChange = async () => {
     const before = this.route;
     [this.route, this.routeArgument] = routeFromHash();
+    this.visit++;
     if (this.route === before && this.route !== 'memory') return;
     await this.updateComplete;
     await (this.querySelector('main > *') as Partial<LitElement> | null)?.updateComplete;
@@ -323,6 +328,7 @@ export class AppShell extends LitElement {
           .caller=${caller}
           .changes=${changes}
           .address=${this.routeArgument}
+          .visit=${this.visit}
         ></memories-view>`;
       case 'search':
         return html`<search-view
@@ -330,6 +336,7 @@ export class AppShell extends LitElement {
           .caller=${caller}
           .changes=${changes}
           .address=${this.routeArgument}
+          .visit=${this.visit}
         ></search-view>`;
       case 'trash':
         return html`<trash-view .api=${api} .caller=${caller} .changes=${changes}></trash-view>`;

@@ -1,5 +1,5 @@
 import { html, nothing, PropertyValues } from 'lit';
-import { keepInAddress } from '../address-query';
+import { addressArrived, addressArrivedAgain, keepInAddress } from '../address-query';
 import { canWrite, MemoryPage } from '../api';
 import { CursorTrail, pagesKnown, shownRange } from '../cursor-trail';
 import { filterSelect } from './filter-select';
@@ -22,6 +22,7 @@ export class MemoriesView extends ReloadingView {
   static override properties = {
     ...ReloadingView.properties,
     address: { attribute: false },
+    visit: { attribute: false },
     data: { state: true },
     tag: { state: true },
     type: { state: true },
@@ -34,6 +35,8 @@ export class MemoriesView extends ReloadingView {
    * and a shared link keep them.
    */
   declare address: string;
+  /** Bumped each time the page's address changes (see addressArrived). */
+  declare visit: number;
   declare data: MemoryPage | undefined;
   declare tag: string;
   declare type: string;
@@ -105,7 +108,7 @@ export class MemoriesView extends ReloadingView {
 
   /** The filters and the page the address brought (Back, Forward, a reload, a link); a page that is none is the first. */
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (!changed.has('address')) return;
+    if (!addressArrived(changed)) return;
     const filters = new URLSearchParams(this.address);
     this.tag = filters.get('tag') ?? '';
     this.type = filters.get('type') ?? '';
@@ -125,7 +128,7 @@ export class MemoriesView extends ReloadingView {
 
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
-    if (changed.has('address') && changed.get('address') !== undefined) void this.reload();
+    if (addressArrivedAgain(changed)) void this.reload();
   }
 
   private filter(event: Event): void {

@@ -1,6 +1,6 @@
 import { html, nothing, PropertyValues } from 'lit';
 import { canWrite, SearchHit } from '../api';
-import { keepInAddress } from '../address-query';
+import { addressArrived, addressArrivedAgain, keepInAddress } from '../address-query';
 import { parseTags } from '../format';
 import { ReloadingView } from './reloading-view';
 
@@ -47,6 +47,7 @@ export class SearchView extends ReloadingView {
   static override properties = {
     ...ReloadingView.properties,
     address: { attribute: false },
+    visit: { attribute: false },
     fields: { state: true },
     hits: { state: true },
     belowFloor: { state: true },
@@ -54,6 +55,8 @@ export class SearchView extends ReloadingView {
   };
   /** The search kept in the address (`#/search?query=…`): the form's fields, as submitted. */
   declare address: string;
+  /** Bumped each time the page's address changes (see addressArrived). */
+  declare visit: number;
   /** The fields of the search shown, filled in the form. */
   declare fields: URLSearchParams;
   declare hits: SearchHit[] | undefined;
@@ -89,7 +92,7 @@ export class SearchView extends ReloadingView {
    * mode or result count the form has no choice for, which gives way to the default in the address too.
    */
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (!changed.has('address')) return;
+    if (!addressArrived(changed)) return;
     const fields = new URLSearchParams(this.address);
     if (dropUnknownChoices(fields)) keepInAddress('search', fields);
     this.show(fields);
@@ -97,7 +100,7 @@ export class SearchView extends ReloadingView {
 
   protected override updated(changed: PropertyValues<this>): void {
     super.updated(changed);
-    if (changed.has('address') && changed.get('address') !== undefined) void this.reload();
+    if (addressArrivedAgain(changed)) void this.reload();
   }
 
   private async submit(event: SubmitEvent): Promise<void> {
