@@ -390,6 +390,27 @@ for (const storage of e2eStorages()) {
       await assertEnds(false, true);
     });
 
+    it('keeps the trash page in the address for a reload, reached by cursor; one past the end opens the last', async () => {
+      const hashIs = (hash: string) => page.waitForURL((url) => url.hash === hash);
+      await nav('Trash').click();
+      await shown('Trash note', 'Deleted memories 1–20 of 40', 'Page 1 of 2');
+      await pagerButton('Next').click();
+      const second = await shown('Trash note', 'Deleted memories 21–40 of 40', 'Page 2 of 2');
+      // Before, the trash's address stayed #/trash, and a reload came back to its first page.
+      await hashIs('#/trash?page=2');
+      await page.reload();
+      assert.deepEqual(await shown('Trash note', 'Deleted memories 21–40 of 40', 'Page 2 of 2'), second);
+      await nav('Trash').click();
+      await shown('Trash note', 'Deleted memories 1–20 of 40', 'Page 1 of 2');
+      await hashIs('#/trash');
+      await page.evaluate(`location.hash = '#/trash?page=9'`);
+      assert.deepEqual(await shown('Trash note', 'Deleted memories 21–40 of 40', 'Page 2 of 2'), second);
+      await hashIs('#/trash?page=2');
+      await page.evaluate(`location.hash = '#/trash?page=zero'`);
+      await shown('Trash note', 'Deleted memories 1–20 of 40', 'Page 1 of 2');
+      await hashIs('#/trash');
+    });
+
     it('keeps a chosen tag and type shown, marked as gone, while their last memory is deleted, and plain again once it is back', async () => {
       const content = 'Fading note';
       const stored = await call(

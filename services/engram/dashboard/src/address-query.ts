@@ -23,3 +23,13 @@ export function addressArrived(changed: PropertyValues): boolean {
 export function addressArrivedAgain(changed: PropertyValues): boolean {
   return ['address', 'visit'].some((name) => changed.has(name) && changed.get(name) !== undefined);
 }
+
+/** The most pages an address may name: the server's own bound on a page number. */
+const MAX_PAGE = 1_000_000;
+
+/** The page an address names (`page=3`); 1 without one, and for one that is no page number (`0`, `two`, `1.5`). */
+export function pageFromAddress(value: string | null): number {
+  if (value === null || !/^[1-9][0-9]*$/.test(value)) return 1;
+  const page = Number(value);
+  return page <= MAX_PAGE ? page : 1;
+}

@@ -20,7 +20,7 @@ const ROUTES = [
 /** `memory` is not in the navigation: `#/memory/<hash>` is where links to one memory land. */
 type Route = (typeof ROUTES)[number]['id'] | 'memory';
 /** Routes whose view keeps what it was asked for in the address (`#/search?query=…`, address-query.ts). */
-const ADDRESSED_ROUTES = new Set<Route>(['memories', 'search']);
+const ADDRESSED_ROUTES = new Set<Route>(['memories', 'search', 'trash']);
 
 /** Events that change what the jobs panel shows. */
 const JOB_EVENTS = new Set(['job_queued', 'job_progress', 'job_completed', 'job_failed', 'backup_created']);
@@ -52,7 +52,7 @@ export class AppShell extends LitElement {
   declare route: Route;
   /**
    * The memory's hash (`#/memory/<hash>`), the agent file's path (`#/agent/files/<path>`), or what the memory
-   * list or search was asked for (`#/memories?tag=…`, `#/search?query=…`).
+   * list, search or trash was asked for (`#/memories?tag=…`, `#/search?query=…`, `#/trash?page=2`).
    */
   declare routeArgument: string;
   /** Bumped on every change of the address, so a view shown again from its link starts over (addressArrived). */
@@ -339,7 +339,13 @@ export class AppShell extends LitElement {
           .visit=${this.visit}
         ></search-view>`;
       case 'trash':
-        return html`<trash-view .api=${api} .caller=${caller} .changes=${changes}></trash-view>`;
+        return html`<trash-view
+          .api=${api}
+          .caller=${caller}
+          .changes=${changes}
+          .address=${this.routeArgument}
+          .visit=${this.visit}
+        ></trash-view>`;
       case 'conflicts':
         return html`<conflicts-view
           .api=${api}

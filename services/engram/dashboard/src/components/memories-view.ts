@@ -1,5 +1,5 @@
 import { html, nothing, PropertyValues } from 'lit';
-import { addressArrived, addressArrivedAgain, keepInAddress } from '../address-query';
+import { addressArrived, addressArrivedAgain, keepInAddress, pageFromAddress } from '../address-query';
 import { canWrite, MemoryPage } from '../api';
 import { CursorTrail, pagesKnown, shownRange } from '../cursor-trail';
 import { filterSelect } from './filter-select';
@@ -7,15 +7,6 @@ import { pager } from './pager';
 import { ReloadingView } from './reloading-view';
 
 const PAGE_SIZE = 20;
-/** The most pages an address may name: the server's own bound on a page number. */
-const MAX_PAGE = 1_000_000;
-
-/** The page an address names (`page=3`); 1 without one, and for one that is no page number (`0`, `two`, `1.5`). */
-function pageFromAddress(value: string | null): number {
-  if (value === null || !/^[1-9][0-9]*$/.test(value)) return 1;
-  const page = Number(value);
-  return page <= MAX_PAGE ? page : 1;
-}
 
 /** Browse: newest first, filtered by tag and type, a page at a time by cursor; the list follows live changes. */
 export class MemoriesView extends ReloadingView {

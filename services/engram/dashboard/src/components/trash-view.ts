@@ -1,4 +1,5 @@
-import { html, nothing } from 'lit';
+import { html, nothing, PropertyValues } from 'lit';
+import { addressArrived, addressArrivedAgain, keepInAddress, pageFromAddress } from '../address-query';
 import { ApiError, canWrite, DeletedMemoryView, MemoryPage, MemoryView } from '../api';
 import { CursorTrail, pagesKnown, shownRange } from '../cursor-trail';
 import { errorText, formatTime } from '../format';
@@ -15,30 +16,61 @@ const PAGE_SIZE = 20;
 export class TrashView extends ReloadingView {
   static override properties = {
     ...ReloadingView.properties,
+    address: { attribute: false },
+    visit: { attribute: false },
     data: { state: true },
     purging: { state: true },
     notice: { state: true },
     restartNote: { state: true },
   };
+  /** The page kept in the address (`#/trash?page=3`), so Back, Forward, a reload and a shared link keep it. */
+  declare address: string;
+  /** Bumped each time the page's address changes (see addressArrived). */
+  declare visit: number;
   declare data: MemoryPage<DeletedMemoryView> | undefined;
   declare purging: DeletedMemoryView | undefined;
   declare notice: { text: string; live?: string } | undefined;
   /** Why the trash went back to its first page on its own (the server refused a cursor); cleared by paging. */
   declare restartNote: string;
   private readonly trail = new CursorTrail();
+  /** The page the address asked for, walked to from the first by cursor; 1 once there (or at the last page). */
+  private wantedPage = 1;
 
   constructor() {
     super();
+    this.address = '';
     this.restartNote = '';
   }
 
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!addressArrived(changed)) return;
+    const page = new URLSearchParams(this.address).get('page');
+    this.trail.restart();
+    this.wantedPage = pageFromAddress(page);
+    if (page !== null && this.wantedPage === 1) keepInAddress('trash', new URLSearchParams());
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    if (addressArrivedAgain(changed)) void this.reload();
+  }
+
   protected async load(): Promise<void> {
+    // Next after Next to the page the address named, as the memory list does; the last page if there are fewer.
+    for (; this.trail.page < this.wantedPage;) {
+      const next = (await this.api.trash(this.trail.cursor, PAGE_SIZE)).next_cursor;
+      if (next === null) break;
+      this.trail.forward(next);
+    }
+    this.wantedPage = 1;
     const followed = await this.trail.follow((cursor) => this.api.trash(cursor, PAGE_SIZE));
     if (followed.cursor !== this.trail.cursor) return; // another page was asked for meanwhile
     const data = followed.page;
     if (data.memories.length === 0 && this.trail.back()) return this.load(); // this page emptied (restores, purges)
     if (followed.restartNote) this.restartNote = followed.restartNote;
     this.data = data;
+    const page = this.trail.page > 1 ? new URLSearchParams({ page: String(this.trail.page) }) : new URLSearchParams();
+    if (this.isConnected) keepInAddress('trash', page);
   }
 
   protected override clearResults(): void {
