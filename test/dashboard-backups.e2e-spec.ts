@@ -326,6 +326,12 @@ describe('the dashboard’s backups, imports and keys in a real browser (chromiu
       await confirm.getByRole('button', { name: 'Revoke' }).click();
       await confirm.waitFor({ state: 'detached' });
       await entry.locator('.revoked').waitFor();
+      // The Revoke button went with the key's revocation: the focus goes to the view's heading, not to the page.
+      await page
+        .waitForFunction("document.activeElement?.id === 'access-title'", undefined, { timeout: 5000 })
+        .catch(async () =>
+          assert.fail(`the focus is on ${await page.evaluate('document.activeElement?.outerHTML.slice(0, 80)')}`),
+        );
       assert.equal((await call(api.url, 'GET', '/api/memories', undefined, { 'X-API-Key': secret })).status, 401);
       assert.deepEqual(nativeDialogs, [], 'no browser confirm()');
     } finally {

@@ -5,6 +5,7 @@ import { Caller, EngramApi, MemoryDraft, MemoryView, serverIsOpen, Unauthorized 
 import { errorText } from '../format';
 import { LiveEvents, LiveState } from '../live-events';
 import { session } from '../session';
+import { focusHeadingOf } from './return-focus';
 
 const ROUTES = [
   { id: 'overview', label: 'Overview' },
@@ -382,14 +383,6 @@ export class AppShell extends LitElement {
             </section>`;
     }
   }
-}
-
-/** Focuses the view's heading (focusable by script only), so a screen reader reads where the user now is. */
-function focusHeadingOf(view: Element | null): void {
-  const heading = view?.querySelector<HTMLElement>('h1');
-  if (!heading) return;
-  heading.tabIndex = -1;
-  heading.focus();
 }
 
 function routeFromHash(): [Route, string] {
