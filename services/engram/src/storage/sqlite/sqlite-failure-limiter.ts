@@ -10,9 +10,9 @@ import {
   Reservation,
   waitInSeconds,
 } from '../../auth/failure-limiter';
-import { isDatabaseBusy } from '../../common/error-response';
 import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
+import { withoutLockWait } from './without-lock-wait';
 
 /**
  * How long a write keeps trying for another connection's write lock before this process counts on its own.
@@ -160,8 +160,8 @@ export class SqliteFailureLimiter implements FailureLimiter {
     if (this.ownCountUntil !== undefined && performance.now() < this.ownCountUntil) return undefined;
     const giveUpAt = performance.now() + WRITE_PATIENCE_MS;
     for (let pause = 1; ; pause = Math.min(2 * pause, MAX_PAUSE_MS)) {
-      const tried = this.tryWrite(work);
-      if (tried.written) {
+      const tried = withoutLockWait(this.statements, () => this.inTransaction.immediate(work));
+      if (tried.done) {
         if (this.ownCountUntil !== undefined) {
           this.logger.log('The database takes writes again: failed credentials are counted with every process on it');
         }
@@ -178,20 +178,5 @@ export class SqliteFailureLimiter implements FailureLimiter {
     }
     this.ownCountUntil = performance.now() + OWN_COUNT_MS;
     return undefined;
-  }
-
-  /** One try: `work` in a write transaction if no other connection holds the lock, without waiting for it. */
-  private tryWrite<T>(work: () => T): { written: true; result: T } | { written: false } {
-    // Prepared once each: db.pragma() prepares its statement on every call.
-    const busyTimeout = this.statements.get('PRAGMA busy_timeout').pluck().get() as number;
-    this.statements.get('PRAGMA busy_timeout = 0').run();
-    try {
-      return { written: true, result: this.inTransaction.immediate(work) };
-    } catch (error) {
-      if (!isDatabaseBusy(error)) throw error;
-      return { written: false };
-    } finally {
-      this.statements.get(`PRAGMA busy_timeout = ${busyTimeout}`).run();
-    }
   }
 }

@@ -1,8 +1,8 @@
-import { isDatabaseBusy } from '../../common/error-response';
 import { CancelRequest, EndUnended, isUnended, JobRecordStore, TakenJobs } from '../job-record.store';
 import { jobNamespace, JobView } from '../../jobs/job.types';
 import { PreparedStatements } from '../prepared-statements';
 import { SqliteDatabase } from '../sqlite.connection';
+import { withoutLockWait } from './without-lock-wait';
 
 /**
  * JobRecordStore on SQLite (migrations 034, 036, 037, 038, 040, 042): one row per job, the view as JSON, its
@@ -27,24 +27,10 @@ export class SqliteJobRecordStore implements JobRecordStore {
     return stored.changes === 1;
   }
 
-  /**
-   * Without waiting for the file: SQLite waits for a lock by blocking the thread, and a restore's swap or a
-   * reindex switch (in a worker thread) holds the file for seconds, the event loop stalled all that time.
-   */
+  /** Without waiting for the file (withoutLockWait): false when another connection holds it. */
   async saveProgress(job: JobView): Promise<boolean> {
-    const waitMs = this.db.pragma('busy_timeout', { simple: true }) as number;
-    this.db.pragma('busy_timeout = 0');
-    try {
-      this.statements
-        .get("UPDATE inline_jobs SET view = ? WHERE id = ? AND state = 'active'")
-        .run(JSON.stringify(job), job.id);
-      return true;
-    } catch (error) {
-      if (isDatabaseBusy(error)) return false;
-      throw error;
-    } finally {
-      this.db.pragma(`busy_timeout = ${waitMs}`);
-    }
+    const update = "UPDATE inline_jobs SET view = ? WHERE id = ? AND state = 'active'";
+    return withoutLockWait(this.statements, () => this.statements.get(update).run(JSON.stringify(job), job.id)).done;
   }
 
   async requestCancel(id: string): Promise<CancelRequest | undefined> {
