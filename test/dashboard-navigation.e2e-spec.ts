@@ -158,7 +158,8 @@ describe('the dashboard keeps what a list was asked for through Back, Forward an
         .waitForFunction(
           `document.activeElement?.tagName === 'H1' && document.activeElement.textContent === ${JSON.stringify(name)}`,
           undefined,
-          { timeout: 10_000 },
+          // As long as any other wait here: a clean-clone run at full load once took past 10 s to get there.
+          { timeout: 30_000 },
         )
         .catch(async () => {
           const focused = await page.evaluate('document.activeElement?.outerHTML.slice(0, 80)');
