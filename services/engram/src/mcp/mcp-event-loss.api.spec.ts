@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PostgresConfig } from '../config/config.types';
 import { EngramEventType } from '../events/engram-event';
@@ -12,7 +11,7 @@ import {
   callTool,
   ChangeNote,
   connectHttpClient,
-  connectStdioClient,
+  connectEngramStdio,
   listenForResourceChanges,
   ResourceListener,
 } from '../testing/mcp-client';
@@ -25,7 +24,6 @@ const API_KEY = 'mcp-loss-test-key-0123456789';
 /** The writer's queue: a burst of QUEUE_LIMIT + LOST sends drops the oldest LOST. */
 const QUEUE_LIMIT = 10;
 const LOST = 15;
-const CLI = join(__dirname, '..', 'cli', 'engram.js');
 /**
  * A memory each listener holds a copy of and names in its subscription: only the spec announces changes of
  * it (untilFollowing), so the one told after a loss is the loss's.
@@ -171,16 +169,9 @@ if (realPostgresAvailable()) {
 
     it('tells a stdio client (engram mcp on the same store) where events of its namespace were lost', async () => {
       const dir = makeTempDir();
-      const connected = await connectStdioClient('v2-modern', {
-        command: process.execPath,
-        args: [CLI, 'mcp'],
-        cwd: dir,
-        env: {
-          ...(process.env as Record<string, string>),
-          MCP_MEMORY_STORAGE_BACKEND: 'postgres',
-          DATABASE_URL: postgres.url,
-          LOG_LEVEL: 'error',
-        },
+      const connected = await connectEngramStdio(dir, {
+        MCP_MEMORY_STORAGE_BACKEND: 'postgres',
+        DATABASE_URL: postgres.url,
       });
       const listener = await listenForResourceChanges(connected, {
         resourcesListChanged: true,

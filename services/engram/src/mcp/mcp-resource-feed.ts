@@ -5,6 +5,7 @@ import { currentNamespace } from '../auth/request-context';
 import { EngramEvent } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
 import { LostEvents } from '../events/event-relay';
+import { recentCount, RECENT_URI_PREFIX } from './mcp-resources';
 
 type Listener = (event: ServerEvent) => void;
 
@@ -66,12 +67,16 @@ export class McpResourceFeed implements ServerEventBus, OnModuleDestroy {
     this.stopEvents?.();
   }
 
+  /**
+   * A memory write changes the store-wide resources and the memory itself, and may change the newest
+   * memories: each listener of its namespace naming a `memory://recent/{n}` is told of that one too.
+   */
   private deliver(event: EngramEvent): void {
-    const uris = changedUris(event);
-    if (uris.length === 0) return;
-    for (const [listener, { namespace }] of this.listeners) {
+    const changed = changedUris(event);
+    if (changed.length === 0) return;
+    for (const [listener, { namespace, uris }] of this.listeners) {
       if (namespace !== event.namespace) continue;
-      for (const uri of uris) listener({ kind: 'resource_updated', uri });
+      for (const uri of [...changed, ...recentUris(uris())]) listener({ kind: 'resource_updated', uri });
     }
   }
 
@@ -94,6 +99,13 @@ function changedUris(event: EngramEvent): string[] {
   if (!['memory_created', 'memory_updated', 'memory_deleted'].includes(event.type)) return [];
   const hashes = [event.payload.content_hash, event.payload.previous_hash].filter((hash) => typeof hash === 'string');
   return [...STORE_WIDE_URIS, ...hashes.map((hash) => `memory://${hash}`)];
+}
+
+/** The `memory://recent/{n}` URIs among `uris` that name a list the resource serves. */
+function recentUris(uris: Iterable<string>): string[] {
+  return [...uris].filter(
+    (uri) => uri.startsWith(RECENT_URI_PREFIX) && recentCount(uri.slice(RECENT_URI_PREFIX.length)) !== undefined,
+  );
 }
 
 /** The resource URIs a `subscriptions/listen` request's params name (nothing for params of another shape). */

@@ -25,6 +25,15 @@ const readable = async (uri: URL, view: () => Promise<unknown>) => {
   return json(uri, await view());
 };
 
+/** What every `memory://recent/{n}` URI starts with. */
+export const RECENT_URI_PREFIX = 'memory://recent/';
+
+/** The n of `memory://recent/{n}` when it is one the resource serves (an integer from 1 to MAX_PAGE_SIZE). */
+export function recentCount(n: string): number | undefined {
+  const count = Number(n);
+  return /^\d+$/.test(n) && count >= 1 && count <= MAX_PAGE_SIZE ? count : undefined;
+}
+
 /** Read-only views of the store for clients that browse resources: stats, tags, recent memories, one memory. */
 export function registerMemoryResources(server: McpServer, deps: ToolDeps): void {
   const stats = server.registerResource(
@@ -53,7 +62,7 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
 
   const recent = server.registerResource(
     'recent',
-    new (mcpServerSdk().ResourceTemplate)('memory://recent/{n}', { list: undefined }),
+    new (mcpServerSdk().ResourceTemplate)(`${RECENT_URI_PREFIX}{n}`, { list: undefined }),
     {
       title: 'Recent memories',
       description: `The n newest memories (1-${MAX_PAGE_SIZE})`,
@@ -62,8 +71,8 @@ export function registerMemoryResources(server: McpServer, deps: ToolDeps): void
     },
     async (uri, { n }) => {
       requireScope(uri.href, 'read');
-      const count = Number(n);
-      if (!/^\d+$/.test(String(n)) || count < 1 || count > MAX_PAGE_SIZE) {
+      const count = recentCount(String(n));
+      if (count === undefined) {
         throw invalidParams(`memory://recent/{n}: n must be an integer from 1 to ${MAX_PAGE_SIZE}`);
       }
       const page = await deps.memories.list({ page: 1, page_size: count, tag_match: 'any', order: 'newest' });

@@ -6,6 +6,7 @@ import { StdioClientTransport as ModernStdioTransport } from '@modelcontextproto
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { join } from 'node:path';
 
 /**
  * The real clients Engram is tested with: the v1 SDK (2025-11-25, what most hosts ship today), the v2
@@ -79,6 +80,19 @@ export async function connectStdioClient(
   const stdio = { stderr: 'pipe' as const, ...params };
   if (kind === 'sdk-v1') return connectV1(new StdioClientTransport(stdio));
   return connectV2(kind, new ModernStdioTransport(stdio));
+}
+
+/**
+ * A 2026-07-28 client of a real `engram mcp` (this build's CLI) started in `cwd`, with this process's
+ * environment and `env` (which names its store), logging errors only.
+ */
+export function connectEngramStdio(cwd: string, env: Record<string, string>): Promise<ConnectedClient> {
+  return connectStdioClient('v2-modern', {
+    command: process.execPath,
+    args: [join(__dirname, '..', 'cli', 'engram.js'), 'mcp'],
+    cwd,
+    env: { ...(process.env as Record<string, string>), ...env, LOG_LEVEL: 'error' },
+  });
 }
 
 async function connectV1(transport: StreamableHTTPClientTransport | StdioClientTransport): Promise<ConnectedClient> {
