@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { E2eStorage } from './e2e-storage';
 import { RunningEngram, serviceHelper, startEngram } from './engram-cli';
-import { tempDir } from './process-harness';
+import { call, tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble, heldEmbeddingsEnv } = serviceHelper(
   'testing/openai-embeddings.test-double.js',
@@ -59,6 +59,14 @@ export function killedApiSession(storage: E2eStorage, bootstrapKey: string) {
       const code = await exited;
       apis.splice(apis.indexOf(api), 1);
       return code;
+    },
+
+    /** A new key with the write scope in `namespace`, made through `api`; answers its headers. */
+    async writerKey(api: RunningEngram, namespace: string): Promise<Record<string, string>> {
+      const body = { name: `${namespace}-writer`, scopes: ['write'], namespace };
+      const created = await call(api.url, 'POST', '/api/admin/keys', body, admin);
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      return { 'X-API-Key': created.body.key };
     },
 
     async kill(api: RunningEngram): Promise<void> {

@@ -33,8 +33,8 @@ interface InlineJob {
  * the api as it stops, or after a crash by another api on the store within seconds, or at the api's
  * restart, and reported by the api taking it over; it is not run again by itself (a restore or an import half done is for its requester to look at). The reindex
  * stages its progress in the database and continues where it stopped when requested again. Each api lists
- * its own jobs and those it took over, and answers for any stored job by id, a running one's progress
- * stored at most a second ago; a cancel asked through any api is recorded on the stored job and ended by
+ * and answers by id every stored job, whichever api keeps it, a running one's progress stored at most a
+ * second ago; a cancel asked through any api is recorded on the stored job and ended by
  * the api running it (StoredCancels). Without `records` (operator commands, `engram mcp`, whose caller
  * lives and dies with the process) jobs live in memory only.
  */
@@ -116,16 +116,17 @@ export class InlineJobQueue implements JobQueue {
   }
 
   /**
-   * Newest first; with `namespace`, only that namespace's. Jobs taken over from a stopped api fall in by
-   * the time they were accepted.
+   * Newest first; with `namespace`, only that namespace's. With `records`, every api's jobs on the store, in
+   * the order accepted, this api's own as they stand now and another's as last stored (a running one's
+   * progress within a second); without, this process's, jobs taken over falling in by the time accepted.
    */
   async list(limit: number, namespace?: string): Promise<JobView[]> {
-    return [...this.jobs.values()]
-      .filter((job) => namespace === undefined || jobNamespace(job.view.data) === namespace)
-      .map((job) => ({ ...job.view }))
-      .reverse()
-      .sort((a, b) => b.created_at.localeCompare(a.created_at))
-      .slice(0, limit);
+    if (!this.records) return this.listOwn(limit, namespace);
+    const stored = await this.records.store.newest(limit, namespace);
+    return stored.map((view) => {
+      const own = this.jobs.get(view.id);
+      return own ? { ...own.view } : view;
+    });
   }
 
   async cancel(id: string): Promise<CancelOutcome> {
@@ -201,6 +202,16 @@ export class InlineJobQueue implements JobQueue {
     return [...this.jobs.values()].find(
       (job) => job.joinKey === joinKey && (job.view.state === 'waiting' || job.view.state === 'active'),
     );
+  }
+
+  /** This process's jobs, newest first (operator commands and `engram mcp`, which keep none in the store). */
+  private listOwn(limit: number, namespace: string | undefined): JobView[] {
+    return [...this.jobs.values()]
+      .filter((job) => namespace === undefined || jobNamespace(job.view.data) === namespace)
+      .map((job) => ({ ...job.view }))
+      .reverse()
+      .sort((a, b) => b.created_at.localeCompare(a.created_at))
+      .slice(0, limit);
   }
 
   private drain(): void {

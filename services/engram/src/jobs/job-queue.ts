@@ -31,7 +31,8 @@ export interface JobQueue {
   get(id: string): Promise<JobView | undefined>;
   /**
    * Most recent first; with `namespace`, only that namespace's jobs (jobNamespace), so a tenant's own
-   * history is read whole, however many jobs other namespaces run.
+   * history is read whole, however many jobs other namespaces run. Every process's jobs: those in Redis, or
+   * inline those of every api on the store.
    */
   list(limit: number, namespace?: string): Promise<JobView[]>;
   /**

@@ -52,6 +52,30 @@ for (const adapter of [sqliteAdapter(), postgresAdapter()]) {
       }
     });
 
+    it("answers the newest jobs first, every owner's as last stored, and a namespace's alone when asked", async () => {
+      const scan = (id: string, namespace: string) =>
+        job(id, 'waiting', { name: JobName.ConflictScan, data: { namespace } });
+      await store.jobRecords.save(job('job-backup', 'completed'), 'api-a');
+      await store.jobRecords.save(scan('job-a-1', 'tenant-a'), 'api-b');
+      await store.jobRecords.save(scan('job-b-1', 'tenant-b'), 'api-a');
+      await store.jobRecords.save(scan('job-a-2', 'tenant-a'), 'api-a');
+      await store.jobRecords.startUnlessCancelled({ ...scan('job-a-1', 'tenant-a'), state: 'active' });
+      await store.jobRecords.saveProgress({ ...scan('job-a-1', 'tenant-a'), state: 'active', progress: 40 });
+      const other = await adapter.open(MODEL);
+      try {
+        const ids = (views: JobView[]) => views.map((view) => view.id);
+        assert.deepEqual(ids(await other.jobRecords.newest(10)), ['job-a-2', 'job-b-1', 'job-a-1', 'job-backup']);
+        assert.deepEqual(ids(await other.jobRecords.newest(2)), ['job-a-2', 'job-b-1']);
+        const tenantA = await other.jobRecords.newest(10, 'tenant-a');
+        assert.deepEqual(ids(tenantA), ['job-a-2', 'job-a-1']);
+        assert.deepEqual([tenantA[1].state, tenantA[1].progress], ['active', 40], 'a running job as last stored');
+        assert.deepEqual(ids(await other.jobRecords.newest(10, STORE_WIDE)), ['job-backup']);
+        assert.deepEqual(await other.jobRecords.newest(10, 'tenant-c'), []);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('forgets ended jobs but the newest it keeps, never a waiting or running one', async () => {
       await store.jobRecords.save(job('job-waiting', 'waiting'), OWNER);
       for (const id of ['job-1', 'job-2', 'job-3']) await store.jobRecords.save(job(id, 'failed'), OWNER);

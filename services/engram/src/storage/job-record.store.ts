@@ -44,6 +44,11 @@ export interface JobRecordStore {
   cancelsRequested(owner: string): Promise<string[]>;
   /** Every stored job, oldest first: at most `keep` ended ones per namespace, and those waiting or running. */
   all(): Promise<JobView[]>;
+  /**
+   * The `limit` jobs stored last accepted, newest first, whichever api keeps them (a running one as last
+   * stored); with `namespace`, that namespace's only.
+   */
+  newest(limit: number, namespace?: string): Promise<JobView[]>;
   /** The job stored with this id, whichever api keeps it. */
   find(id: string): Promise<JobView | undefined>;
   /** Every owner that has jobs stored, in no order; jobs stored before owners were recorded have none. */

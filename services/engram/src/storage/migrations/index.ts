@@ -33,6 +33,7 @@ import { listCursorKeyMigration } from './039-list-cursor-key';
 import { inlineJobFinalStepsMigration } from './040-inline-job-final-steps';
 import { failureLimitEntriesMigration } from './041-failure-limit-entries';
 import { inlineJobUnreportedEndsMigration } from './042-inline-job-unreported-ends';
+import { inlineJobsByNamespaceMigration } from './043-inline-jobs-by-namespace';
 
 /** Every migration, in order. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -70,4 +71,5 @@ export const MIGRATIONS: readonly Migration[] = [
   inlineJobFinalStepsMigration,
   failureLimitEntriesMigration,
   inlineJobUnreportedEndsMigration,
+  inlineJobsByNamespaceMigration,
 ];

@@ -2,7 +2,7 @@ import { CancelRequest, EndUnended, isUnended, JobRecordStore, TakenJobs } from 
 import { jobNamespace, JobView } from '../../jobs/job.types';
 import { PostgresDatabase, Queryable } from './postgres.database';
 
-/** JobRecordStore on PostgreSQL (migrations 26, 28, 29, 30, 32, 35), the same rows as on SQLite. */
+/** JobRecordStore on PostgreSQL (migrations 26, 28, 29, 30, 32, 35, 36), the same rows as on SQLite. */
 export class PostgresJobRecordStore implements JobRecordStore {
   constructor(private readonly db: PostgresDatabase) {}
 
@@ -60,6 +60,18 @@ export class PostgresJobRecordStore implements JobRecordStore {
 
   async all(): Promise<JobView[]> {
     const rows = await this.db.query<{ view: string }>('SELECT view FROM inline_jobs ORDER BY seq');
+    return rows.map((row) => JSON.parse(row.view) as JobView);
+  }
+
+  /** Through the primary key, or the index of each namespace's jobs (migration 36). */
+  async newest(limit: number, namespace?: string): Promise<JobView[]> {
+    const rows =
+      namespace === undefined
+        ? await this.db.query<{ view: string }>('SELECT view FROM inline_jobs ORDER BY seq DESC LIMIT $1', [limit])
+        : await this.db.query<{ view: string }>(
+            'SELECT view FROM inline_jobs WHERE namespace = $1 ORDER BY seq DESC LIMIT $2',
+            [namespace, limit],
+          );
     return rows.map((row) => JSON.parse(row.view) as JobView);
   }
 

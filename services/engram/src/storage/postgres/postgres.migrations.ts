@@ -583,6 +583,15 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE inline_jobs ADD COLUMN end_unreported boolean NOT NULL DEFAULT false;
     `,
   },
+  {
+    version: 36,
+    name: 'inline-jobs-by-namespace',
+    // Each namespace's jobs, newest first, listed by every api, as SQLite's 043.
+    sql: `
+      DROP INDEX inline_jobs_ended_in_namespace;
+      CREATE INDEX inline_jobs_in_namespace ON inline_jobs (namespace, seq);
+    `,
+  },
 ];
 
 /** Any fixed number: every Engram replica takes this advisory lock to migrate, so one migrates at a time. */

@@ -5,7 +5,7 @@ import { SqliteDatabase } from '../sqlite.connection';
 import { withoutLockWait } from './without-lock-wait';
 
 /**
- * JobRecordStore on SQLite (migrations 034, 036, 037, 038, 040, 042): one row per job, the view as JSON, its
+ * JobRecordStore on SQLite (migrations 034, 036, 037, 038, 040, 042, 043): one row per job, the view as JSON, its
  * owner, its namespace, whether its cancel was requested and why it can no longer be, whether its end is still to
  * be reported, in the order accepted.
  */
@@ -63,6 +63,19 @@ export class SqliteJobRecordStore implements JobRecordStore {
 
   async all(): Promise<JobView[]> {
     const views = this.statements.get('SELECT view FROM inline_jobs ORDER BY seq').pluck().all() as string[];
+    return views.map((view) => JSON.parse(view) as JobView);
+  }
+
+  /** Through the primary key, or the index of each namespace's jobs (migration 043). */
+  async newest(limit: number, namespace?: string): Promise<JobView[]> {
+    const views = (
+      namespace === undefined
+        ? this.statements.get('SELECT view FROM inline_jobs ORDER BY seq DESC LIMIT ?').pluck().all(limit)
+        : this.statements
+            .get('SELECT view FROM inline_jobs WHERE namespace = ? ORDER BY seq DESC LIMIT ?')
+            .pluck()
+            .all(namespace, limit)
+    ) as string[];
     return views.map((view) => JSON.parse(view) as JobView);
   }
 
