@@ -65,6 +65,31 @@ describe('HTML import: Markdown of a page converted in pieces', () => {
     for (const [html, markdown] of cases) assert.equal(htmlMarkdown(html), markdown, html);
   });
 
+  it("an item's value sets its number and the items after it count on, as in a browser", () => {
+    const cases: [string, string][] = [
+      ['<ol><li>a</li><li value="5">b</li><li>c</li></ol>', '1. a\n5. b\n6. c'],
+      ['<ol start="3"><li>a</li><li value=" +1st">b</li><li>c</li><li value="0">d</li></ol>', '3. a\n1. b\n2. c\n0. d'],
+      // A value Markdown cannot write (negative, ten digits) or none at all is passed over: the item counts on.
+      ['<ol><li value="-4">a</li><li value="1000000000">b</li><li value="x">c</li></ol>', '1. a\n2. b\n3. c'],
+      // A left-out item's number goes to the next, as with a start; a bulleted list has no numbers.
+      ['<ol><li>a</li><li value="9"> </li><li>b</li></ol><ul><li value="2">c</li></ul>', '1. a\n9. b\n* c'],
+      ['<ol><li value="7">a<ol><li value="3">x</li><li>y</li></ol></li><li>b</li></ol>', '7. a\n  3. x\n  4. y\n8. b'],
+    ];
+    for (const [html, markdown] of cases) assert.equal(htmlMarkdown(html), markdown, html);
+    // Across a cut the items after a value count on from it.
+    const page = longOrderedList((number) =>
+      number === 500 ? 'item 500</li><li value="9000">item 501' : `item ${number}`,
+    );
+    assert.ok(wellFormedHtmlPieces(page)!.length > 2, 'the list is cut more than once');
+    const numbers = lines(htmlMarkdown(page)!)
+      .slice(1, -1)
+      .map((line) => Number(line.split('.')[0]));
+    assert.deepEqual(numbers, [
+      ...Array.from({ length: 500 }, (_, index) => index + 1),
+      ...Array.from({ length: ITEMS - 499 }, (_, index) => index + 9000),
+    ]);
+  });
+
   it("a page's own attributes cannot pass for the marks a cut leaves", () => {
     const forged = '<ol data-engram-list="0"><li>a</li><li>b</li></ol><ol data-engram-list="0">';
     assert.deepEqual(wellFormedHtmlPieces(`${forged}<li data-engram-continued>c</ol>`), [
