@@ -5,10 +5,10 @@ import { wellFormedHtmlPieces } from './well-formed-html';
 
 const ITEMS = 3000;
 
-/** An ordered list long enough to be cut into several pieces, its items numbered in their text. */
-function longOrderedList(item: (number: number) => string, start = ''): string {
-  const items = Array.from({ length: ITEMS }, (_, index) => `<li>${item(index + 1)}</li>`).join('\n');
-  return `<p>Steps:</p><ol${start}>${items}</ol><p>Done.</p>`;
+/** A list long enough to be cut into several pieces, its items numbered in their text. */
+function longList(kind: string, item: (number: number) => string, count = ITEMS, start = ''): string {
+  const items = Array.from({ length: count }, (_, index) => `<li>${item(index + 1)}</li>`).join('\n');
+  return `<p>Steps:</p><${kind}${start}>${items}</${kind}><p>Done.</p>`;
 }
 
 function lines(markdown: string): string[] {
@@ -17,36 +17,60 @@ function lines(markdown: string): string[] {
 
 describe('HTML import: Markdown of a page converted in pieces', () => {
   it('an ordered list cut between pieces goes on counting where the cut fell', () => {
-    const page = longOrderedList((number) => `item ${number}`);
+    const page = longList('ol', (number) => `item ${number}`);
     assert.ok(wellFormedHtmlPieces(page)!.length > 2, 'the list is cut more than once');
     const items = Array.from({ length: ITEMS }, (_, index) => `${index + 1}. item ${index + 1}`);
     assert.deepEqual(lines(htmlMarkdown(page)!), ['Steps:', ...items, 'Done.']);
 
-    const fromHundred = lines(htmlMarkdown(longOrderedList((number) => `item ${number}`, ' start="100"'))!);
+    const fromHundred = lines(htmlMarkdown(longList('ol', (number) => `item ${number}`, ITEMS, ' start="100"'))!);
     assert.deepEqual(
       fromHundred.slice(1, -1),
       items.map((line, index) => line.replace(/^\d+/, `${index + 100}`)),
     );
   });
 
-  it('an item cut in two goes on under its own number, and an item left empty by a cut takes none', () => {
-    // Cuts fall at the next tag: inside an item (before its <b>), or right after an item's start tag (its
-    // part before the cut holds no text and is left out).
-    for (const item of [(n: number) => `item <b>${n}</b>`, (n: number) => `<a href="#${n}">${n}</a><br>`]) {
-      const page = longOrderedList(item);
-      assert.ok(wellFormedHtmlPieces(page)!.length > 2, 'the list is cut more than once');
+  it('an item too long to wait for its end goes on after the cut under its own number or bullet', () => {
+    // Items of 12,000 tags and texts: a forced cut waits for an item's end for 4,000 more, then cuts inside.
+    const longItem = (number: number) => `item ${number}${` <b>${number}</b>`.repeat(3000)}`;
+    for (const kind of ['ol', 'ul']) {
+      const page = longList(kind, longItem, 4);
+      assert.ok(wellFormedHtmlPieces(page)!.length > 4, 'the items are cut');
       const markdown = lines(htmlMarkdown(page)!).slice(1, -1);
-      const numbers = markdown.filter((line) => /^\d+\. /.test(line)).map((line) => Number(line.split('.')[0]));
+      const markers = markdown.filter((line) => !line.startsWith(' '));
       assert.deepEqual(
-        numbers,
-        Array.from({ length: ITEMS }, (_, index) => index + 1),
+        markers.map((line) => line.split(' ', 1)[0]),
+        kind === 'ol' ? ['1.', '2.', '3.', '4.'] : ['*', '*', '*', '*'],
       );
+      assert.ok(markdown.length > markers.length, 'an item goes on after a cut');
       // The part of an item after a cut is indented under it, as a paragraph of the same item.
-      markdown.forEach((line, index) => {
-        if (/^\d+\. /.test(line)) return;
-        const number = markdown[index - 1].split('.')[0];
-        assert.equal(line, `${' '.repeat(`${number}. `.length)}**${number}**`, markdown[index - 1]);
-      });
+      let marker = '';
+      for (const line of markdown) {
+        if (!line.startsWith(' ')) marker = line.split(' ', 1)[0];
+        else
+          assert.match(
+            line,
+            new RegExp(`^ {${marker.length + 1}}(\\*\\*${marker.length > 1 ? marker[0] : '\\d'}\\*\\* ?)+$`),
+          );
+      }
+    }
+  });
+
+  it('a part of an item with no text between cuts neither takes a number or bullet nor ends the item', () => {
+    for (const kind of ['ol', 'ul']) {
+      const marker = (index: number) => (kind === 'ol' ? `${index + 1}.` : '*');
+      // 6,000 empty tags before each item's text: the cut inside it falls where it has none yet.
+      const textLast = longList(kind, (number) => `${'<i></i>'.repeat(3000)}${number}`, 6);
+      assert.ok(wellFormedHtmlPieces(textLast)!.length > 2, 'the list is cut more than once');
+      const items = Array.from({ length: 6 }, (_, index) => `${marker(index)} ${index + 1}`);
+      assert.deepEqual(lines(htmlMarkdown(textLast)!), ['Steps:', ...items, 'Done.']);
+      // 12,000 between an item's text and its tail: a whole piece of the item holds no text.
+      const textAround = longList(kind, (number) => `item ${number}${'<i></i>'.repeat(6000)} tail ${number}`, 3);
+      assert.ok(wellFormedHtmlPieces(textAround)!.length > 6, 'the items are cut more than once');
+      const parts = [0, 1, 2].flatMap((index) => [
+        `${marker(index)} item ${index + 1}`,
+        `${' '.repeat(marker(index).length + 1)}tail ${index + 1}`,
+      ]);
+      assert.deepEqual(lines(htmlMarkdown(textAround)!), ['Steps:', ...parts, 'Done.']);
     }
   });
 
@@ -77,7 +101,7 @@ describe('HTML import: Markdown of a page converted in pieces', () => {
     ];
     for (const [html, markdown] of cases) assert.equal(htmlMarkdown(html), markdown, html);
     // Across a cut the items after a value count on from it.
-    const page = longOrderedList((number) =>
+    const page = longList('ol', (number) =>
       number === 500 ? 'item 500</li><li value="9000">item 501' : `item ${number}`,
     );
     assert.ok(wellFormedHtmlPieces(page)!.length > 2, 'the list is cut more than once');

@@ -1,7 +1,7 @@
 import { NodeHtmlMarkdown } from 'node-html-markdown';
 import { blockQuote, LINE_START_ESCAPE, listItem, tableCell } from './linear-markdown-rules';
 import { table } from './linear-table-rule';
-import { OrderedListNumbering } from './ordered-list-numbering';
+import { ListNumbering } from './list-numbering';
 import { wellFormedHtmlPieces } from './well-formed-html';
 
 /**
@@ -13,7 +13,7 @@ import { wellFormedHtmlPieces } from './well-formed-html';
 export function htmlMarkdown(html: string): string | undefined {
   const pieces = wellFormedHtmlPieces(html);
   if (!pieces) return undefined;
-  const converter = linearConverter(new OrderedListNumbering());
+  const converter = linearConverter(new ListNumbering());
   return pieces
     .map((piece) => converter.translate(piece))
     .filter((markdown) => markdown.trim() !== '')
@@ -21,11 +21,11 @@ export function htmlMarkdown(html: string): string | undefined {
     .trim();
 }
 
-/** The converter for one page: its ordered lists are numbered across the page's pieces. */
-function linearConverter(numbering: OrderedListNumbering): NodeHtmlMarkdown {
+/** The converter for one page: its lists are numbered, and their items go on, across the page's pieces. */
+function linearConverter(numbering: ListNumbering): NodeHtmlMarkdown {
   const converter = new NodeHtmlMarkdown(
     { lineStartEscape: LINE_START_ESCAPE },
-    { li: listItem, ol: numbering.orderedList, blockquote: blockQuote, table },
+    { li: listItem, ol: numbering.list, ul: numbering.list, blockquote: blockQuote, table },
   );
   // Table cells have their own collections, which the constructor fills from the stock rules.
   converter.tableTranslators.set('th,td', tableCell, true);

@@ -4,7 +4,7 @@ import {
   TranslatorConfig,
   TranslatorConfigFactory,
 } from 'node-html-markdown';
-import { listItemStart } from './ordered-list-numbering';
+import { listItemStart } from './list-numbering';
 
 /*
  * node-html-markdown's own rules, written to cost time in proportion to the text they read. Its stock patterns
@@ -26,7 +26,7 @@ export const LINE_START_ESCAPE: NodeHtmlMarkdownOptions['lineStartEscape'] = [
 ];
 
 /**
- * A list item: its marker (ordered-list-numbering.ts), then its text with each line break written `  \n` and
+ * A list item: its marker (list-numbering.ts), then its text with each line break written `  \n` and
  * indented, as the stock one.
  */
 export const listItem: TranslatorConfigFactory = (context) => {

@@ -34,7 +34,7 @@ interface OpenElement {
   startTag: string;
   /** Where its start tag is among the parts of the piece being written: marked there if the piece is cut. */
   part: number;
-  /** An ordered list's name once a cut falls inside it, written on its start tag in every piece it spans. */
+  /** A list's name once a cut falls inside it, written on its start tag in every piece it spans. */
   cutListId?: number;
 }
 
@@ -198,15 +198,15 @@ class HtmlRewrite {
 
   /**
    * The start tag that reopens an element in the next piece. The converter numbers an ordered list's items
-   * from 1 in each piece, so an ordered list cut here is named on both sides (its start tag in this piece
-   * marked now) and an item open here is marked as going on, for the converter to count on (ordered-list-
-   * numbering.ts).
+   * from 1 in each piece and starts each item with a marker, so a list cut here is named on both sides (its
+   * start tag in this piece marked now) and an item open here is marked as going on, for the converter to
+   * count on and to write the item's rest under it (list-numbering.ts).
    */
   private reopenedTag(element: OpenElement): string {
     const { name, startTag } = element;
     if (name === 'li') return `<li ${CONTINUED_ITEM_ATTRIBUTE}>`;
     const reopened = startTag.length <= REOPENED_TAG_CHARS ? startTag : `<${name}>`;
-    if (name !== 'ol') return reopened;
+    if (name !== 'ol' && name !== 'ul') return reopened;
     const named = (tag: string) => `${tag.slice(0, -1)} ${CUT_LIST_ATTRIBUTE}="${element.cutListId}">`;
     if (element.cutListId === undefined) {
       element.cutListId = this.listsCut++;
