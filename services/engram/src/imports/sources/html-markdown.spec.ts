@@ -29,6 +29,19 @@ describe('HTML import: Markdown of a page converted in pieces', () => {
     );
   });
 
+  it('a list is cut between its items, when an item ends within another forced piece', () => {
+    // Items with a tag inside: a cut at the next tag once a piece is full fell inside one, cutting it in two.
+    for (const kind of ['ol', 'ul']) {
+      const page = longList(kind, (number) => `item <b>${number}</b>`);
+      const pieces = wellFormedHtmlPieces(page)!;
+      assert.ok(pieces.length > 2, 'the list is cut more than once');
+      for (const piece of pieces.slice(0, -1)) assert.ok(piece.endsWith(`</li></${kind}>`), piece.slice(-40));
+      const marker = (index: number) => (kind === 'ol' ? `${index + 1}.` : '*');
+      const items = Array.from({ length: ITEMS }, (_, index) => `${marker(index)} item **${index + 1}**`);
+      assert.deepEqual(lines(htmlMarkdown(page)!), ['Steps:', ...items, 'Done.']);
+    }
+  });
+
   it('an item too long to wait for its end goes on after the cut under its own number or bullet', () => {
     // Items of 12,000 tags and texts: a forced cut waits for an item's end for 4,000 more, then cuts inside.
     const longItem = (number: number) => `item ${number}${` <b>${number}</b>`.repeat(3000)}`;
@@ -71,6 +84,29 @@ describe('HTML import: Markdown of a page converted in pieces', () => {
         `${' '.repeat(marker(index).length + 1)}tail ${index + 1}`,
       ]);
       assert.deepEqual(lines(htmlMarkdown(textAround)!), ['Steps:', ...parts, 'Done.']);
+    }
+  });
+
+  it('a list inside an item, cut between pieces, keeps its indentation under that item', () => {
+    for (const [kind, marker] of [
+      ['ol', (index: number) => `${index + 1}.`],
+      ['ul', () => '*'],
+    ] as const) {
+      const inner = longList(kind, (number) => `item <b>${number}</b>`).replace(/^<p>Steps:<\/p>|<p>Done.<\/p>$/g, '');
+      const items = Array.from({ length: ITEMS }, (_, index) => `  ${marker(index)} item **${index + 1}**`);
+      // The inner list right in the item, or in a block inside it (as a page's table of contents in a `div`).
+      for (const list of [inner, `<div>${inner}</div>`]) {
+        const page = `<${kind}><li>outer${list}</li><li>after</li></${kind}>`;
+        assert.ok(wellFormedHtmlPieces(page)!.length > 2, 'the list is cut more than once');
+        assert.deepEqual(lines(htmlMarkdown(page)!), [`${marker(0)} outer`, ...items, `${marker(1)} after`]);
+      }
+      // Two items open at each cut, one inside the other: each goes on with the list inside it.
+      const deeper = `<${kind}><li>outer<${kind}><li>middle${inner}</li></${kind}></li></${kind}>`;
+      assert.deepEqual(lines(htmlMarkdown(deeper)!), [
+        `${marker(0)} outer`,
+        `  ${marker(0)} middle`,
+        ...items.map((item) => `  ${item}`),
+      ]);
     }
   });
 

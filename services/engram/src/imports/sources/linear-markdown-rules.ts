@@ -26,22 +26,49 @@ export const LINE_START_ESCAPE: NodeHtmlMarkdownOptions['lineStartEscape'] = [
 ];
 
 /**
- * A list item: its marker (list-numbering.ts), then its text with each line break written `  \n` and
- * indented, as the stock one.
+ * A list item: its marker (list-numbering.ts), then its text with each line break written `  \n` and indented,
+ * as the stock one. The rest of an item cut in two that starts with a list (the cut fell in a list inside the
+ * item) is that list's lines alone, as they carry their own indentation.
  */
 export const listItem: TranslatorConfigFactory = (context) => {
   const indentation = context.options.indent.repeat(+(context.indentLevel || 0));
   const start = listItemStart(context);
+  const listFirst = start.goesOn && startsWithList(context.node);
   return {
-    prefix: indentation + start.marker,
+    prefix: listFirst ? '' : indentation + start.marker,
     surroundingNewlines: 1,
     postprocess: ({ content }) => {
       const written = !isWhiteSpaceOnly(content);
       start.ended(written);
-      return written ? markLineEnds(breakLines(content.trim(), indentation)) : PostProcessResult.RemoveNode;
+      if (!written) return PostProcessResult.RemoveNode;
+      return markLineEnds(breakLines(listFirst ? trimNewlines(content).trimEnd() : content.trim(), indentation));
     },
   };
 };
+
+type ItemNode = Parameters<TranslatorConfigFactory>[0]['node'];
+
+/**
+ * Whether the item's first content is a list, inside the elements that open it (the ones reopened at a cut:
+ * a `div` around a page's table of contents); at most as many steps as elements nest.
+ */
+function startsWithList(item: ItemNode): boolean {
+  for (let node = firstContent(item); node !== undefined; node = firstContent(node)) {
+    if (node.tagName === 'UL' || node.tagName === 'OL') return true;
+  }
+  return false;
+}
+
+/** The element's first child past blank text, when it is an element. */
+function firstContent(element: ItemNode): ItemNode | undefined {
+  const children: ArrayLike<ItemNode | { textContent: string | null }> = element.childNodes;
+  for (let index = 0; index < children.length; index += 1) {
+    const child = children[index];
+    if ('tagName' in child) return child;
+    if (/\S/.test(child.textContent ?? '')) return undefined;
+  }
+  return undefined;
+}
 
 /** A block quote: each line given its `>`. A fixed rule, as the stock one: an empty quote is not visited. */
 export const blockQuote: TranslatorConfig = {

@@ -60,6 +60,8 @@ function endsWithItemUnvisited(node: ListNode, list: ListMetadata): boolean {
 /** How a list item begins (its marker), and what it notes once its text is known to be written or left out. */
 export interface ListItemStart {
   marker: string;
+  /** The rest of an item cut in two: its marker is spaces, so that its text reads as more of that item. */
+  goesOn: boolean;
   ended(written: boolean): void;
 }
 
@@ -79,14 +81,15 @@ export function listItemStart({
 }: TranslatorContext): ListItemStart {
   const list: ListMetadata | undefined = nodeMetadata.get(node);
   const bullet = `${options.bulletMarker} `;
-  if (!list || listKind === undefined) return { marker: bullet, ended: () => undefined };
+  if (!list || listKind === undefined) return { marker: bullet, goesOn: false, ended: () => undefined };
   list.lastItemVisited = node;
   const count = listKind === 'OL' ? listItemNumber : undefined;
   if (node.hasAttribute(CONTINUED_ITEM_ATTRIBUTE) && list.lastItemWritten) {
-    if (count === undefined) return { marker: ' '.repeat(bullet.length), ended: () => undefined };
+    if (count === undefined) return { marker: ' '.repeat(bullet.length), goesOn: true, ended: () => undefined };
     list.listItemNumber = count - 1;
     return {
       marker: ' '.repeat(`${(list.numberBeforeFirst ?? 0) + count - 1}. `.length),
+      goesOn: true,
       // Left out, it is counted again: the converter then takes back the count it gave it.
       ended: (written) => {
         if (!written) list.listItemNumber = count;
@@ -94,10 +97,10 @@ export function listItemStart({
     };
   }
   const ended = (written: boolean) => (list.lastItemWritten = written);
-  if (count === undefined) return { marker: bullet, ended };
+  if (count === undefined) return { marker: bullet, goesOn: false, ended };
   const value = itemNumber(node.getAttribute('value'));
   if (value !== undefined) list.numberBeforeFirst = value - count;
-  return { marker: `${(list.numberBeforeFirst ?? 0) + count}. `, ended };
+  return { marker: `${(list.numberBeforeFirst ?? 0) + count}. `, goesOn: false, ended };
 }
 
 /**

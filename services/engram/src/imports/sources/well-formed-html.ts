@@ -20,7 +20,9 @@ import { CONTINUED_ITEM_ATTRIBUTE, CUT_LIST_ATTRIBUTE } from './piece-cut-marks'
 const PIECE_CHARS = 8 * 1024;
 /**
  * …or, where no such place comes, at the next tag once a piece is this long or holds this many tags and texts
- * (inside a list, a table or a code block if need be: it then converts as several).
+ * (inside a list, a table or a code block if need be: it then converts as several). Such a cut waits, for at
+ * most as long again, for a place where it changes least: in a code block a line's end, in a list item the
+ * end of an item of the innermost list.
  */
 const FORCED_CUT_CHARS = 8 * PIECE_CHARS;
 const FORCED_CUT_NODES = 4000;
@@ -57,6 +59,7 @@ class HtmlRewrite {
   private readonly open: OpenElement[] = [];
   private shapingOpen = 0;
   private preformattedOpen = 0;
+  private itemsOpen = 0;
   private atLineStart = true;
   private readonly finished: string[] = [];
   private parts: string[] = [];
@@ -137,6 +140,7 @@ class HtmlRewrite {
     this.open.push({ name, startTag, part: this.parts.length });
     if (SHAPING_ELEMENTS.has(name)) this.shapingOpen += 1;
     if (name === 'pre') this.preformattedOpen += 1;
+    if (name === 'li') this.itemsOpen += 1;
     if (this.open.length > MAX_HTML_NESTING) this.tooDeep = true;
     this.write(startTag);
   }
@@ -176,6 +180,7 @@ class HtmlRewrite {
       const { name } = this.open.pop()!;
       if (SHAPING_ELEMENTS.has(name)) this.shapingOpen -= 1;
       if (name === 'pre') this.preformattedOpen -= 1;
+      if (name === 'li') this.itemsOpen -= 1;
       this.write(`</${name}>`);
     }
   }
@@ -184,8 +189,7 @@ class HtmlRewrite {
   private cutIfDue(besideBlock: boolean): void {
     const past = (times: number) =>
       this.pieceChars >= times * FORCED_CUT_CHARS || this.pieceNodes >= times * FORCED_CUT_NODES;
-    // In preformatted text a forced cut waits for a line's end, for at most as long again.
-    const forced = past(1) && (this.preformattedOpen === 0 || this.atLineStart || past(2));
+    const forced = past(1) && (this.atSeam() || past(2));
     if (!forced && !(besideBlock && this.shapingOpen === 0 && this.pieceChars >= PIECE_CHARS)) return;
     const reopen = this.open.map((element) => this.reopenedTag(element));
     for (let index = this.open.length - 1; index >= 0; index -= 1) this.parts.push(`</${this.open[index].name}>`);
@@ -194,6 +198,14 @@ class HtmlRewrite {
     this.open.forEach((element, depth) => (element.part = depth));
     this.pieceChars = 0;
     this.pieceNodes = 0;
+  }
+
+  /** Whether a forced cut here changes least: in preformatted text at a line's end, in a list between items. */
+  private atSeam(): boolean {
+    if (this.preformattedOpen > 0) return this.atLineStart;
+    if (this.itemsOpen === 0) return true;
+    const innermost = this.open.at(-1)?.name;
+    return innermost === 'ul' || innermost === 'ol';
   }
 
   /**
