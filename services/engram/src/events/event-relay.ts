@@ -13,9 +13,26 @@ export interface LostEvents {
   namespace: string;
   id: number;
   count: number;
+  everywhere?: undefined;
 }
 
-export type LossListener = (lost: LostEvents) => void;
+/**
+ * Events of any namespace may have been lost here: a relay dropped more than it could account for by
+ * namespace (too many namespaces lost events in one outage, or more notifications came while it read the table
+ * than it holds, and the table no longer had them). Every subscriber of every namespace is told; it names no
+ * namespace and counts nothing, so it tells no tenant of another's activity.
+ */
+export interface LostEverywhere {
+  everywhere: true;
+  namespace?: undefined;
+}
+
+export const LOST_EVERYWHERE: LostEverywhere = { everywhere: true };
+
+/** Where events were dropped unpublished: in one namespace, or in any. */
+export type Loss = LostEvents | LostEverywhere;
+
+export type LossListener = (lost: Loss) => void;
 
 /**
  * How events travel from where they are raised to every listener: in this process alone, or through

@@ -123,4 +123,33 @@ describe('event stream service', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('tells every stream of every namespace, where it stands, of a loss everywhere, and a replay read meanwhile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engram-streams-'));
+    const relay = new ScriptedRelay();
+    const streams = new EventStreamService(new EventBus(relay), new EngramMetrics(), loadConfig({ env: {}, cwd: dir }));
+    await streams.onModuleInit();
+    try {
+      const first = openStream(streams, 'default');
+      const second = openStream(streams, 'other');
+      relay.listener(event(10));
+      relay.listener(event(7, 'other'));
+      const resuming = openStream(streams, 'third', [3]);
+      relay.onLost({ everywhere: true });
+      relay.answer({ events: [event(5, 'third')], complete: true });
+      await settle();
+      assert.deepEqual(incompleteNotices(first.written), [
+        { type: 'replay_incomplete', last_event_id: 10, oldest_kept_id: null },
+      ]);
+      assert.deepEqual(incompleteNotices(second.written), [
+        { type: 'replay_incomplete', last_event_id: 7, oldest_kept_id: null },
+      ]);
+      assert.deepEqual(incompleteNotices(resuming.written), [
+        { type: 'replay_incomplete', last_event_id: 3, oldest_kept_id: 5 },
+      ]);
+    } finally {
+      streams.onModuleDestroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

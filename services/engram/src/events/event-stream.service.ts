@@ -8,7 +8,7 @@ import { EngramEvent, keptForReplay } from './engram-event';
 import { EventBus } from './event-bus';
 import { LastSeen, seenUpTo, StreamCursor } from './event-cursor';
 import { EventFilter, matchesFilter, replayedNamespaces } from './event-filter';
-import { LostEvents } from './event-relay';
+import { Loss } from './event-relay';
 import { Replay } from './event-ring';
 import { replayBounds, ReplayWindows } from './replay-windows';
 import { CloseReason, SseConnection } from './sse-connection';
@@ -235,18 +235,19 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   /**
    * Events were dropped unpublished (see LostEvents): every stream reading their namespace is told where,
    * as a replay missing events is told, with `replay_incomplete` (nothing replayed: `oldest_kept_id` null),
-   * and so is a replay from before it.
+   * and so is a replay from before it. A loss everywhere (LostEverywhere) is told to every stream, where it
+   * stands: it names no namespace, so no stream learns of another's.
    */
-  private tellLoss(lost: LostEvents): void {
-    this.windows.markLost(lost.namespace, lost.id);
+  private tellLoss(lost: Loss): void {
+    if (!lost.everywhere) this.windows.markLost(lost.namespace, lost.id);
     for (const subscriber of this.subscribers) {
       const { connection, cursor, held, request } = subscriber;
       if (held) {
-        subscriber.lostWhileHeld ||= cursor.lastSeen.has(lost.namespace);
+        subscriber.lostWhileHeld ||= lost.everywhere || cursor.lastSeen.has(lost.namespace);
         continue;
       }
       const lastEventId = cursor.value;
-      if (!cursor.advance(lost)) continue;
+      if (!lost.everywhere && !cursor.advance(lost)) continue;
       const notice = { last_event_id: lastEventId, oldest_kept_id: null };
       connection.write(noticeFrames('replay_incomplete', notice, request.frames));
     }

@@ -2,7 +2,14 @@ import { PostgresDatabase, Queryable } from '../storage/postgres/postgres.databa
 import { EngramEvent, EventDraft, keptForReplay } from './engram-event';
 import { LastSeen } from './event-cursor';
 import { Replay } from './event-ring';
-import { LogEntry, lossDraft, parseLogEntry, parsePublished, Published } from './published-event';
+import {
+  LogEntry,
+  LOSS_EVERYWHERE_DRAFT,
+  lossDraft,
+  parseLogEntry,
+  parsePublished,
+  Published,
+} from './published-event';
 import { droppedRemembered, ReplayBounds, SMALLEST_WINDOW, windowCharge } from './replay-windows';
 
 /** The channel every process LISTENs on; PostgreSQL scopes it to the database, so to one store. */
@@ -81,6 +88,30 @@ const REMEMBER_LOSS = `
   INSERT INTO event_windows_dropped AS d (namespace, held_up_to) VALUES ($1, $2)
   ON CONFLICT (namespace) DO UPDATE SET held_up_to = greatest(d.held_up_to, excluded.held_up_to)`;
 
+/** A turn alone, as APPEND takes it (`$1` the publisher's clock): for a loss everywhere. */
+const TURN = `
+  UPDATE event_order SET last_place = last_place + 1, clock_floor = greatest(clock_floor, $1::bigint)
+  WHERE singleton = 1 RETURNING last_place, clock_floor`;
+
+/**
+ * After TURN, under it (so seeing every id handed out before): a loss everywhere at place `$1`, told at an id
+ * past every id of any namespace (`$2` the clock floor), to which every sequence and the clock floor move, so
+ * each namespace's next id is above it, and the forgotten drops too, so a replay of any namespace from before
+ * it is incomplete and one from after it not. Stored as passing, under no namespace (''), and notified.
+ */
+const LOSS_EVERYWHERE = `
+  WITH told AS (
+    SELECT greatest($2::bigint, (SELECT max(last_id) + 1 FROM event_sequences)) AS id
+  ), moved AS (
+    UPDATE event_sequences SET last_id = told.id FROM told WHERE last_id < told.id
+  ), floor AS (
+    UPDATE event_order SET clock_floor = told.id, forgotten_up_to = greatest(forgotten_up_to, told.id)
+    FROM told WHERE singleton = 1
+  ), appended AS (
+    INSERT INTO events (place, namespace, id, kept, draft) SELECT $1::bigint, '', id, false, $3::text FROM told
+  )
+  SELECT id, pg_notify($4::text, $1::bigint || ' ' || id || ' ' || $3::text) FROM told`;
+
 const CHARGE = 'UPDATE event_order SET charged = charged + $1 WHERE singleton = 1 RETURNING charged';
 
 /** Drops the window idle longest but `$1`'s whole, remembering the newest id it held; answers its size. */
@@ -113,10 +144,13 @@ const HISTORY_EVENTS = `
   JOIN events e ON e.kept AND e.namespace = s.namespace AND e.id > s.last_id
   ORDER BY e.place`;
 
-/** Complete when no window trimmed past the client's id, and none of its namespaces lost newer when dropped. */
+/**
+ * Complete when no window trimmed past the client's id, none of its namespaces lost newer when dropped, and
+ * no drop forgotten or loss everywhere came after it (a drop remembered is never older than one forgotten).
+ */
 const HISTORY_COMPLETE = `
   SELECT coalesce(bool_and(s.last_id >= coalesce(w.trimmed_up_to, 0)
-    AND s.last_id >= coalesce(d.held_up_to, o.forgotten_up_to)), true) AS complete
+    AND s.last_id >= greatest(d.held_up_to, o.forgotten_up_to)), true) AS complete
   FROM unnest($1::text[], $2::bigint[]) AS s (namespace, last_id)
   CROSS JOIN event_order o
   LEFT JOIN event_windows w ON w.namespace = s.namespace
@@ -129,6 +163,13 @@ const NEWEST = `
     ORDER BY id DESC LIMIT $3
   ) e
   ORDER BY e.place DESC`;
+
+/** A stored entry this build cannot read: passed over in its place. */
+export interface UnreadEntry {
+  place: number;
+  event?: undefined;
+  lost?: undefined;
+}
 
 interface EventRow {
   place: number | string;
@@ -177,12 +218,34 @@ export class PostgresEventLog {
     await tx.query(FORGET_DROPPED, [droppedRemembered(this.bounds)]);
   }
 
-  /** Every stored event and loss after `afterPlace`, in order: what a process that missed notifications catches up on. */
-  async since(q: Queryable, afterPlace: number): Promise<LogEntry[]> {
-    const rows = await q.query<EventRow>('SELECT place, id, draft FROM events WHERE place > $1 ORDER BY place', [
-      afterPlace,
+  /**
+   * Stores and announces that events of any namespace were dropped unpublished (LostEverywhere), at their
+   * place; a replay of any namespace from before it is incomplete. Run in a transaction, as `append`.
+   */
+  async appendLossEverywhere(tx: Queryable, nowMicros: number): Promise<void> {
+    const [turn] = await tx.query<{ last_place: string; clock_floor: string }>(TURN, [nowMicros]);
+    const place = Number(turn.last_place);
+    const [{ id }] = await tx.query<{ id: string }>(LOSS_EVERYWHERE, [
+      place,
+      turn.clock_floor,
+      LOSS_EVERYWHERE_DRAFT,
+      EVENTS_CHANNEL,
     ]);
-    return rows.flatMap((row) => parseLogEntry(String(row.place), String(row.id), row.draft) ?? []);
+    await tx.query(PRUNE, [place - PASSING_EVENTS_KEPT, Number(id) - LAST_ID_KEPT_PAST_CLOCK_US]);
+  }
+
+  /**
+   * Up to `limit` stored events and losses after `afterPlace`, in order: what a process that missed
+   * notifications catches up on. An entry this build cannot read (a newer build's) is its place alone.
+   */
+  async since(q: Queryable, afterPlace: number, limit: number): Promise<(LogEntry | UnreadEntry)[]> {
+    const rows = await q.query<EventRow>(
+      'SELECT place, id, draft FROM events WHERE place > $1 ORDER BY place LIMIT $2',
+      [afterPlace, limit],
+    );
+    return rows.map(
+      (row) => parseLogEntry(String(row.place), String(row.id), row.draft) ?? { place: Number(row.place) },
+    );
   }
 
   async lastPlace(q: Queryable): Promise<number> {

@@ -9,6 +9,7 @@ import { PostgresDatabase } from '../storage/postgres/postgres.database';
 import type { TestPostgres } from '../testing/postgres-test-server';
 import { createTestDatabase } from '../testing/postgres-test-database';
 import { realPostgresAvailable, startRealPostgres } from '../testing/real-postgres';
+import { startStallableLink } from '../testing/stallable-link';
 import { waitFor } from '../testing/wait-for';
 import { EngramEvent } from './engram-event';
 import { EventBus } from './event-bus';
@@ -29,6 +30,8 @@ interface EngramProcess {
   bus: EventBus;
   received: EngramEvent[];
   lost: LostEvents[];
+  /** Where each loss everywhere was told: how many events had been received by then. */
+  lostEverywhereAt: number[];
   close(): Promise<void>;
 }
 
@@ -102,10 +105,11 @@ if (realPostgresAvailable()) {
       const bus = new EventBus(relay);
       const events: EngramEvent[] = [];
       const lost: LostEvents[] = [];
+      const lostEverywhereAt: number[] = [];
       if (options.listening !== false) {
         bus.subscribe(
           (event) => events.push(event),
-          (loss) => lost.push(loss),
+          (loss) => (loss.everywhere ? lostEverywhereAt.push(events.length) : lost.push(loss)),
         );
         await bus.ready();
       }
@@ -115,6 +119,7 @@ if (realPostgresAvailable()) {
         bus,
         received: events,
         lost,
+        lostEverywhereAt,
         close: async () => {
           if (processes.includes(process)) processes.splice(processes.indexOf(process), 1);
           await bus.onApplicationShutdown();
@@ -278,6 +283,89 @@ if (realPostgresAvailable()) {
         );
         assert.equal((await latecomer.bus.history(seenUpTo(evenLoss.id, ['even'])))?.complete, true);
       });
+    });
+
+    it('tells one loss everywhere, heard by the listeners of every namespace, when more namespaces lost sends than it counts apart', async () => {
+      const url = await newStore();
+      const listener = await processOn(url);
+      const latecomer = await processOn(url, windowsOf(100), { listening: false });
+      await withRelayRole(url, async (role) => {
+        const writer = await processOn(url, windowsOf(100), {
+          relayUrl: role.url,
+          connectionName: 'engram-cut-many',
+          queueLimit: 10,
+          lossNamespacesLimit: 3,
+          listening: false,
+        });
+        writer.bus.publish('memory_created', { n: 'before the cut' }, 'quiet');
+        await waitFor(() => listener.received.length === 1, 'the first event');
+        await role.cut('engram-cut-many');
+        // 25 sends of 25 namespaces while the writer's relay cannot connect: the oldest 15 go, of 15 namespaces.
+        for (let i = 0; i < 25; i++) writer.bus.publish('memory_created', { n: `sent-${i}` }, `ns-${i}`);
+        await role.readmit();
+        await waitFor(() => listener.received.length >= 11, 'the sends kept');
+        writer.bus.publish('memory_created', { n: 'after' }, 'quiet');
+        await waitFor(() => listener.received.length >= 12, 'the event after');
+        assert.deepEqual(received(listener), [
+          'before the cut',
+          ...Array.from({ length: 10 }, (_, i) => `sent-${15 + i}`),
+          'after',
+        ]);
+        assert.deepEqual(listener.lost, [], 'no loss names a namespace');
+        assert.deepEqual(listener.lostEverywhereAt, [1], 'one loss everywhere, where the sends were dropped');
+        const [before, , , , , , , , , , , after] = listener.received;
+        assert.equal(
+          (await latecomer.bus.history(seenUpTo(before.id, ['quiet'])))?.complete,
+          false,
+          'a replay from before it is incomplete, in a namespace that lost nothing too',
+        );
+        assert.equal((await latecomer.bus.history(seenUpTo(after.id, ['quiet'])))?.complete, true);
+        assert.equal((await latecomer.bus.history(seenUpTo(listener.received[1].id, ['ns-15'])))?.complete, true);
+      });
+    });
+
+    it('holds at most its limit of notifications while a catch-up read is stalled, reads the rest from the table, and tells every listener where the table had lost them', async () => {
+      const url = await newStore();
+      const link = await startStallableLink(url);
+      const writer = await processOn(url, windowsOf(10), { listening: false });
+      const listener = await processOn(url, windowsOf(10), { relayUrl: link.url, heldLimit: 50 });
+      try {
+        const otherSubscriber: boolean[] = [];
+        listener.bus.subscribe(
+          () => undefined,
+          (loss) => otherSubscriber.push(loss.everywhere === true),
+        );
+        writer.bus.publish('memory_created', { n: 'before' }, 'default');
+        await waitFor(() => listener.received.length === 1, 'the first event');
+        link.stall();
+        // Too large for a notification: the listener reads it from the table, a read held back by the link.
+        writer.bus.publish('memory_created', { n: 'large', content: 'x'.repeat(20_000) }, 'default');
+        await waitFor(() => listener.relay.heldNotifications > 0, 'the catch-up to start');
+        // The window keeps 10 of these: the rest are gone from the table by the time the read is answered.
+        for (let i = 0; i < 300; i++) writer.bus.publish('memory_created', { n: `flood-${i}` }, 'busy');
+        let mostHeld = 0;
+        await waitFor(() => {
+          mostHeld = Math.max(mostHeld, listener.relay.heldNotifications);
+          return writer.relay.queuedSends === 0;
+        }, 'the flood to commit');
+        assert.ok(mostHeld <= 50, `${mostHeld} notifications held`);
+        link.resume();
+        await waitFor(() => listener.received.length >= 12, 'the catch-up');
+        writer.bus.publish('memory_created', { n: 'marker' }, 'default');
+        await waitFor(() => listener.received.length >= 13, 'the marker');
+        assert.deepEqual(received(listener), [
+          'before',
+          'large',
+          ...Array.from({ length: 10 }, (_, i) => `flood-${290 + i}`),
+          'marker',
+        ]);
+        assert.deepEqual(listener.lostEverywhereAt, [2], 'one loss everywhere, where the flood was trimmed');
+        assert.deepEqual(otherSubscriber, [true], 'told to every subscriber');
+      } finally {
+        link.resume(); // a failed case must not leave the listener's read waiting on the link
+        await listener.close();
+        await link.close();
+      }
     });
 
     it('hands over an event too large for a notification from the table, in its place', async () => {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Client, Notification } from 'pg';
+import type { Client, Notification, QueryConfig } from 'pg';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PostgresConfig } from '../config/config.types';
 import { EngramMetrics } from '../metrics/engram-metrics';
@@ -8,13 +8,16 @@ import { pgDriver } from '../storage/postgres/pg-driver';
 import { PostgresDatabase, Queryable } from '../storage/postgres/postgres.database';
 import { EngramEvent, EventDraft } from './engram-event';
 import { LastSeen } from './event-cursor';
-import { EventListener, EventRelay, LossListener } from './event-relay';
+import { EventListener, EventRelay, LOST_EVERYWHERE, LossListener } from './event-relay';
 import { Replay } from './event-ring';
-import { EVENTS_CHANNEL, PostgresEventLog } from './postgres-event-log';
+import { EVENTS_CHANNEL, PostgresEventLog, UnreadEntry } from './postgres-event-log';
 import { LogEntry, parseLogMessage } from './published-event';
 import { ReplayBounds } from './replay-windows';
-import { SEND_QUEUE_LIMIT, SendQueue } from './send-queue';
+import { LOSS_NAMESPACES_LIMIT, SEND_QUEUE_LIMIT, SendQueue } from './send-queue';
 import { readSharedWindows } from './shared-windows-read';
+
+/** Entries read from the table at a time while catching up: what one read holds in memory. */
+const CATCH_UP_PAGE = 1000;
 
 /** Waits between attempts to reconnect, doubling up to the last. */
 const FIRST_RETRY_MS = 100;
@@ -24,7 +27,7 @@ const LAST_RETRY_MS = 2000;
  * A notification: the event or a loss, or only its place when it was too large to carry (then read from
  * the table).
  */
-type Notice = LogEntry | { place: number; event?: undefined; lost?: undefined };
+type Notice = LogEntry | UnreadEntry;
 
 const onlyPlace = (notice: Notice) => notice.event === undefined && notice.lost === undefined;
 
@@ -37,7 +40,10 @@ const onlyPlace = (notice: Notice) => notice.event === undefined && notice.lost 
  * every listener), and its LISTEN. A notification out of turn (one was missed) or too large to carry, and every reconnection,
  * make it read the events after the last place it delivered from the table: each event reaches each
  * listener once and in order, unless its window trimmed it meanwhile (or it was job progress, kept only
- * briefly). History and the newest events are read from the windows every replica shares.
+ * briefly): where the table no longer holds a place, every listener is told of a loss everywhere. It reads
+ * a page at a time, each within the statement timeout, and holds at most `heldLimit` notifications meanwhile;
+ * past that it lets them go and reads them from the table too. History and the newest events are read from
+ * the windows every replica shares.
  */
 export class PostgresEventRelay implements EventRelay {
   private readonly logger = new Logger('Events');
@@ -55,6 +61,9 @@ export class PostgresEventRelay implements EventRelay {
   private following = false;
   /** Notifications arriving while the table is read; delivered after what it answered. */
   private held: Notice[] | undefined;
+  /** More came while the table was read than `held` keeps: they are read from the table again. */
+  private heldOverflowed = false;
+  private readonly heldLimit: number;
   private reported = false;
   private readonly closing = new AbortController();
 
@@ -66,7 +75,13 @@ export class PostgresEventRelay implements EventRelay {
     private readonly options: PostgresRelayOptions = {},
   ) {
     this.log = new PostgresEventLog(bounds);
-    this.queue = new SendQueue('PostgreSQL', options.queueLimit ?? SEND_QUEUE_LIMIT, options.metrics);
+    this.queue = new SendQueue(
+      'PostgreSQL',
+      options.queueLimit ?? SEND_QUEUE_LIMIT,
+      options.metrics,
+      options.lossNamespacesLimit ?? LOSS_NAMESPACES_LIMIT,
+    );
+    this.heldLimit = options.heldLimit ?? SEND_QUEUE_LIMIT;
   }
 
   /**
@@ -93,6 +108,11 @@ export class PostgresEventRelay implements EventRelay {
   /** Sends waiting to be committed (never more than the queue's limit). */
   get queuedSends(): number {
     return this.queue.length;
+  }
+
+  /** Notifications held while the table is read (never more than `heldLimit`). */
+  get heldNotifications(): number {
+    return this.held?.length ?? 0;
   }
 
   async history(seen: LastSeen): Promise<Replay | undefined> {
@@ -163,13 +183,16 @@ export class PostgresEventRelay implements EventRelay {
    */
   private async storeLosses(client: Client): Promise<boolean> {
     if (!this.queue.hasLosses) return true;
+    const everywhere = this.queue.takeLossEverywhere();
     const losses = this.queue.takeLosses();
     const nowMicros = Math.floor((this.options.clock ?? Date.now)()) * 1000;
     try {
       await inTransaction(client, async (tx) => {
+        if (everywhere) await this.log.appendLossEverywhere(tx, nowMicros);
         for (const [namespace, count] of losses) await this.log.appendLoss(tx, namespace, count, nowMicros);
       });
     } catch (error) {
+      if (everywhere) this.queue.restoreLossEverywhere();
       this.queue.restoreLosses(losses);
       this.dropConnection(error as Error);
       return false;
@@ -223,8 +246,12 @@ export class PostgresEventRelay implements EventRelay {
   /** LISTENs, then delivers what the table holds past the last place delivered (on the first call: nothing). */
   private async follow(client: Client): Promise<void> {
     this.held ??= [];
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-    const q = queryable(client);
+    const listen: QueryConfig & { query_timeout: number } = {
+      text: `LISTEN ${EVENTS_CHANNEL}`,
+      query_timeout: this.settings.statementTimeoutMs,
+    };
+    await client.query(listen);
+    const q = this.reading(client);
     if (!this.following) this.lastDelivered = await this.log.lastPlace(q);
     this.following = true;
     await this.catchUp(q);
@@ -232,17 +259,46 @@ export class PostgresEventRelay implements EventRelay {
 
   /**
    * Delivers the events after the last place delivered, then those notified meanwhile. A notified event too
-   * large to carry that committed after the read needs another read.
+   * large to carry that committed after the read, or notifications past what is held, need another read.
    */
   private async catchUp(q: Queryable): Promise<void> {
     this.held ??= [];
     for (;;) {
-      for (const notice of await this.log.since(q, this.lastDelivered)) this.deliver(notice);
+      await this.readTable(q);
+      if (this.heldOverflowed) {
+        this.heldOverflowed = false;
+        continue;
+      }
       const pending = this.held.filter((notice) => notice.place > this.lastDelivered);
       if (pending.some(onlyPlace)) continue;
       this.held = undefined;
-      for (const notice of pending.sort((a, b) => a.place - b.place)) this.deliver(notice);
+      this.deliverInOrder(pending.sort((a, b) => a.place - b.place));
       return;
+    }
+  }
+
+  /** Delivers what the table holds after the last place delivered, a page at a time. */
+  private async readTable(q: Queryable): Promise<void> {
+    for (;;) {
+      const page = await this.log.since(q, this.lastDelivered, CATCH_UP_PAGE);
+      this.deliverInOrder(page);
+      if (page.length < CATCH_UP_PAGE) return;
+    }
+  }
+
+  /**
+   * Delivers `notices`, in order of place. Where places are missing (the table no longer held them: trimmed
+   * from their window, or passed by while this process was cut off or fell behind) nobody here knows whose
+   * events they were: every listener is told of a loss everywhere, once for the batch.
+   */
+  private deliverInOrder(notices: readonly Notice[]): void {
+    let told = false;
+    for (const notice of notices) {
+      if (!told && notice.place > this.lastDelivered + 1) {
+        told = true;
+        this.onLost?.(LOST_EVERYWHERE);
+      }
+      this.deliver(notice);
     }
   }
 
@@ -255,15 +311,35 @@ export class PostgresEventRelay implements EventRelay {
       this.logger.warn({ msg: 'malformed event notification ignored' });
       return;
     }
-    if (this.held) {
-      this.held.push(notice);
-      return;
-    }
+    if (this.held) return this.hold(notice);
     if (notice.place <= this.lastDelivered) return;
     if (notice.place === this.lastDelivered + 1 && !onlyPlace(notice)) return this.deliver(notice);
     // One was missed, or this one is in the table only: read them there.
     this.held = [notice];
-    this.run((client) => this.catchUp(queryable(client))).catch((error) => this.dropConnection(error as Error));
+    this.run((client) => this.catchUp(this.reading(client))).catch((error) => this.dropConnection(error as Error));
+  }
+
+  /**
+   * Holds `notice` until the read under way ends; past `heldLimit` lets every held one go, to be read from the
+   * table (where each is, unless trimmed since: then a loss everywhere is told in its place).
+   */
+  private hold(notice: Notice): void {
+    const held = this.held!;
+    if (held.length < this.heldLimit) {
+      held.push(notice);
+      return;
+    }
+    held.length = 0;
+    this.heldOverflowed = true;
+  }
+
+  /**
+   * The connection's statements for reads that catch up, each failing past the statement timeout however the
+   * link stalls (the server's own timeout never fires while a request or its answer is stuck on the way); the
+   * connection is dropped then, as after every failed catch-up.
+   */
+  private reading(client: Client): Queryable {
+    return queryable(client, this.settings.statementTimeoutMs);
   }
 
   private deliver(notice: Notice): void {
@@ -304,28 +380,36 @@ export interface PostgresRelayOptions {
   queueLimit?: number;
   /** Counts the sends dropped past that limit (engram_events_dropped_total). */
   metrics?: EngramMetrics;
+  /** Namespaces whose drops are counted apart before one loss everywhere; default LOSS_NAMESPACES_LIMIT. */
+  lossNamespacesLimit?: number;
+  /** Notifications held while the table is read; default SEND_QUEUE_LIMIT. */
+  heldLimit?: number;
 }
 
-/** Each connection's statements, named by a prefix of its own (see queryable). */
-const connections = new WeakMap<Client, Queryable>();
+/** Each connection's prefix for the names of its statements (see queryable). */
+const prefixes = new WeakMap<Client, string>();
 
 /**
  * Statements by name, so the server plans each once per connection rather than at every publish. The names
  * are the connection's own: a server that serves several connections on one session (PGlite) must not find
- * one prepared twice.
+ * one prepared twice. With `timeoutMs`, a statement not answered in time fails (pg's query_timeout); the
+ * connection is then unusable and must be dropped.
  */
-function queryable(client: Client): Queryable {
-  let q = connections.get(client);
-  if (!q) {
-    const prefix = `engram-events-${randomBytes(6).toString('hex')}`;
-    const name = (sql: string) => `${prefix}-${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
-    q = {
-      query: async (sql, params = []) =>
-        (await client.query({ name: name(sql), text: sql, values: params as unknown[] })).rows,
-    };
-    connections.set(client, q);
-  }
-  return q;
+function queryable(client: Client, timeoutMs?: number): Queryable {
+  let prefix = prefixes.get(client);
+  if (prefix === undefined) prefixes.set(client, (prefix = `engram-events-${randomBytes(6).toString('hex')}`));
+  const name = (sql: string) => `${prefix}-${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+  return {
+    query: async (sql, params = []) => {
+      const config: QueryConfig & { query_timeout?: number } = {
+        name: name(sql),
+        text: sql,
+        values: params as unknown[],
+        query_timeout: timeoutMs,
+      };
+      return (await client.query(config)).rows;
+    },
+  };
 }
 
 async function inTransaction<T>(client: Client, work: (tx: Queryable) => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import { EngramEvent, EventDraft } from './engram-event';
-import { LostEvents } from './event-relay';
+import { Loss, LOST_EVERYWHERE } from './event-relay';
 
 /** An event with its place in the deployment's publish order, which stays between the processes. */
 export interface Published {
@@ -43,7 +43,7 @@ export function parsePlaced(
 /** Events dropped unpublished, at their place in the publish order (see LostEvents). */
 export interface PlacedLoss {
   place: number;
-  lost: LostEvents;
+  lost: Loss;
   event?: undefined;
 }
 
@@ -56,6 +56,9 @@ export type LogEntry = Published | PlacedLoss;
 export function lossDraft(namespace: string, count: number): string {
   return JSON.stringify({ lost: count, namespace });
 }
+
+/** An all-namespaces loss's draft (see LostEverywhere): no namespace, no count; builds that know none skip it. */
+export const LOSS_EVERYWHERE_DRAFT = JSON.stringify({ lost: 'everywhere' });
 
 /** A message `<place> <id> <draft>`: an event or a loss; undefined when malformed. */
 export function parseLogMessage(message: string): LogEntry | undefined {
@@ -70,6 +73,7 @@ export function parseLogEntry(place: string, id: string, json: string): LogEntry
 function parseLoss(place: string, id: string, json: string): PlacedLoss | undefined {
   const entry = parsePlaced(place, id, json);
   const { lost: count, namespace } = (entry?.body ?? {}) as { lost?: unknown; namespace?: unknown };
+  if (entry && count === 'everywhere') return { place: entry.place, lost: LOST_EVERYWHERE };
   if (!entry || !Number.isSafeInteger(count) || typeof namespace !== 'string') return undefined;
   return { place: entry.place, lost: { namespace, id: entry.id, count: count as number } };
 }

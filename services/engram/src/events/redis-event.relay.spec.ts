@@ -84,7 +84,7 @@ async function listenerOn(url: string, keys: RedisKeys) {
   const lost: LostEvents[] = [];
   bus.subscribe(
     (event) => received.push(event),
-    (loss) => lost.push(loss),
+    (loss) => lost.push(loss as LostEvents), // Redis stores no loss everywhere
   );
   await bus.ready();
   return { bus, received, lost };

@@ -10,6 +10,13 @@ import { EventDraft } from './engram-event';
  */
 export const SEND_QUEUE_LIMIT = 5000;
 
+/**
+ * Namespaces whose drops a queue counts apart (about 100 bytes each) before it counts one loss everywhere
+ * instead: an outage long enough to drop events of more namespaces than this would otherwise grow the count by
+ * every namespace that published during it.
+ */
+export const LOSS_NAMESPACES_LIMIT = 1000;
+
 /** A send waiting its turn: the draft, and the publisher's clock when it was sent (the floor of its id). */
 export interface QueuedSend {
   draft: EventDraft;
@@ -19,13 +26,16 @@ export interface QueuedSend {
 /**
  * A relay's sends not yet handed to its store, oldest first, at most `limit`: past it the oldest is dropped,
  * counted (engram_events_dropped_total) and remembered by namespace until the relay stores the loss in its
- * place, before every send still queued, which tells every listening process.
+ * place, before every send still queued, which tells every listening process. Past `namespacesLimit`
+ * namespaces it remembers only that events were lost everywhere (LostEverywhere), which replaces them all.
  */
 export class SendQueue {
   private readonly logger = new Logger('Events');
   private readonly sends: QueuedSend[] = [];
   /** Sends dropped, by namespace, until their loss is stored. */
   private readonly dropped = new Map<string, number>();
+  /** More namespaces lost events than `namespacesLimit`: one loss everywhere is stored instead of theirs. */
+  private droppedEverywhere = false;
   private overflowReported = false;
 
   constructor(
@@ -33,6 +43,8 @@ export class SendQueue {
     private readonly store: string,
     private readonly limit: number,
     private readonly metrics?: EngramMetrics,
+    /** A relay that stores no loss everywhere leaves it unbounded. */
+    private readonly namespacesLimit = Number.POSITIVE_INFINITY,
   ) {}
 
   push(send: QueuedSend): void {
@@ -55,7 +67,23 @@ export class SendQueue {
   }
 
   get hasLosses(): boolean {
-    return this.dropped.size > 0;
+    return this.dropped.size > 0 || this.droppedEverywhere;
+  }
+
+  /**
+   * Whether events were lost everywhere (then there are no losses by namespace); the caller stores it or hands
+   * it back with `restoreLossEverywhere`.
+   */
+  takeLossEverywhere(): boolean {
+    const lost = this.droppedEverywhere;
+    this.droppedEverywhere = false;
+    return lost;
+  }
+
+  /** A loss everywhere that could not be stored, or one that replaces every count by namespace. */
+  restoreLossEverywhere(): void {
+    this.dropped.clear();
+    this.droppedEverywhere = true;
   }
 
   /** The losses not yet stored, by namespace; the caller stores them or hands them back with `restoreLosses`. */
@@ -72,7 +100,7 @@ export class SendQueue {
 
   /** Every loss taken is stored: a later overflow is warned of again. */
   lossesStored(): void {
-    if (this.dropped.size === 0) this.overflowReported = false;
+    if (!this.hasLosses) this.overflowReported = false;
   }
 
   private dropOldest(): void {
@@ -88,6 +116,11 @@ export class SendQueue {
   }
 
   private countDrop(namespace: string, count: number): void {
+    if (this.droppedEverywhere) return;
+    if (!this.dropped.has(namespace) && this.dropped.size >= this.namespacesLimit) {
+      this.restoreLossEverywhere();
+      return;
+    }
     this.dropped.set(namespace, (this.dropped.get(namespace) ?? 0) + count);
   }
 }

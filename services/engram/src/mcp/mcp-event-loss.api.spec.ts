@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { PostgresConfig } from '../config/config.types';
 import { EngramEventType } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
-import { PostgresEventRelay } from '../events/postgres-event.relay';
+import { PostgresEventRelay, PostgresRelayOptions } from '../events/postgres-event.relay';
 import { openPostgresDatabase } from '../storage/postgres/postgres.connection';
 import { PostgresDatabase } from '../storage/postgres/postgres.database';
 import {
@@ -48,10 +48,15 @@ class LossyReplica {
     private readonly bus: EventBus,
   ) {}
 
-  static async on(url: string): Promise<LossyReplica> {
+  static async on(url: string, options: PostgresRelayOptions = {}): Promise<LossyReplica> {
     const settings: PostgresConfig = { url, poolSize: 2, statementTimeoutMs: 30_000 };
     const db = await openPostgresDatabase(settings);
-    const relay = new PostgresEventRelay(settings, db, { perNamespace: 100, total: 1000 }, { queueLimit: QUEUE_LIMIT });
+    const relay = new PostgresEventRelay(
+      settings,
+      db,
+      { perNamespace: 100, total: 1000 },
+      { queueLimit: QUEUE_LIMIT, ...options },
+    );
     return new LossyReplica(db, relay, new EventBus(relay));
   }
 
@@ -78,6 +83,13 @@ class LossyReplica {
     for (let i = 0; i < LOST; i++)
       this.publish('memory_created', { content_hash: `${i}`.padStart(64, 'f') }, namespace);
     for (let i = 0; i < QUEUE_LIMIT; i++) this.publish('job_queued', { job_id: `after-the-loss-${i}` }, namespace);
+  }
+
+  /** As loseWritesIn, the writes dropped spread over `namespaces` in turn. */
+  loseWritesAcross(namespaces: readonly string[]): void {
+    for (let i = 0; i < LOST; i++)
+      this.publish('memory_created', { content_hash: `${i}`.padStart(64, 'f') }, namespaces[i % namespaces.length]);
+    for (let i = 0; i < QUEUE_LIMIT; i++) this.publish('job_queued', { job_id: `after-the-loss-${i}` }, namespaces[0]);
   }
 
   async close(): Promise<void> {
@@ -194,6 +206,34 @@ if (realPostgresAvailable()) {
       } finally {
         await listener.close();
         rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('tells the listen streams of every namespace, those that lost nothing too, of a loss everywhere', async () => {
+      // Counting the drops of one namespace apart at most, the replica stores a loss everywhere for two.
+      const spreading = await LossyReplica.on(postgres.url, { lossNamespacesLimit: 1 });
+      const listenerA = await listenForResourceChanges(
+        await connectHttpClient(api.url, API_KEY, 'v2-modern', 'everywhere-a'),
+        { resourcesListChanged: true, resourceSubscriptions: ['memory://stats', 'memory://tags', CACHED_A] },
+      );
+      const listenerB = await listenForResourceChanges(
+        await connectHttpClient(api.url, API_KEY, 'v2-modern', 'everywhere-b'),
+        { resourcesListChanged: true, resourceSubscriptions: ['memory://stats', CACHED_B] },
+      );
+      try {
+        await untilFollowing(listenerA, spreading, 'everywhere-a', CACHED_A);
+        await untilFollowing(listenerB, spreading, 'everywhere-b', CACHED_B);
+        spreading.loseWritesAcross(['lossy-1', 'lossy-2']);
+        await waitFor(() => listenerA.notes.length >= 4 && listenerB.notes.length >= 3, 'the loss told to both');
+        assert.deepEqual(
+          sorted(listenerA.notes),
+          sorted([LIST_CHANGED, updated('memory://stats'), updated('memory://tags'), updated(CACHED_A)]),
+        );
+        assert.deepEqual(sorted(listenerB.notes), sorted([LIST_CHANGED, updated('memory://stats'), updated(CACHED_B)]));
+      } finally {
+        await listenerA.close();
+        await listenerB.close();
+        await spreading.close();
       }
     });
   });

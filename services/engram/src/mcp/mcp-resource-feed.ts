@@ -4,7 +4,7 @@ import type { ServerEvent, ServerEventBus } from '@modelcontextprotocol/server';
 import { currentNamespace } from '../auth/request-context';
 import { EngramEvent } from '../events/engram-event';
 import { EventBus } from '../events/event-bus';
-import { LostEvents } from '../events/event-relay';
+import { Loss } from '../events/event-relay';
 import { recentCount, RECENT_URI_PREFIX } from './mcp-resources';
 
 type Listener = (event: ServerEvent) => void;
@@ -26,7 +26,7 @@ const opening = new AsyncLocalStorage<readonly string[]>();
  * subscriptions), fed by the event bus, so a write made by any process (with Redis or PostgreSQL) reaches
  * every open stream. A listener receives only the changes of the namespace it subscribed in, which the
  * request context tells at the moment the SDK subscribes a new stream. Where events of that namespace were
- * lost unpublished (see LostEvents), nobody knows what changed: its listeners are told that everything they
+ * lost unpublished (see Loss), nobody knows what changed: its listeners are told that everything they
  * may hold is stale instead.
  */
 @Injectable()
@@ -83,11 +83,12 @@ export class McpResourceFeed implements ServerEventBus, OnModuleDestroy {
   /**
    * The lost events may have changed any memory of their namespace: its listeners are told that the list
    * may have changed and that each store-wide resource and each memory:// resource they named was updated,
-   * so that a client re-reads what it holds. Other namespaces' listeners learn nothing of it.
+   * so that a client re-reads what it holds. Other namespaces' listeners learn nothing of it; a loss
+   * everywhere (LostEverywhere) reaches every listener.
    */
-  private tellLoss(lost: LostEvents): void {
+  private tellLoss(lost: Loss): void {
     for (const [listener, { namespace, uris }] of this.listeners) {
-      if (namespace !== lost.namespace) continue;
+      if (!lost.everywhere && namespace !== lost.namespace) continue;
       listener({ kind: 'resources_list_changed' });
       const named = [...uris()].filter((uri) => uri.startsWith('memory://'));
       for (const uri of new Set([...STORE_WIDE_URIS, ...named])) listener({ kind: 'resource_updated', uri });
