@@ -90,6 +90,14 @@ export class RedisKeys {
     return `${this.prefix}:events:losses`;
   }
 
+  /**
+   * The sequence numbers of one relay instance's publishes that ran and may still be sent again (their answer
+   * not yet seen): a publish resent after its connection died runs once. Expires a day after its last publish.
+   */
+  eventsSent(sender: string): string {
+    return `${this.prefix}:events:sent:${sender}`;
+  }
+
   /** Set while a running job is asked to stop. */
   jobCancel(jobId: string): string {
     return `${this.prefix}:job-cancel:${jobId}`;

@@ -52,7 +52,8 @@ export interface EventRelay {
   /**
    * The events of each namespace of `seen` after its id there that every process can replay (windows shared
    * by all replicas, one per namespace), oldest first, complete when none of theirs was lost; undefined when
-   * this relay keeps none or cannot answer now, and each process replays from its own windows.
+   * this relay keeps none or cannot answer now, and each process replays from its own windows (a relay that
+   * cannot vouch for those answers an empty, incomplete replay instead: the Redis relay while Redis is away).
    */
   history?(seen: LastSeen): Promise<Replay | undefined>;
   /**

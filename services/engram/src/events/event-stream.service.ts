@@ -256,7 +256,8 @@ export class EventStreamService implements OnModuleInit, OnModuleDestroy {
   /**
    * Replays from the windows every replica shares, so a client that reconnects to another replica gets
    * what it missed there too. Live events arriving meanwhile are held and follow the replay, each once, in
-   * order. Without an answer from Redis, this process's windows serve as they do without Redis.
+   * order. Without an answer from the shared windows (undefined), this process's windows serve as they do
+   * without them.
    */
   private async replayShared(subscriber: Subscriber, resumedFrom: StreamCursor): Promise<void> {
     subscriber.held = [];

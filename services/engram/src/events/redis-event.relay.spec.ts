@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { AddressInfo, connect, createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { loadConfig } from '../config/config.loader';
 import { RedisKeys } from '../config/redis-keys';
 import { startTestRedis, TestRedis } from '../testing/redis-server';
 import { EngramEvent } from './engram-event';
@@ -10,6 +17,7 @@ import { LostEvents } from './event-relay';
 import { RedisEventRelay } from './redis-event.relay';
 import { EngramMetrics } from '../metrics/engram-metrics';
 import { droppedRemembered, SMALLEST_WINDOW } from './replay-windows';
+import { EventStreamService } from './event-stream.service';
 
 const KEYS = new RedisKeys('engram-test');
 /** Replay windows of `perNamespace` events each, ten times that in all. */
@@ -88,6 +96,50 @@ async function listenerOn(url: string, keys: RedisKeys) {
   );
   await bus.ready();
   return { bus, received, lost };
+}
+
+/**
+ * A TCP link to Redis that can hold back Redis's answers and be cut, as a network failing part-way does: what
+ * the client sent still runs, and its connection dies before the answers arrive.
+ */
+async function linkTo(port: number) {
+  const sockets = new Set<Socket>();
+  let holdingAnswers = false;
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    client.on('data', (data) => upstream.write(data));
+    upstream.on('data', (data) => {
+      if (!holdingAnswers) client.write(data);
+    });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cut = () => {
+    holdingAnswers = false;
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    holdAnswers: () => (holdingAnswers = true),
+    cut,
+    close: () => {
+      cut();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** The error replies Redis has sent since it started (INFO stats). */
+async function errorReplies(admin: Redis): Promise<number> {
+  return Number(/total_error_replies:(\d+)/.exec(await admin.info('stats'))![1]);
 }
 
 describe('events across processes through Redis pub/sub (real redis-server)', () => {
@@ -466,6 +518,168 @@ describe('events across processes through Redis pub/sub (real redis-server)', ()
       await live.bus.onApplicationShutdown();
       await writerUser.remove();
       await lateUser.remove();
+    }
+  });
+  it('publishes in flight when Redis went away are published once it is back, however long it stayed away', async () => {
+    const keys = new RedisKeys('engram-in-flight');
+    const listener = await listenerOn(redis.url, keys);
+    const relay = new RedisEventRelay(redis.url, keys, windowsOf(100));
+    const writer = new EventBus(relay);
+    const admin = new Redis(redis.url);
+    const names = () => listener.received.map((event) => event.payload.n);
+    try {
+      writer.publish('memory_created', { n: 'before' }, 'default');
+      await waitFor(() => listener.received.length === 1);
+      // Redis holds every script sent now unanswered: they are in flight when it goes.
+      await admin.client('PAUSE', '60000', 'WRITE');
+      for (let i = 0; i < 5; i++) writer.publish('memory_created', { n: `in-flight-${i}` }, 'default');
+      await waitFor(() => relay.queuedSends === 0);
+      admin.disconnect();
+      let reconnections = 0;
+      relay['publisher'].on('reconnecting', () => reconnections++);
+      await redis.stop();
+      // Away for longer than ioredis retries a command (20 reconnections, over a minute), which then gave them up.
+      await waitFor(() => reconnections > 20, 150_000);
+      await redis.start();
+      await waitFor(() => listener.received.length >= 6 || listener.lost.length > 0, 20_000);
+      writer.publish('memory_created', { n: 'after' }, 'default');
+      await waitFor(() => names().includes('after'), 10_000);
+      assert.deepEqual(names(), ['before', ...Array.from({ length: 5 }, (_, i) => `in-flight-${i}`), 'after']);
+      assert.deepEqual(listener.lost, []);
+    } finally {
+      admin.disconnect();
+      await writer.onApplicationShutdown();
+      await listener.bus.onApplicationShutdown();
+    }
+  });
+
+  it('publishes once an event that ran but whose answer the dead connection lost, though it is sent again', async () => {
+    const keys = new RedisKeys('engram-resent');
+    const listener = await listenerOn(redis.url, keys);
+    const link = await linkTo(redis.port);
+    const writer = new EventBus(new RedisEventRelay(link.url, keys, windowsOf(100)));
+    const names = () => listener.received.map((event) => event.payload.n);
+    try {
+      writer.publish('memory_created', { n: 'before' }, 'default');
+      await waitFor(() => listener.received.length === 1);
+      link.holdAnswers();
+      for (let i = 0; i < 3; i++) writer.publish('memory_created', { n: `ran-${i}` }, 'default');
+      await waitFor(() => listener.received.length === 4);
+      link.cut();
+      writer.publish('memory_created', { n: 'next' }, 'default');
+      await waitFor(() => names().includes('next'), 15_000);
+      // Published after anything sent again on the new connection: a duplicate would be here by then.
+      writer.publish('memory_created', { n: 'last' }, 'default');
+      await waitFor(() => names().includes('last'), 10_000);
+      assert.deepEqual(names(), ['before', 'ran-0', 'ran-1', 'ran-2', 'next', 'last']);
+      assert.equal(new Set(listener.received.map((event) => event.id)).size, 6, 'each id once');
+    } finally {
+      await writer.onApplicationShutdown();
+      await link.close();
+      await listener.bus.onApplicationShutdown();
+    }
+  });
+
+  it('publishes again a loss Redis refused, before the sends queued after it', async () => {
+    const keys = new RedisKeys('engram-loss-refused');
+    const writerUser = await redisUser(redis.url, 'engram-refused-writer');
+    const live = await listenerOn(redis.url, keys);
+    const relay = new RedisEventRelay(writerUser.url, keys, windowsOf(100), { queueLimit: 2 });
+    const writer = new EventBus(relay);
+    const admin = new Redis(redis.url);
+    try {
+      writer.publish('memory_created', { n: 'before' }, 'default');
+      await waitFor(() => live.received.length === 1);
+      await writerUser.cut();
+      await waitFor(() => relay['publisher'].status !== 'ready');
+      for (let i = 0; i < 5; i++) writer.publish('memory_created', { n: `sent-${i}` }, 'default');
+      // The losses kept are something else for a while: Redis refuses the loss's script (WRONGTYPE).
+      await admin.set(keys.eventsLosses, 'not a stream');
+      const refusedBefore = await errorReplies(admin);
+      await writerUser.readmit();
+      await waitFor(async () => (await errorReplies(admin)) > refusedBefore, 15_000);
+      await admin.del(keys.eventsLosses);
+      await waitFor(() => live.lost.length >= 1 && live.received.length >= 3, 15_000);
+      assert.deepEqual(
+        live.received.map((event) => event.payload.n),
+        ['before', 'sent-3', 'sent-4'],
+      );
+      assert.deepEqual(
+        live.lost.map(({ namespace, count }) => ({ namespace, count })),
+        [{ namespace: 'default', count: 3 }],
+      );
+      assert.ok(live.lost[0].id < live.received[1].id, 'told before the sends kept');
+    } finally {
+      admin.disconnect();
+      await writer.onApplicationShutdown();
+      await live.bus.onApplicationShutdown();
+      await writerUser.remove();
+    }
+  });
+
+  it('counts an event Redis refused as lost and tells its streams', async () => {
+    const keys = new RedisKeys('engram-event-refused');
+    const live = await listenerOn(redis.url, keys);
+    const writer = new EventBus(new RedisEventRelay(redis.url, keys, windowsOf(100)));
+    const admin = new Redis(redis.url);
+    try {
+      // The count of events kept is no number: Redis refuses the script of an event kept for replay.
+      await admin.set(keys.eventsKept, 'not a number');
+      writer.publish('memory_created', { n: 'refused' }, 'default');
+      await waitFor(() => live.lost.length === 1, 10_000);
+      await admin.del(keys.eventsKept);
+      writer.publish('memory_created', { n: 'kept' }, 'default');
+      await waitFor(() => live.received.length === 1);
+      assert.deepEqual(
+        live.lost.map(({ namespace, count }) => ({ namespace, count })),
+        [{ namespace: 'default', count: 1 }],
+      );
+      assert.equal(live.received[0].payload.n, 'kept');
+      assert.ok(live.lost[0].id < live.received[0].id);
+    } finally {
+      admin.disconnect();
+      await writer.onApplicationShutdown();
+      await live.bus.onApplicationShutdown();
+    }
+  });
+
+  it('tells a stream resuming while Redis is away at once that its replay is incomplete', async () => {
+    const keys = new RedisKeys('engram-away');
+    const dir = mkdtempSync(join(tmpdir(), 'engram-away-'));
+    const bus = new EventBus(new RedisEventRelay(redis.url, keys, windowsOf(100)));
+    const streams = new EventStreamService(bus, new EngramMetrics(), loadConfig({ env: {}, cwd: dir }));
+    await streams.onModuleInit();
+    const received: EngramEvent[] = [];
+    bus.subscribe((event) => received.push(event));
+    const response = new PassThrough();
+    let written = '';
+    response.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    try {
+      bus.publish('memory_created', { n: 'seen' }, 'default');
+      await waitFor(() => received.length === 1);
+      await redis.stop();
+      const started = Date.now();
+      // Another replica may have published since: only Redis could tell, and it does not answer.
+      assert.deepEqual(await bus.history(seenUpTo(received[0].id, ['default'])), { events: [], complete: false });
+      streams.open(response as unknown as ServerResponse, {
+        requestId: 'r-away',
+        owner: 'api_key:away',
+        boundNamespace: 'default',
+        filter: { namespace: 'default' },
+        frames: 'named',
+        lastEventId: [received[0].id],
+      });
+      await waitFor(() => written.includes('replay_incomplete'), 3000);
+      assert.ok(Date.now() - started < 3000, 'answered within the bound');
+      assert.match(
+        written,
+        new RegExp(`data: {"type":"replay_incomplete","last_event_id":${received[0].id},"oldest_kept_id":null}`),
+      );
+    } finally {
+      streams.onModuleDestroy();
+      await redis.start();
+      await bus.onApplicationShutdown();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,14 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Redis, RedisOptions, ReplyError } from 'ioredis';
 import { RedisKeys } from '../config/redis-keys';
 import { EngramEvent, EventDraft, keptForReplay } from './engram-event';
 import { LastSeen } from './event-cursor';
 import { EventListener, EventRelay, LossListener } from './event-relay';
 import { Replay } from './event-ring';
-import { readSharedWindows } from './shared-windows-read';
+import { readSharedWindows, HISTORY_WAIT_MS } from './shared-windows-read';
 import { LogEntry, lossDraft, parseLogEntry, parseLogMessage, parsePublished, Published } from './published-event';
 import { droppedRemembered, mergeReplays, ReplayBounds, SMALLEST_WINDOW } from './replay-windows';
 import { QueuedSend, SEND_QUEUE_LIMIT, SendQueue } from './send-queue';
+import { PublishLedger } from './publish-ledger';
 import { EngramMetrics } from '../metrics/engram-metrics';
 
 /**
@@ -26,12 +30,19 @@ import { EngramMetrics } from '../metrics/engram-metrics';
  * slot. KEYS[1] publish order, KEYS[2] this namespace's window, KEYS[3] windows by activity (scored by
  * place), KEYS[4] events kept, KEYS[5] dropped windows, KEYS[6] newest forgotten id, KEYS[7] this
  * namespace's last id, KEYS[8] the one-sequence builds' last id, KEYS[9] their floor, KEYS[10] the losses
- * kept; ARGV[1] publisher's
+ * kept, KEYS[11] the publisher's numbers that ran; ARGV[1] publisher's
  * clock in µs; ARGV[2] channel; ARGV[3] the draft as JSON; ARGV[4] events a window keeps (0: this event is
  * not kept); ARGV[5] events kept in all; ARGV[6] the namespace; ARGV[7] window key prefix; ARGV[8] dropped
  * windows remembered; ARGV[9] what a smaller window counts as (see windowCharge); ARGV[10] how long a last
  * id outlives the clock, in ms; ARGV[11] the one-sequence builds' channel, or '' (see below); ARGV[12] 0 for
- * an event, or for a loss (ARGV[3] its draft, see LostEvents) the losses KEYS[10] keeps.
+ * an event, or for a loss (ARGV[3] its draft, see LostEvents) the losses KEYS[10] keeps; ARGV[13] the
+ * publish's number, ARGV[14] the publisher's lowest unanswered one, ARGV[15] how long KEYS[11] outlives its
+ * last publish, in ms.
+ *
+ * A publish whose number KEYS[11] holds already ran (it was sent again after its connection died, the answer
+ * lost): it does nothing and answers nil, so an event is published once however often it is sent. Numbers
+ * below the lowest unanswered are never sent again and are forgotten; the number is kept only once the
+ * script has run to its end, so a publish Redis refused part-way is not taken for one that ran.
  *
  * A loss takes an id of its namespace's sequence and a place like an event, is remembered in KEYS[5] as a
  * window dropped up to that id (a replay from before it is incomplete), kept in KEYS[10] for processes
@@ -61,6 +72,7 @@ local function forgetDropped()
     if tonumber(forgotten) > tonumber(redis.call('GET', KEYS[6]) or '0') then redis.call('SET', KEYS[6], forgotten) end
   end
 end
+if redis.call('ZSCORE', KEYS[11], ARGV[13]) then return false end
 local now = tonumber(ARGV[1])
 local function keptFor(id)
   return math.floor((id - now) / 1000) + tonumber(ARGV[10])
@@ -109,6 +121,9 @@ elseif tonumber(ARGV[4]) > 0 then
 end
 redis.call('PUBLISH', ARGV[2], place .. ' ' .. text .. ' ' .. ARGV[3])
 if ARGV[11] ~= '' and tonumber(ARGV[12]) == 0 then redis.call('PUBLISH', ARGV[11], place .. ' ' .. ARGV[3]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', '(' .. ARGV[14])
+redis.call('ZADD', KEYS[11], ARGV[13], ARGV[13])
+redis.call('PEXPIRE', KEYS[11], ARGV[15])
 return text
 `;
 
@@ -119,20 +134,45 @@ return text
 const LAST_ID_KEPT_PAST_CLOCK_MS = 60 * 60 * 1000;
 
 /**
- * Publishes handed to ioredis whose answer has not come. Only these wait in its queues: while Redis is away
- * (or silently gone, the connection not yet known dead) the rest wait in the relay's bounded queue, where ioredis's
- * own would hold every publish until its retries gave up, then drop them unannounced.
+ * Publishes handed to ioredis whose answer has not come, at most. While Redis is away (or silently gone, the
+ * connection not yet known dead) the rest wait in the relay's bounded queue, where ioredis's own would hold
+ * every publish until its retries gave up, then drop them unannounced.
  */
 const SENDS_IN_FLIGHT = 100;
 
 /** Losses kept for processes catching up after their subscription was cut (see RedisKeys.eventsLosses). */
 const LOSSES_KEPT = 1000;
 
+/** How long Redis remembers the numbers of a publisher's publishes that ran (RedisKeys.eventsSent) after its last. */
+const SENT_REMEMBERED_MS = 24 * 60 * 60 * 1000;
+
+/** How long the relay waits before it publishes a loss Redis refused again, or reads again what it must read. */
+const RETRY_MS = 1000;
+
+/** A replay while Redis does not answer: nothing tells what other processes published meanwhile. */
+const UNANSWERED_REPLAY: Replay = { events: [], complete: false };
+
+/** What the publish script runs: an event (`lost` undefined) or a loss of `lost` events of `namespace`. */
+interface Publish {
+  json: string;
+  namespace: string;
+  /** Events its namespace's window keeps (0: not kept, or a loss). */
+  windowSize: number;
+  lost?: number;
+  nowMicros: number;
+}
+
 /**
  * Cross-process events through Redis pub/sub (REDIS_URL): every process publishes here, and each process
  * that has listeners holds one subscription, so each event reaches each process exactly once. Pub/sub keeps
  * nothing, so a process cut off from Redis catches up from the namespaces' capped replay windows when it
  * reconnects; what they trimmed meanwhile (or lost, if Redis restarted without persistence) is gone.
+ *
+ * Every publish is delivered once or counted as lost and told to its namespace's streams: one whose
+ * connection died before its answer is sent again once Redis is back, and runs once (PublishLedger); one Redis
+ * refuses is counted as lost; a loss Redis refuses is published again. The publisher's connection keeps no
+ * command for a later connection (no offline queue, every unanswered command failed as it closes), so reads
+ * answer at once while Redis is away.
  */
 export class RedisEventRelay implements EventRelay {
   private readonly logger = new Logger('Events');
@@ -140,7 +180,15 @@ export class RedisEventRelay implements EventRelay {
   private subscriber: Redis | undefined;
   /** Sends not yet handed to ioredis, at most the queue limit; past it the oldest go and their loss is published. */
   private readonly queue: SendQueue;
+  private readonly ledger = new PublishLedger<Publish>();
+  /** Names this relay's numbers in Redis (RedisKeys.eventsSent): every instance numbers its own. */
+  private readonly sender = randomUUID();
   private inFlight = 0;
+  /** Losses handed to Redis and not yet answered. */
+  private lossesInFlight = 0;
+  /** Set while publishing waits to publish again a loss Redis refused. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly url: string,
@@ -150,7 +198,7 @@ export class RedisEventRelay implements EventRelay {
     private readonly options: RedisRelayOptions = {},
   ) {
     this.queue = new SendQueue('Redis', options.queueLimit ?? SEND_QUEUE_LIMIT, options.metrics);
-    this.publisher = this.connect('publisher');
+    this.publisher = this.connect('publisher', { maxRetriesPerRequest: 0, enableOfflineQueue: false });
     this.publisher.on('ready', () => this.publishQueued());
   }
 
@@ -160,8 +208,7 @@ export class RedisEventRelay implements EventRelay {
    * process is told of the loss.
    */
   send(draft: EventDraft): void {
-    const { clock = Date.now } = this.options;
-    this.queue.push({ draft, nowMicros: clock() * 1000 });
+    this.queue.push({ draft, nowMicros: this.now() });
     this.publishQueued();
   }
 
@@ -171,68 +218,99 @@ export class RedisEventRelay implements EventRelay {
   }
 
   /**
-   * Hands the losses, then the queued sends, oldest first, to ioredis while Redis answers, up to SENDS_IN_FLIGHT
-   * at a time (`inFlight`, all of them when closing): they reach Redis in that order on the one connection.
+   * Hands to ioredis, while Redis answers, up to SENDS_IN_FLIGHT at a time (`inFlight`, all of them when
+   * closing): first what a dead connection left unanswered, then the losses, then, once Redis stored them,
+   * the queued sends, oldest first. They reach Redis in that order on the one connection.
    */
   private publishQueued(inFlight = SENDS_IN_FLIGHT): void {
-    while (this.publisher.status === 'ready' && this.inFlight < inFlight) {
+    while (this.publisher.status === 'ready' && this.inFlight < inFlight && !this.retryTimer) {
+      const resend = this.ledger.nextResend();
+      if (resend) {
+        this.hand(resend);
+        continue;
+      }
+      if (this.lossesInFlight > 0) return; // the sends wait until their losses are stored before them
       if (this.queue.hasLosses) {
         this.publishLosses();
         continue;
       }
       const send = this.queue.shift();
       if (!send) return;
-      this.track(
-        this.publish(send).catch((error) => {
-          this.logger.warn({ msg: 'event not published', type: send.draft.type, error: (error as Error).message });
+      this.hand(this.ledger.add(eventPublish(send, this.bounds)));
+    }
+  }
+
+  /** Each namespace's loss in its place, before every send still queued. */
+  private publishLosses(): void {
+    for (const [namespace, count] of this.queue.takeLosses()) {
+      this.lossesInFlight++;
+      this.hand(
+        this.ledger.add({
+          json: lossDraft(namespace, count),
+          namespace,
+          windowSize: 0,
+          lost: count,
+          nowMicros: this.now(),
         }),
       );
     }
   }
 
-  /** Each namespace's loss in its place, before every send still queued; kept for the next connection if this one went. */
-  private publishLosses(): void {
-    const losses = this.queue.takeLosses();
-    let unpublished = losses.length;
-    for (const [namespace, count] of losses) {
-      const published = this.runScript(lossDraft(namespace, count), namespace, 0, LOSSES_KEPT).then(
-        () => {
-          if (--unpublished === 0) this.queue.lossesStored();
-        },
-        (error) => {
-          if (this.publisher.status !== 'ready') return this.queue.restoreLosses([[namespace, count]]);
-          this.logger.warn({ msg: 'event loss not published', namespace, count, error: (error as Error).message });
-        },
-      );
-      this.track(published);
-    }
-  }
-
-  private track(publishing: Promise<unknown>): void {
+  private hand({ seq, publish }: { seq: number; publish: Publish }): void {
     this.inFlight++;
-    void publishing.finally(() => {
-      this.inFlight--;
-      this.publishQueued();
+    void this.runScript(seq, publish)
+      .then(
+        () => this.answered(seq, publish),
+        (error: Error) => this.failed(seq, publish, error),
+      )
+      .finally(() => {
+        this.inFlight--;
+        this.publishQueued();
+      });
+  }
+
+  private answered(seq: number, { lost }: Publish): void {
+    this.ledger.settle(seq);
+    if (lost !== undefined && --this.lossesInFlight === 0) this.queue.lossesStored();
+  }
+
+  /**
+   * Redis refused it (an error reply: it did not run): an event is counted as lost, a loss is published again
+   * after RETRY_MS. Any other failure is its connection dying: sent again under its number once Redis is back.
+   */
+  private failed(seq: number, { namespace, lost }: Publish, error: Error): void {
+    if (!(error instanceof ReplyError)) return this.ledger.resendLater(seq);
+    this.ledger.settle(seq);
+    if (lost === undefined) {
+      this.options.metrics?.eventsDropped.inc();
+      this.queue.restoreLosses([[namespace, 1]]);
+      this.logger.warn({
+        msg: 'event refused by Redis: its streams are told of the loss',
+        namespace,
+        error: error.message,
+      });
+      return;
+    }
+    this.lossesInFlight--;
+    this.queue.restoreLosses([[namespace, lost]]);
+    this.logger.warn({
+      msg: 'event loss refused by Redis: published again',
+      namespace,
+      count: lost,
+      error: error.message,
     });
+    this.retryTimer ??= setTimeout(() => {
+      this.retryTimer = undefined;
+      this.publishQueued();
+    }, RETRY_MS).unref();
   }
 
-  private publish({ draft, nowMicros }: QueuedSend): Promise<unknown> {
-    const windowSize = keptForReplay(draft.type) ? this.bounds.perNamespace : 0;
-    return this.runScript(JSON.stringify(draft), draft.namespace, windowSize, 0, nowMicros);
-  }
-
-  /** PUBLISH_SCRIPT for an event (`lossesKept` 0) or a loss of `namespace`, its draft `json`. */
-  private runScript(
-    json: string,
-    namespace: string,
-    windowSize: number,
-    lossesKept: number,
-    nowMicros = (this.options.clock ?? Date.now)() * 1000,
-  ): Promise<unknown> {
+  /** PUBLISH_SCRIPT for `publish`, number `seq` of this relay. */
+  private runScript(seq: number, { json, namespace, windowSize, lost, nowMicros }: Publish): Promise<unknown> {
     const { legacyChannel = true } = this.options;
     return this.publisher.eval(
       PUBLISH_SCRIPT,
-      10,
+      11,
       this.keys.eventsOrder,
       this.keys.eventsLog(namespace),
       this.keys.eventsWindows,
@@ -243,6 +321,7 @@ export class RedisEventRelay implements EventRelay {
       this.keys.legacyLastEventId,
       this.keys.legacyIdFloor,
       this.keys.eventsLosses,
+      this.keys.eventsSent(this.sender),
       String(nowMicros),
       this.keys.eventsChannel,
       json,
@@ -254,21 +333,34 @@ export class RedisEventRelay implements EventRelay {
       SMALLEST_WINDOW,
       LAST_ID_KEPT_PAST_CLOCK_MS,
       legacyChannel ? this.keys.legacyEventsChannel : '',
-      lossesKept,
+      lost === undefined ? 0 : LOSSES_KEPT,
+      seq,
+      this.ledger.lowestUnanswered,
+      SENT_REMEMBERED_MS,
     );
+  }
+
+  /** This replica's clock in µs, the floor of the ids it publishes. */
+  private now(): number {
+    return (this.options.clock ?? Date.now)() * 1000;
   }
 
   /**
    * Resolves once the subscription is active: from then on every published event reaches `listener`, once
-   * and in the publish order, and every loss `onLost`. While Redis is unreachable it waits (no retry limit);
-   * after each reconnection it subscribes again and first delivers, from the shared windows and the losses
-   * kept, what was published while it was cut off.
+   * and in the publish order, and every loss `onLost`. While Redis is unreachable it waits (no retry limit).
+   * It reads the last place handed out, subscribes, then delivers from the shared windows and the losses kept
+   * what was published in between; after each reconnection it subscribes again and delivers so what was
+   * published while it was cut off, reading again until Redis answers.
    */
   async listen(listener: EventListener, onLost?: LossListener): Promise<void> {
-    const subscriber = this.connect('subscriber', null);
+    const subscriber = this.connect('subscriber', { maxRetriesPerRequest: null });
     this.subscriber = subscriber;
-    let lastDelivered = 0;
+    // Nothing published before this place is this listener's.
+    const lastPlace = await this.readWhenAnswered(() => this.lastPlace());
+    if (lastPlace === undefined) return; // closed first
+    let lastDelivered = lastPlace;
     let catchingUp: LogEntry[] | undefined;
+    let reconnectedMeanwhile = false;
     const deliver = (entry: LogEntry) => {
       if (entry.place <= lastDelivered) return; // already delivered, live or from the windows
       lastDelivered = entry.place;
@@ -283,33 +375,39 @@ export class RedisEventRelay implements EventRelay {
       else if (catchingUp) catchingUp.push(published);
       else deliver(published);
     });
-    await subscriber.subscribe(...channels);
-    // Where a catch-up starts if nothing was delivered before the first outage: the last place handed out then.
-    const subscribedAt = await this.lastPlace();
+    const catchUp = async () => {
+      do {
+        reconnectedMeanwhile = false;
+        const held: LogEntry[] = (catchingUp = []);
+        // Subscribed before the windows are read, so nothing falls between the two.
+        const subscribed = await subscriber.subscribe(...channels).then(
+          () => true,
+          () => false,
+        );
+        const missed = subscribed ? await this.readWhenAnswered(() => this.keptSince(lastDelivered)) : undefined;
+        catchingUp = undefined;
+        for (const published of [...(missed ?? []), ...held].sort((a, b) => a.place - b.place)) deliver(published);
+      } while (reconnectedMeanwhile && !this.closing.signal.aborted);
+    };
     subscriber.on('ready', () => {
-      if (catchingUp) return;
-      const held: LogEntry[] = (catchingUp = []);
-      // Subscribed again before reading the windows, so nothing falls between the two.
-      void subscriber
-        .subscribe(...channels)
-        .then(() => this.keptSince(Math.max(lastDelivered, subscribedAt)))
-        .catch(() => undefined)
-        .then((missed) => {
-          catchingUp = undefined;
-          for (const published of [...(missed ?? []), ...held].sort((a, b) => a.place - b.place)) deliver(published);
-        });
+      if (catchingUp) reconnectedMeanwhile = true;
+      else void catchUp();
     });
+    await catchUp();
   }
 
   /**
    * The windows' events after what the client has `seen` in each of its namespaces, oldest first, read in
    * one transaction. Complete when nothing of theirs the client has not seen is gone: each window still
    * reaches back to its last id (or never dropped an entry), and no window of theirs dropped whole held
-   * anything newer. Undefined when Redis does not answer in time.
+   * anything newer. Incomplete and empty when Redis does not answer in time: this process cannot tell what
+   * other processes published meanwhile.
    */
   async history(seen: LastSeen): Promise<Replay | undefined> {
     if (this.bounds.perNamespace === 0) return undefined;
-    return readSharedWindows(() => this.readHistory(seen), this.logger);
+    if (this.away) return UNANSWERED_REPLAY;
+    const read = () => this.connected().then(() => this.readHistory(seen));
+    return (await readSharedWindows(read, this.logger)) ?? UNANSWERED_REPLAY;
   }
 
   /**
@@ -318,8 +416,9 @@ export class RedisEventRelay implements EventRelay {
    * undefined when Redis does not answer in time.
    */
   async newest(namespaces: readonly string[], count: number, before?: LastSeen): Promise<EngramEvent[] | undefined> {
-    if (this.bounds.perNamespace === 0) return undefined;
+    if (this.bounds.perNamespace === 0 || this.away) return undefined;
     return readSharedWindows(async () => {
+      await this.connected();
       const read = this.publisher.pipeline();
       for (const namespace of namespaces) {
         const beforeId = before?.get(namespace);
@@ -337,33 +436,78 @@ export class RedisEventRelay implements EventRelay {
     }, this.logger);
   }
 
-  /** The last place handed out, by this build or by a replica of the one-sequence builds (0 when unknown). */
+  /** Redis is away: the publisher's connection is neither ready nor being made (its outage was logged once). */
+  private get away(): boolean {
+    return !['ready', 'connecting', 'connect'].includes(this.publisher.status);
+  }
+
+  /**
+   * Resolves once the publisher's connection is ready, waiting as long as a shared read may while it is being
+   * made (the first, or one after an outage).
+   */
+  private async connected(): Promise<void> {
+    if (this.publisher.status === 'ready') return;
+    await once(this.publisher, 'ready', { signal: AbortSignal.timeout(HISTORY_WAIT_MS) });
+  }
+
+  /**
+   * `read` once the publisher's connection is ready, again after each failure, until it answers: for reads
+   * without which events would go undelivered unannounced. Undefined once the relay is closed.
+   */
+  private async readWhenAnswered<T>(read: () => Promise<T>): Promise<T | undefined> {
+    while (!this.closing.signal.aborted) {
+      await this.untilReady();
+      if (this.closing.signal.aborted) break;
+      try {
+        return await read();
+      } catch (error) {
+        this.logger.warn({
+          msg: 'events not caught up: Redis did not answer; reading again',
+          error: (error as Error).message,
+        });
+        await delay(RETRY_MS, undefined, { ref: false, signal: this.closing.signal }).catch(() => undefined);
+      }
+    }
+    return undefined;
+  }
+
+  /** Resolves once the publisher's connection is ready, or the relay closed. */
+  private untilReady(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.publisher.status === 'ready' || this.closing.signal.aborted) return resolve();
+      const done = () => {
+        this.publisher.off('ready', done);
+        this.closing.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.publisher.once('ready', done);
+      this.closing.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** The last place handed out, by this build or by a replica of the one-sequence builds (0 when none was). */
   private async lastPlace(): Promise<number> {
-    const places = await this.publisher.mget(this.keys.eventsOrder, this.keys.legacyLastEventId).catch(() => []);
+    const places = await this.publisher.mget(this.keys.eventsOrder, this.keys.legacyLastEventId);
     return Math.max(0, ...places.map(Number).filter(Number.isSafeInteger));
   }
 
   /**
    * Every kept event and loss published after place `afterPlace`, whatever its namespace: what a process cut
-   * off missed. Only at a reconnection, so the windows active since are read whole.
+   * off missed. Only at a reconnection (and as a listener starts), so the windows active since are read whole.
    */
-  private async keptSince(afterPlace: number): Promise<LogEntry[] | undefined> {
-    return readSharedWindows(async () => {
-      const active =
-        this.bounds.perNamespace === 0
-          ? []
-          : await this.publisher.zrangebyscore(this.keys.eventsWindows, `(${afterPlace}`, '+inf');
-      const read = this.publisher.pipeline().xrange(this.keys.eventsLosses, `(${afterPlace}-0`, '+');
-      for (const namespace of active) read.xrange(this.keys.eventsLog(namespace), '-', '+');
-      const [losses, ...windows] = (await read.exec())!.map(([error, entries]) => {
-        if (error) throw error;
-        return entries as StreamEntry[];
-      });
-      const events = windows.flat().flatMap((entry) => parseEntry(entry) ?? []);
-      return [...losses.flatMap((entry) => parseLoss(entry) ?? []), ...events].filter(
-        ({ place }) => place > afterPlace,
-      );
-    }, this.logger);
+  private async keptSince(afterPlace: number): Promise<LogEntry[]> {
+    const active =
+      this.bounds.perNamespace === 0
+        ? []
+        : await this.publisher.zrangebyscore(this.keys.eventsWindows, `(${afterPlace}`, '+inf');
+    const read = this.publisher.pipeline().xrange(this.keys.eventsLosses, `(${afterPlace}-0`, '+');
+    for (const namespace of active) read.xrange(this.keys.eventsLog(namespace), '-', '+');
+    const [losses, ...windows] = (await read.exec())!.map(([error, entries]) => {
+      if (error) throw error;
+      return entries as StreamEntry[];
+    });
+    const events = windows.flat().flatMap((entry) => parseEntry(entry) ?? []);
+    return [...losses.flatMap((entry) => parseLoss(entry) ?? []), ...events].filter(({ place }) => place > afterPlace);
   }
 
   private async readHistory(seen: LastSeen): Promise<Replay> {
@@ -388,14 +532,17 @@ export class RedisEventRelay implements EventRelay {
 
   /** Hands every queued send to Redis when it answers, then ends both connections. */
   async close(): Promise<void> {
+    this.closing.abort();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.publishQueued(Infinity);
-    const unsent = this.queue.clear();
+    const unsent = this.queue.clear() + this.ledger.resendsWaiting;
     if (unsent > 0) this.logger.warn({ msg: 'events not published: Redis is unreachable', count: unsent });
     await Promise.all([this.subscriber, this.publisher].filter((client) => client !== undefined).map(quit));
   }
 
-  private connect(role: string, maxRetriesPerRequest: number | null = 20): Redis {
-    const client = new Redis(this.url, { maxRetriesPerRequest, connectionName: `engram-events-${role}` });
+  private connect(role: string, options: RedisOptions): Redis {
+    const client = new Redis(this.url, { ...options, connectionName: `engram-events-${role}` });
     let reported = false;
     client.on('error', (error: Error) => {
       if (reported) return; // one line per outage, not one per reconnect attempt
@@ -405,6 +552,12 @@ export class RedisEventRelay implements EventRelay {
     client.on('ready', () => (reported = false));
     return client;
   }
+}
+
+/** An event's publish: kept in its namespace's window unless its type is live only. */
+function eventPublish({ draft, nowMicros }: QueuedSend, bounds: ReplayBounds): Publish {
+  const windowSize = keptForReplay(draft.type) ? bounds.perNamespace : 0;
+  return { json: JSON.stringify(draft), namespace: draft.namespace, windowSize, nowMicros };
 }
 
 export interface RedisRelayOptions {
