@@ -111,6 +111,19 @@ export async function call(
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** Stores each text through an api started with `env` for the purpose (so the store is of its model), then stops it. */
+export async function storeThroughApi(env: Record<string, string>, cwd: string, contents: readonly string[]) {
+  const api = await startApi({ ...env, LOG_LEVEL: 'info' }, cwd);
+  try {
+    for (const content of contents) {
+      const stored = await call(api.url, 'POST', '/api/memories', { content });
+      if (stored.status !== 201) throw new Error(`storing "${content}" answered ${stored.status}`);
+    }
+  } finally {
+    await api.stop();
+  }
+}
+
 /** A new write key bound to `namespace`, made through the api at `url` as `admin`; answered as its headers. */
 export async function namespaceKey(
   url: string,

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runEngram, serviceHelper } from './engram-cli';
-import { call, inheritedEnv, startApi, tempDir } from './process-harness';
+import { call, inheritedEnv, startApi, storeThroughApi, tempDir } from './process-harness';
 
 const { startOpenAiEmbeddingsTestDouble } = serviceHelper('testing/openai-embeddings.test-double.js');
 
@@ -41,13 +41,7 @@ describe('engram reindex --if-model-changed --in-process (the chart’s start-up
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.match(fresh.stderr, /no database at .*engram\.db yet; nothing to re-embed/);
     assert.equal(existsSync(join(dir, 'engram.db')), false, 'the start-up step creates no store');
-    const api = await startApi({ ...envFor(modelA), LOG_LEVEL: 'info' }, dir);
-    try {
-      for (const content of MEMORIES)
-        assert.equal((await call(api.url, 'POST', '/api/memories', { content })).status, 201);
-    } finally {
-      await api.stop();
-    }
+    await storeThroughApi(envFor(modelA), dir, MEMORIES);
     const again = await reindex(envFor(modelA));
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /holds openai:model-a vectors already; nothing to re-embed/);

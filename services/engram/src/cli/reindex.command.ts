@@ -9,12 +9,16 @@ import { CliCommand } from './cli-command';
 import { configUsage, usageError } from './cli-output';
 import { enqueueAndFollow, JobOutput, runJobCommand, withJobQueue } from './job-command';
 import { counted } from '../common/counted';
+import { waitForConfiguredModel } from './reindex-wait';
 
 const USAGE = `usage: engram reindex [--if-model-changed] [--in-process] [--json]
+       engram reindex --wait
   --if-model-changed  re-embed only when the stored vectors are another model's (or a reindex was
                       interrupted): safe to run at every start
   --in-process        run the job here even when REDIS_URL is set (a start-up step before any worker,
-                      as the Helm chart's init container does)
+                      as the Helm chart's reindex Job and Compose's reindex service do)
+  --wait              re-embed nothing: wait until the stored vectors are the configured model's (another
+                      process re-embeds them), then exit 0; at once when they are, or when there are none
   ${configUsage()}`;
 
 export const reindexCommand: CliCommand = {
@@ -24,9 +28,11 @@ export const reindexCommand: CliCommand = {
       json: { type: 'boolean' },
       'if-model-changed': { type: 'boolean' },
       'in-process': { type: 'boolean' },
+      wait: { type: 'boolean' },
     });
     if ('problem' in args) return usageError('reindex', args.problem, USAGE);
     if (args.positionals.length > 0) return usageError('reindex', `unexpected "${args.positionals[0]}"`, USAGE);
+    if (args.flags.wait === true) return waitCommand(args.flags, args.configArgv);
     const options = { inProcess: args.flags['in-process'] === true };
     const output: JobOutput = {
       json: args.flags.json === true,
@@ -60,3 +66,12 @@ export const reindexCommand: CliCommand = {
     );
   },
 };
+
+/** `--wait`: alone, since it re-embeds nothing. */
+async function waitCommand(flags: Record<string, unknown>, configArgv: readonly string[]): Promise<number> {
+  const other = ['if-model-changed', 'in-process', 'json'].find((flag) => flags[flag] !== undefined);
+  if (other) return usageError('reindex', `--wait re-embeds nothing: it takes no --${other}`, USAGE);
+  const config = loadConfigOrReport(configArgv);
+  if (!config) return 78; // EX_CONFIG
+  return waitForConfiguredModel(config);
+}
