@@ -438,7 +438,8 @@ describe('Helm chart charts/engram', () => {
 
   it('gives every long-running container startup and liveness probes, and readiness where traffic goes', () => {
     for (const name of ['defaults', 'everything on', PG_REPLICAS]) {
-      for (const workload of workloads(render(name)).filter((w) => w.kind !== 'Pod')) {
+      // A test Pod and the reindex Job run to their end: nothing to probe.
+      for (const workload of workloads(render(name)).filter((w) => !['Pod', 'Job'].includes(w.kind))) {
         for (const c of podSpec(workload).containers) {
           const id = `${name}: ${workload.metadata.name}/${c.name}`;
           assert.ok(c.startupProbe, `${id} startupProbe`);
@@ -1330,6 +1331,100 @@ describe('Helm chart charts/engram', () => {
     );
   });
 
+  it('re-embeds on a model change once, in one Job, while every api and worker pod on PostgreSQL waits for it', () => {
+    const objects = render(PG_REPLICAS);
+    const runners = workloads(objects).flatMap((workload) =>
+      [...(podSpec(workload).initContainers ?? []), ...podSpec(workload).containers]
+        .filter((c: any) => c.args?.[0] === 'reindex' && c.args.includes('--if-model-changed'))
+        .map((c: any) => ({ workload, c })),
+    );
+    // A Job of one pod (no parallelism or completions), not a container of each of the 3 api replicas.
+    assert.deepEqual(
+      runners.map(({ workload, c }) => `${workload.kind} ${c.name} × ${workload.spec.replicas ?? 1}`),
+      ['Job reindex × 1'],
+      'one runner for the release, not one per api replica',
+    );
+    const [{ workload: job, c: reindex }] = runners;
+    assert.equal(job.spec.parallelism ?? 1, 1);
+    assert.equal(job.spec.completions ?? 1, 1);
+    assert.match(job.metadata.name, /^mem-engram-reindex-[0-9a-f]{10}$/);
+    assert.deepEqual(reindex.args, ['reindex', '--if-model-changed', '--in-process']);
+    // Not a hook: pre-* hooks run before the new embedding server and ConfigMap exist, post-* ones after
+    // `helm upgrade --wait` waited for api pods that wait for this Job.
+    assert.equal(job.metadata.annotations?.['helm.sh/hook'], undefined);
+    assert.equal(job.spec.backoffLimit, 10);
+    assert.equal(podSpec(job).restartPolicy, 'Never');
+    const apiContainer = container(api(objects), 'api');
+    for (const field of ['image', 'envFrom', 'securityContext', 'resources', 'volumeMounts'])
+      assert.deepEqual(reindex[field], apiContainer[field], field);
+    assert.deepEqual(reindex.env, container(worker(objects), 'worker').env, 'the settings of the api and the worker');
+    assert.equal(envVar(reindex, 'MCP_EXTERNAL_EMBEDDING_MODEL').value, 'Qwen/Qwen3-Embedding-0.6B');
+    for (const field of ['securityContext', 'serviceAccountName', 'automountServiceAccountToken', 'volumes'])
+      assert.deepEqual(podSpec(job)[field], podSpec(api(objects))[field], field);
+    for (const [deployment, main] of [
+      [api(objects), 'api'],
+      [worker(objects), 'worker'],
+    ] as const) {
+      const inits = podSpec(deployment).initContainers ?? [];
+      assert.deepEqual(
+        inits.map((c: any) => [c.name, c.args]),
+        [['wait-for-reindex', ['reindex', '--wait']]],
+        `${deployment.metadata.name} waits for the Job and runs no reindex of its own`,
+      );
+      assert.deepEqual(inits[0].env, container(worker(objects), 'worker').env);
+      assert.deepEqual(inits[0].volumeMounts, container(deployment, main).volumeMounts);
+      assert.deepEqual(inits[0].resources, container(deployment, main).resources);
+    }
+    // SQLite: the api pod is the only one, and its init container runs the reindex before the worker beside it.
+    const sqlite = render('defaults');
+    assert.equal(find(sqlite, 'Job').length, 0);
+    assert.deepEqual(
+      podSpec(api(sqlite)).initContainers.map((c: any) => [c.name, c.args]),
+      [['reindex-on-model-change', ['reindex', '--if-model-changed', '--in-process']]],
+    );
+    const off = renderChart({ ...VALUE_SETS[PG_REPLICAS].values, retrieval: { reindexOnModelChange: false } });
+    assert.equal(find(off, 'Job').length, 0);
+    for (const deployment of [api(off), worker(off)]) assert.equal(podSpec(deployment).initContainers, undefined);
+  });
+
+  it('names the reindex Job after its spec and the ConfigMap, so only a change of them runs it again', () => {
+    const values = VALUE_SETS[PG_REPLICAS].values as any;
+    const jobName = (changed: object) => only(renderChart({ ...values, ...changed }), 'Job').metadata.name as string;
+    const name = only(render(PG_REPLICAS), 'Job').metadata.name;
+    assert.equal(jobName({}), name, 'the same values render the same name: an upgrade leaves the finished Job');
+    assert.equal(jobName({ api: { replicas: 5 } }), name, 'scaling is no model change');
+    const model = { retrieval: { embedding: { enabled: true, servedModelName: 'BAAI/bge-m3', dimension: 1024 } } };
+    assert.notEqual(jobName(model), name, 'a new embedding model makes a new Job');
+    assert.notEqual(jobName({ config: { ENGRAM_EMBEDDING_BATCH_SIZE: '16' } }), name, 'so does the ConfigMap');
+    assert.notEqual(jobName({ image: { tag: '9.9.9' } }), name, "a Job's pod template cannot change in place");
+    const long = jobName({ fullnameOverride: 'e'.repeat(63) });
+    assert.ok(long.length <= 63, `${long} fits a label value`);
+    // With NetworkPolicies, its pods reach the embedding model as the api and worker pods do.
+    const objects = renderChart({ ...values, networkPolicy: { enabled: true } });
+    const job = only(objects, 'Job');
+    const [rule] = only(objects, 'NetworkPolicy', 'mem-engram-embedding').spec.ingress;
+    assert.ok(rule.from.some((peer: any) => selects(peer.podSelector.matchLabels, job.spec.template.metadata.labels)));
+    const notes = helm(['install', 'mem', CHART_DIR, '--dry-run=client', '-n', 'engram', '-f', valuesFile(values)]);
+    assert.match(notes.stdout, new RegExp(`logs -f job/${job.metadata.name}`));
+  });
+
+  it('takes the reindex Job’s retries and pod annotations, and refuses bad ones naming the setting', () => {
+    const db = { storage: { backend: 'postgres' }, postgresql: { existingSecret: 'engram-db' } };
+    const job = only(
+      renderChart({
+        ...db,
+        retrieval: { reindexJob: { backoffLimit: 0, podAnnotations: { 'sidecar.istio.io/inject': 'false' } } },
+      }),
+      'Job',
+    );
+    assert.equal(job.spec.backoffLimit, 0);
+    assert.deepEqual(job.spec.template.metadata.annotations, { 'sidecar.istio.io/inject': 'false' });
+    for (const backoffLimit of [-1, 'six', 1000, 2.5])
+      assertRefused({ ...db, retrieval: { reindexJob: { backoffLimit } } }, 'backoffLimit');
+    assertRefused({ ...db, retrieval: { reindexJob: { podAnnotations: { inject: false } } } }, 'podAnnotations');
+    assertRefused({ ...db, retrieval: { reindexJob: { retries: 3 } } }, "additional properties 'retries' not allowed");
+  });
+
   it('refuses unsafe PostgreSQL and replica values at render time, naming the setting', () => {
     const pg = { storage: { backend: 'postgres' } };
     const db = { ...pg, postgresql: { existingSecret: 'engram-db' } };
@@ -1357,7 +1452,7 @@ describe('Helm chart charts/engram', () => {
     );
     assertRefused(
       { ...pg, postgresql: { cnpg: { enabled: true, parameters: { max_connections: '100' } } }, api: { replicas: 8 } },
-      'postgresql.poolSize=10 × 11 pods',
+      'postgresql.poolSize=10 × 12 pods',
       'max_connections=100',
     );
     // SQLite keeps its refusals: one api, one worker beside it, no autoscaler, no shared data volume.

@@ -11,7 +11,7 @@ them. Kept apart from _helpers.tpl; engram.env includes engram.retrievalEnv.
 {{- if or .Values.retrieval.embedding.enabled .Values.retrieval.reranker.enabled }}true{{ end }}
 {{- end }}
 
-{{/* Engram's environment for the enabled retrieval models (api, worker and the reindex init container). */}}
+{{/* Engram's environment for the enabled retrieval models (api, worker and the reindex step). */}}
 {{- define "engram.retrievalEnv" -}}
 {{- $r := .Values.retrieval }}
 {{- $base := include "engram.fullname" . }}
@@ -46,30 +46,6 @@ them. Kept apart from _helpers.tpl; engram.env includes engram.retrievalEnv.
     secretKeyRef:
       name: {{ include "engram.retrievalSecretName" . }}
       key: {{ $r.auth.existingSecretKey }}
-{{- end }}
-{{- end }}
-
-{{/*
-Runs before the api and the worker in their pod: re-embeds every memory when the database holds another
-model's vectors, in this process (no worker exists yet, and nothing else writes the file), else exits at once.
-*/}}
-{{- define "engram.reindexInitContainer" -}}
-{{- if .Values.retrieval.reindexOnModelChange }}
-initContainers:
-  - name: reindex-on-model-change
-    image: {{ include "engram.image" . }}
-    imagePullPolicy: {{ .Values.image.pullPolicy }}
-    args: ["reindex", "--if-model-changed", "--in-process"]
-    env:
-      {{- include "engram.env" . | nindent 6 }}
-    envFrom:
-      {{- include "engram.envFrom" . | nindent 6 }}
-    resources:
-      {{- toYaml .Values.api.resources | nindent 6 }}
-    securityContext:
-      {{- toYaml .Values.securityContext | nindent 6 }}
-    volumeMounts:
-      {{- include "engram.volumeMounts" . | nindent 6 }}
 {{- end }}
 {{- end }}
 
