@@ -344,9 +344,12 @@ if (realPostgresAvailable()) {
         // The window keeps 10 of these: the rest are gone from the table by the time the read is answered.
         for (let i = 0; i < 300; i++) writer.bus.publish('memory_created', { n: `flood-${i}` }, 'busy');
         let mostHeld = 0;
-        await waitFor(() => {
+        // Committed, not only handed to the connection: a read racing the last commit would find 11 kept.
+        await waitFor(async () => {
           mostHeld = Math.max(mostHeld, listener.relay.heldNotifications);
-          return writer.relay.queuedSends === 0;
+          if (writer.relay.queuedSends > 0) return false;
+          const [newest] = (await writer.relay.newest(['busy'], 1)) ?? [];
+          return newest?.payload.n === 'flood-299';
         }, 'the flood to commit');
         assert.ok(mostHeld <= 50, `${mostHeld} notifications held`);
         link.resume();
