@@ -140,6 +140,27 @@ describe('OAuth conformance (open registration)', () => {
     assert.equal(await stored(), before, 'no client was stored');
   });
 
+  it('RFC 9700 §4.1.1 / RFC 8252 §7.3: a loopback redirect URI may differ from the registered one in its port only', async () => {
+    const client = await register({ redirect_uris: ['http://127.0.0.1/callback'] });
+    const { challenge } = pkcePair();
+    const page = (redirectUri: string) =>
+      fetch(authorizeUrl(client.client_id, redirectUri, { code_challenge: challenge }), { redirect: 'manual' });
+    assert.equal((await page('http://127.0.0.1:51234/callback')).status, 200, 'any port is the registered URI');
+    for (const redirectUri of [
+      'http://127.0.0.1:51234/callback#fragment',
+      'http://user@127.0.0.1:51234/callback',
+      'HTTP://127.0.0.1:51234/callback',
+      'http://127.0.0.1:51234/other/../callback',
+      'http://127.0.0.1:51234/callback?extra=1',
+      'http://localhost:51234/callback',
+    ]) {
+      const refused = await page(redirectUri);
+      assert.equal(refused.status, 400, redirectUri);
+      assert.equal(refused.headers.get('location'), null);
+      assert.match(await refused.text(), /redirect_uri does not match a registered redirect URI/, redirectUri);
+    }
+  });
+
   it('RFC 9207 §2: error redirects carry iss, as codes do', async () => {
     const { client } = await grant();
     const response = await fetch(authorizeUrl(client.client_id, WEB_REDIRECT), { redirect: 'manual' });

@@ -1,4 +1,6 @@
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+/** The scheme and loopback host of a redirect URI as written, and its port: the one part that may vary. */
+const LOOPBACK_AUTHORITY = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::\d{1,5})?(?=[/?#]|$)/;
 /** Real clients' redirect URIs are a few dozen characters; the bound keeps a stored client small. */
 const MAX_REDIRECT_URI_LENGTH = 2000;
 
@@ -47,27 +49,19 @@ export function redirectUriProblem(uri: string): string | undefined {
 }
 
 /**
- * Exact match against the registered URIs, except that a loopback http URI may differ in port only
- * (native apps pick a free port at run time, RFC 8252 §7.3) unless `exact` is asked for (metadata
- * documents list their URIs exactly).
+ * Exact match against the registered URIs (RFC 6749 §3.1.2.3, simple string comparison), except that a
+ * loopback http URI may differ in its port only (native apps pick a free port at run time, RFC 8252 §7.3)
+ * unless `exact` is asked for (metadata documents list their URIs exactly). Everything but the port is
+ * compared as written: a fragment, user info or another spelling of the path is another URI.
  */
 export function redirectUriMatches(requested: string, registered: readonly string[], exact = false): boolean {
   if (registered.includes(requested)) return true;
-  if (exact) return false;
-  let asked: URL;
-  try {
-    asked = new URL(requested);
-  } catch {
-    return false;
-  }
-  if (asked.protocol !== 'http:' || !LOOPBACK_HOSTS.has(asked.hostname)) return false;
-  return registered.some((candidate) => {
-    const known = new URL(candidate);
-    return (
-      known.protocol === 'http:' &&
-      known.hostname === asked.hostname &&
-      known.pathname === asked.pathname &&
-      known.search === asked.search
-    );
-  });
+  if (exact || !URL.canParse(requested)) return false;
+  const asked = withoutLoopbackPort(requested);
+  return asked !== undefined && registered.some((candidate) => withoutLoopbackPort(candidate) === asked);
+}
+
+/** A loopback http URI with its port taken out, nothing else changed; undefined for any other URI. */
+function withoutLoopbackPort(uri: string): string | undefined {
+  return LOOPBACK_AUTHORITY.test(uri) ? uri.replace(LOOPBACK_AUTHORITY, 'http://$1') : undefined;
 }
