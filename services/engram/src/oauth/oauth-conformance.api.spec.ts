@@ -457,6 +457,43 @@ describe('OAuth conformance (open registration)', () => {
     assert.equal(await mcpStatus(issued.body.access_token), 200);
   });
 
+  it('RFC 8707 / MCP 2026-07-28: a resource is compared as a URI: upper-case scheme, the origin with its "/", not a fragment', async () => {
+    const client = await register({ redirect_uris: [WEB_REDIRECT] });
+    const upperCase = `${base.replace('http://', 'HTTP://')}/mcp`;
+    const authorize = (resource: string, pkce = pkcePair()) =>
+      authorizeUrl(client.client_id, WEB_REDIRECT, { code_challenge: pkce.challenge, resource });
+    for (const [asked, sent] of [
+      [upperCase, `${base}/mcp`],
+      [`${base}/`, base],
+    ]) {
+      const pkce = pkcePair();
+      const consent = await consentInBrowser(base, authorize(asked, pkce), { credential: ADMIN_KEY });
+      assert.equal(consent.status, 303, `${asked}: ${consent.html.slice(0, 300)}`);
+      const issued = await token({
+        grant_type: 'authorization_code',
+        code: consent.params.get('code')!,
+        code_verifier: pkce.verifier,
+        client_id: client.client_id,
+        resource: sent,
+      });
+      assert.equal(issued.status, 200, `${asked}: ${JSON.stringify(issued.body)}`);
+      assert.equal(await mcpStatus(issued.body.access_token), 200);
+      const refreshed = await token({
+        grant_type: 'refresh_token',
+        refresh_token: issued.body.refresh_token,
+        client_id: client.client_id,
+        resource: asked,
+      });
+      assert.equal(refreshed.status, 200, `${asked}: ${JSON.stringify(refreshed.body)}`);
+    }
+    for (const other of [`${base}/mcp#fragment`, `${base}/mcp/`, `${base}/MCP`]) {
+      const refused = await fetch(authorize(other), { redirect: 'manual' });
+      assert.equal(refused.status, 303, other);
+      const params = new URL(refused.headers.get('location')!).searchParams;
+      assert.equal(params.get('error'), 'invalid_target', other);
+    }
+  });
+
   it('RFC 6750 §3 / MCP 2026-07-28: the 401 from /mcp names the metadata and scopes, and invalid_token when one was sent', async () => {
     const missing = await fetch(`${base}/mcp`, { method: 'POST' });
     assert.equal(missing.status, 401);

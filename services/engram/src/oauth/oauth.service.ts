@@ -27,6 +27,7 @@ import { PresentedClient } from './client-credentials';
 import { OAuthError, repeatedParameter } from './oauth.errors';
 import { OAUTH_SCOPES } from './oauth-scopes';
 import { redirectUriMatches, redirectUriProblem } from './redirect-uri';
+import { sameResource } from './resource-indicator';
 
 const CODE_TTL_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -323,10 +324,11 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
 
   /**
    * RFC 8707 resource indicators this server answers to: the MCP endpoint, or the server's origin, which
-   * RFC 9728 §3.3 makes the resource of the root metadata document. Tokens are for /mcp either way.
+   * RFC 9728 §3.3 makes the resource of the root metadata document, each in any spelling of the same URI
+   * (resource-indicator.ts). Tokens are for /mcp either way.
    */
   private isOurResource(resource: string): boolean {
-    return resource === this.resource || resource === this.issuer;
+    return sameResource(resource, this.resource) || sameResource(resource, this.issuer);
   }
 
   private async clientForAuthorization(
@@ -432,7 +434,7 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
     if (body.redirect_uri !== undefined && body.redirect_uri !== code.redirectUri) {
       return refused(new OAuthError('invalid_grant', 'redirect_uri differs from the authorization request'));
     }
-    if (body.resource !== undefined && body.resource !== code.resource) {
+    if (body.resource !== undefined && !sameResource(body.resource, code.resource)) {
       return refused(new OAuthError('invalid_target', `resource must be ${code.resource}`));
     }
     const challenge = createHash('sha256').update(body.code_verifier!).digest('base64url');
