@@ -370,8 +370,8 @@ describe('client metadata documents while many addresses flood /oauth/authorize 
     const requester = '203.0.113.7';
     assert.equal((await authorizeFrom(requester, '/as-json-subtype.json')).status, 200);
     for (const [path, shown] of [
-      ['/as-html.json', '&#34;text/html; charset=utf-8&#34;'],
-      ['/as-text.json', '&#34;text/plain&#34;'],
+      ['/as-html.json', '&#39;text/html; charset=utf-8&#39;'],
+      ['/as-text.json', '&#39;text/plain&#39;'],
       ['/as-nothing.json', 'no content type'],
     ]) {
       const answer = await authorizeFrom(requester, path);

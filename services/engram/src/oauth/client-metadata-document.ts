@@ -61,7 +61,7 @@ export function validateMetadataDocument(url: URL, document: unknown): Registere
   const unsupported = doc.grant_types.find((grant) => !SUPPORTED_GRANT_TYPES.includes(grant));
   if (unsupported) throw refuse(`grant_types: ${unsupported} is not supported`);
   if (!doc.grant_types.includes('authorization_code')) throw refuse('grant_types must include authorization_code');
-  if (doc.response_types.some((type) => type !== 'code')) throw refuse('response_types: only "code" is supported');
+  if (doc.response_types.some((type) => type !== 'code')) throw refuse("response_types: only 'code' is supported");
   for (const uri of doc.redirect_uris) {
     const problem = redirectUriProblem(uri);
     if (problem) throw refuse(problem);

@@ -108,7 +108,7 @@ export class ClientMetadataRepository {
     const type = response.headers['content-type'];
     if (!isJsonMediaType(type)) {
       throw new MetadataFetchError(
-        `is served as ${type ? `"${type}"` : 'no content type'}; a client metadata document is served as application/json`,
+        `is served as ${type ? `'${type}'` : 'no content type'}; a client metadata document is served as application/json`,
       );
     }
     const tooLarge = new MetadataFetchError(`the document is larger than ${this.limits.maxBytes} bytes`);

@@ -13,6 +13,8 @@ const ADMIN_KEY = 'conformance-admin-key-0123456789';
 const CURSOR_REDIRECT = 'cursor://anysphere.cursor-mcp/oauth/callback';
 const WEB_REDIRECT = 'https://connector.example.com/callback';
 const DAY_MS = 86_400_000;
+/** RFC 6749 §5.2: the characters an error_description may hold (%x20-21 / %x23-5B / %x5D-7E). */
+const ERROR_DESCRIPTION_CHARACTERS = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/;
 
 /**
  * The authorization server checked point by point against the RFCs it claims, through the real HTTP
@@ -169,6 +171,41 @@ describe('OAuth conformance (open registration)', () => {
     assert.equal(params.get('error'), 'invalid_request');
     assert.equal(params.get('state'), 'state-1');
     assert.equal(params.get('iss'), base);
+  });
+
+  it('RFC 6749 §4.1.2.1: an unsupported response_type is unsupported_response_type, a missing one invalid_request', async () => {
+    const { client } = await grant();
+    const { challenge } = pkcePair();
+    for (const [responseType, error] of [
+      ['token', 'unsupported_response_type'],
+      ['code id_token', 'unsupported_response_type'],
+      ['', 'invalid_request'],
+    ]) {
+      const url = authorizeUrl(client.client_id, WEB_REDIRECT, {
+        code_challenge: challenge,
+        response_type: responseType,
+      });
+      const response = await fetch(url, { redirect: 'manual' });
+      assert.equal(response.status, 303, responseType);
+      const params = new URL(response.headers.get('location')!).searchParams;
+      assert.equal(params.get('error'), error, responseType);
+      assert.equal(params.get('state'), 'state-1');
+      assert.match(params.get('error_description')!, ERROR_DESCRIPTION_CHARACTERS, responseType);
+    }
+  });
+
+  it('RFC 6749 §5.2 / RFC 7591 §3.2.2: error_description holds printable ASCII without " or \\, even quoting what was sent', async () => {
+    for (const metadata of [
+      { redirect_uris: ['javascript:alert("engram")'] },
+      { redirect_uris: ['file:///C:\\Windows\\win.ini'] },
+      { redirect_uris: [`https://connector.example.com/${'ä'.repeat(2_100)}`] },
+      { redirect_uris: [WEB_REDIRECT], token_endpoint_auth_method: 'private_key_jwt' },
+      { redirect_uris: [WEB_REDIRECT], grant_types: ['authorization_code', 'urn:"quoted"\\grant'] },
+    ]) {
+      const response = await api.request('POST', '/oauth/register', { body: metadata });
+      assert.equal(response.status, 400, response.text.slice(0, 200));
+      assert.match(response.body.error_description, ERROR_DESCRIPTION_CHARACTERS, response.body.error_description);
+    }
   });
 
   it('RFC 9700 §4.11.2: a client never approved gets the error page, never a redirect, for a bad request', async () => {

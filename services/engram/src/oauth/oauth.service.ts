@@ -129,7 +129,7 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
     const unsupported = metadata.grant_types.find((grant) => !SUPPORTED_GRANT_TYPES.includes(grant));
     if (unsupported) throw new OAuthError('invalid_client_metadata', `grant_types: ${unsupported} is not supported`);
     if (metadata.response_types.some((type) => type !== 'code')) {
-      throw new OAuthError('invalid_client_metadata', 'response_types: only "code" is supported');
+      throw new OAuthError('invalid_client_metadata', "response_types: only 'code' is supported");
     }
     const confidential = metadata.token_endpoint_auth_method !== 'none';
     const secret = confidential ? newSecret('egc_') : undefined;
@@ -183,8 +183,11 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
     { client, redirectUri }: AuthorizationTarget,
     query: Record<string, unknown>,
   ): AuthorizationRequest {
-    if (text(query, 'response_type') !== 'code')
-      throw new OAuthError('invalid_request', 'response_type must be "code"');
+    const responseType = text(query, 'response_type');
+    if (responseType === undefined) throw new OAuthError('invalid_request', "response_type is required: send 'code'");
+    if (responseType !== 'code') {
+      throw new OAuthError('unsupported_response_type', "response_type must be 'code', the only flow this server runs");
+    }
     const challenge = text(query, 'code_challenge');
     if (text(query, 'code_challenge_method') !== 'S256' || !challenge || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
       throw new OAuthError(
