@@ -237,22 +237,49 @@ describe('OAuth conformance (open registration)', () => {
     assert.equal(next.body.scope, 'read write');
   });
 
-  it('RFC 6749 §6: an empty scope on refresh is invalid_scope, and the refresh token still works', async () => {
+  it('RFC 6749 §6: a scope of spaces only on refresh is invalid_scope, and the refresh token still works', async () => {
     const { client, tokens } = await grant();
-    const empty = await token({
+    const blank = await token({
       grant_type: 'refresh_token',
       refresh_token: tokens.body.refresh_token,
       client_id: client.client_id,
-      scope: '',
+      scope: '  ',
     });
-    assert.equal(empty.status, 400);
-    assert.equal(empty.body.error, 'invalid_scope');
+    assert.equal(blank.status, 400);
+    assert.equal(blank.body.error, 'invalid_scope');
     const again = await token({
       grant_type: 'refresh_token',
       refresh_token: tokens.body.refresh_token,
       client_id: client.client_id,
     });
     assert.equal(again.status, 200, 'a refused refresh does not use the token up');
+  });
+
+  it('RFC 6749 §3.2 / OAuth 2.1 §3.2: a token request parameter sent without a value is treated as omitted', async () => {
+    const client = await register({ redirect_uris: [WEB_REDIRECT] });
+    const pkce = pkcePair();
+    const consent = await consentInBrowser(
+      base,
+      authorizeUrl(client.client_id, WEB_REDIRECT, { code_challenge: pkce.challenge }),
+      { credential: ADMIN_KEY },
+    );
+    const unset = { redirect_uri: '', resource: '', scope: '', client_secret: '' };
+    const issued = await token({
+      grant_type: 'authorization_code',
+      code: consent.params.get('code')!,
+      code_verifier: pkce.verifier,
+      client_id: client.client_id,
+      ...unset,
+    });
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    const refreshed = await token({
+      grant_type: 'refresh_token',
+      refresh_token: issued.body.refresh_token,
+      client_id: client.client_id,
+      ...unset,
+    });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assert.equal(refreshed.body.scope, 'read write', 'an empty scope keeps the granted scopes');
   });
 
   it('RFC 8707 §2.2: a refresh for another resource is invalid_target, and the refresh token still works for this one', async () => {

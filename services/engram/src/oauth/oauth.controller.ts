@@ -407,7 +407,8 @@ function single(value: string | string[] | undefined): string | undefined {
  * The parameters of a token or revocation request: a form (RFC 6749 §3.2), or a JSON object of strings.
  * Any other body is invalid_request: a JSON string was spread into one field per character, quadratic
  * work (4 MB took 17 s to refuse), and a value that is not a string reached code that reads strings. A
- * field given twice is refused too (RFC 6749 §3.1), rather than read as its first value.
+ * field given twice is refused too (RFC 6749 §3.1), rather than read as its first value; one given
+ * without a value is left out, as if it had not been sent (§3.2).
  */
 function formFields(body: unknown): Record<string, string | undefined> {
   if (body === undefined) return {};
@@ -420,7 +421,7 @@ function formFields(body: unknown): Record<string, string | undefined> {
     if (value !== undefined && typeof value !== 'string') {
       throw new OAuthError('invalid_request', `${name} must be a string`);
     }
-    fields[name] = value;
+    if (value !== '') fields[name] = value;
   }
   return fields;
 }

@@ -543,13 +543,15 @@ export class OAuthService implements AccessTokenResolver, OnModuleInit {
 }
 
 /**
- * The scopes a refresh asks for: the grant's when it names none; a subset of them otherwise. An empty
- * or unknown scope is refused rather than issuing a token that can do nothing.
+ * The scopes a refresh asks for: the grant's when it names none (an empty scope counts as not sent); a
+ * subset of them otherwise. A scope of spaces only, or one the grant lacks, is refused rather than
+ * issuing a token that can do nothing.
  */
 function narrowScopes(granted: Scope[], scope: string | undefined): Scope[] | OAuthError {
   if (scope === undefined) return granted;
   const asked = scope.split(/\s+/).filter(Boolean);
-  if (asked.length === 0) return new OAuthError('invalid_scope', 'scope is empty; omit it to keep the granted scopes');
+  if (asked.length === 0)
+    return new OAuthError('invalid_scope', 'scope holds only spaces; omit it to keep the granted scopes');
   const outside = asked.find((name) => !granted.includes(name as Scope));
   if (outside)
     return new OAuthError('invalid_scope', `a refresh cannot add scopes the grant does not have (${outside})`);
