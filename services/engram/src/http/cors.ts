@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig } from '../config/config.types';
+import { AUTHORIZATION_ENDPOINT_PATH } from '../oauth/oauth.controller';
 
 /** @fastify/cors's options, as Nest passes them on. */
 type CorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[0]>;
@@ -18,6 +19,8 @@ export const PREFLIGHT_MAX_AGE_SECONDS = 600;
  * other OPTIONS is routed as a method no route serves (404 `not_found`, its body checked as any body is), where
  * @fastify/cors answered a text/plain 400. WWW-Authenticate is readable so a browser MCP client finds the
  * OAuth metadata on a 401 and the scope to step up to on a 403; Retry-After so it knows when to retry.
+ * The OAuth authorization endpoint never answers CORS (OAuth 2.1 §3.1): a client sends the user's browser
+ * there, and a page allowed to read it could read the consent form.
  */
 export function corsOptions(config: AppConfig): CorsOptions {
   const wildcard = config.http.corsOrigins.includes('*');
@@ -42,8 +45,15 @@ export function corsOptions(config: AppConfig): CorsOptions {
   };
   return {
     delegator: (request: FastifyRequest, callback: (error: Error | null, options: CorsOptions) => void) =>
-      callback(null, { ...options, preflight: isPreflight(request) }),
+      callback(
+        null,
+        isAuthorizationEndpoint(request) ? { origin: false } : { ...options, preflight: isPreflight(request) },
+      ),
   };
+}
+
+function isAuthorizationEndpoint(request: FastifyRequest): boolean {
+  return request.url.split('?')[0] === AUTHORIZATION_ENDPOINT_PATH;
 }
 
 function isPreflight(request: FastifyRequest): boolean {

@@ -653,3 +653,32 @@ describe('OAuth off on a server with an API key', () => {
     assert.doesNotMatch(mcp.headers.get('www-authenticate') ?? '', /resource_metadata/);
   });
 });
+
+describe('OAuth with browser origins allowed (MCP_CORS_ORIGINS)', () => {
+  const origin = 'https://inspector.example.com';
+  let api: TestApp;
+
+  before(async () => {
+    api = await startOAuthTestApp(ADMIN_KEY, { MCP_CORS_ORIGINS: origin });
+  });
+  after(() => api.close());
+
+  it('OAuth 2.1 §3.1: the authorization endpoint answers no CORS request; the token endpoint and metadata still do', async () => {
+    const allowed = (response: Response) => response.headers.get('access-control-allow-origin');
+    const preflight = (path: string, method: string) =>
+      fetch(`${api.url}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': method },
+      });
+    const page = await fetch(`${api.url}/oauth/authorize?client_id=unknown`, { headers: { origin } });
+    assert.equal(page.status, 400);
+    assert.equal(allowed(page), null, 'a page of another origin cannot read the consent form');
+    assert.equal(allowed(await preflight('/oauth/authorize', 'GET')), null);
+    assert.equal(allowed(await preflight('/oauth/authorize', 'POST')), null);
+    assert.equal(allowed(await preflight('/oauth/token', 'POST')), origin);
+    const token = await oauthPost(`${api.url}/oauth/token`, { grant_type: 'refresh_token' }, { origin });
+    assert.equal(token.headers.get('access-control-allow-origin'), origin);
+    const metadata = await fetch(`${api.url}/.well-known/oauth-authorization-server`, { headers: { origin } });
+    assert.equal(allowed(metadata), origin);
+  });
+});

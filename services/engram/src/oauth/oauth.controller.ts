@@ -32,11 +32,14 @@ export const OAUTH_DISCOVERY_PATHS = [
   '/.well-known/openid-configuration',
 ];
 
+/** The authorization endpoint: a page the user's browser is sent to, never called by a client's script. */
+export const AUTHORIZATION_ENDPOINT_PATH = '/oauth/authorize';
+
 /** Paths the auth hook leaves open when OAuth is on: discovery, registration, consent, tokens. */
 export const OAUTH_OPEN_PATHS = [
   ...OAUTH_DISCOVERY_PATHS,
   '/oauth/register',
-  '/oauth/authorize',
+  AUTHORIZATION_ENDPOINT_PATH,
   '/oauth/token',
   '/oauth/revoke',
 ];
