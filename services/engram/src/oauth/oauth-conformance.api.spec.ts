@@ -56,13 +56,13 @@ describe('OAuth conformance (open registration)', () => {
    * Registration, consent and code exchange (a client_secret_post client sends its secret); returns the
    * registered client, the consent outcome and the token response.
    */
-  async function grant(metadata: Record<string, unknown> = {}, scopes?: string[]) {
+  async function grant(metadata: Record<string, unknown> = {}, scopes?: string[], extra: Record<string, string> = {}) {
     const redirectUri = ((metadata.redirect_uris as string[] | undefined) ?? [WEB_REDIRECT])[0];
     const client = await register({ redirect_uris: [redirectUri], ...metadata });
     const pkce = pkcePair();
     const consent = await consentInBrowser(
       base,
-      authorizeUrl(client.client_id, redirectUri, { code_challenge: pkce.challenge }),
+      authorizeUrl(client.client_id, redirectUri, { code_challenge: pkce.challenge, ...extra }),
       { credential: ADMIN_KEY, scopes },
     );
     assert.equal(consent.status, 303, consent.html);
@@ -99,6 +99,14 @@ describe('OAuth conformance (open registration)', () => {
     } finally {
       await mcp.close();
     }
+  });
+
+  it('RFC 8414 §2: the metadata names query as the only response mode, as the omitted field would also claim fragment', async () => {
+    const metadata = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()) as any;
+    assert.deepEqual(metadata.response_modes_supported, ['query']);
+    const { consent } = await grant({}, undefined, { response_mode: 'fragment' });
+    assert.equal(new URL(consent.location!).hash, '', 'the code comes in the query whatever response_mode asks');
+    assert.ok(consent.params.get('code'));
   });
 
   it('RFC 8252 §8 / RFC 9700: refuses redirect URIs a browser would run or read itself', async () => {

@@ -112,6 +112,8 @@ export class OAuthController {
       ...(this.oauth.registrationEnabled ? { registration_endpoint: `${base}/oauth/register` } : {}),
       revocation_endpoint: `${base}/oauth/revoke`,
       response_types_supported: ['code'],
+      // Omitted, RFC 8414 §2 reads it as ["query", "fragment"]; codes are only ever sent in the query.
+      response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: methods,
