@@ -51,7 +51,7 @@ describe('request body limits per route (real api on loopback)', () => {
     assert.equal(search.status, 413, search.text);
     const token = await oauthPost(`${api.url}/oauth/token`, { grant_type: 'x'.repeat(OVER_SMALL) });
     assert.equal(token.status, 413);
-    assert.match(token.body.message, /limit of POST \/oauth\/token/);
+    assert.match(token.body.error_description, /limit of POST \/oauth\/token/);
   });
 
   it('reads a refused body of at most ENGRAM_MAX_BODY_BYTES to its end, keeping the connection, so a client still sending reads the 413', async () => {
@@ -203,7 +203,7 @@ describe('ENGRAM_MAX_BODY_BYTES below 64 KiB (real api on loopback)', () => {
     }
     const token = await oauthPost(`${api.url}/oauth/token`, { grant_type: over });
     assert.equal(token.status, 413);
-    assert.match(token.body.message, configured);
+    assert.match(token.body.error_description, configured);
     const mcp = await api.request('POST', '/mcp', {
       body: {
         jsonrpc: '2.0',

@@ -341,7 +341,9 @@ describe('routes that read no body refuse one instead of ignoring it', () => {
     for (const path of ['/api/memories', '/api/consolidation/cleanup', '/oauth/register', '/api/import']) {
       const empty = await send('POST', path, { rawBody: '' });
       assert.equal(empty.status, 400, `${path}: ${empty.text}`);
-      assert.equal(empty.body.message, 'Request body is empty; send a JSON object', path);
+      // The OAuth endpoints answer in OAuth's shape (RFC 6749 §5.2).
+      const said = path.startsWith('/oauth/') ? empty.body.error_description : empty.body.message;
+      assert.equal(said, 'Request body is empty; send a JSON object', path);
     }
     const mcp = await send('POST', '/mcp', { rawBody: '', headers: { accept: 'application/json, text/event-stream' } });
     assert.equal(mcp.status, 400, mcp.text);

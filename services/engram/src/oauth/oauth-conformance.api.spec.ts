@@ -398,6 +398,24 @@ describe('OAuth conformance (open registration)', () => {
     }
   });
 
+  it('RFC 6749 §5.2: a request refused before the endpoint reads it is answered invalid_request with error_description, never cached', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    for (const [path, headers, body, status] of [
+      ['/oauth/token', { 'content-type': 'text/plain' }, 'grant_type=refresh_token', 415],
+      ['/oauth/token', form, 'grant_type=refresh_token%00', 400],
+      ['/oauth/revoke', form, `token=${'t'.repeat(70_000)}`, 413],
+      ['/oauth/register', { 'content-type': 'application/json' }, '{"redirect_uris": [', 400],
+    ] as const) {
+      const response = await fetch(`${base}${path}`, { method: 'POST', headers, body });
+      const answer = (await response.json()) as Record<string, unknown>;
+      assert.equal(response.status, status, `${path}: ${JSON.stringify(answer)}`);
+      assert.equal(answer.error, 'invalid_request', path);
+      assert.match(String(answer.error_description), ERROR_DESCRIPTION_CHARACTERS, path);
+      assert.equal(response.headers.get('cache-control'), 'no-store', path);
+      assert.equal(response.headers.get('pragma'), 'no-cache', path);
+    }
+  });
+
   it('RFC 7591 §2: a client authenticates only by its registered token_endpoint_auth_method', async () => {
     const postClient = await register({
       redirect_uris: [WEB_REDIRECT],

@@ -228,8 +228,8 @@ describe('OAuth 2.1 for MCP connectors', () => {
     });
     assert.equal(response.status, 413);
     const body = (await response.json()) as any;
-    assert.equal(body.error, 'payload_too_large');
-    assert.match(body.message, /larger than 65536 bytes, the limit of POST \/oauth\/register/);
+    assert.equal(body.error, 'invalid_request');
+    assert.match(body.error_description, /larger than 65536 bytes, the limit of POST \/oauth\/register/);
     const listed = await fetch(`${base}/api/admin/oauth/clients`, {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
     });

@@ -35,14 +35,11 @@ export const OAUTH_DISCOVERY_PATHS = [
 /** The authorization endpoint: a page the user's browser is sent to, never called by a client's script. */
 export const AUTHORIZATION_ENDPOINT_PATH = '/oauth/authorize';
 
+/** The endpoints a client calls itself and reads OAuth's JSON errors from: registration, tokens, revocation. */
+export const OAUTH_CLIENT_ENDPOINT_PATHS: readonly string[] = ['/oauth/register', '/oauth/token', '/oauth/revoke'];
+
 /** Paths the auth hook leaves open when OAuth is on: discovery, registration, consent, tokens. */
-export const OAUTH_OPEN_PATHS = [
-  ...OAUTH_DISCOVERY_PATHS,
-  '/oauth/register',
-  AUTHORIZATION_ENDPOINT_PATH,
-  '/oauth/token',
-  '/oauth/revoke',
-];
+export const OAUTH_OPEN_PATHS = [...OAUTH_DISCOVERY_PATHS, AUTHORIZATION_ENDPOINT_PATH, ...OAUTH_CLIENT_ENDPOINT_PATHS];
 export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource/mcp';
 
 /**
@@ -339,7 +336,7 @@ export class OAuthController {
       if (answer.status === 401 && /^Basic\b/i.test(reply.request.headers.authorization ?? '')) {
         void reply.header('WWW-Authenticate', 'Basic realm="engram-oauth"');
       }
-      await reply.status(answer.status).send({ error: answer.error, error_description: answer.description });
+      await reply.status(answer.status).send(answer.body);
     }
   }
 

@@ -23,6 +23,11 @@ export class OAuthError extends Error {
     super(describable(description));
     this.description = this.message;
   }
+
+  /** The JSON answer, in RFC 6749 §5.2's shape. */
+  get body(): { error: string; error_description: string } {
+    return { error: this.error, error_description: this.description };
+  }
 }
 
 /**
