@@ -20,7 +20,13 @@ export type EntryHeader = Pick<ReadEntry, 'type' | 'size' | 'path'>;
 /** One read of the whole archive, handing each entry's header to `onEntry` in the archive's order. */
 export type ArchiveRead = (onEntry: (entry: EntryHeader) => void) => Promise<void>;
 
-/** The namespaces one read tallies: those whose keyed hash leaves `index` when divided by `of`. */
+/** Where the scan keeps one line per namespace entry for the reads of its shares (EntrySpillFile). */
+export interface EntrySpill {
+  append(line: string): void;
+  lines(): AsyncIterable<string>;
+}
+
+/** The namespaces one tally holds: those whose keyed hash leaves `index` when divided by `of`. */
 interface Share {
   of: number;
   index: number;
@@ -29,6 +35,17 @@ interface Share {
 /** Past this many shares two namespaces sharing a share are tallied together whatever they hold (a 2^-40 chance). */
 const MAX_SHARES = 2 ** 40;
 
+/** Namespaces whose keyed hash is kept; past it the cache starts over (a hash is only recomputed). */
+const HASH_CACHE_SIZE = 4096;
+
+/** One entry of a namespace: its keyed hash, its path in the namespace, a file's size (-1 for a folder). */
+interface NamespaceEntry {
+  hash: number;
+  namespace: string;
+  path: string;
+  size: number;
+}
+
 /**
  * What keeps an archive of every namespace's memory (`<namespace>/<path>`) from being restored, from its
  * entries' headers: a path that climbs out of it or a link, which extracting it refuses, a file over the
@@ -36,73 +53,107 @@ const MAX_SHARES = 2 ** 40;
  *
  * A namespace's tally needs every entry of it, and the archive gives them in no useful order (node-tar,
  * which makes backups, writes a folder's children after every folder of its depth, so all namespaces
- * interleave) while nothing bounds how many namespaces a server holds. So the tallies of one read hold about `budgetBytes`: past it (with two
- * namespaces or more) the first read drops them, counts on, and the namespaces are tallied again in shares
- * of about three quarters of the budget each, by a hash keyed anew for each scan so no archive can gather
- * them in one share (a share still over it is tallied again in two halves). An archive within the budget is
- * read once; a larger one once more per share, never all its namespaces at once.
+ * interleave) while nothing bounds how many namespaces a server holds. So the archive is read once, every
+ * header checked and every namespace tallied while the tallies hold about `budgetBytes`, each entry also
+ * written to `spill` as one short line. Past the budget (with two namespaces or more) the tallies are dropped
+ * and the namespaces tallied again from the spill's lines, in shares of about three quarters of the budget
+ * each, by a hash keyed anew for each scan so no archive can gather them in one share (a share still over it
+ * is tallied again in two halves). The archive, whose decompressing and parsing is what costs, is never read
+ * twice; the spill's lines are read once per share.
  */
 export async function scanArchivedMemory(
   read: ArchiveRead,
+  spill: EntrySpill,
   limits: MemoryLimits,
   budgetBytes = TALLY_BUDGET_BYTES,
 ): Promise<ArchivedMemoryProblem | undefined> {
-  const key = randomBytes(16);
-  const first = new TallyPass(limits, { of: 1, index: 0 }, budgetBytes, key, true);
-  await read((entry) => first.add(entry));
-  if (first.problem || !first.overBudget) return first.problem;
+  const hashOf = keyedHash(randomBytes(16));
+  const first = new Tally(limits, budgetBytes);
+  let problem: ArchivedMemoryProblem | undefined;
+  await read((header) => {
+    if (problem) return;
+    const found = namespaceEntry(header, limits, hashOf);
+    if (found === undefined) return;
+    if ('kind' in found) {
+      problem = found;
+      return;
+    }
+    spill.append(JSON.stringify([found.hash, found.namespace, found.path, found.size]));
+    problem = first.add(found);
+  });
+  if (problem || !first.overBudget) return problem;
   const of = Math.ceil(first.estimatedBytes() / (0.75 * budgetBytes));
   const shares: Share[] = Array.from({ length: of }, (_, index) => ({ of, index: of - 1 - index }));
   for (let share = shares.pop(); share; share = shares.pop()) {
-    const pass = new TallyPass(limits, share, share.of < MAX_SHARES ? budgetBytes : Infinity, key, false);
-    await read((entry) => pass.add(entry));
-    if (pass.problem) return pass.problem;
-    if (pass.overBudget)
+    const tally = new Tally(limits, share.of < MAX_SHARES ? budgetBytes : Infinity);
+    for await (const line of spill.lines()) {
+      if (hashOfLine(line) % share.of !== share.index) continue; // parsing the whole line is what costs
+      const [hash, namespace, path, size] = JSON.parse(line) as [number, string, string, number];
+      problem = tally.add({ hash, namespace, path, size });
+      if (problem) return problem;
+    }
+    if (tally.overBudget)
       shares.push({ of: share.of * 2, index: share.index + share.of }, { ...share, of: share.of * 2 });
   }
   return undefined;
 }
 
-/** One read of the archive: every header checked on the first, the namespaces of its share tallied. */
-class TallyPass {
-  problem: ArchivedMemoryProblem | undefined;
+/**
+ * The entry as one of a namespace, what of its header keeps the archive from being restored, or undefined
+ * for the root and a stray file beside the namespaces.
+ */
+function namespaceEntry(
+  entry: EntryHeader,
+  limits: MemoryLimits,
+  hashOf: (namespace: string) => number,
+): NamespaceEntry | ArchivedMemoryProblem | undefined {
+  const problem = headerProblem(entry, limits);
+  if (problem) return problem;
+  const isFile = FILE_ENTRY_TYPES.has(entry.type);
+  const [namespace, ...parts] = withoutTrailingSlashes(posix.normalize(entry.path)).split('/');
+  if (namespace === '.' || (isFile && parts.length === 0)) return undefined;
+  if (Buffer.byteLength(namespace, 'utf8') > MAX_NAME_BYTES) {
+    return { kind: 'over-limits', reason: `a namespace's name is longer than ${MAX_NAME_BYTES} bytes` };
+  }
+  return { hash: hashOf(namespace), namespace, path: parts.join('/'), size: isFile ? entry.size : -1 };
+}
+
+/** The hash a spill line (`[hash,namespace,path,size]`) starts with. */
+function hashOfLine(line: string): number {
+  return Number(line.slice(1, line.indexOf(',')));
+}
+
+/** A namespace's hash keyed by `key` (48 bits), remembered for the namespaces met last. */
+function keyedHash(key: Buffer): (namespace: string) => number {
+  const known = new Map<string, number>();
+  return (namespace) => {
+    let hash = known.get(namespace);
+    if (hash === undefined) {
+      if (known.size >= HASH_CACHE_SIZE) known.clear();
+      hash = createHmac('sha256', key).update(namespace).digest().readUIntBE(0, 6);
+      known.set(namespace, hash);
+    }
+    return hash;
+  };
+}
+
+/** The tallies of some namespaces, dropped once they hold more than the budget. */
+class Tally {
   overBudget = false;
   private readonly tallies = new Map<string, MemoryTally>();
   private heldBytes = 0;
-  /** Entries of the share's namespaces read, and how many had been tallied, holding how much, when it went over. */
+  /** Entries added, and how many had been tallied, holding how much, when it went over. */
   private entries = 0;
   private overAt = { entries: 0, heldBytes: 0 };
 
   constructor(
     private readonly limits: MemoryLimits,
-    private readonly share: Share,
     private readonly budgetBytes: number,
-    private readonly key: Buffer,
-    private readonly checkHeaders: boolean,
   ) {}
 
-  add(entry: EntryHeader): void {
-    if (this.problem) return;
-    if (this.checkHeaders) this.problem = headerProblem(entry, this.limits);
-    if (this.problem) return;
-    const isFile = FILE_ENTRY_TYPES.has(entry.type);
-    const [namespace, ...parts] = withoutTrailingSlashes(posix.normalize(entry.path)).split('/');
-    if (namespace === '.' || (isFile && parts.length === 0)) return; // the root, or a stray file beside the namespaces
-    if (Buffer.byteLength(namespace, 'utf8') > MAX_NAME_BYTES) {
-      this.problem = { kind: 'over-limits', reason: `a namespace's name is longer than ${MAX_NAME_BYTES} bytes` };
-      return;
-    }
-    if (!this.isInShare(namespace)) return;
+  add({ namespace, path, size }: NamespaceEntry): ArchivedMemoryProblem | undefined {
     this.entries += 1;
-    if (!this.overBudget) this.problem = this.tally(namespace, isFile, parts.join('/'), entry.size);
-  }
-
-  /** What all the share's namespaces would hold, from what the entries tallied before it went over held each. */
-  estimatedBytes(): number {
-    return (this.overAt.heldBytes / this.overAt.entries) * this.entries;
-  }
-
-  private tally(namespace: string, isFile: boolean, path: string, size: number): ArchivedMemoryProblem | undefined {
+    if (this.overBudget) return undefined;
     let tally = this.tallies.get(namespace);
     if (!tally) {
       tally = new MemoryTally(this.limits, namespace);
@@ -111,7 +162,7 @@ class TallyPass {
     }
     const before = tally.heldBytes;
     try {
-      if (isFile) tally.addFile(path, size);
+      if (size >= 0) tally.addFile(path, size);
       else if (path !== '') tally.addFolder(path);
     } catch (error) {
       if (error instanceof LimitExceeded) return { kind: 'over-limits', reason: error.message };
@@ -126,10 +177,9 @@ class TallyPass {
     return undefined;
   }
 
-  private isInShare(namespace: string): boolean {
-    if (this.share.of === 1) return true;
-    const hash = createHmac('sha256', this.key).update(namespace).digest().readUIntBE(0, 6);
-    return hash % this.share.of === this.share.index;
+  /** What all its namespaces would hold, from what the entries tallied before it went over held each. */
+  estimatedBytes(): number {
+    return (this.overAt.heldBytes / this.overAt.entries) * this.entries;
   }
 }
 

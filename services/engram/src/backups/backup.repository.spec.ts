@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import fs, { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -325,6 +325,20 @@ describe('BackupRepository.archivedMemoryProblem: an archive of many namespaces'
       kind: 'over-limits',
       reason: 'the memory "ns-77" would hold 5 files and folders; it holds at most 4',
     });
+  });
+
+  it('reads the archive once when its namespaces are tallied in several shares, and leaves nothing in the backups folder', async (t) => {
+    const limits: MemoryLimits = { ...DEFAULT_MEMORY_LIMITS, entries: 4 };
+    const root = makeTempDir();
+    const archive = handMadeArchive(makeTempDir(), [...namespaces(300, 3), { path: 'ns-77/notes/extra.md' }]);
+    const open = fs.open as (path: fs.PathLike, ...rest: unknown[]) => void;
+    const opened = t.mock.method(fs, 'open', (path: fs.PathLike, ...rest: unknown[]) => open(path, ...rest));
+    assert.deepEqual(await new BackupRepository(root, 40_000).archivedMemoryProblem(archive, limits), {
+      kind: 'over-limits',
+      reason: 'the memory "ns-77" would hold 5 files and folders; it holds at most 4',
+    });
+    assert.equal(opened.mock.calls.filter((call) => call.arguments[0] === archive).length, 1);
+    assert.deepEqual(readdirSync(root), []);
   });
 
   it('refuses a path longer than a write takes, or a name longer than a folder holds', async () => {

@@ -14,6 +14,7 @@ import {
   scanArchivedMemory,
   TALLY_BUDGET_BYTES,
 } from './archived-memory-scan';
+import { EntrySpillFile } from './entry-spill.file';
 import { BackupLeftover, isRestoreScratch, memoryDirCopyKind, parseStagingName, stagingName } from './backup-leftovers';
 import { runInSqliteThread } from '../storage/sqlite-file/sqlite-file.tasks';
 import type { ReadEntry } from 'tar';
@@ -174,15 +175,21 @@ export class BackupRepository {
 
   /**
    * What keeps an archive of every namespace's memory (`<namespace>/<path>`) from being restored
-   * (scanArchivedMemory), read from its entries' headers: no file's bytes are kept, the archive is read in
-   * small pieces, and again when its namespaces' tallies would together hold more than the budget.
-   * Undefined when it may be restored.
+   * (scanArchivedMemory), read once from its entries' headers: no file's bytes are kept, the archive is read
+   * in small pieces, and when its namespaces' tallies would together hold more than the budget they are
+   * tallied again from a file of one line per entry (`.restore-scan-<ms>` in the backups folder, removed
+   * after). Undefined when it may be restored.
    */
   async archivedMemoryProblem(archivePath: string, limits: MemoryLimits): Promise<ArchivedMemoryProblem | undefined> {
     const tar = await import('tar');
     const read = async (onReadEntry: (entry: EntryHeader) => void) =>
       tar.list({ file: archivePath, strict: true, maxReadSize: ARCHIVE_READ_BYTES, onReadEntry });
-    return scanArchivedMemory(read, limits, this.tallyBudgetBytes);
+    const spill = new EntrySpillFile(join(this.root, `.restore-scan-${Date.now()}-${process.pid}`));
+    try {
+      return await scanArchivedMemory(read, spill, limits, this.tallyBudgetBytes);
+    } finally {
+      await spill.remove();
+    }
   }
 
   /**
