@@ -177,8 +177,8 @@ export class BackupRepository {
    * What keeps an archive of every namespace's memory (`<namespace>/<path>`) from being restored
    * (scanArchivedMemory), read once from its entries' headers: no file's bytes are kept, the archive is read
    * in small pieces, and when its namespaces' tallies would together hold more than the budget they are
-   * tallied again from a file of one line per entry (`.restore-scan-<ms>` in the backups folder, removed
-   * after). Undefined when it may be restored.
+   * tallied again from a file of one line per entry (opened as `.restore-scan-<ms>-<pid>` in the backups
+   * folder and unnamed at once, so nothing of it outlives the check). Undefined when it may be restored.
    */
   async archivedMemoryProblem(archivePath: string, limits: MemoryLimits): Promise<ArchivedMemoryProblem | undefined> {
     const tar = await import('tar');
@@ -188,7 +188,7 @@ export class BackupRepository {
     try {
       return await scanArchivedMemory(read, spill, limits, this.tallyBudgetBytes);
     } finally {
-      await spill.remove();
+      spill.close();
     }
   }
 
